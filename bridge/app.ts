@@ -1,0 +1,130 @@
+import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import { MltrailError, errorBody } from '../core/errors.js';
+import { bearerToken, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual } from '../core/http/index.js';
+import type { Ingestor } from '../core/ingest.js';
+import type { Logger } from '../core/log.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Spool } from '../core/spool/index.js';
+import type { ServerSettings } from '../core/connector.js';
+
+export interface AppDeps {
+  spool: Spool;
+  ingest: Ingestor;
+  logger: Logger;
+  metrics: Metrics;
+  server: ServerSettings;
+  /** Per-sink and per-poller health for /readyz. */
+  components: () => Record<string, { state: string; [k: string]: unknown }>;
+  isShuttingDown: () => boolean;
+}
+
+/**
+ * The bridge's HTTP app: health, metrics, the generic event intake and the
+ * alert listing. Connector routes are mounted on it by the runtime.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { metrics, logger } = deps;
+
+  app.use('*', async (c, next) => {
+    const start = performance.now();
+    if (deps.isShuttingDown() && c.req.method === 'POST') {
+      c.header('Retry-After', '5');
+      c.header('Connection', 'close');
+      return c.json(errorBody('SHUTTING_DOWN', 'the bridge is shutting down; retry shortly'), 503);
+    }
+    await next();
+    const route = routePath(c) || 'unmatched';
+    metrics.requestDuration.observe({ route, method: c.req.method, status: String(c.res.status) }, (performance.now() - start) / 1000);
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', (c) => {
+    let spool: { state: string; reason?: string; bytes?: number; limit_bytes?: number };
+    try {
+      deps.spool.db.prepare('SELECT 1').get();
+      spool = deps.spool.full
+        ? { state: 'full', reason: 'spool at its size limit; input refused', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes }
+        : { state: 'ok', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes };
+    } catch (err) {
+      spool = { state: 'error', reason: (err as Error).message };
+    }
+    const components = deps.components();
+    const ready = spool.state === 'ok' && !deps.isShuttingDown();
+    return c.json({ status: ready ? 'ready' : 'not_ready', spool, components }, ready ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  app.post('/v1/events', async (c) => {
+    const channel = 'core.api';
+    try {
+      requireIngestToken(c, deps, channel);
+      const body = await readBody(c, { maxBytes: deps.server.bodyLimitBytes });
+      let records: unknown[];
+      try {
+        records = parseJsonRecords(body);
+      } catch (err) {
+        deps.ingest.quarantine(channel, (err as Error).message, body, { route: '/v1/events' });
+        throw err;
+      }
+      const res = await deps.ingest.ingest(records, channel);
+      if (res.rejected.length === records.length) {
+        throw new MltrailError('VALIDATION', `no valid event in the request: ${res.rejected[0]?.reason}`, { rejected: res.rejected });
+      }
+      return c.json({ accepted: res.accepted.length, duplicates: res.duplicates.length, rejected: res.rejected }, 200);
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
+
+  app.get('/v1/alerts', (c) => {
+    try {
+      requireIngestToken(c, deps, 'core.alerts');
+      const limit = Math.min(1000, Number(c.req.query('limit') ?? 100) || 100);
+      const alerts = deps.spool.listAlerts({
+        since: c.req.query('since'),
+        rule_id: c.req.query('rule_id'),
+        mode: c.req.query('mode'),
+        limit,
+      });
+      return c.json({ alerts });
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
+
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof MltrailError) return errorResponse(c, err);
+    logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL', path: c.req.path }, 'request failed');
+    return c.json(errorBody('INTERNAL', 'internal error'), 500);
+  });
+  return app;
+}
+
+/**
+ * Check the ingest bearer token when one is configured. Without one the
+ * bridge only runs bound to loopback (checked at start), so local callers pass.
+ */
+export function requireIngestToken(c: Parameters<typeof clientIp>[0], deps: Pick<AppDeps, 'server' | 'ingest'>, channel: string): void {
+  const expected = deps.server.ingestToken;
+  if (!expected) return;
+  const given = bearerToken(c);
+  if (!given || !safeEqual(given, expected)) {
+    deps.ingest.authFailure({
+      platform: 'custom',
+      channel,
+      reason: given ? 'invalid bearer token' : 'missing bearer token',
+      ip: clientIp(c),
+      user_agent: c.req.header('user-agent'),
+    });
+    c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
+    throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN)');
+  }
+}

@@ -1,0 +1,141 @@
+import type { CliIo } from '../../core/connector.js';
+import { MltrailError } from '../../core/errors.js';
+import { createRuleEngine } from '../../core/rules/engine.js';
+import { jsonSchemaOf } from '../../core/schema/index.js';
+import { MemoryStateStore } from '../../core/state/index.js';
+import { Spool } from '../../core/spool/index.js';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { common, parse } from './args.js';
+
+export const checkConfigUsage = `mltrail check-config [FILE]
+
+Validate a YAML config (with environment variables applied) and print the
+effective settings with secrets hidden. Errors name the key path.`;
+
+export async function checkConfigCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, common);
+  if (values.help) return (io.stdout.write(`${checkConfigUsage}\n`), 0);
+  const file = positionals[0] ?? values.config;
+  try {
+    const cfg = loadConfig({ file, env: io.env });
+    io.stdout.write(`${file ?? 'configuration'}: ok\n`);
+    io.stdout.write(`${JSON.stringify(redact(cfg), null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof MltrailError && err.kind === 'CONFIG') {
+      const issues = (err.extra.issues as string[] | undefined) ?? [err.message];
+      for (const i of issues) io.stderr.write(`${file ?? 'configuration'}: ${i}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+const SECRET_KEY = /token|secret|password|api_key|access_key|credentials/i;
+function redact(v: unknown, key = ''): unknown {
+  if (typeof v === 'string' && SECRET_KEY.test(key)) return '[redacted]';
+  if (Array.isArray(v)) return v.map((x) => redact(x, key));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]));
+  return v;
+}
+
+export const schemaUsage = `mltrail schema event|alert
+
+Print the JSON Schema (draft 2020-12) of the normalized event or alert.`;
+
+export async function schemaCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { help: common.help });
+  if (values.help) return (io.stdout.write(`${schemaUsage}\n`), 0);
+  const kind = positionals[0];
+  if (kind !== 'event' && kind !== 'alert') throw new MltrailError('USAGE', 'schema takes "event" or "alert"');
+  io.stdout.write(`${JSON.stringify(jsonSchemaOf(kind), null, 2)}\n`);
+  return 0;
+}
+
+export const rulesUsage = `mltrail rules list [--config FILE]
+
+Print the rule catalogue with the current settings.`;
+
+export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, common);
+  if (values.help || positionals.length === 0) return (io.stdout.write(`${rulesUsage}\n`), values.help ? 0 : 2);
+  if (positionals[0] !== 'list') throw new MltrailError('USAGE', `unknown rules subcommand "${positionals[0]}"`);
+  const cfg = loadConfig({ file: values.config, env: io.env });
+  const engine = createRuleEngine(cfg.rules, new MemoryStateStore());
+  for (const r of engine.catalogue()) io.stdout.write(`${JSON.stringify(r)}\n`);
+  return 0;
+}
+
+function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo): Spool {
+  const cfg = loadConfig({ file: values.config, env: io.env, overrides: values['data-dir'] ? { data_dir: values['data-dir'] } : {} });
+  const dir = resolve(cfg.data_dir);
+  if (!existsSync(resolve(dir, 'spool.db'))) throw new MltrailError('USAGE', `no spool at ${dir} (set --data-dir or MLTRAIL_DATA_DIR)`);
+  return Spool.open({ dir });
+}
+
+export const dlqUsage = `mltrail dlq list [--sink NAME] [--data-dir DIR]
+mltrail dlq retry [--sink NAME] [--id N]... [--data-dir DIR]
+
+Show records a sink refused permanently, with the reason; or mark them to be
+re-sent (a running bridge picks them up within a second, else at next start).`;
+
+export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' } });
+  const sub = positionals[0];
+  if (values.help || !sub) return (io.stdout.write(`${dlqUsage}\n`), values.help ? 0 : 2);
+  const spool = openSpool(values, io);
+  try {
+    if (sub === 'list') {
+      const rows = spool.listDeadLetters({ sink: values.sink, limit: Number(values.limit ?? 1000) });
+      for (const d of rows) {
+        io.stdout.write(
+          `${JSON.stringify({ dlq_id: d.dlq_id, sink: d.sink, kind: d.kind, record_id: d.record_id, status: d.status, attempts: d.attempts, reason: d.reason, added: new Date(d.added).toISOString() })}\n`,
+        );
+      }
+      io.stderr.write(`${rows.length} dead letter(s)\n`);
+      return 0;
+    }
+    if (sub === 'retry') {
+      const ids = (values.id ?? []).map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n)) throw new MltrailError('USAGE', `--id takes a dlq_id number, got "${s}"`);
+        return n;
+      });
+      const n = spool.markDeadLettersForRetry({ sink: values.sink, ids });
+      io.stdout.write(`${n} dead letter(s) marked for re-sending\n`);
+      return 0;
+    }
+    throw new MltrailError('USAGE', `unknown dlq subcommand "${sub}" (list, retry)`);
+  } finally {
+    spool.close();
+  }
+}
+
+export const quarantineUsage = `mltrail quarantine list [--channel CH] [--body] [--data-dir DIR]
+
+Show input that could not be parsed or validated, with the reason (--body
+prints the kept bytes, base64 when not UTF-8 text).`;
+
+export async function quarantineCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...common, channel: { type: 'string' }, body: { type: 'boolean' }, limit: { type: 'string' } });
+  const sub = positionals[0];
+  if (values.help || !sub) return (io.stdout.write(`${quarantineUsage}\n`), values.help ? 0 : 2);
+  if (sub !== 'list') throw new MltrailError('USAGE', `unknown quarantine subcommand "${sub}" (list)`);
+  const spool = openSpool(values, io);
+  try {
+    const rows = spool.listQuarantine({ channel: values.channel, limit: Number(values.limit ?? 1000) });
+    for (const q of rows) {
+      const text = q.body.toString('utf8');
+      const isText = Buffer.from(text, 'utf8').equals(q.body);
+      const out: Record<string, unknown> = { q_id: q.q_id, channel: q.channel, reason: q.reason, bytes: q.body.length, meta: q.meta, added: new Date(q.added).toISOString() };
+      if (values.body) out[isText ? 'body' : 'body_base64'] = isText ? text : q.body.toString('base64');
+      io.stdout.write(`${JSON.stringify(out)}\n`);
+    }
+    io.stderr.write(`${rows.length} quarantined input(s)\n`);
+    return 0;
+  } finally {
+    spool.close();
+  }
+}

@@ -1,0 +1,7 @@
+import type { CliCommand } from '../../core/connector.js';
+
+/**
+ * Commands contributed outside connectors: sinks (`setup elastic`) and rules
+ * (`attest`, `rules tune`). Each issue appends its own here.
+ */
+export const extraCommands: CliCommand[] = [];

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { connectorPlugins } from '../../connectors/index.js';
+import type { CliCommand, CliIo } from '../../core/connector.js';
+import { MltrailError } from '../../core/errors.js';
+import * as admin from './admin.js';
+import { normalizeCommand, normalizeUsage, replayCommand, replayUsage } from './normalize.js';
+import { serveCommand, serveUsage } from './serve.js';
+
+const builtins: CliCommand[] = [
+  { name: 'serve', summary: 'start the bridge', usage: serveUsage, run: serveCommand },
+  { name: 'normalize', summary: 'normalize native records to events (or OCSF/ECS/UDM/CIM)', usage: normalizeUsage, run: normalizeCommand },
+  { name: 'replay', summary: 'run files through rules in event-time order, print alerts', usage: replayUsage, run: replayCommand },
+  { name: 'check-config', summary: 'validate a config file', usage: admin.checkConfigUsage, run: admin.checkConfigCommand },
+  { name: 'schema', summary: 'print the JSON Schema of events or alerts', usage: admin.schemaUsage, run: admin.schemaCommand },
+  { name: 'rules', summary: 'list (and tune) the alert rules', usage: admin.rulesUsage, run: admin.rulesCommand },
+  { name: 'dlq', summary: 'list or re-send dead-lettered records', usage: admin.dlqUsage, run: admin.dlqCommand },
+  { name: 'quarantine', summary: 'list quarantined input', usage: admin.quarantineUsage, run: admin.quarantineCommand },
+];
+
+/** Every command: built-ins, then those connectors and sinks contribute. */
+export async function allCommands(): Promise<CliCommand[]> {
+  const { extraCommands } = await import('./extra.js');
+  return [...builtins, ...connectorPlugins.flatMap((p) => p.commands ?? []), ...extraCommands];
+}
+
+function help(commands: CliCommand[]): string {
+  const w = Math.max(...commands.map((c) => c.name.length));
+  return `mltrail — security telemetry for ML pipelines
+
+Usage: mltrail <command> [options]   (mltrail <command> --help for details)
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
+`;
+}
+
+/**
+ * Run the CLI; returns the exit code (0 ok, 1 some input rejected / check
+ * failed, 2 unusable input or arguments).
+ *
+ * @example
+ * process.exitCode = await main(['normalize', 'trail.json'], { stdout: process.stdout, … });
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const commands = await allCommands();
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(help(commands));
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version') {
+    io.stdout.write('mltrail 0.1.0\n');
+    return 0;
+  }
+  // Longest match first, so `backfill vertex` wins over a hypothetical `backfill`.
+  const byLength = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  const cmd = byLength.find((c) => {
+    const words = c.name.split(' ');
+    return words.every((w, i) => argv[i] === w);
+  });
+  if (!cmd) {
+    io.stderr.write(`mltrail: unknown command "${argv[0]}"\n\n${help(commands)}`);
+    return 2;
+  }
+  const rest = argv.slice(cmd.name.split(' ').length);
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof MltrailError) {
+      io.stderr.write(`mltrail ${cmd.name}: ${err.code}: ${err.message}\n`);
+      if (err.kind === 'USAGE') io.stderr.write(`\n${cmd.usage}\n`);
+      return err.kind === 'USAGE' || err.kind === 'CONFIG' || err.kind === 'NOT_IMPLEMENTED' ? 2 : 1;
+    }
+    io.stderr.write(`mltrail ${cmd.name}: MLTRAIL_ERR_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`mltrail: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,107 @@
+import { createWriteStream } from 'node:fs';
+import type { CliIo } from '../../core/connector.js';
+import { MltrailError } from '../../core/errors.js';
+import { FORMATS, formatter } from '../../core/formats/index.js';
+import { readInput } from '../../core/input/read.js';
+import type { NormalizedEvent } from '../../core/schema/index.js';
+import { loadConfig, type Config } from '../config.js';
+import { PLATFORM_CHOICES, normalizeInput } from '../normalize.js';
+import { replayEvents } from '../replay.js';
+import { common, parse } from './args.js';
+
+export const normalizeUsage = `mltrail normalize [--platform ${PLATFORM_CHOICES.join('|')}] [--format ${FORMATS.join('|')}] [--config FILE] [FILE|-]...
+
+Read native records (JSON, JSON array, NDJSON, .gz; any envelope a connector
+accepts) and print one normalized event per line. Rejected records are
+reported on stderr as FILE:N: reason and the rest still print.
+Exit 0 all ok, 1 some rejected, 2 unusable input or arguments.`;
+
+export const replayUsage = `mltrail replay [--config FILE] [--platform P] [--alerts FILE] [--events FILE] FILE...
+
+Run files through the whole pipeline (normalize, dedup, rules) in event-time
+order, rules evaluated on event time, and write alerts as NDJSON (default
+stdout). --events also writes the normalized events.
+Exit 0 all ok, 1 some rejected, 2 unusable input or arguments.`;
+
+function checkPlatform(p: string): string {
+  if (!(PLATFORM_CHOICES as readonly string[]).includes(p)) {
+    throw new MltrailError('USAGE', `unknown --platform "${p}" (expected one of ${PLATFORM_CHOICES.join(', ')})`);
+  }
+  return p;
+}
+
+interface ReadAll {
+  events: NormalizedEvent[];
+  rejected: number;
+  unusable: boolean;
+}
+
+async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onFile?: (ev: NormalizedEvent[]) => void): Promise<ReadAll> {
+  const out: ReadAll = { events: [], rejected: 0, unusable: false };
+  const progress = (io.stderr as NodeJS.WriteStream).isTTY && files.length > 1;
+  for (const [i, file] of files.entries()) {
+    let data: Buffer;
+    try {
+      data = await readInput(file, io.stdin);
+    } catch (err) {
+      io.stderr.write(`${file}: cannot read: ${(err as Error).message}\n`);
+      out.unusable = true;
+      continue;
+    }
+    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg);
+    for (const e of r.errors) io.stderr.write(`${e}\n`);
+    for (const s of r.skipped) io.stderr.write(`${s}\n`);
+    out.rejected += r.errors.length;
+    if (r.records > 0 && r.events.length === 0 && r.skipped.length === 0 && r.errors.length === r.records) {
+      // Nothing at all could be used from this input.
+      out.unusable ||= r.records === 1 && /not JSON|cannot read/.test(r.errors[0] ?? '');
+    }
+    if (onFile) onFile(r.events);
+    else out.events.push(...r.events);
+    if (progress) io.stderr.write(`\r[${'#'.repeat(Math.round(((i + 1) / files.length) * 30)).padEnd(30)}] ${i + 1}/${files.length} files`);
+  }
+  if (progress) io.stderr.write('\n');
+  return out;
+}
+
+function exitCode(r: ReadAll): number {
+  return r.unusable ? 2 : r.rejected > 0 ? 1 : 0;
+}
+
+export async function normalizeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { ...common, platform: { type: 'string', default: 'auto' }, format: { type: 'string', default: 'core' } });
+  if (values.help) return (io.stdout.write(`${normalizeUsage}\n`), 0);
+  const platform = checkPlatform(values.platform!);
+  const fmt = formatter(values.format!);
+  const cfg = loadConfig({ file: values.config, env: io.env });
+  const files = positionals.length ? positionals : ['-'];
+  const r = await readAll(files, platform, cfg, io, (events) => {
+    for (const ev of events) io.stdout.write(`${JSON.stringify(fmt.event(ev))}\n`);
+  });
+  return exitCode(r);
+}
+
+export async function replayCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...common,
+    platform: { type: 'string', default: 'auto' },
+    alerts: { type: 'string' },
+    events: { type: 'string' },
+  });
+  if (values.help) return (io.stdout.write(`${replayUsage}\n`), 0);
+  if (positionals.length === 0) throw new MltrailError('USAGE', 'replay needs at least one FILE (or - for stdin)');
+  const platform = checkPlatform(values.platform!);
+  const cfg = loadConfig({ file: values.config, env: io.env });
+  const r = await readAll(positionals, platform, cfg, io);
+  const result = replayEvents(r.events, cfg);
+  const alertsOut = values.alerts ? createWriteStream(values.alerts) : io.stdout;
+  for (const a of result.alerts) alertsOut.write(`${JSON.stringify(a)}\n`);
+  if (values.events) {
+    const evOut = createWriteStream(values.events);
+    for (const e of result.events) evOut.write(`${JSON.stringify(e)}\n`);
+    await new Promise((res) => evOut.end(res));
+  }
+  if (alertsOut !== io.stdout) await new Promise((res) => (alertsOut as ReturnType<typeof createWriteStream>).end(res));
+  io.stderr.write(`replay: ${result.events.length} events (${result.duplicates} duplicates), ${result.alerts.length} alerts\n`);
+  return exitCode(r);
+}

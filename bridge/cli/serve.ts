@@ -1,0 +1,35 @@
+import type { CliIo } from '../../core/connector.js';
+import { loadConfig } from '../config.js';
+import { startBridge } from '../runtime.js';
+import { common, parse } from './args.js';
+
+export const serveUsage = `mltrail serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
+
+Start the bridge: webhook/push targets, spool, rules and sinks.
+  --config, -c   YAML config (also MLTRAIL_CONFIG)
+  --port         listen port (also PORT; default 8787)
+  --host         listen address (also MLTRAIL_HOST; default 127.0.0.1)
+  --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)`;
+
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { ...common, port: { type: 'string', short: 'p' }, host: { type: 'string' } });
+  if (values.help) return (io.stdout.write(`${serveUsage}\n`), 0);
+  const server: Record<string, unknown> = {};
+  if (values.port !== undefined) server.port = values.port;
+  if (values.host !== undefined) server.host = values.host;
+  const overrides: Record<string, unknown> = { server };
+  if (values['data-dir']) overrides.data_dir = values['data-dir'];
+  const cfg = loadConfig({ file: values.config, env: io.env, overrides });
+  const bridge = await startBridge(cfg, { env: io.env });
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      io.stderr.write(`mltrail: ${sig} received, draining\n`);
+      bridge.stop().then(resolve, resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}

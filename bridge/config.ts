@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { connectorPlugins } from '../connectors/index.js';
+import { MltrailError } from '../core/errors.js';
+import { csv, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
+import { RulesConfig } from '../core/rules/engine.js';
+import type { SinkCommonConfig } from '../core/sink.js';
+import { sinkFactories } from './sinks/index.js';
+
+const MiB = 1024 * 1024;
+
+export const ServerConfig = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(8787),
+  /** Bearer token for /v1/events, /v1/attest and the Kubernetes audit route. */
+  ingest_token: z.string().min(1).optional(),
+  /** Default request body limit (routes may set their own). */
+  body_limit_bytes: z.number().int().positive().default(5 * MiB),
+  /** How long SIGTERM waits for in-flight requests and sink delivery. */
+  shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
+});
+
+export const SpoolConfig = z.strictObject({
+  max_bytes: z.number().int().positive().default(1024 * MiB),
+  synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  dedup_window_hours: z.number().positive().default(168),
+  /** Seconds a sender is told to wait when the spool is full (≤ 60: MLflow retries with its original signed timestamp). */
+  retry_after_s: z.number().int().min(1).max(60).default(30),
+  /** Keep each event's original record in `raw`. */
+  keep_raw: z.boolean().default(true),
+});
+
+export const LogConfig = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  summary_interval_s: z.number().int().positive().default(60),
+});
+
+export interface SinkEntry {
+  name: string;
+  type: string;
+  config: SinkCommonConfig & Record<string, unknown>;
+}
+
+const Sinks = z.record(z.string(), z.unknown()).default({}).transform((entries, ctx): SinkEntry[] => {
+  const out: SinkEntry[] = [];
+  for (const [name, raw] of Object.entries(entries)) {
+    const obj = (raw ?? {}) as Record<string, unknown>;
+    const type = typeof obj.type === 'string' ? obj.type : name;
+    const factory = sinkFactories.find((f) => f.type === type);
+    if (!factory) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'type'],
+        message: `unknown sink type "${type}" (expected one of ${sinkFactories.map((f) => f.type).join(', ')})`,
+      });
+      continue;
+    }
+    const r = factory.configSchema.safeParse(obj);
+    if (!r.success) {
+      for (const i of r.error.issues) ctx.addIssue({ ...i, path: [name, ...i.path] } as never);
+      continue;
+    }
+    out.push({ name, type, config: r.data as SinkEntry['config'] });
+  }
+  return out;
+});
+
+const connectorShape = Object.fromEntries(connectorPlugins.map((p) => [p.name, (p.configSchema as z.ZodType).optional()]));
+
+export const ConfigSchema = z.strictObject({
+  server: ServerConfig.prefault({}),
+  data_dir: z.string().default('./data'),
+  spool: SpoolConfig.prefault({}),
+  log: LogConfig.prefault({}),
+  connectors: z.strictObject(connectorShape).prefault({}),
+  sinks: Sinks,
+  rules: RulesConfig.prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The environment variables the core reads (each also has a YAML key). */
+export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const server: Record<string, unknown> = {};
+  if (env.PORT) server.port = env.PORT;
+  if (env.MLTRAIL_HOST) server.host = env.MLTRAIL_HOST;
+  if (env.MLTRAIL_INGEST_TOKEN) server.ingest_token = env.MLTRAIL_INGEST_TOKEN;
+  const out: Record<string, unknown> = { server };
+  if (env.MLTRAIL_DATA_DIR) out.data_dir = env.MLTRAIL_DATA_DIR;
+  if (env.MLTRAIL_LOG_LEVEL) out.log = { level: env.MLTRAIL_LOG_LEVEL };
+  const connectors: Record<string, unknown> = {};
+  for (const p of connectorPlugins) {
+    const c = p.fromEnv?.(env);
+    if (c && Object.keys(c).length) connectors[p.name] = c;
+  }
+  out.connectors = connectors;
+  const sinks: Record<string, unknown> = {};
+  for (const f of sinkFactories) {
+    const c = f.fromEnv?.(env);
+    if (c) sinks[f.type] = c;
+  }
+  out.sinks = sinks;
+  return out;
+}
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Highest precedence (CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * Load the configuration: YAML file (with `${ENV}` interpolation) < environment
+ * variables < CLI flags, validated as a whole. Errors name the file and the key
+ * path with what was expected. With no sink configured, the file sink is the default.
+ *
+ * @example
+ * const cfg = loadConfig({ file: 'mltrail.yaml', env: process.env });
+ */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.MLTRAIL_CONFIG;
+  const fromFile = file ? interpolateEnv(readConfigFile(file), env) : {};
+  let merged = deepMerge(fromFile ?? {}, envOverrides(env));
+  merged = deepMerge(merged, opts.overrides ?? {});
+  const r = ConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const lines = formatIssues(r.error.issues);
+    throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });
+  }
+  const cfg = r.data;
+  if (cfg.sinks.filter((s) => s.config.enabled).length === 0) {
+    const file = sinkFactories.find((f) => f.type === 'file')!;
+    cfg.sinks.push({ name: 'file', type: 'file', config: file.configSchema.parse({}) as SinkEntry['config'] });
+  }
+  return cfg;
+}
+
+export { csv };

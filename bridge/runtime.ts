@@ -1,0 +1,197 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { connectorPlugins } from '../connectors/index.js';
+import type { ConnectorDeps, Poller, ServerSettings } from '../core/connector.js';
+import { SinkRunner, sinkConsumer } from '../core/delivery/runner.js';
+import { MltrailError } from '../core/errors.js';
+import { Ingestor } from '../core/ingest.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { createMetrics, type Metrics } from '../core/metrics.js';
+import { createRuleEngine } from '../core/rules/engine.js';
+import { RULES_CONSUMER, RuleProcessor } from '../core/rules/processor.js';
+import { Spool } from '../core/spool/index.js';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { sinkFactories } from './sinks/index.js';
+
+export interface Bridge {
+  url: string;
+  port: number;
+  spool: Spool;
+  metrics: Metrics;
+  runners: SinkRunner[];
+  /** Graceful stop: refuse new input, finish in-flight requests, deliver what it can within the grace period, close. */
+  stop(): Promise<void>;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+/**
+ * Start the bridge: spool, rule processor, sink runners, HTTP server and
+ * pollers, wired connector → normalize → spool → rules → sinks.
+ *
+ * @example
+ * const bridge = await startBridge(loadConfig());
+ * process.on('SIGTERM', () => bridge.stop().then(() => process.exit(0)));
+ */
+export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<Bridge> {
+  const env = opts.env ?? process.env;
+  const log = opts.logger ?? createLogger({ level: cfg.log.level });
+  if (!cfg.server.ingest_token && !isLoopback(cfg.server.host)) {
+    throw new MltrailError(
+      'CONFIG',
+      `refusing to listen on ${cfg.server.host} without an ingest token: set MLTRAIL_INGEST_TOKEN (server.ingest_token) or bind to 127.0.0.1`,
+      { variable: 'MLTRAIL_INGEST_TOKEN' },
+    );
+  }
+  const dataDir = resolve(cfg.data_dir);
+  const spool = Spool.open({
+    dir: dataDir,
+    maxBytes: cfg.spool.max_bytes,
+    synchronous: cfg.spool.synchronous,
+    dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000,
+    retryAfterS: cfg.spool.retry_after_s,
+  });
+  const metrics = createMetrics();
+  const ingest = new Ingestor(spool, log, metrics);
+  const server: ServerSettings = {
+    host: cfg.server.host,
+    port: cfg.server.port,
+    ingestToken: cfg.server.ingest_token,
+    bodyLimitBytes: cfg.server.body_limit_bytes,
+  };
+
+  const runners = cfg.sinks
+    .filter((s) => s.config.enabled)
+    .map((s) => {
+      const factory = sinkFactories.find((f) => f.type === s.type)!;
+      const sink = factory.create(s.config, { name: s.name, logger: log.child({ sink: s.name }), dataDir, spool, env });
+      return new SinkRunner(spool, sink, s.config, log, metrics);
+    });
+
+  const engine = createRuleEngine(cfg.rules, spool.state);
+  const rules = new RuleProcessor(spool, engine, log, metrics);
+
+  let shuttingDown = false;
+  const pollers: Poller[] = [];
+  const app = createApp({
+    spool,
+    ingest,
+    logger: log,
+    metrics,
+    server,
+    isShuttingDown: () => shuttingDown,
+    components: () => {
+      const out: Record<string, { state: string; [k: string]: unknown }> = {};
+      for (const r of runners) out[`sink:${r.sink.name}`] = { ...r.health() };
+      for (const p of pollers) out[`poller:${p.name}`] = p.health?.() ?? { state: 'healthy' };
+      return out;
+    },
+  });
+
+  for (const plugin of connectorPlugins) {
+    const deps: ConnectorDeps<unknown> = {
+      config: (cfg.connectors as Record<string, unknown>)[plugin.name] ?? plugin.configSchema.parse({}),
+      ingest,
+      spool,
+      logger: log.child({ connector: plugin.name }),
+      metrics,
+      server,
+      dataDir,
+      keepRaw: cfg.spool.keep_raw,
+      env,
+    };
+    plugin.routes?.(app, deps);
+    pollers.push(...(plugin.pollers?.(deps) ?? []));
+  }
+
+  const consumers = [RULES_CONSUMER, ...runners.map((r) => r.consumer)];
+  rules.start();
+  for (const r of runners) r.start();
+
+  const httpServer: ServerType = await new Promise((resolveListen, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port }, () => resolveListen(s));
+    s.once('error', reject);
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : cfg.server.port;
+  const hostForUrl = cfg.server.host.includes(':') && !cfg.server.host.startsWith('[') ? `[${cfg.server.host}]` : cfg.server.host;
+  const url = `http://${hostForUrl}:${port}`;
+
+  for (const p of pollers) p.start();
+
+  const housekeeping = setInterval(() => {
+    spool.prune(consumers);
+    metrics.spoolBytes.set(spool.bytes);
+    for (const c of consumers) {
+      const d = spool.depth(c);
+      metrics.spoolDepth.set({ consumer: c }, d.records);
+      metrics.spoolOldestAge.set({ consumer: c }, d.oldestAgeMs / 1000);
+    }
+    for (const r of runners) {
+      const h = r.health().state;
+      metrics.sinkHealthy.set({ sink: r.sink.name }, h === 'healthy' ? 1 : h === 'degraded' ? 0.5 : 0);
+    }
+  }, 1000);
+  housekeeping.unref();
+
+  let last = { received: 0, sent: 0 };
+  const summary = setInterval(async () => {
+    const received = await counterTotal(metrics, 'mltrail_events_received_total');
+    const sent = await counterTotal(metrics, 'mltrail_sink_sent_total');
+    log.info(
+      {
+        received: received - last.received,
+        delivered: sent - last.sent,
+        spool_bytes: spool.bytes,
+        backlog: Object.fromEntries(runners.map((r) => [r.sink.name, spool.depth(r.consumer).records])),
+        interval_s: cfg.log.summary_interval_s,
+      },
+      'summary',
+    );
+    last = { received, sent };
+  }, cfg.log.summary_interval_s * 1000);
+  summary.unref();
+
+  log.info({ url, data_dir: dataDir, sinks: runners.map((r) => r.sink.name), pollers: pollers.map((p) => p.name) }, 'mltrail bridge listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      shuttingDown = true;
+      clearInterval(housekeeping);
+      clearInterval(summary);
+      // Stop accepting; in-flight requests finish (their events commit before they answer).
+      const closed = new Promise<void>((r) => httpServer.close(() => r()));
+      (httpServer as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      await Promise.race([closed, sleep(cfg.server.shutdown_grace_ms)]);
+      await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
+      rules.stop();
+      const deadline = Math.max(0, cfg.server.shutdown_grace_ms);
+      await Promise.all(runners.map((r) => r.drain(deadline)));
+      await Promise.all(runners.map((r) => r.stop()));
+      spool.prune(consumers);
+      spool.close();
+      log.info('mltrail bridge stopped');
+      log.flush?.();
+    })());
+
+  return { url, port, spool, metrics, runners, stop };
+}
+
+async function counterTotal(metrics: Metrics, name: string): Promise<number> {
+  const m = await metrics.registry.getSingleMetric(name)?.get();
+  return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+export { sinkConsumer };

@@ -1,0 +1,8 @@
+import type { SinkFactory } from '../../core/sink.js';
+import { fileSinkFactory } from './file/index.js';
+
+/**
+ * Every sink type, by `type`. Each lives in bridge/sinks/<type>/ with its
+ * config schema beside it.
+ */
+export const sinkFactories: SinkFactory<any>[] = [fileSinkFactory];

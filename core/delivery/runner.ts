@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { deliverWithRetry, describe } from '../retry/index.js';
+import type { Sink, SinkCommonConfig, SinkHealth } from '../sink.js';
+import type { Spool, SpoolRecord } from '../spool/index.js';
+import { routePredicate, splitBatches } from './route.js';
+
+/** Spool consumer name of a sink. */
+export const sinkConsumer = (name: string) => `sink:${name}`;
+
+/**
+ * Drives one sink: reads its cursor's backlog from the spool, batches it,
+ * sends with the shared retry policy, dead-letters permanent failures and
+ * advances the cursor only once every record of the read is settled. A crash
+ * at any point leaves the cursor behind: records are resent (at least once),
+ * never lost.
+ */
+export class SinkRunner {
+  readonly consumer: string;
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private lastError?: string;
+  private consecutiveFailures = 0;
+  private readonly wanted: (r: SpoolRecord) => boolean;
+  private readonly onAppend = () => this.wake?.();
+
+  constructor(
+    private readonly spool: Spool,
+    readonly sink: Sink,
+    private readonly cfg: SinkCommonConfig,
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {
+    this.consumer = sinkConsumer(sink.name);
+    this.wanted = routePredicate(cfg.route);
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.spool.on('append', this.onAppend);
+    this.loop = this.run().catch((err) => {
+      this.log.error({ sink: this.sink.name, err: describe(err), code: 'MLTRAIL_ERR_INTERNAL' }, 'sink runner stopped');
+    });
+  }
+
+  /** Health as /readyz reports it: the sink's own view, degraded while retrying. */
+  health(): SinkHealth & { backlog: number; oldest_age_s: number; last_error?: string } {
+    const own = this.sink.health();
+    const d = this.spool.isClosed ? { records: 0, oldestAgeMs: 0 } : this.spool.depth(this.consumer);
+    const state = own.state === 'healthy' && this.consecutiveFailures > 0 ? 'degraded' : own.state;
+    return { ...own, state, backlog: d.records, oldest_age_s: Math.round(d.oldestAgeMs / 1000), last_error: this.lastError };
+  }
+
+  /** Wait until the backlog is delivered or `ms` passes. Returns true when drained. */
+  async drain(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (this.spool.depth(this.consumer).records === 0) return true;
+      await sleep(50);
+    }
+    return this.spool.depth(this.consumer).records === 0;
+  }
+
+  /** Stop: in-flight sends are aborted; their records stay in the spool for the next start. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wake?.();
+    this.spool.off('append', this.onAppend);
+    await this.loop;
+    await this.sink.close?.();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    const readLimit = this.cfg.batch.max_events * this.cfg.concurrency;
+    while (!signal.aborted) {
+      await this.retryDeadLetters(signal);
+      let recs = this.spool.read(this.consumer, readLimit);
+      if (recs.length === 0) {
+        await this.idle(1000);
+        continue;
+      }
+      // Let a partial batch fill for up to batch.timeout_ms.
+      if (recs.length < readLimit && this.cfg.batch.timeout_ms > 0) {
+        const oldest = recs[0]!.added;
+        const wait = oldest + this.cfg.batch.timeout_ms - Date.now();
+        if (wait > 0) {
+          await sleep(wait, undefined, { signal }).catch(() => {});
+          if (signal.aborted) break;
+          recs = this.spool.read(this.consumer, readLimit);
+        }
+      }
+      const lastSeq = recs.at(-1)!.seq;
+      const routed = recs.filter(this.wanted);
+      const batches = splitBatches(routed, this.cfg.batch.max_events, this.cfg.batch.max_bytes);
+      let results: Array<{ rec: SpoolRecord; status: 'ok' | 'permanent'; reason?: string }>;
+      try {
+        const settled = await Promise.all(batches.map((b) => this.deliver(b, signal)));
+        results = settled.flat();
+      } catch (err) {
+        if (signal.aborted) break;
+        throw err;
+      }
+      this.spool.transaction(() => {
+        for (const r of results) if (r.status === 'permanent') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'rejected');
+        this.spool.commitCursor(this.consumer, lastSeq);
+      });
+      this.count(results);
+    }
+  }
+
+  private async deliver(batch: SpoolRecord[], signal: AbortSignal) {
+    const final = await deliverWithRetry(
+      batch,
+      (items, s) => this.sink.send(items, s),
+      { initialMs: this.cfg.retry.initial_ms, maxMs: this.cfg.retry.max_ms, requestTimeoutMs: this.cfg.request_timeout_ms },
+      signal,
+      (info) => {
+        this.consecutiveFailures++;
+        this.lastError = info.reason;
+        this.metrics?.sinkFailed.inc({ sink: this.sink.name, kind: 'retry' });
+        this.log.warn(
+          { sink: this.sink.name, attempt: info.attempt, retry_after_ms: info.retryAfterMs, code: 'MLTRAIL_ERR_UPSTREAM' },
+          `delivery failed, will retry: ${info.reason}`,
+        );
+      },
+    );
+    this.consecutiveFailures = 0;
+    return final.map((f, i) => ({ rec: batch[i]!, status: f.status, reason: f.status === 'permanent' ? f.reason : undefined }));
+  }
+
+  private count(results: Array<{ status: string; reason?: string }>): void {
+    let ok = 0;
+    let bad = 0;
+    for (const r of results) r.status === 'ok' ? ok++ : bad++;
+    if (ok) this.metrics?.sinkSent.inc({ sink: this.sink.name }, ok);
+    if (bad) {
+      this.metrics?.sinkFailed.inc({ sink: this.sink.name, kind: 'dead_letter' }, bad);
+      this.log.error({ sink: this.sink.name, count: bad, code: 'MLTRAIL_ERR_UPSTREAM' }, 'records dead-lettered (see mltrail dlq list)');
+    }
+  }
+
+  /** Re-send dead letters an operator marked with `mltrail dlq retry`. */
+  private async retryDeadLetters(signal: AbortSignal): Promise<void> {
+    const marked = this.spool.listDeadLetters({ sink: this.sink.name, status: 'retry', limit: this.cfg.batch.max_events });
+    if (marked.length === 0) return;
+    const recs: SpoolRecord[] = marked.map((d) => ({ seq: 0, kind: d.kind, id: d.record_id, body: d.body, added: d.added }));
+    try {
+      const res = await this.deliver(recs, signal);
+      this.spool.transaction(() => res.forEach((r, i) => this.spool.settleDeadLetter(marked[i]!.dlq_id, r.status === 'ok', r.reason)));
+      this.log.info({ sink: this.sink.name, retried: marked.length }, 'dead letters re-sent');
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+      if (this.abort.signal.aborted) done();
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { MltrailError, errorBody, type ErrorKind } from '../errors.js';
+
+/**
+ * Constant-time string comparison (hashes first so lengths do not leak).
+ *
+ * @example
+ * if (!safeEqual(given, expected)) throw new MltrailError('UNAUTHORIZED', 'bad token');
+ */
+export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** True when `given` equals any of `accepted`, checking all of them (no early exit). */
+export function safeEqualAny(given: string, accepted: readonly string[]): boolean {
+  let ok = false;
+  for (const a of accepted) ok = safeEqual(given, a) || ok;
+  return ok;
+}
+
+/** JSON error response in the catalogue's shape, with any extra headers (Retry-After). */
+export function errorResponse(c: Context, err: unknown): Response {
+  if (err instanceof MltrailError) {
+    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+    return c.json(err.toBody(), err.status as 400);
+  }
+  return c.json(errorBody('INTERNAL', 'internal error'), 500);
+}
+
+/** Shorthand for a JSON error without throwing. */
+export function jsonError(c: Context, kind: ErrorKind, message: string, extra: Record<string, unknown> = {}): Response {
+  return errorResponse(c, new MltrailError(kind, message, extra));
+}
+
+/** The remote address of the request (the TCP peer). */
+export function clientIp(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ReadBodyOptions {
+  /** Limit on the bytes as received (413 past it). */
+  maxBytes: number;
+  /** Limit on the bytes after Content-Encoding is undone (413 past it); defaults to 4 × maxBytes. */
+  maxDecodedBytes?: number;
+}
+
+/**
+ * Read the raw request body, enforcing the size limit while streaming and
+ * undoing `Content-Encoding: gzip|deflate` with a bound on the decoded size.
+ * Routes that verify a signature over the bytes as sent use `readRawBody`.
+ */
+export async function readBody(c: Context, opts: ReadBodyOptions): Promise<Buffer> {
+  const raw = await readRawBody(c, opts.maxBytes);
+  const enc = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+  if (!enc || enc === 'identity') return raw;
+  const maxOutputLength = opts.maxDecodedBytes ?? opts.maxBytes * 4;
+  try {
+    if (enc === 'gzip' || enc === 'x-gzip') return gunzipSync(raw, { maxOutputLength });
+    if (enc === 'deflate') return inflateSync(raw, { maxOutputLength });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new MltrailError('BODY_TOO_LARGE', `decoded body exceeds ${maxOutputLength} bytes`, { limit_bytes: maxOutputLength });
+    }
+    throw new MltrailError('BAD_REQUEST', `body is not valid ${enc}: ${(err as Error).message}`);
+  }
+  throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding: ${enc}`);
+}
+
+/** Read the body bytes exactly as sent, up to `maxBytes` (413 past it, without reading the rest). */
+export async function readRawBody(c: Context, maxBytes: number): Promise<Buffer> {
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new MltrailError('BODY_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${maxBytes}`, { limit_bytes: maxBytes });
+  }
+  const stream = c.req.raw.body;
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new MltrailError('BODY_TOO_LARGE', `request body exceeds the limit of ${maxBytes} bytes`, { limit_bytes: maxBytes });
+    }
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+/** The token of an `Authorization: Bearer …` header, or undefined. */
+export function bearerToken(c: Context): string | undefined {
+  const h = c.req.header('authorization');
+  if (!h) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
+  return m?.[1]?.trim();
+}
+
+/** Parse JSON, NDJSON or a JSON array body into a list of values. */
+export function parseJsonRecords(body: Buffer | string): unknown[] {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  const trimmed = text.trim();
+  if (!trimmed) throw new MltrailError('INVALID_JSON', 'empty body');
+  try {
+    const v = JSON.parse(trimmed) as unknown;
+    return Array.isArray(v) ? v : [v];
+  } catch (err) {
+    const lines = trimmed.split(/\r?\n/).filter((l) => l.trim());
+    if (lines.length < 2) throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`);
+    return lines.map((l, i) => {
+      try {
+        return JSON.parse(l) as unknown;
+      } catch (e) {
+        throw new MltrailError('INVALID_JSON', `NDJSON line ${i + 1} is not JSON: ${(e as Error).message}`, { line: i + 1 });
+      }
+    });
+  }
+}

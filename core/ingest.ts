@@ -1,0 +1,148 @@
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { MltrailError } from './errors.js';
+import { NormalizedEvent, describeZodError, makeEvent, stableId, type Platform } from './schema/index.js';
+import type { AppendResult, Spool } from './spool/index.js';
+
+export interface IngestResult extends AppendResult {
+  /** Events that failed validation (quarantined), by position in the input. */
+  rejected: Array<{ index: number; id?: string; reason: string }>;
+}
+
+export interface AuthFailure {
+  platform: Platform;
+  channel: string;
+  reason: string;
+  ip?: string;
+  user_agent?: string;
+  /** Principal the sender claimed (token email, key id), never the secret. */
+  claimed?: string;
+}
+
+/**
+ * The single door into the spool for every connector: validates normalized
+ * events against the schema (invalid ones are quarantined with the reason,
+ * never dropped), removes duplicates by id and commits the rest durably.
+ * The returned promise resolves only after commit: acknowledge the sender then.
+ *
+ * @example
+ * const res = await ingestor.ingest(events, 'mlflow.webhook');
+ * return c.json({ accepted: res.accepted.length }, 200);
+ */
+export class Ingestor {
+  private readonly recentAuthFailures = new Map<string, number>();
+
+  constructor(
+    readonly spool: Spool,
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  async ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
+    const items: Array<{ kind: 'event'; id: string; body: string }> = [];
+    const rejected: IngestResult['rejected'] = [];
+    events.forEach((e, index) => {
+      const parsed = NormalizedEvent.safeParse(e);
+      if (parsed.success) {
+        items.push({ kind: 'event', id: parsed.data.id, body: JSON.stringify(parsed.data) });
+        return;
+      }
+      const reason = `event ${index}: ${describeZodError(parsed.error)}`;
+      const id = typeof (e as { id?: unknown })?.id === 'string' ? (e as { id: string }).id : undefined;
+      rejected.push({ index, id, reason });
+      this.quarantine(channel, reason, JSON.stringify(rawForQuarantine?.(index) ?? e ?? null), { index, id });
+    });
+    const res = await this.spool.append(items);
+    if (res.accepted.length) this.metrics?.eventsReceived.inc({ channel }, res.accepted.length);
+    if (res.duplicates.length) this.metrics?.eventsDuplicate.inc({ channel }, res.duplicates.length);
+    return { ...res, rejected };
+  }
+
+  /** Keep input that cannot be normalized, with the reason. */
+  quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
+    this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' });
+    this.log.warn({ channel, reason, code: 'MLTRAIL_ERR_VALIDATION' }, 'input quarantined');
+    return this.spool.quarantine(channel, reason, body, meta);
+  }
+
+  /**
+   * Record that a sender failed the bridge's authentication. Emits one
+   * `ingest.auth_failure` event per channel/ip/reason per minute (the id is
+   * derived from the minute, so floods collapse into one event), so the rule
+   * `ingestion.source_auth_failure` sees it. Never throws.
+   */
+  authFailure(f: AuthFailure): void {
+    this.metrics?.eventsRejected.inc({ channel: f.channel, reason: 'unauthenticated' });
+    const now = new Date();
+    const minute = Math.floor(now.getTime() / 60_000);
+    const key = `${f.channel}|${f.ip ?? ''}|${f.reason}|${minute}`;
+    const count = (this.recentAuthFailures.get(key) ?? 0) + 1;
+    this.recentAuthFailures.set(key, count);
+    if (this.recentAuthFailures.size > 10_000) this.recentAuthFailures.clear();
+    this.log.warn({ channel: f.channel, ip: f.ip, reason: f.reason, code: 'MLTRAIL_ERR_UNAUTHORIZED' }, 'sender failed authentication');
+    if (count > 1) return;
+    const ev = makeEvent({
+      id: stableId('bridge', 'auth_failure', f.channel, f.ip, f.reason, minute),
+      time: now.toISOString(),
+      platform: f.platform,
+      channel: f.channel,
+      stage: 'ingestion',
+      action: 'ingest.auth_failure',
+      operation: 'bridge.authenticate',
+      service: 'mltrail',
+      outcome: 'failure',
+      error: { code: 'MLTRAIL_ERR_UNAUTHORIZED', message: f.reason },
+      actor: { type: 'unknown', ip: f.ip, user_agent: f.user_agent, id: f.claimed },
+      resource: { type: 'ingest_route', id: f.channel },
+    });
+    this.spool.append([{ kind: 'event', id: ev.id, body: JSON.stringify(ev) }]).catch((err: unknown) => {
+      if (!(err instanceof MltrailError)) this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not record auth failure');
+    });
+  }
+}
+
+export interface RecordsOutcome {
+  accepted: number;
+  duplicates: number;
+  /** Records that could not be normalized (quarantined), with reasons. */
+  rejected: Array<{ reason: string; path?: string; field?: string }>;
+  skipped: Array<{ reason: string; path?: string }>;
+}
+
+/**
+ * The path every live route and poller takes: normalize native records with the
+ * connector's `normalize`, quarantine what it rejects (with the reason),
+ * then validate, dedup and commit the events. Resolves after commit.
+ *
+ * @example
+ * const out = await normalizeAndIngest(deps.ingest, (r) => normalize(r, ctx), [body], 'mlflow.webhook');
+ */
+export async function normalizeAndIngest(
+  ingest: Ingestor,
+  normalize: (record: unknown) => { events: unknown[]; rejected: Array<{ reason: string; path?: string; field?: string; record?: unknown }>; skipped: Array<{ reason: string; path?: string }> },
+  records: unknown[],
+  channel: string,
+  meta: Record<string, unknown> = {},
+): Promise<RecordsOutcome> {
+  const events: unknown[] = [];
+  const out: RecordsOutcome = { accepted: 0, duplicates: 0, rejected: [], skipped: [] };
+  records.forEach((rec, i) => {
+    let res;
+    try {
+      res = normalize(rec);
+    } catch (err) {
+      res = { events: [], rejected: [{ reason: `cannot normalize: ${(err as Error).message}`, record: rec }], skipped: [] };
+    }
+    events.push(...res.events);
+    out.skipped.push(...res.skipped);
+    for (const rej of res.rejected) {
+      out.rejected.push({ reason: rej.reason, path: rej.path, field: rej.field });
+      ingest.quarantine(channel, rej.reason, JSON.stringify(rej.record ?? rec ?? null), { ...meta, record: i, path: rej.path, field: rej.field });
+    }
+  });
+  const r = await ingest.ingest(events, channel);
+  out.accepted = r.accepted.length;
+  out.duplicates = r.duplicates.length;
+  for (const rej of r.rejected) out.rejected.push({ reason: rej.reason });
+  return out;
+}

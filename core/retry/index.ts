@@ -1,0 +1,159 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { DeliveryStatus } from '../sink.js';
+import { DeliveryError } from '../sink.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RetryPolicy {
+  initialMs: number;
+  maxMs: number;
+  /** Per-attempt timeout. */
+  requestTimeoutMs: number;
+  /** Give up after this many attempts (default: never — transient failures are retried forever). */
+  maxAttempts?: number;
+}
+
+export interface AttemptInfo {
+  attempt: number;
+  reason: string;
+  retryAfterMs?: number;
+}
+
+class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one retry mechanism every sink shares (and connectors use for polling):
+ * jittered exponential backoff (p-retry), Retry-After honoured, a per-attempt
+ * timeout, and stop on shutdown. Items answered `retryable` are sent again
+ * alone; `ok` and `permanent` items are settled and never resent.
+ *
+ * @returns one final status per item (only `ok` or `permanent`), or throws an
+ *   AbortError when `signal` fires first (the caller keeps its cursor: nothing lost).
+ * @example
+ * const final = await deliverWithRetry(batch, (items, signal) => sink.send(items, signal), policy, shutdown.signal);
+ */
+export async function deliverWithRetry<T>(
+  items: T[],
+  send: (items: T[], signal: AbortSignal) => Promise<DeliveryStatus[]>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  onRetry?: (info: AttemptInfo) => void,
+): Promise<Array<{ status: 'ok' } | { status: 'permanent'; reason: string }>> {
+  const final: Array<{ status: 'ok' } | { status: 'permanent'; reason: string } | undefined> = new Array(items.length);
+  let pending = items.map((_, i) => i);
+
+  await pRetry(
+    async (attempt) => {
+      const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(policy.requestTimeoutMs)]);
+      let statuses: DeliveryStatus[];
+      try {
+        statuses = await send(
+          pending.map((i) => items[i]!),
+          attemptSignal,
+        );
+      } catch (err) {
+        if (signal.aborted) throw new AbortError('shutting down');
+        if (err instanceof DeliveryError && !err.retryable) {
+          for (const i of pending) final[i] = { status: 'permanent', reason: err.message };
+          pending = [];
+          return;
+        }
+        const reason = attemptSignal.aborted ? `timeout after ${policy.requestTimeoutMs} ms` : describe(err);
+        throw new RetryLater(reason, err instanceof DeliveryError ? err.retryAfterMs : undefined);
+      }
+      if (statuses.length !== pending.length) {
+        throw new RetryLater(`sink answered ${statuses.length} statuses for ${pending.length} records`);
+      }
+      const next: number[] = [];
+      let retryAfterMs: number | undefined;
+      let reason = '';
+      statuses.forEach((s, k) => {
+        const i = pending[k]!;
+        if (s.status === 'retryable') {
+          next.push(i);
+          reason ||= s.reason;
+          if (s.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, s.retryAfterMs);
+        } else final[i] = s;
+      });
+      pending = next;
+      if (pending.length > 0) throw new RetryLater(`${pending.length} record(s) to retry (attempt ${attempt}): ${reason}`, retryAfterMs);
+    },
+    {
+      retries: policy.maxAttempts ? policy.maxAttempts - 1 : Number.POSITIVE_INFINITY,
+      minTimeout: policy.initialMs,
+      maxTimeout: policy.maxMs,
+      factor: 2,
+      randomize: true,
+      signal,
+      onFailedAttempt: async ({ error, attemptNumber }) => {
+        const retryAfterMs = error instanceof RetryLater ? error.retryAfterMs : undefined;
+        onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
+        // Retry-After is a floor the server asked for; the jittered backoff comes on top.
+        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, policy.maxMs * 4), undefined, { signal }).catch(() => {});
+      },
+      shouldRetry: () => !signal.aborted,
+    },
+  ).catch((err) => {
+    if (signal.aborted) throw new AbortError('shutting down');
+    // Attempts exhausted (only with maxAttempts): what is still pending is permanent.
+    for (const i of pending) final[i] = { status: 'permanent', reason: `gave up: ${describe(err)}` };
+  });
+
+  return final.map((f) => f ?? { status: 'permanent', reason: 'no status' });
+}
+
+/**
+ * Retry a single operation (a poll, a download) with the same policy.
+ *
+ * @example
+ * const page = await retryOperation(() => client.searchModelVersions(), { initialMs: 500, maxMs: 10_000, requestTimeoutMs: 30_000, maxAttempts: 5 }, signal);
+ */
+export async function retryOperation<T>(
+  op: (signal: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  onRetry?: (info: AttemptInfo) => void,
+): Promise<T> {
+  return pRetry(
+    async () => {
+      const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(policy.requestTimeoutMs)]);
+      try {
+        return await op(attemptSignal);
+      } catch (err) {
+        if (err instanceof DeliveryError && !err.retryable) throw new AbortError(err);
+        throw err;
+      }
+    },
+    {
+      retries: policy.maxAttempts ? policy.maxAttempts - 1 : Number.POSITIVE_INFINITY,
+      minTimeout: policy.initialMs,
+      maxTimeout: policy.maxMs,
+      factor: 2,
+      randomize: true,
+      signal,
+      onFailedAttempt: async ({ error, attemptNumber }) => {
+        const retryAfterMs = error instanceof DeliveryError ? error.retryAfterMs : undefined;
+        onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
+        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, policy.maxMs * 4), undefined, { signal }).catch(() => {});
+      },
+      shouldRetry: () => !signal.aborted,
+    },
+  );
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    const c = cause instanceof Error ? `: ${cause.message}` : '';
+    return `${err.message}${c}`;
+  }
+  return String(err);
+}
+
+export { AbortError };

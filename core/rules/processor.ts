@@ -1,0 +1,85 @@
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Alert, NormalizedEvent } from '../schema/index.js';
+import type { Spool } from '../spool/index.js';
+import type { RuleEngine } from './engine.js';
+
+export const RULES_CONSUMER = 'rules';
+
+/**
+ * Runs the rule engine as a spool consumer: reads events after its cursor,
+ * evaluates them, and commits the alerts it raised, its state and its cursor
+ * in one transaction — so a crash never loses or doubles an alert.
+ */
+export class RuleProcessor {
+  private timer?: NodeJS.Timeout;
+  private scheduled = false;
+  private stopped = false;
+  private readonly onAppend = () => this.schedule();
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly engine: RuleEngine,
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+    private readonly onAlerts?: (alerts: Alert[]) => void,
+  ) {}
+
+  start(): void {
+    this.spool.on('append', this.onAppend);
+    this.timer = setInterval(() => this.schedule(), 1000);
+    this.timer.unref();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.spool.off('append', this.onAppend);
+    if (this.timer) clearInterval(this.timer);
+    if (!this.spool.isClosed) this.drainNow();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      try {
+        this.drainNow();
+      } catch (err) {
+        this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule processing failed; will retry');
+      }
+    });
+  }
+
+  /** Process everything waiting, in chunks, each chunk one transaction. */
+  drainNow(limit = 2000): number {
+    let total = 0;
+    for (;;) {
+      const n = this.processChunk(limit);
+      total += n;
+      if (n < limit) return total;
+    }
+  }
+
+  private processChunk(limit: number): number {
+    const recs = this.spool.read(RULES_CONSUMER, limit);
+    if (recs.length === 0) return 0;
+    const raised: Alert[] = [];
+    this.spool.transaction(() => {
+      for (const r of recs) {
+        if (r.kind !== 'event') continue;
+        const alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
+        if (alerts.length) raised.push(...alerts);
+      }
+      if (raised.length) this.spool.appendInTx(raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
+      this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
+    });
+    if (raised.length) {
+      for (const a of raised) this.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
+      this.onAlerts?.(raised);
+      this.spool.emit('append');
+    }
+    return recs.length;
+  }
+}

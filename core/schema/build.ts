@@ -1,0 +1,60 @@
+import { SCHEMA_VERSION, type NormalizedEvent, type NormalizedEventInput } from './event.js';
+
+/** Fields a connector supplies; the rest (schema_version, received_time) are filled in. */
+export type EventDraft = Omit<NormalizedEventInput, 'schema_version' | 'received_time'> & { received_time?: string };
+
+/**
+ * Fill the common fields of a normalized event. Validation happens once, at
+ * ingest (core/ingest), not here.
+ *
+ * @example
+ * makeEvent({ id, time, platform: 'mlflow', channel: 'mlflow.webhook', stage: 'registry',
+ *   action: 'model_version.create', operation: 'model_version.created', outcome: 'success' }, { raw })
+ */
+export function makeEvent(draft: EventDraft, opts: { raw?: unknown; keepRaw?: boolean; receivedTime?: string } = {}): NormalizedEvent {
+  const ev = {
+    schema_version: SCHEMA_VERSION,
+    received_time: draft.received_time ?? opts.receivedTime ?? new Date().toISOString(),
+    ...draft,
+  } as NormalizedEvent;
+  if (opts.keepRaw !== false && opts.raw !== undefined) ev.raw = opts.raw;
+  return pruneUndefined(ev);
+}
+
+/** Drop undefined values and empty objects so events stay compact and JSON-identical across runs. */
+export function pruneUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(pruneUndefined) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    if (k === 'raw') { out[k] = v; continue; }
+    const p = pruneUndefined(v);
+    if (p && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).length === 0) continue;
+    out[k] = p;
+  }
+  return out as T;
+}
+
+/**
+ * Convert a platform timestamp to RFC 3339 (UTC, milliseconds).
+ * Accepts ISO strings, epoch seconds or milliseconds (number or numeric string).
+ * Returns undefined when it cannot tell.
+ */
+export function toRfc3339(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  let d: Date;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
+    const n = Number(value);
+    // Heuristic: < 1e11 is seconds (year 5138 in ms), else milliseconds; > 1e14 microseconds.
+    const ms = n > 1e14 ? n / 1000 : n < 1e11 ? n * 1000 : n;
+    d = new Date(ms);
+  } else if (typeof value === 'string') {
+    d = new Date(value);
+  } else if (value instanceof Date) {
+    d = value;
+  } else {
+    return undefined;
+  }
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}

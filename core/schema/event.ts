@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { ACTIONS } from './actions.js';
+
+/**
+ * The normalized event, schema version "1". Field names are a contract:
+ * rules, sinks, saved searches and outside checks rely on them. Add fields,
+ * never rename. Sub-objects under `ml` are loose (they keep extra keys a
+ * connector knows) so a platform fact is never dropped for want of a field.
+ */
+export const SCHEMA_VERSION = '1' as const;
+
+export const Platform = z.enum(['mlflow', 'kubeflow', 'sagemaker', 'vertex', 'custom']);
+export const Stage = z.enum(['ingestion', 'preprocessing', 'training', 'evaluation', 'registry', 'serving', 'platform']);
+export const Outcome = z.enum(['success', 'failure', 'unknown']);
+export const ActorType = z.enum(['user', 'service', 'system', 'unknown']);
+
+const rfc3339 = z.iso.datetime({ offset: true });
+const str = z.string();
+
+export const Actor = z.object({
+  id: str.optional(),
+  name: str.optional(),
+  email: str.optional(),
+  type: ActorType.default('unknown'),
+  ip: str.optional(),
+  user_agent: str.optional(),
+  mfa: z.boolean().optional(),
+  session_issuer: str.optional(),
+  /** Delegation chain (service account impersonation, assumed roles), outermost first. */
+  chain: z.array(str).optional(),
+});
+
+export const Resource = z.object({
+  type: str,
+  id: str.optional(),
+  name: str.optional(),
+  version: str.optional(),
+  uri: str.optional(),
+  namespace: str.optional(),
+});
+
+export const Cloud = z.object({
+  provider: z.enum(['aws', 'gcp', 'onprem', 'azure', 'other']),
+  account: str.optional(),
+  region: str.optional(),
+  project: str.optional(),
+});
+
+export const MlModel = z.looseObject({
+  name: str.optional(),
+  version: str.optional(),
+  /** approved | pending | rejected | none (never approved) */
+  approval: z.enum(['approved', 'pending', 'rejected', 'none']).optional(),
+  aliases: z.array(str).optional(),
+  artifact_uri: str.optional(),
+  sha256: str.optional(),
+  run_id: str.optional(),
+  stage: str.optional(),
+  status: str.optional(),
+  tags: z.record(str, str).optional(),
+});
+
+export const MlJob = z.looseObject({
+  name: str.optional(),
+  type: str.optional(),
+  image: str.optional(),
+  image_digest: str.optional(),
+  /** True when the image reference is pinned by digest (@sha256:…). */
+  image_pinned: z.boolean().optional(),
+  role: str.optional(),
+  network_isolation: z.boolean().optional(),
+  /** VPC / private network the job runs in (id or name), or true when present but unnamed. */
+  vpc: z.union([str, z.boolean()]).optional(),
+  status: str.optional(),
+  instance_type: str.optional(),
+  kms_key: str.optional(),
+  params: z.record(str, z.unknown()).optional(),
+});
+
+export const MlData = z.looseObject({
+  uris: z.array(str).optional(),
+  rows: z.number().optional(),
+  bytes: z.number().optional(),
+  schema_hash: str.optional(),
+  /** inputs / outputs when an event links both (provenance). */
+  inputs: z.array(str).optional(),
+  outputs: z.array(str).optional(),
+});
+
+export const MlCode = z.looseObject({ repo: str.optional(), commit: str.optional(), source: str.optional() });
+
+export const MlDeployment = z.looseObject({
+  endpoint: str.optional(),
+  variant: str.optional(),
+  traffic: z.union([z.number(), z.record(str, z.number())]).optional(),
+  model_uri: str.optional(),
+});
+
+/** Provenance links: which run/step produced what from what. */
+export const MlProvenance = z.looseObject({
+  run_id: str.optional(),
+  pipeline: str.optional(),
+  pipeline_version: str.optional(),
+  step: str.optional(),
+  parent_run_id: str.optional(),
+  inputs: z.array(str).optional(),
+  outputs: z.array(str).optional(),
+});
+
+export const Ml = z.looseObject({
+  model: MlModel.optional(),
+  job: MlJob.optional(),
+  data: MlData.optional(),
+  metrics: z.record(str, z.number()).optional(),
+  code: MlCode.optional(),
+  deployment: MlDeployment.optional(),
+  provenance: MlProvenance.optional(),
+});
+
+export const NormalizedEvent = z.strictObject({
+  schema_version: z.literal(SCHEMA_VERSION),
+  id: str.min(1).max(256),
+  time: rfc3339,
+  received_time: rfc3339,
+  platform: Platform,
+  channel: str.min(1),
+  stage: Stage,
+  action: z.enum(ACTIONS as unknown as [string, ...string[]]),
+  operation: str,
+  service: str.optional(),
+  outcome: Outcome,
+  error: z.object({ code: str.optional(), message: str.optional() }).optional(),
+  actor: Actor.optional(),
+  resource: Resource.optional(),
+  cloud: Cloud.optional(),
+  ml: Ml.optional(),
+  details: z.record(str, z.unknown()).optional(),
+  raw: z.unknown().optional(),
+});
+
+export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
+export const AlertMode = z.enum(['observe', 'alert']);
+
+export const Alert = z.strictObject({
+  schema_version: z.literal(SCHEMA_VERSION),
+  id: str.min(1).max(256),
+  rule_id: str.min(1),
+  stage: Stage,
+  severity: Severity,
+  mode: AlertMode,
+  title: str,
+  summary: str,
+  /** Event time of the observation that raised it. */
+  time: rfc3339,
+  /** The object at risk: model version, endpoint, data source or identity. */
+  entity: z.object({ type: str, id: str, name: str.optional(), platform: Platform.optional() }),
+  /** Ids of the normalized events that made the case. */
+  evidence: z.array(str),
+  details: z.record(str, z.unknown()),
+  /** Suppression bookkeeping: how many detections this alert stands for. */
+  count: z.number().int().positive().optional(),
+  first_seen: rfc3339.optional(),
+  last_seen: rfc3339.optional(),
+});
+
+export type Platform = z.infer<typeof Platform>;
+export type Stage = z.infer<typeof Stage>;
+export type Outcome = z.infer<typeof Outcome>;
+export type NormalizedEvent = z.infer<typeof NormalizedEvent>;
+export type NormalizedEventInput = z.input<typeof NormalizedEvent>;
+export type Alert = z.infer<typeof Alert>;
+export type Actor = z.infer<typeof Actor>;
+export type Ml = z.infer<typeof Ml>;
+
+/** JSON Schema (draft 2020-12) of the event or alert, for `mltrail schema`. */
+export function jsonSchemaOf(kind: 'event' | 'alert'): unknown {
+  const schema = kind === 'event' ? NormalizedEvent : Alert;
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
+
+/** Human-readable path+message list from a zod error, e.g. `actor.type: Invalid option`. */
+export function describeZodError(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

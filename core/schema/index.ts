@@ -1,0 +1,4 @@
+export * from './event.js';
+export * from './actions.js';
+export * from './id.js';
+export * from './build.js';

@@ -1,0 +1,393 @@
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MltrailError } from '../errors.js';
+import type { StateStore } from '../state/index.js';
+import { DDL, USER_VERSION } from './schema.sql.js';
+
+export type RecordKind = 'event' | 'alert';
+
+export interface SpoolItem {
+  kind: RecordKind;
+  id: string;
+  /** JSON text of the record. Serialized once, by the caller. */
+  body: string;
+}
+
+export interface SpoolRecord extends SpoolItem {
+  seq: number;
+  added: number;
+}
+
+export interface AppendResult {
+  /** Ids newly committed. */
+  accepted: string[];
+  /** Ids already seen inside the dedup window (not stored again). */
+  duplicates: string[];
+}
+
+export interface DeadLetter {
+  dlq_id: number;
+  sink: string;
+  kind: RecordKind;
+  record_id: string;
+  body: string;
+  reason: string;
+  status: 'dead' | 'retry';
+  attempts: number;
+  added: number;
+  updated: number;
+}
+
+export interface QuarantineEntry {
+  q_id: number;
+  channel: string;
+  reason: string;
+  body: Buffer;
+  meta: Record<string, unknown>;
+  added: number;
+}
+
+export interface SpoolOptions {
+  /** Data directory; the database is `<dir>/spool.db`. ':memory:' for a throwaway spool. */
+  dir: string;
+  /** Undelivered bytes at which new input is refused (503). Alerts are never refused. */
+  maxBytes?: number;
+  /** SQLite synchronous level: FULL survives power loss, NORMAL survives process crashes. */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** How long an id is remembered for dedup. */
+  dedupWindowMs?: number;
+  /** Seconds a refused sender is told to wait (Retry-After). At most 60. */
+  retryAfterS?: number;
+  /** Recent alerts kept for GET /v1/alerts. */
+  alertLogMax?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * The durable spool: every accepted event and alert is committed here before
+ * the sender is acknowledged; each consumer (the rule engine, each sink) reads
+ * it through its own cursor, so a slow sink never blocks another and memory
+ * stays flat while the backlog grows on disk.
+ *
+ * Appends are group-committed: all appends made in one event-loop turn share
+ * one transaction (and one fsync).
+ *
+ * @example
+ * const spool = Spool.open({ dir: './data' });
+ * await spool.append([{ kind: 'event', id: ev.id, body: JSON.stringify(ev) }]);
+ * const batch = spool.read('sink:file', 100);
+ * spool.commitCursor('sink:file', batch.at(-1)!.seq);
+ */
+export class Spool extends EventEmitter {
+  readonly db: Database.Database;
+  readonly maxBytes: number;
+  readonly state: StateStore;
+  private readonly now: () => number;
+  private readonly dedupWindowMs: number;
+  private readonly retryAfterS: number;
+  private readonly alertLogMax: number;
+  private pendingBytes = 0;
+  private queue: Array<{ items: SpoolItem[]; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly stmt: ReturnType<Spool['prepare']>;
+
+  private constructor(db: Database.Database, opts: SpoolOptions) {
+    super();
+    this.db = db;
+    this.now = opts.now ?? Date.now;
+    this.maxBytes = opts.maxBytes ?? 1024 ** 3;
+    this.dedupWindowMs = opts.dedupWindowMs ?? 7 * 24 * 3600 * 1000;
+    this.retryAfterS = Math.min(60, opts.retryAfterS ?? 30);
+    this.alertLogMax = opts.alertLogMax ?? 100_000;
+    this.stmt = this.prepare();
+    this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
+    this.state = new SqliteStateStore(db);
+    this.setMaxListeners(100);
+  }
+
+  static open(opts: SpoolOptions): Spool {
+    let file = ':memory:';
+    if (opts.dir !== ':memory:') {
+      mkdirSync(opts.dir, { recursive: true });
+      file = join(opts.dir, 'spool.db');
+    }
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = OFF');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > USER_VERSION) {
+      throw new MltrailError('CONFIG', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION})`);
+    }
+    db.exec(DDL);
+    db.pragma(`user_version = ${USER_VERSION}`);
+    return new Spool(db, opts);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      dedup: db.prepare('INSERT OR IGNORE INTO dedup (id, added) VALUES (?, ?)'),
+      insert: db.prepare('INSERT INTO records (kind, id, body, bytes, added) VALUES (?, ?, ?, ?, ?)'),
+      read: db.prepare('SELECT seq, kind, id, body, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
+      getCursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?'),
+      setCursor: db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq'),
+      maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM records'),
+      seqState: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'"),
+      depth: db.prepare('SELECT COUNT(*) AS n, MIN(added) AS oldest FROM records WHERE seq > ?'),
+      bytesUpTo: db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records WHERE seq <= ?'),
+      pruneUpTo: db.prepare('DELETE FROM records WHERE seq <= ?'),
+      pruneDedup: db.prepare('DELETE FROM dedup WHERE added < ?'),
+      dlqInsert: db.prepare(
+        'INSERT INTO dead_letters (sink, kind, record_id, body, reason, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      quarantine: db.prepare('INSERT INTO quarantine (channel, reason, body, meta, added) VALUES (?, ?, ?, ?, ?)'),
+      alertLog: db.prepare('INSERT OR IGNORE INTO alert_log (id, time, rule_id, mode, body) VALUES (?, ?, ?, ?, ?)'),
+      pruneAlertLog: db.prepare('DELETE FROM alert_log WHERE n <= (SELECT MAX(n) FROM alert_log) - ?'),
+    };
+  }
+
+  /** Bytes of records not yet pruned (i.e. not yet delivered to every consumer). */
+  get bytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** True when new input would be refused. */
+  get full(): boolean {
+    return this.pendingBytes >= this.maxBytes;
+  }
+
+  /**
+   * Durably append records. Resolves once they are committed (group commit).
+   * Rejects with SPOOL_FULL (503, Retry-After) when the spool is at its size
+   * bound: acknowledged data is never dropped to make room.
+   */
+  append(items: SpoolItem[]): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new MltrailError('SHUTTING_DOWN', 'the spool is closed'));
+    if (items.length === 0) return Promise.resolve({ accepted: [], duplicates: [] });
+    if (this.full && items.some((i) => i.kind === 'event')) {
+      return Promise.reject(
+        new MltrailError(
+          'SPOOL_FULL',
+          `the spool holds ${this.pendingBytes} undelivered bytes (limit ${this.maxBytes}); retry later`,
+          { retry_after_s: this.retryAfterS },
+          { 'Retry-After': String(this.retryAfterS) },
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commit every queued append in one transaction. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    if (queue.length === 0) return;
+    let results: AppendResult[];
+    try {
+      results = this.db.transaction(() => queue.map((q) => this.appendInTx(q.items)))();
+    } catch (err) {
+      for (const q of queue) q.reject(err);
+      return;
+    }
+    queue.forEach((q, i) => q.resolve(results[i]!));
+    this.emit('append');
+  }
+
+  /**
+   * Append inside a transaction the caller already holds (the rule engine
+   * commits alerts and its cursor together). Not size-bounded.
+   */
+  appendInTx(items: SpoolItem[]): AppendResult {
+    const now = this.now();
+    const accepted: string[] = [];
+    const duplicates: string[] = [];
+    for (const it of items) {
+      if (this.stmt.dedup.run(`${it.kind}:${it.id}`, now).changes === 0) {
+        duplicates.push(it.id);
+        continue;
+      }
+      const bytes = Buffer.byteLength(it.body);
+      this.stmt.insert.run(it.kind, it.id, it.body, bytes, now);
+      if (it.kind === 'alert') {
+        const a = JSON.parse(it.body) as { time?: string; rule_id?: string; mode?: string };
+        this.stmt.alertLog.run(it.id, a.time ?? '', a.rule_id ?? '', a.mode ?? '', it.body);
+      }
+      this.pendingBytes += bytes;
+      accepted.push(it.id);
+    }
+    return { accepted, duplicates };
+  }
+
+  /** Whether an id was already accepted inside the dedup window. */
+  seen(kind: RecordKind, id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM dedup WHERE id = ?').get(`${kind}:${id}`) !== undefined;
+  }
+
+  /** Up to `limit` records after the consumer's cursor, oldest first. */
+  read(consumer: string, limit: number, after?: number): SpoolRecord[] {
+    return this.stmt.read.all(after ?? this.cursor(consumer), limit) as SpoolRecord[];
+  }
+
+  /** Highest seq the consumer has fully handled (0 when new). */
+  cursor(consumer: string): number {
+    const row = this.stmt.getCursor.get(consumer) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /** Record that the consumer has handled everything up to and including `seq`. */
+  commitCursor(consumer: string, seq: number): void {
+    this.stmt.setCursor.run(consumer, seq);
+  }
+
+  /** Run `fn` in one SQLite transaction (state + cursor + appends commit together). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Highest seq ever assigned. */
+  maxSeq(): number {
+    const s = this.stmt.seqState.get() as { seq: number } | undefined;
+    return s?.seq ?? (this.stmt.maxSeq.get() as { s: number }).s;
+  }
+
+  /** Records waiting for a consumer and the age (ms) of the oldest. */
+  depth(consumer: string): { records: number; oldestAgeMs: number } {
+    const row = this.stmt.depth.get(this.cursor(consumer)) as { n: number; oldest: number | null };
+    return { records: row.n, oldestAgeMs: row.oldest === null ? 0 : Math.max(0, this.now() - row.oldest) };
+  }
+
+  /**
+   * Delete records every active consumer has handled, and dedup ids older than
+   * the window. Consumers not named keep no records alive.
+   */
+  prune(activeConsumers: string[]): number {
+    if (activeConsumers.length === 0) return 0;
+    const min = Math.min(...activeConsumers.map((c) => this.cursor(c)));
+    let removed = 0;
+    this.transaction(() => {
+      const { b } = this.stmt.bytesUpTo.get(min) as { b: number };
+      removed = this.stmt.pruneUpTo.run(min).changes;
+      this.pendingBytes = Math.max(0, this.pendingBytes - b);
+      this.stmt.pruneDedup.run(this.now() - this.dedupWindowMs);
+      this.stmt.pruneAlertLog.run(this.alertLogMax);
+    });
+    return removed;
+  }
+
+  /** Keep a record a sink refused permanently, with the reason. */
+  deadLetter(sink: string, rec: SpoolItem, reason: string): void {
+    const now = this.now();
+    this.stmt.dlqInsert.run(sink, rec.kind, rec.id, rec.body, reason.slice(0, 4000), now, now);
+  }
+
+  listDeadLetters(filter: { sink?: string; status?: 'dead' | 'retry'; limit?: number } = {}): DeadLetter[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.sink) (where.push('sink = ?'), args.push(filter.sink));
+    if (filter.status) (where.push('status = ?'), args.push(filter.status));
+    const sql = `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY dlq_id LIMIT ?`;
+    return this.db.prepare(sql).all(...args, filter.limit ?? 1000) as DeadLetter[];
+  }
+
+  /** Mark dead letters for re-sending; the sink's runner picks them up. Returns how many. */
+  markDeadLettersForRetry(filter: { sink?: string; ids?: number[] } = {}): number {
+    const where = ["status = 'dead'"];
+    const args: unknown[] = [];
+    if (filter.sink) (where.push('sink = ?'), args.push(filter.sink));
+    if (filter.ids?.length) (where.push(`dlq_id IN (${filter.ids.map(() => '?').join(',')})`), args.push(...filter.ids));
+    const r = this.db.prepare(`UPDATE dead_letters SET status = 'retry', updated = ? WHERE ${where.join(' AND ')}`).run(this.now(), ...args);
+    if (r.changes > 0) this.emit('append');
+    return r.changes;
+  }
+
+  /** Resolve a retried dead letter: delivered (removed) or dead again with a new reason. */
+  settleDeadLetter(dlqId: number, delivered: boolean, reason?: string): void {
+    if (delivered) this.db.prepare('DELETE FROM dead_letters WHERE dlq_id = ?').run(dlqId);
+    else
+      this.db
+        .prepare("UPDATE dead_letters SET status = 'dead', attempts = attempts + 1, reason = ?, updated = ? WHERE dlq_id = ?")
+        .run((reason ?? 'failed again').slice(0, 4000), this.now(), dlqId);
+  }
+
+  /**
+   * Keep input that could not be parsed or validated, with the reason, for
+   * `mltrail quarantine list`. Never throws on odd bodies.
+   */
+  quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
+    const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const r = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
+    this.emit('quarantine', { channel, reason });
+    return Number(r.lastInsertRowid);
+  }
+
+  listQuarantine(filter: { channel?: string; limit?: number } = {}): QuarantineEntry[] {
+    const rows = (
+      filter.channel
+        ? this.db.prepare('SELECT * FROM quarantine WHERE channel = ? ORDER BY q_id LIMIT ?').all(filter.channel, filter.limit ?? 1000)
+        : this.db.prepare('SELECT * FROM quarantine ORDER BY q_id LIMIT ?').all(filter.limit ?? 1000)
+    ) as Array<Omit<QuarantineEntry, 'meta'> & { meta: string }>;
+    return rows.map((r) => ({ ...r, meta: JSON.parse(r.meta) as Record<string, unknown> }));
+  }
+
+  /** Recent alerts (newest last), for GET /v1/alerts. */
+  listAlerts(filter: { since?: string; rule_id?: string; mode?: string; limit?: number } = {}): unknown[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.since) (where.push('time >= ?'), args.push(filter.since));
+    if (filter.rule_id) (where.push('rule_id = ?'), args.push(filter.rule_id));
+    if (filter.mode) (where.push('mode = ?'), args.push(filter.mode));
+    const sql = `SELECT body FROM (SELECT n, body FROM alert_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n DESC LIMIT ?) ORDER BY n`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as Array<{ body: string }>).map((r) => JSON.parse(r.body) as unknown);
+  }
+
+  /** Flush pending appends and close the database. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+class SqliteStateStore implements StateStore {
+  private readonly s;
+  constructor(db: Database.Database) {
+    this.s = {
+      get: db.prepare('SELECT value FROM state WHERE ns = ? AND key = ?'),
+      set: db.prepare('INSERT INTO state (ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value'),
+      del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
+      list: db.prepare("SELECT key, value FROM state WHERE ns = ? AND key >= ? AND key < ? || char(1114111) ORDER BY key"),
+    };
+  }
+  get<T>(ns: string, key: string): T | undefined {
+    const row = this.s.get.get(ns, key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+  set(ns: string, key: string, value: unknown): void {
+    this.s.set.run(ns, key, JSON.stringify(value));
+  }
+  delete(ns: string, key: string): void {
+    this.s.del.run(ns, key);
+  }
+  list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
+    const rows = this.s.list.all(ns, prefix, prefix) as Array<{ key: string; value: string }>;
+    return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
+  }
+}

@@ -1,0 +1,58 @@
+/** DDL of the spool database. Bump USER_VERSION and add a migration step when it changes. */
+export const USER_VERSION = 1;
+
+export const DDL = `
+CREATE TABLE IF NOT EXISTS records (
+  seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind  TEXT NOT NULL,            -- 'event' | 'alert'
+  id    TEXT NOT NULL,
+  body  TEXT NOT NULL,            -- JSON of the normalized event or alert
+  bytes INTEGER NOT NULL,
+  added INTEGER NOT NULL          -- epoch ms when committed
+);
+CREATE TABLE IF NOT EXISTS dedup (
+  id    TEXT PRIMARY KEY,
+  added INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedup_added ON dedup(added);
+CREATE TABLE IF NOT EXISTS cursors (
+  consumer TEXT PRIMARY KEY,
+  seq      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  dlq_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+  sink      TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  body      TEXT NOT NULL,
+  reason    TEXT NOT NULL,
+  status    TEXT NOT NULL DEFAULT 'dead',  -- 'dead' | 'retry'
+  attempts  INTEGER NOT NULL DEFAULT 1,
+  added     INTEGER NOT NULL,
+  updated   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_sink ON dead_letters(sink, status);
+CREATE TABLE IF NOT EXISTS quarantine (
+  q_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel  TEXT NOT NULL,
+  reason   TEXT NOT NULL,
+  body     BLOB NOT NULL,
+  meta     TEXT NOT NULL DEFAULT '{}',
+  added    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_log (
+  n       INTEGER PRIMARY KEY AUTOINCREMENT,
+  id      TEXT NOT NULL UNIQUE,
+  time    TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  mode    TEXT NOT NULL,
+  body    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_log_time ON alert_log(time);
+CREATE TABLE IF NOT EXISTS state (
+  ns    TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+`;

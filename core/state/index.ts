@@ -1,0 +1,39 @@
+/**
+ * Small key-value state interface for cursors, dedup windows, rule baselines
+ * and connector snapshots. SQLite (core/spool) is the embedded default; a
+ * shared store can implement the same interface later. Values are JSON.
+ * Synchronous on purpose: rules evaluate inside the spool transaction that
+ * advances their cursor, so state and cursor commit together.
+ */
+export interface StateStore {
+  get<T = unknown>(ns: string, key: string): T | undefined;
+  set(ns: string, key: string, value: unknown): void;
+  delete(ns: string, key: string): void;
+  /** All entries of a namespace whose key starts with `prefix`. */
+  list<T = unknown>(ns: string, prefix?: string): Array<{ key: string; value: T }>;
+}
+
+/** In-memory StateStore for tests and throwaway runs. */
+export class MemoryStateStore implements StateStore {
+  private readonly map = new Map<string, Map<string, string>>();
+  get<T>(ns: string, key: string): T | undefined {
+    const v = this.map.get(ns)?.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  set(ns: string, key: string, value: unknown): void {
+    let m = this.map.get(ns);
+    if (!m) this.map.set(ns, (m = new Map()));
+    m.set(key, JSON.stringify(value));
+  }
+  delete(ns: string, key: string): void {
+    this.map.get(ns)?.delete(key);
+  }
+  list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
+    const m = this.map.get(ns);
+    if (!m) return [];
+    return [...m.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, v]) => ({ key, value: JSON.parse(v) as T }));
+  }
+}
