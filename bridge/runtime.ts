@@ -14,6 +14,7 @@ import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { sinkFactories } from './sinks/index.js';
+import { extraRoutes } from './routes.js';
 
 export interface Bridge {
   url: string;
@@ -109,6 +110,9 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     };
     plugin.routes?.(app, deps);
     pollers.push(...(plugin.pollers?.(deps) ?? []));
+  }
+  for (const mount of extraRoutes) {
+    mount(app, { config: cfg.rules, ingest, spool, logger: log, metrics, server, dataDir, keepRaw: cfg.spool.keep_raw, env });
   }
 
   const consumers = [RULES_CONSUMER, ...runners.map((r) => r.consumer)];
