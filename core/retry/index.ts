@@ -18,6 +18,9 @@ export interface AttemptInfo {
   retryAfterMs?: number;
 }
 
+/** Longest server-requested wait honoured (a longer Retry-After is clamped, not ignored). */
+const MAX_RETRY_AFTER_MS = 300_000;
+
 class RetryLater extends Error {
   constructor(
     message: string,
@@ -95,7 +98,7 @@ export async function deliverWithRetry<T>(
         const retryAfterMs = error instanceof RetryLater ? error.retryAfterMs : undefined;
         onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
         // Retry-After is a floor the server asked for; the jittered backoff comes on top.
-        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, policy.maxMs * 4), undefined, { signal }).catch(() => {});
+        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), undefined, { signal }).catch(() => {});
       },
       shouldRetry: () => !signal.aborted,
     },
@@ -140,7 +143,7 @@ export async function retryOperation<T>(
       onFailedAttempt: async ({ error, attemptNumber }) => {
         const retryAfterMs = error instanceof DeliveryError ? error.retryAfterMs : undefined;
         onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
-        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, policy.maxMs * 4), undefined, { signal }).catch(() => {});
+        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), undefined, { signal }).catch(() => {});
       },
       shouldRetry: () => !signal.aborted,
     },

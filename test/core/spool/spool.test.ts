@@ -1,0 +1,125 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MltrailError } from '../../../core/errors.js';
+import { Spool } from '../../../core/spool/index.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'mltrail-spool-'));
+const item = (id: string, body = `{"id":"${id}"}`) => ({ kind: 'event' as const, id, body });
+
+describe('Spool', () => {
+  const open: Spool[] = [];
+  afterEach(() => {
+    for (const s of open.splice(0)) if (!s.isClosed) s.close();
+  });
+  const make = (opts: Partial<Parameters<typeof Spool.open>[0]> = {}) => {
+    const s = Spool.open({ dir: opts.dir ?? tmp(), ...opts });
+    open.push(s);
+    return s;
+  };
+
+  it('commits appends made in one turn in one transaction and survives reopening', async () => {
+    const dir = tmp();
+    const s = make({ dir });
+    let flushes = 0;
+    s.on('append', () => flushes++);
+    const results = await Promise.all([s.append([item('a'), item('b')]), s.append([item('c')])]);
+    expect(results.map((r) => r.accepted)).toEqual([['a', 'b'], ['c']]);
+    expect(flushes).toBe(1);
+    s.close();
+    const again = make({ dir });
+    expect(again.read('x', 10).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('drops duplicates by id, across reopen, within the window', async () => {
+    const dir = tmp();
+    const s = make({ dir });
+    expect((await s.append([item('a')])).accepted).toEqual(['a']);
+    const r = await s.append([item('a'), item('b')]);
+    expect(r).toEqual({ accepted: ['b'], duplicates: ['a'] });
+    s.close();
+    const again = make({ dir });
+    expect((await again.append([item('a')])).duplicates).toEqual(['a']);
+  });
+
+  it('forgets ids after the dedup window once pruned', async () => {
+    let now = 1_000_000;
+    const s = make({ dedupWindowMs: 1000, now: () => now });
+    await s.append([item('a')]);
+    s.commitCursor('c', s.maxSeq());
+    now += 5000;
+    s.prune(['c']);
+    expect((await s.append([item('a')])).accepted).toEqual(['a']);
+  });
+
+  it('gives each consumer its own cursor and prunes only what all active consumers handled', async () => {
+    const s = make();
+    await s.append([item('a'), item('b'), item('c')]);
+    const [a, b] = s.read('fast', 2);
+    s.commitCursor('fast', b!.seq);
+    expect(s.read('fast', 10).map((r) => r.id)).toEqual(['c']);
+    expect(s.read('slow', 10).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect(s.depth('slow').records).toBe(3);
+    s.prune(['fast', 'slow']);
+    expect(s.read('slow', 10)).toHaveLength(3);
+    s.commitCursor('slow', a!.seq);
+    s.prune(['fast', 'slow']);
+    expect(s.read('slow', 10).map((r) => r.id)).toEqual(['b', 'c']);
+  });
+
+  it('refuses new events with SPOOL_FULL and Retry-After ≤ 60 when at its bound, never dropping stored ones', async () => {
+    const s = make({ maxBytes: 50, retryAfterS: 120 });
+    await s.append([item('a', 'x'.repeat(60))]);
+    const err = await s.append([item('b')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MltrailError);
+    expect((err as MltrailError).code).toBe('MLTRAIL_ERR_SPOOL_FULL');
+    expect((err as MltrailError).status).toBe(503);
+    expect((err as MltrailError).headers['Retry-After']).toBe('60');
+    expect(s.read('c', 10).map((r) => r.id)).toEqual(['a']);
+    // Alerts derived from accepted data are never refused.
+    await expect(s.append([{ kind: 'alert', id: 'al', body: '{"time":"t","rule_id":"r","mode":"alert"}' }])).resolves.toMatchObject({ accepted: ['al'] });
+    // Delivery frees room.
+    s.commitCursor('c', s.maxSeq());
+    s.prune(['c']);
+    await expect(s.append([item('b')])).resolves.toMatchObject({ accepted: ['b'] });
+  });
+
+  it('keeps dead letters with reasons and marks them for retry', () => {
+    const s = make();
+    s.deadLetter('hec', item('a'), 'invalid event number 0');
+    expect(s.listDeadLetters()).toMatchObject([{ sink: 'hec', record_id: 'a', reason: 'invalid event number 0', status: 'dead' }]);
+    expect(s.markDeadLettersForRetry({ sink: 'hec' })).toBe(1);
+    const [d] = s.listDeadLetters({ status: 'retry' });
+    s.settleDeadLetter(d!.dlq_id, false, 'still bad');
+    expect(s.listDeadLetters()).toMatchObject([{ status: 'dead', attempts: 2, reason: 'still bad' }]);
+    s.settleDeadLetter(d!.dlq_id, true);
+    expect(s.listDeadLetters()).toEqual([]);
+  });
+
+  it('quarantines arbitrary bytes with the reason', () => {
+    const s = make();
+    s.quarantine('core.api', 'not JSON', Buffer.from([0xff, 0x00, 0x41]), { ip: '127.0.0.1' });
+    const [q] = s.listQuarantine();
+    expect(q).toMatchObject({ channel: 'core.api', reason: 'not JSON', meta: { ip: '127.0.0.1' } });
+    expect([...q!.body]).toEqual([0xff, 0x00, 0x41]);
+  });
+
+  it('stores state that commits with the transaction', () => {
+    const s = make();
+    s.state.set('rules', 'k1', { n: 1 });
+    s.state.set('rules', 'k2', { n: 2 });
+    s.state.set('other', 'k1', 0);
+    expect(s.state.list('rules', 'k')).toEqual([
+      { key: 'k1', value: { n: 1 } },
+      { key: 'k2', value: { n: 2 } },
+    ]);
+    expect(() =>
+      s.transaction(() => {
+        s.state.set('rules', 'k1', { n: 99 });
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(s.state.get('rules', 'k1')).toEqual({ n: 1 });
+  });
+});
