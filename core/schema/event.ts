@@ -28,6 +28,8 @@ export const Actor = z.object({
   session_issuer: str.optional(),
   /** Delegation chain (service account impersonation, assumed roles), outermost first. */
   chain: z.array(str).optional(),
+  /** Credential the actor authenticated with (access key id, service-account key name); never a secret. */
+  key_id: str.optional(),
 });
 
 export const Resource = z.object({
