@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+import { CLI } from '../helpers/fixtures.js';
+
+const run = (args: string[], input?: string) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, env: { PATH: process.env.PATH } });
+
+describe('mltrail CLI', () => {
+  it('prints help listing every command, and --help on each', () => {
+    const r = run(['--help']);
+    expect(r.status).toBe(0);
+    for (const c of ['serve', 'normalize', 'replay', 'check-config', 'schema', 'rules', 'dlq', 'quarantine']) expect(r.stdout).toContain(c);
+    expect(run(['normalize', '--help']).stdout).toContain('--platform');
+    expect(run(['nosuch']).status).toBe(2);
+  });
+
+  it('prints JSON Schema for events and alerts', () => {
+    const ev = JSON.parse(run(['schema', 'event']).stdout);
+    expect(ev.properties.stage.enum).toContain('registry');
+    expect(ev.required).toEqual(expect.arrayContaining(['schema_version', 'id', 'time', 'platform', 'channel', 'stage', 'action', 'outcome']));
+    const al = JSON.parse(run(['schema', 'alert']).stdout);
+    expect(al.properties.mode.enum).toEqual(['observe', 'alert']);
+    expect(run(['schema', 'bogus']).status).toBe(2);
+  });
+
+  it('normalize --platform core: prints valid events, reports FILE:N for bad records, exit 1; reads gzip and stdin', () => {
+    const dir = tmpDir();
+    const good = sampleEvent();
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, `${JSON.stringify(good)}\n{"broken\n${JSON.stringify({ ...sampleEvent(), outcome: 'maybe' })}\n`);
+    const r = run(['normalize', '--platform', 'core', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([good.id]);
+    expect(r.stderr).toContain(`${file}:2: not JSON`);
+    expect(r.stderr).toMatch(new RegExp(`${file}:3: .*field outcome`));
+    const gz = join(dir, 'events.json.gz');
+    writeFileSync(gz, gzipSync(JSON.stringify([good])));
+    expect(run(['normalize', '--platform', 'core', gz])).toMatchObject({ status: 0 });
+    expect(JSON.parse(run(['normalize', '--platform', 'core', '-'], JSON.stringify(good)).stdout).id).toBe(good.id);
+  });
+
+  it('normalize exits 2 on unusable input or arguments', () => {
+    expect(run(['normalize', '/no/such/file']).status).toBe(2);
+    expect(run(['normalize', '--platform', 'nosuch', '-'], '{}').status).toBe(2);
+    expect(run(['normalize', '--bogus-flag']).status).toBe(2);
+  });
+
+  it('replay orders by event time, removes duplicate ids and writes --events', () => {
+    const dir = tmpDir();
+    const a = sampleEvent({ time: '2026-01-02T00:00:00Z' });
+    const b = sampleEvent({ time: '2026-01-01T00:00:00Z' });
+    const f1 = join(dir, 'a.ndjson');
+    const f2 = join(dir, 'b.json');
+    writeFileSync(f1, `${JSON.stringify(a)}\n${JSON.stringify(b)}\n`);
+    writeFileSync(f2, JSON.stringify([a]));
+    const out = join(dir, 'events.out');
+    const r = run(['replay', '--platform', 'core', '--events', out, f1, f2]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('2 events (1 duplicates)');
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l: string) => JSON.parse(l).id);
+    expect(lines).toEqual([b.id, a.id]);
+  });
+});

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../bridge/config.js';
+import { MltrailError } from '../../core/errors.js';
+import { tmpDir } from '../helpers/bridge.js';
+import { CLI } from '../helpers/fixtures.js';
+
+function yaml(text: string): string {
+  const f = join(tmpDir(), 'mltrail.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+function errorOf(fn: () => unknown): MltrailError {
+  try {
+    fn();
+  } catch (e) {
+    return e as MltrailError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('config', () => {
+  it('has working embedded defaults and the file sink when nothing is configured', () => {
+    const cfg = loadConfig({ env: {} });
+    expect(cfg.server).toMatchObject({ host: '127.0.0.1', port: 8787 });
+    expect(cfg.data_dir).toBe('./data');
+    expect(cfg.sinks.map((s) => s.name)).toEqual(['file']);
+  });
+
+  it('names the key path and what was expected', () => {
+    const e1 = errorOf(() => loadConfig({ file: yaml('server:\n  port: "eighty"\n'), env: {} }));
+    expect(e1.code).toBe('MLTRAIL_ERR_CONFIG');
+    expect(e1.message).toMatch(/server\.port: .*number/i);
+    const e2 = errorOf(() => loadConfig({ file: yaml('spool:\n  max_byte: 10\n'), env: {} }));
+    expect(e2.message).toMatch(/spool: unknown key\(s\): max_byte/);
+    const e3 = errorOf(() => loadConfig({ file: yaml('sinks:\n  file:\n    batch: { max_events: -1 }\n'), env: {} }));
+    expect(e3.message).toMatch(/sinks\.file\.batch\.max_events/);
+    const e4 = errorOf(() => loadConfig({ file: yaml('sinks:\n  mine:\n    type: nosuch\n'), env: {} }));
+    expect(e4.message).toMatch(/sinks\.mine\.type: unknown sink type "nosuch"/);
+    const e5 = errorOf(() => loadConfig({ file: yaml('server: [\n'), env: {} }));
+    expect(e5.message).toMatch(/YAML error/);
+  });
+
+  it('interpolates ${ENV} and ${ENV:-default}, and environment variables win over the file', () => {
+    const f = yaml('server:\n  port: ${MY_PORT:-9000}\n  ingest_token: ${TOKEN}\ndata_dir: /from/file\n');
+    const cfg = loadConfig({ file: f, env: { TOKEN: 'abc' } });
+    expect(cfg.server.port).toBe(9000);
+    expect(cfg.server.ingest_token).toBe('abc');
+    expect(loadConfig({ file: f, env: { TOKEN: 'abc', MLTRAIL_DATA_DIR: '/from/env', PORT: '7000' } })).toMatchObject({
+      data_dir: '/from/env',
+      server: { port: 7000 },
+    });
+    const missing = errorOf(() => loadConfig({ file: f, env: {} }));
+    expect(missing.message).toMatch(/server\.ingest_token: environment variable TOKEN is not set/);
+  });
+
+  it('check-config prints each problem with the file and key path, exit 1; a good file exits 0 with secrets hidden', () => {
+    const bad = yaml('server:\n  port: -1\nlog:\n  level: loud\n');
+    const r = spawnSync(process.execPath, [CLI, 'check-config', bad], { encoding: 'utf8', env: {} });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}: server.port:`);
+    expect(r.stderr).toContain(`${bad}: log.level:`);
+    const good = yaml('server:\n  ingest_token: hunter2hunter2\n');
+    const ok = spawnSync(process.execPath, [CLI, 'check-config', good], { encoding: 'utf8', env: {} });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).not.toContain('hunter2');
+    expect(ok.stdout).toContain('[redacted]');
+  });
+});

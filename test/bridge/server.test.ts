@@ -1,0 +1,121 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.js';
+import { loadConfig } from '../../bridge/config.js';
+import { startBridge, type Bridge } from '../../bridge/runtime.js';
+import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+
+const running: Bridge[] = [];
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+});
+
+async function start(env: Record<string, string> = {}, overrides: Record<string, unknown> = {}) {
+  const dataDir = tmpDir();
+  const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir, ...env }, overrides: { server: { port: 0 }, ...overrides } });
+  const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
+  running.push(b);
+  return { b, dataDir };
+}
+
+async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error('timed out');
+    await sleep(50);
+  }
+}
+
+describe('bridge server', () => {
+  it('serves healthz, readyz with sink state, and Prometheus metrics', async () => {
+    const { b } = await start();
+    expect(await (await fetch(`${b.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = (await (await fetch(`${b.url}/readyz`)).json()) as Record<string, any>;
+    expect(ready.status).toBe('ready');
+    expect(ready.spool.state).toBe('ok');
+    expect(ready.components['sink:file']).toMatchObject({ state: 'healthy', backlog: 0 });
+    await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    expect(metrics).toMatch(/mltrail_events_received_total\{channel="core.api"\} 1/);
+    expect(metrics).toContain('mltrail_http_request_duration_seconds_bucket');
+  });
+
+  it('accepts an event on /v1/events and the default sink writes it to data/out/events.ndjson', async () => {
+    const { b, dataDir } = await start();
+    const ev = sampleEvent();
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([ev]) });
+    expect(r.status).toBe(200);
+    const file = join(dataDir, 'out', 'events.ndjson');
+    const line = await waitFor(() => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined));
+    expect(JSON.parse(line)).toEqual(ev);
+  });
+
+  it('quarantines bad input with the reason, keeps the valid events of a mixed batch', async () => {
+    const { b } = await start();
+    const bad = await fetch(`${b.url}/v1/events`, { method: 'POST', body: '{"not json' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.code).toBe('MLTRAIL_ERR_INVALID_JSON');
+    const good = sampleEvent();
+    const mixed = await fetch(`${b.url}/v1/events`, {
+      method: 'POST',
+      body: [JSON.stringify(good), JSON.stringify({ ...sampleEvent(), stage: 'nope' })].join('\n'),
+    });
+    expect(mixed.status).toBe(200);
+    const body = (await mixed.json()) as any;
+    expect(body.accepted).toBe(1);
+    expect(body.rejected[0].reason).toMatch(/stage/);
+    const q = b.spool.listQuarantine();
+    expect(q.map((x) => x.channel)).toEqual(['core.api', 'core.api']);
+    expect(q[0]!.body.toString()).toBe('{"not json');
+    expect(q[1]!.reason).toMatch(/stage/);
+  });
+
+  it('enforces the body limit with a 413 JSON error', async () => {
+    const { b } = await start({}, { server: { port: 0, body_limit_bytes: 1000 } });
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(5000) }) });
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as any).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1000 });
+    // Chunked (no Content-Length) is cut off while streaming too.
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 10; i++) c.enqueue(new TextEncoder().encode('x'.repeat(500)));
+        c.close();
+      },
+    });
+    const r2 = await fetch(`${b.url}/v1/events`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(r2.status).toBe(413);
+  });
+
+  it('requires the bearer token when one is set, and records the failure as an event', async () => {
+    const { b } = await start({ MLTRAIL_INGEST_TOKEN: 's3cret-token-value' });
+    const no = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
+    expect(no.status).toBe(401);
+    expect(((await no.json()) as any).error.code).toBe('MLTRAIL_ERR_UNAUTHORIZED');
+    const wrong = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer nope' }, body: JSON.stringify(sampleEvent()) });
+    expect(wrong.status).toBe(401);
+    const ok = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer s3cret-token-value' }, body: JSON.stringify(sampleEvent()) });
+    expect(ok.status).toBe(200);
+    const events = await waitFor(() => {
+      const recs = b.spool.read('probe', 100).map((r) => JSON.parse(r.body));
+      const fails = recs.filter((e) => e.action === 'ingest.auth_failure');
+      return fails.length >= 2 ? fails : undefined;
+    });
+    expect(events[0]).toMatchObject({ stage: 'ingestion', outcome: 'failure', channel: 'core.api', actor: { ip: expect.stringMatching(/127\.0\.0\.1/) } });
+  });
+
+  it('refuses to start on a non-loopback address without an ingest token', async () => {
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_HOST: '0.0.0.0' }, overrides: { server: { port: 0 } } });
+    await expect(startBridge(cfg, { logger: silentLogger() })).rejects.toThrow(/MLTRAIL_INGEST_TOKEN/);
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const { b } = await start();
+    const r = await fetch(`${b.url}/nope`);
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as any).error.code).toBe('MLTRAIL_ERR_NOT_FOUND');
+  });
+});

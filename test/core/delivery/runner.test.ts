@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SinkRunner } from '../../../core/delivery/runner.js';
+import { silentLogger } from '../../../core/log.js';
+import { SinkCommonConfig, type DeliveryStatus, type Sink } from '../../../core/sink.js';
+import { Spool, type SpoolRecord } from '../../../core/spool/index.js';
+import { tmpDir } from '../../helpers/bridge.js';
+import { NdjsonHttpSink } from '../../helpers/http-sink.js';
+
+const cfg = SinkCommonConfig.parse({ batch: { max_events: 10, timeout_ms: 0 }, concurrency: 2, retry: { initial_ms: 20, max_ms: 100 }, request_timeout_ms: 2000 });
+
+/** A local receiver that can be down (refusing connections), answer 503, or accept. */
+class Receiver {
+  received: string[] = [];
+  mode: 'ok' | '503' = 'ok';
+  private server?: Server;
+  port = 0;
+  async up(): Promise<void> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        if (this.mode === '503') {
+          res.writeHead(503, { 'retry-after': '0' }).end('busy');
+          return;
+        }
+        for (const line of body.split('\n').filter(Boolean)) this.received.push((JSON.parse(line) as { id: string }).id);
+        res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', () => r()));
+    this.port = (this.server!.address() as AddressInfo).port;
+  }
+  async down(): Promise<void> {
+    await new Promise<void>((r) => this.server?.close(() => r()));
+    this.server?.closeAllConnections();
+  }
+}
+
+async function fill(spool: Spool, n: number, prefix: string) {
+  const items = Array.from({ length: n }, (_, i) => ({ kind: 'event' as const, id: `${prefix}${i}`, body: JSON.stringify({ id: `${prefix}${i}` }) }));
+  await spool.append(items);
+  return items.map((i) => i.id);
+}
+
+async function until(fn: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(20);
+  }
+}
+
+describe('SinkRunner', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('keeps everything through an outage (refused, then 503) and delivers each record once on recovery', async () => {
+    const rx = new Receiver();
+    await rx.up();
+    await rx.down(); // outage: connection refused
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    const runner = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${rx.port}/`), cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    const ids = await fill(spool, 35, 'a');
+    await sleep(300);
+    expect(runner.health().state).not.toBe('healthy');
+    rx.mode = '503';
+    await rx.up();
+    cleanup.push(() => rx.down());
+    await sleep(300);
+    expect(rx.received).toEqual([]);
+    rx.mode = 'ok';
+    await until(() => rx.received.length >= 35);
+    await sleep(200);
+    expect(rx.received.sort()).toEqual(ids.sort());
+    await until(() => spool.depth(runner.consumer).records === 0);
+    expect(spool.listDeadLetters()).toEqual([]);
+  });
+
+  it('resumes from its cursor after a restart without resending delivered records', async () => {
+    const rx = new Receiver();
+    await rx.up();
+    cleanup.push(() => rx.down());
+    const dir = tmpDir();
+    let spool = Spool.open({ dir });
+    let runner = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${rx.port}/`), cfg, silentLogger());
+    runner.start();
+    const first = await fill(spool, 20, 'b');
+    await until(() => rx.received.length >= 20);
+    await until(() => spool.depth(runner.consumer).records === 0);
+    await runner.stop();
+    spool.close();
+    spool = Spool.open({ dir });
+    cleanup.push(() => spool.close());
+    runner = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${rx.port}/`), cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    const second = await fill(spool, 5, 'c');
+    await until(() => rx.received.length >= 25);
+    await sleep(200);
+    expect(rx.received.sort()).toEqual([...first, ...second].sort());
+  });
+
+  it('dead-letters permanent failures with the reason and delivers the rest; dlq retry re-sends', async () => {
+    let reject = true;
+    const seen: string[] = [];
+    const sink: Sink = {
+      name: 'picky',
+      health: () => ({ state: 'healthy' }),
+      async send(recs: SpoolRecord[]): Promise<DeliveryStatus[]> {
+        return recs.map((r) => {
+          if (r.id === 'p3' && reject) return { status: 'permanent', reason: 'mapper_parsing_exception: field [x]' };
+          seen.push(r.id);
+          return { status: 'ok' };
+        });
+      },
+    };
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    const runner = new SinkRunner(spool, sink, cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await fill(spool, 6, 'p');
+    await until(() => spool.listDeadLetters().length === 1 && seen.length === 5);
+    expect(spool.listDeadLetters()[0]).toMatchObject({ sink: 'picky', record_id: 'p3', reason: 'mapper_parsing_exception: field [x]' });
+    reject = false;
+    spool.markDeadLettersForRetry({ sink: 'picky' });
+    await until(() => seen.includes('p3'));
+    await until(() => spool.listDeadLetters().length === 0);
+  });
+
+  it('one dead sink does not hold back another', async () => {
+    const rx = new Receiver();
+    await rx.up();
+    cleanup.push(() => rx.down());
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    const dead = new SinkRunner(spool, new NdjsonHttpSink('http://127.0.0.1:1/', 'dead'), cfg, silentLogger());
+    const live = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${rx.port}/`, 'live'), cfg, silentLogger());
+    dead.start();
+    live.start();
+    cleanup.push(() => dead.stop(), () => live.stop());
+    await fill(spool, 30, 'd');
+    await until(() => rx.received.length >= 30);
+    expect(spool.depth(dead.consumer).records).toBe(30);
+    spool.prune([dead.consumer, live.consumer]);
+    expect(spool.depth(dead.consumer).records).toBe(30);
+  });
+});
