@@ -11,6 +11,8 @@ const catalogue = {
     'create', 'read', 'update', 'delete', 'approve', 'reject', 'stage_transition', 'status_change',
     'tag_set', 'tag_delete', 'alias_set', 'alias_delete', 'description_change', 'source_change',
     'hash_registered', 'hash_verified', 'hash_mismatch', 'export', 'copy', 'attest',
+    // Databricks registry: stage-transition requests and comments (mlflow connector)
+    'transition_request', 'comment',
   ],
   model: ['create', 'read', 'update', 'delete', 'upload', 'export', 'copy'],
   model_package_group: ['create', 'read', 'update', 'delete'],
