@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: a generated mixed workload (fixed seed) through
+ * normalize → durable spool → rules → a local HTTP sink (another process on
+ * 127.0.0.1), the same bytes through bare JSON.parse+JSON.stringify for a floor,
+ * and HTTP ingest at 2,000 req/s from a second process. The last line is one
+ * JSON object with the figures.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { connectorByName } from '../../connectors/index.js';
+import { loadConfig } from '../../bridge/config.js';
+import { startBridge } from '../../bridge/runtime.js';
+import { SinkRunner } from '../../core/delivery/runner.js';
+import { Ingestor } from '../../core/ingest.js';
+import { silentLogger } from '../../core/log.js';
+import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
+import { RuleProcessor } from '../../core/rules/processor.js';
+import { SinkCommonConfig } from '../../core/sink.js';
+import { Spool } from '../../core/spool/index.js';
+import { NdjsonHttpSink } from '../helpers/http-sink.js';
+import { generateWorkload } from './workload.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.MLTRAIL_BENCH_EVENTS ?? 100_000);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+function startChild(script: string, args: string[] = []) {
+  const proc = spawn(process.execPath, [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = new Promise<string>((resolve) => {
+    let buf = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+    });
+  });
+  return { proc, firstLine };
+}
+
+async function pipeline(texts: string[], platforms: string[]): Promise<{ events: number; seconds: number; skipped: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mltrail-bench-'));
+  const rx = startChild('receiver.js');
+  const port = Number(await rx.firstLine);
+  const spool = Spool.open({ dir, synchronous: 'FULL', maxBytes: 8 * 1024 ** 3 });
+  const ingest = new Ingestor(spool, silentLogger());
+  const rules = new RuleProcessor(spool, createRuleEngine(RulesConfig.parse({}), spool.state), silentLogger());
+  const sinkCfg = SinkCommonConfig.parse({ batch: { max_events: 1000, max_bytes: 4_000_000, timeout_ms: 20 }, concurrency: 2 });
+  const runner = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${port}/`, 'bench'), sinkCfg, silentLogger());
+  const receivedTime = new Date().toISOString();
+  const ctxFor = new Map<string, { plugin: ReturnType<typeof connectorByName>; ctx: any }>();
+  for (const p of new Set(platforms)) {
+    const plugin = connectorByName(p);
+    ctxFor.set(p, { plugin, ctx: { channel: `bench.${p}`, receivedTime, keepRaw: true, config: plugin?.configSchema.parse({}) } });
+  }
+
+  rules.start();
+  runner.start();
+  const t0 = performance.now();
+  let events = 0;
+  let skipped = 0;
+  const CHUNK = 250;
+  const inflight = new Set<Promise<unknown>>();
+  for (let i = 0; i < texts.length; i += CHUNK) {
+    const batch: unknown[] = [];
+    for (let j = i; j < Math.min(texts.length, i + CHUNK); j++) {
+      const { plugin, ctx } = ctxFor.get(platforms[j]!)!;
+      if (!plugin?.normalize) {
+        skipped++;
+        continue;
+      }
+      const out = plugin.normalize(JSON.parse(texts[j]!), ctx);
+      batch.push(...out.events);
+    }
+    events += batch.length;
+    const p = ingest.ingest(batch, 'bench').finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= 8) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  for (;;) {
+    const got = Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text());
+    if (got >= events) break;
+    await sleep(10);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await runner.stop();
+  rules.stop();
+  spool.close();
+  rx.proc.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+  return { events, seconds, skipped };
+}
+
+function floor(texts: string[]): number {
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const t of texts) bytes += JSON.stringify(JSON.parse(t)).length;
+  if (bytes < 0) log('unreachable');
+  return (performance.now() - t0) / 1000;
+}
+
+async function httpIngest(): Promise<{ req_per_s: number; p99_ms: number; errors: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mltrail-bench-http-'));
+  const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dir }, overrides: { server: { port: 0 } } });
+  const bridge = await startBridge(cfg, { logger: silentLogger(), env: {} });
+  const load = startChild('load.js', [bridge.url, '2000', '5']);
+  const result = JSON.parse(await load.firstLine) as { req_per_s: number; p99_ms: number; errors: number };
+  await bridge.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+async function main(): Promise<void> {
+  log(`generating ${N} native records (seed 42)…`);
+  const workload = generateWorkload(N, 42);
+  const texts = workload.map((w) => JSON.stringify(w.record));
+  const platforms = workload.map((w) => w.platform);
+  const mb = texts.reduce((s, t) => s + t.length, 0) / 1e6;
+  log(`workload: ${N} records, ${mb.toFixed(1)} MB, mean ${Math.round((mb * 1e6) / N)} bytes`);
+
+  const p = await pipeline(texts, platforms);
+  if (p.skipped) log(`note: ${p.skipped} records had no connector to normalize them`);
+  const floorS = floor(texts);
+  const eventsPerS = p.events / p.seconds;
+  const floorPerS = N / floorS;
+  log(`pipeline: ${p.events} events in ${p.seconds.toFixed(2)} s; floor (JSON.parse+stringify): ${floorS.toFixed(3)} s`);
+  const h = await httpIngest();
+  log(`http ingest: ${h.req_per_s} req/s, p99 ${h.p99_ms} ms, ${h.errors} errors`);
+  clearInterval(rssTimer);
+  const out = {
+    events_per_s: Math.round(eventsPerS),
+    floor_events_per_s: Math.round(floorPerS),
+    ratio: +(eventsPerS / floorPerS).toFixed(3),
+    ingest_req_per_s: h.req_per_s,
+    p99_ms: h.p99_ms,
+    rss_mb: Math.round(peakRss / 1024 / 1024),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
