@@ -1,10 +1,33 @@
-import { z } from 'zod';
 import type { ConnectorPlugin } from '../../core/connector.js';
+import { MlflowConfig, mlflowFromEnv } from './config.js';
+import { detectMlflow, normalizeMlflow } from './normalize.js';
+import { mountMlflowRoutes } from './routes.js';
 
-/** mlflow connector — implemented by its issue; this stub keeps the registry whole. */
-export const mlflowConnector: ConnectorPlugin<Record<string, unknown>> = {
-  name: 'mlflow',
-  platform: 'mlflow',
-  description: 'mlflow (not yet implemented)',
-  configSchema: z.strictObject({}),
-};
+export interface MlflowConnectorOptions {
+  /** Clock in ms for the webhook timestamp window and the auditor (tests). */
+  now?: () => number;
+}
+
+/**
+ * The MLflow connector: signed webhook target (`POST /v1/ingest/mlflow`,
+ * `/v1/ingest/mlflow/databricks`) and the registry auditor poller
+ * (`connectors.mlflow.poll`, enabled by MLFLOW_TRACKING_URI).
+ *
+ * @example
+ * const plugin = createMlflowConnector({ now: () => 1755681342_000 });
+ */
+export function createMlflowConnector(opts: MlflowConnectorOptions = {}): ConnectorPlugin<MlflowConfig> {
+  const now = opts.now ?? Date.now;
+  return {
+    name: 'mlflow',
+    platform: 'mlflow',
+    description: 'MLflow Model Registry: signed webhooks (OSS 3.x and Databricks) and a REST registry auditor',
+    configSchema: MlflowConfig,
+    fromEnv: mlflowFromEnv,
+    detect: detectMlflow,
+    normalize: normalizeMlflow,
+    routes: (app, deps) => mountMlflowRoutes(app, deps, { now }),
+  };
+}
+
+export const mlflowConnector = createMlflowConnector();

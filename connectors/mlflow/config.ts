@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { csv } from '../../core/config/load.js';
+
+/** A list given either as a YAML list or as one comma-separated string (env style). */
+const stringList = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v.map((s) => s.trim()).filter(Boolean) : (csv(v) ?? [])));
+
+/**
+ * What counts as an approval in a registry that has no approval workflow of
+ * its own (OSS MLflow): an alias, a tag value or a stage. Matching is
+ * case-insensitive.
+ */
+export const ApprovalConfig = z.strictObject({
+  /** Aliases whose assignment means "approved for serving". */
+  aliases: stringList.default(['champion', 'production']),
+  /** Tag keys that carry an approval decision. */
+  tags: stringList.default(['approval_status', 'approved']),
+  /** Values of those tags meaning approved / rejected / pending. */
+  approved_values: stringList.default(['approved', 'true', 'yes', '1']),
+  rejected_values: stringList.default(['rejected', 'false', 'no', '0', 'denied']),
+  pending_values: stringList.default(['pending', 'in_review', 'requested']),
+  /** Legacy registry stages whose transition means approval. */
+  stages: stringList.default(['Production']),
+});
+export type ApprovalConfig = z.infer<typeof ApprovalConfig>;
+
+/** The registry auditor (poller). Enabled when `tracking_uri` is set. */
+export const PollConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** MLflow tracking server base URL (MLFLOW_TRACKING_URI), e.g. https://mlflow.internal:5000 */
+  tracking_uri: z.url({ protocol: /^https?$/ }).optional(),
+  /** Basic auth (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD). */
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
+  /** Bearer token (MLFLOW_TRACKING_TOKEN), used when no username is set. */
+  token: z.string().min(1).optional(),
+  /** Seconds between registry snapshots (MLTRAIL_MLFLOW_POLL_S). */
+  interval_s: z.coerce.number().int().min(1).default(60),
+  /** Seconds between re-hashes of approved versions' artifacts (MLTRAIL_MLFLOW_VERIFY_S). */
+  verify_interval_s: z.coerce.number().int().min(1).default(3600),
+  /** Per-request timeout. */
+  request_timeout_ms: z.number().int().positive().default(30_000),
+  /** Attempts per REST call before the source is reported unavailable. */
+  max_attempts: z.number().int().min(1).default(4),
+  retry_initial_ms: z.number().int().positive().default(1000),
+  retry_max_ms: z.number().int().positive().default(30_000),
+  /** Page size for registry searches (MLflow rejects > 1000 for registered models). */
+  page_size: z.number().int().min(1).max(1000).default(500),
+  /** Parallel artifact downloads. */
+  download_concurrency: z.number().int().min(1).max(32).default(4),
+  /** Hash artifacts of new versions and re-verify approved ones. */
+  hash_artifacts: z.boolean().default(true),
+  /** Write the root digest back as this model-version tag (needs EDIT permission); off when unset. */
+  digest_tag: z.string().min(1).optional(),
+  /** Emit training/evaluation events from each new version's run. */
+  run_provenance: z.boolean().default(true),
+});
+export type PollConfig = z.infer<typeof PollConfig>;
+
+export const MlflowConfig = z.strictObject({
+  /** HMAC secrets for X-MLflow-Signature; several at once during rotation (MLTRAIL_MLFLOW_WEBHOOK_SECRET, comma-separated). */
+  webhook_secrets: stringList.default([]),
+  /** Secrets for X-Databricks-Signature; defaults to `webhook_secrets`. */
+  databricks_webhook_secrets: stringList.optional(),
+  /** Accepted |now − X-MLflow-Timestamp| in seconds, past and future. */
+  timestamp_window_s: z.coerce.number().int().min(1).default(300),
+  /**
+   * Accepted age of a Databricks body's signed `event_timestamp` (no delivery id or
+   * timestamp header exists there). Kept below the spool's dedup window (7 days) so a
+   * replay is either collapsed as a duplicate or refused as stale.
+   */
+  databricks_timestamp_window_s: z.coerce.number().int().min(1).default(86_400),
+  /** Largest accepted webhook body (MLflow payloads are a few hundred bytes). */
+  body_limit_bytes: z.number().int().positive().default(1024 * 1024),
+  approval: ApprovalConfig.prefault({}),
+  poll: PollConfig.prefault({}),
+});
+export type MlflowConfig = z.infer<typeof MlflowConfig>;
+
+/**
+ * Map the connector's environment variables (and MLflow's own client
+ * variables, so an existing MLflow setup just works) onto `connectors.mlflow`.
+ *
+ * @example
+ * mlflowFromEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' }) // { poll: { tracking_uri: 'http://127.0.0.1:5000' } }
+ */
+export function mlflowFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  const secrets = csv(env.MLTRAIL_MLFLOW_WEBHOOK_SECRET);
+  if (secrets) out.webhook_secrets = secrets;
+  const poll: Record<string, unknown> = {};
+  // MLflow also accepts `databricks`, `file:…`, `sqlite:…` here; only an HTTP server can be audited over REST.
+  if (env.MLFLOW_TRACKING_URI && /^https?:\/\//i.test(env.MLFLOW_TRACKING_URI)) poll.tracking_uri = env.MLFLOW_TRACKING_URI.replace(/\/+$/, '');
+  if (env.MLFLOW_TRACKING_USERNAME) poll.username = env.MLFLOW_TRACKING_USERNAME;
+  if (env.MLFLOW_TRACKING_PASSWORD) poll.password = env.MLFLOW_TRACKING_PASSWORD;
+  if (env.MLFLOW_TRACKING_TOKEN) poll.token = env.MLFLOW_TRACKING_TOKEN;
+  if (env.MLTRAIL_MLFLOW_POLL_S) poll.interval_s = env.MLTRAIL_MLFLOW_POLL_S;
+  if (env.MLTRAIL_MLFLOW_VERIFY_S) poll.verify_interval_s = env.MLTRAIL_MLFLOW_VERIFY_S;
+  if (Object.keys(poll).length) out.poll = poll;
+  return Object.keys(out).length ? out : undefined;
+}

@@ -1,0 +1,291 @@
+import { z } from 'zod';
+import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
+import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type NormalizedEvent } from '../../core/schema/index.js';
+import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
+import type { MlflowConfig } from './config.js';
+
+/** The entities and actions MLflow 3.x webhooks emit (`mlflow/entities/webhook.py`). */
+export const MLFLOW_ENTITIES = [
+  'registered_model', 'model_version', 'model_version_tag', 'model_version_alias',
+  'prompt', 'prompt_version', 'prompt_tag', 'prompt_version_tag', 'prompt_alias', 'budget_policy',
+] as const;
+export const MLFLOW_ACTIONS = ['created', 'updated', 'deleted', 'set', 'exceeded'] as const;
+
+/** The envelope `_send_webhook_request` builds: `{entity, action, timestamp, data[, workspace]}`. */
+export const MlflowEnvelope = z.looseObject({
+  entity: z.string().min(1),
+  action: z.string().min(1),
+  timestamp: z.string().min(1),
+  data: z.record(z.string(), z.unknown()),
+  workspace: z.string().optional(),
+});
+export type MlflowEnvelope = z.infer<typeof MlflowEnvelope>;
+
+/** Databricks Workspace Model Registry webhook body (flat). */
+export const DatabricksBody = z.looseObject({
+  event: z.string().min(1),
+  webhook_id: z.string().optional(),
+  event_timestamp: z.union([z.number(), z.string()]).optional(),
+  model_name: z.string().optional(),
+  version: z.union([z.string(), z.number()]).optional(),
+  to_stage: z.string().optional(),
+  from_stage: z.string().optional(),
+  tags: z.array(z.looseObject({ key: z.string(), value: z.string().optional() })).optional(),
+  comment: z.string().optional(),
+  text: z.string().optional(),
+});
+export type DatabricksBody = z.infer<typeof DatabricksBody>;
+
+const DATABRICKS_EVENT = /^(MODEL_VERSION_|REGISTERED_MODEL_|TRANSITION_REQUEST_|COMMENT_)[A-Z_]+$/;
+
+/** True for an MLflow OSS webhook envelope or a Databricks registry webhook body. */
+export function detectMlflow(record: unknown): boolean {
+  if (!record || typeof record !== 'object' || Array.isArray(record)) return false;
+  const r = record as Record<string, unknown>;
+  if (typeof r.entity === 'string' && typeof r.action === 'string' && typeof r.timestamp === 'string' && !!r.data && typeof r.data === 'object') {
+    return (MLFLOW_ENTITIES as readonly string[]).includes(r.entity);
+  }
+  return typeof r.event === 'string' && DATABRICKS_EVENT.test(r.event) && ('model_name' in r || 'webhook_id' in r);
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const tagRecord = (v: unknown): Record<string, string> | undefined => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) out[k] = typeof val === 'string' ? val : JSON.stringify(val);
+  return out;
+};
+
+interface Mapping {
+  action: Action;
+  /** Fields `data` must carry. */
+  required: string[];
+  resource: 'registered_model' | 'model_version' | 'prompt' | 'budget_policy';
+}
+
+/** entity.action → normalized action. Prompt entities keep resource type `prompt`. */
+const MAPPINGS: Record<string, Mapping> = {
+  'registered_model.created': { action: 'registered_model.create', required: ['name'], resource: 'registered_model' },
+  'model_version.created': { action: 'model_version.create', required: ['name', 'version'], resource: 'model_version' },
+  'model_version_tag.set': { action: 'model_version.tag_set', required: ['name', 'version', 'key'], resource: 'model_version' },
+  'model_version_tag.deleted': { action: 'model_version.tag_delete', required: ['name', 'version', 'key'], resource: 'model_version' },
+  'model_version_alias.created': { action: 'model_version.alias_set', required: ['name', 'alias', 'version'], resource: 'model_version' },
+  'model_version_alias.deleted': { action: 'model_version.alias_delete', required: ['name', 'alias'], resource: 'model_version' },
+  'prompt.created': { action: 'prompt.create', required: ['name'], resource: 'prompt' },
+  'prompt_version.created': { action: 'prompt_version.create', required: ['name', 'version'], resource: 'prompt' },
+  'prompt_tag.set': { action: 'prompt.tag_set', required: ['name', 'key'], resource: 'prompt' },
+  'prompt_tag.deleted': { action: 'prompt.tag_delete', required: ['name', 'key'], resource: 'prompt' },
+  'prompt_version_tag.set': { action: 'prompt_version.tag_set', required: ['name', 'version', 'key'], resource: 'prompt' },
+  'prompt_version_tag.deleted': { action: 'prompt_version.tag_delete', required: ['name', 'version', 'key'], resource: 'prompt' },
+  'prompt_alias.created': { action: 'prompt.alias_set', required: ['name', 'alias', 'version'], resource: 'prompt' },
+  'prompt_alias.deleted': { action: 'prompt.alias_delete', required: ['name', 'alias'], resource: 'prompt' },
+  'budget_policy.exceeded': { action: 'budget_policy.exceeded', required: ['budget_policy_id'], resource: 'budget_policy' },
+};
+
+/** Verbs of entity/action pairs MLflow may add later (`updated` exists in the enum, unused today). */
+const FALLBACK_VERB: Record<string, string> = { created: 'create', updated: 'update', deleted: 'delete' };
+
+/** The delivery id from the transport facts (`X-MLflow-Delivery-Id`), if the caller passed it. */
+export function deliveryIdOf(meta: Record<string, unknown> | undefined): string | undefined {
+  if (!meta) return undefined;
+  const direct = meta.delivery_id ?? meta.deliveryId;
+  if (typeof direct === 'string' && direct) return direct;
+  const headers = meta.headers as Record<string, unknown> | undefined;
+  const h = headers?.['x-mlflow-delivery-id'];
+  return typeof h === 'string' && h ? h : undefined;
+}
+
+/**
+ * Normalize one MLflow webhook delivery (OSS envelope or Databricks flat
+ * body) into one registry event. Pure: no I/O.
+ *
+ * @example
+ * normalizeMlflow(JSON.parse(body), { channel: 'mlflow.webhook', receivedTime, keepRaw: true, config, meta: { delivery_id } })
+ */
+export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowConfig>): NormalizeOutput {
+  if (record && typeof record === 'object' && 'event' in record && !('entity' in record)) return normalizeDatabricks(record, ctx);
+  const parsed = MlflowEnvelope.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      events: [],
+      rejected: [{ reason: `not an MLflow webhook envelope {entity, action, timestamp, data}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, field: issue?.path.join('.'), record }],
+      skipped: [],
+    };
+  }
+  const env = parsed.data;
+  const key = `${env.entity}.${env.action}`;
+  const time = toRfc3339(env.timestamp);
+  if (!time) return reject(record, `timestamp "${env.timestamp}" is not an ISO 8601 time`, 'timestamp');
+  const mapping = MAPPINGS[key];
+  const d = env.data;
+  if (mapping) {
+    const missing = mapping.required.find((f) => str(d[f]) === undefined);
+    if (missing) return reject(record, `${key}: data.${missing} is missing or not a string`, `data.${missing}`);
+  } else if (!(MLFLOW_ENTITIES as readonly string[]).includes(env.entity)) {
+    return reject(record, `unknown MLflow webhook entity "${env.entity}" (expected one of ${MLFLOW_ENTITIES.join(', ')})`, 'entity');
+  }
+
+  const deliveryId = deliveryIdOf(ctx.meta);
+  const id = deliveryId ? stableId('mlflow', 'delivery', deliveryId) : contentId('mlflow', record);
+  const name = str(d.name);
+  const version = str(d.version);
+  let action: Action = mapping?.action ?? fallbackAction(env.entity, env.action);
+  let approval: Approval | undefined;
+  let marker: Record<string, string> | undefined;
+  const approvalCfg = ctx.config.approval;
+  const tags = tagRecord(d.tags);
+
+  if (key === 'model_version_tag.set') {
+    approval = approvalFromTag(approvalCfg, str(d.key)!, str(d.value));
+    if (approval) marker = { kind: 'tag', key: str(d.key)!, value: str(d.value) ?? '' };
+    if (approval === 'approved') action = 'model_version.approve';
+    else if (approval === 'rejected') action = 'model_version.reject';
+  } else if (key === 'model_version_alias.created' && isApprovalAlias(approvalCfg, str(d.alias))) {
+    approval = 'approved';
+    marker = { kind: 'alias', alias: str(d.alias)! };
+    action = 'model_version.approve';
+  } else if (key === 'model_version.created' && tags) {
+    // A version born with an approval tag skips the approval step: keep `create`, flag the state.
+    for (const [k, v] of Object.entries(tags)) {
+      const a = approvalFromTag(approvalCfg, k, v);
+      if (a) [approval, marker] = [a, { kind: 'tag', key: k, value: v }];
+    }
+  }
+
+  const resourceType = mapping?.resource ?? (env.entity.startsWith('prompt') ? 'prompt' : env.entity);
+  const isModel = resourceType === 'registered_model' || resourceType === 'model_version';
+  const alias = str(d.alias);
+  const source = str(d.source);
+  const details: Record<string, unknown> = {
+    delivery_id: deliveryId,
+    workspace: env.workspace,
+    description: d.description ?? undefined,
+    tag: str(d.key) !== undefined ? { key: str(d.key), value: str(d.value) } : undefined,
+    alias,
+    template: key === 'prompt_version.created' ? d.template : undefined,
+    approval_marker: marker,
+  };
+  if (key === 'model_version_tag.deleted' && approvalFromTag(approvalCfg, str(d.key)!, 'approved')) details.approval_marker_removed = { kind: 'tag', key: str(d.key) };
+  if (key === 'model_version_alias.deleted' && isApprovalAlias(approvalCfg, alias)) details.approval_marker_removed = { kind: 'alias', alias };
+  if (resourceType === 'budget_policy') Object.assign(details, d);
+  if (!mapping) details.unmapped = `no specific mapping for ${key}`;
+
+  const ev: NormalizedEvent = makeEvent(
+    {
+      id,
+      time,
+      platform: 'mlflow',
+      channel: ctx.channel,
+      stage: 'registry',
+      action,
+      operation: key,
+      service: 'mlflow',
+      outcome: 'success',
+      resource:
+        resourceType === 'budget_policy'
+          ? { type: 'budget_policy', id: str(d.budget_policy_id), namespace: env.workspace ?? str(d.workspace) }
+          : {
+              type: resourceType,
+              id: name && version ? `${name}/${version}` : name,
+              name,
+              version,
+              uri: source,
+              namespace: env.workspace,
+            },
+      ml: isModel
+        ? {
+            model: {
+              name,
+              version,
+              approval,
+              aliases: alias && key !== 'model_version_alias.deleted' ? [alias] : undefined,
+              artifact_uri: source,
+              run_id: str(d.run_id),
+              tags,
+            },
+          }
+        : undefined,
+      details,
+    },
+    { raw: record, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+  );
+  return { events: [ev], rejected: [], skipped: [] };
+}
+
+function fallbackAction(entity: string, verb: string): Action {
+  // Only whole resources map to their own verb; a tag/alias sub-entity has no safe generic mapping.
+  const candidate = `${entity}.${FALLBACK_VERB[verb] ?? verb}`;
+  return isAction(candidate) && ['registered_model', 'model_version', 'prompt', 'prompt_version', 'budget_policy'].includes(entity)
+    ? candidate
+    : 'resource.other';
+}
+
+function reject(record: unknown, reason: string, field?: string): NormalizeOutput {
+  return { events: [], rejected: [{ reason, field, record }], skipped: [] };
+}
+
+/** Databricks event → normalized action (stage transitions to an approval stage are approvals). */
+function databricksAction(b: DatabricksBody, cfg: MlflowConfig): { action: Action; approval?: Approval } {
+  const e = b.event;
+  if (e === 'REGISTERED_MODEL_CREATED') return { action: 'registered_model.create' };
+  if (e === 'MODEL_VERSION_CREATED') return { action: 'model_version.create' };
+  if (e === 'MODEL_VERSION_TAG_SET') {
+    for (const t of b.tags ?? []) {
+      const a = approvalFromTag(cfg.approval, t.key, t.value);
+      if (a === 'approved') return { action: 'model_version.approve', approval: a };
+      if (a === 'rejected') return { action: 'model_version.reject', approval: a };
+    }
+    return { action: 'model_version.tag_set' };
+  }
+  if (e.startsWith('MODEL_VERSION_TRANSITIONED_')) {
+    const to = b.to_stage ?? stageFromEvent(e);
+    return isApprovalStage(cfg.approval, to) ? { action: 'model_version.approve', approval: 'approved' } : { action: 'model_version.stage_transition' };
+  }
+  if (e.startsWith('TRANSITION_REQUEST_')) return { action: 'model_version.transition_request', approval: 'pending' };
+  if (e === 'COMMENT_CREATED') return { action: 'model_version.comment' };
+  return { action: 'resource.other' };
+}
+
+function stageFromEvent(e: string): string | undefined {
+  const m = /_TO_(STAGING|PRODUCTION|ARCHIVED)/.exec(e);
+  return m ? m[1]![0] + m[1]!.slice(1).toLowerCase() : undefined;
+}
+
+function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig>): NormalizeOutput {
+  const parsed = DatabricksBody.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return reject(record, `not a Databricks registry webhook body: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, issue?.path.join('.'));
+  }
+  const b = parsed.data;
+  if (!DATABRICKS_EVENT.test(b.event)) return reject(record, `unknown Databricks registry webhook event "${b.event}"`, 'event');
+  const time = toRfc3339(b.event_timestamp) ?? ctx.receivedTime;
+  const { action, approval } = databricksAction(b, ctx.config);
+  const version = str(b.version);
+  const tags = b.tags ? Object.fromEntries(b.tags.map((t) => [t.key, t.value ?? ''])) : undefined;
+  const toStage = b.to_stage ?? stageFromEvent(b.event);
+  const ev = makeEvent(
+    {
+      id: contentId('mlflow', record),
+      time,
+      platform: 'mlflow',
+      channel: ctx.channel,
+      stage: 'registry',
+      action,
+      operation: b.event,
+      service: 'databricks-model-registry',
+      outcome: 'success',
+      resource: {
+        type: b.event === 'REGISTERED_MODEL_CREATED' ? 'registered_model' : 'model_version',
+        id: b.model_name && version ? `${b.model_name}/${version}` : b.model_name,
+        name: b.model_name,
+        version,
+      },
+      ml: { model: { name: b.model_name, version, approval, stage: toStage, tags } },
+      details: { webhook_id: b.webhook_id, from_stage: b.from_stage, to_stage: toStage, comment: b.comment, text: b.text },
+    },
+    { raw: record, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+  );
+  return { events: [ev], rejected: [], skipped: [] };
+}

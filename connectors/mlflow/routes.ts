@@ -1,0 +1,132 @@
+import type { Context, Hono } from 'hono';
+import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
+import { MltrailError } from '../../core/errors.js';
+import { clientIp, errorResponse, readRawBody } from '../../core/http/index.js';
+import { normalizeAndIngest } from '../../core/ingest.js';
+import type { MlflowConfig } from './config.js';
+import { normalizeMlflow } from './normalize.js';
+import { verifyDatabricksSignature, verifyMlflowSignature } from './signature.js';
+
+export const WEBHOOK_CHANNEL = 'mlflow.webhook';
+export const DATABRICKS_CHANNEL = 'mlflow.databricks';
+const SECRET_VAR = 'MLTRAIL_MLFLOW_WEBHOOK_SECRET';
+
+export interface RouteOptions {
+  /** Clock in ms (tests pin it to the fixtures' signing time). */
+  now: () => number;
+}
+
+/**
+ * Mount `POST /v1/ingest/mlflow` (MLflow OSS webhooks; Databricks bodies are
+ * recognised by their `X-Databricks-Signature` header) and
+ * `POST /v1/ingest/mlflow/databricks`.
+ *
+ * @example
+ * mountMlflowRoutes(app, deps, { now: Date.now });
+ */
+export function mountMlflowRoutes(app: Hono, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): void {
+  app.post('/v1/ingest/mlflow', (c) => {
+    const isDatabricks = !c.req.header('x-mlflow-signature') && !!c.req.header('x-databricks-signature');
+    return isDatabricks ? handleDatabricks(c, deps, opts) : handleMlflow(c, deps, opts);
+  });
+  app.post('/v1/ingest/mlflow/databricks', (c) => handleDatabricks(c, deps, opts));
+}
+
+function notConfigured(which: string): MltrailError {
+  return new MltrailError('NOT_CONFIGURED', `${which} webhooks are not accepted: no webhook secret is configured; set ${SECRET_VAR} (comma-separated for rotation) or connectors.mlflow.webhook_secrets`, {
+    variable: SECRET_VAR,
+    config_key: 'connectors.mlflow.webhook_secrets',
+  });
+}
+
+/** Report the failure, then throw the 401 the sender gets. */
+function deny(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, kind: 'SIGNATURE' | 'STALE_TIMESTAMP', reason: string, claimed?: string): never {
+  deps.ingest.authFailure({ platform: 'mlflow', channel, reason, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed });
+  throw new MltrailError(kind, reason);
+}
+
+async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>): Promise<Buffer> {
+  const enc = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+  // The signature covers the bytes MLflow sent; MLflow never compresses, so an encoded body is not from it.
+  if (enc && enc !== 'identity') throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${enc} is not accepted: MLflow signs the uncompressed body`);
+  return readRawBody(c, deps.config.body_limit_bytes);
+}
+
+async function ingestVerified(
+  c: Context,
+  deps: ConnectorDeps<MlflowConfig>,
+  channel: string,
+  body: Buffer,
+  meta: Record<string, unknown>,
+  receivedTime: string,
+): Promise<Response> {
+  let record: unknown;
+  try {
+    record = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    deps.ingest.quarantine(channel, `signed body is not JSON: ${(err as Error).message}`, body, meta);
+    throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`, { quarantined: true });
+  }
+  const ctx: NormalizeContext<MlflowConfig> = { channel, receivedTime, keepRaw: deps.keepRaw, config: deps.config, meta };
+  const out = await normalizeAndIngest(deps.ingest, (r) => normalizeMlflow(r, ctx), [record], channel, meta);
+  if (out.accepted === 0 && out.duplicates === 0 && out.rejected.length > 0) {
+    throw new MltrailError('VALIDATION', out.rejected[0]!.reason, { quarantined: true, ...meta });
+  }
+  return c.json({ accepted: out.accepted, duplicates: out.duplicates, ...meta }, 200);
+}
+
+async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): Promise<Response> {
+  const channel = WEBHOOK_CHANNEL;
+  try {
+    const secrets = deps.config.webhook_secrets;
+    if (secrets.length === 0) throw notConfigured('MLflow');
+    const body = await readSignedBody(c, deps);
+    const signature = c.req.header('x-mlflow-signature')?.trim();
+    const deliveryId = c.req.header('x-mlflow-delivery-id')?.trim();
+    const timestamp = c.req.header('x-mlflow-timestamp')?.trim();
+    if (!signature) deny(c, deps, channel, 'SIGNATURE', 'missing X-MLflow-Signature header (create the MLflow webhook with a secret)');
+    if (!deliveryId || !timestamp) deny(c, deps, channel, 'SIGNATURE', 'missing X-MLflow-Delivery-Id or X-MLflow-Timestamp header');
+    if (!verifyMlflowSignature(secrets, signature, deliveryId, timestamp, body)) {
+      deny(c, deps, channel, 'SIGNATURE', 'X-MLflow-Signature does not match the body under any configured secret', deliveryId);
+    }
+    // Signed, so the timestamp is authentic; the window stops replays of captured requests.
+    const ts = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) * 1000 : NaN;
+    const skewS = Math.round((opts.now() - ts) / 1000);
+    if (!Number.isFinite(ts) || Math.abs(skewS) > deps.config.timestamp_window_s) {
+      deny(c, deps, channel, 'STALE_TIMESTAMP', Number.isFinite(ts)
+        ? `X-MLflow-Timestamp is ${Math.abs(skewS)} s in the ${skewS >= 0 ? 'past' : 'future'}; the window is ${deps.config.timestamp_window_s} s`
+        : 'X-MLflow-Timestamp is not unix seconds', deliveryId);
+    }
+    return await ingestVerified(c, deps, channel, body, { delivery_id: deliveryId }, new Date(opts.now()).toISOString());
+  } catch (err) {
+    return errorResponse(c, err);
+  }
+}
+
+async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): Promise<Response> {
+  const channel = DATABRICKS_CHANNEL;
+  try {
+    const secrets = deps.config.databricks_webhook_secrets?.length ? deps.config.databricks_webhook_secrets : deps.config.webhook_secrets;
+    if (secrets.length === 0) throw notConfigured('Databricks registry');
+    const body = await readSignedBody(c, deps);
+    const signature = c.req.header('x-databricks-signature')?.trim();
+    if (!signature) deny(c, deps, channel, 'SIGNATURE', 'missing X-Databricks-Signature header (set http_url_spec.secret on the Databricks webhook)');
+    if (!verifyDatabricksSignature(secrets, signature, body)) deny(c, deps, channel, 'SIGNATURE', 'X-Databricks-Signature does not match the body under any configured secret');
+    // Databricks signs no timestamp header; event_timestamp (ms) is inside the signed body.
+    let eventTs: unknown;
+    try {
+      eventTs = (JSON.parse(body.toString('utf8')) as { event_timestamp?: unknown })?.event_timestamp;
+    } catch {
+      eventTs = undefined; // reported as INVALID_JSON below
+    }
+    if (typeof eventTs === 'number' || (typeof eventTs === 'string' && /^\d+$/.test(eventTs))) {
+      const skewS = Math.round((opts.now() - Number(eventTs)) / 1000);
+      if (Math.abs(skewS) > deps.config.databricks_timestamp_window_s) {
+        deny(c, deps, channel, 'STALE_TIMESTAMP', `event_timestamp is ${Math.abs(skewS)} s in the ${skewS >= 0 ? 'past' : 'future'}; the window is ${deps.config.databricks_timestamp_window_s} s`);
+      }
+    }
+    return await ingestVerified(c, deps, channel, body, {}, new Date(opts.now()).toISOString());
+  } catch (err) {
+    return errorResponse(c, err);
+  }
+}
