@@ -1,10 +1,33 @@
-import { z } from 'zod';
-import type { ConnectorPlugin } from '../../core/connector.js';
+import type { ConnectorPlugin, NormalizeContext, NormalizeOutput } from '../../core/connector.js';
+import { auditItems, normalizeAudit } from './audit.js';
+import { KubeflowConfig, kubeflowFromEnv } from './config.js';
+import { kfpItems, normalizeKfp } from './kfp/normalize.js';
 
-/** kubeflow connector — implemented by its issue; this stub keeps the registry whole. */
-export const kubeflowConnector: ConnectorPlugin<Record<string, unknown>> = {
+/**
+ * Normalize one Kubeflow record: a Kubernetes audit EventList/Event (webhook
+ * or log backend, v1/v1beta1, AKS wrapper) or a KFP v2beta1 REST object/page.
+ * The namespace filter is not applied here (only on the live webhook route).
+ */
+function normalize(record: unknown, ctx: NormalizeContext<KubeflowConfig>): NormalizeOutput {
+  if (auditItems(record)) return normalizeAudit(record, ctx);
+  if (kfpItems(record)) return normalizeKfp(record, ctx);
+  return {
+    events: [],
+    rejected: [{ reason: 'not a Kubernetes audit Event/EventList nor a KFP v2beta1 run, recurring run, pipeline, pipeline version or experiment', record }],
+    skipped: [],
+  };
+}
+
+/**
+ * The Kubeflow connector: Kubernetes audit webhook, ML Metadata poller and
+ * KFP REST poller.
+ */
+export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
   name: 'kubeflow',
   platform: 'kubeflow',
-  description: 'kubeflow (not yet implemented)',
-  configSchema: z.strictObject({}),
+  description: 'Kubeflow: Kubernetes audit webhook, ML Metadata (gRPC) and Pipelines v2beta1 REST pollers',
+  configSchema: KubeflowConfig,
+  fromEnv: kubeflowFromEnv,
+  detect: (record) => auditItems(record) !== undefined || kfpItems(record) !== undefined,
+  normalize,
 };

@@ -1,0 +1,455 @@
+import type { NormalizeContext, NormalizeOutput, Rejection } from '../../core/connector.js';
+import { isAction, makeEvent, stableId, toRfc3339, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
+
+/** The fields of an `audit.k8s.io/v1` Event that mltrail reads (v1beta1 and legacy log lines share them). */
+export interface AuditEvent {
+  kind?: string;
+  apiVersion?: string;
+  level?: string;
+  auditID?: string;
+  stage?: string;
+  requestURI?: string;
+  verb?: string;
+  user?: UserInfo;
+  impersonatedUser?: UserInfo;
+  sourceIPs?: string[];
+  userAgent?: string;
+  objectRef?: {
+    resource?: string;
+    namespace?: string;
+    name?: string;
+    uid?: string;
+    apiGroup?: string;
+    apiVersion?: string;
+    subresource?: string;
+  };
+  responseStatus?: { code?: number; status?: string; message?: string; reason?: string };
+  requestObject?: unknown;
+  responseObject?: unknown;
+  requestReceivedTimestamp?: string;
+  stageTimestamp?: string;
+  /** Legacy (pre-1.12 log backend) keys. */
+  timestamp?: string;
+  metadata?: { creationTimestamp?: string };
+  annotations?: Record<string, string>;
+}
+
+interface UserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+type Family =
+  | 'pod' | 'secret' | 'service_account' | 'role_binding' | 'role' | 'notebook' | 'endpoint' | 'pipeline_run'
+  | 'recurring_run' | 'pipeline' | 'pipeline_version' | 'namespace' | 'tuning_job' | 'training_job' | 'workload'
+  | 'permission' | 'resource';
+
+interface ResourceKind {
+  family: Family;
+  stage: Stage;
+}
+
+/**
+ * What each Kubernetes resource means to an ML pipeline, keyed `group/resource`
+ * (core group = empty). Stage: serving for KServe, training for Argo/KFP/
+ * notebooks/training operators, platform for workload, identity and RBAC objects.
+ */
+const RESOURCE_KINDS: Record<string, ResourceKind> = {
+  '/pods': { family: 'pod', stage: 'platform' },
+  '/secrets': { family: 'secret', stage: 'platform' },
+  '/serviceaccounts': { family: 'service_account', stage: 'platform' },
+  '/namespaces': { family: 'namespace', stage: 'platform' },
+  '/configmaps': { family: 'resource', stage: 'platform' },
+  'rbac.authorization.k8s.io/rolebindings': { family: 'role_binding', stage: 'platform' },
+  'rbac.authorization.k8s.io/clusterrolebindings': { family: 'role_binding', stage: 'platform' },
+  'rbac.authorization.k8s.io/roles': { family: 'role', stage: 'platform' },
+  'rbac.authorization.k8s.io/clusterroles': { family: 'role', stage: 'platform' },
+  'argoproj.io/workflows': { family: 'pipeline_run', stage: 'training' },
+  'argoproj.io/workflowtemplates': { family: 'pipeline', stage: 'training' },
+  'argoproj.io/clusterworkflowtemplates': { family: 'pipeline', stage: 'training' },
+  'argoproj.io/cronworkflows': { family: 'recurring_run', stage: 'training' },
+  'argoproj.io/workflowtaskresults': { family: 'resource', stage: 'training' },
+  'kubeflow.org/scheduledworkflows': { family: 'recurring_run', stage: 'training' },
+  'kubeflow.org/viewers': { family: 'resource', stage: 'platform' },
+  'kubeflow.org/profiles': { family: 'namespace', stage: 'platform' },
+  'kubeflow.org/notebooks': { family: 'notebook', stage: 'training' },
+  'kubeflow.org/poddefaults': { family: 'resource', stage: 'platform' },
+  'kubeflow.org/experiments': { family: 'tuning_job', stage: 'training' },
+  'kubeflow.org/trials': { family: 'tuning_job', stage: 'training' },
+  'kubeflow.org/suggestions': { family: 'tuning_job', stage: 'training' },
+  'kubeflow.org/tfjobs': { family: 'training_job', stage: 'training' },
+  'kubeflow.org/pytorchjobs': { family: 'training_job', stage: 'training' },
+  'kubeflow.org/mpijobs': { family: 'training_job', stage: 'training' },
+  'kubeflow.org/xgboostjobs': { family: 'training_job', stage: 'training' },
+  'kubeflow.org/paddlejobs': { family: 'training_job', stage: 'training' },
+  'kubeflow.org/jaxjobs': { family: 'training_job', stage: 'training' },
+  'trainer.kubeflow.org/trainjobs': { family: 'training_job', stage: 'training' },
+  'trainer.kubeflow.org/trainingruntimes': { family: 'resource', stage: 'training' },
+  'trainer.kubeflow.org/clustertrainingruntimes': { family: 'resource', stage: 'training' },
+  'pipelines.kubeflow.org/pipelines': { family: 'pipeline', stage: 'training' },
+  'pipelines.kubeflow.org/pipelineversions': { family: 'pipeline_version', stage: 'training' },
+  'serving.kserve.io/inferenceservices': { family: 'endpoint', stage: 'serving' },
+  'serving.kserve.io/llminferenceservices': { family: 'endpoint', stage: 'serving' },
+  'serving.kserve.io/inferencegraphs': { family: 'endpoint', stage: 'serving' },
+  'serving.kserve.io/servingruntimes': { family: 'resource', stage: 'serving' },
+  'serving.kserve.io/clusterservingruntimes': { family: 'resource', stage: 'serving' },
+  'serving.kserve.io/trainedmodels': { family: 'resource', stage: 'serving' },
+  'apps/deployments': { family: 'workload', stage: 'platform' },
+  'apps/statefulsets': { family: 'workload', stage: 'platform' },
+  'apps/daemonsets': { family: 'workload', stage: 'platform' },
+  'apps/replicasets': { family: 'workload', stage: 'platform' },
+  'batch/jobs': { family: 'workload', stage: 'platform' },
+  'batch/cronjobs': { family: 'workload', stage: 'platform' },
+  'security.istio.io/authorizationpolicies': { family: 'permission', stage: 'platform' },
+};
+
+/** The kind of an audited object (`group/resource`), or a generic platform resource. */
+export function resourceKind(ref: AuditEvent['objectRef']): ResourceKind {
+  return RESOURCE_KINDS[`${ref?.apiGroup ?? ''}/${ref?.resource ?? ''}`] ?? { family: 'resource', stage: 'platform' };
+}
+
+/** Kubernetes verb → catalogue verb (`get`/`list`/`watch` are reads). */
+function baseVerb(verb: string | undefined): 'create' | 'read' | 'update' | 'delete' | 'other' {
+  switch (verb) {
+    case 'get': case 'list': case 'watch': return 'read';
+    case 'create': return 'create';
+    case 'update': case 'patch': return 'update';
+    case 'delete': case 'deletecollection': return 'delete';
+    default: return 'other';
+  }
+}
+
+/** The normalized action of an audit event. */
+export function auditAction(ev: AuditEvent): string {
+  const ref = ev.objectRef ?? {};
+  const { family } = resourceKind(ref);
+  const sub = ref.subresource;
+  const v = baseVerb(ev.verb);
+  if (family === 'pod' && sub && ['exec', 'attach', 'portforward'].includes(sub)) return `pod.${sub}`;
+  if (family === 'pod' && sub === 'log') return 'pod.read';
+  if (family === 'service_account' && sub === 'token' && v === 'create') return 'service_account.token_create';
+  let candidate: string;
+  if (family === 'permission') candidate = v === 'read' ? 'permission.read' : 'permission.change';
+  else if (family === 'pipeline_run' && v === 'update') candidate = 'pipeline_run.status_change';
+  else if ((family === 'tuning_job' || family === 'training_job') && v === 'update') candidate = `${family}.status_change`;
+  else if (family === 'resource' && ev.verb === 'list') candidate = 'resource.list';
+  else candidate = `${family}.${v}`;
+  if (isAction(candidate)) return candidate;
+  return isAction(`resource.${v}`) ? `resource.${v}` : 'resource.other';
+}
+
+/** True for an object that looks like one audit Event (any of v1, v1beta1, legacy log lines). */
+export function isAuditEvent(x: unknown): x is AuditEvent {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return false;
+  const o = x as Record<string, unknown>;
+  if (o.kind !== undefined && o.kind !== 'Event') return false;
+  if (typeof o.apiVersion === 'string' && !o.apiVersion.startsWith('audit.k8s.io/')) return false;
+  return typeof o.auditID === 'string' && typeof o.verb === 'string' && typeof o.stage === 'string';
+}
+
+/** True for an `audit.k8s.io` EventList (items may or may not carry kind/apiVersion). */
+export function isAuditEventList(x: unknown): x is { items: unknown[] } {
+  if (!x || typeof x !== 'object') return false;
+  const o = x as Record<string, unknown>;
+  return o.kind === 'EventList' && Array.isArray(o.items) && (o.apiVersion === undefined || String(o.apiVersion).startsWith('audit.k8s.io/'));
+}
+
+/**
+ * Audit items of one record with their position: an EventList, a single Event,
+ * a JSON array of Events, or an AKS diagnostic record (`properties.log`).
+ * Returns undefined when the record is none of these.
+ */
+export function auditItems(record: unknown): Array<{ item: unknown; path: string }> | undefined {
+  if (isAuditEventList(record)) return record.items.map((item, i) => ({ item, path: `items[${i}]` }));
+  if (isAuditEvent(record)) return [{ item: record, path: '' }];
+  const aks = (record as { properties?: { log?: unknown } } | null)?.properties?.log;
+  if (aks !== undefined) {
+    let inner: unknown = aks;
+    if (typeof aks === 'string') {
+      try {
+        inner = JSON.parse(aks);
+      } catch {
+        return undefined;
+      }
+    }
+    if (isAuditEvent(inner)) return [{ item: inner, path: 'properties.log' }];
+  }
+  return undefined;
+}
+
+const SA_PREFIX = 'system:serviceaccount:';
+
+/** `system:serviceaccount:<ns>:<name>` → { namespace, name }. */
+export function serviceAccountOf(username: string | undefined): { namespace: string; name: string } | undefined {
+  if (!username?.startsWith(SA_PREFIX)) return undefined;
+  const [namespace, name] = username.slice(SA_PREFIX.length).split(':');
+  return namespace && name ? { namespace, name } : undefined;
+}
+
+function actorOf(ev: AuditEvent): NormalizedEvent['actor'] {
+  const username = ev.user?.username;
+  const sa = serviceAccountOf(username);
+  const type = sa ? 'service' : username === 'system:anonymous' || !username ? 'unknown' : username.startsWith('system:') ? 'system' : 'user';
+  const local = username?.includes(':') && !sa ? username.slice(username.lastIndexOf(':') + 1) : username;
+  const email = local && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(local) ? local : undefined;
+  const ips = ev.sourceIPs ?? [];
+  const chain = ev.impersonatedUser?.username && username ? [username, ev.impersonatedUser.username] : undefined;
+  return {
+    id: username,
+    name: sa ? sa.name : local,
+    email,
+    type,
+    // All but the last source IP come from client-settable headers; the last is the apiserver's peer.
+    ip: ips.length ? ips[ips.length - 1] : undefined,
+    user_agent: ev.userAgent,
+    chain,
+  };
+}
+
+interface Container {
+  name?: string;
+  image?: string;
+  securityContext?: { privileged?: boolean; allowPrivilegeEscalation?: boolean; runAsUser?: number; capabilities?: { add?: string[] } };
+}
+interface PodSpec {
+  containers?: Container[];
+  initContainers?: Container[];
+  ephemeralContainers?: Container[];
+  hostPID?: boolean;
+  hostNetwork?: boolean;
+  hostIPC?: boolean;
+  serviceAccountName?: string;
+  volumes?: Array<{ name?: string; hostPath?: { path?: string } }>;
+}
+
+/** Pod specs inside a Pod, a pod-template controller, a Notebook or an Argo Workflow. */
+function podSpecsOf(obj: unknown): PodSpec[] {
+  const o = obj as { kind?: string; spec?: Record<string, any> } | undefined;
+  const spec = o?.spec;
+  if (!spec || typeof spec !== 'object') return [];
+  if (Array.isArray(spec.containers)) return [spec as PodSpec];
+  if (spec.template?.spec) return [spec.template.spec as PodSpec];
+  if (spec.jobTemplate?.spec?.template?.spec) return [spec.jobTemplate.spec.template.spec as PodSpec];
+  const wf = spec.workflowSpec ?? spec;
+  if (Array.isArray(wf.templates)) {
+    // Argo: each template runs as its own pod; PSA never evaluates the Workflow itself.
+    const out: PodSpec[] = [];
+    for (const t of wf.templates as Array<Record<string, any>>) {
+      const containers = [t.container, t.script, ...(t.containerSet?.containers ?? []), ...(t.sidecars ?? [])].filter(Boolean);
+      if (containers.length || t.initContainers) out.push({ containers, initContainers: t.initContainers, hostNetwork: t.hostNetwork, volumes: wf.volumes });
+    }
+    return out;
+  }
+  return [];
+}
+
+function isPinned(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+/** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */
+function workloadFacts(obj: unknown): Record<string, unknown> | undefined {
+  const specs = podSpecsOf(obj);
+  if (!specs.length) return undefined;
+  const images = new Set<string>();
+  const privileged: string[] = [];
+  const escalation: string[] = [];
+  const capabilities = new Set<string>();
+  const hostPaths = new Set<string>();
+  let hostPID = false, hostNetwork = false, hostIPC = false;
+  const serviceAccounts = new Set<string>();
+  for (const s of specs) {
+    for (const c of [...(s.containers ?? []), ...(s.initContainers ?? []), ...(s.ephemeralContainers ?? [])]) {
+      if (c.image) images.add(c.image);
+      if (c.securityContext?.privileged === true) privileged.push(c.name ?? c.image ?? '?');
+      if (c.securityContext?.allowPrivilegeEscalation === true) escalation.push(c.name ?? '?');
+      for (const cap of c.securityContext?.capabilities?.add ?? []) capabilities.add(cap);
+    }
+    hostPID ||= s.hostPID === true;
+    hostNetwork ||= s.hostNetwork === true;
+    hostIPC ||= s.hostIPC === true;
+    for (const v of s.volumes ?? []) if (v.hostPath?.path) hostPaths.add(v.hostPath.path);
+    if (s.serviceAccountName) serviceAccounts.add(s.serviceAccountName);
+  }
+  return {
+    images: [...images],
+    privileged: privileged.length > 0,
+    privileged_containers: privileged.length ? privileged : undefined,
+    allow_privilege_escalation: escalation.length ? escalation : undefined,
+    added_capabilities: capabilities.size ? [...capabilities] : undefined,
+    host_pid: hostPID || undefined,
+    host_network: hostNetwork || undefined,
+    host_ipc: hostIPC || undefined,
+    host_path_volumes: hostPaths.size ? [...hostPaths] : undefined,
+    service_account: serviceAccounts.size ? [...serviceAccounts].join(',') : undefined,
+  };
+}
+
+interface RbacSubject {
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+/** roleRef + subjects of a (Cluster)RoleBinding body. */
+export function bindingOf(obj: unknown): { roleRef?: { kind?: string; name?: string }; subjects: RbacSubject[] } | undefined {
+  const o = obj as { roleRef?: { kind?: string; name?: string }; subjects?: RbacSubject[] } | undefined;
+  if (!o || typeof o !== 'object' || (!o.roleRef && !o.subjects)) return undefined;
+  return { roleRef: o.roleRef, subjects: Array.isArray(o.subjects) ? o.subjects : [] };
+}
+
+/** Values of a repeated query parameter of the request URI (exec `command=`). */
+function queryValues(uri: string | undefined, key: string): string[] {
+  if (!uri) return [];
+  try {
+    return new URL(uri, 'http://apiserver').searchParams.getAll(key);
+  } catch {
+    return [];
+  }
+}
+
+function objectLabels(obj: unknown): Record<string, string> | undefined {
+  return (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
+}
+
+/** Pod Security Admission annotations, if any. */
+function podSecurityOf(ann: Record<string, string>): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ann)) if (k.startsWith('pod-security.kubernetes.io/')) out[k.slice('pod-security.kubernetes.io/'.length).replace(/-/g, '_')] = v;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Normalize one audit Event. Pure: no I/O, no namespace filtering (the live
+ * route filters; `mltrail normalize` shows everything).
+ *
+ * @example
+ * const r = normalizeAuditEvent(item, ctx);
+ * if ('event' in r) events.push(r.event);
+ */
+export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path = ''): { event: NormalizedEvent } | { rejection: Rejection } {
+  if (!ev.auditID) return { rejection: { reason: 'audit event has no auditID', path, field: 'auditID', record: ev } };
+  const time = toRfc3339(ev.stageTimestamp ?? ev.requestReceivedTimestamp ?? ev.timestamp ?? ev.metadata?.creationTimestamp);
+  if (!time) return { rejection: { reason: 'audit event has no valid stageTimestamp', path, field: 'stageTimestamp', record: ev } };
+  const ref = ev.objectRef ?? {};
+  const kind = resourceKind(ref);
+  const ann = ev.annotations ?? {};
+  const decision = ann['authorization.k8s.io/decision'];
+  const code = ev.responseStatus?.code;
+  let outcome: NormalizedEvent['outcome'] = 'unknown';
+  let error: NormalizedEvent['error'];
+  if (decision === 'forbid') {
+    outcome = 'failure';
+    error = { code: 'Forbidden', message: ev.responseStatus?.message ?? ann['authorization.k8s.io/reason'] ?? 'denied by the authorizer' };
+  } else if (ev.stage === 'Panic') {
+    outcome = 'failure';
+    error = { code: 'Panic', message: ev.responseStatus?.message ?? 'apiserver panicked serving the request' };
+  } else if (typeof code === 'number' && code >= 400) {
+    outcome = 'failure';
+    error = { code: ev.responseStatus?.reason || String(code), message: ev.responseStatus?.message };
+  } else if (typeof code === 'number') {
+    outcome = 'success';
+  }
+
+  const body = ev.responseObject ?? ev.requestObject;
+  const workload = workloadFacts(ev.requestObject) ?? workloadFacts(ev.responseObject);
+  const binding = kind.family === 'role_binding' ? bindingOf(ev.requestObject) ?? bindingOf(ev.responseObject) : undefined;
+  const labels = objectLabels(body);
+  const kfpRunId = labels?.['pipeline/runid'];
+  // A pod created by a KFP run is a training step, not bare platform activity.
+  const stage: Stage = kind.family === 'pod' && (kfpRunId || labels?.['workflows.argoproj.io/workflow']) ? 'training' : kind.stage;
+  const command = ref.subresource === 'exec' ? queryValues(ev.requestURI, 'command') : [];
+  const container = ref.subresource ? queryValues(ev.requestURI, 'container')[0] : undefined;
+  const sa = serviceAccountOf(ev.user?.username);
+  const resourceType = ref.resource ?? (ev.requestURI ? 'nonresource' : 'unknown');
+  const image = (workload?.images as string[] | undefined)?.[0];
+
+  const details: Record<string, unknown> = {
+    verb: ev.verb,
+    audit_id: ev.auditID,
+    audit_stage: ev.stage,
+    audit_level: ev.level,
+    request_uri: ev.requestURI,
+    api_group: ref.apiGroup || undefined,
+    api_version: ref.apiVersion,
+    subresource: ref.subresource,
+    response_code: code,
+    response_reason: ev.responseStatus?.reason,
+    response_message: ev.responseStatus?.message,
+    source_ips: ev.sourceIPs,
+    user_groups: ev.user?.groups,
+    user_uid: ev.user?.uid,
+    service_account_namespace: sa?.namespace,
+    actor_pod: ev.user?.extra?.['authentication.kubernetes.io/pod-name']?.[0],
+    actor_node: ev.user?.extra?.['authentication.kubernetes.io/node-name']?.[0],
+    impersonated_user: ev.impersonatedUser ? { username: ev.impersonatedUser.username, groups: ev.impersonatedUser.groups } : undefined,
+    authorization: decision || ann['authorization.k8s.io/reason'] ? { decision, reason: ann['authorization.k8s.io/reason'] } : undefined,
+    pod_security: podSecurityOf(ann),
+    validation_failure: ann['validation.policy.admission.k8s.io/validation_failure'],
+    truncated: ann['audit.k8s.io/truncated'] === 'true' || undefined,
+    exec_command: command.length ? command : undefined,
+    container,
+    ...(workload ?? {}),
+    role_ref: binding?.roleRef,
+    subjects: binding?.subjects.length ? binding.subjects : undefined,
+    grants_cluster_admin: binding?.roleRef?.name === 'cluster-admin' ? true : undefined,
+  };
+
+  const event = makeEvent(
+    {
+      id: stableId('kubeflow', 'k8s-audit', ev.auditID, ev.stage),
+      time,
+      received_time: ctx.receivedTime,
+      platform: 'kubeflow',
+      channel: ctx.channel,
+      stage,
+      action: auditAction(ev) as NormalizedEvent['action'],
+      operation: `${ev.verb ?? 'unknown'} ${resourceType}${ref.subresource ? `/${ref.subresource}` : ''}`,
+      service: 'kube-apiserver',
+      outcome,
+      error,
+      actor: actorOf(ev),
+      resource: {
+        type: resourceType,
+        id: ref.name ? `${ref.namespace ? `namespaces/${ref.namespace}/` : ''}${resourceType}/${ref.name}` : undefined,
+        name: ref.name,
+        namespace: ref.namespace,
+        version: ref.uid,
+      },
+      ml: {
+        job: image ? { image, image_pinned: isPinned(image), role: workload?.service_account as string | undefined } : undefined,
+        provenance: kfpRunId ? { run_id: kfpRunId } : undefined,
+      },
+      details,
+    },
+    { raw: ev, keepRaw: ctx.keepRaw },
+  );
+  return { event };
+}
+
+/**
+ * Normalize every audit item of one record (EventList, Event, array, AKS wrapper).
+ *
+ * @example
+ * normalizeAudit({ kind: 'EventList', items: [...] }, ctx).events
+ */
+export function normalizeAudit(record: unknown, ctx: NormalizeContext): NormalizeOutput {
+  const out: NormalizeOutput = { events: [], rejected: [], skipped: [] };
+  const items = auditItems(record);
+  if (!items) {
+    out.rejected.push({ reason: 'not a Kubernetes audit Event or EventList', record });
+    return out;
+  }
+  for (const { item, path } of items) {
+    if (!isAuditEvent(item)) {
+      out.rejected.push({ reason: 'list item is not an audit Event (needs auditID, verb, stage)', path, record: item });
+      continue;
+    }
+    const r = normalizeAuditEvent(item, ctx, path);
+    if ('event' in r) out.events.push(r.event);
+    else out.rejected.push(r.rejection);
+  }
+  return out;
+}

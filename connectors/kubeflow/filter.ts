@@ -1,0 +1,63 @@
+import { bindingOf, serviceAccountOf, type AuditEvent } from './audit.js';
+
+/**
+ * High-volume objects that say nothing about ML pipelines (leader-election
+ * leases, Kubernetes Events, endpoint bookkeeping, authn/authz reviews the
+ * KFP API server files for every request).
+ */
+const NOISE = new Set([
+  'coordination.k8s.io/leases',
+  '/events',
+  'events.k8s.io/events',
+  '/endpoints',
+  'discovery.k8s.io/endpointslices',
+  'authorization.k8s.io/subjectaccessreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+  'authorization.k8s.io/localsubjectaccessreviews',
+  'authentication.k8s.io/tokenreviews',
+  'authentication.k8s.io/selfsubjectreviews',
+]);
+
+const READ_VERBS = new Set(['get', 'list', 'watch']);
+
+/** Why an audit item is kept, or why not. */
+export type Relevance = { keep: true; why: string } | { keep: false; why: string };
+
+/**
+ * Decide whether an audit item matters to the watched Kubeflow namespaces:
+ * objects in a watched namespace; the namespaces and Profiles themselves;
+ * (Cluster)RoleBindings granting rights to a subject of a watched namespace or
+ * to Kubeflow's aggregated ClusterRoles; `kubeflow-*` ClusterRoles; and writes
+ * by a watched namespace's service account anywhere (a pipeline pod acting
+ * outside its namespace).
+ *
+ * @example
+ * auditRelevance(ev, namespaceMatcher(['kubeflow', 'kubeflow-*'])).keep
+ */
+export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined) => boolean): Relevance {
+  const ref = ev.objectRef;
+  if (!ref?.resource) return { keep: false, why: 'non-resource request' };
+  const key = `${ref.apiGroup ?? ''}/${ref.resource}`;
+  if (NOISE.has(key)) return { keep: false, why: `noise resource ${key}` };
+  if (watched(ref.namespace)) return { keep: true, why: 'watched namespace' };
+  if (key === '/namespaces' && watched(ref.name)) return { keep: true, why: 'watched namespace object' };
+  if (key === 'kubeflow.org/profiles') return { keep: true, why: 'Kubeflow profile' };
+  if (key === 'rbac.authorization.k8s.io/clusterrolebindings' || key === 'rbac.authorization.k8s.io/rolebindings') {
+    const b = bindingOf(ev.requestObject) ?? bindingOf(ev.responseObject);
+    if (b?.roleRef?.name?.startsWith('kubeflow-')) return { keep: true, why: 'binding to a Kubeflow role' };
+    for (const s of b?.subjects ?? []) {
+      if (s.kind === 'ServiceAccount' && watched(s.namespace)) return { keep: true, why: 'grants rights to a watched service account' };
+      if (s.kind === 'Group' && s.name?.startsWith('system:serviceaccounts:') && watched(s.name.slice('system:serviceaccounts:'.length))) {
+        return { keep: true, why: 'grants rights to a watched namespace group' };
+      }
+      if (s.kind === 'User' && watched(serviceAccountOf(s.name)?.namespace)) return { keep: true, why: 'grants rights to a watched service account' };
+    }
+  }
+  if (key === 'rbac.authorization.k8s.io/clusterroles' && ref.name?.startsWith('kubeflow-')) return { keep: true, why: 'Kubeflow ClusterRole' };
+  const actorSa = serviceAccountOf(ev.user?.username) ?? serviceAccountOf(ev.impersonatedUser?.username);
+  if (actorSa && watched(actorSa.namespace) && (!READ_VERBS.has(ev.verb ?? '') || ref.resource === 'secrets')) {
+    return { keep: true, why: 'watched service account acting outside its namespace' };
+  }
+  return { keep: false, why: 'outside watched namespaces' };
+}
