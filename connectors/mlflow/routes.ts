@@ -68,7 +68,14 @@ async function ingestVerified(
     throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`, { quarantined: true });
   }
   const ctx: NormalizeContext<MlflowConfig> = { channel, receivedTime, keepRaw: deps.keepRaw, config: deps.config, meta };
-  const out = await normalizeAndIngest(deps.ingest, (r) => normalizeMlflow(r, ctx), [record], channel, meta);
+  const normalized = normalizeMlflow(record, ctx);
+  if (normalized.events.length === 0 && normalized.rejected.length > 0) {
+    // Quarantine the signed bytes themselves (evidence), not a re-serialization.
+    const rej = normalized.rejected[0]!;
+    deps.ingest.quarantine(channel, rej.reason, body, { ...meta, field: rej.field });
+    throw new MltrailError('VALIDATION', rej.reason, { quarantined: true, field: rej.field, ...meta });
+  }
+  const out = await normalizeAndIngest(deps.ingest, () => normalized, [record], channel, meta);
   if (out.accepted === 0 && out.duplicates === 0 && out.rejected.length > 0) {
     throw new MltrailError('VALIDATION', out.rejected[0]!.reason, { quarantined: true, ...meta });
   }
