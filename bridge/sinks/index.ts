@@ -1,8 +1,9 @@
 import type { SinkFactory } from '../../core/sink.js';
 import { fileSinkFactory } from './file/index.js';
+import { splunkHecSinkFactory } from './splunk_hec/index.js';
 
 /**
  * Every sink type, by `type`. Each lives in bridge/sinks/<type>/ with its
  * config schema beside it.
  */
-export const sinkFactories: SinkFactory<any>[] = [fileSinkFactory];
+export const sinkFactories: SinkFactory<any>[] = [fileSinkFactory, splunkHecSinkFactory];

@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import type { Formatter } from '../../core/formats/index.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { parseRetryAfter, type DeliveryStatus } from '../../core/sink.js';
+import type { SpoolRecord } from '../../core/spool/index.js';
+
+const gzip = promisify(gzipCb);
+
+/** TLS settings shared by the HTTP sinks (private CAs of on-prem Splunk / Elastic). */
+export const TlsConfig = z
+  .strictObject({
+    /** PEM file with the CA(s) that signed the server certificate (in addition to the system roots). */
+    ca_file: z.string().optional(),
+  })
+  .prefault({});
+export type TlsConfig = z.infer<typeof TlsConfig>;
+
+export interface SinkResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** Retry-After in ms when the server sent one. */
+  retryAfterMs?: number;
+}
+
+/** Largest response body read; SIEM answers are small (bulk uses filter_path). */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A keep-alive HTTP client for one sink: bounded connections, optional gzip
+ * request bodies, the runner's abort signal (request timeout / shutdown)
+ * passed through. It never retries: the runner does.
+ *
+ * @example
+ * const http = new SinkHttpClient({ connections: 4 });
+ * const res = await http.post('https://es:9200/_bulk', ndjson, { 'content-type': 'application/x-ndjson' }, signal, { gzip: true });
+ */
+export class SinkHttpClient {
+  private readonly agent: Agent;
+
+  constructor(opts: { connections: number; tls?: TlsConfig }) {
+    const ca = opts.tls?.ca_file ? readFileSync(opts.tls.ca_file, 'utf8') : undefined;
+    this.agent = new Agent({ connections: opts.connections, connect: ca ? { ca } : undefined });
+  }
+
+  async post(
+    url: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    opts: { gzip?: boolean; method?: 'POST' | 'PUT' | 'GET' } = {},
+  ): Promise<SinkResponse> {
+    let payload: Buffer | undefined = typeof body === 'string' ? Buffer.from(body) : body;
+    const h: Record<string, string> = { ...headers };
+    if (opts.method === 'GET') payload = undefined;
+    else if (opts.gzip) {
+      payload = await gzip(payload);
+      h['content-encoding'] = 'gzip';
+    }
+    const res = await request(url, {
+      method: opts.method ?? 'POST',
+      headers: h,
+      body: payload,
+      signal,
+      dispatcher: this.agent,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += (c as Buffer).length;
+      if (size > MAX_RESPONSE_BYTES) {
+        res.body.destroy();
+        throw new Error(`response from ${redactUrl(url)} is larger than ${MAX_RESPONSE_BYTES} bytes`);
+      }
+      chunks.push(c as Buffer);
+    }
+    const ra = res.headers['retry-after'];
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      text: Buffer.concat(chunks).toString('utf8'),
+      retryAfterMs: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** Parse a JSON response body, or undefined when it is not JSON. */
+export function jsonOf<T = Record<string, unknown>>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL without user-info or query string, safe to log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/**
+ * Join a base URL (scheme://host:port, optionally a proxy path prefix) and an
+ * API path, refusing a base that already names the API (a common mistake).
+ *
+ * @example
+ * apiUrl('https://splunk:8088', '/services/collector/event') // 'https://splunk:8088/services/collector/event'
+ */
+export function apiUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
+
+/**
+ * Greedy split of items into request-sized chunks. Greedy packing is
+ * prefix-stable: resending the failed tail of a send re-creates the very same
+ * chunks (byte-identical requests, which Chronicle deduplicates).
+ * Items in `alone` get a request each (isolating a bad record).
+ *
+ * @example
+ * chunkBySize([{ i: 0, bytes: 10 }, { i: 1, bytes: 10 }], 15) // [[{i:0…}], [{i:1…}]]
+ */
+export function chunkBySize<T extends { bytes: number }>(
+  items: T[],
+  maxBytes: number,
+  maxCount = Number.POSITIVE_INFINITY,
+  alone: (item: T) => boolean = () => false,
+  separatorBytes = 1,
+): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let size = 0;
+  for (const it of items) {
+    if (alone(it)) {
+      out.push([it]);
+      continue;
+    }
+    if (cur.length && (cur.length >= maxCount || size + it.bytes + separatorBytes > maxBytes)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(it);
+    size += it.bytes + separatorBytes;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+export const retryable = (reason: string, retryAfterMs?: number): DeliveryStatus =>
+  retryAfterMs === undefined ? { status: 'retryable', reason } : { status: 'retryable', reason, retryAfterMs };
+export const permanent = (reason: string): DeliveryStatus => ({ status: 'permanent', reason });
+export const OK: DeliveryStatus = { status: 'ok' };
+
+/**
+ * Per-record memory of how a record must be sent next time: alone (to find a
+ * bad record in a batch the server refused whole) or in smaller requests
+ * (after a 413). Bounded: it only ever holds records of batches in flight.
+ */
+export class SendHints {
+  private readonly isolate = new Set<string>();
+  private readonly maxBytes = new Map<string, number>();
+
+  alone(id: string): boolean {
+    return this.isolate.has(id);
+  }
+  markAlone(ids: Iterable<string>): void {
+    for (const id of ids) this.isolate.add(id);
+  }
+  /** Request byte cap to use for a set of records (the smallest hint wins). */
+  capFor(ids: Iterable<string>, dflt: number): number {
+    let cap = dflt;
+    for (const id of ids) cap = Math.min(cap, this.maxBytes.get(id) ?? cap);
+    return cap;
+  }
+  shrink(ids: Iterable<string>, cap: number): void {
+    for (const id of ids) this.maxBytes.set(id, Math.max(1, cap));
+  }
+  /** Forget hints of settled records (and everything when they pile up). */
+  settle(ids: Iterable<string>): void {
+    for (const id of ids) {
+      this.isolate.delete(id);
+      this.maxBytes.delete(id);
+    }
+    if (this.isolate.size > 100_000) this.isolate.clear();
+    if (this.maxBytes.size > 100_000) this.maxBytes.clear();
+  }
+}
+
+/** Health bookkeeping every sink shares: a config fault wins over a transient one until a success clears both. */
+export class HealthTracker {
+  private fault?: { state: 'degraded' | 'unhealthy'; reason: string };
+
+  get(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
+    return this.fault ? { ...this.fault } : { state: 'healthy' };
+  }
+  unhealthy(reason: string): void {
+    this.fault = { state: 'unhealthy', reason };
+  }
+  degraded(reason: string): void {
+    if (this.fault?.state !== 'unhealthy') this.fault = { state: 'degraded', reason };
+  }
+  healthy(): void {
+    this.fault = undefined;
+  }
+}
+
+/** A spooled record parsed once: the normalized event or alert, its time and platform. */
+export interface ParsedRecord {
+  kind: 'event' | 'alert';
+  id: string;
+  value: NormalizedEvent | Alert;
+  /** Event time (RFC 3339). */
+  time: string;
+  platform?: string;
+  stage?: string;
+}
+
+/**
+ * Parse a spooled record's body.
+ *
+ * @example
+ * const p = parseRecord(rec); formatter('ecs')[p.kind](p.value as never)
+ */
+export function parseRecord(r: SpoolRecord): ParsedRecord {
+  const value = JSON.parse(r.body) as NormalizedEvent | Alert;
+  const time = typeof value.time === 'string' ? value.time : new Date(r.added).toISOString();
+  const platform = r.kind === 'event' ? (value as NormalizedEvent).platform : (value as Alert).entity?.platform;
+  return { kind: r.kind, id: r.id, value, time, platform, stage: value.stage };
+}
+
+/** Map a record through an output schema. */
+export function formatRecord(f: Formatter, p: ParsedRecord): unknown {
+  return p.kind === 'alert' ? f.alert(p.value as Alert) : f.event(p.value as NormalizedEvent);
+}
+
+/** A plain JSON object or undefined. */
+export function asObject(v: unknown): Record<string, unknown> | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}

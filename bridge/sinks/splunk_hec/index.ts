@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatter, type Formatter } from '../../../core/formats/index.js';
+import type { Logger } from '../../../core/log.js';
+import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
+import type { SpoolRecord } from '../../../core/spool/index.js';
+import {
+  HealthTracker,
+  OK,
+  SendHints,
+  SinkHttpClient,
+  apiUrl,
+  asObject,
+  chunkBySize,
+  formatRecord,
+  jsonOf,
+  parseRecord,
+  permanent,
+  retryable,
+  type ParsedRecord,
+} from '../common.js';
+import { classifyHec, parseHecReply } from './codes.js';
+import { SplunkHecConfig, splunkHecFromEnv } from './config.js';
+
+interface Envelope {
+  /** Position in the send() call. */
+  i: number;
+  id: string;
+  index: string;
+  line: string;
+  bytes: number;
+}
+
+/** Records of one accepted request waiting for their indexer acknowledgement. */
+interface PendingAck {
+  ackId: number;
+  positions: number[];
+}
+
+/**
+ * Splunk HEC sink: batched `/services/collector/event` envelopes (gzip,
+ * `Authorization: Splunk`), one request per index so a refused index never
+ * blocks another, indexer acknowledgement on a channel, and partial-failure
+ * handling at `invalid-event-number` (the prefix is delivered, the bad event
+ * dead-lettered, the rest resent — never the whole batch).
+ */
+export class SplunkHecSink implements Sink {
+  readonly name: string;
+  readonly channel: string;
+  private readonly fmt: Formatter;
+  private readonly http: SinkHttpClient;
+  private readonly hints = new SendHints();
+  private readonly healthState = new HealthTracker();
+  private readonly log: Logger;
+  private ackDisabledWarned = false;
+
+  constructor(
+    private readonly cfg: SplunkHecConfig,
+    ctx: SinkContext,
+  ) {
+    this.name = ctx.name;
+    this.log = ctx.logger;
+    this.fmt = formatter(cfg.format);
+    this.channel = cfg.ack.channel ?? randomUUID();
+    this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls });
+  }
+
+  health(): SinkHealth {
+    return this.healthState.get();
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  async send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]> {
+    const out: DeliveryStatus[] = new Array(records.length);
+    const byIndex = new Map<string, Envelope[]>();
+    records.forEach((r, i) => {
+      let line: string;
+      let index: string;
+      try {
+        ({ line, index } = this.envelope(parseRecord(r)));
+      } catch (err) {
+        out[i] = permanent(`cannot map record to ${this.cfg.format}: ${(err as Error).message}`);
+        return;
+      }
+      const bytes = Buffer.byteLength(line);
+      if (bytes > this.cfg.max_event_bytes) {
+        out[i] = permanent(`HEC envelope of ${bytes} bytes exceeds max_event_bytes (${this.cfg.max_event_bytes})`);
+        return;
+      }
+      const list = byIndex.get(index) ?? [];
+      list.push({ i, id: r.id, index, line, bytes });
+      byIndex.set(index, list);
+    });
+
+    const pending: PendingAck[] = [];
+    for (const envs of byIndex.values()) {
+      const cap = this.hints.capFor(envs.map((e) => e.id), this.cfg.max_request_bytes);
+      for (const chunk of chunkBySize(envs, cap, Number.POSITIVE_INFINITY, (e) => this.hints.alone(e.id))) {
+        const ack = await this.post(chunk, out, signal);
+        if (ack) pending.push(ack);
+      }
+    }
+    if (pending.length) await this.awaitAcks(pending, out, signal);
+    const settled = records.filter((_, i) => out[i]!.status !== 'retryable').map((r) => r.id);
+    this.hints.settle(settled);
+    return out;
+  }
+
+  /** One HEC envelope (specs/sinks.md §1.3): time in epoch seconds, metadata per event, `fields.mltrail_id`. */
+  private envelope(p: ParsedRecord): { line: string; index: string } {
+    const mapped = formatRecord(this.fmt, p);
+    // A mapping may hand back a whole envelope ({event, sourcetype, fields…}) or just the event body.
+    const m = asObject(mapped);
+    const isEnvelope = m !== undefined && 'event' in m && ('sourcetype' in m || 'fields' in m || 'source' in m);
+    const body = isEnvelope ? m.event : mapped;
+    if (body === undefined || body === null || body === '') throw new Error('empty event body');
+    const fields: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(asObject(isEnvelope ? m.fields : undefined) ?? {})) {
+      // Indexed fields must be flat strings (HEC code 15 otherwise).
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = String(v);
+      else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields[k] = v as string[];
+    }
+    fields.mltrail_id = p.id;
+    fields.mltrail_kind = p.kind;
+    const index = (p.kind === 'alert' ? this.cfg.alerts_index : undefined) ?? this.cfg.index ?? '';
+    const platform = p.platform ?? 'mltrail';
+    const ms = Date.parse(p.time);
+    const env: Record<string, unknown> = {
+      time: Number.isNaN(ms) ? undefined : ms / 1000,
+      host: this.cfg.host,
+      source: this.cfg.source ?? (isEnvelope && typeof m.source === 'string' ? m.source : p.kind === 'alert' ? 'mltrail:alerts' : `mltrail:${platform}`),
+      sourcetype:
+        this.cfg.sourcetype ??
+        (isEnvelope && typeof m.sourcetype === 'string' ? m.sourcetype : p.kind === 'alert' ? 'mltrail:alert' : `mltrail:${platform}`),
+      ...(index ? { index } : {}),
+      event: body,
+      fields,
+    };
+    return { line: JSON.stringify(env), index };
+  }
+
+  private headers(): Record<string, string> {
+    const h: Record<string, string> = { authorization: `Splunk ${this.cfg.token}`, 'content-type': 'application/json' };
+    if (this.cfg.ack.enabled) h['x-splunk-request-channel'] = this.channel;
+    return h;
+  }
+
+  /** POST one request and set the statuses of its records; returns the ackId to wait for, if any. */
+  private async post(chunk: Envelope[], out: DeliveryStatus[], signal: AbortSignal): Promise<PendingAck | undefined> {
+    const set = (from: number, s: DeliveryStatus) => {
+      for (const e of chunk.slice(from)) out[e.i] = s;
+    };
+    const body = chunk.map((e) => e.line).join('\n');
+    let res;
+    try {
+      res = await this.http.post(apiUrl(this.cfg.url, '/services/collector/event'), body, this.headers(), signal, { gzip: this.cfg.gzip });
+    } catch (err) {
+      // Transport error or timeout: Splunk may or may not have indexed it; resend (HEC is at-least-once).
+      this.healthState.degraded(`HEC unreachable: ${(err as Error).message}`);
+      set(0, retryable(`HEC request failed: ${(err as Error).message}`));
+      return undefined;
+    }
+    const reply = parseHecReply(res.text);
+    const what = `HEC ${res.status}${reply.code !== undefined ? ` code ${reply.code}` : ''}${reply.text ? ` "${reply.text}"` : ''}`;
+    switch (classifyHec(res.status, reply.code)) {
+      case 'ok':
+        this.healthState.healthy();
+        if (this.cfg.ack.enabled && reply.ackId !== undefined) {
+          set(0, retryable(`awaiting indexer acknowledgement (ackId ${reply.ackId})`));
+          return { ackId: reply.ackId, positions: chunk.map((e) => e.i) };
+        }
+        set(0, OK);
+        return undefined;
+      case 'bad_event': {
+        const n = reply.invalidEventNumber;
+        if (n === undefined || n < 0 || n >= chunk.length) {
+          if (chunk.length === 1) set(0, permanent(`${what}`));
+          else {
+            // HEC did not say which event: resend each alone to find it (no event is guessed bad).
+            this.hints.markAlone(chunk.map((e) => e.id));
+            set(0, retryable(`${what} without invalid-event-number; resending one event per request`));
+          }
+          return undefined;
+        }
+        // Events before N were indexed, N is bad, events after N were not processed (moby/moby#35862).
+        for (const e of chunk.slice(0, n)) out[e.i] = OK;
+        out[chunk[n]!.i] = permanent(`${what} at invalid-event-number ${n}`);
+        set(n + 1, retryable(`not processed after the bad event ${n} (${what}); resending`));
+        return undefined;
+      }
+      case 'split':
+        if (chunk.length === 1) set(0, permanent(`${what}: this single event is larger than the server's max_content_length`));
+        else {
+          const bytes = chunk.reduce((a, e) => a + e.bytes + 1, 0);
+          this.hints.shrink(chunk.map((e) => e.id), Math.floor(bytes / 2));
+          set(0, retryable(`${what}: request of ${bytes} bytes too large; resending in halves`));
+        }
+        return undefined;
+      case 'fix_config':
+        this.healthState.unhealthy(`${what}: check the HEC token, its allowed indexes and channel settings`);
+        this.log.error({ sink: this.name, status: res.status, hec_code: reply.code, code: 'MLTRAIL_ERR_UPSTREAM' }, `Splunk HEC refused the request: ${what}; records kept`);
+        set(0, retryable(what));
+        return undefined;
+      case 'retry':
+        this.healthState.degraded(what);
+        set(0, retryable(what, res.retryAfterMs));
+        return undefined;
+    }
+  }
+
+  /**
+   * Poll /services/collector/ack until every ackId is reported indexed or
+   * ack.timeout_ms passes; unacknowledged records are then resent (Splunk
+   * reports only successes, so "false" may be "lost").
+   */
+  private async awaitAcks(pending: PendingAck[], out: DeliveryStatus[], signal: AbortSignal): Promise<void> {
+    const waiting = new Map(pending.map((p) => [p.ackId, p]));
+    const deadline = Date.now() + this.cfg.ack.timeout_ms;
+    while (waiting.size && Date.now() < deadline) {
+      await sleep(Math.min(this.cfg.ack.poll_interval_ms, Math.max(0, deadline - Date.now())), undefined, { signal });
+      let res;
+      try {
+        res = await this.http.post(
+          apiUrl(this.cfg.url, '/services/collector/ack'),
+          JSON.stringify({ acks: [...waiting.keys()] }),
+          this.headers(),
+          signal,
+          { gzip: this.cfg.gzip },
+        );
+      } catch (err) {
+        if (signal.aborted) throw err;
+        continue; // the ack service may come back before the deadline
+      }
+      const reply = parseHecReply(res.text);
+      if (res.status === 200) {
+        const acks = asObject(asObject(jsonOf(res.text))?.acks) ?? {};
+        for (const [id, done] of Object.entries(acks)) {
+          const p = waiting.get(Number(id));
+          if (p && done === true) {
+            for (const i of p.positions) out[i] = OK;
+            waiting.delete(p.ackId);
+          }
+        }
+      } else if (reply.code === 14) {
+        // The token has useACK off although HEC gave an ackId: the 200 is all Splunk offers.
+        if (!this.ackDisabledWarned) {
+          this.ackDisabledWarned = true;
+          this.log.warn({ sink: this.name }, 'HEC says indexer acknowledgement is disabled on the token; treating 200 as delivered (set ack.enabled: false)');
+        }
+        for (const p of waiting.values()) for (const i of p.positions) out[i] = OK;
+        waiting.clear();
+      } else if (classifyHec(res.status, reply.code) === 'fix_config') {
+        this.healthState.unhealthy(`HEC ack endpoint ${res.status} code ${reply.code ?? '-'}`);
+      }
+    }
+    for (const p of waiting.values()) {
+      for (const i of p.positions) {
+        out[i] = retryable(`not acknowledged by the indexer within ${this.cfg.ack.timeout_ms} ms (ackId ${p.ackId}); resending`);
+      }
+    }
+  }
+}
+
+/**
+ * The Splunk HEC sink factory.
+ *
+ * @example
+ * sinks:
+ *   splunk_hec: { url: https://splunk:8088, token: ${HEC_TOKEN}, index: mltrail }
+ */
+export const splunkHecSinkFactory: SinkFactory<SplunkHecConfig> = {
+  type: 'splunk_hec',
+  description: 'Splunk HTTP Event Collector (CIM, batched, gzip, indexer acknowledgement)',
+  configSchema: SplunkHecConfig,
+  fromEnv: splunkHecFromEnv,
+  create: (cfg, ctx) => new SplunkHecSink(cfg, ctx),
+};

@@ -1,0 +1,223 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../../bridge/config.js';
+import { classifyHec, parseHecReply, type HecClass } from '../../../../bridge/sinks/splunk_hec/codes.js';
+import { SplunkHecConfig } from '../../../../bridge/sinks/splunk_hec/config.js';
+import { splunkHecSinkFactory } from '../../../../bridge/sinks/splunk_hec/index.js';
+import { readFixture, readFixtureJson } from '../../../helpers/fixtures.js';
+import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
+import { FakeHec, splitEnvelopes } from './fake.js';
+
+interface HecCase {
+  name: string;
+  http_status: number;
+  body: Record<string, unknown> | null;
+  class: string;
+  endpoint?: string;
+}
+
+/** The fixture's class column in this sink's vocabulary (see codes.ts). */
+const FIXTURE_CLASS: Record<string, HecClass> = {
+  ok: 'ok',
+  ok_pending_ack: 'ok',
+  fix_config: 'fix_config',
+  drop_event: 'bad_event',
+  retry: 'retry',
+  split: 'split',
+  // We never send an empty body, so "No data" means a proxy mangled it: keep the records.
+  drop_batch_bug: 'fix_config',
+};
+
+describe('HEC reply classification', () => {
+  const { cases } = readFixtureJson<{ cases: HecCase[] }>('sinks', 'splunk_hec', 'responses.json');
+  for (const c of cases.filter((x) => !x.endpoint)) {
+    it(`${c.name} (HTTP ${c.http_status}) → ${c.class}`, () => {
+      const reply = parseHecReply(c.body === null ? '' : JSON.stringify(c.body));
+      expect(classifyHec(c.http_status, reply.code)).toBe(FIXTURE_CLASS[c.class]);
+    });
+  }
+  it('reads ackId and invalid-event-number', () => {
+    expect(parseHecReply('{"text":"Success","code":0,"ackId":7}').ackId).toBe(7);
+    expect(parseHecReply('{"text":"Invalid data format","code":6,"invalid-event-number":1}').invalidEventNumber).toBe(1);
+  });
+});
+
+describe('HEC fake (strictness check against the fixture)', () => {
+  it('accepts the fixture batch as two envelopes and refuses a wrong scheme / token / nested fields', async () => {
+    const fake = await new FakeHec().start();
+    try {
+      const body = readFixture('sinks', 'splunk_hec', 'event_batch_request.txt').toString();
+      expect(splitEnvelopes(body).values).toHaveLength(2);
+      const post = (auth: string, b: string) =>
+        fetch(`${fake.url}/services/collector/event`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: b });
+      expect((await post(`Splunk ${fake.token}`, body)).status).toBe(200);
+      expect(await (await post(`Bearer ${fake.token}`, body)).json()).toEqual({ text: 'Invalid authorization', code: 3 });
+      expect(await (await post('Splunk nope', body)).json()).toEqual({ text: 'Invalid token', code: 4 });
+      const nested = await post(`Splunk ${fake.token}`, '{"event":"a"}{"event":"b","fields":{"x":{"y":1}}}');
+      expect(await nested.json()).toEqual({ text: 'Error in handling indexed fields', code: 15, 'invalid-event-number': 1 });
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('Splunk HEC sink through SinkRunner + Spool', () => {
+  let fake: FakeHec;
+  let h: Harness<SplunkHecConfig> | undefined;
+  afterEach(async () => {
+    await h?.stop().catch(() => {});
+    h = undefined;
+    await fake?.close();
+  });
+
+  const setup = async (over: Record<string, unknown> = {}) => {
+    fake = await new FakeHec().start();
+    h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', index: 'mltrail', ...FAST, ...over });
+    return h;
+  };
+
+  it('sends gzip batches with Splunk auth, channel, per-event metadata and fields.mltrail_id; each id once', async () => {
+    await setup({ ack: { enabled: false } });
+    const evs = Array.from({ length: 120 }, (_, i) => testEvent(i));
+    await h!.add([...evs, testAlert(1)]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.eventRequests().every((r) => r.headers['content-encoding'] === 'gzip')).toBe(true);
+    expect(fake.eventRequests().length).toBeGreaterThanOrEqual(3); // batch.max_events 50
+    const c = counts(fake.ids());
+    expect(c.size).toBe(121);
+    expect([...c.values()].every((n) => n === 1)).toBe(true);
+    const first = fake.indexed.find((x) => x.id === 'evt-0001')!.envelope;
+    expect(first).toMatchObject({ index: 'mltrail', source: 'mltrail:sagemaker', sourcetype: 'mltrail:sagemaker', fields: { mltrail_id: 'evt-0001', mltrail_kind: 'event' } });
+    expect(first.time).toBeCloseTo(Date.parse(testEvent(1).time) / 1000, 3);
+    expect((first.event as { id: string }).id).toBe('evt-0001');
+    const alert = fake.indexed.find((x) => x.id === 'alert-0001')!.envelope;
+    expect(alert).toMatchObject({ source: 'mltrail:alerts', sourcetype: 'mltrail:alert', fields: { mltrail_kind: 'alert' } });
+    expect(h!.deadLetters()).toEqual([]);
+  });
+
+  it('invalid-event-number N: prefix delivered once, event N dead-lettered with the reason, the rest resent — no loop', async () => {
+    await setup({ ack: { enabled: false } });
+    fake.poison = (env) => (env.event as { id?: string }).id === 'evt-0002';
+    await h!.add(Array.from({ length: 5 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.ids().sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0003', 'evt-0004']);
+    expect(fake.eventRequests()).toHaveLength(2); // the batch, then only the tail
+    const dl = h!.deadLetters();
+    expect(dl.map((d) => d.record_id)).toEqual(['evt-0002']);
+    expect(dl[0]!.reason).toMatch(/code 6.*invalid-event-number 2/);
+  });
+
+  it('server busy (503 code 9) and 429 with Retry-After are retried; delivered exactly once', async () => {
+    await setup({ ack: { enabled: false } });
+    fake.fault((r) => r.path === '/services/collector/event', { status: 503, json: { text: 'Server is busy', code: 9, 'invalid-event-number': 0 } }, 2);
+    fake.fault((r) => r.path === '/services/collector/event', { status: 429, text: '', headers: { 'retry-after': '0' } }, 1);
+    await h!.add(Array.from({ length: 10 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.eventRequests()).toHaveLength(4);
+    expect([...counts(fake.ids()).values()]).toEqual(Array(10).fill(1));
+  });
+
+  it('a wrong token makes the sink unhealthy and keeps every record; a fixed token delivers them once', async () => {
+    await setup({ ack: { enabled: false } });
+    const good = fake.token;
+    fake.token = 'rotated-token';
+    await h!.add(Array.from({ length: 3 }, (_, i) => testEvent(i)));
+    h!.start();
+    await until(() => fake.eventRequests().length >= 3, 5000, 'retries');
+    expect(h!.runner.health()).toMatchObject({ state: 'unhealthy', backlog: 3 });
+    expect(h!.runner.health().reason).toMatch(/403 code 4/);
+    expect(h!.deadLetters()).toEqual([]);
+    fake.token = good;
+    expect(await h!.drain()).toBe(true);
+    expect(fake.ids().sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0002']);
+    expect(h!.runner.health().state).toBe('healthy');
+  });
+
+  it('batches per index: a refused alerts index (code 7) does not block events', async () => {
+    await setup({ ack: { enabled: false }, alerts_index: 'secret_alerts' });
+    fake.allowedIndexes = ['mltrail'];
+    await h!.add([testEvent(1), testAlert(1), testEvent(2)]);
+    h!.start();
+    await until(() => fake.ids().length === 2, 5000, 'events');
+    await until(() => fake.eventRequests().length >= 4, 5000, 'alert retries');
+    expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0002']);
+    expect(h!.runner.health().state).toBe('unhealthy');
+    fake.allowedIndexes = ['mltrail', 'secret_alerts'];
+    expect(await h!.drain()).toBe(true);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['alert-0001', 1], ['evt-0001', 1], ['evt-0002', 1]]);
+  });
+
+  it('413 splits the request; a single event over the server cap is dead-lettered with the reason', async () => {
+    await setup({ ack: { enabled: false } });
+    fake.maxBodyBytes = 6000;
+    const big = testEvent(99, { details: { blob: 'x'.repeat(7000) } });
+    await h!.add([...Array.from({ length: 8 }, (_, i) => testEvent(i)), big]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.ids().sort()).toEqual(Array.from({ length: 8 }, (_, i) => `evt-000${i}`));
+    expect(fake.requests.some((r) => r.path === '/services/collector/event' && Buffer.byteLength(r.body) > 6000)).toBe(true);
+    const dl = h!.deadLetters();
+    expect(dl.map((d) => d.record_id)).toEqual(['evt-0099']);
+    expect(dl[0]!.reason).toMatch(/413/);
+  });
+
+  it('indexer acknowledgement: records are ok only once acked; a lost ack → resend after ack.timeout_ms', async () => {
+    await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 300 } });
+    fake.useAck = true;
+    fake.loseAck = (id) => id === 0;
+    await h!.add(Array.from({ length: 4 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    // The first request's ack was lost: its records were resent (HEC is at-least-once);
+    // the copies are byte-identical and carry the same mltrail_id, so Splunk-side dedup is exact.
+    const c = counts(fake.ids());
+    expect([...c.keys()].sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0002', 'evt-0003']);
+    expect([...c.values()]).toEqual([2, 2, 2, 2]);
+    const byId = new Map<string, Set<string>>();
+    for (const x of fake.indexed) byId.set(x.id, (byId.get(x.id) ?? new Set()).add(x.line));
+    expect([...byId.values()].every((s) => s.size === 1)).toBe(true);
+    const acks = fake.requests.filter((r) => r.path === '/services/collector/ack');
+    expect(acks.length).toBeGreaterThan(2);
+    expect(acks.every((r) => r.headers['x-splunk-request-channel'] === [...fake.ackChannels][0])).toBe(true);
+  });
+
+  it('acks that arrive are enough: exactly once, no resend', async () => {
+    await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 1000 } });
+    fake.useAck = true;
+    await h!.add(Array.from({ length: 60 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect([...counts(fake.ids()).values()].every((n) => n === 1)).toBe(true);
+    expect(counts(fake.ids()).size).toBe(60);
+  });
+
+  it('a hung request times out and is resent; a restart mid-outage loses nothing', async () => {
+    await setup({ ack: { enabled: false }, request_timeout_ms: 300 });
+    fake.fault((r) => r.path === '/services/collector/event', 'hang', 1);
+    fake.fault((r) => r.path === '/services/collector/event', 'reset', 1);
+    await h!.add(Array.from({ length: 5 }, (_, i) => testEvent(i)));
+    h!.start();
+    await until(() => fake.eventRequests().length >= 1, 2000, 'first request');
+    // Restart while the request hangs: the cursor stays behind, nothing is lost.
+    fake.fault((r) => r.path === '/services/collector/event', { status: 503, json: { text: 'Server is busy', code: 9 } }, 3);
+    await h!.restart();
+    await h!.add([testEvent(5)]);
+    expect(await h!.drain()).toBe(true);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual(Array.from({ length: 6 }, (_, i) => [`evt-000${i}`, 1]));
+  });
+});
+
+describe('Splunk HEC config', () => {
+  it('is enabled by MLTRAIL_SPLUNK_HEC_URL + MLTRAIL_SPLUNK_HEC_TOKEN', () => {
+    const cfg = loadConfig({ env: { MLTRAIL_SPLUNK_HEC_URL: 'https://splunk.example.com:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
+    const s = cfg.sinks.find((x) => x.type === 'splunk_hec');
+    expect(s?.config).toMatchObject({ url: 'https://splunk.example.com:8088', token: 't', format: 'cim', gzip: true });
+  });
+  it('names the missing token variable and refuses an API path in the base URL', () => {
+    expect(() => loadConfig({ env: { MLTRAIL_SPLUNK_HEC_URL: 'https://s:8088' } })).toThrow(/MLTRAIL_SPLUNK_HEC_TOKEN/);
+    expect(SplunkHecConfig.safeParse({ url: 'https://s:8088/services/collector/event', token: 't' }).success).toBe(false);
+    expect(SplunkHecConfig.safeParse({ url: 'https://s:8088', token: 't', ack: { timeout_ms: 70_000 } }).success).toBe(false);
+  });
+});
