@@ -2,6 +2,7 @@ import type { ConnectorPlugin, NormalizeContext, NormalizeOutput } from '../../c
 import { auditItems, normalizeAudit } from './audit.js';
 import { KubeflowConfig, kubeflowFromEnv } from './config.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
+import { mountAuditRoute } from './route.js';
 
 /**
  * Normalize one Kubeflow record: a Kubernetes audit EventList/Event (webhook
@@ -30,4 +31,5 @@ export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
   fromEnv: kubeflowFromEnv,
   detect: (record) => auditItems(record) !== undefined || kfpItems(record) !== undefined,
   normalize,
+  routes: mountAuditRoute,
 };

@@ -48,3 +48,66 @@ export function captureIo(env: NodeJS.ProcessEnv = {}) {
     stderr: () => Buffer.concat(err).toString('utf8'),
   };
 }
+
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectorDeps, ServerSettings } from '../../../core/connector.js';
+import { Ingestor } from '../../../core/ingest.js';
+import { silentLogger } from '../../../core/log.js';
+import { createMetrics } from '../../../core/metrics.js';
+import { Spool } from '../../../core/spool/index.js';
+import type { NormalizedEvent } from '../../../core/schema/index.js';
+
+export interface Harness {
+  deps: ConnectorDeps<KubeflowConfig>;
+  spool: Spool;
+  events(): NormalizedEvent[];
+  close(): void;
+}
+
+/** A real spool in a temp dir plus connector deps around it. */
+export function harness(config: Record<string, unknown> = {}, server: Partial<ServerSettings> = {}): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-'));
+  const spool = Spool.open({ dir, synchronous: 'NORMAL' });
+  const logger = silentLogger();
+  const metrics = createMetrics();
+  const deps: ConnectorDeps<KubeflowConfig> = {
+    config: KubeflowConfig.parse(config),
+    ingest: new Ingestor(spool, logger, metrics),
+    spool,
+    logger,
+    metrics,
+    server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 5 * 1024 * 1024, ...server },
+    dataDir: dir,
+    keepRaw: true,
+    env: {},
+  };
+  return {
+    deps,
+    spool,
+    events: () => spool.read('test-reader', 100_000).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as NormalizedEvent),
+    close: () => {
+      spool.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Serve a Hono app on 127.0.0.1:0; resolves with its base URL. */
+export async function listen(app: Hono, opts: Record<string, unknown> = {}): Promise<{ url: string; server: ServerType; close: () => Promise<void> }> {
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, ...opts } as Parameters<typeof serve>[0], () => resolve(s));
+  });
+  const addr = server.address() as { port: number };
+  const scheme = opts.createServer ? 'https' : 'http';
+  return {
+    url: `${scheme}://127.0.0.1:${addr.port}`,
+    server,
+    close: () => new Promise<void>((r) => { (server as { closeAllConnections?: () => void }).closeAllConnections?.(); server.close(() => r()); }),
+  };
+}
+
+export { Hono };

@@ -1,0 +1,146 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Context, Hono } from 'hono';
+import { Counter } from 'prom-client';
+import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
+import { MltrailError } from '../../core/errors.js';
+import { bearerToken, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { normalizeAndIngest } from '../../core/ingest.js';
+import { auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import type { KubeflowConfig } from './config.js';
+import { auditRelevance } from './filter.js';
+import { namespaceMatcher } from './namespaces.js';
+
+export const AUDIT_ROUTE = '/v1/ingest/kubeflow/k8s-audit';
+export const AUDIT_CHANNEL = 'kubeflow.k8s_audit';
+
+/**
+ * The subject CN and SAN entries of a client certificate the TLS layer of
+ * this process verified (`requestCert` + CA), or undefined (plain HTTP, no
+ * certificate, or one that did not verify).
+ */
+export function verifiedClientCertNames(c: Context): string[] | undefined {
+  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as TLSSocket | undefined;
+  if (!socket || !(socket as { encrypted?: boolean }).encrypted || !socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.subject) return undefined;
+  const names: string[] = [];
+  const cn = cert.subject.CN;
+  if (cn) names.push(...(Array.isArray(cn) ? cn : [cn]));
+  for (const san of (cert.subjectaltname ?? '').split(',')) {
+    const v = san.trim().replace(/^(DNS|URI|email|IP Address):/, '');
+    if (v) names.push(v);
+  }
+  return names;
+}
+
+function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'> | undefined {
+  const registry = deps.metrics?.registry;
+  if (!registry) return undefined;
+  const name = 'mltrail_kubeflow_audit_filtered_total';
+  return (registry.getSingleMetric(name) as Counter<'reason'> | undefined) ??
+    new Counter({ name, help: 'Kubernetes audit items outside the watched Kubeflow namespaces (counted, not kept)', labelNames: ['reason'], registers: [registry] });
+}
+
+/**
+ * Authenticate the kube-apiserver: a verified client certificate whose CN/SAN
+ * is in `audit.client_cert_subjects`, else `Authorization: Bearer` equal to
+ * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user).
+ */
+function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): void {
+  const subjects = deps.config.audit.client_cert_subjects;
+  const expected = deps.server.ingestToken;
+  if (!expected && subjects.length === 0) {
+    throw new MltrailError('NOT_CONFIGURED', 'the Kubernetes audit webhook needs MLTRAIL_INGEST_TOKEN (server.ingest_token) set, matching the token in the webhook kubeconfig', {
+      variable: 'MLTRAIL_INGEST_TOKEN',
+    });
+  }
+  let reason: string;
+  const certNames = subjects.length ? verifiedClientCertNames(c) : undefined;
+  if (certNames && certNames.some((n) => safeEqualAny(n, subjects))) return;
+  const given = bearerToken(c);
+  if (given && expected && safeEqual(given, expected)) return;
+  if (certNames) reason = 'client certificate subject not allowed';
+  else reason = given ? 'invalid bearer token' : 'missing bearer token';
+  deps.ingest.authFailure({
+    platform: 'kubeflow',
+    channel: AUDIT_CHANNEL,
+    reason,
+    ip: clientIp(c),
+    user_agent: c.req.header('user-agent'),
+    claimed: certNames?.[0],
+  });
+  c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
+  throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
+}
+
+/**
+ * `POST /v1/ingest/kubeflow/k8s-audit`: the kube-apiserver audit webhook
+ * backend. Takes an `audit.k8s.io/v1` EventList (or Event / array / NDJSON),
+ * keeps the items that concern the watched Kubeflow namespaces, commits them,
+ * then answers 200 — the apiserver retries any non-2xx, so only
+ * authentication, size and JSON errors are refused; unusable items are
+ * quarantined and the rest still committed.
+ */
+export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>): void {
+  const cfg = deps.config;
+  if (!cfg.audit.enabled) return;
+  const watched = namespaceMatcher(cfg.namespaces);
+  const counter = filteredCounter(deps);
+
+  app.post(AUDIT_ROUTE, async (c) => {
+    try {
+      authenticate(c, deps);
+      const ctype = (c.req.header('content-type') ?? '').toLowerCase();
+      if (ctype && !ctype.includes('json')) throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${ctype}`);
+      const body = await readBody(c, { maxBytes: cfg.audit.body_limit_bytes });
+      let records: unknown[];
+      try {
+        records = parseJsonRecords(body);
+      } catch (err) {
+        deps.ingest.quarantine(AUDIT_CHANNEL, (err as Error).message, body, { route: AUDIT_ROUTE });
+        throw err;
+      }
+      const receivedTime = new Date().toISOString();
+      const filtered: Record<string, number> = {};
+      let filteredTotal = 0;
+      let recognised = 0;
+      const normalize = (rec: unknown): NormalizeOutput => {
+        const out: NormalizeOutput = { events: [], rejected: [], skipped: [] };
+        const items = auditItems(rec);
+        if (!items) {
+          out.rejected.push({ reason: 'not an audit.k8s.io EventList or Event', record: rec });
+          return out;
+        }
+        recognised++;
+        for (const { item, path } of items) {
+          if (!isAuditEvent(item)) {
+            out.rejected.push({ reason: 'list item is not an audit Event (needs auditID, verb, stage)', path, record: item });
+            continue;
+          }
+          if (!cfg.audit.keep_all) {
+            const rel = auditRelevance(item, watched);
+            if (!rel.keep) {
+              filteredTotal++;
+              filtered[rel.why] = (filtered[rel.why] ?? 0) + 1;
+              continue;
+            }
+          }
+          const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path);
+          if ('event' in r) out.events.push(r.event);
+          else out.rejected.push(r.rejection);
+        }
+        return out;
+      };
+      const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE });
+      for (const [why, n] of Object.entries(filtered)) counter?.inc({ reason: why }, n);
+      if (recognised === 0) {
+        throw new MltrailError('BAD_REQUEST', 'body is not an audit.k8s.io EventList (nor Event); it was quarantined', { rejected: res.rejected.length });
+      }
+      return c.json({ accepted: res.accepted, duplicates: res.duplicates, filtered: filteredTotal, rejected: res.rejected.length }, 200);
+    } catch (err) {
+      if (!(err instanceof MltrailError)) deps.logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL', route: AUDIT_ROUTE }, 'audit webhook failed');
+      return errorResponse(c, err);
+    }
+  });
+}

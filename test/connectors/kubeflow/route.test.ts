@@ -1,0 +1,317 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
+import { KubeflowConfig, kubeflowFromEnv } from '../../../connectors/kubeflow/config.js';
+import { auditEvent, harness, Hono, listen, type Harness } from './helpers.js';
+
+const TOKEN = 'audit-token-3f9c1e7a5b';
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+async function start(config: Record<string, unknown> = {}, server: Record<string, unknown> = { ingestToken: TOKEN }, listenOpts: Record<string, unknown> = {}) {
+  const h = harness(config, server);
+  const app = new Hono();
+  kubeflowConnector.routes!(app, h.deps);
+  const srv = await listen(app, listenOpts);
+  cleanup.push(() => h.close(), () => srv.close());
+  return { h, url: `${srv.url}${AUDIT_ROUTE}` };
+}
+
+const post = (url: string, body: string | Buffer, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+  fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+const list = (items: unknown[]) => JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items });
+
+/** The four cases the issue names, as a kube-apiserver in a Kubeflow cluster would send them. */
+function kubeflowBatch() {
+  const deniedExec = {
+    ...auditEvent({
+      auditID: '0b7c2a55-1d1e-4f0a-9d6f-0c1f1c7e0001',
+      verb: 'create',
+      stage: 'ResponseComplete',
+      user: { username: 'mallory@example.com', groups: ['kubeflow-users', 'system:authenticated'] },
+      sourceIPs: ['203.0.113.50', '10.0.0.12'],
+      userAgent: 'kubectl/v1.31.0 (linux/amd64) kubernetes/9edcffc',
+      objectRef: { resource: 'pods', subresource: 'exec', namespace: 'kubeflow', name: 'ml-pipeline-5c8f7b9d4-qz2mx', apiVersion: 'v1' },
+      requestURI: '/api/v1/namespaces/kubeflow/pods/ml-pipeline-5c8f7b9d4-qz2mx/exec?command=%2Fbin%2Fsh&container=ml-pipeline-api-server&stdin=true&stdout=true&tty=true',
+      responseStatus: { metadata: {}, status: 'Failure', message: 'pods "ml-pipeline-5c8f7b9d4-qz2mx" is forbidden: User "mallory@example.com" cannot create resource "pods/exec" in API group "" in the namespace "kubeflow"', reason: 'Forbidden', details: { name: 'ml-pipeline-5c8f7b9d4-qz2mx', kind: 'pods' }, code: 403 },
+      annotations: { 'authorization.k8s.io/decision': 'forbid', 'authorization.k8s.io/reason': '' },
+    }),
+  };
+  const privilegedPod = {
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    ...auditEvent({
+      auditID: '0b7c2a55-1d1e-4f0a-9d6f-0c1f1c7e0002',
+      level: 'Request',
+      verb: 'create',
+      user: { username: 'system:serviceaccount:kubeflow:argo', groups: ['system:serviceaccounts', 'system:serviceaccounts:kubeflow', 'system:authenticated'] },
+      objectRef: { resource: 'pods', namespace: 'kubeflow-user-alice', apiVersion: 'v1' },
+      requestURI: '/api/v1/namespaces/kubeflow-user-alice/pods',
+      requestObject: {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        metadata: { name: 'train-x7k2p-system-container-impl-2841', labels: { 'pipeline/runid': 'c0ffee00-1111-4222-8333-444455556666', 'workflows.argoproj.io/workflow': 'train-x7k2p' } },
+        spec: { serviceAccountName: 'default-editor', containers: [{ name: 'main', image: 'docker.io/acme/miner:latest', securityContext: { privileged: true } }] },
+      },
+      responseStatus: { metadata: {}, code: 201 },
+      annotations: {
+        'authorization.k8s.io/decision': 'allow',
+        'authorization.k8s.io/reason': 'RBAC: allowed by ClusterRoleBinding "argo-binding" of ClusterRole "argo-cluster-role" to ServiceAccount "argo/kubeflow"',
+        'pod-security.kubernetes.io/enforce-policy': 'baseline:latest',
+        'pod-security.kubernetes.io/audit-violations': 'would violate PodSecurity "restricted:latest": privileged (container "main" must not set securityContext.privileged=true)',
+      },
+    }),
+  };
+  const clusterAdmin = auditEvent({
+    auditID: '0b7c2a55-1d1e-4f0a-9d6f-0c1f1c7e0003',
+    level: 'RequestResponse',
+    verb: 'create',
+    user: { username: 'bob@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', name: 'pipeline-runner-admin' },
+    requestURI: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    requestObject: {
+      kind: 'ClusterRoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      metadata: { name: 'pipeline-runner-admin' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ kind: 'ServiceAccount', name: 'pipeline-runner', namespace: 'kubeflow' }],
+    },
+    responseStatus: { metadata: {}, code: 201 },
+  });
+  const secretGet = auditEvent({ auditID: '0b7c2a55-1d1e-4f0a-9d6f-0c1f1c7e0004' });
+  const secretList = auditEvent({
+    auditID: '0b7c2a55-1d1e-4f0a-9d6f-0c1f1c7e0005',
+    verb: 'list',
+    objectRef: { resource: 'secrets', namespace: 'kubeflow', apiVersion: 'v1' },
+    requestURI: '/api/v1/namespaces/kubeflow/secrets?limit=500',
+    user: { username: 'system:serviceaccount:kubeflow-user-alice:default-editor', groups: ['system:serviceaccounts'] },
+  });
+  // Noise and out-of-scope items the route must count but not keep.
+  const otherNamespace = auditEvent({ auditID: 'x-1', objectRef: { resource: 'secrets', namespace: 'payments', name: 'db', apiVersion: 'v1' }, user: { username: 'carol@example.com' } });
+  const lease = auditEvent({ auditID: 'x-2', verb: 'update', objectRef: { resource: 'leases', apiGroup: 'coordination.k8s.io', namespace: 'kubeflow', name: 'ml-pipeline-scheduledworkflow' } });
+  const unrelatedCrb = auditEvent({
+    auditID: 'x-3',
+    verb: 'create',
+    user: { username: 'ops-admin@example.com', groups: ['system:masters'] },
+    level: 'RequestResponse',
+    objectRef: { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name: 'ops' },
+    requestObject: { roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', name: 'ops@example.com' }] },
+  });
+  return { deniedExec, privilegedPod, clusterAdmin, secretGet, secretList, filtered: [otherNamespace, lease, unrelatedCrb] };
+}
+
+describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
+  it('keeps Kubeflow items with the right actor, resource and outcome; counts the rest', async () => {
+    const { h, url } = await start();
+    const b = kubeflowBatch();
+    const res = await post(url, list([b.deniedExec, b.privilegedPod, b.clusterAdmin, b.secretGet, b.secretList, ...b.filtered]));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: 5, duplicates: 0, filtered: 3, rejected: 0 });
+    const byAudit = new Map(h.events().map((e) => [e.details?.audit_id, e]));
+
+    const exec = byAudit.get(b.deniedExec.auditID)!;
+    expect(exec).toMatchObject({
+      action: 'pod.exec',
+      outcome: 'failure',
+      channel: 'kubeflow.k8s_audit',
+      actor: { id: 'mallory@example.com', type: 'user', ip: '10.0.0.12', user_agent: 'kubectl/v1.31.0 (linux/amd64) kubernetes/9edcffc' },
+      resource: { type: 'pods', name: 'ml-pipeline-5c8f7b9d4-qz2mx', namespace: 'kubeflow' },
+      error: { code: 'Forbidden' },
+    });
+    expect(exec.details?.exec_command).toEqual(['/bin/sh']);
+
+    const pod = byAudit.get(b.privilegedPod.auditID)!;
+    expect(pod).toMatchObject({
+      action: 'pod.create',
+      outcome: 'success',
+      stage: 'training',
+      actor: { id: 'system:serviceaccount:kubeflow:argo', type: 'service', name: 'argo' },
+      resource: { type: 'pods', namespace: 'kubeflow-user-alice' },
+      ml: { job: { image: 'docker.io/acme/miner:latest', image_pinned: false, role: 'default-editor' }, provenance: { run_id: 'c0ffee00-1111-4222-8333-444455556666' } },
+    });
+    expect(pod.details).toMatchObject({ privileged: true, privileged_containers: ['main'], pod_security: { audit_violations: expect.stringContaining('privileged') } });
+
+    const crb = byAudit.get(b.clusterAdmin.auditID)!;
+    expect(crb).toMatchObject({
+      action: 'role_binding.create',
+      outcome: 'success',
+      actor: { id: 'bob@example.com', type: 'user' },
+      resource: { type: 'clusterrolebindings', name: 'pipeline-runner-admin' },
+      details: { grants_cluster_admin: true, role_ref: { name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'pipeline-runner', namespace: 'kubeflow' }] },
+    });
+    expect(crb.resource?.namespace).toBeUndefined();
+
+    const get = byAudit.get(b.secretGet.auditID)!;
+    expect(get).toMatchObject({
+      action: 'secret.read',
+      outcome: 'success',
+      actor: { id: 'system:serviceaccount:kubeflow-user-alice:default-editor', type: 'service', name: 'default-editor' },
+      resource: { type: 'secrets', name: 'mlpipeline-minio-artifact', namespace: 'kubeflow-user-alice' },
+    });
+    expect(get.details?.actor_pod).toBe('train-pipeline-x7k2p-system-container-impl-123');
+    const lst = byAudit.get(b.secretList.auditID)!;
+    expect(lst).toMatchObject({ action: 'secret.read', resource: { type: 'secrets', namespace: 'kubeflow' }, details: { verb: 'list' } });
+    // Filtered items are not quarantined.
+    expect(h.spool.listQuarantine()).toEqual([]);
+  });
+
+  it('a watched service account writing outside the watched namespaces is kept', async () => {
+    const { h, url } = await start();
+    const escape = auditEvent({
+      auditID: 'esc-1',
+      verb: 'create',
+      objectRef: { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name: 'me-admin' },
+      requestObject: { roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'User', name: 'x@example.com' }] },
+    });
+    const read = auditEvent({ auditID: 'esc-2', verb: 'list', objectRef: { resource: 'configmaps', namespace: 'kube-system' } });
+    expect(await (await post(url, list([escape, read]))).json()).toEqual({ accepted: 1, duplicates: 0, filtered: 1, rejected: 0 });
+    expect(h.events()[0]).toMatchObject({ actor: { id: 'system:serviceaccount:kubeflow-user-alice:default-editor' }, details: { grants_cluster_admin: true } });
+  });
+
+  it('an apiserver retry of the same batch collapses into duplicates', async () => {
+    const { url } = await start();
+    const body = list([kubeflowBatch().secretGet]);
+    expect(await (await post(url, body)).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await (await post(url, body)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+  });
+
+  it('watched namespaces are configurable globs (MLTRAIL_KUBEFLOW_NAMESPACES)', async () => {
+    const config = kubeflowFromEnv({ MLTRAIL_KUBEFLOW_NAMESPACES: 'ml-team-?,pipelines' })!;
+    expect(KubeflowConfig.parse(config).namespaces).toEqual(['ml-team-?', 'pipelines']);
+    const { url } = await start(config);
+    const inTeam = auditEvent({ auditID: 'n-1', objectRef: { resource: 'secrets', namespace: 'ml-team-a', name: 's' } });
+    const tooLong = auditEvent({ auditID: 'n-2', objectRef: { resource: 'secrets', namespace: 'ml-team-ab', name: 's' } });
+    const kubeflow = auditEvent({ auditID: 'n-3', objectRef: { resource: 'secrets', namespace: 'kubeflow', name: 's' } });
+    expect(await (await post(url, list([inTeam, tooLong, kubeflow]))).json()).toEqual({ accepted: 1, duplicates: 0, filtered: 2, rejected: 0 });
+  });
+
+  it('quarantines an item it cannot read and still commits the others (200: the apiserver must not retry)', async () => {
+    const { h, url } = await start();
+    const res = await post(url, list([kubeflowBatch().secretGet, { kind: 'Event', verb: 'get' }]));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 1, rejected: 1 });
+    const q = h.spool.listQuarantine();
+    expect(q).toHaveLength(1);
+    expect(q[0]!.reason).toMatch(/auditID/);
+  });
+
+  it('bad JSON → 400 and the body is quarantined', async () => {
+    const { h, url } = await start();
+    const res = await post(url, '{"kind":"EventList","items":[');
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('MLTRAIL_ERR_INVALID_JSON');
+    expect(h.spool.listQuarantine()).toHaveLength(1);
+  });
+
+  it('JSON that is not an audit EventList → 400', async () => {
+    const { url } = await start();
+    const res = await post(url, JSON.stringify({ hello: 'world' }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+  });
+
+  it('oversized batch → 413 naming the limit; the route limit is its own (default 32 MiB, above the server default)', async () => {
+    const small = await start({ audit: { body_limit_bytes: 4096 } });
+    const items = Array.from({ length: 40 }, (_, i) => auditEvent({ auditID: `big-${i}` }));
+    const res = await post(small.url, list(items));
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 4096 });
+
+    expect(KubeflowConfig.parse({}).audit.body_limit_bytes).toBe(32 * 1024 * 1024);
+    const dflt = await start();
+    // ~6 MiB: more than the bridge's 5 MiB default, as an untruncated 400-event batch can be.
+    const pad = 'x'.repeat(15_000);
+    const many = Array.from({ length: 400 }, (_, i) => auditEvent({ auditID: `many-${i}`, level: 'Request', requestObject: { kind: 'Secret', data: { blob: pad } } }));
+    const body = list(many);
+    expect(body.length).toBeGreaterThan(5 * 1024 * 1024);
+    const ok = await post(dflt.url, body);
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).accepted).toBe(400);
+  });
+
+  it('wrong or missing token → 401 with WWW-Authenticate, and an ingest.auth_failure event', async () => {
+    const { h, url } = await start();
+    const wrong = await post(url, list([auditEvent()]), { authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await wrong.json()).error.code).toBe('MLTRAIL_ERR_UNAUTHORIZED');
+    const missing = await post(url, list([auditEvent()]), {});
+    expect(missing.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 50));
+    const evs = h.events();
+    expect(evs.every((e) => e.action === 'ingest.auth_failure')).toBe(true);
+    expect(evs.map((e) => e.error?.message).sort()).toEqual(['invalid bearer token', 'missing bearer token']);
+    expect(evs[0]).toMatchObject({ platform: 'kubeflow', channel: 'kubeflow.k8s_audit' });
+  });
+
+  it('no token configured → 503 naming MLTRAIL_INGEST_TOKEN (even on loopback)', async () => {
+    const { url } = await start({}, {});
+    const res = await post(url, list([auditEvent()]), {});
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN' });
+  });
+
+  it('non-JSON content type → 415', async () => {
+    const { url } = await start();
+    const res = await fetch(url, { method: 'POST', body: 'a=b', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(415);
+  });
+});
+
+describe('client-certificate authentication (TLS terminated in-process)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-tls-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  let made = false;
+  const pki = () => {
+    if (!made) {
+      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
+      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', 'server.key', '-out', 'server.crt');
+      for (const cn of ['kube-apiserver-audit', 'someone-else']) {
+        ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${cn}.key`, '-out', `${cn}.csr`);
+        ssl('x509', '-req', '-in', `${cn}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${cn}.crt`);
+      }
+      // Right name, but not issued by the trusted CA.
+      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver-audit', '-keyout', 'rogue.key', '-out', 'rogue.crt');
+      made = true;
+    }
+    const f = (n: string) => readFileSync(join(dir, n));
+    return f;
+  };
+
+  const send = (url: string, cert: Buffer, key: Buffer, ca: Buffer, body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(url, { method: 'POST', cert, key, ca, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('accepts an allowed, CA-verified client certificate without a token and refuses other subjects', async () => {
+    const f = pki();
+    const { url } = await start({ audit: { client_cert_subjects: ['kube-apiserver-audit'] } }, {}, {
+      createServer: createHttpsServer,
+      serverOptions: { key: f('server.key'), cert: f('server.crt'), ca: f('ca.crt'), requestCert: true, rejectUnauthorized: false },
+    });
+    const body = list([auditEvent()]);
+    const ok = await send(url, f('kube-apiserver-audit.crt'), f('kube-apiserver-audit.key'), f('server.crt'), body);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ accepted: 1 });
+    const other = await send(url, f('someone-else.crt'), f('someone-else.key'), f('server.crt'), body);
+    expect(other.status).toBe(401);
+    const rogue = await send(url, f('rogue.crt'), f('rogue.key'), f('server.crt'), body);
+    expect(rogue.status).toBe(401);
+  });
+});
