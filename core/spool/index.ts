@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { MltrailError } from '../errors.js';
 import type { StateStore } from '../state/index.js';
@@ -54,7 +54,13 @@ export interface SpoolOptions {
   dir: string;
   /** Undelivered bytes at which new input is refused (503). Alerts are never refused. */
   maxBytes?: number;
-  /** SQLite synchronous level: FULL survives power loss, NORMAL survives process crashes. */
+  /**
+   * FULL: an append resolves only after its commit is fsynced (survives power
+   * loss); NORMAL: after the commit is written (survives process crashes).
+   * FULL is implemented as SQLite NORMAL plus an fdatasync of the WAL in the
+   * thread pool, shared by every append committed meanwhile — the event loop
+   * never blocks on the disk.
+   */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** How long an id is remembered for dedup. */
   dedupWindowMs?: number;
@@ -94,10 +100,15 @@ export class Spool extends EventEmitter {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt: ReturnType<Spool['prepare']>;
+  private readonly walPath?: string;
+  private walFd?: number;
+  private syncing = false;
+  private syncWaiters: Array<(err: Error | null) => void> = [];
 
-  private constructor(db: Database.Database, opts: SpoolOptions) {
+  private constructor(db: Database.Database, opts: SpoolOptions, walPath?: string) {
     super();
     this.db = db;
+    this.walPath = walPath;
     this.now = opts.now ?? Date.now;
     this.maxBytes = opts.maxBytes ?? 1024 ** 3;
     this.dedupWindowMs = opts.dedupWindowMs ?? 7 * 24 * 3600 * 1000;
@@ -117,7 +128,8 @@ export class Spool extends EventEmitter {
     }
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    const fullByFsync = (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:';
+    db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = OFF');
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -126,7 +138,7 @@ export class Spool extends EventEmitter {
     }
     db.exec(DDL);
     db.pragma(`user_version = ${USER_VERSION}`);
-    return new Spool(db, opts);
+    return new Spool(db, opts, fullByFsync ? `${file}-wal` : undefined);
   }
 
   private prepare() {
@@ -202,8 +214,39 @@ export class Spool extends EventEmitter {
       for (const q of queue) q.reject(err);
       return;
     }
-    queue.forEach((q, i) => q.resolve(results[i]!));
     this.emit('append');
+    if (!this.walPath) {
+      queue.forEach((q, i) => q.resolve(results[i]!));
+      return;
+    }
+    this.afterSync((err) => queue.forEach((q, i) => (err ? q.reject(err) : q.resolve(results[i]!))));
+  }
+
+  /**
+   * Call `done` once everything committed so far is on stable storage. One
+   * fdatasync (in libuv's thread pool) covers every commit made before it
+   * started; commits made while it runs wait for the next one.
+   */
+  private afterSync(done: (err: Error | null) => void): void {
+    this.syncWaiters.push(done);
+    if (!this.syncing) this.runSync();
+  }
+
+  private runSync(): void {
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    try {
+      this.walFd ??= openSync(this.walPath!, 'r+');
+    } catch (err) {
+      for (const w of waiters) w(err as Error);
+      return;
+    }
+    this.syncing = true;
+    fdatasync(this.walFd, (err) => {
+      this.syncing = false;
+      for (const w of waiters) w(err);
+      if (this.syncWaiters.length && !this.closed) this.runSync();
+    });
   }
 
   /**
@@ -358,6 +401,20 @@ export class Spool extends EventEmitter {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.walFd !== undefined) {
+      // Settle appends still waiting for an fsync, synchronously, before closing.
+      let err: Error | null = null;
+      try {
+        fdatasyncSync(this.walFd);
+      } catch (e) {
+        err = e as Error;
+      }
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const w of waiters) w(err);
+      closeSync(this.walFd);
+      this.walFd = undefined;
+    }
     this.db.close();
   }
 

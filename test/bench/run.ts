@@ -105,12 +105,12 @@ function floor(texts: string[]): number {
   return (performance.now() - t0) / 1000;
 }
 
-async function httpIngest(): Promise<{ req_per_s: number; p99_ms: number; errors: number }> {
+async function httpIngest(): Promise<{ req_per_s: number; p99_ms: number; errors: number; non2xx: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mltrail-bench-http-'));
   const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dir }, overrides: { server: { port: 0 } } });
   const bridge = await startBridge(cfg, { logger: silentLogger(), env: {} });
   const load = startChild('load.js', [bridge.url, '2000', '5']);
-  const result = JSON.parse(await load.firstLine) as { req_per_s: number; p99_ms: number; errors: number };
+  const result = JSON.parse(await load.firstLine) as { req_per_s: number; p99_ms: number; errors: number; non2xx: number };
   await bridge.stop();
   rmSync(dir, { recursive: true, force: true });
   return result;
@@ -118,9 +118,12 @@ async function httpIngest(): Promise<{ req_per_s: number; p99_ms: number; errors
 
 async function main(): Promise<void> {
   log(`generating ${N} native records (seed 42)…`);
-  const workload = generateWorkload(N, 42);
-  const texts = workload.map((w) => JSON.stringify(w.record));
-  const platforms = workload.map((w) => w.platform);
+  const texts: string[] = [];
+  const platforms: string[] = [];
+  for (const w of generateWorkload(N, 42)) {
+    texts.push(JSON.stringify(w.record));
+    platforms.push(w.platform);
+  }
   const mb = texts.reduce((s, t) => s + t.length, 0) / 1e6;
   log(`workload: ${N} records, ${mb.toFixed(1)} MB, mean ${Math.round((mb * 1e6) / N)} bytes`);
 
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
   const floorPerS = N / floorS;
   log(`pipeline: ${p.events} events in ${p.seconds.toFixed(2)} s; floor (JSON.parse+stringify): ${floorS.toFixed(3)} s`);
   const h = await httpIngest();
-  log(`http ingest: ${h.req_per_s} req/s, p99 ${h.p99_ms} ms, ${h.errors} errors`);
+  log(`http ingest: ${h.req_per_s} req/s, p99 ${h.p99_ms} ms, ${h.errors} errors, ${h.non2xx} non-2xx`);
   clearInterval(rssTimer);
   const out = {
     events_per_s: Math.round(eventsPerS),

@@ -1,4 +1,5 @@
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, fstatSync, renameSync, readdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
@@ -7,7 +8,7 @@ import type { SpoolRecord } from '../../../core/spool/index.js';
 import { FileSinkConfig } from './config.js';
 
 interface OpenFile {
-  fd: number;
+  fh: FileHandle;
   size: number;
 }
 
@@ -22,6 +23,8 @@ export class FileSink implements Sink {
   private readonly fmt: Formatter;
   private readonly files = new Map<'events' | 'alerts', OpenFile>();
   private lastError?: string;
+  /** Writes are serialized: the runner may call send() for several batches at once. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     name: string,
@@ -46,8 +49,12 @@ export class FileSink implements Sink {
         return { status: 'permanent', reason: `cannot format: ${(err as Error).message}` } as const;
       }
     });
+    const done = this.tail.then(async () => {
+      for (const kind of ['events', 'alerts'] as const) if (lines[kind].length) await this.write(kind, `${lines[kind].join('\n')}\n`);
+    });
+    this.tail = done.catch(() => {});
     try {
-      for (const kind of ['events', 'alerts'] as const) if (lines[kind].length) this.write(kind, `${lines[kind].join('\n')}\n`);
+      await done;
       this.lastError = undefined;
     } catch (err) {
       this.lastError = (err as Error).message;
@@ -56,25 +63,26 @@ export class FileSink implements Sink {
     return statuses;
   }
 
-  private write(kind: 'events' | 'alerts', text: string): void {
+  // Async I/O: the sink never blocks the event loop that answers senders.
+  private async write(kind: 'events' | 'alerts', text: string): Promise<void> {
     let f = this.files.get(kind);
     if (f && f.size >= this.cfg.max_file_bytes) {
-      this.rotate(kind, f);
+      await this.rotate(kind, f);
       f = undefined;
     }
     if (!f) {
-      const fd = openSync(join(this.dir, `${kind}.ndjson`), 'a');
-      f = { fd, size: fstatSync(fd).size };
+      const fh = await open(join(this.dir, `${kind}.ndjson`), 'a');
+      f = { fh, size: (await fh.stat()).size };
       this.files.set(kind, f);
     }
     const buf = Buffer.from(text);
-    writeSync(f.fd, buf);
+    await f.fh.write(buf);
     f.size += buf.length;
-    if (this.cfg.fsync) fsyncSync(f.fd);
+    if (this.cfg.fsync) await f.fh.datasync();
   }
 
-  private rotate(kind: 'events' | 'alerts', f: OpenFile): void {
-    closeSync(f.fd);
+  private async rotate(kind: 'events' | 'alerts', f: OpenFile): Promise<void> {
+    await f.fh.close();
     this.files.delete(kind);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     renameSync(join(this.dir, `${kind}.ndjson`), join(this.dir, `${kind}-${stamp}.ndjson`));
@@ -91,7 +99,8 @@ export class FileSink implements Sink {
   }
 
   async close(): Promise<void> {
-    for (const f of this.files.values()) closeSync(f.fd);
+    await this.tail;
+    for (const f of this.files.values()) await f.fh.close();
     this.files.clear();
   }
 }
