@@ -1,10 +1,18 @@
-import { z } from 'zod';
 import type { ConnectorPlugin } from '../../core/connector.js';
+import { SagemakerConfig, sagemakerFromEnv } from './config.js';
+import { detectSagemaker, normalizeSagemaker } from './normalize.js';
 
-/** sagemaker connector — implemented by its issue; this stub keeps the registry whole. */
-export const sagemakerConnector: ConnectorPlugin<Record<string, unknown>> = {
+/**
+ * SageMaker activity: CloudTrail records (EventBridge API destinations,
+ * Firehose HTTP endpoint, S3 log files announced through SQS), SageMaker
+ * service events and Model Monitor violations, normalized to one schema.
+ */
+export const sagemakerConnector: ConnectorPlugin<SagemakerConfig> = {
   name: 'sagemaker',
   platform: 'sagemaker',
-  description: 'sagemaker (not yet implemented)',
-  configSchema: z.strictObject({}),
+  description: 'AWS SageMaker via CloudTrail (EventBridge, Firehose, S3/SQS), SageMaker events and Model Monitor results',
+  configSchema: SagemakerConfig,
+  fromEnv: sagemakerFromEnv,
+  detect: detectSagemaker,
+  normalize: normalizeSagemaker,
 };

@@ -1,0 +1,309 @@
+import { isIP } from 'node:net';
+import type { Action } from '../../core/schema/actions.js';
+import { contentId, makeEvent, stableId, toRfc3339, type Actor, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
+import type { SagemakerConfig } from './config.js';
+import { modelPackageFromArn, sagemakerMl } from './facts.js';
+import { classifySagemakerOperation, snake, splitOperation } from './operations.js';
+import { arr, bool, get, isObj, str, uniq, type Obj } from './util.js';
+
+/** One normalized CloudTrail record, or why it was skipped / rejected. */
+export type RecordResult = { event: NormalizedEvent } | { skip: string } | { reject: string; field?: string };
+
+export interface RecordContext {
+  channel: string;
+  receivedTime: string;
+  keepRaw: boolean;
+  config: SagemakerConfig;
+}
+
+/** True when the object has the shape of a CloudTrail record (not an S3 event notification record). */
+export function looksLikeCloudTrailRecord(r: unknown): r is Obj {
+  if (!isObj(r)) return false;
+  if (r.eventSource === 'aws:s3') return false;
+  if (r.eventType === 'AwsCloudTrailInsight') return true;
+  return typeof r.eventSource === 'string' && typeof r.eventName === 'string' && (typeof r.eventTime === 'string' || isObj(r.userIdentity));
+}
+
+/** Actor from `userIdentity`, `sourceIPAddress`, `userAgent` (spec §1.2). */
+export function cloudTrailActor(r: Obj): Actor | undefined {
+  const ui = isObj(r.userIdentity) ? r.userIdentity : {};
+  const type = str(ui.type);
+  const issuer = isObj(get(ui, 'sessionContext.sessionIssuer')) ? (get(ui, 'sessionContext.sessionIssuer') as Obj) : {};
+  const mfa = bool(get(ui, 'sessionContext.attributes.mfaAuthenticated'));
+  const invokedBy = str(ui.invokedBy);
+  const source = str(r.sourceIPAddress);
+  const arn = str(ui.arn);
+  const principal = str(ui.principalId);
+  const sessionName = principal?.includes(':') ? principal.slice(principal.indexOf(':') + 1) : arn?.split('/').slice(2).join('/') || undefined;
+  const issuerArn = str(issuer.arn);
+  const issuerName = str(issuer.userName) ?? issuerArn?.split('/').pop();
+
+  let actorType: Actor['type'] = 'unknown';
+  if (type === 'AWSService') actorType = 'service';
+  else if (type && ['IAMUser', 'Root', 'FederatedUser', 'SAMLUser', 'WebIdentityUser', 'IdentityCenterUser', 'Directory'].includes(type)) actorType = 'user';
+  else if (type === 'AssumedRole' || type === 'Role') {
+    if (invokedBy || /^AWSServiceRole/i.test(issuerName ?? '') || /aws-service-role\//.test(issuerArn ?? '') || /^i-[0-9a-f]+$/.test(sessionName ?? '')) actorType = 'service';
+    else if (mfa || bool(r.sessionCredentialFromConsole) || /^AWSReservedSSO_/.test(issuerName ?? '')) actorType = 'user';
+  }
+  const name =
+    type === 'AWSService'
+      ? invokedBy ?? source
+      : str(ui.userName) ?? (issuerName && sessionName ? `${issuerName}/${sessionName}` : issuerName ?? sessionName);
+  const actor: Actor = {
+    id: arn ?? principal ?? (type === 'AWSService' ? invokedBy : undefined),
+    name,
+    type: actorType,
+    ip: source && isIP(source) ? source : undefined,
+    user_agent: str(r.userAgent),
+    mfa,
+    session_issuer: issuerArn,
+    chain: issuerArn && arn && issuerArn !== arn ? [arn, issuerArn] : undefined,
+  };
+  return Object.values(actor).some((v) => v !== undefined && v !== 'unknown') ? actor : undefined;
+}
+
+/** Lower-cased name inside SageMaker ARNs (spec §2.0). */
+function sagemakerArn(r: Obj, type: string, name: string | undefined): string | undefined {
+  const region = str(r.awsRegion);
+  const account = str(r.recipientAccountId) ?? str(get(r, 'userIdentity.accountId'));
+  if (!name || !region || !account) return undefined;
+  if (name.startsWith('arn:')) return name;
+  const partition = /^arn:(aws[a-z-]*):/.exec(str(get(r, 'userIdentity.arn')) ?? '')?.[1] ?? 'aws';
+  return `arn:${partition}:sagemaker:${region}:${account}:${type.replace(/_/g, '-')}/${name.toLowerCase()}`;
+}
+
+/** The first SageMaker ARN in the response (…Arn keys), else in the request, else in resources[]. */
+function findArn(r: Obj, params: Obj, resourceType: string): string | undefined {
+  const want = resourceType.replace(/_/g, '-');
+  const pick = (o: unknown): string | undefined => {
+    if (!isObj(o)) return undefined;
+    const arns = Object.entries(o).filter(([k, v]) => /Arn$/.test(k) && typeof v === 'string' && v.includes(':sagemaker:')).map(([, v]) => v as string);
+    return arns.find((a) => a.includes(`:${want}/`)) ?? arns[0];
+  };
+  const fromResources = arr(r.resources).filter(isObj).map((x) => str(x.ARN) ?? str(x.arn)).find((a) => a?.includes(':sagemaker:'));
+  return pick(r.responseElements) ?? pick(params) ?? fromResources;
+}
+
+interface Classified {
+  stage: Stage;
+  action: Action;
+  resource?: NormalizedEvent['resource'];
+  ml?: Ml;
+  details?: Record<string, unknown>;
+}
+
+function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
+  const op = classifySagemakerOperation(eventName, params);
+  const response = isObj(r.responseElements) ? r.responseElements : {};
+  const name = op.nameKey ? str(params[op.nameKey]) : undefined;
+  const resourceArn = str(params.resourceArn);
+  const arn = findArn(r, params, op.resourceType) ?? (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ?? sagemakerArn(r, op.resourceType, name);
+  const ml = sagemakerMl(eventName, params, response);
+  const details: Record<string, unknown> = {};
+  if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
+  if (eventName === 'PutModelPackageGroupPolicy') details.resource_policy = params.resourcePolicy;
+  if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
+  const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
+  for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];
+  // Tag operations act on another resource: name it by its ARN's type.
+  const taggedType = op.resourceType === 'tags' && resourceArn ? /:sagemaker:[^:]*:[^:]*:([a-z-]+)\//.exec(resourceArn)?.[1]?.replace(/-/g, '_') : undefined;
+  const pkg = op.resourceType === 'model_package' ? modelPackageFromArn(arn) : {};
+  return {
+    stage: op.stage,
+    action: op.action,
+    resource: { type: taggedType ?? op.resourceType, id: arn, name: name ?? pkg.group ?? arn?.split('/').pop(), version: pkg.version },
+    ml,
+    details,
+  };
+}
+
+/** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists. */
+function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
+  const bucket = str(params.bucketName) ?? str(params.bucket);
+  const key = str(params.key);
+  const inList = (list: string[]) => !!bucket && list.some((b) => b === bucket || b === `s3://${bucket}`);
+  let stage: Stage = 'platform';
+  if (inList(cfg.training_buckets)) stage = 'ingestion';
+  else if (inList(cfg.model_buckets)) stage = 'registry';
+  else {
+    const anyListed = cfg.training_buckets.length + cfg.model_buckets.length > 0;
+    const mode = cfg.s3_unlisted_buckets === 'auto' ? (anyListed ? 'skip' : 'normalize') : cfg.s3_unlisted_buckets;
+    if (mode === 'skip') return { skip: `S3 ${eventName} on bucket ${bucket ?? '(none)'} is not a listed training/model bucket` };
+  }
+  let action: Action;
+  if (/^(GetObject|HeadObject|SelectObjectContent|GetObjectAttributes)$/.test(eventName)) action = 'data_object.read';
+  else if (/^(PutObject|CompleteMultipartUpload|CreateMultipartUpload|UploadPart|RestoreObject|PutObjectTagging|PutObjectRetention|PutObjectLegalHold)$/.test(eventName)) action = 'data_object.write';
+  else if (/^(CopyObject|UploadPartCopy)$/.test(eventName)) action = 'data_object.copy';
+  else if (/^(DeleteObject|DeleteObjects|DeleteObjectTagging)$/.test(eventName)) action = 'data_object.delete';
+  else if (/^(PutBucketPolicy|DeleteBucketPolicy|PutBucketAcl|PutObjectAcl|PutBucketPublicAccessBlock|DeletePublicAccessBlock|DeleteBucketPublicAccessBlock|PutBucketOwnershipControls)$/.test(eventName)) action = 'permission.change';
+  else action = genericAction(eventName);
+  const copySource = str(params['x-amz-copy-source']);
+  const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : undefined;
+  const recipient = str(r.recipientAccountId);
+  const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
+  return {
+    stage,
+    action,
+    resource: { type: key ? 's3_object' : 's3_bucket', id: uri, name: key ?? bucket, uri },
+    ml: {
+      data: {
+        uris: uri ? [uri] : undefined,
+        inputs: copySource ? [`s3://${copySource.replace(/^\//, '')}`] : undefined,
+        outputs: copySource && uri ? [uri] : undefined,
+        bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,
+      },
+    },
+    details: { bucket, key, copy_source: copySource, other_accounts: foreign.length ? foreign : undefined },
+  };
+}
+
+/** Whether an STS/IAM role operation concerns a SageMaker role (name or configured ARN). */
+function isSagemakerRole(roleArnOrName: string | undefined, r: Obj, cfg: SagemakerConfig): boolean {
+  if (!roleArnOrName) return false;
+  if (/sagemaker/i.test(roleArnOrName)) return true;
+  if (/sagemaker\.amazonaws\.com/.test(str(get(r, 'userIdentity.invokedBy')) ?? '') || /sagemaker\.amazonaws\.com/.test(str(r.sourceIPAddress) ?? '')) return true;
+  const name = roleArnOrName.split('/').pop()!;
+  return cfg.role_arns.some((a) => a === roleArnOrName || a.split('/').pop() === name);
+}
+
+function genericAction(eventName: string): Action {
+  const { verb } = splitOperation(eventName);
+  if (/^(Describe|Get|Head|BatchGet|BatchDescribe)$/.test(verb)) return 'resource.read';
+  if (/^(List|Search|Query)$/.test(verb)) return 'resource.list';
+  if (/^(Create|Register|Import)$/.test(verb)) return 'resource.create';
+  if (/^(Update|Put|Modify|Set|Add|Associate|Attach|Enable|Disable)$/.test(verb) || /^(Set|Modify|Attach)/.test(eventName)) return 'resource.update';
+  if (/^(Delete|Remove|Deregister|BatchDelete|Detach)$/.test(verb) || /^(Detach|Revoke)/.test(eventName)) return 'resource.delete';
+  if (verb === 'Invoke') return 'resource.invoke';
+  return 'resource.other';
+}
+
+function classifyOther(r: Obj, source: string, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
+  const response = isObj(r.responseElements) ? r.responseElements : {};
+  if (source === 'sts.amazonaws.com') {
+    if (!/^AssumeRole/.test(eventName)) return { skip: `sts ${eventName} is not a role assumption` };
+    const roleArn = str(params.roleArn);
+    if (!isSagemakerRole(roleArn, r, cfg)) return { skip: `AssumeRole of ${roleArn ?? 'an unnamed role'} is not a SageMaker role (add it to connectors.sagemaker.role_arns)` };
+    return {
+      stage: 'platform',
+      action: 'role.assume',
+      resource: { type: 'iam_role', id: roleArn, name: roleArn?.split('/').pop() },
+      ml: { job: { role: roleArn } },
+      details: { role_session_name: str(params.roleSessionName), assumed_role_arn: str(get(response, 'assumedRoleUser.arn')), source_identity: str(params.sourceIdentity) },
+    };
+  }
+  if (source === 'iam.amazonaws.com') {
+    const roleName = str(params.roleName);
+    if (!roleName || !isSagemakerRole(roleName, r, cfg)) return { skip: `iam ${eventName} does not touch a SageMaker role` };
+    const action: Action = /Policy/.test(eventName) && !/^(Get|List)/.test(eventName)
+      ? 'permission.change'
+      : /^CreateRole$/.test(eventName) ? 'role.create' : /^DeleteRole$/.test(eventName) ? 'role.delete' : /^(Get|List)/.test(eventName) ? 'role.read' : 'role.update';
+    return {
+      stage: 'platform',
+      action,
+      resource: { type: 'iam_role', name: roleName, id: str(get(response, 'role.arn')) },
+      details: { policy_arn: str(params.policyArn), policy_name: str(params.policyName) },
+    };
+  }
+  if (source === 'ecr.amazonaws.com') {
+    const repo = str(params.repositoryName);
+    const digest = str(get(response, 'image.imageId.imageDigest')) ?? str(params.imageDigest);
+    const tag = str(params.imageTag) ?? str(get(response, 'image.imageId.imageTag'));
+    const registry = str(params.registryId) ?? str(get(response, 'image.registryId'));
+    const image = repo && registry && r.awsRegion ? `${registry}.dkr.ecr.${String(r.awsRegion)}.amazonaws.com/${repo}` : repo;
+    let action: Action = genericAction(eventName);
+    if (eventName === 'PutImage') action = 'image.push';
+    else if (eventName === 'BatchDeleteImage') action = 'image.delete';
+    else if (/^(BatchGetImage|GetDownloadUrlForLayer)$/.test(eventName)) action = 'image.pull';
+    else if (/RepositoryPolicy|RegistryPolicy/.test(eventName) && !/^Get/.test(eventName)) action = 'permission.change';
+    return {
+      stage: 'platform',
+      action,
+      resource: { type: 'ecr_repository', name: repo, id: arr(r.resources).filter(isObj).map((x) => str(x.ARN) ?? str(x.arn))[0], version: tag },
+      ml: image ? { job: { image: digest ? `${image}@${digest}` : image, image_digest: digest } } : undefined,
+      details: { image_tag: tag, image_digest: digest },
+    };
+  }
+  if (cfg.extra_event_sources.includes(source)) {
+    return { stage: 'platform', action: genericAction(eventName), resource: { type: snake(source.split('.')[0] ?? source), id: arr(r.resources).filter(isObj).map((x) => str(x.ARN))[0] } };
+  }
+  return { skip: `eventSource ${source} is not ML-relevant (add it to connectors.sagemaker.extra_event_sources)` };
+}
+
+/**
+ * Normalize one CloudTrail record (any eventVersion 1.x). The event id is
+ * derived from `eventID`, so the same record arriving by EventBridge,
+ * Firehose and S3 is one event.
+ *
+ * @example
+ * const r = normalizeCloudTrailRecord(record, { channel: 'file', receivedTime, keepRaw: true, config })
+ */
+export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): RecordResult {
+  if (!isObj(r)) return { reject: 'CloudTrail record is not a JSON object' };
+  if (r.eventType === 'AwsCloudTrailInsight') return { skip: 'CloudTrail Insight record' };
+  const eventName = str(r.eventName);
+  const source = str(r.eventSource);
+  if (!eventName) return { reject: 'CloudTrail record has no eventName', field: 'eventName' };
+  if (!source) return { reject: 'CloudTrail record has no eventSource', field: 'eventSource' };
+  const time = toRfc3339(r.eventTime);
+  if (!time) return { reject: `CloudTrail record has no valid eventTime (${JSON.stringify(r.eventTime ?? null)})`, field: 'eventTime' };
+  const version = str(r.eventVersion);
+  if (version && !/^1\.\d+$/.test(version)) return { reject: `unsupported CloudTrail eventVersion ${version} (expected 1.x)`, field: 'eventVersion' };
+  if (r.requestParameters !== undefined && r.requestParameters !== null && !isObj(r.requestParameters)) {
+    return { reject: 'requestParameters is neither an object nor null', field: 'requestParameters' };
+  }
+  const params = isObj(r.requestParameters) ? r.requestParameters : {};
+
+  let c: Classified | { skip: string };
+  if (source === 'sagemaker.amazonaws.com' || source === 'api.sagemaker.amazonaws.com' || source === 'runtime.sagemaker.amazonaws.com') c = classifySagemaker(r, eventName, params);
+  else if (source === 's3.amazonaws.com') c = classifyS3(r, eventName, params, ctx.config);
+  else c = classifyOther(r, source, eventName, params, ctx.config);
+  if ('skip' in c) return c;
+
+  const errorCode = str(r.errorCode);
+  const account = str(r.recipientAccountId) ?? str(get(r, 'userIdentity.accountId'));
+  const eventId = str(r.eventID);
+  const details: Record<string, unknown> = {
+    event_type: str(r.eventType),
+    event_category: str(r.eventCategory),
+    read_only: bool(r.readOnly),
+    management_event: bool(r.managementEvent),
+    request_id: str(r.requestID),
+    event_id: eventId,
+    shared_event_id: str(r.sharedEventID),
+    event_version: version,
+    source_ip_address: str(r.sourceIPAddress),
+    invoked_by: str(get(r, 'userIdentity.invokedBy')),
+    identity_type: str(get(r, 'userIdentity.type')),
+    access_key_id: str(get(r, 'userIdentity.accessKeyId')),
+    caller_account: str(get(r, 'userIdentity.accountId')),
+    cross_account: account && str(get(r, 'userIdentity.accountId')) && account !== str(get(r, 'userIdentity.accountId')) ? true : undefined,
+    source_identity: str(get(r, 'userIdentity.sessionContext.sourceIdentity')),
+    console_session: bool(r.sessionCredentialFromConsole),
+    vpc_endpoint_id: str(r.vpcEndpointId),
+    tls_version: str(get(r, 'tlsDetails.tlsVersion')),
+    addendum_reason: str(get(r, 'addendum.reason')),
+    ...(c.details ?? {}),
+  };
+  const event = makeEvent(
+    {
+      id: eventId ? stableId('sagemaker', 'cloudtrail', eventId) : contentId('sagemaker', r),
+      time,
+      received_time: ctx.receivedTime,
+      platform: 'sagemaker',
+      channel: ctx.channel,
+      stage: c.stage,
+      action: c.action,
+      operation: eventName,
+      service: source,
+      outcome: errorCode ? 'failure' : 'success',
+      error: errorCode ? { code: errorCode, message: str(r.errorMessage) } : undefined,
+      actor: cloudTrailActor(r),
+      resource: c.resource,
+      cloud: { provider: 'aws', account, region: str(r.awsRegion) },
+      ml: c.ml,
+      details,
+    },
+    { raw: r, keepRaw: ctx.keepRaw },
+  );
+  return { event };
+}

@@ -1,0 +1,266 @@
+import type { Ml } from '../../core/schema/index.js';
+import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './util.js';
+
+/**
+ * Security facts of a SageMaker request, from CloudTrail `requestParameters`
+ * (lower-camel keys, spec §2.0) or from a service event's `detail` after
+ * `lowerCamelKeys`. Goes into `ml.job`, `ml.model`, `ml.deployment`,
+ * `ml.data` and `ml.provenance`.
+ */
+
+/** Keys whose values are user maps: their keys keep the user's spelling. */
+const USER_MAPS = new Set(['tags', 'hyperParameters', 'environment', 'customerMetadataProperties', 'staticHyperParameters']);
+
+/** PascalCase service-event keys → CloudTrail's lower-camel, so one extractor reads both. */
+export function lowerCamelKeys(v: unknown, parentKey = ''): unknown {
+  if (Array.isArray(v)) return v.map((x) => lowerCamelKeys(x, parentKey));
+  if (!isObj(v) || USER_MAPS.has(parentKey)) return v;
+  const out: Obj = {};
+  for (const [k, val] of Object.entries(v)) {
+    const key = /^[A-Z]{2,}[a-z]/.test(k) ? k.replace(/^([A-Z]+)([A-Z][a-z])/, (_, a: string, b: string) => a.toLowerCase() + b) : k[0]!.toLowerCase() + k.slice(1);
+    out[key] = lowerCamelKeys(val, key);
+  }
+  return out;
+}
+
+const JOB_TYPES: Array<[RegExp, string]> = [
+  [/TrainingJob$/, 'training'],
+  [/HyperParameterTuningJob$/, 'tuning'],
+  [/AutoMLJob(V2)?$/, 'automl'],
+  [/ProcessingJob$/, 'processing'],
+  [/TransformJob$/, 'transform'],
+  [/LabelingJob$/, 'labeling'],
+  [/JobDefinition$|MonitoringSchedule$/, 'monitoring'],
+  [/CompilationJob$|OptimizationJob$/, 'compilation'],
+  [/InferenceRecommendationsJob$/, 'inference_recommendation'],
+];
+
+/** The job kind an operation or detail-type is about, or undefined when it is not a job. */
+export function jobType(name: string): string | undefined {
+  return JOB_TYPES.find(([re]) => re.test(name))?.[1];
+}
+
+function firstString(o: unknown, paths: string[]): string | undefined {
+  for (const p of paths) {
+    const v = str(get(o, p));
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function firstBool(o: unknown, paths: string[]): boolean | undefined {
+  for (const p of paths) {
+    const v = bool(get(o, p));
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** The `*AppSpecification` / inline monitoring definition objects of monitor and processing requests. */
+function appSpecImage(p: Obj): string | undefined {
+  for (const [k, v] of Object.entries(p)) if (/AppSpecification$/i.test(k) && isObj(v) && str(v.imageUri)) return str(v.imageUri);
+  return firstString(p, ['monitoringScheduleConfig.monitoringJobDefinition.monitoringAppSpecification.imageUri']);
+}
+
+function vpcFacts(v: unknown): { vpc?: boolean; vpc_config?: Obj } {
+  if (!isObj(v)) return {};
+  const subnets = arr(v.subnets).map(str).filter(Boolean) as string[];
+  const sgs = arr(v.securityGroupIds).map(str).filter(Boolean) as string[];
+  if (!subnets.length && !sgs.length) return { vpc: false };
+  return { vpc: true, vpc_config: { subnets, security_group_ids: sgs } };
+}
+
+/** Every `s3://` URI under a request, split into inputs and outputs by where it sits. */
+function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
+  const inputs: string[] = [];
+  const outputs: string[] = [];
+  const walk = (v: unknown, isOutput: boolean, key: string): void => {
+    if (USER_MAPS.has(key)) return;
+    if (typeof v === 'string') {
+      if (/^s3:\/\//i.test(v)) (isOutput ? outputs : inputs).push(v);
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, isOutput, key));
+    if (!isObj(v)) return;
+    for (const [k, val] of Object.entries(v)) walk(val, isOutput || /output|checkpoint|destination|capture|debugHook|tensorBoard|failurePath/i.test(k), k);
+  };
+  walk(p, false, '');
+  return { inputs: uniq(inputs), outputs: uniq(outputs) };
+}
+
+function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[] } {
+  const images: string[] = [];
+  const artifacts: string[] = [];
+  const digests: string[] = [];
+  for (const c of containers) {
+    if (!isObj(c)) continue;
+    const image = str(c.image);
+    if (image) images.push(image);
+    const d = str(c.imageDigest) ?? imageDigest(image);
+    if (d) digests.push(d);
+    const art = str(c.modelDataUrl) ?? str(get(c, 'modelDataSource.s3DataSource.s3Uri')) ?? str(c.artifactUrl);
+    if (art) artifacts.push(art);
+  }
+  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests) };
+}
+
+const APPROVAL: Record<string, 'approved' | 'rejected' | 'pending'> = {
+  Approved: 'approved',
+  Rejected: 'rejected',
+  PendingManualApproval: 'pending',
+};
+
+/** `…:model-package/<group>/<version>` → group and version. */
+export function modelPackageFromArn(arn: string | undefined): { group?: string; version?: string } {
+  const m = arn ? /:model-package\/([^/]+)\/(\d+)$/.exec(arn) : null;
+  return m ? { group: m[1], version: m[2] } : {};
+}
+
+/**
+ * The `ml` block for one SageMaker request or service-event detail.
+ * `operation` is the eventName (or detail-type) it came from.
+ *
+ * @example
+ * sagemakerMl('CreateTrainingJob', record.requestParameters, record.responseElements)
+ */
+export function sagemakerMl(operation: string, params: Obj, response: Obj = {}): Ml {
+  const ml: Ml = {};
+  const kind = jobType(operation);
+  const def = isObj(params.trainingJobDefinition) ? params.trainingJobDefinition : isObj(get(params, 'monitoringScheduleConfig.monitoringJobDefinition')) ? (get(params, 'monitoringScheduleConfig.monitoringJobDefinition') as Obj) : {};
+
+  if (kind) {
+    const image =
+      firstString(params, ['algorithmSpecification.trainingImage', 'appSpecification.imageUri', 'trainingSpecification.trainingImage']) ??
+      firstString(def, ['algorithmSpecification.trainingImage']) ??
+      appSpecImage(params);
+    const vpc = vpcFacts(params.vpcConfig ?? get(params, 'networkConfig.vpcConfig') ?? get(params, 'securityConfig.vpcConfig') ?? get(params, 'labelingJobAlgorithmsConfig.labelingJobResourceConfig.vpcConfig') ?? def.vpcConfig ?? get(def, 'networkConfig.vpcConfig'));
+    const env = isObj(params.environment) ? params.environment : isObj(def.environment) ? def.environment : undefined;
+    const hyper = isObj(params.hyperParameters) ? params.hyperParameters : isObj(def.staticHyperParameters) ? def.staticHyperParameters : undefined;
+    const digest = imageDigest(image) ?? str(params.trainingImageDigest);
+    ml.job = {
+      name: firstString(params, ['trainingJobName', 'processingJobName', 'transformJobName', 'hyperParameterTuningJobName', 'autoMLJobName', 'labelingJobName', 'jobDefinitionName', 'monitoringScheduleName', 'compilationJobName', 'jobName']),
+      type: kind,
+      image,
+      image_digest: digest,
+      image_pinned: image ? !!imageDigest(image) : undefined,
+      algorithm: firstString(params, ['algorithmSpecification.algorithmName']) ?? firstString(def, ['algorithmSpecification.algorithmName']),
+      role: firstString(params, ['roleArn']) ?? firstString(def, ['roleArn']),
+      network_isolation: firstBool(params, ['enableNetworkIsolation', 'networkConfig.enableNetworkIsolation']) ?? firstBool(def, ['enableNetworkIsolation', 'networkConfig.enableNetworkIsolation']),
+      inter_container_encryption: firstBool(params, ['enableInterContainerTrafficEncryption', 'networkConfig.enableInterContainerTrafficEncryption', 'securityConfig.enableInterContainerTrafficEncryption']) ?? firstBool(def, ['enableInterContainerTrafficEncryption']),
+      ...vpc,
+      status: firstString(params, ['trainingJobStatus', 'processingJobStatus', 'transformJobStatus', 'hyperParameterTuningJobStatus', 'monitoringScheduleStatus']),
+      instance_type: firstString(params, ['resourceConfig.instanceType', 'processingResources.clusterConfig.instanceType', 'transformResources.instanceType', 'jobResources.clusterConfig.instanceType']),
+      kms_key: firstString(params, ['outputDataConfig.kmsKeyId', 'processingOutputConfig.kmsKeyId', 'transformOutput.kmsKeyId', 'outputConfig.kmsKeyId']),
+      volume_kms_key: firstString(params, ['resourceConfig.volumeKmsKeyId', 'processingResources.clusterConfig.volumeKmsKeyId', 'transformResources.volumeKmsKeyId']),
+      entrypoint: arr(get(params, 'algorithmSpecification.containerEntrypoint') ?? get(params, 'appSpecification.containerEntrypoint')).map(String),
+      arguments: arr(get(params, 'algorithmSpecification.containerArguments') ?? get(params, 'appSpecification.containerArguments')).map(String),
+      remote_debug: firstBool(params, ['remoteDebugConfig.enableRemoteDebug']),
+      repository_access_mode: firstString(params, ['algorithmSpecification.trainingImageConfig.trainingRepositoryAccessMode']),
+      params: hyper as Record<string, unknown> | undefined,
+      env_keys: env ? Object.keys(env).sort() : undefined,
+    };
+    if (!(ml.job.entrypoint as string[]).length) delete ml.job.entrypoint;
+    if (!(ml.job.arguments as string[]).length) delete ml.job.arguments;
+  }
+
+  // Models (CreateModel) and model packages (registry).
+  const containers = [params.primaryContainer, ...arr(params.containers), ...arr(get(params, 'inferenceSpecification.containers')), ...arr(get(params, 'specification.container') ? [get(params, 'specification.container')] : [])];
+  if (/^((Create|Delete|Describe|Update)?Model)$|ModelPackage|InferenceComponent/.test(operation)) {
+    const c = containerFacts(containers);
+    const pkgArn = str(params.modelPackageArn) ?? str(response.modelPackageArn);
+    const pkg = modelPackageFromArn(pkgArn);
+    const approvalStatus = str(params.modelApprovalStatus);
+    const vpc = vpcFacts(params.vpcConfig);
+    ml.model = {
+      name: str(params.modelPackageGroupName) ?? pkg.group ?? str(params.modelName) ?? str(params.modelPackageName),
+      version: pkg.version ?? (num(params.modelPackageVersion) !== undefined ? String(num(params.modelPackageVersion)) : undefined),
+      approval: approvalStatus ? APPROVAL[approvalStatus] : undefined,
+      approval_status: approvalStatus,
+      approval_description: str(params.approvalDescription),
+      artifact_uri: c.artifacts[0],
+      artifact_uris: c.artifacts.length > 1 ? c.artifacts : undefined,
+      image: c.images[0],
+      images: c.images.length > 1 ? c.images : undefined,
+      image_digests: c.digests.length ? c.digests : undefined,
+      image_pinned: c.images.length ? c.images.every((i) => !!imageDigest(i)) || c.digests.length >= c.images.length : undefined,
+      role: str(params.executionRoleArn),
+      network_isolation: bool(params.enableNetworkIsolation),
+      ...vpc,
+      status: str(params.modelPackageStatus),
+      generated_by: str(get(params, 'metadataProperties.generatedBy')),
+      skip_validation: str(params.skipModelValidation),
+      source_package: str(get(params, 'primaryContainer.modelPackageName')),
+    };
+  }
+
+  // Endpoints and their configurations.
+  if (/Endpoint|InferenceComponent/.test(operation)) {
+    const variants = arr(params.productionVariants).filter(isObj);
+    const weights = arr(params.desiredWeightsAndCapacities).filter(isObj);
+    const traffic: Record<string, number> = {};
+    for (const v of [...variants, ...weights]) {
+      const name = str(v.variantName);
+      const w = num(v.initialVariantWeight ?? v.desiredWeight ?? v.currentWeight);
+      if (name && w !== undefined) traffic[name] = w;
+    }
+    ml.deployment = {
+      endpoint: str(params.endpointName),
+      endpoint_config: str(params.endpointConfigName),
+      variant: variants.length === 1 ? str(variants[0]!.variantName) : str(params.variantName),
+      traffic: Object.keys(traffic).length ? traffic : undefined,
+      variants: variants.length
+        ? variants.map((v) => ({
+            name: str(v.variantName),
+            model: str(v.modelName),
+            instance_type: str(v.instanceType),
+            instance_count: num(v.initialInstanceCount ?? v.currentInstanceCount ?? v.desiredInstanceCount),
+            weight: num(v.initialVariantWeight ?? v.currentWeight ?? v.desiredWeight),
+            ssm_access: bool(v.enableSSMAccess),
+            serverless: isObj(v.serverlessConfig) ? true : undefined,
+          }))
+        : undefined,
+      shadow_variants: arr(params.shadowProductionVariants).length || undefined,
+      data_capture: isObj(params.dataCaptureConfig)
+        ? { enabled: bool(params.dataCaptureConfig.enableCapture), destination: str(params.dataCaptureConfig.destinationS3Uri), kms_key: str(params.dataCaptureConfig.kmsKeyId) }
+        : undefined,
+      kms_key: str(params.kmsKeyId),
+      role: str(params.executionRoleArn),
+      network_isolation: bool(params.enableNetworkIsolation),
+      model: str(get(params, 'specification.modelName')) ?? str(params.modelName),
+      status: str(params.endpointStatus),
+      deployment_config: isObj(params.deploymentConfig) ? Object.keys(params.deploymentConfig) : undefined,
+    };
+  }
+
+  // Feature groups (ingestion).
+  if (/FeatureGroup/.test(operation)) {
+    ml.job = {
+      ...(ml.job ?? {}),
+      role: str(params.roleArn),
+      kms_key: firstString(params, ['offlineStoreConfig.s3StorageConfig.kmsKeyId', 'onlineStoreConfig.securityConfig.kmsKeyId']),
+    };
+    ml.feature_group = {
+      name: str(params.featureGroupName),
+      online: bool(get(params, 'onlineStoreConfig.enableOnlineStore')),
+      offline_uri: str(get(params, 'offlineStoreConfig.s3StorageConfig.s3Uri')),
+    };
+  }
+
+  // Pipelines and their executions.
+  if (/Pipeline/.test(operation)) {
+    const execArn = str(params.pipelineExecutionArn) ?? str(response.pipelineExecutionArn);
+    ml.provenance = {
+      pipeline: str(params.pipelineName) ?? str(params.pipelineArn) ?? (execArn ? execArn.replace(/\/execution\/.*$/, '') : undefined),
+      run_id: execArn,
+      pipeline_version: str(params.pipelineVersionId) ?? str(response.pipelineVersionId),
+      step: str(params.stepName),
+    };
+    if (!ml.job?.role && str(params.roleArn)) ml.job = { ...(ml.job ?? {}), role: str(params.roleArn) };
+    const parameters = arr(params.pipelineParameters).filter(isObj);
+    if (parameters.length) ml.provenance.parameters = Object.fromEntries(parameters.map((x) => [String(x.name), x.value]));
+  }
+
+  const { inputs, outputs } = s3Uris(params);
+  if (inputs.length || outputs.length) ml.data = { uris: uniq([...inputs, ...outputs]), inputs: inputs.length ? inputs : undefined, outputs: outputs.length ? outputs : undefined };
+  return ml;
+}

@@ -1,0 +1,258 @@
+import { isAction, type Action } from '../../core/schema/actions.js';
+import type { Stage } from '../../core/schema/index.js';
+
+/**
+ * SageMaker API operation → pipeline stage and normalized action.
+ *
+ * An eventName is split into a verb (Create, Describe, Stop…) and a resource
+ * noun (TrainingJob, Endpoint…). The noun gives the stage and the action's
+ * resource family (spec §2.1–2.8); the verb gives the action's verb. A few
+ * operations carry more meaning than their verb (an approval, a deployment)
+ * and are special-cased. Anything unknown still normalizes: stage platform,
+ * `resource.<verb>`.
+ */
+export interface OperationClass {
+  stage: Stage;
+  action: Action;
+  /** Resource type for `resource.type` (snake case of the noun). */
+  resourceType: string;
+  /** Request parameter naming the resource (e.g. `trainingJobName`). */
+  nameKey?: string;
+  readOnly: boolean;
+}
+
+interface Noun {
+  stage: Stage;
+  /** Action family in the catalogue; falls back to `resource` when the verb is not catalogued for it. */
+  family: string;
+  type: string;
+}
+
+/** Longest nouns first so `PipelineExecution` wins over `Pipeline`. */
+const NOUNS: Array<[string, Noun]> = (
+  [
+    // Ingestion & labeling
+    ['FeatureGroup', { stage: 'ingestion', family: 'feature_group', type: 'feature_group' }],
+    ['FeatureMetadata', { stage: 'ingestion', family: 'feature_group', type: 'feature_group' }],
+    ['Record', { stage: 'ingestion', family: 'feature_record', type: 'feature_group' }],
+    ['LabelingJob', { stage: 'ingestion', family: 'resource', type: 'labeling_job' }],
+    ['Workteam', { stage: 'ingestion', family: 'resource', type: 'workteam' }],
+    ['Workforce', { stage: 'ingestion', family: 'resource', type: 'workforce' }],
+    ['HumanTaskUi', { stage: 'ingestion', family: 'resource', type: 'human_task_ui' }],
+    ['DataQualityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
+    // Preprocessing
+    ['ProcessingJob', { stage: 'preprocessing', family: 'processing_job', type: 'processing_job' }],
+    // Training
+    ['TrainingJob', { stage: 'training', family: 'training_job', type: 'training_job' }],
+    ['HyperParameterTuningJob', { stage: 'training', family: 'tuning_job', type: 'hyper_parameter_tuning_job' }],
+    ['TrainingJobsForHyperParameterTuningJob', { stage: 'training', family: 'tuning_job', type: 'hyper_parameter_tuning_job' }],
+    ['AutoMLJob', { stage: 'training', family: 'training_job', type: 'automl_job' }],
+    ['AutoMLJobV2', { stage: 'training', family: 'training_job', type: 'automl_job' }],
+    ['CandidatesForAutoMLJob', { stage: 'training', family: 'training_job', type: 'automl_job' }],
+    ['Algorithm', { stage: 'training', family: 'resource', type: 'algorithm' }],
+    ['Pipeline', { stage: 'training', family: 'pipeline', type: 'pipeline' }],
+    ['PipelineDefinitionForExecution', { stage: 'training', family: 'pipeline_run', type: 'pipeline_execution' }],
+    ['PipelineExecution', { stage: 'training', family: 'pipeline_run', type: 'pipeline_execution' }],
+    ['PipelineExecutionSteps', { stage: 'training', family: 'pipeline_run', type: 'pipeline_execution' }],
+    ['PipelineParametersForExecution', { stage: 'training', family: 'pipeline_run', type: 'pipeline_execution' }],
+    ['PipelineExecutionStepSuccess', { stage: 'training', family: 'pipeline_step', type: 'pipeline_execution' }],
+    ['PipelineExecutionStepFailure', { stage: 'training', family: 'pipeline_step', type: 'pipeline_execution' }],
+    ['Experiment', { stage: 'training', family: 'experiment', type: 'experiment' }],
+    ['Trial', { stage: 'training', family: 'run', type: 'trial' }],
+    ['TrialComponent', { stage: 'training', family: 'run', type: 'trial_component' }],
+    ['TrainingPlan', { stage: 'training', family: 'resource', type: 'training_plan' }],
+    ['ComputeQuota', { stage: 'training', family: 'resource', type: 'compute_quota' }],
+    // Evaluation
+    ['InferenceRecommendationsJob', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job' }],
+    ['InferenceRecommendationsJobSteps', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job' }],
+    ['InferenceExperiment', { stage: 'evaluation', family: 'evaluation', type: 'inference_experiment' }],
+    ['EvaluationJob', { stage: 'evaluation', family: 'evaluation', type: 'evaluation_job' }],
+    ['ModelQualityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
+    ['ModelBiasJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
+    ['ModelExplainabilityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
+    // Monitoring of deployed endpoints
+    ['MonitoringSchedule', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
+    ['MonitoringExecution', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
+    ['MonitoringAlert', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
+    ['MonitoringAlertHistory', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
+    // Registry
+    ['ModelPackage', { stage: 'registry', family: 'model_version', type: 'model_package' }],
+    ['ModelPackageGroup', { stage: 'registry', family: 'model_package_group', type: 'model_package_group' }],
+    ['ModelPackageGroupPolicy', { stage: 'registry', family: 'permission', type: 'model_package_group' }],
+    ['ModelCard', { stage: 'registry', family: 'resource', type: 'model_card' }],
+    ['ModelCardExportJob', { stage: 'registry', family: 'resource', type: 'model_card' }],
+    ['ModelMetadata', { stage: 'registry', family: 'model', type: 'model' }],
+    // Serving
+    ['Model', { stage: 'serving', family: 'model', type: 'model' }],
+    ['Endpoint', { stage: 'serving', family: 'endpoint', type: 'endpoint' }],
+    ['EndpointConfig', { stage: 'serving', family: 'endpoint_config', type: 'endpoint_config' }],
+    ['EndpointWeightsAndCapacities', { stage: 'serving', family: 'endpoint', type: 'endpoint' }],
+    ['InferenceComponent', { stage: 'serving', family: 'endpoint', type: 'inference_component' }],
+    ['InferenceComponentRuntimeConfig', { stage: 'serving', family: 'endpoint', type: 'inference_component' }],
+    ['TransformJob', { stage: 'serving', family: 'transform_job', type: 'transform_job' }],
+    ['CompilationJob', { stage: 'serving', family: 'resource', type: 'compilation_job' }],
+    ['OptimizationJob', { stage: 'serving', family: 'resource', type: 'optimization_job' }],
+    ['EdgePackagingJob', { stage: 'serving', family: 'resource', type: 'edge_packaging_job' }],
+    ['EdgeDeploymentPlan', { stage: 'serving', family: 'resource', type: 'edge_deployment_plan' }],
+    ['DeviceFleet', { stage: 'serving', family: 'resource', type: 'device_fleet' }],
+    // Cross-stage development environment and account (spec §2.8) → platform
+    ['NotebookInstance', { stage: 'platform', family: 'notebook', type: 'notebook_instance' }],
+    ['NotebookInstanceLifecycleConfig', { stage: 'platform', family: 'resource', type: 'notebook_instance_lifecycle_config' }],
+    ['StudioLifecycleConfig', { stage: 'platform', family: 'resource', type: 'studio_lifecycle_config' }],
+    ['PresignedNotebookInstanceUrl', { stage: 'platform', family: 'notebook', type: 'notebook_instance' }],
+    ['PresignedDomainUrl', { stage: 'platform', family: 'notebook', type: 'domain' }],
+    ['PresignedMlflowTrackingServerUrl', { stage: 'platform', family: 'notebook', type: 'mlflow_tracking_server' }],
+    ['Domain', { stage: 'platform', family: 'resource', type: 'domain' }],
+    ['UserProfile', { stage: 'platform', family: 'resource', type: 'user_profile' }],
+    ['Space', { stage: 'platform', family: 'resource', type: 'space' }],
+    ['App', { stage: 'platform', family: 'resource', type: 'app' }],
+    ['CodeRepository', { stage: 'platform', family: 'resource', type: 'code_repository' }],
+    ['Project', { stage: 'platform', family: 'resource', type: 'project' }],
+    ['Image', { stage: 'platform', family: 'resource', type: 'image' }],
+    ['ImageVersion', { stage: 'platform', family: 'resource', type: 'image_version' }],
+    ['Tags', { stage: 'platform', family: 'resource', type: 'tags' }],
+    ['MlflowTrackingServer', { stage: 'platform', family: 'resource', type: 'mlflow_tracking_server' }],
+  ] as Array<[string, Noun]>
+).sort((a, b) => b[0].length - a[0].length);
+
+/** Verb prefixes of SageMaker operation names, longest first. */
+const VERBS = [
+  'BatchDescribe', 'BatchGet', 'BatchDelete', 'BatchPut', 'BatchWrite', 'Describe', 'List', 'Get', 'Search', 'Query',
+  'Create', 'Update', 'Put', 'Delete', 'Stop', 'Start', 'Retry', 'Send', 'Add', 'Remove', 'Associate', 'Disassociate',
+  'Register', 'Deregister', 'Enable', 'Disable', 'Import', 'Export', 'Invoke', 'Render', 'Attach', 'Detach', 'Restart',
+].sort((a, b) => b.length - a.length);
+
+const READ_VERBS = new Set(['BatchDescribe', 'BatchGet', 'Describe', 'List', 'Get', 'Search', 'Query', 'Render']);
+
+/** The catalogued verb a native verb means, per action family. */
+function verbFor(nativeVerb: string): string {
+  switch (nativeVerb) {
+    case 'Create': case 'Register': case 'Import': return 'create';
+    case 'Update': case 'Put': case 'Associate': case 'Disassociate': case 'Enable': case 'Disable': case 'Attach': case 'Detach': return 'update';
+    case 'Delete': case 'BatchDelete': case 'Remove': case 'Deregister': return 'delete';
+    case 'Stop': return 'stop';
+    case 'Start': case 'Restart': return 'start';
+    case 'Retry': return 'retry';
+    case 'Invoke': return 'invoke';
+    case 'Export': return 'export';
+    case 'Add': return 'update';
+    default: return READ_VERBS.has(nativeVerb) ? 'read' : 'other';
+  }
+}
+
+/** The generic `resource.*` verb for an operation without a catalogued family verb. */
+function genericVerb(nativeVerb: string): string {
+  if (nativeVerb === 'List' || nativeVerb === 'Search' || nativeVerb === 'Query') return 'list';
+  const v = verbFor(nativeVerb);
+  return isAction(`resource.${v}`) ? v : 'other';
+}
+
+/** Split `CreateTrainingJob` into `['Create', 'TrainingJob']`. */
+export function splitOperation(eventName: string): { verb: string; noun: string } {
+  const verb = VERBS.find((v) => eventName.startsWith(v) && eventName.length > v.length && /[A-Z]/.test(eventName[v.length]!));
+  return verb ? { verb, noun: eventName.slice(verb.length) } : { verb: '', noun: eventName };
+}
+
+function findNoun(noun: string): [string, Noun] | undefined {
+  const exact = NOUNS.find(([n]) => n === noun || `${n}s` === noun || `${n}es` === noun);
+  if (exact) return exact;
+  // `ListTrainingJobsForHyperParameterTuningJob`-style names: the longest known noun prefix.
+  return NOUNS.find(([n]) => noun.startsWith(n));
+}
+
+function lowerFirst(s: string): string {
+  return s ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+/**
+ * Classify a SageMaker CloudTrail operation. `params` are its lower-camel
+ * requestParameters (they decide approvals and evaluation jobs).
+ *
+ * @example
+ * classifySagemakerOperation('CreateTrainingJob', {}) // { stage: 'training', action: 'training_job.create', … }
+ */
+export function classifySagemakerOperation(eventName: string, params: Record<string, unknown> = {}): OperationClass {
+  const { verb, noun } = splitOperation(eventName);
+  const readOnly = READ_VERBS.has(verb);
+  const special = specialCases(eventName, params);
+  const found = findNoun(noun);
+  const n: Noun = found?.[1] ?? { stage: 'platform', family: 'resource', type: snake(noun || eventName) };
+  const nameKey = found ? `${lowerFirst(found[0])}Name` : undefined;
+  if (special) return { resourceType: n.type, nameKey, readOnly, ...special };
+  const v = verbFor(verb);
+  const familyAction = `${n.family}.${v}`;
+  const action = (isAction(familyAction) ? familyAction : `resource.${genericVerb(verb)}`) as Action;
+  return { stage: n.stage, action, resourceType: n.type, nameKey, readOnly };
+}
+
+const ANALYZER_IMAGE = /sagemaker-model-monitor-analyzer|sagemaker-clarify-processing/i;
+
+function specialCases(eventName: string, params: Record<string, unknown>): Pick<OperationClass, 'stage' | 'action'> | undefined {
+  switch (eventName) {
+    case 'CreateEndpoint':
+    case 'UpdateEndpoint':
+      return { stage: 'serving', action: 'endpoint.deploy' };
+    case 'DeleteEndpoint':
+      return { stage: 'serving', action: 'endpoint.undeploy' };
+    case 'UpdateEndpointWeightsAndCapacities':
+      return { stage: 'serving', action: 'endpoint.traffic_change' };
+    case 'CreateInferenceComponent':
+    case 'UpdateInferenceComponent':
+      return { stage: 'serving', action: 'endpoint.deploy' };
+    case 'InvokeEndpoint':
+    case 'InvokeEndpointAsync':
+    case 'InvokeEndpointWithResponseStream':
+      return { stage: 'serving', action: 'endpoint.invoke' };
+    case 'PutRecord':
+    case 'BatchWriteRecord':
+      return { stage: 'ingestion', action: 'feature_record.write' };
+    case 'GetRecord':
+    case 'BatchGetRecord':
+    case 'ListRecords':
+      return { stage: 'ingestion', action: 'feature_record.read' };
+    case 'DeleteRecord':
+      return { stage: 'ingestion', action: 'feature_record.delete' };
+    case 'UpdateModelPackage':
+    case 'CreateModelPackage': {
+      const status = params.modelApprovalStatus;
+      if (eventName === 'UpdateModelPackage') {
+        if (status === 'Approved') return { stage: 'registry', action: 'model_version.approve' };
+        if (status === 'Rejected') return { stage: 'registry', action: 'model_version.reject' };
+        if (status === 'PendingManualApproval') return { stage: 'registry', action: 'model_version.status_change' };
+        return { stage: 'registry', action: 'model_version.update' };
+      }
+      return { stage: 'registry', action: 'model_version.create' };
+    }
+    case 'PutModelPackageGroupPolicy':
+    case 'DeleteModelPackageGroupPolicy':
+      return { stage: 'registry', action: 'permission.change' };
+    case 'GetModelPackageGroupPolicy':
+      return { stage: 'registry', action: 'permission.read' };
+    case 'StartPipelineExecution':
+      return { stage: 'training', action: 'pipeline_run.start' };
+    case 'SendPipelineExecutionStepSuccess':
+      return { stage: 'training', action: 'pipeline_step.complete' };
+    case 'SendPipelineExecutionStepFailure':
+      return { stage: 'training', action: 'pipeline_step.fail' };
+    case 'CreatePresignedNotebookInstanceUrl':
+    case 'CreatePresignedDomainUrl':
+    case 'CreatePresignedMlflowTrackingServerUrl':
+      return { stage: 'platform', action: 'notebook.open' };
+    case 'AddTags':
+      return { stage: 'platform', action: 'resource.tag_set' };
+    case 'DeleteTags':
+      return { stage: 'platform', action: 'resource.tag_delete' };
+    case 'CreateProcessingJob': {
+      // Model Monitor baselines and Clarify bias/explainability analyses run as processing jobs.
+      const image = (params.appSpecification as { imageUri?: unknown } | undefined)?.imageUri;
+      if (typeof image === 'string' && ANALYZER_IMAGE.test(image)) return { stage: 'evaluation', action: 'processing_job.create' };
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function snake(s: string): string {
+  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase();
+}

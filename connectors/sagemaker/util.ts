@@ -1,0 +1,49 @@
+/** Small shape helpers for untyped AWS JSON. */
+
+export type Obj = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Obj {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function bool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+}
+
+export function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** `get(o, 'a.b.c')` for nested objects; undefined when any step is missing. */
+export function get(o: unknown, path: string): unknown {
+  let cur: unknown = o;
+  for (const k of path.split('.')) {
+    if (!isObj(cur)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+/** Distinct non-empty strings, order kept. */
+export function uniq(values: Array<string | undefined>): string[] {
+  return [...new Set(values.filter((v): v is string => !!v))];
+}
+
+/** `image@sha256:…` → the digest; a tag or bare reference → undefined. */
+export function imageDigest(image: string | undefined): string | undefined {
+  const m = image ? /@(sha256:[0-9a-f]{64})$/i.exec(image) : null;
+  return m?.[1]?.toLowerCase();
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI, fixturePath, listFixtures } from '../../helpers/fixtures.js';
+
+const run = promisify(execFile);
+
+async function normalizeCli(platform: string, files: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'normalize', '--platform', platform, ...files], { env: { ...process.env, MLTRAIL_CONFIG: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('mltrail normalize on the SageMaker fixtures (built CLI)', () => {
+  const files = listFixtures('sagemaker')
+    .filter((n) => n !== 'firehose-http-endpoint-response-success.awsdocs.json')
+    .map((n) => fixturePath('sagemaker', n));
+
+  for (const platform of ['sagemaker', 'auto']) {
+    it(`--platform ${platform}: every event, skip and rejection accounted for`, async () => {
+      const r = await normalizeCli(platform, files);
+      // Doc examples that are not valid CloudTrail (truncated CWL messages, "hello" Firehose records) are rejected → exit 1.
+      expect(r.code).toBe(1);
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { stage: string; action: string; platform: string; actor?: { type: string } });
+      expect(events).toHaveLength(13);
+      expect(events.every((e) => e.platform === 'sagemaker')).toBe(true);
+      expect(events.map((e) => `${e.stage}/${e.action}`)).toEqual(
+        expect.arrayContaining(['training/training_job.create', 'serving/endpoint.deploy', 'ingestion/feature_record.write', 'registry/model_version.status_change', 'serving/monitor.violation']),
+      );
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.filter((l) => /: skipped/.test(l))).toHaveLength(6);
+      expect(lines.filter((l) => /cloudtrail-digest-file.*skipped: CloudTrail digest file/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /insight-event.*skipped Records\[\d\]: CloudTrail Insight record/.test(l))).toHaveLength(2);
+      expect(lines.filter((l) => /testevent.*skipped: S3 test event/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /cwlogs-subscription.*logEvents\[\d\]: field message: .*not JSON/.test(l))).toHaveLength(3);
+      expect(lines.filter((l) => /firehose-http-endpoint-request.*records\[\d\]: field data: .*not JSON/.test(l))).toHaveLength(2);
+    });
+  }
+
+  it('exit 0 on a file that is all good', async () => {
+    const r = await normalizeCli('auto', [fixturePath('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ stage: 'serving', action: 'endpoint.deploy', actor: { name: 'intern' }, outcome: 'success' });
+  });
+});

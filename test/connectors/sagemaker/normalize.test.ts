@@ -1,0 +1,392 @@
+import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { ConfigSchema } from '../../../bridge/config.js';
+import { normalizeInput } from '../../../bridge/normalize.js';
+import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
+import { classifySagemakerOperation } from '../../../connectors/sagemaker/operations.js';
+import { listFixtures, readFixture } from '../../helpers/fixtures.js';
+import { ctRecord, cwlData, fx, norm } from './helpers.js';
+
+const cfg = ConfigSchema.parse({});
+
+function one(record: unknown, config: Record<string, unknown> = {}) {
+  const out = norm(record, config);
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  const ev = out.events[0]!;
+  expect(NormalizedEvent.safeParse(ev).success).toBe(true);
+  return ev;
+}
+
+/** What every fixture must become (stage, action, actor, outcome) — or why it is skipped / rejected. */
+const EXPECTED: Record<string, { events?: Array<{ stage: string; action: string; operation: string; outcome: string; actor?: Record<string, unknown> }>; skipped?: number; rejected?: number }> = {
+  'cloudtrail-digest-file.awsdocs.json': { skipped: 1 },
+  'cloudtrail-logfile-records-insight-event.awsdocs.json': { skipped: 2 },
+  's3-event-notification-testevent.awsdocs.json': { skipped: 1 },
+  's3-event-notification-objectcreated-put.awsdocs.json': { skipped: 1 },
+  'sns-message-cloudtrail-log-delivery.awsdocs.json': { skipped: 1 },
+  'cwlogs-subscription-data-message.decoded.awsdocs.json': { rejected: 3 },
+  'firehose-http-endpoint-request.awsdocs.json': { rejected: 2 },
+  'cloudtrail-ecr-putimage.panther.json': {
+    events: [{ stage: 'platform', action: 'image.push', operation: 'PutImage', outcome: 'success', actor: { type: 'user', name: 'Mary_Major', ip: '203.0.113.12', mfa: false } }],
+  },
+  'cloudtrail-s3-copyobject-external-account.panther.json': {
+    events: [{ stage: 'platform', action: 'data_object.copy', operation: 'CopyObject', outcome: 'success', actor: { ip: '1.2.3.4', session_issuer: 'arn:aws:iam::12948575929274:role/sample-role-keen-cohen', user_agent: 'aws-cli/2.13.0' } }],
+  },
+  'cloudtrail-sagemaker-createendpoint.awsdocs.json': {
+    events: [{ stage: 'serving', action: 'endpoint.deploy', operation: 'CreateEndpoint', outcome: 'success', actor: { type: 'user', id: 'arn:aws:iam::123456789012:user/intern', name: 'intern', ip: '127.0.0.1', user_agent: 'USER_AGENT' } }],
+  },
+  'cloudtrail-sagemaker-createtrainingjob.real.json': {
+    events: [{ stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', outcome: 'success', actor: { id: 'arn:aws:sts::558069890522:assumed-role/medzen-arm-launch-role/GitHubActions', session_issuer: 'arn:aws:iam::558069890522:role/medzen-arm-launch-role' } }],
+  },
+  'cloudtrail-sagemaker-featurestore-putrecord-dataevent.awsdocs.json': {
+    events: [{ stage: 'ingestion', action: 'feature_record.write', operation: 'PutRecord', outcome: 'success', actor: { type: 'user', name: 'your-user-name', ip: '192.0.2.0' } }],
+  },
+  'cloudtrail-sagemaker-listtags-by-config.sumologic-docs.json': {
+    events: [{ stage: 'platform', action: 'resource.read', operation: 'ListTags', outcome: 'success', actor: { type: 'service', user_agent: 'config.amazonaws.com', mfa: false } }],
+  },
+  'eventbridge-cloudtrail-s3-putobject.stepfunctions-docs.json': {
+    events: [{ stage: 'platform', action: 'data_object.write', operation: 'PutObject', outcome: 'success', actor: { type: 'user', name: 'username', mfa: true, ip: '203.0.113.34' } }],
+  },
+  'eventbridge-sagemaker-endpoint-state-change.awsdocs.json': {
+    events: [{ stage: 'serving', action: 'endpoint.status_change', operation: 'SageMaker Endpoint State Change', outcome: 'success', actor: { type: 'service' } }],
+  },
+  'eventbridge-sagemaker-model-package-state-change.awsdocs.json': {
+    events: [{ stage: 'registry', action: 'model_version.status_change', operation: 'SageMaker Model Package State Change', outcome: 'success', actor: { type: 'service' } }],
+  },
+  'eventbridge-sagemaker-pipeline-execution-status-change.awsdocs.json': {
+    events: [{ stage: 'training', action: 'pipeline_run.complete', operation: 'SageMaker Model Building Pipeline Execution Status Change', outcome: 'success' }],
+  },
+  'eventbridge-sagemaker-training-job-state-change.awsdocs.json': {
+    events: [{ stage: 'training', action: 'training_job.complete', operation: 'SageMaker Training Job State Change', outcome: 'success' }],
+  },
+  'modelmonitor-bias-drift-constraint_violations.awsdocs.json': {
+    events: [
+      { stage: 'serving', action: 'monitor.violation', operation: 'ModelMonitor.bias_drift_check', outcome: 'success' },
+      { stage: 'serving', action: 'monitor.violation', operation: 'ModelMonitor.bias_drift_check', outcome: 'success' },
+    ],
+  },
+};
+
+describe('sagemaker fixtures through normalizeInput (the CLI path), --platform sagemaker and auto', () => {
+  const names = listFixtures('sagemaker').filter((n) => n !== 'firehose-http-endpoint-response-success.awsdocs.json');
+
+  it('has an expectation for every input fixture', () => {
+    expect(names.sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  for (const name of names) {
+    for (const platform of ['sagemaker', 'auto']) {
+      it(`${name} (${platform})`, () => {
+        const want = EXPECTED[name]!;
+        const r = normalizeInput(readFixture('sagemaker', name), name, platform, cfg);
+        expect(r.events.map((e) => ({ stage: e.stage, action: e.action, operation: e.operation, outcome: e.outcome }))).toEqual(
+          (want.events ?? []).map(({ actor: _a, ...rest }) => rest),
+        );
+        (want.events ?? []).forEach((w, i) => {
+          if (w.actor) expect(r.events[i]!.actor).toMatchObject(w.actor);
+          expect(r.events[i]!.platform).toBe('sagemaker');
+        });
+        expect(r.skipped).toHaveLength(want.skipped ?? 0);
+        expect(r.errors).toHaveLength(want.rejected ?? 0);
+      });
+    }
+  }
+
+  it('reads the same files gzip-compressed (.json.gz as CloudTrail writes them)', () => {
+    const gz = gzipSync(readFixture('sagemaker', 'cloudtrail-sagemaker-createtrainingjob.real.json'));
+    const r = normalizeInput(gz, 'x.json.gz', 'auto', cfg);
+    expect(r.events.map((e) => e.action)).toEqual(['training_job.create']);
+  });
+
+  it('does not claim the Firehose success response (it is not input)', () => {
+    expect(sagemakerConnector.detect!(fx('firehose-http-endpoint-response-success.awsdocs.json'))).toBe(false);
+  });
+
+  it('rejected doc examples name the record and why (quarantine, not fatal)', () => {
+    const r = normalizeInput(readFixture('sagemaker', 'cwlogs-subscription-data-message.decoded.awsdocs.json'), 'cwl.json', 'auto', cfg);
+    expect(r.errors[0]).toMatch(/^cwl\.json:1: logEvents\[0\]: field message: log event message is not JSON/);
+    const f = normalizeInput(readFixture('sagemaker', 'firehose-http-endpoint-request.awsdocs.json'), 'fh.json', 'auto', cfg);
+    expect(f.errors[1]).toMatch(/records\[1\].*not JSON/);
+  });
+});
+
+describe('security facts', () => {
+  it('CreateTrainingJob (REAL): image pinned by digest, role, isolation, VPC, S3 URIs, KMS', () => {
+    const ev = one(fx('cloudtrail-sagemaker-createtrainingjob.real.json'));
+    expect(ev.ml?.job).toMatchObject({
+      name: 'medzen-b5-b5-universal-arm1-2026-005',
+      type: 'training',
+      image: '558069890522.dkr.ecr.eu-central-1.amazonaws.com/medzen-trainer-omniasr@sha256:059f4bfb27d2dc5aeca8a5f609398f3590379bdf0a8e40c6b59680cf02507a7b',
+      image_digest: 'sha256:059f4bfb27d2dc5aeca8a5f609398f3590379bdf0a8e40c6b59680cf02507a7b',
+      image_pinned: true,
+      role: 'arn:aws:iam::558069890522:role/medzen-trainer-role',
+      network_isolation: false,
+      vpc: true,
+      vpc_config: { subnets: ['subnet-00232b25bc1ac407a'], security_group_ids: ['sg-0fee72d218ac002a7'] },
+      instance_type: 'ml.g6.xlarge',
+      kms_key: 'arn:aws:kms:eu-central-1:558069890522:key/9c336116-c648-4548-95c6-1b926478ae57',
+      entrypoint: ['/opt/venv/bin/python'],
+    });
+    expect(ev.ml?.data?.outputs).toEqual([
+      's3://medzen-speech/research/b5-training/b5-universal-arm1-2026-005/checkpoints',
+      's3://medzen-speech/research/b5-training/b5-universal-arm1-2026-005/output',
+    ]);
+    // Environment values stay in raw; the event lists only their names.
+    expect(ev.ml?.job?.env_keys).toContain('MEDZEN_LR');
+    expect(JSON.stringify(ev.ml)).not.toContain('DQ-2026-006');
+    expect(ev.cloud).toEqual({ provider: 'aws', account: '558069890522', region: 'eu-central-1' });
+    // The owner trimmed eventID: the id falls back to the record's content hash, still stable.
+    expect(one(fx('cloudtrail-sagemaker-createtrainingjob.real.json')).id).toBe(ev.id);
+  });
+
+  it('a training image referenced by tag is not pinned', () => {
+    const ev = one(ctRecord('CreateTrainingJob', { trainingJobName: 'j', algorithmSpecification: { trainingImage: '1.dkr.ecr.us-east-1.amazonaws.com/t:latest' }, roleArn: 'arn:aws:iam::111122223333:role/SageMakerExec', enableNetworkIsolation: true }));
+    expect(ev.ml?.job).toMatchObject({ image_pinned: false, network_isolation: true, role: 'arn:aws:iam::111122223333:role/SageMakerExec' });
+    expect(ev.ml?.job?.image_digest).toBeUndefined();
+    expect(ev.actor).toMatchObject({ type: 'user', mfa: true, ip: '198.51.100.7', user_agent: 'Boto3/1.35.0', name: 'MLEngineer/alice', session_issuer: 'arn:aws:iam::111122223333:role/MLEngineer' });
+  });
+
+  it('UpdateModelPackage Approved → registry/model_version.approve with group, version and approval', () => {
+    const ev = one(ctRecord('UpdateModelPackage', { modelPackageArn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/7', modelApprovalStatus: 'Approved', approvalDescription: 'ok' }, { responseElements: { modelPackageArn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/7' } }));
+    expect([ev.stage, ev.action]).toEqual(['registry', 'model_version.approve']);
+    expect(ev.ml?.model).toMatchObject({ name: 'fraud', version: '7', approval: 'approved' });
+    expect(ev.resource).toMatchObject({ type: 'model_package', name: 'fraud', version: '7' });
+    expect(one(ctRecord('UpdateModelPackage', { modelPackageArn: 'arn:aws:sagemaker:us-east-1:1:model-package/fraud/7', modelApprovalStatus: 'Rejected' })).action).toBe('model_version.reject');
+    expect(one(ctRecord('UpdateModelPackage', { modelPackageArn: 'arn:aws:sagemaker:us-east-1:1:model-package/fraud/7', customerMetadataProperties: { a: 'b' } })).action).toBe('model_version.update');
+  });
+
+  it('CreateModelPackage carries images, digests and model data URL', () => {
+    const ev = one(ctRecord('CreateModelPackage', {
+      modelPackageGroupName: 'fraud',
+      modelApprovalStatus: 'PendingManualApproval',
+      inferenceSpecification: { containers: [{ image: '1.dkr.ecr.us-east-1.amazonaws.com/xgb:1', imageDigest: 'sha256:' + 'a'.repeat(64), modelDataUrl: 's3://models/fraud/model.tar.gz' }] },
+    }));
+    expect([ev.stage, ev.action]).toEqual(['registry', 'model_version.create']);
+    expect(ev.ml?.model).toMatchObject({ name: 'fraud', approval: 'pending', artifact_uri: 's3://models/fraud/model.tar.gz', image_pinned: true });
+  });
+
+  it('CreateEndpointConfig → variants, traffic, data capture; CreateModel → model data URL and role', () => {
+    const ec = one(ctRecord('CreateEndpointConfig', {
+      endpointConfigName: 'cfg-1',
+      productionVariants: [
+        { variantName: 'blue', modelName: 'm1', instanceType: 'ml.m5.xlarge', initialInstanceCount: 2, initialVariantWeight: 0.9 },
+        { variantName: 'green', modelName: 'm2', instanceType: 'ml.m5.xlarge', initialInstanceCount: 1, initialVariantWeight: 0.1, enableSSMAccess: true },
+      ],
+      dataCaptureConfig: { enableCapture: true, destinationS3Uri: 's3://capture/ep', initialSamplingPercentage: 100 },
+    }));
+    expect([ec.stage, ec.action]).toEqual(['serving', 'endpoint_config.create']);
+    expect(ec.ml?.deployment).toMatchObject({ endpoint_config: 'cfg-1', traffic: { blue: 0.9, green: 0.1 }, data_capture: { enabled: true, destination: 's3://capture/ep' } });
+    expect((ec.ml?.deployment?.variants as Array<Record<string, unknown>>)[1]).toMatchObject({ name: 'green', ssm_access: true });
+    const m = one(ctRecord('CreateModel', { modelName: 'm1', executionRoleArn: 'arn:aws:iam::1:role/exec', primaryContainer: { image: 'x/y:1', modelDataUrl: 's3://models/m1.tar.gz' }, enableNetworkIsolation: false }));
+    expect([m.stage, m.action]).toEqual(['serving', 'model.create']);
+    expect(m.ml?.model).toMatchObject({ name: 'm1', artifact_uri: 's3://models/m1.tar.gz', role: 'arn:aws:iam::1:role/exec', image_pinned: false, network_isolation: false });
+    expect(one(ctRecord('UpdateEndpoint', { endpointName: 'ep', endpointConfigName: 'cfg-2' })).action).toBe('endpoint.deploy');
+    const uw = one(ctRecord('UpdateEndpointWeightsAndCapacities', { endpointName: 'ep', desiredWeightsAndCapacities: [{ variantName: 'green', desiredWeight: 1 }] }));
+    expect([uw.action, uw.ml?.deployment?.traffic]).toEqual(['endpoint.traffic_change', { green: 1 }]);
+  });
+
+  it('builds the lower-cased SageMaker ARN when the record carries none', () => {
+    const ev = one(ctRecord('DeleteEndpoint', { endpointName: 'MyEndpoint' }));
+    expect(ev.resource).toEqual({ type: 'endpoint', id: 'arn:aws:sagemaker:us-east-1:111122223333:endpoint/myendpoint', name: 'MyEndpoint' });
+  });
+
+  it('errorCode → failure with the code and message', () => {
+    const ev = one(ctRecord('CreateTrainingJob', { trainingJobName: 'j' }, { errorCode: 'AccessDenied', errorMessage: 'User is not authorized to perform: iam:PassRole' }));
+    expect(ev.outcome).toBe('failure');
+    expect(ev.error).toEqual({ code: 'AccessDenied', message: 'User is not authorized to perform: iam:PassRole' });
+  });
+});
+
+describe('operation classification (spec stage tables)', () => {
+  const cases: Array<[string, Record<string, unknown>, string, string]> = [
+    ['CreateProcessingJob', {}, 'preprocessing', 'processing_job.create'],
+    ['CreateProcessingJob', { appSpecification: { imageUri: '156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer' } }, 'evaluation', 'processing_job.create'],
+    ['CreateHyperParameterTuningJob', {}, 'training', 'tuning_job.create'],
+    ['StartPipelineExecution', {}, 'training', 'pipeline_run.start'],
+    ['StopPipelineExecution', {}, 'training', 'pipeline_run.stop'],
+    ['CreatePipeline', {}, 'training', 'pipeline.create'],
+    ['CreateMonitoringSchedule', {}, 'serving', 'monitor.create'],
+    ['StopMonitoringSchedule', {}, 'serving', 'monitor.stop'],
+    ['CreateDataQualityJobDefinition', {}, 'serving', 'monitor.create'],
+    ['CreateModelBiasJobDefinition', {}, 'serving', 'monitor.create'],
+    ['CreateInferenceRecommendationsJob', {}, 'evaluation', 'evaluation.create'],
+    ['PutModelPackageGroupPolicy', {}, 'registry', 'permission.change'],
+    ['CreateModelPackageGroup', {}, 'registry', 'model_package_group.create'],
+    ['CreateFeatureGroup', {}, 'ingestion', 'feature_group.create'],
+    ['GetRecord', {}, 'ingestion', 'feature_record.read'],
+    ['CreateLabelingJob', {}, 'ingestion', 'resource.create'],
+    ['CreateTransformJob', {}, 'serving', 'transform_job.create'],
+    ['CreateNotebookInstance', {}, 'platform', 'notebook.create'],
+    ['CreatePresignedNotebookInstanceUrl', {}, 'platform', 'notebook.open'],
+    ['CreateNotebookInstanceLifecycleConfig', {}, 'platform', 'resource.create'],
+    ['CreateDomain', {}, 'platform', 'resource.create'],
+    ['AddTags', {}, 'platform', 'resource.tag_set'],
+    ['DescribeTrainingJob', {}, 'training', 'training_job.read'],
+    ['ListTrainingJobs', {}, 'training', 'training_job.read'],
+    ['ListTrainingJobsForHyperParameterTuningJob', {}, 'training', 'tuning_job.read'],
+    ['DescribeEndpoint', {}, 'serving', 'endpoint.read'],
+    ['ListModelPackages', {}, 'registry', 'model_version.read'],
+    ['SomeFutureOperation', {}, 'platform', 'resource.other'],
+    ['CreateFancyNewThing', {}, 'platform', 'resource.create'],
+  ];
+  for (const [op, params, stage, action] of cases) {
+    it(`${op} → ${stage}/${action}`, () => {
+      const c = classifySagemakerOperation(op, params);
+      expect([c.stage, c.action]).toEqual([stage, action]);
+    });
+  }
+
+  it('reads are marked read-only and still normalize', () => {
+    const ev = one(ctRecord('DescribeModelPackage', { modelPackageName: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/7' }));
+    expect(ev.action).toBe('model_version.read');
+    expect(ev.details?.read_only).toBe(true);
+  });
+});
+
+describe('related non-SageMaker records', () => {
+  const assume = (roleArn: string, extra: Record<string, unknown> = {}) =>
+    ctRecord('AssumeRole', { roleArn, roleSessionName: 's1' }, { eventSource: 'sts.amazonaws.com', responseElements: { assumedRoleUser: { arn: `${roleArn.replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/s1` } }, ...extra });
+
+  it('STS AssumeRole of a SageMaker role → platform/role.assume; other roles are skipped', () => {
+    const ev = one(assume('arn:aws:iam::111122223333:role/AmazonSageMaker-ExecutionRole-2026'));
+    expect([ev.stage, ev.action, ev.resource?.id]).toEqual(['platform', 'role.assume', 'arn:aws:iam::111122223333:role/AmazonSageMaker-ExecutionRole-2026']);
+    const other = norm(assume('arn:aws:iam::111122223333:role/BillingReader'));
+    expect(other.events).toHaveLength(0);
+    expect(other.skipped[0]!.reason).toMatch(/not a SageMaker role/);
+    expect(norm(assume('arn:aws:iam::111122223333:role/BillingReader'), { role_arns: ['arn:aws:iam::111122223333:role/BillingReader'] }).events).toHaveLength(1);
+    // The SageMaker service assuming an execution role on the user's behalf.
+    const bySvc = assume('arn:aws:iam::111122223333:role/trainer', { userIdentity: { type: 'AWSService', invokedBy: 'sagemaker.amazonaws.com' }, sourceIPAddress: 'sagemaker.amazonaws.com' });
+    const svc = one(bySvc);
+    expect(svc.actor).toMatchObject({ type: 'service', name: 'sagemaker.amazonaws.com' });
+    expect(svc.actor?.ip).toBeUndefined();
+    expect(svc.details?.source_ip_address).toBe('sagemaker.amazonaws.com');
+  });
+
+  it('S3 data events take their stage from the configured buckets', () => {
+    const put = ctRecord('PutObject', { bucketName: 'train-data', key: 'a/b.csv' }, { eventSource: 's3.amazonaws.com', eventCategory: 'Data' });
+    expect(one(put, { training_buckets: ['train-data'] }).stage).toBe('ingestion');
+    const model = ctRecord('PutObject', { bucketName: 'models', key: 'fraud/model.tar.gz' }, { eventSource: 's3.amazonaws.com' });
+    expect(one(model, { model_buckets: ['models'] }).stage).toBe('registry');
+    const skipped = norm(put, { model_buckets: ['models'] });
+    expect(skipped.events).toHaveLength(0);
+    expect(skipped.skipped[0]!.reason).toMatch(/not a listed training\/model bucket/);
+    expect(one(put).stage).toBe('platform');
+  });
+
+  it('CopyObject names the other accounts involved', () => {
+    const ev = one(fx('cloudtrail-s3-copyobject-external-account.panther.json'));
+    expect(ev.details?.other_accounts).toEqual(['111111111111']);
+    expect(ev.ml?.data?.inputs).toEqual(['s3://ransomware-test-victim-1764604156/customer-database.csv']);
+  });
+
+  it('ECR PutImage records the pushed digest', () => {
+    const ev = one(fx('cloudtrail-ecr-putimage.panther.json'));
+    expect(ev.ml?.job?.image_digest).toBe('sha256:98c8b060c21d9adbb6b8c41b916e95e6307102786973ab93a41e8b86d1fc6d3e');
+    expect(ev.resource?.version).toBe('latest');
+  });
+
+  it('unrelated services are skipped with a reason', () => {
+    const out = norm(ctRecord('DescribeInstances', null, { eventSource: 'ec2.amazonaws.com' }));
+    expect(out.events).toHaveLength(0);
+    expect(out.skipped[0]!.reason).toMatch(/ec2\.amazonaws\.com is not ML-relevant/);
+    expect(norm(ctRecord('Decrypt', null, { eventSource: 'kms.amazonaws.com' }), { extra_event_sources: ['kms.amazonaws.com'] }).events).toHaveLength(1);
+  });
+});
+
+describe('envelopes and ids', () => {
+  const record = ctRecord('CreateEndpoint', { endpointName: 'ep', endpointConfigName: 'cfg' });
+
+  it('the same record alone, in a log file, via EventBridge, CloudWatch Logs/Firehose and SNS has one id', () => {
+    const ids = [
+      norm(record),
+      norm({ Records: [record] }),
+      norm({ version: '0', id: 'eb-1', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sagemaker', account: '111122223333', time: '2026-11-25T10:05:00Z', region: 'us-east-1', resources: [], detail: record }),
+      norm({ requestId: 'r1', timestamp: 1, records: [{ data: cwlData([record]) }] }),
+      norm({ requestId: 'r2', timestamp: 1, records: [{ data: Buffer.from(JSON.stringify(record)).toString('base64') }] }),
+      norm({ awslogs: { data: cwlData([record]) } }),
+      norm({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: JSON.stringify({ Records: [record] }) }),
+    ].map((o) => {
+      expect(o.rejected).toEqual([]);
+      return o.events.map((e) => e.id);
+    });
+    for (const i of ids) expect(i).toEqual(ids[0]);
+    expect(ids[0]).toHaveLength(1);
+  });
+
+  it('a log file with one bad record keeps the others and names the bad one', () => {
+    const out = norm({ Records: [record, { hello: 'world' }, ctRecord('CreateModel', { modelName: 'm' })] });
+    expect(out.events.map((e) => e.operation)).toEqual(['CreateEndpoint', 'CreateModel']);
+    expect(out.rejected).toMatchObject([{ path: 'Records[1]' }]);
+    expect(out.rejected[0]!.record).toEqual({ hello: 'world' });
+  });
+
+  it('records with no eventTime or a foreign eventVersion are rejected with the field', () => {
+    const { eventTime: _t, ...noTime } = record;
+    expect(norm(noTime).rejected[0]).toMatchObject({ field: 'eventTime' });
+    expect(norm({ ...record, eventVersion: '2.0' }).rejected[0]).toMatchObject({ field: 'eventVersion' });
+    expect(norm('just a string').rejected[0]!.reason).toMatch(/expected a JSON object/);
+  });
+
+  it('a Firehose batch with a bad record still yields the good ones; CONTROL_MESSAGE is skipped', () => {
+    const out = norm({
+      requestId: 'r',
+      timestamp: 1,
+      records: [{ data: cwlData([record, '{"eventVersion":"1.08"']) }, { data: '!!!notbase64' }, { data: cwlData([], 'CONTROL_MESSAGE') }, { data: '' }],
+    });
+    expect(out.events).toHaveLength(1);
+    expect(out.rejected.map((r) => r.path)).toEqual(['records[0].logEvents[1]', 'records[1]']);
+    expect(out.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/control message/), 'empty record']);
+  });
+
+  it('Firehose records already decompressed (CloudWatch Logs decompression on) are read too', () => {
+    const plain = Buffer.from(`${JSON.stringify(record)}\n${JSON.stringify(ctRecord('CreateModel', { modelName: 'm' }))}\n`).toString('base64');
+    const out = norm({ requestId: 'r', timestamp: 1, records: [{ data: plain }] });
+    expect(out.events.map((e) => e.operation)).toEqual(['CreateEndpoint', 'CreateModel']);
+  });
+
+  it('service events that share an envelope id (as the AWS docs do) keep distinct ids; the same one twice is stable', () => {
+    const a = one(fx('eventbridge-sagemaker-training-job-state-change.awsdocs.json'));
+    const b = one(fx('eventbridge-sagemaker-model-package-state-change.awsdocs.json'));
+    expect(a.id).not.toBe(b.id);
+    expect(one(fx('eventbridge-sagemaker-training-job-state-change.awsdocs.json')).id).toBe(a.id);
+    expect(b.ml?.model).toMatchObject({ name: 'versionedmp-p-idy6c3e1fiqj', version: '2', approval: 'rejected', image_pinned: true });
+    expect(b.resource).toMatchObject({ name: 'versionedmp-p-idy6c3e1fiqj', version: '2' });
+    const ep = one(fx('eventbridge-sagemaker-endpoint-state-change.awsdocs.json'));
+    expect(ep.time).toBe('2020-03-10T09:18:09.050Z');
+    expect(ep.ml?.deployment).toMatchObject({ endpoint: 'MyEndpoint', endpoint_config: 'MyEndpointConfig', status: 'IN_SERVICE' });
+    const pipe = one(fx('eventbridge-sagemaker-pipeline-execution-status-change.awsdocs.json'));
+    expect(pipe.resource?.id).toBe('arn:aws:sagemaker:us-east-1:123456789012:pipeline/myPipeline-123/execution/p4jn9xou8a8s');
+    expect(pipe.ml?.provenance).toMatchObject({ pipeline: 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/myPipeline-123', previous_status: 'Executing' });
+  });
+
+  it('a failed training job state change → training_job.fail, outcome failure', () => {
+    const env = fx<Record<string, unknown>>('eventbridge-sagemaker-training-job-state-change.awsdocs.json');
+    const ev = one({ ...env, detail: { ...(env.detail as object), TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError' } });
+    expect([ev.action, ev.outcome, ev.error?.message]).toEqual(['training_job.fail', 'failure', 'AlgorithmError']);
+    expect(ev.ml?.job).toMatchObject({ role: 'arn:aws:iam::123456789012:role/SMRole', type: 'training', status: 'Failed' });
+  });
+
+  it('Model Monitor: data-quality violations → preprocessing, drift → serving, with feature, check and description', () => {
+    const out = norm(
+      { violations: [
+        { feature_name: 'age', constraint_check_type: 'data_type_check', description: 'Data type match requirement is not met.' },
+        { label: 'label0', metric_name: 'shap', constraint_check_type: 'feature_attribution_drift_check', description: 'nDCG 0.8' },
+        { metric_name: 'auc', constraint_check_type: 'LessThanThreshold', description: 'Metric auc with 0.6 was LessThanThreshold 0.8' },
+        { description: 'no check type' },
+      ] },
+      {},
+      { source_uri: 's3://mon/ep/sched/2026/11/25/10/constraint_violations.json' },
+    );
+    expect(out.events.map((e) => [e.stage, e.details?.monitoring_type, e.details?.subject])).toEqual([
+      ['preprocessing', 'DataQuality', 'age'],
+      ['serving', 'ModelExplainability', 'label0'],
+      ['serving', 'ModelQuality', undefined],
+    ]);
+    expect(out.events[0]!.details).toMatchObject({ feature_name: 'age', constraint_check_type: 'data_type_check', description: 'Data type match requirement is not met.' });
+    expect(out.events[0]!.resource?.uri).toBe('s3://mon/ep/sched/2026/11/25/10/constraint_violations.json');
+    expect(out.rejected).toMatchObject([{ path: 'violations[3]', field: 'constraint_check_type' }]);
+    expect(new Set(out.events.map((e) => e.id)).size).toBe(3);
+  });
+});
