@@ -1,7 +1,8 @@
 import type { CliCommand } from '../../core/connector.js';
+import { setupElastic } from '../sinks/elastic/command.js';
 
 /**
  * Commands contributed outside connectors: sinks (`setup elastic`) and rules
  * (`attest`, `rules tune`). Each issue appends its own here.
  */
-export const extraCommands: CliCommand[] = [];
+export const extraCommands: CliCommand[] = [setupElastic];

@@ -1,0 +1,213 @@
+import { formatter, type Formatter } from '../../../core/formats/index.js';
+import type { Logger } from '../../../core/log.js';
+import { DeliveryError, type DeliveryStatus, type Sink, type SinkContext, type SinkFactory, type SinkHealth } from '../../../core/sink.js';
+import type { SpoolRecord } from '../../../core/spool/index.js';
+import {
+  HealthTracker,
+  OK,
+  SendHints,
+  SinkHttpClient,
+  apiUrl,
+  asObject,
+  chunkBySize,
+  formatRecord,
+  jsonOf,
+  parseRecord,
+  permanent,
+  retryable,
+  type SinkResponse,
+} from '../common.js';
+import { ElasticConfig, dataStreams, elasticAuth, elasticFromEnv } from './config.js';
+
+/**
+ * `filter_path` that shrinks the response yet keeps one entry per item, in
+ * request order (every item has a status), so positions still line up
+ * (specs/sinks.md §2.5 — `items.*.error` alone would lose the correlation).
+ */
+export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error.type,items.*.error.reason';
+
+export type BulkItemClass = 'ok' | 'duplicate_ok' | 'retry' | 'dead_letter' | 'fix_config';
+
+/**
+ * Per-item outcome of a `_bulk` response (specs/sinks.md §2.4): 2xx ok, 409 on
+ * `create` = already indexed (delivered), 429/5xx retried alone, 401/403 a
+ * permission problem (kept), any other 4xx a document the cluster will never
+ * take (dead-lettered with its reason).
+ */
+export function classifyBulkItem(status: number): BulkItemClass {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 409) return 'duplicate_ok';
+  if (status === 429 || status >= 500 || status === 408) return 'retry';
+  if (status === 401 || status === 403) return 'fix_config';
+  return 'dead_letter';
+}
+
+interface Doc {
+  i: number;
+  id: string;
+  text: string;
+  bytes: number;
+}
+
+/**
+ * Elastic sink: ECS documents in `_bulk` NDJSON (`create` with `_id` = the
+ * mltrail id, so a resend of an indexed document is a 409 = delivered),
+ * gzip, API key or basic auth; per-item outcomes, whole-request backoff.
+ */
+export class ElasticSink implements Sink {
+  readonly name: string;
+  private readonly fmt: Formatter;
+  private readonly http: SinkHttpClient;
+  private readonly hints = new SendHints();
+  private readonly healthState = new HealthTracker();
+  private readonly streams: { events: string; alerts: string };
+  private readonly log: Logger;
+
+  constructor(
+    private readonly cfg: ElasticConfig,
+    ctx: SinkContext,
+  ) {
+    this.name = ctx.name;
+    this.log = ctx.logger;
+    this.fmt = formatter('ecs');
+    this.streams = dataStreams(cfg);
+    this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls });
+  }
+
+  health(): SinkHealth {
+    return this.healthState.get();
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  async send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]> {
+    const out: DeliveryStatus[] = new Array(records.length);
+    const docs: Doc[] = [];
+    records.forEach((r, i) => {
+      try {
+        const text = this.actionAndSource(r);
+        docs.push({ i, id: r.id, text, bytes: Buffer.byteLength(text) });
+      } catch (err) {
+        out[i] = permanent(`cannot map record to ECS: ${(err as Error).message}`);
+      }
+    });
+    const cap = this.hints.capFor(docs.map((d) => d.id), this.cfg.max_request_bytes);
+    const chunks = chunkBySize(docs, cap, Number.POSITIVE_INFINITY, (d) => this.hints.alone(d.id), 0);
+    for (const chunk of chunks) await this.bulk(chunk, out, signal, chunks.length === 1);
+    this.hints.settle(records.filter((_, i) => out[i]!.status !== 'retryable').map((r) => r.id));
+    return out;
+  }
+
+  /** The two NDJSON lines of one document, each ending in "\n". */
+  private actionAndSource(r: SpoolRecord): string {
+    const p = parseRecord(r);
+    const doc = { ...(asObject(formatRecord(this.fmt, p)) ?? {}) };
+    if (typeof doc['@timestamp'] !== 'string') doc['@timestamp'] = p.time; // data streams require it
+    const d = this.cfg.data_stream;
+    const dataset = p.kind === 'alert' ? d.alerts_dataset : d.events_dataset;
+    doc.data_stream = { type: d.type, dataset, namespace: d.namespace };
+    const index = p.kind === 'alert' ? this.streams.alerts : this.streams.events;
+    const action = { create: { _index: index, _id: r.id } };
+    return `${JSON.stringify(action)}\n${JSON.stringify(doc)}\n`;
+  }
+
+  private async bulk(chunk: Doc[], out: DeliveryStatus[], signal: AbortSignal, only: boolean): Promise<void> {
+    const set = (s: DeliveryStatus) => {
+      for (const d of chunk) out[d.i] = s;
+    };
+    const q = new URLSearchParams({ filter_path: BULK_FILTER_PATH });
+    if (this.cfg.pipeline) q.set('pipeline', this.cfg.pipeline);
+    const body = chunk.map((d) => d.text).join(''); // every doc already ends in "\n": the body does too
+    let res: SinkResponse;
+    try {
+      res = await this.http.post(
+        apiUrl(this.cfg.url, `/_bulk?${q}`),
+        body,
+        { authorization: elasticAuth(this.cfg), 'content-type': 'application/x-ndjson', accept: 'application/json' },
+        signal,
+        { gzip: this.cfg.gzip },
+      );
+    } catch (err) {
+      this.healthState.degraded(`Elasticsearch unreachable: ${(err as Error).message}`);
+      if (only) throw err; // transport fault: the whole call is retryable
+      set(retryable(`bulk request failed: ${(err as Error).message}`));
+      return;
+    }
+    const err = asObject(asObject(jsonOf(res.text))?.error);
+    const what = `HTTP ${res.status}${err ? ` ${String(err.type)}: ${String(err.reason)}` : ''}`;
+    if (res.status === 200) return this.items(chunk, res.text, out);
+    if (res.status === 401 || res.status === 403) {
+      this.healthState.unhealthy(`Elasticsearch refused the credentials: ${what}`);
+      this.log.error({ sink: this.name, status: res.status, code: 'MLTRAIL_ERR_UPSTREAM' }, `Elasticsearch ${what}; records kept`);
+      return set(retryable(what));
+    }
+    if (res.status === 429 || res.status >= 500 || res.status === 408) {
+      this.healthState.degraded(what);
+      if (only) throw new DeliveryError(`bulk ${what}`, true, res.retryAfterMs);
+      return set(retryable(what, res.retryAfterMs));
+    }
+    if (res.status === 413 || res.status === 400) {
+      // 413: too large. 400: the body was refused whole (should not happen: we build it) —
+      // resend smaller / one document per request; a lone document refused is dead-lettered.
+      if (chunk.length === 1) return set(permanent(`bulk ${what}`));
+      if (res.status === 413) this.hints.shrink(chunk.map((d) => d.id), Math.floor(chunk.reduce((a, d) => a + d.bytes, 0) / 2));
+      else this.hints.markAlone(chunk.map((d) => d.id));
+      return set(retryable(`bulk ${what}; resending ${res.status === 413 ? 'in halves' : 'one document per request'}`));
+    }
+    this.healthState.unhealthy(`bulk ${what}`);
+    set(retryable(`bulk ${what}`));
+  }
+
+  private items(chunk: Doc[], text: string, out: DeliveryStatus[]): void {
+    const items = asObject(jsonOf(text))?.items;
+    if (!Array.isArray(items) || items.length !== chunk.length) {
+      this.healthState.degraded('unexpected _bulk response');
+      for (const d of chunk) out[d.i] = retryable(`_bulk answered ${Array.isArray(items) ? items.length : 'no'} items for ${chunk.length} documents`);
+      return;
+    }
+    let fault: string | undefined;
+    items.forEach((raw, k) => {
+      const item = asObject(Object.values(asObject(raw) ?? {})[0]) ?? {};
+      const status = typeof item.status === 'number' ? item.status : 0;
+      const e = asObject(item.error);
+      const reason = `item ${status}${e ? ` ${String(e.type)}: ${String(e.reason)}` : ''}`;
+      const d = chunk[k]!;
+      switch (classifyBulkItem(status)) {
+        case 'ok':
+        case 'duplicate_ok':
+          out[d.i] = OK;
+          break;
+        case 'retry':
+          out[d.i] = retryable(reason);
+          break;
+        case 'fix_config':
+          fault = reason;
+          out[d.i] = retryable(reason);
+          break;
+        case 'dead_letter':
+          if (e?.type === 'index_not_found_exception') fault = `${reason} (run: mltrail setup elastic)`;
+          out[d.i] = permanent(reason);
+          break;
+      }
+    });
+    if (fault) this.healthState.unhealthy(fault);
+    else this.healthState.healthy();
+  }
+}
+
+/**
+ * The Elastic sink factory.
+ *
+ * @example
+ * sinks:
+ *   elastic: { url: https://es:9200, api_key: ${ES_API_KEY} }
+ */
+export const elasticSinkFactory: SinkFactory<ElasticConfig> = {
+  type: 'elastic',
+  description: 'Elasticsearch _bulk into data streams (ECS, create with _id = event id, gzip)',
+  configSchema: ElasticConfig,
+  fromEnv: elasticFromEnv,
+  create: (cfg, ctx) => new ElasticSink(cfg, ctx),
+};

@@ -1,0 +1,169 @@
+import { SinkHttpClient, apiUrl, jsonOf } from '../common.js';
+import { dataStreams, elasticAuth, type ElasticConfig } from './config.js';
+
+const kw = { type: 'keyword', ignore_above: 1024 } as const;
+const date = { type: 'date' } as const;
+const obj = (properties: Record<string, unknown>) => ({ properties });
+
+/**
+ * Explicit mappings for the ECS fields the ECS mapping writes (ECS 8.x/9.x
+ * types, elastic/ecs schemas) and the `mltrail.*` namespace. Free-form parts
+ * (`mltrail.details`, `mltrail.raw`, params, tags) are `flattened` so arbitrary
+ * platform keys can never explode the mapping or fail a document.
+ */
+export function ecsMappings(): Record<string, unknown> {
+  return {
+    dynamic: true,
+    dynamic_templates: [
+      { mltrail_metrics: { path_match: 'mltrail.ml.metrics.*', mapping: { type: 'double' } } },
+      { strings_as_keyword: { match_mapping_type: 'string', mapping: kw } },
+    ],
+    properties: {
+      '@timestamp': date,
+      message: { type: 'match_only_text' },
+      tags: kw,
+      labels: { type: 'object' },
+      ecs: obj({ version: kw }),
+      data_stream: obj({ type: { type: 'constant_keyword' }, dataset: { type: 'constant_keyword' }, namespace: { type: 'constant_keyword' } }),
+      event: obj({
+        kind: kw, category: kw, type: kw, action: kw, provider: kw, outcome: kw, id: kw, dataset: kw, module: kw, code: kw,
+        reason: kw, reference: kw, url: kw,
+        severity: { type: 'long' }, risk_score: { type: 'float' }, risk_score_norm: { type: 'float' },
+        created: date, ingested: date, start: date, end: date,
+        original: { type: 'keyword', index: false, doc_values: false },
+      }),
+      user: obj({
+        id: kw, name: kw, email: kw, domain: kw, roles: kw, full_name: kw,
+        target: obj({ id: kw, name: kw, email: kw }),
+        effective: obj({ id: kw, name: kw, email: kw }),
+        changes: obj({ id: kw, name: kw, email: kw }),
+      }),
+      source: obj({ ip: { type: 'ip' }, address: kw, domain: kw, port: { type: 'long' } }),
+      user_agent: obj({ original: kw }),
+      cloud: obj({
+        provider: kw, region: kw, availability_zone: kw,
+        account: obj({ id: kw, name: kw }),
+        project: obj({ id: kw, name: kw }),
+        service: obj({ name: kw }),
+      }),
+      related: obj({ user: kw, ip: { type: 'ip' }, hosts: kw, hash: kw }),
+      rule: obj({ id: kw, uuid: kw, name: kw, description: kw, category: kw, ruleset: kw, version: kw, reference: kw, author: kw, license: kw }),
+      error: obj({ code: kw, message: { type: 'match_only_text' }, type: kw }),
+      client: obj({ user: obj({ id: kw, email: kw, name: kw }) }),
+      service: obj({ name: kw }),
+      log: obj({ logger: kw, level: kw }),
+      gcp: obj({ audit: obj({ resource_name: kw, status: obj({ code: { type: 'long' }, message: kw }) }) }),
+      url: obj({ original: kw, full: kw, domain: kw, path: kw }),
+      container: obj({ image: obj({ name: kw, tag: kw, hash: obj({ all: kw }) }) }),
+      mltrail: obj({
+        id: kw, schema_version: kw, platform: kw, channel: kw, stage: kw, action: kw, operation: kw, service: kw, outcome: kw,
+        received_time: date,
+        actor: obj({ type: kw, mfa: { type: 'boolean' }, chain: kw, session_issuer: kw }),
+        resource: obj({ type: kw, id: kw, name: kw, version: kw, uri: kw, namespace: kw }),
+        ml: obj({
+          model: obj({ name: kw, version: kw, approval: kw, aliases: kw, artifact_uri: kw, sha256: kw, run_id: kw, stage: kw, status: kw, tags: { type: 'flattened' } }),
+          job: obj({ name: kw, type: kw, image: kw, image_digest: kw, image_pinned: { type: 'boolean' }, role: kw, network_isolation: { type: 'boolean' }, vpc: kw, status: kw, instance_type: kw, kms_key: kw, params: { type: 'flattened' } }),
+          data: obj({ uris: kw, rows: { type: 'long' }, bytes: { type: 'long' }, schema_hash: kw, inputs: kw, outputs: kw }),
+          code: obj({ repo: kw, commit: kw, source: kw }),
+          // traffic is a number or a per-variant map: kept in _source, not indexed.
+          deployment: obj({ endpoint: kw, variant: kw, model_uri: kw, traffic: { type: 'object', enabled: false } }),
+          provenance: obj({ run_id: kw, pipeline: kw, pipeline_version: kw, step: kw, parent_run_id: kw, inputs: kw, outputs: kw }),
+          metrics: { type: 'object' },
+        }),
+        alert: obj({ rule_id: kw, severity: kw, mode: kw, evidence: kw, count: { type: 'long' }, first_seen: date, last_seen: date, entity: obj({ type: kw, id: kw, name: kw, platform: kw }), details: { type: 'flattened' } }),
+        details: { type: 'flattened' },
+        raw: { type: 'flattened' },
+      }),
+    },
+  };
+}
+
+export interface SetupRequest {
+  method: 'PUT';
+  path: string;
+  body?: unknown;
+  /** Answers that mean "already there" and are fine. */
+  okIf?: (status: number, body: string) => boolean;
+}
+
+/**
+ * The requests `mltrail setup elastic` makes: component templates (settings +
+ * mappings), one index template with `data_stream` enabled covering both
+ * streams (priority 200, above the built-in `logs-*-*` at 100), then the data
+ * streams themselves. All PUTs are idempotent.
+ *
+ * @example
+ * for (const r of setupRequests(cfg)) console.log(r.method, r.path)
+ */
+export function setupRequests(cfg: ElasticConfig): SetupRequest[] {
+  const ds = dataStreams(cfg);
+  const d = cfg.data_stream;
+  return [
+    {
+      method: 'PUT',
+      path: '/_component_template/mltrail@settings',
+      body: {
+        template: {
+          settings: {
+            // Like Elastic's logs@settings: a malformed value is kept in _source instead of failing the document.
+            'index.mapping.ignore_malformed': true,
+            'index.mapping.total_fields.limit': 2000,
+          },
+        },
+        _meta: { managed_by: 'mltrail', description: 'settings for mltrail data streams' },
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/_component_template/mltrail@mappings',
+      body: { template: { mappings: ecsMappings() }, _meta: { managed_by: 'mltrail', description: 'ECS + mltrail.* mappings' } },
+    },
+    {
+      method: 'PUT',
+      path: '/_index_template/mltrail',
+      body: {
+        index_patterns: [`${d.type}-${d.events_dataset}-*`, `${d.type}-${d.alerts_dataset}-*`],
+        data_stream: {},
+        priority: 200,
+        composed_of: ['mltrail@settings', 'mltrail@mappings'],
+        _meta: { managed_by: 'mltrail', description: 'mltrail events and alerts (ECS)' },
+      },
+    },
+    ...[ds.events, ds.alerts].map(
+      (name): SetupRequest => ({
+        method: 'PUT',
+        path: `/_data_stream/${name}`,
+        okIf: (status, body) => status === 400 && /resource_already_exists_exception/.test(body),
+      }),
+    ),
+  ];
+}
+
+/**
+ * Run the setup requests against the cluster; returns one line per request.
+ * Throws with the cluster's error on the first failure.
+ */
+export async function runSetup(cfg: ElasticConfig, signal: AbortSignal): Promise<string[]> {
+  const http = new SinkHttpClient({ connections: 1, tls: cfg.tls });
+  const lines: string[] = [];
+  try {
+    for (const r of setupRequests(cfg)) {
+      const res = await http.post(
+        apiUrl(cfg.url, r.path),
+        r.body === undefined ? '' : JSON.stringify(r.body),
+        { authorization: elasticAuth(cfg), 'content-type': 'application/json', accept: 'application/json' },
+        signal,
+        { method: r.method },
+      );
+      if (res.status >= 200 && res.status < 300) lines.push(`${r.method} ${r.path}: ${res.status} ok`);
+      else if (r.okIf?.(res.status, res.text)) lines.push(`${r.method} ${r.path}: already exists`);
+      else {
+        const e = (jsonOf<{ error?: { type?: string; reason?: string } }>(res.text) ?? {}).error;
+        throw new Error(`${r.method} ${r.path}: HTTP ${res.status}${e ? ` ${e.type}: ${e.reason}` : ` ${res.text.slice(0, 200)}`}`);
+      }
+    }
+  } finally {
+    await http.close();
+  }
+  return lines;
+}
