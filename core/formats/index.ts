@@ -1,10 +1,15 @@
 import { MltrailError } from '../errors.js';
 import type { Alert, NormalizedEvent } from '../schema/index.js';
+import { cimFormatter } from './cim/index.js';
+import { ecsFormatter } from './ecs/index.js';
+import { ocsfFormatter } from './ocsf/index.js';
+import { udmFormatter } from './udm/index.js';
 
 /**
  * Output schemas. `core` is the normalized event itself; the SIEM schemas
- * (OCSF, ECS, UDM, CIM) each live in one mapping module beside this file and
- * register here.
+ * (OCSF, ECS, UDM, CIM) each live in one mapping module beside this file
+ * (`<schema>/index.ts`, with its zod validator in `<schema>/validate.ts`) and
+ * are registered statically below. docs/formats.md describes the mappings.
  */
 export const FORMATS = ['core', 'ocsf', 'ecs', 'udm', 'cim'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -16,7 +21,7 @@ export interface Formatter {
 
 const core: Formatter = { event: (e) => e, alert: (a) => a };
 
-const registry: Partial<Record<Format, Formatter>> = { core };
+const registry: Partial<Record<Format, Formatter>> = { core, ocsf: ocsfFormatter, ecs: ecsFormatter, udm: udmFormatter, cim: cimFormatter };
 
 /** Register a formatter (called by each mapping module). */
 export function registerFormatter(name: Format, f: Formatter): void {
@@ -27,7 +32,7 @@ export function registerFormatter(name: Format, f: Formatter): void {
  * The formatter for an output schema, or a clear error if it is not available.
  *
  * @example
- * const f = formatter('core'); f.event(ev)
+ * const f = formatter('ecs'); f.event(ev) // an ECS document
  */
 export function formatter(name: string): Formatter {
   if (!(FORMATS as readonly string[]).includes(name)) {

@@ -1,0 +1,307 @@
+import { isIP } from 'node:net';
+import type { Alert, NormalizedEvent, Platform } from '../schema/index.js';
+
+/**
+ * Facts every output schema shares: how a normalized action reads as a
+ * create/read/update/delete, which product a platform is, and the native
+ * CloudTrail / Cloud Audit Log record behind an event (when `raw` was kept),
+ * so the ECS mapping can agree field by field with Elastic's own integrations.
+ *
+ * Every function here is pure and deterministic: the same event always maps
+ * to the same bytes (Chronicle dedups identical batches; resends must match).
+ */
+
+/** What an action does to its object, coarse enough for every schema's verb enum. */
+export type ActionKind =
+  | 'create'
+  | 'read'
+  | 'update'
+  | 'delete'
+  /** permissions, role bindings, credentials: IAM changes */
+  | 'permission'
+  /** exec / attach / port-forward / invoke: using a resource, not reading its definition */
+  | 'access'
+  | 'start'
+  | 'stop'
+  /** a platform-reported state change (job completed, run failed, monitor violation) */
+  | 'status'
+  | 'auth'
+  | 'other';
+
+const VERB_KIND: Record<string, ActionKind> = {
+  create: 'create', upload: 'create', copy: 'create', push: 'create', import: 'create', produce: 'create',
+  token_create: 'create', write: 'update',
+  read: 'read', list: 'read', export: 'read', consume: 'read', pull: 'read', open: 'read', metrics: 'read',
+  update: 'update', rename: 'update', tag_set: 'update', tag_delete: 'update', alias_set: 'update', alias_delete: 'update',
+  approve: 'update', reject: 'update', stage_transition: 'update', description_change: 'update', source_change: 'update',
+  deploy: 'update', undeploy: 'update', traffic_change: 'update', enable: 'update', disable: 'update', archive: 'update',
+  attest: 'update', hash_registered: 'update', retry: 'start',
+  delete: 'delete',
+  change: 'permission', assume: 'auth',
+  exec: 'access', attach: 'access', portforward: 'access', invoke: 'access',
+  start: 'start', stop: 'stop',
+  status_change: 'status', complete: 'status', fail: 'status', cached: 'status', violation: 'status', anomaly: 'status',
+  exceeded: 'status', hash_verified: 'status', hash_mismatch: 'status', provenance: 'status',
+  unavailable: 'status', recovered: 'status',
+  auth_failure: 'auth', failure: 'auth', login: 'auth',
+};
+
+/** Resources whose writes are IAM changes (ECS category iam, UDM *_PERMISSIONS). */
+const IAM_RESOURCES = new Set(['permission', 'role', 'role_binding', 'service_account', 'credential', 'secret']);
+
+/**
+ * The kind of an action (`model_version.approve` → `update`).
+ *
+ * @example
+ * actionKind('training_job.create') // 'create'
+ */
+export function actionKind(action: string): ActionKind {
+  const [resource = '', verb = ''] = splitAction(action);
+  if (resource === 'auth' || verb === 'auth_failure') return 'auth';
+  if (IAM_RESOURCES.has(resource) && (verb === 'create' || verb === 'update' || verb === 'delete' || verb === 'change')) return 'permission';
+  return VERB_KIND[verb] ?? 'other';
+}
+
+/** `['model_version', 'approve']` for `model_version.approve`. */
+export function splitAction(action: string): [string, string] {
+  const i = action.indexOf('.');
+  return i < 0 ? [action, ''] : [action.slice(0, i), action.slice(i + 1)];
+}
+
+/** True when the action touches identities or permissions. */
+export function isIamAction(action: string): boolean {
+  return IAM_RESOURCES.has(splitAction(action)[0]);
+}
+
+export interface ProductInfo {
+  vendor: string;
+  product: string;
+  /** OCSF `ai_model.ai_provider`: who hosts/serves the model. */
+  aiProvider: string;
+}
+
+/** The product behind each platform (vendor and product names as the vendors spell them). */
+export const PRODUCTS: Record<Platform, ProductInfo> = {
+  sagemaker: { vendor: 'AWS', product: 'Amazon SageMaker', aiProvider: 'AWS' },
+  vertex: { vendor: 'Google Cloud', product: 'Vertex AI', aiProvider: 'Google' },
+  mlflow: { vendor: 'MLflow', product: 'MLflow', aiProvider: 'MLflow' },
+  kubeflow: { vendor: 'Kubeflow', product: 'Kubeflow', aiProvider: 'Kubeflow' },
+  custom: { vendor: 'mltrail', product: 'mltrail', aiProvider: 'Internal' },
+};
+
+/** Our own product facts (the forwarder that produced the record). */
+export const MLTRAIL = { vendor: 'mltrail', product: 'mltrail' } as const;
+
+/** Epoch milliseconds of an RFC 3339 time (the schema guarantees it parses). */
+export function epochMs(time: string): number {
+  return Date.parse(time);
+}
+
+/** True when the string is an IPv4/IPv6 literal (callerIp may be `private`, sourceIPAddress a service name). */
+export function isIpAddress(s: string | undefined): s is string {
+  return !!s && isIP(s) !== 0;
+}
+
+/** The object an event is about: its `resource`, else the model, endpoint or job it names. */
+export interface PrimaryResource {
+  type: string;
+  id?: string;
+  name?: string;
+  version?: string;
+  uri?: string;
+  namespace?: string;
+}
+
+/**
+ * The event's object, falling back on the ML facts when a connector gave no
+ * `resource` (so schemas that require a target still get one when it is known).
+ */
+export function primaryResource(ev: NormalizedEvent): PrimaryResource | undefined {
+  if (ev.resource && (ev.resource.id || ev.resource.name || ev.resource.uri)) return ev.resource;
+  const m = ev.ml;
+  if (m?.model?.name) return { type: 'model', name: m.model.name, version: m.model.version, uri: m.model.artifact_uri };
+  if (m?.deployment?.endpoint) return { type: 'endpoint', name: m.deployment.endpoint };
+  if (m?.job?.name) return { type: m.job.type ?? 'job', name: m.job.name };
+  return undefined;
+}
+
+/** A display name for a resource (`name@version`, else id, else uri). */
+export function resourceLabel(r: PrimaryResource | undefined): string | undefined {
+  if (!r) return undefined;
+  const base = r.name ?? r.id ?? r.uri;
+  return base && r.version ? `${base}@${r.version}` : base;
+}
+
+/** The identity to show for the actor: name, else email, else id. */
+export function actorLabel(ev: NormalizedEvent): string | undefined {
+  const a = ev.actor;
+  return a?.name ?? a?.email ?? a?.id;
+}
+
+/** One-line human summary (`alice model_version.approve fraud@3 (success)`). */
+export function eventMessage(ev: NormalizedEvent): string {
+  const who = actorLabel(ev) ?? 'unknown actor';
+  const what = resourceLabel(primaryResource(ev));
+  return `${who} ${ev.action}${what ? ` ${what}` : ''} on ${ev.platform} (${ev.operation}): ${ev.outcome}`;
+}
+
+/** Alert severity as a 0–100 score (Elastic's detection-rule convention). */
+export const SEVERITY_SCORE: Record<Alert['severity'], number> = { low: 21, medium: 47, high: 73, critical: 99 };
+
+// ---------------------------------------------------------------------------
+// The native record behind an event (only when `raw` was kept).
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The fields of a CloudTrail record the ECS and OCSF mappings read. */
+export interface CloudTrailFacts {
+  eventID?: string;
+  eventName?: string;
+  eventSource?: string;
+  eventType?: string;
+  eventCategory?: string;
+  requestID?: string;
+  principalId?: string;
+  userName?: string;
+  identityType?: string;
+  arn?: string;
+  accountId?: string;
+  accessKeyId?: string;
+  invokedBy?: string;
+  sourceIPAddress?: string;
+  userAgent?: string;
+  awsRegion?: string;
+  recipientAccountId?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  vpcEndpointId?: string;
+}
+
+/**
+ * The CloudTrail record in `raw`: the record itself, or the `detail` of an
+ * EventBridge "AWS API Call via CloudTrail" envelope.
+ */
+export function cloudTrailFacts(raw: unknown): CloudTrailFacts | undefined {
+  let r = raw;
+  if (isObj(r) && isObj(r.detail) && !('eventID' in r)) r = r.detail;
+  if (!isObj(r) || typeof r.eventVersion !== 'string' || typeof r.eventSource !== 'string') return undefined;
+  const ui = isObj(r.userIdentity) ? r.userIdentity : {};
+  const sc = isObj(ui.sessionContext) ? ui.sessionContext : {};
+  const issuer = isObj(sc.sessionIssuer) ? sc.sessionIssuer : {};
+  return {
+    eventID: str(r.eventID),
+    eventName: str(r.eventName),
+    eventSource: str(r.eventSource),
+    eventType: str(r.eventType),
+    eventCategory: str(r.eventCategory),
+    requestID: str(r.requestID),
+    principalId: str(ui.principalId),
+    // Elastic: userIdentity.userName, else the session issuer's userName (assumed roles).
+    userName: str(ui.userName) ?? str(issuer.userName),
+    identityType: str(ui.type),
+    arn: str(ui.arn),
+    accountId: str(ui.accountId),
+    accessKeyId: str(ui.accessKeyId),
+    invokedBy: str(ui.invokedBy),
+    sourceIPAddress: str(r.sourceIPAddress),
+    userAgent: str(r.userAgent),
+    awsRegion: str(r.awsRegion),
+    recipientAccountId: str(r.recipientAccountId),
+    errorCode: str(r.errorCode),
+    errorMessage: str(r.errorMessage),
+    vpcEndpointId: str(r.vpcEndpointId),
+  };
+}
+
+/** The fields of a Cloud Logging LogEntry (audit log) the ECS and OCSF mappings read. */
+export interface GcpAuditFacts {
+  insertId?: string;
+  logName?: string;
+  /** `activity` | `data_access` | `system_event` | `policy` (the LOG_ID after `%2F`). */
+  logKind?: string;
+  severity?: string;
+  methodName?: string;
+  serviceName?: string;
+  resourceName?: string;
+  principalEmail?: string;
+  principalSubject?: string;
+  callerIp?: string;
+  userAgent?: string;
+  statusCode?: number;
+  statusMessage?: string;
+  projectId?: string;
+  requestId?: string;
+}
+
+/** The audit LogEntry in `raw` (a LogEntry with `insertId` and `logName`). */
+export function gcpAuditFacts(raw: unknown): GcpAuditFacts | undefined {
+  if (!isObj(raw) || typeof raw.logName !== 'string' || typeof raw.insertId !== 'string') return undefined;
+  const pp = isObj(raw.protoPayload) ? raw.protoPayload : {};
+  const auth = isObj(pp.authenticationInfo) ? pp.authenticationInfo : {};
+  const meta = isObj(pp.requestMetadata) ? pp.requestMetadata : {};
+  const status = isObj(pp.status) ? pp.status : undefined;
+  const labels = isObj(raw.resource) && isObj(raw.resource.labels) ? raw.resource.labels : {};
+  const logName = raw.logName;
+  const i = logName.indexOf('%2F');
+  const logKind = i >= 0 ? decodeURIComponent(logName.slice(i + 3)) : undefined;
+  const projectFromLog = /^projects\/([^/]+)\//.exec(logName)?.[1];
+  return {
+    insertId: raw.insertId,
+    logName,
+    logKind,
+    severity: str(raw.severity),
+    methodName: str(pp.methodName),
+    serviceName: str(pp.serviceName),
+    resourceName: str(pp.resourceName),
+    principalEmail: str(auth.principalEmail),
+    principalSubject: str(auth.principalSubject),
+    callerIp: str(meta.callerIp),
+    userAgent: str(meta.callerSuppliedUserAgent),
+    statusCode: status ? (typeof status.code === 'number' ? status.code : 0) : undefined,
+    statusMessage: status ? str(status.message) : undefined,
+    projectId: str(labels.project_id) ?? projectFromLog,
+    requestId: isObj(raw.operation) ? str(raw.operation.id) : undefined,
+  };
+}
+
+/** The raw record as a string (ECS `event.original`, OCSF `raw_data`), or undefined when none was kept. */
+export function rawText(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  return typeof raw === 'string' ? raw : JSON.stringify(raw);
+}
+
+/** Drop undefined values, empty objects and empty arrays, recursively (stable, compact output). */
+export function compact<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(compact).filter((v) => v !== undefined) as T;
+  if (!isObj(value)) return value;
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    const c = compact(v);
+    if (isObj(c) && Object.keys(c).length === 0) continue;
+    if (Array.isArray(c) && c.length === 0) continue;
+    out[k] = c;
+  }
+  return out as T;
+}
+
+/** Unique non-empty strings, first occurrence order. */
+export function uniq(values: Array<string | undefined>): string[] {
+  return [...new Set(values.filter((v): v is string => !!v))];
+}
+
+/** Truncate a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function truncateBytes(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
+  let out = '';
+  let n = 0;
+  for (const ch of s) {
+    const b = Buffer.byteLength(ch, 'utf8');
+    if (n + b > maxBytes) break;
+    out += ch;
+    n += b;
+  }
+  return out;
+}

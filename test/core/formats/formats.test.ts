@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { FORMATS, formatter } from '../../../core/formats/index.js';
+import { outputSchemas } from '../../../core/formats/validate.js';
+import { ActorType, Outcome, Stage, describeZodError } from '../../../core/schema/index.js';
+import { cloudTrailEvent, eventBridgeEvent, gcpEvent, syntheticAlerts, syntheticEvents } from './synthetic.js';
+
+const SIEM = ['ocsf', 'ecs', 'udm', 'cim'] as const;
+const events = [...syntheticEvents(), cloudTrailEvent, eventBridgeEvent, gcpEvent];
+const alerts = syntheticAlerts();
+
+/** Parse with a readable failure (which event, which format, which paths). */
+function expectValid(format: (typeof FORMATS)[number], kind: 'event' | 'alert', out: unknown, id: string): void {
+  const r = outputSchemas[format][kind].safeParse(out);
+  if (!r.success) throw new Error(`${format} ${kind} ${id}: ${describeZodError(r.error)}\n${JSON.stringify(out, null, 1).slice(0, 3000)}`);
+}
+
+describe('output format registry', () => {
+  it('serves every format, and names the choices for an unknown one', () => {
+    for (const f of FORMATS) expect(typeof formatter(f).event).toBe('function');
+    expect(() => formatter('splunk')).toThrow(/unknown format "splunk" \(expected one of core, ocsf, ecs, udm, cim\)/);
+  });
+
+  it('synthetic inputs cover every stage, outcome and actor type (and no actor)', () => {
+    expect(new Set(events.map((e) => e.stage))).toEqual(new Set(Stage.options));
+    expect(new Set(events.map((e) => e.outcome))).toEqual(new Set(Outcome.options));
+    expect(new Set(events.map((e) => e.actor?.type ?? 'none'))).toEqual(new Set([...ActorType.options, 'none']));
+    expect(new Set(alerts.map((a) => `${a.severity}/${a.mode}`)).size).toBe(8);
+  });
+});
+
+describe.each(SIEM)('%s mapping', (format) => {
+  const f = formatter(format);
+
+  it('maps every synthetic event to a valid record', () => {
+    for (const ev of events) expectValid(format, 'event', f.event(ev), ev.id);
+  });
+
+  it('maps every alert (each severity, both modes) to a valid record', () => {
+    for (const a of alerts) expectValid(format, 'alert', f.alert(a), a.id);
+  });
+
+  it('is deterministic: the same input maps to the same bytes', () => {
+    for (const ev of events.slice(0, 20)) expect(JSON.stringify(f.event(structuredClone(ev)))).toBe(JSON.stringify(f.event(ev)));
+  });
+
+  it('carries the mltrail id where an operator traces it', () => {
+    const idOf = (o: any): unknown =>
+      ({ ocsf: o.metadata?.uid, ecs: o.mltrail?.id, udm: o.metadata?.product_log_id, cim: o.fields?.mltrail_id })[format];
+    for (const ev of events) expect(idOf(f.event(ev))).toBe(ev.id);
+    for (const a of alerts) expect(idOf(f.alert(a))).toBe(a.id);
+  });
+});
+
+describe('validators reject what a SIEM would reject', () => {
+  it('core schema validators stay the normalized schema', () => {
+    expect(outputSchemas.core.event.safeParse(events[0]).success).toBe(true);
+  });
+});
