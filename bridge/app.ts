@@ -44,7 +44,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/readyz', (c) => {
     let spool: { state: string; reason?: string; bytes?: number; limit_bytes?: number };
     try {
-      deps.spool.db.prepare('SELECT 1').get();
+      // Writable: take (and release) the write lock without changing anything.
+      deps.spool.db.exec('BEGIN IMMEDIATE; ROLLBACK');
       spool = deps.spool.full
         ? { state: 'full', reason: 'spool at its size limit; input refused', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes }
         : { state: 'ok', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes };

@@ -34,6 +34,7 @@ export function normalizeInput(
   platform: string,
   cfg: Pick<Config, 'connectors' | 'spool'>,
   receivedTime = new Date().toISOString(),
+  onProgress?: (done: number, total: number) => void,
 ): NormalizedFile {
   const out: NormalizedFile = { events: [], errors: [], skipped: [], records: 0 };
   let records;
@@ -45,6 +46,7 @@ export function normalizeInput(
   }
   for (const r of records) {
     out.records++;
+    if (onProgress && out.records % 5000 === 0) onProgress(out.records, records.length);
     if ('error' in r) {
       out.errors.push(`${name}:${r.n}: ${r.error}`);
       continue;

@@ -38,7 +38,10 @@ interface ReadAll {
 
 async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onFile?: (ev: NormalizedEvent[]) => void): Promise<ReadAll> {
   const out: ReadAll = { events: [], rejected: 0, unusable: false };
-  const progress = (io.stderr as NodeJS.WriteStream).isTTY && files.length > 1;
+  const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  const progress = tty && files.length > 1;
+  const bar = (done: number, total: number, what: string) =>
+    io.stderr.write(`\r[${'#'.repeat(Math.round((done / total) * 30)).padEnd(30)}] ${done}/${total} ${what}`);
   for (const [i, file] of files.entries()) {
     let data: Buffer;
     try {
@@ -48,7 +51,8 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
       out.unusable = true;
       continue;
     }
-    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg);
+    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined);
+    if (tty && r.records >= 5000) io.stderr.write('\n');
     for (const e of r.errors) io.stderr.write(`${e}\n`);
     for (const s of r.skipped) io.stderr.write(`${s}\n`);
     out.rejected += r.errors.length;
@@ -58,7 +62,7 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
     }
     if (onFile) onFile(r.events);
     else out.events.push(...r.events);
-    if (progress) io.stderr.write(`\r[${'#'.repeat(Math.round(((i + 1) / files.length) * 30)).padEnd(30)}] ${i + 1}/${files.length} files`);
+    if (progress) bar(i + 1, files.length, 'files');
   }
   if (progress) io.stderr.write('\n');
   return out;
