@@ -1,10 +1,19 @@
-import { z } from 'zod';
 import type { ConnectorPlugin } from '../../core/connector.js';
+import { VertexConfig, vertexFromEnv } from './config.js';
+import { looksLikeVertexInput } from './envelope.js';
+import { normalizeVertex } from './normalize.js';
 
-/** vertex connector — implemented by its issue; this stub keeps the registry whole. */
-export const vertexConnector: ConnectorPlugin<Record<string, unknown>> = {
+/**
+ * Vertex AI: Cloud Audit Logs (and Model Monitoring anomaly entries) exported
+ * by a Logging sink to Pub/Sub — push (OIDC-authenticated), pull, or
+ * backfilled from Cloud Logging.
+ */
+export const vertexConnector: ConnectorPlugin<VertexConfig> = {
   name: 'vertex',
   platform: 'vertex',
-  description: 'vertex (not yet implemented)',
-  configSchema: z.strictObject({}),
+  description: 'Vertex AI Cloud Audit Logs and Model Monitoring anomalies (Logging sink → Pub/Sub push/pull, Logging backfill)',
+  configSchema: VertexConfig,
+  fromEnv: vertexFromEnv,
+  detect: (record) => looksLikeVertexInput(record),
+  normalize: (record, ctx) => normalizeVertex(record, ctx),
 };

@@ -1,0 +1,282 @@
+import type { Action } from '../../core/schema/actions.js';
+import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
+import { collectFacts, digestOf, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
+import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
+import { isVertexMethod, mapOtherMethod, mapVertexMethod } from './methods.js';
+
+/** google.rpc.Code names (google/rpc/code.proto). */
+export const RPC_CODES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+/** The event body an audit entry contributes (id, time, channel… are added by the caller). */
+export type AuditFields = Pick<NormalizedEventInput, 'stage' | 'action' | 'operation' | 'service' | 'outcome' | 'error' | 'actor' | 'resource' | 'ml' | 'details'> & {
+  region?: string;
+};
+
+const VERTEX_SERVICE = 'aiplatform.googleapis.com';
+
+/**
+ * Outcome of an audited call. proto3 JSON omits a zero `code`, so a present
+ * `status` without code is OK; only an absent status falls back on
+ * authorizationInfo[].granted (any denial → failure, all granted → success).
+ */
+export function auditOutcome(pp: Json): { outcome: Outcome; error?: { code?: string; message?: string } } {
+  const status = pp.status;
+  if (isObj(status)) {
+    const code = Number(status.code ?? 0);
+    if (!Number.isFinite(code) || code === 0) return { outcome: 'success' };
+    return { outcome: 'failure', error: { code: RPC_CODES[code] ?? String(code), message: str(status.message) } };
+  }
+  const authz = Array.isArray(pp.authorizationInfo) ? pp.authorizationInfo.filter(isObj) : [];
+  if (authz.some((a) => a.granted === false)) return { outcome: 'failure', error: { code: 'PERMISSION_DENIED', message: 'authorization not granted' } };
+  if (authz.length > 0 && authz.every((a) => a.granted === true)) return { outcome: 'success' };
+  return { outcome: 'unknown' };
+}
+
+function actorType(email: string | undefined, subject: string | undefined): Actor['type'] {
+  const id = email ?? subject ?? '';
+  if (!id) return 'unknown';
+  if (id === 'system@google.com' || id.startsWith('system:') || /^service-\d+@.*\.iam\.gserviceaccount\.com$/.test(id)) return 'system';
+  if (subject?.startsWith('serviceAccount:') || /\.gserviceaccount\.com$/.test(id)) return 'service';
+  if (subject?.startsWith('user:') || /@/.test(id)) return 'user';
+  if (subject?.startsWith('principal://')) return 'user';
+  return 'unknown';
+}
+
+/** Actor from authenticationInfo + requestMetadata; the delegation chain is kept in its logged order. */
+export function auditActor(pp: Json): Actor | undefined {
+  const auth = isObj(pp.authenticationInfo) ? pp.authenticationInfo : {};
+  const meta = isObj(pp.requestMetadata) ? pp.requestMetadata : {};
+  const email = str(auth.principalEmail);
+  const subject = str(auth.principalSubject);
+  const chain: string[] = [];
+  if (Array.isArray(auth.serviceAccountDelegationInfo)) {
+    for (const d of auth.serviceAccountDelegationInfo) {
+      if (!isObj(d)) continue;
+      const first = isObj(d.firstPartyPrincipal) ? str(d.firstPartyPrincipal.principalEmail) : undefined;
+      const third = isObj(d.thirdPartyPrincipal) && isObj(d.thirdPartyPrincipal.thirdPartyClaims) ? str(d.thirdPartyPrincipal.thirdPartyClaims.principal ?? d.thirdPartyPrincipal.thirdPartyClaims.sub) : undefined;
+      const who = first ?? str(d.principalSubject) ?? third;
+      if (who) chain.push(who);
+    }
+  }
+  let type = actorType(email, subject);
+  if (type === 'unknown' && !email && !subject && isObj(auth.thirdPartyPrincipal)) type = 'user';
+  const actor: Actor = {
+    id: subject ?? email,
+    email: email && email.includes('@') ? email : undefined,
+    name: email && !email.includes('@') ? email : undefined,
+    type,
+    ip: str(meta.callerIp),
+    user_agent: str(meta.callerSuppliedUserAgent),
+    chain: chain.length ? chain : undefined,
+    key_id: str(auth.serviceAccountKeyName),
+  };
+  return Object.values(actor).some((v) => v !== undefined && v !== 'unknown') ? actor : undefined;
+}
+
+interface AliasChange {
+  added: string[];
+  removed: string[];
+}
+
+function aliasChange(aliases: unknown): AliasChange {
+  const list = Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === 'string' && a.length > 0) : [];
+  return { added: list.filter((a) => !a.startsWith('-')), removed: list.filter((a) => a.startsWith('-')).map((a) => a.slice(1)) };
+}
+
+/** Refine the table mapping with what the request says (aliases, traffic split, versions). */
+function refine(
+  rpc: string,
+  base: { stage: Stage; action: Action },
+  req: Json,
+  resourceName: string | undefined,
+  approvalAliases: readonly string[],
+): { stage: Stage; action: Action; approval?: 'approved'; aliases?: AliasChange } {
+  const versioned = !!resourceName && /\/models\/[^/]+@[^/]+$/.test(resourceName);
+  switch (rpc) {
+    case 'MergeVersionAliases': {
+      const change = aliasChange(req.versionAliases);
+      const approves = change.added.some((a) => approvalAliases.includes(a));
+      const action: Action = approves ? 'model_version.approve' : change.added.length ? 'model_version.alias_set' : change.removed.length ? 'model_version.alias_delete' : 'model_version.alias_set';
+      return { stage: 'registry', action, approval: approves ? 'approved' : undefined, aliases: change };
+    }
+    case 'UpdateEndpoint':
+    case 'UpdateEndpointLongRunning': {
+      const paths = maskPaths(req.updateMask);
+      const ep = isObj(req.endpoint) ? req.endpoint : {};
+      const traffic = paths.some((p) => /^traffic_?split$/i.test(p)) || (!paths.length && isObj(ep.trafficSplit) && Object.keys(ep.trafficSplit).length > 0);
+      return traffic ? { stage: 'serving', action: 'endpoint.traffic_change' } : base;
+    }
+    case 'UpdateModel':
+      return versioned ? { stage: 'registry', action: 'model_version.update' } : base;
+    case 'ExportModel':
+      return versioned ? { stage: 'registry', action: 'model_version.export' } : base;
+    case 'CopyModel':
+      return /@/.test(String(req.sourceModel ?? '')) ? { stage: 'registry', action: 'model_version.copy' } : base;
+    case 'UploadModel':
+      return str(req.parentModel) ? { stage: 'registry', action: 'model_version.create' } : base;
+    default:
+      return base;
+  }
+}
+
+function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceName: string | undefined, req: Json, approval?: string, aliases?: AliasChange) {
+  const images = f.images;
+  const job =
+    images.length || f.serviceAccounts.length || f.networks.length || f.kmsKeys.length || f.privateServiceConnect || f.webAccess
+      ? {
+          type: ['training', 'preprocessing'].includes(stage) ? resourceType : undefined,
+          name: f.displayNames[0],
+          image: images[0],
+          image_digest: images[0] ? digestOf(images[0]) : undefined,
+          image_pinned: images.length ? images.every(isPinned) : undefined,
+          images: images.length > 1 ? images : undefined,
+          role: f.serviceAccounts[0],
+          vpc: f.networks[0] ?? (f.privateServiceConnect ? true : undefined),
+          kms_key: f.kmsKeys[0],
+          web_access: f.webAccess || undefined,
+        }
+      : undefined;
+  // Model identity: the resource itself for registry calls, else the model a deployment points at.
+  const modelRef = /\/models\/[^/]+/.test(resourceName ?? '') && !/\/publishers\//.test(resourceName ?? '') ? resourceName : f.models[0];
+  const ref = parseModelRef(modelRef);
+  const deployed = isObj(req.deployedModel) ? req.deployedModel : undefined;
+  const versionId = deployed ? str(deployed.modelVersionId) : undefined;
+  const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias ? [ref.alias] : undefined;
+  const model =
+    ref.name || f.modelArtifactUris.length
+      ? {
+          name: ref.name,
+          version: ref.version ?? versionId,
+          aliases: modelAliases && modelAliases.length ? modelAliases : undefined,
+          approval: approval as 'approved' | undefined,
+          artifact_uri: f.modelArtifactUris[0],
+        }
+      : undefined;
+  const endpoint = /\/endpoints\/[^/]+$/.test(resourceName ?? '') ? resourceName : str(req.endpoint);
+  const deployment =
+    stage === 'serving' && (endpoint || f.trafficSplit || deployed)
+      ? {
+          endpoint,
+          traffic: f.trafficSplit,
+          model_uri: deployed ? str(deployed.model) : undefined,
+          variant: f.deployedModelIds[0],
+          service_account: deployed ? str(deployed.serviceAccount) : undefined,
+          container_logging_disabled: f.containerLoggingDisabled || undefined,
+        }
+      : undefined;
+  const inputs = f.inputUris.length ? f.inputUris : undefined;
+  const outputs = f.outputUris.length ? f.outputUris : undefined;
+  const data = inputs || outputs ? { uris: [...(inputs ?? []), ...(outputs ?? [])], inputs, outputs } : undefined;
+  return { job, model, deployment, data };
+}
+
+/** The created resource's name when the response carries it (sync creates), else the logged resourceName. */
+function targetName(pp: Json): string | undefined {
+  const resourceName = str(pp.resourceName);
+  const resp = isObj(pp.response) ? pp.response : undefined;
+  const created = resp ? str(resp.name) : undefined;
+  if (created && resourceName && created.startsWith(`${resourceName}/`) && !/\/operations\//.test(created)) return created;
+  return resourceName;
+}
+
+/**
+ * Normalize the AuditLog payload of a LogEntry: stage/action from the method
+ * table (Vertex) or a generic verb mapping (other services), actor, outcome
+ * and the security facts of the request.
+ *
+ * @example
+ * auditFields(entry, ['production']).action // 'model_version.approve' for MergeVersionAliases ['production']
+ */
+export function auditFields(entry: LogEntry, approvalAliases: readonly string[]): AuditFields {
+  const pp = entry.protoPayload ?? {};
+  const methodName = str(pp.methodName) ?? str(entry.resource?.labels?.method) ?? '';
+  const serviceName = str(pp.serviceName) ?? str(entry.resource?.labels?.service);
+  const resourceName = targetName(pp);
+  const req = isObj(pp.request) ? pp.request : {};
+  const vertex = serviceName === VERTEX_SERVICE || isVertexMethod(methodName);
+  const rpc = methodName.split('.').pop() ?? methodName;
+  let stage: Stage;
+  let action: Action;
+  let resourceType: string;
+  let approval: 'approved' | undefined;
+  let aliases: AliasChange | undefined;
+  if (vertex) {
+    const m = mapVertexMethod(methodName, resourceName);
+    const r = refine(rpc, m, req, resourceName, approvalAliases);
+    ({ stage, action } = r);
+    approval = r.approval;
+    aliases = r.aliases;
+    resourceType = m.resource;
+  } else {
+    ({ stage, action, resource: resourceType } = mapOtherMethod(methodName));
+  }
+  const { outcome, error } = auditOutcome(pp);
+  const facts = collectFacts([req, pp.response]);
+  const ml = mlFacts(facts, stage, resourceType, resourceName, req, outcome === 'success' ? approval : undefined, aliases);
+  const modelRef = parseModelRef(resourceName);
+  const auth = isObj(pp.authenticationInfo) ? pp.authenticationInfo : {};
+  const meta = isObj(pp.requestMetadata) ? pp.requestMetadata : {};
+  const authz = Array.isArray(pp.authorizationInfo) ? pp.authorizationInfo.filter(isObj) : [];
+  const callerIp = str(meta.callerIp);
+  const location =
+    str(entry.resource?.labels?.location) ??
+    locationOf(resourceName) ??
+    (isObj(pp.resourceLocation) && Array.isArray(pp.resourceLocation.currentLocations) && pp.resourceLocation.currentLocations.length === 1
+      ? str(pp.resourceLocation.currentLocations[0])
+      : undefined);
+  const metadata = isObj(pp.metadata) ? pp.metadata : undefined;
+  const policy = isObj(pp.policyViolationInfo) && isObj(pp.policyViolationInfo.orgPolicyViolationInfo) ? pp.policyViolationInfo.orgPolicyViolationInfo : undefined;
+  const statusDetails = isObj(pp.status) && Array.isArray(pp.status.details) ? pp.status.details.filter(isObj) : [];
+  const details: Record<string, unknown> = {
+    audit_log: auditLogKind(entry.logName),
+    method_name: methodName || undefined,
+    mapping: vertex ? undefined : 'generic',
+    principal_subject: str(auth.principalSubject),
+    authority_selector: str(auth.authoritySelector),
+    service_account_key_name: str(auth.serviceAccountKeyName),
+    impersonated: Array.isArray(auth.serviceAccountDelegationInfo) && auth.serviceAccountDelegationInfo.length > 0 ? true : undefined,
+    caller_ip_redacted: callerIp === 'private' || callerIp === 'gce-internal-ip' ? callerIp : undefined,
+    caller_network: str(meta.callerNetwork),
+    authorization: authz.length
+      ? authz.map((a) => ({ permission: str(a.permission), resource: str(a.resource), granted: typeof a.granted === 'boolean' ? a.granted : undefined, permission_type: str(a.permissionType) }))
+      : undefined,
+    num_response_items: pp.numResponseItems !== undefined ? Number(pp.numResponseItems) : undefined,
+    request_type: str(req['@type']),
+    aliases_added: aliases?.added.length ? aliases.added : undefined,
+    aliases_removed: aliases?.removed.length ? aliases.removed : undefined,
+    update_mask: maskPaths(req.updateMask).length ? maskPaths(req.updateMask) : undefined,
+    status_details: statusDetails.length ? statusDetails.map((d) => str(d['@type'])).filter(Boolean) : undefined,
+    vpc_sc:
+      metadata && /VpcServiceControlAuditMetadata$/.test(String(metadata['@type'] ?? ''))
+        ? { violation_reason: str(metadata.violationReason), perimeter: isObj(metadata.securityPolicyInfo) ? str(metadata.securityPolicyInfo.servicePerimeterName) : undefined, unique_id: str(metadata.vpcServiceControlsUniqueId) }
+        : undefined,
+    org_policy_violations: policy && Array.isArray(policy.violationInfo) && policy.violationInfo.length ? policy.violationInfo : undefined,
+    images: facts.images.length ? facts.images : undefined,
+    service_accounts: facts.serviceAccounts.length ? facts.serviceAccounts : undefined,
+    kms_keys: facts.kmsKeys.length ? facts.kmsKeys : undefined,
+  };
+  return {
+    stage,
+    action,
+    operation: methodName || 'unknown',
+    service: serviceName,
+    outcome,
+    error,
+    actor: auditActor(pp),
+    resource: resourceName
+      ? {
+          type: resourceType,
+          id: resourceName,
+          name: modelRef.name ? modelRef.name.split('/').pop() : resourceName.split('/').pop(),
+          version: modelRef.version ?? modelRef.alias,
+        }
+      : { type: resourceType },
+    ml,
+    details,
+    region: location,
+  };
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { csv } from '../../core/config/load.js';
+
+const MiB = 1024 * 1024;
+
+/** Google's ID-token issuers (google-auth-library's defaults). */
+export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
+
+/**
+ * `connectors.vertex` — Pub/Sub push (OIDC), pull subscriber, normalization.
+ *
+ * @example
+ * connectors:
+ *   vertex:
+ *     push: { audience: https://mltrail.example.com/v1/ingest/vertex/pubsub, service_accounts: [pubsub-push@p.iam.gserviceaccount.com] }
+ *     pull: { subscription: projects/p/subscriptions/mltrail-vertex }
+ */
+export const VertexConfig = z.strictObject({
+  /** Aliases whose setting on a model version means "approved for production". */
+  approval_aliases: z.array(z.string().min(1)).default(['default', 'production', 'champion']),
+  push: z
+    .strictObject({
+      /** Expected `aud` of the push OIDC token (MLTRAIL_PUBSUB_AUDIENCE); required for the route to accept anything. */
+      audience: z.string().min(1).optional(),
+      /** Allowed `email` claims: the push subscription's service account(s) (MLTRAIL_PUBSUB_SERVICE_ACCOUNTS). */
+      service_accounts: z.array(z.string().min(3)).default([]),
+      /** JWKS file path or http(s) URL used instead of Google's keys (MLTRAIL_GOOGLE_JWKS), for private setups and tests. */
+      jwks: z.string().min(1).optional(),
+      issuers: z.array(z.string().min(1)).min(1).default(GOOGLE_ISSUERS),
+      /** Clock skew tolerated on exp/iat, seconds. */
+      clock_skew_s: z.number().int().min(0).max(600).default(60),
+      /** Longest token lifetime accepted (exp − now), seconds; Google push tokens live 1 h. */
+      max_token_lifetime_s: z.number().int().positive().max(86_400).default(3600),
+      /** A Pub/Sub message is at most 10 MB; base64 in the wrapped body adds a third. */
+      body_limit_bytes: z.number().int().positive().default(14 * MiB),
+    })
+    .prefault({}),
+  pull: z
+    .strictObject({
+      /** Full subscription resource name (MLTRAIL_PUBSUB_SUBSCRIPTION); enables the pull subscriber. */
+      subscription: z
+        .string()
+        .regex(/^projects\/[^/]+\/subscriptions\/[^/]+$/, 'expected projects/PROJECT/subscriptions/NAME')
+        .optional(),
+      /** Messages leased at once (flow control); each is acked only after its spool commit. */
+      max_messages: z.number().int().positive().max(10_000).default(100),
+      max_bytes: z.number().int().positive().default(20 * MiB),
+      /** How long a message's lease is extended while it waits for commit, seconds. */
+      max_extension_s: z.number().int().positive().default(600),
+      /** gRPC endpoint override (host:port); else PUBSUB_EMULATOR_HOST, else Google. */
+      api_endpoint: z.string().min(1).optional(),
+    })
+    .prefault({}),
+});
+
+export type VertexConfig = z.infer<typeof VertexConfig>;
+
+/** Environment variables → `connectors.vertex`. GOOGLE_APPLICATION_CREDENTIALS / PUBSUB_EMULATOR_HOST are read by Google's libraries. */
+export function vertexFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
+  const push: Record<string, unknown> = {};
+  if (env.MLTRAIL_PUBSUB_AUDIENCE) push.audience = env.MLTRAIL_PUBSUB_AUDIENCE.trim();
+  const accounts = csv(env.MLTRAIL_PUBSUB_SERVICE_ACCOUNTS);
+  if (accounts) push.service_accounts = accounts;
+  if (env.MLTRAIL_GOOGLE_JWKS) push.jwks = env.MLTRAIL_GOOGLE_JWKS.trim();
+  const pull: Record<string, unknown> = {};
+  if (env.MLTRAIL_PUBSUB_SUBSCRIPTION) pull.subscription = env.MLTRAIL_PUBSUB_SUBSCRIPTION.trim();
+  const out: Record<string, unknown> = {};
+  if (Object.keys(push).length) out.push = push;
+  if (Object.keys(pull).length) out.pull = pull;
+  return Object.keys(out).length ? out : undefined;
+}

@@ -1,0 +1,161 @@
+import { isObj, str, type Json } from './logentry.js';
+
+/** Security-relevant facts found in an audit entry's request/response bodies. */
+export interface SecurityFacts {
+  images: string[];
+  serviceAccounts: string[];
+  networks: string[];
+  privateServiceConnect: boolean;
+  kmsKeys: string[];
+  modelArtifactUris: string[];
+  inputUris: string[];
+  outputUris: string[];
+  trafficSplit?: Record<string, number>;
+  models: string[];
+  deployedModelIds: string[];
+  displayNames: string[];
+  versionAliases: string[];
+  webAccess: boolean;
+  containerLoggingDisabled: boolean;
+}
+
+const MAX_DEPTH = 14;
+const MAX_NODES = 20_000;
+
+const IMAGE_RE = /^[a-z0-9][a-z0-9.-]*(?::\d+)?\/[^\s]+$/i;
+
+/**
+ * Walk request/response bodies once and collect what a security engineer asks
+ * about a Vertex operation: which container images run (and whether they are
+ * pinned by digest), under which service account, in which network, with
+ * which CMEK key, reading/writing which storage, with which traffic split.
+ * Bounded in depth and size: the bodies are attacker-influenced.
+ *
+ * @example
+ * collectFacts([protoPayload.request]).images // ['us-docker.pkg.dev/p/r/trainer@sha256:…']
+ */
+export function collectFacts(roots: unknown[]): SecurityFacts {
+  const f: SecurityFacts = {
+    images: [], serviceAccounts: [], networks: [], privateServiceConnect: false, kmsKeys: [], modelArtifactUris: [],
+    inputUris: [], outputUris: [], models: [], deployedModelIds: [], displayNames: [], versionAliases: [],
+    webAccess: false, containerLoggingDisabled: false,
+  };
+  let nodes = 0;
+  const add = (list: string[], v: unknown) => {
+    const s = str(v);
+    if (s && !list.includes(s)) list.push(s);
+  };
+  const walk = (node: unknown, key: string, parent: string, depth: number): void => {
+    if (++nodes > MAX_NODES || depth > MAX_DEPTH) return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, key, parent, depth + 1);
+      return;
+    }
+    if (isObj(node)) {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '@type') continue;
+        if (k === 'trafficSplit' && isObj(v)) {
+          const split: Record<string, number> = {};
+          for (const [id, pct] of Object.entries(v)) if (Number.isFinite(Number(pct))) split[id] = Number(pct);
+          if (Object.keys(split).length) f.trafficSplit = split;
+          continue;
+        }
+        walk(v, k, key, depth + 1);
+      }
+      return;
+    }
+    if (typeof node === 'boolean') {
+      if (node && (key === 'enablePrivateServiceConnect')) f.privateServiceConnect = true;
+      if (node && (key === 'enableWebAccess' || key === 'enableDashboardAccess')) f.webAccess = true;
+      if (node && key === 'disableContainerLogging') f.containerLoggingDisabled = true;
+      return;
+    }
+    if (typeof node !== 'string') return;
+    switch (key) {
+      case 'imageUri':
+      case 'executorImageUri':
+      case 'image':
+        if (IMAGE_RE.test(node)) add(f.images, node);
+        break;
+      case 'serviceAccount':
+        add(f.serviceAccounts, node);
+        break;
+      case 'network':
+        add(f.networks, node);
+        break;
+      case 'kmsKeyName':
+        add(f.kmsKeys, node);
+        break;
+      case 'artifactUri':
+        add(f.modelArtifactUris, node);
+        break;
+      case 'uris':
+      case 'inputUri':
+      case 'inputUris':
+        add(f.inputUris, node);
+        break;
+      case 'outputUriPrefix':
+      case 'outputUri':
+      case 'gcsOutputDirectory':
+        add(f.outputUris, node);
+        break;
+      case 'model':
+      case 'sourceModel':
+      case 'parentModel':
+        if (/\/models\//.test(node)) add(f.models, node);
+        break;
+      case 'deployedModelId':
+        add(f.deployedModelIds, node);
+        break;
+      case 'id':
+        if (parent === 'deployedModel') add(f.deployedModelIds, node);
+        break;
+      case 'displayName':
+        if (depth <= 3) add(f.displayNames, node);
+        break;
+      case 'versionAliases':
+        add(f.versionAliases, node);
+        break;
+      case 'pscInterfaceConfig':
+        f.privateServiceConnect = true;
+        break;
+    }
+  };
+  for (const r of roots) walk(r, '', '', 0);
+  // `pscInterfaceConfig: {}` is an object, not a string: look for it explicitly.
+  for (const r of roots) if (hasKey(r, 'pscInterfaceConfig', 0)) f.privateServiceConnect = true;
+  return f;
+}
+
+function hasKey(node: unknown, key: string, depth: number): boolean {
+  if (depth > 8 || !node || typeof node !== 'object') return false;
+  if (Array.isArray(node)) return node.some((n) => hasKey(n, key, depth + 1));
+  return Object.entries(node as Json).some(([k, v]) => k === key || hasKey(v, key, depth + 1));
+}
+
+/** True when an image reference is pinned by digest (`…@sha256:<64 hex>`). */
+export function isPinned(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/i.test(image);
+}
+
+/** The digest part of a pinned image reference. */
+export function digestOf(image: string): string | undefined {
+  return /@(sha256:[0-9a-f]{64})$/i.exec(image)?.[1];
+}
+
+/** `projects/p/locations/l/models/123@2` → { name: 'projects/p/locations/l/models/123', version: '2' } (alias when not numeric). */
+export function parseModelRef(ref: string | undefined): { name?: string; version?: string; alias?: string } {
+  if (!ref) return {};
+  const m = /^(.*\/models\/[^/@]+)(?:@([^/]+))?/.exec(ref);
+  if (!m) return {};
+  const at = m[2];
+  if (!at) return { name: m[1] };
+  return /^\d+$/.test(at) ? { name: m[1], version: at } : { name: m[1], alias: at };
+}
+
+/** `updateMask` as a list of paths, whether a comma-separated string or `{paths: []}`. */
+export function maskPaths(mask: unknown): string[] {
+  if (typeof mask === 'string') return mask.split(',').map((s) => s.trim()).filter(Boolean);
+  if (isObj(mask) && Array.isArray(mask.paths)) return mask.paths.filter((p): p is string => typeof p === 'string');
+  return [];
+}

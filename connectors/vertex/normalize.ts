@@ -1,0 +1,115 @@
+import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
+import { contentId, makeEvent, stableId, type NormalizedEvent } from '../../core/schema/index.js';
+import { auditFields } from './audit.js';
+import type { VertexConfig } from './config.js';
+import { unwrap } from './envelope.js';
+import { auditLogKind, canonicalTimestamp, isObj, logIdOf, projectOf, str, toEventTime, type LogEntry, type Transport } from './logentry.js';
+import { isMonitoringAnomaly, monitoringFields } from './monitoring.js';
+
+const DEFAULT_APPROVAL_ALIASES = ['default', 'production', 'champion'];
+
+/**
+ * Stable event id: logName + insertId + timestamp (Logging may export the
+ * same entry twice, and a backfill re-reads entries already pushed); the
+ * canonical record hash when the entry has no insertId.
+ *
+ * @example
+ * entryId({ logName: 'projects/p/logs/x', insertId: 'a', timestamp: '2024-01-01T00:00:00Z' })
+ */
+export function entryId(entry: LogEntry): string {
+  if (!str(entry.insertId)) return contentId('vertex', entry);
+  return stableId('vertex', entry.logName ?? '', entry.insertId, canonicalTimestamp(entry.timestamp) ?? '');
+}
+
+function resourceStage(entry: LogEntry): 'serving' | 'training' | 'ingestion' | 'platform' {
+  const t = entry.resource?.type ?? '';
+  if (/aiplatform\.googleapis\.com\/(Endpoint|DeploymentResourcePool|IndexEndpoint|ServingCluster)/.test(t)) return 'serving';
+  if (/aiplatform\.googleapis\.com\/(PipelineJob|NotebookRuntime|CustomJob)/.test(t)) return 'training';
+  if (/aiplatform\.googleapis\.com\/(Featurestore|FeatureOnlineStore|Index)$/.test(t)) return 'ingestion';
+  return 'platform';
+}
+
+/** A non-audit entry (platform or container log, or an entry without payload): kept, stage from its resource. */
+function genericFields(entry: LogEntry) {
+  const sev = String(entry.severity ?? '');
+  return {
+    stage: resourceStage(entry),
+    action: 'resource.other' as const,
+    operation: logIdOf(entry.logName) ?? 'log_entry',
+    service: entry.resource?.type?.includes('/') ? entry.resource.type.split('/')[0] : undefined,
+    outcome: 'unknown' as const,
+    resource: entry.resource?.type ? { type: entry.resource.type, id: Object.values(entry.resource.labels ?? {}).join('/') || undefined } : undefined,
+    details: {
+      log_id: logIdOf(entry.logName),
+      severity: sev || undefined,
+      resource_labels: entry.resource?.labels,
+      labels: entry.labels && Object.keys(entry.labels).length ? entry.labels : undefined,
+      text: typeof entry.textPayload === 'string' ? entry.textPayload.slice(0, 4096) : undefined,
+      payload_type: isObj(entry.jsonPayload) ? str(entry.jsonPayload['@type']) : undefined,
+      payload: entry.protoPayload || entry.jsonPayload || entry.textPayload ? undefined : 'none',
+    },
+    region: entry.resource?.labels?.location ?? entry.resource?.labels?.zone,
+  };
+}
+
+/**
+ * One LogEntry → one normalized event.
+ *
+ * @example
+ * normalizeEntry(entry, { channel: 'file', receivedTime, keepRaw: true, config }, undefined)
+ */
+export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<VertexConfig>>, transport?: Transport): NormalizedEvent {
+  const aliases = ctx.config?.approval_aliases ?? DEFAULT_APPROVAL_ALIASES;
+  const fields = isObj(entry.protoPayload) ? auditFields(entry, aliases) : isMonitoringAnomaly(entry) ? monitoringFields(entry) : genericFields(entry);
+  const { region, details, ...rest } = fields;
+  const ts = canonicalTimestamp(entry.timestamp);
+  const time = toEventTime(ts) ?? toEventTime(canonicalTimestamp(entry.receiveTimestamp)) ?? ctx.receivedTime;
+  const project = projectOf(entry);
+  const op = entry.operation;
+  return makeEvent(
+    {
+      ...rest,
+      id: entryId(entry),
+      time,
+      received_time: ctx.receivedTime,
+      platform: 'vertex',
+      channel: ctx.channel,
+      cloud: { provider: 'gcp', project, region },
+      details: {
+        ...details,
+        log_name: entry.logName,
+        insert_id: str(entry.insertId),
+        timestamp: ts,
+        receive_timestamp: str(entry.receiveTimestamp),
+        severity: entry.severity,
+        audit_log: auditLogKind(entry.logName),
+        operation: op && (op.id || op.first || op.last) ? { id: op.id, producer: op.producer, first: op.first === true, last: op.last === true } : undefined,
+        trace: str(entry.trace),
+        pubsub: transport && Object.values(transport).some((v) => v !== undefined) ? transport : undefined,
+      },
+    },
+    { raw: entry, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+  );
+}
+
+/**
+ * The connector's `normalize`: any accepted envelope → events, rejections
+ * (with the path inside the envelope) — pure, no I/O.
+ *
+ * @example
+ * normalizeVertex(pushBody, { channel: 'vertex.pubsub_push', receivedTime, keepRaw: true, config })
+ */
+export function normalizeVertex(record: unknown, ctx: NormalizeContext<Partial<VertexConfig>>): NormalizeOutput {
+  const out: NormalizeOutput = { events: [], rejected: [], skipped: [] };
+  const { entries, rejected } = unwrap(record);
+  out.rejected.push(...rejected);
+  const metaTransport = isObj(ctx.meta?.transport) ? (ctx.meta.transport as Transport) : undefined;
+  for (const u of entries) {
+    try {
+      out.events.push(normalizeEntry(u.entry, ctx, u.transport ?? metaTransport));
+    } catch (err) {
+      out.rejected.push({ reason: `cannot normalize LogEntry: ${(err as Error).message}`, path: u.path, record: u.entry });
+    }
+  }
+  return out;
+}
