@@ -58,7 +58,10 @@ const IAM_RESOURCES = new Set(['permission', 'role', 'role_binding', 'service_ac
 export function actionKind(action: string): ActionKind {
   const [resource = '', verb = ''] = splitAction(action);
   if (resource === 'auth' || verb === 'auth_failure') return 'auth';
-  if (IAM_RESOURCES.has(resource) && (verb === 'create' || verb === 'update' || verb === 'delete' || verb === 'change')) return 'permission';
+  // Grants and policy edits change who may do what; creating an account or a secret is a creation.
+  if (resource === 'permission' || resource === 'role_binding' || (resource === 'role' && verb === 'update')) {
+    if (verb !== 'read') return 'permission';
+  }
   return VERB_KIND[verb] ?? 'other';
 }
 
@@ -244,8 +247,9 @@ export function gcpAuditFacts(raw: unknown): GcpAuditFacts | undefined {
   const status = isObj(pp.status) ? pp.status : undefined;
   const labels = isObj(raw.resource) && isObj(raw.resource.labels) ? raw.resource.labels : {};
   const logName = raw.logName;
-  const i = logName.indexOf('%2F');
-  const logKind = i >= 0 ? decodeURIComponent(logName.slice(i + 3)) : undefined;
+  // Only audit logs have a kind (…/logs/cloudaudit.googleapis.com%2Factivity); other logs have none.
+  const i = logName.indexOf('cloudaudit.googleapis.com%2F');
+  const logKind = i >= 0 ? decodeURIComponent(logName.slice(i + 'cloudaudit.googleapis.com%2F'.length)) : undefined;
   const projectFromLog = /^projects\/([^/]+)\//.exec(logName)?.[1];
   return {
     insertId: raw.insertId,

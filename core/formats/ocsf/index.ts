@@ -206,6 +206,12 @@ function ocsfResources(ev: NormalizedEvent): OcsfResource[] {
   const seen = new Set<string>();
   const add = (r: OcsfResource): void => {
     if (!r.uid && !r.name) return;
+    // The model/endpoint/job the event is about is the target itself: give the target its facts.
+    const target = out[0];
+    if (target?.role_id === 1 && r.role_id !== 1 && r.name && r.name === target.name && (!r.uid || r.uid === target.uid)) {
+      target.data = compact({ ...r.data, ...target.data });
+      return;
+    }
     const key = `${r.type}|${r.uid ?? ''}|${r.name ?? ''}|${r.version ?? ''}`;
     if (seen.has(key)) return;
     seen.add(key);

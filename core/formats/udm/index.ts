@@ -82,9 +82,10 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
     event_type = 'USER_LOGIN';
     target = { user };
     extensions = { auth: { type: 'AUTHTYPE_UNSPECIFIED', mechanism: ['MECHANISM_UNSPECIFIED'] } };
-  } else if (kind === 'status' && !user && serviceHost) {
+  } else if (kind === 'status' && serviceHost) {
+    // A platform-reported state change: the platform service is the principal machine.
     event_type = 'STATUS_UPDATE';
-    principal = { hostname: serviceHost, application: product.product };
+    principal = { hostname: serviceHost, application: product.product, user };
     target = resource ? { resource } : undefined;
   } else if (user && resource && USER_RESOURCE[kind]) {
     event_type = USER_RESOURCE[kind]!;
