@@ -1,6 +1,7 @@
 import type { ConnectorPlugin } from '../../core/connector.js';
 import { SagemakerConfig, sagemakerFromEnv } from './config.js';
 import { detectSagemaker, normalizeSagemaker } from './normalize.js';
+import { mountSagemakerRoutes } from './routes.js';
 
 /**
  * SageMaker activity: CloudTrail records (EventBridge API destinations,
@@ -15,4 +16,5 @@ export const sagemakerConnector: ConnectorPlugin<SagemakerConfig> = {
   fromEnv: sagemakerFromEnv,
   detect: detectSagemaker,
   normalize: normalizeSagemaker,
+  routes: mountSagemakerRoutes,
 };

@@ -1,0 +1,149 @@
+import type { Context, Hono } from 'hono';
+import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
+import { MltrailError } from '../../core/errors.js';
+import { clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
+import type { SagemakerConfig } from './config.js';
+import { normalizeSagemaker } from './normalize.js';
+import { isObj } from './util.js';
+
+export const EVENTBRIDGE_PATH = '/v1/ingest/sagemaker/eventbridge';
+export const FIREHOSE_PATH = '/v1/ingest/sagemaker/firehose';
+const EB_CHANNEL = 'sagemaker.eventbridge';
+const FH_CHANNEL = 'sagemaker.firehose';
+
+function normalizeCtx(deps: ConnectorDeps<SagemakerConfig>, channel: string, meta: Record<string, unknown>): NormalizeContext<SagemakerConfig> {
+  return { channel, receivedTime: new Date().toISOString(), keepRaw: deps.keepRaw, config: deps.config, meta };
+}
+
+function logSkipped(deps: ConnectorDeps<SagemakerConfig>, channel: string, out: RecordsOutcome): void {
+  if (out.skipped.length) {
+    deps.logger.info({ channel, skipped: out.skipped.length, reasons: [...new Set(out.skipped.map((s) => s.reason))].slice(0, 10) }, 'records recognised and skipped');
+  }
+}
+
+/** `Authorization: Basic` → user and password, or undefined. */
+function basicCredentials(c: Context): { user: string; pass: string } | undefined {
+  const h = c.req.header('authorization');
+  const m = h ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h) : null;
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i < 0 ? undefined : { user: decoded.slice(0, i), pass: decoded.slice(i + 1) };
+}
+
+/**
+ * EventBridge API destination target. The connection authenticates with an
+ * API key header (`ApiKeyName`/`ApiKeyValue`, `x-api-key` by default) or
+ * Basic auth whose password is an API key. EventBridge retries 429/5xx and
+ * gives up on other 4xx, so: a full spool answers 503 + Retry-After, bad
+ * input 400 (and is quarantined), success 200 after commit.
+ */
+function mountEventBridge(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
+  const cfg = deps.config.eventbridge;
+  app.post(EVENTBRIDGE_PATH, async (c) => {
+    try {
+      if (!cfg.api_keys.length) {
+        throw new MltrailError('NOT_CONFIGURED', 'EventBridge ingest is not configured: set MLTRAIL_EVENTBRIDGE_API_KEY (connectors.sagemaker.eventbridge.api_keys)', { variable: 'MLTRAIL_EVENTBRIDGE_API_KEY' });
+      }
+      const headerKey = c.req.header(cfg.api_key_header);
+      const basic = headerKey === undefined ? basicCredentials(c) : undefined;
+      const given = headerKey ?? basic?.pass;
+      const userOk = !basic || !cfg.basic_username || safeEqual(basic.user, cfg.basic_username);
+      if (given === undefined || !safeEqualAny(given, cfg.api_keys) || !userOk) {
+        const reason = given === undefined ? `missing ${cfg.api_key_header} header or Basic credentials` : 'invalid API key';
+        deps.ingest.authFailure({ platform: 'sagemaker', channel: EB_CHANNEL, reason, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed: basic?.user });
+        throw new MltrailError('UNAUTHORIZED', reason);
+      }
+      const body = await readBody(c, { maxBytes: cfg.max_body_bytes });
+      let records: unknown[];
+      try {
+        records = parseJsonRecords(body);
+      } catch (err) {
+        deps.ingest.quarantine(EB_CHANNEL, (err as Error).message, body, { route: EVENTBRIDGE_PATH });
+        throw err;
+      }
+      const meta = { route: EVENTBRIDGE_PATH };
+      const ctx = normalizeCtx(deps, EB_CHANNEL, meta);
+      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), records, EB_CHANNEL, meta);
+      logSkipped(deps, EB_CHANNEL, out);
+      if (out.rejected.length && out.accepted + out.duplicates + out.skipped.length === 0) {
+        throw new MltrailError('VALIDATION', `no usable record in the request (quarantined): ${out.rejected[0]?.reason}`, { rejected: out.rejected });
+      }
+      return c.json({ accepted: out.accepted, duplicates: out.duplicates, skipped: out.skipped.length, rejected: out.rejected }, 200);
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
+}
+
+/**
+ * Amazon Data Firehose HTTP endpoint delivery (spec §3c). Every answer is
+ * JSON with the request id and a timestamp. Firehose treats only 200 as
+ * delivered and only 413 as final; anything else is retried until the
+ * stream's retry duration ends and then goes to its S3 backup bucket.
+ * A record that cannot be read is quarantined and the rest delivered.
+ */
+function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
+  const cfg = deps.config.firehose;
+  app.post(FIREHOSE_PATH, async (c) => {
+    let requestId = c.req.header('x-amz-firehose-request-id') ?? '';
+    const answer = (status: number, err?: unknown) => {
+      const timestamp = Date.now();
+      if (!err) return c.json({ requestId, timestamp }, 200);
+      const e = err instanceof MltrailError ? err : new MltrailError('INTERNAL', 'internal error');
+      if (!(err instanceof MltrailError)) deps.logger.error({ err, code: e.code, request_id: requestId }, 'firehose delivery failed');
+      for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
+      return c.json({ requestId, timestamp, errorMessage: e.message.slice(0, 8192), ...e.toBody() }, (status || e.status) as 400);
+    };
+    try {
+      if (!cfg.access_keys.length) {
+        throw new MltrailError('NOT_CONFIGURED', 'Firehose ingest is not configured: set MLTRAIL_FIREHOSE_ACCESS_KEY (connectors.sagemaker.firehose.access_keys)', { variable: 'MLTRAIL_FIREHOSE_ACCESS_KEY' });
+      }
+      const key = c.req.header('x-amz-firehose-access-key');
+      if (key === undefined || !safeEqualAny(key, cfg.access_keys)) {
+        const reason = key === undefined ? 'missing X-Amz-Firehose-Access-Key' : 'invalid X-Amz-Firehose-Access-Key';
+        deps.ingest.authFailure({ platform: 'sagemaker', channel: FH_CHANNEL, reason, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed: c.req.header('x-amz-firehose-source-arn') });
+        throw new MltrailError('UNAUTHORIZED', reason);
+      }
+      const version = c.req.header('x-amz-firehose-protocol-version');
+      if (version !== undefined && version !== '1.0') throw new MltrailError('BAD_REQUEST', `unsupported X-Amz-Firehose-Protocol-Version ${version} (expected 1.0)`);
+      const body = await readBody(c, { maxBytes: cfg.max_body_bytes, maxDecodedBytes: cfg.max_decoded_bytes });
+      const meta: Record<string, unknown> = { route: FIREHOSE_PATH, request_id: requestId || undefined, source_arn: c.req.header('x-amz-firehose-source-arn') };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        deps.ingest.quarantine(FH_CHANNEL, `Firehose body is not JSON: ${(err as Error).message}`, body, meta);
+        throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`);
+      }
+      if (!isObj(parsed) || typeof parsed.requestId !== 'string' || !Array.isArray(parsed.records)) {
+        deps.ingest.quarantine(FH_CHANNEL, 'not a Firehose request ({requestId, timestamp, records[]})', body, meta);
+        throw new MltrailError('BAD_REQUEST', 'body is not a Firehose request: expected {"requestId", "timestamp", "records":[{"data"}]}');
+      }
+      if (requestId && parsed.requestId !== requestId) {
+        throw new MltrailError('BAD_REQUEST', 'X-Amz-Firehose-Request-Id does not match the body requestId');
+      }
+      requestId ||= parsed.requestId;
+      meta.request_id = requestId;
+      const ctx = normalizeCtx(deps, FH_CHANNEL, meta);
+      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), [parsed], FH_CHANNEL, meta);
+      logSkipped(deps, FH_CHANNEL, out);
+      if (out.rejected.length) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted }, 'some Firehose records quarantined');
+      return answer(200);
+    } catch (err) {
+      return answer(err instanceof MltrailError ? err.status : 500, err);
+    }
+  });
+}
+
+/**
+ * Mount the SageMaker ingest routes.
+ *
+ * @example
+ * mountSagemakerRoutes(app, deps) // POST /v1/ingest/sagemaker/{eventbridge,firehose}
+ */
+export function mountSagemakerRoutes(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
+  mountEventBridge(app, deps);
+  mountFirehose(app, deps);
+}
