@@ -2,6 +2,7 @@ import type { ConnectorPlugin } from '../../core/connector.js';
 import { MlflowConfig, mlflowFromEnv } from './config.js';
 import { detectMlflow, normalizeMlflow } from './normalize.js';
 import { mountMlflowRoutes } from './routes.js';
+import { createRegistryAuditor } from './auditor.js';
 
 export interface MlflowConnectorOptions {
   /** Clock in ms for the webhook timestamp window and the auditor (tests). */
@@ -27,6 +28,10 @@ export function createMlflowConnector(opts: MlflowConnectorOptions = {}): Connec
     detect: detectMlflow,
     normalize: normalizeMlflow,
     routes: (app, deps) => mountMlflowRoutes(app, deps, { now }),
+    pollers: (deps) => {
+      const p = deps.config.poll;
+      return p.enabled && p.tracking_uri ? [createRegistryAuditor(deps, { now })] : [];
+    },
   };
 }
 

@@ -1,0 +1,86 @@
+import { buildManifest, hashStream, type Manifest, type ManifestEntry } from '../../core/integrity/manifest.js';
+import type { MlflowClient, ModelVersion } from './client.js';
+
+/** Where a version's files can be read through the MLflow server. */
+export type ArtifactLocation =
+  | { kind: 'proxied'; uri: string; root: string }
+  | { kind: 'run'; uri: string; runId: string; root: string }
+  | { kind: 'unreachable'; uri: string; reason: string };
+
+const MAX_FILES = 100_000;
+const MAX_DEPTH = 64;
+
+/** Path part of an `mlflow-artifacts:` URI (`mlflow-artifacts:/0/abc/artifacts/model` → `0/abc/artifacts/model`). */
+export function proxiedPathOf(uri: string): string | undefined {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/.exec(uri);
+  return m ? m[1]!.replace(/\/+$/, '') : undefined;
+}
+
+/**
+ * Resolve a model version's artifact location: the proxied artifact store
+ * (`mlflow-artifacts`) when the server serves artifacts, else the run's
+ * artifact routes for a `runs:/` source.
+ *
+ * @example
+ * await resolveArtifactLocation(client, mv, signal) // { kind: 'proxied', root: '1/abc/artifacts/model', … }
+ */
+export async function resolveArtifactLocation(client: MlflowClient, mv: ModelVersion, signal: AbortSignal): Promise<ArtifactLocation> {
+  const uri = await client.getDownloadUri(mv.name, mv.version, signal);
+  const proxied = proxiedPathOf(uri);
+  if (proxied !== undefined) return { kind: 'proxied', uri, root: proxied };
+  const runs = /^runs:\/([^/]+)\/?(.*)$/.exec(mv.source ?? '');
+  if (runs) return { kind: 'run', uri, runId: runs[1]!, root: runs[2]!.replace(/\/+$/, '') };
+  return {
+    kind: 'unreachable',
+    uri,
+    reason: `artifacts at ${uri.replace(/\/\/[^@/]*@/, '//')} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ source); run the server with --serve-artifacts to audit them`,
+  };
+}
+
+/** Run `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * SHA-256 manifest of every file under a version's artifact location, each
+ * file streamed through the hash (never buffered whole), `concurrency`
+ * downloads at a time. Paths are relative to the version's root.
+ */
+export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLocation, { kind: 'unreachable' }>, concurrency: number, signal: AbortSignal): Promise<Manifest> {
+  const files: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > MAX_DEPTH) throw new Error(`artifact tree deeper than ${MAX_DEPTH} levels at ${dir}`);
+    const entries = loc.kind === 'proxied' ? await client.listProxied(dir, signal) : await client.listRunArtifacts(loc.runId, dir, signal);
+    if (depth === 0 && entries.length === 0 && loc.kind === 'run' && dir) {
+      // A runs:/ source may name a single file rather than a directory.
+      files.push(dir);
+      return;
+    }
+    for (const e of entries) {
+      // The proxy lists basenames; the run listing gives paths from the run root.
+      const full = loc.kind === 'proxied' ? (dir ? `${dir}/${e.path}` : e.path) : e.path;
+      if (e.is_dir) await walk(full, depth + 1);
+      else files.push(full);
+      if (files.length > MAX_FILES) throw new Error(`more than ${MAX_FILES} artifact files under ${loc.root}`);
+    }
+  };
+  await walk(loc.root, 0);
+  const prefix = loc.root ? `${loc.root}/` : '';
+  const entries = await mapLimit(files, concurrency, async (full): Promise<ManifestEntry> => {
+    const target = loc.kind === 'proxied' ? { proxiedPath: full } : { runId: loc.runId, path: full };
+    const { sha256, size } = await client.download(target, (body) => hashStream(body), signal);
+    const rel = full === loc.root ? (full.split('/').pop() ?? full) : full.startsWith(prefix) ? full.slice(prefix.length) : full;
+    return { path: rel, sha256, size };
+  });
+  return buildManifest(entries);
+}

@@ -1,0 +1,262 @@
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { retryOperation, type RetryPolicy } from '../../core/retry/index.js';
+import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
+
+/**
+ * A small typed client for the parts of the MLflow REST API the registry
+ * auditor reads (no maintained TS client covers the OSS registry). Every call
+ * goes through core/retry; failures surface as `MlflowApiError` carrying the
+ * HTTP status and MLflow's `error_code`, never as a silent empty result.
+ */
+
+/** int64 fields arrive as JSON numbers on current servers, as strings on some: accept both. */
+const int64 = z.union([z.number(), z.string().regex(/^-?\d+$/)]).transform(Number);
+const KeyValue = z.looseObject({ key: z.string(), value: z.string().optional().default('') });
+
+export const ModelVersion = z.looseObject({
+  name: z.string(),
+  version: z.union([z.string(), z.number()]).transform(String),
+  creation_timestamp: int64.optional(),
+  last_updated_timestamp: int64.optional(),
+  user_id: z.string().optional(),
+  current_stage: z.string().optional(),
+  description: z.string().optional(),
+  source: z.string().optional(),
+  run_id: z.string().optional(),
+  status: z.string().optional(),
+  status_message: z.string().optional(),
+  tags: z.array(KeyValue).optional(),
+  aliases: z.array(z.string()).optional(),
+  run_link: z.string().optional(),
+  model_id: z.string().optional(),
+});
+export type ModelVersion = z.infer<typeof ModelVersion>;
+
+export const RegisteredModel = z.looseObject({
+  name: z.string(),
+  creation_timestamp: int64.optional(),
+  last_updated_timestamp: int64.optional(),
+  user_id: z.string().optional(),
+  description: z.string().optional(),
+  tags: z.array(KeyValue).optional(),
+  aliases: z.array(z.looseObject({ alias: z.string(), version: z.union([z.string(), z.number()]).transform(String) })).optional(),
+});
+export type RegisteredModel = z.infer<typeof RegisteredModel>;
+
+export const Run = z.looseObject({
+  info: z.looseObject({
+    run_id: z.string().optional(),
+    run_uuid: z.string().optional(),
+    run_name: z.string().optional(),
+    experiment_id: z.string().optional(),
+    user_id: z.string().optional(),
+    status: z.string().optional(),
+    start_time: int64.optional(),
+    end_time: int64.optional(),
+    artifact_uri: z.string().optional(),
+    lifecycle_stage: z.string().optional(),
+  }),
+  data: z
+    .looseObject({
+      metrics: z.array(z.looseObject({ key: z.string(), value: z.union([z.number(), z.string()]).transform(Number), step: int64.optional(), timestamp: int64.optional() })).optional(),
+      params: z.array(KeyValue).optional(),
+      tags: z.array(KeyValue).optional(),
+    })
+    .optional(),
+  inputs: z
+    .looseObject({
+      dataset_inputs: z
+        .array(z.looseObject({ dataset: z.looseObject({ name: z.string().optional(), digest: z.string().optional(), source_type: z.string().optional(), source: z.string().optional() }).optional(), tags: z.array(KeyValue).optional() }))
+        .optional(),
+    })
+    .optional(),
+});
+export type Run = z.infer<typeof Run>;
+
+export const FileInfo = z.looseObject({ path: z.string(), is_dir: z.boolean().optional(), file_size: int64.optional() });
+export type FileInfo = z.infer<typeof FileInfo>;
+
+const page = <T extends z.ZodType>(key: string, item: T) =>
+  z.looseObject({ [key]: z.array(item).optional(), next_page_token: z.string().optional() }) as unknown as z.ZodType<{ [k: string]: unknown; next_page_token?: string }>;
+
+export class MlflowApiError extends DeliveryError {
+  constructor(
+    message: string,
+    /** HTTP status, undefined for network failures. */
+    readonly status: number | undefined,
+    /** MLflow's `error_code` (RESOURCE_DOES_NOT_EXIST, …) when the body had one. */
+    readonly errorCode: string | undefined,
+    retryable: boolean,
+    retryAfterMs?: number,
+  ) {
+    super(message, retryable, retryAfterMs);
+    this.name = 'MlflowApiError';
+  }
+  /** 401/403: credentials missing, wrong, or lacking permission. */
+  get isAuth(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export interface MlflowClientOptions {
+  trackingUri: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  retry: RetryPolicy;
+  dispatcher?: Dispatcher;
+}
+
+export class MlflowClient {
+  private readonly base: string;
+  private readonly auth?: string;
+
+  constructor(private readonly opts: MlflowClientOptions) {
+    this.base = opts.trackingUri.replace(/\/+$/, '');
+    if (opts.username) this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
+    else if (opts.token) this.auth = `Bearer ${opts.token}`;
+  }
+
+  /** Where requests go (for messages; carries no credentials). */
+  get trackingUri(): string {
+    return this.base;
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, signal: AbortSignal, query?: Array<[string, string]>, body?: unknown): Promise<Dispatcher.ResponseData> {
+    const url = new URL(this.base + path);
+    for (const [k, v] of query ?? []) url.searchParams.append(k, v);
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mltrail-mlflow-auditor' };
+    if (this.auth) headers.authorization = this.auth;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, dispatcher: this.opts.dispatcher });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new MlflowApiError(`${method} ${url.pathname}: ${(err as Error).message}${(err as { code?: string }).code ? ` (${(err as { code?: string }).code})` : ''}`, undefined, undefined, true);
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    const text = (await readLimited(res.body, 4096).catch(() => '')).trim();
+    let errorCode: string | undefined;
+    let message = text;
+    try {
+      const j = JSON.parse(text) as { error_code?: string; message?: string };
+      errorCode = j.error_code;
+      message = j.message ?? text;
+    } catch {
+      // basic-auth app answers 401/403 in plain text
+    }
+    const retryable = res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408;
+    const retryAfter = parseRetryAfter(res.headers['retry-after'] as string | undefined);
+    throw new MlflowApiError(`${method} ${url.pathname} → HTTP ${res.statusCode}${errorCode ? ` ${errorCode}` : ''}: ${message.slice(0, 500) || '(empty body)'}`, res.statusCode, errorCode, retryable, retryAfter);
+  }
+
+  private async json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, signal: AbortSignal, query?: Array<[string, string]>, body?: unknown): Promise<T> {
+    return retryOperation(async (s) => {
+      const res = await this.send(method, path, s, query, body);
+      let parsed: unknown;
+      try {
+        parsed = await res.body.json();
+      } catch (err) {
+        throw new MlflowApiError(`${method} ${path}: response is not JSON: ${(err as Error).message}`, res.statusCode, undefined, true);
+      }
+      const r = schema.safeParse(parsed);
+      if (!r.success) {
+        const i = r.error.issues[0];
+        throw new MlflowApiError(`${method} ${path}: unexpected response shape at ${i?.path.join('.') || '(root)'}: ${i?.message}`, res.statusCode, undefined, false);
+      }
+      return r.data;
+    }, this.opts.retry, signal);
+  }
+
+  /** Follow `next_page_token` until the last page. */
+  private async all<T>(path: string, key: string, item: z.ZodType<T>, signal: AbortSignal, query: Array<[string, string]>): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
+    const seen = new Set<string>();
+    do {
+      const q: Array<[string, string]> = token ? [...query, ['page_token', token]] : query;
+      const res = await this.json('GET', path, page(key, z.unknown()), signal, q);
+      for (const raw of (res[key] as unknown[] | undefined) ?? []) {
+        const r = item.safeParse(raw);
+        if (!r.success) throw new MlflowApiError(`GET ${path}: unexpected ${key} entry: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`, 200, undefined, false);
+        out.push(r.data);
+      }
+      token = res.next_page_token || undefined;
+      if (token && seen.has(token)) throw new MlflowApiError(`GET ${path}: server repeated page_token ${token}`, 200, undefined, false);
+      if (token) seen.add(token);
+    } while (token);
+    return out;
+  }
+
+  /** Every registered model (prompts included: they are registered models tagged `mlflow.prompt.is_prompt`). */
+  searchRegisteredModels(signal: AbortSignal, pageSize = 500): Promise<RegisteredModel[]> {
+    return this.all('/api/2.0/mlflow/registered-models/search', 'registered_models', RegisteredModel, signal, [['max_results', String(pageSize)]]);
+  }
+
+  /** Every model version (optionally filtered, e.g. `name='fraud'`). */
+  searchModelVersions(signal: AbortSignal, pageSize = 500, filter?: string): Promise<ModelVersion[]> {
+    const q: Array<[string, string]> = [['max_results', String(pageSize)]];
+    if (filter) q.push(['filter', filter]);
+    return this.all('/api/2.0/mlflow/model-versions/search', 'model_versions', ModelVersion, signal, q);
+  }
+
+  async getRun(runId: string, signal: AbortSignal): Promise<Run> {
+    return (await this.json('GET', '/api/2.0/mlflow/runs/get', z.looseObject({ run: Run }), signal, [['run_id', runId]])).run;
+  }
+
+  /** The storage URI a version's files live at (resolves `runs:/` and `models:/` sources). */
+  async getDownloadUri(name: string, version: string, signal: AbortSignal): Promise<string> {
+    return (await this.json('GET', '/api/2.0/mlflow/model-versions/get-download-uri', z.looseObject({ artifact_uri: z.string() }), signal, [['name', name], ['version', version]])).artifact_uri;
+  }
+
+  /** Files of one directory of the proxied artifact store (`mlflow-artifacts`); paths are basenames. */
+  listProxied(dir: string, signal: AbortSignal): Promise<FileInfo[]> {
+    return this.all('/api/2.0/mlflow-artifacts/artifacts', 'files', FileInfo, signal, [['path', dir]]);
+  }
+
+  /** Files of one directory of a run's artifacts; paths are relative to the run's artifact root. */
+  listRunArtifacts(runId: string, dir: string, signal: AbortSignal): Promise<FileInfo[]> {
+    return this.all('/api/2.0/mlflow/artifacts/list', 'files', FileInfo, signal, [['run_id', runId], ['path', dir]]);
+  }
+
+  /**
+   * Stream one file. `consume` gets the body stream and must read it fully;
+   * the whole download (connect and body) is retried as one operation.
+   */
+  download<T>(target: { proxiedPath: string } | { runId: string; path: string }, consume: (body: Readable) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return retryOperation(async (s) => {
+      const res =
+        'proxiedPath' in target
+          ? await this.send('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.proxiedPath)}`, s)
+          : await this.send('GET', '/get-artifact', s, [['path', target.path], ['run_id', target.runId]]);
+      try {
+        return await consume(res.body);
+      } catch (err) {
+        if (s.aborted) throw err;
+        throw new MlflowApiError(`download interrupted: ${(err as Error).message}`, res.statusCode, undefined, true);
+      }
+    }, this.opts.retry, signal);
+  }
+
+  /** Set a model-version tag (needs EDIT permission). */
+  async setModelVersionTag(name: string, version: string, key: string, value: string, signal: AbortSignal): Promise<void> {
+    await this.json('POST', '/api/2.0/mlflow/model-versions/set-tag', z.unknown(), signal, undefined, { name, version, key, value });
+  }
+}
+
+function encodePath(p: string): string {
+  return p.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+}
+
+async function readLimited(body: Readable | AsyncIterable<Uint8Array>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Uint8Array>) {
+    if (n < max) chunks.push(Buffer.from(c));
+    n += c.length;
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, max);
+}

@@ -1,0 +1,351 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { createMlflowConnector } from '../../../connectors/mlflow/index.js';
+import type { ConnectorDeps } from '../../../core/connector.js';
+import { Ingestor } from '../../../core/ingest.js';
+import { rootDigest } from '../../../core/integrity/manifest.js';
+import { silentLogger } from '../../../core/log.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { Spool } from '../../../core/spool/index.js';
+import { FakeMlflow } from './fake-mlflow.js';
+
+const T0 = 1755680000000;
+let fake: FakeMlflow;
+let dir: string;
+let spool: Spool | undefined;
+const clock = { now: T0 + 3_600_000 };
+
+beforeEach(async () => {
+  fake = new FakeMlflow();
+  fake.credentials = { username: 'auditor', password: 's3cret' };
+  await fake.start();
+  dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-'));
+  clock.now = T0 + 3_600_000;
+});
+afterEach(async () => {
+  spool?.close();
+  spool = undefined;
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Auditor = { runOnce(): Promise<boolean>; stop(): Promise<void>; start(): void; health?(): { state: string; reason?: string } };
+
+/** A fresh auditor over the spool in `dir` (reopened: a restart keeps only what was persisted). */
+function auditor(poll: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Auditor {
+  spool?.close();
+  spool = Spool.open({ dir });
+  const logger = silentLogger();
+  const config = MlflowConfig.parse({
+    ...top,
+    poll: { tracking_uri: fake.url, username: 'auditor', password: 's3cret', page_size: 2, max_attempts: 3, retry_initial_ms: 5, retry_max_ms: 10, request_timeout_ms: 3000, ...poll },
+  });
+  const deps: ConnectorDeps<MlflowConfig> = { config, ingest: new Ingestor(spool, logger), spool, logger, server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
+  const pollers = createMlflowConnector({ now: () => clock.now }).pollers!(deps);
+  expect(pollers).toHaveLength(1);
+  return pollers[0] as unknown as Auditor;
+}
+
+let cursor = 0;
+/** Events committed since the last call. */
+function newEvents(): NormalizedEvent[] {
+  const recs = spool!.read('test', 100_000, cursor);
+  if (recs.length) cursor = recs.at(-1)!.seq;
+  return recs.map((r) => {
+    const ev = JSON.parse(r.body);
+    expect(NormalizedEvent.safeParse(ev).success).toBe(true);
+    return ev as NormalizedEvent;
+  });
+}
+beforeEach(() => {
+  cursor = 0;
+});
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+function seed(): void {
+  fake.addModel('fraud', T0, { description: 'fraud scorer', tags: { team: 'risk' } });
+  fake.addModel('churn', T0 + 1);
+  fake.addModel('support-prompt', T0 + 2, { tags: { 'mlflow.prompt.is_prompt': 'true' } });
+  fake.addVersion('fraud', '1', T0 + 10, { MLmodel: 'flavors: {}', 'model.pkl': 'weights-v1', 'data/vocab.txt': 'a\nb' });
+  fake.addVersion('fraud', '2', T0 + 20, { MLmodel: 'flavors: {}', 'model.pkl': 'weights-v2' });
+  fake.addVersion('churn', '1', T0 + 30, { MLmodel: 'x', 'model.pkl': 'churn' }, { user_id: 'bob@example.com' });
+  fake.addVersion('support-prompt', '1', T0 + 40, {}, { source: 'dummy-source', run_id: undefined, tags: { 'mlflow.prompt.text': 'Hi {{name}}' } });
+  fake.addRun('runfraud1', { user: 'alice', commit: 'abc123', params: { lr: '0.1' }, metrics: { auc: 0.91, adv_robust_acc: 0.7 }, datasets: [{ name: 'tx', digest: 'd1', source: 's3://data/tx.parquet' }] });
+  fake.addRun('runfraud2', { user: 'alice', commit: 'def456', metrics: { auc: 0.93 } });
+  fake.addRun('runchurn1', { user: 'bob' });
+}
+
+describe('registry auditor: first run (baseline)', () => {
+  it('pages through the registry with Basic auth, emits no diffs, registers provenance and hashes', async () => {
+    seed();
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    const searches = fake.requests.filter((r) => r.path.endsWith('/registered-models/search'));
+    expect(searches.length).toBe(2); // 3 models, page size 2
+    expect(searches[1]!.query.get('page_token')).toBeTruthy();
+    expect(fake.requests.filter((r) => r.path.endsWith('/model-versions/search')).length).toBe(2);
+    expect(fake.requests.every((r) => r.auth === `Basic ${Buffer.from('auditor:s3cret').toString('base64')}`)).toBe(true);
+
+    const evs = newEvents();
+    expect(evs.filter((e) => e.stage === 'registry' && e.action !== 'model_version.hash_registered')).toEqual([]);
+    const hashes = evs.filter((e) => e.action === 'model_version.hash_registered');
+    expect(hashes.map((e) => `${e.resource?.name}/${e.resource?.version}`).sort()).toEqual(['churn/1', 'fraud/1', 'fraud/2']);
+    const f1 = hashes.find((e) => e.resource?.name === 'fraud' && e.resource.version === '1')!;
+    const expectedRoot = rootDigest([
+      { path: 'MLmodel', sha256: sha('flavors: {}') }, { path: 'data/vocab.txt', sha256: sha('a\nb') }, { path: 'model.pkl', sha256: sha('weights-v1') },
+    ]);
+    expect(f1.ml?.model?.sha256).toBe(expectedRoot);
+    expect(f1.details?.files).toBe(3);
+
+    const prov = evs.find((e) => e.action === 'run.provenance' && e.ml?.model?.version === '1' && e.ml.model.name === 'fraud')!;
+    expect(prov.stage).toBe('training');
+    expect(prov.actor).toMatchObject({ id: 'alice', type: 'user' });
+    expect(prov.ml?.code).toMatchObject({ commit: 'abc123', source: 'train.py' });
+    expect(prov.ml?.job?.params).toEqual({ lr: '0.1' });
+    expect(prov.ml?.provenance).toMatchObject({ run_id: 'runfraud1', inputs: ['s3://data/tx.parquet'], outputs: ['models:/fraud/1'] });
+    const evals = evs.filter((e) => e.action === 'evaluation.metrics');
+    expect(evals.find((e) => e.ml?.model?.version === '1' && e.ml.model.name === 'fraud')?.ml?.metrics).toEqual({ auc: 0.91, adv_robust_acc: 0.7 });
+    expect(evals.every((e) => e.stage === 'evaluation')).toBe(true);
+    // The prompt version has no artifacts nor run to audit.
+    expect(evs.some((e) => e.resource?.name === 'support-prompt')).toBe(false);
+  });
+});
+
+describe('registry auditor: diffs', () => {
+  it('emits one event per change, including what webhooks never report', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { challenger: '2' };
+    let a = auditor();
+    await a.runOnce();
+    newEvents();
+
+    const t1 = T0 + 100_000;
+    const fraud = fake.models.get('fraud')!;
+    fraud.aliases = { champion: '2' }; // challenger removed, champion set: approval
+    fraud.description = 'fraud scorer v2';
+    fraud.last_updated_timestamp = t1;
+    const v1 = fake.versions.find((v) => v.name === 'fraud' && v.version === '1')!;
+    v1.current_stage = 'Archived';
+    v1.last_updated_timestamp = t1;
+    const v2 = fake.versions.find((v) => v.name === 'fraud' && v.version === '2')!;
+    v2.current_stage = 'Production';
+    v2.tags.approval_status = 'approved';
+    v2.last_updated_timestamp = t1;
+    fake.versions = fake.versions.filter((v) => !(v.name === 'churn'));
+    fake.models.delete('churn');
+    // rename support-prompt → support-prompt-v2 (same creation time)
+    const sp = fake.models.get('support-prompt')!;
+    fake.models.delete('support-prompt');
+    fake.models.set('support-prompt-v2', { ...sp, name: 'support-prompt-v2' });
+    for (const v of fake.versions) if (v.name === 'support-prompt') v.name = 'support-prompt-v2';
+    fake.addVersion('fraud', '3', t1, { MLmodel: 'm3' }, { user_id: 'mallory@example.com' });
+    fake.addRun('runfraud3', { user: 'mallory', metrics: { auc: 0.5 } });
+
+    clock.now = T0 + 3_700_000;
+    a = auditor(); // restart in between: diffing must use the persisted snapshot
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    const summary = evs.map((e) => `${e.action} ${e.resource?.name}${e.resource?.version ? `/${e.resource.version}` : ''}`).sort();
+    expect(summary).toEqual([
+      'evaluation.metrics fraud/3',
+      'model_version.alias_delete fraud/2',
+      'model_version.approve fraud/2', // alias champion
+      'model_version.approve fraud/2', // stage Production
+      'model_version.approve fraud/2', // tag approval_status=approved
+      'model_version.create fraud/3',
+      'model_version.delete churn/1',
+      'model_version.hash_registered fraud/3',
+      'model_version.stage_transition fraud/1',
+      'prompt.update support-prompt-v2',
+      'registered_model.delete churn',
+      'registered_model.update fraud',
+      'run.provenance name-runfraud3', // resource is the run
+    ]);
+    expect(evs.find((e) => e.action === 'run.provenance')!.ml?.model).toMatchObject({ name: 'fraud', version: '3' });
+    const create = evs.find((e) => e.action === 'model_version.create')!;
+    expect(create.actor).toMatchObject({ id: 'mallory@example.com', type: 'user' });
+    expect(create.time).toBe(new Date(t1).toISOString());
+    const stage = evs.find((e) => e.action === 'model_version.stage_transition')!;
+    expect(stage.details).toMatchObject({ field: 'current_stage', old: 'None', new: 'Archived' });
+    expect(stage.actor).toBeUndefined(); // MLflow does not say who transitioned
+    const rename = evs.find((e) => e.action === 'prompt.update')!;
+    expect(rename.details).toMatchObject({ old_name: 'support-prompt', new_name: 'support-prompt-v2' });
+    expect(rename.resource?.type).toBe('prompt');
+    const desc = evs.find((e) => e.action === 'registered_model.update')!;
+    expect(desc.details).toMatchObject({ field: 'description', old: 'fraud scorer', new: 'fraud scorer v2' });
+    expect(evs.every((e) => e.channel === 'mlflow.audit' && e.platform === 'mlflow')).toBe(true);
+
+    // Nothing changed: a restart and another poll emit nothing.
+    clock.now += 60_000;
+    a = auditor();
+    await a.runOnce();
+    expect(newEvents()).toEqual([]);
+  });
+
+  it('a crash after commit but before the snapshot re-emits with the same ids (duplicates collapse)', async () => {
+    seed();
+    let a = auditor();
+    await a.runOnce();
+    newEvents();
+    fake.versions.find((v) => v.name === 'churn')!.current_stage = 'Staging';
+    a = auditor();
+    await a.runOnce();
+    const first = newEvents();
+    expect(first.map((e) => e.action)).toEqual(['model_version.stage_transition']);
+    // Simulate the lost snapshot write by restoring the previous stage in state.
+    const key = spool!.state.list<{ name: string; current_stage: string }>('mlflow.registry', 'version:').find((e) => e.value.name === 'churn')!;
+    spool!.state.set('mlflow.registry', key.key, { ...key.value, current_stage: 'None' });
+    a = auditor();
+    await a.runOnce();
+    expect(newEvents()).toEqual([]); // same id → duplicate, not a second event
+  });
+});
+
+describe('registry auditor: artifact integrity', () => {
+  it('re-verifies approved versions on schedule and reports a tampered artifact with both digests and the files', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    const a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const registered = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'fraud' && e.resource.version === '1')!;
+    const path = [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+    fake.artifacts.set(path, Buffer.from('weights-v1-backdoored'));
+    fake.artifacts.set(path.replace('model.pkl', 'extra.py'), Buffer.from('import os'));
+
+    clock.now += 300_000; // not due yet
+    await a.runOnce();
+    expect(newEvents()).toEqual([]);
+    const before = fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/runfraud2')).length;
+
+    clock.now += 301_000;
+    await a.runOnce();
+    const evs = newEvents();
+    expect(evs).toHaveLength(1);
+    const mm = evs[0]!;
+    expect(mm.action).toBe('model_version.hash_mismatch');
+    expect(mm.outcome).toBe('failure');
+    expect(mm.details?.expected_sha256).toBe(registered.ml?.model?.sha256);
+    expect(mm.details?.observed_sha256).not.toBe(registered.ml?.model?.sha256);
+    expect(mm.details?.files).toEqual([
+      { path: 'extra.py', expected_sha256: null, observed_sha256: sha('import os') },
+      { path: 'model.pkl', expected_sha256: sha('weights-v1'), observed_sha256: sha('weights-v1-backdoored') },
+    ]);
+    // Only approved versions are re-hashed (fraud/2 is not approved).
+    expect(fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/runfraud2')).length).toBe(before);
+  });
+
+  it('streams a multi-megabyte artifact and writes the digest back as a tag without reporting it as a change', async () => {
+    const big = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+    fake.addModel('llm', T0);
+    fake.addVersion('llm', '1', T0, { 'weights.bin': big, MLmodel: 'x' });
+    const a = auditor({ digest_tag: 'mltrail.sha256', download_concurrency: 2 });
+    await a.runOnce();
+    const h = newEvents().find((e) => e.action === 'model_version.hash_registered')!;
+    expect(h.details?.bytes).toBe(big.length + 1);
+    expect((h.details?.manifest as Array<{ path: string; sha256: string }>).find((f) => f.path === 'weights.bin')!.sha256).toBe(sha(big));
+    const setTag = fake.requests.find((r) => r.path.endsWith('/model-versions/set-tag'))!;
+    expect(setTag.body).toEqual({ name: 'llm', version: '1', key: 'mltrail.sha256', value: `sha256:${h.ml?.model?.sha256}` });
+    expect(fake.versions[0]!.tags['mltrail.sha256']).toBe(`sha256:${h.ml?.model?.sha256}`);
+    await a.runOnce();
+    expect(newEvents()).toEqual([]);
+  });
+
+  it('a version whose artifacts the server does not serve is reported, not crashed on', async () => {
+    fake.addModel('ext', T0);
+    fake.addVersion('ext', '1', T0, {}, { source: 's3://bucket/models/ext', run_id: undefined });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    const ev = newEvents().find((e) => e.action === 'model_version.hash_registered')!;
+    expect(ev.outcome).toBe('failure');
+    expect(ev.error?.message).toMatch(/--serve-artifacts/);
+  });
+
+  it('a missing run is reported as failed provenance', async () => {
+    fake.addModel('orphan', T0);
+    fake.addVersion('orphan', '1', T0, { MLmodel: 'x' }, { run_id: 'gone' , source: 'runs:/gone/model' });
+    const a = auditor();
+    await a.runOnce();
+    const p = newEvents().find((e) => e.action === 'run.provenance')!;
+    expect(p.outcome).toBe('failure');
+    expect(p.error?.code).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+});
+
+describe('registry auditor: MLflow down', () => {
+  it('500s are retried, then one source.unavailable event; recovery emits source.recovered', async () => {
+    seed();
+    const a = auditor();
+    for (let i = 0; i < 6; i++) fake.faults.push({ match: /registered-models\/search/, fault: { status: 500 } });
+    expect(await a.runOnce()).toBe(false);
+    expect(fake.requests.filter((r) => r.path.endsWith('registered-models/search')).length).toBe(3); // max_attempts
+    let evs = newEvents();
+    expect(evs.map((e) => e.action)).toEqual(['source.unavailable']);
+    expect(evs[0]!.error?.message).toMatch(/HTTP 500 INTERNAL_ERROR: simulated failure/);
+    expect(a.health!().state).toBe('unhealthy');
+    expect(await a.runOnce()).toBe(false); // still down: no second event
+    expect(newEvents()).toEqual([]);
+    expect(await a.runOnce()).toBe(true);
+    evs = newEvents();
+    expect(evs.map((e) => e.action)).toContain('source.recovered');
+    expect(a.health!().state).toBe('healthy');
+  });
+
+  it('a transient 503 with Retry-After is absorbed by the retry', async () => {
+    seed();
+    fake.faults.push({ match: /model-versions\/search/, fault: { status: 503, retryAfter: '0', body: '{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "busy"}' } });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents().some((e) => e.action.startsWith('source.'))).toBe(false);
+  });
+
+  it('a hanging server times out, then source.unavailable', async () => {
+    seed();
+    for (let i = 0; i < 3; i++) fake.faults.push({ match: /registered-models\/search/, fault: { hang: true } });
+    const a = auditor({ request_timeout_ms: 150 });
+    expect(await a.runOnce()).toBe(false);
+    expect(newEvents().map((e) => e.action)).toEqual(['source.unavailable']);
+  });
+
+  it('wrong credentials → source.auth_failure at once (no retries), never a crash', async () => {
+    seed();
+    fake.credentials = { username: 'auditor', password: 'rotated' };
+    const a = auditor();
+    expect(await a.runOnce()).toBe(false);
+    const evs = newEvents();
+    expect(evs.map((e) => e.action)).toEqual(['source.auth_failure']);
+    expect(evs[0]!.details?.http_status).toBe(401);
+    expect(fake.requests.filter((r) => r.path.endsWith('registered-models/search')).length).toBe(1);
+    expect(JSON.stringify(evs)).not.toContain('s3cret');
+  });
+
+  it('MLflow down while hashing keeps the version pending and finishes it later', async () => {
+    seed();
+    for (let i = 0; i < 20; i++) fake.faults.push({ match: /mlflow-artifacts\/artifacts\/1\/runchurn1/, fault: { status: 502, body: 'Bad Gateway', contentType: 'text/html' } });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(false);
+    const first = newEvents();
+    expect(first.some((e) => e.action === 'source.unavailable')).toBe(true);
+    expect(first.some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')).toBe(false);
+    await new Promise((r) => setTimeout(r, 50)); // let in-flight sibling downloads settle
+    fake.faults = [];
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents().some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')).toBe(true);
+  });
+
+  it('start/stop runs the loop and stops cleanly mid-request', async () => {
+    seed();
+    fake.faults.push({ match: /registered-models\/search/, fault: { hang: true } });
+    const a = auditor({ request_timeout_ms: 10_000 });
+    a.start();
+    await new Promise((r) => setTimeout(r, 100));
+    const t = Date.now();
+    await a.stop();
+    expect(Date.now() - t).toBeLessThan(2000);
+  });
+});

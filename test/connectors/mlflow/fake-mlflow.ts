@@ -1,0 +1,233 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * A strict fake of the MLflow tracking server's REST API (the endpoints the
+ * registry auditor uses), on 127.0.0.1:0: protobuf-JSON shapes (empty lists
+ * and unset fields omitted), opaque page tokens with `max_results` limits
+ * enforced like MLflow, `{error_code, message}` error bodies, Basic auth that
+ * answers 401 in plain text like the basic-auth app, proxied artifacts
+ * (`mlflow-artifacts`) with basename listings and chunked downloads.
+ */
+
+export interface FakeVersion {
+  name: string;
+  version: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  user_id?: string;
+  current_stage: string;
+  description?: string;
+  source: string;
+  run_id?: string;
+  status: string;
+  tags: Record<string, string>;
+}
+
+export interface FakeModel {
+  name: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  description?: string;
+  tags: Record<string, string>;
+  aliases: Record<string, string>;
+}
+
+export type Fault = { status: number; body?: string; contentType?: string; retryAfter?: string } | { hang: true };
+
+export class FakeMlflow {
+  models = new Map<string, FakeModel>();
+  versions: FakeVersion[] = [];
+  runs = new Map<string, unknown>();
+  /** Proxied artifact store: path (no leading slash) → bytes. */
+  artifacts = new Map<string, Buffer>();
+  /** Faults served (one each) to the next matching requests. */
+  faults: Array<{ match: RegExp; fault: Fault }> = [];
+  requests: Array<{ method: string; path: string; query: URLSearchParams; auth?: string; body?: unknown }> = [];
+  credentials?: { username: string; password: string };
+  url = '';
+  private server?: Server;
+
+  addModel(name: string, t: number, extra: Partial<FakeModel> = {}): FakeModel {
+    const m: FakeModel = { name, creation_timestamp: t, last_updated_timestamp: t, tags: {}, aliases: {}, ...extra };
+    this.models.set(name, m);
+    return m;
+  }
+
+  /** A version whose files live in the proxied store under `1/<run>/artifacts/model/`. */
+  addVersion(name: string, version: string, t: number, files: Record<string, string | Buffer>, extra: Partial<FakeVersion> = {}): FakeVersion {
+    const runId = extra.run_id ?? `run${name.replace(/\W/g, '')}${version}`;
+    const v: FakeVersion = {
+      name, version, creation_timestamp: t, last_updated_timestamp: t, user_id: 'alice@example.com', current_stage: 'None',
+      source: `runs:/${runId}/model`, run_id: runId, status: 'READY', tags: {}, ...extra,
+    };
+    this.versions.push(v);
+    for (const [p, data] of Object.entries(files)) this.artifacts.set(`1/${runId}/artifacts/model/${p}`, Buffer.isBuffer(data) ? data : Buffer.from(data));
+    return v;
+  }
+
+  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string }> } = {}): void {
+    const tags = [
+      ...(run.user ? [{ key: 'mlflow.user', value: run.user }] : []),
+      ...(run.commit ? [{ key: 'mlflow.source.git.commit', value: run.commit }] : []),
+      { key: 'mlflow.source.name', value: 'train.py' },
+      { key: 'mlflow.source.type', value: 'LOCAL' },
+    ];
+    this.runs.set(runId, {
+      info: { run_id: runId, run_uuid: runId, run_name: `name-${runId}`, experiment_id: '1', user_id: '', status: 'FINISHED', start_time: 1755680000000, end_time: 1755680500000, artifact_uri: `mlflow-artifacts:/1/${runId}/artifacts`, lifecycle_stage: 'active' },
+      data: {
+        ...(run.metrics ? { metrics: Object.entries(run.metrics).map(([key, value]) => ({ key, value, timestamp: 1755680400000, step: 0 })) } : {}),
+        ...(run.params ? { params: Object.entries(run.params).map(([key, value]) => ({ key, value })) } : {}),
+        tags,
+      },
+      inputs: run.datasets ? { dataset_inputs: run.datasets.map((d) => ({ dataset: { ...d, source_type: 's3' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] })) } : {},
+    });
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: err.message }));
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    const a = this.server.address();
+    this.url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+  }
+
+  private error(res: ServerResponse, status: number, code: string, message: string): void {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error_code: code, message }));
+  }
+
+  private json(res: ServerResponse, body: unknown): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  /** Page like MLflow's SQL store: opaque token, `next_page_token` only when more remain. */
+  private page<T>(items: T[], q: URLSearchParams, max: number, def: number): { items: T[]; next?: string } | string {
+    const n = q.has('max_results') ? Number(q.get('max_results')) : def;
+    if (!Number.isInteger(n) || n < 1 || n > max) return `Invalid value ${q.get('max_results')} for parameter 'max_results' supplied. It must be at most ${max}.`;
+    let offset = 0;
+    const tok = q.get('page_token');
+    if (tok) {
+      try {
+        offset = (JSON.parse(Buffer.from(tok, 'base64').toString()) as { offset: number }).offset;
+      } catch {
+        return `Invalid page token, could not base64-decode`;
+      }
+    }
+    const slice = items.slice(offset, offset + n);
+    const next = offset + n < items.length ? Buffer.from(JSON.stringify({ offset: offset + n })).toString('base64') : undefined;
+    return { items: slice, next };
+  }
+
+  private versionJson(v: FakeVersion): unknown {
+    const aliases = Object.entries(this.models.get(v.name)?.aliases ?? {}).filter(([, ver]) => ver === v.version).map(([a]) => a);
+    const tags = Object.entries(v.tags).map(([key, value]) => ({ key, value }));
+    return {
+      name: v.name, version: v.version, creation_timestamp: v.creation_timestamp, last_updated_timestamp: v.last_updated_timestamp,
+      ...(v.user_id ? { user_id: v.user_id } : {}), current_stage: v.current_stage, ...(v.description ? { description: v.description } : {}),
+      source: v.source, ...(v.run_id ? { run_id: v.run_id } : {}), status: v.status, ...(tags.length ? { tags } : {}), ...(aliases.length ? { aliases } : {}),
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url!, 'http://x');
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const rawBody = Buffer.concat(chunks).toString();
+    const body = rawBody ? (JSON.parse(rawBody) as Record<string, string>) : undefined;
+    this.requests.push({ method: req.method!, path: url.pathname, query: url.searchParams, auth: req.headers.authorization, body });
+
+    if (this.credentials) {
+      const want = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+      if (req.headers.authorization !== want) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="mlflow"' });
+        res.end('You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.');
+        return;
+      }
+    }
+    const fi = this.faults.findIndex((f) => f.match.test(url.pathname));
+    if (fi >= 0) {
+      const { fault } = this.faults.splice(fi, 1)[0]!;
+      if ('hang' in fault) return; // never answers: the client's timeout must fire
+      res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
+      res.end(fault.body ?? JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'simulated failure' }));
+      return;
+    }
+    const q = url.searchParams;
+    const p = url.pathname;
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/registered-models/search') {
+      const all = [...this.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      const pg = this.page(all, q, 1000, 100);
+      if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
+      return this.json(res, {
+        ...(pg.items.length ? {
+          registered_models: pg.items.map((m) => {
+            const tags = Object.entries(m.tags).map(([key, value]) => ({ key, value }));
+            const aliases = Object.entries(m.aliases).map(([alias, version]) => ({ alias, version }));
+            return { name: m.name, creation_timestamp: m.creation_timestamp, last_updated_timestamp: m.last_updated_timestamp, ...(m.description ? { description: m.description } : {}), ...(tags.length ? { tags } : {}), ...(aliases.length ? { aliases } : {}) };
+          }),
+        } : {}),
+        ...(pg.next ? { next_page_token: pg.next } : {}),
+      });
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/search') {
+      const pg = this.page(this.versions, q, 200_000, 200_000);
+      if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
+      return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => this.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/runs/get') {
+      const run = this.runs.get(q.get('run_id') ?? '');
+      if (!run) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${q.get('run_id')} not found`);
+      return this.json(res, { run });
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/get-download-uri') {
+      const v = this.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
+      if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${q.get('name')}, version=${q.get('version')}) not found`);
+      const m = /^runs:\/([^/]+)\/(.*)$/.exec(v.source);
+      return this.json(res, { artifact_uri: m ? `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}` : v.source });
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow-artifacts/artifacts') {
+      const dir = (q.get('path') ?? '').replace(/\/+$/, '');
+      const prefix = dir ? `${dir}/` : '';
+      const children = new Map<string, { is_dir: boolean; size?: number }>();
+      for (const [path, data] of this.artifacts) {
+        if (!path.startsWith(prefix)) continue;
+        const rest = path.slice(prefix.length).split('/');
+        if (rest.length > 1) children.set(rest[0]!, { is_dir: true });
+        else children.set(rest[0]!, { is_dir: false, size: data.length });
+      }
+      const files = [...children].sort().map(([path, f]) => ({ path, is_dir: f.is_dir, ...(f.size !== undefined ? { file_size: f.size } : {}) }));
+      return this.json(res, files.length ? { files } : {});
+    }
+    if (req.method === 'GET' && p.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
+      const path = decodeURIComponent(p.slice('/api/2.0/mlflow-artifacts/artifacts/'.length));
+      const data = this.artifacts.get(path);
+      if (!data) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `File ${path} not found`);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      // Chunked, so the client has to stream.
+      for (let i = 0; i < data.length; i += 64 * 1024) {
+        if (!res.write(data.subarray(i, i + 64 * 1024))) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+      return;
+    }
+    if (req.method === 'POST' && p === '/api/2.0/mlflow/model-versions/set-tag') {
+      if (req.headers['content-type'] !== 'application/json') return this.error(res, 400, 'BAD_REQUEST', 'Content-Type must be application/json');
+      const v = this.versions.find((x) => x.name === body?.name && x.version === String(body?.version));
+      if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
+      v.tags[body!.key!] = body!.value!;
+      return this.json(res, {});
+    }
+    return this.error(res, 404, 'ENDPOINT_NOT_FOUND', `No endpoint ${req.method} ${p}`);
+  }
+}
