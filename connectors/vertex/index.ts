@@ -2,6 +2,7 @@ import type { ConnectorPlugin } from '../../core/connector.js';
 import { VertexConfig, vertexFromEnv } from './config.js';
 import { looksLikeVertexInput } from './envelope.js';
 import { normalizeVertex } from './normalize.js';
+import { mountPushRoute } from './push.js';
 
 /**
  * Vertex AI: Cloud Audit Logs (and Model Monitoring anomaly entries) exported
@@ -16,4 +17,5 @@ export const vertexConnector: ConnectorPlugin<VertexConfig> = {
   fromEnv: vertexFromEnv,
   detect: (record) => looksLikeVertexInput(record),
   normalize: (record, ctx) => normalizeVertex(record, ctx),
+  routes: (app, deps) => mountPushRoute(app, deps),
 };

@@ -1,0 +1,186 @@
+import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { OAuth2Client } from 'google-auth-library';
+import { safeEqualAny } from '../../core/http/index.js';
+
+/** What a Pub/Sub push token must satisfy (spec §3.5). */
+export interface OidcPolicy {
+  audience: string;
+  serviceAccounts: readonly string[];
+  issuers: readonly string[];
+  clockSkewS: number;
+  maxLifetimeS: number;
+}
+
+export interface TokenClaims {
+  iss: string;
+  aud: string | string[];
+  email: string;
+  email_verified: boolean;
+  sub?: string;
+  azp?: string;
+  iat: number;
+  exp: number;
+  [k: string]: unknown;
+}
+
+/** A rejected token: 401 (not a valid token for us) or 403 (valid, but not an allowed sender). */
+export class TokenError extends Error {
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+    /** The email the token claimed, for the auth-failure event (never the token). */
+    readonly claimed?: string,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export interface OidcVerifier {
+  verify(token: string): Promise<TokenClaims>;
+}
+
+function b64urlJson(part: string, what: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch {
+    throw new TokenError(401, `malformed token: ${what} is not base64url JSON`);
+  }
+}
+
+/** A source of verification keys by `kid`. */
+interface KeySource {
+  get(kid: string): Promise<KeyObject | undefined>;
+}
+
+/** Parse a JWKS (`{keys:[…]}`) or Google's PEM map (`{kid: "-----BEGIN CERTIFICATE-----…"}`) into RSA keys. */
+export function parseKeySet(text: string, origin: string): Map<string, KeyObject> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${origin}: not JSON: ${(err as Error).message}`);
+  }
+  const keys = new Map<string, KeyObject>();
+  if (doc && typeof doc === 'object' && Array.isArray((doc as { keys?: unknown }).keys)) {
+    for (const jwk of (doc as { keys: Array<Record<string, unknown>> }).keys) {
+      if (typeof jwk.kid !== 'string' || jwk.kty !== 'RSA') continue;
+      if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+      if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
+      keys.set(jwk.kid, createPublicKey({ key: jwk as never, format: 'jwk' }));
+    }
+  } else if (doc && typeof doc === 'object') {
+    for (const [kid, pem] of Object.entries(doc as Record<string, unknown>)) {
+      if (typeof pem === 'string' && pem.includes('-----BEGIN')) keys.set(kid, createPublicKey(pem));
+    }
+  }
+  if (!keys.size) throw new Error(`${origin}: no RS256 signing keys (expected a JWKS {"keys":[…]} or a {kid: PEM} map)`);
+  return keys;
+}
+
+/**
+ * Keys from a JWKS file or http(s) URL, reloaded when a token names an
+ * unknown `kid` (key rotation) at most every `minRefreshMs`, and for URLs
+ * when the Cache-Control max-age expires.
+ */
+function jwksSource(location: string, minRefreshMs = 30_000): KeySource {
+  let keys: Map<string, KeyObject> | undefined;
+  let loadedAt = 0;
+  let expiresAt = 0;
+  let loading: Promise<void> | undefined;
+  const isUrl = /^https?:\/\//i.test(location);
+  const load = async () => {
+    if (isUrl) {
+      const res = await fetch(location, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
+      if (!res.ok) throw new Error(`JWKS ${location} answered HTTP ${res.status}`);
+      keys = parseKeySet(await res.text(), location);
+      const maxAge = /max-age=(\d+)/i.exec(res.headers.get('cache-control') ?? '')?.[1];
+      expiresAt = Date.now() + (maxAge ? Number(maxAge) * 1000 : 3600_000);
+    } else {
+      const path = location.startsWith('file://') ? new URL(location) : location;
+      keys = parseKeySet(await readFile(path, 'utf8'), location);
+      expiresAt = Number.POSITIVE_INFINITY;
+    }
+    loadedAt = Date.now();
+  };
+  const refresh = () => (loading ??= load().finally(() => (loading = undefined)));
+  return {
+    async get(kid) {
+      if (!keys || Date.now() > expiresAt) await refresh();
+      let key = keys?.get(kid);
+      if (!key && Date.now() - loadedAt > minRefreshMs) {
+        await refresh();
+        key = keys?.get(kid);
+      }
+      return key;
+    },
+  };
+}
+
+function checkClaims(payload: Record<string, unknown>, policy: OidcPolicy, now = Date.now() / 1000): TokenClaims {
+  const email = typeof payload.email === 'string' ? payload.email : undefined;
+  const fail = (status: 401 | 403, msg: string) => new TokenError(status, msg, email);
+  if (typeof payload.iss !== 'string' || !policy.issuers.includes(payload.iss)) throw fail(401, `token issuer ${JSON.stringify(payload.iss)} is not one of ${policy.issuers.join(', ')}`);
+  const aud = payload.aud;
+  const auds = Array.isArray(aud) ? aud : [aud];
+  if (!auds.some((a) => typeof a === 'string' && safeEqualAny(a, [policy.audience]))) throw fail(401, 'token audience does not match MLTRAIL_PUBSUB_AUDIENCE');
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw fail(401, 'token lacks exp or iat');
+  if (now > payload.exp + policy.clockSkewS) throw fail(401, `token expired at ${new Date(payload.exp * 1000).toISOString()}`);
+  if (payload.iat > now + policy.clockSkewS) throw fail(401, 'token issued in the future');
+  if (payload.exp - now > policy.maxLifetimeS + policy.clockSkewS) throw fail(401, `token lifetime exceeds ${policy.maxLifetimeS}s`);
+  if (!email) throw fail(403, 'token has no email claim (configure the push subscription with an OIDC service account)');
+  const allowed = policy.serviceAccounts.map((a) => a.toLowerCase());
+  if (!safeEqualAny(email.toLowerCase(), allowed)) throw fail(403, 'token email is not an allowed push service account (MLTRAIL_PUBSUB_SERVICE_ACCOUNTS)');
+  if (payload.email_verified !== true) throw fail(403, 'token email is not verified (email_verified must be true)');
+  return payload as TokenClaims;
+}
+
+/**
+ * Verify a Pub/Sub push OIDC token: RS256 only (alg none and others refused
+ * before any key lookup), signature against a configured JWKS or Google's
+ * keys (google-auth-library), then issuer, audience, expiry, lifetime and —
+ * what google-auth-library leaves to the caller — the `email` against the
+ * allowed service accounts and `email_verified === true`.
+ *
+ * @example
+ * const v = createOidcVerifier(policy, { jwks: '/etc/mltrail/jwks.json' });
+ * const claims = await v.verify(bearer); // throws TokenError(401|403)
+ */
+export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; googleClient?: OAuth2Client } = {}): OidcVerifier {
+  const keys = opts.jwks ? jwksSource(opts.jwks) : undefined;
+  const google = keys ? undefined : (opts.googleClient ?? new OAuth2Client());
+  return {
+    async verify(token) {
+      const parts = token.split('.');
+      if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) throw new TokenError(401, 'malformed token: expected a signed JWT (header.payload.signature)');
+      const header = b64urlJson(parts[0]!, 'header');
+      const payload = b64urlJson(parts[1]!, 'payload');
+      const claimed = typeof payload.email === 'string' ? payload.email : undefined;
+      if (header.alg !== 'RS256') throw new TokenError(401, `token algorithm ${JSON.stringify(header.alg)} is not accepted (RS256 only)`, claimed);
+      if (typeof header.kid !== 'string' || !header.kid) throw new TokenError(401, 'token header has no kid', claimed);
+      if (!parts[2]) throw new TokenError(401, 'token has no signature', claimed);
+      if (keys) {
+        let key: KeyObject | undefined;
+        try {
+          key = await keys.get(header.kid);
+        } catch (err) {
+          throw new TokenError(401, `cannot load verification keys: ${(err as Error).message}`, claimed);
+        }
+        if (!key) throw new TokenError(401, `token kid ${JSON.stringify(header.kid)} is not in the configured JWKS`, claimed);
+        const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'));
+        if (!ok) throw new TokenError(401, 'token signature is invalid', claimed);
+      } else {
+        try {
+          // Google checks signature, iss, exp/iat; the audience is passed so it is checked twice.
+          await google!.verifyIdToken({ idToken: token, audience: policy.audience });
+        } catch (err) {
+          throw new TokenError(401, `token rejected: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, claimed);
+        }
+      }
+      return checkClaims(payload, policy);
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OAuth2Client } from 'google-auth-library';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFixture, readFixtureJson } from '../../helpers/fixtures.js';
+import { AUDIENCE, PUSH_SA, httpServer, pushApp, signer, writeJwks } from './harness.js';
+import { LOC, V1, auditEntry } from './samples.js';
+
+const ROUTE = '/v1/ingest/vertex/pubsub';
+
+const entry = auditEntry({
+  method: `${V1}ModelService.MergeVersionAliases`,
+  resourceName: `${LOC}/models/9@2`,
+  request: { name: `${LOC}/models/9@2`, versionAliases: ['production'] },
+  insertId: 'push-1',
+});
+
+function wrapped(e: unknown, messageId = '900001') {
+  return {
+    message: {
+      attributes: { 'logging.googleapis.com/timestamp': '2026-11-20T10:00:00.1Z' },
+      data: Buffer.from(`${JSON.stringify(e)}\n`).toString('base64'),
+      messageId,
+      message_id: messageId,
+      publishTime: '2026-11-20T10:00:02.5Z',
+      publish_time: '2026-11-20T10:00:02.5Z',
+    },
+    subscription: 'projects/ml-prod-123/subscriptions/mltrail-push',
+  };
+}
+
+async function post(url: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${url}${ROUTE}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, any>) : undefined, headers: res.headers };
+}
+
+describe('Pub/Sub push with a JWKS file', () => {
+  const key = signer('kid-file');
+  const other = signer('kid-file'); // same kid, different key: forged signature
+  let app: Awaited<ReturnType<typeof pushApp>>;
+
+  beforeAll(async () => {
+    app = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA], jwks: writeJwks([key.jwk]) } });
+  });
+  afterAll(() => app.close());
+
+  it('valid token + wrapped body → 200 after commit, event in the spool', async () => {
+    const r = await post(app.url, wrapped(entry), key.mint());
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ accepted: 1, duplicates: 0, quarantined: 0 });
+    const ev = app.events().find((e) => e.details?.insert_id === 'push-1');
+    expect(ev).toMatchObject({ platform: 'vertex', channel: 'vertex.pubsub_push', stage: 'registry', action: 'model_version.approve', ml: { model: { approval: 'approved' } } });
+    expect(ev!.details.pubsub).toMatchObject({ message_id: '900001', subscription: 'projects/ml-prod-123/subscriptions/mltrail-push' });
+  });
+
+  it('redelivery of the same message is acknowledged as a duplicate', async () => {
+    const r = await post(app.url, wrapped(entry, '900002'), key.mint());
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ accepted: 0, duplicates: 1, quarantined: 0 });
+  });
+
+  it('unwrapped push: raw LogEntry body with x-goog-pubsub-* metadata headers', async () => {
+    const raw = auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: `${LOC}/endpoints/5`, insertId: 'push-raw' });
+    const r = await post(app.url, raw, key.mint(), {
+      'x-goog-pubsub-message-id': '777',
+      'x-goog-pubsub-publish-time': '2026-11-20T10:00:03Z',
+      'x-goog-pubsub-subscription-name': 'projects/ml-prod-123/subscriptions/nowrap',
+    });
+    expect(r.status).toBe(200);
+    const ev = app.events().find((e) => e.details?.insert_id === 'push-raw');
+    expect(ev).toMatchObject({ stage: 'serving', action: 'endpoint.deploy', details: { pubsub: { message_id: '777', subscription: 'projects/ml-prod-123/subscriptions/nowrap' } } });
+  });
+
+  it('the Loki sink envelope fixture is accepted as sent by Pub/Sub', async () => {
+    const r = await post(app.url, readFixture('vertex', 'loki-gcplog-push-envelope.json').toString(), key.mint());
+    expect(r.status).toBe(200);
+    expect(r.json?.accepted).toBe(1);
+  });
+
+  it('a message that is not a LogEntry is quarantined and acknowledged (no endless redelivery)', async () => {
+    const before = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).length;
+    const r = await post(app.url, readFixtureJson('vertex', 'cloudevents-MessagePublishedData-duplicatedFields.json'), key.mint());
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ accepted: 0, duplicates: 0, quarantined: 1 });
+    const notJson = await post(app.url, '{"message": {"data": ', key.mint());
+    expect(notJson.status).toBe(200);
+    expect(notJson.json?.quarantined).toBe(1);
+    const q = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' });
+    expect(q.length).toBe(before + 2);
+    expect(q.at(-2)?.reason).toMatch(/does not decode to a LogEntry/);
+    expect(q.at(-1)?.reason).toMatch(/push body is not JSON/);
+  });
+
+  const rejections: Array<[string, () => string | undefined, number, RegExp]> = [
+    ['missing header', () => undefined, 401, /missing Authorization: Bearer/],
+    ['wrong audience', () => key.mint({ aud: 'https://elsewhere.example/push' }), 401, /audience/],
+    ['wrong email', () => key.mint({ email: 'attacker@evil-proj.iam.gserviceaccount.com' }), 403, /not an allowed push service account/],
+    ['unverified email', () => key.mint({ email_verified: false }), 403, /email is not verified/],
+    ['email_verified as a string', () => key.mint({ email_verified: 'true' }), 403, /email is not verified/],
+    ['no email claim', () => key.mint({ email: undefined }), 403, /no email claim/],
+    ['expired', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }), 401, /expired/],
+    ['lifetime too long', () => key.mint({ exp: Math.floor(Date.now() / 1000) + 86_400 }), 401, /lifetime/],
+    ['issued in the future', () => key.mint({ iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 3600 }), 401, /future/],
+    ['wrong issuer', () => key.mint({ iss: 'https://evil.example' }), 401, /issuer/],
+    ['bad signature (other key, same kid)', () => other.mint(), 401, /signature is invalid/],
+    ['tampered payload', () => { const [h, , s] = key.mint().split('.'); return `${h}.${Buffer.from(JSON.stringify({ email: PUSH_SA, aud: AUDIENCE })).toString('base64url')}.${s}`; }, 401, /signature is invalid|lacks exp/],
+    ['alg none', () => key.mint({}, { alg: 'none' }), 401, /algorithm "none" is not accepted/],
+    ['alg HS256', () => key.mint({}, { alg: 'HS256' }), 401, /algorithm "HS256"/],
+    ['unknown kid', () => key.mint({}, { kid: 'nope' }), 401, /kid "nope" is not in the configured JWKS/],
+    ['not a JWT', () => 'abc.def', 401, /malformed token/],
+  ];
+  for (const [name, token, status, message] of rejections) {
+    it(`${name} → ${status} with a JSON error, nothing ingested, auth failure recorded`, async () => {
+      const before = app.events().filter((e) => e.action !== 'ingest.auth_failure').length;
+      const r = await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.CreateCustomJob`, insertId: `rej-${name}` })), token());
+      expect(r.status).toBe(status);
+      expect(r.json?.error.code).toBe(status === 401 ? 'MLTRAIL_ERR_UNAUTHORIZED' : 'MLTRAIL_ERR_FORBIDDEN');
+      expect(r.json?.error.message).toMatch(message);
+      if (status === 401) expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(app.events().filter((e) => e.action !== 'ingest.auth_failure').length).toBe(before);
+      await sleep(20);
+      const failures = app.events().filter((e) => e.action === 'ingest.auth_failure' && e.channel === 'vertex.pubsub_push');
+      expect(failures.some((f) => f.error.message === r.json?.error.message)).toBe(true);
+    });
+  }
+});
+
+describe('push configuration and key sources', () => {
+  it('503 naming MLTRAIL_PUBSUB_AUDIENCE, then MLTRAIL_PUBSUB_SERVICE_ACCOUNTS, when not configured', async () => {
+    const key = signer();
+    const none = await pushApp({});
+    const r1 = await post(none.url, wrapped(entry), key.mint());
+    expect(r1.status).toBe(503);
+    expect(r1.json?.error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_PUBSUB_AUDIENCE' });
+    await none.close();
+    const noAccounts = await pushApp({ push: { audience: AUDIENCE } });
+    const r2 = await post(noAccounts.url, wrapped(entry), key.mint());
+    expect(r2.status).toBe(503);
+    expect(r2.json?.error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_PUBSUB_SERVICE_ACCOUNTS' });
+    await noAccounts.close();
+  });
+
+  it('JWKS URL on 127.0.0.1: fetched once and cached; an unknown kid within 30 s of the last fetch does not hammer the key server', async () => {
+    const k1 = signer('rot-1');
+    const k2 = signer('rot-2');
+    let keys = [k1.jwk];
+    const jwks = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=3600' });
+      res.end(JSON.stringify({ keys }));
+    });
+    const app = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA], jwks: `${jwks.url}/oauth2/v3/certs` } });
+    try {
+      expect((await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.GetCustomJob` })), k1.mint())).status).toBe(200);
+      expect((await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.GetCustomJob` })), k1.mint())).status).toBe(200);
+      expect(jwks.state.requests).toBe(1);
+      keys = [k1.jwk, k2.jwk];
+      expect((await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.GetCustomJob` })), k2.mint())).status).toBe(401);
+      expect(jwks.state.requests).toBe(1);
+    } finally {
+      await app.close();
+      await jwks.close();
+    }
+  });
+
+  it('Google keys through google-auth-library (PEM certs endpoint on 127.0.0.1): valid → 200; email still checked by us', async () => {
+    const key = signer('google-kid');
+    const certs = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=600' });
+      res.end(JSON.stringify({ [key.kid]: key.pem }));
+    });
+    const googleClient = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: `${certs.url}/oauth2/v1/certs` } });
+    const app = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA] } }, { googleClient });
+    try {
+      const ok = await post(app.url, wrapped(auditEntry({ method: `${V1}EndpointService.UndeployModel`, insertId: 'g-1' })), key.mint());
+      expect(ok.status).toBe(200);
+      expect(app.events().some((e) => e.details?.insert_id === 'g-1' && e.action === 'endpoint.undeploy')).toBe(true);
+      const wrongEmail = await post(app.url, wrapped(entry), key.mint({ email: 'someone@else.iam.gserviceaccount.com' }));
+      expect(wrongEmail.status).toBe(403);
+      const forged = await post(app.url, wrapped(entry), signer('google-kid').mint());
+      expect(forged.status).toBe(401);
+      const wrongAud = await post(app.url, wrapped(entry), key.mint({ aud: 'other' }));
+      expect(wrongAud.status).toBe(401);
+      const none = await post(app.url, wrapped(entry), key.mint({}, { alg: 'none' }));
+      expect(none.status).toBe(401);
+    } finally {
+      await app.close();
+      await certs.close();
+    }
+  });
+});
