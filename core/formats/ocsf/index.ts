@@ -210,6 +210,7 @@ function ocsfResources(ev: NormalizedEvent): OcsfResource[] {
     const target = out[0];
     if (target?.role_id === 1 && r.role_id !== 1 && r.name && r.name === target.name && (!r.uid || r.uid === target.uid)) {
       target.data = compact({ ...r.data, ...target.data });
+      if (r.labels?.length) target.labels = r.labels;
       return;
     }
     const key = `${r.type}|${r.uid ?? ''}|${r.name ?? ''}|${r.version ?? ''}`;

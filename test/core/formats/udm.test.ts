@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { actionKind } from '../../../core/formats/common.js';
+import { udmAlert, udmEvent } from '../../../core/formats/udm/index.js';
+import { UDM_EVENT_TYPES, UdmEvent } from '../../../core/formats/udm/validate.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { syntheticAlerts, syntheticEvents } from './synthetic.js';
+
+const ev = (over: Record<string, unknown>) =>
+  NormalizedEvent.parse({
+    schema_version: '1', id: 'e1', time: '2024-06-10T06:13:20.123Z', received_time: '2024-06-10T06:13:21.000Z', platform: 'vertex',
+    channel: 'vertex.pubsub_push', stage: 'registry', action: 'model.update', operation: 'google.cloud.aiplatform.v1.ModelService.UpdateModel',
+    service: 'aiplatform.googleapis.com', outcome: 'success', ...over,
+  });
+const alice = { id: 'alice@example.com', email: 'alice@example.com', type: 'user', ip: '203.0.113.10' };
+const model = { type: 'model', id: 'projects/p/locations/l/models/1', name: 'fraud' };
+
+describe('UDM mapping', () => {
+  it('picks an event_type whose required nouns are present', () => {
+    const t = (over: Record<string, unknown>) => (udmEvent(ev(over)) as any).metadata.event_type;
+    expect(t({ actor: alice, resource: model, action: 'model.create' })).toBe('USER_RESOURCE_CREATION');
+    expect(t({ actor: alice, resource: model, action: 'model.read' })).toBe('USER_RESOURCE_ACCESS');
+    expect(t({ actor: alice, resource: model })).toBe('USER_RESOURCE_UPDATE_CONTENT');
+    expect(t({ actor: alice, resource: model, action: 'model.delete' })).toBe('USER_RESOURCE_DELETION');
+    expect(t({ actor: alice, resource: { type: 'role_binding', name: 'rb' }, action: 'role_binding.create' })).toBe('USER_RESOURCE_UPDATE_PERMISSIONS');
+    expect(t({ resource: model, action: 'model.create' })).toBe('RESOURCE_CREATION'); // no acting user known
+    expect(t({ actor: alice, action: 'model.create' })).toBe('GENERIC_EVENT'); // no object known
+    expect(t({ action: 'training_job.complete', resource: { type: 'custom_job', name: 'j' } })).toBe('STATUS_UPDATE');
+    expect(t({ action: 'auth.failure', outcome: 'failure', actor: alice })).toBe('USER_LOGIN');
+    expect(t({ action: 'ingest.auth_failure', outcome: 'failure', actor: { ip: '198.51.100.1', type: 'unknown' } })).toBe('GENERIC_EVENT');
+  });
+
+  it('fills metadata: product_log_id = mltrail id, product_event_type = native operation (≤64 bytes)', () => {
+    const u = udmEvent(ev({ actor: alice, resource: model })) as any;
+    expect(u.metadata).toMatchObject({
+      event_timestamp: '2024-06-10T06:13:20.123Z', vendor_name: 'Google Cloud', product_name: 'Vertex AI',
+      product_event_type: 'google.cloud.aiplatform.v1.ModelService.UpdateModel', product_log_id: 'e1', collected_timestamp: '2024-06-10T06:13:21.000Z',
+    });
+    expect(u.principal).toEqual({ user: { userid: 'alice@example.com', email_addresses: ['alice@example.com'] }, ip: ['203.0.113.10'] });
+    expect(u.target.resource).toEqual({ name: 'fraud', product_object_id: model.id, resource_subtype: 'model' });
+    const long = udmEvent(ev({ operation: `é${'x'.repeat(100)}` })) as any;
+    expect(Buffer.byteLength(long.metadata.product_event_type)).toBeLessThanOrEqual(64);
+    expect(long.metadata.product_event_type.startsWith('é')).toBe(true);
+  });
+
+  it('maps outcome to security_result.action (denied → BLOCK, other failure → FAIL) and flags auth violations', () => {
+    const sr = (over: Record<string, unknown>) => (udmEvent(ev(over)) as any).security_result[0];
+    expect(sr({}).action).toEqual(['ALLOW']);
+    expect(sr({ outcome: 'failure', error: { code: 'PERMISSION_DENIED', message: 'no' } }).action).toEqual(['BLOCK']);
+    expect(sr({ outcome: 'failure', error: { code: 'INVALID_ARGUMENT' } }).action).toEqual(['FAIL']);
+    expect(sr({ outcome: 'unknown' }).action).toEqual(['UNKNOWN_ACTION']);
+    expect(sr({ action: 'auth.failure', outcome: 'failure', actor: alice }).category).toEqual(['AUTH_VIOLATION']);
+  });
+
+  it('keeps ML facts and the mltrail id in additional', () => {
+    const u = udmEvent(ev({ ml: { model: { name: 'fraud', version: '2', approval: 'approved' } }, cloud: { provider: 'gcp', project: 'p1' } })) as any;
+    expect(u.additional).toMatchObject({ mltrail_id: 'e1', stage: 'registry', cloud_project: 'p1', ml: { model: { approval: 'approved' } } });
+  });
+
+  it('maps alerts to GENERIC_EVENT with the rule in security_result', () => {
+    for (const a of syntheticAlerts()) {
+      const u = udmAlert(a) as any;
+      expect(u.metadata).toMatchObject({ event_type: 'GENERIC_EVENT', product_log_id: a.id, product_event_type: a.rule_id });
+      expect(u.security_result[0]).toMatchObject({ rule_id: a.rule_id, rule_name: a.title, severity_details: a.severity });
+      expect(u.target.resource.product_object_id).toBe(a.entity.id);
+      expect(UdmEvent.safeParse(u).success).toBe(true);
+    }
+    expect((udmAlert(syntheticAlerts()[0]!) as any).security_result[0].category).toEqual(['AUTH_VIOLATION']);
+  });
+
+  it('gives every synthetic event a valid, non-fallback type when user and object are known', () => {
+    for (const e of syntheticEvents()) {
+      const u = udmEvent(e) as any;
+      expect(UDM_EVENT_TYPES[u.metadata.event_type as keyof typeof UDM_EVENT_TYPES]).toBeGreaterThan(0);
+      if (u.principal?.user && u.target?.resource && actionKind(e.action) === 'create') expect(u.metadata.event_type).toBe('USER_RESOURCE_CREATION');
+    }
+  });
+});
+
+describe('UDM validator', () => {
+  it('accepts the spec vectors (legacy udmevents and v1alpha events:import)', () => {
+    for (const e of readFixtureJson<any>('sinks', 'chronicle', 'legacy_udm_request.json').events) expect(UdmEvent.safeParse(e).success).toBe(true);
+    for (const e of readFixtureJson<any>('sinks', 'chronicle', 'import_events_request.json').inline_source.events) expect(UdmEvent.safeParse(e.udm).success).toBe(true);
+  });
+
+  const good = udmEvent(ev({ actor: alice, resource: model })) as any;
+  it.each([
+    ['USER_RESOURCE_* without principal.user', (u: any) => delete u.principal.user],
+    ['USER_RESOURCE_* without target.resource', (u: any) => delete u.target.resource],
+    ['missing event_timestamp', (u: any) => delete u.metadata.event_timestamp],
+    ['an event_type not in the enum', (u: any) => (u.metadata.event_type = 'MODEL_UPDATE')],
+    ['EVENTTYPE_UNSPECIFIED', (u: any) => (u.metadata.event_type = 'EVENTTYPE_UNSPECIFIED')],
+    ['product_event_type over 64 bytes', (u: any) => (u.metadata.product_event_type = 'x'.repeat(65))],
+    ['description over 1024 bytes', (u: any) => (u.metadata.description = 'é'.repeat(513))],
+    ['a security_result action outside the enum', (u: any) => (u.security_result[0].action = ['DENY'])],
+    ['a principal.ip that is not an IP', (u: any) => (u.principal.ip = ['private'])],
+    ['STATUS_UPDATE without a principal machine id', (u: any) => { u.metadata.event_type = 'STATUS_UPDATE'; delete u.principal.ip; }],
+    ['USER_LOGIN without target.user', (u: any) => (u.metadata.event_type = 'USER_LOGIN')],
+    ['a resource_type outside the confirmed values', (u: any) => (u.target.resource.resource_type = 'MODEL')],
+  ])('rejects %s', (_n, mutate) => {
+    expect(UdmEvent.safeParse(good).success).toBe(true);
+    const u = structuredClone(good);
+    mutate(u);
+    expect(UdmEvent.safeParse(u).success).toBe(false);
+  });
+});
