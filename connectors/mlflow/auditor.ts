@@ -210,10 +210,13 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     return out;
   }
 
-  function tagDiff(a: Record<string, string>, b: Record<string, string>, mk: (k: string, old: string | undefined, val: string | undefined) => NormalizedEvent): NormalizedEvent[] {
+  function tagDiff(
+    a: Record<string, string>, b: Record<string, string>, mk: (k: string, old: string | undefined, val: string | undefined) => NormalizedEvent, ownWrite?: string,
+  ): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      if (k === cfg.digest_tag) continue; // our own write-back
+      // Our own digest write-back is not news; anyone else touching that tag is.
+      if (k === cfg.digest_tag && ownWrite !== undefined && b[k] === ownWrite && a[k] === undefined) continue;
       if (a[k] !== b[k]) out.push(mk(k, a[k], b[k]));
     }
     return out;
@@ -260,7 +263,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
             approval_marker: approval ? { kind: 'tag', key: k, value: val } : undefined,
             approval_marker_removed: val === undefined && approvalFromTag(approvalCfg, k, 'approved') ? { kind: 'tag', key: k } : undefined },
         });
-      }));
+      }, ownDigestTag(v)));
     }
     for (const [key, p] of prev) {
       if (cur.has(key) || renamed.has(p.name)) continue;
@@ -273,6 +276,13 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       }));
     }
     return out;
+  }
+
+  /** The digest tag value the auditor itself wrote for this version, if it did. */
+  function ownDigestTag(v: VersionSnap): string | undefined {
+    if (!cfg.digest_tag) return undefined;
+    const rec = state.get<HashRecord>(NS, hashKey(v.name, v.version));
+    return rec ? `sha256:${rec.root}` : undefined;
   }
 
   /** Training provenance and evaluation events from the run that produced the version. */
@@ -410,7 +420,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       resource: { type: 'mlflow_server', id: client.trackingUri, uri: client.trackingUri },
       details: { http_status: err instanceof MlflowApiError ? err.status : undefined, attempts: cfg.max_attempts,
         hint: kind === 'auth_failure' ? 'check MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN and the user\'s READ permission' : undefined },
-    })], AUDIT_CHANNEL).catch(() => {});
+    })], AUDIT_CHANNEL).catch((e: unknown) => log.error({ err: describeError(e), code: 'MLTRAIL_ERR_INTERNAL' }, 'could not record the source failure event'));
   }
 
   async function sourceRecovered(now: number): Promise<void> {

@@ -254,6 +254,12 @@ describe('registry auditor: artifact integrity', () => {
     expect(fake.versions[0]!.tags['mltrail.sha256']).toBe(`sha256:${h.ml?.model?.sha256}`);
     await a.runOnce();
     expect(newEvents()).toEqual([]);
+    // Someone else rewriting the digest tag (to hide a swap) is reported.
+    fake.versions[0]!.tags['mltrail.sha256'] = 'sha256:0000';
+    await a.runOnce();
+    const forged = newEvents();
+    expect(forged.map((e) => e.action)).toEqual(['model_version.tag_set']);
+    expect(forged[0]!.details?.tag).toMatchObject({ key: 'mltrail.sha256', value: 'sha256:0000' });
   });
 
   it('a version whose artifacts the server does not serve is reported, not crashed on', async () => {
