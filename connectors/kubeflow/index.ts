@@ -2,6 +2,7 @@ import type { ConnectorPlugin, NormalizeContext, NormalizeOutput } from '../../c
 import { auditItems, normalizeAudit } from './audit.js';
 import { KubeflowConfig, kubeflowFromEnv } from './config.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
+import { MlmdPoller } from './mlmd/poller.js';
 import { mountAuditRoute } from './route.js';
 
 /**
@@ -32,4 +33,9 @@ export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
   detect: (record) => auditItems(record) !== undefined || kfpItems(record) !== undefined,
   normalize,
   routes: mountAuditRoute,
+  pollers(deps) {
+    const out = [];
+    if (deps.config.mlmd.address) out.push(new MlmdPoller(deps));
+    return out;
+  },
 };

@@ -1,0 +1,139 @@
+import type { ConnectorDeps } from '../../../core/connector.js';
+import { retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
+import type { KubeflowConfig } from '../config.js';
+import { IntervalPoller } from '../source.js';
+import { MlmdClient } from './client.js';
+import { normalizeMlmdRun, type RunGraph, type RunInfo } from './normalize.js';
+import type { ListOptions, MlmdContext, MlmdExecution } from './types.js';
+
+export const MLMD_STATE_NS = 'kubeflow.mlmd';
+/** Where the KFP REST poller leaves run facts (service account, version) for the MLMD poller to join. */
+export const KFP_RUNS_STATE_NS = 'kubeflow.kfp.runs';
+export const MLMD_CHANNEL = 'kubeflow.mlmd';
+
+/** Position of the incremental read: last update time seen, and the ids already handled at that instant. */
+export interface MlmdCursor {
+  t: number;
+  ids: string[];
+}
+
+const CHUNK = 500;
+const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / CHUNK) }, (_, i) => xs.slice(i * CHUNK, (i + 1) * CHUNK));
+
+/**
+ * Polls ML Metadata for executions updated since the cursor
+ * (`last_update_time_since_epoch`, ascending, paged), loads each touched run's
+ * graph (contexts, executions, events, artifacts), emits run/step/artifact
+ * events and only then advances the cursor, page by page.
+ *
+ * @example
+ * const p = new MlmdPoller(deps); p.start(); … await p.stop();
+ */
+export class MlmdPoller extends IntervalPoller {
+  readonly name = MLMD_CHANNEL;
+  readonly client: MlmdClient;
+  private readonly cfg: KubeflowConfig['mlmd'];
+  private readonly retry: RetryPolicy;
+
+  constructor(deps: ConnectorDeps<KubeflowConfig>, client?: MlmdClient) {
+    const cfg = deps.config.mlmd;
+    super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000);
+    this.cfg = cfg;
+    this.client = client ?? new MlmdClient(cfg.address!, { tls: cfg.tls, caFile: cfg.ca_file, timeoutMs: cfg.timeout_ms });
+    this.retry = { initialMs: 500, maxMs: 10_000, requestTimeoutMs: cfg.timeout_ms + 1000, maxAttempts: 4 };
+  }
+
+  private get cursorKey(): string {
+    return `cursor:${this.client.address}`;
+  }
+
+  cursor(): MlmdCursor {
+    return this.deps.spool.state.get<MlmdCursor>(MLMD_STATE_NS, this.cursorKey) ?? { t: Math.max(0, Date.now() - this.cfg.initial_lookback_h * 3600_000), ids: [] };
+  }
+
+  private rpc<T>(op: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return retryOperation(op, this.retry, signal);
+  }
+
+  /** @returns counts of executions read and events committed. */
+  async pollOnce(signal: AbortSignal): Promise<{ executions: number; events: number; pages: number }> {
+    const cur = this.cursor();
+    // The page token embeds these options; every page repeats them unchanged.
+    const options: ListOptions = {
+      max_result_size: this.cfg.page_size,
+      order_by_field: { field: 'LAST_UPDATE_TIME', is_asc: true },
+      filter_query: `last_update_time_since_epoch >= ${cur.t}`,
+    };
+    const stats = { executions: 0, events: 0, pages: 0 };
+    let token: string | undefined;
+    do {
+      const page = await this.rpc((s) => this.client.getExecutions(token ? { ...options, next_page_token: token } : options, s), signal);
+      stats.pages++;
+      const executions = page.executions ?? [];
+      const fresh = executions.filter((e) => !(Number(e.last_update_time_since_epoch) === cur.t && cur.ids.includes(e.id)));
+      stats.executions += fresh.length;
+      if (fresh.length) stats.events += await this.process(fresh, signal);
+      for (const e of executions) {
+        const t = Number(e.last_update_time_since_epoch ?? 0);
+        if (t > cur.t) {
+          cur.t = t;
+          cur.ids = [e.id];
+        } else if (t === cur.t && !cur.ids.includes(e.id)) cur.ids.push(e.id);
+      }
+      this.deps.spool.state.set(MLMD_STATE_NS, this.cursorKey, cur);
+      token = page.next_page_token || undefined;
+    } while (token && !signal.aborted);
+    return stats;
+  }
+
+  /** Emit the events of these changed executions, one run at a time; resolves after commit. */
+  private async process(executions: MlmdExecution[], signal: AbortSignal): Promise<number> {
+    const runs = new Map<string, { run: MlmdContext; pipeline?: MlmdContext; changed: Set<string> }>();
+    for (const x of executions) {
+      const contexts = await this.rpc((s) => this.client.getContextsByExecution(x.id, s), signal);
+      const run = contexts.find((c) => c.type === 'system.PipelineRun');
+      if (!run) {
+        this.deps.logger.debug({ execution: x.id, type: x.type }, 'MLMD execution outside a KFP v2 run; skipped');
+        continue;
+      }
+      const entry = runs.get(run.id) ?? { run, pipeline: contexts.find((c) => c.type === 'system.Pipeline'), changed: new Set<string>() };
+      entry.changed.add(x.id);
+      runs.set(run.id, entry);
+    }
+    let committed = 0;
+    for (const { run, pipeline, changed } of runs.values()) {
+      const graph = await this.loadGraph(run, pipeline, signal);
+      const info = run.name ? this.deps.spool.state.get<RunInfo>(KFP_RUNS_STATE_NS, run.name) : undefined;
+      const events = normalizeMlmdRun(graph, changed, { channel: MLMD_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: this.deps.keepRaw }, info);
+      const res = await this.deps.ingest.ingest(events, MLMD_CHANNEL);
+      committed += res.accepted.length;
+    }
+    return committed;
+  }
+
+  private async loadGraph(run: MlmdContext, pipeline: MlmdContext | undefined, signal: AbortSignal): Promise<RunGraph> {
+    if (!pipeline) {
+      const parents = await this.rpc((s) => this.client.getParentContextsByContext(run.id, s), signal);
+      pipeline = parents.find((c) => c.type === 'system.Pipeline');
+    }
+    const executions: MlmdExecution[] = [];
+    const options: ListOptions = { max_result_size: 100, order_by_field: { field: 'ID', is_asc: true } };
+    let token: string | undefined;
+    do {
+      const page = await this.rpc((s) => this.client.getExecutionsByContext(run.id, token ? { ...options, next_page_token: token } : options, s), signal);
+      executions.push(...(page.executions ?? []));
+      token = page.next_page_token || undefined;
+    } while (token);
+    const events = [];
+    for (const ids of chunks(executions.map((x) => x.id))) events.push(...(await this.rpc((s) => this.client.getEventsByExecutionIds(ids, s), signal)));
+    const artifactIds = [...new Set(events.map((e) => e.artifact_id).filter((id): id is string => !!id))];
+    const artifacts = [];
+    for (const ids of chunks(artifactIds)) artifacts.push(...(await this.rpc((s) => this.client.getArtifactsById(ids, s), signal)));
+    return { run, pipeline, executions, events, artifacts };
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    this.client.close();
+  }
+}

@@ -1,0 +1,76 @@
+import type { ConnectorDeps, Poller } from '../../core/connector.js';
+import { describe } from '../../core/retry/index.js';
+import { makeEvent, stableId } from '../../core/schema/index.js';
+
+/**
+ * The loop, health and source.unavailable/recovered bookkeeping a Kubeflow
+ * poller shares: poll, sleep the interval, repeat until stopped. A failed poll
+ * keeps the cursor (nothing is lost) and is reported once per outage.
+ */
+export abstract class IntervalPoller implements Poller {
+  abstract readonly name: string;
+  private abort?: AbortController;
+  private loop?: Promise<void>;
+  private lastError?: string;
+  private down = false;
+  protected polls = 0;
+
+  constructor(protected readonly deps: ConnectorDeps<any>, protected readonly intervalMs: number) {}
+
+  /** One poll: read what changed since the cursor, commit, then advance the cursor. */
+  abstract pollOnce(signal: AbortSignal): Promise<unknown>;
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.loop = (async () => {
+      while (!signal.aborted) {
+        try {
+          await this.pollOnce(signal);
+          this.polls++;
+          if (this.down) await this.transition('recovered', 'polling works again');
+          this.lastError = undefined;
+        } catch (err) {
+          if (signal.aborted) break;
+          this.lastError = describe(err);
+          this.deps.logger.warn({ poller: this.name, err: this.lastError, code: 'MLTRAIL_ERR_UPSTREAM' }, 'poll failed; will retry');
+          if (!this.down) await this.transition('unavailable', this.lastError);
+        }
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.intervalMs);
+          signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        });
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
+    return this.lastError ? { state: 'unhealthy', reason: this.lastError } : { state: 'healthy' };
+  }
+
+  private async transition(kind: 'unavailable' | 'recovered', reason: string): Promise<void> {
+    this.down = kind === 'unavailable';
+    const now = new Date();
+    const ev = makeEvent({
+      id: stableId('kubeflow', 'source', this.name, kind, Math.floor(now.getTime() / 60_000)),
+      time: now.toISOString(),
+      platform: 'kubeflow',
+      channel: this.name,
+      stage: 'ingestion',
+      action: kind === 'unavailable' ? 'source.unavailable' : 'source.recovered',
+      operation: `poll.${kind}`,
+      service: 'mltrail',
+      outcome: kind === 'unavailable' ? 'failure' : 'success',
+      error: kind === 'unavailable' ? { code: 'MLTRAIL_ERR_UPSTREAM', message: reason } : undefined,
+      resource: { type: 'poller', id: this.name },
+    });
+    await this.deps.ingest.ingest([ev], this.name).catch(() => undefined);
+  }
+}
