@@ -10,6 +10,8 @@ import type { MlflowConfig } from './config.js';
 export const AUDIT_CHANNEL = 'mlflow.audit';
 const NS = 'mlflow.registry';
 const PROMPT_TAG = 'mlflow.prompt.is_prompt';
+/** Poll cycles a new version may fail transiently before it is reported as unauditable. */
+const PENDING_MAX_CYCLES = 5;
 
 /** What the auditor remembers of a registered model between polls. */
 interface ModelSnap {
@@ -483,7 +485,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       await sourceRecovered(now);
 
       // New versions (and those a previous cycle could not finish).
-      for (const { value } of state.list<{ name: string; version: string }>(NS, 'pending:')) {
+      for (const { value } of state.list<{ name: string; version: string; attempts?: number }>(NS, 'pending:')) {
         const v = curVersions.get(versionKey(value.name, value.version));
         if (!v) {
           state.delete(NS, pendingKey(value.name, value.version));
@@ -493,12 +495,22 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         try {
           r = await processNewVersion(v, signal, now);
         } catch (err) {
-          // Transient or auth trouble is the source's: keep it pending for the next cycle.
-          if (signal.aborted || !(err instanceof MlflowApiError) || err.retryable || err.isAuth) throw err;
+          if (signal.aborted) throw err;
+          const attempts = (value.attempts ?? 0) + 1;
+          const permanent = err instanceof MlflowApiError && !err.retryable && !err.isAuth;
+          // Transient or auth trouble is the source's: keep the version pending for the next
+          // cycle, but not forever — one broken version must not stall the auditor.
+          if (!permanent && attempts < PENDING_MAX_CYCLES) {
+            state.set(NS, pendingKey(v.name, v.version), { ...value, attempts });
+            throw err;
+          }
+          const e = err instanceof MlflowApiError ? err : undefined;
           r = [base({
-            id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, err.message), time: iso(undefined, now), stage: 'registry',
-            action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure', error: { code: err.errorCode ?? `HTTP_${err.status}`, message: err.message },
+            id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, describeError(err)), time: iso(undefined, now), stage: 'registry',
+            action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure',
+            error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'ERROR'), message: describeError(err) },
             resource: versionResource(v, false), ml: { model: { name: v.name, version: v.version, artifact_uri: v.source, run_id: v.run_id } },
+            details: { cycles: attempts },
           })];
         }
         if (r.length) await deps.ingest.ingest(r, AUDIT_CHANNEL);

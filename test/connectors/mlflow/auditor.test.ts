@@ -116,6 +116,29 @@ describe('registry auditor: first run (baseline)', () => {
   });
 });
 
+describe('registry auditor: auth modes', () => {
+  it('sends MLFLOW_TRACKING_TOKEN as a Bearer token when no username is set', async () => {
+    fake.credentials = undefined;
+    seed();
+    const a = auditor({ username: undefined, password: undefined, token: 'tok-123' });
+    expect(await a.runOnce()).toBe(true);
+    expect(fake.requests.length).toBeGreaterThan(0);
+    expect(fake.requests.every((r) => r.auth === 'Bearer tok-123')).toBe(true);
+  });
+
+  it('an out-of-range page size is an honest error from MLflow, reported as the source failing', async () => {
+    seed();
+    const a = auditor({ page_size: 1000 });
+    // The fake enforces MLflow's limits; 1000 is accepted for registered models.
+    expect(await a.runOnce()).toBe(true);
+    fake.faults.push({ match: /registered-models\/search/, fault: { status: 400, body: '{"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid value 5000 for parameter max_results"}' } });
+    expect(await a.runOnce()).toBe(false);
+    const ev = newEvents().find((e) => e.action === 'source.unavailable')!;
+    expect(ev.error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    expect(ev.error?.message).toMatch(/HTTP 400 INVALID_PARAMETER_VALUE: Invalid value 5000/);
+  });
+});
+
 describe('registry auditor: diffs', () => {
   it('emits one event per change, including what webhooks never report', async () => {
     seed();
@@ -342,6 +365,20 @@ describe('registry auditor: MLflow down', () => {
     fake.faults = [];
     expect(await a.runOnce()).toBe(true);
     expect(newEvents().some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')).toBe(true);
+  });
+
+  it('one version whose artifacts always fail is given up after 5 cycles, not forever', async () => {
+    seed();
+    fake.faults = Array.from({ length: 1000 }, () => ({ match: /mlflow-artifacts\/artifacts\/1\/runchurn1\//, fault: { status: 500 } as const }));
+    const a = auditor({ max_attempts: 1 });
+    for (let i = 0; i < 4; i++) expect(await a.runOnce()).toBe(false);
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    expect(evs.filter((e) => e.action === 'source.unavailable')).toHaveLength(1);
+    const failed = evs.find((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')!;
+    expect(failed.outcome).toBe('failure');
+    expect(failed.details?.cycles).toBe(5);
+    expect(evs.some((e) => e.action === 'source.recovered')).toBe(true);
   });
 
   it('start/stop runs the loop and stops cleanly mid-request', async () => {
