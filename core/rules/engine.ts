@@ -1,15 +1,19 @@
-import { z } from 'zod';
-import type { Alert, NormalizedEvent, Stage } from '../schema/index.js';
+import type { z } from 'zod';
+import { SCHEMA_VERSION, stableId, type Alert, type NormalizedEvent, type Stage } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
+import { Baselines, type Entity, type WindowResult } from './baseline.js';
+import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
+import { KIND_IMPLS } from './kinds/index.js';
+import type { DetectionInput, RuleContext } from './kinds/context.js';
+import { Registry } from './registry.js';
 
 /**
- * Rules configuration (YAML key `rules`). The stage rules issue fills in the
- * per-rule settings; the engine contract below is what the pipeline relies on.
+ * Rules configuration (YAML key `rules`): thresholds, allow lists, approval
+ * markers, identities, windows, per-rule mode/k/N/learning, and custom rules
+ * of the built-in kinds. See core/rules/config.ts.
  */
-export const RulesConfig = z.strictObject({
-  enabled: z.boolean().default(true),
-});
-export type RulesConfig = z.infer<typeof RulesConfig>;
+export const RulesConfig = RulesConfigSchema;
+export type RulesConfig = z.infer<typeof RulesConfigSchema>;
 
 export interface RuleInfo {
   id: string;
@@ -34,6 +38,243 @@ export interface RuleEngine {
   catalogue(): RuleInfo[];
 }
 
+export const ENGINE_NS = 'rules.engine';
+export const KIND_NS = 'rules.kind';
+export const STATS_NS = 'rules.stats';
+/** Event times further ahead of their receipt than this do not move the windows' clock (a bad clock must not close a day of windows). */
+const MAX_CLOCK_SKEW_MS = 3_600_000;
+/** |z| histogram bins (0.5 wide, last bin open) for `rules tune`. */
+export const Z_BINS = 17;
+
+export interface DayStats {
+  windows: number;
+  z: { n: number; sum: number; sumsq: number };
+  zhist: number[];
+  detections: number;
+  alerts: number;
+  observe: number;
+  suppressed: number;
+  /** Detections that did not reach N consecutive. */
+  below_n: number;
+  /** Longest consecutive anomalous run per series end, by length. */
+  streaks: Record<string, number>;
+  entities: string[];
+}
+
+interface Suppression {
+  first_seen: string;
+  last_seen: string;
+  /** Detections since the last alert was sent (the one that will be sent next counts too). */
+  pending: number;
+  last_emit?: number;
+  last_mode?: string;
+}
+
+interface Detection extends DetectionInput {
+  rule: ResolvedRule;
+  time: string;
+  window?: WindowResult;
+}
+
+function emptyDay(): DayStats {
+  return { windows: 0, z: { n: 0, sum: 0, sumsq: 0 }, zhist: new Array(Z_BINS).fill(0), detections: 0, alerts: 0, observe: 0, suppressed: 0, below_n: 0, streaks: {}, entities: [] };
+}
+
+class Engine implements RuleEngine {
+  private readonly rules: ResolvedRule[];
+  private readonly windowed: ResolvedRule[];
+  private readonly reg: Registry;
+  private readonly baselines: Baselines;
+
+  constructor(
+    private readonly cfg: RulesConfig,
+    private readonly state: StateStore,
+  ) {
+    this.rules = resolveRules(cfg).filter((r) => r.enabled);
+    this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
+    this.reg = new Registry(state, cfg);
+    this.baselines = new Baselines(state);
+  }
+
+  process(ev: NormalizedEvent): Alert[] {
+    if (!this.cfg.enabled) return [];
+    const out: Alert[] = [];
+    const t = Date.parse(ev.time);
+    const received = Date.parse(ev.received_time);
+    const clock = Number.isFinite(received) ? Math.min(t, received + MAX_CLOCK_SKEW_MS) : t;
+    const wm = this.state.get<number>(ENGINE_NS, 'watermark') ?? 0;
+    if (clock > wm) {
+      this.state.set(ENGINE_NS, 'watermark', clock);
+      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock)) out.push(...this.onWindow(r, w));
+    }
+    for (const rule of this.rules) {
+      if (this.state.get<number>(ENGINE_NS, `start|${rule.id}`) === undefined) this.state.set(ENGINE_NS, `start|${rule.id}`, t);
+      const detections: Detection[] = [];
+      const ctx: RuleContext = {
+        rule,
+        cfg: this.cfg,
+        reg: this.reg,
+        get: <T>(key: string) => this.state.get<T>(KIND_NS, `${rule.id}|${key}`),
+        set: (key, value) => this.state.set(KIND_NS, `${rule.id}|${key}`, value),
+        detect: (d) => detections.push({ ...d, rule, time: ev.time }),
+        observe: (label, entity, agg, value) => {
+          for (const w of this.baselines.add(rule, label, entity, agg, ev.time, value, ev.id)) out.push(...this.onWindow(rule, w));
+        },
+      };
+      KIND_IMPLS[rule.kind](ev, ctx);
+      for (const d of detections) out.push(...this.onDetection(d));
+    }
+    this.reg.update(ev);
+    return out;
+  }
+
+  flush(time: string): Alert[] {
+    if (!this.cfg.enabled) return [];
+    const t = Date.parse(time);
+    const out: Alert[] = [];
+    for (const r of this.windowed) for (const w of this.baselines.advance(r, t)) out.push(...this.onWindow(r, w));
+    return out;
+  }
+
+  catalogue(): RuleInfo[] {
+    return resolveRules(this.cfg).map((r) => ({
+      id: r.id,
+      stage: r.stage,
+      kind: r.kind,
+      mode: r.mode,
+      description: r.description,
+      settings: {
+        enabled: r.enabled,
+        severity: r.severity,
+        custom: r.custom,
+        ...(STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind)
+          ? { window_ms: r.stat.windowMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality }
+          : {}),
+        ...(STATISTICAL_KINDS.has(r.kind) ? {} : { event_n: r.n, event_learning_ms: r.learningMs }),
+        suppress_ms: r.suppressMs,
+        ...r.settings,
+      },
+    }));
+  }
+
+  /** A closed window: record it for tuning; an anomalous one is a detection. */
+  private onWindow(rule: ResolvedRule, w: WindowResult): Alert[] {
+    const day = this.day(rule.id, w.windowStart);
+    if (w.z !== undefined) {
+      day.windows++;
+      day.z.n++;
+      day.z.sum += w.z;
+      day.z.sumsq += w.z * w.z;
+      day.zhist[Math.min(Z_BINS - 1, Math.floor(Math.abs(w.z) * 2))]!++;
+    }
+    if (w.anomalous) day.streaks[String(w.streak)] = (day.streaks[String(w.streak)] ?? 0) + 1;
+    this.saveDay(rule.id, w.windowStart, day);
+    if (!w.anomalous) return [];
+    const b = w.baseline!;
+    return this.onDetection({
+      rule, time: w.time, window: w, entity: w.entity, key: w.label, evidence: w.evidence,
+      title: `${w.label} ${w.z! > 0 ? 'above' : 'below'} baseline`,
+      summary: `${w.entity.id}: ${w.label} = ${round(w.value)} in ${w.windowStart}..${w.windowEnd}, baseline ${round(b.median)} ± ${round(b.sigma)} (z = ${round(w.z!)}, ${w.streak} consecutive window(s))`,
+      details: { measure: w.label, value: w.value, baseline_median: b.median, baseline_sigma: b.sigma, baseline_samples: b.samples, z: w.z, k: rule.stat.k, direction: rule.stat.direction, window_start: w.windowStart, window_end: w.windowEnd, consecutive: w.streak },
+    });
+  }
+
+  /** Detection → (N consecutive, learning, mode, suppression) → maybe an alert. */
+  private onDetection(d: Detection): Alert[] {
+    const { rule } = d;
+    const t = Date.parse(d.time);
+    const day = this.day(rule.id, d.time);
+    day.detections++;
+    if (!day.entities.includes(d.entity.id) && day.entities.length < 50) day.entities.push(d.entity.id);
+    const entityKey = `${rule.id}|${d.entity.type}|${d.entity.id}|${d.key ?? ''}`;
+    let streak: number;
+    let need: number;
+    let learning: boolean;
+    if (d.window) {
+      streak = d.window.streak;
+      need = rule.stat.n;
+      learning = d.window.learning;
+    } else {
+      const s = this.state.get<{ count: number; last: number }>(ENGINE_NS, `streak|${entityKey}`);
+      const count = s && t - s.last <= rule.suppressMs ? s.count + 1 : 1;
+      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: t });
+      streak = count;
+      need = rule.n;
+      const start = this.state.get<number>(ENGINE_NS, `start|${rule.id}`) ?? t;
+      learning = t < start + rule.learningMs;
+    }
+    if (streak < need) {
+      day.below_n++;
+      this.saveDay(rule.id, d.time, day);
+      return [];
+    }
+    const mode: 'observe' | 'alert' = rule.mode === 'observe' || learning ? 'observe' : 'alert';
+    const supKey = `sup|${entityKey}`;
+    const sup = this.state.get<Suppression>(ENGINE_NS, supKey);
+    if (sup && sup.last_emit !== undefined && t - sup.last_emit < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
+      sup.pending++;
+      sup.last_seen = d.time > sup.last_seen ? d.time : sup.last_seen;
+      this.state.set(ENGINE_NS, supKey, sup);
+      day.suppressed++;
+      this.saveDay(rule.id, d.time, day);
+      return [];
+    }
+    const firstSeen = sup && sup.pending > 0 ? sup.first_seen : d.time;
+    const count = (sup?.pending ?? 0) + 1;
+    this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: t, last_mode: mode } satisfies Suppression);
+    if (mode === 'observe') day.observe++;
+    else day.alerts++;
+    this.saveDay(rule.id, d.time, day);
+    const discriminator = d.window ? d.window.windowStart : (d.evidence.at(-1) ?? d.time);
+    return [
+      {
+        schema_version: SCHEMA_VERSION,
+        id: stableId('alert', rule.id, d.entity.type, d.entity.id, d.key ?? '', discriminator),
+        rule_id: rule.id,
+        stage: rule.stage,
+        severity: rule.severity,
+        mode,
+        title: `${rule.id}: ${d.title}`,
+        summary: d.summary,
+        time: d.time,
+        entity: pruneEntity(d.entity),
+        evidence: [...new Set(d.evidence.filter(Boolean))],
+        details: {
+          kind: rule.kind,
+          ...(mode === 'observe' ? { observe_reason: rule.mode === 'observe' ? 'rule in observe mode' : 'learning period' } : {}),
+          ...(d.window ? {} : { consecutive: streak }),
+          ...stripUndefined(d.details ?? {}),
+        },
+        count,
+        first_seen: firstSeen < d.time ? firstSeen : d.time,
+        last_seen: d.time,
+      },
+    ];
+  }
+
+  private day(rule: string, time: string): DayStats {
+    return this.state.get<DayStats>(STATS_NS, `${rule}|${time.slice(0, 10)}`) ?? emptyDay();
+  }
+  private saveDay(rule: string, time: string, d: DayStats): void {
+    this.state.set(STATS_NS, `${rule}|${time.slice(0, 10)}`, d);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function pruneEntity(e: Entity): Alert['entity'] {
+  const out: Alert['entity'] = { type: e.type, id: e.id };
+  if (e.name) out.name = e.name;
+  if (e.platform) out.platform = e.platform as Alert['entity']['platform'];
+  return out;
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+}
+
 /**
  * Create the rule engine.
  *
@@ -41,10 +282,6 @@ export interface RuleEngine {
  * const engine = createRuleEngine(RulesConfig.parse({}), spool.state);
  * const alerts = engine.process(event);
  */
-export function createRuleEngine(_config: RulesConfig, _state: StateStore): RuleEngine {
-  return {
-    process: () => [],
-    flush: () => [],
-    catalogue: () => [],
-  };
+export function createRuleEngine(config: RulesConfig, state: StateStore): RuleEngine {
+  return new Engine(config, state);
 }

@@ -1,0 +1,217 @@
+import type { StateStore } from '../state/index.js';
+import type { ResolvedRule } from './config.js';
+
+/**
+ * Windowed statistical baselines per rule and entity, kept in the StateStore
+ * (namespace `rules.baseline`). Values are aggregated per window (default
+ * 1 h); at each window close the value is compared with the robust baseline
+ * (median and MAD) of earlier windows in the same seasonal bucket (weekday /
+ * weekend × hour by default), so weekly rhythm is not an anomaly. Counts fill
+ * empty windows with 0 (up to a week: a longer silence is an outage, not data);
+ * metric series skip windows without a value (missing is not zero).
+ */
+export const BASELINE_NS = 'rules.baseline';
+const MAX_FILL_WINDOWS = 168;
+const MAX_EVIDENCE = 20;
+
+export type Agg = 'count' | 'sum' | 'mean' | 'max';
+
+export interface Entity {
+  type: string;
+  id: string;
+  name?: string;
+  platform?: string;
+}
+
+interface OpenWindow {
+  start: number;
+  value: number;
+  n: number;
+  evidence: string[];
+  lastTime: string;
+}
+
+interface Series {
+  rule: string;
+  label: string;
+  entity: Entity;
+  agg: Agg;
+  first: number;
+  cur?: OpenWindow;
+  lastClosed?: number;
+  buckets: Record<string, number[]>;
+  streak: number;
+  streakEvidence: string[];
+  streakFirst?: string;
+  lastDetail?: Record<string, unknown>;
+}
+
+/** One closed window, with its verdict. */
+export interface WindowResult {
+  rule: string;
+  entity: Entity;
+  label: string;
+  windowStart: string;
+  windowEnd: string;
+  time: string;
+  value: number;
+  baseline?: { median: number; sigma: number; samples: number };
+  z?: number;
+  anomalous: boolean;
+  /** Consecutive anomalous windows including this one. */
+  streak: number;
+  evidence: string[];
+  /** True while the series is inside its learning period. */
+  learning: boolean;
+  firstSeen: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function seasonKey(startMs: number, seasonality: ResolvedRule['stat']['seasonality'], windowMs: number): string {
+  if (seasonality === 'none' || windowMs >= 86_400_000) return 'all';
+  const d = new Date(startMs);
+  const day = d.getUTCDay();
+  const hour = d.getUTCHours();
+  if (seasonality === 'hour_of_week') return `${day}-${hour}`;
+  return `${day === 0 || day === 6 ? 'we' : 'wd'}-${hour}`;
+}
+
+export class Baselines {
+  constructor(private readonly state: StateStore) {}
+
+  private key(rule: string, label: string, entity: Entity): string {
+    return `${rule}|${entity.type}|${entity.id}|${label}`;
+  }
+
+  /**
+   * Add one observation to the window containing `time`; closes earlier
+   * windows of that series first. Late values (before the open window) are
+   * ignored: a baseline never rewrites a window it already judged.
+   */
+  add(rule: ResolvedRule, label: string, entity: Entity, agg: Agg, time: string, value: number, evidence: string): WindowResult[] {
+    const t = Date.parse(time);
+    const w = rule.stat.windowMs;
+    const start = Math.floor(t / w) * w;
+    const k = this.key(rule.id, label, entity);
+    const s: Series = this.state.get<Series>(BASELINE_NS, k) ?? { rule: rule.id, label, entity, agg, first: start, buckets: {}, streak: 0, streakEvidence: [] };
+    const out: WindowResult[] = [];
+    if (s.cur && s.cur.start < start) out.push(...this.closeUpTo(rule, s, start));
+    if ((s.cur && t < s.cur.start) || (!s.cur && s.lastClosed !== undefined && start <= s.lastClosed)) {
+      this.state.set(BASELINE_NS, k, s);
+      return out;
+    }
+    if (!s.cur) {
+      if (s.lastClosed === undefined) s.first = Math.min(s.first, start);
+      else if (agg === 'count' || agg === 'sum') out.push(...this.closeUpTo(rule, s, start));
+      s.cur = { start, value: agg === 'max' ? -Infinity : 0, n: 0, evidence: [], lastTime: time };
+    }
+    const c = s.cur!;
+    c.n++;
+    if (agg === 'count') c.value += 1;
+    else if (agg === 'sum') c.value += value;
+    else if (agg === 'max') c.value = Math.max(c.value, value);
+    else c.value += (value - c.value) / c.n;
+    if (c.evidence.length < MAX_EVIDENCE) c.evidence.push(evidence);
+    if (time > c.lastTime) c.lastTime = time;
+    this.state.set(BASELINE_NS, k, s);
+    return out;
+  }
+
+  /** Close every window of the rule's series that ended at or before `upToMs`. */
+  advance(rule: ResolvedRule, upToMs: number): WindowResult[] {
+    const boundary = Math.floor(upToMs / rule.stat.windowMs) * rule.stat.windowMs;
+    const markKey = `${rule.id}|#closed`;
+    const mark = this.state.get<number>(BASELINE_NS, markKey) ?? 0;
+    if (boundary <= mark) return [];
+    this.state.set(BASELINE_NS, markKey, boundary);
+    const out: WindowResult[] = [];
+    for (const { key, value } of this.state.list<Series>(BASELINE_NS, `${rule.id}|`)) {
+      if (key === markKey) continue;
+      const before = out.length;
+      out.push(...this.closeUpTo(rule, value, boundary));
+      if (out.length !== before || value.cur === undefined) this.state.set(BASELINE_NS, key, value);
+    }
+    return out;
+  }
+
+  private closeUpTo(rule: ResolvedRule, s: Series, boundary: number): WindowResult[] {
+    const w = rule.stat.windowMs;
+    const out: WindowResult[] = [];
+    const fills = s.agg === 'count' || s.agg === 'sum';
+    if (s.cur && s.cur.start + w <= boundary) {
+      if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, s.cur.start));
+      out.push(this.judge(rule, s, s.cur.start, s.cur.value, s.cur.evidence, s.cur.lastTime));
+      s.lastClosed = s.cur.start;
+      s.cur = undefined;
+    }
+    if (!s.cur && fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, boundary));
+    return out;
+  }
+
+  /** Judge empty windows (value 0) between the last closed window and `until`. */
+  private fillZeros(rule: ResolvedRule, s: Series, until: number): WindowResult[] {
+    const w = rule.stat.windowMs;
+    const out: WindowResult[] = [];
+    let next = s.lastClosed! + w;
+    if ((until - next) / w > MAX_FILL_WINDOWS) {
+      // A long silence (outage, retired source): skip it rather than learn or flag a week of zeros.
+      s.lastClosed = until - w;
+      s.streak = 0;
+      s.streakEvidence = [];
+      return out;
+    }
+    for (; next + w <= until; next += w) {
+      out.push(this.judge(rule, s, next, 0, [], new Date(next + w).toISOString()));
+      s.lastClosed = next;
+    }
+    return out;
+  }
+
+  private judge(rule: ResolvedRule, s: Series, start: number, value: number, evidence: string[], lastTime: string): WindowResult {
+    const st = rule.stat;
+    const bucketKey = seasonKey(start, st.seasonality, st.windowMs);
+    const samples = s.buckets[bucketKey] ?? [];
+    const res: WindowResult = {
+      rule: rule.id, entity: s.entity, label: s.label,
+      windowStart: new Date(start).toISOString(), windowEnd: new Date(start + st.windowMs).toISOString(),
+      time: lastTime, value, anomalous: false, streak: 0, evidence,
+      learning: start < s.first + st.learningMs, firstSeen: new Date(s.first).toISOString(),
+    };
+    if (samples.length >= st.minSamples) {
+      const med = median(samples);
+      const mad = median(samples.map((x) => Math.abs(x - med)));
+      const isCount = s.agg === 'count' || s.agg === 'sum';
+      let sigma = 1.4826 * mad;
+      if (isCount) sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med), 1)));
+      else if (sigma === 0) {
+        const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+        sigma = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length);
+      }
+      sigma = Math.max(sigma, Math.abs(med) * 0.01, 1e-9);
+      const z = (value - med) / sigma;
+      const dirOk = st.direction === 'both' || (st.direction === 'above' ? z > 0 : z < 0);
+      res.baseline = { median: med, sigma, samples: samples.length };
+      res.z = z;
+      res.anomalous = dirOk && Math.abs(z) > st.k && Math.abs(value - med) >= st.minDelta;
+    }
+    samples.push(value);
+    if (samples.length > st.history) samples.shift();
+    s.buckets[bucketKey] = samples;
+    if (res.anomalous) {
+      if (s.streak === 0) s.streakFirst = lastTime;
+      s.streak++;
+      s.streakEvidence = [...s.streakEvidence, ...evidence].slice(-MAX_EVIDENCE);
+      res.evidence = s.streakEvidence;
+    } else {
+      s.streak = 0;
+      s.streakEvidence = [];
+    }
+    res.streak = s.streak;
+    return res;
+  }
+}

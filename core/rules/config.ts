@@ -1,0 +1,311 @@
+import { z } from 'zod';
+import { Severity, Stage } from '../schema/event.js';
+
+/**
+ * Rule configuration schemas (YAML key `rules`). Every object is strict, so a
+ * misspelt key is an error naming its path. Durations are strings such as
+ * `30m`, `1h`, `28d`.
+ */
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * Milliseconds of a duration string.
+ *
+ * @example
+ * durationMs('1h') // 3600000
+ */
+export function durationMs(s: string): number {
+  const m = DURATION.exec(s.trim());
+  if (!m) throw new Error(`not a duration: "${s}" (expected e.g. 30m, 1h, 28d)`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+export const Duration = z.string().refine((s) => DURATION.test(s.trim()), { message: 'expected a duration such as 30m, 1h, 28d' });
+const globs = z.array(z.string().min(1));
+
+/** Settings every rule has. */
+const common = {
+  enabled: z.boolean().optional(),
+  mode: z.enum(['observe', 'alert']).optional(),
+  severity: Severity.optional(),
+  /** Consecutive detections before an alert (default 3 statistical, 1 per-event). */
+  n: z.number().int().min(1).optional(),
+  /** Observe-only period from the first observation (default 28d statistical, 0 per-event). */
+  learning: Duration.optional(),
+  /** Repeats per rule+entity inside this period are counted, not re-sent. */
+  suppress: Duration.optional(),
+};
+
+/** Settings of the windowed statistical parts. */
+const statistical = {
+  window: Duration.optional(),
+  k: z.number().positive().optional(),
+  direction: z.enum(['above', 'below', 'both']).optional(),
+  /** Samples in the baseline (per seasonal bucket) before it is trusted. */
+  min_samples: z.number().int().min(2).optional(),
+  /** weekday_hour: weekday/weekend × hour of day; hour_of_week: 168 buckets; none. */
+  seasonality: z.enum(['weekday_hour', 'hour_of_week', 'none']).optional(),
+  /** Smallest absolute deviation that can count as anomalous (guards near-constant baselines). */
+  min_delta: z.number().nonnegative().optional(),
+  /** Samples kept per seasonal bucket. */
+  history: z.number().int().min(4).max(500).optional(),
+};
+
+const where = z.strictObject({
+  actions: globs.optional(),
+  stages: z.array(Stage).optional(),
+  platforms: z.array(z.string()).optional(),
+  outcome: z.enum(['success', 'failure', 'unknown']).optional(),
+  /** Field path → glob, e.g. `{ "actor.email": "*@contractor.example" }`. */
+  fields: z.record(z.string(), z.string()).optional(),
+});
+export type Where = z.infer<typeof where>;
+
+export const KindSchemas = {
+  volume_anomaly: z.strictObject({ ...common, ...statistical, measures: z.array(z.enum(['events', 'rows', 'bytes'])).optional(), where: where.optional() }),
+  schema_mismatch: z.strictObject({ ...common, pinned: z.record(z.string(), z.string()).optional(), accept_after_alert: z.boolean().optional() }),
+  source_auth_failure: z.strictObject({
+    ...common,
+    actions: globs.optional(),
+    /** Case-insensitive regular expression over error code and message. */
+    error_pattern: z.string().optional(),
+  }),
+  distribution_shift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: z.string().optional() }),
+  code_modified: z.strictObject({ ...common, approved_images: globs.optional(), approved_commits: globs.optional(), learn: z.boolean().optional() }),
+  network_egress: z.strictObject({
+    ...common,
+    ...statistical,
+    /** First matching job-name glob wins. */
+    policy: z.array(z.strictObject({ jobs: z.string().min(1), require_isolation: z.boolean() })).optional(),
+    metrics: globs.optional(),
+  }),
+  off_hours_job: z.strictObject({
+    ...common,
+    min_history: Duration.optional(),
+    min_jobs: z.number().int().min(1).optional(),
+    tolerance_hours: z.number().int().min(0).max(6).optional(),
+    min_support: z.number().int().min(1).optional(),
+    utc_offset_hours: z.number().min(-14).max(14).optional(),
+    /** A fixed allowed window: days (mon..sun) and hours [from, to). */
+    window: z.strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) }).optional(),
+    exempt: globs.optional(),
+  }),
+  unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional() }),
+  score_drop: z.strictObject({
+    ...common,
+    /** Metric name → which direction is better. */
+    metrics: z.record(z.string(), z.enum(['higher', 'lower'])).optional(),
+    /** Relative worsening that fires (0.02 = 2 %). */
+    threshold: z.number().positive().optional(),
+    compare: z.enum(['previous', 'champion', 'both']).optional(),
+  }),
+  adversarial_failure: z.strictObject({
+    ...common,
+    prefixes: globs.optional(),
+    min_score: z.number().optional(),
+    lower_is_better: globs.optional(),
+    require_for: globs.optional(),
+  }),
+  train_test_overlap: z.strictObject({ ...common }),
+  self_approval: z.strictObject({ ...common, roles: z.array(z.enum(['trained', 'evaluated', 'registered'])).optional(), exempt: globs.optional() }),
+  approved_model_modified: z.strictObject({ ...common, actions: globs.optional(), ignore_tags: globs.optional() }),
+  unapproved_deployment: z.strictObject({ ...common, check_substitution: z.boolean().optional(), endpoints: globs.optional() }),
+  version_rollback: z.strictObject({ ...common }),
+  modification_rate: z.strictObject({ ...common, ...statistical }),
+  hash_mismatch: z.strictObject({ ...common }),
+  behavioral_drift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: z.string().optional() }),
+  error_spike: z.strictObject({ ...common, ...statistical, metrics: globs.optional() }),
+  separation_of_duties: z.strictObject({
+    ...common,
+    lookback: Duration.optional(),
+    data_write_actions: globs.optional(),
+    data_write_stages: z.array(Stage).optional(),
+    production_endpoints: globs.optional(),
+    exempt: globs.optional(),
+  }),
+  /** Generic: every matching event is a detection. */
+  match: z.strictObject({ ...common, where, entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source']).optional() }),
+  /** Generic: windowed count or metric of matching events against its baseline. */
+  statistical: z.strictObject({
+    ...common,
+    ...statistical,
+    where,
+    entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source', 'platform']).optional(),
+    /** `count`, `sum:<field path>` or `metric:<glob>`. */
+    measure: z.string().regex(/^(count|sum:.+|metric:.+)$/, 'expected count, sum:<path> or metric:<glob>').optional(),
+  }),
+} as const;
+
+export type Kind = keyof typeof KindSchemas;
+export const KINDS = Object.keys(KindSchemas) as Kind[];
+/** Kinds whose detections come from windowed baselines (defaults: k=2, N=3, 28d learning). */
+export const STATISTICAL_KINDS: ReadonlySet<Kind> = new Set(['volume_anomaly', 'modification_rate', 'error_spike', 'statistical']);
+/** Kinds with both a per-event part and a σ part. */
+export const MIXED_KINDS: ReadonlySet<Kind> = new Set(['distribution_shift', 'network_egress', 'behavioral_drift']);
+
+export interface BuiltinRule {
+  id: string;
+  kind: Kind;
+  stage: Stage;
+  severity: z.infer<typeof Severity>;
+  description: string;
+}
+
+/** The catalogue. Rule ids are a contract: alerts carry them, users configure them by id. */
+export const BUILTIN_RULES: readonly BuiltinRule[] = [
+  { id: 'ingestion.volume_anomaly', kind: 'volume_anomaly', stage: 'ingestion', severity: 'medium', description: "a source's ingestion volume (events, rows or bytes per window) is more than k·σ above or below its baseline" },
+  { id: 'ingestion.schema_mismatch', kind: 'schema_mismatch', stage: 'ingestion', severity: 'medium', description: "a source's schema hash differs from its pinned or learned schema" },
+  { id: 'ingestion.source_auth_failure', kind: 'source_auth_failure', stage: 'ingestion', severity: 'medium', description: 'a data source or platform reports an authentication/authorization failure, or a sender fails the bridge checks' },
+  { id: 'preprocessing.distribution_shift', kind: 'distribution_shift', stage: 'preprocessing', severity: 'medium', description: 'a feature statistic moves more than k·σ from its baseline, or a data-quality / skew monitor reports a violation' },
+  { id: 'preprocessing.code_modified', kind: 'code_modified', stage: 'preprocessing', severity: 'high', description: 'a preprocessing job runs code (image digest, git commit) not on the approved list or changed since the last approved run' },
+  { id: 'training.network_egress', kind: 'network_egress', stage: 'training', severity: 'high', description: 'a training job runs without network isolation/VPC where policy requires it, or its egress metric is more than k·σ above baseline' },
+  { id: 'training.off_hours_job', kind: 'off_hours_job', stage: 'training', severity: 'low', description: "a job is submitted outside the identity's learned weekly pattern, or outside a configured window" },
+  { id: 'training.unverified_dependency', kind: 'unverified_dependency', stage: 'training', severity: 'high', description: 'a training image is not pinned by digest, comes from a registry not on the allow list, or a dependency hash check failed' },
+  { id: 'evaluation.score_drop', kind: 'score_drop', stage: 'evaluation', severity: 'medium', description: "a new model version's evaluation metric is worse than the previous version's (or the champion's) by more than a threshold" },
+  { id: 'evaluation.adversarial_failure', kind: 'adversarial_failure', stage: 'evaluation', severity: 'high', description: 'adversarial metrics fall below threshold, or a version is approved with no adversarial evaluation' },
+  { id: 'evaluation.train_test_overlap', kind: 'train_test_overlap', stage: 'evaluation', severity: 'high', description: 'an evaluation dataset overlaps the training inputs of the same model' },
+  { id: 'evaluation.self_approval', kind: 'self_approval', stage: 'evaluation', severity: 'high', description: 'the identity that trained or evaluated a model version also approved it' },
+  { id: 'registry.approved_model_modified', kind: 'approved_model_modified', stage: 'registry', severity: 'high', description: 'an approved / production version is changed afterwards (tags, source, artifact, description, status)' },
+  { id: 'registry.unapproved_deployment', kind: 'unapproved_deployment', stage: 'registry', severity: 'critical', description: 'a never-approved model version is deployed, or a deployment serves an artifact other than the approved one' },
+  { id: 'registry.version_rollback', kind: 'version_rollback', stage: 'registry', severity: 'medium', description: 'an endpoint is moved to an older version than it serves' },
+  { id: 'registry.modification_rate', kind: 'modification_rate', stage: 'registry', severity: 'medium', description: 'registry write rate is more than k·σ above baseline' },
+  { id: 'serving.hash_mismatch', kind: 'hash_mismatch', stage: 'serving', severity: 'critical', description: 'the hash of the served or re-verified artifact differs from the registered hash' },
+  { id: 'serving.behavioral_drift', kind: 'behavioral_drift', stage: 'serving', severity: 'medium', description: 'a model monitor reports drift/anomaly, or an output statistic is more than k·σ from baseline' },
+  { id: 'serving.error_spike', kind: 'error_spike', stage: 'serving', severity: 'medium', description: 'a serving error rate is more than k·σ above baseline' },
+  { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },
+];
+
+const builtinShape = Object.fromEntries(BUILTIN_RULES.map((r) => [r.id, KindSchemas[r.kind].optional()])) as Record<string, z.ZodOptional<z.ZodType>>;
+
+/** A user rule of a built-in kind (no code): `custom: [{ id, kind, stage, ...settings }]`. */
+const CustomRule = z
+  .looseObject({ id: z.string().regex(/^[a-z0-9_]+\.[a-z0-9_.-]+$/, 'expected an id like stage.name'), kind: z.enum(KINDS as [Kind, ...Kind[]]), stage: Stage, description: z.string().optional() })
+  .superRefine((v, ctx) => {
+    const { id: _id, kind, stage: _s, description: _d, ...settings } = v;
+    const r = KindSchemas[kind].safeParse(settings);
+    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ ...i, path: [...i.path] } as never);
+    if (BUILTIN_RULES.some((b) => b.id === v.id)) ctx.addIssue({ code: 'custom', path: ['id'], message: `"${v.id}" is a built-in rule id; configure it under rules.${v.id}` });
+  });
+
+export const RulesConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Who is who across platforms: person → other names (user ids, role session names, emails). */
+    identities: z.strictObject({ aliases: z.record(z.string(), z.array(z.string())).default({}) }).prefault({}),
+    /** What counts as an approval, beyond `model_version.approve` and ml.model.approval. */
+    approval: z
+      .strictObject({
+        aliases: z.array(z.string()).default(['champion', 'production', 'prod', 'approved']),
+        tags: z.record(z.string(), z.array(z.string())).default({ approval: ['approved'], approved: ['true', 'yes'], 'approval.status': ['approved'] }),
+        stages: z.array(z.string()).default(['Production']),
+      })
+      .prefault({}),
+    /** The same artifacts under another URI (cross-cloud copies), so versions link across platforms. */
+    artifact_mirrors: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).default([]),
+    defaults: z
+      .strictObject({
+        statistical: z.strictObject({ ...statistical, n: common.n, learning: common.learning, mode: common.mode, suppress: common.suppress }).prefault({}),
+        per_event: z.strictObject({ n: common.n, learning: common.learning, mode: common.mode, suppress: common.suppress }).prefault({}),
+      })
+      .prefault({}),
+    custom: z.array(CustomRule).default([]),
+    ...builtinShape,
+  })
+  .superRefine((v, ctx) => {
+    const seen = new Set<string>();
+    v.custom.forEach((c, i) => {
+      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['custom', i, 'id'], message: `duplicate rule id "${c.id}"` });
+      seen.add(c.id);
+    });
+  });
+
+export type RulesConfigInput = z.input<typeof RulesConfigSchema>;
+export type RulesConfigParsed = z.infer<typeof RulesConfigSchema>;
+
+/** Effective settings of one rule: built-in defaults < `defaults` < per-rule config. */
+export interface ResolvedRule {
+  id: string;
+  kind: Kind;
+  stage: z.infer<typeof Stage>;
+  severity: z.infer<typeof Severity>;
+  description: string;
+  enabled: boolean;
+  mode: 'observe' | 'alert';
+  /** N for per-event detections. */
+  n: number;
+  learningMs: number;
+  suppressMs: number;
+  /** Windowed statistical settings (used by statistical kinds and σ parts). */
+  stat: {
+    windowMs: number;
+    k: number;
+    direction: 'above' | 'below' | 'both';
+    minSamples: number;
+    seasonality: 'weekday_hour' | 'hour_of_week' | 'none';
+    minDelta: number;
+    history: number;
+    n: number;
+    learningMs: number;
+  };
+  /** Kind-specific settings as configured (defaults applied by the kind). */
+  settings: Record<string, unknown>;
+  custom: boolean;
+}
+
+const STAT_DEFAULTS = { window: '1h', k: 2, direction: 'both' as const, min_samples: 8, seasonality: 'weekday_hour' as const, min_delta: 0, history: 24, n: 3, learning: '28d', mode: 'alert' as const, suppress: '24h' };
+const EVENT_DEFAULTS = { n: 1, learning: '0s', mode: 'alert' as const, suppress: '24h' };
+/** Direction that matters by default per kind (an error spike is only ever above). */
+const KIND_DIRECTION: Partial<Record<Kind, 'above' | 'below' | 'both'>> = { error_spike: 'above', modification_rate: 'above', network_egress: 'above' };
+
+/** Resolve every rule (built-in and custom) with its effective settings. */
+export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
+  const out: ResolvedRule[] = [];
+  const entries: Array<{ id: string; kind: Kind; stage: ResolvedRule['stage']; severity: ResolvedRule['severity']; description: string; settings: Record<string, unknown>; custom: boolean }> = [];
+  for (const b of BUILTIN_RULES) entries.push({ ...b, settings: ((cfg as Record<string, unknown>)[b.id] as Record<string, unknown> | undefined) ?? {}, custom: false });
+  for (const c of cfg.custom) {
+    const { id, kind, stage, description, ...settings } = c;
+    entries.push({ id, kind, stage, severity: (settings.severity as ResolvedRule['severity']) ?? 'medium', description: description ?? `custom ${kind} rule`, settings, custom: true });
+  }
+  for (const e of entries) {
+    const s = e.settings as Record<string, any>;
+    const isStat = STATISTICAL_KINDS.has(e.kind);
+    const isMixed = MIXED_KINDS.has(e.kind);
+    const sd = { ...STAT_DEFAULTS, ...stripUndef(cfg.defaults.statistical) };
+    const ed = { ...EVENT_DEFAULTS, ...stripUndef(cfg.defaults.per_event) };
+    // `n` and `learning` configure the σ part of statistical and mixed kinds;
+    // the per-event part of a mixed kind (a monitor violation, a policy breach) keeps the per-event defaults.
+    const statOwnsN = isStat || isMixed;
+    out.push({
+      id: e.id,
+      kind: e.kind,
+      stage: e.stage,
+      severity: (s.severity as ResolvedRule['severity']) ?? e.severity,
+      description: e.description,
+      enabled: cfg.enabled && s.enabled !== false,
+      mode: s.mode ?? (isStat ? sd.mode : ed.mode),
+      n: statOwnsN ? ed.n : (s.n ?? ed.n),
+      learningMs: durationMs(statOwnsN ? ed.learning : (s.learning ?? ed.learning)),
+      suppressMs: durationMs(s.suppress ?? (isStat ? sd.suppress : ed.suppress)),
+      stat: {
+        windowMs: durationMs(s.window ?? sd.window),
+        k: s.k ?? sd.k,
+        direction: s.direction ?? KIND_DIRECTION[e.kind] ?? sd.direction,
+        minSamples: s.min_samples ?? sd.min_samples,
+        seasonality: s.seasonality ?? sd.seasonality,
+        minDelta: s.min_delta ?? sd.min_delta,
+        history: s.history ?? sd.history,
+        n: statOwnsN ? (s.n ?? sd.n) : sd.n,
+        learningMs: durationMs(statOwnsN ? (s.learning ?? sd.learning) : sd.learning),
+      },
+      settings: s,
+      custom: e.custom,
+    });
+  }
+  return out;
+}
+
+function stripUndef<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,253 @@
+import type { NormalizedEvent } from '../schema/index.js';
+import type { RulesConfigParsed } from './config.js';
+
+/**
+ * Platform-independent facts the rules need, read from normalized events:
+ * who (identity), which model version, is it an approval, a deployment, etc.
+ * One place, so every rule agrees on what "an approval" is on every platform.
+ */
+
+const globCache = new Map<string, RegExp>();
+/**
+ * Case-insensitive glob match (`*` any run, `?` one character).
+ *
+ * @example
+ * globMatch('*.dkr.ecr.*.amazonaws.com', '1.dkr.ecr.us-east-1.amazonaws.com') // true
+ */
+export function globMatch(glob: string, value: string): boolean {
+  let re = globCache.get(glob);
+  if (!re) {
+    re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    if (globCache.size > 5000) globCache.clear();
+    globCache.set(glob, re);
+  }
+  return re.test(value);
+}
+
+export const anyGlob = (globs: readonly string[] | undefined, value: string | undefined): boolean =>
+  !!value && !!globs?.some((g) => globMatch(g, value));
+
+/** Value at a dotted path (`ml.data.rows`). */
+export function fieldAt(ev: unknown, path: string): unknown {
+  let cur: unknown = ev;
+  for (const p of path.split('.')) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+// ---------------------------------------------------------------- identity
+
+const ASSUMED_ROLE = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** Session names that are SDK defaults, not people (botocore-session-…, i-0abc…, numeric). */
+const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker)$/i;
+
+/**
+ * The person (or service) behind an actor, the same across roles and
+ * platforms where the platform tells: an email, the outermost principal of a
+ * delegation chain, an AWS assumed-role session name; then configured aliases.
+ *
+ * @example
+ * identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/Deployer/alice@corp.example' }, cfg) // 'alice@corp.example'
+ */
+export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfigParsed, 'identities'>): string | undefined {
+  if (!actor) return undefined;
+  let id: string | undefined;
+  const chain0 = actor.chain?.[0];
+  if (chain0 && EMAIL.test(chain0)) id = chain0;
+  else if (actor.email) id = actor.email;
+  else {
+    const arn = [actor.id, actor.name].find((x) => x && ASSUMED_ROLE.test(x));
+    const m = arn ? ASSUMED_ROLE.exec(arn) : null;
+    if (m) id = MACHINE_SESSION.test(m[2]!) ? `role:${m[1]}/${m[2]}` : m[2];
+    else id = actor.name ?? actor.id;
+  }
+  if (!id) return undefined;
+  const norm = id.trim().toLowerCase();
+  for (const [person, names] of Object.entries(cfg.identities.aliases)) {
+    if (person.toLowerCase() === norm || names.some((n) => n.trim().toLowerCase() === norm)) return person.toLowerCase();
+  }
+  return norm;
+}
+
+// ---------------------------------------------------------------- URIs
+
+/** Normalise an artifact URI for comparison; configured mirrors map copies onto one name. */
+export function normUri(uri: string, cfg: Pick<RulesConfigParsed, 'artifact_mirrors'>): string {
+  let u = uri.trim().replace(/\/+$/, '');
+  for (const m of cfg.artifact_mirrors) {
+    const to = m.to.replace(/\/+$/, '');
+    if (u === to || u.startsWith(`${to}/`)) u = m.from.replace(/\/+$/, '') + u.slice(to.length);
+  }
+  return u;
+}
+
+/** The URI and each of its parent "directories", longest first. */
+export function uriAncestors(uri: string): string[] {
+  const out = [uri];
+  const schemeEnd = uri.indexOf('://');
+  const min = schemeEnd >= 0 ? schemeEnd + 3 : 0;
+  let cur = uri;
+  for (;;) {
+    const i = cur.lastIndexOf('/');
+    if (i <= min) break;
+    cur = cur.slice(0, i);
+    out.push(cur);
+  }
+  return out;
+}
+
+/** True when one URI equals the other or contains it (directory prefix). */
+export function uriOverlap(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+
+// ---------------------------------------------------------------- models
+
+export interface ModelRef {
+  platform: string;
+  name?: string;
+  version?: string;
+  artifact?: string;
+  sha256?: string;
+  runId?: string;
+}
+
+/** Key of a model version in the registry state. */
+export const versionKey = (platform: string, name: string, version: string) => `${platform}|${name}|${version}`;
+
+/** Split `name@version` (Vertex `…/models/123@2`). */
+function splitAt(name: string): [string, string | undefined] {
+  const i = name.lastIndexOf('@');
+  return i > 0 ? [name.slice(0, i), name.slice(i + 1)] : [name, undefined];
+}
+
+/** The model (version) an event is about, from ml.model, the resource, or the deployment. */
+export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'artifact_mirrors'>): ModelRef | undefined {
+  const m = ev.ml?.model;
+  const r = ev.resource;
+  let name = m?.name;
+  let version = m?.version;
+  if (!name && r && /model/.test(r.type)) {
+    name = r.name ?? r.id;
+    version ??= r.version;
+  }
+  if (name) {
+    const [n, v] = splitAt(name);
+    if (v && !version && /^\d+$/.test(v)) (name = n), (version = v);
+  }
+  const artifact = m?.artifact_uri ?? ev.ml?.deployment?.model_uri;
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase(), runId: m?.run_id ?? ev.ml?.provenance?.run_id };
+  return ref.name || ref.artifact || ref.sha256 ? ref : undefined;
+}
+
+// ---------------------------------------------------------------- actions
+
+export type ApprovalState = 'approved' | 'rejected' | 'pending' | undefined;
+
+/**
+ * Whether this event approves or rejects a model version: `model_version.approve`,
+ * ml.model.approval (SageMaker ModelApprovalStatus, MLflow/Vertex markers the
+ * connector maps), an approval alias (MLflow alias, Vertex version alias), an
+ * approval tag, or a transition to an approved stage.
+ */
+export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'approval'>): ApprovalState {
+  if (ev.outcome === 'failure') return undefined;
+  if (ev.action === 'model_version.approve') return 'approved';
+  if (ev.action === 'model_version.reject') return 'rejected';
+  if (!ev.action.startsWith('model_version.') && !ev.action.startsWith('model.') && !ev.action.startsWith('registered_model.alias')) return undefined;
+  const m = ev.ml?.model;
+  if (m?.approval === 'approved' || m?.approval === 'rejected') return m.approval;
+  const aliases = cfg.approval.aliases.map((a) => a.toLowerCase());
+  if (ev.action.endsWith('.alias_set')) {
+    const set = [...(m?.aliases ?? []), ...(typeof ev.details?.alias === 'string' ? [ev.details.alias] : [])];
+    if (set.some((a) => aliases.includes(a.toLowerCase()))) return 'approved';
+  }
+  if (ev.action === 'model_version.update' && m?.aliases?.some((a) => aliases.includes(a.toLowerCase().replace(/^-/, '')) && !a.startsWith('-'))) return 'approved';
+  if (ev.action === 'model_version.tag_set' && m?.tags) {
+    for (const [k, v] of Object.entries(m.tags)) {
+      const allowed = Object.entries(cfg.approval.tags).find(([tk]) => tk.toLowerCase() === k.toLowerCase())?.[1];
+      if (allowed?.some((a) => a.toLowerCase() === String(v).toLowerCase())) return 'approved';
+    }
+  }
+  if (ev.action === 'model_version.stage_transition' && m?.stage && cfg.approval.stages.some((s) => s.toLowerCase() === m.stage!.toLowerCase())) return 'approved';
+  return m?.approval === 'pending' ? 'pending' : undefined;
+}
+
+const DEPLOY_ACTIONS = new Set(['endpoint.deploy', 'endpoint.update', 'endpoint.traffic_change', 'endpoint.create']);
+
+/** A deployment: SageMaker Create/UpdateEndpoint, Vertex DeployModel / traffic split, KServe InferenceService change. */
+export function isDeployment(ev: NormalizedEvent): boolean {
+  return DEPLOY_ACTIONS.has(ev.action) && ev.outcome !== 'failure';
+}
+
+/** The endpoint an event is about. */
+export function endpointOf(ev: NormalizedEvent): string | undefined {
+  const d = ev.ml?.deployment?.endpoint;
+  if (d) return d;
+  if (ev.resource && /endpoint|inference_?service/i.test(ev.resource.type)) return ev.resource.name ?? ev.resource.id;
+  return undefined;
+}
+
+const JOB_SUBMIT = new Set([
+  'training_job.create', 'processing_job.create', 'tuning_job.create', 'transform_job.create',
+  'pipeline_run.create', 'pipeline_run.start', 'pipeline_run.retry', 'recurring_run.create',
+]);
+/** A job or pipeline submission (what off-hours and network policy look at). */
+export const isJobSubmission = (ev: NormalizedEvent) => JOB_SUBMIT.has(ev.action) && ev.outcome !== 'failure';
+
+/** A job's family: its name without the timestamp / run-id suffix platforms append. */
+export function jobFamily(name: string): string {
+  return name
+    .replace(/[-_]?\d{4}-?\d{2}-?\d{2}([-_T]?\d{2}-?\d{2}(-?\d{2})?(-?\d{3})?)?.*$/, '')
+    .replace(/[-_][0-9a-f]{8,}$/i, '')
+    .replace(/[-_]\d+$/, '') || name;
+}
+
+/** The job name of an event. */
+export function jobNameOf(ev: NormalizedEvent): string | undefined {
+  return ev.ml?.job?.name ?? ev.ml?.provenance?.pipeline ?? (ev.resource && /job|pipeline|run/.test(ev.resource.type) ? (ev.resource.name ?? ev.resource.id) : undefined);
+}
+
+/** The data source an ingestion/preprocessing event is about. */
+export function sourceOf(ev: NormalizedEvent): string {
+  const r = ev.resource;
+  if (r && /dataset|feature|table|source|bucket|ingest/i.test(r.type) && (r.name ?? r.id)) return `${r.type}:${r.name ?? r.id}`;
+  const uri = ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.inputs?.[0] ?? ev.ml?.data?.outputs?.[0];
+  if (uri) {
+    const m = /^([a-z0-9+.-]+:\/\/[^/]+)/i.exec(uri);
+    if (m) return m[1]!;
+  }
+  if (r) return `${r.type}:${r.name ?? r.id ?? ''}`;
+  return `${ev.platform}:${ev.channel}`;
+}
+
+/** Data URIs an event reads. */
+export function inputsOf(ev: NormalizedEvent): string[] {
+  return [...(ev.ml?.data?.inputs ?? []), ...(ev.ml?.provenance?.inputs ?? []), ...(ev.ml?.data?.inputs ? [] : (ev.ml?.data?.uris ?? []))];
+}
+
+/** Data URIs an event writes. */
+export function outputsOf(ev: NormalizedEvent): string[] {
+  return [...(ev.ml?.data?.outputs ?? []), ...(ev.ml?.provenance?.outputs ?? [])];
+}
+
+/** Numeric-aware version comparison ('10' > '9'; 'v2' > 'v1'). */
+export function compareVersions(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** All key/values on an event that can carry evaluation evidence (metrics, tags, details.metadata). */
+export function evidenceValues(ev: NormalizedEvent): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) out.push([k, v]);
+  for (const [k, v] of Object.entries(ev.ml?.model?.tags ?? {})) out.push([k, v]);
+  const meta = ev.details?.metadata ?? ev.details?.properties;
+  if (meta && typeof meta === 'object') for (const [k, v] of Object.entries(meta as Record<string, unknown>)) out.push([k, v]);
+  return out;
+}

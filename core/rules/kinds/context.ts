@@ -1,0 +1,83 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import type { Agg, Entity } from '../baseline.js';
+import type { ResolvedRule, RulesConfigParsed, Where } from '../config.js';
+import { anyGlob, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, sourceOf } from '../facts.js';
+import type { Registry, VersionRec } from '../registry.js';
+
+export interface DetectionInput {
+  entity: Entity;
+  /** Separates detections on one entity that are different findings (suppression key). */
+  key?: string;
+  evidence: string[];
+  title: string;
+  summary: string;
+  details?: Record<string, unknown>;
+}
+
+/** What a rule kind gets for each event. */
+export interface RuleContext {
+  rule: ResolvedRule;
+  cfg: RulesConfigParsed;
+  reg: Registry;
+  /** Rule-private state (namespace `rules.kind`, keys prefixed by the rule id). */
+  get<T>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  /** A per-event detection (N, learning, suppression applied by the engine). */
+  detect(d: DetectionInput): void;
+  /** One value for a windowed baseline series (σ part). */
+  observe(label: string, entity: Entity, agg: Agg, value: number): void;
+}
+
+export type KindImpl = (ev: NormalizedEvent, ctx: RuleContext) => void;
+
+/** Typed access to a rule's kind settings with a default. */
+export function setting<T>(ctx: RuleContext, key: string, def: T): T {
+  const v = ctx.rule.settings[key];
+  return (v === undefined ? def : v) as T;
+}
+
+export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform'>): Entity {
+  return { type: 'model_version', id: `${v.name}/${v.version}`, name: v.name, platform: v.platform };
+}
+
+export function endpointEntity(ev: NormalizedEvent, ep: string): Entity {
+  return { type: 'endpoint', id: ep, platform: ev.platform };
+}
+
+export function identityEntity(id: string): Entity {
+  return { type: 'identity', id };
+}
+
+/** The entity a generic rule names, by choice. */
+export function entityFor(ev: NormalizedEvent, choice: string, cfg: RulesConfigParsed): Entity {
+  switch (choice) {
+    case 'actor':
+      return identityEntity(identityOf(ev.actor, cfg) ?? 'unknown');
+    case 'model': {
+      const r = modelRefOf(ev, cfg);
+      return r?.name ? { type: 'model_version', id: `${r.name}/${r.version ?? ''}`, name: r.name, platform: ev.platform } : { type: 'model', id: 'unknown', platform: ev.platform };
+    }
+    case 'endpoint':
+      return endpointEntity(ev, endpointOf(ev) ?? 'unknown');
+    case 'source':
+      return { type: 'data_source', id: sourceOf(ev), platform: ev.platform };
+    case 'platform':
+      return { type: 'platform', id: ev.platform, platform: ev.platform };
+    default:
+      return { type: ev.resource?.type ?? 'resource', id: ev.resource?.name ?? ev.resource?.id ?? ev.channel, platform: ev.platform };
+  }
+}
+
+/** Whether an event matches a `where` block. */
+export function matches(ev: NormalizedEvent, w: Where | undefined): boolean {
+  if (!w) return true;
+  if (w.actions && !anyGlob(w.actions, ev.action)) return false;
+  if (w.stages && !w.stages.includes(ev.stage)) return false;
+  if (w.platforms && !w.platforms.includes(ev.platform)) return false;
+  if (w.outcome && ev.outcome !== w.outcome) return false;
+  for (const [path, glob] of Object.entries(w.fields ?? {})) {
+    const v = fieldAt(ev, path);
+    if (v === undefined || v === null || !globMatch(glob, String(v))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,87 @@
+import type { Kind } from '../config.js';
+import { anyGlob, endpointOf, fieldAt, identityOf } from '../facts.js';
+import { entityFor, matches, setting, type KindImpl } from './context.js';
+import {
+  adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
+  unapprovedDeployment, versionRollback,
+} from './model.js';
+import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
+
+const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
+
+/** Ingestion volume per data source: events, and rows / bytes where events carry them. */
+const volumeAnomaly: KindImpl = (ev, ctx) => {
+  const where = ctx.rule.settings.where as Parameters<typeof matches>[1];
+  if (where ? !matches(ev, where) : ev.stage !== 'ingestion' || AUTH_ACTIONS.has(ev.action) || ev.outcome === 'failure') return;
+  const measures = setting(ctx, 'measures', ['events', 'rows', 'bytes']);
+  const entity = entityFor(ev, 'source', ctx.cfg);
+  if (measures.includes('events')) ctx.observe('events', entity, 'count', 1);
+  if (measures.includes('rows') && typeof ev.ml?.data?.rows === 'number') ctx.observe('rows', entity, 'sum', ev.ml.data.rows);
+  if (measures.includes('bytes') && typeof ev.ml?.data?.bytes === 'number') ctx.observe('bytes', entity, 'sum', ev.ml.data.bytes);
+};
+
+/** Registry writes per registry (platform + account/project). */
+const modificationRate: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'registry' || ev.outcome === 'failure' || /\.(read|list)$/.test(ev.action)) return;
+  const scope = ev.cloud?.account ?? ev.cloud?.project;
+  ctx.observe('writes', { type: 'registry', id: scope ? `${ev.platform}:${scope}` : ev.platform, platform: ev.platform }, 'count', 1);
+};
+
+const ERROR_METRICS = ['*5xx*', '*error*'];
+/** Serving failures per endpoint, and error metrics monitors report. */
+const errorSpike: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'serving') return;
+  const ep = endpointOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
+  if (!ep) return;
+  const entity = { type: 'endpoint', id: ep, platform: ev.platform };
+  if (ev.outcome === 'failure' && !/^monitor\./.test(ev.action)) ctx.observe('failures', entity, 'count', 1);
+  const globs = setting(ctx, 'metrics', ERROR_METRICS);
+  for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) if (anyGlob(globs, k)) ctx.observe(k, entity, 'max', v);
+};
+
+/** Generic: every matching event is a detection. */
+const matchKind: KindImpl = (ev, ctx) => {
+  if (!matches(ev, ctx.rule.settings.where as Parameters<typeof matches>[1])) return;
+  const entity = entityFor(ev, setting(ctx, 'entity', 'resource'), ctx.cfg);
+  ctx.detect({ entity, key: ev.action, evidence: [ev.id], title: ctx.rule.description, summary: `${ev.action} by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'} on ${entity.id}`, details: { action: ev.action, operation: ev.operation } });
+};
+
+/** Generic: a windowed count / sum / metric of matching events against its baseline. */
+const statisticalKind: KindImpl = (ev, ctx) => {
+  if (!matches(ev, ctx.rule.settings.where as Parameters<typeof matches>[1])) return;
+  const entity = entityFor(ev, setting(ctx, 'entity', 'resource'), ctx.cfg);
+  const measure = setting<string>(ctx, 'measure', 'count');
+  if (measure === 'count') return ctx.observe('count', entity, 'count', 1);
+  if (measure.startsWith('sum:')) {
+    const v = Number(fieldAt(ev, measure.slice(4)));
+    if (Number.isFinite(v)) ctx.observe(measure, entity, 'sum', v);
+    return;
+  }
+  const glob = measure.slice('metric:'.length);
+  for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) if (anyGlob([glob], k)) ctx.observe(k, entity, 'mean', v);
+};
+
+export const KIND_IMPLS: Record<Kind, KindImpl> = {
+  volume_anomaly: volumeAnomaly,
+  schema_mismatch: schemaMismatch,
+  source_auth_failure: sourceAuthFailure,
+  distribution_shift: distributionShift,
+  code_modified: codeModified,
+  network_egress: networkEgress,
+  off_hours_job: offHoursJob,
+  unverified_dependency: unverifiedDependency,
+  score_drop: scoreDrop,
+  adversarial_failure: adversarialFailure,
+  train_test_overlap: trainTestOverlap,
+  self_approval: selfApproval,
+  approved_model_modified: approvedModelModified,
+  unapproved_deployment: unapprovedDeployment,
+  version_rollback: versionRollback,
+  modification_rate: modificationRate,
+  hash_mismatch: hashMismatch,
+  behavioral_drift: behavioralDrift,
+  error_spike: errorSpike,
+  separation_of_duties: separationOfDuties,
+  match: matchKind,
+  statistical: statisticalKind,
+};

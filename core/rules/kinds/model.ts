@@ -1,0 +1,331 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { durationMs } from '../config.js';
+import {
+  anyGlob, approvalOf, compareVersions, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, uriOverlap,
+} from '../facts.js';
+import type { Party, VersionRec } from '../registry.js';
+import { SKEW_PATTERN } from './pipeline.js';
+import { endpointEntity, identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
+
+/**
+ * Per-event kinds of the evaluation, registry and serving stages, plus the
+ * cross-stage identity rule. They read the shared registry state as it was
+ * before the event (the engine folds the event in afterwards).
+ */
+
+/** The version(s) an event is about: the named one, else versions linked by artifact, hash or run. */
+function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: VersionRec; all: VersionRec[] } {
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref) return { all: [] };
+  const { named, linked } = ctx.reg.resolve(ref);
+  const all = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
+  if (!named && ref.name && !ref.version) {
+    const latest = ctx.reg.versionsOf(ref.platform, ref.name).at(-1);
+    if (latest) all.unshift(latest);
+  }
+  return { named, all };
+}
+
+const HIGHER = ['accuracy', 'auc', 'roc_auc', 'pr_auc', 'f1', 'f1_score', 'precision', 'recall', 'r2', 'average_precision', 'ndcg', 'map'];
+const LOWER = ['rmse', 'mae', 'mse', 'mape', 'log_loss', 'logloss', 'loss', 'error_rate', 'wer'];
+const DEFAULT_METRICS: Record<string, 'higher' | 'lower'> = Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]);
+
+/** The configured metric a logged metric name stands for (`test_accuracy` → accuracy). */
+function metricDirection(name: string, metrics: Record<string, 'higher' | 'lower'>): 'higher' | 'lower' | undefined {
+  const n = name.toLowerCase();
+  if (metrics[n]) return metrics[n];
+  const hit = Object.keys(metrics)
+    .sort((a, b) => b.length - a.length)
+    .find((m) => n.endsWith(m.toLowerCase()) && /[^a-z0-9]/.test(n.charAt(n.length - m.length - 1)));
+  return hit ? metrics[hit] : undefined;
+}
+
+export const scoreDrop: KindImpl = (ev, ctx) => {
+  const metrics = ev.ml?.metrics;
+  if (!metrics || ev.outcome === 'failure' || !(ev.stage === 'evaluation' || ev.action === 'model_version.create' || ev.action.startsWith('evaluation.'))) return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref?.name || !ref.version) return;
+  const dirs = setting(ctx, 'metrics', DEFAULT_METRICS);
+  const threshold = setting(ctx, 'threshold', 0.02);
+  const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare', 'both');
+  const others = ctx.reg.versionsOf(ref.platform, ref.name).filter((v) => v.version !== ref.version);
+  for (const [name, value] of Object.entries(metrics)) {
+    const dir = metricDirection(name, dirs);
+    if (!dir) continue;
+    const baselines: Array<{ role: string; v: VersionRec }> = [];
+    if (compare !== 'champion') {
+      const prev = others.filter((v) => v.metrics[name] && compareVersions(v.version, ref.version!) < 0).sort((a, b) => compareVersions(b.version, a.version))[0];
+      if (prev) baselines.push({ role: 'previous', v: prev });
+    }
+    if (compare !== 'previous') {
+      const champ = others.filter((v) => v.metrics[name] && v.approval?.state === 'approved').sort((a, b) => compareVersions(b.version, a.version))[0];
+      if (champ && !baselines.some((b) => b.v.key === champ.key)) baselines.push({ role: 'champion', v: champ });
+    }
+    for (const { role, v } of baselines) {
+      const base = v.metrics[name]!.value;
+      if (base === 0) continue;
+      const worse = dir === 'higher' ? (base - value) / Math.abs(base) : (value - base) / Math.abs(base);
+      if (worse > threshold) {
+        ctx.detect({
+          entity: versionEntity({ name: ref.name, version: ref.version, platform: ref.platform }), key: `${name}|${role}`,
+          evidence: [v.metrics[name]!.event, ev.id], title: 'Evaluation score dropped',
+          summary: `${ref.name} v${ref.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${base})`,
+          details: { metric: name, value, baseline: base, baseline_version: v.version, compared_with: role, worse_by: worse, threshold },
+        });
+        break;
+      }
+    }
+  }
+};
+
+interface AdvEvidence {
+  key: string;
+  value: unknown;
+  event: string;
+}
+
+function adversarialOf(ev: NormalizedEvent, prefixes: string[]): AdvEvidence[] {
+  return evidenceValues(ev)
+    .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
+    .map(([key, value]) => ({ key, value, event: ev.id }));
+}
+
+export const adversarialFailure: KindImpl = (ev, ctx) => {
+  const prefixes = setting(ctx, 'prefixes', ['adversarial', 'adv_']);
+  const found = ev.outcome === 'failure' ? [] : adversarialOf(ev, prefixes);
+  const ref = modelRefOf(ev, ctx.cfg);
+  const { named, all } = versionsOf(ev, ctx);
+  const target = named ?? all[0];
+  // Remember the evidence per version (and per run, for evaluations logged on the training run).
+  if (found.length) {
+    const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : undefined;
+    const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(ref?.runId ? [`run:${ref.runId}`] : [])])];
+    for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
+    const minScore = setting(ctx, 'min_score', 0.5);
+    const lowerBetter = setting(ctx, 'lower_is_better', ['*success_rate*', '*asr', '*attack_success*']);
+    const failed = found.filter((f) => {
+      if (typeof f.value === 'number') return anyGlob(lowerBetter, f.key) ? f.value > 1 - minScore : f.value < minScore;
+      const s = String(f.value).trim().toLowerCase();
+      if (/^-?\d+(\.\d+)?$/.test(s)) return anyGlob(lowerBetter, f.key) ? Number(s) > 1 - minScore : Number(s) < minScore;
+      return s === 'failed' || s === 'fail' || s === 'false';
+    });
+    if (failed.length) {
+      const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
+      ctx.detect({
+        entity, key: failed.map((f) => f.key).join(','), evidence: [ev.id], title: 'Adversarial evaluation failed',
+        summary: `${entity.id}: ${failed.map((f) => `${f.key}=${String(f.value)}`).join(', ')} (minimum ${minScore})`, details: { failed, min_score: minScore },
+      });
+    }
+  }
+  if (approvalOf(ev, ctx.cfg) === 'approved' && target) {
+    if (!anyGlob(setting(ctx, 'require_for', ['*']), target.name)) return;
+    const have = all.some((v) => (ctx.get<AdvEvidence[]>(`adv|${v.key}`)?.length ?? 0) > 0 || (v.runId && (ctx.get<AdvEvidence[]>(`adv|run:${v.runId}`)?.length ?? 0) > 0));
+    if (!have && !found.length) {
+      ctx.detect({
+        entity: versionEntity(target), key: 'missing', evidence: [ev.id], title: 'Approved without adversarial evaluation',
+        summary: `${target.name} v${target.version} was approved with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`, details: { prefixes },
+      });
+    }
+  }
+};
+
+export const trainTestOverlap: KindImpl = (ev, ctx) => {
+  if (!(ev.stage === 'evaluation' || ev.action.startsWith('evaluation.')) || ev.outcome === 'failure') return;
+  const evalInputs = inputsOf(ev).map((u) => normUri(u, ctx.cfg));
+  if (!evalInputs.length) return;
+  let { all } = versionsOf(ev, ctx);
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!all.length && ref?.runId) all = ctx.reg.versionsForRun(ref.runId);
+  for (const v of all) {
+    const pairs = v.trainingInputs.flatMap((t) => evalInputs.filter((e) => uriOverlap(e, t.uri)).map((e) => ({ evaluation: e, training: t.uri, event: t.event })));
+    if (!pairs.length) continue;
+    ctx.detect({
+      entity: versionEntity(v), key: pairs.map((p) => p.evaluation).join(','), evidence: [...new Set(pairs.map((p) => p.event)), ev.id], title: 'Evaluation data overlaps training data',
+      summary: `${v.name} v${v.version} was evaluated on ${pairs[0]!.evaluation}, which overlaps its training input ${pairs[0]!.training}`, details: { overlaps: pairs.map(({ evaluation, training }) => ({ evaluation, training })) },
+    });
+    return;
+  }
+};
+
+export const selfApproval: KindImpl = (ev, ctx) => {
+  if (approvalOf(ev, ctx.cfg) !== 'approved') return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
+  const roles = setting(ctx, 'roles', ['trained', 'evaluated']);
+  const { named, all } = versionsOf(ev, ctx);
+  const hits: Array<{ role: string; p: Party; v: VersionRec }> = [];
+  for (const v of all) {
+    if (roles.includes('trained')) for (const p of v.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
+    if (roles.includes('evaluated')) for (const p of v.evaluators) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
+    if (roles.includes('registered')) for (const p of v.registrants) if (p.identity === who) hits.push({ role: 'registered', p, v });
+  }
+  if (!hits.length) return;
+  const target = named ?? all[0]!;
+  ctx.detect({
+    entity: versionEntity(target), key: who, evidence: [...new Set(hits.map((h) => h.p.event)), ev.id], title: 'Model version approved by its own trainer / evaluator',
+    summary: `${who} approved ${target.name} v${target.version} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
+    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))] },
+  });
+};
+
+const MODIFY_ACTIONS = [
+  'model_version.update', 'model_version.tag_set', 'model_version.tag_delete', 'model_version.description_change', 'model_version.source_change',
+  'model_version.status_change', 'model_version.stage_transition', 'model_version.hash_registered', 'model_version.delete', 'model_version.alias_delete',
+];
+
+export const approvedModelModified: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions', MODIFY_ACTIONS), ev.action) || approvalOf(ev, ctx.cfg)) return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref?.name || !ref.version) return;
+  const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
+  if (!v || v.approval?.state !== 'approved') return;
+  const tagKeys = Object.keys(ev.ml?.model?.tags ?? {}).concat(typeof ev.details?.key === 'string' ? [ev.details.key] : []);
+  if (ev.action.includes('tag_')) {
+    const ignore = [...setting<string[]>(ctx, 'ignore_tags', []), ...Object.keys(ctx.cfg.approval.tags)];
+    if (tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
+  }
+  if (ev.action === 'model_version.hash_registered' && ref.sha256 && ref.sha256 === v.sha256) return;
+  if (ev.action === 'model_version.alias_delete') {
+    // Removing an approval alias is a demotion, not a silent change of what was approved.
+    return;
+  }
+  const change = ev.action.split('.')[1]!;
+  ctx.detect({
+    entity: versionEntity(v), key: `${change}|${ev.id}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+    summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${tagKeys.length ? `: ${tagKeys.join(', ')}` : ''}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+    details: { change, tags: tagKeys.length ? tagKeys : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
+  });
+};
+
+export const unapprovedDeployment: KindImpl = (ev, ctx) => {
+  if (!isDeployment(ev)) return;
+  const ep = endpointOf(ev);
+  if (!ep || !anyGlob(setting(ctx, 'endpoints', ['*']), ep)) return;
+  const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
+  const models = ctx.reg.deployedModels(ev);
+  if (!ref && !models.length) return; // nothing named: cannot judge (traffic shift between already-judged models)
+  const { named, linked } = ctx.reg.resolve(ref, models, ev.platform);
+  const candidates = [...(named ? [named] : []), ...linked];
+  const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected');
+  const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
+  const entity = endpointEntity(ev, ep);
+  const deployer = identityOf(ev.actor, ctx.cfg);
+  if (!approved.length) {
+    const rejected = candidates.find((v) => v.approval?.state === 'rejected');
+    ctx.detect({
+      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved',
+      summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : 'never_approved', deployer },
+    });
+    return;
+  }
+  if (setting(ctx, 'check_substitution', true) && named && named.approvedEver && ref) {
+    const artifactDiffers = !!(ref.artifact && named.artifact && !uriOverlap(ref.artifact, named.artifact));
+    const shaDiffers = !!(ref.sha256 && named.sha256 && ref.sha256 !== named.sha256);
+    if (artifactDiffers || shaDiffers) {
+      ctx.detect({
+        entity, key: `${what}|substitution`, evidence: [named.approval?.event ?? '', named.shaEvent ?? '', ev.id].filter(Boolean), title: 'Deployed artifact differs from the approved one',
+        summary: `${ep} deploys ${named.name} v${named.version} but with ${shaDiffers ? `sha256 ${ref.sha256} (approved ${named.sha256})` : `artifact ${ref.artifact} (approved ${named.artifact})`}`,
+        details: { approved_artifact: named.artifact, approved_sha256: named.sha256, deployed_artifact: ref.artifact, deployed_sha256: ref.sha256, reason: 'substitution', deployer },
+      });
+    }
+  }
+};
+
+export const versionRollback: KindImpl = (ev, ctx) => {
+  if (!isDeployment(ev)) return;
+  const ep = endpointOf(ev);
+  if (!ep) return;
+  const prev = ctx.reg.endpoint(ev.platform, ep);
+  if (!prev?.name || !prev.version) return;
+  const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
+  const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform);
+  const target = named ?? linked.find((l) => l.name === prev.name);
+  const name = target?.name ?? ref?.name;
+  const version = target?.version ?? ref?.version;
+  if (!name || !version || name !== prev.name || compareVersions(version, prev.version) >= 0) return;
+  ctx.detect({
+    entity: endpointEntity(ev, ep), key: `${name}|${version}`, evidence: [prev.event, ev.id], title: 'Endpoint rolled back to an older model version',
+    summary: `${ep} moved from ${name} v${prev.version} to older v${version} (by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'})`,
+    details: { model: name, from_version: prev.version, to_version: version },
+  });
+};
+
+export const hashMismatch: KindImpl = (ev, ctx) => {
+  const a = ev.action;
+  if (a !== 'model_version.hash_mismatch' && a !== 'model_version.attest' && a !== 'model_version.hash_verified') return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  const { named, all } = versionsOf(ev, ctx);
+  const v = named ?? all[0];
+  const registered = v?.sha256 ?? (typeof ev.details?.registered_sha256 === 'string' ? ev.details.registered_sha256 : undefined);
+  const observed = ref?.sha256 ?? (typeof ev.details?.observed_sha256 === 'string' ? ev.details.observed_sha256 : undefined);
+  const mismatch = a === 'model_version.hash_mismatch' || (a === 'model_version.hash_verified' && ev.outcome === 'failure') || (!!observed && !!registered && observed.toLowerCase() !== registered.toLowerCase());
+  if (!mismatch) return;
+  const entity = v ? versionEntity(v) : { type: 'model_version', id: `${ref?.name ?? 'unknown'}/${ref?.version ?? ''}`, name: ref?.name, platform: ev.platform };
+  const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
+  ctx.detect({
+    entity, key: observed ?? 'mismatch', evidence: [...(v?.shaEvent ? [v.shaEvent] : []), ev.id], title: 'Model artifact hash differs from the registered hash',
+    summary: `${entity.id}: ${observed ? `observed sha256 ${observed}` : 'hash check failed'}${registered ? `, registered ${registered}` : ''}${where ? ` (at ${String(where)})` : ''}`,
+    details: { observed_sha256: observed, registered_sha256: registered, where, source: a },
+  });
+};
+
+const OUTPUT_METRICS = ['prediction*', 'output*', '*confidence*', '*score_mean*'];
+
+export const behavioralDrift: KindImpl = (ev, ctx) => {
+  const skew = new RegExp(SKEW_PATTERN, 'i');
+  const pattern = ctx.rule.settings.monitor_pattern ? new RegExp(ctx.rule.settings.monitor_pattern as string, 'i') : undefined;
+  if ((ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly') && ev.outcome !== 'success' && ev.stage !== 'ingestion' && ev.stage !== 'preprocessing') {
+    const text = [ev.operation, ev.resource?.type, ev.resource?.name, ev.details?.objective, ev.details?.anomaly_objective, ev.details?.monitoring_type, ev.details?.monitor_type].filter((x) => typeof x === 'string').join(' ');
+    if (pattern ? pattern.test(text) : !skew.test(text)) {
+      const ep = endpointOf(ev);
+      const entity = ep ? endpointEntity(ev, ep) : { type: ev.resource?.type ?? 'monitor', id: ev.resource?.name ?? ev.resource?.id ?? ev.operation, platform: ev.platform };
+      ctx.detect({ entity, key: text, evidence: [ev.id], title: 'Model monitor reported drift / anomaly', summary: `${ev.resource?.name ?? ev.operation} reported ${text || 'an anomaly'} on ${entity.id}`, details: { monitor: ev.resource?.name, objective: ev.details?.objective ?? ev.details?.anomaly_objective } });
+    }
+  }
+  if (ev.stage === 'serving' && ev.ml?.metrics) {
+    const ep = endpointOf(ev);
+    const globs = setting(ctx, 'metrics', OUTPUT_METRICS);
+    if (ep) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, endpointEntity(ev, ep), 'mean', v);
+  }
+};
+
+const DATA_WRITES = ['data_object.write', 'data_object.copy', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'];
+
+interface Duty {
+  time: string;
+  event: string;
+  what: string;
+}
+
+export const separationOfDuties: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
+  const lookback = durationMs(setting(ctx, 'lookback', '30d'));
+  const t = Date.parse(ev.time);
+  const isWrite = anyGlob(setting(ctx, 'data_write_actions', DATA_WRITES), ev.action) && setting(ctx, 'data_write_stages', ['ingestion', 'preprocessing']).includes(ev.stage);
+  let release: string | undefined;
+  if (approvalOf(ev, ctx.cfg) === 'approved') {
+    const r = modelRefOf(ev, ctx.cfg);
+    release = `approved ${r?.name ?? ''}${r?.version ? ` v${r.version}` : ''}`;
+  } else if (isDeployment(ev)) {
+    const ep = endpointOf(ev);
+    if (ep && anyGlob(setting(ctx, 'production_endpoints', ['*']), ep)) release = `deployed to ${ep}`;
+  }
+  if (!isWrite && !release) return;
+  const what = isWrite ? `wrote ${ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action}` : release!;
+  const mine: Duty = { time: ev.time, event: ev.id, what };
+  const otherKey = isWrite ? `release|${who}` : `write|${who}`;
+  const other = ctx.get<Duty>(otherKey);
+  ctx.set(isWrite ? `write|${who}` : `release|${who}`, mine);
+  if (!other || t - Date.parse(other.time) > lookback) return;
+  const [write, rel] = isWrite ? [mine, other] : [other, mine];
+  ctx.detect({
+    entity: identityEntity(who), key: 'write+release', evidence: [other.event, ev.id], title: 'One identity writes training data and releases models',
+    summary: `${who} ${write.what} (${write.time}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days`,
+    details: { identity: who, data_write: write, release: rel },
+  });
+};
+
+

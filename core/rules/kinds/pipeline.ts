@@ -1,0 +1,223 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { durationMs } from '../config.js';
+import { anyGlob, endpointOf, globMatch, identityOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
+import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
+
+/**
+ * Per-event kinds of the data and training stages: schema pinning, auth
+ * failures, monitor violations + feature statistics, code and image
+ * provenance, network policy + egress, off-hours submissions.
+ */
+
+const DATA_STAGES = new Set(['ingestion', 'preprocessing']);
+
+export const schemaMismatch: KindImpl = (ev, ctx) => {
+  const hash = ev.ml?.data?.schema_hash;
+  if (!hash || !DATA_STAGES.has(ev.stage) || ev.outcome === 'failure') return;
+  const source = sourceOf(ev);
+  const entity = { type: 'data_source', id: source, platform: ev.platform };
+  const pinned = Object.entries(setting<Record<string, string>>(ctx, 'pinned', {})).find(([g]) => globMatch(g, source))?.[1];
+  if (pinned) {
+    if (pinned.toLowerCase() !== hash.toLowerCase()) {
+      ctx.detect({ entity, key: hash, evidence: [ev.id], title: 'Schema differs from the pinned schema', summary: `${source} delivered schema ${hash}, pinned ${pinned}`, details: { schema_hash: hash, expected: pinned, basis: 'pinned' } });
+    }
+    return;
+  }
+  const learned = ctx.get<{ hash: string; event: string }>(`schema|${source}`);
+  if (!learned) return ctx.set(`schema|${source}`, { hash, event: ev.id });
+  if (learned.hash === hash) return;
+  ctx.detect({
+    entity, key: hash, evidence: [learned.event, ev.id], title: 'Schema differs from the learned schema',
+    summary: `${source} delivered schema ${hash}; learned ${learned.hash}`, details: { schema_hash: hash, expected: learned.hash, basis: 'learned' },
+  });
+  if (setting(ctx, 'accept_after_alert', true)) ctx.set(`schema|${source}`, { hash, event: ev.id });
+};
+
+const AUTH_ERROR = 'AccessDenied|Unauthori[sz]ed|Forbidden|PERMISSION_DENIED|UNAUTHENTICATED|InvalidSignature|SignatureDoesNotMatch|ExpiredToken|InvalidClientTokenId|InvalidAccessKeyId|NotAuthorized|\\b40[13]\\b';
+
+export const sourceAuthFailure: KindImpl = (ev, ctx) => {
+  const actions = setting(ctx, 'actions', ['ingest.auth_failure', 'source.auth_failure', 'auth.failure']);
+  const pattern = new RegExp(setting(ctx, 'error_pattern', AUTH_ERROR), 'i');
+  const byAction = anyGlob(actions, ev.action);
+  const byError = ev.outcome === 'failure' && !!ev.error && pattern.test(`${ev.error.code ?? ''} ${ev.error.message ?? ''}`);
+  if (!byAction && !byError) return;
+  const who = identityOf(ev.actor, ctx.cfg) ?? ev.actor?.ip ?? 'unknown';
+  const entity =
+    ev.action === 'ingest.auth_failure'
+      ? { type: 'ingest_route', id: ev.resource?.id ?? ev.channel, platform: ev.platform }
+      : DATA_STAGES.has(ev.stage)
+        ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform }
+        : { type: ev.resource?.type ?? 'platform', id: ev.resource?.name ?? ev.resource?.id ?? ev.platform, platform: ev.platform };
+  ctx.detect({
+    entity, key: who, evidence: [ev.id], title: 'Authentication / authorization failure',
+    summary: `${who} failed ${ev.operation} on ${entity.id}: ${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`.trim(),
+    details: { principal: who, ip: ev.actor?.ip, operation: ev.operation, error: ev.error },
+  });
+};
+
+const isMonitorFinding = (ev: NormalizedEvent) => (ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly') && ev.outcome !== 'success';
+function monitorText(ev: NormalizedEvent): string {
+  const d = ev.details ?? {};
+  return [ev.operation, ev.resource?.type, ev.resource?.name, d.objective, d.anomaly_objective, d.monitoring_type, d.monitor_type].filter((x) => typeof x === 'string').join(' ');
+}
+export const SKEW_PATTERN = 'data.?quality|skew|schema';
+
+export const distributionShift: KindImpl = (ev, ctx) => {
+  const pattern = new RegExp(setting(ctx, 'monitor_pattern', SKEW_PATTERN), 'i');
+  if (isMonitorFinding(ev) && (DATA_STAGES.has(ev.stage) || pattern.test(monitorText(ev)))) {
+    const ep = endpointOf(ev);
+    const entity = ep ? endpointEntity(ev, ep) : { type: 'data_source', id: sourceOf(ev), platform: ev.platform };
+    ctx.detect({
+      entity, key: monitorText(ev), evidence: [ev.id], title: 'Data-quality / skew monitor violation',
+      summary: `${ev.resource?.name ?? ev.operation} reported a violation on ${entity.id}`, details: { monitor: ev.resource?.name, objective: ev.details?.objective ?? ev.details?.anomaly_objective, findings: ev.details?.findings ?? ev.details?.feature_anomalies },
+    });
+  }
+  if (ev.stage === 'preprocessing' && ev.ml?.metrics && ev.outcome !== 'failure') {
+    const globs = setting(ctx, 'metrics', ['*']);
+    const job = jobNameOf(ev);
+    const hasData = !!(ev.ml.data?.uris?.length || ev.ml.data?.inputs?.length || (ev.resource && /dataset|feature/.test(ev.resource.type)));
+    const entity = hasData || !job ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform } : { type: 'job', id: jobFamily(job), platform: ev.platform };
+    for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, entity, 'mean', v);
+  }
+};
+
+function codeOf(ev: NormalizedEvent): { image?: string; commit?: string } {
+  const j = ev.ml?.job;
+  const digest = j?.image_digest ?? (j?.image?.includes('@sha256:') ? j.image.slice(j.image.indexOf('@') + 1) : undefined);
+  return { image: digest ?? j?.image, commit: ev.ml?.code?.commit };
+}
+
+export const codeModified: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'preprocessing' || !(isJobSubmission(ev) || ev.action === 'pipeline_step.start')) return;
+  const { image, commit } = codeOf(ev);
+  if (!image && !commit) return;
+  const job = jobNameOf(ev) ?? 'unknown';
+  const family = jobFamily(job);
+  const entity = { type: 'job', id: family, platform: ev.platform };
+  const approvedImages = setting<string[]>(ctx, 'approved_images', []);
+  const approvedCommits = setting<string[]>(ctx, 'approved_commits', []);
+  const reasons: string[] = [];
+  if (approvedImages.length && image && !anyGlob(approvedImages, image) && !anyGlob(approvedImages, ev.ml?.job?.image)) reasons.push(`image ${image} is not on the approved list`);
+  if (approvedCommits.length && commit && !anyGlob(approvedCommits, commit)) reasons.push(`commit ${commit} is not on the approved list`);
+  const known = ctx.get<{ images: string[]; commits: string[]; event: string }>(`code|${family}`);
+  if (!known) {
+    ctx.set(`code|${family}`, { images: image ? [image] : [], commits: commit ? [commit] : [], event: ev.id });
+  } else if (!reasons.length) {
+    if (!approvedImages.length && image && !known.images.includes(image)) reasons.push(`image changed to ${image} since the last approved run (${known.images.at(-1)})`);
+    if (!approvedCommits.length && commit && !known.commits.includes(commit)) reasons.push(`commit changed to ${commit} since the last approved run (${known.commits.at(-1)})`);
+  }
+  if (reasons.length) {
+    ctx.detect({ entity, key: `${image ?? ''}|${commit ?? ''}`, evidence: known ? [known.event, ev.id] : [ev.id], title: 'Preprocessing code not approved', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, commit, reasons } });
+  }
+  if (known && setting(ctx, 'learn', true)) {
+    if (image && !known.images.includes(image)) known.images = [...known.images, image].slice(-20);
+    if (commit && !known.commits.includes(commit)) known.commits = [...known.commits, commit].slice(-20);
+    known.event = ev.id;
+    ctx.set(`code|${family}`, known);
+  }
+};
+
+const JOB_CREATE = new Set(['training_job.create', 'processing_job.create', 'tuning_job.create']);
+const EGRESS_METRICS = ['*egress*', 'network_out*', 'networkout*', '*_tx_bytes', 'network.tx*', 'sent_bytes*'];
+
+export const networkEgress: KindImpl = (ev, ctx) => {
+  const j = ev.ml?.job;
+  const isVertexPipeline = ev.platform === 'vertex' && ev.action === 'pipeline_run.create';
+  if ((JOB_CREATE.has(ev.action) || isVertexPipeline) && ev.outcome !== 'failure' && (ev.stage === 'training' || ev.stage === 'preprocessing')) {
+    const known = j?.network_isolation !== undefined || j?.vpc !== undefined;
+    // The create request is the whole truth on SageMaker and Vertex: a field left out means "not isolated".
+    if (known || ev.platform === 'sagemaker' || ev.platform === 'vertex') {
+      const isolated = j?.network_isolation === true || (j?.vpc !== undefined && j.vpc !== false && j.vpc !== '');
+      const job = jobNameOf(ev) ?? 'unknown';
+      const policy = setting(ctx, 'policy', [{ jobs: '*', require_isolation: true }]).find((p) => globMatch(p.jobs, job));
+      if (!isolated && policy?.require_isolation) {
+        ctx.detect({
+          entity: { type: 'job', id: job, platform: ev.platform }, key: job, evidence: [ev.id], title: 'Job runs without network isolation',
+          summary: `${job} was submitted without network isolation or a VPC / private network (policy "${policy.jobs}")`,
+          details: { job, network_isolation: j?.network_isolation ?? null, vpc: j?.vpc ?? null, policy: policy.jobs, submitted_by: identityOf(ev.actor, ctx.cfg) },
+        });
+      }
+    }
+  }
+  if (ev.stage === 'training' && ev.ml?.metrics) {
+    const globs = setting(ctx, 'metrics', EGRESS_METRICS);
+    const job = jobNameOf(ev);
+    if (job) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, { type: 'job', id: jobFamily(job), platform: ev.platform }, 'max', v);
+  }
+};
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+interface Pattern {
+  first: number;
+  jobs: number;
+  hist: Record<string, number>;
+}
+
+export const offHoursJob: KindImpl = (ev, ctx) => {
+  if (!isJobSubmission(ev)) return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
+  const t = Date.parse(ev.time);
+  const local = new Date(t + setting(ctx, 'utc_offset_hours', 0) * 3_600_000);
+  const day = local.getUTCDay();
+  const hour = local.getUTCHours();
+  const dayType = day === 0 || day === 6 ? 'we' : 'wd';
+  const entity = identityEntity(who);
+  const job = jobNameOf(ev) ?? ev.operation;
+  const window = ctx.rule.settings.window as { days?: string[]; from_hour: number; to_hour: number } | undefined;
+  if (window) {
+    const dayOk = !window.days || window.days.includes(DAYS[day]!);
+    const hourOk = hour >= window.from_hour && hour < window.to_hour;
+    if (!dayOk || !hourOk) {
+      ctx.detect({ entity, key: 'window', evidence: [ev.id], title: 'Job submitted outside the allowed window', summary: `${who} submitted ${job} at ${DAYS[day]} ${String(hour).padStart(2, '0')}:xx, outside the configured window`, details: { job, day: DAYS[day], hour, basis: 'window' } });
+    }
+  }
+  const p = ctx.get<Pattern>(`pattern|${who}`) ?? { first: t, jobs: 0, hist: {} };
+  const historyMs = durationMs(setting(ctx, 'min_history', '28d'));
+  if (t - p.first >= historyMs && p.jobs >= setting(ctx, 'min_jobs', 10)) {
+    const tol = setting(ctx, 'tolerance_hours', 1);
+    let support = 0;
+    for (let h = hour - tol; h <= hour + tol; h++) support += p.hist[`${dayType}-${(h + 24) % 24}`] ?? 0;
+    if (support < setting(ctx, 'min_support', 2)) {
+      ctx.detect({
+        entity, key: 'pattern', evidence: [ev.id], title: 'Job submitted outside the identity’s usual hours',
+        summary: `${who} submitted ${job} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx UTC${setting(ctx, 'utc_offset_hours', 0) ? '+offset' : ''}; ${p.jobs} earlier jobs since ${new Date(p.first).toISOString().slice(0, 10)}, ${support} near this hour`,
+        details: { job, day: DAYS[day], hour, support, history_jobs: p.jobs, basis: 'learned_pattern' },
+      });
+    }
+  }
+  const b = `${dayType}-${hour}`;
+  p.hist[b] = (p.hist[b] ?? 0) + 1;
+  p.jobs++;
+  ctx.set(`pattern|${who}`, p);
+};
+
+const DEFAULT_REGISTRIES = ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'];
+
+/** Registry host of an image reference (`docker.io` when it has none). */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0]!;
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first.replace(/:\d+$/, '') : 'docker.io';
+}
+
+export const unverifiedDependency: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'training') return;
+  const reasons: string[] = [];
+  const j = ev.ml?.job;
+  if (j?.image && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
+    const pinned = j.image_pinned ?? (/@sha256:[0-9a-f]{64}$/i.test(j.image) || !!j.image_digest);
+    if (setting(ctx, 'require_digest', true) && !pinned) reasons.push(`image ${j.image} is not pinned by digest`);
+    const reg = registryOf(j.image);
+    const allowed = setting(ctx, 'allowed_registries', DEFAULT_REGISTRIES);
+    if (allowed.length && !anyGlob(allowed, reg)) reasons.push(`registry ${reg} is not on the allow list`);
+  }
+  const check = ev.details?.dependency_check;
+  if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
+    reasons.push(`dependency hash check failed: ${ev.error?.message ?? ev.error?.code ?? 'failed'}`);
+  }
+  if (!reasons.length) return;
+  const job = jobNameOf(ev) ?? ev.operation;
+  ctx.detect({ entity: { type: 'job', id: job, platform: ev.platform }, key: j?.image ?? 'dependency', evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image: j?.image, reasons } });
+};
+
+export type { RuleContext };

@@ -1,0 +1,306 @@
+import type { NormalizedEvent } from '../schema/index.js';
+import type { StateStore } from '../state/index.js';
+import type { RulesConfigParsed } from './config.js';
+import {
+  approvalOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, uriAncestors, versionKey, type ModelRef,
+} from './facts.js';
+
+/**
+ * Shared registry state derived from events, across platforms: model
+ * versions, who trained / evaluated / registered / approved them, registered
+ * hashes, approval state, training inputs, and what each endpoint serves.
+ * Everything lives in the StateStore (namespace `rules.registry`), so it
+ * commits with the rules cursor and replay rebuilds it identically.
+ */
+export const REGISTRY_NS = 'rules.registry';
+
+export interface Party {
+  identity: string;
+  event: string;
+  time: string;
+  platform: string;
+}
+
+export interface VersionRec {
+  key: string;
+  platform: string;
+  name: string;
+  version: string;
+  artifact?: string;
+  sha256?: string;
+  shaEvent?: string;
+  runId?: string;
+  created?: Party;
+  trainers: Party[];
+  evaluators: Party[];
+  registrants: Party[];
+  approval?: { state: 'approved' | 'rejected' | 'pending'; time: string; event: string; identity?: string };
+  approvedEver: boolean;
+  metrics: Record<string, { value: number; event: string; time: string }>;
+  adversarial: Array<{ key: string; value: unknown; event: string }>;
+  trainingInputs: Array<{ uri: string; event: string }>;
+}
+
+interface JobRec {
+  trainers: Party[];
+  inputs: Array<{ uri: string; event: string }>;
+}
+
+interface ModelResource {
+  ref: ModelRef;
+  event: string;
+}
+
+export interface EndpointRec {
+  endpoint: string;
+  platform: string;
+  name?: string;
+  version?: string;
+  versionKeys: string[];
+  event: string;
+  time: string;
+}
+
+const MAX_PARTIES = 20;
+const MAX_LIST = 50;
+
+function pushParty(list: Party[], p: Party | undefined): void {
+  if (!p || list.some((x) => x.identity === p.identity)) return;
+  list.push(p);
+  if (list.length > MAX_PARTIES) list.shift();
+}
+
+export class Registry {
+  constructor(
+    private readonly state: StateStore,
+    private readonly cfg: RulesConfigParsed,
+  ) {}
+
+  private get<T>(key: string): T | undefined {
+    return this.state.get<T>(REGISTRY_NS, key);
+  }
+  private set(key: string, v: unknown): void {
+    this.state.set(REGISTRY_NS, key, v);
+  }
+  private addToIndex(key: string, value: string): void {
+    const list = this.get<string[]>(key) ?? [];
+    if (list.includes(value)) return;
+    list.push(value);
+    if (list.length > MAX_LIST) list.shift();
+    this.set(key, list);
+  }
+
+  version(key: string): VersionRec | undefined {
+    return this.get<VersionRec>(`v|${key}`);
+  }
+  saveVersion(v: VersionRec): void {
+    this.set(`v|${v.key}`, v);
+  }
+  endpoint(platform: string, endpoint: string): EndpointRec | undefined {
+    return this.get<EndpointRec>(`ep|${platform}|${endpoint}`);
+  }
+  /** Versions of one model (same platform and name), oldest first by registration. */
+  versionsOf(platform: string, name: string): VersionRec[] {
+    return (this.get<string[]>(`mv|${platform}|${name}`) ?? []).map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
+  }
+
+  /** Versions registered from a run. */
+  versionsForRun(runId: string): VersionRec[] {
+    return (this.get<string[]>(`rv|${runId}`) ?? []).map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
+  }
+
+  party(ev: NormalizedEvent): Party | undefined {
+    const identity = identityOf(ev.actor, this.cfg);
+    return identity ? { identity, event: ev.id, time: ev.time, platform: ev.platform } : undefined;
+  }
+
+  /** The version record for a ref with name+version, created on first sight. */
+  ensureVersion(ref: ModelRef, registryFact = true): VersionRec | undefined {
+    if (!ref.name || !ref.version) return undefined;
+    const key = versionKey(ref.platform, ref.name, ref.version);
+    let v = this.version(key);
+    if (!v) {
+      v = { key, platform: ref.platform, name: ref.name, version: ref.version, trainers: [], evaluators: [], registrants: [], approvedEver: false, metrics: {}, adversarial: [], trainingInputs: [] };
+      this.addToIndex(`mv|${ref.platform}|${ref.name}`, key);
+    }
+    // Only the registry's own records name a version across platforms; a version first
+    // seen in an evaluation or deployment stays local so it cannot make a name ambiguous.
+    if (registryFact) this.addToIndex(`n|${ref.name}|${ref.version}`, key);
+    return v;
+  }
+
+  /**
+   * Versions a model reference resolves to: the named version, model
+   * resources (SageMaker Model, Vertex Model) and endpoint configs it points
+   * at, and every version with the same artifact (or an enclosing directory,
+   * mirrors applied) or the same registered hash.
+   */
+  resolve(ref: ModelRef | undefined, extraModels: string[] = [], platform = ref?.platform ?? ''): { named?: VersionRec; linked: VersionRec[]; refs: ModelRef[] } {
+    const refs: ModelRef[] = [];
+    if (ref) refs.push(ref);
+    for (const m of extraModels) {
+      const res = this.get<ModelResource>(`mr|${platform}|${m}`);
+      if (res) refs.push(res.ref);
+    }
+    const keys = new Set<string>();
+    let named: VersionRec | undefined;
+    for (const r of [...refs]) {
+      if (r.name) {
+        const res = this.get<ModelResource>(`mr|${r.platform}|${r.name}${r.version ? `@${r.version}` : ''}`) ?? this.get<ModelResource>(`mr|${r.platform}|${r.name}`);
+        if (res && res.ref !== r) refs.push(res.ref);
+      }
+    }
+    for (const r of refs) {
+      if (r.name && r.version) {
+        // Same platform first; else the one version of that name+version on another platform
+        // (a Kubeflow evaluation of an MLflow-registered model). Ambiguous names link nothing.
+        let v = this.version(versionKey(r.platform, r.name, r.version));
+        if (!v) {
+          const others = this.get<string[]>(`n|${r.name}|${r.version}`) ?? [];
+          if (others.length === 1) v = this.version(others[0]!);
+        }
+        if (v) {
+          named ??= v;
+          keys.add(v.key);
+        }
+      }
+      if (r.artifact) for (const a of uriAncestors(r.artifact)) for (const k of this.get<string[]>(`a|${a}`) ?? []) keys.add(k);
+      if (r.sha256) for (const k of this.get<string[]>(`s|${r.sha256}`) ?? []) keys.add(k);
+    }
+    const linked = [...keys].map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
+    return { named, linked, refs };
+  }
+
+  /** Fold one event into the registry state (called after the rules saw the pre-event state). */
+  update(ev: NormalizedEvent): void {
+    const ref = modelRefOf(ev, this.cfg);
+    const who = this.party(ev);
+    const a = ev.action;
+    const training = ev.stage === 'training' || a.startsWith('training_job.') || a.startsWith('tuning_job.');
+    const evaluation = ev.stage === 'evaluation' || a.startsWith('evaluation.');
+
+    // Jobs and runs: who trained, from which inputs, into which outputs.
+    if (training && ev.outcome !== 'failure') {
+      const submit = /\.(create|start|retry)$/.test(a) || a === 'run.create';
+      const inputs = inputsOf(ev).map((u) => ({ uri: normUri(u, this.cfg), event: ev.id }));
+      const job = (prev?: JobRec): JobRec => {
+        const j = prev ?? { trainers: [], inputs: [] };
+        if (submit) pushParty(j.trainers, who);
+        for (const i of inputs) if (!j.inputs.some((x) => x.uri === i.uri)) j.inputs.push(i);
+        j.inputs = j.inputs.slice(-MAX_LIST);
+        return j;
+      };
+      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? ev.ml?.job?.name;
+      if (runId) this.set(`r|${runId}`, job(this.get<JobRec>(`r|${runId}`)));
+      for (const o of outputsOf(ev)) {
+        const k = `o|${normUri(o, this.cfg)}`;
+        this.set(k, job(this.get<JobRec>(k)));
+      }
+    }
+
+    // Model resources a deployment may name (SageMaker CreateModel, Vertex UploadModel).
+    if ((a === 'model.create' || a === 'model.upload' || a === 'model.update') && ref && ev.outcome !== 'failure') {
+      const resName = ev.resource?.name ?? ev.resource?.id ?? ref.name;
+      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref, event: ev.id } satisfies ModelResource);
+      if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
+    }
+    if (a === 'endpoint_config.create' && ev.outcome !== 'failure') {
+      const name = ev.resource?.name ?? ev.resource?.id ?? ev.ml?.deployment?.config;
+      const models = ev.ml?.deployment?.models ?? [];
+      if (name) this.set(`ec|${ev.platform}|${name}`, { models, ref, event: ev.id });
+    }
+
+    // Model versions.
+    const registryFact = ev.stage === 'registry' || /^(model_version|model)\./.test(a);
+    const v = ref ? (this.resolve(ref).named ?? this.ensureVersion(ref, registryFact)) : undefined;
+    if (v && ref) {
+      const isCreate = /^(model_version|model)\.(create|upload)$/.test(a);
+      if (isCreate) {
+        v.created ??= who;
+        if (who) pushParty(v.registrants, who);
+      }
+      if (ref.artifact && (isCreate || !v.artifact || a === 'model_version.source_change')) {
+        v.artifact = ref.artifact;
+        this.addToIndex(`a|${ref.artifact}`, v.key);
+        for (const anc of uriAncestors(ref.artifact)) {
+          const j = this.get<JobRec>(`o|${anc}`);
+          if (j) linkJob(v, j);
+        }
+      }
+      if (ref.runId) {
+        v.runId ??= ref.runId;
+        this.addToIndex(`rv|${ref.runId}`, v.key);
+        const j = this.get<JobRec>(`r|${ref.runId}`);
+        if (j && !evaluation) linkJob(v, j);
+      }
+      const registersHash = a === 'model_version.hash_registered' || ((isCreate || a === 'model_version.update') && ref.sha256);
+      if (registersHash && ref.sha256) {
+        v.sha256 = ref.sha256;
+        v.shaEvent = ev.id;
+        this.addToIndex(`s|${ref.sha256}`, v.key);
+      }
+      const approval = approvalOf(ev, this.cfg);
+      if (approval) {
+        v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
+        if (approval === 'approved') v.approvedEver = true;
+      }
+      if (evaluation || a === 'model_version.create') {
+        for (const [k, val] of Object.entries(ev.ml?.metrics ?? {})) v.metrics[k] = { value: val, event: ev.id, time: ev.time };
+      }
+      if (evaluation && who && ev.outcome !== 'failure') pushParty(v.evaluators, who);
+      if (training) {
+        if (who && /\.(create|start)$/.test(a)) pushParty(v.trainers, who);
+        for (const i of inputsOf(ev)) {
+          const uri = normUri(i, this.cfg);
+          if (!v.trainingInputs.some((x) => x.uri === uri)) v.trainingInputs.push({ uri, event: ev.id });
+        }
+      }
+      this.saveVersion(v);
+    }
+    // Evaluations that name only the run: attach to that run's versions.
+    if (evaluation && !v && ref?.runId) {
+      for (const k of this.get<string[]>(`rv|${ref.runId}`) ?? []) {
+        const rv = this.version(k);
+        if (!rv) continue;
+        if (who) pushParty(rv.evaluators, who);
+        for (const [mk, val] of Object.entries(ev.ml?.metrics ?? {})) rv.metrics[mk] = { value: val, event: ev.id, time: ev.time };
+        this.saveVersion(rv);
+      }
+    }
+
+    // Endpoints: what each one serves now.
+    const ep = endpointOf(ev);
+    if (ep && isDeployment(ev)) {
+      const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform);
+      const target = named ?? linked[0];
+      if (ref || target) {
+        this.set(`ep|${ev.platform}|${ep}`, {
+          endpoint: ep, platform: ev.platform, name: target?.name ?? ref?.name, version: target?.version ?? ref?.version,
+          versionKeys: [...new Set([named?.key, ...linked.map((l) => l.key)].filter((k): k is string => !!k))], event: ev.id, time: ev.time,
+        } satisfies EndpointRec);
+      }
+    }
+  }
+
+  /** Model resource names a deployment event points at (directly or through a SageMaker endpoint config). */
+  deployedModels(ev: NormalizedEvent): string[] {
+    const out = [...(ev.ml?.deployment?.models ?? [])];
+    const cfgName = ev.ml?.deployment?.config;
+    if (cfgName) {
+      const c = this.get<{ models: string[]; ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`);
+      if (c) out.push(...c.models);
+    }
+    return out;
+  }
+
+  /** The ref of a SageMaker endpoint config, when the deployment names only the config. */
+  configRef(ev: NormalizedEvent): ModelRef | undefined {
+    const cfgName = ev.ml?.deployment?.config;
+    return cfgName ? this.get<{ ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`)?.ref : undefined;
+  }
+}
+
+function linkJob(v: VersionRec, j: JobRec): void {
+  for (const t of j.trainers) pushParty(v.trainers, t);
+  for (const i of j.inputs) if (!v.trainingInputs.some((x) => x.uri === i.uri)) v.trainingInputs.push(i);
+}

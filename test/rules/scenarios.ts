@@ -1,0 +1,385 @@
+import type { NormalizedEvent } from '../../core/schema/index.js';
+import { DAY, ECR_IMAGE, HOUR, T0, actors, at, ev, resetIds, sha, smTraining } from './events.js';
+
+/**
+ * Per-rule scenarios: a case that must fire and a near-miss that must not.
+ * `test/rules/<rule id>/<name>.ndjson` are written from these (set
+ * MLTRAIL_WRITE_SCENARIOS=1 and run test/rules/scenarios.test.ts); the test
+ * checks the files still match and replays them.
+ */
+export interface ExpectedAlert {
+  rule_id: string;
+  entity: { type: string; id: string };
+  /** Event ids the alert must cite. */
+  evidence: string[];
+  mode?: 'alert' | 'observe';
+}
+
+export interface Scenario {
+  rule: string;
+  name: string;
+  /** `rules:` config for this scenario (YAML-equivalent object), if not the defaults. */
+  config?: Record<string, unknown>;
+  events: NormalizedEvent[];
+  /** Exactly these alerts (by rule id) and no others. */
+  expect: ExpectedAlert[];
+}
+
+const ADV_OK = { adv_robust_accuracy: 0.81 };
+
+/** A registered MLflow version with adversarial evidence (so approvals are clean). */
+function mlflowVersion(time: number, name: string, version: string, extra: Record<string, unknown> = {}, actor = actors.ci): NormalizedEvent {
+  return ev({
+    time: at(time), platform: 'mlflow', stage: 'registry', action: 'model_version.create', operation: 'model_version.created', actor,
+    resource: { type: 'model_version', name, version },
+    ml: { model: { name, version, tags: { adv_verdict: 'passed' }, ...extra } },
+  });
+}
+function mlflowAlias(time: number, name: string, version: string, alias: string, actor: NormalizedEvent['actor']): NormalizedEvent {
+  return ev({
+    time: at(time), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', operation: 'model_version_alias.created', actor,
+    resource: { type: 'model_version', name, version }, ml: { model: { name, version, aliases: [alias] } }, details: { alias },
+  });
+}
+
+type Builder = () => Omit<Scenario, 'rule' | 'name'>;
+const S: Record<string, Record<string, Builder>> = {
+  'ingestion.schema_mismatch': {
+    fire: () => {
+      const a = imp(0, 'h1');
+      const b = imp(2, 'h2');
+      return { events: [a, b], expect: [{ rule_id: 'ingestion.schema_mismatch', entity: { type: 'data_source', id: 'dataset:transactions' }, evidence: [a.id, b.id] }] };
+    },
+    'near-miss': () => ({ events: [imp(0, 'h1'), imp(2, 'h1'), imp(4, 'h1')], expect: [] }),
+  },
+  'ingestion.source_auth_failure': {
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'mlflow', channel: 'mlflow.webhook', stage: 'ingestion', action: 'ingest.auth_failure', operation: 'bridge.authenticate', service: 'mltrail', outcome: 'failure',
+        error: { code: 'MLTRAIL_ERR_SIGNATURE', message: 'invalid X-MLflow-Signature' }, actor: { type: 'unknown', ip: '203.0.113.9' }, resource: { type: 'ingest_route', id: 'mlflow.webhook' },
+      });
+      return { events: [e], expect: [{ rule_id: 'ingestion.source_auth_failure', entity: { type: 'ingest_route', id: 'mlflow.webhook' }, evidence: [e.id] }] };
+    },
+    'fire-platform': () => {
+      const e = ev({
+        time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', service: 's3.amazonaws.com', outcome: 'failure',
+        error: { code: 'AccessDenied', message: 'Access Denied' }, actor: actors.ci, ml: { data: { uris: ['s3://raw-data/fraud/2026-03-02.csv'] } },
+      });
+      return { events: [e], expect: [{ rule_id: 'ingestion.source_auth_failure', entity: { type: 'data_source', id: 's3://raw-data' }, evidence: [e.id] }] };
+    },
+    'near-miss': () => ({
+      events: [
+        ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', actor: actors.ci, ml: { data: { uris: ['s3://raw-data/fraud/2026-03-02.csv'] } } }),
+        ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', outcome: 'failure', error: { code: 'NoSuchKey', message: 'The specified key does not exist.' }, actor: actors.ci, ml: { data: { uris: ['s3://raw-data/fraud/missing.csv'] } } }),
+      ],
+      expect: [],
+    }),
+  },
+  'preprocessing.distribution_shift': {
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'sagemaker', stage: 'serving', action: 'monitor.violation', operation: 'SageMaker Processing Job State Change', outcome: 'failure',
+        resource: { type: 'monitoring_schedule', name: 'fraud-prod-data-quality' }, ml: { deployment: { endpoint: 'fraud-prod' } },
+        details: { monitoring_type: 'DataQuality', status: 'CompletedWithViolations' },
+      });
+      return { events: [e], expect: [{ rule_id: 'preprocessing.distribution_shift', entity: { type: 'endpoint', id: 'fraud-prod' }, evidence: [e.id] }] };
+    },
+    'fire-vertex-skew': () => {
+      const e = ev({
+        time: at(T0), platform: 'vertex', stage: 'serving', action: 'monitor.anomaly', operation: 'ModelMonitoringAnomaliesLogEntry', outcome: 'unknown',
+        resource: { type: 'model_deployment_monitoring_job', name: 'projects/123/locations/us-central1/modelDeploymentMonitoringJobs/77' },
+        ml: { deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/9' } }, details: { anomaly_objective: 'RAW_FEATURE_SKEW' },
+      });
+      return { events: [e], expect: [{ rule_id: 'preprocessing.distribution_shift', entity: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/9' }, evidence: [e.id] }] };
+    },
+    'near-miss': () => ({
+      events: [
+        ev({ time: at(T0), platform: 'sagemaker', stage: 'serving', action: 'monitor.update', operation: 'SageMaker Processing Job State Change', resource: { type: 'monitoring_schedule', name: 'fraud-prod-data-quality' }, ml: { deployment: { endpoint: 'fraud-prod' } }, details: { monitoring_type: 'DataQuality', status: 'Completed' } }),
+      ],
+      expect: [],
+    }),
+  },
+  'preprocessing.code_modified': {
+    fire: () => {
+      const a = prep(0, 'c'.repeat(64), 'abc123');
+      const b = prep(1, 'd'.repeat(64), 'abc123');
+      return { events: [a, b], expect: [{ rule_id: 'preprocessing.code_modified', entity: { type: 'job', id: 'features' }, evidence: [a.id, b.id] }] };
+    },
+    'fire-approved-list': () => {
+      const a = prep(0, 'e'.repeat(64), 'def456');
+      return {
+        config: { 'preprocessing.code_modified': { approved_images: [`sha256:${'c'.repeat(64)}`] } },
+        events: [a],
+        expect: [{ rule_id: 'preprocessing.code_modified', entity: { type: 'job', id: 'features' }, evidence: [a.id] }],
+      };
+    },
+    'near-miss': () => ({ events: [prep(0, 'c'.repeat(64), 'abc123'), prep(1, 'c'.repeat(64), 'abc123'), prep(2, 'c'.repeat(64), 'abc123')], expect: [] }),
+  },
+  'training.network_egress': {
+    fire: () => {
+      const e = smTraining(T0, 'fraud-train-1', actors.ci, {}, { network_isolation: undefined });
+      delete e.ml!.job!.network_isolation;
+      return { events: [e], expect: [{ rule_id: 'training.network_egress', entity: { type: 'job', id: 'fraud-train-1' }, evidence: [e.id] }] };
+    },
+    'fire-vertex': () => {
+      const e = ev({ time: at(T0), platform: 'vertex', stage: 'training', action: 'training_job.create', operation: 'google.cloud.aiplatform.v1.JobService.CreateCustomJob', actor: actors.ciGcp, resource: { type: 'custom_job', name: 'fraud-custom' }, ml: { job: { name: 'fraud-custom', image: 'us-docker.pkg.dev/proj/train/img@sha256:' + 'b'.repeat(64), image_pinned: true } } });
+      return { events: [e], expect: [{ rule_id: 'training.network_egress', entity: { type: 'job', id: 'fraud-custom' }, evidence: [e.id] }] };
+    },
+    'near-miss': () => {
+      const e = smTraining(T0, 'fraud-train-1', actors.ci, {}, { network_isolation: false, vpc: 'vpc-0abc1234' });
+      const open = smTraining(T0 + HOUR, 'sandbox-explore', actors.ci, {}, { network_isolation: false });
+      return { config: { 'training.network_egress': { policy: [{ jobs: 'sandbox-*', require_isolation: false }, { jobs: '*', require_isolation: true }] } }, events: [e, open], expect: [] };
+    },
+  },
+  'training.off_hours_job': {
+    fire: () => {
+      const hist = officeHistory();
+      const night = smTraining(T0 + 43 * DAY + 2 * HOUR - 10 * HOUR + 15 * 60_000, 'fraud-train-late', actors.aliceAws); // Tuesday 02:15
+      return { events: [...hist, night], expect: [{ rule_id: 'training.off_hours_job', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [night.id] }] };
+    },
+    'near-miss': () => {
+      const hist = officeHistory();
+      const day = smTraining(T0 + 43 * DAY + 30 * 60_000, 'fraud-train-day', actors.aliceAws); // Tuesday 10:30
+      return { events: [...hist, day], expect: [] };
+    },
+  },
+  'training.unverified_dependency': {
+    fire: () => {
+      const e = smTraining(T0, 'fraud-train-hub', actors.ci, {}, { image: 'python:3.11', image_pinned: false });
+      return { events: [e], expect: [{ rule_id: 'training.unverified_dependency', entity: { type: 'job', id: 'fraud-train-hub' }, evidence: [e.id] }] };
+    },
+    'near-miss': () => ({ events: [smTraining(T0, 'fraud-train-ecr', actors.ci)], expect: [] }),
+  },
+  'evaluation.score_drop': {
+    fire: () => {
+      const a = evalMetrics(0, 'fraud', '1', { accuracy: 0.95, adv_robust_accuracy: 0.8 });
+      const b = evalMetrics(1, 'fraud', '2', { accuracy: 0.9, adv_robust_accuracy: 0.8 });
+      return { events: [a, b], expect: [{ rule_id: 'evaluation.score_drop', entity: { type: 'model_version', id: 'fraud/2' }, evidence: [a.id, b.id] }] };
+    },
+    'near-miss': () => ({ events: [evalMetrics(0, 'fraud', '1', { accuracy: 0.95, test_rmse: 1.0 }), evalMetrics(1, 'fraud', '2', { accuracy: 0.945, test_rmse: 1.01 })], expect: [] }),
+  },
+  'evaluation.adversarial_failure': {
+    fire: () => {
+      const e = evalMetrics(0, 'fraud', '1', { accuracy: 0.95, adv_robust_accuracy: 0.31 });
+      return { events: [e], expect: [{ rule_id: 'evaluation.adversarial_failure', entity: { type: 'model_version', id: 'fraud/1' }, evidence: [e.id] }] };
+    },
+    'fire-missing': () => {
+      const v = ev({ time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.create', actor: actors.ci, ml: { model: { name: 'fraud', version: '1' } } });
+      const ap = mlflowAlias(T0 + HOUR, 'fraud', '1', 'champion', actors.bobMlflow);
+      return { events: [v, ap], expect: [{ rule_id: 'evaluation.adversarial_failure', entity: { type: 'model_version', id: 'fraud/1' }, evidence: [ap.id] }] };
+    },
+    'near-miss': () => {
+      const v = ev({ time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.create', actor: actors.ci, ml: { model: { name: 'fraud', version: '1' } } });
+      const t = ev({ time: at(T0 + 10 * 60_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', actor: actors.ci, ml: { model: { name: 'fraud', version: '1', tags: { adversarial_eval: 'passed' } } } });
+      return { events: [v, t, mlflowAlias(T0 + HOUR, 'fraud', '1', 'champion', actors.bobMlflow)], expect: [] };
+    },
+  },
+  'evaluation.train_test_overlap': {
+    fire: () => {
+      const tr = smTraining(T0, 'fraud-train-7', actors.ci, { data: { inputs: ['s3://data/fraud/2026-02/'], outputs: ['s3://models/fraud/fraud-train-7/'] } });
+      const v = mlflowVersion(T0 + HOUR, 'fraud', '7', { artifact_uri: 's3://models/fraud/fraud-train-7/output/model' });
+      const e = evalMetrics(2, 'fraud', '7', { accuracy: 0.97 }, ['s3://data/fraud/2026-02/test.parquet']);
+      return { events: [tr, v, e], expect: [{ rule_id: 'evaluation.train_test_overlap', entity: { type: 'model_version', id: 'fraud/7' }, evidence: [tr.id, e.id] }] };
+    },
+    'near-miss': () => {
+      const tr = smTraining(T0, 'fraud-train-7', actors.ci, { data: { inputs: ['s3://data/fraud/2026-02/'], outputs: ['s3://models/fraud/fraud-train-7/'] } });
+      const v = mlflowVersion(T0 + HOUR, 'fraud', '7', { artifact_uri: 's3://models/fraud/fraud-train-7/output/model' });
+      return { events: [tr, v, evalMetrics(2, 'fraud', '7', { accuracy: 0.97 }, ['s3://data/fraud/2026-02-holdout/test.parquet'])], expect: [] };
+    },
+  },
+  'evaluation.self_approval': {
+    fire: () => {
+      const tr = smTraining(T0, 'fraud-train-alice', actors.aliceAws, { data: { inputs: ['s3://data/fraud/2026-02/'], outputs: ['s3://models/fraud/fraud-train-alice/'] } });
+      const v = mlflowVersion(T0 + HOUR, 'fraud', '3', { artifact_uri: 's3://models/fraud/fraud-train-alice/output/model' });
+      const ap = mlflowAlias(T0 + 2 * HOUR, 'fraud', '3', 'champion', actors.aliceMlflow);
+      return { events: [tr, v, ap], expect: [{ rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'fraud/3' }, evidence: [tr.id, ap.id] }] };
+    },
+    'near-miss': () => {
+      const tr = smTraining(T0, 'fraud-train-alice', actors.aliceAws, { data: { inputs: ['s3://data/fraud/2026-02/'], outputs: ['s3://models/fraud/fraud-train-alice/'] } });
+      const v = mlflowVersion(T0 + HOUR, 'fraud', '3', { artifact_uri: 's3://models/fraud/fraud-train-alice/output/model' });
+      return { events: [tr, v, mlflowAlias(T0 + 2 * HOUR, 'fraud', '3', 'champion', actors.bobMlflow)], expect: [] };
+    },
+  },
+  'registry.approved_model_modified': {
+    fire: () => {
+      const v = mlflowVersion(T0, 'fraud', '1');
+      const ap = mlflowAlias(T0 + HOUR, 'fraud', '1', 'champion', actors.bobMlflow);
+      const mod = ev({ time: at(T0 + 2 * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.source_change', operation: 'model_version.updated', actor: actors.mallory, ml: { model: { name: 'fraud', version: '1', artifact_uri: 's3://evil/model' } } });
+      return { events: [v, ap, mod], expect: [{ rule_id: 'registry.approved_model_modified', entity: { type: 'model_version', id: 'fraud/1' }, evidence: [ap.id, mod.id] }] };
+    },
+    'near-miss': () => {
+      const v = mlflowVersion(T0, 'fraud', '1');
+      const tag = ev({ time: at(T0 + 30 * 60_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', actor: actors.ci, ml: { model: { name: 'fraud', version: '1', tags: { owner: 'fraud-team' } } } });
+      const ap = mlflowAlias(T0 + HOUR, 'fraud', '1', 'champion', actors.bobMlflow);
+      const approvalTag = ev({ time: at(T0 + 2 * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', actor: actors.bobMlflow, ml: { model: { name: 'fraud', version: '1', tags: { approval: 'approved' } } } });
+      return { events: [v, tag, ap, approvalTag], expect: [] };
+    },
+  },
+  'registry.unapproved_deployment': {
+    fire: () => {
+      const v = smPackage(0, '4', 'pending');
+      const d = smDeploy(1, 'fraud-prod', { model: { name: 'fraud', version: '4' } });
+      return { events: [v, d], expect: [{ rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'fraud-prod' }, evidence: [d.id] }] };
+    },
+    'fire-substitution': () => {
+      const v = smPackage(0, '4', 'approved');
+      const d = smDeploy(1, 'fraud-prod', { model: { name: 'fraud', version: '4', artifact_uri: 's3://models/fraud/other/model.tar.gz' } });
+      return { events: [v, d], expect: [{ rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'fraud-prod' }, evidence: [v.id, d.id] }] };
+    },
+    'fire-endpoint-config': () => {
+      const v = smPackage(0, '4', 'approved');
+      const m = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-shadow' }, ml: { model: { artifact_uri: 's3://scratch/fraud/model.tar.gz' } } });
+      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-shadow' }, ml: { deployment: { models: ['fraud-shadow'] } } });
+      const d = smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', config: 'fraud-cfg-shadow' } });
+      return { events: [v, m, c, d], expect: [{ rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'fraud-prod' }, evidence: [d.id] }] };
+    },
+    'near-miss': () => {
+      const v = smPackage(0, '4', 'approved');
+      const m = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-4' }, ml: { model: { artifact_uri: 's3://models/fraud/v4/model.tar.gz' } } });
+      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-4' }, ml: { deployment: { models: ['fraud-4'] } } });
+      return { events: [v, m, c, smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', config: 'fraud-cfg-4' } }), smDeploy(4, 'fraud-prod', { model: { name: 'fraud', version: '4' } })], expect: [] };
+    },
+  },
+  'registry.version_rollback': {
+    fire: () => {
+      const [u1, a1, u2, a2] = vertexVersions();
+      const d2 = vxDeploy(5, '2');
+      const d1 = vxDeploy(6, '1');
+      return { events: [u1!, a1!, u2!, a2!, d2, d1], expect: [{ rule_id: 'registry.version_rollback', entity: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/9' }, evidence: [d2.id, d1.id] }] };
+    },
+    'near-miss': () => ({ events: [...vertexVersions(), vxDeploy(5, '1'), vxDeploy(6, '2')], expect: [] }),
+  },
+  'serving.hash_mismatch': {
+    fire: () => {
+      const v = mlflowVersion(T0, 'fraud', '8');
+      const h = hashReg(1, 'fraud', '8', sha('a'));
+      const at1 = attest(2, 'fraud', '8', sha('b'));
+      return { events: [v, h, at1], expect: [{ rule_id: 'serving.hash_mismatch', entity: { type: 'model_version', id: 'fraud/8' }, evidence: [h.id, at1.id] }] };
+    },
+    'fire-auditor': () => {
+      const v = mlflowVersion(T0, 'fraud', '8');
+      const h = hashReg(1, 'fraud', '8', sha('a'));
+      const mm = ev({ time: at(T0 + 2 * HOUR), platform: 'mlflow', stage: 'serving', action: 'model_version.hash_mismatch', operation: 'audit.verify', outcome: 'failure', actor: { name: 'mltrail-auditor', type: 'service' }, ml: { model: { name: 'fraud', version: '8', sha256: sha('c') } } });
+      return { events: [v, h, mm], expect: [{ rule_id: 'serving.hash_mismatch', entity: { type: 'model_version', id: 'fraud/8' }, evidence: [h.id, mm.id] }] };
+    },
+    'near-miss': () => ({ events: [mlflowVersion(T0, 'fraud', '8'), hashReg(1, 'fraud', '8', sha('a')), attest(2, 'fraud', '8', sha('a'))], expect: [] }),
+  },
+  'serving.behavioral_drift': {
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'vertex', stage: 'serving', action: 'monitor.anomaly', operation: 'ModelMonitoringAnomaliesLogEntry', outcome: 'unknown',
+        resource: { type: 'model_deployment_monitoring_job', name: 'projects/123/locations/us-central1/modelDeploymentMonitoringJobs/77' },
+        ml: { deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/9' } }, details: { anomaly_objective: 'RAW_FEATURE_DRIFT' },
+      });
+      return { events: [e], expect: [{ rule_id: 'serving.behavioral_drift', entity: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/9' }, evidence: [e.id] }] };
+    },
+    'near-miss': () => ({
+      events: [ev({ time: at(T0), platform: 'vertex', stage: 'serving', action: 'monitor.start', operation: 'ResumeModelDeploymentMonitoringJob', actor: actors.ciGcp, resource: { type: 'model_deployment_monitoring_job', name: 'projects/123/locations/us-central1/modelDeploymentMonitoringJobs/77' } })],
+      expect: [],
+    }),
+  },
+  'access.separation_of_duties': {
+    fire: () => {
+      const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
+      const v = mlflowVersion(T0 + 5 * DAY, 'fraud', '9');
+      const ap = mlflowAlias(T0 + 10 * DAY, 'fraud', '9', 'champion', actors.aliceMlflow);
+      return { events: [w, v, ap], expect: [{ rule_id: 'access.separation_of_duties', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [w.id, ap.id] }] };
+    },
+    'fire-deploy': () => {
+      const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
+      const v = smPackage(24, '4', 'approved');
+      const d = smDeploy(48, 'fraud-prod', { model: { name: 'fraud', version: '4' } }, actors.aliceAwsDeploy);
+      return { events: [w, v, d], expect: [{ rule_id: 'access.separation_of_duties', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [w.id, d.id] }] };
+    },
+    'near-miss': () => {
+      const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
+      const v = mlflowVersion(T0 + 5 * DAY, 'fraud', '9');
+      return { events: [w, v, mlflowAlias(T0 + 31 * DAY, 'fraud', '9', 'champion', actors.aliceMlflow), mlflowAlias(T0 + 32 * DAY, 'fraud', '9', 'prod', actors.bobMlflow)], expect: [] };
+    },
+  },
+  'cross-platform': {
+    // Trained on SageMaker by alice, registered in MLflow, approved in MLflow by alice, deployed on Vertex from the mirrored artifact.
+    fire: () => {
+      const tr = smTraining(T0, 'fraud-train-x', actors.aliceAws, { data: { inputs: ['s3://data/fraud/2026-02/'], outputs: ['s3://models/fraud/fraud-train-x/'] } });
+      const v = mlflowVersion(T0 + HOUR, 'fraud', '12', { artifact_uri: 's3://models/fraud/fraud-train-x/output/model' });
+      const h = hashReg(2, 'fraud', '12', sha('1'));
+      const ap = mlflowAlias(T0 + 3 * HOUR, 'fraud', '12', 'champion', actors.aliceMlflow);
+      const up = ev({ time: at(T0 + 4 * HOUR), platform: 'vertex', stage: 'registry', action: 'model.upload', operation: 'google.cloud.aiplatform.v1.ModelService.UploadModel', actor: actors.ciGcp, resource: { type: 'model', name: 'projects/p/locations/us-central1/models/555' }, ml: { model: { name: 'projects/p/locations/us-central1/models/555', version: '1', artifact_uri: 'gs://mirror/fraud/fraud-train-x/output/model/' } } });
+      const d = ev({ time: at(T0 + 5 * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ciGcp, resource: { type: 'endpoint', name: 'projects/p/locations/us-central1/endpoints/42' }, ml: { deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/42' }, model: { name: 'projects/p/locations/us-central1/models/555@1' } } });
+      const rogue = ev({ time: at(T0 + 6 * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.aliceGcp, resource: { type: 'endpoint', name: 'projects/p/locations/us-central1/endpoints/43' }, ml: { deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/43' }, model: { name: 'projects/p/locations/us-central1/models/777@1' } } });
+      const att = attest(7, 'fraud', '12', sha('2'));
+      return {
+        config: { artifact_mirrors: [{ from: 's3://models/', to: 'gs://mirror/' }] },
+        events: [tr, v, h, ap, up, d, rogue, att],
+        expect: [
+          { rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'fraud/12' }, evidence: [tr.id, ap.id] },
+          { rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/43' }, evidence: [rogue.id] },
+          { rule_id: 'serving.hash_mismatch', entity: { type: 'model_version', id: 'fraud/12' }, evidence: [h.id, att.id] },
+        ],
+      };
+    },
+  },
+};
+
+function imp(hours: number, schema: string): NormalizedEvent {
+  return ev({ time: at(T0 + hours * HOUR), platform: 'vertex', stage: 'ingestion', action: 'dataset.import', operation: 'ImportData', actor: actors.ingestSa, resource: { type: 'dataset', name: 'transactions' }, ml: { data: { rows: 1000, schema_hash: schema } } });
+}
+function prep(day: number, digest: string, commit: string): NormalizedEvent {
+  const job = `features-${at(T0 + day * DAY).slice(0, 10)}-10-00-00`;
+  return ev({
+    time: at(T0 + day * DAY), platform: 'sagemaker', stage: 'preprocessing', action: 'processing_job.create', operation: 'CreateProcessingJob', actor: actors.ci, resource: { type: 'processing_job', name: job },
+    ml: { job: { name: job, image: `111122223333.dkr.ecr.us-east-1.amazonaws.com/features@sha256:${digest}`, image_digest: `sha256:${digest}`, image_pinned: true, network_isolation: true }, code: { repo: 'git@example.com:ml/features.git', commit } },
+  });
+}
+function evalMetrics(hours: number, name: string, version: string, metrics: Record<string, number>, inputs?: string[]): NormalizedEvent {
+  return ev({ time: at(T0 + hours * HOUR), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', operation: 'evaluate', actor: actors.kfRunner, ml: { model: { name, version }, metrics, ...(inputs ? { data: { inputs } } : {}) } });
+}
+function smPackage(hours: number, version: string, approval: 'approved' | 'pending'): NormalizedEvent {
+  return ev({
+    time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'registry', action: 'model_version.create', operation: 'CreateModelPackage', actor: actors.ci,
+    resource: { type: 'model_package', name: `arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/${version}` },
+    ml: { model: { name: 'fraud', version, approval, artifact_uri: `s3://models/fraud/v${version}/model.tar.gz`, tags: { adv_robust_accuracy: '0.8' } } },
+  });
+}
+function smDeploy(hours: number, endpoint: string, ml: NonNullable<NormalizedEvent['ml']>, actor: NormalizedEvent['actor'] = actors.ci): NormalizedEvent {
+  return ev({ time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint.update', operation: 'UpdateEndpoint', actor, resource: { type: 'endpoint', name: endpoint }, ml: { deployment: { endpoint }, ...ml } });
+}
+function vertexVersions(): NormalizedEvent[] {
+  const m = 'projects/p/locations/us-central1/models/123';
+  return ['1', '2'].flatMap((v, i) => [
+    ev({ time: at(T0 + i * 2 * HOUR), platform: 'vertex', stage: 'registry', action: 'model.upload', operation: 'google.cloud.aiplatform.v1.ModelService.UploadModel', actor: actors.ciGcp, resource: { type: 'model', name: m }, ml: { model: { name: m, version: v, artifact_uri: `gs://models/fraud/${v}/`, tags: { adv_verdict: 'passed' } } } }),
+    ev({ time: at(T0 + (i * 2 + 1) * HOUR), platform: 'vertex', stage: 'registry', action: 'model_version.alias_set', operation: 'google.cloud.aiplatform.v1.ModelService.MergeVersionAliases', actor: actors.bob, resource: { type: 'model', name: `${m}@${v}` }, ml: { model: { name: m, version: v, aliases: ['production'] } } }),
+  ]);
+}
+function vxDeploy(hours: number, version: string): NormalizedEvent {
+  const e = 'projects/p/locations/us-central1/endpoints/9';
+  return ev({ time: at(T0 + hours * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ciGcp, resource: { type: 'endpoint', name: e }, ml: { deployment: { endpoint: e }, model: { name: `projects/p/locations/us-central1/models/123@${version}` } } });
+}
+function hashReg(hours: number, name: string, version: string, digest: string): NormalizedEvent {
+  return ev({ time: at(T0 + hours * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', operation: 'audit.register', actor: { name: 'mltrail-auditor', type: 'service' }, ml: { model: { name, version, sha256: digest } } });
+}
+function attest(hours: number, name: string, version: string, digest: string): NormalizedEvent {
+  return ev({ time: at(T0 + hours * HOUR), platform: 'custom', channel: 'core.attest', stage: 'serving', action: 'model_version.attest', operation: 'attest', actor: { name: 'serving-container', type: 'service' }, ml: { model: { name, version, sha256: digest } }, details: { where: 'pod/fraud-serving-0' } });
+}
+/** Six weeks of alice's weekday office-hours jobs, and a nightly service pipeline. */
+function officeHistory(): NormalizedEvent[] {
+  const out: NormalizedEvent[] = [];
+  for (let d = 0; d < 43; d++) {
+    const day = new Date(T0 + d * DAY).getUTCDay();
+    if (day !== 0 && day !== 6) out.push(smTraining(T0 + d * DAY + ((d % 3) - 1) * HOUR, `fraud-train-d${d}`, actors.aliceAws));
+    out.push(ev({ time: at(T0 + d * DAY - 8 * HOUR), platform: 'kubeflow', stage: 'training', action: 'pipeline_run.create', operation: 'CreateRun', actor: actors.kfRunner, resource: { type: 'pipeline_run', name: `nightly-${d}` }, ml: { job: { name: `nightly-${d}`, image: ECR_IMAGE, image_pinned: true } } }));
+  }
+  return out;
+}
+
+/** Every scenario, built with ids reset per scenario (so files are stable). */
+export function allScenarios(): Scenario[] {
+  const out: Scenario[] = [];
+  for (const [rule, cases] of Object.entries(S)) {
+    for (const [name, build] of Object.entries(cases)) {
+      resetIds(`${rule.replace(/\./g, '-')}-${name}`);
+      out.push({ rule, name, ...build() });
+    }
+  }
+  return out;
+}
