@@ -1,7 +1,8 @@
-import type { ConnectorPlugin, NormalizeContext, NormalizeOutput } from '../../core/connector.js';
+import type { ConnectorPlugin, NormalizeContext, NormalizeOutput, Poller } from '../../core/connector.js';
 import { auditItems, normalizeAudit } from './audit.js';
 import { KubeflowConfig, kubeflowFromEnv } from './config.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
+import { KfpPoller } from './kfp/poller.js';
 import { MlmdPoller } from './mlmd/poller.js';
 import { mountAuditRoute } from './route.js';
 
@@ -34,8 +35,10 @@ export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
   normalize,
   routes: mountAuditRoute,
   pollers(deps) {
-    const out = [];
+    const out: Poller[] = [];
     if (deps.config.mlmd.address) out.push(new MlmdPoller(deps));
+    // KFP REST is also the fallback when MLMD is absent (KFP plans to drop MLMD).
+    if (deps.config.kfp.url) out.push(new KfpPoller(deps));
     return out;
   },
 };

@@ -1,0 +1,140 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { KfpPoller } from '../../../connectors/kubeflow/kfp/poller.js';
+import { KFP_RUNS_STATE_NS } from '../../../connectors/kubeflow/mlmd/poller.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { harness } from './helpers.js';
+
+const TOKEN = 'kfp-sa-token-eyJhbGciOi';
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+type Obj = Record<string, any>;
+
+/**
+ * A strict fake of the KFP v2beta1 API server: bearer auth, multi-user
+ * namespace requirement, protojson filter with created_at predicates,
+ * `sort_by`, and opaque page tokens.
+ */
+async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[] }) {
+  const requests: URL[] = [];
+  const headers: IncomingMessage['headers'][] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://kfp');
+    requests.push(url);
+    headers.push(req.headers);
+    const send = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'Unauthenticated', code: 16, message: 'Failed to authenticate token review' });
+    const ns = url.searchParams.get('namespace');
+    const pageSize = Number(url.searchParams.get('page_size') ?? 20);
+    const offset = Number(url.searchParams.get('page_token') || 0);
+    const page = (key: string, all: Obj[], extra: Obj = {}) => {
+      const items = all.slice(offset, offset + pageSize);
+      const next = offset + pageSize < all.length ? String(offset + pageSize) : undefined;
+      return send(200, { [key]: items, total_size: all.length, ...(next ? { next_page_token: next } : {}), ...extra });
+    };
+    const path = url.pathname;
+    if (path === '/apis/v2beta1/runs') {
+      if (ns !== 'kubeflow-user-alice') return send(400, { error: 'Invalid input error: ListRuns must filter by namespace in multi-user mode', code: 3 });
+      if (url.searchParams.get('sort_by') !== 'created_at desc') return send(400, { error: 'bad sort_by', code: 3 });
+      let runs = data.runs;
+      const f = url.searchParams.get('filter');
+      if (f) {
+        const pred = (JSON.parse(f) as { predicates: Obj[] }).predicates[0]!;
+        if (pred.key !== 'created_at' || pred.operation !== 'GREATER_THAN' || Number.isNaN(Date.parse(pred.timestamp_value))) return send(400, { error: 'bad filter', code: 3 });
+        runs = runs.filter((r) => Date.parse(r.created_at) > Date.parse(pred.timestamp_value));
+      }
+      return page('runs', runs);
+    }
+    if (path === '/apis/v2beta1/recurringruns') return page('recurringRuns', data.recurringRuns);
+    if (path === '/apis/v2beta1/experiments') return page('experiments', data.experiments);
+    if (path === '/apis/v2beta1/pipelines') return page('pipelines', data.pipelines);
+    const m = /^\/apis\/v2beta1\/pipelines\/([^/]+)\/versions$/.exec(path);
+    if (m) return page('pipeline_versions', data.versions[decodeURIComponent(m[1]!)] ?? []);
+    return send(404, { error: 'Not Found', code: 5 });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests, headers, data };
+}
+
+function kfpData() {
+  const recent = new Date(Date.now() - 3_600_000).toISOString();
+  const run = { ...readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_completed.json'), created_at: recent, state: 'RUNNING', finished_at: '1970-01-01T00:00:00Z' };
+  const failed = { ...readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_failed.json'), created_at: recent };
+  const old = { ...readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_completed_with_spec.json'), run_id: 'ancient-run' };
+  const pipeline = readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'pipeline.json');
+  return {
+    runs: [run, failed, old],
+    recurringRuns: [readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'recurring_run.json')],
+    pipelines: [pipeline],
+    versions: { [pipeline.pipeline_id]: [readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'pipeline_version.json')] },
+    experiments: [readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'experiment.json')],
+  };
+}
+
+describe('KFP v2beta1 REST poller', () => {
+  it('lists runs, schedules, pipelines, versions and experiments, paging, and records run facts for MLMD', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const h = harness({ kfp: { url: kfp.url, token: TOKEN, namespaces: ['kubeflow-user-alice'], page_size: 1 } });
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    const signal = new AbortController().signal;
+    const stats = await poller.pollOnce(signal);
+    expect(stats.runs).toBe(2); // the 2024 run is outside the look-back and filtered server-side
+    const evs = h.events().map((e) => NormalizedEvent.parse(e));
+    expect(evs.map((e) => e.action).sort()).toEqual(
+      ['experiment.create', 'pipeline.create', 'pipeline_run.create', 'pipeline_run.create', 'pipeline_run.fail', 'pipeline_run.start', 'pipeline_version.create', 'recurring_run.create'].sort(),
+    );
+    expect(evs.every((e) => e.channel === 'kubeflow.kfp')).toBe(true);
+    // Two runs with page_size 1 → the second page was requested with the token.
+    const runCalls = kfp.requests.filter((u) => u.pathname === '/apis/v2beta1/runs');
+    expect(runCalls.map((u) => u.searchParams.get('page_token') ?? '')).toEqual(['', '1']);
+    const start = evs.find((e) => e.action === 'pipeline_run.start')!;
+    expect(start).toMatchObject({
+      actor: { type: 'service', name: 'sa1', id: 'system:serviceaccount:kubeflow-user-alice:sa1' },
+      resource: { type: 'pipeline_run', id: 'completed-run-123', namespace: 'kubeflow-user-alice' },
+      ml: { provenance: { pipeline_version: 'e15dc3ec-b45e-4cc7-bb07-e76b5dbce99a' }, job: { params: { batch_size: 1000, learning_rate: 'foo' } } },
+    });
+    expect(h.spool.state.get(KFP_RUNS_STATE_NS, 'completed-run-123')).toMatchObject({ service_account: 'sa1', namespace: 'kubeflow-user-alice', pipeline_version_id: 'e15dc3ec-b45e-4cc7-bb07-e76b5dbce99a' });
+
+    // Next poll: one run finished and a schedule was disabled → exactly those two new events.
+    const before = h.events().length;
+    kfp.data.runs[0] = { ...kfp.data.runs[0], state: 'SUCCEEDED', finished_at: new Date().toISOString() };
+    kfp.data.recurringRuns[0] = { ...kfp.data.recurringRuns[0], mode: 'DISABLE', status: 'DISABLED', updated_at: new Date().toISOString() };
+    await poller.pollOnce(signal);
+    expect(h.events().slice(before).map((e) => e.action).sort()).toEqual(['pipeline_run.complete', 'recurring_run.disable']);
+    await poller.pollOnce(signal);
+    expect(h.events().length).toBe(before + 2);
+  });
+
+  it('sends the identity header instead of a token when configured', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const h = harness({ kfp: { url: kfp.url, user_header: 'kubeflow-userid', user: 'auditor@example.com', namespaces: ['kubeflow-user-alice'] } });
+    cleanup.push(() => h.close());
+    await expect(new KfpPoller(h.deps).pollOnce(new AbortController().signal)).rejects.toThrow(/HTTP 401: Failed to authenticate token review/);
+    expect(kfp.headers[0]!['kubeflow-userid']).toBe('auditor@example.com');
+    expect(kfp.headers[0]!.authorization).toBeUndefined();
+  });
+
+  it('a refused token fails the poll at once (no retry storm), and the loop reports unhealthy', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const h = harness(kubeflowConnector.fromEnv!({ MLTRAIL_KFP_URL: kfp.url, MLTRAIL_KFP_TOKEN: 'wrong' })!);
+    cleanup.push(() => h.close());
+    const pollers = kubeflowConnector.pollers!(h.deps);
+    expect(pollers.map((p) => p.name)).toEqual(['kubeflow.kfp']);
+    pollers[0]!.start();
+    cleanup.push(() => pollers[0]!.stop());
+    await expect.poll(() => pollers[0]!.health!().state, { timeout: 5000 }).toBe('unhealthy');
+    expect(kfp.requests).toHaveLength(1);
+    expect(pollers[0]!.health!().reason).toMatch(/401/);
+  });
+});
