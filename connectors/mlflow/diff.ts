@@ -1,0 +1,165 @@
+import { stableId, type Action, type NormalizedEvent } from '../../core/schema/index.js';
+import { approvalFromTag, approvalOfVersion, isApprovalAlias, isApprovalStage } from './approval.js';
+import type { ApprovalConfig } from './config.js';
+import { act, auditEvent, versionResource, type AuditDraft } from './events.js';
+import { iso, type ModelSnap, type VersionSnap } from './snapshot.js';
+
+export interface DiffContext {
+  approval: ApprovalConfig;
+  /** Tag key the auditor writes digests to (its own writes are not news). */
+  digestTag?: string;
+  /** The digest tag value the auditor wrote for a version, if any. */
+  ownDigestTag(v: VersionSnap): string | undefined;
+  receivedTime: string;
+}
+
+/**
+ * Events for every difference between two registry snapshots. Ids derive
+ * from the change itself, so re-diffing the same pair gives the same ids.
+ *
+ * @example
+ * const d = registryDiffer(ctx); d.diffModels(prev, cur, Date.now())
+ */
+export function registryDiffer(ctx: DiffContext) {
+  const approvalCfg = ctx.approval;
+  const cfg = { digest_tag: ctx.digestTag };
+  const base = (d: AuditDraft) => auditEvent(d, ctx.receivedTime);
+  const ownDigestTag = ctx.ownDigestTag;
+
+  function diffModels(prev: Map<string, ModelSnap>, cur: Map<string, ModelSnap>, now: number): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [];
+    const removed = [...prev.values()].filter((m) => !cur.has(m.name));
+    const added = [...cur.values()].filter((m) => !prev.has(m.name));
+    for (const m of removed) {
+      // A rename keeps creation_timestamp: pair a vanished model with a new one born at the same instant.
+      const renamedTo = m.creation_timestamp !== undefined ? added.find((a) => a.creation_timestamp === m.creation_timestamp) : undefined;
+      if (renamedTo) {
+        added.splice(added.indexOf(renamedTo), 1);
+        out.push(base({
+          id: stableId('mlflow', 'audit', 'rename', m.name, renamedTo.name, renamedTo.last_updated_timestamp),
+          time: iso(renamedTo.last_updated_timestamp, now), stage: 'registry', action: act('registered_model.rename', m.prompt),
+          operation: 'registered-models/rename', resource: { type: m.prompt ? 'prompt' : 'registered_model', id: renamedTo.name, name: renamedTo.name },
+          details: { old_name: m.name, new_name: renamedTo.name },
+        }));
+        continue;
+      }
+      out.push(base({
+        id: stableId('mlflow', 'audit', 'model_delete', m.name, m.last_updated_timestamp), time: iso(undefined, now), stage: 'registry',
+        action: act('registered_model.delete', m.prompt), operation: 'registered-models/delete',
+        resource: { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name }, details: { last_seen: m },
+      }));
+    }
+    for (const m of added) {
+      out.push(base({
+        id: stableId('mlflow', 'audit', 'model_create', m.name, m.creation_timestamp), time: iso(m.creation_timestamp, now), stage: 'registry',
+        action: act('registered_model.create', m.prompt), operation: 'registered-models/create',
+        resource: { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name },
+        ml: m.prompt ? undefined : { model: { name: m.name, tags: m.tags } }, details: { description: m.description || undefined },
+      }));
+    }
+    for (const m of cur.values()) {
+      const p = prev.get(m.name);
+      if (!p) continue;
+      const t = iso(m.last_updated_timestamp, now);
+      const res = { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name };
+      if (p.description !== m.description) {
+        out.push(base({
+          id: stableId('mlflow', 'audit', 'model_description', m.name, p.description, m.description, m.last_updated_timestamp), time: t, stage: 'registry',
+          action: act('registered_model.update', m.prompt), operation: 'registered-models/update', resource: res,
+          details: { field: 'description', old: p.description, new: m.description },
+        }));
+      }
+      out.push(...tagDiff(p.tags, m.tags, (k, old, val) => base({
+        id: stableId('mlflow', 'audit', 'model_tag', m.name, k, old, val, m.last_updated_timestamp), time: t, stage: 'registry',
+        action: act(val === undefined ? 'registered_model.tag_delete' : 'registered_model.tag_set', m.prompt),
+        operation: val === undefined ? 'registered-models/delete-tag' : 'registered-models/set-tag', resource: res, details: { tag: { key: k, old, value: val } },
+      })));
+      for (const alias of new Set([...Object.keys(p.aliases), ...Object.keys(m.aliases)])) {
+        const was = p.aliases[alias];
+        const now_ = m.aliases[alias];
+        if (was === now_) continue;
+        const approve = now_ !== undefined && !m.prompt && isApprovalAlias(approvalCfg, alias);
+        out.push(base({
+          id: stableId('mlflow', 'audit', 'alias', m.name, alias, was, now_, m.last_updated_timestamp), time: t, stage: 'registry',
+          action: act(now_ === undefined ? 'model_version.alias_delete' : approve ? 'model_version.approve' : 'model_version.alias_set', m.prompt),
+          operation: now_ === undefined ? 'registered-models/delete-alias' : 'registered-models/alias',
+          resource: versionResource({ name: m.name, version: now_ ?? was }, m.prompt),
+          ml: m.prompt ? undefined : { model: { name: m.name, version: now_ ?? was, aliases: now_ !== undefined ? [alias] : undefined, approval: approve ? 'approved' : undefined } },
+          details: { alias, old_version: was, new_version: now_, approval_marker: approve ? { kind: 'alias', alias } : undefined,
+            approval_marker_removed: now_ === undefined && isApprovalAlias(approvalCfg, alias) ? { kind: 'alias', alias } : undefined },
+        }));
+      }
+    }
+    return out;
+  }
+
+  function tagDiff(
+    a: Record<string, string>, b: Record<string, string>, mk: (k: string, old: string | undefined, val: string | undefined) => NormalizedEvent, ownWrite?: string,
+  ): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [];
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      // Our own digest write-back is not news; anyone else touching that tag is.
+      if (k === cfg.digest_tag && ownWrite !== undefined && b[k] === ownWrite && a[k] === undefined) continue;
+      if (a[k] !== b[k]) out.push(mk(k, a[k], b[k]));
+    }
+    return out;
+  }
+
+  function diffVersions(prev: Map<string, VersionSnap>, cur: Map<string, VersionSnap>, prompts: Set<string>, renamed: Map<string, string>, now: number): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [];
+    for (const [key, v] of cur) {
+      const prompt = prompts.has(v.name);
+      const p = prev.get(key);
+      const res = versionResource(v, prompt);
+      const model = (extra: Record<string, unknown> = {}) => (prompt ? undefined : { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: v.source, stage: v.current_stage, status: v.status, tags: v.tags, aliases: v.aliases.length ? v.aliases : undefined, ...extra } });
+      const creator = v.user_id ? { version_creator: v.user_id } : {};
+      if (!p) {
+        out.push(base({
+          id: stableId('mlflow', 'audit', 'version_create', v.name, v.version, v.creation_timestamp), time: iso(v.creation_timestamp, now), stage: 'registry',
+          action: act('model_version.create', prompt), operation: 'model-versions/create', resource: res,
+          actor: v.user_id ? { id: v.user_id, name: v.user_id, type: 'user' } : undefined,
+          ml: model({ approval: approvalOfVersion(approvalCfg, v) }), details: { description: v.description || undefined },
+        }));
+        continue;
+      }
+      const t = iso(v.last_updated_timestamp, now);
+      const change = (field: string, action: Action, operation: string, old: unknown, val: unknown, extra: { ml?: NormalizedEvent["ml"] } = {}) =>
+        out.push(base({
+          id: stableId('mlflow', 'audit', 'version', field, v.name, v.version, JSON.stringify(old), JSON.stringify(val), v.last_updated_timestamp), time: t, stage: 'registry',
+          action: act(action, prompt), operation, resource: res, ml: model(), details: { field, old, new: val, ...creator }, ...extra,
+        }));
+      if (p.current_stage !== v.current_stage) {
+        const approve = isApprovalStage(approvalCfg, v.current_stage);
+        change('current_stage', approve ? 'model_version.approve' : 'model_version.stage_transition', 'model-versions/transition-stage', p.current_stage, v.current_stage,
+          approve ? { ml: model({ approval: 'approved' }) } : {});
+      }
+      if (p.status !== v.status) change('status', 'model_version.status_change', 'model-versions/get', p.status, v.status);
+      if (p.description !== v.description) change('description', 'model_version.description_change', 'model-versions/update', p.description, v.description);
+      if (p.source !== v.source) change('source', 'model_version.source_change', 'model-versions/get', p.source, v.source);
+      out.push(...tagDiff(p.tags, v.tags, (k, old, val) => {
+        const approval = val === undefined ? undefined : approvalFromTag(approvalCfg, k, val);
+        const action: Action = val === undefined ? 'model_version.tag_delete' : approval === 'approved' ? 'model_version.approve' : approval === 'rejected' ? 'model_version.reject' : 'model_version.tag_set';
+        return base({
+          id: stableId('mlflow', 'audit', 'version_tag', v.name, v.version, k, old, val, v.last_updated_timestamp), time: t, stage: 'registry',
+          action: act(action, prompt), operation: val === undefined ? 'model-versions/delete-tag' : 'model-versions/set-tag', resource: res,
+          ml: model({ approval }), details: { tag: { key: k, old, value: val }, ...creator,
+            approval_marker: approval ? { kind: 'tag', key: k, value: val } : undefined,
+            approval_marker_removed: val === undefined && approvalFromTag(approvalCfg, k, 'approved') ? { kind: 'tag', key: k } : undefined },
+        });
+      }, ownDigestTag(v)));
+    }
+    for (const [key, p] of prev) {
+      if (cur.has(key) || renamed.has(p.name)) continue;
+      const prompt = prompts.has(p.name);
+      out.push(base({
+        id: stableId('mlflow', 'audit', 'version_delete', p.name, p.version, p.last_updated_timestamp), time: iso(undefined, now), stage: 'registry',
+        action: act('model_version.delete', prompt), operation: 'model-versions/delete', resource: versionResource(p, prompt),
+        ml: prompt ? undefined : { model: { name: p.name, version: p.version, run_id: p.run_id, artifact_uri: p.source, stage: p.current_stage } },
+        details: { last_seen: p, ...(p.user_id ? { version_creator: p.user_id } : {}) },
+      }));
+    }
+    return out;
+  }
+
+  return { diffModels, diffVersions };
+}

@@ -1,0 +1,55 @@
+import { stableId, type NormalizedEvent } from '../../core/schema/index.js';
+import type { Run } from './client.js';
+import { auditEvent, versionResource, type AuditDraft } from './events.js';
+import { iso, kv, type VersionSnap } from './snapshot.js';
+
+/**
+ * Training provenance (stage training) and evaluation metrics (stage
+ * evaluation) events from the run that produced a model version.
+ *
+ * @example
+ * runEvents(versionSnap(mv), await client.getRun(mv.run_id, signal), Date.now(), new Date().toISOString())
+ */
+export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: string): NormalizedEvent[] {
+  const base = (d: AuditDraft) => auditEvent(d, receivedTime);
+  const tags = kv(run.data?.tags);
+  const params = kv(run.data?.params);
+  const metrics: Record<string, number> = {};
+  for (const m of run.data?.metrics ?? []) if (Number.isFinite(m.value)) metrics[m.key] = m.value;
+  const datasets = (run.inputs?.dataset_inputs ?? []).map((d) => d.dataset).filter((d) => !!d);
+  const inputs = datasets.map((d) => d!.source ?? (d!.name ? `${d!.name}${d!.digest ? `@${d!.digest}` : ''}` : undefined)).filter((s): s is string => !!s);
+  const runId = run.info.run_id ?? run.info.run_uuid ?? v.run_id!;
+  const user = tags['mlflow.user'] ?? run.info.user_id;
+  const modelRef = `models:/${v.name}/${v.version}`;
+  const model = { name: v.name, version: v.version, run_id: runId, artifact_uri: v.source };
+  const out: NormalizedEvent[] = [
+    base({
+      id: stableId('mlflow', 'audit', 'provenance', v.name, v.version, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
+      stage: 'training', action: 'run.provenance', operation: 'runs/get', outcome: run.info.status === 'FAILED' ? 'failure' : 'success',
+      actor: user ? { id: user, name: user, type: 'user' } : undefined,
+      resource: { type: 'run', id: runId, name: run.info.run_name, namespace: run.info.experiment_id },
+      ml: {
+        model,
+        code: { repo: tags['mlflow.source.git.repoURL'], commit: tags['mlflow.source.git.commit'], source: tags['mlflow.source.name'] },
+        job: { name: run.info.run_name, type: tags['mlflow.source.type'], status: run.info.status, image: tags['mlflow.docker.image.uri'], params },
+        data: inputs.length ? { inputs } : undefined,
+        provenance: { run_id: runId, parent_run_id: tags['mlflow.parentRunId'], inputs: inputs.length ? inputs : undefined, outputs: [modelRef] },
+      },
+      details: {
+        // mlflow.* run tags are written by the logging client: who/what they name is asserted, not verified.
+        actor_source: user ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id') : undefined,
+        git_branch: tags['mlflow.source.git.branch'], datasets: datasets.length ? datasets : undefined, artifact_uri: run.info.artifact_uri,
+        experiment_id: run.info.experiment_id, start_time: iso(run.info.start_time, now),
+      },
+    }),
+  ];
+  if (Object.keys(metrics).length) {
+    out.push(base({
+      id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
+      stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', resource: versionResource(v, false),
+      actor: user ? { id: user, name: user, type: 'user' } : undefined, ml: { model, metrics, provenance: { run_id: runId } },
+      details: { metric_steps: Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.step])) },
+    }));
+  }
+  return out;
+}

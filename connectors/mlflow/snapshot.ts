@@ -1,0 +1,85 @@
+import type { ModelVersion, RegisteredModel } from './client.js';
+import type { Manifest } from '../../core/integrity/manifest.js';
+
+/** The auditor's persisted view of the registry (spool state namespace `mlflow.registry`). */
+export const NS = 'mlflow.registry';
+export const PROMPT_TAG = 'mlflow.prompt.is_prompt';
+/** Poll cycles a new version may fail transiently before it is reported as unauditable. */
+export const PENDING_MAX_CYCLES = 5;
+
+/** What the auditor remembers of a registered model between polls. */
+export interface ModelSnap {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: Record<string, string>;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  prompt: boolean;
+}
+
+export interface VersionSnap {
+  name: string;
+  version: string;
+  current_stage?: string;
+  status?: string;
+  user_id?: string;
+  source?: string;
+  run_id?: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: string[];
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+}
+
+/** The registered hash of a version: the manifest taken when the auditor first saw it. */
+export interface HashRecord {
+  root: string;
+  files: Manifest['files'];
+  location: string;
+  registered_at: string;
+  last_verified?: string;
+}
+
+export interface Meta {
+  initialized: boolean;
+  last_verify_ms?: number;
+}
+
+export const modelKey = (name: string) => `model:${name}`;
+export const versionKey = (name: string, version: string) => `version:${JSON.stringify([name, version])}`;
+export const hashKey = (name: string, version: string) => `hash:${JSON.stringify([name, version])}`;
+export const pendingKey = (name: string, version: string) => `pending:${JSON.stringify([name, version])}`;
+export const kv = (list?: Array<{ key: string; value: string }>) => Object.fromEntries((list ?? []).map((t) => [t.key, t.value]));
+export const iso = (ms: number | undefined, fallback: number) => new Date(ms && Number.isFinite(ms) ? ms : fallback).toISOString();
+
+export function modelSnap(m: RegisteredModel): ModelSnap {
+  const tags = kv(m.tags);
+  return {
+    name: m.name,
+    description: m.description ?? '',
+    tags,
+    aliases: Object.fromEntries((m.aliases ?? []).map((a) => [a.alias, a.version])),
+    creation_timestamp: m.creation_timestamp,
+    last_updated_timestamp: m.last_updated_timestamp,
+    prompt: (tags[PROMPT_TAG] ?? '').toLowerCase() === 'true',
+  };
+}
+
+export function versionSnap(v: ModelVersion): VersionSnap {
+  return {
+    name: v.name,
+    version: v.version,
+    current_stage: v.current_stage,
+    status: v.status,
+    user_id: v.user_id || undefined,
+    source: v.source,
+    run_id: v.run_id || undefined,
+    description: v.description ?? '',
+    tags: kv(v.tags),
+    aliases: [...(v.aliases ?? [])].sort(),
+    creation_timestamp: v.creation_timestamp,
+    last_updated_timestamp: v.last_updated_timestamp,
+  };
+}
