@@ -1,6 +1,7 @@
 import type { ConnectorPlugin } from '../../core/connector.js';
 import { SagemakerConfig, sagemakerFromEnv } from './config.js';
 import { detectSagemaker, normalizeSagemaker } from './normalize.js';
+import { CloudTrailQueuePoller } from './poller.js';
 import { mountSagemakerRoutes } from './routes.js';
 
 /**
@@ -17,4 +18,5 @@ export const sagemakerConnector: ConnectorPlugin<SagemakerConfig> = {
   detect: detectSagemaker,
   normalize: normalizeSagemaker,
   routes: mountSagemakerRoutes,
+  pollers: (deps) => (deps.config.sqs.queue_url ? [new CloudTrailQueuePoller(deps)] : []),
 };

@@ -1,0 +1,286 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { ConnectorDeps, Poller } from '../../core/connector.js';
+import { isGzip } from '../../core/input/read.js';
+import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
+import { describe, retryOperation, type RetryPolicy } from '../../core/retry/index.js';
+import type { SagemakerConfig } from './config.js';
+import { normalizeSagemaker } from './normalize.js';
+import { parseQueueMessage, skipReason, type ObjectRef } from './s3-notifications.js';
+
+export const S3_CHANNEL = 'sagemaker.s3';
+
+class ObjectTooLarge extends Error {}
+
+/** `https://sqs.<region>.amazonaws.com/<acct>/<name>` → region. */
+export function regionFromQueueUrl(url: string): string | undefined {
+  return /^https?:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(url)?.[1];
+}
+
+/**
+ * Stream an S3 object body, gunzipping on the fly when it starts with the
+ * gzip magic bytes, with a bound on the decompressed size.
+ * `complete` tells whether every byte S3 announced arrived (a short read is
+ * a transport fault to retry, not a corrupt file).
+ */
+export async function readObjectBody(body: Readable, maxBytes: number, signal: AbortSignal): Promise<{ data: Buffer; rawBytes: number }> {
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  let head = Buffer.alloc(0);
+  // Enough bytes to see the magic number.
+  while (head.length < 2) {
+    const n = await it.next();
+    if (n.done) break;
+    head = Buffer.concat([head, Buffer.from(n.value)]);
+  }
+  let rawBytes = 0;
+  async function* source() {
+    rawBytes += head.length;
+    yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      const b = Buffer.from(n.value);
+      rawBytes += b.length;
+      yield b;
+    }
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      total += chunk.length;
+      if (total > maxBytes) return cb(new ObjectTooLarge(`object exceeds ${maxBytes} bytes decompressed (connectors.sagemaker.sqs.max_object_bytes)`));
+      chunks.push(chunk);
+      cb();
+    },
+  });
+  const src = Readable.from(source());
+  if (isGzip(head)) await pipeline(src, createGunzip(), sink, { signal });
+  else await pipeline(src, sink, { signal });
+  return { data: Buffer.concat(chunks, total), rawBytes };
+}
+
+/** Run `fn` over `items`, at most `limit` at a time; rejects with the first failure after all settle. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure;
+}
+
+/**
+ * CloudTrail log files (and Model Monitor results) in S3, announced through
+ * SQS. A message is deleted only after every record of every object it
+ * announces is committed to the spool; on any failure it stays, reappears
+ * after its visibility timeout and is processed again (ids are stable, so
+ * the repeat collapses). Visibility is extended while a message is worked on.
+ */
+export class CloudTrailQueuePoller implements Poller {
+  readonly name = 'sagemaker.cloudtrail_sqs';
+  private readonly cfg: SagemakerConfig['sqs'];
+  private readonly queueUrl: string;
+  private readonly sqs: SQSClient;
+  private readonly s3: S3Client;
+  private abort = new AbortController();
+  private loop?: Promise<void>;
+  private lastError?: { reason: string; at: number };
+  private readonly receivePolicy: RetryPolicy;
+
+  constructor(private readonly deps: ConnectorDeps<SagemakerConfig>) {
+    this.cfg = deps.config.sqs;
+    this.queueUrl = this.cfg.queue_url!;
+    const env = deps.env;
+    const sqsEndpoint = this.cfg.endpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
+    const s3Endpoint = this.cfg.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    const region = this.cfg.region ?? regionFromQueueUrl(this.queueUrl);
+    // Credentials and (when not given) region come from the SDK's standard chain.
+    this.sqs = new SQSClient({ region, endpoint: sqsEndpoint, maxAttempts: 1 });
+    this.s3 = new S3Client({ region: this.cfg.region, endpoint: s3Endpoint, forcePathStyle: !!s3Endpoint, followRegionRedirects: true, maxAttempts: 1 });
+    this.receivePolicy = { initialMs: 1000, maxMs: 60_000, requestTimeoutMs: (this.cfg.wait_time_s + 30) * 1000 };
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run().catch((err) => this.deps.logger.error({ err, poller: this.name }, 'poller loop ended'));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    this.loop = undefined;
+    this.sqs.destroy();
+    this.s3.destroy();
+  }
+
+  health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
+    if (this.lastError && Date.now() - this.lastError.at < 5 * 60_000) return { state: 'degraded', reason: this.lastError.reason };
+    return { state: 'healthy' };
+  }
+
+  private fault(reason: string): void {
+    this.lastError = { reason, at: Date.now() };
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    const inflight = new Set<Promise<void>>();
+    this.deps.logger.info({ poller: this.name, queue: this.queueUrl, concurrency: this.cfg.concurrency }, 'polling CloudTrail notifications');
+    while (!signal.aborted) {
+      while (inflight.size >= this.cfg.concurrency && !signal.aborted) await Promise.race(inflight);
+      if (signal.aborted) break;
+      let messages: Message[];
+      try {
+        messages = await retryOperation(
+          (s) => this.receive(Math.min(this.cfg.max_messages, this.cfg.concurrency - inflight.size), s),
+          this.receivePolicy,
+          signal,
+          (info) => {
+            this.fault(`ReceiveMessage failed: ${info.reason}`);
+            this.deps.logger.warn({ poller: this.name, attempt: info.attempt, reason: info.reason, code: 'MLTRAIL_ERR_UPSTREAM' }, 'SQS receive failed; retrying');
+          },
+        );
+      } catch (err) {
+        if (signal.aborted) break;
+        this.fault(describe(err));
+        continue;
+      }
+      for (const m of messages) {
+        const p: Promise<void> = this.handle(m).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+    }
+    await Promise.allSettled(inflight);
+  }
+
+  private async receive(max: number, signal: AbortSignal): Promise<Message[]> {
+    const res = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: this.cfg.wait_time_s,
+        VisibilityTimeout: this.cfg.visibility_timeout_s,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+      { abortSignal: signal },
+    );
+    return res.Messages ?? [];
+  }
+
+  /** One SQS message: read what it announces, commit, then delete it. */
+  private async handle(m: Message): Promise<void> {
+    const signal = this.abort.signal;
+    const log = this.deps.logger;
+    const meta = { message_id: m.MessageId, receive_count: m.Attributes?.ApproximateReceiveCount };
+    const visibilityMs = this.cfg.visibility_timeout_s * 1000;
+    const heartbeat = setInterval(() => {
+      this.sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: this.cfg.visibility_timeout_s }))
+        .catch((err: unknown) => log.warn({ err: describe(err), ...meta }, 'could not extend message visibility'));
+    }, Math.max(500, visibilityMs / 2));
+    heartbeat.unref();
+    try {
+      const content = parseQueueMessage(m.Body ?? '');
+      switch (content.kind) {
+        case 'invalid':
+          // It will never parse: keep it in quarantine (durable) and take it off the queue.
+          this.deps.ingest.quarantine(S3_CHANNEL, content.reason, m.Body ?? '', meta);
+          break;
+        case 'skip':
+          log.info({ poller: this.name, reason: content.reason, ...meta }, 'SQS message recognised and skipped');
+          break;
+        case 'records':
+          this.logOutcome(await this.ingest([content.value], { ...meta, source: 'sqs_message' }), meta);
+          break;
+        case 'objects':
+          for (const s of content.skipped) log.info({ poller: this.name, reason: s, ...meta }, 'notification record skipped');
+          await eachLimited(content.refs, this.cfg.object_concurrency, (ref) => this.processObject(ref, meta, signal));
+          break;
+      }
+      if (signal.aborted) return;
+      await this.deleteMessage(m);
+    } catch (err) {
+      if (!signal.aborted) {
+        this.fault(describe(err));
+        log.warn({ poller: this.name, reason: describe(err), ...meta, code: 'MLTRAIL_ERR_UPSTREAM' }, 'message not completed; SQS will redeliver it after its visibility timeout');
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async deleteMessage(m: Message): Promise<void> {
+    // Not tied to the shutdown signal: what is committed should be acknowledged even while stopping.
+    await retryOperation(
+      (s) => this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }), { abortSignal: s }),
+      { initialMs: 200, maxMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 3 },
+      new AbortController().signal,
+    );
+  }
+
+  private ingest(records: unknown[], meta: Record<string, unknown>): Promise<RecordsOutcome> {
+    const ctx = { channel: S3_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: this.deps.keepRaw, config: this.deps.config, meta };
+    return normalizeAndIngest(this.deps.ingest, (r) => normalizeSagemaker(r, ctx), records, S3_CHANNEL, meta);
+  }
+
+  private logOutcome(out: RecordsOutcome, meta: Record<string, unknown>): void {
+    if (out.skipped.length) this.deps.logger.info({ poller: this.name, skipped: out.skipped.length, reasons: [...new Set(out.skipped.map((s) => s.reason))].slice(0, 10), ...meta }, 'records recognised and skipped');
+    this.deps.logger.debug({ poller: this.name, accepted: out.accepted, duplicates: out.duplicates, rejected: out.rejected.length, ...meta }, 'object ingested');
+  }
+
+  private async processObject(ref: ObjectRef, msgMeta: Record<string, unknown>, signal: AbortSignal): Promise<void> {
+    const uri = `s3://${ref.bucket}/${ref.key}`;
+    const meta = { ...msgMeta, source_uri: uri };
+    const skip = skipReason(ref.key);
+    if (skip) {
+      this.deps.logger.info({ poller: this.name, reason: skip, ...meta }, 'S3 object recognised and skipped');
+      return;
+    }
+    let data: Buffer;
+    let lastModified: Date | undefined;
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }), { abortSignal: signal });
+      lastModified = res.LastModified;
+      const read = await readObjectBody(res.Body as Readable, this.cfg.max_object_bytes, signal);
+      if (res.ContentLength !== undefined && read.rawBytes < res.ContentLength) throw new Error(`short read of ${uri}: ${read.rawBytes} of ${res.ContentLength} bytes`);
+      data = read.data;
+    } catch (err) {
+      const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NoSuchKey' || e.name === 'NoSuchVersion') {
+        this.deps.ingest.quarantine(S3_CHANNEL, `announced object ${uri} does not exist (${e.name})`, JSON.stringify(ref), meta);
+        return;
+      }
+      if (err instanceof ObjectTooLarge) {
+        this.deps.ingest.quarantine(S3_CHANNEL, `${uri}: ${err.message}`, JSON.stringify(ref), meta);
+        return;
+      }
+      if (typeof e.code === 'string' && /^Z_/.test(e.code)) {
+        this.deps.ingest.quarantine(S3_CHANNEL, `${uri} is not valid gzip: ${(err as Error).message}`, JSON.stringify(ref), meta);
+        return;
+      }
+      throw err;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(data.toString('utf8').replace(/^\uFEFF/, ''));
+    } catch (err) {
+      this.deps.ingest.quarantine(S3_CHANNEL, `${uri} is not JSON: ${(err as Error).message}`, data, meta);
+      return;
+    }
+    const out = await this.ingest([doc], { ...meta, object_time: lastModified?.toISOString() });
+    this.logOutcome(out, meta);
+  }
+}

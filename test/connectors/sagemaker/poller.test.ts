@@ -1,0 +1,231 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import type { Poller } from '../../../core/connector.js';
+import { Ingestor } from '../../../core/ingest.js';
+import { Spool } from '../../../core/spool/index.js';
+import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
+import { readFixture } from '../../helpers/fixtures.js';
+import { FakeAws } from './fake-aws.js';
+import { makeDeps, spooledEvents } from './harness.js';
+import { ctRecord, fx } from './helpers.js';
+
+const BUCKET = 'org-cloudtrail-logs';
+const PREFIX = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/25';
+const LOG1 = `${PREFIX}/111122223333_CloudTrail_us-east-1_20261125T1010Z_aaaaaaaaaaaaaaaa.json.gz`;
+const LOG2 = `${PREFIX}/111122223333_CloudTrail_us-east-1_20261125T1015Z_bbbb bbbb.json.gz`;
+const DIGEST = 'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/25/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20261125T101500Z.json.gz';
+const VIOLATIONS = 'monitoring/fraud-ep/data-quality/2026/11/25/10/constraint_violations.json';
+
+let fake: FakeAws;
+let cleanup: Array<() => Promise<void> | void> = [];
+
+beforeAll(() => {
+  // The SDK's standard chain: credentials and region from the environment.
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAFAKEFAKEFAKE0001';
+  process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-key';
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_ENDPOINT_URL;
+});
+
+beforeEach(async () => {
+  fake = await new FakeAws().start();
+  cleanup = [];
+});
+
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  await fake.stop();
+});
+
+const log1Records = () => [
+  fx('cloudtrail-sagemaker-createtrainingjob.real.json'),
+  fx('cloudtrail-sagemaker-createendpoint.awsdocs.json'),
+  fx('cloudtrail-sagemaker-featurestore-putrecord-dataevent.awsdocs.json'),
+  ...(fx<{ Records: unknown[] }>('cloudtrail-logfile-records-insight-event.awsdocs.json').Records),
+];
+const log2Records = () => [ctRecord('UpdateModelPackage', { modelPackageArn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4', modelApprovalStatus: 'Approved' })];
+
+function s3Notification(bucket: string, key: string) {
+  const n = fx<{ Records: Array<Record<string, any>> }>('s3-event-notification-objectcreated-put.awsdocs.json');
+  n.Records[0]!.s3.bucket.name = bucket;
+  n.Records[0]!.s3.bucket.arn = `arn:aws:s3:::${bucket}`;
+  n.Records[0]!.s3.object.key = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return n;
+}
+
+function sns(message: unknown) {
+  return {
+    Type: 'Notification',
+    MessageId: 'b2a5c1f0-0000-4000-8000-000000000001',
+    TopicArn: 'arn:aws:sns:us-east-1:111122223333:cloudtrail-delivery',
+    Message: JSON.stringify(message),
+    Timestamp: '2026-11-25T10:15:00.000Z',
+    SignatureVersion: '1',
+    Signature: 'EXAMPLE',
+    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem',
+    UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+  };
+}
+
+function seedObjects(): void {
+  fake.putObject(BUCKET, LOG1, gzipSync(JSON.stringify({ Records: log1Records() })), 'application/x-gzip');
+  fake.putObject(BUCKET, LOG2, gzipSync(JSON.stringify({ Records: log2Records() })), 'application/x-gzip');
+  fake.putObject(BUCKET, DIGEST, gzipSync(readFixture('sagemaker', 'cloudtrail-digest-file.awsdocs.json')), 'application/x-gzip');
+  fake.putObject('ml-monitoring', VIOLATIONS, readFixture('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'));
+}
+
+function startPoller(sqs: Record<string, unknown>, dir?: string): { poller: Poller; spool: Spool; dir: string; ingest: Ingestor } {
+  const { deps, spool, dir: d } = makeDeps({ sqs: { wait_time_s: 1, visibility_timeout_s: 2, ...sqs } }, { dir });
+  deps.env = { AWS_ENDPOINT_URL: fake.url };
+  const [poller] = sagemakerConnector.pollers!(deps);
+  poller!.start();
+  let stopped = false;
+  cleanup.push(async () => {
+    if (!stopped) await poller!.stop();
+    if (!spool.isClosed) spool.close();
+    if (!dir) rmSync(d, { recursive: true, force: true });
+  });
+  const stop = poller!.stop.bind(poller);
+  poller!.stop = async () => {
+    stopped = true;
+    await stop();
+  };
+  return { poller: poller!, spool, dir: d, ingest: deps.ingest };
+}
+
+async function until(cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function countBy<T>(xs: T[], f: (x: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[f(x)] = (out[f(x)] ?? 0) + 1;
+  return out;
+}
+
+describe('S3/SQS CloudTrail poller against local SQS (JSON protocol) and S3 fakes', () => {
+  it('is only started when MLTRAIL_CLOUDTRAIL_SQS_URL / sqs.queue_url is set', () => {
+    const { deps, spool, dir } = makeDeps();
+    expect(sagemakerConnector.pollers!(deps)).toEqual([]);
+    expect(sagemakerConnector.fromEnv!({ MLTRAIL_CLOUDTRAIL_SQS_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q' })).toEqual({ sqs: { queue_url: 'https://sqs.eu-west-1.amazonaws.com/1/q' } });
+    spool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads direct and SNS-wrapped notifications, gunzips, skips digest/insight/test event, deletes each message after commit', async () => {
+    seedObjects();
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG1));
+    fake.send('cloudtrail', sns({ s3Bucket: BUCKET, s3ObjectKey: [LOG1, DIGEST] }));
+    fake.send('cloudtrail', fx('s3-event-notification-testevent.awsdocs.json'));
+    fake.send('cloudtrail', sns(s3Notification('ml-monitoring', VIOLATIONS)));
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const { spool } = startPoller({ queue_url: q });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+
+    const events = spooledEvents(spool);
+    expect(countBy(events, (e) => `${e.stage}/${e.action}`)).toEqual({
+      'training/training_job.create': 1,
+      'serving/endpoint.deploy': 1,
+      'ingestion/feature_record.write': 1,
+      'registry/model_version.approve': 1,
+      'serving/monitor.violation': 2,
+    });
+    expect(events.every((e) => e.channel === 'sagemaker.s3')).toBe(true);
+    const mm = events.find((e) => e.action === 'monitor.violation')!;
+    expect(mm.resource?.uri).toBe(`s3://ml-monitoring/${VIOLATIONS}`);
+    expect(mm.time).toBe('2026-11-25T10:10:00.000Z');
+    // The digest file is recognised by its key and never fetched; the key with a space was URL-decoded.
+    expect(fake.gets.get(`${BUCKET}/${DIGEST}`)).toBeUndefined();
+    expect(fake.gets.get(`${BUCKET}/${LOG2}`)).toBe(1);
+    expect(fake.queues.get('cloudtrail')!.every((m) => m.receiveCount === 1)).toBe(true);
+    expect(fake.unsigned).toBe(0);
+    expect(spool.listQuarantine({})).toEqual([]);
+  });
+
+  it('a transfer that dies mid-object is not deleted; SQS redelivers after the visibility timeout and nothing is lost', async () => {
+    seedObjects();
+    fake.s3Faults.set(`${BUCKET}/${LOG1}`, 'reset-once');
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG1));
+    const { spool } = startPoller({ queue_url: q });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    const [msg] = fake.queues.get('cloudtrail')!;
+    expect(msg!.receiveCount).toBe(2);
+    expect(fake.gets.get(`${BUCKET}/${LOG1}`)).toBe(2);
+    expect(countBy(spooledEvents(spool), (e) => e.operation)).toEqual({ CreateTrainingJob: 1, CreateEndpoint: 1, PutRecord: 1 });
+  });
+
+  it('crash after commit, before delete: the restarted poller gets the message again, duplicates collapse, then it is deleted', async () => {
+    seedObjects();
+    // One message announcing two objects; the second hangs, so the first is committed while the message is in flight.
+    fake.s3Faults.set(`${BUCKET}/${LOG2}`, 'hang');
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', sns({ s3Bucket: BUCKET, s3ObjectKey: [LOG1, LOG2] }));
+    const first = startPoller({ queue_url: q, object_concurrency: 1 });
+    await until(() => spooledEvents(first.spool).length === 3);
+    // The process dies: poller gone, spool closed. The message was never deleted.
+    await first.poller.stop();
+    first.spool.close();
+    expect(fake.remaining('cloudtrail')).toHaveLength(1);
+    expect(fake.calls.filter((c) => c === 'sqs:DeleteMessage')).toHaveLength(0);
+
+    fake.s3Faults.delete(`${BUCKET}/${LOG2}`);
+    const second = startPoller({ queue_url: q, object_concurrency: 1 }, first.dir);
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(fake.queues.get('cloudtrail')![0]!.receiveCount).toBe(2);
+    const events = spooledEvents(second.spool);
+    expect(countBy(events, (e) => e.operation)).toEqual({ CreateTrainingJob: 1, CreateEndpoint: 1, PutRecord: 1, UpdateModelPackage: 1 });
+    rmSync(first.dir, { recursive: true, force: true });
+  });
+
+  it('a failed DeleteMessage leaves the message; its redelivery is deduplicated and deleted', async () => {
+    seedObjects();
+    fake.failDeletes = 3; // the poller's three delete attempts all fail
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const { spool } = startPoller({ queue_url: q });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(fake.queues.get('cloudtrail')![0]!.receiveCount).toBe(2);
+    expect(spooledEvents(spool).filter((e) => e.operation === 'UpdateModelPackage')).toHaveLength(1);
+  });
+
+  it('bounded concurrency: never more objects in flight than sqs.concurrency', async () => {
+    const q = fake.queueUrl('cloudtrail');
+    for (let i = 0; i < 6; i++) {
+      const key = `${PREFIX}/111122223333_CloudTrail_us-east-1_20261125T10${10 + i}Z_${String(i).repeat(16)}.json.gz`;
+      fake.putObject(BUCKET, key, gzipSync(JSON.stringify({ Records: [ctRecord('CreateModel', { modelName: `m${i}` }, { eventID: `e-${i}` })] })));
+      fake.send('cloudtrail', s3Notification(BUCKET, key));
+    }
+    const { spool } = startPoller({ queue_url: q, concurrency: 2, object_concurrency: 1 });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(spooledEvents(spool)).toHaveLength(6);
+    expect(fake.maxActiveGets).toBe(2);
+  });
+
+  it('unreadable messages and missing objects are quarantined (kept) and taken off the queue', async () => {
+    fake.putObject(BUCKET, `${PREFIX}/garbage.json.gz`, gzipSync('this is not json'));
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', 'not json at all');
+    fake.send('cloudtrail', s3Notification(BUCKET, `${PREFIX}/gone.json.gz`));
+    fake.send('cloudtrail', s3Notification(BUCKET, `${PREFIX}/garbage.json.gz`));
+    // An EventBridge rule may target the queue directly: the message is the event.
+    fake.send('cloudtrail', fx('eventbridge-sagemaker-endpoint-state-change.awsdocs.json'));
+    const { spool } = startPoller({ queue_url: q });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    const reasons = spool.listQuarantine({ channel: 'sagemaker.s3' }).map((e) => e.reason).sort();
+    expect(reasons).toEqual([
+      expect.stringMatching(/^SQS message body is not JSON/),
+      expect.stringMatching(/^announced object .*gone\.json\.gz does not exist \(NoSuchKey\)/),
+      expect.stringMatching(/garbage\.json\.gz is not JSON/),
+    ]);
+    expect(spooledEvents(spool).map((e) => e.action)).toEqual(['endpoint.status_change']);
+  });
+});
