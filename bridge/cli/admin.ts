@@ -1,8 +1,6 @@
 import type { CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { createRuleEngine } from '../../core/rules/engine.js';
 import { jsonSchemaOf } from '../../core/schema/index.js';
-import { MemoryStateStore } from '../../core/state/index.js';
 import { Spool } from '../../core/spool/index.js';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -51,20 +49,6 @@ export async function schemaCommand(args: string[], io: CliIo): Promise<number> 
   const kind = positionals[0];
   if (kind !== 'event' && kind !== 'alert') throw new MltrailError('USAGE', 'schema takes "event" or "alert"');
   io.stdout.write(`${JSON.stringify(jsonSchemaOf(kind), null, 2)}\n`);
-  return 0;
-}
-
-export const rulesUsage = `mltrail rules list [--config FILE]
-
-Print the rule catalogue with the current settings.`;
-
-export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, common);
-  if (values.help || positionals.length === 0) return (io.stdout.write(`${rulesUsage}\n`), values.help ? 0 : 2);
-  if (positionals[0] !== 'list') throw new MltrailError('USAGE', `unknown rules subcommand "${positionals[0]}"`);
-  const cfg = loadConfig({ file: values.config, env: io.env });
-  const engine = createRuleEngine(cfg.rules, new MemoryStateStore());
-  for (const r of engine.catalogue()) io.stdout.write(`${JSON.stringify(r)}\n`);
   return 0;
 }
 

@@ -5,6 +5,7 @@ import { connectorPlugins } from '../../connectors/index.js';
 import type { CliCommand, CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import * as admin from './admin.js';
+import { rulesCommand, rulesUsage } from './rules.js';
 import { normalizeCommand, normalizeUsage, replayCommand, replayUsage } from './normalize.js';
 import { serveCommand, serveUsage } from './serve.js';
 
@@ -14,7 +15,7 @@ const builtins: CliCommand[] = [
   { name: 'replay', summary: 'run files through rules in event-time order, print alerts', usage: replayUsage, run: replayCommand },
   { name: 'check-config', summary: 'validate a config file', usage: admin.checkConfigUsage, run: admin.checkConfigCommand },
   { name: 'schema', summary: 'print the JSON Schema of events or alerts', usage: admin.schemaUsage, run: admin.schemaCommand },
-  { name: 'rules', summary: 'list (and tune) the alert rules', usage: admin.rulesUsage, run: admin.rulesCommand },
+  { name: 'rules', summary: 'list (and tune) the alert rules', usage: rulesUsage, run: rulesCommand },
   { name: 'dlq', summary: 'list or re-send dead-lettered records', usage: admin.dlqUsage, run: admin.dlqCommand },
   { name: 'quarantine', summary: 'list quarantined input', usage: admin.quarantineUsage, run: admin.quarantineCommand },
 ];
