@@ -131,14 +131,14 @@ export function primaryResource(ev: NormalizedEvent): PrimaryResource | undefine
 /** A display name for a resource (`name@version`, else id, else uri). */
 export function resourceLabel(r: PrimaryResource | undefined): string | undefined {
   if (!r) return undefined;
-  const base = r.name ?? r.id ?? r.uri;
+  const base = r.name || r.id || r.uri;
   return base && r.version ? `${base}@${r.version}` : base;
 }
 
 /** The identity to show for the actor: name, else email, else id. */
 export function actorLabel(ev: NormalizedEvent): string | undefined {
   const a = ev.actor;
-  return a?.name ?? a?.email ?? a?.id;
+  return a?.name || a?.email || a?.id || undefined;
 }
 
 /** One-line human summary (`alice model_version.approve fraud@3 (success)`). */
@@ -276,13 +276,14 @@ export function rawText(raw: unknown): string | undefined {
   return typeof raw === 'string' ? raw : JSON.stringify(raw);
 }
 
-/** Drop undefined values, empty objects and empty arrays, recursively (stable, compact output). */
+/** Drop undefined, null and empty-string values, empty objects and empty arrays, recursively (stable, compact output). */
 export function compact<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(compact).filter((v) => v !== undefined) as T;
+  if (Array.isArray(value)) return value.map(compact).filter((v) => v !== undefined && v !== null && v !== '') as T;
   if (!isObj(value)) return value;
   const out: Obj = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v === undefined || v === null) continue;
+    // Empty strings carry nothing and break keyword/min-length rules downstream.
+    if (v === undefined || v === null || v === '') continue;
     const c = compact(v);
     if (isObj(c) && Object.keys(c).length === 0) continue;
     if (Array.isArray(c) && c.length === 0) continue;

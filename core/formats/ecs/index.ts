@@ -64,7 +64,7 @@ export function ecsEvent(ev: NormalizedEvent): Record<string, unknown> {
   const ip = gcp?.callerIp ?? ct?.sourceIPAddress ?? a?.ip;
   const ua = gcp?.userAgent ?? ct?.userAgent ?? a?.user_agent;
 
-  const provider = ct?.eventSource ?? gcp?.logKind ?? ev.service ?? ev.platform;
+  const provider = ct?.eventSource || gcp?.logKind || ev.service || ev.platform;
   const cloud = ev.cloud && ev.cloud.provider !== 'onprem'
     ? {
         provider: ev.cloud.provider,

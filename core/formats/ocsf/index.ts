@@ -62,7 +62,7 @@ export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
 
   const user = a && (a.id || a.name || a.email)
     ? {
-        uid: a.id ?? a.email,
+        uid: a.id || a.email,
         name: a.name,
         // principalEmail can be a non-address (`system:gcp-controller-manager`); email_t wants an address.
         email_addr: isEmail(a.email) ? a.email : undefined,
@@ -80,7 +80,7 @@ export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
     user,
     session,
     invoked_by: ct?.invokedBy,
-    app_name: user || session || ct?.invokedBy ? undefined : (ev.service ?? product.product),
+    app_name: user || session || ct?.invokedBy ? undefined : ev.service || product.product,
   });
 
   const ip = a?.ip;
@@ -92,7 +92,7 @@ export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
       ? { domain: ip, uid: ct?.vpcEndpointId }
       : ip
         ? { name: ip }
-        : { svc_name: ev.service ?? product.product };
+        : { svc_name: ev.service || product.product };
 
   const cloud = ev.cloud && ev.cloud.provider !== 'onprem'
     ? compact({
@@ -221,7 +221,7 @@ function ocsfResources(ev: NormalizedEvent): OcsfResource[] {
   const region = ev.cloud?.region;
   const primary = primaryResource(ev);
   if (primary) {
-    add({ uid: primary.id ?? primary.uri, name: primary.name, type: primary.type, version: primary.version, namespace: primary.namespace, region, role_id: 1, role: 'Target', data: primary.uri && primary.id ? { uri: primary.uri } : undefined });
+    add({ uid: primary.id || primary.uri, name: primary.name, type: primary.type, version: primary.version, namespace: primary.namespace, region, role_id: 1, role: 'Target', data: primary.uri && primary.id ? { uri: primary.uri } : undefined });
   }
   const m = ev.ml;
   if (m?.model?.name) {
@@ -286,7 +286,7 @@ export function ocsfAlert(alert: Alert): Record<string, unknown> {
     resources: [
       {
         uid: alert.entity.id,
-        name: alert.entity.name,
+        name: alert.entity.name || undefined,
         type: alert.entity.type,
         role_id: 1,
         role: 'Target',

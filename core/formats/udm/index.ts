@@ -57,7 +57,7 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
   const a = ev.actor;
   const user = a && (a.id || a.name || a.email)
     ? compact({
-        userid: a.id ?? a.email ?? a.name,
+        userid: a.id || a.email || a.name,
         user_display_name: a.name,
         email_addresses: a.email ? [a.email] : undefined,
       })
@@ -66,8 +66,8 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
   const r = primaryResource(ev);
   const resource = r
     ? compact({
-        name: r.name ?? r.id ?? r.uri,
-        product_object_id: r.id ?? r.uri,
+        name: r.name || r.id || r.uri,
+        product_object_id: r.id || r.uri,
         resource_type: RESOURCE_TYPE[r.type],
         resource_subtype: r.type,
       })
@@ -97,7 +97,7 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
     event_type = 'GENERIC_EVENT';
     target = resource ? { resource } : undefined;
   }
-  if (target) target.application = ev.service ?? product.product;
+  if (target) target.application = ev.service || product.product;
 
   const action = resultAction(ev);
   const authViolation = (kind === 'auth' || /auth_failure$/.test(ev.action)) && ev.outcome !== 'success';
@@ -186,7 +186,7 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
     },
     target: {
       resource: compact({
-        name: alert.entity.name ?? alert.entity.id,
+        name: alert.entity.name || alert.entity.id,
         product_object_id: alert.entity.id,
         resource_type: RESOURCE_TYPE[alert.entity.type],
         resource_subtype: alert.entity.type,

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { FORMATS, formatter } from '../../../core/formats/index.js';
 import { outputSchemas } from '../../../core/formats/validate.js';
 import { ActorType, Outcome, Stage, describeZodError } from '../../../core/schema/index.js';
-import { cloudTrailEvent, eventBridgeEvent, gcpEvent, syntheticAlerts, syntheticEvents } from './synthetic.js';
+import { cloudTrailEvent, emptyStringsEvent, eventBridgeEvent, gcpEvent, syntheticAlerts, syntheticEvents } from './synthetic.js';
 
 const SIEM = ['ocsf', 'ecs', 'udm', 'cim'] as const;
-const events = [...syntheticEvents(), cloudTrailEvent, eventBridgeEvent, gcpEvent];
+const events = [...syntheticEvents(), cloudTrailEvent, eventBridgeEvent, gcpEvent, emptyStringsEvent];
 const alerts = syntheticAlerts();
 
 /** Parse with a readable failure (which event, which format, which paths). */

@@ -61,6 +61,20 @@ export const gcpEvent = base({
   raw: gcpAuditEntry,
 });
 
+/** Every optional string empty: what a careless connector might hand over; must still map validly. */
+export const emptyStringsEvent = base({
+  id: 'empty-1',
+  operation: '',
+  service: '',
+  outcome: 'failure',
+  error: { code: '', message: '' },
+  actor: { id: '', name: '', email: '', ip: '', user_agent: '', session_issuer: '', type: 'user', chain: [''] },
+  resource: { type: '', id: '', name: '', version: '', uri: '', namespace: '' },
+  cloud: { provider: 'aws', account: '', region: '', project: '' },
+  ml: { model: { name: '', version: '' }, deployment: { endpoint: '' }, job: { name: '' }, data: { uris: [''] } },
+  details: { '': '' },
+});
+
 const PLATFORMS = ['mlflow', 'kubeflow', 'sagemaker', 'vertex', 'custom'] as const;
 const OUTCOMES = ['success', 'failure', 'unknown'] as const;
 const ACTOR_TYPES = ['user', 'service', 'system', 'unknown'] as const;
