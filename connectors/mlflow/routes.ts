@@ -25,6 +25,8 @@ export interface RouteOptions {
  * mountMlflowRoutes(app, deps, { now: Date.now });
  */
 export function mountMlflowRoutes(app: Hono, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): void {
+  const short = [...deps.config.webhook_secrets, ...(deps.config.databricks_webhook_secrets ?? [])].filter((s) => s.length < 16).length;
+  if (short) deps.logger.warn({ count: short, code: 'MLTRAIL_ERR_CONFIG' }, 'MLflow webhook secret(s) shorter than 16 characters: use a long random secret (e.g. openssl rand -hex 32)');
   app.post('/v1/ingest/mlflow', (c) => {
     const isDatabricks = !c.req.header('x-mlflow-signature') && !!c.req.header('x-databricks-signature');
     return isDatabricks ? handleDatabricks(c, deps, opts) : handleMlflow(c, deps, opts);
