@@ -26,7 +26,7 @@ export interface FakeObject {
   lastModified: Date;
 }
 
-export type S3Fault = 'reset-once' | 'hang';
+export type S3Fault = 'reset-once' | 'hang' | { delayMs: number };
 
 export class FakeAws {
   readonly accountId = '111122223333';
@@ -213,8 +213,8 @@ export class FakeAws {
       this.hung.push(res);
       return;
     }
-    // Hold each GET briefly so concurrency is observable.
-    await new Promise((r) => setTimeout(r, 30));
+    // Hold each GET briefly so concurrency is observable (longer when asked to be slow).
+    await new Promise((r) => setTimeout(r, typeof fault === 'object' ? fault.delayMs : 30));
     res.writeHead(200, headers).end(obj.body);
   }
 }

@@ -197,6 +197,19 @@ describe('S3/SQS CloudTrail poller against local SQS (JSON protocol) and S3 fake
     expect(spooledEvents(spool).filter((e) => e.operation === 'UpdateModelPackage')).toHaveLength(1);
   });
 
+  it('extends the visibility of a message whose objects take longer than the timeout (no redelivery while working)', async () => {
+    seedObjects();
+    fake.s3Faults.set(`${BUCKET}/${LOG2}`, { delayMs: 3500 });
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const { spool } = startPoller({ queue_url: q, visibility_timeout_s: 1, concurrency: 2 });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(fake.queues.get('cloudtrail')![0]!.receiveCount).toBe(1);
+    expect(fake.calls.filter((c) => c === 'sqs:ChangeMessageVisibility').length).toBeGreaterThanOrEqual(3);
+    expect(fake.gets.get(`${BUCKET}/${LOG2}`)).toBe(1);
+    expect(spooledEvents(spool)).toHaveLength(1);
+  });
+
   it('bounded concurrency: never more objects in flight than sqs.concurrency', async () => {
     const q = fake.queueUrl('cloudtrail');
     for (let i = 0; i < 6; i++) {
