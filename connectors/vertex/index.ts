@@ -2,6 +2,7 @@ import type { ConnectorPlugin } from '../../core/connector.js';
 import { VertexConfig, vertexFromEnv } from './config.js';
 import { looksLikeVertexInput } from './envelope.js';
 import { normalizeVertex } from './normalize.js';
+import { VertexPullPoller } from './pull.js';
 import { mountPushRoute } from './push.js';
 
 /**
@@ -18,4 +19,5 @@ export const vertexConnector: ConnectorPlugin<VertexConfig> = {
   detect: (record) => looksLikeVertexInput(record),
   normalize: (record, ctx) => normalizeVertex(record, ctx),
   routes: (app, deps) => mountPushRoute(app, deps),
+  pollers: (deps) => (deps.config.pull.subscription ? [new VertexPullPoller(deps)] : []),
 };

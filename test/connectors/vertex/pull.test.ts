@@ -1,0 +1,144 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VertexConfig } from '../../../connectors/vertex/config.js';
+import { vertexConnector } from '../../../connectors/vertex/index.js';
+import { VertexPullPoller, handlePullMessage, type PullMessage } from '../../../connectors/vertex/pull.js';
+import type { ConnectorDeps } from '../../../core/connector.js';
+import { Ingestor } from '../../../core/ingest.js';
+import { createLogger } from '../../../core/log.js';
+import { Spool } from '../../../core/spool/index.js';
+import { startFakeSubscriber } from './pubsub-fake.js';
+import { LOC, V1, auditEntry } from './samples.js';
+
+const SUB = 'projects/ml-prod-123/subscriptions/mltrail-vertex';
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function deps(config: Record<string, unknown> = {}, spoolOpts: { maxBytes?: number } = {}): ConnectorDeps<VertexConfig> & { events: () => Array<Record<string, any>> } {
+  const dir = mkdtempSync(join(tmpdir(), 'mltrail-vertex-pull-'));
+  const spool = Spool.open({ dir, synchronous: 'NORMAL', ...spoolOpts });
+  cleanups.push(() => spool.close());
+  const logger = createLogger({ level: 'silent' });
+  return {
+    config: VertexConfig.parse(config),
+    ingest: new Ingestor(spool, logger),
+    spool,
+    logger,
+    server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 },
+    dataDir: dir,
+    keepRaw: true,
+    env: {},
+    events: () => spool.read('test', 10_000, 0).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as Record<string, any>),
+  };
+}
+
+const entryBytes = (insertId: string) => Buffer.from(`${JSON.stringify(auditEntry({ method: `${V1}PipelineService.CreatePipelineJob`, resourceName: LOC, insertId }))}\n`);
+
+/** A Message-shaped object recording what the handler settled, and what the spool held at that moment. */
+function message(id: string, data: Buffer, d: ReturnType<typeof deps>) {
+  const log: Array<{ op: 'ack' | 'nack'; committed: boolean }> = [];
+  const committed = () => d.events().some((e) => e.details?.pubsub?.message_id === id) || d.spool.listQuarantine().some((q) => q.meta.message_id === id);
+  const msg: PullMessage = {
+    id,
+    data,
+    attributes: { 'logging.googleapis.com/timestamp': '2026-11-20T10:00:00Z' },
+    publishTime: new Date('2026-11-20T10:00:01Z'),
+    deliveryAttempt: 1,
+    ack: () => void log.push({ op: 'ack', committed: committed() }),
+    nack: () => void log.push({ op: 'nack', committed: committed() }),
+  };
+  return { msg, log };
+}
+
+describe('pull handler contract', () => {
+  it('acks only after the event is committed, with the Pub/Sub facts on the event', async () => {
+    const d = deps();
+    const { msg, log } = message('m-1', entryBytes('pull-1'), d);
+    expect(await handlePullMessage(msg, d, SUB)).toBe('ack');
+    expect(log).toEqual([{ op: 'ack', committed: true }]);
+    const ev = d.events().find((e) => e.details?.insert_id === 'pull-1');
+    expect(ev).toMatchObject({ channel: 'vertex.pubsub_pull', stage: 'training', action: 'pipeline_run.create', details: { pubsub: { message_id: 'm-1', subscription: SUB, publish_time: '2026-11-20T10:00:01.000Z' } } });
+  });
+
+  it('quarantines (commits) a message that is not a LogEntry, then acks it', async () => {
+    const d = deps();
+    const { msg, log } = message('m-bad', Buffer.from([1, 2, 3, 4]), d);
+    expect(await handlePullMessage(msg, d, SUB)).toBe('ack');
+    expect(log).toEqual([{ op: 'ack', committed: true }]);
+    expect(d.spool.listQuarantine({ channel: 'vertex.pubsub_pull' })[0]?.reason).toMatch(/does not decode to a LogEntry/);
+  });
+
+  it('nacks when the commit fails (spool full) and never acks', async () => {
+    const d = deps({}, { maxBytes: 1 });
+    await d.ingest.ingest([vertexConnector.normalize!(auditEntry({ method: `${V1}JobService.GetCustomJob` }), { channel: 't', receivedTime: new Date().toISOString(), keepRaw: false, config: d.config }).events[0]], 't');
+    const { msg, log } = message('m-2', entryBytes('pull-2'), d);
+    expect(await handlePullMessage(msg, d, SUB)).toBe('nack');
+    expect(log).toEqual([{ op: 'nack', committed: false }]);
+  });
+
+  it('only polls when MLTRAIL_PUBSUB_SUBSCRIPTION is set', () => {
+    expect(vertexConnector.pollers!(deps())).toHaveLength(0);
+    expect(vertexConnector.pollers!(deps({ pull: { subscription: SUB } }))[0]?.name).toBe('vertex.pubsub_pull');
+  });
+});
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(25);
+  }
+}
+
+describe('pull subscriber against a local gRPC Pub/Sub fake (@google-cloud/pubsub StreamingPull)', () => {
+  it('commits then acks each message, quarantines+acks the malformed one, and stops cleanly', async () => {
+    const fake = await startFakeSubscriber(SUB, [
+      { messageId: '101', data: entryBytes('grpc-1'), attributes: { 'logging.googleapis.com/timestamp': '2026-11-20T10:00:00Z' } },
+      { messageId: '102', data: Buffer.from('not json') },
+      { messageId: '103', data: entryBytes('grpc-3') },
+    ]);
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint, max_messages: 2 } });
+    const poller = new VertexPullPoller(d);
+    poller.start();
+    await until(() => new Set(fake.ackedMessages()).size === 3);
+    expect(fake.state.errors).toEqual([]);
+    expect(fake.nackedMessages()).toEqual([]);
+    const ids = d.events().map((e) => e.details?.insert_id);
+    expect(ids).toEqual(expect.arrayContaining(['grpc-1', 'grpc-3']));
+    expect(d.events().find((e) => e.details?.insert_id === 'grpc-1')?.details.pubsub).toMatchObject({ message_id: '101', subscription: SUB, attributes: { 'logging.googleapis.com/timestamp': '2026-11-20T10:00:00Z' } });
+    expect(d.spool.listQuarantine({ channel: 'vertex.pubsub_pull' }).map((q) => q.meta.message_id)).toEqual(['102']);
+    expect(poller.stats()).toMatchObject({ ack: 3, nack: 0, inflight: 0 });
+    await poller.stop();
+    expect(poller.health().state).toBe('healthy');
+  });
+
+  it('nacks (ModifyAckDeadline 0) what cannot be committed; the redelivery is nacked again, never acked', async () => {
+    const fake = await startFakeSubscriber(SUB, [{ messageId: '201', data: entryBytes('grpc-full') }], { redeliver: 1 });
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint } }, { maxBytes: 1 });
+    await d.ingest.ingest([vertexConnector.normalize!(auditEntry({ method: `${V1}JobService.GetCustomJob` }), { channel: 't', receivedTime: new Date().toISOString(), keepRaw: false, config: d.config }).events[0]], 't');
+    const poller = new VertexPullPoller(d);
+    poller.start();
+    await until(() => fake.nackedMessages().length >= 2);
+    expect(fake.nackedMessages()).toEqual(['201', '201']);
+    expect(fake.ackedMessages()).toEqual([]);
+    await poller.stop();
+  });
+
+  it('a wrong subscription name surfaces as a degraded health with the upstream error', async () => {
+    const fake = await startFakeSubscriber('projects/ml-prod-123/subscriptions/other', []);
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint } });
+    const poller = new VertexPullPoller(d);
+    poller.start();
+    await until(() => poller.health().state === 'degraded');
+    expect(poller.health().reason).toMatch(/not found/i);
+    await poller.stop();
+  });
+});
