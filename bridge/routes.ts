@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { ConnectorDeps } from '../core/connector.js';
+import { mountAttest } from './attest.js';
 
 /**
  * HTTP routes that belong to no connector (e.g. `POST /v1/attest` from the
@@ -7,4 +8,4 @@ import type { ConnectorDeps } from '../core/connector.js';
  */
 export type RouteMounter = (app: Hono, deps: ConnectorDeps<unknown>) => void;
 
-export const extraRoutes: RouteMounter[] = [];
+export const extraRoutes: RouteMounter[] = [mountAttest];
