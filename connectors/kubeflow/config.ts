@@ -46,6 +46,8 @@ export const KfpConfig = z.strictObject({
   url: z.string().url().optional(),
   /** Bearer token (a ServiceAccount token with audience pipelines.kubeflow.org). */
   token: z.string().min(1).optional(),
+  /** File holding the bearer token, re-read every poll (a projected, rotating ServiceAccount token). */
+  token_file: z.string().min(1).optional(),
   /** Identity header instead of a token (KFP USERID_HEADER, e.g. kubeflow-userid) and its value. */
   user_header: z.string().min(1).optional(),
   user: z.string().min(1).optional(),
@@ -85,6 +87,7 @@ export function kubeflowFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown>
   const kfp: Record<string, unknown> = {};
   if (env.MLTRAIL_KFP_URL) kfp.url = env.MLTRAIL_KFP_URL;
   if (env.MLTRAIL_KFP_TOKEN) kfp.token = env.MLTRAIL_KFP_TOKEN;
+  if (env.MLTRAIL_KFP_TOKEN_FILE) kfp.token_file = env.MLTRAIL_KFP_TOKEN_FILE;
   if (Object.keys(kfp).length) out.kfp = kfp;
   return Object.keys(out).length ? out : undefined;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { normalizeAndIngest } from '../../../core/ingest.js';
 import { retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
@@ -45,7 +46,8 @@ export class KfpPoller extends IntervalPoller {
 
   private headers(): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json' };
-    if (this.cfg.token) h.authorization = `Bearer ${this.cfg.token}`;
+    const token = this.cfg.token_file ? readFileSync(this.cfg.token_file, 'utf8').trim() : this.cfg.token;
+    if (token) h.authorization = `Bearer ${token}`;
     if (this.cfg.user_header && this.cfg.user) h[this.cfg.user_header.toLowerCase()] = this.cfg.user;
     return h;
   }

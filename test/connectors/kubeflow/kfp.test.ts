@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { KfpPoller } from '../../../connectors/kubeflow/kfp/poller.js';
@@ -114,6 +117,20 @@ describe('KFP v2beta1 REST poller', () => {
     expect(h.events().slice(before).map((e) => e.action).sort()).toEqual(['pipeline_run.complete', 'recurring_run.disable']);
     await poller.pollOnce(signal);
     expect(h.events().length).toBe(before + 2);
+  });
+
+  it('reads a rotating token from token_file (MLTRAIL_KFP_TOKEN_FILE) on every poll', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const dir = mkdtempSync(join(tmpdir(), 'kfp-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'stale\n');
+    const env = kubeflowConnector.fromEnv!({ MLTRAIL_KFP_URL: kfp.url, MLTRAIL_KFP_TOKEN_FILE: file })! as Obj;
+    const h = harness({ ...env, kfp: { ...env.kfp, namespaces: ['kubeflow-user-alice'] } });
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    await expect(poller.pollOnce(new AbortController().signal)).rejects.toThrow(/401/);
+    writeFileSync(file, `${TOKEN}\n`);
+    expect((await poller.pollOnce(new AbortController().signal)).runs).toBe(2);
   });
 
   it('sends the identity header instead of a token when configured', async () => {
