@@ -1,6 +1,6 @@
 import type { Alert, NormalizedEvent, Platform } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
-import { MLTRAIL, PRODUCTS, actionKind, compact, epochMs, isIpAddress, primaryResource, type ActionKind } from '../common.js';
+import { MLTRAIL, PRODUCTS, actionKind, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
 
 /**
  * Splunk CIM mapping (spec §1.9, following Splunk's own OCSF→CIM add-on):
