@@ -101,6 +101,24 @@ export function jsonOf<T = Record<string, unknown>>(text: string): T | undefined
   }
 }
 
+/** Path of a URL, '' when it does not parse (for config refinements that run after a failed URL check). */
+export function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** Host name of a URL, '' when it does not parse. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
 /** A URL without user-info or query string, safe to log. */
 export function redactUrl(url: string): string {
   try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SinkCommonConfig } from '../../../core/sink.js';
-import { TlsConfig } from '../common.js';
+import { TlsConfig, pathOf } from '../common.js';
 
 const dsPart = z.string().regex(/^[a-z0-9._]+$/, 'lowercase letters, digits, "." and "_" only (no "-": it separates data stream name parts)');
 
@@ -17,7 +17,7 @@ export const ElasticConfig = SinkCommonConfig.extend({
   /** Base URL (scheme://host:port); env MLTRAIL_ELASTIC_URL. */
   url: z
     .url({ protocol: /^https?$/, error: 'must be the Elasticsearch base URL, e.g. https://es.example.com:9200' })
-    .refine((u) => !/\/_bulk/.test(new URL(u).pathname), { message: 'give the base URL; the sink adds /_bulk itself' }),
+    .refine((u) => !/\/_bulk/.test(pathOf(u)), { message: 'give the base URL; the sink adds /_bulk itself' }),
   /** API key, the `encoded` value (base64 of id:api_key); env MLTRAIL_ELASTIC_API_KEY. Sent as `Authorization: ApiKey …`. */
   api_key: z.string().min(1).optional(),
   /** Basic auth instead of an API key. */

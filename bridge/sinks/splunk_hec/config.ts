@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { SinkCommonConfig } from '../../../core/sink.js';
-import { TlsConfig } from '../common.js';
+import { TlsConfig, pathOf } from '../common.js';
 
 const baseUrl = z
   .url({ protocol: /^https?$/, error: 'must be the HEC base URL, e.g. https://splunk.example.com:8088' })
-  .refine((u) => !/\/services\/collector/.test(new URL(u).pathname), {
+  .refine((u) => !/\/services\/collector/.test(pathOf(u)), {
     message: 'give the base URL (scheme://host:port); the sink adds /services/collector/event itself',
   });
 

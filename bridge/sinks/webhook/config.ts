@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SinkCommonConfig } from '../../../core/sink.js';
-import { TlsConfig } from '../common.js';
+import { TlsConfig, hostOf, pathOf } from '../common.js';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
@@ -21,7 +21,7 @@ export const WebhookConfig = SinkCommonConfig.extend({
   /** Target URL (https; http only to loopback). PagerDuty defaults to the Events API v2 endpoint. The URL is a secret for Slack: keep it in an env var. */
   url: z
     .url({ protocol: /^https?$/ })
-    .refine((u) => new URL(u).protocol === 'https:' || LOOPBACK.has(new URL(u).hostname), { message: 'must be https (http only to 127.0.0.1/localhost)' })
+    .refine((u) => u.startsWith('https:') || LOOPBACK.has(hostOf(u)), { message: 'must be https (http only to 127.0.0.1/localhost)' })
     .optional(),
   /** PagerDuty integration (routing) key. */
   routing_key: z.string().length(32, 'a PagerDuty routing key has 32 characters').optional(),

@@ -177,6 +177,7 @@ describe('webhook sink through SinkRunner + Spool', () => {
     expect(WebhookConfig.safeParse({ flavor: 'pagerduty', routing_key: ROUTING_KEY, route: { kinds: ['event'] } }).success).toBe(false);
     expect(WebhookConfig.safeParse({ flavor: 'pagerduty' }).error?.message).toMatch(/routing_key/);
     expect(WebhookConfig.safeParse({ flavor: 'slack', url: 'http://hooks.example.com/x' }).success).toBe(false);
+    expect(WebhookConfig.safeParse({ flavor: 'slack', url: 'not a url' }).success).toBe(false); // an error, not a TypeError
     expect(WebhookConfig.parse({ flavor: 'slack', url: 'https://hooks.slack.com/services/T/B/X' }).route.kinds).toEqual(['alert']);
   });
 });

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { sinkFactories } from '../../../bridge/sinks/index.js';
+import { ROOT } from '../../helpers/fixtures.js';
+
+/** The YAML examples of the README's Sinks section are valid sink configs. */
+describe('README sinks examples', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Sinks\n'), readme.indexOf('\n## Rules\n'));
+  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  it('has one example per sink type', () => expect(blocks.length).toBe(4));
+
+  for (const [k, block] of blocks.entries()) {
+    it(`example ${k + 1} validates`, () => {
+      const doc = parse(block.replace(/\$\{[A-Z_]+_URL\}/g, 'https://hooks.example.com/services/T/B/X').replace(/\$\{[A-Z_]+\}/g, 'x'.repeat(32))) as { sinks: Record<string, Record<string, unknown>> };
+      for (const [name, cfg] of Object.entries(doc.sinks)) {
+        const factory = sinkFactories.find((f) => f.type === (cfg.type ?? name))!;
+        const r = factory.configSchema.safeParse(cfg);
+        expect(r.error?.message, `${name}`).toBeUndefined();
+      }
+    });
+  }
+});
