@@ -113,7 +113,7 @@ export class ChronicleSink implements Sink {
     if (fits.length) {
       let token: string;
       try {
-        token = await this.auth.token();
+        token = await abortable(this.auth.token(), signal); // a hung token endpoint must not outlive the attempt
       } catch (err) {
         this.healthState.unhealthy(`cannot get a Google access token: ${(err as Error).message}`);
         for (const p of fits) out[p.i] = retryable(`no access token: ${(err as Error).message}`);
@@ -187,9 +187,21 @@ export class ChronicleSink implements Sink {
     const cls = classifyChronicle(res.status, message);
     if (cls !== 'refresh') this.unauthorizedStreak = 0;
     switch (cls) {
-      case 'ok':
+      case 'ok': {
         this.healthState.healthy();
+        // events:import may answer 200 with per-event failures (successCount / failureCount).
+        const body = asObject(jsonOf(res.text)) ?? {};
+        const failed = Number(body.failureCount ?? body.failure_count ?? 0);
+        if (failed > 0) {
+          if (chunk.length === 1) return set(permanent(`Chronicle reported the event as failed: ${res.text.slice(0, 300)}`));
+          // Which ones failed is not said: resend each alone (the ones already imported may
+          // then be duplicated — they share metadata.product_log_id — but none is lost).
+          this.log.warn({ sink: this.name, failed, batch: chunk.length }, 'Chronicle imported only part of a batch; resending its events one by one');
+          this.hints.markAlone(chunk.map((p) => p.id));
+          return set(retryable(`Chronicle reported ${failed} of ${chunk.length} events failed; resending one per request`));
+        }
         return set(OK);
+      }
       case 'retry':
         this.healthState.degraded(what);
         return set(retryable(what, res.retryAfterMs));
@@ -234,3 +246,22 @@ export const chronicleSinkFactory: SinkFactory<ChronicleConfig> = {
   fromEnv: chronicleFromEnv,
   create: (cfg, ctx) => new ChronicleSink(cfg, ctx),
 };
+
+/** Reject when `signal` aborts first (for calls that take no signal, e.g. a token refresh). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}

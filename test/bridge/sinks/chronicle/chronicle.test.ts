@@ -143,6 +143,20 @@ describe('Chronicle sink through SinkRunner + Spool', () => {
     expect(dl[0]!.reason).toMatch(/400 INVALID_ARGUMENT: Invalid UDM event at index 0: principal.ip/);
   });
 
+  it('a 200 reporting failed events: the batch is resent one event per request; the failing one is dead-lettered, none lost', async () => {
+    await setup();
+    fake.failEvent = (u) => u.metadata.product_log_id === 'evt-0002';
+    await h!.add(Array.from({ length: 4 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect([...new Set(fake.ids())].sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0003']);
+    expect(h!.deadLetters().map((d) => [d.record_id, d.reason])).toEqual([['evt-0002', expect.stringMatching(/failureCount/)]]);
+    // Duplicates this may create carry the same product_log_id and identical content.
+    const byId = new Map<string, Set<string>>();
+    for (const x of fake.ingested) byId.set(x.id, (byId.get(x.id) ?? new Set()).add(JSON.stringify(x.value)));
+    expect([...byId.values()].every((v) => v.size === 1)).toBe(true);
+  });
+
   it('payload over the cap → split and resent in halves; a lone oversize record is dead-lettered', async () => {
     await setup();
     fake.capBytes = 12_000;

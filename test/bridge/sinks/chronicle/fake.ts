@@ -67,6 +67,8 @@ export class FakeChronicle extends FakeHttp {
   /** Refuse a UDM event like Chronicle does for a bad record (400 on the whole batch). */
   rejectUdm: (udm: Obj) => string | undefined = () => undefined;
   loseNextResponse = 0;
+  /** events:import: drop these events but answer 200 with successCount / failureCount. */
+  failEvent: (udm: Obj) => boolean = () => false;
 
   constructor() {
     super((r) => this.handle(r));
@@ -100,6 +102,11 @@ export class FakeChronicle extends FakeHttp {
       result = this.importLogs(body);
     } else return gerr(404, 'NOT_FOUND', 'Requested entity was not found.');
     if (!Array.isArray(result)) return result;
+    const failed = result.filter((x) => x.kind === 'udm' && this.failEvent(x.value as Obj));
+    if (failed.length) {
+      this.ingested.push(...result.filter((x) => !failed.includes(x)));
+      return { status: 200, json: { successCount: result.length - failed.length, failureCount: failed.length } };
+    }
     this.ingested.push(...result);
     if (this.loseNextResponse > 0) {
       this.loseNextResponse--;
