@@ -142,6 +142,12 @@ export class CloudTrailQueuePoller implements Poller {
     while (!signal.aborted) {
       while (inflight.size >= this.cfg.concurrency && !signal.aborted) await Promise.race(inflight);
       if (signal.aborted) break;
+      if (this.deps.spool.full) {
+        // Messages received now could not be committed; leave them queued until the sinks catch up.
+        this.fault('spool full: not receiving');
+        await new Promise((r) => setTimeout(r, 1000).unref());
+        continue;
+      }
       let messages: Message[];
       try {
         messages = await retryOperation(

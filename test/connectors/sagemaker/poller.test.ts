@@ -77,8 +77,8 @@ function seedObjects(): void {
   fake.putObject('ml-monitoring', VIOLATIONS, readFixture('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'));
 }
 
-function startPoller(sqs: Record<string, unknown>, dir?: string): { poller: Poller; spool: Spool; dir: string; ingest: Ingestor } {
-  const { deps, spool, dir: d } = makeDeps({ sqs: { wait_time_s: 1, visibility_timeout_s: 2, ...sqs } }, { dir });
+function startPoller(sqs: Record<string, unknown>, dir?: string, maxBytes?: number): { poller: Poller; spool: Spool; dir: string; ingest: Ingestor } {
+  const { deps, spool, dir: d } = makeDeps({ sqs: { wait_time_s: 1, visibility_timeout_s: 2, ...sqs } }, { dir, maxBytes });
   deps.env = { AWS_ENDPOINT_URL: fake.url };
   const [poller] = sagemakerConnector.pollers!(deps);
   poller!.start();
@@ -208,6 +208,26 @@ describe('S3/SQS CloudTrail poller against local SQS (JSON protocol) and S3 fake
     expect(fake.calls.filter((c) => c === 'sqs:ChangeMessageVisibility').length).toBeGreaterThanOrEqual(3);
     expect(fake.gets.get(`${BUCKET}/${LOG2}`)).toBe(1);
     expect(spooledEvents(spool)).toHaveLength(1);
+  });
+
+  it('does not take messages while the spool is full (they stay queued) and reports degraded health', async () => {
+    seedObjects();
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const { deps, spool, dir } = makeDeps({ sqs: { queue_url: q, wait_time_s: 1, visibility_timeout_s: 2 } }, { maxBytes: 1 });
+    deps.env = { AWS_ENDPOINT_URL: fake.url };
+    await spool.append([{ kind: 'event', id: 'filler', body: '{"filler":true}' }]);
+    expect(spool.full).toBe(true);
+    const [poller] = sagemakerConnector.pollers!(deps);
+    poller!.start();
+    cleanup.push(async () => {
+      await poller!.stop();
+      spool.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(fake.queues.get('cloudtrail')![0]!.receiveCount).toBe(0);
+    expect(poller!.health!()).toEqual({ state: 'degraded', reason: 'spool full: not receiving' });
   });
 
   it('bounded concurrency: never more objects in flight than sqs.concurrency', async () => {
