@@ -24,7 +24,7 @@ import { ElasticConfig, dataStreams, elasticAuth, elasticFromEnv } from './confi
  * request order (every item has a status), so positions still line up
  * (specs/sinks.md §2.5 — `items.*.error` alone would lose the correlation).
  */
-export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error.type,items.*.error.reason';
+export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error.type,items.*.error.reason,items.*.failure_store';
 
 export type BulkItemClass = 'ok' | 'duplicate_ok' | 'retry' | 'dead_letter' | 'fix_config';
 
@@ -168,6 +168,7 @@ export class ElasticSink implements Sink {
       return;
     }
     let fault: string | undefined;
+    let redirected = 0;
     items.forEach((raw, k) => {
       const item = asObject(Object.values(asObject(raw) ?? {})[0]) ?? {};
       const status = typeof item.status === 'number' ? item.status : 0;
@@ -177,6 +178,8 @@ export class ElasticSink implements Sink {
       switch (classifyBulkItem(status)) {
         case 'ok':
         case 'duplicate_ok':
+          // Stored, but in the data stream's failure store (a mapping/pipeline failure), not searchable with the rest.
+          if (item.failure_store === 'used') redirected++;
           out[d.i] = OK;
           break;
         case 'retry':
@@ -193,7 +196,10 @@ export class ElasticSink implements Sink {
       }
     });
     if (fault) this.healthState.unhealthy(fault);
-    else this.healthState.healthy();
+    else if (redirected) {
+      this.healthState.degraded(`${redirected} document(s) went to the failure store (see ${this.streams.events}::failures)`);
+      this.log.warn({ sink: this.name, count: redirected, code: 'MLTRAIL_ERR_UPSTREAM' }, 'Elasticsearch redirected documents to the failure store');
+    } else this.healthState.healthy();
   }
 }
 

@@ -27,7 +27,9 @@ export const WebhookConfig = SinkCommonConfig.extend({
   routing_key: z.string().length(32, 'a PagerDuty routing key has 32 characters').optional(),
   /** Generic: HMAC-SHA256 secret; each request carries X-Mltrail-Timestamp and X-Mltrail-Signature: sha256=<hex of HMAC(ts + "." + body)>. */
   secret: z.string().min(16).optional(),
-  /** Generic: extra request headers (e.g. an Authorization header of the receiver). */
+  /** Generic: sent as `Authorization: Bearer <token>` (a secret: redacted by check-config, never logged). */
+  bearer_token: z.string().min(1).optional(),
+  /** Generic: extra, non-secret request headers (secrets go in bearer_token / secret). */
   headers: z.record(z.string(), z.string()).default({}),
   /** Alerts only by default; one message per alert for Slack and PagerDuty. */
   route: SinkCommonConfig.shape.route.unwrap().extend({ kinds: z.array(z.enum(['event', 'alert'])).default(['alert']) }).prefault({}),

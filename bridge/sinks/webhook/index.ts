@@ -71,6 +71,7 @@ export class WebhookSink implements Sink {
     const h: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'mltrail' };
     if (this.cfg.flavor !== 'generic') return h;
     Object.assign(h, this.cfg.headers);
+    if (this.cfg.bearer_token) h.authorization = `Bearer ${this.cfg.bearer_token}`;
     if (this.cfg.secret) {
       const ts = String(Math.floor(Date.now() / 1000));
       h['x-mltrail-timestamp'] = ts;

@@ -89,6 +89,16 @@ describe('Elastic sink through SinkRunner + Spool', () => {
     expect(h!.deadLetters().map((d) => [d.record_id, d.reason])).toEqual([['evt-0002', expect.stringMatching(/^item 400 document_parsing_exception/)]]);
   });
 
+  it('a document redirected to the failure store counts as stored but degrades health', async () => {
+    await setup();
+    fake.itemFault = (id) => (id === 'evt-0001' ? { status: 201, failure_store: 'used' } as never : undefined);
+    await h!.add([testEvent(0), testEvent(1)]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(h!.deadLetters()).toEqual([]);
+    expect(h!.runner.health()).toMatchObject({ state: 'degraded', reason: expect.stringMatching(/failure store/) });
+  });
+
   it('item-level 429 is retried until indexed (never dropped)', async () => {
     await setup();
     fake.itemFault = (id, attempt) => (id === 'evt-0001' && attempt <= 3 ? { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'rejected execution' } } : undefined);

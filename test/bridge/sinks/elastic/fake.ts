@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { readFixtureJson } from '../../../helpers/fixtures.js';
 import { FakeHttp, type FakeReply, type FakeRequest } from '../helpers.js';
 
-type Item = { status: number; error?: { type: string; reason: string }; _id?: string; _index?: string; result?: string };
+type Item = { status: number; error?: { type: string; reason: string }; _id?: string; _index?: string; result?: string; failure_store?: string };
 
 /**
  * A strict Elasticsearch written from specs/sinks.md §2: ApiKey/Basic auth

@@ -77,7 +77,7 @@ class FakeReceiver extends FakeHttp {
     const want = `sha256=${createHmac('sha256', this.secret).update(`${ts}.${r.body}`).digest('hex')}`;
     if (sig.length !== want.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(want))) return { status: 401, json: { error: 'bad signature' } };
     if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return { status: 401, json: { error: 'stale' } };
-    if (r.headers['x-receiver-key'] !== 'k1') return { status: 403, json: { error: 'forbidden' } };
+    if (r.headers['x-receiver-key'] !== 'k1' || r.headers.authorization !== 'Bearer rx-token') return { status: 403, json: { error: 'forbidden' } };
     const body = JSON.parse(r.body) as { records: Array<{ id: string; kind: string; data: unknown }> };
     this.ids.push(...body.records.map((x) => x.id));
     return { status: 204 };
@@ -159,13 +159,13 @@ describe('webhook sink through SinkRunner + Spool', () => {
     const rx = await new FakeReceiver('s3cret-s3cret-s3cret').start();
     fakes.push(rx);
     rx.fault(() => true, { status: 500, json: { error: 'boom' } }, 1);
-    h = new Harness(webhookSinkFactory, { flavor: 'generic', url: rx.url, secret: 's3cret-s3cret-s3cret', headers: { 'x-receiver-key': 'k1' }, route: { kinds: ['event', 'alert'] }, ...FAST }, undefined, 'hook');
+    h = new Harness(webhookSinkFactory, { flavor: 'generic', url: rx.url, secret: 's3cret-s3cret-s3cret', headers: { 'x-receiver-key': 'k1' }, bearer_token: 'rx-token', route: { kinds: ['event', 'alert'] }, ...FAST }, undefined, 'hook');
     await h.add([testEvent(1), testAlert(1), testEvent(2)]);
     h.start();
     expect(await h.drain()).toBe(true);
     expect([...counts(rx.ids).entries()].sort()).toEqual([['alert-0001', 1], ['evt-0001', 1], ['evt-0002', 1]]);
     await h.stop();
-    h = new Harness(webhookSinkFactory, { flavor: 'generic', url: rx.url, secret: 'wrong-wrong-wrong-wrong', headers: { 'x-receiver-key': 'k1' }, ...FAST }, undefined, 'hook');
+    h = new Harness(webhookSinkFactory, { flavor: 'generic', url: rx.url, secret: 'wrong-wrong-wrong-wrong', headers: { 'x-receiver-key': 'k1' }, bearer_token: 'rx-token', ...FAST }, undefined, 'hook');
     await h.add([testAlert(9)]);
     h.start();
     await until(() => rx.requests.length >= 4, 5000, 'retries');
