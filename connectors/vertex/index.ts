@@ -1,4 +1,5 @@
 import type { ConnectorPlugin } from '../../core/connector.js';
+import { backfillCommand } from './backfill.js';
 import { VertexConfig, vertexFromEnv } from './config.js';
 import { looksLikeVertexInput } from './envelope.js';
 import { normalizeVertex } from './normalize.js';
@@ -20,4 +21,5 @@ export const vertexConnector: ConnectorPlugin<VertexConfig> = {
   normalize: (record, ctx) => normalizeVertex(record, ctx),
   routes: (app, deps) => mountPushRoute(app, deps),
   pollers: (deps) => (deps.config.pull.subscription ? [new VertexPullPoller(deps)] : []),
+  commands: [backfillCommand],
 };

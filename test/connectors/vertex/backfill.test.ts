@@ -1,0 +1,179 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../../bridge/cli/main.js';
+import { backfillCommand, buildFilter, parseTimeArg } from '../../../connectors/vertex/backfill.js';
+import { VertexConfig } from '../../../connectors/vertex/config.js';
+import { vertexConnector } from '../../../connectors/vertex/index.js';
+import { Ingestor } from '../../../core/ingest.js';
+import { createLogger } from '../../../core/log.js';
+import type { CliIo } from '../../../core/connector.js';
+import { Spool } from '../../../core/spool/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { httpServer } from './harness.js';
+import { LOC, V1, auditEntry } from './samples.js';
+
+const PROJECT = 'ml-prod-123';
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+function io(env: Record<string, string> = {}) {
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const cli: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { MLTRAIL_CONFIG: '', ...env } };
+  return { cli, out: () => out, err: () => err };
+}
+
+const entries = Array.from({ length: 5 }, (_, i) =>
+  auditEntry({
+    method: `${V1}${['JobService.CreateCustomJob', 'ModelService.UploadModel', 'EndpointService.DeployModel', 'PredictionService.Predict', 'ModelService.MergeVersionAliases'][i]}`,
+    resourceName: `${LOC}/x/${i}`,
+    insertId: `bf-${i}`,
+    timestamp: `2026-11-20T0${i}:00:00.000000123Z`,
+  }),
+);
+
+interface Seen {
+  body: Record<string, any>;
+  auth?: string;
+}
+
+/**
+ * A strict fake of Logging's REST entries.list: POST /v2/entries:list with
+ * resourceNames, an explicit timestamp window in the filter and orderBy
+ * "timestamp asc"; pages of `pageSize` with opaque page tokens.
+ */
+async function fakeLogging(all: Array<Record<string, any>>, opts: { failFirst?: { status: number; retryAfter?: string } } = {}) {
+  const seen: Seen[] = [];
+  let failures = opts.failFirst ? 1 : 0;
+  const srv = await httpServer((req, res, raw) => {
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST' || req.url !== '/v2/entries:list') return reply(404, { error: { code: 404, message: `no ${req.method} ${req.url}`, status: 'NOT_FOUND' } });
+    const body = JSON.parse(raw.toString()) as Record<string, any>;
+    seen.push({ body, auth: req.headers.authorization });
+    if (failures > 0) {
+      failures--;
+      return reply(opts.failFirst!.status, { error: { code: opts.failFirst!.status, message: 'Quota exceeded for quota metric Read requests', status: 'RESOURCE_EXHAUSTED' } }, opts.failFirst!.retryAfter ? { 'retry-after': opts.failFirst!.retryAfter } : {});
+    }
+    const m = /timestamp>="([^"]+)" AND timestamp<"([^"]+)"$/.exec(body.filter ?? '');
+    if (!m || body.orderBy !== 'timestamp asc' || JSON.stringify(body.resourceNames) !== JSON.stringify([`projects/${PROJECT}`])) {
+      return reply(400, { error: { code: 400, message: `bad request: ${JSON.stringify(body)}`, status: 'INVALID_ARGUMENT' } });
+    }
+    const [since, until] = [Date.parse(m[1]!), Date.parse(m[2]!)];
+    const inWindow = all.filter((e) => Date.parse(e.timestamp) >= since && Date.parse(e.timestamp) < until);
+    const start = body.pageToken ? Number(Buffer.from(body.pageToken, 'base64').toString()) : 0;
+    const page = inWindow.slice(start, start + body.pageSize);
+    const next = start + body.pageSize < inWindow.length ? Buffer.from(String(start + body.pageSize)).toString('base64') : undefined;
+    reply(200, { entries: page.length ? page : undefined, nextPageToken: next });
+  });
+  closers.push(srv.close);
+  return { url: srv.url, seen };
+}
+
+const readEvents = (dir: string) => {
+  const spool = Spool.open({ dir, synchronous: 'NORMAL' });
+  try {
+    return spool.read('test', 1000, 0).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as Record<string, any>);
+  } finally {
+    spool.close();
+  }
+};
+
+describe('mltrail backfill vertex (REST entries.list against a local fake)', () => {
+  it('pages oldest-first with an explicit window, writes the spool, and a rerun only finds duplicates', async () => {
+    const fake = await fakeLogging(entries);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mltrail-bf-'));
+    const args = ['--project', PROJECT, '--since', '2026-11-20T01:00:00Z', '--until', '2026-11-21T00:00:00Z', '--page-size', '2', '--endpoint', fake.url, '--data-dir', dataDir];
+    const t = io();
+    expect(await backfillCommand.run(args, t.cli)).toBe(0);
+    expect(fake.seen.map((s) => s.body.pageToken ?? null)).toEqual([null, 'Mg==']);
+    expect(fake.seen[0]!.body).toMatchObject({
+      resourceNames: [`projects/${PROJECT}`],
+      orderBy: 'timestamp asc',
+      pageSize: 2,
+      filter: `(protoPayload.serviceName="aiplatform.googleapis.com" OR logName="projects/${PROJECT}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly") AND timestamp>="2026-11-20T01:00:00.000Z" AND timestamp<"2026-11-21T00:00:00.000Z"`,
+    });
+    expect(fake.seen.every((s) => s.auth === undefined)).toBe(true); // plain http: no credentials sent
+    const events = readEvents(dataDir);
+    expect(events.map((e) => [e.details.insert_id, e.channel, e.stage, e.action])).toEqual([
+      ['bf-1', 'vertex.backfill', 'registry', 'model.upload'],
+      ['bf-2', 'vertex.backfill', 'serving', 'endpoint.deploy'],
+      ['bf-3', 'vertex.backfill', 'serving', 'endpoint.invoke'],
+      ['bf-4', 'vertex.backfill', 'registry', 'model_version.alias_set'],
+    ]);
+    expect(t.err()).toMatch(/2 page\(s\), 4 entries, 4 accepted, 0 duplicates, 0 quarantined/);
+    const again = io();
+    expect(await backfillCommand.run(args, again.cli)).toBe(0);
+    expect(again.err()).toMatch(/4 entries, 0 accepted, 4 duplicates/);
+  });
+
+  it('an entry already pushed through Pub/Sub collapses with its backfilled copy; --resume continues after the last commit', async () => {
+    const fake = await fakeLogging(entries);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mltrail-bf-'));
+    // entries[0] arrived earlier by Pub/Sub push (wrapped, base64, trailing newline).
+    const spool = Spool.open({ dir: dataDir, synchronous: 'NORMAL' });
+    const pushed = vertexConnector.normalize!(
+      { message: { data: Buffer.from(`${JSON.stringify(entries[0])}\n`).toString('base64'), messageId: '1' }, subscription: 'projects/p/subscriptions/s' },
+      { channel: 'vertex.pubsub_push', receivedTime: new Date().toISOString(), keepRaw: true, config: VertexConfig.parse({}) },
+    );
+    expect((await new Ingestor(spool, createLogger({ level: 'silent' })).ingest(pushed.events, 'vertex.pubsub_push')).accepted).toHaveLength(1);
+    spool.close();
+    const first = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T00:00:00Z', '--until', '2026-11-20T02:30:00Z', '--endpoint', fake.url, '--data-dir', dataDir], first.cli)).toBe(0);
+    expect(first.err()).toMatch(/3 entries, 2 accepted, 1 duplicates/);
+    const resumed = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--resume', '--until', '2026-11-21T00:00:00Z', '--endpoint', fake.url, '--data-dir', dataDir], resumed.cli)).toBe(0);
+    // Resumes at the last committed timestamp (inclusive): that one entry is a duplicate, the rest are new.
+    expect(fake.seen.at(-1)!.body.filter).toMatch(/timestamp>="2026-11-20T02:00:00.000000123Z"/);
+    expect(resumed.err()).toMatch(/3 entries, 2 accepted, 1 duplicates/);
+    expect(readEvents(dataDir)).toHaveLength(5);
+  });
+
+  it('--stdout prints the window\'s events (audit and Model Monitoring) as NDJSON', async () => {
+    const monitoring = { ...readFixtureJson<Record<string, any>>('vertex', 'vertex-model-monitoring-anomaly-doc-example.json'), timestamp: '2026-11-20T03:30:00Z' };
+    const fake = await fakeLogging([...entries, monitoring].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)));
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T03:00:00Z', '--until', '2026-11-20T04:00:00Z', '--stdout', '--endpoint', fake.url], t.cli)).toBe(0);
+    const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    expect(lines.map((e) => e.action)).toEqual(['endpoint.invoke', 'monitor.anomaly']);
+  });
+
+  it('retries a 429 (Retry-After honoured) through the shared retry mechanism', async () => {
+    const fake = await fakeLogging(entries, { failFirst: { status: 429, retryAfter: '0' } });
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T04:00:00Z', '--until', '2026-11-20T05:00:00Z', '--stdout', '--endpoint', fake.url], t.cli)).toBe(0);
+    expect(fake.seen).toHaveLength(2);
+    expect(t.err()).toMatch(/retrying: entries\.list HTTP 429: RESOURCE_EXHAUSTED Quota exceeded/);
+    expect(t.out().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a 403 stops at once with the API message, exit 1', async () => {
+    const fake = await fakeLogging(entries, { failFirst: { status: 403 } });
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '1d', '--stdout', '--endpoint', fake.url], t.cli)).toBe(1);
+    expect(fake.seen).toHaveLength(1);
+    expect(t.err()).toMatch(/MLTRAIL_ERR_UPSTREAM: entries\.list HTTP 403/);
+  });
+
+  it('is a CLI command: usage errors exit 2 and name the flag', async () => {
+    const t = io();
+    expect(await main(['backfill', 'vertex', '--since', '1d'], t.cli)).toBe(2);
+    expect(t.err()).toMatch(/MLTRAIL_ERR_USAGE: missing --project/);
+    const u = io();
+    expect(await main(['backfill', 'vertex', '--project', PROJECT, '--since', 'yesterday'], u.cli)).toBe(2);
+    expect(u.err()).toMatch(/--since "yesterday" is not an RFC 3339 time/);
+    expect(parseTimeArg('since', '36h', Date.parse('2026-11-20T12:00:00Z'))).toBe('2026-11-19T00:00:00.000Z');
+    expect(buildFilter('p', 'a', 'b', 'logName:"x"')).toBe('(logName:"x") AND timestamp>="a" AND timestamp<"b"');
+  });
+});
