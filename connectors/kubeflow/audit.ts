@@ -179,6 +179,73 @@ export function auditItems(record: unknown): Array<{ item: unknown; path: string
   return undefined;
 }
 
+
+/** A KFP API server authorization check: the end user behind a Kubeflow Pipelines API call. */
+export interface KfpAuthorization {
+  user?: string;
+  groups?: string[];
+  verb?: string;
+  resource?: string;
+  subresource?: string;
+  name?: string;
+  namespace?: string;
+  allowed?: boolean;
+  reason?: string;
+}
+
+/**
+ * In multi-user mode the KFP API server (service account `ml-pipeline`) files a
+ * SubjectAccessReview on the caller's behalf for every API call, with
+ * `resourceAttributes.group: pipelines.kubeflow.org`. With the body logged
+ * (level Request/RequestResponse) this is the only place the cluster records
+ * which user created, deleted or terminated a run.
+ */
+export function kfpAuthorizationOf(ev: AuditEvent): KfpAuthorization | undefined {
+  if (ev.objectRef?.resource !== 'subjectaccessreviews' || ev.objectRef.apiGroup !== 'authorization.k8s.io') return undefined;
+  const req = ev.requestObject as { spec?: Record<string, any> } | undefined;
+  const resp = ev.responseObject as { spec?: Record<string, any>; status?: { allowed?: boolean; denied?: boolean; reason?: string } } | undefined;
+  const spec = req?.spec ?? resp?.spec;
+  const ra = spec?.resourceAttributes;
+  if (!ra || ra.group !== 'pipelines.kubeflow.org') return undefined;
+  return {
+    user: spec?.user,
+    groups: spec?.groups,
+    verb: ra.verb,
+    resource: ra.resource,
+    subresource: ra.subresource || undefined,
+    name: ra.name || undefined,
+    namespace: ra.namespace || undefined,
+    allowed: resp?.status ? resp.status.allowed === true : undefined,
+    reason: resp?.status?.reason || undefined,
+  };
+}
+
+const KFP_FAMILY: Record<string, string> = {
+  runs: 'pipeline_run',
+  pipelines: 'pipeline',
+  pipelineversions: 'pipeline_version',
+  experiments: 'experiment',
+  jobs: 'recurring_run',
+  recurringruns: 'recurring_run',
+  scheduledworkflows: 'recurring_run',
+};
+const KFP_VERB: Record<string, string> = {
+  get: 'read', list: 'read', watch: 'read', create: 'create', update: 'update', delete: 'delete',
+  archive: 'archive', unarchive: 'status_change', retry: 'retry', terminate: 'stop', reportMetrics: 'status_change',
+  enable: 'enable', disable: 'disable',
+};
+
+/** The normalized action of a KFP authorization check. */
+export function kfpAuthorizationAction(a: KfpAuthorization): string {
+  if (a.verb === 'readArtifact') return 'artifact.read';
+  const family = KFP_FAMILY[a.resource ?? ''];
+  const verb = KFP_VERB[a.verb ?? ''];
+  const candidate = family && verb ? `${family}.${verb}` : '';
+  if (isAction(candidate)) return candidate;
+  if (family === 'experiment' && (verb === 'archive' || verb === 'status_change')) return 'experiment.update';
+  return isAction(`resource.${verb}`) ? `resource.${verb}` : 'resource.other';
+}
+
 const SA_PREFIX = 'system:serviceaccount:';
 
 /** `system:serviceaccount:<ns>:<name>` → { namespace, name }. */
@@ -189,13 +256,16 @@ export function serviceAccountOf(username: string | undefined): { namespace: str
 }
 
 function actorOf(ev: AuditEvent): NormalizedEvent['actor'] {
-  const username = ev.user?.username;
+  return identityOf(ev.user?.username, ev);
+}
+
+function identityOf(username: string | undefined, ev?: AuditEvent): NormalizedEvent['actor'] {
   const sa = serviceAccountOf(username);
   const type = sa ? 'service' : username === 'system:anonymous' || !username ? 'unknown' : username.startsWith('system:') ? 'system' : 'user';
   const local = username?.includes(':') && !sa ? username.slice(username.lastIndexOf(':') + 1) : username;
   const email = local && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(local) ? local : undefined;
-  const ips = ev.sourceIPs ?? [];
-  const chain = ev.impersonatedUser?.username && username ? [username, ev.impersonatedUser.username] : undefined;
+  const ips = ev?.sourceIPs ?? [];
+  const chain = ev?.impersonatedUser?.username && username ? [username, ev.impersonatedUser.username] : undefined;
   return {
     id: username,
     name: sa ? sa.name : local,
@@ -203,7 +273,7 @@ function actorOf(ev: AuditEvent): NormalizedEvent['actor'] {
     type,
     // All but the last source IP come from client-settable headers; the last is the apiserver's peer.
     ip: ips.length ? ips[ips.length - 1] : undefined,
-    user_agent: ev.userAgent,
+    user_agent: ev?.userAgent,
     chain,
   };
 }
@@ -396,6 +466,38 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
     subjects: binding?.subjects.length ? binding.subjects : undefined,
     grants_cluster_admin: binding?.roleRef?.name === 'cluster-admin' ? true : undefined,
   };
+
+  const kfpAuthz = kfpAuthorizationOf(ev);
+  if (kfpAuthz) {
+    // The checked user is the actor; the API server that asked is the delegate.
+    details.kfp_authorization = { ...kfpAuthz, checked_by: ev.user?.username };
+    const who = identityOf(kfpAuthz.user);
+    const event = makeEvent(
+      {
+        id: stableId('kubeflow', 'k8s-audit', ev.auditID, ev.stage),
+        time,
+        received_time: ctx.receivedTime,
+        platform: 'kubeflow',
+        channel: ctx.channel,
+        stage: 'training',
+        action: kfpAuthorizationAction(kfpAuthz) as NormalizedEvent['action'],
+        operation: `kfp.authorize ${kfpAuthz.verb ?? '?'} ${kfpAuthz.resource ?? '?'}`,
+        service: 'ml-pipeline',
+        outcome: kfpAuthz.allowed === undefined ? 'unknown' : kfpAuthz.allowed ? 'success' : 'failure',
+        error: kfpAuthz.allowed === false ? { code: 'Forbidden', message: kfpAuthz.reason ?? 'denied by KFP authorization' } : undefined,
+        actor: who ? { ...who, chain: kfpAuthz.user && ev.user?.username ? [kfpAuthz.user, ev.user.username] : undefined } : undefined,
+        resource: {
+          type: `pipelines.kubeflow.org/${kfpAuthz.resource ?? 'unknown'}`,
+          id: kfpAuthz.name,
+          name: kfpAuthz.name,
+          namespace: kfpAuthz.namespace,
+        },
+        details,
+      },
+      { raw: ev, keepRaw: ctx.keepRaw },
+    );
+    return { event };
+  }
 
   const event = makeEvent(
     {

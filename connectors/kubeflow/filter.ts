@@ -1,4 +1,4 @@
-import { bindingOf, serviceAccountOf, type AuditEvent } from './audit.js';
+import { bindingOf, kfpAuthorizationOf, serviceAccountOf, type AuditEvent } from './audit.js';
 
 /**
  * High-volume objects that say nothing about ML pipelines (leader-election
@@ -39,6 +39,12 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   const ref = ev.objectRef;
   if (!ref?.resource) return { keep: false, why: 'non-resource request' };
   const key = `${ref.apiGroup ?? ''}/${ref.resource}`;
+  const kfp = kfpAuthorizationOf(ev);
+  if (kfp) {
+    // KFP's authorization checks name the end user; reads (UI polling) are noise.
+    if (READ_VERBS.has(kfp.verb ?? '')) return { keep: false, why: 'KFP read authorization check' };
+    if (watched(kfp.namespace) || watched(serviceAccountOf(ev.user?.username)?.namespace)) return { keep: true, why: 'KFP authorization check' };
+  }
   if (NOISE.has(key)) return { keep: false, why: `noise resource ${key}` };
   if (watched(ref.namespace)) return { keep: true, why: 'watched namespace' };
   if (key === '/namespaces' && watched(ref.name)) return { keep: true, why: 'watched namespace object' };

@@ -178,6 +178,41 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     expect(h.events()[0]).toMatchObject({ actor: { id: 'system:serviceaccount:kubeflow-user-alice:default-editor' }, details: { grants_cluster_admin: true } });
   });
 
+  it('KFP authorization checks name the end user behind a run creation or a denied termination', async () => {
+    const { h, url } = await start();
+    const sar = (id: string, user: string, verb: string, allowed: boolean, reason = '') =>
+      auditEvent({
+        auditID: id,
+        level: 'RequestResponse',
+        verb: 'create',
+        user: { username: 'system:serviceaccount:kubeflow:ml-pipeline', groups: ['system:serviceaccounts', 'system:serviceaccounts:kubeflow'] },
+        userAgent: 'apiserver/v0.0.0 (linux/amd64) kubernetes/$Format',
+        objectRef: { resource: 'subjectaccessreviews', apiGroup: 'authorization.k8s.io', apiVersion: 'v1' },
+        requestURI: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        requestObject: { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { user, groups: [], resourceAttributes: { namespace: 'kubeflow-user-alice', verb, group: 'pipelines.kubeflow.org', version: 'v1beta1', resource: 'runs', name: verb === 'create' ? '' : 'run-42' } } },
+        responseObject: { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: {}, status: { allowed, reason } },
+        responseStatus: { code: 201 },
+      });
+    const body = list([
+      sar('sar-1', 'alice@example.com', 'create', true, 'RBAC: allowed by RoleBinding "namespaceAdmin/kubeflow-user-alice" of ClusterRole "kubeflow-admin" to User "alice@example.com"'),
+      sar('sar-2', 'mallory@example.com', 'terminate', false),
+      sar('sar-3', 'alice@example.com', 'list', true),
+      auditEvent({ auditID: 'sar-4', verb: 'create', objectRef: { resource: 'subjectaccessreviews', apiGroup: 'authorization.k8s.io' }, requestObject: { spec: { user: 'x', resourceAttributes: { group: '', resource: 'pods', verb: 'get' } } } }),
+    ]);
+    expect(await (await post(url, body)).json()).toEqual({ accepted: 2, duplicates: 0, filtered: 2, rejected: 0 });
+    const [created, denied] = h.events().sort((a, b) => String(a.details?.audit_id).localeCompare(String(b.details?.audit_id)));
+    expect(created).toMatchObject({
+      action: 'pipeline_run.create',
+      stage: 'training',
+      outcome: 'success',
+      service: 'ml-pipeline',
+      actor: { id: 'alice@example.com', email: 'alice@example.com', type: 'user', chain: ['alice@example.com', 'system:serviceaccount:kubeflow:ml-pipeline'] },
+      resource: { type: 'pipelines.kubeflow.org/runs', namespace: 'kubeflow-user-alice' },
+    });
+    expect(created!.actor?.ip).toBeUndefined();
+    expect(denied).toMatchObject({ action: 'pipeline_run.stop', outcome: 'failure', actor: { id: 'mallory@example.com' }, resource: { name: 'run-42' }, error: { code: 'Forbidden' } });
+  });
+
   it('an apiserver retry of the same batch collapses into duplicates', async () => {
     const { url } = await start();
     const body = list([kubeflowBatch().secretGet]);
