@@ -16,7 +16,12 @@ export interface RecordContext {
   config: SagemakerConfig;
 }
 
-/** True when the object has the shape of a CloudTrail record (not an S3 event notification record). */
+/**
+ * True when the object has the shape of a CloudTrail record (not an S3 event notification record).
+ *
+ * @example
+ * looksLikeCloudTrailRecord({ eventSource: 'sagemaker.amazonaws.com', eventName: 'CreateModel', eventTime: '2026-01-01T00:00:00Z' }) // true
+ */
 export function looksLikeCloudTrailRecord(r: unknown): r is Obj {
   if (!isObj(r)) return false;
   if (r.eventSource === 'aws:s3') return false;
@@ -24,7 +29,12 @@ export function looksLikeCloudTrailRecord(r: unknown): r is Obj {
   return typeof r.eventSource === 'string' && typeof r.eventName === 'string' && (typeof r.eventTime === 'string' || isObj(r.userIdentity));
 }
 
-/** Actor from `userIdentity`, `sourceIPAddress`, `userAgent` (spec §1.2). */
+/**
+ * Actor from `userIdentity`, `sourceIPAddress`, `userAgent` (spec §1.2).
+ *
+ * @example
+ * cloudTrailActor(record) // { id: 'arn:aws:sts::…:assumed-role/R/s', name: 'R/s', type: 'user', mfa: true, … }
+ */
 export function cloudTrailActor(r: Obj): Actor | undefined {
   const ui = isObj(r.userIdentity) ? r.userIdentity : {};
   const type = str(ui.type);

@@ -11,7 +11,12 @@ import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './
 /** Keys whose values are user maps: their keys keep the user's spelling. */
 const USER_MAPS = new Set(['tags', 'hyperParameters', 'environment', 'customerMetadataProperties', 'staticHyperParameters']);
 
-/** PascalCase service-event keys → CloudTrail's lower-camel, so one extractor reads both. */
+/**
+ * PascalCase service-event keys → CloudTrail's lower-camel, so one extractor reads both.
+ *
+ * @example
+ * lowerCamelKeys({ TrainingJobName: 'j', HyperParameters: { Lr: '1' } }) // { trainingJobName: 'j', hyperParameters: { Lr: '1' } }
+ */
 export function lowerCamelKeys(v: unknown, parentKey = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => lowerCamelKeys(x, parentKey));
   if (!isObj(v) || USER_MAPS.has(parentKey)) return v;
@@ -35,7 +40,12 @@ const JOB_TYPES: Array<[RegExp, string]> = [
   [/InferenceRecommendationsJob$/, 'inference_recommendation'],
 ];
 
-/** The job kind an operation or detail-type is about, or undefined when it is not a job. */
+/**
+ * The job kind an operation or detail-type is about, or undefined when it is not a job.
+ *
+ * @example
+ * jobType('CreateProcessingJob') // 'processing'
+ */
 export function jobType(name: string): string | undefined {
   return JOB_TYPES.find(([re]) => re.test(name))?.[1];
 }
@@ -110,7 +120,12 @@ const APPROVAL: Record<string, 'approved' | 'rejected' | 'pending'> = {
   PendingManualApproval: 'pending',
 };
 
-/** `…:model-package/<group>/<version>` → group and version. */
+/**
+ * `…:model-package/<group>/<version>` → group and version.
+ *
+ * @example
+ * modelPackageFromArn('arn:aws:sagemaker:us-east-1:1:model-package/fraud/7') // { group: 'fraud', version: '7' }
+ */
 export function modelPackageFromArn(arn: string | undefined): { group?: string; version?: string } {
   const m = arn ? /:model-package\/([^/]+)\/(\d+)$/.exec(arn) : null;
   return m ? { group: m[1], version: m[2] } : {};

@@ -14,7 +14,12 @@ const DATA_QUALITY_CHECKS = new Set([
   'data_type_check', 'completeness_check', 'baseline_drift_check', 'missing_column_check', 'extra_column_check', 'categorical_values_check',
 ]);
 
-/** True for a Model Monitor constraint_violations.json body. */
+/**
+ * True for a Model Monitor constraint_violations.json body.
+ *
+ * @example
+ * isConstraintViolations({ violations: [{ constraint_check_type: 'data_type_check' }] }) // true
+ */
 export function isConstraintViolations(r: unknown): r is Obj {
   return isObj(r) && Array.isArray(r.violations) && !('Records' in r) && (r.violations.length === 0 || r.violations.some((v) => isObj(v) && typeof v.constraint_check_type === 'string'));
 }

@@ -23,7 +23,12 @@ type Kind =
   | 'digest' | 's3_test_event' | 'sns' | 'cloudtrail_sns' | 's3_notification' | 'log_file' | 'eventbridge'
   | 'firehose' | 'cwl' | 'awslogs' | 'violations' | 'record';
 
-/** What a value is, or undefined when it is nothing this connector knows. */
+/**
+ * What a value is, or undefined when it is nothing this connector knows.
+ *
+ * @example
+ * envelopeKind({ requestId: 'r', records: [] }) // 'firehose'
+ */
 export function envelopeKind(r: unknown): Kind | undefined {
   if (!isObj(r)) return undefined;
   if (typeof r.digestPublicKeyFingerprint === 'string' || (typeof r.digestS3Object === 'string' && Array.isArray(r.logFiles))) return 'digest';
@@ -44,7 +49,12 @@ export function envelopeKind(r: unknown): Kind | undefined {
   return undefined;
 }
 
-/** `--platform auto`: true when the record is one of the shapes above. */
+/**
+ * `--platform auto`: true when the record is one of the shapes above.
+ *
+ * @example
+ * detectSagemaker({ Records: [cloudTrailRecord] }) // true
+ */
 export function detectSagemaker(record: unknown): boolean {
   const k = envelopeKind(record);
   if (k !== 'eventbridge') return k !== undefined;
@@ -52,7 +62,12 @@ export function detectSagemaker(record: unknown): boolean {
   return String(r.source).startsWith('aws.');
 }
 
-/** Decode one Firehose / Kinesis / awslogs `data` field: base64, then gunzip when the bytes say gzip. */
+/**
+ * Decode one Firehose / Kinesis / awslogs `data` field: base64, then gunzip when the bytes say gzip.
+ *
+ * @example
+ * decodeData('aGVsbG8=') // { text: 'hello' }
+ */
 export function decodeData(data: string): { text: string } | { error: string } {
   const compact = data.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) return { error: 'data is not base64' };
@@ -67,7 +82,12 @@ export function decodeData(data: string): { text: string } | { error: string } {
   return { text: bytes.toString('utf8') };
 }
 
-/** JSON, or NDJSON (one value per line): each value or the line's parse error. */
+/**
+ * JSON, or NDJSON (one value per line): each value or the line's parse error.
+ *
+ * @example
+ * parseJsonOrLines('{"a":1}\n{"b":2}') // [{ value: { a: 1 } }, { value: { b: 2 } }]
+ */
 export function parseJsonOrLines(text: string): Array<{ value: unknown } | { error: string; line: string }> {
   const trimmed = text.trim();
   if (!trimmed) return [{ error: 'empty record', line: '' }];

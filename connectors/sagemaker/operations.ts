@@ -147,7 +147,12 @@ function genericVerb(nativeVerb: string): string {
   return isAction(`resource.${v}`) ? v : 'other';
 }
 
-/** Split `CreateTrainingJob` into `['Create', 'TrainingJob']`. */
+/**
+ * Split an operation name into its verb and resource noun.
+ *
+ * @example
+ * splitOperation('CreateTrainingJob') // { verb: 'Create', noun: 'TrainingJob' }
+ */
 export function splitOperation(eventName: string): { verb: string; noun: string } {
   const verb = VERBS.find((v) => eventName.startsWith(v) && eventName.length > v.length && /[A-Z]/.test(eventName[v.length]!));
   return verb ? { verb, noun: eventName.slice(verb.length) } : { verb: '', noun: eventName };

@@ -15,7 +15,12 @@ export const S3_CHANNEL = 'sagemaker.s3';
 
 class ObjectTooLarge extends Error {}
 
-/** `https://sqs.<region>.amazonaws.com/<acct>/<name>` → region. */
+/**
+ * `https://sqs.<region>.amazonaws.com/<acct>/<name>` → region.
+ *
+ * @example
+ * regionFromQueueUrl('https://sqs.eu-west-1.amazonaws.com/1/q') // 'eu-west-1'
+ */
 export function regionFromQueueUrl(url: string): string | undefined {
   return /^https?:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(url)?.[1];
 }
@@ -23,8 +28,11 @@ export function regionFromQueueUrl(url: string): string | undefined {
 /**
  * Stream an S3 object body, gunzipping on the fly when it starts with the
  * gzip magic bytes, with a bound on the decompressed size.
- * `complete` tells whether every byte S3 announced arrived (a short read is
- * a transport fault to retry, not a corrupt file).
+ * `rawBytes` lets the caller compare with Content-Length (a short read is a
+ * transport fault to retry, not a corrupt file).
+ *
+ * @example
+ * const { data } = await readObjectBody(res.Body as Readable, 512 * 1024 * 1024, signal);
  */
 export async function readObjectBody(body: Readable, maxBytes: number, signal: AbortSignal): Promise<{ data: Buffer; rawBytes: number }> {
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
@@ -87,6 +95,10 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
  * announces is committed to the spool; on any failure it stays, reappears
  * after its visibility timeout and is processed again (ids are stable, so
  * the repeat collapses). Visibility is extended while a message is worked on.
+ *
+ * @example
+ * const poller = new CloudTrailQueuePoller(deps); // deps.config.sqs.queue_url set
+ * poller.start(); … await poller.stop();
  */
 export class CloudTrailQueuePoller implements Poller {
   readonly name = 'sagemaker.cloudtrail_sqs';

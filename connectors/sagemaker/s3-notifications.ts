@@ -17,7 +17,12 @@ export type MessageContent =
   | { kind: 'records'; value: unknown }
   | { kind: 'invalid'; reason: string };
 
-/** S3 event keys are URL-encoded with `+` for spaces (spec §3a). */
+/**
+ * S3 event keys are URL-encoded with `+` for spaces (spec §3a).
+ *
+ * @example
+ * decodeS3Key('logs/a+b%3D.json.gz') // 'logs/a b=.json.gz'
+ */
 export function decodeS3Key(key: string): string {
   try {
     return decodeURIComponent(key.replace(/\+/g, ' '));
@@ -82,7 +87,12 @@ function classify(v: unknown, depth: number): MessageContent {
   return { kind: 'records', value: v };
 }
 
-/** Objects the poller recognises and does not read (spec §3a, §4). */
+/**
+ * Objects the poller recognises and does not read (spec §3a, §4).
+ *
+ * @example
+ * skipReason('AWSLogs/1/CloudTrail-Digest/us-east-1/…json.gz') // 'CloudTrail digest file'
+ */
 export function skipReason(key: string): string | undefined {
   if (/(^|\/)CloudTrail-Digest\//.test(key)) return 'CloudTrail digest file';
   if (/(^|\/)CloudTrail-Insight\//.test(key)) return 'CloudTrail Insight file';

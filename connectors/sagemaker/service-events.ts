@@ -56,7 +56,12 @@ function actionFor(kind: Kind, status: string | undefined): Action {
 
 const ACTIONS_SET: ReadonlySet<string> = new Set(ACTIONS);
 
-/** True for an EventBridge envelope of a SageMaker service event (not a CloudTrail one). */
+/**
+ * True for an EventBridge envelope of a SageMaker service event (not a CloudTrail one).
+ *
+ * @example
+ * isSagemakerServiceEvent({ source: 'aws.sagemaker', 'detail-type': 'SageMaker Endpoint State Change', detail: {} }) // true
+ */
 export function isSagemakerServiceEvent(r: unknown): r is Obj {
   return isObj(r) && r.source === 'aws.sagemaker' && typeof r['detail-type'] === 'string' && !/via CloudTrail$/.test(r['detail-type'] as string) && isObj(r.detail);
 }
