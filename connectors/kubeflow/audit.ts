@@ -445,6 +445,7 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
     api_group: ref.apiGroup || undefined,
     api_version: ref.apiVersion,
     subresource: ref.subresource,
+    object_uid: ref.uid,
     response_code: code,
     response_reason: ev.responseStatus?.reason,
     response_message: ev.responseStatus?.message,
@@ -518,7 +519,6 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
         id: ref.name ? `${ref.namespace ? `namespaces/${ref.namespace}/` : ''}${resourceType}/${ref.name}` : undefined,
         name: ref.name,
         namespace: ref.namespace,
-        version: ref.uid,
       },
       ml: {
         job: image ? { image, image_pinned: isPinned(image), role: workload?.service_account as string | undefined } : undefined,

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../bridge/config.js';
+import { startBridge } from '../../../bridge/runtime.js';
+import { silentLogger } from '../../../core/log.js';
+import { FakeMlmd, seedKfpRun } from './fake-mlmd.js';
+import { auditEvent } from './helpers.js';
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+describe('kubeflow connector inside the bridge', () => {
+  it('mounts the audit route and starts the MLMD poller from the environment', async () => {
+    const db = new FakeMlmd();
+    seedKfpRun(db, Date.now() - 600_000);
+    const address = await db.start();
+    cleanup.push(() => db.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-bridge-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { MLTRAIL_INGEST_TOKEN: 'bridge-token-123456', MLTRAIL_DATA_DIR: dir, MLTRAIL_MLMD_ADDRESS: address, MLTRAIL_KUBEFLOW_POLL_S: '3600', PORT: '0' };
+    const cfg = loadConfig({ env });
+    cfg.spool.synchronous = 'NORMAL';
+    const bridge = await startBridge(cfg, { logger: silentLogger(), env });
+    cleanup.push(() => bridge.stop());
+
+    const res = await fetch(`${bridge.url}/v1/ingest/kubeflow/k8s-audit`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer bridge-token-123456', 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [auditEvent({ auditID: 'bridge-1' })] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 1 });
+
+    const ready = await (await fetch(`${bridge.url}/readyz`)).json();
+    expect(ready.components['poller:kubeflow.mlmd']).toBeDefined();
+    await expect.poll(() => db.calls.includes('GetExecutions'), { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(() => bridge.spool.read('probe', 1000).map((r) => JSON.parse(r.body).channel as string), { timeout: 5000 })
+      .toEqual(expect.arrayContaining(['kubeflow.k8s_audit', 'kubeflow.mlmd']));
+  });
+});
