@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
 import { normalizeInput } from '../../../bridge/normalize.js';
 import { chronicleSinkFactory } from '../../../bridge/sinks/chronicle/index.js';
+import { ElasticConfig } from '../../../bridge/sinks/elastic/config.js';
 import { elasticSinkFactory } from '../../../bridge/sinks/elastic/index.js';
+import { runSetup } from '../../../bridge/sinks/elastic/setup.js';
 import { splunkHecSinkFactory } from '../../../bridge/sinks/splunk_hec/index.js';
 import { SinkRunner } from '../../../core/delivery/runner.js';
 import { outputSchemas } from '../../../core/formats/validate.js';
@@ -59,6 +61,8 @@ describe('platform fixtures → HEC (CIM), Elastic (ECS), Chronicle (UDM) at onc
     records.push(testAlert(1), testAlert(2, { severity: 'critical' }), testAlert(3, { mode: 'observe', severity: 'low' }));
     await Promise.all([hec.start(), es.start(), chr.start()]);
     hec.useAck = true;
+    // The Elastic fake then checks every document against the installed mappings (no type clash).
+    await runSetup(ElasticConfig.parse({ url: es.url, api_key: es.apiKey }), AbortSignal.timeout(10_000));
     spool = Spool.open({ dir: tmpDir(), synchronous: 'NORMAL' });
     await spool.append(items(records));
     const sinks: Array<[SinkFactory<any>, Record<string, unknown>]> = [
@@ -104,7 +108,8 @@ describe('platform fixtures → HEC (CIM), Elastic (ECS), Chronicle (UDM) at onc
     }
   });
 
-  it('Elastic got every record once, as valid ECS documents with _id = mltrail id', () => {
+  it('Elastic got every record once, as valid ECS documents with _id = mltrail id, fitting the setup mappings', () => {
+    expect(es.templates.has('mltrail')).toBe(true);
     once(es.ids());
     for (const [stream, docs] of es.docs) {
       for (const [id, doc] of docs) {

@@ -5,7 +5,8 @@ import { ElasticConfig } from '../../../../bridge/sinks/elastic/config.js';
 import { BULK_FILTER_PATH, classifyBulkItem, elasticSinkFactory } from '../../../../bridge/sinks/elastic/index.js';
 import { readFixtureJson } from '../../../helpers/fixtures.js';
 import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
-import { FakeElastic, applyFilterPath } from './fake.js';
+import { ecsMappings } from '../../../../bridge/sinks/elastic/setup.js';
+import { FakeElastic, applyFilterPath, mappingProblem } from './fake.js';
 
 describe('bulk item classification (fixture bulk_response_mixed)', () => {
   const expected = readFixtureJson<{ outcomes: Array<{ i: number; status: number; outcome: string }> }>('sinks', 'elasticsearch', 'bulk_response_mixed.expected.json');
@@ -173,6 +174,18 @@ describe('Elastic sink through SinkRunner + Spool', () => {
     await h!.restart();
     expect(await h!.drain()).toBe(true);
     expect([...counts(fake.ids()).values()]).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('setup mappings vs documents', () => {
+  it('the fake refuses documents that clash with the installed mappings', () => {
+    const m = ecsMappings() as never;
+    expect(mappingProblem(m, { '@timestamp': '2026-01-01T00:00:00Z', source: { ip: '10.0.0.1' }, mltrail: { ml: { metrics: { auc: 0.9 } } } })).toBeUndefined();
+    expect(mappingProblem(m, { source: { ip: 'sagemaker.amazonaws.com' } })).toMatch(/source\.ip.*\[ip\]/);
+    expect(mappingProblem(m, { mltrail: { ml: { job: { image_pinned: 'yes' } } } })).toMatch(/boolean/);
+    expect(mappingProblem(m, { mltrail: { ml: { metrics: { auc: 'high' } } } })).toMatch(/double/);
+    expect(mappingProblem(m, { user: 'alice' })).toMatch(/found a concrete value/);
+    expect(mappingProblem(m, { mltrail: { ml: { deployment: { traffic: 50 } } } })).toBeUndefined();
   });
 });
 

@@ -103,6 +103,9 @@ export class FakeElastic extends FakeHttp {
     if (ip !== undefined && (typeof ip !== 'string' || !isIP(ip))) {
       return { ...base, status: 400, error: { type: 'document_parsing_exception', reason: `[1:1] failed to parse field [source.ip] of type [ip] in document with id '${id}'. Preview of field's value: '${String(ip)}'` } };
     }
+    const mappings = this.mappingsFor(index);
+    const conflict = mappings ? mappingProblem(mappings, source) : undefined;
+    if (conflict) return { ...base, status: 400, error: { type: 'document_parsing_exception', reason: `[1:1] ${conflict} in document with id '${id}'` } };
     const ds = this.docs.get(index) ?? new Map();
     this.docs.set(index, ds);
     this.dataStreams.add(index);
@@ -110,6 +113,13 @@ export class FakeElastic extends FakeHttp {
     ds.set(id, source);
     this.creates.push(id);
     return { ...base, status: 201, result: 'created' };
+  }
+
+  /** Merged mappings of the template's component templates (what the backing index would get). */
+  private mappingsFor(index: string): Mappings | undefined {
+    const t = this.matchTemplate(index);
+    const parts = ((t?.composed_of as string[] | undefined) ?? []).map((c) => (this.componentTemplates.get(c) as { template?: { mappings?: Mappings } })?.template?.mappings);
+    return parts.find((m) => m?.properties);
   }
 
   private matchTemplate(index: string): Record<string, unknown> | undefined {
@@ -177,4 +187,95 @@ export function applyFilterPath(body: Record<string, unknown>, filter: string): 
   // An item with nothing selected disappears from the array (which is why filter_path must pick status).
   for (const [k, v] of Object.entries(out)) if (Array.isArray(v)) out[k] = v.filter((x) => Object.keys(x as object).length > 0);
   return out;
+}
+
+interface Mappings {
+  properties?: Record<string, FieldMapping>;
+  dynamic_templates?: Array<Record<string, { path_match?: string; match_mapping_type?: string; mapping: FieldMapping }>>;
+}
+interface FieldMapping {
+  type?: string;
+  properties?: Record<string, FieldMapping>;
+  enabled?: boolean;
+}
+
+const isDate = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+
+/**
+ * How Elasticsearch would refuse `doc` under `mappings` (explicit field types
+ * and dynamic templates; ignore_malformed is deliberately not applied, so a
+ * type clash shows up here instead of silently losing the field): an object
+ * where a value is mapped or the reverse, a non-IP in an `ip` field, a
+ * non-number in a numeric one, and so on. Undefined when it fits.
+ */
+export function mappingProblem(mappings: Mappings, doc: Record<string, unknown>): string | undefined {
+  const dynamic = (path: string, v: unknown): FieldMapping | undefined => {
+    for (const dt of mappings.dynamic_templates ?? []) {
+      const t = Object.values(dt)[0]!;
+      if (t.path_match && new RegExp(`^${t.path_match.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(path)) return t.mapping;
+      if (t.match_mapping_type === 'string' && typeof v === 'string') return t.mapping;
+    }
+    return undefined;
+  };
+  const leaf = (path: string, m: FieldMapping, v: unknown): string | undefined => {
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        const p = leaf(path, m, x);
+        if (p) return p;
+      }
+      return undefined;
+    }
+    if (v === null) return undefined;
+    const bad = (t: string) => `failed to parse field [${path}] of type [${t}]`;
+    switch (m.type) {
+      case 'keyword':
+      case 'constant_keyword':
+      case 'match_only_text':
+      case 'text':
+        return typeof v === 'object' ? `tried to parse field [${path}] as a ${m.type}, but found an object` : undefined;
+      case 'ip':
+        return typeof v === 'string' && isIP(v) ? undefined : bad('ip');
+      case 'date':
+        return isDate(v) ? undefined : bad('date');
+      case 'long':
+        return typeof v === 'number' && Number.isInteger(v) ? undefined : bad('long');
+      case 'double':
+      case 'float':
+        return typeof v === 'number' ? undefined : bad(m.type);
+      case 'boolean':
+        return typeof v === 'boolean' ? undefined : bad('boolean');
+      case 'flattened':
+        return typeof v === 'object' ? undefined : bad('flattened');
+      default:
+        return undefined;
+    }
+  };
+  const walk = (props: Record<string, FieldMapping> | undefined, obj: Record<string, unknown>, prefix: string): string | undefined => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      const m = props?.[k] ?? dynamic(path, v);
+      if (m?.enabled === false) continue;
+      if (m?.properties || (m?.type === 'object' && !m.properties)) {
+        if (v === null) continue;
+        if (typeof v !== 'object' || Array.isArray(v)) {
+          if (m.type === 'object' && !m.properties) continue;
+          return `object mapping for [${path}] tried to parse field [${path}] as object, but found a concrete value`;
+        }
+        const p = walk(m.properties, v as Record<string, unknown>, path);
+        if (p) return p;
+        continue;
+      }
+      if (m?.type) {
+        const p = leaf(path, m, v);
+        if (p) return p;
+        continue;
+      }
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const p = walk(undefined, v as Record<string, unknown>, path);
+        if (p) return p;
+      }
+    }
+    return undefined;
+  };
+  return walk(mappings.properties, doc, '');
 }
