@@ -67,28 +67,37 @@ export class FakeMlmd {
    * MLMD list semantics: max_result_size > 0 (capped at 100), order by
    * LAST_UPDATE_TIME or ID with id as tie-breaker, the filter grammar subset
    * the poller uses, and a web-safe base64 ListOperationNextPageToken that
-   * embeds the first call's options — later pages must repeat them unchanged.
+   * embeds the first call's options: later pages must keep its ordering, and
+   * its filter applies whatever the later call sends.
    */
   private list<T extends MlmdExecution>(rows: T[], options: ListOptions = {}): { executions: T[]; next_page_token?: string } {
     const fail = (msg: string) => Object.assign(new Error(msg), { code: status.INVALID_ARGUMENT });
     const size = options.max_result_size ?? 20;
     if (size <= 0) throw fail('max_result_size field value is required to be greater than 0');
     const { next_page_token: token, ...set } = options;
+    let filterQuery = options.filter_query;
     let after: { field: number; id: number; listed: string[] } | undefined;
     if (token) {
       const decoded = decodeMessage<{ id_offset?: string; field_offset?: string; set_options?: ListOptions; listed_ids?: string[] }>(
         'ListOperationNextPageToken',
         Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64'),
       );
-      if (canonicalJson(decoded.set_options ?? {}) !== canonicalJson(set)) throw fail('ListOperationOptions do not match the options in the next_page_token');
+      // As upstream (ValidateListOperationOptionsAreIdentical): the ordering must match the first call's…
+      const prev = decoded.set_options?.order_by_field ?? {};
+      const cur = set.order_by_field ?? {};
+      if ((prev.field ?? 'ID') !== (cur.field ?? 'ID') || (prev.is_asc ?? true) !== (cur.is_asc ?? true)) {
+        throw fail(`ListOperationOptions mismatch between calls Initial Options: ${canonicalJson(prev)} Current Options: ${canonicalJson(cur)}`);
+      }
+      // …and the filter of the first call, carried in the token, governs every later page.
+      filterQuery = decoded.set_options?.filter_query;
       after = { field: Number(decoded.field_offset ?? 0), id: Number(decoded.id_offset ?? 0), listed: decoded.listed_ids ?? [] };
     }
     const byUpdate = options.order_by_field?.field === 'LAST_UPDATE_TIME';
     const key = (r: T) => (byUpdate ? Number(r.last_update_time_since_epoch) : Number(r.id));
     let selected = [...rows];
-    if (options.filter_query) {
-      const m = /^last_update_time_since_epoch (>=|>) (\d+)$/.exec(options.filter_query);
-      if (!m) throw fail(`cannot parse filter_query: ${options.filter_query}`);
+    if (filterQuery) {
+      const m = /^last_update_time_since_epoch (>=|>) (\d+)$/.exec(filterQuery);
+      if (!m) throw fail(`cannot parse filter_query: ${filterQuery}`);
       const t = Number(m[2]);
       selected = selected.filter((r) => (m[1] === '>=' ? Number(r.last_update_time_since_epoch) >= t : Number(r.last_update_time_since_epoch) > t));
     }
