@@ -43,6 +43,9 @@ interface Series {
   streak: number;
   streakEvidence: string[];
   streakFirst?: string;
+  streakSign?: number;
+  /** Typical value per event of a `sum` series (bytes or rows per event), for its Poisson floor. */
+  unit?: number;
   lastDetail?: Record<string, unknown>;
 }
 
@@ -116,7 +119,9 @@ export class Baselines {
     else if (agg === 'sum') c.value += value;
     else if (agg === 'max') c.value = Math.max(c.value, value);
     else c.value += (value - c.value) / c.n;
-    if (c.evidence.length < MAX_EVIDENCE) c.evidence.push(evidence);
+    // Keep the latest ids: the alert's time is its last evidence's time.
+    c.evidence.push(evidence);
+    if (c.evidence.length > MAX_EVIDENCE) c.evidence.shift();
     if (time > c.lastTime) c.lastTime = time;
     this.state.set(BASELINE_NS, k, s);
     return out;
@@ -145,7 +150,7 @@ export class Baselines {
     const fills = s.agg === 'count' || s.agg === 'sum';
     if (s.cur && s.cur.start + w <= boundary) {
       if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, s.cur.start));
-      out.push(this.judge(rule, s, s.cur.start, s.cur.value, s.cur.evidence, s.cur.lastTime));
+      out.push(this.judge(rule, s, s.cur.start, s.cur.value, s.cur.evidence, s.cur.lastTime, s.cur.n));
       s.lastClosed = s.cur.start;
       s.cur = undefined;
     }
@@ -166,13 +171,13 @@ export class Baselines {
       return out;
     }
     for (; next + w <= until; next += w) {
-      out.push(this.judge(rule, s, next, 0, [], new Date(next + w).toISOString()));
+      out.push(this.judge(rule, s, next, 0, [], new Date(next + w).toISOString(), 0));
       s.lastClosed = next;
     }
     return out;
   }
 
-  private judge(rule: ResolvedRule, s: Series, start: number, value: number, evidence: string[], lastTime: string): WindowResult {
+  private judge(rule: ResolvedRule, s: Series, start: number, value: number, evidence: string[], lastTime: string, events: number): WindowResult {
     const st = rule.stat;
     const bucketKey = seasonKey(start, st.seasonality, st.windowMs);
     const samples = s.buckets[bucketKey] ?? [];
@@ -185,13 +190,15 @@ export class Baselines {
     if (samples.length >= st.minSamples) {
       const med = median(samples);
       const mad = median(samples.map((x) => Math.abs(x - med)));
-      const isCount = s.agg === 'count' || s.agg === 'sum';
       let sigma = 1.4826 * mad;
-      if (isCount) sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med), 1)));
-      else if (sigma === 0) {
+      if (sigma === 0) {
+        // Discrete or near-constant data: MAD collapses to 0, fall back to the standard deviation.
         const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
         sigma = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length);
       }
+      // Counts are at least Poisson-noisy; sums (bytes, rows) are Poisson in units of their typical event.
+      if (s.agg === 'count') sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med), 1)));
+      if (s.agg === 'sum' && s.unit) sigma = Math.max(sigma, s.unit * Math.sqrt(Math.max(Math.abs(med) / s.unit, 1)));
       sigma = Math.max(sigma, Math.abs(med) * 0.01, 1e-9);
       const z = (value - med) / sigma;
       const dirOk = st.direction === 'both' || (st.direction === 'above' ? z > 0 : z < 0);
@@ -199,13 +206,21 @@ export class Baselines {
       res.z = z;
       res.anomalous = dirOk && Math.abs(z) > st.k && Math.abs(value - med) >= st.minDelta;
     }
+    if (s.agg === 'sum' && events > 0) s.unit = s.unit ? 0.9 * s.unit + 0.1 * (value / events) : value / events;
     samples.push(value);
     if (samples.length > st.history) samples.shift();
     s.buckets[bucketKey] = samples;
     if (res.anomalous) {
+      // A run is one direction: above, below, above is three separate blips, not a persisting condition.
+      const sign = Math.sign(res.z!);
+      if (s.streak > 0 && s.streakSign !== sign) {
+        s.streak = 0;
+        s.streakEvidence = [];
+      }
+      s.streakSign = sign;
       if (s.streak === 0) s.streakFirst = lastTime;
       s.streak++;
-      s.streakEvidence = [...s.streakEvidence, ...evidence].slice(-MAX_EVIDENCE);
+      s.streakEvidence = [...s.streakEvidence, ...evidence].slice(-3 * MAX_EVIDENCE);
       res.evidence = s.streakEvidence;
     } else {
       s.streak = 0;

@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
+import { CLI, ROOT } from '../../helpers/fixtures.js';
+import { diurnal, featureStats, hourly, ingestionEvent, registryWrite, servingFailure, type Spike } from './generate.js';
+
+/**
+ * Windowed statistical rules with the defaults: 1 h windows, k = 2, a 28-day
+ * learning period in observe mode, then an alert after N = 3 consecutive
+ * anomalous windows; repeats suppressed per rule + entity.
+ */
+const run = (events: NormalizedEvent[], rules: Record<string, unknown> = {}) => replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts;
+const only = (alerts: Alert[], rule: string) => alerts.filter((a) => a.rule_id === rule);
+const volume = (spikes: Spike[], days = 35) => hourly(days, 11, (t) => diurnal(t, 6, 2, 1), ingestionEvent('clicks'), spikes);
+
+describe('ingestion.volume_anomaly', () => {
+  it('fires after 3 consecutive anomalous hours once the 28-day learning period is over', () => {
+    const events = volume([{ day: 30, hour: 10, hours: 3, count: 40 }]);
+    const alerts = run(events);
+    expect(alerts.map((a) => a.rule_id)).toEqual(['ingestion.volume_anomaly']);
+    const a = alerts[0]!;
+    expect(a).toMatchObject({ stage: 'ingestion', mode: 'alert', entity: { type: 'data_source', id: 'dataset:clicks' }, count: 1 });
+    expect(a.details).toMatchObject({ measure: 'events', value: 40, consecutive: 3, window_start: '2026-04-01T12:00:00.000Z' });
+    const spikeIds = new Set(events.filter((e) => e.time >= '2026-04-01T10:00' && e.time < '2026-04-01T13:00').map((e) => e.id));
+    expect(a.evidence.length).toBeGreaterThan(0);
+    for (const id of a.evidence) expect(spikeIds.has(id)).toBe(true);
+    expect(a.time).toBe(events.find((e) => e.id === a.evidence.at(-1))!.time);
+  });
+
+  it('near miss: two anomalous hours (N = 3 not reached) raise nothing', () => {
+    expect(run(volume([{ day: 30, hour: 10, hours: 2, count: 40 }]))).toEqual([]);
+  });
+
+  it('fires on a drop too (direction both): a source that goes quiet in office hours', () => {
+    const alerts = run(volume([{ day: 30, hour: 9, hours: 4, count: 0 }]));
+    expect(alerts.map((a) => [a.rule_id, a.details.z! < 0])).toEqual([['ingestion.volume_anomaly', true]]);
+  });
+
+  it('during the learning period the same spike is an observe-mode alert', () => {
+    const alerts = run(volume([{ day: 10, hour: 10, hours: 3, count: 40 }], 14));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ mode: 'observe', details: { observe_reason: 'learning period' } });
+  });
+
+  it('a rule in observe mode reports its detections with mode observe', () => {
+    const alerts = run(volume([{ day: 30, hour: 10, hours: 3, count: 40 }]), { 'ingestion.volume_anomaly': { mode: 'observe' } });
+    expect(alerts.map((a) => [a.rule_id, a.mode])).toEqual([['ingestion.volume_anomaly', 'observe']]);
+  });
+
+  it('N and k are per-rule settings (N = 2 fires on the near miss, k = 50 never fires)', () => {
+    expect(run(volume([{ day: 30, hour: 10, hours: 2, count: 40 }]), { 'ingestion.volume_anomaly': { n: 2 } })).toHaveLength(1);
+    expect(run(volume([{ day: 30, hour: 10, hours: 3, count: 40 }]), { 'ingestion.volume_anomaly': { k: 50 } })).toEqual([]);
+  });
+
+  it('suppresses repeats per rule + entity and reports them with count / first_seen / last_seen', () => {
+    const alerts = run(volume([
+      { day: 30, hour: 10, hours: 6, count: 40 },
+      { day: 32, hour: 10, hours: 3, count: 40 },
+    ]));
+    expect(alerts).toHaveLength(2);
+    const [first, second] = alerts as [Alert, Alert];
+    expect(first.count).toBe(1);
+    // Hours 13..15 of day 30 were suppressed repeats; day 32's alert stands for them and itself.
+    expect(second.count).toBe(4);
+    expect(second.first_seen).toBe(first.time);
+    expect(second.last_seen).toBe(second.time);
+    expect(second.id).not.toBe(first.id);
+  });
+
+  it('missing windows: a week-long outage is neither learned nor flagged as a drop', () => {
+    const events = volume([]).filter((e) => !(e.time >= '2026-03-23' && e.time < '2026-03-31'));
+    expect(run(events)).toEqual([]);
+  });
+});
+
+describe('registry.modification_rate and serving.error_spike', () => {
+  it('modification_rate fires on a burst of registry writes, not on two busy hours', () => {
+    const usual = (t: number) => diurnal(t, 2, 0, 0);
+    const fire = run(hourly(35, 5, usual, registryWrite, [{ day: 31, hour: 20, hours: 3, count: 25 }]));
+    expect(fire.map((a) => [a.rule_id, a.entity.type, a.entity.id, a.mode])).toEqual([['registry.modification_rate', 'registry', 'mlflow', 'alert']]);
+    expect(run(hourly(35, 5, usual, registryWrite, [{ day: 31, hour: 20, hours: 2, count: 25 }]))).toEqual([]);
+  });
+
+  it('error_spike fires on failures above baseline only (a drop to zero errors is good news)', () => {
+    const usual = (t: number) => diurnal(t, 1, 0, 0);
+    const fire = run(hourly(35, 9, usual, servingFailure('fraud-prod'), [{ day: 30, hour: 10, hours: 3, count: 30 }]));
+    expect(fire.map((a) => [a.rule_id, a.stage, a.entity.id])).toEqual([['serving.error_spike', 'serving', 'fraud-prod']]);
+    expect(run(hourly(35, 9, usual, servingFailure('fraud-prod'), [{ day: 30, hour: 8, hours: 8, count: 0 }]))).toEqual([]);
+  });
+});
+
+describe('σ parts of mixed rules', () => {
+  it('preprocessing.distribution_shift fires when a feature statistic stays shifted for 3 runs', () => {
+    const fire = run(featureStats(40, 3, [33, 34, 35]));
+    expect(fire.map((a) => [a.rule_id, a.entity.id, a.details.measure])).toEqual([['preprocessing.distribution_shift', 'dataset:clicks-features', 'null_fraction_user_id']]);
+    expect(run(featureStats(40, 3, [33, 35]))).toEqual([]);
+  });
+});
+
+describe('mltrail replay on generated event files', () => {
+  it.skipIf(!existsSync(CLI))('the CLI gives the same alerts as the in-process replay', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-rules-'));
+    const events = volume([{ day: 30, hour: 10, hours: 3, count: 40 }]);
+    const file = join(dir, 'volume.ndjson');
+    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+    const out = execFileSync(process.execPath, [CLI, 'replay', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MLTRAIL_CONFIG: '' } });
+    const alerts = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alert);
+    expect(alerts.map((a) => a.id)).toEqual(run(events).map((a) => a.id));
+    expect(only(alerts, 'ingestion.volume_anomaly')).toHaveLength(1);
+  });
+});
