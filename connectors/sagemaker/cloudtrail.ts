@@ -49,18 +49,19 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
   const issuerName = str(issuer.userName) ?? issuerArn?.split('/').pop();
 
   let actorType: Actor['type'] = 'unknown';
-  if (type === 'AWSService') actorType = 'service';
+  // Service events (eventType AwsServiceEvent) may carry only accountId + invokedBy.
+  if (type === 'AWSService' || (!type && invokedBy)) actorType = 'service';
   else if (type && ['IAMUser', 'Root', 'FederatedUser', 'SAMLUser', 'WebIdentityUser', 'IdentityCenterUser', 'Directory'].includes(type)) actorType = 'user';
   else if (type === 'AssumedRole' || type === 'Role') {
     if (invokedBy || /^AWSServiceRole/i.test(issuerName ?? '') || /aws-service-role\//.test(issuerArn ?? '') || /^i-[0-9a-f]+$/.test(sessionName ?? '')) actorType = 'service';
     else if (mfa || bool(r.sessionCredentialFromConsole) || /^AWSReservedSSO_/.test(issuerName ?? '')) actorType = 'user';
   }
   const name =
-    type === 'AWSService'
+    actorType === 'service' && (type === 'AWSService' || !type)
       ? invokedBy ?? source
       : str(ui.userName) ?? (issuerName && sessionName ? `${issuerName}/${sessionName}` : issuerName ?? sessionName);
   const actor: Actor = {
-    id: arn ?? principal ?? (type === 'AWSService' ? invokedBy : undefined),
+    id: arn ?? principal ?? invokedBy,
     name,
     type: actorType,
     ip: source && isIP(source) ? source : undefined,

@@ -225,6 +225,10 @@ function walk(r: unknown, path: string, depth: number, rc: RecordContext, meta: 
       decodeAndWalk((o.awslogs as Obj).data as string, join(path, 'awslogs.data'), depth, rc, meta, out, r);
       return;
     case 'violations': {
+      if ((o.violations as unknown[]).length === 0) {
+        out.skipped.push({ reason: 'Model Monitor constraint_violations.json without violations', path: path || undefined });
+        return;
+      }
       const res = normalizeViolations(o, rc, meta);
       out.events.push(...res.events);
       out.rejected.push(...res.rejected.map((x) => ({ ...x, path: join(path, x.path ?? '') })));

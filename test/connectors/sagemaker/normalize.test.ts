@@ -192,6 +192,12 @@ describe('security facts', () => {
     expect(ev.resource).toEqual({ type: 'endpoint', id: 'arn:aws:sagemaker:us-east-1:111122223333:endpoint/myendpoint', name: 'MyEndpoint' });
   });
 
+  it('AwsServiceEvent records (SageMaker acting for a tuning job) name the service as actor', () => {
+    const ev = one(ctRecord('CreateTrainingJob', { trainingJobName: 'tuning-001' }, { eventType: 'AwsServiceEvent', userIdentity: { accountId: '111122223333', invokedBy: 'sagemaker.amazonaws.com' }, sourceIPAddress: 'sagemaker.amazonaws.com', userAgent: 'sagemaker.amazonaws.com' }));
+    expect(ev.actor).toMatchObject({ type: 'service', id: 'sagemaker.amazonaws.com', name: 'sagemaker.amazonaws.com' });
+    expect(ev.actor?.ip).toBeUndefined();
+  });
+
   it('errorCode → failure with the code and message', () => {
     const ev = one(ctRecord('CreateTrainingJob', { trainingJobName: 'j' }, { errorCode: 'AccessDenied', errorMessage: 'User is not authorized to perform: iam:PassRole' }));
     expect(ev.outcome).toBe('failure');
@@ -388,5 +394,6 @@ describe('envelopes and ids', () => {
     expect(out.events[0]!.resource?.uri).toBe('s3://mon/ep/sched/2026/11/25/10/constraint_violations.json');
     expect(out.rejected).toMatchObject([{ path: 'violations[3]', field: 'constraint_check_type' }]);
     expect(new Set(out.events.map((e) => e.id)).size).toBe(3);
+    expect(norm({ version: '1.0', violations: [] }).skipped[0]!.reason).toMatch(/without violations/);
   });
 });
