@@ -129,6 +129,8 @@ export function auditAction(ev: AuditEvent): string {
   const v = baseVerb(ev.verb);
   if (family === 'pod' && sub && ['exec', 'attach', 'portforward'].includes(sub)) return `pod.${sub}`;
   if (family === 'pod' && sub === 'log') return 'pod.read';
+  // `kubectl debug` adds an ephemeral container to a running pod: code execution inside it.
+  if (family === 'pod' && sub === 'ephemeralcontainers' && (v === 'update' || v === 'create')) return 'pod.exec';
   if (family === 'service_account' && sub === 'token' && v === 'create') return 'service_account.token_create';
   let candidate: string;
   if (family === 'permission') candidate = v === 'read' ? 'permission.read' : 'permission.change';

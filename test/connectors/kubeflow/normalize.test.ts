@@ -120,6 +120,13 @@ describe('kubeflow audit normalization (EventList and semantics)', () => {
     expect(ev.details?.exec_command).toEqual(['sh', '-c', 'cat /etc/shadow']);
   });
 
+  it('kubectl debug (ephemeral container) counts as exec, WebSocket exec (verb get) too', () => {
+    const debug = one(auditEvent({ verb: 'patch', objectRef: { resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'kubeflow', name: 'ml-pipeline-x' } }));
+    expect(debug.action).toBe('pod.exec');
+    const ws = one(auditEvent({ verb: 'get', requestURI: '/api/v1/namespaces/kubeflow/pods/p/exec?command=id', objectRef: { resource: 'pods', subresource: 'exec', namespace: 'kubeflow', name: 'p' } }));
+    expect([ws.action, ws.details?.exec_command]).toEqual(['pod.exec', ['id']]);
+  });
+
   it('impersonation keeps the authenticated user as actor and records the chain', () => {
     const ev = one(auditEvent({ user: { username: 'alice@example.com', groups: ['system:authenticated'] }, impersonatedUser: { username: 'system:serviceaccount:kubeflow:ml-pipeline' } }));
     expect(ev.actor).toMatchObject({ id: 'alice@example.com', email: 'alice@example.com', type: 'user', chain: ['alice@example.com', 'system:serviceaccount:kubeflow:ml-pipeline'] });
