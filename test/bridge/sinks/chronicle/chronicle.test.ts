@@ -52,6 +52,10 @@ describe('Chronicle endpoints, scopes and auth', () => {
     expect(legacy).toMatchObject({ kind: 'service_account', scopes: ['https://www.googleapis.com/auth/malachite-ingestion'] });
     expect(chronicleTokenSource({ credentials: file, api: 'v1alpha' }).scopes).toEqual(['https://www.googleapis.com/auth/cloud-platform']);
     expect(chronicleTokenSource({ access_token: 't', api: 'v1alpha' }).kind).toBe('static');
+    expect(() => chronicleTokenSource({ credentials: join(tmpDir(), 'missing.json'), api: 'v1alpha' })).toThrow(/MLTRAIL_CHRONICLE_CREDENTIALS: cannot read/);
+    const notSa = join(tmpDir(), 'user.json');
+    writeFileSync(notSa, JSON.stringify({ type: 'authorized_user', client_id: 'x' }));
+    expect(() => chronicleTokenSource({ credentials: notSa, api: 'v1alpha' })).toThrow(/not a service-account key/);
   });
   it('env enables it; each API names what it is missing', () => {
     const env = { MLTRAIL_CHRONICLE_ACCESS_TOKEN: 't', MLTRAIL_CHRONICLE_INSTANCE: 'projects/p/locations/us/instances/i' };
