@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { CLI, fixturePath, listFixtures } from '../../helpers/fixtures.js';
 
 const run = promisify(execFile);
@@ -45,5 +49,22 @@ describe('mltrail normalize on the SageMaker fixtures (built CLI)', () => {
     const r = await normalizeCli('auto', [fixturePath('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json')]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ stage: 'serving', action: 'endpoint.deploy', actor: { name: 'intern' }, outcome: 'success' });
+  });
+
+  it('replay reads CloudTrail .json.gz log files; the same record in two files is one event', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-sm-replay-'));
+    try {
+      const record = JSON.parse(readFileSync(fixturePath('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json'), 'utf8')) as unknown;
+      const a = join(dir, '111122223333_CloudTrail_us-west-2_20180102T1340Z_a.json.gz');
+      const b = join(dir, '111122223333_CloudTrail_us-west-2_20180102T1345Z_b.json.gz');
+      writeFileSync(a, gzipSync(JSON.stringify({ Records: [record] })));
+      writeFileSync(b, gzipSync(JSON.stringify({ Records: [record, JSON.parse(readFileSync(fixturePath('sagemaker', 'cloudtrail-sagemaker-featurestore-putrecord-dataevent.awsdocs.json'), 'utf8'))] })));
+      const events = join(dir, 'events.ndjson');
+      const { stderr } = await run(process.execPath, [CLI, 'replay', '--platform', 'sagemaker', '--events', events, a, b], { env: { ...process.env, MLTRAIL_CONFIG: '' } });
+      expect(stderr).toMatch(/replay: 2 events \(1 duplicates\)/);
+      expect(readFileSync(events, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action).sort()).toEqual(['endpoint.deploy', 'feature_record.write']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
