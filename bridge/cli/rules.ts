@@ -83,6 +83,6 @@ export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
 
 function fmtMs(ms: number): string {
   if (ms === 0) return '0';
-  for (const [u, n] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % n === 0) return `${ms / n}${u}`;
+  for (const [u, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % n === 0) return `${ms / n}${u}`;
   return `${ms}ms`;
 }

@@ -89,7 +89,7 @@ export const KindSchemas = {
     min_support: z.number().int().min(1).optional(),
     utc_offset_hours: z.number().min(-14).max(14).optional(),
     /** A fixed allowed window: days (mon..sun) and hours [from, to). */
-    window: z.strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) }).optional(),
+    allowed_window: z.strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) }).optional(),
     exempt: globs.optional(),
   }),
   unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional() }),
@@ -289,7 +289,7 @@ export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
       learningMs: durationMs(statOwnsN ? ed.learning : (s.learning ?? ed.learning)),
       suppressMs: durationMs(s.suppress ?? (isStat ? sd.suppress : ed.suppress)),
       stat: {
-        windowMs: durationMs(s.window ?? sd.window),
+        windowMs: durationMs(typeof s.window === 'string' ? s.window : sd.window),
         k: s.k ?? sd.k,
         direction: s.direction ?? KIND_DIRECTION[e.kind] ?? sd.direction,
         minSamples: s.min_samples ?? sd.min_samples,

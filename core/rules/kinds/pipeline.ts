@@ -164,7 +164,7 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   const dayType = day === 0 || day === 6 ? 'we' : 'wd';
   const entity = identityEntity(who);
   const job = jobNameOf(ev) ?? ev.operation;
-  const window = ctx.rule.settings.window as { days?: string[]; from_hour: number; to_hour: number } | undefined;
+  const window = ctx.rule.settings.allowed_window as { days?: string[]; from_hour: number; to_hour: number } | undefined;
   if (window) {
     const dayOk = !window.days || window.days.includes(DAYS[day]!);
     const hourOk = hour >= window.from_hour && hour < window.to_hour;

@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../bridge/config.js';
+import { main } from '../../../bridge/cli/main.js';
+import { replayEvents } from '../../../bridge/replay.js';
+import { BUILTIN_RULES } from '../../../core/rules/config.js';
+import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
+import { tmpDir } from '../../helpers/bridge.js';
+import { DAY, T0, actors, at, ev } from '../../rules/events.js';
+
+function yamlFile(text: string): string {
+  const f = join(tmpDir(), 'mltrail.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+async function cli(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: { write: (s: string) => ((out += s), true) } as never, stderr: { write: (s: string) => ((err += s), true) } as never, stdin: process.stdin, env: {} });
+  return { code, out, err };
+}
+
+describe('rules configuration', () => {
+  it('has the exact catalogue ids, each with its stage', () => {
+    const ids = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore()).catalogue().map((r) => `${r.id}:${r.stage}`);
+    expect(ids).toEqual([
+      'ingestion.volume_anomaly:ingestion', 'ingestion.schema_mismatch:ingestion', 'ingestion.source_auth_failure:ingestion',
+      'preprocessing.distribution_shift:preprocessing', 'preprocessing.code_modified:preprocessing',
+      'training.network_egress:training', 'training.off_hours_job:training', 'training.unverified_dependency:training',
+      'evaluation.score_drop:evaluation', 'evaluation.adversarial_failure:evaluation', 'evaluation.train_test_overlap:evaluation', 'evaluation.self_approval:evaluation',
+      'registry.approved_model_modified:registry', 'registry.unapproved_deployment:registry', 'registry.version_rollback:registry', 'registry.modification_rate:registry',
+      'serving.hash_mismatch:serving', 'serving.behavioral_drift:serving', 'serving.error_spike:serving', 'access.separation_of_duties:platform',
+    ]);
+  });
+
+  it('applies the documented defaults: statistical k=2, N=3, 1h, 28d learning; per-event N=1', () => {
+    const cat = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore()).catalogue();
+    const vol = cat.find((r) => r.id === 'ingestion.volume_anomaly')!.settings;
+    expect(vol).toMatchObject({ k: 2, n: 3, window_ms: 3_600_000, learning_ms: 28 * 86_400_000, direction: 'both' });
+    const sod = cat.find((r) => r.id === 'access.separation_of_duties')!.settings;
+    expect(sod).toMatchObject({ event_n: 1, event_learning_ms: 0 });
+    expect(cat.find((r) => r.id === 'serving.error_spike')!.settings).toMatchObject({ direction: 'above' });
+  });
+
+  it('rejects unknown keys, unknown rule ids and bad values, naming the path', () => {
+    const bad = (rules: string) => () => loadConfig({ file: yamlFile(`rules:\n${rules}`), env: {} });
+    expect(bad('  ingestion.volume_anomaly:\n    kk: 3\n')).toThrow(/rules\.ingestion\.volume_anomaly: unknown key\(s\): kk/);
+    expect(bad('  ingestion.volume_anomalie:\n    k: 3\n')).toThrow(/unknown key\(s\): ingestion\.volume_anomalie/);
+    expect(bad('  registry.modification_rate:\n    window: soon\n')).toThrow(/window/);
+    expect(bad('  custom:\n    - { id: registry.unapproved_deployment, kind: match, stage: registry, where: { actions: ["x"] } }\n')).toThrow(/built-in rule id/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: {}, bogus: 1 }\n')).toThrow(/bogus/);
+  });
+
+  it('a user adds rules of the built-in kinds without code', () => {
+    const cfg = loadConfig({
+      file: yamlFile(`rules:
+  custom:
+    - id: platform.secret_read
+      kind: match
+      stage: platform
+      severity: high
+      where: { actions: ["secret.read"], platforms: [sagemaker] }
+      entity: actor
+    - id: registry.late_approval
+      kind: off_hours_job
+      stage: registry
+      allowed_window: { days: [mon, tue, wed, thu, fri], from_hour: 8, to_hour: 18 }
+`),
+      env: {},
+    });
+    const e1 = ev({ time: at(T0), platform: 'sagemaker', stage: 'platform', action: 'secret.read', operation: 'GetSecretValue', actor: actors.aliceAws });
+    const e2 = ev({ time: at(T0 + 5 * DAY + 13 * 3_600_000), platform: 'vertex', stage: 'training', action: 'pipeline_run.create', actor: actors.ciGcp, resource: { type: 'pipeline_run', name: 'p' }, ml: { job: { name: 'p', network_isolation: true } } });
+    const { alerts } = replayEvents([e1, e2], cfg);
+    expect(alerts.map((a) => [a.rule_id, a.stage, a.severity, a.entity.id])).toEqual([
+      ['platform.secret_read', 'platform', 'high', 'alice@corp.example'],
+      ['registry.late_approval', 'registry', 'medium', 'ci-deployer@proj.iam.gserviceaccount.com'],
+    ]);
+  });
+
+  it('a disabled rule stays quiet; approval markers are configurable', () => {
+    const v = ev({ time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.create', actor: actors.ci, ml: { model: { name: 'm', version: '1', tags: { adv_verdict: 'passed' } } } });
+    const gate = ev({ time: at(T0 + 1000), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', actor: actors.bob, ml: { model: { name: 'm', version: '1', aliases: ['gold'] } } });
+    const dep = ev({ time: at(T0 + 2000), platform: 'mlflow', stage: 'serving', action: 'endpoint.deploy', actor: actors.ci, ml: { deployment: { endpoint: 'e' }, model: { name: 'm', version: '1' } } });
+    expect(replayEvents([v, gate, dep], { rules: RulesConfig.parse({}) }).alerts.map((a) => a.rule_id)).toEqual(['registry.unapproved_deployment']);
+    expect(replayEvents([v, gate, dep], { rules: RulesConfig.parse({ approval: { aliases: ['gold'] } }) }).alerts).toEqual([]);
+    expect(replayEvents([v, gate, dep], { rules: RulesConfig.parse({ 'registry.unapproved_deployment': { enabled: false } }) }).alerts).toEqual([]);
+  });
+
+  it('mltrail rules list prints every rule with its current settings', async () => {
+    const f = yamlFile('rules:\n  serving.error_spike:\n    k: 3.5\n    mode: observe\n');
+    const r = await cli(['rules', 'list', '--config', f]);
+    expect(r.code).toBe(0);
+    for (const b of BUILTIN_RULES) expect(r.out).toContain(b.id);
+    expect(r.out).toMatch(/serving\.error_spike\s+serving\s+observe\s+medium\s+window=1h k=3\.5 above N=3 learning=28d/);
+    const json = await cli(['rules', 'list', '--json', '--config', f]);
+    expect(json.out.trim().split('\n')).toHaveLength(20);
+    expect((await cli(['rules', 'frob'])).code).toBe(2);
+  });
+});
