@@ -56,7 +56,10 @@ export function dataStreams(c: ElasticConfig): { events: string; alerts: string 
 
 /** The Authorization header value. */
 export function elasticAuth(c: ElasticConfig): string {
-  return c.api_key ? `ApiKey ${c.api_key}` : `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+  if (!c.api_key) return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+  // Accept the raw `id:api_key` pair as well as the encoded form Elastic returns.
+  const key = c.api_key.includes(':') ? Buffer.from(c.api_key).toString('base64') : c.api_key;
+  return `ApiKey ${key}`;
 }
 
 /** Quick setup: MLTRAIL_ELASTIC_URL (+ MLTRAIL_ELASTIC_API_KEY) enables the sink. */

@@ -143,7 +143,9 @@ export class SplunkHecSink implements Sink {
   }
 
   private headers(): Record<string, string> {
-    const h: Record<string, string> = { authorization: `Splunk ${this.cfg.token}`, 'content-type': 'application/json' };
+    // Tolerate a token pasted with its scheme word ("Splunk <guid>").
+    const token = this.cfg.token.replace(/^Splunk\s+/i, '');
+    const h: Record<string, string> = { authorization: `Splunk ${token}`, 'content-type': 'application/json' };
     if (this.cfg.ack.enabled) h['x-splunk-request-channel'] = this.channel;
     return h;
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../../../bridge/cli/main.js';
 import { loadConfig } from '../../../../bridge/config.js';
-import { ElasticConfig } from '../../../../bridge/sinks/elastic/config.js';
+import { ElasticConfig, elasticAuth } from '../../../../bridge/sinks/elastic/config.js';
 import { BULK_FILTER_PATH, classifyBulkItem, elasticSinkFactory } from '../../../../bridge/sinks/elastic/index.js';
 import { readFixtureJson } from '../../../helpers/fixtures.js';
 import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
@@ -234,6 +234,9 @@ describe('Elastic config', () => {
     expect(cfg.sinks.find((s) => s.type === 'elastic')?.config).toMatchObject({ url: 'https://es:9200', api_key: 'k' });
     expect(() => loadConfig({ env: { MLTRAIL_ELASTIC_URL: 'https://es:9200' } })).toThrow(/MLTRAIL_ELASTIC_API_KEY/);
     expect(ElasticConfig.safeParse({ url: 'https://es:9200', username: 'u', password: 'p' }).success).toBe(true);
+    expect(elasticAuth(ElasticConfig.parse({ url: 'https://es:9200', username: 'u', password: 'p' }))).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(elasticAuth(ElasticConfig.parse({ url: 'https://es:9200', api_key: 'id1:secret' }))).toBe(`ApiKey ${Buffer.from('id1:secret').toString('base64')}`);
+    expect(elasticAuth(ElasticConfig.parse({ url: 'https://es:9200', api_key: 'aWQxOnNlY3JldA==' }))).toBe('ApiKey aWQxOnNlY3JldA==');
     expect(ElasticConfig.safeParse({ url: 'https://es:9200', api_key: 'k', data_stream: { namespace: 'Prod-1' } }).success).toBe(false);
   });
 });
