@@ -60,6 +60,28 @@ describe('HEC fake (strictness check against the fixture)', () => {
   });
 });
 
+describe('HEC fake indexer acknowledgement (fixture ack_query_*)', () => {
+  it('answers the fixture ack query with the fixture response shape; channel required', async () => {
+    const fake = await new FakeHec().start();
+    fake.useAck = true;
+    fake.loseAck = (id) => id === 1;
+    const channel = '0f9b1c9e-2a53-4d5e-9a41-3c3f7b0e2d11';
+    const h = { authorization: `Splunk ${fake.token}`, 'content-type': 'application/json', 'x-splunk-request-channel': channel };
+    try {
+      const noChannel = await fetch(`${fake.url}/services/collector/event`, { method: 'POST', headers: { ...h, 'x-splunk-request-channel': '' }, body: '{"event":"x"}' });
+      expect(await noChannel.json()).toEqual({ text: 'Data channel is missing', code: 10 });
+      for (let i = 0; i < 3; i++) {
+        const r = await fetch(`${fake.url}/services/collector/event`, { method: 'POST', headers: h, body: `{"event":"e${i}"}` });
+        expect(await r.json()).toEqual({ text: 'Success', code: 0, ackId: i });
+      }
+      const ack = await fetch(`${fake.url}/services/collector/ack`, { method: 'POST', headers: h, body: readFixture('sinks', 'splunk_hec', 'ack_query_request.json') });
+      expect(await ack.json()).toEqual(readFixtureJson('sinks', 'splunk_hec', 'ack_query_response.json'));
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe('Splunk HEC sink through SinkRunner + Spool', () => {
   let fake: FakeHec;
   let h: Harness<SplunkHecConfig> | undefined;
@@ -181,6 +203,7 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     const acks = fake.requests.filter((r) => r.path === '/services/collector/ack');
     expect(acks.length).toBeGreaterThan(2);
     expect(acks.every((r) => r.headers['x-splunk-request-channel'] === [...fake.ackChannels][0])).toBe(true);
+    expect(JSON.parse(acks[0]!.body)).toEqual({ acks: [0] }); // the shape of fixture ack_query_request.json
   });
 
   it('acks that arrive are enough: exactly once, no resend', async () => {
