@@ -33,6 +33,25 @@ describe('Chronicle fake (strictness check against the fixtures)', () => {
     expect(udmProblem({ metadata: { event_timestamp: '2024-06-10T06:13:20Z', event_type: 'USER_RESOURCE_ACCESS' }, principal: { user: { userid: 'a' } } })).toMatch(/target.resource/);
     expect(udmProblem({ metadata: { event_type: 'GENERIC_EVENT' } })).toMatch(/event_timestamp/);
   });
+
+  it('takes the fixture request bodies on their endpoints and refuses bad ones with Google error JSON', async () => {
+    const fake = await new FakeChronicle().start();
+    fake.logTypes.add('GITHUB');
+    const post = (path: string, body: unknown, token = 'ya29.test-token') =>
+      fetch(fake.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const strip = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('_')));
+      expect((await post('/v2/udmevents:batchCreate', readFixtureJson('sinks', 'chronicle', 'legacy_udm_request.json'))).status).toBe(200);
+      expect((await post(`/v1alpha/${fake.instance}/events:import`, strip(readFixtureJson('sinks', 'chronicle', 'import_events_request.json')))).status).toBe(200);
+      expect((await post(`/v1alpha/${fake.instance}/logTypes/GITHUB/logs:import`, strip(readFixtureJson('sinks', 'chronicle', 'import_logs_request.json')))).status).toBe(200);
+      const bad = await post(`/v1alpha/${fake.instance}/events:import`, { inline_source: { events: [{ udm: { metadata: { event_timestamp: '2024-06-10T06:13:20Z', event_type: 'USER_RESOURCE_ACCESS' } } }] } });
+      expect(await bad.json()).toEqual({ error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringMatching(/principal.user and target.resource/) } });
+      const unauth = await post('/v2/udmevents:batchCreate', {}, 'nope');
+      expect(await unauth.json()).toEqual(readFixtureJson<{ cases: Array<{ name: string; body: unknown }> }>('sinks', 'chronicle', 'errors.json').cases.find((c) => c.name === 'unauthenticated')!.body);
+    } finally {
+      await fake.close();
+    }
+  });
 });
 
 describe('Chronicle endpoints, scopes and auth', () => {

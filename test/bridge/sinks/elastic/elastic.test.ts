@@ -3,7 +3,7 @@ import { main } from '../../../../bridge/cli/main.js';
 import { loadConfig } from '../../../../bridge/config.js';
 import { ElasticConfig, elasticAuth } from '../../../../bridge/sinks/elastic/config.js';
 import { BULK_FILTER_PATH, classifyBulkItem, elasticSinkFactory } from '../../../../bridge/sinks/elastic/index.js';
-import { readFixtureJson } from '../../../helpers/fixtures.js';
+import { readFixture, readFixtureJson } from '../../../helpers/fixtures.js';
 import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
 import { ecsMappings } from '../../../../bridge/sinks/elastic/setup.js';
 import { FakeElastic, applyFilterPath, mappingProblem } from './fake.js';
@@ -174,6 +174,30 @@ describe('Elastic sink through SinkRunner + Spool', () => {
     await h!.restart();
     expect(await h!.drain()).toBe(true);
     expect([...counts(fake.ids()).values()]).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('Elastic fake (strictness check against the fixtures)', () => {
+  it('indexes the fixture data-stream request, refuses it without the final newline, as `index`, or with a wrong key', async () => {
+    const fake = await new FakeElastic().start();
+    try {
+      const ndjson = readFixture('sinks', 'elasticsearch', 'bulk_request_datastream.ndjson').toString();
+      const post = (body: string, key = fake.apiKey) =>
+        fetch(`${fake.url}/_bulk`, { method: 'POST', headers: { authorization: `ApiKey ${key}`, 'content-type': 'application/x-ndjson' }, body });
+      const ok = (await (await post(ndjson)).json()) as { errors: boolean; items: Array<{ create: { status: number } }> };
+      expect(ok.errors).toBe(false);
+      expect(ok.items.map((i) => i.create.status)).toEqual([201, 201]);
+      const again = (await (await post(ndjson)).json()) as { items: Array<{ create: { status: number } }> };
+      expect(again.items.map((i) => i.create.status)).toEqual([409, 409]);
+      const noNewline = await post(ndjson.trimEnd());
+      expect(noNewline.status).toBe(400);
+      expect(await noNewline.json()).toEqual(readFixtureJson('sinks', 'elasticsearch', 'error_400_missing_newline.json'));
+      const asIndex = (await (await post(ndjson.replaceAll('{"create":', '{"index":'))).json()) as { items: Array<{ index: { error: { reason: string } } }> };
+      expect(asIndex.items[0]!.index.error.reason).toMatch(/only write ops with an op_type of create/);
+      expect((await post(ndjson, 'wrong')).status).toBe(401);
+    } finally {
+      await fake.close();
+    }
   });
 });
 
