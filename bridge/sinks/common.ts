@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
@@ -13,7 +14,7 @@ const gzip = promisify(gzipCb);
 /** TLS settings shared by the HTTP sinks (private CAs of on-prem Splunk / Elastic). */
 export const TlsConfig = z
   .strictObject({
-    /** PEM file with the CA(s) that signed the server certificate (in addition to the system roots). */
+    /** PEM file with the CA(s) that signed the server certificate (trusted in addition to Node's bundled root CAs). */
     ca_file: z.string().optional(),
   })
   .prefault({});
@@ -43,7 +44,8 @@ export class SinkHttpClient {
   private readonly agent: Agent;
 
   constructor(opts: { connections: number; tls?: TlsConfig }) {
-    const ca = opts.tls?.ca_file ? readFileSync(opts.tls.ca_file, 'utf8') : undefined;
+    // A private CA is trusted in addition to Node's bundled roots (a bare `ca` would replace them).
+    const ca = opts.tls?.ca_file ? [...rootCertificates, readFileSync(opts.tls.ca_file, 'utf8')] : undefined;
     this.agent = new Agent({ connections: opts.connections, connect: ca ? { ca } : undefined });
   }
 

@@ -4,7 +4,7 @@ import { classifyHec, parseHecReply, type HecClass } from '../../../../bridge/si
 import { SplunkHecConfig } from '../../../../bridge/sinks/splunk_hec/config.js';
 import { splunkHecSinkFactory } from '../../../../bridge/sinks/splunk_hec/index.js';
 import { readFixture, readFixtureJson } from '../../../helpers/fixtures.js';
-import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
+import { FAST, Harness, counts, makeTestPki, testAlert, testEvent, until } from '../helpers.js';
 import { FakeHec, splitEnvelopes } from './fake.js';
 
 interface HecCase {
@@ -229,6 +229,30 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     await h!.add([testEvent(5)]);
     expect(await h!.drain()).toBe(true);
     expect([...counts(fake.ids()).entries()].sort()).toEqual(Array.from({ length: 6 }, (_, i) => [`evt-000${i}`, 1]));
+  });
+});
+
+describe('Splunk HEC over TLS with a private CA', () => {
+  it('delivers with tls.ca_file; without it the certificate is refused and every record is kept', async () => {
+    const pki = makeTestPki();
+    const fake = await new FakeHec().start({ key: pki.key, cert: pki.cert });
+    let h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', ack: { enabled: false }, ...FAST });
+    try {
+      await h.add([testEvent(1), testEvent(2)]);
+      h.start();
+      await until(() => (h.runner.health().last_error ?? '').length > 0, 5000, 'a TLS failure');
+      expect(h.runner.health().last_error).toMatch(/certificate|self.signed|unable to verify/i);
+      expect(fake.ids()).toEqual([]);
+      expect(h.deadLetters()).toEqual([]);
+      await h.stop();
+      h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', ack: { enabled: false }, tls: { ca_file: pki.caFile }, ...FAST }, h.dir);
+      h.start();
+      expect(await h.drain()).toBe(true);
+      expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0002']);
+    } finally {
+      await h.stop().catch(() => {});
+      await fake.close();
+    }
   });
 });
 
