@@ -203,9 +203,10 @@ export function auditRoot(): protobuf.Root {
   return r;
 }
 
-/** google.protobuf.Value (as protobufjs toObject renders it) → plain JSON. */
+/** google.protobuf.Value (as protobufjs / proto-loader render it, with or without the `kind` oneof marker) → plain JSON. */
 function valueToJson(v: unknown): unknown {
   if (!isObj(v)) return null;
+  if (typeof v.kind === 'string' && v.kind in v) return valueToJson({ [v.kind]: v[v.kind] });
   if ('structValue' in v) return structToJson(v.structValue);
   if ('listValue' in v) return (isObj(v.listValue) && Array.isArray(v.listValue.values) ? v.listValue.values : []).map(valueToJson);
   if ('stringValue' in v) return v.stringValue;
@@ -214,7 +215,8 @@ function valueToJson(v: unknown): unknown {
   return null;
 }
 
-function structToJson(s: unknown): Json {
+/** google.protobuf.Struct (`{fields: {k: Value}}`) → plain JSON object. */
+export function structToJson(s: unknown): Json {
   const out: Json = {};
   if (!isObj(s) || !isObj(s.fields)) return out;
   for (const [k, v] of Object.entries(s.fields)) out[k] = valueToJson(v);
@@ -291,15 +293,6 @@ export function decodeAuditLogAny(any: Json): Json {
  */
 export function encodeAuditLogAny(payload: Json): { type_url: string; value: Buffer } {
   const type = auditRoot().lookupType('google.cloud.audit.AuditLog');
-  const toStruct = (o: unknown): unknown => ({ fields: Object.fromEntries(Object.entries(isObj(o) ? o : {}).map(([k, v]) => [k, toValue(v)])) });
-  const toValue = (v: unknown): unknown => {
-    if (v === null || v === undefined) return { nullValue: 0 };
-    if (typeof v === 'string') return { stringValue: v };
-    if (typeof v === 'number') return { numberValue: v };
-    if (typeof v === 'boolean') return { boolValue: v };
-    if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
-    return { structValue: toStruct(v) };
-  };
   const { '@type': _t, ...rest } = payload;
   const plain: Json = { ...rest };
   for (const k of ['request', 'response', 'metadata', 'resourceOriginalState']) if (isObj(plain[k])) plain[k] = toStruct(plain[k]);
@@ -314,4 +307,18 @@ export function encodeAuditLogAny(payload: Json): { type_url: string; value: Buf
   }
   const msg = type.fromObject(plain);
   return { type_url: AUDIT_LOG_TYPE_URL, value: Buffer.from(type.encode(msg).finish()) };
+}
+
+/** Plain JSON object → google.protobuf.Struct object form (`{fields: {k: {stringValue…}}}`). */
+export function toStruct(o: unknown): { fields: Record<string, unknown> } {
+  return { fields: Object.fromEntries(Object.entries(isObj(o) ? o : {}).map(([k, v]) => [k, toValue(v)])) };
+}
+
+function toValue(v: unknown): unknown {
+  if (v === null || v === undefined) return { nullValue: 0 };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
+  return { structValue: toStruct(v) };
 }

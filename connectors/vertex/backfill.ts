@@ -9,6 +9,7 @@ import { retryOperation } from '../../core/retry/index.js';
 import { NormalizedEvent } from '../../core/schema/index.js';
 import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
 import { Spool } from '../../core/spool/index.js';
+import { listEntriesGrpc } from './backfill-grpc.js';
 import { VertexConfig } from './config.js';
 import { isObj, type LogEntry } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
@@ -18,11 +19,11 @@ const DEFAULT_ENDPOINT = 'https://logging.googleapis.com';
 const READ_SCOPE = 'https://www.googleapis.com/auth/logging.read';
 const STATE_NS = 'vertex.backfill';
 
-export const backfillUsage = `mltrail backfill vertex --project P --since T [--until T] [--filter EXPR] [--stdout]
+export const backfillUsage = `mltrail backfill vertex --project P --since T [--until T] [--filter EXPR] [--stdout] [--transport rest|grpc]
                         [--page-size N] [--max-entries N] [--resume] [--endpoint URL] [--config F] [--data-dir D]
 
 Read Vertex AI audit and Model Monitoring entries from Cloud Logging
-(REST entries.list, oldest first, every page) and ingest them like pushed
+(entries.list, oldest first, every page) and ingest them like pushed
 ones: same normalization, same stable ids (entries already pushed collapse as
 duplicates), into the data dir's spool — or print events with --stdout.
   --project      project id whose logs are read (resourceNames projects/P)
@@ -34,8 +35,11 @@ duplicates), into the data dir's spool — or print events with --stdout.
   --resume       start after the last entry a previous backfill of this project committed
   --page-size    entries per request (1..1000, default 1000)
   --max-entries  stop after this many entries
-  --endpoint     Logging API base URL (default ${DEFAULT_ENDPOINT}); credentials (GOOGLE_APPLICATION_CREDENTIALS
-                 or the metadata server) are only sent over https
+  --transport    rest (entries.list over HTTPS, default) or grpc (@google-cloud/logging; audit payloads
+                 arrive as protobuf Any and are decoded with the AuditLog descriptor)
+  --endpoint     rest: API base URL (default ${DEFAULT_ENDPOINT}); grpc: host[:port] (default
+                 logging.googleapis.com:443). Credentials (GOOGLE_APPLICATION_CREDENTIALS or the metadata
+                 server) are only sent over TLS; a plain-http URL / non-googleapis host gets none
 Exit 0 all ingested, 1 some entries quarantined or the listing failed, 2 usage or configuration errors.`;
 
 /** `36h` / `7d` / `90m` back from `now`, or an RFC 3339 time; throws USAGE naming the flag. */
@@ -157,6 +161,7 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
     'page-size': { type: 'string' },
     'max-entries': { type: 'string' },
     endpoint: { type: 'string' },
+    transport: { type: 'string', default: 'rest' },
   });
   if (values.help) return (io.stdout.write(`${backfillUsage}\n`), 0);
   const project = values.project?.trim();
@@ -167,8 +172,11 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
   const maxEntries = values['max-entries'] !== undefined ? Number(values['max-entries']) : Number.POSITIVE_INFINITY;
   if (!(maxEntries > 0)) throw new MltrailError('USAGE', '--max-entries must be a positive integer');
   const until = values.until ? parseTimeArg('until', values.until) : new Date().toISOString();
-  const endpoint = values.endpoint ?? DEFAULT_ENDPOINT;
-  if (!/^https?:\/\/[^\s]+$/i.test(endpoint)) throw new MltrailError('USAGE', `--endpoint "${endpoint}" is not an http(s) URL`);
+  const transport = values.transport!;
+  if (transport !== 'rest' && transport !== 'grpc') throw new MltrailError('USAGE', `--transport "${transport}" must be rest or grpc`);
+  const endpoint = values.endpoint ?? (transport === 'grpc' ? 'logging.googleapis.com:443' : DEFAULT_ENDPOINT);
+  if (transport === 'rest' && !/^https?:\/\/[^\s]+$/i.test(endpoint)) throw new MltrailError('USAGE', `--endpoint "${endpoint}" is not an http(s) URL`);
+  if (transport === 'grpc' && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(endpoint)) throw new MltrailError('USAGE', `--endpoint "${endpoint}" is not host[:port] (--transport grpc)`);
 
   // Loaded lazily: bridge/config imports every connector, this module included.
   const { loadConfig } = await import('../../bridge/config.js');
@@ -193,7 +201,12 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
     const onSignal = () => ac.abort();
     process.once('SIGINT', onSignal);
     try {
-      for await (const page of listEntries({ endpoint, project, filter, pageSize, token: tokenSource(endpoint), signal: ac.signal, onRetry: (r) => io.stderr.write(`retrying: ${r}\n`) })) {
+      const onRetry = (r: string) => io.stderr.write(`retrying: ${r}\n`);
+      const pages =
+        transport === 'grpc'
+          ? listEntriesGrpc({ endpoint, project, filter, pageSize, signal: ac.signal, onRetry })
+          : listEntries({ endpoint, project, filter, pageSize, token: tokenSource(endpoint), signal: ac.signal, onRetry });
+      for await (const page of pages) {
         const entries = page.slice(0, Math.max(0, maxEntries - totals.entries));
         totals.pages++;
         totals.entries += entries.length;

@@ -177,3 +177,29 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
     expect(buildFilter('p', 'a', 'b', 'logName:"x"')).toBe('(logName:"x") AND timestamp>="a" AND timestamp<"b"');
   });
 });
+
+describe('mltrail backfill vertex --transport grpc (@google-cloud/logging against a local ListLogEntries fake)', () => {
+  it('decodes protobuf Any audit payloads and Struct JSON payloads; ids equal the pushed/REST ones, nanoseconds kept', async () => {
+    const { startFakeLogging } = await import('./logging-fake.js');
+    const monitoring = { ...readFixtureJson<Record<string, any>>('vertex', 'vertex-model-monitoring-anomaly-doc-example.json'), timestamp: '2026-11-20T03:30:00Z' };
+    const all = [...entries, monitoring].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    const fake = await startFakeLogging(PROJECT, all);
+    closers.push(fake.close);
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T00:00:00Z', '--until', '2026-11-21T00:00:00Z', '--page-size', '4', '--stdout', '--transport', 'grpc', '--endpoint', fake.endpoint], t.cli)).toBe(0);
+    expect(fake.requests.map((r) => r.pageToken || null)).toEqual([null, 'NA==']);
+    expect(fake.requests[0]).toMatchObject({ orderBy: 'timestamp asc', pageSize: 4, resourceNames: [`projects/${PROJECT}`] });
+    const got = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    expect(got.map((e) => e.action)).toEqual(['training_job.create', 'model.upload', 'endpoint.deploy', 'endpoint.invoke', 'monitor.anomaly', 'model_version.alias_set']);
+    // The same entries normalized from their JSON (push/REST) form give the same ids.
+    const ctx = { channel: 'x', receivedTime: new Date().toISOString(), keepRaw: false, config: VertexConfig.parse({}) };
+    const expectedIds = all.map((e) => vertexConnector.normalize!(e, ctx).events[0]!.id);
+    expect(got.map((e) => e.id)).toEqual(expectedIds);
+    expect(got[0]!.details.timestamp).toBe('2026-11-20T00:00:00.000000123Z');
+    expect(got[0]!.actor).toMatchObject({ email: 'alice@example.com', ip: '203.0.113.7' });
+    expect(got[4]!.details.features).toEqual([
+      { feature: 'age', deviation: 0.9, threshold: 0.7, exceeded: true },
+      { feature: 'education', deviation: 0.6, threshold: 0.3, exceeded: true },
+    ]);
+  });
+});
