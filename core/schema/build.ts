@@ -21,19 +21,38 @@ export function makeEvent(draft: EventDraft, opts: { raw?: unknown; keepRaw?: bo
   return pruneUndefined(ev);
 }
 
-/** Drop undefined values and empty objects so events stay compact and JSON-identical across runs. */
+/**
+ * Drop undefined values and empty objects so events stay compact and
+ * JSON-identical across runs. Works in place on the fresh draft (no copy: this
+ * runs once per event on the hot path); `raw` is left untouched.
+ */
 export function pruneUndefined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(pruneUndefined) as T;
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (v === undefined) continue;
-    if (k === 'raw') { out[k] = v; continue; }
-    const p = pruneUndefined(v);
-    if (p && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).length === 0) continue;
-    out[k] = p;
+  if (value !== null && typeof value === 'object') pruneInPlace(value as Record<string, unknown>, true);
+  return value;
+}
+
+/** Returns true when the object is left empty. */
+function pruneInPlace(obj: Record<string, unknown> | unknown[], top = false): boolean {
+  if (Array.isArray(obj)) {
+    for (const v of obj) if (v !== null && typeof v === 'object') pruneInPlace(v as Record<string, unknown>);
+    return false;
   }
-  return out as T;
+  let empty = true;
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined) {
+      delete obj[k];
+      continue;
+    }
+    if (v !== null && typeof v === 'object' && !(top && k === 'raw')) {
+      if (pruneInPlace(v as Record<string, unknown>) && !Array.isArray(v)) {
+        delete obj[k];
+        continue;
+      }
+    }
+    empty = false;
+  }
+  return empty;
 }
 
 /**
