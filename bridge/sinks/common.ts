@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
+import { MltrailError } from '../../core/errors.js';
 import type { Formatter } from '../../core/formats/index.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { parseRetryAfter, type DeliveryStatus } from '../../core/sink.js';
@@ -45,7 +46,7 @@ export class SinkHttpClient {
 
   constructor(opts: { connections: number; tls?: TlsConfig }) {
     // A private CA is trusted in addition to Node's bundled roots (a bare `ca` would replace them).
-    const ca = opts.tls?.ca_file ? [...rootCertificates, readFileSync(opts.tls.ca_file, 'utf8')] : undefined;
+    const ca = opts.tls?.ca_file ? [...rootCertificates, readCa(opts.tls.ca_file)] : undefined;
     this.agent = new Agent({ connections: opts.connections, connect: ca ? { ca } : undefined });
   }
 
@@ -91,6 +92,14 @@ export class SinkHttpClient {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MltrailError('CONFIG', `tls.ca_file: cannot read ${file}: ${(err as Error).message}`);
   }
 }
 
