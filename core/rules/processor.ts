@@ -6,6 +6,9 @@ import type { RuleEngine } from './engine.js';
 
 export const RULES_CONSUMER = 'rules';
 
+/** Events evaluated per transaction (and per event-loop turn when serving). */
+const CHUNK = 500;
+
 /**
  * Runs the rule engine as a spool consumer: reads events after its cursor,
  * evaluates them, and commits the alerts it raised, its state and its cursor
@@ -45,7 +48,8 @@ export class RuleProcessor {
     setImmediate(() => {
       this.scheduled = false;
       try {
-        this.drainNow();
+        // One chunk per turn: rule evaluation never holds the event loop (and the senders waiting on it) for long.
+        if (this.processChunk(CHUNK) === CHUNK) this.schedule();
       } catch (err) {
         this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule processing failed; will retry');
       }
@@ -53,7 +57,7 @@ export class RuleProcessor {
   }
 
   /** Process everything waiting, in chunks, each chunk one transaction. */
-  drainNow(limit = 2000): number {
+  drainNow(limit = CHUNK * 4): number {
     let total = 0;
     for (;;) {
       const n = this.processChunk(limit);
