@@ -110,14 +110,26 @@ function refine(
       const traffic = paths.some((p) => /^traffic_?split$/i.test(p)) || (!paths.length && isObj(ep.trafficSplit) && Object.keys(ep.trafficSplit).length > 0);
       return traffic ? { stage: 'serving', action: 'endpoint.traffic_change' } : base;
     }
-    case 'UpdateModel':
-      return versioned ? { stage: 'registry', action: 'model_version.update' } : base;
+    case 'UpdateModel': {
+      // Aliases set through UpdateModel (update mask version_aliases) approve like MergeVersionAliases.
+      const model = isObj(req.model) ? req.model : {};
+      const masked = maskPaths(req.updateMask).some((p) => /^version_?aliases$/i.test(p));
+      const change = masked ? aliasChange(model.versionAliases) : undefined;
+      if (change?.added.some((a) => approvalAliases.includes(a))) return { stage: 'registry', action: 'model_version.approve', approval: 'approved', aliases: change };
+      return versioned ? { stage: 'registry', action: 'model_version.update', aliases: change } : { ...base, aliases: change };
+    }
     case 'ExportModel':
       return versioned ? { stage: 'registry', action: 'model_version.export' } : base;
     case 'CopyModel':
       return /@/.test(String(req.sourceModel ?? '')) ? { stage: 'registry', action: 'model_version.copy' } : base;
-    case 'UploadModel':
-      return str(req.parentModel) ? { stage: 'registry', action: 'model_version.create' } : base;
+    case 'UploadModel': {
+      // A version uploaded already carrying an approval alias skips review: keep the upload action, mark it approved.
+      const model = isObj(req.model) ? req.model : {};
+      const change = aliasChange(model.versionAliases);
+      const approves = change.added.some((a) => approvalAliases.includes(a));
+      const action: Action = str(req.parentModel) ? 'model_version.create' : base.action;
+      return { stage: 'registry', action, approval: approves ? 'approved' : undefined, aliases: change.added.length ? change : undefined };
+    }
     default:
       return base;
   }

@@ -508,3 +508,23 @@ describe('ids and envelopes', () => {
     });
   });
 });
+
+describe('approval aliases outside MergeVersionAliases', () => {
+  const model = `${LOC}/models/777`;
+  it('UploadModel carrying production is an approved upload; without it, no approval', () => {
+    const up = one(auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, parentModel: model, model: { versionAliases: ['production'] } } }));
+    expect(up.action).toBe('model_version.create');
+    expect(up.ml?.model).toMatchObject({ approval: 'approved', aliases: ['production'] });
+    const plain = one(auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { versionAliases: ['candidate'] } } }));
+    expect(plain.action).toBe('model.upload');
+    expect(plain.ml?.model?.approval).toBeUndefined();
+  });
+
+  it('UpdateModel with update mask version_aliases setting champion → model_version.approve', () => {
+    const ev = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${model}@7`, request: { model: { name: `${model}@7`, versionAliases: ['champion'] }, updateMask: 'version_aliases' } }));
+    expect(ev.action).toBe('model_version.approve');
+    expect(ev.ml?.model).toMatchObject({ name: model, version: '7', approval: 'approved' });
+    const desc = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${model}@7`, request: { model: { description: 'x', versionAliases: ['champion'] }, updateMask: 'description' } }));
+    expect(desc.action).toBe('model_version.update');
+  });
+});
