@@ -138,9 +138,55 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     const [n, v] = splitAt(name);
     if (v && !version && /^\d+$/.test(v)) (name = n), (version = v);
   }
-  const artifact = m?.artifact_uri ?? ev.ml?.deployment?.model_uri;
+  // A deployment's model_uri is an artifact URI (KServe storageUri, s3://…) or a model resource (Vertex `…/models/123@2`).
+  const modelUri = ev.ml?.deployment?.model_uri ?? kserveStorageUri(ev);
+  let artifact = m?.artifact_uri;
+  if (modelUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) artifact ??= modelUri;
+  else if (modelUri && !name) {
+    const [n, v] = splitAt(modelUri);
+    name = n;
+    if (v && /^\d+$/.test(v)) version ??= v;
+  }
   const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase(), runId: m?.run_id ?? ev.ml?.provenance?.run_id };
   return ref.name || ref.artifact || ref.sha256 ? ref : undefined;
+}
+
+/** KServe InferenceService `spec.predictor.*.storageUri` from the kept audit record (best effort, bounded). */
+function kserveStorageUri(ev: NormalizedEvent): string | undefined {
+  if (ev.platform !== 'kubeflow' || !/inference_?service/i.test(ev.resource?.type ?? '')) return undefined;
+  const raw = ev.raw as { requestObject?: unknown; responseObject?: unknown } | undefined;
+  for (const obj of [raw?.requestObject, raw?.responseObject]) {
+    const predictor = (obj as { spec?: { predictor?: Record<string, unknown> } } | undefined)?.spec?.predictor;
+    if (!predictor || typeof predictor !== 'object') continue;
+    for (const v of Object.values(predictor)) {
+      const uri = (v as { storageUri?: unknown } | null)?.storageUri;
+      if (typeof uri === 'string') return uri;
+    }
+  }
+  return undefined;
+}
+
+/** `arn:aws:sagemaker:r:a:model-package/group/3` → { name: 'group', version: '3' }. */
+export function packageRef(arn: string | undefined): { name: string; version: string } | undefined {
+  const m = arn ? /:model-package\/([^/]+)\/(\d+)$/.exec(arn) : null;
+  return m ? { name: m[1]!, version: m[2]! } : undefined;
+}
+
+/** The endpoint config a deployment applies (SageMaker), and the model resources a deployment or config serves. */
+export function deploymentConfigOf(ev: NormalizedEvent): string | undefined {
+  const d = ev.ml?.deployment as Record<string, unknown> | undefined;
+  const c = d?.endpoint_config ?? d?.config;
+  return typeof c === 'string' ? c : undefined;
+}
+export function deployedModelNames(ev: NormalizedEvent): string[] {
+  const d = ev.ml?.deployment as Record<string, unknown> | undefined;
+  if (!d) return [];
+  const out: string[] = [];
+  const add = (v: unknown) => typeof v === 'string' && v && !out.includes(v) && out.push(v);
+  if (Array.isArray(d.models)) d.models.forEach(add);
+  if (Array.isArray(d.variants)) for (const v of d.variants) add((v as { model?: unknown } | null)?.model);
+  add(d.model);
+  return out;
 }
 
 // ---------------------------------------------------------------- actions

@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, uriAncestors, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, uriAncestors, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -201,12 +201,15 @@ export class Registry {
     // Model resources a deployment may name (SageMaker CreateModel, Vertex UploadModel).
     if ((a === 'model.create' || a === 'model.upload' || a === 'model.update') && ref && ev.outcome !== 'failure') {
       const resName = ev.resource?.name ?? ev.resource?.id ?? ref.name;
-      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref, event: ev.id } satisfies ModelResource);
+      // A SageMaker Model made from a model package serves that package version.
+      const pkg = packageRef(ev.ml?.model?.source_package as string | undefined);
+      const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version } : { ...ref, name: ref.version ? ref.name : undefined };
+      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
     }
     if (a === 'endpoint_config.create' && ev.outcome !== 'failure') {
-      const name = ev.resource?.name ?? ev.resource?.id ?? ev.ml?.deployment?.config;
-      const models = ev.ml?.deployment?.models ?? [];
+      const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
+      const models = deployedModelNames(ev);
       if (name) this.set(`ec|${ev.platform}|${name}`, { models, ref, event: ev.id });
     }
 
@@ -284,8 +287,8 @@ export class Registry {
 
   /** Model resource names a deployment event points at (directly or through a SageMaker endpoint config). */
   deployedModels(ev: NormalizedEvent): string[] {
-    const out = [...(ev.ml?.deployment?.models ?? [])];
-    const cfgName = ev.ml?.deployment?.config;
+    const out = deployedModelNames(ev);
+    const cfgName = deploymentConfigOf(ev);
     if (cfgName) {
       const c = this.get<{ models: string[]; ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`);
       if (c) out.push(...c.models);
@@ -295,7 +298,7 @@ export class Registry {
 
   /** The ref of a SageMaker endpoint config, when the deployment names only the config. */
   configRef(ev: NormalizedEvent): ModelRef | undefined {
-    const cfgName = ev.ml?.deployment?.config;
+    const cfgName = deploymentConfigOf(ev);
     return cfgName ? this.get<{ ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`)?.ref : undefined;
   }
 }

@@ -96,10 +96,6 @@ export const MlDeployment = z.looseObject({
   variant: str.optional(),
   traffic: z.union([z.number(), z.record(str, z.number())]).optional(),
   model_uri: str.optional(),
-  /** SageMaker endpoint config name a deployment applies (resolved to its models by the rules). */
-  config: str.optional(),
-  /** Model resources a deployment or endpoint config serves (SageMaker Model names, Vertex model ids). */
-  models: z.array(str).optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */

@@ -229,15 +229,29 @@ const S: Record<string, Record<string, Builder>> = {
     'fire-endpoint-config': () => {
       const v = smPackage(0, '4', 'approved');
       const m = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-shadow' }, ml: { model: { artifact_uri: 's3://scratch/fraud/model.tar.gz' } } });
-      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-shadow' }, ml: { deployment: { models: ['fraud-shadow'] } } });
-      const d = smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', config: 'fraud-cfg-shadow' } });
+      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-shadow' }, ml: { deployment: { endpoint_config: 'fraud-cfg-shadow', variants: [{ name: 'AllTraffic', model: 'fraud-shadow' }] } } });
+      const d = smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', endpoint_config: 'fraud-cfg-shadow' } });
       return { events: [v, m, c, d], expect: [{ rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'fraud-prod' }, evidence: [d.id] }] };
+    },
+    'fire-kserve': () => {
+      const d = ev({
+        time: at(T0), platform: 'kubeflow', stage: 'serving', action: 'endpoint.update', operation: 'patch inferenceservices', service: 'kube-apiserver', actor: { name: 'mallory@corp.example', type: 'user' },
+        resource: { type: 'inferenceservices', name: 'fraud', namespace: 'models' },
+        raw: { requestObject: { spec: { predictor: { sklearn: { storageUri: 'gs://scratch/fraud-unreviewed/' } } } } },
+      });
+      return { events: [d], expect: [{ rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'fraud' }, evidence: [d.id] }] };
+    },
+    'near-miss-package': () => {
+      const v = smPackage(0, '4', 'approved');
+      const m = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-4-pkg' }, ml: { model: { name: 'fraud-4-pkg', source_package: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4' } } });
+      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-4p' }, ml: { deployment: { endpoint_config: 'fraud-cfg-4p', variants: [{ name: 'AllTraffic', model: 'fraud-4-pkg' }] } } });
+      return { events: [v, m, c, smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', endpoint_config: 'fraud-cfg-4p' } })], expect: [] };
     },
     'near-miss': () => {
       const v = smPackage(0, '4', 'approved');
       const m = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-4' }, ml: { model: { artifact_uri: 's3://models/fraud/v4/model.tar.gz' } } });
-      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-4' }, ml: { deployment: { models: ['fraud-4'] } } });
-      return { events: [v, m, c, smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', config: 'fraud-cfg-4' } }), smDeploy(4, 'fraud-prod', { model: { name: 'fraud', version: '4' } })], expect: [] };
+      const c = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, resource: { type: 'endpoint_config', name: 'fraud-cfg-4' }, ml: { deployment: { endpoint_config: 'fraud-cfg-4', variants: [{ name: 'AllTraffic', model: 'fraud-4' }] } } });
+      return { events: [v, m, c, smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', endpoint_config: 'fraud-cfg-4' } }), smDeploy(4, 'fraud-prod', { model: { name: 'fraud', version: '4' } })], expect: [] };
     },
   },
   'registry.version_rollback': {
@@ -353,7 +367,7 @@ function vertexVersions(): NormalizedEvent[] {
 }
 function vxDeploy(hours: number, version: string): NormalizedEvent {
   const e = 'projects/p/locations/us-central1/endpoints/9';
-  return ev({ time: at(T0 + hours * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ciGcp, resource: { type: 'endpoint', name: e }, ml: { deployment: { endpoint: e }, model: { name: `projects/p/locations/us-central1/models/123@${version}` } } });
+  return ev({ time: at(T0 + hours * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ciGcp, resource: { type: 'endpoint', name: e }, ml: { deployment: { endpoint: e, model_uri: `projects/p/locations/us-central1/models/123@${version}` }, model: { name: 'projects/p/locations/us-central1/models/123', version } } });
 }
 function hashReg(hours: number, name: string, version: string, digest: string): NormalizedEvent {
   return ev({ time: at(T0 + hours * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', operation: 'audit.register', actor: { name: 'mltrail-auditor', type: 'service' }, ml: { model: { name, version, sha256: digest } } });

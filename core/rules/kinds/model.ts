@@ -117,7 +117,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       });
     }
   }
-  if (approvalOf(ev, ctx.cfg) === 'approved' && target) {
+  // Only the transition to approved (platforms repeat the status on every later state change).
+  if (approvalOf(ev, ctx.cfg) === 'approved' && target && target.approval?.state !== 'approved') {
     if (!anyGlob(setting(ctx, 'require_for', ['*']), target.name)) return;
     const have = all.some((v) => (ctx.get<AdvEvidence[]>(`adv|${v.key}`)?.length ?? 0) > 0 || (v.runId && (ctx.get<AdvEvidence[]>(`adv|run:${v.runId}`)?.length ?? 0) > 0));
     if (!have && !found.length) {
@@ -275,7 +276,7 @@ const OUTPUT_METRICS = ['prediction*', 'output*', '*confidence*', '*score_mean*'
 export const behavioralDrift: KindImpl = (ev, ctx) => {
   const skew = new RegExp(SKEW_PATTERN, 'i');
   const pattern = ctx.rule.settings.monitor_pattern ? new RegExp(ctx.rule.settings.monitor_pattern as string, 'i') : undefined;
-  if ((ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly') && ev.outcome !== 'success' && ev.stage !== 'ingestion' && ev.stage !== 'preprocessing') {
+  if ((ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly') && ev.stage !== 'ingestion' && ev.stage !== 'preprocessing') {
     const text = [ev.operation, ev.resource?.type, ev.resource?.name, ev.details?.objective, ev.details?.anomaly_objective, ev.details?.monitoring_type, ev.details?.monitor_type].filter((x) => typeof x === 'string').join(' ');
     if (pattern ? pattern.test(text) : !skew.test(text)) {
       const ep = endpointOf(ev);

@@ -55,7 +55,8 @@ export const sourceAuthFailure: KindImpl = (ev, ctx) => {
   });
 };
 
-const isMonitorFinding = (ev: NormalizedEvent) => (ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly') && ev.outcome !== 'success';
+/** A monitor's finding (connectors report the finding itself as outcome success: the monitor worked). */
+const isMonitorFinding = (ev: NormalizedEvent) => ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly';
 function monitorText(ev: NormalizedEvent): string {
   const d = ev.details ?? {};
   return [ev.operation, ev.resource?.type, ev.resource?.name, d.objective, d.anomaly_objective, d.monitoring_type, d.monitor_type].filter((x) => typeof x === 'string').join(' ');
