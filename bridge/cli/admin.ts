@@ -31,11 +31,22 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
   }
 }
 
-const SECRET_KEY = /token|secret|password|api_key|access_key|credentials/i;
-function redact(v: unknown, key = ''): unknown {
+const SECRET_KEY = /token|secret|password|api_key|access_key|credentials|routing_key|private_key/i;
+/** Webhook URLs carry their secret in the path (Slack): show only the origin. */
+function redact(v: unknown, key = '', parent: Record<string, unknown> = {}): unknown {
   if (typeof v === 'string' && SECRET_KEY.test(key)) return '[redacted]';
-  if (Array.isArray(v)) return v.map((x) => redact(x, key));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]));
+  if (typeof v === 'string' && key === 'url' && 'flavor' in parent) {
+    try {
+      return `${new URL(v).origin}/[redacted]`;
+    } catch {
+      return '[redacted]';
+    }
+  }
+  if (Array.isArray(v)) return v.map((x) => redact(x, key, parent));
+  if (v && typeof v === 'object') {
+    const obj = v as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(obj).map(([k, x]) => [k, redact(x, k, obj)]));
+  }
   return v;
 }
 

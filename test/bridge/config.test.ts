@@ -68,5 +68,9 @@ describe('config', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).not.toContain('hunter2');
     expect(ok.stdout).toContain('[redacted]');
+    const hook = yaml('sinks:\n  slack:\n    type: webhook\n    flavor: slack\n    url: https://hooks.slack.com/services/T0/B0/SECRETPATH\n');
+    const h = spawnSync(process.execPath, [CLI, 'check-config', hook], { encoding: 'utf8', env: {} });
+    expect(h.status).toBe(0);
+    expect(h.stdout).not.toContain('SECRETPATH');
   });
 });
