@@ -37,6 +37,14 @@ export class TokenError extends Error {
   }
 }
 
+/** The verification keys could not be fetched: a fault on our side or Google's, not the sender's (→ 502, redelivered). */
+export class KeySourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeySourceError';
+  }
+}
+
 export interface OidcVerifier {
   verify(token: string): Promise<TokenClaims>;
 }
@@ -167,14 +175,19 @@ export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; go
         try {
           key = await keys.get(header.kid);
         } catch (err) {
-          throw new TokenError(401, `cannot load verification keys: ${(err as Error).message}`, claimed);
+          throw new KeySourceError(`cannot load verification keys from MLTRAIL_GOOGLE_JWKS: ${(err as Error).message}`);
         }
         if (!key) throw new TokenError(401, `token kid ${JSON.stringify(header.kid)} is not in the configured JWKS`, claimed);
         const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'));
         if (!ok) throw new TokenError(401, 'token signature is invalid', claimed);
       } else {
         try {
-          // Google checks signature, iss, exp/iat; the audience is passed so it is checked twice.
+          await google!.getFederatedSignonCertsAsync();
+        } catch (err) {
+          throw new KeySourceError(`cannot fetch Google's token signing certificates: ${(err as Error).message.slice(0, 200)}`);
+        }
+        try {
+          // Google checks signature, iss, exp/iat (certificates now cached); the audience is passed so it is checked twice.
           await google!.verifyIdToken({ idToken: token, audience: policy.audience });
         } catch (err) {
           throw new TokenError(401, `token rejected: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, claimed);

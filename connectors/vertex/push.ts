@@ -8,7 +8,7 @@ import type { VertexConfig } from './config.js';
 import { isPubsubEnvelope } from './envelope.js';
 import type { Transport } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
-import { TokenError, createOidcVerifier, type OidcVerifier } from './oidc.js';
+import { KeySourceError, TokenError, createOidcVerifier, type OidcVerifier } from './oidc.js';
 
 export const PUSH_ROUTE = '/v1/ingest/vertex/pubsub';
 export const PUSH_CHANNEL = 'vertex.pubsub_push';
@@ -67,6 +67,7 @@ export function mountPushRoute(app: Hono, deps: ConnectorDeps<VertexConfig>, opt
         if (!token) throw new TokenError(401, 'missing Authorization: Bearer OIDC token (use an authenticated push subscription)');
         await getVerifier().verify(token);
       } catch (err) {
+        if (err instanceof KeySourceError) throw new MltrailError('UPSTREAM', err.message);
         if (!(err instanceof TokenError)) throw err;
         deps.ingest.authFailure({ platform: 'vertex', channel, reason: err.message, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed: err.claimed });
         if (err.status === 401) c.header('WWW-Authenticate', 'Bearer realm="mltrail", error="invalid_token"');

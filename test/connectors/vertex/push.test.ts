@@ -166,6 +166,30 @@ describe('push configuration and key sources', () => {
     }
   });
 
+  it('unreachable key source → 502 (redelivered), not an authentication failure', async () => {
+    const key = signer('k');
+    const dead = await httpServer((_req, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    const viaJwks = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA], jwks: `${dead.url}/jwks` } });
+    const googleClient = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: `${dead.url}/certs` } });
+    const viaGoogle = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA] } }, { googleClient });
+    try {
+      for (const app of [viaJwks, viaGoogle]) {
+        const r = await post(app.url, wrapped(entry), key.mint());
+        expect(r.status).toBe(502);
+        expect(r.json?.error.code).toBe('MLTRAIL_ERR_UPSTREAM');
+        await sleep(20);
+        expect(app.events().filter((e) => e.action === 'ingest.auth_failure')).toEqual([]);
+      }
+    } finally {
+      await viaJwks.close();
+      await viaGoogle.close();
+      await dead.close();
+    }
+  });
+
   it('Google keys through google-auth-library (PEM certs endpoint on 127.0.0.1): valid → 200; email still checked by us', async () => {
     const key = signer('google-kid');
     const certs = await httpServer((_req, res) => {
