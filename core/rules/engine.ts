@@ -85,6 +85,7 @@ class Engine implements RuleEngine {
   private readonly windowed: ResolvedRule[];
   private readonly reg: Registry;
   private readonly baselines: Baselines;
+  private readonly started = new Set<string>();
 
   constructor(
     private readonly cfg: RulesConfig,
@@ -108,7 +109,12 @@ class Engine implements RuleEngine {
       for (const r of this.windowed) for (const w of this.baselines.advance(r, clock)) out.push(...this.onWindow(r, w));
     }
     for (const rule of this.rules) {
-      if (this.state.get<number>(ENGINE_NS, `start|${rule.id}`) === undefined) this.state.set(ENGINE_NS, `start|${rule.id}`, t);
+      // The start time is written once and never changes, so caching it keeps serve and replay identical.
+      // (cached only once read back from the store, so a rolled-back transaction cannot leave the cache ahead of it).
+      if (!this.started.has(rule.id)) {
+        if (this.state.get<number>(ENGINE_NS, `start|${rule.id}`) === undefined) this.state.set(ENGINE_NS, `start|${rule.id}`, t);
+        else this.started.add(rule.id);
+      }
       const detections: Detection[] = [];
       const ctx: RuleContext = {
         rule,

@@ -147,7 +147,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     name = n;
     if (v && /^\d+$/.test(v)) version ??= v;
   }
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase(), runId: m?.run_id ?? ev.ml?.provenance?.run_id };
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id };
   return ref.name || ref.artifact || ref.sha256 ? ref : undefined;
 }
 
@@ -193,6 +193,20 @@ export function deployedModelNames(ev: NormalizedEvent): string[] {
 
 export type ApprovalState = 'approved' | 'rejected' | 'pending' | undefined;
 
+const APPROVAL_CARRIERS = new Set([
+  'model_version.create', 'model_version.update', 'model_version.status_change', 'model_version.stage_transition',
+  'model_version.alias_set', 'model_version.tag_set', 'model.upload', 'model.update',
+]);
+
+/** Tags an event sets: ml.model.tags, or the single `details.tag {key, value}` an MLflow tag webhook carries. */
+export function tagsOf(ev: NormalizedEvent): Record<string, string> {
+  const out: Record<string, string> = { ...(ev.ml?.model?.tags ?? {}) };
+  const t = ev.details?.tag as { key?: unknown; value?: unknown } | undefined;
+  if (t && typeof t.key === 'string') out[t.key] = String(t.value ?? '');
+  if (typeof ev.details?.key === 'string') out[ev.details.key] = String(ev.details.value ?? '');
+  return out;
+}
+
 /**
  * Whether this event approves or rejects a model version: `model_version.approve`,
  * ml.model.approval (SageMaker ModelApprovalStatus, MLflow/Vertex markers the
@@ -205,15 +219,16 @@ export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ap
   if (ev.action === 'model_version.reject') return 'rejected';
   if (!ev.action.startsWith('model_version.') && !ev.action.startsWith('model.') && !ev.action.startsWith('registered_model.alias')) return undefined;
   const m = ev.ml?.model;
-  if (m?.approval === 'approved' || m?.approval === 'rejected') return m.approval;
+  // Only actions that can set the approval state carry it; a hash_mismatch naming an approved version is not an approval.
+  if (APPROVAL_CARRIERS.has(ev.action) && (m?.approval === 'approved' || m?.approval === 'rejected')) return m.approval;
   const aliases = cfg.approval.aliases.map((a) => a.toLowerCase());
   if (ev.action.endsWith('.alias_set')) {
     const set = [...(m?.aliases ?? []), ...(typeof ev.details?.alias === 'string' ? [ev.details.alias] : [])];
     if (set.some((a) => aliases.includes(a.toLowerCase()))) return 'approved';
   }
   if (ev.action === 'model_version.update' && m?.aliases?.some((a) => aliases.includes(a.toLowerCase().replace(/^-/, '')) && !a.startsWith('-'))) return 'approved';
-  if (ev.action === 'model_version.tag_set' && m?.tags) {
-    for (const [k, v] of Object.entries(m.tags)) {
+  if (ev.action === 'model_version.tag_set') {
+    for (const [k, v] of Object.entries(tagsOf(ev))) {
       const allowed = Object.entries(cfg.approval.tags).find(([tk]) => tk.toLowerCase() === k.toLowerCase())?.[1];
       if (allowed?.some((a) => a.toLowerCase() === String(v).toLowerCase())) return 'approved';
     }
@@ -292,7 +307,7 @@ export function compareVersions(a: string, b: string): number {
 export function evidenceValues(ev: NormalizedEvent): Array<[string, unknown]> {
   const out: Array<[string, unknown]> = [];
   for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) out.push([k, v]);
-  for (const [k, v] of Object.entries(ev.ml?.model?.tags ?? {})) out.push([k, v]);
+  for (const [k, v] of Object.entries(tagsOf(ev))) out.push([k, v]);
   const meta = ev.details?.metadata ?? ev.details?.properties;
   if (meta && typeof meta === 'object') for (const [k, v] of Object.entries(meta as Record<string, unknown>)) out.push([k, v]);
   return out;

@@ -237,7 +237,7 @@ export class Registry {
         if (j && !evaluation) linkJob(v, j);
       }
       const registersHash = a === 'model_version.hash_registered' || ((isCreate || a === 'model_version.update') && ref.sha256);
-      if (registersHash && ref.sha256) {
+      if (registersHash && ref.sha256 && ev.outcome !== 'failure') {
         v.sha256 = ref.sha256;
         v.shaEvent = ev.id;
         this.addToIndex(`s|${ref.sha256}`, v.key);

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import {
-  anyGlob, approvalOf, compareVersions, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, uriOverlap,
+  anyGlob, approvalOf, compareVersions, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriOverlap,
 } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import { SKEW_PATTERN } from './pipeline.js';
@@ -180,12 +180,14 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (!ref?.name || !ref.version) return;
   const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
   if (!v || v.approval?.state !== 'approved') return;
-  const tagKeys = Object.keys(ev.ml?.model?.tags ?? {}).concat(typeof ev.details?.key === 'string' ? [ev.details.key] : []);
+  const tagKeys = Object.keys(tagsOf(ev));
   if (ev.action.includes('tag_')) {
-    const ignore = [...setting<string[]>(ctx, 'ignore_tags', []), ...Object.keys(ctx.cfg.approval.tags)];
+    // mltrail's own digest tags and the approval markers are not silent changes.
+    const ignore = [...setting<string[]>(ctx, 'ignore_tags', ['mltrail.*', 'mltrail_*']), ...Object.keys(ctx.cfg.approval.tags)];
     if (tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
   }
-  if (ev.action === 'model_version.hash_registered' && ref.sha256 && ref.sha256 === v.sha256) return;
+  // Registering a hash is only a change when another hash was registered before.
+  if (ev.action === 'model_version.hash_registered' && (!ref.sha256 || !v.sha256 || ref.sha256 === v.sha256)) return;
   if (ev.action === 'model_version.alias_delete') {
     // Removing an approval alias is a demotion, not a silent change of what was approved.
     return;
@@ -258,8 +260,9 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   const ref = modelRefOf(ev, ctx.cfg);
   const { named, all } = versionsOf(ev, ctx);
   const v = named ?? all[0];
-  const registered = v?.sha256 ?? (typeof ev.details?.registered_sha256 === 'string' ? ev.details.registered_sha256 : undefined);
-  const observed = ref?.sha256 ?? (typeof ev.details?.observed_sha256 === 'string' ? ev.details.observed_sha256 : undefined);
+  const detail = (k: string) => (typeof ev.details?.[k] === 'string' ? (ev.details[k] as string).replace(/^sha256:/, '') : undefined);
+  const registered = v?.sha256 ?? detail('expected_sha256') ?? detail('registered_sha256');
+  const observed = ref?.sha256 ?? detail('observed_sha256');
   const mismatch = a === 'model_version.hash_mismatch' || (a === 'model_version.hash_verified' && ev.outcome === 'failure') || (!!observed && !!registered && observed.toLowerCase() !== registered.toLowerCase());
   if (!mismatch) return;
   const entity = v ? versionEntity(v) : { type: 'model_version', id: `${ref?.name ?? 'unknown'}/${ref?.version ?? ''}`, name: ref?.name, platform: ev.platform };
@@ -280,8 +283,14 @@ export const behavioralDrift: KindImpl = (ev, ctx) => {
     const text = [ev.operation, ev.resource?.type, ev.resource?.name, ev.details?.objective, ev.details?.anomaly_objective, ev.details?.monitoring_type, ev.details?.monitor_type].filter((x) => typeof x === 'string').join(' ');
     if (pattern ? pattern.test(text) : !skew.test(text)) {
       const ep = endpointOf(ev);
-      const entity = ep ? endpointEntity(ev, ep) : { type: ev.resource?.type ?? 'monitor', id: ev.resource?.name ?? ev.resource?.id ?? ev.operation, platform: ev.platform };
-      ctx.detect({ entity, key: text, evidence: [ev.id], title: 'Model monitor reported drift / anomaly', summary: `${ev.resource?.name ?? ev.operation} reported ${text || 'an anomaly'} on ${entity.id}`, details: { monitor: ev.resource?.name, objective: ev.details?.objective ?? ev.details?.anomaly_objective } });
+      const d = ev.details ?? {};
+      const entity = ep ? endpointEntity(ev, ep) : { type: ev.resource?.name || ev.resource?.id ? (ev.resource.type ?? 'monitor') : 'monitor', id: ev.resource?.name ?? ev.resource?.id ?? String(d.monitoring_type ?? ev.operation), platform: ev.platform };
+      const what = [d.monitoring_type, d.objective ?? d.anomaly_objective, d.constraint_check_type, d.metric_name].filter((x) => typeof x === 'string').join(' / ') || ev.operation;
+      ctx.detect({
+        entity, key: text, evidence: [ev.id], title: 'Model monitor reported drift / anomaly',
+        summary: `${what} on ${entity.id}${typeof d.description === 'string' ? `: ${d.description}` : ''}`,
+        details: { monitor: ev.resource?.name, monitoring_type: d.monitoring_type, objective: d.objective ?? d.anomaly_objective, metric: d.metric_name, features: d.features ?? d.feature_anomalies },
+      });
     }
   }
   if (ev.stage === 'serving' && ev.ml?.metrics) {
