@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
@@ -8,6 +8,7 @@ import { BUILTIN_RULES } from '../../../core/rules/config.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import { tmpDir } from '../../helpers/bridge.js';
+import { ROOT } from '../../helpers/fixtures.js';
 import { DAY, T0, actors, at, ev } from '../../rules/events.js';
 
 function yamlFile(text: string): string {
@@ -87,6 +88,14 @@ describe('rules configuration', () => {
     expect(replayEvents([v, gate, dep], { rules: RulesConfig.parse({}) }).alerts.map((a) => a.rule_id)).toEqual(['registry.unapproved_deployment']);
     expect(replayEvents([v, gate, dep], { rules: RulesConfig.parse({ approval: { aliases: ['gold'] } }) }).alerts).toEqual([]);
     expect(replayEvents([v, gate, dep], { rules: RulesConfig.parse({ 'registry.unapproved_deployment': { enabled: false } }) }).alerts).toEqual([]);
+  });
+
+  it('the README example configuration is valid', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /```yaml\n(rules:\n  approval:[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const cfg = loadConfig({ file: yamlFile(block!), env: {} });
+    expect(cfg.rules.custom.map((c) => c.id)).toEqual(['platform.secret_read', 'serving.latency_spike']);
   });
 
   it('mltrail rules list prints every rule with its current settings', async () => {
