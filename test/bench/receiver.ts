@@ -1,23 +1,37 @@
 /**
- * The benchmark's local HTTP sink endpoint, run as its own process: counts
- * NDJSON lines POSTed to it; GET /count answers the total. Prints its port.
+ * The benchmark's local HEC endpoint, run as its own process: accepts
+ * POST /services/collector/event (gzip or plain), counts the events by their
+ * `mltrail_id` indexed field and answers as HEC does; GET /count answers the
+ * total. Prints its port on the first line.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
-let lines = 0;
+const MARK = Buffer.from('"mltrail_id"');
+let events = 0;
+
+function count(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(MARK); i !== -1; i = buf.indexOf(MARK, i + MARK.length)) n++;
+  return n;
+}
+
 const server = createServer((req, res) => {
   if (req.method === 'GET') {
-    res.end(String(lines));
+    res.end(String(events));
     return;
   }
-  let n = 0;
-  req.on('data', (d: Buffer) => {
-    for (const b of d) if (b === 10) n++;
-  });
+  const chunks: Buffer[] = [];
+  req.on('data', (d: Buffer) => chunks.push(d));
   req.on('end', () => {
-    lines += n;
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    if (req.headers.authorization !== 'Splunk bench-token') {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"text":"Invalid authorization","code":3}');
+      return;
+    }
+    const raw = Buffer.concat(chunks);
+    events += count(req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
   });
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: a generated mixed workload (fixed seed) through
- * normalize → durable spool → rules → a local HTTP sink (another process on
- * 127.0.0.1), the same bytes through bare JSON.parse+JSON.stringify for a floor,
+ * normalize → durable spool → rules → the Splunk HEC sink → a local HEC endpoint
+ * (another process on 127.0.0.1), the same bytes through bare JSON.parse+JSON.stringify for a floor,
  * and HTTP ingest at 2,000 req/s from a second process. The last line is one
  * JSON object with the figures.
  */
@@ -19,9 +19,8 @@ import { Ingestor } from '../../core/ingest.js';
 import { silentLogger } from '../../core/log.js';
 import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
 import { RuleProcessor } from '../../core/rules/processor.js';
-import { SinkCommonConfig } from '../../core/sink.js';
 import { Spool } from '../../core/spool/index.js';
-import { NdjsonHttpSink } from '../helpers/http-sink.js';
+import { sinkFactories } from '../../bridge/sinks/index.js';
 import { generateWorkload } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,8 +49,17 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const spool = Spool.open({ dir, synchronous: 'FULL', maxBytes: 8 * 1024 ** 3 });
   const ingest = new Ingestor(spool, silentLogger());
   const rules = new RuleProcessor(spool, createRuleEngine(RulesConfig.parse({}), spool.state), silentLogger());
-  const sinkCfg = SinkCommonConfig.parse({ batch: { max_events: 1000, max_bytes: 4_000_000, timeout_ms: 20 }, concurrency: 2 });
-  const runner = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${port}/`, 'bench'), sinkCfg, silentLogger());
+  // The real Splunk HEC sink (CIM mapping, gzip) against a local HEC endpoint in another process.
+  const hec = sinkFactories.find((f) => f.type === 'splunk_hec')!;
+  const sinkCfg = hec.configSchema.parse({
+    url: `http://127.0.0.1:${port}`,
+    token: 'bench-token',
+    ack: { enabled: false },
+    batch: { max_events: 1000, max_bytes: 1_000_000, timeout_ms: 20 },
+    concurrency: 2,
+  }) as Parameters<typeof hec.create>[0];
+  const sink = hec.create(sinkCfg, { name: 'bench', logger: silentLogger(), dataDir: dir, spool, env: {} });
+  const runner = new SinkRunner(spool, sink, sinkCfg, silentLogger());
   const receivedTime = new Date().toISOString();
   const ctxFor = new Map<string, { plugin: ReturnType<typeof connectorByName>; ctx: any }>();
   for (const p of new Set(platforms)) {
