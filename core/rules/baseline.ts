@@ -37,7 +37,8 @@ interface Series {
   entity: Entity;
   agg: Agg;
   first: number;
-  cur?: OpenWindow;
+  /** Windows still accepting values (at most a few: the allowed lateness is short). */
+  open: OpenWindow[];
   lastClosed?: number;
   buckets: Record<string, number[]>;
   streak: number;
@@ -92,28 +93,25 @@ export class Baselines {
   }
 
   /**
-   * Add one observation to the window containing `time`; closes earlier
-   * windows of that series first. Late values (before the open window) are
-   * ignored: a baseline never rewrites a window it already judged.
+   * Add one observation to the window containing `time`, then close the
+   * series' windows that ended at or before `closeBefore` (the engine's clock
+   * minus the allowed lateness). A value for a window already judged is late
+   * and ignored: a baseline never rewrites a verdict.
    */
-  add(rule: ResolvedRule, label: string, entity: Entity, agg: Agg, time: string, value: number, evidence: string): WindowResult[] {
+  add(rule: ResolvedRule, label: string, entity: Entity, agg: Agg, time: string, value: number, evidence: string, closeBefore: number): WindowResult[] {
     const t = Date.parse(time);
     const w = rule.stat.windowMs;
     const start = Math.floor(t / w) * w;
     const k = this.key(rule.id, label, entity);
-    const s: Series = this.state.get<Series>(BASELINE_NS, k) ?? { rule: rule.id, label, entity, agg, first: start, buckets: {}, streak: 0, streakEvidence: [] };
-    const out: WindowResult[] = [];
-    if (s.cur && s.cur.start < start) out.push(...this.closeUpTo(rule, s, start));
-    if ((s.cur && t < s.cur.start) || (!s.cur && s.lastClosed !== undefined && start <= s.lastClosed)) {
-      this.state.set(BASELINE_NS, k, s);
-      return out;
+    const s: Series = this.state.get<Series>(BASELINE_NS, k) ?? { rule: rule.id, label, entity, agg, first: start, open: [], buckets: {}, streak: 0, streakEvidence: [] };
+    if (s.lastClosed !== undefined && start <= s.lastClosed) return [];
+    if (s.lastClosed === undefined) s.first = Math.min(s.first, start);
+    let c = s.open.find((o) => o.start === start);
+    if (!c) {
+      c = { start, value: agg === 'max' ? -Infinity : 0, n: 0, evidence: [], lastTime: time };
+      s.open.push(c);
+      s.open.sort((a, b) => a.start - b.start);
     }
-    if (!s.cur) {
-      if (s.lastClosed === undefined) s.first = Math.min(s.first, start);
-      else if (agg === 'count' || agg === 'sum') out.push(...this.closeUpTo(rule, s, start));
-      s.cur = { start, value: agg === 'max' ? -Infinity : 0, n: 0, evidence: [], lastTime: time };
-    }
-    const c = s.cur!;
     c.n++;
     if (agg === 'count') c.value += 1;
     else if (agg === 'sum') c.value += value;
@@ -123,6 +121,7 @@ export class Baselines {
     c.evidence.push(evidence);
     if (c.evidence.length > MAX_EVIDENCE) c.evidence.shift();
     if (time > c.lastTime) c.lastTime = time;
+    const out = this.closeUpTo(rule, s, closeBefore);
     this.state.set(BASELINE_NS, k, s);
     return out;
   }
@@ -137,24 +136,24 @@ export class Baselines {
     const out: WindowResult[] = [];
     for (const { key, value } of this.state.list<Series>(BASELINE_NS, `${rule.id}|`)) {
       if (key === markKey) continue;
-      const before = out.length;
       out.push(...this.closeUpTo(rule, value, boundary));
-      if (out.length !== before || value.cur === undefined) this.state.set(BASELINE_NS, key, value);
+      this.state.set(BASELINE_NS, key, value);
     }
     return out;
   }
 
-  private closeUpTo(rule: ResolvedRule, s: Series, boundary: number): WindowResult[] {
+  private closeUpTo(rule: ResolvedRule, s: Series, upToMs: number): WindowResult[] {
     const w = rule.stat.windowMs;
+    const boundary = Math.floor(upToMs / w) * w;
     const out: WindowResult[] = [];
     const fills = s.agg === 'count' || s.agg === 'sum';
-    if (s.cur && s.cur.start + w <= boundary) {
-      if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, s.cur.start));
-      out.push(this.judge(rule, s, s.cur.start, s.cur.value, s.cur.evidence, s.cur.lastTime, s.cur.n));
-      s.lastClosed = s.cur.start;
-      s.cur = undefined;
+    while (s.open.length && s.open[0]!.start + w <= boundary) {
+      const c = s.open.shift()!;
+      if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, c.start));
+      out.push(this.judge(rule, s, c.start, c.value, c.evidence, c.lastTime, c.n));
+      s.lastClosed = c.start;
     }
-    if (!s.cur && fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, boundary));
+    if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, Math.min(boundary, s.open[0]?.start ?? boundary)));
     return out;
   }
 

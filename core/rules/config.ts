@@ -51,6 +51,8 @@ const statistical = {
   min_delta: z.number().nonnegative().optional(),
   /** Samples kept per seasonal bucket. */
   history: z.number().int().min(4).max(500).optional(),
+  /** Allowed lateness: a window is judged this long after it ends, so delayed sources (CloudTrail) still count. */
+  grace: Duration.optional(),
 };
 
 const where = z.strictObject({
@@ -246,6 +248,7 @@ export interface ResolvedRule {
     seasonality: 'weekday_hour' | 'hour_of_week' | 'none';
     minDelta: number;
     history: number;
+    graceMs: number;
     n: number;
     learningMs: number;
   };
@@ -254,7 +257,7 @@ export interface ResolvedRule {
   custom: boolean;
 }
 
-const STAT_DEFAULTS = { window: '1h', k: 2, direction: 'both' as const, min_samples: 8, seasonality: 'weekday_hour' as const, min_delta: 0, history: 24, n: 3, learning: '28d', mode: 'alert' as const, suppress: '24h' };
+const STAT_DEFAULTS = { grace: '20m', window: '1h', k: 2, direction: 'both' as const, min_samples: 8, seasonality: 'weekday_hour' as const, min_delta: 0, history: 24, n: 3, learning: '28d', mode: 'alert' as const, suppress: '24h' };
 const EVENT_DEFAULTS = { n: 1, learning: '0s', mode: 'alert' as const, suppress: '24h' };
 /** Direction that matters by default per kind (an error spike is only ever above). */
 const KIND_DIRECTION: Partial<Record<Kind, 'above' | 'below' | 'both'>> = { error_spike: 'above', modification_rate: 'above', network_egress: 'above' };
@@ -296,6 +299,7 @@ export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
         seasonality: s.seasonality ?? sd.seasonality,
         minDelta: s.min_delta ?? sd.min_delta,
         history: s.history ?? sd.history,
+        graceMs: durationMs(s.grace ?? sd.grace),
         n: statOwnsN ? (s.n ?? sd.n) : sd.n,
         learningMs: durationMs(statOwnsN ? (s.learning ?? sd.learning) : sd.learning),
       },

@@ -106,8 +106,11 @@ class Engine implements RuleEngine {
     const wm = this.state.get<number>(ENGINE_NS, 'watermark') ?? 0;
     if (clock > wm) {
       this.state.set(ENGINE_NS, 'watermark', clock);
-      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock)) out.push(...this.onWindow(r, w));
+      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs)) out.push(...this.onWindow(r, w));
     }
+    const now = Math.max(clock, wm);
+    // Baselines take the clamped time: an event stamped far ahead must not open (and so blind) a future window.
+    const obsTime = clock < t ? new Date(clock).toISOString() : ev.time;
     for (const rule of this.rules) {
       // The start time is written once and never changes, so caching it keeps serve and replay identical.
       // (cached only once read back from the store, so a rolled-back transaction cannot leave the cache ahead of it).
@@ -124,7 +127,7 @@ class Engine implements RuleEngine {
         set: (key, value) => this.state.set(KIND_NS, `${rule.id}|${key}`, value),
         detect: (d) => detections.push({ ...d, rule, time: ev.time }),
         observe: (label, entity, agg, value) => {
-          for (const w of this.baselines.add(rule, label, entity, agg, ev.time, value, ev.id)) out.push(...this.onWindow(rule, w));
+          for (const w of this.baselines.add(rule, label, entity, agg, obsTime, value, ev.id, now - rule.stat.graceMs)) out.push(...this.onWindow(rule, w));
         },
       };
       KIND_IMPLS[rule.kind](ev, ctx);
@@ -138,6 +141,7 @@ class Engine implements RuleEngine {
     if (!this.cfg.enabled) return [];
     const t = Date.parse(time);
     const out: Alert[] = [];
+    // End of input: nothing later will come, so windows ended by `time` close without waiting for lateness.
     for (const r of this.windowed) for (const w of this.baselines.advance(r, t)) out.push(...this.onWindow(r, w));
     return out;
   }
@@ -154,7 +158,7 @@ class Engine implements RuleEngine {
         severity: r.severity,
         custom: r.custom,
         ...(STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind)
-          ? { window_ms: r.stat.windowMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality }
+          ? { window_ms: r.stat.windowMs, grace_ms: r.stat.graceMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality }
           : {}),
         ...(STATISTICAL_KINDS.has(r.kind) ? {} : { event_n: r.n, event_learning_ms: r.learningMs }),
         suppress_ms: r.suppressMs,

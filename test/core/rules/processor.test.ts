@@ -49,6 +49,27 @@ describe('serve and replay agree', () => {
   });
 });
 
+describe('event time in serve', () => {
+  it('events arriving late (CloudTrail minutes behind a webhook source) count in their window: same alerts as the replay', () => {
+    const clicks = month(); // arrives 12 minutes after its event time
+    const orders = hourly(35, 4, (t) => diurnal(t, 5, 2, 1), ingestionEvent('orders'), [{ day: 31, hour: 14, hours: 3, count: 35 }]);
+    const arrival = (e: NormalizedEvent, delay: number) => ({ e: { ...e, received_time: new Date(Date.parse(e.time) + delay).toISOString() }, at: Date.parse(e.time) + delay });
+    const arriving = [...clicks.map((e) => arrival(e, 12 * 60_000)), ...orders.map((e) => arrival(e, 0))].sort((a, b) => a.at - b.at).map((x) => x.e);
+    const served = serveInChunks(tmpDir(), arriving, 5);
+    const replayed = replayEvents(arriving, { rules: RulesConfig.parse({}) }).alerts;
+    expect(served.map((a) => [a.entity.id, a.mode, a.details.value])).toEqual(replayed.map((a) => [a.entity.id, a.mode, a.details.value]));
+    expect(served.map((a) => a.id)).toEqual(replayed.map((a) => a.id));
+    expect(served.map((a) => [a.entity.id, a.mode])).toEqual([['dataset:clicks', 'observe'], ['dataset:clicks', 'alert'], ['dataset:orders', 'alert']]);
+  });
+
+  it('an event stamped days ahead of its receipt does not blind the baseline of its series', () => {
+    const events = month();
+    const bogus = { ...events[100]!, id: 'from-the-future', time: '2026-04-30T00:00:00.000Z' };
+    const alerts = replayEvents([...events, bogus], { rules: RulesConfig.parse({}) }).alerts;
+    expect(alerts.map((a) => a.mode)).toEqual(['observe', 'alert']);
+  });
+});
+
 describe('mltrail rules tune', () => {
   it('reports per rule what fired in observe mode, the observed variance and a suggested k/N from the data dir', async () => {
     const dir = tmpDir();
