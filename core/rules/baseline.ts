@@ -13,6 +13,7 @@ import type { ResolvedRule } from './config.js';
 export const BASELINE_NS = 'rules.baseline';
 const MAX_FILL_WINDOWS = 168;
 const MAX_EVIDENCE = 20;
+const RETIRE_AFTER_MS = 35 * 86_400_000;
 
 export type Agg = 'count' | 'sum' | 'mean' | 'max';
 
@@ -137,7 +138,9 @@ export class Baselines {
     for (const { key, value } of this.state.list<Series>(BASELINE_NS, `${rule.id}|`)) {
       if (key === markKey) continue;
       out.push(...this.closeUpTo(rule, value, boundary));
-      this.state.set(BASELINE_NS, key, value);
+      // An entity silent for longer than the baseline history is retired (a new one starts learning afresh).
+      if (!value.open.length && value.lastClosed !== undefined && boundary - value.lastClosed > RETIRE_AFTER_MS) this.state.delete(BASELINE_NS, key);
+      else this.state.set(BASELINE_NS, key, value);
     }
     return out;
   }

@@ -45,6 +45,9 @@ export const STATS_NS = 'rules.stats';
 const MAX_CLOCK_SKEW_MS = 3_600_000;
 /** |z| histogram bins (0.5 wide, last bin open) for `rules tune`. */
 export const Z_BINS = 17;
+const DAY_MS = 86_400_000;
+/** Suppression / streak records older than every rule's suppression period are dropped. */
+const KEEP_MS = 35 * DAY_MS;
 
 export interface DayStats {
   windows: number;
@@ -86,6 +89,7 @@ class Engine implements RuleEngine {
   private readonly reg: Registry;
   private readonly baselines: Baselines;
   private readonly started = new Set<string>();
+  private readonly keepMs: number;
 
   constructor(
     private readonly cfg: RulesConfig,
@@ -95,6 +99,7 @@ class Engine implements RuleEngine {
     this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
     this.reg = new Registry(state, cfg);
     this.baselines = new Baselines(state);
+    this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => r.suppressMs));
   }
 
   process(ev: NormalizedEvent): Alert[] {
@@ -106,6 +111,7 @@ class Engine implements RuleEngine {
     const wm = this.state.get<number>(ENGINE_NS, 'watermark') ?? 0;
     if (clock > wm) {
       this.state.set(ENGINE_NS, 'watermark', clock);
+      if (Math.floor(clock / DAY_MS) > Math.floor(wm / DAY_MS)) this.prune(clock);
       for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs)) out.push(...this.onWindow(r, w));
     }
     const now = Math.max(clock, wm);
@@ -260,6 +266,14 @@ class Engine implements RuleEngine {
         last_seen: d.time,
       },
     ];
+  }
+
+  /** Once per event-time day: forget suppression and streak records nothing refers to any more. */
+  private prune(now: number): void {
+    for (const { key, value } of this.state.list<Suppression>(ENGINE_NS, 'sup|')) {
+      if (value.pending === 0 && value.last_emit !== undefined && now - value.last_emit > this.keepMs) this.state.delete(ENGINE_NS, key);
+    }
+    for (const { key, value } of this.state.list<{ last: number }>(ENGINE_NS, 'streak|')) if (now - value.last > this.keepMs) this.state.delete(ENGINE_NS, key);
   }
 
   private day(rule: string, time: string): DayStats {

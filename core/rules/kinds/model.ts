@@ -194,7 +194,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   }
   const change = ev.action.split('.')[1]!;
   ctx.detect({
-    entity: versionEntity(v), key: `${change}|${ev.id}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+    entity: versionEntity(v), key: change, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
     summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${tagKeys.length ? `: ${tagKeys.join(', ')}` : ''}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
     details: { change, tags: tagKeys.length ? tagKeys : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
   });
