@@ -102,6 +102,45 @@ describe('σ parts of mixed rules', () => {
   });
 });
 
+/** Deterministic noise in [0, 1). */
+const noise = (i: number) => {
+  const x = Math.sin(i * 12.9898) * 43758.5453;
+  return x - Math.floor(x);
+};
+
+describe('σ parts of network_egress and behavioral_drift', () => {
+  const egress = (spikeDays: number[]) =>
+    Array.from({ length: 40 }, (_, d) => {
+      const t = Date.parse('2026-03-02T10:30:00Z') + d * 86_400_000;
+      const job = `fraud-train-${d}`;
+      return {
+        schema_version: '1', id: `egress-${d}`, time: new Date(t).toISOString(), received_time: new Date(t).toISOString(), platform: 'sagemaker', channel: 'sagemaker.gen',
+        stage: 'training', action: 'training_job.complete', operation: 'SageMaker Training Job State Change', outcome: 'success',
+        resource: { type: 'training_job', name: job }, ml: { job: { name: job }, metrics: { network_egress_bytes: spikeDays.includes(d) ? 9e9 : 1e6 + (d % 5) * 1e4 } },
+      } as NormalizedEvent;
+    });
+
+  it('training.network_egress fires when a job family sends far more than usual for 3 runs', () => {
+    const alerts = run(egress([34, 35, 36]));
+    expect(alerts.map((a) => [a.rule_id, a.entity.type, a.entity.id, a.details.measure])).toEqual([['training.network_egress', 'job', 'fraud-train', 'network_egress_bytes']]);
+    expect(alerts[0]!.evidence).toEqual(['egress-34', 'egress-35', 'egress-36']);
+    expect(run(egress([34, 35]))).toEqual([]);
+  });
+
+  const outputs = (shift: Spike[]) =>
+    hourly(35, 21, () => 2, (t, n) => ({
+      schema_version: '1', id: `pred-${n}`, time: new Date(t).toISOString(), received_time: new Date(t).toISOString(), platform: 'vertex', channel: 'vertex.gen',
+      stage: 'serving', action: 'endpoint.invoke', operation: 'predict', outcome: 'success', resource: { type: 'endpoint', name: 'ep-9' },
+      ml: { deployment: { endpoint: 'ep-9' }, metrics: { prediction_mean: shift.some((s) => Date.parse('2026-03-02T00:00:00Z') + (s.day * 24 + s.hour) * 3_600_000 <= t && t < Date.parse('2026-03-02T00:00:00Z') + (s.day * 24 + s.hour + s.hours) * 3_600_000) ? 0.9 : 0.3 + noise(Number(n.split('-')[0])) * 0.02 } },
+    }) as NormalizedEvent);
+
+  it('serving.behavioral_drift fires when an output statistic stays off its baseline for 3 windows', () => {
+    const alerts = run(outputs([{ day: 31, hour: 9, hours: 3, count: 0 }]));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.details.measure, a.mode])).toEqual([['serving.behavioral_drift', 'ep-9', 'prediction_mean', 'alert']]);
+    expect(run(outputs([{ day: 31, hour: 9, hours: 2, count: 0 }]))).toEqual([]);
+  });
+});
+
 describe('mltrail replay on generated event files', () => {
   it.skipIf(!existsSync(CLI))('the CLI gives the same alerts as the in-process replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mltrail-rules-'));
