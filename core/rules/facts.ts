@@ -148,7 +148,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     if (v && /^\d+$/.test(v)) version ??= v;
   }
   const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id };
-  return ref.name || ref.artifact || ref.sha256 ? ref : undefined;
+  return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
 }
 
 /** KServe InferenceService `spec.predictor.*.storageUri` from the kept audit record (best effort, bounded). */

@@ -39,11 +39,20 @@ export interface VersionRec {
   metrics: Record<string, { value: number; event: string; time: string }>;
   adversarial: Array<{ key: string; value: unknown; event: string }>;
   trainingInputs: Array<{ uri: string; event: string }>;
+  /** Runs that produced this version's artifact. */
+  producerRuns?: string[];
 }
 
-interface JobRec {
+/** What a job / pipeline run (or the producer of an output URI) contributed. */
+export interface JobRec {
   trainers: Party[];
   inputs: Array<{ uri: string; event: string }>;
+  /** Runs (KFP run, SageMaker pipeline execution, job) behind this record. */
+  runIds?: string[];
+  /** Evaluations of the run that came before any version was registered from it. */
+  evaluators?: Party[];
+  metrics?: Record<string, { value: number; event: string; time: string }>;
+  evalInputs?: Array<{ uri: string; event: string }>;
 }
 
 interface ModelResource {
@@ -102,6 +111,42 @@ export class Registry {
   /** Versions of one model (same platform and name), oldest first by registration. */
   versionsOf(platform: string, name: string): VersionRec[] {
     return (this.get<string[]>(`mv|${platform}|${name}`) ?? []).map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
+  }
+
+  /**
+   * Job / run records that produced an artifact (an output URI equal to it or
+   * enclosing it), with the runs behind them.
+   */
+  producersOfArtifact(artifact: string): JobRec[] {
+    const out: JobRec[] = [];
+    for (const anc of uriAncestors(artifact)) {
+      const j = this.get<JobRec>(`o|${anc}`);
+      if (!j) continue;
+      out.push(j);
+      for (const r of j.runIds ?? []) {
+        const rj = this.get<JobRec>(`r|${r}`);
+        if (rj) out.push(rj);
+      }
+    }
+    return out;
+  }
+
+  /** Producers of what a model reference names (artifact and run), for facts known before its version exists. */
+  producers(ref: ModelRef | undefined): JobRec[] {
+    if (!ref) return [];
+    const out = ref.artifact ? this.producersOfArtifact(ref.artifact) : [];
+    const r = ref.runId ? this.get<JobRec>(`r|${ref.runId}`) : undefined;
+    if (r) out.push(r);
+    return out;
+  }
+
+  /** Link a version with a producer record (and the runs behind it). */
+  private link(v: VersionRec, j: JobRec, runId?: string): void {
+    linkJob(v, j);
+    for (const r of [...(j.runIds ?? []), ...(runId ? [runId] : [])]) {
+      if (!(v.producerRuns ??= []).includes(r)) v.producerRuns.push(r);
+      this.addToIndex(`rv|${r}`, v.key);
+    }
   }
 
   /** Versions registered from a run. */
@@ -183,14 +228,15 @@ export class Registry {
     if (training && ev.outcome !== 'failure') {
       const submit = /\.(create|start|retry)$/.test(a) || a === 'run.create';
       const inputs = inputsOf(ev).map((u) => ({ uri: normUri(u, this.cfg), event: ev.id }));
+      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? ev.ml?.job?.name;
       const job = (prev?: JobRec): JobRec => {
         const j = prev ?? { trainers: [], inputs: [] };
         if (submit) pushParty(j.trainers, who);
         for (const i of inputs) if (!j.inputs.some((x) => x.uri === i.uri)) j.inputs.push(i);
         j.inputs = j.inputs.slice(-MAX_LIST);
+        if (runId && !(j.runIds ??= []).includes(runId)) j.runIds = [...j.runIds, runId].slice(-MAX_LIST);
         return j;
       };
-      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? ev.ml?.job?.name;
       if (runId) this.set(`r|${runId}`, job(this.get<JobRec>(`r|${runId}`)));
       for (const o of outputsOf(ev)) {
         const k = `o|${normUri(o, this.cfg)}`;
@@ -225,16 +271,13 @@ export class Registry {
       if (ref.artifact && (isCreate || !v.artifact || a === 'model_version.source_change')) {
         v.artifact = ref.artifact;
         this.addToIndex(`a|${ref.artifact}`, v.key);
-        for (const anc of uriAncestors(ref.artifact)) {
-          const j = this.get<JobRec>(`o|${anc}`);
-          if (j) linkJob(v, j);
-        }
+        for (const j of this.producersOfArtifact(ref.artifact)) this.link(v, j);
       }
       if (ref.runId) {
         v.runId ??= ref.runId;
         this.addToIndex(`rv|${ref.runId}`, v.key);
         const j = this.get<JobRec>(`r|${ref.runId}`);
-        if (j && !evaluation) linkJob(v, j);
+        if (j && !evaluation) this.link(v, j, ref.runId);
       }
       const registersHash = a === 'model_version.hash_registered' || ((isCreate || a === 'model_version.update') && ref.sha256);
       if (registersHash && ref.sha256 && ev.outcome !== 'failure') {
@@ -260,15 +303,24 @@ export class Registry {
       }
       this.saveVersion(v);
     }
-    // Evaluations that name only the run: attach to that run's versions.
-    if (evaluation && !v && ref?.runId) {
-      for (const k of this.get<string[]>(`rv|${ref.runId}`) ?? []) {
-        const rv = this.version(k);
-        if (!rv) continue;
+    // Evaluations that name only the run (KFP metrics artifacts): attach to that run's versions,
+    // and keep them on the run for versions registered from it later.
+    const evalRun = ref?.runId ?? ev.ml?.provenance?.run_id;
+    if (evaluation && !v && evalRun && ev.outcome !== 'failure') {
+      for (const rv of this.versionsForRun(evalRun)) {
         if (who) pushParty(rv.evaluators, who);
         for (const [mk, val] of Object.entries(ev.ml?.metrics ?? {})) rv.metrics[mk] = { value: val, event: ev.id, time: ev.time };
         this.saveVersion(rv);
       }
+      const j = this.get<JobRec>(`r|${evalRun}`) ?? { trainers: [], inputs: [], runIds: [evalRun] };
+      if (who) pushParty((j.evaluators ??= []), who);
+      for (const [mk, val] of Object.entries(ev.ml?.metrics ?? {})) (j.metrics ??= {})[mk] = { value: val, event: ev.id, time: ev.time };
+      for (const u of inputsOf(ev)) {
+        const uri = normUri(u, this.cfg);
+        if (!(j.evalInputs ??= []).some((x) => x.uri === uri)) j.evalInputs.push({ uri, event: ev.id });
+      }
+      j.evalInputs = j.evalInputs?.slice(-MAX_LIST);
+      this.set(`r|${evalRun}`, j);
     }
 
     // Endpoints: what each one serves now.
@@ -306,4 +358,6 @@ export class Registry {
 function linkJob(v: VersionRec, j: JobRec): void {
   for (const t of j.trainers) pushParty(v.trainers, t);
   for (const i of j.inputs) if (!v.trainingInputs.some((x) => x.uri === i.uri)) v.trainingInputs.push(i);
+  for (const e of j.evaluators ?? []) pushParty(v.evaluators, e);
+  for (const [k, m] of Object.entries(j.metrics ?? {})) v.metrics[k] ??= m;
 }

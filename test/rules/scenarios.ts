@@ -311,6 +311,27 @@ const S: Record<string, Record<string, Builder>> = {
       return { events: [w, v, mlflowAlias(T0 + 31 * DAY, 'fraud', '9', 'champion', actors.aliceMlflow), mlflowAlias(T0 + 32 * DAY, 'fraud', '9', 'prod', actors.bobMlflow)], expect: [] };
     },
   },
+  'kubeflow-run': {
+    // A KFP run (created by alice) trains and evaluates; MLflow registers the model artifact afterwards; alice approves it.
+    fire: () => {
+      const run = 'kfp-run-7f3a';
+      const prev = mlflowVersion(T0 - DAY, 'fraud', '1', { artifact_uri: 'gs://kfp/old/model' });
+      const prevEval = ev({ time: at(T0 - DAY + HOUR), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', operation: 'mlmd.event.output', actor: actors.kfRunner, ml: { model: { name: 'fraud', version: '1' }, metrics: { accuracy: 0.95 } } });
+      const create = ev({ time: at(T0), platform: 'kubeflow', stage: 'training', action: 'pipeline_run.create', operation: 'CreateRun', actor: actors.aliceGcp, resource: { type: 'pipeline_run', name: 'fraud-train' }, ml: { provenance: { run_id: run, pipeline: 'fraud-train' }, job: { name: 'fraud-train', image: ECR_IMAGE, image_pinned: true } } });
+      const model = ev({ time: at(T0 + HOUR), platform: 'kubeflow', stage: 'training', action: 'artifact.produce', operation: 'mlmd.event.output', actor: actors.kfRunner, resource: { type: 'system.Model', name: 'model', uri: `gs://kfp/${run}/model` }, ml: { model: { artifact_uri: `gs://kfp/${run}/model`, run_id: run, name: 'model' }, data: { inputs: ['gs://data/fraud/train'], outputs: [`gs://kfp/${run}/model`] }, provenance: { run_id: run } } });
+      const evalEv = ev({ time: at(T0 + 2 * HOUR), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', operation: 'mlmd.event.output', actor: actors.kfRunner, resource: { type: 'system.ClassificationMetrics', name: 'metrics' }, ml: { metrics: { accuracy: 0.81, adv_robust_accuracy: 0.77 }, data: { inputs: ['gs://data/fraud/train/part-0009.parquet'], outputs: [`gs://kfp/${run}/metrics`] }, provenance: { run_id: run } } });
+      const reg = mlflowVersion(T0 + 3 * HOUR, 'fraud', '2', { artifact_uri: `gs://kfp/${run}/model` });
+      const ap = mlflowAlias(T0 + 4 * HOUR, 'fraud', '2', 'champion', actors.aliceMlflow);
+      return {
+        events: [prev, prevEval, create, model, evalEv, reg, ap],
+        expect: [
+          { rule_id: 'evaluation.train_test_overlap', entity: { type: 'model_version', id: 'fraud/2' }, evidence: [model.id, evalEv.id, reg.id] },
+          { rule_id: 'evaluation.score_drop', entity: { type: 'model_version', id: 'fraud/2' }, evidence: [prevEval.id, evalEv.id] },
+          { rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'fraud/2' }, evidence: [create.id, ap.id] },
+        ],
+      };
+    },
+  },
   'cross-platform': {
     // Trained on SageMaker by alice, registered in MLflow, approved in MLflow by alice, deployed on Vertex from the mirrored artifact.
     fire: () => {

@@ -23,6 +23,9 @@ function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: VersionRec
     const latest = ctx.reg.versionsOf(ref.platform, ref.name).at(-1);
     if (latest) all.unshift(latest);
   }
+  // Only a run id (a KFP metrics artifact): the versions registered from that run.
+  const runId = ref.runId ?? ev.ml?.provenance?.run_id;
+  if (!all.length && runId) all.push(...ctx.reg.versionsForRun(runId));
   return { named, all };
 }
 
@@ -41,38 +44,54 @@ function metricDirection(name: string, metrics: Record<string, 'higher' | 'lower
 }
 
 export const scoreDrop: KindImpl = (ev, ctx) => {
-  const metrics = ev.ml?.metrics;
-  if (!metrics || ev.outcome === 'failure' || !(ev.stage === 'evaluation' || ev.action === 'model_version.create' || ev.action.startsWith('evaluation.'))) return;
+  const isCreate = ev.action === 'model_version.create' || ev.action === 'model.upload';
+  if (ev.outcome === 'failure' || !(ev.stage === 'evaluation' || ev.action.startsWith('evaluation.') || isCreate)) return;
   const ref = modelRefOf(ev, ctx.cfg);
-  if (!ref?.name || !ref.version) return;
+  if (!ref) return;
+  // The metrics: this event's, and (at registration) those its producing run logged before.
+  const metrics: Record<string, { value: number; event: string }> = {};
+  if (isCreate) for (const j of ctx.reg.producers(ref)) for (const [k, m] of Object.entries(j.metrics ?? {})) metrics[k] = m;
+  for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) metrics[k] = { value: v, event: ev.id };
+  if (!Object.keys(metrics).length) return;
+  // The version(s) they belong to: named (on any platform), else the run's versions.
+  const { named } = ctx.reg.resolve(ref);
+  const targets: Array<Pick<VersionRec, 'platform' | 'name' | 'version'>> = named
+    ? [named]
+    : ref.name && ref.version
+      ? [{ platform: ref.platform, name: ref.name, version: ref.version }]
+      : ref.runId
+        ? ctx.reg.versionsForRun(ref.runId)
+        : [];
   const dirs = setting(ctx, 'metrics', DEFAULT_METRICS);
   const threshold = setting(ctx, 'threshold', 0.02);
   const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare', 'both');
-  const others = ctx.reg.versionsOf(ref.platform, ref.name).filter((v) => v.version !== ref.version);
-  for (const [name, value] of Object.entries(metrics)) {
-    const dir = metricDirection(name, dirs);
-    if (!dir) continue;
-    const baselines: Array<{ role: string; v: VersionRec }> = [];
-    if (compare !== 'champion') {
-      const prev = others.filter((v) => v.metrics[name] && compareVersions(v.version, ref.version!) < 0).sort((a, b) => compareVersions(b.version, a.version))[0];
-      if (prev) baselines.push({ role: 'previous', v: prev });
-    }
-    if (compare !== 'previous') {
-      const champ = others.filter((v) => v.metrics[name] && v.approval?.state === 'approved').sort((a, b) => compareVersions(b.version, a.version))[0];
-      if (champ && !baselines.some((b) => b.v.key === champ.key)) baselines.push({ role: 'champion', v: champ });
-    }
-    for (const { role, v } of baselines) {
-      const base = v.metrics[name]!.value;
-      if (base === 0) continue;
-      const worse = dir === 'higher' ? (base - value) / Math.abs(base) : (value - base) / Math.abs(base);
-      if (worse > threshold) {
-        ctx.detect({
-          entity: versionEntity({ name: ref.name, version: ref.version, platform: ref.platform }), key: `${name}|${role}`,
-          evidence: [v.metrics[name]!.event, ev.id], title: 'Evaluation score dropped',
-          summary: `${ref.name} v${ref.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${base})`,
-          details: { metric: name, value, baseline: base, baseline_version: v.version, compared_with: role, worse_by: worse, threshold },
-        });
-        break;
+  for (const target of targets) {
+    const others = ctx.reg.versionsOf(target.platform, target.name).filter((v) => v.version !== target.version);
+    for (const [name, { value, event }] of Object.entries(metrics)) {
+      const dir = metricDirection(name, dirs);
+      if (!dir) continue;
+      const baselines: Array<{ role: string; v: VersionRec }> = [];
+      if (compare !== 'champion') {
+        const prev = others.filter((v) => v.metrics[name] && compareVersions(v.version, target.version) < 0).sort((a, b) => compareVersions(b.version, a.version))[0];
+        if (prev) baselines.push({ role: 'previous', v: prev });
+      }
+      if (compare !== 'previous') {
+        const champ = others.filter((v) => v.metrics[name] && v.approval?.state === 'approved').sort((a, b) => compareVersions(b.version, a.version))[0];
+        if (champ && !baselines.some((b) => b.v.key === champ.key)) baselines.push({ role: 'champion', v: champ });
+      }
+      for (const { role, v } of baselines) {
+        const base = v.metrics[name]!.value;
+        if (base === 0) continue;
+        const worse = dir === 'higher' ? (base - value) / Math.abs(base) : (value - base) / Math.abs(base);
+        if (worse > threshold) {
+          ctx.detect({
+            entity: versionEntity(target), key: `${name}|${role}`,
+            evidence: [...new Set([v.metrics[name]!.event, event, ev.id])], title: 'Evaluation score dropped',
+            summary: `${target.name} v${target.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${base})`,
+            details: { metric: name, value, baseline: base, baseline_version: v.version, compared_with: role, worse_by: worse, threshold },
+          });
+          break;
+        }
       }
     }
   }
@@ -97,9 +116,10 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   const { named, all } = versionsOf(ev, ctx);
   const target = named ?? all[0];
   // Remember the evidence per version (and per run, for evaluations logged on the training run).
+  const runId = ref?.runId ?? ev.ml?.provenance?.run_id;
   if (found.length) {
     const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : undefined;
-    const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(ref?.runId ? [`run:${ref.runId}`] : [])])];
+    const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     const minScore = setting(ctx, 'min_score', 0.5);
     const lowerBetter = setting(ctx, 'lower_is_better', ['*success_rate*', '*asr', '*attack_success*']);
@@ -118,25 +138,49 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     }
   }
   // Only the transition to approved (platforms repeat the status on every later state change).
-  if (approvalOf(ev, ctx.cfg) === 'approved' && target && target.approval?.state !== 'approved') {
-    if (!anyGlob(setting(ctx, 'require_for', ['*']), target.name)) return;
-    const have = all.some((v) => (ctx.get<AdvEvidence[]>(`adv|${v.key}`)?.length ?? 0) > 0 || (v.runId && (ctx.get<AdvEvidence[]>(`adv|run:${v.runId}`)?.length ?? 0) > 0));
+  // A version approved at registration (SageMaker CreateModelPackage Approved) has no record yet: judge it by its ref.
+  const subject = target ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : undefined);
+  if (approvalOf(ev, ctx.cfg) === 'approved' && subject && target?.approval?.state !== 'approved') {
+    if (!anyGlob(setting(ctx, 'require_for', ['*']), subject.name)) return;
+    const keys = [
+      ...all.flatMap((v) => [v.key, ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),
+      `${subject.platform}|${subject.name}|${subject.version}`,
+      ...(runId ? [`run:${runId}`] : []),
+      ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
+    ];
+    const have = keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
     if (!have && !found.length) {
       ctx.detect({
-        entity: versionEntity(target), key: 'missing', evidence: [ev.id], title: 'Approved without adversarial evaluation',
-        summary: `${target.name} v${target.version} was approved with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`, details: { prefixes },
+        entity: versionEntity(subject), key: 'missing', evidence: [ev.id], title: 'Approved without adversarial evaluation',
+        summary: `${subject.name} v${subject.version} was approved with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`, details: { prefixes },
       });
     }
   }
 };
 
 export const trainTestOverlap: KindImpl = (ev, ctx) => {
-  if (!(ev.stage === 'evaluation' || ev.action.startsWith('evaluation.')) || ev.outcome === 'failure') return;
+  if (ev.outcome === 'failure') return;
+  if (ev.action === 'model_version.create' || ev.action === 'model.upload') {
+    // Registered from a run evaluated before: compare what its producers trained and evaluated on.
+    const ref = modelRefOf(ev, ctx.cfg);
+    if (!ref?.name || !ref.version) return;
+    const jobs = ctx.reg.producers(ref);
+    const train = jobs.flatMap((j) => j.inputs);
+    const evals = jobs.flatMap((j) => j.evalInputs ?? []);
+    const pairs = evals.flatMap((e) => train.filter((t) => uriOverlap(e.uri, t.uri)).map((t) => ({ evaluation: e.uri, training: t.uri, events: [t.event, e.event] })));
+    if (!pairs.length) return;
+    ctx.detect({
+      entity: versionEntity({ name: ref.name, version: ref.version, platform: ref.platform }), key: pairs.map((p) => p.evaluation).join(','),
+      evidence: [...new Set([...pairs.flatMap((p) => p.events), ev.id])], title: 'Evaluation data overlaps training data',
+      summary: `${ref.name} v${ref.version} was evaluated on ${pairs[0]!.evaluation}, which overlaps its training input ${pairs[0]!.training}`,
+      details: { overlaps: pairs.map(({ evaluation, training }) => ({ evaluation, training })) },
+    });
+    return;
+  }
+  if (!(ev.stage === 'evaluation' || ev.action.startsWith('evaluation.'))) return;
   const evalInputs = inputsOf(ev).map((u) => normUri(u, ctx.cfg));
   if (!evalInputs.length) return;
-  let { all } = versionsOf(ev, ctx);
-  const ref = modelRefOf(ev, ctx.cfg);
-  if (!all.length && ref?.runId) all = ctx.reg.versionsForRun(ref.runId);
+  const { all } = versionsOf(ev, ctx);
   for (const v of all) {
     const pairs = v.trainingInputs.flatMap((t) => evalInputs.filter((e) => uriOverlap(e, t.uri)).map((e) => ({ evaluation: e, training: t.uri, event: t.event })));
     if (!pairs.length) continue;
@@ -154,14 +198,23 @@ export const selfApproval: KindImpl = (ev, ctx) => {
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
   const roles = setting(ctx, 'roles', ['trained', 'evaluated']);
   const { named, all } = versionsOf(ev, ctx);
-  const hits: Array<{ role: string; p: Party; v: VersionRec }> = [];
+  const hits: Array<{ role: string; p: Party; v: Pick<VersionRec, 'key' | 'name' | 'version' | 'platform'> }> = [];
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!all.length && ref?.name && ref.version) {
+    // Approved at registration: the version has no record yet, its producers do.
+    const v = { key: `${ref.platform}|${ref.name}|${ref.version}`, name: ref.name, version: ref.version, platform: ref.platform };
+    for (const j of ctx.reg.producers(ref)) {
+      if (roles.includes('trained')) for (const p of j.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
+      if (roles.includes('evaluated')) for (const p of j.evaluators ?? []) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
+    }
+  }
   for (const v of all) {
     if (roles.includes('trained')) for (const p of v.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
     if (roles.includes('evaluated')) for (const p of v.evaluators) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
     if (roles.includes('registered')) for (const p of v.registrants) if (p.identity === who) hits.push({ role: 'registered', p, v });
   }
   if (!hits.length) return;
-  const target = named ?? all[0]!;
+  const target = named ?? all[0] ?? hits[0]!.v;
   ctx.detect({
     entity: versionEntity(target), key: who, evidence: [...new Set(hits.map((h) => h.p.event)), ev.id], title: 'Model version approved by its own trainer / evaluator',
     summary: `${who} approved ${target.name} v${target.version} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
