@@ -37,8 +37,8 @@ export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
     const w = Math.max(...rules.map((r) => r.id.length));
     for (const r of rules) {
       const s = r.settings as Record<string, unknown>;
-      const stat = s.k !== undefined ? ` window=${fmtMs(s.window_ms as number)} k=${s.k} ${s.direction} N=${s.n} learning=${fmtMs(s.learning_ms as number)}` : '';
-      const ev = s.event_n !== undefined ? ` N=${s.event_n}` : '';
+      const stat = s.k !== undefined ? ` window=${fmtMs(s.window_ms as number)} k=${s.k} ${s.direction} N=${s.n} learning=${fmtMs(s.learning_ms as number)} grace=${fmtMs(s.grace_ms as number)}` : '';
+      const ev = s.event_n !== undefined ? ` ${s.k !== undefined ? 'event-N' : 'N'}=${s.event_n}` : '';
       io.stdout.write(`${r.id.padEnd(w)}  ${r.stage.padEnd(13)} ${(s.enabled ? r.mode : 'off').padEnd(7)} ${String(s.severity).padEnd(8)}${stat}${ev} suppress=${fmtMs(s.suppress_ms as number)}${s.custom ? ' (custom)' : ''}\n`);
       io.stdout.write(`${' '.repeat(w)}  ${r.description}\n`);
     }
