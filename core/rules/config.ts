@@ -124,6 +124,8 @@ export const KindSchemas = {
     lookback: Duration.optional(),
     data_write_actions: globs.optional(),
     data_write_stages: z.array(Stage).optional(),
+    /** URI globs of training data: writes there count whatever stage the connector gave them (S3 PutObject is `platform`). */
+    training_data_uris: globs.optional(),
     production_endpoints: globs.optional(),
     exempt: globs.optional(),
   }),

@@ -305,6 +305,19 @@ const S: Record<string, Record<string, Builder>> = {
       const d = smDeploy(48, 'fraud-prod', { model: { name: 'fraud', version: '4' } }, actors.aliceAwsDeploy);
       return { events: [w, v, d], expect: [{ rule_id: 'access.separation_of_duties', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [w.id, d.id] }] };
     },
+    'fire-s3-training-data': () => {
+      // S3 PutObject arrives with stage platform; the configured training-data prefix makes it a data write.
+      const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'platform', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, resource: { type: 's3_object', uri: 's3://training-data/fraud/labels.csv' }, ml: { data: { uris: ['s3://training-data/fraud/labels.csv'] } } });
+      const other = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'platform', action: 'data_object.write', operation: 'PutObject', actor: actors.bob, ml: { data: { uris: ['s3://scratch/bob/notes.txt'] } } });
+      const v = smPackage(24, '4', 'approved');
+      const d = smDeploy(48, 'fraud-prod', { model: { name: 'fraud', version: '4' } }, actors.aliceAwsDeploy);
+      const d2 = smDeploy(49, 'fraud-prod', { model: { name: 'fraud', version: '4' } }, actors.bob);
+      return {
+        config: { 'access.separation_of_duties': { training_data_uris: ['s3://training-data/*'] } },
+        events: [w, other, v, d, d2],
+        expect: [{ rule_id: 'access.separation_of_duties', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [w.id, d.id] }],
+      };
+    },
     'near-miss': () => {
       const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
       const v = mlflowVersion(T0 + 5 * DAY, 'fraud', '9');

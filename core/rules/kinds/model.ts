@@ -367,7 +367,11 @@ export const separationOfDuties: KindImpl = (ev, ctx) => {
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
   const lookback = durationMs(setting(ctx, 'lookback', '30d'));
   const t = Date.parse(ev.time);
-  const isWrite = anyGlob(setting(ctx, 'data_write_actions', DATA_WRITES), ev.action) && setting(ctx, 'data_write_stages', ['ingestion', 'preprocessing']).includes(ev.stage);
+  const uris = [...(ev.ml?.data?.uris ?? []), ...(ev.ml?.data?.outputs ?? []), ...(ev.resource?.uri ? [ev.resource.uri] : [])];
+  const trainingData = setting<string[]>(ctx, 'training_data_uris', []);
+  const isWrite =
+    anyGlob(setting(ctx, 'data_write_actions', DATA_WRITES), ev.action) &&
+    (setting(ctx, 'data_write_stages', ['ingestion', 'preprocessing']).includes(ev.stage) || uris.some((u) => anyGlob(trainingData, u)));
   let release: string | undefined;
   if (approvalOf(ev, ctx.cfg) === 'approved') {
     const r = modelRefOf(ev, ctx.cfg);
