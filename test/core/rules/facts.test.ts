@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { approvalOf, identityOf, jobFamily, normUri, uriOverlap } from '../../../core/rules/facts.js';
+import { registryOf } from '../../../core/rules/kinds/pipeline.js';
+import { T0, at, ev } from '../../rules/events.js';
+
+const cfg = RulesConfig.parse({ identities: { aliases: { 'alice@corp.example': ['alice', 'AIDAALICE'] } }, artifact_mirrors: [{ from: 's3://models/', to: 'gs://mirror/' }] });
+
+describe('facts the rules share', () => {
+  it('an identity is the person across roles and platforms', () => {
+    expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/Deployer/alice@corp.example', type: 'user' }, cfg)).toBe('alice@corp.example');
+    expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/DataEng/Alice@Corp.Example', type: 'user' }, cfg)).toBe('alice@corp.example');
+    expect(identityOf({ name: 'alice', type: 'user' }, cfg)).toBe('alice@corp.example');
+    expect(identityOf({ id: 'user:x', email: 'bob@corp.example', type: 'user' }, cfg)).toBe('bob@corp.example');
+    // Impersonation: the first principal of the chain is the person.
+    expect(identityOf({ email: 'deployer@p.iam.gserviceaccount.com', chain: ['carol@corp.example', 'deployer@p.iam.gserviceaccount.com'], type: 'user' }, cfg)).toBe('carol@corp.example');
+    // SDK-default session names are not people: the role stays part of the identity.
+    expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/CI/botocore-session-1700000000', type: 'service' }, cfg)).toBe('role:ci/botocore-session-1700000000');
+    expect(identityOf(undefined, cfg)).toBeUndefined();
+  });
+
+  it('approvals are recognised on every platform, and only on actions that set them', () => {
+    const base = { time: at(T0), stage: 'registry' as const };
+    expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.approve' }), cfg)).toBe('approved');
+    expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.status_change', ml: { model: { approval: 'rejected' } } }), cfg)).toBe('rejected');
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.alias_set', ml: { model: { aliases: ['Champion'] } } }), cfg)).toBe('approved');
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.alias_set', ml: { model: { aliases: ['candidate'] } } }), cfg)).toBeUndefined();
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.tag_set', details: { tag: { key: 'approval', value: 'Approved' } } }), cfg)).toBe('approved');
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.stage_transition', ml: { model: { stage: 'Production' } } }), cfg)).toBe('approved');
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.hash_mismatch', outcome: 'failure', ml: { model: { approval: 'approved' } } }), cfg)).toBeUndefined();
+    expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.approve', outcome: 'failure' }), cfg)).toBeUndefined();
+  });
+
+  it('artifact URIs compare by directory, across configured mirrors', () => {
+    expect(normUri('gs://mirror/fraud/3/', cfg)).toBe('s3://models/fraud/3');
+    expect(uriOverlap('s3://data/fraud/2026-02/test.parquet', 's3://data/fraud/2026-02')).toBe(true);
+    expect(uriOverlap('s3://data/fraud/2026-02-holdout/x', 's3://data/fraud/2026-02')).toBe(false);
+  });
+
+  it('job families drop the run suffixes platforms append; image registries are read like docker does', () => {
+    expect(jobFamily('features-2026-03-02-10-00-00')).toBe('features');
+    expect(jobFamily('xgb-train-2026-03-02-10-00-00-123')).toBe('xgb-train');
+    expect(jobFamily('fraud-train-17')).toBe('fraud-train');
+    expect(jobFamily('pipelines-4r83jejmhorv-TrainAbaloneModel-a1b2c3d4e5')).toBe('pipelines-4r83jejmhorv-TrainAbaloneModel');
+    expect(registryOf('python:3.11')).toBe('docker.io');
+    expect(registryOf('library/python@sha256:abc')).toBe('docker.io');
+    expect(registryOf('111122223333.dkr.ecr.us-east-1.amazonaws.com/train:1')).toBe('111122223333.dkr.ecr.us-east-1.amazonaws.com');
+    expect(registryOf('localhost:5000/x')).toBe('localhost');
+  });
+});
