@@ -41,6 +41,8 @@ export interface VersionRec {
   trainingInputs: Array<{ uri: string; event: string }>;
   /** Runs that produced this version's artifact. */
   producerRuns?: string[];
+  /** Aliases pointing at this version (an alias names one version of a model). */
+  aliases?: string[];
 }
 
 /** What a job / pipeline run (or the producer of an output URI) contributed. */
@@ -180,7 +182,7 @@ export class Registry {
    * at, and every version with the same artifact (or an enclosing directory,
    * mirrors applied) or the same registered hash.
    */
-  resolve(ref: ModelRef | undefined, extraModels: string[] = [], platform = ref?.platform ?? ''): { named?: VersionRec; linked: VersionRec[]; refs: ModelRef[] } {
+  resolve(ref: ModelRef | undefined, extraModels: string[] = [], platform = ref?.platform ?? '', unversionedToDefault = false): { named?: VersionRec; linked: VersionRec[]; refs: ModelRef[] } {
     const refs: ModelRef[] = [];
     if (ref) refs.push(ref);
     for (const m of extraModels) {
@@ -196,6 +198,16 @@ export class Registry {
       }
     }
     for (const r of refs) {
+      if (unversionedToDefault && r.name && !r.version && r.platform === platform) {
+        // A model named without a version (Vertex deploys its default version): the version holding
+        // the `default` alias, else the newest registered one.
+        const all = this.versionsOf(r.platform, r.name);
+        const v = all.find((x) => x.aliases?.includes('default')) ?? all.at(-1);
+        if (v) {
+          named ??= v;
+          keys.add(v.key);
+        }
+      }
       if (r.name && r.version) {
         // Same platform first; else the one version of that name+version on another platform
         // (a Kubeflow evaluation of an MLflow-registered model). Ambiguous names link nothing.
@@ -259,6 +271,15 @@ export class Registry {
       if (name) this.set(`ec|${ev.platform}|${name}`, { models, ref, event: ev.id });
     }
 
+    // An alias removed without naming the version (MLflow alias webhook): whichever version held it.
+    if (a === 'model_version.alias_delete' && ref?.name && !ref.version && typeof ev.details?.alias === 'string') {
+      for (const other of this.versionsOf(ev.platform, ref.name)) {
+        if (!other.aliases?.includes(ev.details.alias)) continue;
+        other.aliases = other.aliases.filter((x) => x !== ev.details!.alias);
+        this.saveVersion(other);
+      }
+    }
+
     // Model versions.
     const registryFact = ev.stage === 'registry' || /^(model_version|model)\./.test(a);
     const v = ref ? (this.resolve(ref).named ?? this.ensureVersion(ref, registryFact)) : undefined;
@@ -284,6 +305,17 @@ export class Registry {
         v.sha256 = ref.sha256;
         v.shaEvent = ev.id;
         this.addToIndex(`s|${ref.sha256}`, v.key);
+      }
+      const added = ev.outcome === 'failure' ? [] : (ev.ml?.model?.aliases ?? []).filter((x) => !x.startsWith('-'));
+      if (added.length && /alias_set|approve|update|upload|create/.test(a)) {
+        v.aliases = [...new Set([...(v.aliases ?? []), ...added])];
+        for (const other of this.versionsOf(v.platform, v.name)) {
+          if (other.key === v.key || !other.aliases?.some((x) => added.includes(x))) continue;
+          other.aliases = other.aliases.filter((x) => !added.includes(x));
+          this.saveVersion(other);
+        }
+      } else if (a === 'model_version.alias_delete' && typeof ev.details?.alias === 'string') {
+        v.aliases = v.aliases?.filter((x) => x !== ev.details!.alias);
       }
       const approval = approvalOf(ev, this.cfg);
       if (approval) {
@@ -326,7 +358,7 @@ export class Registry {
     // Endpoints: what each one serves now.
     const ep = endpointOf(ev);
     if (ep && isDeployment(ev)) {
-      const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform);
+      const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform, true);
       const target = named ?? linked[0];
       if (ref || target) {
         this.set(`ep|${ev.platform}|${ep}`, {

@@ -262,6 +262,15 @@ const S: Record<string, Record<string, Builder>> = {
       return { events: [u1!, a1!, u2!, a2!, d2, d1], expect: [{ rule_id: 'registry.version_rollback', entity: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/9' }, evidence: [d2.id, d1.id] }] };
     },
     'near-miss': () => ({ events: [...vertexVersions(), vxDeploy(5, '1'), vxDeploy(6, '2')], expect: [] }),
+    'fire-default-version': () => {
+      // DeployModel naming the model without a version serves its `default` alias: version 1 here, after version 2.
+      const [u1, a1, u2, a2] = vertexVersions();
+      const e = 'projects/p/locations/us-central1/endpoints/9';
+      const def = ev({ time: at(T0 + 4 * HOUR), platform: 'vertex', stage: 'registry', action: 'model_version.alias_set', operation: 'google.cloud.aiplatform.v1.ModelService.MergeVersionAliases', actor: actors.bob, resource: { type: 'model', name: 'projects/p/locations/us-central1/models/123@1' }, ml: { model: { name: 'projects/p/locations/us-central1/models/123', version: '1', aliases: ['default'] } } });
+      const d = ev({ time: at(T0 + 5 * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ciGcp, resource: { type: 'endpoint', name: e }, ml: { deployment: { endpoint: e, model_uri: 'projects/p/locations/us-central1/models/123' }, model: { name: 'projects/p/locations/us-central1/models/123' } } });
+      const d2 = vxDeploy(4.5, '2');
+      return { events: [u1!, a1!, u2!, a2!, def, d2, d], expect: [{ rule_id: 'registry.version_rollback', entity: { type: 'endpoint', id: e }, evidence: [d2.id, d.id] }] };
+    },
   },
   'serving.hash_mismatch': {
     fire: () => {

@@ -260,7 +260,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
   const models = ctx.reg.deployedModels(ev);
   if (!ref && !models.length) return; // nothing named: cannot judge (traffic shift between already-judged models)
-  const { named, linked } = ctx.reg.resolve(ref, models, ev.platform);
+  const { named, linked } = ctx.reg.resolve(ref, models, ev.platform, true);
   const candidates = [...(named ? [named] : []), ...linked];
   const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected');
   const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
@@ -295,7 +295,7 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   const prev = ctx.reg.endpoint(ev.platform, ep);
   if (!prev?.name || !prev.version) return;
   const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
-  const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform);
+  const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform, true);
   const target = named ?? linked.find((l) => l.name === prev.name);
   const name = target?.name ?? ref?.name;
   const version = target?.version ?? ref?.version;
