@@ -147,7 +147,8 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     name = n;
     if (v && /^\d+$/.test(v)) version ??= v;
   }
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id };
+  // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined) };
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
 }
 

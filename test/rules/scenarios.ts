@@ -194,6 +194,17 @@ const S: Record<string, Record<string, Builder>> = {
       const ap = mlflowAlias(T0 + 2 * HOUR, 'fraud', '3', 'champion', actors.aliceMlflow);
       return { events: [tr, v, ap], expect: [{ rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'fraud/3' }, evidence: [tr.id, ap.id] }] };
     },
+    'fire-sagemaker-pipeline': () => {
+      // Alice starts a SageMaker pipeline; it registers an already-approved package (approved at registration by her role).
+      const exec = 'arn:aws:sagemaker:us-east-1:111122223333:pipeline/fraud/execution/abc123';
+      const start = ev({ time: at(T0), platform: 'sagemaker', stage: 'training', action: 'pipeline_run.start', operation: 'StartPipelineExecution', actor: actors.aliceAws, resource: { type: 'pipeline', name: 'fraud' }, ml: { provenance: { run_id: exec, pipeline: 'fraud' } } });
+      const pkg = ev({
+        time: at(T0 + HOUR), platform: 'sagemaker', stage: 'registry', action: 'model_version.create', operation: 'CreateModelPackage', actor: actors.aliceAwsDeploy,
+        resource: { type: 'model_package', name: 'fraud', version: '5' },
+        ml: { model: { name: 'fraud', version: '5', approval: 'approved', generated_by: exec, artifact_uri: 's3://models/fraud/v5/model.tar.gz', tags: { adv_verdict: 'passed' } } },
+      });
+      return { events: [start, pkg], expect: [{ rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'fraud/5' }, evidence: [start.id, pkg.id] }] };
+    },
     'near-miss': () => {
       const tr = smTraining(T0, 'fraud-train-alice', actors.aliceAws, { data: { inputs: ['s3://data/fraud/2026-02/'], outputs: ['s3://models/fraud/fraud-train-alice/'] } });
       const v = mlflowVersion(T0 + HOUR, 'fraud', '3', { artifact_uri: 's3://models/fraud/fraud-train-alice/output/model' });
