@@ -51,7 +51,12 @@ export const AttestBody = z
   });
 export type AttestBody = z.infer<typeof AttestBody>;
 
-/** Mounts `POST /v1/attest` (bearer token MLTRAIL_INGEST_TOKEN, like /v1/events). */
+/**
+ * Mounts `POST /v1/attest` (bearer token MLTRAIL_INGEST_TOKEN, like /v1/events).
+ *
+ * @example
+ * extraRoutes.push(mountAttest); // bridge/routes.ts
+ */
 export const mountAttest: RouteMounter = (app: Hono, deps) => {
   const channel = 'core.attest';
   app.post('/v1/attest', async (c) => {

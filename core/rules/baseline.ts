@@ -86,6 +86,12 @@ function seasonKey(startMs: number, seasonality: ResolvedRule['stat']['seasonali
   return `${day === 0 || day === 6 ? 'we' : 'wd'}-${hour}`;
 }
 
+/**
+ * @example
+ * const b = new Baselines(state);
+ * b.add(rule, 'events', { type: 'data_source', id: 's3://raw' }, 'count', ev.time, 1, ev.id, clock - grace);
+ * b.advance(rule, clock - grace).filter((w) => w.anomalous)
+ */
 export class Baselines {
   constructor(private readonly state: StateStore) {}
 

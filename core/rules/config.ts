@@ -264,7 +264,12 @@ const EVENT_DEFAULTS = { n: 1, learning: '0s', mode: 'alert' as const, suppress:
 /** Direction that matters by default per kind (an error spike is only ever above). */
 const KIND_DIRECTION: Partial<Record<Kind, 'above' | 'below' | 'both'>> = { error_spike: 'above', modification_rate: 'above', network_egress: 'above' };
 
-/** Resolve every rule (built-in and custom) with its effective settings. */
+/**
+ * Resolve every rule (built-in and custom) with its effective settings.
+ *
+ * @example
+ * resolveRules(RulesConfigSchema.parse({})).find((r) => r.id === 'serving.error_spike')!.stat.k // 2
+ */
 export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
   const out: ResolvedRule[] = [];
   const entries: Array<{ id: string; kind: Kind; stage: ResolvedRule['stage']; severity: ResolvedRule['severity']; description: string; settings: Record<string, unknown>; custom: boolean }> = [];

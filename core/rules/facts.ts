@@ -124,7 +124,12 @@ function splitAt(name: string): [string, string | undefined] {
   return i > 0 ? [name.slice(0, i), name.slice(i + 1)] : [name, undefined];
 }
 
-/** The model (version) an event is about, from ml.model, the resource, or the deployment. */
+/**
+ * The model (version) an event is about, from ml.model, the resource, or the deployment.
+ *
+ * @example
+ * modelRefOf(vertexDeploy, cfg) // { platform: 'vertex', name: 'projects/p/locations/l/models/123', version: '2' }
+ */
 export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'artifact_mirrors'>): ModelRef | undefined {
   const m = ev.ml?.model;
   const r = ev.resource;
@@ -213,6 +218,9 @@ export function tagsOf(ev: NormalizedEvent): Record<string, string> {
  * ml.model.approval (SageMaker ModelApprovalStatus, MLflow/Vertex markers the
  * connector maps), an approval alias (MLflow alias, Vertex version alias), an
  * approval tag, or a transition to an approved stage.
+ *
+ * @example
+ * approvalOf(aliasSetEvent, cfg) // 'approved' when the alias set is "champion"
  */
 export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'approval'>): ApprovalState {
   if (ev.outcome === 'failure') return undefined;

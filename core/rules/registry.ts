@@ -81,6 +81,11 @@ function pushParty(list: Party[], p: Party | undefined): void {
   if (list.length > MAX_PARTIES) list.shift();
 }
 
+/**
+ * @example
+ * const reg = new Registry(spool.state, cfg);
+ * reg.resolve(modelRefOf(ev, cfg)).named?.approvedEver
+ */
 export class Registry {
   constructor(
     private readonly state: StateStore,
