@@ -94,6 +94,29 @@ describe('registry.modification_rate and serving.error_spike', () => {
   });
 });
 
+describe.each([
+  { rule: 'ingestion.volume_anomaly', gen: (days: number, spikes: Spike[]) => hourly(days, 11, (t) => diurnal(t, 6, 2, 1), ingestionEvent('clicks'), spikes), count: 40 },
+  { rule: 'registry.modification_rate', gen: (days: number, spikes: Spike[]) => hourly(days, 5, (t) => diurnal(t, 2, 0, 0), registryWrite, spikes), count: 25 },
+  { rule: 'serving.error_spike', gen: (days: number, spikes: Spike[]) => hourly(days, 9, (t) => diurnal(t, 1, 0, 0), servingFailure('fraud-prod'), spikes), count: 30 },
+])('$rule: learning, observe mode, N consecutive, suppression', ({ rule, gen, count }) => {
+  it('observes during the 28-day learning period, alerts after it', () => {
+    expect(run(gen(14, [{ day: 10, hour: 10, hours: 3, count }])).map((a) => [a.rule_id, a.mode])).toEqual([[rule, 'observe']]);
+    expect(run(gen(35, [{ day: 30, hour: 10, hours: 3, count }])).map((a) => [a.rule_id, a.mode])).toEqual([[rule, 'alert']]);
+  });
+  it('mode: observe reports the same detection as observe', () => {
+    expect(run(gen(35, [{ day: 30, hour: 10, hours: 3, count }]), { [rule]: { mode: 'observe' } }).map((a) => a.mode)).toEqual(['observe']);
+  });
+  it('needs N = 3 consecutive anomalous windows (2 are a near miss; n: 2 makes them enough)', () => {
+    expect(run(gen(35, [{ day: 30, hour: 10, hours: 2, count }]))).toEqual([]);
+    expect(run(gen(35, [{ day: 30, hour: 10, hours: 2, count }]), { [rule]: { n: 2 } }).map((a) => a.rule_id)).toEqual([rule]);
+  });
+  it('suppresses repeats of the same entity for 24 h, then reports them in the next alert', () => {
+    const alerts = run(gen(35, [{ day: 30, hour: 10, hours: 6, count }, { day: 32, hour: 10, hours: 3, count }]));
+    expect(alerts.map((a) => [a.rule_id, a.count])).toEqual([[rule, 1], [rule, 4]]);
+    expect(run(gen(35, [{ day: 30, hour: 10, hours: 6, count }, { day: 32, hour: 10, hours: 3, count }]), { [rule]: { suppress: '1h' } }).map((a) => a.count)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
 describe('σ parts of mixed rules', () => {
   it('preprocessing.distribution_shift fires when a feature statistic stays shifted for 3 runs', () => {
     const fire = run(featureStats(40, 3, [33, 34, 35]));
