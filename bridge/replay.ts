@@ -1,4 +1,3 @@
-import { createRuleEngine } from '../core/rules/engine.js';
 import { RuleProcessor } from '../core/rules/processor.js';
 import { silentLogger } from '../core/log.js';
 import type { Alert, NormalizedEvent } from '../core/schema/index.js';
@@ -27,8 +26,7 @@ export function replayEvents(input: NormalizedEvent[], cfg: Pick<Config, 'rules'
     .map((x) => x.e);
   const spool = Spool.open({ dir: ':memory:', synchronous: 'OFF', maxBytes: Number.MAX_SAFE_INTEGER });
   const alerts: Alert[] = [];
-  const engine = createRuleEngine(cfg.rules, spool.state);
-  const rules = new RuleProcessor(spool, engine, silentLogger(), undefined, (a) => alerts.push(...a));
+  const rules = RuleProcessor.forConfig(spool, cfg.rules, silentLogger(), undefined, (a) => alerts.push(...a));
   const kept: NormalizedEvent[] = [];
   let duplicates = 0;
   const CHUNK = 5000;
@@ -42,8 +40,7 @@ export function replayEvents(input: NormalizedEvent[], cfg: Pick<Config, 'rules'
   }
   const last = kept.at(-1)?.time;
   if (last) {
-    const flushed = spool.transaction(() => engine.flush(last));
-    alerts.push(...flushed);
+    alerts.push(...rules.flushWindows(last));
   }
   spool.close();
   return { events: kept, alerts, duplicates };

@@ -8,7 +8,6 @@ import { MltrailError } from '../core/errors.js';
 import { Ingestor } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
-import { createRuleEngine } from '../core/rules/engine.js';
 import { RULES_CONSUMER, RuleProcessor } from '../core/rules/processor.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
@@ -76,8 +75,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       return new SinkRunner(spool, sink, s.config, log, metrics);
     });
 
-  const engine = createRuleEngine(cfg.rules, spool.state);
-  const rules = new RuleProcessor(spool, engine, log, metrics);
+  const rules = RuleProcessor.forConfig(spool, cfg.rules, log, metrics);
 
   let shuttingDown = false;
   const pollers: Poller[] = [];

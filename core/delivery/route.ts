@@ -23,10 +23,11 @@ export function routePredicate(route: SinkCommonConfig['route']): (r: SpoolRecor
   const stages = new Set(route.stages);
   const platforms = new Set(route.platforms);
   const minRank = SEVERITY_RANK[route.min_severity];
-  const trivial = stages.size === 0 && platforms.size === 0 && minRank === 0 && route.observe_alerts;
+  // Events need their body read only when filtering by stage or platform; alerts (rare) always are.
+  const eventsNeedBody = stages.size > 0 || platforms.size > 0;
   return (r) => {
     if (!kinds.has(r.kind)) return false;
-    if (trivial) return true;
+    if (r.kind === 'event' && !eventsNeedBody) return true;
     const v = JSON.parse(r.body) as RoutingView;
     if (stages.size && !stages.has(v.stage ?? '')) return false;
     const platform = r.kind === 'event' ? v.platform : v.entity?.platform;

@@ -2,7 +2,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Alert, NormalizedEvent } from '../schema/index.js';
 import type { Spool } from '../spool/index.js';
-import type { RuleEngine } from './engine.js';
+import type { WriteBackStateStore } from '../state/write-back.js';
+import { WriteBackStateStore as CachedState } from '../state/write-back.js';
+import { createRuleEngine, type RuleEngine, type RulesConfig } from './engine.js';
 
 export const RULES_CONSUMER = 'rules';
 
@@ -20,12 +22,26 @@ export class RuleProcessor {
   private stopped = false;
   private readonly onAppend = () => this.schedule();
 
+  /**
+   * The processor `serve` and `replay` use: the engine over a write-back cache
+   * of the spool's state, flushed with each chunk's transaction.
+   *
+   * @example
+   * const rules = RuleProcessor.forConfig(spool, cfg.rules, log, metrics); rules.start();
+   */
+  static forConfig(spool: Spool, config: RulesConfig, log: Logger, metrics?: Metrics, onAlerts?: (alerts: Alert[]) => void): RuleProcessor {
+    const state = new CachedState(spool.state);
+    return new RuleProcessor(spool, createRuleEngine(config, state), log, metrics, onAlerts, state);
+  }
+
   constructor(
     private readonly spool: Spool,
-    private readonly engine: RuleEngine,
+    readonly engine: RuleEngine,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
     private readonly onAlerts?: (alerts: Alert[]) => void,
+    /** The engine's cached state, flushed inside each chunk's transaction. */
+    private readonly state?: WriteBackStateStore,
   ) {}
 
   start(): void {
@@ -56,6 +72,22 @@ export class RuleProcessor {
     });
   }
 
+  /** Close time windows up to `time` and commit what they raise (replay's end of input). */
+  flushWindows(time: string): Alert[] {
+    let alerts: Alert[] = [];
+    try {
+      this.spool.transaction(() => {
+        alerts = this.engine.flush(time);
+        if (alerts.length) this.spool.appendInTx(alerts.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
+        this.state?.flush();
+      });
+    } catch (err) {
+      this.state?.discard();
+      throw err;
+    }
+    return alerts;
+  }
+
   /** Process everything waiting, in chunks, each chunk one transaction. */
   drainNow(limit = CHUNK * 4): number {
     let total = 0;
@@ -70,15 +102,21 @@ export class RuleProcessor {
     const recs = this.spool.read(RULES_CONSUMER, limit);
     if (recs.length === 0) return 0;
     const raised: Alert[] = [];
-    this.spool.transaction(() => {
-      for (const r of recs) {
-        if (r.kind !== 'event') continue;
-        const alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
-        if (alerts.length) raised.push(...alerts);
-      }
-      if (raised.length) this.spool.appendInTx(raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
-      this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
-    });
+    try {
+      this.spool.transaction(() => {
+        for (const r of recs) {
+          if (r.kind !== 'event') continue;
+          const alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
+          if (alerts.length) raised.push(...alerts);
+        }
+        if (raised.length) this.spool.appendInTx(raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
+        this.state?.flush();
+        this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
+      });
+    } catch (err) {
+      this.state?.discard();
+      throw err;
+    }
     if (raised.length) {
       for (const a of raised) this.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
       this.onAlerts?.(raised);

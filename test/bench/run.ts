@@ -17,7 +17,7 @@ import { startBridge } from '../../bridge/runtime.js';
 import { SinkRunner } from '../../core/delivery/runner.js';
 import { Ingestor } from '../../core/ingest.js';
 import { silentLogger } from '../../core/log.js';
-import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
+import { RulesConfig } from '../../core/rules/engine.js';
 import { RuleProcessor } from '../../core/rules/processor.js';
 import { Spool } from '../../core/spool/index.js';
 import { sinkFactories } from '../../bridge/sinks/index.js';
@@ -25,6 +25,8 @@ import { generateWorkload } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.MLTRAIL_BENCH_EVENTS ?? 100_000);
+// 100k events over one day (~1.2 events/s): a busy but ordinary ML platform; hourly rule windows close 24 times.
+const DAYS = Number(process.env.MLTRAIL_BENCH_DAYS ?? 1);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 let peakRss = 0;
@@ -48,7 +50,7 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const port = Number(await rx.firstLine);
   const spool = Spool.open({ dir, synchronous: 'FULL', maxBytes: 8 * 1024 ** 3 });
   const ingest = new Ingestor(spool, silentLogger());
-  const rules = new RuleProcessor(spool, createRuleEngine(RulesConfig.parse({}), spool.state), silentLogger());
+  const rules = RuleProcessor.forConfig(spool, RulesConfig.parse({}), silentLogger());
   // The real Splunk HEC sink (CIM mapping, gzip) against a local HEC endpoint in another process.
   const hec = sinkFactories.find((f) => f.type === 'splunk_hec')!;
   const sinkCfg = hec.configSchema.parse({
@@ -91,12 +93,14 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
     if (inflight.size >= 8) await Promise.race(inflight);
   }
   await Promise.all(inflight);
+  const ingested = (performance.now() - t0) / 1000;
   for (;;) {
     const got = Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text());
     if (got >= events) break;
     await sleep(10);
   }
   const seconds = (performance.now() - t0) / 1000;
+  log(`  ingest done at ${ingested.toFixed(2)} s, rules backlog then ${spool.depth('rules').records}, delivered at ${seconds.toFixed(2)} s`);
   await runner.stop();
   rules.stop();
   spool.close();
@@ -125,10 +129,10 @@ async function httpIngest(): Promise<{ req_per_s: number; p99_ms: number; errors
 }
 
 async function main(): Promise<void> {
-  log(`generating ${N} native records (seed 42)…`);
+  log(`generating ${N} native records over ${DAYS} day(s) (seed 42)…`);
   const texts: string[] = [];
   const platforms: string[] = [];
-  for (const w of generateWorkload(N, 42)) {
+  for (const w of generateWorkload(N, 42, DAYS)) {
     texts.push(JSON.stringify(w.record));
     platforms.push(w.platform);
   }
