@@ -293,8 +293,10 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
     vpc_endpoint_id: str(r.vpcEndpointId),
     tls_version: str(get(r, 'tlsDetails.tlsVersion')),
     addendum_reason: str(get(r, 'addendum.reason')),
-    ...(c.details ?? {}),
   };
+  // Plain copy rather than a spread into the wide literal above (slow runtime path per record).
+  const extra = c.details;
+  if (extra) for (const k in extra) details[k] = extra[k];
   const event = makeEvent(
     {
       id: eventId ? stableId('sagemaker', 'cloudtrail', eventId) : contentId('sagemaker', r),

@@ -80,6 +80,9 @@ function vpcFacts(v: unknown): { vpc?: boolean; vpc_config?: Obj } {
   return { vpc: true, vpc_config: { subnets, security_group_ids: sgs } };
 }
 
+/** Keys under which an `s3://` URI is an output (written), not an input. */
+const OUTPUT_KEY = /output|checkpoint|destination|capture|debugHook|tensorBoard|failurePath/i;
+
 /** Every `s3://` URI under a request, split into inputs and outputs by where it sits. */
 function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
   const inputs: string[] = [];
@@ -92,7 +95,8 @@ function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
     }
     if (Array.isArray(v)) return v.forEach((x) => walk(x, isOutput, key));
     if (!isObj(v)) return;
-    for (const [k, val] of Object.entries(v)) walk(val, isOutput || /output|checkpoint|destination|capture|debugHook|tensorBoard|failurePath/i.test(k), k);
+    // Object.keys rather than Object.entries: no [key, value] pair per property.
+    for (const k of Object.keys(v)) walk(v[k], isOutput || OUTPUT_KEY.test(k), k);
   };
   walk(p, false, '');
   return { inputs: uniq(inputs), outputs: uniq(outputs) };

@@ -27,12 +27,21 @@ export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/** Split paths, keyed by path: callers pass a few dozen literal paths, split once each (bounded). */
+const SPLIT_PATHS = new Map<string, string[]>();
+const MAX_CACHED_PATHS = 1024;
+
 /** `get(o, 'a.b.c')` for nested objects; undefined when any step is missing. */
 export function get(o: unknown, path: string): unknown {
+  let keys = SPLIT_PATHS.get(path);
+  if (!keys) {
+    keys = path.split('.');
+    if (SPLIT_PATHS.size < MAX_CACHED_PATHS) SPLIT_PATHS.set(path, keys);
+  }
   let cur: unknown = o;
-  for (const k of path.split('.')) {
+  for (let i = 0; i < keys.length; i++) {
     if (!isObj(cur)) return undefined;
-    cur = cur[k];
+    cur = cur[keys[i]!];
   }
   return cur;
 }
