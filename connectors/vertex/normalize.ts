@@ -52,11 +52,6 @@ function genericFields(entry: LogEntry) {
   };
 }
 
-function hasDefined(o: object): boolean {
-  for (const k in o) if ((o as Record<string, unknown>)[k] !== undefined) return true;
-  return false;
-}
-
 /**
  * One LogEntry → one normalized event.
  *
@@ -85,7 +80,7 @@ export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<Ve
   details.audit_log = auditLogKind(entry.logName);
   details.operation = op && (op.id || op.first || op.last) ? { id: op.id, producer: op.producer, first: op.first === true, last: op.last === true } : undefined;
   details.trace = str(entry.trace);
-  details.pubsub = transport && hasDefined(transport) ? transport : undefined;
+  details.pubsub = transport && Object.values(transport).some((v) => v !== undefined) ? transport : undefined;
   draft.id = entryId(entry);
   draft.time = time;
   draft.received_time = ctx.receivedTime;
