@@ -21,6 +21,25 @@ export interface AttemptInfo {
 /** Longest server-requested wait honoured (a longer Retry-After is clamped, not ignored). */
 const MAX_RETRY_AFTER_MS = 300_000;
 
+/** p-retry options for a policy: jittered exponential backoff; a server's Retry-After is waited first. */
+function retryOptions(policy: RetryPolicy, signal: AbortSignal, onRetry?: (info: AttemptInfo) => void) {
+  return {
+    retries: policy.maxAttempts ? policy.maxAttempts - 1 : Number.POSITIVE_INFINITY,
+    minTimeout: policy.initialMs,
+    maxTimeout: policy.maxMs,
+    factor: 2,
+    randomize: true,
+    signal,
+    onFailedAttempt: async ({ error, attemptNumber }: { error: Error; attemptNumber: number }) => {
+      const retryAfterMs = error instanceof RetryLater || error instanceof DeliveryError ? error.retryAfterMs : undefined;
+      onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
+      // Retry-After is a floor the server asked for; the jittered backoff comes on top.
+      if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), undefined, { signal }).catch(() => {});
+    },
+    shouldRetry: () => !signal.aborted,
+  };
+}
+
 class RetryLater extends Error {
   constructor(
     message: string,
@@ -87,21 +106,7 @@ export async function deliverWithRetry<T>(
       pending = next;
       if (pending.length > 0) throw new RetryLater(`${pending.length} record(s) to retry (attempt ${attempt}): ${reason}`, retryAfterMs);
     },
-    {
-      retries: policy.maxAttempts ? policy.maxAttempts - 1 : Number.POSITIVE_INFINITY,
-      minTimeout: policy.initialMs,
-      maxTimeout: policy.maxMs,
-      factor: 2,
-      randomize: true,
-      signal,
-      onFailedAttempt: async ({ error, attemptNumber }) => {
-        const retryAfterMs = error instanceof RetryLater ? error.retryAfterMs : undefined;
-        onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
-        // Retry-After is a floor the server asked for; the jittered backoff comes on top.
-        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), undefined, { signal }).catch(() => {});
-      },
-      shouldRetry: () => !signal.aborted,
-    },
+    retryOptions(policy, signal, onRetry),
   ).catch((err) => {
     if (signal.aborted) throw new AbortError('shutting down');
     // Attempts exhausted (only with maxAttempts): what is still pending is permanent.
@@ -133,20 +138,7 @@ export async function retryOperation<T>(
         throw err;
       }
     },
-    {
-      retries: policy.maxAttempts ? policy.maxAttempts - 1 : Number.POSITIVE_INFINITY,
-      minTimeout: policy.initialMs,
-      maxTimeout: policy.maxMs,
-      factor: 2,
-      randomize: true,
-      signal,
-      onFailedAttempt: async ({ error, attemptNumber }) => {
-        const retryAfterMs = error instanceof DeliveryError ? error.retryAfterMs : undefined;
-        onRetry?.({ attempt: attemptNumber, reason: error.message, retryAfterMs });
-        if (retryAfterMs && retryAfterMs > 0) await sleep(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), undefined, { signal }).catch(() => {});
-      },
-      shouldRetry: () => !signal.aborted,
-    },
+    retryOptions(policy, signal, onRetry),
   );
 }
 
