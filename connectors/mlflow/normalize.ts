@@ -95,6 +95,30 @@ export function deliveryIdOf(meta: Record<string, unknown> | undefined): string 
   return typeof h === 'string' && h ? h : undefined;
 }
 
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+
+/**
+ * `MlflowEnvelope.safeParse` without its cost on the hot path: a well-formed
+ * JSON envelope is used as is (zod would return an equal copy); anything else
+ * goes through zod, which gives the same result and error messages as before.
+ * `data` must be a plain object without an own `__proto__` key, the only case
+ * where zod's copy of a JSON object differs from the object.
+ */
+function parseEnvelope(record: unknown): { success: true; data: MlflowEnvelope } | { success: false; error: z.ZodError } {
+  if (record !== null && typeof record === 'object' && Object.getPrototypeOf(record) === Object.prototype) {
+    const r = record as Record<string, unknown>;
+    const data = r.data;
+    if (
+      nonEmpty(r.entity) && nonEmpty(r.action) && nonEmpty(r.timestamp) &&
+      (r.workspace === undefined || typeof r.workspace === 'string') &&
+      data !== null && typeof data === 'object' && Object.getPrototypeOf(data) === Object.prototype && !Object.hasOwn(data, '__proto__')
+    ) {
+      return { success: true, data: r as MlflowEnvelope };
+    }
+  }
+  return MlflowEnvelope.safeParse(record);
+}
+
 /**
  * Normalize one MLflow webhook delivery (OSS envelope or Databricks flat
  * body) into one registry event. Pure: no I/O.
@@ -104,7 +128,7 @@ export function deliveryIdOf(meta: Record<string, unknown> | undefined): string 
  */
 export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowConfig>): NormalizeOutput {
   if (record && typeof record === 'object' && 'event' in record && !('entity' in record)) return normalizeDatabricks(record, ctx);
-  const parsed = MlflowEnvelope.safeParse(record);
+  const parsed = parseEnvelope(record);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {
