@@ -1,19 +1,11 @@
 import type { NormalizedEvent } from '../../../core/schema/index.js';
 import { DAY, ECR_IMAGE, HOUR, actors, at, gid } from '../../rules/events.js';
+import { prng } from '../../bench/workload.js';
 
 /** Deterministic generators for windowed-rule scenarios and the benign month. */
 
-/** Seeded PRNG (mulberry32): the same seed gives the same month. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32, shared with the benchmark's generator): the same seed gives the same month. */
+export const rng = prng;
 
 /** The ingestion writer role (not the CI deployer: separation of duties). */
 const INGEST_WRITER = { id: 'arn:aws:sts::111122223333:assumed-role/IngestWriter/botocore-session-1700000001', type: 'service' as const };
