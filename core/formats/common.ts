@@ -276,21 +276,74 @@ export function rawText(raw: unknown): string | undefined {
   return typeof raw === 'string' ? raw : JSON.stringify(raw);
 }
 
-/** Drop undefined, null and empty-string values, empty objects and empty arrays, recursively (stable, compact output). */
+/**
+ * Drop undefined, null and empty-string values, empty objects and empty arrays, recursively (stable, compact output).
+ *
+ * Copy-on-write: a plain object or array that has nothing to drop is returned
+ * as is (no copy), so the result may share untouched sub-objects with the
+ * input. Mappings run once per event per sink on the delivery path, and most
+ * sub-objects of a normalized event are already compact (makeEvent prunes).
+ *
+ * @example
+ * compact({ a: '', b: { c: undefined }, d: [null, 'x'] }) // { d: ['x'] }
+ */
 export function compact<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(compact).filter((v) => v !== undefined && v !== null && v !== '') as T;
+  if (Array.isArray(value)) return (arrayIsCompact(value) ? value : compactArray(value)) as T;
   if (!isObj(value)) return value;
+  if (isPlain(value)) {
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const v = value[keys[i]!];
+      if (v === undefined || v === null || v === '') return compactObject(value, keys, i) as T;
+      if (typeof v === 'object') {
+        const c = compact(v);
+        if (c !== v || isEmpty(c)) return compactObject(value, keys, i, c) as T;
+      }
+    }
+    return value;
+  }
+  return compactObject(value, Object.keys(value), 0) as T;
+}
+
+/** Copy of `obj` from key `from` on (keys before it are known to be kept unchanged); `first` is the compacted value at `from`, when known. */
+function compactObject(obj: Obj, keys: string[], from: number, first?: unknown): Obj {
   const out: Obj = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (let i = 0; i < from; i++) out[keys[i]!] = obj[keys[i]!];
+  for (let i = from; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = obj[k];
     // Empty strings carry nothing and break keyword/min-length rules downstream.
     if (v === undefined || v === null || v === '') continue;
-    const c = compact(v);
-    if (isObj(c) && Object.keys(c).length === 0) continue;
-    if (Array.isArray(c) && c.length === 0) continue;
+    const c = i === from && first !== undefined ? first : compact(v);
+    if (isEmpty(c)) continue;
     out[k] = c;
   }
-  return out as T;
+  return out;
 }
+
+/** True when no element would be dropped or changed (holes count as dropped). */
+function arrayIsCompact(arr: unknown[]): boolean {
+  for (let i = 0; i < arr.length; i++) {
+    if (!(i in arr)) return false;
+    const v = arr[i];
+    if (v === undefined || v === null || v === '') return false;
+    if (typeof v === 'object' && compact(v) !== v) return false;
+  }
+  return true;
+}
+
+function compactArray(arr: unknown[]): unknown[] {
+  // Elements keep empty objects/arrays (only undefined, null and '' go), as before.
+  return arr.map(compact).filter((v) => v !== undefined && v !== null && v !== '');
+}
+
+/** Only plain objects are returned uncopied (anything else is rebuilt from its own keys, as always). */
+function isPlain(v: Obj): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const isEmpty = (c: unknown): boolean => (Array.isArray(c) ? c.length === 0 : isObj(c) && Object.keys(c).length === 0);
 
 /** Unique non-empty strings, first occurrence order. */
 export function uniq(values: Array<string | undefined>): string[] {

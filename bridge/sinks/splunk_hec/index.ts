@@ -53,6 +53,12 @@ export class SplunkHecSink implements Sink {
   private readonly healthState = new HealthTracker();
   private readonly log: Logger;
   private ackDisabledWarned = false;
+  /** Per-sink constants of every envelope, as JSON text (`"host":"…",` / `"index":"…",`). */
+  private readonly eventIndex: string;
+  private readonly alertIndex: string;
+  private readonly hostJson: string;
+  private readonly eventIndexJson: string;
+  private readonly alertIndexJson: string;
 
   constructor(
     private readonly cfg: SplunkHecConfig,
@@ -62,6 +68,11 @@ export class SplunkHecSink implements Sink {
     this.log = ctx.logger;
     this.fmt = formatter(cfg.format);
     this.channel = cfg.ack.channel ?? randomUUID();
+    this.eventIndex = cfg.index ?? '';
+    this.alertIndex = cfg.alerts_index ?? cfg.index ?? '';
+    this.hostJson = cfg.host === undefined ? '' : `"host":${JSON.stringify(cfg.host)},`;
+    this.eventIndexJson = `"index":${JSON.stringify(this.eventIndex)},`;
+    this.alertIndexJson = `"index":${JSON.stringify(this.alertIndex)},`;
     this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls });
   }
 
@@ -109,7 +120,12 @@ export class SplunkHecSink implements Sink {
     return out;
   }
 
-  /** One HEC envelope (specs/sinks.md §1.3): time in epoch seconds, metadata per event, `fields.mltrail_id`. */
+  /**
+   * One HEC envelope (specs/sinks.md §1.3): time in epoch seconds, metadata per event, `fields.mltrail_id`.
+   * Written straight to JSON text, keys in the order Splunk documents them
+   * (time, host, source, sourcetype, index, event, fields): the same bytes
+   * JSON.stringify of the envelope object gives, without building that object.
+   */
   private envelope(p: ParsedRecord): { line: string; index: string } {
     const mapped = formatRecord(this.fmt, p);
     // A mapping may hand back a whole envelope ({event, sourcetype, fields…}) or just the event body.
@@ -118,28 +134,36 @@ export class SplunkHecSink implements Sink {
     const body = isEnvelope ? m.event : mapped;
     if (body === undefined || body === null || body === '') throw new Error('empty event body');
     const fields: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(asObject(isEnvelope ? m.fields : undefined) ?? {})) {
-      // Indexed fields must be flat strings (HEC code 15 otherwise).
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = String(v);
-      else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields[k] = v as string[];
+    const given = isEnvelope ? asObject(m.fields) : undefined;
+    if (given) {
+      for (const k in given) {
+        if (!Object.hasOwn(given, k)) continue;
+        const v = given[k];
+        // Indexed fields must be flat strings (HEC code 15 otherwise).
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = String(v);
+        else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) fields[k] = v as string[];
+      }
     }
     fields.mltrail_id = p.id;
     fields.mltrail_kind = p.kind;
-    const index = (p.kind === 'alert' ? this.cfg.alerts_index : undefined) ?? this.cfg.index ?? '';
+    const isAlert = p.kind === 'alert';
+    const index = isAlert ? this.alertIndex : this.eventIndex;
     const platform = p.platform ?? 'mltrail';
     const ms = Date.parse(p.time);
-    const env: Record<string, unknown> = {
-      time: Number.isNaN(ms) ? undefined : ms / 1000,
-      host: this.cfg.host,
-      source: this.cfg.source ?? (isEnvelope && typeof m.source === 'string' ? m.source : p.kind === 'alert' ? 'mltrail:alerts' : `mltrail:${platform}`),
-      sourcetype:
-        this.cfg.sourcetype ??
-        (isEnvelope && typeof m.sourcetype === 'string' ? m.sourcetype : p.kind === 'alert' ? 'mltrail:alert' : `mltrail:${platform}`),
-      ...(index ? { index } : {}),
-      event: body,
-      fields,
-    };
-    return { line: JSON.stringify(env), index };
+    const source =
+      this.cfg.source ?? (isEnvelope && typeof m.source === 'string' ? m.source : isAlert ? 'mltrail:alerts' : `mltrail:${platform}`);
+    const sourcetype =
+      this.cfg.sourcetype ?? (isEnvelope && typeof m.sourcetype === 'string' ? m.sourcetype : isAlert ? 'mltrail:alert' : `mltrail:${platform}`);
+    const eventJson = JSON.stringify(body) as string | undefined;
+    const line =
+      '{' +
+      (Number.isNaN(ms) ? '' : `"time":${JSON.stringify(ms / 1000)},`) +
+      this.hostJson +
+      `"source":${JSON.stringify(source)},"sourcetype":${JSON.stringify(sourcetype)},` +
+      (index ? (isAlert ? this.alertIndexJson : this.eventIndexJson) : '') +
+      (eventJson === undefined ? '' : `"event":${eventJson},`) +
+      `"fields":${JSON.stringify(fields)}}`;
+    return { line, index };
   }
 
   private headers(): Record<string, string> {
