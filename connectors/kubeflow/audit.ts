@@ -389,8 +389,22 @@ function objectLabels(obj: unknown): Record<string, string> | undefined {
 /** Pod Security Admission annotations, if any. */
 function podSecurityOf(ann: Record<string, string>): Record<string, string> | undefined {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ann)) if (k.startsWith('pod-security.kubernetes.io/')) out[k.slice('pod-security.kubernetes.io/'.length).replace(/-/g, '_')] = v;
+  for (const k of Object.keys(ann)) if (k.startsWith('pod-security.kubernetes.io/')) out[k.slice('pod-security.kubernetes.io/'.length).replace(/-/g, '_')] = ann[k]!;
   return Object.keys(out).length ? out : undefined;
+}
+
+/** Copy of `o` without its undefined values, key order kept. */
+function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
+  return copyDefined({}, o);
+}
+
+/** Assign the defined values of `from` onto `to`, in order. */
+function copyDefined(to: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(from)) {
+    const v = from[k];
+    if (v !== undefined) to[k] = v;
+  }
+  return to;
 }
 
 /**
@@ -438,7 +452,9 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
   const resourceType = ref.resource ?? (ev.requestURI ? 'nonresource' : 'unknown');
   const image = (workload?.images as string[] | undefined)?.[0];
 
-  const details: Record<string, unknown> = {
+  // Only defined values are copied (makeEvent would delete the rest: deleting
+  // keys from a wide object is slow), and no spread in the middle of the literal.
+  const details = definedOnly({
     verb: ev.verb,
     audit_id: ev.auditID,
     audit_stage: ev.stage,
@@ -464,11 +480,13 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
     truncated: ann['audit.k8s.io/truncated'] === 'true' || undefined,
     exec_command: command.length ? command : undefined,
     container,
-    ...(workload ?? {}),
+  });
+  if (workload) copyDefined(details, workload);
+  copyDefined(details, {
     role_ref: binding?.roleRef,
     subjects: binding?.subjects.length ? binding.subjects : undefined,
     grants_cluster_admin: binding?.roleRef?.name === 'cluster-admin' ? true : undefined,
-  };
+  });
 
   const kfpAuthz = kfpAuthorizationOf(ev);
   if (kfpAuthz) {
