@@ -53,6 +53,26 @@ function genericFields(entry: LogEntry) {
 }
 
 /**
+ * `{...base, ...over}` without its undefined values: keys of `base` in order
+ * (value from `over` when it has the key), then the new keys of `over`.
+ */
+function mergeDefined(base: Record<string, unknown> | undefined, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (base) {
+    for (const k of Object.keys(base)) {
+      const v = Object.hasOwn(over, k) ? over[k] : base[k];
+      if (v !== undefined) out[k] = v;
+    }
+  }
+  for (const k of Object.keys(over)) {
+    if (base && Object.hasOwn(base, k)) continue;
+    const v = over[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/**
  * One LogEntry → one normalized event.
  *
  * @example
@@ -61,26 +81,30 @@ function genericFields(entry: LogEntry) {
 export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<VertexConfig>>, transport?: Transport): NormalizedEvent {
   const aliases = ctx.config?.approval_aliases ?? DEFAULT_APPROVAL_ALIASES;
   const fields = isObj(entry.protoPayload) ? auditFields(entry, aliases) : isMonitoringAnomaly(entry) ? monitoringFields(entry) : genericFields(entry);
-  // Plain copies instead of object rest/spread: rest-with-exclusions and
-  // spreads of wide objects go through slow runtime paths on this hot path.
-  // Key order (and so the JSON) is the same as `{...rest, id, …}`.
+  // Plain copies instead of object rest/spread (rest-with-exclusions and
+  // spreads of wide objects go through slow runtime paths on this hot path),
+  // and only defined values (makeEvent would delete the rest, and deleting keys
+  // from a wide object is slow). Same keys, order and values as
+  // `{...rest, id, …, details: {...details, log_name, …}}` once pruned.
   const draft: Record<string, unknown> = {};
-  for (const k in fields) if (k !== 'region' && k !== 'details') draft[k] = (fields as Record<string, unknown>)[k];
+  for (const k in fields) {
+    const v = (fields as Record<string, unknown>)[k];
+    if (v !== undefined && k !== 'region' && k !== 'details') draft[k] = v;
+  }
   const ts = canonicalTimestamp(entry.timestamp);
   const time = toEventTime(ts) ?? toEventTime(canonicalTimestamp(entry.receiveTimestamp)) ?? ctx.receivedTime;
   const op = entry.operation;
-  const details: Record<string, unknown> = {};
-  const fieldDetails = fields.details as Record<string, unknown> | undefined;
-  for (const k in fieldDetails) details[k] = fieldDetails[k];
-  details.log_name = entry.logName;
-  details.insert_id = str(entry.insertId);
-  details.timestamp = ts;
-  details.receive_timestamp = str(entry.receiveTimestamp);
-  details.severity = entry.severity;
-  details.audit_log = auditLogKind(entry.logName);
-  details.operation = op && (op.id || op.first || op.last) ? { id: op.id, producer: op.producer, first: op.first === true, last: op.last === true } : undefined;
-  details.trace = str(entry.trace);
-  details.pubsub = transport && Object.values(transport).some((v) => v !== undefined) ? transport : undefined;
+  const details = mergeDefined(fields.details as Record<string, unknown> | undefined, {
+    log_name: entry.logName,
+    insert_id: str(entry.insertId),
+    timestamp: ts,
+    receive_timestamp: str(entry.receiveTimestamp),
+    severity: entry.severity,
+    audit_log: auditLogKind(entry.logName),
+    operation: op && (op.id || op.first || op.last) ? { id: op.id, producer: op.producer, first: op.first === true, last: op.last === true } : undefined,
+    trace: str(entry.trace),
+    pubsub: transport && Object.values(transport).some((v) => v !== undefined) ? transport : undefined,
+  });
   draft.id = entryId(entry);
   draft.time = time;
   draft.received_time = ctx.receivedTime;
