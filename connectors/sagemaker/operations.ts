@@ -158,8 +158,12 @@ export function splitOperation(eventName: string): { verb: string; noun: string 
   return verb ? { verb, noun: eventName.slice(verb.length) } : { verb: '', noun: eventName };
 }
 
+/** Exact noun, plural `s` and `es` forms → the first NOUNS entry they name (built once, same answer as a scan). */
+const NOUN_FORMS = new Map<string, [string, Noun]>();
+for (const entry of NOUNS) for (const form of [entry[0], `${entry[0]}s`, `${entry[0]}es`]) if (!NOUN_FORMS.has(form)) NOUN_FORMS.set(form, entry);
+
 function findNoun(noun: string): [string, Noun] | undefined {
-  const exact = NOUNS.find(([n]) => n === noun || `${n}s` === noun || `${n}es` === noun);
+  const exact = NOUN_FORMS.get(noun);
   if (exact) return exact;
   // `ListTrainingJobsForHyperParameterTuningJob`-style names: the longest known noun prefix.
   return NOUNS.find(([n]) => noun.startsWith(n));
