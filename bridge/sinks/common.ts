@@ -197,6 +197,32 @@ export function chunkBySize<T extends { bytes: number }>(
   return out;
 }
 
+/**
+ * UTF-8 encode records' text straight into one request buffer: each item's
+ * pieces in order, `separator` between items. Same bytes as
+ * `Buffer.from(items.map(join).join(separator))` without building the joined
+ * multi-megabyte string (and its copy) first. `bytes` of each item must be its
+ * UTF-8 length (as chunkBySize used it).
+ *
+ * @example
+ * encodeLines([{ bytes: 2 }, { bytes: 1 }], (it) => (it.bytes === 2 ? ['a', 'b'] : ['c']), '\n') // <Buffer 61 62 0a 63>
+ */
+export function encodeLines<T extends { bytes: number }>(items: readonly T[], pieces: (item: T) => readonly string[], separator = ''): Buffer {
+  const sepBytes = Buffer.byteLength(separator);
+  let total = items.length ? sepBytes * (items.length - 1) : 0;
+  for (const it of items) total += it.bytes;
+  // 4 bytes of slack (one UTF-8 character): a `bytes` too small then shows as off > total instead of a silent truncation.
+  const buf = Buffer.allocUnsafe(total + 4);
+  let off = 0;
+  for (let k = 0; k < items.length; k++) {
+    if (k && sepBytes) off += buf.write(separator, off);
+    for (const s of pieces(items[k]!)) off += buf.write(s, off);
+  }
+  // Wrong sizes: never send a truncated or padded body, fall back to the plain join.
+  if (off !== total) return Buffer.from(items.map((it) => pieces(it).join('')).join(separator));
+  return buf.subarray(0, total);
+}
+
 export const retryable = (reason: string, retryAfterMs?: number): DeliveryStatus =>
   retryAfterMs === undefined ? { status: 'retryable', reason } : { status: 'retryable', reason, retryAfterMs };
 export const permanent = (reason: string): DeliveryStatus => ({ status: 'permanent', reason });

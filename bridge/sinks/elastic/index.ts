@@ -10,6 +10,7 @@ import {
   apiUrl,
   asObject,
   chunkBySize,
+  encodeLines,
   formatRecord,
   jsonOf,
   parseRecord,
@@ -45,7 +46,9 @@ export function classifyBulkItem(status: number): BulkItemClass {
 interface Doc {
   i: number;
   id: string;
-  text: string;
+  /** The action line (ending in "\n") and the document JSON (its "\n" is added when encoding), kept apart so the body is encoded without a joined string. */
+  action: string;
+  source: string;
   bytes: number;
 }
 
@@ -62,6 +65,11 @@ export class ElasticSink implements Sink {
   private readonly healthState = new HealthTracker();
   private readonly streams: { events: string; alerts: string };
   private readonly log: Logger;
+  /** Per-sink constants of every document: `data_stream` objects and the action line up to `_id`. */
+  private readonly eventsStream: { type: string; dataset: string; namespace: string };
+  private readonly alertsStream: { type: string; dataset: string; namespace: string };
+  private readonly eventsAction: string;
+  private readonly alertsAction: string;
 
   constructor(
     private readonly cfg: ElasticConfig,
@@ -71,6 +79,11 @@ export class ElasticSink implements Sink {
     this.log = ctx.logger;
     this.fmt = formatter('ecs');
     this.streams = dataStreams(cfg);
+    const d = cfg.data_stream;
+    this.eventsStream = { type: d.type, dataset: d.events_dataset, namespace: d.namespace };
+    this.alertsStream = { type: d.type, dataset: d.alerts_dataset, namespace: d.namespace };
+    this.eventsAction = `{"create":{"_index":${JSON.stringify(this.streams.events)},"_id":`;
+    this.alertsAction = `{"create":{"_index":${JSON.stringify(this.streams.alerts)},"_id":`;
     this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls });
   }
 
@@ -87,8 +100,8 @@ export class ElasticSink implements Sink {
     const docs: Doc[] = [];
     records.forEach((r, i) => {
       try {
-        const text = this.actionAndSource(r);
-        docs.push({ i, id: r.id, text, bytes: Buffer.byteLength(text) });
+        const [action, source] = this.actionAndSource(r);
+        docs.push({ i, id: r.id, action, source, bytes: Buffer.byteLength(action) + Buffer.byteLength(source) + 1 });
       } catch (err) {
         out[i] = permanent(`cannot map record to ECS: ${(err as Error).message}`);
       }
@@ -100,17 +113,15 @@ export class ElasticSink implements Sink {
     return out;
   }
 
-  /** The two NDJSON lines of one document, each ending in "\n". */
-  private actionAndSource(r: SpoolRecord): string {
+  /** The two NDJSON lines of one document: the action line with its "\n", the source line without it. */
+  private actionAndSource(r: SpoolRecord): [string, string] {
     const p = parseRecord(r);
     const doc = { ...(asObject(formatRecord(this.fmt, p)) ?? {}) };
     if (typeof doc['@timestamp'] !== 'string') doc['@timestamp'] = p.time; // data streams require it
-    const d = this.cfg.data_stream;
-    const dataset = p.kind === 'alert' ? d.alerts_dataset : d.events_dataset;
-    doc.data_stream = { type: d.type, dataset, namespace: d.namespace };
-    const index = p.kind === 'alert' ? this.streams.alerts : this.streams.events;
-    const action = { create: { _index: index, _id: r.id } };
-    return `${JSON.stringify(action)}\n${JSON.stringify(doc)}\n`;
+    const isAlert = p.kind === 'alert';
+    doc.data_stream = isAlert ? this.alertsStream : this.eventsStream;
+    // `{"create":{"_index":…,"_id":…}}`: the per-sink part is JSON text made once.
+    return [`${isAlert ? this.alertsAction : this.eventsAction}${JSON.stringify(r.id)}}}\n`, JSON.stringify(doc)];
   }
 
   private async bulk(chunk: Doc[], out: DeliveryStatus[], signal: AbortSignal, only: boolean): Promise<void> {
@@ -119,7 +130,7 @@ export class ElasticSink implements Sink {
     };
     const q = new URLSearchParams({ filter_path: BULK_FILTER_PATH });
     if (this.cfg.pipeline) q.set('pipeline', this.cfg.pipeline);
-    const body = chunk.map((d) => d.text).join(''); // every doc already ends in "\n": the body does too
+    const body = encodeLines(chunk, (d) => [d.action, d.source, '\n']); // every doc already ends in "\n": the body does too
     let res: SinkResponse;
     try {
       res = await this.http.post(

@@ -12,6 +12,7 @@ import {
   apiUrl,
   asObject,
   chunkBySize,
+  encodeLines,
   formatRecord,
   jsonOf,
   parseRecord,
@@ -27,8 +28,16 @@ interface Envelope {
   i: number;
   id: string;
   index: string;
-  line: string;
+  /** The envelope's JSON text in three pieces (head, event body, tail), written straight into the request buffer. */
+  line: EnvelopeText;
   bytes: number;
+}
+
+/** `head + event + tail` is one envelope line; kept apart so the large event text is never copied into a joined string. */
+interface EnvelopeText {
+  head: string;
+  event: string;
+  tail: string;
 }
 
 /** Records of one accepted request waiting for their indexer acknowledgement. */
@@ -88,7 +97,7 @@ export class SplunkHecSink implements Sink {
     const out: DeliveryStatus[] = new Array(records.length);
     const byIndex = new Map<string, Envelope[]>();
     records.forEach((r, i) => {
-      let line: string;
+      let line: EnvelopeText;
       let index: string;
       try {
         ({ line, index } = this.envelope(parseRecord(r)));
@@ -96,7 +105,7 @@ export class SplunkHecSink implements Sink {
         out[i] = permanent(`cannot map record to ${this.cfg.format}: ${(err as Error).message}`);
         return;
       }
-      const bytes = Buffer.byteLength(line);
+      const bytes = Buffer.byteLength(line.head) + Buffer.byteLength(line.event) + Buffer.byteLength(line.tail);
       if (bytes > this.cfg.max_event_bytes) {
         out[i] = permanent(`HEC envelope of ${bytes} bytes exceeds max_event_bytes (${this.cfg.max_event_bytes})`);
         return;
@@ -126,7 +135,7 @@ export class SplunkHecSink implements Sink {
    * (time, host, source, sourcetype, index, event, fields): the same bytes
    * JSON.stringify of the envelope object gives, without building that object.
    */
-  private envelope(p: ParsedRecord): { line: string; index: string } {
+  private envelope(p: ParsedRecord): { line: EnvelopeText; index: string } {
     const mapped = formatRecord(this.fmt, p);
     // A mapping may hand back a whole envelope ({event, sourcetype, fields…}) or just the event body.
     const m = asObject(mapped);
@@ -155,15 +164,15 @@ export class SplunkHecSink implements Sink {
     const sourcetype =
       this.cfg.sourcetype ?? (isEnvelope && typeof m.sourcetype === 'string' ? m.sourcetype : isAlert ? 'mltrail:alert' : `mltrail:${platform}`);
     const eventJson = JSON.stringify(body) as string | undefined;
-    const line =
+    const head =
       '{' +
       (Number.isNaN(ms) ? '' : `"time":${JSON.stringify(ms / 1000)},`) +
       this.hostJson +
       `"source":${JSON.stringify(source)},"sourcetype":${JSON.stringify(sourcetype)},` +
       (index ? (isAlert ? this.alertIndexJson : this.eventIndexJson) : '') +
-      (eventJson === undefined ? '' : `"event":${eventJson},`) +
-      `"fields":${JSON.stringify(fields)}}`;
-    return { line, index };
+      (eventJson === undefined ? '' : '"event":');
+    const tail = `${eventJson === undefined ? '' : ','}"fields":${JSON.stringify(fields)}}`;
+    return { line: { head, event: eventJson ?? '', tail }, index };
   }
 
   private headers(): Record<string, string> {
@@ -179,7 +188,7 @@ export class SplunkHecSink implements Sink {
     const set = (from: number, s: DeliveryStatus) => {
       for (const e of chunk.slice(from)) out[e.i] = s;
     };
-    const body = chunk.map((e) => e.line).join('\n');
+    const body = encodeLines(chunk, (e) => [e.line.head, e.line.event, e.line.tail], '\n');
     let res;
     try {
       res = await this.http.post(apiUrl(this.cfg.url, '/services/collector/event'), body, this.headers(), signal, { gzip: this.cfg.gzip });
