@@ -1,5 +1,5 @@
 import type { NormalizeContext, NormalizeOutput, Rejection } from '../../core/connector.js';
-import { isAction, makeEvent, stableId, toRfc3339, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
+import { isAction, makeEvent, stableId, toRfc3339, type EventDraft, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 
 /** The fields of an `audit.k8s.io/v1` Event that mltrail reads (v1beta1 and legacy log lines share them). */
 export interface AuditEvent {
@@ -520,8 +520,10 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
     return { event };
   }
 
+  const job = image ? definedOnly({ image, image_pinned: isPinned(image), role: workload?.service_account as string | undefined }) : undefined;
   const event = makeEvent(
-    {
+    // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
+    definedOnly({
       id: stableId('kubeflow', 'k8s-audit', ev.auditID, ev.stage),
       time,
       received_time: ctx.receivedTime,
@@ -533,19 +535,16 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
       service: 'kube-apiserver',
       outcome,
       error,
-      actor: actorOf(ev),
-      resource: {
+      actor: definedOnly(actorOf(ev) as Record<string, unknown>),
+      resource: definedOnly({
         type: resourceType,
         id: ref.name ? `${ref.namespace ? `namespaces/${ref.namespace}/` : ''}${resourceType}/${ref.name}` : undefined,
         name: ref.name,
         namespace: ref.namespace,
-      },
-      ml: {
-        job: image ? { image, image_pinned: isPinned(image), role: workload?.service_account as string | undefined } : undefined,
-        provenance: kfpRunId ? { run_id: kfpRunId } : undefined,
-      },
+      }),
+      ml: job || kfpRunId ? definedOnly({ job, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
       details,
-    },
+    }) as unknown as EventDraft,
     { raw: ev, keepRaw: ctx.keepRaw },
   );
   return { event };
