@@ -52,8 +52,10 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
       return;
     }
     if (isObj(node)) {
-      for (const [k, v] of Object.entries(node)) {
+      // Object.keys, not Object.entries: no [key, value] pair per property on this per-entry walk.
+      for (const k of Object.keys(node)) {
         if (k === '@type') continue;
+        const v = node[k];
         if (k === 'trafficSplit' && isObj(v)) {
           const split: Record<string, number> = {};
           for (const [id, pct] of Object.entries(v)) if (Number.isFinite(Number(pct))) split[id] = Number(pct);
@@ -130,7 +132,8 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
 function hasKey(node: unknown, key: string, depth: number): boolean {
   if (depth > 8 || !node || typeof node !== 'object') return false;
   if (Array.isArray(node)) return node.some((n) => hasKey(n, key, depth + 1));
-  return Object.entries(node as Json).some(([k, v]) => k === key || hasKey(v, key, depth + 1));
+  const obj = node as Json;
+  return Object.keys(obj).some((k) => k === key || hasKey(obj[k], key, depth + 1));
 }
 
 /** True when an image reference is pinned by digest (`…@sha256:<64 hex>`). */
