@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
-import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type NormalizedEvent } from '../../core/schema/index.js';
+import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
 import type { MlflowConfig } from './config.js';
 
@@ -95,6 +95,16 @@ export function deliveryIdOf(meta: Record<string, unknown> | undefined): string 
   return typeof h === 'string' && h ? h : undefined;
 }
 
+/** Copy of `o` without its undefined values, key order kept. */
+function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 
 /**
@@ -181,7 +191,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   const isModel = resourceType === 'registered_model' || resourceType === 'model_version';
   const alias = str(d.alias);
   const source = str(d.source);
-  const details: Record<string, unknown> = {
+  const detailsLiteral: Record<string, unknown> = {
     delivery_id: deliveryId,
     workspace: env.workspace,
     description: d.description ?? undefined,
@@ -190,13 +200,16 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     template: key === 'prompt_version.created' ? d.template : undefined,
     approval_marker: marker,
   };
+  // Defined values only (makeEvent would delete the rest: slow on wide objects). Not for
+  // budget policies: `data` is merged in below and may set keys that are undefined here.
+  const details = resourceType === 'budget_policy' ? detailsLiteral : definedOnly(detailsLiteral);
   if (key === 'model_version_tag.deleted' && approvalFromTag(approvalCfg, str(d.key)!, 'approved')) details.approval_marker_removed = { kind: 'tag', key: str(d.key) };
   if (key === 'model_version_alias.deleted' && isApprovalAlias(approvalCfg, alias)) details.approval_marker_removed = { kind: 'alias', alias };
   if (resourceType === 'budget_policy') Object.assign(details, d);
   if (!mapping) details.unmapped = `no specific mapping for ${key}`;
 
   const ev: NormalizedEvent = makeEvent(
-    {
+    definedOnly({
       id,
       time,
       platform: 'mlflow',
@@ -209,17 +222,17 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
       resource:
         resourceType === 'budget_policy'
           ? { type: 'budget_policy', id: str(d.budget_policy_id), namespace: env.workspace ?? str(d.workspace) }
-          : {
+          : definedOnly({
               type: resourceType,
               id: name && version ? `${name}/${version}` : name,
               name,
               version,
               uri: source,
               namespace: env.workspace,
-            },
+            }),
       ml: isModel
         ? {
-            model: {
+            model: definedOnly({
               name,
               version,
               approval,
@@ -227,11 +240,11 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
               artifact_uri: source,
               run_id: str(d.run_id),
               tags,
-            },
+            }),
           }
         : undefined,
       details,
-    },
+    }) as unknown as EventDraft,
     { raw: record, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
   );
   return { events: [ev], rejected: [], skipped: [] };
