@@ -79,6 +79,18 @@ export function toEventTime(canonical: string | undefined): string | undefined {
 /** The decoded LOG_ID of a logName: `projects/p/logs/cloudaudit.googleapis.com%2Factivity` → `cloudaudit.googleapis.com/activity`. */
 export function logIdOf(logName: string | undefined): string | undefined {
   if (!logName) return undefined;
+  // One-entry memo: an entry asks up to three times, and consecutive entries share their log.
+  if (logName === lastLogName) return lastLogId;
+  const id = decodeLogId(logName);
+  lastLogName = logName;
+  lastLogId = id;
+  return id;
+}
+
+let lastLogName: string | undefined;
+let lastLogId: string | undefined;
+
+function decodeLogId(logName: string): string | undefined {
   const i = logName.indexOf('/logs/');
   if (i < 0) return undefined;
   const id = logName.slice(i + 6);

@@ -15,10 +15,11 @@ const DEFAULT_APPROVAL_ALIASES = ['default', 'production', 'champion'];
  *
  * @example
  * entryId({ logName: 'projects/p/logs/x', insertId: 'a', timestamp: '2024-01-01T00:00:00Z' })
+ * // the caller may pass the entry's canonicalTimestamp when it already has it
  */
-export function entryId(entry: LogEntry): string {
+export function entryId(entry: LogEntry, canonicalTs: string | undefined = canonicalTimestamp(entry.timestamp)): string {
   if (!str(entry.insertId)) return contentId('vertex', entry);
-  return stableId('vertex', entry.logName ?? '', entry.insertId, canonicalTimestamp(entry.timestamp) ?? '');
+  return stableId('vertex', entry.logName ?? '', entry.insertId, canonicalTs ?? '');
 }
 
 function resourceStage(entry: LogEntry): 'serving' | 'training' | 'ingestion' | 'platform' {
@@ -105,7 +106,7 @@ export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<Ve
     trace: str(entry.trace),
     pubsub: transport && Object.values(transport).some((v) => v !== undefined) ? transport : undefined,
   });
-  draft.id = entryId(entry);
+  draft.id = entryId(entry, ts);
   draft.time = time;
   draft.received_time = ctx.receivedTime;
   draft.platform = 'vertex';
