@@ -552,13 +552,13 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
 
 /**
  * Normalize every audit item of one record (EventList, Event, array, AKS wrapper).
+ * `items` is `auditItems(record)`, passed when the caller has already looked.
  *
  * @example
  * normalizeAudit({ kind: 'EventList', items: [...] }, ctx).events
  */
-export function normalizeAudit(record: unknown, ctx: NormalizeContext): NormalizeOutput {
+export function normalizeAudit(record: unknown, ctx: NormalizeContext, items = auditItems(record)): NormalizeOutput {
   const out: NormalizeOutput = { events: [], rejected: [], skipped: [] };
-  const items = auditItems(record);
   if (!items) {
     out.rejected.push({ reason: 'not a Kubernetes audit Event or EventList', record });
     return out;

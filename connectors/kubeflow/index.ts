@@ -12,7 +12,8 @@ import { mountAuditRoute } from './route.js';
  * The namespace filter is not applied here (only on the live webhook route).
  */
 function normalize(record: unknown, ctx: NormalizeContext<KubeflowConfig>): NormalizeOutput {
-  if (auditItems(record)) return normalizeAudit(record, ctx);
+  const items = auditItems(record);
+  if (items) return normalizeAudit(record, ctx, items);
   if (kfpItems(record)) return normalizeKfp(record, ctx);
   return {
     events: [],
