@@ -288,37 +288,48 @@ export function rawText(raw: unknown): string | undefined {
  * compact({ a: '', b: { c: undefined }, d: [null, 'x'] }) // { d: ['x'] }
  */
 export function compact<T>(value: T): T {
-  if (Array.isArray(value)) return (arrayIsCompact(value) ? value : compactArray(value)) as T;
-  if (!isObj(value)) return value;
-  if (isPlain(value)) {
-    const keys = Object.keys(value);
-    for (let i = 0; i < keys.length; i++) {
-      const v = value[keys[i]!];
-      if (v === undefined || v === null || v === '') return compactObject(value, keys, i) as T;
-      if (typeof v === 'object') {
-        const c = compact(v);
-        if (c !== v || isEmpty(c)) return compactObject(value, keys, i, c) as T;
-      }
-    }
-    return value;
+  return (value !== null && typeof value === 'object' ? walk(value, true) : value) as T;
+}
+
+/** Marks a member whose compacted value is an empty object or array (its key is dropped). */
+const DROP = Symbol('drop');
+
+/** Compact an object or array; an empty result is DROP unless `keepEmpty` (top level and array elements keep it). */
+function walk(v: object, keepEmpty: boolean): unknown {
+  if (Array.isArray(v)) {
+    const r = arrayIsCompact(v) ? v : compactArray(v);
+    return r.length || keepEmpty ? r : DROP;
   }
-  return compactObject(value, Object.keys(value), 0) as T;
+  const obj = v as Obj;
+  const keys = Object.keys(obj);
+  if (!isPlain(obj)) return compactObject(obj, keys, 0, undefined, keepEmpty);
+  for (let i = 0; i < keys.length; i++) {
+    const x = obj[keys[i]!];
+    if (x === undefined || x === null || x === '') return compactObject(obj, keys, i, undefined, keepEmpty);
+    if (x !== null && typeof x === 'object') {
+      const c = walk(x, false);
+      if (c !== x) return compactObject(obj, keys, i, c, keepEmpty);
+    }
+  }
+  return keys.length || keepEmpty ? obj : DROP;
 }
 
 /** Copy of `obj` from key `from` on (keys before it are known to be kept unchanged); `first` is the compacted value at `from`, when known. */
-function compactObject(obj: Obj, keys: string[], from: number, first?: unknown): Obj {
+function compactObject(obj: Obj, keys: string[], from: number, first: unknown, keepEmpty: boolean): unknown {
   const out: Obj = {};
+  let n = from;
   for (let i = 0; i < from; i++) out[keys[i]!] = obj[keys[i]!];
   for (let i = from; i < keys.length; i++) {
     const k = keys[i]!;
-    const v = obj[k];
+    const x = obj[k];
     // Empty strings carry nothing and break keyword/min-length rules downstream.
-    if (v === undefined || v === null || v === '') continue;
-    const c = i === from && first !== undefined ? first : compact(v);
-    if (isEmpty(c)) continue;
+    if (x === undefined || x === null || x === '') continue;
+    const c = i === from && first !== undefined ? first : typeof x === 'object' ? walk(x, false) : x;
+    if (c === DROP) continue;
     out[k] = c;
+    n++;
   }
-  return out;
+  return n || keepEmpty ? out : DROP;
 }
 
 /** True when no element would be dropped or changed (holes count as dropped). */
@@ -327,14 +338,14 @@ function arrayIsCompact(arr: unknown[]): boolean {
     if (!(i in arr)) return false;
     const v = arr[i];
     if (v === undefined || v === null || v === '') return false;
-    if (typeof v === 'object' && compact(v) !== v) return false;
+    if (typeof v === 'object' && walk(v, true) !== v) return false;
   }
   return true;
 }
 
 function compactArray(arr: unknown[]): unknown[] {
   // Elements keep empty objects/arrays (only undefined, null and '' go), as before.
-  return arr.map(compact).filter((v) => v !== undefined && v !== null && v !== '');
+  return arr.map((v) => compact(v)).filter((v) => v !== undefined && v !== null && v !== '');
 }
 
 /** Only plain objects are returned uncopied (anything else is rebuilt from its own keys, as always). */
@@ -343,7 +354,6 @@ function isPlain(v: Obj): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-const isEmpty = (c: unknown): boolean => (Array.isArray(c) ? c.length === 0 : isObj(c) && Object.keys(c).length === 0);
 
 /** Unique non-empty strings, first occurrence order. */
 export function uniq(values: Array<string | undefined>): string[] {
