@@ -21,12 +21,10 @@ export function canonicalJson(value: unknown): string {
  * stableId('sagemaker', record.eventID) // '5f0c…' (32 hex chars)
  */
 export function stableId(...parts: Array<string | number | undefined | null>): string {
-  const h = createHash('sha256');
-  for (const p of parts) {
-    h.update(String(p ?? ''));
-    h.update('\u0000');
-  }
-  return h.digest('hex').slice(0, 32);
+  // One update over "part\0part\0…": the same bytes (and ids) as hashing the parts one by one, cheaper.
+  let joined = '';
+  for (const p of parts) joined += `${p ?? ''}\u0000`;
+  return createHash('sha256').update(joined).digest('hex').slice(0, 32);
 }
 
 /** Stable id from the hash of a record's canonical JSON (when it carries no id of its own). */
