@@ -39,6 +39,12 @@ export interface SinkResponse {
   retryAfterMs?: number;
 }
 
+/** A request body already encoded by {@link SinkHttpClient.encode}. */
+export interface EncodedBody {
+  payload: Buffer;
+  gzip: boolean;
+}
+
 /** Largest response body read; SIEM answers are small (bulk uses filter_path). */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
@@ -60,17 +66,31 @@ export class SinkHttpClient {
     this.agent = new Agent({ connections: opts.connections, connect: ca ? { ca } : undefined });
   }
 
+  /**
+   * Encode a request body ahead of its request (gzip runs in the thread pool),
+   * so a sink can compress its next request while the current one is in flight.
+   */
+  async encode(body: Buffer, gzipIt: boolean): Promise<EncodedBody> {
+    return gzipIt ? { payload: await gzip(body, GZIP_OPTIONS), gzip: true } : { payload: body, gzip: false };
+  }
+
   async post(
     url: string,
-    body: string | Buffer,
+    body: string | Buffer | EncodedBody,
     headers: Record<string, string>,
     signal: AbortSignal,
     opts: { gzip?: boolean; method?: 'POST' | 'PUT' | 'GET' } = {},
   ): Promise<SinkResponse> {
-    let payload: Buffer | undefined = typeof body === 'string' ? Buffer.from(body) : body;
     const h: Record<string, string> = { ...headers };
+    let payload: Buffer | undefined;
+    if (typeof body === 'string') payload = Buffer.from(body);
+    else if (Buffer.isBuffer(body)) payload = body;
+    else {
+      payload = body.payload;
+      if (body.gzip) h['content-encoding'] = 'gzip';
+    }
     if (opts.method === 'GET') payload = undefined;
-    else if (opts.gzip) {
+    else if (opts.gzip && !h['content-encoding']) {
       payload = await gzip(payload, GZIP_OPTIONS);
       h['content-encoding'] = 'gzip';
     }

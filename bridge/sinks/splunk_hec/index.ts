@@ -18,6 +18,7 @@ import {
   parseRecord,
   permanent,
   retryable,
+  type EncodedBody,
   type ParsedRecord,
 } from '../common.js';
 import { classifyHec, parseHecReply } from './codes.js';
@@ -116,12 +117,18 @@ export class SplunkHecSink implements Sink {
     });
 
     const pending: PendingAck[] = [];
+    const chunks: Envelope[][] = [];
     for (const envs of byIndex.values()) {
       const cap = this.hints.capFor(envs.map((e) => e.id), this.cfg.max_request_bytes);
-      for (const chunk of chunkBySize(envs, cap, Number.POSITIVE_INFINITY, (e) => this.hints.alone(e.id))) {
-        const ack = await this.post(chunk, out, signal);
-        if (ack) pending.push(ack);
-      }
+      chunks.push(...chunkBySize(envs, cap, Number.POSITIVE_INFINITY, (e) => this.hints.alone(e.id)));
+    }
+    // Requests go one after another; their bodies are compressed up front (thread pool), so the
+    // next one is ready when the current answer arrives.
+    const bodies = chunks.map((chunk) => this.http.encode(encodeLines(chunk, (e) => [e.line.head, e.line.event, e.line.tail], '\n'), this.cfg.gzip));
+    for (const b of bodies) b.catch(() => {}); // a failure is reported where that body is awaited
+    for (let k = 0; k < chunks.length; k++) {
+      const ack = await this.post(chunks[k]!, bodies[k]!, out, signal);
+      if (ack) pending.push(ack);
     }
     if (pending.length) await this.awaitAcks(pending, out, signal);
     const settled = records.filter((_, i) => out[i]!.status !== 'retryable').map((r) => r.id);
@@ -184,14 +191,13 @@ export class SplunkHecSink implements Sink {
   }
 
   /** POST one request and set the statuses of its records; returns the ackId to wait for, if any. */
-  private async post(chunk: Envelope[], out: DeliveryStatus[], signal: AbortSignal): Promise<PendingAck | undefined> {
+  private async post(chunk: Envelope[], body: Promise<EncodedBody>, out: DeliveryStatus[], signal: AbortSignal): Promise<PendingAck | undefined> {
     const set = (from: number, s: DeliveryStatus) => {
       for (const e of chunk.slice(from)) out[e.i] = s;
     };
-    const body = encodeLines(chunk, (e) => [e.line.head, e.line.event, e.line.tail], '\n');
     let res;
     try {
-      res = await this.http.post(apiUrl(this.cfg.url, '/services/collector/event'), body, this.headers(), signal, { gzip: this.cfg.gzip });
+      res = await this.http.post(apiUrl(this.cfg.url, '/services/collector/event'), await body, this.headers(), signal);
     } catch (err) {
       // Transport error or timeout: Splunk may or may not have indexed it; resend (HEC is at-least-once).
       this.healthState.degraded(`HEC unreachable: ${(err as Error).message}`);
