@@ -171,8 +171,12 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       clearInterval(summary);
       // Stop accepting; in-flight requests finish (their events commit before they answer).
       const closed = new Promise<void>((r) => httpServer.close(() => r()));
-      (httpServer as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      // Keep-alive connections go idle once their in-flight request is answered: close them as they do.
+      const closeIdle = () => (httpServer as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      closeIdle();
+      const idleSweep = setInterval(closeIdle, 50);
       await Promise.race([closed, sleep(cfg.server.shutdown_grace_ms)]);
+      clearInterval(idleSweep);
       await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
       rules.stop();
       const deadline = Math.max(0, cfg.server.shutdown_grace_ms);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { sampleEvent, spawnBridge, tmpDir } from '../helpers/bridge.js';
 
@@ -56,5 +57,33 @@ describe('durability across process death', () => {
     expect(code).toBe(0);
     expect(a.stderr()).toContain('mltrail bridge stopped');
     expect(outIds(dataDir).sort()).toEqual(events.map((e) => e.id as string).sort());
+  });
+
+  it('finishes a request already in flight when SIGTERM arrives, and refuses new ones', async () => {
+    const dataDir = tmpDir();
+    const a = await spawnBridge({ dataDir });
+    const ev = sampleEvent();
+    const body = JSON.stringify(ev);
+    const { port } = new URL(a.url);
+    // Send the headers and half the body, then SIGTERM, then the rest.
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: Number(port), path: '/v1/events', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 40));
+      setTimeout(() => {
+        a.proc.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(40)), 300);
+      }, 200);
+    });
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ accepted: 1 });
+    await expect(fetch(`${a.url}/v1/events`, { method: 'POST', body })).rejects.toThrow();
+    expect(await a.exited).toBe(0);
+    expect(outIds(dataDir)).toEqual([ev.id]);
   });
 });
