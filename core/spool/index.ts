@@ -433,6 +433,7 @@ class SqliteStateStore implements StateStore {
       set: db.prepare('INSERT INTO state (ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value'),
       del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
       list: db.prepare("SELECT key, value FROM state WHERE ns = ? AND key >= ? AND key < ? || char(1114111) ORDER BY key"),
+      size: db.prepare('SELECT COUNT(*) AS n FROM state WHERE ns = ?'),
     };
   }
   get<T>(ns: string, key: string): T | undefined {
@@ -444,6 +445,9 @@ class SqliteStateStore implements StateStore {
   }
   delete(ns: string, key: string): void {
     this.s.del.run(ns, key);
+  }
+  size(ns: string): number {
+    return (this.s.size.get(ns) as { n: number }).n;
   }
   list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
     const rows = this.s.list.all(ns, prefix, prefix) as Array<{ key: string; value: string }>;

@@ -11,6 +11,8 @@ export interface StateStore {
   delete(ns: string, key: string): void;
   /** All entries of a namespace whose key starts with `prefix`. */
   list<T = unknown>(ns: string, prefix?: string): Array<{ key: string; value: T }>;
+  /** Number of keys in a namespace (optional: lets caches decide what fits in memory). */
+  size?(ns: string): number;
 }
 
 /** In-memory StateStore for tests and throwaway runs. */
@@ -27,6 +29,9 @@ export class MemoryStateStore implements StateStore {
   }
   delete(ns: string, key: string): void {
     this.map.get(ns)?.delete(key);
+  }
+  size(ns: string): number {
+    return this.map.get(ns)?.size ?? 0;
   }
   list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
     const m = this.map.get(ns);

@@ -1,17 +1,25 @@
 import type { StateStore } from './index.js';
 
 const DELETED = Symbol('deleted');
-type Slot = unknown | typeof DELETED;
+const ABSENT = Symbol('absent');
+type Slot = unknown | typeof DELETED | typeof ABSENT;
+const SEP = '\u0001';
 
 /**
- * A write-back cache in front of a StateStore, for the rule engine's hot path:
- * reads come from memory (each namespace is loaded whole on first use), writes
- * stay in memory until `flush()`, which the rule processor calls inside the
- * spool transaction that advances its cursor — so state still commits
+ * A write-back cache in front of a StateStore, for the rule engine's hot path.
+ * Writes stay in memory until `flush()`, which the rule processor calls inside
+ * the spool transaction that advances its cursor — so state still commits
  * atomically with the cursor, but a chunk of events costs one write per
  * changed key instead of a JSON round-trip through SQLite per access.
  *
- * Contract: a value returned by `get`/`list` is the cached object itself;
+ * Reads: each namespace is held whole in memory (misses answered without a
+ * query) while it has at most `maxWholeEntries` keys. A namespace that grows
+ * past that and is never `list`ed (the registry, which only grows) moves to a
+ * bounded LRU of recently used and known-absent keys, so memory stays flat at
+ * any scale while the full state lives on disk. Listed namespaces (baselines,
+ * suppression bookkeeping) stay whole: the engine bounds them itself.
+ *
+ * Contract: a value returned by `get`/`list` may be the cached object itself;
  * mutate it only when you `set` it afterwards (as the engine does). After a
  * failed transaction call `discard()`: the cache reloads from the store.
  *
@@ -20,67 +28,126 @@ type Slot = unknown | typeof DELETED;
  * spool.transaction(() => { engine.process(ev); state.flush(); });
  */
 export class WriteBackStateStore implements StateStore {
-  private readonly spaces = new Map<string, Map<string, Slot>>();
-  private readonly dirty = new Map<string, Set<string>>();
+  private readonly whole = new Map<string, Map<string, Slot>>();
+  private readonly listed = new Set<string>();
+  private readonly lruSpaces = new Set<string>();
+  /** `ns SEP key` → value for LRU namespaces (Map order: oldest first). */
+  private readonly lru = new Map<string, Slot>();
+  private readonly dirty = new Set<string>();
 
-  constructor(private readonly backing: StateStore) {}
-
-  private space(ns: string): Map<string, Slot> {
-    let m = this.spaces.get(ns);
-    if (!m) {
-      m = new Map(this.backing.list(ns).map(({ key, value }) => [key, value]));
-      this.spaces.set(ns, m);
-    }
-    return m;
-  }
-
-  private touch(ns: string, key: string): void {
-    let d = this.dirty.get(ns);
-    if (!d) this.dirty.set(ns, (d = new Set()));
-    d.add(key);
-  }
+  constructor(
+    private readonly backing: StateStore,
+    private readonly maxWholeEntries = 200_000,
+    private readonly maxLruEntries = 100_000,
+  ) {}
 
   get<T = unknown>(ns: string, key: string): T | undefined {
-    const v = this.space(ns).get(key);
-    return v === DELETED ? undefined : (v as T | undefined);
+    const space = this.space(ns);
+    if (space) {
+      const v = space.get(key);
+      return v === DELETED ? undefined : (v as T | undefined);
+    }
+    const k = ns + SEP + key;
+    let v = this.lru.get(k);
+    if (v === undefined) {
+      v = this.backing.get(ns, key) ?? ABSENT;
+      this.lru.set(k, v);
+      if (this.lru.size > this.maxLruEntries) this.evict();
+    } else if (!this.dirty.has(k)) {
+      this.lru.delete(k);
+      this.lru.set(k, v);
+    }
+    return v === DELETED || v === ABSENT ? undefined : (v as T);
   }
 
   set(ns: string, key: string, value: unknown): void {
-    this.space(ns).set(key, value);
-    this.touch(ns, key);
+    this.put(ns, key, value);
   }
 
   delete(ns: string, key: string): void {
-    const m = this.space(ns);
-    if (!m.has(key)) return;
-    m.set(key, DELETED);
-    this.touch(ns, key);
+    this.put(ns, key, DELETED);
   }
 
   list<T = unknown>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
+    this.listed.add(ns);
+    const space = this.space(ns);
+    if (!space) {
+      // A namespace demoted before it was ever listed: read through the store.
+      this.flush();
+      return this.backing.list<T>(ns, prefix);
+    }
     const out: Array<{ key: string; value: T }> = [];
-    for (const [key, value] of this.space(ns)) if (value !== DELETED && key.startsWith(prefix)) out.push({ key, value: value as T });
+    for (const [key, value] of space) if (value !== DELETED && key.startsWith(prefix)) out.push({ key, value: value as T });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** Write every changed key to the backing store (call inside the transaction). */
   flush(): void {
-    for (const [ns, keys] of this.dirty) {
-      const m = this.spaces.get(ns)!;
-      for (const key of keys) {
-        const v = m.get(key);
-        if (v === DELETED) {
-          this.backing.delete(ns, key);
-          m.delete(key);
-        } else this.backing.set(ns, key, v);
-      }
+    for (const k of this.dirty) {
+      const i = k.indexOf(SEP);
+      const ns = k.slice(0, i);
+      const key = k.slice(i + 1);
+      const space = this.whole.get(ns);
+      const v = space ? space.get(key) : this.lru.get(k);
+      if (v === DELETED) {
+        this.backing.delete(ns, key);
+        if (space) space.delete(key);
+        else this.lru.set(k, ABSENT);
+      } else this.backing.set(ns, key, v);
     }
     this.dirty.clear();
+    if (this.lru.size > this.maxLruEntries) this.evict();
   }
 
   /** Forget everything cached (after a rolled-back transaction). */
   discard(): void {
-    this.spaces.clear();
+    this.whole.clear();
+    this.lruSpaces.clear();
+    this.lru.clear();
     this.dirty.clear();
+  }
+
+  /** The whole-namespace map, loading it on first use; undefined for an LRU namespace. */
+  private space(ns: string): Map<string, Slot> | undefined {
+    const have = this.whole.get(ns);
+    if (have || this.lruSpaces.has(ns)) return have;
+    if (!this.listed.has(ns) && (this.backing.size?.(ns) ?? 0) > this.maxWholeEntries) {
+      this.lruSpaces.add(ns);
+      return undefined;
+    }
+    const space = new Map<string, Slot>(this.backing.list(ns).map(({ key, value }) => [key, value]));
+    this.whole.set(ns, space);
+    return space;
+  }
+
+  private put(ns: string, key: string, value: Slot): void {
+    const k = ns + SEP + key;
+    const space = this.space(ns);
+    if (space) {
+      space.set(key, value);
+      this.dirty.add(k);
+      if (space.size > this.maxWholeEntries && !this.listed.has(ns)) this.demote(ns, space);
+      return;
+    }
+    this.lru.delete(k);
+    this.lru.set(k, value);
+    this.dirty.add(k);
+  }
+
+  /** Move a grown namespace to the LRU: pending changes move over, clean entries are dropped. */
+  private demote(ns: string, space: Map<string, Slot>): void {
+    const pre = ns + SEP;
+    for (const [key, v] of space) if (this.dirty.has(pre + key)) this.lru.set(pre + key, v);
+    this.whole.delete(ns);
+    this.lruSpaces.add(ns);
+  }
+
+  /** Drop least recently used clean LRU entries down to 90% of the bound. */
+  private evict(): void {
+    const target = Math.floor(this.maxLruEntries * 0.9);
+    for (const k of this.lru.keys()) {
+      if (this.lru.size <= target) break;
+      if (!this.dirty.has(k)) this.lru.delete(k);
+    }
   }
 }

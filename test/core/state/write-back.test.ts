@@ -36,4 +36,22 @@ describe('WriteBackStateStore', () => {
     expect(cache.get('ns', 'k')).toBe('committed');
     spool.close();
   });
+
+  it('stays within its bound, evicting clean entries only, and re-reads evicted ones from the store', () => {
+    const spool = Spool.open({ dir: ':memory:' });
+    const cache = new WriteBackStateStore(spool.state, 20, 10);
+    for (let i = 0; i < 50; i++) cache.set('ns', `k${i}`, i);
+    spool.transaction(() => cache.flush());
+    for (let i = 0; i < 50; i++) expect(cache.get('ns', `k${i}`)).toBe(i);
+    expect((cache as unknown as { lru: Map<string, unknown> }).lru.size).toBeLessThanOrEqual(10);
+    expect(cache.get('ns', 'k0')).toBe(0);
+    expect(cache.get('ns', 'nope')).toBeUndefined();
+    // Demoted (never listed, grew past 20): still read-through correct, and list() sees everything.
+    expect(spool.transaction(() => cache.list('ns', 'k4')).map((e) => e.key)).toEqual(['k4', 'k40', 'k41', 'k42', 'k43', 'k44', 'k45', 'k46', 'k47', 'k48', 'k49']);
+    cache.set('ns', 'k1', 'changed');
+    expect(cache.get('ns', 'k1')).toBe('changed');
+    spool.transaction(() => cache.flush());
+    expect(spool.state.get('ns', 'k1')).toBe('changed');
+    spool.close();
+  });
 });
