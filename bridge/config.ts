@@ -64,7 +64,7 @@ const Sinks = z.record(z.string(), z.unknown()).default({}).transform((entries, 
   return out;
 });
 
-const connectorShape = Object.fromEntries(connectorPlugins.map((p) => [p.name, (p.configSchema as z.ZodType).optional()]));
+const connectorShape = Object.fromEntries(connectorPlugins.map((p) => [p.name, (p.configSchema as z.ZodType).prefault({})]));
 
 export const ConfigSchema = z.strictObject({
   server: ServerConfig.prefault({}),
