@@ -95,19 +95,21 @@ export class SinkRunner {
       const lastSeq = recs.at(-1)!.seq;
       const routed = recs.filter(this.wanted);
       const batches = splitBatches(routed, this.cfg.batch.max_events, this.cfg.batch.max_bytes);
-      let results: Array<{ rec: SpoolRecord; status: 'ok' | 'permanent'; reason?: string }>;
       try {
-        const settled = await Promise.all(batches.map((b) => this.deliver(b, signal)));
-        results = settled.flat();
+        const results = (await Promise.all(batches.map((b) => this.deliver(b, signal)))).flat();
+        this.spool.transaction(() => {
+          for (const r of results) if (r.status === 'permanent') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'rejected');
+          this.spool.commitCursor(this.consumer, lastSeq);
+        });
+        this.count(results);
       } catch (err) {
         if (signal.aborted) break;
-        throw err;
+        // Unexpected (a sink bug, the disk): the cursor did not move, so nothing is lost; try again shortly.
+        this.lastError = describe(err);
+        this.consecutiveFailures++;
+        this.log.error({ sink: this.sink.name, err: this.lastError, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink runner error; retrying');
+        await sleep(1000, undefined, { signal }).catch(() => {});
       }
-      this.spool.transaction(() => {
-        for (const r of results) if (r.status === 'permanent') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'rejected');
-        this.spool.commitCursor(this.consumer, lastSeq);
-      });
-      this.count(results);
     }
   }
 

@@ -106,7 +106,15 @@ export class RuleProcessor {
       this.spool.transaction(() => {
         for (const r of recs) {
           if (r.kind !== 'event') continue;
-          const alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
+          let alerts: Alert[];
+          try {
+            alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
+          } catch (err) {
+            // One event the engine cannot handle must not stall rules for everything after it:
+            // it is still delivered to the sinks; the rules skip it, loudly.
+            this.log.error({ err, event_id: r.id, seq: r.seq, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule evaluation failed for this event; skipped');
+            continue;
+          }
           if (alerts.length) raised.push(...alerts);
         }
         if (raised.length) this.spool.appendInTx(raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../../bridge/cli/main.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { silentLogger } from '../../../core/log.js';
-import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
 import { RuleProcessor } from '../../../core/rules/processor.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
 import { Spool } from '../../../core/spool/index.js';
@@ -15,7 +15,7 @@ function serveInChunks(dir: string, events: NormalizedEvent[], chunks: number, r
   const size = Math.ceil(events.length / chunks);
   for (let i = 0; i < events.length; i += size) {
     const spool = Spool.open({ dir, synchronous: 'OFF' });
-    const proc = new RuleProcessor(spool, createRuleEngine(rules, spool.state), silentLogger());
+    const proc = RuleProcessor.forConfig(spool, rules, silentLogger());
     spool.transaction(() => spool.appendInTx(events.slice(i, i + size).map((e) => ({ kind: 'event' as const, id: e.id, body: JSON.stringify(e) }))));
     proc.drainNow();
     spool.close();
