@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { NormalizeContext } from '../../../core/connector.js';
 import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 
@@ -35,19 +34,7 @@ export function auditEvent(over: Record<string, unknown> = {}): Record<string, u
   };
 }
 
-export function captureIo(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (d: Buffer) => out.push(d));
-  stderr.on('data', (d: Buffer) => err.push(d));
-  return {
-    io: { stdout, stderr, stdin: new PassThrough(), env },
-    stdout: () => Buffer.concat(out).toString('utf8'),
-    stderr: () => Buffer.concat(err).toString('utf8'),
-  };
-}
+export { captureIo } from '../../helpers/cli.js';
 
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';

@@ -1,6 +1,5 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../bridge/cli/main.js';
+import { runCli } from '../../helpers/cli.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { mlflowConnector } from '../../../connectors/mlflow/index.js';
 import type { NormalizeContext } from '../../../core/connector.js';
@@ -227,16 +226,7 @@ describe('mlflow normalize: bad input is rejected with the field', () => {
 });
 
 describe('mltrail normalize --platform mlflow', () => {
-  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
-    return { code, out, err };
-  }
+  const cli = (args: string[]) => runCli(args);
   it('normalizes every fixture', async () => {
     const files = listFixtures('mlflow').map((f) => fixturePath('mlflow', f));
     const r = await cli(['normalize', '--platform', 'mlflow', ...files]);

@@ -1,21 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { normalizeCommand } from '../../../bridge/cli/normalize.js';
+import { captureIo, runCli } from '../../helpers/cli.js';
 import { outputSchemas } from '../../../core/formats/validate.js';
 import { describeZodError } from '../../../core/schema/index.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 
 /** `mltrail normalize --format …` (in process) prints records that pass each schema's validator. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await normalizeCommand(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
-  return { code, out, err };
-}
+const run = (args: string[]) => runCli(['normalize', ...args]);
 
 describe('mltrail normalize --format', () => {
   const inputs = [
@@ -37,6 +28,6 @@ describe('mltrail normalize --format', () => {
   });
 
   it('names the choices for an unknown format', async () => {
-    await expect(run(['--format', 'leef', inputs[0]!])).rejects.toThrow(/expected one of core, ocsf, ecs, udm, cim/);
+    await expect(normalizeCommand(['--format', 'leef', inputs[0]!], captureIo().io)).rejects.toThrow(/expected one of core, ocsf, ecs, udm, cim/);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
-import { main } from '../../../bridge/cli/main.js';
+import { runCli } from '../../helpers/cli.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { BUILTIN_RULES } from '../../../core/rules/config.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
@@ -17,12 +17,7 @@ function yamlFile(text: string): string {
   return f;
 }
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: { write: (s: string) => ((out += s), true) } as never, stderr: { write: (s: string) => ((err += s), true) } as never, stdin: process.stdin, env: {} });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCli(args);
 
 describe('rules configuration', () => {
   it('has the exact catalogue ids, each with its stage', () => {
