@@ -34,6 +34,15 @@ export const LogConfig = z.strictObject({
   summary_interval_s: z.number().int().positive().default(60),
 });
 
+export const PipelineConfig = z.strictObject({
+  /**
+   * Where the rule engine runs: `worker` (a worker thread with its own spool
+   * connection, which also checkpoints the WAL; senders' latency never waits
+   * on rules) or `main` (the event loop, as in replay).
+   */
+  rules_thread: z.enum(['worker', 'main']).default('worker'),
+});
+
 export interface SinkEntry {
   name: string;
   type: string;
@@ -71,6 +80,7 @@ export const ConfigSchema = z.strictObject({
   data_dir: z.string().default('./data'),
   spool: SpoolConfig.prefault({}),
   log: LogConfig.prefault({}),
+  pipeline: PipelineConfig.prefault({}),
   connectors: z.strictObject(connectorShape).prefault({}),
   sinks: Sinks,
   rules: RulesConfig.prefault({}),

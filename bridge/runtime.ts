@@ -8,7 +8,8 @@ import { MltrailError } from '../core/errors.js';
 import { Ingestor } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
-import { RULES_CONSUMER, RuleProcessor } from '../core/rules/processor.js';
+import { RULES_CONSUMER } from '../core/rules/processor.js';
+import { startRules } from '../core/rules/thread.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -75,7 +76,6 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       return new SinkRunner(spool, sink, s.config, log, metrics);
     });
 
-  const rules = RuleProcessor.forConfig(spool, cfg.rules, log, metrics);
 
   let shuttingDown = false;
   const pollers: Poller[] = [];
@@ -114,7 +114,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   }
 
   const consumers = [RULES_CONSUMER, ...runners.map((r) => r.consumer)];
-  rules.start();
+  const rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
   for (const r of runners) r.start();
 
   const httpServer: ServerType = await new Promise((resolveListen, reject) => {
@@ -161,7 +161,10 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   }, cfg.log.summary_interval_s * 1000);
   summary.unref();
 
-  log.info({ url, data_dir: dataDir, sinks: runners.map((r) => r.sink.name), pollers: pollers.map((p) => p.name) }, 'mltrail bridge listening');
+  log.info(
+    { url, data_dir: dataDir, sinks: runners.map((r) => r.sink.name), pollers: pollers.map((p) => p.name), rules_thread: rules.mode },
+    'mltrail bridge listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -178,7 +181,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       await Promise.race([closed, sleep(cfg.server.shutdown_grace_ms)]);
       clearInterval(idleSweep);
       await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
-      rules.stop();
+      await rules.stop();
       const deadline = Math.max(0, cfg.server.shutdown_grace_ms);
       await Promise.all(runners.map((r) => r.drain(deadline)));
       await Promise.all(runners.map((r) => r.stop()));

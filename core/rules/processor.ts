@@ -1,12 +1,19 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Alert, NormalizedEvent } from '../schema/index.js';
-import type { Spool } from '../spool/index.js';
+import type { Spool, SpoolRecord } from '../spool/index.js';
 import type { WriteBackStateStore } from '../state/write-back.js';
 import { WriteBackStateStore as CachedState } from '../state/write-back.js';
 import { createRuleEngine, type RuleEngine, type RulesConfig } from './engine.js';
 
 export const RULES_CONSUMER = 'rules';
+
+/** Payload of the spool's `committed` event after a rules chunk commits. */
+export interface ConsumerCommit {
+  consumer: string;
+  /** Bytes of alerts newly appended by this commit. */
+  alertBytes: number;
+}
 
 /**
  * Events evaluated per event-loop turn (one transaction) when serving: ~100 ×
@@ -48,7 +55,11 @@ export class RuleProcessor {
     private readonly state?: WriteBackStateStore,
   ) {}
 
-  start(): void {
+  private chunk = CHUNK;
+
+  /** Start consuming. `chunk`: events per transaction (bigger on a worker thread, where no sender waits on the loop). */
+  start(opts: { chunk?: number } = {}): void {
+    this.chunk = opts.chunk ?? CHUNK;
     this.spool.on('append', this.onAppend);
     this.timer = setInterval(() => this.schedule(), 1000);
     this.timer.unref();
@@ -69,7 +80,7 @@ export class RuleProcessor {
       this.scheduled = false;
       try {
         // One chunk per turn: rule evaluation never holds the event loop (and the senders waiting on it) for long.
-        if (this.processChunk(CHUNK) === CHUNK) this.schedule();
+        if (this.processChunk(this.chunk) === this.chunk) this.schedule();
       } catch (err) {
         this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule processing failed; will retry');
       }
@@ -105,26 +116,33 @@ export class RuleProcessor {
   private processChunk(limit: number): number {
     const recs = this.spool.read(RULES_CONSUMER, limit);
     if (recs.length === 0) return 0;
-    const raised: Alert[] = [];
+    let raised: Alert[];
     try {
-      this.spool.transaction(() => {
-        for (const r of recs) {
-          if (r.kind !== 'event') continue;
-          let alerts: Alert[];
-          try {
-            alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
-          } catch (err) {
-            // One event the engine cannot handle must not stall rules for everything after it:
-            // it is still delivered to the sinks; the rules skip it, loudly.
-            this.log.error({ err, event_id: r.id, seq: r.seq, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule evaluation failed for this event; skipped');
-            continue;
-          }
-          if (alerts.length) raised.push(...alerts);
-        }
-        if (raised.length) this.spool.appendInTx(raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
-        this.state?.flush();
-        this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
-      });
+      if (this.state) {
+        // State lives in the write-back cache: evaluate (and serialize) outside any transaction, then
+        // commit alerts, state and cursor together in one short write transaction.
+        raised = this.evaluate(recs);
+        const alerts = raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) }));
+        const changes = this.state.serializeDirty();
+        const state = this.state;
+        let appended: string[] = [];
+        this.spool.transaction(() => {
+          if (alerts.length) appended = this.spool.appendInTx(alerts).accepted;
+          state.write(changes);
+          this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
+        });
+        const fresh = new Set(appended);
+        let bytes = 0;
+        for (const a of alerts) if (fresh.has(a.id)) bytes += Buffer.byteLength(a.body);
+        this.spool.emit('committed', { consumer: RULES_CONSUMER, alertBytes: bytes } satisfies ConsumerCommit);
+      } else {
+        raised = this.spool.transaction(() => {
+          const out = this.evaluate(recs);
+          if (out.length) this.spool.appendInTx(out.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
+          this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
+          return out;
+        });
+      }
     } catch (err) {
       this.state?.discard();
       throw err;
@@ -135,5 +153,23 @@ export class RuleProcessor {
       this.spool.emit('append');
     }
     return recs.length;
+  }
+
+  private evaluate(recs: SpoolRecord[]): Alert[] {
+    const raised: Alert[] = [];
+    for (const r of recs) {
+      if (r.kind !== 'event') continue;
+      let alerts: Alert[];
+      try {
+        alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
+      } catch (err) {
+        // One event the engine cannot handle must not stall rules for everything after it:
+        // it is still delivered to the sinks; the rules skip it, loudly.
+        this.log.error({ err, event_id: r.id, seq: r.seq, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule evaluation failed for this event; skipped');
+        continue;
+      }
+      for (const a of alerts) raised.push(a);
+    }
+    return raised;
   }
 }

@@ -70,7 +70,20 @@ export interface SpoolOptions {
   alertLogMax?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /**
+   * Let this connection checkpoint the WAL after its commits (SQLite's
+   * default). The bridge turns it off when a worker thread's connection does
+   * the checkpoints (`checkpoint()`), so the event loop never copies pages.
+   */
+  autoCheckpoint?: boolean;
+  /** A second connection for a consumer thread: skips the undelivered-bytes count the owner keeps. */
+  consumer?: boolean;
 }
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** WAL size past which `checkpoint()` rewinds it (RESTART), briefly holding writers back. */
+const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 
 /**
  * The durable spool: every accepted event and alert is committed here before
@@ -104,6 +117,7 @@ export class Spool extends EventEmitter {
   private walFd?: number;
   private syncing = false;
   private syncWaiters: Array<(err: Error | null) => void> = [];
+  private readonly pollLock: boolean;
 
   private constructor(db: Database.Database, opts: SpoolOptions, walPath?: string) {
     super();
@@ -114,8 +128,9 @@ export class Spool extends EventEmitter {
     this.dedupWindowMs = opts.dedupWindowMs ?? 7 * 24 * 3600 * 1000;
     this.retryAfterS = Math.min(60, opts.retryAfterS ?? 30);
     this.alertLogMax = opts.alertLogMax ?? 100_000;
+    this.pollLock = opts.consumer === true;
     this.stmt = this.prepare();
-    this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
+    if (!opts.consumer) this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
     this.state = new SqliteStateStore(db);
     this.setMaxListeners(100);
   }
@@ -134,6 +149,8 @@ export class Spool extends EventEmitter {
     db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = OFF');
+    if (opts.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
+    if (opts.consumer) db.pragma('busy_timeout = 0');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > USER_VERSION) {
       throw new MltrailError('CONFIG', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION})`);
@@ -211,7 +228,7 @@ export class Spool extends EventEmitter {
     if (queue.length === 0) return;
     let results: AppendResult[];
     try {
-      results = this.db.transaction(() => queue.map((q) => this.appendInTx(q.items)))();
+      results = this.transaction(() => queue.map((q) => this.appendInTx(q.items)));
     } catch (err) {
       for (const q of queue) q.reject(err);
       return;
@@ -297,9 +314,45 @@ export class Spool extends EventEmitter {
     this.stmt.setCursor.run(consumer, seq);
   }
 
-  /** Run `fn` in one SQLite transaction (state + cursor + appends commit together). */
+  /**
+   * Run `fn` in one SQLite transaction (state + cursor + appends commit
+   * together). It takes the write lock up front (BEGIN IMMEDIATE): other
+   * connections write to the same spool (the rules worker, `mltrail dlq`),
+   * and a transaction that read before writing would otherwise fail with
+   * SQLITE_BUSY_SNAPSHOT when one of them committed in between.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (!this.pollLock) return this.db.transaction(fn).immediate();
+    // A consumer connection polls for the write lock every 0.2 ms instead of SQLite's busy handler,
+    // whose growing sleeps (1, 2, 5, 10… ms) lose every race against a writer that commits each turn.
+    const until = Date.now() + 5000;
+    for (;;) {
+      try {
+        return this.db.transaction(fn).immediate();
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+        Atomics.wait(PAUSE, 0, 0, 0.2);
+      }
+    }
+  }
+
+  /**
+   * Checkpoint the WAL from this connection: PASSIVE (never waits) once it
+   * holds over 1000 pages, and RESTART — which holds new writers back for the
+   * few pages left — once it has grown past 64 MiB, so it is rewound even
+   * under sustained input. For the connection that owns checkpointing when
+   * the writer's `autoCheckpoint` is off.
+   */
+  checkpoint(): void {
+    if (this.db.memory) return;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const r = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    if ((r[0]?.log ?? 0) * pageSize > WAL_RESTART_BYTES) this.db.pragma('wal_checkpoint(RESTART)');
+  }
+
+  /** Count bytes another connection appended (the rules worker's alerts) toward the size bound. */
+  addPendingBytes(bytes: number): void {
+    this.pendingBytes += bytes;
   }
 
   /** Highest seq ever assigned. */
@@ -442,6 +495,9 @@ class SqliteStateStore implements StateStore {
   }
   set(ns: string, key: string, value: unknown): void {
     this.s.set.run(ns, key, JSON.stringify(value));
+  }
+  setJson(ns: string, key: string, json: string): void {
+    this.s.set.run(ns, key, json);
   }
   delete(ns: string, key: string): void {
     this.s.del.run(ns, key);

@@ -13,6 +13,8 @@ export interface StateStore {
   list<T = unknown>(ns: string, prefix?: string): Array<{ key: string; value: T }>;
   /** Number of keys in a namespace (optional: lets caches decide what fits in memory). */
   size?(ns: string): number;
+  /** Store a value already serialized as JSON (optional: lets a cache serialize outside the write transaction). */
+  setJson?(ns: string, key: string, json: string): void;
 }
 
 /** In-memory StateStore for tests and throwaway runs. */

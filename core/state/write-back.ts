@@ -5,6 +5,9 @@ const ABSENT = Symbol('absent');
 type Slot = unknown | typeof DELETED | typeof ABSENT;
 const SEP = '\u0001';
 
+/** Changed keys serialized for a write: `json` undefined means deleted. */
+export type SerializedChanges = Array<{ ns: string; key: string; json?: string }>;
+
 /**
  * A write-back cache in front of a StateStore, for the rule engine's hot path.
  * Writes stay in memory until `flush()`, which the rule processor calls inside
@@ -83,19 +86,43 @@ export class WriteBackStateStore implements StateStore {
 
   /** Write every changed key to the backing store (call inside the transaction). */
   flush(): void {
+    this.write(this.serializeDirty());
+  }
+
+  /**
+   * Serialize every changed key (the costly part of a flush) without touching
+   * the store, so a caller can do it before taking the database's write lock
+   * and then `write()` the result inside a short transaction.
+   */
+  serializeDirty(): SerializedChanges {
+    const out: SerializedChanges = [];
     for (const k of this.dirty) {
       const i = k.indexOf(SEP);
       const ns = k.slice(0, i);
       const key = k.slice(i + 1);
       const space = this.whole.get(ns);
       const v = space ? space.get(key) : this.lru.get(k);
-      if (v === DELETED) {
-        this.backing.delete(ns, key);
-        if (space) space.delete(key);
-        else this.lru.set(k, ABSENT);
-      } else this.backing.set(ns, key, v);
+      out.push(v === DELETED ? { ns, key } : { ns, key, json: JSON.stringify(v) });
     }
-    this.dirty.clear();
+    return out;
+  }
+
+  /** Write changes from `serializeDirty()` to the backing store (inside the transaction) and mark them clean. */
+  write(changes: SerializedChanges): void {
+    for (const c of changes) {
+      if (c.json === undefined) this.backing.delete(c.ns, c.key);
+      else if (this.backing.setJson) this.backing.setJson(c.ns, c.key, c.json);
+      else this.backing.set(c.ns, c.key, JSON.parse(c.json));
+    }
+    for (const c of changes) {
+      const k = c.ns + SEP + c.key;
+      if (c.json === undefined) {
+        const space = this.whole.get(c.ns);
+        if (space) space.delete(c.key);
+        else this.lru.set(k, ABSENT);
+      }
+      this.dirty.delete(k);
+    }
     if (this.lru.size > this.maxLruEntries) this.evict();
   }
 

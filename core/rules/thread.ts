@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Spool } from '../spool/index.js';
+import type { RulesConfig } from './engine.js';
+import { RuleProcessor } from './processor.js';
+
+export interface RulesWorkerData {
+  dir: string;
+  rules: unknown;
+  logLevel: string;
+  chunk: number;
+}
+export type ToWorker = { type: 'append' } | { type: 'stop' };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'stopped' }
+  | { type: 'alerts'; alerts: Array<{ rule_id: string; mode: string }>; bytes: number };
+
+/** How rules run: a started consumer that `stop()` drains and ends. */
+export interface RulesRunner {
+  readonly mode: 'worker' | 'main';
+  stop(): Promise<void>;
+}
+
+export interface RulesRunnerOptions {
+  spool: Spool;
+  /** The spool's data directory (the worker opens its own connection to it). */
+  dir: string;
+  config: RulesConfig;
+  log: Logger;
+  metrics?: Metrics;
+  /** `worker` (default) falls back to `main` when the compiled worker is not there (running from TypeScript sources). */
+  thread?: 'worker' | 'main';
+  logLevel?: string;
+  /** Events per transaction on the worker. */
+  chunk?: number;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+/** Whether the compiled worker entry exists next to this module (it does not when tests run the TypeScript sources). */
+export const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+
+/**
+ * Start the rule engine as a spool consumer: on a worker thread with its own
+ * spool connection when possible — rules then never hold the event loop that
+ * answers senders, and that connection also does the WAL checkpoints (the
+ * owner's are turned off) — else on this thread.
+ *
+ * @example
+ * const rules = startRules({ spool, dir: cfg.data_dir, config: cfg.rules, log, metrics });
+ * await rules.stop();
+ */
+export function startRules(opts: RulesRunnerOptions): RulesRunner {
+  if ((opts.thread ?? 'worker') === 'worker' && workerAvailable() && !opts.spool.db.memory) return new RulesThread(opts);
+  const proc = RuleProcessor.forConfig(opts.spool, opts.config, opts.log, opts.metrics);
+  proc.start();
+  return {
+    mode: 'main',
+    async stop() {
+      proc.stop();
+    },
+  };
+}
+
+class RulesThread implements RulesRunner {
+  readonly mode = 'worker' as const;
+  private worker!: Worker;
+  private stopping?: Promise<void>;
+  private notifyQueued = false;
+  private readonly onAppend = () => {
+    // Coalesce: one wake-up per event-loop turn is enough.
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    setImmediate(() => {
+      this.notifyQueued = false;
+      this.worker.postMessage({ type: 'append' } satisfies ToWorker);
+    });
+  };
+
+  constructor(private readonly opts: RulesRunnerOptions) {
+    opts.spool.db.pragma('wal_autocheckpoint = 0');
+    this.spawn();
+    opts.spool.on('append', this.onAppend);
+  }
+
+  private spawn(): void {
+    const data: RulesWorkerData = {
+      dir: this.opts.dir,
+      rules: this.opts.config,
+      logLevel: this.opts.logLevel ?? this.opts.log.level,
+      chunk: this.opts.chunk ?? 5000,
+    };
+    const w = new Worker(WORKER_URL, { workerData: data });
+    this.worker = w;
+    w.on('message', (m: FromWorker) => {
+      if (m.type !== 'alerts') return;
+      for (const a of m.alerts) this.opts.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
+      this.opts.spool.addPendingBytes(m.bytes);
+      this.opts.spool.emit('append');
+    });
+    w.on('error', (err) => this.opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker failed'));
+    w.on('exit', (code) => {
+      if (this.stopping || this.worker !== w) return;
+      // Its cursor and state are transactional: a new worker resumes where this one committed.
+      this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code }, 'rules worker exited; restarting it');
+      setTimeout(() => this.stopping || this.spawn(), 1000).unref();
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      this.opts.spool.off('append', this.onAppend);
+      const w = this.worker;
+      const done = () => {
+        w.off('message', onMsg);
+        resolve();
+      };
+      const onMsg = (m: FromWorker) => {
+        if (m.type === 'stopped') void w.terminate().then(done, done);
+      };
+      w.on('message', onMsg);
+      w.once('exit', done);
+      w.postMessage({ type: 'stop' } satisfies ToWorker);
+    });
+    return this.stopping;
+  }
+}
