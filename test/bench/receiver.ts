@@ -1,25 +1,29 @@
 /**
  * The benchmark's local HEC endpoint, run as its own process: accepts
- * POST /services/collector/event (gzip or plain), counts the events by their
- * `mltrail_id` indexed field and answers as HEC does; GET /count answers the
- * total. Prints its port on the first line.
+ * POST /services/collector/event (gzip or plain), counts the distinct events by
+ * their `mltrail_id` indexed field and answers as HEC does; GET /count answers
+ * `distinct duplicates`. Prints its port on the first line.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-const MARK = Buffer.from('"mltrail_id"');
-let events = 0;
+const MARK = Buffer.from('"mltrail_id":"');
+const seen = new Set<string>();
+let duplicates = 0;
 
-function count(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(MARK); i !== -1; i = buf.indexOf(MARK, i + MARK.length)) n++;
-  return n;
+function count(buf: Buffer): void {
+  for (let i = buf.indexOf(MARK); i !== -1; i = buf.indexOf(MARK, i + MARK.length)) {
+    const start = i + MARK.length;
+    const id = buf.toString('latin1', start, buf.indexOf(34, start));
+    if (seen.has(id)) duplicates++;
+    else seen.add(id);
+  }
 }
 
 const server = createServer((req, res) => {
   if (req.method === 'GET') {
-    res.end(String(events));
+    res.end(`${seen.size} ${duplicates}`);
     return;
   }
   const chunks: Buffer[] = [];
@@ -30,7 +34,7 @@ const server = createServer((req, res) => {
       return;
     }
     const raw = Buffer.concat(chunks);
-    events += count(req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw);
+    count(req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw);
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
   });
 });

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { connectorByName } from '../../connectors/index.js';
 import { SinkRunner } from '../../core/delivery/runner.js';
 import { Ingestor } from '../../core/ingest.js';
-import { silentLogger } from '../../core/log.js';
+import { createLogger, silentLogger } from '../../core/log.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import { RULES_CONSUMER } from '../../core/rules/processor.js';
 import { startRules } from '../../core/rules/thread.js';
@@ -50,7 +50,9 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const rx = startChild('receiver.js');
   const port = Number(await rx.firstLine);
   const spool = Spool.open({ dir, synchronous: 'FULL', maxBytes: 8 * 1024 ** 3 });
-  const ingest = new Ingestor(spool, silentLogger());
+  // MLTRAIL_BENCH_LOG=warn shows the pipeline's warnings (retries, errors) on stderr.
+  const benchLog = process.env.MLTRAIL_BENCH_LOG ? createLogger({ level: process.env.MLTRAIL_BENCH_LOG }) : silentLogger();
+  const ingest = new Ingestor(spool, benchLog);
   // The real Splunk HEC sink (CIM mapping, gzip) against a local HEC endpoint in another process.
   const hec = sinkFactories.find((f) => f.type === 'splunk_hec')!;
   const sinkCfg = hec.configSchema.parse({
@@ -60,8 +62,8 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
     batch: { max_events: 1000, max_bytes: 1_000_000, timeout_ms: 20 },
     concurrency: 2,
   }) as Parameters<typeof hec.create>[0];
-  const sink = hec.create(sinkCfg, { name: 'bench', logger: silentLogger(), dataDir: dir, spool, env: {} });
-  const runner = new SinkRunner(spool, sink, sinkCfg, silentLogger());
+  const sink = hec.create(sinkCfg, { name: 'bench', logger: benchLog, dataDir: dir, spool, env: {} });
+  const runner = new SinkRunner(spool, sink, sinkCfg, benchLog);
   const receivedTime = new Date().toISOString();
   const ctxFor = new Map<string, { plugin: ReturnType<typeof connectorByName>; ctx: any }>();
   for (const p of new Set(platforms)) {
@@ -70,7 +72,7 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   }
 
   // Rules as `serve` runs them: on their worker thread with its own spool connection.
-  const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: silentLogger(), logLevel: 'silent' });
+  const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
   runner.start();
   const t0 = performance.now();
   let events = 0;
@@ -98,17 +100,18 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const rulesBacklog = spool.depth(RULES_CONSUMER).records;
   // Done when the rules have evaluated every event and the sink has delivered every event and alert.
   let received = 0;
+  let duplicates = 0;
   for (;;) {
     const last = spool.maxSeq();
     if (spool.cursor(RULES_CONSUMER) >= last && spool.cursor(runner.consumer) >= last && spool.maxSeq() === last) {
-      received = Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text());
+      [received, duplicates] = (await (await fetch(`http://127.0.0.1:${port}/count`)).text()).split(' ').map(Number) as [number, number];
       if (received >= events) break;
     }
     await sleep(10);
   }
   const seconds = (performance.now() - t0) / 1000;
   log(
-    `  ingest done at ${ingested.toFixed(2)} s (rules backlog then ${rulesBacklog}); rules done and ${events} events + ${received - events} alerts delivered at ${seconds.toFixed(2)} s (rules on ${rules.mode} thread)`,
+    `  ingest done at ${ingested.toFixed(2)} s (rules backlog then ${rulesBacklog}); rules done and ${events} events + ${received - events} alerts delivered at ${seconds.toFixed(2)} s (rules on ${rules.mode} thread; ${duplicates} resent)`,
   );
   await runner.stop();
   await rules.stop();
