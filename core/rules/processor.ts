@@ -56,10 +56,22 @@ export class RuleProcessor {
   ) {}
 
   private chunk = CHUNK;
+  private stateEveryMs = 0;
+  /** Highest seq evaluated into the cached state; ahead of the committed cursor until the state is written. */
+  private position?: number;
+  private lastStateWrite = 0;
 
-  /** Start consuming. `chunk`: events per transaction (bigger on a worker thread, where no sender waits on the loop). */
-  start(opts: { chunk?: number } = {}): void {
+  /**
+   * Start consuming. `chunk`: events per evaluation turn (bigger on a worker
+   * thread, where no sender waits on the loop). `stateEveryMs`: while behind,
+   * write the state (and move the cursor) at most this often — a key changed
+   * by many chunks is written once; alerts still commit every chunk, and a
+   * crash re-evaluates from the cursor, raising the same alerts (same ids,
+   * dropped as duplicates). When caught up the state is written at once.
+   */
+  start(opts: { chunk?: number; stateEveryMs?: number } = {}): void {
     this.chunk = opts.chunk ?? CHUNK;
+    this.stateEveryMs = opts.stateEveryMs ?? 0;
     this.spool.on('append', this.onAppend);
     this.timer = setInterval(() => this.schedule(), 1000);
     this.timer.unref();
@@ -95,42 +107,56 @@ export class RuleProcessor {
         alerts = this.engine.flush(time);
         if (alerts.length) this.spool.appendInTx(alerts.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
         this.state?.flush();
+        if (this.position !== undefined) this.spool.commitCursor(RULES_CONSUMER, this.position);
       });
     } catch (err) {
       this.state?.discard();
+      this.position = undefined;
       throw err;
     }
     return alerts;
   }
 
-  /** Process everything waiting, in chunks, each chunk one transaction. */
+  /** Process everything waiting, in chunks, and write the state. */
   drainNow(limit = 2000): number {
     let total = 0;
     for (;;) {
       const n = this.processChunk(limit);
       total += n;
-      if (n < limit) return total;
+      if (n < limit) break;
     }
+    if (this.position !== undefined && this.position > this.spool.cursor(RULES_CONSUMER)) this.writeState();
+    return total;
   }
 
   private processChunk(limit: number): number {
-    const recs = this.spool.read(RULES_CONSUMER, limit);
-    if (recs.length === 0) return 0;
+    const committed = this.spool.cursor(RULES_CONSUMER);
+    const recs = this.spool.read(RULES_CONSUMER, limit, this.position ?? committed);
+    if (recs.length === 0) {
+      if (this.position !== undefined && this.position > committed) this.writeState();
+      return 0;
+    }
     let raised: Alert[];
     try {
       if (this.state) {
         // State lives in the write-back cache: evaluate (and serialize) outside any transaction, then
-        // commit alerts, state and cursor together in one short write transaction.
+        // commit in one short write transaction: the alerts, and — when due — the state with the cursor.
         raised = this.evaluate(recs);
         const alerts = raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) }));
-        const changes = this.state.serializeDirty();
+        const last = recs.at(-1)!.seq;
+        const due = recs.length < limit || Date.now() - this.lastStateWrite >= this.stateEveryMs;
+        const changes = due ? this.state.serializeDirty() : undefined;
         const state = this.state;
         let appended: string[] = [];
         this.spool.transaction(() => {
           if (alerts.length) appended = this.spool.appendInTx(alerts).accepted;
-          state.write(changes);
-          this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
+          if (changes) {
+            state.write(changes);
+            this.spool.commitCursor(RULES_CONSUMER, last);
+          }
         });
+        this.position = last;
+        if (changes) this.lastStateWrite = Date.now();
         const fresh = new Set(appended);
         let bytes = 0;
         for (const a of alerts) if (fresh.has(a.id)) bytes += Buffer.byteLength(a.body);
@@ -145,6 +171,7 @@ export class RuleProcessor {
       }
     } catch (err) {
       this.state?.discard();
+      this.position = undefined;
       throw err;
     }
     if (raised.length) {
@@ -153,6 +180,26 @@ export class RuleProcessor {
       this.spool.emit('append');
     }
     return recs.length;
+  }
+
+  /** Write the cached state and move the cursor to what it reflects. */
+  private writeState(): void {
+    if (!this.state || this.position === undefined) return;
+    const changes = this.state.serializeDirty();
+    const state = this.state;
+    const position = this.position;
+    try {
+      this.spool.transaction(() => {
+        state.write(changes);
+        this.spool.commitCursor(RULES_CONSUMER, position);
+      });
+      this.lastStateWrite = Date.now();
+      this.spool.emit('committed', { consumer: RULES_CONSUMER, alertBytes: 0 } satisfies ConsumerCommit);
+    } catch (err) {
+      this.state.discard();
+      this.position = undefined;
+      throw err;
+    }
   }
 
   private evaluate(recs: SpoolRecord[]): Alert[] {

@@ -12,6 +12,7 @@ export interface RulesWorkerData {
   rules: unknown;
   logLevel: string;
   chunk: number;
+  stateEveryMs: number;
 }
 export type ToWorker = { type: 'append' } | { type: 'stop' };
 export type FromWorker =
@@ -35,8 +36,10 @@ export interface RulesRunnerOptions {
   /** `worker` (default) falls back to `main` when the compiled worker is not there (running from TypeScript sources). */
   thread?: 'worker' | 'main';
   logLevel?: string;
-  /** Events per transaction on the worker. */
+  /** Events per evaluation turn on the worker. */
   chunk?: number;
+  /** While the worker is behind, how often it writes its state (see RuleProcessor.start). */
+  stateEveryMs?: number;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -91,7 +94,8 @@ class RulesThread implements RulesRunner {
       dir: this.opts.dir,
       rules: this.opts.config,
       logLevel: this.opts.logLevel ?? this.opts.log.level,
-      chunk: this.opts.chunk ?? 5000,
+      chunk: this.opts.chunk ?? 2000,
+      stateEveryMs: this.opts.stateEveryMs ?? 2000,
     };
     const w = new Worker(WORKER_URL, { workerData: data });
     this.worker = w;

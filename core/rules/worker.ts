@@ -52,5 +52,5 @@ port.on('message', (m: ToWorker) => {
     port.close();
   }
 });
-rules.start({ chunk: data.chunk });
+rules.start({ chunk: data.chunk, stateEveryMs: data.stateEveryMs });
 post({ type: 'ready' });
