@@ -117,7 +117,6 @@ export class Spool extends EventEmitter {
   private walFd?: number;
   private syncing = false;
   private syncWaiters: Array<(err: Error | null) => void> = [];
-  private readonly pollLock: boolean;
 
   private constructor(db: Database.Database, opts: SpoolOptions, walPath?: string) {
     super();
@@ -128,7 +127,6 @@ export class Spool extends EventEmitter {
     this.dedupWindowMs = opts.dedupWindowMs ?? 7 * 24 * 3600 * 1000;
     this.retryAfterS = Math.min(60, opts.retryAfterS ?? 30);
     this.alertLogMax = opts.alertLogMax ?? 100_000;
-    this.pollLock = opts.consumer === true;
     this.stmt = this.prepare();
     if (!opts.consumer) this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
     this.state = new SqliteStateStore(db);
@@ -322,32 +320,36 @@ export class Spool extends EventEmitter {
    * SQLITE_BUSY_SNAPSHOT when one of them committed in between.
    */
   transaction<T>(fn: () => T): T {
-    if (!this.pollLock) return this.db.transaction(fn).immediate();
-    // A consumer connection polls for the write lock every 0.2 ms instead of SQLite's busy handler,
-    // whose growing sleeps (1, 2, 5, 10… ms) lose every race against a writer that commits each turn.
-    const until = Date.now() + 5000;
+    // SQLite can answer SQLITE_BUSY at once instead of waiting in its busy handler (while another
+    // connection runs a checkpoint, for one); a consumer connection has no busy handler at all and
+    // polls every 0.2 ms, since the handler's growing sleeps (1, 2, 5, 10… ms) lose every race
+    // against a writer that commits each turn. Either way: retry briefly, then give up loudly.
+    const until = Date.now() + 10_000;
     for (;;) {
       try {
         return this.db.transaction(fn).immediate();
       } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || this.db.inTransaction || Date.now() > until) throw err;
         Atomics.wait(PAUSE, 0, 0, 0.2);
       }
     }
   }
 
   /**
-   * Checkpoint the WAL from this connection: PASSIVE (never waits) once it
-   * holds over 1000 pages, and RESTART — which holds new writers back for the
-   * few pages left — once it has grown past 64 MiB, so it is rewound even
-   * under sustained input. For the connection that owns checkpointing when
-   * the writer's `autoCheckpoint` is off.
+   * Checkpoint the WAL from this connection: PASSIVE (never waits), then,
+   * once the WAL has grown past 64 MiB, RESTART so it is rewound even under
+   * sustained input. For the connection that owns checkpointing when the
+   * writer's `autoCheckpoint` is off.
    */
   checkpoint(): void {
     if (this.db.memory) return;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const r = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
-    if ((r[0]?.log ?? 0) * pageSize > WAL_RESTART_BYTES) this.db.pragma('wal_checkpoint(RESTART)');
+    const r = (this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>)[0];
+    if (!r || r.log * pageSize <= WAL_RESTART_BYTES) return;
+    // RESTART holds writers back while it copies what PASSIVE left: do it when that is little,
+    // or when the WAL has grown far past the mark (sustained input never leaves it idle).
+    const left = (r.log - r.checkpointed) * pageSize;
+    if (left < 1024 * 1024 || r.log * pageSize > 4 * WAL_RESTART_BYTES) this.db.pragma('wal_checkpoint(RESTART)');
   }
 
   /** Count bytes another connection appended (the rules worker's alerts) toward the size bound. */
