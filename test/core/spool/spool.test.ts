@@ -1,10 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MltrailError } from '../../../core/errors.js';
 import { Spool } from '../../../core/spool/index.js';
 
+const require = createRequire(import.meta.url);
 const tmp = () => mkdtempSync(join(tmpdir(), 'mltrail-spool-'));
 const item = (id: string, body = `{"id":"${id}"}`) => ({ kind: 'event' as const, id, body });
 
@@ -18,6 +21,33 @@ describe('Spool', () => {
     open.push(s);
     return s;
   };
+
+  it('a transaction waits for the write lock another connection holds instead of failing (consumer connections poll for it)', async () => {
+    const dir = tmp();
+    const owner = make({ dir });
+    const consumer = make({ dir, consumer: true });
+    // Another thread takes the write lock and keeps it for 150 ms.
+    const driver = require.resolve('better-sqlite3');
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.driver);
+       const db = new Database(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?)').run('holder', 1);
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { driver, file: join(dir, 'spool.db') } },
+    );
+    await new Promise((r) => holder.once('message', r));
+    const t0 = Date.now();
+    consumer.transaction(() => consumer.commitCursor('rules', 7));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(50);
+    expect(owner.cursor('rules')).toBe(7);
+    expect(owner.cursor('holder')).toBe(1);
+    await holder.terminate();
+  });
 
   it('commits appends made in one turn in one transaction and survives reopening', async () => {
     const dir = tmp();
