@@ -63,17 +63,20 @@ export class RuleProcessor {
 
   /**
    * Start consuming. `chunk`: events per evaluation turn (bigger on a worker
-   * thread, where no sender waits on the loop). `stateEveryMs`: while behind,
-   * write the state (and move the cursor) at most this often — a key changed
-   * by many chunks is written once; alerts still commit every chunk, and a
+   * thread, where no sender waits on the loop). `stateEveryMs`: write the
+   * state (and move the cursor) at most this often — a key changed by many
+   * chunks is written once, and a writer sharing the spool seldom waits for
+   * the lock; alerts still commit with the chunk that raised them, and a
    * crash re-evaluates from the cursor, raising the same alerts (same ids,
-   * dropped as duplicates). When caught up the state is written at once.
+   * dropped as duplicates). The idle tick writes what is left. `pollMs`: how
+   * often to look for new records besides the spool's `append` events (a
+   * worker thread polls: it cannot hear another connection's appends).
    */
-  start(opts: { chunk?: number; stateEveryMs?: number } = {}): void {
+  start(opts: { chunk?: number; stateEveryMs?: number; pollMs?: number } = {}): void {
     this.chunk = opts.chunk ?? CHUNK;
     this.stateEveryMs = opts.stateEveryMs ?? 0;
     this.spool.on('append', this.onAppend);
-    this.timer = setInterval(() => this.schedule(), 1000);
+    this.timer = setInterval(() => this.schedule(), opts.pollMs ?? 1000);
     this.timer.unref();
     this.schedule();
   }
@@ -144,17 +147,19 @@ export class RuleProcessor {
         raised = this.evaluate(recs);
         const alerts = raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) }));
         const last = recs.at(-1)!.seq;
-        const due = recs.length < limit || Date.now() - this.lastStateWrite >= this.stateEveryMs;
+        const due = Date.now() - this.lastStateWrite >= this.stateEveryMs;
         const changes = due ? this.state.serializeDirty() : undefined;
         const state = this.state;
         let appended: string[] = [];
-        this.spool.transaction(() => {
-          if (alerts.length) appended = this.spool.appendInTx(alerts).accepted;
-          if (changes) {
-            state.write(changes);
-            this.spool.commitCursor(RULES_CONSUMER, last);
-          }
-        });
+        if (alerts.length || changes) {
+          this.spool.transaction(() => {
+            if (alerts.length) appended = this.spool.appendInTx(alerts).accepted;
+            if (changes) {
+              state.write(changes);
+              this.spool.commitCursor(RULES_CONSUMER, last);
+            }
+          });
+        }
         this.position = last;
         if (changes) this.lastStateWrite = Date.now();
         const fresh = new Set(appended);

@@ -14,7 +14,7 @@ export interface RulesWorkerData {
   chunk: number;
   stateEveryMs: number;
 }
-export type ToWorker = { type: 'append' } | { type: 'stop' };
+export type ToWorker = { type: 'stop' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'stopped' }
@@ -72,21 +72,10 @@ class RulesThread implements RulesRunner {
   readonly mode = 'worker' as const;
   private worker!: Worker;
   private stopping?: Promise<void>;
-  private notifyQueued = false;
-  private readonly onAppend = () => {
-    // Coalesce: one wake-up per event-loop turn is enough.
-    if (this.notifyQueued) return;
-    this.notifyQueued = true;
-    setImmediate(() => {
-      this.notifyQueued = false;
-      this.worker.postMessage({ type: 'append' } satisfies ToWorker);
-    });
-  };
 
   constructor(private readonly opts: RulesRunnerOptions) {
     opts.spool.db.pragma('wal_autocheckpoint = 0');
     this.spawn();
-    opts.spool.on('append', this.onAppend);
   }
 
   private spawn(): void {
@@ -95,7 +84,7 @@ class RulesThread implements RulesRunner {
       rules: this.opts.config,
       logLevel: this.opts.logLevel ?? this.opts.log.level,
       chunk: this.opts.chunk ?? 2000,
-      stateEveryMs: this.opts.stateEveryMs ?? 2000,
+      stateEveryMs: this.opts.stateEveryMs ?? 1000,
     };
     const w = new Worker(WORKER_URL, { workerData: data });
     this.worker = w;
@@ -116,7 +105,6 @@ class RulesThread implements RulesRunner {
 
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
-      this.opts.spool.off('append', this.onAppend);
       const w = this.worker;
       const done = () => {
         w.off('message', onMsg);
