@@ -93,6 +93,7 @@ export class RuleProcessor {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      if (this.stopped) return; // stop() drained already (and the spool may be closed)
       try {
         // One chunk per turn: rule evaluation never holds the event loop (and the senders waiting on it) for long.
         if (this.processChunk(this.chunk) === this.chunk) this.schedule();

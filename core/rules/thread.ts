@@ -42,6 +42,8 @@ export interface RulesRunnerOptions {
   stateEveryMs?: number;
 }
 
+/** How long stop() lets the worker drain before terminating it (its state and cursor are transactional). */
+const STOP_TIMEOUT_MS = 30_000;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 /** Whether the compiled worker entry exists next to this module (it does not when tests run the TypeScript sources). */
 export const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
@@ -106,15 +108,12 @@ class RulesThread implements RulesRunner {
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       const w = this.worker;
-      const done = () => {
-        w.off('message', onMsg);
+      // The worker drains, closes its connection and ends by itself; terminate it only if it hangs.
+      const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
+      w.once('exit', () => {
+        clearTimeout(timer);
         resolve();
-      };
-      const onMsg = (m: FromWorker) => {
-        if (m.type === 'stopped') void w.terminate().then(done, done);
-      };
-      w.on('message', onMsg);
-      w.once('exit', done);
+      });
       w.postMessage({ type: 'stop' } satisfies ToWorker);
     });
     return this.stopping;

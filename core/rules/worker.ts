@@ -48,6 +48,7 @@ port.on('message', (m: ToWorker) => {
     }
     log.flush?.();
     post({ type: 'stopped' });
+    // Nothing is left to keep this thread alive: it exits.
     port.close();
   }
 });
