@@ -75,6 +75,7 @@ export class RuleProcessor {
   start(opts: { chunk?: number; stateEveryMs?: number; pollMs?: number } = {}): void {
     this.chunk = opts.chunk ?? CHUNK;
     this.stateEveryMs = opts.stateEveryMs ?? 0;
+    this.lastStateWrite = Date.now();
     this.spool.on('append', this.onAppend);
     this.timer = setInterval(() => this.schedule(), opts.pollMs ?? 1000);
     this.timer.unref();
