@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): Hono {
     let spool: { state: string; reason?: string; bytes?: number; limit_bytes?: number };
     try {
       // Writable: take (and release) the write lock without changing anything.
-      deps.spool.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      deps.spool.transaction(() => undefined);
       spool = deps.spool.full
         ? { state: 'full', reason: 'spool at its size limit; input refused', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes }
         : { state: 'ok', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes };

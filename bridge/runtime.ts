@@ -9,7 +9,7 @@ import { Ingestor } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
 import { RULES_CONSUMER } from '../core/rules/processor.js';
-import { startRules } from '../core/rules/thread.js';
+import { startRules, type RulesRunner } from '../core/rules/thread.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -78,6 +78,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
 
 
   let shuttingDown = false;
+  let rules: RulesRunner | undefined;
   const pollers: Poller[] = [];
   const app = createApp({
     spool,
@@ -89,6 +90,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     components: () => {
       const out: Record<string, { state: string; [k: string]: unknown }> = {};
       for (const r of runners) out[`sink:${r.sink.name}`] = { ...r.health() };
+      if (rules) out.rules = { ...rules.health(), backlog: spool.isClosed ? 0 : spool.depth(RULES_CONSUMER).records };
       for (const p of pollers) out[`poller:${p.name}`] = p.health?.() ?? { state: 'healthy' };
       return out;
     },
@@ -114,7 +116,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   }
 
   const consumers = [RULES_CONSUMER, ...runners.map((r) => r.consumer)];
-  const rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
+  rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
   for (const r of runners) r.start();
 
   const httpServer: ServerType = await new Promise((resolveListen, reject) => {

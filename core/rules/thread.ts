@@ -23,6 +23,8 @@ export type FromWorker =
 /** How rules run: a started consumer that `stop()` drains and ends. */
 export interface RulesRunner {
   readonly mode: 'worker' | 'main';
+  /** For /readyz: degraded while a dead worker waits to be restarted. */
+  health(): { state: 'healthy' | 'degraded'; thread: 'worker' | 'main'; restarts?: number; last_error?: string };
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export function startRules(opts: RulesRunnerOptions): RulesRunner {
   proc.start();
   return {
     mode: 'main',
+    health: () => ({ state: 'healthy', thread: 'main' }),
     async stop() {
       proc.stop();
     },
@@ -74,6 +77,10 @@ class RulesThread implements RulesRunner {
   readonly mode = 'worker' as const;
   private worker!: Worker;
   private stopping?: Promise<void>;
+  private restarts = 0;
+  private down = false;
+  private lastError?: string;
+  private startedAt = 0;
 
   constructor(private readonly opts: RulesRunnerOptions) {
     opts.spool.db.pragma('wal_autocheckpoint = 0');
@@ -90,24 +97,43 @@ class RulesThread implements RulesRunner {
     };
     const w = new Worker(WORKER_URL, { workerData: data });
     this.worker = w;
+    this.down = false;
+    this.startedAt = Date.now();
     w.on('message', (m: FromWorker) => {
       if (m.type !== 'alerts') return;
       for (const a of m.alerts) this.opts.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
       this.opts.spool.addPendingBytes(m.bytes);
       this.opts.spool.emit('append');
     });
-    w.on('error', (err) => this.opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker failed'));
+    w.on('error', (err) => {
+      this.lastError = err.message;
+      this.opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker failed');
+    });
     w.on('exit', (code) => {
       if (this.stopping || this.worker !== w) return;
       // Its cursor and state are transactional: a new worker resumes where this one committed.
-      this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code }, 'rules worker exited; restarting it');
-      setTimeout(() => this.stopping || this.spawn(), 1000).unref();
+      // Back off (1 s, 2 s, 4 s… up to a minute) while it keeps dying young.
+      this.down = true;
+      this.restarts = Date.now() - this.startedAt > 60_000 ? 1 : this.restarts + 1;
+      const delay = Math.min(60_000, 1000 * 2 ** (this.restarts - 1));
+      this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code, restart_in_ms: delay }, 'rules worker exited; restarting it');
+      setTimeout(() => this.stopping || this.spawn(), delay).unref();
     });
+  }
+
+  health() {
+    return {
+      state: this.down ? ('degraded' as const) : ('healthy' as const),
+      thread: 'worker' as const,
+      restarts: this.restarts,
+      ...(this.lastError ? { last_error: this.lastError } : {}),
+    };
   }
 
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       const w = this.worker;
+      if (this.down) return resolve(); // between restarts: nothing runs
       // The worker drains, closes its connection and ends by itself; terminate it only if it hangs.
       const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
       w.once('exit', () => {

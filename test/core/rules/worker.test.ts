@@ -95,6 +95,26 @@ describe('rules on a worker thread', () => {
     expect(split).toEqual(whole);
   }, 60_000);
 
+  it('a worker that dies is restarted and resumes from its cursor; /readyz would show it degraded meanwhile', async () => {
+    const { Spool } = await dist('core/spool/index.js');
+    const { startRules } = await dist('core/rules/thread.js');
+    const { RulesConfig } = await dist('core/rules/engine.js');
+    const { silentLogger } = await dist('core/log.js');
+    const events = await workloadEvents(600);
+    const dir = tmpDir();
+    const spool = Spool.open({ dir, synchronous: 'FULL' });
+    const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: silentLogger(), chunk: 100, stateEveryMs: 0 });
+    await spool.append(events.slice(0, 300).map((e) => ({ kind: 'event', ...e })));
+    await until(() => spool.cursor('rules') >= 300);
+    await (rules as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await until(() => rules.health().state === 'degraded', 2000);
+    await spool.append(events.slice(300).map((e) => ({ kind: 'event', ...e })));
+    await until(() => rules.health().state === 'healthy' && spool.cursor('rules') >= spool.maxSeq(), 10_000);
+    expect(rules.health()).toMatchObject({ thread: 'worker', restarts: 1 });
+    await rules.stop();
+    spool.close();
+  }, 30_000);
+
   it('serve runs rules on the worker: an alert reaches the file sink, /metrics and /v1/alerts once, across a kill -9', async () => {
     const dataDir = tmpDir();
     const cfg = join(dataDir, 'fast.yaml');
@@ -125,6 +145,8 @@ describe('rules on a worker thread', () => {
     };
     try {
       expect(a.stderr()).toContain('"rules_thread":"worker"');
+      const ready = (await (await fetch(`${a.url}/readyz`)).json()) as { components: Record<string, unknown> };
+      expect(ready.components.rules).toMatchObject({ state: 'healthy', thread: 'worker', restarts: 0, backlog: 0 });
       expect((await post(job)).status).toBe(200);
       await until(() => alertLines().some((l) => l.rule_id === 'training.network_egress'), 15_000);
       const metrics = await (await fetch(`${a.url}/metrics`)).text();
