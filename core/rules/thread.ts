@@ -40,7 +40,7 @@ export interface RulesRunnerOptions {
   logLevel?: string;
   /** Events per evaluation turn on the worker. */
   chunk?: number;
-  /** While the worker is behind, how often it writes its state (see RuleProcessor.start). */
+  /** How often the worker writes its state and cursor (see RuleProcessor.start). */
   stateEveryMs?: number;
 }
 
