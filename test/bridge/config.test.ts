@@ -28,6 +28,13 @@ describe('config', () => {
     expect(cfg.server).toMatchObject({ host: '127.0.0.1', port: 8787 });
     expect(cfg.data_dir).toBe('./data');
     expect(cfg.sinks.map((s) => s.name)).toEqual(['file']);
+    expect(cfg.pipeline).toEqual({ rules_thread: 'worker' });
+  });
+
+  it('pipeline.rules_thread is worker or main', () => {
+    expect(loadConfig({ file: yaml('pipeline:\n  rules_thread: main\n'), env: {} }).pipeline.rules_thread).toBe('main');
+    const e = errorOf(() => loadConfig({ file: yaml('pipeline:\n  rules_thread: gpu\n'), env: {} }));
+    expect(e.message).toMatch(/pipeline\.rules_thread: .*"worker".*"main"/);
   });
 
   it('names the key path and what was expected', () => {
