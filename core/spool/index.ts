@@ -70,13 +70,7 @@ export interface SpoolOptions {
   alertLogMax?: number;
   /** Clock, for tests. */
   now?: () => number;
-  /**
-   * Let this connection checkpoint the WAL after its commits (SQLite's
-   * default). The bridge turns it off when a worker thread's connection does
-   * the checkpoints (`checkpoint()`), so the event loop never copies pages.
-   */
-  autoCheckpoint?: boolean;
-  /** A second connection for a consumer thread: skips the undelivered-bytes count the owner keeps. */
+  /** A second connection, for a consumer thread: no busy handler (its transactions poll for the lock) and no undelivered-bytes count (the owner keeps it). */
   consumer?: boolean;
 }
 
@@ -147,7 +141,6 @@ export class Spool extends EventEmitter {
     db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = OFF');
-    if (opts.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
     if (opts.consumer) db.pragma('busy_timeout = 0');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > USER_VERSION) {
@@ -338,8 +331,8 @@ export class Spool extends EventEmitter {
   /**
    * Checkpoint the WAL from this connection: PASSIVE (never waits), then,
    * once the WAL has grown past 64 MiB, RESTART so it is rewound even under
-   * sustained input. For the connection that owns checkpointing when the
-   * writer's `autoCheckpoint` is off.
+   * sustained input. For the connection that owns checkpointing once the
+   * writer's auto-checkpoints are off (the rules worker's; see core/rules/thread.ts).
    */
   checkpoint(): void {
     if (this.db.memory) return;
