@@ -183,9 +183,10 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       await Promise.race([closed, sleep(cfg.server.shutdown_grace_ms)]);
       clearInterval(idleSweep);
       await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
-      await rules.stop();
-      const deadline = Math.max(0, cfg.server.shutdown_grace_ms);
-      await Promise.all(runners.map((r) => r.drain(deadline)));
+      // Rules and sinks share one grace period: what is not done in time waits in the spool for the next start.
+      const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
+      await rules.stop(Math.max(0, until - Date.now()));
+      await Promise.all(runners.map((r) => r.drain(Math.max(0, until - Date.now()))));
       await Promise.all(runners.map((r) => r.stop()));
       spool.prune(consumers);
       spool.close();

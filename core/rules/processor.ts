@@ -82,11 +82,12 @@ export class RuleProcessor {
     this.schedule();
   }
 
-  stop(): void {
+  /** Stop consuming: evaluate what is waiting (until `deadline`, epoch ms, if given) and write the state. */
+  stop(deadline?: number): void {
     this.stopped = true;
     this.spool.off('append', this.onAppend);
     if (this.timer) clearInterval(this.timer);
-    if (!this.spool.isClosed) this.drainNow();
+    if (!this.spool.isClosed) this.drainNow(2000, deadline);
   }
 
   private schedule(): void {
@@ -122,13 +123,13 @@ export class RuleProcessor {
     return alerts;
   }
 
-  /** Process everything waiting, in chunks, and write the state. */
-  drainNow(limit = 2000): number {
+  /** Process everything waiting (or what `deadline`, epoch ms, leaves time for), in chunks, and write the state. */
+  drainNow(limit = 2000, deadline = Number.POSITIVE_INFINITY): number {
     let total = 0;
     for (;;) {
       const n = this.processChunk(limit);
       total += n;
-      if (n < limit) break;
+      if (n < limit || Date.now() >= deadline) break;
     }
     if (this.position !== undefined && this.position > this.spool.cursor(RULES_CONSUMER)) this.writeState();
     return total;

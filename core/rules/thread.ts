@@ -14,7 +14,7 @@ export interface RulesWorkerData {
   chunk: number;
   stateEveryMs: number;
 }
-export type ToWorker = { type: 'stop' };
+export type ToWorker = { type: 'stop'; deadline?: number };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'stopped' }
@@ -25,7 +25,8 @@ export interface RulesRunner {
   readonly mode: 'worker' | 'main';
   /** For /readyz: degraded while a dead worker waits to be restarted. */
   health(): { state: 'healthy' | 'degraded'; thread: 'worker' | 'main'; restarts?: number; last_error?: string };
-  stop(): Promise<void>;
+  /** Evaluate what is waiting — for at most `graceMs` if given; the rest waits in the spool for the next start — and end. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface RulesRunnerOptions {
@@ -44,7 +45,7 @@ export interface RulesRunnerOptions {
   stateEveryMs?: number;
 }
 
-/** How long stop() lets the worker drain before terminating it (its state and cursor are transactional). */
+/** How long past its grace period stop() waits for the worker to end before terminating it (its state and cursor are transactional). */
 const STOP_TIMEOUT_MS = 30_000;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 /** Whether the compiled worker entry exists next to this module (it does not when tests run the TypeScript sources). */
@@ -67,8 +68,8 @@ export function startRules(opts: RulesRunnerOptions): RulesRunner {
   return {
     mode: 'main',
     health: () => ({ state: 'healthy', thread: 'main' }),
-    async stop() {
-      proc.stop();
+    async stop(graceMs?: number) {
+      proc.stop(graceMs === undefined ? undefined : Date.now() + graceMs);
     },
   };
 }
@@ -130,17 +131,17 @@ class RulesThread implements RulesRunner {
     };
   }
 
-  stop(): Promise<void> {
+  stop(graceMs?: number): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       const w = this.worker;
       if (this.down) return resolve(); // between restarts: nothing runs
       // The worker drains, closes its connection and ends by itself; terminate it only if it hangs.
-      const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
+      const timer = setTimeout(() => void w.terminate(), (graceMs ?? 0) + STOP_TIMEOUT_MS);
       w.once('exit', () => {
         clearTimeout(timer);
         resolve();
       });
-      w.postMessage({ type: 'stop' } satisfies ToWorker);
+      w.postMessage({ type: 'stop', deadline: graceMs === undefined ? undefined : Date.now() + graceMs } satisfies ToWorker);
     });
     return this.stopping;
   }

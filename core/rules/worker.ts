@@ -40,7 +40,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'stop') {
     clearInterval(tick);
     try {
-      rules.stop();
+      rules.stop(m.deadline);
       spool.checkpoint();
       spool.close();
     } catch (err) {

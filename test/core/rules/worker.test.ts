@@ -115,6 +115,31 @@ describe('rules on a worker thread', () => {
     spool.close();
   }, 30_000);
 
+  it('stop(graceMs) stops evaluating at the deadline; the rest waits in the spool and the next start finishes it', async () => {
+    const { Spool } = await dist('core/spool/index.js');
+    const { startRules } = await dist('core/rules/thread.js');
+    const { RulesConfig } = await dist('core/rules/engine.js');
+    const { silentLogger } = await dist('core/log.js');
+    const events = await workloadEvents(8000);
+    const run = async (dir: string, stopEarly: boolean) => {
+      const spool = Spool.open({ dir, synchronous: 'OFF' });
+      const start = () => startRules({ spool, dir, config: RulesConfig.parse({}), log: silentLogger(), chunk: 500 });
+      let rules = start();
+      await spool.append(events.map((e) => ({ kind: 'event', ...e })));
+      if (stopEarly) {
+        await rules.stop(0);
+        expect(spool.cursor('rules')).toBeLessThan(events.length);
+        rules = start();
+      }
+      await until(() => spool.cursor('rules') >= spool.maxSeq());
+      await rules.stop(0);
+      const ids = (spool.db.prepare("SELECT id FROM records WHERE kind = 'alert' ORDER BY id").all() as Array<{ id: string }>).map((r) => r.id);
+      spool.close();
+      return ids;
+    };
+    expect(await run(tmpDir(), true)).toEqual(await run(tmpDir(), false));
+  }, 60_000);
+
   it('serve runs rules on the worker: an alert reaches the file sink, /metrics and /v1/alerts once, across a kill -9', async () => {
     const dataDir = tmpDir();
     const cfg = join(dataDir, 'fast.yaml');
