@@ -317,12 +317,18 @@ export class Spool extends EventEmitter {
     // connection runs a checkpoint, for one); a consumer connection has no busy handler at all and
     // polls every 0.2 ms, since the handler's growing sleeps (1, 2, 5, 10… ms) lose every race
     // against a writer that commits each turn. Either way: retry briefly, then give up loudly.
+    // Only BEGIN is retried: once `fn` ran, its effects outside the database may not be repeatable.
     const until = Date.now() + 10_000;
+    let ran = false;
+    const tx = this.db.transaction(() => {
+      ran = true;
+      return fn();
+    });
     for (;;) {
       try {
-        return this.db.transaction(fn).immediate();
+        return tx.immediate();
       } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || this.db.inTransaction || Date.now() > until) throw err;
+        if (ran || (err as { code?: string }).code !== 'SQLITE_BUSY' || this.db.inTransaction || Date.now() > until) throw err;
         Atomics.wait(PAUSE, 0, 0, 0.2);
       }
     }
