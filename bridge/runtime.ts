@@ -130,8 +130,19 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
 
   for (const p of pollers) p.start();
 
+  // Pruning goes in short slices, one per event-loop turn: a whole second's worth at once held the
+  // loop (and the write lock) for several milliseconds under load.
+  let pruning = false;
+  const pruneSlices = () => {
+    if (spool.isClosed || shuttingDown) return void (pruning = false);
+    if (spool.pruneStep(consumers).more) setImmediate(pruneSlices);
+    else pruning = false;
+  };
   const housekeeping = setInterval(() => {
-    spool.prune(consumers);
+    if (!pruning) {
+      pruning = true;
+      pruneSlices();
+    }
     metrics.spoolBytes.set(spool.bytes);
     for (const c of consumers) {
       const d = spool.depth(c);

@@ -164,7 +164,8 @@ export class Spool extends EventEmitter {
       depth: db.prepare('SELECT COUNT(*) AS n, MIN(added) AS oldest FROM records WHERE seq > ?'),
       bytesUpTo: db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records WHERE seq <= ?'),
       pruneUpTo: db.prepare('DELETE FROM records WHERE seq <= ?'),
-      pruneDedup: db.prepare('DELETE FROM dedup WHERE added < ?'),
+      minSeq: db.prepare('SELECT MIN(seq) AS s FROM records'),
+      pruneDedup: db.prepare('DELETE FROM dedup WHERE id IN (SELECT id FROM dedup WHERE added < ? LIMIT ?)'),
       dlqInsert: db.prepare(
         'INSERT INTO dead_letters (sink, kind, record_id, body, reason, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -373,17 +374,38 @@ export class Spool extends EventEmitter {
    * the window. Consumers not named keep no records alive.
    */
   prune(activeConsumers: string[]): number {
-    if (activeConsumers.length === 0) return 0;
+    let removed = 0;
+    for (;;) {
+      const step = this.pruneStep(activeConsumers, Number.MAX_SAFE_INTEGER);
+      removed += step.removed;
+      if (!step.more) return removed;
+    }
+  }
+
+  /**
+   * One bounded slice of `prune()`: at most `maxRows` records and `maxRows`
+   * dedup ids, in one short transaction, so a serving event loop (and the
+   * other connection waiting for the lock) is never held for long. `more`
+   * says whether another slice has work.
+   */
+  pruneStep(activeConsumers: string[], maxRows = 256): { removed: number; more: boolean } {
+    if (activeConsumers.length === 0) return { removed: 0, more: false };
     const min = Math.min(...activeConsumers.map((c) => this.cursor(c)));
     let removed = 0;
+    let more = false;
     this.transaction(() => {
-      const { b } = this.stmt.bytesUpTo.get(min) as { b: number };
-      removed = this.stmt.pruneUpTo.run(min).changes;
-      this.pendingBytes = Math.max(0, this.pendingBytes - b);
-      this.stmt.pruneDedup.run(this.now() - this.dedupWindowMs);
+      const lo = (this.stmt.minSeq.get() as { s: number | null }).s;
+      if (lo !== null && lo <= min) {
+        const hi = Math.min(min, lo + maxRows - 1);
+        const { b } = this.stmt.bytesUpTo.get(hi) as { b: number };
+        removed = this.stmt.pruneUpTo.run(hi).changes;
+        this.pendingBytes = Math.max(0, this.pendingBytes - b);
+        more = hi < min;
+      }
+      if (this.stmt.pruneDedup.run(this.now() - this.dedupWindowMs, maxRows).changes >= maxRows) more = true;
       this.stmt.pruneAlertLog.run(this.alertLogMax);
     });
-    return removed;
+    return { removed, more };
   }
 
   /** Keep a record a sink refused permanently, with the reason. */

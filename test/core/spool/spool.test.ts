@@ -83,6 +83,25 @@ describe('Spool', () => {
     expect((await s.append([item('a')])).accepted).toEqual(['a']);
   });
 
+  it('prunes in bounded slices: records up to the slowest cursor and expired dedup ids, bytes accounted', async () => {
+    let now = 1_000_000;
+    const s = make({ dedupWindowMs: 1000, now: () => now });
+    const items = Array.from({ length: 1000 }, (_, i) => item(`r${i}`));
+    await s.append(items);
+    s.commitCursor('a', s.maxSeq());
+    s.commitCursor('b', 600);
+    now += 5000;
+    const results = [];
+    do results.push(s.pruneStep(['a', 'b'], 256));
+    while (results.at(-1)!.more);
+    // Records 1..600 in slices of 256, 256, 88; the 1000 expired dedup ids need a fourth slice.
+    expect(results.map((r) => r.removed)).toEqual([256, 256, 88, 0]);
+    expect(s.read('x', 1000).map((r) => r.id)).toEqual(items.slice(600).map((r) => r.id));
+    expect(s.bytes).toBe(items.slice(600).reduce((n, r) => n + Buffer.byteLength(r.body), 0));
+    // Every dedup id expired: all may come back.
+    expect((await s.append([item('r1'), item('r999')])).accepted).toEqual(['r1', 'r999']);
+  });
+
   it('gives each consumer its own cursor and prunes only what all active consumers handled', async () => {
     const s = make();
     await s.append([item('a'), item('b'), item('c')]);
