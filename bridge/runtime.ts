@@ -116,13 +116,21 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   }
 
   const consumers = [RULES_CONSUMER, ...runners.map((r) => r.consumer)];
+
+  let httpServer: ServerType;
+  try {
+    httpServer = await new Promise((resolveListen, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port }, () => resolveListen(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    // Nothing was started yet (no rules thread to keep the process alive): close and report.
+    spool.close();
+    throw err;
+  }
+  // Consumers start once the server listens; anything spooled before (a previous run's backlog) waits for them.
   rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
   for (const r of runners) r.start();
-
-  const httpServer: ServerType = await new Promise((resolveListen, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port }, () => resolveListen(s));
-    s.once('error', reject);
-  });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : cfg.server.port;
   const hostForUrl = cfg.server.host.includes(':') && !cfg.server.host.startsWith('[') ? `[${cfg.server.host}]` : cfg.server.host;

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { sampleEvent, spawnBridge, tmpDir } from '../helpers/bridge.js';
+import { CLI } from '../helpers/fixtures.js';
 
 function outIds(dataDir: string): string[] {
   const f = join(dataDir, 'out', 'events.ndjson');
@@ -57,6 +59,25 @@ describe('durability across process death', () => {
     expect(code).toBe(0);
     expect(a.stderr()).toContain('mltrail bridge stopped');
     expect(outIds(dataDir).sort()).toEqual(events.map((e) => e.id as string).sort());
+  });
+
+  it('exits with an error, promptly, when its port is taken', async () => {
+    const a = await spawnBridge({ dataDir: tmpDir() });
+    try {
+      const second = spawn(process.execPath, [CLI, 'serve', '--port', new URL(a.url).port], {
+        env: { ...process.env, MLTRAIL_DATA_DIR: tmpDir() },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      second.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await Promise.race([new Promise<number | null>((r) => second.on('exit', r)), sleep(10_000).then(() => 'hung' as const)]);
+      if (code === 'hung') second.kill('SIGKILL');
+      expect(code).not.toBe('hung');
+      expect(code).not.toBe(0);
+      expect(err).toMatch(/EADDRINUSE/);
+    } finally {
+      a.proc.kill('SIGKILL');
+    }
   });
 
   it('finishes a request already in flight when SIGTERM arrives, and refuses new ones', async () => {

@@ -14,9 +14,22 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Start `mltrail serve` in a child process on a free port and wait until /readyz answers. */
+/**
+ * Start `mltrail serve` in a child process on a free port and wait until
+ * /readyz answers. A random port someone else holds (EADDRINUSE) is retried
+ * with another one.
+ */
 export async function spawnBridge(opts: { dataDir: string; env?: Record<string, string>; args?: string[]; port?: number }): Promise<Child> {
-  const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(opts, opts.port ?? 20000 + Math.floor(Math.random() * 12000));
+    } catch (err) {
+      if (opts.port !== undefined || attempt >= 5 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; args?: string[] }, port: number): Promise<Child> {
   const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...(opts.args ?? [])], {
     env: { ...process.env, MLTRAIL_DATA_DIR: opts.dataDir, MLTRAIL_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
