@@ -161,7 +161,8 @@ export class Spool extends EventEmitter {
       setCursor: db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq'),
       maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM records'),
       seqState: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'"),
-      depth: db.prepare('SELECT COUNT(*) AS n, MIN(added) AS oldest FROM records WHERE seq > ?'),
+      seqRange: db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM records'),
+      addedAt: db.prepare('SELECT added FROM records WHERE seq >= ? ORDER BY seq LIMIT 1'),
       bytesUpTo: db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records WHERE seq <= ?'),
       pruneUpTo: db.prepare('DELETE FROM records WHERE seq <= ?'),
       minSeq: db.prepare('SELECT MIN(seq) AS s FROM records'),
@@ -365,8 +366,15 @@ export class Spool extends EventEmitter {
 
   /** Records waiting for a consumer and the age (ms) of the oldest. */
   depth(consumer: string): { records: number; oldestAgeMs: number } {
-    const row = this.stmt.depth.get(this.cursor(consumer)) as { n: number; oldest: number | null };
-    return { records: row.n, oldestAgeMs: row.oldest === null ? 0 : Math.max(0, this.now() - row.oldest) };
+    // Seqs are dense (AUTOINCREMENT; a rolled-back insert gives its seq back) and pruning removes
+    // a prefix, so the backlog is a difference of seqs: no COUNT(*) over a backlog of millions
+    // on every /metrics scrape while a sink is down.
+    const { lo, hi } = this.stmt.seqRange.get() as { lo: number | null; hi: number | null };
+    if (lo === null || hi === null) return { records: 0, oldestAgeMs: 0 };
+    const from = Math.max(this.cursor(consumer) + 1, lo);
+    if (from > hi) return { records: 0, oldestAgeMs: 0 };
+    const oldest = (this.stmt.addedAt.get(from) as { added: number } | undefined)?.added;
+    return { records: hi - from + 1, oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.now() - oldest) };
   }
 
   /**

@@ -102,6 +102,24 @@ describe('Spool', () => {
     expect((await s.append([item('r1'), item('r999')])).accepted).toEqual(['r1', 'r999']);
   });
 
+  it('reports each consumer\'s backlog and its oldest record, also after pruning', async () => {
+    let now = 1_000_000;
+    const s = make({ now: () => now });
+    expect(s.depth('a')).toEqual({ records: 0, oldestAgeMs: 0 });
+    await s.append([item('a'), item('b')]);
+    now += 1000;
+    await s.append([item('c'), item('d'), item('e')]);
+    now += 500;
+    expect(s.depth('a')).toEqual({ records: 5, oldestAgeMs: 1500 });
+    s.commitCursor('a', 2);
+    expect(s.depth('a')).toEqual({ records: 3, oldestAgeMs: 500 });
+    s.prune(['a']);
+    // A consumer that was not kept alive starts at what is left.
+    expect(s.depth('late')).toEqual({ records: 3, oldestAgeMs: 500 });
+    s.commitCursor('a', 5);
+    expect(s.depth('a')).toEqual({ records: 0, oldestAgeMs: 0 });
+  });
+
   it('gives each consumer its own cursor and prunes only what all active consumers handled', async () => {
     const s = make();
     await s.append([item('a'), item('b'), item('c')]);
