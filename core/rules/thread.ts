@@ -15,10 +15,8 @@ export interface RulesWorkerData {
   stateEveryMs: number;
 }
 export type ToWorker = { type: 'stop'; deadline?: number };
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'stopped' }
-  | { type: 'alerts'; alerts: Array<{ rule_id: string; mode: string }>; bytes: number };
+/** Alerts the worker committed: counts for /metrics, bytes for the spool's size bound. (Its end is its `exit`.) */
+export type FromWorker = { type: 'alerts'; alerts: Array<{ rule_id: string; mode: string }>; bytes: number };
 
 /** How rules run: a started consumer that `stop()` drains and ends. */
 export interface RulesRunner {
@@ -101,7 +99,6 @@ class RulesThread implements RulesRunner {
     this.down = false;
     this.startedAt = Date.now();
     w.on('message', (m: FromWorker) => {
-      if (m.type !== 'alerts') return;
       for (const a of m.alerts) this.opts.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
       this.opts.spool.addPendingBytes(m.bytes);
       this.opts.spool.emit('append');

@@ -47,11 +47,9 @@ port.on('message', (m: ToWorker) => {
       log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker stop failed');
     }
     log.flush?.();
-    post({ type: 'stopped' });
-    // Nothing is left to keep this thread alive: it exits.
+    // Nothing is left to keep this thread alive: it exits (the main thread waits for that).
     port.close();
   }
 });
 // Polling finds new records within 10 ms for a few µs a look; a message per append cost the event loop far more.
 rules.start({ chunk: data.chunk, stateEveryMs: data.stateEveryMs, pollMs: 10 });
-post({ type: 'ready' });
