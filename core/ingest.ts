@@ -38,21 +38,35 @@ export class Ingestor {
     private readonly metrics?: Metrics,
   ) {}
 
-  async ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
+  ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
+    try {
+      return this.validateAndAppend(events, channel, rawForQuarantine);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
     const items: Array<{ kind: 'event'; id: string; body: string }> = [];
     const rejected: IngestResult['rejected'] = [];
-    events.forEach((e, index) => {
+    for (let index = 0; index < events.length; index++) {
+      const e = events[index];
       const parsed = NormalizedEvent.safeParse(e);
       if (parsed.success) {
         items.push({ kind: 'event', id: parsed.data.id, body: JSON.stringify(parsed.data) });
-        return;
+        continue;
       }
       const reason = `event ${index}: ${describeZodError(parsed.error)}`;
       const id = typeof (e as { id?: unknown })?.id === 'string' ? (e as { id: string }).id : undefined;
       rejected.push({ index, id, reason });
       this.quarantine(channel, reason, JSON.stringify(rawForQuarantine?.(index) ?? e ?? null), { index, id });
-    });
-    const res = await this.spool.append(items);
+    }
+    // Not async on purpose: the events and their serialized bodies are not held while the commit and
+    // its fsync are awaited, so they die young instead of being copied and promoted by every scavenge.
+    return this.spool.append(items).then((res) => this.counted(res, channel, rejected));
+  }
+
+  private counted(res: AppendResult, channel: string, rejected: IngestResult['rejected']): IngestResult {
     if (res.accepted.length) this.metrics?.eventsReceived.inc({ channel }, res.accepted.length);
     if (res.duplicates.length) this.metrics?.eventsDuplicate.inc({ channel }, res.duplicates.length);
     return { ...res, rejected };

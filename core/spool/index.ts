@@ -231,7 +231,9 @@ export class Spool extends EventEmitter {
       queue.forEach((q, i) => q.resolve(results[i]!));
       return;
     }
-    this.afterSync((err) => queue.forEach((q, i) => (err ? q.reject(err) : q.resolve(results[i]!))));
+    // Only the callbacks wait for the fsync: the record bodies are garbage as soon as they are committed.
+    const waiting = queue.map((q) => ({ resolve: q.resolve, reject: q.reject }));
+    this.afterSync((err) => waiting.forEach((q, i) => (err ? q.reject(err) : q.resolve(results[i]!))));
   }
 
   /**

@@ -75,6 +75,7 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
   runner.start();
   const t0 = performance.now();
+  const prog = setInterval(() => log(`  t=${((performance.now()-t0)/1000).toFixed(1)} max=${spool.maxSeq()} rules=${spool.cursor(RULES_CONSUMER)} sink=${spool.cursor(runner.consumer)}`), 1000);
   const cpu0 = process.cpuUsage();
   let events = 0;
   let skipped = 0;
@@ -110,6 +111,7 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
     }
     await sleep(10);
   }
+  clearInterval(prog);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   log(`  pipeline process CPU: user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s (all its threads)`);
