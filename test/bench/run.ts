@@ -75,7 +75,8 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
   runner.start();
   const t0 = performance.now();
-  const prog = setInterval(() => log(`  t=${((performance.now()-t0)/1000).toFixed(1)} max=${spool.maxSeq()} rules=${spool.cursor(RULES_CONSUMER)} sink=${spool.cursor(runner.consumer)}`), 1000);
+  // MLTRAIL_BENCH_PROGRESS=1 prints each consumer's position every second (where a backlog builds up).
+  const prog = setInterval(() => process.env.MLTRAIL_BENCH_PROGRESS === '1' && log(`  t=${((performance.now()-t0)/1000).toFixed(1)} max=${spool.maxSeq()} rules=${spool.cursor(RULES_CONSUMER)} sink=${spool.cursor(runner.consumer)}`), 1000);
   const cpu0 = process.cpuUsage();
   let events = 0;
   let skipped = 0;
