@@ -1,7 +1,7 @@
 import { connectorByName, connectorPlugins } from '../connectors/index.js';
 import type { ConnectorPlugin, NormalizeContext } from '../core/connector.js';
 import { splitRecords } from '../core/input/read.js';
-import { NormalizedEvent, describeZodError } from '../core/schema/index.js';
+import { checkEvent, describeZodError, type NormalizedEvent } from '../core/schema/index.js';
 import type { Config } from './config.js';
 
 export interface NormalizedFile {
@@ -80,7 +80,7 @@ export function normalizeInput(
     }
     for (const s of res.skipped) out.skipped.push(`${name}:${r.n}: skipped${s.path ? ` ${s.path}` : ''}: ${s.reason}`);
     for (const ev of res.events) {
-      const v = NormalizedEvent.safeParse(ev);
+      const v = checkEvent(ev);
       if (v.success) out.events.push(v.data);
       else out.errors.push(`${name}:${r.n}: ${plugin.name} produced an invalid event: ${describeZodError(v.error)}`);
     }

@@ -1,7 +1,7 @@
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { MltrailError } from './errors.js';
-import { NormalizedEvent, describeZodError, makeEvent, stableId, type Platform } from './schema/index.js';
+import { checkEvent, describeZodError, makeEvent, stableId, type Platform } from './schema/index.js';
 import type { AppendResult, Spool } from './spool/index.js';
 
 export interface IngestResult extends AppendResult {
@@ -51,7 +51,7 @@ export class Ingestor {
     const rejected: IngestResult['rejected'] = [];
     for (let index = 0; index < events.length; index++) {
       const e = events[index];
-      const parsed = NormalizedEvent.safeParse(e);
+      const parsed = checkEvent(e);
       if (parsed.success) {
         items.push({ kind: 'event', id: parsed.data.id, body: JSON.stringify(parsed.data) });
         continue;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConnectorPlugin, NormalizeOutput } from '../../core/connector.js';
-import { NormalizedEvent, describeZodError } from '../../core/schema/index.js';
+import { checkEvent, describeZodError } from '../../core/schema/index.js';
 
 /**
  * Already-normalized events (schema version "1"): what `POST /v1/events`
@@ -13,7 +13,7 @@ export const coreConnector: ConnectorPlugin<Record<string, never>> = {
   configSchema: z.strictObject({}),
   detect: (r) => !!r && typeof r === 'object' && (r as { schema_version?: unknown }).schema_version === '1' && 'action' in r,
   normalize(record): NormalizeOutput {
-    const parsed = NormalizedEvent.safeParse(record);
+    const parsed = checkEvent(record);
     if (parsed.success) return { events: [parsed.data], rejected: [], skipped: [] };
     const first = parsed.error.issues[0];
     return {

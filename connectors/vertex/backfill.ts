@@ -6,7 +6,7 @@ import { MltrailError } from '../../core/errors.js';
 import { Ingestor, normalizeAndIngest } from '../../core/ingest.js';
 import { createLogger } from '../../core/log.js';
 import { retryOperation } from '../../core/retry/index.js';
-import { NormalizedEvent } from '../../core/schema/index.js';
+import { checkEvent } from '../../core/schema/index.js';
 import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
 import { Spool } from '../../core/spool/index.js';
 import { listEntriesGrpc } from './backfill-grpc.js';
@@ -222,7 +222,7 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
           for (const [i, e] of entries.entries()) {
             const out = normalizeVertex(e, ctx);
             for (const ev of out.events) {
-              const v = NormalizedEvent.safeParse(ev);
+              const v = checkEvent(ev);
               if (v.success) {
                 io.stdout.write(`${JSON.stringify(v.data)}\n`);
                 totals.accepted++;

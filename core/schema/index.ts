@@ -2,3 +2,4 @@ export * from './event.js';
 export * from './actions.js';
 export * from './id.js';
 export * from './build.js';
+export * from './check.js';
