@@ -77,20 +77,24 @@ export class SinkRunner {
     const readLimit = this.cfg.batch.max_events * this.cfg.concurrency;
     while (!signal.aborted) {
       await this.retryDeadLetters(signal);
-      let recs = this.spool.read(this.consumer, readLimit);
-      if (recs.length === 0) {
+      // Look before reading: a partial batch waits to fill for up to batch.timeout_ms, and reading it
+      // first would read it twice and keep its bodies alive across the wait.
+      const backlog = this.spool.depth(this.consumer);
+      if (backlog.records === 0) {
         await this.idle(1000);
         continue;
       }
-      // Let a partial batch fill for up to batch.timeout_ms.
-      if (recs.length < readLimit && this.cfg.batch.timeout_ms > 0) {
-        const oldest = recs[0]!.added;
-        const wait = oldest + this.cfg.batch.timeout_ms - Date.now();
+      if (backlog.records < readLimit && this.cfg.batch.timeout_ms > 0) {
+        const wait = this.cfg.batch.timeout_ms - backlog.oldestAgeMs;
         if (wait > 0) {
           await sleep(wait, undefined, { signal }).catch(() => {});
           if (signal.aborted) break;
-          recs = this.spool.read(this.consumer, readLimit);
         }
+      }
+      const recs = this.spool.read(this.consumer, readLimit);
+      if (recs.length === 0) {
+        await this.idle(1000);
+        continue;
       }
       const lastSeq = recs.at(-1)!.seq;
       const routed = recs.filter(this.wanted);
