@@ -161,7 +161,9 @@ export class Spool extends EventEmitter {
       setCursor: db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq'),
       maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM records'),
       seqState: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'"),
-      seqRange: db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM records'),
+      // Two sub-selects: SQLite answers a lone MIN or MAX of the rowid from the b-tree's ends, but scans
+      // the whole table for MIN and MAX in one select.
+      seqRange: db.prepare('SELECT (SELECT MIN(seq) FROM records) AS lo, (SELECT MAX(seq) FROM records) AS hi'),
       addedAt: db.prepare('SELECT added FROM records WHERE seq >= ? ORDER BY seq LIMIT 1'),
       bytesUpTo: db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records WHERE seq <= ?'),
       pruneUpTo: db.prepare('DELETE FROM records WHERE seq <= ?'),

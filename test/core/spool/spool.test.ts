@@ -120,6 +120,19 @@ describe('Spool', () => {
     expect(s.depth('a')).toEqual({ records: 0, oldestAgeMs: 0 });
   });
 
+  it('never scans the whole records table on the hot path (depth, read, cursor, prune…)', () => {
+    // A full scan over a backlog of millions on every sink read and /metrics scrape is what this guards
+    // against: SQLite scans for MIN and MAX in one select, but answers each alone from the b-tree.
+    const s = make();
+    const stmts = Object.entries((s as unknown as { stmt: Record<string, { source?: string }> }).stmt).filter(([, st]) => st.source?.includes('records'));
+    expect(stmts.map(([k]) => k)).toEqual(expect.arrayContaining(['read', 'seqRange', 'addedAt', 'maxSeq', 'minSeq', 'pruneUpTo', 'bytesUpTo']));
+    for (const [name, st] of stmts) {
+      const params = new Array((st.source!.match(/\?/g) ?? []).length).fill(0);
+      const plan = s.db.prepare(`EXPLAIN QUERY PLAN ${st.source}`).all(...params) as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail), name).not.toContain('SCAN records');
+    }
+  });
+
   it('gives each consumer its own cursor and prunes only what all active consumers handled', async () => {
     const s = make();
     await s.append([item('a'), item('b'), item('c')]);
