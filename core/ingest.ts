@@ -1,7 +1,7 @@
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { MltrailError } from './errors.js';
-import { checkEvent, describeZodError, makeEvent, stableId, type Platform } from './schema/index.js';
+import { checkEvent, describeZodError, prepareEventCheck, makeEvent, stableId, type Platform } from './schema/index.js';
 import type { AppendResult, Spool } from './spool/index.js';
 
 export interface IngestResult extends AppendResult {
@@ -36,7 +36,9 @@ export class Ingestor {
     readonly spool: Spool,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    prepareEventCheck();
+  }
 
   ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
     try {

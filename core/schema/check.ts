@@ -21,6 +21,17 @@ function fastValidator(): ValidateFunction {
 }
 
 /**
+ * Compile the fast validator now (about 0.1 s) rather than on the first event
+ * a sender is waiting for.
+ *
+ * @example
+ * prepareEventCheck(); // at startup
+ */
+export function prepareEventCheck(): void {
+  fastValidator();
+}
+
+/**
  * Validate a normalized event on the ingest path. An event the compiled JSON
  * Schema accepts is already exactly what zod would output (no unknown keys to
  * strip, no default to fill), so it is returned as is — no deep copy, a few µs
