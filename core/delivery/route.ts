@@ -46,7 +46,7 @@ export function splitBatches(records: SpoolRecord[], maxEvents: number, maxBytes
   let cur: SpoolRecord[] = [];
   let bytes = 0;
   for (const r of records) {
-    const b = r.body.length;
+    const b = r.size ?? Buffer.byteLength(r.body);
     if (cur.length && (cur.length >= maxEvents || bytes + b > maxBytes)) {
       out.push(cur);
       cur = [];

@@ -91,7 +91,7 @@ export class SinkRunner {
           if (signal.aborted) break;
         }
       }
-      const recs = this.spool.read(this.consumer, readLimit);
+      const recs = this.spool.readHeld(this.consumer, readLimit);
       if (recs.length === 0) {
         await this.idle(1000);
         continue;

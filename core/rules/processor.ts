@@ -137,7 +137,7 @@ export class RuleProcessor {
 
   private processChunk(limit: number): number {
     const committed = this.spool.cursor(RULES_CONSUMER);
-    const recs = this.spool.read(RULES_CONSUMER, limit, this.position ?? committed);
+    const recs = this.spool.readHeld(RULES_CONSUMER, limit, this.position ?? committed);
     if (recs.length === 0) {
       if (this.position !== undefined && this.position > committed) this.writeState();
       return 0;

@@ -18,6 +18,8 @@ export interface SpoolItem {
 export interface SpoolRecord extends SpoolItem {
   seq: number;
   added: number;
+  /** UTF-8 bytes of `body`, when known without reading it. */
+  size?: number;
 }
 
 export interface AppendResult {
@@ -72,6 +74,27 @@ export interface SpoolOptions {
   now?: () => number;
   /** A second connection, for a consumer thread: no busy handler (its transactions poll for the lock) and no undelivered-bytes count (the owner keeps it). */
   consumer?: boolean;
+}
+
+/** A spool record whose body is decoded from its UTF-8 bytes on each read of `body`. */
+class HeldRecord implements SpoolRecord {
+  constructor(
+    readonly seq: number,
+    readonly kind: RecordKind,
+    readonly id: string,
+    private readonly bytes: Buffer,
+    readonly added: number,
+  ) {}
+  get body(): string {
+    return this.bytes.toString('utf8');
+  }
+  get size(): number {
+    return this.bytes.length;
+  }
+  /** Plain JSON (structured clone, logs) as the other records are. */
+  toJSON(): SpoolRecord {
+    return { seq: this.seq, kind: this.kind, id: this.id, body: this.body, added: this.added };
+  }
 }
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
@@ -157,6 +180,7 @@ export class Spool extends EventEmitter {
       dedup: db.prepare('INSERT OR IGNORE INTO dedup (id, added) VALUES (?, ?)'),
       insert: db.prepare('INSERT INTO records (kind, id, body, bytes, added) VALUES (?, ?, ?, ?, ?)'),
       read: db.prepare('SELECT seq, kind, id, body, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
+      readBytes: db.prepare('SELECT seq, kind, id, CAST(body AS BLOB) AS bytes, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
       getCursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?'),
       setCursor: db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq'),
       maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM records'),
@@ -298,6 +322,18 @@ export class Spool extends EventEmitter {
   /** Up to `limit` records after the consumer's cursor, oldest first. */
   read(consumer: string, limit: number, after?: number): SpoolRecord[] {
     return this.stmt.read.all(after ?? this.cursor(consumer), limit) as SpoolRecord[];
+  }
+
+  /**
+   * Like `read`, for a consumer that holds a batch while it waits (a sink on
+   * the network, the rules over a large chunk): each body stays UTF-8 bytes
+   * outside the JS heap and becomes a string only when `body` is read. Held
+   * strings survive young-generation collections and are copied and promoted
+   * by each; bytes are not.
+   */
+  readHeld(consumer: string, limit: number, after?: number): SpoolRecord[] {
+    const rows = this.stmt.readBytes.all(after ?? this.cursor(consumer), limit) as Array<{ seq: number; kind: RecordKind; id: string; bytes: Buffer; added: number }>;
+    return rows.map((r) => new HeldRecord(r.seq, r.kind, r.id, r.bytes, r.added));
   }
 
   /** Highest seq the consumer has fully handled (0 when new). */

@@ -41,6 +41,9 @@ interface EnvelopeText {
   tail: string;
 }
 
+/** Stands in for an envelope's text once it is encoded into a request body. */
+const SENT: EnvelopeText = { head: '', event: '', tail: '' };
+
 /** Records of one accepted request waiting for their indexer acknowledgement. */
 interface PendingAck {
   ackId: number;
@@ -126,6 +129,9 @@ export class SplunkHecSink implements Sink {
     // next one is ready when the current answer arrives.
     const bodies = chunks.map((chunk) => this.http.encode(encodeLines(chunk, (e) => [e.line.head, e.line.event, e.line.tail], '\n'), this.cfg.gzip));
     for (const b of bodies) b.catch(() => {}); // a failure is reported where that body is awaited
+    // The request bodies hold the bytes now: drop the envelope texts, or they outlive the requests on the
+    // JS heap (and are copied by each young-generation collection meanwhile).
+    for (const chunk of chunks) for (const e of chunk) e.line = SENT;
     for (let k = 0; k < chunks.length; k++) {
       const ack = await this.post(chunks[k]!, bodies[k]!, out, signal);
       if (ack) pending.push(ack);

@@ -120,6 +120,17 @@ describe('Spool', () => {
     expect(s.depth('a')).toEqual({ records: 0, oldestAgeMs: 0 });
   });
 
+  it('readHeld gives the same records as read, bodies kept as bytes until read', async () => {
+    const s = make();
+    await s.append([item('a'), { kind: 'event', id: 'ü', body: JSON.stringify({ note: 'naïve café 😀' }) }, item('c')]);
+    const plain = s.read('x', 10);
+    const held = s.readHeld('x', 10);
+    expect(held.map((r) => ({ seq: r.seq, kind: r.kind, id: r.id, body: r.body, added: r.added }))).toEqual(plain);
+    expect(held.map((r) => r.size)).toEqual(plain.map((r) => Buffer.byteLength(r.body)));
+    expect(JSON.parse(JSON.stringify(held))).toEqual(plain);
+    expect(s.readHeld('x', 1, plain[0]!.seq).map((r) => r.id)).toEqual(['ü']);
+  });
+
   it('never scans the whole records table on the hot path (depth, read, cursor, prune…)', () => {
     // A full scan over a backlog of millions on every sink read and /metrics scrape is what this guards
     // against: SQLite scans for MIN and MAX in one select, but answers each alone from the b-tree.
