@@ -97,6 +97,9 @@ class HeldRecord implements SpoolRecord {
   }
 }
 
+/** Characters of queued bodies at which a group commit happens at once instead of at the end of the turn. */
+const GROUP_COMMIT_MAX_CHARS = 4 * 1024 * 1024;
+
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /** WAL size past which `checkpoint()` rewinds it (RESTART), briefly holding writers back. */
@@ -128,6 +131,7 @@ export class Spool extends EventEmitter {
   private pendingBytes = 0;
   private queue: Array<{ items: SpoolItem[]; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
+  private queuedChars = 0;
   private closed = false;
   private readonly stmt: ReturnType<Spool['prepare']>;
   private readonly walPath?: string;
@@ -230,13 +234,18 @@ export class Spool extends EventEmitter {
         ),
       );
     }
-    return new Promise((resolve, reject) => {
+    const promise = new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
     });
+    for (const it of items) this.queuedChars += it.body.length;
+    // A burst of large appends in one turn commits once it holds GROUP_COMMIT_MAX_CHARS, not at the end
+    // of the turn: the queued bodies would otherwise outlive young-generation collections, each copying them.
+    if (this.queuedChars >= GROUP_COMMIT_MAX_CHARS) this.flush();
+    return promise;
   }
 
   /** Commit every queued append in one transaction. */
@@ -244,6 +253,7 @@ export class Spool extends EventEmitter {
     this.flushScheduled = false;
     const queue = this.queue;
     this.queue = [];
+    this.queuedChars = 0;
     if (queue.length === 0) return;
     let results: AppendResult[];
     try {

@@ -120,6 +120,20 @@ describe('Spool', () => {
     expect(s.depth('a')).toEqual({ records: 0, oldestAgeMs: 0 });
   });
 
+  it('group-commits a turn\'s appends at the end of the turn, or at once when they hold 4 MiB', async () => {
+    const s = make();
+    const small = s.append([item('s1')]);
+    expect(s.maxSeq()).toBe(0); // waits for the end of the turn, with whatever else arrives meanwhile
+    const big = 'x'.repeat(1024 * 1024);
+    const bursts = [1, 2, 3, 4].map((n) => s.append([item(`b${n}`, JSON.stringify({ big }))]));
+    // The fourth MiB reached the bound: everything queued so far is committed before the turn ends.
+    expect(s.maxSeq()).toBe(5);
+    const after = s.append([item('s2')]);
+    expect(s.maxSeq()).toBe(5);
+    await Promise.all([small, ...bursts, after]);
+    expect(s.read('x', 10).map((r) => r.id)).toEqual(['s1', 'b1', 'b2', 'b3', 'b4', 's2']);
+  });
+
   it('readHeld gives the same records as read, bodies kept as bytes until read', async () => {
     const s = make();
     await s.append([item('a'), { kind: 'event', id: 'ü', body: JSON.stringify({ note: 'naïve café 😀' }) }, item('c')]);
