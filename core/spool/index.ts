@@ -244,7 +244,8 @@ export class Spool extends EventEmitter {
     for (const it of items) this.queuedChars += it.body.length;
     // A burst of large appends in one turn commits once it holds GROUP_COMMIT_MAX_CHARS, not at the end
     // of the turn: the queued bodies would otherwise outlive young-generation collections, each copying them.
-    if (this.queuedChars >= GROUP_COMMIT_MAX_CHARS) this.flush();
+    // (Never inside a caller's transaction: its rollback would take back appends already acknowledged.)
+    if (this.queuedChars >= GROUP_COMMIT_MAX_CHARS && !this.db.inTransaction) this.flush();
     return promise;
   }
 
