@@ -45,7 +45,7 @@ function startChild(script: string, args: string[] = []) {
   return { proc, firstLine };
 }
 
-async function pipeline(texts: string[], platforms: string[]): Promise<{ events: number; seconds: number; skipped: number }> {
+async function pipeline(texts: string[], platforms: string[]): Promise<{ events: number; seconds: number; skipped: number; cpuUs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mltrail-bench-'));
   const rx = startChild('receiver.js');
   const port = Number(await rx.firstLine);
@@ -124,7 +124,7 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   spool.close();
   rx.proc.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
-  return { events, seconds, skipped };
+  return { events, seconds, skipped, cpuUs: cpu.user + cpu.system };
 }
 
 function floor(texts: string[]): number {
@@ -195,6 +195,8 @@ async function main(): Promise<void> {
     ingest_req_per_s: h.req_per_s,
     p99_ms: h.p99_ms,
     rss_mb: h.bridge_rss_mb,
+    // CPU (all threads of the pipeline process, user + system) per event: steadier than wall time on a shared machine.
+    cpu_us_per_event: Math.round(p.cpuUs / p.events),
     // This process holds the whole generated workload (~110 MB of text) besides the pipeline.
     pipeline_rss_mb: Math.round(peakRss / 1024 / 1024),
   };
