@@ -91,7 +91,7 @@ class HeldRecord implements SpoolRecord {
   get size(): number {
     return this.bytes.length;
   }
-  /** Plain JSON (structured clone, logs) as the other records are. */
+  /** JSON.stringify (logs, dumps) gives the same object as a record from `read`. */
   toJSON(): SpoolRecord {
     return { seq: this.seq, kind: this.kind, id: this.id, body: this.body, added: this.added };
   }
