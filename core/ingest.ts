@@ -1,8 +1,8 @@
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { MltrailError } from './errors.js';
-import { checkEvent, describeZodError, prepareEventCheck, makeEvent, stableId, type Platform } from './schema/index.js';
-import type { AppendResult, Spool } from './spool/index.js';
+import { checkEvent, describeZodError, prepareEventCheck, makeEvent, serializeEvent, stableId, type Platform } from './schema/index.js';
+import type { AppendResult, Spool, SpoolItem } from './spool/index.js';
 
 export interface IngestResult extends AppendResult {
   /** Events that failed validation (quarantined), by position in the input. */
@@ -49,13 +49,14 @@ export class Ingestor {
   }
 
   private validateAndAppend(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
-    const items: Array<{ kind: 'event'; id: string; body: string }> = [];
+    const items: SpoolItem[] = [];
     const rejected: IngestResult['rejected'] = [];
     for (let index = 0; index < events.length; index++) {
       const e = events[index];
       const parsed = checkEvent(e);
       if (parsed.success) {
-        items.push({ kind: 'event', id: parsed.data.id, body: JSON.stringify(parsed.data) });
+        const { body, rawAt } = serializeEvent(parsed.data);
+        items.push({ kind: 'event', id: parsed.data.id, body, rawAt });
         continue;
       }
       const reason = `event ${index}: ${describeZodError(parsed.error)}`;

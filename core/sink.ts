@@ -30,6 +30,12 @@ export interface SinkHealth {
 
 export interface Sink {
   readonly name: string;
+  /**
+   * False when the sink never reads events' `raw`: its runner then hands it
+   * records whose `leanBody` (the body without `raw`) is what to parse.
+   * Absent means it may read the whole body.
+   */
+  readonly readsRaw?: boolean;
   send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]>;
   health(): SinkHealth;
   close?(): Promise<void>;

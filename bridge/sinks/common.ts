@@ -318,8 +318,9 @@ export interface ParsedRecord {
  * @example
  * const p = parseRecord(rec); formatter('ecs')[p.kind](p.value as never)
  */
-export function parseRecord(r: SpoolRecord): ParsedRecord {
-  const value = JSON.parse(r.body) as NormalizedEvent | Alert;
+export function parseRecord(r: SpoolRecord, withRaw = true): ParsedRecord {
+  // `withRaw: false` (a format that never reads `raw`): parse the smaller body without it when the spool has one.
+  const value = JSON.parse(withRaw ? r.body : (r.leanBody ?? r.body)) as NormalizedEvent | Alert;
   const time = typeof value.time === 'string' ? value.time : new Date(r.added).toISOString();
   const platform = r.kind === 'event' ? (value as NormalizedEvent).platform : (value as Alert).entity?.platform;
   return { kind: r.kind, id: r.id, value, time, platform, stage: value.stage };

@@ -28,7 +28,7 @@ export function routePredicate(route: SinkCommonConfig['route']): (r: SpoolRecor
   return (r) => {
     if (!kinds.has(r.kind)) return false;
     if (r.kind === 'event' && !eventsNeedBody) return true;
-    const v = JSON.parse(r.body) as RoutingView;
+    const v = JSON.parse(r.leanBody ?? r.body) as RoutingView; // routing reads no `raw`
     if (stages.size && !stages.has(v.stage ?? '')) return false;
     const platform = r.kind === 'event' ? v.platform : v.entity?.platform;
     if (platforms.size && platform && !platforms.has(platform)) return false;

@@ -91,7 +91,7 @@ export class SinkRunner {
           if (signal.aborted) break;
         }
       }
-      const recs = this.spool.readHeld(this.consumer, readLimit);
+      const recs = this.sink.readsRaw === false ? this.spool.readLean(this.consumer, readLimit) : this.spool.readHeld(this.consumer, readLimit);
       if (recs.length === 0) {
         await this.idle(1000);
         continue;

@@ -17,6 +17,11 @@ export type Format = (typeof FORMATS)[number];
 export interface Formatter {
   event(ev: NormalizedEvent): unknown;
   alert(alert: Alert): unknown;
+  /**
+   * False when `event` never reads `ev.raw`: a sink then parses the spooled
+   * event without its native record (about half the bytes). Absent means it may.
+   */
+  readsRaw?: boolean;
 }
 
 const core: Formatter = { event: (e) => e, alert: (a) => a };

@@ -157,9 +157,18 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
 }
 
+/**
+ * Whether the rules read this event's `raw` (the native record): the rule
+ * processor parses the smaller body without it for every other event. Every
+ * read of `ev.raw` under core/rules must be covered here.
+ */
+export function rulesReadRaw(ev: Pick<NormalizedEvent, 'platform' | 'resource'>): boolean {
+  return ev.platform === 'kubeflow' && /inference_?service/i.test(ev.resource?.type ?? '');
+}
+
 /** KServe InferenceService `spec.predictor.*.storageUri` from the kept audit record (best effort, bounded). */
 function kserveStorageUri(ev: NormalizedEvent): string | undefined {
-  if (ev.platform !== 'kubeflow' || !/inference_?service/i.test(ev.resource?.type ?? '')) return undefined;
+  if (!rulesReadRaw(ev)) return undefined;
   const raw = ev.raw as { requestObject?: unknown; responseObject?: unknown } | undefined;
   for (const obj of [raw?.requestObject, raw?.responseObject]) {
     const predictor = (obj as { spec?: { predictor?: Record<string, unknown> } } | undefined)?.spec?.predictor;

@@ -5,6 +5,7 @@ import type { Spool, SpoolRecord } from '../spool/index.js';
 import type { WriteBackStateStore } from '../state/write-back.js';
 import { WriteBackStateStore as CachedState } from '../state/write-back.js';
 import { createRuleEngine, type RuleEngine, type RulesConfig } from './engine.js';
+import { rulesReadRaw } from './facts.js';
 
 export const RULES_CONSUMER = 'rules';
 
@@ -137,7 +138,7 @@ export class RuleProcessor {
 
   private processChunk(limit: number): number {
     const committed = this.spool.cursor(RULES_CONSUMER);
-    const recs = this.spool.readHeld(RULES_CONSUMER, limit, this.position ?? committed);
+    const recs = this.spool.readLean(RULES_CONSUMER, limit, this.position ?? committed);
     if (recs.length === 0) {
       if (this.position !== undefined && this.position > committed) this.writeState();
       return 0;
@@ -216,7 +217,11 @@ export class RuleProcessor {
       if (r.kind !== 'event') continue;
       let alerts: Alert[];
       try {
-        alerts = this.engine.process(JSON.parse(r.body) as NormalizedEvent);
+        // Most events are evaluated without their (large) native record; the few rules that read it get it.
+        const lean = r.leanBody;
+        let ev = JSON.parse(lean ?? r.body) as NormalizedEvent;
+        if (lean !== undefined && ev.raw === undefined && rulesReadRaw(ev)) ev = JSON.parse(r.body) as NormalizedEvent;
+        alerts = this.engine.process(ev);
       } catch (err) {
         // One event the engine cannot handle must not stall rules for everything after it:
         // it is still delivered to the sinks; the rules skip it, loudly.

@@ -77,3 +77,23 @@ export function toRfc3339(value: unknown): string | undefined {
   }
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/**
+ * The spool's JSON text of an event, with `raw` as its last member, and the
+ * byte offset where that member begins (`rawAt`): a reader that has no use
+ * for the native record (the rules, a CIM sink) decodes and parses only
+ * `body[0, rawAt) + "}"` — about half the bytes. Same JSON as
+ * `JSON.stringify(ev)` up to the position of `raw`.
+ *
+ * @example
+ * const { body, rawAt } = serializeEvent(ev);
+ * spool.append([{ kind: 'event', id: ev.id, body, rawAt }]);
+ */
+export function serializeEvent(ev: NormalizedEvent): { body: string; rawAt?: number } {
+  if (ev.raw === undefined) return { body: JSON.stringify(ev) };
+  const { raw, ...rest } = ev;
+  const lean = JSON.stringify(rest);
+  const rawJson = JSON.stringify(raw) as string | undefined;
+  if (rawJson === undefined || lean.length < 3) return { body: JSON.stringify(ev) };
+  return { body: `${lean.slice(0, -1)},"raw":${rawJson}}`, rawAt: Buffer.byteLength(lean) - 1 };
+}

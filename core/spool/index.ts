@@ -4,7 +4,7 @@ import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:f
 import { join } from 'node:path';
 import { MltrailError } from '../errors.js';
 import type { StateStore } from '../state/index.js';
-import { DDL, USER_VERSION } from './schema.sql.js';
+import { ADDED_COLUMNS, DDL, USER_VERSION } from './schema.sql.js';
 
 export type RecordKind = 'event' | 'alert';
 
@@ -13,6 +13,12 @@ export interface SpoolItem {
   id: string;
   /** JSON text of the record. Serialized once, by the caller. */
   body: string;
+  /**
+   * Byte offset in `body` where its trailing `,"raw":…` member begins (see
+   * `serializeEvent`), so a reader that has no use for the native record can
+   * skip it; undefined when the body has no such member.
+   */
+  rawAt?: number;
 }
 
 export interface SpoolRecord extends SpoolItem {
@@ -20,6 +26,8 @@ export interface SpoolRecord extends SpoolItem {
   added: number;
   /** UTF-8 bytes of `body`, when known without reading it. */
   size?: number;
+  /** The body without its `raw` member (a smaller parse for a reader that ignores it), when the spool can give it cheaply. */
+  leanBody?: string;
 }
 
 export interface AppendResult {
@@ -90,6 +98,28 @@ class HeldRecord implements SpoolRecord {
   }
   get size(): number {
     return this.bytes.length;
+  }
+  /** JSON.stringify (logs, dumps) gives the same object as a record from `read`. */
+  toJSON(): SpoolRecord {
+    return { seq: this.seq, kind: this.kind, id: this.id, body: this.body, added: this.added };
+  }
+}
+
+/** A spool record read without `raw` (see `Spool.readLean`): the full body is fetched when asked for. */
+class LeanRecord implements SpoolRecord {
+  constructor(
+    readonly seq: number,
+    readonly kind: RecordKind,
+    readonly id: string,
+    readonly leanBody: string,
+    readonly size: number,
+    readonly added: number,
+    private readonly bodyAt: (seq: number) => string | undefined,
+  ) {}
+  get body(): string {
+    const body = this.bodyAt(this.seq);
+    if (body === undefined) throw new MltrailError('INTERNAL', `spool record ${this.seq} was pruned while its consumer held it`);
+    return body;
   }
   /** JSON.stringify (logs, dumps) gives the same object as a record from `read`. */
   toJSON(): SpoolRecord {
@@ -174,6 +204,10 @@ export class Spool extends EventEmitter {
       throw new MltrailError('CONFIG', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION})`);
     }
     db.exec(DDL);
+    for (const c of ADDED_COLUMNS) {
+      const have = (db.pragma(`table_info(${c.table})`) as Array<{ name: string }>).some((col) => col.name === c.column);
+      if (!have) db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
+    }
     db.pragma(`user_version = ${USER_VERSION}`);
     return new Spool(db, opts, fullByFsync ? `${file}-wal` : undefined);
   }
@@ -182,9 +216,14 @@ export class Spool extends EventEmitter {
     const db = this.db;
     return {
       dedup: db.prepare('INSERT OR IGNORE INTO dedup (id, added) VALUES (?, ?)'),
-      insert: db.prepare('INSERT INTO records (kind, id, body, bytes, added) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO records (kind, id, body, bytes, added, raw_at) VALUES (?, ?, ?, ?, ?, ?)'),
       read: db.prepare('SELECT seq, kind, id, body, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
-      readBytes: db.prepare('SELECT seq, kind, id, CAST(body AS BLOB) AS bytes, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
+      readBytes: db.prepare('SELECT seq, kind, id, CAST(body AS BLOB) AS bytes, added, raw_at FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
+      // raw_at is a byte offset: cut the UTF-8 bytes there (substr counts bytes on a BLOB), then close the object.
+      readLean: db.prepare(
+        "SELECT seq, kind, id, CASE WHEN raw_at IS NULL THEN body ELSE CAST(substr(CAST(body AS BLOB), 1, raw_at) AS TEXT) || '}' END AS lean, bytes, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
+      ),
+      bodyAt: db.prepare('SELECT body FROM records WHERE seq = ?').pluck(),
       getCursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?'),
       setCursor: db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?) ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq'),
       maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM records'),
@@ -314,7 +353,7 @@ export class Spool extends EventEmitter {
         continue;
       }
       const bytes = Buffer.byteLength(it.body);
-      this.stmt.insert.run(it.kind, it.id, it.body, bytes, now);
+      this.stmt.insert.run(it.kind, it.id, it.body, bytes, now, it.rawAt ?? null);
       if (it.kind === 'alert') {
         const a = JSON.parse(it.body) as { time?: string; rule_id?: string; mode?: string };
         this.stmt.alertLog.run(it.id, a.time ?? '', a.rule_id ?? '', a.mode ?? '', it.body);
@@ -345,6 +384,20 @@ export class Spool extends EventEmitter {
   readHeld(consumer: string, limit: number, after?: number): SpoolRecord[] {
     const rows = this.stmt.readBytes.all(after ?? this.cursor(consumer), limit) as Array<{ seq: number; kind: RecordKind; id: string; bytes: Buffer; added: number }>;
     return rows.map((r) => new HeldRecord(r.seq, r.kind, r.id, r.bytes, r.added));
+  }
+
+  /**
+   * Like `read`, for a consumer that does not use events' `raw` (the rules,
+   * a sink whose format never reads it): `leanBody` is each body without its
+   * `raw` member, cut by SQLite — about half the text to hold and parse. The
+   * full `body` is fetched from the spool only if read (a dead letter, a rule
+   * that needs the native record); the records must not be pruned meanwhile,
+   * which the consumer's own uncommitted cursor guarantees.
+   */
+  readLean(consumer: string, limit: number, after?: number): SpoolRecord[] {
+    const rows = this.stmt.readLean.all(after ?? this.cursor(consumer), limit) as Array<{ seq: number; kind: RecordKind; id: string; lean: string; bytes: number; added: number }>;
+    const bodyAt = (seq: number) => this.stmt.bodyAt.get(seq) as string | undefined;
+    return rows.map((r) => new LeanRecord(r.seq, r.kind, r.id, r.lean, r.bytes, r.added, bodyAt));
   }
 
   /** Highest seq the consumer has fully handled (0 when new). */

@@ -1,6 +1,9 @@
 /** DDL of the spool database. Bump USER_VERSION and add a migration step when it changes. */
 export const USER_VERSION = 1;
 
+/** Columns added after a table's first release, for spools created before them (nullable: older code ignores them). */
+export const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [{ table: 'records', column: 'raw_at', type: 'INTEGER' }];
+
 export const DDL = `
 CREATE TABLE IF NOT EXISTS records (
   seq   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -8,7 +11,8 @@ CREATE TABLE IF NOT EXISTS records (
   id    TEXT NOT NULL,
   body  TEXT NOT NULL,            -- JSON of the normalized event or alert
   bytes INTEGER NOT NULL,
-  added INTEGER NOT NULL          -- epoch ms when committed
+  added INTEGER NOT NULL,         -- epoch ms when committed
+  raw_at INTEGER                  -- byte offset in body where its trailing ',"raw":…' begins, when it has one
 );
 CREATE TABLE IF NOT EXISTS dedup (
   id    TEXT PRIMARY KEY,

@@ -60,6 +60,7 @@ interface PendingAck {
 export class SplunkHecSink implements Sink {
   readonly name: string;
   readonly channel: string;
+  readonly readsRaw: boolean;
   private readonly fmt: Formatter;
   private readonly http: SinkHttpClient;
   private readonly hints = new SendHints();
@@ -80,6 +81,7 @@ export class SplunkHecSink implements Sink {
     this.name = ctx.name;
     this.log = ctx.logger;
     this.fmt = formatter(cfg.format);
+    this.readsRaw = this.fmt.readsRaw !== false;
     this.channel = cfg.ack.channel ?? randomUUID();
     this.eventIndex = cfg.index ?? '';
     this.alertIndex = cfg.alerts_index ?? cfg.index ?? '';
@@ -104,7 +106,7 @@ export class SplunkHecSink implements Sink {
       let line: EnvelopeText;
       let index: string;
       try {
-        ({ line, index } = this.envelope(parseRecord(r)));
+        ({ line, index } = this.envelope(parseRecord(r, this.readsRaw)));
       } catch (err) {
         out[i] = permanent(`cannot map record to ${this.cfg.format}: ${(err as Error).message}`);
         return;

@@ -189,4 +189,6 @@ export function hecEnvelope(
 export const cimFormatter: Formatter = {
   event: (ev) => hecEnvelope({ kind: 'event', event: ev }),
   alert: (alert) => hecEnvelope({ kind: 'alert', alert }),
+  // cimChangeEvent carries `mltrail` facts, never the native record.
+  readsRaw: false,
 };

@@ -47,6 +47,19 @@ describe('platform fixtures → every output schema', () => {
     }
   });
 
+  it.each(FORMATS.filter((f) => formatter(f).readsRaw === false))('%s, which declares it never reads raw, maps every fixture event the same without it', (f) => {
+    let n = 0;
+    for (const file of files) {
+      for (const ev of normalizeInput(readFixture(file), file, 'auto', cfg, '2026-11-25T12:00:00.000Z').events) {
+        if (ev.raw === undefined) continue;
+        const { raw: _raw, ...lean } = ev;
+        expect(formatter(f).event(lean as typeof ev), `${file}: ${ev.id}`).toEqual(formatter(f).event(ev));
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(40);
+  });
+
   it('reports how much was covered', () => {
     // Informational: grows as connectors land; never a failure on its own.
     console.log(`[formats] ${total} fixture events validated in ${FORMATS.length} schemas`);

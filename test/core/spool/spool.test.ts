@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MltrailError } from '../../../core/errors.js';
 import { Spool } from '../../../core/spool/index.js';
+import { serializeEvent, type NormalizedEvent } from '../../../core/schema/index.js';
 
 const require = createRequire(import.meta.url);
 const tmp = () => mkdtempSync(join(tmpdir(), 'mltrail-spool-'));
@@ -143,6 +144,48 @@ describe('Spool', () => {
     expect(held.map((r) => r.size)).toEqual(plain.map((r) => Buffer.byteLength(r.body)));
     expect(JSON.parse(JSON.stringify(held))).toEqual(plain);
     expect(s.readHeld('x', 1, plain[0]!.seq).map((r) => r.id)).toEqual(['ü']);
+  });
+
+  it('gives the body without its raw member to readers that skip it (serializeEvent + rawAt)', async () => {
+    const s = make();
+    const ev = {
+      schema_version: '1', id: 'e1', time: '2026-11-25T12:00:00Z', received_time: '2026-11-25T12:00:01Z', platform: 'vertex',
+      channel: 'c', stage: 'training', action: 'training_job.create', operation: 'op', outcome: 'success',
+      // raw first in the object, non-ASCII on both sides, and raw text that looks like the member it is.
+      raw: { note: 'naïve ,"raw": {}', nested: { raw: [1, '😀'] } },
+      details: { who: 'José' },
+    } as unknown as NormalizedEvent;
+    const { body, rawAt } = serializeEvent(ev);
+    expect(JSON.parse(body)).toEqual(ev);
+    const { raw: _raw, ...lean } = ev;
+    const noRaw = serializeEvent(lean as NormalizedEvent);
+    expect(noRaw).toEqual({ body: JSON.stringify(lean) });
+    await s.append([{ kind: 'event', id: 'e1', body, rawAt }, { kind: 'event', id: 'e2', body: noRaw.body }, item('e3')]);
+    const [a, b, c] = s.readLean('x', 10);
+    expect(JSON.parse(a!.leanBody!)).toEqual(lean);
+    expect(a!.body).toBe(body); // fetched from the spool when asked for
+    expect(b!.leanBody).toBe(noRaw.body);
+    expect(c!.leanBody).toBe(c!.body);
+    expect(a!.size).toBe(Buffer.byteLength(body));
+    expect(JSON.parse(JSON.stringify([a, b, c]))).toEqual(s.read('x', 10));
+    // `read` and `readHeld` give the full body only.
+    expect(s.read('x', 1)[0]!.leanBody).toBeUndefined();
+    expect(s.readHeld('x', 1)[0]!.leanBody).toBeUndefined();
+  });
+
+  it('adds columns of newer releases to a spool created before them, keeping its records', async () => {
+    const dir = tmp();
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+    const old = new Database(join(dir, 'spool.db'));
+    old.exec(`CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL, added INTEGER NOT NULL);
+      INSERT INTO records (kind, id, body, bytes, added) VALUES ('event', 'old', '{"id":"old","raw":{"a":1}}', 26, 1);`);
+    old.pragma('user_version = 1');
+    old.close();
+    const s = make({ dir });
+    const [rec] = s.readLean('x', 10);
+    expect(rec).toMatchObject({ id: 'old', body: '{"id":"old","raw":{"a":1}}', leanBody: '{"id":"old","raw":{"a":1}}' });
+    await s.append([item('new')]);
+    expect(s.read('x', 10).map((r) => r.id)).toEqual(['old', 'new']);
   });
 
   it('never scans the whole records table on the hot path (depth, read, cursor, prune…)', () => {
