@@ -61,15 +61,17 @@ export class RuleProcessor {
   /** Highest seq evaluated into the cached state; ahead of the committed cursor until the state is written. */
   private position?: number;
   private lastStateWrite = 0;
+  /** Alerts raised by evaluated events, committed with the state (see `commit`). */
+  private pending: Alert[] = [];
 
   /**
    * Start consuming. `chunk`: events per evaluation turn (bigger on a worker
-   * thread, where no sender waits on the loop). `stateEveryMs`: write the
-   * state (and move the cursor) at most this often — a key changed by many
-   * chunks is written once, and a writer sharing the spool seldom waits for
-   * the lock; alerts still commit with the chunk that raised them, and a
-   * crash re-evaluates from the cursor, raising the same alerts (same ids,
-   * dropped as duplicates). The idle tick writes what is left. `pollMs`: how
+   * thread, where no sender waits on the loop). `stateEveryMs`: commit the
+   * alerts raised meanwhile, the state and the cursor at most this often — a
+   * key changed by many chunks is written once, and a writer sharing the
+   * spool seldom waits for the lock; a crash re-evaluates from the cursor,
+   * raising the same alerts (same ids, dropped as duplicates). An idle turn
+   * commits what is left at once. `pollMs`: how
    * often to look for new records besides the spool's `append` events (a
    * worker thread polls: it cannot hear another connection's appends).
    */
@@ -108,19 +110,24 @@ export class RuleProcessor {
 
   /** Close time windows up to `time` and commit what they raise (replay's end of input). */
   flushWindows(time: string): Alert[] {
-    let alerts: Alert[] = [];
-    try {
+    if (!this.state) {
+      let alerts: Alert[] = [];
       this.spool.transaction(() => {
         alerts = this.engine.flush(time);
         if (alerts.length) this.spool.appendInTx(alerts.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
-        this.state?.flush();
         if (this.position !== undefined) this.spool.commitCursor(RULES_CONSUMER, this.position);
       });
+      return alerts;
+    }
+    let alerts: Alert[];
+    try {
+      alerts = this.engine.flush(time);
     } catch (err) {
-      this.state?.discard();
-      this.position = undefined;
+      this.forget();
       throw err;
     }
+    for (const a of alerts) this.pending.push(a);
+    this.commit();
     return alerts;
   }
 
@@ -132,7 +139,7 @@ export class RuleProcessor {
       total += n;
       if (n < limit || Date.now() >= deadline) break;
     }
-    if (this.position !== undefined && this.position > this.spool.cursor(RULES_CONSUMER)) this.writeState();
+    if (this.uncommitted()) this.commit();
     return total;
   }
 
@@ -140,75 +147,79 @@ export class RuleProcessor {
     const committed = this.spool.cursor(RULES_CONSUMER);
     const recs = this.spool.readLean(RULES_CONSUMER, limit, this.position ?? committed);
     if (recs.length === 0) {
-      if (this.position !== undefined && this.position > committed) this.writeState();
+      if (this.uncommitted()) this.commit();
       return 0;
     }
-    let raised: Alert[];
+    if (!this.state) {
+      const raised = this.spool.transaction(() => {
+        const out = this.evaluate(recs);
+        if (out.length) this.spool.appendInTx(out.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
+        this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
+        return out;
+      });
+      this.announce(raised);
+      return recs.length;
+    }
+    // State lives in the write-back cache: evaluate outside any transaction; the alerts raised wait in
+    // memory with the state, and all commit together with the cursor when due (every stateEveryMs):
+    // one short write transaction a second instead of one per chunk, so this connection seldom waits
+    // for the write lock. A crash re-evaluates from the cursor and raises the same alerts (same ids).
     try {
-      if (this.state) {
-        // State lives in the write-back cache: evaluate (and serialize) outside any transaction, then
-        // commit in one short write transaction: the alerts, and — when due — the state with the cursor.
-        raised = this.evaluate(recs);
-        const alerts = raised.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) }));
-        const last = recs.at(-1)!.seq;
-        const due = Date.now() - this.lastStateWrite >= this.stateEveryMs;
-        const changes = due ? this.state.serializeDirty() : undefined;
-        const state = this.state;
-        let appended: string[] = [];
-        if (alerts.length || changes) {
-          this.spool.transaction(() => {
-            if (alerts.length) appended = this.spool.appendInTx(alerts).accepted;
-            if (changes) {
-              state.write(changes);
-              this.spool.commitCursor(RULES_CONSUMER, last);
-            }
-          });
-        }
-        this.position = last;
-        if (changes) this.lastStateWrite = Date.now();
-        const fresh = new Set(appended);
-        let bytes = 0;
-        for (const a of alerts) if (fresh.has(a.id)) bytes += Buffer.byteLength(a.body);
-        this.spool.emit('committed', { consumer: RULES_CONSUMER, alertBytes: bytes } satisfies ConsumerCommit);
-      } else {
-        raised = this.spool.transaction(() => {
-          const out = this.evaluate(recs);
-          if (out.length) this.spool.appendInTx(out.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
-          this.spool.commitCursor(RULES_CONSUMER, recs.at(-1)!.seq);
-          return out;
-        });
-      }
+      for (const a of this.evaluate(recs)) this.pending.push(a);
     } catch (err) {
-      this.state?.discard();
-      this.position = undefined;
+      this.forget();
       throw err;
     }
-    if (raised.length) {
-      for (const a of raised) this.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
-      this.onAlerts?.(raised);
-      this.spool.emit('append');
-    }
+    this.position = recs.at(-1)!.seq;
+    if (Date.now() - this.lastStateWrite >= this.stateEveryMs) this.commit();
     return recs.length;
   }
 
-  /** Write the cached state and move the cursor to what it reflects. */
-  private writeState(): void {
-    if (!this.state || this.position === undefined) return;
-    const changes = this.state.serializeDirty();
+  /** Whether evaluated events (their alerts, state and cursor) are not committed yet. */
+  private uncommitted(): boolean {
+    return this.pending.length > 0 || (this.position !== undefined && this.position > this.spool.cursor(RULES_CONSUMER));
+  }
+
+  /** Commit the pending alerts, the cached state and the cursor it reflects, in one transaction. */
+  private commit(): void {
     const state = this.state;
+    if (!state) return;
+    const alerts = this.pending.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) }));
+    const raised = this.pending;
     const position = this.position;
+    let appended: string[] = [];
     try {
+      const changes = state.serializeDirty();
       this.spool.transaction(() => {
+        if (alerts.length) appended = this.spool.appendInTx(alerts).accepted;
         state.write(changes);
-        this.spool.commitCursor(RULES_CONSUMER, position);
+        if (position !== undefined) this.spool.commitCursor(RULES_CONSUMER, position);
       });
-      this.lastStateWrite = Date.now();
-      this.spool.emit('committed', { consumer: RULES_CONSUMER, alertBytes: 0 } satisfies ConsumerCommit);
     } catch (err) {
-      this.state.discard();
-      this.position = undefined;
+      this.forget();
       throw err;
     }
+    this.pending = [];
+    this.lastStateWrite = Date.now();
+    const fresh = new Set(appended);
+    let bytes = 0;
+    for (const a of alerts) if (fresh.has(a.id)) bytes += Buffer.byteLength(a.body);
+    this.spool.emit('committed', { consumer: RULES_CONSUMER, alertBytes: bytes } satisfies ConsumerCommit);
+    this.announce(raised);
+  }
+
+  /** After a failed commit: drop what was not committed; evaluation resumes from the committed cursor. */
+  private forget(): void {
+    this.state?.discard();
+    this.position = undefined;
+    this.pending = [];
+  }
+
+  private announce(raised: Alert[]): void {
+    if (!raised.length) return;
+    for (const a of raised) this.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
+    this.onAlerts?.(raised);
+    this.spool.emit('append');
   }
 
   private evaluate(recs: SpoolRecord[]): Alert[] {
