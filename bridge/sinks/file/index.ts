@@ -41,6 +41,12 @@ export class FileSink implements Sink {
     const lines: Record<'events' | 'alerts', string[]> = { events: [], alerts: [] };
     const statuses: DeliveryStatus[] = records.map((r) => {
       try {
+        // `core` is the spooled JSON itself, written by JSON.stringify: the same line a parse and
+        // stringify would give, without either (this runs on the event loop that answers senders).
+        if (this.cfg.format === 'core') {
+          lines[r.kind === 'alert' ? 'alerts' : 'events'].push(r.body);
+          return { status: 'ok' } as const;
+        }
         const v = JSON.parse(r.body) as NormalizedEvent | Alert;
         const out = r.kind === 'alert' ? this.fmt.alert(v as Alert) : this.fmt.event(v as NormalizedEvent);
         lines[r.kind === 'alert' ? 'alerts' : 'events'].push(JSON.stringify(out));
