@@ -9,6 +9,7 @@ import {
   SinkHttpClient,
   asObject,
   chunkBySize,
+  forEachYielding,
   formatRecord,
   jsonOf,
   parseRecord,
@@ -97,7 +98,7 @@ export class ChronicleSink implements Sink {
   async send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]> {
     const out: DeliveryStatus[] = new Array(records.length);
     const pieces: Piece[] = [];
-    records.forEach((r, i) => {
+    await forEachYielding(records, (r, i) => {
       try {
         const json = this.piece(r);
         pieces.push({ i, id: r.id, json, bytes: Buffer.byteLength(json) });

@@ -10,6 +10,7 @@ import {
   apiUrl,
   asObject,
   chunkBySize,
+  forEachYielding,
   encodeLines,
   formatRecord,
   jsonOf,
@@ -98,7 +99,7 @@ export class ElasticSink implements Sink {
   async send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]> {
     const out: DeliveryStatus[] = new Array(records.length);
     const docs: Doc[] = [];
-    records.forEach((r, i) => {
+    await forEachYielding(records, (r, i) => {
       try {
         const [action, source] = this.actionAndSource(r);
         docs.push({ i, id: r.id, action, source, bytes: Buffer.byteLength(action) + Buffer.byteLength(source) + 1 });

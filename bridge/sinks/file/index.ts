@@ -5,6 +5,7 @@ import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
+import { forEachYielding } from '../common.js';
 import { FileSinkConfig } from './config.js';
 
 interface OpenFile {
@@ -39,20 +40,21 @@ export class FileSink implements Sink {
 
   async send(records: SpoolRecord[]): Promise<DeliveryStatus[]> {
     const lines: Record<'events' | 'alerts', string[]> = { events: [], alerts: [] };
-    const statuses: DeliveryStatus[] = records.map((r) => {
+    const statuses: DeliveryStatus[] = new Array(records.length);
+    await forEachYielding(records, (r, i) => {
       try {
         // `core` is the spooled JSON itself, written by JSON.stringify: the same line a parse and
         // stringify would give, without either (this runs on the event loop that answers senders).
         if (this.cfg.format === 'core') {
           lines[r.kind === 'alert' ? 'alerts' : 'events'].push(r.body);
-          return { status: 'ok' } as const;
+        } else {
+          const v = JSON.parse(r.body) as NormalizedEvent | Alert;
+          const out = r.kind === 'alert' ? this.fmt.alert(v as Alert) : this.fmt.event(v as NormalizedEvent);
+          lines[r.kind === 'alert' ? 'alerts' : 'events'].push(JSON.stringify(out));
         }
-        const v = JSON.parse(r.body) as NormalizedEvent | Alert;
-        const out = r.kind === 'alert' ? this.fmt.alert(v as Alert) : this.fmt.event(v as NormalizedEvent);
-        lines[r.kind === 'alert' ? 'alerts' : 'events'].push(JSON.stringify(out));
-        return { status: 'ok' } as const;
+        statuses[i] = { status: 'ok' };
       } catch (err) {
-        return { status: 'permanent', reason: `cannot format: ${(err as Error).message}` } as const;
+        statuses[i] = { status: 'permanent', reason: `cannot format: ${(err as Error).message}` };
       }
     });
     const done = this.tail.then(async () => {

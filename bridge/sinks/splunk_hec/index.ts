@@ -12,6 +12,7 @@ import {
   apiUrl,
   asObject,
   chunkBySize,
+  forEachYielding,
   encodeLines,
   formatRecord,
   jsonOf,
@@ -102,7 +103,7 @@ export class SplunkHecSink implements Sink {
   async send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]> {
     const out: DeliveryStatus[] = new Array(records.length);
     const byIndex = new Map<string, Envelope[]>();
-    records.forEach((r, i) => {
+    await forEachYielding(records, (r, i) => {
       let line: EnvelopeText;
       let index: string;
       try {
