@@ -57,6 +57,7 @@ const ENVELOPE_BYTES = 2048;
  */
 export class ChronicleSink implements Sink {
   readonly name: string;
+  readonly readsRaw: boolean;
   readonly base: string;
   private readonly fmt?: Formatter;
   private readonly http: SinkHttpClient;
@@ -75,6 +76,8 @@ export class ChronicleSink implements Sink {
     this.log = ctx.logger;
     this.base = chronicleBase(cfg);
     this.fmt = cfg.mode === 'udm' ? formatter('udm') : undefined;
+    // Unstructured mode sends the spooled record itself, raw included.
+    this.readsRaw = this.fmt?.readsRaw !== false;
     this.auth = chronicleTokenSource(cfg);
     this.maxBytes = cfg.max_request_bytes ?? (cfg.api === 'legacy' ? 1_000_000 : 4_000_000);
     this.http = new SinkHttpClient({ connections: cfg.concurrency * 2 });
@@ -130,7 +133,7 @@ export class ChronicleSink implements Sink {
 
   /** One record as the JSON element of the request's list. */
   private piece(r: SpoolRecord): string {
-    const p = parseRecord(r);
+    const p = parseRecord(r, this.readsRaw);
     if (this.cfg.mode === 'udm') {
       const udm = asObject(formatRecord(this.fmt!, p));
       const meta = asObject(udm?.metadata);

@@ -219,4 +219,5 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
   });
 }
 
-export const udmFormatter: Formatter = { event: udmEvent, alert: udmAlert };
+// The UDM mapping takes its facts from the normalized fields, never from the native record.
+export const udmFormatter: Formatter = { event: udmEvent, alert: udmAlert, readsRaw: false };
