@@ -353,7 +353,9 @@ export class Spool extends EventEmitter {
         continue;
       }
       const bytes = Buffer.byteLength(it.body);
-      this.stmt.insert.run(it.kind, it.id, it.body, bytes, now, it.rawAt ?? null);
+      // An offset outside the body would make readLean cut it wrong: keep such a record whole.
+      const rawAt = it.rawAt !== undefined && it.rawAt > 0 && it.rawAt < bytes - 1 ? it.rawAt : null;
+      this.stmt.insert.run(it.kind, it.id, it.body, bytes, now, rawAt);
       if (it.kind === 'alert') {
         const a = JSON.parse(it.body) as { time?: string; rule_id?: string; mode?: string };
         this.stmt.alertLog.run(it.id, a.time ?? '', a.rule_id ?? '', a.mode ?? '', it.body);

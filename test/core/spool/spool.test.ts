@@ -171,6 +171,9 @@ describe('Spool', () => {
     // `read` and `readHeld` give the full body only.
     expect(s.read('x', 1)[0]!.leanBody).toBeUndefined();
     expect(s.readHeld('x', 1)[0]!.leanBody).toBeUndefined();
+    // An offset outside the body is not kept: the record is read whole.
+    await s.append([{ kind: 'event', id: 'e4', body: '{"id":"e4"}', rawAt: 99 }]);
+    expect(s.readLean('x', 1, c!.seq)[0]!.leanBody).toBe('{"id":"e4"}');
   });
 
   it('adds columns of newer releases to a spool created before them, keeping its records', async () => {
