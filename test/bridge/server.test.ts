@@ -6,6 +6,7 @@ import { silentLogger } from '../../core/log.js';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
 
 const running: Bridge[] = [];
 afterEach(async () => {
@@ -18,16 +19,6 @@ async function start(env: Record<string, string> = {}, overrides: Record<string,
   const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
   running.push(b);
   return { b, dataDir };
-}
-
-async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('timed out');
-    await sleep(50);
-  }
 }
 
 describe('bridge server', () => {

@@ -214,14 +214,6 @@ export class Harness<C extends SinkCommonConfig> {
 }
 
 /** Wait until `cond` holds (or fail after `ms`). */
-export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Count occurrences of each id. */
 export function counts(ids: string[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -242,3 +234,5 @@ export function makeTestPki(): { dir: string; caFile: string; key: string; cert:
   run('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '1', '-extfile', 'ext.cnf');
   return { dir, caFile: join(dir, 'ca.pem'), key: readFileSync(join(dir, 'srv.key'), 'utf8'), cert: readFileSync(join(dir, 'srv.pem'), 'utf8') };
 }
+
+export { until } from '../../helpers/wait.js';

@@ -9,6 +9,7 @@ import { readFixture } from '../../helpers/fixtures.js';
 import { FakeAws } from './fake-aws.js';
 import { makeDeps, spooledEvents } from './harness.js';
 import { ctRecord, fx } from './helpers.js';
+import { until } from '../../helpers/wait.js';
 
 const BUCKET = 'org-cloudtrail-logs';
 const PREFIX = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/25';
@@ -94,14 +95,6 @@ function startPoller(sqs: Record<string, unknown>, dir?: string, maxBytes?: numb
     await stop();
   };
   return { poller: poller!, spool, dir: d, ingest: deps.ingest };
-}
-
-async function until(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function countBy<T>(xs: T[], f: (x: T) => string): Record<string, number> {

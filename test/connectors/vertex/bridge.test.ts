@@ -6,18 +6,9 @@ import { spawnBridge, tmpDir } from '../../helpers/bridge.js';
 import { AUDIENCE, PUSH_SA, signer, writeJwks } from './harness.js';
 import { startFakeSubscriber } from './pubsub-fake.js';
 import { LOC, V1, auditEntry } from './samples.js';
+import { waitFor as until } from '../../helpers/wait.js';
 
 const SUB = 'projects/ml-prod-123/subscriptions/mltrail-vertex-pull';
-
-async function until<T>(fn: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(50);
-  }
-}
 
 describe('mltrail serve with the Vertex connector (built CLI, env configuration only)', () => {
   it('push and pull both land in the file sink; /readyz shows the pull subscriber; SIGTERM stops cleanly', async () => {

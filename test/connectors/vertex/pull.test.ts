@@ -12,6 +12,7 @@ import { createLogger } from '../../../core/log.js';
 import { Spool } from '../../../core/spool/index.js';
 import { startFakeSubscriber } from './pubsub-fake.js';
 import { LOC, V1, auditEntry } from './samples.js';
+import { until } from '../../helpers/wait.js';
 
 const SUB = 'projects/ml-prod-123/subscriptions/mltrail-vertex';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -86,14 +87,6 @@ describe('pull handler contract', () => {
     expect(vertexConnector.pollers!(deps({ pull: { subscription: SUB } }))[0]?.name).toBe('vertex.pubsub_pull');
   });
 });
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(25);
-  }
-}
 
 describe('pull subscriber against a local gRPC Pub/Sub fake (@google-cloud/pubsub StreamingPull)', () => {
   it('commits then acks each message, quarantines+acks the malformed one, and stops cleanly', async () => {

@@ -8,6 +8,7 @@ import { SinkCommonConfig, type DeliveryStatus, type Sink } from '../../../core/
 import { Spool, type SpoolRecord } from '../../../core/spool/index.js';
 import { tmpDir } from '../../helpers/bridge.js';
 import { NdjsonHttpSink } from '../../helpers/http-sink.js';
+import { until } from '../../helpers/wait.js';
 
 const cfg = SinkCommonConfig.parse({ batch: { max_events: 10, timeout_ms: 0 }, concurrency: 2, retry: { initial_ms: 20, max_ms: 100 }, request_timeout_ms: 2000 });
 
@@ -43,14 +44,6 @@ async function fill(spool: Spool, n: number, prefix: string) {
   const items = Array.from({ length: n }, (_, i) => ({ kind: 'event' as const, id: `${prefix}${i}`, body: JSON.stringify({ id: `${prefix}${i}` }) }));
   await spool.append(items);
   return items.map((i) => i.id);
-}
-
-async function until(fn: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(20);
-  }
 }
 
 describe('SinkRunner', () => {

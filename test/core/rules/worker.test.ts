@@ -9,8 +9,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../helpers/fixtures.js';
 import { spawnBridge, tmpDir } from '../../helpers/bridge.js';
+import { until } from '../../helpers/wait.js';
 
 const dist = (p: string) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
+
+/** The built modules a rules-thread test drives. */
+async function rulesModules() {
+  const [{ Spool }, { startRules }, { RulesConfig }, { silentLogger }] = await Promise.all([
+    dist('core/spool/index.js'),
+    dist('core/rules/thread.js'),
+    dist('core/rules/engine.js'),
+    dist('core/log.js'),
+  ]);
+  return { Spool, startRules, RulesConfig, silentLogger };
+}
+
+/** Ids of the alerts in a spool, sorted. */
+function alertIds(spool: { db: { prepare(s: string): { all(): unknown[] } } }): string[] {
+  return (spool.db.prepare("SELECT id FROM records WHERE kind = 'alert' ORDER BY id").all() as Array<{ id: string }>).map((r) => r.id);
+}
 
 /** Normalized events of the benchmark's workload (fixed seed): many of them raise alerts. */
 async function workloadEvents(n: number): Promise<Array<{ id: string; body: string }>> {
@@ -25,23 +42,10 @@ async function workloadEvents(n: number): Promise<Array<{ id: string; body: stri
   return out;
 }
 
-async function until(cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(20);
-  }
-}
-
 describe('rules on a worker thread', () => {
   it('raises exactly the alerts the main-thread processor raises, while the main thread keeps appending', async () => {
-    const { Spool } = await dist('core/spool/index.js');
-    const { startRules } = await dist('core/rules/thread.js');
-    const { RulesConfig } = await dist('core/rules/engine.js');
-    const { silentLogger } = await dist('core/log.js');
+    const { Spool, startRules, RulesConfig, silentLogger } = await rulesModules();
     const events = await workloadEvents(4000);
-    const alertIds = (spool: { db: { prepare(s: string): { all(): Array<{ id: string }> } } }) =>
-      spool.db.prepare("SELECT id FROM records WHERE kind = 'alert' ORDER BY id").all().map((r) => r.id);
 
     const run = async (thread: 'worker' | 'main') => {
       const dir = tmpDir();
@@ -65,10 +69,7 @@ describe('rules on a worker thread', () => {
   }, 60_000);
 
   it('resumes after a restart from its committed cursor and state, raising no alert twice', async () => {
-    const { Spool } = await dist('core/spool/index.js');
-    const { startRules } = await dist('core/rules/thread.js');
-    const { RulesConfig } = await dist('core/rules/engine.js');
-    const { silentLogger } = await dist('core/log.js');
+    const { Spool, startRules, RulesConfig, silentLogger } = await rulesModules();
     const events = await workloadEvents(2000);
     const dir = tmpDir();
     const spool = Spool.open({ dir, synchronous: 'FULL' });
@@ -80,7 +81,7 @@ describe('rules on a worker thread', () => {
     rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: silentLogger(), chunk: 200 });
     await until(() => spool.cursor('rules') >= spool.maxSeq());
     await rules.stop();
-    const split = spool.db.prepare("SELECT id FROM records WHERE kind = 'alert' ORDER BY id").all() as Array<{ id: string }>;
+    const split = alertIds(spool);
     spool.close();
 
     const dir2 = tmpDir();
@@ -89,17 +90,14 @@ describe('rules on a worker thread', () => {
     const r2 = startRules({ spool: once, dir: dir2, config: RulesConfig.parse({}), log: silentLogger(), chunk: 200 });
     await until(() => once.cursor('rules') >= once.maxSeq());
     await r2.stop();
-    const whole = once.db.prepare("SELECT id FROM records WHERE kind = 'alert' ORDER BY id").all() as Array<{ id: string }>;
+    const whole = alertIds(once);
     once.close();
     expect(split.length).toBeGreaterThan(20);
     expect(split).toEqual(whole);
   }, 60_000);
 
   it('a worker that dies is restarted and resumes from its cursor; /readyz would show it degraded meanwhile', async () => {
-    const { Spool } = await dist('core/spool/index.js');
-    const { startRules } = await dist('core/rules/thread.js');
-    const { RulesConfig } = await dist('core/rules/engine.js');
-    const { silentLogger } = await dist('core/log.js');
+    const { Spool, startRules, RulesConfig, silentLogger } = await rulesModules();
     const events = await workloadEvents(600);
     const dir = tmpDir();
     const spool = Spool.open({ dir, synchronous: 'FULL' });
@@ -116,10 +114,7 @@ describe('rules on a worker thread', () => {
   }, 30_000);
 
   it('stop(graceMs) stops evaluating at the deadline; the rest waits in the spool and the next start finishes it', async () => {
-    const { Spool } = await dist('core/spool/index.js');
-    const { startRules } = await dist('core/rules/thread.js');
-    const { RulesConfig } = await dist('core/rules/engine.js');
-    const { silentLogger } = await dist('core/log.js');
+    const { Spool, startRules, RulesConfig, silentLogger } = await rulesModules();
     const events = await workloadEvents(8000);
     const run = async (dir: string, stopEarly: boolean) => {
       const spool = Spool.open({ dir, synchronous: 'OFF' });
@@ -133,7 +128,7 @@ describe('rules on a worker thread', () => {
       }
       await until(() => spool.cursor('rules') >= spool.maxSeq());
       await rules.stop(0);
-      const ids = (spool.db.prepare("SELECT id FROM records WHERE kind = 'alert' ORDER BY id").all() as Array<{ id: string }>).map((r) => r.id);
+      const ids = alertIds(spool);
       spool.close();
       return ids;
     };
