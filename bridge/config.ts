@@ -3,7 +3,7 @@ import { connectorPlugins } from '../connectors/index.js';
 import { MltrailError } from '../core/errors.js';
 import { csv, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
-import type { SinkCommonConfig } from '../core/sink.js';
+import type { SinkEntry } from './sinks/thread.js';
 import { sinkFactories } from './sinks/index.js';
 
 const MiB = 1024 * 1024;
@@ -41,13 +41,15 @@ export const PipelineConfig = z.strictObject({
    * on rules) or `main` (the event loop, as in replay).
    */
   rules_thread: z.enum(['worker', 'main']).default('worker'),
+  /**
+   * Where the sink runners run: `worker` (one worker thread with its own spool
+   * connection; reading, mapping and compressing batches never holds the
+   * event loop that answers senders) or `main` (the event loop).
+   */
+  sinks_thread: z.enum(['worker', 'main']).default('worker'),
 });
 
-export interface SinkEntry {
-  name: string;
-  type: string;
-  config: SinkCommonConfig & Record<string, unknown>;
-}
+export type { SinkEntry };
 
 const Sinks = z.record(z.string(), z.unknown()).default({}).transform((entries, ctx): SinkEntry[] => {
   const out: SinkEntry[] = [];

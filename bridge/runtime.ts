@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { connectorPlugins } from '../connectors/index.js';
 import type { ConnectorDeps, Poller, ServerSettings } from '../core/connector.js';
-import { SinkRunner, sinkConsumer } from '../core/delivery/runner.js';
+import { sinkConsumer } from '../core/delivery/runner.js';
 import { MltrailError } from '../core/errors.js';
 import { Ingestor } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/log.js';
@@ -13,7 +13,7 @@ import { startRules, type RulesRunner } from '../core/rules/thread.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { sinkFactories } from './sinks/index.js';
+import { startSinks, type SinksRunner } from './sinks/thread.js';
 import { extraRoutes } from './routes.js';
 
 export interface Bridge {
@@ -21,7 +21,8 @@ export interface Bridge {
   port: number;
   spool: Spool;
   metrics: Metrics;
-  runners: SinkRunner[];
+  /** The sink runners (on their worker thread unless `pipeline.sinks_thread: main`). */
+  sinks: SinksRunner;
   /** Graceful stop: refuse new input, finish in-flight requests, deliver what it can within the grace period, close. */
   stop(): Promise<void>;
 }
@@ -68,17 +69,11 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     bodyLimitBytes: cfg.server.body_limit_bytes,
   };
 
-  const runners = cfg.sinks
-    .filter((s) => s.config.enabled)
-    .map((s) => {
-      const factory = sinkFactories.find((f) => f.type === s.type)!;
-      const sink = factory.create(s.config, { name: s.name, logger: log.child({ sink: s.name }), dataDir, spool, env });
-      return new SinkRunner(spool, sink, s.config, log, metrics);
-    });
-
+  const sinkEntries = cfg.sinks.filter((s) => s.config.enabled);
 
   let shuttingDown = false;
   let rules: RulesRunner | undefined;
+  let sinks: SinksRunner | undefined;
   const pollers: Poller[] = [];
   const app = createApp({
     spool,
@@ -89,7 +84,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     isShuttingDown: () => shuttingDown,
     components: () => {
       const out: Record<string, { state: string; [k: string]: unknown }> = {};
-      for (const r of runners) out[`sink:${r.sink.name}`] = { ...r.health() };
+      for (const [name, h] of Object.entries(sinks?.health() ?? {})) out[`sink:${name}`] = { ...h };
       if (rules) out.rules = { ...rules.health(), backlog: spool.isClosed ? 0 : spool.depth(RULES_CONSUMER).records };
       for (const p of pollers) out[`poller:${p.name}`] = p.health?.() ?? { state: 'healthy' };
       return out;
@@ -115,7 +110,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     mount(app, { config: cfg.rules, ingest, spool, logger: log, metrics, server, dataDir, keepRaw: cfg.spool.keep_raw, env });
   }
 
-  const consumers = [RULES_CONSUMER, ...runners.map((r) => r.consumer)];
+  const consumers = [RULES_CONSUMER, ...sinkEntries.map((s) => sinkConsumer(s.name))];
 
   let httpServer: ServerType;
   try {
@@ -130,7 +125,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   }
   // Consumers start once the server listens; anything spooled before (a previous run's backlog) waits for them.
   rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
-  for (const r of runners) r.start();
+  sinks = startSinks({ spool, dir: dataDir, sinks: sinkEntries, log, metrics, env, thread: cfg.pipeline.sinks_thread, logLevel: cfg.log.level });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : cfg.server.port;
   const hostForUrl = cfg.server.host.includes(':') && !cfg.server.host.startsWith('[') ? `[${cfg.server.host}]` : cfg.server.host;
@@ -157,9 +152,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       metrics.spoolDepth.set({ consumer: c }, d.records);
       metrics.spoolOldestAge.set({ consumer: c }, d.oldestAgeMs / 1000);
     }
-    for (const r of runners) {
-      const h = r.health().state;
-      metrics.sinkHealthy.set({ sink: r.sink.name }, h === 'healthy' ? 1 : h === 'degraded' ? 0.5 : 0);
+    for (const [name, h] of Object.entries(sinks?.health() ?? {})) {
+      metrics.sinkHealthy.set({ sink: name }, h.state === 'healthy' ? 1 : h.state === 'degraded' ? 0.5 : 0);
     }
   }, 1000);
   housekeeping.unref();
@@ -173,7 +167,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
         received: received - last.received,
         delivered: sent - last.sent,
         spool_bytes: spool.bytes,
-        backlog: Object.fromEntries(runners.map((r) => [r.sink.name, spool.depth(r.consumer).records])),
+        backlog: Object.fromEntries(sinkEntries.map((s) => [s.name, spool.depth(sinkConsumer(s.name)).records])),
         interval_s: cfg.log.summary_interval_s,
       },
       'summary',
@@ -183,7 +177,14 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   summary.unref();
 
   log.info(
-    { url, data_dir: dataDir, sinks: runners.map((r) => r.sink.name), pollers: pollers.map((p) => p.name), rules_thread: rules.mode },
+    {
+      url,
+      data_dir: dataDir,
+      sinks: sinkEntries.map((s) => s.name),
+      pollers: pollers.map((p) => p.name),
+      rules_thread: rules.mode,
+      sinks_thread: sinks.mode,
+    },
     'mltrail bridge listening',
   );
 
@@ -205,15 +206,15 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       // Rules and sinks share one grace period: what is not done in time waits in the spool for the next start.
       const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
       await rules.stop(Math.max(0, until - Date.now()));
-      await Promise.all(runners.map((r) => r.drain(Math.max(0, until - Date.now()))));
-      await Promise.all(runners.map((r) => r.stop()));
+      await sinks!.drain(Math.max(0, until - Date.now()));
+      await sinks!.stop();
       spool.prune(consumers);
       spool.close();
       log.info('mltrail bridge stopped');
       log.flush?.();
     })());
 
-  return { url, port, spool, metrics, runners, stop };
+  return { url, port, spool, metrics, sinks, stop };
 }
 
 async function counterTotal(metrics: Metrics, name: string): Promise<number> {

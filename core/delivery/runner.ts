@@ -9,6 +9,20 @@ import { routePredicate, splitBatches } from './route.js';
 /** Spool consumer name of a sink. */
 export const sinkConsumer = (name: string) => `sink:${name}`;
 
+/** The counters a runner updates (the process's metrics, or a sink thread's proxy to them). */
+export type SinkMetrics = Pick<Metrics, 'sinkSent' | 'sinkFailed'>;
+
+/** A sink's own state as the runner sees it (no spool query): the part of /readyz a sink thread reports. */
+export type SinkStatus = SinkHealth & { last_error?: string };
+/** What /readyz shows for a sink: its status and its backlog. */
+export type SinkRunnerHealth = SinkStatus & { backlog: number; oldest_age_s: number };
+
+/** A sink's status plus its backlog in `spool`. */
+export function withBacklog(status: SinkStatus, spool: Spool, consumer: string): SinkRunnerHealth {
+  const d = spool.isClosed ? { records: 0, oldestAgeMs: 0 } : spool.depth(consumer);
+  return { ...status, backlog: d.records, oldest_age_s: Math.round(d.oldestAgeMs / 1000) };
+}
+
 /**
  * Drives one sink: reads its cursor's backlog from the spool, batches it,
  * sends with the shared retry policy, dead-letters permanent failures and
@@ -31,7 +45,7 @@ export class SinkRunner {
     readonly sink: Sink,
     private readonly cfg: SinkCommonConfig,
     private readonly log: Logger,
-    private readonly metrics?: Metrics,
+    private readonly metrics?: SinkMetrics,
   ) {
     this.consumer = sinkConsumer(sink.name);
     this.wanted = routePredicate(cfg.route);
@@ -45,12 +59,16 @@ export class SinkRunner {
     });
   }
 
-  /** Health as /readyz reports it: the sink's own view, degraded while retrying. */
-  health(): SinkHealth & { backlog: number; oldest_age_s: number; last_error?: string } {
+  /** The sink's own view, degraded while retrying. */
+  status(): SinkStatus {
     const own = this.sink.health();
-    const d = this.spool.isClosed ? { records: 0, oldestAgeMs: 0 } : this.spool.depth(this.consumer);
     const state = own.state === 'healthy' && this.consecutiveFailures > 0 ? 'degraded' : own.state;
-    return { ...own, state, backlog: d.records, oldest_age_s: Math.round(d.oldestAgeMs / 1000), last_error: this.lastError };
+    return { ...own, state, last_error: this.lastError };
+  }
+
+  /** Health as /readyz reports it: status and backlog. */
+  health(): SinkRunnerHealth {
+    return withBacklog(this.status(), this.spool, this.consumer);
   }
 
   /** Wait until the backlog is delivered or `ms` passes. Returns true when drained. */

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connectorByName } from '../../connectors/index.js';
-import { SinkRunner } from '../../core/delivery/runner.js';
+import { sinkConsumer } from '../../core/delivery/runner.js';
 import { Ingestor } from '../../core/ingest.js';
 import { createLogger, silentLogger } from '../../core/log.js';
 import { RulesConfig } from '../../core/rules/engine.js';
@@ -22,6 +22,7 @@ import { RULES_CONSUMER } from '../../core/rules/processor.js';
 import { startRules } from '../../core/rules/thread.js';
 import { Spool } from '../../core/spool/index.js';
 import { sinkFactories } from '../../bridge/sinks/index.js';
+import { startSinks } from '../../bridge/sinks/thread.js';
 import { generateWorkload } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,8 +63,9 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
     batch: { max_events: 1000, max_bytes: 1_000_000, timeout_ms: 20 },
     concurrency: 2,
   }) as Parameters<typeof hec.create>[0];
-  const sink = hec.create(sinkCfg, { name: 'bench', logger: benchLog, dataDir: dir, spool, env: {} });
-  const runner = new SinkRunner(spool, sink, sinkCfg, benchLog);
+  // MLTRAIL_BENCH_SINKS_THREAD=main runs the sink on the event loop instead of its worker thread.
+  const sinksThread = process.env.MLTRAIL_BENCH_SINKS_THREAD === 'main' ? 'main' : 'worker';
+  const consumer = sinkConsumer('bench');
   const receivedTime = new Date().toISOString();
   const ctxFor = new Map<string, { plugin: ReturnType<typeof connectorByName>; ctx: any }>();
   for (const p of new Set(platforms)) {
@@ -73,10 +75,10 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
 
   // Rules as `serve` runs them: on their worker thread with its own spool connection.
   const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
-  runner.start();
+  const sinks = startSinks({ spool, dir, sinks: [{ name: 'bench', type: 'splunk_hec', config: sinkCfg }], log: benchLog, env: {}, thread: sinksThread, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
   const t0 = performance.now();
   // MLTRAIL_BENCH_PROGRESS=1 prints each consumer's position every second (where a backlog builds up).
-  const prog = setInterval(() => process.env.MLTRAIL_BENCH_PROGRESS === '1' && log(`  t=${((performance.now()-t0)/1000).toFixed(1)} max=${spool.maxSeq()} rules=${spool.cursor(RULES_CONSUMER)} sink=${spool.cursor(runner.consumer)}`), 1000);
+  const prog = setInterval(() => process.env.MLTRAIL_BENCH_PROGRESS === '1' && log(`  t=${((performance.now()-t0)/1000).toFixed(1)} max=${spool.maxSeq()} rules=${spool.cursor(RULES_CONSUMER)} sink=${spool.cursor(consumer)}`), 1000);
   const cpu0 = process.cpuUsage();
   let events = 0;
   let skipped = 0;
@@ -106,7 +108,7 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   let duplicates = 0;
   for (;;) {
     const last = spool.maxSeq();
-    if (spool.cursor(RULES_CONSUMER) >= last && spool.cursor(runner.consumer) >= last && spool.maxSeq() === last) {
+    if (spool.cursor(RULES_CONSUMER) >= last && spool.cursor(consumer) >= last && spool.maxSeq() === last) {
       [received, duplicates] = (await (await fetch(`http://127.0.0.1:${port}/count`)).text()).split(' ').map(Number) as [number, number];
       if (received >= events) break;
     }
@@ -117,9 +119,9 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
   const cpu = process.cpuUsage(cpu0);
   log(`  pipeline process CPU: user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s (all its threads)`);
   log(
-    `  ingest done at ${ingested.toFixed(2)} s (rules backlog then ${rulesBacklog}); rules done and ${events} events + ${received - events} alerts delivered at ${seconds.toFixed(2)} s (rules on ${rules.mode} thread; ${duplicates} resent)`,
+    `  ingest done at ${ingested.toFixed(2)} s (rules backlog then ${rulesBacklog}); rules done and ${events} events + ${received - events} alerts delivered at ${seconds.toFixed(2)} s (rules on ${rules.mode} thread, sink on ${sinks.mode} thread; ${duplicates} resent)`,
   );
-  await runner.stop();
+  await sinks.stop();
   await rules.stop();
   spool.close();
   rx.proc.kill('SIGTERM');

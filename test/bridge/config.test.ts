@@ -28,7 +28,7 @@ describe('config', () => {
     expect(cfg.server).toMatchObject({ host: '127.0.0.1', port: 8787 });
     expect(cfg.data_dir).toBe('./data');
     expect(cfg.sinks.map((s) => s.name)).toEqual(['file']);
-    expect(cfg.pipeline).toEqual({ rules_thread: 'worker' });
+    expect(cfg.pipeline).toEqual({ rules_thread: 'worker', sinks_thread: 'worker' });
   });
 
   it('pipeline.rules_thread is worker or main', () => {

@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SinkRunner, sinkConsumer, withBacklog, type SinkRunnerHealth, type SinkStatus } from '../../core/delivery/runner.js';
+import type { Logger } from '../../core/log.js';
+import type { Metrics } from '../../core/metrics.js';
+import type { SinkCommonConfig } from '../../core/sink.js';
+import type { Spool } from '../../core/spool/index.js';
+import { sinkFactories } from './index.js';
+
+/** One configured sink: its entry name, type and parsed config (plain data: it crosses to the sink thread). */
+export interface SinkEntry {
+  name: string;
+  type: string;
+  config: SinkCommonConfig & Record<string, unknown>;
+}
+
+export interface SinksWorkerData {
+  dir: string;
+  sinks: SinkEntry[];
+  env: Record<string, string | undefined>;
+  logLevel: string;
+  /** Int32 counter the main thread bumps (and notifies) on every append: wakes idle runners. */
+  wake: SharedArrayBuffer;
+}
+export type ToSinksWorker = { type: 'stop' };
+/** Counter increments for /metrics and the sinks' statuses for /readyz. (Its end is its `exit`.) */
+export type FromSinksWorker =
+  | { type: 'count'; metric: 'sinkSent' | 'sinkFailed'; labels: Record<string, string>; n: number }
+  | { type: 'status'; sinks: Record<string, SinkStatus> };
+
+/** Where the sinks run: their runners started; `drain` waits for their backlog, `stop` ends them. */
+export interface SinksRunner {
+  readonly mode: 'worker' | 'main';
+  /** Each sink's name and spool consumer. */
+  readonly sinks: ReadonlyArray<{ name: string; consumer: string }>;
+  /** For /readyz and metrics: status and backlog of each sink, by name. */
+  health(): Record<string, SinkRunnerHealth>;
+  /** Wait until every sink's backlog is delivered or `ms` passes. Returns true when all drained. */
+  drain(ms: number): Promise<boolean>;
+  /** Stop: in-flight sends are aborted; their records stay in the spool for the next start. */
+  stop(): Promise<void>;
+}
+
+export interface SinksRunnerOptions {
+  spool: Spool;
+  /** The spool's data directory (the sink thread opens its own connection to it). */
+  dir: string;
+  sinks: SinkEntry[];
+  log: Logger;
+  metrics?: Metrics;
+  env: NodeJS.ProcessEnv;
+  /** `worker` (default) falls back to `main` when the compiled worker is not there (running from TypeScript sources). */
+  thread?: 'worker' | 'main';
+  logLevel?: string;
+}
+
+/** How often the sink thread reports its sinks' statuses. */
+export const STATUS_EVERY_MS = 250;
+/** How long stop() waits for the sink thread to end before terminating it (cursors are transactional: nothing is lost). */
+const STOP_TIMEOUT_MS = 15_000;
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+
+/** A runner for one entry, its sink built by its type's factory. */
+export function createRunner(entry: SinkEntry, spool: Spool, deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: Pick<Metrics, 'sinkSent' | 'sinkFailed'> }): SinkRunner {
+  const factory = sinkFactories.find((f) => f.type === entry.type);
+  if (!factory) throw new Error(`unknown sink type ${entry.type}`);
+  const sink = factory.create(entry.config, { name: entry.name, logger: deps.log.child({ sink: entry.name }), dataDir: deps.dir, spool, env: deps.env });
+  return new SinkRunner(spool, sink, entry.config, deps.log, deps.metrics);
+}
+
+/**
+ * Start the sink runners: on one worker thread with its own spool connection
+ * when possible — reading, mapping, serializing and compressing batches then
+ * never holds the event loop that answers senders — else on this thread.
+ * Either way each sink keeps its own cursor: a slow or dead sink blocks none
+ * of the others, and a crash resends from the last committed cursor.
+ *
+ * @example
+ * const sinks = startSinks({ spool, dir, sinks: cfg.sinks, log, metrics, env: process.env });
+ * await sinks.drain(5000);
+ * await sinks.stop();
+ */
+export function startSinks(opts: SinksRunnerOptions): SinksRunner {
+  if ((opts.thread ?? 'worker') === 'worker' && workerAvailable() && !opts.spool.db.memory && opts.sinks.length > 0) return new SinksThread(opts);
+  const runners = opts.sinks.map((e) => createRunner(e, opts.spool, { log: opts.log, dir: opts.dir, env: opts.env, metrics: opts.metrics }));
+  for (const r of runners) r.start();
+  return {
+    mode: 'main',
+    sinks: runners.map((r) => ({ name: r.sink.name, consumer: r.consumer })),
+    health: () => Object.fromEntries(runners.map((r) => [r.sink.name, r.health()])),
+    drain: (ms) => drainAll(opts.spool, runners.map((r) => r.consumer), ms),
+    stop: async () => void (await Promise.all(runners.map((r) => r.stop()))),
+  };
+}
+
+/** Poll the consumers' backlog until it is empty or `ms` passes. */
+async function drainAll(spool: Spool, consumers: string[], ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  const empty = () => spool.isClosed || consumers.every((c) => spool.depth(c).records === 0);
+  while (Date.now() < until && !empty()) await new Promise((r) => setTimeout(r, 50));
+  return empty();
+}
+
+class SinksThread implements SinksRunner {
+  readonly mode = 'worker' as const;
+  readonly sinks: ReadonlyArray<{ name: string; consumer: string }>;
+  private worker!: Worker;
+  private stopping?: Promise<void>;
+  private restarts = 0;
+  private down = false;
+  private lastError?: string;
+  private startedAt = 0;
+  private statuses: Record<string, SinkStatus> = {};
+  private readonly wake = new Int32Array(new SharedArrayBuffer(4));
+  // One add and notify per commit: no message, nothing allocated (a postMessage per append cost the loop far more).
+  private readonly onAppend = () => {
+    Atomics.add(this.wake, 0, 1);
+    Atomics.notify(this.wake, 0);
+  };
+
+  constructor(private readonly opts: SinksRunnerOptions) {
+    this.sinks = opts.sinks.map((e) => ({ name: e.name, consumer: sinkConsumer(e.name) }));
+    for (const e of opts.sinks) this.statuses[e.name] = { state: 'healthy' };
+    opts.spool.on('append', this.onAppend);
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const data: SinksWorkerData = {
+      dir: this.opts.dir,
+      sinks: this.opts.sinks,
+      env: { ...this.opts.env },
+      logLevel: this.opts.logLevel ?? this.opts.log.level,
+      wake: this.wake.buffer as SharedArrayBuffer,
+    };
+    const w = new Worker(WORKER_URL, { workerData: data });
+    this.worker = w;
+    this.down = false;
+    this.startedAt = Date.now();
+    w.on('message', (m: FromSinksWorker) => {
+      if (m.type === 'count') this.opts.metrics?.[m.metric].inc(m.labels, m.n);
+      else this.statuses = m.sinks;
+    });
+    w.on('error', (err) => {
+      this.lastError = err.message;
+      this.opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker failed');
+    });
+    w.on('exit', (code) => {
+      if (this.stopping || this.worker !== w) return;
+      // Cursors are transactional: a new worker resends from where this one committed (at least once).
+      this.down = true;
+      this.restarts = Date.now() - this.startedAt > 60_000 ? 1 : this.restarts + 1;
+      const delay = Math.min(60_000, 1000 * 2 ** (this.restarts - 1));
+      this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code, restart_in_ms: delay }, 'sink worker exited; restarting it');
+      setTimeout(() => this.stopping || this.spawn(), delay).unref();
+    });
+  }
+
+  health(): Record<string, SinkRunnerHealth> {
+    const out: Record<string, SinkRunnerHealth> = {};
+    for (const s of this.sinks) {
+      const own = this.statuses[s.name] ?? { state: 'healthy' };
+      const status: SinkStatus = this.down
+        ? { state: 'degraded', reason: 'sink worker restarting', last_error: this.lastError ?? own.last_error }
+        : own;
+      out[s.name] = { ...withBacklog(status, this.opts.spool, s.consumer), thread: 'worker', restarts: this.restarts } as SinkRunnerHealth;
+    }
+    return out;
+  }
+
+  drain(ms: number): Promise<boolean> {
+    return drainAll(this.opts.spool, this.sinks.map((s) => s.consumer), ms);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      this.opts.spool.off('append', this.onAppend);
+      const w = this.worker;
+      if (this.down) return resolve(); // between restarts: nothing runs
+      const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
+      w.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      w.postMessage({ type: 'stop' } satisfies ToSinksWorker);
+    });
+    return this.stopping;
+  }
+}

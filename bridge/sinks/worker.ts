@@ -1,0 +1,66 @@
+/**
+ * Entry of the sink worker thread (see ./thread.ts): its own connection to the
+ * spool and every sink runner, so reading, mapping, serializing and
+ * compressing batches never holds the event loop that answers senders.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SinkMetrics } from '../../core/delivery/runner.js';
+import { createLogger } from '../../core/log.js';
+import { Spool } from '../../core/spool/index.js';
+import { STATUS_EVERY_MS, createRunner, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
+
+const data = workerData as SinksWorkerData;
+const port = parentPort!;
+const post = (m: FromSinksWorker) => port.postMessage(m);
+const log = createLogger({ level: data.logLevel }).child({ thread: 'sinks' });
+const spool = Spool.open({ dir: data.dir, synchronous: 'NORMAL', consumer: true });
+// Checkpoints belong to the rules thread's connection (or the main one's auto-checkpoints): not here.
+spool.db.pragma('wal_autocheckpoint = 0');
+
+// The runners' counters, forwarded to the main thread's /metrics.
+const counter = (metric: 'sinkSent' | 'sinkFailed') => ({
+  inc: (labels: Record<string, string>, n = 1) => post({ type: 'count', metric, labels, n }),
+});
+const metrics = { sinkSent: counter('sinkSent'), sinkFailed: counter('sinkFailed') } as unknown as SinkMetrics;
+const runners = data.sinks.map((e) => createRunner(e, spool, { log, dir: data.dir, env: data.env, metrics }));
+
+const reportStatus = () => post({ type: 'status', sinks: Object.fromEntries(runners.map((r) => [r.sink.name, r.status()])) });
+const statusTick = setInterval(reportStatus, STATUS_EVERY_MS);
+
+// Wake idle runners when the main thread appends (it bumps and notifies the shared counter).
+const wake = new Int32Array(data.wake);
+let stopped = false;
+async function watchAppends(): Promise<void> {
+  let seen = Atomics.load(wake, 0);
+  while (!stopped) {
+    const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(wake, 0, seen, 1000);
+    if (w.async) await w.value;
+    const now = Atomics.load(wake, 0);
+    if (now !== seen) {
+      seen = now;
+      spool.emit('append');
+    }
+  }
+}
+type AtomicsWaitAsync = { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } };
+
+port.on('message', async (m: ToSinksWorker) => {
+  if (m.type !== 'stop') return;
+  stopped = true;
+  Atomics.notify(wake, 0); // ends the pending wait in watchAppends
+  clearInterval(statusTick);
+  try {
+    await Promise.all(runners.map((r) => r.stop()));
+    reportStatus();
+    spool.close();
+  } catch (err) {
+    log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker stop failed');
+  }
+  log.flush?.();
+  // Nothing is left to keep this thread alive: it exits (the main thread waits for that).
+  port.close();
+});
+
+for (const r of runners) r.start();
+reportStatus();
+void watchAppends();

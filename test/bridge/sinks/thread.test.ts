@@ -1,0 +1,151 @@
+/**
+ * The sink worker thread, as `serve` runs it. Worker threads load compiled
+ * JavaScript, so these tests drive the build in dist/ (`npm test` builds first)
+ * against a strict fake Splunk HEC on 127.0.0.1.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT } from '../../helpers/fixtures.js';
+import { sampleEvent, spawnBridge, tmpDir } from '../../helpers/bridge.js';
+import { until } from '../../helpers/wait.js';
+import { FakeHec } from './splunk_hec/fake.js';
+
+const dist = (p: string) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
+
+async function modules() {
+  const [{ Spool }, { startSinks }, { SplunkHecConfig }, { silentLogger }, { createMetrics }] = await Promise.all([
+    dist('core/spool/index.js'),
+    dist('bridge/sinks/thread.js'),
+    dist('bridge/sinks/splunk_hec/config.js'),
+    dist('core/log.js'),
+    dist('core/metrics.js'),
+  ]);
+  return { Spool, startSinks, SplunkHecConfig, silentLogger, createMetrics };
+}
+
+const events = (n: number) => Array.from({ length: n }, () => sampleEvent());
+const items = (evs: Array<Record<string, unknown>>) => evs.map((e) => ({ kind: 'event', id: e.id as string, body: JSON.stringify(e) }));
+
+let hec: FakeHec | undefined;
+afterEach(async () => {
+  await hec?.close();
+  hec = undefined;
+});
+
+/** A started sinks runner on its worker with one HEC sink named `siem`. */
+async function startHecWorker(dir: string, extra: Record<string, unknown> = {}) {
+  const m = await modules();
+  hec = await new FakeHec().start();
+  const spool = m.Spool.open({ dir, synchronous: 'FULL' });
+  const metrics = m.createMetrics();
+  const config = m.SplunkHecConfig.parse({
+    url: hec.url,
+    token: hec.token,
+    batch: { max_events: 50, timeout_ms: 0 },
+    retry: { initial_ms: 50, max_ms: 200 },
+    ...extra,
+  });
+  const start = () => m.startSinks({ spool, dir, sinks: [{ name: 'siem', type: 'splunk_hec', config }], log: m.silentLogger(), metrics, env: {} });
+  return { spool, metrics, start, hec: hec! };
+}
+
+const counter = async (metrics: { registry: { metrics(): Promise<string> } }, re: RegExp) => Number(re.exec(await metrics.registry.metrics())?.[1] ?? 0);
+
+describe('sinks on a worker thread', () => {
+  it('delivers every record once, counts them in /metrics and reports the sink healthy with no backlog', async () => {
+    const dir = tmpDir();
+    const { spool, metrics, start, hec } = await startHecWorker(dir);
+    const sinks = start();
+    expect(sinks.mode).toBe('worker');
+    const evs = events(230);
+    // Many small commits while the worker reads: the idle worker is woken by each append.
+    for (let i = 0; i < evs.length; i += 23) spool.append(items(evs.slice(i, i + 23)));
+    await until(() => spool.cursor('sink:siem') >= spool.maxSeq() && hec.ids().length >= evs.length, 15_000);
+    expect([...hec.ids()].sort()).toEqual(evs.map((e) => e.id).sort());
+    await until(async () => (await counter(metrics, /mltrail_sink_sent_total\{sink="siem"\} (\d+)/)) === 230);
+    expect(sinks.health().siem).toMatchObject({ state: 'healthy', backlog: 0, thread: 'worker', restarts: 0 });
+    await sinks.stop();
+    spool.close();
+  }, 30_000);
+
+  it('a sink outage then recovery: degraded while retrying, then everything delivered once', async () => {
+    const dir = tmpDir();
+    const { spool, metrics, start, hec } = await startHecWorker(dir);
+    let down = true;
+    hec.fault(() => down, { status: 503, json: { text: 'Server is busy', code: 9 } }, 1_000_000);
+    const sinks = start();
+    const evs = events(120);
+    spool.append(items(evs));
+    await until(() => sinks.health().siem?.state === 'degraded', 10_000);
+    expect(sinks.health().siem).toMatchObject({ backlog: 120 });
+    expect(hec.ids()).toHaveLength(0);
+    down = false;
+    await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 15_000);
+    expect([...hec.ids()].sort()).toEqual(evs.map((e) => e.id).sort());
+    expect(await counter(metrics, /mltrail_sink_failed_total\{sink="siem",kind="retry"\} (\d+)/)).toBeGreaterThan(0);
+    await until(() => sinks.health().siem?.state === 'healthy');
+    await sinks.stop();
+    spool.close();
+  }, 30_000);
+
+  it('a worker that dies is restarted and resends from the committed cursor: nothing lost', async () => {
+    const dir = tmpDir();
+    const { spool, start, hec } = await startHecWorker(dir);
+    const sinks = start();
+    const first = events(60);
+    spool.append(items(first));
+    await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
+    await (sinks as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await until(() => sinks.health().siem?.state === 'degraded', 2000);
+    const second = events(60);
+    spool.append(items(second));
+    await until(() => sinks.health().siem?.state === 'healthy' && spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
+    expect(sinks.health().siem).toMatchObject({ thread: 'worker', restarts: 1 });
+    expect(new Set(hec.ids())).toEqual(new Set([...first, ...second].map((e) => e.id)));
+    await sinks.stop();
+    spool.close();
+  }, 30_000);
+
+  it('stop() with the SIEM unreachable returns promptly; the records wait in the spool and the next start delivers them', async () => {
+    const dir = tmpDir();
+    const { spool, start, hec } = await startHecWorker(dir);
+    let hang = true;
+    hec.fault(() => hang, 'hang', 1_000_000);
+    let sinks = start();
+    const evs = events(40);
+    spool.append(items(evs));
+    await until(() => hec.eventRequests().length > 0, 10_000);
+    const t0 = Date.now();
+    await sinks.stop();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(spool.cursor('sink:siem')).toBe(0);
+    hang = false;
+    sinks = start();
+    await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
+    expect(new Set(hec.ids())).toEqual(new Set(evs.map((e) => e.id)));
+    await sinks.stop();
+    spool.close();
+  }, 30_000);
+
+  it('serve runs its sinks on the worker: /readyz shows the thread, events reach the HEC endpoint, SIGTERM drains', async () => {
+    hec = await new FakeHec().start();
+    const dataDir = tmpDir();
+    const b = await spawnBridge({ dataDir, env: { MLTRAIL_SPLUNK_HEC_URL: hec.url, MLTRAIL_SPLUNK_HEC_TOKEN: hec.token } });
+    try {
+      expect(b.stderr()).toContain('"sinks_thread":"worker"');
+      const ready = (await (await fetch(`${b.url}/readyz`)).json()) as { components: Record<string, unknown> };
+      expect(ready.components['sink:splunk_hec']).toMatchObject({ state: 'healthy', thread: 'worker' });
+      const evs = events(25);
+      const res = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(evs) });
+      expect(res.status).toBe(200);
+      const h = hec;
+      await until(() => evs.every((e) => h.ids().includes(e.id as string)), 15_000);
+      const metricsText = await (await fetch(`${b.url}/metrics`)).text();
+      expect(metricsText).toMatch(/mltrail_sink_sent_total\{sink="splunk_hec"\} 25/);
+    } finally {
+      b.proc.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+    }
+  }, 60_000);
+});
