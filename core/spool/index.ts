@@ -132,6 +132,8 @@ const GROUP_COMMIT_MAX_CHARS = 4 * 1024 * 1024;
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
+/** Page size of a new spool database (see Spool.open). */
+export const PAGE_SIZE = 8192;
 /** WAL size past which `checkpoint()` rewinds it (RESTART), briefly holding writers back. */
 const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 
@@ -191,8 +193,11 @@ export class Spool extends EventEmitter {
       file = join(opts.dir, 'spool.db');
     }
     const db = new Database(file);
-    // Default 4 KiB pages: 16 KiB made batched inserts ~30% cheaper but multiplied WAL bytes (and
-    // checkpoint stalls) for the one-event commits webhooks make, raising their p99.
+    // New spools use 8 KiB pages (SQLite's default is 4): an event's JSON is ~2 KiB, so a 4 KiB page
+    // held one and wasted half its bytes; 8 KiB holds three. Bench: 5-9% less CPU per event, webhook
+    // p99 unchanged. 16 KiB made inserts cheaper still but multiplied the WAL bytes of the one-event
+    // commits webhooks make, raising their p99. (An existing spool keeps the page size it was made with.)
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     const fullByFsync = (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:';
     db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);

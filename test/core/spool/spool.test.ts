@@ -189,6 +189,9 @@ describe('Spool', () => {
     expect(rec).toMatchObject({ id: 'old', body: '{"id":"old","raw":{"a":1}}', leanBody: '{"id":"old","raw":{"a":1}}' });
     await s.append([item('new')]);
     expect(s.read('x', 10).map((r) => r.id)).toEqual(['old', 'new']);
+    // It keeps the 4 KiB pages it was made with; a new spool gets 8 KiB ones.
+    expect(s.db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(make({ dir: tmp() }).db.pragma('page_size', { simple: true })).toBe(8192);
   });
 
   it('never scans the whole records table on the hot path (depth, read, cursor, prune…)', () => {
