@@ -13,7 +13,7 @@ import { startRules, type RulesRunner } from '../core/rules/thread.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { startSinks, type SinksRunner } from './sinks/thread.js';
+import { createSinks, type SinksRunner } from './sinks/thread.js';
 import { extraRoutes } from './routes.js';
 
 export interface Bridge {
@@ -70,10 +70,17 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   };
 
   const sinkEntries = cfg.sinks.filter((s) => s.config.enabled);
+  // Built before the server listens: a sink that cannot be built (a config fault) stops the start.
+  let sinks: SinksRunner;
+  try {
+    sinks = await createSinks({ spool, dir: dataDir, sinks: sinkEntries, log, metrics, env, thread: cfg.pipeline.sinks_thread, logLevel: cfg.log.level });
+  } catch (err) {
+    spool.close();
+    throw err;
+  }
 
   let shuttingDown = false;
   let rules: RulesRunner | undefined;
-  let sinks: SinksRunner | undefined;
   const pollers: Poller[] = [];
   const app = createApp({
     spool,
@@ -84,7 +91,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     isShuttingDown: () => shuttingDown,
     components: () => {
       const out: Record<string, { state: string; [k: string]: unknown }> = {};
-      for (const [name, h] of Object.entries(sinks?.health() ?? {})) out[`sink:${name}`] = { ...h };
+      for (const [name, h] of Object.entries(sinks.health())) out[`sink:${name}`] = { ...h };
       if (rules) out.rules = { ...rules.health(), backlog: spool.isClosed ? 0 : spool.depth(RULES_CONSUMER).records };
       for (const p of pollers) out[`poller:${p.name}`] = p.health?.() ?? { state: 'healthy' };
       return out;
@@ -119,13 +126,14 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       s.once('error', reject);
     });
   } catch (err) {
-    // Nothing was started yet (no rules thread to keep the process alive): close and report.
+    // Nothing was started yet but the sinks' thread, which is not delivering: end it, close and report.
+    await sinks.stop();
     spool.close();
     throw err;
   }
   // Consumers start once the server listens; anything spooled before (a previous run's backlog) waits for them.
   rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
-  sinks = startSinks({ spool, dir: dataDir, sinks: sinkEntries, log, metrics, env, thread: cfg.pipeline.sinks_thread, logLevel: cfg.log.level });
+  sinks.start();
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : cfg.server.port;
   const hostForUrl = cfg.server.host.includes(':') && !cfg.server.host.startsWith('[') ? `[${cfg.server.host}]` : cfg.server.host;
@@ -152,7 +160,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       metrics.spoolDepth.set({ consumer: c }, d.records);
       metrics.spoolOldestAge.set({ consumer: c }, d.oldestAgeMs / 1000);
     }
-    for (const [name, h] of Object.entries(sinks?.health() ?? {})) {
+    for (const [name, h] of Object.entries(sinks.health())) {
       metrics.sinkHealthy.set({ sink: name }, h.state === 'healthy' ? 1 : h.state === 'degraded' ? 0.5 : 0);
     }
   }, 1000);
@@ -206,8 +214,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       // Rules and sinks share one grace period: what is not done in time waits in the spool for the next start.
       const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
       await rules.stop(Math.max(0, until - Date.now()));
-      await sinks!.drain(Math.max(0, until - Date.now()));
-      await sinks!.stop();
+      await sinks.drain(Math.max(0, until - Date.now()));
+      await sinks.stop();
       spool.prune(consumers);
       spool.close();
       log.info('mltrail bridge stopped');

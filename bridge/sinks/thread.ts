@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SinkRunner, sinkConsumer, withBacklog, type SinkRunnerHealth, type SinkStatus } from '../../core/delivery/runner.js';
+import { MltrailError, type ErrorKind } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { SinkCommonConfig } from '../../core/sink.js';
@@ -23,17 +24,25 @@ export interface SinksWorkerData {
   /** Int32 counter the main thread bumps (and notifies) on every append: wakes idle runners. */
   wake: SharedArrayBuffer;
 }
-export type ToSinksWorker = { type: 'stop' };
-/** Counter increments for /metrics and the sinks' statuses for /readyz. (Its end is its `exit`.) */
+export type ToSinksWorker = { type: 'start' } | { type: 'stop' };
+/**
+ * `ready` once every sink is built (`fatal` with the error when one cannot be:
+ * a config fault such as an unreadable CA file), then counter increments for
+ * /metrics and the sinks' statuses for /readyz. (Its end is its `exit`.)
+ */
 export type FromSinksWorker =
+  | { type: 'ready' }
+  | { type: 'fatal'; kind?: ErrorKind; message: string; extra?: Record<string, unknown> }
   | { type: 'count'; metric: 'sinkSent' | 'sinkFailed'; labels: Record<string, string>; n: number }
   | { type: 'status'; sinks: Record<string, SinkStatus> };
 
-/** Where the sinks run: their runners started; `drain` waits for their backlog, `stop` ends them. */
+/** Where the sinks run: built, started by `start`; `drain` waits for their backlog, `stop` ends them. */
 export interface SinksRunner {
   readonly mode: 'worker' | 'main';
   /** Each sink's name and spool consumer. */
   readonly sinks: ReadonlyArray<{ name: string; consumer: string }>;
+  /** Begin delivering (serve calls it once its server listens). */
+  start(): void;
   /** For /readyz and metrics: status and backlog of each sink, by name. */
   health(): Record<string, SinkRunnerHealth>;
   /** Wait until every sink's backlog is delivered or `ms` passes. Returns true when all drained. */
@@ -71,24 +80,30 @@ export function createRunner(entry: SinkEntry, spool: Spool, deps: { log: Logger
 }
 
 /**
- * Start the sink runners: on one worker thread with its own spool connection
+ * Build the sink runners: on one worker thread with its own spool connection
  * when possible — reading, mapping, serializing and compressing batches then
  * never holds the event loop that answers senders — else on this thread.
  * Either way each sink keeps its own cursor: a slow or dead sink blocks none
- * of the others, and a crash resends from the last committed cursor.
+ * of the others, and a crash resends from the last committed cursor. Rejects
+ * when a sink cannot be built (a config fault), as building it here would throw.
  *
  * @example
- * const sinks = startSinks({ spool, dir, sinks: cfg.sinks, log, metrics, env: process.env });
+ * const sinks = await createSinks({ spool, dir, sinks: cfg.sinks, log, metrics, env: process.env });
+ * sinks.start();
  * await sinks.drain(5000);
  * await sinks.stop();
  */
-export function startSinks(opts: SinksRunnerOptions): SinksRunner {
-  if ((opts.thread ?? 'worker') === 'worker' && workerAvailable() && !opts.spool.db.memory && opts.sinks.length > 0) return new SinksThread(opts);
+export async function createSinks(opts: SinksRunnerOptions): Promise<SinksRunner> {
+  if ((opts.thread ?? 'worker') === 'worker' && workerAvailable() && !opts.spool.db.memory && opts.sinks.length > 0) {
+    const t = new SinksThread(opts);
+    await t.ready;
+    return t;
+  }
   const runners = opts.sinks.map((e) => createRunner(e, opts.spool, { log: opts.log, dir: opts.dir, env: opts.env, metrics: opts.metrics }));
-  for (const r of runners) r.start();
   return {
     mode: 'main',
     sinks: runners.map((r) => ({ name: r.sink.name, consumer: r.consumer })),
+    start: () => runners.forEach((r) => r.start()),
     health: () => Object.fromEntries(runners.map((r) => [r.sink.name, r.health()])),
     drain: (ms) => drainAll(opts.spool, runners.map((r) => r.consumer), ms),
     stop: async () => void (await Promise.all(runners.map((r) => r.stop()))),
@@ -113,6 +128,10 @@ class SinksThread implements SinksRunner {
   private lastError?: string;
   private startedAt = 0;
   private statuses: Record<string, SinkStatus> = {};
+  private started = false;
+  /** Settles when the first worker has built its sinks (rejects with its error when it could not). */
+  readonly ready: Promise<void>;
+  private settleReady?: (err?: Error) => void;
   private readonly wake = new Int32Array(new SharedArrayBuffer(4));
   // One add and notify per commit: no message, nothing allocated (a postMessage per append cost the loop far more).
   private readonly onAppend = () => {
@@ -123,8 +142,14 @@ class SinksThread implements SinksRunner {
   constructor(private readonly opts: SinksRunnerOptions) {
     this.sinks = opts.sinks.map((e) => ({ name: e.name, consumer: sinkConsumer(e.name) }));
     for (const e of opts.sinks) this.statuses[e.name] = { state: 'healthy' };
+    this.ready = new Promise<void>((resolve, reject) => (this.settleReady = (err) => (err ? reject(err) : resolve())));
     opts.spool.on('append', this.onAppend);
     this.spawn();
+  }
+
+  start(): void {
+    this.started = true;
+    this.worker.postMessage({ type: 'start' } satisfies ToSinksWorker);
   }
 
   private spawn(): void {
@@ -141,7 +166,23 @@ class SinksThread implements SinksRunner {
     this.startedAt = Date.now();
     w.on('message', (m: FromSinksWorker) => {
       if (m.type === 'count') this.opts.metrics?.[m.metric].inc(m.labels, m.n);
-      else this.statuses = m.sinks;
+      else if (m.type === 'status') this.statuses = m.sinks;
+      else if (m.type === 'ready') {
+        this.settleReady?.();
+        this.settleReady = undefined;
+        // A restarted worker resumes delivering at once.
+        if (this.started) w.postMessage({ type: 'start' } satisfies ToSinksWorker);
+      } else if (m.type === 'fatal') {
+        this.lastError = m.message;
+        const err = m.kind ? new MltrailError(m.kind, m.message, m.extra) : new Error(m.message);
+        if (this.settleReady) {
+          // The first start: fail it, as building the sinks on this thread would have.
+          this.stopping = Promise.resolve();
+          this.opts.spool.off('append', this.onAppend);
+          this.settleReady(err);
+          this.settleReady = undefined;
+        } else this.opts.log.error({ err: m.message, code: 'MLTRAIL_ERR_CONFIG' }, 'sink worker cannot build its sinks');
+      }
     });
     w.on('error', (err) => {
       this.lastError = err.message;

@@ -4,7 +4,8 @@
  * compressing batches never holds the event loop that answers senders.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SinkMetrics } from '../../core/delivery/runner.js';
+import type { SinkMetrics, SinkRunner } from '../../core/delivery/runner.js';
+import { MltrailError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { Spool } from '../../core/spool/index.js';
 import { STATUS_EVERY_MS, createRunner, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
@@ -22,10 +23,19 @@ const counter = (metric: 'sinkSent' | 'sinkFailed') => ({
   inc: (labels: Record<string, string>, n = 1) => post({ type: 'count', metric, labels, n }),
 });
 const metrics = { sinkSent: counter('sinkSent'), sinkFailed: counter('sinkFailed') } as unknown as SinkMetrics;
-const runners = data.sinks.map((e) => createRunner(e, spool, { log, dir: data.dir, env: data.env, metrics }));
+let runners: SinkRunner[] = [];
+try {
+  runners = data.sinks.map((e) => createRunner(e, spool, { log, dir: data.dir, env: data.env, metrics }));
+} catch (err) {
+  // A sink that cannot be built (an unreadable CA file, bad credentials): report it and end.
+  const e = err as Error;
+  post(e instanceof MltrailError ? { type: 'fatal', kind: e.kind, message: e.message, extra: e.extra } : { type: 'fatal', message: e.message });
+  spool.close();
+  port.close();
+}
 
 const reportStatus = () => post({ type: 'status', sinks: Object.fromEntries(runners.map((r) => [r.sink.name, r.status()])) });
-const statusTick = setInterval(reportStatus, STATUS_EVERY_MS);
+let statusTick: NodeJS.Timeout | undefined;
 
 // Wake idle runners when the main thread appends (it bumps and notifies the shared counter).
 const wake = new Int32Array(data.wake);
@@ -45,7 +55,14 @@ async function watchAppends(): Promise<void> {
 type AtomicsWaitAsync = { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } };
 
 port.on('message', async (m: ToSinksWorker) => {
-  if (m.type !== 'stop') return;
+  if (m.type === 'start') {
+    if (statusTick || stopped) return;
+    for (const r of runners) r.start();
+    statusTick = setInterval(reportStatus, STATUS_EVERY_MS);
+    reportStatus();
+    void watchAppends();
+    return;
+  }
   stopped = true;
   Atomics.notify(wake, 0); // ends the pending wait in watchAppends
   clearInterval(statusTick);
@@ -61,6 +78,4 @@ port.on('message', async (m: ToSinksWorker) => {
   port.close();
 });
 
-for (const r of runners) r.start();
-reportStatus();
-void watchAppends();
+if (!spool.isClosed) post({ type: 'ready' });

@@ -22,7 +22,7 @@ import { RULES_CONSUMER } from '../../core/rules/processor.js';
 import { startRules } from '../../core/rules/thread.js';
 import { Spool } from '../../core/spool/index.js';
 import { sinkFactories } from '../../bridge/sinks/index.js';
-import { startSinks } from '../../bridge/sinks/thread.js';
+import { createSinks } from '../../bridge/sinks/thread.js';
 import { generateWorkload } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,7 +75,8 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
 
   // Rules as `serve` runs them: on their worker thread with its own spool connection.
   const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
-  const sinks = startSinks({ spool, dir, sinks: [{ name: 'bench', type: 'splunk_hec', config: sinkCfg }], log: benchLog, env: {}, thread: sinksThread, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
+  const sinks = await createSinks({ spool, dir, sinks: [{ name: 'bench', type: 'splunk_hec', config: sinkCfg }], log: benchLog, env: {}, thread: sinksThread, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
+  sinks.start();
   const t0 = performance.now();
   // MLTRAIL_BENCH_PROGRESS=1 prints each consumer's position every second (where a backlog builds up).
   const prog = setInterval(() => process.env.MLTRAIL_BENCH_PROGRESS === '1' && log(`  t=${((performance.now()-t0)/1000).toFixed(1)} max=${spool.maxSeq()} rules=${spool.cursor(RULES_CONSUMER)} sink=${spool.cursor(consumer)}`), 1000);

@@ -3,6 +3,7 @@
  * JavaScript, so these tests drive the build in dist/ (`npm test` builds first)
  * against a strict fake Splunk HEC on 127.0.0.1.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,14 +15,14 @@ import { FakeHec } from './splunk_hec/fake.js';
 const dist = (p: string) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
 
 async function modules() {
-  const [{ Spool }, { startSinks }, { SplunkHecConfig }, { silentLogger }, { createMetrics }] = await Promise.all([
+  const [{ Spool }, { createSinks }, { SplunkHecConfig }, { silentLogger }, { createMetrics }] = await Promise.all([
     dist('core/spool/index.js'),
     dist('bridge/sinks/thread.js'),
     dist('bridge/sinks/splunk_hec/config.js'),
     dist('core/log.js'),
     dist('core/metrics.js'),
   ]);
-  return { Spool, startSinks, SplunkHecConfig, silentLogger, createMetrics };
+  return { Spool, createSinks, SplunkHecConfig, silentLogger, createMetrics };
 }
 
 const events = (n: number) => Array.from({ length: n }, () => sampleEvent());
@@ -46,7 +47,11 @@ async function startHecWorker(dir: string, extra: Record<string, unknown> = {}) 
     retry: { initial_ms: 50, max_ms: 200 },
     ...extra,
   });
-  const start = () => m.startSinks({ spool, dir, sinks: [{ name: 'siem', type: 'splunk_hec', config }], log: m.silentLogger(), metrics, env: {} });
+  const start = async () => {
+    const sinks = await m.createSinks({ spool, dir, sinks: [{ name: 'siem', type: 'splunk_hec', config }], log: m.silentLogger(), metrics, env: {} });
+    sinks.start();
+    return sinks;
+  };
   return { spool, metrics, start, hec: hec! };
 }
 
@@ -56,7 +61,7 @@ describe('sinks on a worker thread', () => {
   it('delivers every record once, counts them in /metrics and reports the sink healthy with no backlog', async () => {
     const dir = tmpDir();
     const { spool, metrics, start, hec } = await startHecWorker(dir);
-    const sinks = start();
+    const sinks = await start();
     expect(sinks.mode).toBe('worker');
     const evs = events(230);
     // Many small commits while the worker reads: the idle worker is woken by each append.
@@ -74,7 +79,7 @@ describe('sinks on a worker thread', () => {
     const { spool, metrics, start, hec } = await startHecWorker(dir);
     let down = true;
     hec.fault(() => down, { status: 503, json: { text: 'Server is busy', code: 9 } }, 1_000_000);
-    const sinks = start();
+    const sinks = await start();
     const evs = events(120);
     spool.append(items(evs));
     await until(() => sinks.health().siem?.state === 'degraded', 10_000);
@@ -92,7 +97,7 @@ describe('sinks on a worker thread', () => {
   it('a worker that dies is restarted and resends from the committed cursor: nothing lost', async () => {
     const dir = tmpDir();
     const { spool, start, hec } = await startHecWorker(dir);
-    const sinks = start();
+    const sinks = await start();
     const first = events(60);
     spool.append(items(first));
     await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
@@ -112,7 +117,7 @@ describe('sinks on a worker thread', () => {
     const { spool, start, hec } = await startHecWorker(dir);
     let hang = true;
     hec.fault(() => hang, 'hang', 1_000_000);
-    let sinks = start();
+    let sinks = await start();
     const evs = events(40);
     spool.append(items(evs));
     await until(() => hec.eventRequests().length > 0, 10_000);
@@ -121,11 +126,19 @@ describe('sinks on a worker thread', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(spool.cursor('sink:siem')).toBe(0);
     hang = false;
-    sinks = start();
+    sinks = await start();
     await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
     expect(new Set(hec.ids())).toEqual(new Set(evs.map((e) => e.id)));
     await sinks.stop();
     spool.close();
+  }, 30_000);
+
+  it('a sink that cannot be built (unreadable CA file) stops serve from starting, with the key named, as on the main thread', async () => {
+    const dataDir = tmpDir();
+    const cfg = join(dataDir, 'bad-ca.yaml');
+    writeFileSync(cfg, `sinks:\n  splunk_hec:\n    url: https://127.0.0.1:1\n    token: t\n    tls: { ca_file: ${join(dataDir, 'missing-ca.pem')} }\n`);
+    const started = spawnBridge({ dataDir, args: ['--config', cfg] });
+    await expect(started).rejects.toThrow(/exited early: [\s\S]*tls\.ca_file: cannot read/);
   }, 30_000);
 
   it('serve runs its sinks on the worker: /readyz shows the thread, events reach the HEC endpoint, SIGTERM drains', async () => {
@@ -141,8 +154,8 @@ describe('sinks on a worker thread', () => {
       expect(res.status).toBe(200);
       const h = hec;
       await until(() => evs.every((e) => h.ids().includes(e.id as string)), 15_000);
-      const metricsText = await (await fetch(`${b.url}/metrics`)).text();
-      expect(metricsText).toMatch(/mltrail_sink_sent_total\{sink="splunk_hec"\} 25/);
+      // The endpoint indexes before its answer reaches the worker, whose count then reaches /metrics.
+      await until(async () => /mltrail_sink_sent_total\{sink="splunk_hec"\} 25\b/.test(await (await fetch(`${b.url}/metrics`)).text()), 10_000);
     } finally {
       b.proc.kill('SIGTERM');
       expect(await b.exited).toBe(0);
