@@ -36,6 +36,9 @@ export type FromSinksWorker =
   | { type: 'count'; metric: 'sinkSent' | 'sinkFailed'; labels: Record<string, string>; n: number }
   | { type: 'status'; sinks: Record<string, SinkStatus> };
 
+/** A sink's /readyz entry: status, backlog, the thread it runs on and (on a worker) how often that was restarted. */
+export type SinkThreadHealth = SinkRunnerHealth & { thread: 'worker' | 'main'; restarts?: number };
+
 /** Where the sinks run: built, started by `start`; `drain` waits for their backlog, `stop` ends them. */
 export interface SinksRunner {
   readonly mode: 'worker' | 'main';
@@ -44,7 +47,7 @@ export interface SinksRunner {
   /** Begin delivering (serve calls it once its server listens). */
   start(): void;
   /** For /readyz and metrics: status and backlog of each sink, by name. */
-  health(): Record<string, SinkRunnerHealth>;
+  health(): Record<string, SinkThreadHealth>;
   /** Wait until every sink's backlog is delivered or `ms` passes. Returns true when all drained. */
   drain(ms: number): Promise<boolean>;
   /** Stop: in-flight sends are aborted; their records stay in the spool for the next start. */
@@ -104,7 +107,7 @@ export async function createSinks(opts: SinksRunnerOptions): Promise<SinksRunner
     mode: 'main',
     sinks: runners.map((r) => ({ name: r.sink.name, consumer: r.consumer })),
     start: () => runners.forEach((r) => r.start()),
-    health: () => Object.fromEntries(runners.map((r) => [r.sink.name, r.health()])),
+    health: () => Object.fromEntries(runners.map((r) => [r.sink.name, { ...r.health(), thread: 'main' as const }])),
     drain: (ms) => drainAll(opts.spool, runners.map((r) => r.consumer), ms),
     stop: async () => void (await Promise.all(runners.map((r) => r.stop()))),
   };
@@ -199,14 +202,14 @@ class SinksThread implements SinksRunner {
     });
   }
 
-  health(): Record<string, SinkRunnerHealth> {
-    const out: Record<string, SinkRunnerHealth> = {};
+  health(): Record<string, SinkThreadHealth> {
+    const out: Record<string, SinkThreadHealth> = {};
     for (const s of this.sinks) {
       const own = this.statuses[s.name] ?? { state: 'healthy' };
       const status: SinkStatus = this.down
         ? { state: 'degraded', reason: 'sink worker restarting', last_error: this.lastError ?? own.last_error }
         : own;
-      out[s.name] = { ...withBacklog(status, this.opts.spool, s.consumer), thread: 'worker', restarts: this.restarts } as SinkRunnerHealth;
+      out[s.name] = { ...withBacklog(status, this.opts.spool, s.consumer), thread: 'worker', restarts: this.restarts };
     }
     return out;
   }
