@@ -90,6 +90,16 @@ class Engine implements RuleEngine {
   private readonly baselines: Baselines;
   private readonly started = new Set<string>();
   private readonly keepMs: number;
+  /** One context per rule, built once: the event being evaluated is in `turn` (no closures per event and rule). */
+  private readonly contexts: RuleContext[];
+  private readonly turn: { time: string; evId: string; obsTime: string; now: number; out: Alert[]; detections: Detection[] } = {
+    time: '',
+    evId: '',
+    obsTime: '',
+    now: 0,
+    out: [],
+    detections: [],
+  };
 
   constructor(
     private readonly cfg: RulesConfig,
@@ -100,6 +110,25 @@ class Engine implements RuleEngine {
     this.reg = new Registry(state, cfg);
     this.baselines = new Baselines(state);
     this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => r.suppressMs));
+    this.contexts = this.rules.map((rule) => this.contextFor(rule));
+  }
+
+  private contextFor(rule: ResolvedRule): RuleContext {
+    const turn = this.turn;
+    const prefix = `${rule.id}|`;
+    return {
+      rule,
+      cfg: this.cfg,
+      reg: this.reg,
+      get: <T>(key: string) => this.state.get<T>(KIND_NS, prefix + key),
+      set: (key, value) => this.state.set(KIND_NS, prefix + key, value),
+      detect: (d) => turn.detections.push({ ...d, rule, time: turn.time }),
+      observe: (label, entity, agg, value) => {
+        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.now - rule.stat.graceMs)) {
+          turn.out.push(...this.onWindow(rule, w));
+        }
+      },
+    };
   }
 
   process(ev: NormalizedEvent): Alert[] {
@@ -117,26 +146,23 @@ class Engine implements RuleEngine {
     const now = Math.max(clock, wm);
     // Baselines take the clamped time: an event stamped far ahead must not open (and so blind) a future window.
     const obsTime = clock < t ? new Date(clock).toISOString() : ev.time;
-    for (const rule of this.rules) {
+    const turn = this.turn;
+    turn.time = ev.time;
+    turn.obsTime = obsTime;
+    turn.now = now;
+    turn.out = out;
+    turn.evId = ev.id;
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i]!;
       // The start time is written once and never changes, so caching it keeps serve and replay identical.
       // (cached only once read back from the store, so a rolled-back transaction cannot leave the cache ahead of it).
       if (!this.started.has(rule.id)) {
         if (this.state.get<number>(ENGINE_NS, `start|${rule.id}`) === undefined) this.state.set(ENGINE_NS, `start|${rule.id}`, t);
         else this.started.add(rule.id);
       }
-      const detections: Detection[] = [];
-      const ctx: RuleContext = {
-        rule,
-        cfg: this.cfg,
-        reg: this.reg,
-        get: <T>(key: string) => this.state.get<T>(KIND_NS, `${rule.id}|${key}`),
-        set: (key, value) => this.state.set(KIND_NS, `${rule.id}|${key}`, value),
-        detect: (d) => detections.push({ ...d, rule, time: ev.time }),
-        observe: (label, entity, agg, value) => {
-          for (const w of this.baselines.add(rule, label, entity, agg, obsTime, value, ev.id, now - rule.stat.graceMs)) out.push(...this.onWindow(rule, w));
-        },
-      };
-      KIND_IMPLS[rule.kind](ev, ctx);
+      const detections = turn.detections;
+      detections.length = 0;
+      KIND_IMPLS[rule.kind](ev, this.contexts[i]!);
       for (const d of detections) out.push(...this.onDetection(d));
     }
     this.reg.update(ev);

@@ -112,6 +112,9 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[]): AdvEvidence[] {
 export const adversarialFailure: KindImpl = (ev, ctx) => {
   const prefixes = setting(ctx, 'prefixes', ['adversarial', 'adv_']);
   const found = ev.outcome === 'failure' ? [] : adversarialOf(ev, prefixes);
+  const approved = approvalOf(ev, ctx.cfg) === 'approved';
+  // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
+  if (!found.length && !approved) return;
   const ref = modelRefOf(ev, ctx.cfg);
   const { named, all } = versionsOf(ev, ctx);
   const target = named ?? all[0];
@@ -140,7 +143,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Only the transition to approved (platforms repeat the status on every later state change).
   // A version approved at registration (SageMaker CreateModelPackage Approved) has no record yet: judge it by its ref.
   const subject = target ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : undefined);
-  if (approvalOf(ev, ctx.cfg) === 'approved' && subject && target?.approval?.state !== 'approved') {
+  if (approved && subject && target?.approval?.state !== 'approved') {
     if (!anyGlob(setting(ctx, 'require_for', ['*']), subject.name)) return;
     const keys = [
       ...all.flatMap((v) => [v.key, ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),
@@ -361,17 +364,20 @@ interface Duty {
   what: string;
 }
 
+function writesTrainingData(ev: NormalizedEvent, trainingData: string[]): boolean {
+  if (!trainingData.length) return false;
+  const uris = [...(ev.ml?.data?.uris ?? []), ...(ev.ml?.data?.outputs ?? []), ...(ev.resource?.uri ? [ev.resource.uri] : [])];
+  return uris.some((u) => anyGlob(trainingData, u));
+}
+
 export const separationOfDuties: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
   const who = identityOf(ev.actor, ctx.cfg);
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
-  const lookback = durationMs(setting(ctx, 'lookback', '30d'));
-  const t = Date.parse(ev.time);
-  const uris = [...(ev.ml?.data?.uris ?? []), ...(ev.ml?.data?.outputs ?? []), ...(ev.resource?.uri ? [ev.resource.uri] : [])];
-  const trainingData = setting<string[]>(ctx, 'training_data_uris', []);
+  // A data write only counts in the configured stages or on training data (the URIs are gathered only then).
   const isWrite =
     anyGlob(setting(ctx, 'data_write_actions', DATA_WRITES), ev.action) &&
-    (setting(ctx, 'data_write_stages', ['ingestion', 'preprocessing']).includes(ev.stage) || uris.some((u) => anyGlob(trainingData, u)));
+    (setting(ctx, 'data_write_stages', ['ingestion', 'preprocessing']).includes(ev.stage) || writesTrainingData(ev, setting<string[]>(ctx, 'training_data_uris', [])));
   let release: string | undefined;
   if (approvalOf(ev, ctx.cfg) === 'approved') {
     const r = modelRefOf(ev, ctx.cfg);
@@ -381,6 +387,8 @@ export const separationOfDuties: KindImpl = (ev, ctx) => {
     if (ep && anyGlob(setting(ctx, 'production_endpoints', ['*']), ep)) release = `deployed to ${ep}`;
   }
   if (!isWrite && !release) return;
+  const lookback = durationMs(setting(ctx, 'lookback', '30d'));
+  const t = Date.parse(ev.time);
   const what = isWrite ? `wrote ${ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action}` : release!;
   const mine: Duty = { time: ev.time, event: ev.id, what };
   const otherKey = isWrite ? `release|${who}` : `write|${who}`;
