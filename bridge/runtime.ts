@@ -73,7 +73,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   // Built before the server listens: a sink that cannot be built (a config fault) stops the start.
   let sinks: SinksRunner;
   try {
-    sinks = await createSinks({ spool, dir: dataDir, sinks: sinkEntries, log, metrics, env, thread: cfg.pipeline.sinks_thread, logLevel: cfg.log.level });
+    sinks = await createSinks({ spool, dir: dataDir, sinks: sinkEntries, log, metrics, env, thread: cfg.pipeline.sinks_thread, logLevel: cfg.log.level, checkpoints: true });
   } catch (err) {
     spool.close();
     throw err;
@@ -132,7 +132,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     throw err;
   }
   // Consumers start once the server listens; anything spooled before (a previous run's backlog) waits for them.
-  rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level });
+  // The WAL checkpoints go to the sink thread when there is one (it mostly waits on the network), else to the rules'.
+  rules = startRules({ spool, dir: dataDir, config: cfg.rules, log, metrics, thread: cfg.pipeline.rules_thread, logLevel: cfg.log.level, checkpoints: sinks.mode !== 'worker' });
   sinks.start();
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : cfg.server.port;

@@ -23,6 +23,8 @@ export interface SinksWorkerData {
   logLevel: string;
   /** Int32 counter the main thread bumps (and notifies) on every append: wakes idle runners. */
   wake: SharedArrayBuffer;
+  /** Whether this worker's connection checkpoints the WAL. */
+  checkpoints: boolean;
 }
 export type ToSinksWorker = { type: 'start' } | { type: 'stop' };
 /**
@@ -65,6 +67,13 @@ export interface SinksRunnerOptions {
   /** `worker` (default) falls back to `main` when the compiled worker is not there (running from TypeScript sources). */
   thread?: 'worker' | 'main';
   logLevel?: string;
+  /**
+   * On a worker, its connection checkpoints the WAL (the event loop's
+   * auto-checkpoints go off): sink threads mostly wait on the network, so the
+   * copying lands where there is CPU to spare. Pass `checkpoints: false` to the
+   * rules then. Ignored on the main thread.
+   */
+  checkpoints?: boolean;
 }
 
 /** How often the sink thread reports its sinks' statuses. */
@@ -147,6 +156,7 @@ class SinksThread implements SinksRunner {
     for (const e of opts.sinks) this.statuses[e.name] = { state: 'healthy' };
     this.ready = new Promise<void>((resolve, reject) => (this.settleReady = (err) => (err ? reject(err) : resolve())));
     opts.spool.on('append', this.onAppend);
+    if (opts.checkpoints) opts.spool.db.pragma('wal_autocheckpoint = 0');
     this.spawn();
   }
 
@@ -162,6 +172,7 @@ class SinksThread implements SinksRunner {
       env: { ...this.opts.env },
       logLevel: this.opts.logLevel ?? this.opts.log.level,
       wake: this.wake.buffer as SharedArrayBuffer,
+      checkpoints: this.opts.checkpoints === true,
     };
     const w = new Worker(WORKER_URL, { workerData: data });
     this.worker = w;

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { SinkMetrics, SinkRunner } from '../../core/delivery/runner.js';
 import { MltrailError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
+import { ownCheckpoints } from '../../core/spool/checkpointer.js';
 import { Spool } from '../../core/spool/index.js';
 import { STATUS_EVERY_MS, createRunner, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
 
@@ -15,8 +16,10 @@ const port = parentPort!;
 const post = (m: FromSinksWorker) => port.postMessage(m);
 const log = createLogger({ level: data.logLevel }).child({ thread: 'sinks' });
 const spool = Spool.open({ dir: data.dir, synchronous: 'NORMAL', consumer: true });
-// Checkpoints belong to the rules thread's connection (or the main one's auto-checkpoints): not here.
+// Auto-checkpoints would run inside this thread's commits: off. Checkpoints are this connection's job
+// when it owns them (see SinksRunnerOptions.checkpoints), else the rules thread's.
 spool.db.pragma('wal_autocheckpoint = 0');
+const checkpoints = data.checkpoints ? ownCheckpoints(spool) : undefined;
 
 // The runners' counters, forwarded to the main thread's /metrics.
 const counter = (metric: 'sinkSent' | 'sinkFailed') => ({
@@ -30,6 +33,7 @@ try {
   // A sink that cannot be built (an unreadable CA file, bad credentials): report it and end.
   const e = err as Error;
   post(e instanceof MltrailError ? { type: 'fatal', kind: e.kind, message: e.message, extra: e.extra } : { type: 'fatal', message: e.message });
+  checkpoints?.stop();
   spool.close();
   port.close();
 }
@@ -69,6 +73,7 @@ port.on('message', async (m: ToSinksWorker) => {
   try {
     await Promise.all(runners.map((r) => r.stop()));
     reportStatus();
+    checkpoints?.stop();
     spool.close();
   } catch (err) {
     log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker stop failed');

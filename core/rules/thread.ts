@@ -13,6 +13,8 @@ export interface RulesWorkerData {
   logLevel: string;
   chunk: number;
   stateEveryMs: number;
+  /** Whether this worker's connection checkpoints the WAL. */
+  checkpoints: boolean;
 }
 export type ToWorker = { type: 'stop'; deadline?: number };
 /** Alerts the worker committed: counts for /metrics, bytes for the spool's size bound. (Its end is its `exit`.) */
@@ -41,6 +43,12 @@ export interface RulesRunnerOptions {
   chunk?: number;
   /** How often the worker writes its state and cursor (see RuleProcessor.start). */
   stateEveryMs?: number;
+  /**
+   * Whether the worker's connection checkpoints the WAL (default true; the
+   * event loop's auto-checkpoints then go off). False when another thread's
+   * connection owns checkpoints (the sink thread's, see bridge/sinks/thread.ts).
+   */
+  checkpoints?: boolean;
 }
 
 /** How long past its grace period stop() waits for the worker to end before terminating it (its state and cursor are transactional). */
@@ -53,7 +61,7 @@ export const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' &&
  * Start the rule engine as a spool consumer: on a worker thread with its own
  * spool connection when possible — rules then never hold the event loop that
  * answers senders, and that connection also does the WAL checkpoints (the
- * owner's are turned off) — else on this thread.
+ * owner's are turned off) unless `checkpoints: false` — else on this thread.
  *
  * @example
  * const rules = startRules({ spool, dir: cfg.data_dir, config: cfg.rules, log, metrics });
@@ -82,7 +90,7 @@ class RulesThread implements RulesRunner {
   private startedAt = 0;
 
   constructor(private readonly opts: RulesRunnerOptions) {
-    opts.spool.db.pragma('wal_autocheckpoint = 0');
+    if (opts.checkpoints !== false) opts.spool.db.pragma('wal_autocheckpoint = 0');
     this.spawn();
   }
 
@@ -93,6 +101,7 @@ class RulesThread implements RulesRunner {
       logLevel: this.opts.logLevel ?? this.opts.log.level,
       chunk: this.opts.chunk ?? 2000,
       stateEveryMs: this.opts.stateEveryMs ?? 1000,
+      checkpoints: this.opts.checkpoints !== false,
     };
     const w = new Worker(WORKER_URL, { workerData: data });
     this.worker = w;

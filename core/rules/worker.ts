@@ -1,16 +1,17 @@
 /**
  * Entry of the rules worker thread (see ./thread.ts): its own connection to
- * the spool, the rule processor in large chunks, and the WAL checkpoints, so
- * the event loop that answers senders never evaluates rules or copies pages.
+ * the spool, the rule processor in large chunks, and (unless the sink thread
+ * owns them) the WAL checkpoints, so the event loop that answers senders
+ * never evaluates rules or copies pages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
+import { ownCheckpoints } from '../spool/checkpointer.js';
 import { Spool } from '../spool/index.js';
 import { RulesConfig } from './engine.js';
 import { RuleProcessor, type ConsumerCommit } from './processor.js';
 import type { FromWorker, RulesWorkerData, ToWorker } from './thread.js';
 
-const CHECKPOINT_EVERY_MS = 250;
 const data = workerData as RulesWorkerData;
 const port = parentPort!;
 const log = createLogger({ level: data.logLevel }).child({ thread: 'rules' });
@@ -22,26 +23,20 @@ const rules = RuleProcessor.forConfig(spool, RulesConfig.parse(data.rules), log,
   post({ type: 'alerts', alerts: alerts.map((a) => ({ rule_id: a.rule_id, mode: a.mode })), bytes: pendingBytes });
   pendingBytes = 0;
 });
-// After each committed chunk: count the alerts' bytes, checkpoint (this connection owns checkpointing).
-// At most every 250 ms: fewer, larger checkpoints copy a page rewritten by many commits once.
-let lastCheckpoint = 0;
-const checkpoint = () => {
-  if (Date.now() - lastCheckpoint < CHECKPOINT_EVERY_MS) return;
-  spool.checkpoint();
-  lastCheckpoint = Date.now();
-};
+// Auto-checkpoints would run inside this thread's commits: off. Checkpoints are this connection's job
+// only when it owns them (the sink thread's connection does when sinks run on their worker).
+spool.db.pragma('wal_autocheckpoint = 0');
+const checkpoints = data.checkpoints ? ownCheckpoints(spool) : undefined;
 spool.on('committed', (c: ConsumerCommit) => {
   pendingBytes += c.alertBytes;
-  checkpoint();
+  checkpoints?.poke();
 });
-const tick = setInterval(checkpoint, CHECKPOINT_EVERY_MS);
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'stop') {
-    clearInterval(tick);
     try {
       rules.stop(m.deadline);
-      spool.checkpoint();
+      checkpoints?.stop();
       spool.close();
     } catch (err) {
       log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker stop failed');

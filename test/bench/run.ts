@@ -73,9 +73,10 @@ async function pipeline(texts: string[], platforms: string[]): Promise<{ events:
     ctxFor.set(p, { plugin, ctx: { channel: `bench.${p}`, receivedTime, keepRaw: true, config: plugin?.configSchema.parse({}) } });
   }
 
+  // Sinks as `serve` runs them: on their worker thread, whose connection also checkpoints the WAL.
+  const sinks = await createSinks({ spool, dir, sinks: [{ name: 'bench', type: 'splunk_hec', config: sinkCfg }], log: benchLog, env: {}, thread: sinksThread, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent', checkpoints: true });
   // Rules as `serve` runs them: on their worker thread with its own spool connection.
-  const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
-  const sinks = await createSinks({ spool, dir, sinks: [{ name: 'bench', type: 'splunk_hec', config: sinkCfg }], log: benchLog, env: {}, thread: sinksThread, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent' });
+  const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: benchLog, logLevel: process.env.MLTRAIL_BENCH_LOG ?? 'silent', checkpoints: sinks.mode !== 'worker' });
   sinks.start();
   const t0 = performance.now();
   // MLTRAIL_BENCH_PROGRESS=1 prints each consumer's position every second (where a backlog builds up).

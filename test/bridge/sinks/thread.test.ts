@@ -3,7 +3,7 @@
  * JavaScript, so these tests drive the build in dist/ (`npm test` builds first)
  * against a strict fake Splunk HEC on 127.0.0.1.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 /** A started sinks runner on its worker with one HEC sink named `siem`. */
-async function startHecWorker(dir: string, extra: Record<string, unknown> = {}) {
+async function startHecWorker(dir: string, extra: Record<string, unknown> = {}, opts: { checkpoints?: boolean } = {}) {
   const m = await modules();
   hec = await new FakeHec().start();
   const spool = m.Spool.open({ dir, synchronous: 'FULL' });
@@ -48,7 +48,7 @@ async function startHecWorker(dir: string, extra: Record<string, unknown> = {}) 
     ...extra,
   });
   const start = async () => {
-    const sinks = await m.createSinks({ spool, dir, sinks: [{ name: 'siem', type: 'splunk_hec', config }], log: m.silentLogger(), metrics, env: {} });
+    const sinks = await m.createSinks({ spool, dir, sinks: [{ name: 'siem', type: 'splunk_hec', config }], log: m.silentLogger(), metrics, env: {}, ...opts });
     sinks.start();
     return sinks;
   };
@@ -132,6 +132,29 @@ describe('sinks on a worker thread', () => {
     await sinks.stop();
     spool.close();
   }, 30_000);
+
+  it('with checkpoints: true its connection checkpoints the WAL (pages reach the database file); without an owner none do', async () => {
+    const dbBytes = (dir: string) => statSync(join(dir, 'spool.db')).size;
+    const run = async (checkpoints: boolean) => {
+      const dir = tmpDir();
+      const { spool, start } = await startHecWorker(dir, {}, { checkpoints });
+      spool.db.pragma('wal_autocheckpoint = 0'); // the owner check below must not see the writer's own checkpoints
+      const sinks = await start();
+      const before = dbBytes(dir);
+      const big = 'x'.repeat(4000);
+      const evs = events(1500).map((e) => ({ ...e, details: { pad: big } }));
+      for (let i = 0; i < evs.length; i += 100) spool.append(items(evs.slice(i, i + 100)));
+      await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 20_000);
+      if (checkpoints) await until(() => dbBytes(dir) > before + 4_000_000, 5000);
+      else await new Promise((r) => setTimeout(r, 600));
+      const grown = dbBytes(dir) - before;
+      await sinks.stop();
+      spool.close();
+      return grown;
+    };
+    expect(await run(true)).toBeGreaterThan(4_000_000);
+    expect(await run(false)).toBeLessThan(1_000_000);
+  }, 60_000);
 
   it('a sink that cannot be built (unreadable CA file) stops serve from starting, with the key named, as on the main thread', async () => {
     const dataDir = tmpDir();

@@ -1,0 +1,36 @@
+import type { Spool } from './index.js';
+
+/** How often the owning connection checkpoints: fewer, larger checkpoints copy a page rewritten by many commits once. */
+export const CHECKPOINT_EVERY_MS = 250;
+
+/**
+ * Make `spool`'s connection the one that checkpoints the WAL: its own
+ * auto-checkpoints go off (they would run inside its commits) and it
+ * checkpoints every {@link CHECKPOINT_EVERY_MS}, or sooner after a `poke()`
+ * (a commit) once that interval has passed. Exactly one connection of a spool
+ * should own this; the writer's auto-checkpoints are turned off by whoever
+ * starts the owner (see core/rules/thread.ts and bridge/sinks/thread.ts).
+ *
+ * @example
+ * const cp = ownCheckpoints(spool);
+ * spool.on('committed', cp.poke);
+ * // …
+ * cp.stop(); // a last checkpoint, then no more
+ */
+export function ownCheckpoints(spool: Spool, everyMs = CHECKPOINT_EVERY_MS): { poke: () => void; stop: () => void } {
+  spool.db.pragma('wal_autocheckpoint = 0');
+  let last = 0;
+  const run = () => {
+    if (spool.isClosed || Date.now() - last < everyMs) return;
+    spool.checkpoint();
+    last = Date.now();
+  };
+  const tick = setInterval(run, everyMs);
+  return {
+    poke: run,
+    stop: () => {
+      clearInterval(tick);
+      if (!spool.isClosed) spool.checkpoint();
+    },
+  };
+}
