@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: a generated mixed workload (fixed seed) through
  * normalize → durable spool → rules (on their worker thread, as `serve` runs
- * them) → the Splunk HEC sink → a local HEC endpoint (another process on
- * 127.0.0.1), timed until every event is evaluated and every event and alert
+ * them) → the Splunk HEC sink (on the sink thread, which also checkpoints the
+ * WAL) → a local HEC endpoint (another process on 127.0.0.1), timed until every event is evaluated and every event and alert
  * delivered; the same bytes through bare JSON.parse+JSON.stringify for a floor,
  * and HTTP ingest at 2,000 req/s from a second process. The last line is one
  * JSON object with the figures.
