@@ -5,9 +5,9 @@ import { SinkRunner, sinkConsumer, withBacklog, type SinkRunnerHealth, type Sink
 import { MltrailError, type ErrorKind } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
-import type { SinkCommonConfig } from '../../core/sink.js';
+import type { SinkCommonConfig, SinkFactory } from '../../core/sink.js';
 import type { Spool } from '../../core/spool/index.js';
-import { sinkFactories } from './index.js';
+import { loadSinkFactory } from './load.js';
 
 /** One configured sink: its entry name, type and parsed config (plain data: it crosses to the sink thread). */
 export interface SinkEntry {
@@ -83,10 +83,22 @@ const STOP_TIMEOUT_MS = 15_000;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
 
-/** A runner for one entry, its sink built by its type's factory. */
-export function createRunner(entry: SinkEntry, spool: Spool, deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: Pick<Metrics, 'sinkSent' | 'sinkFailed'> }): SinkRunner {
-  const factory = sinkFactories.find((f) => f.type === entry.type);
-  if (!factory) throw new Error(`unknown sink type ${entry.type}`);
+/** Runners for the entries, each sink built by its type's factory (loaded on demand). Throws when a sink cannot be built. */
+export async function createRunners(
+  entries: SinkEntry[],
+  spool: Spool,
+  deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: Pick<Metrics, 'sinkSent' | 'sinkFailed'> },
+): Promise<SinkRunner[]> {
+  const factories = await Promise.all(entries.map((e) => loadSinkFactory(e.type)));
+  return entries.map((e, i) => createRunner(e, factories[i]!, spool, deps));
+}
+
+function createRunner(
+  entry: SinkEntry,
+  factory: SinkFactory<any>,
+  spool: Spool,
+  deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: Pick<Metrics, 'sinkSent' | 'sinkFailed'> },
+): SinkRunner {
   const sink = factory.create(entry.config, { name: entry.name, logger: deps.log.child({ sink: entry.name }), dataDir: deps.dir, spool, env: deps.env });
   return new SinkRunner(spool, sink, entry.config, deps.log, deps.metrics);
 }
@@ -111,7 +123,7 @@ export async function createSinks(opts: SinksRunnerOptions): Promise<SinksRunner
     await t.ready;
     return t;
   }
-  const runners = opts.sinks.map((e) => createRunner(e, opts.spool, { log: opts.log, dir: opts.dir, env: opts.env, metrics: opts.metrics }));
+  const runners = await createRunners(opts.sinks, opts.spool, { log: opts.log, dir: opts.dir, env: opts.env, metrics: opts.metrics });
   return {
     mode: 'main',
     sinks: runners.map((r) => ({ name: r.sink.name, consumer: r.consumer })),

@@ -9,7 +9,7 @@ import { MltrailError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { ownCheckpoints } from '../../core/spool/checkpointer.js';
 import { Spool } from '../../core/spool/index.js';
-import { STATUS_EVERY_MS, createRunner, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
+import { STATUS_EVERY_MS, createRunners, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
 
 const data = workerData as SinksWorkerData;
 const port = parentPort!;
@@ -28,7 +28,7 @@ const counter = (metric: 'sinkSent' | 'sinkFailed') => ({
 const metrics = { sinkSent: counter('sinkSent'), sinkFailed: counter('sinkFailed') } as unknown as SinkMetrics;
 let runners: SinkRunner[] = [];
 try {
-  runners = data.sinks.map((e) => createRunner(e, spool, { log, dir: data.dir, env: data.env, metrics }));
+  runners = await createRunners(data.sinks, spool, { log, dir: data.dir, env: data.env, metrics });
 } catch (err) {
   // A sink that cannot be built (an unreadable CA file, bad credentials): report it and end.
   const e = err as Error;

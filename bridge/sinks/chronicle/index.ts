@@ -2,21 +2,8 @@ import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Logger } from '../../../core/log.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
-import {
-  HealthTracker,
-  OK,
-  SendHints,
-  SinkHttpClient,
-  asObject,
-  chunkBySize,
-  forEachYielding,
-  formatRecord,
-  jsonOf,
-  parseRecord,
-  permanent,
-  retryable,
-  type SinkResponse,
-} from '../common.js';
+import { HealthTracker, OK, SendHints, asObject, chunkBySize, forEachYielding, formatRecord, jsonOf, parseRecord, permanent, retryable } from '../common.js';
+import { SinkHttpClient, type SinkResponse } from '../http.js';
 import { chronicleTokenSource, type TokenSource } from './auth.js';
 import { ChronicleConfig, chronicleBase, chronicleFromEnv } from './config.js';
 

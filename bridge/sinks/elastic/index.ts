@@ -2,23 +2,8 @@ import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Logger } from '../../../core/log.js';
 import { DeliveryError, type DeliveryStatus, type Sink, type SinkContext, type SinkFactory, type SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
-import {
-  HealthTracker,
-  OK,
-  SendHints,
-  SinkHttpClient,
-  apiUrl,
-  asObject,
-  chunkBySize,
-  forEachYielding,
-  encodeLines,
-  formatRecord,
-  jsonOf,
-  parseRecord,
-  permanent,
-  retryable,
-  type SinkResponse,
-} from '../common.js';
+import { HealthTracker, OK, SendHints, apiUrl, asObject, chunkBySize, forEachYielding, encodeLines, formatRecord, jsonOf, parseRecord, permanent, retryable } from '../common.js';
+import { SinkHttpClient, type SinkResponse } from '../http.js';
 import { ElasticConfig, dataStreams, elasticAuth, elasticFromEnv } from './config.js';
 
 /**

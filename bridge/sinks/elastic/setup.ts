@@ -1,4 +1,5 @@
-import { SinkHttpClient, apiUrl, jsonOf } from '../common.js';
+import { apiUrl, jsonOf } from '../common.js';
+import { SinkHttpClient } from '../http.js';
 import { dataStreams, elasticAuth, type ElasticConfig } from './config.js';
 
 const kw = { type: 'keyword', ignore_above: 1024 } as const;

@@ -4,24 +4,8 @@ import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Logger } from '../../../core/log.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
-import {
-  HealthTracker,
-  OK,
-  SendHints,
-  SinkHttpClient,
-  apiUrl,
-  asObject,
-  chunkBySize,
-  forEachYielding,
-  encodeLines,
-  formatRecord,
-  jsonOf,
-  parseRecord,
-  permanent,
-  retryable,
-  type EncodedBody,
-  type ParsedRecord,
-} from '../common.js';
+import { HealthTracker, OK, SendHints, apiUrl, asObject, chunkBySize, forEachYielding, encodeLines, formatRecord, jsonOf, parseRecord, permanent, retryable, type ParsedRecord } from '../common.js';
+import { SinkHttpClient, type EncodedBody } from '../http.js';
 import { classifyHec, parseHecReply } from './codes.js';
 import { SplunkHecConfig, splunkHecFromEnv } from './config.js';
 

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { Alert } from '../../../core/schema/index.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
-import { HealthTracker, OK, SendHints, SinkHttpClient, parseRecord, permanent, retryable, type SinkResponse } from '../common.js';
+import { HealthTracker, OK, SendHints, parseRecord, permanent, retryable } from '../common.js';
+import { SinkHttpClient, type SinkResponse } from '../http.js';
 import { PAGERDUTY_EVENTS_URL, WebhookConfig } from './config.js';
 import { pagerDutyEvent, slackMessage } from './messages.js';
 

@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { GZIP_OPTIONS, encodeLines } from '../../../bridge/sinks/common.js';
+import { encodeLines } from '../../../bridge/sinks/common.js';
+import { GZIP_OPTIONS } from '../../../bridge/sinks/http.js';
 
 const item = (pieces: string[]) => ({ pieces, bytes: pieces.reduce((n, s) => n + Buffer.byteLength(s), 0) });
 
