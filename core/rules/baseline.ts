@@ -93,6 +93,9 @@ function seasonKey(startMs: number, seasonality: ResolvedRule['stat']['seasonali
  * b.advance(rule, clock - grace).filter((w) => w.anomalous)
  */
 export class Baselines {
+  /** Each rule's `<rule>|#closed` key, built once: advance() looks it up for every windowed rule on every event. */
+  private readonly markKeys = new Map<string, string>();
+
   constructor(private readonly state: StateStore) {}
 
   private key(rule: string, label: string, entity: Entity): string {
@@ -136,7 +139,8 @@ export class Baselines {
   /** Close every window of the rule's series that ended at or before `upToMs`. */
   advance(rule: ResolvedRule, upToMs: number): WindowResult[] {
     const boundary = Math.floor(upToMs / rule.stat.windowMs) * rule.stat.windowMs;
-    const markKey = `${rule.id}|#closed`;
+    let markKey = this.markKeys.get(rule.id);
+    if (markKey === undefined) this.markKeys.set(rule.id, (markKey = `${rule.id}|#closed`));
     const mark = this.state.get<number>(BASELINE_NS, markKey) ?? 0;
     if (boundary <= mark) return [];
     this.state.set(BASELINE_NS, markKey, boundary);
