@@ -26,27 +26,26 @@ const counter = (metric: 'sinkSent' | 'sinkFailed') => ({
   inc: (labels: Record<string, string>, n = 1) => post({ type: 'count', metric, labels, n }),
 });
 const metrics = { sinkSent: counter('sinkSent'), sinkFailed: counter('sinkFailed') } as unknown as SinkMetrics;
-let runners: SinkRunner[] = [];
-try {
-  runners = await createRunners(data.sinks, spool, { log, dir: data.dir, env: data.env, metrics });
-} catch (err) {
-  // A sink that cannot be built (an unreadable CA file, bad credentials): report it and end.
-  const e = err as Error;
-  post(e instanceof MltrailError ? { type: 'fatal', kind: e.kind, message: e.message, extra: e.extra } : { type: 'fatal', message: e.message });
-  checkpoints?.stop();
-  spool.close();
-  port.close();
+
+/** Build the runners; on failure report it (`fatal`) and end the thread. */
+async function build(): Promise<SinkRunner[] | undefined> {
+  try {
+    return await createRunners(data.sinks, spool, { log, dir: data.dir, env: data.env, metrics });
+  } catch (err) {
+    // A sink that cannot be built (an unreadable CA file, bad credentials): the main thread reports it.
+    const e = err as Error;
+    post(e instanceof MltrailError ? { type: 'fatal', kind: e.kind, message: e.message, extra: e.extra } : { type: 'fatal', message: e.message });
+    checkpoints?.stop();
+    spool.close();
+    port.close();
+    return undefined;
+  }
 }
 
-const reportStatus = () => post({ type: 'status', sinks: Object.fromEntries(runners.map((r) => [r.sink.name, r.status()])) });
-let statusTick: NodeJS.Timeout | undefined;
-
-// Wake idle runners when the main thread appends (it bumps and notifies the shared counter).
-const wake = new Int32Array(data.wake);
-let stopped = false;
-async function watchAppends(): Promise<void> {
+/** Wake idle runners when the main thread appends (it bumps and notifies the shared counter). */
+async function watchAppends(wake: Int32Array, stopped: () => boolean): Promise<void> {
   let seen = Atomics.load(wake, 0);
-  while (!stopped) {
+  while (!stopped()) {
     const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(wake, 0, seen, 1000);
     if (w.async) await w.value;
     const now = Atomics.load(wake, 0);
@@ -58,29 +57,36 @@ async function watchAppends(): Promise<void> {
 }
 type AtomicsWaitAsync = { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } };
 
-port.on('message', async (m: ToSinksWorker) => {
-  if (m.type === 'start') {
-    if (statusTick || stopped) return;
-    for (const r of runners) r.start();
-    statusTick = setInterval(reportStatus, STATUS_EVERY_MS);
-    reportStatus();
-    void watchAppends();
-    return;
-  }
-  stopped = true;
-  Atomics.notify(wake, 0); // ends the pending wait in watchAppends
-  clearInterval(statusTick);
-  try {
-    await Promise.all(runners.map((r) => r.stop()));
-    reportStatus();
-    checkpoints?.stop();
-    spool.close();
-  } catch (err) {
-    log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker stop failed');
-  }
-  log.flush?.();
-  // Nothing is left to keep this thread alive: it exits (the main thread waits for that).
-  port.close();
-});
+const runners = await build();
+if (runners) {
+  const wake = new Int32Array(data.wake);
+  const reportStatus = () => post({ type: 'status', sinks: Object.fromEntries(runners.map((r) => [r.sink.name, r.status()])) });
+  let statusTick: NodeJS.Timeout | undefined;
+  let stopped = false;
 
-if (!spool.isClosed) post({ type: 'ready' });
+  port.on('message', async (m: ToSinksWorker) => {
+    if (m.type === 'start') {
+      if (statusTick || stopped) return;
+      for (const r of runners) r.start();
+      statusTick = setInterval(reportStatus, STATUS_EVERY_MS);
+      reportStatus();
+      void watchAppends(wake, () => stopped);
+      return;
+    }
+    stopped = true;
+    Atomics.notify(wake, 0); // ends the pending wait in watchAppends
+    clearInterval(statusTick);
+    try {
+      await Promise.all(runners.map((r) => r.stop()));
+      reportStatus();
+      checkpoints?.stop();
+      spool.close();
+    } catch (err) {
+      log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker stop failed');
+    }
+    log.flush?.();
+    // Nothing is left to keep this thread alive: it exits (the main thread waits for that).
+    port.close();
+  });
+  post({ type: 'ready' });
+}

@@ -65,11 +65,30 @@ describe('sinks on a worker thread', () => {
     expect(sinks.mode).toBe('worker');
     const evs = events(230);
     // Many small commits while the worker reads: the idle worker is woken by each append.
-    for (let i = 0; i < evs.length; i += 23) spool.append(items(evs.slice(i, i + 23)));
+    for (let i = 0; i < evs.length; i += 23) await spool.append(items(evs.slice(i, i + 23)));
     await until(() => spool.cursor('sink:siem') >= spool.maxSeq() && hec.ids().length >= evs.length, 15_000);
     expect([...hec.ids()].sort()).toEqual(evs.map((e) => e.id).sort());
     await until(async () => (await counter(metrics, /mltrail_sink_sent_total\{sink="siem"\} (\d+)/)) === 230);
     expect(sinks.health().siem).toMatchObject({ state: 'healthy', backlog: 0, thread: 'worker', restarts: 0 });
+    await sinks.stop();
+    spool.close();
+  }, 30_000);
+
+  it('an append wakes an idle runner at once (the shared counter), instead of after its 1 s idle wait', async () => {
+    const dir = tmpDir();
+    const { spool, start } = await startHecWorker(dir);
+    const sinks = await start();
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      // Once a record is delivered the runner finds nothing more and starts a 1 s idle wait.
+      await spool.append(items(events(1)));
+      await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
+      const t0 = Date.now();
+      await spool.append(items(events(1)));
+      await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
+      delays.push(Date.now() - t0);
+    }
+    expect(delays.sort((a, b) => a - b)[1]).toBeLessThan(600);
     await sinks.stop();
     spool.close();
   }, 30_000);
@@ -81,7 +100,7 @@ describe('sinks on a worker thread', () => {
     hec.fault(() => down, { status: 503, json: { text: 'Server is busy', code: 9 } }, 1_000_000);
     const sinks = await start();
     const evs = events(120);
-    spool.append(items(evs));
+    await spool.append(items(evs));
     await until(() => sinks.health().siem?.state === 'degraded', 10_000);
     expect(sinks.health().siem).toMatchObject({ backlog: 120 });
     expect(hec.ids()).toHaveLength(0);
@@ -99,12 +118,12 @@ describe('sinks on a worker thread', () => {
     const { spool, start, hec } = await startHecWorker(dir);
     const sinks = await start();
     const first = events(60);
-    spool.append(items(first));
+    await spool.append(items(first));
     await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
     await (sinks as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await until(() => sinks.health().siem?.state === 'degraded', 2000);
     const second = events(60);
-    spool.append(items(second));
+    await spool.append(items(second));
     await until(() => sinks.health().siem?.state === 'healthy' && spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
     expect(sinks.health().siem).toMatchObject({ thread: 'worker', restarts: 1 });
     expect(new Set(hec.ids())).toEqual(new Set([...first, ...second].map((e) => e.id)));
@@ -119,7 +138,7 @@ describe('sinks on a worker thread', () => {
     hec.fault(() => hang, 'hang', 1_000_000);
     let sinks = await start();
     const evs = events(40);
-    spool.append(items(evs));
+    await spool.append(items(evs));
     await until(() => hec.eventRequests().length > 0, 10_000);
     const t0 = Date.now();
     await sinks.stop();
@@ -143,7 +162,7 @@ describe('sinks on a worker thread', () => {
       const before = dbBytes(dir);
       const big = 'x'.repeat(4000);
       const evs = events(1500).map((e) => ({ ...e, details: { pad: big } }));
-      for (let i = 0; i < evs.length; i += 100) spool.append(items(evs.slice(i, i + 100)));
+      for (let i = 0; i < evs.length; i += 100) await spool.append(items(evs.slice(i, i + 100)));
       await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 20_000);
       if (checkpoints) await until(() => dbBytes(dir) > before + 4_000_000, 5000);
       else await new Promise((r) => setTimeout(r, 600));
