@@ -76,6 +76,8 @@ export interface SinksRunnerOptions {
   checkpoints?: boolean;
 }
 
+/** SQLite's default auto-checkpoint threshold, restored on the event loop's connection while the sink thread is down. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 /** How often the sink thread reports its sinks' statuses. */
 export const STATUS_EVERY_MS = 250;
 /** How long stop() waits for the sink thread to end before terminating it (cursors are transactional: nothing is lost). */
@@ -194,6 +196,8 @@ class SinksThread implements SinksRunner {
       if (m.type === 'count') this.opts.metrics?.[m.metric].inc(m.labels, m.n);
       else if (m.type === 'status') this.statuses = m.sinks;
       else if (m.type === 'ready') {
+        // Checkpoints are the worker's again (see the exit handler).
+        if (this.opts.checkpoints) this.opts.spool.db.pragma('wal_autocheckpoint = 0');
         this.settleReady?.();
         this.settleReady = undefined;
         // A restarted worker resumes delivering at once.
@@ -218,6 +222,8 @@ class SinksThread implements SinksRunner {
       if (this.stopping || this.worker !== w) return;
       // Cursors are transactional: a new worker resends from where this one committed (at least once).
       this.down = true;
+      // While no worker checkpoints, the event loop's own auto-checkpoints keep the WAL from growing.
+      if (this.opts.checkpoints && !this.opts.spool.isClosed) this.opts.spool.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
       this.restarts = Date.now() - this.startedAt > 60_000 ? 1 : this.restarts + 1;
       const delay = Math.min(60_000, 1000 * 2 ** (this.restarts - 1));
       this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code, restart_in_ms: delay }, 'sink worker exited; restarting it');

@@ -113,19 +113,23 @@ describe('sinks on a worker thread', () => {
     spool.close();
   }, 30_000);
 
-  it('a worker that dies is restarted and resends from the committed cursor: nothing lost', async () => {
+  it('a worker that dies is restarted and resends from the committed cursor: nothing lost; the event loop checkpoints meanwhile', async () => {
     const dir = tmpDir();
-    const { spool, start, hec } = await startHecWorker(dir);
+    const { spool, start, hec } = await startHecWorker(dir, {}, { checkpoints: true });
     const sinks = await start();
     const first = events(60);
     await spool.append(items(first));
     await until(() => spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
+    expect(spool.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0); // the worker checkpoints
     await (sinks as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await until(() => sinks.health().siem?.state === 'degraded', 2000);
+    // Nobody checkpoints while it is down but the event loop's own auto-checkpoints, back on meanwhile.
+    expect(spool.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     const second = events(60);
     await spool.append(items(second));
     await until(() => sinks.health().siem?.state === 'healthy' && spool.cursor('sink:siem') >= spool.maxSeq(), 10_000);
     expect(sinks.health().siem).toMatchObject({ thread: 'worker', restarts: 1 });
+    expect(spool.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     expect(new Set(hec.ids())).toEqual(new Set([...first, ...second].map((e) => e.id)));
     await sinks.stop();
     spool.close();
