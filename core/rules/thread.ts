@@ -90,7 +90,6 @@ class RulesThread implements RulesRunner {
   private startedAt = 0;
 
   constructor(private readonly opts: RulesRunnerOptions) {
-    if (opts.checkpoints !== false) opts.spool.db.pragma('wal_autocheckpoint = 0');
     this.spawn();
   }
 
@@ -103,6 +102,8 @@ class RulesThread implements RulesRunner {
       stateEveryMs: this.opts.stateEveryMs ?? 1000,
       checkpoints: this.opts.checkpoints !== false,
     };
+    // The worker checkpoints: the event loop's connection must not (see the exit handler for the gap).
+    if (data.checkpoints) this.opts.spool.db.pragma('wal_autocheckpoint = 0');
     const w = new Worker(WORKER_URL, { workerData: data });
     this.worker = w;
     this.down = false;
@@ -121,6 +122,8 @@ class RulesThread implements RulesRunner {
       // Its cursor and state are transactional: a new worker resumes where this one committed.
       // Back off (1 s, 2 s, 4 s… up to a minute) while it keeps dying young.
       this.down = true;
+      // While no worker checkpoints, the event loop's own auto-checkpoints keep the WAL from growing.
+      if (data.checkpoints && !this.opts.spool.isClosed) this.opts.spool.db.pragma('wal_autocheckpoint = 1000');
       this.restarts = Date.now() - this.startedAt > 60_000 ? 1 : this.restarts + 1;
       const delay = Math.min(60_000, 1000 * 2 ** (this.restarts - 1));
       this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code, restart_in_ms: delay }, 'rules worker exited; restarting it');

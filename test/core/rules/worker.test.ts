@@ -104,11 +104,15 @@ describe('rules on a worker thread', () => {
     const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: silentLogger(), chunk: 100, stateEveryMs: 0 });
     await spool.append(events.slice(0, 300).map((e) => ({ kind: 'event', ...e })));
     await until(() => spool.cursor('rules') >= 300);
+    expect(spool.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0); // the worker checkpoints
     await (rules as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await until(() => rules.health().state === 'degraded', 2000);
+    // Nobody checkpoints while it is down but the event loop's own auto-checkpoints, back on meanwhile.
+    expect(spool.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     await spool.append(events.slice(300).map((e) => ({ kind: 'event', ...e })));
     await until(() => rules.health().state === 'healthy' && spool.cursor('rules') >= spool.maxSeq(), 10_000);
     expect(rules.health()).toMatchObject({ thread: 'worker', restarts: 1 });
+    expect(spool.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     await rules.stop();
     spool.close();
   }, 30_000);
