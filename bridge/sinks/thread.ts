@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SinkRunner, sinkConsumer, withBacklog, type SinkRunnerHealth, type SinkStatus } from '../../core/delivery/runner.js';
 import { MltrailError, type ErrorKind } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { SinkCommonConfig, SinkFactory } from '../../core/sink.js';
 import type { Spool } from '../../core/spool/index.js';
+import { SupervisedWorker } from '../../core/worker.js';
 import { loadSinkFactory } from './load.js';
 
 /** One configured sink: its entry name, type and parsed config (plain data: it crosses to the sink thread). */
@@ -76,8 +77,6 @@ export interface SinksRunnerOptions {
   checkpoints?: boolean;
 }
 
-/** SQLite's default auto-checkpoint threshold, restored on the event loop's connection while the sink thread is down. */
-const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 /** How often the sink thread reports its sinks' statuses. */
 export const STATUS_EVERY_MS = 250;
 /** How long stop() waits for the sink thread to end before terminating it (cursors are transactional: nothing is lost). */
@@ -147,12 +146,7 @@ async function drainAll(spool: Spool, consumers: string[], ms: number): Promise<
 class SinksThread implements SinksRunner {
   readonly mode = 'worker' as const;
   readonly sinks: ReadonlyArray<{ name: string; consumer: string }>;
-  private worker!: Worker;
-  private stopping?: Promise<void>;
-  private restarts = 0;
-  private down = false;
-  private lastError?: string;
-  private startedAt = 0;
+  private readonly thread: SupervisedWorker;
   private statuses: Record<string, SinkStatus> = {};
   private started = false;
   /** Settles when the first worker has built its sinks (rejects with its error when it could not). */
@@ -169,76 +163,65 @@ class SinksThread implements SinksRunner {
     this.sinks = opts.sinks.map((e) => ({ name: e.name, consumer: sinkConsumer(e.name) }));
     for (const e of opts.sinks) this.statuses[e.name] = { state: 'healthy' };
     this.ready = new Promise<void>((resolve, reject) => (this.settleReady = (err) => (err ? reject(err) : resolve())));
+    const data: SinksWorkerData = {
+      dir: opts.dir,
+      sinks: opts.sinks,
+      env: { ...opts.env },
+      logLevel: opts.logLevel ?? opts.log.level,
+      wake: this.wake.buffer as SharedArrayBuffer,
+      checkpoints: opts.checkpoints === true,
+    };
+    this.thread = new SupervisedWorker({
+      what: 'sink worker',
+      url: WORKER_URL,
+      data: () => data,
+      log: opts.log,
+      spool: opts.spool,
+      ownsCheckpoints: data.checkpoints,
+      onMessage: (m, w) => this.onMessage(m as FromSinksWorker, w),
+    });
     opts.spool.on('append', this.onAppend);
-    if (opts.checkpoints) opts.spool.db.pragma('wal_autocheckpoint = 0');
-    this.spawn();
+    this.thread.start();
+  }
+
+  /** The current worker (tests terminate it to check restarts). */
+  get worker() {
+    return this.thread.worker;
   }
 
   start(): void {
     this.started = true;
-    this.worker.postMessage({ type: 'start' } satisfies ToSinksWorker);
+    this.thread.worker.postMessage({ type: 'start' } satisfies ToSinksWorker);
   }
 
-  private spawn(): void {
-    const data: SinksWorkerData = {
-      dir: this.opts.dir,
-      sinks: this.opts.sinks,
-      env: { ...this.opts.env },
-      logLevel: this.opts.logLevel ?? this.opts.log.level,
-      wake: this.wake.buffer as SharedArrayBuffer,
-      checkpoints: this.opts.checkpoints === true,
-    };
-    const w = new Worker(WORKER_URL, { workerData: data });
-    this.worker = w;
-    this.down = false;
-    this.startedAt = Date.now();
-    w.on('message', (m: FromSinksWorker) => {
-      if (m.type === 'count') this.opts.metrics?.[m.metric].inc(m.labels, m.n);
-      else if (m.type === 'status') this.statuses = m.sinks;
-      else if (m.type === 'ready') {
-        // Checkpoints are the worker's again (see the exit handler).
-        if (this.opts.checkpoints) this.opts.spool.db.pragma('wal_autocheckpoint = 0');
-        this.settleReady?.();
+  private onMessage(m: FromSinksWorker, w: Worker): void {
+    if (m.type === 'count') this.opts.metrics?.[m.metric].inc(m.labels, m.n);
+    else if (m.type === 'status') this.statuses = m.sinks;
+    else if (m.type === 'ready') {
+      this.settleReady?.();
+      this.settleReady = undefined;
+      // A restarted worker resumes delivering at once.
+      if (this.started) w.postMessage({ type: 'start' } satisfies ToSinksWorker);
+    } else if (m.type === 'fatal') {
+      this.thread.lastError = m.message;
+      const err = m.kind ? new MltrailError(m.kind, m.message, m.extra) : new Error(m.message);
+      if (this.settleReady) {
+        // The first start: fail it, as building the sinks on this thread would have.
+        this.thread.abandon();
+        this.opts.spool.off('append', this.onAppend);
+        this.settleReady(err);
         this.settleReady = undefined;
-        // A restarted worker resumes delivering at once.
-        if (this.started) w.postMessage({ type: 'start' } satisfies ToSinksWorker);
-      } else if (m.type === 'fatal') {
-        this.lastError = m.message;
-        const err = m.kind ? new MltrailError(m.kind, m.message, m.extra) : new Error(m.message);
-        if (this.settleReady) {
-          // The first start: fail it, as building the sinks on this thread would have.
-          this.stopping = Promise.resolve();
-          this.opts.spool.off('append', this.onAppend);
-          this.settleReady(err);
-          this.settleReady = undefined;
-        } else this.opts.log.error({ err: m.message, code: 'MLTRAIL_ERR_CONFIG' }, 'sink worker cannot build its sinks');
-      }
-    });
-    w.on('error', (err) => {
-      this.lastError = err.message;
-      this.opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker failed');
-    });
-    w.on('exit', (code) => {
-      if (this.stopping || this.worker !== w) return;
-      // Cursors are transactional: a new worker resends from where this one committed (at least once).
-      this.down = true;
-      // While no worker checkpoints, the event loop's own auto-checkpoints keep the WAL from growing.
-      if (this.opts.checkpoints && !this.opts.spool.isClosed) this.opts.spool.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-      this.restarts = Date.now() - this.startedAt > 60_000 ? 1 : this.restarts + 1;
-      const delay = Math.min(60_000, 1000 * 2 ** (this.restarts - 1));
-      this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code, restart_in_ms: delay }, 'sink worker exited; restarting it');
-      setTimeout(() => this.stopping || this.spawn(), delay).unref();
-    });
+      } else this.opts.log.error({ err: m.message, code: 'MLTRAIL_ERR_CONFIG' }, 'sink worker cannot build its sinks');
+    }
   }
 
   health(): Record<string, SinkThreadHealth> {
+    const t = this.thread;
     const out: Record<string, SinkThreadHealth> = {};
     for (const s of this.sinks) {
       const own = this.statuses[s.name] ?? { state: 'healthy' };
-      const status: SinkStatus = this.down
-        ? { state: 'degraded', reason: 'sink worker restarting', last_error: this.lastError ?? own.last_error }
-        : own;
-      out[s.name] = { ...withBacklog(status, this.opts.spool, s.consumer), thread: 'worker', restarts: this.restarts };
+      const status: SinkStatus = t.down ? { state: 'degraded', reason: 'sink worker restarting', last_error: t.lastError ?? own.last_error } : own;
+      out[s.name] = { ...withBacklog(status, this.opts.spool, s.consumer), thread: 'worker', restarts: t.restarts };
     }
     return out;
   }
@@ -248,17 +231,7 @@ class SinksThread implements SinksRunner {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= new Promise<void>((resolve) => {
-      this.opts.spool.off('append', this.onAppend);
-      const w = this.worker;
-      if (this.down) return resolve(); // between restarts: nothing runs
-      const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
-      w.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      w.postMessage({ type: 'stop' } satisfies ToSinksWorker);
-    });
-    return this.stopping;
+    this.opts.spool.off('append', this.onAppend);
+    return this.thread.stop({ type: 'stop' } satisfies ToSinksWorker, STOP_TIMEOUT_MS);
   }
 }

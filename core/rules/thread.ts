@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Spool } from '../spool/index.js';
+import { SupervisedWorker } from '../worker.js';
 import type { RulesConfig } from './engine.js';
 import { RuleProcessor } from './processor.js';
 
@@ -82,76 +82,54 @@ export function startRules(opts: RulesRunnerOptions): RulesRunner {
 
 class RulesThread implements RulesRunner {
   readonly mode = 'worker' as const;
-  private worker!: Worker;
-  private stopping?: Promise<void>;
-  private restarts = 0;
-  private down = false;
-  private lastError?: string;
-  private startedAt = 0;
+  private readonly thread: SupervisedWorker;
 
   constructor(private readonly opts: RulesRunnerOptions) {
-    this.spawn();
+    const data: RulesWorkerData = {
+      dir: opts.dir,
+      rules: opts.config,
+      logLevel: opts.logLevel ?? opts.log.level,
+      chunk: opts.chunk ?? 2000,
+      stateEveryMs: opts.stateEveryMs ?? 1000,
+      checkpoints: opts.checkpoints !== false,
+    };
+    this.thread = new SupervisedWorker({
+      what: 'rules worker',
+      url: WORKER_URL,
+      data: () => data,
+      log: opts.log,
+      spool: opts.spool,
+      ownsCheckpoints: data.checkpoints,
+      onMessage: (msg) => {
+        const m = msg as FromWorker;
+        for (const a of m.alerts) this.opts.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
+        this.opts.spool.addPendingBytes(m.bytes);
+        this.opts.spool.emit('append');
+      },
+    });
+    this.thread.start();
   }
 
-  private spawn(): void {
-    const data: RulesWorkerData = {
-      dir: this.opts.dir,
-      rules: this.opts.config,
-      logLevel: this.opts.logLevel ?? this.opts.log.level,
-      chunk: this.opts.chunk ?? 2000,
-      stateEveryMs: this.opts.stateEveryMs ?? 1000,
-      checkpoints: this.opts.checkpoints !== false,
-    };
-    // The worker checkpoints: the event loop's connection must not (see the exit handler for the gap).
-    if (data.checkpoints) this.opts.spool.db.pragma('wal_autocheckpoint = 0');
-    const w = new Worker(WORKER_URL, { workerData: data });
-    this.worker = w;
-    this.down = false;
-    this.startedAt = Date.now();
-    w.on('message', (m: FromWorker) => {
-      for (const a of m.alerts) this.opts.metrics?.alerts.inc({ rule_id: a.rule_id, mode: a.mode });
-      this.opts.spool.addPendingBytes(m.bytes);
-      this.opts.spool.emit('append');
-    });
-    w.on('error', (err) => {
-      this.lastError = err.message;
-      this.opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker failed');
-    });
-    w.on('exit', (code) => {
-      if (this.stopping || this.worker !== w) return;
-      // Its cursor and state are transactional: a new worker resumes where this one committed.
-      // Back off (1 s, 2 s, 4 s… up to a minute) while it keeps dying young.
-      this.down = true;
-      // While no worker checkpoints, the event loop's own auto-checkpoints keep the WAL from growing.
-      if (data.checkpoints && !this.opts.spool.isClosed) this.opts.spool.db.pragma('wal_autocheckpoint = 1000');
-      this.restarts = Date.now() - this.startedAt > 60_000 ? 1 : this.restarts + 1;
-      const delay = Math.min(60_000, 1000 * 2 ** (this.restarts - 1));
-      this.opts.log.error({ code: 'MLTRAIL_ERR_INTERNAL', exit_code: code, restart_in_ms: delay }, 'rules worker exited; restarting it');
-      setTimeout(() => this.stopping || this.spawn(), delay).unref();
-    });
+  /** The current worker (tests terminate it to check restarts). */
+  get worker() {
+    return this.thread.worker;
   }
 
   health() {
+    const t = this.thread;
     return {
-      state: this.down ? ('degraded' as const) : ('healthy' as const),
+      state: t.down ? ('degraded' as const) : ('healthy' as const),
       thread: 'worker' as const,
-      restarts: this.restarts,
-      ...(this.lastError ? { last_error: this.lastError } : {}),
+      restarts: t.restarts,
+      ...(t.lastError ? { last_error: t.lastError } : {}),
     };
   }
 
   stop(graceMs?: number): Promise<void> {
-    this.stopping ??= new Promise<void>((resolve) => {
-      const w = this.worker;
-      if (this.down) return resolve(); // between restarts: nothing runs
-      // The worker drains, closes its connection and ends by itself; terminate it only if it hangs.
-      const timer = setTimeout(() => void w.terminate(), (graceMs ?? 0) + STOP_TIMEOUT_MS);
-      w.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      w.postMessage({ type: 'stop', deadline: graceMs === undefined ? undefined : Date.now() + graceMs } satisfies ToWorker);
-    });
-    return this.stopping;
+    // The worker drains, closes its connection and ends by itself; it is terminated only if it hangs.
+    return this.thread.stop(
+      { type: 'stop', deadline: graceMs === undefined ? undefined : Date.now() + graceMs } satisfies ToWorker,
+      (graceMs ?? 0) + STOP_TIMEOUT_MS,
+    );
   }
 }
