@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { SinkRunner, sinkConsumer, withBacklog, type SinkRunnerHealth, type SinkStatus } from '../../core/delivery/runner.js';
+import { SinkRunner, sinkConsumer, withBacklog, type SinkMetrics, type SinkRunnerHealth, type SinkStatus } from '../../core/delivery/runner.js';
 import { MltrailError, type ErrorKind } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
@@ -88,7 +88,7 @@ const workerAvailable = (): boolean => WORKER_URL.protocol === 'file:' && exists
 export async function createRunners(
   entries: SinkEntry[],
   spool: Spool,
-  deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: Pick<Metrics, 'sinkSent' | 'sinkFailed'> },
+  deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: SinkMetrics },
 ): Promise<SinkRunner[]> {
   const factories = await Promise.all(entries.map((e) => loadSinkFactory(e.type)));
   return entries.map((e, i) => createRunner(e, factories[i]!, spool, deps));
@@ -98,7 +98,7 @@ function createRunner(
   entry: SinkEntry,
   factory: SinkFactory<any>,
   spool: Spool,
-  deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: Pick<Metrics, 'sinkSent' | 'sinkFailed'> },
+  deps: { log: Logger; dir: string; env: NodeJS.ProcessEnv; metrics?: SinkMetrics },
 ): SinkRunner {
   const sink = factory.create(entry.config, { name: entry.name, logger: deps.log.child({ sink: entry.name }), dataDir: deps.dir, spool, env: deps.env });
   return new SinkRunner(spool, sink, entry.config, deps.log, deps.metrics);
