@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from './log.js';
 import type { Spool } from './spool/index.js';
 
@@ -89,4 +89,32 @@ export class SupervisedWorker {
     });
     return this.stopping;
   }
+}
+
+/**
+ * The end of a worker thread, inside it: finish its work (`finish`), take the
+ * last checkpoint if it owns them, close its spool connection, flush its log
+ * and close its port. Nothing is then left to keep the thread alive: it exits,
+ * and the main thread (waiting in {@link SupervisedWorker.stop}) sees that.
+ *
+ * @example
+ * port.on('message', (m) => m.type === 'stop' && void endWorkerThread({ what: 'rules worker', finish: () => rules.stop(), spool, checkpoints, log, port }));
+ */
+export async function endWorkerThread(opts: {
+  what: string;
+  finish: () => unknown;
+  spool: Spool;
+  checkpoints?: { stop(): void };
+  log: Logger;
+  port: MessagePort;
+}): Promise<void> {
+  try {
+    await opts.finish();
+    opts.checkpoints?.stop();
+    opts.spool.close();
+  } catch (err) {
+    opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, `${opts.what} stop failed`);
+  }
+  opts.log.flush?.();
+  opts.port.close();
 }

@@ -9,6 +9,7 @@ import { MltrailError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { ownCheckpoints } from '../../core/spool/checkpointer.js';
 import { Spool } from '../../core/spool/index.js';
+import { endWorkerThread } from '../../core/worker.js';
 import { STATUS_EVERY_MS, createRunners, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
 
 const data = workerData as SinksWorkerData;
@@ -76,17 +77,11 @@ if (runners) {
     stopped = true;
     Atomics.notify(wake, 0); // ends the pending wait in watchAppends
     clearInterval(statusTick);
-    try {
+    const finish = async () => {
       await Promise.all(runners.map((r) => r.stop()));
       reportStatus();
-      checkpoints?.stop();
-      spool.close();
-    } catch (err) {
-      log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'sink worker stop failed');
-    }
-    log.flush?.();
-    // Nothing is left to keep this thread alive: it exits (the main thread waits for that).
-    port.close();
+    };
+    await endWorkerThread({ what: 'sink worker', finish, spool, checkpoints, log, port });
   });
   post({ type: 'ready' });
 }

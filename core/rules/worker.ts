@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
 import { ownCheckpoints } from '../spool/checkpointer.js';
 import { Spool } from '../spool/index.js';
+import { endWorkerThread } from '../worker.js';
 import { RulesConfig } from './engine.js';
 import { RuleProcessor, type ConsumerCommit } from './processor.js';
 import type { FromWorker, RulesWorkerData, ToWorker } from './thread.js';
@@ -33,18 +34,7 @@ spool.on('committed', (c: ConsumerCommit) => {
 });
 
 port.on('message', (m: ToWorker) => {
-  if (m.type === 'stop') {
-    try {
-      rules.stop(m.deadline);
-      checkpoints?.stop();
-      spool.close();
-    } catch (err) {
-      log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules worker stop failed');
-    }
-    log.flush?.();
-    // Nothing is left to keep this thread alive: it exits (the main thread waits for that).
-    port.close();
-  }
+  if (m.type === 'stop') void endWorkerThread({ what: 'rules worker', finish: () => rules.stop(m.deadline), spool, checkpoints, log, port });
 });
 // Polling finds new records within 10 ms for a few µs a look; a message per append cost the event loop far more.
 rules.start({ chunk: data.chunk, stateEveryMs: data.stateEveryMs, pollMs: 10 });
