@@ -8,8 +8,8 @@ export const CHECKPOINT_EVERY_MS = 250;
  * auto-checkpoints go off (they would run inside its commits) and it
  * checkpoints every {@link CHECKPOINT_EVERY_MS}, or sooner after a `poke()`
  * (a commit) once that interval has passed. Exactly one connection of a spool
- * should own this; the writer's auto-checkpoints are turned off by whoever
- * starts the owner (see core/rules/thread.ts and bridge/sinks/thread.ts).
+ * should own this; the event loop's auto-checkpoints are turned off by the
+ * supervisor that starts the owning worker (`SupervisedWorker` in core/worker.ts).
  *
  * @example
  * const cp = ownCheckpoints(spool);

@@ -202,9 +202,18 @@ describe('sinks on a worker thread', () => {
       await until(() => evs.every((e) => h.ids().includes(e.id as string)), 15_000);
       // The endpoint indexes before its answer reaches the worker, whose count then reaches /metrics.
       await until(async () => /mltrail_sink_sent_total\{sink="splunk_hec"\} 25\b/.test(await (await fetch(`${b.url}/metrics`)).text()), 10_000);
-    } finally {
+      // Accepted just before SIGTERM, still waiting for its batch to fill: the drain delivers it before exit.
+      const late = events(10);
+      const res2 = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(late) });
+      expect(res2.status).toBe(200);
       b.proc.kill('SIGTERM');
       expect(await b.exited).toBe(0);
+      expect(late.every((e) => h.ids().includes(e.id as string))).toBe(true);
+    } finally {
+      if (b.proc.exitCode === null) {
+        b.proc.kill('SIGTERM');
+        await b.exited;
+      }
     }
   }, 60_000);
 });
