@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Spool } from '../core/spool/index.js';
 import type { ServerSettings } from '../core/connector.js';
+import { stampReceived } from '../connectors/core/index.js';
 
 export interface AppDeps {
   spool: Spool;
@@ -74,7 +75,7 @@ export function createApp(deps: AppDeps): Hono {
         deps.ingest.quarantine(channel, (err as Error).message, body, { route: '/v1/events' });
         throw err;
       }
-      const res = await deps.ingest.ingest(records, channel);
+      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString()), channel);
       if (res.rejected.length === records.length) {
         throw new MltrailError('VALIDATION', `no valid event in the request: ${res.rejected[0]?.reason}`, { rejected: res.rejected });
       }

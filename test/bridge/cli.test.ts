@@ -40,6 +40,11 @@ describe('mltrail CLI', () => {
     writeFileSync(gz, gzipSync(JSON.stringify([good])));
     expect(run(['normalize', '--platform', 'core', gz])).toMatchObject({ status: 0 });
     expect(JSON.parse(run(['normalize', '--platform', 'core', '-'], JSON.stringify(good)).stdout).id).toBe(good.id);
+    // received_time is mltrail's to fill in when a record leaves it out.
+    const { received_time: _, ...bare } = good;
+    const stamped = run(['normalize', '--platform', 'core', '-'], JSON.stringify(bare));
+    expect(stamped.status).toBe(0);
+    expect(JSON.parse(stamped.stdout).received_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('normalize exits 2 on unusable input or arguments', () => {

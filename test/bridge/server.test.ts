@@ -45,6 +45,27 @@ describe('bridge server', () => {
     expect(JSON.parse(line)).toEqual(ev);
   });
 
+  it('stamps received_time on an event that leaves it out, and keeps a sender\'s own', async () => {
+    const { b, dataDir } = await start();
+    const { received_time: _, ...bare } = sampleEvent();
+    const own = { ...sampleEvent(), id: 'evt-own-received' };
+    const before = new Date().toISOString();
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: [JSON.stringify(bare), JSON.stringify(own)].join('\n') });
+    const after = new Date().toISOString();
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as any).accepted).toBe(2);
+    const file = join(dataDir, 'out', 'events.ndjson');
+    const lines = await waitFor(() => {
+      const l = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+      return l.length === 2 ? l.map((x) => JSON.parse(x)) : undefined;
+    });
+    const stamped = lines.find((e) => e.id === bare.id)!;
+    expect(stamped.received_time >= before && stamped.received_time <= after).toBe(true);
+    expect(stamped).toEqual({ ...bare, received_time: stamped.received_time });
+    expect(lines.find((e) => e.id === own.id)).toEqual(own);
+    expect(b.spool.listQuarantine()).toEqual([]);
+  });
+
   it('quarantines bad input with the reason, keeps the valid events of a mixed batch', async () => {
     const { b } = await start();
     const bad = await fetch(`${b.url}/v1/events`, { method: 'POST', body: '{"not json' });
