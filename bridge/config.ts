@@ -51,7 +51,12 @@ export const PipelineConfig = z.strictObject({
 
 export type { SinkEntry };
 
-const Sinks = z.record(z.string(), z.unknown()).default({}).transform((entries, ctx): SinkEntry[] => {
+const Sinks = z
+  .record(z.string(), z.unknown(), {
+    error: (i) =>
+      `expected a map of sink name → settings (e.g. "splunk_hec: { url: … }"), got ${Array.isArray(i.input) ? 'a list' : i.input === null ? 'null' : typeof i.input}`,
+  })
+  .default({}).transform((entries, ctx): SinkEntry[] => {
   const out: SinkEntry[] = [];
   for (const [name, raw] of Object.entries(entries)) {
     const obj = (raw ?? {}) as Record<string, unknown>;

@@ -40,9 +40,16 @@ export function readConfigFile(file: string): unknown {
   return doc.toJS() ?? {};
 }
 
-/** Deep-merge plain objects; `b` wins. Arrays and scalars are replaced. */
+/**
+ * Deep-merge plain objects; `b` wins. Arrays and scalars are replaced, except
+ * that a section `b` sets as an object never replaces a value of another kind
+ * in `a` (a list where a map belongs): that value is kept so validation names
+ * it, instead of the mistake vanishing under an override (the environment's
+ * overrides always carry the sections, often empty).
+ */
 export function deepMerge(a: unknown, b: unknown): unknown {
   if (b === undefined) return a;
+  if (isPlain(b) && a !== undefined && a !== null && !isPlain(a)) return a;
   if (!isPlain(a) || !isPlain(b)) return b;
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = deepMerge(out[k], v);

@@ -51,6 +51,21 @@ describe('config', () => {
     expect(e5.message).toMatch(/YAML error/);
   });
 
+  it('a section of the wrong kind is an error, never silently replaced by the environment\'s overrides', () => {
+    // A list of sinks (a common slip: sinks are a map of name → settings) used to vanish under the
+    // environment's (empty) sinks section, leaving only the default file sink and no error.
+    const list = yaml('sinks:\n  - type: splunk_hec\n    url: https://splunk.example.com:8088\n');
+    const e1 = errorOf(() => loadConfig({ file: list, env: {} }));
+    expect(e1.message).toMatch(/sinks: expected a map of sink name → settings .*got a list/);
+    expect(errorOf(() => loadConfig({ file: list, env: { MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } })).message).toMatch(/sinks: .*got a list/);
+    const e2 = errorOf(() => loadConfig({ file: yaml('server: [8080]\n'), env: { PORT: '7000' } }));
+    expect(e2.message).toMatch(/server: .*object/i);
+    // An empty section is still filled from the environment.
+    const empty = loadConfig({ file: yaml('sinks:\nserver:\n'), env: { PORT: '7000', MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
+    expect(empty.server.port).toBe(7000);
+    expect(empty.sinks.map((x) => x.type)).toEqual(['splunk_hec']);
+  });
+
   it('interpolates ${ENV} and ${ENV:-default}, and environment variables win over the file', () => {
     const f = yaml('server:\n  port: ${MY_PORT:-9000}\n  ingest_token: ${TOKEN}\ndata_dir: /from/file\n');
     const cfg = loadConfig({ file: f, env: { TOKEN: 'abc' } });
