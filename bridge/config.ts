@@ -95,6 +95,15 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** The core's environment variables and the YAML key each one sets. */
+const CORE_ENV = {
+  PORT: 'server.port',
+  MLTRAIL_HOST: 'server.host',
+  MLTRAIL_INGEST_TOKEN: 'server.ingest_token',
+  MLTRAIL_DATA_DIR: 'data_dir',
+  MLTRAIL_LOG_LEVEL: 'log.level',
+} as const;
+
 /** The environment variables the core reads (each also has a YAML key). */
 export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const server: Record<string, unknown> = {};
@@ -142,7 +151,13 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   merged = deepMerge(merged, opts.overrides ?? {});
   const r = ConfigSchema.safeParse(merged);
   if (!r.success) {
-    const lines = formatIssues(r.error.issues);
+    // A bad value that came from the environment is named by its variable: the file may not mention it.
+    const fromEnv = (path: readonly PropertyKey[]) => {
+      const key = path.join('.');
+      const name = Object.entries(CORE_ENV).find(([, p]) => p === key)?.[0];
+      return name && env[name] !== undefined ? ` (from environment variable ${name})` : '';
+    };
+    const lines = formatIssues(r.error.issues).map((l, i) => l + fromEnv(r.error.issues[i]!.path));
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });
   }
   const cfg = r.data;

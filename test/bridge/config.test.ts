@@ -60,6 +60,9 @@ describe('config', () => {
     expect(errorOf(() => loadConfig({ file: list, env: { MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } })).message).toMatch(/sinks: .*got a list/);
     const e2 = errorOf(() => loadConfig({ file: yaml('server: [8080]\n'), env: { PORT: '7000' } }));
     expect(e2.message).toMatch(/server: .*object/i);
+    // A bad value from the environment names its variable.
+    expect(errorOf(() => loadConfig({ env: { PORT: 'eighty' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
+    expect(errorOf(() => loadConfig({ env: { MLTRAIL_LOG_LEVEL: 'loud' } })).message).toMatch(/log\.level: .*\(from environment variable MLTRAIL_LOG_LEVEL\)/);
     // An empty section is still filled from the environment.
     const empty = loadConfig({ file: yaml('sinks:\nserver:\n'), env: { PORT: '7000', MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
     expect(empty.server.port).toBe(7000);
