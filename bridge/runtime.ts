@@ -129,7 +129,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     // Nothing was started yet but the sinks' thread, which is not delivering: end it, close and report.
     await sinks.stop();
     spool.close();
-    throw err;
+    throw listenError(err as NodeJS.ErrnoException, cfg.server.host, cfg.server.port);
   }
   // Consumers start once the server listens; anything spooled before (a previous run's backlog) waits for them.
   // The WAL checkpoints go to the sink thread when there is one (it mostly waits on the network), else to the rules'.
@@ -236,3 +236,17 @@ function sleep(ms: number): Promise<void> {
 }
 
 export { sinkConsumer };
+
+/** Why the server could not listen, in words an operator can act on. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use (another process listens there: stop it, or choose another port with --port or PORT)',
+    EACCES: 'permission denied (ports below 1024 need privileges: choose another port with --port or PORT)',
+    EADDRNOTAVAIL: 'no interface of this machine has that address (check --host or MLTRAIL_HOST)',
+    ENOTFOUND: 'the host name does not resolve (check --host or MLTRAIL_HOST)',
+  };
+  const reason = err.code ? why[err.code] : undefined;
+  if (!reason) return err;
+  return new MltrailError('STARTUP', `cannot listen on ${where}: ${reason}`, { host, port, errno: err.code });
+}

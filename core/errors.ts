@@ -22,6 +22,8 @@ export const ErrorCodes = {
   UPSTREAM: { code: 'MLTRAIL_ERR_UPSTREAM', status: 502 },
   NOT_IMPLEMENTED: { code: 'MLTRAIL_ERR_NOT_IMPLEMENTED', status: 501 },
   CONFIG: { code: 'MLTRAIL_ERR_CONFIG', status: 500 },
+  /** The process cannot start: its listen address or data directory is unusable (in use, not permitted, not a directory). */
+  STARTUP: { code: 'MLTRAIL_ERR_STARTUP', status: 500 },
   INTERNAL: { code: 'MLTRAIL_ERR_INTERNAL', status: 500 },
   USAGE: { code: 'MLTRAIL_ERR_USAGE', status: 400 },
 } as const;

@@ -188,11 +188,17 @@ export class Spool extends EventEmitter {
 
   static open(opts: SpoolOptions): Spool {
     let file = ':memory:';
-    if (opts.dir !== ':memory:') {
-      mkdirSync(opts.dir, { recursive: true });
-      file = join(opts.dir, 'spool.db');
+    let db: Database.Database;
+    try {
+      if (opts.dir !== ':memory:') {
+        mkdirSync(opts.dir, { recursive: true });
+        file = join(opts.dir, 'spool.db');
+      }
+      db = new Database(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new MltrailError('STARTUP', `cannot open the spool in ${opts.dir} (data_dir, MLTRAIL_DATA_DIR): ${e.message}`, { dir: opts.dir });
     }
-    const db = new Database(file);
     // New spools use 8 KiB pages (SQLite's default is 4): an event's JSON is ~2 KiB, so a 4 KiB page
     // held one and wasted half its bytes; 8 KiB holds three. Bench: 5-9% less CPU per event, webhook
     // p99 unchanged. 16 KiB made inserts cheaper still but multiplied the WAL bytes of the one-event

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -45,6 +46,29 @@ describe('mltrail CLI', () => {
     const stamped = run(['normalize', '--platform', 'core', '-'], JSON.stringify(bare));
     expect(stamped.status).toBe(0);
     expect(JSON.parse(stamped.stdout).received_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('serve explains an address in use or an unusable data directory in one line (exit 1), no stack trace', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const dir = tmpDir();
+      const serve = (env: Record<string, string>) =>
+        spawnSync(process.execPath, [CLI, 'serve', '--port', String(port)], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, MLTRAIL_LOG_LEVEL: 'silent', ...env } });
+      const inUse = serve({ MLTRAIL_DATA_DIR: join(dir, 'data') });
+      expect(inUse.status).toBe(1);
+      expect(inUse.stderr).toContain(`MLTRAIL_ERR_STARTUP: cannot listen on 127.0.0.1:${port}: the address is already in use`);
+      expect(inUse.stderr).not.toMatch(/^\s+at /m);
+      const file = join(dir, 'not-a-dir');
+      writeFileSync(file, '');
+      const badDir = serve({ MLTRAIL_DATA_DIR: join(file, 'data') });
+      expect(badDir.status).toBe(1);
+      expect(badDir.stderr).toMatch(/MLTRAIL_ERR_STARTUP: cannot open the spool in .*not-a-dir\/data \(data_dir, MLTRAIL_DATA_DIR\): ENOTDIR/);
+      expect(badDir.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      taken.close();
+    }
   });
 
   it('normalize exits 2 on unusable input or arguments', () => {
