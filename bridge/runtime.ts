@@ -6,6 +6,7 @@ import type { ConnectorDeps, Poller, ServerSettings } from '../core/connector.js
 import { sinkConsumer } from '../core/delivery/runner.js';
 import { MltrailError } from '../core/errors.js';
 import { Ingestor } from '../core/ingest.js';
+import { claimDataDir } from '../core/spool/lock.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
 import { RULES_CONSUMER } from '../core/rules/processor.js';
@@ -53,13 +54,21 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     );
   }
   const dataDir = resolve(cfg.data_dir);
-  const spool = Spool.open({
-    dir: dataDir,
-    maxBytes: cfg.spool.max_bytes,
-    synchronous: cfg.spool.synchronous,
-    dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000,
-    retryAfterS: cfg.spool.retry_after_s,
-  });
+  // One bridge per data directory (see claimDataDir); released once the spool is closed.
+  const claim = claimDataDir(dataDir);
+  let spool: Spool;
+  try {
+    spool = Spool.open({
+      dir: dataDir,
+      maxBytes: cfg.spool.max_bytes,
+      synchronous: cfg.spool.synchronous,
+      dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000,
+      retryAfterS: cfg.spool.retry_after_s,
+    });
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
   const metrics = createMetrics();
   const ingest = new Ingestor(spool, log, metrics);
   const server: ServerSettings = {
@@ -76,6 +85,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     sinks = await createSinks({ spool, dir: dataDir, sinks: sinkEntries, log, metrics, env, thread: cfg.pipeline.sinks_thread, logLevel: cfg.log.level, checkpoints: true });
   } catch (err) {
     spool.close();
+    claim.release();
     throw err;
   }
 
@@ -129,6 +139,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     // Nothing was started yet but the sinks' thread, which is not delivering: end it, close and report.
     await sinks.stop();
     spool.close();
+    claim.release();
     throw listenError(err as NodeJS.ErrnoException, cfg.server.host, cfg.server.port);
   }
   // Consumers start once the server listens; anything spooled before (a previous run's backlog) waits for them.
@@ -219,6 +230,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       await sinks.stop();
       spool.prune(consumers);
       spool.close();
+      claim.release();
       log.info('mltrail bridge stopped');
       log.flush?.();
     })());
@@ -248,5 +260,5 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
   };
   const reason = err.code ? why[err.code] : undefined;
   if (!reason) return err;
-  return new MltrailError('STARTUP', `cannot listen on ${where}: ${reason}`, { host, port, errno: err.code });
+  return new MltrailError('STARTUP', `cannot listen on ${where}: ${err.code}: ${reason}`, { host, port, errno: err.code });
 }

@@ -188,23 +188,25 @@ export class Spool extends EventEmitter {
 
   static open(opts: SpoolOptions): Spool {
     let file = ':memory:';
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
       if (opts.dir !== ':memory:') {
         mkdirSync(opts.dir, { recursive: true });
         file = join(opts.dir, 'spool.db');
       }
       db = new Database(file);
+      // New spools use 8 KiB pages (SQLite's default is 4): an event's JSON is ~2 KiB, so a 4 KiB page
+      // held one and wasted half its bytes; 8 KiB holds three. Bench: 5-9% less CPU per event, webhook
+      // p99 unchanged. 16 KiB made inserts cheaper still but multiplied the WAL bytes of the one-event
+      // commits webhooks make, raising their p99. (An existing spool keeps the page size it was made with.)
+      db.pragma(`page_size = ${PAGE_SIZE}`);
+      db.pragma('journal_mode = WAL');
     } catch (err) {
+      db?.close();
       const e = err as NodeJS.ErrnoException;
-      throw new MltrailError('STARTUP', `cannot open the spool in ${opts.dir} (data_dir, MLTRAIL_DATA_DIR): ${e.message}`, { dir: opts.dir });
+      const hint = e.code === 'SQLITE_NOTADB' ? ` (${file} is not an mltrail spool: move it aside, or point data_dir elsewhere)` : '';
+      throw new MltrailError('STARTUP', `cannot open the spool in ${opts.dir} (data_dir, MLTRAIL_DATA_DIR): ${e.message}${hint}`, { dir: opts.dir });
     }
-    // New spools use 8 KiB pages (SQLite's default is 4): an event's JSON is ~2 KiB, so a 4 KiB page
-    // held one and wasted half its bytes; 8 KiB holds three. Bench: 5-9% less CPU per event, webhook
-    // p99 unchanged. 16 KiB made inserts cheaper still but multiplied the WAL bytes of the one-event
-    // commits webhooks make, raising their p99. (An existing spool keeps the page size it was made with.)
-    db.pragma(`page_size = ${PAGE_SIZE}`);
-    db.pragma('journal_mode = WAL');
     const fullByFsync = (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:';
     db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     db.pragma('busy_timeout = 5000');

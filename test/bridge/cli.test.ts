@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
 import { CLI } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = (args: string[], input?: string) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, env: { PATH: process.env.PATH } });
 
@@ -58,16 +59,43 @@ describe('mltrail CLI', () => {
         spawnSync(process.execPath, [CLI, 'serve', '--port', String(port)], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, MLTRAIL_LOG_LEVEL: 'silent', ...env } });
       const inUse = serve({ MLTRAIL_DATA_DIR: join(dir, 'data') });
       expect(inUse.status).toBe(1);
-      expect(inUse.stderr).toContain(`MLTRAIL_ERR_STARTUP: cannot listen on 127.0.0.1:${port}: the address is already in use`);
+      expect(inUse.stderr).toContain(`MLTRAIL_ERR_STARTUP: cannot listen on 127.0.0.1:${port}: EADDRINUSE: the address is already in use`);
       expect(inUse.stderr).not.toMatch(/^\s+at /m);
       const file = join(dir, 'not-a-dir');
       writeFileSync(file, '');
       const badDir = serve({ MLTRAIL_DATA_DIR: join(file, 'data') });
       expect(badDir.status).toBe(1);
-      expect(badDir.stderr).toMatch(/MLTRAIL_ERR_STARTUP: cannot open the spool in .*not-a-dir\/data \(data_dir, MLTRAIL_DATA_DIR\): ENOTDIR/);
+      expect(badDir.stderr).toMatch(/MLTRAIL_ERR_STARTUP: cannot claim the data directory .*not-a-dir\/data \(data_dir, MLTRAIL_DATA_DIR\): ENOTDIR/);
       expect(badDir.stderr).not.toMatch(/^\s+at /m);
     } finally {
       taken.close();
+    }
+  });
+
+  it('serve: a second bridge on the same data directory exits 1 saying another one serves it', async () => {
+    const dataDir = join(tmpDir(), 'data');
+    const env = { PATH: process.env.PATH, MLTRAIL_LOG_LEVEL: 'info', MLTRAIL_DATA_DIR: dataDir };
+    const first = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let log = '';
+      first.stderr.on('data', (d: Buffer) => (log += d.toString()));
+      await waitFor(() => log.includes('mltrail bridge listening'), 20_000);
+      const second = spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { encoding: 'utf8', timeout: 30_000, env });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain(`MLTRAIL_ERR_STARTUP: another mltrail bridge is serving from ${dataDir}`);
+    } finally {
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+    }
+    // A killed bridge leaves no stale claim: the OS dropped its lock.
+    const third = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log3 = '';
+    third.stderr.on('data', (d: Buffer) => (log3 += d.toString()));
+    try {
+      await waitFor(() => log3.includes('mltrail bridge listening'), 20_000);
+    } finally {
+      third.kill('SIGTERM');
+      await new Promise((r) => third.once('exit', r));
     }
   });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.js';
+import type { MltrailError } from '../../core/errors.js';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
@@ -22,6 +23,23 @@ async function start(env: Record<string, string> = {}, overrides: Record<string,
 }
 
 describe('bridge server', () => {
+  it('one bridge per data directory: a second one refuses to start until the first stops', async () => {
+    const { b, dataDir } = await start();
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } });
+    const second = await startBridge(cfg, { logger: silentLogger(), env: {} }).then(
+      (x) => (running.push(x), undefined),
+      (err: MltrailError) => err,
+    );
+    expect(second?.code).toBe('MLTRAIL_ERR_STARTUP');
+    expect(second?.message).toContain(`another mltrail bridge is serving from ${dataDir}`);
+    // The refused start left the first bridge's spool alone, and stopping that one frees the directory.
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) })).status).toBe(200);
+    await running.splice(running.indexOf(b), 1)[0]!.stop();
+    const again = await startBridge(cfg, { logger: silentLogger(), env: {} });
+    running.push(again);
+    expect((await fetch(`${again.url}/readyz`)).status).toBe(200);
+  });
+
   it('serves healthz, readyz with sink state, and Prometheus metrics', async () => {
     const { b } = await start();
     expect(await (await fetch(`${b.url}/healthz`)).json()).toEqual({ status: 'ok' });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MltrailError } from '../../../core/errors.js';
 import { Spool } from '../../../core/spool/index.js';
+import { claimDataDir } from '../../../core/spool/lock.js';
 import { serializeEvent, type NormalizedEvent } from '../../../core/schema/index.js';
 
 const require = createRequire(import.meta.url);
@@ -13,6 +14,42 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'mltrail-spool-'));
 const item = (id: string, body = `{"id":"${id}"}`) => ({ kind: 'event' as const, id, body });
 
 describe('Spool', () => {
+  it('a directory that cannot hold the spool, or a file that is not one, is a STARTUP error naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-spool-bad-'));
+    writeFileSync(join(dir, 'file'), 'x');
+    const notDir = (() => {
+      try {
+        Spool.open({ dir: join(dir, 'file', 'data') });
+      } catch (e) {
+        return e as MltrailError;
+      }
+    })();
+    expect(notDir?.code).toBe('MLTRAIL_ERR_STARTUP');
+    expect(notDir?.message).toMatch(/cannot open the spool in .*file\/data \(data_dir, MLTRAIL_DATA_DIR\): ENOTDIR/);
+    const garbage = join(dir, 'garbage');
+    Spool.open({ dir: garbage }).close();
+    writeFileSync(join(garbage, 'spool.db'), 'this is not a database, just some text long enough to have a header');
+    const notDb = (() => {
+      try {
+        Spool.open({ dir: garbage });
+      } catch (e) {
+        return e as MltrailError;
+      }
+    })();
+    expect(notDb?.code).toBe('MLTRAIL_ERR_STARTUP');
+    expect(notDb?.message).toContain('is not an mltrail spool: move it aside');
+  });
+
+  it('claimDataDir: one claim per directory at a time; released, it can be claimed again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-claim-'));
+    const first = claimDataDir(dir, 0);
+    expect(() => claimDataDir(dir, 0)).toThrow(/another mltrail bridge is serving from/);
+    // The spool itself stays usable beside the claim (dlq, quarantine and backfill share it with a bridge).
+    Spool.open({ dir }).close();
+    first.release();
+    claimDataDir(dir, 0).release();
+  });
+
   const open: Spool[] = [];
   afterEach(() => {
     for (const s of open.splice(0)) if (!s.isClosed) s.close();
