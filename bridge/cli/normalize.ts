@@ -1,4 +1,6 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { FORMATS, formatter } from '../../core/formats/index.js';
@@ -6,7 +8,7 @@ import { readInput } from '../../core/input/read.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { loadConfig, type Config } from '../config.js';
 import { PLATFORM_CHOICES, normalizeInput } from '../normalize.js';
-import { replayEvents } from '../replay.js';
+import { EventSorter, Replayer } from '../replay.js';
 import { common, parse } from './args.js';
 
 export const normalizeUsage = `mltrail normalize [--platform ${PLATFORM_CHOICES.join('|')}] [--format ${FORMATS.join('|')}] [--config FILE] [FILE|-]...
@@ -96,16 +98,45 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   if (positionals.length === 0) throw new MltrailError('USAGE', 'replay needs at least one FILE (or - for stdin)');
   const platform = checkPlatform(values.platform!);
   const cfg = loadConfig({ file: values.config, env: io.env });
-  const r = await readAll(positionals, platform, cfg, io);
-  const result = replayEvents(r.events, cfg);
+  // Events are ordered on disk and the spool is pruned as rules evaluate it: memory stays flat however much is replayed.
+  const tmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-'));
   const alertsOut = values.alerts ? createWriteStream(values.alerts) : io.stdout;
-  for (const a of result.alerts) alertsOut.write(`${JSON.stringify(a)}\n`);
-  if (values.events) {
-    const evOut = createWriteStream(values.events);
-    for (const e of result.events) evOut.write(`${JSON.stringify(e)}\n`);
-    await new Promise((res) => evOut.end(res));
+  const evOut = values.events ? createWriteStream(values.events) : undefined;
+  let alerts = 0;
+  let r: ReadAll;
+  let replayer: Replayer | undefined;
+  try {
+    const sorter = new EventSorter(tmp);
+    try {
+      r = await readAll(positionals, platform, cfg, io, (events) => sorter.add(events));
+      replayer = new Replayer(cfg, {
+        dir: join(tmp, 'spool'),
+        onAlerts: (raised) => {
+          for (const a of raised) alertsOut.write(`${JSON.stringify(a)}\n`);
+          alerts += raised.length;
+        },
+        onEvent: evOut ? (item) => evOut.write(`${item.body}\n`) : undefined,
+      });
+      for (const chunk of sorter.chunks()) {
+        replayer.push(chunk);
+        // Let the output streams drain between chunks (their buffers would otherwise hold everything written).
+        await Promise.all([drained(alertsOut), evOut && drained(evOut)]);
+      }
+    } finally {
+      replayer?.finish();
+      sorter.close();
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
+  if (evOut) await new Promise((res) => evOut.end(res));
   if (alertsOut !== io.stdout) await new Promise((res) => (alertsOut as ReturnType<typeof createWriteStream>).end(res));
-  io.stderr.write(`replay: ${result.events.length} events (${result.duplicates} duplicates), ${result.alerts.length} alerts\n`);
+  io.stderr.write(`replay: ${replayer.accepted} events (${replayer.duplicates} duplicates), ${alerts} alerts\n`);
   return exitCode(r);
+}
+
+/** Resolves once a writable stream has room again (at once when it has). */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  const w = out as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+  return w.writableNeedDrain ? new Promise((r) => w.once('drain', () => r())) : Promise.resolve();
 }

@@ -1,0 +1,95 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventSorter, Replayer, replayEvents, type ReplayItem } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { Spool } from '../../core/spool/index.js';
+import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+
+const rules = { rules: RulesConfig.parse({}) };
+const ev = (over: Record<string, unknown>) => sampleEvent(over) as unknown as NormalizedEvent;
+
+describe('replay on disk', () => {
+  it('EventSorter yields events oldest first across adds, ties in input order, in chunks of the asked size', () => {
+    const dir = tmpDir();
+    const sorter = new EventSorter(dir);
+    const late = ev({ time: '2026-03-01T00:00:00Z' });
+    const tieA = ev({ time: '2026-02-01T00:00:00Z' });
+    const early = ev({ time: '2026-01-01T00:00:00.000Z' });
+    const tieB = ev({ time: '2026-02-01T00:00:00.000Z' }); // same instant, written differently
+    sorter.add([late, tieA]);
+    sorter.add([early, tieB]);
+    expect(sorter.size).toBe(4);
+    const chunks = [...sorter.chunks(3)];
+    sorter.close();
+    expect(chunks.map((c) => c.length)).toEqual([3, 1]);
+    const flat = chunks.flat();
+    expect(flat.map((x) => x.id)).toEqual([early.id, tieA.id, tieB.id, late.id]);
+    expect(flat[0]).toEqual({ id: early.id, time: early.time, body: JSON.stringify(early) });
+  });
+
+  it('Replayer prunes what the rules evaluated (memory stays flat), keeps dedup across chunks, and matches replayEvents', () => {
+    const dir = join(tmpDir(), 'spool');
+    // Training jobs from an unverified image (alerts), one sent twice (dedup).
+    const base = Array.from({ length: 30 }, (_, i) =>
+      ev({
+        time: new Date(Date.UTC(2026, 0, 3, 2, i)).toISOString(),
+        stage: 'training',
+        action: 'training_job.create',
+        actor: { id: `u${i % 3}`, type: 'user' },
+        // An image not pinned by digest, from an unlisted registry: training.unverified_dependency fires.
+        ml: { job: { name: `job-${i}`, image: `registry.example.com/train:v${i}` } },
+      }),
+    );
+    const input = [...base, base[4]!];
+    const expected = replayEvents(input, rules);
+
+    const alerts: Alert[] = [];
+    const kept: ReplayItem[] = [];
+    const r = new Replayer(rules, { dir, onAlerts: (a) => alerts.push(...a), onEvent: (e) => kept.push(e) });
+    const items = base.map((e) => ({ id: e.id, time: e.time, body: JSON.stringify(e) }));
+    r.push(items.slice(0, 10));
+    // Events the rules evaluated are gone from the spool already (their ids still dedup); only the alerts
+    // just raised remain, until the rules' cursor passes them with the next chunk.
+    const peek = Spool.open({ dir });
+    const left = peek.read('nobody', 100, 0);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(left.map((x) => x.kind)).toEqual(alerts.map(() => 'alert'));
+    peek.close();
+    r.push([...items.slice(10), items[4]!]);
+    r.finish();
+    expect(r.duplicates).toBe(1);
+    expect(r.accepted).toBe(30);
+    expect(kept.map((k) => k.id)).toEqual(expected.events.map((e) => e.id));
+    expect(alerts.map((a) => a.id)).toEqual(expected.alerts.map((a) => a.id));
+    expect(alerts.length).toBeGreaterThan(0);
+  });
+
+  it('the replay command leaves no temporary files behind', async () => {
+    const before = new Set(readdirSync(tmpDirParent()));
+    const { replayCommand } = await import('../../bridge/cli/normalize.js');
+    const dir = tmpDir();
+    const file = join(dir, 'events.ndjson');
+    const { writeFileSync } = await import('node:fs');
+    // An alerting event, so the alert is written to stdout while the run is in progress.
+    writeFileSync(file, `${JSON.stringify(sampleEvent({ ml: { job: { name: 'j', image: 'registry.example.com/train:v1' } } }))}\n`);
+    let err = '';
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => ((err += s), true) }, stdin: process.stdin, env: {} };
+    // While it runs, the sorter and the spool live in a mltrail-replay-* directory of the system's temp dir.
+    let during: string[] = [];
+    const io2 = { ...io, stdout: { write: () => ((during = readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n))), true) } };
+    const code = await replayCommand(['--platform', 'core', file], io2 as never);
+    expect(during.length).toBe(1);
+    expect(code).toBe(0);
+    expect(err).toContain('replay: 1 events (0 duplicates)');
+    const left = readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n));
+    expect(left).toEqual([]);
+    expect(existsSync(file)).toBe(true);
+  });
+});
+
+function tmpDirParent(): string {
+  return tmpdir();
+}
