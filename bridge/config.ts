@@ -161,7 +161,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });
   }
   const cfg = r.data;
-  if (cfg.sinks.filter((s) => s.config.enabled).length === 0) {
+  // The default applies when no sink is configured at all: one the operator disabled stays off.
+  if (cfg.sinks.length === 0) {
     const file = sinkFactories.find((f) => f.type === 'file')!;
     cfg.sinks.push({ name: 'file', type: 'file', config: file.configSchema.parse({}) as SinkEntry['config'] });
   }

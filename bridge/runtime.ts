@@ -79,6 +79,9 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   };
 
   const sinkEntries = cfg.sinks.filter((s) => s.config.enabled);
+  if (sinkEntries.length === 0) {
+    log.warn({ code: 'MLTRAIL_ERR_NOT_CONFIGURED' }, 'every sink is disabled: events and alerts are forwarded nowhere (GET /v1/alerts keeps the recent alerts); enable a sink to deliver them');
+  }
   // Built before the server listens: a sink that cannot be built (a config fault) stops the start.
   let sinks: SinksRunner;
   try {

@@ -31,6 +31,12 @@ describe('config', () => {
     expect(cfg.pipeline).toEqual({ rules_thread: 'worker', sinks_thread: 'worker' });
   });
 
+  it('an explicitly disabled file sink stays off: the default applies only when no sink is configured', () => {
+    const cfg = loadConfig({ file: yaml('sinks:\n  file:\n    enabled: false\n'), env: {} });
+    expect(cfg.sinks.map((s) => [s.name, s.config.enabled])).toEqual([['file', false]]);
+    expect(loadConfig({ file: yaml('log:\n  level: warn\n'), env: {} }).sinks.map((s) => [s.name, s.config.enabled])).toEqual([['file', true]]);
+  });
+
   it('pipeline.rules_thread is worker or main', () => {
     expect(loadConfig({ file: yaml('pipeline:\n  rules_thread: main\n'), env: {} }).pipeline.rules_thread).toBe('main');
     const e = errorOf(() => loadConfig({ file: yaml('pipeline:\n  rules_thread: gpu\n'), env: {} }));

@@ -63,6 +63,17 @@ describe('bridge server', () => {
     expect(JSON.parse(line)).toEqual(ev);
   });
 
+  it('runs with every sink disabled: accepts, evaluates rules, writes nothing to data/out', async () => {
+    const { b, dataDir } = await start({}, { sinks: { file: { enabled: false } } });
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
+    expect(r.status).toBe(200);
+    const ready = (await (await fetch(`${b.url}/readyz`)).json()) as Record<string, any>;
+    expect(ready.status).toBe('ready');
+    expect(Object.keys(ready.components)).toEqual(['rules']);
+    await waitFor(() => b.spool.depth('rules').records === 0);
+    expect(existsSync(join(dataDir, 'out'))).toBe(false);
+  });
+
   it('stamps received_time on an event that leaves it out, and keeps a sender\'s own', async () => {
     const { b, dataDir } = await start();
     const { received_time: _, ...bare } = sampleEvent();
