@@ -32,9 +32,11 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
 }
 
 const SECRET_KEY = /token|secret|password|api_key|access_key|credentials|routing_key|private_key/i;
+/** Names of where a secret is, not the secret: a header's name (api_key_header), a file's path (token_file). */
+const NOT_SECRET_KEY = /_(header|file)$/i;
 /** Webhook URLs carry their secret in the path (Slack): show only the origin. */
 function redact(v: unknown, key = '', parent: Record<string, unknown> = {}): unknown {
-  if (typeof v === 'string' && SECRET_KEY.test(key)) return '[redacted]';
+  if (typeof v === 'string' && SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key)) return '[redacted]';
   if (typeof v === 'string' && key === 'url' && 'flavor' in parent) {
     try {
       return `${new URL(v).origin}/[redacted]`;

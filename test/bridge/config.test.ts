@@ -99,6 +99,8 @@ describe('config', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).not.toContain('hunter2');
     expect(ok.stdout).toContain('[redacted]');
+    // Where a secret goes is not secret: the EventBridge key's header name stays readable.
+    expect(JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{'))).connectors.sagemaker.eventbridge.api_key_header).toBe('x-api-key');
     const hook = yaml('sinks:\n  slack:\n    type: webhook\n    flavor: slack\n    url: https://hooks.slack.com/services/T0/B0/SECRETPATH\n');
     const h = spawnSync(process.execPath, [CLI, 'check-config', hook], { encoding: 'utf8', env: {} });
     expect(h.status).toBe(0);
