@@ -23,6 +23,8 @@ export const SpoolConfig = z.strictObject({
   max_bytes: z.number().int().positive().default(1024 * MiB),
   synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
   dedup_window_hours: z.number().positive().default(168),
+  /** Most ids remembered for dedup (~150 bytes of disk each); past it the oldest are forgotten first. */
+  dedup_max_ids: z.number().int().positive().default(10_000_000),
   /** Seconds a sender is told to wait when the spool is full (≤ 60: MLflow retries with its original signed timestamp). */
   retry_after_s: z.number().int().min(1).max(60).default(30),
   /** Keep each event's original record in `raw`. */

@@ -63,6 +63,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       maxBytes: cfg.spool.max_bytes,
       synchronous: cfg.spool.synchronous,
       dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000,
+      dedupMaxIds: cfg.spool.dedup_max_ids,
       retryAfterS: cfg.spool.retry_after_s,
     });
   } catch (err) {

@@ -184,7 +184,7 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
   const vertexCfg = VertexConfig.parse((cfg.connectors as Record<string, unknown>).vertex ?? {});
   const spool = values.stdout
     ? undefined
-    : Spool.open({ dir: resolve(cfg.data_dir), maxBytes: cfg.spool.max_bytes, synchronous: cfg.spool.synchronous, dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000, retryAfterS: cfg.spool.retry_after_s });
+    : Spool.open({ dir: resolve(cfg.data_dir), maxBytes: cfg.spool.max_bytes, synchronous: cfg.spool.synchronous, dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000, dedupMaxIds: cfg.spool.dedup_max_ids, retryAfterS: cfg.spool.retry_after_s });
   const ingest = spool ? new Ingestor(spool, createLogger({ level: 'warn' })) : undefined;
   try {
     let since = values.since ? parseTimeArg('since', values.since) : undefined;

@@ -74,6 +74,12 @@ export interface SpoolOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** How long an id is remembered for dedup. */
   dedupWindowMs?: number;
+  /**
+   * Most ids remembered for dedup (~150 bytes of disk each). Past it the
+   * oldest are forgotten first: under a sustained high rate the window
+   * shrinks instead of the dedup table outgrowing the disk.
+   */
+  dedupMaxIds?: number;
   /** Seconds a refused sender is told to wait (Retry-After). At most 60. */
   retryAfterS?: number;
   /** Recent alerts kept for GET /v1/alerts. */
@@ -127,6 +133,11 @@ class LeanRecord implements SpoolRecord {
   }
 }
 
+/** Default bound on the ids remembered for dedup (SpoolOptions.dedupMaxIds): ~1.5 GB of disk at most. */
+export const DEDUP_MAX_IDS = 10_000_000;
+/** State namespace of the spool's own bookkeeping (the dedup id count). */
+const DEDUP_COUNT_NS = '_spool.dedup';
+
 /** Characters of queued bodies at which a group commit happens at once instead of at the end of the turn. */
 const GROUP_COMMIT_MAX_CHARS = 4 * 1024 * 1024;
 
@@ -158,6 +169,7 @@ export class Spool extends EventEmitter {
   readonly state: StateStore;
   private readonly now: () => number;
   private readonly dedupWindowMs: number;
+  private readonly dedupMaxIds: number;
   private readonly retryAfterS: number;
   private readonly alertLogMax: number;
   private pendingBytes = 0;
@@ -178,10 +190,15 @@ export class Spool extends EventEmitter {
     this.now = opts.now ?? Date.now;
     this.maxBytes = opts.maxBytes ?? 1024 ** 3;
     this.dedupWindowMs = opts.dedupWindowMs ?? 7 * 24 * 3600 * 1000;
+    this.dedupMaxIds = opts.dedupMaxIds ?? DEDUP_MAX_IDS;
     this.retryAfterS = Math.min(60, opts.retryAfterS ?? 30);
     this.alertLogMax = opts.alertLogMax ?? 100_000;
     this.stmt = this.prepare();
-    if (!opts.consumer) this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
+    if (!opts.consumer) {
+      this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
+      // A spool made before the count was kept is counted once, here.
+      this.stmt.dedupCountInit.run();
+    }
     this.state = new SqliteStateStore(db);
     this.setMaxListeners(100);
   }
@@ -249,6 +266,12 @@ export class Spool extends EventEmitter {
       pruneUpTo: db.prepare('DELETE FROM records WHERE seq <= ?'),
       minSeq: db.prepare('SELECT MIN(seq) AS s FROM records'),
       pruneDedup: db.prepare('DELETE FROM dedup WHERE id IN (SELECT id FROM dedup WHERE added < ? LIMIT ?)'),
+      pruneDedupOldest: db.prepare('DELETE FROM dedup WHERE id IN (SELECT id FROM dedup ORDER BY added LIMIT ?)'),
+      // How many ids the dedup table holds, kept beside it (counting the table would scan it): every
+      // connection that appends adds to it in the same transaction; pruning subtracts.
+      dedupCountInit: db.prepare(`INSERT OR IGNORE INTO state (ns, key, value) SELECT '${DEDUP_COUNT_NS}', 'ids', CAST(COUNT(*) AS TEXT) FROM dedup`),
+      dedupCount: db.prepare(`SELECT CAST(value AS INTEGER) FROM state WHERE ns = '${DEDUP_COUNT_NS}' AND key = 'ids'`).pluck(),
+      dedupCountAdd: db.prepare(`UPDATE state SET value = CAST(MAX(0, CAST(value AS INTEGER) + ?) AS TEXT) WHERE ns = '${DEDUP_COUNT_NS}' AND key = 'ids'`),
       dlqInsert: db.prepare(
         'INSERT INTO dead_letters (sink, kind, record_id, body, reason, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -310,7 +333,11 @@ export class Spool extends EventEmitter {
     if (queue.length === 0) return;
     let results: AppendResult[];
     try {
-      results = this.transaction(() => queue.map((q) => this.appendInTx(q.items)));
+      results = this.transaction(() => {
+        const out = queue.map((q) => this.appendRows(q.items));
+        this.countDedup(out.reduce((n, r) => n + r.accepted.length, 0));
+        return out;
+      });
     } catch (err) {
       for (const q of queue) q.reject(err);
       return;
@@ -357,6 +384,17 @@ export class Spool extends EventEmitter {
    * commits alerts and its cursor together). Not size-bounded.
    */
   appendInTx(items: SpoolItem[]): AppendResult {
+    const res = this.appendRows(items);
+    this.countDedup(res.accepted.length);
+    return res;
+  }
+
+  /** Ids newly remembered for dedup (inside the transaction that added them). */
+  private countDedup(n: number): void {
+    if (n !== 0) this.stmt.dedupCountAdd.run(n);
+  }
+
+  private appendRows(items: SpoolItem[]): AppendResult {
     const now = this.now();
     const accepted: string[] = [];
     const duplicates: string[] = [];
@@ -529,7 +567,16 @@ export class Spool extends EventEmitter {
         this.pendingBytes = Math.max(0, this.pendingBytes - b);
         more = hi < min;
       }
-      if (this.stmt.pruneDedup.run(this.now() - this.dedupWindowMs, maxRows).changes >= maxRows) more = true;
+      const expired = this.stmt.pruneDedup.run(this.now() - this.dedupWindowMs, maxRows).changes;
+      if (expired >= maxRows) more = true;
+      this.countDedup(-expired);
+      // Past the bound, forget the oldest ids even inside the window (see dedupMaxIds).
+      const over = ((this.stmt.dedupCount.get() as number | undefined) ?? 0) - this.dedupMaxIds;
+      if (over > 0) {
+        const forgotten = this.stmt.pruneDedupOldest.run(Math.min(over, maxRows)).changes;
+        this.countDedup(-forgotten);
+        if (over > maxRows) more = true;
+      }
       this.stmt.pruneAlertLog.run(this.alertLogMax);
     });
     return { removed, more };

@@ -121,6 +121,42 @@ describe('Spool', () => {
     expect((await s.append([item('a')])).accepted).toEqual(['a']);
   });
 
+  it('bounds the dedup ids: past dedupMaxIds the oldest are forgotten first, the count kept across connections and reopen', async () => {
+    let now = 1_000_000;
+    const dir = tmp();
+    const s = Spool.open({ dir, dedupMaxIds: 100, now: () => now });
+    for (let b = 0; b < 5; b++) {
+      await s.append(Array.from({ length: 50 }, (_, i) => item(`d${b * 50 + i}`)));
+      now += 1000; // each batch a second later: "oldest" is well defined
+    }
+    // A second connection (a worker appending alerts) counts its ids into the same total.
+    const other = Spool.open({ dir, consumer: true });
+    other.transaction(() => other.appendInTx([{ kind: 'alert', id: 'al1', body: '{"id":"al1","time":"t","rule_id":"r","mode":"alert"}' }]));
+    other.close();
+    const count = () => Number(s.db.prepare("SELECT value FROM state WHERE ns = '_spool.dedup' AND key = 'ids'").pluck().get());
+    expect(count()).toBe(251);
+    s.commitCursor('c', s.maxSeq());
+    const steps = [];
+    do steps.push(s.pruneStep(['c'], 64));
+    while (steps.at(-1)!.more);
+    expect(steps.length).toBeGreaterThan(1); // bounded slices
+    expect(count()).toBe(100);
+    expect((s.db.prepare('SELECT COUNT(*) FROM dedup').pluck().get() as number)).toBe(100);
+    // The newest ids (and the alert) still dedup; the oldest were forgotten and are accepted again.
+    const again = await s.append([item('d0'), item('d150'), item('d249')]);
+    expect(again.accepted).toEqual(['d0', 'd150']);
+    expect(again.duplicates).toEqual(['d249']);
+    s.close();
+    // Reopened, the count carries on; a spool from before the count existed is counted once on open.
+    const re = Spool.open({ dir, dedupMaxIds: 100 });
+    expect(Number(re.db.prepare("SELECT value FROM state WHERE ns = '_spool.dedup' AND key = 'ids'").pluck().get())).toBe(102);
+    re.db.prepare("DELETE FROM state WHERE ns = '_spool.dedup'").run();
+    re.close();
+    const old = Spool.open({ dir });
+    expect(Number(old.db.prepare("SELECT value FROM state WHERE ns = '_spool.dedup' AND key = 'ids'").pluck().get())).toBe(102);
+    old.close();
+  });
+
   it('prunes in bounded slices: records up to the slowest cursor and expired dedup ids, bytes accounted', async () => {
     let now = 1_000_000;
     const s = make({ dedupWindowMs: 1000, now: () => now });
