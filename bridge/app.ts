@@ -43,13 +43,12 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', (c) => {
-    let spool: { state: string; reason?: string; bytes?: number; limit_bytes?: number };
+    let spool: { state: string; reason?: string; bytes?: number; held_bytes?: number; limit_bytes?: number };
     try {
       // Writable: take (and release) the write lock without changing anything.
       deps.spool.transaction(() => undefined);
-      spool = deps.spool.full
-        ? { state: 'full', reason: 'spool at its size limit; input refused', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes }
-        : { state: 'ok', bytes: deps.spool.bytes, limit_bytes: deps.spool.maxBytes };
+      const sizes = { bytes: deps.spool.bytes, held_bytes: deps.spool.heldBytes, limit_bytes: deps.spool.maxBytes };
+      spool = deps.spool.full ? { state: 'full', reason: 'spool at its size limit; input refused', ...sizes } : { state: 'ok', ...sizes };
     } catch (err) {
       spool = { state: 'error', reason: (err as Error).message };
     }

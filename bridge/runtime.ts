@@ -171,6 +171,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       pruneSlices();
     }
     metrics.spoolBytes.set(spool.bytes);
+    metrics.spoolHeldBytes.set(spool.heldBytes);
     for (const c of consumers) {
       const d = spool.depth(c);
       metrics.spoolDepth.set({ consumer: c }, d.records);

@@ -40,6 +40,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     spoolBytes: new Gauge({ name: 'mltrail_spool_bytes', help: 'Undelivered bytes in the spool', registers: [registry] }),
+    spoolHeldBytes: new Gauge({ name: 'mltrail_spool_held_bytes', help: 'Bytes of dead letters and quarantined input (they count toward spool.max_bytes)', registers: [registry] }),
     sinkSent: new Counter({
       name: 'mltrail_sink_sent_total',
       help: 'Records delivered, by sink',

@@ -74,14 +74,19 @@ function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo):
 
 export const dlqUsage = `mltrail dlq list [--sink NAME] [--data-dir DIR]
 mltrail dlq retry [--sink NAME] [--id N]... [--data-dir DIR]
+mltrail dlq purge (--sink NAME | --id N... | --all) [--data-dir DIR]
 
-Show records a sink refused permanently, with the reason; or mark them to be
-re-sent (a running bridge picks them up within a second, else at next start).`;
+Show records a sink refused permanently, with the reason; mark them to be
+re-sent (a running bridge picks them up within a second, else at next start);
+or delete them for good. Dead letters count toward spool.max_bytes.`;
 
 export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' } });
+  const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' }, all: { type: 'boolean' } });
   const sub = positionals[0];
   if (values.help || !sub) return (io.stdout.write(`${dlqUsage}\n`), values.help ? 0 : 2);
+  if (sub === 'purge' && !values.sink && !values.id?.length && !values.all) {
+    throw new MltrailError('USAGE', 'dlq purge deletes dead letters for good: name them with --sink or --id, or pass --all');
+  }
   const spool = openSpool(values, io);
   try {
     if (sub === 'list') {
@@ -95,33 +100,43 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (sub === 'retry') {
-      const ids = (values.id ?? []).map((s) => {
-        const n = Number(s);
-        if (!Number.isInteger(n)) throw new MltrailError('USAGE', `--id takes a dlq_id number, got "${s}"`);
-        return n;
-      });
-      const n = spool.markDeadLettersForRetry({ sink: values.sink, ids });
+      const n = spool.markDeadLettersForRetry({ sink: values.sink, ids: idNumbers(values.id, 'dlq_id') });
       io.stdout.write(`${n} dead letter(s) marked for re-sending\n`);
       return 0;
     }
-    throw new MltrailError('USAGE', `unknown dlq subcommand "${sub}" (list, retry)`);
+    if (sub === 'purge') {
+      const n = spool.purgeDeadLetters({ sink: values.sink, ids: idNumbers(values.id, 'dlq_id'), all: values.all });
+      io.stdout.write(`${n} dead letter(s) deleted\n`);
+      return 0;
+    }
+    throw new MltrailError('USAGE', `unknown dlq subcommand "${sub}" (list, retry, purge)`);
   } finally {
     spool.close();
   }
 }
 
 export const quarantineUsage = `mltrail quarantine list [--channel CH] [--body] [--data-dir DIR]
+mltrail quarantine purge (--channel CH | --id N... | --all) [--data-dir DIR]
 
 Show input that could not be parsed or validated, with the reason (--body
-prints the kept bytes, base64 when not UTF-8 text).`;
+prints the kept bytes, base64 when not UTF-8 text); or delete it for good once
+inspected. Quarantined input counts toward spool.max_bytes.`;
 
 export async function quarantineCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...common, channel: { type: 'string' }, body: { type: 'boolean' }, limit: { type: 'string' } });
+  const { values, positionals } = parse(args, { ...common, channel: { type: 'string' }, body: { type: 'boolean' }, limit: { type: 'string' }, id: { type: 'string', multiple: true }, all: { type: 'boolean' } });
   const sub = positionals[0];
   if (values.help || !sub) return (io.stdout.write(`${quarantineUsage}\n`), values.help ? 0 : 2);
-  if (sub !== 'list') throw new MltrailError('USAGE', `unknown quarantine subcommand "${sub}" (list)`);
+  if (sub !== 'list' && sub !== 'purge') throw new MltrailError('USAGE', `unknown quarantine subcommand "${sub}" (list, purge)`);
+  if (sub === 'purge' && !values.channel && !values.id?.length && !values.all) {
+    throw new MltrailError('USAGE', 'quarantine purge deletes kept input for good: name it with --channel or --id, or pass --all');
+  }
   const spool = openSpool(values, io);
   try {
+    if (sub === 'purge') {
+      const n = spool.purgeQuarantine({ channel: values.channel, ids: idNumbers(values.id, 'q_id'), all: values.all });
+      io.stdout.write(`${n} quarantined input(s) deleted\n`);
+      return 0;
+    }
     const rows = spool.listQuarantine({ channel: values.channel, limit: Number(values.limit ?? 1000) });
     for (const q of rows) {
       const text = q.body.toString('utf8');
@@ -135,4 +150,13 @@ export async function quarantineCommand(args: string[], io: CliIo): Promise<numb
   } finally {
     spool.close();
   }
+}
+
+/** `--id` values as integers, or a usage error naming the bad one. */
+function idNumbers(ids: string[] | undefined, what: string): number[] {
+  return (ids ?? []).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n)) throw new MltrailError('USAGE', `--id takes a ${what} number, got "${s}"`);
+    return n;
+  });
 }

@@ -16,8 +16,8 @@ const builtins: CliCommand[] = [
   { name: 'check-config', summary: 'validate a config file', usage: admin.checkConfigUsage, run: admin.checkConfigCommand },
   { name: 'schema', summary: 'print the JSON Schema of events or alerts', usage: admin.schemaUsage, run: admin.schemaCommand },
   { name: 'rules', summary: 'list (and tune) the alert rules', usage: rulesUsage, run: rulesCommand },
-  { name: 'dlq', summary: 'list or re-send dead-lettered records', usage: admin.dlqUsage, run: admin.dlqCommand },
-  { name: 'quarantine', summary: 'list quarantined input', usage: admin.quarantineUsage, run: admin.quarantineCommand },
+  { name: 'dlq', summary: 'list, re-send or purge dead-lettered records', usage: admin.dlqUsage, run: admin.dlqCommand },
+  { name: 'quarantine', summary: 'list or purge quarantined input', usage: admin.quarantineUsage, run: admin.quarantineCommand },
 ];
 
 /** Every command: built-ins, then those connectors and sinks contribute. */

@@ -135,8 +135,9 @@ class LeanRecord implements SpoolRecord {
 
 /** Default bound on the ids remembered for dedup (SpoolOptions.dedupMaxIds): ~1.5 GB of disk at most. */
 export const DEDUP_MAX_IDS = 10_000_000;
-/** State namespace of the spool's own bookkeeping (the dedup id count). */
+/** State namespaces of the spool's own bookkeeping: the dedup id count, the held (dead-letter + quarantine) bytes. */
 const DEDUP_COUNT_NS = '_spool.dedup';
+const HELD_NS = '_spool.held';
 
 /** Characters of queued bodies at which a group commit happens at once instead of at the end of the turn. */
 const GROUP_COMMIT_MAX_CHARS = 4 * 1024 * 1024;
@@ -173,6 +174,8 @@ export class Spool extends EventEmitter {
   private readonly retryAfterS: number;
   private readonly alertLogMax: number;
   private pendingBytes = 0;
+  /** Bytes of dead letters and quarantined input (see `heldBytes`); refreshed from the shared count by pruneStep. */
+  private held = 0;
   private queue: Array<{ items: SpoolItem[]; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
   private queuedChars = 0;
@@ -196,8 +199,10 @@ export class Spool extends EventEmitter {
     this.stmt = this.prepare();
     if (!opts.consumer) {
       this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
-      // A spool made before the count was kept is counted once, here.
+      // A spool made before the counts were kept is counted once, here.
       this.stmt.dedupCountInit.run();
+      this.stmt.heldInit.run();
+      this.held = this.readHeldCount();
     }
     this.state = new SqliteStateStore(db);
     this.setMaxListeners(100);
@@ -271,6 +276,13 @@ export class Spool extends EventEmitter {
       // connection that appends adds to it in the same transaction; pruning subtracts.
       dedupCountInit: db.prepare(`INSERT OR IGNORE INTO state (ns, key, value) SELECT '${DEDUP_COUNT_NS}', 'ids', CAST(COUNT(*) AS TEXT) FROM dedup`),
       dedupCount: db.prepare(`SELECT CAST(value AS INTEGER) FROM state WHERE ns = '${DEDUP_COUNT_NS}' AND key = 'ids'`).pluck(),
+      // Bytes of dead letters and quarantined input, kept the same way (see heldBytes).
+      heldInit: db.prepare(
+        `INSERT OR IGNORE INTO state (ns, key, value) SELECT '${HELD_NS}', 'bytes', CAST((SELECT COALESCE(SUM(LENGTH(CAST(body AS BLOB))), 0) FROM dead_letters) + (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM quarantine) AS TEXT)`,
+      ),
+      held: db.prepare(`SELECT CAST(value AS INTEGER) FROM state WHERE ns = '${HELD_NS}' AND key = 'bytes'`).pluck(),
+      heldAdd: db.prepare(`UPDATE state SET value = CAST(MAX(0, CAST(value AS INTEGER) + ?) AS TEXT) WHERE ns = '${HELD_NS}' AND key = 'bytes'`),
+      dlqDelete: db.prepare('DELETE FROM dead_letters WHERE dlq_id = ? RETURNING LENGTH(CAST(body AS BLOB)) AS n'),
       dedupCountAdd: db.prepare(`UPDATE state SET value = CAST(MAX(0, CAST(value AS INTEGER) + ?) AS TEXT) WHERE ns = '${DEDUP_COUNT_NS}' AND key = 'ids'`),
       dlqInsert: db.prepare(
         'INSERT INTO dead_letters (sink, kind, record_id, body, reason, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -286,9 +298,31 @@ export class Spool extends EventEmitter {
     return this.pendingBytes;
   }
 
+  /**
+   * Bytes of dead letters and quarantined input. They share the spool's
+   * bound with undelivered records: a sink that refuses everything, or a
+   * flood of bad input, ends in the documented full-spool answer (503, input
+   * refused, nothing dropped) rather than a full disk. `mltrail dlq purge` and
+   * `mltrail quarantine purge` free them.
+   */
+  get heldBytes(): number {
+    return this.held;
+  }
+
   /** True when new input would be refused. */
   get full(): boolean {
-    return this.pendingBytes >= this.maxBytes;
+    return this.pendingBytes + this.held >= this.maxBytes;
+  }
+
+  private readHeldCount(): number {
+    return (this.stmt.held.get() as number | undefined) ?? 0;
+  }
+
+  /** Count bytes into (or, negative, out of) the held total, inside the transaction that changed them. */
+  private addHeld(n: number): void {
+    if (n === 0) return;
+    this.stmt.heldAdd.run(n);
+    this.held = Math.max(0, this.held + n);
   }
 
   /**
@@ -303,7 +337,7 @@ export class Spool extends EventEmitter {
       return Promise.reject(
         new MltrailError(
           'SPOOL_FULL',
-          `the spool holds ${this.pendingBytes} undelivered bytes (limit ${this.maxBytes}); retry later`,
+          `the spool holds ${this.pendingBytes} undelivered bytes${this.held ? ` and ${this.held} bytes of dead letters and quarantined input` : ''} (limit ${this.maxBytes}); retry later`,
           { retry_after_s: this.retryAfterS },
           { 'Retry-After': String(this.retryAfterS) },
         ),
@@ -578,6 +612,8 @@ export class Spool extends EventEmitter {
         if (over > maxRows) more = true;
       }
       this.stmt.pruneAlertLog.run(this.alertLogMax);
+      // Other connections (the sink thread's dead letters) add to the held count: pick up their share.
+      this.held = this.readHeldCount();
     });
     return { removed, more };
   }
@@ -586,6 +622,7 @@ export class Spool extends EventEmitter {
   deadLetter(sink: string, rec: SpoolItem, reason: string): void {
     const now = this.now();
     this.stmt.dlqInsert.run(sink, rec.kind, rec.id, rec.body, reason.slice(0, 4000), now, now);
+    this.addHeld(Buffer.byteLength(rec.body));
   }
 
   listDeadLetters(filter: { sink?: string; status?: 'dead' | 'retry'; limit?: number } = {}): DeadLetter[] {
@@ -610,7 +647,7 @@ export class Spool extends EventEmitter {
 
   /** Resolve a retried dead letter: delivered (removed) or dead again with a new reason. */
   settleDeadLetter(dlqId: number, delivered: boolean, reason?: string): void {
-    if (delivered) this.db.prepare('DELETE FROM dead_letters WHERE dlq_id = ?').run(dlqId);
+    if (delivered) this.addHeld(-(((this.stmt.dlqDelete.get(dlqId) as { n: number } | undefined)?.n) ?? 0));
     else
       this.db
         .prepare("UPDATE dead_letters SET status = 'dead', attempts = attempts + 1, reason = ?, updated = ? WHERE dlq_id = ?")
@@ -623,9 +660,41 @@ export class Spool extends EventEmitter {
    */
   quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
     const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const r = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
+    const r = this.transaction(() => {
+      const out = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
+      this.addHeld(buf.length);
+      return out;
+    });
     this.emit('quarantine', { channel, reason });
     return Number(r.lastInsertRowid);
+  }
+
+  /**
+   * Delete dead letters (an operator's decision: `mltrail dlq purge`), by
+   * sink and/or ids; `all` is required to delete every one. Returns how many.
+   */
+  purgeDeadLetters(filter: { sink?: string; ids?: number[]; all?: boolean }): number {
+    return this.purge('dead_letters', 'dlq_id', 'LENGTH(CAST(body AS BLOB))', filter.sink ? ['sink', filter.sink] : undefined, filter);
+  }
+
+  /** Delete quarantined input (`mltrail quarantine purge`), by channel and/or ids; `all` for every one. Returns how many. */
+  purgeQuarantine(filter: { channel?: string; ids?: number[]; all?: boolean }): number {
+    return this.purge('quarantine', 'q_id', 'LENGTH(body)', filter.channel ? ['channel', filter.channel] : undefined, filter);
+  }
+
+  private purge(table: string, idCol: string, size: string, by: [string, string] | undefined, filter: { ids?: number[]; all?: boolean }): number {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (by) (where.push(`${by[0]} = ?`), args.push(by[1]));
+    if (filter.ids?.length) (where.push(`${idCol} IN (${filter.ids.map(() => '?').join(',')})`), args.push(...filter.ids));
+    if (where.length === 0 && !filter.all) throw new MltrailError('USAGE', 'say what to purge (ids, a name) or purge all explicitly');
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return this.transaction(() => {
+      const bytes = this.db.prepare(`SELECT COALESCE(SUM(${size}), 0) FROM ${table} ${cond}`).pluck().get(...args) as number;
+      const n = this.db.prepare(`DELETE FROM ${table} ${cond}`).run(...args).changes;
+      this.addHeld(-bytes);
+      return n;
+    });
   }
 
   listQuarantine(filter: { channel?: string; limit?: number } = {}): QuarantineEntry[] {

@@ -99,6 +99,35 @@ describe('mltrail CLI', () => {
     }
   });
 
+  it('dlq purge and quarantine purge delete what they name, refuse without a target, and free the spool budget', async () => {
+    const { Spool } = await import('../../core/spool/index.js');
+    const dataDir = tmpDir();
+    const s = Spool.open({ dir: dataDir });
+    s.quarantine('core.api', 'not JSON', '{"broken');
+    s.quarantine('vertex.pubsub_push', 'bad envelope', '{}');
+    s.transaction(() => {
+      s.deadLetter('hec', { kind: 'event', id: 'a', body: '{"id":"a"}' }, 'rejected');
+      s.deadLetter('elastic', { kind: 'event', id: 'b', body: '{"id":"b"}' }, 'rejected');
+    });
+    const held = s.heldBytes;
+    s.close();
+    const cli = (...a: string[]) => run([...a, '--data-dir', dataDir]);
+    expect(cli('dlq', 'purge')).toMatchObject({ status: 2 });
+    expect(cli('dlq', 'purge').stderr).toContain('name them with --sink or --id, or pass --all');
+    expect(cli('quarantine', 'purge')).toMatchObject({ status: 2 });
+    expect(cli('dlq', 'purge', '--sink', 'hec')).toMatchObject({ status: 0, stdout: '1 dead letter(s) deleted\n' });
+    expect(cli('dlq', 'list').stdout).toContain('"sink":"elastic"');
+    expect(cli('dlq', 'list').stdout).not.toContain('"sink":"hec"');
+    const q = cli('quarantine', 'list').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const first = q.find((x) => x.channel === 'core.api').q_id;
+    expect(cli('quarantine', 'purge', '--id', String(first))).toMatchObject({ status: 0, stdout: '1 quarantined input(s) deleted\n' });
+    expect(cli('quarantine', 'list').stdout).not.toContain('core.api');
+    expect(cli('quarantine', 'purge', '--all')).toMatchObject({ status: 0, stdout: '1 quarantined input(s) deleted\n' });
+    const after = Spool.open({ dir: dataDir });
+    expect(after.heldBytes).toBe(held - '{"broken'.length - '{}'.length - '{"id":"a"}'.length);
+    after.close();
+  });
+
   it('normalize exits 2 on unusable input or arguments', () => {
     expect(run(['normalize', '/no/such/file']).status).toBe(2);
     expect(run(['normalize', '--platform', 'nosuch', '-'], '{}').status).toBe(2);

@@ -121,6 +121,40 @@ describe('Spool', () => {
     expect((await s.append([item('a')])).accepted).toEqual(['a']);
   });
 
+  it('dead letters and quarantined input count toward max_bytes (503 when full, nothing dropped); purging frees them', async () => {
+    const dir = tmp();
+    const s = Spool.open({ dir, maxBytes: 1000 });
+    s.quarantine('core.api', 'not JSON', 'x'.repeat(300));
+    expect(s.heldBytes).toBe(300);
+    // A dead letter written by another connection (the sink thread) is picked up by the next prune step.
+    const sinkConn = Spool.open({ dir, consumer: true });
+    sinkConn.transaction(() => sinkConn.deadLetter('hec', item('dl1', 'y'.repeat(700)), 'too large'));
+    sinkConn.close();
+    expect(s.full).toBe(false);
+    s.pruneStep(['nobody']);
+    expect(s.heldBytes).toBe(1000);
+    expect(s.full).toBe(true);
+    const refused = await s.append([item('e1')]).then(() => undefined, (e: MltrailError) => e);
+    expect(refused?.code).toBe('MLTRAIL_ERR_SPOOL_FULL');
+    expect(refused?.message).toContain('1000 bytes of dead letters and quarantined input');
+    // Purging needs a target; then it frees the space and input is taken again.
+    expect(() => s.purgeQuarantine({})).toThrow(/purge all explicitly/);
+    expect(s.purgeQuarantine({ channel: 'core.api' })).toBe(1);
+    expect(s.heldBytes).toBe(700);
+    expect((await s.append([item('e1')])).accepted).toEqual(['e1']);
+    // A retried dead letter that is delivered leaves the count too.
+    const [dl] = s.listDeadLetters();
+    s.markDeadLettersForRetry({ ids: [dl!.dlq_id] });
+    s.transaction(() => s.settleDeadLetter(dl!.dlq_id, true));
+    expect(s.heldBytes).toBe(0);
+    s.close();
+    // The count lives in the spool: reopened, it carries on.
+    const re = Spool.open({ dir });
+    re.quarantine('x', 'bad', 'z'.repeat(10));
+    re.close();
+    expect(Spool.open({ dir }).heldBytes).toBe(10);
+  });
+
   it('bounds the dedup ids: past dedupMaxIds the oldest are forgotten first, the count kept across connections and reopen', async () => {
     let now = 1_000_000;
     const dir = tmp();
