@@ -75,7 +75,8 @@ export function createApp(deps: AppDeps): Hono {
         throw err;
       }
       const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString()), channel);
-      if (res.rejected.length === records.length) {
+      // An empty batch ([] or blank NDJSON lines) holds nothing to reject: accepted, zero events.
+      if (records.length > 0 && res.rejected.length === records.length) {
         throw new MltrailError('VALIDATION', `no valid event in the request: ${res.rejected[0]?.reason}`, { rejected: res.rejected });
       }
       return c.json({ accepted: res.accepted.length, duplicates: res.duplicates.length, rejected: res.rejected }, 200);
@@ -100,7 +101,15 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => {
+    // A route that exists under other methods answers 405 with Allow (RFC 9110 §15.5.6), not 404.
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length) {
+      c.header('Allow', allowed.join(', '));
+      return c.json(errorBody('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allowed.join(', ')})`, { allowed }), 405);
+    }
+    return c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404);
+  });
   app.onError((err, c) => {
     if (err instanceof MltrailError) return errorResponse(c, err);
     logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL', path: c.req.path }, 'request failed');
@@ -128,4 +137,16 @@ export function requireIngestToken(c: Parameters<typeof clientIp>[0], deps: Pick
     c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
     throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN)');
   }
+}
+
+/** Methods some route answers on `path` (middleware, registered for every method, does not count). */
+function allowedMethods(app: Hono, path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of app.routes) {
+    if (r.method === 'ALL') continue;
+    const pattern = new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+').replace(/\*/g, '.*')}$`);
+    if (pattern.test(path)) methods.add(r.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
 }

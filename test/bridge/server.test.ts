@@ -63,6 +63,23 @@ describe('bridge server', () => {
     expect(JSON.parse(line)).toEqual(ev);
   });
 
+  it('a known route under the wrong method answers 405 with Allow; an unknown one 404; an empty batch is accepted as zero events', async () => {
+    const { b } = await start();
+    const get = await fetch(`${b.url}/v1/events`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(((await get.json()) as any).error.code).toBe('MLTRAIL_ERR_METHOD_NOT_ALLOWED');
+    const post = await fetch(`${b.url}/readyz`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    const missing = await fetch(`${b.url}/v1/nope`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as any).error.code).toBe('MLTRAIL_ERR_NOT_FOUND');
+    const empty = await fetch(`${b.url}/v1/events`, { method: 'POST', body: '[]' });
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toEqual({ accepted: 0, duplicates: 0, rejected: [] });
+  });
+
   it('runs with every sink disabled: accepts, evaluates rules, writes nothing to data/out', async () => {
     const { b, dataDir } = await start({}, { sinks: { file: { enabled: false } } });
     const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
