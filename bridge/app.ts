@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { routePath } from 'hono/route';
 import { MltrailError, errorBody } from '../core/errors.js';
 import { bearerToken, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual } from '../core/http/index.js';
@@ -88,13 +89,14 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/v1/alerts', (c) => {
     try {
       requireIngestToken(c, deps, 'core.alerts');
-      const limit = Math.min(1000, Number(c.req.query('limit') ?? 100) || 100);
-      const alerts = deps.spool.listAlerts({
-        since: c.req.query('since'),
-        rule_id: c.req.query('rule_id'),
-        mode: c.req.query('mode'),
-        limit,
-      });
+      const q = AlertsQuery.safeParse(c.req.query());
+      if (!q.success) {
+        const i = q.error.issues[0]!;
+        throw new MltrailError('BAD_REQUEST', `query parameter ${i.path.join('.')}: ${i.message}`, { parameter: i.path.join('.') });
+      }
+      // Alert times are stored as toISOString() text: compare against the same form (any offset, any precision in).
+      const since = q.data.since === undefined ? undefined : new Date(q.data.since).toISOString();
+      const alerts = deps.spool.listAlerts({ since, rule_id: q.data.rule_id, mode: q.data.mode, limit: q.data.limit });
       return c.json({ alerts });
     } catch (err) {
       return errorResponse(c, err);
@@ -150,3 +152,17 @@ function allowedMethods(app: Hono, path: string): string[] {
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].sort();
 }
+
+/** GET /v1/alerts query: a bad value is a 400 naming the parameter, never a silently different answer. */
+const AlertsQuery = z.object({
+  since: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time, e.g. 2026-11-25T00:00:00Z' }).optional(),
+  rule_id: z.string().min(1).max(200).optional(),
+  mode: z.enum(['observe', 'alert']).optional(),
+  // At most 1000 per answer: a larger ask gets 1000 (page on with `since`).
+  limit: z.coerce
+    .number({ error: 'expected a whole number of at least 1' })
+    .int('expected a whole number of at least 1')
+    .min(1, 'expected a whole number of at least 1')
+    .transform((n) => Math.min(n, 1000))
+    .default(100),
+});

@@ -80,6 +80,27 @@ describe('bridge server', () => {
     expect(await empty.json()).toEqual({ accepted: 0, duplicates: 0, rejected: [] });
   });
 
+  it('GET /v1/alerts checks its query: a bad since, limit or mode is a 400 naming it; since compares as a time', async () => {
+    const { b } = await start();
+    const alert = (id: string, time: string) => ({ kind: 'alert' as const, id, body: JSON.stringify({ id, time, rule_id: 'r.x', mode: 'alert' }) });
+    b.spool.transaction(() => b.spool.appendInTx([alert('a1', '2026-11-25T09:59:59.999Z'), alert('a2', '2026-11-25T10:00:00.000Z')]));
+    const get = async (q: string) => {
+      const r = await fetch(`${b.url}/v1/alerts?${q}`);
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    // The same instant written without milliseconds, or with an offset, still includes a2.
+    expect((await get('since=2026-11-25T10:00:00Z')).body.alerts.map((a: any) => a.id)).toEqual(['a2']);
+    expect((await get(`since=${encodeURIComponent('2026-11-25T11:00:00+01:00')}`)).body.alerts.map((a: any) => a.id)).toEqual(['a2']);
+    for (const [q, param] of [['since=yesterday', 'since'], ['limit=-5', 'limit'], ['limit=ten', 'limit'], ['mode=loud', 'mode']]) {
+      const r = await get(q!);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+      expect(r.body.error.parameter).toBe(param);
+    }
+    expect((await get('limit=5000')).body.alerts).toHaveLength(2); // clamped to 1000, not refused
+    expect((await get('limit=1')).body.alerts.map((a: any) => a.id)).toEqual(['a2']); // the newest
+  });
+
   it('runs with every sink disabled: accepts, evaluates rules, writes nothing to data/out', async () => {
     const { b, dataDir } = await start({}, { sinks: { file: { enabled: false } } });
     const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
