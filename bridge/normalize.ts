@@ -1,6 +1,6 @@
 import { connectorByName, connectorPlugins } from '../connectors/index.js';
 import type { ConnectorPlugin, NormalizeContext } from '../core/connector.js';
-import { splitRecords } from '../core/input/read.js';
+import { inputRecords, type RecordList } from '../core/input/read.js';
 import { checkEvent, describeZodError, type NormalizedEvent } from '../core/schema/index.js';
 import type { Config } from './config.js';
 
@@ -11,6 +11,8 @@ export interface NormalizedFile {
   /** `FILE:N: skipped: reason` lines (digest files, test events…). */
   skipped: string[];
   records: number;
+  /** Events produced (also those handed to `onEvents` instead of kept in `events`). */
+  emitted: number;
 }
 
 export const PLATFORM_CHOICES = ['auto', ...connectorPlugins.map((p) => p.name)] as const;
@@ -21,9 +23,15 @@ export function pickConnector(platform: string, record: unknown): ConnectorPlugi
   return connectorPlugins.find((p) => p.normalize && p.detect?.(record));
 }
 
+/** Records normalized between two hand-offs to `onEvents`. */
+const HAND_OFF_RECORDS = 1000;
+
 /**
  * Normalize every record of one input (a file's bytes) with the connectors.
  * A record that fails is reported as `FILE:N: reason`; the rest still come out.
+ * With `onEvents`, events are handed over as they are made (every 1000
+ * records) instead of collected in `events`, so an input of any size is
+ * normalized in bounded memory.
  *
  * @example
  * const r = normalizeInput(buf, 'trail.json.gz', 'auto', cfg);
@@ -35,17 +43,26 @@ export function normalizeInput(
   cfg: Pick<Config, 'connectors' | 'spool'>,
   receivedTime = new Date().toISOString(),
   onProgress?: (done: number, total: number) => void,
+  onEvents?: (events: NormalizedEvent[]) => void,
 ): NormalizedFile {
-  const out: NormalizedFile = { events: [], errors: [], skipped: [], records: 0 };
-  let records;
+  const out: NormalizedFile = { events: [], errors: [], skipped: [], records: 0, emitted: 0 };
+  let records: RecordList;
   try {
-    records = splitRecords(data);
+    records = inputRecords(data);
   } catch (err) {
     out.errors.push(`${name}:1: cannot read: ${(err as Error).message}`);
     return out;
   }
+  const handOff = () => {
+    if (onEvents && out.events.length) {
+      const batch = out.events;
+      out.events = [];
+      onEvents(batch);
+    }
+  };
   for (const r of records) {
     out.records++;
+    if (out.records % HAND_OFF_RECORDS === 0) handOff();
     if (onProgress && out.records % 5000 === 0) onProgress(out.records, records.length);
     if ('error' in r) {
       out.errors.push(`${name}:${r.n}: ${r.error}`);
@@ -81,9 +98,10 @@ export function normalizeInput(
     for (const s of res.skipped) out.skipped.push(`${name}:${r.n}: skipped${s.path ? ` ${s.path}` : ''}: ${s.reason}`);
     for (const ev of res.events) {
       const v = checkEvent(ev);
-      if (v.success) out.events.push(v.data);
+      if (v.success) (out.events.push(v.data), out.emitted++);
       else out.errors.push(`${name}:${r.n}: ${plugin.name} produced an invalid event: ${describeZodError(v.error)}`);
     }
   }
+  handOff();
   return out;
 }

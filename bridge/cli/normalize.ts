@@ -38,7 +38,7 @@ interface ReadAll {
   unusable: boolean;
 }
 
-async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onFile?: (ev: NormalizedEvent[]) => void): Promise<ReadAll> {
+async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onEvents?: (events: NormalizedEvent[]) => void): Promise<ReadAll> {
   const out: ReadAll = { events: [], rejected: 0, unusable: false };
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   const progress = tty && files.length > 1;
@@ -53,17 +53,17 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
       out.unusable = true;
       continue;
     }
-    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined);
+    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents);
     if (tty && r.records >= 5000) io.stderr.write('\n');
     for (const e of r.errors) io.stderr.write(`${e}\n`);
     for (const s of r.skipped) io.stderr.write(`${s}\n`);
     out.rejected += r.errors.length;
-    if (r.records > 0 && r.events.length === 0 && r.skipped.length === 0 && r.errors.length === r.records) {
+    if (r.records > 0 && r.emitted === 0 && r.skipped.length === 0 && r.errors.length === r.records) {
       // Nothing at all could be used from this input.
       out.unusable ||= r.records === 1 && /not JSON|cannot read/.test(r.errors[0] ?? '');
     }
-    if (onFile) onFile(r.events);
-    else out.events.push(...r.events);
+    // With onEvents the events went to it as they were made.
+    if (!onEvents) out.events.push(...r.events);
     if (progress) bar(i + 1, files.length, 'files');
   }
   if (progress) io.stderr.write('\n');
