@@ -53,12 +53,11 @@ export const PipelineConfig = z.strictObject({
 
 export type { SinkEntry };
 
-const Sinks = z
-  .record(z.string(), z.unknown(), {
-    error: (i) =>
-      `expected a map of sink name → settings (e.g. "splunk_hec: { url: … }"), got ${Array.isArray(i.input) ? 'a list' : i.input === null ? 'null' : typeof i.input}`,
-  })
-  .default({}).transform((entries, ctx): SinkEntry[] => {
+/** What `sinks:` holds when it is not a map (a list is the common slip). */
+const notASinkMap = (i: { input: unknown }) =>
+  `expected a map of sink name → settings (e.g. "splunk_hec: { url: … }"), got ${Array.isArray(i.input) ? 'a list' : i.input === null ? 'null' : typeof i.input}`;
+
+const Sinks = z.record(z.string(), z.unknown(), { error: notASinkMap }).default({}).transform((entries, ctx): SinkEntry[] => {
   const out: SinkEntry[] = [];
   for (const [name, raw] of Object.entries(entries)) {
     const obj = (raw ?? {}) as Record<string, unknown>;
