@@ -151,6 +151,47 @@ export function isAuditEvent(x: unknown): x is AuditEvent {
   return typeof o.auditID === 'string' && typeof o.verb === 'string' && typeof o.stage === 'string';
 }
 
+const STRING_FIELDS = [
+  'level', 'requestURI', 'userAgent', 'user.username', 'user.uid', 'impersonatedUser.username',
+  'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'objectRef.uid', 'objectRef.apiGroup',
+  'objectRef.apiVersion', 'objectRef.subresource', 'responseStatus.message', 'responseStatus.reason',
+] as const;
+const OBJECT_FIELDS = ['user', 'impersonatedUser', 'objectRef', 'responseStatus', 'annotations'] as const;
+const STRING_LIST_FIELDS = ['sourceIPs', 'user.groups', 'impersonatedUser.groups'] as const;
+
+function at(o: unknown, dotted: string): unknown {
+  let v = o;
+  for (const k of dotted.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/**
+ * The first field of an audit Event whose type the apiserver would never send
+ * (e.g. `user.username` a number), named with what was expected — so one
+ * malformed item is rejected with a clear reason instead of failing its batch.
+ */
+export function auditFieldError(ev: AuditEvent): { field: string; reason: string } | undefined {
+  for (const f of OBJECT_FIELDS) {
+    const v = at(ev, f);
+    if (v !== undefined && kindOf(v) !== 'object') return { field: f, reason: `${f}: expected an object, got ${kindOf(v)}` };
+  }
+  for (const f of STRING_FIELDS) {
+    const v = at(ev, f);
+    if (v !== undefined && typeof v !== 'string') return { field: f, reason: `${f}: expected a string, got ${kindOf(v)}` };
+  }
+  for (const f of STRING_LIST_FIELDS) {
+    const v = at(ev, f);
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) return { field: f, reason: `${f}: expected a list of strings` };
+  }
+  const code = at(ev, 'responseStatus.code');
+  if (code !== undefined && typeof code !== 'number') return { field: 'responseStatus.code', reason: `responseStatus.code: expected a number, got ${kindOf(code)}` };
+  return undefined;
+}
+
 /** True for an `audit.k8s.io` EventList (items may or may not carry kind/apiVersion). */
 export function isAuditEventList(x: unknown): x is { items: unknown[] } {
   if (!x || typeof x !== 'object') return false;
@@ -333,8 +374,9 @@ function workloadFacts(obj: unknown): Record<string, unknown> | undefined {
   let hostPID = false, hostNetwork = false, hostIPC = false;
   const serviceAccounts = new Set<string>();
   for (const s of specs) {
-    for (const c of [...(s.containers ?? []), ...(s.initContainers ?? []), ...(s.ephemeralContainers ?? [])]) {
-      if (c.image) images.add(c.image);
+    for (const c of [...listOf(s.containers), ...listOf(s.initContainers), ...listOf(s.ephemeralContainers)]) {
+      if (c === null || typeof c !== 'object') continue;
+      if (typeof c.image === 'string') images.add(c.image);
       if (c.securityContext?.privileged === true) privileged.push(c.name ?? c.image ?? '?');
       if (c.securityContext?.allowPrivilegeEscalation === true) escalation.push(c.name ?? '?');
       for (const cap of c.securityContext?.capabilities?.add ?? []) capabilities.add(cap);
@@ -342,7 +384,7 @@ function workloadFacts(obj: unknown): Record<string, unknown> | undefined {
     hostPID ||= s.hostPID === true;
     hostNetwork ||= s.hostNetwork === true;
     hostIPC ||= s.hostIPC === true;
-    for (const v of s.volumes ?? []) if (v.hostPath?.path) hostPaths.add(v.hostPath.path);
+    for (const v of listOf(s.volumes)) if (v !== null && typeof v === 'object' && v.hostPath?.path) hostPaths.add(v.hostPath.path);
     if (s.serviceAccountName) serviceAccounts.add(s.serviceAccountName);
   }
   return {
@@ -367,9 +409,55 @@ interface RbacSubject {
 
 /** roleRef + subjects of a (Cluster)RoleBinding body. */
 export function bindingOf(obj: unknown): { roleRef?: { kind?: string; name?: string }; subjects: RbacSubject[] } | undefined {
+  if (Array.isArray(obj)) return bindingOfJsonPatch(obj);
   const o = obj as { roleRef?: { kind?: string; name?: string }; subjects?: RbacSubject[] } | undefined;
   if (!o || typeof o !== 'object' || (!o.roleRef && !o.subjects)) return undefined;
-  return { roleRef: o.roleRef, subjects: Array.isArray(o.subjects) ? o.subjects : [] };
+  return { roleRef: o.roleRef, subjects: Array.isArray(o.subjects) ? o.subjects.filter(isObject) : [] };
+}
+
+/**
+ * What a JSON patch (RFC 6902; `kubectl patch --type=json`, logged as the
+ * request object at the Request level) adds to a binding: subjects added or
+ * replaced (`/subjects`, `/subjects/-`, `/subjects/N`) and a new roleRef.
+ * Removals grant nothing and are not counted.
+ */
+function bindingOfJsonPatch(ops: unknown[]): { roleRef?: { kind?: string; name?: string }; subjects: RbacSubject[] } | undefined {
+  const subjects: RbacSubject[] = [];
+  let roleRef: { kind?: string; name?: string } | undefined;
+  for (const op of ops) {
+    if (!isObject(op)) continue;
+    const { op: verb, path, value } = op as { op?: unknown; path?: unknown; value?: unknown };
+    if ((verb !== 'add' && verb !== 'replace') || typeof path !== 'string') continue;
+    if (path === '/subjects' && Array.isArray(value)) subjects.push(...value.filter(isObject));
+    else if (/^\/subjects\/(\d+|-)$/.test(path) && isObject(value)) subjects.push(value as RbacSubject);
+    else if (/^\/subjects\/(\d+|-)\/(kind|name|namespace)$/.test(path) && typeof value === 'string') {
+      // A field of an existing subject changed: the subject it makes is not fully known; keep what is.
+      const field = path.slice(path.lastIndexOf('/') + 1) as keyof RbacSubject;
+      subjects.push({ [field]: value });
+    } else if (path === '/roleRef' && isObject(value)) roleRef = value as { kind?: string; name?: string };
+    else if (path === '/roleRef/name' && typeof value === 'string') roleRef = { ...roleRef, name: value };
+  }
+  return subjects.length || roleRef ? { roleRef, subjects } : undefined;
+}
+
+/**
+ * Whether a binding change hands out cluster-admin. A patch rarely repeats the
+ * roleRef, but a roleRef is immutable, so the system binding named
+ * `cluster-admin` binds the cluster-admin role whatever the patch says.
+ */
+function grantsClusterAdmin(ref: { resource?: string; name?: string }, binding: ReturnType<typeof bindingOf>): boolean {
+  if (!binding) return false;
+  if (binding.roleRef?.name) return binding.roleRef.name === 'cluster-admin';
+  return ref.resource === 'clusterrolebindings' && ref.name === 'cluster-admin' && binding.subjects.length > 0;
+}
+
+/** A list field as sent, or none when the field is absent or not a list. */
+function listOf<T>(v: T[] | undefined): T[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Values of a repeated query parameter of the request URI (exec `command=`). */
@@ -416,6 +504,17 @@ function copyDefined(to: Record<string, unknown>, from: Record<string, unknown>)
  * if ('event' in r) events.push(r.event);
  */
 export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path = ''): { event: NormalizedEvent } | { rejection: Rejection } {
+  const bad = auditFieldError(ev);
+  if (bad) return { rejection: { reason: bad.reason, path, field: bad.field, record: ev } };
+  try {
+    return normalizeCheckedAuditEvent(ev, ctx, path);
+  } catch (err) {
+    // An object body this code did not expect (e.g. a container list holding null): this item only.
+    return { rejection: { reason: `cannot normalize this audit event: ${(err as Error).message}`, path, record: ev } };
+  }
+}
+
+function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path: string): { event: NormalizedEvent } | { rejection: Rejection } {
   if (!ev.auditID) return { rejection: { reason: 'audit event has no auditID', path, field: 'auditID', record: ev } };
   const time = toRfc3339(ev.stageTimestamp ?? ev.requestReceivedTimestamp ?? ev.timestamp ?? ev.metadata?.creationTimestamp);
   if (!time) return { rejection: { reason: 'audit event has no valid stageTimestamp', path, field: 'stageTimestamp', record: ev } };
@@ -485,7 +584,7 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
   copyDefined(details, {
     role_ref: binding?.roleRef,
     subjects: binding?.subjects.length ? binding.subjects : undefined,
-    grants_cluster_admin: binding?.roleRef?.name === 'cluster-admin' ? true : undefined,
+    grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
   });
 
   const kfpAuthz = kfpAuthorizationOf(ev);

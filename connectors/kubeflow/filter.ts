@@ -20,6 +20,10 @@ const NOISE = new Set([
 ]);
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
+const WRITE_VERBS = new Set(['create', 'update', 'patch']);
+
+/** Groups that hold every watched service account (and more): a grant to them is a grant to the watched namespaces. */
+const EVERYONE_GROUPS = new Set(['system:serviceaccounts', 'system:authenticated', 'system:unauthenticated']);
 
 /** Why an audit item is kept, or why not. */
 export type Relevance = { keep: true; why: string } | { keep: false; why: string };
@@ -50,9 +54,14 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   if (key === '/namespaces' && watched(ref.name)) return { keep: true, why: 'watched namespace object' };
   if (key === 'kubeflow.org/profiles') return { keep: true, why: 'Kubeflow profile' };
   if (key === 'rbac.authorization.k8s.io/clusterrolebindings' || key === 'rbac.authorization.k8s.io/rolebindings') {
-    const b = bindingOf(ev.requestObject) ?? bindingOf(ev.responseObject);
+    const b = bindingOf(ev.responseObject) ?? bindingOf(ev.requestObject);
     if (b?.roleRef?.name?.startsWith('kubeflow-')) return { keep: true, why: 'binding to a Kubeflow role' };
+    // A binding write whose subjects the record does not show (a JSON patch touching other fields, a
+    // Metadata-level policy) may grant a watched account rights: keep it rather than guess.
+    if (WRITE_VERBS.has(ev.verb ?? '') && !b?.subjects.length) return { keep: true, why: 'binding change whose subjects the record does not show' };
     for (const s of b?.subjects ?? []) {
+      if (s.kind === 'Group' && EVERYONE_GROUPS.has(s.name ?? '')) return { keep: true, why: `grants rights to every account in ${s.name}` };
+      if (s.kind === 'User' && s.name === 'system:anonymous') return { keep: true, why: 'grants rights to anonymous requests' };
       if (s.kind === 'ServiceAccount' && watched(s.namespace)) return { keep: true, why: 'grants rights to a watched service account' };
       if (s.kind === 'Group' && s.name?.startsWith('system:serviceaccounts:') && watched(s.name.slice('system:serviceaccounts:'.length))) {
         return { keep: true, why: 'grants rights to a watched namespace group' };

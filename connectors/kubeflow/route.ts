@@ -6,7 +6,7 @@ import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
-import { auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import type { KubeflowConfig } from './config.js';
 import { auditRelevance } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
@@ -74,6 +74,15 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): void {
   throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
 }
 
+/** `auditRelevance`, keeping an item whose body it cannot read (normalizing it says what is wrong). */
+function relevanceOrKeep(item: Parameters<typeof auditRelevance>[0], watched: Parameters<typeof auditRelevance>[1]): ReturnType<typeof auditRelevance> {
+  try {
+    return auditRelevance(item, watched);
+  } catch {
+    return { keep: true, why: 'unreadable body' };
+  }
+}
+
 /**
  * `POST /v1/ingest/kubeflow/k8s-audit`: the kube-apiserver audit webhook
  * backend. Takes an `audit.k8s.io/v1` EventList (or Event / array / NDJSON),
@@ -118,8 +127,13 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
             out.rejected.push({ reason: 'list item is not an audit Event (needs auditID, verb, stage)', path, record: item });
             continue;
           }
+          const bad = auditFieldError(item);
+          if (bad) {
+            out.rejected.push({ reason: bad.reason, path, field: bad.field, record: item });
+            continue;
+          }
           if (!cfg.audit.keep_all) {
-            const rel = auditRelevance(item, watched);
+            const rel = relevanceOrKeep(item, watched);
             if (!rel.keep) {
               filteredTotal++;
               filtered[rel.why] = (filtered[rel.why] ?? 0) + 1;

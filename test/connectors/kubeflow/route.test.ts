@@ -178,6 +178,73 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     expect(h.events()[0]).toMatchObject({ actor: { id: 'system:serviceaccount:kubeflow-user-alice:default-editor' }, details: { grants_cluster_admin: true } });
   });
 
+  it('a cluster-admin grant to a group or user that holds every watched account is kept', async () => {
+    const { h, url } = await start();
+    const admin = { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name: 'oops' };
+    const grant = (id: string, subject: Record<string, string>) =>
+      auditEvent({ auditID: id, verb: 'create', user: { username: 'ops@example.com' }, objectRef: admin, requestObject: { roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [subject] } });
+    const body = list([
+      grant('all-sa', { kind: 'Group', name: 'system:serviceaccounts', apiGroup: 'rbac.authorization.k8s.io' }),
+      grant('authn', { kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' }),
+      grant('anon', { kind: 'User', name: 'system:anonymous', apiGroup: 'rbac.authorization.k8s.io' }),
+      grant('unrelated', { kind: 'User', name: 'bob@example.com', apiGroup: 'rbac.authorization.k8s.io' }),
+    ]);
+    expect(await (await post(url, body)).json()).toEqual({ accepted: 3, duplicates: 0, filtered: 1, rejected: 0 });
+    expect(h.events().map((e) => e.details?.audit_id).sort()).toEqual(['all-sa', 'anon', 'authn']);
+    expect(h.events().every((e) => e.details?.grants_cluster_admin === true)).toBe(true);
+  });
+
+  it('a JSON patch adding a subject to a binding is kept, with the subject it adds', async () => {
+    const { h, url } = await start();
+    // `kubectl patch clusterrolebinding cluster-admin --type=json -p '[{"op":"add","path":"/subjects/-",…}]'` at the Request level.
+    const patch = (id: string, name: string, ops: unknown[]) =>
+      auditEvent({
+        auditID: id,
+        level: 'Request',
+        verb: 'patch',
+        user: { username: 'ops@example.com' },
+        objectRef: { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name },
+        requestObject: ops,
+      });
+    const body = list([
+      patch('jp-add', 'cluster-admin', [{ op: 'add', path: '/subjects/-', value: { kind: 'ServiceAccount', name: 'default-editor', namespace: 'kubeflow-user-alice' } }]),
+      patch('jp-elsewhere', 'monitoring', [{ op: 'add', path: '/subjects/-', value: { kind: 'ServiceAccount', name: 'prom', namespace: 'monitoring' } }]),
+      patch('jp-label', 'monitoring', [{ op: 'replace', path: '/metadata/labels/team', value: 'sre' }]),
+    ]);
+    expect(await (await post(url, body)).json()).toEqual({ accepted: 2, duplicates: 0, filtered: 1, rejected: 0 });
+    const byId = new Map(h.events().map((e) => [e.details?.audit_id, e]));
+    expect(byId.get('jp-add')).toMatchObject({
+      action: 'role_binding.update',
+      details: { grants_cluster_admin: true, subjects: [{ kind: 'ServiceAccount', name: 'default-editor', namespace: 'kubeflow-user-alice' }] },
+    });
+    // A patch whose subjects the record does not show is kept rather than guessed away.
+    expect(byId.has('jp-label')).toBe(true);
+    expect(byId.get('jp-label')!.details?.grants_cluster_admin).toBeUndefined();
+  });
+
+  it('one item with a field of the wrong type is rejected naming the field; the rest of the batch is committed', async () => {
+    const { h, url } = await start();
+    const good = kubeflowBatch().secretGet;
+    const badUser = { ...good, auditID: 'bad-user', user: { username: 42 } };
+    const badContainers = auditEvent({
+      auditID: 'bad-pod',
+      verb: 'create',
+      objectRef: { resource: 'pods', namespace: 'kubeflow-user-alice', name: 'p' },
+      requestObject: { kind: 'Pod', spec: { containers: [null, { name: 'c', image: 'busybox' }] } },
+    });
+    const res = await post(url, list([good, badUser, badContainers]));
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { accepted: number; rejected: number };
+    // A null in a container list is skipped, not a reason to lose the pod.
+    expect(out.rejected).toBe(1);
+    expect(out.accepted).toBe(2);
+    const q = h.spool.listQuarantine();
+    expect(q).toHaveLength(1);
+    expect(q[0]!.reason).toBe('user.username: expected a string, got number');
+    expect(q[0]!.meta).toMatchObject({ path: 'items[1]', field: 'user.username' });
+    expect(h.events().map((e) => e.details?.audit_id).sort()).toEqual(['bad-pod', good.auditID].sort());
+  });
+
   it('KFP authorization checks name the end user behind a run creation or a denied termination', async () => {
     const { h, url } = await start();
     const sar = (id: string, user: string, verb: string, allowed: boolean, reason = '') =>
