@@ -96,15 +96,6 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-/** The core's environment variables and the YAML key each one sets. */
-const CORE_ENV = {
-  PORT: 'server.port',
-  MLTRAIL_HOST: 'server.host',
-  MLTRAIL_INGEST_TOKEN: 'server.ingest_token',
-  MLTRAIL_DATA_DIR: 'data_dir',
-  MLTRAIL_LOG_LEVEL: 'log.level',
-} as const;
-
 /** The environment variables the core reads (each also has a YAML key). */
 export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const server: Record<string, unknown> = {};
@@ -127,6 +118,42 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
   out.sinks = sinks;
   return out;
+}
+
+/** The value at `path`, or at the deepest defined key on the way to it. */
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let v = obj;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') break;
+    const next = (v as Record<PropertyKey, unknown>)[k];
+    if (next === undefined) break;
+    v = next;
+  }
+  return v;
+}
+
+/**
+ * The environment variables that set the config value at `path`: those whose
+ * absence changes it. Found by difference rather than from a table, so every
+ * connector's and sink's own variables are named without each declaring a map
+ * (only run when a config error is reported).
+ */
+function envVariablesAt(env: NodeJS.ProcessEnv, path: readonly PropertyKey[]): string[] {
+  const full = JSON.stringify(valueAt(envOverrides(env), path)) ?? '';
+  const names: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (env[name] === undefined || name === 'MLTRAIL_CONFIG') continue;
+    const without = { ...env };
+    delete without[name];
+    let value: string;
+    try {
+      value = JSON.stringify(valueAt(envOverrides(without), path)) ?? '';
+    } catch {
+      continue;
+    }
+    if (value !== full) names.push(name);
+  }
+  return names;
 }
 
 export interface LoadOptions {
@@ -154,9 +181,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!r.success) {
     // A bad value that came from the environment is named by its variable: the file may not mention it.
     const fromEnv = (path: readonly PropertyKey[]) => {
-      const key = path.join('.');
-      const name = Object.entries(CORE_ENV).find(([, p]) => p === key)?.[0];
-      return name && env[name] !== undefined ? ` (from environment variable ${name})` : '';
+      const names = envVariablesAt(env, path);
+      return names.length ? ` (from environment variable ${names.join(', ')})` : '';
     };
     const lines = formatIssues(r.error.issues).map((l, i) => l + fromEnv(r.error.issues[i]!.path));
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });

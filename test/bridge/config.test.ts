@@ -69,6 +69,12 @@ describe('config', () => {
     // A bad value from the environment names its variable.
     expect(errorOf(() => loadConfig({ env: { PORT: 'eighty' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
     expect(errorOf(() => loadConfig({ env: { MLTRAIL_LOG_LEVEL: 'loud' } })).message).toMatch(/log\.level: .*\(from environment variable MLTRAIL_LOG_LEVEL\)/);
+    // …and so does a connector's or a sink's own variable.
+    const env = { MLTRAIL_MLFLOW_POLL_S: 'abc', MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', HOME: '/root' };
+    expect(errorOf(() => loadConfig({ env })).message).toMatch(/connectors\.mlflow\.poll\.interval_s: .*\(from environment variable MLTRAIL_MLFLOW_POLL_S\)$/);
+    expect(errorOf(() => loadConfig({ env: { MLTRAIL_PUBSUB_SUBSCRIPTION: 'mysub' } })).message).toMatch(/connectors\.vertex\.pull\.subscription: .*\(from environment variable MLTRAIL_PUBSUB_SUBSCRIPTION\)$/);
+    // A bad value from the file is not blamed on the environment.
+    expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: abc\n'), env: { HOME: '/root' } })).message).not.toMatch(/environment variable/);
     // An empty section is still filled from the environment.
     const empty = loadConfig({ file: yaml('sinks:\nserver:\n'), env: { PORT: '7000', MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
     expect(empty.server.port).toBe(7000);
