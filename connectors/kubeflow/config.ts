@@ -1,3 +1,6 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv } from '../../core/config/load.js';
 
@@ -24,6 +27,60 @@ export const AuditConfig = z.strictObject({
   keep_all: z.boolean().default(false),
 });
 
+/** DNS name (labels of letters, digits and inner hyphens) or IPv4 address. */
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * Why `value` is not a gRPC `host:port` target, or undefined when it is one.
+ * grpc-js would take `http://…` or a bare host and only fail at the first call.
+ *
+ * @example
+ * hostPortProblem('metadata-grpc-service.kubeflow:8080') // undefined
+ * hostPortProblem('http://mlmd:8080') // 'expected host:port without a scheme, …'
+ */
+export function hostPortProblem(value: string): string | undefined {
+  const example = 'e.g. metadata-grpc-service.kubeflow:8080 or [fd00::1]:8080';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return `expected host:port without a scheme (gRPC, not a URL; TLS is mlmd.tls), ${example}; got ${JSON.stringify(value)}`;
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  if (!m) return `expected host:port, ${example}; got ${JSON.stringify(value)}`;
+  const [, v6, host, port] = m;
+  if (v6 !== undefined ? isIP(v6) !== 6 : !HOSTNAME.test(host!)) return `${JSON.stringify(v6 ?? host)} is not a host name or IP address (${example})`;
+  if (Number(port) < 1 || Number(port) > 65535) return `port ${port} is outside 1-65535`;
+  return undefined;
+}
+
+/** Why `file` cannot serve as a PEM CA bundle, or undefined when at least one certificate parses and all do. */
+export function caFileProblem(file: string): string | undefined {
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) return `${file} is not a file`;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (!blocks.length) return `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+  for (const [i, pem] of blocks.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      return `${file}: certificate ${i + 1} does not parse: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+/** Why a secret file (a token) cannot be read now, or undefined. */
+function readableFileProblem(file: string): string | undefined {
+  try {
+    if (!statSync(file).isFile()) return `${file} is not a file`;
+    readFileSync(file);
+    return undefined;
+  } catch (err) {
+    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+}
+
 export const MlmdConfig = z.strictObject({
   /** host:port of ml_metadata.MetadataStoreService; the poller runs only when set. */
   address: z.string().min(1).optional(),
@@ -39,6 +96,17 @@ export const MlmdConfig = z.strictObject({
   timeout_ms: z.number().int().positive().default(30_000),
   /** On first start, look back this far instead of reading the whole store. */
   initial_lookback_h: z.number().nonnegative().default(24),
+}).superRefine((c, ctx) => {
+  // Checked here, not at the first call: a bad target or CA file is a config fault (exit 2 naming the key),
+  // not a poller that retries forever.
+  const addr = c.address === undefined ? undefined : hostPortProblem(c.address);
+  if (addr) ctx.addIssue({ code: 'custom', path: ['address'], message: addr });
+  if (c.ca_file !== undefined) {
+    // A CA without TLS would silently poll in plaintext: the operator asked for a verified channel.
+    if (!c.tls) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'set, but mlmd.tls is false: set tls: true to use it (or remove ca_file)' });
+    const ca = caFileProblem(c.ca_file);
+    if (ca) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: ca });
+  }
 });
 
 export const KfpConfig = z.strictObject({
@@ -58,6 +126,10 @@ export const KfpConfig = z.strictObject({
   /** Runs created this long ago are re-read so that their state changes are seen. */
   lookback_h: z.number().positive().default(72),
   timeout_ms: z.number().int().positive().default(30_000),
+}).superRefine((c, ctx) => {
+  // Re-read every poll (rotation), but it must exist at start: a missing mount is a config fault.
+  const tok = c.token_file === undefined ? undefined : readableFileProblem(c.token_file);
+  if (tok) ctx.addIssue({ code: 'custom', path: ['token_file'], message: tok });
 });
 
 export const KubeflowConfig = z.strictObject({

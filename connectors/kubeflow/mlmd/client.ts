@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Metadata, credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { MltrailError } from '../../../core/errors.js';
 import { DeliveryError } from '../../../core/sink.js';
 import { mlmdServiceDefinition, type MlmdMethod } from './proto.js';
 import type { ListOptions, MlmdArtifact, MlmdContext, MlmdEvent, MlmdExecution } from './types.js';
@@ -11,6 +12,15 @@ export interface MlmdClientOptions {
   tls?: boolean;
   caFile?: string;
   timeoutMs?: number;
+}
+
+/** The CA bundle; config validation checked it, so failing here means it vanished since: still a config fault. */
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new MltrailError('CONFIG', `connectors.kubeflow.mlmd.ca_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: 'connectors.kubeflow.mlmd.ca_file' });
+  }
 }
 
 /**
@@ -27,7 +37,7 @@ export class MlmdClient {
 
   constructor(readonly address: string, opts: MlmdClientOptions = {}) {
     let creds: ChannelCredentials = credentials.createInsecure();
-    if (opts.tls) creds = credentials.createSsl(opts.caFile ? readFileSync(opts.caFile) : undefined);
+    if (opts.tls) creds = credentials.createSsl(opts.caFile ? readCa(opts.caFile) : undefined);
     this.client = new Client(address, creds, {
       'grpc.max_receive_message_length': 100 * 1024 * 1024,
       'grpc.max_send_message_length': 4 * 1024 * 1024,

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -27,8 +28,18 @@ describe('docker/kubeflow example', () => {
     const docs = parseAllDocuments(read('bridge.yaml')).map((d) => d.toJS());
     const dep = docs.find((d) => d.kind === 'Deployment');
     const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
-    const cfg = KubeflowConfig.parse(kubeflowFromEnv(env));
-    expect(cfg).toMatchObject({ namespaces: ['kubeflow', 'kubeflow-*'], poll_interval_s: 60, mlmd: { address: 'metadata-grpc-service.kubeflow:8080' }, kfp: { url: 'http://ml-pipeline.kubeflow:8888', token_file: '/var/run/secrets/kfp/token' } });
+    const mapped = kubeflowFromEnv(env) as { kfp: Record<string, unknown> };
+    expect(mapped.kfp.token_file).toBe('/var/run/secrets/kfp/token');
+    // The token file must exist when the config is validated: stand in for the projected volume.
+    const dir = mkdtempSync(join(tmpdir(), 'kf-docker-'));
+    const token = join(dir, 'token');
+    writeFileSync(token, 'projected-sa-token');
+    try {
+      const cfg = KubeflowConfig.parse({ ...mapped, kfp: { ...mapped.kfp, token_file: token } });
+      expect(cfg).toMatchObject({ namespaces: ['kubeflow', 'kubeflow-*'], poll_interval_s: 60, mlmd: { address: 'metadata-grpc-service.kubeflow:8080' }, kfp: { url: 'http://ml-pipeline.kubeflow:8888', token_file: token } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(dep.spec.template.spec.containers[0].env.find((e: any) => e.name === 'MLTRAIL_INGEST_TOKEN').valueFrom.secretKeyRef).toBeTruthy();
   });
 });

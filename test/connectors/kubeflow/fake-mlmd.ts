@@ -17,7 +17,8 @@ export class FakeMlmd {
   private server = new Server();
   address = '';
 
-  async start(): Promise<string> {
+  /** `creds`: insecure by default; pass ServerCredentials.createSsl(...) to serve over TLS. */
+  async start(creds: ServerCredentials = ServerCredentials.createInsecure()): Promise<string> {
     const h = <Req, Res>(name: string, fn: (req: Req) => Res) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
       this.calls.push(name);
       try {
@@ -53,7 +54,7 @@ export class FakeMlmd {
       }),
     });
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      this.server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))),
     );
     this.address = `127.0.0.1:${port}`;
     return this.address;
