@@ -42,6 +42,18 @@ export const SqsConfig = z.strictObject({
   max_object_bytes: z.number().int().positive().default(512 * MiB),
   /** Objects of one message read at the same time. */
   object_concurrency: z.number().int().min(1).max(32).default(4),
+  /**
+   * An S3 read (GetObject response or body) that delivers no byte for this long is
+   * abandoned and its message left for SQS to redeliver: a stalled transfer must not
+   * hold a concurrency slot (and the queue) forever.
+   */
+  object_idle_timeout_s: z.number().int().min(1).max(3600).default(60),
+  /**
+   * Longest time one message is kept hidden by extending its visibility while it is worked
+   * on (a transfer that trickles bytes never goes idle). Then its work is abandoned and SQS
+   * redelivers it after the visibility timeout, so the queue's maxReceiveCount / DLQ applies.
+   */
+  max_visibility_extension_s: z.number().int().min(1).max(43200).default(1800),
 });
 
 export const SagemakerConfig = z.strictObject({

@@ -14,6 +14,24 @@ import { parseQueueMessage, skipReason, type ObjectRef } from './s3-notification
 export const S3_CHANNEL = 'sagemaker.s3';
 
 class ObjectTooLarge extends Error {}
+/** An S3 transfer that made no progress for `object_idle_timeout_s`. */
+class ObjectStalled extends Error {}
+
+/**
+ * An abort signal that fires when `kick()` has not been called for `ms`
+ * (no progress), or when `parent` fires. `stop()` disarms it.
+ */
+function idleWatchdog(ms: number, parent: AbortSignal, what: string) {
+  const idle = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const kick = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(new ObjectStalled(`${what}: no data for ${ms / 1000} s (connectors.sagemaker.sqs.object_idle_timeout_s)`)), ms);
+    timer.unref();
+  };
+  kick();
+  return { signal: AbortSignal.any([parent, idle.signal]), kick, stop: () => clearTimeout(timer), stalled: () => idle.signal.reason as ObjectStalled | undefined };
+}
 
 /**
  * `https://sqs.<region>.amazonaws.com/<acct>/<name>` → region.
@@ -29,18 +47,32 @@ export function regionFromQueueUrl(url: string): string | undefined {
  * Stream an S3 object body, gunzipping on the fly when it starts with the
  * gzip magic bytes, with a bound on the decompressed size.
  * `rawBytes` lets the caller compare with Content-Length (a short read is a
- * transport fault to retry, not a corrupt file).
+ * transport fault to retry, not a corrupt file). `onChunk` is called for
+ * every chunk received (progress, for an idle timeout). Aborting `signal`
+ * destroys `body`, so a read stuck waiting for bytes ends too.
  *
  * @example
  * const { data } = await readObjectBody(res.Body as Readable, 512 * 1024 * 1024, signal);
  */
-export async function readObjectBody(body: Readable, maxBytes: number, signal: AbortSignal): Promise<{ data: Buffer; rawBytes: number }> {
+export async function readObjectBody(body: Readable, maxBytes: number, signal: AbortSignal, onChunk: () => void = () => {}): Promise<{ data: Buffer; rawBytes: number }> {
+  const onAbort = () => body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readBody(body, maxBytes, signal, onChunk);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readBody(body: Readable, maxBytes: number, signal: AbortSignal, onChunk: () => void): Promise<{ data: Buffer; rawBytes: number }> {
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let head = Buffer.alloc(0);
   // Enough bytes to see the magic number.
   while (head.length < 2) {
     const n = await it.next();
     if (n.done) break;
+    onChunk();
     head = Buffer.concat([head, Buffer.from(n.value)]);
   }
   let rawBytes = 0;
@@ -50,6 +82,7 @@ export async function readObjectBody(body: Readable, maxBytes: number, signal: A
     for (;;) {
       const n = await it.next();
       if (n.done) return;
+      onChunk();
       const b = Buffer.from(n.value);
       rawBytes += b.length;
       yield b;
@@ -94,7 +127,11 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
  * SQS. A message is deleted only after every record of every object it
  * announces is committed to the spool; on any failure it stays, reappears
  * after its visibility timeout and is processed again (ids are stable, so
- * the repeat collapses). Visibility is extended while a message is worked on.
+ * the repeat collapses). Visibility is extended while a message is worked on,
+ * up to `max_visibility_extension_s`; an S3 read idle for
+ * `object_idle_timeout_s` is abandoned. Either way the message is left for
+ * SQS to redeliver (its maxReceiveCount / DLQ policy applies), the slot is
+ * freed for other messages and health reports degraded.
  *
  * @example
  * const poller = new CloudTrailQueuePoller(deps); // deps.config.sqs.queue_url set
@@ -200,15 +237,26 @@ export class CloudTrailQueuePoller implements Poller {
 
   /** One SQS message: read what it announces, commit, then delete it. */
   private async handle(m: Message): Promise<void> {
-    const signal = this.abort.signal;
+    const shutdown = this.abort.signal;
+    // Fires when the message has been worked on for max_visibility_extension_s: its work is abandoned.
+    const giveUp = new AbortController();
+    const signal = AbortSignal.any([shutdown, giveUp.signal]);
     const log = this.deps.logger;
     const meta = { message_id: m.MessageId, receive_count: m.Attributes?.ApproximateReceiveCount };
     const visibilityMs = this.cfg.visibility_timeout_s * 1000;
+    const heartbeatMs = Math.max(500, visibilityMs / 2);
+    const extendUntil = Date.now() + this.cfg.max_visibility_extension_s * 1000;
     const heartbeat = setInterval(() => {
+      if (Date.now() >= extendUntil) {
+        // No more extensions: the message reappears when its current visibility ends.
+        clearInterval(heartbeat);
+        giveUp.abort(new Error(`message still not done after ${this.cfg.max_visibility_extension_s} s (connectors.sagemaker.sqs.max_visibility_extension_s); released for redelivery`));
+        return;
+      }
       this.sqs
-        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: this.cfg.visibility_timeout_s }))
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: this.cfg.visibility_timeout_s }), { abortSignal: AbortSignal.timeout(heartbeatMs) })
         .catch((err: unknown) => log.warn({ err: describe(err), ...meta }, 'could not extend message visibility'));
-    }, Math.max(500, visibilityMs / 2));
+    }, heartbeatMs);
     heartbeat.unref();
     try {
       const content = parseQueueMessage(m.Body ?? '');
@@ -228,12 +276,14 @@ export class CloudTrailQueuePoller implements Poller {
           await eachLimited(content.refs, this.cfg.object_concurrency, (ref) => this.processObject(ref, meta, signal));
           break;
       }
-      if (signal.aborted) return;
+      if (shutdown.aborted) return;
+      if (giveUp.signal.aborted) throw giveUp.signal.reason;
       await this.deleteMessage(m);
     } catch (err) {
-      if (!signal.aborted) {
-        this.fault(describe(err));
-        log.warn({ poller: this.name, reason: describe(err), ...meta, code: 'MLTRAIL_ERR_UPSTREAM' }, 'message not completed; SQS will redeliver it after its visibility timeout');
+      if (!shutdown.aborted) {
+        const reason = describe(giveUp.signal.aborted ? giveUp.signal.reason : err);
+        this.fault(reason);
+        log.warn({ poller: this.name, reason, ...meta, code: 'MLTRAIL_ERR_UPSTREAM' }, 'message not completed; SQS will redeliver it after its visibility timeout');
       }
     } finally {
       clearInterval(heartbeat);
@@ -269,13 +319,19 @@ export class CloudTrailQueuePoller implements Poller {
     }
     let data: Buffer;
     let lastModified: Date | undefined;
+    // Bounds the wait for the response and for each chunk of the body: S3 that stops sending must not hold this slot.
+    const idle = idleWatchdog(this.cfg.object_idle_timeout_s * 1000, signal, `GetObject ${uri}`);
     try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }), { abortSignal: signal });
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }), { abortSignal: idle.signal });
       lastModified = res.LastModified;
-      const read = await readObjectBody(res.Body as Readable, this.cfg.max_object_bytes, signal);
+      idle.kick();
+      const read = await readObjectBody(res.Body as Readable, this.cfg.max_object_bytes, idle.signal, idle.kick);
       if (res.ContentLength !== undefined && read.rawBytes < res.ContentLength) throw new Error(`short read of ${uri}: ${read.rawBytes} of ${res.ContentLength} bytes`);
       data = read.data;
     } catch (err) {
+      // The abort surfaces as a generic AbortError; name the stall instead.
+      const stalled = idle.stalled();
+      if (stalled) throw stalled;
       const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NoSuchKey' || e.name === 'NoSuchVersion') {
         this.deps.ingest.quarantine(S3_CHANNEL, `announced object ${uri} does not exist (${e.name})`, JSON.stringify(ref), meta);
@@ -290,6 +346,8 @@ export class CloudTrailQueuePoller implements Poller {
         return;
       }
       throw err;
+    } finally {
+      idle.stop();
     }
     let doc: unknown;
     try {

@@ -26,7 +26,11 @@ export interface FakeObject {
   lastModified: Date;
 }
 
-export type S3Fault = 'reset-once' | 'hang' | { delayMs: number };
+/**
+ * 'hang': headers and one byte, then nothing; 'stall': half the body, then nothing (connection kept open);
+ * dripMs: one byte every dripMs, never finishing (never idle); delayMs: a slow but complete answer.
+ */
+export type S3Fault = 'reset-once' | 'hang' | 'stall' | { dripMs: number } | { delayMs: number };
 
 export class FakeAws {
   readonly accountId = '111122223333';
@@ -207,9 +211,19 @@ export class FakeAws {
       setTimeout(() => res.destroy(), 20);
       return;
     }
-    if (fault === 'hang') {
+    if (fault === 'hang' || fault === 'stall') {
       res.writeHead(200, headers);
-      res.write(obj.body.subarray(0, 1));
+      res.write(obj.body.subarray(0, fault === 'hang' ? 1 : Math.floor(obj.body.length / 2)));
+      this.hung.push(res);
+      return;
+    }
+    if (typeof fault === 'object' && 'dripMs' in fault) {
+      res.writeHead(200, headers);
+      let i = 0;
+      const drip = setInterval(() => {
+        if (i < obj.body.length - 1) res.write(obj.body.subarray(i, ++i));
+      }, fault.dripMs);
+      res.on('close', () => clearInterval(drip));
       this.hung.push(res);
       return;
     }

@@ -203,6 +203,49 @@ describe('S3/SQS CloudTrail poller against local SQS (JSON protocol) and S3 fake
     expect(spooledEvents(spool)).toHaveLength(1);
   });
 
+  it('a transfer that stalls mid-body is abandoned after object_idle_timeout_s: released (not deleted), redelivered, health degraded, other messages keep flowing', async () => {
+    seedObjects();
+    const q = fake.queueUrl('cloudtrail');
+    // As many stalled objects as concurrency slots (default 4), queued ahead of a healthy one.
+    const stalled: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const key = `${PREFIX}/111122223333_CloudTrail_us-east-1_20261125T110${i}Z_stalled${i}.json.gz`;
+      fake.putObject(BUCKET, key, gzipSync(JSON.stringify({ Records: [ctRecord('CreateModel', { modelName: `s${i}` }, { eventID: `stall-${i}` }), ...log1Records()] })));
+      fake.s3Faults.set(`${BUCKET}/${key}`, 'stall');
+      stalled.push(fake.send('cloudtrail', s3Notification(BUCKET, key)));
+    }
+    const healthy = fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const msg = (id: string) => fake.queues.get('cloudtrail')!.find((m) => m.id === id)!;
+    const { poller, spool } = startPoller({ queue_url: q, object_idle_timeout_s: 1 });
+
+    await until(() => msg(healthy).deleted, 15_000, 'the healthy message to be processed despite four stalled transfers');
+    await until(() => stalled.every((id) => msg(id).receiveCount >= 2), 15_000, 'stalled messages to be redelivered');
+    expect(stalled.every((id) => !msg(id).deleted)).toBe(true);
+    expect(poller.health!()).toEqual({ state: 'degraded', reason: expect.stringMatching(/^GetObject s3:\/\/.*stalled\d\.json\.gz: no data for 1 s/) });
+    // Half an object is never committed.
+    expect(spooledEvents(spool).map((e) => e.operation)).toEqual(['UpdateModelPackage']);
+
+    // S3 recovers: the redelivered messages complete and are deleted.
+    fake.s3Faults.clear();
+    await until(() => fake.remaining('cloudtrail').length === 0, 15_000);
+    expect(countBy(spooledEvents(spool), (e) => e.operation)).toEqual({ UpdateModelPackage: 1, CreateModel: 4, CreateTrainingJob: 1, CreateEndpoint: 1, PutRecord: 1 });
+  });
+
+  it('stops extending visibility after max_visibility_extension_s: a transfer that trickles bytes forever is abandoned and redelivered', async () => {
+    seedObjects();
+    fake.s3Faults.set(`${BUCKET}/${LOG2}`, { dripMs: 100 });
+    const q = fake.queueUrl('cloudtrail');
+    const id = fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const m = fake.queues.get('cloudtrail')!.find((x) => x.id === id)!;
+    const { poller, spool } = startPoller({ queue_url: q, visibility_timeout_s: 1, max_visibility_extension_s: 2, object_idle_timeout_s: 5 });
+    await until(() => m.receiveCount >= 2, 15_000, 'redelivery after the extension bound');
+    expect(m.deleted).toBe(false);
+    expect(poller.health!()).toEqual({ state: 'degraded', reason: expect.stringMatching(/max_visibility_extension_s/) });
+    fake.s3Faults.clear();
+    await until(() => m.deleted, 15_000);
+    expect(spooledEvents(spool).map((e) => e.operation)).toEqual(['UpdateModelPackage']);
+  });
+
   it('does not take messages while the spool is full (they stay queued) and reports degraded health', async () => {
     seedObjects();
     const q = fake.queueUrl('cloudtrail');
