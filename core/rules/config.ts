@@ -23,6 +23,16 @@ export function durationMs(s: string): number {
 }
 
 export const Duration = z.string().refine((s) => DURATION.test(s.trim()), { message: 'expected a duration such as 30m, 1h, 28d' });
+/** A duration that must be longer than zero (a zero-length window could never close). */
+const PositiveDuration = Duration.refine((s) => !DURATION.test(s.trim()) || durationMs(s) > 0, { message: 'expected a duration longer than zero, such as 1h' });
+/** A case-insensitive regular expression, checked when the config is read rather than at the first event. */
+const Pattern = z.string().superRefine((s, ctx) => {
+  try {
+    new RegExp(s, 'i');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
+  }
+});
 const globs = z.array(z.string().min(1));
 
 /** Settings every rule has. */
@@ -40,7 +50,7 @@ const common = {
 
 /** Settings of the windowed statistical parts. */
 const statistical = {
-  window: Duration.optional(),
+  window: PositiveDuration.optional(),
   k: z.number().positive().optional(),
   direction: z.enum(['above', 'below', 'both']).optional(),
   /** Samples in the baseline (per seasonal bucket) before it is trusted. */
@@ -72,9 +82,9 @@ export const KindSchemas = {
     ...common,
     actions: globs.optional(),
     /** Case-insensitive regular expression over error code and message. */
-    error_pattern: z.string().optional(),
+    error_pattern: Pattern.optional(),
   }),
-  distribution_shift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: z.string().optional() }),
+  distribution_shift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
   code_modified: z.strictObject({ ...common, approved_images: globs.optional(), approved_commits: globs.optional(), learn: z.boolean().optional() }),
   network_egress: z.strictObject({
     ...common,
@@ -90,8 +100,14 @@ export const KindSchemas = {
     tolerance_hours: z.number().int().min(0).max(6).optional(),
     min_support: z.number().int().min(1).optional(),
     utc_offset_hours: z.number().min(-14).max(14).optional(),
-    /** A fixed allowed window: days (mon..sun) and hours [from, to). */
-    allowed_window: z.strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) }).optional(),
+    /**
+     * A fixed allowed window: days (mon..sun) and hours [from, to). An overnight window (from > to,
+     * e.g. 18 → 9) runs past midnight; its early hours belong to the day it started on.
+     */
+    allowed_window: z
+      .strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) })
+      .refine((w) => w.from_hour !== w.to_hour % 24, { message: 'from_hour and to_hour are the same hour: the window would be empty', path: ['to_hour'] })
+      .optional(),
     exempt: globs.optional(),
   }),
   unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional() }),
@@ -117,7 +133,7 @@ export const KindSchemas = {
   version_rollback: z.strictObject({ ...common }),
   modification_rate: z.strictObject({ ...common, ...statistical }),
   hash_mismatch: z.strictObject({ ...common }),
-  behavioral_drift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: z.string().optional() }),
+  behavioral_drift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
   error_spike: z.strictObject({ ...common, ...statistical, metrics: globs.optional() }),
   separation_of_duties: z.strictObject({
     ...common,

@@ -104,6 +104,7 @@ class Engine implements RuleEngine {
   constructor(
     private readonly cfg: RulesConfig,
     private readonly state: StateStore,
+    private readonly onRuleError?: RuleErrorHandler,
   ) {
     this.rules = resolveRules(cfg).filter((r) => r.enabled);
     this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
@@ -162,7 +163,14 @@ class Engine implements RuleEngine {
       }
       const detections = turn.detections;
       detections.length = 0;
-      KIND_IMPLS[rule.kind](ev, this.contexts[i]!);
+      try {
+        KIND_IMPLS[rule.kind](ev, this.contexts[i]!);
+      } catch (err) {
+        // One rule that cannot handle this event must not silence the others for it.
+        detections.length = 0;
+        this.onRuleError?.(rule.id, err, ev);
+        continue;
+      }
       for (const d of detections) out.push(...this.onDetection(d));
     }
     this.reg.update(ev);
@@ -332,6 +340,9 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
  * const engine = createRuleEngine(RulesConfig.parse({}), spool.state);
  * const alerts = engine.process(event);
  */
-export function createRuleEngine(config: RulesConfig, state: StateStore): RuleEngine {
-  return new Engine(config, state);
+export function createRuleEngine(config: RulesConfig, state: StateStore, onRuleError?: RuleErrorHandler): RuleEngine {
+  return new Engine(config, state, onRuleError);
 }
+
+/** Told when one rule throws on an event (the other rules still evaluate it). */
+export type RuleErrorHandler = (ruleId: string, err: unknown, ev: NormalizedEvent) => void;

@@ -43,7 +43,9 @@ export class RuleProcessor {
    */
   static forConfig(spool: Spool, config: RulesConfig, log: Logger, metrics?: Metrics, onAlerts?: (alerts: Alert[]) => void): RuleProcessor {
     const state = new CachedState(spool.state);
-    return new RuleProcessor(spool, createRuleEngine(config, state), log, metrics, onAlerts, state);
+    const onRuleError = (ruleId: string, err: unknown, ev: NormalizedEvent) =>
+      log.error({ err, rule_id: ruleId, event_id: ev.id, code: 'MLTRAIL_ERR_INTERNAL' }, 'a rule failed on this event; the other rules evaluated it');
+    return new RuleProcessor(spool, createRuleEngine(config, state, onRuleError), log, metrics, onAlerts, state);
   }
 
   constructor(

@@ -167,8 +167,11 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   const job = jobNameOf(ev) ?? ev.operation;
   const window = ctx.rule.settings.allowed_window as { days?: string[]; from_hour: number; to_hour: number } | undefined;
   if (window) {
-    const dayOk = !window.days || window.days.includes(DAYS[day]!);
-    const hourOk = hour >= window.from_hour && hour < window.to_hour;
+    const overnight = window.from_hour > window.to_hour;
+    const hourOk = overnight ? hour >= window.from_hour || hour < window.to_hour : hour >= window.from_hour && hour < window.to_hour;
+    // The hours after midnight of an overnight window belong to the day it opened.
+    const windowDay = overnight && hour < window.to_hour ? (day + 6) % 7 : day;
+    const dayOk = !window.days || window.days.includes(DAYS[windowDay]!);
     if (!dayOk || !hourOk) {
       ctx.detect({ entity, key: 'window', evidence: [ev.id], title: 'Job submitted outside the allowed window', summary: `${who} submitted ${job} at ${DAYS[day]} ${String(hour).padStart(2, '0')}:xx, outside the configured window`, details: { job, day: DAYS[day], hour, basis: 'window' } });
     }

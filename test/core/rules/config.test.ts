@@ -50,6 +50,47 @@ describe('rules configuration', () => {
     expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: {}, bogus: 1 }\n')).toThrow(/bogus/);
   });
 
+  it('rejects a pattern that is not a regular expression, a zero window and an empty allowed window, naming the path', () => {
+    const bad = (rules: string) => () => loadConfig({ file: yamlFile(`rules:\n${rules}`), env: {} });
+    // These used to pass check-config and then fail every event (a bad regex) or never close a window (0h).
+    expect(bad('  ingestion.source_auth_failure:\n    error_pattern: "("\n')).toThrow(/rules\.ingestion\.source_auth_failure\.error_pattern: not a valid regular expression/);
+    expect(bad('  preprocessing.distribution_shift:\n    monitor_pattern: "["\n')).toThrow(/rules\.preprocessing\.distribution_shift\.monitor_pattern: not a valid regular expression/);
+    expect(bad('  serving.behavioral_drift:\n    monitor_pattern: "a(b"\n')).toThrow(/monitor_pattern: not a valid regular expression/);
+    expect(bad('  ingestion.volume_anomaly:\n    window: 0h\n')).toThrow(/rules\.ingestion\.volume_anomaly\.window: expected a duration longer than zero/);
+    expect(bad('  training.off_hours_job:\n    allowed_window: { from_hour: 9, to_hour: 9 }\n')).toThrow(/allowed_window\.to_hour: .*empty/);
+    expect(bad('  training.off_hours_job:\n    allowed_window: { from_hour: 0, to_hour: 24 }\n')).toThrow(/empty/);
+  });
+
+  it('an overnight allowed window (from_hour > to_hour) runs past midnight and belongs to the day it opened', () => {
+    const cfg = RulesConfig.parse({ 'training.off_hours_job': { allowed_window: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from_hour: 18, to_hour: 9 } } });
+    // T0 is Monday 10:00 UTC.
+    const job = (ms: number) => ev({ time: at(ms), platform: 'vertex', stage: 'training', action: 'training_job.create', actor: actors.ciGcp, resource: { type: 'custom_job', name: 'nightly' }, ml: { job: { name: 'nightly', network_isolation: true } } });
+    const times = {
+      monEvening: T0 + 10 * 3_600_000, // Mon 20:00: inside
+      tueEarly: T0 + 17 * 3_600_000, // Tue 03:00: inside (Monday's window)
+      tueNoon: T0 + 26 * 3_600_000, // Tue 12:00: outside
+      satEarly: T0 + 4 * DAY + 17 * 3_600_000, // Sat 03:00: inside (Friday's window)
+      sunEarly: T0 + 5 * DAY + 17 * 3_600_000, // Sun 03:00: outside (Saturday's window is not allowed)
+    };
+    const { alerts } = replayEvents(Object.values(times).map(job), { rules: cfg });
+    expect(alerts.filter((a) => a.rule_id === 'training.off_hours_job').map((a) => a.time)).toEqual([at(times.tueNoon), at(times.sunEarly)]);
+  });
+
+  it('one rule throwing on an event does not stop the other rules evaluating it', () => {
+    const cfg = RulesConfig.parse({});
+    const errors: string[] = [];
+    const engine = createRuleEngine(cfg, new MemoryStateStore(), (ruleId) => errors.push(ruleId));
+    // Break one rule's setting after validation (as a future bug in a rule kind would).
+    const broken = cfg as unknown as Record<string, Record<string, unknown>>;
+    broken['ingestion.source_auth_failure'] = { error_pattern: '(' };
+    const engine2 = createRuleEngine(cfg, new MemoryStateStore(), (ruleId) => errors.push(ruleId));
+    const dep = ev({ time: at(T0), platform: 'mlflow', stage: 'serving', action: 'endpoint.deploy', actor: actors.ci, ml: { deployment: { endpoint: 'e' }, model: { name: 'm', version: '1' } } });
+    expect(engine.process(dep).map((a) => a.rule_id)).toEqual(['registry.unapproved_deployment']);
+    expect(errors).toEqual([]);
+    expect(engine2.process({ ...dep, id: 'dep-2' }).map((a) => a.rule_id)).toEqual(['registry.unapproved_deployment']);
+    expect(errors).toEqual(['ingestion.source_auth_failure']);
+  });
+
   it('a user adds rules of the built-in kinds without code', () => {
     const cfg = loadConfig({
       file: yamlFile(`rules:
