@@ -474,6 +474,26 @@ function objectLabels(obj: unknown): Record<string, string> | undefined {
   return (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
 }
 
+/**
+ * The name of the object a request acted on. A create with `generateName`
+ * (every ReplicaSet, Job and Argo pod) has no `objectRef.name`: the apiserver
+ * picks the name, and only the response object carries it. A refused create
+ * never got one; its request body may still name the object. Subresource
+ * bodies (Binding, Eviction, exec streams) and Status/List answers are not the
+ * object, so they are not read.
+ */
+function objectName(ev: AuditEvent): string | undefined {
+  const ref = ev.objectRef ?? {};
+  if (ref.name) return ref.name;
+  if (ref.subresource) return undefined;
+  for (const obj of [ev.responseObject, ev.requestObject]) {
+    const o = obj as { kind?: unknown; metadata?: { name?: unknown } } | undefined;
+    if (o?.kind === 'Status' || (typeof o?.kind === 'string' && o.kind.endsWith('List'))) continue;
+    if (typeof o?.metadata?.name === 'string' && o.metadata.name) return o.metadata.name;
+  }
+  return undefined;
+}
+
 /** Pod Security Admission annotations, if any. */
 function podSecurityOf(ann: Record<string, string>): Record<string, string> | undefined {
   const out: Record<string, string> = {};
@@ -550,6 +570,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const sa = serviceAccountOf(ev.user?.username);
   const resourceType = ref.resource ?? (ev.requestURI ? 'nonresource' : 'unknown');
   const image = (workload?.images as string[] | undefined)?.[0];
+  const name = objectName(ev);
 
   // Only defined values are copied (makeEvent would delete the rest: deleting
   // keys from a wide object is slow), and no spread in the middle of the literal.
@@ -637,8 +658,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
       actor: definedOnly(actorOf(ev) as Record<string, unknown>),
       resource: definedOnly({
         type: resourceType,
-        id: ref.name ? `${ref.namespace ? `namespaces/${ref.namespace}/` : ''}${resourceType}/${ref.name}` : undefined,
-        name: ref.name,
+        id: name ? `${ref.namespace ? `namespaces/${ref.namespace}/` : ''}${resourceType}/${name}` : undefined,
+        name,
         namespace: ref.namespace,
       }),
       ml: job || kfpRunId ? definedOnly({ job, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,

@@ -52,6 +52,27 @@ describe('kubeflow audit normalization (fixtures)', () => {
     expect(ev.actor).toMatchObject({ type: 'service', name: 'replicaset-controller', id: 'system:serviceaccount:kube-system:replicaset-controller' });
     expect(ev.details).toMatchObject({ privileged: true, privileged_containers: ['nginx'], images: ['nginx'] });
     expect(ev.ml?.job).toMatchObject({ image: 'nginx', image_pinned: false });
+    // Created with generateName: objectRef has no name, the response object does.
+    expect(ev.resource).toEqual({ type: 'pods', id: 'namespaces/default/pods/nginx-deployment-5cdcc99dbf-rgw6z', name: 'nginx-deployment-5cdcc99dbf-rgw6z', namespace: 'default' });
+  });
+
+  it('names a created object from the response, a refused create from its request, never from a Status or a subresource body', () => {
+    const pod = (name?: string, generateName?: string) => ({ kind: 'Pod', apiVersion: 'v1', metadata: { name, generateName, namespace: 'kubeflow-user-alice' }, spec: { containers: [{ name: 'main', image: 'python:3.12' }] } });
+    const create = (over: Record<string, unknown>) => one(auditEvent({ verb: 'create', level: 'RequestResponse', objectRef: { resource: 'pods', namespace: 'kubeflow-user-alice', apiVersion: 'v1' }, ...over }));
+    const made = create({ requestObject: pod(undefined, 'train-'), responseObject: pod('train-x7k2p', 'train-'), responseStatus: { code: 201 } });
+    expect(made.resource).toMatchObject({ id: 'namespaces/kubeflow-user-alice/pods/train-x7k2p', name: 'train-x7k2p' });
+    const denied = create({
+      requestObject: pod('miner'),
+      responseObject: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403 },
+      responseStatus: { code: 403, reason: 'Forbidden' },
+      annotations: { 'authorization.k8s.io/decision': 'forbid' },
+    });
+    expect([denied.resource?.name, denied.outcome]).toEqual(['miner', 'failure']);
+    const unnamed = create({ requestObject: pod(undefined, 'train-'), responseObject: { kind: 'Status', metadata: { name: 'not-an-object' }, code: 422 }, responseStatus: { code: 422 } });
+    expect(unnamed.resource?.name).toBeUndefined();
+    expect(unnamed.resource?.id).toBeUndefined();
+    const evict = one(auditEvent({ verb: 'create', objectRef: { resource: 'pods', subresource: 'eviction', namespace: 'kubeflow', apiVersion: 'v1' }, requestObject: { kind: 'Eviction', metadata: { name: 'ml-pipeline-abc' } }, responseStatus: { code: 201 } }));
+    expect(evict.resource?.name).toBeUndefined();
   });
 
   it('anonymous and system users get their actor types', () => {
