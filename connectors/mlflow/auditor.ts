@@ -10,8 +10,8 @@ import { registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
 import { runEvents } from './provenance.js';
 import {
-  NS, PENDING_MAX_CYCLES, hashKey, iso, modelKey, modelSnap, pendingKey, versionKey, versionSnap,
-  type HashRecord, type Meta, type ModelSnap, type VersionSnap,
+  NS, PENDING_MAX_CYCLES, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
+  type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
 } from './snapshot.js';
 
 export { AUDIT_CHANNEL };
@@ -49,30 +49,64 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   const base = (d: AuditDraft) => auditEvent(d, receivedTime());
   const differ = () => registryDiffer({ approval: approvalCfg, digestTag: cfg.digest_tag, ownDigestTag, receivedTime: receivedTime() });
 
+  /** New name → old name of the models renamed in the current cycle (their hash records move at its end). */
+  let renamedFrom = new Map<string, string>();
+
   /** The digest tag value the auditor itself wrote for this version, if it did. */
   function ownDigestTag(v: VersionSnap): string | undefined {
     if (!cfg.digest_tag) return undefined;
-    const rec = state.get<HashRecord>(NS, hashKey(v.name, v.version));
+    const old = renamedFrom.get(v.name);
+    const rec = state.get<HashRecord>(NS, hashKey(v.name, v.version)) ?? (old ? state.get<HashRecord>(NS, hashKey(old, v.version)) : undefined);
     return rec ? `sha256:${rec.root}` : undefined;
   }
 
-  /** Run provenance + registered hash for one new version. Throws when it must be retried next cycle. */
-  async function processNewVersion(v: VersionSnap, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
-    const events: NormalizedEvent[] = [];
-    if (cfg.run_provenance && v.run_id) {
+  /** A failed `run.provenance`: the version is still hashed; the reason says why its run could not be read. */
+  function provenanceUnavailable(v: VersionSnap, err: unknown, now: number): NormalizedEvent {
+    const e = err instanceof MlflowApiError ? err : undefined;
+    const reason = e?.status === 404
+      ? 'the run that produced this version does not exist (deleted or never logged here)'
+      : e?.isAuth
+        ? `MLflow refused to read the run (HTTP ${e.status}): the auditor's user needs READ on the run's experiment`
+        : `the run could not be read: ${describeError(err)}`;
+    return base({
+      id: stableId('mlflow', 'audit', e?.status === 404 ? 'provenance_missing' : 'provenance_unavailable', v.name, v.version, v.run_id, v.creation_timestamp),
+      time: iso(v.creation_timestamp, now), stage: 'training', action: 'run.provenance', operation: 'runs/get', outcome: 'failure',
+      error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'ERROR'), message: describeError(err) },
+      resource: { type: 'run', id: v.run_id }, ml: { model: { name: v.name, version: v.version, run_id: v.run_id } },
+      details: { provenance: 'unavailable', reason, http_status: e?.status },
+    });
+  }
+
+  /**
+   * Run provenance, then registered hash, of one new version. Each part's events are committed
+   * (and the part marked done in `pend`) as soon as it is finished, so a retry redoes only what
+   * is missing. Throws when something must be retried next cycle.
+   */
+  async function processNewVersion(v: VersionSnap, pend: PendingVersion, signal: AbortSignal, now: number): Promise<number> {
+    let emitted = 0;
+    const commit = async (events: NormalizedEvent[], part: Partial<PendingVersion>) => {
+      if (events.length) await deps.ingest.ingest(events, AUDIT_CHANNEL);
+      emitted += events.length;
+      Object.assign(pend, part);
+      state.set(NS, pendingKey(v.name, v.version), pend);
+    };
+    let deferred: unknown;
+    if (cfg.run_provenance && v.run_id && !pend.provenance_done) {
+      let events: NormalizedEvent[];
       try {
-        events.push(...runEvents(v, await client.getRun(v.run_id, signal), now, receivedTime()));
+        events = runEvents(v, await client.getRun(v.run_id, signal), now, receivedTime());
       } catch (err) {
-        if (!(err instanceof MlflowApiError) || err.status !== 404) throw err;
-        events.push(base({
-          id: stableId('mlflow', 'audit', 'provenance_missing', v.name, v.version, v.run_id), time: iso(v.creation_timestamp, now), stage: 'training',
-          action: 'run.provenance', operation: 'runs/get', outcome: 'failure', error: { code: err.errorCode, message: err.message },
-          resource: { type: 'run', id: v.run_id }, ml: { model: { name: v.name, version: v.version, run_id: v.run_id } },
-          details: { reason: 'the run that produced this version does not exist (deleted or never logged here)' },
-        }));
+        if (signal.aborted) throw err;
+        // An unreadable run (no READ on its experiment, deleted) must not stop the artifacts being
+        // hashed: that is the integrity control. Only a transient failure is tried again next cycle.
+        const transient = !(err instanceof MlflowApiError) || (err.retryable && !err.isAuth);
+        if (transient && (pend.attempts ?? 0) + 1 < PENDING_MAX_CYCLES) deferred = err;
+        events = deferred ? [] : [provenanceUnavailable(v, err, now)];
       }
+      if (!deferred) await commit(events, { provenance_done: true });
     }
-    if (cfg.hash_artifacts) {
+    if (cfg.hash_artifacts && !pend.hash_done) {
+      const events: NormalizedEvent[] = [];
       const mv = { name: v.name, version: v.version, source: v.source } as ModelVersion;
       const loc = await resolveArtifactLocation(client, mv, signal);
       const res = versionResource(v, false);
@@ -97,8 +131,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
             log.warn({ err: describeError(err), model: v.name, version: v.version, code: 'MLTRAIL_ERR_UPSTREAM' }, 'could not write the digest tag back'));
         }
       }
+      await commit(events, { hash_done: true });
     }
-    return events;
+    if (deferred) throw deferred;
+    return emitted;
   }
 
   async function verifyApproved(versions: Map<string, VersionSnap>, prompts: Set<string>, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
@@ -178,10 +214,12 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
 
       let events: NormalizedEvent[] = [];
       const newVersions: VersionSnap[] = [];
+      let renamed = new Map<string, string>();
       if (meta.initialized) {
         const d = differ();
         events = d.diffModels(prevModels, curModels, now);
-        const renamed = new Map(events.filter((e) => e.details?.old_name).map((e) => [e.details!.old_name as string, e.details!.new_name as string]));
+        renamed = new Map(events.filter((e) => e.details?.old_name).map((e) => [e.details!.old_name as string, e.details!.new_name as string]));
+        renamedFrom = new Map([...renamed].map(([from, to]) => [to, from]));
         // Versions of a renamed model reappear under the new name: not deletions nor creations.
         const carried = new Map(prevVersions);
         for (const [key, p] of prevVersions) {
@@ -192,7 +230,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           }
         }
         events.push(...d.diffVersions(carried, curVersions, prompts, renamed, now));
-        for (const [key, v] of curVersions) if (!carried.has(key) && !prompts.has(v.name)) newVersions.push(v);
+        for (const [key, v] of curVersions) {
+          const p = carried.get(key);
+          if ((!p || recreated(p, v)) && !prompts.has(v.name)) newVersions.push(v);
+        }
       } else {
         // First run: baseline silently, but register hashes / provenance of what exists.
         for (const v of curVersions.values()) if (!prompts.has(v.name)) newVersions.push(v);
@@ -202,7 +243,27 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       // Persist the snapshot only after its events are committed (a crash in between re-emits; stable ids collapse them).
       deps.spool.transaction(() => {
         for (const key of prevModels.keys()) if (!curModels.has(key)) state.delete(NS, modelKey(key));
-        for (const [key] of prevVersions) if (!curVersions.has(key)) state.delete(NS, key);
+        for (const [key, p] of prevVersions) {
+          const to = renamed.get(p.name);
+          const rec = state.get<HashRecord>(NS, hashKey(p.name, p.version));
+          if (to) {
+            // A renamed model keeps its versions and files: their registered hashes follow the new
+            // name, or re-verification would silently stop for every approved version.
+            if (rec) state.set(NS, hashKey(to, p.version), rec);
+            const pend = state.get<PendingVersion>(NS, pendingKey(p.name, p.version));
+            if (pend) state.set(NS, pendingKey(to, p.version), { ...pend, name: to });
+          }
+          const cur = curVersions.get(key);
+          if (!cur || recreated(p, cur)) {
+            // Gone (or another version under the same number): its hash must not be checked against new files.
+            if (!to) state.delete(NS, hashKey(p.name, p.version));
+            if (!cur) state.delete(NS, key);
+          }
+          if (to) {
+            state.delete(NS, hashKey(p.name, p.version));
+            state.delete(NS, pendingKey(p.name, p.version));
+          }
+        }
         for (const m of curModels.values()) state.set(NS, modelKey(m.name), m);
         for (const [key, v] of curVersions) state.set(NS, key, v);
         for (const v of newVersions) state.set(NS, pendingKey(v.name, v.version), { name: v.name, version: v.version });
@@ -210,16 +271,18 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       });
       await sourceRecovered(now);
 
+      renamedFrom = new Map();
+
       // New versions (and those a previous cycle could not finish).
-      for (const { value } of state.list<{ name: string; version: string; attempts?: number }>(NS, 'pending:')) {
+      for (const { value } of state.list<PendingVersion>(NS, 'pending:')) {
         const v = curVersions.get(versionKey(value.name, value.version));
         if (!v) {
           state.delete(NS, pendingKey(value.name, value.version));
           continue;
         }
-        let r: NormalizedEvent[];
+        let r: NormalizedEvent[] = [];
         try {
-          r = await processNewVersion(v, signal, now);
+          emitted += await processNewVersion(v, value, signal, now);
         } catch (err) {
           if (signal.aborted) throw err;
           const attempts = (value.attempts ?? 0) + 1;
@@ -231,13 +294,16 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
             throw err;
           }
           const e = err instanceof MlflowApiError ? err : undefined;
-          r = [base({
+          if (cfg.run_provenance && v.run_id && !value.provenance_done) {
+            r.push(provenanceUnavailable(v, new Error(`not read before the auditor gave up on this version: ${describeError(err)}`), now));
+          }
+          if (!value.hash_done) r.push(base({
             id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, describeError(err)), time: iso(undefined, now), stage: 'registry',
             action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure',
             error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'ERROR'), message: describeError(err) },
             resource: versionResource(v, false), ml: { model: { name: v.name, version: v.version, artifact_uri: v.source, run_id: v.run_id } },
             details: { cycles: attempts },
-          })];
+          }));
         }
         if (r.length) await deps.ingest.ingest(r, AUDIT_CHANNEL);
         emitted += r.length;

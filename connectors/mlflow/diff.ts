@@ -2,7 +2,15 @@ import { stableId, type Action, type NormalizedEvent } from '../../core/schema/i
 import { approvalFromTag, approvalOfVersion, isApprovalAlias, isApprovalStage } from './approval.js';
 import type { ApprovalConfig } from './config.js';
 import { act, auditEvent, versionResource, type AuditDraft } from './events.js';
-import { iso, type ModelSnap, type VersionSnap } from './snapshot.js';
+import { iso, nextChange, recreated, type ModelSnap, type VersionSnap } from './snapshot.js';
+
+/**
+ * When a field edit happened: MLflow's last_updated_timestamp if this edit moved it,
+ * else the poll that saw it (MLflow gives no time for it).
+ */
+function changeTime(p: { last_updated_timestamp?: number }, c: { last_updated_timestamp?: number }, now: number): string {
+  return iso(c.last_updated_timestamp !== p.last_updated_timestamp ? c.last_updated_timestamp : undefined, now);
+}
 
 export interface DiffContext {
   approval: ApprovalConfig;
@@ -15,7 +23,9 @@ export interface DiffContext {
 
 /**
  * Events for every difference between two registry snapshots. Ids derive
- * from the change itself, so re-diffing the same pair gives the same ids.
+ * from the change and its per-key change count (kept in the snapshot), so
+ * re-diffing the same pair gives the same ids and a repeated move a new one.
+ * Records the counts on the current snapshots: persist them after the events.
  *
  * @example
  * const d = registryDiffer(ctx); d.diffModels(prev, cur, Date.now())
@@ -28,13 +38,17 @@ export function registryDiffer(ctx: DiffContext) {
 
   function diffModels(prev: Map<string, ModelSnap>, cur: Map<string, ModelSnap>, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
+    const polled = iso(undefined, now);
     const removed = [...prev.values()].filter((m) => !cur.has(m.name));
     const added = [...cur.values()].filter((m) => !prev.has(m.name));
+    /** Current name → previous snapshot, renamed models included (their edits in the same poll still count). */
+    const before = new Map([...prev].filter(([name]) => cur.has(name)));
     for (const m of removed) {
       // A rename keeps creation_timestamp: pair a vanished model with a new one born at the same instant.
       const renamedTo = m.creation_timestamp !== undefined ? added.find((a) => a.creation_timestamp === m.creation_timestamp) : undefined;
       if (renamedTo) {
         added.splice(added.indexOf(renamedTo), 1);
+        before.set(renamedTo.name, m);
         out.push(base({
           id: stableId('mlflow', 'audit', 'rename', m.name, renamedTo.name, renamedTo.last_updated_timestamp),
           time: iso(renamedTo.last_updated_timestamp, now), stage: 'registry', action: act('registered_model.rename', m.prompt),
@@ -44,7 +58,7 @@ export function registryDiffer(ctx: DiffContext) {
         continue;
       }
       out.push(base({
-        id: stableId('mlflow', 'audit', 'model_delete', m.name, m.last_updated_timestamp), time: iso(undefined, now), stage: 'registry',
+        id: stableId('mlflow', 'audit', 'model_delete', m.name, m.creation_timestamp, m.last_updated_timestamp), time: polled, stage: 'registry',
         action: act('registered_model.delete', m.prompt), operation: 'registered-models/delete',
         resource: { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name }, details: { last_seen: m },
       }));
@@ -57,20 +71,21 @@ export function registryDiffer(ctx: DiffContext) {
         ml: m.prompt ? undefined : { model: { name: m.name, tags: m.tags } }, details: { description: m.description || undefined },
       }));
     }
-    for (const m of cur.values()) {
-      const p = prev.get(m.name);
-      if (!p) continue;
-      const t = iso(m.last_updated_timestamp, now);
+    for (const [name, p] of before) {
+      const m = cur.get(name)!;
+      if (p.changes) m.changes = { ...p.changes };
       const res = { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name };
       if (p.description !== m.description) {
+        const n = nextChange(p, m, 'description');
         out.push(base({
-          id: stableId('mlflow', 'audit', 'model_description', m.name, p.description, m.description, m.last_updated_timestamp), time: t, stage: 'registry',
+          id: stableId('mlflow', 'audit', 'model_description', m.name, p.description, m.description, n), time: changeTime(p, m, now), stage: 'registry',
           action: act('registered_model.update', m.prompt), operation: 'registered-models/update', resource: res,
           details: { field: 'description', old: p.description, new: m.description },
         }));
       }
+      // MLflow keeps no time for tag and alias writes (last_updated_timestamp does not move): they are dated when seen.
       out.push(...tagDiff(p.tags, m.tags, (k, old, val) => base({
-        id: stableId('mlflow', 'audit', 'model_tag', m.name, k, old, val, m.last_updated_timestamp), time: t, stage: 'registry',
+        id: stableId('mlflow', 'audit', 'model_tag', m.name, k, old, val, nextChange(p, m, `tag:${k}`)), time: polled, stage: 'registry',
         action: act(val === undefined ? 'registered_model.tag_delete' : 'registered_model.tag_set', m.prompt),
         operation: val === undefined ? 'registered-models/delete-tag' : 'registered-models/set-tag', resource: res, details: { tag: { key: k, old, value: val } },
       })));
@@ -80,7 +95,7 @@ export function registryDiffer(ctx: DiffContext) {
         if (was === now_) continue;
         const approve = now_ !== undefined && !m.prompt && isApprovalAlias(approvalCfg, alias);
         out.push(base({
-          id: stableId('mlflow', 'audit', 'alias', m.name, alias, was, now_, m.last_updated_timestamp), time: t, stage: 'registry',
+          id: stableId('mlflow', 'audit', 'alias', m.name, alias, was, now_, nextChange(p, m, `alias:${alias}`)), time: polled, stage: 'registry',
           action: act(now_ === undefined ? 'model_version.alias_delete' : approve ? 'model_version.approve' : 'model_version.alias_set', m.prompt),
           operation: now_ === undefined ? 'registered-models/delete-alias' : 'registered-models/alias',
           resource: versionResource({ name: m.name, version: now_ ?? was }, m.prompt),
@@ -105,14 +120,28 @@ export function registryDiffer(ctx: DiffContext) {
     return out;
   }
 
+  function deleted(p: VersionSnap, prompt: boolean, now: number): NormalizedEvent {
+    return base({
+      id: stableId('mlflow', 'audit', 'version_delete', p.name, p.version, p.creation_timestamp, p.last_updated_timestamp), time: iso(undefined, now), stage: 'registry',
+      action: act('model_version.delete', prompt), operation: 'model-versions/delete', resource: versionResource(p, prompt),
+      ml: prompt ? undefined : { model: { name: p.name, version: p.version, run_id: p.run_id, artifact_uri: p.source, stage: p.current_stage } },
+      details: { last_seen: p, ...(p.user_id ? { version_creator: p.user_id } : {}) },
+    });
+  }
+
   function diffVersions(prev: Map<string, VersionSnap>, cur: Map<string, VersionSnap>, prompts: Set<string>, renamed: Map<string, string>, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
     for (const [key, v] of cur) {
       const prompt = prompts.has(v.name);
-      const p = prev.get(key);
+      let p = prev.get(key);
       const res = versionResource(v, prompt);
       const model = (extra: Record<string, unknown> = {}) => (prompt ? undefined : { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: v.source, stage: v.current_stage, status: v.status, tags: v.tags, aliases: v.aliases.length ? v.aliases : undefined, ...extra } });
       const creator = v.user_id ? { version_creator: v.user_id } : {};
+      if (p && recreated(p, v)) {
+        // The number was deleted and re-used within one poll: another version, not an edit of the old one.
+        out.push(deleted(p, prompt, now));
+        p = undefined;
+      }
       if (!p) {
         out.push(base({
           id: stableId('mlflow', 'audit', 'version_create', v.name, v.version, v.creation_timestamp), time: iso(v.creation_timestamp, now), stage: 'registry',
@@ -122,25 +151,28 @@ export function registryDiffer(ctx: DiffContext) {
         }));
         continue;
       }
-      const t = iso(v.last_updated_timestamp, now);
+      const was = p;
+      if (was.changes) v.changes = { ...was.changes };
+      const t = changeTime(was, v, now);
       const change = (field: string, action: Action, operation: string, old: unknown, val: unknown, extra: { ml?: NormalizedEvent["ml"] } = {}) =>
         out.push(base({
-          id: stableId('mlflow', 'audit', 'version', field, v.name, v.version, JSON.stringify(old), JSON.stringify(val), v.last_updated_timestamp), time: t, stage: 'registry',
+          id: stableId('mlflow', 'audit', 'version', field, v.name, v.version, JSON.stringify(old), JSON.stringify(val), nextChange(was, v, field)), time: t, stage: 'registry',
           action: act(action, prompt), operation, resource: res, ml: model(), details: { field, old, new: val, ...creator }, ...extra,
         }));
-      if (p.current_stage !== v.current_stage) {
+      if (was.current_stage !== v.current_stage) {
         const approve = isApprovalStage(approvalCfg, v.current_stage);
-        change('current_stage', approve ? 'model_version.approve' : 'model_version.stage_transition', 'model-versions/transition-stage', p.current_stage, v.current_stage,
+        change('current_stage', approve ? 'model_version.approve' : 'model_version.stage_transition', 'model-versions/transition-stage', was.current_stage, v.current_stage,
           approve ? { ml: model({ approval: 'approved' }) } : {});
       }
-      if (p.status !== v.status) change('status', 'model_version.status_change', 'model-versions/get', p.status, v.status);
-      if (p.description !== v.description) change('description', 'model_version.description_change', 'model-versions/update', p.description, v.description);
-      if (p.source !== v.source) change('source', 'model_version.source_change', 'model-versions/get', p.source, v.source);
-      out.push(...tagDiff(p.tags, v.tags, (k, old, val) => {
+      if (was.status !== v.status) change('status', 'model_version.status_change', 'model-versions/get', was.status, v.status);
+      if (was.description !== v.description) change('description', 'model_version.description_change', 'model-versions/update', was.description, v.description);
+      if (was.source !== v.source) change('source', 'model_version.source_change', 'model-versions/get', was.source, v.source);
+      out.push(...tagDiff(was.tags, v.tags, (k, old, val) => {
         const approval = val === undefined ? undefined : approvalFromTag(approvalCfg, k, val);
         const action: Action = val === undefined ? 'model_version.tag_delete' : approval === 'approved' ? 'model_version.approve' : approval === 'rejected' ? 'model_version.reject' : 'model_version.tag_set';
         return base({
-          id: stableId('mlflow', 'audit', 'version_tag', v.name, v.version, k, old, val, v.last_updated_timestamp), time: t, stage: 'registry',
+          // set_model_version_tag does not move last_updated_timestamp: dated when seen.
+          id: stableId('mlflow', 'audit', 'version_tag', v.name, v.version, k, old, val, nextChange(was, v, `tag:${k}`)), time: iso(undefined, now), stage: 'registry',
           action: act(action, prompt), operation: val === undefined ? 'model-versions/delete-tag' : 'model-versions/set-tag', resource: res,
           ml: model({ approval }), details: { tag: { key: k, old, value: val }, ...creator,
             approval_marker: approval ? { kind: 'tag', key: k, value: val } : undefined,
@@ -150,13 +182,7 @@ export function registryDiffer(ctx: DiffContext) {
     }
     for (const [key, p] of prev) {
       if (cur.has(key) || renamed.has(p.name)) continue;
-      const prompt = prompts.has(p.name);
-      out.push(base({
-        id: stableId('mlflow', 'audit', 'version_delete', p.name, p.version, p.last_updated_timestamp), time: iso(undefined, now), stage: 'registry',
-        action: act('model_version.delete', prompt), operation: 'model-versions/delete', resource: versionResource(p, prompt),
-        ml: prompt ? undefined : { model: { name: p.name, version: p.version, run_id: p.run_id, artifact_uri: p.source, stage: p.current_stage } },
-        details: { last_seen: p, ...(p.user_id ? { version_creator: p.user_id } : {}) },
-      }));
+      out.push(deleted(p, prompts.has(p.name), now));
     }
     return out;
   }

@@ -16,6 +16,8 @@ export interface ModelSnap {
   creation_timestamp?: number;
   last_updated_timestamp?: number;
   prompt: boolean;
+  /** Changes seen so far per field/tag/alias (see `nextChange`). */
+  changes?: Record<string, number>;
 }
 
 export interface VersionSnap {
@@ -31,6 +33,17 @@ export interface VersionSnap {
   aliases: string[];
   creation_timestamp?: number;
   last_updated_timestamp?: number;
+  /** Changes seen so far per field/tag (see `nextChange`). */
+  changes?: Record<string, number>;
+}
+
+/** A version awaiting provenance/hashing; the parts already done are not redone. */
+export interface PendingVersion {
+  name: string;
+  version: string;
+  attempts?: number;
+  provenance_done?: boolean;
+  hash_done?: boolean;
 }
 
 /** The registered hash of a version: the manifest taken when the auditor first saw it. */
@@ -53,6 +66,24 @@ export const hashKey = (name: string, version: string) => `hash:${JSON.stringify
 export const pendingKey = (name: string, version: string) => `pending:${JSON.stringify([name, version])}`;
 export const kv = (list?: Array<{ key: string; value: string }>) => Object.fromEntries((list ?? []).map((t) => [t.key, t.value]));
 export const iso = (ms: number | undefined, fallback: number) => new Date(ms && Number.isFinite(ms) ? ms : fallback).toISOString();
+
+/**
+ * Number the next change of `key` on a snapshot: one more than the count the
+ * persisted previous snapshot holds, recorded on the current one. MLflow does
+ * not move `last_updated_timestamp` for tag and alias writes, so this count is
+ * what tells a repeated move (champion v1→v2→v1→v2) apart in event ids, while a
+ * re-diff of the same persisted snapshot after a crash gives the same number.
+ */
+export function nextChange(prev: { changes?: Record<string, number> }, cur: { changes?: Record<string, number> }, key: string): number {
+  const n = (prev.changes?.[key] ?? 0) + 1;
+  cur.changes = { ...prev.changes, ...cur.changes, [key]: n };
+  return n;
+}
+
+/** Same number, different version: deleted and re-created (MLflow reuses max+1) between two polls. */
+export function recreated(p: VersionSnap, v: VersionSnap): boolean {
+  return p.creation_timestamp !== undefined && v.creation_timestamp !== undefined && p.creation_timestamp !== v.creation_timestamp;
+}
 
 export function modelSnap(m: RegisteredModel): ModelSnap {
   const tags = kv(m.tags);

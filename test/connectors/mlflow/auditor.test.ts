@@ -215,14 +215,14 @@ describe('registry auditor: diffs', () => {
     let a = auditor();
     await a.runOnce();
     newEvents();
+    const before = spool!.state.list<{ name: string }>('mlflow.registry', 'version:').find((e) => e.value.name === 'churn')!;
     fake.versions.find((v) => v.name === 'churn')!.current_stage = 'Staging';
     a = auditor();
     await a.runOnce();
     const first = newEvents();
     expect(first.map((e) => e.action)).toEqual(['model_version.stage_transition']);
-    // Simulate the lost snapshot write by restoring the previous stage in state.
-    const key = spool!.state.list<{ name: string; current_stage: string }>('mlflow.registry', 'version:').find((e) => e.value.name === 'churn')!;
-    spool!.state.set('mlflow.registry', key.key, { ...key.value, current_stage: 'None' });
+    // Simulate the lost snapshot write (one transaction, all or nothing) by restoring the previous snapshot.
+    spool!.state.set('mlflow.registry', before.key, before.value);
     a = auditor();
     await a.runOnce();
     expect(newEvents()).toEqual([]); // same id → duplicate, not a second event
@@ -390,5 +390,160 @@ describe('registry auditor: MLflow down', () => {
     const t = Date.now();
     await a.stop();
     expect(Date.now() - t).toBeLessThan(2000);
+  });
+});
+
+describe('registry auditor: repeated changes MLflow does not timestamp', () => {
+  it('every alias move and tag change is an event, dated when seen, even when it repeats an earlier one', async () => {
+    seed();
+    const fraud = fake.models.get('fraud')!;
+    fraud.aliases = { champion: '1' };
+    let a = auditor();
+    await a.runOnce();
+    newEvents();
+    const v1 = fake.versions.find((v) => v.name === 'fraud' && v.version === '1')!;
+
+    // set_registered_model_alias / set_model_version_tag / set_registered_model_tag leave last_updated_timestamp alone.
+    const polls: Array<{ at: number; evs: NormalizedEvent[] }> = [];
+    const moves: Array<() => void> = [
+      () => { fraud.aliases.champion = '2'; v1.tags.approval_status = 'approved'; fraud.tags.team = 'fraud'; },
+      () => { fraud.aliases.champion = '1'; delete v1.tags.approval_status; fraud.tags.team = 'risk'; },
+      () => { fraud.aliases.champion = '2'; v1.tags.approval_status = 'approved'; fraud.tags.team = 'fraud'; },
+    ];
+    let beforeLast: Array<{ key: string; value: unknown }> = [];
+    for (const [i, move] of moves.entries()) {
+      if (i === moves.length - 1) beforeLast = spool!.state.list('mlflow.registry', '');
+      move();
+      clock.now += 60_000;
+      a = auditor();
+      await a.runOnce();
+      polls.push({ at: clock.now, evs: newEvents() });
+    }
+    for (const { at, evs } of polls) {
+      expect(evs.map((e) => `${e.action} ${e.details?.alias ?? (e.details?.tag as { key: string } | undefined)?.key}`).sort()).toHaveLength(3);
+      for (const e of evs) expect(e.time).toBe(new Date(at).toISOString()); // not the stale last_updated_timestamp
+    }
+    const all = polls.flatMap((p) => p.evs);
+    expect(all.filter((e) => e.details?.alias === 'champion').map((e) => `${e.details?.old_version}->${e.details?.new_version}`)).toEqual(['1->2', '2->1', '1->2']);
+    expect(all.filter((e) => e.details?.alias === 'champion').map((e) => e.action)).toEqual(['model_version.approve', 'model_version.approve', 'model_version.approve']); // champion on 2, back on 1, on 2 again
+    expect(all.filter((e) => (e.details?.tag as { key?: string } | undefined)?.key === 'approval_status').map((e) => e.action))
+      .toEqual(['model_version.approve', 'model_version.tag_delete', 'model_version.approve']);
+    expect(all.filter((e) => e.action === 'registered_model.tag_set')).toHaveLength(3);
+    expect(new Set(all.map((e) => e.id)).size).toBe(9);
+
+    // A crash before the last snapshot was persisted: the re-diff of the same snapshot gives the same ids.
+    for (const { key } of spool!.state.list('mlflow.registry', '')) spool!.state.delete('mlflow.registry', key);
+    for (const { key, value } of beforeLast) spool!.state.set('mlflow.registry', key, value);
+    clock.now += 60_000;
+    a = auditor();
+    await a.runOnce();
+    expect(newEvents()).toEqual([]);
+  });
+});
+
+describe('registry auditor: renames and re-used version numbers', () => {
+  it('keeps re-verifying approved versions of a renamed model', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    let a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const registered = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === 'fraud/1')!;
+
+    const m = fake.models.get('fraud')!;
+    fake.models.delete('fraud');
+    fake.models.set('fraud-renamed', { ...m, name: 'fraud-renamed', last_updated_timestamp: T0 + 500_000 });
+    for (const v of fake.versions) if (v.name === 'fraud') v.name = 'fraud-renamed';
+    clock.now += 60_000;
+    a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const renameEvs = newEvents();
+    expect(renameEvs.map((e) => e.action)).toEqual(['registered_model.rename']); // versions carried, not re-registered
+
+    const path = [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+    fake.artifacts.set(path, Buffer.from('weights-v1-swapped'));
+    clock.now += 601_000;
+    a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const evs = newEvents();
+    expect(evs.map((e) => `${e.action} ${e.resource?.id}`)).toEqual(['model_version.hash_mismatch fraud-renamed/1']);
+    expect(evs[0]!.details?.expected_sha256).toBe(registered.ml?.model?.sha256);
+  });
+
+  it('a version number deleted and re-created between two polls is a delete and a new version (provenance, hash)', async () => {
+    seed();
+    let a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const old = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === 'fraud/2')!;
+
+    fake.versions = fake.versions.filter((v) => !(v.name === 'fraud' && v.version === '2'));
+    for (const [k] of fake.artifacts) if (k.startsWith('1/runfraud2/')) fake.artifacts.delete(k);
+    const t = T0 + 900_000;
+    fake.addVersion('fraud', '2', t, { MLmodel: 'flavors: {}', 'model.pkl': 'weights-other' }, { run_id: 'runfraud2b', user_id: 'mallory@example.com', description: 'replacement' });
+    fake.addRun('runfraud2b', { user: 'mallory', metrics: { auc: 0.6 } });
+    fake.models.get('fraud')!.aliases = { champion: '2' };
+    clock.now += 60_000;
+    a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const evs = newEvents();
+    expect(evs.map((e) => `${e.action} ${e.action === 'run.provenance' ? e.resource?.id : e.resource?.id}`).sort()).toEqual([
+      'evaluation.metrics fraud/2',
+      'model_version.approve fraud/2', // the champion alias on the new version
+      'model_version.create fraud/2',
+      'model_version.delete fraud/2',
+      'model_version.hash_registered fraud/2',
+      'run.provenance runfraud2b',
+    ]);
+    expect(evs.find((e) => e.action === 'model_version.delete')!.details?.last_seen).toMatchObject({ run_id: 'runfraud2', creation_timestamp: T0 + 20 });
+    expect(evs.find((e) => e.action === 'model_version.create')!.actor).toMatchObject({ id: 'mallory@example.com' });
+    const fresh = evs.find((e) => e.action === 'model_version.hash_registered')!;
+    expect(fresh.ml?.model?.sha256).not.toBe(old.ml?.model?.sha256);
+    expect(fresh.ml?.model?.run_id).toBe('runfraud2b');
+
+    // The new version is verified against its own hash, not the deleted one's.
+    clock.now += 601_000;
+    a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    expect(newEvents()).toEqual([]);
+  });
+});
+
+describe('registry auditor: unreadable runs', () => {
+  it('a run the auditor may not read (403) is recorded as unavailable provenance and the artifacts are still hashed, once', async () => {
+    seed();
+    fake.forbiddenRuns.add('runchurn1');
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    const prov = evs.find((e) => e.action === 'run.provenance' && e.ml?.model?.name === 'churn')!;
+    expect(prov.outcome).toBe('failure');
+    expect(prov.error?.code).toBe('HTTP_403');
+    expect(prov.details).toMatchObject({ provenance: 'unavailable', http_status: 403 });
+    expect(prov.details?.reason).toMatch(/READ/);
+    expect(evs.find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === 'churn/1')?.outcome).toBe('success');
+    expect(evs.some((e) => e.action.startsWith('source.'))).toBe(false);
+    expect(a.health!().state).toBe('healthy');
+    // Next cycles: nothing more (no auth_failure/recovered flapping, no retries of that run).
+    const gets = fake.requests.filter((r) => r.path.endsWith('/runs/get')).length;
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+    expect(fake.requests.filter((r) => r.path.endsWith('/runs/get')).length).toBe(gets);
+  });
+
+  it('a transient runs/get failure does not hold the hash back; only provenance is tried again', async () => {
+    fake.addModel('churn', T0);
+    fake.addVersion('churn', '1', T0 + 30, { MLmodel: 'x', 'model.pkl': 'churn' });
+    fake.addRun('runchurn1', { user: 'bob', metrics: { auc: 0.8 } });
+    for (let i = 0; i < 3; i++) fake.faults.push({ match: /\/runs\/get$/, fault: { status: 503 } });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(false);
+    let evs = newEvents();
+    expect(evs.filter((e) => e.action === 'model_version.hash_registered').map((e) => e.outcome)).toEqual(['success']);
+    expect(evs.some((e) => e.action === 'run.provenance')).toBe(false);
+    const downloads = fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/')).length;
+    expect(await a.runOnce()).toBe(true);
+    evs = newEvents();
+    expect(evs.map((e) => e.action).sort()).toEqual(['evaluation.metrics', 'run.provenance', 'source.recovered']);
+    expect(evs.find((e) => e.action === 'run.provenance')!.outcome).toBe('success');
+    expect(fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/')).length).toBe(downloads); // not re-hashed
   });
 });

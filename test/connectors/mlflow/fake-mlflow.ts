@@ -44,6 +44,12 @@ export class FakeMlflow {
   faults: Array<{ match: RegExp; fault: Fault }> = [];
   requests: Array<{ method: string; path: string; query: URLSearchParams; auth?: string; body?: unknown }> = [];
   credentials?: { username: string; password: string };
+  /** Runs the auditor's user may not read (basic-auth app: 403 plain text, like no READ on the experiment). */
+  forbiddenRuns = new Set<string>();
+  /** Pause between 64 KiB download chunks (a slow link or a big file). */
+  chunkDelayMs = 0;
+  /** Artifact paths whose download sends headers and a first chunk, then stalls forever. */
+  stalled = new Set<string>();
   url = '';
   private server?: Server;
 
@@ -65,7 +71,8 @@ export class FakeMlflow {
     return v;
   }
 
-  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string }> } = {}): void {
+  /** `datasets[].source` is stored as MLflow does: the dataset source's `to_json()` string. */
+  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string; source_type?: string }> } = {}): void {
     const tags = [
       ...(run.user ? [{ key: 'mlflow.user', value: run.user }] : []),
       ...(run.commit ? [{ key: 'mlflow.source.git.commit', value: run.commit }] : []),
@@ -79,7 +86,7 @@ export class FakeMlflow {
         ...(run.params ? { params: Object.entries(run.params).map(([key, value]) => ({ key, value })) } : {}),
         tags,
       },
-      inputs: run.datasets ? { dataset_inputs: run.datasets.map((d) => ({ dataset: { ...d, source_type: 's3' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] })) } : {},
+      inputs: run.datasets ? { dataset_inputs: run.datasets.map((d) => ({ dataset: { source_type: 's3', ...d }, tags: [{ key: 'mlflow.data.context', value: 'training' }] })) } : {},
     });
   }
 
@@ -186,6 +193,11 @@ export class FakeMlflow {
       return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => this.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/runs/get') {
+      if (this.forbiddenRuns.has(q.get('run_id') ?? '')) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('Permission denied');
+        return;
+      }
       const run = this.runs.get(q.get('run_id') ?? '');
       if (!run) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${q.get('run_id')} not found`);
       return this.json(res, { run });
@@ -217,6 +229,8 @@ export class FakeMlflow {
       // Chunked, so the client has to stream.
       for (let i = 0; i < data.length; i += 64 * 1024) {
         if (!res.write(data.subarray(i, i + 64 * 1024))) await new Promise((r) => res.once('drain', r));
+        if (this.stalled.has(path)) return; // never ends: the connection is closed by stop()
+        if (this.chunkDelayMs) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
       }
       res.end();
       return;
