@@ -124,7 +124,11 @@ export class MlflowClient {
     return this.base;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, signal: AbortSignal, query?: Array<[string, string]>, body?: unknown): Promise<Dispatcher.ResponseData> {
+  private async send(
+    method: 'GET' | 'POST', path: string, signal: AbortSignal, query?: Array<[string, string]>, body?: unknown,
+    /** Streaming downloads: bound the wait for headers and each gap between body chunks, not the whole body. */
+    idle?: { headersTimeout: number; bodyTimeout: number },
+  ): Promise<Dispatcher.ResponseData> {
     const url = new URL(this.base + path);
     for (const [k, v] of query ?? []) url.searchParams.append(k, v);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mltrail-mlflow-auditor' };
@@ -132,7 +136,7 @@ export class MlflowClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, dispatcher: this.opts.dispatcher });
+      res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, dispatcher: this.opts.dispatcher, ...idle });
     } catch (err) {
       if (signal.aborted) throw err;
       throw new MlflowApiError(`${method} ${url.pathname}: ${(err as Error).message}${(err as { code?: string }).code ? ` (${(err as { code?: string }).code})` : ''}`, undefined, undefined, true);
@@ -225,20 +229,24 @@ export class MlflowClient {
   /**
    * Stream one file. `consume` gets the body stream and must read it fully;
    * the whole download (connect and body) is retried as one operation.
+   * `requestTimeoutMs` bounds the wait for the response headers and each
+   * silence between body chunks, not the whole transfer: a multi-GB model
+   * file takes as long as it takes while bytes keep arriving.
    */
   download<T>(target: { proxiedPath: string } | { runId: string; path: string }, consume: (body: Readable) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const idle = { headersTimeout: this.opts.retry.requestTimeoutMs, bodyTimeout: this.opts.retry.requestTimeoutMs };
     return retryOperation(async (s) => {
       const res =
         'proxiedPath' in target
-          ? await this.send('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.proxiedPath)}`, s)
-          : await this.send('GET', '/get-artifact', s, [['path', target.path], ['run_id', target.runId]]);
+          ? await this.send('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.proxiedPath)}`, s, undefined, undefined, idle)
+          : await this.send('GET', '/get-artifact', s, [['path', target.path], ['run_id', target.runId]], undefined, idle);
       try {
         return await consume(res.body);
       } catch (err) {
         if (s.aborted) throw err;
         throw new MlflowApiError(`download interrupted: ${(err as Error).message}`, res.statusCode, undefined, true);
       }
-    }, this.opts.retry, signal);
+    }, { ...this.opts.retry, requestTimeoutMs: NO_TOTAL_LIMIT_MS }, signal);
   }
 
   /** Set a model-version tag (needs EDIT permission). */
@@ -246,6 +254,9 @@ export class MlflowClient {
     await this.json('POST', '/api/2.0/mlflow/model-versions/set-tag', z.unknown(), signal, undefined, { name, version, key, value });
   }
 }
+
+/** Longest timer Node accepts (~24.8 days; a larger value fires after 1 ms): a download attempt's overall bound. */
+const NO_TOTAL_LIMIT_MS = 2 ** 31 - 1;
 
 function encodePath(p: string): string {
   return p.split('/').filter(Boolean).map(encodeURIComponent).join('/');

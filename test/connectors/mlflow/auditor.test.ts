@@ -547,3 +547,32 @@ describe('registry auditor: unreadable runs', () => {
     expect(fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/')).length).toBe(downloads); // not re-hashed
   });
 });
+
+describe('registry auditor: large artifacts', () => {
+  it('request_timeout_ms bounds the silence between chunks, not a download that keeps streaming', async () => {
+    const big = Buffer.alloc(1024 * 1024, 7); // 16 chunks of 64 KiB
+    fake.addModel('llm', T0);
+    fake.addVersion('llm', '1', T0, { 'weights.bin': big });
+    fake.chunkDelayMs = 40; // ~640 ms in all, each gap far below the timeout
+    const a = auditor({ request_timeout_ms: 250, run_provenance: false });
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    expect(evs.map((e) => e.action)).toEqual(['model_version.hash_registered']);
+    expect(evs[0]!.outcome).toBe('success');
+    expect((evs[0]!.details?.manifest as Array<{ sha256: string }>)[0]!.sha256).toBe(sha(big));
+    expect(fake.requests.filter((r) => r.path.endsWith('weights.bin'))).toHaveLength(1); // no retry either
+  });
+
+  it('a download that stops sending is cut off after request_timeout_ms of silence and retried', async () => {
+    fake.addModel('llm', T0);
+    const v = fake.addVersion('llm', '1', T0, { 'weights.bin': Buffer.alloc(256 * 1024, 1) });
+    fake.stalled.add(`1/${v.run_id}/artifacts/model/weights.bin`);
+    const a = auditor({ request_timeout_ms: 200, run_provenance: false });
+    const t = Date.now();
+    expect(await a.runOnce()).toBe(false);
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(fake.requests.filter((r) => r.path.endsWith('weights.bin'))).toHaveLength(3); // max_attempts
+    const ev = newEvents().find((e) => e.action === 'source.unavailable')!;
+    expect(ev.error?.message).toMatch(/download interrupted: .*timeout/i);
+  });
+});
