@@ -1,6 +1,7 @@
 import { Duration, PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import type { ConnectorDeps, NormalizeContext, Poller } from '../../core/connector.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
+import { retryOperation, type RetryPolicy } from '../../core/retry/index.js';
 import type { VertexConfig } from './config.js';
 import { parseMessageData } from './envelope.js';
 import type { Transport } from './logentry.js';
@@ -56,12 +57,24 @@ export async function handlePullMessage(msg: PullMessage, deps: ConnectorDeps<Ve
   return 'ack';
 }
 
+/** Reopening a subscription the library gave up on: 1 s, doubling, at most a minute apart; never gives up. */
+const REOPEN_BACKOFF = { initialMs: 1000, maxMs: 60_000 };
+/** A reopened subscription counts as working once a message arrives or it stays open this long without an error. */
+const STABLE_MS = 30_000;
+
 /**
  * The pull subscriber (`connectors.vertex.pull`): a StreamingPull
  * subscription with flow control (at most `max_messages` / `max_bytes`
  * leased, no excess), leases extended while a message waits for commit, ack
  * after commit, nack on failure. `stop()` refuses new messages (nack), waits
  * for in-flight commits, then closes the stream so queued acks are flushed.
+ *
+ * The library retries transient stream errors itself, but closes the
+ * subscription for good on any other status (PERMISSION_DENIED, NOT_FOUND,
+ * unreachable endpoint…). Then nothing is pulled, so the poller reopens it
+ * through core/retry (jittered backoff, stopped by `stop()`), and reports
+ * `unhealthy` until a reopened subscription has delivered a message or stayed
+ * open for `stableMs`.
  *
  * @example
  * const poller = new VertexPullPoller(deps); poller.start(); … await poller.stop();
@@ -71,14 +84,20 @@ export class VertexPullPoller implements Poller {
   private pubsub?: PubSub;
   private subscription?: Subscription;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
   private stopping = false;
   private lastError?: string;
   private lastErrorAt = 0;
+  /** Set while the subscription is closed (not by us) and being reopened: nothing is pulled. */
+  private down?: { reason: string; since: string; attempts: number };
+  private reopening?: Promise<void>;
+  /** Resolves the pending reopen attempt when a message arrives (the stream works). */
+  private confirm?: () => void;
   private counts = { ack: 0, nack: 0 };
 
   constructor(
     private readonly deps: ConnectorDeps<VertexConfig>,
-    private readonly opts: { graceMs?: number } = {},
+    private readonly opts: { graceMs?: number; reopen?: Partial<typeof REOPEN_BACKOFF>; stableMs?: number } = {},
   ) {}
 
   start(): void {
@@ -93,26 +112,80 @@ export class VertexPullPoller implements Poller {
       maxExtensionTime: Duration.from({ seconds: pull.max_extension_s }),
       closeOptions: { behavior: 'NACK', timeout: Duration.from({ seconds: 10 }) },
     });
+    // Registering the 'message' listener opens the subscription.
     this.subscription.on('message', (m: Message) => {
       if (this.stopping) {
         m.nack();
         return;
       }
+      this.confirm?.();
       const p = handlePullMessage(m, this.deps, name).then((r) => this.counts[r]++);
       this.inflight.add(p);
       void p.finally(() => this.inflight.delete(p));
     });
     this.subscription.on('error', (err: Error) => {
-      // The library retries transient stream errors itself; record the rest for /readyz.
       this.lastError = err.message;
       this.lastErrorAt = Date.now();
       this.deps.logger.error({ err: { message: err.message, code: (err as { code?: unknown }).code }, code: 'MLTRAIL_ERR_UPSTREAM', subscription: name }, 'Pub/Sub subscription error');
     });
+    this.subscription.on('close', () => {
+      if (this.stopping) return;
+      // Closed without stop(): the library gave up on a non-retryable status.
+      this.down ??= { reason: this.lastError ?? 'subscription closed', since: new Date().toISOString(), attempts: 0 };
+      this.down.reason = this.lastError ?? this.down.reason;
+      // Deferred: the library still closes its ack queues right after emitting 'close'; reopening inside the
+      // handler would hand it the new ones.
+      setImmediate(() => this.reopen(name));
+    });
     this.deps.logger.info({ subscription: name, endpoint: apiEndpoint ?? 'pubsub.googleapis.com', max_messages: pull.max_messages }, 'vertex pull subscriber started');
+  }
+
+  /** Reopen the closed subscription with backoff until a stream works (or stop()). */
+  private reopen(name: string): void {
+    if (this.stopping || this.reopening || this.subscription?.isOpen) return;
+    const stableMs = this.opts.stableMs ?? STABLE_MS;
+    // An attempt ends by itself after stableMs; the timeout only guards against a hung open.
+    const policy: RetryPolicy = { ...REOPEN_BACKOFF, ...this.opts.reopen, requestTimeoutMs: stableMs + 60_000 };
+    this.deps.logger.warn({ code: 'MLTRAIL_ERR_UPSTREAM', subscription: name, reason: this.down?.reason }, 'Pub/Sub subscription closed; reopening with backoff');
+    this.reopening = retryOperation((signal) => this.openUntilWorking(signal, stableMs), policy, this.shutdown.signal, (info) => {
+      if (this.down) this.down.attempts = info.attempt;
+      this.deps.logger.warn({ code: 'MLTRAIL_ERR_UPSTREAM', subscription: name, attempt: info.attempt, reason: info.reason }, 'Pub/Sub subscription still refused; retrying with backoff');
+    })
+      .then(() => {
+        this.deps.logger.info({ subscription: name, down_since: this.down?.since }, 'Pub/Sub subscription pulling again');
+        this.down = undefined;
+        this.lastError = undefined; // the error that closed it is over
+      })
+      .catch(() => {}) // only when stop() aborts the retries
+      .finally(() => (this.reopening = undefined));
+  }
+
+  /** One reopen attempt: resolves once a message arrives or the subscription stays open `stableMs`; rejects if it closes. */
+  private openUntilWorking(signal: AbortSignal, stableMs: number): Promise<void> {
+    const sub = this.subscription!;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        sub.off('close', onClose);
+        signal.removeEventListener('abort', onAbort);
+        this.confirm = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const onClose = () => settle(new Error(this.lastError ?? 'subscription closed'));
+      const onAbort = () => settle(new Error(signal.reason instanceof Error ? signal.reason.message : 'reopen attempt aborted'));
+      const timer = setTimeout(() => settle(), stableMs);
+      this.confirm = () => settle();
+      sub.once('close', onClose);
+      signal.addEventListener('abort', onAbort, { once: true });
+      sub.open();
+    });
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.shutdown.abort();
+    await this.reopening;
     const grace = this.opts.graceMs ?? 10_000;
     await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, grace).unref())]);
     await this.subscription?.close().catch((err: Error) => this.deps.logger.warn({ err: { message: err.message } }, 'closing the subscription failed'));
@@ -121,6 +194,9 @@ export class VertexPullPoller implements Poller {
   }
 
   health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
+    // Not pulling at all: unhealthy however long ago it started.
+    if (this.down) return { state: 'unhealthy', reason: `not pulling since ${this.down.since}: ${this.down.reason}; reopening with backoff (attempt ${this.down.attempts + 1})` };
+    // Errors the library recovered from (transient stream errors, failed acks): degraded for a while.
     if (this.lastError && Date.now() - this.lastErrorAt < 5 * 60_000) return { state: 'degraded', reason: this.lastError };
     return { state: 'healthy' };
   }

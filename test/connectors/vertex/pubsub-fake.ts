@@ -29,13 +29,17 @@ export interface FakeMessage {
  * client settles (deadline 0 = nack, which redelivers up to `redeliver`
  * times with a new ackId and deliveryAttempt + 1). Requests naming another
  * subscription, or a stream without a stream ack deadline, fail as the
- * service would.
+ * service would. `refuse` makes every StreamingPull fail with that status
+ * (e.g. PERMISSION_DENIED, as for a subscriber without roles/pubsub.subscriber)
+ * until `serve()` is called.
  */
-export async function startFakeSubscriber(subscription: string, messages: FakeMessage[], opts: { redeliver?: number } = {}) {
+export async function startFakeSubscriber(subscription: string, messages: FakeMessage[], opts: { redeliver?: number; refuse?: { code: grpc.status; details: string } } = {}) {
+  let refuse = opts.refuse;
   const def = protoLoader.loadSync('google/pubsub/v1/pubsub.proto', { includeDirs: includeDirs(), keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(def) as any;
   const state = {
     streams: 0,
+    refused: 0,
     acked: [] as string[],
     nacked: [] as string[],
     modacks: [] as Array<{ ackId: string; seconds: number }>,
@@ -77,6 +81,10 @@ export async function startFakeSubscriber(subscription: string, messages: FakeMe
           first = false;
           const err = checkSub(req.subscription, 'StreamingPull');
           if (err) return void call.emit('error', err);
+          if (refuse) {
+            state.refused++;
+            return void call.emit('error', Object.assign(new Error(refuse.details), { code: refuse.code, details: refuse.details, metadata: new grpc.Metadata() }));
+          }
           if (!(Number(req.streamAckDeadlineSeconds) >= 10)) {
             state.errors.push('StreamingPull without stream_ack_deadline_seconds');
             return void call.emit('error', Object.assign(new Error('stream_ack_deadline_seconds must be 10..600'), { code: grpc.status.INVALID_ARGUMENT, details: 'stream_ack_deadline_seconds must be 10..600' }));
@@ -126,6 +134,8 @@ export async function startFakeSubscriber(subscription: string, messages: FakeMe
     state,
     ackedMessages,
     nackedMessages,
+    /** Stop refusing streams. */
+    serve: () => void (refuse = undefined),
     close: () =>
       new Promise<void>((r) => {
         const force = setTimeout(() => server.forceShutdown(), 2000);

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VertexConfig } from '../../../connectors/vertex/config.js';
 import { vertexConnector } from '../../../connectors/vertex/index.js';
 import { VertexPullPoller, handlePullMessage, type PullMessage } from '../../../connectors/vertex/pull.js';
@@ -124,14 +125,58 @@ describe('pull subscriber against a local gRPC Pub/Sub fake (@google-cloud/pubsu
     await poller.stop();
   });
 
-  it('a wrong subscription name surfaces as a degraded health with the upstream error', async () => {
+  it('a wrong subscription name surfaces as an unhealthy poller with the upstream error', async () => {
     const fake = await startFakeSubscriber('projects/ml-prod-123/subscriptions/other', []);
     cleanups.push(() => fake.close());
     const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint } });
     const poller = new VertexPullPoller(d);
     poller.start();
-    await until(() => poller.health().state === 'degraded');
+    await until(() => poller.health().state === 'unhealthy');
     expect(poller.health().reason).toMatch(/not found/i);
+    await poller.stop();
+  });
+
+  it('after a non-retryable StreamingPull error (PERMISSION_DENIED) it reopens with backoff, stays unhealthy meanwhile, then pulls and acks', async () => {
+    const fake = await startFakeSubscriber(SUB, [{ messageId: '301', data: entryBytes('grpc-after-deny') }], {
+      refuse: { code: grpc.status.PERMISSION_DENIED, details: 'User not authorized to perform this action.' },
+    });
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint } });
+    const poller = new VertexPullPoller(d, { reopen: { initialMs: 50, maxMs: 200 } });
+    poller.start();
+    await until(() => poller.health().state === 'unhealthy');
+    expect(poller.health().reason).toMatch(/not authorized/);
+    // Still refused: it keeps reopening (the library opens 5 streams per attempt) and stays unhealthy…
+    const refused = fake.state.refused;
+    await until(() => fake.state.refused >= refused + 10);
+    expect(poller.health().state).toBe('unhealthy');
+    // …however long ago the error was (it used to be forgotten after 5 minutes while nothing was pulled).
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 60 * 60_000);
+    expect(poller.health().state).toBe('unhealthy');
+    clock.mockRestore();
+    expect(fake.ackedMessages()).toEqual([]);
+
+    fake.serve();
+    await until(() => fake.ackedMessages().includes('301'));
+    expect(d.events().map((e) => e.details?.insert_id)).toContain('grpc-after-deny');
+    expect(poller.stats()).toMatchObject({ ack: 1, nack: 0 });
+    await until(() => poller.health().state === 'healthy');
+    await poller.stop();
+  });
+
+  it('a reopened subscription without messages counts as working once it stays open', async () => {
+    const fake = await startFakeSubscriber(SUB, [], { refuse: { code: grpc.status.PERMISSION_DENIED, details: 'User not authorized to perform this action.' } });
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint } });
+    const poller = new VertexPullPoller(d, { reopen: { initialMs: 50, maxMs: 200 }, stableMs: 500 });
+    poller.start();
+    await until(() => poller.health().state === 'unhealthy');
+    fake.serve();
+    await until(() => poller.health().state === 'healthy');
+    const refused = fake.state.refused;
+    await sleep(300);
+    expect(fake.state.refused).toBe(refused);
     await poller.stop();
   });
 });
