@@ -17,7 +17,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
   const metrics: Record<string, number> = {};
   for (const m of run.data?.metrics ?? []) if (Number.isFinite(m.value)) metrics[m.key] = m.value;
   const datasets = (run.inputs?.dataset_inputs ?? []).map((d) => d.dataset).filter((d) => !!d);
-  const inputs = datasets.map((d) => d!.source ?? (d!.name ? `${d!.name}${d!.digest ? `@${d!.digest}` : ''}` : undefined)).filter((s): s is string => !!s);
+  const inputs = datasets.map((d) => datasetLocation(d!.source) ?? (d!.name ? `${d!.name}${d!.digest ? `@${d!.digest}` : ''}` : undefined)).filter((s): s is string => !!s);
   const runId = run.info.run_id ?? run.info.run_uuid ?? v.run_id!;
   const user = tags['mlflow.user'] ?? run.info.user_id;
   const modelRef = `models:/${v.name}/${v.version}`;
@@ -52,4 +52,28 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
     }));
   }
   return out;
+}
+
+/** Keys of a dataset source's JSON that name where the data is (file/S3 `uri`, HTTP `url`, HF/Delta/Spark `path`, tables). */
+const LOCATION_KEYS = ['uri', 'url', 'path', 'table_name', 'delta_table_name'] as const;
+
+/**
+ * Where a run's dataset input came from. MLflow stores `dataset.source` as the
+ * source's `to_json()` (`{"uri": "s3://bucket/train.parquet"}`), not as a URI:
+ * the location inside it is what URI-prefix rules must see.
+ *
+ * @example
+ * datasetLocation('{"uri": "s3://data/tx.parquet"}') // 's3://data/tx.parquet'
+ */
+export function datasetLocation(source: string | undefined): string | undefined {
+  if (!source) return undefined;
+  if (!source.trimStart().startsWith('{')) return source; // already a plain location (older clients, hand-logged)
+  try {
+    const j = JSON.parse(source) as Record<string, unknown>;
+    for (const k of LOCATION_KEYS) if (typeof j[k] === 'string' && j[k]) return j[k] as string;
+  } catch {
+    // not JSON after all: keep it as written
+    return source;
+  }
+  return undefined; // a source without a location (e.g. code): fall back to name@digest
 }

@@ -75,7 +75,11 @@ function seed(): void {
   fake.addVersion('fraud', '2', T0 + 20, { MLmodel: 'flavors: {}', 'model.pkl': 'weights-v2' });
   fake.addVersion('churn', '1', T0 + 30, { MLmodel: 'x', 'model.pkl': 'churn' }, { user_id: 'bob@example.com' });
   fake.addVersion('support-prompt', '1', T0 + 40, {}, { source: 'dummy-source', run_id: undefined, tags: { 'mlflow.prompt.text': 'Hi {{name}}' } });
-  fake.addRun('runfraud1', { user: 'alice', commit: 'abc123', params: { lr: '0.1' }, metrics: { auc: 0.91, adv_robust_acc: 0.7 }, datasets: [{ name: 'tx', digest: 'd1', source: 's3://data/tx.parquet' }] });
+  fake.addRun('runfraud1', { user: 'alice', commit: 'abc123', params: { lr: '0.1' }, metrics: { auc: 0.91, adv_robust_acc: 0.7 }, datasets: [
+    { name: 'tx', digest: 'd1', source: '{"uri": "s3://data/tx.parquet"}' }, // as MLflow stores it: the source's to_json()
+    { name: 'labels', digest: 'd2', source: '{"url": "https://data.example.com/labels.csv"}', source_type: 'http' },
+    { name: 'snippet', digest: 'd3', source: '{"tags": {"mlflow.user": "alice"}}', source_type: 'code' },
+  ] });
   fake.addRun('runfraud2', { user: 'alice', commit: 'def456', metrics: { auc: 0.93 } });
   fake.addRun('runchurn1', { user: 'bob' });
 }
@@ -107,7 +111,8 @@ describe('registry auditor: first run (baseline)', () => {
     expect(prov.actor).toMatchObject({ id: 'alice', type: 'user' });
     expect(prov.ml?.code).toMatchObject({ commit: 'abc123', source: 'train.py' });
     expect(prov.ml?.job?.params).toEqual({ lr: '0.1' });
-    expect(prov.ml?.provenance).toMatchObject({ run_id: 'runfraud1', inputs: ['s3://data/tx.parquet'], outputs: ['models:/fraud/1'] });
+    expect(prov.ml?.provenance).toMatchObject({ run_id: 'runfraud1', inputs: ['s3://data/tx.parquet', 'https://data.example.com/labels.csv', 'snippet@d3'], outputs: ['models:/fraud/1'] });
+    expect(prov.ml?.data?.inputs).toEqual(['s3://data/tx.parquet', 'https://data.example.com/labels.csv', 'snippet@d3']);
     const evals = evs.filter((e) => e.action === 'evaluation.metrics');
     expect(evals.find((e) => e.ml?.model?.version === '1' && e.ml.model.name === 'fraud')?.ml?.metrics).toEqual({ auc: 0.91, adv_robust_acc: 0.7 });
     expect(evals.every((e) => e.stage === 'evaluation')).toBe(true);
