@@ -36,7 +36,18 @@ export function createApp(deps: AppDeps): Hono {
       c.header('Connection', 'close');
       return c.json(errorBody('SHUTTING_DOWN', 'the bridge is shutting down; retry shortly'), 503);
     }
+    const quarantined = deps.spool.quarantineCommits;
     await next();
+    // Input kept in quarantine is acknowledged (2xx, or a 4xx the sender will not resend) only once it is on disk.
+    if (deps.spool.quarantineCommits !== quarantined) {
+      try {
+        await deps.spool.synced();
+      } catch (err) {
+        logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not sync quarantined input to disk');
+        c.res = undefined;
+        c.res = c.json(errorBody('INTERNAL', 'could not store the input durably; retry'), 500);
+      }
+    }
     const route = routePath(c) || 'unmatched';
     metrics.requestDuration.observe({ route, method: c.req.method, status: String(c.res.status) }, (performance.now() - start) / 1000);
   });

@@ -309,6 +309,16 @@ export class Spool extends EventEmitter {
     return this.held;
   }
 
+  /** The answer to new input while the spool is full: 503 with Retry-After. */
+  private fullError(): MltrailError {
+    return new MltrailError(
+      'SPOOL_FULL',
+      `the spool holds ${this.pendingBytes} undelivered bytes${this.held ? ` and ${this.held} bytes of dead letters and quarantined input` : ''} (limit ${this.maxBytes}); retry later`,
+      { retry_after_s: this.retryAfterS },
+      { 'Retry-After': String(this.retryAfterS) },
+    );
+  }
+
   /** True when new input would be refused. */
   get full(): boolean {
     return this.pendingBytes + this.held >= this.maxBytes;
@@ -333,16 +343,7 @@ export class Spool extends EventEmitter {
   append(items: SpoolItem[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new MltrailError('SHUTTING_DOWN', 'the spool is closed'));
     if (items.length === 0) return Promise.resolve({ accepted: [], duplicates: [] });
-    if (this.full && items.some((i) => i.kind === 'event')) {
-      return Promise.reject(
-        new MltrailError(
-          'SPOOL_FULL',
-          `the spool holds ${this.pendingBytes} undelivered bytes${this.held ? ` and ${this.held} bytes of dead letters and quarantined input` : ''} (limit ${this.maxBytes}); retry later`,
-          { retry_after_s: this.retryAfterS },
-          { 'Retry-After': String(this.retryAfterS) },
-        ),
-      );
-    }
+    if (this.full && items.some((i) => i.kind === 'event')) return Promise.reject(this.fullError());
     const promise = new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       if (!this.flushScheduled) {
@@ -659,14 +660,30 @@ export class Spool extends EventEmitter {
    * `mltrail quarantine list`. Never throws on odd bodies.
    */
   quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
+    // Bad input shares the bound: a flood of it is refused like good input, not kept until the disk fills.
+    if (this.full) throw this.fullError();
     const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const r = this.transaction(() => {
       const out = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
       this.addHeld(buf.length);
       return out;
     });
+    this.quarantineCommits++;
     this.emit('quarantine', { channel, reason });
     return Number(r.lastInsertRowid);
+  }
+
+  /** Quarantine commits so far: a caller compares two readings to know whether to await `synced()`. */
+  quarantineCommits = 0;
+
+  /**
+   * Resolves once every commit made so far is on stable storage (one
+   * fdatasync of the WAL, shared with the group commit's). Quarantined input
+   * is acknowledged only after this, like accepted events.
+   */
+  synced(): Promise<void> {
+    if (!this.walPath || this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => this.afterSync((err) => (err ? reject(err) : resolve())));
   }
 
   /**

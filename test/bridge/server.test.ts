@@ -153,6 +153,34 @@ describe('bridge server', () => {
     expect(q[1]!.reason).toMatch(/stage/);
   });
 
+  it('answers for quarantined input only once it is synced to disk, and refuses bad input too when the spool is full', async () => {
+    const { b } = await start({}, { spool: { max_bytes: 4000 } });
+    // Hold the WAL sync: the 400 for bad input must wait for it, as a 200 for good input does.
+    let release!: () => void;
+    const synced = b.spool.synced.bind(b.spool);
+    b.spool.synced = () => new Promise<void>((r) => (release = r)).then(synced);
+    let answered = false;
+    const pending = fetch(`${b.url}/v1/events`, { method: 'POST', body: 'x'.repeat(1500) }).then((r) => ((answered = true), r));
+    await waitFor(() => release !== undefined);
+    await sleep(100);
+    expect(answered).toBe(false);
+    release();
+    expect((await pending).status).toBe(400);
+    b.spool.synced = synced;
+    // 1500 + 1500 + 1500 bytes of bad input reach the 4000-byte bound: from then on input is refused with 503.
+    for (let i = 0; i < 2; i++) expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: 'x'.repeat(1500) })).status).toBe(400);
+    const held = b.spool.heldBytes;
+    const refused = await fetch(`${b.url}/v1/events`, { method: 'POST', body: 'x'.repeat(1500) });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await refused.json()) as any).error.code).toBe('MLTRAIL_ERR_SPOOL_FULL');
+    // A mixed batch is refused whole: its bad half is not quarantined again on every retry.
+    const mixed = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), { ...sampleEvent(), stage: 'nope' }]) });
+    expect(mixed.status).toBe(503);
+    expect(b.spool.heldBytes).toBe(held);
+    expect(b.spool.listQuarantine()).toHaveLength(3);
+  });
+
   it('enforces the body limit with a 413 JSON error', async () => {
     const { b } = await start({}, { server: { port: 0, body_limit_bytes: 1000 } });
     const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(5000) }) });

@@ -137,6 +137,9 @@ describe('Spool', () => {
     const refused = await s.append([item('e1')]).then(() => undefined, (e: MltrailError) => e);
     expect(refused?.code).toBe('MLTRAIL_ERR_SPOOL_FULL');
     expect(refused?.message).toContain('1000 bytes of dead letters and quarantined input');
+    // Bad input shares the bound: it is refused too, not kept until the disk fills.
+    expect(() => s.quarantine('core.api', 'not JSON', 'more')).toThrow(/retry later/);
+    expect(s.heldBytes).toBe(1000);
     // Purging needs a target; then it frees the space and input is taken again.
     expect(() => s.purgeQuarantine({})).toThrow(/purge all explicitly/);
     expect(s.purgeQuarantine({ channel: 'core.api' })).toBe(1);
