@@ -118,6 +118,66 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
   return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests) };
 }
 
+interface DefinitionFacts {
+  name?: string;
+  image?: string;
+  image_pinned?: boolean;
+  algorithm?: string;
+  role?: string;
+  network_isolation?: boolean;
+  inter_container_encryption?: boolean;
+  vpc?: boolean;
+  vpc_config?: Obj;
+}
+
+/** Security facts of one job definition: a tuning job's `trainingJobDefinition(s)[]`, a monitoring schedule's inline definition. */
+function definitionFacts(def: Obj): DefinitionFacts {
+  const image = firstString(def, ['algorithmSpecification.trainingImage']);
+  return {
+    name: str(def.definitionName),
+    image,
+    image_pinned: image ? !!imageDigest(image) : undefined,
+    algorithm: firstString(def, ['algorithmSpecification.algorithmName']),
+    role: str(def.roleArn),
+    network_isolation: firstBool(def, ['enableNetworkIsolation', 'networkConfig.enableNetworkIsolation']),
+    inter_container_encryption: firstBool(def, ['enableInterContainerTrafficEncryption', 'networkConfig.enableInterContainerTrafficEncryption']),
+    ...vpcFacts(def.vpcConfig ?? get(def, 'networkConfig.vpcConfig')),
+  };
+}
+
+/** True only when every definition says true; false when any says or implies false (left out = off, as for a single job); undefined when none says. */
+function allTrue(values: Array<boolean | undefined>): boolean | undefined {
+  if (values.every((v) => v === undefined)) return undefined;
+  return values.every((v) => v === true);
+}
+
+/**
+ * Several definitions (`CreateHyperParameterTuningJob.trainingJobDefinitions[]`)
+ * in the one `ml.job` the rules read: the least safe value wins — the first
+ * image not pinned by digest (else the first image), isolation / VPC /
+ * encryption only when every definition has it — and every image, role and
+ * per-definition summary is kept (`images`, `roles`, `definitions`).
+ */
+function combineDefinitions(defs: DefinitionFacts[]): DefinitionFacts & { images?: string[]; roles?: string[]; definitions?: DefinitionFacts[] } {
+  if (defs.length <= 1) return defs[0] ?? {};
+  const images = uniq(defs.map((d) => d.image));
+  const image = images.find((i) => !imageDigest(i)) ?? images[0];
+  const roles = uniq(defs.map((d) => d.role));
+  const vpc = allTrue(defs.map((d) => d.vpc));
+  return {
+    image,
+    images: images.length > 1 ? images : undefined,
+    algorithm: uniq(defs.map((d) => d.algorithm))[0],
+    role: roles[0],
+    roles: roles.length > 1 ? roles : undefined,
+    network_isolation: allTrue(defs.map((d) => d.network_isolation)),
+    inter_container_encryption: allTrue(defs.map((d) => d.inter_container_encryption)),
+    vpc,
+    vpc_config: vpc ? defs[0]!.vpc_config : undefined,
+    definitions: defs,
+  };
+}
+
 const APPROVAL: Record<string, 'approved' | 'rejected' | 'pending'> = {
   Approved: 'approved',
   Rejected: 'rejected',
@@ -145,16 +205,18 @@ export function modelPackageFromArn(arn: string | undefined): { group?: string; 
 export function sagemakerMl(operation: string, params: Obj, response: Obj = {}): Ml {
   const ml: Ml = {};
   const kind = jobType(operation);
-  const def = isObj(params.trainingJobDefinition) ? params.trainingJobDefinition : isObj(get(params, 'monitoringScheduleConfig.monitoringJobDefinition')) ? (get(params, 'monitoringScheduleConfig.monitoringJobDefinition') as Obj) : {};
+  // A tuning job carries its training definition(s) in either form (spec §2.3); a monitoring schedule may inline one.
+  const defs: Obj[] = isObj(params.trainingJobDefinition) ? [params.trainingJobDefinition] : arr(params.trainingJobDefinitions).filter(isObj);
+  const monitorDef = get(params, 'monitoringScheduleConfig.monitoringJobDefinition');
+  if (!defs.length && isObj(monitorDef)) defs.push(monitorDef);
+  const def = combineDefinitions(defs.map(definitionFacts));
 
   if (kind) {
-    const image =
-      firstString(params, ['algorithmSpecification.trainingImage', 'appSpecification.imageUri', 'trainingSpecification.trainingImage']) ??
-      firstString(def, ['algorithmSpecification.trainingImage']) ??
-      appSpecImage(params);
-    const vpc = vpcFacts(params.vpcConfig ?? get(params, 'networkConfig.vpcConfig') ?? get(params, 'securityConfig.vpcConfig') ?? get(params, 'labelingJobAlgorithmsConfig.labelingJobResourceConfig.vpcConfig') ?? def.vpcConfig ?? get(def, 'networkConfig.vpcConfig'));
-    const env = isObj(params.environment) ? params.environment : isObj(def.environment) ? def.environment : undefined;
-    const hyper = isObj(params.hyperParameters) ? params.hyperParameters : isObj(def.staticHyperParameters) ? def.staticHyperParameters : undefined;
+    const image = firstString(params, ['algorithmSpecification.trainingImage', 'appSpecification.imageUri', 'trainingSpecification.trainingImage']) ?? def.image ?? appSpecImage(params);
+    const ownVpc = params.vpcConfig ?? get(params, 'networkConfig.vpcConfig') ?? get(params, 'securityConfig.vpcConfig') ?? get(params, 'labelingJobAlgorithmsConfig.labelingJobResourceConfig.vpcConfig');
+    const vpc = ownVpc !== undefined ? vpcFacts(ownVpc) : { vpc: def.vpc, vpc_config: def.vpc_config };
+    const envKeys = uniq([params, ...defs].flatMap((o) => (isObj(o.environment) ? Object.keys(o.environment) : [])));
+    const hyper = isObj(params.hyperParameters) ? params.hyperParameters : defs.length === 1 && isObj(defs[0]!.staticHyperParameters) ? defs[0]!.staticHyperParameters : undefined;
     const digest = imageDigest(image) ?? str(params.trainingImageDigest);
     ml.job = {
       name: firstString(params, ['trainingJobName', 'processingJobName', 'transformJobName', 'hyperParameterTuningJobName', 'autoMLJobName', 'labelingJobName', 'jobDefinitionName', 'monitoringScheduleName', 'compilationJobName', 'jobName']),
@@ -162,10 +224,12 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       image,
       image_digest: digest,
       image_pinned: image ? !!imageDigest(image) : undefined,
-      algorithm: firstString(params, ['algorithmSpecification.algorithmName']) ?? firstString(def, ['algorithmSpecification.algorithmName']),
-      role: firstString(params, ['roleArn']) ?? firstString(def, ['roleArn']),
-      network_isolation: firstBool(params, ['enableNetworkIsolation', 'networkConfig.enableNetworkIsolation']) ?? firstBool(def, ['enableNetworkIsolation', 'networkConfig.enableNetworkIsolation']),
-      inter_container_encryption: firstBool(params, ['enableInterContainerTrafficEncryption', 'networkConfig.enableInterContainerTrafficEncryption', 'securityConfig.enableInterContainerTrafficEncryption']) ?? firstBool(def, ['enableInterContainerTrafficEncryption']),
+      images: def.images,
+      algorithm: firstString(params, ['algorithmSpecification.algorithmName']) ?? def.algorithm,
+      role: firstString(params, ['roleArn']) ?? def.role,
+      roles: def.roles,
+      network_isolation: firstBool(params, ['enableNetworkIsolation', 'networkConfig.enableNetworkIsolation']) ?? def.network_isolation,
+      inter_container_encryption: firstBool(params, ['enableInterContainerTrafficEncryption', 'networkConfig.enableInterContainerTrafficEncryption', 'securityConfig.enableInterContainerTrafficEncryption']) ?? def.inter_container_encryption,
       ...vpc,
       status: firstString(params, ['trainingJobStatus', 'processingJobStatus', 'transformJobStatus', 'hyperParameterTuningJobStatus', 'monitoringScheduleStatus']),
       instance_type: firstString(params, ['resourceConfig.instanceType', 'processingResources.clusterConfig.instanceType', 'transformResources.instanceType', 'jobResources.clusterConfig.instanceType']),
@@ -176,7 +240,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       remote_debug: firstBool(params, ['remoteDebugConfig.enableRemoteDebug']),
       repository_access_mode: firstString(params, ['algorithmSpecification.trainingImageConfig.trainingRepositoryAccessMode']),
       params: hyper as Record<string, unknown> | undefined,
-      env_keys: env ? Object.keys(env).sort() : undefined,
+      env_keys: envKeys.length ? envKeys.sort() : undefined,
+      definitions: def.definitions,
     };
     if (!(ml.job.entrypoint as string[]).length) delete ml.job.entrypoint;
     if (!(ml.job.arguments as string[]).length) delete ml.job.arguments;

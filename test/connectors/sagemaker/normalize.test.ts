@@ -3,6 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { ConfigSchema } from '../../../bridge/config.js';
 import { normalizeInput } from '../../../bridge/normalize.js';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
 import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
 import { classifySagemakerOperation } from '../../../connectors/sagemaker/operations.js';
 import { listFixtures, readFixture } from '../../helpers/fixtures.js';
@@ -139,6 +141,43 @@ describe('security facts', () => {
     expect(ev.cloud).toEqual({ provider: 'aws', account: '558069890522', region: 'eu-central-1' });
     // The owner trimmed eventID: the id falls back to the record's content hash, still stable.
     expect(one(fx('cloudtrail-sagemaker-createtrainingjob.real.json')).id).toBe(ev.id);
+  });
+
+  it('CreateHyperParameterTuningJob with trainingJobDefinitions[] (plural): facts of every definition, least safe value in ml.job, rules see them', () => {
+    const ECR = '111122223333.dkr.ecr.us-east-1.amazonaws.com/train';
+    const pinned = `${ECR}@sha256:${'f'.repeat(64)}`;
+    const definition = (name: string, image: string, isolated: boolean | undefined, vpc: boolean) => ({
+      definitionName: name,
+      algorithmSpecification: { trainingImage: image, trainingInputMode: 'File' },
+      roleArn: `arn:aws:iam::111122223333:role/SageMaker-${name}`,
+      ...(isolated === undefined ? {} : { enableNetworkIsolation: isolated }),
+      ...(vpc ? { vpcConfig: { securityGroupIds: ['sg-0123'], subnets: ['subnet-0abc'] } } : {}),
+      environment: { [`${name.toUpperCase()}_MODE`]: 'x' },
+      inputDataConfig: [{ channelName: 'train', dataSource: { s3DataSource: { s3DataType: 'S3Prefix', s3Uri: `s3://ml-training-data/${name}/` } } }],
+      outputDataConfig: { s3OutputPath: 's3://ml-model-artifacts/hpo/' },
+    });
+    const safe = one(ctRecord('CreateHyperParameterTuningJob', { hyperParameterTuningJobName: 'hpo-safe', trainingJobDefinitions: [definition('a', pinned, true, true), definition('b', pinned, true, true)] }, { eventID: 'hpo-safe' }));
+    expect(safe).toMatchObject({ stage: 'training', action: 'tuning_job.create' });
+    expect(safe.ml!.job).toMatchObject({
+      name: 'hpo-safe', type: 'tuning', image: pinned, image_pinned: true, image_digest: `sha256:${'f'.repeat(64)}`,
+      role: 'arn:aws:iam::111122223333:role/SageMaker-a', roles: ['arn:aws:iam::111122223333:role/SageMaker-a', 'arn:aws:iam::111122223333:role/SageMaker-b'],
+      network_isolation: true, vpc: true, vpc_config: { subnets: ['subnet-0abc'], security_group_ids: ['sg-0123'] }, env_keys: ['A_MODE', 'B_MODE'],
+    });
+    expect((safe.ml!.job as { definitions: unknown[] }).definitions).toHaveLength(2);
+    expect(safe.ml!.data!.inputs).toEqual(['s3://ml-training-data/a/', 's3://ml-training-data/b/']);
+
+    // One definition by tag, without isolation or VPC: the job as a whole is that unsafe.
+    const mixed = one(ctRecord('CreateHyperParameterTuningJob', { hyperParameterTuningJobName: 'hpo-mixed', trainingJobDefinitions: [definition('a', pinned, true, true), definition('b', `${ECR}:latest`, undefined, false)] }, { eventID: 'hpo-mixed' }));
+    expect(mixed.ml!.job).toMatchObject({ image: `${ECR}:latest`, images: [pinned, `${ECR}:latest`], image_pinned: false, network_isolation: false, vpc: false });
+    expect(mixed.ml!.job!.image_digest).toBeUndefined();
+
+    // The singular form (one definition) reads the same facts, without the per-definition list.
+    const single = one(ctRecord('CreateHyperParameterTuningJob', { hyperParameterTuningJobName: 'hpo-one', trainingJobDefinition: definition('a', pinned, true, true) }, { eventID: 'hpo-one' }));
+    expect(single.ml!.job).toMatchObject({ image: pinned, image_pinned: true, role: 'arn:aws:iam::111122223333:role/SageMaker-a', network_isolation: true, vpc: true, env_keys: ['A_MODE'] });
+    expect(single.ml!.job).not.toHaveProperty('definitions');
+
+    const { alerts } = replayEvents([safe, mixed, single], { rules: RulesConfig.parse({}) });
+    expect(alerts.map((a) => `${a.rule_id} ${(a.evidence ?? []).join()}`).sort()).toEqual([`training.network_egress ${mixed.id}`, `training.unverified_dependency ${mixed.id}`]);
   });
 
   it('a training image referenced by tag is not pinned', () => {
