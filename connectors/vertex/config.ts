@@ -29,7 +29,7 @@ export const VertexConfig = z.strictObject({
       issuers: z.array(z.string().min(1)).min(1).default(GOOGLE_ISSUERS),
       /** Clock skew tolerated on exp/iat, seconds. */
       clock_skew_s: z.number().int().min(0).max(600).default(60),
-      /** Longest token lifetime accepted (exp − now), seconds; Google push tokens live 1 h. */
+      /** Longest token lifetime accepted (exp − iat, and exp − now), seconds; Google push tokens live 1 h. */
       max_token_lifetime_s: z.number().int().positive().max(86_400).default(3600),
       /** A Pub/Sub message is at most 10 MB; base64 in the wrapped body adds a third. */
       body_limit_bytes: z.number().int().positive().default(14 * MiB),

@@ -138,7 +138,10 @@ function checkClaims(payload: Record<string, unknown>, policy: OidcPolicy, now =
   if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw fail(401, 'token lacks exp or iat');
   if (now > payload.exp + policy.clockSkewS) throw fail(401, `token expired at ${new Date(payload.exp * 1000).toISOString()}`);
   if (payload.iat > now + policy.clockSkewS) throw fail(401, 'token issued in the future');
+  // Push tokens live at most an hour (spec §3.5): bound both what is left (exp − now) and what was issued
+  // (exp − iat), so a long-lived token minted elsewhere for this audience is refused near its end too.
   if (payload.exp - now > policy.maxLifetimeS + policy.clockSkewS) throw fail(401, `token lifetime exceeds ${policy.maxLifetimeS}s`);
+  if (payload.exp - payload.iat > policy.maxLifetimeS + policy.clockSkewS) throw fail(401, `token lifetime (exp − iat) exceeds ${policy.maxLifetimeS}s`);
   if (!email) throw fail(403, 'token has no email claim (configure the push subscription with an OIDC service account)');
   const allowed = policy.serviceAccounts.map((a) => a.toLowerCase());
   if (!safeEqualAny(email.toLowerCase(), allowed)) throw fail(403, 'token email is not an allowed push service account (MLTRAIL_PUBSUB_SERVICE_ACCOUNTS)');

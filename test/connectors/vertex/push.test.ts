@@ -104,6 +104,7 @@ describe('Pub/Sub push with a JWKS file', () => {
     ['no email claim', () => key.mint({ email: undefined }), 403, /no email claim/],
     ['expired', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }), 401, /expired/],
     ['lifetime too long', () => key.mint({ exp: Math.floor(Date.now() / 1000) + 86_400 }), 401, /lifetime/],
+    ['issued 10 days ago, 30 min left (exp − iat > 1 h)', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 10 * 86_400, exp: Math.floor(Date.now() / 1000) + 1800 }), 401, /lifetime \(exp − iat\) exceeds 3600s/],
     ['issued in the future', () => key.mint({ iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 3600 }), 401, /future/],
     ['wrong issuer', () => key.mint({ iss: 'https://evil.example' }), 401, /issuer/],
     ['bad signature (other key, same kid)', () => other.mint(), 401, /signature is invalid/],
