@@ -96,6 +96,12 @@ export const MlmdConfig = z.strictObject({
   timeout_ms: z.number().int().positive().default(30_000),
   /** On first start, look back this far instead of reading the whole store. */
   initial_lookback_h: z.number().nonnegative().default(24),
+  /**
+   * With kfp.url set, a run the KFP poller has not listed yet is looked up in
+   * KFP (service account, pipeline version) before its events are emitted; while
+   * KFP cannot answer, the run's events wait up to this long, then go out unattributed.
+   */
+  kfp_join_wait_s: z.number().nonnegative().default(300),
 }).superRefine((c, ctx) => {
   // Checked here, not at the first call: a bad target or CA file is a config fault (exit 2 naming the key),
   // not a poller that retries forever.

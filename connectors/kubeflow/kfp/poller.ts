@@ -1,22 +1,15 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { normalizeAndIngest } from '../../../core/ingest.js';
-import { retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
-import { DeliveryError, parseRetryAfter } from '../../../core/sink.js';
 import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
-import type { RunInfo } from '../mlmd/normalize.js';
 import { IntervalPoller } from '../source.js';
+import { KfpApi, runInfoOf, type Obj } from './client.js';
 import { normalizeKfp } from './normalize.js';
 
 export const KFP_CHANNEL = 'kubeflow.kfp';
 export const KFP_STATE_NS = 'kubeflow.kfp';
 /** Run facts older than this are dropped from the join table. */
 const RUN_INFO_TTL_MS = 14 * 24 * 3600_000;
-/** Safety bound on pages per listing and poll. */
-const MAX_PAGES = 200;
-
-type Obj = Record<string, any>;
 
 /**
  * Polls the KFP v2beta1 REST API (runs, recurring runs, experiments,
@@ -32,64 +25,18 @@ type Obj = Record<string, any>;
  */
 export class KfpPoller extends IntervalPoller {
   readonly name = KFP_CHANNEL;
-  private readonly cfg: KubeflowConfig['kfp'];
-  private readonly retry: RetryPolicy;
+  private readonly api: KfpApi;
   private readonly base: string;
 
   constructor(deps: ConnectorDeps<KubeflowConfig>) {
     const cfg = deps.config.kfp;
     super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000);
-    this.cfg = cfg;
-    this.base = cfg.url!.replace(/\/+$/, '');
-    this.retry = { initialMs: 500, maxMs: 10_000, requestTimeoutMs: cfg.timeout_ms, maxAttempts: 4 };
+    this.api = new KfpApi(cfg);
+    this.base = this.api.base;
   }
 
-  private headers(): Record<string, string> {
-    const h: Record<string, string> = { accept: 'application/json' };
-    const token = this.cfg.token_file ? readFileSync(this.cfg.token_file, 'utf8').trim() : this.cfg.token;
-    if (token) h.authorization = `Bearer ${token}`;
-    if (this.cfg.user_header && this.cfg.user) h[this.cfg.user_header.toLowerCase()] = this.cfg.user;
-    return h;
-  }
-
-  /** GET a v2beta1 path; 429/5xx/network errors are retried, other 4xx are not. */
-  private get(path: string, query: Record<string, string | undefined>, signal: AbortSignal): Promise<Obj> {
-    const url = new URL(`${this.base}/apis/v2beta1/${path}`);
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
-    return retryOperation(
-      async (s) => {
-        const res = await fetch(url, { headers: this.headers(), signal: s });
-        const text = await res.text();
-        if (!res.ok) {
-          const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
-          let msg = text.slice(0, 300);
-          try {
-            msg = (JSON.parse(text) as { message?: string; error?: string }).message ?? (JSON.parse(text) as { error?: string }).error ?? msg;
-          } catch { /* not JSON */ }
-          throw new DeliveryError(`KFP GET ${url.pathname}: HTTP ${res.status}: ${msg}`, retryable, parseRetryAfter(res.headers.get('retry-after')));
-        }
-        try {
-          return JSON.parse(text || '{}') as Obj;
-        } catch (err) {
-          throw new DeliveryError(`KFP GET ${url.pathname}: response is not JSON: ${(err as Error).message}`, false);
-        }
-      },
-      this.retry,
-      signal,
-    );
-  }
-
-  /** Every item of a paged listing (`next_page_token` until empty). */
-  private async list(path: string, key: string, query: Record<string, string | undefined>, signal: AbortSignal): Promise<Obj[]> {
-    const out: Obj[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const body = await this.get(path, { ...query, page_size: String(this.cfg.page_size), page_token: token }, signal);
-      out.push(...((body[key] as Obj[] | undefined) ?? []));
-      token = body.next_page_token || undefined;
-      if (!token) break;
-    }
-    return out;
+  private list(path: string, key: string, query: Record<string, string | undefined>, signal: AbortSignal): Promise<Obj[]> {
+    return this.api.list(path, key, query, signal);
   }
 
   private async ingest(items: Obj[], namespace: string | undefined): Promise<number> {
@@ -106,11 +53,12 @@ export class KfpPoller extends IntervalPoller {
   }
 
   async pollOnce(signal: AbortSignal): Promise<{ events: number; runs: number }> {
+    const cfg = this.deps.config.kfp;
     const started = Date.now();
     const last = this.deps.spool.state.get<number>(KFP_STATE_NS, `last_poll:${this.base}`) ?? started;
-    const since = new Date(Math.min(last, started) - this.cfg.lookback_h * 3600_000).toISOString();
+    const since = new Date(Math.min(last, started) - cfg.lookback_h * 3600_000).toISOString();
     const runFilter = JSON.stringify({ predicates: [{ key: 'created_at', operation: 'GREATER_THAN', timestamp_value: since }] });
-    const namespaces: Array<string | undefined> = this.cfg.namespaces.length ? this.cfg.namespaces : [undefined];
+    const namespaces: Array<string | undefined> = cfg.namespaces.length ? cfg.namespaces : [undefined];
     let events = 0;
     let runs = 0;
     for (const namespace of namespaces) {
@@ -131,16 +79,7 @@ export class KfpPoller extends IntervalPoller {
       events += await this.ingest(runList, namespace);
       for (const r of runList) {
         if (!r.run_id) continue;
-        const info: RunInfo & { seen: number } = {
-          service_account: r.service_account || undefined,
-          namespace,
-          experiment_id: r.experiment_id || undefined,
-          pipeline_id: r.pipeline_version_reference?.pipeline_id || undefined,
-          pipeline_version_id: r.pipeline_version_reference?.pipeline_version_id || r.pipeline_version_id || undefined,
-          display_name: r.display_name || undefined,
-          seen: started,
-        };
-        this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, info);
+        this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, runInfoOf(r, namespace, started));
       }
     }
     this.deps.spool.state.set(KFP_STATE_NS, `last_poll:${this.base}`, started);

@@ -1,10 +1,11 @@
 import type { ConnectorDeps } from '../../../core/connector.js';
-import { retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
+import { describe, retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
 import type { KubeflowConfig } from '../config.js';
+import { KfpApi, runInfoOf } from '../kfp/client.js';
 import { IntervalPoller } from '../source.js';
 import { MlmdClient } from './client.js';
 import { normalizeMlmdRun, type RunGraph, type RunInfo } from './normalize.js';
-import type { ListOptions, MlmdContext, MlmdExecution } from './types.js';
+import { customString, type ListOptions, type MlmdContext, type MlmdExecution } from './types.js';
 
 export const MLMD_STATE_NS = 'kubeflow.mlmd';
 /** Where the KFP REST poller leaves run facts (service account, version) for the MLMD poller to join. */
@@ -17,6 +18,9 @@ export interface MlmdCursor {
   ids: string[];
 }
 
+/** A run whose events wait for KFP to say who launched it. */
+class JoinDeferred extends Error {}
+
 const CHUNK = 500;
 const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / CHUNK) }, (_, i) => xs.slice(i * CHUNK, (i + 1) * CHUNK));
 
@@ -26,6 +30,16 @@ const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / CHUNK)
  * graph (contexts, executions, events, artifacts), emits run/step/artifact
  * events and only then advances the cursor, page by page.
  *
+ * Attribution (the run's service account and pipeline version) comes from KFP.
+ * Both pollers start together, so the KFP poller has often not listed a run yet
+ * when its first MLMD executions appear, and MLMD events are emitted once (stable
+ * ids). So a run missing from the KFP join table is looked up by id
+ * (`GET /apis/v2beta1/runs/{id}`) before its events go out. While KFP cannot
+ * answer, the page is left unread (cursor kept, health degraded) for up to
+ * `kfp_join_wait_s`, then events go out unattributed: a KFP outage delays MLMD
+ * telemetry boundedly but never stops it. A run KFP does not know (404: v1 or
+ * deleted) is emitted at once.
+ *
  * @example
  * const p = new MlmdPoller(deps); p.start(); … await p.stop();
  */
@@ -34,6 +48,10 @@ export class MlmdPoller extends IntervalPoller {
   readonly client: MlmdClient;
   private readonly cfg: KubeflowConfig['mlmd'];
   private readonly retry: RetryPolicy;
+  private readonly kfp?: KfpApi;
+  /** Since when KFP run look-ups fail (undefined: they work). */
+  private kfpFailingSince?: number;
+  private deferred?: string;
 
   constructor(deps: ConnectorDeps<KubeflowConfig>, client?: MlmdClient) {
     const cfg = deps.config.mlmd;
@@ -41,6 +59,7 @@ export class MlmdPoller extends IntervalPoller {
     this.cfg = cfg;
     this.client = client ?? new MlmdClient(cfg.address!, { tls: cfg.tls, caFile: cfg.ca_file, timeoutMs: cfg.timeout_ms });
     this.retry = { initialMs: 500, maxMs: 10_000, requestTimeoutMs: cfg.timeout_ms + 1000, maxAttempts: 4 };
+    if (deps.config.kfp.url) this.kfp = new KfpApi(deps.config.kfp);
   }
 
   private get cursorKey(): string {
@@ -56,7 +75,8 @@ export class MlmdPoller extends IntervalPoller {
   }
 
   /** @returns counts of executions read and events committed. */
-  async pollOnce(signal: AbortSignal): Promise<{ executions: number; events: number; pages: number }> {
+  async pollOnce(signal: AbortSignal): Promise<{ executions: number; events: number; pages: number; deferred?: string }> {
+    this.deferred = undefined;
     const cur = this.cursor();
     // The page token embeds these options; every page repeats them unchanged.
     const options: ListOptions = {
@@ -72,7 +92,17 @@ export class MlmdPoller extends IntervalPoller {
       const executions = page.executions ?? [];
       const fresh = executions.filter((e) => !(Number(e.last_update_time_since_epoch) === cur.t && cur.ids.includes(e.id)));
       stats.executions += fresh.length;
-      if (fresh.length) stats.events += await this.process(fresh, signal);
+      if (fresh.length) {
+        try {
+          stats.events += await this.process(fresh, signal);
+        } catch (err) {
+          if (!(err instanceof JoinDeferred)) throw err;
+          // The cursor stays before this page: it is read again next poll (committed runs dedupe by id).
+          this.deferred = err.message;
+          this.deps.logger.warn({ poller: this.name, reason: err.message }, 'MLMD events wait for the KFP run look-up');
+          return { ...stats, deferred: err.message };
+        }
+      }
       for (const e of executions) {
         const t = Number(e.last_update_time_since_epoch ?? 0);
         if (t > cur.t) {
@@ -103,12 +133,46 @@ export class MlmdPoller extends IntervalPoller {
     let committed = 0;
     for (const { run, pipeline, changed } of runs.values()) {
       const graph = await this.loadGraph(run, pipeline, signal);
-      const info = run.name ? this.deps.spool.state.get<RunInfo>(KFP_RUNS_STATE_NS, run.name) : undefined;
+      const info = await this.runInfo(run, signal);
       const events = normalizeMlmdRun(graph, changed, { channel: MLMD_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: this.deps.keepRaw }, info);
       const res = await this.deps.ingest.ingest(events, MLMD_CHANNEL);
       committed += res.accepted.length;
     }
     return committed;
+  }
+
+  /** KFP's facts of a run: from the join table, else asked of KFP (and stored there); see the class comment. */
+  private async runInfo(run: MlmdContext, signal: AbortSignal): Promise<RunInfo | undefined> {
+    if (!run.name) return undefined;
+    const known = this.deps.spool.state.get<RunInfo>(KFP_RUNS_STATE_NS, run.name);
+    if (known || !this.kfp) return known;
+    let found;
+    try {
+      found = await this.kfp.getRun(run.name, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const now = Date.now();
+      this.kfpFailingSince ??= now;
+      const waited = now - this.kfpFailingSince;
+      if (waited < this.cfg.kfp_join_wait_s * 1000) {
+        throw new JoinDeferred(`KFP run ${run.name} cannot be looked up (${describe(err)}); its MLMD events wait up to ${this.cfg.kfp_join_wait_s}s for the service account and pipeline version`);
+      }
+      this.deps.logger.warn({ poller: this.name, run: run.name, err: describe(err), waited_s: Math.round(waited / 1000) }, 'KFP run look-up still failing: MLMD events go out without the KFP actor and pipeline version');
+      return undefined;
+    }
+    this.kfpFailingSince = undefined;
+    if (!found) {
+      this.deps.logger.debug({ run: run.name }, 'KFP does not know this MLMD run (v1 or deleted): no KFP attribution');
+      return undefined;
+    }
+    const info = runInfoOf(found, customString(run, 'namespace') || undefined, Date.now());
+    this.deps.spool.state.set(KFP_RUNS_STATE_NS, run.name, info);
+    return info;
+  }
+
+  override health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
+    const h = super.health();
+    return h.state === 'healthy' && this.deferred ? { state: 'degraded', reason: this.deferred } : h;
   }
 
   private async loadGraph(run: MlmdContext, pipeline: MlmdContext | undefined, signal: AbortSignal): Promise<RunGraph> {
