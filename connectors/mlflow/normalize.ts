@@ -3,6 +3,7 @@ import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js'
 import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
 import type { MlflowConfig } from './config.js';
+import { PROMPT_TAG } from './snapshot.js';
 
 /** The entities and actions MLflow 3.x webhooks emit (`mlflow/entities/webhook.py`). */
 export const MLFLOW_ENTITIES = [
@@ -169,6 +170,10 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   let marker: Record<string, string> | undefined;
   const approvalCfg = ctx.config.approval;
   const tags = tagRecord(d.tags);
+  // MLflow 3.3 had no prompt events: creating a prompt sent registered_model.created (and a version
+  // model_version.created) whose request tags carry mlflow.prompt.is_prompt — its own test for "is a prompt".
+  const legacyPrompt = (key === 'registered_model.created' || key === 'model_version.created') && !!tags && Object.hasOwn(tags, PROMPT_TAG);
+  if (legacyPrompt) action = key === 'registered_model.created' ? 'prompt.create' : 'prompt_version.create';
 
   if (key === 'model_version_tag.set') {
     approval = approvalFromTag(approvalCfg, str(d.key)!, str(d.value));
@@ -179,7 +184,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     approval = 'approved';
     marker = { kind: 'alias', alias: str(d.alias)! };
     action = 'model_version.approve';
-  } else if (key === 'model_version.created' && tags) {
+  } else if (key === 'model_version.created' && tags && !legacyPrompt) {
     // A version born with an approval tag skips the approval step: keep `create`, flag the state.
     for (const [k, v] of Object.entries(tags)) {
       const a = approvalFromTag(approvalCfg, k, v);
@@ -187,7 +192,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     }
   }
 
-  const resourceType = mapping?.resource ?? (env.entity.startsWith('prompt') ? 'prompt' : env.entity);
+  const resourceType = legacyPrompt ? 'prompt' : (mapping?.resource ?? (env.entity.startsWith('prompt') ? 'prompt' : env.entity));
   const isModel = resourceType === 'registered_model' || resourceType === 'model_version';
   const alias = str(d.alias);
   const source = str(d.source);
@@ -197,7 +202,9 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     description: d.description ?? undefined,
     tag: str(d.key) !== undefined ? { key: str(d.key), value: str(d.value) } : undefined,
     alias,
-    template: key === 'prompt_version.created' ? d.template : undefined,
+    template: key === 'prompt_version.created' ? d.template : legacyPrompt ? tags?.['mlflow.prompt.text'] : undefined,
+    // Prompts have no ml.model: their tags (prompt.created, prompt_version.created) are kept here.
+    tags: resourceType === 'prompt' ? tags : undefined,
     approval_marker: marker,
   };
   // Defined values only (makeEvent would delete the rest: slow on wide objects). Not for

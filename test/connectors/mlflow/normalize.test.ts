@@ -178,6 +178,35 @@ describe('mlflow normalize: approval markers', () => {
   });
 });
 
+describe('mlflow normalize: prompts', () => {
+  it('keeps the tags of prompt and prompt-version creations (prompts have no ml.model)', () => {
+    const pv = one(readFixtureJson('mlflow', 'prompt_version.created.json'));
+    expect(pv.details?.tags).toEqual({ example_key: 'example_value' });
+    expect(pv.details?.template).toBe('Hello {{name}}!');
+    const p = one(envelope('prompt', 'created', { name: 'support', tags: { owner: 'team-a', risk: 'high' }, description: '' }));
+    expect(p.details?.tags).toEqual({ owner: 'team-a', risk: 'high' });
+    expect(p.ml).toBeUndefined();
+  });
+
+  it('a 3.3-era prompt (registered_model.created tagged mlflow.prompt.is_prompt) is a prompt', () => {
+    const ev = one(envelope('registered_model', 'created', { name: 'support', tags: { 'mlflow.prompt.is_prompt': 'true', owner: 'team-a' }, description: '' }));
+    expect(ev.action).toBe('prompt.create');
+    expect(ev.resource).toMatchObject({ type: 'prompt', name: 'support' });
+    expect(ev.ml).toBeUndefined();
+    expect(ev.details?.tags).toEqual({ 'mlflow.prompt.is_prompt': 'true', owner: 'team-a' });
+    const v = one(envelope('model_version', 'created', {
+      name: 'support', version: '2', source: 'dummy-source', run_id: null,
+      tags: { 'mlflow.prompt.is_prompt': 'true', 'mlflow.prompt.text': 'Hi {{name}}', approved: 'true' }, description: null,
+    }));
+    expect(v.action).toBe('prompt_version.create');
+    expect(v.resource).toMatchObject({ type: 'prompt', id: 'support/2' });
+    expect(v.details?.template).toBe('Hi {{name}}');
+    expect(v.details?.approval_marker).toBeUndefined(); // not a model approval
+    // An ordinary model is unaffected.
+    expect(one(readFixtureJson('mlflow', 'registered_model.created.json')).resource?.type).toBe('registered_model');
+  });
+});
+
 describe('mlflow normalize: Databricks registry webhooks', () => {
   const base = { webhook_id: 'c5596721253c4b429368cf6f4341b88a', event_timestamp: 1632225654000, model_name: 'Airline_Delay_SparkML', version: '8', text: 'Registered model moved' };
   it('stage transition to Production is an approval; to Staging a stage transition', () => {
