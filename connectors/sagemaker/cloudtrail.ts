@@ -106,9 +106,11 @@ interface Classified {
 function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   const op = classifySagemakerOperation(eventName, params);
   const response = isObj(r.responseElements) ? r.responseElements : {};
-  const name = op.nameKey ? str(params[op.nameKey]) : undefined;
+  const nameParam = op.nameKey ? str(params[op.nameKey]) : undefined;
+  // Many SageMaker name parameters accept an ARN too (DeleteModelPackage's versioned package ARN): that is the id, not the name.
+  const name = nameParam?.startsWith('arn:') ? undefined : nameParam;
   const resourceArn = str(params.resourceArn);
-  const arn = findArn(r, params, op.resourceType) ?? (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ?? sagemakerArn(r, op.resourceType, name);
+  const arn = findArn(r, params, op.resourceType) ?? (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ?? sagemakerArn(r, op.resourceType, nameParam);
   const ml = sagemakerMl(eventName, params, response);
   const details: Record<string, unknown> = {};
   if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
@@ -122,7 +124,7 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   return {
     stage: op.stage,
     action: op.action,
-    resource: { type: taggedType ?? op.resourceType, id: arn, name: name ?? pkg.group ?? arn?.split('/').pop(), version: pkg.version },
+    resource: { type: taggedType ?? op.resourceType, id: arn, name: name ?? pkg.name ?? arn?.split('/').pop(), version: pkg.version },
     ml,
     details,
   };

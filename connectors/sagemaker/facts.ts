@@ -185,14 +185,17 @@ const APPROVAL: Record<string, 'approved' | 'rejected' | 'pending'> = {
 };
 
 /**
- * `…:model-package/<group>/<version>` → group and version.
+ * `…:model-package/<group>/<version>` → group (its `name`) and version;
+ * an unversioned package ARN `…:model-package/<name>` → name. Anything else → {}.
  *
  * @example
- * modelPackageFromArn('arn:aws:sagemaker:us-east-1:1:model-package/fraud/7') // { group: 'fraud', version: '7' }
+ * modelPackageFromArn('arn:aws:sagemaker:us-east-1:1:model-package/fraud/7') // { name: 'fraud', group: 'fraud', version: '7' }
+ * modelPackageFromArn('arn:aws:sagemaker:us-east-1:1:model-package/solo') // { name: 'solo' }
  */
-export function modelPackageFromArn(arn: string | undefined): { group?: string; version?: string } {
-  const m = arn ? /:model-package\/([^/]+)\/(\d+)$/.exec(arn) : null;
-  return m ? { group: m[1], version: m[2] } : {};
+export function modelPackageFromArn(arn: string | undefined): { name?: string; group?: string; version?: string } {
+  const m = arn ? /^arn:[^:]+:sagemaker:[^:]*:[^:]*:model-package\/([^/]+)(?:\/(\d+))?$/.exec(arn) : null;
+  if (!m) return {};
+  return m[2] ? { name: m[1], group: m[1], version: m[2] } : { name: m[1] };
 }
 
 /**
@@ -251,12 +254,14 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
   const containers = [params.primaryContainer, ...arr(params.containers), ...arr(get(params, 'inferenceSpecification.containers')), ...arr(get(params, 'specification.container') ? [get(params, 'specification.container')] : [])];
   if (/^((Create|Delete|Describe|Update)?Model)$|ModelPackage|InferenceComponent/.test(operation)) {
     const c = containerFacts(containers);
-    const pkgArn = str(params.modelPackageArn) ?? str(response.modelPackageArn);
+    // Describe/DeleteModelPackage take a name or a (versioned) ARN in modelPackageName: split it like UpdateModelPackage's modelPackageArn.
+    const pkgName = str(params.modelPackageName);
+    const pkgArn = str(params.modelPackageArn) ?? str(response.modelPackageArn) ?? (pkgName?.startsWith('arn:') ? pkgName : undefined);
     const pkg = modelPackageFromArn(pkgArn);
     const approvalStatus = str(params.modelApprovalStatus);
     const vpc = vpcFacts(params.vpcConfig);
     ml.model = {
-      name: str(params.modelPackageGroupName) ?? pkg.group ?? str(params.modelName) ?? str(params.modelPackageName),
+      name: str(params.modelPackageGroupName) ?? pkg.name ?? str(params.modelName) ?? pkgName,
       version: pkg.version ?? (num(params.modelPackageVersion) !== undefined ? String(num(params.modelPackageVersion)) : undefined),
       approval: approvalStatus ? APPROVAL[approvalStatus] : undefined,
       approval_status: approvalStatus,

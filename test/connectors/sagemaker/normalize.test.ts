@@ -196,6 +196,28 @@ describe('security facts', () => {
     expect(one(ctRecord('UpdateModelPackage', { modelPackageArn: 'arn:aws:sagemaker:us-east-1:1:model-package/fraud/7', customerMetadataProperties: { a: 'b' } })).action).toBe('model_version.update');
   });
 
+  it('Delete/DescribeModelPackage with a versioned ARN name the package group and version, as UpdateModelPackage does', () => {
+    const ARN = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/3';
+    const update = one(ctRecord('UpdateModelPackage', { modelPackageArn: ARN, modelApprovalStatus: 'Approved' }));
+    const del = one(ctRecord('DeleteModelPackage', { modelPackageName: ARN }));
+    const describe = one(ctRecord('DescribeModelPackage', { modelPackageName: ARN }));
+    // The same call through an EventBridge "AWS API Call via CloudTrail" envelope.
+    const viaEventBridge = one({ version: '0', id: 'dp', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sagemaker', account: '111122223333', time: '2026-11-25T10:05:00Z', region: 'us-east-1', resources: [], detail: ctRecord('DeleteModelPackage', { modelPackageName: ARN }, { eventID: 'del-eb' }) });
+    for (const ev of [update, del, describe, viaEventBridge]) {
+      expect(ev.resource, ev.operation).toMatchObject({ type: 'model_package', id: ARN, name: 'churn', version: '3' });
+      expect(ev.ml?.model, ev.operation).toMatchObject({ name: 'churn', version: '3' });
+    }
+    expect([del.action, describe.action]).toEqual(['model_version.delete', 'model_version.read']);
+    // An unversioned package (no group) by ARN, and by plain name.
+    const solo = one(ctRecord('DeleteModelPackage', { modelPackageName: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/solo-pkg' }));
+    expect(solo.resource).toMatchObject({ id: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/solo-pkg', name: 'solo-pkg' });
+    expect(solo.resource?.version).toBeUndefined();
+    expect(solo.ml?.model).toMatchObject({ name: 'solo-pkg' });
+    const byName = one(ctRecord('DescribeModelPackage', { modelPackageName: 'solo-pkg' }));
+    expect(byName.resource).toMatchObject({ id: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/solo-pkg', name: 'solo-pkg' });
+    expect(byName.ml?.model?.name).toBe('solo-pkg');
+  });
+
   it('CreateModelPackage carries images, digests and model data URL', () => {
     const ev = one(ctRecord('CreateModelPackage', {
       modelPackageGroupName: 'fraud',
