@@ -13,8 +13,35 @@ describe('docker/kubeflow example', () => {
   it('the webhook kubeconfig points at the audit route and carries a token and a client certificate', () => {
     const kc = parse(read('webhook-kubeconfig.yaml'));
     expect(new URL(kc.clusters[0].cluster.server).pathname).toBe(AUDIT_ROUTE);
-    expect(kc.users[0].user).toMatchObject({ token: expect.any(String), 'client-certificate': expect.any(String), 'client-key': expect.any(String) });
+    // The token is read from a file beside the others (client-go kubeconfig `tokenFile`), not written inline.
+    expect(kc.users[0].user).toMatchObject({ tokenFile: expect.any(String), 'client-certificate': expect.any(String), 'client-key': expect.any(String) });
+    expect(kc.users[0].user.token).toBeUndefined();
     expect(kc['current-context']).toBe(kc.contexts[0].name);
+  });
+
+  it('the README, the kubeconfig and the policy agree on every file name under /etc/kubernetes/audit/', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Enabling the audit webhook'), readme.indexOf('**Authentication.**', readme.indexOf('### Enabling the audit webhook')));
+    const kc = parse(read('webhook-kubeconfig.yaml'));
+    const nodeFiles = [kc.clusters[0].cluster['certificate-authority'], kc.users[0].user['client-certificate'], kc.users[0].user['client-key'], kc.users[0].user.tokenFile] as string[];
+    for (const f of nodeFiles) {
+      expect(f.startsWith('/etc/kubernetes/audit/')).toBe(true);
+      // Each file the kubeconfig reads is listed in README step 2 with where it comes from.
+      expect(section).toContain(`\`${f.slice('/etc/kubernetes/audit/'.length)}\``);
+    }
+    // The flags in README name the repository's files, and so do the files' own comments.
+    for (const [flag, file] of [['--audit-policy-file', 'audit-policy.yaml'], ['--audit-webhook-config-file', 'webhook-kubeconfig.yaml']]) {
+      expect(section).toContain(`${flag}=/etc/kubernetes/audit/${file}`);
+      const comments = [read('audit-policy.yaml'), read('webhook-kubeconfig.yaml')].join('\n').split('\n').filter((l) => l.includes(`${flag}=`));
+      expect(comments.length).toBeGreaterThan(0);
+      for (const l of comments) expect(l).toContain(`${flag}=/etc/kubernetes/audit/${file}`);
+    }
+    // The ingest token made in step 1 is the file the Secret and the node both use.
+    expect(section).toContain('--from-file=MLTRAIL_INGEST_TOKEN=mltrail-ingest.token');
+    expect(read('bridge.yaml')).toContain('--from-file=MLTRAIL_INGEST_TOKEN=mltrail-ingest.token');
+    // The CA the kubeconfig trusts is the one that signs the sidecar's serving certificate (ghostunnel --cert).
+    expect(section).toMatch(/`mltrail-ca\.crt` \| `ca\.crt` of step 1/);
+    expect(section).toContain(`subjectAltName=DNS:${kc.clusters[0].cluster['tls-server-name']}`);
   });
 
   it('the audit policy never logs secret bodies and drops RequestReceived', () => {
