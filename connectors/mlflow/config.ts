@@ -29,7 +29,7 @@ export type ApprovalConfig = z.infer<typeof ApprovalConfig>;
 export const PollConfig = z.strictObject({
   enabled: z.boolean().default(true),
   /** MLflow tracking server base URL (MLFLOW_TRACKING_URI), e.g. https://mlflow.internal:5000 */
-  tracking_uri: z.url({ protocol: /^https?$/ }).optional(),
+  tracking_uri: z.url({ protocol: /^https?$/, error: 'must be the http(s):// URL of an MLflow tracking server (databricks, file: and database URIs cannot be audited over REST)' }).optional(),
   /** Basic auth (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD). */
   username: z.string().min(1).optional(),
   password: z.string().optional(),

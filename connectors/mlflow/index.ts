@@ -30,6 +30,17 @@ export function createMlflowConnector(opts: MlflowConnectorOptions = {}): Connec
     routes: (app, deps) => mountMlflowRoutes(app, deps, { now }),
     pollers: (deps) => {
       const p = deps.config.poll;
+      const envUri = deps.env.MLFLOW_TRACKING_URI?.trim();
+      if (p.enabled && !p.tracking_uri && envUri && !/^https?:\/\//i.test(envUri)) {
+        // MLflow clients accept databricks, sqlite:, postgresql:, file paths here; only a tracking
+        // server can be audited over REST. Say so instead of silently auditing nothing.
+        // Only the scheme is logged: a database URI may carry a password.
+        const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(envUri)?.[1] ?? (/^databricks(-uc)?$/i.test(envUri) ? envUri : 'a local path');
+        deps.logger.warn(
+          { code: 'MLTRAIL_ERR_CONFIG', variable: 'MLFLOW_TRACKING_URI', scheme },
+          `MLFLOW_TRACKING_URI (${scheme}) is not an http(s):// MLflow tracking server: the registry auditor is off. Set MLFLOW_TRACKING_URI (or connectors.mlflow.poll.tracking_uri) to the server URL, e.g. https://mlflow.internal:5000, to audit the registry`,
+        );
+      }
       return p.enabled && p.tracking_uri ? [createRegistryAuditor(deps, { now })] : [];
     },
   };
