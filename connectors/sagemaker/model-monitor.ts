@@ -32,9 +32,15 @@ function monitoringType(check: string): string {
 }
 
 /**
- * Events for every violation. `ctx.meta.source_uri` (the S3 object) or
- * `ctx.meta.file` anchors the ids, so the same file read twice yields the
- * same ids while two runs with identical findings stay distinct events.
+ * Events for every violation. Ids come from the file's content and the
+ * violation's position, anchored to the S3 object (`meta.source_uri`) when
+ * it came from S3 — each monitoring run writes its own object, so two runs
+ * with identical findings stay distinct. A file from disk or stdin has no
+ * stable identity (the same file can be named by many paths), so its ids
+ * depend on the content alone: reading it again, by any path, collapses.
+ * The format carries no timestamp (spec §4): `time` is the S3 object's
+ * LastModified (`meta.object_time`), else the file's mtime
+ * (`meta.file_mtime`, when the reader supplies it), else the receive time.
  *
  * @example
  * normalizeViolations(JSON.parse(text), ctx, { source_uri: 's3://b/…/constraint_violations.json' })
@@ -47,8 +53,8 @@ export function normalizeViolations(
   const events: NormalizedEvent[] = [];
   const rejected: Rejection[] = [];
   const s3Uri = str(meta.source_uri);
-  const source = s3Uri ?? str(meta.file);
-  const time = toRfc3339(meta.object_time) ?? ctx.receivedTime;
+  const file = str(meta.file);
+  const time = toRfc3339(meta.object_time) ?? toRfc3339(meta.file_mtime) ?? ctx.receivedTime;
   const bodyHash = stableId('sagemaker', 'violations', canonicalJson(body));
   arr(body.violations).forEach((v, i) => {
     const path = `violations[${i}]`;
@@ -61,7 +67,8 @@ export function normalizeViolations(
     events.push(
       makeEvent(
         {
-          id: stableId('sagemaker', 'model_monitor', source ?? '', bodyHash, i),
+          // Unchanged for S3 objects; '' (as stdin always had) for files.
+          id: stableId('sagemaker', 'model_monitor', s3Uri ?? '', bodyHash, i),
           time,
           received_time: ctx.receivedTime,
           platform: 'sagemaker',
@@ -83,7 +90,7 @@ export function normalizeViolations(
             metric_name: str(v.metric_name),
             description: str(v.description),
             subject: feature,
-            source_file: s3Uri ? undefined : source,
+            source_file: s3Uri ? undefined : file,
             violations_in_file: arr(body.violations).length,
             version: body.version === undefined ? undefined : String(body.version),
           },

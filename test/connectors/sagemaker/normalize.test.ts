@@ -8,7 +8,7 @@ import { RulesConfig } from '../../../core/rules/engine.js';
 import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
 import { classifySagemakerOperation } from '../../../connectors/sagemaker/operations.js';
 import { listFixtures, readFixture } from '../../helpers/fixtures.js';
-import { ctRecord, cwlData, fx, norm } from './helpers.js';
+import { ctRecord, cwlData, fx, norm, RECEIVED } from './helpers.js';
 
 const cfg = ConfigSchema.parse({});
 
@@ -456,5 +456,31 @@ describe('envelopes and ids', () => {
     expect(out.rejected).toMatchObject([{ path: 'violations[3]', field: 'constraint_check_type' }]);
     expect(new Set(out.events.map((e) => e.id)).size).toBe(3);
     expect(norm({ version: '1.0', violations: [] }).skipped[0]!.reason).toMatch(/without violations/);
+  });
+
+  it('Model Monitor ids depend on the content (and the S3 object), never on the path a file was named by; time is the object/file time, not the run time', () => {
+    const body = readFixture('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json');
+    const ids = (name: string, receivedTime: string) => normalizeInput(body, name, 'sagemaker', cfg, receivedTime).events.map((e) => e.id);
+    const byPath = ids('monitoring/run1/constraint_violations.json', '2026-11-25T12:00:00.000Z');
+    expect(byPath).toHaveLength(2);
+    expect(ids('./monitoring/../monitoring/run1/constraint_violations.json', '2026-11-26T08:00:00.000Z')).toEqual(byPath);
+    expect(ids('/abs/copy/constraint_violations.json', '2026-11-27T08:00:00.000Z')).toEqual(byPath);
+    expect(ids('<stdin>', '2026-11-28T08:00:00.000Z')).toEqual(byPath);
+    // Different findings, different ids.
+    const other = Buffer.from(body.toString('utf8').replace('0.0751544567666083', '0.09'));
+    expect(normalizeInput(other, 'monitoring/run1/constraint_violations.json', 'sagemaker', cfg).events.map((e) => e.id)).not.toEqual(byPath);
+
+    // From S3: anchored to the object (ids as before this change), time = the object's LastModified.
+    const doc = JSON.parse(body.toString('utf8'));
+    const s3 = (uri: string) => norm(doc, {}, { source_uri: uri, object_time: '2026-11-25T10:10:00.000Z' }).events;
+    const run1 = s3('s3://ml-monitoring/fraud-ep/2026/11/25/10/constraint_violations.json');
+    expect(run1.map((e) => e.id)).toEqual(['5037f640daf068046ecff72c29b06d02', '3ff1e5ed584dfe65a61a1b9c27b731eb']);
+    expect(run1.map((e) => e.time)).toEqual(['2026-11-25T10:10:00.000Z', '2026-11-25T10:10:00.000Z']);
+    // The next hourly run with identical findings is a distinct event.
+    expect(s3('s3://ml-monitoring/fraud-ep/2026/11/25/11/constraint_violations.json').map((e) => e.id)).not.toEqual(run1.map((e) => e.id));
+
+    // A file's mtime, when the reader passes it, is the event time; without any, the receive time is all there is.
+    expect(norm(doc, {}, { file: 'v.json', file_mtime: '2026-11-24T09:00:00.000Z' }).events[0]!.time).toBe('2026-11-24T09:00:00.000Z');
+    expect(norm(doc, {}, { file: 'v.json' }).events[0]!.time).toBe(RECEIVED);
   });
 });
