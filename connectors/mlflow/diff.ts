@@ -39,10 +39,13 @@ export function registryDiffer(ctx: DiffContext) {
   function diffModels(prev: Map<string, ModelSnap>, cur: Map<string, ModelSnap>, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
     const polled = iso(undefined, now);
-    const removed = [...prev.values()].filter((m) => !cur.has(m.name));
-    const added = [...cur.values()].filter((m) => !prev.has(m.name));
+    // A name whose creation_timestamp changed belongs to another model now (deleted and re-created,
+    // or renamed away and the name re-used): the old one is removed, the new one added.
+    const same = (p: ModelSnap, c: ModelSnap | undefined) => !!c && (p.creation_timestamp === undefined || c.creation_timestamp === undefined || p.creation_timestamp === c.creation_timestamp);
+    const removed = [...prev.values()].filter((m) => !same(m, cur.get(m.name)));
+    const added = [...cur.values()].filter((m) => { const p = prev.get(m.name); return !p || !same(p, m); });
     /** Current name → previous snapshot, renamed models included (their edits in the same poll still count). */
-    const before = new Map([...prev].filter(([name]) => cur.has(name)));
+    const before = new Map([...prev].filter(([name, p]) => same(p, cur.get(name))));
     for (const m of removed) {
       // A rename keeps creation_timestamp: pair a vanished model with a new one born at the same instant.
       const renamedTo = m.creation_timestamp !== undefined ? added.find((a) => a.creation_timestamp === m.creation_timestamp) : undefined;

@@ -474,6 +474,42 @@ describe('registry auditor: renames and re-used version numbers', () => {
     expect(evs[0]!.details?.expected_sha256).toBe(registered.ml?.model?.sha256);
   });
 
+  it('a model renamed away and its name re-used in the same poll: rename, a new model, and the old hashes stay with the renamed one', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    let a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const registered = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === 'fraud/1')!;
+
+    const m = fake.models.get('fraud')!;
+    fake.models.set('fraud-old', { ...m, name: 'fraud-old', last_updated_timestamp: T0 + 500_000 });
+    for (const v of fake.versions) if (v.name === 'fraud') v.name = 'fraud-old';
+    fake.addModel('fraud', T0 + 600_000);
+    fake.addVersion('fraud', '1', T0 + 600_001, { MLmodel: 'x', 'model.pkl': 'impostor' }, { run_id: 'runimpostor', user_id: 'mallory@example.com' });
+    fake.addRun('runimpostor', { user: 'mallory' });
+    clock.now += 60_000;
+    a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const evs = newEvents();
+    expect(evs.map((e) => `${e.action} ${e.resource?.id}`).sort()).toEqual([
+      'model_version.create fraud/1',
+      'model_version.hash_registered fraud/1',
+      'registered_model.create fraud',
+      'registered_model.rename fraud-old',
+      'run.provenance runimpostor',
+    ]);
+    expect(evs.find((e) => e.action === 'model_version.hash_registered')!.ml?.model?.sha256).not.toBe(registered.ml?.model?.sha256);
+
+    const path = [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+    fake.artifacts.set(path, Buffer.from('weights-v1-swapped'));
+    clock.now += 601_000;
+    a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    const mm = newEvents();
+    expect(mm.map((e) => `${e.action} ${e.resource?.id}`)).toEqual(['model_version.hash_mismatch fraud-old/1']);
+    expect(mm[0]!.details?.expected_sha256).toBe(registered.ml?.model?.sha256);
+  });
+
   it('a version number deleted and re-created between two polls is a delete and a new version (provenance, hash)', async () => {
     seed();
     let a = auditor({ verify_interval_s: 600 });
