@@ -1,6 +1,6 @@
 import type { Rejection } from '../../core/connector.js';
 import { decodeAuditLogAny, isProtoAny } from './audit-proto.js';
-import { isLogEntry, isObj, str, type Json, type LogEntry, type Transport } from './logentry.js';
+import { MAX_JSON_DEPTH, isLogEntry, isObj, nestedTooDeep, str, type Json, type LogEntry, type Transport } from './logentry.js';
 
 /** One LogEntry found in an envelope, where it was and how it travelled. */
 export interface Unwrapped {
@@ -68,6 +68,7 @@ export function parseMessageData(data: Buffer | string): { entry: LogEntry } | {
     const head = Buffer.from(text.slice(0, 8), 'utf8').toString('hex');
     return { error: `message data does not decode to a LogEntry: invalid JSON (first bytes 0x${head})` };
   }
+  if (nestedTooDeep(v)) return { error: `message data does not decode to a LogEntry: JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
   const coerced = coerceEntry(v);
   if (!coerced) return { error: 'message data is JSON but not a LogEntry (no logName)' };
   return { entry: coerced };
@@ -103,11 +104,18 @@ export function coerceEntry(v: unknown): LogEntry | undefined {
 export function unwrap(record: unknown, path = '', depth = 0): UnwrapResult {
   const out: UnwrapResult = { entries: [], rejected: [] };
   const at = (p: string) => (path ? `${path}.${p}` : p);
+  if (depth === 0 && nestedTooDeep(record)) {
+    // Kept as an outline: the record itself cannot be serialized into quarantine (stack overflow).
+    out.rejected.push({ reason: `not a LogEntry: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, record: outline(record) });
+    return out;
+  }
   if (depth > MAX_NESTING) {
     out.rejected.push({ reason: 'envelopes nested too deeply', path: path || undefined, record });
     return out;
   }
   if (Array.isArray(record)) {
+    // An empty list holds no entry to keep: rejected (quarantined), not acknowledged as if something was kept.
+    if (!record.length) out.rejected.push({ reason: 'empty array: no LogEntry in it', path: path || undefined, record });
     record.forEach((r, i) => merge(out, unwrap(r, `${path}[${i}]`, depth + 1)));
     return out;
   }
@@ -141,6 +149,7 @@ export function unwrap(record: unknown, path = '', depth = 0): UnwrapResult {
     return unwrap(record.data, at('data'), depth + 1);
   }
   if (isObj(record) && Array.isArray(record.entries) && !('logName' in record)) {
+    if (!record.entries.length) out.rejected.push({ reason: 'entries is empty: no LogEntry in it', path: at('entries'), field: 'entries', record });
     record.entries.forEach((r, i) => merge(out, unwrap(r, at(`entries[${i}]`), depth + 1)));
     return out;
   }
@@ -156,6 +165,14 @@ export function unwrap(record: unknown, path = '', depth = 0): UnwrapResult {
     record,
   });
   return out;
+}
+
+/** The top level of a record with every nested value left out. */
+function outline(v: unknown): unknown {
+  const omit = (x: unknown) => (x && typeof x === 'object' ? `[${Array.isArray(x) ? 'array' : 'object'} omitted: nested too deeply]` : x);
+  if (Array.isArray(v)) return v.slice(0, 100).map(omit);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, omit(x)]));
+  return v;
 }
 
 function merge(into: UnwrapResult, from: UnwrapResult): void {

@@ -30,6 +30,26 @@ export type Json = Record<string, unknown>;
 export const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/**
+ * Deepest JSON nesting accepted in one record. No LogEntry comes near it; far
+ * deeper input (thousands of levels) still parses, but serializing it again
+ * overflows the stack, so it is refused up front and quarantined instead.
+ */
+export const MAX_JSON_DEPTH = 200;
+
+/** True when `v` nests arrays/objects deeper than `max` levels (iterative: the input may be arbitrarily deep). */
+export function nestedTooDeep(v: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[v, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    if (Array.isArray(node)) for (const item of node) stack.push([item, depth + 1]);
+    else for (const k in node) stack.push([(node as Json)[k], depth + 1]);
+  }
+  return false;
+}
+
 /** True when the value has the shape of a LogEntry (a log name and a payload, id or resource). */
 export function isLogEntry(v: unknown): v is LogEntry {
   if (!isObj(v) || typeof v.logName !== 'string' || !/\/logs\//.test(v.logName)) return false;

@@ -6,7 +6,7 @@ import { bearerToken, clientIp, errorResponse, readBody } from '../../core/http/
 import { normalizeAndIngest } from '../../core/ingest.js';
 import type { VertexConfig } from './config.js';
 import { isPubsubEnvelope } from './envelope.js';
-import type { Transport } from './logentry.js';
+import { MAX_JSON_DEPTH, nestedTooDeep, type Transport } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
 import { KeySourceError, TokenError, createOidcVerifier, type OidcVerifier } from './oidc.js';
 
@@ -81,6 +81,11 @@ export function mountPushRoute(app: Hono, deps: ConnectorDeps<VertexConfig>, opt
       } catch (err) {
         // Redelivery would not fix it: keep it and acknowledge.
         deps.ingest.quarantine(channel, `push body is not JSON: ${(err as Error).message.slice(0, 200)}`, body, { route: PUSH_ROUTE, message_id: c.req.header('x-goog-pubsub-message-id') });
+        return c.json({ accepted: 0, duplicates: 0, quarantined: 1 }, 200);
+      }
+      if (nestedTooDeep(record)) {
+        // Parses, but could never be serialized as an event (stack overflow, 500, redelivered forever): keep the bytes.
+        deps.ingest.quarantine(channel, `push body is not a LogEntry: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, body, { route: PUSH_ROUTE, message_id: c.req.header('x-goog-pubsub-message-id') });
         return c.json({ accepted: 0, duplicates: 0, quarantined: 1 }, 200);
       }
       const wrapped = isPubsubEnvelope(record);

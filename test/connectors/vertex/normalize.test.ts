@@ -7,7 +7,7 @@ import { canonicalTimestamp } from '../../../connectors/vertex/logentry.js';
 import type { NormalizeContext } from '../../../core/connector.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { listFixtures, readFixture, readFixtureJson } from '../../helpers/fixtures.js';
-import { DIGEST, LOC, PROJECT, V1, V1B, auditEntry } from './samples.js';
+import { DIGEST, LOC, PROJECT, V1, V1B, auditEntry, deepEntryJson } from './samples.js';
 
 const ctx: NormalizeContext<VertexConfig> = {
   channel: 'test',
@@ -526,5 +526,24 @@ describe('approval aliases outside MergeVersionAliases', () => {
     expect(ev.ml?.model).toMatchObject({ name: model, version: '7', approval: 'approved' });
     const desc = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${model}@7`, request: { model: { description: 'x', versionAliases: ['champion'] }, updateMask: 'description' } }));
     expect(desc.action).toBe('model_version.update');
+  });
+});
+
+describe('input that cannot be an event', () => {
+  it('a record nested thousands of levels deep is rejected with an outline that can be quarantined (no stack overflow)', () => {
+    const entry = JSON.parse(deepEntryJson(5000)) as Record<string, unknown>;
+    const arrays = JSON.parse(`${'['.repeat(5000)}${']'.repeat(5000)}`) as unknown;
+    for (const record of [entry, arrays]) {
+      const out = vertexConnector.normalize!(record, ctx);
+      expect(out.events).toEqual([]);
+      expect(out.rejected.map((r) => r.reason)).toEqual(['not a LogEntry: JSON nested deeper than 200 levels']);
+      expect(() => JSON.stringify(out.rejected[0]!.record)).not.toThrow();
+    }
+    expect(vertexConnector.normalize!(entry, ctx).rejected[0]!.record).toMatchObject({ insertId: 'deep-1', protoPayload: '[object omitted: nested too deeply]' });
+  });
+
+  it('empty envelopes ({"entries":[]}, []) are rejected, not silently dropped', () => {
+    expect(vertexConnector.normalize!({ entries: [] }, ctx).rejected.map((r) => r.reason)).toEqual(['entries is empty: no LogEntry in it']);
+    expect(vertexConnector.normalize!([], ctx).rejected.map((r) => r.reason)).toEqual(['empty array: no LogEntry in it']);
   });
 });

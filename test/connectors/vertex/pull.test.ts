@@ -12,7 +12,7 @@ import { Ingestor } from '../../../core/ingest.js';
 import { createLogger } from '../../../core/log.js';
 import { Spool } from '../../../core/spool/index.js';
 import { startFakeSubscriber } from './pubsub-fake.js';
-import { LOC, V1, auditEntry } from './samples.js';
+import { LOC, V1, auditEntry, deepEntryJson } from './samples.js';
 import { until } from '../../helpers/wait.js';
 
 const SUB = 'projects/ml-prod-123/subscriptions/mltrail-vertex';
@@ -73,6 +73,17 @@ describe('pull handler contract', () => {
     expect(await handlePullMessage(msg, d, SUB)).toBe('ack');
     expect(log).toEqual([{ op: 'ack', committed: true }]);
     expect(d.spool.listQuarantine({ channel: 'vertex.pubsub_pull' })[0]?.reason).toMatch(/does not decode to a LogEntry/);
+  });
+
+  it('quarantines (with its bytes) and acks a LogEntry nested 5000 levels deep instead of nacking it forever', async () => {
+    const d = deps();
+    const data = Buffer.from(deepEntryJson(5000));
+    const { msg, log } = message('m-deep', data, d);
+    expect(await handlePullMessage(msg, d, SUB)).toBe('ack');
+    expect(log).toEqual([{ op: 'ack', committed: true }]);
+    const q = d.spool.listQuarantine({ channel: 'vertex.pubsub_pull' });
+    expect(q.map((e) => e.reason)).toEqual(['Pub/Sub message data does not decode to a LogEntry: JSON nested deeper than 200 levels']);
+    expect(q[0]!.body.equals(data)).toBe(true);
   });
 
   it('nacks when the commit fails (spool full) and never acks', async () => {

@@ -3,7 +3,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFixture, readFixtureJson } from '../../helpers/fixtures.js';
 import { AUDIENCE, PUSH_SA, httpServer, pushApp, signer, writeJwks } from './harness.js';
-import { LOC, V1, auditEntry } from './samples.js';
+import { LOC, V1, auditEntry, deepEntryJson } from './samples.js';
 
 const ROUTE = '/v1/ingest/vertex/pubsub';
 
@@ -93,6 +93,39 @@ describe('Pub/Sub push with a JWKS file', () => {
     expect(q.length).toBe(before + 2);
     expect(q.at(-2)?.reason).toMatch(/does not decode to a LogEntry/);
     expect(q.at(-1)?.reason).toMatch(/push body is not JSON/);
+  });
+
+  it('a body holding no LogEntry ([] or {"entries":[]}) is quarantined and acknowledged, not answered as if kept', async () => {
+    const before = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).length;
+    for (const [body, id] of [['[]', 'empty-1'], ['{"entries":[]}', 'empty-2']] as const) {
+      const r = await post(app.url, body, key.mint(), { 'x-goog-pubsub-message-id': id });
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ accepted: 0, duplicates: 0, quarantined: 1 });
+    }
+    const q = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).slice(before);
+    expect(q.map((e) => [e.reason, e.meta.message_id, e.body.toString()])).toEqual([
+      ['empty array: no LogEntry in it', 'empty-1', '[]'],
+      ['entries is empty: no LogEntry in it', 'empty-2', '{"entries":[]}'],
+    ]);
+  });
+
+  it('a LogEntry nested 5000 levels deep is quarantined (its bytes kept) and acknowledged, unwrapped or wrapped; the route keeps working', async () => {
+    const before = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).length;
+    const text = deepEntryJson(5000);
+    const raw = await post(app.url, text, key.mint(), { 'x-goog-pubsub-message-id': 'deep-raw' });
+    expect(raw.status).toBe(200);
+    expect(raw.json).toEqual({ accepted: 0, duplicates: 0, quarantined: 1 });
+    const envelope = { message: { data: Buffer.from(text).toString('base64'), messageId: 'deep-wrapped' }, subscription: 'projects/ml-prod-123/subscriptions/mltrail-push' };
+    const wrappedDeep = await post(app.url, envelope, key.mint());
+    expect(wrappedDeep.status).toBe(200);
+    expect(wrappedDeep.json).toEqual({ accepted: 0, duplicates: 0, quarantined: 1 });
+    const q = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).slice(before);
+    expect(q.map((e) => e.reason)).toEqual(['push body is not a LogEntry: JSON nested deeper than 200 levels', 'Pub/Sub message data does not decode to a LogEntry: JSON nested deeper than 200 levels']);
+    expect(q[0]!.body.toString()).toBe(text);
+    expect(JSON.parse(q[1]!.body.toString()).message.data).toBe(envelope.message.data);
+    // 200 levels is still a LogEntry.
+    const ok = await post(app.url, deepEntryJson(190, 'deep-ok'), key.mint());
+    expect(ok.json).toEqual({ accepted: 1, duplicates: 0, quarantined: 0 });
   });
 
   const rejections: Array<[string, () => string | undefined, number, RegExp]> = [

@@ -58,3 +58,12 @@ export function auditEntry(opts: {
 
 export const V1 = 'google.cloud.aiplatform.v1.';
 export const V1B = 'google.cloud.aiplatform.v1beta1.';
+
+/**
+ * The JSON text of a Predict audit entry whose request nests `levels` arrays
+ * (built as text: JSON.stringify of such a value overflows the stack).
+ */
+export function deepEntryJson(levels: number, insertId = 'deep-1'): string {
+  const entry = auditEntry({ method: `${V1}PredictionService.Predict`, resourceName: `${LOC}/endpoints/77`, log: 'data_access', request: { deep: '__DEEP__' }, insertId });
+  return JSON.stringify(entry).replace('"__DEEP__"', `${'['.repeat(levels)}${']'.repeat(levels)}`);
+}
