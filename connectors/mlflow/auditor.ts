@@ -97,9 +97,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         events = runEvents(v, await client.getRun(v.run_id, signal), now, receivedTime());
       } catch (err) {
         if (signal.aborted) throw err;
-        // An unreadable run (no READ on its experiment, deleted) must not stop the artifacts being
-        // hashed: that is the integrity control. Only a transient failure is tried again next cycle.
-        const transient = !(err instanceof MlflowApiError) || (err.retryable && !err.isAuth);
+        // An unreadable run (403: no READ on its experiment; deleted) must not stop the artifacts
+        // being hashed: that is the integrity control. Only a transient failure (5xx, network, 401 =
+        // credentials, the whole source's problem) is tried again next cycle.
+        const transient = !(err instanceof MlflowApiError) || err.retryable || err.status === 401;
         if (transient && (pend.attempts ?? 0) + 1 < PENDING_MAX_CYCLES) deferred = err;
         events = deferred ? [] : [provenanceUnavailable(v, err, now)];
       }
