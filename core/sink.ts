@@ -20,7 +20,14 @@ import type { Spool } from './spool/index.js';
 export type DeliveryStatus =
   | { status: 'ok' }
   | { status: 'retryable'; reason: string; retryAfterMs?: number }
-  | { status: 'permanent'; reason: string };
+  | { status: 'permanent'; reason: string }
+  /**
+   * Only this record's destination refuses it, for a setting the operator must
+   * fix (e.g. a HEC index the token may not write), while the rest of the
+   * stream can go on: the runner holds it as a `parked` dead letter, moves its
+   * cursor on and re-sends parked records on its own schedule until taken.
+   */
+  | { status: 'parked'; reason: string };
 
 export type SinkHealthState = 'healthy' | 'degraded' | 'unhealthy';
 export interface SinkHealth {

@@ -148,6 +148,8 @@ export async function forEachYielding<T>(items: readonly T[], fn: (item: T, inde
 export const retryable = (reason: string, retryAfterMs?: number): DeliveryStatus =>
   retryAfterMs === undefined ? { status: 'retryable', reason } : { status: 'retryable', reason, retryAfterMs };
 export const permanent = (reason: string): DeliveryStatus => ({ status: 'permanent', reason });
+/** Only this record's destination refuses it (a setting to fix); the runner parks it and goes on. */
+export const parked = (reason: string): DeliveryStatus => ({ status: 'parked', reason });
 export const OK: DeliveryStatus = { status: 'ok' };
 
 /**

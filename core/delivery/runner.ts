@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { deliverWithRetry, describe } from '../retry/index.js';
-import type { Sink, SinkCommonConfig, SinkHealth } from '../sink.js';
+import type { DeliveryStatus, Sink, SinkCommonConfig, SinkHealth } from '../sink.js';
 import type { Spool, SpoolRecord } from '../spool/index.js';
 import { routePredicate, splitBatches } from './route.js';
 
@@ -37,6 +37,10 @@ export class SinkRunner {
   private wake?: () => void;
   private lastError?: string;
   private consecutiveFailures = 0;
+  /** When parked records are next re-sent (epoch ms). */
+  private nextParkedRetry = 0;
+  /** Whether records are parked (degraded: part of the stream waits for a setting to be fixed). */
+  private hasParked = false;
   private readonly wanted: (r: SpoolRecord) => boolean;
   private readonly onAppend = () => this.wake?.();
 
@@ -62,7 +66,7 @@ export class SinkRunner {
   /** The sink's own view, degraded while retrying. */
   status(): SinkStatus {
     const own = this.sink.health();
-    const state = own.state === 'healthy' && this.consecutiveFailures > 0 ? 'degraded' : own.state;
+    const state = own.state === 'healthy' && (this.consecutiveFailures > 0 || this.hasParked) ? 'degraded' : own.state;
     return { ...own, state, last_error: this.lastError };
   }
 
@@ -95,6 +99,7 @@ export class SinkRunner {
     const readLimit = this.cfg.batch.max_events * this.cfg.concurrency;
     while (!signal.aborted) {
       await this.retryDeadLetters(signal);
+      if (Date.now() >= this.nextParkedRetry) await this.retryParked(signal);
       // Look before reading: a partial batch waits to fill for up to batch.timeout_ms, and reading it
       // first would read it twice and keep its bodies alive across the wait.
       const backlog = this.spool.depth(this.consumer);
@@ -120,7 +125,10 @@ export class SinkRunner {
       try {
         const results = (await Promise.all(batches.map((b) => this.deliver(b, signal)))).flat();
         this.spool.transaction(() => {
-          for (const r of results) if (r.status === 'permanent') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'rejected');
+          for (const r of results) {
+            if (r.status === 'permanent') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'rejected');
+            else if (r.status === 'parked') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'destination refused it', 'parked');
+          }
           this.spool.commitCursor(this.consumer, lastSeq);
         });
         this.count(results);
@@ -152,17 +160,69 @@ export class SinkRunner {
       },
     );
     this.consecutiveFailures = 0;
-    return final.map((f, i) => ({ rec: batch[i]!, status: f.status, reason: f.status === 'permanent' ? f.reason : undefined }));
+    return final.map((f, i) => ({ rec: batch[i]!, status: f.status, reason: f.status === 'ok' ? undefined : f.reason }));
   }
 
   private count(results: Array<{ status: string; reason?: string }>): void {
     let ok = 0;
     let bad = 0;
-    for (const r of results) r.status === 'ok' ? ok++ : bad++;
+    let parked: { n: number; reason?: string } = { n: 0 };
+    for (const r of results) {
+      if (r.status === 'ok') ok++;
+      else if (r.status === 'parked') parked = { n: parked.n + 1, reason: r.reason };
+      else bad++;
+    }
     if (ok) this.metrics?.sinkSent.inc({ sink: this.sink.name }, ok);
+    if (parked.n) {
+      this.hasParked = true;
+      this.lastError = parked.reason;
+      this.metrics?.sinkFailed.inc({ sink: this.sink.name, kind: 'parked' }, parked.n);
+      this.log.error(
+        { sink: this.sink.name, count: parked.n, code: 'MLTRAIL_ERR_UPSTREAM' },
+        `records parked (mltrail dlq list): ${parked.reason}; re-sent every ${this.cfg.retry.max_ms / 1000} s (retry.max_ms) until taken`,
+      );
+    }
     if (bad) {
       this.metrics?.sinkFailed.inc({ sink: this.sink.name, kind: 'dead_letter' }, bad);
       this.log.error({ sink: this.sink.name, count: bad, code: 'MLTRAIL_ERR_UPSTREAM' }, 'records dead-lettered (see mltrail dlq list)');
+    }
+  }
+
+  /**
+   * One attempt at the oldest parked records (their destination refused them
+   * for a setting). Taken ones leave the table; while they are still refused
+   * the next try waits retry.max_ms (the longest backoff); while they are being taken, the next
+   * slice follows at once. This schedule is the retry: no loop of its own.
+   */
+  private async retryParked(signal: AbortSignal): Promise<void> {
+    this.nextParkedRetry = Date.now() + this.cfg.retry.max_ms;
+    const parked = this.spool.listDeadLetters({ sink: this.sink.name, status: 'parked', limit: this.cfg.batch.max_events });
+    this.hasParked = parked.length > 0;
+    if (parked.length === 0) return;
+    const recs: SpoolRecord[] = parked.map((d) => ({ seq: 0, kind: d.kind, id: d.record_id, body: d.body, added: d.added }));
+    let statuses: DeliveryStatus[];
+    try {
+      statuses = await this.sink.send(recs, AbortSignal.any([signal, AbortSignal.timeout(this.cfg.request_timeout_ms)]));
+      if (statuses.length !== recs.length) throw new Error(`sink answered ${statuses.length} statuses for ${recs.length} records`);
+    } catch (err) {
+      if (signal.aborted) return;
+      this.log.warn({ sink: this.sink.name, parked: parked.length, err: describe(err), code: 'MLTRAIL_ERR_UPSTREAM' }, 'parked records not taken yet');
+      return;
+    }
+    let taken = 0;
+    this.spool.transaction(() =>
+      statuses.forEach((s, i) => {
+        const id = parked[i]!.dlq_id;
+        if (s.status === 'ok') {
+          taken++;
+          this.spool.settleDeadLetter(id, true);
+        } else this.spool.settleDeadLetter(id, false, s.reason, s.status === 'permanent' ? 'dead' : 'parked');
+      }),
+    );
+    if (taken) {
+      this.metrics?.sinkSent.inc({ sink: this.sink.name }, taken);
+      this.log.info({ sink: this.sink.name, taken, still_parked: parked.length - taken }, 'parked records delivered');
+      this.nextParkedRetry = 0;
     }
   }
 
@@ -173,7 +233,7 @@ export class SinkRunner {
     const recs: SpoolRecord[] = marked.map((d) => ({ seq: 0, kind: d.kind, id: d.record_id, body: d.body, added: d.added }));
     try {
       const res = await this.deliver(recs, signal);
-      this.spool.transaction(() => res.forEach((r, i) => this.spool.settleDeadLetter(marked[i]!.dlq_id, r.status === 'ok', r.reason)));
+      this.spool.transaction(() => res.forEach((r, i) => this.spool.settleDeadLetter(marked[i]!.dlq_id, r.status === 'ok', r.reason, r.status === 'parked' ? 'parked' : 'dead')));
       this.log.info({ sink: this.sink.name, retried: marked.length }, 'dead letters re-sent');
     } catch (err) {
       if (!signal.aborted) throw err;

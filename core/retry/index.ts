@@ -3,6 +3,9 @@ import type { DeliveryStatus } from '../sink.js';
 import { DeliveryError } from '../sink.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** How a record's delivery ended: delivered, refused for good, or parked until its destination is fixed. */
+export type FinalStatus = { status: 'ok' } | { status: 'permanent'; reason: string } | { status: 'parked'; reason: string };
+
 export interface RetryPolicy {
   initialMs: number;
   maxMs: number;
@@ -55,7 +58,7 @@ class RetryLater extends Error {
  * timeout, and stop on shutdown. Items answered `retryable` are sent again
  * alone; `ok` and `permanent` items are settled and never resent.
  *
- * @returns one final status per item (only `ok` or `permanent`), or throws an
+ * @returns one final status per item (`ok`, `permanent` or `parked`: never retried here), or throws an
  *   AbortError when `signal` fires first (the caller keeps its cursor: nothing lost).
  * @example
  * const final = await deliverWithRetry(batch, (items, signal) => sink.send(items, signal), policy, shutdown.signal);
@@ -66,8 +69,8 @@ export async function deliverWithRetry<T>(
   policy: RetryPolicy,
   signal: AbortSignal,
   onRetry?: (info: AttemptInfo) => void,
-): Promise<Array<{ status: 'ok' } | { status: 'permanent'; reason: string }>> {
-  const final: Array<{ status: 'ok' } | { status: 'permanent'; reason: string } | undefined> = new Array(items.length);
+): Promise<FinalStatus[]> {
+  const final: Array<FinalStatus | undefined> = new Array(items.length);
   let pending = items.map((_, i) => i);
 
   await pRetry(

@@ -44,7 +44,7 @@ export interface DeadLetter {
   record_id: string;
   body: string;
   reason: string;
-  status: 'dead' | 'retry';
+  status: 'dead' | 'retry' | 'parked';
   attempts: number;
   added: number;
   updated: number;
@@ -285,7 +285,7 @@ export class Spool extends EventEmitter {
       dlqDelete: db.prepare('DELETE FROM dead_letters WHERE dlq_id = ? RETURNING LENGTH(CAST(body AS BLOB)) AS n'),
       dedupCountAdd: db.prepare(`UPDATE state SET value = CAST(MAX(0, CAST(value AS INTEGER) + ?) AS TEXT) WHERE ns = '${DEDUP_COUNT_NS}' AND key = 'ids'`),
       dlqInsert: db.prepare(
-        'INSERT INTO dead_letters (sink, kind, record_id, body, reason, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO dead_letters (sink, kind, record_id, body, reason, status, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       quarantine: db.prepare('INSERT INTO quarantine (channel, reason, body, meta, added) VALUES (?, ?, ?, ?, ?)'),
       alertLog: db.prepare('INSERT OR IGNORE INTO alert_log (id, time, rule_id, mode, body) VALUES (?, ?, ?, ?, ?)'),
@@ -620,13 +620,13 @@ export class Spool extends EventEmitter {
   }
 
   /** Keep a record a sink refused permanently, with the reason. */
-  deadLetter(sink: string, rec: SpoolItem, reason: string): void {
+  deadLetter(sink: string, rec: SpoolItem, reason: string, status: 'dead' | 'parked' = 'dead'): void {
     const now = this.now();
-    this.stmt.dlqInsert.run(sink, rec.kind, rec.id, rec.body, reason.slice(0, 4000), now, now);
+    this.stmt.dlqInsert.run(sink, rec.kind, rec.id, rec.body, reason.slice(0, 4000), status, now, now);
     this.addHeld(Buffer.byteLength(rec.body));
   }
 
-  listDeadLetters(filter: { sink?: string; status?: 'dead' | 'retry'; limit?: number } = {}): DeadLetter[] {
+  listDeadLetters(filter: { sink?: string; status?: 'dead' | 'retry' | 'parked'; limit?: number } = {}): DeadLetter[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.sink) (where.push('sink = ?'), args.push(filter.sink));
@@ -637,7 +637,7 @@ export class Spool extends EventEmitter {
 
   /** Mark dead letters for re-sending; the sink's runner picks them up. Returns how many. */
   markDeadLettersForRetry(filter: { sink?: string; ids?: number[] } = {}): number {
-    const where = ["status = 'dead'"];
+    const where = ["status IN ('dead', 'parked')"];
     const args: unknown[] = [];
     if (filter.sink) (where.push('sink = ?'), args.push(filter.sink));
     if (filter.ids?.length) (where.push(`dlq_id IN (${filter.ids.map(() => '?').join(',')})`), args.push(...filter.ids));
@@ -646,13 +646,13 @@ export class Spool extends EventEmitter {
     return r.changes;
   }
 
-  /** Resolve a retried dead letter: delivered (removed) or dead again with a new reason. */
-  settleDeadLetter(dlqId: number, delivered: boolean, reason?: string): void {
+  /** Resolve a re-sent dead letter: delivered (removed), or kept as `status` (dead, or parked again) with the new reason. */
+  settleDeadLetter(dlqId: number, delivered: boolean, reason?: string, status: 'dead' | 'parked' = 'dead'): void {
     if (delivered) this.addHeld(-(((this.stmt.dlqDelete.get(dlqId) as { n: number } | undefined)?.n) ?? 0));
     else
       this.db
-        .prepare("UPDATE dead_letters SET status = 'dead', attempts = attempts + 1, reason = ?, updated = ? WHERE dlq_id = ?")
-        .run((reason ?? 'failed again').slice(0, 4000), this.now(), dlqId);
+        .prepare('UPDATE dead_letters SET status = ?, attempts = attempts + 1, reason = ?, updated = ? WHERE dlq_id = ?')
+        .run(status, (reason ?? 'failed again').slice(0, 4000), this.now(), dlqId);
   }
 
   /**

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   record_id TEXT NOT NULL,
   body      TEXT NOT NULL,
   reason    TEXT NOT NULL,
-  status    TEXT NOT NULL DEFAULT 'dead',  -- 'dead' | 'retry'
+  status    TEXT NOT NULL DEFAULT 'dead',  -- 'dead' | 'retry' | 'parked' (held until its destination takes it)
   attempts  INTEGER NOT NULL DEFAULT 1,
   added     INTEGER NOT NULL,
   updated   INTEGER NOT NULL

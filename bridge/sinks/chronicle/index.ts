@@ -187,7 +187,7 @@ export class ChronicleSink implements Sink {
           if (chunk.length === 1) return set(permanent(`Chronicle reported the event as failed: ${res.text.slice(0, 300)}`));
           // Which ones failed is not said: resend each alone (the ones already imported may
           // then be duplicated — they share metadata.product_log_id — but none is lost).
-          this.log.warn({ sink: this.name, failed, batch: chunk.length }, 'Chronicle imported only part of a batch; resending its events one by one');
+          this.log.warn({ failed, batch: chunk.length }, 'Chronicle imported only part of a batch; resending its events one by one');
           this.hints.markAlone(chunk.map((p) => p.id));
           return set(retryable(`Chronicle reported ${failed} of ${chunk.length} events failed; resending one per request`));
         }
@@ -207,7 +207,7 @@ export class ChronicleSink implements Sink {
         return set(retryable(`${what}; token refreshed`));
       case 'fix_config':
         this.healthState.unhealthy(`${what} (check the instance / customer id, region, log type and the service account's roles and scope ${this.auth.scopes.join(' ')})`);
-        this.log.error({ sink: this.name, status: res.status, code: 'MLTRAIL_ERR_UPSTREAM' }, `Chronicle refused the request: ${what}; records kept`);
+        this.log.error({ status: res.status, code: 'MLTRAIL_ERR_UPSTREAM' }, `Chronicle refused the request: ${what}; records kept`);
         return set(retryable(what));
       case 'split':
         if (chunk.length === 1) return set(permanent(what));

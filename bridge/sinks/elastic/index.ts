@@ -137,7 +137,7 @@ export class ElasticSink implements Sink {
     if (res.status === 200) return this.items(chunk, res.text, out);
     if (res.status === 401 || res.status === 403) {
       this.healthState.unhealthy(`Elasticsearch refused the credentials: ${what}`);
-      this.log.error({ sink: this.name, status: res.status, code: 'MLTRAIL_ERR_UPSTREAM' }, `Elasticsearch ${what}; records kept`);
+      this.log.error({ status: res.status, code: 'MLTRAIL_ERR_UPSTREAM' }, `Elasticsearch ${what}; records kept`);
       return set(retryable(what));
     }
     if (res.status === 429 || res.status >= 500 || res.status === 408) {
@@ -195,7 +195,7 @@ export class ElasticSink implements Sink {
     if (fault) this.healthState.unhealthy(fault);
     else if (redirected) {
       this.healthState.degraded(`${redirected} document(s) went to the failure store (see ${this.streams.events}::failures)`);
-      this.log.warn({ sink: this.name, count: redirected, code: 'MLTRAIL_ERR_UPSTREAM' }, 'Elasticsearch redirected documents to the failure store');
+      this.log.warn({ count: redirected, code: 'MLTRAIL_ERR_UPSTREAM' }, 'Elasticsearch redirected documents to the failure store');
     } else this.healthState.healthy();
   }
 }

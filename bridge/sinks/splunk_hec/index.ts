@@ -4,7 +4,7 @@ import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Logger } from '../../../core/log.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
-import { HealthTracker, OK, SendHints, apiUrl, asObject, chunkBySize, forEachYielding, encodeLines, formatRecord, jsonOf, parseRecord, permanent, retryable, type ParsedRecord } from '../common.js';
+import { HealthTracker, OK, SendHints, apiUrl, asObject, chunkBySize, forEachYielding, encodeLines, formatRecord, jsonOf, parked, parseRecord, permanent, retryable, type ParsedRecord } from '../common.js';
 import { SinkHttpClient, type EncodedBody } from '../http.js';
 import { classifyHec, parseHecReply } from './codes.js';
 import { SplunkHecConfig, splunkHecFromEnv } from './config.js';
@@ -234,8 +234,16 @@ export class SplunkHecSink implements Sink {
         }
         return undefined;
       case 'fix_config':
+        if (reply.code === 7) {
+          // Only this request's index is refused (requests go one per index): park its records so the
+          // other indexes keep flowing (specs/sinks.md §1.5, otel-contrib#30404); they are re-sent until taken.
+          const index = chunk[0]!.index || '(the token default)';
+          this.log.error({ status: res.status, hec_code: reply.code, index, code: 'MLTRAIL_ERR_UPSTREAM' }, `Splunk HEC refused index ${index}: ${what}; records parked`);
+          set(0, parked(`${what}: index "${index}" is not allowed for this HEC token; add it to the token's allowed indexes or change index/alerts_index`));
+          return undefined;
+        }
         this.healthState.unhealthy(`${what}: check the HEC token, its allowed indexes and channel settings`);
-        this.log.error({ sink: this.name, status: res.status, hec_code: reply.code, code: 'MLTRAIL_ERR_UPSTREAM' }, `Splunk HEC refused the request: ${what}; records kept`);
+        this.log.error({ status: res.status, hec_code: reply.code, code: 'MLTRAIL_ERR_UPSTREAM' }, `Splunk HEC refused the request: ${what}; records kept`);
         set(0, retryable(what));
         return undefined;
       case 'retry':
@@ -282,7 +290,7 @@ export class SplunkHecSink implements Sink {
         // The token has useACK off although HEC gave an ackId: the 200 is all Splunk offers.
         if (!this.ackDisabledWarned) {
           this.ackDisabledWarned = true;
-          this.log.warn({ sink: this.name }, 'HEC says indexer acknowledgement is disabled on the token; treating 200 as delivered (set ack.enabled: false)');
+          this.log.warn('HEC says indexer acknowledgement is disabled on the token; treating 200 as delivered (set ack.enabled: false)');
         }
         for (const p of waiting.values()) for (const i of p.positions) out[i] = OK;
         waiting.clear();

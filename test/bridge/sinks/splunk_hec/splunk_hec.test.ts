@@ -157,18 +157,35 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     expect(h!.runner.health().state).toBe('healthy');
   });
 
-  it('batches per index: a refused alerts index (code 7) does not block events', async () => {
-    await setup({ ack: { enabled: false }, alerts_index: 'secret_alerts' });
+  it('a refused alerts index (code 7) parks its alerts: events keep flowing, nothing is resent after a restart, the alerts go once the index is allowed', async () => {
+    await setup({ ack: { enabled: false }, alerts_index: 'secret_alerts', retry: { initial_ms: 20, max_ms: 300 } });
     fake.allowedIndexes = ['mltrail'];
     await h!.add([testEvent(1), testAlert(1), testEvent(2)]);
     h!.start();
-    await until(() => fake.ids().length === 2, 5000, 'events');
-    await until(() => fake.eventRequests().length >= 4, 5000, 'alert retries');
-    expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0002']);
-    expect(h!.runner.health().state).toBe('unhealthy');
-    fake.allowedIndexes = ['mltrail', 'secret_alerts'];
     expect(await h!.drain()).toBe(true);
-    expect([...counts(fake.ids()).entries()].sort()).toEqual([['alert-0001', 1], ['evt-0001', 1], ['evt-0002', 1]]);
+    expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0002']);
+    // The alert waits as a parked dead letter naming the index; the cursor moved on.
+    const dl = h!.deadLetters();
+    expect(dl.map((d) => [d.record_id, d.status])).toEqual([['alert-0001', 'parked']]);
+    expect(dl[0]!.reason).toMatch(/code 7.*index "secret_alerts" is not allowed/);
+    expect(h!.runner.health()).toMatchObject({ state: 'degraded', backlog: 0 });
+    // Later reads are not blocked behind it (this used to wait forever), even a read holding only alerts.
+    await h!.add([testAlert(2)]);
+    await h!.add([testEvent(3), testEvent(4)]);
+    expect(await h!.drain()).toBe(true);
+    await until(() => fake.ids().length === 4, 5000, 'later events');
+    // A restart resends nothing already delivered.
+    await h!.restart();
+    await h!.add([testEvent(5)]);
+    expect(await h!.drain()).toBe(true);
+    await until(() => fake.ids().includes('evt-0005'), 5000, 'event after restart');
+    // Allowed, the parked alerts are re-sent on their own schedule and delivered once.
+    fake.allowedIndexes = ['mltrail', 'secret_alerts'];
+    await until(() => h!.deadLetters().length === 0, 5000, 'parked alerts delivered');
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([
+      ['alert-0001', 1], ['alert-0002', 1], ['evt-0001', 1], ['evt-0002', 1], ['evt-0003', 1], ['evt-0004', 1], ['evt-0005', 1],
+    ]);
+    await until(() => h!.runner.health().state === 'healthy', 5000, 'healthy again');
   });
 
   it('413 splits the request; a single event over the server cap is dead-lettered with the reason', async () => {
