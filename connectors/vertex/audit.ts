@@ -158,8 +158,10 @@ function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceN
   const deployed = isObj(req.deployedModel) ? req.deployedModel : undefined;
   const versionId = deployed ? str(deployed.modelVersionId) : undefined;
   const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias ? [ref.alias] : undefined;
+  // An approval (or alias) is kept even when the model has no name yet (UploadModel of a new model names it
+  // only when its operation completes): dropping ml.model would drop the approval with it.
   const model =
-    ref.name || f.modelArtifactUris.length
+    ref.name || f.modelArtifactUris.length || approval || (aliases && modelAliases?.length)
       ? {
           name: ref.name,
           version: ref.version ?? versionId,
@@ -230,6 +232,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   const facts = collectFacts([req, pp.response]);
   const ml = mlFacts(facts, stage, resourceType, resourceName, req, outcome === 'success' ? approval : undefined, aliases);
   const modelRef = parseModelRef(resourceName);
+  // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
+  // resource's name. Name it by the request's displayName instead, or leave the name unset.
+  const parentOnly = vertex && !!resourceName && resourceType !== 'iam_policy' && /^projects\/[^/]+(\/locations\/[^/]+)?$/.test(resourceName);
   const auth = isObj(pp.authenticationInfo) ? pp.authenticationInfo : {};
   const meta = isObj(pp.requestMetadata) ? pp.requestMetadata : {};
   const authz = Array.isArray(pp.authorizationInfo) ? pp.authorizationInfo.filter(isObj) : [];
@@ -283,7 +288,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
       ? {
           type: resourceType,
           id: resourceName,
-          name: modelRef.name ? modelRef.name.split('/').pop() : resourceName.split('/').pop(),
+          name: modelRef.name ? modelRef.name.split('/').pop() : parentOnly ? facts.displayNames[0] : resourceName.split('/').pop(),
           version: modelRef.version ?? modelRef.alias,
         }
       : { type: resourceType },

@@ -5,6 +5,8 @@ import { VertexConfig } from '../../../connectors/vertex/config.js';
 import { vertexConnector } from '../../../connectors/vertex/index.js';
 import { canonicalTimestamp } from '../../../connectors/vertex/logentry.js';
 import type { NormalizeContext } from '../../../core/connector.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { approvalOf } from '../../../core/rules/facts.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { listFixtures, readFixture, readFixtureJson } from '../../helpers/fixtures.js';
 import { DIGEST, LOC, PROJECT, V1, V1B, auditEntry, deepEntryJson } from './samples.js';
@@ -346,6 +348,13 @@ describe('security facts into ml.*', () => {
       }),
     );
     expect(ev).toMatchObject({ stage: 'training', action: 'training_job.create', resource: { type: 'custom_job', id: `${LOC}/customJobs/555`, name: '555' } });
+    // The same create logged with only its parent location (no response yet): named by its displayName, never "us-central1".
+    const pending = one(auditEntry({ method: `${V1}JobService.CreateCustomJob`, resourceName: LOC, request: { parent: LOC, customJob: { displayName: 'train-fraud' } } }));
+    expect(pending.resource).toEqual({ type: 'custom_job', id: LOC, name: 'train-fraud' });
+    const pipeline = one(auditEntry({ method: `${V1}PipelineService.CreatePipelineJob`, resourceName: LOC, request: { parent: LOC, pipelineJob: {} } }));
+    expect(pipeline.resource).toEqual({ type: 'pipeline_job', id: LOC });
+    const list = one(auditEntry({ method: `${V1}JobService.ListCustomJobs`, resourceName: LOC, request: { parent: LOC } }));
+    expect(list.resource?.name).toBeUndefined();
     expect(ev.ml?.job).toMatchObject({
       type: 'custom_job',
       name: 'train-fraud',
@@ -518,6 +527,15 @@ describe('approval aliases outside MergeVersionAliases', () => {
     const plain = one(auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { versionAliases: ['candidate'] } } }));
     expect(plain.action).toBe('model.upload');
     expect(plain.ml?.model?.approval).toBeUndefined();
+  });
+
+  it('UploadModel of a new model (no parentModel, no artifactUri) setting champion is still an approval', () => {
+    const up = one(auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { displayName: 'fraud-v9', versionAliases: ['champion'] } } }));
+    expect(up).toMatchObject({ action: 'model.upload', details: { aliases_added: ['champion'] }, ml: { model: { approval: 'approved', aliases: ['champion'] } } });
+    expect(up.ml?.model?.name).toBeUndefined();
+    expect(approvalOf(up, RulesConfig.parse({}))).toBe('approved');
+    const denied = one(auditEntry({ method: `${V1}ModelService.UploadModel`, status: { code: 7, message: 'denied' }, request: { parent: LOC, model: { versionAliases: ['champion'] } } }));
+    expect(denied.ml?.model?.approval).toBeUndefined();
   });
 
   it('UpdateModel with update mask version_aliases setting champion → model_version.approve', () => {
