@@ -112,23 +112,35 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     },
   });
 
-  for (const plugin of connectorPlugins) {
-    const deps: ConnectorDeps<unknown> = {
-      config: (cfg.connectors as Record<string, unknown>)[plugin.name] ?? plugin.configSchema.parse({}),
-      ingest,
-      spool,
-      logger: log.child({ connector: plugin.name }),
-      metrics,
-      server,
-      dataDir,
-      keepRaw: cfg.spool.keep_raw,
-      env,
-    };
-    plugin.routes?.(app, deps);
-    pollers.push(...(plugin.pollers?.(deps) ?? []));
+  try {
+    mountConnectors();
+  } catch (err) {
+    // A connector that cannot start (a file its config names went missing…): end what started, then report.
+    await sinks.stop();
+    spool.close();
+    claim.release();
+    throw err instanceof MltrailError ? err : new MltrailError('STARTUP', `a connector could not start: ${(err as Error).message}`);
   }
-  for (const mount of extraRoutes) {
-    mount(app, { config: cfg.rules, ingest, spool, logger: log, metrics, server, dataDir, keepRaw: cfg.spool.keep_raw, env });
+
+  function mountConnectors(): void {
+    for (const plugin of connectorPlugins) {
+      const deps: ConnectorDeps<unknown> = {
+        config: (cfg.connectors as Record<string, unknown>)[plugin.name] ?? plugin.configSchema.parse({}),
+        ingest,
+        spool,
+        logger: log.child({ connector: plugin.name }),
+        metrics,
+        server,
+        dataDir,
+        keepRaw: cfg.spool.keep_raw,
+        env,
+      };
+      plugin.routes?.(app, deps);
+      pollers.push(...(plugin.pollers?.(deps) ?? []));
+    }
+    for (const mount of extraRoutes) {
+      mount(app, { config: cfg.rules, ingest, spool, logger: log, metrics, server, dataDir, keepRaw: cfg.spool.keep_raw, env });
+    }
   }
 
   const consumers = [RULES_CONSUMER, ...sinkEntries.map((s) => sinkConsumer(s.name))];

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -179,6 +179,19 @@ describe('bridge server', () => {
     expect(mixed.status).toBe(503);
     expect(b.spool.heldBytes).toBe(held);
     expect(b.spool.listQuarantine()).toHaveLength(3);
+  });
+
+  it('a file sink path that cannot be a directory is a one-line STARTUP error, and the data dir is left free', async () => {
+    const dataDir = tmpDir();
+    writeFileSync(join(dataDir, 'afile'), 'x');
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, sinks: { file: { path: join(dataDir, 'afile', 'out') } } } });
+    const err = await startBridge(cfg, { logger: silentLogger(), env: {} }).then(() => undefined, (e: MltrailError) => e);
+    expect(err?.code).toBe('MLTRAIL_ERR_STARTUP');
+    expect(err?.message).toMatch(/sink file: cannot use .*afile\/out as its output directory: ENOTDIR \(set sinks\.file\.path/);
+    // Everything it opened was closed: a fixed config starts on the same data dir.
+    const b = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } }), { logger: silentLogger(), env: {} });
+    running.push(b);
+    expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
   });
 
   it('enforces the body limit with a 413 JSON error', async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { MltrailError } from '../../../core/errors.js';
 import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
@@ -35,7 +36,12 @@ export class FileSink implements Sink {
     this.name = name;
     this.dir = resolve(cfg.path ?? join(ctx.dataDir, 'out'));
     this.fmt = formatter(cfg.format);
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new MltrailError('STARTUP', `sink ${name}: cannot use ${this.dir} as its output directory: ${e.code ?? e.message} (set sinks.${name}.path to a directory mltrail can create and write)`);
+    }
   }
 
   async send(records: SpoolRecord[]): Promise<DeliveryStatus[]> {
