@@ -250,7 +250,7 @@ export class CloudTrailQueuePoller implements Poller {
       if (Date.now() >= extendUntil) {
         // No more extensions: the message reappears when its current visibility ends.
         clearInterval(heartbeat);
-        giveUp.abort(new Error(`message still not done after ${this.cfg.max_visibility_extension_s} s (connectors.sagemaker.sqs.max_visibility_extension_s); released for redelivery`));
+        giveUp.abort(new Error(`message still not done after ${this.cfg.max_visibility_extension_s} s (connectors.sagemaker.sqs.max_visibility_extension_s): abandoned, visibility no longer extended`));
         return;
       }
       this.sqs
