@@ -250,8 +250,10 @@ class Engine implements RuleEngine {
       this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: t });
       streak = count;
       need = rule.n;
+      // No learning period means none, also for an event older than the first one seen (a backfill after
+      // live input): it used to count as "before the start" and be hidden in observe mode.
       const start = this.state.get<number>(ENGINE_NS, `start|${rule.id}`) ?? t;
-      learning = t < start + rule.learningMs;
+      learning = rule.learningMs > 0 && t < start + rule.learningMs;
     }
     if (streak < need) {
       day.below_n++;

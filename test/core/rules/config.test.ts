@@ -76,6 +76,18 @@ describe('rules configuration', () => {
     expect(alerts.filter((a) => a.rule_id === 'training.off_hours_job').map((a) => a.time)).toEqual([at(times.tueNoon), at(times.sunEarly)]);
   });
 
+  it('with no learning period, a detection older than the first event seen (a backfill after live input) is an alert, not observe', () => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const deploy = (id: string, ms: number) =>
+      ev({ id, time: at(ms), platform: 'mlflow', stage: 'serving', action: 'endpoint.deploy', actor: actors.ci, ml: { deployment: { endpoint: `e-${id}` }, model: { name: `m-${id}`, version: '1' } } });
+    expect(engine.process(deploy('live', T0)).map((a) => [a.rule_id, a.mode])).toEqual([['registry.unapproved_deployment', 'alert']]);
+    expect(engine.process(deploy('backfilled', T0 - 10 * DAY)).map((a) => [a.rule_id, a.mode])).toEqual([['registry.unapproved_deployment', 'alert']]);
+    // A configured learning period still applies from the first event seen.
+    const learning = createRuleEngine(RulesConfig.parse({ 'registry.unapproved_deployment': { learning: '2d' } }), new MemoryStateStore());
+    expect(learning.process(deploy('l1', T0)).map((a) => a.mode)).toEqual(['observe']);
+    expect(learning.process(deploy('l2', T0 + 3 * DAY)).map((a) => a.mode)).toEqual(['alert']);
+  });
+
   it('one rule throwing on an event does not stop the other rules evaluating it', () => {
     const cfg = RulesConfig.parse({});
     const errors: string[] = [];
