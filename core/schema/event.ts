@@ -69,6 +69,8 @@ export const MlJob = z.looseObject({
   image_digest: str.optional(),
   /** True when the image reference is pinned by digest (@sha256:…). */
   image_pinned: z.boolean().optional(),
+  /** Every image when a job runs several (a tuning job with several definitions); `image` is the least safe. */
+  images: z.array(str).optional(),
   role: str.optional(),
   network_isolation: z.boolean().optional(),
   /** VPC / private network the job runs in (id or name), or true when present but unnamed. */

@@ -209,11 +209,15 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const reasons: string[] = [];
   const j = ev.ml?.job;
   if (j?.image && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
-    const pinned = j.image_pinned ?? (/@sha256:[0-9a-f]{64}$/i.test(j.image) || !!j.image_digest);
-    if (setting(ctx, 'require_digest', true) && !pinned) reasons.push(`image ${j.image} is not pinned by digest`);
-    const reg = registryOf(j.image);
+    // A job may run several images (a tuning job's definitions): each must pass.
+    const images = j.images?.length ? j.images : [j.image];
     const allowed = setting(ctx, 'allowed_registries', DEFAULT_REGISTRIES);
-    if (allowed.length && !anyGlob(allowed, reg)) reasons.push(`registry ${reg} is not on the allow list`);
+    for (const image of images) {
+      const pinned = image === j.image && j.image_pinned !== undefined ? j.image_pinned : /@sha256:[0-9a-f]{64}$/i.test(image) || (image === j.image && !!j.image_digest);
+      if (setting(ctx, 'require_digest', true) && !pinned) reasons.push(`image ${image} is not pinned by digest`);
+      const reg = registryOf(image);
+      if (allowed.length && !anyGlob(allowed, reg) && !reasons.includes(`registry ${reg} is not on the allow list`)) reasons.push(`registry ${reg} is not on the allow list`);
+    }
   }
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
