@@ -69,9 +69,10 @@ const STABLE_MS = 30_000;
  * after commit, nack on failure. `stop()` refuses new messages (nack), waits
  * for in-flight commits, then closes the stream so queued acks are flushed.
  *
- * The library retries transient stream errors itself, but closes the
- * subscription for good on any other status (PERMISSION_DENIED, NOT_FOUND,
- * unreachable endpoint…). Then nothing is pulled, so the poller reopens it
+ * The library retries transient stream statuses itself (UNAVAILABLE,
+ * DEADLINE_EXCEEDED…, an unreachable endpoint included, without an 'error'),
+ * but closes the subscription for good on any other (PERMISSION_DENIED,
+ * NOT_FOUND…). Then nothing is pulled, so the poller reopens it
  * through core/retry (jittered backoff, stopped by `stop()`), and reports
  * `unhealthy` until a reopened subscription has delivered a message or stayed
  * open for `stableMs`.
