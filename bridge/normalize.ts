@@ -13,6 +13,8 @@ export interface NormalizedFile {
   records: number;
   /** Events produced (also those handed to `onEvents` instead of kept in `events`). */
   emitted: number;
+  /** True when the input could not be read at all (corrupt gzip, undecodable bytes): unusable input. */
+  unreadable?: boolean;
 }
 
 export const PLATFORM_CHOICES = ['auto', ...connectorPlugins.map((p) => p.name)] as const;
@@ -44,6 +46,8 @@ export function normalizeInput(
   receivedTime = new Date().toISOString(),
   onProgress?: (done: number, total: number) => void,
   onEvents?: (events: NormalizedEvent[]) => void,
+  /** The file's modification time: the event time of a record that carries none (a Model Monitor result). */
+  fileMtime?: string,
 ): NormalizedFile {
   const out: NormalizedFile = { events: [], errors: [], skipped: [], records: 0, emitted: 0 };
   let records: RecordList;
@@ -51,6 +55,7 @@ export function normalizeInput(
     records = inputRecords(data);
   } catch (err) {
     out.errors.push(`${name}:1: cannot read: ${(err as Error).message}`);
+    out.unreadable = true;
     return out;
   }
   const handOff = () => {
@@ -82,7 +87,7 @@ export function normalizeInput(
       receivedTime,
       keepRaw: cfg.spool.keep_raw,
       config: (cfg.connectors as Record<string, unknown>)[plugin.name] ?? plugin.configSchema.parse({}),
-      meta: { file: name, record: r.n },
+      meta: fileMtime ? { file: name, record: r.n, file_mtime: fileMtime } : { file: name, record: r.n },
     };
     let res;
     try {

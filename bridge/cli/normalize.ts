@@ -1,4 +1,5 @@
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../core/connector.js';
@@ -53,11 +54,13 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
       out.unusable = true;
       continue;
     }
-    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents);
+    const mtime = file === '-' ? undefined : await stat(file).then((s) => s.mtime.toISOString(), () => undefined);
+    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents, mtime);
     if (tty && r.records >= 5000) io.stderr.write('\n');
     for (const e of r.errors) io.stderr.write(`${e}\n`);
     for (const s of r.skipped) io.stderr.write(`${s}\n`);
     out.rejected += r.errors.length;
+    out.unusable ||= r.unreadable === true;
     if (r.records > 0 && r.emitted === 0 && r.skipped.length === 0 && r.errors.length === r.records) {
       // Nothing at all could be used from this input.
       out.unusable ||= r.records === 1 && /not JSON|cannot read/.test(r.errors[0] ?? '');
@@ -98,10 +101,11 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   if (positionals.length === 0) throw new MltrailError('USAGE', 'replay needs at least one FILE (or - for stdin)');
   const platform = checkPlatform(values.platform!);
   const cfg = loadConfig({ file: values.config, env: io.env });
+  // Outputs are opened first: a path that cannot be written is a usage error before any work is done.
+  const alertsOut = values.alerts ? openOutput('--alerts', values.alerts) : io.stdout;
+  const evOut = values.events ? openOutput('--events', values.events) : undefined;
   // Events are ordered on disk and the spool is pruned as rules evaluate it: memory stays flat however much is replayed.
   const tmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-'));
-  const alertsOut = values.alerts ? createWriteStream(values.alerts) : io.stdout;
-  const evOut = values.events ? createWriteStream(values.events) : undefined;
   let alerts = 0;
   let r: ReadAll;
   let replayer: Replayer | undefined;
@@ -129,10 +133,31 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  if (evOut) await new Promise((res) => evOut.end(res));
-  if (alertsOut !== io.stdout) await new Promise((res) => (alertsOut as ReturnType<typeof createWriteStream>).end(res));
+  if (evOut) await closeOutput(evOut);
+  if (alertsOut !== io.stdout) await closeOutput(alertsOut as WriteStream);
   io.stderr.write(`replay: ${replayer.accepted} events (${replayer.duplicates} duplicates), ${alerts} alerts\n`);
   return exitCode(r);
+}
+
+/** A file to write NDJSON to, opened now so a path that cannot be written is named at once (exit 2). */
+function openOutput(flag: string, path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new MltrailError('USAGE', `${flag} ${path}: cannot write: ${e.code ?? e.message}`);
+  }
+  const out = createWriteStream(path, { fd });
+  // A later write error (disk full) is reported when the stream is closed.
+  out.on('error', (err) => ((out as WriteStream & { failed?: Error }).failed = err));
+  return out;
+}
+
+async function closeOutput(out: WriteStream): Promise<void> {
+  await new Promise((res) => out.end(res));
+  const failed = (out as WriteStream & { failed?: Error }).failed;
+  if (failed) throw new MltrailError('INTERNAL', `${String(out.path)}: writing failed: ${failed.message}`);
 }
 
 /** Resolves once a writable stream has room again (at once when it has). */

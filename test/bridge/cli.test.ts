@@ -132,6 +132,26 @@ describe('mltrail CLI', () => {
     expect(run(['normalize', '/no/such/file']).status).toBe(2);
     expect(run(['normalize', '--platform', 'nosuch', '-'], '{}').status).toBe(2);
     expect(run(['normalize', '--bogus-flag']).status).toBe(2);
+    // A .gz file that is not gzip cannot be read at all: unusable input, like a missing file.
+    const broken = join(tmpDir(), 'broken.json.gz');
+    writeFileSync(broken, Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0xff]), Buffer.from('garbage')]));
+    const r = run(['normalize', broken]);
+    expect(r.stderr).toMatch(/broken\.json\.gz:1: cannot read/);
+    expect(r.status).toBe(2);
+  });
+
+  it('normalize dates a record that carries no time (a Model Monitor result) by its file\'s modification time, not the run', async () => {
+    const { copyFileSync, utimesSync } = await import('node:fs');
+    const { fixturePath } = await import('../helpers/fixtures.js');
+    const file = join(tmpDir(), 'constraint_violations.json');
+    copyFileSync(fixturePath('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'), file);
+    const mtime = new Date('2026-05-04T03:02:01.000Z');
+    utimesSync(file, mtime, mtime);
+    const r = run(['normalize', '--platform', 'sagemaker', file]);
+    expect(r.status).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e) => e.time === mtime.toISOString())).toBe(true);
   });
 
   it('replay orders by event time, removes duplicate ids and writes --events', () => {

@@ -88,6 +88,22 @@ describe('replay on disk', () => {
     expect(left).toEqual([]);
     expect(existsSync(file)).toBe(true);
   });
+
+  it('an --alerts or --events path that cannot be written is a usage error (exit 2) naming it, before any work and with no temporary files left', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = tmpDir();
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, `${JSON.stringify(sampleEvent())}\n`);
+    const before = new Set(readdirSync(tmpDirParent()));
+    const missing = await runCli(['replay', '--platform', 'core', '--alerts', join(dir, 'no', 'such', 'a.ndjson'), file]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/MLTRAIL_ERR_USAGE: --alerts .*a\.ndjson: cannot write: ENOENT/);
+    const isDir = await runCli(['replay', '--platform', 'core', '--events', dir, file]);
+    expect(isDir.code).toBe(2);
+    expect(isDir.err).toMatch(/--events .*: cannot write: EISDIR/);
+    expect(readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n))).toEqual([]);
+  });
 });
 
 function tmpDirParent(): string {
