@@ -75,6 +75,21 @@ export class Ingestor {
     return { ...res, rejected };
   }
 
+  /**
+   * Run `work` (which may quarantine input) and resolve once anything it
+   * quarantined is on stable storage: a poller acknowledges its source (a
+   * Pub/Sub ack, an SQS delete) only after this, as the HTTP routes answer.
+   *
+   * @example
+   * await ingest.durably(() => handle(message)); message.ack();
+   */
+  async durably<T>(work: () => Promise<T> | T): Promise<T> {
+    const before = this.spool.quarantineCommits;
+    const out = await work();
+    if (this.spool.quarantineCommits !== before) await this.spool.synced();
+    return out;
+  }
+
   /** Keep input that cannot be normalized, with the reason. */
   quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' });

@@ -260,22 +260,25 @@ export class CloudTrailQueuePoller implements Poller {
     heartbeat.unref();
     try {
       const content = parseQueueMessage(m.Body ?? '');
-      switch (content.kind) {
-        case 'invalid':
-          // It will never parse: keep it in quarantine (durable) and take it off the queue.
-          this.deps.ingest.quarantine(S3_CHANNEL, content.reason, m.Body ?? '', meta);
-          break;
-        case 'skip':
-          log.info({ poller: this.name, reason: content.reason, ...meta }, 'SQS message recognised and skipped');
-          break;
-        case 'records':
-          this.logOutcome(await this.ingest([content.value], { ...meta, source: 'sqs_message' }), meta);
-          break;
-        case 'objects':
-          for (const s of content.skipped) log.info({ poller: this.name, reason: s, ...meta }, 'notification record skipped');
-          await eachLimited(content.refs, this.cfg.object_concurrency, (ref) => this.processObject(ref, meta, signal));
-          break;
-      }
+      // Deleted from the queue only once whatever it left in quarantine is synced to disk.
+      await this.deps.ingest.durably(async () => {
+        switch (content.kind) {
+          case 'invalid':
+            // It will never parse: keep it in quarantine (durable) and take it off the queue.
+            this.deps.ingest.quarantine(S3_CHANNEL, content.reason, m.Body ?? '', meta);
+            break;
+          case 'skip':
+            log.info({ poller: this.name, reason: content.reason, ...meta }, 'SQS message recognised and skipped');
+            break;
+          case 'records':
+            this.logOutcome(await this.ingest([content.value], { ...meta, source: 'sqs_message' }), meta);
+            break;
+          case 'objects':
+            for (const s of content.skipped) log.info({ poller: this.name, reason: s, ...meta }, 'notification record skipped');
+            await eachLimited(content.refs, this.cfg.object_concurrency, (ref) => this.processObject(ref, meta, signal));
+            break;
+        }
+      });
       if (shutdown.aborted) return;
       if (giveUp.signal.aborted) throw giveUp.signal.reason;
       await this.deleteMessage(m);

@@ -37,7 +37,8 @@ export async function handlePullMessage(msg: PullMessage, deps: ConnectorDeps<Ve
     };
     const parsed = parseMessageData(Buffer.isBuffer(msg.data) ? msg.data : Buffer.from(msg.data ?? []));
     if ('error' in parsed) {
-      deps.ingest.quarantine(channel, `Pub/Sub ${parsed.error}`, msg.data ?? Buffer.alloc(0), { message_id: msg.id, subscription });
+      // Acked only once the quarantined bytes are synced to disk.
+      await deps.ingest.durably(() => deps.ingest.quarantine(channel, `Pub/Sub ${parsed.error}`, msg.data ?? Buffer.alloc(0), { message_id: msg.id, subscription }));
     } else {
       const ctx: NormalizeContext<VertexConfig> = {
         channel,
@@ -46,7 +47,7 @@ export async function handlePullMessage(msg: PullMessage, deps: ConnectorDeps<Ve
         config: deps.config,
         meta: { transport },
       };
-      await normalizeAndIngest(deps.ingest, (r) => normalizeVertex(r, ctx), [parsed.entry], channel, { message_id: msg.id, subscription });
+      await deps.ingest.durably(() => normalizeAndIngest(deps.ingest, (r) => normalizeVertex(r, ctx), [parsed.entry], channel, { message_id: msg.id, subscription }));
     }
   } catch (err) {
     deps.logger.warn({ err, code: (err as { code?: string }).code ?? 'MLTRAIL_ERR_INTERNAL', message_id: msg.id }, 'pulled message not committed; nacked for redelivery');

@@ -75,6 +75,21 @@ describe('pull handler contract', () => {
     expect(d.spool.listQuarantine({ channel: 'vertex.pubsub_pull' })[0]?.reason).toMatch(/does not decode to a LogEntry/);
   });
 
+  it('acks a quarantined message only once the quarantine is synced to disk', async () => {
+    const d = deps();
+    let release!: () => void;
+    const synced = d.spool.synced.bind(d.spool);
+    d.spool.synced = () => new Promise<void>((r) => (release = r)).then(synced);
+    const { msg, log } = message('m-sync', Buffer.from('not json'), d);
+    const settled = handlePullMessage(msg, d, SUB);
+    await until(() => release !== undefined, 2000, 'sync asked');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log).toEqual([]);
+    release();
+    expect(await settled).toBe('ack');
+    expect(log).toEqual([{ op: 'ack', committed: true }]);
+  });
+
   it('quarantines (with its bytes) and acks a LogEntry nested 5000 levels deep instead of nacking it forever', async () => {
     const d = deps();
     const data = Buffer.from(deepEntryJson(5000));
