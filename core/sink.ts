@@ -44,6 +44,14 @@ export interface Sink {
    */
   readonly readsRaw?: boolean;
   send(records: SpoolRecord[], signal: AbortSignal): Promise<DeliveryStatus[]>;
+  /**
+   * Called inside the transaction that records sent records as settled (the
+   * cursor commit, a dead letter's settlement): a sink whose output has no
+   * dedup of its own (files) records there how far its output goes, so after
+   * a crash it can take back output past what was committed — which the
+   * runner sends again — instead of writing it twice.
+   */
+  checkpoint?(): void;
   health(): SinkHealth;
   close?(): Promise<void>;
 }

@@ -130,6 +130,7 @@ export class SinkRunner {
             else if (r.status === 'parked') this.spool.deadLetter(this.sink.name, r.rec, r.reason ?? 'destination refused it', 'parked');
           }
           this.spool.commitCursor(this.consumer, lastSeq);
+          this.sink.checkpoint?.();
         });
         this.count(results);
       } catch (err) {
@@ -210,15 +211,16 @@ export class SinkRunner {
       return;
     }
     let taken = 0;
-    this.spool.transaction(() =>
+    this.spool.transaction(() => {
+      this.sink.checkpoint?.();
       statuses.forEach((s, i) => {
         const id = parked[i]!.dlq_id;
         if (s.status === 'ok') {
           taken++;
           this.spool.settleDeadLetter(id, true);
         } else this.spool.settleDeadLetter(id, false, s.reason, s.status === 'permanent' ? 'dead' : 'parked');
-      }),
-    );
+      });
+    });
     if (taken) {
       this.metrics?.sinkSent.inc({ sink: this.sink.name }, taken);
       this.log.info({ sink: this.sink.name, taken, still_parked: parked.length - taken }, 'parked records delivered');
@@ -233,7 +235,10 @@ export class SinkRunner {
     const recs: SpoolRecord[] = marked.map((d) => ({ seq: 0, kind: d.kind, id: d.record_id, body: d.body, added: d.added }));
     try {
       const res = await this.deliver(recs, signal);
-      this.spool.transaction(() => res.forEach((r, i) => this.spool.settleDeadLetter(marked[i]!.dlq_id, r.status === 'ok', r.reason, r.status === 'parked' ? 'parked' : 'dead')));
+      this.spool.transaction(() => {
+        this.sink.checkpoint?.();
+        res.forEach((r, i) => this.spool.settleDeadLetter(marked[i]!.dlq_id, r.status === 'ok', r.reason, r.status === 'parked' ? 'parked' : 'dead'));
+      });
       this.log.info({ sink: this.sink.name, retried: marked.length }, 'dead letters re-sent');
     } catch (err) {
       if (!signal.aborted) throw err;

@@ -11,19 +11,38 @@ import { FileSinkConfig } from './config.js';
 
 interface OpenFile {
   fh: FileHandle;
+  ino: number;
   size: number;
 }
+
+type Kind = 'events' | 'alerts';
+
+/** How far a file went at the last commit: which file (inode) and its size. */
+interface FileMark {
+  ino: number;
+  size: number;
+}
+
+/** State namespace of the file sinks' marks, keyed by sink name. */
+const MARKS_NS = '_sink.file';
 
 /**
  * Writes events and alerts as NDJSON (`events.ndjson`, `alerts.ndjson`),
  * rotating by size to `events-<time>.ndjson`. A batch is `ok` once written
- * (and fsynced when configured).
+ * (and fsynced when configured). Each commit of the sink's cursor records how
+ * far the files go; after a crash, output past that mark (records the runner
+ * sends again) is cut off before writing, so no line is written twice.
  */
 export class FileSink implements Sink {
   readonly name: string;
   private readonly dir: string;
   private readonly fmt: Formatter;
-  private readonly files = new Map<'events' | 'alerts', OpenFile>();
+  private readonly files = new Map<Kind, OpenFile>();
+  private readonly spool?: SinkContext['spool'];
+  private readonly log: SinkContext['logger'];
+  private marks: Partial<Record<Kind, FileMark>>;
+  /** Files checked against their mark since start (only the first open of each needs it). */
+  private readonly recovered = new Set<Kind>();
   private lastError?: string;
   /** Writes are serialized: the runner may call send() for several batches at once. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -34,6 +53,9 @@ export class FileSink implements Sink {
     ctx: SinkContext,
   ) {
     this.name = name;
+    this.spool = ctx.spool;
+    this.log = ctx.logger;
+    this.marks = ctx.spool?.state.get<Partial<Record<Kind, FileMark>>>(MARKS_NS, name) ?? {};
     this.dir = resolve(cfg.path ?? join(ctx.dataDir, 'out'));
     this.fmt = formatter(cfg.format);
     try {
@@ -78,7 +100,7 @@ export class FileSink implements Sink {
   }
 
   // Async I/O: the sink never blocks the event loop that answers senders.
-  private async write(kind: 'events' | 'alerts', text: string): Promise<void> {
+  private async write(kind: Kind, text: string): Promise<void> {
     let f = this.files.get(kind);
     if (f && f.size >= this.cfg.max_file_bytes) {
       await this.rotate(kind, f);
@@ -86,7 +108,18 @@ export class FileSink implements Sink {
     }
     if (!f) {
       const fh = await open(join(this.dir, `${kind}.ndjson`), 'a');
-      f = { fh, size: (await fh.stat()).size };
+      const st = await fh.stat();
+      f = { fh, ino: st.ino, size: st.size };
+      if (!this.recovered.has(kind)) {
+        this.recovered.add(kind);
+        const mark = this.marks[kind];
+        if (mark && mark.ino === st.ino && st.size > mark.size) {
+          // Written after the last commit, before a crash: those records are being sent again.
+          await fh.truncate(mark.size);
+          this.log.warn({ file: `${kind}.ndjson`, bytes: st.size - mark.size }, 'file sink: output past the last commit cut off (its records are written again)');
+          f.size = mark.size;
+        }
+      }
       this.files.set(kind, f);
     }
     const buf = Buffer.from(text);
@@ -95,7 +128,7 @@ export class FileSink implements Sink {
     if (this.cfg.fsync) await f.fh.datasync();
   }
 
-  private async rotate(kind: 'events' | 'alerts', f: OpenFile): Promise<void> {
+  private async rotate(kind: Kind, f: OpenFile): Promise<void> {
     await f.fh.close();
     this.files.delete(kind);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -106,6 +139,15 @@ export class FileSink implements Sink {
         .sort();
       for (const n of rotated.slice(0, Math.max(0, rotated.length - this.cfg.max_files))) unlinkSync(join(this.dir, n));
     }
+  }
+
+  /** Inside the cursor's commit: remember how far each file goes. */
+  checkpoint(): void {
+    if (!this.spool || this.files.size === 0) return;
+    const marks = { ...this.marks };
+    for (const [kind, f] of this.files) marks[kind] = { ino: f.ino, size: f.size };
+    this.spool.state.set(MARKS_NS, this.name, marks);
+    this.marks = marks;
   }
 
   health(): SinkHealth {

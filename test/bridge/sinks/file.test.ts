@@ -48,3 +48,54 @@ describe('file sink', () => {
     spool.close();
   });
 });
+
+describe('file sink after a crash', () => {
+  it('output written after the last commit is cut off on restart, so records sent again are written once', async () => {
+    const { Harness, counts, testEvent, testAlert } = await import('./helpers.js');
+    const h = new Harness(fileSinkFactory, { format: 'core', batch: { max_events: 50, max_bytes: 1_000_000, timeout_ms: 0 } });
+    await h.add([testEvent(1), testEvent(2), testAlert(1)]);
+    h.start();
+    expect(await h.drain()).toBe(true);
+    // A crash after the write and its fsync, before the cursor commit: the runner's own sink writes the
+    // next records, and the process dies before the commit (the runner is not told).
+    await h.add([testEvent(3), testAlert(2)]);
+    await h.runner.stop();
+    const recs = h.spool.read('sink:file', 100);
+    expect(recs.map((r) => r.id)).toEqual(['evt-0003', 'alert-0002']);
+    const orphan = fileSinkFactory.create(h.config, { name: 'file', logger: silentLogger(), dataDir: h.dir, spool: h.spool, env: {} });
+    await orphan.send(recs, new AbortController().signal);
+    await orphan.close?.();
+    const ids = (kind: string) => readFileSync(join(h.dir, 'out', `${kind}.ndjson`), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id as string);
+    expect(ids('events')).toEqual(['evt-0001', 'evt-0002', 'evt-0003']);
+    // Restart: the runner sends evt-0003 and alert-0002 again; each is in the files once.
+    h.spool.close();
+    h.spool = Spool.open({ dir: h.dir, synchronous: 'NORMAL' });
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.stop();
+    expect([...counts(ids('events')).entries()]).toEqual([['evt-0001', 1], ['evt-0002', 1], ['evt-0003', 1]]);
+    expect([...counts(ids('alerts')).entries()]).toEqual([['alert-0001', 1], ['alert-0002', 1]]);
+  });
+
+  it('a file replaced since the last commit (another inode) is never cut', async () => {
+    const { Harness, testEvent } = await import('./helpers.js');
+    const { writeFileSync, renameSync } = await import('node:fs');
+    const h = new Harness(fileSinkFactory, { format: 'core', batch: { max_events: 50, max_bytes: 1_000_000, timeout_ms: 0 } });
+    await h.add([testEvent(1)]);
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.stop();
+    // An operator moves the file away and puts another, longer one in its place.
+    const file = join(h.dir, 'out', 'events.ndjson');
+    renameSync(file, `${file}.old`);
+    writeFileSync(file, `${'{"id":"kept"}\n'.repeat(20)}`);
+    h.spool = Spool.open({ dir: h.dir, synchronous: 'NORMAL' });
+    await h.add([testEvent(2)]);
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.stop();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(21);
+    expect(JSON.parse(lines.at(-1)!).id).toBe('evt-0002');
+  });
+});
