@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { routePath } from 'hono/route';
 import { MltrailError, errorBody } from '../core/errors.js';
-import { bearerToken, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual } from '../core/http/index.js';
+import { bearerToken, clientIp, errorResponse, readBody, safeEqual, splitJsonRecords, takeUndecodableBody } from '../core/http/index.js';
 import type { Ingestor } from '../core/ingest.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
@@ -19,6 +19,8 @@ export interface AppDeps {
   /** Per-sink and per-poller health for /readyz. */
   components: () => Record<string, { state: string; [k: string]: unknown }>;
   isShuttingDown: () => boolean;
+  /** `spool.keep_raw`: false drops a sender's `raw` from events POSTed to /v1/events. */
+  keepRaw?: boolean;
 }
 
 /**
@@ -38,6 +40,17 @@ export function createApp(deps: AppDeps): Hono {
     }
     const quarantined = deps.spool.quarantineCommits;
     await next();
+    // A body no route could decode (corrupt gzip) is input that failed to parse: keep it with the reason.
+    const undecodable = takeUndecodableBody(c);
+    if (undecodable) {
+      const route = routePath(c) || c.req.path;
+      try {
+        deps.ingest.quarantine(undecodable.channel ?? `http:${route}`, undecodable.reason, undecodable.body, { route, content_encoding: undecodable.encoding });
+      } catch (err) {
+        c.res = undefined;
+        c.res = errorResponse(c, err);
+      }
+    }
     // Input kept in quarantine is acknowledged (2xx, or a 4xx the sender will not resend) only once it is on disk.
     if (deps.spool.quarantineCommits !== quarantined) {
       try {
@@ -76,22 +89,38 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/v1/events', async (c) => {
     const channel = 'core.api';
+    const route = '/v1/events';
     try {
       requireIngestToken(c, deps, channel);
-      const body = await readBody(c, { maxBytes: deps.server.bodyLimitBytes });
-      let records: unknown[];
+      const body = await readBody(c, { maxBytes: deps.server.bodyLimitBytes, channel });
+      let parsed: ReturnType<typeof splitJsonRecords>;
       try {
-        records = parseJsonRecords(body);
+        parsed = splitJsonRecords(body);
       } catch (err) {
-        deps.ingest.quarantine(channel, (err as Error).message, body, { route: '/v1/events' });
+        deps.ingest.quarantine(channel, (err as Error).message, body, { route });
         throw err;
       }
-      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString()), channel);
-      // An empty batch ([] or blank NDJSON lines) holds nothing to reject: accepted, zero events.
-      if (records.length > 0 && res.rejected.length === records.length) {
-        throw new MltrailError('VALIDATION', `no valid event in the request: ${res.rejected[0]?.reason}`, { rejected: res.rejected });
+      // NDJSON: a line that is not JSON is kept with its line number, like an array's bad element; the rest go on.
+      const { records, lines, bad } = parsed;
+      for (const b of bad) deps.ingest.quarantine(channel, b.reason, b.text, { route, line: b.line });
+      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel);
+      let rejected: Array<{ index: number; line?: number; id?: string; reason: string }> = res.rejected;
+      if (lines && rejected.length + bad.length > 0) {
+        // NDJSON: name the physical line, and count positions over every non-blank line (parsed or not).
+        const position = new Map([...lines, ...bad.map((b) => b.line)].sort((a, b) => a - b).map((l, i) => [l, i]));
+        rejected = [
+          ...bad.map((b) => ({ index: position.get(b.line)!, line: b.line, reason: b.reason })),
+          ...res.rejected.map((r) => {
+            const line = lines[r.index]!;
+            return { ...r, index: position.get(line)!, line, reason: r.reason.replace(/^event \d+: /, `line ${line}: `) };
+          }),
+        ].sort((a, b) => a.index - b.index);
       }
-      return c.json({ accepted: res.accepted.length, duplicates: res.duplicates.length, rejected: res.rejected }, 200);
+      // An empty batch ([] or blank NDJSON lines) holds nothing to reject: accepted, zero events.
+      if (rejected.length > 0 && rejected.length === records.length + bad.length) {
+        throw new MltrailError('VALIDATION', `no valid event in the request: ${rejected[0]?.reason}`, { rejected });
+      }
+      return c.json({ accepted: res.accepted.length, duplicates: res.duplicates.length, rejected }, 200);
     } catch (err) {
       return errorResponse(c, err);
     }

@@ -5,6 +5,7 @@ import { connectorPlugins } from '../connectors/index.js';
 import type { ConnectorDeps, Poller, ServerSettings } from '../core/connector.js';
 import { sinkConsumer } from '../core/delivery/runner.js';
 import { MltrailError } from '../core/errors.js';
+import { clientErrorHandler } from '../core/http/index.js';
 import { Ingestor } from '../core/ingest.js';
 import { claimDataDir } from '../core/spool/lock.js';
 import { createLogger, type Logger } from '../core/log.js';
@@ -103,6 +104,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     metrics,
     server,
     isShuttingDown: () => shuttingDown,
+    keepRaw: cfg.spool.keep_raw,
     components: () => {
       const out: Record<string, { state: string; [k: string]: unknown }> = {};
       for (const [name, h] of Object.entries(sinks.health())) out[`sink:${name}`] = { ...h };
@@ -149,6 +151,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   try {
     httpServer = await new Promise((resolveListen, reject) => {
       const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port }, () => resolveListen(s));
+      // Requests Node's parser refuses (oversized headers, a malformed request line) get a JSON error too.
+      s.on('clientError', clientErrorHandler());
       s.once('error', reject);
     });
   } catch (err) {

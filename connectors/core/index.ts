@@ -13,7 +13,7 @@ export const coreConnector: ConnectorPlugin<Record<string, never>> = {
   configSchema: z.strictObject({}),
   detect: (r) => !!r && typeof r === 'object' && (r as { schema_version?: unknown }).schema_version === '1' && 'action' in r,
   normalize(record, ctx): NormalizeOutput {
-    const parsed = checkEvent(stampReceived([record], ctx.receivedTime)[0]);
+    const parsed = checkEvent(stampReceived([record], ctx.receivedTime, ctx.keepRaw)[0]);
     if (parsed.success) return { events: [parsed.data], rejected: [], skipped: [] };
     const first = parsed.error.issues[0];
     return {
@@ -27,17 +27,25 @@ export const coreConnector: ConnectorPlugin<Record<string, never>> = {
 /**
  * `received_time` is when mltrail got the event, which a sender cannot know:
  * fill it in where a record leaves it out (a record that sets it keeps its
- * own, so re-sent or replayed events stay byte-identical). Returns new
- * objects for the records it fills; anything that is not an object passes
- * through untouched for validation to reject.
+ * own, so re-sent or replayed events stay byte-identical). With `keepRaw`
+ * false (`spool.keep_raw: false`) a sender's `raw` is dropped, as every
+ * connector drops the native record then: the operator chose not to store
+ * it. Returns new objects for the records it changes; anything that is not
+ * an object passes through untouched for validation to reject.
  *
  * @example
- * ingest.ingest(stampReceived(records, new Date().toISOString()), 'core.api')
+ * ingest.ingest(stampReceived(records, new Date().toISOString(), cfg.spool.keep_raw), 'core.api')
  */
-export function stampReceived(records: unknown[], receivedTime: string): unknown[] {
-  return records.map((r) =>
-    r !== null && typeof r === 'object' && !Array.isArray(r) && (r as { received_time?: unknown }).received_time === undefined
-      ? { ...(r as object), received_time: receivedTime }
-      : r,
-  );
+export function stampReceived(records: unknown[], receivedTime: string, keepRaw = true): unknown[] {
+  return records.map((r) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return r;
+    const rec = r as { received_time?: unknown; raw?: unknown };
+    const stamp = rec.received_time === undefined;
+    const drop = !keepRaw && 'raw' in rec;
+    if (!stamp && !drop) return r;
+    const out: Record<string, unknown> = { ...rec };
+    if (stamp) out.received_time = receivedTime;
+    if (drop) delete out.raw;
+    return out;
+  });
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -52,6 +53,23 @@ export interface ReadBodyOptions {
   maxBytes: number;
   /** Limit on the bytes after Content-Encoding is undone (413 past it); defaults to 4 × maxBytes. */
   maxDecodedBytes?: number;
+  /** Channel to quarantine an undecodable body under (see `takeUndecodableBody`). */
+  channel?: string;
+}
+
+/** A body whose Content-Encoding could not be undone, per request, until the app quarantines it. */
+const undecodable = new WeakMap<object, { body: Buffer; reason: string; channel?: string; encoding: string }>();
+
+/**
+ * The body (as sent, so within the route's size limit) that `readBody` could
+ * not decode on this request, if any, handed out once. The bridge app
+ * quarantines it after the route answered, for every route: input that fails
+ * to parse is kept with its reason, even when it fails before JSON.
+ */
+export function takeUndecodableBody(c: Context): { body: Buffer; reason: string; channel?: string; encoding: string } | undefined {
+  const u = undecodable.get(c);
+  undecodable.delete(c);
+  return u;
 }
 
 /**
@@ -72,7 +90,9 @@ export async function readBody(c: Context, opts: ReadBodyOptions): Promise<Buffe
     if (code === 'ERR_BUFFER_TOO_LARGE') {
       throw new MltrailError('BODY_TOO_LARGE', `decoded body exceeds ${maxOutputLength} bytes`, { limit_bytes: maxOutputLength });
     }
-    throw new MltrailError('BAD_REQUEST', `body is not valid ${enc}: ${(err as Error).message}`);
+    const reason = `body is not valid ${enc}: ${(err as Error).message}`;
+    undecodable.set(c, { body: raw, reason, channel: opts.channel, encoding: enc });
+    throw new MltrailError('BAD_REQUEST', reason);
   }
   throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding: ${enc}`);
 }
@@ -148,23 +168,92 @@ export function bearerToken(c: Context): string | undefined {
   return m?.[1]?.trim();
 }
 
-/** Parse JSON, NDJSON or a JSON array body into a list of values. */
-export function parseJsonRecords(body: Buffer | string): unknown[] {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+/** What `splitJsonRecords` found in a body. */
+export interface JsonRecords {
+  /** The values, in body order. */
+  records: unknown[];
+  /** For an NDJSON body: the physical (1-based) line of each record. */
+  lines?: number[];
+  /** NDJSON lines that are not JSON: physical line, reason and the line as sent. */
+  bad: Array<{ line: number; reason: string; text: string }>;
+}
+
+/**
+ * Split a JSON, JSON array or NDJSON body into records, keeping every NDJSON
+ * line that parses and reporting the others by physical line number (blank
+ * lines count, as an editor counts them). Throws INVALID_JSON only when
+ * nothing in the body is JSON.
+ *
+ * @example
+ * const { records, bad } = splitJsonRecords(body); // quarantine `bad`, ingest `records`
+ */
+export function splitJsonRecords(body: Buffer | string): JsonRecords {
+  const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
   const trimmed = text.trim();
   if (!trimmed) throw new MltrailError('INVALID_JSON', 'empty body');
+  let wholeError: Error;
   try {
     const v = JSON.parse(trimmed) as unknown;
-    return Array.isArray(v) ? v : [v];
+    return { records: Array.isArray(v) ? v : [v], bad: [] };
   } catch (err) {
-    const lines = trimmed.split(/\r?\n/).filter((l) => l.trim());
-    if (lines.length < 2) throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`);
-    return lines.map((l, i) => {
-      try {
-        return JSON.parse(l) as unknown;
-      } catch (e) {
-        throw new MltrailError('INVALID_JSON', `NDJSON line ${i + 1} is not JSON: ${(e as Error).message}`, { line: i + 1 });
-      }
-    });
+    wholeError = err as Error;
   }
+  const out: Required<JsonRecords> = { records: [], lines: [], bad: [] };
+  const physical = text.split('\n');
+  let nonBlank = 0;
+  physical.forEach((raw, i) => {
+    const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!l.trim()) return;
+    nonBlank++;
+    try {
+      out.records.push(JSON.parse(l) as unknown);
+      out.lines.push(i + 1);
+    } catch (e) {
+      out.bad.push({ line: i + 1, reason: `NDJSON line ${i + 1} is not JSON: ${(e as Error).message}`, text: l });
+    }
+  });
+  // One line (a single document) or no line at all that parses: the body as a whole is not JSON.
+  if (nonBlank < 2) throw new MltrailError('INVALID_JSON', `body is not JSON: ${wholeError.message}`);
+  if (out.records.length === 0) throw new MltrailError('INVALID_JSON', out.bad[0]!.reason, { line: out.bad[0]!.line });
+  return out;
+}
+
+/**
+ * Parse JSON, NDJSON or a JSON array body into a list of values, all or
+ * nothing: for routes whose platform sends one JSON document per request
+ * (an EventBridge event, an audit EventList), where a line that is not JSON
+ * means the body as a whole is not what the platform sends.
+ */
+export function parseJsonRecords(body: Buffer | string): unknown[] {
+  const { records, bad } = splitJsonRecords(body);
+  if (bad.length) throw new MltrailError('INVALID_JSON', bad[0]!.reason, { line: bad[0]!.line });
+  return records;
+}
+
+/**
+ * What Node's HTTP parser refuses before any route runs (a header block over
+ * its limit, a malformed request line, a Content-Length that is not a
+ * number, a request too slow to arrive): by default Node answers these with
+ * an empty body. Returns the handler for the server's `clientError` event,
+ * which answers in the catalogue's JSON error shape and closes the
+ * connection (the parser's state is lost, so it cannot carry another request).
+ *
+ * @example
+ * server.on('clientError', clientErrorHandler());
+ */
+export function clientErrorHandler(): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  return (err, socket) => {
+    // Nothing to answer on a connection the peer reset, or once a response has begun on it.
+    if (err.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) return void socket.destroy();
+    const [status, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request header fields too large: together they exceed the server limit (16 KB by default)']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'the request did not arrive in time']
+          : [400, `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
+    const body = JSON.stringify(errorBody('BAD_REQUEST', message));
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 }

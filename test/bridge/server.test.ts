@@ -1,4 +1,5 @@
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -153,6 +154,82 @@ describe('bridge server', () => {
     expect(q[1]!.reason).toMatch(/stage/);
   });
 
+  it('NDJSON with a line that is not JSON: the other lines are ingested, the bad one quarantined with its physical line', async () => {
+    const { b } = await start();
+    const [e1, e2] = [sampleEvent(), sampleEvent()];
+    // Line 1 blank, line 3 broken, line 4 blank, line 5 invalid (stage), line 6 good: numbers are the editor's.
+    const body = ['', JSON.stringify(e1), '{"broken', '', JSON.stringify({ ...sampleEvent(), stage: 'nope' }), JSON.stringify(e2)].join('\r\n');
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body });
+    expect(r.status).toBe(200);
+    const res = (await r.json()) as any;
+    expect(res.accepted).toBe(2);
+    expect(res.rejected).toHaveLength(2);
+    expect(res.rejected[0]).toMatchObject({ line: 3, index: 1, reason: expect.stringMatching(/^NDJSON line 3 is not JSON/) });
+    expect(res.rejected[1]).toMatchObject({ line: 5, index: 2, reason: expect.stringMatching(/^line 5: .*stage/) });
+    const q = b.spool.listQuarantine();
+    expect(q).toHaveLength(2);
+    expect(q[0]).toMatchObject({ channel: 'core.api', meta: { route: '/v1/events', line: 3 } });
+    expect(q[0]!.body.toString()).toBe('{"broken');
+    expect(q[0]!.reason).toMatch(/line 3/);
+    expect(q[1]!.reason).toMatch(/stage/);
+    const ids = b.spool.read('probe', 10).map((x) => JSON.parse(x.body).id);
+    expect(ids).toEqual([e1.id, e2.id]);
+    // Nothing usable at all (every line broken, or broken and invalid): 400, the body kept.
+    const none = await fetch(`${b.url}/v1/events`, { method: 'POST', body: '{"a\n{"b\n' });
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as any).error).toMatchObject({ code: 'MLTRAIL_ERR_INVALID_JSON', line: 1 });
+    const invalid = await fetch(`${b.url}/v1/events`, { method: 'POST', body: `{"a\n${JSON.stringify({ ...sampleEvent(), stage: 'nope' })}\n` });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as any).error.code).toBe('MLTRAIL_ERR_VALIDATION');
+  });
+
+  it('spool.keep_raw false drops a sender\'s raw from /v1/events; true keeps it', async () => {
+    for (const keep of [false, true]) {
+      const { b } = await start({}, { spool: { keep_raw: keep } });
+      const ev = sampleEvent({ raw: { eventName: 'CreateTrainingJob', secret_ish: 'x' } });
+      expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(ev) })).status).toBe(200);
+      const stored = JSON.parse(b.spool.read('probe', 10)[0]!.body);
+      if (keep) expect(stored.raw).toEqual(ev.raw);
+      else expect(stored).not.toHaveProperty('raw');
+    }
+  });
+
+  it('a corrupt gzip body is quarantined (the bytes as sent) with the reason, and answered 400', async () => {
+    const { b } = await start();
+    const garbage = Buffer.from('\x1f\x8b\x08\x00not really gzip at all', 'latin1');
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-encoding': 'gzip' }, body: garbage });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as any).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+    const q = b.spool.listQuarantine();
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({ channel: 'core.api', reason: expect.stringMatching(/not valid gzip/), meta: { route: '/v1/events', content_encoding: 'gzip' } });
+    expect(q[0]!.body.equals(garbage)).toBe(true);
+  });
+
+  it('a corrupt gzip body on a connector route is quarantined too (under http:<route> unless the route names its channel)', async () => {
+    const { b } = await start({ MLTRAIL_EVENTBRIDGE_API_KEY: 'k-123' });
+    const r = await fetch(`${b.url}/v1/ingest/sagemaker/eventbridge`, { method: 'POST', headers: { 'content-encoding': 'gzip', 'x-api-key': 'k-123' }, body: 'garbage' });
+    expect(r.status).toBe(400);
+    const q = b.spool.listQuarantine();
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({ channel: 'http:/v1/ingest/sagemaker/eventbridge', reason: expect.stringMatching(/not valid gzip/) });
+    expect(q[0]!.body.toString()).toBe('garbage');
+  });
+
+  it('requests Node\'s HTTP parser refuses get a JSON error body and a closed connection', async () => {
+    const { b } = await start();
+    const { port } = new URL(b.url);
+    const big = await rawRequest(Number(port), `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big.status).toBe(431);
+    expect(JSON.parse(big.body).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+    const badLen = await rawRequest(Number(port), 'POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}');
+    expect(badLen.status).toBe(400);
+    expect(JSON.parse(badLen.body).error).toMatchObject({ code: 'MLTRAIL_ERR_BAD_REQUEST', message: expect.stringMatching(/malformed HTTP request/) });
+    const badLine = await rawRequest(Number(port), 'THIS IS NOT HTTP\r\n\r\n');
+    expect(badLine.status).toBe(400);
+    expect(JSON.parse(badLine.body).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+  });
+
   it('answers for quarantined input only once it is synced to disk, and refuses bad input too when the spool is full', async () => {
     const { b } = await start({}, { spool: { max_bytes: 4000 } });
     // Hold the WAL sync: the 400 for bad input must wait for it, as a 200 for good input does.
@@ -239,3 +316,17 @@ describe('bridge server', () => {
     expect(((await r.json()) as any).error.code).toBe('MLTRAIL_ERR_NOT_FOUND');
   });
 });
+
+/** Send bytes as they are (fetch would refuse to), read until the server closes. */
+function rawRequest(port: number, text: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.end(text));
+    let data = '';
+    sock.on('data', (d) => (data += d.toString()));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const [head = '', body = ''] = data.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]), headers: head, body });
+    });
+  });
+}
