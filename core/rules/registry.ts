@@ -43,6 +43,12 @@ export interface VersionRec {
   producerRuns?: string[];
   /** Aliases pointing at this version (an alias names one version of a model). */
   aliases?: string[];
+  /**
+   * Keys of records of the same name+version on other platforms that were known only from
+   * evaluations or deployments before this registry record appeared; their facts were copied in
+   * (rule state keyed by version still names them).
+   */
+  adopted?: string[];
 }
 
 /** What a job / pipeline run (or the producer of an output URI) contributed. */
@@ -176,9 +182,30 @@ export class Registry {
       this.addToIndex(`mv|${ref.platform}|${ref.name}`, key);
     }
     // Only the registry's own records name a version across platforms; a version first
-    // seen in an evaluation or deployment stays local so it cannot make a name ambiguous.
-    if (registryFact) this.addToIndex(`n|${ref.name}|${ref.version}`, key);
+    // seen in an evaluation or deployment stays local (`u|`) so it cannot make a name ambiguous.
+    const nKey = `n|${ref.name}|${ref.version}`;
+    if (!registryFact) this.addToIndex(`u|${ref.name}|${ref.version}`, key);
+    else if (!(this.get<string[]>(nKey) ?? []).includes(key)) {
+      this.addToIndex(nKey, key);
+      // The first registry record of this name+version takes over what was learnt before it
+      // from other platforms (an evaluation that came first), as if it had been linked then.
+      if ((this.get<string[]>(nKey) ?? []).length === 1) {
+        for (const local of this.localVersions(ref.name, ref.version, key)) {
+          adopt(v, local);
+          for (const r of local.producerRuns ?? []) this.addToIndex(`rv|${r}`, key);
+        }
+      }
+    }
     return v;
+  }
+
+  /** Records of name+version known only from evaluations / deployments (never registered), except `except`. */
+  private localVersions(name: string, version: string, except?: string): VersionRec[] {
+    const registered = this.get<string[]>(`n|${name}|${version}`) ?? [];
+    return (this.get<string[]>(`u|${name}|${version}`) ?? [])
+      .filter((k) => k !== except && !registered.includes(k))
+      .map((k) => this.version(k))
+      .filter((v): v is VersionRec => !!v);
   }
 
   /**
@@ -214,17 +241,23 @@ export class Registry {
         }
       }
       if (r.name && r.version) {
-        // Same platform first; else the one version of that name+version on another platform
-        // (a Kubeflow evaluation of an MLflow-registered model). Ambiguous names link nothing.
-        let v = this.version(versionKey(r.platform, r.name, r.version));
+        // Same platform first when the registry knows it there; else the one registered version of
+        // that name+version on another platform (a Kubeflow evaluation of an MLflow-registered model).
+        // Ambiguous names link nothing. Order does not matter: before any registry record exists,
+        // the records other platforms made of it (an evaluation that came first) are linked too.
+        const own = this.version(versionKey(r.platform, r.name, r.version));
+        const registered = this.get<string[]>(`n|${r.name}|${r.version}`) ?? [];
+        let v = own && registered.includes(own.key) ? own : undefined;
         if (!v) {
-          const others = this.get<string[]>(`n|${r.name}|${r.version}`) ?? [];
+          const others = registered.filter((k) => k !== own?.key);
           if (others.length === 1) v = this.version(others[0]!);
         }
+        v ??= own;
         if (v) {
           named ??= v;
           keys.add(v.key);
         }
+        if (!registered.length) for (const local of this.localVersions(r.name, r.version, own?.key)) keys.add(local.key);
       }
       if (r.artifact) for (const a of uriAncestors(r.artifact)) for (const k of this.get<string[]>(`a|${a}`) ?? []) keys.add(k);
       if (r.sha256) for (const k of this.get<string[]>(`s|${r.sha256}`) ?? []) keys.add(k);
@@ -287,7 +320,9 @@ export class Registry {
 
     // Model versions.
     const registryFact = ev.stage === 'registry' || /^(model_version|model)\./.test(a);
-    const v = ref ? (this.resolve(ref).named ?? this.ensureVersion(ref, registryFact)) : undefined;
+    let v = ref ? this.resolve(ref).named : undefined;
+    // A registry fact about a version known here only locally (evaluated, then registered) registers it.
+    if (ref && (!v || (registryFact && v.key === versionKey(ref.platform, ref.name ?? '', ref.version ?? '')))) v = this.ensureVersion(ref, registryFact) ?? v;
     if (v && ref) {
       const isCreate = /^(model_version|model)\.(create|upload)$/.test(a);
       if (isCreate) {
@@ -390,6 +425,18 @@ export class Registry {
     const cfgName = deploymentConfigOf(ev);
     return cfgName ? this.get<{ ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`)?.ref : undefined;
   }
+}
+
+/** Copy what a local record of the same name+version learnt (who trained / evaluated it, metrics, inputs, runs). */
+function adopt(v: VersionRec, local: VersionRec): void {
+  for (const p of local.trainers) pushParty(v.trainers, p);
+  for (const p of local.evaluators) pushParty(v.evaluators, p);
+  for (const [k, m] of Object.entries(local.metrics)) v.metrics[k] ??= m;
+  for (const i of local.trainingInputs) if (!v.trainingInputs.some((x) => x.uri === i.uri)) v.trainingInputs.push(i);
+  v.trainingInputs = v.trainingInputs.slice(-MAX_LIST);
+  for (const r of local.producerRuns ?? []) if (!(v.producerRuns ??= []).includes(r)) v.producerRuns.push(r);
+  v.runId ??= local.runId;
+  v.adopted = [...new Set([...(v.adopted ?? []), local.key, ...(local.adopted ?? [])])].slice(-MAX_LIST);
 }
 
 function linkJob(v: VersionRec, j: JobRec): void {

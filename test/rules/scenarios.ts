@@ -386,6 +386,16 @@ const S: Record<string, Record<string, Builder>> = {
         ],
       };
     },
+    // Evaluated on Vertex (with adversarial evidence) before MLflow knows the version, then approved in MLflow by the
+    // same person: linked by name+version whatever the order (self-approval, and the Vertex evidence counts).
+    'fire-evaluated-first': () => {
+      const e = ev({ time: at(T0), platform: 'vertex', stage: 'evaluation', action: 'evaluation.metrics', operation: 'evaluation.metrics', actor: actors.aliceGcp, ml: { model: { name: 'sa', version: '4' }, metrics: { accuracy: 0.9, adv_robust_accuracy: 0.9 } } });
+      const ap = mlflowAlias(T0 + HOUR, 'sa', '4', 'champion', actors.aliceMlflow);
+      return {
+        events: [e, ap],
+        expect: [{ rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'sa/4' }, evidence: [e.id, ap.id] }],
+      };
+    },
   },
 };
 

@@ -111,7 +111,8 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[]): AdvEvidence[] {
 
 export const adversarialFailure: KindImpl = (ev, ctx) => {
   const prefixes = setting(ctx, 'prefixes', ['adversarial', 'adv_']);
-  const found = ev.outcome === 'failure' ? [] : adversarialOf(ev, prefixes);
+  // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
+  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
   // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
   if (!found.length && !approved) return;
@@ -142,11 +143,12 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   }
   // Only the transition to approved (platforms repeat the status on every later state change).
   // A version approved at registration (SageMaker CreateModelPackage Approved) has no record yet: judge it by its ref.
-  const subject = target ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : undefined);
+  // Not registered anywhere yet (records other platforms made of it are only linked): the version this approval registers.
+  const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : target);
   if (approved && subject && target?.approval?.state !== 'approved') {
     if (!anyGlob(setting(ctx, 'require_for', ['*']), subject.name)) return;
     const keys = [
-      ...all.flatMap((v) => [v.key, ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),
+      ...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),
       `${subject.platform}|${subject.name}|${subject.version}`,
       ...(runId ? [`run:${runId}`] : []),
       ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
@@ -217,7 +219,8 @@ export const selfApproval: KindImpl = (ev, ctx) => {
     if (roles.includes('registered')) for (const p of v.registrants) if (p.identity === who) hits.push({ role: 'registered', p, v });
   }
   if (!hits.length) return;
-  const target = named ?? all[0] ?? hits[0]!.v;
+  // Not registered anywhere yet: the version this approval registers (records of it on other platforms are only linked).
+  const target = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
   ctx.detect({
     entity: versionEntity(target), key: who, evidence: [...new Set(hits.map((h) => h.p.event)), ev.id], title: 'Model version approved by its own trainer / evaluator',
     summary: `${who} approved ${target.name} v${target.version} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
@@ -228,7 +231,15 @@ export const selfApproval: KindImpl = (ev, ctx) => {
 const MODIFY_ACTIONS = [
   'model_version.update', 'model_version.tag_set', 'model_version.tag_delete', 'model_version.description_change', 'model_version.source_change',
   'model_version.status_change', 'model_version.stage_transition', 'model_version.hash_registered', 'model_version.delete', 'model_version.alias_delete',
+  // Generic tagging of a resource that names a model version (ml.model name + version), e.g. a platform's tag API.
+  'resource.tag_set', 'resource.tag_delete',
 ];
+
+/** Tag keys an event sets or removes (`details.tag_keys`: keys removed by a multi-key delete such as SageMaker DeleteTags). */
+function tagKeysOf(ev: NormalizedEvent): string[] {
+  const removed = Array.isArray(ev.details?.tag_keys) ? (ev.details.tag_keys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+  return [...new Set([...Object.keys(tagsOf(ev)), ...removed])];
+}
 
 export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions', MODIFY_ACTIONS), ev.action) || approvalOf(ev, ctx.cfg)) return;
@@ -236,7 +247,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (!ref?.name || !ref.version) return;
   const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
   if (!v || v.approval?.state !== 'approved') return;
-  const tagKeys = Object.keys(tagsOf(ev));
+  const tagKeys = tagKeysOf(ev);
   if (ev.action.includes('tag_')) {
     // mltrail's own digest tags and the approval markers are not silent changes.
     const ignore = [...setting<string[]>(ctx, 'ignore_tags', ['mltrail.*', 'mltrail_*']), ...Object.keys(ctx.cfg.approval.tags)];

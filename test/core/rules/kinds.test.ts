@@ -26,4 +26,28 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(dep.map((a) => a.entity.id)).toEqual(['hp-foreign']);
     expect(dep[0]!.summary).toMatch(/registry docker\.io is not on the allow list/);
   });
+
+  it('a version evaluated on one platform before another registers it is linked once registered (order does not matter)', () => {
+    const evaluation = ev({ id: 'x-eval', time: at(T0), platform: 'vertex', stage: 'evaluation', action: 'evaluation.metrics', actor: actors.aliceGcp, ml: { model: { name: 'sa', version: '4' }, metrics: { accuracy: 0.9, adv_robust_accuracy: 0.9 } } });
+    const create = ev({ id: 'x-create', time: at(T0 + 1_800_000), platform: 'mlflow', stage: 'registry', action: 'model_version.create', actor: actors.ci, resource: { type: 'model_version', name: 'sa', version: '4' }, ml: { model: { name: 'sa', version: '4' } } });
+    const approve = ev({ id: 'x-approve', time: at(T0 + 3_600_000), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'sa', version: '4' }, ml: { model: { name: 'sa', version: '4', aliases: ['champion'] } }, details: { alias: 'champion' } });
+    const { alerts } = replayEvents([evaluation, create, approve], { rules });
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.entity.platform, a.evidence])).toEqual([['evaluation.self_approval', 'sa/4', 'mlflow', ['x-eval', 'x-approve']]]);
+    // The same approval when the registry saw the version before the evaluation: the same alert.
+    const again = replayEvents([{ ...create, time: at(T0 - 1_800_000) }, evaluation, approve], { rules }).alerts;
+    expect(again.map((a) => a.id)).toEqual(alerts.map((a) => a.id));
+  });
+
+  it('registry.approved_model_modified: a generic resource.tag_set / tag_delete naming an approved version', () => {
+    const model = { name: 'fraud', version: '1' };
+    const approve = ev({ id: 't-approve', time: at(T0), platform: 'sagemaker', stage: 'registry', action: 'model_version.approve', actor: actors.bob, ml: { model: { ...model, approval: 'approved' } } });
+    const tag = ev({ id: 't-tag', time: at(T0 + 3_600_000), platform: 'sagemaker', stage: 'platform', action: 'resource.tag_set', actor: actors.mallory, resource: { type: 'model_package', name: 'fraud', version: '1' }, ml: { model: { ...model, tags: { owner: 'mallory' } } } });
+    const untag = ev({ id: 't-untag', time: at(T0 + 7_200_000), platform: 'sagemaker', stage: 'platform', action: 'resource.tag_delete', actor: actors.mallory, resource: { type: 'model_package', name: 'fraud', version: '1' }, ml: { model }, details: { tag_keys: ['reviewed_by'] } });
+    const ours = ev({ id: 't-ours', time: at(T0 + 10_800_000), platform: 'sagemaker', stage: 'platform', action: 'resource.tag_set', actor: actors.ci, resource: { type: 'model_package', name: 'fraud', version: '1' }, ml: { model: { ...model, tags: { 'mltrail.sha256': 'abc' } } } });
+    const mod = replayEvents([approve, tag, untag, ours], { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => [a.entity.id, a.evidence, a.details.tags])).toEqual([
+      ['fraud/1', ['t-approve', 't-tag'], ['owner']],
+      ['fraud/1', ['t-approve', 't-untag'], ['reviewed_by']],
+    ]);
+  });
 });
