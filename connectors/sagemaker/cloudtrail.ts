@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
-import { modelPackageFromArn, sagemakerMl } from './facts.js';
+import { modelPackageFromArn, packageMetadata, sagemakerMl, tagMap } from './facts.js';
 import { classifySagemakerOperation, snake, splitOperation } from './operations.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
@@ -114,19 +114,45 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   const ml = sagemakerMl(eventName, params, response);
   const details: Record<string, unknown> = {};
   if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
+  // Create/UpdateModelPackage customerMetadataProperties: where evaluation evidence (adversarial_*) is recorded.
+  if (op.resourceType === 'model_package') details.metadata = packageMetadata(params);
   if (eventName === 'PutModelPackageGroupPolicy') details.resource_policy = params.resourcePolicy;
   if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
   for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];
   // Tag operations act on another resource: name it by its ARN's type.
   const taggedType = op.resourceType === 'tags' && resourceArn ? /:sagemaker:[^:]*:[^:]*:([a-z-]+)\//.exec(resourceArn)?.[1]?.replace(/-/g, '_') : undefined;
-  const pkg = op.resourceType === 'model_package' ? modelPackageFromArn(arn) : {};
+  const pkg = op.resourceType === 'model_package' || taggedType === 'model_package' ? modelPackageFromArn(arn) : {};
+  const registryTags = taggedType === 'model_package' || taggedType === 'model_package_group' ? registryTagging(eventName, taggedType, pkg, params) : undefined;
+  if (registryTags) {
+    if (registryTags.model) ml.model = registryTags.model;
+    if (registryTags.tagKeys) details.tag_keys = registryTags.tagKeys;
+  }
   return {
-    stage: op.stage,
-    action: op.action,
+    stage: registryTags?.stage ?? op.stage,
+    action: registryTags?.action ?? op.action,
     resource: { type: taggedType ?? op.resourceType, id: arn, name: name ?? pkg.name ?? arn?.split('/').pop(), version: pkg.version },
     ml,
     details,
+  };
+}
+
+/**
+ * AddTags / DeleteTags on a model package (version) or package group are registry writes:
+ * `model_version.tag_set|tag_delete` with `ml.model` {name (group), version, tags}, or
+ * `registered_model.tag_*` for a group, so tagging an approved version is seen as a change of it
+ * and tags like `adv_*` count as its evidence.
+ */
+function registryTagging(eventName: string, type: string, pkg: { name?: string; version?: string }, params: Obj): { stage: Stage; action: Action; model?: Ml['model']; tagKeys?: string[] } | undefined {
+  const verb = eventName === 'AddTags' ? 'tag_set' : eventName === 'DeleteTags' ? 'tag_delete' : undefined;
+  if (!verb) return undefined;
+  const tagKeys = verb === 'tag_delete' ? uniq(arr(params.tagKeys).map(str)) : undefined;
+  const family = type === 'model_package' ? 'model_version' : 'registered_model';
+  return {
+    stage: 'registry',
+    action: `${family}.${verb}` as Action,
+    model: type === 'model_package' && pkg.name ? { name: pkg.name, version: pkg.version, tags: verb === 'tag_set' ? tagMap(params.tags) : undefined } : undefined,
+    tagKeys: tagKeys?.length ? tagKeys : undefined,
   };
 }
 

@@ -199,6 +199,32 @@ export function modelPackageFromArn(arn: string | undefined): { name?: string; g
 }
 
 /**
+ * SageMaker tags `[{key, value}]` (CloudTrail) or `[{Key, Value}]` (service events keep the
+ * user's spelling) → a map, or undefined when there are none.
+ *
+ * @example
+ * tagMap([{ key: 'adv_verdict', value: 'passed' }]) // { adv_verdict: 'passed' }
+ */
+export function tagMap(tags: unknown): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const t of arr(tags)) {
+    if (!isObj(t)) continue;
+    const k = str(t.key) ?? str(t.Key);
+    if (k) out[k] = String(t.value ?? t.Value ?? '');
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * `customerMetadataProperties` of a model package (string map), or undefined. The rules read
+ * it from `details.metadata` (adversarial evidence such as `adversarial_verdict: passed`).
+ */
+export function packageMetadata(params: Obj): Record<string, unknown> | undefined {
+  const m = params.customerMetadataProperties;
+  return isObj(m) && Object.keys(m).length ? m : undefined;
+}
+
+/**
  * The `ml` block for one SageMaker request or service-event detail.
  * `operation` is the eventName (or detail-type) it came from.
  *
@@ -279,6 +305,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       generated_by: str(get(params, 'metadataProperties.generatedBy')),
       skip_validation: str(params.skipModelValidation),
       source_package: str(get(params, 'primaryContainer.modelPackageName')),
+      // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.
+      tags: tagMap(params.tags),
     };
   }
 

@@ -1,7 +1,7 @@
 import { ACTIONS, type Action } from '../../core/schema/actions.js';
 import { makeEvent, stableId, toRfc3339, type Stage } from '../../core/schema/index.js';
 import type { RecordContext, RecordResult } from './cloudtrail.js';
-import { lowerCamelKeys, modelPackageFromArn, sagemakerMl } from './facts.js';
+import { lowerCamelKeys, modelPackageFromArn, packageMetadata, sagemakerMl } from './facts.js';
 import { arr, isObj, str, type Obj } from './util.js';
 
 /**
@@ -131,7 +131,7 @@ export function normalizeServiceEvent(env: Obj, ctx: RecordContext): RecordResul
       resource: { type: kind.type, id: arn, name, version },
       cloud: { provider: 'aws', account: str(env.account), region: str(env.region) },
       ml,
-      details: { event_bridge_id: str(env.id), status, secondary_status: str(detail.secondaryStatus), failure_reason: str(detail.failureReason) },
+      details: { event_bridge_id: str(env.id), status, secondary_status: str(detail.secondaryStatus), failure_reason: str(detail.failureReason), metadata: kind.type === 'model_package' ? packageMetadata(detail) : undefined },
     },
     { raw: env, keepRaw: ctx.keepRaw },
   );

@@ -228,6 +228,58 @@ describe('security facts', () => {
     expect(ev.ml?.model).toMatchObject({ name: 'fraud', approval: 'pending', artifact_uri: 's3://models/fraud/model.tar.gz', image_pinned: true });
   });
 
+  it('adversarial evidence in model-package metadata or tags reaches the rules: recorded at create, counted at a later approval', () => {
+    const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/1';
+    const create = (extra: Record<string, unknown>, id: string) =>
+      one(ctRecord('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', ...extra }, { eventID: id, eventTime: '2026-03-02T10:00:00Z', responseElements: { modelPackageArn: PKG } }));
+    const byMeta = create({ customerMetadataProperties: { adversarial_verdict: 'passed' } }, 'c-meta');
+    const byTag = create({ tags: [{ key: 'adv_verdict', value: 'passed' }] }, 'c-tag');
+    const bare = create({}, 'c-bare');
+    expect(byMeta.details?.metadata).toEqual({ adversarial_verdict: 'passed' });
+    expect(byTag.ml?.model?.tags).toEqual({ adv_verdict: 'passed' });
+    const approve = one(ctRecord('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { eventID: 'approve', eventTime: '2026-03-02T11:00:00Z' }));
+    const adv = (evs: NormalizedEvent[]) => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+    expect(adv([byMeta, approve])).toEqual([]);
+    expect(adv([byTag, approve])).toEqual([]);
+    expect(adv([bare, approve]).map((a) => [a.entity.id, a.evidence])).toEqual([['fraud/1', [approve.id]]]);
+    // A failed verdict recorded at registration is an adversarial failure by itself.
+    expect(adv([create({ customerMetadataProperties: { adversarial_verdict: 'failed' } }, 'c-fail')]).map((a) => a.entity.id)).toEqual(['fraud/1']);
+
+    // The "Model Package State Change" service event carries both (PascalCase, user keys kept).
+    const state = fx<Record<string, unknown>>('eventbridge-sagemaker-model-package-state-change.awsdocs.json');
+    const detail = state.detail as Record<string, unknown>;
+    const withEvidence = one({ ...state, detail: { ...detail, ModelApprovalStatus: 'Approved', CustomerMetadataProperties: { adversarial_verdict: 'passed' }, Tags: [{ Key: 'adv_score', Value: '0.9' }] } });
+    expect(withEvidence.details?.metadata).toEqual({ adversarial_verdict: 'passed' });
+    expect(withEvidence.ml?.model).toMatchObject({ approval: 'approved', tags: { adv_score: '0.9' } });
+    expect(adv([withEvidence])).toEqual([]);
+    expect(adv([one({ ...state, detail: { ...detail, ModelApprovalStatus: 'Approved' } })])).toHaveLength(1);
+  });
+
+  it('AddTags / DeleteTags on a model package are registry tag changes of that version; tagging an approved version alerts', () => {
+    const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/1';
+    const add = one(ctRecord('AddTags', { resourceArn: PKG, tags: [{ key: 'stage', value: 'x' }] }, { eventID: 'tag', eventTime: '2026-11-25T12:00:00Z' }));
+    const del = one(ctRecord('DeleteTags', { resourceArn: PKG, tagKeys: ['reviewed_by'] }, { eventID: 'untag', eventTime: '2026-11-25T13:00:00Z' }));
+    expect([add.stage, add.action, del.stage, del.action]).toEqual(['registry', 'model_version.tag_set', 'registry', 'model_version.tag_delete']);
+    for (const ev of [add, del]) {
+      expect(ev.resource).toEqual({ type: 'model_package', id: PKG, name: 'fraud', version: '1' });
+      expect(ev.ml?.model).toMatchObject({ name: 'fraud', version: '1' });
+    }
+    expect(add.ml?.model?.tags).toEqual({ stage: 'x' });
+    expect(del.details?.tag_keys).toEqual(['reviewed_by']);
+    const group = one(ctRecord('AddTags', { resourceArn: 'arn:aws:sagemaker:us-east-1:111122223333:model-package-group/fraud', tags: [{ key: 'team', value: 'risk' }] }));
+    expect([group.stage, group.action, group.resource?.name]).toEqual(['registry', 'registered_model.tag_set', 'fraud']);
+    // Tags on anything else stay platform/resource.tag_*.
+    const job = one(ctRecord('AddTags', { resourceArn: 'arn:aws:sagemaker:us-east-1:111122223333:training-job/train-1', tags: [{ key: 'k', value: 'v' }] }));
+    expect([job.stage, job.action, job.resource?.type, job.resource?.name]).toEqual(['platform', 'resource.tag_set', 'training_job', 'train-1']);
+
+    const approve = one(ctRecord('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { eventID: 'approve', eventTime: '2026-11-25T11:00:00Z' }));
+    const mod = replayEvents([approve, add, del], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => [a.entity.id, a.evidence, a.details.tags])).toEqual([
+      ['fraud/1', [approve.id, add.id], ['stage']],
+      ['fraud/1', [approve.id, del.id], ['reviewed_by']],
+    ]);
+  });
+
   it('CreateEndpointConfig → variants, traffic, data capture; CreateModel → model data URL and role', () => {
     const ec = one(ctRecord('CreateEndpointConfig', {
       endpointConfigName: 'cfg-1',
@@ -289,7 +341,7 @@ describe('operation classification (spec stage tables)', () => {
     ['CreatePresignedNotebookInstanceUrl', {}, 'platform', 'notebook.open'],
     ['CreateNotebookInstanceLifecycleConfig', {}, 'platform', 'resource.create'],
     ['CreateDomain', {}, 'platform', 'resource.create'],
-    ['AddTags', {}, 'platform', 'resource.tag_set'],
+    ['AddTags', {}, 'platform', 'resource.tag_set'], // on a model package: registry/model_version.tag_set (security facts)
     ['DescribeTrainingJob', {}, 'training', 'training_job.read'],
     ['ListTrainingJobs', {}, 'training', 'training_job.read'],
     ['ListTrainingJobsForHyperParameterTuningJob', {}, 'training', 'tuning_job.read'],
