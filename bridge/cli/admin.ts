@@ -5,7 +5,7 @@ import { Spool } from '../../core/spool/index.js';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
-import { common, parse } from './args.js';
+import { common, parse, positiveInt } from './args.js';
 
 export const checkConfigUsage = `mltrail check-config [FILE]
 
@@ -65,6 +65,20 @@ export async function schemaCommand(args: string[], io: CliIo): Promise<number> 
   return 0;
 }
 
+/** Rows a `list` prints unless --limit says otherwise. */
+const LIST_LIMIT = 1000;
+
+/** How many rows a table holds (under the same filter as the listing), so a cut-off listing says so. */
+function countRows(spool: Spool, table: 'dead_letters' | 'quarantine', column: 'sink' | 'channel', value: string | undefined): number {
+  const sql = `SELECT COUNT(*) FROM ${table}${value === undefined ? '' : ` WHERE ${column} = ?`}`;
+  return spool.db.prepare(sql).pluck().get(...(value === undefined ? [] : [value])) as number;
+}
+
+function listFooter(shown: number, total: number, what: string): string {
+  if (shown >= total) return `${total} ${what}\n`;
+  return `${total} ${what} in all, ${shown} shown (the oldest; --limit N shows more)\n`;
+}
+
 function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo): Spool {
   const cfg = loadConfig({ file: values.config, env: io.env, overrides: values['data-dir'] ? { data_dir: values['data-dir'] } : {} });
   const dir = resolve(cfg.data_dir);
@@ -72,13 +86,15 @@ function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo):
   return Spool.open({ dir });
 }
 
-export const dlqUsage = `mltrail dlq list [--sink NAME] [--data-dir DIR]
+export const dlqUsage = `mltrail dlq list [--sink NAME] [--limit N] [--data-dir DIR]
 mltrail dlq retry [--sink NAME] [--id N]... [--data-dir DIR]
 mltrail dlq purge (--sink NAME | --id N... | --all) [--data-dir DIR]
 
 Show records a sink refused permanently, with the reason; mark them to be
 re-sent (a running bridge picks them up within a second, else at next start);
-or delete them for good. Dead letters count toward spool.max_bytes.`;
+or delete them for good. Dead letters count toward spool.max_bytes.
+list prints the oldest N (--limit, default ${LIST_LIMIT}) and says on stderr
+how many there are in all.`;
 
 export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' }, all: { type: 'boolean' } });
@@ -87,16 +103,17 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   if (sub === 'purge' && !values.sink && !values.id?.length && !values.all) {
     throw new MltrailError('USAGE', 'dlq purge deletes dead letters for good: name them with --sink or --id, or pass --all');
   }
+  const limit = positiveInt(values.limit, '--limit', LIST_LIMIT);
   const spool = openSpool(values, io);
   try {
     if (sub === 'list') {
-      const rows = spool.listDeadLetters({ sink: values.sink, limit: Number(values.limit ?? 1000) });
+      const rows = spool.listDeadLetters({ sink: values.sink, limit });
       for (const d of rows) {
         io.stdout.write(
           `${JSON.stringify({ dlq_id: d.dlq_id, sink: d.sink, kind: d.kind, record_id: d.record_id, status: d.status, attempts: d.attempts, reason: d.reason, added: new Date(d.added).toISOString() })}\n`,
         );
       }
-      io.stderr.write(`${rows.length} dead letter(s)\n`);
+      io.stderr.write(listFooter(rows.length, countRows(spool, 'dead_letters', 'sink', values.sink), 'dead letter(s)'));
       return 0;
     }
     if (sub === 'retry') {
@@ -115,12 +132,14 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-export const quarantineUsage = `mltrail quarantine list [--channel CH] [--body] [--data-dir DIR]
+export const quarantineUsage = `mltrail quarantine list [--channel CH] [--body] [--limit N] [--data-dir DIR]
 mltrail quarantine purge (--channel CH | --id N... | --all) [--data-dir DIR]
 
 Show input that could not be parsed or validated, with the reason (--body
 prints the kept bytes, base64 when not UTF-8 text); or delete it for good once
-inspected. Quarantined input counts toward spool.max_bytes.`;
+inspected. Quarantined input counts toward spool.max_bytes. list prints the
+oldest N (--limit, default ${LIST_LIMIT}) and says on stderr how many there are
+in all.`;
 
 export async function quarantineCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...common, channel: { type: 'string' }, body: { type: 'boolean' }, limit: { type: 'string' }, id: { type: 'string', multiple: true }, all: { type: 'boolean' } });
@@ -130,6 +149,7 @@ export async function quarantineCommand(args: string[], io: CliIo): Promise<numb
   if (sub === 'purge' && !values.channel && !values.id?.length && !values.all) {
     throw new MltrailError('USAGE', 'quarantine purge deletes kept input for good: name it with --channel or --id, or pass --all');
   }
+  const limit = positiveInt(values.limit, '--limit', LIST_LIMIT);
   const spool = openSpool(values, io);
   try {
     if (sub === 'purge') {
@@ -137,7 +157,7 @@ export async function quarantineCommand(args: string[], io: CliIo): Promise<numb
       io.stdout.write(`${n} quarantined input(s) deleted\n`);
       return 0;
     }
-    const rows = spool.listQuarantine({ channel: values.channel, limit: Number(values.limit ?? 1000) });
+    const rows = spool.listQuarantine({ channel: values.channel, limit });
     for (const q of rows) {
       const text = q.body.toString('utf8');
       const isText = Buffer.from(text, 'utf8').equals(q.body);
@@ -145,7 +165,7 @@ export async function quarantineCommand(args: string[], io: CliIo): Promise<numb
       if (values.body) out[isText ? 'body' : 'body_base64'] = isText ? text : q.body.toString('base64');
       io.stdout.write(`${JSON.stringify(out)}\n`);
     }
-    io.stderr.write(`${rows.length} quarantined input(s)\n`);
+    io.stderr.write(listFooter(rows.length, countRows(spool, 'quarantine', 'channel', values.channel), 'quarantined input(s)'));
     return 0;
   } finally {
     spool.close();

@@ -15,3 +15,14 @@ export const common = {
   help: { type: 'boolean', short: 'h' },
   'data-dir': { type: 'string' },
 } as const;
+
+/**
+ * A `--limit`-style value: a whole number of at least 1, else a USAGE error
+ * naming the flag (not a database error deep inside the command).
+ */
+export function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new MltrailError('USAGE', `${flag} takes a whole number of at least 1, got "${value}"`);
+  return n;
+}

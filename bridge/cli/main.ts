@@ -37,6 +37,16 @@ ${commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
 `;
 }
 
+function groupHelp(word: string, group: CliCommand[]): string {
+  const subs = group.map((c) => ({ sub: c.name.split(' ').slice(1).join(' '), summary: c.summary }));
+  const w = Math.max(...subs.map((x) => x.sub.length));
+  return `Usage: mltrail ${word} <subcommand> [options]   (mltrail ${word} <subcommand> --help for details)
+
+Subcommands:
+${subs.map((x) => `  ${x.sub.padEnd(w)}  ${x.summary}`).join('\n')}
+`;
+}
+
 /**
  * Run the CLI; returns the exit code (0 ok, 1 some input rejected / check
  * failed, 2 unusable input or arguments).
@@ -61,6 +71,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return words.every((w, i) => argv[i] === w);
   });
   if (!cmd) {
+    // The first word of two-word commands (`backfill vertex`, `setup elastic`) is a group: it lists them.
+    const group = commands.filter((c) => c.name.split(' ').length > 1 && c.name.split(' ')[0] === argv[0]);
+    if (group.length) {
+      const sub = argv[1];
+      if (sub === '--help' || sub === '-h' || sub === 'help') return (io.stdout.write(groupHelp(argv[0]!, group)), 0);
+      if (sub === undefined) return (io.stderr.write(groupHelp(argv[0]!, group)), 2);
+      io.stderr.write(`mltrail: unknown ${argv[0]} subcommand "${sub}"\n\n${groupHelp(argv[0]!, group)}`);
+      return 2;
+    }
     io.stderr.write(`mltrail: unknown command "${argv[0]}"\n\n${help(commands)}`);
     return 2;
   }

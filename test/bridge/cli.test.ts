@@ -128,6 +128,51 @@ describe('mltrail CLI', () => {
     after.close();
   });
 
+  it('dlq list and quarantine list take a validated --limit, document it, and say how many there are in all', async () => {
+    const { Spool } = await import('../../core/spool/index.js');
+    const dataDir = tmpDir();
+    const s = Spool.open({ dir: dataDir });
+    s.transaction(() => {
+      for (let i = 0; i < 1005; i++) s.quarantine(i % 2 ? 'core.api' : 'other', 'not JSON', `{"b${i}`);
+      for (let i = 0; i < 3; i++) s.deadLetter('hec', { kind: 'event', id: `e${i}`, body: '{}' }, 'rejected');
+    });
+    s.close();
+    const cli = (...a: string[]) => run([...a, '--data-dir', dataDir]);
+    const all = cli('quarantine', 'list');
+    expect(all.status).toBe(0);
+    expect(all.stdout.trim().split('\n')).toHaveLength(1000);
+    expect(all.stderr).toBe('1005 quarantined input(s) in all, 1000 shown (the oldest; --limit N shows more)\n');
+    const more = cli('quarantine', 'list', '--limit', '2000');
+    expect(more.stdout.trim().split('\n')).toHaveLength(1005);
+    expect(more.stderr).toBe('1005 quarantined input(s)\n');
+    expect(cli('quarantine', 'list', '--channel', 'core.api', '--limit', '5').stderr).toBe('502 quarantined input(s) in all, 5 shown (the oldest; --limit N shows more)\n');
+    const dlq = cli('dlq', 'list', '--limit', '2');
+    expect(dlq.stdout.trim().split('\n')).toHaveLength(2);
+    expect(dlq.stderr).toBe('3 dead letter(s) in all, 2 shown (the oldest; --limit N shows more)\n');
+    for (const [cmd, bad] of [['quarantine', 'abc'], ['dlq', 'abc'], ['quarantine', '0'], ['dlq', '-3'], ['quarantine', '1.5']] as const) {
+      const r = cli(cmd, 'list', `--limit=${bad}`);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`MLTRAIL_ERR_USAGE: --limit takes a whole number of at least 1, got "${bad}"`);
+      expect(r.stderr).not.toMatch(/INTERNAL|SqliteError/);
+    }
+    expect(run(['quarantine', '--help']).stdout).toContain('--limit N');
+    expect(run(['dlq', '--help']).stdout).toContain('--limit N');
+  });
+
+  it('the first word of a two-word command (backfill, setup) prints its subcommands with --help, exit 0', () => {
+    for (const [group, sub] of [['backfill', 'vertex'], ['setup', 'elastic']] as const) {
+      const h = run([group, '--help']);
+      expect(h.status).toBe(0);
+      expect(h.stdout).toContain(`Usage: mltrail ${group} <subcommand>`);
+      expect(h.stdout).toMatch(new RegExp(`^  ${sub}  `, 'm'));
+      expect(run([group]).status).toBe(2);
+      const unknown = run([group, 'nosuch']);
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain(`unknown ${group} subcommand "nosuch"`);
+    }
+    expect(run(['backfill', 'vertex', '--help']).status).toBe(0);
+  });
+
   it('normalize exits 2 on unusable input or arguments', () => {
     expect(run(['normalize', '/no/such/file']).status).toBe(2);
     expect(run(['normalize', '--platform', 'nosuch', '-'], '{}').status).toBe(2);
