@@ -243,8 +243,10 @@ export function parseJsonRecords(body: Buffer | string): unknown[] {
  */
 export function clientErrorHandler(): (err: NodeJS.ErrnoException, socket: Socket) => void {
   return (err, socket) => {
-    // Nothing to answer on a connection the peer reset, or once a response has begun on it.
-    if (err.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) return void socket.destroy();
+    // Nothing to answer on a connection the peer reset, nor in the middle of a response already begun on it
+    // (as Node decides; an earlier keep-alive request's finished response does not count).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
     const [status, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'request header fields too large: together they exceed the server limit (16 KB by default)']

@@ -59,5 +59,16 @@ describe('clientErrorHandler', () => {
     const bad = await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n');
     expect(bad).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(JSON.parse(bad.split('\r\n\r\n')[1]!).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+    // A malformed request after a good one on the same keep-alive connection is answered too.
+    const second = await new Promise<string>((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let data = '';
+      sock.on('data', (d) => {
+        if (!data) sock.write('NOT HTTP AT ALL\r\n\r\n');
+        data += d.toString();
+      });
+      sock.on('close', () => resolve(data));
+    });
+    expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nokHTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"MLTRAIL_ERR_BAD_REQUEST"/);
   });
 });
