@@ -65,13 +65,29 @@ export interface DayStats {
 }
 
 interface Suppression {
+  /** First and last time of the pending detections (meaningful only while pending > 0). */
   first_seen: string;
   last_seen: string;
   /** Detections since the last alert was sent (the one that will be sent next counts too). */
   pending: number;
+  /** Evidence of the pending detections (the latest MAX_EVIDENCE ids): the next alert carries them. */
+  evidence?: string[];
   last_emit?: number;
   last_mode?: string;
 }
+
+/** A per-event rule's run of consecutive detections; `evidence` = each of the latest detections' ids (at most MAX_EVIDENCE detections). */
+interface Streak {
+  count: number;
+  last: number;
+  evidence?: string[][];
+  /** Time of the first detection of the run not yet reported in an alert. */
+  since?: string;
+}
+
+/** Bound on the ids an alert carries besides its own detection's (streak and suppressed repeats). */
+const MAX_EVIDENCE = 20;
+const tail = (ids: string[]): string[] => [...new Set(ids.filter(Boolean))].slice(-MAX_EVIDENCE);
 
 interface Detection extends DetectionInput {
   rule: ResolvedRule;
@@ -240,16 +256,26 @@ class Engine implements RuleEngine {
     let streak: number;
     let need: number;
     let learning: boolean;
+    /** Evidence of the earlier detections of the streak that makes the case (N > 1). */
+    let streakEvidence: string[] = [];
+    let streakSince: string | undefined;
     if (d.window) {
       streak = d.window.streak;
       need = rule.stat.n;
       learning = d.window.learning;
     } else {
-      const s = this.state.get<{ count: number; last: number }>(ENGINE_NS, `streak|${entityKey}`);
-      const count = s && t - s.last <= rule.suppressMs ? s.count + 1 : 1;
-      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: t });
+      const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`);
+      const cont = !!s && t - s.last <= rule.suppressMs;
+      const count = cont ? s.count + 1 : 1;
+      const runs = [...(cont ? (s.evidence ?? []) : []), d.evidence].slice(-Math.min(rule.n, MAX_EVIDENCE));
+      const since = cont && s.since && s.since < d.time ? s.since : d.time;
+      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: t, ...(rule.n > 1 ? { evidence: runs, since } : {}) } satisfies Streak);
       streak = count;
       need = rule.n;
+      if (rule.n > 1) {
+        streakEvidence = runs.slice(0, -1).flat();
+        streakSince = since;
+      }
       // No learning period means none, also for an event older than the first one seen (a backfill after
       // live input): it used to count as "before the start" and be hidden in observe mode.
       const start = this.state.get<number>(ENGINE_NS, `start|${rule.id}`) ?? t;
@@ -264,16 +290,33 @@ class Engine implements RuleEngine {
     const supKey = `sup|${entityKey}`;
     const sup = this.state.get<Suppression>(ENGINE_NS, supKey);
     if (sup && sup.last_emit !== undefined && t - sup.last_emit < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
+      // first/last seen and evidence describe what is suppressed since the last alert sent, not that alert.
+      if (sup.pending === 0) {
+        sup.first_seen = d.time;
+        sup.last_seen = d.time;
+        sup.evidence = [];
+      }
       sup.pending++;
-      sup.last_seen = d.time > sup.last_seen ? d.time : sup.last_seen;
+      if (d.time < sup.first_seen) sup.first_seen = d.time;
+      if (d.time > sup.last_seen) sup.last_seen = d.time;
+      sup.evidence = tail([...(sup.evidence ?? []), ...streakEvidence, ...d.evidence]);
       this.state.set(ENGINE_NS, supKey, sup);
       day.suppressed++;
       this.saveDay(rule.id, d.time, day);
       return [];
     }
-    const firstSeen = sup && sup.pending > 0 ? sup.first_seen : d.time;
-    const count = (sup?.pending ?? 0) + 1;
+    const pending = sup && sup.pending > 0 ? sup : undefined;
+    const firstSeen = [pending?.first_seen, streakSince, d.time].filter((x): x is string => !!x).sort()[0]!;
+    const lastSeen = pending && pending.last_seen > d.time ? pending.last_seen : d.time;
+    const count = (pending?.pending ?? 0) + 1;
+    // The events that made the case: the suppressed repeats and the streak before this detection, then its own (last).
+    const earlier = tail([...(pending?.evidence ?? []), ...streakEvidence]).filter((id) => !d.evidence.includes(id));
     this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: t, last_mode: mode } satisfies Suppression);
+    if (!d.window && rule.n > 1) {
+      // Sent with this alert: later alerts of the same run carry only what came after it.
+      const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`)!;
+      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count: s.count, last: s.last, evidence: [] } satisfies Streak);
+    }
     if (mode === 'observe') day.observe++;
     else day.alerts++;
     this.saveDay(rule.id, d.time, day);
@@ -290,7 +333,7 @@ class Engine implements RuleEngine {
         summary: d.summary,
         time: d.time,
         entity: pruneEntity(d.entity),
-        evidence: [...new Set(d.evidence.filter(Boolean))],
+        evidence: [...new Set([...earlier, ...d.evidence.filter(Boolean)])],
         details: {
           kind: rule.kind,
           ...(mode === 'observe' ? { observe_reason: rule.mode === 'observe' ? 'rule in observe mode' : 'learning period' } : {}),
@@ -298,8 +341,8 @@ class Engine implements RuleEngine {
           ...stripUndefined(d.details ?? {}),
         },
         count,
-        first_seen: firstSeen < d.time ? firstSeen : d.time,
-        last_seen: d.time,
+        first_seen: firstSeen,
+        last_seen: lastSeen,
       },
     ];
   }

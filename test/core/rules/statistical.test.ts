@@ -58,17 +58,23 @@ describe('ingestion.volume_anomaly', () => {
   });
 
   it('suppresses repeats per rule + entity and reports them with count / first_seen / last_seen', () => {
-    const alerts = run(volume([
+    const events = volume([
       { day: 30, hour: 10, hours: 6, count: 40 },
       { day: 32, hour: 10, hours: 3, count: 40 },
-    ]));
+    ]);
+    const alerts = run(events);
     expect(alerts).toHaveLength(2);
     const [first, second] = alerts as [Alert, Alert];
     expect(first.count).toBe(1);
-    // Hours 13..15 of day 30 were suppressed repeats; day 32's alert stands for them and itself.
+    // Hours 13..15 of day 30 were suppressed repeats; day 32's alert stands for them and itself:
+    // first_seen is the first of them (an hour after the alert already sent, not that alert), and their events are evidence.
     expect(second.count).toBe(4);
-    expect(second.first_seen).toBe(first.time);
+    expect(second.first_seen).toBe(new Date(Date.parse(first.time) + 3_600_000).toISOString());
     expect(second.last_seen).toBe(second.time);
+    const timeOf = new Map(events.map((e) => [e.id, e.time]));
+    const suppressed = second.evidence.map((id) => timeOf.get(id)!).filter((t) => t.slice(0, 10) === first.time.slice(0, 10));
+    expect(suppressed.length).toBeGreaterThan(0);
+    expect(suppressed.every((t) => t > first.time && t < `${first.time.slice(0, 10)}T16`)).toBe(true);
     expect(second.id).not.toBe(first.id);
   });
 

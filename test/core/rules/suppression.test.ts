@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { HOUR, T0, actors, at, ev } from '../../rules/events.js';
+
+/** A training job whose image is not pinned: one training.unverified_dependency detection per event. */
+const job = (id: string, hours: number) =>
+  ev({ id, time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'training', action: 'training_job.create', actor: actors.ci, resource: { type: 'training_job', name: 'nightly' }, ml: { job: { name: 'nightly', image: 'python:3.11', network_isolation: true } } });
+
+const run = (hours: number[], rules: Record<string, unknown> = {}) =>
+  replayEvents(hours.map((h, i) => job(`j${i}`, h)), { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+
+describe('per-event detections: N consecutive and suppression (24 h)', () => {
+  it('an alert after suppressed repeats reports them: count, first/last seen and evidence since the last alert sent', () => {
+    const [first, second, ...rest] = run([0, 1, 2, 25, 26]);
+    expect(rest).toEqual([]);
+    expect([first!.count, first!.first_seen, first!.last_seen, first!.evidence]).toEqual([1, at(T0), at(T0), ['j0']]);
+    // 1 h and 2 h were suppressed; the 25 h detection is sent and stands for them and itself (not for the 0 h one, already sent).
+    expect([second!.count, second!.first_seen, second!.last_seen, second!.evidence]).toEqual([3, at(T0 + HOUR), at(T0 + 25 * HOUR), ['j1', 'j2', 'j3']]);
+    expect(second!.time).toBe(at(T0 + 25 * HOUR));
+  });
+
+  it('with n: 2 the alert lists the events of the streak that made the case, and later alerts only what came after', () => {
+    const alerts = run([0, 1, 2, 25], { 'training.unverified_dependency': { n: 2 } });
+    expect(alerts.map((a) => [a.time, a.count, a.first_seen, a.evidence])).toEqual([
+      [at(T0 + HOUR), 1, at(T0), ['j0', 'j1']],
+      [at(T0 + 25 * HOUR), 2, at(T0 + 2 * HOUR), ['j2', 'j3']],
+    ]);
+    // A lone detection below N is no alert.
+    expect(run([0], { 'training.unverified_dependency': { n: 2 } })).toEqual([]);
+  });
+
+  it('the evidence a streak keeps is bounded', () => {
+    const hours = Array.from({ length: 30 }, (_, i) => i * 0.5);
+    const [alert] = run(hours, { 'training.unverified_dependency': { n: 30 } });
+    expect(alert!.evidence).toHaveLength(20);
+    expect(alert!.evidence.at(-1)).toBe('j29');
+  });
+});
