@@ -187,6 +187,7 @@ export class Registry {
     if (!registryFact) this.addToIndex(`u|${ref.name}|${ref.version}`, key);
     else if (!(this.get<string[]>(nKey) ?? []).includes(key)) {
       this.addToIndex(nKey, key);
+      this.addToIndex(`np|${ref.name}`, ref.platform);
       // The first registry record of this name+version takes over what was learnt before it
       // from other platforms (an evaluation that came first), as if it had been linked then.
       if ((this.get<string[]>(nKey) ?? []).length === 1) {
@@ -197,6 +198,15 @@ export class Registry {
       }
     }
     return v;
+  }
+
+  /**
+   * The one other platform whose registry holds versions of this model name, for a version known on
+   * `platform` only from evaluations (a Kubeflow evaluation of a new version of an MLflow model).
+   */
+  homePlatform(platform: string, name: string): string | undefined {
+    const others = (this.get<string[]>(`np|${name}`) ?? []).filter((p) => p !== platform);
+    return others.length === 1 && !(this.get<string[]>(`np|${name}`) ?? []).includes(platform) ? others[0] : undefined;
   }
 
   /** Records of name+version known only from evaluations / deployments (never registered), except `except`. */

@@ -66,7 +66,9 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
   const threshold = setting(ctx, 'threshold', 0.02);
   const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare', 'both');
   for (const target of targets) {
-    const others = ctx.reg.versionsOf(target.platform, target.name).filter((v) => v.version !== target.version);
+    // A version evaluated where the model is not registered: also compare with the registry's versions of it.
+    const home = ctx.reg.homePlatform(target.platform, target.name);
+    const others = [...ctx.reg.versionsOf(target.platform, target.name), ...(home ? ctx.reg.versionsOf(home, target.name) : [])].filter((v) => v.version !== target.version);
     for (const [name, { value, event }] of Object.entries(metrics)) {
       const dir = metricDirection(name, dirs);
       if (!dir) continue;
@@ -85,7 +87,8 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
         const worse = dir === 'higher' ? (base - value) / Math.abs(base) : (value - base) / Math.abs(base);
         if (worse > threshold) {
           ctx.detect({
-            entity: versionEntity(target), key: `${name}|${role}`,
+            // Named as a version of the registry's model when only evaluated elsewhere (same alert whichever platform registers it).
+            entity: versionEntity(home ? { ...target, platform: home } : target), key: `${name}|${role}`,
             evidence: [...new Set([v.metrics[name]!.event, event, ev.id])], title: 'Evaluation score dropped',
             summary: `${target.name} v${target.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${base})`,
             details: { metric: name, value, baseline: base, baseline_version: v.version, compared_with: role, worse_by: worse, threshold },

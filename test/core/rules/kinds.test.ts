@@ -50,4 +50,13 @@ describe('rule kinds on facts some platforms carry', () => {
       ['fraud/1', ['t-approve', 't-untag'], ['reviewed_by']],
     ]);
   });
+
+  it('score_drop compares a version only evaluated on one platform with the champion registered on another', () => {
+    const evaluation = (id: string, hours: number, version: string, accuracy: number) =>
+      ev({ id, time: at(T0 + hours * 3_600_000), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', actor: actors.kfRunner, ml: { model: { name: 'ch', version }, metrics: { accuracy, adv_robust_accuracy: 0.9 } } });
+    const champion = ev({ id: 'c-champion', time: at(T0 + 1_800_000), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', actor: actors.bobMlflow, resource: { type: 'model_version', name: 'ch', version: '1' }, ml: { model: { name: 'ch', version: '1', aliases: ['champion'] } }, details: { alias: 'champion' } });
+    const events = [evaluation('c-v1', 0, '1', 0.95), champion, evaluation('c-v2', 1, '2', 0.94), evaluation('c-v3', 2, '3', 0.925)];
+    const { alerts } = replayEvents(events, { rules });
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.entity.platform, a.evidence, a.details.compared_with])).toEqual([['evaluation.score_drop', 'ch/3', 'mlflow', ['c-v1', 'c-v3'], 'champion']]);
+  });
 });
