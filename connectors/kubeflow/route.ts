@@ -102,7 +102,7 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
       authenticate(c, deps);
       const ctype = (c.req.header('content-type') ?? '').toLowerCase();
       if (ctype && !ctype.includes('json')) throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${ctype}`);
-      const body = await readBody(c, { maxBytes: cfg.audit.body_limit_bytes });
+      const body = await readBody(c, { maxBytes: cfg.audit.body_limit_bytes, channel: AUDIT_CHANNEL });
       let records: unknown[];
       try {
         records = parseJsonRecords(body);

@@ -55,7 +55,7 @@ function mountEventBridge(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void
         deps.ingest.authFailure({ platform: 'sagemaker', channel: EB_CHANNEL, reason, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed: basic?.user });
         throw new MltrailError('UNAUTHORIZED', reason);
       }
-      const body = await readBody(c, { maxBytes: cfg.max_body_bytes });
+      const body = await readBody(c, { maxBytes: cfg.max_body_bytes, channel: EB_CHANNEL });
       let records: unknown[];
       try {
         records = parseJsonRecords(body);
@@ -108,7 +108,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       }
       const version = c.req.header('x-amz-firehose-protocol-version');
       if (version !== undefined && version !== '1.0') throw new MltrailError('BAD_REQUEST', `unsupported X-Amz-Firehose-Protocol-Version ${version} (expected 1.0)`);
-      const body = await readBody(c, { maxBytes: cfg.max_body_bytes, maxDecodedBytes: cfg.max_decoded_bytes });
+      const body = await readBody(c, { maxBytes: cfg.max_body_bytes, maxDecodedBytes: cfg.max_decoded_bytes, channel: FH_CHANNEL });
       const meta: Record<string, unknown> = { route: FIREHOSE_PATH, request_id: requestId || undefined, source_arn: c.req.header('x-amz-firehose-source-arn') };
       let parsed: unknown;
       try {

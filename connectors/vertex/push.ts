@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import type { OAuth2Client } from 'google-auth-library';
 import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { bearerToken, clientIp, errorResponse, readBody } from '../../core/http/index.js';
+import { bearerToken, clientIp, errorResponse, readBody, takeUndecodableBody } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
 import type { VertexConfig } from './config.js';
 import { isPubsubEnvelope } from './envelope.js';
@@ -74,7 +74,17 @@ export function mountPushRoute(app: Hono, deps: ConnectorDeps<VertexConfig>, opt
         throw new MltrailError(err.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', err.message);
       }
 
-      const body = await readBody(c, { maxBytes: push.body_limit_bytes });
+      let body: Buffer;
+      try {
+        body = await readBody(c, { maxBytes: push.body_limit_bytes, channel });
+      } catch (err) {
+        // A body whose encoding cannot be undone will not decode on redelivery either: keep it and
+        // acknowledge (a 4xx would be redelivered, and quarantined again each time).
+        const bad = takeUndecodableBody(c);
+        if (!bad) throw err;
+        deps.ingest.quarantine(channel, bad.reason, bad.body, { route: PUSH_ROUTE, content_encoding: bad.encoding, message_id: c.req.header('x-goog-pubsub-message-id') });
+        return c.json({ accepted: 0, duplicates: 0, quarantined: 1 }, 200);
+      }
       let record: unknown;
       try {
         record = JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''));

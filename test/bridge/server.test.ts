@@ -206,13 +206,13 @@ describe('bridge server', () => {
     expect(q[0]!.body.equals(garbage)).toBe(true);
   });
 
-  it('a corrupt gzip body on a connector route is quarantined too (under http:<route> unless the route names its channel)', async () => {
+  it('a corrupt gzip body on a connector route is quarantined too, under the route\'s channel', async () => {
     const { b } = await start({ MLTRAIL_EVENTBRIDGE_API_KEY: 'k-123' });
     const r = await fetch(`${b.url}/v1/ingest/sagemaker/eventbridge`, { method: 'POST', headers: { 'content-encoding': 'gzip', 'x-api-key': 'k-123' }, body: 'garbage' });
     expect(r.status).toBe(400);
     const q = b.spool.listQuarantine();
     expect(q).toHaveLength(1);
-    expect(q[0]).toMatchObject({ channel: 'http:/v1/ingest/sagemaker/eventbridge', reason: expect.stringMatching(/not valid gzip/) });
+    expect(q[0]).toMatchObject({ channel: 'sagemaker.eventbridge', reason: expect.stringMatching(/not valid gzip/) });
     expect(q[0]!.body.toString()).toBe('garbage');
   });
 

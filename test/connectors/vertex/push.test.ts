@@ -81,6 +81,15 @@ describe('Pub/Sub push with a JWKS file', () => {
     expect(r.json?.accepted).toBe(1);
   });
 
+  it('a body whose gzip cannot be undone is quarantined (bytes as sent) and acknowledged: redelivery would not fix it', async () => {
+    const r = await post(app.url, 'garbage', key.mint(), { 'content-encoding': 'gzip' });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ accepted: 0, duplicates: 0, quarantined: 1 });
+    const q = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).at(-1)!;
+    expect(q.reason).toMatch(/not valid gzip/);
+    expect(q.body.toString()).toBe('garbage');
+  });
+
   it('a message that is not a LogEntry is quarantined and acknowledged (no endless redelivery)', async () => {
     const before = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).length;
     const r = await post(app.url, readFixtureJson('vertex', 'cloudevents-MessagePublishedData-duplicatedFields.json'), key.mint());
