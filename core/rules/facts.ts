@@ -245,7 +245,9 @@ export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ap
     if (set.some((a) => aliases.includes(a.toLowerCase()))) return 'approved';
   }
   if (ev.action === 'model_version.update' && m?.aliases?.some((a) => aliases.includes(a.toLowerCase().replace(/^-/, '')) && !a.startsWith('-'))) return 'approved';
-  if (ev.action === 'model_version.tag_set') {
+  // SageMaker's approval is ModelApprovalStatus: a tag on a model package (AddTags) approves nothing, or anyone
+  // allowed to tag could make an unapproved package look approved to the deployment rules.
+  if (ev.action === 'model_version.tag_set' && ev.platform !== 'sagemaker') {
     for (const [k, v] of Object.entries(tagsOf(ev))) {
       const allowed = Object.entries(cfg.approval.tags).find(([tk]) => tk.toLowerCase() === k.toLowerCase())?.[1];
       if (allowed?.some((a) => a.toLowerCase() === String(v).toLowerCase())) return 'approved';

@@ -274,6 +274,13 @@ describe('security facts', () => {
 
     const approve = one(ctRecord('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { eventID: 'approve', eventTime: '2026-11-25T11:00:00Z' }));
     const mod = replayEvents([approve, add, del], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    // A tag that reads like an approval marker does not approve a SageMaker package (ModelApprovalStatus does).
+    const tagApprove = one(ctRecord('AddTags', { resourceArn: PKG, tags: [{ key: 'approval', value: 'approved' }] }, { eventID: 'tag-approve', eventTime: '2026-11-25T11:00:00Z' }));
+    const deploy = one(ctRecord('CreateModel', { modelName: 'fraud-m', primaryContainer: { modelPackageName: PKG } }, { eventID: 'model', eventTime: '2026-11-25T11:10:00Z' }));
+    const endpoint = one(ctRecord('CreateEndpointConfig', { endpointConfigName: 'fraud-ec', productionVariants: [{ variantName: 'v', modelName: 'fraud-m' }] }, { eventID: 'ec', eventTime: '2026-11-25T11:20:00Z' }));
+    const serve = one(ctRecord('CreateEndpoint', { endpointName: 'fraud-prod', endpointConfigName: 'fraud-ec' }, { eventID: 'ep', eventTime: '2026-11-25T11:30:00Z' }));
+    const unapproved = replayEvents([tagApprove, deploy, endpoint, serve], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(unapproved.map((a) => a.entity.id)).toEqual(['fraud-prod']);
     expect(mod.map((a) => [a.entity.id, a.evidence, a.details.tags])).toEqual([
       ['fraud/1', [approve.id, add.id], ['stage']],
       ['fraud/1', [approve.id, del.id], ['reviewed_by']],
