@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { routePath } from 'hono/route';
 import { MltrailError, errorBody } from '../core/errors.js';
-import { bearerToken, clientIp, errorResponse, readBody, safeEqual, splitJsonRecords, takeUndecodableBody } from '../core/http/index.js';
+import { bearerToken, clientIp, errorAsResponse, errorResponse, readBody, safeEqual, splitJsonRecords, takeUndecodableBody } from '../core/http/index.js';
 import type { Ingestor } from '../core/ingest.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps): Hono {
         deps.ingest.quarantine(undecodable.channel ?? `http:${route}`, undecodable.reason, undecodable.body, { route, content_encoding: undecodable.encoding });
       } catch (err) {
         c.res = undefined;
-        c.res = errorResponse(c, err);
+        c.res = errorAsResponse(err);
       }
     }
     // Input kept in quarantine is acknowledged (2xx, or a 4xx the sender will not resend) only once it is on disk.
@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Hono {
       } catch (err) {
         logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not sync quarantined input to disk');
         c.res = undefined;
-        c.res = c.json(errorBody('INTERNAL', 'could not store the input durably; retry'), 500);
+        c.res = errorAsResponse(new MltrailError('INTERNAL', 'could not store the input durably; retry'));
       }
     }
     const route = routePath(c) || 'unmatched';

@@ -120,14 +120,12 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-/** The value at `path`, or at the deepest defined key on the way to it. */
+/** The value at `path`, or undefined when the path is not there (a parent is not blamed for a child). */
 function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   let v = obj;
   for (const k of path) {
-    if (v === null || typeof v !== 'object') break;
-    const next = (v as Record<PropertyKey, unknown>)[k];
-    if (next === undefined) break;
-    v = next;
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
   }
   return v;
 }
@@ -140,6 +138,8 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
  */
 function envVariablesAt(env: NodeJS.ProcessEnv, path: readonly PropertyKey[]): string[] {
   const full = JSON.stringify(valueAt(envOverrides(env), path)) ?? '';
+  // Nothing from the environment at that path: the value came from the file (or a default).
+  if (full === '') return [];
   const names: string[] = [];
   for (const name of Object.keys(env)) {
     if (env[name] === undefined || name === 'MLTRAIL_CONFIG') continue;

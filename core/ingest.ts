@@ -92,9 +92,11 @@ export class Ingestor {
 
   /** Keep input that cannot be normalized, with the reason. */
   quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
+    // Stored first: input refused because the spool is full (it throws) is not counted as quarantined.
+    const id = this.spool.quarantine(channel, reason, body, meta);
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' });
     this.log.warn({ channel, reason, code: 'MLTRAIL_ERR_VALIDATION' }, 'input quarantined');
-    return this.spool.quarantine(channel, reason, body, meta);
+    return id;
   }
 
   /**

@@ -34,6 +34,16 @@ export function errorResponse(c: Context, err: unknown): Response {
   return c.json(errorBody('INTERNAL', 'internal error'), 500);
 }
 
+/**
+ * The same JSON error as a new Response, built without the Context: for
+ * middleware replacing a response a route already produced.
+ */
+export function errorAsResponse(err: unknown): Response {
+  const e = err instanceof MltrailError ? err : undefined;
+  const body = e ? e.toBody() : errorBody('INTERNAL', 'internal error');
+  return new Response(JSON.stringify(body), { status: e?.status ?? 500, headers: { 'content-type': 'application/json', ...e?.headers } });
+}
+
 /** Shorthand for a JSON error without throwing. */
 export function jsonError(c: Context, kind: ErrorKind, message: string, extra: Record<string, unknown> = {}): Response {
   return errorResponse(c, new MltrailError(kind, message, extra));

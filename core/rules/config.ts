@@ -106,7 +106,7 @@ export const KindSchemas = {
      */
     allowed_window: z
       .strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) })
-      .refine((w) => w.from_hour !== w.to_hour % 24, { message: 'from_hour and to_hour are the same hour: the window would be empty', path: ['to_hour'] })
+      .refine((w) => w.from_hour !== w.to_hour, { message: 'from_hour and to_hour are the same hour: the window would be empty', path: ['to_hour'] })
       .optional(),
     exempt: globs.optional(),
   }),

@@ -73,6 +73,10 @@ describe('config', () => {
     const env = { MLTRAIL_MLFLOW_POLL_S: 'abc', MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', HOME: '/root' };
     expect(errorOf(() => loadConfig({ env })).message).toMatch(/connectors\.mlflow\.poll\.interval_s: .*\(from environment variable MLTRAIL_MLFLOW_POLL_S\)$/);
     expect(errorOf(() => loadConfig({ env: { MLTRAIL_PUBSUB_SUBSCRIPTION: 'mysub' } })).message).toMatch(/connectors\.vertex\.pull\.subscription: .*\(from environment variable MLTRAIL_PUBSUB_SUBSCRIPTION\)$/);
+    // A bad value from the file is not blamed on variables that set other keys (nearly every deployment sets the token).
+    const fileErr = errorOf(() => loadConfig({ file: yaml('spool:\n  max_bytes: 0\n'), env: { MLTRAIL_INGEST_TOKEN: 'tok', PORT: '9000', MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } }));
+    expect(fileErr.message).toMatch(/spool\.max_bytes/);
+    expect(fileErr.message).not.toMatch(/environment variable/);
     // A bad value from the file is not blamed on the environment.
     expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: abc\n'), env: { HOME: '/root' } })).message).not.toMatch(/environment variable/);
     // An empty section is still filled from the environment.

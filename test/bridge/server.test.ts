@@ -251,6 +251,11 @@ describe('bridge server', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as any).error.code).toBe('MLTRAIL_ERR_SPOOL_FULL');
+    // So is a body whose gzip cannot be undone (it used to turn into a 500 here).
+    const gz = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-encoding': 'gzip' }, body: 'garbage' });
+    expect(gz.status).toBe(503);
+    expect(gz.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await gz.json()) as any).error.code).toBe('MLTRAIL_ERR_SPOOL_FULL');
     // A mixed batch is refused whole: its bad half is not quarantined again on every retry.
     const mixed = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), { ...sampleEvent(), stage: 'nope' }]) });
     expect(mixed.status).toBe(503);

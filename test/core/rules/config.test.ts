@@ -58,7 +58,8 @@ describe('rules configuration', () => {
     expect(bad('  serving.behavioral_drift:\n    monitor_pattern: "a(b"\n')).toThrow(/monitor_pattern: not a valid regular expression/);
     expect(bad('  ingestion.volume_anomaly:\n    window: 0h\n')).toThrow(/rules\.ingestion\.volume_anomaly\.window: expected a duration longer than zero/);
     expect(bad('  training.off_hours_job:\n    allowed_window: { from_hour: 9, to_hour: 9 }\n')).toThrow(/allowed_window\.to_hour: .*empty/);
-    expect(bad('  training.off_hours_job:\n    allowed_window: { from_hour: 0, to_hour: 24 }\n')).toThrow(/empty/);
+    // 0 → 24 is the whole day, not an empty window.
+    expect(loadConfig({ file: yamlFile('rules:\n  training.off_hours_job:\n    allowed_window: { days: [mon], from_hour: 0, to_hour: 24 }\n'), env: {} }).rules).toBeDefined();
   });
 
   it('an overnight allowed window (from_hour > to_hour) runs past midnight and belongs to the day it opened', () => {
