@@ -90,7 +90,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof MltrailError) {
       io.stderr.write(`mltrail ${cmd.name}: ${err.code}: ${err.message}\n`);
       if (err.kind === 'USAGE') io.stderr.write(`\n${cmd.usage}\n`);
-      return err.kind === 'USAGE' || err.kind === 'CONFIG' || err.kind === 'NOT_IMPLEMENTED' ? 2 : 1;
+      return err.kind === 'USAGE' || err.kind === 'CONFIG' || err.kind === 'NOT_IMPLEMENTED' || err.kind === 'OUTPUT' ? 2 : 1;
     }
     io.stderr.write(`mltrail ${cmd.name}: MLTRAIL_ERR_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
@@ -109,7 +109,9 @@ if (invokedDirectly) {
   // `mltrail … | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    // Disk full or another write fault: what was printed is incomplete. Say so in one line (exit 2).
+    process.stderr.write(`mltrail: MLTRAIL_ERR_OUTPUT: cannot write to standard output: ${err.code ?? err.message}\n`);
+    process.exit(2);
   });
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then(
     (code) => {

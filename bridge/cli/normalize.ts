@@ -106,6 +106,9 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   const evOut = values.events ? openOutput('--events', values.events) : undefined;
   // Events are ordered on disk and the spool is pruned as rules evaluate it: memory stays flat however much is replayed.
   const tmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-'));
+  // Removed however the run ends, also by process.exit (standard output failing).
+  const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  process.once('exit', removeTmp);
   let alerts = 0;
   let r: ReadAll;
   let replayer: Replayer | undefined;
@@ -125,13 +128,16 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
         replayer.push(chunk);
         // Let the output streams drain between chunks (their buffers would otherwise hold everything written).
         await Promise.all([drained(alertsOut), evOut && drained(evOut)]);
+        checkOutput(alertsOut);
+        if (evOut) checkOutput(evOut);
       }
     } finally {
       replayer?.finish();
       sorter.close();
     }
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTmp();
+    process.off('exit', removeTmp);
   }
   if (evOut) await closeOutput(evOut);
   if (alertsOut !== io.stdout) await closeOutput(alertsOut as WriteStream);
@@ -148,20 +154,37 @@ function openOutput(flag: string, path: string): WriteStream {
     const e = err as NodeJS.ErrnoException;
     throw new MltrailError('USAGE', `${flag} ${path}: cannot write: ${e.code ?? e.message}`);
   }
-  const out = createWriteStream(path, { fd });
-  // A later write error (disk full) is reported when the stream is closed.
+  const out = Object.assign(createWriteStream(path, { fd }), { label: path });
+  // A later write error (disk full) is reported after the chunk being written, or when the stream is closed.
   out.on('error', (err) => ((out as WriteStream & { failed?: Error }).failed = err));
   return out;
 }
 
 async function closeOutput(out: WriteStream): Promise<void> {
-  await new Promise((res) => out.end(res));
-  const failed = (out as WriteStream & { failed?: Error }).failed;
-  if (failed) throw new MltrailError('INTERNAL', `${String(out.path)}: writing failed: ${failed.message}`);
+  checkOutput(out);
+  // end's callback gets the write error, if any (it runs before the 'error' event).
+  await new Promise<void>((res) =>
+    out.end((err?: Error | null) => {
+      if (err) (out as WriteStream & { failed?: Error }).failed ??= err;
+      res();
+    }),
+  );
+  checkOutput(out);
+}
+
+/** Throws (exit 2) once an output file failed: what it holds is incomplete. */
+function checkOutput(out: NodeJS.WritableStream): void {
+  const failed = (out as NodeJS.WritableStream & { failed?: Error }).failed;
+  if (failed) throw new MltrailError('OUTPUT', `${(out as NodeJS.WritableStream & { label?: string }).label ?? 'output'}: writing failed: ${failed.message}`);
 }
 
 /** Resolves once a writable stream has room again (at once when it has). */
 function drained(out: NodeJS.WritableStream): Promise<void> {
-  const w = out as NodeJS.WritableStream & { writableNeedDrain?: boolean };
-  return w.writableNeedDrain ? new Promise((r) => w.once('drain', () => r())) : Promise.resolve();
+  const w = out as NodeJS.WritableStream & { writableNeedDrain?: boolean; failed?: Error };
+  // A stream that failed never drains: resolve on its error too (the caller checks it).
+  if (!w.writableNeedDrain || w.failed) return Promise.resolve();
+  return new Promise((r) => {
+    w.once('drain', () => r());
+    w.once('error', () => r());
+  });
 }

@@ -173,6 +173,18 @@ describe('mltrail CLI', () => {
     expect(run(['backfill', 'vertex', '--help']).status).toBe(0);
   });
 
+  it('standard output that fills up is one OUTPUT line and exit 2, not a stack trace', async () => {
+    const { existsSync, openSync, closeSync } = await import('node:fs');
+    if (!existsSync('/dev/full')) return;
+    const fd = openSync('/dev/full', 'w');
+    const events = Array.from({ length: 200 }, (_, i) => JSON.stringify(sampleEvent({ id: `o-${i}` }))).join('\n');
+    const r = spawnSync(process.execPath, [CLI, 'normalize', '--platform', 'core', '-'], { input: events, stdio: ['pipe', fd, 'pipe'], encoding: 'utf8' });
+    closeSync(fd);
+    expect(r.stderr).toMatch(/^mltrail: MLTRAIL_ERR_OUTPUT: cannot write to standard output: ENOSPC$/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(2);
+  });
+
   it('normalize exits 2 on unusable input or arguments', () => {
     expect(run(['normalize', '/no/such/file']).status).toBe(2);
     expect(run(['normalize', '--platform', 'nosuch', '-'], '{}').status).toBe(2);

@@ -104,6 +104,22 @@ describe('replay on disk', () => {
     expect(isDir.err).toMatch(/--events .*: cannot write: EISDIR/);
     expect(readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n))).toEqual([]);
   });
+
+  it('an output that fills up (disk full) is an OUTPUT error, exit 2, naming it, and the temp dir is removed', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const { writeFileSync, existsSync: exists } = await import('node:fs');
+    if (!exists('/dev/full')) return; // Linux: writes to /dev/full fail with ENOSPC
+    const file = join(tmpDir(), 'events.ndjson');
+    // Alerting events (an unpinned image), so both outputs get lines.
+    writeFileSync(file, Array.from({ length: 50 }, (_, i) => JSON.stringify(sampleEvent({ id: `full-${i}`, ml: { job: { name: `j${i}`, image: 'registry.example.com/train:v1' } } }))).join('\n'));
+    const before = new Set(readdirSync(tmpDirParent()));
+    for (const flag of ['--alerts', '--events']) {
+      const r = await runCli(['replay', '--platform', 'core', flag, '/dev/full', file]);
+      expect(r.err).toMatch(/MLTRAIL_ERR_OUTPUT: \/dev\/full: writing failed: ENOSPC/);
+      expect(r.code).toBe(2);
+    }
+    expect(readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n))).toEqual([]);
+  });
 });
 
 function tmpDirParent(): string {
