@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MltrailError } from '../../../core/errors.js';
@@ -41,6 +41,8 @@ export class FileSink implements Sink {
   private readonly spool?: SinkContext['spool'];
   private readonly log: SinkContext['logger'];
   private marks: Partial<Record<Kind, FileMark>>;
+  /** Handles of files rotated at a commit, being closed. */
+  private closing: Array<Promise<void>> = [];
   /** Files checked against their mark since start (only the first open of each needs it). */
   private readonly recovered = new Set<Kind>();
   private lastError?: string;
@@ -102,8 +104,11 @@ export class FileSink implements Sink {
   // Async I/O: the sink never blocks the event loop that answers senders.
   private async write(kind: Kind, text: string): Promise<void> {
     let f = this.files.get(kind);
-    if (f && f.size >= this.cfg.max_file_bytes) {
-      await this.rotate(kind, f);
+    // With a spool, files rotate at a commit (checkpoint), so all output past the last commit is in one file.
+    if (!this.spool && f && f.size >= this.cfg.max_file_bytes) {
+      await f.fh.close();
+      this.files.delete(kind);
+      this.rotate(kind);
       f = undefined;
     }
     if (!f) {
@@ -112,13 +117,7 @@ export class FileSink implements Sink {
       f = { fh, ino: st.ino, size: st.size };
       if (!this.recovered.has(kind)) {
         this.recovered.add(kind);
-        const mark = this.marks[kind];
-        if (mark && mark.ino === st.ino && st.size > mark.size) {
-          // Written after the last commit, before a crash: those records are being sent again.
-          await fh.truncate(mark.size);
-          this.log.warn({ file: `${kind}.ndjson`, bytes: st.size - mark.size }, 'file sink: output past the last commit cut off (its records are written again)');
-          f.size = mark.size;
-        }
+        await this.recover(kind, f);
       }
       this.files.set(kind, f);
     }
@@ -128,9 +127,45 @@ export class FileSink implements Sink {
     if (this.cfg.fsync) await f.fh.datasync();
   }
 
-  private async rotate(kind: Kind, f: OpenFile): Promise<void> {
-    await f.fh.close();
-    this.files.delete(kind);
+  /**
+   * Take back output written after the last commit (before a crash): the
+   * runner sends those records again. The mark names the file by inode: the
+   * current file (cut to the mark), or one rotated by a commit that did not
+   * complete (cut, and the current file, begun after it, emptied). A file an
+   * operator put in place (another inode) is left alone.
+   */
+  private async recover(kind: Kind, f: OpenFile): Promise<void> {
+    const mark = this.marks[kind];
+    if (!mark) return;
+    const cut = async (fh: FileHandle, name: string, from: number, to: number) => {
+      await fh.truncate(to);
+      this.log.warn({ file: name, bytes: from - to }, 'file sink: output past the last commit cut off (its records are written again)');
+    };
+    if (mark.ino === f.ino) {
+      if (f.size > mark.size) await cut(f.fh, `${kind}.ndjson`, f.size, mark.size);
+      f.size = Math.min(f.size, mark.size);
+      return;
+    }
+    // ino 0: the last commit rotated the file, so everything in the current one came after it.
+    let begunAfter = mark.ino === 0;
+    if (!begunAfter) {
+      const rotated = readdirSync(this.dir).find((n) => n.startsWith(`${kind}-`) && n.endsWith('.ndjson') && statSync(join(this.dir, n)).ino === mark.ino);
+      if (rotated) {
+        const fh = await open(join(this.dir, rotated), 'r+');
+        const size = (await fh.stat()).size;
+        if (size > mark.size) await cut(fh, rotated, size, mark.size);
+        await fh.close();
+        begunAfter = true;
+      }
+    }
+    if (begunAfter && f.size > 0) {
+      await cut(f.fh, `${kind}.ndjson`, f.size, 0);
+      f.size = 0;
+    }
+  }
+
+  /** Rename the current file aside (`<kind>-<time>.ndjson`) and keep at most `max_files` of them. */
+  private rotate(kind: Kind): void {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     renameSync(join(this.dir, `${kind}.ndjson`), join(this.dir, `${kind}-${stamp}.ndjson`));
     if (this.cfg.max_files > 0) {
@@ -141,11 +176,22 @@ export class FileSink implements Sink {
     }
   }
 
-  /** Inside the cursor's commit: remember how far each file goes. */
+  /**
+   * Inside the cursor's commit: remember how far each file goes, and rotate a
+   * file past max_file_bytes here (its mark then says a new file begins).
+   */
   checkpoint(): void {
     if (!this.spool || this.files.size === 0) return;
     const marks = { ...this.marks };
-    for (const [kind, f] of this.files) marks[kind] = { ino: f.ino, size: f.size };
+    for (const [kind, f] of this.files) {
+      if (f.size >= this.cfg.max_file_bytes) {
+        // Renaming an open file is safe (its handle follows it); it is closed once the commit is done.
+        this.rotate(kind);
+        this.files.delete(kind);
+        this.closing.push(f.fh.close().catch(() => {}));
+        marks[kind] = { ino: 0, size: 0 };
+      } else marks[kind] = { ino: f.ino, size: f.size };
+    }
     this.spool.state.set(MARKS_NS, this.name, marks);
     this.marks = marks;
   }
@@ -156,6 +202,7 @@ export class FileSink implements Sink {
 
   async close(): Promise<void> {
     await this.tail;
+    await Promise.all(this.closing);
     for (const f of this.files.values()) await f.fh.close();
     this.files.clear();
   }

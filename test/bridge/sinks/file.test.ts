@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,5 +97,73 @@ describe('file sink after a crash', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(21);
     expect(JSON.parse(lines.at(-1)!).id).toBe('evt-0002');
+  });
+});
+
+describe('file sink rotation', () => {
+  const ids = (dir: string, kind: string) => {
+    return readdirSync(join(dir, 'out'))
+      .filter((n) => n.startsWith(kind) && n.endsWith('.ndjson'))
+      .flatMap((n) => readFileSync(join(dir, 'out', n), 'utf8').trim().split('\n').filter(Boolean))
+      .map((l) => JSON.parse(l).id as string);
+  };
+
+  it('rotates at a commit once a file passes max_file_bytes, keeping max_files rotated files', async () => {
+    const { Harness, testEvent } = await import('./helpers.js');
+    const { readdirSync: ls } = await import('node:fs');
+    const h = new Harness(fileSinkFactory, { format: 'core', max_file_bytes: 1, max_files: 2, batch: { max_events: 1, max_bytes: 1_000_000, timeout_ms: 0 }, concurrency: 1 });
+    h.start();
+    for (let i = 0; i < 4; i++) {
+      await h.add([testEvent(i)]);
+      expect(await h.drain()).toBe(true);
+      await new Promise((r) => setTimeout(r, 5)); // distinct rotation stamps
+    }
+    await h.stop();
+    const names = ls(join(h.dir, 'out')).filter((n) => n.startsWith('events'));
+    // Every commit rotated its file (each is past 1 byte): the 2 newest rotated files are kept.
+    expect(names.filter((n) => n.startsWith('events-'))).toHaveLength(2);
+    expect(ids(h.dir, 'events').sort()).toEqual(['evt-0002', 'evt-0003']);
+  });
+
+  it('output past the last commit is taken back also when a rotation happened in between (commit done or not)', async () => {
+    const { Harness, counts, testEvent } = await import('./helpers.js');
+    const { readdirSync: ls, renameSync } = await import('node:fs');
+    const cfg = { format: 'core', max_file_bytes: 100_000_000, batch: { max_events: 50, max_bytes: 1_000_000, timeout_ms: 0 } };
+    const h = new Harness(fileSinkFactory, cfg);
+    await h.add([testEvent(1), testEvent(2)]);
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.runner.stop();
+    // Crash inside a commit that rotated: the records were written and the file renamed aside, the commit never landed.
+    await h.add([testEvent(3), testEvent(4)]);
+    const recs = h.spool.read('sink:file', 100);
+    const orphan = fileSinkFactory.create(h.config, { name: 'file', logger: silentLogger(), dataDir: h.dir, spool: h.spool, env: {} });
+    await orphan.send(recs, new AbortController().signal);
+    await orphan.close?.();
+    renameSync(join(h.dir, 'out', 'events.ndjson'), join(h.dir, 'out', 'events-2026-11-26T00-00-00-000Z.ndjson'));
+    h.spool.close();
+    h.spool = Spool.open({ dir: h.dir, synchronous: 'NORMAL' });
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.stop();
+    expect([...counts(ids(h.dir, 'events')).entries()].sort()).toEqual([['evt-0001', 1], ['evt-0002', 1], ['evt-0003', 1], ['evt-0004', 1]]);
+    // And a commit that did rotate: the next file, begun after it, is emptied if the crash comes before the next commit.
+    const h2 = new Harness(fileSinkFactory, { ...cfg, max_file_bytes: 1 });
+    await h2.add([testEvent(5)]);
+    h2.start();
+    expect(await h2.drain()).toBe(true);
+    await h2.runner.stop();
+    await h2.add([testEvent(6)]);
+    const recs2 = h2.spool.read('sink:file', 100);
+    const orphan2 = fileSinkFactory.create(h2.config, { name: 'file', logger: silentLogger(), dataDir: h2.dir, spool: h2.spool, env: {} });
+    await orphan2.send(recs2, new AbortController().signal);
+    await orphan2.close?.();
+    expect(ls(join(h2.dir, 'out')).filter((n) => n.startsWith('events-'))).toHaveLength(1);
+    h2.spool.close();
+    h2.spool = Spool.open({ dir: h2.dir, synchronous: 'NORMAL' });
+    h2.start();
+    expect(await h2.drain()).toBe(true);
+    await h2.stop();
+    expect([...counts(ids(h2.dir, 'events')).entries()].sort()).toEqual([['evt-0005', 1], ['evt-0006', 1]]);
   });
 });
