@@ -113,7 +113,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       const res = versionResource(v, false);
       if (loc.kind === 'unreachable') {
         events.push(base({
-          id: stableId('mlflow', 'audit', 'hash_unreachable', v.name, v.version, loc.uri), time: iso(undefined, now), stage: 'registry',
+          id: stableId('mlflow', 'audit', 'hash_unreachable', v.name, v.version, v.creation_timestamp, loc.uri), time: iso(undefined, now), stage: 'registry',
           action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure', error: { message: loc.reason },
           resource: res, ml: { model: { name: v.name, version: v.version, artifact_uri: loc.uri } },
         }));
@@ -122,7 +122,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         const rec: HashRecord = { root: manifest.root, files: manifest.files, location: loc.uri, registered_at: new Date(now).toISOString() };
         state.set(NS, hashKey(v.name, v.version), rec);
         events.push(base({
-          id: stableId('mlflow', 'audit', 'hash_registered', v.name, v.version, manifest.root), time: iso(undefined, now), stage: 'registry',
+          id: stableId('mlflow', 'audit', 'hash_registered', v.name, v.version, v.creation_timestamp, manifest.root), time: iso(undefined, now), stage: 'registry',
           action: 'model_version.hash_registered', operation: 'artifacts/manifest', resource: res,
           ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: loc.uri, run_id: v.run_id } },
           details: { files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest: manifest.files.slice(0, 200) },
@@ -156,7 +156,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       const after = new Map(observed.files.map((f) => [f.path, f.sha256]));
       log.warn({ model: v.name, version: v.version, expected: rec.root, observed: observed.root, files: differing.slice(0, 20) }, 'model artifacts changed since registration');
       out.push(base({
-        id: stableId('mlflow', 'audit', 'hash_mismatch', v.name, v.version, rec.root, observed.root), time: iso(undefined, now), stage: 'registry',
+        id: stableId('mlflow', 'audit', 'hash_mismatch', v.name, v.version, v.creation_timestamp, rec.root, observed.root), time: iso(undefined, now), stage: 'registry',
         action: 'model_version.hash_mismatch', operation: 'artifacts/verify', outcome: 'failure',
         error: { code: 'HASH_MISMATCH', message: `artifacts of ${v.name} version ${v.version} no longer match the registered digest` },
         resource: versionResource(v, false),
@@ -299,7 +299,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
             r.push(provenanceUnavailable(v, new Error(`not read before the auditor gave up on this version: ${describeError(err)}`), now));
           }
           if (!value.hash_done) r.push(base({
-            id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, describeError(err)), time: iso(undefined, now), stage: 'registry',
+            id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, v.creation_timestamp, describeError(err)), time: iso(undefined, now), stage: 'registry',
             action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure',
             error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'ERROR'), message: describeError(err) },
             resource: versionResource(v, false), ml: { model: { name: v.name, version: v.version, artifact_uri: v.source, run_id: v.run_id } },

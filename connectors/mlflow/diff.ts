@@ -23,8 +23,10 @@ export interface DiffContext {
 
 /**
  * Events for every difference between two registry snapshots. Ids derive
- * from the change and its per-key change count (kept in the snapshot), so
- * re-diffing the same pair gives the same ids and a repeated move a new one.
+ * from the change, its per-key change count (kept in the snapshot) and the
+ * creation_timestamp of the model or version it belongs to, so re-diffing the
+ * same pair gives the same ids, a repeated move a new one, and the same move
+ * on a deleted and re-created model/version (whose counts restart) a new one too.
  * Records the counts on the current snapshots: persist them after the events.
  *
  * @example
@@ -81,14 +83,14 @@ export function registryDiffer(ctx: DiffContext) {
       if (p.description !== m.description) {
         const n = nextChange(p, m, 'description');
         out.push(base({
-          id: stableId('mlflow', 'audit', 'model_description', m.name, p.description, m.description, n), time: changeTime(p, m, now), stage: 'registry',
+          id: stableId('mlflow', 'audit', 'model_description', m.name, m.creation_timestamp, p.description, m.description, n), time: changeTime(p, m, now), stage: 'registry',
           action: act('registered_model.update', m.prompt), operation: 'registered-models/update', resource: res,
           details: { field: 'description', old: p.description, new: m.description },
         }));
       }
       // MLflow keeps no time for tag and alias writes (last_updated_timestamp does not move): they are dated when seen.
       out.push(...tagDiff(p.tags, m.tags, (k, old, val) => base({
-        id: stableId('mlflow', 'audit', 'model_tag', m.name, k, old, val, nextChange(p, m, `tag:${k}`)), time: polled, stage: 'registry',
+        id: stableId('mlflow', 'audit', 'model_tag', m.name, m.creation_timestamp, k, old, val, nextChange(p, m, `tag:${k}`)), time: polled, stage: 'registry',
         action: act(val === undefined ? 'registered_model.tag_delete' : 'registered_model.tag_set', m.prompt),
         operation: val === undefined ? 'registered-models/delete-tag' : 'registered-models/set-tag', resource: res, details: { tag: { key: k, old, value: val } },
       })));
@@ -98,7 +100,7 @@ export function registryDiffer(ctx: DiffContext) {
         if (was === now_) continue;
         const approve = now_ !== undefined && !m.prompt && isApprovalAlias(approvalCfg, alias);
         out.push(base({
-          id: stableId('mlflow', 'audit', 'alias', m.name, alias, was, now_, nextChange(p, m, `alias:${alias}`)), time: polled, stage: 'registry',
+          id: stableId('mlflow', 'audit', 'alias', m.name, m.creation_timestamp, alias, was, now_, nextChange(p, m, `alias:${alias}`)), time: polled, stage: 'registry',
           action: act(now_ === undefined ? 'model_version.alias_delete' : approve ? 'model_version.approve' : 'model_version.alias_set', m.prompt),
           operation: now_ === undefined ? 'registered-models/delete-alias' : 'registered-models/alias',
           resource: versionResource({ name: m.name, version: now_ ?? was }, m.prompt),
@@ -159,7 +161,7 @@ export function registryDiffer(ctx: DiffContext) {
       const t = changeTime(was, v, now);
       const change = (field: string, action: Action, operation: string, old: unknown, val: unknown, extra: { ml?: NormalizedEvent["ml"] } = {}) =>
         out.push(base({
-          id: stableId('mlflow', 'audit', 'version', field, v.name, v.version, JSON.stringify(old), JSON.stringify(val), nextChange(was, v, field)), time: t, stage: 'registry',
+          id: stableId('mlflow', 'audit', 'version', field, v.name, v.version, v.creation_timestamp, JSON.stringify(old), JSON.stringify(val), nextChange(was, v, field)), time: t, stage: 'registry',
           action: act(action, prompt), operation, resource: res, ml: model(), details: { field, old, new: val, ...creator }, ...extra,
         }));
       if (was.current_stage !== v.current_stage) {
@@ -175,7 +177,7 @@ export function registryDiffer(ctx: DiffContext) {
         const action: Action = val === undefined ? 'model_version.tag_delete' : approval === 'approved' ? 'model_version.approve' : approval === 'rejected' ? 'model_version.reject' : 'model_version.tag_set';
         return base({
           // set_model_version_tag does not move last_updated_timestamp: dated when seen.
-          id: stableId('mlflow', 'audit', 'version_tag', v.name, v.version, k, old, val, nextChange(was, v, `tag:${k}`)), time: iso(undefined, now), stage: 'registry',
+          id: stableId('mlflow', 'audit', 'version_tag', v.name, v.version, v.creation_timestamp, k, old, val, nextChange(was, v, `tag:${k}`)), time: iso(undefined, now), stage: 'registry',
           action: act(action, prompt), operation: val === undefined ? 'model-versions/delete-tag' : 'model-versions/set-tag', resource: res,
           ml: model({ approval }), details: { tag: { key: k, old, value: val }, ...creator,
             approval_marker: approval ? { kind: 'tag', key: k, value: val } : undefined,

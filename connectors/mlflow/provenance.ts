@@ -24,7 +24,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
   const model = { name: v.name, version: v.version, run_id: runId, artifact_uri: v.source };
   const out: NormalizedEvent[] = [
     base({
-      id: stableId('mlflow', 'audit', 'provenance', v.name, v.version, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
+      id: stableId('mlflow', 'audit', 'provenance', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
       stage: 'training', action: 'run.provenance', operation: 'runs/get', outcome: run.info.status === 'FAILED' ? 'failure' : 'success',
       actor: user ? { id: user, name: user, type: 'user' } : undefined,
       resource: { type: 'run', id: runId, name: run.info.run_name, namespace: run.info.experiment_id },
@@ -45,7 +45,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
   ];
   if (Object.keys(metrics).length) {
     out.push(base({
-      id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
+      id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
       stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', resource: versionResource(v, false),
       actor: user ? { id: user, name: user, type: 'user' } : undefined, ml: { model, metrics, provenance: { run_id: runId } },
       details: { metric_steps: Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.step])) },

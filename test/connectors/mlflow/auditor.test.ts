@@ -617,3 +617,51 @@ describe('registry auditor: large artifacts', () => {
     expect(ev.error?.message).toMatch(/download interrupted: .*timeout/i);
   });
 });
+
+describe('registry auditor: re-created models and versions', () => {
+  it('an approval of a deleted and re-created model/version is a new event, not a duplicate of the old one', async () => {
+    const files = { MLmodel: 'flavors: {}', 'model.pkl': 'same-weights' };
+    fake.addModel('m9', T0);
+    fake.addVersion('m9', '1', T0 + 1, files, { run_id: 'runm9' });
+    fake.addRun('runm9', { user: 'alice' });
+    let a = auditor();
+    await a.runOnce();
+    const first = newEvents();
+    expect(first.map((e) => e.action).sort()).toEqual(['model_version.hash_registered', 'run.provenance']);
+
+    const approve = () => {
+      fake.models.get('m9')!.aliases = { champion: '1' };
+      fake.versions.find((v) => v.name === 'm9' && v.version === '1')!.tags.approval_status = 'approved';
+    };
+    approve();
+    clock.now += 60_000;
+    a = auditor();
+    await a.runOnce();
+    const approvals1 = newEvents();
+    expect(approvals1.map((e) => e.action)).toEqual(['model_version.approve', 'model_version.approve']);
+
+    // Deleted and re-created (same name, same number, same run and files): another model and version.
+    fake.models.delete('m9');
+    fake.versions = fake.versions.filter((v) => v.name !== 'm9');
+    fake.addModel('m9', T0 + 5_000);
+    fake.addVersion('m9', '1', T0 + 5_001, files, { run_id: 'runm9' });
+    clock.now += 60_000;
+    a = auditor();
+    await a.runOnce();
+    const recreatedEvs = newEvents();
+    expect(recreatedEvs.map((e) => e.action).sort()).toEqual([
+      'model_version.create', 'model_version.delete', 'model_version.hash_registered',
+      'registered_model.create', 'registered_model.delete', 'run.provenance',
+    ]);
+    expect(recreatedEvs.find((e) => e.action === 'model_version.hash_registered')!.id).not.toBe(first.find((e) => e.action === 'model_version.hash_registered')!.id);
+
+    approve();
+    clock.now += 60_000;
+    a = auditor();
+    await a.runOnce();
+    const approvals2 = newEvents();
+    expect(approvals2.map((e) => `${e.action} ${e.details?.alias ?? (e.details?.tag as { key: string } | undefined)?.key}`).sort())
+      .toEqual(['model_version.approve approval_status', 'model_version.approve champion']);
+    for (const e of approvals2) expect(approvals1.map((o) => o.id)).not.toContain(e.id);
+  });
+});
