@@ -32,12 +32,27 @@ function monitoringType(check: string): string {
 }
 
 /**
+ * The hour partition (`YYYY/MM/DD/HH`) of a Model Monitor output path: each
+ * scheduled run writes under its own (…/<schedule>/2026/11/26/09/…).
+ *
+ * @example
+ * hourPartition('out/ep/sched/2026/11/26/09/constraint_violations.json') // '2026/11/26/09'
+ */
+export function hourPartition(path: string | undefined): string | undefined {
+  const m = path?.replace(/\\/g, '/').match(/(?:^|\/)(\d{4}\/\d{2}\/\d{2}\/\d{2})\/[^/]*$/);
+  return m?.[1];
+}
+
+/**
  * Events for every violation. Ids come from the file's content and the
- * violation's position, anchored to the S3 object (`meta.source_uri`) when
- * it came from S3 — each monitoring run writes its own object, so two runs
- * with identical findings stay distinct. A file from disk or stdin has no
- * stable identity (the same file can be named by many paths), so its ids
- * depend on the content alone: reading it again, by any path, collapses.
+ * violation's position, anchored to the monitoring run, so a violation that
+ * persists from one hourly run to the next is a new event each time:
+ * - from S3, the object (`meta.source_uri`) — each run writes its own;
+ * - from a file, the run's hour partition in its path and its mtime
+ *   (`meta.file_mtime`), never the rest of the path: the same file named by
+ *   another relative or absolute path is the same event, a copy of another
+ *   run (another partition or mtime) is not;
+ * - from stdin (no path, no mtime), the content alone.
  * The format carries no timestamp (spec §4): `time` is the S3 object's
  * LastModified (`meta.object_time`), else the file's mtime
  * (`meta.file_mtime`, when the reader supplies it), else the receive time.
@@ -54,7 +69,11 @@ export function normalizeViolations(
   const rejected: Rejection[] = [];
   const s3Uri = str(meta.source_uri);
   const file = str(meta.file);
-  const time = toRfc3339(meta.object_time) ?? toRfc3339(meta.file_mtime) ?? ctx.receivedTime;
+  const mtime = toRfc3339(meta.file_mtime);
+  const time = toRfc3339(meta.object_time) ?? mtime ?? ctx.receivedTime;
+  const partition = hourPartition(file);
+  // S3: the object, as always. A file: its run. Stdin: '' (content only, as before).
+  const anchor = s3Uri ?? (partition || mtime ? `file:${partition ?? ''}:${mtime ?? ''}` : '');
   const bodyHash = stableId('sagemaker', 'violations', canonicalJson(body));
   arr(body.violations).forEach((v, i) => {
     const path = `violations[${i}]`;
@@ -67,8 +86,7 @@ export function normalizeViolations(
     events.push(
       makeEvent(
         {
-          // Unchanged for S3 objects; '' (as stdin always had) for files.
-          id: stableId('sagemaker', 'model_monitor', s3Uri ?? '', bodyHash, i),
+          id: stableId('sagemaker', 'model_monitor', anchor, bodyHash, i),
           time,
           received_time: ctx.receivedTime,
           platform: 'sagemaker',

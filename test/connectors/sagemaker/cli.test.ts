@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +63,30 @@ describe('mltrail normalize on the SageMaker fixtures (built CLI)', () => {
       const { stderr } = await run(process.execPath, [CLI, 'replay', '--platform', 'sagemaker', '--events', events, a, b], { env: { ...process.env, MLTRAIL_CONFIG: '' } });
       expect(stderr).toMatch(/replay: 2 events \(1 duplicates\)/);
       expect(readFileSync(events, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action).sort()).toEqual(['endpoint.deploy', 'feature_record.write']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('replay: the same Model Monitor violations in two hourly runs are two sets of events; the same run named by two paths is one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-sm-monitor-'));
+    try {
+      const body = readFileSync(fixturePath('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'));
+      const runs: Array<[string, string]> = [['09', '2026-11-26T09:12:00Z'], ['10', '2026-11-26T10:12:00Z']];
+      for (const [hour, mtime] of runs) {
+        const d = join(dir, 'monitoring', 'fraud-ep', 'sched', '2026', '11', '26', hour);
+        mkdirSync(d, { recursive: true });
+        writeFileSync(join(d, 'constraint_violations.json'), body);
+        utimesSync(join(d, 'constraint_violations.json'), new Date(mtime), new Date(mtime));
+      }
+      const rel = (hour: string) => `monitoring/fraud-ep/sched/2026/11/26/${hour}/constraint_violations.json`;
+      const events = join(dir, 'events.ndjson');
+      // Hour 09 twice (relative and absolute path), hour 10 once: 2 runs × 2 violations, 2 duplicates.
+      const { stderr } = await run(process.execPath, [CLI, 'replay', '--platform', 'sagemaker', '--events', events, rel('09'), join(dir, rel('09')), `./monitoring/../${rel('10')}`], { cwd: dir, env: { ...process.env, MLTRAIL_CONFIG: '' } });
+      expect(stderr).toMatch(/replay: 4 events \(2 duplicates\)/);
+      const out = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; time: string });
+      expect(out.every((e) => e.action === 'monitor.violation')).toBe(true);
+      expect(out.map((e) => e.time).sort()).toEqual(['2026-11-26T09:12:00.000Z', '2026-11-26T09:12:00.000Z', '2026-11-26T10:12:00.000Z', '2026-11-26T10:12:00.000Z']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
