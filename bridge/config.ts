@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { connectorPlugins } from '../connectors/index.js';
 import { MltrailError } from '../core/errors.js';
-import { csv, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
+import { coerceInterpolated, csv, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
 import type { SinkEntry } from './sinks/thread.js';
 import { sinkFactories } from './sinks/index.js';
@@ -174,10 +174,13 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.MLTRAIL_CONFIG;
-  const fromFile = file ? interpolateEnv(readConfigFile(file), env) : {};
+  const interpolated = new Set<string>();
+  const fromFile = file ? interpolateEnv(readConfigFile(file), env, [], interpolated) : {};
   let merged = deepMerge(fromFile ?? {}, envOverrides(env));
   merged = deepMerge(merged, opts.overrides ?? {});
-  const r = ConfigSchema.safeParse(merged);
+  let r = ConfigSchema.safeParse(merged);
+  // `${VAR}` gives text: where a number or boolean is wanted, read it as one and check again.
+  if (!r.success && coerceInterpolated(merged, r.error.issues, interpolated).length) r = ConfigSchema.safeParse(merged);
   if (!r.success) {
     // A bad value that came from the environment is named by its variable: the file may not mention it.
     const fromEnv = (path: readonly PropertyKey[]) => {

@@ -7,8 +7,10 @@ import { MltrailError } from '../errors.js';
  * Replace `${VAR}` and `${VAR:-default}` in every string scalar. `$${` escapes
  * a literal `${`. An unset variable without a default is an error naming it.
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], interpolated?: Set<string>): unknown {
   if (typeof value === 'string') {
+    // Which values came from the environment: the config loader may read them as numbers or booleans.
+    if (interpolated && /\$\{/.test(value)) interpolated.add(path.join('.'));
     return value.replace(/\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, esc: string, name: string, def?: string) => {
       if (esc) return whole.slice(1);
       const v = env[name];
@@ -17,11 +19,37 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
       throw new MltrailError('CONFIG', `${path.join('.') || '(root)'}: environment variable ${name} is not set`, { path: path.join('.'), variable: name });
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], interpolated));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], interpolated)]));
   }
   return value;
+}
+
+/**
+ * A value `${VAR}` gave is text; where the schema wants a number or a
+ * boolean (`max_bytes: ${SPOOL_MAX}`), read that text as one. Returns the
+ * paths it changed in `config` (in place). Only interpolated values: a quoted
+ * number written in the file stays an error.
+ */
+export function coerceInterpolated(config: unknown, issues: ReadonlyArray<{ code: string; expected?: unknown; path: readonly PropertyKey[] }>, interpolated: ReadonlySet<string>): string[] {
+  const changed: string[] = [];
+  for (const i of issues) {
+    if (i.code !== 'invalid_type' || (i.expected !== 'number' && i.expected !== 'boolean') || !interpolated.has(i.path.join('.'))) continue;
+    const parent = i.path.slice(0, -1).reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), config);
+    const key = i.path.at(-1);
+    if (!parent || typeof parent !== 'object' || key === undefined) continue;
+    const text = (parent as Record<PropertyKey, unknown>)[key];
+    if (typeof text !== 'string') continue;
+    const t = text.trim();
+    let v: number | boolean | undefined;
+    if (i.expected === 'number' && t !== '' && Number.isFinite(Number(t))) v = Number(t);
+    if (i.expected === 'boolean' && (t === 'true' || t === 'false')) v = t === 'true';
+    if (v === undefined) continue;
+    (parent as Record<PropertyKey, unknown>)[key] = v;
+    changed.push(i.path.join('.'));
+  }
+  return changed;
 }
 
 /** Read and parse a YAML config file (errors name the file, line and column). */

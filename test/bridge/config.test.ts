@@ -57,6 +57,18 @@ describe('config', () => {
     expect(e5.message).toMatch(/YAML error/);
   });
 
+  it('${VAR} gives numbers and booleans where the schema wants them; a quoted number in the file stays an error', () => {
+    const f = yaml('spool:\n  max_bytes: ${SMAX:-123456789}\nsinks:\n  file:\n    max_file_bytes: ${FMAX}\n    fsync: ${FSYNC:-false}\nconnectors:\n  kubeflow:\n    poll_interval_s: ${KF_POLL}\n');
+    const cfg = loadConfig({ file: f, env: { FMAX: '2000000', KF_POLL: '30' } });
+    expect(cfg.spool.max_bytes).toBe(123456789);
+    const file = cfg.sinks.find((s) => s.name === 'file')!.config as unknown as { max_file_bytes: number; fsync: boolean };
+    expect(file).toMatchObject({ max_file_bytes: 2000000, fsync: false });
+    expect((cfg.connectors as any).kubeflow.poll_interval_s).toBe(30);
+    // Text that is no number is still named as the error it is.
+    expect(errorOf(() => loadConfig({ file: f, env: { FMAX: 'lots', KF_POLL: '30' } })).message).toMatch(/sinks\.file\.max_file_bytes/);
+    expect(errorOf(() => loadConfig({ file: yaml('spool:\n  max_bytes: "5000"\n'), env: {} })).message).toMatch(/spool\.max_bytes/);
+  });
+
   it('a section of the wrong kind is an error, never silently replaced by the environment\'s overrides', () => {
     // A list of sinks (a common slip: sinks are a map of name → settings) used to vanish under the
     // environment's (empty) sinks section, leaving only the default file sink and no error.
