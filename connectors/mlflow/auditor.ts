@@ -55,8 +55,9 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   /** The digest tag value the auditor itself wrote for this version, if it did. */
   function ownDigestTag(v: VersionSnap): string | undefined {
     if (!cfg.digest_tag) return undefined;
-    const old = renamedFrom.get(v.name);
-    const rec = state.get<HashRecord>(NS, hashKey(v.name, v.version)) ?? (old ? state.get<HashRecord>(NS, hashKey(old, v.version)) : undefined);
+    // Until the cycle's end a renamed model's records are still under its old name (in a swap the
+    // new name holds the other model's).
+    const rec = state.get<HashRecord>(NS, hashKey(renamedFrom.get(v.name) ?? v.name, v.version));
     return rec ? `sha256:${rec.root}` : undefined;
   }
 
@@ -222,15 +223,20 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         renamed = new Map(events.filter((e) => e.details?.old_name).map((e) => [e.details!.old_name as string, e.details!.new_name as string]));
         renamedFrom = new Map([...renamed].map(([from, to]) => [to, from]));
         // Versions of a renamed model reappear under the new name: not deletions nor creations.
-        const carried = new Map(prevVersions);
-        for (const [key, p] of prevVersions) {
+        // Built from prevVersions in two passes, never in place: in a swap (a→b, b→a) one model's
+        // new keys are the other's old ones.
+        const carried = new Map([...prevVersions].filter(([, p]) => !renamed.has(p.name)));
+        const displaced: VersionSnap[] = [];
+        for (const p of prevVersions.values()) {
           const to = renamed.get(p.name);
-          if (to) {
-            carried.delete(key);
-            carried.set(versionKey(to, p.version), { ...p, name: to });
-          }
+          if (!to) continue;
+          const key = versionKey(to, p.version);
+          const other = carried.get(key);
+          // A deleted model's version whose key a renamed model took over is still a deletion.
+          if (other && !renamed.has(other.name)) displaced.push(other);
+          carried.set(key, { ...p, name: to });
         }
-        events.push(...d.diffVersions(carried, curVersions, prompts, renamed, now));
+        events.push(...d.diffVersions(carried, curVersions, prompts, now, displaced));
         for (const [key, v] of curVersions) {
           const p = carried.get(key);
           if ((!p || recreated(p, v)) && !prompts.has(v.name)) newVersions.push(v);
@@ -244,26 +250,30 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       // Persist the snapshot only after its events are committed (a crash in between re-emits; stable ids collapse them).
       deps.spool.transaction(() => {
         for (const key of prevModels.keys()) if (!curModels.has(key)) state.delete(NS, modelKey(key));
-        for (const [key, p] of prevVersions) {
+        // A renamed model keeps its versions and files: their registered hashes (and unfinished
+        // work) follow the new name, or re-verification would silently stop for every approved
+        // version. All moves are read before any record is written or deleted: in a swap one
+        // move's target is another's source.
+        const moves: Array<{ name: string; version: string; rec?: HashRecord; pend?: PendingVersion }> = [];
+        for (const p of prevVersions.values()) {
           const to = renamed.get(p.name);
-          const rec = state.get<HashRecord>(NS, hashKey(p.name, p.version));
-          if (to) {
-            // A renamed model keeps its versions and files: their registered hashes follow the new
-            // name, or re-verification would silently stop for every approved version.
-            if (rec) state.set(NS, hashKey(to, p.version), rec);
-            const pend = state.get<PendingVersion>(NS, pendingKey(p.name, p.version));
-            if (pend) state.set(NS, pendingKey(to, p.version), { ...pend, name: to });
+          const cur = to ? curVersions.get(versionKey(to, p.version)) : undefined;
+          if (to && cur && !recreated(p, cur)) {
+            moves.push({ name: to, version: p.version, rec: state.get<HashRecord>(NS, hashKey(p.name, p.version)), pend: state.get<PendingVersion>(NS, pendingKey(p.name, p.version)) });
           }
+        }
+        for (const [key, p] of prevVersions) {
           const cur = curVersions.get(key);
-          if (!cur || recreated(p, cur)) {
-            // Gone (or another version under the same number): its hash must not be checked against new files.
-            if (!to) state.delete(NS, hashKey(p.name, p.version));
-            if (!cur) state.delete(NS, key);
-          }
-          if (to) {
+          // Moved, gone, or another version under the same key: its hash must not be checked against other files.
+          if (renamed.has(p.name) || !cur || recreated(p, cur)) {
             state.delete(NS, hashKey(p.name, p.version));
             state.delete(NS, pendingKey(p.name, p.version));
           }
+          if (!cur) state.delete(NS, key);
+        }
+        for (const m of moves) {
+          if (m.rec) state.set(NS, hashKey(m.name, m.version), m.rec);
+          if (m.pend) state.set(NS, pendingKey(m.name, m.version), { ...m.pend, name: m.name });
         }
         for (const m of curModels.values()) state.set(NS, modelKey(m.name), m);
         for (const [key, v] of curVersions) state.set(NS, key, v);

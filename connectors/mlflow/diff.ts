@@ -134,7 +134,11 @@ export function registryDiffer(ctx: DiffContext) {
     });
   }
 
-  function diffVersions(prev: Map<string, VersionSnap>, cur: Map<string, VersionSnap>, prompts: Set<string>, renamed: Map<string, string>, now: number): NormalizedEvent[] {
+  /**
+   * `prev` is keyed and named as of now (a renamed model's versions under its new name);
+   * `displaced` are previous versions whose key such a renamed version took over (deleted).
+   */
+  function diffVersions(prev: Map<string, VersionSnap>, cur: Map<string, VersionSnap>, prompts: Set<string>, now: number, displaced: VersionSnap[] = []): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
     for (const [key, v] of cur) {
       const prompt = prompts.has(v.name);
@@ -185,10 +189,8 @@ export function registryDiffer(ctx: DiffContext) {
         });
       }, ownDigestTag(v)));
     }
-    for (const [key, p] of prev) {
-      if (cur.has(key) || renamed.has(p.name)) continue;
-      out.push(deleted(p, prompts.has(p.name), now));
-    }
+    for (const [key, p] of prev) if (!cur.has(key)) out.push(deleted(p, prompts.has(p.name), now));
+    for (const p of displaced) out.push(deleted(p, prompts.has(p.name), now));
     return out;
   }
 

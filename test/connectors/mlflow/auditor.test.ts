@@ -665,3 +665,76 @@ describe('registry auditor: re-created models and versions', () => {
     for (const e of approvals2) expect(approvals1.map((o) => o.id)).not.toContain(e.id);
   });
 });
+
+describe('registry auditor: names swapped between two polls', () => {
+  /** Apply renames all at once (the poll sees only the end state), like rename via a temporary name. */
+  function renameAll(moves: Array<[string, string]>): void {
+    const taken = moves.map(([from, to]) => ({ to, m: fake.models.get(from)!, vs: fake.versions.filter((v) => v.name === from) }));
+    for (const [from] of moves) fake.models.delete(from);
+    for (const { to, m, vs } of taken) {
+      fake.models.set(to, { ...m, name: to, last_updated_timestamp: T0 + 700_000 });
+      for (const v of vs) v.name = to;
+    }
+  }
+
+  it('a model deleted and another renamed onto its name: the deleted one\'s versions are reported deleted', async () => {
+    fake.addModel('fraud', T0);
+    fake.addModel('fraud-v2', T0 + 1);
+    fake.addVersion('fraud', '1', T0 + 10, { MLmodel: 'x', 'model.pkl': 'weights-A' }, { run_id: 'runA' });
+    fake.addVersion('fraud-v2', '1', T0 + 11, { MLmodel: 'x', 'model.pkl': 'weights-B' }, { run_id: 'runB' });
+    fake.addRun('runA');
+    fake.addRun('runB');
+    let a = auditor();
+    await a.runOnce();
+    newEvents();
+    fake.models.delete('fraud');
+    fake.versions = fake.versions.filter((v) => v.name !== 'fraud');
+    renameAll([['fraud-v2', 'fraud']]);
+    clock.now += 60_000;
+    a = auditor();
+    await a.runOnce();
+    const evs = newEvents();
+    expect(evs.map((e) => `${e.action} ${e.resource?.id}`).sort()).toEqual(['model_version.delete fraud/1', 'registered_model.delete fraud', 'registered_model.rename fraud']);
+    expect(evs.find((e) => e.action === 'model_version.delete')!.details?.last_seen).toMatchObject({ run_id: 'runA' });
+  });
+
+  for (const [title, moves] of [
+    ['a swap (fraud ↔ fraud-v2)', [['fraud', 'fraud-v2'], ['fraud-v2', 'fraud']]],
+    ['a chain (fraud-v2 → fraud-x, fraud → fraud-v2)', [['fraud-v2', 'fraud-x'], ['fraud', 'fraud-v2']]],
+    ['a chain (fraud → fraud-old, fraud-v2 → fraud)', [['fraud', 'fraud-old'], ['fraud-v2', 'fraud']]],
+  ] as Array<[string, Array<[string, string]>]>) {
+    it(`${title}: two renames, no spurious create/delete, each hash stays with its own model`, async () => {
+      fake.addModel('fraud', T0, { aliases: { champion: '1' } });
+      fake.addModel('fraud-v2', T0 + 1, { aliases: { champion: '1' } });
+      fake.addVersion('fraud', '1', T0 + 10, { MLmodel: 'x', 'model.pkl': 'weights-A' }, { run_id: 'runA' });
+      fake.addVersion('fraud-v2', '1', T0 + 11, { MLmodel: 'x', 'model.pkl': 'weights-B' }, { run_id: 'runB' });
+      fake.addRun('runA');
+      fake.addRun('runB');
+      let a = auditor({ verify_interval_s: 600 });
+      await a.runOnce();
+      const hashes = newEvents().filter((e) => e.action === 'model_version.hash_registered');
+      const hashA = hashes.find((e) => e.ml?.model?.run_id === 'runA')!.ml?.model?.sha256;
+
+      renameAll(moves);
+      clock.now += 60_000;
+      a = auditor({ verify_interval_s: 600 });
+      await a.runOnce();
+      expect(newEvents().map((e) => `${e.action} ${e.details?.old_name}->${e.details?.new_name}`).sort())
+        .toEqual(moves.map(([from, to]) => `registered_model.rename ${from}->${to}`).sort());
+
+      clock.now += 601_000;
+      a = auditor({ verify_interval_s: 600 });
+      await a.runOnce();
+      expect(newEvents()).toEqual([]); // untouched files verify against their own registered hash
+
+      const nameA = moves.find(([from]) => from === 'fraud')![1];
+      fake.artifacts.set('1/runA/artifacts/model/model.pkl', Buffer.from('weights-A-swapped'));
+      clock.now += 601_000;
+      a = auditor({ verify_interval_s: 600 });
+      await a.runOnce();
+      const mm = newEvents();
+      expect(mm.map((e) => `${e.action} ${e.resource?.id}`)).toEqual([`model_version.hash_mismatch ${nameA}/1`]);
+      expect(mm[0]!.details?.expected_sha256).toBe(hashA);
+    });
+  }
+});
