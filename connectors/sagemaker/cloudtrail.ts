@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
-import { modelPackageFromArn, packageMetadata, sagemakerMl, tagMap } from './facts.js';
+import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
 import { classifySagemakerOperation, snake, splitOperation } from './operations.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
@@ -110,7 +110,13 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   // Many SageMaker name parameters accept an ARN too (DeleteModelPackage's versioned package ARN): that is the id, not the name.
   const name = nameParam?.startsWith('arn:') ? undefined : nameParam;
   const resourceArn = str(params.resourceArn);
-  const arn = findArn(r, params, op.resourceType) ?? (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ?? sagemakerArn(r, op.resourceType, nameParam);
+  // The package group a request names (by name or ARN): the resource of group operations without
+  // their own name key (Put/Get/DeleteModelPackageGroupPolicy), the name of a package not yet known.
+  const groupParam = str(params.modelPackageGroupName);
+  const group = packageGroupName(groupParam);
+  const groupArn = op.resourceType === 'model_package_group' && !nameParam ? groupParam : undefined;
+  const arn =
+    findArn(r, params, op.resourceType) ?? (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ?? sagemakerArn(r, op.resourceType, nameParam ?? groupArn);
   const ml = sagemakerMl(eventName, params, response);
   const details: Record<string, unknown> = {};
   if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
@@ -131,7 +137,7 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   return {
     stage: registryTags?.stage ?? op.stage,
     action: registryTags?.action ?? op.action,
-    resource: { type: taggedType ?? op.resourceType, id: arn, name: name ?? pkg.name ?? arn?.split('/').pop(), version: pkg.version },
+    resource: { type: taggedType ?? op.resourceType, id: arn, name: name ?? pkg.name ?? (taggedType ? undefined : group) ?? arn?.split('/').pop(), version: pkg.version },
     ml,
     details,
   };

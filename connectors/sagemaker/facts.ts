@@ -199,6 +199,19 @@ export function modelPackageFromArn(arn: string | undefined): { name?: string; g
 }
 
 /**
+ * A `modelPackageGroupName` parameter, which SageMaker accepts as a name or as the group's ARN
+ * (`…:model-package-group/<name>`), → the group name, so a registration naming the group by ARN
+ * and an approval of `…:model-package/<group>/<version>` name the same model.
+ *
+ * @example
+ * packageGroupName('arn:aws:sagemaker:us-east-1:1:model-package-group/churn') // 'churn'
+ * packageGroupName('churn') // 'churn'
+ */
+export function packageGroupName(v: string | undefined): string | undefined {
+  return (v ? /^arn:[^:]+:sagemaker:[^:]*:[^:]*:model-package-group\/([^/]+)$/.exec(v)?.[1] : undefined) ?? v;
+}
+
+/**
  * SageMaker tags `[{key, value}]` (CloudTrail) or `[{Key, Value}]` (service events keep the
  * user's spelling) → a map, or undefined when there are none.
  *
@@ -287,7 +300,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const approvalStatus = str(params.modelApprovalStatus);
     const vpc = vpcFacts(params.vpcConfig);
     ml.model = {
-      name: str(params.modelPackageGroupName) ?? pkg.name ?? str(params.modelName) ?? pkgName,
+      name: packageGroupName(str(params.modelPackageGroupName)) ?? pkg.name ?? str(params.modelName) ?? pkgName,
       version: pkg.version ?? (num(params.modelPackageVersion) !== undefined ? String(num(params.modelPackageVersion)) : undefined),
       approval: approvalStatus ? APPROVAL[approvalStatus] : undefined,
       approval_status: approvalStatus,

@@ -287,6 +287,31 @@ describe('security facts', () => {
     ]);
   });
 
+  it('a model package group named by its ARN is the group name (ml.model.name, resource.name), so an approval at registration and a later change of that version are one model', () => {
+    const GROUP = 'arn:aws:sagemaker:us-east-1:111122223333:model-package-group/churn';
+    const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/5';
+    const create = one(ctRecord('CreateModelPackage', { modelPackageGroupName: GROUP, modelApprovalStatus: 'Approved' }, { eventID: 'reg', eventTime: '2026-11-25T11:00:00Z', responseElements: { modelPackageArn: PKG } }));
+    expect([create.action, create.ml?.model?.name, create.ml?.model?.version, create.ml?.model?.approval]).toEqual(['model_version.create', 'churn', '5', 'approved']);
+    expect(create.resource).toEqual({ type: 'model_package', id: PKG, name: 'churn', version: '5' });
+    // Without a response (a failed or truncated record) the package is still named by its group.
+    expect(one(ctRecord('CreateModelPackage', { modelPackageGroupName: GROUP })).resource).toEqual({ type: 'model_package', name: 'churn' });
+    for (const op of ['DeleteModelPackageGroup', 'DescribeModelPackageGroup', 'PutModelPackageGroupPolicy']) {
+      const ev = one(ctRecord(op, { modelPackageGroupName: GROUP, resourcePolicy: op.startsWith('Put') ? '{}' : undefined }));
+      expect([op, ev.resource, ev.ml?.model?.name]).toEqual([op, { type: 'model_package_group', id: GROUP, name: 'churn' }, 'churn']);
+    }
+    expect(one(ctRecord('ListModelPackages', { modelPackageGroupName: GROUP })).ml?.model?.name).toBe('churn');
+    // By name, as before; a policy call now names its group too.
+    expect(one(ctRecord('PutModelPackageGroupPolicy', { modelPackageGroupName: 'churn', resourcePolicy: '{}' })).resource).toEqual({ type: 'model_package_group', id: GROUP, name: 'churn' });
+
+    const update = one(ctRecord('UpdateModelPackage', { modelPackageArn: PKG, customerMetadataProperties: { owner: 'mallory' } }, { eventID: 'upd', eventTime: '2026-11-25T12:00:00Z' }));
+    const tag = one(ctRecord('AddTags', { resourceArn: PKG, tags: [{ key: 'stage', value: 'x' }] }, { eventID: 'tag', eventTime: '2026-11-25T13:00:00Z' }));
+    const mod = replayEvents([create, update, tag], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => [a.entity.id, a.evidence])).toEqual([
+      ['churn/5', [create.id, update.id]],
+      ['churn/5', [create.id, tag.id]],
+    ]);
+  });
+
   it('CreateEndpointConfig → variants, traffic, data capture; CreateModel → model data URL and role', () => {
     const ec = one(ctRecord('CreateEndpointConfig', {
       endpointConfigName: 'cfg-1',
