@@ -1,5 +1,6 @@
 import { buildManifest, hashStream, type Manifest, type ManifestEntry } from '../../core/integrity/manifest.js';
 import type { MlflowClient, ModelVersion } from './client.js';
+import { safeUri } from './uri.js';
 
 /** Where a version's files can be read through the MLflow server. */
 export type ArtifactLocation =
@@ -33,7 +34,7 @@ export async function resolveArtifactLocation(client: MlflowClient, mv: ModelVer
   return {
     kind: 'unreachable',
     uri,
-    reason: `artifacts at ${uri.replace(/\/\/[^@/]*@/, '//')} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ source); run the server with --serve-artifacts to audit them`,
+    reason: `artifacts at ${safeUri(uri)} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ source); run the server with --serve-artifacts to audit them`,
   };
 }
 

@@ -9,6 +9,7 @@ import type { MlflowConfig } from './config.js';
 import { registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
 import { runEvents } from './provenance.js';
+import { safeUri } from './uri.js';
 import {
   NS, PENDING_MAX_CYCLES, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
   type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
@@ -116,7 +117,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         events.push(base({
           id: stableId('mlflow', 'audit', 'hash_unreachable', v.name, v.version, v.creation_timestamp, loc.uri), time: iso(undefined, now), stage: 'registry',
           action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure', error: { message: loc.reason },
-          resource: res, ml: { model: { name: v.name, version: v.version, artifact_uri: loc.uri } },
+          resource: res, ml: { model: { name: v.name, version: v.version, artifact_uri: safeUri(loc.uri) } },
         }));
       } else {
         const manifest = await manifestOf(client, loc, cfg.download_concurrency, signal);
@@ -125,7 +126,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         events.push(base({
           id: stableId('mlflow', 'audit', 'hash_registered', v.name, v.version, v.creation_timestamp, manifest.root), time: iso(undefined, now), stage: 'registry',
           action: 'model_version.hash_registered', operation: 'artifacts/manifest', resource: res,
-          ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: loc.uri, run_id: v.run_id } },
+          ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: safeUri(loc.uri), run_id: v.run_id } },
           details: { files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest: manifest.files.slice(0, 200) },
         }));
         if (cfg.digest_tag) {
@@ -161,7 +162,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         action: 'model_version.hash_mismatch', operation: 'artifacts/verify', outcome: 'failure',
         error: { code: 'HASH_MISMATCH', message: `artifacts of ${v.name} version ${v.version} no longer match the registered digest` },
         resource: versionResource(v, false),
-        ml: { model: { name: v.name, version: v.version, sha256: observed.root, artifact_uri: rec.location, approval: 'approved', aliases: v.aliases.length ? v.aliases : undefined, stage: v.current_stage } },
+        ml: { model: { name: v.name, version: v.version, sha256: observed.root, artifact_uri: safeUri(rec.location), approval: 'approved', aliases: v.aliases.length ? v.aliases : undefined, stage: v.current_stage } },
         details: {
           expected_sha256: rec.root, observed_sha256: observed.root, registered_at: rec.registered_at,
           files: differing.slice(0, 500).map((path) => ({ path, expected_sha256: before.get(path) ?? null, observed_sha256: after.get(path) ?? null })),
@@ -312,7 +313,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
             id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, v.creation_timestamp, describeError(err)), time: iso(undefined, now), stage: 'registry',
             action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure',
             error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'ERROR'), message: describeError(err) },
-            resource: versionResource(v, false), ml: { model: { name: v.name, version: v.version, artifact_uri: v.source, run_id: v.run_id } },
+            resource: versionResource(v, false), ml: { model: { name: v.name, version: v.version, artifact_uri: safeUri(v.source), run_id: v.run_id } },
             details: { cycles: attempts },
           }));
         }

@@ -3,6 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { retryOperation, type RetryPolicy } from '../../core/retry/index.js';
 import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
+import { safeUri } from './uri.js';
 
 /**
  * A small typed client for the parts of the MLflow REST API the registry
@@ -114,14 +115,21 @@ export class MlflowClient {
   private readonly auth?: string;
 
   constructor(private readonly opts: MlflowClientOptions) {
-    this.base = opts.trackingUri.replace(/\/+$/, '');
+    // Credentials written into the URI (http://user:password@host) are used as Basic auth, as
+    // MLflow's Python client (requests) does, and kept out of the base: it appears in messages.
+    const u = new URL(opts.trackingUri);
+    const [user, pass] = [decodeURIComponent(u.username), decodeURIComponent(u.password)];
+    u.username = '';
+    u.password = '';
+    this.base = u.toString().replace(/\/+$/, '');
     if (opts.username) this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     else if (opts.token) this.auth = `Bearer ${opts.token}`;
+    else if (user) this.auth = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
   }
 
-  /** Where requests go (for messages; carries no credentials). */
+  /** Where requests go, safe for logs and events (no user-info, no credential-like query values). */
   get trackingUri(): string {
-    return this.base;
+    return safeUri(this.base);
   }
 
   private async send(

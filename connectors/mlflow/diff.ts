@@ -2,6 +2,7 @@ import { stableId, type Action, type NormalizedEvent } from '../../core/schema/i
 import { approvalFromTag, approvalOfVersion, isApprovalAlias, isApprovalStage } from './approval.js';
 import type { ApprovalConfig } from './config.js';
 import { act, auditEvent, versionResource, type AuditDraft } from './events.js';
+import { safeUri } from './uri.js';
 import { iso, nextChange, recreated, type ModelSnap, type VersionSnap } from './snapshot.js';
 
 /**
@@ -129,8 +130,8 @@ export function registryDiffer(ctx: DiffContext) {
     return base({
       id: stableId('mlflow', 'audit', 'version_delete', p.name, p.version, p.creation_timestamp, p.last_updated_timestamp), time: iso(undefined, now), stage: 'registry',
       action: act('model_version.delete', prompt), operation: 'model-versions/delete', resource: versionResource(p, prompt),
-      ml: prompt ? undefined : { model: { name: p.name, version: p.version, run_id: p.run_id, artifact_uri: p.source, stage: p.current_stage } },
-      details: { last_seen: p, ...(p.user_id ? { version_creator: p.user_id } : {}) },
+      ml: prompt ? undefined : { model: { name: p.name, version: p.version, run_id: p.run_id, artifact_uri: safeUri(p.source), stage: p.current_stage } },
+      details: { last_seen: { ...p, source: safeUri(p.source) }, ...(p.user_id ? { version_creator: p.user_id } : {}) },
     });
   }
 
@@ -144,7 +145,7 @@ export function registryDiffer(ctx: DiffContext) {
       const prompt = prompts.has(v.name);
       let p = prev.get(key);
       const res = versionResource(v, prompt);
-      const model = (extra: Record<string, unknown> = {}) => (prompt ? undefined : { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: v.source, stage: v.current_stage, status: v.status, tags: v.tags, aliases: v.aliases.length ? v.aliases : undefined, ...extra } });
+      const model = (extra: Record<string, unknown> = {}) => (prompt ? undefined : { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: safeUri(v.source), stage: v.current_stage, status: v.status, tags: v.tags, aliases: v.aliases.length ? v.aliases : undefined, ...extra } });
       const creator = v.user_id ? { version_creator: v.user_id } : {};
       if (p && recreated(p, v)) {
         // The number was deleted and re-used within one poll: another version, not an edit of the old one.
@@ -175,7 +176,7 @@ export function registryDiffer(ctx: DiffContext) {
       }
       if (was.status !== v.status) change('status', 'model_version.status_change', 'model-versions/get', was.status, v.status);
       if (was.description !== v.description) change('description', 'model_version.description_change', 'model-versions/update', was.description, v.description);
-      if (was.source !== v.source) change('source', 'model_version.source_change', 'model-versions/get', was.source, v.source);
+      if (was.source !== v.source) change('source', 'model_version.source_change', 'model-versions/get', safeUri(was.source), safeUri(v.source));
       out.push(...tagDiff(was.tags, v.tags, (k, old, val) => {
         const approval = val === undefined ? undefined : approvalFromTag(approvalCfg, k, val);
         const action: Action = val === undefined ? 'model_version.tag_delete' : approval === 'approved' ? 'model_version.approve' : approval === 'rejected' ? 'model_version.reject' : 'model_version.tag_set';

@@ -1,3 +1,4 @@
+import { safeUri } from './uri.js';
 import { makeEvent, type Action, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 
 export const AUDIT_CHANNEL = 'mlflow.audit';
@@ -14,9 +15,9 @@ export function auditEvent(draft: AuditDraft, receivedTime: string): NormalizedE
   return makeEvent({ platform: 'mlflow', channel: AUDIT_CHANNEL, service: 'mlflow', outcome: 'success', ...draft }, { keepRaw: false, receivedTime });
 }
 
-/** The resource of a model version (or prompt version). */
+/** The resource of a model version (or prompt version); its source without credentials. */
 export function versionResource(v: { name: string; version?: string; source?: string }, prompt: boolean) {
-  return { type: prompt ? 'prompt' : 'model_version', id: v.version ? `${v.name}/${v.version}` : v.name, name: v.name, version: v.version, uri: v.source };
+  return { type: prompt ? 'prompt' : 'model_version', id: v.version ? `${v.name}/${v.version}` : v.name, name: v.name, version: v.version, uri: safeUri(v.source) };
 }
 
 const PROMPT_ACTIONS: Partial<Record<Action, Action>> = {

@@ -4,6 +4,7 @@ import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type 
 import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
 import type { MlflowConfig } from './config.js';
 import { PROMPT_TAG } from './snapshot.js';
+import { safeUri } from './uri.js';
 
 /** The entities and actions MLflow 3.x webhooks emit (`mlflow/entities/webhook.py`). */
 export const MLFLOW_ENTITIES = [
@@ -195,7 +196,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   const resourceType = legacyPrompt ? 'prompt' : (mapping?.resource ?? (env.entity.startsWith('prompt') ? 'prompt' : env.entity));
   const isModel = resourceType === 'registered_model' || resourceType === 'model_version';
   const alias = str(d.alias);
-  const source = str(d.source);
+  const source = safeUri(str(d.source)); // a signed URL or user-info must not reach the SIEM
   const detailsLiteral: Record<string, unknown> = {
     delivery_id: deliveryId,
     workspace: env.workspace,

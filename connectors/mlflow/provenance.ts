@@ -2,6 +2,7 @@ import { stableId, type NormalizedEvent } from '../../core/schema/index.js';
 import type { Run } from './client.js';
 import { auditEvent, versionResource, type AuditDraft } from './events.js';
 import { iso, kv, type VersionSnap } from './snapshot.js';
+import { safeUri } from './uri.js';
 
 /**
  * Training provenance (stage training) and evaluation metrics (stage
@@ -17,11 +18,11 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
   const metrics: Record<string, number> = {};
   for (const m of run.data?.metrics ?? []) if (Number.isFinite(m.value)) metrics[m.key] = m.value;
   const datasets = (run.inputs?.dataset_inputs ?? []).map((d) => d.dataset).filter((d) => !!d);
-  const inputs = datasets.map((d) => datasetLocation(d!.source) ?? (d!.name ? `${d!.name}${d!.digest ? `@${d!.digest}` : ''}` : undefined)).filter((s): s is string => !!s);
+  const inputs = datasets.map((d) => safeUri(datasetLocation(d!.source)) ?? (d!.name ? `${d!.name}${d!.digest ? `@${d!.digest}` : ''}` : undefined)).filter((s): s is string => !!s);
   const runId = run.info.run_id ?? run.info.run_uuid ?? v.run_id!;
   const user = tags['mlflow.user'] ?? run.info.user_id;
   const modelRef = `models:/${v.name}/${v.version}`;
-  const model = { name: v.name, version: v.version, run_id: runId, artifact_uri: v.source };
+  const model = { name: v.name, version: v.version, run_id: runId, artifact_uri: safeUri(v.source) };
   const out: NormalizedEvent[] = [
     base({
       id: stableId('mlflow', 'audit', 'provenance', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
@@ -38,7 +39,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
       details: {
         // mlflow.* run tags are written by the logging client: who/what they name is asserted, not verified.
         actor_source: user ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id') : undefined,
-        git_branch: tags['mlflow.source.git.branch'], datasets: datasets.length ? datasets : undefined, artifact_uri: run.info.artifact_uri,
+        git_branch: tags['mlflow.source.git.branch'], datasets: datasets.length ? datasets.map((d) => ({ ...d, source: safeDatasetSource(d!.source) })) : undefined, artifact_uri: safeUri(run.info.artifact_uri),
         experiment_id: run.info.experiment_id, start_time: iso(run.info.start_time, now),
       },
     }),
@@ -56,6 +57,24 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
 
 /** Keys of a dataset source's JSON that name where the data is (file/S3 `uri`, HTTP `url`, HF/Delta/Spark `path`, tables). */
 const LOCATION_KEYS = ['uri', 'url', 'path', 'table_name', 'delta_table_name'] as const;
+
+/** A dataset source (JSON or plain location) with credentials removed from the locations in it. */
+function safeDatasetSource(source: string | undefined): string | undefined {
+  if (!source?.trimStart().startsWith('{')) return safeUri(source);
+  try {
+    const j = JSON.parse(source) as Record<string, unknown>;
+    let changed = false;
+    for (const k of LOCATION_KEYS) {
+      if (typeof j[k] === 'string' && safeUri(j[k] as string) !== j[k]) {
+        j[k] = safeUri(j[k] as string);
+        changed = true;
+      }
+    }
+    return changed ? JSON.stringify(j) : source; // as MLflow stored it unless a credential was removed
+  } catch {
+    return safeUri(source);
+  }
+}
 
 /**
  * Where a run's dataset input came from. MLflow stores `dataset.source` as the

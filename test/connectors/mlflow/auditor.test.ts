@@ -8,7 +8,8 @@ import { createMlflowConnector } from '../../../connectors/mlflow/index.js';
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { Ingestor } from '../../../core/ingest.js';
 import { rootDigest } from '../../../core/integrity/manifest.js';
-import { silentLogger } from '../../../core/log.js';
+import { createLogger, silentLogger } from '../../../core/log.js';
+import { safeUri } from '../../../connectors/mlflow/uri.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { Spool } from '../../../core/spool/index.js';
 import { FakeMlflow } from './fake-mlflow.js';
@@ -36,10 +37,9 @@ afterEach(async () => {
 type Auditor = { runOnce(): Promise<boolean>; stop(): Promise<void>; start(): void; health?(): { state: string; reason?: string } };
 
 /** A fresh auditor over the spool in `dir` (reopened: a restart keeps only what was persisted). */
-function auditor(poll: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Auditor {
+function auditor(poll: Record<string, unknown> = {}, top: Record<string, unknown> = {}, logger = silentLogger()): Auditor {
   spool?.close();
   spool = Spool.open({ dir });
-  const logger = silentLogger();
   const config = MlflowConfig.parse({
     ...top,
     poll: { tracking_uri: fake.url, username: 'auditor', password: 's3cret', page_size: 2, max_attempts: 3, retry_initial_ms: 5, retry_max_ms: 10, request_timeout_ms: 3000, ...poll },
@@ -737,4 +737,42 @@ describe('registry auditor: names swapped between two polls', () => {
       expect(mm[0]!.details?.expected_sha256).toBe(hashA);
     });
   }
+});
+
+describe('registry auditor: credentials in URLs', () => {
+  it('a password in the tracking URI authenticates but never reaches logs or events', async () => {
+    fake.credentials = { username: 'u', password: 'hunter2' };
+    seed();
+    fake.versions.find((v) => v.name === 'churn')!.source = 'https://store:s3kr1t@blob.example.com/models/churn?sv=2024&sig=s3kr1tsig';
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', destination: { write: (s: string) => { lines.push(s); } } });
+    const uri = fake.url.replace('http://', 'http://u:hunter2@') + '/';
+    const a = auditor({ tracking_uri: uri, username: undefined, password: undefined }, {}, logger);
+    expect(await a.runOnce()).toBe(true); // user-info used as Basic auth, like MLflow's own client
+    fake.models.get('churn')!.aliases = { champion: '1' };
+    fake.versions.find((v) => v.name === 'churn')!.source = 'https://store:s3kr1t@blob.example.com/models/churn2?sig=other';
+    clock.now += 60_000;
+    expect(await a.runOnce()).toBe(true);
+    for (let i = 0; i < 6; i++) fake.faults.push({ match: /registered-models\/search/, fault: { status: 500 } });
+    clock.now += 60_000;
+    expect(await a.runOnce()).toBe(false);
+    const evs = newEvents();
+    const down = evs.find((e) => e.action === 'source.unavailable')!;
+    expect(down.resource).toMatchObject({ id: fake.url, uri: fake.url });
+    expect(evs.some((e) => e.resource?.uri === 'https://blob.example.com/models/churn?sv=2024&sig=REDACTED')).toBe(true);
+    expect(lines.some((l) => l.includes('MLTRAIL_ERR_UPSTREAM'))).toBe(true);
+    const all = JSON.stringify(evs) + lines.join('');
+    for (const secret of ['hunter2', 's3kr1t']) expect(all).not.toContain(secret);
+  });
+
+  it('safeUri removes user-info and credential-like query values, keeps everything else as written', () => {
+    expect(safeUri('http://u:hunter2@127.0.0.1:5000/')).toBe('http://127.0.0.1:5000/');
+    expect(safeUri('s3://AKIA:secret@bucket/m/model.pkl')).toBe('s3://bucket/m/model.pkl');
+    expect(safeUri('https://h/x?X-Amz-Signature=abc&X-Amz-Credential=c&X-Amz-Security-Token=t&a=1')).toBe('https://h/x?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&a=1');
+    expect(safeUri('runs:/abc/model')).toBe('runs:/abc/model');
+    expect(safeUri('models:/fraud/1')).toBe('models:/fraud/1');
+    expect(safeUri('mlflow-artifacts:/1/r/artifacts/model')).toBe('mlflow-artifacts:/1/r/artifacts/model');
+    expect(safeUri('not a url //user:pw@host/x')).toBe('not a url //host/x');
+    expect(safeUri(undefined)).toBeUndefined();
+  });
 });
