@@ -1,7 +1,7 @@
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { describe, retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
 import type { KubeflowConfig } from '../config.js';
-import { KfpApi, runInfoOf } from '../kfp/client.js';
+import { KfpApi, KfpHttpError, runInfoOf } from '../kfp/client.js';
 import { IntervalPoller } from '../source.js';
 import { MlmdClient } from './client.js';
 import { normalizeMlmdRun, type RunGraph, type RunInfo } from './normalize.js';
@@ -21,6 +21,9 @@ export interface MlmdCursor {
 /** A run whose events wait for KFP to say who launched it. */
 class JoinDeferred extends Error {}
 
+/** How long a run KFP refused to show (403) goes out unattributed before it is asked again (RBAC may be fixed). */
+const DENIED_TTL_MS = 3600_000;
+
 const CHUNK = 500;
 const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / CHUNK) }, (_, i) => xs.slice(i * CHUNK, (i + 1) * CHUNK));
 
@@ -37,8 +40,13 @@ const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / CHUNK)
  * (`GET /apis/v2beta1/runs/{id}`) before its events go out. While KFP cannot
  * answer, the page is left unread (cursor kept, health degraded) for up to
  * `kfp_join_wait_s`, then events go out unattributed: a KFP outage delays MLMD
- * telemetry boundedly but never stops it. A run KFP does not know (404: v1 or
- * deleted) is emitted at once.
+ * telemetry boundedly but never stops it. 401 (the bridge's KFP credentials)
+ * counts as KFP not answering: one bounded wait for the whole source. A run KFP
+ * does not know (404: v1 or deleted) or will not show (403: a namespace the
+ * bridge may not read, common in multi-user installs) is emitted at once,
+ * unattributed — waiting cannot change KFP's answer, and holding the page would
+ * hold every other run's events behind it. A 403 run is not asked again for an
+ * hour.
  *
  * @example
  * const p = new MlmdPoller(deps); p.start(); … await p.stop();
@@ -51,7 +59,10 @@ export class MlmdPoller extends IntervalPoller {
   private readonly kfp?: KfpApi;
   /** Since when KFP run look-ups fail (undefined: they work). */
   private kfpFailingSince?: number;
+  /** Why events are held (a run look-up waits); set until a poll completes without holding any. */
   private deferred?: string;
+  /** Runs KFP answered 403 for → when to ask again. */
+  private readonly denied = new Map<string, number>();
 
   constructor(deps: ConnectorDeps<KubeflowConfig>, client?: MlmdClient) {
     const cfg = deps.config.mlmd;
@@ -76,7 +87,7 @@ export class MlmdPoller extends IntervalPoller {
 
   /** @returns counts of executions read and events committed. */
   async pollOnce(signal: AbortSignal): Promise<{ executions: number; events: number; pages: number; deferred?: string }> {
-    this.deferred = undefined;
+    // `deferred` is not cleared here: the held page is still held while this poll runs (health stays degraded).
     const cur = this.cursor();
     // The page token embeds these options; every page repeats them unchanged.
     const options: ListOptions = {
@@ -113,6 +124,7 @@ export class MlmdPoller extends IntervalPoller {
       this.deps.spool.state.set(MLMD_STATE_NS, this.cursorKey, cur);
       token = page.next_page_token || undefined;
     } while (token && !signal.aborted);
+    if (!signal.aborted) this.deferred = undefined;
     return stats;
   }
 
@@ -146,12 +158,20 @@ export class MlmdPoller extends IntervalPoller {
     if (!run.name) return undefined;
     const known = this.deps.spool.state.get<RunInfo>(KFP_RUNS_STATE_NS, run.name);
     if (known || !this.kfp) return known;
+    if ((this.denied.get(run.name) ?? 0) > Date.now()) return undefined;
     let found;
     try {
       found = await this.kfp.getRun(run.name, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       const now = Date.now();
+      if (err instanceof KfpHttpError && err.status === 403) {
+        // Final for this run, like 404. Not a sign about KFP's health either way: kfpFailingSince is left as it is.
+        for (const [id, until] of this.denied) if (until <= now) this.denied.delete(id);
+        this.denied.set(run.name, now + DENIED_TTL_MS);
+        this.deps.logger.warn({ poller: this.name, run: run.name, namespace: customString(run, 'namespace') || undefined, err: describe(err) }, 'KFP refuses to show this run (403): its MLMD events go out without the KFP actor and pipeline version');
+        return undefined;
+      }
       this.kfpFailingSince ??= now;
       const waited = now - this.kfpFailingSince;
       if (waited < this.cfg.kfp_join_wait_s * 1000) {

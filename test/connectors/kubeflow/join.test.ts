@@ -4,7 +4,7 @@ import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { KFP_RUNS_STATE_NS, MLMD_STATE_NS, MlmdPoller } from '../../../connectors/kubeflow/mlmd/poller.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { FakeMlmd, RUN_ID, seedKfpRun } from './fake-mlmd.js';
+import { FakeMlmd, finishKfpRun, RUN_ID, seedKfpRun } from './fake-mlmd.js';
 import { harness } from './helpers.js';
 
 const TOKEN = 'kfp-sa-token-join';
@@ -18,11 +18,12 @@ afterEach(async () => {
  * A KFP v2beta1 API server that knows one run (the fixture, renamed to the
  * MLMD run's id) and answers GET /runs/{id}; `status` forces an error answer.
  * Listings are empty, so the KFP poller records nothing on its own.
+ * `delayMs` holds each run answer that long (to look at the poller mid-look-up).
  */
 async function fakeKfp() {
   const run = { ...readFixtureJson<Record<string, unknown>>('kubeflow', 'kfp-rest', 'run_completed.json'), run_id: RUN_ID, service_account: 'default-editor' };
-  const state = { status: 200, gets: [] as string[] };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const state = { status: 200, gets: [] as string[], delayMs: 0 };
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://kfp');
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
@@ -32,6 +33,8 @@ async function fakeKfp() {
     const m = /^\/apis\/v2beta1\/runs\/([^/]+)$/.exec(url.pathname);
     if (m) {
       state.gets.push(decodeURIComponent(m[1]!));
+      if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+      if (state.status === 403) return send(403, { error: 'User is not authorized to read runs in namespace kubeflow-user-alice', code: 7 });
       if (state.status !== 200) return send(state.status, { error: 'upstream connect error', code: 14 });
       return decodeURIComponent(m[1]!) === RUN_ID ? send(200, run) : send(404, { error: `Run ${m[1]} not found`, code: 5 });
     }
@@ -44,12 +47,12 @@ async function fakeKfp() {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, state };
 }
 
-async function setup(mlmd: Record<string, unknown> = {}) {
+async function setup(mlmd: Record<string, unknown> = {}, token = TOKEN) {
   const db = new FakeMlmd();
   seedKfpRun(db, Date.now() - 3_600_000);
   const address = await db.start();
   const kfp = await fakeKfp();
-  const h = harness({ mlmd: { address, ...mlmd }, kfp: { url: kfp.url, token: TOKEN, timeout_ms: 2000 } });
+  const h = harness({ mlmd: { address, ...mlmd }, kfp: { url: kfp.url, token, timeout_ms: 2000 } });
   const poller = new MlmdPoller(h.deps);
   cleanup.push(() => db.stop(), () => poller.stop(), () => h.close());
   return { db, kfp, h, poller, signal: new AbortController().signal };
@@ -117,6 +120,51 @@ describe('MLMD events carry the KFP actor and pipeline version even when the KFP
     expect(runStart(h.events())).toMatchObject({ resource: { id: 'v1-or-deleted-run' } });
     expect(runStart(h.events())!.actor).toBeUndefined();
   });
+
+  it('a run KFP refuses to show (403: a namespace the bridge may not read) is emitted at once, unattributed, and not asked again each poll', async () => {
+    const { db, kfp, h, poller, signal } = await setup({ kfp_join_wait_s: 600 });
+    kfp.state.status = 403;
+    const stats = await poller.pollOnce(signal);
+    expect(stats.deferred).toBeUndefined();
+    const start = runStart(h.events())!;
+    expect(start).toBeDefined();
+    expect(start.actor).toBeUndefined();
+    expect(h.spool.state.get(MLMD_STATE_NS, `cursor:${db.address}`)).toBeDefined();
+    expect(poller.health().state).toBe('healthy');
+    // The run goes on (new executions): its events go out at once without another look-up.
+    const before = h.events().length;
+    finishKfpRun(db, Date.now() - 3_600_000);
+    expect((await poller.pollOnce(signal)).deferred).toBeUndefined();
+    expect(h.events().length).toBeGreaterThan(before);
+    expect(kfp.state.gets).toEqual([RUN_ID]);
+  }, 30_000);
+
+  it('401 (the bridge\'s KFP credentials) is KFP not answering for the whole source: the bounded wait applies', async () => {
+    const { h, poller, signal } = await setup({ kfp_join_wait_s: 600 }, 'wrong-token');
+    expect((await poller.pollOnce(signal)).deferred).toMatch(/HTTP 401/);
+    expect(h.events().filter((e) => e.channel === 'kubeflow.mlmd')).toEqual([]);
+    expect(poller.health().state).toBe('degraded');
+  }, 30_000);
+
+  it('health stays degraded for as long as events are held, also while the next poll looks the run up again', async () => {
+    const { kfp, h, poller, signal } = await setup({ kfp_join_wait_s: 600 });
+    kfp.state.status = 503;
+    expect((await poller.pollOnce(signal)).deferred).toBeDefined();
+    const gets = kfp.state.gets.length;
+    kfp.state.status = 400; // not retried: one request per poll, held by delayMs
+    kfp.state.delayMs = 1500;
+    const next = poller.pollOnce(signal);
+    await expect.poll(() => kfp.state.gets.length, { timeout: 5000 }).toBe(gets + 1);
+    expect(poller.health().state).toBe('degraded'); // mid-poll, the page is still held
+    expect((await next).deferred).toBeDefined();
+    expect(poller.health().state).toBe('degraded');
+
+    kfp.state.status = 200;
+    kfp.state.delayMs = 0;
+    await poller.pollOnce(signal);
+    expect(runStart(h.events())?.actor?.name).toBe('default-editor');
+    expect(poller.health().state).toBe('healthy');
+  }, 30_000);
 
   it('without kfp.url nothing is looked up (MLMD alone)', async () => {
     const db = new FakeMlmd();
