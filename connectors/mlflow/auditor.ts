@@ -286,6 +286,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       renamedFrom = new Map();
 
       // New versions (and those a previous cycle could not finish).
+      const unfinished: string[] = [];
       for (const { value } of state.list<PendingVersion>(NS, 'pending:')) {
         const v = curVersions.get(versionKey(value.name, value.version));
         if (!v) {
@@ -297,13 +298,20 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           emitted += await processNewVersion(v, value, signal, now);
         } catch (err) {
           if (signal.aborted) throw err;
-          const attempts = (value.attempts ?? 0) + 1;
           const permanent = err instanceof MlflowApiError && !err.retryable && !err.isAuth;
-          // Transient or auth trouble is the source's: keep the version pending for the next
-          // cycle, but not forever — one broken version must not stall the auditor.
+          // Is it the server or this version? If the registry no longer reads, the source is down
+          // (the probe's error fails the cycle: one source.unavailable per outage) and the version
+          // is not charged for it.
+          if (!permanent) await client.probe(signal);
+          const attempts = (value.attempts ?? 0) + 1;
+          // Only this version fails (stalled download, a run it may not read): recorded on its
+          // pending record and retried next cycle, not forever — one broken version must neither
+          // stall the auditor nor make the source flap between unavailable and recovered.
           if (!permanent && attempts < PENDING_MAX_CYCLES) {
-            state.set(NS, pendingKey(v.name, v.version), { ...value, attempts });
-            throw err;
+            state.set(NS, pendingKey(v.name, v.version), { ...value, attempts, last_error: describeError(err) });
+            unfinished.push(`${v.name}/${v.version}`);
+            log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, attempts, reason: describeError(err) }, 'could not audit a new model version yet; retried next cycle');
+            continue;
           }
           const e = err instanceof MlflowApiError ? err : undefined;
           if (cfg.run_provenance && v.run_id && !value.provenance_done) {
@@ -329,7 +337,9 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         emitted += mismatches.length;
         state.set(NS, 'meta', { ...m2, last_verify_ms: now });
       }
-      health = { state: 'healthy' };
+      health = unfinished.length
+        ? { state: 'degraded', reason: `${unfinished.length} new version(s) not audited yet, retried next cycle: ${unfinished.slice(0, 10).join(', ')}` }
+        : { state: 'healthy' };
       opts.onCycle?.({ ok: true, events: emitted });
       return true;
     } catch (err) {

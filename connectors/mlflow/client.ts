@@ -215,6 +215,11 @@ export class MlflowClient {
     return this.all('/api/2.0/mlflow/model-versions/search', 'model_versions', ModelVersion, signal, q);
   }
 
+  /** One small registry read: tells a failure of one version's requests from the server failing. */
+  async probe(signal: AbortSignal): Promise<void> {
+    await this.json('GET', '/api/2.0/mlflow/registered-models/search', page('registered_models', z.unknown()), signal, [['max_results', '1']]);
+  }
+
   async getRun(runId: string, signal: AbortSignal): Promise<Run> {
     return (await this.json('GET', '/api/2.0/mlflow/runs/get', z.looseObject({ run: Run }), signal, [['run_id', runId]])).run;
   }

@@ -41,7 +41,10 @@ export interface VersionSnap {
 export interface PendingVersion {
   name: string;
   version: string;
+  /** Cycles that failed on this version while the registry itself read fine. */
   attempts?: number;
+  /** Why the last attempt failed (shown in health until the version is done or given up). */
+  last_error?: string;
   provenance_done?: boolean;
   hash_done?: boolean;
 }

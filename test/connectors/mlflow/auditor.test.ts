@@ -358,32 +358,59 @@ describe('registry auditor: MLflow down', () => {
     expect(JSON.stringify(evs)).not.toContain('s3cret');
   });
 
-  it('MLflow down while hashing keeps the version pending and finishes it later', async () => {
+  it('one version\'s artifacts failing keep it pending (source degraded, not unavailable) and it is finished later', async () => {
     seed();
     for (let i = 0; i < 20; i++) fake.faults.push({ match: /mlflow-artifacts\/artifacts\/1\/runchurn1/, fault: { status: 502, body: 'Bad Gateway', contentType: 'text/html' } });
     const a = auditor();
-    expect(await a.runOnce()).toBe(false);
+    expect(await a.runOnce()).toBe(true);
     const first = newEvents();
-    expect(first.some((e) => e.action === 'source.unavailable')).toBe(true);
+    expect(first.some((e) => e.action.startsWith('source.'))).toBe(false);
     expect(first.some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')).toBe(false);
+    expect(first.some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'fraud')).toBe(true); // the others are not held back
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('churn/1') });
+    expect(spool!.state.get('mlflow.registry', 'pending:["churn","1"]')).toMatchObject({ attempts: 1, last_error: expect.stringContaining('HTTP 502') });
     await new Promise((r) => setTimeout(r, 50)); // let in-flight sibling downloads settle
     fake.faults = [];
     expect(await a.runOnce()).toBe(true);
-    expect(newEvents().some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')).toBe(true);
+    const evs = newEvents();
+    expect(evs.some((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')).toBe(true);
+    expect(evs.some((e) => e.action.startsWith('source.'))).toBe(false);
+    expect(a.health!().state).toBe('healthy');
+  });
+
+  it('MLflow going down while a new version is hashed is one source.unavailable, and the version is not charged for it', async () => {
+    seed();
+    const a = auditor({ max_attempts: 1 });
+    fake.onRequest = (path) => {
+      if (path.endsWith('/runs/get')) fake.down = true; // after the snapshot read fine
+    };
+    expect(await a.runOnce()).toBe(false);
+    expect(newEvents().map((e) => e.action)).toEqual(['source.unavailable']);
+    expect(a.health!().state).toBe('unhealthy');
+    for (const { value } of spool!.state.list<{ attempts?: number }>('mlflow.registry', 'pending:')) expect(value.attempts).toBeUndefined();
+    fake.onRequest = undefined;
+    fake.down = false;
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    expect(evs.filter((e) => e.action === 'model_version.hash_registered' && e.outcome === 'success')).toHaveLength(3);
+    expect(evs.filter((e) => e.action.startsWith('source.')).map((e) => e.action)).toEqual(['source.recovered']);
   });
 
   it('one version whose artifacts always fail is given up after 5 cycles, not forever', async () => {
     seed();
     fake.faults = Array.from({ length: 1000 }, () => ({ match: /mlflow-artifacts\/artifacts\/1\/runchurn1\//, fault: { status: 500 } as const }));
     const a = auditor({ max_attempts: 1 });
-    for (let i = 0; i < 4; i++) expect(await a.runOnce()).toBe(false);
+    for (let i = 0; i < 4; i++) {
+      expect(await a.runOnce()).toBe(true);
+      expect(a.health!().state).toBe('degraded');
+    }
     expect(await a.runOnce()).toBe(true);
+    expect(a.health!().state).toBe('healthy');
     const evs = newEvents();
-    expect(evs.filter((e) => e.action === 'source.unavailable')).toHaveLength(1);
+    expect(evs.filter((e) => e.action.startsWith('source.'))).toEqual([]); // the registry read fine throughout: no flapping
     const failed = evs.find((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn')!;
     expect(failed.outcome).toBe('failure');
     expect(failed.details?.cycles).toBe(5);
-    expect(evs.some((e) => e.action === 'source.recovered')).toBe(true);
   });
 
   it('start/stop runs the loop and stops cleanly mid-request', async () => {
@@ -576,16 +603,36 @@ describe('registry auditor: unreadable runs', () => {
     fake.addRun('runchurn1', { user: 'bob', metrics: { auc: 0.8 } });
     for (let i = 0; i < 3; i++) fake.faults.push({ match: /\/runs\/get$/, fault: { status: 503 } });
     const a = auditor();
-    expect(await a.runOnce()).toBe(false);
+    expect(await a.runOnce()).toBe(true);
+    expect(a.health!().state).toBe('degraded');
     let evs = newEvents();
     expect(evs.filter((e) => e.action === 'model_version.hash_registered').map((e) => e.outcome)).toEqual(['success']);
     expect(evs.some((e) => e.action === 'run.provenance')).toBe(false);
     const downloads = fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/')).length;
     expect(await a.runOnce()).toBe(true);
     evs = newEvents();
-    expect(evs.map((e) => e.action).sort()).toEqual(['evaluation.metrics', 'run.provenance', 'source.recovered']);
+    expect(evs.map((e) => e.action).sort()).toEqual(['evaluation.metrics', 'run.provenance']);
     expect(evs.find((e) => e.action === 'run.provenance')!.outcome).toBe('success');
     expect(fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/')).length).toBe(downloads); // not re-hashed
+  });
+});
+
+describe('registry auditor: one version failing does not flap the source', () => {
+  it('a 401 on runs/get for one version only: no source.unavailable/recovered pairs, the version is given up after 5 cycles', async () => {
+    seed();
+    fake.unauthorizedRuns.add('runchurn1');
+    const a = auditor();
+    for (let i = 0; i < 5; i++) {
+      expect(await a.runOnce()).toBe(true);
+      clock.now += 60_000;
+    }
+    const evs = newEvents();
+    expect(evs.filter((e) => e.action.startsWith('source.'))).toEqual([]);
+    const prov = evs.filter((e) => e.action === 'run.provenance' && e.ml?.model?.name === 'churn');
+    expect(prov.map((e) => e.outcome)).toEqual(['failure']);
+    expect(evs.filter((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'churn').map((e) => e.outcome)).toEqual(['success']);
+    expect(a.health!().state).toBe('healthy');
+    expect(spool!.state.list('mlflow.registry', 'pending:')).toEqual([]);
   });
 });
 
@@ -610,11 +657,12 @@ describe('registry auditor: large artifacts', () => {
     fake.stalled.add(`1/${v.run_id}/artifacts/model/weights.bin`);
     const a = auditor({ request_timeout_ms: 200, run_provenance: false });
     const t = Date.now();
-    expect(await a.runOnce()).toBe(false);
+    expect(await a.runOnce()).toBe(true);
     expect(Date.now() - t).toBeLessThan(5000);
     expect(fake.requests.filter((r) => r.path.endsWith('weights.bin'))).toHaveLength(3); // max_attempts
-    const ev = newEvents().find((e) => e.action === 'source.unavailable')!;
-    expect(ev.error?.message).toMatch(/download interrupted: .*timeout/i);
+    expect(newEvents()).toEqual([]); // one stalled version is not the source failing
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('llm/1') });
+    expect(spool!.state.get('mlflow.registry', 'pending:["llm","1"]')).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/download interrupted: .*timeout/i) });
   });
 });
 

@@ -46,6 +46,12 @@ export class FakeMlflow {
   credentials?: { username: string; password: string };
   /** Runs the auditor's user may not read (basic-auth app: 403 plain text, like no READ on the experiment). */
   forbiddenRuns = new Set<string>();
+  /** Runs answered 401 (e.g. a per-experiment auth proxy rejecting the auditor for them only). */
+  unauthorizedRuns = new Set<string>();
+  /** When true every request is answered 503 (the server went down). */
+  down = false;
+  /** Called with each request's path before it is answered. */
+  onRequest?: (path: string) => void;
   /** Pause between 64 KiB download chunks (a slow link or a big file). */
   chunkDelayMs = 0;
   /** Artifact paths whose download sends headers and a first chunk, then stalls forever. */
@@ -153,6 +159,12 @@ export class FakeMlflow {
     const rawBody = Buffer.concat(chunks).toString();
     const body = rawBody ? (JSON.parse(rawBody) as Record<string, string>) : undefined;
     this.requests.push({ method: req.method!, path: url.pathname, query: url.searchParams, auth: req.headers.authorization, body });
+    this.onRequest?.(url.pathname);
+    if (this.down) {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end('Service Unavailable');
+      return;
+    }
 
     if (this.credentials) {
       const want = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
@@ -193,6 +205,11 @@ export class FakeMlflow {
       return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => this.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/runs/get') {
+      if (this.unauthorizedRuns.has(q.get('run_id') ?? '')) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="mlflow"' });
+        res.end('You are not authenticated.');
+        return;
+      }
       if (this.forbiddenRuns.has(q.get('run_id') ?? '')) {
         res.writeHead(403, { 'content-type': 'text/plain' });
         res.end('Permission denied');
