@@ -39,14 +39,18 @@ export const MAX_JSON_DEPTH = 200;
 
 /** True when `v` nests arrays/objects deeper than `max` levels (iterative: the input may be arbitrarily deep). */
 export function nestedTooDeep(v: unknown, max = MAX_JSON_DEPTH): boolean {
-  const stack: Array<[unknown, number]> = [[v, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (!node || typeof node !== 'object') continue;
-    if (depth >= max) return true;
-    if (Array.isArray(node)) for (const item of node) stack.push([item, depth + 1]);
-    else for (const k in node) stack.push([(node as Json)[k], depth + 1]);
+  return deeperThan(v, max);
+}
+
+/** Recursive, but never past `left` levels (so at most MAX_JSON_DEPTH frames), and it allocates nothing: this runs on every entry. */
+function deeperThan(node: unknown, left: number): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if (left <= 0) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (deeperThan(node[i], left - 1)) return true;
+    return false;
   }
+  for (const k in node) if (deeperThan((node as Json)[k], left - 1)) return true;
   return false;
 }
 
