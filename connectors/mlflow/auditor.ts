@@ -45,6 +45,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   let running: Promise<unknown> | undefined;
   let health: { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } = { state: 'healthy' };
   let outage: { kind: 'auth_failure' | 'unavailable'; since: number } | undefined;
+  /** Approved versions the last verify pass could not read (their artifacts), for health. */
+  let unverifiable: string[] = [];
 
   const receivedTime = () => new Date(opts.now()).toISOString();
   const base = (d: AuditDraft) => auditEvent(d, receivedTime());
@@ -142,13 +144,37 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
 
   async function verifyApproved(versions: Map<string, VersionSnap>, prompts: Set<string>, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
     const out: NormalizedEvent[] = [];
+    unverifiable = [];
     for (const v of versions.values()) {
       if (prompts.has(v.name) || approvalOfVersion(approvalCfg, v) !== 'approved') continue;
       const rec = state.get<HashRecord>(NS, hashKey(v.name, v.version));
       if (!rec) continue;
       const loc = await resolveArtifactLocation(client, { name: v.name, version: v.version, source: v.source } as ModelVersion, signal);
       if (loc.kind === 'unreachable') continue;
-      const observed = await manifestOf(client, loc, cfg.download_concurrency, signal);
+      let observed: Awaited<ReturnType<typeof manifestOf>>;
+      try {
+        observed = await manifestOf(client, loc, cfg.download_concurrency, signal);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        // The server or this version? A registry that no longer reads is an outage (the probe's error fails
+        // the cycle: one source.unavailable). Otherwise only this approved version's artifacts cannot be read
+        // (deleted, permissions changed, stalled): a finding of its own, reported once per distinct error,
+        // instead of failing the cycle every verify interval — and skipping it silently would let anyone
+        // escape the check by making the artifacts unreadable.
+        if (!(err instanceof MlflowApiError && !err.retryable && !err.isAuth)) await client.probe(signal);
+        const e = err instanceof MlflowApiError ? err : undefined;
+        log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, reason: describeError(err) }, 'cannot verify the artifacts of an approved version');
+        unverifiable.push(`${v.name}/${v.version}`);
+        out.push(base({
+          id: stableId('mlflow', 'audit', 'verify_failed', v.name, v.version, v.creation_timestamp, rec.root, describeError(err)), time: iso(undefined, now), stage: 'registry',
+          action: 'model_version.hash_verified', operation: 'artifacts/verify', outcome: 'failure',
+          error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'UNVERIFIABLE'), message: `artifacts of approved ${v.name} version ${v.version} cannot be read to verify them: ${describeError(err)}` },
+          resource: versionResource(v, false),
+          ml: { model: { name: v.name, version: v.version, artifact_uri: safeUri(rec.location), approval: 'approved', aliases: v.aliases.length ? v.aliases : undefined, stage: v.current_stage } },
+          details: { expected_sha256: rec.root, registered_at: rec.registered_at },
+        }));
+        continue;
+      }
       if (observed.root === rec.root) {
         state.set(NS, hashKey(v.name, v.version), { ...rec, last_verified: new Date(now).toISOString() });
         continue;
@@ -339,7 +365,9 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       }
       health = unfinished.length
         ? { state: 'degraded', reason: `${unfinished.length} new version(s) not audited yet, retried next cycle: ${unfinished.slice(0, 10).join(', ')}` }
-        : { state: 'healthy' };
+        : unverifiable.length
+          ? { state: 'degraded', reason: `${unverifiable.length} approved version(s) whose artifacts cannot be read to verify them: ${unverifiable.slice(0, 10).join(', ')}` }
+          : { state: 'healthy' };
       opts.onCycle?.({ ok: true, events: emitted });
       return true;
     } catch (err) {

@@ -267,6 +267,32 @@ describe('registry auditor: artifact integrity', () => {
     expect(fake.requests.filter((r) => r.path.includes('/mlflow-artifacts/artifacts/1/runfraud2')).length).toBe(before);
   });
 
+  it('an approved version whose artifacts can no longer be read is a finding of its own, once, without flapping the source', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    const a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    newEvents();
+    // Someone takes read access to the approved version's files away (403 on every download).
+    for (let i = 0; i < 50; i++) fake.faults.push({ match: /\/artifacts\/1\/runfraud1\//, fault: { status: 403, body: 'forbidden', contentType: 'text/plain' } });
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    expect(evs.map((e) => [e.action, e.outcome, e.resource?.name, e.resource?.version])).toEqual([['model_version.hash_verified', 'failure', 'fraud', '1']]);
+    expect(evs[0]!.error?.message).toMatch(/cannot be read to verify them/);
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('fraud/1') });
+    // The next pass finds the same: no new event, no source.unavailable / recovered pair.
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+    // Readable again and unchanged: healthy.
+    fake.faults.length = 0;
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+    expect(a.health!().state).toBe('healthy');
+  });
+
   it('streams a multi-megabyte artifact and writes the digest back as a tag without reporting it as a change', async () => {
     const big = Buffer.alloc(12 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
