@@ -103,7 +103,9 @@ export function createApp(deps: AppDeps): Hono {
       // NDJSON: a line that is not JSON is kept with its line number, like an array's bad element; the rest go on.
       const { records, lines, bad } = parsed;
       for (const b of bad) deps.ingest.quarantine(channel, b.reason, b.text, { route, line: b.line });
-      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel);
+      // NDJSON: a rejected event is named (and quarantined) by its physical line.
+      const where = lines ? (i: number) => ({ label: `line ${lines[i]}`, meta: { route, line: lines[i] } }) : undefined;
+      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where);
       let rejected: Array<{ index: number; line?: number; id?: string; reason: string }> = res.rejected;
       if (lines && rejected.length + bad.length > 0) {
         // NDJSON: name the physical line, and count positions over every non-blank line (parsed or not).
@@ -112,7 +114,7 @@ export function createApp(deps: AppDeps): Hono {
           ...bad.map((b) => ({ index: position.get(b.line)!, line: b.line, reason: b.reason })),
           ...res.rejected.map((r) => {
             const line = lines[r.index]!;
-            return { ...r, index: position.get(line)!, line, reason: r.reason.replace(/^event \d+: /, `line ${line}: `) };
+            return { ...r, index: position.get(line)!, line };
           }),
         ].sort((a, b) => a.index - b.index);
       }

@@ -40,15 +40,16 @@ export class Ingestor {
     prepareEventCheck();
   }
 
-  ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
+  ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown, where?: (index: number) => { label: string; meta?: Record<string, unknown> }): Promise<IngestResult> {
     try {
-      return this.validateAndAppend(events, channel, rawForQuarantine);
+      return this.validateAndAppend(events, channel, rawForQuarantine, where);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown): Promise<IngestResult> {
+  /** `where` names an input position for reasons and quarantine (an NDJSON body's physical line); default `event N`. */
+  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown, where?: (index: number) => { label: string; meta?: Record<string, unknown> }): Promise<IngestResult> {
     const items: SpoolItem[] = [];
     const rejected: IngestResult['rejected'] = [];
     for (let index = 0; index < events.length; index++) {
@@ -59,10 +60,11 @@ export class Ingestor {
         items.push({ kind: 'event', id: parsed.data.id, body, rawAt });
         continue;
       }
-      const reason = `event ${index}: ${describeZodError(parsed.error)}`;
+      const at = where?.(index);
+      const reason = `${at?.label ?? `event ${index}`}: ${describeZodError(parsed.error)}`;
       const id = typeof (e as { id?: unknown })?.id === 'string' ? (e as { id: string }).id : undefined;
       rejected.push({ index, id, reason });
-      this.quarantine(channel, reason, JSON.stringify(rawForQuarantine?.(index) ?? e ?? null), { index, id });
+      this.quarantine(channel, reason, JSON.stringify(rawForQuarantine?.(index) ?? e ?? null), { index, id, ...at?.meta });
     }
     // Not async on purpose: the events and their serialized bodies are not held while the commit and
     // its fsync are awaited, so they die young instead of being copied and promoted by every scavenge.
