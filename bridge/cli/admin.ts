@@ -44,6 +44,8 @@ function redact(v: unknown, key = '', parent: Record<string, unknown> = {}): unk
       return '[redacted]';
     }
   }
+  // Any URL with user-info (https://user:password@host): the credentials go, the rest stays readable.
+  if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(v)) return v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1[redacted]@');
   if (Array.isArray(v)) return v.map((x) => redact(x, key, parent));
   if (v && typeof v === 'object') {
     const obj = v as Record<string, unknown>;

@@ -106,9 +106,15 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   const evOut = values.events ? openOutput('--events', values.events) : undefined;
   // Events are ordered on disk and the spool is pruned as rules evaluate it: memory stays flat however much is replayed.
   const tmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-'));
-  // Removed however the run ends, also by process.exit (standard output failing).
+  // Removed however the run ends: also by process.exit (standard output failing) and by Ctrl-C / SIGTERM.
   const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeTmp();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', removeTmp);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let alerts = 0;
   let r: ReadAll;
   let replayer: Replayer | undefined;
@@ -138,6 +144,8 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   } finally {
     removeTmp();
     process.off('exit', removeTmp);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (evOut) await closeOutput(evOut);
   if (alertsOut !== io.stdout) await closeOutput(alertsOut as WriteStream);

@@ -185,6 +185,23 @@ describe('mltrail CLI', () => {
     expect(r.status).toBe(2);
   });
 
+  it('replay interrupted (SIGTERM, Ctrl-C) removes its temporary directory', async () => {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const dir = tmpDir();
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const file = join(dir, 'many.ndjson');
+    writeFileSync(file, Array.from({ length: 40_000 }, (_, i) => JSON.stringify(sampleEvent({ id: `sig-${i}` }))).join('\n'));
+    for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const child = spawn(process.execPath, [CLI, 'replay', '--platform', 'core', '--events', '/dev/null', file], { env: { PATH: process.env.PATH, TMPDIR: tmp }, stdio: 'ignore' });
+      await waitFor(() => readdirSync(tmp).some((n) => n.startsWith('mltrail-replay-')), 20_000);
+      child.kill(signal);
+      const exit = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      expect(exit).toBe(code);
+      expect(readdirSync(tmp)).toEqual([]);
+    }
+  });
+
   it('normalize exits 2 on unusable input or arguments', () => {
     expect(run(['normalize', '/no/such/file']).status).toBe(2);
     expect(run(['normalize', '--platform', 'nosuch', '-'], '{}').status).toBe(2);

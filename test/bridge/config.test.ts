@@ -127,5 +127,11 @@ describe('config', () => {
     const h = spawnSync(process.execPath, [CLI, 'check-config', hook], { encoding: 'utf8', env: {} });
     expect(h.status).toBe(0);
     expect(h.stdout).not.toContain('SECRETPATH');
+    // A password inside a URL (user-info) is hidden too; the host stays readable.
+    const inUrl = yaml('connectors:\n  mlflow:\n    poll:\n      tracking_uri: http://u:hunter2pw@127.0.0.1:5000/\nsinks:\n  elastic:\n    url: http://elastic:espw123@127.0.0.1:9200\n    api_key: k\n');
+    const u = spawnSync(process.execPath, [CLI, 'check-config', inUrl], { encoding: 'utf8', env: {} });
+    expect(u.status).toBe(0);
+    expect(u.stdout).not.toMatch(/hunter2pw|espw123/);
+    expect(u.stdout).toContain('http://[redacted]@127.0.0.1:9200');
   });
 });
