@@ -162,6 +162,53 @@ export class Registry {
     }
   }
 
+  private removeFromIndex(key: string, value: string): void {
+    const list = this.get<string[]>(key);
+    if (!list?.includes(value)) return;
+    this.set(key, list.filter((x) => x !== value));
+  }
+
+  /**
+   * A registered model renamed (MLflow `registered_model.rename`, old → new):
+   * its versions keep what is known of them (approval, hash, trainers…)
+   * under the new name, so rules keep judging them. Renames arrive one by
+   * one, also when two names are swapped in between polls: records a rename
+   * would overwrite are set aside (`sw|`) for the rename that takes them on.
+   */
+  renameModel(platform: string, oldName: string, newName: string): void {
+    if (oldName === newName) return;
+    const stashKey = (name: string) => `sw|${platform}|${name}`;
+    const stashed = this.get<VersionRec[]>(stashKey(oldName));
+    const moving = stashed ?? this.versionsOf(platform, oldName);
+    if (stashed) this.state.delete(REGISTRY_NS, stashKey(oldName));
+    // The records under the new name belong to the model that had it before: set aside, not overwritten.
+    const displaced = this.versionsOf(platform, newName);
+    if (displaced.length) {
+      this.set(stashKey(newName), displaced);
+      for (const d of displaced) this.unindex(d);
+    }
+    if (!stashed) for (const v of moving) this.unindex(v);
+    for (const v of moving) {
+      const key = versionKey(platform, newName, v.version);
+      const moved: VersionRec = { ...v, key, name: newName };
+      this.saveVersion(moved);
+      this.addToIndex(`mv|${platform}|${newName}`, key);
+      this.addToIndex(`n|${newName}|${v.version}`, key);
+      this.addToIndex(`np|${newName}`, platform);
+      if (moved.artifact) this.addToIndex(`a|${moved.artifact}`, key);
+      for (const r of new Set([...(moved.producerRuns ?? []), ...(moved.runId ? [moved.runId] : [])])) this.addToIndex(`rv|${r}`, key);
+    }
+  }
+
+  /** Take a version record out from under its key and the indexes that name it. */
+  private unindex(v: VersionRec): void {
+    this.state.delete(REGISTRY_NS, `v|${v.key}`);
+    this.removeFromIndex(`mv|${v.platform}|${v.name}`, v.key);
+    this.removeFromIndex(`n|${v.name}|${v.version}`, v.key);
+    if (v.artifact) this.removeFromIndex(`a|${v.artifact}`, v.key);
+    for (const r of new Set([...(v.producerRuns ?? []), ...(v.runId ? [v.runId] : [])])) this.removeFromIndex(`rv|${r}`, v.key);
+  }
+
   /** Versions registered from a run. */
   versionsForRun(runId: string): VersionRec[] {
     return (this.get<string[]>(`rv|${runId}`) ?? []).map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
@@ -278,6 +325,11 @@ export class Registry {
 
   /** Fold one event into the registry state (called after the rules saw the pre-event state). */
   update(ev: NormalizedEvent): void {
+    if (ev.action === 'registered_model.rename' && ev.outcome !== 'failure') {
+      const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
+      if (typeof from === 'string' && typeof to === 'string') this.renameModel(ev.platform, from, to);
+      return;
+    }
     const ref = modelRefOf(ev, this.cfg);
     const who = this.party(ev);
     const a = ev.action;

@@ -59,4 +59,35 @@ describe('rule kinds on facts some platforms carry', () => {
     const { alerts } = replayEvents(events, { rules });
     expect(alerts.map((a) => [a.rule_id, a.entity.id, a.entity.platform, a.evidence, a.details.compared_with])).toEqual([['evaluation.score_drop', 'ch/3', 'mlflow', ['c-v1', 'c-v3'], 'champion']]);
   });
+
+  it('a renamed MLflow model keeps what is known of its versions: approved_model_modified and hash_mismatch still judge them, also across a name swap', () => {
+    const A = 'a'.repeat(64);
+    const B = 'b'.repeat(64);
+    const C = 'c'.repeat(64);
+    let n = 0;
+    const at2 = () => at(T0 + ++n * 60_000);
+    const mlflow = (id: string, action: string, model: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      ev({ id, time: at2(), platform: 'mlflow', stage: 'registry', action, actor: actors.ci, resource: { type: 'model_version', name: model.name as string, version: model.version as string }, ml: { model }, ...extra });
+    const rename = (id: string, from: string, to: string) =>
+      ev({ id, time: at2(), platform: 'mlflow', stage: 'registry', action: 'registered_model.rename', actor: actors.ci, resource: { type: 'registered_model', id: to, name: to }, details: { old_name: from, new_name: to } });
+    const setup = (name: string, sha: string) => [
+      mlflow(`${name}-create`, 'model_version.create', { name, version: '1', tags: { adv_verdict: 'passed' } }),
+      mlflow(`${name}-hash`, 'model_version.hash_registered', { name, version: '1', sha256: sha }),
+      mlflow(`${name}-approve`, 'model_version.approve', { name, version: '1', approval: 'approved', aliases: ['champion'] }),
+    ];
+    // A plain rename: the renamed version is still approved, so editing it is flagged.
+    const plain = [...setup('r', A), rename('r-ren', 'r', 'r2'), mlflow('r2-edit', 'model_version.description_change', { name: 'r2', version: '1' }, { details: { field: 'description' } })];
+    const mod = replayEvents(plain, { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => a.entity.id)).toEqual(['r2/1']);
+    // A swap p <-> q (two renames in a row, in either order): each keeps its own registered digest.
+    for (const order of [['p', 'q'], ['q', 'p']]) {
+      n = 0;
+      const [x, y] = order as [string, string];
+      const swap = [...setup('p', A), ...setup('q', B), rename(`ren-${x}`, x, y), rename(`ren-${y}`, y, x)];
+      // The model that was p is now q; its files are tampered: observed C, registered A.
+      const tampered = ev({ id: `mm-${x}`, time: at2(), platform: 'mlflow', stage: 'serving', action: 'model_version.hash_mismatch', outcome: 'failure', actor: actors.ci, ml: { model: { name: 'q', version: '1', sha256: C } }, details: { expected_sha256: A, observed_sha256: C } });
+      const hm = replayEvents([...swap, tampered], { rules }).alerts.filter((a) => a.rule_id === 'serving.hash_mismatch');
+      expect(hm.map((a) => [a.entity.id, a.details.registered_sha256, a.details.observed_sha256])).toEqual([['q/1', A, C]]);
+    }
+  });
 });
