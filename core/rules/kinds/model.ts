@@ -238,10 +238,18 @@ const MODIFY_ACTIONS = [
   'resource.tag_set', 'resource.tag_delete',
 ];
 
-/** Tag keys an event sets or removes (`details.tag_keys`: keys removed by a multi-key delete such as SageMaker DeleteTags). */
+/**
+ * Tag keys a tagging event sets or removes: the one tag it names (`details.tag.key`, MLflow),
+ * the keys a multi-key delete removes (`details.tag_keys`, SageMaker DeleteTags), else the
+ * tags it carries (a platform's tag API sends just the ones it sets). Other changes name none:
+ * a version's full tag list is not what changed.
+ */
 function tagKeysOf(ev: NormalizedEvent): string[] {
+  if (!ev.action.includes('tag_')) return [];
+  const one = (ev.details?.tag as { key?: unknown } | undefined)?.key;
+  if (typeof one === 'string') return [one];
   const removed = Array.isArray(ev.details?.tag_keys) ? (ev.details.tag_keys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
-  return [...new Set([...Object.keys(tagsOf(ev)), ...removed])];
+  return removed.length ? [...new Set(removed)] : Object.keys(tagsOf(ev));
 }
 
 export const approvedModelModified: KindImpl = (ev, ctx) => {

@@ -90,4 +90,19 @@ describe('rule kinds on facts some platforms carry', () => {
       expect(hm.map((a) => [a.entity.id, a.details.registered_sha256, a.details.observed_sha256])).toEqual([['q/1', A, C]]);
     }
   });
+
+  it('approved_model_modified names the tag that changed, not every tag the version carries', () => {
+    const model = { name: 'tg', version: '1' };
+    const all = { adversarial_verdict: 'passed', note: 'x' };
+    const mk = (id: string, mins: number, action: string, extra: Record<string, unknown>) =>
+      ev({ id, time: at(T0 + mins * 60_000), platform: 'mlflow', stage: 'registry', action, actor: actors.mallory, resource: { type: 'model_version', name: 'tg', version: '1' }, ...extra });
+    const events = [
+      mk('tg-approve', 0, 'model_version.approve', { ml: { model: { ...model, approval: 'approved', tags: all } } }),
+      mk('tg-tag', 1, 'model_version.tag_set', { ml: { model: { ...model, tags: all } }, details: { tag: { key: 'note', value: 'x' } } }),
+      mk('tg-desc', 2, 'model_version.description_change', { ml: { model: { ...model, tags: all } }, details: { field: 'description' } }),
+    ];
+    const mod = replayEvents(events, { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => [a.details.change, a.details.tags])).toEqual([['tag_set', ['note']], ['description_change', undefined]]);
+    expect(mod[1]!.summary).toMatch(/changed \(description_change\) by/);
+  });
 });
