@@ -23,8 +23,11 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
     return 0;
   } catch (err) {
     if (err instanceof MltrailError && err.kind === 'CONFIG') {
-      const issues = (err.extra.issues as string[] | undefined) ?? [err.message];
-      for (const i of issues) io.stderr.write(`${file ?? 'configuration'}: ${i}\n`);
+      const issues = err.extra.issues as string[] | undefined;
+      // A message without a list of issues may already name the file (a YAML error): not twice.
+      const where = `${file ?? 'configuration'}: `;
+      if (!issues) io.stderr.write(`${err.message.startsWith(where) ? '' : where}${err.message}\n`);
+      else for (const i of issues) io.stderr.write(`${file ?? 'configuration'}: ${i}\n`);
       return 1;
     }
     throw err;

@@ -133,5 +133,11 @@ describe('config', () => {
     expect(u.status).toBe(0);
     expect(u.stdout).not.toMatch(/hunter2pw|espw123/);
     expect(u.stdout).toContain('http://[redacted]@127.0.0.1:9200');
+    // A YAML error names the file once.
+    const broken = yaml('a: {b: [1, 2\n');
+    const y = spawnSync(process.execPath, [CLI, 'check-config', broken], { encoding: 'utf8', env: {} });
+    expect(y.status).toBe(1);
+    expect(y.stderr.split(broken).length - 1).toBe(1);
+    expect(y.stderr).toContain(`${broken}: YAML error`);
   });
 });
