@@ -149,6 +149,10 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   }
   if (evOut) await closeOutput(evOut);
   if (alertsOut !== io.stdout) await closeOutput(alertsOut as WriteStream);
+  // The summary counts what was written: wait until standard output took it (a failure there exits 2 first).
+  await new Promise<void>((res) => {
+    io.stdout.write('', () => res());
+  });
   io.stderr.write(`replay: ${replayer.accepted} events (${replayer.duplicates} duplicates), ${alerts} alerts\n`);
   return exitCode(r);
 }

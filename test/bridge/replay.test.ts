@@ -76,10 +76,11 @@ describe('replay on disk', () => {
     // An alerting event, so the alert is written to stdout while the run is in progress.
     writeFileSync(file, `${JSON.stringify(sampleEvent({ ml: { job: { name: 'j', image: 'registry.example.com/train:v1' } } }))}\n`);
     let err = '';
-    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => ((err += s), true) }, stdin: process.stdin, env: {} };
+    // Writables call a write's callback once it is taken (replay waits for standard output before its summary).
+    const io = { stdout: { write: (_s: string, cb?: () => void) => (cb?.(), true) }, stderr: { write: (s: string) => ((err += s), true) }, stdin: process.stdin, env: {} };
     // While it runs, the sorter and the spool live in a mltrail-replay-* directory of the system's temp dir.
     let during: string[] = [];
-    const io2 = { ...io, stdout: { write: () => ((during = readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n))), true) } };
+    const io2 = { ...io, stdout: { write: (s: string, cb?: () => void) => (s && (during = readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n))), cb?.(), true) } };
     const code = await replayCommand(['--platform', 'core', file], io2 as never);
     expect(during.length).toBe(1);
     expect(code).toBe(0);
