@@ -16,7 +16,7 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (def !== undefined) return def;
-      throw new MltrailError('CONFIG', `${path.join('.') || '(root)'}: environment variable ${name} is not set`, { path: path.join('.'), variable: name });
+      throw new MltrailError('CONFIG', `${path.join('.') || '(root)'}: environment variable ${name} is not set (or empty); set it, or give a default: \${${name}:-value}`, { path: path.join('.'), variable: name });
     });
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], interpolated));
@@ -43,7 +43,8 @@ export function coerceInterpolated(config: unknown, issues: ReadonlyArray<{ code
     if (typeof text !== 'string') continue;
     const t = text.trim();
     let v: number | boolean | undefined;
-    if (i.expected === 'number' && t !== '' && Number.isFinite(Number(t))) v = Number(t);
+    // Decimal notation only: Number() would also read '0x10' or '' as numbers.
+    if (i.expected === 'number' && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t)) v = Number(t);
     if (i.expected === 'boolean' && (t === 'true' || t === 'false')) v = t === 'true';
     if (v === undefined) continue;
     (parent as Record<PropertyKey, unknown>)[key] = v;

@@ -66,6 +66,8 @@ describe('config', () => {
     expect((cfg.connectors as any).kubeflow.poll_interval_s).toBe(30);
     // Text that is no number is still named as the error it is.
     expect(errorOf(() => loadConfig({ file: f, env: { FMAX: 'lots', KF_POLL: '30' } })).message).toMatch(/sinks\.file\.max_file_bytes/);
+    expect(errorOf(() => loadConfig({ file: f, env: { FMAX: '0x10', KF_POLL: '30' } })).message).toMatch(/sinks\.file\.max_file_bytes/);
+    expect(errorOf(() => loadConfig({ file: f, env: { FMAX: '', KF_POLL: '30' } })).message).toMatch(/environment variable FMAX is not set \(or empty\)/);
     expect(errorOf(() => loadConfig({ file: yaml('spool:\n  max_bytes: "5000"\n'), env: {} })).message).toMatch(/spool\.max_bytes/);
   });
 
