@@ -234,6 +234,11 @@ describe('registry auditor: diffs', () => {
   });
 });
 
+/** Where fraud v1's model file sits in the fake artifact store. */
+const fraud1ModelPath = () => [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+/** The hash_registered event of a version (`name/version`) among `evs`. */
+const hashRegistered = (evs: NormalizedEvent[], id: string) => evs.find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === id)!;
+
 describe('registry auditor: artifact integrity', () => {
   it('re-verifies approved versions on schedule and reports a tampered artifact with both digests and the files', async () => {
     seed();
@@ -241,7 +246,7 @@ describe('registry auditor: artifact integrity', () => {
     const a = auditor({ verify_interval_s: 600 });
     await a.runOnce();
     const registered = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.name === 'fraud' && e.resource.version === '1')!;
-    const path = [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+    const path = fraud1ModelPath();
     fake.artifacts.set(path, Buffer.from('weights-v1-backdoored'));
     fake.artifacts.set(path.replace('model.pkl', 'extra.py'), Buffer.from('import os'));
 
@@ -505,7 +510,7 @@ describe('registry auditor: renames and re-used version numbers', () => {
     fake.models.get('fraud')!.aliases = { champion: '1' };
     let a = auditor({ verify_interval_s: 600 });
     await a.runOnce();
-    const registered = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === 'fraud/1')!;
+    const registered = hashRegistered(newEvents(), 'fraud/1');
 
     const m = fake.models.get('fraud')!;
     fake.models.delete('fraud');
@@ -517,7 +522,7 @@ describe('registry auditor: renames and re-used version numbers', () => {
     const renameEvs = newEvents();
     expect(renameEvs.map((e) => e.action)).toEqual(['registered_model.rename']); // versions carried, not re-registered
 
-    const path = [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+    const path = fraud1ModelPath();
     fake.artifacts.set(path, Buffer.from('weights-v1-swapped'));
     clock.now += 601_000;
     a = auditor({ verify_interval_s: 600 });
@@ -532,7 +537,7 @@ describe('registry auditor: renames and re-used version numbers', () => {
     fake.models.get('fraud')!.aliases = { champion: '1' };
     let a = auditor({ verify_interval_s: 600 });
     await a.runOnce();
-    const registered = newEvents().find((e) => e.action === 'model_version.hash_registered' && e.resource?.id === 'fraud/1')!;
+    const registered = hashRegistered(newEvents(), 'fraud/1');
 
     const m = fake.models.get('fraud')!;
     fake.models.set('fraud-old', { ...m, name: 'fraud-old', last_updated_timestamp: T0 + 500_000 });
@@ -553,7 +558,7 @@ describe('registry auditor: renames and re-used version numbers', () => {
     ]);
     expect(evs.find((e) => e.action === 'model_version.hash_registered')!.ml?.model?.sha256).not.toBe(registered.ml?.model?.sha256);
 
-    const path = [...fake.artifacts.keys()].find((k) => k.startsWith('1/runfraud1/') && k.endsWith('model.pkl'))!;
+    const path = fraud1ModelPath();
     fake.artifacts.set(path, Buffer.from('weights-v1-swapped'));
     clock.now += 601_000;
     a = auditor({ verify_interval_s: 600 });
