@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { connectorPlugins } from '../connectors/index.js';
 import { MltrailError } from '../core/errors.js';
-import { coerceInterpolated, csv, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
+import { coerceInterpolated, csv, decimalOrText, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
 import type { SinkEntry } from './sinks/thread.js';
 import { sinkFactories } from './sinks/index.js';
@@ -10,7 +10,7 @@ const MiB = 1024 * 1024;
 
 export const ServerConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(8787),
+  port: z.number().int().min(0).max(65535).default(8787),
   /** Bearer token for /v1/events, /v1/attest and the Kubernetes audit route. */
   ingest_token: z.string().min(1).optional(),
   /** Default request body limit (routes may set their own). */
@@ -99,7 +99,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** The environment variables the core reads (each also has a YAML key). */
 export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const server: Record<string, unknown> = {};
-  if (env.PORT) server.port = env.PORT;
+  if (env.PORT) server.port = decimalOrText(env.PORT);
   if (env.MLTRAIL_HOST) server.host = env.MLTRAIL_HOST;
   if (env.MLTRAIL_INGEST_TOKEN) server.ingest_token = env.MLTRAIL_INGEST_TOKEN;
   const out: Record<string, unknown> = { server };

@@ -1,4 +1,5 @@
 import type { CliIo } from '../../core/connector.js';
+import { decimalOrText } from '../../core/config/load.js';
 import { loadConfig } from '../config.js';
 import { startBridge } from '../runtime.js';
 import { common, parse } from './args.js';
@@ -15,7 +16,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...common, port: { type: 'string', short: 'p' }, host: { type: 'string' } });
   if (values.help) return (io.stdout.write(`${serveUsage}\n`), 0);
   const server: Record<string, unknown> = {};
-  if (values.port !== undefined) server.port = values.port;
+  if (values.port !== undefined) server.port = decimalOrText(values.port);
   if (values.host !== undefined) server.host = values.host;
   const overrides: Record<string, unknown> = { server };
   if (values['data-dir']) overrides.data_dir = values['data-dir'];

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { csv } from '../../core/config/load.js';
+import { csv, decimalOrText } from '../../core/config/load.js';
 
 const MiB = 1024 * 1024;
 
@@ -160,7 +160,7 @@ export function kubeflowFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown>
   const out: Record<string, unknown> = {};
   const ns = csv(env.MLTRAIL_KUBEFLOW_NAMESPACES);
   if (ns?.length) out.namespaces = ns;
-  if (env.MLTRAIL_KUBEFLOW_POLL_S) out.poll_interval_s = Number(env.MLTRAIL_KUBEFLOW_POLL_S);
+  if (env.MLTRAIL_KUBEFLOW_POLL_S) out.poll_interval_s = decimalOrText(env.MLTRAIL_KUBEFLOW_POLL_S);
   if (env.MLTRAIL_MLMD_ADDRESS) out.mlmd = { address: env.MLTRAIL_MLMD_ADDRESS };
   const kfp: Record<string, unknown> = {};
   if (env.MLTRAIL_KFP_URL) kfp.url = env.MLTRAIL_KFP_URL;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csv } from '../../core/config/load.js';
+import { csv, decimalOrText } from '../../core/config/load.js';
 
 /** A list given either as a YAML list or as one comma-separated string (env style). */
 const stringList = z
@@ -36,9 +36,9 @@ export const PollConfig = z.strictObject({
   /** Bearer token (MLFLOW_TRACKING_TOKEN), used when no username is set. */
   token: z.string().min(1).optional(),
   /** Seconds between registry snapshots (MLTRAIL_MLFLOW_POLL_S). */
-  interval_s: z.coerce.number().int().min(1).default(60),
+  interval_s: z.number().int().min(1).default(60),
   /** Seconds between re-hashes of approved versions' artifacts (MLTRAIL_MLFLOW_VERIFY_S). */
-  verify_interval_s: z.coerce.number().int().min(1).default(3600),
+  verify_interval_s: z.number().int().min(1).default(3600),
   /** Per-request timeout. */
   request_timeout_ms: z.number().int().positive().default(30_000),
   /** Attempts per REST call before the source is reported unavailable. */
@@ -64,13 +64,13 @@ export const MlflowConfig = z.strictObject({
   /** Secrets for X-Databricks-Signature; defaults to `webhook_secrets`. */
   databricks_webhook_secrets: stringList.optional(),
   /** Accepted |now − X-MLflow-Timestamp| in seconds, past and future. */
-  timestamp_window_s: z.coerce.number().int().min(1).default(300),
+  timestamp_window_s: z.number().int().min(1).default(300),
   /**
    * Accepted age of a Databricks body's signed `event_timestamp` (no delivery id or
    * timestamp header exists there). Kept below the spool's dedup window (7 days) so a
    * replay is either collapsed as a duplicate or refused as stale.
    */
-  databricks_timestamp_window_s: z.coerce.number().int().min(1).default(86_400),
+  databricks_timestamp_window_s: z.number().int().min(1).default(86_400),
   /** Largest accepted webhook body (MLflow payloads are a few hundred bytes). */
   body_limit_bytes: z.number().int().positive().default(1024 * 1024),
   approval: ApprovalConfig.prefault({}),
@@ -95,8 +95,8 @@ export function mlflowFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> |
   if (env.MLFLOW_TRACKING_USERNAME) poll.username = env.MLFLOW_TRACKING_USERNAME;
   if (env.MLFLOW_TRACKING_PASSWORD) poll.password = env.MLFLOW_TRACKING_PASSWORD;
   if (env.MLFLOW_TRACKING_TOKEN) poll.token = env.MLFLOW_TRACKING_TOKEN;
-  if (env.MLTRAIL_MLFLOW_POLL_S) poll.interval_s = env.MLTRAIL_MLFLOW_POLL_S;
-  if (env.MLTRAIL_MLFLOW_VERIFY_S) poll.verify_interval_s = env.MLTRAIL_MLFLOW_VERIFY_S;
+  if (env.MLTRAIL_MLFLOW_POLL_S) poll.interval_s = decimalOrText(env.MLTRAIL_MLFLOW_POLL_S);
+  if (env.MLTRAIL_MLFLOW_VERIFY_S) poll.verify_interval_s = decimalOrText(env.MLTRAIL_MLFLOW_VERIFY_S);
   if (Object.keys(poll).length) out.poll = poll;
   return Object.keys(out).length ? out : undefined;
 }

@@ -44,13 +44,28 @@ export function coerceInterpolated(config: unknown, issues: ReadonlyArray<{ code
     const t = text.trim();
     let v: number | boolean | undefined;
     // Decimal notation only: Number() would also read '0x10' or '' as numbers.
-    if (i.expected === 'number' && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t)) v = Number(t);
+    if (i.expected === 'number' && typeof decimalOrText(t) === 'number') v = Number(t);
     if (i.expected === 'boolean' && (t === 'true' || t === 'false')) v = t === 'true';
     if (v === undefined) continue;
     (parent as Record<PropertyKey, unknown>)[key] = v;
     changed.push(i.path.join('.'));
   }
   return changed;
+}
+
+/**
+ * Text from the environment or a flag where a number belongs: a decimal
+ * number becomes one; anything else stays text, so validation reports it
+ * (and names its variable) instead of `Number()` reading `''` as 0 or
+ * `0x1F90` as 8080.
+ *
+ * @example
+ * decimalOrText('8080') // 8080
+ * decimalOrText('80a') // '80a' (then "expected number, received string")
+ */
+export function decimalOrText(text: string): number | string {
+  const t = text.trim();
+  return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : text;
 }
 
 /** Read and parse a YAML config file (errors name the file, line and column). */

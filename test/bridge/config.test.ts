@@ -93,6 +93,13 @@ describe('config', () => {
     expect(fileErr.message).not.toMatch(/environment variable/);
     // A bad value from the file is not blamed on the environment.
     expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: abc\n'), env: { HOME: '/root' } })).message).not.toMatch(/environment variable/);
+    // Numbers are numbers: a quoted number, a boolean or an empty/hex variable is an error, not 0, 1 or 8080.
+    expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: "60"\n'), env: {} })).message).toMatch(/connectors\.mlflow\.poll\.interval_s: .*number/);
+    expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: true\n'), env: {} })).message).toMatch(/connectors\.mlflow\.poll\.interval_s: .*number/);
+    expect(errorOf(() => loadConfig({ file: yaml('server:\n  port: "8080"\n'), env: {} })).message).toMatch(/server\.port: .*number/);
+    expect(errorOf(() => loadConfig({ env: { PORT: '0x1F90' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
+    expect(errorOf(() => loadConfig({ env: { MLTRAIL_MLFLOW_POLL_S: ' ', MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } })).message).toMatch(/MLTRAIL_MLFLOW_POLL_S/);
+    expect(loadConfig({ env: { MLTRAIL_MLFLOW_POLL_S: '30', MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' } }).connectors.mlflow).toMatchObject({ poll: { interval_s: 30 } });
     // An empty section is still filled from the environment.
     const empty = loadConfig({ file: yaml('sinks:\nserver:\n'), env: { PORT: '7000', MLTRAIL_SPLUNK_HEC_URL: 'https://h:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
     expect(empty.server.port).toBe(7000);
