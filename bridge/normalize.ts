@@ -48,6 +48,8 @@ export function normalizeInput(
   onEvents?: (events: NormalizedEvent[]) => void,
   /** The file's modification time: the event time of a record that carries none (a Model Monitor result). */
   fileMtime?: string,
+  /** The file's resolved path (symlinks followed): what identifies a file whatever name it was given by. */
+  realPath?: string,
 ): NormalizedFile {
   const out: NormalizedFile = { events: [], errors: [], skipped: [], records: 0, emitted: 0 };
   let records: RecordList;
@@ -87,7 +89,7 @@ export function normalizeInput(
       receivedTime,
       keepRaw: cfg.spool.keep_raw,
       config: (cfg.connectors as Record<string, unknown>)[plugin.name] ?? plugin.configSchema.parse({}),
-      meta: fileMtime ? { file: name, record: r.n, file_mtime: fileMtime } : { file: name, record: r.n },
+      meta: { file: name, record: r.n, ...(fileMtime ? { file_mtime: fileMtime } : {}), ...(realPath ? { file_realpath: realPath } : {}) },
     };
     let res;
     try {

@@ -1,5 +1,5 @@
 import { createWriteStream, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../core/connector.js';
@@ -55,7 +55,8 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
       continue;
     }
     const mtime = file === '-' ? undefined : await stat(file).then((s) => s.mtime.toISOString(), () => undefined);
-    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents, mtime);
+    const realPath = file === '-' ? undefined : await realpath(file).catch(() => undefined);
+    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents, mtime, realPath);
     if (tty && r.records >= 5000) io.stderr.write('\n');
     for (const e of r.errors) io.stderr.write(`${e}\n`);
     for (const s of r.skipped) io.stderr.write(`${s}\n`);

@@ -50,7 +50,7 @@ export function hourPartition(path: string | undefined): string | undefined {
  * - from S3, the object (`meta.source_uri`) — each run writes its own;
  * - from a file, the run's hour partition in its path and its mtime
  *   (`meta.file_mtime`), never the rest of the path: the same file named by
- *   another relative or absolute path is the same event, a copy of another
+ *   another relative or absolute path, or through a symlink, is the same event, a copy of another
  *   run (another partition or mtime) is not;
  * - from stdin (no path, no mtime), the content alone.
  * The format carries no timestamp (spec §4): `time` is the S3 object's
@@ -71,7 +71,8 @@ export function normalizeViolations(
   const file = str(meta.file);
   const mtime = toRfc3339(meta.file_mtime);
   const time = toRfc3339(meta.object_time) ?? mtime ?? ctx.receivedTime;
-  const partition = hourPartition(file);
+  // The resolved path (`meta.file_realpath`): a symlink or another name of the same file is the same run.
+  const partition = hourPartition(str(meta.file_realpath) ?? file);
   // S3: the object, as always. A file: its run. Stdin: '' (content only, as before).
   const anchor = s3Uri ?? (partition || mtime ? `file:${partition ?? ''}:${mtime ?? ''}` : '');
   const bodyHash = stableId('sagemaker', 'violations', canonicalJson(body));

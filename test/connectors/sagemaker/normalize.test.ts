@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { ConfigSchema } from '../../../bridge/config.js';
@@ -7,7 +11,7 @@ import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
 import { classifySagemakerOperation } from '../../../connectors/sagemaker/operations.js';
-import { listFixtures, readFixture } from '../../helpers/fixtures.js';
+import { CLI, listFixtures, readFixture } from '../../helpers/fixtures.js';
 import { ctRecord, cwlData, fx, norm, RECEIVED } from './helpers.js';
 
 const cfg = ConfigSchema.parse({});
@@ -566,5 +570,25 @@ describe('envelopes and ids', () => {
     // A file's mtime, when the reader passes it, is the event time; without any, the receive time is all there is.
     expect(norm(doc, {}, { file: 'v.json', file_mtime: '2026-11-24T09:00:00.000Z' }).events[0]!.time).toBe('2026-11-24T09:00:00.000Z');
     expect(norm(doc, {}, { file: 'v.json' }).events[0]!.time).toBe(RECEIVED);
+  });
+
+  it('`mltrail normalize` of a Model Monitor file through a symlink (no hour folder in its name) gives the ids of its real path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-mm-'));
+    try {
+      const real = join(dir, 'sched/2026/11/25/10/constraint_violations.json');
+      mkdirSync(dirname(real), { recursive: true });
+      writeFileSync(real, readFixture('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'));
+      symlinkSync(real, join(dir, 'latest.json'));
+      const ids = (file: string) => {
+        const r = spawnSync(process.execPath, [CLI, 'normalize', '--platform', 'sagemaker', file], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        return r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+      };
+      const byReal = ids(real);
+      expect(byReal).toHaveLength(2);
+      expect(ids(join(dir, 'latest.json'))).toEqual(byReal);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
