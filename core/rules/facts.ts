@@ -143,6 +143,9 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     const [n, v] = splitAt(name);
     if (v && !version && /^\d+$/.test(v)) (name = n), (version = v);
   }
+  // SageMaker names are unique regardless of case and its ARNs carry them lower-cased: `FraudModel`
+  // registered by name and `…/model-package/fraudmodel/1` in a later call are one model.
+  if (name && ev.platform === 'sagemaker') name = name.toLowerCase();
   // A deployment's model_uri is an artifact URI (KServe storageUri, s3://…) or a model resource (Vertex `…/models/123@2`).
   const modelUri = ev.ml?.deployment?.model_uri ?? kserveStorageUri(ev);
   let artifact = m?.artifact_uri;

@@ -316,6 +316,23 @@ describe('security facts', () => {
     ]);
   });
 
+  it('a package group registered by a mixed-case name and later named by its (lower-cased) ARN is one model: changes alert, deployments link to the approval', () => {
+    // SageMaker lower-cases names inside ARNs (spec §2): `FraudModel` is `model-package/fraudmodel/1`.
+    const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraudmodel/1';
+    const create = one(ctRecord('CreateModelPackage', { modelPackageGroupName: 'FraudModel', modelApprovalStatus: 'Approved' }, { eventID: 'reg', eventTime: '2026-11-25T11:00:00Z', responseElements: { modelPackageArn: PKG } }));
+    const tag = one(ctRecord('AddTags', { resourceArn: PKG, tags: [{ key: 'stage', value: 'x' }] }, { eventID: 'tag', eventTime: '2026-11-25T13:00:00Z' }));
+    const mod = replayEvents([create, tag], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => a.evidence)).toEqual([[create.id, tag.id]]);
+    const model = one(ctRecord('CreateModel', { modelName: 'fraud-m', primaryContainer: { modelPackageName: PKG } }, { eventID: 'model', eventTime: '2026-11-25T11:10:00Z' }));
+    const ec = one(ctRecord('CreateEndpointConfig', { endpointConfigName: 'fraud-ec', productionVariants: [{ variantName: 'v', modelName: 'fraud-m' }] }, { eventID: 'ec', eventTime: '2026-11-25T11:20:00Z' }));
+    const ep = one(ctRecord('CreateEndpoint', { endpointName: 'fraud-prod', endpointConfigName: 'fraud-ec' }, { eventID: 'ep', eventTime: '2026-11-25T11:30:00Z' }));
+    const alerts = (reg: NormalizedEvent) => replayEvents([reg, model, ec, ep], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts(create)).toEqual([]);
+    // Near miss: another group whose name differs by more than case is not that approval.
+    const other = one(ctRecord('CreateModelPackage', { modelPackageGroupName: 'FraudModel2', modelApprovalStatus: 'Approved' }, { eventID: 'reg2', eventTime: '2026-11-25T11:00:00Z', responseElements: { modelPackageArn: PKG.replace('fraudmodel/', 'fraudmodel2/') } }));
+    expect(alerts(other)).toHaveLength(1);
+  });
+
   it('CreateEndpointConfig → variants, traffic, data capture; CreateModel → model data URL and role', () => {
     const ec = one(ctRecord('CreateEndpointConfig', {
       endpointConfigName: 'cfg-1',
