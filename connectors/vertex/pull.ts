@@ -1,4 +1,4 @@
-import { Duration, PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
+import { Duration, PubSub, type DebugMessage, type Message, type Subscription } from '@google-cloud/pubsub';
 import type { ConnectorDeps, NormalizeContext, Poller } from '../../core/connector.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
 import { retryOperation, type RetryPolicy } from '../../core/retry/index.js';
@@ -62,6 +62,13 @@ export async function handlePullMessage(msg: PullMessage, deps: ConnectorDeps<Ve
 const REOPEN_BACKOFF = { initialMs: 1000, maxMs: 60_000 };
 /** A reopened subscription counts as working once a message arrives or it stays open this long without an error. */
 const STABLE_MS = 30_000;
+/**
+ * Stream trouble: this many ends, each within TROUBLE_GAP_MS of the one before, mean streams are not
+ * staying open (twice the library's 5 streams, so one server-side reset of all of them does not count).
+ */
+const TROUBLE_ENDS = 10;
+const TROUBLE_GAP_MS = 90_000;
+const TROUBLE_UNHEALTHY_MS = 2 * 60_000;
 
 /**
  * The pull subscriber (`connectors.vertex.pull`): a StreamingPull
@@ -71,8 +78,9 @@ const STABLE_MS = 30_000;
  * for in-flight commits, then closes the stream so queued acks are flushed.
  *
  * The library retries transient stream statuses itself (UNAVAILABLE,
- * DEADLINE_EXCEEDED…, an unreachable endpoint included, without an 'error'),
- * but closes the subscription for good on any other (PERMISSION_DENIED,
+ * DEADLINE_EXCEEDED…, an unreachable endpoint included, without an 'error'):
+ * streams that keep ending read `degraded`, and `unhealthy` after two minutes
+ * (see TROUBLE_ENDS). It closes the subscription for good on any other (PERMISSION_DENIED,
  * NOT_FOUND…). Then nothing is pulled, so the poller reopens it
  * through core/retry (jittered backoff, stopped by `stop()`), and reports
  * `unhealthy` until a reopened subscription has delivered a message or stayed
@@ -96,10 +104,12 @@ export class VertexPullPoller implements Poller {
   /** Resolves the pending reopen attempt when a message arrives (the stream works). */
   private confirm?: () => void;
   private counts = { ack: 0, nack: 0 };
+  /** A run of stream ends the library retries by itself (an unreachable endpoint): nothing is pulled meanwhile. */
+  private streamTrouble?: { since: number; last: number; ends: number; reason: string };
 
   constructor(
     private readonly deps: ConnectorDeps<VertexConfig>,
-    private readonly opts: { graceMs?: number; reopen?: Partial<typeof REOPEN_BACKOFF>; stableMs?: number } = {},
+    private readonly opts: { graceMs?: number; reopen?: Partial<typeof REOPEN_BACKOFF>; stableMs?: number; troubleUnhealthyMs?: number } = {},
   ) {}
 
   start(): void {
@@ -121,6 +131,7 @@ export class VertexPullPoller implements Poller {
         return;
       }
       this.confirm?.();
+      this.streamTrouble = undefined;
       const p = handlePullMessage(m, this.deps, name).then((r) => this.counts[r]++);
       this.inflight.add(p);
       void p.finally(() => this.inflight.delete(p));
@@ -129,6 +140,18 @@ export class VertexPullPoller implements Poller {
       this.lastError = err.message;
       this.lastErrorAt = Date.now();
       this.deps.logger.error({ err: { message: err.message, code: (err as { code?: unknown }).code }, code: 'MLTRAIL_ERR_UPSTREAM', subscription: name }, 'Pub/Sub subscription error');
+    });
+    // Retryable stream ends (UNAVAILABLE: endpoint unreachable, connection refused…) come only as 'debug'.
+    this.subscription.on('debug', (m: DebugMessage) => {
+      const err = m.error as (Error & { details?: string }) | undefined;
+      if (!err) return;
+      const now = Date.now();
+      const reason = `${m.message || 'stream ended'}${err.details ? ` (${err.details})` : ''}`;
+      if (!this.streamTrouble || now - this.streamTrouble.last > TROUBLE_GAP_MS) this.streamTrouble = { since: now, last: now, ends: 0, reason };
+      this.streamTrouble.ends++;
+      this.streamTrouble.last = now;
+      this.streamTrouble.reason = reason;
+      if (this.streamTrouble.ends === TROUBLE_ENDS) this.deps.logger.warn({ code: 'MLTRAIL_ERR_UPSTREAM', subscription: name, reason }, 'Pub/Sub streams keep ending; the client library is retrying');
     });
     this.subscription.on('close', () => {
       if (this.stopping) return;
@@ -198,6 +221,14 @@ export class VertexPullPoller implements Poller {
   health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
     // Not pulling at all: unhealthy however long ago it started.
     if (this.down) return { state: 'unhealthy', reason: `not pulling since ${this.down.since}: ${this.down.reason}; reopening with backoff (attempt ${this.down.attempts + 1})` };
+    // Streams ending again and again (at least TROUBLE_ENDS, each within TROUBLE_GAP_MS of the last): the
+    // library retries by itself but nothing is pulled; unhealthy once that has lasted TROUBLE_UNHEALTHY_MS.
+    const t = this.streamTrouble;
+    if (t && t.ends >= TROUBLE_ENDS && Date.now() - t.last <= TROUBLE_GAP_MS) {
+      const since = new Date(t.since).toISOString();
+      const state = Date.now() - t.since >= (this.opts.troubleUnhealthyMs ?? TROUBLE_UNHEALTHY_MS) ? 'unhealthy' : 'degraded';
+      return { state, reason: `no Pub/Sub stream has stayed open since ${since} (${t.ends} ended): ${t.reason}; the client library keeps retrying` };
+    }
     // Errors the library recovered from (transient stream errors, failed acks): degraded for a while.
     if (this.lastError && Date.now() - this.lastErrorAt < 5 * 60_000) return { state: 'degraded', reason: this.lastError };
     return { state: 'healthy' };

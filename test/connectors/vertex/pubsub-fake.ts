@@ -33,7 +33,7 @@ export interface FakeMessage {
  * (e.g. PERMISSION_DENIED, as for a subscriber without roles/pubsub.subscriber)
  * until `serve()` is called.
  */
-export async function startFakeSubscriber(subscription: string, messages: FakeMessage[], opts: { redeliver?: number; refuse?: { code: grpc.status; details: string } } = {}) {
+export async function startFakeSubscriber(subscription: string, messages: FakeMessage[], opts: { redeliver?: number; refuse?: { code: grpc.status; details: string }; port?: number } = {}) {
   let refuse = opts.refuse;
   const def = protoLoader.loadSync('google/pubsub/v1/pubsub.proto', { includeDirs: includeDirs(), keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(def) as any;
@@ -124,7 +124,7 @@ export async function startFakeSubscriber(subscription: string, messages: FakeMe
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   /** messageIds whose delivery was acked. */
   const ackedMessages = () => state.acked.map((a) => state.delivered.get(a));

@@ -191,6 +191,28 @@ describe('pull subscriber against a local gRPC Pub/Sub fake (@google-cloud/pubsu
     await poller.stop();
   });
 
+  it('an unreachable endpoint (the library retries silently) reads degraded, then unhealthy once that lasts, and healthy once messages flow', async () => {
+    // A free port: nothing listens there until the fake starts on it.
+    const probe = await startFakeSubscriber(SUB, []);
+    const port = Number(probe.endpoint.split(':')[1]);
+    await probe.close();
+    const d = deps({ pull: { subscription: SUB, api_endpoint: `127.0.0.1:${port}` } });
+    const poller = new VertexPullPoller(d, { troubleUnhealthyMs: 4000 });
+    poller.start();
+    expect(poller.health().state).toBe('healthy');
+    await until(() => poller.health().state !== 'healthy', 15_000);
+    expect(poller.health()).toMatchObject({ state: 'degraded', reason: expect.stringMatching(/no Pub\/Sub stream has stayed open since .*ECONNREFUSED.*keeps retrying/) });
+    // Still failing a while later (two minutes by default): unhealthy.
+    await until(() => poller.health().state === 'unhealthy', 15_000);
+    expect(poller.health().reason).toMatch(/ECONNREFUSED/);
+    // The endpoint comes up: the library's own retry connects, a message arrives, the trouble is over.
+    const fake = await startFakeSubscriber(SUB, [{ messageId: '401', data: entryBytes('after-outage') }], { port });
+    cleanups.push(() => fake.close());
+    await until(() => fake.ackedMessages().includes('401'), 30_000);
+    expect(poller.health().state).toBe('healthy');
+    await poller.stop();
+  }, 60_000);
+
   it('a reopened subscription without messages counts as working once it stays open', async () => {
     const fake = await startFakeSubscriber(SUB, [], { refuse: { code: grpc.status.PERMISSION_DENIED, details: 'User not authorized to perform this action.' } });
     cleanups.push(() => fake.close());
