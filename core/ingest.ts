@@ -1,6 +1,7 @@
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import { MltrailError } from './errors.js';
+import { randomBytes } from 'node:crypto';
+import { MltrailError, type ErrorKind } from './errors.js';
 import { checkEvent, describeZodError, prepareEventCheck, makeEvent, serializeEvent, stableId, type Platform } from './schema/index.js';
 import type { AppendResult, Spool, SpoolItem } from './spool/index.js';
 
@@ -13,10 +14,25 @@ export interface AuthFailure {
   platform: Platform;
   channel: string;
   reason: string;
+  /** The error the sender is answered with (default UNAUTHORIZED): the event and the log carry the same code. */
+  code?: ErrorKind;
   ip?: string;
   user_agent?: string;
-  /** Principal the sender claimed (token email, key id), never the secret. */
+  /** Principal the sender claimed (token email, key id), never the secret; unverified, so kept apart from `actor`. */
   claimed?: string;
+}
+
+/**
+ * The fixed part of a refusal's reason, without what the sender chose (a
+ * quoted kid or alg, a number of seconds, a library message after a colon):
+ * what a flood is collapsed by, so varying those cannot mint one event per
+ * request.
+ *
+ * @example
+ * reasonClass('token kid "k42" is not in the configured JWKS') // 'token kid'
+ */
+export function reasonClass(reason: string): string {
+  return (/^[A-Za-z _\-(),/]*/.exec(reason)?.[0] ?? '').trim() || 'refused';
 }
 
 /**
@@ -31,6 +47,7 @@ export interface AuthFailure {
  */
 export class Ingestor {
   private readonly recentAuthFailures = new Map<string, number>();
+  private salt?: string;
 
   constructor(
     readonly spool: Spool,
@@ -101,24 +118,40 @@ export class Ingestor {
     return id;
   }
 
+  /** A random secret kept in the data dir (made once): salts ids a sender must not be able to compute. */
+  private idSalt(): string {
+    if (this.salt) return this.salt;
+    let salt = this.spool.state.get<string>('_bridge', 'id_salt');
+    if (typeof salt !== 'string') {
+      salt = randomBytes(32).toString('hex');
+      this.spool.state.set('_bridge', 'id_salt', salt);
+    }
+    return (this.salt = salt);
+  }
+
   /**
    * Record that a sender failed the bridge's authentication. Emits one
-   * `ingest.auth_failure` event per channel/ip/reason per minute (the id is
-   * derived from the minute, so floods collapse into one event), so the rule
-   * `ingestion.source_auth_failure` sees it. Never throws.
+   * `ingest.auth_failure` event per channel/ip/code/reason class per minute
+   * (floods collapse into one event; see `reasonClass`), so the rule
+   * `ingestion.source_auth_failure` sees it. The id is salted with a secret
+   * of this data dir: a sender cannot compute it ahead and occupy it through
+   * `/v1/events`. Never throws.
    */
   authFailure(f: AuthFailure): void {
     this.metrics?.eventsRejected.inc({ channel: f.channel, reason: 'unauthenticated' });
     const now = new Date();
     const minute = Math.floor(now.getTime() / 60_000);
-    const key = `${f.channel}|${f.ip ?? ''}|${f.reason}|${minute}`;
+    const code = `MLTRAIL_ERR_${f.code ?? 'UNAUTHORIZED'}`;
+    const kind = reasonClass(f.reason);
+    const key = `${f.channel}|${f.ip ?? ''}|${code}|${kind}|${minute}`;
     const count = (this.recentAuthFailures.get(key) ?? 0) + 1;
     this.recentAuthFailures.set(key, count);
     if (this.recentAuthFailures.size > 10_000) this.recentAuthFailures.clear();
-    this.log.warn({ channel: f.channel, ip: f.ip, reason: f.reason, code: 'MLTRAIL_ERR_UNAUTHORIZED' }, 'sender failed authentication');
+    // The first of a minute, then every 100th: a flood must not flood the log too.
+    if (count === 1 || count % 100 === 0) this.log.warn({ channel: f.channel, ip: f.ip, reason: f.reason, code, failures_this_minute: count }, 'sender failed authentication');
     if (count > 1) return;
     const ev = makeEvent({
-      id: stableId('bridge', 'auth_failure', f.channel, f.ip, f.reason, minute),
+      id: stableId('bridge', 'auth_failure', this.idSalt(), f.channel, f.ip, code, kind, minute),
       time: now.toISOString(),
       platform: f.platform,
       channel: f.channel,
@@ -127,9 +160,10 @@ export class Ingestor {
       operation: 'bridge.authenticate',
       service: 'mltrail',
       outcome: 'failure',
-      error: { code: 'MLTRAIL_ERR_UNAUTHORIZED', message: f.reason },
-      actor: { type: 'unknown', ip: f.ip, user_agent: f.user_agent, id: f.claimed },
+      error: { code, message: f.reason },
+      actor: { type: 'unknown', ip: f.ip, user_agent: f.user_agent },
       resource: { type: 'ingest_route', id: f.channel },
+      details: f.claimed === undefined ? undefined : { claimed_principal: f.claimed },
     });
     this.spool.append([{ kind: 'event', id: ev.id, body: JSON.stringify(ev) }]).catch((err: unknown) => {
       if (!(err instanceof MltrailError)) this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not record auth failure');

@@ -43,7 +43,7 @@ function notConfigured(which: string): MltrailError {
 
 /** Report the failure, then throw the 401 the sender gets. */
 function deny(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, kind: 'SIGNATURE' | 'STALE_TIMESTAMP', reason: string, claimed?: string): never {
-  deps.ingest.authFailure({ platform: 'mlflow', channel, reason, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed });
+  deps.ingest.authFailure({ platform: 'mlflow', channel, reason, code: kind, ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed });
   throw new MltrailError(kind, reason);
 }
 

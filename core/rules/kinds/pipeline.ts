@@ -42,6 +42,8 @@ export const sourceAuthFailure: KindImpl = (ev, ctx) => {
   const byError = ev.outcome === 'failure' && !!ev.error && pattern.test(`${ev.error.code ?? ''} ${ev.error.message ?? ''}`);
   if (!byAction && !byError) return;
   const who = identityOf(ev.actor, ctx.cfg) ?? ev.actor?.ip ?? 'unknown';
+  // What a refused sender claimed to be (token email, key id) is not verified: shown, never the principal.
+  const claimed = typeof ev.details?.claimed_principal === 'string' ? ev.details.claimed_principal : undefined;
   const entity =
     ev.action === 'ingest.auth_failure'
       ? { type: 'ingest_route', id: ev.resource?.id ?? ev.channel, platform: ev.platform }
@@ -50,8 +52,8 @@ export const sourceAuthFailure: KindImpl = (ev, ctx) => {
         : { type: ev.resource?.type ?? 'platform', id: ev.resource?.name ?? ev.resource?.id ?? ev.platform, platform: ev.platform };
   ctx.detect({
     entity, key: who, evidence: [ev.id], title: 'Authentication / authorization failure',
-    summary: `${who} failed ${ev.operation} on ${entity.id}: ${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`.trim(),
-    details: { principal: who, ip: ev.actor?.ip, operation: ev.operation, error: ev.error },
+    summary: `${who}${claimed ? ` (claiming to be ${claimed}, unverified)` : ''} failed ${ev.operation} on ${entity.id}: ${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`.trim(),
+    details: { principal: who, ip: ev.actor?.ip, operation: ev.operation, error: ev.error, ...(claimed ? { claimed_principal: claimed } : {}) },
   });
 };
 
