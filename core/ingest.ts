@@ -2,6 +2,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { randomBytes } from 'node:crypto';
 import { MltrailError, type ErrorKind } from './errors.js';
+import { MAX_JSON_DEPTH, boundedJson, nestedTooDeep } from './input/depth.js';
 import { checkEvent, describeZodError, prepareEventCheck, makeEvent, serializeEvent, stableId, type Platform } from './schema/index.js';
 import type { AppendResult, Spool, SpoolItem } from './spool/index.js';
 
@@ -71,17 +72,26 @@ export class Ingestor {
     const rejected: IngestResult['rejected'] = [];
     for (let index = 0; index < events.length; index++) {
       const e = events[index];
-      const parsed = checkEvent(e);
-      if (parsed.success) {
-        const { body, rawAt } = serializeEvent(parsed.data);
-        items.push({ kind: 'event', id: parsed.data.id, body, rawAt });
-        continue;
+      let problem: string;
+      try {
+        const parsed = checkEvent(e);
+        if (parsed.success) {
+          const { body, rawAt } = serializeEvent(parsed.data);
+          items.push({ kind: 'event', id: parsed.data.id, body, rawAt });
+          continue;
+        }
+        problem = describeZodError(parsed.error);
+      } catch (err) {
+        // JSON nested thousands of levels deep overflows the stack when checked or serialized: one such
+        // event is refused and kept, the rest of the batch goes on (it used to fail the request with a 500).
+        if (!(err instanceof RangeError)) throw err;
+        problem = `cannot be checked or serialized (JSON nested too deep: ${err.message})`;
       }
       const at = where?.(index);
-      const reason = `${at?.label ?? `event ${index}`}: ${describeZodError(parsed.error)}`;
+      const reason = `${at?.label ?? `event ${index}`}: ${problem}`;
       const id = typeof (e as { id?: unknown })?.id === 'string' ? (e as { id: string }).id : undefined;
       rejected.push({ index, id, reason });
-      this.quarantine(channel, reason, JSON.stringify(rawForQuarantine?.(index) ?? e ?? null), { index, id, ...at?.meta });
+      this.quarantine(channel, reason, boundedJson(rawForQuarantine?.(index) ?? e ?? null), { index, id, ...at?.meta });
     }
     // Not async on purpose: the events and their serialized bodies are not held while the commit and
     // its fsync are awaited, so they die young instead of being copied and promoted by every scavenge.
@@ -201,13 +211,14 @@ export async function normalizeAndIngest(
     try {
       res = normalize(rec);
     } catch (err) {
-      res = { events: [], rejected: [{ reason: `cannot normalize: ${(err as Error).message}`, record: rec }], skipped: [] };
+      const reason = err instanceof RangeError && nestedTooDeep(rec) ? `cannot normalize: JSON nested deeper than ${MAX_JSON_DEPTH} levels` : `cannot normalize: ${(err as Error).message}`;
+      res = { events: [], rejected: [{ reason, record: rec }], skipped: [] };
     }
     events.push(...res.events);
     out.skipped.push(...res.skipped);
     for (const rej of res.rejected) {
       out.rejected.push({ reason: rej.reason, path: rej.path, field: rej.field });
-      ingest.quarantine(channel, rej.reason, JSON.stringify(rej.record ?? rec ?? null), { ...meta, record: i, path: rej.path, field: rej.field });
+      ingest.quarantine(channel, rej.reason, boundedJson(rej.record ?? rec ?? null), { ...meta, record: i, path: rej.path, field: rej.field });
     }
   });
   const r = await ingest.ingest(events, channel);

@@ -3,6 +3,7 @@ import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { clientIp, errorResponse, readRawBody } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
+import { MAX_JSON_DEPTH, nestedTooDeep } from '../../core/input/depth.js';
 import type { MlflowConfig } from './config.js';
 import { normalizeMlflow } from './normalize.js';
 import { verifyDatabricksSignature, verifyMlflowSignature } from './signature.js';
@@ -68,6 +69,11 @@ async function ingestVerified(
   } catch (err) {
     deps.ingest.quarantine(channel, `signed body is not JSON: ${(err as Error).message}`, body, meta);
     throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`, { quarantined: true });
+  }
+  if (nestedTooDeep(record)) {
+    const reason = `signed body nests JSON deeper than ${MAX_JSON_DEPTH} levels`;
+    deps.ingest.quarantine(channel, reason, body, meta);
+    throw new MltrailError('INVALID_JSON', reason, { quarantined: true });
   }
   const ctx: NormalizeContext<MlflowConfig> = { channel, receivedTime, keepRaw: deps.keepRaw, config: deps.config, meta };
   const normalized = normalizeMlflow(record, ctx);

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { emptyOutput, type NormalizeContext, type NormalizeOutput } from '../../core/connector.js';
+import { MAX_JSON_DEPTH, nestedTooDeep } from '../../core/input/depth.js';
 import { isGzip } from '../../core/input/read.js';
 import { looksLikeCloudTrailRecord, normalizeCloudTrailRecord, type RecordContext, type RecordResult } from './cloudtrail.js';
 import type { SagemakerConfig } from './config.js';
@@ -91,14 +92,15 @@ export function decodeData(data: string): { text: string } | { error: string } {
 export function parseJsonOrLines(text: string): Array<{ value: unknown } | { error: string; line: string }> {
   const trimmed = text.trim();
   if (!trimmed) return [{ error: 'empty record', line: '' }];
+  const checked = (value: unknown, line: string) => (nestedTooDeep(value) ? { error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, line } : { value });
   try {
-    return [{ value: JSON.parse(trimmed) as unknown }];
+    return [checked(JSON.parse(trimmed) as unknown, trimmed)];
   } catch (err) {
     const lines = trimmed.split(/\r?\n/).filter((l) => l.trim());
     if (lines.length < 2) return [{ error: `not JSON: ${(err as Error).message}`, line: trimmed }];
     return lines.map((line) => {
       try {
-        return { value: JSON.parse(line) as unknown };
+        return checked(JSON.parse(line) as unknown, line);
       } catch (e) {
         return { error: `not JSON: ${(e as Error).message}`, line };
       }

@@ -30,29 +30,8 @@ export type Json = Record<string, unknown>;
 export const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/**
- * Deepest JSON nesting accepted in one record. No LogEntry comes near it; far
- * deeper input (thousands of levels) still parses, but serializing it again
- * overflows the stack, so it is refused up front and quarantined instead.
- */
-export const MAX_JSON_DEPTH = 200;
-
-/** True when `v` nests arrays/objects deeper than `max` levels (iterative: the input may be arbitrarily deep). */
-export function nestedTooDeep(v: unknown, max = MAX_JSON_DEPTH): boolean {
-  return deeperThan(v, max);
-}
-
-/** Recursive, but never past `left` levels (so at most MAX_JSON_DEPTH frames), and it allocates nothing: this runs on every entry. */
-function deeperThan(node: unknown, left: number): boolean {
-  if (node === null || typeof node !== 'object') return false;
-  if (left <= 0) return true;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) if (deeperThan(node[i], left - 1)) return true;
-    return false;
-  }
-  for (const k in node) if (deeperThan((node as Json)[k], left - 1)) return true;
-  return false;
-}
+// The depth guard lives in core (every route uses it); re-exported for this connector's modules.
+export { MAX_JSON_DEPTH, nestedTooDeep } from '../../core/input/depth.js';
 
 /** True when the value has the shape of a LogEntry (a log name and a payload, id or resource). */
 export function isLogEntry(v: unknown): v is LogEntry {

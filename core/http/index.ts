@@ -25,13 +25,30 @@ export function safeEqualAny(given: string, accepted: readonly string[]): boolea
   return ok;
 }
 
+/** Unexpected errors routes answered with a 500, kept for the app to log (`takeInternalError`). */
+const internalErrors = new WeakMap<Context, unknown>();
+
 /** JSON error response in the catalogue's shape, with any extra headers (Retry-After). */
 export function errorResponse(c: Context, err: unknown): Response {
   if (err instanceof MltrailError) {
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(err.toBody(), err.status as 400);
   }
+  internalErrors.set(c, err);
   return c.json(errorBody('INTERNAL', 'internal error'), 500);
+}
+
+/**
+ * The unexpected error a route answered with a 500 through `errorResponse`
+ * (the sender sees only "internal error"), once: the app logs it.
+ *
+ * @example
+ * const err = takeInternalError(c); if (err) logger.error({ err }, 'request failed');
+ */
+export function takeInternalError(c: Context): unknown {
+  const err = internalErrors.get(c);
+  internalErrors.delete(c);
+  return err;
 }
 
 /**

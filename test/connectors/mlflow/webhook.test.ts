@@ -130,6 +130,19 @@ describe('POST /v1/ingest/mlflow authentication', () => {
     expect(h.events()).toHaveLength(1);
   });
 
+  it('a signed body nested thousands of levels deep → 400, kept byte for byte in quarantine (not a 500 MLflow retries and loses)', async () => {
+    const deep = `{"entity":"model_version","action":"created","timestamp":"2025-08-20T09:15:42+00:00","data":{"name":"m","version":"1","description":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`;
+    const id = '11111111-2222-4333-8444-666666666666';
+    const ts = '1755681342';
+    const sig = `v1,${createHmac('sha256', secret).update(`${id}.${ts}.${deep}`).digest('base64')}`;
+    h = await startWebhookServer({ webhook_secrets: [secret] }, Number(ts) * 1000);
+    const r = await post(`${h.url}/v1/ingest/mlflow`, deep, { 'X-MLflow-Delivery-Id': id, 'X-MLflow-Timestamp': ts, 'X-MLflow-Signature': sig });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'MLTRAIL_ERR_INVALID_JSON', message: expect.stringMatching(/deeper than 200 levels/) });
+    const q = h.spool.listQuarantine({ channel: 'mlflow.webhook' });
+    expect(q.map((x) => x.body.toString())).toEqual([deep]);
+  });
+
   it('non-ASCII payloads (Python \\uXXXX escaping) verify over the raw bytes', async () => {
     const raw = '{"entity": "registered_model", "action": "created", "timestamp": "2025-08-20T09:15:42+00:00", "data": {"name": "mod\\u00e8le_\\u4e2d\\u6587_\\ud83d\\ude80", "tags": {"owner": "Jos\\u00e9"}, "description": ""}}';
     const id = '11111111-2222-4333-8444-555555555555';

@@ -192,6 +192,20 @@ describe('POST /v1/ingest/sagemaker/firehose', () => {
     expect(JSON.parse(q[0]!.body.toString()).data).toBe(b64('{"eventVersion":"1.08","userIdentity":{"type":"Root"}'));
   });
 
+  it('a record nested thousands of levels deep is quarantined and the rest of the batch delivered (200, not a 500 for all)', async () => {
+    h = await startRoutes({ firehose: { access_keys: [FH_KEY] } });
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const fr = firehoseRequest([
+      { data: b64(ctRecord('CreateTrainingJob', { trainingJobName: 'good-1' })) },
+      { data: b64(`{"eventVersion":"1.08","eventSource":"sagemaker.amazonaws.com","eventName":"CreateTrainingJob","requestParameters":${deep}}`) },
+    ]);
+    const r = await post(FH, fr.body, fr.headers);
+    expect(r.status).toBe(200);
+    expect(h.events().map((e) => e.resource?.name)).toEqual(['good-1']);
+    const q = h.spool.listQuarantine({ channel: 'sagemaker.firehose' });
+    expect(q.map((x) => [x.reason, x.meta.path])).toEqual([[expect.stringMatching(/nested deeper than 200 levels/), 'records[1]']]);
+  });
+
   it('the documented example request ("hello", "hello world") is accepted with both records quarantined', async () => {
     h = await startRoutes({ firehose: { access_keys: [FH_KEY] } });
     const r = await post(FH, readFixture('sagemaker', 'firehose-http-endpoint-request.awsdocs.json'), {
