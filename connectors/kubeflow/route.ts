@@ -34,6 +34,12 @@ export function verifiedClientCertNames(c: Context): string[] | undefined {
   return names;
 }
 
+/** Whether the request came over TLS that ended in this process. */
+function isTls(c: Context): boolean {
+  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as { encrypted?: boolean } | undefined;
+  return socket?.encrypted === true;
+}
+
 function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'> | undefined {
   const registry = deps.metrics?.registry;
   if (!registry) return undefined;
@@ -52,6 +58,14 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): void {
   const expected = deps.server.ingestToken;
   if (!expected && subjects.length === 0) {
     throw new MltrailError('NOT_CONFIGURED', 'the Kubernetes audit webhook needs MLTRAIL_INGEST_TOKEN (server.ingest_token) set, matching the token in the webhook kubeconfig', {
+      variable: 'MLTRAIL_INGEST_TOKEN',
+    });
+  }
+  // Certificates can only be verified where TLS ends in this process; over plain HTTP (`mltrail serve`, a
+  // TLS sidecar in front) no request could ever pass: say what to configure (503, which the apiserver
+  // retries) rather than refuse every batch with a 401 it drops after five tries.
+  if (!expected && !isTls(c)) {
+    throw new MltrailError('NOT_CONFIGURED', 'audit.client_cert_subjects needs TLS to end in the bridge process, but this connection is plain HTTP; set MLTRAIL_INGEST_TOKEN (server.ingest_token) to the token in the webhook kubeconfig', {
       variable: 'MLTRAIL_INGEST_TOKEN',
     });
   }

@@ -363,6 +363,13 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN' });
   });
 
+  it('client_cert_subjects without a token over plain HTTP (serve) → 503 naming MLTRAIL_INGEST_TOKEN, not a 401 the apiserver drops', async () => {
+    const { url } = await start({ audit: { client_cert_subjects: ['kube-apiserver-audit'] } }, {});
+    const res = await post(url, list([auditEvent()]), {});
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN', message: expect.stringMatching(/plain HTTP/) });
+  });
+
   it('non-JSON content type → 415', async () => {
     const { url } = await start();
     const res = await fetch(url, { method: 'POST', body: 'a=b', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' } });
