@@ -40,7 +40,8 @@ export function fieldAt(ev: unknown, path: string): unknown {
 // ---------------------------------------------------------------- identity
 
 const ASSUMED_ROLE = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+// No '/' or ':' in it: `arn:…:assumed-role/Role/alice@corp.example` is an ARN whose session name is an email.
+const EMAIL = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
 /** Session names that are SDK defaults, not people (botocore-session-…, i-0abc…, numeric). */
 const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker)$/i;
 
@@ -59,7 +60,7 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
   if (chain0 && EMAIL.test(chain0)) id = chain0;
   else if (actor.email) id = actor.email;
   else {
-    const arn = [actor.id, actor.name].find((x) => x && ASSUMED_ROLE.test(x));
+    const arn = [chain0, actor.id, actor.name].find((x) => x && ASSUMED_ROLE.test(x));
     const m = arn ? ASSUMED_ROLE.exec(arn) : null;
     if (m) id = MACHINE_SESSION.test(m[2]!) ? `role:${m[1]}/${m[2]}` : m[2];
     else id = actor.name ?? actor.id;

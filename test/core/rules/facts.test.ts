@@ -12,6 +12,11 @@ describe('facts the rules share', () => {
     expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/DataEng/Alice@Corp.Example', type: 'user' }, cfg)).toBe('alice@corp.example');
     expect(identityOf({ name: 'alice', type: 'user' }, cfg)).toBe('alice@corp.example');
     expect(identityOf({ id: 'user:x', email: 'bob@corp.example', type: 'user' }, cfg)).toBe('bob@corp.example');
+    // As the SageMaker connector emits an assumed role (chain = [session ARN, role ARN]): the ARN is not an email,
+    // its session name is (AWS SSO: AWSReservedSSO_*/alice@corp.example).
+    const sso = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_MLTrainer_0123456789abcdef/alice@corp.example';
+    expect(identityOf({ id: sso, chain: [sso, 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_MLTrainer_0123456789abcdef'], type: 'user' }, cfg)).toBe('alice@corp.example');
+    expect(identityOf({ id: 'AROAEXAMPLE:alice@corp.example', chain: [sso], type: 'user' }, cfg)).toBe('alice@corp.example');
     // Impersonation: the first principal of the chain is the person.
     expect(identityOf({ email: 'deployer@p.iam.gserviceaccount.com', chain: ['carol@corp.example', 'deployer@p.iam.gserviceaccount.com'], type: 'user' }, cfg)).toBe('carol@corp.example');
     // SDK-default session names are not people: the role stays part of the identity.
