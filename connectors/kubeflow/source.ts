@@ -3,6 +3,25 @@ import { describe } from '../../core/retry/index.js';
 import { makeEvent, stableId } from '../../core/schema/index.js';
 
 /**
+ * Resolves after `ms`, or at once when `signal` aborts. The listener is
+ * removed when the timer fires: the loop's signal lives as long as the poller,
+ * and one listener left behind per poll grows without bound (and Node prints a
+ * MaxListenersExceededWarning on stderr after 10, breaking JSON log lines).
+ */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
  * The loop, health and source.unavailable/recovered bookkeeping a Kubeflow
  * poller shares: poll, sleep the interval, repeat until stopped. A failed poll
  * keeps the cursor (nothing is lost) and is reported once per outage.
@@ -37,10 +56,7 @@ export abstract class IntervalPoller implements Poller {
           this.deps.logger.warn({ poller: this.name, err: this.lastError, code: 'MLTRAIL_ERR_UPSTREAM' }, 'poll failed; will retry');
           if (!this.down) await this.transition('unavailable', this.lastError);
         }
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, this.intervalMs);
-          signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-        });
+        await sleep(this.intervalMs, signal);
       }
     })();
   }
