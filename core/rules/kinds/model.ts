@@ -34,13 +34,37 @@ const LOWER = ['rmse', 'mae', 'mse', 'mape', 'log_loss', 'logloss', 'loss', 'err
 const DEFAULT_METRICS: Record<string, 'higher' | 'lower'> = Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]);
 
 /** The configured metric a logged metric name stands for (`test_accuracy` → accuracy). */
-function metricDirection(name: string, metrics: Record<string, 'higher' | 'lower'>): 'higher' | 'lower' | undefined {
+/** The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy). */
+function metricOf(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
   const n = name.toLowerCase();
-  if (metrics[n]) return metrics[n];
+  if (metrics[n]) return { metric: n, dir: metrics[n] };
   const hit = Object.keys(metrics)
     .sort((a, b) => b.length - a.length)
     .find((m) => n.endsWith(m.toLowerCase()) && /[^a-z0-9]/.test(n.charAt(n.length - m.length - 1)));
-  return hit ? metrics[hit] : undefined;
+  return hit ? { metric: hit.toLowerCase(), dir: metrics[hit]! } : undefined;
+}
+
+/** A metric name as spelled loosely: case and separators do not make another metric (`Test-Accuracy` = `test_accuracy`). */
+const looseName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+
+/**
+ * The baseline's value of a metric: the same name spelled loosely, else — when both sides log only one
+ * metric of that kind (`accuracy` then `test_accuracy`) — that one, so a rename does not hide a drop;
+ * never a guess between several (`train_accuracy` and `test_accuracy`).
+ */
+function baselineMetric(
+  base: Record<string, { value: number; event: string }>,
+  name: string,
+  metric: string,
+  ours: Record<string, unknown>,
+  dirs: Record<string, 'higher' | 'lower'>,
+): { name: string; value: number; event: string } | undefined {
+  const loose = looseName(name);
+  for (const [k, m] of Object.entries(base)) if (looseName(k) === loose) return { name: k, ...m };
+  const sameKind = (names: string[]) => names.filter((k) => metricOf(k, dirs)?.metric === metric);
+  const theirs = sameKind(Object.keys(base));
+  if (theirs.length === 1 && sameKind(Object.keys(ours)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
+  return undefined;
 }
 
 export const scoreDrop: KindImpl = (ev, ctx) => {
@@ -70,28 +94,33 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
     const home = ctx.reg.homePlatform(target.platform, target.name);
     const others = [...ctx.reg.versionsOf(target.platform, target.name), ...(home ? ctx.reg.versionsOf(home, target.name) : [])].filter((v) => v.version !== target.version);
     for (const [name, { value, event }] of Object.entries(metrics)) {
-      const dir = metricDirection(name, dirs);
-      if (!dir) continue;
-      const baselines: Array<{ role: string; v: VersionRec }> = [];
+      const kind = metricOf(name, dirs);
+      if (!kind) continue;
+      const { metric, dir } = kind;
+      const baselines: Array<{ role: string; v: VersionRec; b: { name: string; value: number; event: string } }> = [];
+      const withMetric = (v: VersionRec) => {
+        const b = baselineMetric(v.metrics, name, metric, metrics, dirs);
+        return b ? { v, b } : undefined;
+      };
       if (compare !== 'champion') {
-        const prev = others.filter((v) => v.metrics[name] && compareVersions(v.version, target.version) < 0).sort((a, b) => compareVersions(b.version, a.version))[0];
-        if (prev) baselines.push({ role: 'previous', v: prev });
+        const prev = others.filter((v) => compareVersions(v.version, target.version) < 0).sort((a, b) => compareVersions(b.version, a.version)).map(withMetric).find((x) => x);
+        if (prev) baselines.push({ role: 'previous', ...prev });
       }
       if (compare !== 'previous') {
-        const champ = others.filter((v) => v.metrics[name] && v.approval?.state === 'approved').sort((a, b) => compareVersions(b.version, a.version))[0];
-        if (champ && !baselines.some((b) => b.v.key === champ.key)) baselines.push({ role: 'champion', v: champ });
+        const champ = others.filter((v) => v.approval?.state === 'approved').sort((a, b) => compareVersions(b.version, a.version)).map(withMetric).find((x) => x);
+        if (champ && !baselines.some((x) => x.v.key === champ.v.key)) baselines.push({ role: 'champion', ...champ });
       }
-      for (const { role, v } of baselines) {
-        const base = v.metrics[name]!.value;
+      for (const { role, v, b } of baselines) {
+        const base = b.value;
         if (base === 0) continue;
         const worse = dir === 'higher' ? (base - value) / Math.abs(base) : (value - base) / Math.abs(base);
         if (worse > threshold) {
           ctx.detect({
             // Named as a version of the registry's model when only evaluated elsewhere (same alert whichever platform registers it).
-            entity: versionEntity(home ? { ...target, platform: home } : target), key: `${name}|${role}`,
-            evidence: [...new Set([v.metrics[name]!.event, event, ev.id])], title: 'Evaluation score dropped',
-            summary: `${target.name} v${target.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${base})`,
-            details: { metric: name, value, baseline: base, baseline_version: v.version, compared_with: role, worse_by: worse, threshold },
+            entity: versionEntity(home ? { ...target, platform: home } : target), key: `${looseName(name)}|${role}`,
+            evidence: [...new Set([b.event, event, ev.id])], title: 'Evaluation score dropped',
+            summary: `${target.name} v${target.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${b.name === name ? '' : `${b.name}=`}${base})`,
+            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), compared_with: role, worse_by: worse, threshold },
           });
           break;
         }

@@ -51,6 +51,19 @@ describe('rule kinds on facts some platforms carry', () => {
     ]);
   });
 
+  it('score_drop is not evaded by re-casing or renaming a metric, and never compares train with test accuracy', () => {
+    const evalOf = (id: string, version: string, metrics: Record<string, number>, hour: number) =>
+      ev({ id, time: at(T0 + hour * 3600_000), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', operation: 'evaluate', outcome: 'success', ml: { model: { name: 'churn', version }, metrics } });
+    const drops = (second: Record<string, number>, first: Record<string, number> = { accuracy: 0.9 }) =>
+      replayEvents([evalOf('v1', '1', first, 0), evalOf('v2', '2', second, 1)], { rules }).alerts.filter((a) => a.rule_id === 'evaluation.score_drop');
+    expect(drops({ Accuracy: 0.85 }).map((a) => [a.entity.id, a.details.metric, a.details.baseline])).toEqual([['churn/2', 'Accuracy', 0.9]]);
+    expect(drops({ test_accuracy: 0.85 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['test_accuracy', 'accuracy']]);
+    expect(drops({ 'Test-Accuracy': 0.85 }, { test_accuracy: 0.9 })).toHaveLength(1);
+    // Near misses: no drop; and two metrics of one kind are never paired by guess.
+    expect(drops({ ACCURACY: 0.9 })).toEqual([]);
+    expect(drops({ test_accuracy: 0.9, train_accuracy: 0.99 }, { train_accuracy: 0.99, validation_accuracy: 0.91 })).toEqual([]);
+  });
+
   it('score_drop compares a version only evaluated on one platform with the champion registered on another', () => {
     const evaluation = (id: string, hours: number, version: string, accuracy: number) =>
       ev({ id, time: at(T0 + hours * 3_600_000), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', actor: actors.kfRunner, ml: { model: { name: 'ch', version }, metrics: { accuracy, adv_robust_accuracy: 0.9 } } });
