@@ -2,6 +2,7 @@ import type { ConnectorDeps, Poller } from '../../core/connector.js';
 import { diffManifests } from '../../core/integrity/manifest.js';
 import { describe as describeError, type RetryPolicy } from '../../core/retry/index.js';
 import { stableId, type NormalizedEvent } from '../../core/schema/index.js';
+import { confirmAbsent } from './absence.js';
 import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
 import { MlflowApiError, MlflowClient, type ModelVersion } from './client.js';
@@ -47,6 +48,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   let outage: { kind: 'auth_failure' | 'unavailable'; since: number } | undefined;
   /** Approved versions the last verify pass could not read (their artifacts), for health. */
   let unverifiable: string[] = [];
+  /** Items missing from the last listing whose deletion MLflow could not confirm (kept in the snapshot), for health. */
+  let unconfirmed: string[] = [];
 
   const receivedTime = () => new Date(opts.now()).toISOString();
   const base = (d: AuditDraft) => auditEvent(d, receivedTime());
@@ -244,7 +247,18 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       let events: NormalizedEvent[] = [];
       const newVersions: VersionSnap[] = [];
       let renamed = new Map<string, string>();
+      unconfirmed = [];
+      /** Versions kept although MLflow could not say whether they exist: not verified this cycle. */
+      const doubtful = new Set<string>();
       if (meta.initialized) {
+        // A model the listing missed is deleted only once MLflow says so (see absence.ts); until
+        // then its previous snapshot stands in for it: no event, and a later change is still seen.
+        const modelCheck = await confirmAbsent([...prevModels.values()].filter((m) => !curModels.has(m.name)), (m, s) => client.getRegisteredModel(m.name, s), signal);
+        for (const { item, reason } of modelCheck.kept) {
+          curModels.set(item.name, item);
+          if (reason) unconfirmed.push(`model ${item.name}: ${reason}`);
+        }
+        const goneModels = new Set(modelCheck.gone.map((m) => m.name));
         const d = differ();
         events = d.diffModels(prevModels, curModels, now);
         renamed = new Map(events.filter((e) => e.details?.old_name).map((e) => [e.details!.old_name as string, e.details!.new_name as string]));
@@ -262,6 +276,19 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           // A deleted model's version whose key a renamed model took over is still a deletion.
           if (other && !renamed.has(other.name)) displaced.push(other);
           carried.set(key, { ...p, name: to });
+        }
+        // The same for versions, except those of a model confirmed deleted: MLflow deletes a
+        // model's versions with it, so a deleted model with many versions costs one request.
+        const missing = [...carried].filter(([key, p]) => !curVersions.has(key) && !goneModels.has(p.name));
+        const versionCheck = await confirmAbsent(missing, ([, p], s) => client.getModelVersion(p.name, p.version, s), signal);
+        for (const { item: [key, p], reason } of versionCheck.kept) {
+          curVersions.set(key, p);
+          if (!reason) continue;
+          doubtful.add(key);
+          unconfirmed.push(`version ${p.name}/${p.version}: ${reason}`);
+        }
+        if (unconfirmed.length) {
+          log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', items: unconfirmed.slice(0, 20) }, 'items missing from the registry listing could not be confirmed deleted; kept, asked again next cycle');
         }
         events.push(...d.diffVersions(carried, curVersions, prompts, now, displaced));
         for (const [key, v] of curVersions) {
@@ -358,7 +385,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
 
       const m2 = state.get<Meta>(NS, 'meta')!;
       if (cfg.hash_artifacts && now - (m2.last_verify_ms ?? 0) >= cfg.verify_interval_s * 1000) {
-        const mismatches = await verifyApproved(curVersions, prompts, signal, now);
+        const mismatches = await verifyApproved(new Map([...curVersions].filter(([key]) => !doubtful.has(key))), prompts, signal, now);
         if (mismatches.length) await deps.ingest.ingest(mismatches, AUDIT_CHANNEL);
         emitted += mismatches.length;
         state.set(NS, 'meta', { ...m2, last_verify_ms: now });
@@ -367,7 +394,9 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         ? { state: 'degraded', reason: `${unfinished.length} new version(s) not audited yet, retried next cycle: ${unfinished.slice(0, 10).join(', ')}` }
         : unverifiable.length
           ? { state: 'degraded', reason: `${unverifiable.length} approved version(s) whose artifacts cannot be read to verify them: ${unverifiable.slice(0, 10).join(', ')}` }
-          : { state: 'healthy' };
+          : unconfirmed.length
+            ? { state: 'degraded', reason: `${unconfirmed.length} item(s) missing from the listing whose deletion could not be confirmed, asked again next cycle: ${unconfirmed.slice(0, 10).join('; ')}` }
+            : { state: 'healthy' };
       opts.onCycle?.({ ok: true, events: emitted });
       return true;
     } catch (err) {

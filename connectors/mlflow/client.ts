@@ -215,6 +215,16 @@ export class MlflowClient {
     return this.all('/api/2.0/mlflow/model-versions/search', 'model_versions', ModelVersion, signal, q);
   }
 
+  /** One registered model by name; a deleted one answers 404 `RESOURCE_DOES_NOT_EXIST`. */
+  async getRegisteredModel(name: string, signal: AbortSignal): Promise<RegisteredModel> {
+    return (await this.json('GET', '/api/2.0/mlflow/registered-models/get', z.looseObject({ registered_model: RegisteredModel }), signal, [['name', name]])).registered_model;
+  }
+
+  /** One model version; a deleted one (or one of a deleted model) answers 404 `RESOURCE_DOES_NOT_EXIST`. */
+  async getModelVersion(name: string, version: string, signal: AbortSignal): Promise<ModelVersion> {
+    return (await this.json('GET', '/api/2.0/mlflow/model-versions/get', z.looseObject({ model_version: ModelVersion }), signal, [['name', name], ['version', version]])).model_version;
+  }
+
   /** One small registry read: tells a failure of one version's requests from the server failing. */
   async probe(signal: AbortSignal): Promise<void> {
     await this.json('GET', '/api/2.0/mlflow/registered-models/search', page('registered_models', z.unknown()), signal, [['max_results', '1']]);

@@ -855,3 +855,151 @@ describe('registry auditor: credentials in URLs', () => {
     expect(safeUri(undefined)).toBeUndefined();
   });
 });
+
+describe('registry auditor: items a paged listing misses are not deleted', () => {
+  /** Versions listed churn/1, fraud/2, fraud/1 (fraud/1 the approved Production version), two per page. */
+  function seedShift(): void {
+    fake.addModel('churn', T0);
+    fake.addModel('fraud', T0 + 1);
+    fake.addVersion('churn', '1', T0 + 10, { MLmodel: 'c1' });
+    fake.addVersion('fraud', '2', T0 + 20, { MLmodel: 'f2' });
+    fake.addVersion('fraud', '1', T0 + 30, { MLmodel: 'f1' }, { current_stage: 'Production' });
+  }
+  /** Run `change` once, when the second page of `search` is asked for (after the first was read). */
+  function betweenPages(search: string, change: () => void): void {
+    let done = false;
+    fake.onRequest = (path, q) => {
+      if (done || !path.endsWith(search) || !q.has('page_token')) return;
+      done = true;
+      change();
+    };
+  }
+  const registry = (evs: NormalizedEvent[]) =>
+    evs.filter((e) => e.stage === 'registry' && !e.action.startsWith('model_version.hash')).map((e) => `${e.action} ${e.resource?.id}`).sort();
+  const gets = (route: string) => fake.requests.filter((r) => r.path === `/api/2.0/mlflow/${route}/get`).map((r) => [...r.query.values()].join('/'));
+  const poll = { run_provenance: false };
+
+  it('a version deleted while the versions are paged: the one the next page skips is not deleted, the deleted one is, once', async () => {
+    seedShift();
+    let a = auditor(poll);
+    expect(await a.runOnce()).toBe(true);
+    newEvents();
+    fake.requests = [];
+
+    // Page 1 = churn/1, fraud/2; churn/1 is deleted; page 2 (offset 2) of [fraud/2, fraud/1] is empty.
+    betweenPages('/model-versions/search', () => fake.deleteVersion('churn', '1'));
+    expect(await a.runOnce()).toBe(true);
+    const second = fake.requests.filter((r) => r.path.endsWith('/model-versions/search')).at(-1)!;
+    expect(second.query.get('page_token')).toBeTruthy(); // the shifted page was really read
+    expect(registry(newEvents())).toEqual([]); // churn/1 was listed (page 1): its delete is seen next poll
+    expect(gets('model-versions')).toEqual(['fraud/1']); // only the missing one is asked about
+    expect(gets('registered-models')).toEqual([]);
+    // fraud/1 keeps its snapshot and registered hash: it is still re-verified.
+    expect(spool!.state.get('mlflow.registry', 'version:["fraud","1"]')).toMatchObject({ current_stage: 'Production' });
+    expect(spool!.state.get('mlflow.registry', 'hash:["fraud","1"]')).toBeTruthy();
+    expect(a.health!().state).toBe('healthy');
+
+    // Restart and poll again with a stable listing: the real delete, and no create for fraud/1.
+    fake.onRequest = undefined;
+    clock.now += 60_000;
+    a = auditor(poll);
+    expect(await a.runOnce()).toBe(true);
+    expect(registry(newEvents())).toEqual(['model_version.delete churn/1']);
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+  });
+
+  it('a model deleted while the models are paged: the model the next page skips is not deleted, the deleted one and its versions are, once', async () => {
+    for (const [i, name] of ['a-model', 'b-model', 'c-model'].entries()) {
+      fake.addModel(name, T0 + i);
+      fake.addVersion(name, '1', T0 + 10 + i, { MLmodel: name });
+    }
+    let a = auditor(poll);
+    expect(await a.runOnce()).toBe(true);
+    newEvents();
+    fake.requests = [];
+
+    // Page 1 = a-model, b-model; a-model (and its version) is deleted; page 2 of [b-model, c-model] is empty.
+    betweenPages('/registered-models/search', () => fake.deleteModel('a-model'));
+    expect(await a.runOnce()).toBe(true);
+    const evs = registry(newEvents());
+    // a-model was listed; its version may have been (the versions are paged at the same time).
+    expect(evs.filter((e) => !e.startsWith('model_version.delete a-model/'))).toEqual([]);
+    expect(gets('registered-models')).toEqual(['c-model']);
+    expect(spool!.state.get('mlflow.registry', 'model:c-model')).toMatchObject({ name: 'c-model' });
+    expect(spool!.state.get('mlflow.registry', 'version:["c-model","1"]')).toBeTruthy();
+    fake.requests = [];
+
+    fake.onRequest = undefined;
+    a = auditor(poll);
+    expect(await a.runOnce()).toBe(true);
+    expect([...evs, ...registry(newEvents())].sort()).toEqual(['model_version.delete a-model/1', 'registered_model.delete a-model']);
+    // The versions of a model confirmed deleted are not asked about one by one.
+    expect(gets('registered-models')).toEqual(['a-model']);
+    expect(gets('model-versions')).toEqual([]);
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+  });
+
+  it('a confirmation that fails (503 after retries) keeps the items, degraded; the real delete is reported on the next poll, once', async () => {
+    seedShift();
+    const a = auditor(poll);
+    expect(await a.runOnce()).toBe(true);
+    newEvents();
+    fake.requests = [];
+
+    const fail = () => { for (let i = 0; i < 3; i++) fake.faults.push({ match: /\/model-versions\/get$/, fault: { status: 503 } }); };
+    // The skipped fraud/1 cannot be checked: kept, no delete.
+    betweenPages('/model-versions/search', () => fake.deleteVersion('churn', '1'));
+    fail();
+    expect(await a.runOnce()).toBe(true);
+    expect(registry(newEvents())).toEqual([]);
+    expect(gets('model-versions')).toEqual(['fraud/1', 'fraud/1', 'fraud/1']);
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('fraud/1') });
+    fake.onRequest = undefined;
+
+    // Two real deletes (churn/1, fraud/2) that cannot be confirmed yet: kept; the server failing
+    // stops the checks (churn/1 used its 3 attempts, fraud/2 was not asked).
+    fake.deleteVersion('fraud', '2');
+    fake.requests = [];
+    fail();
+    expect(await a.runOnce()).toBe(true);
+    expect(registry(newEvents())).toEqual([]);
+    expect(gets('model-versions')).toEqual(['churn/1', 'churn/1', 'churn/1']);
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringMatching(/churn\/1.*fraud\/2/) });
+    expect(spool!.state.get('mlflow.registry', 'version:["churn","1"]')).toBeTruthy();
+
+    // The server answers again: each real delete is reported, once.
+    expect(await a.runOnce()).toBe(true);
+    expect(registry(newEvents())).toEqual(['model_version.delete churn/1', 'model_version.delete fraud/2']);
+    expect(a.health!().state).toBe('healthy');
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+  });
+
+  it('a confirmation refused for one item (403) keeps only that one and still asks about the others', async () => {
+    seedShift();
+    const a = auditor(poll);
+    expect(await a.runOnce()).toBe(true);
+    newEvents();
+    fake.requests = [];
+
+    // Both versions of fraud vanish from the listing: fraud/2 is really deleted, fraud/1 is refused.
+    fake.deleteVersion('fraud', '2');
+    fake.faults.push({ match: /\/model-versions\/get$/, fault: { status: 403, body: 'Permission denied', contentType: 'text/plain' } });
+    const listed = fake.versions;
+    fake.versions = listed.filter((v) => v.name !== 'fraud');
+    fake.onRequest = (path) => {
+      if (path.endsWith('/model-versions/get')) fake.versions = listed; // get sees the truth, the listing did not
+    };
+    expect(await a.runOnce()).toBe(true);
+    expect(gets('model-versions')).toEqual(['fraud/1', 'fraud/2']);
+    expect(registry(newEvents())).toEqual(['model_version.delete fraud/2']);
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('fraud/1') });
+
+    fake.onRequest = undefined;
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+    expect(a.health!().state).toBe('healthy');
+  });
+});

@@ -50,8 +50,12 @@ export class FakeMlflow {
   unauthorizedRuns = new Set<string>();
   /** When true every request is answered 503 (the server went down). */
   down = false;
-  /** Called with each request's path before it is answered. */
-  onRequest?: (path: string) => void;
+  /**
+   * Called with each request's path and query before it is answered. Changing the registry from
+   * here between two pages of a search shifts the offset the next page token points at, as in
+   * MLflow's SQL store: deleting an item already listed makes the next page skip one.
+   */
+  onRequest?: (path: string, query: URLSearchParams) => void;
   /** Pause between 64 KiB download chunks (a slow link or a big file). */
   chunkDelayMs = 0;
   /** Artifact paths whose download sends headers and a first chunk, then stalls forever. */
@@ -75,6 +79,19 @@ export class FakeMlflow {
     this.versions.push(v);
     for (const [p, data] of Object.entries(files)) this.artifacts.set(`1/${runId}/artifacts/model/${p}`, Buffer.isBuffer(data) ? data : Buffer.from(data));
     return v;
+  }
+
+  /** Delete a registered model as MLflow does: with its versions. */
+  deleteModel(name: string): void {
+    this.models.delete(name);
+    this.versions = this.versions.filter((v) => v.name !== name);
+  }
+
+  /** Delete one version (and the aliases pointing at it, as MLflow does). */
+  deleteVersion(name: string, version: string): void {
+    this.versions = this.versions.filter((v) => !(v.name === name && v.version === version));
+    const m = this.models.get(name);
+    if (m) for (const [a, v] of Object.entries(m.aliases)) if (v === version) delete m.aliases[a];
   }
 
   /** `datasets[].source` is stored as MLflow does: the dataset source's `to_json()` string. */
@@ -142,6 +159,12 @@ export class FakeMlflow {
     return { items: slice, next };
   }
 
+  private modelJson(m: FakeModel): unknown {
+    const tags = Object.entries(m.tags).map(([key, value]) => ({ key, value }));
+    const aliases = Object.entries(m.aliases).map(([alias, version]) => ({ alias, version }));
+    return { name: m.name, creation_timestamp: m.creation_timestamp, last_updated_timestamp: m.last_updated_timestamp, ...(m.description ? { description: m.description } : {}), ...(tags.length ? { tags } : {}), ...(aliases.length ? { aliases } : {}) };
+  }
+
   private versionJson(v: FakeVersion): unknown {
     const aliases = Object.entries(this.models.get(v.name)?.aliases ?? {}).filter(([, ver]) => ver === v.version).map(([a]) => a);
     const tags = Object.entries(v.tags).map(([key, value]) => ({ key, value }));
@@ -159,7 +182,7 @@ export class FakeMlflow {
     const rawBody = Buffer.concat(chunks).toString();
     const body = rawBody ? (JSON.parse(rawBody) as Record<string, string>) : undefined;
     this.requests.push({ method: req.method!, path: url.pathname, query: url.searchParams, auth: req.headers.authorization, body });
-    this.onRequest?.(url.pathname);
+    this.onRequest?.(url.pathname, url.searchParams);
     if (this.down) {
       res.writeHead(503, { 'content-type': 'text/html' });
       res.end('Service Unavailable');
@@ -189,13 +212,7 @@ export class FakeMlflow {
       const pg = this.page(all, q, 1000, 100);
       if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
       return this.json(res, {
-        ...(pg.items.length ? {
-          registered_models: pg.items.map((m) => {
-            const tags = Object.entries(m.tags).map(([key, value]) => ({ key, value }));
-            const aliases = Object.entries(m.aliases).map(([alias, version]) => ({ alias, version }));
-            return { name: m.name, creation_timestamp: m.creation_timestamp, last_updated_timestamp: m.last_updated_timestamp, ...(m.description ? { description: m.description } : {}), ...(tags.length ? { tags } : {}), ...(aliases.length ? { aliases } : {}) };
-          }),
-        } : {}),
+        ...(pg.items.length ? { registered_models: pg.items.map((m) => this.modelJson(m)) } : {}),
         ...(pg.next ? { next_page_token: pg.next } : {}),
       });
     }
@@ -203,6 +220,16 @@ export class FakeMlflow {
       const pg = this.page(this.versions, q, 200_000, 200_000);
       if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
       return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => this.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/registered-models/get') {
+      const m = this.models.get(q.get('name') ?? '');
+      if (!m) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Registered Model with name=${q.get('name')} not found`);
+      return this.json(res, { registered_model: this.modelJson(m) });
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/get') {
+      const v = this.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
+      if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${q.get('name')}, version=${q.get('version')}) not found`);
+      return this.json(res, { model_version: this.versionJson(v) });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/runs/get') {
       if (this.unauthorizedRuns.has(q.get('run_id') ?? '')) {
