@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Severity, Stage } from '../schema/event.js';
+import { ACTIONS } from '../schema/actions.js';
+import { Platform, Severity, Stage } from '../schema/event.js';
 
 /**
  * Rule configuration schemas (YAML key `rules`). Every object is strict, so a
@@ -65,10 +66,18 @@ const statistical = {
   grace: Duration.optional(),
 };
 
+/** Action globs that must each name at least one action of the catalogue: a typo (`secret.raed`) would never match. */
+const actionGlobs = globs.superRefine((gs, ctx) => {
+  gs.forEach((g, i) => {
+    const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    if (!ACTIONS.some((a) => re.test(a))) ctx.addIssue({ code: 'custom', path: [i], message: `"${g}" matches no action of the catalogue (mltrail schema event lists them)` });
+  });
+});
+
 const where = z.strictObject({
-  actions: globs.optional(),
+  actions: actionGlobs.optional(),
   stages: z.array(Stage).optional(),
-  platforms: z.array(z.string()).optional(),
+  platforms: z.array(Platform).optional(),
   outcome: z.enum(['success', 'failure', 'unknown']).optional(),
   /** Field path → glob, e.g. `{ "actor.email": "*@contractor.example" }`. */
   fields: z.record(z.string(), z.string()).optional(),

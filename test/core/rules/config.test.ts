@@ -56,6 +56,10 @@ describe('rules configuration', () => {
     expect(bad('  ingestion.source_auth_failure:\n    error_pattern: "("\n')).toThrow(/rules\.ingestion\.source_auth_failure\.error_pattern: not a valid regular expression/);
     expect(bad('  preprocessing.distribution_shift:\n    monitor_pattern: "["\n')).toThrow(/rules\.preprocessing\.distribution_shift\.monitor_pattern: not a valid regular expression/);
     expect(bad('  serving.behavioral_drift:\n    monitor_pattern: "a(b"\n')).toThrow(/monitor_pattern: not a valid regular expression/);
+    // A where that can never match (a platform spelt another way, a misspelt action) is an error, not a silent rule.
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { platforms: [SageMaker] } }\n')).toThrow(/rules\.custom\.0\.where\.platforms\.0: .*"sagemaker"/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { actions: [secret.raed] } }\n')).toThrow(/rules\.custom\.0\.where\.actions\.0: "secret\.raed" matches no action/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { actions: ["secret.read", "model_version.*"], platforms: [sagemaker] } }\n')).not.toThrow();
     expect(bad('  ingestion.volume_anomaly:\n    window: 0h\n')).toThrow(/rules\.ingestion\.volume_anomaly\.window: expected a duration longer than zero/);
     expect(bad('  training.off_hours_job:\n    allowed_window: { from_hour: 9, to_hour: 9 }\n')).toThrow(/allowed_window\.to_hour: .*empty/);
     // 0 → 24 is the whole day, not an empty window.
