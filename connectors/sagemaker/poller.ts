@@ -7,11 +7,21 @@ import type { ConnectorDeps, Poller } from '../../core/connector.js';
 import { isGzip } from '../../core/input/read.js';
 import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
 import { describe, retryOperation, type RetryPolicy } from '../../core/retry/index.js';
+import { makeEvent, stableId } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { normalizeSagemaker } from './normalize.js';
 import { parseQueueMessage, skipReason, type ObjectRef } from './s3-notifications.js';
 
 export const S3_CHANNEL = 'sagemaker.s3';
+
+/**
+ * ReceiveMessage failing this many times in a row (about 7–14 s with the default backoff) is an
+ * outage: `unhealthy` and one `source.unavailable`, as the MLflow auditor after its default
+ * max_attempts. Fewer is a blip: `degraded` until the next receive works.
+ */
+const RECEIVE_FAILURES_DOWN = 4;
+/** Trouble with single messages (a stalled transfer, a failed delete) keeps the poller degraded this long. */
+const MESSAGE_FAULT_MS = 5 * 60_000;
 
 class ObjectTooLarge extends Error {}
 /** An S3 transfer that made no progress for `object_idle_timeout_s`. */
@@ -41,6 +51,12 @@ function idleWatchdog(ms: number, parent: AbortSignal, what: string) {
  */
 export function regionFromQueueUrl(url: string): string | undefined {
   return /^https?:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(url)?.[1];
+}
+
+/** `…/<account>/<name>` of a queue URL (also LocalStack's). */
+function queueParts(url: string): { account?: string; name?: string } {
+  const m = /\/(\d{12})\/([^/?#]+)\/?$/.exec(url);
+  return m ? { account: m[1], name: m[2] } : {};
 }
 
 /**
@@ -132,6 +148,9 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
  * `object_idle_timeout_s` is abandoned. Either way the message is left for
  * SQS to redeliver (its maxReceiveCount / DLQ policy applies), the slot is
  * freed for other messages and health reports degraded.
+ * ReceiveMessage failing RECEIVE_FAILURES_DOWN times in a row (AccessDenied,
+ * QueueDoesNotExist, unreachable) is an outage: `unhealthy`, one
+ * source.unavailable, and source.recovered at the first receive that works.
  *
  * @example
  * const poller = new CloudTrailQueuePoller(deps); // deps.config.sqs.queue_url set
@@ -145,10 +164,19 @@ export class CloudTrailQueuePoller implements Poller {
   private readonly s3: S3Client;
   private abort = new AbortController();
   private loop?: Promise<void>;
+  /** The last problem with a single message (degraded for MESSAGE_FAULT_MS). */
   private lastError?: { reason: string; at: number };
+  /** ReceiveMessage failing now: set by a failed attempt, cleared by the next one that works. */
+  private receiveTrouble?: { since: number; attempts: number; reason: string };
+  /** Set once receive trouble became an outage (source.unavailable raised); source.recovered ends it. */
+  private outage?: { since: number };
   private readonly receivePolicy: RetryPolicy;
 
-  constructor(private readonly deps: ConnectorDeps<SagemakerConfig>) {
+  /** `opts.receiveRetry`: tests shorten the ReceiveMessage backoff. */
+  constructor(
+    private readonly deps: ConnectorDeps<SagemakerConfig>,
+    opts: { receiveRetry?: Partial<RetryPolicy> } = {},
+  ) {
     this.cfg = deps.config.sqs;
     this.queueUrl = this.cfg.queue_url!;
     const env = deps.env;
@@ -158,7 +186,7 @@ export class CloudTrailQueuePoller implements Poller {
     // Credentials and (when not given) region come from the SDK's standard chain.
     this.sqs = new SQSClient({ region, endpoint: sqsEndpoint, maxAttempts: 1 });
     this.s3 = new S3Client({ region: this.cfg.region, endpoint: s3Endpoint, forcePathStyle: !!s3Endpoint, followRegionRedirects: true, maxAttempts: 1 });
-    this.receivePolicy = { initialMs: 1000, maxMs: 60_000, requestTimeoutMs: (this.cfg.wait_time_s + 30) * 1000 };
+    this.receivePolicy = { initialMs: 1000, maxMs: 60_000, requestTimeoutMs: (this.cfg.wait_time_s + 30) * 1000, ...opts.receiveRetry };
   }
 
   start(): void {
@@ -176,7 +204,14 @@ export class CloudTrailQueuePoller implements Poller {
   }
 
   health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
-    if (this.lastError && Date.now() - this.lastError.at < 5 * 60_000) return { state: 'degraded', reason: this.lastError.reason };
+    // Receiving is the source itself: reported as it is now, never as it was minutes ago.
+    const t = this.receiveTrouble;
+    if (t) {
+      const reason = `ReceiveMessage failed: ${t.reason} (failing since ${new Date(t.since).toISOString()}, ${t.attempts} attempt(s) in a row; retrying with backoff)`;
+      return { state: this.outage ? 'unhealthy' : 'degraded', reason };
+    }
+    if (this.deps.spool.full) return { state: 'degraded', reason: 'spool full: not receiving' };
+    if (this.lastError && Date.now() - this.lastError.at < MESSAGE_FAULT_MS) return { state: 'degraded', reason: this.lastError.reason };
     return { state: 'healthy' };
   }
 
@@ -192,8 +227,7 @@ export class CloudTrailQueuePoller implements Poller {
       while (inflight.size >= this.cfg.concurrency && !signal.aborted) await Promise.race(inflight);
       if (signal.aborted) break;
       if (this.deps.spool.full) {
-        // Messages received now could not be committed; leave them queued until the sinks catch up.
-        this.fault('spool full: not receiving');
+        // Messages received now could not be committed; leave them queued until the sinks catch up (health says so).
         await new Promise((r) => setTimeout(r, 1000).unref());
         continue;
       }
@@ -203,16 +237,14 @@ export class CloudTrailQueuePoller implements Poller {
           (s) => this.receive(Math.min(this.cfg.max_messages, this.cfg.concurrency - inflight.size), s),
           this.receivePolicy,
           signal,
-          (info) => {
-            this.fault(`ReceiveMessage failed: ${info.reason}`);
-            this.deps.logger.warn({ poller: this.name, attempt: info.attempt, reason: info.reason, code: 'MLTRAIL_ERR_UPSTREAM' }, 'SQS receive failed; retrying');
-          },
+          (info) => this.receiveFailed(info.attempt, info.reason),
         );
       } catch (err) {
         if (signal.aborted) break;
         this.fault(describe(err));
         continue;
       }
+      await this.receiveWorks();
       for (const m of messages) {
         const p: Promise<void> = this.handle(m).finally(() => inflight.delete(p));
         inflight.add(p);
@@ -222,17 +254,70 @@ export class CloudTrailQueuePoller implements Poller {
   }
 
   private async receive(max: number, signal: AbortSignal): Promise<Message[]> {
-    const res = await this.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: this.queueUrl,
-        MaxNumberOfMessages: max,
-        WaitTimeSeconds: this.cfg.wait_time_s,
-        VisibilityTimeout: this.cfg.visibility_timeout_s,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-      }),
-      { abortSignal: signal },
-    );
-    return res.Messages ?? [];
+    try {
+      const res = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: this.cfg.wait_time_s,
+          VisibilityTimeout: this.cfg.visibility_timeout_s,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        { abortSignal: signal },
+      );
+      return res.Messages ?? [];
+    } catch (err) {
+      // Name the AWS error (AccessDenied, QueueDoesNotExist…): its message alone often does not.
+      const name = (err as { name?: unknown }).name;
+      if (typeof name !== 'string' || name === 'Error' || !(err instanceof Error)) throw err;
+      throw new Error(`${name}: ${err.message}`, { cause: err });
+    }
+  }
+
+  /** A failed ReceiveMessage attempt (`attempt` counts the failures in a row). */
+  private receiveFailed(attempt: number, reason: string): void {
+    const since = this.receiveTrouble?.since ?? Date.now();
+    this.receiveTrouble = { since, attempts: attempt, reason };
+    this.deps.logger.warn({ poller: this.name, attempt, reason, code: 'MLTRAIL_ERR_UPSTREAM' }, 'SQS receive failed; retrying');
+    if (attempt < RECEIVE_FAILURES_DOWN || this.outage) return;
+    this.outage = { since };
+    this.deps.logger.error({ poller: this.name, queue: this.queueUrl, attempts: attempt, reason, code: 'MLTRAIL_ERR_UPSTREAM' }, 'SQS queue unavailable: nothing is received');
+    void this.sourceEvent('unavailable', since, reason);
+  }
+
+  /** A ReceiveMessage worked: receive trouble is over at once; an outage ends with source.recovered. */
+  private async receiveWorks(): Promise<void> {
+    const was = this.outage;
+    this.receiveTrouble = undefined;
+    this.outage = undefined;
+    if (!was) return;
+    this.deps.logger.info({ poller: this.name, queue: this.queueUrl, down_s: Math.round((Date.now() - was.since) / 1000) }, 'SQS queue receiving again');
+    await this.sourceEvent('recovered', was.since);
+  }
+
+  /**
+   * One source.unavailable / source.recovered per outage, shaped as the Kubeflow and MLflow pollers'
+   * (ids from the outage start, so a repeat collapses). Never throws: a full spool must not stop the loop.
+   */
+  private async sourceEvent(kind: 'unavailable' | 'recovered', since: number, reason?: string): Promise<void> {
+    const now = Date.now();
+    const { account, name } = queueParts(this.queueUrl);
+    const ev = makeEvent({
+      id: stableId('sagemaker', 'source', this.name, kind, this.queueUrl, since),
+      time: new Date(now).toISOString(),
+      platform: 'sagemaker',
+      channel: S3_CHANNEL,
+      stage: 'ingestion',
+      action: kind === 'unavailable' ? 'source.unavailable' : 'source.recovered',
+      operation: 'sqs.receive',
+      service: 'mltrail',
+      outcome: kind === 'unavailable' ? 'failure' : 'success',
+      error: reason === undefined ? undefined : { code: 'MLTRAIL_ERR_UPSTREAM', message: reason },
+      resource: { type: 'sqs_queue', id: this.queueUrl, name },
+      cloud: { provider: 'aws', account, region: this.cfg.region ?? regionFromQueueUrl(this.queueUrl) },
+      details: kind === 'unavailable' ? { poller: this.name, failing_since: new Date(since).toISOString(), attempts: RECEIVE_FAILURES_DOWN } : { poller: this.name, after: 'unavailable', down_s: Math.round((now - since) / 1000) },
+    });
+    await this.deps.ingest.ingest([ev], S3_CHANNEL).catch((err: unknown) => this.deps.logger.error({ err: describe(err), poller: this.name, code: 'MLTRAIL_ERR_INTERNAL' }, `could not record source.${kind}`));
   }
 
   /** One SQS message: read what it announces, commit, then delete it. */
@@ -264,6 +349,7 @@ export class CloudTrailQueuePoller implements Poller {
       await this.deps.ingest.durably(async () => {
         switch (content.kind) {
           case 'invalid':
+            if (content.notice) log.warn({ poller: this.name, reason: content.reason, ...meta, code: 'MLTRAIL_ERR_VALIDATION' }, content.notice);
             // It will never parse: keep it in quarantine (durable) and take it off the queue.
             this.deps.ingest.quarantine(S3_CHANNEL, content.reason, m.Body ?? '', meta);
             break;

@@ -15,7 +15,8 @@ export type MessageContent =
   | { kind: 'skip'; reason: string }
   /** Not an S3 pointer: the message carries records itself (e.g. an EventBridge rule targeting SQS). */
   | { kind: 'records'; value: unknown }
-  | { kind: 'invalid'; reason: string };
+  /** Never readable: quarantined, then deleted. `notice`: a warning the operator must act on (logged). */
+  | { kind: 'invalid'; reason: string; notice?: string };
 
 /**
  * S3 event keys are URL-encoded with `+` for spaces (spec §3a).
@@ -52,6 +53,7 @@ export function parseQueueMessage(body: string, depth = 0): MessageContent {
 function classify(v: unknown, depth: number): MessageContent {
   if (!isObj(v)) return { kind: 'invalid', reason: 'SQS message body is not a JSON object' };
   if (v.Event === 's3:TestEvent') return { kind: 'skip', reason: 'S3 test event' };
+  if (v.Type === 'SubscriptionConfirmation' || v.Type === 'UnsubscribeConfirmation') return snsConfirmation(v);
   if (v.Type === 'Notification' && typeof v.Message === 'string') {
     if (depth > 2) return { kind: 'invalid', reason: 'SNS envelopes nested too deep' };
     return parseQueueMessage(v.Message, depth + 1);
@@ -85,6 +87,35 @@ function classify(v: unknown, depth: number): MessageContent {
     if (bucket && key) return { kind: 'objects', refs: [{ bucket, key, size: num(get(v.detail, 'object.size')), versionId: str(get(v.detail, 'object.version-id')) }], skipped: [] };
   }
   return { kind: 'records', value: v };
+}
+
+/** `https://sns.<region>.amazonaws.com[.cn]/…`: where SNS's own SubscribeURLs point. */
+function isSnsUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(u.hostname) && !u.username && !u.password && !u.port;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An SNS (un)subscription notice delivered to the queue (a topic in another account must be
+ * confirmed). The poller never visits the SubscribeURL: whoever can send to the queue could
+ * make it call any address, and subscribing is the operator's decision. The reason says what
+ * to do, and warns when the URL is not SNS's.
+ */
+function snsConfirmation(v: Obj): MessageContent {
+  const confirm = v.Type === 'SubscriptionConfirmation';
+  const topic = str(v.TopicArn) ?? '(no TopicArn)';
+  const url = str(v.SubscribeURL);
+  const what = confirm ? `confirm the subscription by visiting SubscribeURL (${url}) if topic ${topic} is yours` : `topic ${topic} no longer delivers to this queue; to subscribe again, visit SubscribeURL (${url})`;
+  const reason = !url
+    ? `SNS ${v.Type} for topic ${topic} without a SubscribeURL`
+    : isSnsUrl(url)
+      ? `SNS ${v.Type}: ${what}; mltrail does not visit it`
+      : `SNS ${v.Type} for topic ${topic}: its SubscribeURL (${url}) is NOT an SNS address (https://sns.<region>.amazonaws.com/): do not visit it`;
+  return { kind: 'invalid', reason, notice: confirm ? 'SNS subscription to the queue awaits confirmation' : 'SNS subscription to the queue was removed' };
 }
 
 /**

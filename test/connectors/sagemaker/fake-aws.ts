@@ -47,6 +47,8 @@ export class FakeAws {
   readonly calls: string[] = [];
   /** Fail the next N DeleteMessage calls with a 500 (the message then stays). */
   failDeletes = 0;
+  /** Refuse the next N ReceiveMessage calls as IAM does (403 AccessDenied); Infinity until reset. */
+  denyReceives = 0;
   activeGets = 0;
   maxActiveGets = 0;
   /** Requests refused for a missing or malformed SigV4 signature. */
@@ -125,6 +127,10 @@ export class FakeAws {
 
     switch (op) {
       case 'ReceiveMessage': {
+        if (this.denyReceives > 0) {
+          this.denyReceives--;
+          return this.sqsError(res, 403, 'AccessDeniedException', `Access to the resource ${input.QueueUrl} is denied.`, 'AccessDenied');
+        }
         const max = Math.min(10, Number(input.MaxNumberOfMessages ?? 1));
         if (max < 1) return this.sqsError(res, 400, 'InvalidParameterValue', 'MaxNumberOfMessages must be 1..10', 'InvalidParameterValue');
         const visibility = Number(input.VisibilityTimeout ?? 30) * 1000;

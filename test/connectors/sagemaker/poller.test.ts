@@ -1,8 +1,11 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { pino, type Logger } from 'pino';
 import type { Poller } from '../../../core/connector.js';
 import { Ingestor } from '../../../core/ingest.js';
+import type { RetryPolicy } from '../../../core/retry/index.js';
+import { CloudTrailQueuePoller } from '../../../connectors/sagemaker/poller.js';
 import { Spool } from '../../../core/spool/index.js';
 import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
 import { readFixture } from '../../helpers/fixtures.js';
@@ -78,10 +81,12 @@ function seedObjects(): void {
   fake.putObject('ml-monitoring', VIOLATIONS, readFixture('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'));
 }
 
-function startPoller(sqs: Record<string, unknown>, dir?: string, maxBytes?: number): { poller: Poller; spool: Spool; dir: string; ingest: Ingestor } {
+/** `opts.retry` (a shorter ReceiveMessage backoff) builds the poller directly instead of through the connector. */
+function startPoller(sqs: Record<string, unknown>, dir?: string, maxBytes?: number, opts: { retry?: Partial<RetryPolicy>; logger?: Logger } = {}): { poller: Poller; spool: Spool; dir: string; ingest: Ingestor } {
   const { deps, spool, dir: d } = makeDeps({ sqs: { wait_time_s: 1, visibility_timeout_s: 2, ...sqs } }, { dir, maxBytes });
   deps.env = { AWS_ENDPOINT_URL: fake.url };
-  const [poller] = sagemakerConnector.pollers!(deps);
+  if (opts.logger) deps.logger = opts.logger;
+  const [poller] = opts.retry ? [new CloudTrailQueuePoller(deps, { receiveRetry: opts.retry })] : sagemakerConnector.pollers!(deps);
   poller!.start();
   let stopped = false;
   cleanup.push(async () => {
@@ -296,5 +301,107 @@ describe('S3/SQS CloudTrail poller against local SQS (JSON protocol) and S3 fake
       expect.stringMatching(/garbage\.json\.gz is not JSON/),
     ]);
     expect(spooledEvents(spool).map((e) => e.action)).toEqual(['endpoint.status_change']);
+  });
+
+  describe('health and source events when ReceiveMessage fails', () => {
+    const FAST = { initialMs: 100, maxMs: 300 };
+    const sourceEvents = (spool: Spool) => spooledEvents(spool).filter((e) => e.action.startsWith('source.'));
+    const receives = () => fake.calls.filter((c) => c === 'sqs:ReceiveMessage').length;
+    /** Polls health until `state`, recording every state seen on the way. */
+    async function healthUntil(poller: Poller, state: string, seen = new Set<string>()): Promise<Set<string>> {
+      await until(() => seen.add(poller.health!().state).has(state), 15_000, `health ${state}`);
+      return seen;
+    }
+
+    it('refused on every receive (AccessDenied): degraded, then unhealthy naming it, one source.unavailable; the first receive that works clears it at once and raises one source.recovered', async () => {
+      seedObjects();
+      const q = fake.queueUrl('cloudtrail');
+      fake.denyReceives = Number.POSITIVE_INFINITY;
+      const { poller, spool } = startPoller({ queue_url: q }, undefined, undefined, { retry: FAST });
+      const seen = await healthUntil(poller, 'unhealthy');
+      expect(seen.has('degraded')).toBe(true); // a short grace first
+      expect(poller.health!()).toEqual({ state: 'unhealthy', reason: expect.stringMatching(/^ReceiveMessage failed: AccessDenied\w*: Access to the resource .*\/cloudtrail is denied\. \(failing since .*, [4-9] attempt\(s\) in a row; retrying with backoff\)$/) });
+      await until(() => sourceEvents(spool).length > 0);
+      // Still refused for several more attempts: still one event.
+      const n = receives();
+      await until(() => receives() >= n + 4);
+      const [down, ...more] = sourceEvents(spool);
+      expect(more).toEqual([]);
+      expect(down).toMatchObject({
+        action: 'source.unavailable', platform: 'sagemaker', channel: 'sagemaker.s3', stage: 'ingestion', outcome: 'failure',
+        error: { code: 'MLTRAIL_ERR_UPSTREAM', message: expect.stringMatching(/^AccessDenied/) },
+        resource: { type: 'sqs_queue', id: q, name: 'cloudtrail' }, cloud: { provider: 'aws', account: fake.accountId },
+      });
+
+      // Access granted again: a message is received, processed and deleted; nothing stale remains.
+      fake.denyReceives = 0;
+      fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+      await until(() => fake.remaining('cloudtrail').length === 0);
+      expect(poller.health!()).toEqual({ state: 'healthy' });
+      await until(() => sourceEvents(spool).length === 2);
+      const up = sourceEvents(spool)[1]!;
+      expect(up).toMatchObject({ action: 'source.recovered', outcome: 'success', resource: { type: 'sqs_queue', id: q }, details: { after: 'unavailable', down_s: expect.any(Number) } });
+      expect(up.time >= down!.time).toBe(true);
+      expect(spooledEvents(spool).filter((e) => e.operation === 'UpdateModelPackage')).toHaveLength(1);
+    });
+
+    it('a queue that does not exist is unhealthy with QueueDoesNotExist; once it exists the poller is healthy at the next receive, not minutes later', async () => {
+      const q = `${fake.url}/${fake.accountId}/cloudtrail`; // not created yet
+      const { poller, spool } = startPoller({ queue_url: q }, undefined, undefined, { retry: FAST });
+      await healthUntil(poller, 'unhealthy');
+      expect(poller.health!().reason).toMatch(/^ReceiveMessage failed: QueueDoesNotExist/);
+      fake.queueUrl('cloudtrail');
+      const n = receives();
+      await until(() => receives() > n + 1); // one that worked, and the next long poll started
+      expect(poller.health!()).toEqual({ state: 'healthy' });
+      await until(() => sourceEvents(spool).length === 2);
+      expect(sourceEvents(spool).map((e) => e.action)).toEqual(['source.unavailable', 'source.recovered']);
+    });
+
+    it('a brief failure (fewer attempts than an outage) is degraded only, cleared by the next receive, with no source event', async () => {
+      seedObjects();
+      const q = fake.queueUrl('cloudtrail');
+      fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+      fake.denyReceives = 2;
+      const { poller, spool } = startPoller({ queue_url: q }, undefined, undefined, { retry: FAST });
+      const seen = new Set<string>();
+      await until(() => seen.add(poller.health!().state) && fake.remaining('cloudtrail').length === 0);
+      expect([...seen].sort()).toEqual(['degraded', 'healthy']);
+      expect(poller.health!()).toEqual({ state: 'healthy' });
+      expect(sourceEvents(spool)).toEqual([]);
+    });
+  });
+
+  it('an SNS SubscriptionConfirmation / UnsubscribeConfirmation is quarantined with a reason saying what to do, logged as a warning, deleted, and its URL never visited', async () => {
+    const q = fake.queueUrl('cloudtrail');
+    const topic = 'arn:aws:sns:us-east-1:111122223333:cloudtrail-delivery';
+    const token = '2336412f37fb687f5d51e6e2425c464de12884c9d7c7d6a1a4c1b1f1e1b2b7f0';
+    const snsUrl = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=${token}`;
+    // AWS's documented shape of the notice (SNS developer guide, "HTTP/HTTPS subscription confirmation JSON format").
+    const notice = (Type: string, SubscribeURL: string) => ({
+      Type, MessageId: '165545c9-2a5c-472c-8df2-7ff2be2b3b1b', Token: token, TopicArn: topic,
+      Message: `You have chosen to subscribe to the topic ${topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+      SubscribeURL, Timestamp: '2026-11-25T10:15:00.000Z', SignatureVersion: '1', Signature: 'EXAMPLE',
+      SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem',
+    });
+    fake.send('cloudtrail', notice('SubscriptionConfirmation', snsUrl));
+    // Anyone who can send to the queue can forge one: a URL that is not SNS's is flagged, and not visited either.
+    fake.send('cloudtrail', notice('SubscriptionConfirmation', `${fake.url}/confirm?Action=ConfirmSubscription`));
+    fake.send('cloudtrail', notice('UnsubscribeConfirmation', snsUrl));
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const { spool } = startPoller({ queue_url: q }, undefined, undefined, { logger });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+
+    const reasons = spool.listQuarantine({ channel: 'sagemaker.s3' }).map((e) => e.reason).sort();
+    expect(reasons).toEqual([
+      `SNS SubscriptionConfirmation for topic ${topic}: its SubscribeURL (${fake.url}/confirm?Action=ConfirmSubscription) is NOT an SNS address (https://sns.<region>.amazonaws.com/): do not visit it`,
+      `SNS SubscriptionConfirmation: confirm the subscription by visiting SubscribeURL (${snsUrl}) if topic ${topic} is yours; mltrail does not visit it`,
+      `SNS UnsubscribeConfirmation: topic ${topic} no longer delivers to this queue; to subscribe again, visit SubscribeURL (${snsUrl}); mltrail does not visit it`,
+    ]);
+    expect(fake.calls.filter((c) => !c.startsWith('sqs:'))).toEqual([]);
+    const warned = lines.filter((l) => l.poller === 'sagemaker.cloudtrail_sqs' && l.level === 40).map((l) => l.msg);
+    expect(warned.sort()).toEqual(['SNS subscription to the queue awaits confirmation', 'SNS subscription to the queue awaits confirmation', 'SNS subscription to the queue was removed']);
+    expect(spooledEvents(spool)).toEqual([]);
   });
 });
