@@ -7,7 +7,7 @@ import type { RunInfo } from '../mlmd/normalize.js';
 export type Obj = Record<string, any>;
 
 /** Safety bound on pages per listing. */
-const MAX_PAGES = 200;
+export const MAX_PAGES = 200;
 
 /** An HTTP answer that was not 2xx (kept so a caller can tell "no such run" from an outage). */
 export class KfpHttpError extends DeliveryError {

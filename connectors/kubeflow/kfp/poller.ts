@@ -3,22 +3,48 @@ import { normalizeAndIngest } from '../../../core/ingest.js';
 import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
 import { IntervalPoller } from '../source.js';
-import { KfpApi, runInfoOf, type Obj } from './client.js';
-import { normalizeKfp } from './normalize.js';
+import { KfpApi, MAX_PAGES, runInfoOf, type Obj } from './client.js';
+import { normalizeKfp, type KfpKind } from './normalize.js';
 
 export const KFP_CHANNEL = 'kubeflow.kfp';
 export const KFP_STATE_NS = 'kubeflow.kfp';
+/** Per listed object (`<base>|<kind>:<id>`): the facts its last committed rendering produced (event ids, `!reason` of quarantines). */
+export const KFP_SEEN_STATE_NS = 'kubeflow.kfp.seen';
 /** Run facts older than this are dropped from the join table. */
 const RUN_INFO_TTL_MS = 14 * 24 * 3600_000;
+
+/** The field holding each kind's own id. */
+const ID_FIELD: Record<KfpKind, string> = {
+  run: 'run_id',
+  recurring_run: 'recurring_run_id',
+  pipeline: 'pipeline_id',
+  pipeline_version: 'pipeline_version_id',
+  experiment: 'experiment_id',
+};
+
+/** One poll's view of the objects' facts: as stored (updated on commit), and the keys listed so far. */
+interface Seen {
+  facts: Map<string, string[]>;
+  listed: Set<string>;
+}
 
 /**
  * Polls the KFP v2beta1 REST API (runs, recurring runs, experiments,
  * pipelines and their versions) and emits creation, state and schedule
  * events. Runs are listed with a server-side `created_at` filter reaching
  * `lookback_h` before the last successful poll, so state changes of recent
- * runs are seen and a downtime shorter than the look-back loses nothing;
- * repeated reads collapse by event id. Run facts (service account, version)
- * are kept in `spool.state` for the MLMD poller to attribute runs.
+ * runs are seen and a downtime shorter than the look-back loses nothing.
+ *
+ * Every listing returns every object again, each poll. What an object's last
+ * rendering produced (its event ids, and the reasons of anything quarantined)
+ * is kept in `spool.state`, written only after those events are committed, and
+ * only what is new is emitted: the spool's dedup window (7 days, also bounded
+ * by `dedup_max_ids`) would otherwise let every old object out again as a new
+ * `*.create` once it expired. A restart re-reads the state, so it neither
+ * re-emits nor misses; a crash between commit and state write re-emits what
+ * the spool's dedup then collapses. Objects no longer listed (deleted, or runs
+ * past the look-back) are forgotten after a complete poll. Run facts (service
+ * account, version) are kept in `spool.state` for the MLMD poller to attribute runs.
  *
  * @example
  * new KfpPoller(deps).start();
@@ -35,21 +61,49 @@ export class KfpPoller extends IntervalPoller {
     this.base = this.api.base;
   }
 
-  private list(path: string, key: string, query: Record<string, string | undefined>, signal: AbortSignal): Promise<Obj[]> {
-    return this.api.list(path, key, query, signal);
+  /** Where an object's facts are kept; undefined for an object without its id (then only the spool's dedup applies). */
+  private key(kind: KfpKind, item: Obj): string | undefined {
+    const id = item[ID_FIELD[kind]];
+    return typeof id === 'string' && id ? `${this.base}|${kind}:${id}` : undefined;
   }
 
-  private async ingest(items: Obj[], namespace: string | undefined): Promise<number> {
+  /**
+   * Emit what is new about these objects (see the class comment), then, once
+   * committed, remember what each now produces in `seen` and the state.
+   */
+  private async ingest(kind: KfpKind, items: Obj[], namespace: string | undefined, seen: Seen): Promise<number> {
     if (!items.length) return 0;
     const receivedTime = new Date().toISOString();
-    const res = await normalizeAndIngest(
-      this.deps.ingest,
-      (r) => normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: { namespace } }),
-      items,
-      KFP_CHANNEL,
-      { namespace },
-    );
+    const changed = new Map<string, string[]>();
+    const normalize = (r: unknown) => {
+      const out = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: { namespace } });
+      const key = this.key(kind, r as Obj);
+      if (!key) return out;
+      seen.listed.add(key);
+      const facts = [...out.events.map((e) => e.id), ...out.rejected.map((x) => `!${x.reason}`)].sort();
+      const before = new Set(seen.facts.get(key) ?? []);
+      if (facts.length === before.size && facts.every((f) => before.has(f))) return { events: [], rejected: [], skipped: out.skipped };
+      changed.set(key, facts);
+      return { events: out.events.filter((e) => !before.has(e.id)), rejected: out.rejected.filter((x) => !before.has(`!${x.reason}`)), skipped: out.skipped };
+    };
+    // durably: what was quarantined is on disk too before the state says it was handled.
+    const res = await this.deps.ingest.durably(() => normalizeAndIngest(this.deps.ingest, normalize, items, KFP_CHANNEL, { namespace }));
+    if (changed.size) {
+      this.deps.spool.transaction(() => {
+        for (const [key, facts] of changed) this.deps.spool.state.set(KFP_SEEN_STATE_NS, key, facts);
+      });
+      for (const [key, facts] of changed) seen.facts.set(key, facts);
+    }
     return res.accepted;
+  }
+
+  /** Forget objects this complete poll did not list: deleted, or runs now past the look-back. */
+  private forget(seen: Seen, stored: string[]): void {
+    const gone = stored.filter((k) => !seen.listed.has(k));
+    if (!gone.length) return;
+    this.deps.spool.transaction(() => {
+      for (const key of gone) this.deps.spool.state.delete(KFP_SEEN_STATE_NS, key);
+    });
   }
 
   async pollOnce(signal: AbortSignal): Promise<{ events: number; runs: number }> {
@@ -59,29 +113,39 @@ export class KfpPoller extends IntervalPoller {
     const since = new Date(Math.min(last, started) - cfg.lookback_h * 3600_000).toISOString();
     const runFilter = JSON.stringify({ predicates: [{ key: 'created_at', operation: 'GREATER_THAN', timestamp_value: since }] });
     const namespaces: Array<string | undefined> = cfg.namespaces.length ? cfg.namespaces : [undefined];
+    const stored = this.deps.spool.state.list<string[]>(KFP_SEEN_STATE_NS, `${this.base}|`);
+    const seen: Seen = { facts: new Map(stored.map(({ key, value }) => [key, value])), listed: new Set() };
+    // A listing cut at the page bound is not the whole set: forgetting what it missed would re-emit it later.
+    let complete = true;
+    const list = async (path: string, key: string, query: Record<string, string | undefined>) => {
+      const items = await this.api.list(path, key, query, signal);
+      if (items.length >= MAX_PAGES * cfg.page_size) complete = false;
+      return items;
+    };
     let events = 0;
     let runs = 0;
     for (const namespace of namespaces) {
       const ns = { namespace };
-      const experiments = await this.list('experiments', 'experiments', ns, signal);
-      events += await this.ingest(experiments, namespace);
-      const pipelines = await this.list('pipelines', 'pipelines', ns, signal);
-      events += await this.ingest(pipelines, namespace);
+      const experiments = await list('experiments', 'experiments', ns);
+      events += await this.ingest('experiment', experiments, namespace, seen);
+      const pipelines = await list('pipelines', 'pipelines', ns);
+      events += await this.ingest('pipeline', pipelines, namespace, seen);
       for (const p of pipelines) {
         if (!p.pipeline_id) continue;
-        const versions = await this.list(`pipelines/${encodeURIComponent(p.pipeline_id)}/versions`, 'pipeline_versions', { sort_by: 'created_at desc' }, signal);
-        events += await this.ingest(versions, p.namespace || namespace);
+        const versions = await list(`pipelines/${encodeURIComponent(p.pipeline_id)}/versions`, 'pipeline_versions', { sort_by: 'created_at desc' });
+        events += await this.ingest('pipeline_version', versions, p.namespace || namespace, seen);
       }
-      const recurring = await this.list('recurringruns', 'recurringRuns', ns, signal);
-      events += await this.ingest(recurring, namespace);
-      const runList = await this.list('runs', 'runs', { ...ns, sort_by: 'created_at desc', filter: runFilter }, signal);
+      const recurring = await list('recurringruns', 'recurringRuns', ns);
+      events += await this.ingest('recurring_run', recurring, namespace, seen);
+      const runList = await list('runs', 'runs', { ...ns, sort_by: 'created_at desc', filter: runFilter });
       runs += runList.length;
-      events += await this.ingest(runList, namespace);
+      events += await this.ingest('run', runList, namespace, seen);
       for (const r of runList) {
         if (!r.run_id) continue;
         this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, runInfoOf(r, namespace, started));
       }
     }
+    if (complete && !signal.aborted) this.forget(seen, stored.map((s) => s.key));
     this.deps.spool.state.set(KFP_STATE_NS, `last_poll:${this.base}`, started);
     if (this.polls % 60 === 0) {
       for (const { key, value } of this.deps.spool.state.list<{ seen?: number }>(KFP_RUNS_STATE_NS)) {

@@ -45,7 +45,7 @@ import type { ConnectorDeps, ServerSettings } from '../../../core/connector.js';
 import { Ingestor } from '../../../core/ingest.js';
 import { silentLogger } from '../../../core/log.js';
 import { createMetrics } from '../../../core/metrics.js';
-import { Spool } from '../../../core/spool/index.js';
+import { Spool, type SpoolOptions } from '../../../core/spool/index.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
 
 export interface Harness {
@@ -55,10 +55,11 @@ export interface Harness {
   close(): void;
 }
 
-/** A real spool in a temp dir plus connector deps around it. */
-export function harness(config: Record<string, unknown> = {}, server: Partial<ServerSettings> = {}): Harness {
-  const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-'));
-  const spool = Spool.open({ dir, synchronous: 'NORMAL' });
+/** A real spool in a temp dir (or `spoolOptions.dir`, kept on close: a restart) plus connector deps around it. */
+export function harness(config: Record<string, unknown> = {}, server: Partial<ServerSettings> = {}, spoolOptions: Partial<SpoolOptions> = {}): Harness {
+  const keep = spoolOptions.dir !== undefined;
+  const dir = spoolOptions.dir ?? mkdtempSync(join(tmpdir(), 'mltrail-kf-'));
+  const spool = Spool.open({ synchronous: 'NORMAL', ...spoolOptions, dir });
   const logger = silentLogger();
   const metrics = createMetrics();
   const deps: ConnectorDeps<KubeflowConfig> = {
@@ -78,7 +79,7 @@ export function harness(config: Record<string, unknown> = {}, server: Partial<Se
     events: () => spool.read('test-reader', 100_000).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as NormalizedEvent),
     close: () => {
       spool.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

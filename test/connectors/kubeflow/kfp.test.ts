@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { KfpPoller } from '../../../connectors/kubeflow/kfp/poller.js';
+import { KFP_SEEN_STATE_NS, KfpPoller } from '../../../connectors/kubeflow/kfp/poller.js';
 import { KFP_RUNS_STATE_NS } from '../../../connectors/kubeflow/mlmd/poller.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
+import { NormalizedEvent, stableId } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { harness } from './helpers.js';
 
@@ -24,7 +24,7 @@ type Obj = Record<string, any>;
  * namespace requirement, protojson filter with created_at predicates,
  * `sort_by`, and opaque page tokens.
  */
-async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[] }) {
+async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string }) {
   const requests: URL[] = [];
   const headers: IncomingMessage['headers'][] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -45,6 +45,7 @@ async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj
       return send(200, { [key]: items, total_size: all.length, ...(next ? { next_page_token: next } : {}), ...extra });
     };
     const path = url.pathname;
+    if (path === data.refuse) return send(400, { error: 'refused by the test', code: 3 });
     if (path === '/apis/v2beta1/runs') {
       if (ns !== 'kubeflow-user-alice') return send(400, { error: 'Invalid input error: ListRuns must filter by namespace in multi-user mode', code: 3 });
       if (url.searchParams.get('sort_by') !== 'created_at desc') return send(400, { error: 'bad sort_by', code: 3 });
@@ -153,5 +154,93 @@ describe('KFP v2beta1 REST poller', () => {
     await expect.poll(() => pollers[0]!.health!().state, { timeout: 5000 }).toBe('unhealthy');
     expect(kfp.requests).toHaveLength(1);
     expect(pollers[0]!.health!().reason).toMatch(/401/);
+  });
+});
+
+describe('KFP poller: each object is emitted once, not once per dedup window', () => {
+  const cfg = (url: string) => ({ kfp: { url, token: TOKEN, namespaces: ['kubeflow-user-alice'] } });
+  const FIRST = ['experiment.create', 'pipeline.create', 'pipeline_run.create', 'pipeline_run.create', 'pipeline_run.fail', 'pipeline_run.start', 'pipeline_version.create', 'recurring_run.create'].sort();
+  const signal = new AbortController().signal;
+
+  it('re-emits nothing once the spool has forgotten the ids (7-day window), and still emits real changes', async () => {
+    let clock = Date.now();
+    const kfp = await fakeKfp(kfpData());
+    const h = harness(cfg(kfp.url), {}, { now: () => clock });
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    await poller.pollOnce(signal);
+    const first = h.events();
+    expect(first.map((e) => e.action).sort()).toEqual(FIRST);
+    clock += 8 * 24 * 3600_000;
+    h.spool.prune(['kfp-test']);
+    expect(first.some((e) => h.spool.seen('event', e.id))).toBe(false); // only the poller's own state is left to stop them
+    await poller.pollOnce(signal);
+    expect(h.events()).toHaveLength(first.length);
+    kfp.data.runs[0] = { ...kfp.data.runs[0], state: 'SUCCEEDED', finished_at: new Date().toISOString() };
+    await poller.pollOnce(signal);
+    expect(h.events().slice(first.length).map((e) => e.action)).toEqual(['pipeline_run.complete']);
+    expect(h.events().slice(first.length)[0]!.id).toBe(stableId('kubeflow', 'kfp', 'run', 'completed-run-123', 'state', 'SUCCEEDED'));
+  });
+
+  it('a restart re-reads what was emitted: nothing again, even with the dedup ids gone', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const dir = mkdtempSync(join(tmpdir(), 'kfp-restart-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const h1 = harness(cfg(kfp.url), {}, { dir });
+    await new KfpPoller(h1.deps).pollOnce(signal);
+    const n = h1.events().length;
+    expect(n).toBe(FIRST.length);
+    h1.close();
+    const h2 = harness(cfg(kfp.url), {}, { dir, dedupMaxIds: 0 });
+    cleanup.push(() => h2.close());
+    h2.spool.prune(['kfp-test']);
+    await new KfpPoller(h2.deps).pollOnce(signal);
+    expect(h2.events()).toHaveLength(n);
+  });
+
+  it('remembers an object only after its events are committed: a failed commit is emitted on the next poll', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const h = harness(cfg(kfp.url));
+    cleanup.push(() => h.close());
+    const ingest = h.deps.ingest.ingest.bind(h.deps.ingest);
+    let failures = 1;
+    h.deps.ingest.ingest = (...args) => (failures-- > 0 ? Promise.reject(new Error('disk full')) : ingest(...args));
+    const poller = new KfpPoller(h.deps);
+    await expect(poller.pollOnce(signal)).rejects.toThrow('disk full');
+    expect(h.events()).toHaveLength(0);
+    expect(h.spool.state.list(KFP_SEEN_STATE_NS)).toHaveLength(0);
+    await poller.pollOnce(signal);
+    expect(h.events().map((e) => e.action).sort()).toEqual(FIRST);
+  });
+
+  it('forgets objects no longer listed after a complete poll, not after a failed one', async () => {
+    const kfp = await fakeKfp(kfpData());
+    const h = harness(cfg(kfp.url));
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    await poller.pollOnce(signal);
+    const keys = () => h.spool.state.list(KFP_SEEN_STATE_NS).map((e) => e.key.replace(`${kfp.url}|`, '')).sort();
+    const all = 6; // experiment, pipeline, version, recurring run, two runs in the look-back
+    expect(keys()).toHaveLength(all);
+    const experiment = kfp.data.experiments.pop()!;
+    kfp.data.refuse = '/apis/v2beta1/recurringruns';
+    await expect(poller.pollOnce(signal)).rejects.toThrow(/HTTP 400/);
+    expect(keys()).toHaveLength(all);
+    kfp.data.refuse = undefined;
+    await poller.pollOnce(signal);
+    expect(keys()).not.toContain(`experiment:${experiment.experiment_id}`);
+    expect(keys()).toHaveLength(all - 1);
+  });
+
+  it('quarantines an object it cannot read once, not on every poll', async () => {
+    const data = kfpData();
+    const { created_at: _, ...undated } = data.experiments[0]!;
+    data.experiments[0] = undated;
+    const kfp = await fakeKfp(data);
+    const h = harness(cfg(kfp.url));
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    for (let i = 0; i < 3; i++) await poller.pollOnce(signal);
+    expect(h.spool.listQuarantine({ channel: 'kubeflow.kfp' }).map((q) => q.reason)).toEqual(['experiment has no created_at']);
   });
 });
