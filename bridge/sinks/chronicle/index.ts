@@ -132,7 +132,8 @@ export class ChronicleSink implements Sink {
     // Unstructured: the normalized record exactly as spooled (stable bytes), timestamps from the record.
     const received = (p.value as { received_time?: string }).received_time;
     if (this.cfg.api === 'legacy') return JSON.stringify({ log_text: r.body, ts_rfc3339: p.time });
-    const collection = received && received > p.time ? received : p.time; // collection_time must be ≥ log_entry_time
+    // collection_time must be ≥ log_entry_time: compared as instants (the two may carry different offsets).
+    const collection = received && Date.parse(received) > Date.parse(p.time) ? received : p.time;
     const labels = Object.keys(this.cfg.labels).length
       ? Object.fromEntries(Object.entries(this.cfg.labels).map(([k, value]) => [k, { value }]))
       : undefined;

@@ -28,7 +28,7 @@ export const SplunkHecConfig = SinkCommonConfig.extend({
   index: z.string().min(1).optional(),
   /** Index for alerts; default `index`. */
   alerts_index: z.string().min(1).optional(),
-  /** `source` of every event; default `mltrail:<platform>` (alerts `mltrail:alerts`). */
+  /** `source` of every event; default `mltrail:<channel>` (alerts `mltrail:alerts`). */
   source: z.string().min(1).optional(),
   /** `sourcetype` override; default the CIM mapping's per-platform sourcetype, else `mltrail:<platform>` / `mltrail:alert`. */
   sourcetype: z.string().min(1).optional(),

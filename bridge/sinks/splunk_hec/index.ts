@@ -159,8 +159,10 @@ export class SplunkHecSink implements Sink {
     const index = isAlert ? this.alertIndex : this.eventIndex;
     const platform = p.platform ?? 'mltrail';
     const ms = Date.parse(p.time);
+    // Whatever the format: `mltrail:<channel>` (how it arrived, as the CIM mapping sets it), alerts `mltrail:alerts`.
+    const channel = isAlert ? undefined : (p.value as { channel?: unknown }).channel;
     const source =
-      this.cfg.source ?? (isEnvelope && typeof m.source === 'string' ? m.source : isAlert ? 'mltrail:alerts' : `mltrail:${platform}`);
+      this.cfg.source ?? (isEnvelope && typeof m.source === 'string' ? m.source : isAlert ? 'mltrail:alerts' : `mltrail:${typeof channel === 'string' && channel ? channel : platform}`);
     const sourcetype =
       this.cfg.sourcetype ?? (isEnvelope && typeof m.sourcetype === 'string' ? m.sourcetype : isAlert ? 'mltrail:alert' : `mltrail:${platform}`);
     const eventJson = JSON.stringify(body) as string | undefined;

@@ -126,6 +126,17 @@ describe('Chronicle sink through SinkRunner + Spool', () => {
     expect(fake.ids()).toEqual(['evt-0001', 'evt-0002']);
   });
 
+  it('v1alpha logs:import: collection_time is compared with the event time as an instant, whatever the offsets (a skewed clock)', async () => {
+    await setup({ mode: 'unstructured', log_type: 'MLTRAIL_JSON' });
+    // 03:31-08:00 is 11:31Z, ten minutes after the bridge received it (11:21Z): as text "2026-…T11:21" > "2026-…T03:31".
+    const skewed = { ...testEvent(1), time: '2026-11-26T03:31:24-08:00', received_time: '2026-11-26T11:21:24.573Z' };
+    await h!.add([skewed]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(JSON.parse(fake.requests[0]!.body).inline_source.logs[0]).toMatchObject({ log_entry_time: skewed.time, collection_time: skewed.time });
+    expect(fake.ids()).toEqual(['evt-0001']);
+  });
+
   it('legacy unstructured: a lost response is resent byte-identical and deduplicated by Chronicle → once', async () => {
     await setup({ ...legacy, mode: 'unstructured', log_type: 'MLTRAIL_JSON' });
     fake.loseNextResponse = 1;

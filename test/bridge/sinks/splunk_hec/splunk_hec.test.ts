@@ -109,7 +109,8 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     expect(c.size).toBe(121);
     expect([...c.values()].every((n) => n === 1)).toBe(true);
     const first = fake.indexed.find((x) => x.id === 'evt-0001')!.envelope;
-    expect(first).toMatchObject({ index: 'mltrail', source: 'mltrail:sagemaker', sourcetype: 'mltrail:sagemaker', fields: { mltrail_id: 'evt-0001', mltrail_kind: 'event' } });
+    // source is mltrail:<channel> in every format (README), as the CIM mapping sets it.
+    expect(first).toMatchObject({ index: 'mltrail', source: 'mltrail:sagemaker.test', sourcetype: 'mltrail:sagemaker', fields: { mltrail_id: 'evt-0001', mltrail_kind: 'event' } });
     expect(first.time).toBeCloseTo(Date.parse(testEvent(1).time) / 1000, 3);
     expect((first.event as { id: string }).id).toBe('evt-0001');
     const alert = fake.indexed.find((x) => x.id === 'alert-0001')!.envelope;
