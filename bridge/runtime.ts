@@ -146,6 +146,22 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   }
 
   const consumers = [RULES_CONSUMER, ...sinkEntries.map((s) => sinkConsumer(s.name))];
+  // A sink turned off (`enabled: false`) keeps its place: what it has not delivered stays in the spool
+  // (within spool.max_bytes) until it is turned on again. A sink no longer in the config has no claim: say
+  // what it leaves behind.
+  const held = new Set<string>();
+  const known = new Set(cfg.sinks.map((s) => sinkConsumer(s.name)));
+  for (const { consumer, seq } of spool.cursors()) {
+    if (!consumer.startsWith('sink:') || consumers.includes(consumer)) continue;
+    const backlog = spool.depth(consumer).records;
+    if (known.has(consumer)) {
+      held.add(consumer);
+      if (backlog) log.warn({ sink: consumer.slice(5), backlog, code: 'MLTRAIL_ERR_NOT_CONFIGURED' }, 'sink is disabled: its undelivered records are kept for it (they count toward spool.max_bytes) until it is enabled again');
+    } else if (backlog) {
+      log.warn({ sink: consumer.slice(5), backlog, cursor: seq, code: 'MLTRAIL_ERR_NOT_CONFIGURED' }, 'a sink with undelivered records is no longer configured: they are no longer kept for it');
+    }
+  }
+  const pruneFor = [...consumers, ...held];
 
   let httpServer: ServerType;
   try {
@@ -178,7 +194,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   let pruning = false;
   const pruneSlices = () => {
     if (spool.isClosed || shuttingDown) return void (pruning = false);
-    if (spool.pruneStep(consumers).more) setImmediate(pruneSlices);
+    if (spool.pruneStep(pruneFor).more) setImmediate(pruneSlices);
     else pruning = false;
   };
   const housekeeping = setInterval(() => {
@@ -249,7 +265,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       await rules.stop(Math.max(0, until - Date.now()));
       await sinks.drain(Math.max(0, until - Date.now()));
       await sinks.stop();
-      spool.prune(consumers);
+      spool.prune(pruneFor);
       spool.close();
       claim.release();
       log.info('mltrail bridge stopped');

@@ -494,6 +494,11 @@ export class Spool extends EventEmitter {
     return row?.seq ?? 0;
   }
 
+  /** Every consumer that has committed a cursor, with it (a sink removed from the config included). */
+  cursors(): Array<{ consumer: string; seq: number }> {
+    return this.db.prepare('SELECT consumer, seq FROM cursors ORDER BY consumer').all() as Array<{ consumer: string; seq: number }>;
+  }
+
   /** Record that the consumer has handled everything up to and including `seq`. */
   commitCursor(consumer: string, seq: number): void {
     this.stmt.setCursor.run(consumer, seq);

@@ -41,6 +41,34 @@ describe('bridge server', () => {
     expect((await fetch(`${again.url}/readyz`)).status).toBe(200);
   });
 
+  it('a sink turned off keeps its undelivered records until it is on again; one removed from the config does not', async () => {
+    const dataDir = tmpDir();
+    const lines = (dir: string) => (existsSync(join(dir, 'events.ndjson')) ? readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').filter(Boolean).length : 0);
+    const run = async (sinks: Record<string, unknown>, post: number) => {
+      const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, sinks } });
+      const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
+      if (post) expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(Array.from({ length: post }, () => sampleEvent())) })).status).toBe(200);
+      await waitFor(() => (b.spool.depth('sink:file').records === 0 ? true : undefined));
+      await sleep(1500); // housekeeping prunes what every consumer it counts has finished
+      await b.stop();
+    };
+    const main = join(dataDir, 'main');
+    const archive = join(dataDir, 'archive');
+    await run({ file: { path: main }, archive: { type: 'file', path: archive } }, 5);
+    expect(lines(archive)).toBe(5);
+    await run({ file: { path: main }, archive: { type: 'file', path: archive, enabled: false } }, 10);
+    expect([lines(main), lines(archive)]).toEqual([15, 5]);
+    await run({ file: { path: main }, archive: { type: 'file', path: archive } }, 0);
+    expect(lines(archive)).toBe(15);
+    // Removed: nothing is held for it (the spool does not grow for a sink nobody configures any more).
+    await run({ file: { path: main } }, 3);
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, sinks: { file: { path: main } } } });
+    const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
+    running.push(b);
+    expect(b.spool.maxSeq() - b.spool.cursor('sink:file')).toBe(0);
+    expect(b.spool.depth('sink:archive').records).toBe(0);
+  });
+
   it('serves healthz, readyz with sink state, and Prometheus metrics', async () => {
     const { b } = await start();
     expect(await (await fetch(`${b.url}/healthz`)).json()).toEqual({ status: 'ok' });
