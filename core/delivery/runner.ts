@@ -211,6 +211,7 @@ export class SinkRunner {
       return;
     }
     let taken = 0;
+    let dead = 0;
     this.spool.transaction(() => {
       this.sink.checkpoint?.();
       statuses.forEach((s, i) => {
@@ -218,12 +219,17 @@ export class SinkRunner {
         if (s.status === 'ok') {
           taken++;
           this.spool.settleDeadLetter(id, true);
-        } else this.spool.settleDeadLetter(id, false, s.reason, s.status === 'permanent' ? 'dead' : 'parked');
+        } else {
+          if (s.status === 'permanent') dead++;
+          this.spool.settleDeadLetter(id, false, s.reason, s.status === 'permanent' ? 'dead' : 'parked');
+        }
       });
     });
+    // Still parked is not counted again (it would grow every retry.max_ms); parked → dead is a new dead letter.
+    if (dead) this.metrics?.sinkFailed.inc({ sink: this.sink.name, kind: 'dead_letter' }, dead);
     if (taken) {
       this.metrics?.sinkSent.inc({ sink: this.sink.name }, taken);
-      this.log.info({ sink: this.sink.name, taken, still_parked: parked.length - taken }, 'parked records delivered');
+      this.log.info({ sink: this.sink.name, taken, still_parked: parked.length - taken - dead }, 'parked records delivered');
       this.nextParkedRetry = 0;
     }
   }
@@ -240,6 +246,8 @@ export class SinkRunner {
         res.forEach((r, i) => this.spool.settleDeadLetter(marked[i]!.dlq_id, r.status === 'ok', r.reason, r.status === 'parked' ? 'parked' : 'dead'));
       });
       this.log.info({ sink: this.sink.name, retried: marked.length }, 'dead letters re-sent');
+      // Delivered, dead-lettered again or parked: counted like the stream's own records (README: sent_total = records delivered).
+      this.count(res);
     } catch (err) {
       if (!signal.aborted) throw err;
     }

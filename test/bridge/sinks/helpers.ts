@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SinkRunner } from '../../../core/delivery/runner.js';
 import { silentLogger } from '../../../core/log.js';
+import type { Metrics } from '../../../core/metrics.js';
 import { makeEvent, type Alert, type NormalizedEvent } from '../../../core/schema/index.js';
 import type { SinkCommonConfig, SinkFactory } from '../../../core/sink.js';
 import { Spool, type SpoolItem } from '../../../core/spool/index.js';
@@ -171,6 +172,8 @@ export class Harness<C extends SinkCommonConfig> {
     readonly rawConfig: Record<string, unknown>,
     readonly dir = tmpDir(),
     readonly name = factory.type,
+    /** The process's metrics, when a test reads /metrics counters. */
+    readonly metrics?: Metrics,
   ) {
     this.spool = Spool.open({ dir, synchronous: 'NORMAL' });
   }
@@ -182,7 +185,7 @@ export class Harness<C extends SinkCommonConfig> {
   start(): this {
     const cfg = this.config;
     const sink = this.factory.create(cfg, { name: this.name, logger: silentLogger(), dataDir: this.dir, spool: this.spool, env: {} });
-    this.runner = new SinkRunner(this.spool, sink, cfg, silentLogger());
+    this.runner = new SinkRunner(this.spool, sink, cfg, silentLogger(), this.metrics);
     this.runner.start();
     return this;
   }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SinkRunner } from '../../../core/delivery/runner.js';
 import { silentLogger } from '../../../core/log.js';
+import { createMetrics } from '../../../core/metrics.js';
 import { SinkCommonConfig, type DeliveryStatus, type Sink } from '../../../core/sink.js';
 import { Spool, type SpoolRecord } from '../../../core/spool/index.js';
 import { tmpDir } from '../../helpers/bridge.js';
@@ -127,6 +128,44 @@ describe('SinkRunner', () => {
     spool.markDeadLettersForRetry({ sink: 'picky' });
     await until(() => seen.includes('p3'));
     await until(() => spool.listDeadLetters().length === 0);
+  });
+
+  it('counts what re-sends settle: dlq retry delivered → sent_total; a parked record refused for good → dead_letter once', async () => {
+    const verdict = new Map<string, DeliveryStatus>([
+      ['q1', { status: 'permanent', reason: 'bad record' }],
+      ['q2', { status: 'parked', reason: 'index not allowed' }],
+    ]);
+    const sink: Sink = {
+      name: 'counted',
+      health: () => ({ state: 'healthy' }),
+      async send(recs: SpoolRecord[]): Promise<DeliveryStatus[]> {
+        return recs.map((r) => verdict.get(r.id) ?? { status: 'ok' });
+      },
+    };
+    const metrics = createMetrics();
+    const value = async (name: string, labels: Record<string, string>) =>
+      (await metrics.registry.getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    const runner = new SinkRunner(spool, sink, cfg, silentLogger(), metrics);
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await fill(spool, 4, 'q');
+    await until(() => spool.depth(runner.consumer).records === 0 && spool.listDeadLetters().length === 2);
+    expect(await value('mltrail_sink_sent_total', { sink: 'counted' })).toBe(2);
+    expect(await value('mltrail_sink_failed_total', { sink: 'counted', kind: 'dead_letter' })).toBe(1);
+    expect(await value('mltrail_sink_failed_total', { sink: 'counted', kind: 'parked' })).toBe(1);
+    // The parked record is now refused for good (retryParked, every retry.max_ms): one more dead letter, counted once.
+    verdict.set('q2', { status: 'permanent', reason: 'bad record' });
+    await until(() => spool.listDeadLetters({ status: 'parked' }).length === 0);
+    await sleep(3 * cfg.retry.max_ms);
+    expect(await value('mltrail_sink_failed_total', { sink: 'counted', kind: 'dead_letter' })).toBe(2);
+    // dlq retry: both delivered now, both counted as sent.
+    verdict.clear();
+    spool.markDeadLettersForRetry({ sink: 'counted' });
+    await until(() => spool.listDeadLetters().length === 0);
+    expect(await value('mltrail_sink_sent_total', { sink: 'counted' })).toBe(4);
+    expect(await value('mltrail_sink_failed_total', { sink: 'counted', kind: 'parked' })).toBe(1);
   });
 
   it('one dead sink does not hold back another', async () => {

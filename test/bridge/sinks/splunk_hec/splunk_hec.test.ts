@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../bridge/config.js';
+import { createMetrics } from '../../../../core/metrics.js';
+import { Spool } from '../../../../core/spool/index.js';
 import { classifyHec, parseHecReply, type HecClass } from '../../../../bridge/sinks/splunk_hec/codes.js';
 import { SplunkHecConfig } from '../../../../bridge/sinks/splunk_hec/config.js';
 import { splunkHecSinkFactory } from '../../../../bridge/sinks/splunk_hec/index.js';
@@ -91,11 +93,37 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     await fake?.close();
   });
 
-  const setup = async (over: Record<string, unknown> = {}) => {
+  const setup = async (over: Record<string, unknown> = {}, metrics?: ReturnType<typeof createMetrics>) => {
     fake = await new FakeHec().start();
-    h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', index: 'mltrail', ...FAST, ...over });
+    h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', index: 'mltrail', ...FAST, ...over }, undefined, undefined, metrics);
     return h;
   };
+  const metric = async (m: ReturnType<typeof createMetrics>, line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(await m.registry.metrics())?.[1] ?? 0);
+
+  it('dlq retry: a re-sent dead letter is counted in sink_sent_total, one dead-lettered again in failed_total{kind="dead_letter"}', async () => {
+    const metrics = createMetrics();
+    await setup({ ack: { enabled: false } }, metrics);
+    let poisoned = ['evt-0003', 'evt-0007'];
+    fake.poison = (env) => poisoned.includes((env.event as { id?: string }).id ?? '');
+    await h!.add(Array.from({ length: 10 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(h!.deadLetters().map((d) => d.record_id).sort()).toEqual(['evt-0003', 'evt-0007']);
+    const sent = 'mltrail_sink_sent_total{sink="splunk_hec"}';
+    const dead = 'mltrail_sink_failed_total{sink="splunk_hec",kind="dead_letter"}';
+    expect(await metric(metrics, sent)).toBe(8);
+    expect(await metric(metrics, dead)).toBe(2);
+    // `mltrail dlq retry` is another process: it only marks the rows through its own connection; the serving runner re-sends.
+    poisoned = ['evt-0007'];
+    const cli = Spool.open({ dir: h!.dir });
+    expect(cli.markDeadLettersForRetry({ sink: 'splunk_hec' })).toBe(2);
+    cli.close();
+    await until(() => h!.deadLetters().every((d) => d.status === 'dead'));
+    expect(fake.ids().filter((id) => id === 'evt-0003')).toHaveLength(1);
+    expect(h!.deadLetters()).toMatchObject([{ record_id: 'evt-0007', status: 'dead', attempts: 2 }]);
+    expect(await metric(metrics, sent)).toBe(9);
+    expect(await metric(metrics, dead)).toBe(3);
+  });
 
   it('sends gzip batches with Splunk auth, channel, per-event metadata and fields.mltrail_id; each id once', async () => {
     await setup({ ack: { enabled: false } });
