@@ -523,10 +523,15 @@ export class Spool extends EventEmitter {
       ran = true;
       return fn();
     });
+    // The in-memory size counts follow the rows: a transaction rolled back (SQLITE_FULL at commit) must not
+    // leave its bytes counted, or the spool would refuse input while empty.
+    const counts = { pending: this.pendingBytes, held: this.held };
     for (;;) {
       try {
         return tx.immediate();
       } catch (err) {
+        this.pendingBytes = counts.pending;
+        this.held = counts.held;
         if (ran || (err as { code?: string }).code !== 'SQLITE_BUSY' || this.db.inTransaction || Date.now() > until) throw err;
         Atomics.wait(PAUSE, 0, 0, 0.2);
       }

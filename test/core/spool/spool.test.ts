@@ -87,6 +87,22 @@ describe('Spool', () => {
     await holder.terminate();
   });
 
+  it('a commit that fails (disk full) leaves no bytes counted: the spool does not refuse input while empty', async () => {
+    const s = make({ dir: tmp(), maxBytes: 1_000_000 });
+    expect(s.bytes).toBe(0);
+    // No room for another page: the inserts (or the commit) fail with SQLITE_FULL and roll back.
+    const pages = s.db.pragma('page_count', { simple: true }) as number;
+    s.db.pragma(`max_page_count = ${pages}`);
+    const big = Array.from({ length: 50 }, (_, i) => item(`full-${i}`, `{"pad":"${'x'.repeat(8000)}"}`));
+    await expect(s.append(big)).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    expect(s.bytes).toBe(0);
+    expect(s.full).toBe(false);
+    s.db.pragma('max_page_count = 1073741823');
+    const ok = await s.append([item('after')]);
+    expect(ok.accepted).toEqual(['after']);
+    expect(s.bytes).toBe(Buffer.byteLength('{"id":"after"}'));
+  });
+
   it('commits appends made in one turn in one transaction and survives reopening', async () => {
     const dir = tmp();
     const s = make({ dir });
