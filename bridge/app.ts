@@ -75,7 +75,12 @@ export function createApp(deps: AppDeps): Hono {
       // Writable: take (and release) the write lock without changing anything.
       deps.spool.transaction(() => undefined);
       const sizes = { bytes: deps.spool.bytes, held_bytes: deps.spool.heldBytes, limit_bytes: deps.spool.maxBytes };
-      spool = deps.spool.full ? { state: 'full', reason: 'spool at its size limit; input refused', ...sizes } : { state: 'ok', ...sizes };
+      const refused = deps.spool.writeError;
+      spool = refused
+        ? { state: 'error', reason: `${refused.message} (last at ${refused.at})`, ...sizes }
+        : deps.spool.full
+          ? { state: 'full', reason: 'spool at its size limit; input refused', ...sizes }
+          : { state: 'ok', ...sizes };
     } catch (err) {
       spool = { state: 'error', reason: (err as Error).message };
     }

@@ -319,6 +319,27 @@ export class Spool extends EventEmitter {
     );
   }
 
+  /** The last write the disk refused (SQLITE_FULL, an I/O error) in the past minute, until a commit succeeds again. */
+  get writeError(): { at: string; message: string } | undefined {
+    const e = this.lastWriteError;
+    return e && Date.now() - Date.parse(e.at) < 60_000 ? e : undefined;
+  }
+  private lastWriteError?: { at: string; message: string };
+
+  /**
+   * A commit the disk refused, as the answer to the sender: 503 with
+   * Retry-After (SPOOL_FULL: nothing was stored, retrying later is right)
+   * naming the cause and the file; other errors are returned as they are.
+   */
+  private writeFailed(err: unknown): unknown {
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code !== 'string' || !(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) return err;
+    const where = this.db.name;
+    const message = code === 'SQLITE_FULL' ? `the disk holding the spool (${where}) is full: free space there` : `the disk holding the spool (${where}) failed a write (${code}): check it`;
+    this.lastWriteError = { at: new Date().toISOString(), message };
+    return new MltrailError('SPOOL_FULL', `cannot store the input: ${message}; retry later`, { retry_after_s: this.retryAfterS, cause: code }, { 'Retry-After': String(this.retryAfterS) });
+  }
+
   /** True when new input would be refused. */
   get full(): boolean {
     return this.pendingBytes + this.held >= this.maxBytes;
@@ -374,9 +395,11 @@ export class Spool extends EventEmitter {
         return out;
       });
     } catch (err) {
-      for (const q of queue) q.reject(err);
+      const e = this.writeFailed(err);
+      for (const q of queue) q.reject(e);
       return;
     }
+    this.lastWriteError = undefined;
     this.emit('append');
     if (!this.walPath) {
       queue.forEach((q, i) => q.resolve(results[i]!));
@@ -673,11 +696,16 @@ export class Spool extends EventEmitter {
     // Bad input shares the bound: a flood of it is refused like good input, not kept until the disk fills.
     if (this.full) throw this.fullError();
     const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const r = this.transaction(() => {
-      const out = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
-      this.addHeld(buf.length);
-      return out;
-    });
+    let r: Database.RunResult;
+    try {
+      r = this.transaction(() => {
+        const out = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
+        this.addHeld(buf.length);
+        return out;
+      });
+    } catch (err) {
+      throw this.writeFailed(err);
+    }
     this.quarantineCommits++;
     this.emit('quarantine', { channel, reason });
     return Number(r.lastInsertRowid);

@@ -69,6 +69,23 @@ describe('bridge server', () => {
     expect(b.spool.depth('sink:archive').records).toBe(0);
   });
 
+  it('a full disk answers 503 + Retry-After naming it (not an unlogged 500) and /readyz says so, until a commit succeeds', async () => {
+    const { b } = await start();
+    const pages = b.spool.db.pragma('page_count', { simple: true }) as number;
+    b.spool.db.pragma(`max_page_count = ${pages}`);
+    const batch = () => JSON.stringify(Array.from({ length: 40 }, () => sampleEvent({ details: { pad: 'x'.repeat(8000) } })));
+    const refused = await fetch(`${b.url}/v1/events`, { method: 'POST', body: batch() });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(((await refused.json()) as any).error).toMatchObject({ code: 'MLTRAIL_ERR_SPOOL_FULL', message: expect.stringMatching(/disk holding the spool .* is full/) });
+    const ready = await fetch(`${b.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as any).spool).toMatchObject({ state: 'error', reason: expect.stringMatching(/is full/) });
+    b.spool.db.pragma('max_page_count = 1073741823');
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: batch() })).status).toBe(200);
+    expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
+  });
+
   it('serves healthz, readyz with sink state, and Prometheus metrics', async () => {
     const { b } = await start();
     expect(await (await fetch(`${b.url}/healthz`)).json()).toEqual({ status: 'ok' });

@@ -94,12 +94,18 @@ describe('Spool', () => {
     const pages = s.db.pragma('page_count', { simple: true }) as number;
     s.db.pragma(`max_page_count = ${pages}`);
     const big = Array.from({ length: 50 }, (_, i) => item(`full-${i}`, `{"pad":"${'x'.repeat(8000)}"}`));
-    await expect(s.append(big)).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    // The sender gets 503 + Retry-After naming the cause (nothing was stored: retrying later is right).
+    const err = await s.append(big).then(() => undefined, (e: MltrailError) => e);
+    expect(err).toMatchObject({ code: 'MLTRAIL_ERR_SPOOL_FULL', status: 503, headers: { 'Retry-After': '30' } });
+    expect(err!.message).toMatch(/the disk holding the spool \(.*spool\.db\) is full/);
+    expect(s.writeError?.message).toMatch(/is full/);
     expect(s.bytes).toBe(0);
     expect(s.full).toBe(false);
+    expect(() => s.quarantine('test', 'bad', Buffer.alloc(200_000))).toThrow(/is full/);
     s.db.pragma('max_page_count = 1073741823');
     const ok = await s.append([item('after')]);
     expect(ok.accepted).toEqual(['after']);
+    expect(s.writeError).toBeUndefined();
     expect(s.bytes).toBe(Buffer.byteLength('{"id":"after"}'));
   });
 
