@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): Hono {
  */
 export function requireIngestToken(c: Parameters<typeof clientIp>[0], deps: Pick<AppDeps, 'server' | 'ingest'>, channel: string): void {
   const expected = deps.server.ingestToken;
-  if (!expected) return;
+  if (!expected) return requireLocalCaller(c);
   const given = bearerToken(c);
   if (!given || !safeEqual(given, expected)) {
     deps.ingest.authFailure({
@@ -187,6 +187,24 @@ export function requireIngestToken(c: Parameters<typeof clientIp>[0], deps: Pick
     });
     c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
     throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN)');
+  }
+}
+
+/** Host names that mean this machine: a request naming any other came through a name that resolves here (DNS rebinding). */
+const LOCAL_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:127(?:\.\d{1,3}){3}\])(?::\d+)?$/i;
+
+/**
+ * Without a token only local programs may call: a web page open on this
+ * machine can also reach 127.0.0.1, by a cross-site POST (browsers send it
+ * without asking when the content type is text/plain) or by DNS rebinding.
+ * Browsers always send Origin on those, and a rebound name in Host; curl,
+ * SDKs and connectors send neither.
+ */
+function requireLocalCaller(c: Parameters<typeof clientIp>[0]): void {
+  const origin = c.req.header('origin');
+  const host = c.req.header('host') ?? '';
+  if (origin !== undefined || !LOCAL_HOST.test(host)) {
+    throw new MltrailError('FORBIDDEN', `without MLTRAIL_INGEST_TOKEN only local programs may call this route (${origin !== undefined ? `a browser page (Origin ${origin.slice(0, 100)})` : `Host ${host.slice(0, 100)}`} refused); set MLTRAIL_INGEST_TOKEN to accept other callers`, { variable: 'MLTRAIL_INGEST_TOKEN' });
   }
 }
 

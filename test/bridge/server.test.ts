@@ -1,4 +1,5 @@
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +85,30 @@ describe('bridge server', () => {
     b.spool.db.pragma('max_page_count = 1073741823');
     expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: batch() })).status).toBe(200);
     expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
+  });
+
+  it('without a token, a browser page (Origin) or a rebound host name cannot use /v1/events or /v1/alerts; local programs can', async () => {
+    const { b } = await start();
+    const port = new URL(b.url).port;
+    const post = (headers: Record<string, string>) => fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers }, body: JSON.stringify(sampleEvent()) });
+    const csrf = await post({ origin: 'http://attacker.example' });
+    expect(csrf.status).toBe(403);
+    expect(((await csrf.json()) as any).error).toMatchObject({ code: 'MLTRAIL_ERR_FORBIDDEN', variable: 'MLTRAIL_INGEST_TOKEN' });
+    // fetch sets Host itself: node:http sends the one a rebound page would.
+    const withHost = (method: string, path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { host, 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? JSON.stringify(sampleEvent()) : undefined);
+      });
+    expect(await withHost('POST', '/v1/events', `rebind.attacker.example:${port}`)).toBe(403);
+    expect(await withHost('GET', '/v1/alerts', `rebind.attacker.example:${port}`)).toBe(403);
+    expect(await withHost('POST', '/v1/events', `localhost:${port}`)).toBe(200);
+    expect((await post({})).status).toBe(200);
+    expect((await fetch(`${b.url}/v1/alerts`)).status).toBe(200);
   });
 
   it('serves healthz, readyz with sink state, and Prometheus metrics', async () => {
