@@ -290,7 +290,8 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   const tagKeys = tagKeysOf(ev);
   if (ev.action.includes('tag_')) {
     // mltrail's own digest tags and the approval markers are not silent changes.
-    const ignore = [...setting<string[]>(ctx, 'ignore_tags', ['mltrail.*', 'mltrail_*']), ...Object.keys(ctx.cfg.approval.tags)];
+    // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
+    const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags', []), ...Object.keys(ctx.cfg.approval.tags)];
     if (tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
   }
   // Registering a hash is only a change when another hash was registered before.

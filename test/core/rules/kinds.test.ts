@@ -51,6 +51,14 @@ describe('rule kinds on facts some platforms carry', () => {
     ]);
   });
 
+  it('approved_model_modified: ignore_tags adds to the mltrail.* exception instead of replacing it', () => {
+    const approve = ev({ id: 'ap', time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', ml: { model: { name: 'm', version: '1', aliases: ['champion'] } } });
+    const tag = (id: string, key: string, h: number) => ev({ id, time: at(T0 + h * 3600_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', ml: { model: { name: 'm', version: '1', tags: { [key]: 'x' } } } });
+    const cfg = RulesConfig.parse({ 'registry.approved_model_modified': { ignore_tags: ['notes'] } });
+    const mod = replayEvents([approve, tag('t1', 'mltrail.sha256', 1), tag('t2', 'notes', 2), tag('t3', 'owner', 3)], { rules: cfg }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => a.evidence.at(-1))).toEqual(['t3']);
+  });
+
   it('score_drop is not evaded by re-casing or renaming a metric, and never compares train with test accuracy', () => {
     const evalOf = (id: string, version: string, metrics: Record<string, number>, hour: number) =>
       ev({ id, time: at(T0 + hour * 3600_000), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', operation: 'evaluate', outcome: 'success', ml: { model: { name: 'churn', version }, metrics } });
