@@ -5,7 +5,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { MltrailError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/sink.js';
-import { redactUrl, type TlsConfig } from './common.js';
+import { caFileProblem, redactUrl, type TlsConfig } from './common.js';
 
 const gzip = promisify(gzipCb);
 
@@ -49,9 +49,10 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export class SinkHttpClient {
   private readonly agent: Agent;
 
-  constructor(opts: { connections: number; tls?: TlsConfig }) {
+  /** `sink`: the sink's name, for the key path of a config error. */
+  constructor(opts: { connections: number; tls?: TlsConfig; sink?: string }) {
     // A private CA is trusted in addition to Node's bundled roots (a bare `ca` would replace them).
-    const ca = opts.tls?.ca_file ? [...rootCertificates, readCa(opts.tls.ca_file)] : undefined;
+    const ca = opts.tls?.ca_file ? [...rootCertificates, readCa(opts.tls.ca_file, opts.sink)] : undefined;
     this.agent = new Agent({ connections: opts.connections, connect: ca ? { ca } : undefined });
   }
 
@@ -114,10 +115,14 @@ export class SinkHttpClient {
   }
 }
 
-function readCa(file: string): string {
+/** The CA file's text, checked again when the client is built: the file may have changed since the config was. */
+function readCa(file: string, sink?: string): string {
+  const key = sink ? `sinks.${sink}.tls.ca_file` : 'tls.ca_file';
+  const problem = caFileProblem(file);
+  if (problem) throw new MltrailError('CONFIG', `${key}: ${problem}`);
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new MltrailError('CONFIG', `tls.ca_file: cannot read ${file}: ${(err as Error).message}`);
+    throw new MltrailError('CONFIG', `${key}: cannot read ${file}: ${(err as Error).message}`);
   }
 }

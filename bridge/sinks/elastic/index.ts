@@ -70,7 +70,7 @@ export class ElasticSink implements Sink {
     this.alertsStream = { type: d.type, dataset: d.alerts_dataset, namespace: d.namespace };
     this.eventsAction = `{"create":{"_index":${JSON.stringify(this.streams.events)},"_id":`;
     this.alertsAction = `{"create":{"_index":${JSON.stringify(this.streams.alerts)},"_id":`;
-    this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls });
+    this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls, sink: ctx.name });
   }
 
   health(): SinkHealth {

@@ -73,7 +73,7 @@ export class SplunkHecSink implements Sink {
     this.hostJson = cfg.host === undefined ? '' : `"host":${JSON.stringify(cfg.host)},`;
     this.eventIndexJson = `"index":${JSON.stringify(this.eventIndex)},`;
     this.alertIndexJson = `"index":${JSON.stringify(this.alertIndex)},`;
-    this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls });
+    this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls, sink: ctx.name });
   }
 
   health(): SinkHealth {

@@ -31,7 +31,7 @@ export class WebhookSink implements Sink {
     this.name = ctx.name;
     this.url = cfg.url ?? PAGERDUTY_EVENTS_URL;
     this.host = new URL(this.url).host;
-    this.http = new SinkHttpClient({ connections: cfg.concurrency, tls: cfg.tls });
+    this.http = new SinkHttpClient({ connections: cfg.concurrency, tls: cfg.tls, sink: ctx.name });
   }
 
   health(): SinkHealth {

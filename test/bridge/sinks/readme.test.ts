@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { sinkFactories } from '../../../bridge/sinks/index.js';
 import { ROOT } from '../../helpers/fixtures.js';
+import { makeTestPki } from './helpers.js';
 
 /** The YAML examples of the README's Sinks section are valid sink configs. */
 describe('README sinks examples', () => {
@@ -13,9 +14,16 @@ describe('README sinks examples', () => {
 
   it('has one example per sink type', () => expect(blocks.length).toBe(4));
 
+  // tls.ca_file must hold a PEM certificate (checked with the config): the examples' CA paths stand for a real one.
+  const caFile = blocks.some((b) => /ca_file:/.test(b)) ? makeTestPki().caFile : '';
+
   for (const [k, block] of blocks.entries()) {
     it(`example ${k + 1} validates`, () => {
-      const doc = parse(block.replace(/\$\{[A-Z_]+_URL\}/g, 'https://hooks.example.com/services/T/B/X').replace(/\$\{[A-Z_]+\}/g, 'x'.repeat(32))) as { sinks: Record<string, Record<string, unknown>> };
+      const text = block
+        .replace(/\$\{[A-Z_]+_URL\}/g, 'https://hooks.example.com/services/T/B/X')
+        .replace(/\$\{[A-Z_]+\}/g, 'x'.repeat(32))
+        .replace(/ca_file: \/etc\/ssl\/[\w.-]+\.pem/g, `ca_file: ${caFile}`);
+      const doc = parse(text) as { sinks: Record<string, Record<string, unknown>> };
       for (const [name, cfg] of Object.entries(doc.sinks)) {
         const factory = sinkFactories.find((f) => f.type === (cfg.type ?? name))!;
         const r = factory.configSchema.safeParse(cfg);
