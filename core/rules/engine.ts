@@ -89,6 +89,19 @@ interface Streak {
 const MAX_EVIDENCE = 20;
 const tail = (ids: string[]): string[] => [...new Set(ids.filter(Boolean))].slice(-MAX_EVIDENCE);
 
+/**
+ * An alert's evidence, at most MAX_EVIDENCE ids (a window streak would otherwise carry 20 per window):
+ * the detection's own events last, keeping at least half the room for what came before it (the
+ * suppressed repeats, the streak) when there is any.
+ */
+function capEvidence(earlier: string[], own: string[]): string[] {
+  const mine = [...new Set(own.filter(Boolean))];
+  const before = tail(earlier).filter((id) => !mine.includes(id));
+  const ownRoom = before.length ? Math.max(MAX_EVIDENCE - before.length, Math.ceil(MAX_EVIDENCE / 2)) : MAX_EVIDENCE;
+  const kept = mine.slice(-ownRoom);
+  return [...before.slice(Math.max(0, before.length - (MAX_EVIDENCE - kept.length))), ...kept];
+}
+
 interface Detection extends DetectionInput {
   rule: ResolvedRule;
   time: string;
@@ -333,7 +346,7 @@ class Engine implements RuleEngine {
         summary: d.summary,
         time: d.time,
         entity: pruneEntity(d.entity),
-        evidence: [...new Set([...earlier, ...d.evidence.filter(Boolean)])],
+        evidence: capEvidence(earlier, d.evidence),
         details: {
           kind: rule.kind,
           ...(mode === 'observe' ? { observe_reason: rule.mode === 'observe' ? 'rule in observe mode' : 'learning period' } : {}),

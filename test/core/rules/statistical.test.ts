@@ -66,6 +66,9 @@ describe('ingestion.volume_anomaly', () => {
     expect(alerts).toHaveLength(2);
     const [first, second] = alerts as [Alert, Alert];
     expect(first.count).toBe(1);
+    // At most 20 ids (README), though the streak of three windows saw 120 events; the alerting window's own last.
+    expect(first.evidence).toHaveLength(20);
+    expect(second.evidence.length).toBeLessThanOrEqual(20);
     // Hours 13..15 of day 30 were suppressed repeats; day 32's alert stands for them and itself:
     // first_seen is the first of them (an hour after the alert already sent, not that alert), and their events are evidence.
     expect(second.count).toBe(4);
