@@ -64,6 +64,12 @@ const statistical = {
   history: z.number().int().min(4).max(500).optional(),
   /** Allowed lateness: a window is judged this long after it ends, so delayed sources (CloudTrail) still count. */
   grace: Duration.optional(),
+  /**
+   * A series that has gone quiet (its source silent, or lagging behind the others) is judged this long
+   * after the engine's clock passes its window's end plus `grace`; a series that keeps sending is judged
+   * by its own events. Later events of a judged window are ignored.
+   */
+  quiet_grace: Duration.optional(),
 };
 
 /** Action globs that must each name at least one action of the catalogue: a typo (`secret.raed`) would never match. */
@@ -276,6 +282,7 @@ export interface ResolvedRule {
     minDelta: number;
     history: number;
     graceMs: number;
+    quietGraceMs: number;
     n: number;
     learningMs: number;
   };
@@ -284,7 +291,7 @@ export interface ResolvedRule {
   custom: boolean;
 }
 
-const STAT_DEFAULTS = { grace: '20m', window: '1h', k: 2, direction: 'both' as const, min_samples: 8, seasonality: 'weekday_hour' as const, min_delta: 0, history: 24, n: 3, learning: '28d', mode: 'alert' as const, suppress: '24h' };
+const STAT_DEFAULTS = { grace: '20m', quiet_grace: '2h', window: '1h', k: 2, direction: 'both' as const, min_samples: 8, seasonality: 'weekday_hour' as const, min_delta: 0, history: 24, n: 3, learning: '28d', mode: 'alert' as const, suppress: '24h' };
 const EVENT_DEFAULTS = { n: 1, learning: '0s', mode: 'alert' as const, suppress: '24h' };
 /** Direction that matters by default per kind (an error spike is only ever above). */
 const KIND_DIRECTION: Partial<Record<Kind, 'above' | 'below' | 'both'>> = { error_spike: 'above', modification_rate: 'above', network_egress: 'above' };
@@ -332,6 +339,7 @@ export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
         minDelta: s.min_delta ?? sd.min_delta,
         history: s.history ?? sd.history,
         graceMs: durationMs(s.grace ?? sd.grace),
+        quietGraceMs: durationMs(s.quiet_grace ?? sd.quiet_grace),
         n: statOwnsN ? (s.n ?? sd.n) : sd.n,
         learningMs: durationMs(statOwnsN ? (s.learning ?? sd.learning) : sd.learning),
       },

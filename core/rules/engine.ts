@@ -154,7 +154,9 @@ class Engine implements RuleEngine {
       set: (key, value) => this.state.set(KIND_NS, prefix + key, value),
       detect: (d) => turn.detections.push({ ...d, rule, time: turn.time }),
       observe: (label, entity, agg, value) => {
-        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.now - rule.stat.graceMs)) {
+        // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
+        // catching up, a backfill) is not judged by the faster one's time (see advance below).
+        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, Date.parse(turn.obsTime) - rule.stat.graceMs)) {
           turn.out.push(...this.onWindow(rule, w));
         }
       },
@@ -171,7 +173,8 @@ class Engine implements RuleEngine {
     if (clock > wm) {
       this.state.set(ENGINE_NS, 'watermark', clock);
       if (Math.floor(clock / DAY_MS) > Math.floor(wm / DAY_MS)) this.prune(clock);
-      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs)) out.push(...this.onWindow(r, w));
+      // Series that have gone quiet are judged by the engine's clock, quiet_grace later (a silent source still counts 0).
+      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs - r.stat.quietGraceMs)) out.push(...this.onWindow(r, w));
     }
     const now = Math.max(clock, wm);
     // Baselines take the clamped time: an event stamped far ahead must not open (and so blind) a future window.
@@ -227,7 +230,7 @@ class Engine implements RuleEngine {
         severity: r.severity,
         custom: r.custom,
         ...(STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind)
-          ? { window_ms: r.stat.windowMs, grace_ms: r.stat.graceMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality }
+          ? { window_ms: r.stat.windowMs, grace_ms: r.stat.graceMs, quiet_grace_ms: r.stat.quietGraceMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality }
           : {}),
         ...(STATISTICAL_KINDS.has(r.kind) ? {} : { event_n: r.n, event_learning_ms: r.learningMs }),
         suppress_ms: r.suppressMs,

@@ -185,3 +185,32 @@ describe('mltrail replay on generated event files', () => {
     expect(only(alerts, 'ingestion.volume_anomaly')).toHaveLength(1);
   });
 });
+
+describe('a source lagging behind another (serve order)', () => {
+  it('counts a lagging source in its own windows: serve raises what replay raises, not a window judged empty before its events came', async () => {
+    const { createRuleEngine } = await import('../../../core/rules/engine.js');
+    const { MemoryStateStore } = await import('../../../core/state/index.js');
+    const clicks = volume([{ day: 30, hour: 10, hours: 3, count: 40 }]);
+    // Another source whose events are stamped 2 h ahead of the clicks they arrive with (a live feed while
+    // the clicks come through a queue catching up): before each hour of clicks, one such event.
+    const arrival: NormalizedEvent[] = [];
+    let hour = '';
+    for (const e of clicks) {
+      if (e.time.slice(0, 13) !== hour) {
+        hour = e.time.slice(0, 13);
+        const ahead = new Date(Date.parse(e.time) + 2 * 3_600_000).toISOString();
+        arrival.push({ ...ingestionEvent('live-feed')(Date.parse(ahead), `ahead-${hour}`), received_time: ahead });
+      }
+      arrival.push({ ...e, received_time: e.time });
+    }
+    const serve = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const served: Alert[] = [];
+    for (const e of arrival) served.push(...serve.process(e));
+    // As replay ends: windows closed up to the newest event time.
+    served.push(...serve.flush(arrival.map((e) => e.time).sort().at(-1)!));
+    const replayed = run(arrival);
+    const spike = (alerts: Alert[]) => alerts.filter((a) => a.rule_id === 'ingestion.volume_anomaly' && a.entity.id === 'dataset:clicks').map((a) => [a.id, a.details.value, a.details.window_start]);
+    expect(spike(replayed)).toEqual([[expect.any(String), 40, '2026-04-01T12:00:00.000Z']]);
+    expect(spike(served)).toEqual(spike(replayed));
+  });
+});
