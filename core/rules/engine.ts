@@ -121,10 +121,11 @@ class Engine implements RuleEngine {
   private readonly keepMs: number;
   /** One context per rule, built once: the event being evaluated is in `turn` (no closures per event and rule). */
   private readonly contexts: RuleContext[];
-  private readonly turn: { time: string; evId: string; obsTime: string; now: number; out: Alert[]; detections: Detection[] } = {
+  private readonly turn: { time: string; evId: string; obsTime: string; obsMs: number; now: number; out: Alert[]; detections: Detection[] } = {
     time: '',
     evId: '',
     obsTime: '',
+    obsMs: 0,
     now: 0,
     out: [],
     detections: [],
@@ -156,7 +157,7 @@ class Engine implements RuleEngine {
       observe: (label, entity, agg, value) => {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
-        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, Date.parse(turn.obsTime) - rule.stat.graceMs)) {
+        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.obsMs - rule.stat.graceMs)) {
           turn.out.push(...this.onWindow(rule, w));
         }
       },
@@ -182,6 +183,7 @@ class Engine implements RuleEngine {
     const turn = this.turn;
     turn.time = ev.time;
     turn.obsTime = obsTime;
+    turn.obsMs = Math.min(clock, t);
     turn.now = now;
     turn.out = out;
     turn.evId = ev.id;
