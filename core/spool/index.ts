@@ -233,7 +233,6 @@ export class Spool extends EventEmitter {
     db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = OFF');
-    if (opts.consumer) db.pragma('busy_timeout = 0');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > USER_VERSION) {
       throw new MltrailError('CONFIG', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION})`);
@@ -243,7 +242,10 @@ export class Spool extends EventEmitter {
       const have = (db.pragma(`table_info(${c.table})`) as Array<{ name: string }>).some((col) => col.name === c.column);
       if (!have) db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
     }
-    db.pragma(`user_version = ${USER_VERSION}`);
+    if (version !== USER_VERSION) db.pragma(`user_version = ${USER_VERSION}`);
+    // A consumer connection polls for the write lock itself (see transaction()), but only once set up:
+    // the schema statements above wait in the busy handler, or a worker started under load failed SQLITE_BUSY.
+    if (opts.consumer) db.pragma('busy_timeout = 0');
     return new Spool(db, opts, fullByFsync ? `${file}-wal` : undefined);
   }
 

@@ -87,6 +87,29 @@ describe('Spool', () => {
     await holder.terminate();
   });
 
+  it('a consumer connection opens while another connection holds the write lock (a rules worker started under load)', async () => {
+    const dir = tmp();
+    make({ dir });
+    const driver = require.resolve('better-sqlite3');
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.driver);
+       const db = new Database(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?)').run('holder', 1);
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { driver, file: join(dir, 'spool.db') } },
+    );
+    await new Promise((r) => holder.once('message', r));
+    // It used to rewrite user_version while opening, with no busy handler: SQLITE_BUSY at once.
+    const consumer = make({ dir, consumer: true });
+    expect(consumer.cursor('rules')).toBe(0);
+    await holder.terminate();
+  });
+
   it('a commit that fails (disk full) leaves no bytes counted: the spool does not refuse input while empty', async () => {
     const s = make({ dir: tmp(), maxBytes: 1_000_000 });
     expect(s.bytes).toBe(0);
