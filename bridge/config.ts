@@ -174,7 +174,7 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.MLTRAIL_CONFIG;
-  const interpolated = new Set<string>();
+  const interpolated = new Map<string, string[]>();
   const fromFile = file ? interpolateEnv(readConfigFile(file), env, [], interpolated) : {};
   let merged = deepMerge(fromFile ?? {}, envOverrides(env));
   merged = deepMerge(merged, opts.overrides ?? {});
@@ -185,7 +185,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     // A bad value that came from the environment is named by its variable: the file may not mention it.
     const fromEnv = (path: readonly PropertyKey[]) => {
       const names = envVariablesAt(env, path);
-      return names.length ? ` (from environment variable ${names.join(', ')})` : '';
+      if (names.length) return ` (from environment variable ${names.join(', ')})`;
+      // A `${VAR}` in the file: name the variable (its value is what is wrong, not the file's text).
+      const vars = interpolated.get(path.join('.'));
+      return vars?.length ? ` (from \${${vars.join('}, ${')}} in the file)` : '';
     };
     const lines = formatIssues(r.error.issues).map((l, i) => l + fromEnv(r.error.issues[i]!.path));
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });

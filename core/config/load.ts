@@ -7,12 +7,15 @@ import { MltrailError } from '../errors.js';
  * Replace `${VAR}` and `${VAR:-default}` in every string scalar. `$${` escapes
  * a literal `${`. An unset variable without a default is an error naming it.
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], interpolated?: Set<string>): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], interpolated?: Map<string, string[]>): unknown {
   if (typeof value === 'string') {
-    // Which values came from the environment: the config loader may read them as numbers or booleans.
-    if (interpolated && /\$\{/.test(value)) interpolated.add(path.join('.'));
     return value.replace(/\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, esc: string, name: string, def?: string) => {
       if (esc) return whole.slice(1);
+      // Which values came from which variables: the loader may read them as numbers, and names them in errors.
+      if (interpolated) {
+        const key = path.join('.');
+        interpolated.set(key, [...(interpolated.get(key) ?? []), name]);
+      }
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (def !== undefined) return def;
@@ -32,7 +35,7 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
  * paths it changed in `config` (in place). Only interpolated values: a quoted
  * number written in the file stays an error.
  */
-export function coerceInterpolated(config: unknown, issues: ReadonlyArray<{ code: string; expected?: unknown; path: readonly PropertyKey[] }>, interpolated: ReadonlySet<string>): string[] {
+export function coerceInterpolated(config: unknown, issues: ReadonlyArray<{ code: string; expected?: unknown; path: readonly PropertyKey[] }>, interpolated: { has(path: string): boolean }): string[] {
   const changed: string[] = [];
   for (const i of issues) {
     if (i.code !== 'invalid_type' || (i.expected !== 'number' && i.expected !== 'boolean') || !interpolated.has(i.path.join('.'))) continue;

@@ -93,6 +93,9 @@ describe('config', () => {
     expect(fileErr.message).not.toMatch(/environment variable/);
     // A bad value from the file is not blamed on the environment.
     expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: abc\n'), env: { HOME: '/root' } })).message).not.toMatch(/environment variable/);
+    // A bad value a ${VAR} in the file gave names that variable.
+    expect(errorOf(() => loadConfig({ file: yaml('spool:\n  max_bytes: ${SPOOL_MAX:-1073741824}\n'), env: { SPOOL_MAX: 'abc' } })).message).toMatch(/spool\.max_bytes: .*\(from \$\{SPOOL_MAX\} in the file\)$/);
+    expect(loadConfig({ file: yaml('spool:\n  max_bytes: ${SPOOL_MAX:-1073741824}\n'), env: {} }).spool.max_bytes).toBe(1073741824);
     // Numbers are numbers: a quoted number, a boolean or an empty/hex variable is an error, not 0, 1 or 8080.
     expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: "60"\n'), env: {} })).message).toMatch(/connectors\.mlflow\.poll\.interval_s: .*number/);
     expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      interval_s: true\n'), env: {} })).message).toMatch(/connectors\.mlflow\.poll\.interval_s: .*number/);
