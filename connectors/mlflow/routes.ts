@@ -129,12 +129,17 @@ async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, o
     if (!verifyDatabricksSignature(secrets, signature, body)) deny(c, deps, channel, 'SIGNATURE', 'X-Databricks-Signature does not match the body under any configured secret');
     // Databricks signs no timestamp header; event_timestamp (ms) is inside the signed body.
     let eventTs: unknown;
+    let parsed = true;
     try {
       eventTs = (JSON.parse(body.toString('utf8')) as { event_timestamp?: unknown })?.event_timestamp;
     } catch {
-      eventTs = undefined; // reported as INVALID_JSON below
+      parsed = false; // reported as INVALID_JSON below
     }
-    if (typeof eventTs === 'number' || (typeof eventTs === 'string' && /^\d+$/.test(eventTs))) {
+    // Every Databricks registry webhook carries it; without it a captured delivery could be replayed forever.
+    if (parsed && !(typeof eventTs === 'number' && Number.isFinite(eventTs)) && !(typeof eventTs === 'string' && /^\d+$/.test(eventTs))) {
+      deny(c, deps, channel, 'STALE_TIMESTAMP', 'event_timestamp (epoch milliseconds) is missing from the signed body, so its freshness cannot be checked');
+    }
+    if (parsed) {
       const skewS = Math.round((opts.now() - Number(eventTs)) / 1000);
       if (Math.abs(skewS) > deps.config.databricks_timestamp_window_s) {
         deny(c, deps, channel, 'STALE_TIMESTAMP', `event_timestamp is ${Math.abs(skewS)} s in the ${skewS >= 0 ? 'past' : 'future'}; the window is ${deps.config.databricks_timestamp_window_s} s`);

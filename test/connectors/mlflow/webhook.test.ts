@@ -235,4 +235,15 @@ describe('Databricks registry webhooks', () => {
     expect(stale.status).toBe(401);
     expect(stale.json.error.code).toBe('MLTRAIL_ERR_STALE_TIMESTAMP');
   });
+  it('a signed body without a numeric event_timestamp → 401 (its freshness cannot be checked, so it could be replayed)', async () => {
+    h = await startWebhookServer({ webhook_secrets: [secret] }, now);
+    const url = `${h.url}/v1/ingest/mlflow/databricks`;
+    for (const ts of [undefined, 'yesterday', null]) {
+      const b = JSON.stringify({ ...JSON.parse(body), event_timestamp: ts });
+      const r = await post(url, b, { 'X-Databricks-Signature': databricksSignature(secret, b) });
+      expect(r.status).toBe(401);
+      expect(r.json.error).toMatchObject({ code: 'MLTRAIL_ERR_STALE_TIMESTAMP', message: expect.stringMatching(/event_timestamp .* missing/) });
+    }
+    expect(h.events().filter((e) => e.action !== 'ingest.auth_failure')).toEqual([]);
+  });
 });
