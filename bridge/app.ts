@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { routePath } from 'hono/route';
 import { MltrailError, errorBody } from '../core/errors.js';
-import { bearerToken, clientIp, errorAsResponse, errorResponse, readBody, safeEqual, splitJsonRecords, takeInternalError, takeUndecodableBody } from '../core/http/index.js';
+import { bearerToken, clientIp, errorAsResponse, errorResponse, readBody, safeEqual, requestChannel, splitJsonRecords, takeInternalError, takeUndecodableBody } from '../core/http/index.js';
 import type { Ingestor } from '../core/ingest.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
@@ -62,6 +62,12 @@ export function createApp(deps: AppDeps): Hono {
       }
     }
     const route = routePath(c) || 'unmatched';
+    // Refused before any event could be counted: too large, or no room in the spool.
+    const status = c.res.status;
+    if (status === 413 || status === 503) {
+      const code = status === 503 ? ((await c.res.clone().json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code : undefined;
+      if (status === 413 || code === 'MLTRAIL_ERR_SPOOL_FULL') metrics.eventsRejected.inc({ channel: requestChannel(c) ?? `http:${route}`, reason: status === 413 ? 'too_large' : 'spool_full' });
+    }
     const internal = takeInternalError(c);
     if (internal !== undefined) logger.error({ err: internal, code: 'MLTRAIL_ERR_INTERNAL', route, path: c.req.path }, 'request failed');
     metrics.requestDuration.observe({ route, method: c.req.method, status: String(c.res.status) }, (performance.now() - start) / 1000);

@@ -84,6 +84,14 @@ export interface ReadBodyOptions {
   channel?: string;
 }
 
+/** The channel a route named when reading its body (for metrics of refused requests). */
+const channels = new WeakMap<object, string>();
+
+/** The channel the route named for this request's body (`readBody`), if any. */
+export function requestChannel(c: Context): string | undefined {
+  return channels.get(c);
+}
+
 /** A body whose Content-Encoding could not be undone, per request, until the app quarantines it. */
 const undecodable = new WeakMap<object, { body: Buffer; reason: string; channel?: string; encoding: string }>();
 
@@ -105,6 +113,7 @@ export function takeUndecodableBody(c: Context): { body: Buffer; reason: string;
  * Routes that verify a signature over the bytes as sent use `readRawBody`.
  */
 export async function readBody(c: Context, opts: ReadBodyOptions): Promise<Buffer> {
+  if (opts.channel) channels.set(c, opts.channel);
   const raw = await readRawBody(c, opts.maxBytes);
   const enc = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
   if (!enc || enc === 'identity') return raw;

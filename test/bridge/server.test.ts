@@ -82,6 +82,7 @@ describe('bridge server', () => {
     const ready = await fetch(`${b.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as any).spool).toMatchObject({ state: 'error', reason: expect.stringMatching(/is full/) });
+    expect(await (await fetch(`${b.url}/metrics`)).text()).toContain('mltrail_events_rejected_total{channel="core.api",reason="spool_full"} 1');
     b.spool.db.pragma('max_page_count = 1073741823');
     expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: batch() })).status).toBe(200);
     expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
@@ -362,6 +363,8 @@ describe('bridge server', () => {
     });
     const r2 = await fetch(`${b.url}/v1/events`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
     expect(r2.status).toBe(413);
+    // Counted as rejected input (the metric's help says "too large").
+    expect(await (await fetch(`${b.url}/metrics`)).text()).toContain('mltrail_events_rejected_total{channel="core.api",reason="too_large"} 2');
   });
 
   it('requires the bearer token when one is set, and records the failure as an event', async () => {
