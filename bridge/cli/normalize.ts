@@ -8,7 +8,7 @@ import { FORMATS, formatter } from '../../core/formats/index.js';
 import { readInput } from '../../core/input/read.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { loadConfig, type Config } from '../config.js';
-import { PLATFORM_CHOICES, normalizeInput } from '../normalize.js';
+import { PLATFORM_CHOICES, normalizeInputAsync } from '../normalize.js';
 import { EventSorter, Replayer } from '../replay.js';
 import { common, parse } from './args.js';
 
@@ -56,7 +56,8 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
     }
     const mtime = file === '-' ? undefined : await stat(file).then((s) => s.mtime.toISOString(), () => undefined);
     const realPath = file === '-' ? undefined : await realpath(file).catch(() => undefined);
-    const r = normalizeInput(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents, mtime, realPath);
+    // Async: the event loop gets a turn every 1000 records, so Ctrl-C / SIGTERM are handled during a long input.
+    const r = await normalizeInputAsync(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents, mtime, realPath);
     if (tty && r.records >= 5000) io.stderr.write('\n');
     for (const e of r.errors) io.stderr.write(`${e}\n`);
     for (const s of r.skipped) io.stderr.write(`${s}\n`);
@@ -109,6 +110,9 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   const tmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-'));
   // Removed however the run ends: also by process.exit (standard output failing) and by Ctrl-C / SIGTERM.
   const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  // A signal is only dispatched when the event loop gets a turn: every phase below yields one (a macrotask)
+  // at bounded intervals, and the handler stays installed until the summary is written, so an interrupted
+  // run exits 130/143 without a summary and without its temporary directory, whichever phase it was in.
   const onSignal = (signal: NodeJS.Signals) => {
     removeTmp();
     process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -116,37 +120,55 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   process.once('exit', removeTmp);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let alerts = 0;
-  let r: ReadAll;
-  let replayer: Replayer | undefined;
   try {
-    const sorter = new EventSorter(tmp);
-    try {
-      r = await readAll(positionals, platform, cfg, io, (events) => sorter.add(events));
-      replayer = new Replayer(cfg, {
-        dir: join(tmp, 'spool'),
-        onAlerts: (raised) => {
-          for (const a of raised) alertsOut.write(`${JSON.stringify(a)}\n`);
-          alerts += raised.length;
-        },
-        onEvent: evOut ? (item) => evOut.write(`${item.body}\n`) : undefined,
-      });
-      for (const chunk of sorter.chunks()) {
-        replayer.push(chunk);
-        // Let the output streams drain between chunks (their buffers would otherwise hold everything written).
-        await Promise.all([drained(alertsOut), evOut && drained(evOut)]);
-        checkOutput(alertsOut);
-        if (evOut) checkOutput(evOut);
-      }
-    } finally {
-      replayer?.finish();
-      sorter.close();
-    }
+    return await replayRun(positionals, platform, cfg, io, tmp, alertsOut, evOut);
   } finally {
     removeTmp();
     process.off('exit', removeTmp);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Events per sorted chunk the replay pushes, with a turn of the event loop between two (bounds the Ctrl-C delay). */
+const REPLAY_CHUNK = 1000;
+
+/** Gives the event loop a turn: pending signals, I/O and timers run (awaiting a resolved promise would not). */
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+async function replayRun(
+  files: string[],
+  platform: string,
+  cfg: Config,
+  io: CliIo,
+  tmp: string,
+  alertsOut: NodeJS.WritableStream,
+  evOut: WriteStream | undefined,
+): Promise<number> {
+  let alerts = 0;
+  let r: ReadAll;
+  let replayer: Replayer | undefined;
+  const sorter = new EventSorter(tmp);
+  try {
+    r = await readAll(files, platform, cfg, io, (events) => sorter.add(events));
+    replayer = new Replayer(cfg, {
+      dir: join(tmp, 'spool'),
+      onAlerts: (raised) => {
+        for (const a of raised) alertsOut.write(`${JSON.stringify(a)}\n`);
+        alerts += raised.length;
+      },
+      onEvent: evOut ? (item) => evOut.write(`${item.body}\n`) : undefined,
+    });
+    for (const chunk of sorter.chunks(REPLAY_CHUNK)) {
+      replayer.push(chunk);
+      // Let the output streams drain between chunks (their buffers would otherwise hold everything written).
+      await Promise.all([drained(alertsOut), evOut && drained(evOut), turn()]);
+      checkOutput(alertsOut);
+      if (evOut) checkOutput(evOut);
+    }
+  } finally {
+    replayer?.finish();
+    sorter.close();
   }
   if (evOut) await closeOutput(evOut);
   if (alertsOut !== io.stdout) await closeOutput(alertsOut as WriteStream);
@@ -154,6 +176,8 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   await new Promise<void>((res) => {
     io.stdout.write('', () => res());
   });
+  // A signal that came during the last (synchronous) steps is handled here, before a summary could claim success.
+  await turn();
   io.stderr.write(`replay: ${replayer.accepted} events (${replayer.duplicates} duplicates), ${alerts} alerts\n`);
   return exitCode(r);
 }
@@ -196,8 +220,14 @@ function drained(out: NodeJS.WritableStream): Promise<void> {
   const w = out as NodeJS.WritableStream & { writableNeedDrain?: boolean; failed?: Error };
   // A stream that failed never drains: resolve on its error too (the caller checks it).
   if (!w.writableNeedDrain || w.failed) return Promise.resolve();
+  // Whichever comes first removes the other listener: a wait per chunk must not pile listeners up on the stream.
   return new Promise((r) => {
-    w.once('drain', () => r());
-    w.once('error', () => r());
+    const done = () => {
+      w.off('drain', done);
+      w.off('error', done);
+      r();
+    };
+    w.once('drain', done);
+    w.once('error', done);
   });
 }

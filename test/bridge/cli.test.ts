@@ -185,22 +185,51 @@ describe('mltrail CLI', () => {
     expect(r.status).toBe(2);
   });
 
-  it('replay interrupted (SIGTERM, Ctrl-C) removes its temporary directory', async () => {
-    const { mkdirSync, readdirSync } = await import('node:fs');
+  it('replay of one large file honours Ctrl-C and SIGTERM in every phase: exit 130/143, no summary, temporary directory removed', async () => {
+    const { mkdirSync, readdirSync, statSync, existsSync } = await import('node:fs');
+    const { readFixtureJson } = await import('../helpers/fixtures.js');
     const dir = tmpDir();
     const tmp = join(dir, 'tmp');
     mkdirSync(tmp);
-    const file = join(dir, 'many.ndjson');
-    writeFileSync(file, Array.from({ length: 40_000 }, (_, i) => JSON.stringify(sampleEvent({ id: `sig-${i}` }))).join('\n'));
-    for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
-      const child = spawn(process.execPath, [CLI, 'replay', '--platform', 'core', '--events', '/dev/null', file], { env: { PATH: process.env.PATH, TMPDIR: tmp }, stdio: 'ignore' });
-      await waitFor(() => readdirSync(tmp).some((n) => n.startsWith('mltrail-replay-')), 20_000);
+    // One file of CloudTrail records (~45 MB): normalizing and replaying it each take seconds, with no I/O to wait on.
+    const record = readFixtureJson<Record<string, unknown>>('sagemaker', 'cloudtrail-sagemaker-createtrainingjob.real.json');
+    const file = join(dir, 'trail.ndjson');
+    const lines: string[] = [];
+    for (let i = 0; i < 15_000; i++) {
+      const time = new Date(Date.UTC(2026, 7, 21) + ((i * 7919) % 15_000) * 1000).toISOString();
+      lines.push(JSON.stringify({ ...record, eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, eventTime: time }));
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const runDir = () => readdirSync(tmp).find((n) => n.startsWith('mltrail-replay-'));
+    const phases = [
+      // While the file is normalized: the sorter's database has taken a first batch of events.
+      { signal: 'SIGINT', code: 130, started: (d: string) => statSync(join(d, 'sort.db')).size > 1_000_000 },
+      // While the sorted events go through the rules: the replay spool exists.
+      { signal: 'SIGTERM', code: 143, started: (d: string) => existsSync(join(d, 'spool')) },
+    ] as const;
+    for (const { signal, code, started } of phases) {
+      const child = spawn(process.execPath, [CLI, 'replay', file], { env: { PATH: process.env.PATH, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (c) => r({ code: c, at: Date.now() })));
+      await waitFor(() => {
+        const d = runDir();
+        try {
+          return d !== undefined && started(join(tmp, d));
+        } catch {
+          return false; // not created yet
+        }
+      }, 20_000, `replay to reach the phase for ${signal}`);
+      const sent = Date.now();
       child.kill(signal);
-      const exit = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-      expect(exit).toBe(code);
+      const exit = await exited;
+      expect({ signal, code: exit.code, out }).toEqual({ signal, code, out: '' });
+      // Promptly: a chunk of 1000 records or events, not the rest of the run.
+      expect(exit.at - sent).toBeLessThan(3000);
       expect(readdirSync(tmp)).toEqual([]);
     }
-  });
+  }, 60_000);
 
   it('normalize exits 2 on unusable input or arguments', () => {
     expect(run(['normalize', '/no/such/file']).status).toBe(2);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventSorter, Replayer, replayEvents, type ReplayItem } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
@@ -88,6 +88,40 @@ describe('replay on disk', () => {
     const left = readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n));
     expect(left).toEqual([]);
     expect(existsSync(file)).toBe(true);
+  });
+
+  it('a signal arriving in the last, synchronous steps is still honoured: exit 143 with the temp dir gone, before any summary', async () => {
+    const { replayCommand } = await import('../../bridge/cli/normalize.js');
+    const { writeFileSync } = await import('node:fs');
+    const file = join(tmpDir(), 'events.ndjson');
+    writeFileSync(file, `${JSON.stringify(sampleEvent())}\n`);
+    const before = new Set(readdirSync(tmpDirParent()));
+    const runDirs = () => readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n));
+    const seen: string[] = [];
+    // The handler exits: recorded here instead, so the test process survives it.
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => void seen.push(`exit ${code} dirs=${runDirs().length}`)) as never);
+    // The last step before the summary waits for standard output: SIGTERM arrives right there, and the wait ends at
+    // once (a microtask), so only a real turn of the event loop lets the signal through before the summary.
+    const stdout = {
+      write: (s: string, cb?: () => void) => {
+        if (s === '') {
+          // Without a handler installed the signal would kill the test process: record that instead.
+          if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+          else seen.push('no SIGTERM handler');
+        }
+        cb?.();
+        return true;
+      },
+    };
+    const stderr = { write: (s: string) => (seen.push(s.trim()), true) };
+    try {
+      await replayCommand(['--platform', 'core', file], { stdout, stderr, stdin: process.stdin, env: {} } as never);
+    } finally {
+      exit.mockRestore();
+    }
+    // With process.exit mocked the command carries on to its summary: what counts is that the exit came first.
+    expect(seen[0]).toBe('exit 143 dirs=0');
+    expect(process.listenerCount('SIGTERM')).toBe(0);
   });
 
   it('an --alerts or --events path that cannot be written is a usage error (exit 2) naming it, before any work and with no temporary files left', async () => {
