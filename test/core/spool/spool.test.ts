@@ -48,6 +48,11 @@ describe('Spool', () => {
     Spool.open({ dir }).close();
     first.release();
     claimDataDir(dir, 0).release();
+    // A data_dir that is a file says so, not just mkdir's EEXIST.
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    expect(() => claimDataDir(file, 0)).toThrow(/EEXIST.*is a file, not a directory/);
+    expect(() => claimDataDir(join(file, 'sub'), 0)).toThrow(/ENOTDIR.*is a file, not a directory/);
   });
 
   const open: Spool[] = [];
