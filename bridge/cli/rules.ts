@@ -23,6 +23,9 @@ tune  per rule, from the bridge's data directory: what fired in observe mode,
  * @example
  * await rulesCommand(['tune', '--since', '14d'], io);
  */
+/** Settings every rule has, shown in their own columns by `rules list`; the rest are the rule's own. */
+const COMMON_SETTINGS = new Set(['enabled', 'severity', 'custom', 'mode', 'suppress', 'suppress_ms', 'window', 'window_ms', 'grace', 'grace_ms', 'quiet_grace', 'quiet_grace_ms', 'k', 'direction', 'n', 'learning', 'learning_ms', 'min_samples', 'seasonality', 'event_n', 'event_learning_ms', 'kind', 'stage', 'id', 'description']);
+
 export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...common, since: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help || positionals.length === 0) return (io.stdout.write(`${rulesUsage}\n`), values.help ? 0 : 2);
@@ -39,7 +42,12 @@ export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
       const s = r.settings as Record<string, unknown>;
       const stat = s.k !== undefined ? ` window=${fmtMs(s.window_ms as number)} k=${s.k} ${s.direction} N=${s.n} learning=${fmtMs(s.learning_ms as number)} grace=${fmtMs(s.grace_ms as number)}` : '';
       const ev = s.event_n !== undefined ? ` ${s.k !== undefined ? 'event-N' : 'N'}=${s.event_n}` : '';
-      io.stdout.write(`${r.id.padEnd(w)}  ${r.stage.padEnd(13)} ${(s.enabled ? r.mode : 'off').padEnd(7)} ${String(s.severity).padEnd(8)}${stat}${ev} suppress=${fmtMs(s.suppress_ms as number)}${s.custom ? ' (custom)' : ''}\n`);
+      // The rule's own settings as configured (lookback, production_endpoints, threshold, where…), after the common ones.
+      const own = Object.entries(s)
+        .filter(([k, v]) => !COMMON_SETTINGS.has(k) && v !== undefined)
+        .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join('');
+      io.stdout.write(`${r.id.padEnd(w)}  ${r.stage.padEnd(13)} ${(s.enabled ? r.mode : 'off').padEnd(7)} ${String(s.severity).padEnd(8)}${stat}${ev} suppress=${fmtMs(s.suppress_ms as number)}${own}${s.custom ? ' (custom)' : ''}\n`);
       io.stdout.write(`${' '.repeat(w)}  ${r.description}\n`);
     }
     return 0;

@@ -152,11 +152,13 @@ describe('rules configuration', () => {
   });
 
   it('mltrail rules list prints every rule with its current settings', async () => {
-    const f = yamlFile('rules:\n  serving.error_spike:\n    k: 3.5\n    mode: observe\n');
+    const f = yamlFile('rules:\n  serving.error_spike:\n    k: 3.5\n    mode: observe\n  access.separation_of_duties: { lookback: 14d, production_endpoints: ["*-prod"] }\n');
     const r = await cli(['rules', 'list', '--config', f]);
     expect(r.code).toBe(0);
     for (const b of BUILTIN_RULES) expect(r.out).toContain(b.id);
     expect(r.out).toMatch(/serving\.error_spike\s+serving\s+observe\s+medium\s+window=1h k=3\.5 above N=3 learning=28d/);
+    // A rule's own settings are shown too.
+    expect(r.out).toMatch(/access\.separation_of_duties .* suppress=1d lookback=14d production_endpoints=\["\*-prod"\]/);
     const json = await cli(['rules', 'list', '--json', '--config', f]);
     expect(json.out.trim().split('\n')).toHaveLength(20);
     expect((await cli(['rules', 'frob'])).code).toBe(2);
