@@ -177,6 +177,9 @@ async function replayRun(
     io.stdout.write('', () => res());
   });
   // A signal that came during the last (synchronous) steps is handled here, before a summary could claim success.
+  // Two turns: resumed from an I/O callback (a file output's close), the first runs in the same loop iteration,
+  // before the loop polls again; the second comes after a poll, which is where a pending signal is read.
+  await turn();
   await turn();
   io.stderr.write(`replay: ${replayer.accepted} events (${replayer.duplicates} duplicates), ${alerts} alerts\n`);
   return exitCode(r);

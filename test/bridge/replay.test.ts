@@ -90,34 +90,46 @@ describe('replay on disk', () => {
     expect(existsSync(file)).toBe(true);
   });
 
-  it('a signal arriving in the last, synchronous steps is still honoured: exit 143 with the temp dir gone, before any summary', async () => {
+  // Standard output reports a write taken at once (a microtask later) or from an I/O callback (a pipe or file that
+  // was written): resumed from an I/O callback, a single setImmediate would still run before the loop polls signals.
+  it.each(['at once', 'from an I/O callback'])('a signal arriving in the last, synchronous steps is still honoured: exit 143 with the temp dir gone, before any summary (write taken %s)', async (how) => {
     const { replayCommand } = await import('../../bridge/cli/normalize.js');
-    const { writeFileSync } = await import('node:fs');
-    const file = join(tmpDir(), 'events.ndjson');
+    const { mkdirSync, writeFileSync, stat } = await import('node:fs');
+    const dir = tmpDir();
+    const file = join(dir, 'events.ndjson');
     writeFileSync(file, `${JSON.stringify(sampleEvent())}\n`);
-    const before = new Set(readdirSync(tmpDirParent()));
-    const runDirs = () => readdirSync(tmpDirParent()).filter((n) => n.startsWith('mltrail-replay-') && !before.has(n));
+    // A temp dir of this run's own (os.tmpdir() reads TMPDIR), so other replays on the machine do not count.
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const runDirs = () => readdirSync(tmp).filter((n) => n.startsWith('mltrail-replay-'));
     const seen: string[] = [];
     // The handler exits: recorded here instead, so the test process survives it.
     const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => void seen.push(`exit ${code} dirs=${runDirs().length}`)) as never);
-    // The last step before the summary waits for standard output: SIGTERM arrives right there, and the wait ends at
-    // once (a microtask), so only a real turn of the event loop lets the signal through before the summary.
+    // The last step before the summary waits for standard output to take what was written: SIGTERM arrives right
+    // there, and the wait ends without the event loop polling again unless the replay gives it a real turn.
     const stdout = {
       write: (s: string, cb?: () => void) => {
-        if (s === '') {
+        if (s !== '') return (cb?.(), true);
+        const signal = () => {
           // Without a handler installed the signal would kill the test process: record that instead.
           if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
           else seen.push('no SIGTERM handler');
-        }
-        cb?.();
+          cb?.();
+        };
+        if (how === 'at once') signal();
+        else stat(file, signal);
         return true;
       },
     };
     const stderr = { write: (s: string) => (seen.push(s.trim()), true) };
+    const tmpEnv = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
     try {
       await replayCommand(['--platform', 'core', file], { stdout, stderr, stdin: process.stdin, env: {} } as never);
     } finally {
       exit.mockRestore();
+      if (tmpEnv === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpEnv;
     }
     // With process.exit mocked the command carries on to its summary: what counts is that the exit came first.
     expect(seen[0]).toBe('exit 143 dirs=0');
