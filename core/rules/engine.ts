@@ -166,6 +166,8 @@ class Engine implements RuleEngine {
 
   process(ev: NormalizedEvent): Alert[] {
     if (!this.cfg.enabled) return [];
+    // A dry run (Kubernetes `?dryRun=All`) changed nothing: it is kept as an event, but no rule counts it.
+    if (ev.details?.dry_run === true) return [];
     const out: Alert[] = [];
     const t = Date.parse(ev.time);
     const received = Date.parse(ev.received_time);

@@ -293,7 +293,13 @@ export function jobFamily(name: string): string {
 
 /** The job name of an event. */
 export function jobNameOf(ev: NormalizedEvent): string | undefined {
-  return ev.ml?.job?.name ?? ev.ml?.provenance?.pipeline ?? (ev.resource && /job|pipeline|run/.test(ev.resource.type) ? (ev.resource.name ?? ev.resource.id) : undefined);
+  const named = ev.ml?.job?.name ?? ev.ml?.provenance?.pipeline;
+  if (named) return named;
+  const r = ev.resource;
+  // Kubernetes kinds too (Argo `workflows`, `scheduledworkflows`, `pytorchjobs`); one created with generateName has no
+  // name yet: its namespace still keeps one tenant's job apart from another's.
+  if (!r || !/job|pipeline|run|workflow/i.test(r.type)) return undefined;
+  return r.name ?? r.id ?? (r.namespace ? `${r.namespace}/${r.type}` : undefined);
 }
 
 /** The data source an ingestion/preprocessing event is about. */

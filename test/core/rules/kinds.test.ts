@@ -51,6 +51,14 @@ describe('rule kinds on facts some platforms carry', () => {
     ]);
   });
 
+  it('unverified_dependency: Argo workflows created by generateName in two tenants are two entities (one is not suppressed by the other); a dry run counts for nothing', () => {
+    const wf = (id: string, ns: string, h: number, details?: Record<string, unknown>) =>
+      ev({ id, time: at(T0 + h * 3600_000), platform: 'kubeflow', stage: 'training', action: 'pipeline_run.create', operation: 'create workflows', resource: { type: 'workflows', namespace: ns }, ml: { job: { image: 'python:3.9', images: ['python:3.9'], image_pinned: false } }, details });
+    const alerts = (evs: ReturnType<typeof ev>[]) => replayEvents(evs, { rules }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(alerts([wf('a', 'kubeflow-user-alice', 0), wf('b', 'kubeflow-user-bob', 1)]).map((a) => a.entity.id)).toEqual(['kubeflow-user-alice/workflows', 'kubeflow-user-bob/workflows']);
+    expect(alerts([wf('d', 'kubeflow-user-alice', 0, { dry_run: true })])).toEqual([]);
+  });
+
   it('approved_model_modified: ignore_tags adds to the mltrail.* exception instead of replacing it', () => {
     const approve = ev({ id: 'ap', time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', ml: { model: { name: 'm', version: '1', aliases: ['champion'] } } });
     const tag = (id: string, key: string, h: number) => ev({ id, time: at(T0 + h * 3600_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', ml: { model: { name: 'm', version: '1', tags: { [key]: 'x' } } } });
