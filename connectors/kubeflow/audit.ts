@@ -297,6 +297,13 @@ export function kfpAuthorizationAction(a: KfpAuthorization): string {
 
 const SA_PREFIX = 'system:serviceaccount:';
 
+/**
+ * The KFP API server's identity. Only its SubjectAccessReviews stand for a user's
+ * KFP call: anyone may file a SAR naming any user, and a profile editor can make
+ * an `ml-pipeline` account in their own namespace, so the namespace is checked too.
+ */
+export const KFP_API_SERVER = `${SA_PREFIX}kubeflow:ml-pipeline`;
+
 /** `system:serviceaccount:<ns>:<name>` → { namespace, name }. */
 export function serviceAccountOf(username: string | undefined): { namespace: string; name: string } | undefined {
   if (!username?.startsWith(SA_PREFIX)) return undefined;
@@ -343,29 +350,136 @@ interface PodSpec {
   volumes?: Array<{ name?: string; hostPath?: { path?: string } }>;
 }
 
-/** Pod specs inside a Pod, a pod-template controller, a Notebook or an Argo Workflow. */
-function podSpecsOf(obj: unknown): PodSpec[] {
+/**
+ * Pod specs inside a Pod, a pod-template controller, a Notebook, an Argo
+ * Workflow (also inside a KFP ScheduledWorkflow or CronWorkflow), a training
+ * operator job (`spec.<kind>ReplicaSpecs.<role>.template`), a Kubeflow Trainer
+ * TrainJob (`spec.trainer.image`) or runtime (JobSet `replicatedJobs`), or a
+ * Katib Experiment's trial template. `depth` bounds the nesting followed.
+ */
+function podSpecsOf(obj: unknown, depth = 0): PodSpec[] {
   const o = obj as { kind?: string; spec?: Record<string, any> } | undefined;
   const spec = o?.spec;
-  if (!spec || typeof spec !== 'object') return [];
+  if (!spec || typeof spec !== 'object' || depth > 4) return [];
   if (Array.isArray(spec.containers)) return [spec as PodSpec];
-  if (spec.template?.spec) return [spec.template.spec as PodSpec];
-  if (spec.jobTemplate?.spec?.template?.spec) return [spec.jobTemplate.spec.template.spec as PodSpec];
-  const wf = spec.workflowSpec ?? spec;
+  if (spec.template?.spec) {
+    // A JobSet-based Trainer runtime: each replicated job is a Job with its own pod template.
+    const jobs = listOf(spec.template.spec.replicatedJobs as unknown[]);
+    if (jobs.length) return jobs.flatMap((j) => podSpecsOf((j as { template?: unknown } | null)?.template, depth + 1));
+    return podSpecsOf(spec.template, depth + 1);
+  }
+  if (spec.jobTemplate?.spec) return podSpecsOf(spec.jobTemplate.spec.template ?? spec.jobTemplate, depth + 1);
+  const out: PodSpec[] = [];
+  // PyTorchJob/TFJob/XGBoostJob/MPIJob/…: one pod template per replica role.
+  for (const [k, roles] of Object.entries(spec)) {
+    if (!k.endsWith('ReplicaSpecs') || !isObject(roles)) continue;
+    for (const r of Object.values(roles)) out.push(...podSpecsOf((r as { template?: unknown } | null)?.template, depth + 1));
+  }
+  // Kubeflow Trainer TrainJob: the trainer image overrides the runtime's.
+  if (isObject(spec.trainer) && typeof spec.trainer.image === 'string') out.push({ containers: [{ name: 'trainer', image: spec.trainer.image }] });
+  if (isObject(spec.trialTemplate) && isObject(spec.trialTemplate.trialSpec)) out.push(...podSpecsOf(spec.trialTemplate.trialSpec, depth + 1));
+  // KFP ScheduledWorkflow (`spec.workflow.spec`) and Argo CronWorkflow (`spec.workflowSpec`).
+  const wf = spec.workflow?.spec ?? spec.workflowSpec ?? spec;
   if (Array.isArray(wf.templates)) {
     // Argo: each template runs as its own pod; PSA never evaluates the Workflow itself.
-    const out: PodSpec[] = [];
     for (const t of wf.templates as Array<Record<string, any>>) {
-      const containers = [t.container, t.script, ...(t.containerSet?.containers ?? []), ...(t.sidecars ?? [])].filter(Boolean);
+      if (t === null || typeof t !== 'object') continue;
+      const containers = [t.container, t.script, ...listOf(t.containerSet?.containers), ...listOf(t.sidecars)].filter(Boolean);
       if (containers.length || t.initContainers) out.push({ containers, initContainers: t.initContainers, hostNetwork: t.hostNetwork, volumes: wf.volumes });
     }
-    return out;
   }
-  return [];
+  return out;
 }
 
 function isPinned(image: string): boolean {
   return /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+/**
+ * `ml.job` for the images of a workload: every image (the dependency rule
+ * checks each), pinned only when all are, and `image` the first unpinned one
+ * so an alert names the offender rather than the main container.
+ */
+export function jobImages(images: string[], role?: string): Record<string, unknown> {
+  const image = images.find((i) => !isPinned(i)) ?? images[0];
+  return definedOnly({ image, image_pinned: images.every(isPinned), images, role });
+}
+
+/** The KServe controller's service account (kserve/kserve `config/rbac`). */
+const KSERVE_CONTROLLER_SA = 'kserve-controller-manager';
+
+/**
+ * A write to an endpoint that changes no model: the `/status` subresource, or
+ * the KServe controller writing the object itself (finalizers, annotations)
+ * without a spec change. Such a write is reconciliation, not a deployment.
+ */
+function isEndpointStatusWrite(ev: AuditEvent): boolean {
+  const ref = ev.objectRef ?? {};
+  if (ref.subresource === 'status') return true;
+  if (ref.subresource || ref.apiGroup !== 'serving.kserve.io') return false;
+  if (serviceAccountOf(ev.user?.username)?.name !== KSERVE_CONTROLLER_SA || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
+  const req = ev.requestObject;
+  if (Array.isArray(req)) return !req.some((op) => isObject(op) && typeof op.path === 'string' && op.path.startsWith('/spec'));
+  const gen = (o: unknown) => (o as { metadata?: { generation?: unknown } } | undefined)?.metadata?.generation;
+  const before = gen(req), after = gen(ev.responseObject);
+  // The apiserver bumps metadata.generation only when the spec changes.
+  if (typeof before === 'number' && typeof after === 'number') return before === after;
+  // A controller merge patch without `spec`; a full-object update (finalizers) is not an authored spec change.
+  return ev.verb === 'update' || !(isObject(req) && 'spec' in req);
+}
+
+/** JSON pointer `/a/b~1c` → an object holding `value` at that path (array indices become keys). */
+function nestAt(pointer: string, value: unknown): unknown {
+  const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let out = value;
+  for (const k of keys.reverse()) out = { [k]: out };
+  return out;
+}
+
+/**
+ * KServe `storageUri` of an InferenceService body: `spec.predictor.model`,
+ * `spec.predictor.<framework>` (sklearn, tensorflow, …), the predictor itself,
+ * and the v1alpha2 `spec.default.predictor.<framework>`.
+ */
+function storageUriOf(obj: unknown): string | undefined {
+  const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
+  if (!isObject(spec)) return undefined;
+  for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
+    if (!isObject(predictor)) continue;
+    if (typeof predictor.storageUri === 'string') return predictor.storageUri;
+    const model = predictor.model as { storageUri?: unknown } | undefined;
+    if (typeof model?.storageUri === 'string') return model.storageUri;
+    for (const v of Object.values(predictor)) {
+      const uri = isObject(v) ? v.storageUri : undefined;
+      if (typeof uri === 'string') return uri;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `ml.deployment` of an InferenceService write: the model it serves. Only what
+ * the request sets counts (a merge patch of labels deploys nothing); a create
+ * or full update falls back to the stored object in the response. A JSON patch
+ * (`kubectl patch --type=json`) is read op by op: any add/replace landing on a
+ * predictor's storageUri.
+ */
+function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<string, unknown> | undefined {
+  const ref = ev.objectRef ?? {};
+  if (ref.apiGroup !== 'serving.kserve.io' || ref.resource !== 'inferenceservices' || ref.subresource) return undefined;
+  if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
+  let uri: string | undefined;
+  const req = ev.requestObject;
+  if (Array.isArray(req)) {
+    for (const op of req) {
+      if (!isObject(op) || (op.op !== 'add' && op.op !== 'replace') || typeof op.path !== 'string') continue;
+      const found = storageUriOf(nestAt(op.path, op.value));
+      if (found) uri = found; // the last op wins, as the apiserver applies them in order
+    }
+  } else {
+    uri = storageUriOf(req) ?? (ev.verb !== 'patch' ? storageUriOf(ev.responseObject) : undefined);
+  }
+  return uri ? definedOnly({ endpoint, model_uri: uri }) : undefined;
 }
 
 /** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */
@@ -575,7 +689,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const container = ref.subresource ? queryValues(ev.requestURI, 'container')[0] : undefined;
   const sa = serviceAccountOf(ev.user?.username);
   const resourceType = ref.resource ?? (ev.requestURI ? 'nonresource' : 'unknown');
-  const image = (workload?.images as string[] | undefined)?.[0];
+  const images = (workload?.images as string[] | undefined) ?? [];
   const name = objectName(ev);
 
   // Only defined values are copied (makeEvent would delete the rest: deleting
@@ -604,6 +718,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     pod_security: podSecurityOf(ann),
     validation_failure: ann['validation.policy.admission.k8s.io/validation_failure'],
     truncated: ann['audit.k8s.io/truncated'] === 'true' || undefined,
+    // `?dryRun=All`: admission and validation ran, nothing was persisted.
+    dry_run: queryValues(ev.requestURI, 'dryRun').includes('All') || undefined,
     exec_command: command.length ? command : undefined,
     container,
   });
@@ -615,9 +731,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   });
 
   const kfpAuthz = kfpAuthorizationOf(ev);
-  if (kfpAuthz) {
+  if (kfpAuthz) details.kfp_authorization = { ...kfpAuthz, checked_by: ev.user?.username };
+  if (kfpAuthz && ev.user?.username === KFP_API_SERVER) {
     // The checked user is the actor; the API server that asked is the delegate.
-    details.kfp_authorization = { ...kfpAuthz, checked_by: ev.user?.username };
     const who = identityOf(kfpAuthz.user);
     const event = makeEvent(
       {
@@ -646,7 +762,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     return { event };
   }
 
-  const job = image ? definedOnly({ image, image_pinned: isPinned(image), role: workload?.service_account as string | undefined }) : undefined;
+  const job = images.length ? jobImages(images, workload?.service_account as string | undefined) : undefined;
+  const statusOnly = kind.family === 'endpoint' && isEndpointStatusWrite(ev);
+  const deployment = kind.family === 'endpoint' && !statusOnly ? deploymentOf(ev, name) : undefined;
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({
@@ -656,7 +774,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
       platform: 'kubeflow',
       channel: ctx.channel,
       stage,
-      action: auditAction(ev) as NormalizedEvent['action'],
+      action: (statusOnly ? 'endpoint.status_change' : auditAction(ev)) as NormalizedEvent['action'],
       operation: `${ev.verb ?? 'unknown'} ${resourceType}${ref.subresource ? `/${ref.subresource}` : ''}`,
       service: 'kube-apiserver',
       outcome,
@@ -668,7 +786,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
         name,
         namespace: ref.namespace,
       }),
-      ml: job || kfpRunId ? definedOnly({ job, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
+      ml: job || kfpRunId || deployment ? definedOnly({ job, deployment, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
       details,
     }) as unknown as EventDraft,
     { raw: ev, keepRaw: ctx.keepRaw },

@@ -54,6 +54,17 @@ export function specImages(spec: unknown): string[] {
   return [...out];
 }
 
+/**
+ * Images of a pipeline version, from `ctx.meta.version_images` (version id →
+ * images) that the poller fills from the versions it listed.
+ */
+function versionImagesOf(ctx: NormalizeContext, versionId: unknown): string[] {
+  const known = ctx.meta?.version_images;
+  if (typeof versionId !== 'string' || !(known instanceof Map)) return [];
+  const images = known.get(versionId);
+  return Array.isArray(images) ? images.filter((i): i is string => typeof i === 'string') : [];
+}
+
 const pinned = (image: string) => /@sha256:[0-9a-f]{64}$/.test(image);
 
 function actorOf(sa: unknown, namespace: string | undefined): NormalizedEvent['actor'] {
@@ -68,9 +79,17 @@ function jobOf(o: Obj, type: string, images: string[]): NonNullable<NormalizedEv
     role: o.service_account || undefined,
     status: o.state ?? o.status ?? undefined,
     params: o.runtime_config?.parameters && Object.keys(o.runtime_config.parameters).length ? o.runtime_config.parameters : undefined,
-    image: images[0],
-    image_pinned: images.length ? images.every(pinned) : undefined,
+    ...imageFacts(images),
   };
+}
+
+/**
+ * Image facts of a job: every image (the dependency rule checks each), pinned
+ * only when all are, and `image` the first unpinned one so an alert names it.
+ */
+function imageFacts(images: string[]): { image?: string; image_pinned?: boolean; images?: string[] } {
+  if (!images.length) return {};
+  return { image: images.find((i) => !pinned(i)) ?? images[0], image_pinned: images.every(pinned), images };
 }
 
 const RUN_STATE_ACTION: Record<string, NormalizedEvent['action']> = {
@@ -115,9 +134,10 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
     }
     switch (kind) {
       case 'run': {
-        const images = specImages(item.pipeline_spec);
         const ref = item.pipeline_version_reference ?? {};
         const versionId = ref.pipeline_version_id || item.pipeline_version_id || undefined;
+        // A run of a registered version carries no spec: its images are the version's (the poller lists them).
+        const images = item.pipeline_spec ? specImages(item.pipeline_spec) : versionImagesOf(ctx, versionId);
         const common = {
           stage: 'training' as const,
           actor: actorOf(item.service_account, namespace),
@@ -233,7 +253,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
           outcome: 'success',
           resource: { type: 'pipeline_version', id: item.pipeline_version_id, name: item.name || item.display_name || undefined, namespace },
           ml: {
-            job: images.length ? { image: images[0], image_pinned: images.every(pinned) } : undefined,
+            job: images.length ? imageFacts(images) : undefined,
             code: item.code_source_url ? { source: item.code_source_url } : undefined,
             provenance: { pipeline: item.pipeline_id, pipeline_version: item.pipeline_version_id },
           },

@@ -4,7 +4,7 @@ import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
 import { IntervalPoller } from '../source.js';
 import { KfpApi, MAX_PAGES, runInfoOf, type Obj } from './client.js';
-import { normalizeKfp, type KfpKind } from './normalize.js';
+import { normalizeKfp, specImages, type KfpKind } from './normalize.js';
 
 export const KFP_CHANNEL = 'kubeflow.kfp';
 export const KFP_STATE_NS = 'kubeflow.kfp';
@@ -53,6 +53,8 @@ export class KfpPoller extends IntervalPoller {
   readonly name = KFP_CHANNEL;
   private readonly api: KfpApi;
   private readonly base: string;
+  /** Pipeline version id → its images, from the versions listed: a run of a version carries no spec of its own. */
+  private readonly versionImages = new Map<string, string[]>();
 
   constructor(deps: ConnectorDeps<KubeflowConfig>) {
     const cfg = deps.config.kfp;
@@ -76,7 +78,7 @@ export class KfpPoller extends IntervalPoller {
     const receivedTime = new Date().toISOString();
     const changed = new Map<string, string[]>();
     const normalize = (r: unknown) => {
-      const out = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: { namespace } });
+      const out = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: { namespace, version_images: this.versionImages } });
       const key = this.key(kind, r as Obj);
       if (!key) return out;
       seen.listed.add(key);
@@ -124,6 +126,7 @@ export class KfpPoller extends IntervalPoller {
     };
     let events = 0;
     let runs = 0;
+    const listedVersions = new Set<string>();
     for (const namespace of namespaces) {
       const ns = { namespace };
       const experiments = await list('experiments', 'experiments', ns);
@@ -133,6 +136,11 @@ export class KfpPoller extends IntervalPoller {
       for (const p of pipelines) {
         if (!p.pipeline_id) continue;
         const versions = await list(`pipelines/${encodeURIComponent(p.pipeline_id)}/versions`, 'pipeline_versions', { sort_by: 'created_at desc' });
+        for (const v of versions) {
+          if (typeof v.pipeline_version_id !== 'string') continue;
+          listedVersions.add(v.pipeline_version_id);
+          this.versionImages.set(v.pipeline_version_id, specImages(v.pipeline_spec));
+        }
         events += await this.ingest('pipeline_version', versions, p.namespace || namespace, seen);
       }
       const recurring = await list('recurringruns', 'recurringRuns', ns);
@@ -145,7 +153,10 @@ export class KfpPoller extends IntervalPoller {
         this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, runInfoOf(r, namespace, started));
       }
     }
-    if (complete && !signal.aborted) this.forget(seen, stored.map((s) => s.key));
+    if (complete && !signal.aborted) {
+      this.forget(seen, stored.map((s) => s.key));
+      for (const id of [...this.versionImages.keys()]) if (!listedVersions.has(id)) this.versionImages.delete(id);
+    }
     this.deps.spool.state.set(KFP_STATE_NS, `last_poll:${this.base}`, started);
     if (this.polls % 60 === 0) {
       for (const { key, value } of this.deps.spool.state.list<{ seen?: number }>(KFP_RUNS_STATE_NS)) {

@@ -108,6 +108,9 @@ describe('KFP v2beta1 REST poller', () => {
       resource: { type: 'pipeline_run', id: 'completed-run-123', namespace: 'kubeflow-user-alice' },
       ml: { provenance: { pipeline_version: 'e15dc3ec-b45e-4cc7-bb07-e76b5dbce99a' }, job: { params: { batch_size: 1000, learning_rate: 'foo' } } },
     });
+    // The run names a registered version and carries no spec: its images come from the listed version.
+    const created = evs.find((e) => e.action === 'pipeline_run.create' && e.resource?.id === 'completed-run-123')!;
+    expect(created.ml?.job).toMatchObject({ image: 'python:3.11', image_pinned: false, images: ['python:3.11'] });
     expect(h.spool.state.get(KFP_RUNS_STATE_NS, 'completed-run-123')).toMatchObject({ service_account: 'sa1', namespace: 'kubeflow-user-alice', pipeline_version_id: 'e15dc3ec-b45e-4cc7-bb07-e76b5dbce99a' });
 
     // Next poll: one run finished and a schedule was disabled → exactly those two new events.

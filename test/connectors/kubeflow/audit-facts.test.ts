@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { normalizeKfp } from '../../../connectors/kubeflow/kfp/normalize.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { auditEvent, ctx } from './helpers.js';
+
+const PINNED = 'gcr.io/proj/trainer@sha256:' + 'b'.repeat(64);
+const one = (r: unknown, keepRaw = false) => {
+  const out = kubeflowConnector.normalize!(r, ctx({ keepRaw }));
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  return NormalizedEvent.parse(out.events[0]);
+};
+const alertsOf = (evs: NormalizedEvent[], rule: string) => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
+
+/** A write by alice in her profile namespace (shape of the hunt's repro records). */
+const write = (resource: string, apiGroup: string, verb: string, requestObject: unknown, over: Record<string, unknown> = {}) =>
+  auditEvent({
+    level: 'Request',
+    verb,
+    requestURI: `/apis/${apiGroup}/v1/namespaces/kubeflow-user-alice/${resource}`,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource, namespace: 'kubeflow-user-alice', name: 'x1', apiGroup, apiVersion: 'v1' },
+    responseStatus: { metadata: {}, code: 201 },
+    requestObject,
+    ...over,
+  });
+
+describe('every image of a job reaches ml.job', () => {
+  it('an Argo Workflow with a pinned and an unpinned template: images lists both, not pinned, image names the offender', () => {
+    const ev = one(write('workflows', 'argoproj.io', 'create', { metadata: { name: 'wf-two', labels: { 'pipeline/runid': 'rid-2' } }, spec: { templates: [{ name: 'a', container: { image: PINNED } }, { name: 'b', container: { image: 'python:3.9' } }] } }));
+    expect(ev.ml?.job).toMatchObject({ image: 'python:3.9', image_pinned: false, images: [PINNED, 'python:3.9'] });
+    expect(alertsOf([ev], 'training.unverified_dependency')).toHaveLength(1);
+  });
+
+  it('a pod with a sidecar: the sidecar image is checked too; an all-pinned pod is pinned', () => {
+    const pod = (side: string) => write('pods', '', 'create', { metadata: { name: 'p', labels: { 'pipeline/runid': 'rid-2' } }, spec: { initContainers: [{ name: 'init', image: PINNED }], containers: [{ name: 'main', image: PINNED }, { name: 'side', image: side }] } }, { objectRef: { resource: 'pods', namespace: 'kubeflow-user-alice', name: 'p', apiVersion: 'v1' } });
+    const bad = one(pod('evil/miner:latest'));
+    expect(bad.ml?.job).toMatchObject({ image: 'evil/miner:latest', image_pinned: false });
+    expect(bad.ml?.job?.images).toContain('evil/miner:latest');
+    const good = one(pod(PINNED));
+    expect(good.ml?.job).toMatchObject({ image: PINNED, image_pinned: true, images: [PINNED] });
+  });
+
+  it('KFP REST: a multi-executor run lists every image and names the unpinned one', () => {
+    const run = { ...readFixtureJson<Record<string, any>>('kubeflow', 'kfp-rest', 'run_completed.json'), pipeline_spec: { deploymentSpec: { executors: { a: { container: { image: PINNED } }, b: { container: { image: 'python:3.9' } } } } } };
+    const out = normalizeKfp(run, ctx());
+    const create = out.events.find((e) => e.action === 'pipeline_run.create')!;
+    expect(create.ml?.job).toMatchObject({ image: 'python:3.9', image_pinned: false, images: [PINNED, 'python:3.9'] });
+  });
+
+  it('KFP REST: a run of a registered version gets the version’s images from what the poller listed', () => {
+    const run = readFixtureJson<Record<string, any>>('kubeflow', 'kfp-rest', 'run_completed.json');
+    const version = readFixtureJson<Record<string, any>>('kubeflow', 'kfp-rest', 'pipeline_version.json');
+    const known = new Map([[version.pipeline_version_id as string, ['python:3.11']]]);
+    const create = normalizeKfp(run, ctx({ meta: { version_images: known } })).events.find((e) => e.action === 'pipeline_run.create')!;
+    expect(create.ml?.job).toMatchObject({ image: 'python:3.11', image_pinned: false, images: ['python:3.11'] });
+    expect(create.details?.images).toEqual(['python:3.11']);
+  });
+});
+
+describe('pod specs of training-operator jobs, Trainer TrainJobs and ScheduledWorkflows', () => {
+  it('PyTorchJob replica templates, TrainJob trainer image and ScheduledWorkflow templates carry their images', () => {
+    const pt = one(write('pytorchjobs', 'kubeflow.org', 'create', { spec: { pytorchReplicaSpecs: { Master: { replicas: 1, template: { spec: { containers: [{ name: 'pytorch', image: PINNED }] } } }, Worker: { replicas: 2, template: { spec: { containers: [{ name: 'pytorch', image: 'evil/miner:latest', securityContext: { privileged: true } }] } } } } } }));
+    expect(pt.action).toBe('training_job.create');
+    expect(pt.ml?.job).toMatchObject({ image: 'evil/miner:latest', image_pinned: false, images: [PINNED, 'evil/miner:latest'] });
+    expect(pt.details).toMatchObject({ privileged: true });
+    const tj = one(write('trainjobs', 'trainer.kubeflow.org', 'create', { spec: { runtimeRef: { name: 'torch-distributed' }, trainer: { image: 'docker.io/me/train:dev', numNodes: 2 } } }));
+    expect(tj.ml?.job).toMatchObject({ image: 'docker.io/me/train:dev', images: ['docker.io/me/train:dev'] });
+    const rt = one(write('clustertrainingruntimes', 'trainer.kubeflow.org', 'create', { spec: { template: { spec: { replicatedJobs: [{ name: 'node', template: { spec: { template: { spec: { containers: [{ name: 'node', image: 'pytorch/pytorch:2.5' }] } } } } }] } } } }));
+    expect(rt.details?.images).toEqual(['pytorch/pytorch:2.5']);
+    const swf = one(write('scheduledworkflows', 'kubeflow.org', 'create', { kind: 'ScheduledWorkflow', spec: { enabled: true, trigger: { cronSchedule: { cron: '0 2 * * *' } }, workflow: { spec: { templates: [{ name: 't', container: { image: 'python:3.9' } }] } } } }, { user: { username: 'system:serviceaccount:kubeflow:ml-pipeline' } }));
+    expect([swf.action, swf.ml?.job?.images]).toEqual(['recurring_run.create', ['python:3.9']]);
+  });
+});
+
+describe('KServe storageUri reaches ml.deployment.model_uri', () => {
+  const isvc = (verb: string, requestObject: unknown, over: Record<string, unknown> = {}) =>
+    auditEvent({
+      level: 'Request',
+      verb,
+      requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/kubeflow-user-alice/inferenceservices/fraud',
+      user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+      objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'fraud', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+      responseStatus: { metadata: {}, code: 200 },
+      requestObject,
+      ...over,
+    });
+
+  it('create, merge patch, framework predictor and JSON patch all name the model; a label patch names none', () => {
+    expect(one(isvc('create', { spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/1' } } } })).ml?.deployment).toEqual({ endpoint: 'fraud', model_uri: 's3://models/fraud/1' });
+    expect(one(isvc('patch', { spec: { predictor: { sklearn: { storageUri: 'gs://m/2' } } } })).ml?.deployment?.model_uri).toBe('gs://m/2');
+    const jp = one(isvc('patch', [{ op: 'replace', path: '/spec/predictor/model/storageUri', value: 's3://evil/jsonpatch' }]));
+    expect([jp.action, jp.ml?.deployment?.model_uri]).toEqual(['endpoint.update', 's3://evil/jsonpatch']);
+    expect(one(isvc('patch', [{ op: 'add', path: '/spec/predictor', value: { tensorflow: { storageUri: 'gs://m/3' } } }])).ml?.deployment?.model_uri).toBe('gs://m/3');
+    expect(one(isvc('patch', [{ op: 'remove', path: '/spec/predictor/model/storageUri' }])).ml?.deployment).toBeUndefined();
+    expect(one(isvc('patch', { metadata: { labels: { team: 'a' } } })).ml?.deployment).toBeUndefined();
+  });
+
+  it('registry.unapproved_deployment fires for a JSON patch and without the raw record', () => {
+    const jp = one(isvc('patch', [{ op: 'replace', path: '/spec/predictor/model/storageUri', value: 's3://evil/x' }]), false);
+    expect(jp.raw).toBeUndefined();
+    expect(alertsOf([jp], 'registry.unapproved_deployment')).toHaveLength(1);
+    const created = one(isvc('create', { spec: { predictor: { model: { storageUri: 's3://evil/y' } } } }), false);
+    expect(alertsOf([created], 'registry.unapproved_deployment')).toHaveLength(1);
+  });
+
+  it('controller writes: the status subresource and a finalizer update are status changes, not deployments', () => {
+    const controller = { username: 'system:serviceaccount:kubeflow:kserve-controller-manager' };
+    const status = one(isvc('update', { kind: 'InferenceService', metadata: { name: 'fraud' }, spec: { predictor: { model: { storageUri: 's3://evil/status' } } } }, {
+      user: controller,
+      requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/kubeflow-user-alice/inferenceservices/fraud/status',
+      objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'fraud', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1', subresource: 'status' },
+    }), true);
+    expect([status.action, status.ml?.deployment]).toEqual(['endpoint.status_change', undefined]);
+    const body = (gen: number) => ({ metadata: { name: 'fraud', generation: gen, finalizers: ['inferenceservice.finalizers'] }, spec: { predictor: { model: { storageUri: 's3://models/fraud/1' } } } });
+    const fin = one(isvc('update', body(3), { user: controller, level: 'RequestResponse', responseObject: body(3) }), true);
+    expect([fin.action, fin.ml?.deployment]).toEqual(['endpoint.status_change', undefined]);
+    expect(alertsOf([status, fin], 'registry.unapproved_deployment')).toEqual([]);
+    // The controller changing the spec (generation bumped) is still a deployment.
+    const spec = one(isvc('update', body(3), { user: controller, level: 'RequestResponse', responseObject: body(4) }));
+    expect([spec.action, spec.ml?.deployment?.model_uri]).toEqual(['endpoint.update', 's3://models/fraud/1']);
+    // A user's update is a deployment whatever the generation says.
+    expect(one(isvc('update', body(3))).action).toBe('endpoint.update');
+  });
+});
+
+describe('dry-run requests are marked', () => {
+  it('?dryRun=All sets details.dry_run; a real request has none', () => {
+    const dry = one(write('clusterrolebindings', 'rbac.authorization.k8s.io', 'create', { kind: 'ClusterRoleBinding', metadata: { name: 'runner-admin' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'pipeline-runner', namespace: 'kubeflow' }] }, { requestURI: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All' }));
+    expect(dry.details).toMatchObject({ dry_run: true, grants_cluster_admin: true });
+    const wf = one(write('workflows', 'argoproj.io', 'create', { spec: { templates: [{ name: 't', container: { image: 'python:3.9' } }] } }, { requestURI: '/apis/argoproj.io/v1alpha1/namespaces/kubeflow-user-alice/workflows?dryRun=All&fieldManager=kubectl-client-side-apply' }));
+    expect(wf.details?.dry_run).toBe(true);
+    expect(one(write('workflows', 'argoproj.io', 'create', { spec: {} })).details?.dry_run).toBeUndefined();
+  });
+});
+
+describe('KFP SubjectAccessReviews are the user’s action only when the KFP API server filed them', () => {
+  const sar = (username: string) =>
+    auditEvent({
+      level: 'RequestResponse',
+      verb: 'create',
+      requestURI: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      user: { username, groups: ['system:serviceaccounts'] },
+      objectRef: { resource: 'subjectaccessreviews', apiGroup: 'authorization.k8s.io', apiVersion: 'v1' },
+      responseStatus: { metadata: {}, code: 201 },
+      requestObject: { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { user: 'alice@example.com', groups: [], resourceAttributes: { namespace: 'kubeflow-user-alice', verb: 'terminate', group: 'pipelines.kubeflow.org', version: 'v1beta1', resource: 'runs', name: 'run-1' } } },
+      responseObject: { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: {}, status: { allowed: true, reason: 'RBAC: allowed by RoleBinding' } },
+    });
+
+  it('by ml-pipeline in kubeflow: alice stops the run, chain [alice, ml-pipeline]', () => {
+    const ev = one(sar('system:serviceaccount:kubeflow:ml-pipeline'));
+    expect(ev.action).toBe('pipeline_run.stop');
+    expect(ev.actor).toMatchObject({ id: 'alice@example.com', chain: ['alice@example.com', 'system:serviceaccount:kubeflow:ml-pipeline'] });
+  });
+
+  it('by another account (even one named ml-pipeline elsewhere): the requester is the actor, no run action', () => {
+    for (const who of ['system:serviceaccount:kubeflow-user-bob:default-editor', 'system:serviceaccount:kubeflow-user-bob:ml-pipeline']) {
+      const ev = one(sar(who));
+      expect(ev.action).not.toBe('pipeline_run.stop');
+      expect(ev.actor?.id).toBe(who);
+      expect(ev.details?.kfp_authorization).toMatchObject({ user: 'alice@example.com', checked_by: who });
+    }
+  });
+});
