@@ -337,6 +337,25 @@ const services: Record<string, { stage: Stage; resource: string; rpcs: Record<st
       ListPublisherModels: ['model.read', 'publisher_model'],
     },
   },
+  // §2.7 Model Monitoring v2 (v1beta1): a ModelMonitor watches a model version; each monitoring job is one
+  // run of it. Deleting a monitor or its job silences drift alerts on a served model (defence evasion).
+  ModelMonitoringService: {
+    stage: 'serving',
+    resource: 'model_monitor',
+    rpcs: {
+      CreateModelMonitor: ['monitor.create', 'model_monitor'],
+      UpdateModelMonitor: ['monitor.update', 'model_monitor'],
+      DeleteModelMonitor: ['monitor.delete', 'model_monitor'],
+      GetModelMonitor: ['monitor.read', 'model_monitor'],
+      ListModelMonitors: ['monitor.read', 'model_monitor'],
+      CreateModelMonitoringJob: ['monitor.start', 'model_monitoring_job'],
+      DeleteModelMonitoringJob: ['monitor.delete', 'model_monitoring_job'],
+      GetModelMonitoringJob: ['monitor.read', 'model_monitoring_job'],
+      ListModelMonitoringJobs: ['monitor.read', 'model_monitoring_job'],
+      SearchModelMonitoringStats: ['monitor.read', 'model_monitor'],
+      SearchModelMonitoringAlerts: ['monitor.read', 'model_monitor'],
+    },
+  },
   DeploymentResourcePoolService: { stage: 'serving', resource: 'deployment_resource_pool', rpcs: {} },
   IndexEndpointService: {
     stage: 'serving',
@@ -373,13 +392,6 @@ const MONITORING: Record<string, Action> = {
   GetModelDeploymentMonitoringJob: 'monitor.read',
   ListModelDeploymentMonitoringJobs: 'monitor.read',
   SearchModelDeploymentMonitoringStatsAnomalies: 'monitor.read',
-  CreateModelMonitor: 'monitor.create',
-  UpdateModelMonitor: 'monitor.update',
-  DeleteModelMonitor: 'monitor.delete',
-  CreateModelMonitoringJob: 'monitor.start',
-  DeleteModelMonitoringJob: 'monitor.delete',
-  SearchModelMonitoringStats: 'monitor.read',
-  SearchModelMonitoringAlerts: 'monitor.read',
 };
 
 /** JobService RPCs that are not training: labeling (preprocessing) and batch prediction (serving). */
@@ -432,7 +444,7 @@ export function isVertexMethod(methodName: string): boolean {
 /** Stage from the collection path of a resource name, for calls not tied to a Vertex service (IAM, operations). */
 export function stageFromResourceName(name: string | undefined): Stage | undefined {
   if (!name) return undefined;
-  if (/\/(endpoints|indexEndpoints|modelDeploymentMonitoringJobs|batchPredictionJobs|deploymentResourcePools)\//.test(`${name}/`)) return 'serving';
+  if (/\/(endpoints|indexEndpoints|modelDeploymentMonitoringJobs|modelMonitors|batchPredictionJobs|deploymentResourcePools)\//.test(`${name}/`)) return 'serving';
   if (/\/models\/[^/]+\/evaluations\//.test(`${name}/`)) return 'evaluation';
   if (/\/models\//.test(`${name}/`)) return 'registry';
   if (/\/(datasets|featurestores|featureOnlineStores|featureGroups|indexes)\//.test(`${name}/`)) return 'ingestion';

@@ -223,6 +223,16 @@ describe('Vertex methodName → stage and action', () => {
     ['JobService.CreateBatchPredictionJob', 'serving', 'transform_job.create'],
     ['JobService.CreateModelDeploymentMonitoringJob', 'serving', 'monitor.create'],
     ['JobService.PauseModelDeploymentMonitoringJob', 'serving', 'monitor.stop'],
+    // §2.7 Model Monitoring v2 (ModelMonitoringService)
+    ['ModelMonitoringService.CreateModelMonitor', 'serving', 'monitor.create'],
+    ['ModelMonitoringService.UpdateModelMonitor', 'serving', 'monitor.update'],
+    ['ModelMonitoringService.DeleteModelMonitor', 'serving', 'monitor.delete'],
+    ['ModelMonitoringService.CreateModelMonitoringJob', 'serving', 'monitor.start'],
+    ['ModelMonitoringService.DeleteModelMonitoringJob', 'serving', 'monitor.delete'],
+    ['ModelMonitoringService.SearchModelMonitoringStats', 'serving', 'monitor.read'],
+    ['ModelMonitoringService.SearchModelMonitoringAlerts', 'serving', 'monitor.read'],
+    ['ModelMonitoringService.GetModelMonitor', 'serving', 'monitor.read'],
+    ['ModelMonitoringService.ListModelMonitors', 'serving', 'monitor.read'],
     // an RPC the table does not know: service default stage + verb
     ['DatasetService.FrobnicateDataset', 'ingestion', 'resource.other'],
     ['EndpointService.GetIamPolicyFoo', 'serving', 'resource.read'],
@@ -248,6 +258,19 @@ describe('Vertex methodName → stage and action', () => {
     const ev = one(auditEntry({ method: `${V1}PredictionService.Predict`, log: 'data_access', resourceName: endpoint, request: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.PredictRequest', endpoint } }));
     expect(ev).toMatchObject({ stage: 'serving', action: 'endpoint.invoke', resource: { type: 'endpoint', id: endpoint, name: '4242' }, ml: { deployment: { endpoint } } });
     expect(ev.details).toMatchObject({ audit_log: 'data_access', authorization: [{ permission_type: 'DATA_READ', granted: true }] });
+  });
+
+  it('Model Monitoring v2: monitors and their jobs are serving monitor.* on model_monitor / model_monitoring_job', () => {
+    const monitor = `${LOC}/modelMonitors/5`;
+    const del = one(auditEntry({ method: `${V1B}ModelMonitoringService.DeleteModelMonitor`, resourceName: monitor, request: { name: monitor, force: true } }));
+    expect(del).toMatchObject({ stage: 'serving', action: 'monitor.delete', resource: { type: 'model_monitor', id: monitor, name: '5' } });
+    const create = one(auditEntry({ method: `${V1B}ModelMonitoringService.CreateModelMonitor`, resourceName: LOC, request: { parent: LOC, modelMonitor: { displayName: 'drift' } } }));
+    expect(create).toMatchObject({ stage: 'serving', action: 'monitor.create', resource: { type: 'model_monitor', id: LOC, name: 'drift' } });
+    const job = one(auditEntry({ method: `${V1B}ModelMonitoringService.DeleteModelMonitoringJob`, resourceName: `${monitor}/modelMonitoringJobs/9` }));
+    expect(job).toMatchObject({ stage: 'serving', action: 'monitor.delete', resource: { type: 'model_monitoring_job', name: '9' } });
+    // A call of no known service on a monitor (IAM) is placed by the monitor's collection.
+    const iam = one(auditEntry({ method: 'google.iam.v1.IAMPolicy.SetIamPolicy', resourceName: monitor }));
+    expect([iam.stage, iam.action]).toEqual(['serving', 'permission.change']);
   });
 
   it('SetIamPolicy on a Vertex endpoint → serving permission.change', () => {
