@@ -91,6 +91,8 @@ const RESOURCE_KINDS: Record<string, ResourceKind> = {
   'pipelines.kubeflow.org/pipelines': { family: 'pipeline', stage: 'training' },
   'pipelines.kubeflow.org/pipelineversions': { family: 'pipeline_version', stage: 'training' },
   'serving.kserve.io/inferenceservices': { family: 'endpoint', stage: 'serving' },
+  // KFServing (KServe before 0.7), still found on old clusters.
+  'serving.kubeflow.org/inferenceservices': { family: 'endpoint', stage: 'serving' },
   'serving.kserve.io/llminferenceservices': { family: 'endpoint', stage: 'serving' },
   'serving.kserve.io/inferencegraphs': { family: 'endpoint', stage: 'serving' },
   'serving.kserve.io/servingruntimes': { family: 'resource', stage: 'serving' },
@@ -405,6 +407,7 @@ export function jobImages(images: string[], role?: string): Record<string, unkno
   return definedOnly({ image, image_pinned: images.every(isPinned), images, role });
 }
 
+const KSERVE_GROUPS = new Set(['serving.kserve.io', 'serving.kubeflow.org']);
 /** The KServe controller's service account (kserve/kserve `config/rbac`). */
 const KSERVE_CONTROLLER_SA = 'kserve-controller-manager';
 
@@ -416,7 +419,7 @@ const KSERVE_CONTROLLER_SA = 'kserve-controller-manager';
 function isEndpointStatusWrite(ev: AuditEvent): boolean {
   const ref = ev.objectRef ?? {};
   if (ref.subresource === 'status') return true;
-  if (ref.subresource || ref.apiGroup !== 'serving.kserve.io') return false;
+  if (ref.subresource || !KSERVE_GROUPS.has(ref.apiGroup ?? '')) return false;
   if (serviceAccountOf(ev.user?.username)?.name !== KSERVE_CONTROLLER_SA || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
   const req = ev.requestObject;
   if (Array.isArray(req)) return !req.some((op) => isObject(op) && typeof op.path === 'string' && op.path.startsWith('/spec'));
@@ -466,7 +469,7 @@ function storageUriOf(obj: unknown): string | undefined {
  */
 function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
-  if (ref.apiGroup !== 'serving.kserve.io' || ref.resource !== 'inferenceservices' || ref.subresource) return undefined;
+  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || ref.resource !== 'inferenceservices' || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
   let uri: string | undefined;
   const req = ev.requestObject;

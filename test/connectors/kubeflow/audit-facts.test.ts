@@ -98,6 +98,9 @@ describe('KServe storageUri reaches ml.deployment.model_uri', () => {
     expect(one(isvc('patch', [{ op: 'add', path: '/spec/predictor', value: { tensorflow: { storageUri: 'gs://m/3' } } }])).ml?.deployment?.model_uri).toBe('gs://m/3');
     expect(one(isvc('patch', [{ op: 'remove', path: '/spec/predictor/model/storageUri' }])).ml?.deployment).toBeUndefined();
     expect(one(isvc('patch', { metadata: { labels: { team: 'a' } } })).ml?.deployment).toBeUndefined();
+    // KFServing v1alpha2 (serving.kubeflow.org): `spec.default.predictor.<framework>`.
+    const old = one(isvc('create', { spec: { default: { predictor: { sklearn: { storageUri: 's3://evil/kfserving' } } } } }, { objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'old', apiGroup: 'serving.kubeflow.org', apiVersion: 'v1alpha2' } }));
+    expect([old.action, old.stage, old.ml?.deployment?.model_uri]).toEqual(['endpoint.create', 'serving', 's3://evil/kfserving']);
   });
 
   it('registry.unapproved_deployment fires for a JSON patch and without the raw record', () => {
