@@ -465,7 +465,9 @@ function storageUriOf(obj: unknown): string | undefined {
  * the request sets counts (a merge patch of labels deploys nothing); a create
  * or full update falls back to the stored object in the response. A JSON patch
  * (`kubectl patch --type=json`) is read op by op: any add/replace landing on a
- * predictor's storageUri.
+ * predictor's storageUri, and copy/move of a value the same patch wrote. A
+ * copy/move from elsewhere in the stored object is resolved from the response
+ * when logged; otherwise `model_uri_copied_from` says where it came from.
  */
 function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
@@ -473,16 +475,41 @@ function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<stri
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
   let uri: string | undefined;
   const req = ev.requestObject;
+  let copiedFrom: string | undefined;
   if (Array.isArray(req)) {
+    const written = new Map<string, unknown>();
     for (const op of req) {
-      if (!isObject(op) || (op.op !== 'add' && op.op !== 'replace') || typeof op.path !== 'string') continue;
-      const found = storageUriOf(nestAt(op.path, op.value));
-      if (found) uri = found; // the last op wins, as the apiserver applies them in order
+      if (!isObject(op) || typeof op.path !== 'string') continue;
+      let value: unknown;
+      if (op.op === 'add' || op.op === 'replace') value = op.value;
+      else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') value = writtenAt(written, op.from);
+      else continue;
+      written.set(op.path, value);
+      // The ops apply in order: the last one that sets the model wins.
+      if (value === undefined && /^\/spec(\/(predictor|default)(\/|$)|$)/.test(op.path)) (copiedFrom = op.from as string), (uri = undefined);
+      else {
+        const found = storageUriOf(nestAt(op.path, value));
+        if (found) (uri = found), (copiedFrom = undefined);
+      }
+    }
+    if (copiedFrom) {
+      uri = storageUriOf(ev.responseObject);
+      if (uri) copiedFrom = undefined;
     }
   } else {
     uri = storageUriOf(req) ?? (ev.verb !== 'patch' ? storageUriOf(ev.responseObject) : undefined);
   }
-  return uri ? definedOnly({ endpoint, model_uri: uri }) : undefined;
+  return uri || copiedFrom ? definedOnly({ endpoint, model_uri: uri, model_uri_copied_from: copiedFrom }) : undefined;
+}
+
+/** The value a JSON patch wrote at `pointer` earlier in the same patch (itself or inside a written object). */
+function writtenAt(written: Map<string, unknown>, pointer: string): unknown {
+  if (written.has(pointer)) return written.get(pointer);
+  for (const [path, value] of written) {
+    if (!pointer.startsWith(`${path}/`)) continue;
+    return at(value, pointer.slice(path.length + 1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~')));
+  }
+  return undefined;
 }
 
 /** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */

@@ -98,6 +98,12 @@ describe('KServe storageUri reaches ml.deployment.model_uri', () => {
     expect(one(isvc('patch', [{ op: 'add', path: '/spec/predictor', value: { tensorflow: { storageUri: 'gs://m/3' } } }])).ml?.deployment?.model_uri).toBe('gs://m/3');
     expect(one(isvc('patch', [{ op: 'remove', path: '/spec/predictor/model/storageUri' }])).ml?.deployment).toBeUndefined();
     expect(one(isvc('patch', { metadata: { labels: { team: 'a' } } })).ml?.deployment).toBeUndefined();
+    // copy/move: from a value the patch wrote, from the logged response, or named when neither is known.
+    const stash = { op: 'add', path: '/metadata/annotations/x', value: 's3://evil/copied' };
+    expect(one(isvc('patch', [stash, { op: 'copy', from: '/metadata/annotations/x', path: '/spec/predictor/model/storageUri' }])).ml?.deployment?.model_uri).toBe('s3://evil/copied');
+    const move = [{ op: 'move', from: '/metadata/annotations/y', path: '/spec/predictor/model/storageUri' }];
+    expect(one(isvc('patch', move)).ml?.deployment).toEqual({ endpoint: 'fraud', model_uri_copied_from: '/metadata/annotations/y' });
+    expect(one(isvc('patch', move, { level: 'RequestResponse', responseObject: { spec: { predictor: { model: { storageUri: 's3://evil/moved' } } } } })).ml?.deployment).toEqual({ endpoint: 'fraud', model_uri: 's3://evil/moved' });
     // KFServing v1alpha2 (serving.kubeflow.org): `spec.default.predictor.<framework>`.
     const old = one(isvc('create', { spec: { default: { predictor: { sklearn: { storageUri: 's3://evil/kfserving' } } } } }, { objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'old', apiGroup: 'serving.kubeflow.org', apiVersion: 'v1alpha2' } }));
     expect([old.action, old.stage, old.ml?.deployment?.model_uri]).toEqual(['endpoint.create', 'serving', 's3://evil/kfserving']);
