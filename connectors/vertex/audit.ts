@@ -137,15 +137,18 @@ function refine(
 
 function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceName: string | undefined, req: Json, approval?: string, aliases?: AliasChange) {
   const images = f.images;
+  // The job-level image names the offender: the first unpinned image when any (image_pinned is a verdict
+  // over all of them, and a pinned sidecar must not stand for a `:latest` miner in another worker pool).
+  const image = images.find((i) => !isPinned(i)) ?? images[0];
   const job =
     images.length || f.serviceAccounts.length || f.networks.length || f.kmsKeys.length || f.privateServiceConnect || f.webAccess
       ? {
           type: ['training', 'preprocessing'].includes(stage) ? resourceType : undefined,
           name: f.displayNames[0],
-          image: images[0],
-          image_digest: images[0] ? digestOf(images[0]) : undefined,
+          image,
+          image_digest: image ? digestOf(image) : undefined,
           image_pinned: images.length ? images.every(isPinned) : undefined,
-          images: images.length > 1 ? images : undefined,
+          images: images.length ? images : undefined,
           role: f.serviceAccounts[0],
           vpc: f.networks[0] ?? (f.privateServiceConnect ? true : undefined),
           kms_key: f.kmsKeys[0],

@@ -394,6 +394,21 @@ describe('security facts into ml.*', () => {
     expect(ev.cloud).toEqual({ provider: 'gcp', project: PROJECT, region: 'us-central1' });
   });
 
+  it('a job with a pinned and an unpinned image names the unpinned one; every image is in ml.job.images', () => {
+    const pinned = `gcr.io/p/a@${DIGEST}`;
+    const ev = one(
+      auditEntry({
+        method: `${V1}JobService.CreateCustomJob`,
+        request: { parent: LOC, customJob: { jobSpec: { workerPoolSpecs: [{ containerSpec: { imageUri: pinned } }, { containerSpec: { imageUri: 'docker.io/evil/miner:latest' } }] } } },
+      }),
+    );
+    expect(ev.ml?.job).toMatchObject({ image: 'docker.io/evil/miner:latest', image_pinned: false, images: [pinned, 'docker.io/evil/miner:latest'] });
+    expect(ev.ml?.job?.image_digest).toBeUndefined();
+    // One pinned image: it is the image, with its digest, and the list names it too.
+    const single = one(auditEntry({ method: `${V1}JobService.CreateCustomJob`, request: { customJob: { jobSpec: { workerPoolSpecs: [{ containerSpec: { imageUri: pinned } }] } } } }));
+    expect(single.ml?.job).toMatchObject({ image: pinned, image_digest: DIGEST, image_pinned: true, images: [pinned] });
+  });
+
   it('a job without network or PSC has no vpc (training.network_egress can see it)', () => {
     const ev = one(auditEntry({ method: `${V1}JobService.CreateCustomJob`, request: { customJob: { jobSpec: { workerPoolSpecs: [{ containerSpec: { imageUri: `gcr.io/p/t@${DIGEST}` } }] } } } }));
     expect(ev.ml?.job?.vpc).toBeUndefined();
