@@ -402,7 +402,7 @@ function isPinned(image: string): boolean {
  * checks each), pinned only when all are, and `image` the first unpinned one
  * so an alert names the offender rather than the main container.
  */
-export function jobImages(images: string[], role?: string): Record<string, unknown> {
+function jobImages(images: string[], role?: string): Record<string, unknown> {
   const image = images.find((i) => !isPinned(i)) ?? images[0];
   return definedOnly({ image, image_pinned: images.every(isPinned), images, role });
 }

@@ -187,8 +187,8 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
         break;
       }
       case 'recurring_run': {
-        const images = specImages(item.pipeline_spec);
         const ref = item.pipeline_version_reference ?? {};
+        const images = item.pipeline_spec ? specImages(item.pipeline_spec) : versionImagesOf(ctx, ref.pipeline_version_id || item.pipeline_version_id);
         const trigger = item.trigger ?? {};
         const schedule = trigger.cron_schedule ? { cron: trigger.cron_schedule.cron, start_time: trigger.cron_schedule.start_time, end_time: trigger.cron_schedule.end_time }
           : trigger.periodic_schedule ? { interval_second: trigger.periodic_schedule.interval_second, start_time: trigger.periodic_schedule.start_time, end_time: trigger.periodic_schedule.end_time }

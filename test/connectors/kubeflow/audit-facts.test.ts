@@ -59,6 +59,11 @@ describe('every image of a job reaches ml.job', () => {
     const create = normalizeKfp(run, ctx({ meta: { version_images: known } })).events.find((e) => e.action === 'pipeline_run.create')!;
     expect(create.ml?.job).toMatchObject({ image: 'python:3.11', image_pinned: false, images: ['python:3.11'] });
     expect(create.details?.images).toEqual(['python:3.11']);
+    // A recurring run of that version too.
+    const rr = readFixtureJson<Record<string, any>>('kubeflow', 'kfp-rest', 'recurring_run.json');
+    const ref = { pipeline_id: version.pipeline_id, pipeline_version_id: version.pipeline_version_id };
+    const sched = normalizeKfp({ ...rr, pipeline_spec: undefined, pipeline_version_reference: ref }, ctx({ meta: { version_images: known } })).events.find((e) => e.action === 'recurring_run.create')!;
+    expect(sched.ml?.job?.images).toEqual(['python:3.11']);
   });
 });
 
