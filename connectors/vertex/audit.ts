@@ -135,7 +135,27 @@ function refine(
   }
 }
 
-function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceName: string | undefined, req: Json, approval?: string, aliases?: AliasChange) {
+/**
+ * The model (and version) an UploadModel creates. The audit entry is written when the call is accepted:
+ * `response` is then the long-running Operation `…/models/{id}/operations/{op}` (the model's id, even for a new
+ * model), and carries the UploadModelResponse `{model, modelVersionId}` only once done. A new version of
+ * `parentModel` has no known version id before that; a new model's first version is always `1`.
+ */
+export function uploadedModel(req: Json, resp: unknown): { name?: string; version?: string } {
+  const op = isObj(resp) ? resp : {};
+  const done = isObj(op.response) ? op.response : op;
+  const parentModel = parseModelRef(str(req.parentModel)).name;
+  const modelId = str(req.modelId);
+  const parent = str(req.parent);
+  const opModel = /^(.*\/models\/[^/@]+)\/operations\/[^/]+$/.exec(str(op.name) ?? '')?.[1];
+  const respModel = parseModelRef(str(done.model));
+  const name = parentModel ?? (parent && modelId && !/[/@]/.test(modelId) ? `${parent}/models/${modelId}` : undefined) ?? respModel.name ?? opModel;
+  const versionId = str(done.modelVersionId) ?? respModel.version;
+  const version = versionId && /^\d+$/.test(versionId) ? versionId : !parentModel && name ? '1' : undefined;
+  return { name, version };
+}
+
+function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceName: string | undefined, req: Json, approval?: string, aliases?: AliasChange, uploaded?: { name?: string; version?: string }) {
   const images = f.images;
   // The job-level image names the offender: the first unpinned image when any (image_pinned is a verdict
   // over all of them, and a pinned sidecar must not stand for a `:latest` miner in another worker pool).
@@ -157,7 +177,8 @@ function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceN
       : undefined;
   // Model identity: the resource itself for registry calls, else the model a deployment points at.
   const modelRef = /\/models\/[^/]+/.test(resourceName ?? '') && !/\/publishers\//.test(resourceName ?? '') ? resourceName : f.models[0];
-  const ref = parseModelRef(modelRef);
+  const parsed = parseModelRef(modelRef);
+  const ref = uploaded?.name ? { ...parsed, name: uploaded.name, version: uploaded.version } : parsed;
   const deployed = isObj(req.deployedModel) ? req.deployedModel : undefined;
   const versionId = deployed ? str(deployed.modelVersionId) : undefined;
   const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias ? [ref.alias] : undefined;
@@ -233,7 +254,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   }
   const { outcome, error } = auditOutcome(pp);
   const facts = collectFacts([req, pp.response]);
-  const ml = mlFacts(facts, stage, resourceType, resourceName, req, outcome === 'success' ? approval : undefined, aliases);
+  // A refused upload created no version: keep the model it named, not an inferred version.
+  const upload = vertex && rpc === 'UploadModel' ? uploadedModel(req, pp.response) : undefined;
+  const uploaded = upload && outcome === 'failure' ? { name: upload.name } : upload;
+  const ml = mlFacts(facts, stage, resourceType, resourceName, req, outcome === 'success' ? approval : undefined, aliases, uploaded);
   const modelRef = parseModelRef(resourceName);
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInput } from '../../../bridge/normalize.js';
+import { replayEvents } from '../../../bridge/replay.js';
 import { encodeAuditLogAny, decodeAuditLogAny } from '../../../connectors/vertex/audit-proto.js';
 import { VertexConfig } from '../../../connectors/vertex/config.js';
 import { vertexConnector } from '../../../connectors/vertex/index.js';
@@ -574,6 +575,43 @@ describe('approval aliases outside MergeVersionAliases', () => {
     expect(approvalOf(up, RulesConfig.parse({}))).toBe('approved');
     const denied = one(auditEntry({ method: `${V1}ModelService.UploadModel`, status: { code: 7, message: 'denied' }, request: { parent: LOC, model: { versionAliases: ['champion'] } } }));
     expect(denied.ml?.model?.approval).toBeUndefined();
+  });
+
+  it('UploadModel names the model (parentModel, else parent + modelId, else its operation) and the version when known', () => {
+    const upload = (request: Record<string, unknown>, response?: Record<string, unknown>) => one(auditEntry({ method: `${V1}ModelService.UploadModel`, resourceName: LOC, request, response }));
+    // New version of parentModel, logged when accepted: the version id is not known yet, the aliases are.
+    const pending = upload({ parent: LOC, parentModel: model, model: { artifactUri: 'gs://m/55/', versionAliases: ['production'] } }, { name: `${model}/operations/9` });
+    expect(pending.ml?.model).toMatchObject({ name: model, aliases: ['production'], approval: 'approved' });
+    expect(pending.ml?.model?.version).toBeUndefined();
+    // The same upload once its operation is done: UploadModelResponse carries modelVersionId.
+    const done = upload(
+      { parent: LOC, parentModel: model, model: { versionAliases: ['production'] } },
+      { name: `${model}/operations/9`, done: true, response: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.UploadModelResponse', model, modelVersionId: '4' } },
+    );
+    expect(done.ml?.model).toMatchObject({ name: model, version: '4', aliases: ['production'] });
+    // A new model: modelId names it, and its first version is 1.
+    const byId = upload({ parent: LOC, modelId: '55', model: { artifactUri: 'gs://m/55/', versionAliases: ['production'] } });
+    expect(byId.ml?.model).toMatchObject({ name: `${LOC}/models/55`, version: '1', aliases: ['production'], approval: 'approved' });
+    const refused = one(auditEntry({ method: `${V1}ModelService.UploadModel`, status: { code: 6, message: 'exists' }, request: { parent: LOC, modelId: '55', model: {} } }));
+    expect(refused.ml?.model).toEqual({ name: `${LOC}/models/55` });
+    // A new model without modelId: the operation's name carries the id the server gave it.
+    const byOp = upload({ parent: LOC, model: { displayName: 'fraud', artifactUri: 'gs://m/x/' } }, { name: `${LOC}/models/8123/operations/77` });
+    expect(byOp.ml?.model).toMatchObject({ name: `${LOC}/models/8123`, version: '1' });
+    expect(byOp.resource).toEqual({ type: 'model', id: LOC, name: 'fraud' });
+  });
+
+  it('a model uploaded with modelId and production, then deployed by version, is not an unapproved deployment', () => {
+    const name = `${LOC}/models/55`;
+    const endpoint = `${LOC}/endpoints/88`;
+    const ev = (e: Record<string, unknown>) => vertexConnector.normalize!(e, ctx).events[0]!;
+    const up = ev(auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, modelId: '55', model: { artifactUri: 'gs://m/55/', versionAliases: ['production'] } }, timestamp: '2026-11-20T10:00:00Z' }));
+    const deploy = (v: string, t: string) => ev(auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: endpoint, request: { endpoint, deployedModel: { model: `${name}@${v}` } }, timestamp: t }));
+    const { alerts } = replayEvents(
+      [up, deploy('1', '2026-11-20T11:00:00Z'), deploy('production', '2026-11-20T11:30:00Z'), deploy('2', '2026-11-20T12:00:00Z')],
+      { rules: RulesConfig.parse({}) },
+    );
+    // Only the version nobody approved alerts.
+    expect(alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.summary)).toEqual([expect.stringMatching(/models\/55 v2 to /)]);
   });
 
   it('UpdateModel with update mask version_aliases setting champion → model_version.approve', () => {
