@@ -151,6 +151,25 @@ export function eventMessage(ev: NormalizedEvent): string {
 /** Alert severity as a 0–100 score (Elastic's detection-rule convention). */
 export const SEVERITY_SCORE: Record<Alert['severity'], number> = { low: 21, medium: 47, high: 73, critical: 99 };
 
+/**
+ * Who an alert is about and from where, as its rule recorded them
+ * (`details.identity` / `principal` / `deployer` / `approver`, `details.ip`),
+ * or its entity when that is a person: every schema's alert gets its user
+ * and source fields from here, so a SOC can pivot from the alert.
+ *
+ * @example
+ * alertPrincipal(selfApproval) // { user: 'alice@corp.example' }
+ */
+export function alertPrincipal(alert: Alert): { user?: string; ip?: string } {
+  const d = (alert.details ?? {}) as Record<string, unknown>;
+  const isUser = alert.entity.type === 'identity' || alert.entity.type === 'user';
+  const named = [d.identity, d.principal, d.deployer, d.approver].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'unknown');
+  const user = isUser ? alert.entity.name || alert.entity.id : named;
+  const ip = typeof d.ip === 'string' && isIpAddress(d.ip) ? d.ip : undefined;
+  // A principal recorded as an address (an unauthenticated sender) is the source, not a user.
+  return { user: user && isIpAddress(user) ? undefined : user, ip: ip ?? (user && isIpAddress(user) ? user : undefined) };
+}
+
 // ---------------------------------------------------------------------------
 // The native record behind an event (only when `raw` was kept).
 

@@ -1,6 +1,6 @@
 import type { Alert, NormalizedEvent, Platform } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
-import { MLTRAIL, PRODUCTS, actionKind, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
+import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
 
 /**
  * Splunk CIM mapping (spec §1.9, following Splunk's own OCSF→CIM add-on):
@@ -92,7 +92,7 @@ export function cimChangeEvent(ev: NormalizedEvent): Record<string, unknown> {
  * cimAlertEvent(alert).signature_id === alert.rule_id
  */
 export function cimAlertEvent(alert: Alert): Record<string, unknown> {
-  const isUser = alert.entity.type === 'identity' || alert.entity.type === 'user';
+  const who = alertPrincipal(alert);
   return compact({
     app: MLTRAIL.product,
     type: alert.mode === 'alert' ? 'alert' : 'event',
@@ -102,8 +102,8 @@ export function cimAlertEvent(alert: Alert): Record<string, unknown> {
     description: alert.summary,
     severity: alert.severity,
     dest: alert.entity.name || alert.entity.id,
-    user: isUser ? alert.entity.name || alert.entity.id : undefined,
-    src: 'unknown',
+    user: who.user,
+    src: who.ip ?? 'unknown',
     vendor_product: alert.entity.platform ? `${MLTRAIL.product} (${PRODUCTS[alert.entity.platform].product})` : MLTRAIL.product,
     mltrail: {
       id: alert.id,

@@ -1,7 +1,7 @@
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  SEVERITY_SCORE, actionKind, cloudTrailFacts, compact, eventMessage, gcpAuditFacts, isIamAction, isIpAddress, rawText, uniq,
+  SEVERITY_SCORE, actionKind, alertPrincipal, cloudTrailFacts, compact, eventMessage, gcpAuditFacts, isIamAction, isIpAddress, rawText, uniq,
   type ActionKind,
 } from '../common.js';
 
@@ -149,6 +149,7 @@ export function ecsEvent(ev: NormalizedEvent): Record<string, unknown> {
  */
 export function ecsAlert(alert: Alert): Record<string, unknown> {
   const score = SEVERITY_SCORE[alert.severity];
+  const who = alertPrincipal(alert);
   return compact({
     '@timestamp': alert.time,
     ecs: { version: ECS_VERSION },
@@ -175,7 +176,12 @@ export function ecsAlert(alert: Alert): Record<string, unknown> {
       category: alert.stage,
       ruleset: ECS_MODULE,
     },
-    related: alert.entity.type === 'identity' || alert.entity.type === 'user' ? { user: uniq([alert.entity.id, alert.entity.name]) } : undefined,
+    user: who.user ? { name: who.user } : undefined,
+    source: who.ip ? { ip: who.ip } : undefined,
+    related: compact({
+      user: alert.entity.type === 'identity' || alert.entity.type === 'user' ? uniq([alert.entity.id, alert.entity.name, who.user]) : who.user ? [who.user] : undefined,
+      ip: who.ip ? [who.ip] : undefined,
+    }),
     mltrail: {
       id: alert.id,
       schema_version: alert.schema_version,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
+  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
   primaryResource, rawText, type ActionKind,
 } from '../common.js';
 
@@ -248,8 +248,14 @@ export function ocsfAlert(alert: Alert): Record<string, unknown> {
   const [severity_id, severity] = SEVERITY_ID[alert.severity];
   const t = epochMs(alert.time);
   const product = alert.entity.platform ? PRODUCTS[alert.entity.platform] : undefined;
+  const who = alertPrincipal(alert);
   return compact({
     ...DETECTION_FINDING,
+    // Who and from where, as the rule recorded them: the finding's evidence (Evidence Artifacts: actor, src_endpoint).
+    evidences:
+      who.user || who.ip
+        ? [compact({ actor: who.user ? { user: compact({ name: who.user, email_addr: isEmail(who.user) ? who.user : undefined }) } : undefined, src_endpoint: who.ip ? { ip: who.ip } : undefined })]
+        : undefined,
     activity_id,
     activity_name,
     type_uid: DETECTION_FINDING.class_uid * 100 + activity_id,

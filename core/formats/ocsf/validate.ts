@@ -211,6 +211,9 @@ const FindingInfo = z.strictObject({
   related_events_count: int.nonnegative().optional(),
 });
 
+/** Evidence Artifacts (`evidences[]`): at least one of its many artifacts; mltrail writes the actor and the source. */
+const EvidenceArtifacts = atLeastOne(z.strictObject({ actor: Actor.optional(), src_endpoint: NetworkEndpoint.optional() }), ['actor', 'src_endpoint']);
+
 /** Detection Finding (class 2004, category 2). */
 export const OcsfDetectionFinding = z
   .strictObject({
@@ -222,6 +225,7 @@ export const OcsfDetectionFinding = z
     finding_info: FindingInfo,
     is_alert: z.boolean().optional(),
     confidence_id: oneOf([0, 1, 2, 3, 99]).optional(),
+    evidences: z.array(EvidenceArtifacts).min(1).optional(),
     resources: z.array(ResourceDetails).optional(),
   })
   .superRefine((o, ctx) => checkBase(o as Base, ctx));

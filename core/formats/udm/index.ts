@@ -1,7 +1,7 @@
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
+  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
 } from '../common.js';
 
 /**
@@ -173,6 +173,7 @@ function alertCategory(ruleId: string): string {
  */
 export function udmAlert(alert: Alert): Record<string, unknown> {
   const [severity, priority] = ALERT_SEVERITY[alert.severity];
+  const who = alertPrincipal(alert);
   const product = alert.entity.platform ? PRODUCTS[alert.entity.platform] : undefined;
   return compact({
     metadata: {
@@ -184,6 +185,7 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
       product_log_id: alert.id,
       description: truncateBytes(alert.title, 1024),
     },
+    principal: who.user || who.ip ? compact({ user: who.user ? { userid: who.user } : undefined, ip: who.ip ? [who.ip] : undefined }) : undefined,
     target: {
       resource: compact({
         name: alert.entity.name || alert.entity.id,

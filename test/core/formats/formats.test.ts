@@ -56,3 +56,24 @@ describe('validators reject what a SIEM would reject', () => {
     expect(outputSchemas.core.event.safeParse(events[0]).success).toBe(true);
   });
 });
+
+describe('alerts carry who and from where in every schema', () => {
+  const base = syntheticAlerts()[1]!;
+  const selfApproval = { ...base, rule_id: 'evaluation.self_approval', entity: { type: 'model_version', id: 'churn/3', platform: 'mlflow' as const }, details: { identity: 'alice@corp.example', roles: ['trainer'] } };
+  const authFailure = { ...base, rule_id: 'ingestion.source_auth_failure', entity: { type: 'ingest_route', id: 'core.api', platform: 'custom' as const }, details: { principal: '203.0.113.9', ip: '203.0.113.9' } };
+
+  it('the person a rule names (details.identity/principal/deployer) is the user; details.ip the source', () => {
+    const f = (name: (typeof SIEM)[number], a: typeof base) => formatter(name).alert(a) as Record<string, any>;
+    // CIM: the HEC envelope's event.
+    expect(f('cim', selfApproval).event).toMatchObject({ user: 'alice@corp.example', src: 'unknown' });
+    expect(f('cim', authFailure).event).toMatchObject({ src: '203.0.113.9' });
+    expect(f('cim', authFailure).event.user).toBeUndefined();
+    expect(f('ecs', selfApproval)).toMatchObject({ user: { name: 'alice@corp.example' }, related: { user: ['alice@corp.example'] } });
+    expect(f('ecs', authFailure)).toMatchObject({ source: { ip: '203.0.113.9' }, related: { ip: ['203.0.113.9'] } });
+    expect(f('udm', selfApproval).principal).toEqual({ user: { userid: 'alice@corp.example' } });
+    expect(f('udm', authFailure).principal).toEqual({ ip: ['203.0.113.9'] });
+    expect(f('ocsf', selfApproval).evidences).toEqual([{ actor: { user: { name: 'alice@corp.example', email_addr: 'alice@corp.example' } } }]);
+    expect(f('ocsf', authFailure).evidences).toEqual([{ src_endpoint: { ip: '203.0.113.9' } }]);
+    for (const name of SIEM) for (const a of [selfApproval, authFailure]) expectValid(name, 'alert', formatter(name).alert(a), `${a.rule_id}`);
+  });
+});
