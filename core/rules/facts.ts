@@ -148,7 +148,8 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   // registered by name and `…/model-package/fraudmodel/1` in a later call are one model.
   if (name && ev.platform === 'sagemaker') name = name.toLowerCase();
   // A deployment's model_uri is an artifact URI (KServe storageUri, s3://…) or a model resource (Vertex `…/models/123@2`).
-  const modelUri = ev.ml?.deployment?.model_uri ?? kserveStorageUri(ev);
+  // KServe's storageUri is ml.deployment.model_uri too (the Kubeflow connector sets it for every write that sets a model).
+  const modelUri = ev.ml?.deployment?.model_uri;
   let artifact = m?.artifact_uri;
   if (modelUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) artifact ??= modelUri;
   else if (modelUri && !name) {
@@ -159,30 +160,6 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
   const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined) };
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
-}
-
-/**
- * Whether the rules read this event's `raw` (the native record): the rule
- * processor parses the smaller body without it for every other event. Every
- * read of `ev.raw` under core/rules must be covered here.
- */
-export function rulesReadRaw(ev: Pick<NormalizedEvent, 'platform' | 'resource'>): boolean {
-  return ev.platform === 'kubeflow' && /inference_?service/i.test(ev.resource?.type ?? '');
-}
-
-/** KServe InferenceService `spec.predictor.*.storageUri` from the kept audit record (best effort, bounded). */
-function kserveStorageUri(ev: NormalizedEvent): string | undefined {
-  if (!rulesReadRaw(ev)) return undefined;
-  const raw = ev.raw as { requestObject?: unknown; responseObject?: unknown } | undefined;
-  for (const obj of [raw?.requestObject, raw?.responseObject]) {
-    const predictor = (obj as { spec?: { predictor?: Record<string, unknown> } } | undefined)?.spec?.predictor;
-    if (!predictor || typeof predictor !== 'object') continue;
-    for (const v of Object.values(predictor)) {
-      const uri = (v as { storageUri?: unknown } | null)?.storageUri;
-      if (typeof uri === 'string') return uri;
-    }
-  }
-  return undefined;
 }
 
 /** `arn:aws:sagemaker:r:a:model-package/group/3` → { name: 'group', version: '3' }. */

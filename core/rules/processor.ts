@@ -5,7 +5,6 @@ import type { Spool, SpoolRecord } from '../spool/index.js';
 import type { WriteBackStateStore } from '../state/write-back.js';
 import { WriteBackStateStore as CachedState } from '../state/write-back.js';
 import { createRuleEngine, type RuleEngine, type RulesConfig } from './engine.js';
-import { rulesReadRaw } from './facts.js';
 
 export const RULES_CONSUMER = 'rules';
 
@@ -230,10 +229,8 @@ export class RuleProcessor {
       if (r.kind !== 'event') continue;
       let alerts: Alert[];
       try {
-        // Most events are evaluated without their (large) native record; the few rules that read it get it.
-        const lean = r.leanBody;
-        let ev = JSON.parse(lean ?? r.body) as NormalizedEvent;
-        if (lean !== undefined && ev.raw === undefined && rulesReadRaw(ev)) ev = JSON.parse(r.body) as NormalizedEvent;
+        // Events are evaluated without their (large) native record: no rule reads `raw`.
+        const ev = JSON.parse(r.leanBody ?? r.body) as NormalizedEvent;
         alerts = this.engine.process(ev);
       } catch (err) {
         // One event the engine cannot handle must not stall rules for everything after it:

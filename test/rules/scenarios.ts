@@ -248,6 +248,8 @@ const S: Record<string, Record<string, Builder>> = {
       const d = ev({
         time: at(T0), platform: 'kubeflow', stage: 'serving', action: 'endpoint.update', operation: 'patch inferenceservices', service: 'kube-apiserver', actor: { name: 'mallory@corp.example', type: 'user' },
         resource: { type: 'inferenceservices', name: 'fraud', namespace: 'models' },
+        // As the Kubeflow connector emits it: the storageUri the write sets is the deployment's model_uri.
+        ml: { deployment: { endpoint: 'fraud', model_uri: 'gs://scratch/fraud-unreviewed/' } },
         raw: { requestObject: { spec: { predictor: { sklearn: { storageUri: 'gs://scratch/fraud-unreviewed/' } } } } },
       });
       return { events: [d], expect: [{ rule_id: 'registry.unapproved_deployment', entity: { type: 'endpoint', id: 'fraud' }, evidence: [d.id] }] };
