@@ -148,6 +148,15 @@ export class Ingestor {
    * `/v1/events`. Never throws.
    */
   authFailure(f: AuthFailure): void {
+    try {
+      this.recordAuthFailure(f);
+    } catch (err) {
+      // The sender still gets its 401/403: a full disk or a busy spool must not turn that into a 500.
+      this.log.error({ err, channel: f.channel, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not record an authentication failure');
+    }
+  }
+
+  private recordAuthFailure(f: AuthFailure): void {
     this.metrics?.eventsRejected.inc({ channel: f.channel, reason: 'unauthenticated' });
     const now = new Date();
     const minute = Math.floor(now.getTime() / 60_000);

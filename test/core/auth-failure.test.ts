@@ -68,6 +68,15 @@ describe('Ingestor.authFailure', () => {
     expect(ev!.details).toEqual({ claimed_principal: 'framed-user@corp.example' });
   });
 
+  it('never throws, even when the spool cannot be written (the sender still gets its 401, not a 500)', () => {
+    const { spool, ingest } = open();
+    // The first failure creates the id salt in the spool's state: a full disk refuses that write.
+    spool.state.set = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    expect(() => ingest.authFailure({ platform: 'custom', channel: 'core.api', reason: 'invalid bearer token', ip: '203.0.113.9' })).not.toThrow();
+  });
+
   it('ids are salted per data dir (not computable by a sender), and stable across restarts of one', async () => {
     const a = open();
     const f = { platform: 'custom' as const, channel: 'core.api', reason: 'invalid bearer token', ip: '203.0.113.9' };
