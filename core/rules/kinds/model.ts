@@ -63,8 +63,23 @@ function baselineMetric(
   for (const [k, m] of Object.entries(base)) if (looseName(k) === loose) return { name: k, ...m };
   const sameKind = (names: string[]) => names.filter((k) => metricOf(k, dirs)?.metric === metric);
   const theirs = sameKind(Object.keys(base));
-  if (theirs.length === 1 && sameKind(Object.keys(ours)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
+  if (theirs.length === 1 && sameKind(Object.keys(ours)).length === 1 && sameSplit(theirs[0]!, name)) return { name: theirs[0]!, ...base[theirs[0]!]! };
   return undefined;
+}
+
+/** The data split a metric name says it was measured on: training, or held-out data (test/validation/eval). */
+function splitOf(name: string): 'train' | 'holdout' | undefined {
+  const words = looseName(name).split('_');
+  if (words.some((w) => w === 'train' || w === 'training')) return 'train';
+  if (words.some((w) => ['test', 'val', 'valid', 'validation', 'eval', 'evaluation', 'holdout'].includes(w))) return 'holdout';
+  return undefined;
+}
+
+/** A renamed metric pairs with its predecessor only on the same data: a bare name counts as held-out, never as training. */
+function sameSplit(a: string, b: string): boolean {
+  const sa = splitOf(a) ?? 'holdout';
+  const sb = splitOf(b) ?? 'holdout';
+  return sa === sb;
 }
 
 export const scoreDrop: KindImpl = (ev, ctx) => {

@@ -27,6 +27,16 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(dep[0]!.summary).toMatch(/registry docker\.io is not on the allow list/);
   });
 
+  it('unverified_dependency blames only the images that fail, not a pinned first image of a multi-image job', () => {
+    const pinnedGcr = `gcr.io/p/a@sha256:${'c'.repeat(64)}`;
+    const job = ev({ id: 'multi', time: at(T0), platform: 'vertex', stage: 'training', action: 'training_job.create', actor: actors.ci, resource: { type: 'custom_job', name: 'multi' }, ml: { job: { name: 'multi', image: pinnedGcr, image_digest: `sha256:${'c'.repeat(64)}`, image_pinned: false, images: [pinnedGcr, 'docker.io/evil/miner:latest'] } } });
+    const dep = replayEvents([job], { rules: RulesConfig.parse({ 'training.unverified_dependency': { allowed_registries: ['gcr.io', '*.pkg.dev'] } }) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(dep).toHaveLength(1);
+    expect(dep[0]!.summary).not.toContain(`${pinnedGcr} is not pinned`);
+    expect(dep[0]!.summary).toMatch(/image docker\.io\/evil\/miner:latest is not pinned by digest; registry docker\.io is not on the allow list/);
+    expect(dep[0]!.details.image).toBe('docker.io/evil/miner:latest');
+  });
+
   it('a version evaluated on one platform before another registers it is linked once registered (order does not matter)', () => {
     const evaluation = ev({ id: 'x-eval', time: at(T0), platform: 'vertex', stage: 'evaluation', action: 'evaluation.metrics', actor: actors.aliceGcp, ml: { model: { name: 'sa', version: '4' }, metrics: { accuracy: 0.9, adv_robust_accuracy: 0.9 } } });
     const create = ev({ id: 'x-create', time: at(T0 + 1_800_000), platform: 'mlflow', stage: 'registry', action: 'model_version.create', actor: actors.ci, resource: { type: 'model_version', name: 'sa', version: '4' }, ml: { model: { name: 'sa', version: '4' } } });
@@ -78,6 +88,10 @@ describe('rule kinds on facts some platforms carry', () => {
     // Near misses: no drop; and two metrics of one kind are never paired by guess.
     expect(drops({ ACCURACY: 0.9 })).toEqual([]);
     expect(drops({ test_accuracy: 0.9, train_accuracy: 0.99 }, { train_accuracy: 0.99, validation_accuracy: 0.91 })).toEqual([]);
+    // One metric on each side, but measured on other data: training accuracy is no baseline for test accuracy.
+    expect(drops({ test_accuracy: 0.91 }, { train_accuracy: 0.99 })).toEqual([]);
+    expect(drops({ train_accuracy: 0.91 }, { accuracy: 0.99 })).toEqual([]);
+    expect(drops({ val_accuracy: 0.8 }, { test_accuracy: 0.9 })).toHaveLength(1);
   });
 
   it('score_drop compares a version only evaluated on one platform with the champion registered on another', () => {
