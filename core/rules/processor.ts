@@ -31,6 +31,9 @@ export class RuleProcessor {
   private timer?: NodeJS.Timeout;
   private scheduled = false;
   private stopped = false;
+  /** Failures in a row, and when to try again (see schedule). */
+  private failures = 0;
+  private retryAt = 0;
   private readonly onAppend = () => this.schedule();
 
   /**
@@ -100,11 +103,18 @@ export class RuleProcessor {
     setImmediate(() => {
       this.scheduled = false;
       if (this.stopped) return; // stop() drained already (and the spool may be closed)
+      if (Date.now() < this.retryAt) return; // backing off after a failure: the poll timer comes back
       try {
         // One chunk per turn: rule evaluation never holds the event loop (and the senders waiting on it) for long.
-        if (this.processChunk(this.chunk) === this.chunk) this.schedule();
+        const n = this.processChunk(this.chunk);
+        this.failures = 0;
+        if (n === this.chunk) this.schedule();
       } catch (err) {
-        this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rule processing failed; will retry');
+        // A failure that lasts (a full disk) is retried with backoff, 0.1 s doubling to 30 s, not on every poll.
+        this.failures++;
+        const waitMs = Math.min(30_000, 100 * 2 ** Math.min(this.failures - 1, 9));
+        this.retryAt = Date.now() + waitMs;
+        this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL', failures: this.failures, retry_in_ms: waitMs }, 'rule processing failed; will retry');
       }
     });
   }
