@@ -62,7 +62,7 @@ export const mountAttest: RouteMounter = (app: Hono, deps) => {
   app.post('/v1/attest', async (c) => {
     try {
       requireIngestToken(c, deps, channel);
-      const raw = await readBody(c, { maxBytes: Math.min(deps.server.bodyLimitBytes, ATTEST_BODY_LIMIT) });
+      const raw = await readBody(c, { maxBytes: Math.min(deps.server.bodyLimitBytes, ATTEST_BODY_LIMIT), channel });
       let json: unknown;
       try {
         json = JSON.parse(raw.toString('utf8'));

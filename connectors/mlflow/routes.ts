@@ -48,11 +48,11 @@ function deny(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, ki
   throw new MltrailError(kind, reason);
 }
 
-async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>): Promise<Buffer> {
+async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string): Promise<Buffer> {
   const enc = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
   // The signature covers the bytes MLflow sent; MLflow never compresses, so an encoded body is not from it.
   if (enc && enc !== 'identity') throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${enc} is not accepted: MLflow signs the uncompressed body`);
-  return readRawBody(c, deps.config.body_limit_bytes);
+  return readRawBody(c, deps.config.body_limit_bytes, channel);
 }
 
 async function ingestVerified(
@@ -95,7 +95,7 @@ async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts:
   try {
     const secrets = deps.config.webhook_secrets;
     if (secrets.length === 0) throw notConfigured('MLflow');
-    const body = await readSignedBody(c, deps);
+    const body = await readSignedBody(c, deps, channel);
     const signature = c.req.header('x-mlflow-signature')?.trim();
     const deliveryId = c.req.header('x-mlflow-delivery-id')?.trim();
     const timestamp = c.req.header('x-mlflow-timestamp')?.trim();
@@ -123,7 +123,7 @@ async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, o
   try {
     const secrets = deps.config.databricks_webhook_secrets?.length ? deps.config.databricks_webhook_secrets : deps.config.webhook_secrets;
     if (secrets.length === 0) throw notConfigured('Databricks registry');
-    const body = await readSignedBody(c, deps);
+    const body = await readSignedBody(c, deps, channel);
     const signature = c.req.header('x-databricks-signature')?.trim();
     if (!signature) deny(c, deps, channel, 'SIGNATURE', 'missing X-Databricks-Signature header (set http_url_spec.secret on the Databricks webhook)');
     if (!verifyDatabricksSignature(secrets, signature, body)) deny(c, deps, channel, 'SIGNATURE', 'X-Databricks-Signature does not match the body under any configured secret');

@@ -133,8 +133,9 @@ export async function readBody(c: Context, opts: ReadBodyOptions): Promise<Buffe
   throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding: ${enc}`);
 }
 
-/** Read the body bytes exactly as sent, up to `maxBytes` (413 past it, without reading the rest). */
-export async function readRawBody(c: Context, maxBytes: number): Promise<Buffer> {
+/** Read the body bytes exactly as sent, up to `maxBytes` (413 past it, without reading the rest); `channel` names the route's input in metrics. */
+export async function readRawBody(c: Context, maxBytes: number, channel?: string): Promise<Buffer> {
+  if (channel) channels.set(c, channel);
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new MltrailError('BODY_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${maxBytes}`, { limit_bytes: maxBytes });

@@ -363,8 +363,14 @@ describe('bridge server', () => {
     });
     const r2 = await fetch(`${b.url}/v1/events`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
     expect(r2.status).toBe(413);
-    // Counted as rejected input (the metric's help says "too large").
+    // Counted as rejected input (the metric's help says "too large"), by the route's channel.
     expect(await (await fetch(`${b.url}/metrics`)).text()).toContain('mltrail_events_rejected_total{channel="core.api",reason="too_large"} 2');
+    const { b: m } = await start({ MLTRAIL_MLFLOW_WEBHOOK_SECRET: 'whsec' }, { server: { port: 0 }, connectors: { mlflow: { body_limit_bytes: 1000 } } });
+    expect((await fetch(`${m.url}/v1/ingest/mlflow`, { method: 'POST', body: 'x'.repeat(5000) })).status).toBe(413);
+    expect((await fetch(`${m.url}/v1/attest`, { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) })).status).toBe(413);
+    const text = await (await fetch(`${m.url}/metrics`)).text();
+    expect(text).toContain('mltrail_events_rejected_total{channel="mlflow.webhook",reason="too_large"} 1');
+    expect(text).toContain('mltrail_events_rejected_total{channel="core.attest",reason="too_large"} 1');
   });
 
   it('requires the bearer token when one is set, and records the failure as an event', async () => {
