@@ -27,6 +27,8 @@ export interface Bridge {
   sinks: SinksRunner;
   /** Graceful stop: refuse new input, finish in-flight requests, deliver what it can within the grace period, close. */
   stop(): Promise<void>;
+  /** The bridge's logger (JSON lines): what the CLI reports goes through it, so the stream stays parseable. */
+  log: Logger;
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
@@ -272,7 +274,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       log.flush?.();
     })());
 
-  return { url, port, spool, metrics, sinks, stop };
+  return { url, port, spool, metrics, sinks, stop, log };
 }
 
 async function counterTotal(metrics: Metrics, name: string): Promise<number> {

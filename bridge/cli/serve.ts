@@ -26,7 +26,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     const onSignal = (sig: string) => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      io.stderr.write(`mltrail: ${sig} received, draining\n`);
+      // A JSON line like every other (the README promises JSON lines on stderr).
+      bridge.log.info({ signal: sig }, `${sig} received, draining`);
       bridge.stop().then(resolve, resolve);
     };
     process.on('SIGTERM', onSignal);

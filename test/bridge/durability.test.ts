@@ -58,6 +58,10 @@ describe('durability across process death', () => {
     const code = await a.exited;
     expect(code).toBe(0);
     expect(a.stderr()).toContain('mltrail bridge stopped');
+    // Every line on stderr is JSON, the signal's too (a JSON-lines shipper must parse them all).
+    const lines = a.stderr().trim().split('\n');
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    expect(lines.map((l) => JSON.parse(l) as { msg?: string; signal?: string }).find((l) => l.signal === 'SIGTERM')?.msg).toBe('SIGTERM received, draining');
     expect(outIds(dataDir).sort()).toEqual(events.map((e) => e.id as string).sort());
   });
 
