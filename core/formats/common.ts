@@ -152,6 +152,19 @@ export function eventMessage(ev: NormalizedEvent): string {
 export const SEVERITY_SCORE: Record<Alert['severity'], number> = { low: 21, medium: 47, high: 73, critical: 99 };
 
 /**
+ * Where the call came from: the caller's IP, or what CloudTrail puts in
+ * `sourceIPAddress` for a call an AWS service made (`config.amazonaws.com`),
+ * which the SageMaker connector keeps in `details.source_ip_address`.
+ *
+ * @example
+ * callerAddress(listTagsByConfig) // 'config.amazonaws.com'
+ */
+export function callerAddress(ev: NormalizedEvent): string | undefined {
+  const kept = ev.details?.source_ip_address;
+  return ev.actor?.ip || (typeof kept === 'string' && kept ? kept : undefined);
+}
+
+/**
  * Who an alert is about and from where, as its rule recorded them
  * (`details.identity` / `principal` / `deployer` / `approver`, `details.ip`),
  * or its entity when that is a person: every schema's alert gets its user

@@ -1,6 +1,6 @@
 import type { Alert, NormalizedEvent, Platform } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
-import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
+import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
 
 /**
  * Splunk CIM mapping (spec §1.9, following Splunk's own OCSF→CIM add-on):
@@ -55,7 +55,7 @@ export function cimChangeEvent(ev: NormalizedEvent): Record<string, unknown> {
     status,
     result: ev.error?.message || ev.error?.code || ev.outcome,
     result_id: ev.error?.code,
-    src: a?.ip || 'unknown',
+    src: callerAddress(ev) || 'unknown',
     dest: ev.service || product.product,
     dvc: MLTRAIL.product,
     user: a?.id || a?.email || a?.name || 'unknown',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
+  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
   primaryResource, rawText, type ActionKind,
 } from '../common.js';
 
@@ -83,7 +83,7 @@ export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
     app_name: user || session || ct?.invokedBy ? undefined : ev.service || product.product,
   });
 
-  const ip = a?.ip;
+  const ip = callerAddress(ev);
   // src_endpoint must name something: the caller's IP, a service name (CloudTrail puts
   // e.g. sagemaker.amazonaws.com in sourceIPAddress), a marker like "private", or the service itself.
   const src_endpoint = isIpAddress(ip)

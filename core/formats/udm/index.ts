@@ -1,7 +1,7 @@
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
+  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
 } from '../common.js';
 
 /**
@@ -75,7 +75,9 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
   const serviceHost = hostLike(ev.service) ?? hostLike(a?.ip && !ip ? a.ip : undefined);
 
   let event_type: UdmEventType;
-  let principal: Record<string, unknown> | undefined = user || ip ? { user, ip: ip ? [ip] : undefined } : undefined;
+  // A call an AWS service made names it instead of an address (sourceIPAddress `config.amazonaws.com`).
+  const callerHost = ip ? undefined : hostLike(callerAddress(ev));
+  let principal: Record<string, unknown> | undefined = user || ip || callerHost ? compact({ user, ip: ip ? [ip] : undefined, hostname: callerHost }) : undefined;
   let target: Record<string, unknown> | undefined;
   let extensions: Record<string, unknown> | undefined;
   if (kind === 'auth' && user && ev.action !== 'ingest.auth_failure' && ev.action !== 'source.auth_failure') {

@@ -77,3 +77,19 @@ describe('alerts carry who and from where in every schema', () => {
     for (const name of SIEM) for (const a of [selfApproval, authFailure]) expectValid(name, 'alert', formatter(name).alert(a), `${a.rule_id}`);
   });
 });
+
+describe('a call an AWS service made (sourceIPAddress is its name)', () => {
+  it('names that service as the source in OCSF (domain), CIM (src) and UDM (principal.hostname), raw kept or not', async () => {
+    const { normalizeInput } = await import('../../../bridge/normalize.js');
+    const { ConfigSchema } = await import('../../../bridge/config.js');
+    const { readFixture } = await import('../../helpers/fixtures.js');
+    for (const keep_raw of [true, false]) {
+      const cfg = ConfigSchema.parse({ spool: { keep_raw } });
+      const [ev] = normalizeInput(readFixture('sagemaker', 'cloudtrail-sagemaker-listtags-by-config.sumologic-docs.json'), 'f.json', 'sagemaker', cfg).events;
+      expect((formatter('ocsf').event(ev!) as any).src_endpoint).toMatchObject({ domain: 'config.amazonaws.com' });
+      expect((formatter('cim').event(ev!) as any).event.src).toBe('config.amazonaws.com');
+      expect((formatter('udm').event(ev!) as any).principal).toMatchObject({ hostname: 'config.amazonaws.com' });
+      for (const f of SIEM) expectValid(f, 'event', formatter(f).event(ev!), ev!.id);
+    }
+  });
+});
