@@ -209,16 +209,27 @@ export function registryOf(image: string): string {
 export const unverifiedDependency: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'training') return;
   const reasons: string[] = [];
+  /** The images that failed: the alert names (and suppresses by) them, not a pinned first image. */
+  const offenders: string[] = [];
   const j = ev.ml?.job;
   if (j?.image && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
     const allowed = setting(ctx, 'allowed_registries', DEFAULT_REGISTRIES);
     for (const image of images) {
-      const pinned = image === j.image && j.image_pinned !== undefined ? j.image_pinned : /@sha256:[0-9a-f]{64}$/i.test(image) || (image === j.image && !!j.image_digest);
-      if (setting(ctx, 'require_digest', true) && !pinned) reasons.push(`image ${image} is not pinned by digest`);
+      // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
+      const pinned = images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : /@sha256:[0-9a-f]{64}$/i.test(image) || (image === j.image && !!j.image_digest);
+      let bad = false;
+      if (setting(ctx, 'require_digest', true) && !pinned) {
+        reasons.push(`image ${image} is not pinned by digest`);
+        bad = true;
+      }
       const reg = registryOf(image);
-      if (allowed.length && !anyGlob(allowed, reg) && !reasons.includes(`registry ${reg} is not on the allow list`)) reasons.push(`registry ${reg} is not on the allow list`);
+      if (allowed.length && !anyGlob(allowed, reg)) {
+        if (!reasons.includes(`registry ${reg} is not on the allow list`)) reasons.push(`registry ${reg} is not on the allow list`);
+        bad = true;
+      }
+      if (bad) offenders.push(image);
     }
   }
   const check = ev.details?.dependency_check;
@@ -227,7 +238,8 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   }
   if (!reasons.length) return;
   const job = jobNameOf(ev) ?? ev.operation;
-  ctx.detect({ entity: { type: 'job', id: job, platform: ev.platform }, key: j?.image ?? 'dependency', evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image: j?.image, reasons } });
+  const image = offenders[0] ?? j?.image;
+  ctx.detect({ entity: { type: 'job', id: job, platform: ev.platform }, key: offenders.length ? offenders.join(',') : (j?.image ?? 'dependency'), evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), reasons } });
 };
 
 export type { RuleContext };
