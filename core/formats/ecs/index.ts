@@ -5,6 +5,9 @@ import {
   type ActionKind,
 } from '../common.js';
 
+/** An email address, not just any string with an `@` or a principal name. */
+const isEmailAddress = (s: string | undefined): s is string => !!s && /^[^@\s:/]+@[^@\s:/]+\.[^@\s:/]+$/.test(s);
+
 /**
  * ECS mapping (spec §2.8). Events are `event.kind: event`, alerts
  * `event.kind: alert` (observe-mode detections `event`, so `kind:alert` pages
@@ -60,7 +63,8 @@ export function ecsEvent(ev: NormalizedEvent): Record<string, unknown> {
   // (or the session issuer's userName) as user.name; GCP puts the principal in client.user.*.
   const userId = ct ? (ct.principalId ?? a?.id) : a?.id;
   const userName = ct ? (ct.userName ?? a?.name) : a?.name;
-  const userEmail = a?.email ?? gcp?.principalEmail ?? (userName?.includes('@') ? userName : undefined);
+  // Only an address is an email (GCP puts `system:gcp-controller-manager` in principalEmail).
+  const userEmail = [a?.email, gcp?.principalEmail, userName].find(isEmailAddress);
   const ip = gcp?.callerIp ?? ct?.sourceIPAddress ?? a?.ip;
   const ua = gcp?.userAgent ?? ct?.userAgent ?? a?.user_agent;
 
@@ -93,6 +97,7 @@ export function ecsEvent(ev: NormalizedEvent): Record<string, unknown> {
       original: rawText(ev.raw),
     },
     user: { id: userId, name: userName, email: userEmail },
+    // As Elastic's GCP audit integration has it (principalEmail verbatim): searches written for it keep working.
     client: gcp ? { user: { email: gcp.principalEmail, id: gcp.principalSubject } } : undefined,
     // Elastic: sourceIPAddress / callerIp → source.ip only when it is an IP, else source.address.
     // GCP's pipeline drops the `private` / `gce-internal-ip` markers altogether.

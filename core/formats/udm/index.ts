@@ -23,11 +23,12 @@ type UdmEventType =
 const USER_RESOURCE: Partial<Record<ActionKind, UdmEventType>> = {
   create: 'USER_RESOURCE_CREATION', read: 'USER_RESOURCE_ACCESS', access: 'USER_RESOURCE_ACCESS',
   update: 'USER_RESOURCE_UPDATE_CONTENT', start: 'USER_RESOURCE_UPDATE_CONTENT', stop: 'USER_RESOURCE_UPDATE_CONTENT',
-  other: 'USER_RESOURCE_UPDATE_CONTENT', permission: 'USER_RESOURCE_UPDATE_PERMISSIONS', delete: 'USER_RESOURCE_DELETION',
+  permission: 'USER_RESOURCE_UPDATE_PERMISSIONS', delete: 'USER_RESOURCE_DELETION',
 };
+// `other` (an action that is none of these) has no entry: it is a GENERIC_EVENT, not a claimed write.
 const RESOURCE: Partial<Record<ActionKind, UdmEventType>> = {
   create: 'RESOURCE_CREATION', read: 'RESOURCE_READ', access: 'RESOURCE_READ', update: 'RESOURCE_WRITTEN',
-  start: 'RESOURCE_WRITTEN', stop: 'RESOURCE_WRITTEN', other: 'RESOURCE_WRITTEN', permission: 'RESOURCE_PERMISSIONS_CHANGE',
+  start: 'RESOURCE_WRITTEN', stop: 'RESOURCE_WRITTEN', permission: 'RESOURCE_PERMISSIONS_CHANGE',
   delete: 'RESOURCE_DELETION',
 };
 
@@ -44,6 +45,8 @@ function resultAction(ev: NormalizedEvent): string {
 
 /** A service name that can stand as a host (`sagemaker.amazonaws.com`). */
 const hostLike = (s: string | undefined) => (s && /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(s) ? s : undefined);
+/** A cluster service that reports state changes (`ml-pipeline`, a Kubernetes service name): the machine of a STATUS_UPDATE. */
+const serviceName = (s: string | undefined) => (s && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(s) ? s : undefined);
 
 /**
  * A normalized event as a UDM event (snake_case JSON, as the ingestion APIs accept).
@@ -84,10 +87,10 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
     event_type = 'USER_LOGIN';
     target = { user };
     extensions = { auth: { type: 'AUTHTYPE_UNSPECIFIED', mechanism: ['MECHANISM_UNSPECIFIED'] } };
-  } else if (kind === 'status' && serviceHost) {
+  } else if (kind === 'status' && (serviceHost ?? serviceName(ev.service))) {
     // A platform-reported state change: the platform service is the principal machine.
     event_type = 'STATUS_UPDATE';
-    principal = { hostname: serviceHost, application: product.product, user };
+    principal = { hostname: serviceHost ?? serviceName(ev.service), application: product.product, user };
     target = resource ? { resource } : undefined;
   } else if (user && resource && USER_RESOURCE[kind]) {
     event_type = USER_RESOURCE[kind]!;

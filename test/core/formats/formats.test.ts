@@ -93,3 +93,25 @@ describe('a call an AWS service made (sourceIPAddress is its name)', () => {
     }
   });
 });
+
+describe('event types that say what happened', () => {
+  const base = { schema_version: '1' as const, id: 'e1', time: '2026-11-25T10:00:00.000Z', received_time: '2026-11-25T10:00:01.000Z', outcome: 'success' as const };
+  it('UDM: a Kubeflow run finishing is a STATUS_UPDATE of the ml-pipeline service, not a GENERIC_EVENT', () => {
+    const ev = { ...base, platform: 'kubeflow' as const, channel: 'kubeflow.kfp', stage: 'training' as const, action: 'pipeline_run.complete', operation: 'run.succeeded', service: 'ml-pipeline', actor: { name: 'sa1', type: 'service' as const }, resource: { type: 'pipeline_run', id: 'run-1', name: 'run-1' } };
+    const u = formatter('udm').event(ev as any) as any;
+    expect(u.metadata.event_type).toBe('STATUS_UPDATE');
+    expect(u.principal).toMatchObject({ hostname: 'ml-pipeline' });
+    expectValid('udm', 'event', u, ev.id);
+  });
+  it('UDM: an action of no known kind is a GENERIC_EVENT, not a claimed write', () => {
+    const ev = { ...base, platform: 'vertex' as const, channel: 'vertex.pubsub_push', stage: 'platform' as const, action: 'resource.other', operation: 'jobservice.jobcompleted', service: 'bigquery.googleapis.com', actor: { email: 'a@corp.example', type: 'user' as const }, resource: { type: 'resource', id: 'x' } };
+    const u = formatter('udm').event(ev as any) as any;
+    expect(u.metadata.event_type).toBe('GENERIC_EVENT');
+    expectValid('udm', 'event', u, ev.id);
+  });
+  it('ECS: user.email holds only an address', () => {
+    const ev = { ...base, platform: 'vertex' as const, channel: 'vertex.pubsub_push', stage: 'platform' as const, action: 'resource.update', operation: 'x', service: 'container.googleapis.com', actor: { name: 'system:gcp-controller-manager', id: 'system:gcp-controller-manager', type: 'system' as const } };
+    expect((formatter('ecs').event(ev as any) as any).user?.email).toBeUndefined();
+    expect((formatter('ecs').event({ ...ev, actor: { email: 'bob@corp.example', type: 'user' as const } } as any) as any).user.email).toBe('bob@corp.example');
+  });
+});
