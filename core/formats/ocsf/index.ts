@@ -75,12 +75,14 @@ export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
       }
     : undefined;
   const session = a?.session_issuer || a?.mfa !== undefined ? { issuer: a?.session_issuer, is_mfa: a?.mfa } : undefined;
-  // actor needs one of user/session/invoked_by/app_name…: a platform-initiated event is acted by the service.
+  // actor needs one of user/session/invoked_by/app_name…: a platform-initiated event is acted by the service;
+  // a caller the platform could not name (a refused sender, an address only) is an unknown user, not the service.
+  const unknownCaller = !user && !session && !ct?.invokedBy && (a?.type === 'unknown' || !!a?.ip);
   const actor = compact({
-    user,
+    user: user ?? (unknownCaller ? { name: 'unknown', type_id: 0, type: 'Unknown' } : undefined),
     session,
     invoked_by: ct?.invokedBy,
-    app_name: user || session || ct?.invokedBy ? undefined : ev.service || product.product,
+    app_name: user || session || ct?.invokedBy || unknownCaller ? undefined : ev.service || product.product,
   });
 
   const ip = callerAddress(ev);

@@ -115,3 +115,16 @@ describe('event types that say what happened', () => {
     expect((formatter('ecs').event({ ...ev, actor: { email: 'bob@corp.example', type: 'user' as const } } as any) as any).user.email).toBe('bob@corp.example');
   });
 });
+
+describe('OCSF actor of a caller nobody could name', () => {
+  it('a refused sender is an unknown user with its address, not the platform acting (app_name)', () => {
+    const ev = { schema_version: '1' as const, id: 'af', time: '2026-11-25T10:00:00.000Z', received_time: '2026-11-25T10:00:00.000Z', outcome: 'failure' as const, platform: 'custom' as const, channel: 'core.api', stage: 'ingestion' as const, action: 'ingest.auth_failure', operation: 'bridge.authenticate', service: 'mltrail', error: { code: 'MLTRAIL_ERR_UNAUTHORIZED', message: 'invalid bearer token' }, actor: { type: 'unknown' as const, ip: '203.0.113.9' }, resource: { type: 'ingest_route', id: 'core.api' } };
+    const o = formatter('ocsf').event(ev as any) as any;
+    expect(o.actor).toEqual({ user: { name: 'unknown', type_id: 0, type: 'Unknown' } });
+    expect(o.src_endpoint).toMatchObject({ ip: '203.0.113.9' });
+    expectValid('ocsf', 'event', o, ev.id);
+    // A platform-initiated event (no caller at all) is still acted by the service.
+    const sys = formatter('ocsf').event({ ...ev, id: 'sys', outcome: 'success', error: undefined, actor: undefined, service: 'sagemaker.amazonaws.com', platform: 'sagemaker' } as any) as any;
+    expect(sys.actor).toEqual({ app_name: 'sagemaker.amazonaws.com' });
+  });
+});
