@@ -114,6 +114,8 @@ export interface ModelRef {
   artifact?: string;
   sha256?: string;
   runId?: string;
+  /** The alias a deployment names instead of a version (Vertex `…/models/55@production`). */
+  alias?: string;
 }
 
 /** Key of a model version in the registry state. */
@@ -152,13 +154,18 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   const modelUri = ev.ml?.deployment?.model_uri;
   let artifact = m?.artifact_uri;
   if (modelUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) artifact ??= modelUri;
-  else if (modelUri && !name) {
+  let alias: string | undefined;
+  if (modelUri && !/^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) {
+    // `…/models/55@2` names a version; `…/models/55@production` an alias, resolved by the registry.
     const [n, v] = splitAt(modelUri);
-    name = n;
-    if (v && /^\d+$/.test(v)) version ??= v;
+    if (!name) name = n;
+    if (v && n === name) {
+      if (/^\d+$/.test(v)) version ??= v;
+      else alias = v;
+    }
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined) };
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}) };
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
 }
 

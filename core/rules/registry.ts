@@ -289,12 +289,16 @@ export class Registry {
     for (const r of refs) {
       if (unversionedToDefault && r.name && !r.version && r.platform === platform) {
         // A model named without a version (Vertex deploys its default version): the version holding
-        // the `default` alias, else the newest registered one.
+        // the `default` alias, else the newest registered one. Named by an alias: the version holding
+        // it, else an approval that alias got at an upload whose version was not known yet.
         const all = this.versionsOf(r.platform, r.name);
-        const v = all.find((x) => x.aliases?.includes('default')) ?? all.at(-1);
+        const v = r.alias ? all.find((x) => x.aliases?.includes(r.alias!)) : (all.find((x) => x.aliases?.includes('default')) ?? all.at(-1));
         if (v) {
           named ??= v;
           keys.add(v.key);
+        } else if (r.alias) {
+          const pending = this.get<NonNullable<VersionRec['approval']>>(`ua|${r.platform}|${r.name}|${r.alias}`);
+          if (pending) named ??= pendingVersion(r.platform, r.name, r.alias, pending);
         }
       }
       if (r.name && r.version) {
@@ -378,6 +382,14 @@ export class Registry {
         other.aliases = other.aliases.filter((x) => x !== ev.details!.alias);
         this.saveVersion(other);
       }
+    }
+
+    // A version uploaded with an approval alias before its number is known (Vertex logs UploadModel of a new
+    // version of a parent model at acceptance): the alias carries the approval until a version is seen holding it.
+    if (ref?.name && !ref.version && /^(model_version|model)\.(create|upload)$/.test(a) && ev.outcome !== 'failure') {
+      const approval = approvalOf(ev, this.cfg);
+      const added = (ev.ml?.model?.aliases ?? []).filter((x) => !x.startsWith('-'));
+      if (approval) for (const alias of added) this.set(`ua|${ref.platform}|${ref.name}|${alias}`, { state: approval, time: ev.time, event: ev.id, identity: who?.identity } satisfies NonNullable<VersionRec['approval']>);
     }
 
     // Model versions.
@@ -506,4 +518,23 @@ function linkJob(v: VersionRec, j: JobRec): void {
   for (const i of j.inputs) if (!v.trainingInputs.some((x) => x.uri === i.uri)) v.trainingInputs.push(i);
   for (const e of j.evaluators ?? []) pushParty(v.evaluators, e);
   for (const [k, m] of Object.entries(j.metrics ?? {})) v.metrics[k] ??= m;
+}
+
+/** The version an alias names before its number is known: only its approval (see Registry.update). */
+function pendingVersion(platform: string, name: string, alias: string, approval: NonNullable<VersionRec['approval']>): VersionRec {
+  return {
+    key: `ua|${platform}|${name}|${alias}`,
+    platform,
+    name,
+    version: '', // not known yet: no rule compares it (a rollback needs a number)
+    trainers: [],
+    evaluators: [],
+    registrants: [],
+    approval,
+    approvedEver: approval.state === 'approved',
+    metrics: {},
+    adversarial: [],
+    trainingInputs: [],
+    aliases: [alias],
+  };
 }

@@ -69,6 +69,18 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(alerts([wf('d', 'kubeflow-user-alice', 0, { dry_run: true })])).toEqual([]);
   });
 
+  it('unapproved_deployment: an approval alias set at an upload whose version is not known yet covers a deploy of that alias, and only that alias', () => {
+    const M = 'projects/p/locations/us-central1/models/55';
+    const upload = ev({ id: 'up', time: at(T0), platform: 'vertex', stage: 'registry', action: 'model_version.create', operation: 'google.cloud.aiplatform.v1.ModelService.UploadModel', actor: actors.aliceGcp, resource: { type: 'model', id: M }, ml: { model: { name: M, aliases: ['production'], approval: 'approved', artifact_uri: 'gs://models/m/v3/' } } });
+    const deploy = (id: string, alias: string, h: number) =>
+      ev({ id, time: at(T0 + h * 3600_000), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ci, resource: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/77' }, ml: { model: { name: M, aliases: [alias] }, deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/77', model_uri: `${M}@${alias}` } } });
+    const alerts = (evs: ReturnType<typeof ev>[]) => replayEvents(evs, { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts([upload, deploy('d1', 'production', 1)])).toEqual([]);
+    // Near misses: another alias, and no approval at all.
+    expect(alerts([upload, deploy('d2', 'staging', 1)])).toHaveLength(1);
+    expect(alerts([{ ...upload, ml: { model: { name: M, aliases: ['production'] } } }, deploy('d3', 'production', 1)])).toHaveLength(1);
+  });
+
   it('approved_model_modified: ignore_tags adds to the mltrail.* exception instead of replacing it', () => {
     const approve = ev({ id: 'ap', time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', ml: { model: { name: 'm', version: '1', aliases: ['champion'] } } });
     const tag = (id: string, key: string, h: number) => ev({ id, time: at(T0 + h * 3600_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', ml: { model: { name: 'm', version: '1', tags: { [key]: 'x' } } } });
