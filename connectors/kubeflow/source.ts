@@ -1,5 +1,5 @@
 import type { ConnectorDeps, Poller } from '../../core/connector.js';
-import { describe } from '../../core/retry/index.js';
+import { describe, type AttemptInfo } from '../../core/retry/index.js';
 import { makeEvent, stableId } from '../../core/schema/index.js';
 
 /**
@@ -31,6 +31,8 @@ export abstract class IntervalPoller implements Poller {
   private abort?: AbortController;
   private loop?: Promise<void>;
   private lastError?: string;
+  /** A request of the poll in progress being retried (cleared when the poll ends). */
+  private retrying?: string;
   private down = false;
   protected polls = 0;
 
@@ -47,11 +49,13 @@ export abstract class IntervalPoller implements Poller {
       while (!signal.aborted) {
         try {
           await this.pollOnce(signal);
+          this.retrying = undefined;
           this.polls++;
           if (this.down) await this.transition('recovered', 'polling works again');
           this.lastError = undefined;
         } catch (err) {
           if (signal.aborted) break;
+          this.retrying = undefined;
           this.lastError = describe(err);
           this.deps.logger.warn({ poller: this.name, err: this.lastError, code: 'MLTRAIL_ERR_UPSTREAM' }, 'poll failed; will retry');
           if (!this.down) await this.transition('unavailable', this.lastError);
@@ -68,7 +72,13 @@ export abstract class IntervalPoller implements Poller {
   }
 
   health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
-    return this.lastError ? { state: 'unhealthy', reason: this.lastError } : { state: 'healthy' };
+    if (this.lastError) return { state: 'unhealthy', reason: this.lastError };
+    return this.retrying ? { state: 'degraded', reason: `retrying: ${this.retrying}` } : { state: 'healthy' };
+  }
+
+  /** A subclass's request is being retried (core/retry onRetry): degraded until it succeeds (undefined) or the poll ends. */
+  protected noteRetry(info: AttemptInfo | undefined): void {
+    this.retrying = info ? `attempt ${info.attempt} failed: ${info.reason}` : undefined;
   }
 
   private async transition(kind: 'unavailable' | 'recovered', reason: string): Promise<void> {

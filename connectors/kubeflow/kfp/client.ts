@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
+import { retryOperation, type AttemptInfo, type RetryPolicy } from '../../../core/retry/index.js';
 import { DeliveryError, parseRetryAfter } from '../../../core/sink.js';
 import type { KubeflowConfig } from '../config.js';
 import type { RunInfo } from '../mlmd/normalize.js';
@@ -28,6 +28,9 @@ export class KfpHttpError extends DeliveryError {
 export class KfpApi {
   readonly base: string;
   private readonly retry: RetryPolicy;
+
+  /** Told of each retried attempt (the poller reads degraded meanwhile), and (undefined) of each request that succeeds. */
+  onRetry?: (info: AttemptInfo | undefined) => void;
 
   constructor(private readonly cfg: KubeflowConfig['kfp']) {
     this.base = cfg.url!.replace(/\/+$/, '');
@@ -67,7 +70,11 @@ export class KfpApi {
       },
       this.retry,
       signal,
-    );
+      (info) => this.onRetry?.(info),
+    ).then((out) => {
+      this.onRetry?.(undefined);
+      return out;
+    });
   }
 
   /** Every item of a paged listing (`next_page_token` until empty). */

@@ -60,6 +60,7 @@ export class KfpPoller extends IntervalPoller {
     const cfg = deps.config.kfp;
     super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000);
     this.api = new KfpApi(cfg);
+    this.api.onRetry = (info) => this.noteRetry(info);
     this.base = this.api.base;
   }
 

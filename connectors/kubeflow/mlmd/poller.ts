@@ -70,7 +70,10 @@ export class MlmdPoller extends IntervalPoller {
     this.cfg = cfg;
     this.client = client ?? new MlmdClient(cfg.address!, { tls: cfg.tls, caFile: cfg.ca_file, timeoutMs: cfg.timeout_ms });
     this.retry = { initialMs: 500, maxMs: 10_000, requestTimeoutMs: cfg.timeout_ms + 1000, maxAttempts: 4 };
-    if (deps.config.kfp.url) this.kfp = new KfpApi(deps.config.kfp);
+    if (deps.config.kfp.url) {
+      this.kfp = new KfpApi(deps.config.kfp);
+      this.kfp.onRetry = (info) => this.noteRetry(info);
+    }
   }
 
   private get cursorKey(): string {
@@ -82,7 +85,10 @@ export class MlmdPoller extends IntervalPoller {
   }
 
   private rpc<T>(op: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
-    return retryOperation(op, this.retry, signal);
+    return retryOperation(op, this.retry, signal, (info) => this.noteRetry(info)).then((out) => {
+      this.noteRetry(undefined);
+      return out;
+    });
   }
 
   /** @returns counts of executions read and events committed. */
@@ -192,7 +198,8 @@ export class MlmdPoller extends IntervalPoller {
 
   override health(): { state: 'healthy' | 'degraded' | 'unhealthy'; reason?: string } {
     const h = super.health();
-    return h.state === 'healthy' && this.deferred ? { state: 'degraded', reason: this.deferred } : h;
+    // Held events say more than a request being retried.
+    return h.state !== 'unhealthy' && this.deferred ? { state: 'degraded', reason: this.deferred } : h;
   }
 
   private async loadGraph(run: MlmdContext, pipeline: MlmdContext | undefined, signal: AbortSignal): Promise<RunGraph> {

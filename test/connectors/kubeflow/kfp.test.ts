@@ -24,7 +24,7 @@ type Obj = Record<string, any>;
  * namespace requirement, protojson filter with created_at predicates,
  * `sort_by`, and opaque page tokens.
  */
-async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string }) {
+async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string; unavailable?: number }) {
   const requests: URL[] = [];
   const headers: IncomingMessage['headers'][] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -46,6 +46,10 @@ async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj
     };
     const path = url.pathname;
     if (path === data.refuse) return send(400, { error: 'refused by the test', code: 3 });
+    if ((data.unavailable ?? 0) > 0) {
+      data.unavailable!--;
+      return send(503, { error: 'upstream connect error', code: 14 });
+    }
     if (path === '/apis/v2beta1/runs') {
       if (ns !== 'kubeflow-user-alice') return send(400, { error: 'Invalid input error: ListRuns must filter by namespace in multi-user mode', code: 3 });
       if (url.searchParams.get('sort_by') !== 'created_at desc') return send(400, { error: 'bad sort_by', code: 3 });
@@ -157,6 +161,24 @@ describe('KFP v2beta1 REST poller', () => {
     await expect.poll(() => pollers[0]!.health!().state, { timeout: 5000 }).toBe('unhealthy');
     expect(kfp.requests).toHaveLength(1);
     expect(pollers[0]!.health!().reason).toMatch(/401/);
+  });
+});
+
+describe('KFP poller health while a request is retried', () => {
+  it('reads degraded (not healthy) while 503s are retried within a poll, healthy once the poll succeeds', async () => {
+    const kfp = await fakeKfp({ ...kfpData(), unavailable: 2 });
+    const h = harness({ kfp: { url: kfp.url, token: TOKEN, namespaces: ['kubeflow-user-alice'] } });
+    cleanup.push(() => h.close());
+    const [poller] = kubeflowConnector.pollers!(h.deps);
+    const seen = new Set<string>();
+    const sample = setInterval(() => seen.add(`${poller!.health!().state}:${poller!.health!().reason ?? ''}`), 5);
+    poller!.start();
+    cleanup.push(() => poller!.stop());
+    await expect.poll(() => h.events().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    clearInterval(sample);
+    expect([...seen].some((s) => /^degraded:retrying: attempt \d+ failed: .*503/.test(s))).toBe(true);
+    expect([...seen].some((s) => s.startsWith('unhealthy'))).toBe(false);
+    await expect.poll(() => poller!.health!().state, { timeout: 5000 }).toBe('healthy');
   });
 });
 
