@@ -292,7 +292,10 @@ export class Registry {
         // the `default` alias, else the newest registered one. Named by an alias: the version holding
         // it, else an approval that alias got at an upload whose version was not known yet.
         const all = this.versionsOf(r.platform, r.name);
-        const v = r.alias ? all.find((x) => x.aliases?.includes(r.alias!)) : (all.find((x) => x.aliases?.includes('default')) ?? all.at(-1));
+        // Vertex gives a model's first version `default` without logging it: `@default` held by no version
+        // seen is the newest one, as a deploy without a version.
+        const holder = all.find((x) => x.aliases?.includes(r.alias ?? 'default'));
+        const v = holder ?? (!r.alias || r.alias === 'default' ? all.at(-1) : undefined);
         if (v) {
           named ??= v;
           keys.add(v.key);

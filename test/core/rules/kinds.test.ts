@@ -79,6 +79,11 @@ describe('rule kinds on facts some platforms carry', () => {
     // Near misses: another alias, and no approval at all.
     expect(alerts([upload, deploy('d2', 'staging', 1)])).toHaveLength(1);
     expect(alerts([{ ...upload, ml: { model: { name: M, aliases: ['production'] } } }, deploy('d3', 'production', 1)])).toHaveLength(1);
+    // @default (Vertex gives the first version that alias without logging it) is the newest known version, as no version is.
+    const v1 = ev({ id: 'v1', time: at(T0), platform: 'vertex', stage: 'registry', action: 'model_version.create', actor: actors.aliceGcp, resource: { type: 'model', id: M }, ml: { model: { name: M, version: '1' } } });
+    const approve1 = ev({ id: 'a1', time: at(T0 + 1000), platform: 'vertex', stage: 'registry', action: 'model_version.alias_set', actor: actors.aliceGcp, resource: { type: 'model', id: M }, ml: { model: { name: M, version: '1', aliases: ['production'] } } });
+    expect(alerts([v1, approve1, deploy('d4', 'default', 1)])).toEqual([]);
+    expect(alerts([v1, deploy('d5', 'default', 1)])).toHaveLength(1);
   });
 
   it('approved_model_modified: ignore_tags adds to the mltrail.* exception instead of replacing it', () => {
