@@ -1,42 +1,12 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
+import { caFileProblem } from '../../core/config/pem.js';
 import type { Formatter } from '../../core/formats/index.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import type { DeliveryStatus } from '../../core/sink.js';
 import type { SpoolRecord } from '../../core/spool/index.js';
 
 // The HTTP client (undici) is in ./http.ts: the file sink, and a sink thread that runs only it, never load it.
-
-/**
- * Why `file` cannot serve as a PEM CA bundle, or undefined when it holds at
- * least one certificate and every one parses. Node ignores a `ca` without a
- * usable certificate, so such a file would only show up as every request
- * failing with "unable to verify the first certificate".
- *
- * @example
- * caFileProblem('/etc/ssl/splunk-ca.pem') // undefined, or 'cannot read /etc/ssl/splunk-ca.pem: ENOENT'
- */
-export function caFileProblem(file: string): string | undefined {
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) return `${file} is not a file`;
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-  }
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (!blocks.length) return `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
-  for (const [i, pem] of blocks.entries()) {
-    try {
-      new X509Certificate(pem);
-    } catch (err) {
-      return `${file}: certificate ${i + 1} does not parse: ${(err as Error).message}`;
-    }
-  }
-  return undefined;
-}
 
 /** TLS settings shared by the HTTP sinks (private CAs of on-prem Splunk / Elastic). */
 export const TlsConfig = z

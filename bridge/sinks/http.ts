@@ -5,7 +5,8 @@ import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { MltrailError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/sink.js';
-import { caFileProblem, redactUrl, type TlsConfig } from './common.js';
+import { caFileProblem } from '../../core/config/pem.js';
+import { redactUrl, type TlsConfig } from './common.js';
 
 const gzip = promisify(gzipCb);
 

@@ -1,8 +1,8 @@
-import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
+import { caFileProblem } from '../../core/config/pem.js';
 
 const MiB = 1024 * 1024;
 
@@ -46,27 +46,6 @@ export function hostPortProblem(value: string): string | undefined {
   const [, v6, host, port] = m;
   if (v6 !== undefined ? isIP(v6) !== 6 : !HOSTNAME.test(host!)) return `${JSON.stringify(v6 ?? host)} is not a host name or IP address (${example})`;
   if (Number(port) < 1 || Number(port) > 65535) return `port ${port} is outside 1-65535`;
-  return undefined;
-}
-
-/** Why `file` cannot serve as a PEM CA bundle, or undefined when at least one certificate parses and all do. */
-export function caFileProblem(file: string): string | undefined {
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) return `${file} is not a file`;
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-  }
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (!blocks.length) return `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
-  for (const [i, pem] of blocks.entries()) {
-    try {
-      new X509Certificate(pem);
-    } catch (err) {
-      return `${file}: certificate ${i + 1} does not parse: ${(err as Error).message}`;
-    }
-  }
   return undefined;
 }
 

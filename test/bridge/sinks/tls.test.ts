@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { checkConfigCommand } from '../../../bridge/cli/admin.js';
 import { loadConfig } from '../../../bridge/config.js';
-import { caFileProblem } from '../../../bridge/sinks/common.js';
+import { caFileProblem } from '../../../core/config/pem.js';
 import { ElasticConfig } from '../../../bridge/sinks/elastic/config.js';
 import { elasticSinkFactory } from '../../../bridge/sinks/elastic/index.js';
 import { silentLogger } from '../../../core/log.js';
