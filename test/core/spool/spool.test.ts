@@ -59,6 +59,24 @@ describe('Spool', () => {
   afterEach(() => {
     for (const s of open.splice(0)) if (!s.isClosed) s.close();
   });
+  /** Another thread takes the spool's write lock (inserting cursor 'holder' = 1) and keeps it `ms`. */
+  const holdWriteLock = async (dir: string, ms: number): Promise<Worker> => {
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.driver);
+       const db = new Database(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?)').run('holder', 1);
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.ms);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file: join(dir, 'spool.db'), ms } },
+    );
+    await new Promise((r) => holder.once('message', r));
+    return holder;
+  };
+
   const make = (opts: Partial<Parameters<typeof Spool.open>[0]> = {}) => {
     const s = Spool.open({ dir: opts.dir ?? tmp(), ...opts });
     open.push(s);
@@ -70,20 +88,7 @@ describe('Spool', () => {
     const owner = make({ dir });
     const consumer = make({ dir, consumer: true });
     // Another thread takes the write lock and keeps it for 150 ms.
-    const driver = require.resolve('better-sqlite3');
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const Database = require(workerData.driver);
-       const db = new Database(workerData.file);
-       db.exec('BEGIN IMMEDIATE');
-       db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?)').run('holder', 1);
-       parentPort.postMessage('locked');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
-       db.exec('COMMIT');
-       db.close();`,
-      { eval: true, workerData: { driver, file: join(dir, 'spool.db') } },
-    );
-    await new Promise((r) => holder.once('message', r));
+    const holder = await holdWriteLock(dir, 150);
     const t0 = Date.now();
     consumer.transaction(() => consumer.commitCursor('rules', 7));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(50);
@@ -95,20 +100,7 @@ describe('Spool', () => {
   it('a consumer connection opens while another connection holds the write lock (a rules worker started under load)', async () => {
     const dir = tmp();
     make({ dir });
-    const driver = require.resolve('better-sqlite3');
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const Database = require(workerData.driver);
-       const db = new Database(workerData.file);
-       db.exec('BEGIN IMMEDIATE');
-       db.prepare('INSERT INTO cursors (consumer, seq) VALUES (?, ?)').run('holder', 1);
-       parentPort.postMessage('locked');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-       db.exec('COMMIT');
-       db.close();`,
-      { eval: true, workerData: { driver, file: join(dir, 'spool.db') } },
-    );
-    await new Promise((r) => holder.once('message', r));
+    const holder = await holdWriteLock(dir, 300);
     // It used to rewrite user_version while opening, with no busy handler: SQLITE_BUSY at once.
     const consumer = make({ dir, consumer: true });
     expect(consumer.cursor('rules')).toBe(0);
