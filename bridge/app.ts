@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Hono {
       for (const b of bad) deps.ingest.quarantine(channel, b.reason, b.text, { route, line: b.line });
       // NDJSON: a rejected event is named (and quarantined) by its physical line.
       const where = lines ? (i: number) => ({ label: `line ${lines[i]}`, meta: { route, line: lines[i] } }) : undefined;
-      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where);
+      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where, { forwarded: true });
       let rejected: Array<{ index: number; line?: number; id?: string; reason: string }> = res.rejected;
       if (lines && rejected.length + bad.length > 0) {
         // NDJSON: name the physical line, and count positions over every non-blank line (parsed or not).

@@ -36,6 +36,15 @@ export function reasonClass(reason: string): string {
   return (/^[A-Za-z _\-(),/]*/.exec(reason)?.[0] ?? '').trim() || 'refused';
 }
 
+export interface IngestOptions {
+  /**
+   * The events were normalized outside mltrail (`POST /v1/events`): they
+   * cannot take the id of an event a connector has yet to deliver
+   * (SpoolItem.forwarded).
+   */
+  forwarded?: boolean;
+}
+
 /**
  * The single door into the spool for every connector: validates normalized
  * events against the schema (invalid ones are quarantined with the reason,
@@ -58,16 +67,16 @@ export class Ingestor {
     prepareEventCheck();
   }
 
-  ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown, where?: (index: number) => { label: string; meta?: Record<string, unknown> }): Promise<IngestResult> {
+  ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown, where?: (index: number) => { label: string; meta?: Record<string, unknown> }, opts: IngestOptions = {}): Promise<IngestResult> {
     try {
-      return this.validateAndAppend(events, channel, rawForQuarantine, where);
+      return this.validateAndAppend(events, channel, rawForQuarantine, where, opts.forwarded === true);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** `where` names an input position for reasons and quarantine (an NDJSON body's physical line); default `event N`. */
-  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown, where?: (index: number) => { label: string; meta?: Record<string, unknown> }): Promise<IngestResult> {
+  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine: ((index: number) => unknown) | undefined, where: ((index: number) => { label: string; meta?: Record<string, unknown> }) | undefined, forwarded: boolean): Promise<IngestResult> {
     const items: SpoolItem[] = [];
     const rejected: IngestResult['rejected'] = [];
     for (let index = 0; index < events.length; index++) {
@@ -77,7 +86,7 @@ export class Ingestor {
         const parsed = checkEvent(e);
         if (parsed.success) {
           const { body, rawAt } = serializeEvent(parsed.data);
-          items.push({ kind: 'event', id: parsed.data.id, body, rawAt });
+          items.push(forwarded ? { kind: 'event', id: parsed.data.id, body, rawAt, forwarded } : { kind: 'event', id: parsed.data.id, body, rawAt });
           continue;
         }
         problem = describeZodError(parsed.error);

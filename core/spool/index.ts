@@ -19,6 +19,14 @@ export interface SpoolItem {
    * skip it; undefined when the body has no such member.
    */
   rawAt?: number;
+  /**
+   * An event a sender outside mltrail's connectors made (`POST /v1/events`).
+   * It is a duplicate of any event already taken, but its id is remembered
+   * apart: ids of connector events are derived from the native record, so a
+   * token holder could otherwise send one first and have the real event
+   * dropped as its duplicate.
+   */
+  forwarded?: boolean;
 }
 
 export interface SpoolRecord extends SpoolItem {
@@ -253,6 +261,7 @@ export class Spool extends EventEmitter {
     const db = this.db;
     return {
       dedup: db.prepare('INSERT OR IGNORE INTO dedup (id, added) VALUES (?, ?)'),
+      dedupHas: db.prepare('SELECT 1 FROM dedup WHERE id = ?').pluck(),
       insert: db.prepare('INSERT INTO records (kind, id, body, bytes, added, raw_at) VALUES (?, ?, ?, ?, ?, ?)'),
       read: db.prepare('SELECT seq, kind, id, body, added FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
       readBytes: db.prepare('SELECT seq, kind, id, CAST(body AS BLOB) AS bytes, added, raw_at FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
@@ -459,7 +468,7 @@ export class Spool extends EventEmitter {
     const accepted: string[] = [];
     const duplicates: string[] = [];
     for (const it of items) {
-      if (this.stmt.dedup.run(`${it.kind}:${it.id}`, now).changes === 0) {
+      if (it.forwarded ? this.isForwardedDuplicate(it, now) : this.stmt.dedup.run(`${it.kind}:${it.id}`, now).changes === 0) {
         duplicates.push(it.id);
         continue;
       }
@@ -477,9 +486,15 @@ export class Spool extends EventEmitter {
     return { accepted, duplicates };
   }
 
+  /** A forwarded event duplicates any record of its id, and is remembered under `fwd:` (see SpoolItem.forwarded). */
+  private isForwardedDuplicate(it: SpoolItem, now: number): boolean {
+    if (this.stmt.dedupHas.get(`${it.kind}:${it.id}`) !== undefined) return true;
+    return this.stmt.dedup.run(`fwd:${it.kind}:${it.id}`, now).changes === 0;
+  }
+
   /** Whether an id was already accepted inside the dedup window. */
   seen(kind: RecordKind, id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM dedup WHERE id = ?').get(`${kind}:${id}`) !== undefined;
+    return this.stmt.dedupHas.get(`${kind}:${id}`) !== undefined || this.stmt.dedupHas.get(`fwd:${kind}:${id}`) !== undefined;
   }
 
   /** Up to `limit` records after the consumer's cursor, oldest first. */

@@ -8,7 +8,9 @@ import { silentLogger } from '../../core/log.js';
 import type { MltrailError } from '../../core/errors.js';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
+import { connectorByName } from '../../connectors/index.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: Bridge[] = [];
@@ -371,6 +373,36 @@ describe('bridge server', () => {
     const text = await (await fetch(`${m.url}/metrics`)).text();
     expect(text).toContain('mltrail_events_rejected_total{channel="mlflow.webhook",reason="too_large"} 1');
     expect(text).toContain('mltrail_events_rejected_total{channel="core.attest",reason="too_large"} 1');
+  });
+
+  it('an event sent to /v1/events first cannot make a connector\'s event with the same id a duplicate; the other way round it is one', async () => {
+    const token = 'ingest-token-0123456789';
+    const key = 'eb-key-0123456789';
+    const { b, dataDir } = await start({ MLTRAIL_INGEST_TOKEN: token, MLTRAIL_EVENTBRIDGE_API_KEY: key });
+    const native = JSON.parse(readFixture('sagemaker', 'eventbridge-sagemaker-training-job-state-change.awsdocs.json')) as Record<string, unknown>;
+    const plugin = connectorByName('sagemaker')!;
+    // Ids of connector events are derived from the record, so anyone can compute this one ahead of time.
+    const id = plugin.normalize!(native, { channel: 'sagemaker.eventbridge', receivedTime: new Date().toISOString(), keepRaw: true, config: plugin.configSchema.parse({}) } as never).events[0]!.id;
+    const api = (ev: unknown) => fetch(`${b.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(ev) }).then((r) => r.json());
+    const eventbridge = () => fetch(`${b.url}/v1/ingest/sagemaker/eventbridge`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(native) }).then((r) => r.json());
+
+    expect(await api({ ...sampleEvent(), id, platform: 'sagemaker', channel: 'sagemaker.eventbridge' })).toMatchObject({ accepted: 1 });
+    expect(await api({ ...sampleEvent(), id })).toMatchObject({ accepted: 0, duplicates: 1 }); // a forwarder's resend is still one
+    expect(await eventbridge()).toMatchObject({ accepted: 1 }); // the real event is not taken for the forged one's duplicate
+    expect(await eventbridge()).toMatchObject({ accepted: 0, duplicates: 1 });
+    const lines = async () => {
+      await waitFor(() => (b.spool.depth('sink:file').records === 0 ? true : undefined));
+      return readFileSync(join(dataDir, 'out', 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; raw?: unknown });
+    };
+    expect((await lines()).filter((e) => e.id === id)).toHaveLength(2);
+    expect((await lines()).some((e) => e.id === id && JSON.stringify(e.raw) === JSON.stringify(native))).toBe(true);
+
+    // A connector's event first: an already-normalized copy forwarded later is its duplicate.
+    const other = { ...native, id: 'a-different-eventbridge-id' };
+    expect(await (await fetch(`${b.url}/v1/ingest/sagemaker/eventbridge`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(other) })).json()).toMatchObject({ accepted: 1 });
+    const otherId = plugin.normalize!(other, { channel: 'sagemaker.eventbridge', receivedTime: new Date().toISOString(), keepRaw: true, config: plugin.configSchema.parse({}) } as never).events[0]!.id;
+    expect(otherId).not.toBe(id);
+    expect(await api({ ...sampleEvent(), id: otherId })).toMatchObject({ accepted: 0, duplicates: 1 });
   });
 
   it('requires the bearer token when one is set, and records the failure as an event', async () => {
