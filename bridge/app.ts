@@ -33,6 +33,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use('*', async (c, next) => {
     const start = performance.now();
+    // The server lets a request without Host through (Node's own answer is an empty 400): HTTP/1.1 requires one.
+    const incoming = (c.env as { incoming?: { httpVersion?: string } } | undefined)?.incoming;
+    if (incoming?.httpVersion === '1.1' && c.req.header('host') === undefined) {
+      c.header('Connection', 'close');
+      return c.json(errorBody('BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header'), 400);
+    }
     if (deps.isShuttingDown() && c.req.method === 'POST') {
       c.header('Retry-After', '5');
       c.header('Connection', 'close');

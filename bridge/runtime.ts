@@ -168,7 +168,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   let httpServer: ServerType;
   try {
     httpServer = await new Promise((resolveListen, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port }, () => resolveListen(s));
+      // requireHostHeader off: Node would answer a Host-less request with an empty 400; the app answers it in JSON.
+      const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port, serverOptions: { requireHostHeader: false } }, () => resolveListen(s));
       // Requests Node's parser refuses (oversized headers, a malformed request line) get a JSON error too.
       s.on('clientError', clientErrorHandler());
       s.once('error', reject);

@@ -303,6 +303,14 @@ describe('bridge server', () => {
     const badLine = await rawRequest(Number(port), 'THIS IS NOT HTTP\r\n\r\n');
     expect(badLine.status).toBe(400);
     expect(JSON.parse(badLine.body).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+    // HTTP/1.1 without Host: Node's own answer was an empty 400.
+    const noHost = await rawRequest(Number(port), 'POST /v1/events HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}');
+    expect(noHost.status).toBe(400);
+    expect(JSON.parse(noHost.body).error).toMatchObject({ code: 'MLTRAIL_ERR_BAD_REQUEST', message: expect.stringMatching(/Host header/) });
+    expect(b.spool.maxSeq()).toBe(0);
+    // HTTP/1.0 may leave Host out.
+    const old = await rawRequest(Number(port), 'GET /healthz HTTP/1.0\r\n\r\n');
+    expect(old.status).toBe(200);
   });
 
   it('answers for quarantined input only once it is synced to disk, and refuses bad input too when the spool is full', async () => {
