@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { durationMs } from '../../core/rules/config.js';
+import { durationMs, type Kind } from '../../core/rules/config.js';
+import { KIND_DEFAULTS } from '../../core/rules/defaults.js';
 import { createRuleEngine } from '../../core/rules/engine.js';
 import { tuneReport } from '../../core/rules/tune.js';
 import { Spool } from '../../core/spool/index.js';
@@ -42,9 +43,11 @@ export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
       const s = r.settings as Record<string, unknown>;
       const stat = s.k !== undefined ? ` window=${fmtMs(s.window_ms as number)} k=${s.k} ${s.direction} N=${s.n} learning=${fmtMs(s.learning_ms as number)} grace=${fmtMs(s.grace_ms as number)}` : '';
       const ev = s.event_n !== undefined ? ` ${s.k !== undefined ? 'event-N' : 'N'}=${s.event_n}` : '';
-      // The rule's own settings as configured (lookback, production_endpoints, threshold, where…), after the common ones.
+      // The rule's own settings where the config changes them (lookback, production_endpoints, threshold, where…), after the
+      // common ones; `--json` shows every one with its default.
+      const defaults = KIND_DEFAULTS[r.kind as Kind] as Record<string, unknown>;
       const own = Object.entries(s)
-        .filter(([k, v]) => !COMMON_SETTINGS.has(k) && v !== undefined)
+        .filter(([k, v]) => !COMMON_SETTINGS.has(k) && v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k]))
         .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join('');
       io.stdout.write(`${r.id.padEnd(w)}  ${r.stage.padEnd(13)} ${(s.enabled ? r.mode : 'off').padEnd(7)} ${String(s.severity).padEnd(8)}${stat}${ev} suppress=${fmtMs(s.suppress_ms as number)}${own}${s.custom ? ' (custom)' : ''}\n`);

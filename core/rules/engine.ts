@@ -3,6 +3,7 @@ import { SCHEMA_VERSION, stableId, type Alert, type NormalizedEvent, type Stage 
 import type { StateStore } from '../state/index.js';
 import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
+import { KIND_DEFAULTS } from './defaults.js';
 import { KIND_IMPLS } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -238,6 +239,8 @@ class Engine implements RuleEngine {
           : {}),
         ...(STATISTICAL_KINDS.has(r.kind) ? {} : { event_n: r.n, event_learning_ms: r.learningMs }),
         suppress_ms: r.suppressMs,
+        // The kind's own settings as they apply: its defaults, then what the config sets.
+        ...KIND_DEFAULTS[r.kind],
         ...r.settings,
       },
     }));

@@ -3,6 +3,7 @@ import type { Agg, Entity } from '../baseline.js';
 import type { ResolvedRule, RulesConfigParsed, Where } from '../config.js';
 import { anyGlob, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, sourceOf } from '../facts.js';
 import type { Registry, VersionRec } from '../registry.js';
+import { KIND_DEFAULTS } from '../defaults.js';
 
 export interface DetectionInput {
   entity: Entity;
@@ -30,10 +31,11 @@ export interface RuleContext {
 
 export type KindImpl = (ev: NormalizedEvent, ctx: RuleContext) => void;
 
-/** Typed access to a rule's kind settings with a default. */
-export function setting<T>(ctx: RuleContext, key: string, def: T): T {
+/** A rule's kind setting as configured, else its kind's default (KIND_DEFAULTS, which `rules list` shows). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the kind's zod schema typed the value; callers name the type they read.
+export function setting<T = any>(ctx: RuleContext, key: string): T {
   const v = ctx.rule.settings[key];
-  return (v === undefined ? def : v) as T;
+  return (v === undefined ? KIND_DEFAULTS[ctx.rule.kind][key] : v) as T;
 }
 
 export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform'>): Entity {

@@ -13,7 +13,7 @@ const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'sou
 const volumeAnomaly: KindImpl = (ev, ctx) => {
   const where = ctx.rule.settings.where as Parameters<typeof matches>[1];
   if (where ? !matches(ev, where) : ev.stage !== 'ingestion' || AUTH_ACTIONS.has(ev.action) || ev.outcome === 'failure') return;
-  const measures = setting(ctx, 'measures', ['events', 'rows', 'bytes']);
+  const measures = setting(ctx, 'measures');
   const entity = entityFor(ev, 'source', ctx.cfg);
   if (measures.includes('events')) ctx.observe('events', entity, 'count', 1);
   if (measures.includes('rows') && typeof ev.ml?.data?.rows === 'number') ctx.observe('rows', entity, 'sum', ev.ml.data.rows);
@@ -27,7 +27,6 @@ const modificationRate: KindImpl = (ev, ctx) => {
   ctx.observe('writes', { type: 'registry', id: scope ? `${ev.platform}:${scope}` : ev.platform, platform: ev.platform }, 'count', 1);
 };
 
-const ERROR_METRICS = ['*5xx*', '*error*'];
 /** Serving failures per endpoint, and error metrics monitors report. */
 const errorSpike: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'serving') return;
@@ -35,22 +34,22 @@ const errorSpike: KindImpl = (ev, ctx) => {
   if (!ep) return;
   const entity = { type: 'endpoint', id: ep, platform: ev.platform };
   if (ev.outcome === 'failure' && !/^monitor\./.test(ev.action)) ctx.observe('failures', entity, 'count', 1);
-  const globs = setting(ctx, 'metrics', ERROR_METRICS);
+  const globs = setting(ctx, 'metrics');
   for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) if (anyGlob(globs, k)) ctx.observe(k, entity, 'max', v);
 };
 
 /** Generic: every matching event is a detection. */
 const matchKind: KindImpl = (ev, ctx) => {
   if (!matches(ev, ctx.rule.settings.where as Parameters<typeof matches>[1])) return;
-  const entity = entityFor(ev, setting(ctx, 'entity', 'resource'), ctx.cfg);
+  const entity = entityFor(ev, setting(ctx, 'entity'), ctx.cfg);
   ctx.detect({ entity, key: ev.action, evidence: [ev.id], title: ctx.rule.description, summary: `${ev.action} by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'} on ${entity.id}`, details: { action: ev.action, operation: ev.operation } });
 };
 
 /** Generic: a windowed count / sum / metric of matching events against its baseline. */
 const statisticalKind: KindImpl = (ev, ctx) => {
   if (!matches(ev, ctx.rule.settings.where as Parameters<typeof matches>[1])) return;
-  const entity = entityFor(ev, setting(ctx, 'entity', 'resource'), ctx.cfg);
-  const measure = setting<string>(ctx, 'measure', 'count');
+  const entity = entityFor(ev, setting(ctx, 'entity'), ctx.cfg);
+  const measure = setting<string>(ctx, 'measure');
   if (measure === 'count') return ctx.observe('count', entity, 'count', 1);
   if (measure.startsWith('sum:')) {
     const v = Number(fieldAt(ev, measure.slice(4)));

@@ -4,7 +4,7 @@ import {
   anyGlob, approvalOf, compareVersions, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriOverlap,
 } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
-import { SKEW_PATTERN } from './pipeline.js';
+import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -29,9 +29,6 @@ function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: VersionRec
   return { named, all };
 }
 
-const HIGHER = ['accuracy', 'auc', 'roc_auc', 'pr_auc', 'f1', 'f1_score', 'precision', 'recall', 'r2', 'average_precision', 'ndcg', 'map'];
-const LOWER = ['rmse', 'mae', 'mse', 'mape', 'log_loss', 'logloss', 'loss', 'error_rate', 'wer'];
-const DEFAULT_METRICS: Record<string, 'higher' | 'lower'> = Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]);
 
 /** The configured metric a logged metric name stands for (`test_accuracy` → accuracy). */
 /** The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy). */
@@ -101,9 +98,9 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
       : ref.runId
         ? ctx.reg.versionsForRun(ref.runId)
         : [];
-  const dirs = setting(ctx, 'metrics', DEFAULT_METRICS);
-  const threshold = setting(ctx, 'threshold', 0.02);
-  const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare', 'both');
+  const dirs = setting(ctx, 'metrics');
+  const threshold = setting(ctx, 'threshold');
+  const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare');
   for (const target of targets) {
     // A version evaluated where the model is not registered: also compare with the registry's versions of it.
     const home = ctx.reg.homePlatform(target.platform, target.name);
@@ -157,7 +154,7 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[]): AdvEvidence[] {
 }
 
 export const adversarialFailure: KindImpl = (ev, ctx) => {
-  const prefixes = setting(ctx, 'prefixes', ['adversarial', 'adv_']);
+  const prefixes = setting(ctx, 'prefixes');
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
   const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
@@ -172,8 +169,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : undefined;
     const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
-    const minScore = setting(ctx, 'min_score', 0.5);
-    const lowerBetter = setting(ctx, 'lower_is_better', ['*success_rate*', '*asr', '*attack_success*']);
+    const minScore = setting(ctx, 'min_score');
+    const lowerBetter = setting(ctx, 'lower_is_better');
     const failed = found.filter((f) => {
       if (typeof f.value === 'number') return anyGlob(lowerBetter, f.key) ? f.value > 1 - minScore : f.value < minScore;
       const s = String(f.value).trim().toLowerCase();
@@ -193,7 +190,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Not registered anywhere yet (records other platforms made of it are only linked): the version this approval registers.
   const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : target);
   if (approved && subject && target?.approval?.state !== 'approved') {
-    if (!anyGlob(setting(ctx, 'require_for', ['*']), subject.name)) return;
+    if (!anyGlob(setting(ctx, 'require_for'), subject.name)) return;
     const keys = [
       ...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),
       `${subject.platform}|${subject.name}|${subject.version}`,
@@ -247,8 +244,8 @@ export const trainTestOverlap: KindImpl = (ev, ctx) => {
 export const selfApproval: KindImpl = (ev, ctx) => {
   if (approvalOf(ev, ctx.cfg) !== 'approved') return;
   const who = identityOf(ev.actor, ctx.cfg);
-  if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
-  const roles = setting(ctx, 'roles', ['trained', 'evaluated']);
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
+  const roles = setting(ctx, 'roles');
   const { named, all } = versionsOf(ev, ctx);
   const hits: Array<{ role: string; p: Party; v: Pick<VersionRec, 'key' | 'name' | 'version' | 'platform'> }> = [];
   const ref = modelRefOf(ev, ctx.cfg);
@@ -275,13 +272,6 @@ export const selfApproval: KindImpl = (ev, ctx) => {
   });
 };
 
-const MODIFY_ACTIONS = [
-  'model_version.update', 'model_version.tag_set', 'model_version.tag_delete', 'model_version.description_change', 'model_version.source_change',
-  'model_version.status_change', 'model_version.stage_transition', 'model_version.hash_registered', 'model_version.delete', 'model_version.alias_delete',
-  // Generic tagging of a resource that names a model version (ml.model name + version), e.g. a platform's tag API.
-  'resource.tag_set', 'resource.tag_delete',
-];
-
 /**
  * Tag keys a tagging event sets or removes: the one tag it names (`details.tag.key`, MLflow),
  * the keys a multi-key delete removes (`details.tag_keys`, SageMaker DeleteTags), else the
@@ -297,7 +287,7 @@ function tagKeysOf(ev: NormalizedEvent): string[] {
 }
 
 export const approvedModelModified: KindImpl = (ev, ctx) => {
-  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions', MODIFY_ACTIONS), ev.action) || approvalOf(ev, ctx.cfg)) return;
+  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg)) return;
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref?.name || !ref.version) return;
   const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
@@ -306,7 +296,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (ev.action.includes('tag_')) {
     // mltrail's own digest tags and the approval markers are not silent changes.
     // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
-    const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags', []), ...Object.keys(ctx.cfg.approval.tags)];
+    const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags'), ...Object.keys(ctx.cfg.approval.tags)];
     if (tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
   }
   // Registering a hash is only a change when another hash was registered before.
@@ -326,7 +316,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
 export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
   const ep = endpointOf(ev);
-  if (!ep || !anyGlob(setting(ctx, 'endpoints', ['*']), ep)) return;
+  if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
   const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
   const models = ctx.reg.deployedModels(ev);
   if (!ref && !models.length) return; // nothing named: cannot judge (traffic shift between already-judged models)
@@ -345,7 +335,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     });
     return;
   }
-  if (setting(ctx, 'check_substitution', true) && named && named.approvedEver && ref) {
+  if (setting(ctx, 'check_substitution') && named && named.approvedEver && ref) {
     const artifactDiffers = !!(ref.artifact && named.artifact && !uriOverlap(ref.artifact, named.artifact));
     const shaDiffers = !!(ref.sha256 && named.sha256 && ref.sha256 !== named.sha256);
     if (artifactDiffers || shaDiffers) {
@@ -397,7 +387,6 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   });
 };
 
-const OUTPUT_METRICS = ['prediction*', 'output*', '*confidence*', '*score_mean*'];
 
 export const behavioralDrift: KindImpl = (ev, ctx) => {
   const skew = new RegExp(SKEW_PATTERN, 'i');
@@ -418,12 +407,11 @@ export const behavioralDrift: KindImpl = (ev, ctx) => {
   }
   if (ev.stage === 'serving' && ev.ml?.metrics) {
     const ep = endpointOf(ev);
-    const globs = setting(ctx, 'metrics', OUTPUT_METRICS);
+    const globs = setting(ctx, 'metrics');
     if (ep) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, endpointEntity(ev, ep), 'mean', v);
   }
 };
 
-const DATA_WRITES = ['data_object.write', 'data_object.copy', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'];
 
 interface Duty {
   time: string;
@@ -440,21 +428,21 @@ function writesTrainingData(ev: NormalizedEvent, trainingData: string[]): boolea
 export const separationOfDuties: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
   const who = identityOf(ev.actor, ctx.cfg);
-  if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   // A data write only counts in the configured stages or on training data (the URIs are gathered only then).
   const isWrite =
-    anyGlob(setting(ctx, 'data_write_actions', DATA_WRITES), ev.action) &&
-    (setting(ctx, 'data_write_stages', ['ingestion', 'preprocessing']).includes(ev.stage) || writesTrainingData(ev, setting<string[]>(ctx, 'training_data_uris', [])));
+    anyGlob(setting(ctx, 'data_write_actions'), ev.action) &&
+    (setting(ctx, 'data_write_stages').includes(ev.stage) || writesTrainingData(ev, setting<string[]>(ctx, 'training_data_uris')));
   let release: string | undefined;
   if (approvalOf(ev, ctx.cfg) === 'approved') {
     const r = modelRefOf(ev, ctx.cfg);
     release = `approved ${r?.name ?? ''}${r?.version ? ` v${r.version}` : ''}`;
   } else if (isDeployment(ev)) {
     const ep = endpointOf(ev);
-    if (ep && anyGlob(setting(ctx, 'production_endpoints', ['*']), ep)) release = `deployed to ${ep}`;
+    if (ep && anyGlob(setting(ctx, 'production_endpoints'), ep)) release = `deployed to ${ep}`;
   }
   if (!isWrite && !release) return;
-  const lookback = durationMs(setting(ctx, 'lookback', '30d'));
+  const lookback = durationMs(setting(ctx, 'lookback'));
   const t = Date.parse(ev.time);
   const what = isWrite ? `wrote ${ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action}` : release!;
   const mine: Duty = { time: ev.time, event: ev.id, what };

@@ -16,7 +16,7 @@ export const schemaMismatch: KindImpl = (ev, ctx) => {
   if (!hash || !DATA_STAGES.has(ev.stage) || ev.outcome === 'failure') return;
   const source = sourceOf(ev);
   const entity = { type: 'data_source', id: source, platform: ev.platform };
-  const pinned = Object.entries(setting<Record<string, string>>(ctx, 'pinned', {})).find(([g]) => globMatch(g, source))?.[1];
+  const pinned = Object.entries(setting<Record<string, string>>(ctx, 'pinned')).find(([g]) => globMatch(g, source))?.[1];
   if (pinned) {
     if (pinned.toLowerCase() !== hash.toLowerCase()) {
       ctx.detect({ entity, key: hash, evidence: [ev.id], title: 'Schema differs from the pinned schema', summary: `${source} delivered schema ${hash}, pinned ${pinned}`, details: { schema_hash: hash, expected: pinned, basis: 'pinned' } });
@@ -30,14 +30,13 @@ export const schemaMismatch: KindImpl = (ev, ctx) => {
     entity, key: hash, evidence: [learned.event, ev.id], title: 'Schema differs from the learned schema',
     summary: `${source} delivered schema ${hash}; learned ${learned.hash}`, details: { schema_hash: hash, expected: learned.hash, basis: 'learned' },
   });
-  if (setting(ctx, 'accept_after_alert', true)) ctx.set(`schema|${source}`, { hash, event: ev.id });
+  if (setting(ctx, 'accept_after_alert')) ctx.set(`schema|${source}`, { hash, event: ev.id });
 };
 
-const AUTH_ERROR = 'AccessDenied|Unauthori[sz]ed|Forbidden|PERMISSION_DENIED|UNAUTHENTICATED|InvalidSignature|SignatureDoesNotMatch|ExpiredToken|InvalidClientTokenId|InvalidAccessKeyId|NotAuthorized|\\b40[13]\\b';
 
 export const sourceAuthFailure: KindImpl = (ev, ctx) => {
-  const actions = setting(ctx, 'actions', ['ingest.auth_failure', 'source.auth_failure', 'auth.failure']);
-  const pattern = new RegExp(setting(ctx, 'error_pattern', AUTH_ERROR), 'i');
+  const actions = setting(ctx, 'actions');
+  const pattern = new RegExp(setting(ctx, 'error_pattern'), 'i');
   const byAction = anyGlob(actions, ev.action);
   const byError = ev.outcome === 'failure' && !!ev.error && pattern.test(`${ev.error.code ?? ''} ${ev.error.message ?? ''}`);
   if (!byAction && !byError) return;
@@ -63,10 +62,9 @@ function monitorText(ev: NormalizedEvent): string {
   const d = ev.details ?? {};
   return [ev.operation, ev.resource?.type, ev.resource?.name, d.objective, d.anomaly_objective, d.monitoring_type, d.monitor_type].filter((x) => typeof x === 'string').join(' ');
 }
-export const SKEW_PATTERN = 'data.?quality|skew|schema';
 
 export const distributionShift: KindImpl = (ev, ctx) => {
-  const pattern = new RegExp(setting(ctx, 'monitor_pattern', SKEW_PATTERN), 'i');
+  const pattern = new RegExp(setting(ctx, 'monitor_pattern'), 'i');
   if (isMonitorFinding(ev) && (DATA_STAGES.has(ev.stage) || pattern.test(monitorText(ev)))) {
     const ep = endpointOf(ev);
     const entity = ep ? endpointEntity(ev, ep) : { type: 'data_source', id: sourceOf(ev), platform: ev.platform };
@@ -76,7 +74,7 @@ export const distributionShift: KindImpl = (ev, ctx) => {
     });
   }
   if (ev.stage === 'preprocessing' && ev.ml?.metrics && ev.outcome !== 'failure') {
-    const globs = setting(ctx, 'metrics', ['*']);
+    const globs = setting(ctx, 'metrics');
     const job = jobNameOf(ev);
     const hasData = !!(ev.ml.data?.uris?.length || ev.ml.data?.inputs?.length || (ev.resource && /dataset|feature/.test(ev.resource.type)));
     const entity = hasData || !job ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform } : { type: 'job', id: jobFamily(job), platform: ev.platform };
@@ -97,8 +95,8 @@ export const codeModified: KindImpl = (ev, ctx) => {
   const job = jobNameOf(ev) ?? 'unknown';
   const family = jobFamily(job);
   const entity = { type: 'job', id: family, platform: ev.platform };
-  const approvedImages = setting<string[]>(ctx, 'approved_images', []);
-  const approvedCommits = setting<string[]>(ctx, 'approved_commits', []);
+  const approvedImages = setting<string[]>(ctx, 'approved_images');
+  const approvedCommits = setting<string[]>(ctx, 'approved_commits');
   const reasons: string[] = [];
   if (approvedImages.length && image && !anyGlob(approvedImages, image) && !anyGlob(approvedImages, ev.ml?.job?.image)) reasons.push(`image ${image} is not on the approved list`);
   if (approvedCommits.length && commit && !anyGlob(approvedCommits, commit)) reasons.push(`commit ${commit} is not on the approved list`);
@@ -112,7 +110,7 @@ export const codeModified: KindImpl = (ev, ctx) => {
   if (reasons.length) {
     ctx.detect({ entity, key: `${image ?? ''}|${commit ?? ''}`, evidence: known ? [known.event, ev.id] : [ev.id], title: 'Preprocessing code not approved', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, commit, reasons } });
   }
-  if (known && setting(ctx, 'learn', true)) {
+  if (known && setting(ctx, 'learn')) {
     if (image && !known.images.includes(image)) known.images = [...known.images, image].slice(-20);
     if (commit && !known.commits.includes(commit)) known.commits = [...known.commits, commit].slice(-20);
     known.event = ev.id;
@@ -121,7 +119,6 @@ export const codeModified: KindImpl = (ev, ctx) => {
 };
 
 const JOB_CREATE = new Set(['training_job.create', 'processing_job.create', 'tuning_job.create']);
-const EGRESS_METRICS = ['*egress*', 'network_out*', 'networkout*', '*_tx_bytes', 'network.tx*', 'sent_bytes*'];
 
 export const networkEgress: KindImpl = (ev, ctx) => {
   const j = ev.ml?.job;
@@ -132,7 +129,7 @@ export const networkEgress: KindImpl = (ev, ctx) => {
     if (known || ev.platform === 'sagemaker' || ev.platform === 'vertex') {
       const isolated = j?.network_isolation === true || (j?.vpc !== undefined && j.vpc !== false && j.vpc !== '');
       const job = jobNameOf(ev) ?? 'unknown';
-      const policy = setting(ctx, 'policy', [{ jobs: '*', require_isolation: true }]).find((p) => globMatch(p.jobs, job));
+      const policy = setting<Array<{ jobs: string; require_isolation: boolean }>>(ctx, 'policy').find((p) => globMatch(p.jobs, job));
       if (!isolated && policy?.require_isolation) {
         ctx.detect({
           entity: { type: 'job', id: job, platform: ev.platform }, key: job, evidence: [ev.id], title: 'Job runs without network isolation',
@@ -143,7 +140,7 @@ export const networkEgress: KindImpl = (ev, ctx) => {
     }
   }
   if (ev.stage === 'training' && ev.ml?.metrics) {
-    const globs = setting(ctx, 'metrics', EGRESS_METRICS);
+    const globs = setting(ctx, 'metrics');
     const job = jobNameOf(ev);
     if (job) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, { type: 'job', id: jobFamily(job), platform: ev.platform }, 'max', v);
   }
@@ -159,9 +156,9 @@ interface Pattern {
 export const offHoursJob: KindImpl = (ev, ctx) => {
   if (!isJobSubmission(ev)) return;
   const who = identityOf(ev.actor, ctx.cfg);
-  if (!who || anyGlob(setting<string[]>(ctx, 'exempt', []), who)) return;
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   const t = Date.parse(ev.time);
-  const local = new Date(t + setting(ctx, 'utc_offset_hours', 0) * 3_600_000);
+  const local = new Date(t + setting(ctx, 'utc_offset_hours') * 3_600_000);
   const day = local.getUTCDay();
   const hour = local.getUTCHours();
   const dayType = day === 0 || day === 6 ? 'we' : 'wd';
@@ -179,15 +176,15 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
     }
   }
   const p = ctx.get<Pattern>(`pattern|${who}`) ?? { first: t, jobs: 0, hist: {} };
-  const historyMs = durationMs(setting(ctx, 'min_history', '28d'));
-  if (t - p.first >= historyMs && p.jobs >= setting(ctx, 'min_jobs', 10)) {
-    const tol = setting(ctx, 'tolerance_hours', 1);
+  const historyMs = durationMs(setting(ctx, 'min_history'));
+  if (t - p.first >= historyMs && p.jobs >= setting(ctx, 'min_jobs')) {
+    const tol = setting(ctx, 'tolerance_hours');
     let support = 0;
     for (let h = hour - tol; h <= hour + tol; h++) support += p.hist[`${dayType}-${(h + 24) % 24}`] ?? 0;
-    if (support < setting(ctx, 'min_support', 2)) {
+    if (support < setting(ctx, 'min_support')) {
       ctx.detect({
         entity, key: 'pattern', evidence: [ev.id], title: 'Job submitted outside the identity’s usual hours',
-        summary: `${who} submitted ${job} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx UTC${setting(ctx, 'utc_offset_hours', 0) ? '+offset' : ''}; ${p.jobs} earlier jobs since ${new Date(p.first).toISOString().slice(0, 10)}, ${support} near this hour`,
+        summary: `${who} submitted ${job} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx UTC${setting(ctx, 'utc_offset_hours') ? '+offset' : ''}; ${p.jobs} earlier jobs since ${new Date(p.first).toISOString().slice(0, 10)}, ${support} near this hour`,
         details: { job, day: DAYS[day], hour, support, history_jobs: p.jobs, basis: 'learned_pattern' },
       });
     }
@@ -198,7 +195,6 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   ctx.set(`pattern|${who}`, p);
 };
 
-const DEFAULT_REGISTRIES = ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'];
 
 /** Registry host of an image reference (`docker.io` when it has none). */
 export function registryOf(image: string): string {
@@ -215,12 +211,12 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   if (j?.image && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
-    const allowed = setting(ctx, 'allowed_registries', DEFAULT_REGISTRIES);
+    const allowed = setting(ctx, 'allowed_registries');
     for (const image of images) {
       // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
       const pinned = images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : /@sha256:[0-9a-f]{64}$/i.test(image) || (image === j.image && !!j.image_digest);
       let bad = false;
-      if (setting(ctx, 'require_digest', true) && !pinned) {
+      if (setting(ctx, 'require_digest') && !pinned) {
         reasons.push(`image ${image} is not pinned by digest`);
         bad = true;
       }

@@ -161,6 +161,14 @@ describe('rules configuration', () => {
     expect(r.out).toMatch(/access\.separation_of_duties .* suppress=1d lookback=14d production_endpoints=\["\*-prod"\]/);
     const json = await cli(['rules', 'list', '--json', '--config', f]);
     expect(json.out.trim().split('\n')).toHaveLength(20);
+    // --json shows each kind setting as it applies: the configured value, else the kind's default.
+    const byId = new Map(json.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; settings: Record<string, unknown> }).map((x) => [x.id, x.settings]));
+    expect(byId.get('access.separation_of_duties')).toMatchObject({ lookback: '14d', production_endpoints: ['*-prod'], data_write_stages: ['ingestion', 'preprocessing'], exempt: [] });
+    expect(byId.get('training.off_hours_job')).toMatchObject({ min_history: '28d', min_jobs: 10, tolerance_hours: 1, min_support: 2, utc_offset_hours: 0 });
+    expect(byId.get('evaluation.score_drop')).toMatchObject({ threshold: 0.02, compare: 'both', metrics: expect.objectContaining({ accuracy: 'higher', rmse: 'lower' }) });
+    expect(byId.get('training.unverified_dependency')).toMatchObject({ require_digest: true, allowed_registries: expect.arrayContaining(['gcr.io']) });
+    // The table shows only what the config changes, not every default.
+    expect(r.out).not.toMatch(/data_write_stages=/);
     expect((await cli(['rules', 'frob'])).code).toBe(2);
   });
 });

@@ -1,0 +1,56 @@
+import type { Kind } from './config.js';
+
+/**
+ * Kind settings a rule falls back to when its config leaves them out. One
+ * table, read both by the kinds (`setting()`) and by `mltrail rules list`, so
+ * what an operator sees is what runs.
+ */
+
+const HIGHER = ['accuracy', 'auc', 'roc_auc', 'pr_auc', 'f1', 'f1_score', 'precision', 'recall', 'r2', 'average_precision', 'ndcg', 'map'];
+const LOWER = ['rmse', 'mae', 'mse', 'mape', 'log_loss', 'logloss', 'loss', 'error_rate', 'wer'];
+
+/** Monitor names and objectives that are about input data (skew, quality, schema), not model behaviour. */
+export const SKEW_PATTERN = 'data.?quality|skew|schema';
+
+const AUTH_ERROR =
+  'AccessDenied|Unauthori[sz]ed|Forbidden|PERMISSION_DENIED|UNAUTHENTICATED|InvalidSignature|SignatureDoesNotMatch|ExpiredToken|InvalidClientTokenId|InvalidAccessKeyId|NotAuthorized|\\b40[13]\\b';
+
+const MODIFY_ACTIONS = [
+  'model_version.update', 'model_version.tag_set', 'model_version.tag_delete', 'model_version.description_change', 'model_version.source_change',
+  'model_version.status_change', 'model_version.stage_transition', 'model_version.hash_registered', 'model_version.delete', 'model_version.alias_delete',
+  // Generic tagging of a resource that names a model version (ml.model name + version), e.g. a platform's tag API.
+  'resource.tag_set', 'resource.tag_delete',
+];
+
+export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unknown>> } = {
+  volume_anomaly: { measures: ['events', 'rows', 'bytes'] },
+  schema_mismatch: { pinned: {}, accept_after_alert: true },
+  source_auth_failure: { actions: ['ingest.auth_failure', 'source.auth_failure', 'auth.failure'], error_pattern: AUTH_ERROR },
+  distribution_shift: { metrics: ['*'], monitor_pattern: SKEW_PATTERN },
+  code_modified: { approved_images: [], approved_commits: [], learn: true },
+  network_egress: { policy: [{ jobs: '*', require_isolation: true }], metrics: ['*egress*', 'network_out*', 'networkout*', '*_tx_bytes', 'network.tx*', 'sent_bytes*'] },
+  off_hours_job: { min_history: '28d', min_jobs: 10, tolerance_hours: 1, min_support: 2, utc_offset_hours: 0, exempt: [] },
+  unverified_dependency: { allowed_registries: ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'], require_digest: true },
+  score_drop: { metrics: Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]), threshold: 0.02, compare: 'both' },
+  adversarial_failure: { prefixes: ['adversarial', 'adv_'], min_score: 0.5, lower_is_better: ['*success_rate*', '*asr', '*attack_success*'], require_for: ['*'] },
+  train_test_overlap: {},
+  self_approval: { roles: ['trained', 'evaluated'], exempt: [] },
+  approved_model_modified: { actions: MODIFY_ACTIONS, ignore_tags: [] },
+  unapproved_deployment: { check_substitution: true, endpoints: ['*'] },
+  version_rollback: {},
+  modification_rate: {},
+  hash_mismatch: {},
+  // No monitor_pattern: by default every monitor finding that is not about input data (SKEW_PATTERN) counts.
+  behavioral_drift: { metrics: ['prediction*', 'output*', '*confidence*', '*score_mean*'] },
+  error_spike: { metrics: ['*5xx*', '*error*'] },
+  separation_of_duties: {
+    lookback: '30d',
+    data_write_actions: ['data_object.write', 'data_object.copy', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'],
+    data_write_stages: ['ingestion', 'preprocessing'],
+    training_data_uris: [],
+    production_endpoints: ['*'],
+    exempt: [],
+  },
+  match: { entity: 'resource' },
+  statistical: { entity: 'resource', measure: 'count' },
+};
