@@ -130,10 +130,15 @@ export class EventSorter {
   }
 }
 
-/** Epoch ms of an event time; an unreadable one sorts first (null), as it would compare in memory. */
+/**
+ * Epoch ms of an event time, with digits past the millisecond as its fraction (`.0009` sorts before
+ * `.0001` of the same ms otherwise); an unreadable one sorts first (null), as it would compare in memory.
+ */
 function sortKey(time: string): number | null {
   const t = Date.parse(time);
-  return Number.isNaN(t) ? null : t;
+  if (Number.isNaN(t)) return null;
+  const sub = /\.\d{3}(\d+)/.exec(time)?.[1];
+  return sub ? t + Number(`0.${sub}`) : t;
 }
 
 /**
@@ -146,7 +151,7 @@ function sortKey(time: string): number | null {
  */
 export function replayEvents(input: NormalizedEvent[], cfg: Pick<Config, 'rules'>): ReplayResult {
   const sorted = input
-    .map((e, i) => ({ e, i, t: Date.parse(e.time) }))
+    .map((e, i) => ({ e, i, t: sortKey(e.time) ?? -Infinity }))
     .sort((a, b) => a.t - b.t || a.i - b.i)
     .map((x) => x.e);
   const alerts: Alert[] = [];

@@ -115,6 +115,18 @@ export const KindSchemas = {
     tolerance_hours: z.number().int().min(0).max(6).optional(),
     min_support: z.number().int().min(1).optional(),
     utc_offset_hours: z.number().min(-14).max(14).optional(),
+    /** IANA time zone of the hours and days (`Europe/Berlin`): daylight saving included. Instead of utc_offset_hours. */
+    time_zone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected an IANA time zone such as Europe/Berlin or America/New_York')
+      .optional(),
     /**
      * A fixed allowed window: days (mon..sun) and hours [from, to). An overnight window (from > to,
      * e.g. 18 → 9) runs past midnight; its early hours belong to the day it started on.
@@ -124,7 +136,7 @@ export const KindSchemas = {
       .refine((w) => w.from_hour !== w.to_hour, { message: 'from_hour and to_hour are the same hour: the window would be empty', path: ['to_hour'] })
       .optional(),
     exempt: globs.optional(),
-  }),
+  }).refine((r) => r.time_zone === undefined || r.utc_offset_hours === undefined, { message: 'set time_zone or utc_offset_hours, not both', path: ['time_zone'] }),
   unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional() }),
   score_drop: z.strictObject({
     ...common,

@@ -33,7 +33,11 @@ export interface RuleInfo {
  */
 export interface RuleEngine {
   /** Evaluate one event; returns the alerts it raises (observe-mode detections included, with mode "observe"). */
-  process(event: NormalizedEvent): Alert[];
+  /**
+   * Evaluate one event. `receivedAt` (epoch ms) is when this bridge took it (the spool's own stamp):
+   * with it, a sender's `received_time` cannot vouch for an event time far ahead.
+   */
+  process(event: NormalizedEvent, receivedAt?: number): Alert[];
   /** Close time windows up to `time` (replay calls it at the end of input). */
   flush(time: string): Alert[];
   catalogue(): RuleInfo[];
@@ -44,6 +48,8 @@ export const KIND_NS = 'rules.kind';
 export const STATS_NS = 'rules.stats';
 /** Event times further ahead of their receipt than this do not move the windows' clock (a bad clock must not close a day of windows). */
 const MAX_CLOCK_SKEW_MS = 3_600_000;
+/** `Date.toISOString()`'s form: strings of it sort as the times they name. */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** |z| histogram bins (0.5 wide, last bin open) for `rules tune`. */
 export const Z_BINS = 17;
 const DAY_MS = 86_400_000;
@@ -165,13 +171,15 @@ class Engine implements RuleEngine {
     };
   }
 
-  process(ev: NormalizedEvent): Alert[] {
+  process(ev: NormalizedEvent, receivedAt?: number): Alert[] {
     if (!this.cfg.enabled) return [];
     // A dry run (Kubernetes `?dryRun=All`) changed nothing: it is kept as an event, but no rule counts it.
     if (ev.details?.dry_run === true) return [];
     const out: Alert[] = [];
     const t = Date.parse(ev.time);
-    const received = Date.parse(ev.received_time);
+    // The earlier of the event's received_time (a forwarder sets its own) and this bridge's receipt.
+    const stamped = Date.parse(ev.received_time);
+    const received = receivedAt !== undefined && !(stamped <= receivedAt) ? receivedAt : stamped;
     const clock = Number.isFinite(received) ? Math.min(t, received + MAX_CLOCK_SKEW_MS) : t;
     const wm = this.state.get<number>(ENGINE_NS, 'watermark') ?? 0;
     if (clock > wm) {
@@ -182,9 +190,12 @@ class Engine implements RuleEngine {
     }
     const now = Math.max(clock, wm);
     // Baselines take the clamped time: an event stamped far ahead must not open (and so blind) a future window.
-    const obsTime = clock < t ? new Date(clock).toISOString() : ev.time;
+    // Times the engine keeps and compares as strings are UTC with milliseconds (`+02:00` or sub-ms digits
+    // would sort wrong against them).
+    const time = CANONICAL_TIME.test(ev.time) ? ev.time : new Date(t).toISOString();
+    const obsTime = clock < t ? new Date(clock).toISOString() : time;
     const turn = this.turn;
-    turn.time = ev.time;
+    turn.time = time;
     turn.obsTime = obsTime;
     turn.obsMs = Math.min(clock, t);
     turn.now = now;
@@ -288,7 +299,8 @@ class Engine implements RuleEngine {
       learning = d.window.learning;
     } else {
       const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`);
-      const cont = !!s && t - s.last <= rule.suppressMs;
+      // Either side: an event dated far ahead (a bad clock) must not hold a run open, nor end one.
+      const cont = !!s && Math.abs(t - s.last) <= rule.suppressMs;
       const count = cont ? s.count + 1 : 1;
       const runs = [...(cont ? (s.evidence ?? []) : []), d.evidence].slice(-Math.min(rule.n, MAX_EVIDENCE));
       const since = cont && s.since && s.since < d.time ? s.since : d.time;
@@ -312,7 +324,8 @@ class Engine implements RuleEngine {
     const mode: 'observe' | 'alert' = rule.mode === 'observe' || learning ? 'observe' : 'alert';
     const supKey = `sup|${entityKey}`;
     const sup = this.state.get<Suppression>(ENGINE_NS, supKey);
-    if (sup && sup.last_emit !== undefined && t - sup.last_emit < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
+    // Within `suppress` of the last alert sent, before or after it: one dated far ahead must not mute what comes until then.
+    if (sup && sup.last_emit !== undefined && Math.abs(t - sup.last_emit) < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
       // first/last seen and evidence describe what is suppressed since the last alert sent, not that alert.
       if (sup.pending === 0) {
         sup.first_seen = d.time;

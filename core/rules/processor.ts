@@ -241,7 +241,7 @@ export class RuleProcessor {
       try {
         // Events are evaluated without their (large) native record: no rule reads `raw`.
         const ev = JSON.parse(r.leanBody ?? r.body) as NormalizedEvent;
-        alerts = this.engine.process(ev);
+        alerts = this.engine.process(ev, r.added);
       } catch (err) {
         // One event the engine cannot handle must not stall rules for everything after it:
         // it is still delivered to the sinks; the rules skip it, loudly.

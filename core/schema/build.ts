@@ -55,27 +55,45 @@ function pruneInPlace(obj: Record<string, unknown> | unknown[], top = false): bo
   return empty;
 }
 
+/** RFC 3339 date-time; the offset may be left out (read as UTC, never as the machine's zone). */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$/;
+const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** `toISOString()` of an instant RFC 3339 can write (years 1970–9999), else undefined. */
+function isoOf(ms: number): string | undefined {
+  return Number.isFinite(ms) && ms >= 0 && ms <= LAST_MS ? new Date(ms).toISOString() : undefined;
+}
+
 /**
  * Convert a platform timestamp to RFC 3339 (UTC, milliseconds).
- * Accepts ISO strings, epoch seconds or milliseconds (number or numeric string).
- * Returns undefined when it cannot tell.
+ * Accepts RFC 3339 strings (an offset converted to UTC; none means UTC) and
+ * epoch seconds, milliseconds or microseconds (number or numeric string).
+ * Returns undefined for anything else, including dates the calendar does not
+ * have (`2024-02-30`, `24:00`) and 0 or negative epochs (an unset field, not
+ * 1970): the caller rejects the record naming its field, rather than
+ * another date standing in for it.
+ *
+ * @example
+ * toRfc3339('2024-05-01T14:00:00+02:00') // '2024-05-01T12:00:00.000Z'
+ * toRfc3339(1714564800) // '2024-05-01T12:00:00.000Z'
+ * toRfc3339('2024-02-30T10:00:00Z') // undefined
  */
 export function toRfc3339(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  let d: Date;
+  if (value instanceof Date) return isoOf(value.getTime());
   if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
     const n = Number(value);
+    if (!(n > 0)) return undefined;
     // Heuristic: < 1e11 is seconds (year 5138 in ms), else milliseconds; > 1e14 microseconds.
-    const ms = n > 1e14 ? n / 1000 : n < 1e11 ? n * 1000 : n;
-    d = new Date(ms);
-  } else if (typeof value === 'string') {
-    d = new Date(value);
-  } else if (value instanceof Date) {
-    d = value;
-  } else {
-    return undefined;
+    return isoOf(n > 1e14 ? n / 1000 : n < 1e11 ? n * 1000 : n);
   }
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  if (typeof value !== 'string') return undefined;
+  const m = RFC3339.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m as unknown as [string, string, string, string, string, string, string, string | undefined, string | undefined];
+  const month = Number(mo);
+  if (month < 1 || month > 12 || Number(d) < 1 || Number(d) > new Date(Date.UTC(Number(y), month, 0)).getUTCDate() || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+  return isoOf(Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac ? frac.slice(0, 4) : ''}${zone && zone !== 'z' ? zone : 'Z'}`));
 }
 
 /**

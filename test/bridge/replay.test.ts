@@ -30,6 +30,20 @@ describe('replay on disk', () => {
     expect(flat[0]).toEqual({ id: early.id, time: early.time, body: JSON.stringify(early) });
   });
 
+  it('orders times past the millisecond by their digits, on disk and in memory', () => {
+    const later = ev({ time: '2026-02-01T10:00:00.0009Z' });
+    const earlier = ev({ time: '2026-02-01T10:00:00.0001Z' });
+    const sorter = new EventSorter(tmpDir());
+    sorter.add([later, earlier]);
+    const onDisk = [...sorter.chunks(10)].flat().map((x) => x.id);
+    sorter.close();
+    expect(onDisk).toEqual([earlier.id, later.id]);
+    // replayEvents sorts in memory: the rule that fires on both sees the earlier one first.
+    const job = (e: NormalizedEvent) => ({ ...e, stage: 'training', action: 'training_job.create', resource: { type: 'training_job', name: 'j' }, ml: { job: { name: 'j', image: 'python:3.11', network_isolation: true } } }) as NormalizedEvent;
+    const [first] = replayEvents([job(later), job(earlier)], rules).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(first!.evidence).toEqual([earlier.id]);
+  });
+
   it('Replayer prunes what the rules evaluated (memory stays flat), keeps dedup across chunks, and matches replayEvents', () => {
     const dir = join(tmpDir(), 'spool');
     // Training jobs from an unverified image (alerts), one sent twice (dedup).

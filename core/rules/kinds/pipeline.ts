@@ -153,14 +153,35 @@ interface Pattern {
   hist: Record<string, number>;
 }
 
+function utcDayHour(ms: number): { day: number; hour: number } {
+  const d = new Date(ms);
+  return { day: d.getUTCDay(), hour: d.getUTCHours() };
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAY: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** Day of week and hour on the wall clock of an IANA zone (daylight saving included). */
+function zonedDayHour(ms: number, zone: string): { day: number; hour: number } {
+  let f = zoneFormats.get(zone);
+  if (!f) zoneFormats.set(zone, (f = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' })));
+  let day = 0;
+  let hour = 0;
+  for (const part of f.formatToParts(ms)) {
+    if (part.type === 'weekday') day = WEEKDAY[part.value] ?? 0;
+    else if (part.type === 'hour') hour = Number(part.value);
+  }
+  return { day, hour };
+}
+
 export const offHoursJob: KindImpl = (ev, ctx) => {
   if (!isJobSubmission(ev)) return;
   const who = identityOf(ev.actor, ctx.cfg);
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   const t = Date.parse(ev.time);
-  const local = new Date(t + setting(ctx, 'utc_offset_hours') * 3_600_000);
-  const day = local.getUTCDay();
-  const hour = local.getUTCHours();
+  const zone = setting<string | undefined>(ctx, 'time_zone');
+  const { day, hour } = zone ? zonedDayHour(t, zone) : utcDayHour(t + setting(ctx, 'utc_offset_hours') * 3_600_000);
+  const where = zone ?? (setting(ctx, 'utc_offset_hours') ? `UTC${setting(ctx, 'utc_offset_hours') > 0 ? '+' : ''}${setting(ctx, 'utc_offset_hours')}` : 'UTC');
   const dayType = day === 0 || day === 6 ? 'we' : 'wd';
   const entity = identityEntity(who);
   const job = jobNameOf(ev) ?? ev.operation;
@@ -172,10 +193,12 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
     const windowDay = overnight && hour < window.to_hour ? (day + 6) % 7 : day;
     const dayOk = !window.days || window.days.includes(DAYS[windowDay]!);
     if (!dayOk || !hourOk) {
-      ctx.detect({ entity, key: 'window', evidence: [ev.id], title: 'Job submitted outside the allowed window', summary: `${who} submitted ${job} at ${DAYS[day]} ${String(hour).padStart(2, '0')}:xx, outside the configured window`, details: { job, day: DAYS[day], hour, basis: 'window' } });
+      ctx.detect({ entity, key: 'window', evidence: [ev.id], title: 'Job submitted outside the allowed window', summary: `${who} submitted ${job} at ${DAYS[day]} ${String(hour).padStart(2, '0')}:xx ${where}, outside the configured window`, details: { job, day: DAYS[day], hour, time_zone: where, basis: 'window' } });
     }
   }
   const p = ctx.get<Pattern>(`pattern|${who}`) ?? { first: t, jobs: 0, hist: {} };
+  // History starts at the earliest job seen: a first one dated far ahead (a bad clock) must not make it never long enough.
+  if (t < p.first) p.first = t;
   const historyMs = durationMs(setting(ctx, 'min_history'));
   if (t - p.first >= historyMs && p.jobs >= setting(ctx, 'min_jobs')) {
     const tol = setting(ctx, 'tolerance_hours');
@@ -184,8 +207,8 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
     if (support < setting(ctx, 'min_support')) {
       ctx.detect({
         entity, key: 'pattern', evidence: [ev.id], title: 'Job submitted outside the identity’s usual hours',
-        summary: `${who} submitted ${job} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx UTC${setting(ctx, 'utc_offset_hours') ? '+offset' : ''}; ${p.jobs} earlier jobs since ${new Date(p.first).toISOString().slice(0, 10)}, ${support} near this hour`,
-        details: { job, day: DAYS[day], hour, support, history_jobs: p.jobs, basis: 'learned_pattern' },
+        summary: `${who} submitted ${job} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx ${where}; ${p.jobs} earlier jobs since ${new Date(p.first).toISOString().slice(0, 10)}, ${support} near this hour`,
+        details: { job, day: DAYS[day], hour, time_zone: where, support, history_jobs: p.jobs, basis: 'learned_pattern' },
       });
     }
   }

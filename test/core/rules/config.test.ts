@@ -81,6 +81,36 @@ describe('rules configuration', () => {
     expect(alerts.filter((a) => a.rule_id === 'training.off_hours_job').map((a) => a.time)).toEqual([at(times.tueNoon), at(times.sunEarly)]);
   });
 
+  it('an allowed window in an IANA time zone follows daylight saving; a bad zone is a config error', () => {
+    const window = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from_hour: 9, to_hour: 17 };
+    const cfg = RulesConfig.parse({ 'training.off_hours_job': { allowed_window: window, time_zone: 'America/New_York' } });
+    const job = (iso: string) => ev({ id: iso, time: iso, platform: 'vertex', stage: 'training', action: 'training_job.create', actor: actors.ciGcp, resource: { type: 'custom_job', name: 'nightly' }, ml: { job: { name: 'nightly', network_isolation: true } } });
+    const times = [
+      '2026-07-01T13:30:00.000Z', // Wed 09:30 EDT: inside
+      '2026-07-01T21:30:00.000Z', // Wed 17:30 EDT: outside
+      '2027-01-06T13:30:00.000Z', // Wed 08:30 EST: outside
+      '2027-01-06T21:30:00.000Z', // Wed 16:30 EST: inside
+    ];
+    const fired = replayEvents(times.map(job), { rules: cfg }).alerts.filter((a) => a.rule_id === 'training.off_hours_job');
+    expect(fired.map((a) => [a.time, a.details?.hour, a.details?.time_zone])).toEqual([
+      [times[1], 17, 'America/New_York'],
+      [times[2], 8, 'America/New_York'],
+    ]);
+    const bad = (yaml: string) => () => loadConfig({ file: yamlFile(`rules:\n${yaml}`), env: {} });
+    expect(bad('  training.off_hours_job:\n    time_zone: Mars/Olympus\n')).toThrow(/rules\.training\.off_hours_job\.time_zone: expected an IANA time zone/);
+    expect(bad('  training.off_hours_job:\n    time_zone: Europe/Berlin\n    utc_offset_hours: 1\n')).toThrow(/time_zone or utc_offset_hours, not both/);
+  });
+
+  it('a first job dated far ahead (a bad clock) does not keep the learned pattern from ever having history', () => {
+    const job = (id: string, ms: number) => ev({ id, time: at(ms), platform: 'vertex', stage: 'training', action: 'training_job.create', actor: actors.ciGcp, resource: { type: 'custom_job', name: 'nightly' }, ml: { job: { name: 'nightly', network_isolation: true } } });
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    engine.process(job('future', Date.parse('2099-01-01T10:00:00Z')));
+    for (let d = 0; d < 30; d++) engine.process(job(`day${d}`, T0 + d * DAY));
+    // 30 days of 10:00 jobs, then one at 03:00.
+    const late = engine.process(job('night', T0 + 30 * DAY + 17 * 3_600_000));
+    expect(late.filter((a) => a.rule_id === 'training.off_hours_job').map((a) => a.evidence.at(-1))).toEqual(['night']);
+  });
+
   it('with no learning period, a detection older than the first event seen (a backfill after live input) is an alert, not observe', () => {
     const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
     const deploy = (id: string, ms: number) =>

@@ -62,6 +62,29 @@ describe('event time in serve', () => {
     expect(served.map((a) => [a.entity.id, a.mode])).toEqual([['dataset:clicks', 'observe'], ['dataset:clicks', 'alert'], ['dataset:orders', 'alert']]);
   });
 
+  it('a sender\'s own received_time cannot vouch for an event time far ahead: the bridge\'s receipt bounds the clock', () => {
+    // Live: each event reaches the bridge when it happens. Halfway, one for another source claims 2099, and so does its received_time.
+    const run = (bogus: boolean) => {
+      let clock = 0;
+      const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF', now: () => clock });
+      const proc = RuleProcessor.forConfig(spool, RulesConfig.parse({}), silentLogger());
+      const events = month().map((e) => ({ ...e, received_time: e.time }));
+      const far = '2099-01-01T00:00:00.000Z';
+      if (bogus) events.splice(events.length / 2, 0, { ...ingestionEvent('ds2')(Date.parse(events[events.length / 2]!.time)), id: 'from-2099', time: far, received_time: far });
+      for (const e of events) {
+        clock = Math.min(Date.parse(e.time), Date.parse(events[events.indexOf(e) - 1]?.time ?? e.time) + 60_000);
+        spool.transaction(() => spool.appendInTx([{ kind: 'event', id: e.id, body: JSON.stringify(e) }]));
+        proc.drainNow();
+      }
+      const alerts = (spool.listAlerts({ limit: 1000 }) as Alert[]).filter((a) => a.rule_id === 'ingestion.volume_anomaly');
+      spool.close();
+      return alerts.map((a) => [a.entity.id, a.mode, a.time]);
+    };
+    const clean = run(false);
+    expect(clean.map(([id, mode]) => [id, mode])).toEqual([['dataset:clicks', 'observe'], ['dataset:clicks', 'alert']]);
+    expect(run(true)).toEqual(clean);
+  });
+
   it('an event stamped days ahead of its receipt does not blind the baseline of its series', () => {
     const events = month();
     const bogus = { ...events[100]!, id: 'from-the-future', time: '2026-04-30T00:00:00.000Z' };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import { HOUR, T0, actors, at, ev } from '../../rules/events.js';
 
 /** A training job whose image is not pinned: one training.unverified_dependency detection per event. */
@@ -35,5 +36,20 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
     const [alert] = run(hours, { 'training.unverified_dependency': { n: 30 } });
     expect(alert!.evidence).toHaveLength(20);
     expect(alert!.evidence.at(-1)).toBe('j29');
+  });
+
+  it('a detection dated far ahead (a bad clock) does not mute the ones that follow until its date', () => {
+    // In arrival order, as serve sees it (replay would sort the far one last).
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const events = [job('j-future', 24 * 365 * 70), job('j1', 0), job('j2', 48), job('j3', 96)];
+    const alerts = events.flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(alerts.map((a) => a.evidence.at(-1))).toEqual(['j-future', 'j1', 'j2', 'j3']);
+  });
+
+  it('times with an offset are compared as instants: first_seen is the earliest, whatever its spelling', () => {
+    // 12:10+02:00 is 10:10Z, before 10:20Z.
+    const events = [job('e1', 0), { ...job('e2', 0), time: '2026-03-02T12:10:00+02:00' }, job('e3', 20 / 60), job('e4', 25)];
+    const [, second] = replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect([second!.first_seen, second!.evidence]).toEqual(['2026-03-02T10:10:00.000Z', ['e2', 'e3', 'e4']]);
   });
 });
