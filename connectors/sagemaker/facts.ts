@@ -327,6 +327,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
   if (/Endpoint|InferenceComponent/.test(operation)) {
     const variants = arr(params.productionVariants).filter(isObj);
     const weights = arr(params.desiredWeightsAndCapacities).filter(isObj);
+    const shadows = arr(params.shadowProductionVariants).filter(isObj);
     const traffic: Record<string, number> = {};
     for (const v of [...variants, ...weights]) {
       const name = str(v.variantName);
@@ -338,9 +339,11 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       endpoint_config: str(params.endpointConfigName),
       variant: variants.length === 1 ? str(variants[0]!.variantName) : str(params.variantName),
       traffic: Object.keys(traffic).length ? traffic : undefined,
-      variants: variants.length
-        ? variants.map((v) => ({
+      // Shadow variants too (marked): they serve a model as much as the production ones, so it is judged as well.
+      variants: variants.length || shadows.length
+        ? [...variants, ...shadows].map((v, i) => ({
             name: str(v.variantName),
+            shadow: i >= variants.length || undefined,
             model: str(v.modelName),
             instance_type: str(v.instanceType),
             instance_count: num(v.initialInstanceCount ?? v.currentInstanceCount ?? v.desiredInstanceCount),

@@ -4,6 +4,7 @@ import {
   anyGlob, approvalOf, compareVersions, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriOverlap,
 } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
+import type { ModelRef } from '../facts.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 
@@ -317,9 +318,17 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
   const ep = endpointOf(ev);
   if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
-  const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
+  const direct = modelRefOf(ev, ctx.cfg);
+  const ref = direct ?? ctx.reg.configRef(ev);
   const models = ctx.reg.deployedModels(ev);
   if (!ref && !models.length) return; // nothing named: cannot judge (traffic shift between already-judged models)
+  // Several models served at once (SageMaker production variants): each is judged on its own, so an
+  // approved variant cannot vouch for an unapproved one beside it.
+  const parts: Array<{ ref?: ModelRef; models: string[] }> = models.length > 1 ? [...(direct ? [{ ref: direct, models: [] }] : []), ...models.map((m) => ({ models: [m] }))] : [{ ref, models }];
+  for (const part of parts) judgeDeployment(ev, ctx, ep, part.ref, part.models);
+};
+
+function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
   const { named, linked } = ctx.reg.resolve(ref, models, ev.platform, true);
   const candidates = [...(named ? [named] : []), ...linked];
   const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected');
@@ -346,7 +355,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
       });
     }
   }
-};
+}
 
 export const versionRollback: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
