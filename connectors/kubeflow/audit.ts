@@ -433,83 +433,148 @@ function isEndpointStatusWrite(ev: AuditEvent): boolean {
 
 /** JSON pointer `/a/b~1c` → an object holding `value` at that path (array indices become keys). */
 function nestAt(pointer: string, value: unknown): unknown {
-  const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const keys = pointerKeys(pointer);
   let out = value;
   for (const k of keys.reverse()) out = { [k]: out };
   return out;
 }
 
+/** The env var a custom predictor names its model with (KServe `CustomSpecStorageUriEnvVarKey`). */
+const STORAGE_URI_ENV = 'STORAGE_URI';
+
+/** The items of a list field; a JSON patch target nested by `nestAt` holds indices as keys. */
+function itemsOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
+}
+
 /**
- * KServe `storageUri` of an InferenceService body: `spec.predictor.model`,
- * `spec.predictor.<framework>` (sklearn, tensorflow, …), the predictor itself,
- * and the v1alpha2 `spec.default.predictor.<framework>`.
+ * Every model location an InferenceService body names, in spec order:
+ * `storageUri` of the predictor, of `spec.predictor.model` or of a framework
+ * (`sklearn`, `tensorflow`, …); each `storageUris[].uri` (KServe 0.15+, on the
+ * predictor or its implementation); the `STORAGE_URI` env of a custom
+ * predictor container, which KServe's storage initializer downloads like a
+ * storageUri; and the v1alpha2 `spec.default.predictor.<framework>` /
+ * `custom.container`. Every predictor container's STORAGE_URI counts: a JSON
+ * patch seldom repeats the container name KServe keys on.
  */
-function storageUriOf(obj: unknown): string | undefined {
+function storageUrisOf(obj: unknown): string[] {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
-  if (!isObject(spec)) return undefined;
+  const out: string[] = [];
+  if (!isObject(spec)) return out;
+  const add = (u: unknown) => typeof u === 'string' && u && !out.includes(u) && out.push(u);
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
-    if (typeof predictor.storageUri === 'string') return predictor.storageUri;
-    const model = predictor.model as { storageUri?: unknown } | undefined;
-    if (typeof model?.storageUri === 'string') return model.storageUri;
-    for (const v of Object.values(predictor)) {
-      const uri = isObject(v) ? v.storageUri : undefined;
-      if (typeof uri === 'string') return uri;
+    for (const impl of [predictor, ...Object.values(predictor)]) {
+      if (!isObject(impl)) continue;
+      add(impl.storageUri);
+      for (const s of itemsOf(impl.storageUris)) add(isObject(s) ? s.uri : undefined);
+    }
+    const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
+    for (const c of [...itemsOf(predictor.containers), custom]) {
+      for (const e of itemsOf(isObject(c) ? c.env : undefined)) if (isObject(e) && e.name === STORAGE_URI_ENV) add(e.value);
     }
   }
-  return undefined;
+  return out;
+}
+
+/** A JSON pointer's keys, unescaped. */
+function pointerKeys(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** `…/containers/N/env/M/value` (or `/name`): one field of an env entry, whose other half only the stored object knows. */
+const ENV_FIELD = /^(\/spec\/(?:default\/)?predictor\/(?:custom\/container|containers\/[^/]+)\/env\/[^/]+)\/(?:value|name)$/;
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Apply one JSON patch op (RFC 6902) to `doc`, the part of the object the
+ * patch itself wrote (paths it never wrote are created as objects, array
+ * indices then being keys). Lets later ops override, extend (`/-`) or remove
+ * what earlier ones set. The value is copied: the logged request stays as it was.
+ */
+function applyOp(doc: Record<string, unknown>, keys: string[], op: 'add' | 'replace' | 'remove', value?: unknown): void {
+  // The keys come from whoever sent the request: never walk into or write a prototype.
+  if (keys.some((k) => UNSAFE_KEYS.has(k))) return;
+  if (op !== 'remove') value = structuredClone(value);
+  let node: unknown = doc;
+  for (const k of keys.slice(0, -1)) {
+    const o = node as Record<string, unknown>;
+    if (o[k] === null || typeof o[k] !== 'object') o[k] = {};
+    node = o[k];
+  }
+  const last = keys[keys.length - 1]!;
+  if (Array.isArray(node)) {
+    const i = last === '-' ? node.length : Number(last);
+    if (!Number.isInteger(i) || i < 0) return;
+    if (op === 'add') node.splice(i, 0, value);
+    else if (op === 'replace') node[i] = value;
+    else node.splice(i, 1);
+  } else if (op === 'remove') delete (node as Record<string, unknown>)[last];
+  else (node as Record<string, unknown>)[last] = value;
 }
 
 /**
  * `ml.deployment` of an InferenceService write: the model it serves. Only what
  * the request sets counts (a merge patch of labels deploys nothing); a create
  * or full update falls back to the stored object in the response. A JSON patch
- * (`kubectl patch --type=json`) is read op by op: any add/replace landing on a
- * predictor's storageUri, and copy/move of a value the same patch wrote. A
- * copy/move from elsewhere in the stored object is resolved from the response
- * when logged; otherwise `model_uri_copied_from` says where it came from.
+ * (`kubectl patch --type=json`) is replayed op by op onto what it writes, so
+ * any add/replace/copy/move landing on a storageUri, storageUris or a
+ * STORAGE_URI env counts, and a later op overrides an earlier one. A copy/move
+ * from elsewhere in the stored object, or a change to one field of an env
+ * entry, is resolved from the response when logged; otherwise
+ * `model_uri_copied_from` says where a copied model came from. `model_uri` is
+ * the first location; with several (base model + adapters) `model_uris` lists
+ * them all, as `ml.job.images` does for images.
  */
 function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
   if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || ref.resource !== 'inferenceservices' || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
-  let uri: string | undefined;
+  let uris: string[];
   const req = ev.requestObject;
   let copiedFrom: string | undefined;
   if (Array.isArray(req)) {
-    const written = new Map<string, unknown>();
+    const doc: Record<string, unknown> = {};
+    const envFields: string[] = [];
     for (const op of req) {
-      if (!isObject(op) || typeof op.path !== 'string') continue;
+      if (!isObject(op) || typeof op.path !== 'string' || !op.path.startsWith('/')) continue;
+      const keys = pointerKeys(op.path);
+      if (op.op === 'remove') {
+        applyOp(doc, keys, 'remove');
+        continue;
+      }
       let value: unknown;
       if (op.op === 'add' || op.op === 'replace') value = op.value;
-      else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') value = writtenAt(written, op.from);
+      else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') value = at(doc, pointerKeys(op.from));
       else continue;
-      written.set(op.path, value);
+      if (op.op === 'move') applyOp(doc, pointerKeys(op.from as string), 'remove');
       // The ops apply in order: the last one that sets the model wins.
-      if (value === undefined && /^\/spec(\/(predictor|default)(\/|$)|$)/.test(op.path)) (copiedFrom = op.from as string), (uri = undefined);
-      else {
-        const found = storageUriOf(nestAt(op.path, value));
-        if (found) (uri = found), (copiedFrom = undefined);
+      if (value === undefined && /^\/spec(\/(predictor|default)(\/|$)|$)/.test(op.path)) {
+        copiedFrom = op.from as string;
+        applyOp(doc, keys, 'remove');
+        continue;
       }
+      applyOp(doc, keys, op.op === 'replace' ? 'replace' : 'add', value);
+      const env = ENV_FIELD.exec(op.path);
+      if (env) envFields.push(env[1]!);
+      if (storageUrisOf(nestAt(op.path, value)).length) copiedFrom = undefined;
+    }
+    uris = storageUrisOf(doc);
+    for (const p of envFields) {
+      const entry = at(ev.responseObject, pointerKeys(p));
+      if (isObject(entry) && entry.name === STORAGE_URI_ENV && typeof entry.value === 'string' && entry.value && !uris.includes(entry.value)) uris.push(entry.value);
     }
     if (copiedFrom) {
-      uri = storageUriOf(ev.responseObject);
-      if (uri) copiedFrom = undefined;
+      const stored = storageUrisOf(ev.responseObject);
+      if (stored.length) (uris = stored), (copiedFrom = undefined);
     }
   } else {
-    uri = storageUriOf(req) ?? (ev.verb !== 'patch' ? storageUriOf(ev.responseObject) : undefined);
+    uris = storageUrisOf(req);
+    if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
   }
-  return uri || copiedFrom ? definedOnly({ endpoint, model_uri: uri, model_uri_copied_from: copiedFrom }) : undefined;
-}
-
-/** The value a JSON patch wrote at `pointer` earlier in the same patch (itself or inside a written object). */
-function writtenAt(written: Map<string, unknown>, pointer: string): unknown {
-  if (written.has(pointer)) return written.get(pointer);
-  for (const [path, value] of written) {
-    if (!pointer.startsWith(`${path}/`)) continue;
-    return at(value, pointer.slice(path.length + 1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~')));
-  }
-  return undefined;
+  if (!uris.length && !copiedFrom) return undefined;
+  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom });
 }
 
 /** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */

@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { Alert, NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { runCli } from '../../helpers/cli.js';
+import { ctx } from './helpers.js';
+
+/**
+ * InferenceService writes built from a real audit record (the falco RequestResponse
+ * pod create, apiserver v1beta1): only the object, user and bodies are changed.
+ */
+type Obj = Record<string, any>;
+const BASE = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+let seq = 0;
+function isvc(verb: string, requestObject: unknown, over: Obj = {}): Obj {
+  const ev = structuredClone(BASE);
+  const query = verb === 'patch' && !Array.isArray(requestObject) ? '?fieldManager=kubectl&force=true' : '';
+  return {
+    ...ev,
+    auditID: `${ev.auditID}-${++seq}`,
+    verb,
+    requestURI: `/apis/serving.kserve.io/v1beta1/namespaces/kubeflow-user-alice/inferenceservices${verb === 'create' ? '' : `/fraud${query}`}`,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'fraud', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+    responseStatus: { metadata: {}, code: verb === 'create' ? 201 : 200 },
+    requestObject,
+    responseObject: undefined,
+    ...over,
+  };
+}
+const object = (predictor: Obj) => ({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'kubeflow-user-alice' }, spec: { predictor } });
+const URI = 'gs://models/fraud/5';
+/** KServe 0.15+: several storage URIs, each with its mount path. */
+const storageUris = (...uris: string[]) => uris.map((uri, i) => ({ uri, mountPath: i ? `/mnt/models/extra${i}` : '/mnt/models' }));
+/** A custom predictor: KServe's storage initializer downloads the container's STORAGE_URI. */
+const custom = (env: Obj[]) => ({ containers: [{ name: 'kserve-container', image: 'ghcr.io/acme/fraud-server:1.4', env: [{ name: 'PROTOCOL', value: 'v2' }, ...env] }] });
+
+const one = (record: Obj) => {
+  const out = kubeflowConnector.normalize!(record, ctx());
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  return NormalizedEvent.parse(out.events[0]);
+};
+const deployment = (record: Obj) => one(record).ml?.deployment;
+
+describe('KServe storageUris and a custom container STORAGE_URI reach ml.deployment.model_uri', () => {
+  it('create: spec.predictor.storageUris (API shape), spec.predictor.model.storageUris (docs shape), a custom container STORAGE_URI', () => {
+    const a = one(isvc('create', object({ model: { modelFormat: { name: 'sklearn' } }, storageUris: storageUris(URI) })));
+    expect([a.action, a.stage, a.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: 'fraud', model_uri: URI }]);
+    expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'sklearn' }, storageUris: storageUris(URI) } })))).toEqual({ endpoint: 'fraud', model_uri: URI });
+    const c = one(isvc('create', object(custom([{ name: 'STORAGE_URI', value: URI }]))));
+    expect([c.action, c.ml?.deployment]).toEqual(['endpoint.create', { endpoint: 'fraud', model_uri: URI }]);
+    // KFServing v1alpha2 custom predictor.
+    const old = isvc('create', { spec: { default: { predictor: { custom: { container: { image: 'acme/srv:1', env: [{ name: 'STORAGE_URI', value: 's3://evil/kfserving' }] } } } } } }, { objectRef: { ...BASE.objectRef, resource: 'inferenceservices', apiGroup: 'serving.kubeflow.org', name: 'old', namespace: 'kubeflow-user-alice' } });
+    expect(deployment(old)?.model_uri).toBe('s3://evil/kfserving');
+  });
+
+  it('several URIs: model_uri is the first, model_uris lists every one', () => {
+    const base = 'hf://acme/base-llm', adapter = 's3://acme/lora/customer-service';
+    expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'huggingface' } }, storageUris: storageUris(base, adapter) })))).toEqual({ endpoint: 'fraud', model_uri: base, model_uris: [base, adapter] });
+  });
+
+  it('a custom container without STORAGE_URI (it fetches its own model) names none; a label-only write names none', () => {
+    expect(deployment(isvc('create', object(custom([{ name: 'MODEL_NAME', value: 'fraud' }]))))).toBeUndefined();
+    expect(deployment(isvc('patch', { metadata: { labels: { team: 'a' } } }))).toBeUndefined();
+  });
+
+  it('update (PUT), merge patch and server-side apply bodies', () => {
+    expect(deployment(isvc('update', object({ storageUris: storageUris(URI) })))?.model_uri).toBe(URI);
+    expect(deployment(isvc('update', object(custom([{ name: 'STORAGE_URI', value: URI }]))))?.model_uri).toBe(URI);
+    // kubectl patch --type=merge: only what the patch sets.
+    expect(deployment(isvc('patch', { spec: { predictor: { storageUris: storageUris(URI) } } }))?.model_uri).toBe(URI);
+    expect(deployment(isvc('patch', { spec: { predictor: custom([{ name: 'STORAGE_URI', value: URI }]) } }))?.model_uri).toBe(URI);
+    // kubectl apply --server-side: the full applied configuration.
+    const ssa = one(isvc('patch', object({ model: { modelFormat: { name: 'sklearn' } }, storageUris: storageUris(URI) })));
+    expect([ssa.action, ssa.ml?.deployment?.model_uri]).toEqual(['endpoint.update', URI]);
+    // An update whose request body was not logged (level Metadata for requests): the stored object.
+    expect(deployment(isvc('update', undefined, { level: 'RequestResponse', responseObject: object(custom([{ name: 'STORAGE_URI', value: URI }])) }))?.model_uri).toBe(URI);
+  });
+
+  it('JSON patch: storageUris items and STORAGE_URI env entries, later ops overriding earlier ones', () => {
+    const jp = (ops: Obj[], over: Obj = {}) => deployment(isvc('patch', ops, over));
+    expect(jp([{ op: 'add', path: '/spec/predictor/storageUris', value: storageUris(URI) }])?.model_uri).toBe(URI);
+    expect(jp([{ op: 'add', path: '/spec/predictor/storageUris/-', value: { uri: URI, mountPath: '/mnt/models' } }])?.model_uri).toBe(URI);
+    expect(jp([{ op: 'replace', path: '/spec/predictor/storageUris/0/uri', value: URI }])?.model_uri).toBe(URI);
+    expect(jp([{ op: 'add', path: '/spec/predictor/model/storageUris/0', value: { uri: URI } }])?.model_uri).toBe(URI);
+    expect(jp([{ op: 'add', path: '/spec/predictor/containers/0/env/-', value: { name: 'STORAGE_URI', value: URI } }])?.model_uri).toBe(URI);
+    expect(jp([{ op: 'replace', path: '/spec/predictor/containers', value: custom([{ name: 'STORAGE_URI', value: URI }]).containers }])?.model_uri).toBe(URI);
+    // A later op replaces or removes what an earlier one set: only what the patch leaves counts.
+    const set = { op: 'add', path: '/spec/predictor', value: { model: { storageUris: storageUris('s3://models/fraud/4') } } };
+    expect(jp([set, { op: 'replace', path: '/spec/predictor/model/storageUris/0/uri', value: URI }])).toEqual({ endpoint: 'fraud', model_uri: URI });
+    expect(jp([set, { op: 'remove', path: '/spec/predictor/model/storageUris' }])).toBeUndefined();
+    // The env entry's value changed alone: its name is in the stored object, read when the response is logged.
+    const valueOnly = [{ op: 'replace', path: '/spec/predictor/containers/0/env/1/value', value: URI }];
+    expect(jp(valueOnly, { level: 'RequestResponse', responseObject: object(custom([{ name: 'STORAGE_URI', value: URI }])) })?.model_uri).toBe(URI);
+    expect(jp(valueOnly, { level: 'RequestResponse', responseObject: object(custom([{ name: 'LOG_LEVEL', value: URI }])) })).toBeUndefined();
+    // A patch naming a prototype key is read without touching any prototype.
+    expect(jp([{ op: 'add', path: '/__proto__/storageUri', value: URI }, { op: 'add', path: '/spec/constructor/prototype/x', value: 1 }])).toBeUndefined();
+    expect(({} as Obj).storageUri).toBeUndefined();
+    // The logged request is left as sent.
+    const ops = [set, { op: 'replace', path: '/spec/predictor/model/storageUris/0/uri', value: URI }];
+    const sent = structuredClone(ops);
+    jp(ops);
+    expect(ops).toEqual(sent);
+  });
+});
+
+describe('a never-approved model deployed these ways raises registry.unapproved_deployment', () => {
+  const deploys = {
+    storageUris: isvc('create', object({ model: { modelFormat: { name: 'sklearn' } }, storageUris: storageUris(URI) })),
+    modelStorageUris: isvc('patch', [{ op: 'add', path: '/spec/predictor/model/storageUris', value: storageUris(URI) }]),
+    customEnv: isvc('create', object(custom([{ name: 'STORAGE_URI', value: URI }]))),
+    customEnvJsonPatch: isvc('patch', [{ op: 'add', path: '/spec/predictor/containers/0/env/-', value: { name: 'STORAGE_URI', value: URI } }]),
+  };
+
+  it('in the rules (as replay runs them), for each shape', () => {
+    for (const [shape, record] of Object.entries(deploys)) {
+      const alerts = replayEvents([one(record)], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+      expect({ shape, alerts: alerts.length }).toEqual({ shape, alerts: 1 });
+      expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', deployed: { artifact: expect.stringContaining('models/fraud/5') } });
+    }
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-kserve-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('`mltrail replay --platform kubeflow` of an audit EventList holding the deploys', async () => {
+    const file = join(dir, 'audit.json');
+    const items = Object.values(deploys).map((r, i) => ({ ...r, objectRef: { ...r.objectRef, name: `fraud-${i}` } }));
+    writeFileSync(file, JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }));
+    const { code, out, err } = await runCli(['replay', '--platform', 'kubeflow', file], { MLTRAIL_CONFIG: '' });
+    expect(err).toMatch(/replay: 4 events/);
+    expect(code).toBe(0);
+    const alerts = out.trim().split('\n').map((l) => Alert.parse(JSON.parse(l))).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => a.entity.name ?? a.entity.id).sort()).toEqual(['fraud-0', 'fraud-1', 'fraud-2', 'fraud-3']);
+  });
+});
