@@ -21,10 +21,12 @@ const RETRYABLE = new Set([4, 8, 10, 13, 14]);
 export function fromGrpcEntry(raw: Json): LogEntry {
   const e: LogEntry = { logName: str(raw.logName) };
   if (str(raw.insertId)) e.insertId = raw.insertId as string;
+  // A value that is not a time is kept as received: normalize refuses the entry naming the field
+  // (dropping it would let receiveTimestamp stand in for a timestamp the entry does have).
   const ts = canonicalTimestamp(raw.timestamp);
-  if (ts) e.timestamp = ts;
+  if (ts || (raw.timestamp !== undefined && raw.timestamp !== null)) e.timestamp = ts ?? raw.timestamp;
   const rts = canonicalTimestamp(raw.receiveTimestamp);
-  if (rts) e.receiveTimestamp = rts;
+  if (rts || (raw.receiveTimestamp !== undefined && raw.receiveTimestamp !== null)) e.receiveTimestamp = rts ?? raw.receiveTimestamp;
   if (raw.severity !== undefined && raw.severity !== 'DEFAULT' && raw.severity !== 0) e.severity = raw.severity as string;
   if (isObj(raw.resource)) e.resource = { type: str(raw.resource.type), labels: isObj(raw.resource.labels) ? (raw.resource.labels as Record<string, string>) : undefined };
   if (isObj(raw.labels) && Object.keys(raw.labels).length) e.labels = raw.labels as Record<string, string>;

@@ -73,8 +73,34 @@ function mergeDefined(base: Record<string, unknown> | undefined, over: Record<st
   return out;
 }
 
+/** A LogEntry field that makes the entry unusable; `normalizeVertex` rejects the entry naming it. */
+export class EntryFieldError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+const unset = (v: unknown) => v === undefined || v === null;
+
 /**
- * One LogEntry → one normalized event.
+ * The event time: `timestamp`; only when the entry has none, `receiveTimestamp`
+ * (Logging gives an entry written without a timestamp its receive time). A
+ * value that is not an RFC 3339 time Logging can write is refused naming its
+ * field, never replaced by another time (nor by the receipt's "now").
+ */
+function eventTime(entry: LogEntry, ts: string | undefined): string {
+  const bad = (field: string, v: unknown) =>
+    new EntryFieldError(field, `${field} ${JSON.stringify(v) ?? String(v)} is not a valid RFC 3339 time (a date the calendar has, years 1970-9999, with Z or an offset)`);
+  if (ts) return toEventTime(ts)!;
+  if (!unset(entry.timestamp)) throw bad('timestamp', entry.timestamp);
+  const rts = canonicalTimestamp(entry.receiveTimestamp);
+  if (rts) return toEventTime(rts)!;
+  if (!unset(entry.receiveTimestamp)) throw bad('receiveTimestamp', entry.receiveTimestamp);
+  throw new EntryFieldError('timestamp', 'timestamp is missing, and so is receiveTimestamp: the entry has no time');
+}
+
+/**
+ * One LogEntry → one normalized event (throws `EntryFieldError` for an entry without a valid time).
  *
  * @example
  * normalizeEntry(entry, { channel: 'file', receivedTime, keepRaw: true, config }, undefined)
@@ -93,7 +119,7 @@ export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<Ve
     if (v !== undefined && k !== 'region' && k !== 'details') draft[k] = v;
   }
   const ts = canonicalTimestamp(entry.timestamp);
-  const time = toEventTime(ts) ?? toEventTime(canonicalTimestamp(entry.receiveTimestamp)) ?? ctx.receivedTime;
+  const time = eventTime(entry, ts);
   const op = entry.operation;
   const details = mergeDefined(fields.details as Record<string, unknown> | undefined, {
     log_name: entry.logName,
@@ -135,7 +161,8 @@ export function normalizeVertex(record: unknown, ctx: NormalizeContext<Partial<V
     try {
       out.events.push(normalizeEntry(u.entry, ctx, u.transport ?? metaTransport));
     } catch (err) {
-      out.rejected.push({ reason: `cannot normalize LogEntry: ${(err as Error).message}`, path: u.path, record: u.entry });
+      if (err instanceof EntryFieldError) out.rejected.push({ reason: err.message, path: u.path, field: err.field, record: u.entry });
+      else out.rejected.push({ reason: `cannot normalize LogEntry: ${(err as Error).message}`, path: u.path, record: u.entry });
     }
   }
   return out;

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, fixturePath, listFixtures } from '../../helpers/fixtures.js';
+import { CLI, fixturePath, listFixtures, readFixtureJson } from '../../helpers/fixtures.js';
 
 describe('mltrail normalize on the Vertex fixtures (built CLI)', () => {
   for (const platform of ['vertex', 'auto']) {
@@ -16,4 +19,23 @@ describe('mltrail normalize on the Vertex fixtures (built CLI)', () => {
       expect(r.status).toBe(1);
     });
   }
+});
+
+describe('mltrail normalize refuses a LogEntry whose timestamp is not a time (built CLI)', () => {
+  it('prints FILE:N naming the field timestamp and exits 1; the valid entry still comes out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-vertex-time-'));
+    try {
+      const entry = readFixtureJson<Record<string, unknown>>('vertex', 'otel-auditlog-activity.json');
+      const file = join(dir, 'entries.ndjson');
+      writeFileSync(file, [entry, { ...entry, timestamp: '0' }, { ...entry, timestamp: '10000-01-01T00:00:00Z' }].map((e) => JSON.stringify(e)).join('\n'));
+      const r = spawnSync(process.execPath, [CLI, 'normalize', '--platform', 'vertex', file], { encoding: 'utf8', env: { ...process.env, MLTRAIL_CONFIG: '' } });
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`${file}:2: field timestamp: timestamp "0" is not a valid RFC 3339 time`);
+      expect(r.stderr).toContain(`${file}:3: field timestamp: timestamp "10000-01-01T00:00:00Z" is not a valid RFC 3339 time`);
+      expect(r.stderr).not.toMatch(/invalid event/);
+      expect(r.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeInput } from '../../../bridge/normalize.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { encodeAuditLogAny, decodeAuditLogAny } from '../../../connectors/vertex/audit-proto.js';
+import { fromGrpcEntry } from '../../../connectors/vertex/backfill-grpc.js';
 import { VertexConfig } from '../../../connectors/vertex/config.js';
 import { vertexConnector } from '../../../connectors/vertex/index.js';
 import { canonicalTimestamp } from '../../../connectors/vertex/logentry.js';
@@ -639,5 +640,77 @@ describe('input that cannot be an event', () => {
   it('empty envelopes ({"entries":[]}, []) are rejected, not silently dropped', () => {
     expect(vertexConnector.normalize!({ entries: [] }, ctx).rejected.map((r) => r.reason)).toEqual(['entries is empty: no LogEntry in it']);
     expect(vertexConnector.normalize!([], ctx).rejected.map((r) => r.reason)).toEqual(['empty array: no LogEntry in it']);
+  });
+});
+
+describe('event time: a LogEntry timestamp that is not a time is refused naming it, never replaced', () => {
+  const fixture = () => readFixtureJson<Record<string, unknown>>('vertex', 'otel-auditlog-activity.json');
+  const refused = (record: unknown, field = 'timestamp', reason = new RegExp(`^${field} .*not a valid RFC 3339 time`)) => {
+    const out = vertexConnector.normalize!(record, ctx);
+    expect(out.events).toEqual([]);
+    expect(out.rejected).toHaveLength(1);
+    expect(out.rejected[0]!.field).toBe(field);
+    expect(out.rejected[0]!.reason).toMatch(reason);
+    return out.rejected[0]!;
+  };
+
+  it.each([
+    ['2024-02-30T10:00:00Z', 'a day February does not have (used to roll over to March 1)'],
+    ['2023-02-29T10:00:00Z', 'February 29 of a common year'],
+    ['2024-05-01T24:00:00Z', 'hour 24'],
+    ['2024-05-01T10:00:60Z', 'second 60'],
+    ['2024-05-01T10:00:00+24:00', 'an offset of 24 h'],
+    ['0', '"0" (used to become 2000-01-01 through new Date)'],
+    ['1714564800', 'bare epoch seconds'],
+    ['2024-05-01T10:00:00', 'no offset (the instant depends on a zone)'],
+    ['May 1, 2024 10:00 UTC', 'not RFC 3339'],
+    ['10000-01-01T00:00:00Z', 'year 10000 (used to fail as "produced an invalid event: time")'],
+    ['9999-12-31T23:59:59-01:00', 'past 9999 once converted to UTC'],
+    ['1969-12-31T23:59:59Z', 'before 1970'],
+    ['', 'empty'],
+  ])('timestamp %j: %s', (timestamp) => {
+    // receiveTimestamp is valid: it must not stand in for a timestamp the entry has.
+    const rej = refused({ ...fixture(), timestamp });
+    expect(rej.record).toMatchObject({ timestamp });
+  });
+
+  it('gRPC Timestamps out of range, unset or with bad nanos are refused too', () => {
+    refused({ ...fixture(), timestamp: { seconds: 253402300800, nanos: 0 } }); // 10000-01-01
+    refused({ ...fixture(), timestamp: { seconds: '0', nanos: 0 } });
+    refused({ ...fixture(), timestamp: { seconds: 1763632800, nanos: 1_000_000_000 } });
+    refused({ ...fixture(), timestamp: { seconds: -1, nanos: 0 } });
+    expect(canonicalTimestamp(new Date(Date.UTC(10000, 0, 1)))).toBeUndefined();
+  });
+
+  it('a gRPC (backfill) entry keeps a bad timestamp as received, so it is refused rather than dated by receiveTimestamp', () => {
+    const raw = { logName: 'projects/p/logs/cloudaudit.googleapis.com%2Factivity', insertId: 'g1', timestamp: { seconds: '253402300800', nanos: 0 }, receiveTimestamp: { seconds: '1763632800', nanos: 5 }, textPayload: 'x' };
+    refused(fromGrpcEntry(raw));
+    expect(one(fromGrpcEntry({ ...raw, timestamp: null })).time).toBe('2025-11-20T10:00:00.000Z');
+  });
+
+  it('a missing timestamp falls back on receiveTimestamp only; without either, or with a bad one, the entry is refused', () => {
+    const { timestamp: _ts, ...noTs } = fixture();
+    expect(one(noTs).time).toBe('2025-08-15T12:54:37.402Z');
+    expect(one({ ...noTs, timestamp: null }).time).toBe('2025-08-15T12:54:37.402Z');
+    refused({ ...noTs, receiveTimestamp: '2025-02-30T00:00:00Z' }, 'receiveTimestamp');
+    const { receiveTimestamp: _rts, ...neither } = noTs;
+    refused(neither, 'timestamp', /^timestamp is missing, and so is receiveTimestamp/);
+  });
+
+  it('valid spellings still give the same time and id (calendar edges included)', () => {
+    const a = one(fixture());
+    expect(a.time).toBe('2025-08-15T12:54:34.966Z');
+    expect(one({ ...fixture(), timestamp: '2025-08-15T14:54:34.966334+02:00' }).id).toBe(a.id);
+    expect(one({ ...fixture(), timestamp: '2025-08-15t12:54:34.966334000z' }).id).toBe(a.id);
+    expect(canonicalTimestamp('2024-02-29T23:59:59.999999999Z')).toBe('2024-02-29T23:59:59.999999999Z');
+    expect(canonicalTimestamp('2000-02-29T00:00:00Z')).toBe('2000-02-29T00:00:00.000000000Z');
+    expect(canonicalTimestamp('9999-12-31T23:59:59.999999999Z')).toBe('9999-12-31T23:59:59.999999999Z');
+    expect(canonicalTimestamp('1970-01-01T01:00:00+01:00')).toBe('1970-01-01T00:00:00.000000000Z');
+  });
+
+  it('the CLI path names the field: FILE:N: field timestamp: …', () => {
+    const res = normalizeInput(Buffer.from(`${JSON.stringify(fixture())}\n${JSON.stringify({ ...fixture(), timestamp: '2024-02-30T10:00:00Z' })}\n`), 'in.ndjson', 'vertex', cfg);
+    expect(res.events).toHaveLength(1);
+    expect(res.errors).toEqual([expect.stringMatching(/^in\.ndjson:2: field timestamp: timestamp "2024-02-30T10:00:00Z" is not a valid RFC 3339 time/)]);
   });
 });
