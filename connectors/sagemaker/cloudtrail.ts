@@ -122,6 +122,12 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
   // Create/UpdateModelPackage customerMetadataProperties: where evaluation evidence (adversarial_*) is recorded.
   if (op.resourceType === 'model_package') details.metadata = packageMetadata(params);
+  // What an UpdateModelPackage changes besides its approval status: a call that approves and swaps the
+  // artifact (inferenceSpecification), sourceUri or metadata in one go is still a change of the version.
+  if (eventName === 'UpdateModelPackage') {
+    const changed = Object.keys(params).filter((k) => k !== 'modelPackageArn' && k !== 'modelApprovalStatus' && k !== 'approvalDescription' && params[k] !== undefined);
+    if (changed.length) details.changed_fields = changed;
+  }
   if (eventName === 'PutModelPackageGroupPolicy') details.resource_policy = params.resourcePolicy;
   if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);

@@ -64,3 +64,40 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(fired(events).filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.details?.models)).toEqual([['evil']]);
   });
 });
+
+describe('registry.approved_model_modified: approving again does not hide a change made in the same call', () => {
+  const deploy = () => [
+    ct('CreateModel', '2026-03-02T12:00:00Z', { modelName: 'fraud-4b', primaryContainer: { modelPackageName: PKG } }),
+    ct('CreateEndpointConfig', '2026-03-02T12:10:00Z', { endpointConfigName: 'c3', productionVariants: [variant('A', 'fraud-4b', 1)] }),
+    ct('CreateEndpoint', '2026-03-02T12:20:00Z', { endpointName: 'fraud-prod', endpointConfigName: 'c3' }),
+  ];
+  it('SageMaker: UpdateModelPackage with modelApprovalStatus Approved and a new artifact, sourceUri or metadata', () => {
+    const swaps: Array<[Record<string, unknown>, string]> = [
+      [{ inferenceSpecification: { containers: [{ image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' }] } }, 'artifact'],
+      [{ sourceUri: 's3://scratch/evil/' }, 'sourceUri'],
+      [{ customerMetadataPropertiesToAdd: { owner: 'x' } }, 'customerMetadataPropertiesToAdd'],
+    ];
+    for (const [change, field] of swaps) {
+      const swap = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved', ...change }, { modelPackageArn: PKG });
+      const alerts = fired(normalize('sagemaker', [...smPackage(), swap, ...deploy()])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+      expect(alerts.map((a) => [a.entity.id, a.details?.change, (a.details?.fields as string[]).includes(field)]), field).toEqual([['fraud/4', 'reapproved_with_changes', true]]);
+    }
+    // Approving an approved package again, alone (or with its reason), changes nothing.
+    const again = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved', approvalDescription: 'ok' }, { modelPackageArn: PKG }, bob);
+    expect(ids(fired(normalize('sagemaker', [...smPackage(), again, ...deploy()])))).toEqual([]);
+  });
+
+  it('Vertex: UpdateModel setting the approval alias and labels in one call (update mask)', () => {
+    const model = 'projects/p/locations/us-central1/models/777';
+    const base = { platform: 'vertex', channel: 'vertex.pubsub_push', stage: 'registry', operation: 'google.cloud.aiplatform.v1.ModelService.UpdateModel', outcome: 'success', actor: { id: 'alice@corp.example', email: 'alice@corp.example', type: 'user' }, resource: { type: 'model_version', name: model, version: '3' } } as const;
+    const e = (id: string, time: string, action: string, model_: Record<string, unknown>, details: Record<string, unknown> = {}) =>
+      ({ schema_version: '1', id, time, received_time: time, ...base, action, ml: { model: { name: model, version: '3', ...model_ } }, details }) as unknown as NormalizedEvent;
+    const upload = e('up', '2026-03-02T10:00:00.000Z', 'model_version.create', { tags: { adv_verdict: 'passed' } });
+    const approve = { ...e('ap', '2026-03-02T10:30:00.000Z', 'model_version.update', { aliases: ['prod'] }, { update_mask: ['versionAliases'] }), actor: { id: 'bob@corp.example', email: 'bob@corp.example', type: 'user' } } as NormalizedEvent;
+    const both = e('both', '2026-03-02T11:00:00.000Z', 'model_version.update', { aliases: ['prod'] }, { update_mask: ['labels', 'versionAliases'] });
+    const onlyAlias = e('again', '2026-03-02T11:00:00.000Z', 'model_version.update', { aliases: ['prod'] }, { update_mask: ['versionAliases'] });
+    const rules = { approval: { aliases: ['prod'] } };
+    expect(fired([upload, approve, both], rules).filter((a) => a.rule_id === 'registry.approved_model_modified').map((a) => a.details?.fields)).toEqual([['labels']]);
+    expect(fired([upload, approve, onlyAlias], rules).filter((a) => a.rule_id === 'registry.approved_model_modified')).toEqual([]);
+  });
+});

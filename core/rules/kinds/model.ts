@@ -287,19 +287,48 @@ function tagKeysOf(ev: NormalizedEvent): string[] {
   return removed.length ? [...new Set(removed)] : Object.keys(tagsOf(ev));
 }
 
+/** Fields of an update call that only (re)state the approval: naming them is no change of what was approved. */
+const APPROVAL_FIELDS = new Set(['versionaliases', 'version_aliases', 'modelapprovalstatus', 'approvaldescription', 'modelpackagearn']);
+
+/**
+ * What an approving call changes besides the approval, on a version already approved: a different
+ * artifact or hash, tags, or fields its update mask (Vertex) / request (SageMaker) names.
+ */
+function changesBesidesApproval(ev: NormalizedEvent, v: VersionRec, ref: ModelRef, tagKeys: string[], ignore: string[]): string[] {
+  const out: string[] = [];
+  if (ref.artifact && v.artifact && !uriOverlap(ref.artifact, v.artifact)) out.push('artifact');
+  if (ref.sha256 && v.sha256 && ref.sha256 !== v.sha256) out.push('sha256');
+  if (tagKeys.some((k) => !anyGlob(ignore, k))) out.push('tags');
+  for (const f of [ev.details?.update_mask, ev.details?.changed_fields].flatMap((x) => (Array.isArray(x) ? x : []))) {
+    if (typeof f === 'string' && !APPROVAL_FIELDS.has(f.toLowerCase()) && !out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
 export const approvedModelModified: KindImpl = (ev, ctx) => {
-  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg)) return;
+  if (ev.outcome === 'failure') return;
+  const approving = approvalOf(ev, ctx.cfg) === 'approved';
+  if (!approving && (!anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg))) return;
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref?.name || !ref.version) return;
   const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
   if (!v || v.approval?.state !== 'approved') return;
   const tagKeys = tagKeysOf(ev);
-  if (ev.action.includes('tag_')) {
-    // mltrail's own digest tags and the approval markers are not silent changes.
-    // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
-    const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags'), ...Object.keys(ctx.cfg.approval.tags)];
-    if (tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
+  // mltrail's own digest tags and the approval markers are not silent changes.
+  // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
+  const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags'), ...Object.keys(ctx.cfg.approval.tags)];
+  if (approving) {
+    // Approving again is no change, unless the same call changes the version too (approve + swap in one request).
+    const changed = changesBesidesApproval(ev, v, ref, tagKeys, ignore);
+    if (!changed.length) return;
+    ctx.detect({
+      entity: versionEntity(v), key: `approve+${changed.join(',')}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${changed.join(', ')}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'} in a call that approved it again`,
+      details: { change: 'reapproved_with_changes', fields: changed, approved_at: v.approval.time, previous_artifact: changed.includes('artifact') ? v.artifact : undefined, new_artifact: changed.includes('artifact') ? ref.artifact : undefined },
+    });
+    return;
   }
+  if (ev.action.includes('tag_') && tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
   // Registering a hash is only a change when another hash was registered before.
   if (ev.action === 'model_version.hash_registered' && (!ref.sha256 || !v.sha256 || ref.sha256 === v.sha256)) return;
   if (ev.action === 'model_version.alias_delete') {
