@@ -497,10 +497,16 @@ function applyOp(doc: Record<string, unknown>, keys: string[], op: 'add' | 'repl
   // The keys come from whoever sent the request: never walk into or write a prototype.
   if (keys.some((k) => UNSAFE_KEYS.has(k))) return;
   if (op !== 'remove') value = structuredClone(value);
+  if (!keys.length) {
+    // Path "": the whole object is replaced.
+    for (const k of Object.keys(doc)) delete doc[k];
+    if (isObject(value)) Object.assign(doc, value);
+    return;
+  }
   let node: unknown = doc;
   for (const k of keys.slice(0, -1)) {
     const o = node as Record<string, unknown>;
-    if (o[k] === null || typeof o[k] !== 'object') o[k] = {};
+    if (!Object.hasOwn(o, k) || o[k] === null || typeof o[k] !== 'object') o[k] = {};
     node = o[k];
   }
   const last = keys[keys.length - 1]!;
@@ -512,6 +518,13 @@ function applyOp(doc: Record<string, unknown>, keys: string[], op: 'add' | 'repl
     else node.splice(i, 1);
   } else if (op === 'remove') delete (node as Record<string, unknown>)[last];
   else (node as Record<string, unknown>)[last] = value;
+}
+
+/** The value `doc` holds at `keys`, own properties only (a pointer may name `toString`). */
+function ownAt(doc: unknown, keys: string[]): unknown {
+  let v = doc;
+  for (const k of keys) v = v !== null && typeof v === 'object' && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
 }
 
 /**
@@ -538,7 +551,7 @@ function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<stri
     const doc: Record<string, unknown> = {};
     const envFields: string[] = [];
     for (const op of req) {
-      if (!isObject(op) || typeof op.path !== 'string' || !op.path.startsWith('/')) continue;
+      if (!isObject(op) || typeof op.path !== 'string' || (op.path && !op.path.startsWith('/'))) continue;
       const keys = pointerKeys(op.path);
       if (op.op === 'remove') {
         applyOp(doc, keys, 'remove');
@@ -546,7 +559,7 @@ function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<stri
       }
       let value: unknown;
       if (op.op === 'add' || op.op === 'replace') value = op.value;
-      else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') value = at(doc, pointerKeys(op.from));
+      else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') value = ownAt(doc, pointerKeys(op.from));
       else continue;
       if (op.op === 'move') applyOp(doc, pointerKeys(op.from as string), 'remove');
       // The ops apply in order: the last one that sets the model wins.

@@ -102,6 +102,10 @@ describe('KServe storageUris and a custom container STORAGE_URI reach ml.deploym
     // A patch naming a prototype key is read without touching any prototype.
     expect(jp([{ op: 'add', path: '/__proto__/storageUri', value: URI }, { op: 'add', path: '/spec/constructor/prototype/x', value: 1 }])).toBeUndefined();
     expect(({} as Obj).storageUri).toBeUndefined();
+    // A copy from an inherited name (`toString`) is a value the patch never wrote, not a reason to drop the record.
+    expect(jp([{ op: 'copy', from: '/toString', path: '/metadata/annotations/x' }, { op: 'add', path: '/spec/predictor/storageUris', value: storageUris(URI) }])?.model_uri).toBe(URI);
+    // Path "" replaces the whole object.
+    expect(jp([{ op: 'replace', path: '', value: object({ storageUris: storageUris(URI) }) }])?.model_uri).toBe(URI);
     // The logged request is left as sent.
     const ops = [set, { op: 'replace', path: '/spec/predictor/model/storageUris/0/uri', value: URI }];
     const sent = structuredClone(ops);
