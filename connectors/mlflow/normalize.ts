@@ -152,7 +152,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   const env = parsed.data;
   const key = `${env.entity}.${env.action}`;
   const time = toRfc3339(env.timestamp);
-  if (!time) return reject(record, `timestamp "${env.timestamp}" is not an ISO 8601 time`, 'timestamp');
+  if (!time) return reject(record, `timestamp ${JSON.stringify(env.timestamp)} is not a valid RFC 3339 time (years 1970-9999, a date the calendar has)`, 'timestamp');
   const mapping = MAPPINGS[key];
   const d = env.data;
   if (mapping) {
@@ -297,6 +297,18 @@ function stageFromEvent(e: string): string | undefined {
   return m ? m[1]![0] + m[1]!.slice(1).toLowerCase() : undefined;
 }
 
+/**
+ * `event_timestamp` is epoch milliseconds (Databricks docs; the route checks freshness in ms too):
+ * read as such, not through toRfc3339's seconds/µs guess, which would date a year-10000 value 1978.
+ */
+function databricksTime(v: unknown): string | undefined {
+  if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) {
+    const ms = Number(v);
+    return ms > 0 ? toRfc3339(new Date(ms)) : undefined;
+  }
+  return toRfc3339(v);
+}
+
 function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig>): NormalizeOutput {
   const parsed = DatabricksBody.safeParse(record);
   if (!parsed.success) {
@@ -305,7 +317,13 @@ function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig
   }
   const b = parsed.data;
   if (!DATABRICKS_EVENT.test(b.event)) return reject(record, `unknown Databricks registry webhook event "${b.event}"`, 'event');
-  const time = toRfc3339(b.event_timestamp) ?? ctx.receivedTime;
+  // No stand-in (the receipt time): a missing or impossible event time is refused, not re-dated.
+  const time = databricksTime(b.event_timestamp);
+  if (!time) {
+    return reject(record, b.event_timestamp === undefined
+      ? 'event_timestamp is missing (Databricks sends it in every registry webhook, epoch milliseconds)'
+      : `event_timestamp ${JSON.stringify(b.event_timestamp)} is not a valid time (epoch milliseconds, years 1970-9999)`, 'event_timestamp');
+  }
   const { action, approval } = databricksAction(b, ctx.config);
   const version = str(b.version);
   const tags = b.tags ? Object.fromEntries(b.tags.map((t) => [t.key, t.value ?? ''])) : undefined;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
@@ -272,5 +275,51 @@ describe('mltrail normalize --platform mlflow', () => {
     const r = await cli(['normalize', fixturePath('mlflow', 'model_version_alias.created.json')]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).platform).toBe('mlflow');
+  });
+});
+
+describe('mlflow normalize: an event time that is not a time is refused naming its field, never re-dated', () => {
+  const refused = (record: unknown, field: string) => {
+    const out = norm(record);
+    expect(out.events).toEqual([]);
+    expect(out.rejected).toHaveLength(1);
+    expect(out.rejected[0]!.field).toBe(field);
+    expect(out.rejected[0]!.reason).toMatch(new RegExp(`^${field} `));
+    return out.rejected[0]!.reason;
+  };
+  const fixture = () => readFixtureJson<Record<string, unknown>>('mlflow', 'model_version.created.json');
+
+  it.each(['-5', '0', 'garbage', '2024-02-30T10:00:00+00:00', '2024-05-01T24:00:00+00:00', '10000-01-01T00:00:00+00:00', '9999-12-31T23:59:59-01:00'])(
+    'OSS envelope timestamp %j', (timestamp) => {
+      expect(refused({ ...fixture(), timestamp }, 'timestamp')).toContain(`timestamp ${JSON.stringify(timestamp)} is not a valid RFC 3339 time`);
+    },
+  );
+
+  // Databricks' documented MODEL_VERSION_TRANSITIONED_STAGE example (no shared fixture exists for Databricks bodies).
+  const databricks = { event: 'MODEL_VERSION_TRANSITIONED_STAGE', webhook_id: 'c5596721253c4b429368cf6f4341b88a', event_timestamp: 1632225654000 as unknown, model_name: 'Airline_Delay_SparkML', version: '8', to_stage: 'Production', from_stage: 'Staging', text: 'Registered model moved' };
+  it.each(['garbage', '-5', -5, 0, '0', 253402300800000, 1e300, '2024-02-30T10:00:00Z'])('Databricks event_timestamp %j (garbage used to be dated "now")', (event_timestamp) => {
+    expect(refused({ ...databricks, event_timestamp }, 'event_timestamp')).toContain(`event_timestamp ${JSON.stringify(event_timestamp)} is not a valid time`);
+  });
+  it('a Databricks body without event_timestamp is refused, not dated at receipt', () => {
+    const { event_timestamp: _t, ...missing } = databricks;
+    expect(refused(missing, 'event_timestamp')).toMatch(/event_timestamp is missing/);
+    expect(one(databricks).time).toBe('2021-09-21T12:00:54.000Z');
+  });
+
+  it('mltrail normalize prints FILE:N naming the field and exits 1; the good record still comes out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-time-'));
+    try {
+      const file = join(dir, 'deliveries.ndjson');
+      writeFileSync(file, [fixture(), { ...fixture(), timestamp: '-5' }, { ...databricks, event_timestamp: 'garbage' }, { ...fixture(), timestamp: '10000-01-01T00:00:00+00:00' }].map((r) => JSON.stringify(r)).join('\n'));
+      const r = await runCli(['normalize', '--platform', 'mlflow', file]);
+      expect(r.out.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toContain(`${file}:2: field timestamp: timestamp "-5" is not a valid RFC 3339 time`);
+      expect(r.err).toContain(`${file}:3: field event_timestamp: event_timestamp "garbage" is not a valid time`);
+      expect(r.err).toContain(`${file}:4: field timestamp: timestamp "10000-01-01T00:00:00+00:00" is not a valid RFC 3339 time`);
+      expect(r.err).not.toMatch(/invalid event/);
+      expect(r.code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
