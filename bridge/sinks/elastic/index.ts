@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Logger } from '../../../core/log.js';
 import { DeliveryError, type DeliveryStatus, type Sink, type SinkContext, type SinkFactory, type SinkHealth } from '../../../core/sink.js';
@@ -12,6 +13,19 @@ import { ElasticConfig, dataStreams, elasticAuth, elasticFromEnv } from './confi
  * (specs/sinks.md §2.5 — `items.*.error` alone would lose the correlation).
  */
 export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error.type,items.*.error.reason,items.*.failure_store';
+
+/** Elasticsearch refuses an `_id` over 512 bytes (the whole `_bulk` request fails validation). */
+export const MAX_ID_BYTES = 512;
+
+/**
+ * The document `_id` for an mltrail id: the id itself, or — when it is over
+ * 512 UTF-8 bytes (`/v1/events` takes ids up to 256 characters) — a stable
+ * `mltrail-sha256:<hex>` of it, so a resend still answers 409. The real id
+ * stays in `mltrail.id`.
+ */
+export function elasticDocId(id: string): string {
+  return Buffer.byteLength(id) <= MAX_ID_BYTES ? id : `mltrail-sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
 
 export type BulkItemClass = 'ok' | 'duplicate_ok' | 'retry' | 'dead_letter' | 'fix_config';
 
@@ -105,9 +119,13 @@ export class ElasticSink implements Sink {
     const doc = { ...(asObject(formatRecord(this.fmt, p)) ?? {}) };
     if (typeof doc['@timestamp'] !== 'string') doc['@timestamp'] = p.time; // data streams require it
     const isAlert = p.kind === 'alert';
-    doc.data_stream = isAlert ? this.alertsStream : this.eventsStream;
+    const stream = isAlert ? this.alertsStream : this.eventsStream;
+    doc.data_stream = stream;
+    // ECS: event.dataset equals data_stream.dataset, which the config may rename.
+    const event = asObject(doc.event);
+    if (event) doc.event = { ...event, dataset: stream.dataset };
     // `{"create":{"_index":…,"_id":…}}`: the per-sink part is JSON text made once.
-    return [`${isAlert ? this.alertsAction : this.eventsAction}${JSON.stringify(r.id)}}}\n`, JSON.stringify(doc)];
+    return [`${isAlert ? this.alertsAction : this.eventsAction}${JSON.stringify(elasticDocId(r.id))}}}\n`, JSON.stringify(doc)];
   }
 
   private async bulk(chunk: Doc[], out: DeliveryStatus[], signal: AbortSignal, only: boolean): Promise<void> {

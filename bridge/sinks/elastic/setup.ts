@@ -5,6 +5,16 @@ import { dataStreams, elasticAuth, type ElasticConfig } from './config.js';
 const kw = { type: 'keyword', ignore_above: 1024 } as const;
 const date = { type: 'date' } as const;
 const obj = (properties: Record<string, unknown>) => ({ properties });
+/**
+ * Longest flattened leaf value (UTF-16 units, as Elasticsearch counts) that is
+ * indexed; a longer one stays in _source only. Lucene refuses a term over
+ * 32766 bytes and a flattened leaf is indexed as `key\0value`: 8191 units are
+ * at most 24573 UTF-8 bytes, which leaves 8 KB for the key path. Without it
+ * one long value (a 44 KB SQL parameter) fails the whole document.
+ */
+export const FLATTENED_IGNORE_ABOVE = 8191;
+const flattened = { type: 'flattened', ignore_above: FLATTENED_IGNORE_ABOVE } as const;
+const metric = { type: 'double' } as const;
 
 /**
  * Explicit mappings for the ECS fields the ECS mapping writes (ECS 8.x/9.x
@@ -15,8 +25,11 @@ const obj = (properties: Record<string, unknown>) => ({ properties });
 export function ecsMappings(): Record<string, unknown> {
   return {
     dynamic: true,
+    // Numbers only: a template without match_mapping_type also matches objects, and mapping an object
+    // as double refuses the document. Metrics are JSON numbers (integers arrive as `long`).
     dynamic_templates: [
-      { mltrail_metrics: { path_match: 'mltrail.ml.metrics.*', mapping: { type: 'double' } } },
+      { mltrail_metrics: { path_match: 'mltrail.ml.metrics.*', match_mapping_type: 'double', mapping: metric } },
+      { mltrail_metrics_long: { path_match: 'mltrail.ml.metrics.*', match_mapping_type: 'long', mapping: metric } },
       { strings_as_keyword: { match_mapping_type: 'string', mapping: kw } },
     ],
     properties: {
@@ -62,18 +75,24 @@ export function ecsMappings(): Record<string, unknown> {
         actor: obj({ type: kw, mfa: { type: 'boolean' }, chain: kw, session_issuer: kw }),
         resource: obj({ type: kw, id: kw, name: kw, version: kw, uri: kw, namespace: kw }),
         ml: obj({
-          model: obj({ name: kw, version: kw, approval: kw, aliases: kw, artifact_uri: kw, sha256: kw, run_id: kw, stage: kw, status: kw, tags: { type: 'flattened' } }),
-          job: obj({ name: kw, type: kw, image: kw, image_digest: kw, image_pinned: { type: 'boolean' }, role: kw, network_isolation: { type: 'boolean' }, vpc: kw, status: kw, instance_type: kw, kms_key: kw, params: { type: 'flattened' } }),
+          model: obj({ name: kw, version: kw, approval: kw, aliases: kw, artifact_uri: kw, sha256: kw, run_id: kw, stage: kw, status: kw, tags: flattened }),
+          job: obj({ name: kw, type: kw, image: kw, image_digest: kw, image_pinned: { type: 'boolean' }, role: kw, network_isolation: { type: 'boolean' }, vpc: kw, status: kw, instance_type: kw, kms_key: kw, params: flattened }),
           data: obj({ uris: kw, rows: { type: 'long' }, bytes: { type: 'long' }, schema_hash: kw, inputs: kw, outputs: kw }),
           code: obj({ repo: kw, commit: kw, source: kw }),
           // traffic is a number or a per-variant map: kept in _source, not indexed.
-          deployment: obj({ endpoint: kw, variant: kw, model_uri: kw, traffic: { type: 'object', enabled: false } }),
+          // variants[].weight is fractional: mapped first-wins it would be `long` after a weight of 1 (0.9 → 0).
+          deployment: obj({
+            endpoint: kw, variant: kw, model_uri: kw, traffic: { type: 'object', enabled: false },
+            variants: obj({ name: kw, model: kw, weight: { type: 'double' }, instance_count: { type: 'long' } }),
+          }),
           provenance: obj({ run_id: kw, pipeline: kw, pipeline_version: kw, step: kw, parent_run_id: kw, inputs: kw, outputs: kw }),
-          metrics: { type: 'object' },
+          // Metric and feature names carry dots (`skew.age`) and share prefixes (`loss`, `loss.val`):
+          // without subobjects ES would need `skew` / `loss` as objects and refuse the document (ES >= 8.3).
+          metrics: { type: 'object', subobjects: false },
         }),
-        alert: obj({ rule_id: kw, severity: kw, mode: kw, evidence: kw, count: { type: 'long' }, first_seen: date, last_seen: date, entity: obj({ type: kw, id: kw, name: kw, platform: kw }), details: { type: 'flattened' } }),
-        details: { type: 'flattened' },
-        raw: { type: 'flattened' },
+        alert: obj({ rule_id: kw, severity: kw, mode: kw, evidence: kw, count: { type: 'long' }, first_seen: date, last_seen: date, entity: obj({ type: kw, id: kw, name: kw, platform: kw }), details: flattened }),
+        details: flattened,
+        raw: flattened,
       }),
     },
   };
@@ -109,6 +128,9 @@ export function setupRequests(cfg: ElasticConfig): SetupRequest[] {
             // Like Elastic's logs@settings: a malformed value is kept in _source instead of failing the document.
             'index.mapping.ignore_malformed': true,
             'index.mapping.total_fields.limit': 2000,
+            // Every new metric/feature name is a field: past the limit ES would refuse each later document.
+            // With this (ES >= 8.13) new fields beyond it stay in _source, listed in `_ignored`.
+            'index.mapping.total_fields.ignore_dynamic_beyond_limit': true,
           },
         },
         _meta: { managed_by: 'mltrail', description: 'settings for mltrail data streams' },

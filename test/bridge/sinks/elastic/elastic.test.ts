@@ -5,7 +5,7 @@ import { ElasticConfig, elasticAuth } from '../../../../bridge/sinks/elastic/con
 import { BULK_FILTER_PATH, classifyBulkItem, elasticSinkFactory } from '../../../../bridge/sinks/elastic/index.js';
 import { readFixture, readFixtureJson } from '../../../helpers/fixtures.js';
 import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
-import { ecsMappings } from '../../../../bridge/sinks/elastic/setup.js';
+import { FLATTENED_IGNORE_ABOVE, ecsMappings } from '../../../../bridge/sinks/elastic/setup.js';
 import { FakeElastic, applyFilterPath, mappingProblem } from './fake.js';
 
 describe('bulk item classification (fixture bulk_response_mixed)', () => {
@@ -207,7 +207,7 @@ describe('setup mappings vs documents', () => {
     expect(mappingProblem(m, { '@timestamp': '2026-01-01T00:00:00Z', source: { ip: '10.0.0.1' }, mltrail: { ml: { metrics: { auc: 0.9 } } } })).toBeUndefined();
     expect(mappingProblem(m, { source: { ip: 'sagemaker.amazonaws.com' } })).toMatch(/source\.ip.*\[ip\]/);
     expect(mappingProblem(m, { mltrail: { ml: { job: { image_pinned: 'yes' } } } })).toMatch(/boolean/);
-    expect(mappingProblem(m, { mltrail: { ml: { metrics: { auc: 'high' } } } })).toMatch(/double/);
+    expect(mappingProblem(m, { mltrail: { ml: { data: { rows: 'many' } } } })).toMatch(/\[long\]/);
     expect(mappingProblem(m, { user: 'alice' })).toMatch(/found a concrete value/);
     expect(mappingProblem(m, { mltrail: { ml: { deployment: { traffic: 50 } } } })).toBeUndefined();
   });
@@ -230,7 +230,7 @@ describe('mltrail setup elastic', () => {
       expect(mappings['@timestamp']).toEqual({ type: 'date' });
       expect(mappings.source.properties.ip).toEqual({ type: 'ip' });
       expect(mappings.event.properties.original).toMatchObject({ index: false, doc_values: false });
-      expect(mappings.mltrail.properties.details).toEqual({ type: 'flattened' });
+      expect(mappings.mltrail.properties.details).toEqual({ type: 'flattened', ignore_above: FLATTENED_IGNORE_ABOVE });
       expect([...fake.dataStreams].sort()).toEqual(['logs-mltrail.alerts-default', 'logs-mltrail.events-default']);
       expect(await main(['setup', 'elastic'], io)).toBe(0);
       expect(out).toMatch(/already exists/);

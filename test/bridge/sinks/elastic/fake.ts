@@ -28,6 +28,8 @@ export class FakeElastic extends FakeHttp {
   /** Index the request, then drop the connection before answering (a lost response). */
   loseNextResponse = 0;
   private attempts = new Map<string, number>();
+  /** Each data stream's backing-index mapping, made from the templates when its first document arrives. */
+  readonly mappings = new Map<string, FakeMapping>();
 
   constructor() {
     super((r) => this.handle(r));
@@ -60,6 +62,12 @@ export class FakeElastic extends FakeHttp {
     if (!/^application\/(x-ndjson|json)/.test(ct)) return { status: 406, json: { error: `Content-Type header [${ct}] is not supported`, status: 406 } };
     if (!r.body.endsWith('\n')) return { status: 400, json: readFixtureJson('sinks', 'elasticsearch', 'error_400_missing_newline.json') };
     const lines = r.body.slice(0, -1).split('\n');
+    // BulkRequest.validate(): one over-long _id fails the whole request.
+    const longIds = lines.filter((_, k) => k % 2 === 0).map((l) => (Object.values(JSON.parse(l) as Record<string, { _id?: string }>)[0] ?? {})._id ?? '').filter((id) => Buffer.byteLength(id) > 512);
+    if (longIds.length) {
+      const reason = `Validation Failed: ${longIds.map((id, i) => `${i + 1}: id [${id}] is too long, must be no longer than 512 bytes but was: ${Buffer.byteLength(id)};`).join('')}`;
+      return { status: 400, json: { error: { type: 'action_request_validation_exception', reason }, status: 400 } };
+    }
     const items: Array<Record<string, Item>> = [];
     for (let k = 0; k < lines.length; k += 2) {
       let action: Record<string, { _index?: string; _id?: string }>;
@@ -103,8 +111,7 @@ export class FakeElastic extends FakeHttp {
     if (ip !== undefined && (typeof ip !== 'string' || !isIP(ip))) {
       return { ...base, status: 400, error: { type: 'document_parsing_exception', reason: `[1:1] failed to parse field [source.ip] of type [ip] in document with id '${id}'. Preview of field's value: '${String(ip)}'` } };
     }
-    const mappings = this.mappingsFor(index);
-    const conflict = mappings ? mappingProblem(mappings, source) : undefined;
+    const conflict = this.mappingOf(index)?.index(source);
     if (conflict) return { ...base, status: 400, error: { type: 'document_parsing_exception', reason: `[1:1] ${conflict} in document with id '${id}'` } };
     const ds = this.docs.get(index) ?? new Map();
     this.docs.set(index, ds);
@@ -115,11 +122,17 @@ export class FakeElastic extends FakeHttp {
     return { ...base, status: 201, result: 'created' };
   }
 
-  /** Merged mappings of the template's component templates (what the backing index would get). */
-  private mappingsFor(index: string): Mappings | undefined {
+  /** The backing index's mapping: the template's component templates' mappings and settings, then grown by documents. */
+  mappingOf(index: string): FakeMapping | undefined {
+    let m = this.mappings.get(index);
+    if (m) return m;
     const t = this.matchTemplate(index);
-    const parts = ((t?.composed_of as string[] | undefined) ?? []).map((c) => (this.componentTemplates.get(c) as { template?: { mappings?: Mappings } })?.template?.mappings);
-    return parts.find((m) => m?.properties);
+    const parts = ((t?.composed_of as string[] | undefined) ?? []).map((c) => (this.componentTemplates.get(c) as { template?: { mappings?: Mappings; settings?: Record<string, unknown> } })?.template);
+    const mappings = parts.find((p) => p?.mappings?.properties)?.mappings;
+    if (!mappings) return undefined;
+    m = new FakeMapping(mappings, Object.assign({}, ...parts.map((p) => p?.settings ?? {})));
+    this.mappings.set(index, m);
+    return m;
   }
 
   private matchTemplate(index: string): Record<string, unknown> | undefined {
@@ -191,91 +204,208 @@ export function applyFilterPath(body: Record<string, unknown>, filter: string): 
 
 interface Mappings {
   properties?: Record<string, FieldMapping>;
-  dynamic_templates?: Array<Record<string, { path_match?: string; match_mapping_type?: string; mapping: FieldMapping }>>;
+  dynamic_templates?: Array<Record<string, { path_match?: string; match_mapping_type?: string | string[]; mapping: FieldMapping }>>;
 }
 interface FieldMapping {
   type?: string;
   properties?: Record<string, FieldMapping>;
   enabled?: boolean;
+  subobjects?: boolean;
+  dynamic?: boolean | string;
+  ignore_above?: number;
 }
 
 const isDate = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+const glob = (pattern: string, path: string) => new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(path);
+/** Lucene's IndexWriter.MAX_TERM_LENGTH. */
+const MAX_TERM_BYTES = 32766;
+
+function countFields(m: FieldMapping): number {
+  let n = 0;
+  for (const c of Object.values(m.properties ?? {})) n += 1 + countFields(c);
+  return n;
+}
 
 /**
- * How Elasticsearch would refuse `doc` under `mappings` (explicit field types
- * and dynamic templates; ignore_malformed is deliberately not applied, so a
- * type clash shows up here instead of silently losing the field): an object
- * where a value is mapped or the reverse, a non-IP in an `ip` field, a
- * non-number in a numeric one, and so on. Undefined when it fits.
+ * One backing index's mapping as Elasticsearch (8.13+) grows it, from the
+ * index template's mappings and settings: dotted keys expand into objects
+ * unless the parent has `subobjects: false` (then they are leaf names and an
+ * object value is flattened into them); a new field takes the first dynamic
+ * template whose `path_match` and `match_mapping_type` fit (a template
+ * without `match_mapping_type` also takes objects — mapping one as a scalar
+ * refuses the document), else the default type (long / float / keyword /
+ * object), and keeps it (first wins); past `index.mapping.total_fields.limit`
+ * the document is refused unless `ignore_dynamic_beyond_limit`; a keyword or
+ * flattened leaf longer than `ignore_above` is skipped, else one over
+ * Lucene's 32766-byte term limit (flattened: `key\0value`) refuses the
+ * document. ignore_malformed is deliberately not applied, so a type clash
+ * shows up here instead of silently losing the field. A fraction into a
+ * `long` is truncated as ES coerces it (listed in `truncated`).
  */
-export function mappingProblem(mappings: Mappings, doc: Record<string, unknown>): string | undefined {
-  const dynamic = (path: string, v: unknown): FieldMapping | undefined => {
-    for (const dt of mappings.dynamic_templates ?? []) {
-      const t = Object.values(dt)[0]!;
-      if (t.path_match && new RegExp(`^${t.path_match.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(path)) return t.mapping;
-      if (t.match_mapping_type === 'string' && typeof v === 'string') return t.mapping;
+export class FakeMapping {
+  root: FieldMapping;
+  readonly truncated: string[] = [];
+  private readonly limit: number;
+  private readonly ignoreBeyond: boolean;
+
+  constructor(
+    private readonly mappings: Mappings,
+    settings: Record<string, unknown> = {},
+  ) {
+    this.root = { properties: structuredClone(mappings.properties ?? {}) };
+    this.limit = Number(settings['index.mapping.total_fields.limit'] ?? 1000);
+    this.ignoreBeyond = settings['index.mapping.total_fields.ignore_dynamic_beyond_limit'] === true;
+  }
+
+  /** Index a document: undefined when taken (its new fields join the mapping), else the reason ES refuses it. */
+  index(doc: Record<string, unknown>): string | undefined {
+    const root = structuredClone(this.root);
+    const state = { fields: countFields(root), truncated: [] as string[] };
+    const problem = this.object(root, doc, '', state);
+    if (problem) return problem;
+    this.root = root;
+    this.truncated.push(...state.truncated);
+    return undefined;
+  }
+
+  /** The mapping at a field path (leaf names under `subobjects: false` keep their dots). */
+  at(path: string): FieldMapping | undefined {
+    const walk = (m: FieldMapping, rest: string): FieldMapping | undefined => {
+      if (m.properties?.[rest]) return m.properties[rest];
+      for (const [k, c] of Object.entries(m.properties ?? {})) if (rest.startsWith(`${k}.`)) return walk(c, rest.slice(k.length + 1));
+      return undefined;
+    };
+    return walk(this.root, path);
+  }
+
+  private object(parent: FieldMapping, value: Record<string, unknown>, prefix: string, st: { fields: number; truncated: string[] }): string | undefined {
+    for (const [k, v] of Object.entries(value)) {
+      const p = this.field(parent, k, v, prefix, st);
+      if (p) return p;
     }
     return undefined;
-  };
-  const leaf = (path: string, m: FieldMapping, v: unknown): string | undefined => {
+  }
+
+  private field(parent: FieldMapping, key: string, v: unknown, prefix: string, st: { fields: number; truncated: string[] }): string | undefined {
+    if (v === null) return undefined;
     if (Array.isArray(v)) {
       for (const x of v) {
-        const p = leaf(path, m, x);
+        const p = this.field(parent, key, x, prefix, st);
         if (p) return p;
       }
       return undefined;
     }
-    if (v === null) return undefined;
+    const flat = parent.subobjects === false;
+    if (!flat && key.includes('.')) {
+      const [head, ...rest] = key.split('.');
+      return this.field(parent, head!, { [rest.join('.')]: v }, prefix, st);
+    }
+    const path = prefix + key;
+    const isObj = typeof v === 'object';
+    let m = parent.properties?.[key];
+    if (!m) {
+      if (flat && isObj) {
+        for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+          const p = this.field(parent, `${key}.${k2}`, v2, prefix, st);
+          if (p) return p;
+        }
+        return undefined;
+      }
+      if (parent.dynamic === false || parent.dynamic === 'false') return undefined;
+      const made = this.dynamicMapping(path, v);
+      if (typeof made === 'string') return made;
+      if (st.fields + 1 > this.limit) {
+        if (this.ignoreBeyond) return undefined;
+        return `Limit of total fields [${this.limit}] has been exceeded while adding new fields [1]`;
+      }
+      st.fields++;
+      m = made;
+      (parent.properties ??= {})[key] = m;
+    }
+    if (m.enabled === false) return undefined;
+    if (m.type === 'flattened') return isObj ? this.flattened(path, m, v as Record<string, unknown>) : `failed to parse field [${path}] of type [flattened]`;
+    if (m.properties || m.type === 'object' || m.type === undefined) {
+      if (!isObj) return `object mapping for [${path}] tried to parse field [${key}] as object, but found a concrete value`;
+      return this.object(m, v as Record<string, unknown>, `${path}.`, st);
+    }
+    if (isObj) return `failed to parse field [${path}] of type [${m.type}]`;
+    return this.leaf(path, m, v, st);
+  }
+
+  private dynamicMapping(path: string, v: unknown): FieldMapping | string {
+    const jt = typeof v === 'object' ? 'object' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'boolean' : Number.isInteger(v) ? 'long' : 'double';
+    for (const dt of this.mappings.dynamic_templates ?? []) {
+      const t = Object.values(dt)[0]!;
+      if (t.path_match && !glob(t.path_match, path)) continue;
+      const mmt = t.match_mapping_type;
+      if (mmt !== undefined && mmt !== '*' && !([] as string[]).concat(mmt).includes(jt)) continue;
+      const mapping = structuredClone(t.mapping);
+      if (jt === 'object' && mapping.type && mapping.type !== 'object') return `failed to parse field [${path}] of type [${mapping.type}]`;
+      return jt === 'object' ? { ...mapping, properties: {} } : mapping;
+    }
+    return jt === 'object' ? { properties: {} } : { type: jt === 'string' ? 'keyword' : jt === 'double' ? 'float' : jt };
+  }
+
+  private flattened(path: string, m: FieldMapping, v: Record<string, unknown>): string | undefined {
+    const leaves = (x: unknown, key: string, depth: number): string | undefined => {
+      if (x === null) return undefined;
+      if (Array.isArray(x)) {
+        for (const e of x) {
+          const p = leaves(e, key, depth);
+          if (p) return p;
+        }
+        return undefined;
+      }
+      if (typeof x === 'object') {
+        if (depth > 20) return `The provided [flattened] field [${path}] exceeds the maximum depth limit of [20].`;
+        for (const [k, e] of Object.entries(x as Record<string, unknown>)) {
+          const p = leaves(e, key ? `${key}.${k}` : k, depth + 1);
+          if (p) return p;
+        }
+        return undefined;
+      }
+      const value = String(x);
+      if (value.length > (m.ignore_above ?? Infinity)) return undefined;
+      if (Buffer.byteLength(`${key}\0${value}`) > MAX_TERM_BYTES) {
+        return `Flattened field [${path}] contains one immense field whose keyed encoding is longer than the allowed max length of ${MAX_TERM_BYTES} bytes`;
+      }
+      return undefined;
+    };
+    return leaves(v, '', 1);
+  }
+
+  private leaf(path: string, m: FieldMapping, v: unknown, st: { truncated: string[] }): string | undefined {
     const bad = (t: string) => `failed to parse field [${path}] of type [${t}]`;
     switch (m.type) {
-      case 'keyword':
+      case 'keyword': {
+        const s = String(v);
+        if (s.length > (m.ignore_above ?? Infinity)) return undefined;
+        return Buffer.byteLength(s) > MAX_TERM_BYTES ? `Document contains at least one immense term in field="${path}"` : undefined;
+      }
       case 'constant_keyword':
       case 'match_only_text':
       case 'text':
-        return typeof v === 'object' ? `tried to parse field [${path}] as a ${m.type}, but found an object` : undefined;
+        return undefined;
       case 'ip':
         return typeof v === 'string' && isIP(v) ? undefined : bad('ip');
       case 'date':
         return isDate(v) ? undefined : bad('date');
       case 'long':
-        return typeof v === 'number' && Number.isInteger(v) ? undefined : bad('long');
+        if (typeof v !== 'number') return bad('long');
+        if (!Number.isInteger(v)) st.truncated.push(path);
+        return undefined;
       case 'double':
       case 'float':
         return typeof v === 'number' ? undefined : bad(m.type);
       case 'boolean':
         return typeof v === 'boolean' ? undefined : bad('boolean');
-      case 'flattened':
-        return typeof v === 'object' ? undefined : bad('flattened');
       default:
         return undefined;
     }
-  };
-  const walk = (props: Record<string, FieldMapping> | undefined, obj: Record<string, unknown>, prefix: string): string | undefined => {
-    for (const [k, v] of Object.entries(obj)) {
-      const path = prefix ? `${prefix}.${k}` : k;
-      const m = props?.[k] ?? dynamic(path, v);
-      if (m?.enabled === false) continue;
-      if (m?.properties || (m?.type === 'object' && !m.properties)) {
-        if (v === null) continue;
-        if (typeof v !== 'object' || Array.isArray(v)) {
-          if (m.type === 'object' && !m.properties) continue;
-          return `object mapping for [${path}] tried to parse field [${path}] as object, but found a concrete value`;
-        }
-        const p = walk(m.properties, v as Record<string, unknown>, path);
-        if (p) return p;
-        continue;
-      }
-      if (m?.type) {
-        const p = leaf(path, m, v);
-        if (p) return p;
-        continue;
-      }
-      if (v && typeof v === 'object' && !Array.isArray(v)) {
-        const p = walk(undefined, v as Record<string, unknown>, path);
-        if (p) return p;
-      }
-    }
-    return undefined;
-  };
-  return walk(mappings.properties, doc, '');
+  }
+}
+
+/** How a fresh index under `mappings` would refuse `doc`, or undefined when it fits (see FakeMapping). */
+export function mappingProblem(mappings: Mappings, doc: Record<string, unknown>, settings: Record<string, unknown> = {}): string | undefined {
+  return new FakeMapping(mappings, settings).index(doc);
 }
