@@ -455,7 +455,9 @@ function itemsOf(v: unknown): unknown[] {
  * predictor container, which KServe's storage initializer downloads like a
  * storageUri; and the v1alpha2 `spec.default.predictor.<framework>` /
  * `custom.container`. Every predictor container's STORAGE_URI counts: a JSON
- * patch seldom repeats the container name KServe keys on.
+ * patch seldom repeats the container name KServe keys on. An
+ * LLMInferenceService names its model in `spec.model.uri`, adapters in
+ * `spec.model.lora.adapters[].uri`.
  */
 function storageUrisOf(obj: unknown): string[] {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
@@ -473,6 +475,11 @@ function storageUrisOf(obj: unknown): string[] {
     for (const c of [...itemsOf(predictor.containers), custom]) {
       for (const e of itemsOf(isObject(c) ? c.env : undefined)) if (isObject(e) && e.name === STORAGE_URI_ENV) add(e.value);
     }
+  }
+  // LLMInferenceService: the base model (`spec.model.uri`) and its LoRA adapters.
+  if (isObject(spec.model)) {
+    add(spec.model.uri);
+    for (const a of itemsOf((spec.model.lora as { adapters?: unknown } | undefined)?.adapters)) add(isObject(a) ? a.uri : undefined);
   }
   return out;
 }
@@ -520,6 +527,9 @@ function applyOp(doc: Record<string, unknown>, keys: string[], op: 'add' | 'repl
   else (node as Record<string, unknown>)[last] = value;
 }
 
+/** KServe resources that serve a model they name. */
+const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
+
 /** The value `doc` holds at `keys`, own properties only (a pointer may name `toString`). */
 function ownAt(doc: unknown, keys: string[]): unknown {
   let v = doc;
@@ -528,7 +538,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
 }
 
 /**
- * `ml.deployment` of an InferenceService write: the model it serves. Only what
+ * `ml.deployment` of an (LLM)InferenceService write: the model it serves. Only what
  * the request sets counts (a merge patch of labels deploys nothing); a create
  * or full update falls back to the stored object in the response. A JSON patch
  * (`kubectl patch --type=json`) is replayed op by op onto what it writes, so
@@ -542,7 +552,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  */
 function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
-  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || ref.resource !== 'inferenceservices' || ref.subresource) return undefined;
+  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? '') || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
   let uris: string[];
   const req = ev.requestObject;
@@ -563,7 +573,7 @@ function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<stri
       else continue;
       if (op.op === 'move') applyOp(doc, pointerKeys(op.from as string), 'remove');
       // The ops apply in order: the last one that sets the model wins.
-      if (value === undefined && /^\/spec(\/(predictor|default)(\/|$)|$)/.test(op.path)) {
+      if (value === undefined && /^\/spec(\/(predictor|default|model)(\/|$)|$)/.test(op.path)) {
         copiedFrom = op.from as string;
         applyOp(doc, keys, 'remove');
         continue;

@@ -114,6 +114,25 @@ describe('KServe storageUris and a custom container STORAGE_URI reach ml.deploym
   });
 });
 
+describe('a KServe LLMInferenceService names its model in spec.model.uri', () => {
+  const llm = (verb: string, requestObject: unknown) =>
+    isvc(verb, requestObject, {
+      requestURI: `/apis/serving.kserve.io/v1alpha1/namespaces/kubeflow-user-alice/llminferenceservices${verb === 'create' ? '' : '/chat'}`,
+      objectRef: { resource: 'llminferenceservices', namespace: 'kubeflow-user-alice', name: 'chat', apiGroup: 'serving.kserve.io', apiVersion: 'v1alpha1' },
+    });
+  const base = 'hf://acme/llm-8b', adapter = 's3://acme/lora/support';
+
+  it('create with LoRA adapters, merge patch and JSON patch of the uri', () => {
+    const c = one(llm('create', { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'LLMInferenceService', metadata: { name: 'chat' }, spec: { model: { uri: base, name: 'acme/llm-8b', lora: { adapters: [{ name: 'support', uri: adapter }] } } } }));
+    expect([c.action, c.stage, c.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: 'chat', model_uri: base, model_uris: [base, adapter] }]);
+    expect(one(llm('patch', { spec: { model: { uri: base } } })).ml?.deployment?.model_uri).toBe(base);
+    expect(one(llm('patch', [{ op: 'replace', path: '/spec/model/uri', value: base }])).ml?.deployment?.model_uri).toBe(base);
+    expect(one(llm('patch', { spec: { replicas: 2 } })).ml?.deployment).toBeUndefined();
+    const alerts = replayEvents([one(llm('create', { spec: { model: { uri: base } } }))], { rules: RulesConfig.parse({}) }).alerts;
+    expect(alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toHaveLength(1);
+  });
+});
+
 describe('a never-approved model deployed these ways raises registry.unapproved_deployment', () => {
   const deploys = {
     storageUris: isvc('create', object({ model: { modelFormat: { name: 'sklearn' } }, storageUris: storageUris(URI) })),
