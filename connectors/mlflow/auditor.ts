@@ -12,7 +12,7 @@ import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './e
 import { runEvents } from './provenance.js';
 import { safeUri } from './uri.js';
 import {
-  NS, PENDING_MAX_CYCLES, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
+  NS, PENDING_MAX_CYCLES, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
   type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
 } from './snapshot.js';
 
@@ -67,6 +67,23 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     return rec ? `sha256:${rec.root}` : undefined;
   }
 
+  /**
+   * Commit auditor events. One whose MLflow time field is not a time (an `iso` marker) is
+   * quarantined with a reason naming the field, never dated otherwise; the rest are ingested.
+   * Resolves once both are on stable storage: the snapshot that moves past them is saved after.
+   */
+  function commitAudit(events: NormalizedEvent[]): Promise<unknown> {
+    return deps.ingest.durably(() => {
+      const good: NormalizedEvent[] = [];
+      for (const ev of events) {
+        const bad = badTime(ev.time);
+        if (!bad) good.push(ev);
+        else deps.ingest.quarantine(AUDIT_CHANNEL, `${ev.operation} ${ev.resource?.id ?? ''}: ${bad.reason}`, JSON.stringify(ev), { id: ev.id, field: bad.field });
+      }
+      return good.length ? deps.ingest.ingest(good, AUDIT_CHANNEL) : undefined;
+    });
+  }
+
   /** A failed `run.provenance`: the version is still hashed; the reason says why its run could not be read. */
   function provenanceUnavailable(v: VersionSnap, err: unknown, now: number): NormalizedEvent {
     const e = err instanceof MlflowApiError ? err : undefined;
@@ -77,7 +94,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         : `the run could not be read: ${describeError(err)}`;
     return base({
       id: stableId('mlflow', 'audit', e?.status === 404 ? 'provenance_missing' : 'provenance_unavailable', v.name, v.version, v.run_id, v.creation_timestamp),
-      time: iso(v.creation_timestamp, now), stage: 'training', action: 'run.provenance', operation: 'runs/get', outcome: 'failure',
+      time: iso(v.creation_timestamp, now, 'creation_timestamp'), stage: 'training', action: 'run.provenance', operation: 'runs/get', outcome: 'failure',
       error: { code: e?.errorCode ?? (e?.status ? `HTTP_${e.status}` : 'ERROR'), message: describeError(err) },
       resource: { type: 'run', id: v.run_id }, ml: { model: { name: v.name, version: v.version, run_id: v.run_id } },
       details: { provenance: 'unavailable', reason, http_status: e?.status },
@@ -92,7 +109,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   async function processNewVersion(v: VersionSnap, pend: PendingVersion, signal: AbortSignal, now: number): Promise<number> {
     let emitted = 0;
     const commit = async (events: NormalizedEvent[], part: Partial<PendingVersion>) => {
-      if (events.length) await deps.ingest.ingest(events, AUDIT_CHANNEL);
+      if (events.length) await commitAudit(events);
       emitted += events.length;
       Object.assign(pend, part);
       state.set(NS, pendingKey(v.name, v.version), pend);
@@ -299,7 +316,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         // First run: baseline silently, but register hashes / provenance of what exists.
         for (const v of curVersions.values()) if (!prompts.has(v.name)) newVersions.push(v);
       }
-      if (events.length) await deps.ingest.ingest(events, AUDIT_CHANNEL);
+      if (events.length) await commitAudit(events);
       emitted += events.length;
       // Persist the snapshot only after its events are committed (a crash in between re-emits; stable ids collapse them).
       deps.spool.transaction(() => {
@@ -378,7 +395,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
             details: { cycles: attempts },
           }));
         }
-        if (r.length) await deps.ingest.ingest(r, AUDIT_CHANNEL);
+        if (r.length) await commitAudit(r);
         emitted += r.length;
         state.delete(NS, pendingKey(v.name, v.version));
       }
@@ -386,7 +403,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       const m2 = state.get<Meta>(NS, 'meta')!;
       if (cfg.hash_artifacts && now - (m2.last_verify_ms ?? 0) >= cfg.verify_interval_s * 1000) {
         const mismatches = await verifyApproved(new Map([...curVersions].filter(([key]) => !doubtful.has(key))), prompts, signal, now);
-        if (mismatches.length) await deps.ingest.ingest(mismatches, AUDIT_CHANNEL);
+        if (mismatches.length) await commitAudit(mismatches);
         emitted += mismatches.length;
         state.set(NS, 'meta', { ...m2, last_verify_ms: now });
       }

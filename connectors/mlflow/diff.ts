@@ -10,7 +10,7 @@ import { iso, nextChange, recreated, type ModelSnap, type VersionSnap } from './
  * else the poll that saw it (MLflow gives no time for it).
  */
 function changeTime(p: { last_updated_timestamp?: number }, c: { last_updated_timestamp?: number }, now: number): string {
-  return iso(c.last_updated_timestamp !== p.last_updated_timestamp ? c.last_updated_timestamp : undefined, now);
+  return iso(c.last_updated_timestamp !== p.last_updated_timestamp ? c.last_updated_timestamp : undefined, now, 'last_updated_timestamp');
 }
 
 export interface DiffContext {
@@ -57,7 +57,7 @@ export function registryDiffer(ctx: DiffContext) {
         before.set(renamedTo.name, m);
         out.push(base({
           id: stableId('mlflow', 'audit', 'rename', m.name, renamedTo.name, renamedTo.last_updated_timestamp),
-          time: iso(renamedTo.last_updated_timestamp, now), stage: 'registry', action: act('registered_model.rename', m.prompt),
+          time: iso(renamedTo.last_updated_timestamp, now, 'last_updated_timestamp'), stage: 'registry', action: act('registered_model.rename', m.prompt),
           operation: 'registered-models/rename', resource: { type: m.prompt ? 'prompt' : 'registered_model', id: renamedTo.name, name: renamedTo.name },
           details: { old_name: m.name, new_name: renamedTo.name },
         }));
@@ -71,7 +71,7 @@ export function registryDiffer(ctx: DiffContext) {
     }
     for (const m of added) {
       out.push(base({
-        id: stableId('mlflow', 'audit', 'model_create', m.name, m.creation_timestamp), time: iso(m.creation_timestamp, now), stage: 'registry',
+        id: stableId('mlflow', 'audit', 'model_create', m.name, m.creation_timestamp), time: iso(m.creation_timestamp, now, 'creation_timestamp'), stage: 'registry',
         action: act('registered_model.create', m.prompt), operation: 'registered-models/create',
         resource: { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name },
         ml: m.prompt ? undefined : { model: { name: m.name, tags: m.tags } }, details: { description: m.description || undefined },
@@ -154,7 +154,7 @@ export function registryDiffer(ctx: DiffContext) {
       }
       if (!p) {
         out.push(base({
-          id: stableId('mlflow', 'audit', 'version_create', v.name, v.version, v.creation_timestamp), time: iso(v.creation_timestamp, now), stage: 'registry',
+          id: stableId('mlflow', 'audit', 'version_create', v.name, v.version, v.creation_timestamp), time: iso(v.creation_timestamp, now, 'creation_timestamp'), stage: 'registry',
           action: act('model_version.create', prompt), operation: 'model-versions/create', resource: res,
           actor: v.user_id ? { id: v.user_id, name: v.user_id, type: 'user' } : undefined,
           ml: model({ approval: approvalOfVersion(approvalCfg, v) }), details: { description: v.description || undefined },

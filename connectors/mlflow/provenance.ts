@@ -25,7 +25,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
   const model = { name: v.name, version: v.version, run_id: runId, artifact_uri: safeUri(v.source) };
   const out: NormalizedEvent[] = [
     base({
-      id: stableId('mlflow', 'audit', 'provenance', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
+      id: stableId('mlflow', 'audit', 'provenance', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now, run.info.end_time !== undefined ? 'end_time' : 'start_time'),
       stage: 'training', action: 'run.provenance', operation: 'runs/get', outcome: run.info.status === 'FAILED' ? 'failure' : 'success',
       actor: user ? { id: user, name: user, type: 'user' } : undefined,
       resource: { type: 'run', id: runId, name: run.info.run_name, namespace: run.info.experiment_id },
@@ -40,13 +40,13 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
         // mlflow.* run tags are written by the logging client: who/what they name is asserted, not verified.
         actor_source: user ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id') : undefined,
         git_branch: tags['mlflow.source.git.branch'], datasets: datasets.length ? datasets.map((d) => ({ ...d, source: safeDatasetSource(d!.source) })) : undefined, artifact_uri: safeUri(run.info.artifact_uri),
-        experiment_id: run.info.experiment_id, start_time: iso(run.info.start_time, now),
+        experiment_id: run.info.experiment_id, start_time: iso(run.info.start_time, now, 'start_time'),
       },
     }),
   ];
   if (Object.keys(metrics).length) {
     out.push(base({
-      id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now),
+      id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now, run.info.end_time !== undefined ? 'end_time' : 'start_time'),
       stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', resource: versionResource(v, false),
       actor: user ? { id: user, name: user, type: 'user' } : undefined, ml: { model, metrics, provenance: { run_id: runId } },
       details: { metric_steps: Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.step])) },

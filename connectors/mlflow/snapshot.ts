@@ -68,7 +68,32 @@ export const versionKey = (name: string, version: string) => `version:${JSON.str
 export const hashKey = (name: string, version: string) => `hash:${JSON.stringify([name, version])}`;
 export const pendingKey = (name: string, version: string) => `pending:${JSON.stringify([name, version])}`;
 export const kv = (list?: Array<{ key: string; value: string }>) => Object.fromEntries((list ?? []).map((t) => [t.key, t.value]));
-export const iso = (ms: number | undefined, fallback: number) => new Date(ms && Number.isFinite(ms) ? ms : fallback).toISOString();
+/** 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (and the event schema) can write. */
+const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const BAD_TIME = /^invalid ([a-z_]+) (.*)$/;
+
+/**
+ * RFC 3339 time of an MLflow epoch-milliseconds field (`field` names it).
+ * Unset (absent, or 0: the proto default) → `fallback`, the poll's own time,
+ * as for the changes MLflow does not date. A value no time can be (negative,
+ * past year 9999) is not replaced by another time: the result is the marker
+ * `invalid <field> <value>`, which the auditor's commit quarantines naming
+ * the field (`badTime`); anywhere else it fails the event schema.
+ *
+ * @example
+ * iso(1755680000000, Date.now(), 'creation_timestamp') // '2025-08-20T08:53:20.000Z'
+ * iso(-5, Date.now(), 'creation_timestamp') // 'invalid creation_timestamp -5'
+ */
+export function iso(ms: number | undefined, fallback: number, field = 'time'): string {
+  if (ms === undefined || ms === 0) return new Date(fallback).toISOString();
+  return ms > 0 && ms <= LAST_MS ? new Date(ms).toISOString() : `invalid ${field} ${ms}`;
+}
+
+/** The native field and a reason when `time` is an `iso` marker, else undefined. */
+export function badTime(time: string): { field: string; reason: string } | undefined {
+  const m = BAD_TIME.exec(time);
+  return m ? { field: m[1]!, reason: `MLflow's ${m[1]} ${m[2]} is not a valid time (epoch milliseconds, years 1970-9999)` } : undefined;
+}
 
 /**
  * Number the next change of `key` on a snapshot: one more than the count the

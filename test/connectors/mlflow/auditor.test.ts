@@ -1003,3 +1003,57 @@ describe('registry auditor: items a paged listing misses are not deleted', () =>
     expect(a.health!().state).toBe('healthy');
   });
 });
+
+describe('registry auditor: an MLflow time that is not a time', () => {
+  it('quarantines the event naming creation_timestamp / last_updated_timestamp, never re-dates it, and keeps auditing', async () => {
+    seed();
+    let a = auditor({ hash_artifacts: false, run_provenance: false });
+    expect(await a.runOnce()).toBe(true);
+    newEvents();
+
+    fake.addModel('neg', -5); // became 1969-12-31T23:59:59.995Z
+    fake.addModel('huge', 1e17); // new Date(1e17).toISOString() threw: every poll failed as "MLflow unreachable"
+    fake.addVersion('fraud', '3', Date.UTC(10000, 0, 1), {}); // year 10000: "event 0: time: Invalid ISO datetime"
+    const v2 = fake.versions.find((v) => v.name === 'fraud' && v.version === '2')!;
+    v2.current_stage = 'Production';
+    v2.last_updated_timestamp = -1;
+    fake.addModel('ok', T0 + 5_000);
+    clock.now += 60_000;
+    a = auditor({ hash_artifacts: false, run_provenance: false });
+    expect(await a.runOnce()).toBe(true);
+    expect(a.health?.().state).toBe('healthy');
+
+    const evs = newEvents();
+    expect(evs.map((e) => `${e.action} ${e.resource?.id}`)).toEqual(['registered_model.create ok']);
+    expect(evs[0]!.time).toBe(new Date(T0 + 5_000).toISOString());
+    const q = spool!.listQuarantine({ channel: 'mlflow.audit' });
+    expect(q.map((e) => e.reason).sort()).toEqual([
+      "model-versions/create fraud/3: MLflow's creation_timestamp 253402300800000 is not a valid time (epoch milliseconds, years 1970-9999)",
+      "model-versions/transition-stage fraud/2: MLflow's last_updated_timestamp -1 is not a valid time (epoch milliseconds, years 1970-9999)",
+      "registered-models/create huge: MLflow's creation_timestamp 100000000000000000 is not a valid time (epoch milliseconds, years 1970-9999)",
+      "registered-models/create neg: MLflow's creation_timestamp -5 is not a valid time (epoch milliseconds, years 1970-9999)",
+    ]);
+    // The quarantined record is the event itself, so the change is not lost.
+    expect(JSON.parse(q.find((e) => e.reason.includes('fraud/2'))!.body.toString())).toMatchObject({ action: 'model_version.approve', details: { field: 'current_stage', new: 'Production' } });
+
+    // The snapshot moved on: the next poll neither repeats them nor fails.
+    clock.now += 60_000;
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents()).toEqual([]);
+    expect(spool!.listQuarantine({ channel: 'mlflow.audit' })).toHaveLength(4);
+  });
+
+  it("a run's end_time that is not a time quarantines its provenance and evaluation events naming end_time", async () => {
+    seed();
+    fake.runs.clear();
+    fake.addRun('runfraud1', { metrics: { auc: 0.9 }, info: { end_time: 1e18 } });
+    const a = auditor({ hash_artifacts: false });
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents().filter((e) => e.ml?.provenance?.run_id === 'runfraud1')).toEqual([]);
+    const reasons = spool!.listQuarantine({ channel: 'mlflow.audit' }).map((e) => e.reason).filter((r) => r.includes('end_time'));
+    expect(reasons).toEqual([
+      "runs/get runfraud1: MLflow's end_time 1000000000000000000 is not a valid time (epoch milliseconds, years 1970-9999)",
+      "runs/get fraud/1: MLflow's end_time 1000000000000000000 is not a valid time (epoch milliseconds, years 1970-9999)",
+    ]);
+  });
+});

@@ -95,7 +95,7 @@ export class FakeMlflow {
   }
 
   /** `datasets[].source` is stored as MLflow does: the dataset source's `to_json()` string. */
-  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string; source_type?: string }> } = {}): void {
+  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string; source_type?: string }>; info?: Record<string, unknown> } = {}): void {
     const tags = [
       ...(run.user ? [{ key: 'mlflow.user', value: run.user }] : []),
       ...(run.commit ? [{ key: 'mlflow.source.git.commit', value: run.commit }] : []),
@@ -103,7 +103,7 @@ export class FakeMlflow {
       { key: 'mlflow.source.type', value: 'LOCAL' },
     ];
     this.runs.set(runId, {
-      info: { run_id: runId, run_uuid: runId, run_name: `name-${runId}`, experiment_id: '1', user_id: '', status: 'FINISHED', start_time: 1755680000000, end_time: 1755680500000, artifact_uri: `mlflow-artifacts:/1/${runId}/artifacts`, lifecycle_stage: 'active' },
+      info: { run_id: runId, run_uuid: runId, run_name: `name-${runId}`, experiment_id: '1', user_id: '', status: 'FINISHED', start_time: 1755680000000, end_time: 1755680500000, artifact_uri: `mlflow-artifacts:/1/${runId}/artifacts`, lifecycle_stage: 'active', ...run.info },
       data: {
         ...(run.metrics ? { metrics: Object.entries(run.metrics).map(([key, value]) => ({ key, value, timestamp: 1755680400000, step: 0 })) } : {}),
         ...(run.params ? { params: Object.entries(run.params).map(([key, value]) => ({ key, value })) } : {}),
