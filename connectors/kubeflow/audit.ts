@@ -408,8 +408,8 @@ function jobImages(images: string[], role?: string): Record<string, unknown> {
 }
 
 const KSERVE_GROUPS = new Set(['serving.kserve.io', 'serving.kubeflow.org']);
-/** The KServe controller's service account (kserve/kserve `config/rbac`). */
-const KSERVE_CONTROLLER_SA = 'kserve-controller-manager';
+/** The KServe controllers' service accounts (kserve/kserve `config/rbac`; LLMInferenceService has its own). */
+const KSERVE_CONTROLLER_SAS = new Set(['kserve-controller-manager', 'llmisvc-controller-manager']);
 
 /**
  * A write to an endpoint that changes no model: the `/status` subresource, or
@@ -420,7 +420,7 @@ function isEndpointStatusWrite(ev: AuditEvent): boolean {
   const ref = ev.objectRef ?? {};
   if (ref.subresource === 'status') return true;
   if (ref.subresource || !KSERVE_GROUPS.has(ref.apiGroup ?? '')) return false;
-  if (serviceAccountOf(ev.user?.username)?.name !== KSERVE_CONTROLLER_SA || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
+  if (!KSERVE_CONTROLLER_SAS.has(serviceAccountOf(ev.user?.username)?.name ?? '') || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
   const req = ev.requestObject;
   if (Array.isArray(req)) return !req.some((op) => isObject(op) && typeof op.path === 'string' && op.path.startsWith('/spec'));
   const gen = (o: unknown) => (o as { metadata?: { generation?: unknown } } | undefined)?.metadata?.generation;

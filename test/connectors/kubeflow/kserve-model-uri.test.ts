@@ -131,6 +131,12 @@ describe('a KServe LLMInferenceService names its model in spec.model.uri', () =>
     const alerts = replayEvents([one(llm('create', { spec: { model: { uri: base } } }))], { rules: RulesConfig.parse({}) }).alerts;
     expect(alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toHaveLength(1);
   });
+
+  it('its controller re-writing the object unchanged (finalizers) is a status change, not a deployment', () => {
+    const body = (gen: number) => ({ metadata: { name: 'chat', generation: gen, finalizers: ['serving.kserve.io/llmisvc-finalizer'] }, spec: { model: { uri: base } } });
+    const fin = one({ ...llm('update', body(2)), user: { username: 'system:serviceaccount:kserve:llmisvc-controller-manager' }, level: 'RequestResponse', responseObject: body(2) });
+    expect([fin.action, fin.ml?.deployment]).toEqual(['endpoint.status_change', undefined]);
+  });
 });
 
 describe('a never-approved model deployed these ways raises registry.unapproved_deployment', () => {
