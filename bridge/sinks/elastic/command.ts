@@ -5,7 +5,7 @@ import { common, parse } from '../../cli/args.js';
 import { ElasticConfig } from './config.js';
 import { runSetup, setupRequests } from './setup.js';
 
-export const setupElasticUsage = `mltrail setup elastic [--config FILE] [--sink NAME] [--dry-run]
+export const setupElasticUsage = `mltrail setup elastic [--config FILE] [--sink NAME] [--rollover] [--dry-run]
 
 Install the index template (ECS + mltrail.* mappings) and create the data
 streams the Elastic sink writes to (logs-mltrail.events-<ns>,
@@ -13,7 +13,10 @@ logs-mltrail.alerts-<ns>). Idempotent: safe to run again after an upgrade.
 Uses the sink's config (sinks.<NAME>, default the first of type elastic) or
 MLTRAIL_ELASTIC_URL + MLTRAIL_ELASTIC_API_KEY. The key needs the
 manage_index_templates cluster privilege and create_index on the streams.
+Needs Elasticsearch 8.13 or later.
 
+  --rollover  also roll both data streams over, so changed mappings (after an
+              upgrade) apply to the next documents; needs manage on the streams
   --dry-run   print the requests (method, path, JSON body) instead of sending them`;
 
 /**
@@ -23,7 +26,7 @@ manage_index_templates cluster privilege and create_index on the streams.
  * MLTRAIL_ELASTIC_URL=https://es:9200 MLTRAIL_ELASTIC_API_KEY=… mltrail setup elastic
  */
 export async function setupElasticCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { config: common.config, help: common.help, sink: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  const { values } = parse(args, { config: common.config, help: common.help, sink: { type: 'string' }, 'dry-run': { type: 'boolean' }, rollover: { type: 'boolean' } });
   if (values.help) return (io.stdout.write(`${setupElasticUsage}\n`), 0);
   const cfg = loadConfig({ file: values.config, env: io.env });
   const entry = cfg.sinks.find((s) => (values.sink ? s.name === values.sink : s.type === 'elastic'));
@@ -32,11 +35,11 @@ export async function setupElasticCommand(args: string[], io: CliIo): Promise<nu
   }
   const ecfg = ElasticConfig.parse(entry.config);
   if (values['dry-run']) {
-    for (const r of setupRequests(ecfg)) io.stdout.write(`${r.method} ${r.path}\n${r.body === undefined ? '' : `${JSON.stringify(r.body, null, 2)}\n`}`);
+    for (const r of setupRequests(ecfg, { rollover: values.rollover })) io.stdout.write(`${r.method} ${r.path}\n${r.body === undefined ? '' : `${JSON.stringify(r.body, null, 2)}\n`}`);
     return 0;
   }
   try {
-    for (const line of await runSetup(ecfg, AbortSignal.timeout(ecfg.request_timeout_ms))) io.stdout.write(`${line}\n`);
+    for (const line of await runSetup(ecfg, AbortSignal.timeout(ecfg.request_timeout_ms), { rollover: values.rollover })) io.stdout.write(`${line}\n`);
   } catch (err) {
     io.stderr.write(`mltrail setup elastic: MLTRAIL_ERR_UPSTREAM: ${(err as Error).message}\n`);
     return 1;

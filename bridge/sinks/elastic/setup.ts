@@ -99,7 +99,7 @@ export function ecsMappings(): Record<string, unknown> {
 }
 
 export interface SetupRequest {
-  method: 'PUT';
+  method: 'PUT' | 'POST';
   path: string;
   body?: unknown;
   /** Answers that mean "already there" and are fine. */
@@ -110,12 +110,14 @@ export interface SetupRequest {
  * The requests `mltrail setup elastic` makes: component templates (settings +
  * mappings), one index template with `data_stream` enabled covering both
  * streams (priority 200, above the built-in `logs-*-*` at 100), then the data
- * streams themselves. All PUTs are idempotent.
+ * streams themselves. All PUTs are idempotent. A backing index keeps the
+ * mappings it was created with, so after an upgrade `rollover` also rolls both
+ * streams over: the next documents land in an index with the new mappings.
  *
  * @example
  * for (const r of setupRequests(cfg)) console.log(r.method, r.path)
  */
-export function setupRequests(cfg: ElasticConfig): SetupRequest[] {
+export function setupRequests(cfg: ElasticConfig, opts: { rollover?: boolean } = {}): SetupRequest[] {
   const ds = dataStreams(cfg);
   const d = cfg.data_stream;
   return [
@@ -159,6 +161,7 @@ export function setupRequests(cfg: ElasticConfig): SetupRequest[] {
         okIf: (status, body) => status === 400 && /resource_already_exists_exception/.test(body),
       }),
     ),
+    ...(opts.rollover ? [ds.events, ds.alerts].map((name): SetupRequest => ({ method: 'POST', path: `/${name}/_rollover` })) : []),
   ];
 }
 
@@ -166,11 +169,11 @@ export function setupRequests(cfg: ElasticConfig): SetupRequest[] {
  * Run the setup requests against the cluster; returns one line per request.
  * Throws with the cluster's error on the first failure.
  */
-export async function runSetup(cfg: ElasticConfig, signal: AbortSignal): Promise<string[]> {
+export async function runSetup(cfg: ElasticConfig, signal: AbortSignal, opts: { rollover?: boolean } = {}): Promise<string[]> {
   const http = new SinkHttpClient({ connections: 1, tls: cfg.tls });
   const lines: string[] = [];
   try {
-    for (const r of setupRequests(cfg)) {
+    for (const r of setupRequests(cfg, opts)) {
       const res = await http.post(
         apiUrl(cfg.url, r.path),
         r.body === undefined ? '' : JSON.stringify(r.body),
@@ -179,7 +182,9 @@ export async function runSetup(cfg: ElasticConfig, signal: AbortSignal): Promise
         { method: r.method },
       );
       if (res.status >= 200 && res.status < 300) lines.push(`${r.method} ${r.path}: ${res.status} ok`);
-      else if (r.okIf?.(res.status, res.text)) lines.push(`${r.method} ${r.path}: already exists`);
+      else if (r.okIf?.(res.status, res.text)) {
+        lines.push(`${r.method} ${r.path}: already exists${opts.rollover ? '' : ' (changed mappings apply from its next rollover: --rollover)'}`);
+      }
       else {
         const e = (jsonOf<{ error?: { type?: string; reason?: string } }>(res.text) ?? {}).error;
         throw new Error(`${r.method} ${r.path}: HTTP ${res.status}${e ? ` ${e.type}: ${e.reason}` : ` ${res.text.slice(0, 200)}`}`);

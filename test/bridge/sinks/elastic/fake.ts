@@ -30,6 +30,7 @@ export class FakeElastic extends FakeHttp {
   private attempts = new Map<string, number>();
   /** Each data stream's backing-index mapping, made from the templates when its first document arrives. */
   readonly mappings = new Map<string, FakeMapping>();
+  private readonly generations = new Map<string, number>();
 
   constructor() {
     super((r) => this.handle(r));
@@ -57,6 +58,8 @@ export class FakeElastic extends FakeHttp {
     const denied = this.authError(r, true);
     if (denied) return denied;
     if (r.method === 'PUT') return this.put(r);
+    const rollover = /^\/([^/]+)\/_rollover$/.exec(r.path);
+    if (r.method === 'POST' && rollover) return this.rollover(rollover[1]!);
     if (r.method !== 'POST' || r.path !== '/_bulk') return { status: 404, json: { error: { type: 'resource_not_found_exception', reason: `no handler for ${r.method} ${r.path}` }, status: 404 } };
     const ct = String(r.headers['content-type'] ?? '');
     if (!/^application\/(x-ndjson|json)/.test(ct)) return { status: 406, json: { error: `Content-Type header [${ct}] is not supported`, status: 406 } };
@@ -144,6 +147,16 @@ export class FakeElastic extends FakeHttp {
       }
     }
     return best;
+  }
+
+  /** A new write index: it takes the templates as they are now (existing documents stay where they are). */
+  private rollover(name: string): FakeReply {
+    if (!this.dataStreams.has(name)) return { status: 404, json: { error: { type: 'index_not_found_exception', reason: `no such index [${name}]` }, status: 404 } };
+    const generation = (this.generations.get(name) ?? 1) + 1;
+    this.generations.set(name, generation);
+    this.mappings.delete(name);
+    const idx = (g: number) => `.ds-${name}-${String(g).padStart(6, '0')}`;
+    return { status: 200, json: { acknowledged: true, shards_acknowledged: true, old_index: idx(generation - 1), new_index: idx(generation), rolled_over: true, dry_run: false, lazy: false, conditions: {} } };
   }
 
   private put(r: FakeRequest): FakeReply {

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../../../bridge/cli/main.js';
 import { loadConfig } from '../../../../bridge/config.js';
 import { normalizeInput } from '../../../../bridge/normalize.js';
 import { ElasticConfig } from '../../../../bridge/sinks/elastic/config.js';
 import { MAX_ID_BYTES, elasticDocId, elasticSinkFactory } from '../../../../bridge/sinks/elastic/index.js';
-import { runSetup } from '../../../../bridge/sinks/elastic/setup.js';
+import { ecsMappings, runSetup } from '../../../../bridge/sinks/elastic/setup.js';
 import type { NormalizedEvent } from '../../../../core/schema/index.js';
 import { readFixture } from '../../../helpers/fixtures.js';
 import { FAST, Harness, counts, testAlert, testEvent } from '../helpers.js';
@@ -139,5 +140,35 @@ describe('Elastic mappings vs the documents mltrail sends', () => {
     expect(elasticDocId(exact)).toBe(exact);
     expect(counts(fake.ids()).get(derived)).toBe(1);
     expect(fake.bulkRequests().length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('after an upgrade, setup --rollover puts the new mappings in force (a backing index keeps its own)', async () => {
+    await setup();
+    // The mappings an earlier mltrail installed: a metrics template that also matched objects.
+    const old = structuredClone(ecsMappings()) as any;
+    old.dynamic_templates = [{ mltrail_metrics: { path_match: 'mltrail.ml.metrics.*', mapping: { type: 'double' } } }, ...old.dynamic_templates.slice(2)];
+    old.properties.mltrail.properties.ml.properties.metrics = { type: 'object' };
+    fake.componentTemplates.set('mltrail@mappings', { template: { mappings: old } });
+    const [vertex] = fixtureEvents('vertex/vertex-model-monitoring-anomaly-doc-example.json');
+    const anomaly = (id: string): NormalizedEvent => ({ ...vertex!, id });
+    await h!.add([anomaly('v1')]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(h!.deadLetters().map((d) => d.record_id)).toEqual(['v1']);
+
+    let out = '';
+    const io = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: () => true }, stdin: process.stdin, env: { MLTRAIL_ELASTIC_URL: fake.url, MLTRAIL_ELASTIC_API_KEY: fake.apiKey } } as never;
+    expect(await main(['setup', 'elastic'], io)).toBe(0);
+    expect(out).toMatch(/already exists \(changed mappings apply from its next rollover: --rollover\)/);
+    await h!.add([anomaly('v2')]);
+    expect(await h!.drain()).toBe(true);
+    expect(h!.deadLetters().map((d) => d.record_id).sort()).toEqual(['v1', 'v2']); // still the old backing index
+
+    expect(await main(['setup', 'elastic', '--rollover'], io)).toBe(0);
+    expect(out).toMatch(/POST \/logs-mltrail\.events-default\/_rollover: 200 ok/);
+    await h!.add([anomaly('v3')]);
+    expect(await h!.drain()).toBe(true);
+    expect(stream().has('v3')).toBe(true);
+    expect(h!.deadLetters().map((d) => d.record_id).sort()).toEqual(['v1', 'v2']);
   });
 });
