@@ -72,7 +72,8 @@ export function createApp(deps: AppDeps): Hono {
     const status = c.res.status;
     if (status === 413 || status === 503) {
       const code = status === 503 ? ((await c.res.clone().json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code : undefined;
-      if (status === 413 || code === 'MLTRAIL_ERR_SPOOL_FULL') metrics.eventsRejected.inc({ channel: requestChannel(c) ?? `http:${route}`, reason: status === 413 ? 'too_large' : 'spool_full' });
+      const reason = status === 413 ? 'too_large' : code === 'MLTRAIL_ERR_SPOOL_FULL' ? 'spool_full' : code === 'MLTRAIL_ERR_SPOOL_UNAVAILABLE' ? 'spool_error' : undefined;
+      if (reason) metrics.eventsRejected.inc({ channel: requestChannel(c) ?? `http:${route}`, reason });
     }
     const internal = takeInternalError(c);
     if (internal !== undefined) logger.error({ err: internal, code: 'MLTRAIL_ERR_INTERNAL', route, path: c.req.path }, 'request failed');

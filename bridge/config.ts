@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { connectorPlugins } from '../connectors/index.js';
 import { MltrailError } from '../core/errors.js';
@@ -194,6 +195,16 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });
   }
   const cfg = r.data;
+  // Two file sinks writing one directory would each cut the other's lines at start (each keeps its own mark of
+  // the files there), losing output on every restart: each needs its own path.
+  const fileDirs = new Map<string, string>();
+  for (const s of cfg.sinks) {
+    if (s.type !== 'file') continue;
+    const dir = resolve((s.config as { path?: string }).path ?? join(cfg.data_dir, 'out'));
+    const other = fileDirs.get(dir);
+    if (other) throw new MltrailError('CONFIG', `${file ?? 'configuration'}: sinks.${s.name}.path: writes to ${dir} like sinks.${other}: give each file sink its own path`, { file });
+    fileDirs.set(dir, s.name);
+  }
   // The default applies when no sink is configured at all: one the operator disabled stays off.
   if (cfg.sinks.length === 0) {
     const file = sinkFactories.find((f) => f.type === 'file')!;

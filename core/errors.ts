@@ -17,6 +17,8 @@ export const ErrorCodes = {
   BODY_TOO_LARGE: { code: 'MLTRAIL_ERR_BODY_TOO_LARGE', status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { code: 'MLTRAIL_ERR_UNSUPPORTED_MEDIA_TYPE', status: 415 },
   SPOOL_FULL: { code: 'MLTRAIL_ERR_SPOOL_FULL', status: 503 },
+  /** The spool cannot store input for another reason than room: its file is damaged or not writable. */
+  SPOOL_UNAVAILABLE: { code: 'MLTRAIL_ERR_SPOOL_UNAVAILABLE', status: 503 },
   NOT_CONFIGURED: { code: 'MLTRAIL_ERR_NOT_CONFIGURED', status: 503 },
   SHUTTING_DOWN: { code: 'MLTRAIL_ERR_SHUTTING_DOWN', status: 503 },
   UPSTREAM: { code: 'MLTRAIL_ERR_UPSTREAM', status: 502 },

@@ -143,6 +143,24 @@ class LeanRecord implements SpoolRecord {
 
 /** Default bound on the ids remembered for dedup (SpoolOptions.dedupMaxIds): ~1.5 GB of disk at most. */
 export const DEDUP_MAX_IDS = 10_000_000;
+/** Tables of a spool (a first open that stopped before setting the schema version left only these). */
+const SPOOL_TABLES = new Set([...DDL.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!));
+
+/** A failure to set up an opened spool, as one STARTUP line saying what to change. */
+function openError(err: unknown, file: string, dir: string): unknown {
+  if (err instanceof MltrailError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
+  const hint = code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')
+    ? 'make the file, its -wal/-shm files and the directory writable by the user mltrail runs as'
+    : code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
+      ? 'the file is damaged: keep a copy (it holds what was acknowledged), then restore it or move it aside'
+      : code === 'SQLITE_ERROR'
+        ? 'it does not look like an mltrail spool: move it aside, or point data_dir elsewhere'
+        : 'check the file and the disk';
+  return new MltrailError('STARTUP', `cannot open the spool ${file} (data_dir, MLTRAIL_DATA_DIR): ${(err as Error).message} (${code}): ${hint}`, { dir });
+}
+
 /** State namespaces of the spool's own bookkeeping: the dedup id count, the held (dead-letter + quarantine) bytes. */
 const DEDUP_COUNT_NS = '_spool.dedup';
 const HELD_NS = '_spool.held';
@@ -238,23 +256,33 @@ export class Spool extends EventEmitter {
       throw new MltrailError('STARTUP', `cannot open the spool in ${opts.dir} (data_dir, MLTRAIL_DATA_DIR): ${e.message}${hint}`, { dir: opts.dir });
     }
     const fullByFsync = (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:';
-    db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = OFF');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > USER_VERSION) {
-      throw new MltrailError('CONFIG', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION})`);
+    try {
+      db.pragma(`synchronous = ${fullByFsync ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = OFF');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > USER_VERSION) {
+        throw new MltrailError('STARTUP', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION}): run that version, or point data_dir elsewhere`, { dir: opts.dir });
+      }
+      // Another program's SQLite file is not taken over: an mltrail spool has its schema version set.
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+      if (version === 0 && tables.some((t) => !SPOOL_TABLES.has(t))) {
+        throw new MltrailError('STARTUP', `${file} is not an mltrail spool (it holds tables ${tables.slice(0, 5).join(', ')}): move it aside, or point data_dir elsewhere`, { dir: opts.dir });
+      }
+      db.exec(DDL);
+      for (const c of ADDED_COLUMNS) {
+        const have = (db.pragma(`table_info(${c.table})`) as Array<{ name: string }>).some((col) => col.name === c.column);
+        if (!have) db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
+      }
+      if (version !== USER_VERSION) db.pragma(`user_version = ${USER_VERSION}`);
+      // A consumer connection polls for the write lock itself (see transaction()), but only once set up:
+      // the schema statements above wait in the busy handler, or a worker started under load failed SQLITE_BUSY.
+      if (opts.consumer) db.pragma('busy_timeout = 0');
+      return new Spool(db, opts, fullByFsync ? `${file}-wal` : undefined);
+    } catch (err) {
+      db.close();
+      throw openError(err, file, opts.dir);
     }
-    db.exec(DDL);
-    for (const c of ADDED_COLUMNS) {
-      const have = (db.pragma(`table_info(${c.table})`) as Array<{ name: string }>).some((col) => col.name === c.column);
-      if (!have) db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
-    }
-    if (version !== USER_VERSION) db.pragma(`user_version = ${USER_VERSION}`);
-    // A consumer connection polls for the write lock itself (see transaction()), but only once set up:
-    // the schema statements above wait in the busy handler, or a worker started under load failed SQLITE_BUSY.
-    if (opts.consumer) db.pragma('busy_timeout = 0');
-    return new Spool(db, opts, fullByFsync ? `${file}-wal` : undefined);
   }
 
   private prepare() {
@@ -344,11 +372,21 @@ export class Spool extends EventEmitter {
    */
   private writeFailed(err: unknown): unknown {
     const code = (err as { code?: unknown })?.code;
-    if (typeof code !== 'string' || !(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) return err;
+    if (typeof code !== 'string') return err;
     const where = this.db.name;
-    const message = code === 'SQLITE_FULL' ? `the disk holding the spool (${where}) is full: free space there` : `the disk holding the spool (${where}) failed a write (${code}): check it`;
+    let message: string;
+    let kind: 'SPOOL_FULL' | 'SPOOL_UNAVAILABLE' = 'SPOOL_FULL';
+    if (code === 'SQLITE_FULL') message = `the disk holding the spool (${where}) is full: free space there`;
+    else if (code.startsWith('SQLITE_IOERR')) message = `the disk holding the spool (${where}) failed a write (${code}): check it`;
+    else if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+      kind = 'SPOOL_UNAVAILABLE';
+      message = `the spool (${where}) is damaged (${code}): stop the bridge, keep a copy of the file (it holds what was acknowledged) and restore it or move it aside`;
+    } else if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
+      kind = 'SPOOL_UNAVAILABLE';
+      message = `the spool (${where}) cannot be written (${code}): make it, its -wal/-shm files and its directory writable by this user`;
+    } else return err;
     this.lastWriteError = { at: new Date().toISOString(), message };
-    return new MltrailError('SPOOL_FULL', `cannot store the input: ${message}; retry later`, { retry_after_s: this.retryAfterS, cause: code }, { 'Retry-After': String(this.retryAfterS) });
+    return new MltrailError(kind, `cannot store the input: ${message}; retry later`, { retry_after_s: this.retryAfterS, cause: code }, { 'Retry-After': String(this.retryAfterS) });
   }
 
   /** True when new input would be refused. */

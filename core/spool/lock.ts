@@ -47,7 +47,7 @@ export function claimDataDir(dir: string, waitMs = 1000): DataDirClaim {
       );
     }
     // mkdir says EEXIST (or ENOTDIR for a path under a file): name the cause, not the syscall.
-    const hint = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? ' (it, or a folder on its path, is a file, not a directory: point data_dir elsewhere)' : e.code === 'EACCES' || e.code === 'EPERM' ? ' (not permitted: make it writable by this user, or point data_dir elsewhere)' : '';
+    const hint = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? ' (it, or a folder on its path, is a file, not a directory: point data_dir elsewhere)' : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_READONLY' ? ' (not permitted: make it writable by this user, or point data_dir elsewhere)' : '';
     throw new MltrailError('STARTUP', `cannot claim the data directory ${dir} (data_dir, MLTRAIL_DATA_DIR): ${e.message}${hint}`, { dir });
   }
   const held = db;

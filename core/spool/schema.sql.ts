@@ -1,5 +1,9 @@
-/** DDL of the spool database. Bump USER_VERSION and add a migration step when it changes. */
-export const USER_VERSION = 1;
+/**
+ * DDL of the spool database. Bump USER_VERSION and add a migration step when it changes.
+ * 2: `records.raw_at`, the file sinks' commit marks and the spool's own counters in `state` (an older
+ * build would ignore and then break them, so it refuses a spool of this version instead).
+ */
+export const USER_VERSION = 2;
 
 /** Columns added after a table's first release, for spools created before them (nullable: older code ignores them). */
 export const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [{ table: 'records', column: 'raw_at', type: 'INTEGER' }];

@@ -37,6 +37,14 @@ describe('config', () => {
     expect(loadConfig({ file: yaml('log:\n  level: warn\n'), env: {} }).sinks.map((s) => [s.name, s.config.enabled])).toEqual([['file', true]]);
   });
 
+  it('two file sinks cannot share a directory (each would cut the other\'s lines at every start); their own paths are fine', () => {
+    const both = errorOf(() => loadConfig({ file: yaml('sinks: { file: {}, file_ocsf: { type: file, format: ocsf } }\n'), env: { MLTRAIL_DATA_DIR: '/srv/ml' } }));
+    expect(both.code).toBe('MLTRAIL_ERR_CONFIG');
+    expect(both.message).toMatch(/sinks\.file_ocsf\.path: writes to \/srv\/ml\/out like sinks\.file: give each file sink its own path/);
+    expect(errorOf(() => loadConfig({ file: yaml('sinks: { a: { type: file, path: /tmp/x/out }, b: { type: file, path: /tmp/x/./out/ } }\n'), env: {} })).message).toMatch(/sinks\.b\.path: .* like sinks\.a/);
+    expect(loadConfig({ file: yaml('sinks: { file: {}, file_ocsf: { type: file, format: ocsf, path: /srv/ml/ocsf } }\n'), env: { MLTRAIL_DATA_DIR: '/srv/ml' } }).sinks).toHaveLength(2);
+  });
+
   it('pipeline.rules_thread is worker or main', () => {
     expect(loadConfig({ file: yaml('pipeline:\n  rules_thread: main\n'), env: {} }).pipeline.rules_thread).toBe('main');
     const e = errorOf(() => loadConfig({ file: yaml('pipeline:\n  rules_thread: gpu\n'), env: {} }));

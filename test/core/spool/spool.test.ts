@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -38,6 +39,56 @@ describe('Spool', () => {
     })();
     expect(notDb?.code).toBe('MLTRAIL_ERR_STARTUP');
     expect(notDb?.message).toContain('is not an mltrail spool: move it aside');
+
+    const failure = (d: string) => {
+      try {
+        Spool.open({ dir: d }).close();
+      } catch (e) {
+        return e as MltrailError;
+      }
+    };
+    // Another program's SQLite file is refused, not taken over (no tables added, not switched to WAL).
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    const other = new Database(join(foreign, 'spool.db'));
+    other.exec('CREATE TABLE records (a TEXT); CREATE TABLE customers (name TEXT)');
+    other.close();
+    expect(failure(foreign)).toMatchObject({ code: 'MLTRAIL_ERR_STARTUP', message: expect.stringMatching(/is not an mltrail spool \(it holds tables records, customers\)/) });
+    const after = new Database(join(foreign, 'spool.db'), { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all()).toEqual(['records', 'customers']);
+    after.close();
+    // A spool a newer mltrail wrote: refused as a start-up problem, with what to do.
+    const newer = join(dir, 'newer');
+    Spool.open({ dir: newer }).close();
+    const nd = new Database(join(newer, 'spool.db'));
+    nd.pragma('user_version = 99');
+    nd.close();
+    expect(failure(newer)).toMatchObject({ code: 'MLTRAIL_ERR_STARTUP', message: expect.stringMatching(/written by a newer mltrail \(schema 99 > \d+\): run that version/) });
+    // A spool whose schema setup fails (a table of ours changed by hand): one STARTUP line, not a stack.
+    const odd = join(dir, 'odd');
+    Spool.open({ dir: odd }).close();
+    const od = new Database(join(odd, 'spool.db'));
+    od.exec('DROP TABLE records; CREATE TABLE records (x TEXT)');
+    od.close();
+    expect(failure(odd)).toMatchObject({ code: 'MLTRAIL_ERR_STARTUP', message: expect.stringMatching(/cannot open the spool .*\(SQLITE_ERROR\): it does not look like an mltrail spool/) });
+  });
+
+  it('a spool found damaged while serving refuses input with 503 SPOOL_UNAVAILABLE and says what to do, and reports the error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-corrupt-'));
+    const spool = Spool.open({ dir, synchronous: 'OFF' });
+    // What better-sqlite3 throws when a page of the file is damaged.
+    const damaged = Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' });
+    const real = spool.transaction.bind(spool);
+    (spool as unknown as { transaction: unknown }).transaction = () => {
+      throw damaged;
+    };
+    const err = (await spool.append([{ kind: 'event', id: 'e1', body: '{}' }]).catch((e: unknown) => e)) as MltrailError;
+    expect(err.code).toBe('MLTRAIL_ERR_SPOOL_UNAVAILABLE');
+    expect(err.status).toBe(503);
+    expect(err.message).toMatch(/is damaged \(SQLITE_CORRUPT\): stop the bridge, keep a copy/);
+    expect(spool.writeError?.message).toMatch(/damaged/);
+    (spool as unknown as { transaction: unknown }).transaction = real;
+    spool.close();
   });
 
   it('claimDataDir: one claim per directory at a time; released, it can be claimed again', () => {
