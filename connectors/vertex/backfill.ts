@@ -11,7 +11,7 @@ import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
 import { Spool } from '../../core/spool/index.js';
 import { listEntriesGrpc } from './backfill-grpc.js';
 import { VertexConfig } from './config.js';
-import { isObj, type LogEntry } from './logentry.js';
+import { canonicalTimestamp, isObj, toEventTime, type LogEntry } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
 
 export const BACKFILL_CHANNEL = 'vertex.backfill';
@@ -49,12 +49,12 @@ export function parseTimeArg(flag: string, value: string, now = Date.now()): str
     const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
     return new Date(now - Number(rel[1]) * unit).toISOString();
   }
-  if (!/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/.test(value.trim())) {
-    throw new MltrailError('USAGE', `--${flag} "${value}" is not an RFC 3339 time (2026-11-01T00:00:00Z) or a duration (36h, 7d)`);
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new MltrailError('USAGE', `--${flag} "${value}" is not a valid time`);
-  return new Date(t).toISOString();
+  const m = /^(\d{4}-\d\d-\d\d)(?:T(\d\d:\d\d)(:\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/.exec(value.trim());
+  if (!m) throw new MltrailError('USAGE', `--${flag} "${value}" is not an RFC 3339 time (2026-11-01T00:00:00Z) or a duration (36h, 7d)`);
+  // Checked like a LogEntry timestamp: Date.parse would read 2024-02-30 as March 1 and 24:00 as the next day.
+  const t = toEventTime(canonicalTimestamp(`${m[1]}T${m[2] ?? '00:00'}${(m[3] ?? ':00').slice(0, 13)}${m[4] ?? 'Z'}`));
+  if (!t) throw new MltrailError('USAGE', `--${flag} "${value}" is not a valid time (a date the calendar has, years 1970-9999)`);
+  return t;
 }
 
 /**

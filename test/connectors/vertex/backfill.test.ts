@@ -174,6 +174,13 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
     expect(await main(['backfill', 'vertex', '--project', PROJECT, '--since', 'yesterday'], u.cli)).toBe(2);
     expect(u.err()).toMatch(/--since "yesterday" is not an RFC 3339 time/);
     expect(parseTimeArg('since', '36h', Date.parse('2026-11-20T12:00:00Z'))).toBe('2026-11-19T00:00:00.000Z');
+    expect(parseTimeArg('since', '2026-11-01')).toBe('2026-11-01T00:00:00.000Z');
+    expect(parseTimeArg('since', '2026-11-01T10:30+01:00')).toBe('2026-11-01T09:30:00.000Z');
+    expect(parseTimeArg('since', '2024-02-29T10:00:00.1234567891Z')).toBe('2024-02-29T10:00:00.123Z');
+    // Date.parse rolled these over (March 1, the next day) instead of refusing them.
+    for (const bad of ['2024-02-30', '2023-02-29T10:00Z', '2024-05-01T24:00:00Z', '2024-02-31T10:00:00+02:00', '1969-12-31']) {
+      expect(() => parseTimeArg('since', bad)).toThrow(`--since "${bad}" is not a valid time`);
+    }
     expect(buildFilter('p', 'a', 'b', 'logName:"x"')).toBe('(logName:"x") AND timestamp>="a" AND timestamp<"b"');
   });
 });
