@@ -98,6 +98,8 @@ export const MlDeployment = z.looseObject({
   variant: str.optional(),
   traffic: z.union([z.number(), z.record(str, z.number())]).optional(),
   model_uri: str.optional(),
+  /** Every model location when a deployment names several (KServe storageUris, LoRA adapters); model_uri is the first. */
+  model_uris: z.array(str).optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */

@@ -101,3 +101,16 @@ describe('registry.approved_model_modified: approving again does not hide a chan
     expect(fired([upload, approve, onlyAlias], rules).filter((a) => a.rule_id === 'registry.approved_model_modified')).toEqual([]);
   });
 });
+
+describe('registry.unapproved_deployment: every model location a deployment names is judged', () => {
+  it('KServe with several storage URIs (a base model and a LoRA adapter): the approved base does not vouch for the adapter', () => {
+    const actor = { id: 'alice@corp.example', email: 'alice@corp.example', type: 'user' } as const;
+    const e = (id: string, time: string, d: Record<string, unknown>) => ({ schema_version: '1', id, time, received_time: time, channel: 'test', outcome: 'success', actor, ...d }) as unknown as NormalizedEvent;
+    const registered = e('v5', '2026-03-02T10:00:00.000Z', { platform: 'mlflow', stage: 'registry', action: 'model_version.create', operation: 'model_version.created', resource: { type: 'model_version', name: 'fraud', version: '5' }, ml: { model: { name: 'fraud', version: '5', artifact_uri: 'gs://models/fraud/5', tags: { adv_verdict: 'passed' } } } });
+    const approved = e('a5', '2026-03-02T10:30:00.000Z', { platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: { id: 'bob', name: 'bob', type: 'user' }, resource: { type: 'model_version', name: 'fraud', version: '5' }, ml: { model: { name: 'fraud', version: '5', aliases: ['champion'] } }, details: { alias: 'champion' } });
+    const deploy = (uris: string[]) => e(`d-${uris.length}`, '2026-03-02T11:00:00.000Z', { platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', resource: { type: 'inferenceservice', name: 'fraud' }, ml: { deployment: { endpoint: 'fraud', model_uri: uris[0], model_uris: uris } } });
+    const alerts = fired([registered, approved, deploy(['gs://models/fraud/5', 'gs://scratch/lora'])]).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => (a.details?.deployed as { artifact?: string } | undefined)?.artifact)).toEqual(['gs://scratch/lora']);
+    expect(fired([registered, approved, deploy(['gs://models/fraud/5'])]).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+});

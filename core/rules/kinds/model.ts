@@ -354,6 +354,12 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   // Several models served at once (SageMaker production variants): each is judged on its own, so an
   // approved variant cannot vouch for an unapproved one beside it.
   const parts: Array<{ ref?: ModelRef; models: string[] }> = models.length > 1 ? [...(direct ? [{ ref: direct, models: [] }] : []), ...models.map((m) => ({ models: [m] }))] : [{ ref, models }];
+  // Several model locations (KServe storageUris, an LLM and its LoRA adapters): each beyond the first, which
+  // `ref` already stands for, is judged too, so an approved base model cannot vouch for an unapproved adapter.
+  const uris = ev.ml?.deployment?.model_uris;
+  if (Array.isArray(uris)) {
+    for (const uri of uris.slice(1)) if (typeof uri === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) parts.push({ ref: { platform: ev.platform, artifact: normUri(uri, ctx.cfg) }, models: [] });
+  }
   for (const part of parts) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 };
 
