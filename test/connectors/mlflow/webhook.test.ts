@@ -143,6 +143,21 @@ describe('POST /v1/ingest/mlflow authentication', () => {
     expect(q.map((x) => x.body.toString())).toEqual([deep]);
   });
 
+  it('a signed delivery whose timestamp is not a time → 400 naming the field, the signed bytes quarantined (never dated otherwise)', async () => {
+    const fixture = readFixture('mlflow', 'model_version.created.json').toString();
+    const bad = fixture.replace('"timestamp": "2025-08-20T09:16:03.104877+00:00"', '"timestamp": "2025-02-30T09:16:03.104877+00:00"');
+    expect(bad).not.toBe(fixture);
+    const id = '11111111-2222-4333-8444-777777777777';
+    const ts = '1755681363';
+    const sig = `v1,${createHmac('sha256', secret).update(`${id}.${ts}.${bad}`).digest('base64')}`;
+    h = await startWebhookServer({ webhook_secrets: [secret] }, Number(ts) * 1000);
+    const r = await post(`${h.url}/v1/ingest/mlflow`, bad, { 'X-MLflow-Delivery-Id': id, 'X-MLflow-Timestamp': ts, 'X-MLflow-Signature': sig });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'MLTRAIL_ERR_VALIDATION', field: 'timestamp', message: 'timestamp "2025-02-30T09:16:03.104877+00:00" is not a valid RFC 3339 time (years 1970-9999, a date the calendar has)' });
+    expect(h.events()).toEqual([]);
+    expect(h.spool.listQuarantine({ channel: 'mlflow.webhook' }).map((x) => x.body.toString())).toEqual([bad]);
+  });
+
   it('non-ASCII payloads (Python \\uXXXX escaping) verify over the raw bytes', async () => {
     const raw = '{"entity": "registered_model", "action": "created", "timestamp": "2025-08-20T09:15:42+00:00", "data": {"name": "mod\\u00e8le_\\u4e2d\\u6587_\\ud83d\\ude80", "tags": {"owner": "Jos\\u00e9"}, "description": ""}}';
     const id = '11111111-2222-4333-8444-555555555555';
