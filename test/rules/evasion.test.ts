@@ -114,3 +114,16 @@ describe('registry.unapproved_deployment: every model location a deployment name
     expect(fired([registered, approved, deploy(['gs://models/fraud/5'])]).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
   });
 });
+
+describe('evaluation.score_drop: a renamed metric is still compared', () => {
+  it('beside a training-split or adversarial metric of the same kind', () => {
+    const m = (id: string, h: string, version: string, metrics: Record<string, number>) =>
+      ({ schema_version: '1', id, time: `2026-03-02T${h}:00:00.000Z`, received_time: `2026-03-02T${h}:00:00.000Z`, channel: 'test', operation: 'evaluate', outcome: 'success', platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', actor: { name: 'pipeline-runner', type: 'service' }, ml: { model: { name: 'fraud', version }, metrics } }) as unknown as NormalizedEvent;
+    for (const extra of [{ train_accuracy: 0.99 }, { adv_robust_accuracy: 0.8 }]) {
+      const alerts = fired([m('v1', '10', '1', { accuracy: 0.95, ...extra }), m('v2', '11', '2', { test_accuracy: 0.8, ...extra })]).filter((a) => a.rule_id === 'evaluation.score_drop');
+      expect(alerts.map((a) => a.entity.id), JSON.stringify(extra)).toEqual(['fraud/2']);
+    }
+    // Training accuracy alone is not held-out accuracy: no pairing across splits.
+    expect(fired([m('v1', '10', '1', { train_accuracy: 0.99 }), m('v2', '11', '2', { test_accuracy: 0.8 })]).filter((a) => a.rule_id === 'evaluation.score_drop')).toEqual([]);
+  });
+});

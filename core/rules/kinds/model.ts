@@ -59,11 +59,16 @@ function baselineMetric(
 ): { name: string; value: number; event: string } | undefined {
   const loose = looseName(name);
   for (const [k, m] of Object.entries(base)) if (looseName(k) === loose) return { name: k, ...m };
-  const sameKind = (names: string[]) => names.filter((k) => metricOf(k, dirs)?.metric === metric);
+  // Only metrics of the same kind measured the same way count: a training-split or adversarial metric logged
+  // beside the renamed one (`train_accuracy`, `adv_robust_accuracy`) must not make the pairing ambiguous.
+  const sameKind = (names: string[]) => names.filter((k) => metricOf(k, dirs)?.metric === metric && sameSplit(k, name) && !isAdversarialName(k));
   const theirs = sameKind(Object.keys(base));
-  if (theirs.length === 1 && sameKind(Object.keys(ours)).length === 1 && sameSplit(theirs[0]!, name)) return { name: theirs[0]!, ...base[theirs[0]!]! };
+  if (theirs.length === 1 && sameKind(Object.keys(ours)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
   return undefined;
 }
+
+/** A metric of an adversarial evaluation (`adv_robust_accuracy`): another measurement than the clean one of its kind. */
+const isAdversarialName = (name: string) => /^(adv|adversarial)_/.test(looseName(name));
 
 /** The data split a metric name says it was measured on: training, or held-out data (test/validation/eval). */
 function splitOf(name: string): 'train' | 'holdout' | undefined {
