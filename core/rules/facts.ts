@@ -232,7 +232,8 @@ export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ap
     const set = [...(m?.aliases ?? []), ...(typeof ev.details?.alias === 'string' ? [ev.details.alias] : [])];
     if (set.some((a) => aliases.includes(a.toLowerCase()))) return 'approved';
   }
-  if (ev.action === 'model_version.update' && m?.aliases?.some((a) => aliases.includes(a.toLowerCase().replace(/^-/, '')) && !a.startsWith('-'))) return 'approved';
+  // An update that sets an approval alias, or an upload that creates the version with one (Vertex UploadModel versionAliases).
+  if ((ev.action === 'model_version.update' || ev.action === 'model_version.create' || ev.action === 'model.upload') && m?.aliases?.some((a) => aliases.includes(a.toLowerCase().replace(/^-/, '')) && !a.startsWith('-'))) return 'approved';
   // SageMaker's approval is ModelApprovalStatus: a tag on a model package (AddTags) approves nothing, or anyone
   // allowed to tag could make an unapproved package look approved to the deployment rules.
   if (ev.action === 'model_version.tag_set' && ev.platform !== 'sagemaker') {

@@ -127,3 +127,15 @@ describe('evaluation.score_drop: a renamed metric is still compared', () => {
     expect(fired([m('v1', '10', '1', { train_accuracy: 0.99 }), m('v2', '11', '2', { test_accuracy: 0.8 })]).filter((a) => a.rule_id === 'evaluation.score_drop')).toEqual([]);
   });
 });
+
+describe('approvals: a Vertex upload that sets an approval alias approves the new version', () => {
+  it('UploadModel versionAliases ["prod"] then DeployModel @3 / @prod: no false unapproved_deployment', () => {
+    const M = 'projects/p/locations/us-central1/models/777';
+    const e = (id: string, time: string, d: Record<string, unknown>) => ({ schema_version: '1', id, time, received_time: time, channel: 'test', outcome: 'success', platform: 'vertex', actor: { id: 'bob@corp.example', email: 'bob@corp.example', type: 'user' }, ...d }) as unknown as NormalizedEvent;
+    const upload = e('up', '2026-03-02T10:00:00.000Z', { stage: 'registry', action: 'model_version.create', operation: 'google.cloud.aiplatform.v1.ModelService.UploadModel', resource: { type: 'model', id: M }, ml: { model: { name: M, version: '3', aliases: ['prod'], artifact_uri: 'gs://models/fraud/3' } } });
+    const deploy = (ref: string) => e(`d${ref}`, '2026-03-02T11:00:00.000Z', { stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', resource: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/88' }, ml: { model: { name: M, ...(ref === '3' ? { version: '3' } : { aliases: [ref] }) }, deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/88', model_uri: `${M}@${ref}` } } });
+    for (const ref of ['3', 'prod']) expect(fired([upload, deploy(ref)]).filter((a) => a.rule_id === 'registry.unapproved_deployment'), ref).toEqual([]);
+    const staging = { ...upload, ml: { model: { name: M, version: '3', aliases: ['staging'] } } } as NormalizedEvent;
+    expect(fired([staging, deploy('3')]).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toHaveLength(1);
+  });
+});

@@ -76,9 +76,11 @@ describe('rule kinds on facts some platforms carry', () => {
       ev({ id, time: at(T0 + h * 3600_000), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ci, resource: { type: 'endpoint', id: 'projects/p/locations/us-central1/endpoints/77' }, ml: { model: { name: M, aliases: [alias] }, deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/77', model_uri: `${M}@${alias}` } } });
     const alerts = (evs: ReturnType<typeof ev>[]) => replayEvents(evs, { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
     expect(alerts([upload, deploy('d1', 'production', 1)])).toEqual([]);
+    // An upload that sets an approval alias (rules.approval.aliases) approves, whether or not the connector marked it.
+    expect(alerts([{ ...upload, ml: { model: { name: M, aliases: ['production'] } } }, deploy('d3', 'production', 1)])).toEqual([]);
     // Near misses: another alias, and no approval at all.
     expect(alerts([upload, deploy('d2', 'staging', 1)])).toHaveLength(1);
-    expect(alerts([{ ...upload, ml: { model: { name: M, aliases: ['production'] } } }, deploy('d3', 'production', 1)])).toHaveLength(1);
+    expect(alerts([{ ...upload, ml: { model: { name: M, aliases: ['staging'] } } }, deploy('d3', 'staging', 1)])).toHaveLength(1);
     // @default (Vertex gives the first version that alias without logging it) is the newest known version, as no version is.
     const v1 = ev({ id: 'v1', time: at(T0), platform: 'vertex', stage: 'registry', action: 'model_version.create', actor: actors.aliceGcp, resource: { type: 'model', id: M }, ml: { model: { name: M, version: '1' } } });
     const approve1 = ev({ id: 'a1', time: at(T0 + 1000), platform: 'vertex', stage: 'registry', action: 'model_version.alias_set', actor: actors.aliceGcp, resource: { type: 'model', id: M }, ml: { model: { name: M, version: '1', aliases: ['production'] } } });
