@@ -1,12 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { approvalOf, identityOf, jobFamily, normUri, uriOverlap } from '../../../core/rules/facts.js';
+import { approvalOf, globMatch, identityOf, jobFamily, normUri, uriOverlap } from '../../../core/rules/facts.js';
 import { registryOf } from '../../../core/rules/kinds/pipeline.js';
 import { T0, at, ev } from '../../rules/events.js';
 
 const cfg = RulesConfig.parse({ identities: { aliases: { 'alice@corp.example': ['alice', 'AIDAALICE'] } }, artifact_mirrors: [{ from: 's3://models/', to: 'gs://mirror/' }] });
 
 describe('facts the rules share', () => {
+  it('globMatch: * any run, ? one character, case-insensitive, whole value', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['*.dkr.ecr.*.amazonaws.com', '1.dkr.ecr.us-east-1.amazonaws.com', true],
+      ['*.dkr.ecr.*.amazonaws.com', '1.DKR.ecr.us-east-1.AmazonAWS.com', true],
+      ['*.dkr.ecr.*.amazonaws.com', 'evil.example/1.dkr.ecr.x.amazonaws.com.evil', false],
+      ['model_version.*', 'model_version.tag_set', true],
+      ['model_version.*', 'model_version', false],
+      ['a?c', 'abc', true],
+      ['a?c', 'ac', false],
+      ['*', '', true],
+      ['', 'a', false],
+      ['**a', 'a', true],
+      ['*x*', 'abc', false],
+      ['É*', 'é-x', true],
+      ['*-docker.pkg.dev', 'docker.pkg.dev', false],
+    ];
+    for (const [glob, value, want] of cases) expect(globMatch(glob, value), `${glob} ~ ${value}`).toBe(want);
+    // A huge attacker-chosen value (a 300 KB image host) is answered, not backtracked through for seconds.
+    expect(globMatch('*.dkr.ecr.*.amazonaws.com', `${'.dkr.ecr.'.repeat(33_000)}x`)).toBe(false);
+    expect(globMatch('*.dkr.ecr.*.amazonaws.com', `${'.dkr.ecr.'.repeat(33_000)}.amazonaws.com`)).toBe(true);
+  });
+
   it('an identity is the person across roles and platforms', () => {
     expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/Deployer/alice@corp.example', type: 'user' }, cfg)).toBe('alice@corp.example');
     expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/DataEng/Alice@Corp.Example', type: 'user' }, cfg)).toBe('alice@corp.example');
