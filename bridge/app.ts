@@ -23,6 +23,9 @@ export interface AppDeps {
   keepRaw?: boolean;
 }
 
+/** Rejected inputs an answer lists one by one; past it, only their count (a body of 200,000 bad lines answered 22 MB). */
+const MAX_LISTED_REJECTED = 1000;
+
 /**
  * The bridge's HTTP app: health, metrics, the generic event intake and the
  * alert listing. Connector routes are mounted on it by the runtime.
@@ -122,7 +125,7 @@ export function createApp(deps: AppDeps): Hono {
       }
       // NDJSON: a line that is not JSON is kept with its line number, like an array's bad element; the rest go on.
       const { records, lines, bad } = parsed;
-      for (const b of bad) deps.ingest.quarantine(channel, b.reason, b.text, { route, line: b.line });
+      deps.ingest.quarantineMany(channel, bad.map((b) => ({ reason: b.reason, body: b.text, meta: { route, line: b.line } })));
       // NDJSON: a rejected event is named (and quarantined) by its physical line.
       const where = lines ? (i: number) => ({ label: `line ${lines[i]}`, meta: { route, line: lines[i] } }) : undefined;
       const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where, { forwarded: true });
@@ -139,10 +142,12 @@ export function createApp(deps: AppDeps): Hono {
         ].sort((a, b) => a.index - b.index);
       }
       // An empty batch ([] or blank NDJSON lines) holds nothing to reject: accepted, zero events.
+      // The answer lists at most the first MAX_LISTED_REJECTED (all are quarantined); rejected_count says how many there were.
+      const listed = rejected.length > MAX_LISTED_REJECTED ? { rejected: rejected.slice(0, MAX_LISTED_REJECTED), rejected_count: rejected.length } : { rejected };
       if (rejected.length > 0 && rejected.length === records.length + bad.length) {
-        throw new MltrailError('VALIDATION', `no valid event in the request: ${rejected[0]?.reason}`, { rejected });
+        throw new MltrailError('VALIDATION', `no valid event in the request: ${rejected[0]?.reason}`, listed);
       }
-      return c.json({ accepted: res.accepted.length, duplicates: res.duplicates.length, rejected }, 200);
+      return c.json({ accepted: res.accepted.length, duplicates: res.duplicates.length, ...listed }, 200);
     } catch (err) {
       return errorResponse(c, err);
     }

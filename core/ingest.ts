@@ -36,6 +36,13 @@ export function reasonClass(reason: string): string {
   return (/^[A-Za-z _\-(),/]*/.exec(reason)?.[0] ?? '').trim() || 'refused';
 }
 
+/** One rejected input to keep: why, what was sent, and where it was in the request. */
+export interface QuarantineRow {
+  reason: string;
+  body: string | Buffer | Uint8Array;
+  meta?: Record<string, unknown>;
+}
+
 export interface IngestOptions {
   /**
    * The events were normalized outside mltrail (`POST /v1/events`): they
@@ -79,6 +86,7 @@ export class Ingestor {
   private validateAndAppend(events: unknown[], channel: string, rawForQuarantine: ((index: number) => unknown) | undefined, where: ((index: number) => { label: string; meta?: Record<string, unknown> }) | undefined, forwarded: boolean): Promise<IngestResult> {
     const items: SpoolItem[] = [];
     const rejected: IngestResult['rejected'] = [];
+    const bad: QuarantineRow[] = [];
     for (let index = 0; index < events.length; index++) {
       const e = events[index];
       let problem: string;
@@ -100,8 +108,9 @@ export class Ingestor {
       const reason = `${at?.label ?? `event ${index}`}: ${problem}`;
       const id = typeof (e as { id?: unknown })?.id === 'string' ? (e as { id: string }).id : undefined;
       rejected.push({ index, id, reason });
-      this.quarantine(channel, reason, boundedJson(rawForQuarantine?.(index) ?? e ?? null), { index, id, ...at?.meta });
+      bad.push({ reason, body: boundedJson(rawForQuarantine?.(index) ?? e ?? null), meta: { index, id, ...at?.meta } });
     }
+    this.quarantineMany(channel, bad);
     // Not async on purpose: the events and their serialized bodies are not held while the commit and
     // its fsync are awaited, so they die young instead of being copied and promoted by every scavenge.
     return this.spool.append(items).then((res) => this.counted(res, channel, rejected));
@@ -135,6 +144,17 @@ export class Ingestor {
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' });
     this.log.warn({ channel, reason, code: 'MLTRAIL_ERR_VALIDATION' }, 'input quarantined');
     return id;
+  }
+
+  /**
+   * Keep many rejected inputs of one request or batch: one commit and one log line for all of them (a body
+   * of 200,000 bad NDJSON lines used to cost as many transactions and warnings, blocking the event loop).
+   */
+  quarantineMany(channel: string, rows: QuarantineRow[]): void {
+    if (rows.length === 0) return;
+    this.spool.quarantineMany(rows.map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
+    this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' }, rows.length);
+    this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION' }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
   }
 
   /** A random secret kept in the data dir (made once): salts ids a sender must not be able to compute. */
@@ -224,6 +244,7 @@ export async function normalizeAndIngest(
 ): Promise<RecordsOutcome> {
   const events: unknown[] = [];
   const out: RecordsOutcome = { accepted: 0, duplicates: 0, rejected: [], skipped: [] };
+  const bad: QuarantineRow[] = [];
   records.forEach((rec, i) => {
     let res;
     try {
@@ -236,9 +257,10 @@ export async function normalizeAndIngest(
     out.skipped.push(...res.skipped);
     for (const rej of res.rejected) {
       out.rejected.push({ reason: rej.reason, path: rej.path, field: rej.field });
-      ingest.quarantine(channel, rej.reason, boundedJson(rej.record ?? rec ?? null), { ...meta, record: i, path: rej.path, field: rej.field });
+      bad.push({ reason: rej.reason, body: boundedJson(rej.record ?? rec ?? null), meta: { ...meta, record: i, path: rej.path, field: rej.field } });
     }
   });
+  ingest.quarantineMany(channel, bad);
   const r = await ingest.ingest(events, channel);
   out.accepted = r.accepted.length;
   out.duplicates = r.duplicates.length;

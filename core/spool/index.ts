@@ -143,6 +143,11 @@ class LeanRecord implements SpoolRecord {
 
 /** Default bound on the ids remembered for dedup (SpoolOptions.dedupMaxIds): ~1.5 GB of disk at most. */
 export const DEDUP_MAX_IDS = 10_000_000;
+/** Bytes a quarantine row counts toward spool.max_bytes beyond its body, reason and meta (row and index overhead). */
+const QUARANTINE_ROW_OVERHEAD = 64;
+/** The same count in SQL (held bytes rebuilt at open, and taken back by a purge). */
+const QUARANTINE_ROW_BYTES = `LENGTH(CAST(body AS BLOB)) + LENGTH(CAST(reason AS BLOB)) + LENGTH(CAST(meta AS BLOB)) + ${QUARANTINE_ROW_OVERHEAD}`;
+
 /** Tables of a spool (a first open that stopped before setting the schema version left only these). */
 const SPOOL_TABLES = new Set([...DDL.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!));
 
@@ -317,7 +322,7 @@ export class Spool extends EventEmitter {
       dedupCount: db.prepare(`SELECT CAST(value AS INTEGER) FROM state WHERE ns = '${DEDUP_COUNT_NS}' AND key = 'ids'`).pluck(),
       // Bytes of dead letters and quarantined input, kept the same way (see heldBytes).
       heldInit: db.prepare(
-        `INSERT OR IGNORE INTO state (ns, key, value) SELECT '${HELD_NS}', 'bytes', CAST((SELECT COALESCE(SUM(LENGTH(CAST(body AS BLOB))), 0) FROM dead_letters) + (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM quarantine) AS TEXT)`,
+        `INSERT OR IGNORE INTO state (ns, key, value) SELECT '${HELD_NS}', 'bytes', CAST((SELECT COALESCE(SUM(LENGTH(CAST(body AS BLOB))), 0) FROM dead_letters) + (SELECT COALESCE(SUM(${QUARANTINE_ROW_BYTES}), 0) FROM quarantine) AS TEXT)`,
       ),
       held: db.prepare(`SELECT CAST(value AS INTEGER) FROM state WHERE ns = '${HELD_NS}' AND key = 'bytes'`).pluck(),
       heldAdd: db.prepare(`UPDATE state SET value = CAST(MAX(0, CAST(value AS INTEGER) + ?) AS TEXT) WHERE ns = '${HELD_NS}' AND key = 'bytes'`),
@@ -748,22 +753,38 @@ export class Spool extends EventEmitter {
    * `mltrail quarantine list`. Never throws on odd bodies.
    */
   quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
+    return this.quarantineMany([{ channel, reason, body, meta }]);
+  }
+
+  /**
+   * Keep many rejected inputs in one transaction (a request's bad NDJSON lines or records): one commit,
+   * not one per line. Each counts toward `spool.max_bytes` with its reason, meta and row overhead, so a
+   * flood of tiny bad lines is bounded like the bytes it takes on disk. Returns the last row's id.
+   */
+  quarantineMany(rows: ReadonlyArray<{ channel: string; reason: string; body: string | Buffer | Uint8Array; meta?: Record<string, unknown> }>): number {
+    if (rows.length === 0) return 0;
     // Bad input shares the bound: a flood of it is refused like good input, not kept until the disk fills.
     if (this.full) throw this.fullError();
-    const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    let r: Database.RunResult;
+    let last = 0;
     try {
-      r = this.transaction(() => {
-        const out = this.stmt.quarantine.run(channel, reason.slice(0, 4000), buf, JSON.stringify(meta), this.now());
-        this.addHeld(buf.length);
-        return out;
+      this.transaction(() => {
+        const now = this.now();
+        let bytes = 0;
+        for (const row of rows) {
+          const body = row.body;
+          const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+          const reason = row.reason.slice(0, 4000);
+          const meta = JSON.stringify(row.meta ?? {});
+          last = Number(this.stmt.quarantine.run(row.channel, reason, buf, meta, now).lastInsertRowid);
+          bytes += buf.length + Buffer.byteLength(reason) + Buffer.byteLength(meta) + QUARANTINE_ROW_OVERHEAD;
+        }
+        this.addHeld(bytes);
       });
     } catch (err) {
       throw this.writeFailed(err);
     }
     this.quarantineCommits++;
-    this.emit('quarantine', { channel, reason });
-    return Number(r.lastInsertRowid);
+    return last;
   }
 
   /** Quarantine commits so far: a caller compares two readings to know whether to await `synced()`. */
@@ -789,7 +810,7 @@ export class Spool extends EventEmitter {
 
   /** Delete quarantined input (`mltrail quarantine purge`), by channel and/or ids; `all` for every one. Returns how many. */
   purgeQuarantine(filter: { channel?: string; ids?: number[]; all?: boolean }): number {
-    return this.purge('quarantine', 'q_id', 'LENGTH(body)', filter.channel ? ['channel', filter.channel] : undefined, filter);
+    return this.purge('quarantine', 'q_id', QUARANTINE_ROW_BYTES, filter.channel ? ['channel', filter.channel] : undefined, filter);
   }
 
   private purge(table: string, idCol: string, size: string, by: [string, string] | undefined, filter: { ids?: number[]; all?: boolean }): number {

@@ -258,6 +258,19 @@ describe('bridge server', () => {
     expect(((await invalid.json()) as any).error.code).toBe('MLTRAIL_ERR_VALIDATION');
   });
 
+  it('a body of thousands of bad lines: every one quarantined in one commit; the answer lists the first 1000 and counts them all', async () => {
+    const { b } = await start();
+    const good = sampleEvent();
+    const body = [JSON.stringify(good), ...Array.from({ length: 2999 }, () => '1')].join('\n');
+    const commits = b.spool.quarantineCommits;
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body });
+    expect(r.status).toBe(200);
+    const res = (await r.json()) as { accepted: number; rejected: unknown[]; rejected_count?: number };
+    expect([res.accepted, res.rejected.length, res.rejected_count]).toEqual([1, 1000, 2999]);
+    expect(b.spool.quarantineCommits - commits).toBe(1);
+    expect(b.spool.listQuarantine({ limit: 5000 })).toHaveLength(2999);
+  });
+
   it('spool.keep_raw false drops a sender\'s raw from /v1/events; true keeps it', async () => {
     for (const keep of [false, true]) {
       const { b } = await start({}, { spool: { keep_raw: keep } });
