@@ -366,7 +366,7 @@ class Engine implements RuleEngine {
         severity: rule.severity,
         mode,
         title: `${rule.id}: ${d.title}`,
-        summary: d.summary,
+        summary: boundValue('summary', d.summary) as string,
         time: d.time,
         entity: pruneEntity(d.entity),
         evidence: capEvidence(earlier, d.evidence),
@@ -411,7 +411,22 @@ function pruneEntity(e: Entity): Alert['entity'] {
 }
 
 function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(o, boundValue)) as Record<string, unknown>;
+}
+
+/** Longest text an alert carries from an event (a summary, a detail); the event itself keeps it whole. */
+const MAX_ALERT_TEXT = 2048;
+/** Most items of one list in an alert's details (a monitor's features, linked versions). */
+const MAX_ALERT_LIST = 200;
+
+/**
+ * Bounds what an alert copies from events: a 1 MB error message made a 2 MB alert (summary and details),
+ * kept in the alert log and sent to every SIEM. The evidence ids lead to the full event.
+ */
+function boundValue(_key: string, v: unknown): unknown {
+  if (typeof v === 'string' && v.length > MAX_ALERT_TEXT) return `${v.slice(0, MAX_ALERT_TEXT)}… (${v.length} characters)`;
+  if (Array.isArray(v) && v.length > MAX_ALERT_LIST) return [...v.slice(0, MAX_ALERT_LIST), `… ${v.length - MAX_ALERT_LIST} more`];
+  return v;
 }
 
 /**

@@ -53,3 +53,15 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
     expect([second!.first_seen, second!.evidence]).toEqual(['2026-03-02T10:10:00.000Z', ['e2', 'e3', 'e4']]);
   });
 });
+
+describe('alert size', () => {
+  it('an alert copies at most 2 KB of any text from its event (a 1 MB error message made a 2 MB alert)', () => {
+    const huge = 'AccessDenied: '.padEnd(1_000_000, 'x');
+    const failure = ev({ id: 'big', time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'source.auth_failure', outcome: 'failure', error: { code: 'AccessDenied', message: huge }, actor: { type: 'unknown', ip: '203.0.113.9' }, resource: { type: 'bucket', id: 'b' } });
+    const [alert] = replayEvents([failure], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'ingestion.source_auth_failure');
+    expect(alert).toBeDefined();
+    expect(JSON.stringify(alert).length).toBeLessThan(10_000);
+    expect(alert!.summary).toMatch(/characters\)/);
+    expect(alert!.evidence).toEqual(['big']);
+  });
+});
