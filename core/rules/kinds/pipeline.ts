@@ -49,8 +49,11 @@ export const sourceAuthFailure: KindImpl = (ev, ctx) => {
       : DATA_STAGES.has(ev.stage)
         ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform }
         : { type: ev.resource?.type ?? 'platform', id: ev.resource?.name ?? ev.resource?.id ?? ev.platform, platform: ev.platform };
+  // Senders refused at the bridge are one finding per route and error: keyed by address, a spray from
+  // thousands of addresses (an IPv6 /64) raised as many alerts. Repeats are counted in the next alert.
+  const key = ev.action === 'ingest.auth_failure' ? `refused|${ev.error?.code ?? ''}` : who;
   ctx.detect({
-    entity, key: who, evidence: [ev.id], title: 'Authentication / authorization failure',
+    entity, key, evidence: [ev.id], title: 'Authentication / authorization failure',
     summary: `${who}${claimed ? ` (claiming to be ${claimed}, unverified)` : ''} failed ${ev.operation} on ${entity.id}: ${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`.trim(),
     details: { principal: who, ip: ev.actor?.ip, operation: ev.operation, error: ev.error, ...(claimed ? { claimed_principal: claimed } : {}) },
   });

@@ -65,3 +65,13 @@ describe('alert size', () => {
     expect(alert!.evidence).toEqual(['big']);
   });
 });
+
+describe('ingestion.source_auth_failure at the bridge', () => {
+  it('refusals from many addresses on one route are one alert a day, counting the rest (not one per address)', () => {
+    const refused = (i: number, h: number) =>
+      ev({ id: `r${i}`, time: at(T0 + h * HOUR), platform: 'mlflow', channel: 'mlflow.webhook', stage: 'ingestion', action: 'ingest.auth_failure', operation: 'bridge.authenticate', service: 'mltrail', outcome: 'failure', error: { code: 'MLTRAIL_ERR_SIGNATURE', message: 'invalid X-MLflow-Signature' }, actor: { type: 'unknown', ip: `2001:db8::${i.toString(16)}` }, resource: { type: 'ingest_route', id: 'mlflow.webhook' } });
+    const events = [...Array.from({ length: 500 }, (_, i) => refused(i, i / 100)), refused(999, 30)];
+    const alerts = replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'ingestion.source_auth_failure');
+    expect(alerts.map((a) => [a.entity.id, a.count])).toEqual([['mlflow.webhook', 1], ['mlflow.webhook', 500]]);
+  });
+});
