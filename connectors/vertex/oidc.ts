@@ -96,31 +96,48 @@ export function parseKeySet(text: string, origin: string): Map<string, KeyObject
  */
 function jwksSource(location: string, minRefreshMs = 30_000): KeySource {
   let keys: Map<string, KeyObject> | undefined;
-  let loadedAt = 0;
+  /** When the last load was tried, successful or not: a key server that is down is not asked again sooner. */
+  let attemptedAt = 0;
+  let lastError: Error | undefined;
   let expiresAt = 0;
   let loading: Promise<void> | undefined;
   const isUrl = /^https?:\/\//i.test(location);
   const load = async () => {
-    if (isUrl) {
-      const res = await fetch(location, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
-      if (!res.ok) throw new Error(`JWKS ${location} answered HTTP ${res.status}`);
-      keys = parseKeySet(await res.text(), location);
-      const maxAge = /max-age=(\d+)/i.exec(res.headers.get('cache-control') ?? '')?.[1];
-      expiresAt = Date.now() + (maxAge ? Number(maxAge) * 1000 : 3600_000);
-    } else {
-      const path = location.startsWith('file://') ? new URL(location) : location;
-      keys = parseKeySet(await readFile(path, 'utf8'), location);
-      expiresAt = Number.POSITIVE_INFINITY;
+    attemptedAt = Date.now();
+    try {
+      if (isUrl) {
+        const res = await fetch(location, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
+        if (!res.ok) throw new Error(`JWKS ${location} answered HTTP ${res.status}`);
+        keys = parseKeySet(await res.text(), location);
+        const maxAge = /max-age=(\d+)/i.exec(res.headers.get('cache-control') ?? '')?.[1];
+        expiresAt = Date.now() + (maxAge ? Number(maxAge) * 1000 : 3600_000);
+      } else {
+        const path = location.startsWith('file://') ? new URL(location) : location;
+        keys = parseKeySet(await readFile(path, 'utf8'), location);
+        expiresAt = Number.POSITIVE_INFINITY;
+      }
+      lastError = undefined;
+    } catch (err) {
+      lastError = err as Error;
+      throw err;
     }
-    loadedAt = Date.now();
   };
   const refresh = () => (loading ??= load().finally(() => (loading = undefined)));
+  const mayRetry = () => Date.now() - attemptedAt > minRefreshMs;
   return {
     async get(kid) {
-      if (!keys || Date.now() > expiresAt) await refresh();
-      let key = keys?.get(kid);
-      if (!key && Date.now() - loadedAt > minRefreshMs) {
+      if (!keys) {
+        // Never loaded: a recent failure answers for the next minRefreshMs (the sender gets 502 and retries later).
+        if (lastError && !mayRetry()) throw lastError;
         await refresh();
+      } else if (Date.now() > expiresAt && mayRetry()) {
+        // Expired: keep the keys we have if the reload fails (they were valid an hour ago; Google rotates slowly).
+        await refresh().catch(() => undefined);
+      }
+      let key = keys?.get(kid);
+      // An unknown kid (key rotation, or a forged token naming random kids) reloads at most every minRefreshMs.
+      if (!key && mayRetry()) {
+        await refresh().catch(() => undefined);
         key = keys?.get(kid);
       }
       return key;
@@ -163,6 +180,7 @@ function checkClaims(payload: Record<string, unknown>, policy: OidcPolicy, now =
 export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; googleClient?: OAuth2Client } = {}): OidcVerifier {
   const keys = opts.jwks ? jwksSource(opts.jwks) : undefined;
   const google = keys ? undefined : (opts.googleClient ?? new OAuth2Client());
+  let googleFailure: { at: number; message: string } | undefined;
   return {
     async verify(token) {
       const parts = token.split('.');
@@ -184,10 +202,14 @@ export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; go
         const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'));
         if (!ok) throw new TokenError(401, 'token signature is invalid', claimed);
       } else {
+        // A failed certificate fetch answers for 30 s: unauthenticated requests must not make us fetch on each one.
+        if (googleFailure && Date.now() - googleFailure.at < 30_000) throw new KeySourceError(googleFailure.message);
         try {
           await google!.getFederatedSignonCertsAsync();
+          googleFailure = undefined;
         } catch (err) {
-          throw new KeySourceError(`cannot fetch Google's token signing certificates: ${(err as Error).message.slice(0, 200)}`);
+          googleFailure = { at: Date.now(), message: `cannot fetch Google's token signing certificates: ${(err as Error).message.slice(0, 200)}` };
+          throw new KeySourceError(googleFailure.message);
         }
         try {
           // Google checks signature, iss, exp/iat (certificates now cached); the audience is passed so it is checked twice.

@@ -235,6 +235,32 @@ describe('push configuration and key sources', () => {
     }
   });
 
+  it('a key server that fails is not asked again on every request: random kids cost one fetch per 30 s', async () => {
+    const jwks = await httpServer((_req, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    const viaGoogleDead = await httpServer((_req, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    const googleClient = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: `${viaGoogleDead.url}/certs` } });
+    const app = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA], jwks: `${jwks.url}/jwks` } });
+    const google = await pushApp({ push: { audience: AUDIENCE, service_accounts: [PUSH_SA] } }, { googleClient });
+    try {
+      for (let i = 0; i < 20; i++) expect((await post(app.url, wrapped(entry), signer(`random-${i}`).mint())).status).toBe(502);
+      expect(jwks.state.requests).toBe(1);
+      for (let i = 0; i < 20; i++) expect((await post(google.url, wrapped(entry), signer(`random-${i}`).mint())).status).toBe(502);
+      // google-auth-library retries a failed fetch itself (up to 4 requests for the first call); then none for 30 s.
+      expect(viaGoogleDead.state.requests).toBeLessThanOrEqual(4);
+    } finally {
+      await app.close();
+      await google.close();
+      await jwks.close();
+      await viaGoogleDead.close();
+    }
+  });
+
   it('Google keys through google-auth-library (PEM certs endpoint on 127.0.0.1): valid → 200; email still checked by us', async () => {
     const key = signer('google-kid');
     const certs = await httpServer((_req, res) => {
