@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, uriAncestors, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -340,6 +340,23 @@ export class Registry {
     const ref = modelRefOf(ev, this.cfg);
     const who = this.party(ev);
     const a = ev.action;
+    // A model or version deleted, or a model created under a name that still has versions here (MLflow sends
+    // no webhook for a delete, and a name is free again only once deleted): what was known of the old one —
+    // its approval above all — must not pass to the new one. Its versions leave the registry.
+    const modelName = ref?.name ?? ev.resource?.name;
+    if (modelName && ev.outcome !== 'failure') {
+      if (a === 'registered_model.delete' || a === 'registered_model.create') for (const old of this.versionsOf(ev.platform, modelName)) this.unindex(old);
+      else if (a === 'model_version.delete' && ref?.version) {
+        const old = this.version(versionKey(ev.platform, modelName, ref.version));
+        if (old) this.unindex(old);
+        return;
+      } else if (a === 'model_version.create' && ref?.version && ref.artifact) {
+        // The same version number created again from another artifact: the model was deleted and re-created
+        // (a second report of the same create, webhook then auditor, names the same artifact).
+        const old = this.version(versionKey(ev.platform, modelName, ref.version));
+        if (old?.artifact && !uriOverlap(old.artifact, ref.artifact)) this.unindex(old);
+      }
+    }
     const training = ev.stage === 'training' || a.startsWith('training_job.') || a.startsWith('tuning_job.');
     const evaluation = ev.stage === 'evaluation' || a.startsWith('evaluation.');
 

@@ -139,3 +139,31 @@ describe('approvals: a Vertex upload that sets an approval alias approves the ne
     expect(fired([staging, deploy('3')]).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toHaveLength(1);
   });
 });
+
+describe('a deleted and re-created model is a new model: the old approval does not pass to it', () => {
+  const actor = { id: 'alice', name: 'alice', type: 'user' } as const;
+  const e = (id: string, minute: number, d: Record<string, unknown>) => {
+    const time = new Date(Date.parse('2026-03-02T10:00:00.000Z') + minute * 60_000).toISOString();
+    return { schema_version: '1', id, time, received_time: time, channel: 'mlflow.webhook', outcome: 'success', platform: 'mlflow', stage: 'registry', actor, ...d } as unknown as NormalizedEvent;
+  };
+  const model = (id: string, minute: number) => e(id, minute, { action: 'registered_model.create', operation: 'registered_model.created', resource: { type: 'registered_model', name: 'fraud' }, ml: { model: { name: 'fraud' } } });
+  const version = (id: string, minute: number, v: string, uri: string) => e(id, minute, { action: 'model_version.create', operation: 'model_version.created', resource: { type: 'model_version', name: 'fraud', version: v }, ml: { model: { name: 'fraud', version: v, artifact_uri: uri, tags: { adv_verdict: 'passed' } } } });
+  const approve = (id: string, minute: number, v: string) => ({ ...e(id, minute, { action: 'model_version.alias_set', operation: 'model_version_alias.created', resource: { type: 'model_version', name: 'fraud', version: v }, ml: { model: { name: 'fraud', version: v, aliases: ['champion'] } }, details: { alias: 'champion' } }), actor: { id: 'bob', name: 'bob', type: 'user' } }) as NormalizedEvent;
+  const deleted = (id: string, minute: number) => e(id, minute, { channel: 'mlflow.audit', action: 'registered_model.delete', operation: 'registered_model.delete', resource: { type: 'registered_model', name: 'fraud' } });
+  const deploy = (minute: number, uri: string) => e('deploy', minute, { platform: 'kubeflow', channel: 'kubeflow.k8s_audit', stage: 'serving', action: 'endpoint.create', operation: 'create', resource: { type: 'inferenceservice', name: 'fraud' }, ml: { deployment: { endpoint: 'fraud', model_uri: uri } } });
+  const unapproved = (events: NormalizedEvent[]) => fired(events).filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.entity.id);
+  const before = () => [model('m1', 0), version('v1', 1, '1', 'gs://models/fraud/1'), version('v2', 2, '2', 'gs://models/fraud/2'), approve('a2', 3, '2')];
+
+  it('re-created with no delete event seen (MLflow sends no webhook for it): created again under the name', () => {
+    expect(unapproved([...before(), model('m2', 10), version('v1b', 11, '1', 'gs://scratch/x'), version('v2b', 12, '2', 'gs://scratch/evil'), deploy(20, 'gs://scratch/evil')])).toEqual(['fraud']);
+  });
+  it('the same version number from another artifact, with nothing else seen', () => {
+    expect(unapproved([...before(), version('v2b', 12, '2', 'gs://scratch/evil'), deploy(20, 'gs://scratch/evil')])).toEqual(['fraud']);
+  });
+  it('the auditor\'s registered_model.delete, then re-created', () => {
+    expect(unapproved([...before(), deleted('d', 9), version('v2b', 12, '2', 'gs://scratch/evil'), deploy(20, 'gs://scratch/evil')])).toEqual(['fraud']);
+  });
+  it('near miss: the same create reported twice (webhook, then auditor) keeps the approval given in between', () => {
+    expect(unapproved([...before(), { ...version('v2-audit', 5, '2', 'gs://models/fraud/2'), channel: 'mlflow.audit' } as NormalizedEvent, deploy(20, 'gs://models/fraud/2')])).toEqual([]);
+  });
+});

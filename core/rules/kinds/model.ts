@@ -370,7 +370,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
   const { named, linked } = ctx.reg.resolve(ref, models, ev.platform, true);
-  const candidates = [...(named ? [named] : []), ...linked];
+  const candidates = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
   const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected');
   const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
   const entity = endpointEntity(ev, ep);
