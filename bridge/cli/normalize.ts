@@ -1,25 +1,27 @@
 import { createWriteStream, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { FORMATS, formatter } from '../../core/formats/index.js';
-import { readInput } from '../../core/input/read.js';
+import { printable, streamRecords } from '../../core/input/read.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { loadConfig, type Config } from '../config.js';
-import { PLATFORM_CHOICES, normalizeInputAsync } from '../normalize.js';
+import { PLATFORM_CHOICES, normalizeStream } from '../normalize.js';
 import { EventSorter, Replayer } from '../replay.js';
 import { common, parse } from './args.js';
 
-export const normalizeUsage = `mltrail normalize [--platform ${PLATFORM_CHOICES.join('|')}] [--format ${FORMATS.join('|')}] [--config FILE] [FILE|-]...
+export const normalizeUsage = `mltrail normalize [--platform ${PLATFORM_CHOICES.join('|')}] [--format ${FORMATS.join('|')}] [--config FILE] [FILE|DIR|-]...
 
 Read native records (JSON, JSON array, NDJSON, .gz; any envelope a connector
-accepts) and print one normalized event per line. Rejected records are
-reported on stderr as FILE:N: reason and the rest still print.
+accepts) and print one normalized event per line, as the input is read (NDJSON
+line by line, also from stdin). A DIR stands for the files under it, sorted,
+hidden ones left out. Rejected records are reported on stderr as FILE:N:
+reason and the rest still print.
 Exit 0 all ok, 1 some rejected, 2 unusable input or arguments.`;
 
-export const replayUsage = `mltrail replay [--config FILE] [--platform P] [--alerts FILE] [--events FILE] FILE...
+export const replayUsage = `mltrail replay [--config FILE] [--platform P] [--alerts FILE] [--events FILE] FILE|DIR...
 
 Run files through the whole pipeline (normalize, dedup, rules) in event-time
 order, rules evaluated on event time, and write alerts as NDJSON (default
@@ -34,45 +36,122 @@ function checkPlatform(p: string): string {
 }
 
 interface ReadAll {
-  events: NormalizedEvent[];
   rejected: number;
   unusable: boolean;
 }
 
-async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onEvents?: (events: NormalizedEvent[]) => void): Promise<ReadAll> {
-  const out: ReadAll = { events: [], rejected: 0, unusable: false };
+/**
+ * The files named: a directory stands for the files under it, recursively, in
+ * a stable order (sorted by path, byte-wise), hidden files and directories
+ * left out, so `mltrail replay AWSLogs/` reads a month of a trail in one
+ * argument. A directory with no files is unusable input.
+ */
+async function expandInputs(args: string[], io: CliIo): Promise<{ files: string[]; unusable: boolean }> {
+  const files: string[] = [];
+  let unusable = false;
+  const walk = async (dir: string, seen: Set<string>): Promise<void> => {
+    // A link back up the tree would loop forever: each directory is read once.
+    const real = await realpath(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort(byteOrder);
+    for (const name of names) {
+      const path = join(dir, name);
+      const st = await stat(path).catch(() => undefined); // a dangling link is not a file
+      if (st?.isDirectory()) await walk(path, seen);
+      else if (st?.isFile()) files.push(path);
+    }
+  };
+  for (const arg of args) {
+    const st = arg === '-' ? undefined : await stat(arg).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      files.push(arg); // a file, stdin, or a path that fails when it is opened (and says why)
+      continue;
+    }
+    const before = files.length;
+    try {
+      await walk(arg, new Set());
+    } catch (err) {
+      io.stderr.write(`${printable(arg)}: cannot read: ${printable((err as Error).message)}\n`);
+      unusable = true;
+      continue;
+    }
+    if (files.length === before) {
+      io.stderr.write(`${printable(arg)}: cannot read: a directory with no files in it\n`);
+      unusable = true;
+    }
+  }
+  return { files, unusable };
+}
+
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A file as a stream of bytes, opened first so that a missing or unreadable file is named at once. */
+async function openInput(file: string, io: CliIo): Promise<{ bytes: AsyncIterable<Buffer | string>; size?: number }> {
+  if (file === '-') return { bytes: io.stdin as AsyncIterable<Buffer | string> };
+  const fh = await open(file, 'r');
+  const st = await fh.stat().catch(() => undefined);
+  return { bytes: fh.createReadStream(), size: st?.size };
+}
+
+async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onEvents: (events: NormalizedEvent[]) => void | Promise<void>): Promise<ReadAll> {
+  const expanded = await expandInputs(files, io);
+  const out: ReadAll = { rejected: 0, unusable: expanded.unusable };
+  files = expanded.files;
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   const progress = tty && files.length > 1;
   const bar = (done: number, total: number, what: string) =>
-    io.stderr.write(`\r[${'#'.repeat(Math.round((done / total) * 30)).padEnd(30)}] ${done}/${total} ${what}`);
+    io.stderr.write(`\r[${'#'.repeat(Math.round((Math.min(done, total) / total) * 30)).padEnd(30)}] ${what}`);
+  // A message clears a progress bar drawn on the line first.
+  let barShown = false;
+  const report = (line: string) => {
+    io.stderr.write(`${barShown ? '\r\x1b[K' : ''}${printable(line)}\n`);
+    barShown = false;
+  };
   for (const [i, file] of files.entries()) {
-    let data: Buffer;
+    const name = file === '-' ? '<stdin>' : file;
+    let input: Awaited<ReturnType<typeof openInput>>;
     try {
-      data = await readInput(file, io.stdin);
+      input = await openInput(file, io);
     } catch (err) {
-      io.stderr.write(`${file}: cannot read: ${(err as Error).message}\n`);
+      io.stderr.write(`${printable(file)}: cannot read: ${printable((err as Error).message)}\n`);
       out.unusable = true;
       continue;
     }
     const mtime = file === '-' ? undefined : await stat(file).then((s) => s.mtime.toISOString(), () => undefined);
     const realPath = file === '-' ? undefined : await realpath(file).catch(() => undefined);
-    // Async: the event loop gets a turn every 1000 records, so Ctrl-C / SIGTERM are handled during a long input.
-    const r = await normalizeInputAsync(data, file === '-' ? '<stdin>' : file, platform, cfg, undefined, tty ? (d, t) => bar(d, t, `records of ${file}`) : undefined, onEvents, mtime, realPath);
-    if (tty && r.records >= 5000) io.stderr.write('\n');
-    for (const e of r.errors) io.stderr.write(`${e}\n`);
-    for (const s of r.skipped) io.stderr.write(`${s}\n`);
-    out.rejected += r.errors.length;
+    // Bytes read from the file (before gunzip) against its size: the progress of a large file, on a terminal only.
+    let read = 0;
+    const bytes = input.size !== undefined && tty ? counted(input.bytes, (n) => (read += n)) : input.bytes;
+    let lastBar = Date.now();
+    const onProgress =
+      input.size && tty
+        ? () => {
+            if (Date.now() - lastBar < 200) return;
+            lastBar = Date.now();
+            bar(read, input.size!, `${mib(read)}/${mib(input.size!)} of ${printable(file)}`);
+            barShown = true;
+          }
+        : undefined;
+    // The event loop gets a turn at each read and every 1000 records, so Ctrl-C / SIGTERM are handled during a long input.
+    const r = await normalizeStream(streamRecords(bytes), name, platform, cfg, { onEvents, report, onProgress, fileMtime: mtime, realPath, live: file === '-' });
+    if (barShown) io.stderr.write('\n');
+    barShown = false;
+    out.rejected += r.rejected ?? 0;
     out.unusable ||= r.unreadable === true;
-    if (r.records > 0 && r.emitted === 0 && r.skipped.length === 0 && r.errors.length === r.records) {
-      // Nothing at all could be used from this input.
-      out.unusable ||= r.records === 1 && /not JSON|cannot read/.test(r.errors[0] ?? '');
-    }
-    // With onEvents the events went to it as they were made.
-    if (!onEvents) out.events.push(...r.events);
-    if (progress) bar(i + 1, files.length, 'files');
+    if (progress) bar(i + 1, files.length, `${i + 1}/${files.length} files`);
   }
   if (progress) io.stderr.write('\n');
   return out;
+}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+
+async function* counted(src: AsyncIterable<Buffer | string>, add: (n: number) => void): AsyncGenerator<Buffer | string> {
+  for await (const c of src) {
+    add(c.length);
+    yield c;
+  }
 }
 
 function exitCode(r: ReadAll): number {
@@ -88,6 +167,8 @@ export async function normalizeCommand(args: string[], io: CliIo): Promise<numbe
   const files = positionals.length ? positionals : ['-'];
   const r = await readAll(files, platform, cfg, io, (events) => {
     for (const ev of events) io.stdout.write(`${JSON.stringify(fmt.event(ev))}\n`);
+    // Printing waits for a slow reader of standard output instead of buffering what it has not taken.
+    return drained(io.stdout);
   });
   return exitCode(r);
 }
@@ -107,7 +188,15 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   const alertsOut = values.alerts ? openOutput('--alerts', values.alerts) : io.stdout;
   const evOut = values.events ? openOutput('--events', values.events) : undefined;
   // Events are ordered on disk and the spool is pruned as rules evaluate it: memory stays flat however much is replayed.
-  const tmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-'));
+  let tmp: string;
+  try {
+    tmp = workDir();
+  } catch (err) {
+    // Nothing will be written: close the outputs already opened.
+    if (alertsOut !== io.stdout) (alertsOut as WriteStream).destroy();
+    evOut?.destroy();
+    throw err;
+  }
   // Removed however the run ends: also by process.exit (standard output failing) and by Ctrl-C / SIGTERM.
   const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
   // A signal is only dispatched when the event loop gets a turn: every phase below yields one (a macrotask)
@@ -127,6 +216,19 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
     process.off('exit', removeTmp);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The run's throwaway directory in the system's temp dir; one that cannot be made is named in one line (exit 2). */
+function workDir(): string {
+  const parent = tmpdir();
+  try {
+    return mkdtempSync(join(parent, 'mltrail-replay-'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // os.tmpdir() reads TMPDIR: name it, it is what the user can change. CONFIG: one line, exit 2.
+    const from = process.env.TMPDIR ? 'TMPDIR' : 'the system temp dir';
+    throw new MltrailError('CONFIG', `replay cannot create its working directory in ${parent} (${from}): ${e.code ?? e.message}; set TMPDIR to a writable directory with room for the sorted events`);
   }
 }
 

@@ -272,4 +272,127 @@ describe('mltrail CLI', () => {
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l: string) => JSON.parse(l).id);
     expect(lines).toEqual([b.id, a.id]);
   });
+
+  it('normalize and replay take a directory: its files recursively, sorted by path, hidden ones left out, digest files skipped', async () => {
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    const { fixturePath } = await import('../helpers/fixtures.js');
+    const root = join(tmpDir(), 'AWSLogs');
+    const day = (d: string) => join(root, '123456789012', 'CloudTrail', 'us-east-1', '2026', '08', d);
+    mkdirSync(day('10'), { recursive: true });
+    mkdirSync(day('09'), { recursive: true });
+    mkdirSync(join(root, '.cache'));
+    // Named so that the listing order (10 before 09 on some file systems) and the sorted order differ.
+    const record = JSON.parse(readFileSync(fixturePath('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json'), 'utf8'));
+    const trail = (id: string) => gzipSync(JSON.stringify({ Records: [{ ...(record.Records?.[0] ?? record), eventID: id }] }));
+    writeFileSync(join(day('10'), 'b.json.gz'), trail('00000000-0000-4000-8000-00000000000b'));
+    writeFileSync(join(day('09'), 'a.json.gz'), trail('00000000-0000-4000-8000-00000000000a'));
+    copyFileSync(fixturePath('sagemaker', 'cloudtrail-digest-file.awsdocs.json'), join(day('09'), 'digest.json'));
+    writeFileSync(join(root, '.cache', 'junk.json'), 'not json');
+    writeFileSync(join(root, '.DS_Store'), Buffer.from([0, 1, 2]));
+    const r = run(['normalize', '--platform', 'sagemaker', `${root}/`]);
+    expect(r.stderr).toMatch(/digest\.json:1: skipped: CloudTrail digest file/);
+    expect(r.stderr).not.toMatch(/junk|DS_Store/);
+    expect(r.status).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events).toHaveLength(2);
+    expect(JSON.stringify(events[0])).toContain('00000000000a');
+    expect(JSON.stringify(events[1])).toContain('00000000000b');
+    const replayed = run(['replay', '--platform', 'sagemaker', root]);
+    expect(replayed.status).toBe(0);
+    expect(replayed.stderr).toContain('replay: 2 events (0 duplicates)');
+    // A directory with no files in it is unusable input, named.
+    const empty = join(tmpDir(), 'empty');
+    mkdirSync(empty);
+    const none = run(['normalize', empty]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`${empty}: cannot read: a directory with no files in it`);
+  });
+
+  it('replay with a TMPDIR that is missing or not a directory is one CONFIG line naming it (exit 2), no stack trace', () => {
+    const dir = tmpDir();
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, `${JSON.stringify(sampleEvent())}\n`);
+    const notDir = join(dir, 'a-file');
+    writeFileSync(notDir, '');
+    for (const [tmp, code] of [[join(dir, 'no', 'such'), 'ENOENT'], [notDir, 'ENOTDIR']] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'replay', '--platform', 'core', file], { encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: tmp } });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`mltrail replay: MLTRAIL_ERR_CONFIG: replay cannot create its working directory in ${tmp} (TMPDIR): ${code}; set TMPDIR to a writable directory with room for the sorted events\n`);
+    }
+  });
+
+  it('normalize - prints each NDJSON line\'s events as the line arrives, before standard input ends (tail -F | mltrail normalize -)', async () => {
+    const child = spawn(process.execPath, [CLI, 'normalize', '--platform', 'core', '-'], { env: { PATH: process.env.PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      const [a, b] = [sampleEvent(), sampleEvent()];
+      child.stdin.write(`${JSON.stringify(a)}\n`);
+      await waitFor(() => out.includes(a.id as string), 20_000, 'the first line to be printed while stdin is open');
+      child.stdin.write(`${JSON.stringify(b)}\n`);
+      await waitFor(() => out.includes(b.id as string), 20_000, 'the second line to be printed while stdin is open');
+      child.stdin.end();
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
+
+  it('normalize reads a file as a stream: a FIFO prints its lines as they are written', async () => {
+    const fifo = join(tmpDir(), 'audit.fifo');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo on this system
+    const { createWriteStream } = await import('node:fs');
+    const child = spawn(process.execPath, [CLI, 'normalize', '--platform', 'core', fifo], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const writer = createWriteStream(fifo);
+    try {
+      const a = sampleEvent();
+      writer.write(`${JSON.stringify(a)}\n`);
+      await waitFor(() => out.includes(a.id as string), 20_000, 'the line to be printed while the FIFO is open');
+      writer.end();
+      expect(await exited).toBe(0);
+    } finally {
+      writer.destroy();
+      child.kill();
+    }
+  }, 60_000);
+
+  it('normalize reads a file over 2 GiB (a line too long is reported and skipped, the record after it printed)', async () => {
+    const { openSync, writeSync, closeSync, ftruncateSync, unlinkSync } = await import('node:fs');
+    const file = join(tmpDir(), 'huge.ndjson');
+    // Sparse: 2.125 GiB of zero bytes (one line far over the line limit) take no disk, then one event.
+    const ev = sampleEvent();
+    const fd = openSync(file, 'w');
+    const size = 2 ** 31 + 2 ** 27;
+    ftruncateSync(fd, size);
+    writeSync(fd, `\n${JSON.stringify(ev)}\n`, size);
+    closeSync(fd);
+    try {
+      const r = spawnSync(process.execPath, [CLI, 'normalize', '--platform', 'core', file], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 120_000 });
+      expect(r.stderr).toMatch(/huge\.ndjson:1: line longer than 128 MiB: not read/);
+      expect(r.stderr).not.toMatch(/2 GiB/);
+      expect(JSON.parse(r.stdout).id).toBe(ev.id);
+      expect(r.status).toBe(1);
+    } finally {
+      unlinkSync(file);
+    }
+  }, 150_000);
+
+  it('a binary or plain-text file is unusable input: exit 2, one line, its bytes escaped', () => {
+    const dir = tmpDir();
+    const zip = join(dir, 'trail.zip');
+    writeFileSync(zip, Buffer.concat([Buffer.from('PK\x03\x04\x14\x00\x08\x00\x1b]0;owned\x07\x1b[2J'), Buffer.from('\n\x00\x01\x02\nmore\x1b[0m\n')]));
+    const r = run(['normalize', zip]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^[^\n]*trail\.zip:1: not JSON: none of its 3 lines is a JSON value \(line 1: .*PK\\x03\\x04.*\)\n$/);
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'hello\nworld\n');
+    const t = run(['replay', text]);
+    expect(t.status).toBe(2);
+    expect(t.stderr).toContain(`${text}:1: not JSON: none of its 2 lines is a JSON value`);
+  });
 });
