@@ -4,7 +4,7 @@ import type { StateStore } from '../state/index.js';
 import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
-import { KIND_IMPLS } from './kinds/index.js';
+import { KIND_AFTER_UPDATE, KIND_IMPLS } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
 
@@ -128,6 +128,8 @@ class Engine implements RuleEngine {
   private readonly keepMs: number;
   /** One context per rule, built once: the event being evaluated is in `turn` (no closures per event and rule). */
   private readonly contexts: RuleContext[];
+  /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
+  private readonly afterUpdate: number[];
   private readonly turn: { time: string; evId: string; obsTime: string; obsMs: number; now: number; out: Alert[]; detections: Detection[] } = {
     time: '',
     evId: '',
@@ -149,6 +151,7 @@ class Engine implements RuleEngine {
     this.baselines = new Baselines(state);
     this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => r.suppressMs));
     this.contexts = this.rules.map((rule) => this.contextFor(rule));
+    this.afterUpdate = this.rules.flatMap((r, i) => (KIND_AFTER_UPDATE[r.kind] ? [i] : []));
   }
 
   private contextFor(rule: ResolvedRule): RuleContext {
@@ -160,6 +163,7 @@ class Engine implements RuleEngine {
       reg: this.reg,
       get: <T>(key: string) => this.state.get<T>(KIND_NS, prefix + key),
       set: (key, value) => this.state.set(KIND_NS, prefix + key, value),
+      delete: (key) => this.state.delete(KIND_NS, prefix + key),
       detect: (d) => turn.detections.push({ ...d, rule, time: turn.time }),
       observe: (label, entity, agg, value) => {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
@@ -222,6 +226,21 @@ class Engine implements RuleEngine {
       for (const d of detections) out.push(...this.onDetection(d));
     }
     this.reg.update(ev);
+    // Kinds that judge again what an earlier event left open, once this event's facts are in the registry
+    // (a deployment that arrived before its endpoint config or model).
+    for (const i of this.afterUpdate) {
+      const rule = this.rules[i]!;
+      const detections = turn.detections;
+      detections.length = 0;
+      try {
+        KIND_AFTER_UPDATE[rule.kind]!(ev, this.contexts[i]!);
+      } catch (err) {
+        detections.length = 0;
+        this.onRuleError?.(rule.id, err, ev);
+        continue;
+      }
+      for (const d of detections) out.push(...this.onDetection(d));
+    }
     return out;
   }
 

@@ -514,6 +514,16 @@ export class Registry {
     return out;
   }
 
+  /** An endpoint config seen here (SageMaker CreateEndpointConfig): the model resources it serves. */
+  endpointConfig(platform: string, name: string): { models: string[] } | undefined {
+    return this.get<{ models: string[] }>(`ec|${platform}|${name}`);
+  }
+
+  /** Whether a model resource (SageMaker CreateModel, Vertex UploadModel) was seen here. */
+  hasModelResource(platform: string, name: string): boolean {
+    return this.get(`mr|${platform}|${name}`) !== undefined;
+  }
+
   /** The ref of a SageMaker endpoint config, when the deployment names only the config. */
   configRef(ev: NormalizedEvent): ModelRef | undefined {
     const cfgName = deploymentConfigOf(ev);

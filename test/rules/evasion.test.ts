@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
 import { connectorByName } from '../../connectors/index.js';
-import { RulesConfig } from '../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
+import { MemoryStateStore } from '../../core/state/index.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -165,5 +166,26 @@ describe('a deleted and re-created model is a new model: the old approval does n
   });
   it('near miss: the same create reported twice (webhook, then auditor) keeps the approval given in between', () => {
     expect(unapproved([...before(), { ...version('v2-audit', 5, '2', 'gs://models/fraud/2'), channel: 'mlflow.audit' } as NormalizedEvent, deploy(20, 'gs://models/fraud/2')])).toEqual([]);
+  });
+});
+
+describe('registry.unapproved_deployment: a deployment that arrives before its endpoint config and model', () => {
+  // As serve sees them when CloudTrail delivers out of order: the deploy first, then the facts it names.
+  const arriving = (records: Record<string, unknown>[]) => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    return normalize('sagemaker', records).flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+  };
+  const update = ct('UpdateEndpoint', '2026-03-02T13:00:40Z', { endpointName: 'fraud-prod', endpointConfigName: 'cs1' });
+  it('is judged once they have arrived: an unapproved model is an alert citing the deployment', () => {
+    const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'evils', 1)] });
+    const model = ct('CreateModel', '2026-03-02T13:00:00Z', { modelName: 'evils', primaryContainer: { image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' } });
+    const alerts = arriving([...smPackage(), update, config, model]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evils']]]);
+    expect(alerts[0]!.evidence).toContain(normalize('sagemaker', [update])[0]!.id);
+  });
+  it('near miss: the approved package\'s model arriving last is quiet', () => {
+    const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'fraud-4b', 1)] });
+    const model = ct('CreateModel', '2026-03-02T13:00:00Z', { modelName: 'fraud-4b', primaryContainer: { modelPackageName: PKG } });
+    expect(arriving([...smPackage(), update, config, model])).toEqual([]);
   });
 });

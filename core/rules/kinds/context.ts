@@ -23,6 +23,7 @@ export interface RuleContext {
   /** Rule-private state (namespace `rules.kind`, keys prefixed by the rule id). */
   get<T>(key: string): T | undefined;
   set(key: string, value: unknown): void;
+  delete(key: string): void;
   /** A per-event detection (N, learning, suppression applied by the engine). */
   detect(d: DetectionInput): void;
   /** One value for a windowed baseline series (σ part). */

@@ -3,7 +3,7 @@ import { anyGlob, endpointOf, fieldAt, identityOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
-  unapprovedDeployment, versionRollback,
+  judgePendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
@@ -58,6 +58,11 @@ const statisticalKind: KindImpl = (ev, ctx) => {
   }
   const glob = measure.slice('metric:'.length);
   for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) if (anyGlob([glob], k)) ctx.observe(k, entity, 'mean', v);
+};
+
+/** Second looks, after the registry folded the event in: see Engine.process. */
+export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
+  unapproved_deployment: judgePendingDeployments,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import {
-  anyGlob, approvalOf, compareVersions, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriOverlap,
+  anyGlob, approvalOf, compareVersions, deploymentConfigOf, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriOverlap,
 } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import type { ModelRef } from '../facts.js';
@@ -355,7 +355,72 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   const direct = modelRefOf(ev, ctx.cfg);
   const ref = direct ?? ctx.reg.configRef(ev);
   const models = ctx.reg.deployedModels(ev);
-  if (!ref && !models.length) return; // nothing named: cannot judge (traffic shift between already-judged models)
+  if (!ref && !models.length) {
+    // An endpoint config not seen yet (CloudTrail delivers out of order, the same second in either order):
+    // judged once it and its models have arrived (judgePendingDeployments). Else nothing is named: a traffic
+    // shift between models already judged.
+    const cfgName = deploymentConfigOf(ev);
+    if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
+      const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, ml: { deployment: ev.ml?.deployment } };
+      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, at: Date.parse(ev.time), event: kept } satisfies PendingDeploy);
+    }
+    return;
+  }
+  judgeAll(ev, ctx, ep, direct, ref, models);
+};
+
+/** A deployment kept until its endpoint config and models arrive. */
+interface PendingDeploy {
+  ep: string;
+  at: number;
+  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'action' | 'ml'>;
+}
+/** How long a deployment waits for the config and models it names. */
+const PENDING_DEPLOY_MS = 86_400_000;
+
+/**
+ * After the registry took in an endpoint config or a model resource: the deployments that named it before it
+ * arrived are judged now that everything they name is known (raised on arrival, as a late approval is).
+ */
+export const judgePendingDeployments: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const configs: string[] = [];
+  if (ev.action === 'endpoint_config.create') {
+    const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
+    if (name) configs.push(name);
+  } else if (ev.action === 'model.create' || ev.action === 'model.upload') {
+    const name = ev.resource?.name ?? ev.resource?.id;
+    const waiting = name ? ctx.get<string[]>(`waiting|${ev.platform}|${name}`) : undefined;
+    if (waiting) {
+      configs.push(...waiting);
+      ctx.delete(`waiting|${ev.platform}|${name}`);
+    }
+  }
+  for (const cfgName of configs) {
+    const key = `pending|${ev.platform}|${cfgName}`;
+    const p = ctx.get<PendingDeploy>(key);
+    if (!p) continue;
+    if (Math.abs(Date.parse(ev.time) - p.at) > PENDING_DEPLOY_MS) {
+      ctx.delete(key);
+      continue;
+    }
+    const config = ctx.reg.endpointConfig(ev.platform, cfgName);
+    if (!config) continue;
+    const missing = config.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m));
+    if (missing.length) {
+      for (const m of missing) {
+        const w = ctx.get<string[]>(`waiting|${ev.platform}|${m}`) ?? [];
+        if (!w.includes(cfgName)) ctx.set(`waiting|${ev.platform}|${m}`, [...w, cfgName].slice(-20));
+      }
+      continue;
+    }
+    ctx.delete(key);
+    const dep = p.event as NormalizedEvent;
+    judgeAll(dep, ctx, p.ep, undefined, ctx.reg.configRef(dep), ctx.reg.deployedModels(dep));
+  }
+};
+
+function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef | undefined, ref: ModelRef | undefined, models: string[]): void {
   // Several models served at once (SageMaker production variants): each is judged on its own, so an
   // approved variant cannot vouch for an unapproved one beside it.
   const parts: Array<{ ref?: ModelRef; models: string[] }> = models.length > 1 ? [...(direct ? [{ ref: direct, models: [] }] : []), ...models.map((m) => ({ models: [m] }))] : [{ ref, models }];
@@ -366,7 +431,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     for (const uri of uris.slice(1)) if (typeof uri === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) parts.push({ ref: { platform: ev.platform, artifact: normUri(uri, ctx.cfg) }, models: [] });
   }
   for (const part of parts) judgeDeployment(ev, ctx, ep, part.ref, part.models);
-};
+}
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
   const { named, linked } = ctx.reg.resolve(ref, models, ev.platform, true);
