@@ -189,3 +189,17 @@ describe('registry.unapproved_deployment: a deployment that arrives before its e
     expect(arriving([...smPackage(), update, config, model])).toEqual([]);
   });
 });
+
+describe('serving.hash_mismatch: an attestation made before the hash was registered', () => {
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
+  const attest = (sha: string) => ({ schema_version: '1', id: `att-${sha[0]}`, time: '2026-03-02T10:02:00.000Z', received_time: '2026-03-02T10:02:00.000Z', channel: 'core.attest', operation: 'attest', outcome: 'success', platform: 'custom', stage: 'serving', action: 'model_version.attest', actor: { name: 'serving', type: 'service' }, ml: { model: { name: 'fraud', version: '8', sha256: sha } }, details: { where: 'pod/x' } }) as unknown as NormalizedEvent;
+  const registered = { schema_version: '1', id: 'reg', time: '2026-03-02T10:05:00.000Z', received_time: '2026-03-02T10:05:00.000Z', channel: 'mlflow.audit', operation: 'model-versions/get', outcome: 'success', platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', actor: { name: 'mltrail-auditor', type: 'service' }, ml: { model: { name: 'fraud', version: '8', sha256: A } } } as unknown as NormalizedEvent;
+  const mismatches = (events: NormalizedEvent[]) => fired(events).filter((a) => a.rule_id === 'serving.hash_mismatch');
+  it('is compared with the hash once registered (the auditor hashes at its next poll)', () => {
+    expect(mismatches([attest(B), registered]).map((a) => [a.entity.id, a.evidence])).toEqual([['fraud/8', ['att-b', 'reg']]]);
+  });
+  it('near miss: the same hash is quiet', () => {
+    expect(mismatches([attest(A), registered])).toEqual([]);
+  });
+});

@@ -481,8 +481,18 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   });
 };
 
+/** An attestation that came before any hash was registered for its version, kept to compare with the first one. */
+interface EarlyAttestation {
+  observed: string;
+  event: string;
+  where?: string;
+  at: number;
+}
+const EARLY_ATTEST_MS = 7 * 86_400_000;
+
 export const hashMismatch: KindImpl = (ev, ctx) => {
   const a = ev.action;
+  if (a === 'model_version.hash_registered') return judgeEarlyAttestations(ev, ctx);
   if (a !== 'model_version.hash_mismatch' && a !== 'model_version.attest' && a !== 'model_version.hash_verified') return;
   const ref = modelRefOf(ev, ctx.cfg);
   const { named, all } = versionsOf(ev, ctx);
@@ -490,6 +500,15 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   const detail = (k: string) => (typeof ev.details?.[k] === 'string' ? (ev.details[k] as string).replace(/^sha256:/, '') : undefined);
   const registered = v?.sha256 ?? detail('expected_sha256') ?? detail('registered_sha256');
   const observed = ref?.sha256 ?? detail('observed_sha256');
+  if (a === 'model_version.attest' && observed && !registered && ref?.name && ref.version) {
+    // A serving container that starts before the auditor has hashed the version (it registers the hash at
+    // its next poll): kept, and compared with the hash when it is registered.
+    const key = `early|${ref.name.toLowerCase()}|${ref.version}`;
+    const kept = ctx.get<EarlyAttestation[]>(key) ?? [];
+    const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
+    ctx.set(key, [...kept, { observed, event: ev.id, where: where === undefined ? undefined : String(where), at: Date.parse(ev.time) }].slice(-10));
+    return;
+  }
   const mismatch = a === 'model_version.hash_mismatch' || (a === 'model_version.hash_verified' && ev.outcome === 'failure') || (!!observed && !!registered && observed.toLowerCase() !== registered.toLowerCase());
   if (!mismatch) return;
   const entity = v ? versionEntity(v) : { type: 'model_version', id: `${ref?.name ?? 'unknown'}/${ref?.version ?? ''}`, name: ref?.name, platform: ev.platform };
@@ -501,6 +520,27 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   });
 };
 
+
+/** The first hash registered for a version: the attestations that came before it are compared now. */
+function judgeEarlyAttestations(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref?.name || !ref.version || !ref.sha256 || ev.outcome === 'failure') return;
+  const key = `early|${ref.name.toLowerCase()}|${ref.version}`;
+  const kept = ctx.get<EarlyAttestation[]>(key);
+  if (!kept) return;
+  ctx.delete(key);
+  const registered = ref.sha256.toLowerCase();
+  const t = Date.parse(ev.time);
+  for (const x of kept) {
+    if (x.observed.toLowerCase() === registered || Math.abs(t - x.at) > EARLY_ATTEST_MS) continue;
+    const entity = { type: 'model_version', id: `${ref.name}/${ref.version}`, name: ref.name, platform: ev.platform };
+    ctx.detect({
+      entity, key: x.observed, evidence: [x.event, ev.id], title: 'Model artifact hash differs from the registered hash',
+      summary: `${entity.id}: observed sha256 ${x.observed}, registered ${registered} (registered after the attestation)${x.where ? ` (at ${x.where})` : ''}`,
+      details: { observed_sha256: x.observed, registered_sha256: registered, where: x.where, source: 'model_version.attest' },
+    });
+  }
+}
 
 export const behavioralDrift: KindImpl = (ev, ctx) => {
   const skew = new RegExp(SKEW_PATTERN, 'i');
