@@ -36,53 +36,13 @@ const HAND_OFF_RECORDS = 1000;
  * Normalize every record of one input (a file's bytes) with the connectors.
  * A record that fails is reported as `FILE:N: reason`; the rest still come out.
  * With `onEvents`, events are handed over as they are made (every 1000
- * records) instead of collected in `events`, so an input of any size is
- * normalized in bounded memory.
+ * records) instead of collected in `events`. The input is held in memory:
+ * the CLI streams its files through `normalizeStream` instead.
  *
  * @example
  * const r = normalizeInput(buf, 'trail.json.gz', 'auto', cfg);
  */
-export function normalizeInput(...args: NormalizeArgs): NormalizedFile {
-  const steps = normalizeSteps(...args);
-  for (;;) {
-    const s = steps.next();
-    if (s.done) return s.value;
-  }
-}
-
-/**
- * `normalizeInput` that gives the event loop a turn (a macrotask, not just a
- * microtask) after every hand-off of 1000 records: a long input then leaves
- * room for signals (Ctrl-C, SIGTERM), timers and I/O while it is normalized.
- *
- * @example
- * const r = await normalizeInputAsync(buf, 'trail.ndjson', 'auto', cfg, undefined, undefined, (evs) => sorter.add(evs));
- */
-export async function normalizeInputAsync(...args: NormalizeArgs): Promise<NormalizedFile> {
-  const steps = normalizeSteps(...args);
-  for (;;) {
-    const s = steps.next();
-    if (s.done) return s.value;
-    await new Promise<void>((r) => setImmediate(r));
-  }
-}
-
-type NormalizeArgs = [
-  data: Buffer,
-  name: string,
-  platform: string,
-  cfg: Pick<Config, 'connectors' | 'spool'>,
-  receivedTime?: string,
-  onProgress?: (done: number, total: number) => void,
-  onEvents?: (events: NormalizedEvent[]) => void,
-  /** The file's modification time: the event time of a record that carries none (a Model Monitor result). */
-  fileMtime?: string,
-  /** The file's resolved path (symlinks followed): what identifies a file whatever name it was given by. */
-  realPath?: string,
-];
-
-/** The normalization, paused (yield) after each hand-off of `HAND_OFF_RECORDS` records. */
-function* normalizeSteps(
+export function normalizeInput(
   data: Buffer,
   name: string,
   platform: string,
@@ -90,9 +50,11 @@ function* normalizeSteps(
   receivedTime = new Date().toISOString(),
   onProgress?: (done: number, total: number) => void,
   onEvents?: (events: NormalizedEvent[]) => void,
+  /** The file's modification time: the event time of a record that carries none (a Model Monitor result). */
   fileMtime?: string,
+  /** The file's resolved path (symlinks followed): what identifies a file whatever name it was given by. */
   realPath?: string,
-): Generator<void, NormalizedFile> {
+): NormalizedFile {
   const out: NormalizedFile = { events: [], errors: [], skipped: [], records: 0, emitted: 0 };
   let records: RecordList;
   try {
@@ -112,10 +74,7 @@ function* normalizeSteps(
   const normalize = recordNormalizer(name, platform, cfg, () => receivedTime, out, { fileMtime, realPath });
   for (const r of records) {
     out.records++;
-    if (out.records % HAND_OFF_RECORDS === 0) {
-      handOff();
-      yield;
-    }
+    if (out.records % HAND_OFF_RECORDS === 0) handOff();
     if (onProgress && out.records % 5000 === 0) onProgress(out.records, records.length);
     normalize(r);
   }

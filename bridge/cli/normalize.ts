@@ -135,11 +135,18 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
         : undefined;
     // The event loop gets a turn at each read and every 1000 records, so Ctrl-C / SIGTERM are handled during a long input.
     const r = await normalizeStream(streamRecords(bytes), name, platform, cfg, { onEvents, report, onProgress, fileMtime: mtime, realPath, live: file === '-' });
-    if (barShown) io.stderr.write('\n');
+    if (barShown) {
+      // The file's bar, finished, stays on its line.
+      bar(input.size!, input.size!, `${mib(input.size!)}/${mib(input.size!)} of ${printable(file)}`);
+      io.stderr.write('\n');
+    }
     barShown = false;
     out.rejected += r.rejected ?? 0;
     out.unusable ||= r.unreadable === true;
-    if (progress) bar(i + 1, files.length, `${i + 1}/${files.length} files`);
+    if (progress) {
+      bar(i + 1, files.length, `${i + 1}/${files.length} files`);
+      barShown = true;
+    }
   }
   if (progress) io.stderr.write('\n');
   return out;

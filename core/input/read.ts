@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 
@@ -38,7 +37,7 @@ export function isGzip(buf: Uint8Array): boolean {
  * Gzip is detected by magic bytes, not by file name.
  *
  * @example
- * for (const r of splitRecords(await readInput('trail.json.gz'))) …
+ * for (const r of splitRecords(readFileSync('trail.json.gz'))) …
  */
 export function splitRecords(data: Buffer): InputRecord[] {
   return splitText(isGzip(data) ? gunzipSync(data) : data);
@@ -64,7 +63,7 @@ export const LINE_BY_LINE_BYTES = 64 * 1024 * 1024;
  * reported, not parsed.
  *
  * @example
- * for (const r of inputRecords(await readInput('export.ndjson.gz'))) …
+ * for (const r of inputRecords(readFileSync('export.ndjson.gz'))) …
  */
 export function inputRecords(data: Buffer, lineByLineBytes = LINE_BY_LINE_BYTES): RecordList {
   const buf = isGzip(data) ? gunzipSync(data) : data;
@@ -127,14 +126,6 @@ function splitText(buf: Buffer): InputRecord[] {
     if (nonEmpty <= 1) return [{ n: 1, error: notJson(wholeErr) }];
     return out;
   }
-}
-
-/** Read a file path, or standard input for `-`. */
-export async function readInput(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Buffer> {
-  if (path !== '-') return readFile(path);
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks);
 }
 
 /**
