@@ -4,6 +4,7 @@ import type { StateStore } from '../state/index.js';
 import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
+import { assumedRoleArnOf } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_IMPLS } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -175,10 +176,14 @@ class Engine implements RuleEngine {
     };
   }
 
-  process(ev: NormalizedEvent, receivedAt?: number): Alert[] {
+  process(event: NormalizedEvent, receivedAt?: number): Alert[] {
     if (!this.cfg.enabled) return [];
     // A dry run (Kubernetes `?dryRun=All`) changed nothing: it is kept as an event, but no rule counts it.
-    if (ev.details?.dry_run === true) return [];
+    if (event.details?.dry_run === true) return [];
+    // A call made in a role session someone was seen assuming is theirs (a copy: the event itself is not changed).
+    const session = assumedRoleArnOf(event.actor);
+    const caller = session ? this.reg.sessionCaller(session) : undefined;
+    const ev: NormalizedEvent = caller ? { ...event, actor: { ...event.actor, assumed_by: caller } as NormalizedEvent['actor'] } : event;
     const out: Alert[] = [];
     const t = Date.parse(ev.time);
     // The earlier of the event's received_time (a forwarder sets its own) and this bridge's receipt.

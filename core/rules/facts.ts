@@ -68,6 +68,12 @@ export function fieldAt(ev: unknown, path: string): unknown {
 // ---------------------------------------------------------------- identity
 
 const ASSUMED_ROLE = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/;
+
+/** The assumed-role ARN an actor acts as (`arn:aws:sts::…:assumed-role/Role/session`), lower-cased, if any. */
+export function assumedRoleArnOf(actor: NormalizedEvent['actor']): string | undefined {
+  const arn = [actor?.id, actor?.name].find((x) => x && ASSUMED_ROLE.test(x));
+  return arn?.toLowerCase();
+}
 // No '/' or ':' in it: `arn:…:assumed-role/Role/alice@corp.example` is an ARN whose session name is an email.
 const EMAIL = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
 /** Session names that are SDK defaults, not people (botocore-session-…, i-0abc…, numeric). */
@@ -83,6 +89,10 @@ const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|i-[0-9a-f]{8,}|\d
  */
 export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfigParsed, 'identities'>): string | undefined {
   if (!actor) return undefined;
+  // Who assumed this role session (the engine sets it from the AssumeRole record it saw): the session name
+  // is the caller's to choose, so it cannot say who someone is.
+  const assumedBy = (actor as { assumed_by?: unknown }).assumed_by;
+  if (typeof assumedBy === 'string' && assumedBy) return assumedBy;
   let id: string | undefined;
   const chain0 = actor.chain?.[0];
   if (chain0 && EMAIL.test(chain0)) id = chain0;

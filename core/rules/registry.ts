@@ -343,6 +343,11 @@ export class Registry {
     // A model or version deleted, or a model created under a name that still has versions here (MLflow sends
     // no webhook for a delete, and a name is free again only once deleted): what was known of the old one —
     // its approval above all — must not pass to the new one. Its versions leave the registry.
+    // Who assumed which role session: a later call made in that session is theirs, whatever its name says.
+    if (ev.action === 'role.assume' && ev.outcome !== 'failure' && ev.actor?.type === 'user' && typeof ev.details?.assumed_role_arn === 'string') {
+      const caller = identityOf(ev.actor, this.cfg);
+      if (caller) this.set(`sess|${ev.details.assumed_role_arn.toLowerCase()}`, { identity: caller, event: ev.id });
+    }
     const modelName = ref?.name ?? ev.resource?.name;
     if (modelName && ev.outcome !== 'failure') {
       if (a === 'registered_model.delete' || a === 'registered_model.create') for (const old of this.versionsOf(ev.platform, modelName)) this.unindex(old);
@@ -512,6 +517,11 @@ export class Registry {
       if (c) out.push(...c.models);
     }
     return out;
+  }
+
+  /** The identity that assumed a role session (from its AssumeRole record), if seen. */
+  sessionCaller(assumedRoleArn: string): string | undefined {
+    return this.get<{ identity: string }>(`sess|${assumedRoleArn}`)?.identity;
   }
 
   /** An endpoint config seen here (SageMaker CreateEndpointConfig): the model resources it serves. */

@@ -203,3 +203,30 @@ describe('serving.hash_mismatch: an attestation made before the hash was registe
     expect(mismatches([attest(A), registered])).toEqual([]);
   });
 });
+
+describe('identity: a role session name is the caller\'s to choose', () => {
+  const TRAIN = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createtrainingjob.real.json').toString()) as Record<string, unknown>;
+  const assumed = (role: string, session: string) => ({ type: 'AssumedRole', principalId: `AROAX:${session}`, arn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`, accountId: '123456789012', sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAX', arn: `arn:aws:iam::123456789012:role/${role}`, accountId: '123456789012', userName: role } } });
+  const records = (assumer: Who) => {
+    const train = { ...structuredClone(TRAIN), eventTime: '2026-03-02T09:00:00Z', eventID: 'train-1', recipientAccountId: '123456789012', awsRegion: 'us-east-1', userIdentity: { type: 'IAMUser', principalId: 'AIDAalice', arn: alice.arn, accountId: '123456789012', userName: 'alice' } } as Record<string, unknown>;
+    const req = train.requestParameters as Record<string, unknown>;
+    req.trainingJobName = 'fraud-train-1';
+    req.outputDataConfig = { s3OutputPath: 's3://models/fraud' };
+    const pkg = { ...ct('CreateModelPackage', '2026-03-02T10:00:00Z', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', customerMetadataProperties: { adv_robust_accuracy: '0.9' }, inferenceSpecification: { containers: [{ image: IMG, modelDataUrl: 's3://models/fraud/fraud-train-1/output/model.tar.gz' }] } }, { modelPackageArn: PKG }), userIdentity: assumed('CIPipeline', 'botocore-session-1') };
+    const assume = { ...ct('AssumeRole', '2026-03-02T10:50:00Z', { roleArn: 'arn:aws:iam::123456789012:role/MLApprover', roleSessionName: 'bob@corp.example', durationSeconds: 3600 }, { assumedRoleUser: { assumedRoleId: 'AROAX:bob@corp.example', arn: 'arn:aws:sts::123456789012:assumed-role/MLApprover/bob@corp.example' } }, assumer), eventSource: 'sts.amazonaws.com' };
+    const approve = { ...ct('UpdateModelPackage', '2026-03-02T11:00:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { modelPackageArn: PKG }), userIdentity: assumed('MLApprover', 'bob@corp.example') };
+    return [train, pkg, assume, approve];
+  };
+  const selfApprovals = (assumer: Who) => {
+    const plugin = connectorByName('sagemaker')!;
+    const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover'] }) } as never;
+    const events = records(assumer).flatMap((r) => plugin.normalize!(r, ctx).events);
+    return fired(events).filter((a) => a.rule_id === 'evaluation.self_approval').map((a) => a.details?.identity);
+  };
+  it('alice assuming the approver role under the session name "bob@corp.example" approves as alice', () => {
+    expect(selfApprovals(alice)).toEqual(['alice']);
+  });
+  it('near miss: bob assuming it himself is bob', () => {
+    expect(selfApprovals(bob)).toEqual([]);
+  });
+});
