@@ -181,7 +181,14 @@ export type Ml = z.infer<typeof Ml>;
 /** JSON Schema (draft 2020-12) of the event or alert, for `mltrail schema`. */
 export function jsonSchemaOf(kind: 'event' | 'alert'): unknown {
   const schema = kind === 'event' ? NormalizedEvent : Alert;
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { required?: string[]; properties?: Record<string, { description?: string }> };
+  // What a sender may leave out: the bridge (POST /v1/events) and normalize stamp received_time when it is missing.
+  if (kind === 'event' && out.required) {
+    out.required = out.required.filter((k) => k !== 'received_time');
+    const rt = out.properties?.received_time;
+    if (rt) rt.description = 'when mltrail received the event; filled in on ingest when a sender leaves it out';
+  }
+  return out;
 }
 
 /** Human-readable path+message list from a zod error, e.g. `actor.type: Invalid option`. */
