@@ -344,7 +344,9 @@ export class Registry {
     // no webhook for a delete, and a name is free again only once deleted): what was known of the old one —
     // its approval above all — must not pass to the new one. Its versions leave the registry.
     // Who assumed which role session: a later call made in that session is theirs, whatever its name says.
-    if (ev.action === 'role.assume' && ev.outcome !== 'failure' && ev.actor?.type === 'user' && typeof ev.details?.assumed_role_arn === 'string') {
+    // Any caller but a service (SageMaker assuming a job's role): a user, or a session of one (role chaining: its
+    // own caller already resolved by the engine, whatever type the connector could give it).
+    if (ev.action === 'role.assume' && ev.outcome !== 'failure' && ev.actor?.type !== 'service' && ev.actor?.type !== 'system' && typeof ev.details?.assumed_role_arn === 'string') {
       const caller = identityOf(ev.actor, this.cfg);
       if (caller) this.set(`sess|${ev.details.assumed_role_arn.toLowerCase()}`, { identity: caller, event: ev.id });
     }

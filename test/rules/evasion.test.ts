@@ -229,4 +229,34 @@ describe('identity: a role session name is the caller\'s to choose', () => {
   it('near miss: bob assuming it himself is bob', () => {
     expect(selfApprovals(bob)).toEqual([]);
   });
+  it('role chaining: alice assumes Hop as "hop-1", and from it the approver role as "bob@corp.example"', () => {
+    const plugin = connectorByName('sagemaker')!;
+    const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover', 'arn:aws:iam::123456789012:role/Hop'] }) } as never;
+    const [train, pkg, assume, approve] = records(alice);
+    const hop = { ...ct('AssumeRole', '2026-03-02T10:40:00Z', { roleArn: 'arn:aws:iam::123456789012:role/Hop', roleSessionName: 'hop-1' }, { assumedRoleUser: { assumedRoleId: 'AROAH:hop-1', arn: 'arn:aws:sts::123456789012:assumed-role/Hop/hop-1' } }, alice), eventSource: 'sts.amazonaws.com' };
+    const fromHop = { ...assume!, userIdentity: assumed('Hop', 'hop-1') };
+    const events = [train!, pkg!, hop, fromHop, approve!].flatMap((r) => plugin.normalize!(r, ctx).events);
+    expect(fired(events).filter((a) => a.rule_id === 'evaluation.self_approval').map((a) => a.details?.identity)).toEqual(['alice']);
+  });
+});
+
+describe('second-round evasions', () => {
+  it('score_drop: a metric kept under its name (val_accuracy) does not stop pairing the renamed one', () => {
+    const m = (id: string, h: string, version: string, metrics: Record<string, number>) =>
+      ({ schema_version: '1', id, time: `2026-03-02T${h}:00:00.000Z`, received_time: `2026-03-02T${h}:00:00.000Z`, channel: 'test', operation: 'evaluate', outcome: 'success', platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', actor: { name: 'pipeline-runner', type: 'service' }, ml: { model: { name: 'fraud', version }, metrics } }) as unknown as NormalizedEvent;
+    const alerts = fired([m('v1', '10', '1', { accuracy: 0.95, val_accuracy: 0.94 }), m('v2', '11', '2', { test_accuracy: 0.8, val_accuracy: 0.94 })]).filter((a) => a.rule_id === 'evaluation.score_drop');
+    expect(alerts.map((a) => a.details?.metric ?? a.summary)).toHaveLength(1);
+  });
+
+  it('approved_model_modified: approval revoked, then approved again in a call that swaps the artifact', () => {
+    for (const revoke of ['PendingManualApproval', 'Rejected']) {
+      const back = ct('UpdateModelPackage', '2026-03-02T11:20:00Z', { modelPackageArn: PKG, modelApprovalStatus: revoke }, { modelPackageArn: PKG });
+      const swap = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved', inferenceSpecification: { containers: [{ image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' }] } }, { modelPackageArn: PKG });
+      const alerts = fired(normalize('sagemaker', [...smPackage(), back, swap])).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details?.change === 'reapproved_with_changes');
+      expect(alerts.map((a) => a.entity.id), revoke).toEqual(['fraud/4']);
+    }
+    const again = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { modelPackageArn: PKG });
+    const back = ct('UpdateModelPackage', '2026-03-02T11:20:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'PendingManualApproval' }, { modelPackageArn: PKG });
+    expect(fired(normalize('sagemaker', [...smPackage(), back, again])).filter((a) => a.details?.change === 'reapproved_with_changes')).toEqual([]);
+  });
 });

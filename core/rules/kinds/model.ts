@@ -61,9 +61,12 @@ function baselineMetric(
   for (const [k, m] of Object.entries(base)) if (looseName(k) === loose) return { name: k, ...m };
   // Only metrics of the same kind measured the same way count: a training-split or adversarial metric logged
   // beside the renamed one (`train_accuracy`, `adv_robust_accuracy`) must not make the pairing ambiguous.
-  const sameKind = (names: string[]) => names.filter((k) => metricOf(k, dirs)?.metric === metric && sameSplit(k, name) && !isAdversarialName(k));
-  const theirs = sameKind(Object.keys(base));
-  if (theirs.length === 1 && sameKind(Object.keys(ours)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
+  // A metric logged under the same name on both sides is its own pair (`val_accuracy` kept beside a renamed one).
+  const paired = (k: string, other: string[]) => other.some((o) => looseName(o) === looseName(k));
+  const sameKind = (names: string[], other: string[]) =>
+    names.filter((k) => metricOf(k, dirs)?.metric === metric && sameSplit(k, name) && !isAdversarialName(k) && !paired(k, other));
+  const theirs = sameKind(Object.keys(base), Object.keys(ours));
+  if (theirs.length === 1 && sameKind(Object.keys(ours), Object.keys(base)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
   return undefined;
 }
 
@@ -317,7 +320,9 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref?.name || !ref.version) return;
   const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
-  if (!v || v.approval?.state !== 'approved') return;
+  // An approving call judges a version approved at any time (revoked, then approved again with a swap);
+  // other changes only one approved now.
+  if (!v || !v.approval || (approving ? !v.approvedEver : v.approval.state !== 'approved')) return;
   const tagKeys = tagKeysOf(ev);
   // mltrail's own digest tags and the approval markers are not silent changes.
   // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
