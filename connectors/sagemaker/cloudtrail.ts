@@ -239,7 +239,9 @@ function classifyOther(r: Obj, source: string, eventName: string, params: Obj, c
       action: 'role.assume',
       resource: { type: 'iam_role', id: roleArn, name: roleArn?.split('/').pop() },
       ml: { job: { role: roleArn } },
-      details: { role_session_name: str(params.roleSessionName), assumed_role_arn: str(get(response, 'assumedRoleUser.arn')), source_identity: str(params.sourceIdentity) },
+      // The session's access key: the calls made with it name it (userIdentity.accessKeyId), so who assumed
+      // this very session is known even when someone else assumes the same role under the same name.
+      details: { role_session_name: str(params.roleSessionName), assumed_role_arn: str(get(response, 'assumedRoleUser.arn')), assumed_access_key_id: str(get(response, 'credentials.accessKeyId')), source_identity: str(params.sourceIdentity) },
     };
   }
   if (source === 'iam.amazonaws.com') {

@@ -182,7 +182,8 @@ class Engine implements RuleEngine {
     if (event.details?.dry_run === true) return [];
     // A call made in a role session someone was seen assuming is theirs (a copy: the event itself is not changed).
     const session = assumedRoleArnOf(event.actor);
-    const caller = session ? this.reg.sessionCaller(session) : undefined;
+    const key = event.details?.access_key_id;
+    const caller = session ? this.reg.sessionCaller(session, typeof key === 'string' && key ? key : undefined) : undefined;
     const ev: NormalizedEvent = caller ? { ...event, actor: { ...event.actor, assumed_by: caller } as NormalizedEvent['actor'] } : event;
     const out: Alert[] = [];
     const t = Date.parse(ev.time);

@@ -348,7 +348,11 @@ export class Registry {
     // own caller already resolved by the engine, whatever type the connector could give it).
     if (ev.action === 'role.assume' && ev.outcome !== 'failure' && ev.actor?.type !== 'service' && ev.actor?.type !== 'system' && typeof ev.details?.assumed_role_arn === 'string') {
       const caller = identityOf(ev.actor, this.cfg);
-      if (caller) this.set(`sess|${ev.details.assumed_role_arn.toLowerCase()}`, { identity: caller, event: ev.id });
+      if (caller) {
+        this.set(`sess|${ev.details.assumed_role_arn.toLowerCase()}`, { identity: caller, event: ev.id });
+        const key = ev.details.assumed_access_key_id;
+        if (typeof key === 'string' && key) this.set(`sessk|${key}`, { identity: caller, event: ev.id });
+      }
     }
     const modelName = ref?.name ?? ev.resource?.name;
     if (modelName && ev.outcome !== 'failure') {
@@ -521,8 +525,12 @@ export class Registry {
     return out;
   }
 
-  /** The identity that assumed a role session (from its AssumeRole record), if seen. */
-  sessionCaller(assumedRoleArn: string): string | undefined {
+  /**
+   * The identity that assumed a role session (from its AssumeRole record), if seen: by the session's access
+   * key when the call names one (two sessions of one role and name are told apart), else by the role ARN.
+   */
+  sessionCaller(assumedRoleArn: string, accessKeyId?: string): string | undefined {
+    if (accessKeyId) return this.get<{ identity: string }>(`sessk|${accessKeyId}`)?.identity;
     return this.get<{ identity: string }>(`sess|${assumedRoleArn}`)?.identity;
   }
 

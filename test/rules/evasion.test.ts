@@ -229,6 +229,20 @@ describe('identity: a role session name is the caller\'s to choose', () => {
   it('near miss: bob assuming it himself is bob', () => {
     expect(selfApprovals(bob)).toEqual([]);
   });
+  it('one role and session name assumed by two people: the access key of the call says whose session it is', () => {
+    const plugin = connectorByName('sagemaker')!;
+    const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover'] }) } as never;
+    const [train, pkg, assume, approve] = records(alice);
+    const assumeAs = (who: Who, time: string, key: string) => ({ ...assume!, eventTime: time, eventID: `assume-${key}`, userIdentity: { type: 'IAMUser', principalId: `AIDA${who.user}`, arn: who.arn, accountId: '123456789012', userName: who.user }, responseElements: { ...(assume!.responseElements as object), credentials: { accessKeyId: key, expiration: 'x', sessionToken: 'x' } } });
+    const approveWith = (key: string) => ({ ...approve!, userIdentity: { ...(approve!.userIdentity as object), accessKeyId: key } });
+    const run = (key: string) =>
+      fired([train!, pkg!, assumeAs(alice, '2026-03-02T08:00:00Z', 'ASIAALICE'), assumeAs(bob, '2026-03-02T10:00:00Z', 'ASIABOB'), approveWith(key)].flatMap((r) => plugin.normalize!(r, ctx).events))
+        .filter((a) => a.rule_id === 'evaluation.self_approval')
+        .map((a) => a.details?.identity);
+    expect(run('ASIAALICE')).toEqual(['alice']);
+    expect(run('ASIABOB')).toEqual([]);
+  });
+
   it('role chaining: alice assumes Hop as "hop-1", and from it the approver role as "bob@corp.example"', () => {
     const plugin = connectorByName('sagemaker')!;
     const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover', 'arn:aws:iam::123456789012:role/Hop'] }) } as never;
