@@ -66,6 +66,8 @@ export interface JobRec {
 interface ModelResource {
   ref: ModelRef;
   event: string;
+  /** Artifacts of its containers after the first. */
+  artifacts?: string[];
 }
 
 export interface EndpointRec {
@@ -397,7 +399,9 @@ export class Registry {
       // A SageMaker Model made from a model package serves that package version.
       const pkg = packageRef(ev.ml?.model?.source_package as string | undefined);
       const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version } : { ...ref, name: ref.version ? ref.name : undefined };
-      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id } satisfies ModelResource);
+      // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
+      const more = (Array.isArray(ev.ml?.model?.artifact_uris) ? (ev.ml.model.artifact_uris as unknown[]) : []).slice(1).filter((u): u is string => typeof u === 'string' && !!u);
+      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
     }
     if (a === 'endpoint_config.create' && ev.outcome !== 'failure') {
@@ -537,6 +541,11 @@ export class Registry {
   /** An endpoint config seen here (SageMaker CreateEndpointConfig): the model resources it serves. */
   endpointConfig(platform: string, name: string): { models: string[] } | undefined {
     return this.get<{ models: string[] }>(`ec|${platform}|${name}`);
+  }
+
+  /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */
+  moreArtifactsOf(platform: string, name: string): string[] {
+    return this.get<ModelResource>(`mr|${platform}|${name}`)?.artifacts ?? [];
   }
 
   /** Whether a model resource (SageMaker CreateModel, Vertex UploadModel) was seen here. */

@@ -60,6 +60,14 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(ids(fired(normalize('sagemaker', [...smPackage(), endpointConfig({ productionVariants: [variant('A', 'fraud-4', 1)] }), createEndpoint()])))).toEqual([]);
   });
 
+  it('a model of several containers: the approved artifact in the first does not vouch for the second', () => {
+    const model = ct('CreateModel', '2026-03-02T11:20:00Z', { modelName: 'multi', containers: [{ image: IMG, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }, { image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' }] });
+    const alerts = fired(normalize('sagemaker', [...smPackage(), model, endpointConfig({ productionVariants: [variant('A', 'multi', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => (a.details?.deployed as { artifact?: string } | undefined)?.artifact)).toEqual(['s3://scratch/evil/model.tar.gz']);
+    const ok = ct('CreateModel', '2026-03-02T11:20:00Z', { modelName: 'multi', containers: [{ image: IMG, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }] });
+    expect(fired(normalize('sagemaker', [...smPackage(), ok, endpointConfig({ productionVariants: [variant('A', 'multi', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+
   it('a shadow variant serves its model too', () => {
     const events = normalize('sagemaker', [...smPackage(), endpointConfig({ productionVariants: [variant('A', 'fraud-4', 1)], shadowProductionVariants: [variant('S', 'evil', 1)] }), createEndpoint()]);
     expect(fired(events).filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.details?.models)).toEqual([['evil']]);

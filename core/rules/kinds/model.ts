@@ -435,6 +435,8 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
   if (Array.isArray(uris)) {
     for (const uri of uris.slice(1)) if (typeof uri === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) parts.push({ ref: { platform: ev.platform, artifact: normUri(uri, ctx.cfg) }, models: [] });
   }
+  // A model resource of several containers (SageMaker): the artifact of each container after the first, too.
+  for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
   for (const part of parts) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 }
 
