@@ -5,7 +5,7 @@ import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { assumedRoleArnOf } from './facts.js';
-import { KIND_AFTER_UPDATE, KIND_IMPLS } from './kinds/index.js';
+import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
 
@@ -256,6 +256,18 @@ class Engine implements RuleEngine {
     const out: Alert[] = [];
     // End of input: nothing later will come, so windows ended by `time` close without waiting for lateness.
     for (const r of this.windowed) for (const w of this.baselines.advance(r, t)) out.push(...this.onWindow(r, w));
+    // …and what kinds keep waiting for (a deployment's unseen models) is judged with what is known.
+    const turn = this.turn;
+    turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
+    turn.out = out;
+    for (const i of this.afterUpdate) {
+      const rule = this.rules[i]!;
+      const atEnd = KIND_AT_END[rule.kind];
+      if (!atEnd) continue;
+      turn.detections.length = 0;
+      atEnd({ time: turn.time } as NormalizedEvent, this.contexts[i]!);
+      for (const d of turn.detections) out.push(...this.onDetection(d));
+    }
     return out;
   }
 

@@ -191,6 +191,19 @@ describe('registry.unapproved_deployment: a deployment that arrives before its e
     expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evils']]]);
     expect(alerts[0]!.evidence).toContain(normalize('sagemaker', [update])[0]!.id);
   });
+  it('a model never seen (created before mltrail watched) is judged an hour after the config came, as in order', () => {
+    const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'fraud-4', 0.5), variant('B', 'unseen', 0.5)] });
+    const later = ct('DescribeEndpoint', '2026-03-02T15:00:00Z', { endpointName: 'other' });
+    const alerts = arriving([...smPackage(), update, config, later]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['unseen']]]);
+  });
+  it('replay: the same second in either order, nothing after it, gives the alert the in-order file gives', () => {
+    const config = ct('CreateEndpointConfig', '2026-03-02T13:00:40Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'unseen', 1)] });
+    const inOrder = fired(normalize('sagemaker', [...smPackage(), config, update])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    const reversed = fired(normalize('sagemaker', [...smPackage(), update, config])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(inOrder.map((a) => a.details?.models)).toEqual([['unseen']]);
+    expect(reversed.map((a) => a.details?.models)).toEqual([['unseen']]);
+  });
   it('near miss: the approved package\'s model arriving last is quiet', () => {
     const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'fraud-4b', 1)] });
     const model = ct('CreateModel', '2026-03-02T13:00:00Z', { modelName: 'fraud-4b', primaryContainer: { modelPackageName: PKG } });

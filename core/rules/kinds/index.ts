@@ -3,7 +3,7 @@ import { anyGlob, endpointOf, fieldAt, identityOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
-  judgePendingDeployments, unapprovedDeployment, versionRollback,
+  judgePendingDeployments, settleAllPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
@@ -63,6 +63,11 @@ const statisticalKind: KindImpl = (ev, ctx) => {
 /** Second looks, after the registry folded the event in: see Engine.process. */
 export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: judgePendingDeployments,
+};
+
+/** At the end of input (replay): what a kind still waits for, judged with what is known (see Engine.flush). */
+export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
+  unapproved_deployment: settleAllPendingDeployments,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {

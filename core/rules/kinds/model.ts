@@ -368,6 +368,8 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
       const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, ml: { deployment: ev.ml?.deployment } };
       ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, at: Date.parse(ev.time), event: kept } satisfies PendingDeploy);
+      const open = ctx.get<string[]>('pending-index') ?? [];
+      if (!open.includes(`${ev.platform}|${cfgName}`)) ctx.set('pending-index', [...open, `${ev.platform}|${cfgName}`].slice(-MAX_PENDING_DEPLOYS));
     }
     return;
   }
@@ -382,12 +384,19 @@ interface PendingDeploy {
 }
 /** How long a deployment waits for the config and models it names. */
 const PENDING_DEPLOY_MS = 86_400_000;
+/** A deployment whose config has come waits this long for models never seen, then is judged without them. */
+const PENDING_MODELS_MS = 3_600_000;
+/** Deployments waiting at once (the oldest beyond it are no longer swept). */
+const MAX_PENDING_DEPLOYS = 1000;
+/** How often (event time) the waiting deployments are looked over. */
+const SWEEP_EVERY_MS = 600_000;
 
 /**
  * After the registry took in an endpoint config or a model resource: the deployments that named it before it
  * arrived are judged now that everything they name is known (raised on arrival, as a late approval is).
  */
 export const judgePendingDeployments: KindImpl = (ev, ctx) => {
+  sweepPendingDeployments(ev, ctx);
   if (ev.outcome === 'failure') return;
   const configs: string[] = [];
   if (ev.action === 'endpoint_config.create') {
@@ -419,11 +428,57 @@ export const judgePendingDeployments: KindImpl = (ev, ctx) => {
       }
       continue;
     }
-    ctx.delete(key);
-    const dep = p.event as NormalizedEvent;
-    judgeAll(dep, ctx, p.ep, undefined, ctx.reg.configRef(dep), ctx.reg.deployedModels(dep));
+    settlePending(ctx, ev.platform, cfgName, p);
   }
 };
+
+/** End of input: every waiting deployment whose config came is judged with what is known. */
+export const settleAllPendingDeployments: KindImpl = (_ev, ctx) => {
+  for (const k of ctx.get<string[]>('pending-index') ?? []) {
+    const i = k.indexOf('|');
+    const p = ctx.get<PendingDeploy>(`pending|${k}`);
+    if (p && ctx.reg.endpointConfig(k.slice(0, i), k.slice(i + 1))) settlePending(ctx, k.slice(0, i), k.slice(i + 1), p);
+  }
+};
+
+/** Judge a waiting deployment with what is known now, and forget it. */
+function settlePending(ctx: RuleContext, platform: string, cfgName: string, p: PendingDeploy): void {
+  ctx.delete(`pending|${platform}|${cfgName}`);
+  const open = ctx.get<string[]>('pending-index');
+  if (open) ctx.set('pending-index', open.filter((k) => k !== `${platform}|${cfgName}`));
+  const dep = p.event as NormalizedEvent;
+  judgeAll(dep, ctx, p.ep, undefined, ctx.reg.configRef(dep), ctx.reg.deployedModels(dep));
+}
+
+/**
+ * Every SWEEP_EVERY_MS of event time: a deployment whose config has come but one of whose models never has
+ * (created before mltrail watched) is judged after PENDING_MODELS_MS as it would have been in order: a model
+ * nothing approved is an alert. One whose config never came is forgotten after PENDING_DEPLOY_MS.
+ */
+function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
+  const t = Date.parse(ev.time);
+  const last = ctx.get<number>('pending-swept') ?? 0;
+  if (!(t - last >= SWEEP_EVERY_MS)) return;
+  const open = ctx.get<string[]>('pending-index');
+  ctx.set('pending-swept', t);
+  if (!open?.length) return;
+  for (const k of open) {
+    const i = k.indexOf('|');
+    const platform = k.slice(0, i);
+    const cfgName = k.slice(i + 1);
+    const p = ctx.get<PendingDeploy>(`pending|${k}`);
+    if (!p) {
+      ctx.set('pending-index', (ctx.get<string[]>('pending-index') ?? []).filter((x) => x !== k));
+      continue;
+    }
+    if (t - p.at > PENDING_DEPLOY_MS) {
+      ctx.delete(`pending|${k}`);
+      ctx.set('pending-index', (ctx.get<string[]>('pending-index') ?? []).filter((x) => x !== k));
+      continue;
+    }
+    if (t - p.at > PENDING_MODELS_MS && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
+  }
+}
 
 function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef | undefined, ref: ModelRef | undefined, models: string[]): void {
   // Several models served at once (SageMaker production variants): each is judged on its own, so an
