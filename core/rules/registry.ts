@@ -404,6 +404,12 @@ export class Registry {
       if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
     }
+    // A SageMaker inference component lives on an endpoint; its updates name only the component.
+    if (ev.resource?.type === 'inference_component' && ev.outcome !== 'failure') {
+      const icEndpoint = endpointOf(ev);
+      const icName = ev.resource.name ?? ev.resource.id;
+      if (icEndpoint && icName) this.set(`ic|${ev.platform}|${icName}`, icEndpoint);
+    }
     if (a === 'endpoint_config.create' && ev.outcome !== 'failure') {
       const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
       const models = deployedModelNames(ev);
@@ -546,6 +552,11 @@ export class Registry {
   /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */
   moreArtifactsOf(platform: string, name: string): string[] {
     return this.get<ModelResource>(`mr|${platform}|${name}`)?.artifacts ?? [];
+  }
+
+  /** The endpoint an inference component was created on, if seen. */
+  componentEndpoint(platform: string, name: string): string | undefined {
+    return this.get<string>(`ic|${platform}|${name}`);
   }
 
   /** Whether a model resource (SageMaker CreateModel, Vertex UploadModel) was seen here. */

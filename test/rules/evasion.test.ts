@@ -68,6 +68,15 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(fired(normalize('sagemaker', [...smPackage(), ok, endpointConfig({ productionVariants: [variant('A', 'multi', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
   });
 
+  it('UpdateInferenceComponent naming only the component: judged on the endpoint it was created on', () => {
+    const create = ct('CreateInferenceComponent', '2026-03-02T12:00:00Z', { inferenceComponentName: 'ic1', endpointName: 'fraud-prod', variantName: 'A', specification: { modelName: 'fraud-4' } });
+    const swap = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'evil' } });
+    const alerts = fired(normalize('sagemaker', [...smPackage(), create, swap])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evil']]]);
+    const stay = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'fraud-4' } });
+    expect(fired(normalize('sagemaker', [...smPackage(), create, stay])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+
   it('a shadow variant serves its model too', () => {
     const events = normalize('sagemaker', [...smPackage(), endpointConfig({ productionVariants: [variant('A', 'fraud-4', 1)], shadowProductionVariants: [variant('S', 'evil', 1)] }), createEndpoint()]);
     expect(fired(events).filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.details?.models)).toEqual([['evil']]);

@@ -355,7 +355,9 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
 
 export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
-  const ep = endpointOf(ev);
+  // An inference component's update names only the component: the endpoint it was created on, else the component.
+  const component = ev.resource?.type === 'inference_component' ? (ev.resource.name ?? ev.resource.id) : undefined;
+  const ep = endpointOf(ev) ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component) ?? `inference-component/${component}`) : undefined);
   if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
   const direct = modelRefOf(ev, ctx.cfg);
   const ref = direct ?? ctx.reg.configRef(ev);
