@@ -252,9 +252,19 @@ export class Spool extends EventEmitter {
       // held one and wasted half its bytes; 8 KiB holds three. Bench: 5-9% less CPU per event, webhook
       // p99 unchanged. 16 KiB made inserts cheaper still but multiplied the WAL bytes of the one-event
       // commits webhooks make, raising their p99. (An existing spool keeps the page size it was made with.)
+      // Another program's SQLite file is refused before anything is written to it (not even the switch to WAL):
+      // every table of a spool is one of ours, whatever its schema version says.
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+      const foreign = tables.filter((t) => !SPOOL_TABLES.has(t));
+      if (foreign.length) {
+        db.close();
+        db = undefined;
+        throw new MltrailError('STARTUP', `${file} is not an mltrail spool (it holds tables ${foreign.slice(0, 5).join(', ')}): move it aside, or point data_dir elsewhere`, { dir: opts.dir });
+      }
       db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
     } catch (err) {
+      if (err instanceof MltrailError) throw err;
       db?.close();
       const e = err as NodeJS.ErrnoException;
       const hint = e.code === 'SQLITE_NOTADB' ? ` (${file} is not an mltrail spool: move it aside, or point data_dir elsewhere)` : '';
@@ -268,11 +278,6 @@ export class Spool extends EventEmitter {
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > USER_VERSION) {
         throw new MltrailError('STARTUP', `spool ${file} was written by a newer mltrail (schema ${version} > ${USER_VERSION}): run that version, or point data_dir elsewhere`, { dir: opts.dir });
-      }
-      // Another program's SQLite file is not taken over: an mltrail spool has its schema version set.
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
-      if (version === 0 && tables.some((t) => !SPOOL_TABLES.has(t))) {
-        throw new MltrailError('STARTUP', `${file} is not an mltrail spool (it holds tables ${tables.slice(0, 5).join(', ')}): move it aside, or point data_dir elsewhere`, { dir: opts.dir });
       }
       db.exec(DDL);
       for (const c of ADDED_COLUMNS) {
