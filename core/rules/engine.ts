@@ -259,6 +259,7 @@ class Engine implements RuleEngine {
     // …and what kinds keep waiting for (a deployment's unseen models) is judged with what is known.
     const turn = this.turn;
     turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
+    turn.obsMs = t;
     turn.out = out;
     for (const i of this.afterUpdate) {
       const rule = this.rules[i]!;
@@ -319,7 +320,9 @@ class Engine implements RuleEngine {
   /** Detection → (N consecutive, learning, mode, suppression) → maybe an alert. */
   private onDetection(d: Detection): Alert[] {
     const { rule } = d;
-    const t = Date.parse(d.time);
+    // Suppression and streaks count an event dated far ahead of its receipt at the clock's bound (receipt + 1 h),
+    // as the windows do: alternating it with real events must not switch suppression off for them.
+    const t = d.window ? Date.parse(d.time) : Math.min(Date.parse(d.time), this.turn.obsMs);
     const day = this.day(rule.id, d.time);
     day.detections++;
     if (!day.entities.includes(d.entity.id) && day.entities.length < 50) day.entities.push(d.entity.id);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
+import type { NormalizedEvent } from '../../../core/schema/index.js';
 import { HOUR, T0, actors, at, ev } from '../../rules/events.js';
 
 /** A training job whose image is not pinned: one training.unverified_dependency detection per event. */
@@ -44,6 +45,14 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
     const events = [job('j-future', 24 * 365 * 70), job('j1', 0), job('j2', 48), job('j3', 96)];
     const alerts = events.flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'training.unverified_dependency');
     expect(alerts.map((a) => a.evidence.at(-1))).toEqual(['j-future', 'j1', 'j2', 'j3']);
+  });
+
+  it('in serve, events dated far ahead interleaved with real ones do not switch suppression off (counted at receipt + 1 h)', () => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const far = (id: string) => job(id, 24 * 365 * 70);
+    const arrivals: Array<[NormalizedEvent, number]> = [[job('j1', 0), 0], [far('f1'), 0.2], [job('j2', 0.4), 0.4], [far('f2'), 0.6], [job('j3', 0.8), 0.8]];
+    const alerts = arrivals.flatMap(([e, h]) => engine.process(e, T0 + h * HOUR)).filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(alerts.map((a) => a.evidence.at(-1))).toEqual(['j1']);
   });
 
   it('times with an offset are compared as instants: first_seen is the earliest, whatever its spelling', () => {
