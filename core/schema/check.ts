@@ -44,6 +44,17 @@ export function prepareEventCheck(): void {
  * const v = checkEvent(ev);
  * if (v.success) spool.append([{ kind: 'event', id: v.data.id, body: JSON.stringify(v.data) }]);
  */
+/**
+ * Only the compiled check: true when the event is valid exactly as it is (no zod pass). For a caller that has
+ * already explained enough rejections and must not spend zod's cost on thousands more.
+ *
+ * @example
+ * if (!isValidAsIs(ev)) reject(ev, 'not a valid event');
+ */
+export function isValidAsIs(e: unknown): boolean {
+  return fastValidator()(e) as boolean;
+}
+
 export function checkEvent(e: unknown): EventCheck {
   // Both count a string's length in code points (`id` ≤ 256).
   if (fastValidator()(e)) return { success: true, data: e as NormalizedEvent };
