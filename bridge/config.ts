@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { connectorPlugins } from '../connectors/index.js';
 import { MltrailError } from '../core/errors.js';
@@ -200,7 +201,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const fileDirs = new Map<string, string>();
   for (const s of cfg.sinks) {
     if (s.type !== 'file') continue;
-    const dir = resolve((s.config as { path?: string }).path ?? join(cfg.data_dir, 'out'));
+    const dir = realDir(resolve((s.config as { path?: string }).path ?? join(cfg.data_dir, 'out')));
     const other = fileDirs.get(dir);
     if (other) throw new MltrailError('CONFIG', `${file ?? 'configuration'}: sinks.${s.name}.path: writes to ${dir} like sinks.${other}: give each file sink its own path`, { file });
     fileDirs.set(dir, s.name);
@@ -211,6 +212,22 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     cfg.sinks.push({ name: 'file', type: 'file', config: file.configSchema.parse({}) as SinkEntry['config'] });
   }
   return cfg;
+}
+
+/** A directory path with symlinks resolved as far as it exists (two names of one directory compare equal). */
+function realDir(path: string): string {
+  let head = path;
+  let tail = '';
+  for (;;) {
+    try {
+      return join(realpathSync(head), tail);
+    } catch {
+      const up = dirname(head);
+      if (up === head) return path;
+      tail = join(basename(head), tail);
+      head = up;
+    }
+  }
 }
 
 export { csv };

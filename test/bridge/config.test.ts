@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../bridge/config.js';
@@ -43,6 +43,11 @@ describe('config', () => {
     expect(both.message).toMatch(/sinks\.file_ocsf\.path: writes to \/srv\/ml\/out like sinks\.file: give each file sink its own path/);
     expect(errorOf(() => loadConfig({ file: yaml('sinks: { a: { type: file, path: /tmp/x/out }, b: { type: file, path: /tmp/x/./out/ } }\n'), env: {} })).message).toMatch(/sinks\.b\.path: .* like sinks\.a/);
     expect(loadConfig({ file: yaml('sinks: { file: {}, file_ocsf: { type: file, format: ocsf, path: /srv/ml/ocsf } }\n'), env: { MLTRAIL_DATA_DIR: '/srv/ml' } }).sinks).toHaveLength(2);
+    // One directory under two names (a symlink) is one directory.
+    const root = tmpDir();
+    mkdirSync(join(root, 'real'));
+    symlinkSync('real', join(root, 'link'));
+    expect(errorOf(() => loadConfig({ file: yaml(`sinks: { a: { type: file, path: ${root}/real }, b: { type: file, path: ${root}/link } }\n`), env: {} })).message).toMatch(/sinks\.b\.path: .* like sinks\.a/);
   });
 
   it('pipeline.rules_thread is worker or main', () => {
