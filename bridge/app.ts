@@ -33,6 +33,7 @@ const MAX_LISTED_REJECTED = 1000;
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { metrics, logger } = deps;
+  let lastSpoolWarning = 0;
 
   app.use('*', async (c, next) => {
     const start = performance.now();
@@ -77,6 +78,12 @@ export function createApp(deps: AppDeps): Hono {
       const code = status === 503 ? ((await c.res.clone().json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code : undefined;
       const reason = status === 413 ? 'too_large' : code === 'MLTRAIL_ERR_SPOOL_FULL' ? 'spool_full' : code === 'MLTRAIL_ERR_SPOOL_UNAVAILABLE' ? 'spool_error' : undefined;
       if (reason) metrics.eventsRejected.inc({ channel: requestChannel(c) ?? `http:${route}`, reason });
+      // Input refused because the spool cannot take it is said in the log too, at most once a minute.
+      const failure = deps.spool.writeError;
+      if (reason && reason !== 'too_large' && failure && Date.now() - lastSpoolWarning > 60_000) {
+        lastSpoolWarning = Date.now();
+        logger.error({ code, reason: failure.message, route }, 'input refused: the spool cannot store it');
+      }
     }
     const internal = takeInternalError(c);
     if (internal !== undefined) logger.error({ err: internal, code: 'MLTRAIL_ERR_INTERNAL', route, path: c.req.path }, 'request failed');

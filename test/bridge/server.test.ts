@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../core/log.js';
+import { createLogger, silentLogger } from '../../core/log.js';
 import type { MltrailError } from '../../core/errors.js';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
@@ -73,7 +73,10 @@ describe('bridge server', () => {
   });
 
   it('a full disk answers 503 + Retry-After naming it (not an unlogged 500) and /readyz says so, until a commit succeeds', async () => {
-    const { b } = await start();
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const b = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0 } } }), { logger, env: {} });
+    running.push(b);
     const pages = b.spool.db.pragma('page_count', { simple: true }) as number;
     b.spool.db.pragma(`max_page_count = ${pages}`);
     const batch = () => JSON.stringify(Array.from({ length: 40 }, () => sampleEvent({ details: { pad: 'x'.repeat(8000) } })));
@@ -85,6 +88,11 @@ describe('bridge server', () => {
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as any).spool).toMatchObject({ state: 'error', reason: expect.stringMatching(/is full/) });
     expect(await (await fetch(`${b.url}/metrics`)).text()).toContain('mltrail_events_rejected_total{channel="core.api",reason="spool_full"} 1');
+    // …and in the log, once a minute at most.
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: batch() })).status).toBe(503);
+    const said = logged.filter((l) => l.msg === 'input refused: the spool cannot store it');
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ code: 'MLTRAIL_ERR_SPOOL_FULL', reason: expect.stringMatching(/is full/) });
     b.spool.db.pragma('max_page_count = 1073741823');
     expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: batch() })).status).toBe(200);
     expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
