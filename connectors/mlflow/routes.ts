@@ -137,7 +137,7 @@ async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, o
     }
     // Every Databricks registry webhook carries it; without it a captured delivery could be replayed forever.
     if (parsed && !(typeof eventTs === 'number' && Number.isFinite(eventTs)) && !(typeof eventTs === 'string' && /^\d+$/.test(eventTs))) {
-      deny(c, deps, channel, 'STALE_TIMESTAMP', `event_timestamp (epoch milliseconds) is ${eventTs === undefined ? 'missing from' : 'not a number of milliseconds in'} the signed body, so its freshness cannot be checked`);
+      deny(c, deps, channel, 'STALE_TIMESTAMP', `event_timestamp (epoch milliseconds) is ${eventTs === undefined || eventTs === null ? 'missing from' : 'not a number of milliseconds in'} the signed body, so its freshness cannot be checked`);
     }
     if (parsed) {
       const skewS = Math.round((opts.now() - Number(eventTs)) / 1000);
