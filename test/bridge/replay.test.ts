@@ -1,7 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EventSorter, Replayer, replayEvents, type ReplayItem } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
@@ -183,6 +183,17 @@ describe('replay on disk', () => {
   });
 });
 
+// Replay's working directories go under TMPDIR: a private one, so other processes' replays on this
+// machine (/tmp/mltrail-replay-*) cannot look like ones this test left behind.
+const privateTmp = mkdtempSync(join(tmpdir(), 'mltrail-replay-test-'));
+const sharedTmp = process.env.TMPDIR;
+beforeAll(() => void (process.env.TMPDIR = privateTmp));
+afterAll(() => {
+  if (sharedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = sharedTmp;
+  rmSync(privateTmp, { recursive: true, force: true });
+});
+
 function tmpDirParent(): string {
-  return tmpdir();
+  return privateTmp;
 }
