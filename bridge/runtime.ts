@@ -195,16 +195,37 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   // Pruning goes in short slices, one per event-loop turn: a whole second's worth at once held the
   // loop (and the write lock) for several milliseconds under load.
   let pruning = false;
+  // A spool that fails under housekeeping (disk full, file damaged) must not take the bridge down: the failure
+  // shows on /readyz and in the log (once a minute), and input is answered 503 until the spool works again.
+  let lastHousekeepingError = 0;
+  const housekeepingFailed = (err: unknown) => {
+    pruning = false;
+    const e = spool.noteFailure(err);
+    if (Date.now() - lastHousekeepingError < 60_000) return;
+    lastHousekeepingError = Date.now();
+    log.error({ err: e instanceof MltrailError ? { code: e.code, message: e.message } : err, code: e instanceof MltrailError ? e.code : 'MLTRAIL_ERR_INTERNAL' }, 'spool housekeeping failed; retrying every second');
+  };
   const pruneSlices = () => {
     if (spool.isClosed || shuttingDown) return void (pruning = false);
-    if (spool.pruneStep(pruneFor).more) setImmediate(pruneSlices);
-    else pruning = false;
+    try {
+      if (spool.pruneStep(pruneFor).more) setImmediate(pruneSlices);
+      else pruning = false;
+    } catch (err) {
+      housekeepingFailed(err);
+    }
   };
   const housekeeping = setInterval(() => {
     if (!pruning) {
       pruning = true;
       pruneSlices();
     }
+    try {
+      housekeepingMetrics();
+    } catch (err) {
+      housekeepingFailed(err);
+    }
+  }, 1000);
+  const housekeepingMetrics = () => {
     metrics.spoolBytes.set(spool.bytes);
     metrics.spoolHeldBytes.set(spool.heldBytes);
     for (const c of consumers) {
@@ -215,7 +236,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     for (const [name, h] of Object.entries(sinks.health())) {
       metrics.sinkHealthy.set({ sink: name }, h.state === 'healthy' ? 1 : h.state === 'degraded' ? 0.5 : 0);
     }
-  }, 1000);
+  };
   housekeeping.unref();
 
   let last = { received: 0, sent: 0 };

@@ -38,7 +38,6 @@ export function reasonClass(reason: string): string {
 
 /** Rejections of one request explained in full; past it, events get only the compiled check. */
 const MAX_EXPLAINED = 1000;
-class TooManyRejected extends Error {}
 
 /** One rejected input to keep: why, what was sent, and where it was in the request. */
 export interface QuarantineRow {
@@ -97,22 +96,19 @@ export class Ingestor {
       try {
         // Past MAX_EXPLAINED rejections, a request's events get the compiled check only: zod's explanation of
         // each one cost ~80 µs on the event loop (350,000 bad lines held every other request for 28 s).
-        if (rejected.length >= MAX_EXPLAINED && !isValidAsIs(e)) {
-          throw new TooManyRejected();
-        }
-        const parsed = checkEvent(e);
-        if (parsed.success) {
+        const unexplained = rejected.length >= MAX_EXPLAINED && !isValidAsIs(e);
+        const parsed = unexplained ? undefined : checkEvent(e);
+        if (!parsed) problem = `not a valid event as sent (not explained: more than ${MAX_EXPLAINED} events of this request were rejected; send them on their own to see why)`;
+        else if (parsed.success) {
           const { body, rawAt } = serializeEvent(parsed.data);
           items.push(forwarded ? { kind: 'event', id: parsed.data.id, body, rawAt, forwarded } : { kind: 'event', id: parsed.data.id, body, rawAt });
           continue;
-        }
-        problem = describeZodError(parsed.error);
+        } else problem = describeZodError(parsed.error);
       } catch (err) {
-        if (err instanceof TooManyRejected) problem = `not a valid event as sent (not explained: more than ${MAX_EXPLAINED} events of this request were rejected; send them on their own to see why)`;
         // JSON nested thousands of levels deep overflows the stack when checked or serialized: one such
         // event is refused and kept, the rest of the batch goes on (it used to fail the request with a 500).
-        else if (!(err instanceof RangeError)) throw err;
-        else problem = `cannot be checked or serialized (JSON nested too deep: ${err.message})`;
+        if (!(err instanceof RangeError)) throw err;
+        problem = `cannot be checked or serialized (JSON nested too deep: ${err.message})`;
       }
       const at = where?.(index);
       const reason = `${at?.label ?? `event ${index}`}: ${problem}`;

@@ -380,6 +380,14 @@ export class Spool extends EventEmitter {
    * Retry-After (SPOOL_FULL: nothing was stored, retrying later is right)
    * naming the cause and the file; other errors are returned as they are.
    */
+  /**
+   * Record a failure met outside an append (housekeeping's pruning, a read): a disk or file problem shows on
+   * `/readyz` as for input. Returns the error to report (an MltrailError saying what to do, when known).
+   */
+  noteFailure(err: unknown): unknown {
+    return this.writeFailed(err);
+  }
+
   private writeFailed(err: unknown): unknown {
     const code = (err as { code?: unknown })?.code;
     if (typeof code !== 'string') return err;

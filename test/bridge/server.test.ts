@@ -98,6 +98,28 @@ describe('bridge server', () => {
     expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
   });
 
+  it('a spool that fails under housekeeping (a damaged page met while pruning) does not take the bridge down', async () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const b = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0 } } }), { logger, env: {} });
+    running.push(b);
+    // What better-sqlite3 throws when pruning reaches a damaged page.
+    const spool = b.spool as unknown as { pruneStep: () => unknown };
+    const real = spool.pruneStep.bind(b.spool);
+    spool.pruneStep = () => {
+      throw Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' });
+    };
+    await waitFor(() => (logged.some((l) => l.msg === 'spool housekeeping failed; retrying every second') ? true : undefined));
+    expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${b.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as any).spool).toMatchObject({ state: 'error', reason: expect.stringMatching(/damaged \(SQLITE_CORRUPT\)/) });
+    expect(logged.find((l) => l.msg === 'spool housekeeping failed; retrying every second')).toMatchObject({ code: 'MLTRAIL_ERR_SPOOL_UNAVAILABLE' });
+    spool.pruneStep = real;
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) })).status).toBe(200);
+    expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
+  });
+
   it('without a token, a browser page (Origin) or a rebound host name cannot use /v1/events or /v1/alerts; local programs can', async () => {
     const { b } = await start();
     const port = new URL(b.url).port;
