@@ -339,12 +339,12 @@ class Engine implements RuleEngine {
       learning = d.window.learning;
     } else {
       const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`);
-      // Either side: an event dated far ahead (a bad clock) must not hold a run open, nor end one.
-      const cont = !!s && Math.abs(t - s.last) <= rule.suppressMs;
+      // An earlier event (arriving late) continues the run; `t` is already bounded for one dated far ahead.
+      const cont = !!s && t - s.last <= rule.suppressMs;
       const count = cont ? s.count + 1 : 1;
       const runs = [...(cont ? (s.evidence ?? []) : []), d.evidence].slice(-Math.min(rule.n, MAX_EVIDENCE));
       const since = cont && s.since && s.since < d.time ? s.since : d.time;
-      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: t, ...(rule.n > 1 ? { evidence: runs, since } : {}) } satisfies Streak);
+      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: s && cont ? Math.max(s.last, t) : t, ...(rule.n > 1 ? { evidence: runs, since } : {}) } satisfies Streak);
       streak = count;
       need = rule.n;
       if (rule.n > 1) {
@@ -364,8 +364,9 @@ class Engine implements RuleEngine {
     const mode: 'observe' | 'alert' = rule.mode === 'observe' || learning ? 'observe' : 'alert';
     const supKey = `sup|${entityKey}`;
     const sup = this.state.get<Suppression>(ENGINE_NS, supKey);
-    // Within `suppress` of the last alert sent, before or after it: one dated far ahead must not mute what comes until then.
-    if (sup && sup.last_emit !== undefined && Math.abs(t - sup.last_emit) < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
+    // Up to `suppress` after the last alert sent, and anything before it (a late or out-of-order arrival): the
+    // time is bounded at receipt + 1 h (see above), so one dated far ahead cannot mute what comes until then.
+    if (sup && sup.last_emit !== undefined && t - sup.last_emit < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
       // first/last seen and evidence describe what is suppressed since the last alert sent, not that alert.
       if (sup.pending === 0) {
         sup.first_seen = d.time;
@@ -387,7 +388,7 @@ class Engine implements RuleEngine {
     const count = (pending?.pending ?? 0) + 1;
     // The events that made the case: the suppressed repeats and the streak before this detection, then its own (last).
     const earlier = tail([...(pending?.evidence ?? []), ...streakEvidence]).filter((id) => !d.evidence.includes(id));
-    this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: t, last_mode: mode } satisfies Suppression);
+    this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: Math.max(t, sup?.last_emit ?? t), last_mode: mode } satisfies Suppression);
     if (!d.window && rule.n > 1) {
       // Sent with this alert: later alerts of the same run carry only what came after it.
       const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`)!;

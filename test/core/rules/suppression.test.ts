@@ -40,11 +40,11 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
   });
 
   it('a detection dated far ahead (a bad clock) does not mute the ones that follow until its date', () => {
-    // In arrival order, as serve sees it (replay would sort the far one last).
+    // In arrival order, as serve sees it (replay would sort the far one last), each received as it happens.
     const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
-    const events = [job('j-future', 24 * 365 * 70), job('j1', 0), job('j2', 48), job('j3', 96)];
-    const alerts = events.flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'training.unverified_dependency');
-    expect(alerts.map((a) => a.evidence.at(-1))).toEqual(['j-future', 'j1', 'j2', 'j3']);
+    const arrivals: Array<[NormalizedEvent, number]> = [[job('j-future', 24 * 365 * 70), 0], [job('j1', 2), 2], [job('j2', 48), 48], [job('j3', 96), 96]];
+    const alerts = arrivals.flatMap(([e, h]) => engine.process(e, T0 + h * HOUR)).filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(alerts.map((a) => a.evidence.at(-1))).toEqual(['j-future', 'j2', 'j3']);
   });
 
   it('in serve, events dated far ahead interleaved with real ones do not switch suppression off (counted at receipt + 1 h)', () => {
@@ -53,6 +53,15 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
     const arrivals: Array<[NormalizedEvent, number]> = [[job('j1', 0), 0], [far('f1'), 0.2], [job('j2', 0.4), 0.4], [far('f2'), 0.6], [job('j3', 0.8), 0.8]];
     const alerts = arrivals.flatMap(([e, h]) => engine.process(e, T0 + h * HOUR)).filter((a) => a.rule_id === 'training.unverified_dependency');
     expect(alerts.map((a) => a.evidence.at(-1))).toEqual(['j1']);
+  });
+
+  it('in serve, events arriving out of order across days are suppressed like the replay of them (a backfill beside live data)', () => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const order = [0, 39, 1, 38, 2, 37];
+    const served = order.map((h, i) => engine.process(job(`o${i}`, h), T0 + 40 * HOUR + i * 60_000)).flat().filter((a) => a.rule_id === 'training.unverified_dependency');
+    const replayed = replayEvents(order.map((h, i) => job(`o${i}`, h)), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(served).toHaveLength(replayed.length);
+    expect(replayed).toHaveLength(2);
   });
 
   it('times with an offset are compared as instants: first_seen is the earliest, whatever its spelling', () => {
