@@ -192,6 +192,8 @@ function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceN
           aliases: modelAliases && modelAliases.length ? modelAliases : undefined,
           approval: approval as 'approved' | undefined,
           artifact_uri: f.modelArtifactUris[0],
+          // A Model's labels are its tags (UploadModel, UpdateModel): where evaluation evidence is recorded.
+          tags: modelLabels(req),
         }
       : undefined;
   const endpoint = /\/endpoints\/[^/]+$/.test(resourceName ?? '') ? resourceName : str(req.endpoint);
@@ -323,4 +325,13 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     details,
     region: location,
   };
+}
+
+/** `request.model.labels` of an UploadModel / UpdateModel, as string tags. */
+function modelLabels(req: Json): Record<string, string> | undefined {
+  const labels = isObj(req.model) && isObj(req.model.labels) ? req.model.labels : undefined;
+  if (!labels) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+  return Object.keys(out).length ? out : undefined;
 }

@@ -339,6 +339,13 @@ describe('registry aliases and approvals', () => {
     expect(ev.ml?.job).toMatchObject({ image_pinned: true, image_digest: DIGEST, kms_key: 'projects/p/locations/us/keyRings/r/cryptoKeys/k' });
   });
 
+  it('a Model\'s labels are its tags (where adversarial evidence is recorded); UpdateModel\'s too', () => {
+    const up = one(auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, parentModel: model, model: { displayName: 'fraud', artifactUri: 'gs://models/fraud/v5/', labels: { adv_verdict: 'passed', team: 'risk' } } } }));
+    expect(up.ml?.model?.tags).toEqual({ adv_verdict: 'passed', team: 'risk' });
+    const upd = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${model}@2`, request: { model: { name: `${model}@2`, labels: { owner: 'x' } }, updateMask: 'labels' } }));
+    expect(upd.ml?.model?.tags).toEqual({ owner: 'x' });
+  });
+
   it('ExportModel of a version records the destination', () => {
     const ev = one(auditEntry({ method: `${V1}ModelService.ExportModel`, resourceName: `${model}@2`, request: { name: `${model}@2`, outputConfig: { exportFormatId: 'custom-trained', artifactDestination: { outputUriPrefix: 'gs://attacker-bucket/x' } } } }));
     expect(ev.action).toBe('model_version.export');
