@@ -1,4 +1,5 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
+import { MltrailError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Spool } from './spool/index.js';
 
@@ -53,8 +54,11 @@ export class SupervisedWorker {
     this.startedAt = Date.now();
     w.on('message', (m: unknown) => opts.onMessage(m, w));
     w.on('error', (err) => {
-      this.lastError = err.message;
-      opts.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, `${opts.what} failed`);
+      // A spool failure (disk full, damaged file) is named as one, with what to do, and shows on /readyz.
+      const known = opts.spool.isClosed ? err : opts.spool.noteFailure(err);
+      const spoolError = known instanceof MltrailError ? known : undefined;
+      this.lastError = spoolError?.message ?? err.message;
+      opts.log.error({ err: spoolError ? { code: spoolError.code, message: spoolError.message } : err, code: spoolError?.code ?? 'MLTRAIL_ERR_INTERNAL' }, `${opts.what} failed`);
     });
     w.on('exit', (code) => {
       if (this.stopping || this.worker !== w) return;
