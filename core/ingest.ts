@@ -145,22 +145,20 @@ export class Ingestor {
 
   /** Keep input that cannot be normalized, with the reason. */
   quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
-    // Stored first: input refused because the spool is full (it throws) is not counted as quarantined.
-    const id = this.spool.quarantine(channel, reason, body, meta);
-    this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' });
-    this.log.warn({ channel, reason, code: 'MLTRAIL_ERR_VALIDATION' }, 'input quarantined');
-    return id;
+    return this.quarantineMany(channel, [{ reason, body, meta }]);
   }
 
   /**
    * Keep many rejected inputs of one request or batch: one commit and one log line for all of them (a body
    * of 200,000 bad NDJSON lines used to cost as many transactions and warnings, blocking the event loop).
    */
-  quarantineMany(channel: string, rows: QuarantineRow[]): void {
-    if (rows.length === 0) return;
-    this.spool.quarantineMany(rows.map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
+  quarantineMany(channel: string, rows: QuarantineRow[]): number {
+    if (rows.length === 0) return 0;
+    // Stored first: input refused because the spool is full (it throws) is not counted as quarantined.
+    const last = this.spool.quarantineMany(rows.map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' }, rows.length);
     this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION' }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
+    return last;
   }
 
   /** A random secret kept in the data dir (made once): salts ids a sender must not be able to compute. */

@@ -413,11 +413,10 @@ export const judgePendingDeployments: KindImpl = (ev, ctx) => {
     }
   }
   for (const cfgName of configs) {
-    const key = `pending|${ev.platform}|${cfgName}`;
-    const p = ctx.get<PendingDeploy>(key);
+    const p = ctx.get<PendingDeploy>(`pending|${ev.platform}|${cfgName}`);
     if (!p) continue;
     if (Math.abs(Date.parse(ev.time) - p.at) > PENDING_DEPLOY_MS) {
-      ctx.delete(key);
+      dropPending(ctx, `${ev.platform}|${cfgName}`);
       continue;
     }
     const config = ctx.reg.endpointConfig(ev.platform, cfgName);
@@ -443,11 +442,16 @@ export const settleAllPendingDeployments: KindImpl = (_ev, ctx) => {
   }
 };
 
+/** Forget a waiting deployment (`platform|config`) and its place in the index. */
+function dropPending(ctx: RuleContext, k: string): void {
+  ctx.delete(`pending|${k}`);
+  const open = ctx.get<string[]>('pending-index');
+  if (open?.includes(k)) ctx.set('pending-index', open.filter((x) => x !== k));
+}
+
 /** Judge a waiting deployment with what is known now, and forget it. */
 function settlePending(ctx: RuleContext, platform: string, cfgName: string, p: PendingDeploy): void {
-  ctx.delete(`pending|${platform}|${cfgName}`);
-  const open = ctx.get<string[]>('pending-index');
-  if (open) ctx.set('pending-index', open.filter((k) => k !== `${platform}|${cfgName}`));
+  dropPending(ctx, `${platform}|${cfgName}`);
   const dep = p.event as NormalizedEvent;
   judgeAll(dep, ctx, p.ep, undefined, ctx.reg.configRef(dep), ctx.reg.deployedModels(dep));
 }
@@ -469,13 +473,8 @@ function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
     const platform = k.slice(0, i);
     const cfgName = k.slice(i + 1);
     const p = ctx.get<PendingDeploy>(`pending|${k}`);
-    if (!p) {
-      ctx.set('pending-index', (ctx.get<string[]>('pending-index') ?? []).filter((x) => x !== k));
-      continue;
-    }
-    if (t - p.at > PENDING_DEPLOY_MS) {
-      ctx.delete(`pending|${k}`);
-      ctx.set('pending-index', (ctx.get<string[]>('pending-index') ?? []).filter((x) => x !== k));
+    if (!p || t - p.at > PENDING_DEPLOY_MS) {
+      dropPending(ctx, k);
       continue;
     }
     if (t - p.at > PENDING_MODELS_MS && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
