@@ -358,7 +358,13 @@ export class Registry {
     }
     const modelName = ref?.name ?? ev.resource?.name;
     if (modelName && ev.outcome !== 'failure') {
-      if (a === 'registered_model.delete' || a === 'registered_model.create') for (const old of this.versionsOf(ev.platform, modelName)) this.unindex(old);
+      if (a === 'registered_model.delete') for (const old of this.versionsOf(ev.platform, modelName)) this.unindex(old);
+      else if (a === 'registered_model.create') {
+        // Only versions created before this model was (a late or second report of the same creation — the
+        // auditor dates it at the model's creation_timestamp — leaves the model's own versions alone).
+        const at = Date.parse(ev.time);
+        for (const old of this.versionsOf(ev.platform, modelName)) if (old.created && Date.parse(old.created.time) < at) this.unindex(old);
+      }
       else if (a === 'model_version.delete' && ref?.version) {
         const old = this.version(versionKey(ev.platform, modelName, ref.version));
         if (old) this.unindex(old);

@@ -181,6 +181,12 @@ describe('a deleted and re-created model is a new model: the old approval does n
   it('the auditor\'s registered_model.delete, then re-created', () => {
     expect(unapproved([...before(), deleted('d', 9), version('v2b', 12, '2', 'gs://scratch/evil'), deploy(20, 'gs://scratch/evil')])).toEqual(['fraud']);
   });
+  it('near miss: the model\'s own creation reported late (the auditor dates it at creation_timestamp) keeps its versions and approval', () => {
+    // In arrival order, as serve sees it: the report comes after the versions and the approval.
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const arrivals = [...before(), { ...model('m1-audit', 0), id: 'm1-audit', channel: 'mlflow.audit' } as NormalizedEvent, deploy(20, 'gs://models/fraud/2')];
+    expect(arrivals.flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
   it('near miss: the same create reported twice (webhook, then auditor) keeps the approval given in between', () => {
     expect(unapproved([...before(), { ...version('v2-audit', 5, '2', 'gs://models/fraud/2'), channel: 'mlflow.audit' } as NormalizedEvent, deploy(20, 'gs://models/fraud/2')])).toEqual([]);
   });
