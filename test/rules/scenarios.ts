@@ -65,7 +65,24 @@ const S: Record<string, Record<string, Builder>> = {
         time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', service: 's3.amazonaws.com', outcome: 'failure',
         error: { code: 'AccessDenied', message: 'Access Denied' }, actor: actors.ci, ml: { data: { uris: ['s3://raw-data/fraud/2026-03-02.csv'] } },
       });
-      return { events: [e], expect: [{ rule_id: 'ingestion.source_auth_failure', entity: { type: 'data_source', id: 's3://raw-data' }, evidence: [e.id] }] };
+      return { events: [e], expect: [{ rule_id: 'ingestion.source_auth_failure', entity: { type: 'identity', id: 'role:cipipeline/botocore-session-1700000000' }, evidence: [e.id] }] };
+    },
+    // Per principal (README): one caller denied on four objects in a row is one finding, counted; another caller is another.
+    'fire-enumeration': () => {
+      const denied = (i: number, actor: typeof actors.ci | typeof actors.bob) =>
+        ev({
+          time: at(T0 + i * 60_000), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', service: 's3.amazonaws.com', outcome: 'failure',
+          error: { code: 'AccessDenied', message: 'Access Denied' }, actor, resource: { type: 's3_object', name: `fraud/day${i}.parquet` }, ml: { data: { uris: [`s3://raw-data/fraud/day${i}.parquet`] } },
+        });
+      const ci = [1, 2, 3, 4].map((i) => denied(i, actors.ci));
+      const bob = denied(5, actors.bob);
+      return {
+        events: [...ci, bob],
+        expect: [
+          { rule_id: 'ingestion.source_auth_failure', entity: { type: 'identity', id: 'role:cipipeline/botocore-session-1700000000' }, evidence: [ci[0]!.id] },
+          { rule_id: 'ingestion.source_auth_failure', entity: { type: 'identity', id: 'bob@corp.example' }, evidence: [bob.id] },
+        ],
+      };
     },
     'near-miss': () => ({
       events: [

@@ -40,22 +40,27 @@ export const sourceAuthFailure: KindImpl = (ev, ctx) => {
   const byAction = anyGlob(actions, ev.action);
   const byError = ev.outcome === 'failure' && !!ev.error && pattern.test(`${ev.error.code ?? ''} ${ev.error.message ?? ''}`);
   if (!byAction && !byError) return;
-  const who = identityOf(ev.actor, ctx.cfg) ?? ev.actor?.ip ?? 'unknown';
+  const principal = identityOf(ev.actor, ctx.cfg) ?? ev.actor?.ip;
+  const who = principal ?? 'unknown';
   // What a refused sender claimed to be (token email, key id) is not verified: shown, never the principal.
   const claimed = typeof ev.details?.claimed_principal === 'string' ? ev.details.claimed_principal : undefined;
-  const entity =
+  const target =
     ev.action === 'ingest.auth_failure'
       ? { type: 'ingest_route', id: ev.resource?.id ?? ev.channel, platform: ev.platform }
       : DATA_STAGES.has(ev.stage)
         ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform }
         : { type: ev.resource?.type ?? 'platform', id: ev.resource?.name ?? ev.resource?.id ?? ev.platform, platform: ev.platform };
   // Senders refused at the bridge are one finding per route and error: keyed by address, a spray from
-  // thousands of addresses (an IPv6 /64) raised as many alerts. Repeats are counted in the next alert.
-  const key = ev.action === 'ingest.auth_failure' ? `refused|${ev.error?.code ?? ''}` : who;
+  // thousands of addresses (an IPv6 /64) raised as many alerts. A platform's refusals are one finding per
+  // principal, whatever they were refused: keyed by object, enumerating a bucket raised an alert per key.
+  // Repeats are counted in the next alert. Refusals of nobody known stay apart by what was refused.
+  const bridge = ev.action === 'ingest.auth_failure';
+  const entity = bridge || !principal ? target : identityEntity(principal);
+  const key = bridge ? `refused|${ev.error?.code ?? ''}` : 'refused';
   ctx.detect({
     entity, key, evidence: [ev.id], title: 'Authentication / authorization failure',
-    summary: `${who}${claimed ? ` (claiming to be ${claimed}, unverified)` : ''} failed ${ev.operation} on ${entity.id}: ${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`.trim(),
-    details: { principal: who, ip: ev.actor?.ip, operation: ev.operation, error: ev.error, ...(claimed ? { claimed_principal: claimed } : {}) },
+    summary: `${who}${claimed ? ` (claiming to be ${claimed}, unverified)` : ''} failed ${ev.operation} on ${target.id}: ${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`.trim(),
+    details: { principal: who, ip: ev.actor?.ip, operation: ev.operation, error: ev.error, target, ...(claimed ? { claimed_principal: claimed } : {}) },
   });
 };
 

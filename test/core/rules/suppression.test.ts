@@ -93,3 +93,20 @@ describe('ingestion.source_auth_failure at the bridge', () => {
     expect(alerts.map((a) => [a.entity.id, a.count])).toEqual([['mlflow.webhook', 1], ['mlflow.webhook', 500]]);
   });
 });
+
+describe('ingestion.source_auth_failure on a platform', () => {
+  it('one principal denied object after object is one finding per principal, counted (not one alert per object)', () => {
+    const denied = (i: number, h: number, user: string) =>
+      ev({ id: `d${i}`, time: at(T0 + h * HOUR), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', service: 's3.amazonaws.com', outcome: 'failure', error: { code: 'AccessDenied', message: 'Access Denied' }, actor: { type: 'user', email: user }, resource: { type: 's3_object', name: `fraud/day${i}.parquet` }, ml: { data: { uris: [`s3://raw-data/fraud/day${i}.parquet`] } } });
+    const events = [0, 1, 2, 3].map((i) => denied(i, i / 60, 'mallory@corp.example'));
+    events.push(denied(4, 0.1, 'bob@corp.example'), denied(5, 30, 'mallory@corp.example'));
+    const alerts = replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'ingestion.source_auth_failure');
+    expect(alerts.map((a) => [a.entity.type, a.entity.id, a.count])).toEqual([
+      ['identity', 'mallory@corp.example', 1],
+      ['identity', 'bob@corp.example', 1],
+      ['identity', 'mallory@corp.example', 4],
+    ]);
+    // What was refused stays on the alert.
+    expect(alerts[0]!.details).toMatchObject({ principal: 'mallory@corp.example', target: { type: 'data_source', id: 's3://raw-data' } });
+  });
+});
