@@ -91,6 +91,8 @@ interface Streak {
   evidence?: string[][];
   /** Time of the first detection of the run not yet reported in an alert. */
   since?: string;
+  /** Detections of the run below N, not yet counted by an alert or a suppressed repeat. */
+  below?: number;
 }
 
 /** Bound on the ids an alert carries besides its own detection's (streak and suppressed repeats). */
@@ -333,6 +335,8 @@ class Engine implements RuleEngine {
     /** Evidence of the earlier detections of the streak that makes the case (N > 1). */
     let streakEvidence: string[] = [];
     let streakSince: string | undefined;
+    /** Detections below N before this one: counted with it, as its evidence carries them. */
+    let uncounted = 0;
     if (d.window) {
       streak = d.window.streak;
       need = rule.stat.n;
@@ -344,7 +348,10 @@ class Engine implements RuleEngine {
       const count = cont ? s.count + 1 : 1;
       const runs = [...(cont ? (s.evidence ?? []) : []), d.evidence].slice(-Math.min(rule.n, MAX_EVIDENCE));
       const since = cont && s.since && s.since < d.time ? s.since : d.time;
-      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: s && cont ? Math.max(s.last, t) : t, ...(rule.n > 1 ? { evidence: runs, since } : {}) } satisfies Streak);
+      const below = cont ? (s.below ?? 0) : 0;
+      uncounted = count < rule.n ? 0 : below;
+      const pendingBelow = count < rule.n ? below + 1 : 0;
+      this.state.set(ENGINE_NS, `streak|${entityKey}`, { count, last: s && cont ? Math.max(s.last, t) : t, ...(rule.n > 1 ? { evidence: runs, since, ...(pendingBelow ? { below: pendingBelow } : {}) } : {}) } satisfies Streak);
       streak = count;
       need = rule.n;
       if (rule.n > 1) {
@@ -373,7 +380,7 @@ class Engine implements RuleEngine {
         sup.last_seen = d.time;
         sup.evidence = [];
       }
-      sup.pending++;
+      sup.pending += 1 + uncounted;
       if (d.time < sup.first_seen) sup.first_seen = d.time;
       if (d.time > sup.last_seen) sup.last_seen = d.time;
       sup.evidence = tail([...(sup.evidence ?? []), ...streakEvidence, ...d.evidence]);
@@ -385,7 +392,7 @@ class Engine implements RuleEngine {
     const pending = sup && sup.pending > 0 ? sup : undefined;
     const firstSeen = [pending?.first_seen, streakSince, d.time].filter((x): x is string => !!x).sort()[0]!;
     const lastSeen = pending && pending.last_seen > d.time ? pending.last_seen : d.time;
-    const count = (pending?.pending ?? 0) + 1;
+    const count = (pending?.pending ?? 0) + 1 + uncounted;
     // The events that made the case: the suppressed repeats and the streak before this detection, then its own (last).
     const earlier = tail([...(pending?.evidence ?? []), ...streakEvidence]).filter((id) => !d.evidence.includes(id));
     this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: Math.max(t, sup?.last_emit ?? t), last_mode: mode } satisfies Suppression);

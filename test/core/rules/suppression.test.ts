@@ -25,7 +25,7 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
   it('with n: 2 the alert lists the events of the streak that made the case, and later alerts only what came after', () => {
     const alerts = run([0, 1, 2, 25], { 'training.unverified_dependency': { n: 2 } });
     expect(alerts.map((a) => [a.time, a.count, a.first_seen, a.evidence])).toEqual([
-      [at(T0 + HOUR), 1, at(T0), ['j0', 'j1']],
+      [at(T0 + HOUR), 2, at(T0), ['j0', 'j1']],
       [at(T0 + 25 * HOUR), 2, at(T0 + 2 * HOUR), ['j2', 'j3']],
     ]);
     // A lone detection below N is no alert.
@@ -108,5 +108,20 @@ describe('ingestion.source_auth_failure on a platform', () => {
     ]);
     // What was refused stays on the alert.
     expect(alerts[0]!.details).toMatchObject({ principal: 'mallory@corp.example', target: { type: 'data_source', id: 's3://raw-data' } });
+  });
+});
+
+describe('count with n > 1', () => {
+  it('counts every detection its evidence carries: the suppressed repeats and the streak below N that made the case', () => {
+    // n 2, suppress 1 h: 0:00 0:05 | alert; 0:10 0:40 suppressed; 2:20 below N, 2:25 alert (the hunt's case: count was 3 of 4).
+    const denied = (i: number, min: number) =>
+      ev({ id: `d${i}`, time: at(T0 + min * 60_000), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', outcome: 'failure', error: { code: 'AccessDenied', message: 'Access Denied' }, actor: { type: 'user', email: 'mallory@corp.example' }, ml: { data: { uris: ['s3://raw-data/fraud/x.parquet'] } } });
+    const events = [0, 5, 10, 40, 140, 145].map((m, i) => denied(i, m));
+    const rules = RulesConfig.parse({ 'ingestion.source_auth_failure': { n: 2, suppress: '1h' } });
+    const alerts = replayEvents(events, { rules }).alerts.filter((a) => a.rule_id === 'ingestion.source_auth_failure');
+    expect(alerts.map((a) => [a.count, a.evidence.length, a.first_seen])).toEqual([
+      [2, 2, at(T0)],
+      [4, 4, at(T0 + 10 * 60_000)],
+    ]);
   });
 });
