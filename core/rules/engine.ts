@@ -51,6 +51,8 @@ export const STATS_NS = 'rules.stats';
 const MAX_CLOCK_SKEW_MS = 3_600_000;
 /** `Date.toISOString()`'s form: strings of it sort as the times they name. */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** A time as the engine keeps and compares it (as strings): UTC with milliseconds. */
+const canonicalTime = (time: string): string => (CANONICAL_TIME.test(time) ? time : new Date(Date.parse(time)).toISOString());
 /** |z| histogram bins (0.5 wide, last bin open) for `rules tune`. */
 export const Z_BINS = 17;
 const DAY_MS = 86_400_000;
@@ -167,7 +169,7 @@ class Engine implements RuleEngine {
       get: <T>(key: string) => this.state.get<T>(KIND_NS, prefix + key),
       set: (key, value) => this.state.set(KIND_NS, prefix + key, value),
       delete: (key) => this.state.delete(KIND_NS, prefix + key),
-      detect: (d) => turn.detections.push({ ...d, rule, time: turn.time }),
+      detect: (d) => turn.detections.push({ ...d, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) }),
       observe: (label, entity, agg, value) => {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
@@ -204,7 +206,7 @@ class Engine implements RuleEngine {
     // Baselines take the clamped time: an event stamped far ahead must not open (and so blind) a future window.
     // Times the engine keeps and compares as strings are UTC with milliseconds (`+02:00` or sub-ms digits
     // would sort wrong against them).
-    const time = CANONICAL_TIME.test(ev.time) ? ev.time : new Date(t).toISOString();
+    const time = canonicalTime(ev.time);
     const obsTime = clock < t ? new Date(clock).toISOString() : time;
     const turn = this.turn;
     turn.time = time;

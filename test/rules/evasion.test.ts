@@ -206,6 +206,16 @@ describe('registry.unapproved_deployment: a deployment that arrives before its e
     expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evils']]]);
     expect(alerts[0]!.evidence).toContain(normalize('sagemaker', [update])[0]!.id);
   });
+  it('the late alert is the one replay raises: same id, time of the deployment it cites (not of the record that settled it)', () => {
+    const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'evils', 1)] });
+    const model = ct('CreateModel', '2026-03-02T13:00:00Z', { modelName: 'evils', primaryContainer: { image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' } });
+    const replayed = fired(normalize('sagemaker', [...smPackage(), model, config, update])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(replayed.map((a) => a.time)).toEqual(['2026-03-02T13:00:40.000Z']);
+    for (const order of [[update, config, model], [update, model, config]]) {
+      const served = arriving([...smPackage(), ...order]);
+      expect(served.map((a) => [a.id, a.time, a.summary])).toEqual(replayed.map((a) => [a.id, a.time, a.summary]));
+    }
+  });
   it('a model never seen (created before mltrail watched) is judged an hour after the config came, as in order', () => {
     const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'fraud-4', 0.5), variant('B', 'unseen', 0.5)] });
     const later = ct('DescribeEndpoint', '2026-03-02T15:00:00Z', { endpointName: 'other' });

@@ -13,6 +13,11 @@ export interface DetectionInput {
   title: string;
   summary: string;
   details?: Record<string, unknown>;
+  /**
+   * Event time of the detection's last evidence when that is not the event being evaluated (a deployment
+   * judged once its endpoint config arrived): the alert's `time`, as in replay. Default: this event's.
+   */
+  time?: string;
 }
 
 /** What a rule kind gets for each event. */

@@ -506,7 +506,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   if (!approved.length) {
     const rejected = candidates.find((v) => v.approval?.state === 'rejected');
     ctx.detect({
-      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved',
+      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved', time: ev.time,
       summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
       details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : 'never_approved', deployer },
     });
@@ -517,7 +517,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const shaDiffers = !!(ref.sha256 && named.sha256 && ref.sha256 !== named.sha256);
     if (artifactDiffers || shaDiffers) {
       ctx.detect({
-        entity, key: `${what}|substitution`, evidence: [named.approval?.event ?? '', named.shaEvent ?? '', ev.id].filter(Boolean), title: 'Deployed artifact differs from the approved one',
+        entity, key: `${what}|substitution`, evidence: [named.approval?.event ?? '', named.shaEvent ?? '', ev.id].filter(Boolean), title: 'Deployed artifact differs from the approved one', time: ev.time,
         summary: `${ep} deploys ${named.name} v${named.version} but with ${shaDiffers ? `sha256 ${ref.sha256} (approved ${named.sha256})` : `artifact ${ref.artifact} (approved ${named.artifact})`}`,
         details: { approved_artifact: named.artifact, approved_sha256: named.sha256, deployed_artifact: ref.artifact, deployed_sha256: ref.sha256, reason: 'substitution', deployer },
       });
