@@ -166,7 +166,8 @@ export function callerAddress(ev: NormalizedEvent): string | undefined {
 
 /**
  * Who an alert is about and from where, as its rule recorded them
- * (`details.identity` / `principal` / `deployer` / `approver`, `details.ip`),
+ * (`details.identity` / `principal` / `deployer` / `approver`, else `actor`,
+ * the caller of the event judged; `details.ip`),
  * or its entity when that is a person: every schema's alert gets its user
  * and source fields from here, so a SOC can pivot from the alert.
  *
@@ -176,7 +177,7 @@ export function callerAddress(ev: NormalizedEvent): string | undefined {
 export function alertPrincipal(alert: Alert): { user?: string; ip?: string } {
   const d = (alert.details ?? {}) as Record<string, unknown>;
   const isUser = alert.entity.type === 'identity' || alert.entity.type === 'user';
-  const named = [d.identity, d.principal, d.deployer, d.approver].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'unknown');
+  const named = [d.identity, d.principal, d.deployer, d.approver, d.actor].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'unknown');
   const user = isUser ? alert.entity.name || alert.entity.id : named;
   const ip = typeof d.ip === 'string' && isIpAddress(d.ip) ? d.ip : undefined;
   // A principal recorded as an address (an unauthenticated sender) is the source, not a user.

@@ -4,7 +4,7 @@ import type { StateStore } from '../state/index.js';
 import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
-import { assumedRoleArnOf } from './facts.js';
+import { assumedRoleArnOf, identityOf } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -51,6 +51,9 @@ export const STATS_NS = 'rules.stats';
 const MAX_CLOCK_SKEW_MS = 3_600_000;
 /** `Date.toISOString()`'s form: strings of it sort as the times they name. */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** Details keys by which a rule names the person an alert is about (read by core/formats alertPrincipal). */
+const PERSON_KEYS = ['identity', 'principal', 'deployer', 'approver', 'actor'] as const;
+
 /** A time as the engine keeps and compares it (as strings): UTC with milliseconds. */
 const canonicalTime = (time: string): string => (CANONICAL_TIME.test(time) ? time : new Date(Date.parse(time)).toISOString());
 /** |z| histogram bins (0.5 wide, last bin open) for `rules tune`. */
@@ -135,7 +138,7 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; obsTime: string; obsMs: number; now: number; out: Alert[]; detections: Detection[] } = {
+  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; now: number; out: Alert[]; detections: Detection[] } = {
     time: '',
     evId: '',
     obsTime: '',
@@ -169,7 +172,12 @@ class Engine implements RuleEngine {
       get: <T>(key: string) => this.state.get<T>(KIND_NS, prefix + key),
       set: (key, value) => this.state.set(KIND_NS, prefix + key, value),
       delete: (key) => this.state.delete(KIND_NS, prefix + key),
-      detect: (d) => turn.detections.push({ ...d, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) }),
+      detect: (d) => {
+        // Who did it, for the SIEMs' user fields (docs/formats.md), when the rule named nobody: the caller of the
+        // event being judged. A detection dated at another event (judged late) names its own.
+        const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...d.details, actor: identityOf(turn.actor, this.cfg) } : d.details;
+        turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) });
+      },
       observe: (label, entity, agg, value) => {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
@@ -215,6 +223,7 @@ class Engine implements RuleEngine {
     turn.now = now;
     turn.out = out;
     turn.evId = ev.id;
+    turn.actor = ev.actor;
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       // The start time is written once and never changes, so caching it keeps serve and replay identical.

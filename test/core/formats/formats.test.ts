@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
 import { FORMATS, formatter } from '../../../core/formats/index.js';
 import { outputSchemas } from '../../../core/formats/validate.js';
-import { ActorType, Outcome, Stage, describeZodError } from '../../../core/schema/index.js';
+import { ActorType, Outcome, Stage, describeZodError, type NormalizedEvent } from '../../../core/schema/index.js';
 import { cloudTrailEvent, emptyStringsEvent, eventBridgeEvent, gcpEvent, syntheticAlerts, syntheticEvents } from './synthetic.js';
 
 const SIEM = ['ocsf', 'ecs', 'udm', 'cim'] as const;
@@ -75,6 +77,20 @@ describe('alerts carry who and from where in every schema', () => {
     expect(f('ocsf', selfApproval).evidences).toEqual([{ actor: { user: { name: 'alice@corp.example', email_addr: 'alice@corp.example' } } }]);
     expect(f('ocsf', authFailure).evidences).toEqual([{ src_endpoint: { ip: '203.0.113.9' } }]);
     for (const name of SIEM) for (const a of [selfApproval, authFailure]) expectValid(name, 'alert', formatter(name).alert(a), `${a.rule_id}`);
+  });
+
+  it('a rule that names nobody: the caller of the event it judged is the user (network_egress, code_modified, rollback… reached the SIEMs without one)', () => {
+    const job = (id: string, hour: number, image: string) =>
+      ({ schema_version: '1', id, time: new Date(Date.UTC(2026, 2, 2, hour)).toISOString(), received_time: '2026-03-02T12:00:00.000Z', channel: 'test', platform: 'sagemaker', stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', service: 'sagemaker.amazonaws.com', outcome: 'success', actor: { type: 'user', email: 'bob@corp.example', ip: '198.51.100.7' }, resource: { type: 'training_job', name: `train-${id}` }, ml: { job: { name: `train-${id}`, image, network_isolation: false } } }) as unknown as NormalizedEvent;
+    const alerts = replayEvents([job('j1', 1, 'docker.io/evil/trainer:latest')], { rules: RulesConfig.parse({}) }).alerts;
+    const ruleIds = alerts.map((a) => a.rule_id).sort();
+    expect(ruleIds).toEqual(['training.network_egress', 'training.unverified_dependency']);
+    for (const a of alerts) {
+      expect(a.details).toMatchObject({ actor: 'bob@corp.example' });
+      expect((formatter('cim').alert(a) as any).event.user).toBe('bob@corp.example');
+      expect((formatter('ecs').alert(a) as any).user.name).toBe('bob@corp.example');
+      expect((formatter('udm').alert(a) as any).principal.user.userid).toBe('bob@corp.example');
+    }
   });
 });
 
