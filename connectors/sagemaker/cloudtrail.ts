@@ -47,6 +47,9 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
   const sessionName = principal?.includes(':') ? principal.slice(principal.indexOf(':') + 1) : arn?.split('/').slice(2).join('/') || undefined;
   const issuerArn = str(issuer.arn);
   const issuerName = str(issuer.userName) ?? issuerArn?.split('/').pop();
+  // IAM Identity Center users (type IdentityCenterUser) carry no arn/principalId: they are named by
+  // `onBehalfOf` {userId, identityStoreArn}, the user id being unique within its identity store.
+  const idcUser = type === 'IdentityCenterUser' ? identityCenterUser(ui) : undefined;
 
   let actorType: Actor['type'] = 'unknown';
   // Service events (eventType AwsServiceEvent) may carry only accountId + invokedBy.
@@ -59,9 +62,9 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
   const name =
     actorType === 'service' && (type === 'AWSService' || !type)
       ? invokedBy ?? source
-      : str(ui.userName) ?? (issuerName && sessionName ? `${issuerName}/${sessionName}` : issuerName ?? sessionName);
+      : str(ui.userName) ?? (issuerName && sessionName ? `${issuerName}/${sessionName}` : issuerName ?? sessionName) ?? (idcUser ? str(get(r, 'additionalEventData.UserName')) ?? idcUser.userId : undefined);
   const actor: Actor = {
-    id: arn ?? principal ?? invokedBy,
+    id: arn ?? principal ?? invokedBy ?? idcUser?.id,
     name,
     type: actorType,
     ip: source && isIP(source) ? source : undefined,
@@ -73,19 +76,49 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
   return Object.values(actor).some((v) => v !== undefined && v !== 'unknown') ? actor : undefined;
 }
 
-/** Lower-cased name inside SageMaker ARNs (spec §2.0). */
-function sagemakerArn(r: Obj, type: string, name: string | undefined): string | undefined {
+/**
+ * The Identity Center user a request was made for (`userIdentity.onBehalfOf`, CloudTrail user guide):
+ * id = `<identityStoreArn>/<userId>` (the bare userId when the store is not given).
+ *
+ * @example
+ * identityCenterUser({ onBehalfOf: { userId: 'u1', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } }) // { id: 'arn:aws:identitystore::1:identitystore/d-1/u1', userId: 'u1' }
+ */
+export function identityCenterUser(ui: Obj): { id: string; userId: string } | undefined {
+  const userId = str(get(ui, 'onBehalfOf.userId'));
+  if (!userId) return undefined;
+  const store = str(get(ui, 'onBehalfOf.identityStoreArn'));
+  return { id: store ? `${store}/${userId}` : userId, userId };
+}
+
+/**
+ * Lower-cased name inside SageMaker ARNs (spec §2.0); `scope` is the parent a name lives in
+ * (a user profile's domain id: `user-profile/<domainId>/<name>`).
+ */
+function sagemakerArn(r: Obj, arnType: string, name: string | undefined, scope?: string): string | undefined {
   const region = str(r.awsRegion);
   const account = str(r.recipientAccountId) ?? str(get(r, 'userIdentity.accountId'));
   if (!name || !region || !account) return undefined;
   if (name.startsWith('arn:')) return name;
   const partition = /^arn:(aws[a-z-]*):/.exec(str(get(r, 'userIdentity.arn')) ?? '')?.[1] ?? 'aws';
-  return `arn:${partition}:sagemaker:${region}:${account}:${type.replace(/_/g, '-')}/${name.toLowerCase()}`;
+  return `arn:${partition}:sagemaker:${region}:${account}:${arnType}/${scope ? `${scope.toLowerCase()}/` : ''}${name.toLowerCase()}`;
+}
+
+/**
+ * The string values of a request parameter: `a.b`, or `a[].b` for every element of array `a`
+ * (BatchGetRecord names its feature groups in `identifiers[].featureGroupName`).
+ *
+ * @example
+ * paramValues({ identifiers: [{ featureGroupName: 'fg' }] }, 'identifiers[].featureGroupName') // ['fg']
+ */
+function paramValues(params: Obj, key: string): string[] {
+  const at = key.indexOf('[].');
+  if (at < 0) return uniq([str(get(params, key))]);
+  return uniq(arr(get(params, key.slice(0, at))).map((el) => str(get(el, key.slice(at + 3)))));
 }
 
 /** The first SageMaker ARN in the response (…Arn keys), else in the request, else in resources[]. */
-function findArn(r: Obj, params: Obj, resourceType: string): string | undefined {
-  const want = resourceType.replace(/_/g, '-');
+function findArn(r: Obj, params: Obj, arnType: string): string | undefined {
+  const want = arnType;
   const pick = (o: unknown): string | undefined => {
     if (!isObj(o)) return undefined;
     const arns = Object.entries(o).filter(([k, v]) => /Arn$/.test(k) && typeof v === 'string' && v.includes(':sagemaker:')).map(([, v]) => v as string);
@@ -106,7 +139,9 @@ interface Classified {
 function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   const op = classifySagemakerOperation(eventName, params);
   const response = isObj(r.responseElements) ? r.responseElements : {};
-  const nameParam = op.nameKey ? str(params[op.nameKey]) : undefined;
+  // Every resource the request names under its first present name key (several only for batch calls).
+  const named = op.nameKeys.map((k) => paramValues(params, k)).find((v) => v.length) ?? [];
+  const nameParam = named[0];
   // Many SageMaker name parameters accept an ARN too (DeleteModelPackage's versioned package ARN): that is the id, not the name.
   const name = nameParam?.startsWith('arn:') ? undefined : nameParam;
   const resourceArn = str(params.resourceArn);
@@ -116,10 +151,29 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   const group = packageGroupName(groupParam);
   const groupArn = op.resourceType === 'model_package_group' && !nameParam ? groupParam : undefined;
   const arn =
-    findArn(r, params, op.resourceType) ?? (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ?? sagemakerArn(r, op.resourceType, nameParam ?? groupArn);
+    findArn(r, params, op.arnType) ??
+    (resourceArn?.includes(':sagemaker:') ? resourceArn : undefined) ??
+    sagemakerArn(r, op.arnType, nameParam ?? groupArn, op.arnScope ? str(params[op.arnScope]) : undefined);
   const ml = sagemakerMl(eventName, params, response);
   const details: Record<string, unknown> = {};
+  // A failed call changed nothing: the approval status it asked for is not the version's state
+  // (rules read ml.model.approval as what the version now is), so it is kept only as the request.
+  if (str(r.errorCode) && ml.model?.approval_status) {
+    details.requested_approval = ml.model.approval;
+    details.requested_approval_status = ml.model.approval_status;
+    delete ml.model.approval;
+    delete ml.model.approval_status;
+  }
   if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
+  if (named.length > 1) details.resource_names = named;
+  // A presigned Studio URL opens one user's (or one shared space's) apps in the domain: who was opened, not just where.
+  if (eventName === 'CreatePresignedDomainUrl') {
+    details.domain_id = str(params.domainId);
+    details.user_profile_name = str(params.userProfileName);
+    details.space_name = str(params.spaceName);
+    details.user_profile_arn = sagemakerArn(r, 'user-profile', str(params.userProfileName), str(params.domainId));
+    details.expires_in_seconds = params.expiresInSeconds;
+  }
   // Create/UpdateModelPackage customerMetadataProperties: where evaluation evidence (adversarial_*) is recorded.
   if (op.resourceType === 'model_package') details.metadata = packageMetadata(params);
   // What an UpdateModelPackage changes besides its approval status: a call that approves and swaps the
@@ -333,6 +387,8 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
     caller_account: str(get(r, 'userIdentity.accountId')),
     cross_account: account && str(get(r, 'userIdentity.accountId')) && account !== str(get(r, 'userIdentity.accountId')) ? true : undefined,
     source_identity: str(get(r, 'userIdentity.sessionContext.sourceIdentity')),
+    // The Identity Center user behind the call (also on role sessions that carry one).
+    on_behalf_of: isObj(r.userIdentity) ? identityCenterUser(r.userIdentity)?.id : undefined,
     console_session: bool(r.sessionCredentialFromConsole),
     vpc_endpoint_id: str(r.vpcEndpointId),
     tls_version: str(get(r, 'tlsDetails.tlsVersion')),

@@ -44,6 +44,22 @@ export function hourPartition(path: string | undefined): string | undefined {
 }
 
 /**
+ * Endpoint and monitoring schedule of a Model Monitor result, from the layout SageMaker writes
+ * a scheduled run's output in: `<output uri>/<endpoint>/<schedule>/<yyyy>/<mm>/<dd>/<hh>/<file>`.
+ * Both folders must be there (a shorter path names neither); for S3 the bucket is not a folder.
+ *
+ * @example
+ * runOfPath('s3://mon/reports/fraud-ep/fraud-dq/2026/11/26/09/constraint_violations.json') // { endpoint: 'fraud-ep', schedule: 'fraud-dq' }
+ */
+export function runOfPath(path: string | undefined): { endpoint?: string; schedule?: string } {
+  if (!path) return {};
+  const m = path.replace(/\\/g, '/').replace(/^s3:\/\/[^/]+/i, '').match(/(?:^|\/)([^/]+)\/([^/]+)\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]*$/);
+  // `.` / `..` are not names (a relative path such as ../sched/2026/…).
+  if (!m || [m[1], m[2]].some((x) => x === '.' || x === '..')) return {};
+  return { endpoint: m[1], schedule: m[2] };
+}
+
+/**
  * Events for every violation. Ids come from the file's content and the
  * violation's position, anchored to the monitoring run, so a violation that
  * persists from one hourly run to the next is a new event each time:
@@ -76,6 +92,14 @@ export function normalizeViolations(
   // S3: the object, as always. A file: its run. Stdin: '' (content only, as before).
   const anchor = s3Uri ?? (partition || mtime ? `file:${partition ?? ''}:${mtime ?? ''}` : '');
   const bodyHash = stableId('sagemaker', 'violations', canonicalJson(body));
+  // Which endpoint and schedule: from the S3 key, else from the path the file was named by (if that
+  // has the run layout), else its resolved path (a symlink such as latest.json).
+  const realPath = str(meta.file_realpath);
+  const run = runOfPath(s3Uri ?? (hourPartition(file) ? file : realPath ?? file));
+  // The resource always has an id, so two runs or two endpoints never share an empty one: the object,
+  // the file, or (stdin) the content.
+  const where = s3Uri ?? realPath ?? (file && file !== '<stdin>' ? file : undefined);
+  const resourceId = where ?? `constraint_violations:${bodyHash}`;
   arr(body.violations).forEach((v, i) => {
     const path = `violations[${i}]`;
     if (!isObj(v)) return rejected.push({ reason: 'violation is not an object', path, record: v });
@@ -98,7 +122,8 @@ export function normalizeViolations(
           service: 'sagemaker.amazonaws.com',
           outcome: 'success',
           actor: { type: 'service', name: 'sagemaker-model-monitor' },
-          resource: s3Uri ? { type: 'monitoring_execution', id: s3Uri, uri: s3Uri } : { type: 'monitoring_execution' },
+          resource: { type: 'monitoring_execution', id: resourceId, name: run.schedule, uri: s3Uri },
+          ml: run.endpoint ? { deployment: { endpoint: run.endpoint } } : undefined,
           details: {
             monitoring_type: type,
             constraint_check_type: check,
@@ -109,6 +134,7 @@ export function normalizeViolations(
             metric_name: str(v.metric_name),
             description: str(v.description),
             subject: feature,
+            monitoring_schedule: run.schedule,
             source_file: s3Uri ? undefined : file,
             violations_in_file: arr(body.violations).length,
             version: body.version === undefined ? undefined : String(body.version),

@@ -16,8 +16,12 @@ export interface OperationClass {
   action: Action;
   /** Resource type for `resource.type` (snake case of the noun). */
   resourceType: string;
-  /** Request parameter naming the resource (e.g. `trainingJobName`). */
-  nameKey?: string;
+  /** Request parameters naming the resource, first present wins (e.g. `trainingJobName`); `a[].b` reads every element of array `a`. */
+  nameKeys: string[];
+  /** The resource-type segment of its ARN (`…:sagemaker:<region>:<acct>:<arnType>/<name>`). */
+  arnType: string;
+  /** Request parameter whose value scopes the name in the ARN (`user-profile/<domainId>/<name>`). */
+  arnScope?: string;
   readOnly: boolean;
 }
 
@@ -26,6 +30,11 @@ interface Noun {
   /** Action family in the catalogue; falls back to `resource` when the verb is not catalogued for it. */
   family: string;
   type: string;
+  /** Request parameters naming the resource when they are not `<noun>Name` (botocore member names, lower-camel). */
+  names?: string[];
+  /** ARN resource type when it is not the kebab form of `type`. */
+  arnType?: string;
+  arnScope?: string;
 }
 
 /** Longest nouns first so `PipelineExecution` wins over `Pipeline`. */
@@ -33,22 +42,22 @@ const NOUNS: Array<[string, Noun]> = (
   [
     // Ingestion & labeling
     ['FeatureGroup', { stage: 'ingestion', family: 'feature_group', type: 'feature_group' }],
-    ['FeatureMetadata', { stage: 'ingestion', family: 'feature_group', type: 'feature_group' }],
-    ['Record', { stage: 'ingestion', family: 'feature_record', type: 'feature_group' }],
+    ['FeatureMetadata', { stage: 'ingestion', family: 'feature_group', type: 'feature_group', names: ['featureGroupName'] }],
+    ['Record', { stage: 'ingestion', family: 'feature_record', type: 'feature_group', names: ['featureGroupName', 'identifiers[].featureGroupName'] }],
     ['LabelingJob', { stage: 'ingestion', family: 'resource', type: 'labeling_job' }],
     ['Workteam', { stage: 'ingestion', family: 'resource', type: 'workteam' }],
     ['Workforce', { stage: 'ingestion', family: 'resource', type: 'workforce' }],
     ['HumanTaskUi', { stage: 'ingestion', family: 'resource', type: 'human_task_ui' }],
-    ['DataQualityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
+    ['DataQualityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition', names: ['jobDefinitionName'], arnType: 'data-quality-job-definition' }],
     // Preprocessing
     ['ProcessingJob', { stage: 'preprocessing', family: 'processing_job', type: 'processing_job' }],
     // Training
     ['TrainingJob', { stage: 'training', family: 'training_job', type: 'training_job' }],
     ['HyperParameterTuningJob', { stage: 'training', family: 'tuning_job', type: 'hyper_parameter_tuning_job' }],
-    ['TrainingJobsForHyperParameterTuningJob', { stage: 'training', family: 'tuning_job', type: 'hyper_parameter_tuning_job' }],
-    ['AutoMLJob', { stage: 'training', family: 'training_job', type: 'automl_job' }],
-    ['AutoMLJobV2', { stage: 'training', family: 'training_job', type: 'automl_job' }],
-    ['CandidatesForAutoMLJob', { stage: 'training', family: 'training_job', type: 'automl_job' }],
+    ['TrainingJobsForHyperParameterTuningJob', { stage: 'training', family: 'tuning_job', type: 'hyper_parameter_tuning_job', names: ['hyperParameterTuningJobName'] }],
+    ['AutoMLJob', { stage: 'training', family: 'training_job', type: 'automl_job', names: ['autoMLJobName'] }],
+    ['AutoMLJobV2', { stage: 'training', family: 'training_job', type: 'automl_job', names: ['autoMLJobName'] }],
+    ['CandidatesForAutoMLJob', { stage: 'training', family: 'training_job', type: 'automl_job', names: ['autoMLJobName'] }],
     ['Algorithm', { stage: 'training', family: 'resource', type: 'algorithm' }],
     ['Pipeline', { stage: 'training', family: 'pipeline', type: 'pipeline' }],
     ['PipelineDefinitionForExecution', { stage: 'training', family: 'pipeline_run', type: 'pipeline_execution' }],
@@ -63,18 +72,18 @@ const NOUNS: Array<[string, Noun]> = (
     ['TrainingPlan', { stage: 'training', family: 'resource', type: 'training_plan' }],
     ['ComputeQuota', { stage: 'training', family: 'resource', type: 'compute_quota' }],
     // Evaluation
-    ['InferenceRecommendationsJob', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job' }],
-    ['InferenceRecommendationsJobSteps', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job' }],
-    ['InferenceExperiment', { stage: 'evaluation', family: 'evaluation', type: 'inference_experiment' }],
+    ['InferenceRecommendationsJob', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job', names: ['jobName'] }],
+    ['InferenceRecommendationsJobSteps', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job', names: ['jobName'] }],
+    ['InferenceExperiment', { stage: 'evaluation', family: 'evaluation', type: 'inference_experiment', names: ['name'] }],
     ['EvaluationJob', { stage: 'evaluation', family: 'evaluation', type: 'evaluation_job' }],
-    ['ModelQualityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
-    ['ModelBiasJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
-    ['ModelExplainabilityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition' }],
+    ['ModelQualityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition', names: ['jobDefinitionName'], arnType: 'model-quality-job-definition' }],
+    ['ModelBiasJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition', names: ['jobDefinitionName'], arnType: 'model-bias-job-definition' }],
+    ['ModelExplainabilityJobDefinition', { stage: 'serving', family: 'monitor', type: 'monitoring_job_definition', names: ['jobDefinitionName'], arnType: 'model-explainability-job-definition' }],
     // Monitoring of deployed endpoints
     ['MonitoringSchedule', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
-    ['MonitoringExecution', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
-    ['MonitoringAlert', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
-    ['MonitoringAlertHistory', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule' }],
+    ['MonitoringExecution', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule', names: ['monitoringScheduleName'] }],
+    ['MonitoringAlert', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule', names: ['monitoringScheduleName'] }],
+    ['MonitoringAlertHistory', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule', names: ['monitoringScheduleName'] }],
     // Registry
     ['ModelPackage', { stage: 'registry', family: 'model_version', type: 'model_package' }],
     ['ModelPackageGroup', { stage: 'registry', family: 'model_package_group', type: 'model_package_group' }],
@@ -86,9 +95,9 @@ const NOUNS: Array<[string, Noun]> = (
     ['Model', { stage: 'serving', family: 'model', type: 'model' }],
     ['Endpoint', { stage: 'serving', family: 'endpoint', type: 'endpoint' }],
     ['EndpointConfig', { stage: 'serving', family: 'endpoint_config', type: 'endpoint_config' }],
-    ['EndpointWeightsAndCapacities', { stage: 'serving', family: 'endpoint', type: 'endpoint' }],
+    ['EndpointWeightsAndCapacities', { stage: 'serving', family: 'endpoint', type: 'endpoint', names: ['endpointName'] }],
     ['InferenceComponent', { stage: 'serving', family: 'endpoint', type: 'inference_component' }],
-    ['InferenceComponentRuntimeConfig', { stage: 'serving', family: 'endpoint', type: 'inference_component' }],
+    ['InferenceComponentRuntimeConfig', { stage: 'serving', family: 'endpoint', type: 'inference_component', names: ['inferenceComponentName'] }],
     ['TransformJob', { stage: 'serving', family: 'transform_job', type: 'transform_job' }],
     ['CompilationJob', { stage: 'serving', family: 'resource', type: 'compilation_job' }],
     ['OptimizationJob', { stage: 'serving', family: 'resource', type: 'optimization_job' }],
@@ -99,19 +108,19 @@ const NOUNS: Array<[string, Noun]> = (
     ['NotebookInstance', { stage: 'platform', family: 'notebook', type: 'notebook_instance' }],
     ['NotebookInstanceLifecycleConfig', { stage: 'platform', family: 'resource', type: 'notebook_instance_lifecycle_config' }],
     ['StudioLifecycleConfig', { stage: 'platform', family: 'resource', type: 'studio_lifecycle_config' }],
-    ['PresignedNotebookInstanceUrl', { stage: 'platform', family: 'notebook', type: 'notebook_instance' }],
-    ['PresignedDomainUrl', { stage: 'platform', family: 'notebook', type: 'domain' }],
-    ['PresignedMlflowTrackingServerUrl', { stage: 'platform', family: 'notebook', type: 'mlflow_tracking_server' }],
-    ['Domain', { stage: 'platform', family: 'resource', type: 'domain' }],
-    ['UserProfile', { stage: 'platform', family: 'resource', type: 'user_profile' }],
-    ['Space', { stage: 'platform', family: 'resource', type: 'space' }],
+    ['PresignedNotebookInstanceUrl', { stage: 'platform', family: 'notebook', type: 'notebook_instance', names: ['notebookInstanceName'] }],
+    ['PresignedDomainUrl', { stage: 'platform', family: 'notebook', type: 'domain', names: ['domainId'] }],
+    ['PresignedMlflowTrackingServerUrl', { stage: 'platform', family: 'notebook', type: 'mlflow_tracking_server', names: ['trackingServerName'] }],
+    ['Domain', { stage: 'platform', family: 'resource', type: 'domain', names: ['domainId', 'domainName'] }],
+    ['UserProfile', { stage: 'platform', family: 'resource', type: 'user_profile', arnScope: 'domainId' }],
+    ['Space', { stage: 'platform', family: 'resource', type: 'space', arnScope: 'domainId' }],
     ['App', { stage: 'platform', family: 'resource', type: 'app' }],
     ['CodeRepository', { stage: 'platform', family: 'resource', type: 'code_repository' }],
     ['Project', { stage: 'platform', family: 'resource', type: 'project' }],
     ['Image', { stage: 'platform', family: 'resource', type: 'image' }],
     ['ImageVersion', { stage: 'platform', family: 'resource', type: 'image_version' }],
     ['Tags', { stage: 'platform', family: 'resource', type: 'tags' }],
-    ['MlflowTrackingServer', { stage: 'platform', family: 'resource', type: 'mlflow_tracking_server' }],
+    ['MlflowTrackingServer', { stage: 'platform', family: 'resource', type: 'mlflow_tracking_server', names: ['trackingServerName'] }],
   ] as Array<[string, Noun]>
 ).sort((a, b) => b[0].length - a[0].length);
 
@@ -186,12 +195,13 @@ export function classifySagemakerOperation(eventName: string, params: Record<str
   const special = specialCases(eventName, params);
   const found = findNoun(noun);
   const n: Noun = found?.[1] ?? { stage: 'platform', family: 'resource', type: snake(noun || eventName) };
-  const nameKey = found ? `${lowerFirst(found[0])}Name` : undefined;
-  if (special) return { resourceType: n.type, nameKey, readOnly, ...special };
+  // The request names its resource `<noun>Name` unless the noun's entry says otherwise (spec §2.1–2.8).
+  const names = { nameKeys: n.names ?? (found ? [`${lowerFirst(found[0])}Name`] : []), arnType: n.arnType ?? n.type.replace(/_/g, '-'), arnScope: n.arnScope };
+  if (special) return { resourceType: n.type, ...names, readOnly, ...special };
   const v = verbFor(verb);
   const familyAction = `${n.family}.${v}`;
   const action = (isAction(familyAction) ? familyAction : `resource.${genericVerb(verb)}`) as Action;
-  return { stage: n.stage, action, resourceType: n.type, nameKey, readOnly };
+  return { stage: n.stage, action, resourceType: n.type, ...names, readOnly };
 }
 
 const ANALYZER_IMAGE = /sagemaker-model-monitor-analyzer|sagemaker-clarify-processing/i;

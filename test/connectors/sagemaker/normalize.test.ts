@@ -609,3 +609,155 @@ describe('envelopes and ids', () => {
     }
   });
 });
+
+describe('resources named by a parameter other than <noun>Name (spec §2.4, §2.6, §2.8)', () => {
+  const ARN = 'arn:aws:sagemaker:us-east-1:111122223333';
+  const cases: Array<[string, Record<string, unknown>, { type: string; id: string; name: string }]> = [
+    ['CreatePresignedNotebookInstanceUrl', { notebookInstanceName: 'nb', sessionExpirationDurationInSeconds: 1800 }, { type: 'notebook_instance', id: `${ARN}:notebook-instance/nb`, name: 'nb' }],
+    ['UpdateEndpointWeightsAndCapacities', { endpointName: 'fraud-prod', desiredWeightsAndCapacities: [{ variantName: 'v2', desiredWeight: 1 }] }, { type: 'endpoint', id: `${ARN}:endpoint/fraud-prod`, name: 'fraud-prod' }],
+    ['CreateDataQualityJobDefinition', { jobDefinitionName: 'dq', roleArn: 'arn:aws:iam::111122223333:role/SMMonitor' }, { type: 'monitoring_job_definition', id: `${ARN}:data-quality-job-definition/dq`, name: 'dq' }],
+    ['DeleteModelQualityJobDefinition', { jobDefinitionName: 'mq' }, { type: 'monitoring_job_definition', id: `${ARN}:model-quality-job-definition/mq`, name: 'mq' }],
+    ['DescribeModelBiasJobDefinition', { jobDefinitionName: 'bias' }, { type: 'monitoring_job_definition', id: `${ARN}:model-bias-job-definition/bias`, name: 'bias' }],
+    ['CreateModelExplainabilityJobDefinition', { jobDefinitionName: 'shap' }, { type: 'monitoring_job_definition', id: `${ARN}:model-explainability-job-definition/shap`, name: 'shap' }],
+    ['CreateAutoMLJobV2', { autoMLJobName: 'auto' }, { type: 'automl_job', id: `${ARN}:automl-job/auto`, name: 'auto' }],
+    ['PutRecord', { featureGroupName: 'customers', record: [] }, { type: 'feature_group', id: `${ARN}:feature-group/customers`, name: 'customers' }],
+    ['GetRecord', { featureGroupName: 'customers', recordIdentifierValueAsString: '42' }, { type: 'feature_group', id: `${ARN}:feature-group/customers`, name: 'customers' }],
+    ['DeleteRecord', { featureGroupName: 'customers', recordIdentifierValueAsString: '42' }, { type: 'feature_group', id: `${ARN}:feature-group/customers`, name: 'customers' }],
+    ['BatchGetRecord', { identifiers: [{ featureGroupName: 'customers', recordIdentifiersValueAsString: ['1'] }] }, { type: 'feature_group', id: `${ARN}:feature-group/customers`, name: 'customers' }],
+    ['CreateUserProfile', { domainId: 'd-abc123', userProfileName: 'alice' }, { type: 'user_profile', id: `${ARN}:user-profile/d-abc123/alice`, name: 'alice' }],
+  ];
+  for (const [op, params, resource] of cases) {
+    it(`${op} → resource ${resource.type} ${resource.name}`, () => {
+      expect(one(ctRecord(op, params)).resource).toEqual(resource);
+    });
+  }
+
+  it('a Feature Store record call without resources[] (a data event trimmed of them) still names its feature group for the rules', () => {
+    const fixture = fx<Record<string, unknown>>('cloudtrail-sagemaker-featurestore-putrecord-dataevent.awsdocs.json');
+    const { resources: _dropped, ...bare } = fixture;
+    const ev = one(bare);
+    expect(ev.action).toBe('feature_record.write');
+    expect(ev.resource?.type).toBe('feature_group');
+    expect(ev.resource?.name).toBeTruthy();
+    expect(ev.resource?.name).toBe(one(fixture).resource?.name);
+  });
+
+  it('BatchGetRecord over several feature groups names the first and lists all', () => {
+    const ev = one(ctRecord('BatchGetRecord', { identifiers: [{ featureGroupName: 'customers' }, { featureGroupName: 'payments' }, { featureGroupName: 'customers' }] }));
+    expect(ev.resource?.name).toBe('customers');
+    expect(ev.details?.resource_names).toEqual(['customers', 'payments']);
+  });
+
+  it('CreatePresignedDomainUrl names the domain (resource) and the user profile / space opened (details)', () => {
+    const ev = one(ctRecord('CreatePresignedDomainUrl', { domainId: 'd-abc123', userProfileName: 'bob', spaceName: 'shared', sessionExpirationDurationInSeconds: 43200 }));
+    expect(ev.action).toBe('notebook.open');
+    expect(ev.resource).toEqual({ type: 'domain', id: `${ARN}:domain/d-abc123`, name: 'd-abc123' });
+    expect(ev.details).toMatchObject({
+      domain_id: 'd-abc123',
+      user_profile_name: 'bob',
+      space_name: 'shared',
+      user_profile_arn: `${ARN}:user-profile/d-abc123/bob`,
+      session_expiration_duration_in_seconds: 43200,
+    });
+  });
+});
+
+describe('a failed call claims no state (spec §1.1 errorCode)', () => {
+  const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/3';
+
+  it('a failed UpdateModelPackage Approved keeps what was asked in details, not as the version approval', () => {
+    const ev = one(ctRecord('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { errorCode: 'ValidationException', errorMessage: 'bad' }));
+    expect(ev.outcome).toBe('failure');
+    expect(ev.ml?.model).toEqual({ name: 'fraud', version: '3' });
+    expect(ev.details).toMatchObject({ requested_approval: 'approved', requested_approval_status: 'Approved' });
+    // The same call that succeeds does carry the approval.
+    const ok = one(ctRecord('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }));
+    expect(ok.ml?.model).toMatchObject({ approval: 'approved', approval_status: 'Approved' });
+    expect(ok.details?.requested_approval).toBeUndefined();
+  });
+
+  it('a failed CreateModelPackage registering as Approved is not an approved version either', () => {
+    const ev = one(ctRecord('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'Approved' }, { errorCode: 'AccessDeniedException', errorMessage: 'no' }));
+    expect(ev.ml?.model?.approval).toBeUndefined();
+    expect(ev.ml?.model?.approval_status).toBeUndefined();
+    expect(ev.details?.requested_approval).toBe('approved');
+  });
+});
+
+describe('IAM Identity Center callers (CloudTrail userIdentity type IdentityCenterUser)', () => {
+  // The shape of the CloudTrail user guide's example (userIdentity element).
+  const idc = (userId: string, extra: Record<string, unknown> = {}) =>
+    ctRecord('CreateTrainingJob', { trainingJobName: 't' }, {
+      eventID: `idc-${userId}`,
+      userIdentity: {
+        type: 'IdentityCenterUser',
+        accountId: '111122223333',
+        onBehalfOf: { userId, identityStoreArn: 'arn:aws:identitystore::111122223333:identitystore/d-9067642ac7' },
+        credentialId: 'EXAMPLEVHULjJdTUdPJfofVa1sufHDoj7aYcOYcxFVllWR_Whr1fEXAMPLE',
+      },
+      ...extra,
+    });
+
+  it('is a user named by its identity store and user id; two users are two actors', () => {
+    const a = one(idc('544894e8-80c1-707f-60e3-3ba6510dfac1'));
+    expect(a.actor).toMatchObject({
+      type: 'user',
+      id: 'arn:aws:identitystore::111122223333:identitystore/d-9067642ac7/544894e8-80c1-707f-60e3-3ba6510dfac1',
+      name: '544894e8-80c1-707f-60e3-3ba6510dfac1',
+    });
+    expect(one(idc('94d00cd8-e9e6-4810-b177-b08e84775435')).actor?.id).not.toBe(a.actor?.id);
+    // The bearer credential id is not copied anywhere but raw.
+    expect(JSON.stringify({ ...a, raw: undefined })).not.toContain('EXAMPLEVHUL');
+  });
+
+  it('takes the user name when the record gives one (additionalEventData.UserName)', () => {
+    expect(one(idc('u-1', { additionalEventData: { UserName: 'alice@corp.example' } })).actor?.name).toBe('alice@corp.example');
+  });
+
+  it('a role session made for an Identity Center user names that user in details.on_behalf_of', () => {
+    const rec = ctRecord('CreateTrainingJob', { trainingJobName: 't' });
+    (rec.userIdentity as Record<string, unknown>).onBehalfOf = { userId: 'u-9', identityStoreArn: 'arn:aws:identitystore::111122223333:identitystore/d-1' };
+    const ev = one(rec);
+    expect(ev.actor?.id).toBe('arn:aws:sts::111122223333:assumed-role/MLEngineer/alice');
+    expect(ev.details?.on_behalf_of).toBe('arn:aws:identitystore::111122223333:identitystore/d-1/u-9');
+  });
+});
+
+describe('Model Monitor results name their endpoint and schedule (default output layout <endpoint>/<schedule>/yyyy/mm/dd/hh)', () => {
+  const body = () => JSON.parse(readFixture('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json').toString('utf8')) as Record<string, unknown>;
+
+  it('from S3: ml.deployment.endpoint, resource name = schedule, id = the object', () => {
+    const uri = 's3://ml-monitoring/reports/fraud-prod/fraud-prod-bias/2026/11/25/10/constraint_violations.json';
+    const out = norm(body(), {}, { source_uri: uri });
+    expect(out.events).toHaveLength(2);
+    for (const ev of out.events) {
+      expect(ev.ml?.deployment?.endpoint).toBe('fraud-prod');
+      expect(ev.resource).toEqual({ type: 'monitoring_execution', id: uri, name: 'fraud-prod-bias', uri });
+      expect(ev.details).toMatchObject({ monitoring_schedule: 'fraud-prod-bias', facet: 'Age', metric_name: expect.any(String), constraint_check_type: 'bias_drift_check', description: expect.stringMatching(/does not meet/) });
+    }
+  });
+
+  it('from a file: the path layout, or the resolved path of a link; always a resource id', () => {
+    const file = 'monitoring/churn-prod/churn-dq/2026/11/25/10/constraint_violations.json';
+    const ev = norm(body(), {}, { file }).events[0]!;
+    expect(ev.ml?.deployment?.endpoint).toBe('churn-prod');
+    expect(ev.resource).toEqual({ type: 'monitoring_execution', id: file, name: 'churn-dq' });
+    const linked = norm(body(), {}, { file: 'latest.json', file_realpath: `/data/${file}` }).events[0]!;
+    expect(linked.ml?.deployment?.endpoint).toBe('churn-prod');
+    expect(linked.resource?.id).toBe(`/data/${file}`);
+    // Without the layout (or from stdin): no endpoint is made up, and the resource still has an id.
+    const flat = norm(body(), {}, { file: 'cv.json' }).events[0]!;
+    expect(flat.ml?.deployment).toBeUndefined();
+    expect(flat.resource).toEqual({ type: 'monitoring_execution', id: 'cv.json' });
+    const stdin = norm(body(), {}, { file: '<stdin>' }).events[0]!;
+    expect(stdin.resource?.id).toMatch(/^constraint_violations:[0-9a-f]+$/);
+    expect(norm(body(), {}, { source_uri: 's3://ml-monitoring/fraud-ep/2026/11/25/10/constraint_violations.json' }).events[0]!.ml?.deployment).toBeUndefined();
+  });
+
+  it('two endpoints with the same findings are two alert entities, not one empty monitoring_execution', () => {
+    const evs = ['fraud-prod', 'churn-prod'].flatMap((ep) => norm(body(), {}, { source_uri: `s3://mon/${ep}/${ep}-bias/2026/11/25/10/constraint_violations.json` }).events);
+    const { alerts } = replayEvents(evs, { rules: RulesConfig.parse({}) });
+    const drift = alerts.filter((a) => a.rule_id === 'serving.behavioral_drift');
+    expect(new Set(drift.map((a) => `${a.entity.type}:${a.entity.id}`))).toEqual(new Set(['endpoint:fraud-prod', 'endpoint:churn-prod']));
+  });
+});
