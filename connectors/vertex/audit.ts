@@ -1,8 +1,9 @@
 import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
-import { collectFacts, digestOf, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
+import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod } from './methods.js';
+import { canonicalNames, type Canon } from './names.js';
 
 /** google.rpc.Code names (google/rpc/code.proto). */
 export const RPC_CODES = [
@@ -46,26 +47,41 @@ function actorType(email: string | undefined, subject: string | undefined): Acto
   return 'unknown';
 }
 
-/** Actor from authenticationInfo + requestMetadata; the delegation chain is kept in its logged order. */
+/**
+ * The principal a subject names, spelled as its principalEmail is: `user:a@x` and `serviceAccount:sa@p.iam…`
+ * are the accounts `a@x` and `sa@p.iam…` (IAM member syntax); federated `principal://…` and other subjects
+ * have no email and stay as written.
+ */
+function principalOfSubject(subject: string | undefined): string | undefined {
+  const m = subject ? /^(?:user|serviceAccount):(.+@.+)$/.exec(subject) : null;
+  return m ? m[1] : subject;
+}
+
+/**
+ * Actor from authenticationInfo + requestMetadata (spec §7: principalEmail, else principalSubject), so one
+ * principal has one `actor.id` whether an entry logs its email, its subject or both; the subject itself is
+ * kept in `details.principal_subject`. The delegation chain is kept in its logged order.
+ */
 export function auditActor(pp: Json): Actor | undefined {
   const auth = isObj(pp.authenticationInfo) ? pp.authenticationInfo : {};
   const meta = isObj(pp.requestMetadata) ? pp.requestMetadata : {};
-  const email = str(auth.principalEmail);
   const subject = str(auth.principalSubject);
+  const fromSubject = principalOfSubject(subject);
+  const email = str(auth.principalEmail) ?? (fromSubject !== subject ? fromSubject : undefined);
   const chain: string[] = [];
   if (Array.isArray(auth.serviceAccountDelegationInfo)) {
     for (const d of auth.serviceAccountDelegationInfo) {
       if (!isObj(d)) continue;
       const first = isObj(d.firstPartyPrincipal) ? str(d.firstPartyPrincipal.principalEmail) : undefined;
       const third = isObj(d.thirdPartyPrincipal) && isObj(d.thirdPartyPrincipal.thirdPartyClaims) ? str(d.thirdPartyPrincipal.thirdPartyClaims.principal ?? d.thirdPartyPrincipal.thirdPartyClaims.sub) : undefined;
-      const who = first ?? str(d.principalSubject) ?? third;
+      const who = first ?? principalOfSubject(str(d.principalSubject)) ?? third;
       if (who) chain.push(who);
     }
   }
   let type = actorType(email, subject);
   if (type === 'unknown' && !email && !subject && isObj(auth.thirdPartyPrincipal)) type = 'user';
   const actor: Actor = {
-    id: subject ?? email,
+    id: email ?? subject,
     email: email && email.includes('@') ? email : undefined,
     name: email && !email.includes('@') ? email : undefined,
     type,
@@ -155,7 +171,18 @@ export function uploadedModel(req: Json, resp: unknown): { name?: string; versio
   return { name, version };
 }
 
-function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceName: string | undefined, req: Json, approval?: string, aliases?: AliasChange, uploaded?: { name?: string; version?: string }) {
+function mlFacts(
+  f: SecurityFacts,
+  stage: Stage,
+  resourceType: string,
+  resourceName: string | undefined,
+  req: Json,
+  canon: Canon,
+  vertex: boolean,
+  approval?: string,
+  aliases?: AliasChange,
+  uploaded?: { name?: string; version?: string },
+) {
   const images = f.images;
   // The job-level image names the offender: the first unpinned image when any (image_pinned is a verdict
   // over all of them, and a pinned sidecar must not stand for a `:latest` miner in another worker pool).
@@ -175,8 +202,9 @@ function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceN
           web_access: f.webAccess || undefined,
         }
       : undefined;
-  // Model identity: the resource itself for registry calls, else the model a deployment points at.
-  const modelRef = /\/models\/[^/]+/.test(resourceName ?? '') && !/\/publishers\//.test(resourceName ?? '') ? resourceName : f.models[0];
+  // Model identity: the resource itself for registry calls, else the model a deployment points at. Only
+  // aiplatform names are Vertex models (a GCS object `…/objects/models/fraud/model.pkl` is not).
+  const modelRef = vertex && /\/models\/[^/]+/.test(resourceName ?? '') && !/\/publishers\//.test(resourceName ?? '') ? resourceName : f.models[0];
   const parsed = parseModelRef(modelRef);
   const ref = uploaded?.name ? { ...parsed, name: uploaded.name, version: uploaded.version } : parsed;
   const deployed = isObj(req.deployedModel) ? req.deployedModel : undefined;
@@ -196,13 +224,13 @@ function mlFacts(f: SecurityFacts, stage: Stage, resourceType: string, resourceN
           tags: modelLabels(req),
         }
       : undefined;
-  const endpoint = /\/endpoints\/[^/]+$/.test(resourceName ?? '') ? resourceName : str(req.endpoint);
+  const endpoint = /\/endpoints\/[^/]+$/.test(resourceName ?? '') ? resourceName : canon(str(req.endpoint));
   const deployment =
     stage === 'serving' && (endpoint || f.trafficSplit || deployed)
       ? {
           endpoint,
           traffic: f.trafficSplit,
-          model_uri: deployed ? str(deployed.model) : undefined,
+          model_uri: deployed ? canon(str(deployed.model)) : undefined,
           variant: f.deployedModelIds[0],
           service_account: deployed ? str(deployed.serviceAccount) : undefined,
           container_logging_disabled: f.containerLoggingDisabled || undefined,
@@ -235,9 +263,12 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   const pp = entry.protoPayload ?? {};
   const methodName = str(pp.methodName) ?? str(entry.resource?.labels?.method) ?? '';
   const serviceName = str(pp.serviceName) ?? str(entry.resource?.labels?.service);
-  const resourceName = targetName(pp);
-  const req = isObj(pp.request) ? pp.request : {};
   const vertex = serviceName === VERTEX_SERVICE || isVertexMethod(methodName);
+  // One name per Vertex resource whether logged with the project number or the project id (see canonicalNames).
+  const canon: Canon = vertex ? canonicalNames(entry) : (name) => name;
+  const loggedName = targetName(pp);
+  const resourceName = canon(loggedName);
+  const req = isObj(pp.request) ? pp.request : {};
   const rpc = methodName.split('.').pop() ?? methodName;
   let stage: Stage;
   let action: Action;
@@ -256,11 +287,34 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   }
   const { outcome, error } = auditOutcome(pp);
   const facts = collectFacts([req, pp.response]);
+  facts.models = facts.models.map(canon);
   // A refused upload created no version: keep the model it named, not an inferred version.
   const upload = vertex && rpc === 'UploadModel' ? uploadedModel(req, pp.response) : undefined;
-  const uploaded = upload && outcome === 'failure' ? { name: upload.name } : upload;
-  const ml = mlFacts(facts, stage, resourceType, resourceName, req, outcome === 'success' ? approval : undefined, aliases, uploaded);
-  const modelRef = parseModelRef(resourceName);
+  const uploaded = upload && { name: canon(upload.name), version: outcome === 'failure' ? undefined : upload.version };
+  const ml: NonNullable<AuditFields['ml']> = mlFacts(facts, stage, resourceType, resourceName, req, canon, vertex, outcome === 'success' ? approval : undefined, aliases, uploaded);
+  // An imported ModelEvaluation's scores are the evaluated version's metrics (what score_drop compares). A refused
+  // import recorded nothing: its numbers must not become the version's baseline.
+  const evaluation = vertex && rpc === 'ImportModelEvaluation' && isObj(req.modelEvaluation) ? req.modelEvaluation : undefined;
+  const scores = evaluation && outcome !== 'failure' ? evaluationMetrics(evaluation.metrics) : undefined;
+  if (scores?.metrics) ml.metrics = scores.metrics;
+  if (evaluation && ml.model && !ml.model.version) {
+    // resourceName may name the model only; the version is then in `parent` (`…/models/M@V`) or the evaluation's name.
+    const resp = isObj(pp.response) ? pp.response : {};
+    for (const n of [str(req.parent), str(resp.name), str(evaluation.name)]) {
+      const r = parseModelRef(canon(n));
+      if (r.name === ml.model.name && r.version) {
+        ml.model.version = r.version;
+        break;
+      }
+    }
+  }
+  const modelRef = vertex ? parseModelRef(resourceName) : {};
+  const object = vertex ? undefined : storageTarget(serviceName, resourceName);
+  if (object) {
+    resourceType = object.type;
+    action = storageAction(methodName) ?? action;
+    ml.data = { uris: [object.uri], inputs: undefined, outputs: undefined };
+  }
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.
   const parentOnly = vertex && !!resourceName && resourceType !== 'iam_policy' && /^projects\/[^/]+(\/locations\/[^/]+)?$/.test(resourceName);
@@ -292,6 +346,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
       : undefined,
     num_response_items: pp.numResponseItems !== undefined ? Number(pp.numResponseItems) : undefined,
     request_type: str(req['@type']),
+    resource_name_logged: loggedName !== resourceName ? loggedName : undefined,
+    metrics_schema_uri: evaluation ? str(evaluation.metricsSchemaUri) : undefined,
+    metrics_omitted: scores?.omitted ? scores.omitted : undefined,
     aliases_added: aliases?.added.length ? aliases.added : undefined,
     aliases_removed: aliases?.removed.length ? aliases.removed : undefined,
     update_mask: maskPaths(req.updateMask).length ? maskPaths(req.updateMask) : undefined,
@@ -313,7 +370,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     outcome,
     error,
     actor: auditActor(pp),
-    resource: resourceName
+    resource: object
+      ? { type: object.type, id: resourceName, name: object.name, uri: object.uri }
+      : resourceName
       ? {
           type: resourceType,
           id: resourceName,
@@ -325,6 +384,26 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     details,
     region: location,
   };
+}
+
+/**
+ * A Cloud Storage audit target (`projects/_/buckets/B[/objects/PATH]`): a bucket or object, named by its
+ * path and `gs://` URI (an object under `models/` is still an object, not a model).
+ */
+function storageTarget(serviceName: string | undefined, resourceName: string | undefined): { type: 'gcs_bucket' | 'gcs_object'; name: string; uri: string } | undefined {
+  if (serviceName !== 'storage.googleapis.com' || !resourceName) return undefined;
+  const m = /^projects\/[^/]+\/buckets\/([^/]+)(?:\/objects\/(.+))?$/.exec(resourceName);
+  if (!m) return undefined;
+  const [, bucket, path] = m;
+  return path ? { type: 'gcs_object', name: path, uri: `gs://${bucket}/${path}` } : { type: 'gcs_bucket', name: bucket!, uri: `gs://${bucket}` };
+}
+
+/** Cloud Storage object methods in the data-object catalogue (as S3 object calls are). */
+function storageAction(methodName: string): Action | undefined {
+  const m = /^storage\.objects\.(get|create|update|patch|compose|delete|copy|rewrite)$/.exec(methodName);
+  if (!m) return undefined;
+  const verb = m[1]!;
+  return verb === 'get' ? 'data_object.read' : verb === 'delete' ? 'data_object.delete' : verb === 'copy' || verb === 'rewrite' ? 'data_object.copy' : 'data_object.write';
 }
 
 /** `request.model.labels` of an UploadModel / UpdateModel, as string tags. */

@@ -162,3 +162,44 @@ export function maskPaths(mask: unknown): string[] {
   if (isObj(mask) && Array.isArray(mask.paths)) return mask.paths.filter((p): p is string => typeof p === 'string');
   return [];
 }
+
+const MAX_METRICS = 200;
+const MAX_METRIC_DEPTH = 4;
+const MAX_METRIC_NAME = 200;
+
+/**
+ * The scalar scores of a ModelEvaluation's `metrics` (a google.protobuf.Value
+ * shaped by its metricsSchemaUri): every finite number, named by its path
+ * (`auRoc`, `confusionMatrix.…`, nested objects joined with `.`). Arrays
+ * (`confidenceMetrics[]` per threshold, `confusionMatrix.rows`) are tables,
+ * not scores of the model, and are left out; so are NaN/Infinity (proto JSON
+ * strings). Bounded (depth, count, name length): the body is caller-written.
+ *
+ * @example
+ * evaluationMetrics({ auRoc: 0.97, logLoss: 0.2, confidenceMetrics: [{ recall: 1 }] })
+ * // { metrics: { auRoc: 0.97, logLoss: 0.2 }, omitted: 0 }
+ */
+export function evaluationMetrics(value: unknown): { metrics?: Record<string, number>; omitted: number } {
+  const metrics: Record<string, number> = {};
+  let count = 0;
+  let omitted = 0;
+  const walk = (node: unknown, path: string, depth: number): void => {
+    if (typeof node === 'number') {
+      if (!Number.isFinite(node) || !path || path.length > MAX_METRIC_NAME) return;
+      if (count >= MAX_METRICS) omitted++;
+      else {
+        metrics[path] = node;
+        count++;
+      }
+      return;
+    }
+    if (!isObj(node) || depth >= MAX_METRIC_DEPTH) return;
+    for (const k of Object.keys(node)) {
+      // `__proto__` as a key would set the record's prototype, not a metric.
+      if (k === '@type' || k === '__proto__') continue;
+      walk(node[k], path ? `${path}.${k}` : k, depth + 1);
+    }
+  };
+  walk(value, '', 0);
+  return { metrics: count ? metrics : undefined, omitted };
+}

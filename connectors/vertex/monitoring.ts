@@ -1,6 +1,7 @@
 import type { Action } from '../../core/schema/actions.js';
 import type { NormalizedEventInput, Stage } from '../../core/schema/index.js';
 import { isObj, locationOf, logIdOf, str, type LogEntry } from './logentry.js';
+import { canonicalNames } from './names.js';
 
 /** True for Model Monitoring anomaly entries (v1 `model_monitoring_anomaly` log, or the payload type). */
 export function isMonitoringAnomaly(entry: LogEntry): boolean {
@@ -41,7 +42,8 @@ export function monitoringFields(entry: LogEntry): MonitoringFields {
   const metrics: Record<string, number> = {};
   for (const f of features) if (f.deviation !== undefined) metrics[`${kind}.${f.feature}`] = f.deviation;
   const deviations = features.map((f) => f.deviation).filter((d): d is number => d !== undefined);
-  const job = str(p.modelDeploymentMonitoringJob) ?? str(p.modelMonitoringJob);
+  // The payload names the job with the project number; the audit entries of the same job may use the id.
+  const job = canonicalNames(entry)(str(p.modelDeploymentMonitoringJob) ?? str(p.modelMonitoringJob));
   const labels = entry.resource?.labels ?? {};
   const jobId = job?.split('/').pop() ?? labels.model_deployment_monitoring_job;
   const action: Action = 'monitor.anomaly';

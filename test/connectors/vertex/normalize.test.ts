@@ -39,7 +39,8 @@ describe('vertex fixtures through the CLI normalize path', () => {
     },
     'cloudevents-LogEntryData-monitoringCreateTimeSeries.json': {
       stage: 'platform', action: 'resource.create', outcome: 'success',
-      actor: { email: 'robot@test-project.iam.gserviceaccount.com', id: 'user:robot@test-project.iam.gserviceaccount.com', user_agent: 'google-cloud-sdk357.0.0 (gzip),gzip(gfe)' },
+      // spec §7: principalEmail first; the subject (`user:…`) stays in details.principal_subject.
+      actor: { email: 'robot@test-project.iam.gserviceaccount.com', id: 'robot@test-project.iam.gserviceaccount.com', user_agent: 'google-cloud-sdk357.0.0 (gzip),gzip(gfe)' },
     },
     'cloudevents-LogEntryData-pubsubCreateTopic.json': {
       stage: 'platform', action: 'resource.create', outcome: 'success',
@@ -468,12 +469,12 @@ describe('actor and outcome', () => {
       }),
     );
     expect(ev.actor).toEqual({
-      id: 'serviceAccount:trainer@p.iam.gserviceaccount.com',
+      id: 'trainer@p.iam.gserviceaccount.com',
       email: 'trainer@p.iam.gserviceaccount.com',
       type: 'service',
       ip: 'private',
       user_agent: 'google-cloud-sdk gcloud/470.0.0 command/gcloud.ai.custom-jobs.create,gzip(gfe)',
-      chain: ['mallory@example.com', 'serviceAccount:hop@p.iam.gserviceaccount.com'],
+      chain: ['mallory@example.com', 'hop@p.iam.gserviceaccount.com'],
       key_id: '//iam.googleapis.com/projects/p/serviceAccounts/trainer@p.iam.gserviceaccount.com/keys/abc',
     });
     expect(ev.details).toMatchObject({ caller_ip_redacted: 'private', impersonated: true });
