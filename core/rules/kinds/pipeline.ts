@@ -76,9 +76,15 @@ export const distributionShift: KindImpl = (ev, ctx) => {
   if (isMonitorFinding(ev) && (DATA_STAGES.has(ev.stage) || pattern.test(monitorText(ev)))) {
     const ep = endpointOf(ev);
     const entity = ep ? endpointEntity(ev, ep) : { type: 'data_source', id: sourceOf(ev), platform: ev.platform };
+    // What was violated: Vertex names objectives and findings; SageMaker Model Monitor a feature, a check and its text.
+    const d = ev.details ?? {};
+    const feature = typeof d.feature_name === 'string' ? d.feature_name : undefined;
+    const check = typeof d.constraint_check_type === 'string' ? d.constraint_check_type : undefined;
+    const what = [check, feature ? `on feature ${feature}` : undefined].filter(Boolean).join(' ');
     ctx.detect({
       entity, key: monitorText(ev), evidence: [ev.id], title: 'Data-quality / skew monitor violation',
-      summary: `${ev.resource?.name ?? ev.operation} reported a violation on ${entity.id}`, details: { monitor: ev.resource?.name, objective: ev.details?.objective ?? ev.details?.anomaly_objective, findings: ev.details?.findings ?? ev.details?.feature_anomalies },
+      summary: `${ev.resource?.name ?? ev.operation} reported a violation${what ? ` (${what})` : ''} on ${entity.id}${typeof d.description === 'string' ? `: ${d.description}` : ''}`,
+      details: { monitor: ev.resource?.name, objective: d.objective ?? d.anomaly_objective, findings: d.findings ?? d.feature_anomalies, feature, check, description: d.description },
     });
   }
   if (ev.stage === 'preprocessing' && ev.ml?.metrics && ev.outcome !== 'failure') {

@@ -168,3 +168,18 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(mod[1]!.summary).toMatch(/changed \(description_change\) by/);
   });
 });
+
+describe('preprocessing.distribution_shift on a SageMaker Model Monitor violation', () => {
+  it('names the feature, the check and the monitor\'s text, and keeps two endpoints apart', () => {
+    const violation = (id: string, endpoint: string, feature: string) =>
+      ev({
+        id, time: at(T0), platform: 'sagemaker', stage: 'serving', action: 'monitor.violation', operation: 'ModelMonitor.baseline_drift_check', service: 'sagemaker.amazonaws.com', outcome: 'success',
+        actor: { type: 'service', name: 'sagemaker-model-monitor' }, resource: { type: 'monitoring_execution', id: `s3://mon/${endpoint}/dq/2026/03/02/10/constraint_violations.json`, name: `${endpoint}-dq` },
+        ml: { deployment: { endpoint } }, details: { monitoring_type: 'DataQuality', constraint_check_type: 'baseline_drift_check', feature_name: feature, description: 'Baseline drift distance: 0.42 exceeds threshold: 0.1' },
+      });
+    const alerts = replayEvents([violation('v1', 'fraud-prod', 'amount'), violation('v2', 'churn-prod', 'amount')], { rules }).alerts.filter((a) => a.rule_id === 'preprocessing.distribution_shift');
+    expect(alerts.map((a) => a.entity.id)).toEqual(['fraud-prod', 'churn-prod']);
+    expect(alerts[0]!.summary).toBe('fraud-prod-dq reported a violation (baseline_drift_check on feature amount) on fraud-prod: Baseline drift distance: 0.42 exceeds threshold: 0.1');
+    expect(alerts[0]!.details).toMatchObject({ feature: 'amount', check: 'baseline_drift_check', monitor: 'fraud-prod-dq' });
+  });
+});
