@@ -287,7 +287,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   }
   const { outcome, error } = auditOutcome(pp);
   const facts = collectFacts([req, pp.response]);
-  facts.models = facts.models.map(canon);
+  // Another service's request naming a model counts only when it names a Vertex model (`projects/P/locations/L/models/M`).
+  facts.models = vertex ? facts.models.map(canon) : facts.models.filter((m) => /^projects\/[^/]+\/locations\/[^/]+\/models\/[^/]+/.test(m));
   // A refused upload created no version: keep the model it named, not an inferred version.
   const upload = vertex && rpc === 'UploadModel' ? uploadedModel(req, pp.response) : undefined;
   const uploaded = upload && { name: canon(upload.name), version: outcome === 'failure' ? undefined : upload.version };
@@ -313,7 +314,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   if (object) {
     resourceType = object.type;
     action = storageAction(methodName) ?? action;
-    ml.data = { uris: [object.uri], inputs: undefined, outputs: undefined };
+    ml.data = { uris: [object.uri] };
   }
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.

@@ -221,6 +221,16 @@ describe('a Cloud Storage object is an object, whatever its path', () => {
     expect(gcs('projects/_/buckets/models', 'storage.buckets.get').resource).toMatchObject({ type: 'gcs_bucket', name: 'models', uri: 'gs://models' });
   });
 
+  it("another service's request naming its own `…/models/…` is not a Vertex model", () => {
+    const entry = auditEntry({ method: 'google.cloud.bigquery.v2.JobService.InsertJob', resourceName: 'projects/p/datasets/d/models/m', request: { model: 'projects/p/datasets/d/models/m' } }) as {
+      protoPayload: Record<string, unknown>;
+    };
+    entry.protoPayload.serviceName = 'bigquery.googleapis.com';
+    const ev = one(entry);
+    expect(ev.ml?.model).toBeUndefined();
+    expect(ev.resource?.name).toBe('m');
+  });
+
   it('an aiplatform model under the same kind of path is still a model', () => {
     const ev = one(auditEntry({ method: `${V1}ModelService.GetModel`, resourceName: `${LOC}/models/55@2`, log: 'data_access' }));
     expect(ev.ml?.model).toMatchObject({ name: `${LOC}/models/55`, version: '2' });
