@@ -64,10 +64,12 @@ export function runOfPath(path: string | undefined): { endpoint?: string; schedu
  * violation's position, anchored to the monitoring run, so a violation that
  * persists from one hourly run to the next is a new event each time:
  * - from S3, the object (`meta.source_uri`) — each run writes its own;
- * - from a file, the run's hour partition in its path and its mtime
- *   (`meta.file_mtime`), never the rest of the path: the same file named by
- *   another relative or absolute path, or through a symlink, is the same event, a copy of another
- *   run (another partition or mtime) is not;
+ * - from a file, the run's endpoint/schedule folders and hour partition in its
+ *   resolved path and its mtime (`meta.file_mtime`), never the rest of the path:
+ *   the same file named by another relative or absolute path, or through a
+ *   symlink, is the same event, a copy of another run (another endpoint,
+ *   schedule, partition or mtime) is not — two endpoints with the same findings
+ *   in the same hour are not duplicates of each other;
  * - from stdin (no path, no mtime), the content alone.
  * The format carries no timestamp (spec §4): `time` is the S3 object's
  * LastModified (`meta.object_time`), else the file's mtime
@@ -88,14 +90,17 @@ export function normalizeViolations(
   const mtime = toRfc3339(meta.file_mtime);
   const time = toRfc3339(meta.object_time) ?? mtime ?? ctx.receivedTime;
   // The resolved path (`meta.file_realpath`): a symlink or another name of the same file is the same run.
-  const partition = hourPartition(str(meta.file_realpath) ?? file);
-  // S3: the object, as always. A file: its run. Stdin: '' (content only, as before).
-  const anchor = s3Uri ?? (partition || mtime ? `file:${partition ?? ''}:${mtime ?? ''}` : '');
-  const bodyHash = stableId('sagemaker', 'violations', canonicalJson(body));
-  // Which endpoint and schedule: from the S3 key, else from the path the file was named by (if that
-  // has the run layout), else its resolved path (a symlink such as latest.json).
   const realPath = str(meta.file_realpath);
-  const run = runOfPath(s3Uri ?? (hourPartition(file) ? file : realPath ?? file));
+  const partition = hourPartition(realPath ?? file);
+  const fileRun = runOfPath(realPath ?? file);
+  const runKey = fileRun.endpoint ? `${fileRun.endpoint}/${fileRun.schedule}/` : '';
+  // S3: the object, as always. A file: its run. Stdin: '' (content only, as before).
+  const anchor = s3Uri ?? (partition || mtime ? `file:${runKey}${partition ?? ''}:${mtime ?? ''}` : '');
+  const bodyHash = stableId('sagemaker', 'violations', canonicalJson(body));
+  // Which endpoint and schedule to report: from the S3 key, else from the path the file was named by
+  // (if that has the run layout: a temp or home folder above a copy is no endpoint), else its
+  // resolved path (a symlink such as latest.json).
+  const run = s3Uri ? runOfPath(s3Uri) : hourPartition(file) ? runOfPath(file) : fileRun;
   // The resource always has an id, so two runs or two endpoints never share an empty one: the object,
   // the file, or (stdin) the content.
   const where = s3Uri ?? realPath ?? (file && file !== '<stdin>' ? file : undefined);

@@ -68,6 +68,30 @@ describe('mltrail normalize on the SageMaker fixtures (built CLI)', () => {
     }
   });
 
+  it('replay: violations of two endpoints in the default output layout (<endpoint>/<schedule>/yyyy/mm/dd/hh) alert on each endpoint, not on one empty entity', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-sm-endpoints-'));
+    try {
+      const body = readFileSync(fixturePath('sagemaker', 'modelmonitor-bias-drift-constraint_violations.awsdocs.json'));
+      for (const ep of ['fraud-prod', 'churn-prod']) {
+        const d = join(dir, 'monitoring', ep, `${ep}-bias-schedule`, '2026', '11', '25', '10');
+        mkdirSync(d, { recursive: true });
+        writeFileSync(join(d, 'constraint_violations.json'), body);
+      }
+      const events = join(dir, 'events.ndjson');
+      const { stdout } = await run(process.execPath, [CLI, 'replay', '--platform', 'sagemaker', '--events', events, join(dir, 'monitoring')], { env: { ...process.env, MLTRAIL_CONFIG: '' } });
+      const evs = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ml?: { deployment?: { endpoint?: string } }; resource?: { id?: string; name?: string } });
+      expect(evs.map((e) => [e.ml?.deployment?.endpoint, e.resource?.name]).sort()).toEqual([
+        ['churn-prod', 'churn-prod-bias-schedule'], ['churn-prod', 'churn-prod-bias-schedule'],
+        ['fraud-prod', 'fraud-prod-bias-schedule'], ['fraud-prod', 'fraud-prod-bias-schedule'],
+      ]);
+      expect(evs.every((e) => !!e.resource?.id)).toBe(true);
+      const alerts = stdout.trim().split('\n').map((l) => JSON.parse(l) as { rule_id: string; entity: { type: string; id: string } });
+      expect(new Set(alerts.map((a) => `${a.entity.type}:${a.entity.id}`))).toEqual(new Set(['endpoint:fraud-prod', 'endpoint:churn-prod']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('replay: the same Model Monitor violations in two hourly runs are two sets of events; the same run named by two paths is one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mltrail-sm-monitor-'));
     try {

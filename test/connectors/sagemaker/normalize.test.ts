@@ -754,6 +754,17 @@ describe('Model Monitor results name their endpoint and schedule (default output
     expect(norm(body(), {}, { source_uri: 's3://ml-monitoring/fraud-ep/2026/11/25/10/constraint_violations.json' }).events[0]!.ml?.deployment).toBeUndefined();
   });
 
+  it('two endpoints with the same findings in the same hour are not duplicates; one file by two names still is', () => {
+    const mtime = '2026-11-25T10:12:00.000Z';
+    const ids = (meta: Record<string, unknown>) => norm(body(), {}, { file_mtime: mtime, ...meta }).events.map((e) => e.id);
+    const rel = (ep: string) => `monitoring/${ep}/${ep}-bias/2026/11/25/10/constraint_violations.json`;
+    const fraud = ids({ file: rel('fraud-prod'), file_realpath: `/data/${rel('fraud-prod')}` });
+    expect(ids({ file: rel('churn-prod'), file_realpath: `/data/${rel('churn-prod')}` })).not.toEqual(fraud);
+    // Named from inside the endpoint folder (no endpoint in the name): the resolved path decides the id.
+    expect(ids({ file: 'fraud-prod-bias/2026/11/25/10/constraint_violations.json', file_realpath: `/data/${rel('fraud-prod')}` })).toEqual(fraud);
+    expect(ids({ file: 'latest.json', file_realpath: `/data/${rel('fraud-prod')}` })).toEqual(fraud);
+  });
+
   it('two endpoints with the same findings are two alert entities, not one empty monitoring_execution', () => {
     const evs = ['fraud-prod', 'churn-prod'].flatMap((ep) => norm(body(), {}, { source_uri: `s3://mon/${ep}/${ep}-bias/2026/11/25/10/constraint_violations.json` }).events);
     const { alerts } = replayEvents(evs, { rules: RulesConfig.parse({}) });
