@@ -116,9 +116,8 @@ function paramValues(params: Obj, key: string): string[] {
   return uniq(arr(get(params, key.slice(0, at))).map((el) => str(get(el, key.slice(at + 3)))));
 }
 
-/** The first SageMaker ARN in the response (…Arn keys), else in the request, else in resources[]. */
-function findArn(r: Obj, params: Obj, arnType: string): string | undefined {
-  const want = arnType;
+/** The first SageMaker ARN in the response (…Arn keys; one of ARN type `want` first), else in the request, else in resources[]. */
+function findArn(r: Obj, params: Obj, want: string): string | undefined {
   const pick = (o: unknown): string | undefined => {
     if (!isObj(o)) return undefined;
     const arns = Object.entries(o).filter(([k, v]) => /Arn$/.test(k) && typeof v === 'string' && v.includes(':sagemaker:')).map(([, v]) => v as string);
