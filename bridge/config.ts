@@ -158,6 +158,34 @@ function envVariablesAt(env: NodeJS.ProcessEnv, path: readonly PropertyKey[]): s
   return names;
 }
 
+/**
+ * Unset variables that would set the value at `path` (the advice when a value is missing): those the
+ * connectors and sinks read while building their overrides, each tried with a placeholder.
+ */
+function envVariablesFor(env: NodeJS.ProcessEnv, path: readonly PropertyKey[]): string[] {
+  const unset = new Set<string>();
+  const spy = new Proxy(env, {
+    get(target, key) {
+      if (typeof key === 'string' && target[key] === undefined) unset.add(key);
+      return typeof key === 'string' ? target[key] : undefined;
+    },
+  });
+  try {
+    envOverrides(spy);
+  } catch {
+    return [];
+  }
+  const names: string[] = [];
+  for (const name of unset) {
+    try {
+      if (valueAt(envOverrides({ ...env, [name]: 'x' }), path) !== undefined) names.push(name);
+    } catch {
+      // a placeholder the variable's reader refuses: not this one to advise
+    }
+  }
+  return names;
+}
+
 export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
@@ -185,14 +213,22 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!r.success && coerceInterpolated(merged, r.error.issues, interpolated).length) r = ConfigSchema.safeParse(merged);
   if (!r.success) {
     // A bad value that came from the environment is named by its variable: the file may not mention it.
-    const fromEnv = (path: readonly PropertyKey[]) => {
-      const names = envVariablesAt(env, path);
+    const fromEnv = (issue: z.core.$ZodIssue) => {
+      const { path } = issue;
+      // Unknown keys are blamed on what set them, not on whatever set anything in the object holding them.
+      const names = issue.code === 'unrecognized_keys' ? [...new Set(issue.keys.flatMap((k) => envVariablesAt(env, [...path, k])))] : envVariablesAt(env, path);
       if (names.length) return ` (from environment variable ${names.join(', ')})`;
+      // A value missing from a section the environment created (a token without its URL): name what to set.
+      if (path.length > 1 && valueAt(merged, path) === undefined) {
+        const section = envVariablesAt(env, path.slice(0, -1));
+        const set = section.length ? envVariablesFor(env, path) : [];
+        if (set.length) return ` (set environment variable ${set.join(' or ')}: ${section.join(', ')} configures this section)`;
+      }
       // A `${VAR}` in the file: name the variable (its value is what is wrong, not the file's text).
       const vars = interpolated.get(path.join('.'));
       return vars?.length ? ` (from \${${vars.join('}, ${')}} in the file)` : '';
     };
-    const lines = formatIssues(r.error.issues).map((l, i) => l + fromEnv(r.error.issues[i]!.path));
+    const lines = formatIssues(r.error.issues).map((l, i) => l + fromEnv(r.error.issues[i]!));
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });
   }
   const cfg = r.data;

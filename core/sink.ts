@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from './log.js';
+import { Platform, Stage } from './schema/event.js';
 import type { SpoolRecord } from './spool/index.js';
 import type { Spool } from './spool/index.js';
 
@@ -103,8 +104,9 @@ export const SinkCommonConfig = z.object({
   route: z
     .object({
       kinds: z.array(z.enum(['event', 'alert'])).default(['event', 'alert']),
-      stages: z.array(z.string()).default([]),
-      platforms: z.array(z.string()).default([]),
+      // Enums, not strings: a misspelt stage or platform used to route nothing, silently.
+      stages: z.array(Stage).default([]),
+      platforms: z.array(Platform).default([]),
       /** Alerts below this severity are not sent. */
       min_severity: z.enum(['low', 'medium', 'high', 'critical']).default('low'),
       /** Send observe-mode alerts too (default: only mode=alert). */

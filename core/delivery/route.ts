@@ -20,8 +20,8 @@ interface RoutingView {
  */
 export function routePredicate(route: SinkCommonConfig['route']): (r: SpoolRecord) => boolean {
   const kinds = new Set(route.kinds);
-  const stages = new Set(route.stages);
-  const platforms = new Set(route.platforms);
+  const stages = new Set<string>(route.stages);
+  const platforms = new Set<string>(route.platforms);
   const minRank = SEVERITY_RANK[route.min_severity];
   // Events need their body read only when filtering by stage or platform; alerts (rare) always are.
   const eventsNeedBody = stages.size > 0 || platforms.size > 0;

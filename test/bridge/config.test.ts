@@ -50,6 +50,25 @@ describe('config', () => {
     expect(errorOf(() => loadConfig({ file: yaml(`sinks: { a: { type: file, path: ${root}/real }, b: { type: file, path: ${root}/link } }\n`), env: {} })).message).toMatch(/sinks\.b\.path: .* like sinks\.a/);
   });
 
+  it('a sink route names real stages and platforms (a typo used to route nothing, silently)', () => {
+    const e = errorOf(() => loadConfig({ file: yaml('sinks:\n  file:\n    route: { stages: [trainig], platforms: [sagemkaer] }\n'), env: {} }));
+    expect(e.code).toBe('MLTRAIL_ERR_CONFIG');
+    expect(e.message).toMatch(/sinks\.file\.route\.stages\.0: .*"training"/);
+    expect(e.message).toMatch(/sinks\.file\.route\.platforms\.0: .*"sagemaker"/);
+    const ok = loadConfig({ file: yaml('sinks:\n  file:\n    route: { stages: [training, platform], platforms: [sagemaker] }\n'), env: {} });
+    expect((ok.sinks[0]!.config as { route: { stages: string[] } }).route.stages).toEqual(['training', 'platform']);
+  });
+
+  it('names the environment variable that caused a problem, and only that one', () => {
+    // An unknown key in the file is the file's: PORT and MLTRAIL_LOG_LEVEL set other things.
+    const e1 = errorOf(() => loadConfig({ file: yaml('bogus: 1\n'), env: { PORT: '43022', MLTRAIL_LOG_LEVEL: 'warn' } }));
+    expect(e1.message).toMatch(/unknown key\(s\): bogus$/);
+    // A token without its URL: the URL's variable is what to set.
+    const e2 = errorOf(() => loadConfig({ env: { MLTRAIL_SPLUNK_HEC_TOKEN: 'tok' } }));
+    expect(e2.message).toMatch(/sinks\.splunk_hec\.url: .*\(set environment variable MLTRAIL_SPLUNK_HEC_URL: MLTRAIL_SPLUNK_HEC_TOKEN configures this section\)/);
+    expect(e2.message).not.toContain('tok ');
+  });
+
   it('pipeline.rules_thread is worker or main', () => {
     expect(loadConfig({ file: yaml('pipeline:\n  rules_thread: main\n'), env: {} }).pipeline.rules_thread).toBe('main');
     const e = errorOf(() => loadConfig({ file: yaml('pipeline:\n  rules_thread: gpu\n'), env: {} }));
