@@ -6,8 +6,9 @@ import type { Kind } from './config.js';
  * what an operator sees is what runs.
  */
 
-const HIGHER = ['accuracy', 'auc', 'roc_auc', 'pr_auc', 'f1', 'f1_score', 'precision', 'recall', 'r2', 'average_precision', 'ndcg', 'map'];
-const LOWER = ['rmse', 'mae', 'mse', 'mape', 'log_loss', 'logloss', 'loss', 'error_rate', 'wer'];
+// Lower case: names are compared lower-cased. The camel-case ones are Vertex AI's evaluation metrics (auRoc, rSquared…).
+const HIGHER = ['accuracy', 'auc', 'roc_auc', 'pr_auc', 'f1', 'f1_score', 'precision', 'recall', 'r2', 'average_precision', 'ndcg', 'map', 'auroc', 'auprc', 'rsquared'];
+const LOWER = ['rmse', 'mae', 'mse', 'mape', 'log_loss', 'logloss', 'loss', 'error_rate', 'wer', 'rootmeansquarederror', 'meanabsoluteerror', 'meanabsolutepercentageerror', 'rootmeansquaredlogerror'];
 
 /** Monitor names and objectives that are about input data (skew, quality, schema), not model behaviour. */
 export const SKEW_PATTERN = 'data.?quality|skew|schema';

@@ -31,7 +31,6 @@ function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: VersionRec
 }
 
 
-/** The configured metric a logged metric name stands for (`test_accuracy` → accuracy). */
 /** The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy). */
 function metricOf(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
   const n = name.toLowerCase();

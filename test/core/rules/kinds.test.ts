@@ -183,3 +183,12 @@ describe('preprocessing.distribution_shift on a SageMaker Model Monitor violatio
     expect(alerts[0]!.details).toMatchObject({ feature: 'amount', check: 'baseline_drift_check', monitor: 'fraud-prod-dq' });
   });
 });
+
+describe('evaluation.score_drop on Vertex AI evaluation metric names', () => {
+  it('compares auRoc and rootMeanSquaredError as the catalogue metrics they are', () => {
+    const evaluation = (id: string, version: string, metrics: Record<string, number>) =>
+      ev({ id, time: at(T0 + Number(version) * 3_600_000), platform: 'vertex', stage: 'evaluation', action: 'evaluation.import', operation: 'google.cloud.aiplatform.v1.ModelService.ImportModelEvaluation', outcome: 'success', actor: actors.bob, ml: { model: { name: 'projects/p/locations/us-central1/models/9', version }, metrics } });
+    const alerts = replayEvents([evaluation('e1', '1', { auRoc: 0.93, rootMeanSquaredError: 1.0 }), evaluation('e2', '2', { auRoc: 0.71, rootMeanSquaredError: 1.6 })], { rules }).alerts.filter((a) => a.rule_id === 'evaluation.score_drop');
+    expect(alerts.map((a) => a.details?.metric).sort()).toEqual(['auRoc', 'rootMeanSquaredError']);
+  });
+});
