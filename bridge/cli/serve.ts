@@ -21,17 +21,38 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const overrides: Record<string, unknown> = { server };
   if (values['data-dir']) overrides.data_dir = values['data-dir'];
   const cfg = loadConfig({ file: values.config, env: io.env, overrides });
-  const bridge = await startBridge(cfg, { env: io.env });
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      // A JSON line like every other (the README promises JSON lines on stderr).
-      bridge.log.info({ signal: sig }, `${sig} received, draining`);
-      bridge.stop().then(resolve, resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  // Signals are handled from before the bridge starts: a SIGTERM while it opens the spool drains it once
+  // started (the default action killed it mid-start), and a SIGHUP (logrotate's postrotate, a closed
+  // terminal) is logged and ignored — it killed the bridge. Nothing is reloaded: the config is read at
+  // start, and the file sink follows an output file renamed under it by itself.
+  let stopSignal: string | undefined;
+  let onStop: ((sig: string) => void) | undefined;
+  let bridge: Awaited<ReturnType<typeof startBridge>> | undefined;
+  const onSignal = (sig: string) => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    stopSignal = sig;
+    onStop?.(sig);
+  };
+  const onHangup = () => bridge?.log.info({ signal: 'SIGHUP' }, 'SIGHUP received: nothing to reload (config is read at start; file sinks reopen renamed output files by themselves)');
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
+  try {
+    bridge = await startBridge(cfg, { env: io.env });
+    const started = bridge;
+    await new Promise<void>((resolve) => {
+      onStop = (sig: string) => {
+        // A JSON line like every other (the README promises JSON lines on stderr).
+        started.log.info({ signal: sig }, `${sig} received, draining`);
+        started.stop().then(resolve, resolve);
+      };
+      if (stopSignal) onStop(stopSignal);
+    });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
+  }
   return 0;
 }

@@ -65,6 +65,20 @@ describe('durability across process death', () => {
     expect(outIds(dataDir).sort()).toEqual(events.map((e) => e.id as string).sort());
   });
 
+  it('SIGHUP (logrotate postrotate, a closed terminal) is logged and ignored: the bridge keeps serving', async () => {
+    const dataDir = tmpDir();
+    const a = await spawnBridge({ dataDir });
+    try {
+      a.proc.kill('SIGHUP');
+      for (let i = 0; i < 50 && !a.stderr().includes('SIGHUP'); i++) await sleep(50);
+      expect(a.proc.exitCode).toBeNull();
+      expect((await post(a.url, [sampleEvent()])).status).toBe(200);
+      expect(JSON.parse(a.stderr().trim().split('\n').find((l) => l.includes('SIGHUP'))!)).toMatchObject({ signal: 'SIGHUP' });
+    } finally {
+      a.proc.kill('SIGKILL');
+    }
+  });
+
   it('exits with an error, promptly, when its port is taken', async () => {
     const a = await spawnBridge({ dataDir: tmpDir() });
     try {
