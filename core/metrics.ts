@@ -23,7 +23,7 @@ export function createMetrics() {
     }),
     eventsRejected: new Counter({
       name: 'mltrail_events_rejected_total',
-      help: 'Input rejected (quarantined, unauthenticated, too large…), by channel and reason',
+      help: 'Input rejected, by channel and reason: quarantined events; requests refused whole (unauthenticated, too_large, spool_full, spool_error)',
       labelNames: ['channel', 'reason'],
       registers: [registry],
     }),
