@@ -1,5 +1,5 @@
-import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { fstatSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MltrailError } from '../../../core/errors.js';
 import { formatter, type Formatter } from '../../../core/formats/index.js';
@@ -11,17 +11,29 @@ import { FileSinkConfig } from './config.js';
 
 interface OpenFile {
   fh: FileHandle;
+  dev: number;
   ino: number;
+  /** Where this sink's last write ended (re-read from the file before each write and commit). */
   size: number;
 }
 
 type Kind = 'events' | 'alerts';
 
-/** How far a file went at the last commit: which file (inode) and its size. */
+/**
+ * How far a file went at the last commit: which file (inode) and its size.
+ * Before the sink first writes to a file (a new one, one moved in by an
+ * operator, one truncated by someone else) it commits a mark at the file's
+ * size then, so output past a mark is always output not yet committed.
+ */
 interface FileMark {
   ino: number;
   size: number;
+  /** Files moved away by someone else (logrotate) since the last commit, with their marks: recovery cuts them too. */
+  rotated?: Array<{ ino: number; size: number }>;
 }
+
+/** Names a rotated file of `kind` may have: the sink's own `<kind>-<time>.ndjson`, logrotate's `<kind>.ndjson.1` / `-<date>`; never a compressed one. */
+const rotatedName = (kind: Kind, n: string) => (n.startsWith(`${kind}-`) || n.startsWith(`${kind}.ndjson.`) || n.startsWith(`${kind}.ndjson-`)) && !/\.(gz|bz2|xz|zst|lz4|z)$/i.test(n);
 
 /** State namespace of the file sinks' marks, keyed by sink name. */
 const MARKS_NS = '_sink.file';
@@ -104,6 +116,16 @@ export class FileSink implements Sink {
   // Async I/O: the sink never blocks the event loop that answers senders.
   private async write(kind: Kind, text: string): Promise<void> {
     let f = this.files.get(kind);
+    let movedAway: number | undefined;
+    // Rotation by rename (logrotate create/compress): the path is gone or is another file. Writing on to
+    // the handle would put acknowledged lines in a file about to be compressed and deleted.
+    if (f && !(await this.atPath(kind, f))) {
+      this.log.info({ file: `${kind}.ndjson` }, 'file sink: file moved away (rotated by someone else); writing a new one');
+      await f.fh.close();
+      this.files.delete(kind);
+      movedAway = f.ino;
+      f = undefined;
+    }
     // With a spool, files rotate at a commit (checkpoint), so all output past the last commit is in one file.
     if (!this.spool && f && f.size >= this.cfg.max_file_bytes) {
       await f.fh.close();
@@ -112,56 +134,105 @@ export class FileSink implements Sink {
       f = undefined;
     }
     if (!f) {
-      const fh = await open(join(this.dir, `${kind}.ndjson`), 'a');
+      // a+: recovery reads the file (line ends); writes still go to its end.
+      const fh = await open(join(this.dir, `${kind}.ndjson`), 'a+');
       const st = await fh.stat();
-      f = { fh, ino: st.ino, size: st.size };
+      f = { fh, dev: st.dev, ino: st.ino, size: st.size };
       if (!this.recovered.has(kind)) {
         this.recovered.add(kind);
         await this.recover(kind, f);
       }
       this.files.set(kind, f);
-    }
+    } else this.resync(kind, f, (await f.fh.stat()).size);
+    await this.markBeforeWrite(kind, f, movedAway);
     const buf = Buffer.from(text);
     await f.fh.write(buf);
     f.size += buf.length;
     if (this.cfg.fsync) await f.fh.datasync();
   }
 
+  /** Whether the path still names the open file (same device and inode). */
+  private async atPath(kind: Kind, f: OpenFile): Promise<boolean> {
+    try {
+      const st = await stat(join(this.dir, `${kind}.ndjson`));
+      return st.ino === f.ino && st.dev === f.dev;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /** Follow the file's real size: shorter than written means someone truncated it (logrotate copytruncate). */
+  private resync(kind: Kind, f: OpenFile, real: number): void {
+    if (real < f.size) this.log.warn({ file: `${kind}.ndjson`, size: real, expected: f.size }, 'file sink: file truncated by someone else (copytruncate?); writing on from its new end');
+    f.size = real;
+  }
+
+  /**
+   * Before writing to a file the committed mark does not describe (none yet,
+   * another inode, or longer than the file), commit a mark at the file's
+   * current size: a crash before the next commit then cuts exactly this
+   * sink's lines, and never lines that were there before it.
+   */
+  private async markBeforeWrite(kind: Kind, f: OpenFile, movedAway?: number): Promise<void> {
+    const old = this.marks[kind];
+    if (!this.spool || (old && old.ino === f.ino && old.size <= f.size)) return;
+    // A file not ending in a newline (a torn line of someone else's) would swallow our first line.
+    if (!(await endsLine(f.fh, f.size))) {
+      await f.fh.write('\n');
+      f.size += 1;
+    }
+    // The moved-away file may hold output past its mark (not committed yet): recovery must still find it.
+    const rotated = [...(old?.rotated ?? []), ...(old && movedAway !== undefined && old.ino === movedAway ? [{ ino: old.ino, size: old.size }] : [])];
+    const mark: FileMark = { ino: f.ino, size: f.size, ...(rotated.length ? { rotated } : {}) };
+    const marks = { ...this.marks, [kind]: mark };
+    this.spool.transaction(() => this.spool!.state.set(MARKS_NS, this.name, marks));
+    this.marks = marks;
+  }
+
   /**
    * Take back output written after the last commit (before a crash): the
    * runner sends those records again. The mark names the file by inode: the
-   * current file (cut to the mark), or one rotated by a commit that did not
-   * complete (cut, and the current file, begun after it, emptied). A file an
-   * operator put in place (another inode) is left alone.
+   * current file is cut to the mark; a file rotated away since (by a commit
+   * that did not complete, or by logrotate) is found by inode and cut. A file
+   * the mark does not name was never written by this sink and is left alone.
    */
   private async recover(kind: Kind, f: OpenFile): Promise<void> {
     const mark = this.marks[kind];
     if (!mark) return;
-    const cut = async (fh: FileHandle, name: string, from: number, to: number) => {
-      await fh.truncate(to);
-      this.log.warn({ file: name, bytes: from - to }, 'file sink: output past the last commit cut off (its records are written again)');
-    };
-    if (mark.ino === f.ino) {
-      if (f.size > mark.size) await cut(f.fh, `${kind}.ndjson`, f.size, mark.size);
-      f.size = Math.min(f.size, mark.size);
-      return;
-    }
-    // ino 0: the last commit rotated the file, so everything in the current one came after it.
-    let begunAfter = mark.ino === 0;
-    if (!begunAfter) {
-      const rotated = readdirSync(this.dir).find((n) => n.startsWith(`${kind}-`) && n.endsWith('.ndjson') && statSync(join(this.dir, n)).ino === mark.ino);
-      if (rotated) {
-        const fh = await open(join(this.dir, rotated), 'r+');
-        const size = (await fh.stat()).size;
-        if (size > mark.size) await cut(fh, rotated, size, mark.size);
+    const others = [...(mark.rotated ?? []), ...(mark.ino !== f.ino && mark.ino !== 0 ? [mark] : [])];
+    if (others.length) {
+      for (const n of readdirSync(this.dir).filter((n) => rotatedName(kind, n))) {
+        const m = others.find((o) => o.ino === statSync(join(this.dir, n)).ino);
+        if (!m) continue;
+        const fh = await open(join(this.dir, n), 'r+');
+        await this.cutBack(fh, n, (await fh.stat()).size, m.size);
         await fh.close();
-        begunAfter = true;
       }
     }
-    if (begunAfter && f.size > 0) {
-      await cut(f.fh, `${kind}.ndjson`, f.size, 0);
-      f.size = 0;
+    if (mark.ino === f.ino) f.size = await this.cutBack(f.fh, `${kind}.ndjson`, f.size, mark.size);
+    // ino 0: the last commit rotated the file, so everything in the current one came after it.
+    else if (mark.ino === 0 && f.size > 0) f.size = await this.cutBack(f.fh, `${kind}.ndjson`, f.size, 0);
+  }
+
+  /**
+   * Cut a file back to its mark, never inside a line; returns its new size.
+   * A file shorter than its mark, or whose mark falls inside a line, was
+   * truncated by someone else after the commit: which of its lines came
+   * after the commit is unknowable, so every complete line stays (a record
+   * sent again may appear twice, none is lost) and only a torn last line goes.
+   */
+  private async cutBack(fh: FileHandle, name: string, size: number, markSize: number): Promise<number> {
+    let to = markSize;
+    if (markSize > size || !(await endsLine(fh, markSize))) {
+      to = await lastLineEnd(fh, size);
+      this.log.warn({ file: name, size, mark: markSize }, 'file sink: file changed by someone else since the last commit (truncated?); its complete lines are kept');
     }
+    if (to < size) {
+      await fh.truncate(to);
+      this.log.warn({ file: name, bytes: size - to }, 'file sink: output past the last commit cut off (its records are written again)');
+    }
+    return to;
   }
 
   /** Rename the current file aside (`<kind>-<time>.ndjson`) and keep at most `max_files` of them. */
@@ -184,7 +255,9 @@ export class FileSink implements Sink {
     if (!this.spool || this.files.size === 0) return;
     const marks = { ...this.marks };
     for (const [kind, f] of this.files) {
-      if (f.size >= this.cfg.max_file_bytes) {
+      this.resync(kind, f, Math.min(f.size, fstatSync(f.fh.fd).size));
+      // A file someone else moved away is not renamed again: the next write notices the move.
+      if (f.size >= this.cfg.max_file_bytes && this.atPathSync(kind, f)) {
         // Renaming an open file is safe (its handle follows it); it is closed once the commit is done.
         this.rotate(kind);
         this.files.delete(kind);
@@ -194,6 +267,15 @@ export class FileSink implements Sink {
     }
     this.spool.state.set(MARKS_NS, this.name, marks);
     this.marks = marks;
+  }
+
+  private atPathSync(kind: Kind, f: OpenFile): boolean {
+    try {
+      const st = statSync(join(this.dir, `${kind}.ndjson`));
+      return st.ino === f.ino && st.dev === f.dev;
+    } catch {
+      return false;
+    }
   }
 
   health(): SinkHealth {
@@ -206,6 +288,27 @@ export class FileSink implements Sink {
     for (const f of this.files.values()) await f.fh.close();
     this.files.clear();
   }
+}
+
+/** Whether `pos` is at the start of a line (0, or just after a newline). */
+async function endsLine(fh: FileHandle, pos: number): Promise<boolean> {
+  if (pos === 0) return true;
+  const b = Buffer.alloc(1);
+  const { bytesRead } = await fh.read(b, 0, 1, pos - 1);
+  return bytesRead === 1 && b[0] === 0x0a;
+}
+
+/** The offset just past the last newline before `end` (0 if none): where a torn last line begins. */
+async function lastLineEnd(fh: FileHandle, end: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let hi = end; hi > 0; ) {
+    const lo = Math.max(0, hi - chunk.length);
+    const { bytesRead } = await fh.read(chunk, 0, hi - lo, lo);
+    const i = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (i >= 0) return lo + i + 1;
+    hi = lo;
+  }
+  return 0;
 }
 
 /**
