@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { csv } from '../../core/config/load.js';
+import { parseKeySet } from './oidc.js';
 
 const MiB = 1024 * 1024;
 
@@ -25,7 +27,10 @@ export const VertexConfig = z.strictObject({
       /** Allowed `email` claims: the push subscription's service account(s) (MLTRAIL_PUBSUB_SERVICE_ACCOUNTS). */
       service_accounts: z.array(z.string().min(3)).default([]),
       /** JWKS file path or http(s) URL used instead of Google's keys (MLTRAIL_GOOGLE_JWKS), for private setups and tests. */
-      jwks: z.string().min(1).optional(),
+      jwks: z.string().min(1).superRefine((v, ctx) => {
+        const problem = jwksProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }).optional(),
       issuers: z.array(z.string().min(1)).min(1).default(GOOGLE_ISSUERS),
       /** Clock skew tolerated on exp/iat, seconds. */
       clock_skew_s: z.number().int().min(0).max(600).default(60),
@@ -54,6 +59,23 @@ export const VertexConfig = z.strictObject({
 });
 
 export type VertexConfig = z.infer<typeof VertexConfig>;
+
+/**
+ * What is wrong with a JWKS location, checked at start (a local setting: it used to surface only at the
+ * first push, as a 502 upstream error): an http(s) URL (fetched when needed, refreshed by its
+ * cache-control), else a file (or file:// URL) that must hold a key set now.
+ */
+function jwksProblem(location: string): string | undefined {
+  if (/^https?:\/\//i.test(location)) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !/^file:\/\//i.test(location)) return `${location}: expected an http(s) URL or a file`;
+  try {
+    parseKeySet(readFileSync(location.startsWith('file://') ? new URL(location) : location, 'utf8'), location);
+    return undefined;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return `cannot use ${location} as a JWKS: ${e.code ?? e.message.replace(`${location}: `, "")}`;
+  }
+}
 
 /** Environment variables → `connectors.vertex`. GOOGLE_APPLICATION_CREDENTIALS / PUBSUB_EMULATOR_HOST are read by Google's libraries. */
 export function vertexFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {

@@ -161,7 +161,7 @@ describe('ImportModelEvaluation metrics', () => {
     expect(ev.ml?.model).toMatchObject({ name: model, version: '3' });
   });
 
-  it('evaluation.score_drop fires for accuracy 0.95 (v1) → 0.60 (v2)', () => {
+  it('evaluation.score_drop fires for accuracy 0.95 (v1) → 0.60 (v2), auRoc too', () => {
     const events = [
       upload('1', '2026-11-21T10:01:00Z'),
       importEval(`${model}@1`, { accuracy: 0.95, auRoc: 0.97 }, { timestamp: '2026-11-21T10:02:00Z' }),
@@ -169,8 +169,9 @@ describe('ImportModelEvaluation metrics', () => {
       importEval(`${model}@2`, { accuracy: 0.6, auRoc: 0.65 }, { timestamp: '2026-11-21T10:04:00Z' }),
     ].map(one);
     const drops = alertsOf(events, 'evaluation.score_drop');
-    expect(drops).toHaveLength(1);
-    expect(drops[0]!.details).toMatchObject({ metric: 'accuracy', value: 0.6, baseline: 0.95, baseline_version: '1' });
+    // accuracy, and auRoc (Vertex's own name, in score_drop's catalogue).
+    expect(drops.map((d) => d.details?.metric).sort()).toEqual(['accuracy', 'auRoc']);
+    expect(drops.find((d) => d.details?.metric === 'accuracy')!.details).toMatchObject({ value: 0.6, baseline: 0.95, baseline_version: '1' });
   });
 });
 
