@@ -87,7 +87,7 @@ const connectorShape = Object.fromEntries(connectorPlugins.map((p) => [p.name, (
 
 export const ConfigSchema = z.strictObject({
   server: ServerConfig.prefault({}),
-  data_dir: z.string().default('./data'),
+  data_dir: z.string().min(1, 'must name a directory (default ./data)').default('./data'),
   spool: SpoolConfig.prefault({}),
   log: LogConfig.prefault({}),
   pipeline: PipelineConfig.prefault({}),

@@ -99,11 +99,13 @@ export const SinkCommonConfig = z.object({
       initial_ms: z.number().int().positive().default(1000),
       max_ms: z.number().int().positive().default(30_000),
     })
+    .refine((r) => r.initial_ms <= r.max_ms, { message: 'initial_ms must not exceed max_ms', path: ['initial_ms'] })
     .prefault({}),
   /** Which records go to this sink. Empty lists mean all. */
   route: z
     .object({
-      kinds: z.array(z.enum(['event', 'alert'])).default(['event', 'alert']),
+      // At least one: an empty list sent nothing, silently (disable a sink with `enabled: false`).
+      kinds: z.array(z.enum(['event', 'alert'])).min(1, 'name event, alert or both (disable the sink with enabled: false)').default(['event', 'alert']),
       // Enums, not strings: a misspelt stage or platform used to route nothing, silently.
       stages: z.array(Stage).default([]),
       platforms: z.array(Platform).default([]),

@@ -55,6 +55,9 @@ describe('config', () => {
     expect(e.code).toBe('MLTRAIL_ERR_CONFIG');
     expect(e.message).toMatch(/sinks\.file\.route\.stages\.0: .*"training"/);
     expect(e.message).toMatch(/sinks\.file\.route\.platforms\.0: .*"sagemaker"/);
+    expect(errorOf(() => loadConfig({ file: yaml('sinks:\n  file:\n    route: { kinds: [] }\n'), env: {} })).message).toMatch(/sinks\.file\.route\.kinds: name event, alert or both/);
+    expect(errorOf(() => loadConfig({ file: yaml('sinks:\n  file:\n    retry: { initial_ms: 5000, max_ms: 1000 }\n'), env: {} })).message).toMatch(/sinks\.file\.retry\.initial_ms: initial_ms must not exceed max_ms/);
+    expect(errorOf(() => loadConfig({ file: yaml('data_dir: ""\n'), env: {} })).message).toMatch(/data_dir: must name a directory/);
     const ok = loadConfig({ file: yaml('sinks:\n  file:\n    route: { stages: [training, platform], platforms: [sagemaker] }\n'), env: {} });
     expect((ok.sinks[0]!.config as { route: { stages: string[] } }).route.stages).toEqual(['training', 'platform']);
   });
