@@ -139,8 +139,12 @@ export class FileSink implements Sink {
       const st = await fh.stat();
       f = { fh, dev: st.dev, ino: st.ino, size: st.size };
       if (!this.recovered.has(kind)) {
+        // Marked recovered only once done: a failed recovery is tried again with the batch's retry.
+        await this.recover(kind, f).catch(async (err: unknown) => {
+          await fh.close();
+          throw err;
+        });
         this.recovered.add(kind);
-        await this.recover(kind, f);
       }
       this.files.set(kind, f);
     } else this.resync(kind, f, (await f.fh.stat()).size);
@@ -203,7 +207,8 @@ export class FileSink implements Sink {
     const others = [...(mark.rotated ?? []), ...(mark.ino !== f.ino && mark.ino !== 0 ? [mark] : [])];
     if (others.length) {
       for (const n of readdirSync(this.dir).filter((n) => rotatedName(kind, n))) {
-        const m = others.find((o) => o.ino === statSync(join(this.dir, n)).ino);
+        const ino = statSync(join(this.dir, n), { throwIfNoEntry: false })?.ino;
+        const m = others.find((o) => o.ino === ino);
         if (!m) continue;
         const fh = await open(join(this.dir, n), 'r+');
         await this.cutBack(fh, n, (await fh.stat()).size, m.size);
