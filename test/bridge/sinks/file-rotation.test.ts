@@ -152,4 +152,24 @@ describe('file sink: logrotate rename (create / compress)', () => {
     expect(ids(`${file}.1`)).toEqual(['evt-0001', 'evt-0002']);
     expect(ids(file)).toEqual(['evt-0003', 'evt-0004']);
   });
+
+  it('a commit that would rotate a file past max_file_bytes leaves a file someone already moved away alone', async () => {
+    const h = new Harness(fileSinkFactory, { ...CFG, max_file_bytes: 1 });
+    const file = join(h.dir, 'out', 'events.ndjson');
+    await h.add([testEvent(1), testEvent(2)]);
+    const [r1, r2] = h.spool.read('sink:file', 100);
+    const sink = fileSinkFactory.create(h.config, { name: h.name, logger: silentLogger(), dataDir: h.dir, spool: h.spool, env: {} });
+    await sink.send([r1!], new AbortController().signal);
+    renameSync(file, `${file}.1`);
+    // The commit must still land (renaming a path that is gone would fail it, and the batch be sent twice).
+    h.spool.transaction(() => {
+      h.spool.commitCursor('sink:file', r1!.seq);
+      sink.checkpoint?.();
+    });
+    await sink.send([r2!], new AbortController().signal);
+    await sink.close?.();
+    await h.stop();
+    expect(ids(`${file}.1`)).toEqual(['evt-0001']);
+    expect(ids(file)).toEqual(['evt-0002']);
+  });
 });
