@@ -123,8 +123,45 @@ export function normUri(uri: string, cfg: Pick<RulesConfigParsed, 'artifact_mirr
   return u;
 }
 
-/** The URI and each of its parent "directories", longest first. */
-export function uriAncestors(uri: string): string[] {
+/** `.` / `..` path segments: what a URI means then depends on who reads it (see resolveDotSegments). */
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
+
+/** Scheme and authority (`s3://bucket`), and the path after them; a bare path has no head. */
+function splitUri(uri: string): [string, string] {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(.*)$/i.exec(uri);
+  return m ? [m[1]!, m[2]!] : ['', uri];
+}
+
+/**
+ * The URI with `.` and `..` path segments applied, as an HTTP client or a file
+ * system reads it (`https://h/m/v5/../../x` is `https://h/x`). Object stores
+ * (S3, GCS) do not: there the literal key is the object. Rules that vouch for a
+ * location require both readings to agree (uriOverlap); rules that flag one
+ * take either (uriMayOverlap).
+ *
+ * @example
+ * resolveDotSegments('pvc://models/iris/v4/../../scratch/m') // 'pvc://models/scratch/m'
+ */
+export function resolveDotSegments(uri: string): string {
+  const [head, path] = splitUri(uri);
+  if (!DOT_SEGMENT.test(path)) return uri;
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '.') continue;
+    if (seg === '..') {
+      // Never above the root (the leading '' of an absolute path).
+      if (out.length > 1 || (out.length === 1 && out[0] !== '')) out.pop();
+      continue;
+    }
+    out.push(seg);
+  }
+  return head + out.join('/').replace(/\/+$/, '');
+}
+
+const hasDotSegment = (uri: string) => DOT_SEGMENT.test(splitUri(uri)[1]);
+
+/** Parent "directories" of a URI as written, longest first, the URI itself first. */
+function literalAncestors(uri: string): string[] {
   const out = [uri];
   const schemeEnd = uri.indexOf('://');
   const min = schemeEnd >= 0 ? schemeEnd + 3 : 0;
@@ -138,9 +175,34 @@ export function uriAncestors(uri: string): string[] {
   return out;
 }
 
-/** True when one URI equals the other or contains it (directory prefix). */
+/**
+ * The URI and each of its parent "directories", longest first. With `.`/`..`
+ * segments, only the parents it is under both as written and as resolved: a
+ * `…/approved/v5/../../uploads/x` is not under `…/approved/v5` for an HTTP
+ * client, and `s3://b/x/../v5` is not under `s3://b/v5` for S3.
+ */
+export function uriAncestors(uri: string): string[] {
+  const literal = literalAncestors(uri);
+  if (!hasDotSegment(uri)) return literal;
+  const resolved = new Set(literalAncestors(resolveDotSegments(uri)));
+  return [uri, ...literal.slice(1).filter((a) => !hasDotSegment(a) && resolved.has(a))];
+}
+
+const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+
+/**
+ * True when one URI equals the other or contains it (directory prefix), read
+ * both as written and with dot segments resolved: a location vouches for
+ * another only if every reader agrees.
+ */
 export function uriOverlap(a: string, b: string): boolean {
-  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  if (!overlaps(a, b)) return false;
+  return !(hasDotSegment(a) || hasDotSegment(b)) || overlaps(resolveDotSegments(a), resolveDotSegments(b));
+}
+
+/** True when the URIs overlap as written or as some reader resolves them (for rules that flag an overlap). */
+export function uriMayOverlap(a: string, b: string): boolean {
+  return overlaps(a, b) || overlaps(resolveDotSegments(a), resolveDotSegments(b));
 }
 
 // ---------------------------------------------------------------- models

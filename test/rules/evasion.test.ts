@@ -131,6 +131,24 @@ describe('registry.unapproved_deployment: every model location a deployment name
     expect(alerts.map((a) => (a.details?.deployed as { artifact?: string } | undefined)?.artifact)).toEqual(['gs://scratch/lora']);
     expect(fired([registered, approved, deploy(['gs://models/fraud/5'])]).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
   });
+
+  it('a `..` in the location does not climb out of the approved artifact (an HTTP client or a PVC resolves it)', () => {
+    const actor = { id: 'alice@corp.example', email: 'alice@corp.example', type: 'user' } as const;
+    const e = (id: string, time: string, d: Record<string, unknown>) => ({ schema_version: '1', id, time, received_time: time, channel: 'test', outcome: 'success', actor, ...d }) as unknown as NormalizedEvent;
+    const at = (artifact: string) => [
+      e('v5', '2026-03-02T10:00:00.000Z', { platform: 'mlflow', stage: 'registry', action: 'model_version.create', operation: 'model_version.created', resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', artifact_uri: artifact, tags: { adv_verdict: 'passed' } } } }),
+      e('a5', '2026-03-02T10:30:00.000Z', { platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: { id: 'bob', name: 'bob', type: 'user' }, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', aliases: ['champion'] } }, details: { alias: 'champion' } }),
+    ];
+    const deploy = (uri: string) => e(`d-${uri}`, '2026-03-02T11:00:00.000Z', { platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', actor: { name: 'mallory', type: 'user' }, resource: { type: 'inferenceservice', name: 'tabnet' }, ml: { deployment: { endpoint: 'tabnet', model_uri: uri } } });
+    const alerted = (artifact: string, uri: string) => fired([...at(artifact), deploy(uri)]).filter((a) => a.rule_id === 'registry.unapproved_deployment').length > 0;
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/../../../uploads/mallory/model.joblib')).toBe(true);
+    expect(alerted('pvc://models-pvc/iris/v4', 'pvc://models-pvc/iris/v4/../../scratch/mallory/model')).toBe(true);
+    // An object store reads the key as written: s3://b/x/../v5 is another object, under x/.
+    expect(alerted('s3://models/tabnet/v5', 's3://models/x/../tabnet/v5')).toBe(true);
+    // Near misses: a file under the approved artifact, also spelled with `.` or a `..` that stays inside it.
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/sub/model.pkl')).toBe(false);
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/./sub/../model.pkl')).toBe(false);
+  });
 });
 
 describe('evaluation.score_drop: a renamed metric is still compared', () => {

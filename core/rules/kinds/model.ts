@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import {
-  anyGlob, approvalOf, compareVersions, deploymentConfigOf, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriOverlap,
+  anyGlob, approvalOf, compareVersions, deploymentConfigOf, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriMayOverlap, uriOverlap,
 } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import type { ModelRef } from '../facts.js';
@@ -224,7 +224,7 @@ export const trainTestOverlap: KindImpl = (ev, ctx) => {
     const jobs = ctx.reg.producers(ref);
     const train = jobs.flatMap((j) => j.inputs);
     const evals = jobs.flatMap((j) => j.evalInputs ?? []);
-    const pairs = evals.flatMap((e) => train.filter((t) => uriOverlap(e.uri, t.uri)).map((t) => ({ evaluation: e.uri, training: t.uri, events: [t.event, e.event] })));
+    const pairs = evals.flatMap((e) => train.filter((t) => uriMayOverlap(e.uri, t.uri)).map((t) => ({ evaluation: e.uri, training: t.uri, events: [t.event, e.event] })));
     if (!pairs.length) return;
     ctx.detect({
       entity: versionEntity({ name: ref.name, version: ref.version, platform: ref.platform }), key: pairs.map((p) => p.evaluation).join(','),
@@ -239,7 +239,7 @@ export const trainTestOverlap: KindImpl = (ev, ctx) => {
   if (!evalInputs.length) return;
   const { all } = versionsOf(ev, ctx);
   for (const v of all) {
-    const pairs = v.trainingInputs.flatMap((t) => evalInputs.filter((e) => uriOverlap(e, t.uri)).map((e) => ({ evaluation: e, training: t.uri, event: t.event })));
+    const pairs = v.trainingInputs.flatMap((t) => evalInputs.filter((e) => uriMayOverlap(e, t.uri)).map((e) => ({ evaluation: e, training: t.uri, event: t.event })));
     if (!pairs.length) continue;
     ctx.detect({
       entity: versionEntity(v), key: pairs.map((p) => p.evaluation).join(','), evidence: [...new Set(pairs.map((p) => p.event)), ev.id], title: 'Evaluation data overlaps training data',

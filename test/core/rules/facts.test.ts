@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { approvalOf, globMatch, identityOf, jobFamily, normUri, uriOverlap } from '../../../core/rules/facts.js';
+import { approvalOf, globMatch, identityOf, jobFamily, normUri, resolveDotSegments, uriAncestors, uriMayOverlap, uriOverlap } from '../../../core/rules/facts.js';
 import { registryOf } from '../../../core/rules/kinds/pipeline.js';
 import { T0, at, ev } from '../../rules/events.js';
 
@@ -73,5 +73,21 @@ describe('facts the rules share', () => {
     expect(registryOf('library/python@sha256:abc')).toBe('docker.io');
     expect(registryOf('111122223333.dkr.ecr.us-east-1.amazonaws.com/train:1')).toBe('111122223333.dkr.ecr.us-east-1.amazonaws.com');
     expect(registryOf('localhost:5000/x')).toBe('localhost');
+  });
+});
+
+describe('URIs with dot segments', () => {
+  it('resolve as a file system or HTTP client would, never above the root', () => {
+    expect(resolveDotSegments('https://h/models/v5/../../uploads/x')).toBe('https://h/uploads/x');
+    expect(resolveDotSegments('s3://b/../../etc')).toBe('s3://b/etc');
+    expect(resolveDotSegments('/mnt/models/./v1/..')).toBe('/mnt/models');
+    expect(resolveDotSegments('gs://b/a..b/c')).toBe('gs://b/a..b/c');
+  });
+  it('vouch for a location only when written and resolved readings agree; flag an overlap when either does', () => {
+    expect(uriOverlap('s3://m/v5', 's3://m/v5/../../x')).toBe(false);
+    expect(uriOverlap('s3://m/v5', 's3://m/x/../v5')).toBe(false);
+    expect(uriOverlap('s3://m/v5', 's3://m/v5/./a/../b')).toBe(true);
+    expect(uriMayOverlap('s3://data/train', 's3://data/x/../train')).toBe(true);
+    expect(uriAncestors('s3://m/a/b/../c')).toEqual(['s3://m/a/b/../c', 's3://m/a', 's3://m']);
   });
 });
