@@ -527,6 +527,20 @@ function applyOp(doc: Record<string, unknown>, keys: string[], op: 'add' | 'repl
   else (node as Record<string, unknown>)[last] = value;
 }
 
+/**
+ * The identity of a KServe endpoint: `<namespace>/<name>`. InferenceService
+ * names are unique only within a namespace, and every Kubeflow profile is one:
+ * two tenants' `churn` are two endpoints (a rollback, approval or alert
+ * suppression on one must not touch the other). A cluster-scoped object keeps
+ * its name.
+ *
+ * @example
+ * endpointId('kubeflow-user-alice', 'churn') // 'kubeflow-user-alice/churn'
+ */
+export function endpointId(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
 /** KServe resources that serve a model they name. */
 const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
 
@@ -550,7 +564,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * the first location; with several (base model + adapters) `model_uris` lists
  * them all, as `ml.job.images` does for images.
  */
-function deploymentOf(ev: AuditEvent, endpoint: string | undefined): Record<string, unknown> | undefined {
+function deploymentOf(ev: AuditEvent, endpoint: string): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
   if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? '') || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
@@ -882,7 +896,10 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
 
   const job = images.length ? jobImages(images, workload?.service_account as string | undefined) : undefined;
   const statusOnly = kind.family === 'endpoint' && isEndpointStatusWrite(ev);
-  const deployment = kind.family === 'endpoint' && !statusOnly ? deploymentOf(ev, name) : undefined;
+  // Every event naming a KServe endpoint carries its namespace-qualified id, so that rules never
+  // fall back to the bare `resource.name` (the same name in another profile is another endpoint).
+  const endpoint = kind.family === 'endpoint' && name ? endpointId(ref.namespace, name) : undefined;
+  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(ev, endpoint)) ?? { endpoint }) : undefined;
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

@@ -96,19 +96,19 @@ describe('KServe storageUri reaches ml.deployment.model_uri', () => {
     });
 
   it('create, merge patch, framework predictor and JSON patch all name the model; a label patch names none', () => {
-    expect(one(isvc('create', { spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/1' } } } })).ml?.deployment).toEqual({ endpoint: 'fraud', model_uri: 's3://models/fraud/1' });
+    expect(one(isvc('create', { spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/1' } } } })).ml?.deployment).toEqual({ endpoint: 'kubeflow-user-alice/fraud', model_uri: 's3://models/fraud/1' });
     expect(one(isvc('patch', { spec: { predictor: { sklearn: { storageUri: 'gs://m/2' } } } })).ml?.deployment?.model_uri).toBe('gs://m/2');
     const jp = one(isvc('patch', [{ op: 'replace', path: '/spec/predictor/model/storageUri', value: 's3://evil/jsonpatch' }]));
     expect([jp.action, jp.ml?.deployment?.model_uri]).toEqual(['endpoint.update', 's3://evil/jsonpatch']);
     expect(one(isvc('patch', [{ op: 'add', path: '/spec/predictor', value: { tensorflow: { storageUri: 'gs://m/3' } } }])).ml?.deployment?.model_uri).toBe('gs://m/3');
-    expect(one(isvc('patch', [{ op: 'remove', path: '/spec/predictor/model/storageUri' }])).ml?.deployment).toBeUndefined();
-    expect(one(isvc('patch', { metadata: { labels: { team: 'a' } } })).ml?.deployment).toBeUndefined();
+    expect(one(isvc('patch', [{ op: 'remove', path: '/spec/predictor/model/storageUri' }])).ml?.deployment).toEqual({ endpoint: 'kubeflow-user-alice/fraud' });
+    expect(one(isvc('patch', { metadata: { labels: { team: 'a' } } })).ml?.deployment).toEqual({ endpoint: 'kubeflow-user-alice/fraud' });
     // copy/move: from a value the patch wrote, from the logged response, or named when neither is known.
     const stash = { op: 'add', path: '/metadata/annotations/x', value: 's3://evil/copied' };
     expect(one(isvc('patch', [stash, { op: 'copy', from: '/metadata/annotations/x', path: '/spec/predictor/model/storageUri' }])).ml?.deployment?.model_uri).toBe('s3://evil/copied');
     const move = [{ op: 'move', from: '/metadata/annotations/y', path: '/spec/predictor/model/storageUri' }];
-    expect(one(isvc('patch', move)).ml?.deployment).toEqual({ endpoint: 'fraud', model_uri_copied_from: '/metadata/annotations/y' });
-    expect(one(isvc('patch', move, { level: 'RequestResponse', responseObject: { spec: { predictor: { model: { storageUri: 's3://evil/moved' } } } } })).ml?.deployment).toEqual({ endpoint: 'fraud', model_uri: 's3://evil/moved' });
+    expect(one(isvc('patch', move)).ml?.deployment).toEqual({ endpoint: 'kubeflow-user-alice/fraud', model_uri_copied_from: '/metadata/annotations/y' });
+    expect(one(isvc('patch', move, { level: 'RequestResponse', responseObject: { spec: { predictor: { model: { storageUri: 's3://evil/moved' } } } } })).ml?.deployment).toEqual({ endpoint: 'kubeflow-user-alice/fraud', model_uri: 's3://evil/moved' });
     // KFServing v1alpha2 (serving.kubeflow.org): `spec.default.predictor.<framework>`.
     const old = one(isvc('create', { spec: { default: { predictor: { sklearn: { storageUri: 's3://evil/kfserving' } } } } }, { objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'old', apiGroup: 'serving.kubeflow.org', apiVersion: 'v1alpha2' } }));
     expect([old.action, old.stage, old.ml?.deployment?.model_uri]).toEqual(['endpoint.create', 'serving', 's3://evil/kfserving']);
@@ -129,10 +129,10 @@ describe('KServe storageUri reaches ml.deployment.model_uri', () => {
       requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/kubeflow-user-alice/inferenceservices/fraud/status',
       objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'fraud', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1', subresource: 'status' },
     }), true);
-    expect([status.action, status.ml?.deployment]).toEqual(['endpoint.status_change', undefined]);
+    expect([status.action, status.ml?.deployment]).toEqual(['endpoint.status_change', { endpoint: 'kubeflow-user-alice/fraud' }]);
     const body = (gen: number) => ({ metadata: { name: 'fraud', generation: gen, finalizers: ['inferenceservice.finalizers'] }, spec: { predictor: { model: { storageUri: 's3://models/fraud/1' } } } });
     const fin = one(isvc('update', body(3), { user: controller, level: 'RequestResponse', responseObject: body(3) }), true);
-    expect([fin.action, fin.ml?.deployment]).toEqual(['endpoint.status_change', undefined]);
+    expect([fin.action, fin.ml?.deployment]).toEqual(['endpoint.status_change', { endpoint: 'kubeflow-user-alice/fraud' }]);
     expect(alertsOf([status, fin], 'registry.unapproved_deployment')).toEqual([]);
     // The controller changing the spec (generation bumped) is still a deployment.
     const spec = one(isvc('update', body(3), { user: controller, level: 'RequestResponse', responseObject: body(4) }));

@@ -35,6 +35,11 @@ function isvc(verb: string, requestObject: unknown, over: Obj = {}): Obj {
 }
 const object = (predictor: Obj) => ({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'kubeflow-user-alice' }, spec: { predictor } });
 const URI = 'gs://models/fraud/5';
+/** The endpoint id: namespace-qualified (another profile's `fraud` is another endpoint). */
+const EP = 'kubeflow-user-alice/fraud';
+const LLM_EP = 'kubeflow-user-alice/chat';
+/** An event naming the endpoint but no model. */
+const NO_MODEL = { endpoint: EP };
 /** KServe 0.15+: several storage URIs, each with its mount path. */
 const storageUris = (...uris: string[]) => uris.map((uri, i) => ({ uri, mountPath: i ? `/mnt/models/extra${i}` : '/mnt/models' }));
 /** A custom predictor: KServe's storage initializer downloads the container's STORAGE_URI. */
@@ -51,10 +56,10 @@ const deployment = (record: Obj) => one(record).ml?.deployment;
 describe('KServe storageUris and a custom container STORAGE_URI reach ml.deployment.model_uri', () => {
   it('create: spec.predictor.storageUris (API shape), spec.predictor.model.storageUris (docs shape), a custom container STORAGE_URI', () => {
     const a = one(isvc('create', object({ model: { modelFormat: { name: 'sklearn' } }, storageUris: storageUris(URI) })));
-    expect([a.action, a.stage, a.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: 'fraud', model_uri: URI }]);
-    expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'sklearn' }, storageUris: storageUris(URI) } })))).toEqual({ endpoint: 'fraud', model_uri: URI });
+    expect([a.action, a.stage, a.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: EP, model_uri: URI }]);
+    expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'sklearn' }, storageUris: storageUris(URI) } })))).toEqual({ endpoint: EP, model_uri: URI });
     const c = one(isvc('create', object(custom([{ name: 'STORAGE_URI', value: URI }]))));
-    expect([c.action, c.ml?.deployment]).toEqual(['endpoint.create', { endpoint: 'fraud', model_uri: URI }]);
+    expect([c.action, c.ml?.deployment]).toEqual(['endpoint.create', { endpoint: EP, model_uri: URI }]);
     // KFServing v1alpha2 custom predictor.
     const old = isvc('create', { spec: { default: { predictor: { custom: { container: { image: 'acme/srv:1', env: [{ name: 'STORAGE_URI', value: 's3://evil/kfserving' }] } } } } } }, { objectRef: { ...BASE.objectRef, resource: 'inferenceservices', apiGroup: 'serving.kubeflow.org', name: 'old', namespace: 'kubeflow-user-alice' } });
     expect(deployment(old)?.model_uri).toBe('s3://evil/kfserving');
@@ -62,12 +67,12 @@ describe('KServe storageUris and a custom container STORAGE_URI reach ml.deploym
 
   it('several URIs: model_uri is the first, model_uris lists every one', () => {
     const base = 'hf://acme/base-llm', adapter = 's3://acme/lora/customer-service';
-    expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'huggingface' } }, storageUris: storageUris(base, adapter) })))).toEqual({ endpoint: 'fraud', model_uri: base, model_uris: [base, adapter] });
+    expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'huggingface' } }, storageUris: storageUris(base, adapter) })))).toEqual({ endpoint: EP, model_uri: base, model_uris: [base, adapter] });
   });
 
   it('a custom container without STORAGE_URI (it fetches its own model) names none; a label-only write names none', () => {
-    expect(deployment(isvc('create', object(custom([{ name: 'MODEL_NAME', value: 'fraud' }]))))).toBeUndefined();
-    expect(deployment(isvc('patch', { metadata: { labels: { team: 'a' } } }))).toBeUndefined();
+    expect(deployment(isvc('create', object(custom([{ name: 'MODEL_NAME', value: 'fraud' }]))))).toEqual(NO_MODEL);
+    expect(deployment(isvc('patch', { metadata: { labels: { team: 'a' } } }))).toEqual(NO_MODEL);
   });
 
   it('update (PUT), merge patch and server-side apply bodies', () => {
@@ -93,14 +98,14 @@ describe('KServe storageUris and a custom container STORAGE_URI reach ml.deploym
     expect(jp([{ op: 'replace', path: '/spec/predictor/containers', value: custom([{ name: 'STORAGE_URI', value: URI }]).containers }])?.model_uri).toBe(URI);
     // A later op replaces or removes what an earlier one set: only what the patch leaves counts.
     const set = { op: 'add', path: '/spec/predictor', value: { model: { storageUris: storageUris('s3://models/fraud/4') } } };
-    expect(jp([set, { op: 'replace', path: '/spec/predictor/model/storageUris/0/uri', value: URI }])).toEqual({ endpoint: 'fraud', model_uri: URI });
-    expect(jp([set, { op: 'remove', path: '/spec/predictor/model/storageUris' }])).toBeUndefined();
+    expect(jp([set, { op: 'replace', path: '/spec/predictor/model/storageUris/0/uri', value: URI }])).toEqual({ endpoint: EP, model_uri: URI });
+    expect(jp([set, { op: 'remove', path: '/spec/predictor/model/storageUris' }])).toEqual(NO_MODEL);
     // The env entry's value changed alone: its name is in the stored object, read when the response is logged.
     const valueOnly = [{ op: 'replace', path: '/spec/predictor/containers/0/env/1/value', value: URI }];
     expect(jp(valueOnly, { level: 'RequestResponse', responseObject: object(custom([{ name: 'STORAGE_URI', value: URI }])) })?.model_uri).toBe(URI);
-    expect(jp(valueOnly, { level: 'RequestResponse', responseObject: object(custom([{ name: 'LOG_LEVEL', value: URI }])) })).toBeUndefined();
+    expect(jp(valueOnly, { level: 'RequestResponse', responseObject: object(custom([{ name: 'LOG_LEVEL', value: URI }])) })).toEqual(NO_MODEL);
     // A patch naming a prototype key is read without touching any prototype.
-    expect(jp([{ op: 'add', path: '/__proto__/storageUri', value: URI }, { op: 'add', path: '/spec/constructor/prototype/x', value: 1 }])).toBeUndefined();
+    expect(jp([{ op: 'add', path: '/__proto__/storageUri', value: URI }, { op: 'add', path: '/spec/constructor/prototype/x', value: 1 }])).toEqual(NO_MODEL);
     expect(({} as Obj).storageUri).toBeUndefined();
     // A copy from an inherited name (`toString`) is a value the patch never wrote, not a reason to drop the record.
     expect(jp([{ op: 'copy', from: '/toString', path: '/metadata/annotations/x' }, { op: 'add', path: '/spec/predictor/storageUris', value: storageUris(URI) }])?.model_uri).toBe(URI);
@@ -124,10 +129,10 @@ describe('a KServe LLMInferenceService names its model in spec.model.uri', () =>
 
   it('create with LoRA adapters, merge patch and JSON patch of the uri', () => {
     const c = one(llm('create', { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'LLMInferenceService', metadata: { name: 'chat' }, spec: { model: { uri: base, name: 'acme/llm-8b', lora: { adapters: [{ name: 'support', uri: adapter }] } } } }));
-    expect([c.action, c.stage, c.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: 'chat', model_uri: base, model_uris: [base, adapter] }]);
+    expect([c.action, c.stage, c.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: LLM_EP, model_uri: base, model_uris: [base, adapter] }]);
     expect(one(llm('patch', { spec: { model: { uri: base } } })).ml?.deployment?.model_uri).toBe(base);
     expect(one(llm('patch', [{ op: 'replace', path: '/spec/model/uri', value: base }])).ml?.deployment?.model_uri).toBe(base);
-    expect(one(llm('patch', { spec: { replicas: 2 } })).ml?.deployment).toBeUndefined();
+    expect(one(llm('patch', { spec: { replicas: 2 } })).ml?.deployment).toEqual({ endpoint: LLM_EP });
     const alerts = replayEvents([one(llm('create', { spec: { model: { uri: base } } }))], { rules: RulesConfig.parse({}) }).alerts;
     expect(alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toHaveLength(1);
   });
@@ -135,7 +140,7 @@ describe('a KServe LLMInferenceService names its model in spec.model.uri', () =>
   it('its controller re-writing the object unchanged (finalizers) is a status change, not a deployment', () => {
     const body = (gen: number) => ({ metadata: { name: 'chat', generation: gen, finalizers: ['serving.kserve.io/llmisvc-finalizer'] }, spec: { model: { uri: base } } });
     const fin = one({ ...llm('update', body(2)), user: { username: 'system:serviceaccount:kserve:llmisvc-controller-manager' }, level: 'RequestResponse', responseObject: body(2) });
-    expect([fin.action, fin.ml?.deployment]).toEqual(['endpoint.status_change', undefined]);
+    expect([fin.action, fin.ml?.deployment]).toEqual(['endpoint.status_change', { endpoint: LLM_EP }]);
   });
 });
 
@@ -166,6 +171,6 @@ describe('a never-approved model deployed these ways raises registry.unapproved_
     expect(err).toMatch(/replay: 4 events/);
     expect(code).toBe(0);
     const alerts = out.trim().split('\n').map((l) => Alert.parse(JSON.parse(l))).filter((a) => a.rule_id === 'registry.unapproved_deployment');
-    expect(alerts.map((a) => a.entity.name ?? a.entity.id).sort()).toEqual(['fraud-0', 'fraud-1', 'fraud-2', 'fraud-3']);
+    expect(alerts.map((a) => a.entity.name ?? a.entity.id).sort()).toEqual(['fraud-0', 'fraud-1', 'fraud-2', 'fraud-3'].map((n) => `kubeflow-user-alice/${n}`));
   });
 });
