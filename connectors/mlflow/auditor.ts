@@ -7,7 +7,7 @@ import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
 import { MlflowApiError, MlflowClient, type ModelVersion } from './client.js';
 import type { MlflowConfig } from './config.js';
-import { registryDiffer } from './diff.js';
+import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
 import { runEvents } from './provenance.js';
 import { safeUri } from './uri.js';
@@ -130,6 +130,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       }
       if (!deferred) await commit(events, { provenance_done: true });
     }
+    // After the run's metrics, so the rules judge the approval with its evaluation evidence on record.
+    if (pend.baseline && !pend.baseline_done && !deferred) await commit(baselineEvents(v, now), { baseline_done: true });
     if (cfg.hash_artifacts && !pend.hash_done) {
       const events: NormalizedEvent[] = [];
       const mv = { name: v.name, version: v.version, source: v.source } as ModelVersion;
@@ -160,6 +162,12 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     }
     if (deferred) throw deferred;
     return emitted;
+  }
+
+  /** The approval state of a version that existed at the first run (at most one event). */
+  function baselineEvents(v: VersionSnap, now: number): NormalizedEvent[] {
+    const ev = baselineState(approvalCfg, v, now, receivedTime());
+    return ev ? [ev] : [];
   }
 
   async function verifyApproved(versions: Map<string, VersionSnap>, prompts: Set<string>, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
@@ -313,7 +321,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           if ((!p || recreated(p, v)) && !prompts.has(v.name)) newVersions.push(v);
         }
       } else {
-        // First run: baseline silently, but register hashes / provenance of what exists.
+        // First run: no diffs, but register provenance / hashes of what exists and tell the rules
+        // which versions are approved already (processNewVersion, `baseline` pending records).
         for (const v of curVersions.values()) if (!prompts.has(v.name)) newVersions.push(v);
       }
       if (events.length) await commitAudit(events);
@@ -348,7 +357,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         }
         for (const m of curModels.values()) state.set(NS, modelKey(m.name), m);
         for (const [key, v] of curVersions) state.set(NS, key, v);
-        for (const v of newVersions) state.set(NS, pendingKey(v.name, v.version), { name: v.name, version: v.version });
+        for (const v of newVersions) state.set(NS, pendingKey(v.name, v.version), { name: v.name, version: v.version, ...(meta.initialized ? {} : { baseline: true }) });
         state.set(NS, 'meta', { ...meta, initialized: true, last_verify_ms: meta.last_verify_ms ?? now });
       });
       await sourceRecovered(now);
@@ -387,6 +396,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           if (cfg.run_provenance && v.run_id && !value.provenance_done) {
             r.push(provenanceUnavailable(v, new Error(`not read before the auditor gave up on this version: ${describeError(err)}`), now));
           }
+          if (value.baseline && !value.baseline_done) r.push(...baselineEvents(v, now));
           if (!value.hash_done) r.push(base({
             id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, v.creation_timestamp, describeError(err)), time: iso(undefined, now), stage: 'registry',
             action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure',

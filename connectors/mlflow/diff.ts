@@ -38,6 +38,9 @@ export function registryDiffer(ctx: DiffContext) {
   const cfg = { digest_tag: ctx.digestTag };
   const base = (d: AuditDraft) => auditEvent(d, ctx.receivedTime);
   const ownDigestTag = ctx.ownDigestTag;
+  /** Alias assignments diffModels reported this cycle (name, version, alias): a new version's own markers skip them. */
+  const aliasReported = new Set<string>();
+  const aliasKey = (name: string, version: string, alias: string) => JSON.stringify([name, version, alias]);
 
   function diffModels(prev: Map<string, ModelSnap>, cur: Map<string, ModelSnap>, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
@@ -100,6 +103,7 @@ export function registryDiffer(ctx: DiffContext) {
         const now_ = m.aliases[alias];
         if (was === now_) continue;
         const approve = now_ !== undefined && !m.prompt && isApprovalAlias(approvalCfg, alias);
+        if (now_ !== undefined) aliasReported.add(aliasKey(m.name, now_, alias));
         out.push(base({
           id: stableId('mlflow', 'audit', 'alias', m.name, m.creation_timestamp, alias, was, now_, nextChange(p, m, `alias:${alias}`)), time: polled, stage: 'registry',
           action: act(now_ === undefined ? 'model_version.alias_delete' : approve ? 'model_version.approve' : 'model_version.alias_set', m.prompt),
@@ -153,12 +157,16 @@ export function registryDiffer(ctx: DiffContext) {
         p = undefined;
       }
       if (!p) {
+        // The creator made only what create-model-version can set (source, run, tags, description):
+        // aliases and a stage were set by someone MLflow does not name, reported in events of their own.
+        const created = isUnset(v.current_stage) ? {} : { stage: undefined };
         out.push(base({
           id: stableId('mlflow', 'audit', 'version_create', v.name, v.version, v.creation_timestamp), time: iso(v.creation_timestamp, now, 'creation_timestamp'), stage: 'registry',
           action: act('model_version.create', prompt), operation: 'model-versions/create', resource: res,
           actor: v.user_id ? { id: v.user_id, name: v.user_id, type: 'user' } : undefined,
-          ml: model({ approval: approvalOfVersion(approvalCfg, v) }), details: { description: v.description || undefined },
+          ml: model({ aliases: undefined, ...created }), details: { description: v.description || undefined },
         }));
+        if (!prompt) out.push(...markersAtCreation(v, now));
         continue;
       }
       const was = p;
@@ -195,5 +203,81 @@ export function registryDiffer(ctx: DiffContext) {
     return out;
   }
 
+  /**
+   * What a version first seen already carries beyond its creation: aliases (those diffModels did
+   * not report), a stage, approval tags. MLflow keeps no author for them, so none has an actor;
+   * `details.version_creator` names the creator. Ordered so a rejection tag comes last and wins,
+   * as in `approvalOfVersion`. Ids derive from the version and the marker: a re-diff gives the same.
+   */
+  function markersAtCreation(v: VersionSnap, now: number): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [];
+    const creator = v.user_id ? { version_creator: v.user_id } : {};
+    const ev = (kind: string, key: string, value: string | undefined, action: Action, operation: string, extra: { ml?: Record<string, unknown>; details?: Record<string, unknown> }) =>
+      base({
+        id: stableId('mlflow', 'audit', 'version_marker', v.name, v.version, v.creation_timestamp, kind, key, value), time: iso(undefined, now), stage: 'registry',
+        action, operation, resource: versionResource(v, false),
+        ml: { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: safeUri(v.source), ...extra.ml } },
+        details: { ...extra.details, ...creator, seen_at_creation: true },
+      });
+    for (const alias of v.aliases) {
+      if (aliasReported.has(aliasKey(v.name, v.version, alias))) continue;
+      const approve = isApprovalAlias(approvalCfg, alias);
+      out.push(ev('alias', alias, undefined, approve ? 'model_version.approve' : 'model_version.alias_set', 'registered-models/alias', {
+        ml: { aliases: [alias], approval: approve ? 'approved' : undefined },
+        details: { alias, new_version: v.version, approval_marker: approve ? { kind: 'alias', alias } : undefined },
+      }));
+    }
+    if (!isUnset(v.current_stage)) {
+      const approve = isApprovalStage(approvalCfg, v.current_stage);
+      out.push(ev('stage', v.current_stage!, undefined, approve ? 'model_version.approve' : 'model_version.stage_transition', 'model-versions/transition-stage', {
+        ml: { stage: v.current_stage, approval: approve ? 'approved' : undefined },
+        details: { field: 'current_stage', old: 'None', new: v.current_stage, approval_marker: approve ? { kind: 'stage', stage: v.current_stage } : undefined },
+      }));
+    }
+    const decisions = Object.entries(v.tags).map(([k, val]) => [k, val, approvalFromTag(approvalCfg, k, val)] as const).filter(([, , a]) => a === 'approved' || a === 'rejected');
+    for (const [k, val, approval] of decisions.sort(([, , a], [, , b]) => (a === b ? 0 : a === 'rejected' ? 1 : -1))) {
+      out.push(ev('tag', k, val, approval === 'approved' ? 'model_version.approve' : 'model_version.reject', 'model-versions/set-tag', {
+        ml: { tags: { [k]: val }, approval },
+        details: { tag: { key: k, value: val }, approval_marker: { kind: 'tag', key: k, value: val } },
+      }));
+    }
+    return out;
+  }
+
   return { diffModels, diffVersions };
+}
+
+/** MLflow's stage of a version never transitioned ("None", or absent on servers without stages). */
+function isUnset(stage: string | undefined): boolean {
+  return !stage || stage.toLowerCase() === 'none';
+}
+
+/**
+ * The approval state an existing version has when the auditor first sees the registry, so the
+ * rules know versions approved before mltrail was installed (a rollout of today's production
+ * model is no "never approved" deployment). Undefined when there is nothing to tell (no approval
+ * decision, no alias). MLflow records neither who approved nor when: no actor, dated when seen,
+ * `details.baseline: true`. One id per version (and creation time): a retry after a crash collapses.
+ *
+ * @example
+ * baselineState(approvalCfg, snap, Date.now(), new Date().toISOString())?.action // 'model_version.approve'
+ */
+export function baselineState(approvalCfg: ApprovalConfig, v: VersionSnap, now: number, receivedTime: string): NormalizedEvent | undefined {
+  const approval = approvalOfVersion(approvalCfg, v);
+  if (approval !== 'approved' && approval !== 'rejected' && !v.aliases.length) return undefined;
+  const markers = [
+    ...v.aliases.filter((a) => isApprovalAlias(approvalCfg, a)).map((alias) => ({ kind: 'alias', alias })),
+    ...(isApprovalStage(approvalCfg, v.current_stage) ? [{ kind: 'stage', stage: v.current_stage }] : []),
+    ...Object.entries(v.tags).filter(([k, val]) => approvalFromTag(approvalCfg, k, val)).map(([key, value]) => ({ kind: 'tag', key, value })),
+  ];
+  return auditEvent({
+    id: stableId('mlflow', 'audit', 'baseline_state', v.name, v.version, v.creation_timestamp), time: iso(undefined, now), stage: 'registry',
+    action: approval === 'approved' ? 'model_version.approve' : approval === 'rejected' ? 'model_version.reject' : 'model_version.alias_set',
+    operation: 'registry/baseline', resource: versionResource(v, false),
+    ml: { model: {
+      name: v.name, version: v.version, run_id: v.run_id, artifact_uri: safeUri(v.source), stage: v.current_stage, status: v.status,
+      tags: Object.keys(v.tags).length ? v.tags : undefined, aliases: v.aliases.length ? v.aliases : undefined, approval,
+    } },
+    details: { baseline: true, approval_markers: markers.length ? markers : undefined, ...(v.user_id ? { version_creator: v.user_id } : {}) },
+  }, receivedTime);
 }

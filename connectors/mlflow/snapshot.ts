@@ -47,6 +47,9 @@ export interface PendingVersion {
   last_error?: string;
   provenance_done?: boolean;
   hash_done?: boolean;
+  /** Seen at the first run: its approval state at install is reported (see `baselineState`). */
+  baseline?: boolean;
+  baseline_done?: boolean;
 }
 
 /** The registered hash of a version: the manifest taken when the auditor first saw it. */
