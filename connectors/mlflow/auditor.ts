@@ -130,8 +130,9 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       }
       if (!deferred) await commit(events, { provenance_done: true });
     }
-    // After the run's metrics, so the rules judge the approval with its evaluation evidence on record.
-    if (pend.baseline && !pend.baseline_done && !deferred) await commit(baselineEvents(v, now), { baseline_done: true });
+    // After the run's metrics, so the rules judge the approval with its evaluation evidence on record;
+    // not held back by a run still unreadable (later diffs would overtake it).
+    if (pend.approvals?.length && !pend.approvals_done) await commit(pend.approvals, { approvals_done: true });
     if (cfg.hash_artifacts && !pend.hash_done) {
       const events: NormalizedEvent[] = [];
       const mv = { name: v.name, version: v.version, source: v.source } as ModelVersion;
@@ -162,12 +163,6 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     }
     if (deferred) throw deferred;
     return emitted;
-  }
-
-  /** The approval state of a version that existed at the first run (at most one event). */
-  function baselineEvents(v: VersionSnap, now: number): NormalizedEvent[] {
-    const ev = baselineState(approvalCfg, v, now, receivedTime());
-    return ev ? [ev] : [];
   }
 
   async function verifyApproved(versions: Map<string, VersionSnap>, prompts: Set<string>, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
@@ -272,6 +267,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       let events: NormalizedEvent[] = [];
       const newVersions: VersionSnap[] = [];
       let renamed = new Map<string, string>();
+      let atCreation = new Map<string, NormalizedEvent[]>();
       unconfirmed = [];
       /** Versions kept although MLflow could not say whether they exist: not verified this cycle. */
       const doubtful = new Set<string>();
@@ -316,13 +312,14 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', items: unconfirmed.slice(0, 20) }, 'items missing from the registry listing could not be confirmed deleted; kept, asked again next cycle');
         }
         events.push(...d.diffVersions(carried, curVersions, prompts, now, displaced));
+        atCreation = d.atCreation;
         for (const [key, v] of curVersions) {
           const p = carried.get(key);
           if ((!p || recreated(p, v)) && !prompts.has(v.name)) newVersions.push(v);
         }
       } else {
         // First run: no diffs, but register provenance / hashes of what exists and tell the rules
-        // which versions are approved already (processNewVersion, `baseline` pending records).
+        // which versions are approved already (their pending records' `approvals`).
         for (const v of curVersions.values()) if (!prompts.has(v.name)) newVersions.push(v);
       }
       if (events.length) await commitAudit(events);
@@ -357,7 +354,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         }
         for (const m of curModels.values()) state.set(NS, modelKey(m.name), m);
         for (const [key, v] of curVersions) state.set(NS, key, v);
-        for (const v of newVersions) state.set(NS, pendingKey(v.name, v.version), { name: v.name, version: v.version, ...(meta.initialized ? {} : { baseline: true }) });
+        for (const v of newVersions) {
+          const approvals = meta.initialized ? (atCreation.get(versionKey(v.name, v.version)) ?? []) : [baselineState(approvalCfg, v, now, receivedTime())].filter((e) => !!e);
+          state.set(NS, pendingKey(v.name, v.version), { name: v.name, version: v.version, ...(approvals.length ? { approvals } : {}) });
+        }
         state.set(NS, 'meta', { ...meta, initialized: true, last_verify_ms: meta.last_verify_ms ?? now });
       });
       await sourceRecovered(now);
@@ -396,7 +396,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           if (cfg.run_provenance && v.run_id && !value.provenance_done) {
             r.push(provenanceUnavailable(v, new Error(`not read before the auditor gave up on this version: ${describeError(err)}`), now));
           }
-          if (value.baseline && !value.baseline_done) r.push(...baselineEvents(v, now));
+          if (value.approvals?.length && !value.approvals_done) r.push(...value.approvals);
           if (!value.hash_done) r.push(base({
             id: stableId('mlflow', 'audit', 'version_audit_failed', v.name, v.version, v.creation_timestamp, describeError(err)), time: iso(undefined, now), stage: 'registry',
             action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: 'failure',

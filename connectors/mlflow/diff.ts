@@ -41,6 +41,8 @@ export function registryDiffer(ctx: DiffContext) {
   /** Alias assignments diffModels reported this cycle (name, version, alias): a new version's own markers skip them. */
   const aliasReported = new Set<string>();
   const aliasKey = (name: string, version: string, alias: string) => JSON.stringify([name, version, alias]);
+  /** Per new version (snapshot key): the events of what it carried when first seen (see markersAtCreation). */
+  const atCreation = new Map<string, NormalizedEvent[]>();
 
   function diffModels(prev: Map<string, ModelSnap>, cur: Map<string, ModelSnap>, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
@@ -166,7 +168,7 @@ export function registryDiffer(ctx: DiffContext) {
           actor: v.user_id ? { id: v.user_id, name: v.user_id, type: 'user' } : undefined,
           ml: model({ aliases: undefined, ...created }), details: { description: v.description || undefined },
         }));
-        if (!prompt) out.push(...markersAtCreation(v, now));
+        if (!prompt) atCreation.set(key, markersAtCreation(v, now));
         continue;
       }
       const was = p;
@@ -208,6 +210,7 @@ export function registryDiffer(ctx: DiffContext) {
    * not report), a stage, approval tags. MLflow keeps no author for them, so none has an actor;
    * `details.version_creator` names the creator. Ordered so a rejection tag comes last and wins,
    * as in `approvalOfVersion`. Ids derive from the version and the marker: a re-diff gives the same.
+   * Kept in `atCreation`, not returned by diffVersions: the auditor commits them after the version's run.
    */
   function markersAtCreation(v: VersionSnap, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
@@ -244,7 +247,7 @@ export function registryDiffer(ctx: DiffContext) {
     return out;
   }
 
-  return { diffModels, diffVersions };
+  return { diffModels, diffVersions, atCreation };
 }
 
 /** MLflow's stage of a version never transitioned ("None", or absent on servers without stages). */

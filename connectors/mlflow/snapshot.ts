@@ -1,5 +1,6 @@
 import type { ModelVersion, RegisteredModel } from './client.js';
 import type { Manifest } from '../../core/integrity/manifest.js';
+import type { NormalizedEvent } from '../../core/schema/index.js';
 
 /** The auditor's persisted view of the registry (spool state namespace `mlflow.registry`). */
 export const NS = 'mlflow.registry';
@@ -47,9 +48,13 @@ export interface PendingVersion {
   last_error?: string;
   provenance_done?: boolean;
   hash_done?: boolean;
-  /** Seen at the first run: its approval state at install is reported (see `baselineState`). */
-  baseline?: boolean;
-  baseline_done?: boolean;
+  /**
+   * What the rules must learn of its approval state (at the first run: `baselineState`; else the
+   * aliases, stage and approval tags it carried when first seen), taken with the snapshot and
+   * committed after the run's events, so an approval is judged with its evaluation on record.
+   */
+  approvals?: NormalizedEvent[];
+  approvals_done?: boolean;
 }
 
 /** The registered hash of a version: the manifest taken when the auditor first saw it. */
