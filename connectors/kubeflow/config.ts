@@ -106,6 +106,12 @@ export const KfpConfig = z.strictObject({
   user: z.string().min(1).optional(),
   /** Namespaces to list in multi-user mode (KFP requires one); empty = single-user install. */
   namespaces: z.array(z.string().min(1)).default([]),
+  /**
+   * Single-user mode: the namespace KFP runs in (its POD_NAMESPACE). A run whose
+   * experiment has no namespace executes there, so its service account is
+   * `system:serviceaccount:<install_namespace>:<sa>`.
+   */
+  install_namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name (lower-case letters, digits and inner hyphens, at most 63)').default('kubeflow'),
   poll_interval_s: z.number().positive().optional(),
   page_size: z.number().int().min(1).max(200).default(100),
   /** Runs created this long ago are re-read so that their state changes are seen. */

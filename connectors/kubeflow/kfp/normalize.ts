@@ -67,6 +67,26 @@ function versionImagesOf(ctx: NormalizeContext, versionId: unknown): string[] {
 
 const pinned = (image: string) => /@sha256:[0-9a-f]{64}$/.test(image);
 
+/**
+ * The namespace a run or recurring run executes in, where its service account
+ * lives. A v2beta1 Run carries none: KFP runs it in its experiment's namespace
+ * and, when that is empty (single-user mode), in the namespace KFP itself runs
+ * in. So: the object's own `namespace`, the namespace it was listed in
+ * (`meta.namespace`, multi-user), its experiment's (`meta.experiment_namespaces`,
+ * from the experiments listed), then `meta.install_namespace` (single-user mode
+ * only: the poller sets it from `kfp.install_namespace`). Undefined when unknown
+ * (`mltrail normalize` of a bare run, whose mode is not known).
+ *
+ * @example
+ * kfpRunNamespace({ run_id: 'r', experiment_id: '' }, { install_namespace: 'kubeflow' }) // 'kubeflow'
+ */
+export function kfpRunNamespace(item: Obj, meta: Record<string, unknown> | undefined): string | undefined {
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const experiments = meta?.experiment_namespaces;
+  const ofExperiment = experiments instanceof Map && typeof item.experiment_id === 'string' ? str(experiments.get(item.experiment_id)) : undefined;
+  return str(item.namespace) ?? str(meta?.namespace) ?? ofExperiment ?? str(meta?.install_namespace);
+}
+
 function actorOf(sa: unknown, namespace: string | undefined): NormalizedEvent['actor'] {
   if (typeof sa !== 'string' || !sa) return undefined;
   return { type: 'service', name: sa, id: namespace ? `system:serviceaccount:${namespace}:${sa}` : sa };
@@ -126,7 +146,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
           { raw: item, keepRaw: ctx.keepRaw },
         ),
       );
-    const namespace = item.namespace || ns;
+    const namespace = kind === 'run' || kind === 'recurring_run' ? kfpRunNamespace(item, ctx.meta) : item.namespace || ns;
     const created = ts(item.created_at);
     if (!created && kind !== 'run') {
       out.rejected.push({ reason: `${kind} has no created_at`, path, field: 'created_at', record: item });

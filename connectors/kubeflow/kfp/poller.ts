@@ -4,7 +4,7 @@ import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
 import { IntervalPoller } from '../source.js';
 import { KfpApi, MAX_PAGES, runInfoOf, type Obj } from './client.js';
-import { normalizeKfp, specImages, type KfpKind } from './normalize.js';
+import { kfpRunNamespace, normalizeKfp, specImages, type KfpKind } from './normalize.js';
 
 export const KFP_CHANNEL = 'kubeflow.kfp';
 export const KFP_STATE_NS = 'kubeflow.kfp';
@@ -55,6 +55,8 @@ export class KfpPoller extends IntervalPoller {
   private readonly base: string;
   /** Pipeline version id → its images, from the versions listed: a run of a version carries no spec of its own. */
   private readonly versionImages = new Map<string, string[]>();
+  /** Experiment id → its namespace, from this poll's listings: a run executes in its experiment's namespace. */
+  private readonly experimentNamespaces = new Map<string, string>();
 
   constructor(deps: ConnectorDeps<KubeflowConfig>) {
     const cfg = deps.config.kfp;
@@ -71,6 +73,22 @@ export class KfpPoller extends IntervalPoller {
   }
 
   /**
+   * What the normalizer needs to know about a listing. Single-user mode (no
+   * `kfp.namespaces`) names KFP's own namespace, where a run whose experiment has
+   * none executes: its service account is then `system:serviceaccount:<ns>:<sa>`,
+   * as the audit webhook and the MLMD poller name it.
+   */
+  private meta(namespace: string | undefined): Record<string, unknown> {
+    const cfg = this.deps.config.kfp;
+    return {
+      namespace,
+      version_images: this.versionImages,
+      experiment_namespaces: this.experimentNamespaces,
+      install_namespace: cfg.namespaces.length ? undefined : cfg.install_namespace,
+    };
+  }
+
+  /**
    * Emit what is new about these objects (see the class comment), then, once
    * committed, remember what each now produces in `seen` and the state.
    */
@@ -79,7 +97,7 @@ export class KfpPoller extends IntervalPoller {
     const receivedTime = new Date().toISOString();
     const changed = new Map<string, string[]>();
     const normalize = (r: unknown) => {
-      const out = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: { namespace, version_images: this.versionImages } });
+      const out = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: this.meta(namespace) });
       const key = this.key(kind, r as Obj);
       if (!key) return out;
       seen.listed.add(key);
@@ -117,6 +135,8 @@ export class KfpPoller extends IntervalPoller {
     const runFilter = JSON.stringify({ predicates: [{ key: 'created_at', operation: 'GREATER_THAN', timestamp_value: since }] });
     const namespaces: Array<string | undefined> = cfg.namespaces.length ? cfg.namespaces : [undefined];
     const stored = this.deps.spool.state.list<string[]>(KFP_SEEN_STATE_NS, `${this.base}|`);
+    // Rebuilt each poll from the experiments listed before the runs (deleted experiments drop out).
+    this.experimentNamespaces.clear();
     const seen: Seen = { facts: new Map(stored.map(({ key, value }) => [key, value])), listed: new Set() };
     // A listing cut at the page bound is not the whole set: forgetting what it missed would re-emit it later.
     let complete = true;
@@ -131,6 +151,7 @@ export class KfpPoller extends IntervalPoller {
     for (const namespace of namespaces) {
       const ns = { namespace };
       const experiments = await list('experiments', 'experiments', ns);
+      for (const e of experiments) if (typeof e.experiment_id === 'string' && typeof e.namespace === 'string' && e.namespace) this.experimentNamespaces.set(e.experiment_id, e.namespace);
       events += await this.ingest('experiment', experiments, namespace, seen);
       const pipelines = await list('pipelines', 'pipelines', ns);
       events += await this.ingest('pipeline', pipelines, namespace, seen);
@@ -151,7 +172,7 @@ export class KfpPoller extends IntervalPoller {
       events += await this.ingest('run', runList, namespace, seen);
       for (const r of runList) {
         if (!r.run_id) continue;
-        this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, runInfoOf(r, namespace, started));
+        this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, runInfoOf(r, kfpRunNamespace(r, this.meta(namespace)), started));
       }
     }
     if (complete && !signal.aborted) {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { normalizeKfp } from '../../../connectors/kubeflow/kfp/normalize.js';
 import { KFP_SEEN_STATE_NS, KfpPoller } from '../../../connectors/kubeflow/kfp/poller.js';
 import { KFP_RUNS_STATE_NS } from '../../../connectors/kubeflow/mlmd/poller.js';
 import { NormalizedEvent, stableId } from '../../../core/schema/index.js';
@@ -24,7 +26,7 @@ type Obj = Record<string, any>;
  * namespace requirement, protojson filter with created_at predicates,
  * `sort_by`, and opaque page tokens.
  */
-async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string; unavailable?: number }) {
+async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string; unavailable?: number; singleUser?: boolean }) {
   const requests: URL[] = [];
   const headers: IncomingMessage['headers'][] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -51,7 +53,8 @@ async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj
       return send(503, { error: 'upstream connect error', code: 14 });
     }
     if (path === '/apis/v2beta1/runs') {
-      if (ns !== 'kubeflow-user-alice') return send(400, { error: 'Invalid input error: ListRuns must filter by namespace in multi-user mode', code: 3 });
+      // Single-user mode: one unscoped listing (the poller must not invent a namespace filter).
+      if (data.singleUser ? ns !== null : ns !== 'kubeflow-user-alice') return send(400, { error: 'Invalid input error: ListRuns must filter by namespace in multi-user mode', code: 3 });
       if (url.searchParams.get('sort_by') !== 'created_at desc') return send(400, { error: 'bad sort_by', code: 3 });
       let runs = data.runs;
       const f = url.searchParams.get('filter');
@@ -161,6 +164,49 @@ describe('KFP v2beta1 REST poller', () => {
     await expect.poll(() => pollers[0]!.health!().state, { timeout: 5000 }).toBe('unhealthy');
     expect(kfp.requests).toHaveLength(1);
     expect(pollers[0]!.health!().reason).toMatch(/401/);
+  });
+});
+
+describe('KFP poller in single-user mode (no kfp.namespaces): a run’s service account is namespaced', () => {
+  const signal = new AbortController().signal;
+  /** The fixture runs; failed-run-456's experiment has no namespace (the default experiment of a single-user install). */
+  const singleUser = () => {
+    const data = kfpData();
+    const experiment = data.experiments[0]!;
+    return { ...data, experiments: [experiment, { ...experiment, experiment_id: 'exp-789', display_name: 'Default', namespace: '' }], singleUser: true };
+  };
+  const actorIds = (evs: NormalizedEvent[]) => Object.fromEntries(evs.filter((e) => e.action === 'pipeline_run.create' || e.action === 'recurring_run.create').map((e) => [e.resource!.id!, [e.actor?.id, e.resource?.namespace]]));
+
+  it('a run in an experiment without a namespace runs in KFP’s namespace (default kubeflow); one in a namespaced experiment, there', async () => {
+    const kfp = await fakeKfp(singleUser());
+    const h = harness({ kfp: { url: kfp.url, token: TOKEN } });
+    cleanup.push(() => h.close());
+    await new KfpPoller(h.deps).pollOnce(signal);
+    expect(actorIds(h.events())).toEqual({
+      'failed-run-456': ['system:serviceaccount:kubeflow:sa2', 'kubeflow'],
+      'completed-run-123': ['system:serviceaccount:namespace1:sa1', 'namespace1'],
+      'recurring-run-789': ['system:serviceaccount:namespace1:sa3', 'namespace1'],
+    });
+    // The MLMD poller attributes the run's steps with the same namespace.
+    expect(h.spool.state.get(KFP_RUNS_STATE_NS, 'failed-run-456')).toMatchObject({ service_account: 'sa2', namespace: 'kubeflow' });
+  });
+
+  it('kfp.install_namespace names where a non-default install runs; it must be a namespace name', async () => {
+    const kfp = await fakeKfp(singleUser());
+    const h = harness({ kfp: { url: kfp.url, token: TOKEN, install_namespace: 'kfp-system' } });
+    cleanup.push(() => h.close());
+    await new KfpPoller(h.deps).pollOnce(signal);
+    expect(actorIds(h.events())['failed-run-456']).toEqual(['system:serviceaccount:kfp-system:sa2', 'kfp-system']);
+    const bad = KubeflowConfig.safeParse({ kfp: { install_namespace: 'KFP_System' } });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.'))).toEqual(['kfp.install_namespace']);
+  });
+
+  it('multi-user listings keep the listed namespace; a run normalized alone (mode unknown) keeps the bare name', () => {
+    const run = readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_failed.json');
+    const meta = { namespace: 'kubeflow-user-alice', experiment_namespaces: new Map([['exp-789', 'elsewhere']]) };
+    const create = (m?: Obj) => normalizeKfp(run, { channel: 'test', receivedTime: '2026-11-25T00:00:00.000Z', keepRaw: false, config: KubeflowConfig.parse({}), meta: m }).events.find((e) => e.action === 'pipeline_run.create')!;
+    expect(create(meta).actor?.id).toBe('system:serviceaccount:kubeflow-user-alice:sa2');
+    expect(create().actor?.id).toBe('sa2');
   });
 });
 
