@@ -123,12 +123,15 @@ export function normUri(uri: string, cfg: Pick<RulesConfigParsed, 'artifact_mirr
   return u;
 }
 
+/** An artifact URI: `s3://…`, `gs://…`, and MLflow's single-slash `mlflow-artifacts:/…`, `runs:/…`, `dbfs:/…`. */
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\//i;
+
 /** `.` / `..` path segments: what a URI means then depends on who reads it (see resolveDotSegments). */
 const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 
 /** Scheme and authority (`s3://bucket`), and the path after them; a bare path has no head. */
 function splitUri(uri: string): [string, string] {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(.*)$/i.exec(uri);
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*|[a-z][a-z0-9+.-]*:(?=\/))(.*)$/i.exec(uri);
   return m ? [m[1]!, m[2]!] : ['', uri];
 }
 
@@ -163,8 +166,9 @@ const hasDotSegment = (uri: string) => DOT_SEGMENT.test(splitUri(uri)[1]);
 /** Parent "directories" of a URI as written, longest first, the URI itself first. */
 function literalAncestors(uri: string): string[] {
   const out = [uri];
+  // Down to the authority (`s3://bucket`), or the first segment of `mlflow-artifacts:/1/…` (never the bare scheme).
   const schemeEnd = uri.indexOf('://');
-  const min = schemeEnd >= 0 ? schemeEnd + 3 : 0;
+  const min = schemeEnd >= 0 ? schemeEnd + 3 : splitUri(uri)[0].length;
   let cur = uri;
   for (;;) {
     const i = cur.lastIndexOf('/');
@@ -253,9 +257,17 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   // KServe's storageUri is ml.deployment.model_uri too (the Kubeflow connector sets it for every write that sets a model).
   const modelUri = ev.ml?.deployment?.model_uri;
   let artifact = m?.artifact_uri;
-  if (modelUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) artifact ??= modelUri;
   let alias: string | undefined;
-  if (modelUri && !/^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) {
+  // MLflow's registry URI names a version or an alias: `models:/fraud/3`, `models:/fraud@champion`.
+  const registryUri = modelUri ? /^models:\/([^/@]+)(?:\/(\d+)|@([^/]+))\/?$/.exec(modelUri) : null;
+  if (registryUri) {
+    name ??= registryUri[1];
+    if (name === registryUri[1]) {
+      if (registryUri[2]) version ??= registryUri[2];
+      else alias = registryUri[3];
+    }
+  } else if (modelUri && URI_SCHEME.test(modelUri)) artifact ??= modelUri;
+  else if (modelUri) {
     // `…/models/55@2` names a version; `…/models/55@production` an alias, resolved by the registry.
     const [n, v] = splitAt(modelUri);
     if (!name) name = n;

@@ -468,7 +468,7 @@ export class Registry {
         this.addToIndex(`s|${ref.sha256}`, v.key);
       }
       const added = ev.outcome === 'failure' ? [] : (ev.ml?.model?.aliases ?? []).filter((x) => !x.startsWith('-'));
-      if (added.length && /alias_set|approve|update|upload|create/.test(a)) {
+      if (added.length && /alias_set|approve|reject|update|upload|create/.test(a)) {
         v.aliases = [...new Set([...(v.aliases ?? []), ...added])];
         for (const other of this.versionsOf(v.platform, v.name)) {
           if (other.key === v.key || !other.aliases?.some((x) => added.includes(x))) continue;

@@ -197,7 +197,10 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // A version approved at registration (SageMaker CreateModelPackage Approved) has no record yet: judge it by its ref.
   // Not registered anywhere yet (records other platforms made of it are only linked): the version this approval registers.
   const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : target);
-  if (approved && subject && target?.approval?.state !== 'approved') {
+  // The MLflow auditor's first-run report of versions approved before mltrail watched is state, not an
+  // approval made now: judged silently, as the README says of that baseline (one alert per old version at install).
+  const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
+  if (approved && subject && target?.approval?.state !== 'approved' && !baseline) {
     if (!anyGlob(setting(ctx, 'require_for'), subject.name)) return;
     const keys = [
       ...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),

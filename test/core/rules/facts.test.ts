@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { approvalOf, globMatch, identityOf, jobFamily, normUri, resolveDotSegments, uriAncestors, uriMayOverlap, uriOverlap } from '../../../core/rules/facts.js';
+import { approvalOf, globMatch, identityOf, jobFamily, modelRefOf, normUri, resolveDotSegments, uriAncestors, uriMayOverlap, uriOverlap } from '../../../core/rules/facts.js';
 import { registryOf } from '../../../core/rules/kinds/pipeline.js';
 import { T0, at, ev } from '../../rules/events.js';
 
@@ -89,5 +89,19 @@ describe('URIs with dot segments', () => {
     expect(uriOverlap('s3://m/v5', 's3://m/v5/./a/../b')).toBe(true);
     expect(uriMayOverlap('s3://data/train', 's3://data/x/../train')).toBe(true);
     expect(uriAncestors('s3://m/a/b/../c')).toEqual(['s3://m/a/b/../c', 's3://m/a', 's3://m']);
+  });
+});
+
+describe('what a deployment\'s model_uri names', () => {
+  const cfg = RulesConfig.parse({});
+  const deploy = (uri: string) => ev({ id: 'd', time: at(T0), platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', ml: { deployment: { endpoint: 'ns/x', model_uri: uri } } });
+  it('MLflow single-slash artifact URIs are artifacts (they named nothing, so every such rollout was unapproved)', () => {
+    expect(modelRefOf(deploy('mlflow-artifacts:/9/runC4/artifacts/model'), cfg)).toMatchObject({ artifact: 'mlflow-artifacts:/9/runC4/artifacts/model' });
+    expect(modelRefOf(deploy('runs:/abc123/model'), cfg)).toMatchObject({ artifact: 'runs:/abc123/model' });
+    expect(uriAncestors('mlflow-artifacts:/9/runC4/artifacts/model').at(-1)).toBe('mlflow-artifacts:/9');
+  });
+  it('MLflow registry URIs name a version or an alias', () => {
+    expect(modelRefOf(deploy('models:/fraud/3'), cfg)).toMatchObject({ name: 'fraud', version: '3' });
+    expect(modelRefOf(deploy('models:/fraud@champion'), cfg)).toMatchObject({ name: 'fraud', alias: 'champion' });
   });
 });

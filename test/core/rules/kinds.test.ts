@@ -192,3 +192,21 @@ describe('evaluation.score_drop on Vertex AI evaluation metric names', () => {
     expect(alerts.map((a) => a.details?.metric).sort()).toEqual(['auRoc', 'rootMeanSquaredError']);
   });
 });
+
+describe('MLflow auditor baseline: a version approved before mltrail watched', () => {
+  const base = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', channel: 'mlflow.audit', stage: 'registry', ...d });
+  const created = base('c4', 0, { action: 'model_version.create', operation: 'model-versions/search', actor: { name: 'alice@corp.example', type: 'user' }, resource: { type: 'model_version', name: 'credit', version: '4' }, ml: { model: { name: 'credit', version: '4', artifact_uri: 'mlflow-artifacts:/9/runC4/artifacts/model' } } });
+  const approved = base('b4', 1, { action: 'model_version.approve', operation: 'registered-models/get', actor: { type: 'unknown' }, resource: { type: 'model_version', name: 'credit', version: '4' }, ml: { model: { name: 'credit', version: '4', aliases: ['production'], approval: 'approved' } }, details: { baseline: true, approval_markers: ['alias:production'] } });
+  const deploy = (uri: string) => ev({ id: `d-${uri}`, time: at(T0 + 3_600_000), platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', actor: actors.bob, resource: { type: 'inferenceservice', name: 'credit' }, ml: { deployment: { endpoint: 'ml/credit', model_uri: uri } } });
+  const fired = (events: ReturnType<typeof ev>[], cfg = rules) => replayEvents(events, { rules: cfg }).alerts.map((a) => a.rule_id);
+  it('is approved for a rollout of its mlflow-artifacts:/ location, also through a mirror, and raises nothing at install', () => {
+    expect(fired([created, approved, deploy('mlflow-artifacts:/9/runC4/artifacts/model')])).toEqual([]);
+    const mirrored = RulesConfig.parse({ artifact_mirrors: [{ from: 'mlflow-artifacts:/', to: 's3://mlflow/' }] });
+    expect(fired([created, approved, deploy('s3://mlflow/9/runC4/artifacts/model')], mirrored)).toEqual([]);
+    // Near miss: another run's artifact is not approved.
+    expect(fired([created, approved, deploy('mlflow-artifacts:/9/runEvil/artifacts/model')])).toEqual(['registry.unapproved_deployment']);
+    // The same approval made now (not the baseline) without adversarial evidence is the documented alert.
+    const now = { ...approved, id: 'n4', details: {} } as typeof approved;
+    expect(fired([created, now])).toContain('evaluation.adversarial_failure');
+  });
+});
