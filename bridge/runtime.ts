@@ -153,6 +153,12 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   // what it leaves behind.
   const held = new Set<string>();
   const known = new Set(cfg.sinks.map((s) => sinkConsumer(s.name)));
+  // Every running sink has its cursor row from its first start: one that never delivered anything (a wrong
+  // URL or token from day one) and is then turned off or removed is held or named like any other — with no
+  // row it was neither, and its whole backlog was pruned without a word.
+  const withRow = new Set(spool.cursors().map((c) => c.consumer));
+  const rowless = consumers.filter((c) => c.startsWith('sink:') && !withRow.has(c));
+  if (rowless.length) spool.transaction(() => rowless.forEach((c) => spool.commitCursor(c, spool.cursor(c))));
   for (const { consumer, seq } of spool.cursors()) {
     if (!consumer.startsWith('sink:') || consumers.includes(consumer)) continue;
     const backlog = spool.depth(consumer).records;

@@ -72,6 +72,24 @@ describe('bridge server', () => {
     expect(b.spool.depth('sink:archive').records).toBe(0);
   });
 
+  it('a sink that never delivered anything (wrong URL from day one) and is then turned off keeps its backlog, and the start says so', async () => {
+    const dataDir = tmpDir();
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    // Nothing listens on port 9 of 127.0.0.1: every send fails and the sink never commits a cursor of its own.
+    const soc = { type: 'splunk_hec', url: 'http://127.0.0.1:9', token: 't', ack: { enabled: false } };
+    const startWith = (sinks: Record<string, unknown>) => startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, sinks } }), { logger, env: {} });
+    const a = await startWith({ file: {}, soc });
+    expect((await fetch(`${a.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), sampleEvent(), sampleEvent()]) })).status).toBe(200);
+    await waitFor(() => (a.spool.depth('sink:file').records === 0 ? true : undefined));
+    await a.stop();
+    const b = await startWith({ file: {}, soc: { ...soc, enabled: false } });
+    running.push(b);
+    await sleep(1500); // housekeeping has pruned what it may
+    expect(b.spool.depth('sink:soc').records).toBe(3);
+    expect(logged.find((l) => l.msg === 'sink is disabled: its undelivered records are kept for it (they count toward spool.max_bytes) until it is enabled again')).toMatchObject({ sink: 'soc', backlog: 3 });
+  });
+
   it('a full disk answers 503 + Retry-After naming it (not an unlogged 500) and /readyz says so, until a commit succeeds', async () => {
     const logged: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
