@@ -313,6 +313,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         }
         events.push(...d.diffVersions(carried, curVersions, prompts, now, displaced));
         atCreation = d.atCreation;
+        // An alias diffModels saw set on a version first seen now goes with that version's pending
+        // record, after its run's events (serve's rules must see the evaluation before the approval).
+        const held = new Set([...atCreation.values()].flat());
+        events = events.filter((e) => !held.has(e));
         for (const [key, v] of curVersions) {
           const p = carried.get(key);
           if ((!p || recreated(p, v)) && !prompts.has(v.name)) newVersions.push(v);

@@ -3,7 +3,7 @@ import { approvalFromTag, approvalOfVersion, isApprovalAlias, isApprovalStage } 
 import type { ApprovalConfig } from './config.js';
 import { act, auditEvent, versionResource, type AuditDraft } from './events.js';
 import { safeUri } from './uri.js';
-import { iso, nextChange, recreated, type ModelSnap, type VersionSnap } from './snapshot.js';
+import { iso, nextChange, recreated, versionKey, type ModelSnap, type VersionSnap } from './snapshot.js';
 
 /**
  * When a field edit happened: MLflow's last_updated_timestamp if this edit moved it,
@@ -41,8 +41,14 @@ export function registryDiffer(ctx: DiffContext) {
   /** Alias assignments diffModels reported this cycle (name, version, alias): a new version's own markers skip them. */
   const aliasReported = new Set<string>();
   const aliasKey = (name: string, version: string, alias: string) => JSON.stringify([name, version, alias]);
-  /** Per new version (snapshot key): the events of what it carried when first seen (see markersAtCreation). */
+  /**
+   * Per new version (snapshot key): the events of what it carried when first seen — the alias
+   * assignments diffModels returned for it, then markersAtCreation. The caller commits these after
+   * the version's run events (its pending record), so leaves them out of the diff it commits.
+   */
   const atCreation = new Map<string, NormalizedEvent[]>();
+  /** Alias assignments diffModels returned, by target version (snapshot key): moved into atCreation if that version is new. */
+  const aliasTo = new Map<string, NormalizedEvent[]>();
 
   function diffModels(prev: Map<string, ModelSnap>, cur: Map<string, ModelSnap>, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];
@@ -106,7 +112,7 @@ export function registryDiffer(ctx: DiffContext) {
         if (was === now_) continue;
         const approve = now_ !== undefined && !m.prompt && isApprovalAlias(approvalCfg, alias);
         if (now_ !== undefined) aliasReported.add(aliasKey(m.name, now_, alias));
-        out.push(base({
+        const ev = base({
           id: stableId('mlflow', 'audit', 'alias', m.name, m.creation_timestamp, alias, was, now_, nextChange(p, m, `alias:${alias}`)), time: polled, stage: 'registry',
           action: act(now_ === undefined ? 'model_version.alias_delete' : approve ? 'model_version.approve' : 'model_version.alias_set', m.prompt),
           operation: now_ === undefined ? 'registered-models/delete-alias' : 'registered-models/alias',
@@ -114,7 +120,12 @@ export function registryDiffer(ctx: DiffContext) {
           ml: m.prompt ? undefined : { model: { name: m.name, version: now_ ?? was, aliases: now_ !== undefined ? [alias] : undefined, approval: approve ? 'approved' : undefined } },
           details: { alias, old_version: was, new_version: now_, approval_marker: approve ? { kind: 'alias', alias } : undefined,
             approval_marker_removed: now_ === undefined && isApprovalAlias(approvalCfg, alias) ? { kind: 'alias', alias } : undefined },
-        }));
+        });
+        out.push(ev);
+        if (now_ !== undefined && !m.prompt) {
+          const key = versionKey(m.name, now_);
+          aliasTo.set(key, [...(aliasTo.get(key) ?? []), ev]);
+        }
       }
     }
     return out;
@@ -168,7 +179,9 @@ export function registryDiffer(ctx: DiffContext) {
           actor: v.user_id ? { id: v.user_id, name: v.user_id, type: 'user' } : undefined,
           ml: model({ aliases: undefined, ...created }), details: { description: v.description || undefined },
         }));
-        if (!prompt) atCreation.set(key, markersAtCreation(v, now));
+        // An alias set on it before this poll (say champion moved from v1) is an approval like its markers:
+        // judged only once its run's evaluation is on record.
+        if (!prompt) atCreation.set(key, [...(aliasTo.get(key) ?? []), ...markersAtCreation(v, now)]);
         continue;
       }
       const was = p;
@@ -211,6 +224,7 @@ export function registryDiffer(ctx: DiffContext) {
    * `details.version_creator` names the creator. Ordered so a rejection tag comes last and wins,
    * as in `approvalOfVersion`. Ids derive from the version and the marker: a re-diff gives the same.
    * Kept in `atCreation`, not returned by diffVersions: the auditor commits them after the version's run.
+   * Must run after diffModels (aliasReported).
    */
   function markersAtCreation(v: VersionSnap, now: number): NormalizedEvent[] {
     const out: NormalizedEvent[] = [];

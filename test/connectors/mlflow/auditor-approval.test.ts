@@ -244,3 +244,73 @@ describe('registry auditor: a new version that already carries an alias or a sta
     expect(re[1]!.ml?.model?.approval).toBeUndefined();
   });
 });
+
+describe('registry auditor: an existing model approves a version created in the same poll interval', () => {
+  it('the alias move and new aliases on the new version come after its run, so serve and replay agree (no false adversarial_failure)', async () => {
+    // The everyday flow: fraud is watched, v1 is champion; then a run registers v3 and someone runs
+    // set_registered_model_alias before the next poll.
+    fake.addModel('fraud', T0, { aliases: { champion: '1' } });
+    fake.addVersion('fraud', '1', T0 + 10, files('w1'), { run_id: 'runf1', source: artifactOf('runf1'), user_id: 'alice@corp.example' });
+    fake.addVersion('fraud', '2', T0 + 20, files('w2'), { run_id: 'runf2', source: artifactOf('runf2'), user_id: 'alice@corp.example' });
+    for (const run of ['runf1', 'runf2', 'runf3']) fake.addRun(run, { user: 'alice@corp.example', metrics: { auc: 0.9, adv_robust_acc: 0.8 } });
+    const a = auditor();
+    await a.runOnce();
+    const first = newEvents();
+
+    clock.now += 60_000;
+    fake.addVersion('fraud', '3', T0 + 3_000_000, files('w3'), { run_id: 'runf3', source: artifactOf('runf3'), user_id: 'alice@corp.example', tags: { approval_status: 'approved' } });
+    fake.models.get('fraud')!.aliases = { champion: '3', prod: '3' };
+    await a.runOnce();
+    const evs = newEvents();
+
+    const f3 = (e: NormalizedEvent) => e.ml?.model?.name === 'fraud' && e.ml?.model?.version === '3' && e.action !== 'model_version.hash_registered';
+    expect(evs.filter(f3).map((e) => `${e.action} ${e.details?.alias ?? e.details?.tag?.key ?? ''}`.trim())).toEqual([
+      'model_version.create',
+      'run.provenance',
+      'evaluation.metrics',
+      'model_version.approve champion', // moved from v1 (diffModels' event, not a marker)
+      'model_version.alias_set prod',
+      'model_version.approve approval_status', // the version's own tag, seen at creation
+    ]);
+    const [move, prod] = evs.filter((e) => f3(e) && e.details?.alias) as [NormalizedEvent, NormalizedEvent];
+    expect(move.details).toMatchObject({ alias: 'champion', old_version: '1', new_version: '3' });
+    expect(move.details?.seen_at_creation).toBeUndefined();
+    expect([move.actor, prod.actor]).toEqual([undefined, undefined]); // MLflow names no one for an alias write
+    expect(prod.details).toMatchObject({ alias: 'prod', new_version: '3' });
+    expect(prod.details?.old_version).toBeUndefined(); // a new alias
+
+    // The rules (prod is an approval alias for them) in commit order (serve) and in time order
+    // (replay) agree, and see v3's adversarial evaluation before its approval.
+    expect(alertsOf([...first, ...evs])).toEqual([]);
+
+    // Same ids on a re-diff after a restart: nothing new.
+    const ids = evs.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    clock.now += 60_000;
+    await auditor().runOnce();
+    expect(newEvents()).toEqual([]);
+
+    // An alias moved to a version already known is reported by the diff as before, once.
+    clock.now += 60_000;
+    fake.models.get('fraud')!.aliases = { champion: '2', prod: '3' };
+    await auditor().runOnce();
+    const back = newEvents();
+    expect(back.map((e) => `${e.action} ${e.resource?.id} ${e.details?.old_version}`)).toEqual(['model_version.approve fraud/2 3']);
+    expect(alertsOf([...first, ...evs, ...back])).toEqual([]);
+  });
+
+  it('without adversarial evidence on the new version the approval still alerts, in both orders', async () => {
+    fake.addModel('fraud', T0, { aliases: { champion: '1' } });
+    fake.addVersion('fraud', '1', T0 + 10, files('w1'), { run_id: 'runf1', source: artifactOf('runf1') });
+    fake.addRun('runf1', { user: 'alice', metrics: { adv_robust_acc: 0.8 } });
+    fake.addRun('runf3', { user: 'alice', metrics: { auc: 0.9 } });
+    const a = auditor();
+    await a.runOnce();
+    const first = newEvents();
+    clock.now += 60_000;
+    fake.addVersion('fraud', '3', T0 + 3_000_000, files('w3'), { run_id: 'runf3', source: artifactOf('runf3') });
+    fake.models.get('fraud')!.aliases = { champion: '3' };
+    await a.runOnce();
+    expect(alertsOf([...first, ...newEvents()])).toEqual([expect.stringMatching(/^evaluation\.adversarial_failure: fraud v3 was approved with no adversarial evaluation/)]);
+  });
+});
