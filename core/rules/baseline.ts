@@ -69,6 +69,8 @@ export interface WindowResult {
   /** True while the series is inside its learning period. */
   learning: boolean;
   firstSeen: string;
+  /** End of the first window of the anomalous run this window continues (when anomalous). */
+  streakFirst?: string;
 }
 
 function median(xs: number[]): number {
@@ -234,6 +236,7 @@ export class Baselines {
       s.streak++;
       s.streakEvidence = [...s.streakEvidence, ...evidence].slice(-3 * MAX_EVIDENCE);
       res.evidence = s.streakEvidence;
+      res.streakFirst = s.streakFirst;
     } else {
       s.streak = 0;
       s.streakEvidence = [];

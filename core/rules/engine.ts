@@ -352,6 +352,12 @@ class Engine implements RuleEngine {
       streak = d.window.streak;
       need = rule.stat.n;
       learning = d.window.learning;
+      // The run's windows below N are detections its evidence carries: counted (and dated) with the first
+      // window that reaches N; later windows of the run count one each.
+      if (need > 1 && streak === need) {
+        uncounted = need - 1;
+        streakSince = d.window.streakFirst;
+      }
     } else {
       const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`);
       // An earlier event (arriving late) continues the run; `t` is already bounded for one dated far ahead.

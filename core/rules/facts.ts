@@ -126,28 +126,28 @@ export function normUri(uri: string, cfg: Pick<RulesConfigParsed, 'artifact_mirr
 /** An artifact URI: `s3://…`, `gs://…`, and MLflow's single-slash `mlflow-artifacts:/…`, `runs:/…`, `dbfs:/…`. */
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\//i;
 
-/** `.` / `..` path segments: what a URI means then depends on who reads it (see resolveDotSegments). */
-const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
-
-/** Scheme and authority (`s3://bucket`), and the path after them; a bare path has no head. */
+/** Scheme and authority (`s3://bucket`, or `mlflow-artifacts:` before a single slash), and the path after them; a bare path has no head. */
 function splitUri(uri: string): [string, string] {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*|[a-z][a-z0-9+.-]*:(?=\/))(.*)$/i.exec(uri);
   return m ? [m[1]!, m[2]!] : ['', uri];
 }
 
 /**
- * The URI with `.` and `..` path segments applied, as an HTTP client or a file
- * system reads it (`https://h/m/v5/../../x` is `https://h/x`). Object stores
- * (S3, GCS) do not: there the literal key is the object. Rules that vouch for a
- * location require both readings to agree (uriOverlap); rules that flag one
- * take either (uriMayOverlap).
+ * The URI as a lenient reader resolves it: `%2e` read as `.`, `\` as `/`
+ * (WHATWG URL, Python's requests sends `%2e%2e` on as `..`), runs of `/`
+ * merged (nginx), and `.`/`..` segments applied (an HTTP client, a file
+ * system: `https://h/m/v5/../../x` is `https://h/x`). Object stores (S3, GCS)
+ * read none of this: there the literal key is the object. Rules that vouch
+ * for a location require both readings to agree (uriOverlap); rules that flag
+ * one take either (uriMayOverlap).
  *
  * @example
  * resolveDotSegments('pvc://models/iris/v4/../../scratch/m') // 'pvc://models/scratch/m'
+ * resolveDotSegments('https://h/m/v5/%2e%2e/x') // 'https://h/m/x'
  */
 export function resolveDotSegments(uri: string): string {
-  const [head, path] = splitUri(uri);
-  if (!DOT_SEGMENT.test(path)) return uri;
+  const [head, written] = splitUri(uri);
+  const path = written.replace(/%2e/gi, '.').replace(/\\/g, '/').replace(/\/{2,}/g, '/');
   const out: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '.') continue;
@@ -161,7 +161,8 @@ export function resolveDotSegments(uri: string): string {
   return head + out.join('/').replace(/\/+$/, '');
 }
 
-const hasDotSegment = (uri: string) => DOT_SEGMENT.test(splitUri(uri)[1]);
+/** Whether readers may disagree on where the URI points (see resolveDotSegments). */
+export const readingsDiffer = (uri: string) => resolveDotSegments(uri) !== uri.replace(/\/+$/, '');
 
 /** Parent "directories" of a URI as written, longest first, the URI itself first. */
 function literalAncestors(uri: string): string[] {
@@ -187,9 +188,9 @@ function literalAncestors(uri: string): string[] {
  */
 export function uriAncestors(uri: string): string[] {
   const literal = literalAncestors(uri);
-  if (!hasDotSegment(uri)) return literal;
+  if (!readingsDiffer(uri)) return literal;
   const resolved = new Set(literalAncestors(resolveDotSegments(uri)));
-  return [uri, ...literal.slice(1).filter((a) => !hasDotSegment(a) && resolved.has(a))];
+  return [uri, ...literal.slice(1).filter((a) => !readingsDiffer(a) && resolved.has(a))];
 }
 
 const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
@@ -201,7 +202,7 @@ const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b
  */
 export function uriOverlap(a: string, b: string): boolean {
   if (!overlaps(a, b)) return false;
-  return !(hasDotSegment(a) || hasDotSegment(b)) || overlaps(resolveDotSegments(a), resolveDotSegments(b));
+  return !(readingsDiffer(a) || readingsDiffer(b)) || overlaps(resolveDotSegments(a), resolveDotSegments(b));
 }
 
 /** True when the URIs overlap as written or as some reader resolves them (for rules that flag an overlap). */

@@ -1,8 +1,8 @@
-import type { NormalizedEvent } from '../schema/index.js';
+import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, readingsDiffer, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -293,7 +293,13 @@ export class Registry {
         // A model named without a version (Vertex deploys its default version): the version holding
         // the `default` alias, else the newest registered one. Named by an alias: the version holding
         // it, else an approval that alias got at an upload whose version was not known yet.
-        const all = this.versionsOf(r.platform, r.name);
+        let all = this.versionsOf(r.platform, r.name);
+        // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`
+        // of MLflow's registry): that platform's versions.
+        if (!all.length && r.alias) {
+          const elsewhere = Platform.options.filter((p) => p !== r.platform).map((p) => this.versionsOf(p, r.name!)).filter((l) => l.length);
+          if (elsewhere.length === 1) all = elsewhere[0]!;
+        }
         // Vertex gives a model's first version `default` without logging it: `@default` held by no version
         // seen is the newest one, as a deploy without a version.
         const holder = all.find((x) => x.aliases?.includes(r.alias ?? 'default'));
@@ -326,6 +332,12 @@ export class Registry {
         if (!registered.length) for (const local of this.localVersions(r.name, r.version, own?.key)) keys.add(local.key);
       }
       if (r.artifact) for (const a of uriAncestors(r.artifact)) for (const k of this.get<string[]>(`a|${a}`) ?? []) keys.add(k);
+      // MLflow's `runs:/<run>/<path>`: the versions registered from that run whose artifact is that path of it
+      // (their source is the run's resolved location, `…/<run>/artifacts/<path>`, or the runs:/ URI itself).
+      const fromRun = r.artifact ? /^runs:\/([^/]+)\/(.+)$/.exec(r.artifact) : null;
+      if (fromRun && !readingsDiffer(r.artifact!)) {
+        for (const v of this.versionsForRun(fromRun[1]!)) if (v.artifact === r.artifact || v.artifact?.endsWith(`/${fromRun[2]}`)) keys.add(v.key);
+      }
       if (r.sha256) for (const k of this.get<string[]>(`s|${r.sha256}`) ?? []) keys.add(k);
     }
     const linked = [...keys].map((k) => this.version(k)).filter((v): v is VersionRec => !!v);

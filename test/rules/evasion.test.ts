@@ -143,6 +143,10 @@ describe('registry.unapproved_deployment: every model location a deployment name
     const alerted = (artifact: string, uri: string) => fired([...at(artifact), deploy(uri)]).filter((a) => a.rule_id === 'registry.unapproved_deployment').length > 0;
     expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/../../../uploads/mallory/model.joblib')).toBe(true);
     expect(alerted('pvc://models-pvc/iris/v4', 'pvc://models-pvc/iris/v4/../../scratch/mallory/model')).toBe(true);
+    // Spelt so that a string check misses it but a client resolves it: %2e%2e (requests sends '..'), backslashes, doubled slashes.
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/%2e%2e/%2e%2e/%2e%2e/uploads/x')).toBe(true);
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/..\\..\\..\\uploads\\x')).toBe(true);
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5//..//..//..//uploads/x')).toBe(true);
     // An object store reads the key as written: s3://b/x/../v5 is another object, under x/.
     expect(alerted('s3://models/tabnet/v5', 's3://models/x/../tabnet/v5')).toBe(true);
     // Near misses: a file under the approved artifact, also spelled with `.` or a `..` that stays inside it.

@@ -82,11 +82,17 @@ describe('URIs with dot segments', () => {
     expect(resolveDotSegments('s3://b/../../etc')).toBe('s3://b/etc');
     expect(resolveDotSegments('/mnt/models/./v1/..')).toBe('/mnt/models');
     expect(resolveDotSegments('gs://b/a..b/c')).toBe('gs://b/a..b/c');
+    // What lenient readers do first: %2e is a dot (requests sends it on as one), \\ a slash (WHATWG), // one slash (nginx).
+    expect(resolveDotSegments('https://h/m/v5/%2e%2e/%2E%2e/x')).toBe('https://h/x');
+    expect(resolveDotSegments('https://h/m/v5/..\\..\\x')).toBe('https://h/x');
+    expect(resolveDotSegments('https://h/m/v5//..//..//x')).toBe('https://h/x');
   });
   it('vouch for a location only when written and resolved readings agree; flag an overlap when either does', () => {
     expect(uriOverlap('s3://m/v5', 's3://m/v5/../../x')).toBe(false);
     expect(uriOverlap('s3://m/v5', 's3://m/x/../v5')).toBe(false);
     expect(uriOverlap('s3://m/v5', 's3://m/v5/./a/../b')).toBe(true);
+    expect(uriOverlap('https://h/m/v5', 'https://h/m/v5/%2e%2e/%2e%2e/uploads/x')).toBe(false);
+    expect(uriOverlap('https://h/m/v5', 'https://h/m/v5/sub//model.pkl')).toBe(true);
     expect(uriMayOverlap('s3://data/train', 's3://data/x/../train')).toBe(true);
     expect(uriAncestors('s3://m/a/b/../c')).toEqual(['s3://m/a/b/../c', 's3://m/a', 's3://m']);
   });

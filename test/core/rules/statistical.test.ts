@@ -24,7 +24,7 @@ describe('ingestion.volume_anomaly', () => {
     const alerts = run(events);
     expect(alerts.map((a) => a.rule_id)).toEqual(['ingestion.volume_anomaly']);
     const a = alerts[0]!;
-    expect(a).toMatchObject({ stage: 'ingestion', mode: 'alert', entity: { type: 'data_source', id: 'dataset:clicks' }, count: 1 });
+    expect(a).toMatchObject({ stage: 'ingestion', mode: 'alert', entity: { type: 'data_source', id: 'dataset:clicks' }, count: 3 });
     expect(a.details).toMatchObject({ measure: 'events', value: 40, consecutive: 3, window_start: '2026-04-01T12:00:00.000Z' });
     const spikeIds = new Set(events.filter((e) => e.time >= '2026-04-01T10:00' && e.time < '2026-04-01T13:00').map((e) => e.id));
     expect(a.evidence.length).toBeGreaterThan(0);
@@ -65,13 +65,15 @@ describe('ingestion.volume_anomaly', () => {
     const alerts = run(events);
     expect(alerts).toHaveLength(2);
     const [first, second] = alerts as [Alert, Alert];
-    expect(first.count).toBe(1);
+    // The run's three windows (N = 3) are its detections.
+    expect(first.count).toBe(3);
     // At most 20 ids (README), though the streak of three windows saw 120 events; the alerting window's own last.
     expect(first.evidence).toHaveLength(20);
     expect(second.evidence.length).toBeLessThanOrEqual(20);
     // Hours 13..15 of day 30 were suppressed repeats; day 32's alert stands for them and itself:
     // first_seen is the first of them (an hour after the alert already sent, not that alert), and their events are evidence.
-    expect(second.count).toBe(4);
+    // Three suppressed windows, then a new run of three.
+    expect(second.count).toBe(6);
     expect(second.first_seen).toBe(new Date(Date.parse(first.time) + 3_600_000).toISOString());
     expect(second.last_seen).toBe(second.time);
     const timeOf = new Map(events.map((e) => [e.id, e.time]));
@@ -121,8 +123,8 @@ describe.each([
   });
   it('suppresses repeats of the same entity for 24 h, then reports them in the next alert', () => {
     const alerts = run(gen(35, [{ day: 30, hour: 10, hours: 6, count }, { day: 32, hour: 10, hours: 3, count }]));
-    expect(alerts.map((a) => [a.rule_id, a.count])).toEqual([[rule, 1], [rule, 4]]);
-    expect(run(gen(35, [{ day: 30, hour: 10, hours: 6, count }, { day: 32, hour: 10, hours: 3, count }]), { [rule]: { suppress: '1h' } }).map((a) => a.count)).toEqual([1, 1, 1, 1, 1]);
+    expect(alerts.map((a) => [a.rule_id, a.count])).toEqual([[rule, 3], [rule, 6]]);
+    expect(run(gen(35, [{ day: 30, hour: 10, hours: 6, count }, { day: 32, hour: 10, hours: 3, count }]), { [rule]: { suppress: '1h' } }).map((a) => a.count)).toEqual([3, 1, 1, 1, 3]);
   });
 });
 
