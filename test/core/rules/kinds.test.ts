@@ -210,3 +210,19 @@ describe('MLflow auditor baseline: a version approved before mltrail watched', (
     expect(fired([created, now])).toContain('evaluation.adversarial_failure');
   });
 });
+
+describe('a KServe deployment naming an MLflow model by registry or run URI', () => {
+  const mlflow = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
+  const created = mlflow('c5', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.alice, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', run_id: 'abc123', artifact_uri: 'mlflow-artifacts:/1/abc123/artifacts/model', tags: { adv_verdict: 'passed' } } } });
+  const approved = mlflow('a5', 5, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', aliases: ['champion'] } }, details: { alias: 'champion' } });
+  const deploy = (uri: string) => ev({ id: `d-${uri}`, time: at(T0 + 3_600_000), platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', actor: actors.bob, resource: { type: 'inferenceservice', name: 'tabnet' }, ml: { deployment: { endpoint: 'team-a/tabnet', model_uri: uri } } });
+  const unapproved = (uri: string) => replayEvents([created, approved, deploy(uri)], { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment').length;
+  it('resolves models:/name@alias and runs:/run/path to the approved version; other aliases and paths are not approved', () => {
+    expect(unapproved('models:/tabnet@champion')).toBe(0);
+    expect(unapproved('models:/tabnet/5')).toBe(0);
+    expect(unapproved('runs:/abc123/model')).toBe(0);
+    expect(unapproved('models:/tabnet@staging')).toBe(1);
+    expect(unapproved('runs:/abc123/other')).toBe(1);
+    expect(unapproved('runs:/abc123/../other/model')).toBe(1);
+  });
+});
