@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { GoogleAuth, type AuthClient } from 'google-auth-library';
 import { MltrailError } from '../../../core/errors.js';
-import { chronicleScopes, type ChronicleConfig } from './config.js';
+import { chronicleScopes, keyFileProblem, type ChronicleConfig } from './config.js';
 
 /** Where the sink gets its bearer token. */
 export interface TokenSource {
@@ -46,15 +45,7 @@ export function chronicleTokenSource(cfg: Pick<ChronicleConfig, 'credentials' | 
 
 /** Fail at startup (not at the first send) when the key file is missing or is not a service-account key. */
 function checkKeyFile(file: string): void {
-  let key: { type?: string; client_email?: string; private_key?: string };
-  try {
-    key = JSON.parse(readFileSync(file, 'utf8')) as typeof key;
-  } catch (err) {
-    throw new MltrailError('CONFIG', `MLTRAIL_CHRONICLE_CREDENTIALS: cannot read the service-account key ${file}: ${(err as Error).message}`, { variable: 'MLTRAIL_CHRONICLE_CREDENTIALS' });
-  }
-  // Workload identity federation configs (external_account) are accepted too: no key material to check.
-  if (key.type === 'external_account') return;
-  if (key.type !== 'service_account' || !key.client_email || !key.private_key) {
-    throw new MltrailError('CONFIG', `MLTRAIL_CHRONICLE_CREDENTIALS: ${file} is not a service-account key (type "service_account" with client_email and private_key, or an external_account config)`, { variable: 'MLTRAIL_CHRONICLE_CREDENTIALS' });
-  }
+  // The config check (keyFileProblem) has passed already; the file may have changed since.
+  const problem = keyFileProblem(file);
+  if (problem) throw new MltrailError('CONFIG', `credentials: ${problem}`);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SinkCommonConfig } from '../../../core/sink.js';
 
@@ -44,6 +45,10 @@ export const ChronicleConfig = SinkCommonConfig.extend({
 })
   .strict()
   .superRefine((c, ctx) => {
+    // Checked with the rest of the config (check-config, start), named by its key path: it used to fail only
+    // when the sink was built, blamed on MLTRAIL_CHRONICLE_CREDENTIALS even when the file set it.
+    const keyProblem = c.credentials ? keyFileProblem(c.credentials) : undefined;
+    if (keyProblem) ctx.addIssue({ code: 'custom', path: ['credentials'], message: keyProblem });
     if (!c.credentials && !c.access_token) {
       ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'set MLTRAIL_CHRONICLE_CREDENTIALS (service-account JSON file) or MLTRAIL_CHRONICLE_ACCESS_TOKEN' });
     }
@@ -58,6 +63,29 @@ export const ChronicleConfig = SinkCommonConfig.extend({
     }
   });
 export type ChronicleConfig = z.infer<typeof ChronicleConfig>;
+
+/**
+ * What is wrong with a Google credentials file for the sink: unreadable, not JSON, or neither a
+ * service-account key (`type: service_account` with client_email and private_key) nor a workload
+ * identity federation config (`type: external_account`).
+ *
+ * @example
+ * keyFileProblem('/etc/mltrail/chronicle-sa.json') // undefined when usable
+ */
+export function keyFileProblem(file: string): string | undefined {
+  let key: { type?: string; client_email?: string; private_key?: string };
+  try {
+    key = JSON.parse(readFileSync(file, 'utf8')) as typeof key;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return `cannot read the service-account key ${file}: ${e.code ?? e.message}`;
+  }
+  if (key?.type === 'external_account') return undefined;
+  if (key?.type !== 'service_account' || !key.client_email || !key.private_key) {
+    return `${file} is not a service-account key (type "service_account" with client_email and private_key, or an external_account config)`;
+  }
+  return undefined;
+}
 
 /** Legacy regional host prefixes (specs/sinks.md §3.1); a GCP region name is used as is. */
 const LEGACY_PREFIX: Record<string, string> = {

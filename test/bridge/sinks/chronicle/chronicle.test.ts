@@ -71,10 +71,20 @@ describe('Chronicle endpoints, scopes and auth', () => {
     expect(legacy).toMatchObject({ kind: 'service_account', scopes: ['https://www.googleapis.com/auth/malachite-ingestion'] });
     expect(chronicleTokenSource({ credentials: file, api: 'v1alpha' }).scopes).toEqual(['https://www.googleapis.com/auth/cloud-platform']);
     expect(chronicleTokenSource({ access_token: 't', api: 'v1alpha' }).kind).toBe('static');
-    expect(() => chronicleTokenSource({ credentials: join(tmpDir(), 'missing.json'), api: 'v1alpha' })).toThrow(/MLTRAIL_CHRONICLE_CREDENTIALS: cannot read/);
+    expect(() => chronicleTokenSource({ credentials: join(tmpDir(), 'missing.json'), api: 'v1alpha' })).toThrow(/credentials: cannot read/);
     const notSa = join(tmpDir(), 'user.json');
     writeFileSync(notSa, JSON.stringify({ type: 'authorized_user', client_id: 'x' }));
     expect(() => chronicleTokenSource({ credentials: notSa, api: 'v1alpha' })).toThrow(/not a service-account key/);
+  });
+  it('a credentials file that cannot be used is a config error naming the key path (check-config and start), and the variable only when it set it', () => {
+    const instance = 'projects/p/locations/us/instances/i';
+    const missing = join(tmpDir(), 'missing-sa.json');
+    const fromFile = () => loadConfig({ env: {}, overrides: { sinks: { soc_chronicle: { type: 'chronicle', instance, credentials: missing } } } });
+    expect(fromFile).toThrow(/sinks\.soc_chronicle\.credentials: cannot read the service-account key .*ENOENT/);
+    expect(fromFile).not.toThrow(/MLTRAIL_CHRONICLE_CREDENTIALS/);
+    const notSa = join(tmpDir(), 'user.json');
+    writeFileSync(notSa, JSON.stringify({ type: 'authorized_user', client_id: 'x' }));
+    expect(() => loadConfig({ env: { MLTRAIL_CHRONICLE_CREDENTIALS: notSa, MLTRAIL_CHRONICLE_INSTANCE: instance } })).toThrow(/sinks\.chronicle\.credentials: .* is not a service-account key .*\(from environment variable MLTRAIL_CHRONICLE_CREDENTIALS\)/);
   });
   it('env enables it; each API names what it is missing', () => {
     const env = { MLTRAIL_CHRONICLE_ACCESS_TOKEN: 't', MLTRAIL_CHRONICLE_INSTANCE: 'projects/p/locations/us/instances/i' };
