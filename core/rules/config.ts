@@ -178,7 +178,8 @@ export const KindSchemas = {
   statistical: z.strictObject({
     ...common,
     ...statistical,
-    where,
+    /** Which events count; default all (README). */
+    where: where.default({}),
     entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source', 'platform']).optional(),
     /** `count`, `sum:<field path>` or `metric:<glob>`. */
     measure: z.string().regex(/^(count|sum:.+|metric:.+)$/, 'expected count, sum:<path> or metric:<glob>').optional(),

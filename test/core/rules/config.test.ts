@@ -202,3 +202,12 @@ describe('rules configuration', () => {
     expect((await cli(['rules', 'frob'])).code).toBe(2);
   });
 });
+
+describe('custom statistical rules', () => {
+  it('count every event when `where` is left out', () => {
+    const cfg = RulesConfig.parse({ custom: [{ id: 'ingestion.cnt', kind: 'statistical', stage: 'ingestion', measure: 'count' }] });
+    expect(cfg.custom[0]).toMatchObject({ id: 'ingestion.cnt', kind: 'statistical' });
+    // A match rule still needs to say what it matches.
+    expect(RulesConfig.safeParse({ custom: [{ id: 'ingestion.any', kind: 'match', stage: 'ingestion' }] }).success).toBe(false);
+  });
+});
