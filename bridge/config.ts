@@ -215,6 +215,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     // A bad value that came from the environment is named by its variable: the file may not mention it.
     const fromEnv = (issue: z.core.$ZodIssue) => {
       const { path } = issue;
+      // A command-line flag (serve --port, --host, --data-dir) wins over the file and the environment: say so.
+      if (opts.overrides && path.length && valueAt(opts.overrides, path) !== undefined) return ' (from the command line)';
       // Unknown keys are blamed on what set them, not on whatever set anything in the object holding them.
       const names = issue.code === 'unrecognized_keys' ? [...new Set(issue.keys.flatMap((k) => envVariablesAt(env, [...path, k])))] : envVariablesAt(env, path);
       if (names.length) return ` (from environment variable ${names.join(', ')})`;

@@ -70,6 +70,8 @@ describe('config', () => {
     const e2 = errorOf(() => loadConfig({ env: { MLTRAIL_SPLUNK_HEC_TOKEN: 'tok' } }));
     expect(e2.message).toMatch(/sinks\.splunk_hec\.url: .*\(set environment variable MLTRAIL_SPLUNK_HEC_URL: MLTRAIL_SPLUNK_HEC_TOKEN configures this section\)/);
     expect(e2.message).not.toContain('tok ');
+    // A bad flag is the command line's, even with the variable set too.
+    expect(errorOf(() => loadConfig({ env: { PORT: '8080' }, overrides: { server: { port: 'abc' } } })).message).toMatch(/server\.port: .*\(from the command line\)$/);
   });
 
   it('pipeline.rules_thread is worker or main', () => {
