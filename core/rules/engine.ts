@@ -274,7 +274,7 @@ class Engine implements RuleEngine {
     turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
     turn.obsMs = t;
     turn.out = out;
-    for (const i of this.afterUpdate) {
+    for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       const atEnd = KIND_AT_END[rule.kind];
       if (!atEnd) continue;

@@ -3,7 +3,7 @@ import { anyGlob, endpointOf, fieldAt, identityOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
-  judgePendingDeployments, settleAllPendingDeployments, unapprovedDeployment, versionRollback,
+  judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
@@ -68,6 +68,7 @@ export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
 /** At the end of input (replay): what a kind still waits for, judged with what is known (see Engine.flush). */
 export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: settleAllPendingDeployments,
+  adversarial_failure: settleAllPendingApprovals,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {

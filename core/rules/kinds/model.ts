@@ -161,7 +161,65 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[]): AdvEvidence[] {
     .map(([key, value]) => ({ key, value, event: ev.id }));
 }
 
+/**
+ * An approval seen before any adversarial evidence: judged when evidence comes (no alert) or ADV_GRACE_MS of
+ * event time later. A registry's approval webhook arrives at once, while the run's metrics come with the next
+ * poll of an auditor or pipeline: judging on arrival raised a false alert that replay (by event time) did not.
+ */
+interface PendingApproval {
+  keys: string[];
+  at: number;
+  time: string;
+  event: string;
+  subject: { name: string; version: string; platform: string };
+  approver?: string;
+}
+const ADV_GRACE_MS = 3_600_000;
+const MAX_PENDING_APPROVALS = 1000;
+
+/** Evidence keys of a version: its records (adopted, run, producer runs) and its own name+version. */
+function evidenceKeys(all: VersionRec[], subject: PendingApproval['subject']): string[] {
+  return [...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]), `${subject.platform}|${subject.name}|${subject.version}`];
+}
+const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
+
+/** Judge a waiting approval with the evidence known now (also under keys learnt since), and forget it. */
+function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void {
+  ctx.delete(`advwait|${id}`);
+  const open = ctx.get<string[]>('advwait-index');
+  if (open?.includes(id)) ctx.set('advwait-index', open.filter((x) => x !== id));
+  const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version });
+  if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked], p.subject)])) return;
+  const prefixes = setting<string[]>(ctx, 'prefixes');
+  ctx.detect({
+    entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
+    summary: `${p.subject.name} v${p.subject.version} was approved${p.approver ? ` by ${p.approver}` : ''} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
+    details: { prefixes, approver: p.approver },
+  });
+}
+
+/** Every SWEEP_EVERY_MS of event time: approvals that waited ADV_GRACE_MS are judged. */
+function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
+  const t = Date.parse(ev.time);
+  if (!(t - (ctx.get<number>('advwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
+  ctx.set('advwait-swept', t);
+  for (const id of ctx.get<string[]>('advwait-index') ?? []) {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    if (!p) ctx.set('advwait-index', (ctx.get<string[]>('advwait-index') ?? []).filter((x) => x !== id));
+    else if (t - p.at >= ADV_GRACE_MS) settleApproval(ctx, id, p);
+  }
+}
+
+/** End of input (replay): every waiting approval is judged with what is known. */
+export const settleAllPendingApprovals: KindImpl = (_ev, ctx) => {
+  for (const id of ctx.get<string[]>('advwait-index') ?? []) {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    if (p) settleApproval(ctx, id, p);
+  }
+};
+
 export const adversarialFailure: KindImpl = (ev, ctx) => {
+  sweepPendingApprovals(ev, ctx);
   const prefixes = setting(ctx, 'prefixes');
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
   const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes);
@@ -177,6 +235,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : undefined;
     const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
+    clearPendingApprovals(ctx, keys);
     const minScore = setting(ctx, 'min_score');
     const lowerBetter = setting(ctx, 'lower_is_better');
     const failed = found.filter((f) => {
@@ -203,20 +262,33 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   if (approved && subject && target?.approval?.state !== 'approved' && !baseline) {
     if (!anyGlob(setting(ctx, 'require_for'), subject.name)) return;
     const keys = [
-      ...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]),
-      `${subject.platform}|${subject.name}|${subject.version}`,
+      ...evidenceKeys(all, subject),
       ...(runId ? [`run:${runId}`] : []),
       ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
     ];
-    const have = keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
-    if (!have && !found.length) {
-      ctx.detect({
-        entity: versionEntity(subject), key: 'missing', evidence: [ev.id], title: 'Approved without adversarial evaluation',
-        summary: `${subject.name} v${subject.version} was approved with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`, details: { prefixes },
-      });
+    if (!hasEvidence(ctx, keys) && !found.length) {
+      // Wait for evidence that may still come (see PendingApproval).
+      const id = `${subject.platform}|${subject.name}|${subject.version}`;
+      if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
+        ctx.set(`advwait|${id}`, { keys, at: Date.parse(ev.time), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
+        ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
+      }
     }
   }
 };
+
+/** Evidence that arrived for versions whose approval waits for it: nothing to judge any more. */
+function clearPendingApprovals(ctx: RuleContext, keys: string[]): void {
+  const open = ctx.get<string[]>('advwait-index');
+  if (!open?.length) return;
+  const settled = open.filter((id) => {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    return !p || p.keys.some((k) => keys.includes(k)) || keys.includes(id);
+  });
+  if (!settled.length) return;
+  for (const id of settled) ctx.delete(`advwait|${id}`);
+  ctx.set('advwait-index', open.filter((id) => !settled.includes(id)));
+}
 
 export const trainTestOverlap: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;

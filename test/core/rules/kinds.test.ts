@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import { T0, actors, at, ev } from '../../rules/events.js';
 
 const rules = RulesConfig.parse({});
@@ -224,5 +225,28 @@ describe('a KServe deployment naming an MLflow model by registry or run URI', ()
     expect(unapproved('models:/tabnet@staging')).toBe(1);
     expect(unapproved('runs:/abc123/other')).toBe(1);
     expect(unapproved('runs:/abc123/../other/model')).toBe(1);
+  });
+});
+
+describe('evaluation.adversarial_failure: an approval that arrives before its evaluation', () => {
+  const mk = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
+  const created = mk('c7', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', run_id: 'r7', artifact_uri: 's3://m/fraud/7' } } });
+  const approved = mk('a7', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', aliases: ['champion'] } }, details: { alias: 'champion' } });
+  // The auditor's poll reports the run's metrics a little later, dated at the run (before the approval).
+  const metrics = { ...mk('m7', 0.5, { stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', actor: { type: 'service', name: 'mltrail-auditor' }, ml: { model: { name: 'fraud', version: '7', run_id: 'r7' }, metrics: { adv_robust_accuracy: 0.82 } } }) };
+  const later = (id: string, min: number) => mk(id, min, { action: 'model.read', operation: 'registered_models/get', actor: actors.alice, resource: { type: 'model', name: 'other' } });
+  const served = (events: ReturnType<typeof ev>[]) => {
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    return [...events.flatMap((e) => engine.process(e)), ...engine.flush(events.at(-1)!.time)].filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+  };
+  const replayed = (events: ReturnType<typeof ev>[]) => replayEvents(events, { rules }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+  it('evidence that comes after the approval (but is dated before it) counts: no alert, as in replay', () => {
+    expect(served([created, approved, metrics, later('x', 90)])).toEqual([]);
+    expect(replayed([created, approved, metrics])).toEqual([]);
+  });
+  it('no evidence within the hour: the alert, dated at the approval and naming the approver, with replay\'s id', () => {
+    const s = served([created, approved, later('x', 30), later('y', 75)]);
+    expect(s.map((a) => [Date.parse(a.time), a.evidence, a.details?.approver])).toEqual([[Date.parse(approved.time), ['a7'], 'bob@corp.example']]);
+    expect(replayed([created, approved]).map((a) => a.id)).toEqual(s.map((a) => a.id));
   });
 });
