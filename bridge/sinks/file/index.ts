@@ -100,7 +100,7 @@ export class FileSink implements Sink {
       }
     });
     const done = this.tail.then(async () => {
-      for (const kind of ['events', 'alerts'] as const) if (lines[kind].length) await this.write(kind, `${lines[kind].join('\n')}\n`);
+      for (const kind of ['events', 'alerts'] as const) if (lines[kind].length) await this.writeSettled(kind, `${lines[kind].join('\n')}\n`);
     });
     this.tail = done.catch(() => {});
     try {
@@ -113,8 +113,21 @@ export class FileSink implements Sink {
     return statuses;
   }
 
+  /**
+   * Write a batch, and again to the new file if the old one was moved away while it was being written
+   * (logrotate `compress` without `delaycompress` gzips and deletes the moved file at once: the batch
+   * would be acknowledged and lost). A line may then be in both files: a duplicate, never a loss.
+   */
+  private async writeSettled(kind: Kind, text: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const f = await this.write(kind, text);
+      if (attempt >= 3 || (await this.atPath(kind, f))) return;
+      this.log.warn({ file: `${kind}.ndjson` }, 'file sink: file moved away while a batch was written to it; writing the batch again to the new file (use delaycompress)');
+    }
+  }
+
   // Async I/O: the sink never blocks the event loop that answers senders.
-  private async write(kind: Kind, text: string): Promise<void> {
+  private async write(kind: Kind, text: string): Promise<OpenFile> {
     let f = this.files.get(kind);
     let movedAway: number | undefined;
     // Rotation by rename (logrotate create/compress): the path is gone or is another file. Writing on to
@@ -153,6 +166,7 @@ export class FileSink implements Sink {
     await f.fh.write(buf);
     f.size += buf.length;
     if (this.cfg.fsync) await f.fh.datasync();
+    return f;
   }
 
   /** Whether the path still names the open file (same device and inode). */

@@ -173,3 +173,27 @@ describe('file sink: logrotate rename (create / compress)', () => {
     expect(ids(file)).toEqual(['evt-0002']);
   });
 });
+
+describe('file sink: a file moved away while a batch is written to it (logrotate compress without delaycompress)', () => {
+  it('writes the batch again to the new file: the moved file is gzipped and deleted at once, and nothing acknowledged is lost', async () => {
+    const h = new Harness(fileSinkFactory, CFG);
+    const out = join(h.dir, 'out', 'events.ndjson');
+    await h.add([testEvent(1)]);
+    const sink = fileSinkFactory.create(fileSinkFactory.configSchema.parse(h.rawConfig), { name: h.name, logger: silentLogger(), dataDir: h.dir, spool: h.spool, env: {} });
+    expect((await sink.send(h.spool.read('sink:file', 100), new AbortController().signal)).map((s) => s.status)).toEqual(['ok']);
+    // The next write lands in the file just as logrotate renames it and gzip deletes it.
+    const open = (sink as unknown as { files: Map<string, { fh: { write: (b: Buffer) => Promise<unknown> } }> }).files.get('events')!;
+    const write = open.fh.write.bind(open.fh);
+    open.fh.write = async (b: Buffer) => {
+      renameSync(out, `${out}.1`);
+      const r = await write(b);
+      unlinkSync(`${out}.1`);
+      return r;
+    };
+    await h.add([testEvent(2), testEvent(3)]);
+    const batch = h.spool.read('sink:file', 100).filter((r) => r.id !== 'evt-0001');
+    expect((await sink.send(batch, new AbortController().signal)).map((s) => s.status)).toEqual(['ok', 'ok']);
+    await sink.close?.();
+    expect(ids(out)).toEqual(['evt-0002', 'evt-0003']);
+  });
+});
