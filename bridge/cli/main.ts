@@ -1,28 +1,34 @@
 #!/usr/bin/env node
+// First: signal handling that must exist before the other modules load (see early-signals).
+import './early-signals.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connectorPlugins } from '../../connectors/index.js';
 import type { CliCommand, CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import * as admin from './admin.js';
-import { rulesCommand, rulesUsage } from './rules.js';
-import { normalizeCommand, normalizeUsage, replayCommand, replayUsage } from './normalize.js';
-import { serveCommand, serveUsage } from './serve.js';
 
-const builtins: CliCommand[] = [
-  { name: 'serve', summary: 'start the bridge', usage: serveUsage, run: serveCommand },
-  { name: 'normalize', summary: 'normalize native records to events (or OCSF/ECS/UDM/CIM)', usage: normalizeUsage, run: normalizeCommand },
-  { name: 'replay', summary: 'run files through rules in event-time order, print alerts', usage: replayUsage, run: replayCommand },
-  { name: 'check-config', summary: 'validate a config file', usage: admin.checkConfigUsage, run: admin.checkConfigCommand },
-  { name: 'schema', summary: 'print the JSON Schema of events or alerts', usage: admin.schemaUsage, run: admin.schemaCommand },
-  { name: 'rules', summary: 'list (and tune) the alert rules', usage: rulesUsage, run: rulesCommand },
-  { name: 'dlq', summary: 'list, re-send or purge dead-lettered records', usage: admin.dlqUsage, run: admin.dlqCommand },
-  { name: 'quarantine', summary: 'list or purge quarantined input', usage: admin.quarantineUsage, run: admin.quarantineCommand },
-];
-
-/** Every command: built-ins, then those connectors and sinks contribute. */
+/**
+ * Every command: built-ins, then those connectors and sinks contribute. Loaded on demand, so that this
+ * module (the process's entry) installs its early signal handling before the rest of the code loads.
+ */
 export async function allCommands(): Promise<CliCommand[]> {
-  const { extraCommands } = await import('./extra.js');
+  const [{ connectorPlugins }, admin, { rulesCommand, rulesUsage }, { normalizeCommand, normalizeUsage, replayCommand, replayUsage }, { serveCommand, serveUsage }, { extraCommands }] = await Promise.all([
+    import('../../connectors/index.js'),
+    import('./admin.js'),
+    import('./rules.js'),
+    import('./normalize.js'),
+    import('./serve.js'),
+    import('./extra.js'),
+  ]);
+  const builtins: CliCommand[] = [
+    { name: 'serve', summary: 'start the bridge', usage: serveUsage, run: serveCommand },
+    { name: 'normalize', summary: 'normalize native records to events (or OCSF/ECS/UDM/CIM)', usage: normalizeUsage, run: normalizeCommand },
+    { name: 'replay', summary: 'run files through rules in event-time order, print alerts', usage: replayUsage, run: replayCommand },
+    { name: 'check-config', summary: 'validate a config file', usage: admin.checkConfigUsage, run: admin.checkConfigCommand },
+    { name: 'schema', summary: 'print the JSON Schema of events or alerts', usage: admin.schemaUsage, run: admin.schemaCommand },
+    { name: 'rules', summary: 'list (and tune) the alert rules', usage: rulesUsage, run: rulesCommand },
+    { name: 'dlq', summary: 'list, re-send or purge dead-lettered records', usage: admin.dlqUsage, run: admin.dlqCommand },
+    { name: 'quarantine', summary: 'list or purge quarantined input', usage: admin.quarantineUsage, run: admin.quarantineCommand },
+  ];
   return [...builtins, ...connectorPlugins.flatMap((p) => p.commands ?? []), ...extraCommands];
 }
 

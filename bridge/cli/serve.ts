@@ -3,6 +3,7 @@ import { decimalOrText } from '../../core/config/load.js';
 import { loadConfig } from '../config.js';
 import { startBridge } from '../runtime.js';
 import { common, parse } from './args.js';
+import { earlyHangups, releaseEarlySignals } from './early-signals.js';
 
 export const serveUsage = `mltrail serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
 
@@ -34,12 +35,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     stopSignal = sig;
     onStop?.(sig);
   };
-  const onHangup = () => bridge?.log.info({ signal: 'SIGHUP' }, 'SIGHUP received: nothing to reload (config is read at start; file sinks reopen renamed output files by themselves)');
+  const HUP_MSG = 'SIGHUP received: nothing to reload (config is read at start; file sinks reopen renamed output files by themselves)';
+  // Before the bridge (and its logger) exists, a hangup is noted and logged once it does.
+  let hupsBeforeStart = earlyHangups.length;
+  const onHangup = () => (bridge ? bridge.log.info({ signal: 'SIGHUP' }, HUP_MSG) : hupsBeforeStart++);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onHangup);
+  releaseEarlySignals();
   try {
     bridge = await startBridge(cfg, { env: io.env });
+    if (hupsBeforeStart) bridge.log.info({ signal: 'SIGHUP', count: hupsBeforeStart }, `${HUP_MSG} (received while starting)`);
     const started = bridge;
     await new Promise<void>((resolve) => {
       onStop = (sig: string) => {

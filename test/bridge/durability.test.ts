@@ -79,6 +79,21 @@ describe('durability across process death', () => {
     }
   });
 
+  it('a SIGHUP while it is still starting does not kill it either, and is logged once it can log', async () => {
+    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...process.env, MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await sleep(150); // the modules are still loading
+      proc.kill('SIGHUP');
+      for (let i = 0; i < 100 && !err.includes('received while starting'); i++) await sleep(50);
+      expect(proc.exitCode).toBeNull();
+      expect(err).toContain('(received while starting)');
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  });
+
   it('exits with an error, promptly, when its port is taken', async () => {
     const a = await spawnBridge({ dataDir: tmpDir() });
     try {
