@@ -138,8 +138,9 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; now: number; out: Alert[]; detections: Detection[] } = {
+  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; sweepMs: number; now: number; out: Alert[]; detections: Detection[] } = {
     time: '',
+    sweepMs: 0,
     evId: '',
     obsTime: '',
     obsMs: 0,
@@ -178,6 +179,7 @@ class Engine implements RuleEngine {
         const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...d.details, actor: identityOf(turn.actor, this.cfg) } : d.details;
         turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) });
       },
+      clock: () => turn.sweepMs,
       observe: (label, entity, agg, value) => {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
@@ -220,6 +222,9 @@ class Engine implements RuleEngine {
     turn.time = time;
     turn.obsTime = obsTime;
     turn.obsMs = Math.min(clock, t);
+    // Waiting judgements (an approval's hour, a deployment's models) advance by event time, never past the
+    // receipt: the hour of skew the windows allow would let one event dated ahead judge them early.
+    turn.sweepMs = Number.isFinite(received) ? Math.min(t, received) : t;
     turn.now = now;
     turn.out = out;
     turn.evId = ev.id;
@@ -273,6 +278,7 @@ class Engine implements RuleEngine {
     const turn = this.turn;
     turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
     turn.obsMs = t;
+    turn.sweepMs = t;
     turn.out = out;
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;

@@ -31,6 +31,12 @@ export interface RuleContext {
   delete(key: string): void;
   /** A per-event detection (N, learning, suppression applied by the engine). */
   detect(d: DetectionInput): void;
+  /**
+   * This event's time, but never later than its receipt, in ms: what waiting judgements (sweeps of waiting
+   * deployments and approvals) advance by, so one event dated ahead (years, or within the windows' hour of
+   * skew) can neither judge them early nor stop them being judged.
+   */
+  clock(): number;
   /** One value for a windowed baseline series (σ part). */
   observe(label: string, entity: Entity, agg: Agg, value: number): void;
 }

@@ -200,7 +200,7 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void 
 
 /** Every SWEEP_EVERY_MS of event time: approvals that waited ADV_GRACE_MS are judged. */
 function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
-  const t = Date.parse(ev.time);
+  const t = ctx.clock();
   if (!(t - (ctx.get<number>('advwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
   ctx.set('advwait-swept', t);
   for (const id of ctx.get<string[]>('advwait-index') ?? []) {
@@ -270,7 +270,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       // Wait for evidence that may still come (see PendingApproval).
       const id = `${subject.platform}|${subject.name}|${subject.version}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
-        ctx.set(`advwait|${id}`, { keys, at: Date.parse(ev.time), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
+        ctx.set(`advwait|${id}`, { keys, at: ctx.clock(), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
         ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
       }
     }
@@ -443,7 +443,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     const cfgName = deploymentConfigOf(ev);
     if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
       const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, ml: { deployment: ev.ml?.deployment } };
-      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, at: Date.parse(ev.time), event: kept } satisfies PendingDeploy);
+      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, at: ctx.clock(), event: kept } satisfies PendingDeploy);
       const open = ctx.get<string[]>('pending-index') ?? [];
       if (!open.includes(`${ev.platform}|${cfgName}`)) ctx.set('pending-index', [...open, `${ev.platform}|${cfgName}`].slice(-MAX_PENDING_DEPLOYS));
     }
@@ -489,7 +489,7 @@ export const judgePendingDeployments: KindImpl = (ev, ctx) => {
   for (const cfgName of configs) {
     const p = ctx.get<PendingDeploy>(`pending|${ev.platform}|${cfgName}`);
     if (!p) continue;
-    if (Math.abs(Date.parse(ev.time) - p.at) > PENDING_DEPLOY_MS) {
+    if (Math.abs(ctx.clock() - p.at) > PENDING_DEPLOY_MS) {
       dropPending(ctx, `${ev.platform}|${cfgName}`);
       continue;
     }
@@ -536,7 +536,7 @@ function settlePending(ctx: RuleContext, platform: string, cfgName: string, p: P
  * nothing approved is an alert. One whose config never came is forgotten after PENDING_DEPLOY_MS.
  */
 function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
-  const t = Date.parse(ev.time);
+  const t = ctx.clock();
   const last = ctx.get<number>('pending-swept') ?? 0;
   if (!(t - last >= SWEEP_EVERY_MS)) return;
   const open = ctx.get<string[]>('pending-index');

@@ -244,6 +244,17 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     expect(served([created, approved, metrics, later('x', 90)])).toEqual([]);
     expect(replayed([created, approved, metrics])).toEqual([]);
   });
+  it('an event dated years ahead neither judges the waiting approval early nor stops it being judged', () => {
+    const future = { ...later('f', 0), time: '2030-01-01T00:00:00.000Z', received_time: at(T0 + 2 * 60_000) } as ReturnType<typeof ev>;
+    // Without evidence: judged once the clock is an hour on, as without the far-future event (serve: no end-of-input flush).
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    const live = [created, approved, future, later('x', 120), later('y', 3000)].flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+    expect(live.map((a) => a.evidence)).toEqual([['a7']]);
+    // With evidence 10 minutes after the approval: the far-future event did not judge it before.
+    const tag = mk('t7', 10, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    expect(served([created, approved, future, tag, later('x', 120)])).toEqual([]);
+  });
+
   it('no evidence within the hour: the alert, dated at the approval and naming the approver, with replay\'s id', () => {
     const s = served([created, approved, later('x', 30), later('y', 75)]);
     expect(s.map((a) => [Date.parse(a.time), a.evidence, a.details?.approver])).toEqual([[Date.parse(approved.time), ['a7'], 'bob@corp.example']]);
