@@ -133,7 +133,7 @@ function splitUri(uri: string): [string, string] {
 }
 
 /**
- * The URI as a lenient reader resolves it: `%2e` read as `.`, `\` as `/`
+ * The URI as a lenient reader resolves it: `%2e` read as `.`, `%2f`, `%5c` and `\` as `/`
  * (WHATWG URL, Python's requests sends `%2e%2e` on as `..`), runs of `/`
  * merged (nginx), and `.`/`..` segments applied (an HTTP client, a file
  * system: `https://h/m/v5/../../x` is `https://h/x`). Object stores (S3, GCS)
@@ -147,7 +147,7 @@ function splitUri(uri: string): [string, string] {
  */
 export function resolveDotSegments(uri: string): string {
   const [head, written] = splitUri(uri);
-  const path = written.replace(/%2e/gi, '.').replace(/\\/g, '/').replace(/\/{2,}/g, '/');
+  const path = written.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/').replace(/\\/g, '/').replace(/\/{2,}/g, '/');
   const out: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '.') continue;

@@ -147,6 +147,9 @@ describe('registry.unapproved_deployment: every model location a deployment name
     expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/%2e%2e/%2e%2e/%2e%2e/uploads/x')).toBe(true);
     expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/..\\..\\..\\uploads\\x')).toBe(true);
     expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5//..//..//..//uploads/x')).toBe(true);
+    // Encoded separators too (nginx and WSGI decode %2F before resolving).
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/..%2f..%2F..%2fuploads/x')).toBe(true);
+    expect(alerted('https://artifacts.corp.example/models/tabnet/v5', 'https://artifacts.corp.example/models/tabnet/v5/%2e%2e%5c%2e%2e%5c%2e%2e%5cuploads/x')).toBe(true);
     // An object store reads the key as written: s3://b/x/../v5 is another object, under x/.
     expect(alerted('s3://models/tabnet/v5', 's3://models/x/../tabnet/v5')).toBe(true);
     // Near misses: a file under the approved artifact, also spelled with `.` or a `..` that stays inside it.

@@ -155,10 +155,28 @@ interface AdvEvidence {
   event: string;
 }
 
-function adversarialOf(ev: NormalizedEvent, prefixes: string[]): AdvEvidence[] {
+/** Words an evaluation's verdict is written in; anything else that is not a number is no verdict. */
+const PASS_WORDS = new Set(['passed', 'pass', 'true', 'yes', 'ok', 'success', 'succeeded']);
+const FAIL_WORDS = new Set(['failed', 'fail', 'false', 'no', 'failure']);
+
+/**
+ * What an adversarial value says: a score (against `min_score`, or its complement for lower-is-better
+ * metrics), a pass or fail word, else nothing — a placeholder (`pending`, `skipped`, `n/a`, ``) is not an
+ * evaluation: it used to count as a pass, so stamping one at registration silenced the missing-evaluation alert.
+ */
+function advVerdict(f: AdvEvidence, minScore: number, lowerBetter: string[]): 'pass' | 'fail' | undefined {
+  const n = typeof f.value === 'number' ? f.value : typeof f.value === 'string' && /^-?\d+(\.\d+)?$/.test(f.value.trim()) ? Number(f.value.trim()) : undefined;
+  if (n !== undefined && Number.isFinite(n)) return (anyGlob(lowerBetter, f.key) ? n > 1 - minScore : n < minScore) ? 'fail' : 'pass';
+  if (typeof f.value === 'boolean') return f.value ? 'pass' : 'fail';
+  const s = String(f.value).trim().toLowerCase();
+  return PASS_WORDS.has(s) ? 'pass' : FAIL_WORDS.has(s) ? 'fail' : undefined;
+}
+
+function adversarialOf(ev: NormalizedEvent, prefixes: string[], minScore: number, lowerBetter: string[]): AdvEvidence[] {
   return evidenceValues(ev)
     .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
-    .map(([key, value]) => ({ key, value, event: ev.id }));
+    .map(([key, value]) => ({ key, value, event: ev.id }))
+    .filter((f) => advVerdict(f, minScore, lowerBetter) !== undefined);
 }
 
 /**
@@ -222,7 +240,9 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   sweepPendingApprovals(ev, ctx);
   const prefixes = setting(ctx, 'prefixes');
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
-  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes);
+  const minScore = setting<number>(ctx, 'min_score');
+  const lowerBetter = setting<string[]>(ctx, 'lower_is_better');
+  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, minScore, lowerBetter);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
   // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
   if (!found.length && !approved) return;
@@ -236,14 +256,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     clearPendingApprovals(ctx, keys);
-    const minScore = setting(ctx, 'min_score');
-    const lowerBetter = setting(ctx, 'lower_is_better');
-    const failed = found.filter((f) => {
-      if (typeof f.value === 'number') return anyGlob(lowerBetter, f.key) ? f.value > 1 - minScore : f.value < minScore;
-      const s = String(f.value).trim().toLowerCase();
-      if (/^-?\d+(\.\d+)?$/.test(s)) return anyGlob(lowerBetter, f.key) ? Number(s) > 1 - minScore : Number(s) < minScore;
-      return s === 'failed' || s === 'fail' || s === 'false';
-    });
+    const failed = found.filter((f) => advVerdict(f, minScore, lowerBetter) === 'fail');
     if (failed.length) {
       const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
       ctx.detect({

@@ -261,3 +261,19 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     expect(replayed([created, approved]).map((a) => a.id)).toEqual(s.map((a) => a.id));
   });
 });
+
+describe('evaluation.adversarial_failure: what counts as an adversarial evaluation', () => {
+  const mk = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
+  const withTag = (value: string) => [
+    mk('c', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.alice, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', tags: { adversarial_eval: value } } } }),
+    mk('a', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', aliases: ['champion'] } }, details: { alias: 'champion' } }),
+  ];
+  const titles = (value: string) => replayEvents(withTag(value), { rules }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure').map((a) => a.title);
+  it('a placeholder is no evaluation: the approval is still missing one', () => {
+    for (const v of ['pending', 'skipped', 'n/a', '', 'NaN', '10%']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Approved without adversarial evaluation']);
+  });
+  it('a score or a verdict word is one', () => {
+    for (const v of ['0.9', 'passed', 'true']) expect(titles(v), v).toEqual([]);
+    for (const v of ['0.1', 'failed']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
+  });
+});
