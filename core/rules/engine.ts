@@ -138,9 +138,10 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; sweepMs: number; now: number; out: Alert[]; detections: Detection[] } = {
+  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[] } = {
     time: '',
     sweepMs: 0,
+    receiptMs: 0,
     evId: '',
     obsTime: '',
     obsMs: 0,
@@ -180,6 +181,7 @@ class Engine implements RuleEngine {
         turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) });
       },
       clock: () => turn.sweepMs,
+      receipt: () => turn.receiptMs,
       observe: (label, entity, agg, value) => {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
@@ -225,6 +227,7 @@ class Engine implements RuleEngine {
     // Waiting judgements (an approval's hour, a deployment's models) advance by event time, never past the
     // receipt: the hour of skew the windows allow would let one event dated ahead judge them early.
     turn.sweepMs = Number.isFinite(received) ? Math.min(t, received) : t;
+    turn.receiptMs = Number.isFinite(received) ? received : t;
     turn.now = now;
     turn.out = out;
     turn.evId = ev.id;
@@ -279,6 +282,7 @@ class Engine implements RuleEngine {
     turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
     turn.obsMs = t;
     turn.sweepMs = t;
+    turn.receiptMs = Number.POSITIVE_INFINITY;
     turn.out = out;
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;

@@ -189,8 +189,10 @@ function literalAncestors(uri: string): string[] {
 export function uriAncestors(uri: string): string[] {
   const literal = literalAncestors(uri);
   if (!readingsDiffer(uri)) return literal;
+  // A parent counts when, read leniently, it is still a parent of the leniently read URI: `…/team%2Fproj/v1`
+  // holds `…/team%2Fproj/v1/model.pkl` either way; `…/v5` does not hold `…/v5/../../x`.
   const resolved = new Set(literalAncestors(resolveDotSegments(uri)));
-  return [uri, ...literal.slice(1).filter((a) => !readingsDiffer(a) && resolved.has(a))];
+  return [uri, ...literal.slice(1).filter((a) => resolved.has(resolveDotSegments(a)))];
 }
 
 const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);

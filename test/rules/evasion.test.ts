@@ -219,9 +219,11 @@ describe('a deleted and re-created model is a new model: the old approval does n
 
 describe('registry.unapproved_deployment: a deployment that arrives before its endpoint config and model', () => {
   // As serve sees them when CloudTrail delivers out of order: the deploy first, then the facts it names.
+  // Received in this order, each as it happened (the bridge's receipt, as serve passes it).
   const arriving = (records: Record<string, unknown>[]) => {
     const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
-    return normalize('sagemaker', records).flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    let receipt = 0;
+    return normalize('sagemaker', records).flatMap((e) => engine.process(e, (receipt = Math.max(receipt, Date.parse(e.time))))).filter((a) => a.rule_id === 'registry.unapproved_deployment');
   };
   const update = ct('UpdateEndpoint', '2026-03-02T13:00:40Z', { endpointName: 'fraud-prod', endpointConfigName: 'cs1' });
   it('is judged once they have arrived: an unapproved model is an alert citing the deployment', () => {

@@ -37,6 +37,8 @@ export interface RuleContext {
    * skew) can neither judge them early nor stop them being judged.
    */
   clock(): number;
+  /** When this event was received (ms; its time when unknown): waits also last that long by receipt (a backfill). */
+  receipt(): number;
   /** One value for a windowed baseline series (σ part). */
   observe(label: string, entity: Entity, agg: Agg, value: number): void;
 }
@@ -56,6 +58,19 @@ export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform
 
 export function endpointEntity(ev: NormalizedEvent, ep: string): Entity {
   return { type: 'endpoint', id: ep, platform: ev.platform };
+}
+
+/** Where a wait for later facts starts: the event's time, bounded by its receipt plus the hour of skew allowed. */
+export function waitStart(ev: NormalizedEvent, ctx: RuleContext): { at: number; rcv: number } {
+  return { at: Math.min(Date.parse(ev.time), ctx.receipt() + 3_600_000), rcv: ctx.receipt() };
+}
+
+/**
+ * Whether a wait has lasted `ms` by event time and by receipt: a backfill of old records arriving during
+ * live traffic must still give their own later records (evidence, models) time to arrive.
+ */
+export function waited(ctx: RuleContext, w: { at: number; rcv?: number }, ms: number): boolean {
+  return ctx.clock() - w.at >= ms && ctx.receipt() - (w.rcv ?? Number.NEGATIVE_INFINITY) >= ms;
 }
 
 export function identityEntity(id: string): Entity {

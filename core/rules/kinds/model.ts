@@ -6,7 +6,7 @@ import {
 import type { Party, VersionRec } from '../registry.js';
 import type { ModelRef } from '../facts.js';
 import { SKEW_PATTERN } from '../defaults.js';
-import { endpointEntity, identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
+import { endpointEntity, identityEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 
 /**
  * Per-event kinds of the evaluation, registry and serving stages, plus the
@@ -165,11 +165,19 @@ const FAIL_WORDS = new Set(['failed', 'fail', 'false', 'no', 'failure']);
  * evaluation: it used to count as a pass, so stamping one at registration silenced the missing-evaluation alert.
  */
 function advVerdict(f: AdvEvidence, minScore: number, lowerBetter: string[]): 'pass' | 'fail' | undefined {
-  const n = typeof f.value === 'number' ? f.value : typeof f.value === 'string' && /^-?\d+(\.\d+)?$/.test(f.value.trim()) ? Number(f.value.trim()) : undefined;
+  const n = typeof f.value === 'number' ? f.value : typeof f.value === 'string' ? scoreOf(f.value) : undefined;
   if (n !== undefined && Number.isFinite(n)) return (anyGlob(lowerBetter, f.key) ? n > 1 - minScore : n < minScore) ? 'fail' : 'pass';
   if (typeof f.value === 'boolean') return f.value ? 'pass' : 'fail';
   const s = String(f.value).trim().toLowerCase();
   return PASS_WORDS.has(s) ? 'pass' : FAIL_WORDS.has(s) ? 'fail' : undefined;
+}
+
+/** A score written as text: `0.81`, `.81`, `+0.8`, `1e-05` (Python's str of a small float), `0,81`, `85%`. */
+function scoreOf(text: string): number | undefined {
+  const m = /^([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[+-]?\d+)?)(%?)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]!.replace(',', '.'));
+  return Number.isFinite(n) ? (m[2] ? n / 100 : n) : undefined;
 }
 
 function adversarialOf(ev: NormalizedEvent, prefixes: string[], minScore: number, lowerBetter: string[]): AdvEvidence[] {
@@ -187,6 +195,8 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[], minScore: number
 interface PendingApproval {
   keys: string[];
   at: number;
+  /** Receipt of the approval (ms). */
+  rcv?: number;
   time: string;
   event: string;
   subject: { name: string; version: string; platform: string };
@@ -224,7 +234,7 @@ function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   for (const id of ctx.get<string[]>('advwait-index') ?? []) {
     const p = ctx.get<PendingApproval>(`advwait|${id}`);
     if (!p) ctx.set('advwait-index', (ctx.get<string[]>('advwait-index') ?? []).filter((x) => x !== id));
-    else if (t - p.at >= ADV_GRACE_MS) settleApproval(ctx, id, p);
+    else if (waited(ctx, p, ADV_GRACE_MS)) settleApproval(ctx, id, p);
   }
 }
 
@@ -283,7 +293,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       // Wait for evidence that may still come (see PendingApproval).
       const id = `${subject.platform}|${subject.name}|${subject.version}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
-        ctx.set(`advwait|${id}`, { keys, at: ctx.clock(), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
+        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
         ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
       }
     }
@@ -456,7 +466,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     const cfgName = deploymentConfigOf(ev);
     if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
       const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, ml: { deployment: ev.ml?.deployment } };
-      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, at: ctx.clock(), event: kept } satisfies PendingDeploy);
+      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, ...waitStart(ev, ctx), event: kept } satisfies PendingDeploy);
       const open = ctx.get<string[]>('pending-index') ?? [];
       if (!open.includes(`${ev.platform}|${cfgName}`)) ctx.set('pending-index', [...open, `${ev.platform}|${cfgName}`].slice(-MAX_PENDING_DEPLOYS));
     }
@@ -469,6 +479,8 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
 interface PendingDeploy {
   ep: string;
   at: number;
+  /** Receipt of the deployment (ms). */
+  rcv?: number;
   event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'action' | 'ml'>;
 }
 /** How long a deployment waits for the config and models it names. */
@@ -560,11 +572,11 @@ function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
     const platform = k.slice(0, i);
     const cfgName = k.slice(i + 1);
     const p = ctx.get<PendingDeploy>(`pending|${k}`);
-    if (!p || t - p.at > PENDING_DEPLOY_MS) {
+    if (!p || waited(ctx, p, PENDING_DEPLOY_MS)) {
       dropPending(ctx, k);
       continue;
     }
-    if (t - p.at > PENDING_MODELS_MS && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
+    if (waited(ctx, p, PENDING_MODELS_MS) && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
   }
 }
 

@@ -94,7 +94,9 @@ describe('URIs with dot segments', () => {
     expect(uriOverlap('https://h/m/v5', 'https://h/m/v5/%2e%2e/%2e%2e/uploads/x')).toBe(false);
     expect(uriOverlap('https://h/m/v5', 'https://h/m/v5/sub//model.pkl')).toBe(true);
     expect(uriMayOverlap('s3://data/train', 's3://data/x/../train')).toBe(true);
-    expect(uriAncestors('s3://m/a/b/../c')).toEqual(['s3://m/a/b/../c', 's3://m/a', 's3://m']);
+    expect(uriAncestors('s3://m/a/b/../c')).toEqual(['s3://m/a/b/../c', 's3://m/a/b/..', 's3://m/a', 's3://m']);
+    // A parent spelt two ways still holds what is inside it either way.
+    expect(uriAncestors('gs://b/m/team%2Fproj/v1/model.joblib')).toContain('gs://b/m/team%2Fproj/v1');
   });
 });
 

@@ -255,6 +255,25 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     expect(served([created, approved, future, tag, later('x', 120)])).toEqual([]);
   });
 
+  it('a backfill during live traffic: old records get their hour by receipt too, so their own later evidence counts', () => {
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    const P = T0 + 10 * 86_400_000; // live now: ten days after the backfilled records
+    const live = (id: string, min: number) => ({ ...later(id, 0), time: at(P + min * 60_000), received_time: at(P + min * 60_000) }) as ReturnType<typeof ev>;
+    const tag = mk('t7', 20, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const arrivals: Array<[ReturnType<typeof ev>, number]> = [[live('l0', 0), P], [created, P + 60_000], [approved, P + 60_000], [live('l1', 11), P + 11 * 60_000], [tag, P + 12 * 60_000], [live('l2', 120), P + 120 * 60_000]];
+    // A backfill stamps its records' received_time when it fetches them.
+    const received = (e: ReturnType<typeof ev>, r: number) => ({ ...e, received_time: new Date(r).toISOString() }) as ReturnType<typeof ev>;
+    expect(arrivals.flatMap(([e, r]) => engine.process(received(e, r), r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
+  });
+
+  it('an approval whose source clock runs ahead of its receipt still gets its hour for evidence', () => {
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    const ahead = { ...approved, time: at(T0 + 30 * 60_000) } as ReturnType<typeof ev>;
+    const tag = mk('t7', 70, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const arrivals: Array<[ReturnType<typeof ev>, number]> = [[created, T0], [ahead, T0], [tag, T0 + 70 * 60_000], [later('x', 200), T0 + 200 * 60_000]];
+    expect(arrivals.flatMap(([e, r]) => engine.process(e, r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
+  });
+
   it('no evidence within the hour: the alert, dated at the approval and naming the approver, with replay\'s id', () => {
     const s = served([created, approved, later('x', 30), later('y', 75)]);
     expect(s.map((a) => [Date.parse(a.time), a.evidence, a.details?.approver])).toEqual([[Date.parse(approved.time), ['a7'], 'bob@corp.example']]);
@@ -270,10 +289,10 @@ describe('evaluation.adversarial_failure: what counts as an adversarial evaluati
   ];
   const titles = (value: string) => replayEvents(withTag(value), { rules }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure').map((a) => a.title);
   it('a placeholder is no evaluation: the approval is still missing one', () => {
-    for (const v of ['pending', 'skipped', 'n/a', '', 'NaN', '10%']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Approved without adversarial evaluation']);
+    for (const v of ['pending', 'skipped', 'n/a', '', 'NaN', '-']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Approved without adversarial evaluation']);
   });
   it('a score or a verdict word is one', () => {
-    for (const v of ['0.9', 'passed', 'true']) expect(titles(v), v).toEqual([]);
-    for (const v of ['0.1', 'failed']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
+    for (const v of ['0.9', '.81', '+0.8', '0,81', '85%', '9e-01', 'passed', 'true']) expect(titles(v), v).toEqual([]);
+    for (const v of ['0.1', '10%', '1e-05', 'failed']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
   });
 });
