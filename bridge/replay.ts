@@ -48,7 +48,8 @@ export class Replayer {
     private readonly opts: { dir?: string; onAlerts?: (alerts: Alert[]) => void; onEvent?: (item: ReplayItem) => void } = {},
   ) {
     this.spool = Spool.open({ dir: opts.dir ?? ':memory:', synchronous: 'OFF', maxBytes: Number.MAX_SAFE_INTEGER });
-    this.rules = RuleProcessor.forConfig(this.spool, cfg.rules, silentLogger(), undefined, opts.onAlerts);
+    // Records are evaluated in event-time order, all received now: receipts say nothing here.
+    this.rules = RuleProcessor.forConfig(this.spool, cfg.rules, silentLogger(), undefined, opts.onAlerts, { receipts: false });
   }
 
   /** Append events (already in event-time order, after those pushed before) and evaluate them. */

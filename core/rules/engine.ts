@@ -154,6 +154,7 @@ class Engine implements RuleEngine {
     private readonly cfg: RulesConfig,
     private readonly state: StateStore,
     private readonly onRuleError?: RuleErrorHandler,
+    private readonly opts: EngineOptions = {},
   ) {
     this.rules = resolveRules(cfg).filter((r) => r.enabled);
     this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
@@ -227,7 +228,7 @@ class Engine implements RuleEngine {
     // Waiting judgements (an approval's hour, a deployment's models) advance by event time, never past the
     // receipt: the hour of skew the windows allow would let one event dated ahead judge them early.
     turn.sweepMs = Number.isFinite(received) ? Math.min(t, received) : t;
-    turn.receiptMs = Number.isFinite(received) ? received : t;
+    turn.receiptMs = this.opts.receipts !== false && Number.isFinite(received) ? received : t;
     turn.now = now;
     turn.out = out;
     turn.evId = ev.id;
@@ -511,8 +512,16 @@ function boundValue(_key: string, v: unknown): unknown {
  * const engine = createRuleEngine(RulesConfig.parse({}), spool.state);
  * const alerts = engine.process(event);
  */
-export function createRuleEngine(config: RulesConfig, state: StateStore, onRuleError?: RuleErrorHandler): RuleEngine {
-  return new Engine(config, state, onRuleError);
+export function createRuleEngine(config: RulesConfig, state: StateStore, onRuleError?: RuleErrorHandler, opts: EngineOptions = {}): RuleEngine {
+  return new Engine(config, state, onRuleError, opts);
+}
+
+export interface EngineOptions {
+  /**
+   * Whether receipt times mean anything (true when serving). `replay` stamps every record it reads with one
+   * receipt, so there waits for later facts go by event time alone, as the records are in event-time order.
+   */
+  receipts?: boolean;
 }
 
 /** Told when one rule throws on an event (the other rules still evaluate it). */

@@ -4,7 +4,7 @@ import type { Alert, NormalizedEvent } from '../schema/index.js';
 import type { Spool, SpoolRecord } from '../spool/index.js';
 import type { WriteBackStateStore } from '../state/write-back.js';
 import { WriteBackStateStore as CachedState } from '../state/write-back.js';
-import { createRuleEngine, type RuleEngine, type RulesConfig } from './engine.js';
+import { createRuleEngine, type EngineOptions, type RuleEngine, type RulesConfig } from './engine.js';
 
 export const RULES_CONSUMER = 'rules';
 
@@ -43,11 +43,11 @@ export class RuleProcessor {
    * @example
    * const rules = RuleProcessor.forConfig(spool, cfg.rules, log, metrics); rules.start();
    */
-  static forConfig(spool: Spool, config: RulesConfig, log: Logger, metrics?: Metrics, onAlerts?: (alerts: Alert[]) => void): RuleProcessor {
+  static forConfig(spool: Spool, config: RulesConfig, log: Logger, metrics?: Metrics, onAlerts?: (alerts: Alert[]) => void, engine: EngineOptions = {}): RuleProcessor {
     const state = new CachedState(spool.state);
     const onRuleError = (ruleId: string, err: unknown, ev: NormalizedEvent) =>
       log.error({ err, rule_id: ruleId, event_id: ev.id, code: 'MLTRAIL_ERR_INTERNAL' }, 'a rule failed on this event; the other rules evaluated it');
-    return new RuleProcessor(spool, createRuleEngine(config, state, onRuleError), log, metrics, onAlerts, state);
+    return new RuleProcessor(spool, createRuleEngine(config, state, onRuleError, engine), log, metrics, onAlerts, state);
   }
 
   constructor(

@@ -274,6 +274,16 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     expect(arrivals.flatMap(([e, r]) => engine.process(e, r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
   });
 
+  it('evidence hours after the approval is too late, in serve and in replay alike (replay stamps one receipt on every record)', () => {
+    const tag = mk('t7', 300, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const events = [created, approved, later('x', 120), tag, later('y', 400)];
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    const live = events.flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+    const stamped = events.map((e) => ({ ...e, received_time: '2026-11-26T12:00:00.000Z' }) as ReturnType<typeof ev>);
+    expect(live.map((a) => a.id)).toHaveLength(1);
+    expect(replayed(stamped).map((a) => a.id)).toEqual(live.map((a) => a.id));
+  });
+
   it('no evidence within the hour: the alert, dated at the approval and naming the approver, with replay\'s id', () => {
     const s = served([created, approved, later('x', 30), later('y', 75)]);
     expect(s.map((a) => [Date.parse(a.time), a.evidence, a.details?.approver])).toEqual([[Date.parse(approved.time), ['a7'], 'bob@corp.example']]);
