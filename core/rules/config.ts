@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ACTIONS } from '../schema/actions.js';
 import { Platform, Severity, Stage } from '../schema/event.js';
 
+/** Event times further ahead of their receipt than this do not move the windows' clock (a bad clock must not close a day of windows), nor start a wait later. */
+export const MAX_CLOCK_SKEW_MS = 3_600_000;
+
 /**
  * Rule configuration schemas (YAML key `rules`). Every object is strict, so a
  * misspelt key is an error naming its path. Durations are strings such as

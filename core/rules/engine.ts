@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { SCHEMA_VERSION, stableId, type Alert, type NormalizedEvent, type Stage } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import { Baselines, type Entity, type WindowResult } from './baseline.js';
-import { MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
+import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { assumedRoleArnOf, identityOf } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS } from './kinds/index.js';
@@ -47,8 +47,6 @@ export interface RuleEngine {
 export const ENGINE_NS = 'rules.engine';
 export const KIND_NS = 'rules.kind';
 export const STATS_NS = 'rules.stats';
-/** Event times further ahead of their receipt than this do not move the windows' clock (a bad clock must not close a day of windows). */
-const MAX_CLOCK_SKEW_MS = 3_600_000;
 /** `Date.toISOString()`'s form: strings of it sort as the times they name. */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Details keys by which a rule names the person an alert is about (read by core/formats alertPrincipal). */

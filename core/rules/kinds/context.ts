@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Agg, Entity } from '../baseline.js';
-import type { ResolvedRule, RulesConfigParsed, Where } from '../config.js';
+import { MAX_CLOCK_SKEW_MS, type ResolvedRule, type RulesConfigParsed, type Where } from '../config.js';
 import { anyGlob, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, sourceOf } from '../facts.js';
 import type { Registry, VersionRec } from '../registry.js';
 import { KIND_DEFAULTS } from '../defaults.js';
@@ -62,7 +62,7 @@ export function endpointEntity(ev: NormalizedEvent, ep: string): Entity {
 
 /** Where a wait for later facts starts: the event's time, bounded by its receipt plus the hour of skew allowed. */
 export function waitStart(ev: NormalizedEvent, ctx: RuleContext): { at: number; rcv: number } {
-  return { at: Math.min(Date.parse(ev.time), ctx.receipt() + 3_600_000), rcv: ctx.receipt() };
+  return { at: Math.min(Date.parse(ev.time), ctx.receipt() + MAX_CLOCK_SKEW_MS), rcv: ctx.receipt() };
 }
 
 /**

@@ -213,9 +213,7 @@ const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.
 
 /** Judge a waiting approval with the evidence known now (also under keys learnt since), and forget it. */
 function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void {
-  ctx.delete(`advwait|${id}`);
-  const open = ctx.get<string[]>('advwait-index');
-  if (open?.includes(id)) ctx.set('advwait-index', open.filter((x) => x !== id));
+  dropWaiting(ctx, 'advwait', id);
   const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version });
   if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked], p.subject)])) return;
   const prefixes = setting<string[]>(ctx, 'prefixes');
@@ -233,7 +231,7 @@ function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   ctx.set('advwait-swept', t);
   for (const id of ctx.get<string[]>('advwait-index') ?? []) {
     const p = ctx.get<PendingApproval>(`advwait|${id}`);
-    if (!p) ctx.set('advwait-index', (ctx.get<string[]>('advwait-index') ?? []).filter((x) => x !== id));
+    if (!p) dropWaiting(ctx, 'advwait', id);
     else if (waited(ctx, p, ADV_GRACE_MS)) settleApproval(ctx, id, p);
   }
 }
@@ -543,9 +541,14 @@ export const settleAllPendingDeployments: KindImpl = (_ev, ctx) => {
 
 /** Forget a waiting deployment (`platform|config`) and its place in the index. */
 function dropPending(ctx: RuleContext, k: string): void {
-  ctx.delete(`pending|${k}`);
-  const open = ctx.get<string[]>('pending-index');
-  if (open?.includes(k)) ctx.set('pending-index', open.filter((x) => x !== k));
+  dropWaiting(ctx, 'pending', k);
+}
+
+/** Forget a waiting entry (`<ns>|<id>`: a deployment, an approval) and its place in `<ns>-index`. */
+function dropWaiting(ctx: RuleContext, ns: 'pending' | 'advwait', id: string): void {
+  ctx.delete(`${ns}|${id}`);
+  const open = ctx.get<string[]>(`${ns}-index`);
+  if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));
 }
 
 /** Judge a waiting deployment with what is known now, and forget it. */
