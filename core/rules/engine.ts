@@ -5,7 +5,7 @@ import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { assumedRoleArnOf, identityOf } from './facts.js';
-import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS } from './kinds/index.js';
+import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
 
@@ -41,6 +41,12 @@ export interface RuleEngine {
   process(event: NormalizedEvent, receivedAt?: number): Alert[];
   /** Close time windows up to `time` (replay calls it at the end of input). */
   flush(time: string): Alert[];
+  /**
+   * No event has come for a while (serve calls it when idle, with the wall clock in ms): judge what the next
+   * event would have judged — windows of series gone quiet, deployments and approvals whose wait is over —
+   * by the sources' clock now (the latest event time plus the time passed since it was received).
+   */
+  tick(nowMs: number): Alert[];
   catalogue(): RuleInfo[];
 }
 
@@ -206,13 +212,7 @@ class Engine implements RuleEngine {
     const stamped = Date.parse(ev.received_time);
     const received = receivedAt !== undefined && !(stamped <= receivedAt) ? receivedAt : stamped;
     const clock = Number.isFinite(received) ? Math.min(t, received + MAX_CLOCK_SKEW_MS) : t;
-    const wm = this.state.get<number>(ENGINE_NS, 'watermark') ?? 0;
-    if (clock > wm) {
-      this.state.set(ENGINE_NS, 'watermark', clock);
-      if (Math.floor(clock / DAY_MS) > Math.floor(wm / DAY_MS)) this.prune(clock);
-      // Series that have gone quiet are judged by the engine's clock, quiet_grace later (a silent source still counts 0).
-      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs - r.stat.quietGraceMs)) out.push(...this.onWindow(r, w));
-    }
+    const wm = this.advanceClock(clock, received, out);
     const now = Math.max(clock, wm);
     // Baselines take the clamped time: an event stamped far ahead must not open (and so blind) a future window.
     // Times the engine keeps and compares as strings are UTC with milliseconds (`+02:00` or sub-ms digits
@@ -266,6 +266,65 @@ class Engine implements RuleEngine {
         continue;
       }
       for (const d of detections) out.push(...this.onDetection(d));
+    }
+    return out;
+  }
+
+  /**
+   * Move the engine's clock (the highest event time seen, bounded by receipt) to `clock`: prune by day, and
+   * judge the windows of series gone quiet. Remembers when that time was received, for `tick`. Returns the
+   * clock as it was.
+   */
+  private advanceClock(clock: number, received: number, out: Alert[]): number {
+    const wm = this.state.get<number>(ENGINE_NS, 'watermark') ?? 0;
+    if (clock > wm) {
+      this.state.set(ENGINE_NS, 'watermark', clock);
+      if (Number.isFinite(received)) this.state.set(ENGINE_NS, 'watermark_receipt', received);
+      if (Math.floor(clock / DAY_MS) > Math.floor(wm / DAY_MS)) this.prune(clock);
+      // Series that have gone quiet are judged by the engine's clock, quiet_grace later (a silent source still counts 0).
+      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs - r.stat.quietGraceMs)) out.push(...this.onWindow(r, w));
+    }
+    return wm;
+  }
+
+  tick(nowMs: number): Alert[] {
+    if (!this.cfg.enabled) return [];
+    const wm = this.state.get<number>(ENGINE_NS, 'watermark');
+    const since = this.state.get<number>(ENGINE_NS, 'watermark_receipt');
+    if (wm === undefined || since === undefined || !(nowMs > since)) return [];
+    // The sources' clock now: the latest event time plus the time passed since it was received (a backfill
+    // stays on its own clock; a live source's delivery lag is kept). Never ahead of now by more than the skew
+    // allowed to an event.
+    const srcNow = Math.min(wm + (nowMs - since), nowMs + MAX_CLOCK_SKEW_MS);
+    const out: Alert[] = [];
+    if (srcNow > wm) {
+      this.advanceClock(srcNow, Number.NaN, out);
+      // The watermark moved without an event: its receipt moves with it, so the next tick counts from here.
+      this.state.set(ENGINE_NS, 'watermark_receipt', nowMs);
+    }
+    const turn = this.turn;
+    turn.time = new Date(srcNow).toISOString();
+    turn.obsTime = turn.time;
+    turn.obsMs = srcNow;
+    turn.sweepMs = Math.min(srcNow, nowMs);
+    turn.receiptMs = nowMs;
+    turn.now = Math.max(srcNow, wm);
+    turn.out = out;
+    turn.evId = '';
+    turn.actor = undefined;
+    const beat = { time: turn.time } as NormalizedEvent;
+    for (let i = 0; i < this.rules.length; i++) {
+      const onTick = KIND_ON_TICK[this.rules[i]!.kind];
+      if (!onTick) continue;
+      turn.detections.length = 0;
+      try {
+        onTick(beat, this.contexts[i]!);
+      } catch (err) {
+        turn.detections.length = 0;
+        this.onRuleError?.(this.rules[i]!.id, err, beat);
+        continue;
+      }
+      for (const d of turn.detections) out.push(...this.onDetection(d));
     }
     return out;
   }

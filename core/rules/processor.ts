@@ -22,6 +22,9 @@ export interface ConsumerCommit {
  */
 const CHUNK = 100;
 
+/** A minute without events, and each minute after: the engine judges by the clock (see `start`). */
+const IDLE_TICK_MS = 60_000;
+
 /**
  * Runs the rule engine as a spool consumer: reads events after its cursor,
  * evaluates them, and commits the alerts it raised, its state and its cursor
@@ -62,6 +65,11 @@ export class RuleProcessor {
 
   private chunk = CHUNK;
   private stateEveryMs = 0;
+  private idleTickMs = IDLE_TICK_MS;
+  /** When an event was last evaluated, and when the engine last ticked (epoch ms). */
+  private lastActive = 0;
+  private lastTick = 0;
+  private clock: () => number = Date.now;
   /** Highest seq evaluated into the cached state; ahead of the committed cursor until the state is written. */
   private position?: number;
   private lastStateWrite = 0;
@@ -78,11 +86,20 @@ export class RuleProcessor {
    * commits what is left at once. `pollMs`: how
    * often to look for new records besides the spool's `append` events (a
    * worker thread polls: it cannot hear another connection's appends).
+   * `idleTickMs`: after this long with no event, and as often after, the
+   * engine judges what the next event would have (`RuleEngine.tick`): a
+   * quiet bridge still raises a deployment's or an approval's overdue
+   * alert, and a source gone silent is still counted. `clock`: the wall
+   * clock those ticks read (tests).
    */
-  start(opts: { chunk?: number; stateEveryMs?: number; pollMs?: number } = {}): void {
+  start(opts: { chunk?: number; stateEveryMs?: number; pollMs?: number; idleTickMs?: number; clock?: () => number } = {}): void {
     this.chunk = opts.chunk ?? CHUNK;
     this.stateEveryMs = opts.stateEveryMs ?? 0;
+    this.idleTickMs = opts.idleTickMs ?? IDLE_TICK_MS;
+    this.clock = opts.clock ?? Date.now;
     this.lastStateWrite = Date.now();
+    this.lastActive = this.clock();
+    this.lastTick = 0;
     this.spool.on('append', this.onAppend);
     this.timer = setInterval(() => this.schedule(), opts.pollMs ?? 1000);
     this.timer.unref();
@@ -108,6 +125,8 @@ export class RuleProcessor {
         // One chunk per turn: rule evaluation never holds the event loop (and the senders waiting on it) for long.
         const n = this.processChunk(this.chunk);
         this.failures = 0;
+        if (n > 0) this.lastActive = this.clock();
+        else this.tickIfIdle();
         if (n === this.chunk) this.schedule();
       } catch (err) {
         // A failure that lasts (a full disk) is retried with backoff, 0.1 s doubling to 30 s, not on every poll.
@@ -117,6 +136,29 @@ export class RuleProcessor {
         this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL', failures: this.failures, retry_in_ms: waitMs }, 'rule processing failed; will retry');
       }
     });
+  }
+
+  /** No event for idleTickMs (and since the last tick): let the engine judge by the clock, and commit what it raised. */
+  private tickIfIdle(): void {
+    const now = this.clock();
+    if (now - this.lastActive < this.idleTickMs || now - this.lastTick < this.idleTickMs) return;
+    this.lastTick = now;
+    if (!this.state) {
+      let alerts: Alert[] = [];
+      this.spool.transaction(() => {
+        alerts = this.engine.tick(now);
+        if (alerts.length) this.spool.appendInTx(alerts.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
+      });
+      this.announce(alerts);
+      return;
+    }
+    try {
+      for (const a of this.engine.tick(now)) this.pending.push(a);
+    } catch (err) {
+      this.forget();
+      throw err;
+    }
+    this.commit();
   }
 
   /** Close time windows up to `time` and commit what they raise (replay's end of input). */

@@ -3,7 +3,7 @@ import { anyGlob, endpointOf, fieldAt, identityOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
-  judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, unapprovedDeployment, versionRollback,
+  judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
@@ -69,6 +69,15 @@ export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
 export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: settleAllPendingDeployments,
   adversarial_failure: settleAllPendingApprovals,
+};
+
+/**
+ * When no event has come for a while (serve only): what a kind waits for is looked over by the clock the
+ * sources would show now, as the next event would have done (see Engine.tick).
+ */
+export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
+  unapproved_deployment: sweepPendingDeployments,
+  adversarial_failure: sweepPendingApprovals,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {

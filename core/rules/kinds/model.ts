@@ -224,8 +224,8 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void 
   });
 }
 
-/** Every SWEEP_EVERY_MS of event time: approvals that waited ADV_GRACE_MS are judged. */
-function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
+/** Every SWEEP_EVERY_MS of event time: approvals that waited ADV_GRACE_MS are judged (also on an idle bridge's tick). */
+export function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   const t = ctx.clock();
   if (!(t - (ctx.get<number>('advwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
   ctx.set('advwait-swept', t);
@@ -563,7 +563,7 @@ function settlePending(ctx: RuleContext, platform: string, cfgName: string, p: P
  * (created before mltrail watched) is judged after PENDING_MODELS_MS as it would have been in order: a model
  * nothing approved is an alert. One whose config never came is forgotten after PENDING_DEPLOY_MS.
  */
-function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
+export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
   const t = ctx.clock();
   const last = ctx.get<number>('pending-swept') ?? 0;
   if (!(t - last >= SWEEP_EVERY_MS)) return;
@@ -575,11 +575,10 @@ function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
     const platform = k.slice(0, i);
     const cfgName = k.slice(i + 1);
     const p = ctx.get<PendingDeploy>(`pending|${k}`);
-    if (!p || waited(ctx, p, PENDING_DEPLOY_MS)) {
-      dropPending(ctx, k);
-      continue;
-    }
-    if (waited(ctx, p, PENDING_MODELS_MS) && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
+    // Judged when its config has come, however late this sweep is (a bridge quiet for a day): only a
+    // deployment whose config never came is forgotten.
+    if (p && waited(ctx, p, PENDING_MODELS_MS) && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
+    else if (!p || waited(ctx, p, PENDING_DEPLOY_MS)) dropPending(ctx, k);
   }
 }
 
