@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
+import type { Alert } from '../../../core/schema/index.js';
 import { T0, actors, at, ev } from '../../rules/events.js';
 
 const rules = RulesConfig.parse({});
@@ -264,6 +265,14 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     // A backfill stamps its records' received_time when it fetches them.
     const received = (e: ReturnType<typeof ev>, r: number) => ({ ...e, received_time: new Date(r).toISOString() }) as ReturnType<typeof ev>;
     expect(arrivals.flatMap(([e, r]) => engine.process(received(e, r), r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
+  });
+
+  it('a quiet bridge: the approval with no evidence is judged an hour on by the idle tick, with nothing else arriving', () => {
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    const adv = (alerts: Alert[]) => alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+    expect(adv([created, approved].flatMap((e) => engine.process(e, Date.parse(e.time))))).toEqual([]);
+    expect(adv(engine.tick(T0 + 40 * 60_000))).toEqual([]);
+    expect(adv(engine.tick(T0 + 75 * 60_000)).map((a) => [a.evidence, a.time])).toEqual([[['a7'], at(T0 + 60_000)]]);
   });
 
   it('an approval whose source clock runs ahead of its receipt still gets its hour for evidence', () => {
