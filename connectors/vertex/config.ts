@@ -19,7 +19,8 @@ export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.c
  */
 export const VertexConfig = z.strictObject({
   /** Aliases whose setting on a model version means "approved for production". */
-  approval_aliases: z.array(z.string().min(1)).default(['default', 'production', 'champion']),
+  // Not `default`: the Python SDK's Model.upload sets it on every new version (is_default_version=True), reviewed or not.
+  approval_aliases: z.array(z.string().min(1)).default(['production', 'champion']),
   push: z
     .strictObject({
       /** Expected `aud` of the push OIDC token (MLTRAIL_PUBSUB_AUDIENCE); required for the route to accept anything. */

@@ -6,7 +6,7 @@ import { unwrap } from './envelope.js';
 import { auditLogKind, canonicalTimestamp, isObj, logIdOf, projectOf, str, toEventTime, type LogEntry, type Transport } from './logentry.js';
 import { isMonitoringAnomaly, monitoringFields } from './monitoring.js';
 
-const DEFAULT_APPROVAL_ALIASES = ['default', 'production', 'champion'];
+const DEFAULT_APPROVAL_ALIASES = ['production', 'champion'];
 
 /**
  * Stable event id: logName + insertId + timestamp (Logging may export the

@@ -51,6 +51,19 @@ export interface VersionRec {
   adopted?: string[];
 }
 
+/** An upload whose version number was not logged, until the version is seen (see Registry.claimUpload). */
+interface PendingUpload {
+  event: string;
+  time: string;
+  aliases: string[];
+  approval?: 'approved' | 'rejected' | 'pending';
+  who?: Party;
+  artifact?: string;
+}
+
+/** Where rules keep what an upload without a version number says of its version (adversarial evidence). */
+export const uploadKey = (eventId: string): string => `upload:${eventId}`;
+
 /** What a job / pipeline run (or the producer of an output URI) contributed. */
 export interface JobRec {
   trainers: Party[];
@@ -105,6 +118,9 @@ export class Registry {
   }
   private set(key: string, v: unknown): void {
     this.state.set(REGISTRY_NS, key, v);
+  }
+  private delete(key: string): void {
+    this.state.delete(REGISTRY_NS, key);
   }
   private addToIndex(key: string, value: string): void {
     const list = this.get<string[]>(key) ?? [];
@@ -228,6 +244,7 @@ export class Registry {
     let v = this.version(key);
     if (!v) {
       v = { key, platform: ref.platform, name: ref.name, version: ref.version, trainers: [], evaluators: [], registrants: [], approvedEver: false, metrics: {}, adversarial: [], trainingInputs: [] };
+      this.claimUpload(v);
       this.addToIndex(`mv|${ref.platform}|${ref.name}`, key);
     }
     // Only the registry's own records name a version across platforms; a version first
@@ -247,6 +264,38 @@ export class Registry {
       }
     }
     return v;
+  }
+
+  /**
+   * A version seen for the first time, numbered above every version known of its model, is the one an
+   * upload without a number made (Vertex numbers versions in order): it takes that upload's aliases,
+   * approval, uploader and artifact, and the evidence kept under the upload (`uploadKey`).
+   */
+  private claimUpload(v: VersionRec): void {
+    const upKey = `up|${v.platform}|${v.name}`;
+    const up = this.get<PendingUpload>(upKey);
+    if (!up || !/^\d+$/.test(v.version)) return;
+    // Only above versions seen: with none seen (installed since), an old version named first is not the upload.
+    const known = this.versionsOf(v.platform, v.name);
+    if (!known.length || known.some((o) => !/^\d+$/.test(o.version) || Number(o.version) >= Number(v.version))) return;
+    this.delete(upKey);
+    v.adopted = [...(v.adopted ?? []), uploadKey(up.event)];
+    for (const alias of up.aliases) {
+      if (this.get<NonNullable<VersionRec['approval']>>(`ua|${v.platform}|${v.name}|${alias}`)?.event === up.event) this.delete(`ua|${v.platform}|${v.name}|${alias}`);
+    }
+    if (up.aliases.length) v.aliases = [...new Set([...(v.aliases ?? []), ...up.aliases])];
+    if (up.approval) {
+      v.approval = { state: up.approval, time: up.time, event: up.event, identity: up.who?.identity };
+      if (up.approval === 'approved') v.approvedEver = true;
+    }
+    if (up.who) {
+      v.created ??= up.who;
+      pushParty(v.registrants, up.who);
+    }
+    if (up.artifact && !v.artifact) {
+      v.artifact = up.artifact;
+      this.addToIndex(`a|${up.artifact}`, v.key);
+    }
   }
 
   /**
@@ -302,15 +351,15 @@ export class Registry {
         }
         // Vertex gives a model's first version `default` without logging it: `@default` held by no version
         // seen is the newest one, as a deploy without a version.
-        const holder = all.find((x) => x.aliases?.includes(r.alias ?? 'default'));
-        const v = holder ?? (!r.alias || r.alias === 'default' ? all.at(-1) : undefined);
+        const alias = r.alias ?? 'default';
+        const holder = all.find((x) => x.aliases?.includes(alias));
+        // An upload whose number is not known yet took the alias (`default` too: the SDK sets it on every upload).
+        const pending = holder ? undefined : this.get<NonNullable<VersionRec['approval']>>(`ua|${r.platform}|${r.name}|${alias}`);
+        const v = holder ?? (!pending && alias === 'default' ? all.at(-1) : undefined);
         if (v) {
           named ??= v;
           keys.add(v.key);
-        } else if (r.alias) {
-          const pending = this.get<NonNullable<VersionRec['approval']>>(`ua|${r.platform}|${r.name}|${r.alias}`);
-          if (pending) named ??= pendingVersion(r.platform, r.name, r.alias, pending);
-        }
+        } else if (pending) named ??= pendingVersion(r.platform, r.name, alias, pending);
       }
       if (r.name && r.version) {
         // Same platform first when the registry knows it there; else the one registered version of
@@ -443,12 +492,19 @@ export class Registry {
       }
     }
 
-    // A version uploaded with an approval alias before its number is known (Vertex logs UploadModel of a new
-    // version of a parent model at acceptance): the alias carries the approval until a version is seen holding it.
+    // A version uploaded before its number is known (Vertex logs UploadModel of a new version of a parent model
+    // at acceptance): its aliases leave the versions that held them and name it, with its approval or none, until
+    // a version is seen holding them; the next new version seen of the model is it (see claimUpload).
     if (ref?.name && !ref.version && /^(model_version|model)\.(create|upload)$/.test(a) && ev.outcome !== 'failure') {
       const approval = approvalOf(ev, this.cfg);
       const added = (ev.ml?.model?.aliases ?? []).filter((x) => !x.startsWith('-'));
-      if (approval) for (const alias of added) this.set(`ua|${ref.platform}|${ref.name}|${alias}`, { state: approval, time: ev.time, event: ev.id, identity: who?.identity } satisfies NonNullable<VersionRec['approval']>);
+      for (const other of this.versionsOf(ref.platform, ref.name)) {
+        if (!other.aliases?.some((x) => added.includes(x))) continue;
+        other.aliases = other.aliases.filter((x) => !added.includes(x));
+        this.saveVersion(other);
+      }
+      for (const alias of added) this.set(`ua|${ref.platform}|${ref.name}|${alias}`, { state: approval ?? 'pending', time: ev.time, event: ev.id, identity: who?.identity } satisfies NonNullable<VersionRec['approval']>);
+      this.set(`up|${ref.platform}|${ref.name}`, { event: ev.id, time: ev.time, aliases: added, approval, who, artifact: ref.artifact } satisfies PendingUpload);
     }
 
     // Model versions.

@@ -3,7 +3,7 @@ import { durationMs } from '../config.js';
 import {
   anyGlob, approvalOf, compareVersions, deploymentConfigOf, endpointOf, evidenceValues, identityOf, inputsOf, isDeployment, modelRefOf, normUri, tagsOf, uriMayOverlap, uriOverlap,
 } from '../facts.js';
-import type { Party, VersionRec } from '../registry.js';
+import { uploadKey, type Party, type VersionRec } from '../registry.js';
 import type { ModelRef } from '../facts.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, identityEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -14,13 +14,16 @@ import { endpointEntity, identityEntity, setting, versionEntity, waited, waitSta
  * before the event (the engine folds the event in afterwards).
  */
 
+const CREATES = /^(model_version|model)\.(create|upload)$/;
+
 /** The version(s) an event is about: the named one, else versions linked by artifact, hash or run. */
 function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: VersionRec; all: VersionRec[] } {
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref) return { all: [] };
   const { named, linked } = ctx.reg.resolve(ref);
   const all = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
-  if (!named && ref.name && !ref.version) {
+  // A create/upload without a number is a new version (Vertex UploadModel with parentModel), not the newest known one.
+  if (!named && ref.name && !ref.version && !CREATES.test(ev.action)) {
     const latest = ctx.reg.versionsOf(ref.platform, ref.name).at(-1);
     if (latest) all.unshift(latest);
   }
@@ -260,7 +263,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Remember the evidence per version (and per run, for evaluations logged on the training run).
   const runId = ref?.runId ?? ev.ml?.provenance?.run_id;
   if (found.length) {
-    const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : undefined;
+    const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : ref?.name && CREATES.test(ev.action) ? uploadKey(ev.id) : undefined;
     const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     clearPendingApprovals(ctx, keys);
@@ -436,8 +439,9 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (ev.action.includes('tag_') && tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
   // Registering a hash is only a change when another hash was registered before.
   if (ev.action === 'model_version.hash_registered' && (!ref.sha256 || !v.sha256 || ref.sha256 === v.sha256)) return;
-  if (ev.action === 'model_version.alias_delete') {
-    // Removing an approval alias is a demotion, not a silent change of what was approved.
+  if (ev.action === 'model_version.alias_delete' || ev.action === 'model_version.stage_transition') {
+    // Removing an approval alias, or moving the version out of an approved stage (Production → Archived when
+    // the next version is promoted), is a demotion, not a silent change of what was approved.
     return;
   }
   const change = ev.action.split('.')[1]!;

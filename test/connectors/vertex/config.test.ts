@@ -22,7 +22,7 @@ describe('vertex configuration', () => {
       jwks: 'https://keys.example.com/oauth2/v3/certs',
     });
     expect(v.pull).toMatchObject({ subscription: 'projects/p/subscriptions/mltrail-vertex', max_messages: 100 });
-    expect(v.approval_aliases).toEqual(['default', 'production', 'champion']);
+    expect(v.approval_aliases).toEqual(['production', 'champion']);
   });
 
   it('a JWKS file is checked at start: missing, not JSON, or another scheme is a config error naming the variable', () => {

@@ -293,8 +293,10 @@ describe('registry aliases and approvals', () => {
     expect(ev.ml?.model).toMatchObject({ name: model, version: '3', approval: 'approved', aliases: ['production'] });
   });
 
-  it('default and champion approve too; other aliases are alias_set', () => {
-    expect(merge(['default']).action).toBe('model_version.approve');
+  it('champion approves too; default (every SDK upload sets it) and other aliases are alias_set', () => {
+    expect(merge(['champion']).action).toBe('model_version.approve');
+    expect(merge(['default']).action).toBe('model_version.alias_set');
+    expect(merge(['default']).ml?.model?.approval).toBeUndefined();
     expect(merge(['champion', '-old']).details).toMatchObject({ aliases_added: ['champion'], aliases_removed: ['old'] });
     const staging = merge(['staging']);
     expect(staging.action).toBe('model_version.alias_set');

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { connectorByName } from '../../connectors/index.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { NormalizedEvent } from '../../core/schema/index.js';
+import { T0, actors, at, ev } from './events.js';
+
+/**
+ * Ordinary promotions a black-box false-positive hunt ran through the default rules: each raised
+ * high-severity alerts a SOC would close. Near misses keep the real violations in the same flows.
+ */
+
+const P = 'projects/ml-prod/locations/us-central1';
+let n = 0;
+/** A Vertex AI audit entry (Cloud Audit Logs, as the Pub/Sub push and pull routes receive it). */
+function audit(method: string, time: string, who: string, request: Record<string, unknown>, resourceName = P): Record<string, unknown> {
+  return {
+    protoPayload: {
+      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', status: {}, authenticationInfo: { principalEmail: who },
+      serviceName: 'aiplatform.googleapis.com', methodName: `google.cloud.aiplatform.v1.${method}`, resourceName, request, response: {},
+    },
+    insertId: `bp-${n++}`, resource: { type: 'audited_resource', labels: { project_id: 'ml-prod' } }, timestamp: time,
+    logName: 'projects/ml-prod/logs/cloudaudit.googleapis.com%2Factivity',
+  };
+}
+const PIPELINE = 'pipeline-runner@ml-prod.iam.gserviceaccount.com';
+const DEPLOYER = 'cicd-deployer@ml-prod.iam.gserviceaccount.com';
+const REVIEWER = 'dana@corp.example';
+const model = `${P}/models/4455`;
+
+function vertex(records: Record<string, unknown>[]): NormalizedEvent[] {
+  const plugin = connectorByName('vertex')!;
+  const ctx = { channel: 'test.vertex', receivedTime: '2026-11-25T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({}) } as never;
+  return records.flatMap((r) => plugin.normalize!(r, ctx).events);
+}
+const fired = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.map((a) => `${a.rule_id} ${a.entity.id}`);
+
+// Last night's version 3 is known (its evaluation was imported); tonight's retrain uploads a new version of the
+// model with the SDK's defaults: `default` alias, adversarial score as a label. Its number is not logged.
+const v3Evaluated = audit('ModelService.ImportModelEvaluation', '2026-11-19T02:45:00Z', PIPELINE, { parent: `${model}@3`, modelEvaluation: { metrics: { auRoc: 0.93 } } }, `${model}@3`);
+const upload = (aliases: string[] = ['default']) =>
+  audit('ModelService.UploadModel', '2026-11-20T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-20/model', labels: { adv_robustness: '0.82' }, versionAliases: aliases } });
+const review = audit('ModelService.MergeVersionAliases', '2026-11-20T10:00:00Z', REVIEWER, { name: `${model}@4`, versionAliases: ['champion'] }, `${model}@4`);
+const deploy = (target: string) =>
+  audit('EndpointService.DeployModel', '2026-11-20T11:00:00Z', DEPLOYER, { endpoint: `${P}/endpoints/9988`, deployedModel: { model: target }, trafficSplit: { '0': 100 } }, `${P}/endpoints/9988`);
+
+describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deployed', () => {
+  it('raises nothing: `default` is not an approval, the upload\'s label is the new version\'s evidence, the review approves it', () => {
+    for (const target of [`${model}@default`, model, `${model}@champion`, `${model}@4`]) {
+      expect(fired(vertex([v3Evaluated, upload(), review, deploy(target)]))).toEqual([]);
+    }
+  });
+
+  it('near miss: deployed by its default alias (or no version) without review, the new version is unapproved either way', () => {
+    for (const target of [`${model}@default`, model]) {
+      expect(fired(vertex([v3Evaluated, upload(), deploy(target)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    }
+  });
+
+  it('an approval alias set at upload is the new version\'s, not pinned on version 3 (no self-approval of v3 by its evaluator)', () => {
+    const alerts = fired(vertex([v3Evaluated, upload(['champion'])]));
+    expect(alerts.filter((a) => a.includes('/4455/3'))).toEqual([]);
+    // …and version 3 itself was never approved: deploying it is still the alert.
+    expect(fired(vertex([v3Evaluated, upload(['champion']), deploy(`${model}@3`)]))).toContain(`registry.unapproved_deployment ${P}/endpoints/9988`);
+  });
+
+  it('near miss: with no adversarial label on the upload, the reviewer\'s approval is the documented alert', () => {
+    const bare = audit('ModelService.UploadModel', '2026-11-20T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-20/model', versionAliases: ['default'] } });
+    expect(fired(vertex([v3Evaluated, bare, review]))).toEqual([`evaluation.adversarial_failure ${model}/4`]);
+  });
+});
+
+describe('MLflow: promoting the next version archives the old one', () => {
+  const mv = (id: string, min: number, action: string, version: string, model: Record<string, unknown>, actor: NormalizedEvent['actor'] = actors.bob) =>
+    ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', action, actor, resource: { type: 'model_version', name: 'churn', version }, ml: { model: { name: 'churn', version, ...model } } });
+  const flow = [
+    mv('c1', 0, 'model_version.create', '1', { artifact_uri: 's3://m/churn/1', tags: { adv_robustness: '0.9' } }, actors.aliceMlflow),
+    mv('p1', 10, 'model_version.approve', '1', { stage: 'Production', approval: 'approved' }),
+    mv('c2', 60, 'model_version.create', '2', { artifact_uri: 's3://m/churn/2', tags: { adv_robustness: '0.9' } }, actors.aliceMlflow),
+    mv('p2', 70, 'model_version.approve', '2', { stage: 'Production', approval: 'approved' }),
+  ];
+  it('v1 Production → Archived (archive_existing_versions) is a demotion, not a change of what was approved', () => {
+    expect(fired([...flow, mv('a1', 70.1, 'model_version.stage_transition', '1', { stage: 'Archived' })])).toEqual([]);
+  });
+  it('near miss: a tag written on the approved v2 afterwards is still the alert', () => {
+    expect(fired([...flow, mv('t2', 90, 'model_version.tag_set', '2', { tags: { note: 'x' } }, actors.aliceMlflow)])).toEqual(['registry.approved_model_modified churn/2']);
+  });
+});
