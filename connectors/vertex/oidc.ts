@@ -155,6 +155,10 @@ function checkClaims(payload: Record<string, unknown>, policy: OidcPolicy, now =
   if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw fail(401, 'token lacks exp or iat');
   if (now > payload.exp + policy.clockSkewS) throw fail(401, `token expired at ${new Date(payload.exp * 1000).toISOString()}`);
   if (payload.iat > now + policy.clockSkewS) throw fail(401, 'token issued in the future');
+  // RFC 7519 §4.1.5: not to be accepted before nbf (Google does not set it; a token that does is honoured).
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + policy.clockSkewS)) {
+    throw fail(401, typeof payload.nbf === 'number' ? `token not valid before ${new Date(payload.nbf * 1000).toISOString()}` : 'token nbf is not a number');
+  }
   // Push tokens live at most an hour (spec §3.5): bound both what is left (exp − now) and what was issued
   // (exp − iat), so a long-lived token minted elsewhere for this audience is refused near its end too.
   if (payload.exp - now > policy.maxLifetimeS + policy.clockSkewS) throw fail(401, `token lifetime exceeds ${policy.maxLifetimeS}s`);
@@ -190,6 +194,8 @@ export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; go
       const claimed = typeof payload.email === 'string' ? payload.email : undefined;
       if (header.alg !== 'RS256') throw new TokenError(401, `token algorithm ${JSON.stringify(header.alg)} is not accepted (RS256 only)`, claimed);
       if (typeof header.kid !== 'string' || !header.kid) throw new TokenError(401, 'token header has no kid', claimed);
+      // RFC 7515 §4.1.11: a token naming critical extensions the verifier does not implement is refused.
+      if (header.crit !== undefined) throw new TokenError(401, 'token header lists critical extensions (crit), which are not supported', claimed);
       if (!parts[2]) throw new TokenError(401, 'token has no signature', claimed);
       if (keys) {
         let key: KeyObject | undefined;

@@ -496,6 +496,10 @@ describe('bridge server', () => {
     await expect(startBridge(cfg, { logger: silentLogger() })).rejects.toThrow(/MLTRAIL_INGEST_TOKEN/);
   });
 
+  it('a blank MLTRAIL_INGEST_TOKEN is a configuration error naming the variable, not a token nobody can send', () => {
+    expect(() => loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_HOST: '0.0.0.0', MLTRAIL_INGEST_TOKEN: '   ' } })).toThrow(/server\.ingest_token: is blank.*MLTRAIL_INGEST_TOKEN/);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const { b } = await start();
     const r = await fetch(`${b.url}/nope`);

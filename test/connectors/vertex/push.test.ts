@@ -149,6 +149,8 @@ describe('Pub/Sub push with a JWKS file', () => {
     ['lifetime too long', () => key.mint({ exp: Math.floor(Date.now() / 1000) + 86_400 }), 401, /lifetime/],
     ['issued 10 days ago, 30 min left (exp − iat > 1 h)', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 10 * 86_400, exp: Math.floor(Date.now() / 1000) + 1800 }), 401, /lifetime \(exp − iat\) exceeds 3600s/],
     ['issued in the future', () => key.mint({ iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 3600 }), 401, /future/],
+    ['not valid yet (nbf in 10 min)', () => key.mint({ nbf: Math.floor(Date.now() / 1000) + 600 }), 401, /not valid before/],
+    ['critical header extension (crit)', () => key.mint({}, { crit: ['x'], x: 1 }), 401, /critical extensions/],
     ['wrong issuer', () => key.mint({ iss: 'https://evil.example' }), 401, /issuer/],
     ['bad signature (other key, same kid)', () => other.mint(), 401, /signature is invalid/],
     ['tampered payload', () => { const [h, , s] = key.mint().split('.'); return `${h}.${Buffer.from(JSON.stringify({ email: PUSH_SA, aud: AUDIENCE })).toString('base64url')}.${s}`; }, 401, /signature is invalid|lacks exp/],
