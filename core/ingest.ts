@@ -39,6 +39,66 @@ export function reasonClass(reason: string): string {
 /** Rejections of one request explained in full; past it, events get only the compiled check. */
 const MAX_EXPLAINED = 1000;
 
+/**
+ * Rejected inputs of one request kept as a row each; the rest share one row. A flood of tiny bad items
+ * (a million `{}` in 3 KB of gzip) cost ~210 bytes of row each against `spool.max_bytes`: a few requests
+ * filled the spool and every route answered 503.
+ */
+const MAX_QUARANTINE_ROWS = 1000;
+/**
+ * A rejected input is kept whole up to this size, else its first bytes and its size: decoded input
+ * (a Firehose record that gunzips to 60 MiB) can be far larger than the request that carried it.
+ */
+const MAX_QUARANTINE_BODY = 1024 * 1024;
+/** What the shared row keeps of the rest: their bodies, as lines, up to this many bytes; past it they are counted. */
+const MAX_QUARANTINE_OVERFLOW = 8 * 1024 * 1024;
+
+const byteLength = (b: QuarantineRow['body']) => (typeof b === 'string' ? Buffer.byteLength(b) : b.byteLength);
+
+/** A body cut to MAX_QUARANTINE_BODY bytes, with what was cut in `meta.truncated`. */
+function bounded(row: QuarantineRow): QuarantineRow {
+  const size = byteLength(row.body);
+  if (size <= MAX_QUARANTINE_BODY) return row;
+  const buf = typeof row.body === 'string' ? Buffer.from(row.body) : Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength);
+  return { ...row, body: buf.subarray(0, MAX_QUARANTINE_BODY), meta: { ...row.meta, truncated: { kept_bytes: MAX_QUARANTINE_BODY, total_bytes: size } } };
+}
+
+/**
+ * The rows one request's rejections are kept as: the first MAX_QUARANTINE_ROWS one each (bodies bounded),
+ * the rest in one row whose body holds theirs as lines (up to MAX_QUARANTINE_OVERFLOW bytes) and whose meta
+ * counts them, with the first of their reasons and positions.
+ *
+ * @example
+ * compactQuarantine(rows).length // ≤ 1001
+ */
+export function compactQuarantine(rows: QuarantineRow[]): QuarantineRow[] {
+  if (rows.length <= MAX_QUARANTINE_ROWS) return rows.map(bounded);
+  const kept = rows.slice(0, MAX_QUARANTINE_ROWS).map(bounded);
+  const rest = rows.slice(MAX_QUARANTINE_ROWS);
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  let omitted = 0;
+  for (const r of rest) {
+    const b = bounded(r).body;
+    const buf = typeof b === 'string' ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    if (bytes + buf.length + 1 > MAX_QUARANTINE_OVERFLOW) {
+      omitted++;
+      continue;
+    }
+    parts.push(buf, Buffer.from('\n'));
+    bytes += buf.length + 1;
+  }
+  kept.push({
+    reason: `${rest.length} more inputs of this request rejected (kept together; the first: ${rest[0]!.reason.slice(0, 300)})`,
+    body: Buffer.concat(parts),
+    meta: {
+      overflow: { count: rest.length, bodies_kept: rest.length - omitted, bodies_omitted: omitted, body_format: 'one input per line, in order' },
+      examples: rest.slice(0, 20).map((r) => ({ reason: r.reason.slice(0, 300), ...r.meta })),
+    },
+  });
+  return kept;
+}
+
 /** One rejected input to keep: why, what was sent, and where it was in the request. */
 export interface QuarantineRow {
   reason: string;
@@ -155,7 +215,7 @@ export class Ingestor {
   quarantineMany(channel: string, rows: QuarantineRow[]): number {
     if (rows.length === 0) return 0;
     // Stored first: input refused because the spool is full (it throws) is not counted as quarantined.
-    const last = this.spool.quarantineMany(rows.map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
+    const last = this.spool.quarantineMany(compactQuarantine(rows).map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' }, rows.length);
     this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION' }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
     return last;

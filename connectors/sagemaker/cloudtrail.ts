@@ -14,6 +14,8 @@ export interface RecordContext {
   receivedTime: string;
   keepRaw: boolean;
   config: SagemakerConfig;
+  /** Bytes the records' `data` fields may still decode to in this input (see decodeAndWalk). */
+  decodeBudget?: { left: number; total: number };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { assertRecordCount, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
 import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
 import type { SagemakerConfig } from './config.js';
 import { normalizeSagemaker } from './normalize.js';
@@ -117,6 +117,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
         deps.ingest.quarantine(FH_CHANNEL, `Firehose body is not JSON: ${(err as Error).message}`, body, meta);
         throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`);
       }
+      assertRecordCount([parsed]);
       if (!isObj(parsed) || typeof parsed.requestId !== 'string' || !Array.isArray(parsed.records)) {
         deps.ingest.quarantine(FH_CHANNEL, 'not a Firehose request ({requestId, timestamp, records[]})', body, meta);
         throw new MltrailError('BAD_REQUEST', 'body is not a Firehose request: expected {"requestId", "timestamp", "records":[{"data"}]}');

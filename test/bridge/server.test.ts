@@ -316,7 +316,10 @@ describe('bridge server', () => {
     const res = (await r.json()) as { accepted: number; rejected: unknown[]; rejected_count?: number };
     expect([res.accepted, res.rejected.length, res.rejected_count]).toEqual([1, 1000, 2999]);
     expect(b.spool.quarantineCommits - commits).toBe(1);
-    expect(b.spool.listQuarantine({ limit: 5000 })).toHaveLength(2999);
+    // All kept: the first 1000 a row each, the other 1999 together in one row (one line each).
+    const q = b.spool.listQuarantine({ limit: 5000 });
+    expect(q).toHaveLength(1001);
+    expect(q.find((x) => x.meta.overflow)?.meta.overflow).toMatchObject({ count: 1999, bodies_kept: 1999 });
   });
 
   it('spool.keep_raw false drops a sender\'s raw from /v1/events; true keeps it', async () => {

@@ -15,7 +15,34 @@ describe('Ingestor: a request of thousands of invalid events', () => {
     expect(res.rejected[0]!.reason).toMatch(/^event 0: .*schema_version/);
     expect(res.rejected[999]!.reason).toMatch(/^event 999: .*schema_version/);
     expect(res.rejected[1000]!.reason).toMatch(/^event 1000: not a valid event as sent \(not explained: more than 1000/);
-    expect(spool.listQuarantine({ limit: 5000 })).toHaveLength(3000);
+    // Every one is kept: the first 1000 a row each, the other 2000 together in one row, one per line.
+    const q = spool.listQuarantine({ limit: 5000 });
+    expect(q).toHaveLength(1001);
+    const overflow = q.find((r) => r.meta.overflow)!;
+    expect(overflow.meta.overflow).toMatchObject({ count: 2000, bodies_kept: 2000, bodies_omitted: 0 });
+    expect(overflow.body.toString().trim().split('\n').map((l) => JSON.parse(l).x)).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1000));
+    spool.close();
+  });
+});
+
+describe('Ingestor: what a request\'s rejections cost the spool', () => {
+  it('a million tiny bad items cost about what they weigh (not a row of overhead each), so a few requests cannot fill the spool', () => {
+    const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF' });
+    const ingest = new Ingestor(spool, silentLogger());
+    const before = spool.heldBytes;
+    ingest.quarantineMany('core.api', Array.from({ length: 1_000_000 }, (_, i) => ({ reason: `event ${i}: not an event`, body: '{}', meta: { index: i } })));
+    // 1000 rows with overhead, then ~3 bytes per item.
+    expect(spool.heldBytes - before).toBeLessThan(4_000_000);
+    spool.close();
+  });
+
+  it('a body over 1 MiB keeps its first MiB and says how big it was', () => {
+    const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF' });
+    const ingest = new Ingestor(spool, silentLogger());
+    ingest.quarantine('core.api', 'not JSON', 'A'.repeat(3 * 1024 * 1024));
+    const [row] = spool.listQuarantine();
+    expect(row!.body.length).toBe(1024 * 1024);
+    expect(row!.meta.truncated).toEqual({ kept_bytes: 1024 * 1024, total_bytes: 3 * 1024 * 1024 });
     spool.close();
   });
 });

@@ -255,3 +255,26 @@ describe('POST /v1/ingest/sagemaker/firehose', () => {
     expect(r.json).toMatchObject({ requestId: 'b' });
   });
 });
+
+describe('bounds on what one request may unpack to', () => {
+  it('a gzip of a million {} (3 KB) to EventBridge is refused 413 before it is normalized, and costs the spool at most a MiB', async () => {
+    h = await startRoutes({ eventbridge: { api_keys: [KEY] } });
+    const held = h.spool.heldBytes;
+    const r = await post(EB, gzipSync(`[${Array(1_000_000).fill('{}').join(',')}]`), { 'x-api-key': KEY, 'content-encoding': 'gzip' });
+    expect(r.status).toBe(413);
+    expect(r.json!.error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_records: 100_000 });
+    expect(h.spool.heldBytes - held).toBeLessThanOrEqual(1024 * 1024 + 4096);
+  });
+
+  it('Firehose: records that decode (gunzip) to more than firehose.max_decoded_bytes together are rejected, not decoded; the rest are kept', async () => {
+    h = await startRoutes({ firehose: { access_keys: [FH_KEY], max_decoded_bytes: 3.5 * 1024 * 1024 } });
+    // Each record: a CloudWatch Logs batch whose one message is 1.5 MiB of 'A' (a 1.5 KB gzip).
+    const bomb = gzipSync(JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '1', logGroup: 'g', logStream: 's', subscriptionFilters: ['f'], logEvents: [{ id: '1', timestamp: 1, message: 'A'.repeat(1536 * 1024) }] })).toString('base64');
+    const { body, headers } = firehoseRequest([{ data: bomb }, { data: bomb }, { data: bomb }, { data: bomb }]);
+    const r = await post(FH, body, headers);
+    expect(r.status).toBe(200);
+    const reasons = h.spool.listQuarantine({ channel: 'sagemaker.firehose' }).map((q) => q.reason);
+    expect(reasons.filter((x) => /decode to more than 3.5 MiB together/.test(x))).toHaveLength(2);
+    expect(reasons.filter((x) => /not JSON/.test(x))).toHaveLength(2);
+  });
+});

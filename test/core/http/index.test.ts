@@ -72,3 +72,15 @@ describe('clientErrorHandler', () => {
     expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nokHTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"MLTRAIL_ERR_BAD_REQUEST"/);
   });
 });
+
+describe('splitJsonRecords / assertRecordCount: at most 100,000 records a request', () => {
+  it('NDJSON of more lines is refused before any line is parsed; an array or an EventList of more items too', async () => {
+    const { splitJsonRecords, assertRecordCount, MAX_RECORDS_PER_REQUEST } = await import('../../../core/http/index.js');
+    expect(MAX_RECORDS_PER_REQUEST).toBe(100_000);
+    expect(() => splitJsonRecords('x\n'.repeat(100_001))).toThrow(/more than 100000 records/);
+    expect(splitJsonRecords('{}\n'.repeat(100_000)).records).toHaveLength(100_000);
+    expect(() => splitJsonRecords(`[${Array(100_001).fill('{}').join(',')}]`)).toThrow(/more than 100000 records/);
+    expect(() => assertRecordCount([{ kind: 'EventList', items: Array(100_000).fill({}) }])).toThrow(/more than 100000/);
+    expect(() => assertRecordCount([{ kind: 'EventList', items: Array(99_999).fill({}) }])).not.toThrow();
+  });
+});
