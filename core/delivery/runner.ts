@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { deliverWithRetry, describe } from '../retry/index.js';
+import { attemptDeadline, deliverWithRetry, describe } from '../retry/index.js';
 import type { DeliveryStatus, Sink, SinkCommonConfig, SinkHealth } from '../sink.js';
 import type { Spool, SpoolRecord } from '../spool/index.js';
 import { routePredicate, splitBatches } from './route.js';
@@ -202,13 +202,16 @@ export class SinkRunner {
     if (parked.length === 0) return;
     const recs: SpoolRecord[] = parked.map((d) => ({ seq: 0, kind: d.kind, id: d.record_id, body: d.body, added: d.added }));
     let statuses: DeliveryStatus[];
+    const deadline = attemptDeadline(signal, this.cfg.request_timeout_ms);
     try {
-      statuses = await this.sink.send(recs, AbortSignal.any([signal, AbortSignal.timeout(this.cfg.request_timeout_ms)]));
+      statuses = await this.sink.send(recs, deadline.signal);
       if (statuses.length !== recs.length) throw new Error(`sink answered ${statuses.length} statuses for ${recs.length} records`);
     } catch (err) {
       if (signal.aborted) return;
       this.log.warn({ sink: this.sink.name, parked: parked.length, err: describe(err), code: 'MLTRAIL_ERR_UPSTREAM' }, 'parked records not taken yet');
       return;
+    } finally {
+      deadline.clear();
     }
     let taken = 0;
     let dead = 0;

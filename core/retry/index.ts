@@ -2,6 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { DeliveryStatus } from '../sink.js';
 import { DeliveryError } from '../sink.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { attemptDeadline } from './deadline.js';
 
 /** How a record's delivery ended: delivered, refused for good, or parked until its destination is fixed. */
 export type FinalStatus = { status: 'ok' } | { status: 'permanent'; reason: string } | { status: 'parked'; reason: string };
@@ -75,7 +76,8 @@ export async function deliverWithRetry<T>(
 
   await pRetry(
     async (attempt) => {
-      const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(policy.requestTimeoutMs)]);
+      const deadline = attemptDeadline(signal, policy.requestTimeoutMs);
+      const attemptSignal = deadline.signal;
       let statuses: DeliveryStatus[];
       try {
         statuses = await send(
@@ -91,6 +93,8 @@ export async function deliverWithRetry<T>(
         }
         const reason = attemptSignal.aborted ? `timeout after ${policy.requestTimeoutMs} ms` : describe(err);
         throw new RetryLater(reason, err instanceof DeliveryError ? err.retryAfterMs : undefined);
+      } finally {
+        deadline.clear();
       }
       if (statuses.length !== pending.length) {
         throw new RetryLater(`sink answered ${statuses.length} statuses for ${pending.length} records`);
@@ -133,12 +137,14 @@ export async function retryOperation<T>(
 ): Promise<T> {
   return pRetry(
     async () => {
-      const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(policy.requestTimeoutMs)]);
+      const deadline = attemptDeadline(signal, policy.requestTimeoutMs);
       try {
-        return await op(attemptSignal);
+        return await op(deadline.signal);
       } catch (err) {
         if (err instanceof DeliveryError && !err.retryable) throw new AbortError(err);
         throw err;
+      } finally {
+        deadline.clear();
       }
     },
     retryOptions(policy, signal, onRetry),
@@ -155,3 +161,4 @@ export function describe(err: unknown): string {
 }
 
 export { AbortError };
+export { attemptDeadline } from './deadline.js';

@@ -280,6 +280,9 @@ export class SplunkHecSink implements Sink {
       }
       const reply = parseHecReply(res.text);
       if (res.status === 200) {
+        // The ack service answers again: a sink marked unhealthy by its earlier refusal (an invalid channel) recovers
+        // here too, or an idle bridge would keep the false alarm until the next batch.
+        this.healthState.healthy();
         const acks = asObject(asObject(jsonOf(res.text))?.acks) ?? {};
         for (const [id, done] of Object.entries(acks)) {
           const p = waiting.get(Number(id));

@@ -252,6 +252,18 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     expect(JSON.parse(acks[0]!.body)).toEqual({ acks: [0] }); // the shape of fixture ack_query_request.json
   });
 
+  it('an ack endpoint that refused (invalid channel) and answers again: once all is acknowledged the sink is healthy, with no new batch', async () => {
+    await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 1000 } });
+    fake.useAck = true;
+    fake.fault((r) => r.path === '/services/collector/ack', { status: 400, json: { text: 'Invalid data channel', code: 11 } }, 5);
+    await h!.add(Array.from({ length: 3 }, (_, i) => testEvent(i)));
+    h!.start();
+    await until(() => h!.runner.health().state === 'unhealthy', 5000, 'unhealthy while the ack endpoint refuses');
+    expect(await h!.drain()).toBe(true);
+    expect(counts(fake.ids()).size).toBe(3);
+    expect(h!.runner.health()).toMatchObject({ state: 'healthy', backlog: 0 });
+  });
+
   it('acks that arrive are enough: exactly once, no resend', async () => {
     await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 1000 } });
     fake.useAck = true;
