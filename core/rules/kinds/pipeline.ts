@@ -210,7 +210,10 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
       ctx.detect({ entity, key: 'window', evidence: [ev.id], title: 'Job submitted outside the allowed window', summary: `${who} submitted ${job} at ${DAYS[day]} ${String(hour).padStart(2, '0')}:xx ${where}, outside the configured window`, details: { job, day: DAYS[day], hour, time_zone: where, basis: 'window' } });
     }
   }
-  const p = ctx.get<Pattern>(`pattern|${who}`) ?? { first: t, jobs: 0, hist: {} };
+  // Hours are learned in the zone they are judged in: after a `time_zone` change the pattern is learned again
+  // (hours counted in UTC read as New York hours would flag every usual job). UTC keeps its original key.
+  const patternKey = where === 'UTC' ? `pattern|${who}` : `pattern|${where}|${who}`;
+  const p = ctx.get<Pattern>(patternKey) ?? { first: t, jobs: 0, hist: {} };
   // History starts at the earliest job seen: a first one dated far ahead (a bad clock) must not make it never long enough.
   if (t < p.first) p.first = t;
   const historyMs = durationMs(setting(ctx, 'min_history'));
@@ -229,7 +232,7 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   const b = `${dayType}-${hour}`;
   p.hist[b] = (p.hist[b] ?? 0) + 1;
   p.jobs++;
-  ctx.set(`pattern|${who}`, p);
+  ctx.set(patternKey, p);
 };
 
 

@@ -81,6 +81,24 @@ describe('rules configuration', () => {
     expect(alerts.filter((a) => a.rule_id === 'training.off_hours_job').map((a) => a.time)).toEqual([at(times.tueNoon), at(times.sunEarly)]);
   });
 
+  it('changing time_zone learns the pattern again: hours counted in UTC are not judged as New York hours', () => {
+    // One person submits every day at 14:00 UTC for 60 days; after 45 the operator sets time_zone (a restart: same state).
+    const state = new MemoryStateStore();
+    const job = (d: number) => ev({ id: `tz-${d}`, time: at(T0 + d * DAY + 4 * 3_600_000), platform: 'sagemaker', stage: 'training', action: 'training_job.create', actor: actors.aliceAws, resource: { type: 'training_job', name: `tzjob-${d}` }, ml: { job: { name: `tzjob-${d}`, network_isolation: true } } });
+    const run = (cfg: Record<string, unknown>, days: number[]) => {
+      const engine = createRuleEngine(RulesConfig.parse(cfg), state);
+      return days.flatMap((d) => engine.process(job(d), Date.parse(job(d).time))).filter((a) => a.rule_id === 'training.off_hours_job');
+    };
+    expect(run({}, Array.from({ length: 45 }, (_, d) => d))).toEqual([]);
+    for (const zone of ['America/New_York', 'Asia/Tokyo']) {
+      expect(run({ 'training.off_hours_job': { time_zone: zone } }, [45, 46, 47])).toEqual([]);
+    }
+    // Near miss: back in UTC, the pattern learned there still holds — a 03:00 UTC job stands out.
+    const late = ev({ id: 'tz-late', time: at(T0 + 48 * DAY - 7 * 3_600_000), platform: 'sagemaker', stage: 'training', action: 'training_job.create', actor: actors.aliceAws, resource: { type: 'training_job', name: 'tzjob-late' }, ml: { job: { name: 'tzjob-late', network_isolation: true } } });
+    const utc = createRuleEngine(RulesConfig.parse({}), state);
+    expect(utc.process(late, Date.parse(late.time)).filter((a) => a.rule_id === 'training.off_hours_job').map((a) => a.details?.basis)).toEqual(['learned_pattern']);
+  });
+
   it('an allowed window in an IANA time zone follows daylight saving; a bad zone is a config error', () => {
     const window = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from_hour: 9, to_hour: 17 };
     const cfg = RulesConfig.parse({ 'training.off_hours_job': { allowed_window: window, time_zone: 'America/New_York' } });
