@@ -138,6 +138,24 @@ export class Baselines {
     return out;
   }
 
+  /**
+   * The rule runs again after a time it did not (turned off, then on): each series drops the windows it
+   * had open and counts again from the window after the one holding `atMs`; its streak starts over.
+   */
+  resume(rule: ResolvedRule, atMs: number): void {
+    const w = rule.stat.windowMs;
+    const current = Math.floor(atMs / w) * w;
+    const markKey = `${rule.id}|#closed`;
+    for (const { key, value: s } of this.state.list<Series>(BASELINE_NS, `${rule.id}|`)) {
+      if (key === markKey) continue;
+      s.open = [];
+      if (s.lastClosed === undefined || s.lastClosed < current) s.lastClosed = current;
+      s.streak = 0;
+      s.streakEvidence = [];
+      this.state.set(BASELINE_NS, key, s);
+    }
+  }
+
   /** Close every window of the rule's series that ended at or before `upToMs`. */
   advance(rule: ResolvedRule, upToMs: number): WindowResult[] {
     const boundary = Math.floor(upToMs / rule.stat.windowMs) * rule.stat.windowMs;

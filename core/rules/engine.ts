@@ -137,6 +137,8 @@ class Engine implements RuleEngine {
   private readonly reg: Registry;
   private readonly baselines: Baselines;
   private readonly started = new Set<string>();
+  /** Whether resumeRules ran (see there). */
+  private resumeChecked = false;
   private readonly keepMs: number;
   /** One context per rule, built once: the event being evaluated is in `turn` (no closures per event and rule). */
   private readonly contexts: RuleContext[];
@@ -199,6 +201,7 @@ class Engine implements RuleEngine {
 
   process(event: NormalizedEvent, receivedAt?: number): Alert[] {
     if (!this.cfg.enabled) return [];
+    if (!this.resumeChecked) this.resumeRules();
     // A dry run (Kubernetes `?dryRun=All`) changed nothing: it is kept as an event, but no rule counts it.
     if (event.details?.dry_run === true) return [];
     // A call made in a role session someone was seen assuming is theirs (a copy: the event itself is not changed).
@@ -271,6 +274,23 @@ class Engine implements RuleEngine {
   }
 
   /**
+   * Once, before the first event this engine judges: the windowed rules that were off in the run before
+   * (disabled, or a custom rule removed, then back) restart their windows at the engine's clock. The time
+   * they did not run is not empty windows: judged as 0, it was a false drop (and a streak) on their return.
+   */
+  private resumeRules(): void {
+    this.resumeChecked = true;
+    const ids = this.rules.map((r) => r.id);
+    const before = this.state.get<string[]>(ENGINE_NS, 'rules_on');
+    if (!before || before.length !== ids.length || before.some((x, i) => x !== ids[i])) this.state.set(ENGINE_NS, 'rules_on', ids);
+    const wm = this.state.get<number>(ENGINE_NS, 'watermark');
+    if (!before || wm === undefined) return;
+    for (const r of this.windowed) {
+      if (!before.includes(r.id) && this.state.get<number>(ENGINE_NS, `start|${r.id}`) !== undefined) this.baselines.resume(r, wm);
+    }
+  }
+
+  /**
    * Move the engine's clock (the highest event time seen, bounded by receipt) to `clock`: prune by day, and
    * judge the windows of series gone quiet. Remembers when that time was received, for `tick`. Returns the
    * clock as it was.
@@ -289,6 +309,7 @@ class Engine implements RuleEngine {
 
   tick(nowMs: number): Alert[] {
     if (!this.cfg.enabled) return [];
+    if (!this.resumeChecked) this.resumeRules();
     const wm = this.state.get<number>(ENGINE_NS, 'watermark');
     const since = this.state.get<number>(ENGINE_NS, 'watermark_receipt');
     if (wm === undefined || since === undefined || !(nowMs > since)) return [];

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
 import { CLI, ROOT } from '../../helpers/fixtures.js';
-import { diurnal, featureStats, hourly, ingestionEvent, registryWrite, servingFailure, type Spike } from './generate.js';
+import { START, diurnal, featureStats, hourly, ingestionEvent, registryWrite, servingFailure, type Spike } from './generate.js';
+
+const at = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Windowed statistical rules with the defaults: 1 h windows, k = 2, a 28-day
@@ -214,5 +217,32 @@ describe('a source lagging behind another (serve order)', () => {
     const spike = (alerts: Alert[]) => alerts.filter((a) => a.rule_id === 'ingestion.volume_anomaly' && a.entity.id === 'dataset:clicks').map((a) => [a.id, a.details.value, a.details.window_start]);
     expect(spike(replayed)).toEqual([[expect.any(String), 40, '2026-04-01T12:00:00.000Z']]);
     expect(spike(served)).toEqual(spike(replayed));
+  });
+});
+
+describe('a statistical rule turned off for a while, then on again', () => {
+  // Serve as restarts with other configs do: one state, a new engine per config.
+  const serveRuns = (runs: Array<[Record<string, unknown>, NormalizedEvent[]]>) => {
+    const state = new MemoryStateStore();
+    return runs.flatMap(([cfg, events]) => {
+      const engine = createRuleEngine(RulesConfig.parse(cfg), state);
+      return events.flatMap((e) => engine.process(e, Date.parse(e.time)));
+    });
+  };
+  const learning = { defaults: { statistical: { learning: '3d' } } };
+  const events = hourly(35, 11, () => 10, ingestionEvent('ds-1'));
+  const days = (from: number, to: number) => events.filter((e) => e.time >= at(START + from * 86_400_000) && e.time < at(START + to * 86_400_000));
+
+  it('does not judge the time it was off as empty windows (no false drop on its return)', () => {
+    for (const off of [{ 'ingestion.volume_anomaly': { enabled: false } }, { enabled: true, 'ingestion.volume_anomaly': { enabled: false } }]) {
+      const alerts = serveRuns([[learning, days(0, 19)], [{ ...learning, ...off }, days(19, 22)], [learning, days(22, 35)]]);
+      expect(only(alerts, 'ingestion.volume_anomaly')).toEqual([]);
+    }
+  });
+
+  it('near miss: a real drop after its return is still an alert', () => {
+    const quiet = days(22, 35).filter((e) => !(e.time >= '2026-03-30T09:00' && e.time < '2026-03-30T14:00'));
+    const alerts = only(serveRuns([[learning, days(0, 19)], [{ ...learning, 'ingestion.volume_anomaly': { enabled: false } }, days(19, 22)], [learning, quiet]]), 'ingestion.volume_anomaly');
+    expect(alerts.filter((a) => a.mode === 'alert').map((a) => [a.entity.id, (a.details.z as number) < 0])).toEqual([['dataset:ds-1', true]]);
   });
 });
