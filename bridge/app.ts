@@ -170,8 +170,8 @@ export function createApp(deps: AppDeps): Hono {
       }
       // Alert times are stored as toISOString() text: compare against the same form (any offset, any precision in).
       const since = q.data.since === undefined ? undefined : new Date(q.data.since).toISOString();
-      const alerts = deps.spool.listAlerts({ since, rule_id: q.data.rule_id, mode: q.data.mode, limit: q.data.limit });
-      return c.json({ alerts });
+      const { alerts, cursor } = deps.spool.alertsPage({ since, rule_id: q.data.rule_id, mode: q.data.mode, limit: q.data.limit, after: q.data.after });
+      return c.json({ alerts, cursor });
     } catch (err) {
       return errorResponse(c, err);
     }
@@ -250,6 +250,8 @@ const AlertsQuery = z.object({
   since: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time, e.g. 2026-11-25T00:00:00Z' }).optional(),
   rule_id: z.string().min(1).max(200).optional(),
   mode: z.enum(['observe', 'alert']).optional(),
+  // A `cursor` from an earlier answer: the alerts raised since, oldest first.
+  after: z.coerce.number({ error: 'expected a cursor (a whole number) from an earlier answer' }).int('expected a cursor (a whole number) from an earlier answer').min(0, 'expected a cursor (a whole number) from an earlier answer').optional(),
   // At most 1000 per answer: a larger ask gets 1000 (page on with `since`).
   limit: z.coerce
     .number({ error: 'expected a whole number of at least 1' })

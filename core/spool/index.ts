@@ -852,13 +852,39 @@ export class Spool extends EventEmitter {
 
   /** Recent alerts (newest last), for GET /v1/alerts. */
   listAlerts(filter: { since?: string; rule_id?: string; mode?: string; limit?: number } = {}): unknown[] {
+    return this.alertsPage(filter).alerts;
+  }
+
+  /**
+   * Alerts in the order they were raised, with a cursor: `after` a cursor from an earlier answer gives the
+   * ones raised since, oldest first (an alert dated in the past — a late approval's, a backfill's — is
+   * not missed as it is by `since`, which compares alert times); without it, the latest, newest last.
+   * `cursor` is where to go on from (the last alert's, or the latest raised when none matched).
+   */
+  alertsPage(filter: { since?: string; rule_id?: string; mode?: string; limit?: number; after?: number } = {}): { alerts: unknown[]; cursor: number } {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (filter.after !== undefined) (where.push('n > ?'), args.push(filter.after));
     if (filter.since) (where.push('time >= ?'), args.push(filter.since));
     if (filter.rule_id) (where.push('rule_id = ?'), args.push(filter.rule_id));
     if (filter.mode) (where.push('mode = ?'), args.push(filter.mode));
-    const sql = `SELECT body FROM (SELECT n, body FROM alert_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n DESC LIMIT ?) ORDER BY n`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as Array<{ body: string }>).map((r) => JSON.parse(r.body) as unknown);
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const sql =
+      filter.after !== undefined
+        ? `SELECT n, body FROM alert_log ${cond} ORDER BY n LIMIT ?`
+        : `SELECT n, body FROM (SELECT n, body FROM alert_log ${cond} ORDER BY n DESC LIMIT ?) ORDER BY n`;
+    const limit = filter.limit ?? 100;
+    // One read snapshot for both: an alert the rules thread commits in between is neither returned nor skipped.
+    const read = this.db.transaction(() => {
+      const rows = this.db.prepare(sql).all(...args, limit) as Array<{ n: number; body: string }>;
+      const latest = (this.db.prepare('SELECT MAX(n) AS n FROM alert_log').get() as { n: number | null }).n ?? 0;
+      return { rows, latest };
+    });
+    const { rows, latest } = read.deferred();
+    // A full page after a cursor: more may follow, go on from its last. Otherwise everything raised up to the
+    // snapshot was looked at (a filter may have passed over some): go on from the latest.
+    const cursor = filter.after !== undefined && rows.length === limit ? rows.at(-1)!.n : Math.max(latest, filter.after ?? 0);
+    return { alerts: rows.map((r) => JSON.parse(r.body) as unknown), cursor };
   }
 
   /** Flush pending appends and close the database. */

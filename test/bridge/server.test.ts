@@ -223,6 +223,30 @@ describe('bridge server', () => {
     expect((await get('limit=1')).body.alerts.map((a: any) => a.id)).toEqual(['a2']); // the newest
   });
 
+  it('GET /v1/alerts?after=<cursor> gives the alerts raised since, oldest first — also one dated before alerts already seen', async () => {
+    const { b } = await start();
+    const alert = (id: string, time: string, rule = 'r.x') => ({ kind: 'alert' as const, id, body: JSON.stringify({ id, time, rule_id: rule, mode: 'alert' }) });
+    const get = async (q: string) => (await (await fetch(`${b.url}/v1/alerts?${q}`)).json()) as { alerts: Array<{ id: string }>; cursor: number };
+    expect(await get('')).toEqual({ alerts: [], cursor: 0 });
+    b.spool.transaction(() => b.spool.appendInTx([alert('a1', '2026-11-25T10:00:00.000Z'), alert('a2', '2026-11-25T11:00:00.000Z')]));
+    const first = await get('');
+    expect(first.alerts.map((a) => a.id)).toEqual(['a1', 'a2']);
+    // Raised later but dated earlier (an approval judged an hour on): `since` the newest time seen misses it, `after` does not.
+    b.spool.transaction(() => b.spool.appendInTx([alert('late', '2026-11-25T09:30:00.000Z'), alert('a3', '2026-11-25T12:00:00.000Z', 'r.y')]));
+    expect((await get('since=2026-11-25T11:00:00.001Z')).alerts.map((a) => a.id)).toEqual(['a3']);
+    const next = await get(`after=${first.cursor}`);
+    expect(next.alerts.map((a) => a.id)).toEqual(['late', 'a3']);
+    // Paging: a full page goes on from its last; a filter that passes over rows still moves the cursor to the latest.
+    const page = await get(`after=${first.cursor}&limit=1`);
+    expect(page.alerts.map((a) => a.id)).toEqual(['late']);
+    expect((await get(`after=${page.cursor}`)).alerts.map((a) => a.id)).toEqual(['a3']);
+    const filtered = await get(`after=${first.cursor}&rule_id=r.x`);
+    expect(filtered.alerts.map((a) => a.id)).toEqual(['late']);
+    expect(await get(`after=${filtered.cursor}`)).toEqual({ alerts: [], cursor: filtered.cursor });
+    const bad = await fetch(`${b.url}/v1/alerts?after=-1`);
+    expect([bad.status, ((await bad.json()) as any).error.parameter]).toEqual([400, 'after']);
+  });
+
   it('runs with every sink disabled: accepts, evaluates rules, writes nothing to data/out', async () => {
     const { b, dataDir } = await start({}, { sinks: { file: { enabled: false } } });
     const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
