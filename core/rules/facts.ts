@@ -398,7 +398,8 @@ export function jobNameOf(ev: NormalizedEvent): string | undefined {
   const r = ev.resource;
   // Kubernetes kinds too (Argo `workflows`, `scheduledworkflows`, `pytorchjobs`); one created with generateName has no
   // name yet: its namespace still keeps one tenant's job apart from another's.
-  if (!r || !/job|pipeline|run|workflow/i.test(r.type)) return undefined;
+  // Katib `experiments` and `trials` are training jobs too.
+  if (!r || !/job|pipeline|run|workflow|experiment|trial/i.test(r.type)) return undefined;
   return r.name ?? r.id ?? (r.namespace ? `${r.namespace}/${r.type}` : undefined);
 }
 

@@ -275,7 +275,8 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   if (!reasons.length) return;
   const job = jobNameOf(ev) ?? ev.operation;
   const image = offenders[0] ?? j?.image;
-  ctx.detect({ entity: { type: 'job', id: job, platform: ev.platform }, key: offenders.length ? offenders.join(',') : (j?.image ?? 'dependency'), evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), reasons } });
+  // By job family: each run of a recurring pipeline (churn-nightly-16, -17…) is the same finding, suppressed as a repeat.
+  ctx.detect({ entity: { type: 'job', id: jobFamily(job), platform: ev.platform }, key: offenders.length ? offenders.join(',') : (j?.image ?? 'dependency'), evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), reasons } });
 };
 
 export type { RuleContext };

@@ -7,6 +7,16 @@ import { T0, actors, at, ev } from '../../rules/events.js';
 
 const rules = RulesConfig.parse({});
 
+describe('training.unverified_dependency names the job, by family', () => {
+  const img = 'ghcr.io/acme/trainer:1.4';
+  it('a Katib experiment is named by its name (not "create experiments"), and each run of a recurring pipeline is one finding', () => {
+    const katib = ev({ id: 'k1', time: at(T0), platform: 'kubeflow', stage: 'training', action: 'training_job.create', operation: 'create experiments', actor: actors.alice, resource: { type: 'experiments', name: 'churn-hpo', namespace: 'kubeflow-user-alice' }, ml: { job: { image: img } } });
+    const nightly = [16, 17, 18].map((d) => ev({ id: `n${d}`, time: at(T0 + (d - 16) * 3_600_000), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.alice, resource: { type: 'pipeline_run', name: `churn-nightly-${d}` }, ml: { job: { name: `churn-nightly-${d}`, image: img } } }));
+    const alerts = replayEvents([katib, ...nightly], { rules }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(alerts.map((a) => [a.entity.id, a.details?.job])).toEqual([['churn-hpo', 'churn-hpo'], ['churn-nightly', 'churn-nightly-16']]);
+  });
+});
+
 describe('rule kinds on facts some platforms carry', () => {
   it('unverified_dependency checks every image of a job that runs several (a tuning job with several definitions)', () => {
     const pinned = (repo: string) => `111122223333.dkr.ecr.us-east-1.amazonaws.com/${repo}@sha256:${'a'.repeat(64)}`;
