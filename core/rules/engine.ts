@@ -91,7 +91,24 @@ interface Suppression {
   evidence?: string[];
   last_emit?: number;
   last_mode?: string;
+  /** Times of the latest alerts sent (at most MAX_EMITS): a repeat is near one of them. */
+  emits?: number[];
+  /** Repeats of a backfill's alerts (dated before the last alert by more than `suppress`), for its next alert. */
+  back?: Held;
 }
+
+/** What is held back for the next alert: how many, when, and their evidence. */
+type Held = Pick<Suppression, 'first_seen' | 'last_seen' | 'pending' | 'evidence'>;
+
+/** Two held-back sets as one (the earlier's evidence first). */
+function mergeHeld(a: Held, b: Held): Held {
+  if (!a.pending) return b;
+  const [x, y] = a.first_seen <= b.first_seen ? [a, b] : [b, a];
+  return { pending: a.pending + b.pending, first_seen: x.first_seen, last_seen: a.last_seen > b.last_seen ? a.last_seen : b.last_seen, evidence: tail([...(x.evidence ?? []), ...(y.evidence ?? [])]) };
+}
+
+/** Alert times kept per rule + entity + finding for suppression (a backfill is judged against them). */
+const MAX_EMITS = 20;
 
 /** A per-event rule's run of consecutive detections; `evidence` = each of the latest detections' ids (at most MAX_EVIDENCE detections). */
 interface Streak {
@@ -477,31 +494,43 @@ class Engine implements RuleEngine {
     const mode: 'observe' | 'alert' = rule.mode === 'observe' || learning ? 'observe' : 'alert';
     const supKey = `sup|${entityKey}`;
     const sup = this.state.get<Suppression>(ENGINE_NS, supKey);
-    // Up to `suppress` after the last alert sent, and anything before it (a late or out-of-order arrival): the
-    // time is bounded at receipt + 1 h (see above), so one dated far ahead cannot mute what comes until then.
-    if (sup && sup.last_emit !== undefined && t - sup.last_emit < rule.suppressMs && (sup.last_mode === mode || mode === 'observe')) {
+    // A repeat is a detection within `suppress` of an alert sent, after it or (a late or out-of-order arrival)
+    // before it; the time is bounded at receipt + 1 h (see above), so one dated far ahead cannot mute what
+    // comes until then. One further from every recent alert — a backfill of last month — is its own alert,
+    // as replay raises it, and what is held back since the last alert stays held.
+    const emits = sup?.emits ?? (sup?.last_emit !== undefined ? [sup.last_emit] : []);
+    const near = emits.some((e) => Math.abs(t - e) < rule.suppressMs);
+    // Dated before the last alert by more than `suppress`: a backfill, whose repeats are held for its own next alert.
+    const old = !!sup && sup.last_emit !== undefined && sup.last_emit - t >= rule.suppressMs;
+    if (sup && near && (sup.last_mode === mode || mode === 'observe')) {
       // first/last seen and evidence describe what is suppressed since the last alert sent, not that alert.
-      if (sup.pending === 0) {
-        sup.first_seen = d.time;
-        sup.last_seen = d.time;
-        sup.evidence = [];
+      const held: Held = old ? (sup.back ??= { first_seen: d.time, last_seen: d.time, pending: 0 }) : sup;
+      if (held.pending === 0) {
+        held.first_seen = d.time;
+        held.last_seen = d.time;
+        held.evidence = [];
       }
-      sup.pending += 1 + uncounted;
-      if (d.time < sup.first_seen) sup.first_seen = d.time;
-      if (d.time > sup.last_seen) sup.last_seen = d.time;
-      sup.evidence = tail([...(sup.evidence ?? []), ...streakEvidence, ...d.evidence]);
+      held.pending += 1 + uncounted;
+      if (d.time < held.first_seen) held.first_seen = d.time;
+      if (d.time > held.last_seen) held.last_seen = d.time;
+      held.evidence = tail([...(held.evidence ?? []), ...streakEvidence, ...d.evidence]);
       this.state.set(ENGINE_NS, supKey, sup);
       day.suppressed++;
       this.saveDay(rule.id, d.time, day);
       return [];
     }
-    const pending = sup && sup.pending > 0 ? sup : undefined;
+    const backfill = old && !near;
+    // A live alert carries the backfill's repeats still held too (replay's next alert after them would).
+    const heldBefore: Held | undefined = backfill ? sup?.back : sup?.back?.pending ? mergeHeld(sup, sup.back) : sup;
+    const pending = heldBefore && heldBefore.pending > 0 ? heldBefore : undefined;
     const firstSeen = [pending?.first_seen, streakSince, d.time].filter((x): x is string => !!x).sort()[0]!;
     const lastSeen = pending && pending.last_seen > d.time ? pending.last_seen : d.time;
     const count = (pending?.pending ?? 0) + 1 + uncounted;
     // The events that made the case: the suppressed repeats and the streak before this detection, then its own (last).
     const earlier = tail([...(pending?.evidence ?? []), ...streakEvidence]).filter((id) => !d.evidence.includes(id));
-    this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: Math.max(t, sup?.last_emit ?? t), last_mode: mode } satisfies Suppression);
+    const sent = [...emits, t].sort((a, b) => a - b).slice(-MAX_EMITS);
+    if (backfill) this.state.set(ENGINE_NS, supKey, { ...sup!, back: undefined, emits: sent } satisfies Suppression);
+    else this.state.set(ENGINE_NS, supKey, { first_seen: d.time, last_seen: d.time, pending: 0, last_emit: Math.max(t, sup?.last_emit ?? t), last_mode: mode, emits: sent } satisfies Suppression);
     if (!d.window && rule.n > 1) {
       // Sent with this alert: later alerts of the same run carry only what came after it.
       const s = this.state.get<Streak>(ENGINE_NS, `streak|${entityKey}`)!;

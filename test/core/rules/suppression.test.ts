@@ -64,6 +64,22 @@ describe('per-event detections: N consecutive and suppression (24 h)', () => {
     expect(replayed).toHaveLength(2);
   });
 
+  it('in serve, a backfill of last month for an entity that alerts daily is alerted as replay alerts it, not held back until the next live one', () => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const live = Array.from({ length: 10 }, (_, d) => job(`live${d}`, 720 + d * 25));
+    const receipt = (e: NormalizedEvent) => Date.parse(e.time);
+    const liveAlerts = live.flatMap((e) => engine.process(e, receipt(e))).filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(liveAlerts).toHaveLength(10);
+    const now = receipt(live.at(-1)!) + HOUR;
+    const backfill = [0, 1, 30].map((h, i) => job(`bf${i}`, h));
+    const raised = backfill.flatMap((e) => engine.process(e, now)).filter((a) => a.rule_id === 'training.unverified_dependency');
+    const replayed = replayEvents(backfill, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+    expect(raised.map((a) => [a.time, a.count, a.evidence])).toEqual(replayed.map((a) => [a.time, a.count, a.evidence]));
+    expect(raised.map((a) => a.evidence)).toEqual([['bf0'], ['bf1', 'bf2']]);
+    // …and the live run goes on as before: the next live repeat within a day is still held back.
+    expect(engine.process(job('live-next', 720 + 9 * 25 + 2), now).filter((a) => a.rule_id === 'training.unverified_dependency')).toEqual([]);
+  });
+
   it('times with an offset are compared as instants: first_seen is the earliest, whatever its spelling', () => {
     // 12:10+02:00 is 10:10Z, before 10:20Z.
     const events = [job('e1', 0), { ...job('e2', 0), time: '2026-03-02T12:10:00+02:00' }, job('e3', 20 / 60), job('e4', 25)];
