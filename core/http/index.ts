@@ -215,26 +215,32 @@ export const MAX_RECORDS_PER_REQUEST = 100_000;
 
 /**
  * Refuse a request holding more than MAX_RECORDS_PER_REQUEST records (413, like a body over its limit):
- * counts the values, and the `records`/`items`/`Records`/`logEvents` arrays of each, stopping at the bound.
+ * counts the values and everything in their arrays, and in the `records`/`items`/`Records`/`logEvents`
+ * lists of each object, stopping at the bound.
  *
  * @example
  * assertRecordCount(parseJsonRecords(body)); // throws BODY_TOO_LARGE past 100,000
  */
 export function assertRecordCount(values: unknown[], limit = MAX_RECORDS_PER_REQUEST): void {
+  // Arrays at any depth (a connector walks nested arrays: `[[[{}…]]]` must not slip past), and the record lists
+  // of known envelopes; iterative, so deep nesting cannot overflow the stack here.
   let n = 0;
-  const visit = (v: unknown, depth: number): void => {
-    if (++n > limit || depth >= 2 || v === null || typeof v !== 'object') return;
+  const stack: unknown[] = [...values];
+  while (stack.length) {
+    const v = stack.pop();
+    // An array is not a record; what it holds is.
     if (Array.isArray(v)) {
-      for (const x of v) if (n <= limit) visit(x, depth + 1);
-      return;
+      if (v.length > limit) throw tooManyRecords(limit);
+      for (const x of v) stack.push(x);
+      continue;
     }
+    if (++n > limit) throw tooManyRecords(limit);
+    if (v === null || typeof v !== 'object') continue;
     for (const k of ['records', 'items', 'Records', 'logEvents']) {
       const list = (v as Record<string, unknown>)[k];
-      if (Array.isArray(list)) for (const x of list) if (n <= limit) visit(x, depth + 1);
+      if (Array.isArray(list)) stack.push(list);
     }
-  };
-  for (const v of values) if (n <= limit) visit(v, 0);
-  if (n > limit) throw tooManyRecords(limit);
+  }
 }
 
 const tooManyRecords = (limit: number) =>

@@ -82,5 +82,10 @@ describe('splitJsonRecords / assertRecordCount: at most 100,000 records a reques
     expect(() => splitJsonRecords(`[${Array(100_001).fill('{}').join(',')}]`)).toThrow(/more than 100000 records/);
     expect(() => assertRecordCount([{ kind: 'EventList', items: Array(100_000).fill({}) }])).toThrow(/more than 100000/);
     expect(() => assertRecordCount([{ kind: 'EventList', items: Array(99_999).fill({}) }])).not.toThrow();
+    // Nested arrays (a connector walks them) are counted at any depth, without recursion.
+    expect(() => assertRecordCount([[[Array(60_000).fill({}), Array(60_000).fill({})]]])).toThrow(/more than 100000/);
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => assertRecordCount([deep])).not.toThrow();
   });
 });
