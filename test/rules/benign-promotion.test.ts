@@ -64,6 +64,12 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     expect(fired(vertex([v3Evaluated, upload(['champion']), deploy(`${model}@3`)]))).toContain(`registry.unapproved_deployment ${P}/endpoints/9988`);
   });
 
+  it('an approval alias set at upload by the one who trained the new artifact is still self-approval (of the new version)', () => {
+    const trained = ev({ id: 'train-20', time: '2026-11-20T01:00:00.000Z', platform: 'vertex', stage: 'training', action: 'training_job.create', actor: { email: PIPELINE, type: 'service' }, resource: { type: 'custom_job', name: 'run-20' }, ml: { job: { name: 'run-20', network_isolation: true }, data: { outputs: ['gs://b/run-20/model'] } } });
+    const alerts = replayEvents([trained, ...vertex([v3Evaluated, upload(['champion'])])], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'evaluation.self_approval');
+    expect(alerts.map((a) => [a.entity.id, a.details?.roles])).toEqual([[`${model}/new`, ['trained']]]);
+  });
+
   it('near miss: with no adversarial label on the upload, the reviewer\'s approval is the documented alert', () => {
     const bare = audit('ModelService.UploadModel', '2026-11-20T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-20/model', versionAliases: ['default'] } });
     expect(fired(vertex([v3Evaluated, bare, review]))).toEqual([`evaluation.adversarial_failure ${model}/4`]);

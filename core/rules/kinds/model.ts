@@ -356,9 +356,11 @@ export const selfApproval: KindImpl = (ev, ctx) => {
   const { named, all } = versionsOf(ev, ctx);
   const hits: Array<{ role: string; p: Party; v: Pick<VersionRec, 'key' | 'name' | 'version' | 'platform'> }> = [];
   const ref = modelRefOf(ev, ctx.cfg);
-  if (!all.length && ref?.name && ref.version) {
+  // An upload without a number (Vertex parentModel) is a new version: `new` until it is seen.
+  const version = ref?.version ?? (ref?.name && CREATES.test(ev.action) ? 'new' : undefined);
+  if (!all.length && ref?.name && version) {
     // Approved at registration: the version has no record yet, its producers do.
-    const v = { key: `${ref.platform}|${ref.name}|${ref.version}`, name: ref.name, version: ref.version, platform: ref.platform };
+    const v = { key: `${ref.platform}|${ref.name}|${version}`, name: ref.name, version, platform: ref.platform };
     for (const j of ctx.reg.producers(ref)) {
       if (roles.includes('trained')) for (const p of j.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
       if (roles.includes('evaluated')) for (const p of j.evaluators ?? []) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
@@ -371,10 +373,10 @@ export const selfApproval: KindImpl = (ev, ctx) => {
   }
   if (!hits.length) return;
   // Not registered anywhere yet: the version this approval registers (records of it on other platforms are only linked).
-  const target = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
+  const target = named ?? (ref?.name && version ? { name: ref.name, version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
   ctx.detect({
     entity: versionEntity(target), key: who, evidence: [...new Set(hits.map((h) => h.p.event)), ev.id], title: 'Model version approved by its own trainer / evaluator',
-    summary: `${who} approved ${target.name} v${target.version} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
+    summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
     details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))] },
   });
 };
