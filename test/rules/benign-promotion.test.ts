@@ -70,6 +70,17 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     expect(alerts.map((a) => [a.entity.id, a.details?.roles])).toEqual([[`${model}/new`, ['trained']]]);
   });
 
+  it('an approval alias set at the upload is judged for adversarial evidence on the new version: its labels, or an evaluation of the version it becomes', () => {
+    const adv = (records: Record<string, unknown>[]) => fired(vertex(records)).filter((a) => a.startsWith('evaluation.adversarial_failure'));
+    const bare = (aliases: string[]) => audit('ModelService.UploadModel', '2026-11-20T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-20/model', versionAliases: aliases } });
+    const evaluated = audit('ModelService.ImportModelEvaluation', '2026-11-20T03:00:00Z', PIPELINE, { parent: `${model}@4`, modelEvaluation: { metrics: { adv_robust_accuracy: 0.8 } } }, `${model}@4`);
+    const later = audit('ModelService.GetModel', '2026-11-20T06:00:00Z', REVIEWER, { name: `${model}@4` }, `${model}@4`);
+    expect(adv([v3Evaluated, upload(['champion']), later])).toEqual([]);
+    expect(adv([v3Evaluated, bare(['champion']), evaluated, later])).toEqual([]);
+    // Near miss: no evidence anywhere is the alert, on the new version.
+    expect(adv([v3Evaluated, bare(['champion']), later])).toEqual([`evaluation.adversarial_failure ${model}/new`]);
+  });
+
   it('near miss: with no adversarial label on the upload, the reviewer\'s approval is the documented alert', () => {
     const bare = audit('ModelService.UploadModel', '2026-11-20T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-20/model', versionAliases: ['default'] } });
     expect(fired(vertex([v3Evaluated, bare, review]))).toEqual([`evaluation.adversarial_failure ${model}/4`]);

@@ -218,11 +218,13 @@ const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.
 function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void {
   dropWaiting(ctx, 'advwait', id);
   const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version });
-  if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked], p.subject)])) return;
+  // Approved at an upload without a number: the version that upload became, once seen (Registry.claimUpload).
+  const became = p.subject.version === 'new' ? ctx.reg.versionsOf(p.subject.platform, p.subject.name).filter((v) => v.adopted?.includes(uploadKey(p.event))) : [];
+  if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked, ...became], p.subject)])) return;
   const prefixes = setting<string[]>(ctx, 'prefixes');
   ctx.detect({
     entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
-    summary: `${p.subject.name} v${p.subject.version} was approved${p.approver ? ` by ${p.approver}` : ''} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
+    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${p.approver ? ` by ${p.approver}` : ''} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
     details: { prefixes, approver: p.approver },
   });
 }
@@ -264,7 +266,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   const runId = ref?.runId ?? ev.ml?.provenance?.run_id;
   if (found.length) {
     const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : ref?.name && CREATES.test(ev.action) ? uploadKey(ev.id) : undefined;
-    const keys = [...new Set([...(target ? [target.key] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
+    // Also under the keys the version took over (an upload it was made by: an approval made at that upload waits there).
+    const keys = [...new Set([...(target ? [target.key, ...(target.adopted ?? [])] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     clearPendingApprovals(ctx, keys);
     const failed = found.filter((f) => advVerdict(f, minScore, lowerBetter) === 'fail');
@@ -279,7 +282,10 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Only the transition to approved (platforms repeat the status on every later state change).
   // A version approved at registration (SageMaker CreateModelPackage Approved) has no record yet: judge it by its ref.
   // Not registered anywhere yet (records other platforms made of it are only linked): the version this approval registers.
-  const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : target);
+  // An approval alias set at an upload without a number (Vertex parentModel): the new version, `new` until seen;
+  // its evidence is what the upload carries and what the version it becomes gets (kept under the upload's key).
+  const atUpload = !!ref?.name && !ref.version && CREATES.test(ev.action);
+  const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : atUpload ? { name: ref!.name!, version: 'new', platform: ref!.platform } : target);
   // The MLflow auditor's first-run report of versions approved before mltrail watched is state, not an
   // approval made now: judged silently, as the README says of that baseline (one alert per old version at install).
   const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
@@ -287,12 +293,13 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     if (!anyGlob(setting(ctx, 'require_for'), subject.name)) return;
     const keys = [
       ...evidenceKeys(all, subject),
+      ...(atUpload ? [uploadKey(ev.id)] : []),
       ...(runId ? [`run:${runId}`] : []),
       ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
     ];
     if (!hasEvidence(ctx, keys) && !found.length) {
       // Wait for evidence that may still come (see PendingApproval).
-      const id = `${subject.platform}|${subject.name}|${subject.version}`;
+      const id = `${subject.platform}|${subject.name}|${subject.version}${atUpload ? `:${ev.id}` : ''}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
         ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
         ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
