@@ -44,9 +44,10 @@ export interface RuleEngine {
   /**
    * No event has come for a while (serve calls it when idle, with the wall clock in ms): judge what the next
    * event would have judged — windows of series gone quiet, deployments and approvals whose wait is over —
-   * by the sources' clock now (the latest event time plus the time passed since it was received).
+   * by the sources' clock now (the latest event time plus the time passed since it was received, counted
+   * from `runningSinceMs` at the earliest: the bridge's own downtime is not the sources' silence).
    */
-  tick(nowMs: number): Alert[];
+  tick(nowMs: number, runningSinceMs?: number): Alert[];
   catalogue(): RuleInfo[];
 }
 
@@ -324,16 +325,19 @@ class Engine implements RuleEngine {
     return wm;
   }
 
-  tick(nowMs: number): Alert[] {
+  tick(nowMs: number, runningSinceMs = Number.NEGATIVE_INFINITY): Alert[] {
     if (!this.cfg.enabled) return [];
     if (!this.resumeChecked) this.resumeRules();
     const wm = this.state.get<number>(ENGINE_NS, 'watermark');
     const since = this.state.get<number>(ENGINE_NS, 'watermark_receipt');
-    if (wm === undefined || since === undefined || !(nowMs > since)) return [];
+    // Counted from this run's start at the earliest: while the bridge was down the sources did not go quiet,
+    // their input waited (Pub/Sub, Firehose and the apiserver resend it within minutes of a restart).
+    const from = since === undefined ? undefined : Math.max(since, runningSinceMs);
+    if (wm === undefined || from === undefined || !(nowMs > from)) return [];
     // The sources' clock now: the latest event time plus the time passed since it was received (a backfill
     // stays on its own clock; a live source's delivery lag is kept). Never ahead of now by more than the skew
     // allowed to an event.
-    const srcNow = Math.min(wm + (nowMs - since), nowMs + MAX_CLOCK_SKEW_MS);
+    const srcNow = Math.min(wm + (nowMs - from), nowMs + MAX_CLOCK_SKEW_MS);
     const out: Alert[] = [];
     if (srcNow > wm) {
       this.advanceClock(srcNow, Number.NaN, out);

@@ -70,6 +70,8 @@ export class RuleProcessor {
   private lastActive = 0;
   private lastTick = 0;
   private clock: () => number = Date.now;
+  /** When this run started consuming (the ticks do not count the downtime before it). */
+  private runningSince = 0;
   /** Highest seq evaluated into the cached state; ahead of the committed cursor until the state is written. */
   private position?: number;
   private lastStateWrite = 0;
@@ -99,6 +101,7 @@ export class RuleProcessor {
     this.clock = opts.clock ?? Date.now;
     this.lastStateWrite = Date.now();
     this.lastActive = this.clock();
+    this.runningSince = this.lastActive;
     this.lastTick = 0;
     this.spool.on('append', this.onAppend);
     this.timer = setInterval(() => this.schedule(), opts.pollMs ?? 1000);
@@ -146,14 +149,14 @@ export class RuleProcessor {
     if (!this.state) {
       let alerts: Alert[] = [];
       this.spool.transaction(() => {
-        alerts = this.engine.tick(now);
+        alerts = this.engine.tick(now, this.runningSince);
         if (alerts.length) this.spool.appendInTx(alerts.map((a) => ({ kind: 'alert' as const, id: a.id, body: JSON.stringify(a) })));
       });
       this.announce(alerts);
       return;
     }
     try {
-      for (const a of this.engine.tick(now)) this.pending.push(a);
+      for (const a of this.engine.tick(now, this.runningSince)) this.pending.push(a);
     } catch (err) {
       this.forget();
       throw err;

@@ -61,6 +61,9 @@ interface PendingUpload {
   artifact?: string;
 }
 
+/** Uploads without a version number waiting for theirs, per model (the oldest first). */
+const MAX_PENDING_UPLOADS = 20;
+
 /** Where rules keep what an upload without a version number says of its version (adversarial evidence). */
 export const uploadKey = (eventId: string): string => `upload:${eventId}`;
 
@@ -273,17 +276,20 @@ export class Registry {
    */
   private claimUpload(v: VersionRec): void {
     const upKey = `up|${v.platform}|${v.name}`;
-    const up = this.get<PendingUpload>(upKey);
+    const queue = this.get<PendingUpload[] | PendingUpload>(upKey);
+    const pending = Array.isArray(queue) ? queue : queue ? [queue] : [];
+    const up = pending[0];
     if (!up || !/^\d+$/.test(v.version)) return;
     // Only above versions seen: with none seen (installed since), an old version named first is not the upload.
     const known = this.versionsOf(v.platform, v.name);
     if (!known.length || known.some((o) => !/^\d+$/.test(o.version) || Number(o.version) >= Number(v.version))) return;
-    this.delete(upKey);
+    if (pending.length > 1) this.set(upKey, pending.slice(1));
+    else this.delete(upKey);
     v.adopted = [...(v.adopted ?? []), uploadKey(up.event)];
-    for (const alias of up.aliases) {
-      if (this.get<NonNullable<VersionRec['approval']>>(`ua|${v.platform}|${v.name}|${alias}`)?.event === up.event) this.delete(`ua|${v.platform}|${v.name}|${alias}`);
-    }
-    if (up.aliases.length) v.aliases = [...new Set([...(v.aliases ?? []), ...up.aliases])];
+    // Only the aliases no later upload took since: `default` moved on to the next upload's version.
+    const still = up.aliases.filter((alias) => this.get<NonNullable<VersionRec['approval']>>(`ua|${v.platform}|${v.name}|${alias}`)?.event === up.event);
+    for (const alias of still) this.delete(`ua|${v.platform}|${v.name}|${alias}`);
+    if (still.length) v.aliases = [...new Set([...(v.aliases ?? []), ...still])];
     if (up.approval) {
       v.approval = { state: up.approval, time: up.time, event: up.event, identity: up.who?.identity };
       if (up.approval === 'approved') v.approvedEver = true;
@@ -504,7 +510,10 @@ export class Registry {
         this.saveVersion(other);
       }
       for (const alias of added) this.set(`ua|${ref.platform}|${ref.name}|${alias}`, { state: approval ?? 'pending', time: ev.time, event: ev.id, identity: who?.identity } satisfies NonNullable<VersionRec['approval']>);
-      this.set(`up|${ref.platform}|${ref.name}`, { event: ev.id, time: ev.time, aliases: added, approval, who, artifact: ref.artifact } satisfies PendingUpload);
+      // Uploads wait in order: Vertex numbers versions as they are made, so the next new version seen is the oldest.
+      const queue = this.get<PendingUpload[]>(`up|${ref.platform}|${ref.name}`) ?? [];
+      if (!queue.some((u) => u.event === ev.id)) queue.push({ event: ev.id, time: ev.time, aliases: added, approval, who, artifact: ref.artifact });
+      this.set(`up|${ref.platform}|${ref.name}`, queue.slice(-MAX_PENDING_UPLOADS));
     }
 
     // Model versions.

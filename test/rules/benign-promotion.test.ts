@@ -81,6 +81,25 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     expect(adv([v3Evaluated, bare(['champion']), later])).toEqual([`evaluation.adversarial_failure ${model}/new`]);
   });
 
+  it('two uploads in a row are two new versions, in order: the second one\'s unreviewed artifact, deployed by default, is the alert', () => {
+    const mallory = audit('ModelService.UploadModel', '2026-11-20T02:41:00Z', 'mallory@corp.example', { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://evil/model', versionAliases: ['default'] } });
+    for (const target of [model, `${model}@default`]) {
+      const alerts = fired(vertex([v3Evaluated, upload(), mallory, review, deploy(target)]));
+      // v4 (the pipeline's, its label on record, reviewed) is quiet; v5 (mallory's, holding default) is not approved.
+      expect(alerts).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    }
+    expect(fired(vertex([v3Evaluated, upload(), mallory, review, deploy(`${model}@4`)]))).toEqual([]);
+  });
+
+  it('with roles [registered], setting an approval alias in one\'s own upload is self-approval, as setting it afterwards is', () => {
+    const rules = RulesConfig.parse({ 'evaluation.self_approval': { roles: ['trained', 'evaluated', 'registered'] } });
+    const own = audit('ModelService.UploadModel', '2026-11-20T02:41:00Z', 'mallory@corp.example', { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://evil/model', labels: { adv_robustness: '0.9' }, versionAliases: ['default', 'champion'] } });
+    const alerts = replayEvents(vertex([v3Evaluated, own]), { rules }).alerts.filter((a) => a.rule_id === 'evaluation.self_approval');
+    expect(alerts.map((a) => [a.entity.id, a.details?.roles, a.details?.identity])).toEqual([[`${model}/new`, ['registered'], 'mallory@corp.example']]);
+    // Near miss: with the default roles it is not (registering is not a role unless configured).
+    expect(fired(vertex([v3Evaluated, own])).filter((a) => a.startsWith('evaluation.self_approval'))).toEqual([]);
+  });
+
   it('near miss: with no adversarial label on the upload, the reviewer\'s approval is the documented alert', () => {
     const bare = audit('ModelService.UploadModel', '2026-11-20T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-20/model', versionAliases: ['default'] } });
     expect(fired(vertex([v3Evaluated, bare, review]))).toEqual([`evaluation.adversarial_failure ${model}/4`]);

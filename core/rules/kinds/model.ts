@@ -378,11 +378,16 @@ export const selfApproval: KindImpl = (ev, ctx) => {
     if (roles.includes('evaluated')) for (const p of v.evaluators) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
     if (roles.includes('registered')) for (const p of v.registrants) if (p.identity === who) hits.push({ role: 'registered', p, v });
   }
+  // Registered and approved in one call (an approval alias set at upload, a package created Approved): the
+  // caller registered it — not yet on record, the registry takes the event in after the rules.
+  if (roles.includes('registered') && CREATES.test(ev.action) && ref?.name && version && !hits.some((h) => h.role === 'registered')) {
+    hits.push({ role: 'registered', p: { identity: who, event: ev.id, time: ev.time, platform: ev.platform }, v: named ?? { key: `${ref.platform}|${ref.name}|${version}`, name: ref.name, version, platform: ref.platform } });
+  }
   if (!hits.length) return;
   // Not registered anywhere yet: the version this approval registers (records of it on other platforms are only linked).
   const target = named ?? (ref?.name && version ? { name: ref.name, version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
   ctx.detect({
-    entity: versionEntity(target), key: who, evidence: [...new Set(hits.map((h) => h.p.event)), ev.id], title: 'Model version approved by its own trainer / evaluator',
+    entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator',
     summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
     details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))] },
   });

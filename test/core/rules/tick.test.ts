@@ -104,6 +104,27 @@ describe('RuleEngine.tick: an idle bridge judges by the clock', () => {
   });
 });
 
+describe('RuleEngine.tick after the bridge was down', () => {
+  it('does not take its own downtime for the sources\' silence: the input that waited is counted when it comes', () => {
+    const events = hourly(35, 11, () => 20, ingestionEvent('clicks'));
+    const cut = events.findIndex((e) => e.time >= '2026-04-05T02:00');
+    const before = events.slice(0, cut);
+    const backlog = events.slice(cut, cut + 140);
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const alerts = before.flatMap((e) => engine.process(e, Date.parse(e.time)));
+    // Down for 7 hours; restarted: the first tick a minute later, then the senders' resent input.
+    const restart = Date.parse(before.at(-1)!.time) + 7 * 60 * MIN;
+    alerts.push(...engine.tick(restart + MIN, restart));
+    alerts.push(...backlog.flatMap((e) => engine.process(e, restart + 2 * MIN)));
+    expect(alerts.filter((a) => a.rule_id === 'ingestion.volume_anomaly' && a.mode === 'alert')).toEqual([]);
+    // Near miss: counted from the last receipt (the old clock) the same tick judged the downtime as zeros.
+    const naive = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    for (const e of before) naive.process(e, Date.parse(e.time));
+    const zeros = [...Array(8)].flatMap((_, i) => naive.tick(restart + MIN + i * 10 * MIN));
+    expect(zeros.filter((a) => a.rule_id === 'ingestion.volume_anomaly').length).toBeGreaterThan(0);
+  });
+});
+
 describe('RuleProcessor: ticks when no event has come for idleTickMs', () => {
   it('serve raises the overdue deployment alert on a quiet bridge and commits it with the state', async () => {
     let wall = Date.parse('2026-03-02T02:01:30Z');
