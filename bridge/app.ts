@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { routePath } from 'hono/route';
 import { MltrailError, errorBody } from '../core/errors.js';
-import { bearerToken, clientIp, errorAsResponse, errorResponse, readBody, safeEqual, requestChannel, splitJsonRecords, takeInternalError, takeUndecodableBody } from '../core/http/index.js';
+import { bearerToken, clientIp, errorAsResponse, errorResponse, isTooLarge, readBody, safeEqual, requestChannel, splitJsonRecords, takeInternalError, takeUndecodableBody } from '../core/http/index.js';
 import type { Ingestor } from '../core/ingest.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
@@ -127,7 +127,8 @@ export function createApp(deps: AppDeps): Hono {
       try {
         parsed = splitJsonRecords(body);
       } catch (err) {
-        deps.ingest.quarantine(channel, (err as Error).message, body, { route });
+        // Refused whole for its size (too many records) is not kept, as a body over the limit is not.
+        if (!isTooLarge(err)) deps.ingest.quarantine(channel, (err as Error).message, body, { route });
         throw err;
       }
       // NDJSON: a line that is not JSON is kept with its line number, like an array's bad element; the rest go on.
@@ -251,7 +252,7 @@ const AlertsQuery = z.object({
   rule_id: z.string().min(1).max(200).optional(),
   mode: z.enum(['observe', 'alert']).optional(),
   // A `cursor` from an earlier answer: the alerts raised since, oldest first.
-  after: z.coerce.number({ error: 'expected a cursor (a whole number) from an earlier answer' }).int('expected a cursor (a whole number) from an earlier answer').min(0, 'expected a cursor (a whole number) from an earlier answer').optional(),
+  after: z.string().regex(/^\d{1,15}$/, 'expected a cursor (a whole number) from an earlier answer').transform(Number).optional(),
   // At most 1000 per answer: a larger ask gets 1000 (page on with `since`).
   limit: z.coerce
     .number({ error: 'expected a whole number of at least 1' })

@@ -14,7 +14,7 @@ export const ServerConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8787),
   /** Bearer token for /v1/events, /v1/attest and the Kubernetes audit route. */
-  ingest_token: z.string().min(1).refine((s) => s.trim() !== '', 'is blank: set a token, or unset it (then only local programs may send, on a loopback address)').optional(),
+  ingest_token: z.string().refine((s) => s.trim() !== '', 'is blank: set a token, or unset it (then only local programs may send, on a loopback address)').optional(),
   /** Default request body limit (routes may set their own). */
   body_limit_bytes: z.number().int().positive().default(5 * MiB),
   /** How long SIGTERM waits for in-flight requests and sink delivery. */

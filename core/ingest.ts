@@ -49,7 +49,7 @@ const MAX_QUARANTINE_ROWS = 1000;
  * A rejected input is kept whole up to this size, else its first bytes and its size: decoded input
  * (a Firehose record that gunzips to 60 MiB) can be far larger than the request that carried it.
  */
-const MAX_QUARANTINE_BODY = 1024 * 1024;
+const MAX_QUARANTINE_BODY = 256 * 1024;
 /** What the shared row keeps of the rest: their bodies, as lines, up to this many bytes; past it they are counted. */
 const MAX_QUARANTINE_OVERFLOW = 8 * 1024 * 1024;
 
@@ -306,10 +306,12 @@ export async function normalizeAndIngest(
   channel: string,
   meta: Record<string, unknown> = {},
 ): Promise<RecordsOutcome> {
-  const events: unknown[] = [];
+  let events: unknown[] = [];
   const out: RecordsOutcome = { accepted: 0, duplicates: 0, rejected: [], skipped: [] };
   const bad: QuarantineRow[] = [];
-  records.forEach((rec, i) => {
+  const commits: Array<Promise<IngestResult>> = [];
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
     let res;
     try {
       res = normalize(rec);
@@ -317,17 +319,33 @@ export async function normalizeAndIngest(
       const reason = err instanceof RangeError && nestedTooDeep(rec) ? `cannot normalize: JSON nested deeper than ${MAX_JSON_DEPTH} levels` : `cannot normalize: ${(err as Error).message}`;
       res = { events: [], rejected: [{ reason, record: rec }], skipped: [] };
     }
-    events.push(...res.events);
-    out.skipped.push(...res.skipped);
+    // One by one, not push(...): a Firehose request of CloudWatch Logs batches holds hundreds of thousands of events.
+    for (const e of res.events) events.push(e);
+    for (const s of res.skipped) out.skipped.push(s);
     for (const rej of res.rejected) {
       out.rejected.push({ reason: rej.reason, path: rej.path, field: rej.field });
       bad.push({ reason: rej.reason, body: boundedJson(rej.record ?? rec ?? null), meta: { ...meta, record: i, path: rej.path, field: rej.field } });
     }
-  });
+    // A large input goes to the spool in slices, and other requests get the event loop in between: the events
+    // of one slice are garbage once serialized, so memory holds a slice, not the whole decoded request.
+    if (events.length >= INGEST_SLICE && i < records.length - 1) {
+      const slice = ingest.ingest(events, channel);
+      // Handled at the end (Promise.all); until then a failure must not count as an unhandled rejection.
+      slice.catch(() => undefined);
+      commits.push(slice);
+      events = [];
+      await new Promise((r) => setImmediate(r));
+    }
+  }
   ingest.quarantineMany(channel, bad);
-  const r = await ingest.ingest(events, channel);
-  out.accepted = r.accepted.length;
-  out.duplicates = r.duplicates.length;
-  for (const rej of r.rejected) out.rejected.push({ reason: rej.reason });
+  commits.push(ingest.ingest(events, channel));
+  for (const r of await Promise.all(commits)) {
+    out.accepted += r.accepted.length;
+    out.duplicates += r.duplicates.length;
+    for (const rej of r.rejected) out.rejected.push({ reason: rej.reason });
+  }
   return out;
 }
+
+/** Events normalized before they are handed to the spool and the event loop is let go (see normalizeAndIngest). */
+const INGEST_SLICE = 1000;

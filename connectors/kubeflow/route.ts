@@ -4,7 +4,7 @@ import type { Context, Hono } from 'hono';
 import { Counter } from 'prom-client';
 import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { bearerToken, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import type { KubeflowConfig } from './config.js';
@@ -121,7 +121,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
       try {
         records = parseJsonRecords(body);
       } catch (err) {
-        deps.ingest.quarantine(AUDIT_CHANNEL, (err as Error).message, body, { route: AUDIT_ROUTE });
+        // Refused whole for its size (too many records) is not kept, as a body over the limit is not.
+        if (!isTooLarge(err)) deps.ingest.quarantine(AUDIT_CHANNEL, (err as Error).message, body, { route: AUDIT_ROUTE });
         throw err;
       }
       const receivedTime = new Date().toISOString();

@@ -133,8 +133,10 @@ export function normalizeSagemaker(record: unknown, ctx: NormalizeContext<Sagema
   const out = emptyOutput();
   // One budget for everything this input's `data` fields decode to: forty 60 MiB gzip bombs in one 3 MB Firehose
   // request took the bridge out of memory, each record under the per-record cap.
+  // A caller that splits one input into parts (the Firehose route, record by record) shares one budget across them.
   const budget = ctx.config?.firehose?.max_decoded_bytes ?? DEFAULT_DECODE_BUDGET;
-  const rc: RecordContext = { channel: ctx.channel, receivedTime: ctx.receivedTime, keepRaw: ctx.keepRaw, config: ctx.config, decodeBudget: { left: budget, total: budget } };
+  const shared = (ctx as { decodeBudget?: { left: number; total: number } }).decodeBudget;
+  const rc: RecordContext = { channel: ctx.channel, receivedTime: ctx.receivedTime, keepRaw: ctx.keepRaw, config: ctx.config, decodeBudget: shared ?? { left: budget, total: budget } };
   walk(record, '', 0, rc, ctx.meta ?? {}, out);
   return out;
 }

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { assertRecordCount, clientIp, errorResponse, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { assertRecordCount, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
 import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
 import type { SagemakerConfig } from './config.js';
 import { normalizeSagemaker } from './normalize.js';
@@ -60,7 +60,8 @@ function mountEventBridge(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void
       try {
         records = parseJsonRecords(body);
       } catch (err) {
-        deps.ingest.quarantine(EB_CHANNEL, (err as Error).message, body, { route: EVENTBRIDGE_PATH });
+        // Refused whole for its size (too many records) is not kept, as a body over the limit is not.
+        if (!isTooLarge(err)) deps.ingest.quarantine(EB_CHANNEL, (err as Error).message, body, { route: EVENTBRIDGE_PATH });
         throw err;
       }
       const meta = { route: EVENTBRIDGE_PATH };
@@ -127,8 +128,26 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       }
       requestId ||= parsed.requestId;
       meta.request_id = requestId;
-      const ctx = normalizeCtx(deps, FH_CHANNEL, meta);
-      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), [parsed], FH_CHANNEL, meta);
+      // Record by record, one decode budget for the request: a buffer of CloudWatch Logs batches can hold hundreds
+      // of thousands of events, normalized and committed in slices with the event loop let go in between.
+      const ctx = { ...normalizeCtx(deps, FH_CHANNEL, meta), decodeBudget: { left: cfg.max_decoded_bytes, total: cfg.max_decoded_bytes } };
+      const position = new Map<unknown, number>();
+      const envelopes = (parsed.records as unknown[]).map((fr, i) => {
+        const env = { requestId: parsed.requestId, timestamp: parsed.timestamp, records: [fr] };
+        position.set(env, i);
+        return env;
+      });
+      const inPlace = (path: string | undefined, i: number) => path?.replace(/^records\[0\]/, `records[${i}]`);
+      const normalizeOne = (env: unknown) => {
+        const i = position.get(env) ?? 0;
+        const res = normalizeSagemaker(env, ctx);
+        return {
+          events: res.events,
+          rejected: res.rejected.map((r) => ({ ...r, path: inPlace(r.path, i) })),
+          skipped: res.skipped.map((s) => ({ ...s, path: inPlace(s.path, i) })),
+        };
+      };
+      const out = await normalizeAndIngest(deps.ingest, normalizeOne, envelopes, FH_CHANNEL, meta);
       logSkipped(deps, FH_CHANNEL, out);
       if (out.rejected.length) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted }, 'some Firehose records quarantined');
       return answer(200);

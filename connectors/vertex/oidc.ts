@@ -157,7 +157,7 @@ function checkClaims(payload: Record<string, unknown>, policy: OidcPolicy, now =
   if (payload.iat > now + policy.clockSkewS) throw fail(401, 'token issued in the future');
   // RFC 7519 §4.1.5: not to be accepted before nbf (Google does not set it; a token that does is honoured).
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + policy.clockSkewS)) {
-    throw fail(401, typeof payload.nbf === 'number' ? `token not valid before ${new Date(payload.nbf * 1000).toISOString()}` : 'token nbf is not a number');
+    throw fail(401, typeof payload.nbf !== 'number' ? 'token nbf is not a number' : Number.isFinite(new Date(payload.nbf * 1000).getTime()) ? `token not valid before ${new Date(payload.nbf * 1000).toISOString()}` : `token not valid before nbf ${payload.nbf}`);
   }
   // Push tokens live at most an hour (spec §3.5): bound both what is left (exp − now) and what was issued
   // (exp − iat), so a long-lived token minted elsewhere for this audience is refused near its end too.

@@ -243,6 +243,15 @@ export function assertRecordCount(values: unknown[], limit = MAX_RECORDS_PER_REQ
   }
 }
 
+/**
+ * Whether an error refuses a request whole for its size (a body over its limit, too many records): such
+ * input is not quarantined — keeping what a tiny gzip decodes to would let a few KB fill the spool.
+ *
+ * @example
+ * if (!isTooLarge(err)) ingest.quarantine(channel, err.message, body);
+ */
+export const isTooLarge = (err: unknown): boolean => err instanceof MltrailError && err.kind === 'BODY_TOO_LARGE';
+
 const tooManyRecords = (limit: number) =>
   new MltrailError('BODY_TOO_LARGE', `the request holds more than ${limit} records; send at most ${limit} per request`, { limit_records: limit });
 

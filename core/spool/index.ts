@@ -881,6 +881,10 @@ export class Spool extends EventEmitter {
       return { rows, latest };
     });
     const { rows, latest } = read.deferred();
+    // A cursor this log never gave (another data dir's, a typo) would silence a poller until the log caught up.
+    if (filter.after !== undefined && filter.after > latest) {
+      throw new MltrailError('BAD_REQUEST', `cursor ${filter.after} is ahead of this bridge's alert log (latest ${latest}): it is not from this bridge; start again without after`, { parameter: 'after', latest_cursor: latest });
+    }
     // A full page after a cursor: more may follow, go on from its last. Otherwise everything raised up to the
     // snapshot was looked at (a filter may have passed over some): go on from the latest.
     const cursor = filter.after !== undefined && rows.length === limit ? rows.at(-1)!.n : Math.max(latest, filter.after ?? 0);

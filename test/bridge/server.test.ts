@@ -243,8 +243,14 @@ describe('bridge server', () => {
     const filtered = await get(`after=${first.cursor}&rule_id=r.x`);
     expect(filtered.alerts.map((a) => a.id)).toEqual(['late']);
     expect(await get(`after=${filtered.cursor}`)).toEqual({ alerts: [], cursor: filtered.cursor });
-    const bad = await fetch(`${b.url}/v1/alerts?after=-1`);
-    expect([bad.status, ((await bad.json()) as any).error.parameter]).toEqual([400, 'after']);
+    for (const q of ['after=-1', 'after=1e3', 'after=0x10']) {
+      const bad = await fetch(`${b.url}/v1/alerts?${q}`);
+      expect([bad.status, ((await bad.json()) as any).error.parameter]).toEqual([400, 'after']);
+    }
+    // A cursor this log never gave (another data dir's) is refused, naming the latest, not echoed back (a silent poller).
+    const ahead = await fetch(`${b.url}/v1/alerts?after=${filtered.cursor + 1000}`);
+    expect(ahead.status).toBe(400);
+    expect(((await ahead.json()) as any).error).toMatchObject({ parameter: 'after', latest_cursor: filtered.cursor });
   });
 
   it('runs with every sink disabled: accepts, evaluates rules, writes nothing to data/out', async () => {

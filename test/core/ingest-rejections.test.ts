@@ -36,13 +36,13 @@ describe('Ingestor: what a request\'s rejections cost the spool', () => {
     spool.close();
   });
 
-  it('a body over 1 MiB keeps its first MiB and says how big it was', () => {
+  it('a body over 256 KiB keeps its first 256 KiB and says how big it was', () => {
     const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF' });
     const ingest = new Ingestor(spool, silentLogger());
     ingest.quarantine('core.api', 'not JSON', 'A'.repeat(3 * 1024 * 1024));
     const [row] = spool.listQuarantine();
-    expect(row!.body.length).toBe(1024 * 1024);
-    expect(row!.meta.truncated).toEqual({ kept_bytes: 1024 * 1024, total_bytes: 3 * 1024 * 1024 });
+    expect(row!.body.length).toBe(256 * 1024);
+    expect(row!.meta.truncated).toEqual({ kept_bytes: 256 * 1024, total_bytes: 3 * 1024 * 1024 });
     spool.close();
   });
 });

@@ -150,6 +150,7 @@ describe('Pub/Sub push with a JWKS file', () => {
     ['issued 10 days ago, 30 min left (exp − iat > 1 h)', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 10 * 86_400, exp: Math.floor(Date.now() / 1000) + 1800 }), 401, /lifetime \(exp − iat\) exceeds 3600s/],
     ['issued in the future', () => key.mint({ iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 3600 }), 401, /future/],
     ['not valid yet (nbf in 10 min)', () => key.mint({ nbf: Math.floor(Date.now() / 1000) + 600 }), 401, /not valid before/],
+    ['nbf past any date (1e20)', () => key.mint({ nbf: 1e20 }), 401, /not valid before nbf 100000000000000000000/],
     ['critical header extension (crit)', () => key.mint({}, { crit: ['x'], x: 1 }), 401, /critical extensions/],
     ['wrong issuer', () => key.mint({ iss: 'https://evil.example' }), 401, /issuer/],
     ['bad signature (other key, same kid)', () => other.mint(), 401, /signature is invalid/],
