@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { routePath } from 'hono/route';
 import { MltrailError, errorBody } from '../core/errors.js';
-import { bearerToken, clientIp, errorAsResponse, errorResponse, isTooLarge, readBody, safeEqual, requestChannel, splitJsonRecords, takeInternalError, takeUndecodableBody } from '../core/http/index.js';
-import type { Ingestor } from '../core/ingest.js';
+import { bearerToken, clientIp, errorAsResponse, errorResponse, isTooLarge, readBody, sentBytes, safeEqual, requestChannel, splitJsonRecords, takeInternalError, takeUndecodableBody } from '../core/http/index.js';
+import { quarantineBudget, type Ingestor } from '../core/ingest.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Spool } from '../core/spool/index.js';
@@ -133,10 +133,11 @@ export function createApp(deps: AppDeps): Hono {
       }
       // NDJSON: a line that is not JSON is kept with its line number, like an array's bad element; the rest go on.
       const { records, lines, bad } = parsed;
-      deps.ingest.quarantineMany(channel, bad.map((b) => ({ reason: b.reason, body: b.text, meta: { route, line: b.line } })));
+      const budget = quarantineBudget(sentBytes(c, body));
+      deps.ingest.quarantineMany(channel, bad.map((b) => ({ reason: b.reason, body: b.text, meta: { route, line: b.line } })), budget);
       // NDJSON: a rejected event is named (and quarantined) by its physical line.
       const where = lines ? (i: number) => ({ label: `line ${lines[i]}`, meta: { route, line: lines[i] } }) : undefined;
-      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where, { forwarded: true });
+      const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where, { forwarded: true, quarantineBudget: budget });
       let rejected: Array<{ index: number; line?: number; id?: string; reason: string }> = res.rejected;
       if (lines && rejected.length + bad.length > 0) {
         // NDJSON: name the physical line, and count positions over every non-blank line (parsed or not).

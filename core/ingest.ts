@@ -52,15 +52,31 @@ const MAX_QUARANTINE_ROWS = 1000;
 const MAX_QUARANTINE_BODY = 256 * 1024;
 /** What the shared row keeps of the rest: their bodies, as lines, up to this many bytes; past it they are counted. */
 const MAX_QUARANTINE_OVERFLOW = 8 * 1024 * 1024;
+/**
+ * Body bytes one request's rejections may keep in all (a route passes 16× what it was sent, at least
+ * 1 MiB): a 1 KB Firehose request whose record decodes to a thousand 60 KB bad lines held 150 MB.
+ * Past it each body keeps its first KiB.
+ */
+const DEFAULT_QUARANTINE_BUDGET = 16 * 1024 * 1024;
+const SHORT_BODY = 1024;
+
+/**
+ * The quarantine budget for a request of `sentBytes` on the wire (see DEFAULT_QUARANTINE_BUDGET).
+ *
+ * @example
+ * quarantineBudget(1_142) // 1 MiB
+ */
+export const quarantineBudget = (sentBytes: number): number => Math.min(DEFAULT_QUARANTINE_BUDGET, Math.max(1024 * 1024, 16 * sentBytes));
 
 const byteLength = (b: QuarantineRow['body']) => (typeof b === 'string' ? Buffer.byteLength(b) : b.byteLength);
 
-/** A body cut to MAX_QUARANTINE_BODY bytes, with what was cut in `meta.truncated`. */
-function bounded(row: QuarantineRow): QuarantineRow {
+/** A body cut to `max` bytes (MAX_QUARANTINE_BODY), with what was cut in `meta.truncated`. */
+function bounded(row: QuarantineRow, max = MAX_QUARANTINE_BODY): QuarantineRow {
   const size = byteLength(row.body);
-  if (size <= MAX_QUARANTINE_BODY) return row;
+  if (size <= max) return row;
   const buf = typeof row.body === 'string' ? Buffer.from(row.body) : Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength);
-  return { ...row, body: buf.subarray(0, MAX_QUARANTINE_BODY), meta: { ...row.meta, truncated: { kept_bytes: MAX_QUARANTINE_BODY, total_bytes: size } } };
+  const total = (row.meta?.truncated as { total_bytes?: number } | undefined)?.total_bytes ?? size;
+  return { ...row, body: buf.subarray(0, max), meta: { ...row.meta, truncated: { kept_bytes: max, total_bytes: total } } };
 }
 
 /**
@@ -71,17 +87,25 @@ function bounded(row: QuarantineRow): QuarantineRow {
  * @example
  * compactQuarantine(rows).length // ≤ 1001
  */
-export function compactQuarantine(rows: QuarantineRow[]): QuarantineRow[] {
-  if (rows.length <= MAX_QUARANTINE_ROWS) return rows.map(bounded);
-  const kept = rows.slice(0, MAX_QUARANTINE_ROWS).map(bounded);
+export function compactQuarantine(rows: QuarantineRow[], budget = DEFAULT_QUARANTINE_BUDGET): QuarantineRow[] {
+  let left = budget;
+  // Bodies are kept whole (up to MAX_QUARANTINE_BODY) while the request's budget lasts, then their first KiB.
+  const keep = (r: QuarantineRow): QuarantineRow => {
+    const row = bounded(r, left >= MAX_QUARANTINE_BODY ? MAX_QUARANTINE_BODY : Math.max(SHORT_BODY, left));
+    left -= byteLength(row.body);
+    return row;
+  };
+  if (rows.length <= MAX_QUARANTINE_ROWS) return rows.map(keep);
+  const kept = rows.slice(0, MAX_QUARANTINE_ROWS).map(keep);
   const rest = rows.slice(MAX_QUARANTINE_ROWS);
   const parts: Buffer[] = [];
+  const cap = Math.min(MAX_QUARANTINE_OVERFLOW, Math.max(SHORT_BODY, left));
   let bytes = 0;
   let omitted = 0;
   for (const r of rest) {
     const b = bounded(r).body;
     const buf = typeof b === 'string' ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    if (bytes + buf.length + 1 > MAX_QUARANTINE_OVERFLOW) {
+    if (bytes + buf.length + 1 > cap) {
       omitted++;
       continue;
     }
@@ -113,6 +137,8 @@ export interface IngestOptions {
    * (SpoolItem.forwarded).
    */
   forwarded?: boolean;
+  /** Body bytes the request's rejections may keep in quarantine (`quarantineBudget`); default 16 MiB. */
+  quarantineBudget?: number;
 }
 
 /**
@@ -139,14 +165,14 @@ export class Ingestor {
 
   ingest(events: unknown[], channel: string, rawForQuarantine?: (index: number) => unknown, where?: (index: number) => { label: string; meta?: Record<string, unknown> }, opts: IngestOptions = {}): Promise<IngestResult> {
     try {
-      return this.validateAndAppend(events, channel, rawForQuarantine, where, opts.forwarded === true);
+      return this.validateAndAppend(events, channel, rawForQuarantine, where, opts.forwarded === true, opts.quarantineBudget);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** `where` names an input position for reasons and quarantine (an NDJSON body's physical line); default `event N`. */
-  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine: ((index: number) => unknown) | undefined, where: ((index: number) => { label: string; meta?: Record<string, unknown> }) | undefined, forwarded: boolean): Promise<IngestResult> {
+  private validateAndAppend(events: unknown[], channel: string, rawForQuarantine: ((index: number) => unknown) | undefined, where: ((index: number) => { label: string; meta?: Record<string, unknown> }) | undefined, forwarded: boolean, budget?: number): Promise<IngestResult> {
     const items: SpoolItem[] = [];
     const rejected: IngestResult['rejected'] = [];
     const bad: QuarantineRow[] = [];
@@ -176,7 +202,7 @@ export class Ingestor {
       rejected.push({ index, id, reason });
       bad.push({ reason, body: boundedJson(rawForQuarantine?.(index) ?? e ?? null), meta: { index, id, ...at?.meta } });
     }
-    this.quarantineMany(channel, bad);
+    this.quarantineMany(channel, bad, budget);
     // Not async on purpose: the events and their serialized bodies are not held while the commit and
     // its fsync are awaited, so they die young instead of being copied and promoted by every scavenge.
     return this.spool.append(items).then((res) => this.counted(res, channel, rejected));
@@ -212,10 +238,10 @@ export class Ingestor {
    * Keep many rejected inputs of one request or batch: one commit and one log line for all of them (a body
    * of 200,000 bad NDJSON lines used to cost as many transactions and warnings, blocking the event loop).
    */
-  quarantineMany(channel: string, rows: QuarantineRow[]): number {
+  quarantineMany(channel: string, rows: QuarantineRow[], budget?: number): number {
     if (rows.length === 0) return 0;
     // Stored first: input refused because the spool is full (it throws) is not counted as quarantined.
-    const last = this.spool.quarantineMany(compactQuarantine(rows).map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
+    const last = this.spool.quarantineMany(compactQuarantine(rows, budget).map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' }, rows.length);
     this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION' }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
     return last;
@@ -305,11 +331,13 @@ export async function normalizeAndIngest(
   records: unknown[],
   channel: string,
   meta: Record<string, unknown> = {},
+  opts: { quarantineBudget?: number } = {},
 ): Promise<RecordsOutcome> {
   let events: unknown[] = [];
   const out: RecordsOutcome = { accepted: 0, duplicates: 0, rejected: [], skipped: [] };
   const bad: QuarantineRow[] = [];
   const commits: Array<Promise<IngestResult>> = [];
+  let yielded = Date.now();
   for (let i = 0; i < records.length; i++) {
     const rec = records[i];
     let res;
@@ -324,21 +352,28 @@ export async function normalizeAndIngest(
     for (const s of res.skipped) out.skipped.push(s);
     for (const rej of res.rejected) {
       out.rejected.push({ reason: rej.reason, path: rej.path, field: rej.field });
-      bad.push({ reason: rej.reason, body: boundedJson(rej.record ?? rec ?? null), meta: { ...meta, record: i, path: rej.path, field: rej.field } });
+      // Bounded now, not when stored: forty rejected 60 MiB records must not be held until the end.
+      bad.push(bounded({ reason: rej.reason, body: boundedJson(rej.record ?? rec ?? null), meta: { ...meta, record: i, path: rej.path, field: rej.field } }));
+    }
+    if (i < records.length - 1 && Date.now() - yielded > YIELD_AFTER_MS) {
+      // Long records (a Firehose record that decodes to megabytes): other requests get the event loop too.
+      await new Promise((r) => setImmediate(r));
+      yielded = Date.now();
     }
     // A large input goes to the spool in slices, and other requests get the event loop in between: the events
     // of one slice are garbage once serialized, so memory holds a slice, not the whole decoded request.
     if (events.length >= INGEST_SLICE && i < records.length - 1) {
-      const slice = ingest.ingest(events, channel);
+      const slice = ingest.ingest(events, channel, undefined, undefined, { quarantineBudget: opts.quarantineBudget });
       // Handled at the end (Promise.all); until then a failure must not count as an unhandled rejection.
       slice.catch(() => undefined);
       commits.push(slice);
       events = [];
       await new Promise((r) => setImmediate(r));
+      yielded = Date.now();
     }
   }
-  ingest.quarantineMany(channel, bad);
-  commits.push(ingest.ingest(events, channel));
+  ingest.quarantineMany(channel, bad, opts.quarantineBudget);
+  commits.push(ingest.ingest(events, channel, undefined, undefined, { quarantineBudget: opts.quarantineBudget }));
   for (const r of await Promise.all(commits)) {
     out.accepted += r.accepted.length;
     out.duplicates += r.duplicates.length;
@@ -346,6 +381,9 @@ export async function normalizeAndIngest(
   }
   return out;
 }
+
+/** Work on one request's records before the event loop is let go to other requests (see normalizeAndIngest). */
+const YIELD_AFTER_MS = 20;
 
 /** Events normalized before they are handed to the spool and the event loop is let go (see normalizeAndIngest). */
 const INGEST_SLICE = 1000;

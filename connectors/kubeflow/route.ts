@@ -4,8 +4,8 @@ import type { Context, Hono } from 'hono';
 import { Counter } from 'prom-client';
 import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
-import { normalizeAndIngest } from '../../core/ingest.js';
+import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import type { KubeflowConfig } from './config.js';
 import { auditRelevance } from './filter.js';
@@ -161,7 +161,7 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
         }
         return out;
       };
-      const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE });
+      const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE }, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
       for (const [why, n] of Object.entries(filtered)) counter?.inc({ reason: why }, n);
       if (recognised === 0) {
         throw new MltrailError('BAD_REQUEST', 'body is not an audit.k8s.io EventList (nor Event); it was quarantined', { rejected: res.rejected.length });

@@ -282,7 +282,8 @@ function decodeAndWalk(data: string, path: string, depth: number, rc: RecordCont
   const parts = parseJsonOrLines(decoded.text);
   parts.forEach((part, i) => {
     const p = parts.length > 1 ? `${path}.line[${i + 1}]` : path;
-    if ('error' in part) out.rejected.push({ reason: `decoded data ${part.error}`, path: p, field: 'data', record: { data: str(data), decoded: part.line.slice(0, 65536) } });
+    // The line, not the record's whole data with each bad line (a thousand copies of it from a 1 KB request).
+    if ('error' in part) out.rejected.push({ reason: `decoded data ${part.error}`, path: p, field: 'data', record: parts.length > 1 ? { decoded: part.line.slice(0, 65536), data_bytes: data.length } : { data: str(data), decoded: part.line.slice(0, 65536) } });
     else walk(part.value, p, depth + 1, rc, meta, out);
   });
 }

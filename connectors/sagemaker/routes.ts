@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono';
 import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { assertRecordCount, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
-import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
+import { assertRecordCount, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny, sentBytes } from '../../core/http/index.js';
+import { normalizeAndIngest, quarantineBudget, type RecordsOutcome } from '../../core/ingest.js';
 import type { SagemakerConfig } from './config.js';
 import { normalizeSagemaker } from './normalize.js';
 import { isObj } from './util.js';
@@ -66,7 +66,7 @@ function mountEventBridge(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void
       }
       const meta = { route: EVENTBRIDGE_PATH };
       const ctx = normalizeCtx(deps, EB_CHANNEL, meta);
-      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), records, EB_CHANNEL, meta);
+      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), records, EB_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
       logSkipped(deps, EB_CHANNEL, out);
       if (out.rejected.length && out.accepted + out.duplicates + out.skipped.length === 0) {
         throw new MltrailError('VALIDATION', `no usable record in the request (quarantined): ${out.rejected[0]?.reason}`, { rejected: out.rejected });
@@ -128,9 +128,10 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       }
       requestId ||= parsed.requestId;
       meta.request_id = requestId;
-      // Record by record, one decode budget for the request: a buffer of CloudWatch Logs batches can hold hundreds
-      // of thousands of events, normalized and committed in slices with the event loop let go in between.
-      const ctx = { ...normalizeCtx(deps, FH_CHANNEL, meta), decodeBudget: { left: cfg.max_decoded_bytes, total: cfg.max_decoded_bytes } };
+      // Record by record: a buffer of CloudWatch Logs batches can hold hundreds of thousands of events, normalized
+      // and committed in slices with the event loop let go in between. Each record decodes to at most 64 MiB;
+      // a total across the request would refuse readable records of a legitimate buffer (they were lost).
+      const ctx = { ...normalizeCtx(deps, FH_CHANNEL, meta), decodeBudget: { left: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY } };
       const position = new Map<unknown, number>();
       const envelopes = (parsed.records as unknown[]).map((fr, i) => {
         const env = { requestId: parsed.requestId, timestamp: parsed.timestamp, records: [fr] };
@@ -147,7 +148,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
           skipped: res.skipped.map((s) => ({ ...s, path: inPlace(s.path, i) })),
         };
       };
-      const out = await normalizeAndIngest(deps.ingest, normalizeOne, envelopes, FH_CHANNEL, meta);
+      const out = await normalizeAndIngest(deps.ingest, normalizeOne, envelopes, FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
       logSkipped(deps, FH_CHANNEL, out);
       if (out.rejected.length) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted }, 'some Firehose records quarantined');
       return answer(200);

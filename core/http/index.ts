@@ -255,6 +255,18 @@ export const isTooLarge = (err: unknown): boolean => err instanceof MltrailError
 const tooManyRecords = (limit: number) =>
   new MltrailError('BODY_TOO_LARGE', `the request holds more than ${limit} records; send at most ${limit} per request`, { limit_records: limit });
 
+/**
+ * Bytes a request carried on the wire (its Content-Length, else the body as read): what its quarantine
+ * budget is measured against (a gzip body decodes to far more).
+ *
+ * @example
+ * normalizeAndIngest(ingest, normalize, records, channel, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
+ */
+export function sentBytes(c: Context, body: Buffer): number {
+  const declared = Number(c.req.header('content-length'));
+  return Number.isFinite(declared) && declared >= 0 ? declared : body.length;
+}
+
 /** What `splitJsonRecords` found in a body. */
 export interface JsonRecords {
   /** The values, in body order. */

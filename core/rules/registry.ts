@@ -55,6 +55,8 @@ export interface VersionRec {
 interface PendingUpload {
   event: string;
   time: string;
+  /** The version number Vertex gives it: one above the highest known or queued when it was uploaded. */
+  expect?: string;
   aliases: string[];
   approval?: 'approved' | 'rejected' | 'pending';
   who?: Party;
@@ -270,20 +272,19 @@ export class Registry {
   }
 
   /**
-   * A version seen for the first time, numbered above every version known of its model, is the one an
-   * upload without a number made (Vertex numbers versions in order): it takes that upload's aliases,
-   * approval, uploader and artifact, and the evidence kept under the upload (`uploadKey`).
+   * A version seen for the first time whose number an upload without a number was expected to get
+   * (Vertex numbers versions in the order they are made; seen in any order) is that upload's: it takes
+   * its aliases no later upload took, approval, uploader and artifact, and the evidence kept under the
+   * upload (`uploadKey`).
    */
   private claimUpload(v: VersionRec): void {
     const upKey = `up|${v.platform}|${v.name}`;
-    const queue = this.get<PendingUpload[] | PendingUpload>(upKey);
-    const pending = Array.isArray(queue) ? queue : queue ? [queue] : [];
-    const up = pending[0];
-    if (!up || !/^\d+$/.test(v.version)) return;
-    // Only above versions seen: with none seen (installed since), an old version named first is not the upload.
-    const known = this.versionsOf(v.platform, v.name);
-    if (!known.length || known.some((o) => !/^\d+$/.test(o.version) || Number(o.version) >= Number(v.version))) return;
-    if (pending.length > 1) this.set(upKey, pending.slice(1));
+    const pending = this.pendingUploads(v.platform, v.name);
+    // The upload whose number this is (whatever order the versions are seen in); none when it cannot be told.
+    const up = pending.find((u) => u.expect === v.version);
+    if (!up) return;
+    const rest = pending.filter((u) => u !== up);
+    if (rest.length) this.set(upKey, rest);
     else this.delete(upKey);
     v.adopted = [...(v.adopted ?? []), uploadKey(up.event)];
     // Only the aliases no later upload took since: `default` moved on to the next upload's version.
@@ -302,6 +303,12 @@ export class Registry {
       v.artifact = up.artifact;
       this.addToIndex(`a|${up.artifact}`, v.key);
     }
+  }
+
+  /** Uploads of a model waiting for their version to be seen, oldest first. */
+  private pendingUploads(platform: string, name: string): PendingUpload[] {
+    const queue = this.get<PendingUpload[] | PendingUpload>(`up|${platform}|${name}`);
+    return Array.isArray(queue) ? queue : queue ? [queue] : [];
   }
 
   /**
@@ -383,6 +390,11 @@ export class Registry {
         if (v) {
           named ??= v;
           keys.add(v.key);
+        } else if (unversionedToDefault) {
+          // Judging a deployment (never stored): not seen yet, but an upload waits for this number (deployed
+          // by `@N` before anything else named it).
+          const up = this.pendingUploads(r.platform, r.name).find((u) => u.expect === r.version);
+          if (up) named ??= { ...pendingVersion(r.platform, r.name, up.aliases[0] ?? '', { state: up.approval ?? 'pending', time: up.time, event: up.event, identity: up.who?.identity }), key: `up|${up.event}`, version: r.version, aliases: up.aliases, artifact: up.artifact, adopted: [uploadKey(up.event)] };
         }
         if (!registered.length) for (const local of this.localVersions(r.name, r.version, own?.key)) keys.add(local.key);
       }
@@ -512,7 +524,11 @@ export class Registry {
       for (const alias of added) this.set(`ua|${ref.platform}|${ref.name}|${alias}`, { state: approval ?? 'pending', time: ev.time, event: ev.id, identity: who?.identity } satisfies NonNullable<VersionRec['approval']>);
       // Uploads wait in order: Vertex numbers versions as they are made, so the next new version seen is the oldest.
       const queue = this.get<PendingUpload[]>(`up|${ref.platform}|${ref.name}`) ?? [];
-      if (!queue.some((u) => u.event === ev.id)) queue.push({ event: ev.id, time: ev.time, aliases: added, approval, who, artifact: ref.artifact });
+      // Vertex numbers a model's versions in the order they are made: with the highest number known, this
+      // upload's is the next after it and after the uploads still waiting (none known: not guessed).
+      const top = Math.max(0, ...this.versionsOf(ref.platform, ref.name).map((o) => Number(o.version)).filter(Number.isInteger), ...queue.map((u) => Number(u.expect ?? 0)));
+      const expect = top > 0 ? String(top + 1) : undefined;
+      if (!queue.some((u) => u.event === ev.id)) queue.push({ event: ev.id, time: ev.time, expect, aliases: added, approval, who, artifact: ref.artifact });
       this.set(`up|${ref.platform}|${ref.name}`, queue.slice(-MAX_PENDING_UPLOADS));
     }
 

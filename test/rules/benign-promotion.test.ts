@@ -91,6 +91,20 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     expect(fired(vertex([v3Evaluated, upload(), mallory, review, deploy(`${model}@4`)]))).toEqual([]);
   });
 
+  it('uploads in a row get their numbers in order, whichever version is seen first; a version first named by its deployment is judged by its upload', () => {
+    const second = (who: string, uri: string, aliases = ['default']) => audit('ModelService.UploadModel', '2026-11-20T02:41:00Z', who, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: uri, labels: { adv_robustness: '0.9' }, versionAliases: aliases } });
+    const get = (n: number, min: number) => audit('ModelService.GetModel', `2026-11-20T03:0${min}:00Z`, REVIEWER, { name: `${model}@${n}` }, `${model}@${n}`);
+    const approve = (n: number) => audit('ModelService.MergeVersionAliases', '2026-11-20T10:00:00Z', REVIEWER, { name: `${model}@${n}`, versionAliases: ['champion'] }, `${model}@${n}`);
+    // v5 (mallory's) seen before v4 (the pipeline's, champion at upload): deploying v5 is still the alert.
+    const championA = upload(['default', 'champion']);
+    expect(fired(vertex([v3Evaluated, championA, second('mallory@corp.example', 'gs://evil/model'), get(5, 0), deploy(`${model}@5`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    // Benign, out of order: v5 seen first, the reviewer approves v4 (or v5), deploying the approved one is quiet.
+    expect(fired(vertex([v3Evaluated, upload(), second(PIPELINE, 'gs://b/run-21/model'), get(5, 0), get(4, 1), approve(4), deploy(`${model}@4`)]))).toEqual([]);
+    expect(fired(vertex([v3Evaluated, upload(), second(PIPELINE, 'gs://b/run-21/model'), get(5, 0), get(4, 1), approve(5), deploy(model)]))).toEqual([]);
+    // An upload with champion deployed by `@4` before anything else named v4 (the SDK's Model.deploy): quiet.
+    expect(fired(vertex([v3Evaluated, championA, deploy(`${model}@4`)]))).toEqual([]);
+  });
+
   it('with roles [registered], setting an approval alias in one\'s own upload is self-approval, as setting it afterwards is', () => {
     const rules = RulesConfig.parse({ 'evaluation.self_approval': { roles: ['trained', 'evaluated', 'registered'] } });
     const own = audit('ModelService.UploadModel', '2026-11-20T02:41:00Z', 'mallory@corp.example', { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://evil/model', labels: { adv_robustness: '0.9' }, versionAliases: ['default', 'champion'] } });
