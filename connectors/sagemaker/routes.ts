@@ -4,7 +4,7 @@ import { MltrailError } from '../../core/errors.js';
 import { assertRecordCount, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny, sentBytes } from '../../core/http/index.js';
 import { normalizeAndIngest, quarantineBudget, type RecordsOutcome } from '../../core/ingest.js';
 import type { SagemakerConfig } from './config.js';
-import { normalizeSagemaker } from './normalize.js';
+import { decodeData, normalizeSagemaker } from './normalize.js';
 import { isObj } from './util.js';
 
 export const EVENTBRIDGE_PATH = '/v1/ingest/sagemaker/eventbridge';
@@ -132,23 +132,18 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       // and committed in slices with the event loop let go in between. Each record decodes to at most 64 MiB;
       // a total across the request would refuse readable records of a legitimate buffer (they were lost).
       const ctx = { ...normalizeCtx(deps, FH_CHANNEL, meta), decodeBudget: { left: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY } };
-      const position = new Map<unknown, number>();
-      const envelopes = (parsed.records as unknown[]).map((fr, i) => {
-        const env = { requestId: parsed.requestId, timestamp: parsed.timestamp, records: [fr] };
-        position.set(env, i);
-        return env;
-      });
-      const inPlace = (path: string | undefined, i: number) => path?.replace(/^records\[0\]/, `records[${i}]`);
-      const normalizeOne = (env: unknown) => {
-        const i = position.get(env) ?? 0;
-        const res = normalizeSagemaker(env, ctx);
+      const units = firehoseUnits(parsed.requestId, parsed.timestamp, parsed.records as unknown[]);
+      const place = new Map(units.map((u) => [u.record, u.place]));
+      const normalizeOne = (unit: unknown) => {
+        const at = place.get(unit) ?? ((p?: string) => p);
+        const res = normalizeSagemaker(unit, ctx);
         return {
           events: res.events,
-          rejected: res.rejected.map((r) => ({ ...r, path: inPlace(r.path, i) })),
-          skipped: res.skipped.map((s) => ({ ...s, path: inPlace(s.path, i) })),
+          rejected: res.rejected.map((r) => ({ ...r, path: at(r.path) })),
+          skipped: res.skipped.map((s) => ({ ...s, path: at(s.path) })),
         };
       };
-      const out = await normalizeAndIngest(deps.ingest, normalizeOne, envelopes, FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
+      const out = await normalizeAndIngest(deps.ingest, normalizeOne, units.map((u) => u.record), FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
       logSkipped(deps, FH_CHANNEL, out);
       if (out.rejected.length) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted }, 'some Firehose records quarantined');
       return answer(200);
@@ -156,6 +151,43 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       return answer(err instanceof MltrailError ? err.status : 500, err);
     }
   });
+}
+
+/** CloudWatch Logs events normalized as one unit of a Firehose request (the event loop is let go between units). */
+const CWL_SLICE = 1000;
+
+/**
+ * A Firehose request's records as units of work, each with how to name a path in it as a path of the request:
+ * a record as a one-record request, except a CloudWatch Logs batch of more than CWL_SLICE events, decoded here
+ * and cut into batches of CWL_SLICE (one record of 150,000 events held every route for 6 s).
+ */
+function firehoseUnits(requestId: unknown, timestamp: unknown, records: unknown[]): Array<{ record: unknown; place: (path?: string) => string | undefined }> {
+  const units: Array<{ record: unknown; place: (path?: string) => string | undefined }> = [];
+  records.forEach((fr, i) => {
+    const data = isObj(fr) ? fr.data : undefined;
+    // Only a large record is decoded here (once: its batches are normalized as decoded); a small one by the normalizer.
+    if (typeof data === 'string' && data.length > 64 * 1024) {
+      const decoded = decodeData(data);
+      let cwl: unknown;
+      if ('text' in decoded) {
+        try {
+          cwl = JSON.parse(decoded.text);
+        } catch {
+          cwl = undefined;
+        }
+      }
+      if (isObj(cwl) && cwl.messageType === 'DATA_MESSAGE' && Array.isArray(cwl.logEvents) && cwl.logEvents.length > CWL_SLICE) {
+        const all = cwl.logEvents as unknown[];
+        for (let o = 0; o < all.length; o += CWL_SLICE) {
+          const from = o;
+          units.push({ record: { ...cwl, logEvents: all.slice(o, o + CWL_SLICE) }, place: (p) => p?.replace(/^logEvents\[(\d+)\]/, (_, j: string) => `records[${i}].logEvents[${from + Number(j)}]`) ?? `records[${i}]` });
+        }
+        return;
+      }
+    }
+    units.push({ record: { requestId, timestamp, records: [fr] }, place: (p) => p?.replace(/^records\[0\]/, `records[${i}]`) });
+  });
+  return units;
 }
 
 /**

@@ -57,6 +57,12 @@ interface PendingUpload {
   time: string;
   /** The version number Vertex gives it: one above the highest known or queued when it was uploaded. */
   expect?: string;
+  /**
+   * Whether that number is sure: the highest version known was seen being made (its upload or creation),
+   * or is a sure upload waiting. One known only from an evaluation or a read may have unseen successors
+   * (made before mltrail watched, or by a call it does not read as one, a CopyModel into the model).
+   */
+  sure?: boolean;
   aliases: string[];
   approval?: 'approved' | 'rejected' | 'pending';
   who?: Party;
@@ -291,6 +297,10 @@ export class Registry {
     const still = up.aliases.filter((alias) => this.get<NonNullable<VersionRec['approval']>>(`ua|${v.platform}|${v.name}|${alias}`)?.event === up.event);
     for (const alias of still) this.delete(`ua|${v.platform}|${v.name}|${alias}`);
     if (still.length) v.aliases = [...new Set([...(v.aliases ?? []), ...still])];
+    // A number that is not sure may belong to another version (a copy into the model, one made before mltrail
+    // watched): the upload's aliases and evidence go with it, but not its approval, uploader or artifact — a
+    // deployment of it must be approved on its own.
+    if (!up.sure) return;
     if (up.approval) {
       v.approval = { state: up.approval, time: up.time, event: up.event, identity: up.who?.identity };
       if (up.approval === 'approved') v.approvedEver = true;
@@ -393,7 +403,7 @@ export class Registry {
         } else if (unversionedToDefault) {
           // Judging a deployment (never stored): not seen yet, but an upload waits for this number (deployed
           // by `@N` before anything else named it).
-          const up = this.pendingUploads(r.platform, r.name).find((u) => u.expect === r.version);
+          const up = this.pendingUploads(r.platform, r.name).find((u) => u.expect === r.version && u.sure);
           if (up) named ??= { ...pendingVersion(r.platform, r.name, up.aliases[0] ?? '', { state: up.approval ?? 'pending', time: up.time, event: up.event, identity: up.who?.identity }), key: `up|${up.event}`, version: r.version, aliases: up.aliases, artifact: up.artifact, adopted: [uploadKey(up.event)] };
         }
         if (!registered.length) for (const local of this.localVersions(r.name, r.version, own?.key)) keys.add(local.key);
@@ -526,9 +536,14 @@ export class Registry {
       const queue = this.get<PendingUpload[]>(`up|${ref.platform}|${ref.name}`) ?? [];
       // Vertex numbers a model's versions in the order they are made: with the highest number known, this
       // upload's is the next after it and after the uploads still waiting (none known: not guessed).
-      const top = Math.max(0, ...this.versionsOf(ref.platform, ref.name).map((o) => Number(o.version)).filter(Number.isInteger), ...queue.map((u) => Number(u.expect ?? 0)));
+      const known = this.versionsOf(ref.platform, ref.name).filter((o) => Number.isInteger(Number(o.version)));
+      const highest = known.reduce<VersionRec | undefined>((h, o) => (!h || Number(o.version) > Number(h.version) ? o : h), undefined);
+      const last = queue.at(-1);
+      const lastExpect = Number(last?.expect ?? 0);
+      const top = Math.max(Number(highest?.version ?? 0), lastExpect);
       const expect = top > 0 ? String(top + 1) : undefined;
-      if (!queue.some((u) => u.event === ev.id)) queue.push({ event: ev.id, time: ev.time, expect, aliases: added, approval, who, artifact: ref.artifact });
+      const sure = !!expect && (last && lastExpect >= Number(highest?.version ?? 0) ? !!last.sure : !!highest?.created);
+      if (!queue.some((u) => u.event === ev.id)) queue.push({ event: ev.id, time: ev.time, expect, sure, aliases: added, approval, who, artifact: ref.artifact });
       this.set(`up|${ref.platform}|${ref.name}`, queue.slice(-MAX_PENDING_UPLOADS));
     }
 

@@ -95,14 +95,27 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     const second = (who: string, uri: string, aliases = ['default']) => audit('ModelService.UploadModel', '2026-11-20T02:41:00Z', who, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: uri, labels: { adv_robustness: '0.9' }, versionAliases: aliases } });
     const get = (n: number, min: number) => audit('ModelService.GetModel', `2026-11-20T03:0${min}:00Z`, REVIEWER, { name: `${model}@${n}` }, `${model}@${n}`);
     const approve = (n: number) => audit('ModelService.MergeVersionAliases', '2026-11-20T10:00:00Z', REVIEWER, { name: `${model}@${n}`, versionAliases: ['champion'] }, `${model}@${n}`);
+    // Version 3 seen being made (an upload whose response names it): the numbers after it are sure.
+    const v3Made = { ...audit('ModelService.UploadModel', '2026-11-19T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-19/model' } }), };
+    (v3Made.protoPayload as Record<string, unknown>).response = { response: { model, modelVersionId: '3' } };
     // v5 (mallory's) seen before v4 (the pipeline's, champion at upload): deploying v5 is still the alert.
     const championA = upload(['default', 'champion']);
-    expect(fired(vertex([v3Evaluated, championA, second('mallory@corp.example', 'gs://evil/model'), get(5, 0), deploy(`${model}@5`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    expect(fired(vertex([v3Made, championA, second('mallory@corp.example', 'gs://evil/model'), get(5, 0), deploy(`${model}@5`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
     // Benign, out of order: v5 seen first, the reviewer approves v4 (or v5), deploying the approved one is quiet.
     expect(fired(vertex([v3Evaluated, upload(), second(PIPELINE, 'gs://b/run-21/model'), get(5, 0), get(4, 1), approve(4), deploy(`${model}@4`)]))).toEqual([]);
     expect(fired(vertex([v3Evaluated, upload(), second(PIPELINE, 'gs://b/run-21/model'), get(5, 0), get(4, 1), approve(5), deploy(model)]))).toEqual([]);
     // An upload with champion deployed by `@4` before anything else named v4 (the SDK's Model.deploy): quiet.
-    expect(fired(vertex([v3Evaluated, championA, deploy(`${model}@4`)]))).toEqual([]);
+    expect(fired(vertex([v3Made, championA, deploy(`${model}@4`)]))).toEqual([]);
+  });
+
+  it('a number that is not sure (v3 known only from an evaluation: a copy or an older version may sit above it) carries no approval', () => {
+    // mallory copies a model into 4455 (CopyModel with parentModel: v4, not read as a new version); the pipeline's
+    // upload with champion becomes v5. Counting from v3 would give the pipeline's approval to mallory's v4.
+    const copy = audit('ModelService.CopyModel', '2026-11-20T02:39:00Z', 'mallory@corp.example', { parent: P, sourceModel: `${P}/models/777`, parentModel: model });
+    expect(fired(vertex([v3Evaluated, copy, upload(['default', 'champion']), deploy(`${model}@4`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    // Near miss, benign: the reviewer approves the version by number; deploying it, unversioned or by alias, is quiet.
+    const approve4 = audit('ModelService.MergeVersionAliases', '2026-11-20T10:00:00Z', REVIEWER, { name: `${model}@4`, versionAliases: ['champion'] }, `${model}@4`);
+    for (const target of [`${model}@4`, model, `${model}@champion`]) expect(fired(vertex([v3Evaluated, upload(), approve4, deploy(target)]))).toEqual([]);
   });
 
   it('with roles [registered], setting an approval alias in one\'s own upload is self-approval, as setting it afterwards is', () => {

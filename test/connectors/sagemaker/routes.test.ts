@@ -279,6 +279,17 @@ describe('bounds on what one request may unpack to', () => {
     expect(q.map((x) => [x.meta.record, x.meta.path])).toEqual([[700, 'records[700]']]);
   }, 120_000);
 
+  it('Firehose: one record holding a CloudWatch Logs batch of 5,000 events is normalized in slices; a bad event is named by its place in the request', async () => {
+    h = await startRoutes({ firehose: { access_keys: [FH_KEY] } });
+    const logEvents = Array.from({ length: 5000 }, (_, i) => ({ id: String(i), timestamp: 1, message: i === 4321 ? 'not json' : JSON.stringify(ctRecord('DescribeTrainingJob', { trainingJobName: `job-${i}-${'x'.repeat(i % 97)}` }, { eventID: `one-${i}` })) }));
+    const data = gzipSync(JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's', subscriptionFilters: ['f'], logEvents })).toString('base64');
+    expect(data.length).toBeGreaterThan(64 * 1024);
+    const req = firehoseRequest([{ data: b64('{"x":') }, { data }], { requestId: 'one-big' });
+    expect((await post(FH, req.body, req.headers)).status).toBe(200);
+    expect(h.spool.maxSeq()).toBe(4999);
+    expect(h.spool.listQuarantine({ channel: 'sagemaker.firehose' }).map((q) => q.meta.path).sort()).toEqual(['records[0]', 'records[1].logEvents[4321]']);
+  });
+
   it('Firehose: readable records are all taken, however much the request decodes to together (each record is bounded, not the request); 1 KB of bad lines costs the spool a few MiB (not 150)', async () => {
     h = await startRoutes({ firehose: { access_keys: [FH_KEY], max_decoded_bytes: 1024 * 1024 } });
     // Readable: 4 CloudWatch Logs batches of 200 CloudTrail events each, far over 1 MiB decoded together.
