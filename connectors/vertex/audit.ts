@@ -137,6 +137,8 @@ function refine(
     case 'ExportModel':
       return versioned ? { stage: 'registry', action: 'model_version.export' } : base;
     case 'CopyModel':
+      // Into an existing model (`parentModel`): a new version of it, numbered like an upload's.
+      if (str(req.parentModel)) return { stage: 'registry', action: 'model_version.create' };
       return /@/.test(String(req.sourceModel ?? '')) ? { stage: 'registry', action: 'model_version.copy' } : base;
     case 'UploadModel': {
       // A version uploaded already carrying an approval alias skips review: keep the upload action, mark it approved.
@@ -290,7 +292,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   // Another service's request naming a model counts only when it names a Vertex model (`projects/P/locations/L/models/M`).
   facts.models = vertex ? facts.models.map(canon) : facts.models.filter((m) => /^projects\/[^/]+\/locations\/[^/]+\/models\/[^/]+/.test(m));
   // A refused upload created no version: keep the model it named, not an inferred version.
-  const upload = vertex && rpc === 'UploadModel' ? uploadedModel(req, pp.response) : undefined;
+  // CopyModel into a `parentModel` makes its next version as an upload does (same request field, same response).
+  const upload = vertex && (rpc === 'UploadModel' || (rpc === 'CopyModel' && str(req.parentModel))) ? uploadedModel(req, pp.response) : undefined;
   const uploaded = upload && { name: canon(upload.name), version: outcome === 'failure' ? undefined : upload.version };
   const ml: NonNullable<AuditFields['ml']> = mlFacts(facts, stage, resourceType, resourceName, req, canon, vertex, outcome === 'success' ? approval : undefined, aliases, uploaded);
   // An imported ModelEvaluation's scores are the evaluated version's metrics (what score_drop compares). A refused

@@ -113,6 +113,11 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     // upload with champion becomes v5. Counting from v3 would give the pipeline's approval to mallory's v4.
     const copy = audit('ModelService.CopyModel', '2026-11-20T02:39:00Z', 'mallory@corp.example', { parent: P, sourceModel: `${P}/models/777`, parentModel: model });
     expect(fired(vertex([v3Evaluated, copy, upload(['default', 'champion']), deploy(`${model}@4`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    // Once CopyModel into the model is read as a new version, even sure numbers count it: the copy is v4, the upload v5.
+    const v3Made = audit('ModelService.UploadModel', '2026-11-19T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-19/model' } });
+    (v3Made.protoPayload as Record<string, unknown>).response = { response: { model, modelVersionId: '3' } };
+    expect(fired(vertex([v3Made, copy, upload(['default', 'champion']), deploy(`${model}@4`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    expect(fired(vertex([v3Made, copy, upload(['default', 'champion']), deploy(`${model}@5`)]))).toEqual([]);
     // Near miss, benign: the reviewer approves the version by number; deploying it, unversioned or by alias, is quiet.
     const approve4 = audit('ModelService.MergeVersionAliases', '2026-11-20T10:00:00Z', REVIEWER, { name: `${model}@4`, versionAliases: ['champion'] }, `${model}@4`);
     for (const target of [`${model}@4`, model, `${model}@champion`]) expect(fired(vertex([v3Evaluated, upload(), approve4, deploy(target)]))).toEqual([]);
