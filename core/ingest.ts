@@ -328,7 +328,7 @@ export interface RecordsOutcome {
 export async function normalizeAndIngest(
   ingest: Ingestor,
   normalize: (record: unknown) => { events: unknown[]; rejected: Array<{ reason: string; path?: string; field?: string; record?: unknown }>; skipped: Array<{ reason: string; path?: string }> },
-  records: unknown[],
+  records: Iterable<unknown>,
   channel: string,
   meta: Record<string, unknown> = {},
   opts: { quarantineBudget?: number } = {},
@@ -338,8 +338,14 @@ export async function normalizeAndIngest(
   const bad: QuarantineRow[] = [];
   const commits: Array<Promise<IngestResult>> = [];
   let yielded = Date.now();
-  for (let i = 0; i < records.length; i++) {
-    const rec = records[i];
+  /** Let other requests have the event loop (see YIELD_AFTER_MS and INGEST_SLICE). */
+  const letGo = async () => {
+    await new Promise((r) => setImmediate(r));
+    yielded = Date.now();
+  };
+  let i = -1;
+  for (const rec of records) {
+    i++;
     let res;
     try {
       res = normalize(rec);
@@ -355,21 +361,17 @@ export async function normalizeAndIngest(
       // Bounded now, not when stored: forty rejected 60 MiB records must not be held until the end.
       bad.push(bounded({ reason: rej.reason, body: boundedJson(rej.record ?? rec ?? null), meta: { ...meta, record: i, path: rej.path, field: rej.field } }));
     }
-    if (i < records.length - 1 && Date.now() - yielded > YIELD_AFTER_MS) {
-      // Long records (a Firehose record that decodes to megabytes): other requests get the event loop too.
-      await new Promise((r) => setImmediate(r));
-      yielded = Date.now();
-    }
+    // Long records (a Firehose record that decodes to megabytes): other requests get the event loop too.
+    if (Date.now() - yielded > YIELD_AFTER_MS) await letGo();
     // A large input goes to the spool in slices, and other requests get the event loop in between: the events
     // of one slice are garbage once serialized, so memory holds a slice, not the whole decoded request.
-    if (events.length >= INGEST_SLICE && i < records.length - 1) {
+    if (events.length >= INGEST_SLICE) {
       const slice = ingest.ingest(events, channel, undefined, undefined, { quarantineBudget: opts.quarantineBudget });
       // Handled at the end (Promise.all); until then a failure must not count as an unhandled rejection.
       slice.catch(() => undefined);
       commits.push(slice);
       events = [];
-      await new Promise((r) => setImmediate(r));
-      yielded = Date.now();
+      await letGo();
     }
   }
   ingest.quarantineMany(channel, bad, opts.quarantineBudget);

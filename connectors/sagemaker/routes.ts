@@ -132,10 +132,16 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       // and committed in slices with the event loop let go in between. Each record decodes to at most 64 MiB;
       // a total across the request would refuse readable records of a legitimate buffer (they were lost).
       const ctx = { ...normalizeCtx(deps, FH_CHANNEL, meta), decodeBudget: { left: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY } };
-      const units = firehoseUnits(parsed.requestId, parsed.timestamp, parsed.records as unknown[]);
-      const place = new Map(units.map((u) => [u.record, u.place]));
+      // Units are made as they are reached (a large record decoded only then), and forgotten once done.
+      const place = new WeakMap<object, (path?: string) => string | undefined>();
+      const units = (function* () {
+        for (const u of firehoseUnits(parsed.requestId, parsed.timestamp, parsed.records as unknown[])) {
+          place.set(u.record, u.place);
+          yield u.record;
+        }
+      })();
       const normalizeOne = (unit: unknown) => {
-        const at = place.get(unit) ?? ((p?: string) => p);
+        const at = place.get(unit as object) ?? ((p?: string) => p);
         const res = normalizeSagemaker(unit, ctx);
         return {
           events: res.events,
@@ -143,7 +149,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
           skipped: res.skipped.map((s) => ({ ...s, path: at(s.path) })),
         };
       };
-      const out = await normalizeAndIngest(deps.ingest, normalizeOne, units.map((u) => u.record), FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
+      const out = await normalizeAndIngest(deps.ingest, normalizeOne, units, FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
       logSkipped(deps, FH_CHANNEL, out);
       if (out.rejected.length) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted }, 'some Firehose records quarantined');
       return answer(200);
@@ -161,9 +167,9 @@ const CWL_SLICE = 1000;
  * a record as a one-record request, except a CloudWatch Logs batch of more than CWL_SLICE events, decoded here
  * and cut into batches of CWL_SLICE (one record of 150,000 events held every route for 6 s).
  */
-function firehoseUnits(requestId: unknown, timestamp: unknown, records: unknown[]): Array<{ record: unknown; place: (path?: string) => string | undefined }> {
-  const units: Array<{ record: unknown; place: (path?: string) => string | undefined }> = [];
-  records.forEach((fr, i) => {
+function* firehoseUnits(requestId: unknown, timestamp: unknown, records: unknown[]): Generator<{ record: object; place: (path?: string) => string | undefined }> {
+  for (let i = 0; i < records.length; i++) {
+    const fr = records[i];
     const data = isObj(fr) ? fr.data : undefined;
     // Only a large record is decoded here (once: its batches are normalized as decoded); a small one by the normalizer.
     if (typeof data === 'string' && data.length > 64 * 1024) {
@@ -180,14 +186,13 @@ function firehoseUnits(requestId: unknown, timestamp: unknown, records: unknown[
         const all = cwl.logEvents as unknown[];
         for (let o = 0; o < all.length; o += CWL_SLICE) {
           const from = o;
-          units.push({ record: { ...cwl, logEvents: all.slice(o, o + CWL_SLICE) }, place: (p) => p?.replace(/^logEvents\[(\d+)\]/, (_, j: string) => `records[${i}].logEvents[${from + Number(j)}]`) ?? `records[${i}]` });
+          yield { record: { ...cwl, logEvents: all.slice(o, o + CWL_SLICE) }, place: (p) => p?.replace(/^logEvents\[(\d+)\]/, (_, j: string) => `records[${i}].logEvents[${from + Number(j)}]`) ?? `records[${i}]` };
         }
-        return;
+        continue;
       }
     }
-    units.push({ record: { requestId, timestamp, records: [fr] }, place: (p) => p?.replace(/^records\[0\]/, `records[${i}]`) });
-  });
-  return units;
+    yield { record: { requestId, timestamp, records: [fr] }, place: (p) => p?.replace(/^records\[0\]/, `records[${i}]`) };
+  }
 }
 
 /**
