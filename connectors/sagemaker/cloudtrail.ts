@@ -14,8 +14,6 @@ export interface RecordContext {
   receivedTime: string;
   keepRaw: boolean;
   config: SagemakerConfig;
-  /** Bytes the records' `data` fields may still decode to in this input (see decodeAndWalk). */
-  decodeBudget?: { left: number; total: number };
 }
 
 /**

@@ -19,8 +19,6 @@ import { isObj, str, type Obj } from './util.js';
 const MAX_DEPTH = 6;
 /** Bound on one decompressed Firehose / CloudWatch Logs record. */
 const MAX_RECORD_DECODED = 64 * 1024 * 1024;
-/** What all of one input's records may decode to, without a config (`firehose.max_decoded_bytes`'s default). */
-const DEFAULT_DECODE_BUDGET = 256 * 1024 * 1024;
 
 type Kind =
   | 'digest' | 's3_test_event' | 'sns' | 'cloudtrail_sns' | 's3_notification' | 'log_file' | 'eventbridge'
@@ -71,31 +69,19 @@ export function detectSagemaker(record: unknown): boolean {
  * @example
  * decodeData('aGVsbG8=') // { text: 'hello' }
  */
-export function decodeData(data: string, budget?: { left: number; total?: number }): { text: string } | { error: string } {
+export function decodeData(data: string): { text: string } | { error: string } {
   const compact = data.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) return { error: 'data is not base64' };
   let bytes = Buffer.from(compact, 'base64');
   if (isGzip(bytes)) {
-    const limit = Math.min(MAX_RECORD_DECODED, budget ? Math.max(0, budget.left) : MAX_RECORD_DECODED);
     try {
-      bytes = gunzipSync(bytes, { maxOutputLength: Math.max(1, limit) });
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_RECORD_DECODED });
     } catch (err) {
-      const over = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-      if (over && budget && limit < MAX_RECORD_DECODED) return { error: `data not decoded: this input's records decode to more than ${budgetMiB(budget)} MiB together (firehose.max_decoded_bytes)` };
       return { error: `data is gzip but cannot be decompressed: ${(err as Error).message}` };
     }
   }
-  if (budget) {
-    if (bytes.length > budget.left) return { error: `data not decoded: this input's records decode to more than ${budgetMiB(budget)} MiB together (firehose.max_decoded_bytes)` };
-    budget.left -= bytes.length;
-  }
   return { text: bytes.toString('utf8') };
 }
-
-const budgetMiB = (b: { left: number; total?: number }) => {
-  const mib = (b.total ?? 0) / 1024 / 1024;
-  return Number.isInteger(mib) ? String(mib) : mib.toFixed(1);
-};
 
 /**
  * JSON, or NDJSON (one value per line): each value or the line's parse error.
@@ -131,12 +117,7 @@ export function parseJsonOrLines(text: string): Array<{ value: unknown } | { err
  */
 export function normalizeSagemaker(record: unknown, ctx: NormalizeContext<SagemakerConfig>): NormalizeOutput {
   const out = emptyOutput();
-  // One budget for everything this input's `data` fields decode to: forty 60 MiB gzip bombs in one 3 MB Firehose
-  // request took the bridge out of memory, each record under the per-record cap.
-  // A caller that splits one input into parts (the Firehose route, record by record) shares one budget across them.
-  const budget = ctx.config?.firehose?.max_decoded_bytes ?? DEFAULT_DECODE_BUDGET;
-  const shared = (ctx as { decodeBudget?: { left: number; total: number } }).decodeBudget;
-  const rc: RecordContext = { channel: ctx.channel, receivedTime: ctx.receivedTime, keepRaw: ctx.keepRaw, config: ctx.config, decodeBudget: shared ?? { left: budget, total: budget } };
+  const rc: RecordContext = { channel: ctx.channel, receivedTime: ctx.receivedTime, keepRaw: ctx.keepRaw, config: ctx.config };
   walk(record, '', 0, rc, ctx.meta ?? {}, out);
   return out;
 }
@@ -270,7 +251,7 @@ function walk(r: unknown, path: string, depth: number, rc: RecordContext, meta: 
 }
 
 function decodeAndWalk(data: string, path: string, depth: number, rc: RecordContext, meta: Record<string, unknown>, out: NormalizeOutput, original: unknown): void {
-  const decoded = decodeData(data, rc.decodeBudget);
+  const decoded = decodeData(data);
   if ('error' in decoded) {
     out.rejected.push({ reason: decoded.error, path, field: 'data', record: original });
     return;

@@ -131,7 +131,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       // Record by record: a buffer of CloudWatch Logs batches can hold hundreds of thousands of events, normalized
       // and committed in slices with the event loop let go in between. Each record decodes to at most 64 MiB;
       // a total across the request would refuse readable records of a legitimate buffer (they were lost).
-      const ctx = { ...normalizeCtx(deps, FH_CHANNEL, meta), decodeBudget: { left: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY } };
+      const ctx = normalizeCtx(deps, FH_CHANNEL, meta);
       // Units are made as they are reached (a large record decoded only then), and forgotten once done.
       const place = new WeakMap<object, (path?: string) => string | undefined>();
       const units = (function* () {

@@ -207,7 +207,7 @@ export function bearerToken(c: Context): string | undefined {
 
 /**
  * Records one request may carry (array elements, NDJSON lines, an EventList's items, a Firehose request's
- * records, counted to two levels). Parsing, normalizing and quarantining run on the event loop: a 3 KB gzip
+ * records, what nested arrays hold at any depth). Parsing, normalizing and quarantining run on the event loop: a 3 KB gzip
  * of a million `{}` held every route for seconds. Real senders stay far below (an apiserver batch is 400
  * events, a Firehose buffer of ≤ 64 MiB holds tens of thousands of records).
  */

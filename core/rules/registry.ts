@@ -317,8 +317,7 @@ export class Registry {
 
   /** Uploads of a model waiting for their version to be seen, oldest first. */
   private pendingUploads(platform: string, name: string): PendingUpload[] {
-    const queue = this.get<PendingUpload[] | PendingUpload>(`up|${platform}|${name}`);
-    return Array.isArray(queue) ? queue : queue ? [queue] : [];
+    return this.get<PendingUpload[]>(`up|${platform}|${name}`) ?? [];
   }
 
   /**
