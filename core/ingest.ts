@@ -74,9 +74,10 @@ const byteLength = (b: QuarantineRow['body']) => (typeof b === 'string' ? Buffer
 function bounded(row: QuarantineRow, max = MAX_QUARANTINE_BODY): QuarantineRow {
   const size = byteLength(row.body);
   if (size <= max) return row;
-  const buf = typeof row.body === 'string' ? Buffer.from(row.body) : Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength);
+  // A copy of the first bytes (a view would keep the whole 60 MB body alive), from at most `max` characters.
+  const head = typeof row.body === 'string' ? Buffer.from(row.body.slice(0, max)) : Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength);
   const total = (row.meta?.truncated as { total_bytes?: number } | undefined)?.total_bytes ?? size;
-  return { ...row, body: buf.subarray(0, max), meta: { ...row.meta, truncated: { kept_bytes: max, total_bytes: total } } };
+  return { ...row, body: Buffer.from(head.subarray(0, max)), meta: { ...row.meta, truncated: { kept_bytes: max, total_bytes: total } } };
 }
 
 /**

@@ -164,35 +164,41 @@ const CWL_SLICE = 1000;
 
 /**
  * A Firehose request's records as units of work, each with how to name a path in it as a path of the request:
- * a record as a one-record request, except a CloudWatch Logs batch of more than CWL_SLICE events, decoded here
- * and cut into batches of CWL_SLICE (one record of 150,000 events held every route for 6 s).
+ * a record as a one-record request, except a large CloudWatch Logs batch, decoded here once and cut into
+ * batches of CWL_SLICE (one record of 150,000 events held every route for 6 s).
  */
 function* firehoseUnits(requestId: unknown, timestamp: unknown, records: unknown[]): Generator<{ record: object; place: (path?: string) => string | undefined }> {
   for (let i = 0; i < records.length; i++) {
     const fr = records[i];
-    const data = isObj(fr) ? fr.data : undefined;
-    // Only a large record is decoded here (once: its batches are normalized as decoded); a small one by the normalizer.
-    if (typeof data === 'string' && data.length > 64 * 1024) {
-      const decoded = decodeData(data);
-      let cwl: unknown;
-      if ('text' in decoded) {
-        try {
-          cwl = JSON.parse(decoded.text);
-        } catch {
-          cwl = undefined;
-        }
+    const batch = largeCwlBatch(fr);
+    if (batch) {
+      // Normalized as decoded here (not decoded again), in batches of CWL_SLICE events.
+      const { envelope, events } = batch;
+      for (let o = 0; o < Math.max(1, events.length); o += CWL_SLICE) {
+        const from = o;
+        yield { record: { ...envelope, logEvents: events.slice(o, o + CWL_SLICE) }, place: (p) => p?.replace(/^logEvents\[(\d+)\]/, (_, j: string) => `records[${i}].logEvents[${from + Number(j)}]`) ?? `records[${i}]` };
       }
-      if (isObj(cwl) && cwl.messageType === 'DATA_MESSAGE' && Array.isArray(cwl.logEvents) && cwl.logEvents.length > CWL_SLICE) {
-        const all = cwl.logEvents as unknown[];
-        for (let o = 0; o < all.length; o += CWL_SLICE) {
-          const from = o;
-          yield { record: { ...cwl, logEvents: all.slice(o, o + CWL_SLICE) }, place: (p) => p?.replace(/^logEvents\[(\d+)\]/, (_, j: string) => `records[${i}].logEvents[${from + Number(j)}]`) ?? `records[${i}]` };
-        }
-        continue;
-      }
+      continue;
     }
     yield { record: { requestId, timestamp, records: [fr] }, place: (p) => p?.replace(/^records\[0\]/, `records[${i}]`) };
   }
+}
+
+/** A large Firehose record that decodes to a CloudWatch Logs batch: its envelope and events (a small one is left to the normalizer). */
+function largeCwlBatch(fr: unknown): { envelope: Record<string, unknown>; events: unknown[] } | undefined {
+  const data = isObj(fr) ? fr.data : undefined;
+  if (typeof data !== 'string' || data.length <= 64 * 1024) return undefined;
+  const decoded = decodeData(data);
+  if (!('text' in decoded)) return undefined;
+  let cwl: unknown;
+  try {
+    cwl = JSON.parse(decoded.text);
+  } catch {
+    return undefined;
+  }
+  if (!isObj(cwl) || typeof cwl.messageType !== 'string' || !Array.isArray(cwl.logEvents)) return undefined;
+  const { logEvents, ...envelope } = cwl;
+  return { envelope, events: logEvents as unknown[] };
 }
 
 /**
