@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientErrorHandler, parseJsonRecords, splitJsonRecords } from '../../../core/http/index.js';
+import { bearerToken, clientErrorHandler, errorResponse, parseJsonRecords, readBody, readRawBody, safeEqualAny, splitJsonRecords } from '../../../core/http/index.js';
 
 describe('splitJsonRecords', () => {
   it('reads one object, an array, or NDJSON', () => {
@@ -87,5 +90,101 @@ describe('splitJsonRecords / assertRecordCount: at most 100,000 records a reques
     let deep: unknown = [];
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(() => assertRecordCount([deep])).not.toThrow();
+  });
+});
+
+describe('body limits on a real server (readRawBody / readBody)', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  /** A Hono app on 127.0.0.1:0 whose route reads the body with the given function and answers its length. */
+  async function serveReader(read: (c: Context) => Promise<Buffer>): Promise<string> {
+    const app = new Hono();
+    app.post('/in', async (c) => {
+      try {
+        return c.json({ bytes: (await read(c)).length });
+      } catch (err) {
+        return errorResponse(c, err);
+      }
+    });
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    close = () => new Promise<void>((r) => server.close(() => r()));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/in`;
+  }
+
+  /** POST with Transfer-Encoding: chunked (no Content-Length), the body in several writes. */
+  const chunked = (url: string, parts: Buffer[]) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      for (const p of parts) req.write(p);
+      req.end();
+    });
+
+  it('a body of exactly the limit is read; one byte more is 413, whether declared by Content-Length or streamed chunked', async () => {
+    const url = await serveReader((c) => readRawBody(c, 1000));
+    const exact = await fetch(url, { method: 'POST', body: 'a'.repeat(1000) });
+    expect(exact.status).toBe(200);
+    expect(await exact.json()).toEqual({ bytes: 1000 });
+    const over = await fetch(url, { method: 'POST', body: 'a'.repeat(1001) });
+    expect(over.status).toBe(413);
+    expect((await over.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1000 });
+    // No Content-Length: the limit holds while streaming.
+    const streamedOk = await chunked(url, [Buffer.alloc(600, 97), Buffer.alloc(400, 97)]);
+    expect(streamedOk.status).toBe(200);
+    expect(JSON.parse(streamedOk.body)).toEqual({ bytes: 1000 });
+    const streamedOver = await chunked(url, Array.from({ length: 20 }, () => Buffer.alloc(600, 97)));
+    expect(streamedOver.status).toBe(413);
+    expect(JSON.parse(streamedOver.body).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1000 });
+  });
+
+  it('a gzip body is bounded after decoding too: 4 × maxBytes by default, maxDecodedBytes when given (413, a small gzip of many bytes is a bomb)', async () => {
+    const url = await serveReader((c) => readBody(c, { maxBytes: 1000 }));
+    const gz = (n: number) => gzipSync(Buffer.alloc(n, 97));
+    expect(gz(4000).length).toBeLessThan(1000);
+    const atBound = await fetch(url, { method: 'POST', body: gz(4000), headers: { 'content-encoding': 'gzip' } });
+    expect(await atBound.json()).toEqual({ bytes: 4000 });
+    const bomb = await fetch(url, { method: 'POST', body: gz(4001), headers: { 'content-encoding': 'gzip' } });
+    expect(bomb.status).toBe(413);
+    expect((await bomb.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 4000 });
+    await close!();
+    const url2 = await serveReader((c) => readBody(c, { maxBytes: 1000, maxDecodedBytes: 1500 }));
+    const over = await fetch(url2, { method: 'POST', body: gz(1501), headers: { 'content-encoding': 'gzip' } });
+    expect(over.status).toBe(413);
+    expect((await over.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1500 });
+  });
+});
+
+describe('bearerToken', () => {
+  const app = new Hono().get('/', (c) => c.json({ token: bearerToken(c) ?? null }));
+  const tokenOf = async (authorization?: string) => ((await (await app.request('/', { headers: authorization ? { authorization } : {} })).json()) as { token: string | null }).token;
+
+  it('takes the token of the Bearer scheme, named in any case (RFC 7235 §2.1), and nothing else', async () => {
+    expect(await tokenOf('Bearer abc.def')).toBe('abc.def');
+    expect(await tokenOf('bearer abc')).toBe('abc');
+    expect(await tokenOf('BEARER  abc  ')).toBe('abc');
+    expect(await tokenOf('Basic YTpi')).toBeNull();
+    expect(await tokenOf('Bearer ')).toBeNull();
+    expect(await tokenOf(undefined)).toBeNull();
+  });
+});
+
+describe('safeEqualAny', () => {
+  it('matches whichever accepted value equals, wherever it is in the list (rotation: new and old secret both work)', () => {
+    expect(safeEqualAny('k1', ['k1', 'k2', 'k3'])).toBe(true);
+    expect(safeEqualAny('k2', ['k1', 'k2', 'k3'])).toBe(true);
+    expect(safeEqualAny('k3', ['k1', 'k2', 'k3'])).toBe(true);
+    expect(safeEqualAny('k4', ['k1', 'k2', 'k3'])).toBe(false);
+    expect(safeEqualAny('k1', [])).toBe(false);
+    expect(safeEqualAny('', [''])).toBe(true);
   });
 });
