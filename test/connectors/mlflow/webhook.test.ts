@@ -120,6 +120,25 @@ describe('POST /v1/ingest/mlflow authentication', () => {
     expect((await post(`${h.url}/v1/ingest/mlflow`, body(), mlflowHeaders(v))).status).toBe(401);
   });
 
+  it('rotation: whichever configured secret signed the delivery verifies, first or last in the list', async () => {
+    h = await startWebhookServer({ webhook_secrets: 'test-secret-key, new-secret-2026, third-secret-0000' }, at);
+    expect((await post(`${h.url}/v1/ingest/mlflow`, body(), mlflowHeaders(v))).status).toBe(200);
+    const id = 'dddddddd-0000-4000-8000-0000000000aa';
+    const mid = { ...v, deliveryId: id, signature: mlflowSignature('new-secret-2026', id, v.timestamp, body()) };
+    expect((await post(`${h.url}/v1/ingest/mlflow`, body(), mlflowHeaders(mid))).status).toBe(200);
+  });
+
+  it('a signed X-MLflow-Timestamp that is not whole unix seconds → 401 STALE_TIMESTAMP: the replay window cannot be stepped around', async () => {
+    h = await startWebhookServer({ webhook_secrets: [secret] }, at);
+    for (const ts of [`${v.timestamp}.0`, 'abc', `${v.timestamp}000`]) {
+      const id = `dddddddd-0000-4000-8000-${String(ts.length).padStart(12, '0')}`;
+      const r = await post(`${h.url}/v1/ingest/mlflow`, body(), mlflowHeaders({ deliveryId: id, timestamp: ts, signature: mlflowSignature(secret, id, ts, body()) }));
+      expect(r.status).toBe(401);
+      expect(r.json.error.code).toBe('MLTRAIL_ERR_STALE_TIMESTAMP');
+    }
+    expect(h.events().filter((e) => e.action !== 'ingest.auth_failure')).toEqual([]);
+  });
+
   it('a retried delivery (same id) answers 2xx and stays one event', async () => {
     h = await startWebhookServer({ webhook_secrets: [secret] }, at);
     const first = await post(`${h.url}/v1/ingest/mlflow`, body(), mlflowHeaders(v));
@@ -249,6 +268,23 @@ describe('Databricks registry webhooks', () => {
     const stale = await post(url, body, { 'X-Databricks-Signature': databricksSignature('dbx-secret', body) });
     expect(stale.status).toBe(401);
     expect(stale.json.error.code).toBe('MLTRAIL_ERR_STALE_TIMESTAMP');
+  });
+  it('event_timestamp window: exactly 24 h old is taken; older, or further in the future, → 401 STALE_TIMESTAMP', async () => {
+    h = await startWebhookServer({ webhook_secrets: [secret] }, now);
+    const url = `${h.url}/v1/ingest/mlflow/databricks`;
+    const at = (eventTs: number, version: string) => {
+      const b = JSON.stringify({ ...JSON.parse(body), event_timestamp: eventTs, version });
+      return post(url, b, { 'X-Databricks-Signature': databricksSignature(secret, b) });
+    };
+    expect((await at(now - 86_400_000, '1')).status).toBe(200);
+    expect((await at(now + 86_400_000, '2')).status).toBe(200);
+    const old = await at(now - 86_401_000, '3');
+    expect(old.status).toBe(401);
+    expect(old.json.error).toMatchObject({ code: 'MLTRAIL_ERR_STALE_TIMESTAMP', message: expect.stringMatching(/86401 s in the past/) });
+    const future = await at(now + 86_401_000, '4');
+    expect(future.status).toBe(401);
+    expect(future.json.error).toMatchObject({ code: 'MLTRAIL_ERR_STALE_TIMESTAMP', message: expect.stringMatching(/86401 s in the future/) });
+    expect(h.events().filter((e) => e.action !== 'ingest.auth_failure')).toHaveLength(2);
   });
   it('a signed body without a numeric event_timestamp → 401 (its freshness cannot be checked, so it could be replayed)', async () => {
     h = await startWebhookServer({ webhook_secrets: [secret] }, now);
