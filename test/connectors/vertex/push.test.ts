@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseKeySet } from '../../../connectors/vertex/oidc.js';
 import { reasonClass } from '../../../core/ingest.js';
 import { readFixture, readFixtureJson } from '../../helpers/fixtures.js';
 import { AUDIENCE, PUSH_SA, httpServer, pushApp, signer, writeJwks } from './harness.js';
@@ -138,6 +139,25 @@ describe('Pub/Sub push with a JWKS file', () => {
     expect(ok.json).toEqual({ accepted: 1, duplicates: 0, quarantined: 0 });
   });
 
+  it('a clock skew of up to 60 s is tolerated: expired 30 s ago, or issued 50 s ahead, is still accepted', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const late = await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.GetCustomJob`, insertId: 'skew-late' })), key.mint({ iat: now - 1000, exp: now - 30 }));
+    expect(late.status).toBe(200);
+    const early = await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.GetCustomJob`, insertId: 'skew-early' })), key.mint({ iat: now + 50, exp: now + 3600 }));
+    expect(early.status).toBe(200);
+  });
+
+  it('the token is checked before the body is read: without one, a body that would be quarantined (bad gzip) or refused as too large is a 401, nothing kept', async () => {
+    const quarantined = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).length;
+    const gz = await post(app.url, 'garbage', undefined, { 'content-encoding': 'gzip' });
+    expect(gz.status).toBe(401);
+    const forged = await post(app.url, 'garbage', other.mint(), { 'content-encoding': 'gzip' });
+    expect(forged.status).toBe(401);
+    const big = await post(app.url, 'x'.repeat(15 * 1024 * 1024), undefined);
+    expect(big.status).toBe(401);
+    expect(app.spool.listQuarantine({ channel: 'vertex.pubsub_push' })).toHaveLength(quarantined);
+  });
+
   const rejections: Array<[string, () => string | undefined, number, RegExp]> = [
     ['missing header', () => undefined, 401, /missing Authorization: Bearer/],
     ['wrong audience', () => key.mint({ aud: 'https://elsewhere.example/push' }), 401, /audience/],
@@ -152,6 +172,8 @@ describe('Pub/Sub push with a JWKS file', () => {
     ['not valid yet (nbf in 10 min)', () => key.mint({ nbf: Math.floor(Date.now() / 1000) + 600 }), 401, /not valid before/],
     ['nbf past any date (1e20)', () => key.mint({ nbf: 1e20 }), 401, /not valid before nbf 100000000000000000000/],
     ['critical header extension (crit)', () => key.mint({}, { crit: ['x'], x: 1 }), 401, /critical extensions/],
+    ['expired 2 min ago (past the 60 s clock skew)', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 1000, exp: Math.floor(Date.now() / 1000) - 120 }), 401, /expired/],
+    ['exp − now past the lifetime (iat ahead, within the skew)', () => key.mint({ iat: Math.floor(Date.now() / 1000) + 50, exp: Math.floor(Date.now() / 1000) + 50 + 3650 }), 401, /^token lifetime exceeds 3600s/],
     ['wrong issuer', () => key.mint({ iss: 'https://evil.example' }), 401, /issuer/],
     ['bad signature (other key, same kid)', () => other.mint(), 401, /signature is invalid/],
     ['tampered payload', () => { const [h, , s] = key.mint().split('.'); return `${h}.${Buffer.from(JSON.stringify({ email: PUSH_SA, aud: AUDIENCE })).toString('base64url')}.${s}`; }, 401, /signature is invalid|lacks exp/],
@@ -175,6 +197,29 @@ describe('Pub/Sub push with a JWKS file', () => {
       expect(failures.some((f) => reasonClass(f.error.message) === reasonClass(r.json?.error.message) && f.error.code === r.json?.error.code)).toBe(true);
     });
   }
+});
+
+describe('allowed push service accounts and key sets', () => {
+  it('MLTRAIL_PUBSUB_SERVICE_ACCOUNTS written with capitals still matches the token email (emails compare case-insensitively)', async () => {
+    const key = signer('kid-case');
+    const app = await pushApp({ push: { audience: AUDIENCE, service_accounts: ['PubSub-Push@ML-Prod-123.iam.gserviceaccount.com'], jwks: writeJwks([key.jwk]) } });
+    try {
+      expect(PUSH_SA).toBe('pubsub-push@ml-prod-123.iam.gserviceaccount.com');
+      const r = await post(app.url, wrapped(entry), key.mint());
+      expect(r.status).toBe(200);
+      expect((await post(app.url, wrapped(entry, '900009'), key.mint({ email: 'pubsub-push@ml-prod-124.iam.gserviceaccount.com' }))).status).toBe(403);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a JWKS key marked for encryption (use "enc"), or of another type or algorithm, is not a signing key', () => {
+    const k = signer('k-enc');
+    expect(() => parseKeySet(JSON.stringify({ keys: [{ ...k.jwk, use: 'enc' }] }), 'jwks.json')).toThrow(/no RS256 signing keys/);
+    expect(() => parseKeySet(JSON.stringify({ keys: [{ ...k.jwk, alg: 'RS512' }] }), 'jwks.json')).toThrow(/no RS256 signing keys/);
+    const set = parseKeySet(JSON.stringify({ keys: [{ ...k.jwk, kid: 'enc', use: 'enc' }, { ...k.jwk, kid: 'sig' }, { kty: 'EC', kid: 'ec', crv: 'P-256', x: 'x', y: 'y' }] }), 'jwks.json');
+    expect([...set.keys()]).toEqual(['sig']);
+  });
 });
 
 describe('push configuration and key sources', () => {
