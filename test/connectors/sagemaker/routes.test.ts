@@ -96,6 +96,27 @@ describe('POST /v1/ingest/sagemaker/eventbridge', () => {
     expect(h.events().filter((e) => e.channel === 'sagemaker.eventbridge' && e.action !== 'ingest.auth_failure')).toHaveLength(3);
   });
 
+  it('checks the API key before reading the body: without it, a body over the limit or a corrupt gzip is a 401, not a 413/400', async () => {
+    h = await startRoutes({ eventbridge: { api_keys: [KEY], max_body_bytes: 1000 } });
+    const big = 'x'.repeat(5000);
+    expect((await post(EB, big)).status).toBe(401);
+    expect((await post(EB, big, { 'x-api-key': 'nope' })).status).toBe(401);
+    expect((await post(EB, big, { 'x-api-key': KEY })).status).toBe(413);
+    expect((await post(EB, Buffer.from('not gzip'), { 'x-api-key': 'nope', 'content-encoding': 'gzip' })).status).toBe(401);
+    expect((await post(EB, Buffer.from('not gzip'), { 'x-api-key': KEY, 'content-encoding': 'gzip' })).status).toBe(400);
+    expect(h.events().filter((e) => e.action !== 'ingest.auth_failure')).toEqual([]);
+  });
+
+  it('Basic auth without basic_username configured: any user name, the password is the API key (any of the rotated keys)', async () => {
+    h = await startRoutes({ eventbridge: { api_keys: [KEY, 'next-key-9876543210'] } });
+    const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+    const one = JSON.stringify(fx('eventbridge-sagemaker-pipeline-execution-status-change.awsdocs.json'));
+    const ok = await post(EB, one, { authorization: basic('any-connection-user', KEY) });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ accepted: 1 });
+    expect((await post(EB, one, { authorization: basic('any-connection-user', 'wrong') })).status).toBe(401);
+  });
+
   it('quarantines a body that is not JSON (400, EventBridge does not retry it) and one with nothing usable', async () => {
     h = await startRoutes({ eventbridge: { api_keys: [KEY] } });
     const bad = await post(EB, '{"detail-type": "AWS API Call via CloudTrail", "detail": {', { 'x-api-key': KEY });
@@ -242,6 +263,40 @@ describe('POST /v1/ingest/sagemaker/firehose', () => {
     const badGzip = await post(FH, Buffer.from('definitely not gzip'), { ...firehoseRequest([]).headers, 'content-encoding': 'gzip' });
     expect(badGzip.status).toBe(400);
     expect(h.events()).toHaveLength(0);
+  });
+
+  it('checks the access key before reading the body: without it, a body over the limit is a 401 (retried), never the final 413', async () => {
+    h = await startRoutes({ firehose: { access_keys: [FH_KEY], max_body_bytes: 4096 } });
+    const big = firehoseRequest([{ data: b64('x'.repeat(8000)) }], { key: 'wrong-key' });
+    const r = await post(FH, big.body, big.headers);
+    expect(r.status).toBe(401);
+    expect(r.json).toMatchObject({ requestId: 'ed4acda5-034f-9f42-bba1-f29aea6d7d8f', errorMessage: expect.stringMatching(/X-Amz-Firehose-Access-Key/) });
+    const badGzip = await post(FH, Buffer.from('definitely not gzip'), { ...firehoseRequest([], { key: 'wrong-key' }).headers, 'content-encoding': 'gzip' });
+    expect(badGzip.status).toBe(401);
+    expect(h.events().filter((e) => e.action !== 'ingest.auth_failure')).toEqual([]);
+    expect(h.spool.listQuarantine({ channel: 'sagemaker.firehose' })).toEqual([]);
+  });
+
+  it('answers with the body requestId when the X-Amz-Firehose-Request-Id header is absent; refuses another protocol version', async () => {
+    h = await startRoutes({ firehose: { access_keys: [FH_KEY] } });
+    const fr = firehoseRequest([{ data: b64(ctRecord('CreateModel', { modelName: 'm' })) }], { requestId: 'body-only-id' });
+    const { 'x-amz-firehose-request-id': _id, ...noId } = fr.headers;
+    const r = await post(FH, fr.body, noId);
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ requestId: 'body-only-id', timestamp: expect.any(Number) });
+    const v2 = await post(FH, fr.body, { ...fr.headers, 'x-amz-firehose-protocol-version': '2.0' });
+    expect(v2.status).toBe(400);
+    expect(v2.json).toMatchObject({ requestId: 'body-only-id', errorMessage: expect.stringMatching(/Protocol-Version 2\.0/) });
+  });
+
+  it('a gzip body that decodes past max_decoded_bytes → 413 naming the bound (a small gzip must not decode to gigabytes)', async () => {
+    h = await startRoutes({ firehose: { access_keys: [FH_KEY], max_decoded_bytes: 64 * 1024 } });
+    const fr = firehoseRequest([{ data: b64('x'.repeat(100_000)) }], { gzip: true, requestId: 'bomb' });
+    expect(fr.body.length).toBeLessThan(4096);
+    const r = await post(FH, fr.body, fr.headers);
+    expect(r.status).toBe(413);
+    expect(r.json).toMatchObject({ requestId: 'bomb', error: { code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 64 * 1024 } });
+    expect(h.spool.listQuarantine({ channel: 'sagemaker.firehose' })).toEqual([]);
   });
 
   it('a full spool answers 503 with Retry-After so Firehose retries', async () => {
