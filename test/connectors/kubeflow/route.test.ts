@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -356,6 +356,17 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     expect(evs[0]).toMatchObject({ platform: 'kubeflow', channel: 'kubeflow.k8s_audit' });
   });
 
+  it('the token is checked before the body is read: without it, a body over the limit or not JSON is a 401, nothing quarantined; the scheme name is case-insensitive', async () => {
+    const { h, url } = await start({ audit: { body_limit_bytes: 4096 } });
+    expect((await post(url, 'x'.repeat(10_000), { authorization: 'Bearer nope' })).status).toBe(401);
+    expect((await post(url, 'x'.repeat(10_000), {})).status).toBe(401);
+    expect((await post(url, '{"not json', { authorization: 'Bearer nope' })).status).toBe(401);
+    expect(h.spool.listQuarantine()).toEqual([]);
+    expect((await post(url, 'x'.repeat(10_000))).status).toBe(413);
+    const lower = await post(url, list([auditEvent({ auditID: 'lower-1' })]), { authorization: `bearer ${TOKEN}` });
+    expect(lower.status).toBe(200);
+  });
+
   it('no token configured → 503 naming MLTRAIL_INGEST_TOKEN (even on loopback)', async () => {
     const { url } = await start({}, {});
     const res = await post(url, list([auditEvent()]), {});
@@ -389,6 +400,10 @@ describe('client-certificate authentication (TLS terminated in-process)', () => 
         ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${cn}.key`, '-out', `${cn}.csr`);
         ssl('x509', '-req', '-in', `${cn}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${cn}.crt`);
       }
+      // The allowed name only as a DNS subjectAltName (CN is another): how cert-manager issues client certs.
+      writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:kube-apiserver-audit\n');
+      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=audit-webhook-client', '-keyout', 'san-only.key', '-out', 'san-only.csr');
+      ssl('x509', '-req', '-in', 'san-only.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'san-only.crt');
       // Right name, but not issued by the trusted CA.
       ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver-audit', '-keyout', 'rogue.key', '-out', 'rogue.crt');
       made = true;
@@ -422,5 +437,16 @@ describe('client-certificate authentication (TLS terminated in-process)', () => 
     expect(other.status).toBe(401);
     const rogue = await send(url, f('rogue.crt'), f('rogue.key'), f('server.crt'), body);
     expect(rogue.status).toBe(401);
+  });
+
+  it('an allowed name given as a subjectAltName (DNS) of a CA-verified certificate is accepted too', async () => {
+    const f = pki();
+    const { h, url } = await start({ audit: { client_cert_subjects: ['kube-apiserver-audit'] } }, {}, {
+      createServer: createHttpsServer,
+      serverOptions: { key: f('server.key'), cert: f('server.crt'), ca: f('ca.crt'), requestCert: true, rejectUnauthorized: false },
+    });
+    const ok = await send(url, f('san-only.crt'), f('san-only.key'), f('server.crt'), list([auditEvent({ auditID: 'san-1' })]));
+    expect(ok.status).toBe(200);
+    expect(h.events().map((e) => e.details?.audit_id)).toEqual(['san-1']);
   });
 });
