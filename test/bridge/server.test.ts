@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, silentLogger } from '../../core/log.js';
 import type { MltrailError } from '../../core/errors.js';
 import { loadConfig } from '../../bridge/config.js';
-import { startBridge, type Bridge } from '../../bridge/runtime.js';
+import { isLoopback, startBridge, type Bridge } from '../../bridge/runtime.js';
 import { connectorByName } from '../../connectors/index.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
 import { readFixture } from '../helpers/fixtures.js';
@@ -157,6 +157,12 @@ describe('bridge server', () => {
       });
     expect(await withHost('POST', '/v1/events', `rebind.attacker.example:${port}`)).toBe(403);
     expect(await withHost('GET', '/v1/alerts', `rebind.attacker.example:${port}`)).toBe(403);
+    // A name that merely starts like a local one is a rebinding name too.
+    expect(await withHost('POST', '/v1/events', `localhost.attacker.example:${port}`)).toBe(403);
+    expect(await withHost('POST', '/v1/events', `127.0.0.1.nip.io:${port}`)).toBe(403);
+    expect(await withHost('POST', '/v1/events', `evil-localhost:${port}`)).toBe(403);
+    expect(await withHost('POST', '/v1/events', `127.0.0.1:${port}`)).toBe(200);
+    expect(await withHost('POST', '/v1/events', `[::1]:${port}`)).toBe(200);
     expect(await withHost('POST', '/v1/events', `localhost:${port}`)).toBe(200);
     expect((await post({})).status).toBe(200);
     expect((await fetch(`${b.url}/v1/alerts`)).status).toBe(200);
@@ -511,6 +517,20 @@ describe('bridge server', () => {
     const { b } = await start({ MLTRAIL_INGEST_TOKEN: 's3cret-token-value' });
     const no = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) });
     expect(no.status).toBe(401);
+    expect(no.headers.get('www-authenticate')).toBe('Bearer realm="mltrail"');
+    // The token applies to reading alerts too, and to a local program as much as any other.
+    expect((await fetch(`${b.url}/v1/alerts`)).status).toBe(401);
+    expect((await fetch(`${b.url}/v1/alerts`, { headers: { authorization: 'Bearer s3cret-token-value' } })).status).toBe(200);
+    // With a token, the caller may be anywhere: a remote Host name (proxy, DNS name) or a page with Origin passes on the token.
+    const remote = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: new URL(b.url).port, method: 'POST', path: '/v1/events', headers: { host: 'mltrail.internal.example:8787', origin: 'https://console.example', authorization: 'Bearer s3cret-token-value', 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(sampleEvent()));
+    });
+    expect(remote).toBe(200);
     expect(((await no.json()) as any).error.code).toBe('MLTRAIL_ERR_UNAUTHORIZED');
     const wrong = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer nope' }, body: JSON.stringify(sampleEvent()) });
     expect(wrong.status).toBe(401);
@@ -522,6 +542,11 @@ describe('bridge server', () => {
       return fails.length >= 2 ? fails : undefined;
     });
     expect(events[0]).toMatchObject({ stage: 'ingestion', outcome: 'failure', channel: 'core.api', actor: { ip: expect.stringMatching(/127\.0\.0\.1/) } });
+  });
+
+  it('isLoopback: only 127.0.0.0/8, ::1 and localhost are loopback; a host name that starts with 127. is not', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) expect(isLoopback(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '127.evil.example', '127.0.0.1.nip.io', 'localhost.example', '']) expect(isLoopback(h), h).toBe(false);
   });
 
   it('refuses to start on a non-loopback address without an ingest token', async () => {
