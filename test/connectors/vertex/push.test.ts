@@ -147,6 +147,11 @@ describe('Pub/Sub push with a JWKS file', () => {
     expect(early.status).toBe(200);
   });
 
+  it('an audience list holding ours is accepted (RFC 7519 §4.1.3)', async () => {
+    const r = await post(app.url, wrapped(auditEntry({ method: `${V1}JobService.GetCustomJob`, insertId: 'aud-list' })), key.mint({ aud: ['https://other.example', AUDIENCE] }));
+    expect(r.status).toBe(200);
+  });
+
   it('the token is checked before the body is read: without one, a body that would be quarantined (bad gzip) or refused as too large is a 401, nothing kept', async () => {
     const quarantined = app.spool.listQuarantine({ channel: 'vertex.pubsub_push' }).length;
     const gz = await post(app.url, 'garbage', undefined, { 'content-encoding': 'gzip' });
@@ -174,6 +179,9 @@ describe('Pub/Sub push with a JWKS file', () => {
     ['critical header extension (crit)', () => key.mint({}, { crit: ['x'], x: 1 }), 401, /critical extensions/],
     ['expired 2 min ago (past the 60 s clock skew)', () => key.mint({ iat: Math.floor(Date.now() / 1000) - 1000, exp: Math.floor(Date.now() / 1000) - 120 }), 401, /expired/],
     ['exp − now past the lifetime (iat ahead, within the skew)', () => key.mint({ iat: Math.floor(Date.now() / 1000) + 50, exp: Math.floor(Date.now() / 1000) + 50 + 3650 }), 401, /^token lifetime exceeds 3600s/],
+    ['audience that extends ours', () => key.mint({ aud: `${AUDIENCE}-staging` }), 401, /audience/],
+    ['audience that is a prefix of ours', () => key.mint({ aud: 'https://mltrail.test/' }), 401, /audience/],
+    ['audience list without ours', () => key.mint({ aud: ['https://a.example', 'https://b.example'] }), 401, /audience/],
     ['wrong issuer', () => key.mint({ iss: 'https://evil.example' }), 401, /issuer/],
     ['bad signature (other key, same kid)', () => other.mint(), 401, /signature is invalid/],
     ['tampered payload', () => { const [h, , s] = key.mint().split('.'); return `${h}.${Buffer.from(JSON.stringify({ email: PUSH_SA, aud: AUDIENCE })).toString('base64url')}.${s}`; }, 401, /signature is invalid|lacks exp/],
