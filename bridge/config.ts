@@ -13,8 +13,11 @@ const MiB = 1024 * 1024;
 export const ServerConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8787),
-  /** Bearer token for /v1/events, /v1/attest and the Kubernetes audit route. */
-  ingest_token: z.string().refine((s) => s.trim() !== '', 'is blank: set a token, or unset it (then only local programs may send, on a loopback address)').optional(),
+  /**
+   * Bearer token for /v1/events, /v1/attest and the Kubernetes audit route. Surrounding whitespace is dropped:
+   * no header can carry it (a secret file's trailing newline would otherwise make every request a 401).
+   */
+  ingest_token: z.string().trim().refine((s) => s !== '', 'is blank: set a token, or unset it (then only local programs may send, on a loopback address)').optional(),
   /** Default request body limit (routes may set their own). */
   body_limit_bytes: z.number().int().positive().default(5 * MiB),
   /** How long SIGTERM waits for in-flight requests and sink delivery. */

@@ -554,6 +554,15 @@ describe('bridge server', () => {
     await expect(startBridge(cfg, { logger: silentLogger() })).rejects.toThrow(/MLTRAIL_INGEST_TOKEN/);
   });
 
+  it('MLTRAIL_INGEST_TOKEN with a trailing newline (a Kubernetes secret made from a file) is the token without it: a header cannot carry the newline', async () => {
+    const { b } = await start({ MLTRAIL_INGEST_TOKEN: 's3cret-token-value\n' });
+    const post = (token: string) => fetch(`${b.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(sampleEvent()) });
+    expect((await post('s3cret-token-value')).status).toBe(200);
+    expect((await post('s3cret-token-valu')).status).toBe(401);
+    expect(loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: ' tok\r\n' } }).server.ingest_token).toBe('tok');
+    expect(loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { ingest_token: 'tok\n' } } }).server.ingest_token).toBe('tok');
+  });
+
   it('a blank MLTRAIL_INGEST_TOKEN is a configuration error naming the variable, not a token nobody can send', () => {
     expect(() => loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_HOST: '0.0.0.0', MLTRAIL_INGEST_TOKEN: '   ' } })).toThrow(/server\.ingest_token: is blank.*MLTRAIL_INGEST_TOKEN/);
   });
