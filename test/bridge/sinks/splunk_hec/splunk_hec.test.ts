@@ -326,3 +326,108 @@ describe('Splunk HEC config', () => {
     expect(SplunkHecConfig.safeParse({ url: 'https://s:8088', token: 't', ack: { timeout_ms: 70_000 } }).success).toBe(false);
   });
 });
+
+describe('Splunk HEC sink: replies that must not loop or lose (mutation audit)', () => {
+  let fake: FakeHec;
+  let h: Harness<SplunkHecConfig> | undefined;
+  afterEach(async () => {
+    await h?.stop().catch(() => {});
+    h = undefined;
+    await fake?.close();
+  });
+  const setup = async (over: Record<string, unknown> = {}) => {
+    fake = await new FakeHec().start();
+    h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', index: 'mltrail', ...FAST, ...over });
+    return h;
+  };
+  const envelopeCount = (r: { body: string }) => splitEnvelopes(r.body).values.length;
+
+  it('an invalid-event-number past the end of the batch is not trusted: events are resent one per request, each delivered once', async () => {
+    await setup({ ack: { enabled: false } });
+    // A proxy / HEC version that numbers from 1: the number equals the batch size.
+    fake.fault((r) => r.path === '/services/collector/event' && envelopeCount(r) > 1, (r) => ({ status: 400, json: { text: 'Invalid data format', code: 6, 'invalid-event-number': envelopeCount(r) } }), Infinity);
+    await h!.add(Array.from({ length: 4 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['evt-0000', 1], ['evt-0001', 1], ['evt-0002', 1], ['evt-0003', 1]]);
+    expect(h!.deadLetters()).toEqual([]);
+  });
+
+  it('code 6 without invalid-event-number: the batch is resent one event per request and the lone bad event is dead-lettered (no endless resend)', async () => {
+    await setup({ ack: { enabled: false } });
+    fake.fault((r) => r.path === '/services/collector/event' && r.body.includes('"mltrail_id":"evt-0002"'), { status: 400, json: { text: 'Invalid data format', code: 6 } }, Infinity);
+    await h!.add(Array.from({ length: 4 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.ids().sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0003']);
+    const dl = h!.deadLetters();
+    expect(dl.map((d) => [d.record_id, d.status])).toEqual([['evt-0002', 'dead']]);
+    expect(dl[0]!.reason).toMatch(/HEC 400 code 6/);
+  });
+
+  it('a token pasted with its scheme word ("Splunk <guid>") is sent once as Authorization: Splunk <guid>', async () => {
+    await setup({ ack: { enabled: false } });
+    h = new Harness(splunkHecSinkFactory, { url: fake.url, token: `Splunk ${fake.token}`, format: 'core', ...FAST, ack: { enabled: false } }, h!.dir);
+    await h.add([testEvent(1)]);
+    h.start();
+    expect(await h.drain(5000)).toBe(true);
+    expect(fake.ids()).toEqual(['evt-0001']);
+    expect(fake.eventRequests().every((r) => r.headers.authorization === `Splunk ${fake.token}`)).toBe(true);
+  });
+
+  it('ack endpoint code 14 (useACK off on the token, ackId given anyway): the 200 counts as delivered, nothing is resent', async () => {
+    await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 300 } });
+    fake.useAck = true;
+    fake.fault((r) => r.path === '/services/collector/ack', { status: 400, json: { text: 'ACK is disabled', code: 14 } }, Infinity);
+    await h!.add(Array.from({ length: 3 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 400)); // longer than ack.timeout_ms: a resend would show now
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['evt-0000', 1], ['evt-0001', 1], ['evt-0002', 1]]);
+    expect(h!.runner.health().state).toBe('healthy');
+  });
+
+  it('an envelope over max_event_bytes is dead-lettered before sending; the rest of the batch is delivered', async () => {
+    await setup({ ack: { enabled: false }, max_event_bytes: 4000 });
+    await h!.add([testEvent(1), testEvent(2, { details: { blob: 'x'.repeat(5000) } }), testEvent(3)]);
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0003']);
+    expect(fake.eventRequests().some((r) => r.body.includes('evt-0002'))).toBe(false);
+    const dl = h!.deadLetters();
+    expect(dl.map((d) => d.record_id)).toEqual(['evt-0002']);
+    expect(dl[0]!.reason).toMatch(/exceeds max_event_bytes \(4000\)/);
+  });
+  it('a 503 with Retry-After is resent only after the delay the server asked for', async () => {
+    await setup({ ack: { enabled: false } });
+    let refusedAt = 0;
+    fake.fault((r) => r.path === '/services/collector/event', () => {
+      refusedAt = Date.now();
+      return { status: 503, json: { text: 'Server is busy', code: 9 }, headers: { 'retry-after': '1' } };
+    }, 1);
+    await h!.add([testEvent(1)]);
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.eventRequests()).toHaveLength(2);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(900);
+    expect(fake.ids()).toEqual(['evt-0001']);
+  });
+
+  it('configured source, sourcetype and host are the envelope metadata of every event and alert', async () => {
+    await setup({ ack: { enabled: false }, source: 'ml:audit', sourcetype: 'ml:trail', host: 'bridge-7' });
+    await h!.add([testEvent(1), testAlert(1)]);
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.indexed).toHaveLength(2);
+    for (const x of fake.indexed) expect(x.envelope).toMatchObject({ source: 'ml:audit', sourcetype: 'ml:trail', host: 'bridge-7' });
+  });
+});
+
+describe('HEC reply classification without a HEC code (a proxy answering)', () => {
+  it('a bare 5xx is transient (retry), a code-0 body on an error status is not a success', () => {
+    expect(classifyHec(500, undefined)).toBe('retry');
+    expect(classifyHec(502, undefined)).toBe('retry');
+    expect(classifyHec(503, 0)).not.toBe('ok');
+    expect(classifyHec(400, 0)).not.toBe('ok');
+  });
+});
