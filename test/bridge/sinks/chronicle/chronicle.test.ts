@@ -242,3 +242,55 @@ describe('Chronicle sink through SinkRunner + Spool', () => {
     expect([...counts(fake.ids()).values()]).toEqual([1, 1, 1, 1]);
   });
 });
+
+describe('Chronicle sink: request limits, legacy body fields, Retry-After (mutation audit)', () => {
+  let fake: FakeChronicle;
+  let h: Harness<ChronicleConfig> | undefined;
+  afterEach(async () => {
+    await h?.stop().catch(() => {});
+    h = undefined;
+    await fake?.close();
+  });
+  const legacy = { api: 'legacy', customer_id: 'c8c65bfa-5f2c-42d4-9189-64bb7b939f2c' };
+  const setup = async (over: Record<string, unknown> = {}) => {
+    fake = await new FakeChronicle().start();
+    h = new Harness(chronicleSinkFactory, { url: fake.url, access_token: 'ya29.test-token', instance: fake.instance, ...FAST, ...over });
+    return h;
+  };
+
+  it('legacy API: requests stay under its 1,000,000-byte cap by default (never sent over it and split after a 400)', async () => {
+    await setup({ ...legacy, batch: { max_events: 50, max_bytes: 5_000_000, timeout_ms: 0 } });
+    // ~1.4 MB of UDM in one read: more than the legacy cap, less than the v1alpha one.
+    await h!.add(Array.from({ length: 14 }, (_, i) => testEvent(i, { details: { blob: 'b'.repeat(100_000) } })));
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.requests.length).toBeGreaterThanOrEqual(2);
+    expect(fake.requests.every((r) => Buffer.byteLength(r.body) <= 1_000_000)).toBe(true);
+    expect([...counts(fake.ids()).values()]).toEqual(Array(14).fill(1));
+  });
+
+  it('legacy unstructured: namespace and labels ride in the batch as {key, value} pairs', async () => {
+    await setup({ ...legacy, mode: 'unstructured', log_type: 'MLTRAIL_JSON', namespace: 'prod', labels: { team: 'ml', env: 'p' } });
+    await h!.add([testEvent(1)]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    const body = JSON.parse(fake.requests[0]!.body);
+    expect(body).toMatchObject({ customer_id: legacy.customer_id, log_type: 'MLTRAIL_JSON', namespace: 'prod', labels: [{ key: 'team', value: 'ml' }, { key: 'env', value: 'p' }] });
+    expect(fake.ids()).toEqual(['evt-0001']);
+  });
+
+  it('a 429 with Retry-After is resent only after the delay the server asked for', async () => {
+    await setup();
+    let refusedAt = 0;
+    fake.fault(() => true, () => {
+      refusedAt = Date.now();
+      return { status: 429, json: { error: { code: 429, message: 'Quota exceeded', status: 'RESOURCE_EXHAUSTED' } }, headers: { 'retry-after': '1' } };
+    }, 1);
+    await h!.add([testEvent(1)]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.requests).toHaveLength(2);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(900);
+    expect(fake.ids()).toEqual(['evt-0001']);
+  });
+});

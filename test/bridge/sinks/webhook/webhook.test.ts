@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookConfig } from '../../../../bridge/sinks/webhook/config.js';
 import { webhookSinkFactory } from '../../../../bridge/sinks/webhook/index.js';
-import { slackEscape } from '../../../../bridge/sinks/webhook/messages.js';
+import { pagerDutyEvent, slackEscape } from '../../../../bridge/sinks/webhook/messages.js';
 import { FAST, FakeHttp, Harness, counts, testAlert, testEvent, until, type FakeReply, type FakeRequest } from '../helpers.js';
 
 const SLACK_PATH = '/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX';
@@ -179,5 +179,66 @@ describe('webhook sink through SinkRunner + Spool', () => {
     expect(WebhookConfig.safeParse({ flavor: 'slack', url: 'http://hooks.example.com/x' }).success).toBe(false);
     expect(WebhookConfig.safeParse({ flavor: 'slack', url: 'not a url' }).success).toBe(false); // an error, not a TypeError
     expect(WebhookConfig.parse({ flavor: 'slack', url: 'https://hooks.slack.com/services/T/B/X' }).route.kinds).toEqual(['alert']);
+  });
+});
+
+describe('webhook sink: size / validation refusals, Retry-After, PagerDuty severities (mutation audit)', () => {
+  const fakes: FakeHttp[] = [];
+  let h: Harness<WebhookConfig> | undefined;
+  afterEach(async () => {
+    await h?.stop().catch(() => {});
+    h = undefined;
+    for (const f of fakes.splice(0)) await f.close();
+  });
+
+  /** A generic receiver that takes one record per request: 413 for a batch, 422 for a record it cannot process. */
+  const strictReceiver = async () => {
+    const ids: string[] = [];
+    const rx = await new FakeHttp((r) => {
+      const { records } = JSON.parse(r.body) as { records: Array<{ id: string }> };
+      if (records.length > 1) return { status: 413, text: 'Payload Too Large' };
+      if (records[0]!.id === 'alert-0002') return { status: 422, json: { error: 'unprocessable' } };
+      ids.push(records[0]!.id);
+      return { status: 204 };
+    }).start();
+    fakes.push(rx);
+    return { rx, ids };
+  };
+
+  it('generic: a 413 batch is resent one record per request; a lone 422 record is dead-lettered; the others delivered once', async () => {
+    const { rx, ids } = await strictReceiver();
+    h = new Harness(webhookSinkFactory, { flavor: 'generic', url: rx.url, ...FAST }, undefined, 'hook');
+    await h.add([testAlert(1), testAlert(2), testAlert(3)]);
+    h.start();
+    expect(await h.drain(5000)).toBe(true);
+    expect([...counts(ids).entries()].sort()).toEqual([['alert-0001', 1], ['alert-0003', 1]]);
+    const dl = h.deadLetters();
+    expect(dl.map((d) => [d.record_id, d.status])).toEqual([['alert-0002', 'dead']]);
+    expect(dl[0]!.reason).toMatch(/HTTP 422/);
+  });
+
+  it('slack: a 429 with Retry-After is resent only after the delay Slack asked for, and the sink is degraded, not unhealthy', async () => {
+    const slack = await new FakeSlack().start();
+    fakes.push(slack);
+    let refusedAt = 0;
+    let healthAfter = '';
+    slack.fault(() => true, () => {
+      refusedAt = Date.now();
+      setTimeout(() => { healthAfter = h!.runner.health().state; }, 300);
+      return { status: 429, text: 'rate_limited', headers: { 'retry-after': '1' } };
+    }, 1);
+    h = new Harness(webhookSinkFactory, { flavor: 'slack', url: slack.url + SLACK_PATH, ...FAST }, undefined, 'slack');
+    await h.add([testAlert(1)]);
+    h.start();
+    expect(await h.drain(5000)).toBe(true);
+    expect(slack.requests).toHaveLength(2);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(900);
+    expect(healthAfter).toBe('degraded');
+    expect(slack.messages).toHaveLength(1);
+  });
+
+  it('pagerduty: mltrail severities map to the Events v2 severities (critical, error, warning, info)', () => {
+    const sev = (s: 'low' | 'medium' | 'high' | 'critical') => (pagerDutyEvent(testAlert(1, { severity: s }), ROUTING_KEY).payload as { severity: string }).severity;
+    expect([sev('critical'), sev('high'), sev('medium'), sev('low')]).toEqual(['critical', 'error', 'warning', 'info']);
   });
 });
