@@ -114,3 +114,10 @@ describe('CIM/HEC validators', () => {
     expect(HecAlertEnvelope.safeParse(a).success).toBe(false);
   });
 });
+
+describe('CIM Change user_type (mutation audit)', () => {
+  it('a service or system identity is not a User (Change.user_type)', () => {
+    const t = (type: string) => (cimChangeEvent(ev({ actor: { id: 'x', type } })) as any).user_type;
+    expect([t('user'), t('service'), t('system'), t('unknown')]).toEqual(['User', 'Service', 'System', 'unknown']);
+  });
+});

@@ -149,3 +149,10 @@ describe('ECS validator', () => {
     expect(EcsDocument.safeParse(d).success).toBe(false);
   });
 });
+
+describe('ECS cloud.provider (mutation audit)', () => {
+  it('is the lowercase ECS value (aws, gcp), as Elastic\'s integrations write it', () => {
+    expect((ecsEvent(ev({ cloud: { provider: 'aws', account: '111122223333', region: 'us-east-1' } })) as any).cloud.provider).toBe('aws');
+    expect((ecsEvent(ev({ cloud: { provider: 'gcp', project: 'p1' } })) as any).cloud.provider).toBe('gcp');
+  });
+});

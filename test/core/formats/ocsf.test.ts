@@ -158,3 +158,21 @@ describe('OCSF validators', () => {
     expect(OcsfDetectionFinding.safeParse(b).success).toBe(false);
   });
 });
+
+describe('OCSF enum ids a SIEM filters on (mutation audit)', () => {
+  it('status_id: Success 1, Failure 2, Unknown 0', () => {
+    const st = (outcome: string) => {
+      const o = ocsfEvent(ev({ outcome })) as any;
+      return [o.status_id, o.status];
+    };
+    expect([st('success'), st('failure'), st('unknown')]).toEqual([[1, 'Success'], [2, 'Failure'], [0, 'Unknown']]);
+  });
+
+  it('actor.user.type_id: User 1, System 3, Service 4, Unknown 0', () => {
+    const ut = (type: string) => {
+      const u = (ocsfEvent(ev({ actor: { id: 'x', type } })) as any).actor.user;
+      return [u.type_id, u.type];
+    };
+    expect([ut('user'), ut('system'), ut('service'), ut('unknown')]).toEqual([[1, 'User'], [3, 'System'], [4, 'Service'], [0, 'Unknown']]);
+  });
+});

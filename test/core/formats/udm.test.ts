@@ -104,3 +104,33 @@ describe('UDM validator', () => {
     expect(UdmEvent.safeParse(u).success).toBe(false);
   });
 });
+
+describe('UDM facts a Chronicle rule keys on (mutation audit)', () => {
+  const alert = (rule_id: string) => ({ ...syntheticAlerts()[0]!, rule_id });
+  it('alert categories follow the rule: egress → DATA_EXFILTRATION, duties / self approval → ACL_VIOLATION, else POLICY_VIOLATION', () => {
+    const cat = (rule: string) => (udmAlert(alert(rule)) as any).security_result[0].category;
+    expect(cat('training.network_egress')).toEqual(['DATA_EXFILTRATION']);
+    expect(cat('evaluation.self_approval')).toEqual(['ACL_VIOLATION']);
+    expect(cat('access.separation_of_duties')).toEqual(['ACL_VIOLATION']);
+    expect(cat('registry.unapproved_promotion')).toEqual(['POLICY_VIOLATION']);
+  });
+
+  it('a refused sender of mltrail (ingest.auth_failure) is never a USER_LOGIN, even with a known user; it is an auth violation', () => {
+    const u = udmEvent(ev({ action: 'ingest.auth_failure', outcome: 'failure', actor: alice, resource: undefined })) as any;
+    expect(u.metadata.event_type).toBe('GENERIC_EVENT');
+    expect(u.extensions).toBeUndefined();
+    expect(u.security_result[0].category).toEqual(['AUTH_VIOLATION']);
+  });
+
+  it('a failed call is an ERROR result, a successful one INFORMATIONAL', () => {
+    const sev = (over: Record<string, unknown>) => (udmEvent(ev(over)) as any).security_result[0].severity;
+    expect(sev({ outcome: 'failure', error: { code: 'INVALID_ARGUMENT' } })).toBe('ERROR');
+    expect(sev({})).toBe('INFORMATIONAL');
+  });
+
+  it('the target names the platform service as its application', () => {
+    const u = udmEvent(ev({ actor: alice, resource: model })) as any;
+    expect(u.target.application).toBe('aiplatform.googleapis.com');
+    expect((udmEvent(ev({ actor: alice, resource: model, service: undefined })) as any).target.application).toBe('Vertex AI');
+  });
+});
