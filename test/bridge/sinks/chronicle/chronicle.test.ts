@@ -279,6 +279,16 @@ describe('Chronicle sink: request limits, legacy body fields, Retry-After (mutat
     expect(fake.ids()).toEqual(['evt-0001']);
   });
 
+  it('v1alpha logs:import: a forwarder given by its full resource name is sent as is', async () => {
+    const forwarder = `${new FakeChronicle().instance}/forwarders/fwd-9`;
+    await setup({ mode: 'unstructured', log_type: 'MLTRAIL_JSON', forwarder });
+    await h!.add([testEvent(1)]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(JSON.parse(fake.requests[0]!.body).inline_source.forwarder).toBe(forwarder);
+    expect(fake.ids()).toEqual(['evt-0001']);
+  });
+
   it('a 429 with Retry-After is resent only after the delay the server asked for', async () => {
     await setup();
     let refusedAt = 0;

@@ -5,7 +5,7 @@ import { ElasticConfig, elasticAuth } from '../../../../bridge/sinks/elastic/con
 import { BULK_FILTER_PATH, classifyBulkItem, elasticSinkFactory } from '../../../../bridge/sinks/elastic/index.js';
 import { readFixture, readFixtureJson } from '../../../helpers/fixtures.js';
 import { FAST, Harness, counts, testAlert, testEvent, until } from '../helpers.js';
-import { FLATTENED_IGNORE_ABOVE, ecsMappings } from '../../../../bridge/sinks/elastic/setup.js';
+import { FLATTENED_IGNORE_ABOVE, ecsMappings, runSetup } from '../../../../bridge/sinks/elastic/setup.js';
 import { FakeElastic, applyFilterPath, mappingProblem } from './fake.js';
 
 describe('bulk item classification (fixture bulk_response_mixed)', () => {
@@ -236,6 +236,18 @@ describe('mltrail setup elastic', () => {
       expect(out).toMatch(/already exists/);
       expect(await main(['setup', 'elastic'], { ...(io as object), env: { MLTRAIL_ELASTIC_URL: fake.url, MLTRAIL_ELASTIC_API_KEY: 'bad' } } as never)).toBe(1);
       expect(err).toMatch(/HTTP 401 security_exception/);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('a data stream the cluster refuses (a 400 other than "already exists") fails the setup instead of passing as existing', async () => {
+    const fake = await new FakeElastic().start();
+    try {
+      fake.fault((r) => r.method === 'PUT' && r.path === '/_data_stream/logs-mltrail.events-default', { status: 400, json: { error: { type: 'illegal_argument_exception', reason: 'no matching index template found for data stream [logs-mltrail.events-default]' }, status: 400 } }, 1);
+      const cfg = ElasticConfig.parse({ url: fake.url, api_key: fake.apiKey });
+      await expect(runSetup(cfg, new AbortController().signal)).rejects.toThrow(/_data_stream\/logs-mltrail.events-default: HTTP 400 illegal_argument_exception/);
+      expect(fake.dataStreams.has('logs-mltrail.events-default')).toBe(false);
     } finally {
       await fake.close();
     }

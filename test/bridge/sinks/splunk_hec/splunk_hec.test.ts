@@ -413,6 +413,29 @@ describe('Splunk HEC sink: replies that must not loop or lose (mutation audit)',
     expect(fake.ids()).toEqual(['evt-0001']);
   });
 
+  it('a lost ack is resent after ack.timeout_ms, well before the request timeout: only that request\'s records go again', async () => {
+    await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 300 }, alerts_index: 'mltrail_alerts' });
+    fake.useAck = true;
+    // One send, two requests (one per index): events get ackId 0, the alert ackId 1, whose ack is lost.
+    fake.loseAck = (id) => id === 1;
+    await h!.add([testEvent(1), testEvent(2), testAlert(1)]);
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['alert-0001', 2], ['evt-0001', 1], ['evt-0002', 1]]);
+  });
+
+  it('a configured ack channel is the X-Splunk-Request-Channel of every event and ack request', async () => {
+    const channel = '0f9b1c9e-2a53-4d5e-9a41-3c3f7b0e2d11';
+    await setup({ ack: { enabled: true, poll_interval_ms: 20, timeout_ms: 1000, channel } });
+    fake.useAck = true;
+    await h!.add([testEvent(1)]);
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.ids()).toEqual(['evt-0001']);
+    expect(fake.requests.length).toBeGreaterThanOrEqual(2);
+    expect(fake.requests.every((r) => r.headers['x-splunk-request-channel'] === channel)).toBe(true);
+  });
+
   it('configured source, sourcetype and host are the envelope metadata of every event and alert', async () => {
     await setup({ ack: { enabled: false }, source: 'ml:audit', sourcetype: 'ml:trail', host: 'bridge-7' });
     await h!.add([testEvent(1), testAlert(1)]);
