@@ -12,6 +12,17 @@ export function slackEscape(s: string): string {
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/**
+ * Escape for mrkdwn, then clip to `n` characters of the escaped text (what
+ * Slack counts against its block limits): clipping first let `&`, `<`, `>`
+ * grow the text 4–5 times past the limit, and Slack refused the message.
+ * Never cuts inside an entity.
+ */
+const escClip = (s: string, n: number) => {
+  const e = slackEscape(s);
+  return e.length > n ? `${e.slice(0, n - 1).replace(/&[a-z]{0,3}$/, '')}…` : e;
+};
+
 const SEVERITY_LABEL = { low: 'LOW', medium: 'MEDIUM', high: 'HIGH', critical: 'CRITICAL' } as const;
 
 /**
@@ -30,16 +41,16 @@ export function slackMessage(p: ParsedRecord): Record<string, unknown> {
     const entity = `${a.entity.type} ${a.entity.name ?? a.entity.id}${a.entity.platform ? ` (${a.entity.platform})` : ''}`;
     const evidence = a.evidence.slice(0, 5).map((e) => `\`${slackEscape(e)}\``).join(', ') + (a.evidence.length > 5 ? ` +${a.evidence.length - 5}` : '');
     return {
-      text: slackEscape(clip(`[mltrail] ${head} — ${a.summary}`, 3000)),
+      text: escClip(`[mltrail] ${head} — ${a.summary}`, 3000),
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: clip(head, 150) } },
-        { type: 'section', text: { type: 'mrkdwn', text: slackEscape(clip(a.summary, 2900)) } },
+        { type: 'section', text: { type: 'mrkdwn', text: escClip(a.summary, 2900) } },
         {
           type: 'section',
           fields: [
             { type: 'mrkdwn', text: `*Rule*\n\`${slackEscape(a.rule_id)}\`` },
             { type: 'mrkdwn', text: `*Stage*\n${slackEscape(a.stage)}` },
-            { type: 'mrkdwn', text: `*Entity*\n${slackEscape(clip(entity, 1900))}` },
+            { type: 'mrkdwn', text: `*Entity*\n${escClip(entity, 1900)}` },
             { type: 'mrkdwn', text: `*Time*\n${slackEscape(a.time)}${a.count && a.count > 1 ? ` (×${a.count})` : ''}` },
           ],
         },
@@ -51,9 +62,9 @@ export function slackMessage(p: ParsedRecord): Record<string, unknown> {
   const who = e.actor?.email ?? e.actor?.name ?? e.actor?.id ?? 'unknown actor';
   const what = `${e.platform} ${e.action} by ${who} (${e.outcome})`;
   return {
-    text: slackEscape(clip(`[mltrail] ${what}`, 3000)),
+    text: escClip(`[mltrail] ${what}`, 3000),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: slackEscape(clip(`${what}${e.resource ? ` on ${e.resource.type} ${e.resource.name ?? e.resource.id ?? ''}` : ''}`, 2900)) } },
+      { type: 'section', text: { type: 'mrkdwn', text: escClip(`${what}${e.resource ? ` on ${e.resource.type} ${e.resource.name ?? e.resource.id ?? ''}` : ''}`, 2900) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: `mltrail event \`${slackEscape(e.id)}\` · ${slackEscape(e.time)}` }] },
     ],
   };

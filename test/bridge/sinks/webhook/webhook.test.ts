@@ -237,6 +237,26 @@ describe('webhook sink: size / validation refusals, Retry-After, PagerDuty sever
     expect(slack.messages).toHaveLength(1);
   });
 
+  it('slack: a long summary full of & < > stays within Slack\'s limits once escaped: delivered, not dead-lettered', async () => {
+    const slack = await new FakeSlack().start();
+    fakes.push(slack);
+    h = new Harness(webhookSinkFactory, { flavor: 'slack', url: slack.url + SLACK_PATH, ...FAST }, undefined, 'slack');
+    // 2,000 characters (rule summaries are bounded at 2,048), a third of them escaped to 4–5 characters each.
+    const summary = "bash -c 'a && b < c > d' ".repeat(80);
+    await h.add([testAlert(1, { summary, entity: { type: 'model', id: `m/${'&'.repeat(1890)}`, platform: 'mlflow' } })]);
+    h.start();
+    expect(await h.drain(5000)).toBe(true);
+    expect(h.deadLetters()).toEqual([]);
+    expect(slack.messages).toHaveLength(1);
+    const m = slack.messages[0]!;
+    const section = m.blocks[1].text.text as string;
+    expect(section.length).toBeLessThanOrEqual(3000);
+    expect(section.startsWith(slackEscape(summary.slice(0, 100)))).toBe(true);
+    // Clipped between entities, never inside one.
+    expect(section).not.toMatch(/&[a-z]{0,3}…$/);
+    expect(m.blocks[2].fields[2].text.length).toBeLessThanOrEqual(2000);
+  });
+
   it('pagerduty: mltrail severities map to the Events v2 severities (critical, error, warning, info)', () => {
     const sev = (s: 'low' | 'medium' | 'high' | 'critical') => (pagerDutyEvent(testAlert(1, { severity: s }), ROUTING_KEY).payload as { severity: string }).severity;
     expect([sev('critical'), sev('high'), sev('medium'), sev('low')]).toEqual(['critical', 'error', 'warning', 'info']);
