@@ -146,14 +146,14 @@ const noise = (i: number) => {
 };
 
 describe('σ parts of network_egress and behavioral_drift', () => {
-  const egress = (spikeDays: number[]) =>
+  const egress = (spikeDays: number[], spike = 9e9) =>
     Array.from({ length: 40 }, (_, d) => {
       const t = Date.parse('2026-03-02T10:30:00Z') + d * 86_400_000;
       const job = `fraud-train-${d}`;
       return {
         schema_version: '1', id: `egress-${d}`, time: new Date(t).toISOString(), received_time: new Date(t).toISOString(), platform: 'sagemaker', channel: 'sagemaker.gen',
         stage: 'training', action: 'training_job.complete', operation: 'SageMaker Training Job State Change', outcome: 'success',
-        resource: { type: 'training_job', name: job }, ml: { job: { name: job }, metrics: { network_egress_bytes: spikeDays.includes(d) ? 9e9 : 1e6 + (d % 5) * 1e4 } },
+        resource: { type: 'training_job', name: job }, ml: { job: { name: job }, metrics: { network_egress_bytes: spikeDays.includes(d) ? spike : 1e6 + (d % 5) * 1e4 } },
       } as NormalizedEvent;
     });
 
@@ -162,6 +162,12 @@ describe('σ parts of network_egress and behavioral_drift', () => {
     expect(alerts.map((a) => [a.rule_id, a.entity.type, a.entity.id, a.details.measure])).toEqual([['training.network_egress', 'job', 'fraud-train', 'network_egress_bytes']]);
     expect(alerts[0]!.evidence).toEqual(['egress-34', 'egress-35', 'egress-36']);
     expect(run(egress([34, 35]))).toEqual([]);
+  });
+
+  it('near miss: a job family sending far less than usual for 3 runs is no egress alert (direction above by default)', () => {
+    expect(run(egress([34, 35, 36], 1e3))).toEqual([]);
+    // The same drop is a detection when the rule is told to look both ways: the runs are anomalous, only the direction spares them.
+    expect(run(egress([34, 35, 36], 1e3), { 'training.network_egress': { direction: 'both' } }).map((a) => a.rule_id)).toEqual(['training.network_egress']);
   });
 
   const outputs = (shift: Spike[]) =>
@@ -244,5 +250,80 @@ describe('a statistical rule turned off for a while, then on again', () => {
     const quiet = days(22, 35).filter((e) => !(e.time >= '2026-03-30T09:00' && e.time < '2026-03-30T14:00'));
     const alerts = only(serveRuns([[learning, days(0, 19)], [{ ...learning, 'ingestion.volume_anomaly': { enabled: false } }, days(19, 22)], [learning, quiet]]), 'ingestion.volume_anomaly');
     expect(alerts.filter((a) => a.mode === 'alert').map((a) => [a.entity.id, (a.details.z as number) < 0])).toEqual([['dataset:ds-1', true]]);
+  });
+});
+
+/**
+ * Exact figures with a generic count rule and no seasonality: 4 events an hour give median 4, MAD 0 and the
+ * Poisson floor σ = √4 = 2, so 8 events are z = 2 exactly and 9 events z = 2.5.
+ */
+describe('baseline boundaries (k, min_samples, min_delta, suppression, late values)', () => {
+  const H = 3_600_000;
+  const T = Date.parse('2026-05-04T00:00:00Z');
+  const counter = (perHour: number[]): NormalizedEvent[] =>
+    perHour.flatMap((n, h) =>
+      Array.from({ length: n }, (_, i) => {
+        const time = at(T + h * H + Math.floor(((i + 0.5) / n) * H));
+        return { schema_version: '1', id: `c-${h}-${i}`, time, received_time: time, platform: 'custom', channel: 'custom.gen', stage: 'platform', action: 'secret.read', operation: 'read', outcome: 'success', resource: { type: 'vault', name: 'kv' } } as NormalizedEvent;
+      }),
+    );
+  const rule = (extra: Record<string, unknown> = {}) => ({ custom: [{ id: 'platform.reads', kind: 'statistical', stage: 'platform', measure: 'count', seasonality: 'none', learning: '0s', ...extra }] });
+  const fired = (perHour: number[], extra: Record<string, unknown> = {}) => only(run(counter(perHour), rule(extra)), 'platform.reads');
+  const flat = (n: number, v = 4) => new Array<number>(n).fill(v);
+
+  it('fires only when |z| is more than k: z = 2 exactly is no anomaly with k = 2, z = 2.5 is', () => {
+    expect(fired([...flat(10), 8, 8, 8, ...flat(2)])).toEqual([]);
+    const a = fired([...flat(10), 9, 9, 9, ...flat(2)]);
+    expect(a.map((x) => [x.details.consecutive, x.details.baseline_median, x.details.baseline_sigma])).toEqual([[3, 4, 2]]);
+    expect(a[0]!.details.z).toBe(2.5);
+  });
+
+  it('trusts a baseline from min_samples (default 8) earlier windows, not before', () => {
+    // 8 windows before the run: its first window is judged, three in a row reach N = 3.
+    expect(fired([...flat(8), 40, 40, 40, ...flat(2)]).map((x) => x.details.window_start)).toEqual([at(T + 10 * H)]);
+    // 7 before: the first window of the run has too few samples to be judged, so the run is two windows long.
+    expect(fired([...flat(7), 40, 40, 40, ...flat(2)])).toEqual([]);
+    expect(fired([...flat(7), 40, 40, 40, ...flat(2)], { min_samples: 7 })).toHaveLength(1);
+  });
+
+  it('min_delta: a deviation smaller than it is no anomaly, however many σ it is', () => {
+    expect(fired([...flat(10), 40, 40, 40, ...flat(2)])).toHaveLength(1);
+    expect(fired([...flat(10), 40, 40, 40, ...flat(2)], { min_delta: 50 })).toEqual([]);
+  });
+
+  it('a value for a window already judged is late and ignored (it does not judge the window again)', () => {
+    const engine = createRuleEngine(RulesConfig.parse(rule({ n: 1 })), new MemoryStateStore());
+    const events = counter([...flat(12, 10), 10, 10]);
+    const out: Alert[] = [];
+    for (const e of events) out.push(...engine.process(e, Date.parse(e.time)));
+    expect(only(out, 'platform.reads')).toEqual([]);
+    // One straggler of hour 12, the window judged last (the clock is past its end + 20 min grace).
+    const late = { ...events.find((e) => e.id === 'c-12-0')!, id: 'late-12' };
+    const lateOut = engine.process(late, Date.parse('2026-05-04T13:50:00Z'));
+    const next = counter([...flat(14, 0), 10]).map((e) => ({ ...e, id: `n-${e.id}` }));
+    for (const e of next) lateOut.push(...engine.process(e, Date.parse(e.time)));
+    lateOut.push(...engine.flush(at(T + 15 * H)));
+    expect(only(lateOut, 'platform.reads')).toEqual([]);
+  });
+});
+
+describe('defaults the statistical rules rely on', () => {
+  it('repeats of a long anomalous run are suppressed for 24 h: a 12-hour surge is one alert', () => {
+    const alerts = run(volume([{ day: 30, hour: 8, hours: 12, count: 40 }]));
+    expect(alerts.map((a) => [a.rule_id, a.count])).toEqual([['ingestion.volume_anomaly', 3]]);
+  });
+
+  it('the first detection after the learning period is an alert, though an observe-mode one was sent hours before', () => {
+    const alerts = run(
+      volume([
+        { day: 29, hour: 19, hours: 3, count: 40 },
+        { day: 30, hour: 9, hours: 3, count: 40 },
+      ]),
+      { 'ingestion.volume_anomaly': { learning: '30d' } },
+    );
+    expect(alerts.map((a) => [a.rule_id, a.mode, a.details.window_start])).toEqual([
+      ['ingestion.volume_anomaly', 'observe', '2026-03-31T21:00:00.000Z'],
+      ['ingestion.volume_anomaly', 'alert', '2026-04-01T11:00:00.000Z'],
+    ]);
   });
 });
