@@ -167,3 +167,47 @@ describe('preprocessing.code_modified and ingestion.schema_mismatch settings', (
     expect(of(run([imp(T0, 'abcdee')], cfg), 'ingestion.schema_mismatch').map((a) => a.details.basis)).toEqual(['pinned']);
   });
 });
+
+describe('what counts as an approval or a deployment', () => {
+  const pkg = ev({
+    time: at(T0), platform: 'sagemaker', stage: 'registry', action: 'model_version.create', operation: 'CreateModelPackage', actor: actors.ci,
+    resource: { type: 'model_package', name: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4' },
+    ml: { model: { name: 'fraud', version: '4', approval: 'pending', artifact_uri: 's3://models/fraud/v4/model.tar.gz', tags: { adv_robust_accuracy: '0.8' } } },
+  });
+  const smDeploy = (ms: number, outcome: 'success' | 'failure' = 'success') =>
+    ev({ time: at(ms), platform: 'sagemaker', stage: 'serving', action: 'endpoint.update', operation: 'UpdateEndpoint', outcome, actor: actors.ci, resource: { type: 'endpoint', name: 'fraud-prod' }, ml: { deployment: { endpoint: 'fraud-prod' }, model: { name: 'fraud', version: '4' } } });
+
+  it('a SageMaker AddTags approval=approved on a package approves nothing: its deployment is still unapproved', () => {
+    const tag = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'registry', action: 'model_version.tag_set', operation: 'AddTags', actor: actors.mallory, resource: { type: 'model_package', name: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4' }, ml: { model: { name: 'fraud', version: '4', tags: { approval: 'approved' } } } });
+    expect(of(run([pkg, tag, smDeploy(T0 + 2 * HOUR)]), 'registry.unapproved_deployment').map((a) => [a.entity.id, a.details.reason])).toEqual([['fraud-prod', 'never_approved']]);
+    // Near miss: the same tag in MLflow is an approval marker (approval.tags), so its deployment is approved.
+    const v = version(T0, 'fraud', '4');
+    const mlTag = ev({ time: at(T0 + HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', actor: actors.bob, resource: { type: 'model_version', name: 'fraud', version: '4' }, ml: { model: { name: 'fraud', version: '4' } }, details: { tag: { key: 'approval', value: 'approved' } } });
+    expect(of(run([v, mlTag, deploy(T0 + 2 * HOUR, 'fraud', '4')]), 'registry.unapproved_deployment')).toEqual([]);
+  });
+
+  it('a deployment call that failed deployed nothing', () => {
+    expect(of(run([pkg, smDeploy(T0 + HOUR, 'failure')]), 'registry.unapproved_deployment')).toEqual([]);
+    expect(of(run([pkg, smDeploy(T0 + HOUR)]), 'registry.unapproved_deployment')).toHaveLength(1);
+  });
+});
+
+describe('mixed rules: n configures the σ part only', () => {
+  it('a monitor violation still alerts on its first occurrence when distribution_shift has n: 5', () => {
+    const e = ev({
+      time: at(T0), platform: 'sagemaker', stage: 'serving', action: 'monitor.violation', operation: 'SageMaker Processing Job State Change',
+      resource: { type: 'monitoring_schedule', name: 'fraud-prod-data-quality' }, ml: { deployment: { endpoint: 'fraud-prod' } }, details: { monitoring_type: 'DataQuality', status: 'CompletedWithViolations' },
+    });
+    expect(of(run([e], { 'preprocessing.distribution_shift': { n: 5 } }), 'preprocessing.distribution_shift').map((a) => [a.entity.id, a.details.consecutive])).toEqual([['fraud-prod', 1]]);
+  });
+});
+
+describe('serving.hash_mismatch: an attestation before the hash was registered', () => {
+  const attest = { ...ev({ time: at(T0), platform: 'custom', stage: 'serving', action: 'model_version.attest', actor: actors.ci, ml: { model: { name: 'fraud', version: '9', sha256: sha('b') } }, details: { where: 'pod/x' } }), id: 'early' };
+  const registered = (ms: number) => ev({ time: at(ms), platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', actor: actors.ci, ml: { model: { name: 'fraud', version: '9', sha256: sha('a') } } });
+
+  it('is compared with a hash registered within 7 days, not with one registered weeks later', () => {
+    expect(of(run([attest, registered(T0 + 6 * DAY)]), 'serving.hash_mismatch').map((a) => a.evidence[0])).toEqual(['early']);
+    expect(of(run([attest, registered(T0 + 8 * DAY)]), 'serving.hash_mismatch')).toEqual([]);
+  });
+});
