@@ -164,6 +164,16 @@ describe('σ parts of network_egress and behavioral_drift', () => {
     expect(run(egress([34, 35]))).toEqual([]);
   });
 
+  it('a weekly job family keeps its baseline between runs (a week without values does not retire it)', () => {
+    const weekly = (spikeWeeks: number[]) =>
+      egress([]).slice(0, 16).map((e, w) => {
+        const t = Date.parse('2026-03-02T10:30:00Z') + w * 7 * 86_400_000;
+        const bytes = spikeWeeks.includes(w) ? 9e9 : 1e6 + (w % 5) * 1e4;
+        return { ...e, id: `weekly-${w}`, time: new Date(t).toISOString(), received_time: new Date(t).toISOString(), ml: { ...e.ml, job: { name: `fraud-train-${w}` }, metrics: { network_egress_bytes: bytes } } } as NormalizedEvent;
+      });
+    expect(run(weekly([12, 13, 14])).map((a) => [a.rule_id, a.entity.id, a.mode, a.evidence])).toEqual([['training.network_egress', 'fraud-train', 'alert', ['weekly-12', 'weekly-13', 'weekly-14']]]);
+  });
+
   it('near miss: a job family sending far less than usual for 3 runs is no egress alert (direction above by default)', () => {
     expect(run(egress([34, 35, 36], 1e3))).toEqual([]);
     // The same drop is a detection when the rule is told to look both ways: the runs are anomalous, only the direction spares them.
