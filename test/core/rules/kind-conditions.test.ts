@@ -211,3 +211,31 @@ describe('serving.hash_mismatch: an attestation before the hash was registered',
     expect(of(run([attest, registered(T0 + 8 * DAY)]), 'serving.hash_mismatch')).toEqual([]);
   });
 });
+
+describe('registry facts taken only from calls that did what they say', () => {
+  it('a failed hash registration does not replace the registered hash (the attested substitute is still a mismatch)', () => {
+    const v = version(T0, 'fraud', '5', { sha256: sha('a') });
+    const failed = ev({ time: at(T0 + HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', outcome: 'failure', error: { code: 'PERMISSION_DENIED', message: 'denied' }, actor: actors.mallory, ml: { model: { name: 'fraud', version: '5', sha256: sha('b') } } });
+    const attest = ev({ time: at(T0 + 2 * HOUR), platform: 'custom', stage: 'serving', action: 'model_version.attest', actor: actors.ci, ml: { model: { name: 'fraud', version: '5', sha256: sha('b') } }, details: { where: 'pod/fraud-5' } });
+    expect(of(run([v, failed, attest]), 'serving.hash_mismatch').map((a) => [a.details.observed_sha256, a.details.registered_sha256])).toEqual([[sha('b'), sha('a')]]);
+  });
+
+  const evaluation = (outcome: 'success' | 'failure') =>
+    ev({ time: at(T0 + HOUR), platform: 'mlflow', stage: 'evaluation', action: 'evaluation.complete', outcome, ...(outcome === 'failure' ? { error: { code: 'INTERNAL', message: 'crashed' } } : {}), actor: actors.bobMlflow, ml: { model: { name: 'loan', version: '1' }, metrics: { accuracy: 0.9 } } });
+  const judged = (events: NormalizedEvent[]) => of(run(events), 'evaluation.self_approval').map((a) => [a.details.identity, a.details.roles]);
+
+  it('evaluation.self_approval: a failed evaluation run does not make its caller the evaluator', () => {
+    const v = version(T0, 'loan', '1');
+    const ok = alias(T0 + 2 * HOUR, 'loan', '1', actors.bob);
+    expect(judged([v, evaluation('failure'), ok])).toEqual([]);
+    expect(judged([v, evaluation('success'), ok])).toEqual([['bob@corp.example', ['evaluated']]]);
+  });
+
+  it('evaluation.self_approval: stopping a training job is not training the model', () => {
+    const job = (action: string, actor: NormalizedEvent['actor']) =>
+      ev({ time: at(T0 + (action.endsWith('create') ? 0 : HOUR)), platform: 'sagemaker', stage: 'training', action, actor, resource: { type: 'training_job', name: 'loan-train' }, ml: { job: { name: 'loan-train', image: ECR_IMAGE, image_pinned: true, network_isolation: true }, model: { name: 'loan', version: '2' } } });
+    const ok = ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'registry', action: 'model_version.update', operation: 'UpdateModelPackage', actor: actors.aliceAws, ml: { model: { name: 'loan', version: '2', approval: 'approved' } } });
+    expect(of(run([job('training_job.create', actors.ci), job('training_job.stop', actors.aliceAws), ok]), 'evaluation.self_approval')).toEqual([]);
+    expect(of(run([job('training_job.create', actors.aliceAws), ok]), 'evaluation.self_approval').map((a) => a.details.roles)).toEqual([['trained']]);
+  });
+});
