@@ -100,6 +100,15 @@ describe('registry.modification_rate and serving.error_spike', () => {
     expect(run(hourly(35, 5, usual, registryWrite, [{ day: 31, hour: 20, hours: 2, count: 25 }]))).toEqual([]);
   });
 
+  it('near miss: a burst of registry reads, or of failed ingestion calls, is no write or volume anomaly', () => {
+    const usual = (t: number) => diurnal(t, 2, 0, 0);
+    const burst = (make: (t: number, n: string) => NormalizedEvent) => hourly(35, 5, () => 0, make, [{ day: 31, hour: 20, hours: 3, count: 25 }]);
+    const reads = burst((t, n) => ({ ...registryWrite(t, n), id: `read-${n}`, action: 'model_version.read' }) as NormalizedEvent);
+    expect(run([...hourly(35, 5, usual, registryWrite), ...reads].sort((a, b) => a.time.localeCompare(b.time)))).toEqual([]);
+    const failures = burst((t, n) => ({ ...ingestionEvent('clicks')(t, n), id: `fail-${n}`, outcome: 'failure', error: { code: 'INTERNAL', message: 'import failed' } }) as NormalizedEvent);
+    expect(only(run([...volume([]), ...failures].sort((a, b) => a.time.localeCompare(b.time))), 'ingestion.volume_anomaly')).toEqual([]);
+  });
+
   it('error_spike fires on failures above baseline only (a drop to zero errors is good news)', () => {
     const usual = (t: number) => diurnal(t, 1, 0, 0);
     const fire = run(hourly(35, 9, usual, servingFailure('fraud-prod'), [{ day: 30, hour: 10, hours: 3, count: 30 }]));
