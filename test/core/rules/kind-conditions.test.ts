@@ -239,3 +239,18 @@ describe('registry facts taken only from calls that did what they say', () => {
     expect(of(run([job('training_job.create', actors.aliceAws), ok]), 'evaluation.self_approval').map((a) => a.details.roles)).toEqual([['trained']]);
   });
 });
+
+describe('mode of per-event rules', () => {
+  const d = () => deploy(T0, 'never-approved', '1');
+  const modes = (rules: Record<string, unknown>) => of(run([d()], rules), 'registry.unapproved_deployment').map((a) => [a.mode, a.details.observe_reason]);
+
+  it('mode: observe on a per-event rule reports its detection as observe', () => {
+    expect(modes({})).toEqual([['alert', undefined]]);
+    expect(modes({ 'registry.unapproved_deployment': { mode: 'observe' } })).toEqual([['observe', 'rule in observe mode']]);
+  });
+
+  it('defaults.per_event.mode applies to per-event rules; defaults.statistical.mode does not', () => {
+    expect(modes({ defaults: { per_event: { mode: 'observe' } } })).toEqual([['observe', 'rule in observe mode']]);
+    expect(modes({ defaults: { statistical: { mode: 'observe' } } })).toEqual([['alert', undefined]]);
+  });
+});
