@@ -25,7 +25,7 @@ describe('registry.unapproved_deployment', () => {
     const reject = ev({ time: at(T0 + 2 * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.reject', actor: actors.bob, resource: { type: 'model_version', name: 'fraud', version: '1' }, ml: { model: { name: 'fraud', version: '1' } } });
     const d = deploy(T0 + 3 * HOUR, 'fraud', '1');
     const fired = of(run([v, ok, reject, d]), 'registry.unapproved_deployment');
-    expect(fired.map((a) => [a.entity.id, a.details.reason, a.evidence])).toEqual([['fraud-prod', 'rejected', [reject.id, d.id]]]);
+    expect(fired.map((a) => [a.entity.id, a.details.reason, a.evidence, a.severity])).toEqual([['fraud-prod', 'rejected', [reject.id, d.id], 'critical']]);
     // Near miss: not rejected, the same deployment is approved.
     expect(of(run([v, ok, d]), 'registry.unapproved_deployment')).toEqual([]);
   });
@@ -64,7 +64,8 @@ describe('serving.hash_mismatch', () => {
     const v = version(T0, 'fraud', '3', { sha256: sha('e') });
     const attest = (h: string) => ev({ time: at(T0 + HOUR), platform: 'mlflow', stage: 'serving', action: 'model_version.attest', actor: actors.ci, ml: { model: { name: 'fraud', version: '3', sha256: h } }, details: { where: 'pod/fraud-1' } });
     expect(of(run([v, attest(sha('e').toUpperCase())]), 'serving.hash_mismatch')).toEqual([]);
-    expect(of(run([v, attest(sha('f'))]), 'serving.hash_mismatch').map((a) => a.details.observed_sha256)).toEqual([sha('f')]);
+    // Critical, as unapproved_deployment: what a pager routed at min_severity critical receives.
+    expect(of(run([v, attest(sha('f'))]), 'serving.hash_mismatch').map((a) => [a.details.observed_sha256, a.severity])).toEqual([[sha('f'), 'critical']]);
     // A version mltrail has no record of: the expected hash comes with the event, spelt as its sender spells it.
     const stated = (observed: string) =>
       ev({ time: at(T0 + HOUR), platform: 'custom', stage: 'serving', action: 'model_version.attest', actor: actors.ci, ml: { model: { name: 'ext', version: '7', sha256: observed } }, details: { expected_sha256: `sha256:${sha('e').toUpperCase()}` } });
@@ -252,5 +253,28 @@ describe('mode of per-event rules', () => {
   it('defaults.per_event.mode applies to per-event rules; defaults.statistical.mode does not', () => {
     expect(modes({ defaults: { per_event: { mode: 'observe' } } })).toEqual([['observe', 'rule in observe mode']]);
     expect(modes({ defaults: { statistical: { mode: 'observe' } } })).toEqual([['alert', undefined]]);
+  });
+});
+
+describe('training.unverified_dependency and access.separation_of_duties conditions', () => {
+  it('a dependency check reported failed is an alert even when the job itself succeeded', () => {
+    const job = (check: string) => ev({ time: at(T0), platform: 'kubeflow', stage: 'training', action: 'training_job.complete', actor: actors.kfRunner, resource: { type: 'pytorchjobs', name: 'churn-train' }, ml: { job: { name: 'churn-train' } }, details: { dependency_check: check } });
+    expect(of(run([job('failed')]), 'training.unverified_dependency').map((a) => a.entity.id)).toEqual(['churn-train']);
+    expect(of(run([job('passed')]), 'training.unverified_dependency')).toEqual([]);
+  });
+
+  const write = (stage: 'ingestion' | 'training') => ev({ time: at(T0), platform: 'sagemaker', stage, action: 'artifact.write', actor: actors.aliceAwsData, resource: { type: 's3_object', name: 'out/part-0' }, ml: { data: { outputs: ['s3://ml-out/run-1/part-0'] } } });
+  const release = (endpoint: string) => ev({ time: at(T0 + DAY), platform: 'sagemaker', stage: 'serving', action: 'endpoint.update', actor: actors.aliceAwsDeploy, resource: { type: 'endpoint', name: endpoint }, ml: { deployment: { endpoint }, model: { name: 'fraud', version: '1' } } });
+  const sod = (events: NormalizedEvent[], rules: Record<string, unknown> = {}) => of(run(events, rules), 'access.separation_of_duties').map((a) => a.entity.id);
+
+  it('a data write counts only in the data stages (a training job writing its outputs is not writing training data)', () => {
+    expect(sod([write('ingestion'), release('fraud-prod')])).toEqual(['alice@corp.example']);
+    expect(sod([write('training'), release('fraud-prod')])).toEqual([]);
+  });
+
+  it('production_endpoints: a deployment elsewhere is no release', () => {
+    const cfg = { 'access.separation_of_duties': { production_endpoints: ['*-prod'] } };
+    expect(sod([write('ingestion'), release('fraud-prod')], cfg)).toEqual(['alice@corp.example']);
+    expect(sod([write('ingestion'), release('fraud-staging')], cfg)).toEqual([]);
   });
 });
