@@ -310,6 +310,14 @@ describe('baseline boundaries (k, min_samples, min_delta, suppression, late valu
     expect(fired([...flat(10), 40, 40, 40, ...flat(2)], { min_delta: 50 })).toEqual([]);
   });
 
+  it('the baseline keeps the latest `history` samples: a new level becomes the norm, and a spike above it still stands out', () => {
+    const perHour = [...flat(8, 4), ...flat(12, 40), 70, 70, 70, ...flat(2, 40)];
+    const values = fired(perHour, { history: 8, suppress: '1h' }).map((x) => x.details.value);
+    expect(values).toContain(70);
+    // The shift itself was anomalous only until it filled half the history.
+    expect(values.filter((v) => v === 40).length).toBeLessThanOrEqual(3);
+  });
+
   it('a value for a window already judged is late and ignored (it does not judge the window again)', () => {
     const engine = createRuleEngine(RulesConfig.parse(rule({ n: 1 })), new MemoryStateStore());
     const events = counter([...flat(12, 10), 10, 10]);
