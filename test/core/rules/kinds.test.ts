@@ -293,6 +293,13 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     expect(arrivals.flatMap(([e, r]) => engine.process(e, r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
   });
 
+  it('an approval dated years ahead of its receipt (a bad clock) still waits only its hour, then is judged', () => {
+    const engine = createRuleEngine(rules, new MemoryStateStore());
+    const farAhead = { ...approved, time: '2030-01-01T00:00:00.000Z' } as ReturnType<typeof ev>;
+    const arrivals: Array<[ReturnType<typeof ev>, number]> = [[created, T0], [farAhead, T0 + 60_000], [later('x', 150), T0 + 150 * 60_000], [later('y', 300), T0 + 300 * 60_000]];
+    expect(arrivals.flatMap(([e, r]) => engine.process(e, r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure').map((a) => a.evidence)).toEqual([['a7']]);
+  });
+
   it('evidence hours after the approval is too late, in serve and in replay alike (replay stamps one receipt on every record)', () => {
     const tag = mk('t7', 300, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
     const events = [created, approved, later('x', 120), tag, later('y', 400)];
