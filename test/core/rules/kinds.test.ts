@@ -10,8 +10,8 @@ const rules = RulesConfig.parse({});
 describe('training.unverified_dependency names the job, by family', () => {
   const img = 'ghcr.io/acme/trainer:1.4';
   it('a Katib experiment is named by its name (not "create experiments"), and each run of a recurring pipeline is one finding', () => {
-    const katib = ev({ id: 'k1', time: at(T0), platform: 'kubeflow', stage: 'training', action: 'training_job.create', operation: 'create experiments', actor: actors.alice, resource: { type: 'experiments', name: 'churn-hpo', namespace: 'kubeflow-user-alice' }, ml: { job: { image: img } } });
-    const nightly = [16, 17, 18].map((d) => ev({ id: `n${d}`, time: at(T0 + (d - 16) * 3_600_000), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.alice, resource: { type: 'pipeline_run', name: `churn-nightly-${d}` }, ml: { job: { name: `churn-nightly-${d}`, image: img } } }));
+    const katib = ev({ id: 'k1', time: at(T0), platform: 'kubeflow', stage: 'training', action: 'training_job.create', operation: 'create experiments', actor: actors.aliceMlflow, resource: { type: 'experiments', name: 'churn-hpo', namespace: 'kubeflow-user-alice' }, ml: { job: { image: img } } });
+    const nightly = [16, 17, 18].map((d) => ev({ id: `n${d}`, time: at(T0 + (d - 16) * 3_600_000), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.aliceMlflow, resource: { type: 'pipeline_run', name: `churn-nightly-${d}` }, ml: { job: { name: `churn-nightly-${d}`, image: img } } }));
     const alerts = replayEvents([katib, ...nightly], { rules }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
     expect(alerts.map((a) => [a.entity.id, a.details?.job])).toEqual([['churn-hpo', 'churn-hpo'], ['churn-nightly', 'churn-nightly-16']]);
   });
@@ -225,7 +225,7 @@ describe('MLflow auditor baseline: a version approved before mltrail watched', (
 
 describe('a KServe deployment naming an MLflow model by registry or run URI', () => {
   const mlflow = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
-  const created = mlflow('c5', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.alice, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', run_id: 'abc123', artifact_uri: 'mlflow-artifacts:/1/abc123/artifacts/model', tags: { adv_verdict: 'passed' } } } });
+  const created = mlflow('c5', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', run_id: 'abc123', artifact_uri: 'mlflow-artifacts:/1/abc123/artifacts/model', tags: { adv_verdict: 'passed' } } } });
   const approved = mlflow('a5', 5, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', aliases: ['champion'] } }, details: { alias: 'champion' } });
   const deploy = (uri: string) => ev({ id: `d-${uri}`, time: at(T0 + 3_600_000), platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', actor: actors.bob, resource: { type: 'inferenceservice', name: 'tabnet' }, ml: { deployment: { endpoint: 'team-a/tabnet', model_uri: uri } } });
   const unapproved = (uri: string) => replayEvents([created, approved, deploy(uri)], { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment').length;
@@ -241,11 +241,11 @@ describe('a KServe deployment naming an MLflow model by registry or run URI', ()
 
 describe('evaluation.adversarial_failure: an approval that arrives before its evaluation', () => {
   const mk = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
-  const created = mk('c7', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', run_id: 'r7', artifact_uri: 's3://m/fraud/7' } } });
+  const created = mk('c7', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', run_id: 'r7', artifact_uri: 's3://m/fraud/7' } } });
   const approved = mk('a7', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', aliases: ['champion'] } }, details: { alias: 'champion' } });
   // The auditor's poll reports the run's metrics a little later, dated at the run (before the approval).
   const metrics = { ...mk('m7', 0.5, { stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', actor: { type: 'service', name: 'mltrail-auditor' }, ml: { model: { name: 'fraud', version: '7', run_id: 'r7' }, metrics: { adv_robust_accuracy: 0.82 } } }) };
-  const later = (id: string, min: number) => mk(id, min, { action: 'model.read', operation: 'registered_models/get', actor: actors.alice, resource: { type: 'model', name: 'other' } });
+  const later = (id: string, min: number) => mk(id, min, { action: 'model.read', operation: 'registered_models/get', actor: actors.aliceMlflow, resource: { type: 'model', name: 'other' } });
   const served = (events: ReturnType<typeof ev>[]) => {
     const engine = createRuleEngine(rules, new MemoryStateStore());
     return [...events.flatMap((e) => engine.process(e)), ...engine.flush(events.at(-1)!.time)].filter((a) => a.rule_id === 'evaluation.adversarial_failure');
@@ -262,7 +262,7 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     const live = [created, approved, future, later('x', 120), later('y', 3000)].flatMap((e) => engine.process(e)).filter((a) => a.rule_id === 'evaluation.adversarial_failure');
     expect(live.map((a) => a.evidence)).toEqual([['a7']]);
     // With evidence 10 minutes after the approval: the far-future event did not judge it before.
-    const tag = mk('t7', 10, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const tag = mk('t7', 10, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
     expect(served([created, approved, future, tag, later('x', 120)])).toEqual([]);
   });
 
@@ -270,7 +270,7 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
     const engine = createRuleEngine(rules, new MemoryStateStore());
     const P = T0 + 10 * 86_400_000; // live now: ten days after the backfilled records
     const live = (id: string, min: number) => ({ ...later(id, 0), time: at(P + min * 60_000), received_time: at(P + min * 60_000) }) as ReturnType<typeof ev>;
-    const tag = mk('t7', 20, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const tag = mk('t7', 20, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
     const arrivals: Array<[ReturnType<typeof ev>, number]> = [[live('l0', 0), P], [created, P + 60_000], [approved, P + 60_000], [live('l1', 11), P + 11 * 60_000], [tag, P + 12 * 60_000], [live('l2', 120), P + 120 * 60_000]];
     // A backfill stamps its records' received_time when it fetches them.
     const received = (e: ReturnType<typeof ev>, r: number) => ({ ...e, received_time: new Date(r).toISOString() }) as ReturnType<typeof ev>;
@@ -288,7 +288,7 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
   it('an approval whose source clock runs ahead of its receipt still gets its hour for evidence', () => {
     const engine = createRuleEngine(rules, new MemoryStateStore());
     const ahead = { ...approved, time: at(T0 + 30 * 60_000) } as ReturnType<typeof ev>;
-    const tag = mk('t7', 70, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const tag = mk('t7', 70, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
     const arrivals: Array<[ReturnType<typeof ev>, number]> = [[created, T0], [ahead, T0], [tag, T0 + 70 * 60_000], [later('x', 200), T0 + 200 * 60_000]];
     expect(arrivals.flatMap(([e, r]) => engine.process(e, r)).filter((a) => a.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
   });
@@ -301,7 +301,7 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
   });
 
   it('evidence hours after the approval is too late, in serve and in replay alike (replay stamps one receipt on every record)', () => {
-    const tag = mk('t7', 300, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.alice, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
+    const tag = mk('t7', 300, { action: 'model_version.tag_set', operation: 'model_version_tag.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', tags: { adv_robustness: '0.9' } } } });
     const events = [created, approved, later('x', 120), tag, later('y', 400)];
     const engine = createRuleEngine(rules, new MemoryStateStore());
     const live = events.flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'evaluation.adversarial_failure');
@@ -320,7 +320,7 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
 describe('evaluation.adversarial_failure: what counts as an adversarial evaluation', () => {
   const mk = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
   const withTag = (value: string) => [
-    mk('c', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.alice, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', tags: { adversarial_eval: value } } } }),
+    mk('c', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', tags: { adversarial_eval: value } } } }),
     mk('a', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', aliases: ['champion'] } }, details: { alias: 'champion' } }),
   ];
   const titles = (value: string) => replayEvents(withTag(value), { rules }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure').map((a) => a.title);
