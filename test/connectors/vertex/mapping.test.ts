@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { VertexConfig } from '../../../connectors/vertex/config.js';
+import { vertexConnector } from '../../../connectors/vertex/index.js';
+import type { NormalizeContext } from '../../../core/connector.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { LOC, PROJECT, V1, auditEntry } from './samples.js';
+
+/**
+ * How Cloud Audit Log entries map onto the fields the rules and the SOC read: outcome, actor,
+ * approvals, deployed versions, evaluation scores, images, project and region. Each case is a
+ * fact a regression in connectors/vertex/{audit,facts,logentry}.ts would silently change.
+ */
+
+const ctx: NormalizeContext<VertexConfig> = {
+  channel: 'test',
+  receivedTime: '2026-11-25T00:00:00.000Z',
+  keepRaw: true,
+  config: VertexConfig.parse({}),
+};
+
+function one(record: unknown): NormalizedEvent {
+  const out = vertexConnector.normalize!(record, ctx);
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  const parsed = NormalizedEvent.safeParse(out.events[0]);
+  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+  return parsed.data!;
+}
+
+const MODEL = `${LOC}/models/4242`;
+
+describe('outcome without a status', () => {
+  it('is unknown when the entry has neither a status nor any authorization decision', () => {
+    const ev = one(auditEntry({ method: `${V1}ModelService.GetModel`, resourceName: MODEL, status: null, authorizationInfo: [] }));
+    expect(ev.outcome).toBe('unknown');
+    expect(ev.error).toBeUndefined();
+    // With every authorization granted it is a success.
+    expect(one(auditEntry({ method: `${V1}ModelService.GetModel`, resourceName: MODEL, status: null })).outcome).toBe('success');
+  });
+});
+
+describe('actor from principalSubject alone', () => {
+  it('`user:` and `serviceAccount:` subjects are the account they name: one principal, one actor id', () => {
+    const user = one(auditEntry({ method: `${V1}ModelService.DeleteModel`, resourceName: MODEL, authInfo: { principalSubject: 'user:bob@example.com' } }));
+    expect(user.actor).toMatchObject({ id: 'bob@example.com', email: 'bob@example.com', type: 'user' });
+    expect(user.details?.principal_subject).toBe('user:bob@example.com');
+    const withEmail = one(auditEntry({ method: `${V1}ModelService.DeleteModel`, resourceName: MODEL, principal: 'bob@example.com' }));
+    expect(withEmail.actor?.id).toBe(user.actor?.id);
+    const sa = one(auditEntry({ method: `${V1}ModelService.DeleteModel`, resourceName: MODEL, authInfo: { principalSubject: `serviceAccount:deployer@${PROJECT}.iam.gserviceaccount.com` } }));
+    expect(sa.actor).toMatchObject({ id: `deployer@${PROJECT}.iam.gserviceaccount.com`, type: 'service' });
+  });
+
+  it('a workforce-federated `principal://` subject is a user named by its subject', () => {
+    const subject = 'principal://iam.googleapis.com/locations/global/workforcePools/corp/subject/bob';
+    const ev = one(auditEntry({ method: `${V1}ModelService.DeleteModel`, resourceName: MODEL, authInfo: { principalSubject: subject } }));
+    expect(ev.actor).toMatchObject({ id: subject, type: 'user' });
+    expect(ev.actor?.email).toBeUndefined();
+  });
+});
+
+describe('approvals through UpdateModel', () => {
+  it('an approval alias set with a camelCase update mask (versionAliases) approves the version', () => {
+    const ev = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@3`, request: { model: { name: `${MODEL}@3`, versionAliases: ['production'] }, updateMask: 'versionAliases' } }));
+    expect([ev.stage, ev.action]).toEqual(['registry', 'model_version.approve']);
+    expect(ev.ml?.model).toMatchObject({ name: MODEL, version: '3', approval: 'approved', aliases: ['production'] });
+    const snake = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@3`, request: { model: { versionAliases: ['production'] }, updateMask: { paths: ['version_aliases'] } } }));
+    expect(snake.action).toBe('model_version.approve');
+  });
+});
+
+describe('CopyModel into an existing model', () => {
+  it('is a new version of the parent model, whatever the source', () => {
+    const ev = one(auditEntry({
+      method: `${V1}ModelService.CopyModel`,
+      resourceName: LOC,
+      request: { parent: LOC, parentModel: MODEL, sourceModel: 'projects/other-proj/locations/us-central1/models/99' },
+      response: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.CopyModelResponse', model: MODEL, modelVersionId: '5' },
+    }));
+    expect([ev.stage, ev.action]).toEqual(['registry', 'model_version.create']);
+    expect(ev.ml?.model).toMatchObject({ name: MODEL, version: '5' });
+  });
+});
+
+describe('the version a deployment serves', () => {
+  it('DeployModel of a model with deployedModel.modelVersionId names that version', () => {
+    const ev = one(auditEntry({
+      method: `${V1}EndpointService.DeployModel`,
+      resourceName: `${LOC}/endpoints/77`,
+      request: { endpoint: `${LOC}/endpoints/77`, deployedModel: { model: MODEL, modelVersionId: '3', displayName: 'fraud' }, trafficSplit: { '0': 100 } },
+    }));
+    expect([ev.stage, ev.action]).toEqual(['serving', 'endpoint.deploy']);
+    expect(ev.ml?.model).toMatchObject({ name: MODEL, version: '3' });
+    expect(ev.ml?.deployment).toMatchObject({ endpoint: `${LOC}/endpoints/77`, model_uri: MODEL });
+  });
+});
+
+describe('a refused evaluation import', () => {
+  it('records no scores for the version (a failed call is no baseline)', () => {
+    const request = { parent: `${MODEL}@2`, modelEvaluation: { metricsSchemaUri: 'gs://google-cloud-aiplatform/schema/modelevaluation/classification_metrics_1.0.0.yaml', metrics: { auRoc: 0.99, logLoss: 0.01 } } };
+    const ok = one(auditEntry({ method: `${V1}ModelService.ImportModelEvaluation`, resourceName: `${MODEL}@2`, request }));
+    expect(ok.ml?.metrics).toEqual({ auRoc: 0.99, logLoss: 0.01 });
+    const refused = one(auditEntry({ method: `${V1}ModelService.ImportModelEvaluation`, resourceName: `${MODEL}@2`, request, status: { code: 7, message: 'denied' } }));
+    expect(refused.outcome).toBe('failure');
+    expect(refused.error?.code).toBe('PERMISSION_DENIED');
+    expect(refused.ml?.metrics).toBeUndefined();
+  });
+});
+
+describe('publisher (Model Garden) models', () => {
+  it('are not registry models: a call on one sets no ml.model', () => {
+    const ev = one(auditEntry({ method: `${V1}PredictionService.Predict`, resourceName: `${LOC}/publishers/google/models/gemini-1.5-pro`, log: 'data_access', request: {} }));
+    expect(ev.ml?.model).toBeUndefined();
+  });
+});
+
+describe('container images and job facts', () => {
+  it('a python-package worker pool names its executor image; a short digest is not a pin', () => {
+    const ev = one(auditEntry({
+      method: `${V1}JobService.CreateCustomJob`,
+      resourceName: LOC,
+      request: { parent: LOC, customJob: { displayName: 'train', jobSpec: { workerPoolSpecs: [{ pythonPackageSpec: { executorImageUri: 'us-docker.pkg.dev/vertex-ai/training/tf-cpu.2-12:latest', packageUris: ['gs://code/trainer.tar.gz'], pythonModule: 'trainer.task' } }] } } },
+    }));
+    expect(ev.ml?.job).toMatchObject({ image: 'us-docker.pkg.dev/vertex-ai/training/tf-cpu.2-12:latest', image_pinned: false });
+
+    const short = one(auditEntry({
+      method: `${V1}JobService.CreateCustomJob`,
+      resourceName: LOC,
+      request: { parent: LOC, customJob: { displayName: 'train', jobSpec: { workerPoolSpecs: [{ containerSpec: { imageUri: 'us-docker.pkg.dev/p/r/trainer@sha256:abcd' } }] } } },
+    }));
+    expect(short.ml?.job?.image_pinned).toBe(false);
+    expect(short.ml?.job?.image_digest).toBeUndefined();
+  });
+
+  it('a job with its dashboard open (enableDashboardAccess) has web access', () => {
+    const ev = one(auditEntry({
+      method: `${V1}JobService.CreateCustomJob`,
+      resourceName: LOC,
+      request: { parent: LOC, customJob: { displayName: 'train', jobSpec: { enableDashboardAccess: true, workerPoolSpecs: [{ containerSpec: { imageUri: 'us-docker.pkg.dev/p/r/trainer:1' } }] } } },
+    }));
+    expect((ev.ml?.job as { web_access?: boolean }).web_access).toBe(true);
+  });
+
+  it('a batch prediction job names the directory it wrote (outputInfo.gcsOutputDirectory) as an output', () => {
+    const ev = one(auditEntry({
+      method: `${V1}JobService.CreateBatchPredictionJob`,
+      resourceName: LOC,
+      request: { parent: LOC, batchPredictionJob: { displayName: 'bp', model: MODEL, inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: ['gs://in/data.jsonl'] } } } },
+      response: { name: `${LOC}/batchPredictionJobs/9`, outputInfo: { gcsOutputDirectory: 'gs://out/prediction-bp-2026' } },
+    }));
+    expect(ev.ml?.data?.inputs).toEqual(['gs://in/data.jsonl']);
+    expect(ev.ml?.data?.outputs).toEqual(['gs://out/prediction-bp-2026']);
+  });
+});
+
+describe('project and region', () => {
+  it('the project is the resource\'s (resource.labels.project_id), also when the entry sits in an organization-level log', () => {
+    const e = auditEntry({ method: `${V1}ModelService.DeleteModel`, resourceName: MODEL });
+    e.logName = 'organizations/123456/logs/cloudaudit.googleapis.com%2Factivity';
+    const ev = one(e);
+    expect(ev.cloud).toMatchObject({ provider: 'gcp', project: PROJECT, region: 'us-central1' });
+  });
+
+  it('a resource logged in several locations gets no single region; in one location, that one', () => {
+    const storage = (currentLocations: string[]) => {
+      const e = auditEntry({ method: 'storage.objects.rewrite', resourceName: 'projects/_/buckets/models/objects/fraud/model.pkl' });
+      const pp = e.protoPayload as Record<string, unknown>;
+      pp.serviceName = 'storage.googleapis.com';
+      pp.resourceLocation = { currentLocations };
+      e.resource = { type: 'gcs_bucket', labels: { project_id: PROJECT, bucket_name: 'models' } };
+      return one(e);
+    };
+    const single = storage(['us-central1']);
+    expect(single.cloud?.region).toBe('us-central1');
+    expect(single.action).toBe('data_object.copy');
+    expect(single.resource).toMatchObject({ type: 'gcs_object', uri: 'gs://models/fraud/model.pkl' });
+    expect(storage(['us-central1', 'europe-west4']).cloud?.region).toBeUndefined();
+  });
+});
