@@ -153,3 +153,39 @@ describe('shadow variants', () => {
     ]);
   });
 });
+
+describe('SageMaker service events (EventBridge aws.sagemaker)', () => {
+  const ENDPOINT = 'eventbridge-sagemaker-endpoint-state-change.awsdocs.json';
+  const PACKAGE = 'eventbridge-sagemaker-model-package-state-change.awsdocs.json';
+
+  it('carry the account and region of the envelope, and the endpoint\'s variants (the AWS docs example)', () => {
+    const ev = one(fx(ENDPOINT));
+    expect(ev.cloud).toEqual({ provider: 'aws', account: '123456789012', region: 'us-west-2' });
+    expect(ev.ml?.deployment).toMatchObject({ endpoint: 'MyEndpoint', endpoint_config: 'MyEndpointConfig', status: 'IN_SERVICE', variants: [{ weight: 1, instance_count: 1 }] });
+  });
+
+  it('an event without a status is of unknown outcome', () => {
+    const env = fx<Record<string, any>>(ENDPOINT);
+    delete env.detail.EndpointStatus;
+    expect(one(env).outcome).toBe('unknown');
+    expect(one(fx(ENDPOINT)).outcome).toBe('success');
+  });
+
+  it('a model package named only by group and ModelPackageVersion keeps its version', () => {
+    const env = fx<Record<string, any>>(PACKAGE);
+    delete env.detail.ModelPackageArn;
+    env.resources = [];
+    const ev = one(env);
+    expect(ev.resource).toMatchObject({ type: 'model_package', name: 'versionedmp-p-idy6c3e1fiqj', version: '2' });
+  });
+
+  it('two events under one envelope id, detail-type and time but for different resources are two events', () => {
+    const a = fx<Record<string, any>>(ENDPOINT);
+    const b = fx<Record<string, any>>(ENDPOINT);
+    b.resources = ['arn:aws:sagemaker:us-west-2:123456789012:endpoint/other'];
+    b.detail.EndpointName = 'Other';
+    b.detail.EndpointArn = 'arn:aws:sagemaker:us-west-2:123456789012:endpoint/other';
+    expect(one(b).id).not.toBe(one(a).id);
+    expect(one(fx(ENDPOINT)).id).toBe(one(a).id);
+  });
+});
