@@ -189,3 +189,28 @@ describe('SageMaker service events (EventBridge aws.sagemaker)', () => {
     expect(one(fx(ENDPOINT)).id).toBe(one(a).id);
   });
 });
+
+describe('operations whose meaning is more than their verb', () => {
+  it('deleting a package group\'s resource policy is a permission change, as putting one is', () => {
+    const del = one(ctRecord('DeleteModelPackageGroupPolicy', { modelPackageGroupName: 'fraud' }));
+    expect([del.stage, del.action]).toEqual(['registry', 'permission.change']);
+    expect(one(ctRecord('PutModelPackageGroupPolicy', { modelPackageGroupName: 'fraud', resourcePolicy: '{}' })).action).toBe('permission.change');
+  });
+
+  it('a presigned MLflow tracking server URL opens it (notebook.open), like a Studio or notebook URL', () => {
+    const ev = one(ctRecord('CreatePresignedMlflowTrackingServerUrl', { trackingServerName: 'mlflow-prod', expiresInSeconds: 300 }));
+    expect([ev.stage, ev.action]).toEqual(['platform', 'notebook.open']);
+    expect(ev.resource).toMatchObject({ type: 'mlflow_tracking_server', name: 'mlflow-prod' });
+  });
+
+  it('async invocations of an endpoint are invocations', () => {
+    const ev = one(ctRecord('InvokeEndpointAsync', { endpointName: 'fraud-prod', inputLocation: 's3://in/x.json' }, { eventSource: 'runtime.sagemaker.amazonaws.com' }));
+    expect([ev.stage, ev.action]).toEqual(['serving', 'endpoint.invoke']);
+  });
+
+  it('sending a version back to PendingManualApproval is a status change with approval pending, not an approval', () => {
+    const ev = one(ctRecord('UpdateModelPackage', { modelPackageArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud/7`, modelApprovalStatus: 'PendingManualApproval' }));
+    expect(ev.action).toBe('model_version.status_change');
+    expect(ev.ml?.model).toMatchObject({ name: 'fraud', version: '7', approval: 'pending' });
+  });
+});
