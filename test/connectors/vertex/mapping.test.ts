@@ -176,3 +176,39 @@ describe('project and region', () => {
     expect(storage(['us-central1', 'europe-west4']).cloud?.region).toBeUndefined();
   });
 });
+
+describe('identity-relevant calls of other Google services', () => {
+  const other = (serviceName: string, method: string, resourceName: string) => {
+    const e = auditEntry({ method, resourceName });
+    (e.protoPayload as Record<string, unknown>).serviceName = serviceName;
+    e.resource = { type: 'audited_resource', labels: { service: serviceName, method, project_id: PROJECT } };
+    return one(e);
+  };
+  const SA = `projects/${PROJECT}/serviceAccounts/trainer@${PROJECT}.iam.gserviceaccount.com`;
+
+  it('service account keys created, uploaded or deleted are credential changes', () => {
+    expect(other('iam.googleapis.com', 'google.iam.admin.v1.CreateServiceAccountKey', SA).action).toBe('credential.create');
+    expect(other('iam.googleapis.com', 'google.iam.admin.v1.UploadServiceAccountKey', SA).action).toBe('credential.create');
+    expect(other('iam.googleapis.com', 'google.iam.admin.v1.DeleteServiceAccountKey', `${SA}/keys/abc`).action).toBe('credential.delete');
+  });
+
+  it('minting tokens or signing as a service account (IAM Credentials) is service_account.token_create', () => {
+    for (const rpc of ['GenerateAccessToken', 'GenerateIdToken', 'SignBlob', 'SignJwt']) {
+      const ev = other('iamcredentials.googleapis.com', `google.iam.credentials.v1.IAMCredentials.${rpc}`, SA);
+      expect([ev.stage, ev.action], rpc).toEqual(['platform', 'service_account.token_create']);
+    }
+  });
+
+  it('a REST-style lower-case setIamPolicy (Compute Engine) is a permission change', () => {
+    const ev = other('compute.googleapis.com', 'v1.compute.instances.setIamPolicy', `projects/${PROJECT}/zones/us-central1-a/instances/trainer-vm`);
+    expect([ev.stage, ev.action]).toEqual(['platform', 'permission.change']);
+  });
+});
+
+describe('reading a long-running prediction', () => {
+  it('FetchPredictOperation reads an operation, it is not an invocation', () => {
+    const ev = one(auditEntry({ method: `${V1}PredictionService.FetchPredictOperation`, resourceName: `${LOC}/endpoints/77`, log: 'data_access', request: {} }));
+    expect([ev.stage, ev.action]).toEqual(['serving', 'endpoint.read']);
+    expect(one(auditEntry({ method: `${V1}PredictionService.Predict`, resourceName: `${LOC}/endpoints/77`, log: 'data_access', request: {} })).action).toBe('endpoint.invoke');
+  });
+});
