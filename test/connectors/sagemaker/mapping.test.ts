@@ -39,6 +39,14 @@ describe('actor type of assumed-role sessions', () => {
   });
 });
 
+describe('delegation chain of a role session', () => {
+  it('names the session and then the role it was issued by; an IAM user has none', () => {
+    const ev = one(ctRecord('DeleteModel', { modelName: 'fraud' }));
+    expect(ev.actor?.chain).toEqual([`arn:aws:sts::${ACCOUNT}:assumed-role/MLEngineer/alice`, `arn:aws:iam::${ACCOUNT}:role/MLEngineer`]);
+    expect(one(fx('cloudtrail-sagemaker-createendpoint.awsdocs.json')).actor?.chain).toBeUndefined();
+  });
+});
+
 describe('cloud account of a cross-account call', () => {
   it('is the account the call was made in (recipientAccountId), the caller account kept apart', () => {
     const r = ctRecord('DeleteModel', { modelName: 'fraud' }, { recipientAccountId: '444455556666' });
