@@ -487,7 +487,7 @@ describe('bridge server', () => {
     const token = 'ingest-token-0123456789';
     const key = 'eb-key-0123456789';
     const { b, dataDir } = await start({ MLTRAIL_INGEST_TOKEN: token, MLTRAIL_EVENTBRIDGE_API_KEY: key });
-    const native = JSON.parse(readFixture('sagemaker', 'eventbridge-sagemaker-training-job-state-change.awsdocs.json')) as Record<string, unknown>;
+    const native = JSON.parse(readFixture('sagemaker', 'eventbridge-sagemaker-training-job-state-change.awsdocs.json').toString('utf8')) as Record<string, unknown>;
     const plugin = connectorByName('sagemaker')!;
     // Ids of connector events are derived from the record, so anyone can compute this one ahead of time.
     const id = plugin.normalize!(native, { channel: 'sagemaker.eventbridge', receivedTime: new Date().toISOString(), keepRaw: true, config: plugin.configSchema.parse({}) } as never).events[0]!.id;

@@ -162,7 +162,7 @@ describe('evaluation.score_drop: a renamed metric is still compared', () => {
   it('beside a training-split or adversarial metric of the same kind', () => {
     const m = (id: string, h: string, version: string, metrics: Record<string, number>) =>
       ({ schema_version: '1', id, time: `2026-03-02T${h}:00:00.000Z`, received_time: `2026-03-02T${h}:00:00.000Z`, channel: 'test', operation: 'evaluate', outcome: 'success', platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', actor: { name: 'pipeline-runner', type: 'service' }, ml: { model: { name: 'fraud', version }, metrics } }) as unknown as NormalizedEvent;
-    for (const extra of [{ train_accuracy: 0.99 }, { adv_robust_accuracy: 0.8 }]) {
+    for (const extra of [{ train_accuracy: 0.99 }, { adv_robust_accuracy: 0.8 }] as Array<Record<string, number>>) {
       const alerts = fired([m('v1', '10', '1', { accuracy: 0.95, ...extra }), m('v2', '11', '2', { test_accuracy: 0.8, ...extra })]).filter((a) => a.rule_id === 'evaluation.score_drop');
       expect(alerts.map((a) => a.entity.id), JSON.stringify(extra)).toEqual(['fraud/2']);
     }
@@ -280,7 +280,7 @@ describe('serving.hash_mismatch: an attestation made before the hash was registe
 describe('identity: a role session name is the caller\'s to choose', () => {
   const TRAIN = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createtrainingjob.real.json').toString()) as Record<string, unknown>;
   const assumed = (role: string, session: string) => ({ type: 'AssumedRole', principalId: `AROAX:${session}`, arn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}`, accountId: '123456789012', sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAX', arn: `arn:aws:iam::123456789012:role/${role}`, accountId: '123456789012', userName: role } } });
-  const records = (assumer: Who) => {
+  const records = (assumer: Who): Array<Record<string, unknown>> => {
     const train = { ...structuredClone(TRAIN), eventTime: '2026-03-02T09:00:00Z', eventID: 'train-1', recipientAccountId: '123456789012', awsRegion: 'us-east-1', userIdentity: { type: 'IAMUser', principalId: 'AIDAalice', arn: alice.arn, accountId: '123456789012', userName: 'alice' } } as Record<string, unknown>;
     const req = train.requestParameters as Record<string, unknown>;
     req.trainingJobName = 'fraud-train-1';

@@ -36,7 +36,7 @@ describe('kubeflow connector inside the bridge', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 1 });
 
-    const ready = await (await fetch(`${bridge.url}/readyz`)).json();
+    const ready = (await (await fetch(`${bridge.url}/readyz`)).json()) as { components: Record<string, unknown> };
     expect(ready.components['poller:kubeflow.mlmd']).toBeDefined();
     await expect.poll(() => db.calls.includes('GetExecutions'), { timeout: 5000 }).toBe(true);
     await expect

@@ -47,7 +47,7 @@ function kubeflowBatch() {
       annotations: { 'authorization.k8s.io/decision': 'forbid', 'authorization.k8s.io/reason': '' },
     }),
   };
-  const privilegedPod = {
+  const privilegedPod: Record<string, unknown> = {
     kind: 'Event',
     apiVersion: 'audit.k8s.io/v1',
     ...auditEvent({
@@ -311,7 +311,7 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     const { h, url } = await start();
     const res = await post(url, '{"kind":"EventList","items":[');
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('MLTRAIL_ERR_INVALID_JSON');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MLTRAIL_ERR_INVALID_JSON');
     expect(h.spool.listQuarantine()).toHaveLength(1);
   });
 
@@ -319,7 +319,7 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     const { url } = await start();
     const res = await post(url, JSON.stringify({ hello: 'world' }));
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MLTRAIL_ERR_BAD_REQUEST');
   });
 
   it('oversized batch → 413 naming the limit; the route limit is its own (default 32 MiB, above the server default)', async () => {
@@ -327,7 +327,7 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     const items = Array.from({ length: 40 }, (_, i) => auditEvent({ auditID: `big-${i}` }));
     const res = await post(small.url, list(items));
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 4096 });
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 4096 });
 
     expect(KubeflowConfig.parse({}).audit.body_limit_bytes).toBe(32 * 1024 * 1024);
     const dflt = await start();
@@ -338,7 +338,7 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     expect(body.length).toBeGreaterThan(5 * 1024 * 1024);
     const ok = await post(dflt.url, body);
     expect(ok.status).toBe(200);
-    expect((await ok.json()).accepted).toBe(400);
+    expect(((await ok.json()) as { accepted: number }).accepted).toBe(400);
   });
 
   it('wrong or missing token → 401 with WWW-Authenticate, and an ingest.auth_failure event', async () => {
@@ -346,7 +346,7 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     const wrong = await post(url, list([auditEvent()]), { authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect((await wrong.json()).error.code).toBe('MLTRAIL_ERR_UNAUTHORIZED');
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('MLTRAIL_ERR_UNAUTHORIZED');
     const missing = await post(url, list([auditEvent()]), {});
     expect(missing.status).toBe(401);
     await new Promise((r) => setTimeout(r, 50));
@@ -371,14 +371,14 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     const { url } = await start({}, {});
     const res = await post(url, list([auditEvent()]), {});
     expect(res.status).toBe(503);
-    expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN' });
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN' });
   });
 
   it('client_cert_subjects without a token over plain HTTP (serve) → 503 naming MLTRAIL_INGEST_TOKEN, not a 401 the apiserver drops', async () => {
     const { url } = await start({ audit: { client_cert_subjects: ['kube-apiserver-audit'] } }, {});
     const res = await post(url, list([auditEvent()]), {});
     expect(res.status).toBe(503);
-    expect((await res.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN', message: expect.stringMatching(/plain HTTP/) });
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'MLTRAIL_ERR_NOT_CONFIGURED', variable: 'MLTRAIL_INGEST_TOKEN', message: expect.stringMatching(/plain HTTP/) });
   });
 
   it('non-JSON content type → 415', async () => {

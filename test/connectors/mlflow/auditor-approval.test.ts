@@ -264,7 +264,7 @@ describe('registry auditor: an existing model approves a version created in the 
     const evs = newEvents();
 
     const f3 = (e: NormalizedEvent) => e.ml?.model?.name === 'fraud' && e.ml?.model?.version === '3' && e.action !== 'model_version.hash_registered';
-    expect(evs.filter(f3).map((e) => `${e.action} ${e.details?.alias ?? e.details?.tag?.key ?? ''}`.trim())).toEqual([
+    expect(evs.filter(f3).map((e) => `${e.action} ${e.details?.alias ?? (e.details?.tag as { key?: string } | undefined)?.key ?? ''}`.trim())).toEqual([
       'model_version.create',
       'run.provenance',
       'evaluation.metrics',

@@ -122,7 +122,9 @@ export class FakeAws {
     const name = String(input.QueueUrl ?? '').split('/').pop()!;
     const queue = this.queues.get(name);
     if (!queue) return this.sqsError(res, 400, 'QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
-    const ok = (out: unknown) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() }).end(JSON.stringify(out));
+    const ok = (out: unknown): void => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() }).end(JSON.stringify(out));
+    };
     const byReceipt = (h: string) => queue.find((m) => !m.deleted && m.receipt === h);
 
     switch (op) {

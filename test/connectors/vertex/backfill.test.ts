@@ -142,7 +142,7 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
 
   it('--stdout prints the window\'s events (audit and Model Monitoring) as NDJSON', async () => {
     const monitoring = { ...readFixtureJson<Record<string, any>>('vertex', 'vertex-model-monitoring-anomaly-doc-example.json'), timestamp: '2026-11-20T03:30:00Z' };
-    const fake = await fakeLogging([...entries, monitoring].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp)));
+    const fake = await fakeLogging([...entries, monitoring].sort((a, b) => Date.parse(a.timestamp as string) - Date.parse(b.timestamp as string)));
     const t = io();
     expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T03:00:00Z', '--until', '2026-11-20T04:00:00Z', '--stdout', '--endpoint', fake.url], t.cli)).toBe(0);
     const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
@@ -189,7 +189,7 @@ describe('mltrail backfill vertex --transport grpc (@google-cloud/logging agains
   it('decodes protobuf Any audit payloads and Struct JSON payloads; ids equal the pushed/REST ones, nanoseconds kept', async () => {
     const { startFakeLogging } = await import('./logging-fake.js');
     const monitoring = { ...readFixtureJson<Record<string, any>>('vertex', 'vertex-model-monitoring-anomaly-doc-example.json'), timestamp: '2026-11-20T03:30:00Z' };
-    const all = [...entries, monitoring].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    const all = [...entries, monitoring].sort((a, b) => Date.parse(a.timestamp as string) - Date.parse(b.timestamp as string));
     const fake = await startFakeLogging(PROJECT, all);
     closers.push(fake.close);
     const t = io();

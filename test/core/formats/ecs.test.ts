@@ -13,7 +13,7 @@ const ev = (over: Record<string, unknown>) =>
 
 /** A CloudTrail record as Elastic's test logs have it (principalId, eventID, IP, user agent all present). */
 const fullRecord = {
-  ...cloudTrailRecord,
+  ...(cloudTrailRecord as { eventName: string; eventSource: string; awsRegion: string; eventTime: string }),
   eventID: '3b1a4e0c-1111-2222-3333-444455556666',
   requestID: 'req-1',
   sourceIPAddress: '198.51.100.23',

@@ -137,7 +137,7 @@ describe('body limits on a real server (readRawBody / readBody)', () => {
     expect(await exact.json()).toEqual({ bytes: 1000 });
     const over = await fetch(url, { method: 'POST', body: 'a'.repeat(1001) });
     expect(over.status).toBe(413);
-    expect((await over.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1000 });
+    expect(((await over.json()) as { error: unknown }).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1000 });
     // No Content-Length: the limit holds while streaming.
     const streamedOk = await chunked(url, [Buffer.alloc(600, 97), Buffer.alloc(400, 97)]);
     expect(streamedOk.status).toBe(200);
@@ -155,12 +155,12 @@ describe('body limits on a real server (readRawBody / readBody)', () => {
     expect(await atBound.json()).toEqual({ bytes: 4000 });
     const bomb = await fetch(url, { method: 'POST', body: gz(4001), headers: { 'content-encoding': 'gzip' } });
     expect(bomb.status).toBe(413);
-    expect((await bomb.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 4000 });
+    expect(((await bomb.json()) as { error: unknown }).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 4000 });
     await close!();
     const url2 = await serveReader((c) => readBody(c, { maxBytes: 1000, maxDecodedBytes: 1500 }));
     const over = await fetch(url2, { method: 'POST', body: gz(1501), headers: { 'content-encoding': 'gzip' } });
     expect(over.status).toBe(413);
-    expect((await over.json()).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1500 });
+    expect(((await over.json()) as { error: unknown }).error).toMatchObject({ code: 'MLTRAIL_ERR_BODY_TOO_LARGE', limit_bytes: 1500 });
   });
 });
 

@@ -3,7 +3,7 @@ import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import type { Alert } from '../../../core/schema/index.js';
-import { T0, actors, at, ev } from '../../rules/events.js';
+import { T0, actors, at, ev, type Draft } from '../../rules/events.js';
 
 const rules = RulesConfig.parse({});
 
@@ -206,7 +206,7 @@ describe('evaluation.score_drop on Vertex AI evaluation metric names', () => {
 });
 
 describe('MLflow auditor baseline: a version approved before mltrail watched', () => {
-  const base = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', channel: 'mlflow.audit', stage: 'registry', ...d });
+  const base = (id: string, min: number, d: Partial<Draft> & Pick<Draft, 'action'>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', channel: 'mlflow.audit', stage: 'registry', ...d });
   const created = base('c4', 0, { action: 'model_version.create', operation: 'model-versions/search', actor: { name: 'alice@corp.example', type: 'user' }, resource: { type: 'model_version', name: 'credit', version: '4' }, ml: { model: { name: 'credit', version: '4', artifact_uri: 'mlflow-artifacts:/9/runC4/artifacts/model' } } });
   const approved = base('b4', 1, { action: 'model_version.approve', operation: 'registered-models/get', actor: { type: 'unknown' }, resource: { type: 'model_version', name: 'credit', version: '4' }, ml: { model: { name: 'credit', version: '4', aliases: ['production'], approval: 'approved' } }, details: { baseline: true, approval_markers: ['alias:production'] } });
   const deploy = (uri: string) => ev({ id: `d-${uri}`, time: at(T0 + 3_600_000), platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', actor: actors.bob, resource: { type: 'inferenceservice', name: 'credit' }, ml: { deployment: { endpoint: 'ml/credit', model_uri: uri } } });
@@ -224,7 +224,7 @@ describe('MLflow auditor baseline: a version approved before mltrail watched', (
 });
 
 describe('a KServe deployment naming an MLflow model by registry or run URI', () => {
-  const mlflow = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
+  const mlflow = (id: string, min: number, d: Partial<Draft> & Pick<Draft, 'action'>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
   const created = mlflow('c5', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', run_id: 'abc123', artifact_uri: 'mlflow-artifacts:/1/abc123/artifacts/model', tags: { adv_verdict: 'passed' } } } });
   const approved = mlflow('a5', 5, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'tabnet', version: '5' }, ml: { model: { name: 'tabnet', version: '5', aliases: ['champion'] } }, details: { alias: 'champion' } });
   const deploy = (uri: string) => ev({ id: `d-${uri}`, time: at(T0 + 3_600_000), platform: 'kubeflow', stage: 'serving', action: 'endpoint.deploy', operation: 'create', actor: actors.bob, resource: { type: 'inferenceservice', name: 'tabnet' }, ml: { deployment: { endpoint: 'team-a/tabnet', model_uri: uri } } });
@@ -240,7 +240,7 @@ describe('a KServe deployment naming an MLflow model by registry or run URI', ()
 });
 
 describe('evaluation.adversarial_failure: an approval that arrives before its evaluation', () => {
-  const mk = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
+  const mk = (id: string, min: number, d: Partial<Draft> & Pick<Draft, 'action'>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
   const created = mk('c7', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', run_id: 'r7', artifact_uri: 's3://m/fraud/7' } } });
   const approved = mk('a7', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'fraud', version: '7' }, ml: { model: { name: 'fraud', version: '7', aliases: ['champion'] } }, details: { alias: 'champion' } });
   // The auditor's poll reports the run's metrics a little later, dated at the run (before the approval).
@@ -318,7 +318,7 @@ describe('evaluation.adversarial_failure: an approval that arrives before its ev
 });
 
 describe('evaluation.adversarial_failure: what counts as an adversarial evaluation', () => {
-  const mk = (id: string, min: number, d: Record<string, unknown>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
+  const mk = (id: string, min: number, d: Partial<Draft> & Pick<Draft, 'action'>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', ...d });
   const withTag = (value: string) => [
     mk('c', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', tags: { adversarial_eval: value } } } }),
     mk('a', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', aliases: ['champion'] } }, details: { alias: 'champion' } }),

@@ -16,6 +16,7 @@ describe('RuleProcessor', () => {
         return [];
       },
       flush: () => [],
+      tick: () => [],
       catalogue: () => [],
     };
     const proc = new RuleProcessor(spool, engine, silentLogger());
@@ -30,7 +31,7 @@ describe('RuleProcessor', () => {
 
   it('a failure that lasts (a full disk) is retried with backoff, not on every poll, and logged as often', async () => {
     const spool = Spool.open({ dir: ':memory:' });
-    const engine: RuleEngine = { process: () => [], flush: () => [], catalogue: () => [] };
+    const engine: RuleEngine = { process: () => [], flush: () => [], tick: () => [], catalogue: () => [] };
     const errors: unknown[] = [];
     const log = { ...silentLogger(), error: (o: unknown) => void errors.push(o) } as unknown as ReturnType<typeof silentLogger>;
     const proc = new RuleProcessor(spool, engine, log);

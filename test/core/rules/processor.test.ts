@@ -70,7 +70,7 @@ describe('event time in serve', () => {
       const proc = RuleProcessor.forConfig(spool, RulesConfig.parse({}), silentLogger());
       const events = month().map((e) => ({ ...e, received_time: e.time }));
       const far = '2099-01-01T00:00:00.000Z';
-      if (bogus) events.splice(events.length / 2, 0, { ...ingestionEvent('ds2')(Date.parse(events[events.length / 2]!.time)), id: 'from-2099', time: far, received_time: far });
+      if (bogus) events.splice(events.length / 2, 0, { ...ingestionEvent('ds2')(Date.parse(events[events.length / 2]!.time), '2099'), id: 'from-2099', time: far, received_time: far });
       for (const e of events) {
         clock = Math.min(Date.parse(e.time), Date.parse(events[events.indexOf(e) - 1]?.time ?? e.time) + 60_000);
         spool.transaction(() => spool.appendInTx([{ kind: 'event', id: e.id, body: JSON.stringify(e) }]));

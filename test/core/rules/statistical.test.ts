@@ -41,7 +41,7 @@ describe('ingestion.volume_anomaly', () => {
 
   it('fires on a drop too (direction both): a source that goes quiet in office hours', () => {
     const alerts = run(volume([{ day: 30, hour: 9, hours: 4, count: 0 }]));
-    expect(alerts.map((a) => [a.rule_id, a.details.z! < 0])).toEqual([['ingestion.volume_anomaly', true]]);
+    expect(alerts.map((a) => [a.rule_id, (a.details.z as number) < 0])).toEqual([['ingestion.volume_anomaly', true]]);
   });
 
   it('during the learning period the same spike is an observe-mode alert', () => {

@@ -98,10 +98,10 @@ describe('Elastic mappings vs the documents mltrail sends', () => {
     await h!.add([testEvent(1), testAlert(2)]);
     h!.start();
     expect(await h!.drain()).toBe(true);
-    const ev = stream('logs-ml.audit-prod').get('evt-0001');
+    const ev = stream('logs-ml.audit-prod').get('evt-0001')!;
     expect(ev.data_stream).toEqual({ type: 'logs', dataset: 'ml.audit', namespace: 'prod' });
     expect(ev.event.dataset).toBe('ml.audit');
-    const al = stream('logs-ml.findings-prod').get('alert-0002');
+    const al = stream('logs-ml.findings-prod').get('alert-0002')!;
     expect(al.event.dataset).toBe('ml.findings');
     expect(al.data_stream.dataset).toBe('ml.findings');
   });
