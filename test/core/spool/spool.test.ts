@@ -501,3 +501,87 @@ describe('Spool', () => {
     expect(s.state.get('rules', 'k1')).toEqual({ n: 1 });
   });
 });
+
+describe('Spool: bounds, pruning and dead-letter selection', () => {
+  const open: Spool[] = [];
+  afterEach(() => {
+    for (const s of open.splice(0)) if (!s.isClosed) s.close();
+  });
+  const make = (opts: Partial<Parameters<typeof Spool.open>[0]> = {}) => {
+    const s = Spool.open({ dir: opts.dir ?? tmp(), ...opts });
+    open.push(s);
+    return s;
+  };
+
+  it('is full at exactly max_bytes: the next event is refused', async () => {
+    const body = '{"id":"a","pad":"xxxx"}';
+    const s = make({ maxBytes: Buffer.byteLength(body) });
+    await s.append([item('a', body)]);
+    expect(s.full).toBe(true);
+    await expect(s.append([item('b')])).rejects.toMatchObject({ code: 'MLTRAIL_ERR_SPOOL_FULL' });
+  });
+
+  it('prune with no active consumer removes nothing (no consumer is not "every consumer handled it")', async () => {
+    const s = make();
+    await s.append([item('a'), item('b')]);
+    expect(s.prune([])).toBe(0);
+    expect(s.pruneStep([])).toEqual({ removed: 0, more: false });
+    expect(s.read('late', 10).map((r) => r.id)).toEqual(['a', 'b']);
+    expect(s.bytes).toBeGreaterThan(0);
+  });
+
+  it('once every consumer handled the last record it is pruned too: nothing stays counted toward the bound', async () => {
+    const s = make({ maxBytes: 100 });
+    await s.append([item('only', 'x'.repeat(60))]);
+    s.commitCursor('a', s.maxSeq());
+    expect(s.prune(['a'])).toBe(1);
+    expect(s.bytes).toBe(0);
+    expect(s.read('fresh', 10)).toEqual([]);
+  });
+
+  it('close() commits appends still queued for the group commit: their senders are answered and the records are there after reopening', async () => {
+    const dir = tmp();
+    const s = Spool.open({ dir });
+    const pending = s.append([item('q1'), item('q2')]);
+    s.close();
+    await expect(pending).resolves.toEqual({ accepted: ['q1', 'q2'], duplicates: [] });
+    const again = make({ dir });
+    expect(again.read('x', 10).map((r) => r.id)).toEqual(['q1', 'q2']);
+  });
+
+  it('a 4 MiB burst appended inside a caller\'s transaction is not committed inside it: a rollback cannot take back an acknowledged append', async () => {
+    const s = make();
+    const big = 'x'.repeat(1024 * 1024);
+    let pending: Array<Promise<unknown>> = [];
+    expect(() =>
+      s.transaction(() => {
+        s.commitCursor('rules', 1);
+        pending = [1, 2, 3, 4, 5].map((n) => s.append([item(`big${n}`, JSON.stringify({ big }))]));
+        throw new Error('rules chunk failed');
+      }),
+    ).toThrow('rules chunk failed');
+    const results = await Promise.all(pending);
+    expect(results).toHaveLength(5);
+    // Every append that resolved is in the spool: the rolled-back transaction took only its own writes.
+    expect(s.read('x', 10).map((r) => r.id)).toEqual(['big1', 'big2', 'big3', 'big4', 'big5']);
+    expect(s.cursor('rules')).toBe(0);
+  });
+
+  it('keeps only the latest alertLogMax alerts in the alert log once pruned', async () => {
+    const s = make({ alertLogMax: 3 });
+    const alert = (n: number) => ({ kind: 'alert' as const, id: `al${n}`, body: JSON.stringify({ id: `al${n}`, time: `2026-11-26T10:00:0${n}Z`, rule_id: 'r', mode: 'alert' }) });
+    await s.append([1, 2, 3, 4, 5].map(alert));
+    s.pruneStep(['nobody']);
+    expect(s.listAlerts({ limit: 100 }).map((a) => (a as { id: string }).id)).toEqual(['al3', 'al4', 'al5']);
+  });
+
+  it('dlq retry marks parked letters too, and only the named sink\'s', () => {
+    const s = make();
+    s.deadLetter('hec', item('d1'), 'bad record');
+    s.deadLetter('hec', item('p1'), 'index not allowed', 'parked');
+    s.deadLetter('es', item('d2'), 'mapping error');
+    expect(s.markDeadLettersForRetry({ sink: 'hec' })).toBe(2);
+    expect(s.listDeadLetters({ status: 'retry' }).map((d) => d.record_id)).toEqual(['d1', 'p1']);
+    expect(s.listDeadLetters({ sink: 'es' })).toMatchObject([{ record_id: 'd2', status: 'dead' }]);
+  });
+});
