@@ -185,4 +185,78 @@ describe('SinkRunner', () => {
     spool.prune([dead.consumer, live.consumer]);
     expect(spool.depth(dead.consumer).records).toBe(30);
   });
+
+  /** A sink that takes what `verdict` says (ok by default) and remembers what it was sent. */
+  const recordingSink = (name: string, verdict: (r: SpoolRecord) => DeliveryStatus = () => ({ status: 'ok' })) => {
+    const seen: string[] = [];
+    const sink: Sink = {
+      name,
+      health: () => ({ state: 'healthy' }),
+      async send(recs: SpoolRecord[]): Promise<DeliveryStatus[]> {
+        return recs.map((r) => {
+          const v = verdict(r);
+          if (v.status === 'ok') seen.push(r.id);
+          return v;
+        });
+      },
+    };
+    return { sink, seen };
+  };
+
+  it('moves its cursor past records its route leaves out, also when they end the read (no backlog stuck behind them)', async () => {
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    const { sink, seen } = recordingSink('events-only');
+    const runner = new SinkRunner(spool, sink, SinkCommonConfig.parse({ ...cfg, route: { kinds: ['event'] } }), silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    const alert = (id: string) => ({ kind: 'alert' as const, id, body: JSON.stringify({ id, time: 't', rule_id: 'r', mode: 'alert', severity: 'high' }) });
+    await spool.append([{ kind: 'event', id: 'e1', body: '{"id":"e1"}' }, alert('a1'), alert('a2')]);
+    await until(() => spool.depth(runner.consumer).records === 0, 3000, 'the cursor past the trailing alerts');
+    await spool.append([alert('a3')]);
+    await until(() => spool.depth(runner.consumer).records === 0, 3000, 'the cursor past an alert-only read');
+    await fill(spool, 2, 'f');
+    await until(() => seen.length === 3, 3000);
+    expect(seen).toEqual(['e1', 'f0', 'f1']);
+  });
+
+  it('re-sends only its own sink\'s dead letters and parked records, never another sink\'s', async () => {
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    // The other sink's letters: one marked for retry by `mltrail dlq retry`, one parked.
+    spool.deadLetter('other', { kind: 'event', id: 'theirs-dead', body: '{"id":"theirs-dead"}' }, 'bad record');
+    spool.markDeadLettersForRetry({ sink: 'other' });
+    spool.deadLetter('other', { kind: 'event', id: 'theirs-parked', body: '{"id":"theirs-parked"}' }, 'index not allowed', 'parked');
+    spool.deadLetter('mine', { kind: 'event', id: 'mine-dead', body: '{"id":"mine-dead"}' }, 'bad record');
+    spool.markDeadLettersForRetry({ sink: 'mine' });
+    const { sink, seen } = recordingSink('mine');
+    const runner = new SinkRunner(spool, sink, cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await fill(spool, 1, 'm');
+    await until(() => seen.includes('m0') && seen.includes('mine-dead'), 3000);
+    await sleep(3 * cfg.retry.max_ms);
+    expect(seen.sort()).toEqual(['m0', 'mine-dead']);
+    expect(spool.listDeadLetters().map((d) => [d.sink, d.record_id, d.status])).toEqual([
+      ['other', 'theirs-dead', 'retry'],
+      ['other', 'theirs-parked', 'parked'],
+    ]);
+  });
+
+  it('reads healthy again once deliveries succeed after an outage', async () => {
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    let down = true;
+    const { sink } = recordingSink('flaky', () => (down ? { status: 'retryable', reason: '503 busy' } : { status: 'ok' }));
+    const runner = new SinkRunner(spool, sink, cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await fill(spool, 3, 'h');
+    await until(() => runner.status().state === 'degraded', 3000);
+    down = false;
+    await until(() => spool.depth(runner.consumer).records === 0, 3000);
+    await fill(spool, 1, 'h2');
+    await until(() => spool.depth(runner.consumer).records === 0, 3000);
+    expect(runner.status().state).toBe('healthy');
+  });
 });
