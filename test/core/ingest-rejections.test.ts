@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ingestor, compactQuarantine } from '../../core/ingest.js';
+import { Ingestor, compactQuarantine, normalizeAndIngest } from '../../core/ingest.js';
 import { silentLogger } from '../../core/log.js';
 import { Spool } from '../../core/spool/index.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
@@ -46,6 +46,33 @@ describe('Ingestor: what a request\'s rejections cost the spool', () => {
     // The kept head is a copy: a view of a rejected 60 MB body held it whole until the request ended (2.9 GB RSS).
     const [cut] = compactQuarantine([{ reason: 'x', body: Buffer.alloc(3 * 1024 * 1024, 65) }]);
     expect((cut!.body as Buffer).buffer.byteLength).toBeLessThan(1024 * 1024);
+    spool.close();
+  });
+});
+
+describe('normalizeAndIngest: a large input goes to the spool in slices', () => {
+  const normalizeAll = (r: unknown) => ({ events: [r], rejected: [], skipped: [] });
+
+  it('counts every slice\'s events, and reports events the schema refuses beside the records normalize refused', async () => {
+    const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF' });
+    const ingest = new Ingestor(spool, silentLogger());
+    const records: unknown[] = Array.from({ length: 2500 }, () => sampleEvent());
+    records.push({ not: 'an event' });
+    const out = await normalizeAndIngest(ingest, normalizeAll, records, 'test');
+    expect(out.accepted).toBe(2500);
+    expect(spool.read('x', 5000)).toHaveLength(2500);
+    expect(out.rejected).toEqual([{ reason: expect.stringMatching(/^event 500: .*schema_version/) }]);
+    expect(spool.listQuarantine({ channel: 'test' })).toHaveLength(1);
+    spool.close();
+  });
+
+  it('a slice the spool refuses (full) fails the whole call: the sender is never answered 2xx for events not stored', async () => {
+    // The first slice fits (the spool is not full yet) and fills it; the second is refused.
+    const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF', maxBytes: 1 });
+    const ingest = new Ingestor(spool, silentLogger());
+    const records = Array.from({ length: 2000 }, () => sampleEvent());
+    await expect(normalizeAndIngest(ingest, normalizeAll, records, 'test')).rejects.toMatchObject({ code: 'MLTRAIL_ERR_SPOOL_FULL' });
+    expect(spool.read('x', 5000)).toHaveLength(1000);
     spool.close();
   });
 });

@@ -54,4 +54,34 @@ describe('WriteBackStateStore', () => {
     expect(spool.state.get('ns', 'k1')).toBe('changed');
     spool.close();
   });
+
+  it('never evicts a change not yet flushed: writes to a large namespace survive a burst of reads before the flush', () => {
+    const spool = Spool.open({ dir: ':memory:' });
+    for (let i = 0; i < 3; i++) spool.state.set('reg', `old${i}`, i);
+    // 3 keys > 2: the namespace is served from the LRU of at most 5 entries.
+    const cache = new WriteBackStateStore(spool.state, 2, 5);
+    for (let i = 0; i < 5; i++) cache.set('reg', `new${i}`, { n: i });
+    for (let i = 0; i < 20; i++) expect(cache.get('reg', `absent${i}`)).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect(cache.get('reg', `new${i}`)).toEqual({ n: i });
+    spool.transaction(() => cache.flush());
+    for (let i = 0; i < 5; i++) expect(spool.state.get('reg', `new${i}`)).toEqual({ n: i });
+    expect(spool.state.get('reg', 'old0')).toBe(0);
+    spool.close();
+  });
+
+  it('list() of a namespace held in the LRU includes changes not yet flushed', () => {
+    const spool = Spool.open({ dir: ':memory:' });
+    for (let i = 0; i < 3; i++) spool.state.set('reg', `k${i}`, i);
+    const cache = new WriteBackStateStore(spool.state, 2, 5);
+    expect(cache.get('reg', 'k0')).toBe(0);
+    cache.set('reg', 'k9', 9);
+    cache.delete('reg', 'k1');
+    const listed = spool.transaction(() => cache.list('reg', 'k'));
+    expect(listed).toEqual([
+      { key: 'k0', value: 0 },
+      { key: 'k2', value: 2 },
+      { key: 'k9', value: 9 },
+    ]);
+    spool.close();
+  });
 });
