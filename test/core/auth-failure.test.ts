@@ -91,4 +91,10 @@ describe('Ingestor.authFailure', () => {
     const [other] = await failures(b.spool);
     expect(other!.id).not.toBe(first!.id);
   });
+
+  it('remembers a bounded number of recent failures: a flood from ever new addresses does not grow memory without end', () => {
+    const { ingest } = open();
+    for (let i = 0; i < 10_050; i++) ingest.authFailure({ platform: 'custom', channel: 'core.api', reason: 'invalid bearer token', ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+    expect((ingest as unknown as { recentAuthFailures: Map<string, number> }).recentAuthFailures.size).toBeLessThanOrEqual(10_000);
+  });
 });
