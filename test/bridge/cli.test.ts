@@ -128,7 +128,7 @@ describe('mltrail CLI', () => {
     const row = (body: string, reason: string) => body.length + reason.length + 2 + 64;
     expect(after.heldBytes).toBe(held - row('{"broken', 'not JSON') - row('{}', 'bad envelope') - '{"id":"a"}'.length);
     after.close();
-  });
+  }, 120_000);
 
   it('dlq list and quarantine list take a validated --limit, document it, and say how many there are in all', async () => {
     const { Spool } = await import('../../core/spool/index.js');
@@ -159,7 +159,7 @@ describe('mltrail CLI', () => {
     }
     expect(run(['quarantine', '--help']).stdout).toContain('--limit N');
     expect(run(['dlq', '--help']).stdout).toContain('--limit N');
-  });
+  }, 120_000);
 
   it('the first word of a two-word command (backfill, setup) prints its subcommands with --help, exit 0', () => {
     for (const [group, sub] of [['backfill', 'vertex'], ['setup', 'elastic']] as const) {
