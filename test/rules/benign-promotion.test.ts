@@ -113,6 +113,11 @@ describe('Vertex: a retrain uploaded with the SDK defaults, reviewed, then deplo
     // upload with champion becomes v5. Counting from v3 would give the pipeline's approval to mallory's v4.
     const copy = audit('ModelService.CopyModel', '2026-11-20T02:39:00Z', 'mallory@corp.example', { parent: P, sourceModel: `${P}/models/777`, parentModel: model });
     expect(fired(vertex([v3Evaluated, copy, upload(['default', 'champion']), deploy(`${model}@4`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    // Without the copy on record too: the upload probably became v4, but what sits above v3 is not known, so its
+    // approval is not handed to whatever v4 turns out to be — named first by the deployment, or seen before it.
+    const seen4 = audit('ModelService.GetModel', '2026-11-20T03:00:00Z', REVIEWER, { name: `${model}@4` }, `${model}@4`);
+    expect(fired(vertex([v3Evaluated, upload(['default', 'champion']), deploy(`${model}@4`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
+    expect(fired(vertex([v3Evaluated, upload(['default', 'champion']), seen4, deploy(`${model}@4`)]))).toEqual([`registry.unapproved_deployment ${P}/endpoints/9988`]);
     // Once CopyModel into the model is read as a new version, even sure numbers count it: the copy is v4, the upload v5.
     const v3Made = audit('ModelService.UploadModel', '2026-11-19T02:40:00Z', PIPELINE, { parent: P, parentModel: model, model: { displayName: 'churn', artifactUri: 'gs://b/run-19/model' } });
     (v3Made.protoPayload as Record<string, unknown>).response = { response: { model, modelVersionId: '3' } };
