@@ -96,6 +96,23 @@ describe('rules on a worker thread', () => {
     expect(split).toEqual(whole);
   }, 60_000);
 
+  it('the alerts the worker commits count toward the spool size on the main connection, once each (the spool.max_bytes bound)', async () => {
+    const { Spool, startRules, RulesConfig, silentLogger } = await rulesModules();
+    const events = await workloadEvents(600);
+    const dir = tmpDir();
+    const spool = Spool.open({ dir, synchronous: 'OFF' });
+    const rules = startRules({ spool, dir, config: RulesConfig.parse({}), log: silentLogger(), chunk: 200, stateEveryMs: 0 });
+    expect(rules.mode).toBe('worker');
+    for (let i = 0; i < events.length; i += 150) await spool.append(events.slice(i, i + 150).map((e) => ({ kind: 'event', ...e })));
+    await until(() => spool.cursor('rules') >= spool.maxSeq());
+    await rules.stop();
+    const onDisk = spool.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM records').get() as { b: number };
+    const alertBytes = spool.db.prepare("SELECT COALESCE(SUM(bytes), 0) AS b FROM records WHERE kind = 'alert'").get() as { b: number };
+    expect(alertBytes.b).toBeGreaterThan(0);
+    expect(spool.bytes).toBe(onDisk.b);
+    spool.close();
+  }, 30_000);
+
   it('a worker that dies is restarted and resumes from its cursor; /readyz would show it degraded meanwhile', async () => {
     const { Spool, startRules, RulesConfig, silentLogger } = await rulesModules();
     const events = await workloadEvents(600);
