@@ -26,4 +26,20 @@ describe('SupervisedWorker', () => {
     expect(spool.writeError?.message).toMatch(/is full/);
     spool.close();
   });
+  it('a worker that keeps dying young is restarted after 1 s, then 2 s, then 4 s…, not every second', async () => {
+    const dir = tmpDir();
+    const script = join(dir, 'dies.mjs');
+    writeFileSync(script, 'process.exit(3);\n');
+    const spool = Spool.open({ dir, synchronous: 'OFF' });
+    const logged: Array<Record<string, unknown>> = [];
+    const log = createLogger({ level: 'info', destination: { write: (l: string) => void logged.push(JSON.parse(l) as Record<string, unknown>) } });
+    const sw = new SupervisedWorker({ what: 'sink worker', url: pathToFileURL(script), data: () => ({}), onMessage: () => {}, log, spool, ownsCheckpoints: false });
+    sw.start();
+    const exits = () => logged.filter((l) => l.msg === 'sink worker exited; restarting it');
+    await waitFor(() => (exits().length >= 2 ? true : undefined), 5000);
+    await sw.stop({ type: 'stop' }, 1000).catch(() => {});
+    expect(exits().slice(0, 2).map((l) => [l.exit_code, l.restart_in_ms])).toEqual([[3, 1000], [3, 2000]]);
+    expect(sw.restarts).toBe(2);
+    spool.close();
+  });
 });
