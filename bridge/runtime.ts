@@ -292,7 +292,9 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
       // Rules and sinks share one grace period: what is not done in time waits in the spool for the next start.
       const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
-      await rules.stop(Math.max(0, until - Date.now()));
+      // A rules commit that fails here (a full disk) must not skip the rest: the sinks still stop, the spool
+      // closes and the data directory is released. The events are evaluated again from the cursor at the next start.
+      await rules.stop(Math.max(0, until - Date.now())).catch((err) => log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules could not commit at stop; they resume from their cursor at the next start'));
       await sinks.drain(Math.max(0, until - Date.now()));
       await sinks.stop();
       spool.prune(pruneFor);

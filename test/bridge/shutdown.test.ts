@@ -58,4 +58,22 @@ describe('bridge stop', () => {
     stalled.destroy();
     expect(Date.now() - t0).toBeLessThan(1500);
   });
+
+  it('a rules commit that fails at stop (rules on the main thread, a full disk) does not skip the rest: sinks stop, the spool closes, the data directory is free again', async () => {
+    const dataDir = tmpDir();
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0, shutdown_grace_ms: 2000 }, pipeline: { rules_thread: 'main' } } });
+    const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
+    // Every write of the rules' cursor fails from now on, as on a full disk (the sinks, on their thread, write theirs).
+    const spool = b.spool as unknown as { commitCursor: (...a: unknown[]) => void };
+    spool.commitCursor = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleEvent()) });
+    expect(r.status).toBe(200);
+    await expect(b.stop()).resolves.toBeUndefined();
+    expect(b.spool.isClosed).toBe(true);
+    // The directory is released: a new bridge starts on it (its rules take the event again from their cursor).
+    const again = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } }), { logger: silentLogger(), env: {} });
+    await again.stop();
+  });
 });
