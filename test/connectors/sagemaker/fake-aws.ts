@@ -28,9 +28,10 @@ export interface FakeObject {
 
 /**
  * 'hang': headers and one byte, then nothing; 'stall': half the body, then nothing (connection kept open);
- * dripMs: one byte every dripMs, never finishing (never idle); delayMs: a slow but complete answer.
+ * dripMs: one byte every dripMs, never finishing (never idle); delayMs: a slow but complete answer;
+ * firstByteAloneMs: the first byte in a packet of its own, the rest that much later (a complete answer).
  */
-export type S3Fault = 'reset-once' | 'hang' | 'stall' | { dripMs: number } | { delayMs: number };
+export type S3Fault = 'reset-once' | 'hang' | 'stall' | { dripMs: number } | { delayMs: number } | { firstByteAloneMs: number };
 
 export class FakeAws {
   readonly accountId = '111122223333';
@@ -44,6 +45,8 @@ export class FakeAws {
   readonly objects = new Map<string, FakeObject>();
   readonly s3Faults = new Map<string, S3Fault>();
   readonly gets = new Map<string, number>();
+  /** The versionId query of every signed GetObject ("bucket/key" → versionId or null). */
+  readonly getVersions: Array<{ key: string; versionId: string | null }> = [];
   readonly calls: string[] = [];
   /** Fail the next N DeleteMessage calls with a 500 (the message then stays). */
   failDeletes = 0;
@@ -193,6 +196,7 @@ export class FakeAws {
       return;
     }
     this.gets.set(key, (this.gets.get(key) ?? 0) + 1);
+    this.getVersions.push({ key, versionId: url.searchParams.get('versionId') });
     const obj = this.objects.get(key);
     if (!obj) {
       res.writeHead(404, { 'content-type': 'application/xml', 'x-amz-request-id': 'FAKE' }).end(
@@ -235,8 +239,14 @@ export class FakeAws {
       this.hung.push(res);
       return;
     }
+    if (typeof fault === 'object' && 'firstByteAloneMs' in fault) {
+      res.writeHead(200, headers);
+      res.write(obj.body.subarray(0, 1));
+      setTimeout(() => res.end(obj.body.subarray(1)), fault.firstByteAloneMs);
+      return;
+    }
     // Hold each GET briefly so concurrency is observable (longer when asked to be slow).
-    await new Promise((r) => setTimeout(r, typeof fault === 'object' ? fault.delayMs : 30));
+    await new Promise((r) => setTimeout(r, typeof fault === 'object' && 'delayMs' in fault ? fault.delayMs : 30));
     res.writeHead(200, headers).end(obj.body);
   }
 }

@@ -303,6 +303,51 @@ describe('S3/SQS CloudTrail poller against local SQS (JSON protocol) and S3 fake
     expect(spooledEvents(spool).map((e) => e.action)).toEqual(['endpoint.status_change']);
   });
 
+  it('a corrupt gzip object and one over max_object_bytes (decompressed) are quarantined and the message deleted, not redelivered forever', async () => {
+    const good = gzipSync(JSON.stringify({ Records: log2Records() }));
+    // Gzip magic, then garbage: zlib fails with a Z_ code.
+    fake.putObject(BUCKET, `${PREFIX}/corrupt.json.gz`, Buffer.concat([good.subarray(0, 10), Buffer.alloc(64, 0xff)]), 'application/x-gzip');
+    // Small on the wire, large once gunzipped (a gzip bomb in miniature).
+    fake.putObject(BUCKET, `${PREFIX}/big.json.gz`, gzipSync(JSON.stringify({ Records: log2Records(), pad: 'x'.repeat(200_000) })), 'application/x-gzip');
+    fake.putObject(BUCKET, LOG2, good, 'application/x-gzip');
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, `${PREFIX}/corrupt.json.gz`));
+    fake.send('cloudtrail', s3Notification(BUCKET, `${PREFIX}/big.json.gz`));
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const { spool } = startPoller({ queue_url: q, max_object_bytes: 100_000 });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(fake.queues.get('cloudtrail')!.map((m) => m.receiveCount)).toEqual([1, 1, 1]);
+    const reasons = spool.listQuarantine({ channel: 'sagemaker.s3' }).map((e) => e.reason).sort();
+    expect(reasons).toEqual([
+      `s3://${BUCKET}/${PREFIX}/big.json.gz: object exceeds 100000 bytes decompressed (connectors.sagemaker.sqs.max_object_bytes)`,
+      expect.stringMatching(new RegExp(`^s3://${BUCKET}/${PREFIX}/corrupt\\.json\\.gz is not valid gzip: `)),
+    ]);
+    // The object under the bound is read whole.
+    expect(spooledEvents(spool).map((e) => e.operation)).toEqual(['UpdateModelPackage']);
+  });
+
+  it('a gzip object whose first byte arrives alone is still recognised as gzip and read', async () => {
+    seedObjects();
+    fake.s3Faults.set(`${BUCKET}/${LOG2}`, { firstByteAloneMs: 50 });
+    const q = fake.queueUrl('cloudtrail');
+    fake.send('cloudtrail', s3Notification(BUCKET, LOG2));
+    const { spool } = startPoller({ queue_url: q });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(spool.listQuarantine({})).toEqual([]);
+    expect(spooledEvents(spool).map((e) => e.operation)).toEqual(['UpdateModelPackage']);
+  });
+
+  it('reads the object version the notification announced (versionId), not whatever the key holds now', async () => {
+    seedObjects();
+    const q = fake.queueUrl('cloudtrail');
+    const n = s3Notification(BUCKET, LOG2);
+    n.Records[0]!.s3.object.versionId = '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY';
+    fake.send('cloudtrail', n);
+    startPoller({ queue_url: q });
+    await until(() => fake.remaining('cloudtrail').length === 0);
+    expect(fake.getVersions).toEqual([{ key: `${BUCKET}/${LOG2}`, versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' }]);
+  });
+
   describe('health and source events when ReceiveMessage fails', () => {
     const FAST = { initialMs: 100, maxMs: 300 };
     const sourceEvents = (spool: Spool) => spooledEvents(spool).filter((e) => e.action.startsWith('source.'));
