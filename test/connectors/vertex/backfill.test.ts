@@ -158,6 +158,40 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
     expect(t.out().trim().split('\n')).toHaveLength(1);
   });
 
+  it('retries a 500 (a server error is transient, not the end of the listing)', async () => {
+    const fake = await fakeLogging(entries, { failFirst: { status: 500, retryAfter: '0' } });
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T04:00:00Z', '--until', '2026-11-20T05:00:00Z', '--stdout', '--endpoint', fake.url], t.cli)).toBe(0);
+    expect(fake.seen).toHaveLength(2);
+    expect(t.out().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--max-entries stops after that many entries, mid-page, and --resume continues from the last one committed', async () => {
+    const fake = await fakeLogging(entries);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mltrail-bf-'));
+    const window = ['--project', PROJECT, '--until', '2026-11-21T00:00:00Z', '--page-size', '2', '--endpoint', fake.url, '--data-dir', dataDir];
+    const t = io();
+    expect(await backfillCommand.run([...window, '--since', '2026-11-20T00:00:00Z', '--max-entries', '3'], t.cli)).toBe(0);
+    expect(t.err()).toMatch(/2 page\(s\), 3 entries, 3 accepted/);
+    expect(fake.seen).toHaveLength(2);
+    expect(readEvents(dataDir).map((e) => e.details.insert_id)).toEqual(['bf-0', 'bf-1', 'bf-2']);
+    const resumed = io();
+    expect(await backfillCommand.run([...window, '--resume'], resumed.cli)).toBe(0);
+    expect(fake.seen.at(-1)!.body.filter).toMatch(/timestamp>="2026-11-20T02:00:00.000000123Z"/);
+    expect(readEvents(dataDir).map((e) => e.details.insert_id)).toEqual(['bf-0', 'bf-1', 'bf-2', 'bf-3', 'bf-4']);
+  });
+
+  it('exits 1 when an entry had to be quarantined', async () => {
+    // Nested deeper than the normalizer reads (200 levels): rejected, quarantined.
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) deep = { a: deep };
+    const fake = await fakeLogging([...entries.slice(0, 1), { ...entries[1]!, timestamp: '2026-11-20T01:00:00Z', protoPayload: deep }]);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mltrail-bf-'));
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T00:00:00Z', '--until', '2026-11-21T00:00:00Z', '--endpoint', fake.url, '--data-dir', dataDir], t.cli)).toBe(1);
+    expect(t.err()).toMatch(/2 entries, 1 accepted, 0 duplicates, 1 quarantined/);
+  });
+
   it('a 403 stops at once with the API message, exit 1', async () => {
     const fake = await fakeLogging(entries, { failFirst: { status: 403 } });
     const t = io();

@@ -138,6 +138,50 @@ describe('pull subscriber against a local gRPC Pub/Sub fake (@google-cloud/pubsu
     expect(poller.health().state).toBe('healthy');
   });
 
+  it('flow control: never more than max_messages leased and in commit at once, even when the server sends more', async () => {
+    const fake = await startFakeSubscriber(SUB, Array.from({ length: 6 }, (_, i) => ({ messageId: `5${i}`, data: entryBytes(`flow-${i}`) })));
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint, max_messages: 2 } });
+    // A slow disk: each commit takes a while, so what the library hands over at once is observable.
+    let active = 0;
+    let peak = 0;
+    const durably = d.ingest.durably.bind(d.ingest);
+    d.ingest.durably = (async (fn: () => unknown) => {
+      peak = Math.max(peak, ++active);
+      try {
+        await sleep(150);
+        return await durably(fn as never);
+      } finally {
+        active--;
+      }
+    }) as typeof d.ingest.durably;
+    const poller = new VertexPullPoller(d);
+    poller.start();
+    await until(() => new Set(fake.ackedMessages()).size === 6);
+    expect(peak).toBe(2);
+    await poller.stop();
+  });
+
+  it('stop() after the grace period nacks what is still leased (redelivered at once, not after the lease runs out)', async () => {
+    const fake = await startFakeSubscriber(SUB, [{ messageId: '601', data: entryBytes('stuck-1') }]);
+    cleanups.push(() => fake.close());
+    const d = deps({ pull: { subscription: SUB, api_endpoint: fake.endpoint } });
+    // A commit that never finishes (a wedged disk).
+    let started = false;
+    d.ingest.durably = (() => {
+      started = true;
+      return new Promise(() => {});
+    }) as typeof d.ingest.durably;
+    const poller = new VertexPullPoller(d, { graceMs: 100 });
+    poller.start();
+    await until(() => started);
+    const t0 = Date.now();
+    await poller.stop();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(fake.nackedMessages()).toEqual(['601']);
+    expect(fake.ackedMessages()).toEqual([]);
+  });
+
   it('nacks (ModifyAckDeadline 0) what cannot be committed; the redelivery is nacked again, never acked', async () => {
     const fake = await startFakeSubscriber(SUB, [{ messageId: '201', data: entryBytes('grpc-full') }], { redeliver: 1 });
     cleanups.push(() => fake.close());
