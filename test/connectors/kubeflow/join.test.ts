@@ -112,6 +112,33 @@ describe('MLMD events carry the KFP actor and pipeline version even when the KFP
     expect(start.actor).toBeUndefined();
   }, 30_000);
 
+  it('the bounded wait starts again at each outage: a KFP failure after a recovery holds the page again', async () => {
+    const { db, kfp, h, poller, signal } = await setup({ kfp_join_wait_s: 1 });
+    kfp.state.status = 400; // not retried: one request per poll
+    expect((await poller.pollOnce(signal)).deferred).toMatch(/HTTP 400/);
+    kfp.state.status = 200;
+    await poller.pollOnce(signal);
+    expect(runStart(h.events())?.actor?.name).toBe('default-editor');
+    // Longer than kfp_join_wait_s after the first failure, KFP fails again for a run it must look up.
+    await new Promise((r) => setTimeout(r, 1100));
+    h.spool.state.delete(KFP_RUNS_STATE_NS, RUN_ID);
+    finishKfpRun(db, Date.now() - 3_600_000);
+    const before = h.events().length;
+    kfp.state.status = 400;
+    expect((await poller.pollOnce(signal)).deferred).toMatch(/HTTP 400/);
+    expect(h.events().length).toBe(before);
+  }, 30_000);
+
+  it('a run whose facts the KFP poller already recorded is not looked up: a KFP outage then holds nothing', async () => {
+    const { kfp, h, poller, signal } = await setup({ kfp_join_wait_s: 600 });
+    h.spool.state.set(KFP_RUNS_STATE_NS, RUN_ID, { service_account: 'default-editor', namespace: 'kubeflow-user-alice', pipeline_version_id: 'pv-7' });
+    kfp.state.status = 400;
+    const stats = await poller.pollOnce(signal);
+    expect(stats.deferred).toBeUndefined();
+    expect(kfp.state.gets).toEqual([]);
+    expect(runStart(h.events())).toMatchObject({ actor: { name: 'default-editor' }, ml: { provenance: { pipeline_version: 'pv-7' } } });
+  });
+
   it('a run KFP does not know (404) is emitted at once, unattributed', async () => {
     const { db, kfp, h, poller, signal } = await setup();
     db.contexts.find((c) => c.type === 'system.PipelineRun')!.name = 'v1-or-deleted-run';

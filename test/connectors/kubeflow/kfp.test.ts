@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 import { normalizeKfp } from '../../../connectors/kubeflow/kfp/normalize.js';
@@ -26,7 +26,7 @@ type Obj = Record<string, any>;
  * namespace requirement, protojson filter with created_at predicates,
  * `sort_by`, and opaque page tokens.
  */
-async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string; unavailable?: number; singleUser?: boolean }) {
+async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string; unavailable?: number; unavailableStatus?: number; singleUser?: boolean }) {
   const requests: URL[] = [];
   const headers: IncomingMessage['headers'][] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -50,6 +50,11 @@ async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj
     if (path === data.refuse) return send(400, { error: 'refused by the test', code: 3 });
     if ((data.unavailable ?? 0) > 0) {
       data.unavailable!--;
+      if (data.unavailableStatus === 429) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+        return res.end(JSON.stringify({ error: 'too many requests', code: 8 }));
+      }
+      if (data.unavailableStatus === 408) return send(408, { error: 'request timeout', code: 4 });
       return send(503, { error: 'upstream connect error', code: 14 });
     }
     if (path === '/apis/v2beta1/runs') {
@@ -95,7 +100,8 @@ function kfpData() {
 describe('KFP v2beta1 REST poller', () => {
   it('lists runs, schedules, pipelines, versions and experiments, paging, and records run facts for MLMD', async () => {
     const kfp = await fakeKfp(kfpData());
-    const h = harness({ kfp: { url: kfp.url, token: TOKEN, namespaces: ['kubeflow-user-alice'], page_size: 1 } });
+    let clock = Date.now();
+    const h = harness({ kfp: { url: kfp.url, token: TOKEN, namespaces: ['kubeflow-user-alice'], page_size: 1 } }, {}, { now: () => clock });
     cleanup.push(() => h.close());
     const poller = new KfpPoller(h.deps);
     const signal = new AbortController().signal;
@@ -228,6 +234,20 @@ describe('KFP poller health while a request is retried', () => {
   });
 });
 
+describe('KFP client retry classification', () => {
+  for (const status of [429, 408]) {
+    it(`a ${status} is retried within the poll (not a failed poll)`, async () => {
+      const kfp = await fakeKfp({ ...kfpData(), unavailable: 1, unavailableStatus: status });
+      const h = harness({ kfp: { url: kfp.url, token: TOKEN, namespaces: ['kubeflow-user-alice'] } });
+      cleanup.push(() => h.close());
+      const poller = new KfpPoller(h.deps);
+      await expect(poller.pollOnce(new AbortController().signal)).resolves.toMatchObject({ runs: 2 });
+      expect(kfp.data.unavailable).toBe(0);
+      expect(h.events().length).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe('KFP poller: each object is emitted once, not once per dedup window', () => {
   const cfg = (url: string) => ({ kfp: { url, token: TOKEN, namespaces: ['kubeflow-user-alice'] } });
   const FIRST = ['experiment.create', 'pipeline.create', 'pipeline_run.create', 'pipeline_run.create', 'pipeline_run.fail', 'pipeline_run.start', 'pipeline_version.create', 'recurring_run.create'].sort();
@@ -301,6 +321,53 @@ describe('KFP poller: each object is emitted once, not once per dedup window', (
     await poller.pollOnce(signal);
     expect(keys()).not.toContain(`experiment:${experiment.experiment_id}`);
     expect(keys()).toHaveLength(all - 1);
+  });
+
+  it('a listing cut at the page bound (MAX_PAGES) is not complete: what it missed is not forgotten, so not re-emitted later', async () => {
+    const data = kfpData();
+    const base = data.experiments[0]!;
+    data.experiments = Array.from({ length: 200 }, (_, i) => ({ ...base, experiment_id: `exp-${i}`, display_name: `exp ${i}` }));
+    const kfp = await fakeKfp(data);
+    let clock = Date.now();
+    const h = harness({ kfp: { url: kfp.url, token: TOKEN, namespaces: ['kubeflow-user-alice'], page_size: 1 } }, {}, { now: () => clock });
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    const created = () => h.events().filter((e) => e.action === 'experiment.create').map((e) => e.resource?.id);
+    await poller.pollOnce(signal);
+    expect(created()).toHaveLength(200);
+    // A new experiment listed first pushes exp-199 past the 200-page bound for one poll…
+    kfp.data.experiments.unshift({ ...base, experiment_id: 'exp-new', display_name: 'exp new' });
+    await poller.pollOnce(signal);
+    // …and back into view: it was not forgotten, so it is not a new experiment.
+    kfp.data.experiments.pop();
+    kfp.data.experiments.push({ ...base, experiment_id: 'exp-199', display_name: 'exp 199' });
+    kfp.data.experiments.shift();
+    // Past the spool's dedup window: only the poller's own state stops a repeat.
+    clock += 8 * 24 * 3600_000;
+    h.spool.prune(['kfp-test']);
+    await poller.pollOnce(signal);
+    expect(created().filter((id) => id === 'exp-199')).toHaveLength(1);
+    expect(created()).toHaveLength(201);
+  });
+
+  it('after a downtime longer than lookback_h, runs created meanwhile are still listed (the window starts at the last poll)', async () => {
+    const data = kfpData();
+    const kfp = await fakeKfp(data);
+    const h = harness(cfg(kfp.url));
+    cleanup.push(() => h.close());
+    const poller = new KfpPoller(h.deps);
+    const day = 24 * 3600_000;
+    // The last poll before the bridge went down, five days ago (lookback_h is 72 h).
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() - 5 * day);
+    try {
+      await poller.pollOnce(signal);
+    } finally {
+      clock.mockRestore();
+    }
+    // A run launched while the bridge was down, four days ago.
+    kfp.data.runs.push({ ...data.runs[0]!, run_id: 'run-during-downtime', display_name: 'during downtime', created_at: new Date(Date.now() - 4 * day).toISOString() });
+    await poller.pollOnce(signal);
+    expect(h.events().filter((e) => e.resource?.id === 'run-during-downtime').map((e) => e.action)).toContain('pipeline_run.create');
   });
 
   it('quarantines an object it cannot read once, not on every poll', async () => {

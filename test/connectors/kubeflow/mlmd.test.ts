@@ -137,6 +137,23 @@ describe('MLMD poller against an in-process gRPC ml_metadata server', () => {
     expect(await again.pollOnce(signal)).toMatchObject({ executions: 0, events: 0 });
   });
 
+  it('a run with more executions than one GetExecutionsByContext page (100) is read whole: every step has its event', async () => {
+    const { db, t0, h, poller, signal } = await setup(100);
+    for (let i = 0; i < 110; i++) {
+      const id = String(200 + i);
+      db.executions.push({
+        id, type_id: '22', type: 'system.ContainerExecution', last_known_state: 'COMPLETE',
+        custom_properties: { display_name: { string_value: `shard-${i}` }, task_name: { string_value: `shard-${i}` }, parent_dag_id: { int_value: '10' }, namespace: { string_value: 'kubeflow-user-alice' } },
+        create_time_since_epoch: String(t0 + 1_000 + i), last_update_time_since_epoch: String(t0 + 2_000 + i),
+      });
+      db.associations.push({ execution: id, context: '1' }, { execution: id, context: '2' });
+    }
+    await poller.pollOnce(signal);
+    const steps = find(h, (e) => e.action.startsWith('pipeline_step.'));
+    expect(new Set(steps.map((e) => e.resource?.name)).size).toBe(113);
+    expect(steps.filter((e) => e.resource?.name === 'shard-109')).toHaveLength(1);
+  });
+
   it('a failed step comes out as pipeline_step.fail with outcome failure', async () => {
     const { db, h, poller, signal } = await setup(100);
     const x = db.executions.find((e) => e.id === '13')!;
