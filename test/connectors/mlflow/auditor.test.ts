@@ -298,6 +298,42 @@ describe('registry auditor: artifact integrity', () => {
     expect(a.health!().state).toBe('healthy');
   });
 
+  it('MLflow going down while approved versions are re-verified is one source.unavailable, not a verify failure per version', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    const a = auditor({ verify_interval_s: 600, max_attempts: 1 });
+    await a.runOnce();
+    newEvents();
+    clock.now += 601_000;
+    fake.onRequest = (path) => {
+      if (path.includes('/artifacts/')) fake.down = true; // the snapshot read fine; the download finds MLflow gone
+    };
+    expect(await a.runOnce()).toBe(false);
+    expect(newEvents().map((e) => e.action)).toEqual(['source.unavailable']);
+    fake.onRequest = undefined;
+    fake.down = false;
+    expect(await a.runOnce()).toBe(true);
+    expect(newEvents().map((e) => [e.action, e.outcome])).toEqual([['source.recovered', 'success']]);
+    expect(a.health!().state).toBe('healthy');
+  });
+
+  it('an approved version missing from the listing whose deletion cannot be confirmed is kept but not re-verified (no false finding)', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    const a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    newEvents();
+    // fraud/1 and its files are deleted; MLflow then fails to confirm it (503 on every attempt).
+    fake.deleteVersion('fraud', '1');
+    for (const k of [...fake.artifacts.keys()]) if (k.startsWith('1/runfraud1/')) fake.artifacts.delete(k);
+    for (let i = 0; i < 3; i++) fake.faults.push({ match: /\/model-versions\/get$/, fault: { status: 503 } });
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    expect(evs.filter((e) => e.action.startsWith('model_version.hash_'))).toEqual([]);
+    expect(a.health!()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('fraud/1') });
+  });
+
   it('streams a multi-megabyte artifact and writes the digest back as a tag without reporting it as a change', async () => {
     const big = Buffer.alloc(12 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
@@ -353,6 +389,7 @@ describe('registry auditor: MLflow down', () => {
     expect(evs.map((e) => e.action)).toEqual(['source.unavailable']);
     expect(evs[0]!.error?.message).toMatch(/HTTP 500 INTERNAL_ERROR: simulated failure/);
     expect(a.health!().state).toBe('unhealthy');
+    clock.now += 60_000; // a poll interval later (a later event time would be a new id: no dedup to hide a repeat)
     expect(await a.runOnce()).toBe(false); // still down: no second event
     expect(newEvents()).toEqual([]);
     expect(await a.runOnce()).toBe(true);
@@ -367,6 +404,19 @@ describe('registry auditor: MLflow down', () => {
     const a = auditor();
     expect(await a.runOnce()).toBe(true);
     expect(newEvents().some((e) => e.action.startsWith('source.'))).toBe(false);
+  });
+
+  it('429 (rate limited) and 408 are retried like a 503, not a source failure', async () => {
+    seed();
+    fake.faults.push(
+      { match: /registered-models\/search/, fault: { status: 429, retryAfter: '0', body: '{"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "rate limited"}' } },
+      { match: /model-versions\/search/, fault: { status: 408, body: 'request timeout', contentType: 'text/plain' } },
+    );
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    expect(fake.faults).toEqual([]);
+    expect(newEvents().some((e) => e.action.startsWith('source.'))).toBe(false);
+    expect(a.health!().state).toBe('healthy');
   });
 
   it('a hanging server times out, then source.unavailable', async () => {
