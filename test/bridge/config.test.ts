@@ -159,6 +159,38 @@ describe('config', () => {
     expect(missing.message).toMatch(/server\.ingest_token: environment variable TOKEN is not set/);
   });
 
+  it('${VAR} in a list is interpolated too: an API key is never the literal placeholder (anyone could send it)', () => {
+    const f = yaml('connectors:\n  sagemaker:\n    eventbridge:\n      api_keys: ["${EB_KEY}", "${EB_OLD:-older-key-1}"]\n');
+    const cfg = loadConfig({ file: f, env: { EB_KEY: 'current-key-1' } });
+    expect((cfg.connectors as any).sagemaker.eventbridge.api_keys).toEqual(['current-key-1', 'older-key-1']);
+    // Unset, it is an error naming the list element and the variable, not a key spelled "${EB_KEY}".
+    expect(errorOf(() => loadConfig({ file: f, env: {} })).message).toMatch(/connectors\.sagemaker\.eventbridge\.api_keys\.0: environment variable EB_KEY is not set/);
+  });
+
+  it('$${ is a literal ${ (a value that must contain one), not interpolated and not kept doubled', () => {
+    const cfg = loadConfig({ file: yaml('server:\n  ingest_token: "pre$${NOT_A_VAR}post"\n'), env: { NOT_A_VAR: 'x' } });
+    expect(cfg.server.ingest_token).toBe('pre${NOT_A_VAR}post');
+  });
+
+  it('unknown keys are errors in every section: a misspelt server key or connector name is never silently ignored', () => {
+    // `ingest_tokn` ignored would leave the ingest routes without their token.
+    expect(errorOf(() => loadConfig({ file: yaml('server:\n  ingest_tokn: abc\n'), env: {} })).message).toMatch(/server: unknown key\(s\): ingest_tokn/);
+    expect(errorOf(() => loadConfig({ file: yaml('connectors:\n  mlfow:\n    webhook_secrets: s\n'), env: {} })).message).toMatch(/connectors: unknown key\(s\): mlfow/);
+  });
+
+  it('a list variable (comma-separated secrets during rotation) drops empty entries: a stray comma is no error', () => {
+    const cfg = loadConfig({ env: { MLTRAIL_EVENTBRIDGE_API_KEY: 'new-key-1, ,old-key-2,', MLTRAIL_FIREHOSE_ACCESS_KEY: ',fh-key-1' } });
+    expect((cfg.connectors as any).sagemaker.eventbridge.api_keys).toEqual(['new-key-1', 'old-key-2']);
+    expect((cfg.connectors as any).sagemaker.firehose.access_keys).toEqual(['fh-key-1']);
+  });
+
+  it('bounds: a port past 65535 and a spool Retry-After past 60 s are refused (MLflow retries with its signed timestamp)', () => {
+    expect(errorOf(() => loadConfig({ env: { PORT: '65536' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
+    expect(loadConfig({ env: { PORT: '65535' } }).server.port).toBe(65535);
+    expect(errorOf(() => loadConfig({ file: yaml('spool:\n  retry_after_s: 61\n'), env: {} })).message).toMatch(/spool\.retry_after_s/);
+    expect(loadConfig({ file: yaml('spool:\n  retry_after_s: 60\n'), env: {} }).spool.retry_after_s).toBe(60);
+  });
+
   it('check-config prints each problem with the file and key path, exit 1; a good file exits 0 with secrets hidden', () => {
     const bad = yaml('server:\n  port: -1\nlog:\n  level: loud\n');
     const r = spawnSync(process.execPath, [CLI, 'check-config', bad], { encoding: 'utf8', env: {} });
