@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Spool } from '../../../core/spool/index.js';
+import { tmpDir } from '../../helpers/bridge.js';
+import { runCli } from '../../helpers/cli.js';
+
+describe('mltrail check-config / quarantine (in process)', () => {
+  it('check-config hides every kind of secret, also each element of a list of keys, and keeps names readable', async () => {
+    const file = join(tmpDir(), 'mltrail.yaml');
+    writeFileSync(
+      file,
+      [
+        'connectors:',
+        '  sagemaker:',
+        '    eventbridge:',
+        '      api_keys: [ebkey-aaaa-1111, ebkey-bbbb-2222]',
+        '    firehose:',
+        '      access_keys: [fhkey-cccc-3333]',
+        '  mlflow:',
+        '    poll:',
+        '      tracking_uri: http://127.0.0.1:5000',
+        '      username: auditor-name',
+        '      password: mlflowpw-4444',
+        'sinks:',
+        '  elastic:',
+        '    url: http://127.0.0.1:9200',
+        '    username: es-user-name',
+        '    password: espw-5555',
+        '  pager:',
+        '    type: webhook',
+        '    flavor: pagerduty',
+        '    routing_key: 0123456789abcdef0123456789abcdef',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['check-config', file]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    for (const secret of ['ebkey-aaaa-1111', 'ebkey-bbbb-2222', 'fhkey-cccc-3333', 'mlflowpw-4444', 'espw-5555', '0123456789abcdef0123456789abcdef']) {
+      expect(r.out).not.toContain(secret);
+    }
+    const cfg = JSON.parse(r.out.slice(r.out.indexOf('{')));
+    expect(cfg.connectors.sagemaker.eventbridge.api_keys).toEqual(['[redacted]', '[redacted]']);
+    expect(cfg.connectors.mlflow.poll).toMatchObject({ username: 'auditor-name', password: '[redacted]' });
+    const es = cfg.sinks.find((s: { name: string }) => s.name === 'elastic').config;
+    expect(es).toMatchObject({ username: 'es-user-name', password: '[redacted]' });
+  });
+
+  it('quarantine list --body prints text as body and other bytes as body_base64, exactly as kept', async () => {
+    const dir = tmpDir();
+    const s = Spool.open({ dir });
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x80]);
+    s.quarantine('core.api', 'not JSON', binary);
+    s.quarantine('core.api', 'not JSON', '{"broken');
+    s.close();
+    const r = await runCli(['quarantine', 'list', '--body', '--data-dir', dir]);
+    expect(r.code).toBe(0);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ bytes: 5, body_base64: binary.toString('base64') });
+    expect(rows[0].body).toBeUndefined();
+    expect(Buffer.from(rows[0].body_base64, 'base64').equals(binary)).toBe(true);
+    expect(rows[1]).toMatchObject({ bytes: 8, body: '{"broken' });
+    expect(rows[1].body_base64).toBeUndefined();
+    // Without --body, no bytes are printed at all.
+    const plain = (await runCli(['quarantine', 'list', '--data-dir', dir])).out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(plain.every((x) => x.body === undefined && x.body_base64 === undefined)).toBe(true);
+  });
+});
