@@ -1,0 +1,28 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sampleEvent, tmpDir } from '../../helpers/bridge.js';
+import { runCli } from '../../helpers/cli.js';
+
+describe('mltrail exit codes (in process)', () => {
+  it('no command at all is a usage error (exit 2, the help on stdout); asking for help is not (exit 0)', async () => {
+    const none = await runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.out).toContain('Usage: mltrail <command>');
+    for (const h of ['--help', '-h', 'help']) expect((await runCli([h])).code).toBe(0);
+  });
+
+  it('replay exits 1 when some records were rejected (reported as FILE:N), still replaying the rest', async () => {
+    const dir = tmpDir();
+    const good = sampleEvent({ time: '2026-01-01T00:00:00Z' });
+    const file = join(dir, 'mixed.ndjson');
+    writeFileSync(file, `${JSON.stringify(good)}\n{"broken\n`);
+    const r = await runCli(['replay', '--platform', 'core', file]);
+    expect(r.err).toContain(`${file}:2: not JSON`);
+    expect(r.err).toContain('replay: 1 events (0 duplicates)');
+    expect(r.code).toBe(1);
+    // All good: exit 0.
+    writeFileSync(file, `${JSON.stringify(good)}\n`);
+    expect((await runCli(['replay', '--platform', 'core', file])).code).toBe(0);
+  });
+});
