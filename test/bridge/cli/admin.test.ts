@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Spool } from '../../../core/spool/index.js';
@@ -66,5 +66,33 @@ describe('mltrail check-config / quarantine (in process)', () => {
     // Without --body, no bytes are printed at all.
     const plain = (await runCli(['quarantine', 'list', '--data-dir', dir])).out.trim().split('\n').map((l) => JSON.parse(l));
     expect(plain.every((x) => x.body === undefined && x.body_base64 === undefined)).toBe(true);
+  });
+
+  it('dlq retry marks only the dead letters named by --sink or --id, and says how many', async () => {
+    const dir = tmpDir();
+    const s = Spool.open({ dir });
+    s.transaction(() => {
+      s.deadLetter('hec', { kind: 'event', id: 'a', body: '{"id":"a"}' }, 'rejected');
+      s.deadLetter('hec', { kind: 'event', id: 'b', body: '{"id":"b"}' }, 'rejected');
+      s.deadLetter('elastic', { kind: 'event', id: 'c', body: '{"id":"c"}' }, 'rejected');
+    });
+    s.close();
+    const list = async () => (await runCli(['dlq', 'list', '--data-dir', dir])).out.trim().split('\n').map((l) => JSON.parse(l) as { dlq_id: number; sink: string; record_id: string; status: string });
+    const status = async () => Object.fromEntries((await list()).map((d) => [d.record_id, d.status]));
+    expect(await runCli(['dlq', 'retry', '--sink', 'elastic', '--data-dir', dir])).toMatchObject({ code: 0, out: '1 dead letter(s) marked for re-sending\n' });
+    expect(await status()).toEqual({ a: 'dead', b: 'dead', c: 'retry' });
+    const b = (await list()).find((d) => d.record_id === 'b')!;
+    expect(await runCli(['dlq', 'retry', '--id', String(b.dlq_id), '--data-dir', dir])).toMatchObject({ code: 0, out: '1 dead letter(s) marked for re-sending\n' });
+    expect(await status()).toEqual({ a: 'dead', b: 'retry', c: 'retry' });
+  });
+
+  it('dlq and quarantine on a directory without a spool are a usage error naming it, and create none there', async () => {
+    const dir = tmpDir();
+    for (const args of [['dlq', 'list'], ['dlq', 'retry', '--all'], ['quarantine', 'list']]) {
+      const r = await runCli([...args, '--data-dir', dir]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`no spool at ${dir}`);
+    }
+    expect(existsSync(join(dir, 'spool.db'))).toBe(false);
   });
 });
