@@ -15,7 +15,8 @@ effective settings with secrets hidden. Errors name the key path.`;
 export async function checkConfigCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, common);
   if (values.help) return (io.stdout.write(`${checkConfigUsage}\n`), 0);
-  const file = positionals[0] ?? values.config;
+  // MLTRAIL_CONFIG is the file loadConfig reads when none is named: the messages name it too (an empty value names none).
+  const file = positionals[0] ?? values.config ?? (io.env.MLTRAIL_CONFIG || undefined);
   try {
     const cfg = loadConfig({ file, env: io.env });
     io.stdout.write(`${file ?? 'configuration'}: ok\n`);

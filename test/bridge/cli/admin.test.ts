@@ -95,4 +95,17 @@ describe('mltrail check-config / quarantine (in process)', () => {
     }
     expect(existsSync(join(dir, 'spool.db'))).toBe(false);
   });
+
+  it('check-config reads MLTRAIL_CONFIG when no file is named, and names that file in what it prints', async () => {
+    const file = join(tmpDir(), 'from-env.yaml');
+    writeFileSync(file, 'log:\n  level: loud\n');
+    const r = await runCli(['check-config'], { MLTRAIL_CONFIG: file });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}: log.level:`);
+    expect(r.err).not.toContain('configuration:');
+    writeFileSync(file, 'log:\n  level: warn\n');
+    const ok = await runCli(['check-config'], { MLTRAIL_CONFIG: file });
+    expect(ok.code).toBe(0);
+    expect(ok.out.split('\n')[0]).toBe(`${file}: ok`);
+  });
 });
