@@ -184,6 +184,13 @@ describe('config', () => {
     expect((cfg.connectors as any).sagemaker.firehose.access_keys).toEqual(['fh-key-1']);
   });
 
+  it('MLTRAIL_CONFIG is the file read when none is given (an explicit file wins; an empty value reads none)', () => {
+    const f = yaml('log:\n  level: warn\n');
+    expect(loadConfig({ env: { MLTRAIL_CONFIG: f } }).log.level).toBe('warn');
+    expect(loadConfig({ file: yaml('log:\n  level: error\n'), env: { MLTRAIL_CONFIG: f } }).log.level).toBe('error');
+    expect(loadConfig({ env: { MLTRAIL_CONFIG: '' } }).log.level).toBe('info');
+  });
+
   it('bounds: a port past 65535 and a spool Retry-After past 60 s are refused (MLflow retries with its signed timestamp)', () => {
     expect(errorOf(() => loadConfig({ env: { PORT: '65536' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
     expect(loadConfig({ env: { PORT: '65535' } }).server.port).toBe(65535);
