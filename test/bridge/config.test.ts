@@ -191,6 +191,11 @@ describe('config', () => {
     expect(loadConfig({ env: { MLTRAIL_CONFIG: '' } }).log.level).toBe('info');
   });
 
+  it('${VAR:-} with an empty default is an optional value (empty text), not an error', () => {
+    const cfg = loadConfig({ file: yaml('connectors:\n  mlflow:\n    poll:\n      password: "${MLFLOW_PW:-}"\n'), env: {} });
+    expect((cfg.connectors as any).mlflow.poll.password).toBe('');
+  });
+
   it('bounds: a port past 65535 and a spool Retry-After past 60 s are refused (MLflow retries with its signed timestamp)', () => {
     expect(errorOf(() => loadConfig({ env: { PORT: '65536' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
     expect(loadConfig({ env: { PORT: '65535' } }).server.port).toBe(65535);
