@@ -1,0 +1,29 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sampleEvent, tmpDir } from '../../helpers/bridge.js';
+import { runCli } from '../../helpers/cli.js';
+
+describe('mltrail normalize (in process)', () => {
+  it('a directory with a symlink back up its tree is read once, not followed round until the path is too long', async () => {
+    const root = join(tmpDir(), 'logs');
+    mkdirSync(join(root, 'day'), { recursive: true });
+    const ev = sampleEvent();
+    writeFileSync(join(root, 'day', 'a.ndjson'), `${JSON.stringify(ev)}\n`);
+    symlinkSync('..', join(root, 'day', 'up'));
+    const r = await runCli(['normalize', '--platform', 'core', root]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([ev.id]);
+  });
+
+  it('a FILE:N line never carries terminal control characters from the input', async () => {
+    const file = join(tmpDir(), 'evil.ndjson');
+    writeFileSync(file, `${JSON.stringify({ ...sampleEvent(), '\u001b[2J\u202eevil': 1 })}\n`);
+    const r = await runCli(['normalize', '--platform', 'core', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}:1:`);
+    expect(r.err).not.toMatch(/[\u001b\u202e]/);
+    expect(r.err).toContain('\\x1b[2J');
+  });
+});
