@@ -196,6 +196,13 @@ describe('config', () => {
     expect((cfg.connectors as any).mlflow.poll.password).toBe('');
   });
 
+  it('the defaults are the ones the README documents (FULL survives power loss; a 7-day dedup window)', () => {
+    const cfg = loadConfig({ env: {} });
+    expect(cfg.server).toEqual({ host: '127.0.0.1', port: 8787, body_limit_bytes: 5242880, shutdown_grace_ms: 10000 });
+    expect(cfg.spool).toEqual({ max_bytes: 1073741824, synchronous: 'FULL', dedup_window_hours: 168, dedup_max_ids: 10000000, retry_after_s: 30, keep_raw: true });
+    expect(cfg.log).toEqual({ level: 'info', summary_interval_s: 60 });
+  });
+
   it('bounds: a port past 65535 and a spool Retry-After past 60 s are refused (MLflow retries with its signed timestamp)', () => {
     expect(errorOf(() => loadConfig({ env: { PORT: '65536' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
     expect(loadConfig({ env: { PORT: '65535' } }).server.port).toBe(65535);
