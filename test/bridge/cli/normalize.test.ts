@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sampleEvent, tmpDir } from '../../helpers/bridge.js';
 import { runCli } from '../../helpers/cli.js';
+import { fixturePath } from '../../helpers/fixtures.js';
 
 describe('mltrail normalize (in process)', () => {
   it('a directory with a symlink back up its tree is read once, not followed round until the path is too long', async () => {
@@ -25,5 +26,21 @@ describe('mltrail normalize (in process)', () => {
     expect(r.err).toContain(`${file}:1:`);
     expect(r.err).not.toMatch(/[\u001b\u202e]/);
     expect(r.err).toContain('\\x1b[2J');
+  });
+
+  it('--config spool.keep_raw: false leaves each record out of its events (kept by default)', async () => {
+    const trail = fixturePath('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json');
+    const off = join(tmpDir(), 'noraw.yaml');
+    writeFileSync(off, 'spool:\n  keep_raw: false\n');
+    const kept = await runCli(['normalize', '--platform', 'sagemaker', trail]);
+    expect(kept.code).toBe(0);
+    const withRaw = kept.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(withRaw.length).toBeGreaterThan(0);
+    expect(withRaw.every((e) => e.raw !== undefined)).toBe(true);
+    const dropped = await runCli(['normalize', '--platform', 'sagemaker', '--config', off, trail]);
+    expect(dropped.code).toBe(0);
+    const noRaw = dropped.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(noRaw.map((e) => e.id)).toEqual(withRaw.map((e) => e.id));
+    expect(noRaw.every((e) => e.raw === undefined)).toBe(true);
   });
 });
