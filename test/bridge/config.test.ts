@@ -203,6 +203,12 @@ describe('config', () => {
     expect(cfg.log).toEqual({ level: 'info', summary_interval_s: 60 });
   });
 
+  it('a list from the environment replaces the file\'s list: a key rotated out in the environment stops working', () => {
+    const f = yaml('connectors:\n  sagemaker:\n    eventbridge:\n      api_keys: [old-file-key]\n');
+    expect((loadConfig({ file: f, env: {} }).connectors as any).sagemaker.eventbridge.api_keys).toEqual(['old-file-key']);
+    expect((loadConfig({ file: f, env: { MLTRAIL_EVENTBRIDGE_API_KEY: 'new-env-key' } }).connectors as any).sagemaker.eventbridge.api_keys).toEqual(['new-env-key']);
+  });
+
   it('bounds: a port past 65535 and a spool Retry-After past 60 s are refused (MLflow retries with its signed timestamp)', () => {
     expect(errorOf(() => loadConfig({ env: { PORT: '65536' } })).message).toMatch(/server\.port: .*\(from environment variable PORT\)/);
     expect(loadConfig({ env: { PORT: '65535' } }).server.port).toBe(65535);

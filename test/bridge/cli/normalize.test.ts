@@ -43,4 +43,17 @@ describe('mltrail normalize (in process)', () => {
     expect(noRaw.map((e) => e.id)).toEqual(withRaw.map((e) => e.id));
     expect(noRaw.every((e) => e.raw === undefined)).toBe(true);
   });
+
+  it('unusable input wins the exit code over rejected records (2, not 1), and the good records still print', async () => {
+    const dir = tmpDir();
+    const ev = sampleEvent();
+    const file = join(dir, 'mixed.ndjson');
+    writeFileSync(file, `${JSON.stringify(ev)}\n{"broken\n`);
+    const missing = join(dir, 'no-such.ndjson');
+    const r = await runCli(['normalize', '--platform', 'core', file, missing]);
+    expect(r.err).toContain(`${file}:2: not JSON`);
+    expect(r.err).toContain(`${missing}: cannot read`);
+    expect(r.out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([ev.id]);
+    expect(r.code).toBe(2);
+  });
 });
