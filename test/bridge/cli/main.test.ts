@@ -25,4 +25,12 @@ describe('mltrail exit codes (in process)', () => {
     writeFileSync(file, `${JSON.stringify(good)}\n`);
     expect((await runCli(['replay', '--platform', 'core', file])).code).toBe(0);
   });
+
+  it('replay with no FILE is a usage error (exit 2) with its usage, not an empty successful run', async () => {
+    const r = await runCli(['replay', '--platform', 'core']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('MLTRAIL_ERR_USAGE: replay needs at least one FILE');
+    expect(r.err).toContain('mltrail replay [--config FILE]');
+    expect(r.err).not.toContain('replay: 0 events');
+  });
 });
