@@ -1,30 +1,42 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmpDir } from '../../helpers/bridge.js';
 import { runCli } from '../../helpers/cli.js';
 import { waitFor } from '../../helpers/wait.js';
 
+/** A port nothing listens on at `host` just now. */
+async function freePort(host: string): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((res) => srv.listen(0, host, res));
+  const { port } = srv.address() as { port: number };
+  await new Promise((res) => srv.close(res));
+  return port;
+}
+
 describe('mltrail serve flags (in process)', () => {
   it('--host, --port and --data-dir are where the bridge listens and keeps its spool, over the environment', async () => {
     const dir = join(tmpDir(), 'state');
     const envDir = join(tmpDir(), 'from-env');
+    const port = await freePort('127.0.0.2');
+    const envPort = await freePort('127.0.0.1');
     const before = new Set(process.listeners('SIGTERM'));
     // 127.0.0.2 is loopback (no token needed) but not the default 127.0.0.1: only a flag that is honoured binds it.
-    const running = runCli(['serve', '--host', '127.0.0.2', '--port', '46011', '--data-dir', dir], {
+    const running = runCli(['serve', '--host', '127.0.0.2', '--port', String(port), '--data-dir', dir], {
       MLTRAIL_LOG_LEVEL: 'silent',
       MLTRAIL_DATA_DIR: envDir,
-      PORT: '46012',
+      PORT: String(envPort),
       MLTRAIL_HOST: '127.0.0.1',
     });
     let exited = false;
     void running.then(() => (exited = true));
     try {
-      const res = await waitFor(async () => (exited ? Promise.reject(new Error(`serve exited: ${JSON.stringify(await running)}`)) : fetch('http://127.0.0.2:46011/healthz').catch(() => undefined)), 15_000, 'the bridge on 127.0.0.2:46011');
+      const res = await waitFor(async () => (exited ? Promise.reject(new Error(`serve exited: ${JSON.stringify(await running)}`)) : fetch(`http://127.0.0.2:${port}/healthz`).catch(() => undefined)), 15_000, `the bridge on 127.0.0.2:${port}`);
       expect(res.status).toBe(200);
       expect(existsSync(join(dir, 'spool.db'))).toBe(true);
       expect(existsSync(envDir)).toBe(false);
-      await expect(fetch('http://127.0.0.1:46012/healthz')).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${envPort}/healthz`)).rejects.toThrow();
     } finally {
       // serve drains on SIGTERM: call its own handler (a real signal would also reach the test runner).
       for (const l of process.listeners('SIGTERM')) if (!before.has(l)) (l as (s: string) => void)('SIGTERM');
