@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
+import { expect } from 'vitest';
 import type { NormalizeContext, NormalizeOutput } from '../../../core/connector.js';
 import { SagemakerConfig } from '../../../connectors/sagemaker/config.js';
 import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 
 export const RECEIVED = '2026-11-25T12:00:00.000Z';
@@ -12,6 +14,16 @@ export function ctx(config: Record<string, unknown> = {}, channel = 'test', meta
 
 export function norm(record: unknown, config: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): NormalizeOutput {
   return sagemakerConnector.normalize!(record, ctx(config, 'test', meta));
+}
+
+/** The one valid event a record must become (nothing rejected). */
+export function normOne(record: unknown, config: Record<string, unknown> = {}) {
+  const out = norm(record, config);
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  const ev = out.events[0]!;
+  expect(NormalizedEvent.safeParse(ev).success).toBe(true);
+  return ev;
 }
 
 export function fx<T = Record<string, unknown>>(name: string): T {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NormalizedEvent } from '../../../core/schema/index.js';
-import { ctRecord, fx, norm } from './helpers.js';
+import { ctRecord, fx, normOne } from './helpers.js';
 
 /**
  * How CloudTrail records map onto the fields the rules and the SOC read: actor type, account,
@@ -8,14 +7,7 @@ import { ctRecord, fx, norm } from './helpers.js';
  * connectors/sagemaker/{cloudtrail,facts}.ts would silently change.
  */
 
-function one(record: unknown, config: Record<string, unknown> = {}) {
-  const out = norm(record, config);
-  expect(out.rejected).toEqual([]);
-  expect(out.events).toHaveLength(1);
-  const ev = out.events[0]!;
-  expect(NormalizedEvent.safeParse(ev).success).toBe(true);
-  return ev;
-}
+const one = normOne;
 
 const ACCOUNT = '111122223333';
 

@@ -12,18 +12,11 @@ import { RulesConfig } from '../../../core/rules/engine.js';
 import { sagemakerConnector } from '../../../connectors/sagemaker/index.js';
 import { classifySagemakerOperation } from '../../../connectors/sagemaker/operations.js';
 import { CLI, listFixtures, readFixture } from '../../helpers/fixtures.js';
-import { ctRecord, cwlData, fx, norm, RECEIVED } from './helpers.js';
+import { ctRecord, cwlData, fx, norm, normOne, RECEIVED } from './helpers.js';
 
 const cfg = ConfigSchema.parse({});
 
-function one(record: unknown, config: Record<string, unknown> = {}) {
-  const out = norm(record, config);
-  expect(out.rejected).toEqual([]);
-  expect(out.events).toHaveLength(1);
-  const ev = out.events[0]!;
-  expect(NormalizedEvent.safeParse(ev).success).toBe(true);
-  return ev;
-}
+const one = normOne;
 
 /** What every fixture must become (stage, action, actor, outcome) — or why it is skipped / rejected. */
 const EXPECTED: Record<string, { events?: Array<{ stage: string; action: string; operation: string; outcome: string; actor?: Record<string, unknown> }>; skipped?: number; rejected?: number }> = {

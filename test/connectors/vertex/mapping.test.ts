@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VertexConfig } from '../../../connectors/vertex/config.js';
-import { vertexConnector } from '../../../connectors/vertex/index.js';
-import type { NormalizeContext } from '../../../core/connector.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
-import { LOC, PROJECT, V1, auditEntry } from './samples.js';
+import { LOC, PROJECT, V1, auditEntry, normOne } from './samples.js';
 
 /**
  * How Cloud Audit Log entries map onto the fields the rules and the SOC read: outcome, actor,
@@ -11,21 +7,7 @@ import { LOC, PROJECT, V1, auditEntry } from './samples.js';
  * fact a regression in connectors/vertex/{audit,facts,logentry}.ts would silently change.
  */
 
-const ctx: NormalizeContext<VertexConfig> = {
-  channel: 'test',
-  receivedTime: '2026-11-25T00:00:00.000Z',
-  keepRaw: true,
-  config: VertexConfig.parse({}),
-};
-
-function one(record: unknown): NormalizedEvent {
-  const out = vertexConnector.normalize!(record, ctx);
-  expect(out.rejected).toEqual([]);
-  expect(out.events).toHaveLength(1);
-  const parsed = NormalizedEvent.safeParse(out.events[0]);
-  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-  return parsed.data!;
-}
+const one = normOne;
 
 const MODEL = `${LOC}/models/4242`;
 

@@ -6,28 +6,12 @@ import { fromGrpcEntry } from '../../../connectors/vertex/backfill-grpc.js';
 import { VertexConfig } from '../../../connectors/vertex/config.js';
 import { vertexConnector } from '../../../connectors/vertex/index.js';
 import { canonicalTimestamp } from '../../../connectors/vertex/logentry.js';
-import type { NormalizeContext } from '../../../core/connector.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { approvalOf } from '../../../core/rules/facts.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
 import { listFixtures, readFixture, readFixtureJson } from '../../helpers/fixtures.js';
-import { DIGEST, LOC, PROJECT, V1, V1B, auditEntry, deepEntryJson } from './samples.js';
+import { DIGEST, LOC, PROJECT, V1, V1B, auditEntry, deepEntryJson, ctx, normOne } from './samples.js';
 
-const ctx: NormalizeContext<VertexConfig> = {
-  channel: 'test',
-  receivedTime: '2026-11-25T00:00:00.000Z',
-  keepRaw: true,
-  config: VertexConfig.parse({}),
-};
-
-function one(record: unknown): NormalizedEvent {
-  const out = vertexConnector.normalize!(record, ctx);
-  expect(out.rejected).toEqual([]);
-  expect(out.events).toHaveLength(1);
-  const parsed = NormalizedEvent.safeParse(out.events[0]);
-  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-  return parsed.data!;
-}
+const one = normOne;
 
 const cfg = { connectors: {}, spool: { keep_raw: true } } as never;
 

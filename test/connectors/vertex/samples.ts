@@ -1,3 +1,9 @@
+import { expect } from 'vitest';
+import { VertexConfig } from '../../../connectors/vertex/config.js';
+import { vertexConnector } from '../../../connectors/vertex/index.js';
+import type { NormalizeContext } from '../../../core/connector.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+
 /**
  * Synthetic Vertex AI audit entries. No real aiplatform admin-activity sample
  * exists in public test data (see the fixtures' SOURCES.md), so these are
@@ -66,4 +72,22 @@ export const V1B = 'google.cloud.aiplatform.v1beta1.';
 export function deepEntryJson(levels: number, insertId = 'deep-1'): string {
   const entry = auditEntry({ method: `${V1}PredictionService.Predict`, resourceName: `${LOC}/endpoints/77`, log: 'data_access', request: { deep: '__DEEP__' }, insertId });
   return JSON.stringify(entry).replace('"__DEEP__"', `${'['.repeat(levels)}${']'.repeat(levels)}`);
+}
+
+/** Normalize context of the unit tests: default config, raw kept. */
+export const ctx: NormalizeContext<VertexConfig> = {
+  channel: 'test',
+  receivedTime: '2026-11-25T00:00:00.000Z',
+  keepRaw: true,
+  config: VertexConfig.parse({}),
+};
+
+/** The one valid event a record must become (nothing rejected). */
+export function normOne(record: unknown): NormalizedEvent {
+  const out = vertexConnector.normalize!(record, ctx);
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  const parsed = NormalizedEvent.safeParse(out.events[0]);
+  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+  return parsed.data!;
 }
