@@ -1,29 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInput } from '../../../bridge/normalize.js';
 import { replayEvents } from '../../../bridge/replay.js';
-import { VertexConfig } from '../../../connectors/vertex/config.js';
-import { vertexConnector } from '../../../connectors/vertex/index.js';
-import type { NormalizeContext } from '../../../core/connector.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixture, readFixtureJson } from '../../helpers/fixtures.js';
-import { LOC, PROJECT, V1, auditEntry } from './samples.js';
+import { LOC, PROJECT, V1, auditEntry, normOne } from './samples.js';
 
 /**
  * One identity per thing: a model named with the project number or the project id, a principal logged by
  * email or by subject, is one model / one actor; a GCS object whose path contains `models/` is an object.
  */
 
-const ctx: NormalizeContext<VertexConfig> = { channel: 'test', receivedTime: '2026-11-25T00:00:00.000Z', keepRaw: true, config: VertexConfig.parse({}) };
-
-function one(record: unknown): NormalizedEvent {
-  const out = vertexConnector.normalize!(record, ctx);
-  expect(out.rejected).toEqual([]);
-  expect(out.events).toHaveLength(1);
-  const parsed = NormalizedEvent.safeParse(out.events[0]);
-  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-  return parsed.data!;
-}
+const one = normOne;
 
 const alertsOf = (events: NormalizedEvent[], rule: string) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
 
