@@ -275,6 +275,20 @@ describe('serving.hash_mismatch: an attestation made before the hash was registe
   it('near miss: the same hash is quiet', () => {
     expect(mismatches([attest(A), registered])).toEqual([]);
   });
+  it('is compared within 7 days of the registration; an attestation older than that is not held against the new hash', () => {
+    const dated = (sha: string, id: string, time: string) => ({ ...attest(sha), id, time, received_time: time }) as NormalizedEvent;
+    const regAt = (time: string) => ({ ...registered, time, received_time: time }) as NormalizedEvent;
+    // 6 days 23 h before: compared.
+    expect(mismatches([dated(B, 'att-recent', '2026-03-02T10:00:00.000Z'), regAt('2026-03-09T09:00:00.000Z')]).map((a) => a.evidence)).toEqual([['att-recent', 'reg']]);
+    // 8 days before: a stale attestation (another deployment of a re-created version number) stays quiet.
+    expect(mismatches([dated(B, 'att-stale', '2026-03-02T10:00:00.000Z'), regAt('2026-03-10T10:00:00.000Z')])).toEqual([]);
+  });
+  it('near miss: the same hash in upper-case hex is the same hash', () => {
+    const upper = { ...registered, ml: { model: { name: 'fraud', version: '8', sha256: A.toUpperCase() } } } as unknown as NormalizedEvent;
+    const later = { ...attest(A), id: 'att-later', time: '2026-03-02T10:10:00.000Z', received_time: '2026-03-02T10:10:00.000Z' } as NormalizedEvent;
+    expect(mismatches([upper, later])).toEqual([]);
+    expect(mismatches([attest(A), upper])).toEqual([]);
+  });
 });
 
 describe('identity: a role session name is the caller\'s to choose', () => {
