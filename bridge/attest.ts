@@ -135,7 +135,11 @@ export async function attestCommand(args: string[], io: CliIo): Promise<number> 
   for (const k of ['model', 'version', 'path', 'url'] as const) if (!values[k]) throw new MltrailError('USAGE', `--${k} is required`);
   let url: URL;
   try {
-    url = new URL('/v1/attest', values.url);
+    // Relative to the bridge URL's own path: a bridge published under a prefix (https://gw/mltrail) is
+    // reached at https://gw/mltrail/v1/attest, not at the host root.
+    url = new URL(values.url!);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/attest`;
   } catch {
     throw new MltrailError('USAGE', `--url is not a URL: "${values.url}"`);
   }

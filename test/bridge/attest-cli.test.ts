@@ -74,6 +74,21 @@ describe('mltrail attest (against a strict fake bridge)', () => {
     expect(bridge.seen).toHaveLength(2);
   });
 
+  it('keeps the path of a bridge published under a prefix (reverse proxy): BRIDGE/v1/attest', async () => {
+    const bridge = await fakeBridge([{ status: 200 }], '/mltrail/v1/attest');
+    for (const url of [`${bridge.url}/mltrail`, `${bridge.url}/mltrail/`]) {
+      const { io: cio } = io();
+      expect(await attestCommand(args(modelDir(), url), cio)).toBe(0);
+    }
+    expect(bridge.seen.map((r) => r.url)).toEqual(['/mltrail/v1/attest', '/mltrail/v1/attest']);
+  });
+
+  it('a --url that is not an http(s) URL is a usage error (2), not five failed attempts', async () => {
+    const { io: cio } = io();
+    await expect(attestCommand(args(modelDir(), 'bridge:8787'), cio)).rejects.toMatchObject({ code: 'MLTRAIL_ERR_USAGE' });
+    await expect(attestCommand(args(modelDir(), 'not a url'), cio)).rejects.toMatchObject({ code: 'MLTRAIL_ERR_USAGE' });
+  });
+
   it('a 400 is final: one request, exit 1', async () => {
     const bridge = await fakeBridge([{ status: 400 }, { status: 200 }]);
     const { io: cio, o } = io();
