@@ -283,6 +283,20 @@ describe('serving.hash_mismatch: an attestation made before the hash was registe
     // 8 days before: a stale attestation (another deployment of a re-created version number) stays quiet.
     expect(mismatches([dated(B, 'att-stale', '2026-03-02T10:00:00.000Z'), regAt('2026-03-10T10:00:00.000Z')])).toEqual([]);
   });
+  it('every pod that attested before the registration is compared, not only the last one', () => {
+    const pod = (sha: string, id: string, where: string, time: string) => ({ ...attest(sha), id, time, received_time: time, details: { where } }) as NormalizedEvent;
+    const early = [pod(B, 'att-bad', 'pod/fraud-0', '2026-03-02T10:01:00.000Z'), pod(A, 'att-good', 'pod/fraud-1', '2026-03-02T10:02:00.000Z'), pod(A, 'att-good-2', 'pod/fraud-2', '2026-03-02T10:03:00.000Z')];
+    expect(mismatches([...early, registered]).map((a) => [a.evidence, a.details?.where])).toEqual([[['att-bad', 'reg'], 'pod/fraud-0']]);
+  });
+  it('artifacts of an approved version that can no longer be read to verify them (hash_verified failure) alert', () => {
+    const verifyFailed = {
+      schema_version: '1', id: 'verify-failed', time: '2026-03-02T11:00:00.000Z', received_time: '2026-03-02T11:00:00.000Z', channel: 'mlflow.audit', operation: 'artifacts/verify', outcome: 'failure',
+      platform: 'mlflow', stage: 'registry', action: 'model_version.hash_verified', actor: { name: 'mltrail-auditor', type: 'service' }, error: { code: 'HTTP_403', message: 'cannot be read' },
+      ml: { model: { name: 'fraud', version: '8' } }, details: { expected_sha256: A },
+    } as unknown as NormalizedEvent;
+    expect(mismatches([registered, verifyFailed]).map((a) => [a.entity.id, a.evidence, a.details?.registered_sha256])).toEqual([['fraud/8', ['reg', 'verify-failed'], A]]);
+    expect(mismatches([registered, { ...verifyFailed, id: 'verify-ok', outcome: 'success', error: undefined } as NormalizedEvent])).toEqual([]);
+  });
   it('near miss: the same hash in upper-case hex is the same hash', () => {
     const upper = { ...registered, ml: { model: { name: 'fraud', version: '8', sha256: A.toUpperCase() } } } as unknown as NormalizedEvent;
     const later = { ...attest(A), id: 'att-later', time: '2026-03-02T10:10:00.000Z', received_time: '2026-03-02T10:10:00.000Z' } as NormalizedEvent;
