@@ -342,6 +342,23 @@ describe('bridge server', () => {
     expect(((await invalid.json()) as any).error.code).toBe('MLTRAIL_ERR_VALIDATION');
   });
 
+  it('refuses an event missing any required field, naming it, and lists NDJSON rejections in line order (mutation audit)', async () => {
+    const { b } = await start();
+    for (const field of ['schema_version', 'id', 'time', 'platform', 'channel', 'stage', 'action', 'operation', 'outcome']) {
+      // As the README quick start sends it: no received_time (the bridge stamps it), which must not fill anything else in.
+      const { [field]: _, received_time: __, ...ev } = sampleEvent();
+      const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(ev) });
+      expect(r.status, field).toBe(400);
+      expect(((await r.json()) as any).error).toMatchObject({ code: 'MLTRAIL_ERR_VALIDATION', message: expect.stringContaining(`${field}:`) });
+    }
+    // An invalid event on line 1 and a line that is not JSON on line 2: the answer follows the body's order.
+    const body = [JSON.stringify({ ...sampleEvent(), outcome: 'maybe' }), '{"broken', JSON.stringify(sampleEvent())].join('\n');
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body });
+    expect(r.status).toBe(200);
+    const res = (await r.json()) as any;
+    expect(res.rejected.map((x: any) => [x.line, x.index])).toEqual([[1, 0], [2, 1]]);
+  });
+
   it('a body of thousands of bad lines: every one quarantined in one commit; the answer lists the first 1000 and counts them all', async () => {
     const { b } = await start();
     const good = sampleEvent();
