@@ -142,6 +142,7 @@ describe('ECS validator', () => {
     ['mltrail.id missing', (d: any) => delete d.mltrail.id],
     ['related.ip that is not an IP', (d: any) => (d.related.ip = ['x'])],
     ['an upper-case dataset', (d: any) => (d.event.dataset = 'MLTrail')],
+    ['event.risk_score_norm over 100', (d: any) => (d.event.risk_score_norm = 150)],
   ])('rejects %s', (_n, mutate) => {
     expect(EcsDocument.safeParse(good).success).toBe(true);
     const d = structuredClone(good);

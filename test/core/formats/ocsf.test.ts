@@ -141,6 +141,7 @@ describe('OCSF validators', () => {
     ['misspelt attribute', (o: any) => (o.resource = [])],
     ['ai_model without ai_provider', (o: any) => (o.ai_model = { name: 'm' })],
     ['resource without name or uid', (o: any) => (o.resources = [{ type: 'x' }])],
+    ['a user email_addr that is not an address', (o: any) => (o.actor.user.email_addr = 'alice')],
   ])('reject %s', (_name, mutate) => {
     const o = structuredClone(good);
     mutate(o);

@@ -97,11 +97,41 @@ describe('UDM validator', () => {
     ['STATUS_UPDATE without a principal machine id', (u: any) => { u.metadata.event_type = 'STATUS_UPDATE'; delete u.principal.ip; }],
     ['USER_LOGIN without target.user', (u: any) => (u.metadata.event_type = 'USER_LOGIN')],
     ['a resource_type outside the confirmed values', (u: any) => (u.target.resource.resource_type = 'MODEL')],
+    ['a failed USER_LOGIN without the AUTH_VIOLATION category', (u: any) => {
+      u.metadata.event_type = 'USER_LOGIN';
+      u.target.user = { userid: 'alice' };
+      u.extensions = { auth: { type: 'MACHINE', mechanism: ['USERNAME_PASSWORD'] } };
+      u.security_result = [{ action: ['FAIL'] }];
+    }],
+    ['SETTING_MODIFICATION whose target resource is not a SETTING', (u: any) => {
+      u.metadata.event_type = 'SETTING_MODIFICATION';
+      u.principal.ip = ['10.0.0.1'];
+    }],
   ])('rejects %s', (_n, mutate) => {
     expect(UdmEvent.safeParse(good).success).toBe(true);
     const u = structuredClone(good);
     mutate(u);
     expect(UdmEvent.safeParse(u).success).toBe(false);
+  });
+});
+
+describe('UDM validator limits (mutation audit)', () => {
+  it('accepts metadata strings of exactly their byte limit, and the failed login and setting change it refuses once complete', () => {
+    const u = structuredClone(udmEvent(ev({ actor: alice, resource: model }))) as any;
+    u.metadata.product_event_type = 'x'.repeat(64);
+    u.metadata.description = 'é'.repeat(512);
+    expect(UdmEvent.safeParse(u).success).toBe(true);
+    const login = structuredClone(u);
+    login.metadata.event_type = 'USER_LOGIN';
+    login.target.user = { userid: 'alice' };
+    login.extensions = { auth: { type: 'MACHINE', mechanism: ['USERNAME_PASSWORD'] } };
+    login.security_result = [{ action: ['FAIL'], category: ['AUTH_VIOLATION'] }];
+    expect(UdmEvent.safeParse(login).success, JSON.stringify(UdmEvent.safeParse(login).error?.issues)).toBe(true);
+    const setting = structuredClone(u);
+    setting.metadata.event_type = 'SETTING_MODIFICATION';
+    setting.principal.ip = ['10.0.0.1'];
+    setting.target.resource.resource_type = 'SETTING';
+    expect(UdmEvent.safeParse(setting).success, JSON.stringify(UdmEvent.safeParse(setting).error?.issues)).toBe(true);
   });
 });
 
