@@ -1,11 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attestCommand } from '../../bridge/attest.js';
 import { hashDirectory } from '../../core/integrity/manifest.js';
-import { tmpDir } from '../helpers/bridge.js';
+import { modelDir, tmpDir } from '../helpers/bridge.js';
 
 const TOKEN = 'attest-cli-token-0123456789';
 
@@ -38,14 +38,6 @@ function io(env: Record<string, string> = { MLTRAIL_INGEST_TOKEN: TOKEN }) {
   const o = { out: '', err: '' };
   const obj = { stdout: { write: (s: string) => ((o.out += s), true) }, stderr: { write: (s: string) => ((o.err += s), true) }, stdin: process.stdin, env } as never;
   return { io: obj, o };
-}
-
-function modelDir(): string {
-  const dir = join(tmpDir(), 'model');
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  writeFileSync(join(dir, 'MLmodel'), 'flavors:\n  python_function: {}\n');
-  writeFileSync(join(dir, 'data', 'model.pkl'), Buffer.from([1, 2, 3, 4]));
-  return dir;
 }
 
 const args = (dir: string, url: string) => ['--model', 'fraud', '--version', '8', '--path', dir, '--url', url, '--where', 'pod/fraud-0'];

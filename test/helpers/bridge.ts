@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,4 +70,13 @@ export function sampleEvent(over: Record<string, unknown> = {}): Record<string, 
     outcome: 'success',
     ...over,
   };
+}
+
+/** A small MLflow-style model directory (MLmodel and a nested data file) in a fresh temporary directory. */
+export function modelDir(): string {
+  const dir = join(tmpDir(), 'model');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'MLmodel'), 'flavors:\n  python_function: {}\n');
+  writeFileSync(join(dir, 'data', 'model.pkl'), Buffer.from([1, 2, 3, 4]));
+  return dir;
 }

@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attestCommand } from '../../bridge/attest.js';
@@ -8,7 +6,7 @@ import { startBridge, type Bridge } from '../../bridge/runtime.js';
 import { silentLogger } from '../../core/log.js';
 import { hashDirectory, rootDigest } from '../../core/integrity/manifest.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
-import { tmpDir } from '../helpers/bridge.js';
+import { modelDir, tmpDir } from '../helpers/bridge.js';
 import { T0, at, ev, sha } from './events.js';
 
 const TOKEN = 'attest-test-token-0123456789';
@@ -39,14 +37,6 @@ async function waitForAlert(b: Bridge, rule: string): Promise<Alert> {
     await sleep(50);
   }
   throw new Error(`no ${rule} alert`);
-}
-
-function modelDir(): string {
-  const dir = join(tmpDir(), 'model');
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  writeFileSync(join(dir, 'MLmodel'), 'flavors:\n  python_function: {}\n');
-  writeFileSync(join(dir, 'data', 'model.pkl'), Buffer.from([1, 2, 3, 4]));
-  return dir;
 }
 
 /** Register fraud v8 with a hash through /v1/events, as the MLflow auditor would. */

@@ -2,16 +2,21 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
 
+/** A logger writing into memory; `written()` is what it has written so far. */
+function capturedLogger() {
+  let out = '';
+  const dest = new Writable({
+    write(chunk, _enc, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  return { log: createLogger({ level: 'info', destination: dest as never }), written: () => out };
+}
+
 describe('logger', () => {
   it('writes JSON lines and never the secrets a caller passes in', async () => {
-    let out = '';
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        out += chunk.toString();
-        cb();
-      },
-    });
-    const log = createLogger({ level: 'info', destination: dest as never });
+    const { log, written } = capturedLogger();
     log.info(
       {
         token: 'tok-123',
@@ -22,19 +27,12 @@ describe('logger', () => {
       'hello',
     );
     await new Promise((r) => setTimeout(r, 10));
-    const line = JSON.parse(out.trim()) as Record<string, unknown>;
+    const line = JSON.parse(written().trim()) as Record<string, unknown>;
     expect(line.msg).toBe('hello');
-    for (const secret of ['tok-123', 'Bearer abc', 'key-456', 'fh-789', 'ing-000', 'hec-111', 'es-222']) expect(out).not.toContain(secret);
+    for (const secret of ['tok-123', 'Bearer abc', 'key-456', 'fh-789', 'ing-000', 'hec-111', 'es-222']) expect(written()).not.toContain(secret);
   });
   it('redacts every secret-bearing field it promises to, at the top level, one level down and in request headers', async () => {
-    let out = '';
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        out += chunk.toString();
-        cb();
-      },
-    });
-    const log = createLogger({ level: 'info', destination: dest as never });
+    const { log, written } = capturedLogger();
     // Each value is a distinct secret; the field names are what callers really log (configs, errors, requests).
     const fields: Array<[string, Record<string, unknown>]> = [
       ['s-top-secret', { secret: 's-top-secret' }],
@@ -64,9 +62,9 @@ describe('logger', () => {
     ];
     for (const [, obj] of fields) log.info(obj, 'line');
     await new Promise((r) => setTimeout(r, 10));
-    const lines = out.trim().split('\n');
+    const lines = written().trim().split('\n');
     expect(lines).toHaveLength(fields.length);
-    for (const [secret] of fields) expect(out, secret).not.toContain(secret);
-    expect(out).toContain('[redacted]');
+    for (const [secret] of fields) expect(written(), secret).not.toContain(secret);
+    expect(written()).toContain('[redacted]');
   });
 });

@@ -241,22 +241,8 @@ describe('Chronicle sink through SinkRunner + Spool', () => {
     expect(await h!.drain()).toBe(true);
     expect([...counts(fake.ids()).values()]).toEqual([1, 1, 1, 1]);
   });
-});
 
-describe('Chronicle sink: request limits, legacy body fields, Retry-After (mutation audit)', () => {
-  let fake: FakeChronicle;
-  let h: Harness<ChronicleConfig> | undefined;
-  afterEach(async () => {
-    await h?.stop().catch(() => {});
-    h = undefined;
-    await fake?.close();
-  });
-  const legacy = { api: 'legacy', customer_id: 'c8c65bfa-5f2c-42d4-9189-64bb7b939f2c' };
-  const setup = async (over: Record<string, unknown> = {}) => {
-    fake = await new FakeChronicle().start();
-    h = new Harness(chronicleSinkFactory, { url: fake.url, access_token: 'ya29.test-token', instance: fake.instance, ...FAST, ...over });
-    return h;
-  };
+  // Request limits, legacy body fields, Retry-After (mutation audit).
 
   it('legacy API: requests stay under its 1,000,000-byte cap by default (never sent over it and split after a 400)', async () => {
     await setup({ ...legacy, batch: { max_events: 50, max_bytes: 5_000_000, timeout_ms: 0 } });
@@ -304,3 +290,4 @@ describe('Chronicle sink: request limits, legacy body fields, Retry-After (mutat
     expect(fake.ids()).toEqual(['evt-0001']);
   });
 });
+

@@ -175,6 +175,73 @@ describe('Elastic sink through SinkRunner + Spool', () => {
     expect(await h!.drain()).toBe(true);
     expect([...counts(fake.ids()).values()]).toEqual([1, 1, 1, 1, 1]);
   });
+
+  // Item permissions, whole-request refusals, odd responses (mutation audit).
+  it('an item refused with 403 (key without privilege on one stream) is kept, the sink unhealthy; granted, it is indexed once', async () => {
+    await setup();
+    let granted = false;
+    fake.itemFault = (id) => (id === 'alert-0001' && !granted ? { status: 403, error: { type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key' } } : undefined);
+    await h!.add([testEvent(1), testAlert(1)]);
+    h!.start();
+    await until(() => fake.ids().includes('evt-0001') && h!.runner.health().state === 'unhealthy', 5000, 'unhealthy on the refused item');
+    expect(h!.runner.health().reason).toMatch(/403 security_exception/);
+    expect(h!.deadLetters()).toEqual([]);
+    granted = true;
+    expect(await h!.drain()).toBe(true);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['alert-0001', 1], ['evt-0001', 1]]);
+    expect(classifyBulkItem(401)).toBe('fix_config');
+  });
+
+  it('a whole _bulk refused with 400: documents are resent one per request, the lone refused one is dead-lettered, the rest indexed', async () => {
+    await setup();
+    fake.fault((r) => r.path === '/_bulk' && r.body.includes('"_id":"evt-0002"'), { status: 400, json: { error: { type: 'illegal_argument_exception', reason: 'bad document' }, status: 400 } }, Infinity);
+    await h!.add(Array.from({ length: 4 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.ids().sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0003']);
+    const dl = h!.deadLetters();
+    expect(dl.map((d) => d.record_id)).toEqual(['evt-0002']);
+    expect(dl[0]!.reason).toMatch(/400 illegal_argument_exception/);
+  });
+
+  it('a 200 whose items do not line up with the documents is not trusted: every document is resent and indexed once', async () => {
+    await setup();
+    fake.fault((r) => r.path === '/_bulk', { status: 200, json: { errors: false, items: [{ create: { status: 201 } }] } }, 1);
+    await h!.add(Array.from({ length: 3 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.bulkRequests()).toHaveLength(2);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['evt-0000', 1], ['evt-0001', 1], ['evt-0002', 1]]);
+    expect(h!.deadLetters()).toEqual([]);
+  });
+
+  it('a whole-request 429 with Retry-After is resent only after the delay the cluster asked for', async () => {
+    await setup();
+    let refusedAt = 0;
+    fake.fault((r) => r.path === '/_bulk', () => {
+      refusedAt = Date.now();
+      return { status: 429, json: readFixtureJson('sinks', 'elasticsearch', 'error_429_rejected_execution.json'), headers: { 'retry-after': '1' } };
+    }, 1);
+    await h!.add([testEvent(1)]);
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.bulkRequests()).toHaveLength(2);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(900);
+  });
+
+  it('the configured ingest pipeline is named on every _bulk request', async () => {
+    await setup({ pipeline: 'mltrail-enrich' });
+    await h!.add([testEvent(1), testAlert(1)]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(fake.bulkRequests().length).toBeGreaterThan(0);
+    expect(fake.bulkRequests().every((r) => r.query.get('pipeline') === 'mltrail-enrich')).toBe(true);
+  });
+
+  it('config refuses an API key together with username/password', () => {
+    expect(ElasticConfig.safeParse({ url: 'https://es:9200', api_key: 'k', username: 'u', password: 'p' }).success).toBe(false);
+    expect(ElasticConfig.safeParse({ url: 'https://es:9200', username: 'u', password: 'p' }).success).toBe(true);
+  });
 });
 
 describe('Elastic fake (strictness check against the fixtures)', () => {
@@ -277,83 +344,3 @@ describe('Elastic config', () => {
   });
 });
 
-describe('Elastic sink: item permissions, whole-request refusals, odd responses (mutation audit)', () => {
-  let fake: FakeElastic;
-  let h: Harness<ElasticConfig> | undefined;
-  afterEach(async () => {
-    await h?.stop().catch(() => {});
-    h = undefined;
-    await fake?.close();
-  });
-  const setup = async (over: Record<string, unknown> = {}) => {
-    fake = await new FakeElastic().start();
-    h = new Harness(elasticSinkFactory, { url: fake.url, api_key: fake.apiKey, ...FAST, ...over });
-    return h;
-  };
-
-  it('an item refused with 403 (key without privilege on one stream) is kept, the sink unhealthy; granted, it is indexed once', async () => {
-    await setup();
-    let granted = false;
-    fake.itemFault = (id) => (id === 'alert-0001' && !granted ? { status: 403, error: { type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key' } } : undefined);
-    await h!.add([testEvent(1), testAlert(1)]);
-    h!.start();
-    await until(() => fake.ids().includes('evt-0001') && h!.runner.health().state === 'unhealthy', 5000, 'unhealthy on the refused item');
-    expect(h!.runner.health().reason).toMatch(/403 security_exception/);
-    expect(h!.deadLetters()).toEqual([]);
-    granted = true;
-    expect(await h!.drain()).toBe(true);
-    expect([...counts(fake.ids()).entries()].sort()).toEqual([['alert-0001', 1], ['evt-0001', 1]]);
-    expect(classifyBulkItem(401)).toBe('fix_config');
-  });
-
-  it('a whole _bulk refused with 400: documents are resent one per request, the lone refused one is dead-lettered, the rest indexed', async () => {
-    await setup();
-    fake.fault((r) => r.path === '/_bulk' && r.body.includes('"_id":"evt-0002"'), { status: 400, json: { error: { type: 'illegal_argument_exception', reason: 'bad document' }, status: 400 } }, Infinity);
-    await h!.add(Array.from({ length: 4 }, (_, i) => testEvent(i)));
-    h!.start();
-    expect(await h!.drain(5000)).toBe(true);
-    expect(fake.ids().sort()).toEqual(['evt-0000', 'evt-0001', 'evt-0003']);
-    const dl = h!.deadLetters();
-    expect(dl.map((d) => d.record_id)).toEqual(['evt-0002']);
-    expect(dl[0]!.reason).toMatch(/400 illegal_argument_exception/);
-  });
-
-  it('a 200 whose items do not line up with the documents is not trusted: every document is resent and indexed once', async () => {
-    await setup();
-    fake.fault((r) => r.path === '/_bulk', { status: 200, json: { errors: false, items: [{ create: { status: 201 } }] } }, 1);
-    await h!.add(Array.from({ length: 3 }, (_, i) => testEvent(i)));
-    h!.start();
-    expect(await h!.drain(5000)).toBe(true);
-    expect(fake.bulkRequests()).toHaveLength(2);
-    expect([...counts(fake.ids()).entries()].sort()).toEqual([['evt-0000', 1], ['evt-0001', 1], ['evt-0002', 1]]);
-    expect(h!.deadLetters()).toEqual([]);
-  });
-
-  it('a whole-request 429 with Retry-After is resent only after the delay the cluster asked for', async () => {
-    await setup();
-    let refusedAt = 0;
-    fake.fault((r) => r.path === '/_bulk', () => {
-      refusedAt = Date.now();
-      return { status: 429, json: readFixtureJson('sinks', 'elasticsearch', 'error_429_rejected_execution.json'), headers: { 'retry-after': '1' } };
-    }, 1);
-    await h!.add([testEvent(1)]);
-    h!.start();
-    expect(await h!.drain(5000)).toBe(true);
-    expect(fake.bulkRequests()).toHaveLength(2);
-    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(900);
-  });
-
-  it('the configured ingest pipeline is named on every _bulk request', async () => {
-    await setup({ pipeline: 'mltrail-enrich' });
-    await h!.add([testEvent(1), testAlert(1)]);
-    h!.start();
-    expect(await h!.drain()).toBe(true);
-    expect(fake.bulkRequests().length).toBeGreaterThan(0);
-    expect(fake.bulkRequests().every((r) => r.query.get('pipeline') === 'mltrail-enrich')).toBe(true);
-  });
-
-  it('config refuses an API key together with username/password', () => {
-    expect(ElasticConfig.safeParse({ url: 'https://es:9200', api_key: 'k', username: 'u', password: 'p' }).success).toBe(false);
-    expect(ElasticConfig.safeParse({ url: 'https://es:9200', username: 'u', password: 'p' }).success).toBe(true);
-  });
-});

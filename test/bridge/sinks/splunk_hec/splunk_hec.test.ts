@@ -288,58 +288,8 @@ describe('Splunk HEC sink through SinkRunner + Spool', () => {
     expect(await h!.drain()).toBe(true);
     expect([...counts(fake.ids()).entries()].sort()).toEqual(Array.from({ length: 6 }, (_, i) => [`evt-000${i}`, 1]));
   });
-});
 
-describe('Splunk HEC over TLS with a private CA', () => {
-  it('delivers with tls.ca_file; without it the certificate is refused and every record is kept', async () => {
-    const pki = makeTestPki();
-    const fake = await new FakeHec().start({ key: pki.key, cert: pki.cert });
-    let h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', ack: { enabled: false }, ...FAST });
-    try {
-      await h.add([testEvent(1), testEvent(2)]);
-      h.start();
-      await until(() => (h.runner.health().last_error ?? '').length > 0, 5000, 'a TLS failure');
-      expect(h.runner.health().last_error).toMatch(/certificate|self.signed|unable to verify/i);
-      expect(fake.ids()).toEqual([]);
-      expect(h.deadLetters()).toEqual([]);
-      await h.stop();
-      h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', ack: { enabled: false }, tls: { ca_file: pki.caFile }, ...FAST }, h.dir);
-      h.start();
-      expect(await h.drain()).toBe(true);
-      expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0002']);
-    } finally {
-      await h.stop().catch(() => {});
-      await fake.close();
-    }
-  });
-});
-
-describe('Splunk HEC config', () => {
-  it('is enabled by MLTRAIL_SPLUNK_HEC_URL + MLTRAIL_SPLUNK_HEC_TOKEN', () => {
-    const cfg = loadConfig({ env: { MLTRAIL_SPLUNK_HEC_URL: 'https://splunk.example.com:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
-    const s = cfg.sinks.find((x) => x.type === 'splunk_hec');
-    expect(s?.config).toMatchObject({ url: 'https://splunk.example.com:8088', token: 't', format: 'cim', gzip: true });
-  });
-  it('names the missing token variable and refuses an API path in the base URL', () => {
-    expect(() => loadConfig({ env: { MLTRAIL_SPLUNK_HEC_URL: 'https://s:8088' } })).toThrow(/MLTRAIL_SPLUNK_HEC_TOKEN/);
-    expect(SplunkHecConfig.safeParse({ url: 'https://s:8088/services/collector/event', token: 't' }).success).toBe(false);
-    expect(SplunkHecConfig.safeParse({ url: 'https://s:8088', token: 't', ack: { timeout_ms: 70_000 } }).success).toBe(false);
-  });
-});
-
-describe('Splunk HEC sink: replies that must not loop or lose (mutation audit)', () => {
-  let fake: FakeHec;
-  let h: Harness<SplunkHecConfig> | undefined;
-  afterEach(async () => {
-    await h?.stop().catch(() => {});
-    h = undefined;
-    await fake?.close();
-  });
-  const setup = async (over: Record<string, unknown> = {}) => {
-    fake = await new FakeHec().start();
-    h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', index: 'mltrail', ...FAST, ...over });
-    return h;
-  };
+  // Replies that must not loop or lose (mutation audit).
   const envelopeCount = (r: { body: string }) => splitEnvelopes(r.body).values.length;
 
   it('an invalid-event-number past the end of the batch is not trusted: events are resent one per request, each delivered once', async () => {
@@ -443,6 +393,43 @@ describe('Splunk HEC sink: replies that must not loop or lose (mutation audit)',
     expect(await h!.drain(5000)).toBe(true);
     expect(fake.indexed).toHaveLength(2);
     for (const x of fake.indexed) expect(x.envelope).toMatchObject({ source: 'ml:audit', sourcetype: 'ml:trail', host: 'bridge-7' });
+  });
+});
+
+describe('Splunk HEC over TLS with a private CA', () => {
+  it('delivers with tls.ca_file; without it the certificate is refused and every record is kept', async () => {
+    const pki = makeTestPki();
+    const fake = await new FakeHec().start({ key: pki.key, cert: pki.cert });
+    let h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', ack: { enabled: false }, ...FAST });
+    try {
+      await h.add([testEvent(1), testEvent(2)]);
+      h.start();
+      await until(() => (h.runner.health().last_error ?? '').length > 0, 5000, 'a TLS failure');
+      expect(h.runner.health().last_error).toMatch(/certificate|self.signed|unable to verify/i);
+      expect(fake.ids()).toEqual([]);
+      expect(h.deadLetters()).toEqual([]);
+      await h.stop();
+      h = new Harness(splunkHecSinkFactory, { url: fake.url, token: fake.token, format: 'core', ack: { enabled: false }, tls: { ca_file: pki.caFile }, ...FAST }, h.dir);
+      h.start();
+      expect(await h.drain()).toBe(true);
+      expect(fake.ids().sort()).toEqual(['evt-0001', 'evt-0002']);
+    } finally {
+      await h.stop().catch(() => {});
+      await fake.close();
+    }
+  });
+});
+
+describe('Splunk HEC config', () => {
+  it('is enabled by MLTRAIL_SPLUNK_HEC_URL + MLTRAIL_SPLUNK_HEC_TOKEN', () => {
+    const cfg = loadConfig({ env: { MLTRAIL_SPLUNK_HEC_URL: 'https://splunk.example.com:8088', MLTRAIL_SPLUNK_HEC_TOKEN: 't' } });
+    const s = cfg.sinks.find((x) => x.type === 'splunk_hec');
+    expect(s?.config).toMatchObject({ url: 'https://splunk.example.com:8088', token: 't', format: 'cim', gzip: true });
+  });
+  it('names the missing token variable and refuses an API path in the base URL', () => {
+    expect(() => loadConfig({ env: { MLTRAIL_SPLUNK_HEC_URL: 'https://s:8088' } })).toThrow(/MLTRAIL_SPLUNK_HEC_TOKEN/);
+    expect(SplunkHecConfig.safeParse({ url: 'https://s:8088/services/collector/event', token: 't' }).success).toBe(false);
+    expect(SplunkHecConfig.safeParse({ url: 'https://s:8088', token: 't', ack: { timeout_ms: 70_000 } }).success).toBe(false);
   });
 });
 
