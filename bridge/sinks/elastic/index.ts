@@ -182,11 +182,19 @@ export class ElasticSink implements Sink {
       for (const d of chunk) out[d.i] = retryable(`_bulk answered ${Array.isArray(items) ? items.length : 'no'} items for ${chunk.length} documents`);
       return;
     }
+    // An item without a numeric status says nothing about its document: resend the chunk (a create is idempotent).
+    const itemOf = (raw: unknown) => asObject(Object.values(asObject(raw) ?? {})[0]) ?? {};
+    const unclear = items.findIndex((raw) => typeof itemOf(raw).status !== 'number');
+    if (unclear >= 0) {
+      this.healthState.degraded('unexpected _bulk response');
+      for (const d of chunk) out[d.i] = retryable(`_bulk item ${unclear} has no status`);
+      return;
+    }
     let fault: string | undefined;
     let redirected = 0;
     items.forEach((raw, k) => {
-      const item = asObject(Object.values(asObject(raw) ?? {})[0]) ?? {};
-      const status = typeof item.status === 'number' ? item.status : 0;
+      const item = itemOf(raw);
+      const status = item.status as number;
       const e = asObject(item.error);
       const reason = `item ${status}${e ? ` ${String(e.type)}: ${String(e.reason)}` : ''}`;
       const d = chunk[k]!;

@@ -215,6 +215,17 @@ describe('Elastic sink through SinkRunner + Spool', () => {
     expect(h!.deadLetters()).toEqual([]);
   });
 
+  it('a 200 with an item that has no status is not trusted: nothing is dead-lettered, every document is resent and indexed once', async () => {
+    await setup();
+    fake.fault((r) => r.path === '/_bulk', { status: 200, json: { errors: true, items: [{ create: { status: 201 } }, { create: { error: { type: 'x', reason: 'y' } } }, { create: { status: 201 } }] } }, 1);
+    await h!.add(Array.from({ length: 3 }, (_, i) => testEvent(i)));
+    h!.start();
+    expect(await h!.drain(5000)).toBe(true);
+    expect(fake.bulkRequests()).toHaveLength(2);
+    expect([...counts(fake.ids()).entries()].sort()).toEqual([['evt-0000', 1], ['evt-0001', 1], ['evt-0002', 1]]);
+    expect(h!.deadLetters()).toEqual([]);
+  });
+
   it('a whole-request 429 with Retry-After is resent only after the delay the cluster asked for', async () => {
     await setup();
     let refusedAt = 0;
