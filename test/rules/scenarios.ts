@@ -88,6 +88,8 @@ const S: Record<string, Record<string, Builder>> = {
       events: [
         ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', actor: actors.ci, ml: { data: { uris: ['s3://raw-data/fraud/2026-03-02.csv'] } } }),
         ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.read', operation: 'GetObject', outcome: 'failure', error: { code: 'NoSuchKey', message: 'The specified key does not exist.' }, actor: actors.ci, ml: { data: { uris: ['s3://raw-data/fraud/missing.csv'] } } }),
+        // A failure action that reports success (a custom sender's `auth.failure` check that passed) is not a failure.
+        ev({ time: at(T0 + 2 * HOUR), platform: 'custom', channel: 'core.api', stage: 'ingestion', action: 'auth.failure', operation: 'token.check', outcome: 'success', actor: actors.ci }),
       ],
       expect: [],
     }),

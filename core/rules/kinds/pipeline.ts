@@ -37,7 +37,8 @@ export const schemaMismatch: KindImpl = (ev, ctx) => {
 export const sourceAuthFailure: KindImpl = (ev, ctx) => {
   const actions = setting(ctx, 'actions');
   const pattern = new RegExp(setting(ctx, 'error_pattern'), 'i');
-  const byAction = anyGlob(actions, ev.action);
+  // A listed action counts unless its event says it succeeded (a sender's failure report may leave the outcome unknown).
+  const byAction = ev.outcome !== 'success' && anyGlob(actions, ev.action);
   const byError = ev.outcome === 'failure' && !!ev.error && pattern.test(`${ev.error.code ?? ''} ${ev.error.message ?? ''}`);
   if (!byAction && !byError) return;
   const principal = identityOf(ev.actor, ctx.cfg) ?? ev.actor?.ip;
