@@ -20,7 +20,7 @@ export const ServerConfig = z.strictObject({
   ingest_token: z.string().trim().refine((s) => s !== '', 'is blank: set a token, or unset it (then only local programs may send, on a loopback address)').optional(),
   /** Default request body limit (routes may set their own). */
   body_limit_bytes: z.number().int().positive().default(5 * MiB),
-  /** How long SIGTERM waits for in-flight requests and sink delivery. */
+  /** How long SIGTERM waits, in all, for in-flight requests, rules and sink delivery. */
   shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
 });
 

@@ -279,6 +279,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const stop = () =>
     (stopping ??= (async () => {
       shuttingDown = true;
+      // One grace period for the whole stop (requests in flight, rules, sinks): an orchestrator's kill timer counts it once.
+      const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
       clearInterval(housekeeping);
       clearInterval(summary);
       // Stop accepting; in-flight requests finish (their events commit before they answer).
@@ -287,11 +289,10 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       const closeIdle = () => (httpServer as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       closeIdle();
       const idleSweep = setInterval(closeIdle, 50);
-      await Promise.race([closed, sleep(cfg.server.shutdown_grace_ms)]);
+      await Promise.race([closed, sleep(Math.max(0, until - Date.now()))]);
       clearInterval(idleSweep);
       await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
-      // Rules and sinks share one grace period: what is not done in time waits in the spool for the next start.
-      const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
+      // What the rules and sinks have not done by then waits in the spool for the next start.
       // A rules commit that fails here (a full disk) must not skip the rest: the sinks still stop, the spool
       // closes and the data directory is released. The events are evaluated again from the cursor at the next start.
       await rules.stop(Math.max(0, until - Date.now())).catch((err) => log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'rules could not commit at stop; they resume from their cursor at the next start'));

@@ -59,6 +59,25 @@ describe('bridge stop', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
   });
 
+  it('a stalled client and a sink that cannot deliver share one grace period: the stop takes shutdown_grace_ms once, not twice', async () => {
+    const grace = 1500;
+    // Nothing listens on port 9: the sink retries until the grace period ends, its event waits in the spool.
+    const sinks = { soc: { type: 'splunk_hec', url: 'http://127.0.0.1:9', token: 't', ack: { enabled: false } } };
+    const b = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, shutdown_grace_ms: grace }, sinks } }), { logger: silentLogger(), env: {} });
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) })).status).toBe(200);
+    const stalled = connect(b.port, '127.0.0.1');
+    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    stalled.on('error', () => {});
+    stalled.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":');
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await b.stop();
+    stalled.destroy();
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(grace - 50);
+    expect(took).toBeLessThan(grace * 1.7);
+  });
+
   it('a rules commit that fails at stop (rules on the main thread, a full disk) does not skip the rest: sinks stop, the spool closes, the data directory is free again', async () => {
     const dataDir = tmpDir();
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0, shutdown_grace_ms: 2000 }, pipeline: { rules_thread: 'main' } } });
