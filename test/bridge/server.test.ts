@@ -291,6 +291,34 @@ describe('bridge server', () => {
     expect(b.spool.listQuarantine()).toEqual([]);
   });
 
+  it('an empty received_time is not a missing one: it is refused naming the field (a sender\'s clock is broken), the rest of the batch is taken', async () => {
+    const { b } = await start();
+    const good = sampleEvent();
+    const blank = { ...sampleEvent(), received_time: '' };
+    const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body: [JSON.stringify(good), JSON.stringify(blank)].join('\n') });
+    const body = (await r.json()) as any;
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toHaveLength(1);
+    expect(JSON.stringify(body.rejected[0])).toContain('received_time');
+    expect(b.spool.listQuarantine().map((q) => q.reason).join(' ')).toContain('received_time');
+  });
+
+  it('/readyz shows the rules backlog: events not yet evaluated count while the rules cannot commit, and drain to 0 once they can', async () => {
+    const { b } = await start({}, { pipeline: { rules_thread: 'main' } });
+    const spool = b.spool as unknown as { commitCursor: (...a: unknown[]) => void };
+    const commitCursor = spool.commitCursor;
+    spool.commitCursor = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const events = [sampleEvent(), sampleEvent(), sampleEvent()];
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(events) })).status).toBe(200);
+    const rulesState = async () => ((await (await fetch(`${b.url}/readyz`)).json()) as any).components.rules;
+    await sleep(300);
+    expect(await rulesState()).toMatchObject({ backlog: 3 });
+    spool.commitCursor = commitCursor;
+    await waitFor(async () => ((await rulesState()).backlog === 0 ? true : undefined), 10_000);
+  });
+
   it('quarantines bad input with the reason, keeps the valid events of a mixed batch', async () => {
     const { b } = await start();
     const bad = await fetch(`${b.url}/v1/events`, { method: 'POST', body: '{"not json' });
@@ -373,6 +401,17 @@ describe('bridge server', () => {
     const q = b.spool.listQuarantine({ limit: 5000 });
     expect(q).toHaveLength(1001);
     expect(q.find((x) => x.meta.overflow)?.meta.overflow).toMatchObject({ count: 1999, bodies_kept: 1999 });
+  });
+
+  it('exactly 1000 rejections are all listed with no count; 1001 list 1000 and count them (the boundary of the answer)', async () => {
+    const { b } = await start();
+    for (const [n, count] of [[1000, undefined], [1001, 1001]] as const) {
+      const body = [JSON.stringify(sampleEvent()), ...Array.from({ length: n }, () => '1')].join('\n');
+      const r = await fetch(`${b.url}/v1/events`, { method: 'POST', body });
+      const res = (await r.json()) as { accepted: number; rejected: unknown[]; rejected_count?: number };
+      expect([res.accepted, res.rejected.length, res.rejected_count], `${n} bad lines`).toEqual([1, 1000, count]);
+      expect('rejected_count' in res).toBe(count !== undefined);
+    }
   });
 
   it('spool.keep_raw false drops a sender\'s raw from /v1/events; true keeps it', async () => {
