@@ -5,141 +5,12 @@ import { join } from 'node:path';
 import { MltrailError } from '../errors.js';
 import type { StateStore } from '../state/index.js';
 import { ADDED_COLUMNS, DDL, USER_VERSION } from './schema.sql.js';
+import { openError } from './open-error.js';
+import { HeldRecord, LeanRecord } from './records.js';
+import { SqliteStateStore } from './state-store.js';
+import type { AppendResult, DeadLetter, QuarantineEntry, RecordKind, SpoolItem, SpoolOptions, SpoolRecord } from './types.js';
 
-export type RecordKind = 'event' | 'alert';
-
-export interface SpoolItem {
-  kind: RecordKind;
-  id: string;
-  /** JSON text of the record. Serialized once, by the caller. */
-  body: string;
-  /**
-   * Byte offset in `body` where its trailing `,"raw":…` member begins (see
-   * `serializeEvent`), so a reader that has no use for the native record can
-   * skip it; undefined when the body has no such member.
-   */
-  rawAt?: number;
-  /**
-   * An event a sender outside mltrail's connectors made (`POST /v1/events`).
-   * It is a duplicate of any event already taken, but its id is remembered
-   * apart: ids of connector events are derived from the native record, so a
-   * token holder could otherwise send one first and have the real event
-   * dropped as its duplicate.
-   */
-  forwarded?: boolean;
-}
-
-export interface SpoolRecord extends SpoolItem {
-  seq: number;
-  added: number;
-  /** UTF-8 bytes of `body`, when known without reading it. */
-  size?: number;
-  /** The body without its `raw` member (a smaller parse for a reader that ignores it), when the spool can give it cheaply. */
-  leanBody?: string;
-}
-
-export interface AppendResult {
-  /** Ids newly committed. */
-  accepted: string[];
-  /** Ids already seen inside the dedup window (not stored again). */
-  duplicates: string[];
-}
-
-export interface DeadLetter {
-  dlq_id: number;
-  sink: string;
-  kind: RecordKind;
-  record_id: string;
-  body: string;
-  reason: string;
-  status: 'dead' | 'retry' | 'parked';
-  attempts: number;
-  added: number;
-  updated: number;
-}
-
-export interface QuarantineEntry {
-  q_id: number;
-  channel: string;
-  reason: string;
-  body: Buffer;
-  meta: Record<string, unknown>;
-  added: number;
-}
-
-export interface SpoolOptions {
-  /** Data directory; the database is `<dir>/spool.db`. ':memory:' for a throwaway spool. */
-  dir: string;
-  /** Undelivered bytes at which new input is refused (503). Alerts are never refused. */
-  maxBytes?: number;
-  /**
-   * FULL: an append resolves only after its commit is fsynced (survives power
-   * loss); NORMAL: after the commit is written (survives process crashes).
-   * FULL is implemented as SQLite NORMAL plus an fdatasync of the WAL in the
-   * thread pool, shared by every append committed meanwhile — the event loop
-   * never blocks on the disk.
-   */
-  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
-  /** How long an id is remembered for dedup. */
-  dedupWindowMs?: number;
-  /**
-   * Most ids remembered for dedup (~150 bytes of disk each). Past it the
-   * oldest are forgotten first: under a sustained high rate the window
-   * shrinks instead of the dedup table outgrowing the disk.
-   */
-  dedupMaxIds?: number;
-  /** Seconds a refused sender is told to wait (Retry-After). At most 60. */
-  retryAfterS?: number;
-  /** Recent alerts kept for GET /v1/alerts. */
-  alertLogMax?: number;
-  /** Clock, for tests. */
-  now?: () => number;
-  /** A second connection, for a consumer thread: no busy handler (its transactions poll for the lock) and no undelivered-bytes count (the owner keeps it). */
-  consumer?: boolean;
-}
-
-/** A spool record whose body is decoded from its UTF-8 bytes on each read of `body`. */
-class HeldRecord implements SpoolRecord {
-  constructor(
-    readonly seq: number,
-    readonly kind: RecordKind,
-    readonly id: string,
-    private readonly bytes: Buffer,
-    readonly added: number,
-  ) {}
-  get body(): string {
-    return this.bytes.toString('utf8');
-  }
-  get size(): number {
-    return this.bytes.length;
-  }
-  /** JSON.stringify (logs, dumps) gives the same object as a record from `read`. */
-  toJSON(): SpoolRecord {
-    return { seq: this.seq, kind: this.kind, id: this.id, body: this.body, added: this.added };
-  }
-}
-
-/** A spool record read without `raw` (see `Spool.readLean`): the full body is fetched when asked for. */
-class LeanRecord implements SpoolRecord {
-  constructor(
-    readonly seq: number,
-    readonly kind: RecordKind,
-    readonly id: string,
-    readonly leanBody: string,
-    readonly size: number,
-    readonly added: number,
-    private readonly bodyAt: (seq: number) => string | undefined,
-  ) {}
-  get body(): string {
-    const body = this.bodyAt(this.seq);
-    if (body === undefined) throw new MltrailError('INTERNAL', `spool record ${this.seq} was pruned while its consumer held it`);
-    return body;
-  }
-  /** JSON.stringify (logs, dumps) gives the same object as a record from `read`. */
-  toJSON(): SpoolRecord {
-    return { seq: this.seq, kind: this.kind, id: this.id, body: this.body, added: this.added };
-  }
-}
+export type { AppendResult, DeadLetter, QuarantineEntry, RecordKind, SpoolItem, SpoolOptions, SpoolRecord } from './types.js';
 
 /** Default bound on the ids remembered for dedup (SpoolOptions.dedupMaxIds): ~1.5 GB of disk at most. */
 export const DEDUP_MAX_IDS = 10_000_000;
@@ -151,20 +22,6 @@ const QUARANTINE_ROW_BYTES = `LENGTH(CAST(body AS BLOB)) + LENGTH(CAST(reason AS
 /** Tables of a spool (a first open that stopped before setting the schema version left only these). */
 const SPOOL_TABLES = new Set([...DDL.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!));
 
-/** A failure to set up an opened spool, as one STARTUP line saying what to change. */
-function openError(err: unknown, file: string, dir: string): unknown {
-  if (err instanceof MltrailError) return err;
-  const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
-  const hint = code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')
-    ? 'make the file, its -wal/-shm files and the directory writable by the user mltrail runs as'
-    : code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
-      ? 'the file is damaged: keep a copy (it holds what was acknowledged), then restore it or move it aside'
-      : code === 'SQLITE_ERROR'
-        ? 'it does not look like an mltrail spool: move it aside, or point data_dir elsewhere'
-        : 'check the file and the disk';
-  return new MltrailError('STARTUP', `cannot open the spool ${file} (data_dir, MLTRAIL_DATA_DIR): ${(err as Error).message} (${code}): ${hint}`, { dir });
-}
 
 /** State namespaces of the spool's own bookkeeping: the dedup id count, the held (dead-letter + quarantine) bytes. */
 const DEDUP_COUNT_NS = '_spool.dedup';
@@ -915,38 +772,5 @@ export class Spool extends EventEmitter {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-}
-
-class SqliteStateStore implements StateStore {
-  private readonly s;
-  constructor(db: Database.Database) {
-    this.s = {
-      get: db.prepare('SELECT value FROM state WHERE ns = ? AND key = ?'),
-      set: db.prepare('INSERT INTO state (ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value'),
-      del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
-      list: db.prepare("SELECT key, value FROM state WHERE ns = ? AND key >= ? AND key < ? || char(1114111) ORDER BY key"),
-      size: db.prepare('SELECT COUNT(*) AS n FROM state WHERE ns = ?'),
-    };
-  }
-  get<T>(ns: string, key: string): T | undefined {
-    const row = this.s.get.get(ns, key) as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as T) : undefined;
-  }
-  set(ns: string, key: string, value: unknown): void {
-    this.s.set.run(ns, key, JSON.stringify(value));
-  }
-  setJson(ns: string, key: string, json: string): void {
-    this.s.set.run(ns, key, json);
-  }
-  delete(ns: string, key: string): void {
-    this.s.del.run(ns, key);
-  }
-  size(ns: string): number {
-    return (this.s.size.get(ns) as { n: number }).n;
-  }
-  list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
-    const rows = this.s.list.all(ns, prefix, prefix) as Array<{ key: string; value: string }>;
-    return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
   }
 }

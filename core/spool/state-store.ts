@@ -1,0 +1,37 @@
+/** The rules' and connectors' key/value state (StateStore) in the spool database's `state` table. */
+import type Database from 'better-sqlite3';
+import type { StateStore } from '../state/index.js';
+
+/** StateStore over the spool's `state` table: JSON values, keyed by namespace and key. */
+export class SqliteStateStore implements StateStore {
+  private readonly s;
+  constructor(db: Database.Database) {
+    this.s = {
+      get: db.prepare('SELECT value FROM state WHERE ns = ? AND key = ?'),
+      set: db.prepare('INSERT INTO state (ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value'),
+      del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
+      list: db.prepare("SELECT key, value FROM state WHERE ns = ? AND key >= ? AND key < ? || char(1114111) ORDER BY key"),
+      size: db.prepare('SELECT COUNT(*) AS n FROM state WHERE ns = ?'),
+    };
+  }
+  get<T>(ns: string, key: string): T | undefined {
+    const row = this.s.get.get(ns, key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+  set(ns: string, key: string, value: unknown): void {
+    this.s.set.run(ns, key, JSON.stringify(value));
+  }
+  setJson(ns: string, key: string, json: string): void {
+    this.s.set.run(ns, key, json);
+  }
+  delete(ns: string, key: string): void {
+    this.s.del.run(ns, key);
+  }
+  size(ns: string): number {
+    return (this.s.size.get(ns) as { n: number }).n;
+  }
+  list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
+    const rows = this.s.list.all(ns, prefix, prefix) as Array<{ key: string; value: string }>;
+    return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
+  }
+}
