@@ -326,6 +326,18 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         // which versions are approved already (their pending records' `approvals`).
         for (const v of curVersions.values()) if (!prompts.has(v.name)) newVersions.push(v);
       }
+      // Approvals still held from an earlier cycle (the auditor stopped before its run's events were
+      // committed) go before this cycle's diffs: a later alias move must not be committed ahead of the
+      // alias set it follows, and a version deleted since must not take its approval record with it.
+      const leftover = state.list<PendingVersion>(NS, 'pending:').filter(({ value }) => value.approvals?.length && !value.approvals_done);
+      if (leftover.length) {
+        const approvals = leftover.flatMap(({ value }) => value.approvals!);
+        await commitAudit(approvals);
+        emitted += approvals.length;
+        deps.spool.transaction(() => {
+          for (const { key, value } of leftover) state.set(NS, key, { ...value, approvals_done: true });
+        });
+      }
       if (events.length) await commitAudit(events);
       emitted += events.length;
       // Persist the snapshot only after its events are committed (a crash in between re-emits; stable ids collapse them).

@@ -299,6 +299,43 @@ describe('registry auditor: an existing model approves a version created in the 
     expect(alertsOf([...first, ...evs, ...back])).toEqual([]);
   });
 
+  it('stopped before a new version\'s held aliases were committed, the next cycle commits them before a later alias move', async () => {
+    fake.addModel('fraud', T0, { aliases: { champion: '1' } });
+    fake.addVersion('fraud', '1', T0 + 10, files('w1'), { run_id: 'runf1', source: artifactOf('runf1'), user_id: 'alice@corp.example' });
+    fake.addVersion('fraud', '2', T0 + 20, files('w2'), { run_id: 'runf2', source: artifactOf('runf2'), user_id: 'alice@corp.example' });
+    for (const run of ['runf1', 'runf2', 'runf3']) fake.addRun(run, { user: 'alice@corp.example', metrics: { auc: 0.9, adv_robust_acc: 0.8 } });
+    await auditor().runOnce();
+    const first = newEvents();
+
+    // v3 arrives already champion; the auditor is stopped while it reads v3's run (its aliases wait for it).
+    clock.now += 60_000;
+    fake.addVersion('fraud', '3', T0 + 3_000_000, files('w3'), { run_id: 'runf3', source: artifactOf('runf3'), user_id: 'alice@corp.example' });
+    fake.models.get('fraud')!.aliases = { champion: '3' };
+    fake.faults.push({ match: /runs\/get/, fault: { hang: true } });
+    const a = auditor() as unknown as { runOnce(): Promise<boolean>; stop(): Promise<void> };
+    const runReads = () => fake.requests.filter((r) => r.path.endsWith('/runs/get')).length;
+    const before = runReads();
+    const cycle = a.runOnce();
+    for (let i = 0; i < 500 && runReads() === before; i++) await new Promise((r) => setTimeout(r, 10));
+    await a.stop();
+    expect(await cycle).toBe(false);
+    const cut = newEvents();
+    expect(cut.map((e) => e.action)).toEqual(['model_version.create']);
+
+    // Before the next poll champion moves on to v2: the held move to v3 must be committed first.
+    clock.now += 60_000;
+    fake.models.get('fraud')!.aliases = { champion: '2' };
+    await auditor().runOnce();
+    const evs = newEvents();
+    const moves = evs.filter((e) => e.details?.alias === 'champion').map((e) => `${e.details?.old_version ?? ''}->${e.details?.new_version}`);
+    expect(moves).toEqual(['1->3', '3->2']);
+    // Once: a further cycle commits nothing new.
+    clock.now += 60_000;
+    await auditor().runOnce();
+    expect(newEvents()).toEqual([]);
+    expect(alertsOf([...first, ...cut, ...evs])).toEqual([]);
+  });
+
   it('without adversarial evidence on the new version the approval still alerts, in both orders', async () => {
     fake.addModel('fraud', T0, { aliases: { champion: '1' } });
     fake.addVersion('fraud', '1', T0 + 10, files('w1'), { run_id: 'runf1', source: artifactOf('runf1') });
