@@ -1,0 +1,179 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, approvalOf, evidenceValues, identityOf, modelRefOf } from '../facts.js';
+import { uploadKey, type VersionRec } from '../registry.js';
+import { setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { CREATES, dropWaiting, SWEEP_EVERY_MS, versionsOf } from './shared.js';
+
+/**
+ * The adversarial-evaluation kind: a failed adversarial evaluation, and an approval with none on record.
+ * Approvals are held back a while before judging, because the evidence often arrives after the approval.
+ */
+
+interface AdvEvidence {
+  key: string;
+  value: unknown;
+  event: string;
+}
+
+/** Words an evaluation's verdict is written in; anything else that is not a number is no verdict. */
+const PASS_WORDS = new Set(['passed', 'pass', 'true', 'yes', 'ok', 'success', 'succeeded']);
+const FAIL_WORDS = new Set(['failed', 'fail', 'false', 'no', 'failure']);
+
+/**
+ * What an adversarial value says: a score (against `min_score`, or its complement for lower-is-better
+ * metrics), a pass or fail word, else nothing — a placeholder (`pending`, `skipped`, `n/a`, ``) is not an
+ * evaluation: it used to count as a pass, so stamping one at registration silenced the missing-evaluation alert.
+ */
+function advVerdict(f: AdvEvidence, minScore: number, lowerBetter: string[]): 'pass' | 'fail' | undefined {
+  const n = typeof f.value === 'number' ? f.value : typeof f.value === 'string' ? scoreOf(f.value) : undefined;
+  if (n !== undefined && Number.isFinite(n)) return (anyGlob(lowerBetter, f.key) ? n > 1 - minScore : n < minScore) ? 'fail' : 'pass';
+  if (typeof f.value === 'boolean') return f.value ? 'pass' : 'fail';
+  const s = String(f.value).trim().toLowerCase();
+  return PASS_WORDS.has(s) ? 'pass' : FAIL_WORDS.has(s) ? 'fail' : undefined;
+}
+
+/** A score written as text: `0.81`, `.81`, `+0.8`, `1e-05` (Python's str of a small float), `0,81`, `85%`. */
+function scoreOf(text: string): number | undefined {
+  const m = /^([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[+-]?\d+)?)(%?)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]!.replace(',', '.'));
+  return Number.isFinite(n) ? (m[2] ? n / 100 : n) : undefined;
+}
+
+function adversarialOf(ev: NormalizedEvent, prefixes: string[], minScore: number, lowerBetter: string[]): AdvEvidence[] {
+  return evidenceValues(ev)
+    .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
+    .map(([key, value]) => ({ key, value, event: ev.id }))
+    .filter((f) => advVerdict(f, minScore, lowerBetter) !== undefined);
+}
+
+/**
+ * An approval seen before any adversarial evidence: judged when evidence comes (no alert) or ADV_GRACE_MS of
+ * event time later. A registry's approval webhook arrives at once, while the run's metrics come with the next
+ * poll of an auditor or pipeline: judging on arrival raised a false alert that replay (by event time) did not.
+ */
+interface PendingApproval {
+  keys: string[];
+  at: number;
+  /** Receipt of the approval (ms). */
+  rcv?: number;
+  time: string;
+  event: string;
+  subject: { name: string; version: string; platform: string };
+  approver?: string;
+}
+const ADV_GRACE_MS = 3_600_000;
+const MAX_PENDING_APPROVALS = 1000;
+
+/** Evidence keys of a version: its records (adopted, run, producer runs) and its own name+version. */
+function evidenceKeys(all: VersionRec[], subject: PendingApproval['subject']): string[] {
+  return [...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]), `${subject.platform}|${subject.name}|${subject.version}`];
+}
+const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
+
+/** Judge a waiting approval with the evidence known now (also under keys learnt since), and forget it. */
+function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void {
+  dropWaiting(ctx, 'advwait', id);
+  const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version });
+  // Approved at an upload without a number: the version that upload became, once seen (Registry.claimUpload).
+  const became = p.subject.version === 'new' ? ctx.reg.versionsOf(p.subject.platform, p.subject.name).filter((v) => v.adopted?.includes(uploadKey(p.event))) : [];
+  if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked, ...became], p.subject)])) return;
+  const prefixes = setting<string[]>(ctx, 'prefixes');
+  ctx.detect({
+    entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
+    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${p.approver ? ` by ${p.approver}` : ''} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
+    details: { prefixes, approver: p.approver },
+  });
+}
+
+/** Every SWEEP_EVERY_MS of event time: approvals that waited ADV_GRACE_MS are judged (also on an idle bridge's tick). */
+export function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
+  const t = ctx.clock();
+  if (!(t - (ctx.get<number>('advwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
+  ctx.set('advwait-swept', t);
+  for (const id of ctx.get<string[]>('advwait-index') ?? []) {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    if (!p) dropWaiting(ctx, 'advwait', id);
+    else if (waited(ctx, p, ADV_GRACE_MS)) settleApproval(ctx, id, p);
+  }
+}
+
+/** End of input (replay): every waiting approval is judged with what is known. */
+export const settleAllPendingApprovals: KindImpl = (_ev, ctx) => {
+  for (const id of ctx.get<string[]>('advwait-index') ?? []) {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    if (p) settleApproval(ctx, id, p);
+  }
+};
+
+export const adversarialFailure: KindImpl = (ev, ctx) => {
+  sweepPendingApprovals(ev, ctx);
+  const prefixes = setting(ctx, 'prefixes');
+  // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
+  const minScore = setting<number>(ctx, 'min_score');
+  const lowerBetter = setting<string[]>(ctx, 'lower_is_better');
+  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, minScore, lowerBetter);
+  const approved = approvalOf(ev, ctx.cfg) === 'approved';
+  // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
+  if (!found.length && !approved) return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  const { named, all } = versionsOf(ev, ctx);
+  const target = named ?? all[0];
+  // Remember the evidence per version (and per run, for evaluations logged on the training run).
+  const runId = ref?.runId ?? ev.ml?.provenance?.run_id;
+  if (found.length) {
+    const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : ref?.name && CREATES.test(ev.action) ? uploadKey(ev.id) : undefined;
+    // Also under the keys the version took over (an upload it was made by: an approval made at that upload waits there).
+    const keys = [...new Set([...(target ? [target.key, ...(target.adopted ?? [])] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
+    for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
+    clearPendingApprovals(ctx, keys);
+    const failed = found.filter((f) => advVerdict(f, minScore, lowerBetter) === 'fail');
+    if (failed.length) {
+      const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
+      ctx.detect({
+        entity, key: failed.map((f) => f.key).join(','), evidence: [ev.id], title: 'Adversarial evaluation failed',
+        summary: `${entity.id}: ${failed.map((f) => `${f.key}=${String(f.value)}`).join(', ')} (minimum ${minScore})`, details: { failed, min_score: minScore },
+      });
+    }
+  }
+  // Only the transition to approved (platforms repeat the status on every later state change).
+  // A version approved at registration (SageMaker CreateModelPackage Approved) has no record yet: judge it by its ref.
+  // Not registered anywhere yet (records other platforms made of it are only linked): the version this approval registers.
+  // An approval alias set at an upload without a number (Vertex parentModel): the new version, `new` until seen;
+  // its evidence is what the upload carries and what the version it becomes gets (kept under the upload's key).
+  const atUpload = !!ref?.name && !ref.version && CREATES.test(ev.action);
+  const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : atUpload ? { name: ref!.name!, version: 'new', platform: ref!.platform } : target);
+  // The MLflow auditor's first-run report of versions approved before mltrail watched is state, not an
+  // approval made now: judged silently, as the README says of that baseline (one alert per old version at install).
+  const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
+  if (approved && subject && target?.approval?.state !== 'approved' && !baseline) {
+    if (!anyGlob(setting(ctx, 'require_for'), subject.name)) return;
+    const keys = [
+      ...evidenceKeys(all, subject),
+      ...(atUpload ? [uploadKey(ev.id)] : []),
+      ...(runId ? [`run:${runId}`] : []),
+      ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
+    ];
+    if (!hasEvidence(ctx, keys) && !found.length) {
+      // Wait for evidence that may still come (see PendingApproval).
+      const id = `${subject.platform}|${subject.name}|${subject.version}${atUpload ? `:${ev.id}` : ''}`;
+      if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
+        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
+        ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
+      }
+    }
+  }
+};
+
+/** Evidence that arrived for versions whose approval waits for it: nothing to judge any more. */
+function clearPendingApprovals(ctx: RuleContext, keys: string[]): void {
+  const open = ctx.get<string[]>('advwait-index');
+  if (!open?.length) return;
+  const settled = open.filter((id) => {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    return !p || p.keys.some((k) => keys.includes(k)) || keys.includes(id);
+  });
+  if (!settled.length) return;
+  for (const id of settled) ctx.delete(`advwait|${id}`);
+  ctx.set('advwait-index', open.filter((id) => !settled.includes(id)));
+}

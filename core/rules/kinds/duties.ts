@@ -1,0 +1,94 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { durationMs } from '../config.js';
+import { anyGlob, approvalOf, endpointOf, identityOf, isDeployment, modelRefOf } from '../facts.js';
+import type { Party, VersionRec } from '../registry.js';
+import { identityEntity, setting, versionEntity, type KindImpl } from './context.js';
+import { CREATES, versionsOf } from './shared.js';
+
+/**
+ * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
+ * identity that both writes training data and releases models. Either way one person could ship their own work.
+ */
+
+export const selfApproval: KindImpl = (ev, ctx) => {
+  if (approvalOf(ev, ctx.cfg) !== 'approved') return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
+  const roles = setting(ctx, 'roles');
+  const { named, all } = versionsOf(ev, ctx);
+  const hits: Array<{ role: string; p: Party; v: Pick<VersionRec, 'key' | 'name' | 'version' | 'platform'> }> = [];
+  const ref = modelRefOf(ev, ctx.cfg);
+  // An upload without a number (Vertex parentModel) is a new version: `new` until it is seen.
+  const version = ref?.version ?? (ref?.name && CREATES.test(ev.action) ? 'new' : undefined);
+  if (!all.length && ref?.name && version) {
+    // Approved at registration: the version has no record yet, its producers do.
+    const v = { key: `${ref.platform}|${ref.name}|${version}`, name: ref.name, version, platform: ref.platform };
+    for (const j of ctx.reg.producers(ref)) {
+      if (roles.includes('trained')) for (const p of j.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
+      if (roles.includes('evaluated')) for (const p of j.evaluators ?? []) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
+    }
+  }
+  for (const v of all) {
+    if (roles.includes('trained')) for (const p of v.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
+    if (roles.includes('evaluated')) for (const p of v.evaluators) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
+    if (roles.includes('registered')) for (const p of v.registrants) if (p.identity === who) hits.push({ role: 'registered', p, v });
+  }
+  // Registered and approved in one call (an approval alias set at upload, a package created Approved): the
+  // caller registered it — not yet on record, the registry takes the event in after the rules.
+  if (roles.includes('registered') && CREATES.test(ev.action) && ref?.name && version && !hits.some((h) => h.role === 'registered')) {
+    hits.push({ role: 'registered', p: { identity: who, event: ev.id, time: ev.time, platform: ev.platform }, v: named ?? { key: `${ref.platform}|${ref.name}|${version}`, name: ref.name, version, platform: ref.platform } });
+  }
+  if (!hits.length) return;
+  // Not registered anywhere yet: the version this approval registers (records of it on other platforms are only linked).
+  const target = named ?? (ref?.name && version ? { name: ref.name, version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
+  ctx.detect({
+    entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator',
+    summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
+    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))] },
+  });
+};
+
+interface Duty {
+  time: string;
+  event: string;
+  what: string;
+}
+
+function writesTrainingData(ev: NormalizedEvent, trainingData: string[]): boolean {
+  if (!trainingData.length) return false;
+  const uris = [...(ev.ml?.data?.uris ?? []), ...(ev.ml?.data?.outputs ?? []), ...(ev.resource?.uri ? [ev.resource.uri] : [])];
+  return uris.some((u) => anyGlob(trainingData, u));
+}
+
+export const separationOfDuties: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
+  // A data write only counts in the configured stages or on training data (the URIs are gathered only then).
+  const isWrite =
+    anyGlob(setting(ctx, 'data_write_actions'), ev.action) &&
+    (setting(ctx, 'data_write_stages').includes(ev.stage) || writesTrainingData(ev, setting<string[]>(ctx, 'training_data_uris')));
+  let release: string | undefined;
+  if (approvalOf(ev, ctx.cfg) === 'approved') {
+    const r = modelRefOf(ev, ctx.cfg);
+    release = `approved ${r?.name ?? ''}${r?.version ? ` v${r.version}` : ''}`;
+  } else if (isDeployment(ev)) {
+    const ep = endpointOf(ev);
+    if (ep && anyGlob(setting(ctx, 'production_endpoints'), ep)) release = `deployed to ${ep}`;
+  }
+  if (!isWrite && !release) return;
+  const lookback = durationMs(setting(ctx, 'lookback'));
+  const t = Date.parse(ev.time);
+  const what = isWrite ? `wrote ${ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action}` : release!;
+  const mine: Duty = { time: ev.time, event: ev.id, what };
+  const otherKey = isWrite ? `release|${who}` : `write|${who}`;
+  const other = ctx.get<Duty>(otherKey);
+  ctx.set(isWrite ? `write|${who}` : `release|${who}`, mine);
+  if (!other || t - Date.parse(other.time) > lookback) return;
+  const [write, rel] = isWrite ? [mine, other] : [other, mine];
+  ctx.detect({
+    entity: identityEntity(who), key: 'write+release', evidence: [other.event, ev.id], title: 'One identity writes training data and releases models',
+    summary: `${who} ${write.what} (${write.time}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days`,
+    details: { identity: who, data_write: write, release: rel },
+  });
+};

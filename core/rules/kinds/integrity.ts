@@ -1,0 +1,144 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, approvalOf, endpointOf, identityOf, modelRefOf, tagsOf, uriOverlap, type ModelRef } from '../facts.js';
+import type { VersionRec } from '../registry.js';
+import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
+import { versionsOf } from './shared.js';
+
+/**
+ * Kinds that judge whether a model is still what was approved and registered: a change to an approved
+ * version, and an artifact whose hash differs from the registered one (also when the hash is registered late).
+ */
+
+/**
+ * Tag keys a tagging event sets or removes: the one tag it names (`details.tag.key`, MLflow),
+ * the keys a multi-key delete removes (`details.tag_keys`, SageMaker DeleteTags), else the
+ * tags it carries (a platform's tag API sends just the ones it sets). Other changes name none:
+ * a version's full tag list is not what changed.
+ */
+function tagKeysOf(ev: NormalizedEvent): string[] {
+  if (!ev.action.includes('tag_')) return [];
+  const one = (ev.details?.tag as { key?: unknown } | undefined)?.key;
+  if (typeof one === 'string') return [one];
+  const removed = Array.isArray(ev.details?.tag_keys) ? (ev.details.tag_keys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+  return removed.length ? [...new Set(removed)] : Object.keys(tagsOf(ev));
+}
+
+/** Fields of an update call that only (re)state the approval: naming them is no change of what was approved. */
+const APPROVAL_FIELDS = new Set(['versionaliases', 'version_aliases', 'modelapprovalstatus', 'approvaldescription', 'modelpackagearn']);
+
+/**
+ * What an approving call changes besides the approval, on a version already approved: a different
+ * artifact or hash, tags, or fields its update mask (Vertex) / request (SageMaker) names.
+ */
+function changesBesidesApproval(ev: NormalizedEvent, v: VersionRec, ref: ModelRef, tagKeys: string[], ignore: string[]): string[] {
+  const out: string[] = [];
+  if (ref.artifact && v.artifact && !uriOverlap(ref.artifact, v.artifact)) out.push('artifact');
+  if (ref.sha256 && v.sha256 && ref.sha256 !== v.sha256) out.push('sha256');
+  if (tagKeys.some((k) => !anyGlob(ignore, k))) out.push('tags');
+  for (const f of [ev.details?.update_mask, ev.details?.changed_fields].flatMap((x) => (Array.isArray(x) ? x : []))) {
+    if (typeof f === 'string' && !APPROVAL_FIELDS.has(f.toLowerCase()) && !out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+export const approvedModelModified: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const approving = approvalOf(ev, ctx.cfg) === 'approved';
+  if (!approving && (!anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg))) return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref?.name || !ref.version) return;
+  const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
+  // An approving call judges a version approved at any time (revoked, then approved again with a swap);
+  // other changes only one approved now.
+  if (!v || !v.approval || (approving ? !v.approvedEver : v.approval.state !== 'approved')) return;
+  const tagKeys = tagKeysOf(ev);
+  // mltrail's own digest tags and the approval markers are not silent changes.
+  // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
+  const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags'), ...Object.keys(ctx.cfg.approval.tags)];
+  if (approving) {
+    // Approving again is no change, unless the same call changes the version too (approve + swap in one request).
+    const changed = changesBesidesApproval(ev, v, ref, tagKeys, ignore);
+    if (!changed.length) return;
+    ctx.detect({
+      entity: versionEntity(v), key: `approve+${changed.join(',')}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${changed.join(', ')}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'} in a call that approved it again`,
+      details: { change: 'reapproved_with_changes', fields: changed, approved_at: v.approval.time, previous_artifact: changed.includes('artifact') ? v.artifact : undefined, new_artifact: changed.includes('artifact') ? ref.artifact : undefined },
+    });
+    return;
+  }
+  if (ev.action.includes('tag_') && tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
+  // Registering a hash is only a change when another hash was registered before.
+  if (ev.action === 'model_version.hash_registered' && (!ref.sha256 || !v.sha256 || ref.sha256 === v.sha256)) return;
+  if (ev.action === 'model_version.alias_delete' || ev.action === 'model_version.stage_transition') {
+    // Removing an approval alias, or moving the version out of an approved stage (Production → Archived when
+    // the next version is promoted), is a demotion, not a silent change of what was approved.
+    return;
+  }
+  const change = ev.action.split('.')[1]!;
+  ctx.detect({
+    entity: versionEntity(v), key: change, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+    summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${tagKeys.length ? `: ${tagKeys.join(', ')}` : ''}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+    details: { change, tags: tagKeys.length ? tagKeys : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
+  });
+};
+
+/** An attestation that came before any hash was registered for its version, kept to compare with the first one. */
+interface EarlyAttestation {
+  observed: string;
+  event: string;
+  where?: string;
+  at: number;
+}
+const EARLY_ATTEST_MS = 7 * 86_400_000;
+
+export const hashMismatch: KindImpl = (ev, ctx) => {
+  const a = ev.action;
+  if (a === 'model_version.hash_registered') return judgeEarlyAttestations(ev, ctx);
+  if (a !== 'model_version.hash_mismatch' && a !== 'model_version.attest' && a !== 'model_version.hash_verified') return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  const { named, all } = versionsOf(ev, ctx);
+  const v = named ?? all[0];
+  const detail = (k: string) => (typeof ev.details?.[k] === 'string' ? (ev.details[k] as string).replace(/^sha256:/, '') : undefined);
+  const registered = v?.sha256 ?? detail('expected_sha256') ?? detail('registered_sha256');
+  const observed = ref?.sha256 ?? detail('observed_sha256');
+  if (a === 'model_version.attest' && observed && !registered && ref?.name && ref.version) {
+    // A serving container that starts before the auditor has hashed the version (it registers the hash at
+    // its next poll): kept, and compared with the hash when it is registered.
+    const key = `early|${ref.name.toLowerCase()}|${ref.version}`;
+    const kept = ctx.get<EarlyAttestation[]>(key) ?? [];
+    const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
+    ctx.set(key, [...kept, { observed, event: ev.id, where: where === undefined ? undefined : String(where), at: Date.parse(ev.time) }].slice(-10));
+    return;
+  }
+  const mismatch = a === 'model_version.hash_mismatch' || (a === 'model_version.hash_verified' && ev.outcome === 'failure') || (!!observed && !!registered && observed.toLowerCase() !== registered.toLowerCase());
+  if (!mismatch) return;
+  const entity = v ? versionEntity(v) : { type: 'model_version', id: `${ref?.name ?? 'unknown'}/${ref?.version ?? ''}`, name: ref?.name, platform: ev.platform };
+  const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
+  ctx.detect({
+    entity, key: observed ?? 'mismatch', evidence: [...(v?.shaEvent ? [v.shaEvent] : []), ev.id], title: 'Model artifact hash differs from the registered hash',
+    summary: `${entity.id}: ${observed ? `observed sha256 ${observed}` : 'hash check failed'}${registered ? `, registered ${registered}` : ''}${where ? ` (at ${String(where)})` : ''}`,
+    details: { observed_sha256: observed, registered_sha256: registered, where, source: a },
+  });
+};
+
+
+/** The first hash registered for a version: the attestations that came before it are compared now. */
+function judgeEarlyAttestations(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref?.name || !ref.version || !ref.sha256 || ev.outcome === 'failure') return;
+  const key = `early|${ref.name.toLowerCase()}|${ref.version}`;
+  const kept = ctx.get<EarlyAttestation[]>(key);
+  if (!kept) return;
+  ctx.delete(key);
+  const registered = ref.sha256.toLowerCase();
+  const t = Date.parse(ev.time);
+  for (const x of kept) {
+    if (x.observed.toLowerCase() === registered || Math.abs(t - x.at) > EARLY_ATTEST_MS) continue;
+    const entity = { type: 'model_version', id: `${ref.name}/${ref.version}`, name: ref.name, platform: ev.platform };
+    ctx.detect({
+      entity, key: x.observed, evidence: [x.event, ev.id], title: 'Model artifact hash differs from the registered hash',
+      summary: `${entity.id}: observed sha256 ${x.observed}, registered ${registered} (registered after the attestation)${x.where ? ` (at ${x.where})` : ''}`,
+      details: { observed_sha256: x.observed, registered_sha256: registered, where: x.where, source: 'model_version.attest' },
+    });
+  }
+}

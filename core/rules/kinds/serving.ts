@@ -1,0 +1,223 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, identityOf, isDeployment, modelRefOf, normUri, uriOverlap, type ModelRef } from '../facts.js';
+import { SKEW_PATTERN } from '../defaults.js';
+import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+
+/**
+ * Kinds that judge what an endpoint serves and how it behaves: a deployment of a model never approved (or
+ * another artifact than the approved one), a rollback to an older version, and drift that monitors report.
+ * A deployment naming a config not seen yet waits for it, since cloud audit logs arrive out of order.
+ */
+
+export const unapprovedDeployment: KindImpl = (ev, ctx) => {
+  if (!isDeployment(ev)) return;
+  // An inference component's update names only the component: the endpoint it was created on, else the component.
+  const component = ev.resource?.type === 'inference_component' ? (ev.resource.name ?? ev.resource.id) : undefined;
+  const ep = endpointOf(ev) ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component) ?? `inference-component/${component}`) : undefined);
+  if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
+  const direct = modelRefOf(ev, ctx.cfg);
+  const ref = direct ?? ctx.reg.configRef(ev);
+  const models = ctx.reg.deployedModels(ev);
+  if (!ref && !models.length) {
+    // An endpoint config not seen yet (CloudTrail delivers out of order, the same second in either order):
+    // judged once it and its models have arrived (judgePendingDeployments). Else nothing is named: a traffic
+    // shift between models already judged.
+    const cfgName = deploymentConfigOf(ev);
+    if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
+      const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, ml: { deployment: ev.ml?.deployment } };
+      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, ...waitStart(ev, ctx), event: kept } satisfies PendingDeploy);
+      const open = ctx.get<string[]>('pending-index') ?? [];
+      if (!open.includes(`${ev.platform}|${cfgName}`)) ctx.set('pending-index', [...open, `${ev.platform}|${cfgName}`].slice(-MAX_PENDING_DEPLOYS));
+    }
+    return;
+  }
+  judgeAll(ev, ctx, ep, direct, ref, models);
+};
+
+/** A deployment kept until its endpoint config and models arrive. */
+interface PendingDeploy {
+  ep: string;
+  at: number;
+  /** Receipt of the deployment (ms). */
+  rcv?: number;
+  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'action' | 'ml'>;
+}
+/** How long a deployment waits for the config and models it names. */
+const PENDING_DEPLOY_MS = 86_400_000;
+/** A deployment whose config has come waits this long for models never seen, then is judged without them. */
+const PENDING_MODELS_MS = 3_600_000;
+/** Deployments waiting at once (the oldest beyond it are no longer swept). */
+const MAX_PENDING_DEPLOYS = 1000;
+
+/**
+ * After the registry took in an endpoint config or a model resource: the deployments that named it before it
+ * arrived are judged now that everything they name is known (raised on arrival, as a late approval is).
+ */
+export const judgePendingDeployments: KindImpl = (ev, ctx) => {
+  sweepPendingDeployments(ev, ctx);
+  if (ev.outcome === 'failure') return;
+  const configs: string[] = [];
+  if (ev.action === 'endpoint_config.create') {
+    const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
+    if (name) configs.push(name);
+  } else if (ev.action === 'model.create' || ev.action === 'model.upload') {
+    const name = ev.resource?.name ?? ev.resource?.id;
+    const waiting = name ? ctx.get<string[]>(`waiting|${ev.platform}|${name}`) : undefined;
+    if (waiting) {
+      configs.push(...waiting);
+      ctx.delete(`waiting|${ev.platform}|${name}`);
+    }
+  }
+  for (const cfgName of configs) {
+    const p = ctx.get<PendingDeploy>(`pending|${ev.platform}|${cfgName}`);
+    if (!p) continue;
+    if (Math.abs(ctx.clock() - p.at) > PENDING_DEPLOY_MS) {
+      dropPending(ctx, `${ev.platform}|${cfgName}`);
+      continue;
+    }
+    const config = ctx.reg.endpointConfig(ev.platform, cfgName);
+    if (!config) continue;
+    const missing = config.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m));
+    if (missing.length) {
+      for (const m of missing) {
+        const w = ctx.get<string[]>(`waiting|${ev.platform}|${m}`) ?? [];
+        if (!w.includes(cfgName)) ctx.set(`waiting|${ev.platform}|${m}`, [...w, cfgName].slice(-20));
+      }
+      continue;
+    }
+    settlePending(ctx, ev.platform, cfgName, p);
+  }
+};
+
+/** End of input: every waiting deployment whose config came is judged with what is known. */
+export const settleAllPendingDeployments: KindImpl = (_ev, ctx) => {
+  for (const k of ctx.get<string[]>('pending-index') ?? []) {
+    const i = k.indexOf('|');
+    const p = ctx.get<PendingDeploy>(`pending|${k}`);
+    if (p && ctx.reg.endpointConfig(k.slice(0, i), k.slice(i + 1))) settlePending(ctx, k.slice(0, i), k.slice(i + 1), p);
+  }
+};
+
+/** Forget a waiting deployment (`platform|config`) and its place in the index. */
+function dropPending(ctx: RuleContext, k: string): void {
+  dropWaiting(ctx, 'pending', k);
+}
+
+/** Judge a waiting deployment with what is known now, and forget it. */
+function settlePending(ctx: RuleContext, platform: string, cfgName: string, p: PendingDeploy): void {
+  dropPending(ctx, `${platform}|${cfgName}`);
+  const dep = p.event as NormalizedEvent;
+  judgeAll(dep, ctx, p.ep, undefined, ctx.reg.configRef(dep), ctx.reg.deployedModels(dep));
+}
+
+/**
+ * Every SWEEP_EVERY_MS of event time: a deployment whose config has come but one of whose models never has
+ * (created before mltrail watched) is judged after PENDING_MODELS_MS as it would have been in order: a model
+ * nothing approved is an alert. One whose config never came is forgotten after PENDING_DEPLOY_MS.
+ */
+export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): void {
+  const t = ctx.clock();
+  const last = ctx.get<number>('pending-swept') ?? 0;
+  if (!(t - last >= SWEEP_EVERY_MS)) return;
+  const open = ctx.get<string[]>('pending-index');
+  ctx.set('pending-swept', t);
+  if (!open?.length) return;
+  for (const k of open) {
+    const i = k.indexOf('|');
+    const platform = k.slice(0, i);
+    const cfgName = k.slice(i + 1);
+    const p = ctx.get<PendingDeploy>(`pending|${k}`);
+    // Judged when its config has come, however late this sweep is (a bridge quiet for a day): only a
+    // deployment whose config never came is forgotten.
+    if (p && waited(ctx, p, PENDING_MODELS_MS) && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
+    else if (!p || waited(ctx, p, PENDING_DEPLOY_MS)) dropPending(ctx, k);
+  }
+}
+
+function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef | undefined, ref: ModelRef | undefined, models: string[]): void {
+  // Several models served at once (SageMaker production variants): each is judged on its own, so an
+  // approved variant cannot vouch for an unapproved one beside it.
+  const parts: Array<{ ref?: ModelRef; models: string[] }> = models.length > 1 ? [...(direct ? [{ ref: direct, models: [] }] : []), ...models.map((m) => ({ models: [m] }))] : [{ ref, models }];
+  // Several model locations (KServe storageUris, an LLM and its LoRA adapters): each beyond the first, which
+  // `ref` already stands for, is judged too, so an approved base model cannot vouch for an unapproved adapter.
+  const uris = ev.ml?.deployment?.model_uris;
+  if (Array.isArray(uris)) {
+    for (const uri of uris.slice(1)) if (typeof uri === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) parts.push({ ref: { platform: ev.platform, artifact: normUri(uri, ctx.cfg) }, models: [] });
+  }
+  // A model resource of several containers (SageMaker): the artifact of each container after the first, too.
+  for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
+  for (const part of parts) judgeDeployment(ev, ctx, ep, part.ref, part.models);
+}
+
+function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
+  const { named, linked } = ctx.reg.resolve(ref, models, ev.platform, true);
+  const candidates = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
+  const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected');
+  const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
+  const entity = endpointEntity(ev, ep);
+  const deployer = identityOf(ev.actor, ctx.cfg);
+  if (!approved.length) {
+    const rejected = candidates.find((v) => v.approval?.state === 'rejected');
+    ctx.detect({
+      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved', time: ev.time,
+      summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : 'never_approved', deployer },
+    });
+    return;
+  }
+  if (setting(ctx, 'check_substitution') && named && named.approvedEver && ref) {
+    const artifactDiffers = !!(ref.artifact && named.artifact && !uriOverlap(ref.artifact, named.artifact));
+    const shaDiffers = !!(ref.sha256 && named.sha256 && ref.sha256 !== named.sha256);
+    if (artifactDiffers || shaDiffers) {
+      ctx.detect({
+        entity, key: `${what}|substitution`, evidence: [named.approval?.event ?? '', named.shaEvent ?? '', ev.id].filter(Boolean), title: 'Deployed artifact differs from the approved one', time: ev.time,
+        summary: `${ep} deploys ${named.name} v${named.version} but with ${shaDiffers ? `sha256 ${ref.sha256} (approved ${named.sha256})` : `artifact ${ref.artifact} (approved ${named.artifact})`}`,
+        details: { approved_artifact: named.artifact, approved_sha256: named.sha256, deployed_artifact: ref.artifact, deployed_sha256: ref.sha256, reason: 'substitution', deployer },
+      });
+    }
+  }
+}
+
+export const versionRollback: KindImpl = (ev, ctx) => {
+  if (!isDeployment(ev)) return;
+  const ep = endpointOf(ev);
+  if (!ep) return;
+  const prev = ctx.reg.endpoint(ev.platform, ep);
+  if (!prev?.name || !prev.version) return;
+  const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
+  const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform, true);
+  const target = named ?? linked.find((l) => l.name === prev.name);
+  const name = target?.name ?? ref?.name;
+  const version = target?.version ?? ref?.version;
+  if (!name || !version || name !== prev.name || compareVersions(version, prev.version) >= 0) return;
+  ctx.detect({
+    entity: endpointEntity(ev, ep), key: `${name}|${version}`, evidence: [prev.event, ev.id], title: 'Endpoint rolled back to an older model version',
+    summary: `${ep} moved from ${name} v${prev.version} to older v${version} (by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'})`,
+    details: { model: name, from_version: prev.version, to_version: version },
+  });
+};
+
+export const behavioralDrift: KindImpl = (ev, ctx) => {
+  const skew = new RegExp(SKEW_PATTERN, 'i');
+  const pattern = ctx.rule.settings.monitor_pattern ? new RegExp(ctx.rule.settings.monitor_pattern as string, 'i') : undefined;
+  if ((ev.action === 'monitor.violation' || ev.action === 'monitor.anomaly') && ev.stage !== 'ingestion' && ev.stage !== 'preprocessing') {
+    const text = [ev.operation, ev.resource?.type, ev.resource?.name, ev.details?.objective, ev.details?.anomaly_objective, ev.details?.monitoring_type, ev.details?.monitor_type].filter((x) => typeof x === 'string').join(' ');
+    if (pattern ? pattern.test(text) : !skew.test(text)) {
+      const ep = endpointOf(ev);
+      const d = ev.details ?? {};
+      const entity = ep ? endpointEntity(ev, ep) : { type: ev.resource?.name || ev.resource?.id ? (ev.resource.type ?? 'monitor') : 'monitor', id: ev.resource?.name ?? ev.resource?.id ?? String(d.monitoring_type ?? ev.operation), platform: ev.platform };
+      const what = [d.monitoring_type, d.objective ?? d.anomaly_objective, d.constraint_check_type, d.metric_name].filter((x) => typeof x === 'string').join(' / ') || ev.operation;
+      ctx.detect({
+        entity, key: text, evidence: [ev.id], title: 'Model monitor reported drift / anomaly',
+        summary: `${what} on ${entity.id}${typeof d.description === 'string' ? `: ${d.description}` : ''}`,
+        details: { monitor: ev.resource?.name, monitoring_type: d.monitoring_type, objective: d.objective ?? d.anomaly_objective, metric: d.metric_name, features: d.features ?? d.feature_anomalies },
+      });
+    }
+  }
+  if (ev.stage === 'serving' && ev.ml?.metrics) {
+    const ep = endpointOf(ev);
+    const globs = setting(ctx, 'metrics');
+    if (ep) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, endpointEntity(ev, ep), 'mean', v);
+  }
+};
