@@ -28,7 +28,7 @@ export function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: Ver
   return { named, all };
 }
 
-/** How often (event time) the waiting deployments are looked over. */
+/** How often (event time) the waiting deployments and approvals are looked over. */
 export const SWEEP_EVERY_MS = 600_000;
 
 /** Forget a waiting entry (`<ns>|<id>`: a deployment, an approval) and its place in `<ns>-index`. */
