@@ -1,0 +1,215 @@
+/**
+ * KServe endpoints: the namespace-qualified endpoint id, the model a write
+ * deploys (a JSON patch replayed op by op), and controller writes that deploy nothing.
+ */
+
+import type { AuditEvent } from './envelope.js';
+import { serviceAccountOf } from './identity.js';
+import { at, definedOnly, isObject } from './objects.js';
+
+const KSERVE_GROUPS = new Set(['serving.kserve.io', 'serving.kubeflow.org']);
+/** The KServe controllers' service accounts (kserve/kserve `config/rbac`; LLMInferenceService has its own). */
+const KSERVE_CONTROLLER_SAS = new Set(['kserve-controller-manager', 'llmisvc-controller-manager']);
+
+/**
+ * A write to an endpoint that changes no model: the `/status` subresource, or
+ * the KServe controller writing the object itself (finalizers, annotations)
+ * without a spec change. Such a write is reconciliation, not a deployment.
+ */
+export function isEndpointStatusWrite(ev: AuditEvent): boolean {
+  const ref = ev.objectRef ?? {};
+  if (ref.subresource === 'status') return true;
+  if (ref.subresource || !KSERVE_GROUPS.has(ref.apiGroup ?? '')) return false;
+  if (!KSERVE_CONTROLLER_SAS.has(serviceAccountOf(ev.user?.username)?.name ?? '') || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
+  const req = ev.requestObject;
+  if (Array.isArray(req)) return !req.some((op) => isObject(op) && typeof op.path === 'string' && op.path.startsWith('/spec'));
+  const gen = (o: unknown) => (o as { metadata?: { generation?: unknown } } | undefined)?.metadata?.generation;
+  const before = gen(req), after = gen(ev.responseObject);
+  // The apiserver bumps metadata.generation only when the spec changes.
+  if (typeof before === 'number' && typeof after === 'number') return before === after;
+  // A controller merge patch without `spec`; a full-object update (finalizers) is not an authored spec change.
+  return ev.verb === 'update' || !(isObject(req) && 'spec' in req);
+}
+
+/** JSON pointer `/a/b~1c` → an object holding `value` at that path (array indices become keys). */
+function nestAt(pointer: string, value: unknown): unknown {
+  const keys = pointerKeys(pointer);
+  let out = value;
+  for (const k of keys.reverse()) out = { [k]: out };
+  return out;
+}
+
+/** The env var a custom predictor names its model with (KServe `CustomSpecStorageUriEnvVarKey`). */
+const STORAGE_URI_ENV = 'STORAGE_URI';
+
+/** The items of a list field; a JSON patch target nested by `nestAt` holds indices as keys. */
+function itemsOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
+}
+
+/**
+ * Every model location an InferenceService body names, in spec order:
+ * `storageUri` of the predictor, of `spec.predictor.model` or of a framework
+ * (`sklearn`, `tensorflow`, …); each `storageUris[].uri` (KServe 0.15+, on the
+ * predictor or its implementation); the `STORAGE_URI` env of a custom
+ * predictor container, which KServe's storage initializer downloads like a
+ * storageUri; and the v1alpha2 `spec.default.predictor.<framework>` /
+ * `custom.container`. Every predictor container's STORAGE_URI counts: a JSON
+ * patch seldom repeats the container name KServe keys on. An
+ * LLMInferenceService names its model in `spec.model.uri`, adapters in
+ * `spec.model.lora.adapters[].uri`.
+ */
+function storageUrisOf(obj: unknown): string[] {
+  const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
+  const out: string[] = [];
+  if (!isObject(spec)) return out;
+  const add = (u: unknown) => typeof u === 'string' && u && !out.includes(u) && out.push(u);
+  for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
+    if (!isObject(predictor)) continue;
+    for (const impl of [predictor, ...Object.values(predictor)]) {
+      if (!isObject(impl)) continue;
+      add(impl.storageUri);
+      for (const s of itemsOf(impl.storageUris)) add(isObject(s) ? s.uri : undefined);
+    }
+    const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
+    for (const c of [...itemsOf(predictor.containers), custom]) {
+      for (const e of itemsOf(isObject(c) ? c.env : undefined)) if (isObject(e) && e.name === STORAGE_URI_ENV) add(e.value);
+    }
+  }
+  // LLMInferenceService: the base model (`spec.model.uri`) and its LoRA adapters.
+  if (isObject(spec.model)) {
+    add(spec.model.uri);
+    for (const a of itemsOf((spec.model.lora as { adapters?: unknown } | undefined)?.adapters)) add(isObject(a) ? a.uri : undefined);
+  }
+  return out;
+}
+
+/** A JSON pointer's keys, unescaped. */
+function pointerKeys(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** `…/containers/N/env/M/value` (or `/name`): one field of an env entry, whose other half only the stored object knows. */
+const ENV_FIELD = /^(\/spec\/(?:default\/)?predictor\/(?:custom\/container|containers\/[^/]+)\/env\/[^/]+)\/(?:value|name)$/;
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Apply one JSON patch op (RFC 6902) to `doc`, the part of the object the
+ * patch itself wrote (paths it never wrote are created as objects, array
+ * indices then being keys). Lets later ops override, extend (`/-`) or remove
+ * what earlier ones set. The value is copied: the logged request stays as it was.
+ */
+function applyOp(doc: Record<string, unknown>, keys: string[], op: 'add' | 'replace' | 'remove', value?: unknown): void {
+  // The keys come from whoever sent the request: never walk into or write a prototype.
+  if (keys.some((k) => UNSAFE_KEYS.has(k))) return;
+  if (op !== 'remove') value = structuredClone(value);
+  if (!keys.length) {
+    // Path "": the whole object is replaced.
+    for (const k of Object.keys(doc)) delete doc[k];
+    if (isObject(value)) Object.assign(doc, value);
+    return;
+  }
+  let node: unknown = doc;
+  for (const k of keys.slice(0, -1)) {
+    const o = node as Record<string, unknown>;
+    if (!Object.hasOwn(o, k) || o[k] === null || typeof o[k] !== 'object') o[k] = {};
+    node = o[k];
+  }
+  const last = keys[keys.length - 1]!;
+  if (Array.isArray(node)) {
+    const i = last === '-' ? node.length : Number(last);
+    if (!Number.isInteger(i) || i < 0) return;
+    if (op === 'add') node.splice(i, 0, value);
+    else if (op === 'replace') node[i] = value;
+    else node.splice(i, 1);
+  } else if (op === 'remove') delete (node as Record<string, unknown>)[last];
+  else (node as Record<string, unknown>)[last] = value;
+}
+
+/**
+ * The identity of a KServe endpoint: `<namespace>/<name>`. InferenceService
+ * names are unique only within a namespace, and every Kubeflow profile is one:
+ * two tenants' `churn` are two endpoints (a rollback, approval or alert
+ * suppression on one must not touch the other). A cluster-scoped object keeps
+ * its name.
+ *
+ * @example
+ * endpointId('kubeflow-user-alice', 'churn') // 'kubeflow-user-alice/churn'
+ */
+export function endpointId(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/** KServe resources that serve a model they name. */
+const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
+
+/** The value `doc` holds at `keys`, own properties only (a pointer may name `toString`). */
+function ownAt(doc: unknown, keys: string[]): unknown {
+  let v = doc;
+  for (const k of keys) v = v !== null && typeof v === 'object' && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * `ml.deployment` of an (LLM)InferenceService write: the model it serves. Only what
+ * the request sets counts (a merge patch of labels deploys nothing); a create
+ * or full update falls back to the stored object in the response. A JSON patch
+ * (`kubectl patch --type=json`) is replayed op by op onto what it writes, so
+ * any add/replace/copy/move landing on a storageUri, storageUris or a
+ * STORAGE_URI env counts, and a later op overrides an earlier one. A copy/move
+ * from elsewhere in the stored object, or a change to one field of an env
+ * entry, is resolved from the response when logged; otherwise
+ * `model_uri_copied_from` says where a copied model came from. `model_uri` is
+ * the first location; with several (base model + adapters) `model_uris` lists
+ * them all, as `ml.job.images` does for images.
+ */
+export function deploymentOf(ev: AuditEvent, endpoint: string): Record<string, unknown> | undefined {
+  const ref = ev.objectRef ?? {};
+  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? '') || ref.subresource) return undefined;
+  if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
+  let uris: string[];
+  const req = ev.requestObject;
+  let copiedFrom: string | undefined;
+  if (Array.isArray(req)) {
+    const doc: Record<string, unknown> = {};
+    const envFields: string[] = [];
+    for (const op of req) {
+      if (!isObject(op) || typeof op.path !== 'string' || (op.path && !op.path.startsWith('/'))) continue;
+      const keys = pointerKeys(op.path);
+      if (op.op === 'remove') {
+        applyOp(doc, keys, 'remove');
+        continue;
+      }
+      let value: unknown;
+      if (op.op === 'add' || op.op === 'replace') value = op.value;
+      else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') value = ownAt(doc, pointerKeys(op.from));
+      else continue;
+      if (op.op === 'move') applyOp(doc, pointerKeys(op.from as string), 'remove');
+      // The ops apply in order: the last one that sets the model wins.
+      if (value === undefined && /^\/spec(\/(predictor|default|model)(\/|$)|$)/.test(op.path)) {
+        copiedFrom = op.from as string;
+        applyOp(doc, keys, 'remove');
+        continue;
+      }
+      applyOp(doc, keys, op.op === 'replace' ? 'replace' : 'add', value);
+      const env = ENV_FIELD.exec(op.path);
+      if (env) envFields.push(env[1]!);
+      if (storageUrisOf(nestAt(op.path, value)).length) copiedFrom = undefined;
+    }
+    uris = storageUrisOf(doc);
+    for (const p of envFields) {
+      const entry = at(ev.responseObject, pointerKeys(p));
+      if (isObject(entry) && entry.name === STORAGE_URI_ENV && typeof entry.value === 'string' && entry.value && !uris.includes(entry.value)) uris.push(entry.value);
+    }
+    if (copiedFrom) {
+      const stored = storageUrisOf(ev.responseObject);
+      if (stored.length) (uris = stored), (copiedFrom = undefined);
+    }
+  } else {
+    uris = storageUrisOf(req);
+    if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
+  }
+  if (!uris.length && !copiedFrom) return undefined;
+  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom });
+}

@@ -1,0 +1,117 @@
+/**
+ * Security facts of the pods an object runs (privileged containers, host
+ * namespaces and paths, capabilities, images and whether they are pinned),
+ * found in Pods, controllers, notebooks, Argo/KFP workflows and training jobs.
+ */
+
+import { definedOnly, isObject, listOf } from './objects.js';
+
+interface Container {
+  name?: string;
+  image?: string;
+  securityContext?: { privileged?: boolean; allowPrivilegeEscalation?: boolean; runAsUser?: number; capabilities?: { add?: string[] } };
+}
+interface PodSpec {
+  containers?: Container[];
+  initContainers?: Container[];
+  ephemeralContainers?: Container[];
+  hostPID?: boolean;
+  hostNetwork?: boolean;
+  hostIPC?: boolean;
+  serviceAccountName?: string;
+  volumes?: Array<{ name?: string; hostPath?: { path?: string } }>;
+}
+
+/**
+ * Pod specs inside a Pod, a pod-template controller, a Notebook, an Argo
+ * Workflow (also inside a KFP ScheduledWorkflow or CronWorkflow), a training
+ * operator job (`spec.<kind>ReplicaSpecs.<role>.template`), a Kubeflow Trainer
+ * TrainJob (`spec.trainer.image`) or runtime (JobSet `replicatedJobs`), or a
+ * Katib Experiment's trial template. `depth` bounds the nesting followed.
+ */
+function podSpecsOf(obj: unknown, depth = 0): PodSpec[] {
+  const o = obj as { kind?: string; spec?: Record<string, any> } | undefined;
+  const spec = o?.spec;
+  if (!spec || typeof spec !== 'object' || depth > 4) return [];
+  if (Array.isArray(spec.containers)) return [spec as PodSpec];
+  if (spec.template?.spec) {
+    // A JobSet-based Trainer runtime: each replicated job is a Job with its own pod template.
+    const jobs = listOf(spec.template.spec.replicatedJobs as unknown[]);
+    if (jobs.length) return jobs.flatMap((j) => podSpecsOf((j as { template?: unknown } | null)?.template, depth + 1));
+    return podSpecsOf(spec.template, depth + 1);
+  }
+  if (spec.jobTemplate?.spec) return podSpecsOf(spec.jobTemplate.spec.template ?? spec.jobTemplate, depth + 1);
+  const out: PodSpec[] = [];
+  // PyTorchJob/TFJob/XGBoostJob/MPIJob/…: one pod template per replica role.
+  for (const [k, roles] of Object.entries(spec)) {
+    if (!k.endsWith('ReplicaSpecs') || !isObject(roles)) continue;
+    for (const r of Object.values(roles)) out.push(...podSpecsOf((r as { template?: unknown } | null)?.template, depth + 1));
+  }
+  // Kubeflow Trainer TrainJob: the trainer image overrides the runtime's.
+  if (isObject(spec.trainer) && typeof spec.trainer.image === 'string') out.push({ containers: [{ name: 'trainer', image: spec.trainer.image }] });
+  if (isObject(spec.trialTemplate) && isObject(spec.trialTemplate.trialSpec)) out.push(...podSpecsOf(spec.trialTemplate.trialSpec, depth + 1));
+  // KFP ScheduledWorkflow (`spec.workflow.spec`) and Argo CronWorkflow (`spec.workflowSpec`).
+  const wf = spec.workflow?.spec ?? spec.workflowSpec ?? spec;
+  if (Array.isArray(wf.templates)) {
+    // Argo: each template runs as its own pod; PSA never evaluates the Workflow itself.
+    for (const t of wf.templates as Array<Record<string, any>>) {
+      if (t === null || typeof t !== 'object') continue;
+      const containers = [t.container, t.script, ...listOf(t.containerSet?.containers), ...listOf(t.sidecars)].filter(Boolean);
+      if (containers.length || t.initContainers) out.push({ containers, initContainers: t.initContainers, hostNetwork: t.hostNetwork, volumes: wf.volumes });
+    }
+  }
+  return out;
+}
+
+function isPinned(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+/**
+ * `ml.job` for the images of a workload: every image (the dependency rule
+ * checks each), pinned only when all are, and `image` the first unpinned one
+ * so an alert names the offender rather than the main container.
+ */
+export function jobImages(images: string[], role?: string): Record<string, unknown> {
+  const image = images.find((i) => !isPinned(i)) ?? images[0];
+  return definedOnly({ image, image_pinned: images.every(isPinned), images, role });
+}
+
+/** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */
+export function workloadFacts(obj: unknown): Record<string, unknown> | undefined {
+  const specs = podSpecsOf(obj);
+  if (!specs.length) return undefined;
+  const images = new Set<string>();
+  const privileged: string[] = [];
+  const escalation: string[] = [];
+  const capabilities = new Set<string>();
+  const hostPaths = new Set<string>();
+  let hostPID = false, hostNetwork = false, hostIPC = false;
+  const serviceAccounts = new Set<string>();
+  for (const s of specs) {
+    for (const c of [...listOf(s.containers), ...listOf(s.initContainers), ...listOf(s.ephemeralContainers)]) {
+      if (c === null || typeof c !== 'object') continue;
+      if (typeof c.image === 'string') images.add(c.image);
+      if (c.securityContext?.privileged === true) privileged.push(c.name ?? c.image ?? '?');
+      if (c.securityContext?.allowPrivilegeEscalation === true) escalation.push(c.name ?? '?');
+      for (const cap of c.securityContext?.capabilities?.add ?? []) capabilities.add(cap);
+    }
+    hostPID ||= s.hostPID === true;
+    hostNetwork ||= s.hostNetwork === true;
+    hostIPC ||= s.hostIPC === true;
+    for (const v of listOf(s.volumes)) if (v !== null && typeof v === 'object' && v.hostPath?.path) hostPaths.add(v.hostPath.path);
+    if (s.serviceAccountName) serviceAccounts.add(s.serviceAccountName);
+  }
+  return {
+    images: [...images],
+    privileged: privileged.length > 0,
+    privileged_containers: privileged.length ? privileged : undefined,
+    allow_privilege_escalation: escalation.length ? escalation : undefined,
+    added_capabilities: capabilities.size ? [...capabilities] : undefined,
+    host_pid: hostPID || undefined,
+    host_network: hostNetwork || undefined,
+    host_ipc: hostIPC || undefined,
+    host_path_volumes: hostPaths.size ? [...hostPaths] : undefined,
+    service_account: serviceAccounts.size ? [...serviceAccounts].join(',') : undefined,
+  };
+}
