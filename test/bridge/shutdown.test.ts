@@ -13,6 +13,16 @@ import { startBridge } from '../../bridge/runtime.js';
 import { silentLogger } from '../../core/log.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
 
+/** A client that sends the start of a request and never the rest: its request stays in flight. */
+async function stalledRequest(port: number) {
+  const stalled = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+  stalled.on('error', () => {});
+  stalled.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":');
+  await new Promise((r) => setTimeout(r, 100));
+  return stalled;
+}
+
 describe('bridge stop', () => {
   it('finishes a request in flight on a keep-alive connection and then stops at once, not after the grace period or the keep-alive timeout', async () => {
     const dataDir = tmpDir();
@@ -48,11 +58,7 @@ describe('bridge stop', () => {
   it('a request that never finishes (a stalled client) holds the stop no longer than shutdown_grace_ms', async () => {
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, shutdown_grace_ms: 300 } } });
     const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
-    const stalled = connect(b.port, '127.0.0.1');
-    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
-    stalled.on('error', () => {});
-    stalled.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":');
-    await new Promise((r) => setTimeout(r, 100));
+    const stalled = await stalledRequest(b.port);
     const t0 = Date.now();
     await b.stop();
     stalled.destroy();
@@ -65,11 +71,7 @@ describe('bridge stop', () => {
     const sinks = { soc: { type: 'splunk_hec', url: 'http://127.0.0.1:9', token: 't', ack: { enabled: false } } };
     const b = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, shutdown_grace_ms: grace }, sinks } }), { logger: silentLogger(), env: {} });
     expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()) })).status).toBe(200);
-    const stalled = connect(b.port, '127.0.0.1');
-    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
-    stalled.on('error', () => {});
-    stalled.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":');
-    await new Promise((r) => setTimeout(r, 100));
+    const stalled = await stalledRequest(b.port);
     const t0 = Date.now();
     await b.stop();
     stalled.destroy();
