@@ -180,16 +180,8 @@ describe('webhook sink through SinkRunner + Spool', () => {
     expect(WebhookConfig.safeParse({ flavor: 'slack', url: 'not a url' }).success).toBe(false); // an error, not a TypeError
     expect(WebhookConfig.parse({ flavor: 'slack', url: 'https://hooks.slack.com/services/T/B/X' }).route.kinds).toEqual(['alert']);
   });
-});
 
-describe('webhook sink: size / validation refusals, Retry-After, PagerDuty severities (mutation audit)', () => {
-  const fakes: FakeHttp[] = [];
-  let h: Harness<WebhookConfig> | undefined;
-  afterEach(async () => {
-    await h?.stop().catch(() => {});
-    h = undefined;
-    for (const f of fakes.splice(0)) await f.close();
-  });
+  // Size and validation refusals, Retry-After, PagerDuty severities.
 
   /** A generic receiver that takes one record per request: 413 for a batch, 422 for a record it cannot process. */
   const strictReceiver = async () => {
