@@ -82,7 +82,10 @@ export function readConfigFile(file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    throw new MltrailError('CONFIG', `${file}: YAML error: ${e.message}`, { file });
+    // `{ k: ${VAR} }`: inside a flow map `{` starts another map; the value must be quoted.
+    const line = e.linePos ? text.split('\n')[e.linePos[0].line - 1] : undefined;
+    const hint = line && /\{[^}]*\$\{/.test(line) ? ' (a ${VAR} inside { … } must be quoted: k: "${VAR}")' : '';
+    throw new MltrailError('CONFIG', `${file}: YAML error${hint}: ${e.message}`, { file });
   }
   return doc.toJS() ?? {};
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACTIONS } from '../schema/actions.js';
 import { Platform, Severity, Stage } from '../schema/event.js';
+import { eventPathProblem } from '../schema/paths.js';
 
 /** Event times further ahead of their receipt than this do not move the windows' clock (a bad clock must not close a day of windows), nor start a wait later. */
 export const MAX_CLOCK_SKEW_MS = 3_600_000;
@@ -88,8 +89,16 @@ const where = z.strictObject({
   stages: z.array(Stage).optional(),
   platforms: z.array(Platform).optional(),
   outcome: z.enum(['success', 'failure', 'unknown']).optional(),
-  /** Field path → glob, e.g. `{ "actor.email": "*@contractor.example" }`. */
-  fields: z.record(z.string(), z.string()).optional(),
+  /** Field path → glob, e.g. `{ "actor.email": "*@contractor.example" }`. A path no event has is an error (it would match nothing). */
+  fields: z
+    .record(z.string(), z.string())
+    .superRefine((fields, ctx) => {
+      for (const path of Object.keys(fields)) {
+        const problem = eventPathProblem(path);
+        if (problem) ctx.addIssue({ code: 'custom', path: [path], message: `not a field path of the event: ${problem} (mltrail schema event lists the fields)` });
+      }
+    })
+    .optional(),
 });
 export type Where = z.infer<typeof where>;
 
@@ -135,7 +144,7 @@ export const KindSchemas = {
      * e.g. 18 → 9) runs past midnight; its early hours belong to the day it started on.
      */
     allowed_window: z
-      .strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) })
+      .strictObject({ days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1, 'list at least one day, or leave days out for every day').optional(), from_hour: z.number().int().min(0).max(23), to_hour: z.number().int().min(1).max(24) })
       .refine((w) => w.from_hour !== w.to_hour, { message: 'from_hour and to_hour are the same hour: the window would be empty', path: ['to_hour'] })
       .optional(),
     exempt: globs.optional(),
@@ -145,14 +154,15 @@ export const KindSchemas = {
     ...common,
     /** Metric name → which direction is better. */
     metrics: z.record(z.string(), z.enum(['higher', 'lower'])).optional(),
-    /** Relative worsening that fires (0.02 = 2 %). */
-    threshold: z.number().positive().optional(),
+    /** Relative worsening that fires (0.02 = 2 %). 1 or more could never fire for a higher-is-better metric. */
+    threshold: z.number().positive().lt(1, 'a fraction of the metric: 0.02 is 2 % (1 or more would never fire for a higher-is-better metric)').optional(),
     compare: z.enum(['previous', 'champion', 'both']).optional(),
   }),
   adversarial_failure: z.strictObject({
     ...common,
     prefixes: globs.optional(),
-    min_score: z.number().optional(),
+    /** Scores are fractions (a tag `85%` is read as 0.85). */
+    min_score: z.number().min(0, 'a score from 0 to 1 (85 % is 0.85)').max(1, 'a score from 0 to 1 (85 % is 0.85)').optional(),
     lower_is_better: globs.optional(),
     require_for: globs.optional(),
   }),
@@ -176,7 +186,14 @@ export const KindSchemas = {
     exempt: globs.optional(),
   }),
   /** Generic: every matching event is a detection. */
-  match: z.strictObject({ ...common, where, entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source']).optional() }),
+  match: z.strictObject({
+    ...common,
+    // Required and not empty: a match rule without criteria would alert on every event.
+    where: where.refine((w) => Object.values(w).some((v) => v !== undefined && (typeof v !== 'object' || Object.keys(v).length > 0)), {
+      message: 'give at least one of actions, stages, platforms, outcome or fields: an empty where matches every event',
+    }),
+    entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source']).optional(),
+  }),
   /** Generic: windowed count or metric of matching events against its baseline. */
   statistical: z.strictObject({
     ...common,
@@ -185,7 +202,14 @@ export const KindSchemas = {
     where: where.default({}),
     entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source', 'platform']).optional(),
     /** `count`, `sum:<field path>` or `metric:<glob>`. */
-    measure: z.string().regex(/^(count|sum:.+|metric:.+)$/, 'expected count, sum:<path> or metric:<glob>').optional(),
+    measure: z
+      .string()
+      .regex(/^(count|sum:.+|metric:.+)$/, 'expected count, sum:<path> or metric:<glob>')
+      .superRefine((m, ctx) => {
+        const problem = m.startsWith('sum:') ? eventPathProblem(m.slice(4)) : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', message: `sum: names no field of the event: ${problem}` });
+      })
+      .optional(),
   }),
 } as const;
 

@@ -3,3 +3,4 @@ export * from './actions.js';
 export * from './id.js';
 export * from './build.js';
 export * from './check.js';
+export * from './paths.js';

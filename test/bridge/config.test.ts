@@ -92,6 +92,11 @@ describe('config', () => {
     expect(e4.message).toMatch(/sinks\.mine\.type: unknown sink type "nosuch"/);
     const e5 = errorOf(() => loadConfig({ file: yaml('server: [\n'), env: {} }));
     expect(e5.message).toMatch(/YAML error/);
+    expect(e5.message).not.toMatch(/must be quoted/);
+    // The README's ${VAR} in its { … } style: the error says to quote it; quoted, it works.
+    const e6 = errorOf(() => loadConfig({ file: yaml('rules:\n  ingestion.volume_anomaly: { k: ${RULE_K} }\n'), env: { RULE_K: '4' } }));
+    expect(e6.message).toContain('YAML error (a ${VAR} inside { … } must be quoted: k: "${VAR}")');
+    expect(loadConfig({ file: yaml('rules:\n  ingestion.volume_anomaly: { k: "${RULE_K}" }\n'), env: { RULE_K: '4' } }).rules).toBeDefined();
   });
 
   it('${VAR} gives numbers and booleans where the schema wants them; a quoted number in the file stays an error', () => {

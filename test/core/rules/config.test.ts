@@ -66,6 +66,28 @@ describe('rules configuration', () => {
     expect(loadConfig({ file: yamlFile('rules:\n  training.off_hours_job:\n    allowed_window: { days: [mon], from_hour: 0, to_hour: 24 }\n'), env: {} }).rules).toBeDefined();
   });
 
+  it('refuses settings that would silently switch a rule off or make it fire on everything, naming the path', () => {
+    const bad = (rules: string) => () => loadConfig({ file: yamlFile(`rules:\n${rules}`), env: {} });
+    // A percent written where a fraction is meant: threshold 2 (200 %) could never fire for accuracy; min_score 50 fails every score.
+    expect(bad('  evaluation.score_drop:\n    threshold: 2\n')).toThrow(/rules\.evaluation\.score_drop\.threshold: a fraction of the metric: 0\.02 is 2 %/);
+    expect(bad('  evaluation.score_drop:\n    threshold: 1\n')).toThrow(/threshold/);
+    expect(bad('  evaluation.score_drop:\n    threshold: 0.05\n')).not.toThrow();
+    expect(bad('  evaluation.adversarial_failure:\n    min_score: 50\n')).toThrow(/rules\.evaluation\.adversarial_failure\.min_score: a score from 0 to 1/);
+    expect(bad('  evaluation.adversarial_failure:\n    min_score: -0.1\n')).toThrow(/min_score/);
+    expect(bad('  evaluation.adversarial_failure:\n    min_score: 1\n')).not.toThrow();
+    // No day allowed would make every job off-hours.
+    expect(bad('  training.off_hours_job:\n    allowed_window: { days: [], from_hour: 8, to_hour: 18 }\n')).toThrow(/allowed_window\.days: list at least one day/);
+    // A match rule without criteria alerts on every event; a misspelt field path matches none.
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: {} }\n')).toThrow(/rules\.custom\.0\.where: give at least one of/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { fields: {} } }\n')).toThrow(/where: give at least one of/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { fields: { cloud.regoin: "eu-*" } } }\n')).toThrow(/rules\.custom\.0\.where\.fields\.cloud\.regoin: not a field path of the event: cloud has no member "regoin"/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { fields: { actr.email: "*" } } }\n')).toThrow(/an event has no field "actr"/);
+    expect(bad('  custom:\n    - { id: platform.x, kind: statistical, stage: platform, measure: "sum:ml.dat.rows" }\n')).not.toThrow(); // ml.* is open: connectors add facts
+    expect(bad('  custom:\n    - { id: platform.x, kind: statistical, stage: platform, measure: "sum:resource.bytes" }\n')).toThrow(/sum: names no field of the event: resource has no member "bytes"/);
+    // Paths into open parts (details, raw, ml) and array elements are accepted.
+    expect(bad('  custom:\n    - { id: platform.x, kind: match, stage: platform, where: { fields: { cloud.region: "eu-*", details.tag.key: "x", raw.userIdentity.arn: "*", actor.chain.0: "*" } } }\n')).not.toThrow();
+  });
+
   it('an overnight allowed window (from_hour > to_hour) runs past midnight and belongs to the day it opened', () => {
     const cfg = RulesConfig.parse({ 'training.off_hours_job': { allowed_window: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from_hour: 18, to_hour: 9 } } });
     // T0 is Monday 10:00 UTC.
