@@ -373,7 +373,11 @@ class Engine implements RuleEngine {
 
   flush(time: string): Alert[] {
     if (!this.cfg.enabled) return [];
-    const t = Date.parse(time);
+    // Not past the engine's clock: events dated ahead of their receipt did not move it, so (as in serve)
+    // the windows after it have not ended.
+    const asked = Date.parse(time);
+    const wm = this.state.get<number>(ENGINE_NS, 'watermark');
+    const t = wm !== undefined && asked > wm ? wm : asked;
     const out: Alert[] = [];
     // End of input: nothing later will come, so windows ended by `time` close without waiting for lateness.
     for (const r of this.windowed) for (const w of this.baselines.advance(r, t)) out.push(...this.onWindow(r, w));

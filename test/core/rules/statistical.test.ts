@@ -44,6 +44,16 @@ describe('ingestion.volume_anomaly', () => {
     expect(alerts.map((a) => [a.rule_id, (a.details.z as number) < 0])).toEqual([['ingestion.volume_anomaly', true]]);
   });
 
+  it('replay, like serve, does not close windows past its clock: a quiet spell dated days ahead of its receipt is not judged at the end of input', () => {
+    // Received on day 31; the last days are dated ahead of that (a bad clock), with a quiet spell on day 33.
+    const received = at(START + 31 * 86_400_000);
+    const ahead = volume([{ day: 33, hour: 9, hours: 4, count: 0 }]).map((e) => ({ ...e, received_time: received }));
+    const inTime = volume([{ day: 30, hour: 9, hours: 4, count: 0 }]).map((e) => ({ ...e, received_time: e.time }));
+    expect(only(run(ahead), 'ingestion.volume_anomaly')).toEqual([]);
+    // The same spell in time is judged (the control).
+    expect(only(run(inTime), 'ingestion.volume_anomaly')).toHaveLength(1);
+  });
+
   it('during the learning period the same spike is an observe-mode alert', () => {
     const alerts = run(volume([{ day: 10, hour: 10, hours: 3, count: 40 }], 14));
     expect(alerts).toHaveLength(1);
