@@ -223,6 +223,8 @@ export interface ModelRef {
   runId?: string;
   /** The alias a deployment names instead of a version (Vertex `…/models/55@production`). */
   alias?: string;
+  /** Where a SageMaker model package named by ARN lives (`<account>:<region>`): the same group and version in another account is another package. */
+  scope?: string;
 }
 
 /** Key of a model version in the registry state. */
@@ -285,9 +287,17 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
 }
 
 /** `arn:aws:sagemaker:r:a:model-package/group/3` → { name: 'group', version: '3' }. */
-export function packageRef(arn: string | undefined): { name: string; version: string } | undefined {
+export function packageRef(arn: string | undefined): { name: string; version: string; scope?: string } | undefined {
   const m = arn ? /:model-package\/([^/]+)\/(\d+)$/.exec(arn) : null;
-  return m ? { name: m[1]!, version: m[2]! } : undefined;
+  if (!m) return undefined;
+  // arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>
+  const where = /^arn:[^:]+:sagemaker:([^:]+):(\d{12}):/.exec(arn!);
+  return { name: m[1]!, version: m[2]!, ...(where ? { scope: `${where[2]}:${where[1]}` } : {}) };
+}
+
+/** Where a SageMaker event happened (`<account>:<region>`), when its cloud says. */
+export function sagemakerScopeOf(ev: NormalizedEvent): string | undefined {
+  return ev.platform === 'sagemaker' && ev.cloud?.account && ev.cloud.region ? `${ev.cloud.account}:${ev.cloud.region}` : undefined;
 }
 
 /** The endpoint config a deployment applies (SageMaker), and the model resources a deployment or config serves. */

@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, readingsDiffer, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, readingsDiffer, sagemakerScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -49,6 +49,12 @@ export interface VersionRec {
    * (rule state keyed by version still names them).
    */
   adopted?: string[];
+  /**
+   * SageMaker: the `<account>:<region>` scopes the approvals of this version were made in. A deployment of a
+   * package ARN from another scope (a package of the same group and version shared in from another account
+   * or region) is not vouched for by them. Unset on records approved before scopes were kept.
+   */
+  approvedScopes?: string[];
 }
 
 /** An upload whose version number was not logged, until the version is seen (see Registry.claimUpload). */
@@ -492,7 +498,7 @@ export class Registry {
       const resName = ev.resource?.name ?? ev.resource?.id ?? ref.name;
       // A SageMaker Model made from a model package serves that package version.
       const pkg = packageRef(ev.ml?.model?.source_package as string | undefined);
-      const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version } : { ...ref, name: ref.version ? ref.name : undefined };
+      const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version, ...(pkg.scope ? { scope: pkg.scope } : {}) } : { ...ref, name: ref.version ? ref.name : undefined };
       // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
       const more = (Array.isArray(ev.ml?.model?.artifact_uris) ? (ev.ml.model.artifact_uris as unknown[]) : []).slice(1).filter((u): u is string => typeof u === 'string' && !!u);
       if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}) } satisfies ModelResource);
@@ -589,6 +595,9 @@ export class Registry {
       if (approval) {
         v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
         if (approval === 'approved') v.approvedEver = true;
+        // An approval is made in the account and region that own the package (SageMaker updates only its own).
+        const scope = approval === 'approved' ? sagemakerScopeOf(ev) : undefined;
+        if (scope && !v.approvedScopes?.includes(scope)) v.approvedScopes = [...(v.approvedScopes ?? []), scope].slice(-MAX_LIST);
       }
       if (evaluation || a === 'model_version.create') {
         for (const [k, val] of Object.entries(ev.ml?.metrics ?? {})) v.metrics[k] = { value: val, event: ev.id, time: ev.time };

@@ -68,6 +68,26 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(fired(normalize('sagemaker', [...smPackage(), ok, endpointConfig({ productionVariants: [variant('A', 'multi', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
   });
 
+  it('a package of the same group and version from another account or region is not the approved one; a central registry account\'s approval vouches for its own package', () => {
+    const served = (model: Record<string, unknown>, before: Record<string, unknown>[] = smPackage()) =>
+      fired(normalize('sagemaker', [...before, model, endpointConfig({ productionVariants: [variant('A', 'shared', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    for (const arn of ['arn:aws:sagemaker:us-east-1:999988887777:model-package/fraud/4', 'arn:aws:sagemaker:us-west-2:123456789012:model-package/fraud/4']) {
+      const alerts = served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: arn } }));
+      expect(alerts.map((a) => [a.entity.id, a.details?.reason]), arn).toEqual([['fraud-prod', 'approved_in_another_account']]);
+      expect(alerts[0]!.summary).toContain('approval was made in 123456789012:us-east-1');
+    }
+    // The package of this account and region: quiet.
+    expect(served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: PKG } }))).toEqual([]);
+    // A central model registry (account 111111111111) approves its package; production (this account) deploys it by ARN: quiet.
+    const inRegistry = (r: Record<string, unknown>) => ({ ...r, recipientAccountId: '111111111111', userIdentity: { ...(r.userIdentity as object), accountId: '111111111111' } });
+    const central = 'arn:aws:sagemaker:us-east-1:111111111111:model-package/fraud/4';
+    const registry = [
+      inRegistry(ct('CreateModelPackage', '2026-03-02T10:00:00Z', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', customerMetadataProperties: { adv_robust_accuracy: '0.9' }, inferenceSpecification: { containers: [{ image: IMG, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }] } }, { modelPackageArn: central })),
+      inRegistry(ct('UpdateModelPackage', '2026-03-02T10:30:00Z', { modelPackageArn: central, modelApprovalStatus: 'Approved' }, { modelPackageArn: central }, bob)),
+    ];
+    expect(served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: central } }), registry)).toEqual([]);
+  });
+
   it('UpdateInferenceComponent naming only the component: judged on the endpoint it was created on', () => {
     const create = ct('CreateInferenceComponent', '2026-03-02T12:00:00Z', { inferenceComponentName: 'ic1', endpointName: 'fraud-prod', variantName: 'A', specification: { modelName: 'fraud-4' } });
     const swap = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'evil' } });

@@ -151,9 +151,14 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
 }
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
-  const { named, linked } = ctx.reg.resolve(ref, models, ev.platform, true);
+  const { named, linked, refs } = ctx.reg.resolve(ref, models, ev.platform, true);
   const candidates = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
-  const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected');
+  // A SageMaker package named by ARN lives in one account and region: an approval made elsewhere (the same
+  // group and version in another account, shared in) does not vouch for it.
+  const scopes = refs.flatMap((r) => (r.scope ? [r.scope] : []));
+  const approvedHere = (v: (typeof candidates)[number]) => !scopes.length || !v.approvedScopes || scopes.every((sc) => v.approvedScopes!.includes(sc));
+  const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected' && approvedHere(v));
+  const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && v.approval?.state !== 'rejected');
   const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
   const entity = endpointEntity(ev, ep);
   const deployer = identityOf(ev.actor, ctx.cfg);
@@ -161,8 +166,8 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const rejected = candidates.find((v) => v.approval?.state === 'rejected');
     ctx.detect({
       entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved', time: ev.time,
-      summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : 'never_approved', deployer },
+      summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
