@@ -221,15 +221,37 @@ function registryTagging(eventName: string, type: string, pkg: { name?: string; 
   };
 }
 
-/** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists. */
+/**
+ * The object a CopyObject / UploadPartCopy reads, as `s3://bucket/key`: the header is `bucket/key` or
+ * `/bucket/key`, URL-encoded, with `?versionId=…` when a version is copied. Undefined for an access point ARN.
+ */
+function copySourceUri(header: string | undefined): string | undefined {
+  if (!header || header.startsWith('arn:')) return undefined;
+  const path = header.replace(/^\//, '').replace(/\?versionId=.*$/, '');
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Not valid percent-encoding: kept as written.
+  }
+  return decoded ? `s3://${decoded}` : undefined;
+}
+
+/** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists (a copy's source counts too). */
 function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
   const bucket = str(params.bucketName) ?? str(params.bucket);
   const key = str(params.key);
-  const inList = (list: string[]) => !!bucket && list.some((b) => b === bucket || b === `s3://${bucket}`);
+  // A copy reads its source: copying out of a listed bucket (to anywhere) is that bucket's data leaving it.
+  const copySource = copySourceUri(str(params['x-amz-copy-source']));
+  const sourceBucket = copySource ? /^s3:\/\/([^/]+)/.exec(copySource)?.[1] : undefined;
+  const listed = (bk: string | undefined, list: string[]) => !!bk && list.some((b) => b === bk || b === `s3://${bk}`);
+  const inList = (list: string[]) => listed(bucket, list);
   let stage: Stage = 'platform';
   if (inList(cfg.training_buckets)) stage = 'ingestion';
   else if (inList(cfg.model_buckets)) stage = 'registry';
-  else {
+  else if (listed(sourceBucket, cfg.training_buckets) || listed(sourceBucket, cfg.model_buckets)) {
+    // Kept, as `platform` (it writes nothing a model is trained on): `ml.data.inputs` names what left.
+  } else {
     const anyListed = cfg.training_buckets.length + cfg.model_buckets.length > 0;
     const mode = cfg.s3_unlisted_buckets === 'auto' ? (anyListed ? 'skip' : 'normalize') : cfg.s3_unlisted_buckets;
     if (mode === 'skip') return { skip: `S3 ${eventName} on bucket ${bucket ?? '(none)'} is not a listed training/model bucket` };
@@ -241,7 +263,6 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else if (/^(DeleteObject|DeleteObjects|DeleteObjectTagging)$/.test(eventName)) action = 'data_object.delete';
   else if (/^(PutBucketPolicy|DeleteBucketPolicy|PutBucketAcl|PutObjectAcl|PutBucketPublicAccessBlock|DeletePublicAccessBlock|DeleteBucketPublicAccessBlock|PutBucketOwnershipControls)$/.test(eventName)) action = 'permission.change';
   else action = genericAction(eventName);
-  const copySource = str(params['x-amz-copy-source']);
   const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : undefined;
   const recipient = str(r.recipientAccountId);
   const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
@@ -252,12 +273,12 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
     ml: {
       data: {
         uris: uri ? [uri] : undefined,
-        inputs: copySource ? [`s3://${copySource.replace(/^\//, '')}`] : undefined,
+        inputs: copySource ? [copySource] : undefined,
         outputs: copySource && uri ? [uri] : undefined,
         bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,
       },
     },
-    details: { bucket, key, copy_source: copySource, other_accounts: foreign.length ? foreign : undefined },
+    details: { bucket, key, copy_source: str(params['x-amz-copy-source']), other_accounts: foreign.length ? foreign : undefined },
   };
 }
 

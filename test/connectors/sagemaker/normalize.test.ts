@@ -440,6 +440,23 @@ describe('related non-SageMaker records', () => {
     expect(one(put).stage).toBe('platform');
   });
 
+  it('a copy out of a listed bucket to an unlisted one is kept (as platform, its source in inputs), whatever way the source is written', () => {
+    const cfg = { training_buckets: ['train-data'], model_buckets: ['models'] };
+    for (const [event, source] of [
+      ['CopyObject', 'train-data/churn/v1/train.csv'],
+      ['UploadPartCopy', '/train-data/churn/v1/train.csv?versionId=3HL4kqtJ'],
+      ['CopyObject', 'train-data/churn%2Fv1%2Ftrain.csv'],
+    ] as const) {
+      const ev = one(ctRecord(event, { bucketName: 'exfil', key: 'x.csv', 'x-amz-copy-source': source }, { eventSource: 's3.amazonaws.com', eventCategory: 'Data' }), cfg);
+      expect([ev.stage, ev.action, ev.ml?.data?.inputs], `${event} ${source}`).toEqual(['platform', 'data_object.copy', ['s3://train-data/churn/v1/train.csv']]);
+    }
+    // Out of the model bucket too; a copy between two unlisted buckets is still skipped.
+    expect(one(ctRecord('CopyObject', { bucketName: 'exfil', key: 'm.tar.gz', 'x-amz-copy-source': 'models/fraud/model.tar.gz' }, { eventSource: 's3.amazonaws.com' }), cfg).stage).toBe('platform');
+    expect(norm(ctRecord('CopyObject', { bucketName: 'exfil', key: 'y', 'x-amz-copy-source': 'scratch/y' }, { eventSource: 's3.amazonaws.com' }), cfg).events).toHaveLength(0);
+    // A copy into the training bucket is a write to training data, as before.
+    expect(one(ctRecord('CopyObject', { bucketName: 'train-data', key: 'y', 'x-amz-copy-source': 'scratch/y' }, { eventSource: 's3.amazonaws.com' }), cfg).stage).toBe('ingestion');
+  });
+
   it('CopyObject names the other accounts involved', () => {
     const ev = one(fx('cloudtrail-s3-copyobject-external-account.panther.json'));
     expect(ev.details?.other_accounts).toEqual(['111111111111']);
