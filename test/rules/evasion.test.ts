@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replayEvents } from '../../bridge/replay.js';
+import { Replayer, replayEvents } from '../../bridge/replay.js';
 import { connectorByName } from '../../connectors/index.js';
 import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
 import { MemoryStateStore } from '../../core/state/index.js';
@@ -362,6 +362,25 @@ describe('identity: a role session name is the caller\'s to choose', () => {
         .map((a) => a.details?.identity);
     expect(run('ASIAALICE')).toEqual(['alice']);
     expect(run('ASIABOB')).toEqual([]);
+  });
+
+  it('the AssumeRole record arriving after the approval (another trail file, later): serve judges the approval again as the caller\'s', () => {
+    const plugin = connectorByName('sagemaker')!;
+    const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover'] }) } as never;
+    // In arrival order, as serve evaluates them (replay would sort them by event time).
+    const inArrivalOrder = (assumer: Who) => {
+      const [train, pkg, assume, approve] = records(assumer);
+      const events = [train!, pkg!, approve!, assume!].flatMap((r) => plugin.normalize!(r, ctx).events);
+      const out: Alert[] = [];
+      const r = new Replayer({ rules: RulesConfig.parse({}) }, { onAlerts: (a) => out.push(...a) });
+      r.push(events.map((e) => ({ id: e.id, time: e.time, body: JSON.stringify(e) })));
+      r.finish();
+      return out.filter((a) => a.rule_id === 'evaluation.self_approval');
+    };
+    const late = inArrivalOrder(alice);
+    expect(late.map((a) => a.details?.identity)).toEqual(['alice']);
+    expect(late[0]!.time).toBe('2026-03-02T11:00:00.000Z'); // dated at the approval, not at the AssumeRole
+    expect(inArrivalOrder(bob)).toEqual([]);
   });
 
   it('role chaining: alice assumes Hop as "hop-1", and from it the approver role as "bob@corp.example"', () => {

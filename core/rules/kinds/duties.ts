@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, approvalOf, endpointOf, identityOf, isDeployment, modelRefOf } from '../facts.js';
+import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, identityOf, isDeployment, modelRefOf } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl } from './context.js';
 import { CREATES, versionsOf } from './shared.js';
@@ -10,8 +10,50 @@ import { CREATES, versionsOf } from './shared.js';
  * identity that both writes training data and releases models. Either way one person could ship their own work.
  */
 
+/**
+ * An approval made in a role session no AssumeRole was seen for yet (STS records often come in another file,
+ * later): kept a day, and judged again as the caller's when the session's AssumeRole arrives, as replay (in
+ * event-time order) judges it.
+ */
+interface SessionApproval {
+  event: NormalizedEvent;
+  /** The access key of the approving call, when named (two sessions of one role and name are told apart by it). */
+  key?: string;
+}
+const SESSION_WAIT_MS = 86_400_000;
+const MAX_SESSION_APPROVALS = 20;
+
 export const selfApproval: KindImpl = (ev, ctx) => {
+  if (ev.action === 'role.assume') return judgeSessionApprovals(ev, ctx);
   if (approvalOf(ev, ctx.cfg) !== 'approved') return;
+  const session = assumedRoleArnOf(ev.actor);
+  if (session && !(ev.actor as { assumed_by?: unknown } | undefined)?.assumed_by) {
+    const k = `sessapp|${session}`;
+    const key = typeof ev.details?.access_key_id === 'string' && ev.details.access_key_id ? ev.details.access_key_id : undefined;
+    const kept = (ctx.get<SessionApproval[]>(k) ?? []).filter((x) => Math.abs(Date.parse(ev.time) - Date.parse(x.event.time)) <= SESSION_WAIT_MS);
+    ctx.set(k, [...kept, { event: { ...ev, raw: undefined }, ...(key ? { key } : {}) }].slice(-MAX_SESSION_APPROVALS));
+  }
+  judgeSelfApproval(ev, ctx);
+};
+
+/** An AssumeRole seen after approvals made in its session: those approvals are judged again as its caller's. */
+function judgeSessionApprovals(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
+  const arn = ev.details?.assumed_role_arn;
+  if (ev.outcome === 'failure' || typeof arn !== 'string' || ev.actor?.type === 'service' || ev.actor?.type === 'system') return;
+  const k = `sessapp|${arn.toLowerCase()}`;
+  const waiting = ctx.get<SessionApproval[]>(k);
+  const caller = identityOf(ev.actor, ctx.cfg);
+  if (!waiting?.length || !caller) return;
+  const key = typeof ev.details?.assumed_access_key_id === 'string' ? ev.details.assumed_access_key_id : undefined;
+  const mine = waiting.filter((w) => !w.key || !key || w.key === key);
+  ctx.set(k, waiting.filter((w) => !mine.includes(w)));
+  for (const w of mine) {
+    if (Math.abs(Date.parse(ev.time) - Date.parse(w.event.time)) > SESSION_WAIT_MS) continue;
+    judgeSelfApproval({ ...w.event, actor: { ...w.event.actor, assumed_by: caller } as NormalizedEvent['actor'] }, ctx);
+  }
+}
+
+function judgeSelfApproval(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
   const who = identityOf(ev.actor, ctx.cfg);
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   const roles = setting(ctx, 'roles');
@@ -42,7 +84,7 @@ export const selfApproval: KindImpl = (ev, ctx) => {
   // Not registered anywhere yet: the version this approval registers (records of it on other platforms are only linked).
   const target = named ?? (ref?.name && version ? { name: ref.name, version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
   ctx.detect({
-    entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator',
+    entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator', time: ev.time,
     summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
     details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))] },
   });
