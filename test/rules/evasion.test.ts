@@ -88,6 +88,16 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: central } }), registry)).toEqual([]);
   });
 
+  it('an approved package\'s artifact overwritten in S3 is a change of the approved version; a sibling object, or a write before the approval, is not', () => {
+    const put = (time: string, key: string) => ({ ...ct('PutObject', time, { bucketName: 'models', key }, {}, bob), eventSource: 's3.amazonaws.com', eventCategory: 'Data' });
+    const changed = (records: Record<string, unknown>[]) =>
+      fired(normalize('sagemaker', records)).filter((a) => a.rule_id === 'registry.approved_model_modified').map((a) => [a.entity.id, a.details?.change, a.details?.object]);
+    expect(changed([...smPackage(), put('2026-03-02T12:00:00Z', 'fraud/v4/model.tar.gz')])).toEqual([['fraud/4', 'artifact_overwritten', 's3://models/fraud/v4/model.tar.gz']]);
+    expect(changed([...smPackage(), put('2026-03-02T12:00:00Z', 'fraud/v5/model.tar.gz')])).toEqual([]);
+    const [create, approve, ...rest] = smPackage();
+    expect(changed([create!, put('2026-03-02T10:10:00Z', 'fraud/v4/model.tar.gz'), approve!, ...rest])).toEqual([]);
+  });
+
   it('UpdateInferenceComponent naming only the component: judged on the endpoint it was created on', () => {
     const create = ct('CreateInferenceComponent', '2026-03-02T12:00:00Z', { inferenceComponentName: 'ic1', endpointName: 'fraud-prod', variantName: 'A', specification: { modelName: 'fraud-4' } });
     const swap = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'evil' } });

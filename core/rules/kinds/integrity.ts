@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, endpointOf, identityOf, modelRefOf, tagsOf, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, approvalOf, endpointOf, identityOf, modelRefOf, normUri, tagsOf, uriOverlap, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { versionsOf } from './shared.js';
@@ -41,8 +41,34 @@ function changesBesidesApproval(ev: NormalizedEvent, v: VersionRec, ref: ModelRe
   return out;
 }
 
+/** Object-store writes: one landing on an approved version's artifact replaces what was approved. */
+const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
+
+/**
+ * A write, copy or delete of an object inside an approved version's artifact (an S3 PutObject over its
+ * model.tar.gz): the approved bytes are replaced under the same name, whatever registry the version is in.
+ */
+function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
+  const data = ev.ml?.data;
+  const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
+  const seen = new Set<string>();
+  for (const uri of written) {
+    for (const v of ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked) {
+      if (seen.has(v.key) || v.approval?.state !== 'approved' || !v.artifact) continue;
+      seen.add(v.key);
+      const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
+      ctx.detect({
+        entity: versionEntity(v), key: `${change}|${uri}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${change === 'artifact_deleted' ? 'deleted' : 'written'} (${ev.operation}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time },
+      });
+    }
+  }
+}
+
 export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
+  if (OBJECT_WRITE.test(ev.action)) return judgeArtifactWrite(ev, ctx);
   const approving = approvalOf(ev, ctx.cfg) === 'approved';
   if (!approving && (!anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg))) return;
   const ref = modelRefOf(ev, ctx.cfg);
