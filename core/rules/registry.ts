@@ -55,6 +55,8 @@ export interface VersionRec {
    * or region) is not vouched for by them. Unset on records approved before scopes were kept.
    */
   approvedScopes?: string[];
+  /** Serving images the version was registered with (SageMaker package containers), when it names them. */
+  images?: string[];
 }
 
 /** An upload whose version number was not logged, until the version is seen (see Registry.claimUpload). */
@@ -98,6 +100,8 @@ interface ModelResource {
   event: string;
   /** Artifacts of its containers after the first. */
   artifacts?: string[];
+  /** The images its containers run, when given (not when it is made from a package). */
+  images?: string[];
 }
 
 export interface EndpointRec {
@@ -501,7 +505,8 @@ export class Registry {
       const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version, ...(pkg.scope ? { scope: pkg.scope } : {}) } : { ...ref, name: ref.version ? ref.name : undefined };
       // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
       const more = (Array.isArray(ev.ml?.model?.artifact_uris) ? (ev.ml.model.artifact_uris as unknown[]) : []).slice(1).filter((u): u is string => typeof u === 'string' && !!u);
-      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}) } satisfies ModelResource);
+      const images = pkg ? [] : imagesOf(ev);
+      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
     }
     // A SageMaker inference component lives on an endpoint; its updates name only the component.
@@ -559,6 +564,9 @@ export class Registry {
     if (ref && (!v || (registryFact && v.key === versionKey(ref.platform, ref.name ?? '', ref.version ?? '')))) v = this.ensureVersion(ref, registryFact) ?? v;
     if (v && ref) {
       const isCreate = /^(model_version|model)\.(create|upload)$/.test(a);
+      // The images a version is registered to run with (a package's containers): a model serving its artifact with another is judged.
+      const images = ev.outcome !== 'failure' && (isCreate || a === 'model_version.update') ? imagesOf(ev) : [];
+      if (images.length) v.images = images;
       if (isCreate) {
         v.created ??= who;
         if (who) pushParty(v.registrants, who);
@@ -672,6 +680,11 @@ export class Registry {
   }
 
   /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */
+  /** The images a model resource's containers run, when it named them. */
+  imagesOfModel(platform: string, name: string): string[] {
+    return this.get<ModelResource>(`mr|${platform}|${name}`)?.images ?? [];
+  }
+
   moreArtifactsOf(platform: string, name: string): string[] {
     return this.get<ModelResource>(`mr|${platform}|${name}`)?.artifacts ?? [];
   }
@@ -729,4 +742,11 @@ function pendingVersion(platform: string, name: string, alias: string, approval:
     trainingInputs: [],
     aliases: [alias],
   };
+}
+
+/** Container images an event names for a model (`ml.model.image`, `images`), as written. */
+function imagesOf(ev: NormalizedEvent): string[] {
+  const m = ev.ml?.model as { image?: unknown; images?: unknown } | undefined;
+  const all = [m?.image, ...(Array.isArray(m?.images) ? m.images : [])].filter((x): x is string => typeof x === 'string' && !!x);
+  return [...new Set(all)].slice(0, MAX_LIST);
 }

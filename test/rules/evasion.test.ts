@@ -98,6 +98,16 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(changed([create!, put('2026-03-02T10:10:00Z', 'fraud/v4/model.tar.gz'), approve!, ...rest])).toEqual([]);
   });
 
+  it('the approved artifact served with another image than the package was registered with is a substitution; the same image, by tag or digest, is not', () => {
+    const serve = (image: string) =>
+      fired(normalize('sagemaker', [...smPackage(), ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'same-weights', primaryContainer: { image, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' } }), endpointConfig({ productionVariants: [variant('A', 'same-weights', 1)] }), createEndpoint()]))
+        .filter((a) => a.rule_id === 'registry.unapproved_deployment')
+        .map((a) => [a.details?.reason, a.details?.deployed_images]);
+    expect(serve('docker.io/attacker/serve:latest')).toEqual([['image_substitution', ['docker.io/attacker/serve:latest']]]);
+    expect(serve(IMG)).toEqual([]);
+    expect(serve(`123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7@sha256:${'a'.repeat(64)}`)).toEqual([]);
+  });
+
   it('UpdateInferenceComponent naming only the component: judged on the endpoint it was created on', () => {
     const create = ct('CreateInferenceComponent', '2026-03-02T12:00:00Z', { inferenceComponentName: 'ic1', endpointName: 'fraud-prod', variantName: 'A', specification: { modelName: 'fraud-4' } });
     const swap = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'evil' } });

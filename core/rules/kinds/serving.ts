@@ -171,6 +171,20 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     });
     return;
   }
+  // A model that serves an approved artifact with another image than the one the version was registered with:
+  // the code around the weights is not what was approved (a container can rewrite predictions or leak inputs).
+  if (setting(ctx, 'check_substitution')) {
+    const registered = approved.flatMap((v) => v.images ?? []);
+    for (const m of models) {
+      const other = registered.length ? ctx.reg.imagesOfModel(ev.platform, m).filter((i) => !registered.some((r) => sameImage(i, r))) : [];
+      if (!other.length) continue;
+      ctx.detect({
+        entity, key: `${what}|image|${other.join(',')}`, evidence: [...new Set(approved.map((v) => v.approval?.event ?? ''))].filter(Boolean).concat(ev.id), title: 'Deployed artifact differs from the approved one', time: ev.time,
+        summary: `${ep} serves the approved ${approved[0]!.name} v${approved[0]!.version} with image ${other.join(', ')} (registered with ${[...new Set(registered)].join(', ')})`,
+        details: { model: m, deployed_images: other, registered_images: [...new Set(registered)], reason: 'image_substitution', deployer },
+      });
+    }
+  }
   if (setting(ctx, 'check_substitution') && named && named.approvedEver && ref) {
     const artifactDiffers = !!(ref.artifact && named.artifact && !uriOverlap(ref.artifact, named.artifact));
     const shaDiffers = !!(ref.sha256 && named.sha256 && ref.sha256 !== named.sha256);
@@ -226,3 +240,11 @@ export const behavioralDrift: KindImpl = (ev, ctx) => {
     if (ep) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, endpointEntity(ev, ep), 'mean', v);
   }
 };
+
+/** One image, written with a tag or a digest: the same when equal, or when both name the same digest. */
+function sameImage(a: string, b: string): boolean {
+  if (a === b) return true;
+  const digest = (x: string) => /@(sha256:[0-9a-f]{64})$/i.exec(x)?.[1]?.toLowerCase();
+  const da = digest(a);
+  return !!da && da === digest(b);
+}
