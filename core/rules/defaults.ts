@@ -46,7 +46,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   error_spike: { metrics: ['*5xx*', '*error*'] },
   separation_of_duties: {
     lookback: '30d',
-    data_write_actions: ['data_object.write', 'data_object.copy', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'],
+    data_write_actions: ['data_object.write', 'data_object.copy', 'data_object.delete', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'],
     data_write_stages: ['ingestion', 'preprocessing'],
     training_data_uris: [],
     production_endpoints: ['*'],

@@ -346,6 +346,13 @@ const S: Record<string, Record<string, Builder>> = {
       const d = smDeploy(48, 'fraud-prod', { model: { name: 'fraud', version: '4' } }, actors.aliceAwsDeploy);
       return { events: [w, v, d], expect: [{ rule_id: 'access.separation_of_duties', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [w.id, d.id] }] };
     },
+    'fire-delete': () => {
+      // Deleting training data (labels removed from a listed training bucket: DeleteObjects names only the bucket) changes what is trained on.
+      const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.delete', operation: 'DeleteObjects', actor: actors.aliceAwsData, resource: { type: 's3_bucket', id: 's3://training-data', name: 'training-data', uri: 's3://training-data' }, ml: { data: { uris: ['s3://training-data'] } } });
+      const v = smPackage(24, '4', 'approved');
+      const d = smDeploy(48, 'fraud-prod', { model: { name: 'fraud', version: '4' } }, actors.aliceAwsDeploy);
+      return { events: [w, v, d], expect: [{ rule_id: 'access.separation_of_duties', entity: { type: 'identity', id: 'alice@corp.example' }, evidence: [w.id, d.id] }] };
+    },
     'fire-s3-training-data': () => {
       // S3 PutObject arrives with stage platform; the configured training-data prefix makes it a data write.
       const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'platform', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, resource: { type: 's3_object', uri: 's3://training-data/fraud/labels.csv' }, ml: { data: { uris: ['s3://training-data/fraud/labels.csv'] } } });
