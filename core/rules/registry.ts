@@ -603,8 +603,9 @@ export class Registry {
       if (approval) {
         v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
         if (approval === 'approved') v.approvedEver = true;
-        // An approval is made in the account and region that own the package (SageMaker updates only its own).
-        const scope = approval === 'approved' ? sagemakerScopeOf(ev) : undefined;
+        // The scope of the package approved: its ARN's account and region (a prod account may approve a central
+        // registry's package through the group's resource policy), else where the call was made.
+        const scope = approval === 'approved' ? (packageRef(ev.resource?.id)?.scope ?? sagemakerScopeOf(ev)) : undefined;
         if (scope && !v.approvedScopes?.includes(scope)) v.approvedScopes = [...(v.approvedScopes ?? []), scope].slice(-MAX_LIST);
       }
       if (evaluation || a === 'model_version.create') {

@@ -86,6 +86,10 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
       inRegistry(ct('UpdateModelPackage', '2026-03-02T10:30:00Z', { modelPackageArn: central, modelApprovalStatus: 'Approved' }, { modelPackageArn: central }, bob)),
     ];
     expect(served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: central } }), registry)).toEqual([]);
+    // The registry's package approved by a prod-account approver (the group's resource policy allows it): the
+    // call is in the prod account's trail, but approves the registry's package.
+    const approvedFromProd = [registry[0]!, ct('UpdateModelPackage', '2026-03-02T10:30:00Z', { modelPackageArn: central, modelApprovalStatus: 'Approved' }, { modelPackageArn: central }, bob)];
+    expect(served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: central } }), approvedFromProd)).toEqual([]);
   });
 
   it('an approved package\'s artifact overwritten in S3 is a change of the approved version; a sibling object, or a write before the approval, is not', () => {
