@@ -118,6 +118,13 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
   return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests) };
 }
 
+/** `additional_images` / `additional_image_digests` of a package's additional inference specifications, when it has any. */
+function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[] } {
+  const specs = [...arr(params.additionalInferenceSpecifications), ...arr(params.additionalInferenceSpecificationsToAdd)];
+  const c = containerFacts(specs.flatMap((sp) => arr(get(sp, 'containers'))));
+  return { ...(c.images.length ? { additional_images: c.images } : {}), ...(c.digests.length ? { additional_image_digests: c.digests } : {}) };
+}
+
 interface DefinitionFacts {
   name?: string;
   image?: string;
@@ -318,6 +325,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       generated_by: str(get(params, 'metadataProperties.generatedBy')),
       skip_validation: str(params.skipModelValidation),
       source_package: str(get(params, 'primaryContainer.modelPackageName')),
+      // Images of the package's additional inference specifications (a GPU variant): approved to serve it too.
+      ...additionalImages(params),
       // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.
       tags: tagMap(params.tags),
     };

@@ -453,3 +453,23 @@ export function evidenceValues(ev: NormalizedEvent): Array<[string, unknown]> {
   if (meta && typeof meta === 'object') for (const [k, v] of Object.entries(meta as Record<string, unknown>)) out.push([k, v]);
   return out;
 }
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && !!x);
+
+/** Container images an event names for a model (`ml.model.image`, `images`, `additional_images`), as written. */
+export function imagesOf(ev: NormalizedEvent): string[] {
+  const m = ev.ml?.model as Record<string, unknown> | undefined;
+  return [...new Set([...strings(m?.image), ...strings(m?.images), ...strings(m?.additional_images)])];
+}
+
+/** Image digests an event names (`sha256:…`): given apart (a package's `imageDigest`) or in the image reference. */
+export function imageDigestsOf(ev: NormalizedEvent): string[] {
+  const m = ev.ml?.model as Record<string, unknown> | undefined;
+  const given = [...strings(m?.image_digests), ...strings(m?.additional_image_digests)].map((d) => d.toLowerCase());
+  return [...new Set([...given, ...imagesOf(ev).flatMap((i) => strings(digestOfImage(i)))])];
+}
+
+/** The digest an image reference pins (`repo@sha256:…`), lower-cased. */
+export function digestOfImage(image: string): string | undefined {
+  return /@(sha256:[0-9a-f]{64})$/i.exec(image)?.[1]?.toLowerCase();
+}

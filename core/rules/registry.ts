@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, readingsDiffer, sagemakerScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, readingsDiffer, sagemakerScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -57,6 +57,8 @@ export interface VersionRec {
   approvedScopes?: string[];
   /** Serving images the version was registered with (SageMaker package containers), when it names them. */
   images?: string[];
+  /** Their digests (`sha256:…`), given apart or in the references. */
+  imageDigests?: string[];
 }
 
 /** An upload whose version number was not logged, until the version is seen (see Registry.claimUpload). */
@@ -565,8 +567,11 @@ export class Registry {
     if (v && ref) {
       const isCreate = /^(model_version|model)\.(create|upload)$/.test(a);
       // The images a version is registered to run with (a package's containers): a model serving its artifact with another is judged.
-      const images = ev.outcome !== 'failure' && (isCreate || a === 'model_version.update') ? imagesOf(ev) : [];
-      if (images.length) v.images = images;
+      if (ev.outcome !== 'failure' && (isCreate || a === 'model_version.update')) {
+        const union = (a1: string[] | undefined, b: string[]) => (b.length ? [...new Set([...(a1 ?? []), ...b])].slice(-MAX_LIST) : a1);
+        v.images = union(v.images, imagesOf(ev));
+        v.imageDigests = union(v.imageDigests, imageDigestsOf(ev));
+      }
       if (isCreate) {
         v.created ??= who;
         if (who) pushParty(v.registrants, who);
@@ -743,11 +748,4 @@ function pendingVersion(platform: string, name: string, alias: string, approval:
     trainingInputs: [],
     aliases: [alias],
   };
-}
-
-/** Container images an event names for a model (`ml.model.image`, `images`), as written. */
-function imagesOf(ev: NormalizedEvent): string[] {
-  const m = ev.ml?.model as { image?: unknown; images?: unknown } | undefined;
-  const all = [m?.image, ...(Array.isArray(m?.images) ? m.images : [])].filter((x): x is string => typeof x === 'string' && !!x);
-  return [...new Set(all)].slice(0, MAX_LIST);
 }

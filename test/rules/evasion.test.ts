@@ -110,6 +110,30 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(serve('docker.io/attacker/serve:latest')).toEqual([['image_substitution', ['docker.io/attacker/serve:latest']]]);
     expect(serve(IMG)).toEqual([]);
     expect(serve(`123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7@sha256:${'a'.repeat(64)}`)).toEqual([]);
+    // A package registered with a tag and its digest apart (SageMaker's own form), and with an additional inference
+    // specification (a GPU variant): a model using either, by tag or digest, runs a registered image.
+    const TAGGED = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7';
+    const GPU = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb-gpu:1.7';
+    const tagged = () => {
+      const [create, ...rest] = smPackage();
+      const req = structuredClone(create!.requestParameters) as Record<string, any>;
+      req.inferenceSpecification.containers[0] = { image: TAGGED, imageDigest: `sha256:${'b'.repeat(64)}`, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' };
+      req.additionalInferenceSpecifications = [{ name: 'gpu', containers: [{ image: GPU, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }] }];
+      return [{ ...create!, requestParameters: req }, ...rest];
+    };
+    const serveTagged = (image: string) =>
+      fired(normalize('sagemaker', [...tagged(), ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'same-weights', primaryContainer: { image, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' } }), endpointConfig({ productionVariants: [variant('A', 'same-weights', 1)] }), createEndpoint()]))
+        .filter((a) => a.rule_id === 'registry.unapproved_deployment')
+        .map((a) => a.details?.reason);
+    for (const image of [TAGGED, `123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb@sha256:${'b'.repeat(64)}`, `${TAGGED}@sha256:${'b'.repeat(64)}`, GPU]) expect(serveTagged(image), image).toEqual([]);
+    expect(serveTagged(`123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb@sha256:${'c'.repeat(64)}`)).toEqual(['image_substitution']);
+    // An inference component's own container is judged too.
+    const ic = (image: string) =>
+      fired(normalize('sagemaker', [...smPackage(), ct('CreateInferenceComponent', '2026-03-02T12:00:00Z', { inferenceComponentName: 'ic1', endpointName: 'fraud-prod', variantName: 'A', specification: { container: { image, artifactUrl: 's3://models/fraud/v4/model.tar.gz' } } })]))
+        .filter((a) => a.rule_id === 'registry.unapproved_deployment')
+        .map((a) => a.details?.reason);
+    expect(ic('docker.io/attacker/serve:latest')).toEqual(['image_substitution']);
+    expect(ic(IMG)).toEqual([]);
   });
 
   it('UpdateInferenceComponent naming only the component: judged on the endpoint it was created on', () => {

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, identityOf, isDeployment, modelRefOf, normUri, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, compareVersions, deploymentConfigOf, digestOfImage, endpointOf, identityOf, imagesOf, isDeployment, modelRefOf, normUri, uriOverlap, type ModelRef } from '../facts.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -174,14 +174,18 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   // A model that serves an approved artifact with another image than the one the version was registered with:
   // the code around the weights is not what was approved (a container can rewrite predictions or leak inputs).
   if (setting(ctx, 'check_substitution')) {
-    const registered = approved.flatMap((v) => v.images ?? []);
-    for (const m of models) {
-      const other = registered.length ? ctx.reg.imagesOfModel(ev.platform, m).filter((i) => !registered.some((r) => sameImage(i, r))) : [];
+    const registered = [...new Set(approved.flatMap((v) => v.images ?? []))];
+    const digests = new Set(approved.flatMap((v) => v.imageDigests ?? []));
+    const known = (i: string) => registered.includes(i) || digests.has(digestOfImage(i) ?? '');
+    // The containers of the models served, and an inference component's own container.
+    const served = [...models.map((m) => ({ model: m, images: ctx.reg.imagesOfModel(ev.platform, m) })), ...(ev.resource?.type === 'inference_component' ? [{ model: ev.resource.name ?? ev.resource.id, images: imagesOf(ev) }] : [])];
+    for (const { model, images } of registered.length || digests.size ? served : []) {
+      const other = images.filter((i) => !known(i));
       if (!other.length) continue;
       ctx.detect({
         entity, key: `${what}|image|${other.join(',')}`, evidence: [...new Set(approved.map((v) => v.approval?.event ?? ''))].filter(Boolean).concat(ev.id), title: 'Deployed artifact differs from the approved one', time: ev.time,
-        summary: `${ep} serves the approved ${approved[0]!.name} v${approved[0]!.version} with image ${other.join(', ')} (registered with ${[...new Set(registered)].join(', ')})`,
-        details: { model: m, deployed_images: other, registered_images: [...new Set(registered)], reason: 'image_substitution', deployer },
+        summary: `${ep} serves the approved ${approved[0]!.name} v${approved[0]!.version} with image ${other.join(', ')} (registered with ${registered.join(', ') || [...digests].join(', ')})`,
+        details: { model, deployed_images: other, registered_images: registered, registered_digests: [...digests], reason: 'image_substitution', deployer },
       });
     }
   }
@@ -240,11 +244,3 @@ export const behavioralDrift: KindImpl = (ev, ctx) => {
     if (ep) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, endpointEntity(ev, ep), 'mean', v);
   }
 };
-
-/** One image, written with a tag or a digest: the same when equal, or when both name the same digest. */
-function sameImage(a: string, b: string): boolean {
-  if (a === b) return true;
-  const digest = (x: string) => /@(sha256:[0-9a-f]{64})$/i.exec(x)?.[1]?.toLowerCase();
-  const da = digest(a);
-  return !!da && da === digest(b);
-}
