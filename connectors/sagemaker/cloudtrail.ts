@@ -237,6 +237,15 @@ function copySourceUri(header: string | undefined): string | undefined {
   return decoded ? `s3://${decoded}` : undefined;
 }
 
+/** The objects a DeleteObjects removes, as `s3://bucket/key` (at most 1000, S3's own limit per request). */
+function deletedObjects(r: Obj, params: Obj, bucket: string): string[] {
+  const del = isObj(params.delete) ? params.delete : isObj(params.Delete) ? params.Delete : {};
+  const keys = arr(del.Object ?? del.Objects).filter(isObj).map((o) => str(o.Key) ?? str(o.key));
+  const fromKeys = keys.filter((k): k is string => !!k).map((k) => `s3://${bucket}/${k}`);
+  const fromResources = arr(r.resources).filter(isObj).filter((x) => x.type === 'AWS::S3::Object').map((x) => str(x.ARN) ?? str(x.arn)).flatMap((a) => (a?.startsWith('arn:aws:s3:::') ? [`s3://${a.slice(13)}`] : []));
+  return uniq([...fromKeys, ...fromResources]).slice(0, 1000);
+}
+
 /** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists (a copy's source counts too). */
 function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
   const bucket = str(params.bucketName) ?? str(params.bucket);
@@ -264,6 +273,8 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else if (/^(PutBucketPolicy|DeleteBucketPolicy|PutBucketAcl|PutObjectAcl|PutBucketPublicAccessBlock|DeletePublicAccessBlock|DeleteBucketPublicAccessBlock|PutBucketOwnershipControls)$/.test(eventName)) action = 'permission.change';
   else action = genericAction(eventName);
   const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : undefined;
+  // DeleteObjects names its keys in the request (`delete.Object[].Key`) or as object resources, not in `key`.
+  const deleted = eventName === 'DeleteObjects' && bucket ? deletedObjects(r, params, bucket) : [];
   const recipient = str(r.recipientAccountId);
   const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
   return {
@@ -272,7 +283,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
     resource: { type: key ? 's3_object' : 's3_bucket', id: uri, name: key ?? bucket, uri },
     ml: {
       data: {
-        uris: uri ? [uri] : undefined,
+        uris: deleted.length ? deleted : uri ? [uri] : undefined,
         inputs: copySource ? [copySource] : undefined,
         outputs: copySource && uri ? [uri] : undefined,
         bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,

@@ -100,6 +100,11 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(changed([...smPackage(), put('2026-03-02T12:00:00Z', 'fraud/v5/model.tar.gz')])).toEqual([]);
     const [create, approve, ...rest] = smPackage();
     expect(changed([create!, put('2026-03-02T10:10:00Z', 'fraud/v4/model.tar.gz'), approve!, ...rest])).toEqual([]);
+    // DeleteObjects (`aws s3 rm --recursive`) names its keys in the request, or as object resources.
+    const delMany = (extra: Record<string, unknown>) => ({ ...ct('DeleteObjects', '2026-03-02T12:00:00Z', { bucketName: 'models', ...extra }, {}, bob), eventSource: 's3.amazonaws.com', eventCategory: 'Data' });
+    expect(changed([...smPackage(), delMany({ delete: { Object: [{ Key: 'fraud/v3/model.tar.gz' }, { Key: 'fraud/v4/model.tar.gz' }], Quiet: true } })])).toEqual([['fraud/4', 'artifact_deleted', 's3://models/fraud/v4/model.tar.gz']]);
+    expect(changed([...smPackage(), { ...delMany({}), resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::models/fraud/v4/model.tar.gz' }, { type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }] }])).toEqual([['fraud/4', 'artifact_deleted', 's3://models/fraud/v4/model.tar.gz']]);
+    expect(changed([...smPackage(), delMany({ delete: { Object: [{ Key: 'fraud/v3/model.tar.gz' }] } })])).toEqual([]);
   });
 
   it('the approved artifact served with another image than the package was registered with is a substitution; the same image, by tag or digest, is not', () => {
