@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, identityOf, isDeployment, modelRefOf } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
-import { identityEntity, setting, versionEntity, type KindImpl } from './context.js';
+import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, versionsOf } from './shared.js';
 
 /**
@@ -37,7 +37,7 @@ export const selfApproval: KindImpl = (ev, ctx) => {
 };
 
 /** An AssumeRole seen after approvals made in its session: those approvals are judged again as its caller's. */
-function judgeSessionApprovals(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
+function judgeSessionApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   const arn = ev.details?.assumed_role_arn;
   if (ev.outcome === 'failure' || typeof arn !== 'string' || ev.actor?.type === 'service' || ev.actor?.type === 'system') return;
   const k = `sessapp|${arn.toLowerCase()}`;
@@ -53,7 +53,7 @@ function judgeSessionApprovals(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]
   }
 }
 
-function judgeSelfApproval(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
+function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
   const who = identityOf(ev.actor, ctx.cfg);
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   const roles = setting(ctx, 'roles');
