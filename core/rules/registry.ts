@@ -59,6 +59,8 @@ export interface VersionRec {
   images?: string[];
   /** Their digests (`sha256:…`), given apart or in the references. */
   imageDigests?: string[];
+  /** Artifacts of its containers after the first (a multi-container package): they are its artifacts too. */
+  moreArtifacts?: string[];
 }
 
 /** An upload whose version number was not logged, until the version is seen (see Registry.claimUpload). */
@@ -236,7 +238,7 @@ export class Registry {
       this.addToIndex(`mv|${platform}|${newName}`, key);
       this.addToIndex(`n|${newName}|${v.version}`, key);
       this.addToIndex(`np|${newName}`, platform);
-      if (moved.artifact) this.addToIndex(`a|${moved.artifact}`, key);
+      for (const art of [moved.artifact, ...(moved.moreArtifacts ?? [])]) if (art) this.addToIndex(`a|${art}`, key);
       for (const r of new Set([...(moved.producerRuns ?? []), ...(moved.runId ? [moved.runId] : [])])) this.addToIndex(`rv|${r}`, key);
     }
   }
@@ -246,7 +248,7 @@ export class Registry {
     this.state.delete(REGISTRY_NS, `v|${v.key}`);
     this.removeFromIndex(`mv|${v.platform}|${v.name}`, v.key);
     this.removeFromIndex(`n|${v.name}|${v.version}`, v.key);
-    if (v.artifact) this.removeFromIndex(`a|${v.artifact}`, v.key);
+    for (const art of [v.artifact, ...(v.moreArtifacts ?? [])]) if (art) this.removeFromIndex(`a|${art}`, v.key);
     for (const r of new Set([...(v.producerRuns ?? []), ...(v.runId ? [v.runId] : [])])) this.removeFromIndex(`rv|${r}`, v.key);
   }
 
@@ -579,6 +581,11 @@ export class Registry {
       if (ref.artifact && (isCreate || !v.artifact || a === 'model_version.source_change')) {
         v.artifact = ref.artifact;
         this.addToIndex(`a|${ref.artifact}`, v.key);
+        // The other containers' artifacts of a multi-container package are what it serves too.
+        const more = (Array.isArray(ev.ml?.model?.artifact_uris) ? (ev.ml.model.artifact_uris as unknown[]) : []).filter((u): u is string => typeof u === 'string' && !!u).map((u) => normUri(u, this.cfg)).filter((u) => u !== ref.artifact);
+        for (const old of v.moreArtifacts ?? []) if (!more.includes(old)) this.removeFromIndex(`a|${old}`, v.key);
+        v.moreArtifacts = more.length ? more.slice(0, MAX_LIST) : undefined;
+        for (const art of v.moreArtifacts ?? []) this.addToIndex(`a|${art}`, v.key);
         for (const j of this.producersOfArtifact(ref.artifact)) this.link(v, j);
       }
       if (ref.runId) {

@@ -66,6 +66,13 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     expect(alerts.map((a) => (a.details?.deployed as { artifact?: string } | undefined)?.artifact)).toEqual(['s3://scratch/evil/model.tar.gz']);
     const ok = ct('CreateModel', '2026-03-02T11:20:00Z', { modelName: 'multi', containers: [{ image: IMG, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }] });
     expect(fired(normalize('sagemaker', [...smPackage(), ok, endpointConfig({ productionVariants: [variant('A', 'multi', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+    // A package of two containers (a preprocessor and the model): serving both of its artifacts is serving what was approved.
+    const [create, ...rest] = smPackage();
+    const req = structuredClone(create!.requestParameters) as Record<string, any>;
+    req.inferenceSpecification.containers.unshift({ image: IMG, modelDataUrl: 's3://models/fraud/v4/pre.tar.gz' });
+    const twoContainers = [{ ...create!, requestParameters: req }, ...rest];
+    const both = ct('CreateModel', '2026-03-02T11:20:00Z', { modelName: 'multi', containers: [{ image: IMG, modelDataUrl: 's3://models/fraud/v4/pre.tar.gz' }, { image: IMG, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }] });
+    expect(fired(normalize('sagemaker', [...twoContainers, both, endpointConfig({ productionVariants: [variant('A', 'multi', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
   });
 
   it('a package of the same group and version from another account or region is not the approved one; a central registry account\'s approval vouches for its own package', () => {
