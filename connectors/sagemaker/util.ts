@@ -51,11 +51,8 @@ export function uniq(values: Array<string | undefined>): string[] {
   return [...new Set(values.filter((v): v is string => !!v))];
 }
 
-/** `image@sha256:…` → the digest; a tag or bare reference → undefined. */
-export function imageDigest(image: string | undefined): string | undefined {
-  const m = image ? /@(sha256:[0-9a-f]{64})$/i.exec(image) : null;
-  return m?.[1]?.toLowerCase();
-}
+/** `image@sha256:…` → the digest; a tag or bare reference → undefined (the shared helper, under this connector's name). */
+export { imageDigestOf as imageDigest } from '../../core/integrity/image.js';
 
 /**
  * `{...base, ...over}` without its undefined values: keys of `base` in order

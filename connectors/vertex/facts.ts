@@ -1,3 +1,4 @@
+import { imageDigestOf } from '../../core/integrity/image.js';
 import { isObj, str, type Json } from './logentry.js';
 
 /** Security-relevant facts found in an audit entry's request/response bodies. */
@@ -138,13 +139,11 @@ function hasKey(node: unknown, key: string, depth: number): boolean {
 
 /** True when an image reference is pinned by digest (`…@sha256:<64 hex>`). */
 export function isPinned(image: string): boolean {
-  return /@sha256:[0-9a-f]{64}$/i.test(image);
+  return imageDigestOf(image) !== undefined;
 }
 
 /** The digest part of a pinned image reference. */
-export function digestOf(image: string): string | undefined {
-  return /@(sha256:[0-9a-f]{64})$/i.exec(image)?.[1];
-}
+export const digestOf = (image: string): string | undefined => imageDigestOf(image);
 
 /** `projects/p/locations/l/models/123@2` → { name: 'projects/p/locations/l/models/123', version: '2' } (alias when not numeric). */
 export function parseModelRef(ref: string | undefined): { name?: string; version?: string; alias?: string } {

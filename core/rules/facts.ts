@@ -1,3 +1,4 @@
+import { imageDigestOf } from '../integrity/image.js';
 import type { NormalizedEvent } from '../schema/index.js';
 import type { RulesConfigParsed } from './config.js';
 
@@ -466,10 +467,6 @@ export function imagesOf(ev: NormalizedEvent): string[] {
 export function imageDigestsOf(ev: NormalizedEvent): string[] {
   const m = ev.ml?.model as Record<string, unknown> | undefined;
   const given = [...strings(m?.image_digests), ...strings(m?.additional_image_digests)].map((d) => d.toLowerCase());
-  return [...new Set([...given, ...imagesOf(ev).flatMap((i) => strings(digestOfImage(i)))])];
+  return [...new Set([...given, ...imagesOf(ev).flatMap((i) => strings(imageDigestOf(i)))])];
 }
 
-/** The digest an image reference pins (`repo@sha256:…`), lower-cased. */
-export function digestOfImage(image: string): string | undefined {
-  return /@(sha256:[0-9a-f]{64})$/i.exec(image)?.[1]?.toLowerCase();
-}

@@ -1,5 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, compareVersions, deploymentConfigOf, digestOfImage, endpointOf, identityOf, imagesOf, isDeployment, modelRefOf, normUri, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, identityOf, imagesOf, isDeployment, modelRefOf, normUri, uriOverlap, type ModelRef } from '../facts.js';
+import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -176,7 +177,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   if (setting(ctx, 'check_substitution')) {
     const registered = [...new Set(approved.flatMap((v) => v.images ?? []))];
     const digests = new Set(approved.flatMap((v) => v.imageDigests ?? []));
-    const known = (i: string) => registered.includes(i) || digests.has(digestOfImage(i) ?? '');
+    const known = (i: string) => registered.includes(i) || digests.has(imageDigestOf(i) ?? '');
     // The containers of the models served, and an inference component's own container.
     const served = [...models.map((m) => ({ model: m, images: ctx.reg.imagesOfModel(ev.platform, m) })), ...(ev.resource?.type === 'inference_component' ? [{ model: ev.resource.name ?? ev.resource.id, images: imagesOf(ev) }] : [])];
     for (const { model, images } of registered.length || digests.size ? served : []) {
