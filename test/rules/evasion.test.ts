@@ -441,6 +441,15 @@ describe('identity: a role session name is the caller\'s to choose', () => {
     expect(late.map((a) => a.details?.identity)).toEqual(['alice']);
     expect(late[0]!.time).toBe('2026-03-02T11:00:00.000Z'); // dated at the approval, not at the AssumeRole
     expect(inArrivalOrder(bob)).toEqual([]);
+    // At most 1000 sessions wait (session names are often one per call): past that the oldest is forgotten.
+    const [train, pkg, assume, approve] = records(alice);
+    const others = Array.from({ length: 1000 }, (_, i) => ({ ...approve!, eventID: `other-${i}`, userIdentity: assumed('MLApprover', `ci-${i}`) }));
+    const events = [train!, pkg!, approve!, ...others, assume!].flatMap((r) => plugin.normalize!(r, ctx).events);
+    const out: Alert[] = [];
+    const r = new Replayer({ rules: RulesConfig.parse({}) }, { onAlerts: (a) => out.push(...a) });
+    r.push(events.map((e) => ({ id: e.id, time: e.time, body: JSON.stringify(e) })));
+    r.finish();
+    expect(out.filter((a) => a.rule_id === 'evaluation.self_approval')).toEqual([]);
   });
 
   it('role chaining: alice assumes Hop as "hop-1", and from it the approver role as "bob@corp.example"', () => {

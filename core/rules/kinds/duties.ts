@@ -3,7 +3,7 @@ import { durationMs } from '../config.js';
 import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, identityOf, isDeployment, modelRefOf } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
-import { CREATES, versionsOf } from './shared.js';
+import { CREATES, dropWaiting, versionsOf } from './shared.js';
 
 /**
  * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
@@ -22,6 +22,8 @@ interface SessionApproval {
 }
 const SESSION_WAIT_MS = 86_400_000;
 const MAX_SESSION_APPROVALS = 20;
+/** Sessions whose approvals wait at once: the oldest beyond it are forgotten (session names are often per call). */
+const MAX_WAITING_SESSIONS = 1000;
 
 export const selfApproval: KindImpl = (ev, ctx) => {
   if (ev.action === 'role.assume') return judgeSessionApprovals(ev, ctx);
@@ -32,6 +34,9 @@ export const selfApproval: KindImpl = (ev, ctx) => {
     const key = typeof ev.details?.access_key_id === 'string' && ev.details.access_key_id ? ev.details.access_key_id : undefined;
     const kept = (ctx.get<SessionApproval[]>(k) ?? []).filter((x) => Math.abs(Date.parse(ev.time) - Date.parse(x.event.time)) <= SESSION_WAIT_MS);
     ctx.set(k, [...kept, { event: { ...ev, raw: undefined }, ...(key ? { key } : {}) }].slice(-MAX_SESSION_APPROVALS));
+    const open = [...(ctx.get<string[]>('sessapp-index') ?? []).filter((s) => s !== session), session];
+    for (const old of open.slice(0, -MAX_WAITING_SESSIONS)) ctx.delete(`sessapp|${old}`);
+    ctx.set('sessapp-index', open.slice(-MAX_WAITING_SESSIONS));
   }
   judgeSelfApproval(ev, ctx);
 };
@@ -46,7 +51,9 @@ function judgeSessionApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   if (!waiting?.length || !caller) return;
   const key = typeof ev.details?.assumed_access_key_id === 'string' ? ev.details.assumed_access_key_id : undefined;
   const mine = waiting.filter((w) => !w.key || !key || w.key === key);
-  ctx.set(k, waiting.filter((w) => !mine.includes(w)));
+  const rest = waiting.filter((w) => !mine.includes(w));
+  if (rest.length) ctx.set(k, rest);
+  else dropWaiting(ctx, 'sessapp', arn.toLowerCase());
   for (const w of mine) {
     if (Math.abs(Date.parse(ev.time) - Date.parse(w.event.time)) > SESSION_WAIT_MS) continue;
     judgeSelfApproval({ ...w.event, actor: { ...w.event.actor, assumed_by: caller } as NormalizedEvent['actor'] }, ctx);
