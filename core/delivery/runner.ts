@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { attemptDeadline, deliverWithRetry, describe } from '../retry/index.js';
@@ -98,6 +98,10 @@ export class SinkRunner {
     const signal = this.abort.signal;
     const readLimit = this.cfg.batch.max_events * this.cfg.concurrency;
     while (!signal.aborted) {
+      // A read whose records the route all leaves out settles in microtasks alone: without a turn of the
+      // event loop per read, a long run of them would starve timers and I/O (the HTTP server, when the sink
+      // runs on the main thread) until the backlog is through.
+      await yieldToLoop();
       await this.retryDeadLetters(signal);
       if (Date.now() >= this.nextParkedRetry) await this.retryParked(signal);
       // Look before reading: a partial batch waits to fill for up to batch.timeout_ms, and reading it

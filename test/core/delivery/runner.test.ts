@@ -220,6 +220,22 @@ describe('SinkRunner', () => {
     expect(seen).toEqual(['e1', 'f0', 'f1']);
   });
 
+  it('gives the event loop a turn per read while it skips a long run of records its route leaves out', async () => {
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    await fill(spool, 20_000, 'e');
+    const { sink, seen } = recordingSink('alerts-only');
+    const runner = new SinkRunner(spool, sink, SinkCommonConfig.parse({ ...cfg, route: { kinds: ['alert'] } }), silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    // A timer due at once must fire while the backlog is still being skipped, not after it.
+    await sleep(1);
+    const left = spool.depth(runner.consumer).records;
+    expect(left).toBeGreaterThan(0);
+    await until(() => spool.depth(runner.consumer).records === 0, 10_000, 'the cursor past the skipped events');
+    expect(seen).toEqual([]);
+  });
+
   it('re-sends only its own sink\'s dead letters and parked records, never another sink\'s', async () => {
     const spool = Spool.open({ dir: tmpDir() });
     cleanup.push(() => spool.close());
