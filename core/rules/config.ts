@@ -161,9 +161,11 @@ export const KindSchemas = {
   adversarial_failure: z.strictObject({
     ...common,
     prefixes: globs.optional(),
-    /** Scores are fractions (a tag `85%` is read as 0.85). */
+    /** Scores are fractions (a tag `85%`, or a number from 1 to 100, is read as a percent: 0.85). */
     min_score: z.number().min(0, 'a score from 0 to 1 (85 % is 0.85)').max(1, 'a score from 0 to 1 (85 % is 0.85)').optional(),
     lower_is_better: globs.optional(),
+    /** Keys under the prefixes that set the attack up (budget, steps, samples): never read as scores. */
+    parameters: globs.optional(),
     require_for: globs.optional(),
   }),
   train_test_overlap: z.strictObject({ ...common }),

@@ -33,7 +33,14 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   off_hours_job: { min_history: '28d', min_jobs: 10, tolerance_hours: 1, min_support: 2, utc_offset_hours: 0, exempt: [] },
   unverified_dependency: { allowed_registries: ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'], require_digest: true },
   score_drop: { metrics: Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]), threshold: 0.02, compare: 'both' },
-  adversarial_failure: { prefixes: ['adversarial', 'adv_'], min_score: 0.5, lower_is_better: ['*success_rate*', '*asr', '*attack_success*'], require_for: ['*'] },
+  adversarial_failure: {
+    prefixes: ['adversarial', 'adv_'],
+    min_score: 0.5,
+    lower_is_better: ['*success_rate*', '*asr', '*attack_success*'],
+    // Keys that set an attack up, not score it: an epsilon of 0.03 is no 3 % score.
+    parameters: ['*epsilon*', '*eps', '*_eps_*', '*steps', '*iterations', '*iters', '*samples', '*budget*', '*seed', '*restarts', '*batch_size'],
+    require_for: ['*'],
+  },
   train_test_overlap: {},
   self_approval: { roles: ['trained', 'evaluated'], exempt: [] },
   approved_model_modified: { actions: MODIFY_ACTIONS, ignore_tags: [] },

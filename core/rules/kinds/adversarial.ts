@@ -19,14 +19,29 @@ interface AdvEvidence {
 const PASS_WORDS = new Set(['passed', 'pass', 'true', 'yes', 'ok', 'success', 'succeeded']);
 const FAIL_WORDS = new Set(['failed', 'fail', 'false', 'no', 'failure']);
 
+/** The judging settings of the kind: the floor, the lower-is-better keys and the keys that are not scores. */
+interface AdvScale {
+  minScore: number;
+  lowerBetter: string[];
+  parameters: string[];
+}
+
 /**
  * What an adversarial value says: a score (against `min_score`, or its complement for lower-is-better
  * metrics), a pass or fail word, else nothing — a placeholder (`pending`, `skipped`, `n/a`, ``) is not an
  * evaluation: it used to count as a pass, so stamping one at registration silenced the missing-evaluation alert.
+ * A key matching `parameters` sets the attack up (`adv_epsilon: 0.03` read as a score of 3 % failed every
+ * model); a number above 1 is a percent (`adversarial_accuracy: 40` read as 40 ≥ 0.5 passed), above 100 or
+ * below 0 no score at all.
  */
-function advVerdict(f: AdvEvidence, minScore: number, lowerBetter: string[]): 'pass' | 'fail' | undefined {
+function advVerdict(f: AdvEvidence, scale: AdvScale): 'pass' | 'fail' | undefined {
+  if (anyGlob(scale.parameters, f.key)) return undefined;
   const n = typeof f.value === 'number' ? f.value : typeof f.value === 'string' ? scoreOf(f.value) : undefined;
-  if (n !== undefined && Number.isFinite(n)) return (anyGlob(lowerBetter, f.key) ? n > 1 - minScore : n < minScore) ? 'fail' : 'pass';
+  if (n !== undefined && Number.isFinite(n)) {
+    if (n < 0 || n > 100) return undefined;
+    const score = n > 1 ? n / 100 : n;
+    return (anyGlob(scale.lowerBetter, f.key) ? score > 1 - scale.minScore : score < scale.minScore) ? 'fail' : 'pass';
+  }
   if (typeof f.value === 'boolean') return f.value ? 'pass' : 'fail';
   const s = String(f.value).trim().toLowerCase();
   return PASS_WORDS.has(s) ? 'pass' : FAIL_WORDS.has(s) ? 'fail' : undefined;
@@ -40,11 +55,11 @@ function scoreOf(text: string): number | undefined {
   return Number.isFinite(n) ? (m[2] ? n / 100 : n) : undefined;
 }
 
-function adversarialOf(ev: NormalizedEvent, prefixes: string[], minScore: number, lowerBetter: string[]): AdvEvidence[] {
+function adversarialOf(ev: NormalizedEvent, prefixes: string[], scale: AdvScale): AdvEvidence[] {
   return evidenceValues(ev)
     .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
     .map(([key, value]) => ({ key, value, event: ev.id }))
-    .filter((f) => advVerdict(f, minScore, lowerBetter) !== undefined);
+    .filter((f) => advVerdict(f, scale) !== undefined);
 }
 
 /**
@@ -111,8 +126,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   const prefixes = setting(ctx, 'prefixes');
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
   const minScore = setting<number>(ctx, 'min_score');
-  const lowerBetter = setting<string[]>(ctx, 'lower_is_better');
-  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, minScore, lowerBetter);
+  const scale: AdvScale = { minScore, lowerBetter: setting<string[]>(ctx, 'lower_is_better'), parameters: setting<string[]>(ctx, 'parameters') };
+  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, scale);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
   // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
   if (!found.length && !approved) return;
@@ -127,7 +142,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     const keys = [...new Set([...(target ? [target.key, ...(target.adopted ?? [])] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     clearPendingApprovals(ctx, keys);
-    const failed = found.filter((f) => advVerdict(f, minScore, lowerBetter) === 'fail');
+    const failed = found.filter((f) => advVerdict(f, scale) === 'fail');
     if (failed.length) {
       const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
       ctx.detect({

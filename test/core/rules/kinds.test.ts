@@ -331,4 +331,25 @@ describe('evaluation.adversarial_failure: what counts as an adversarial evaluati
     for (const v of ['0.9', '.81', '+0.8', '0,81', '85%', '9e-01', 'passed', 'true']) expect(titles(v), v).toEqual([]);
     for (const v of ['0.1', '10%', '1e-05', 'failed']) expect(titles(v), v).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
   });
+  const withTags = (tags: Record<string, string | number>, cfg = rules) =>
+    replayEvents(
+      [
+        mk('c', 0, { action: 'model_version.create', operation: 'model_version.created', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1' }, metrics: tags as Record<string, number> } }),
+        mk('a', 1, { action: 'model_version.alias_set', operation: 'model_version_alias.created', actor: actors.bob, resource: { type: 'model_version', name: 'm', version: '1' }, ml: { model: { name: 'm', version: '1', aliases: ['champion'] } }, details: { alias: 'champion' } }),
+      ],
+      { rules: cfg },
+    ).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure').map((a) => [a.title, a.details?.failed ?? null]);
+  it('a number from 1 to 100 is a percent: 40 fails, 85 passes; above 100 or below 0 it is no score', () => {
+    expect(withTags({ adversarial_accuracy: 40 })).toEqual([['evaluation.adversarial_failure: Adversarial evaluation failed', [{ key: 'adversarial_accuracy', value: 40, event: 'c' }]]]);
+    expect(withTags({ adversarial_accuracy: 85 })).toEqual([]);
+    expect(withTags({ adv_attack_success_rate: 60 })).toEqual([['evaluation.adversarial_failure: Adversarial evaluation failed', [{ key: 'adv_attack_success_rate', value: 60, event: 'c' }]]]);
+    expect(withTags({ adv_loss: 250 })).toEqual([['evaluation.adversarial_failure: Approved without adversarial evaluation', null]]);
+  });
+  it('the attack\'s own settings (epsilon, steps, samples) are not scores: an epsilon of 0.03 fails nothing, nor counts as an evaluation', () => {
+    expect(withTags({ adv_epsilon: 0.03, adv_pgd_steps: 40, adv_n_samples: 1000, adversarial_accuracy: 0.82 })).toEqual([]);
+    expect(withTags({ adv_epsilon: 0.03 })).toEqual([['evaluation.adversarial_failure: Approved without adversarial evaluation', null]]);
+    // Settable: a team whose `adv_eps` is a score says so.
+    const own = RulesConfig.parse({ 'evaluation.adversarial_failure': { parameters: [] } });
+    expect(withTags({ adv_epsilon: 0.03 }, own).map(([t]) => t)).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
+  });
 });
