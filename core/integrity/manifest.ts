@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
 /** One file of a model artifact tree: its path relative to the root (POSIX separators) and SHA-256. */
@@ -18,17 +18,28 @@ export interface Manifest {
 
 /**
  * The root digest of a manifest: SHA-256 of the lines `<sha256>  <path>\n`
- * sorted by path (byte order). The MLflow auditor and `mltrail attest` both
- * use it, so a serving container's attestation compares with the registered
- * hash directly.
+ * sorted by path (byte order), as `sha256sum` writes them: a path holding a
+ * backslash, newline or carriage return is escaped (`\\`, `\n`, `\r`) and
+ * its line starts with `\`. Unescaped, a file named `a\n<sha>  b` wrote the
+ * same lines as the two files `a` and `b`: a tree with an extra file could
+ * match an approved one. The MLflow auditor and `mltrail attest` both use it,
+ * so a serving container's attestation compares with the registered hash
+ * directly.
  *
  * @example
  * rootDigest([{ path: 'MLmodel', sha256: 'ab…', size: 10 }]) // '3f…'
  */
 export function rootDigest(files: ReadonlyArray<Pick<ManifestEntry, 'path' | 'sha256'>>): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) h.update(`${f.sha256}  ${f.path}\n`);
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) h.update(manifestLine(f));
   return h.digest('hex');
+}
+
+/** One `sha256sum` line (see rootDigest). */
+function manifestLine(f: Pick<ManifestEntry, 'path' | 'sha256'>): string {
+  if (!/[\\\n\r]/.test(f.path)) return `${f.sha256}  ${f.path}\n`;
+  const escaped = f.path.replace(/[\\\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : '\\r'));
+  return `\\${f.sha256}  ${escaped}\n`;
 }
 
 export function buildManifest(files: ManifestEntry[]): Manifest {
@@ -49,24 +60,41 @@ export async function hashStream(stream: AsyncIterable<Uint8Array | string>): Pr
 }
 
 /**
- * Manifest of every regular file under `dir` (streamed, symlinks not followed).
+ * Manifest of every file under `dir`, streamed. A symlink counts as what it
+ * points to, under its own path: what a server loads through it (a Hugging
+ * Face snapshot is all links into its blob store; not following them gave
+ * such a directory the empty manifest, equal for every model). A linked
+ * directory already being walked (a loop) is not walked again; a link to
+ * nothing is an error naming it, rather than a file silently left out.
  *
  * @example
  * const m = await hashDirectory('/opt/ml/model'); m.root
  */
 export async function hashDirectory(dir: string): Promise<Manifest> {
   const files: ManifestEntry[] = [];
-  async function walk(d: string): Promise<void> {
+  async function walk(d: string, ancestors: Set<string>): Promise<void> {
     for (const ent of await readdir(d, { withFileTypes: true })) {
       const p = join(d, ent.name);
-      if (ent.isDirectory()) await walk(p);
-      else if (ent.isFile()) {
+      let isDir = ent.isDirectory();
+      let isFile = ent.isFile();
+      if (ent.isSymbolicLink()) {
+        const target = await stat(p).catch((err: NodeJS.ErrnoException) => {
+          throw new Error(`${p}: a symlink to nothing (${err.code ?? err.message}); it cannot be hashed as part of the model`);
+        });
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDir) {
+        const real = await realpath(p);
+        if (ancestors.has(real)) continue;
+        await walk(p, new Set([...ancestors, real]));
+      } else if (isFile) {
         const { sha256, size } = await hashStream(createReadStream(p));
         files.push({ path: relative(dir, p).split(sep).join('/'), sha256, size });
       }
     }
   }
-  await walk(dir);
+  await walk(dir, new Set([await realpath(dir)]));
   return buildManifest(files);
 }
 

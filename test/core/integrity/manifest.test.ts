@@ -37,6 +37,16 @@ describe('rootDigest', () => {
     expect(rootDigest([{ path: 'MLmodel', sha256: sha('m') }])).toBe(sha(`${sha('m')}  MLmodel\n`));
     expect(buildManifest(files.map((f) => ({ ...f, size: 0 }))).files.map((f) => f.path)).toEqual(['MLmodel', 'Zeta.bin', 'data-extra', 'data/vocab.txt', 'model.pkl']);
   });
+
+  it('escapes a path with a backslash, newline or carriage return as sha256sum does, so a file name cannot forge a second line', () => {
+    // A file named `a\n<sha>  b` used to write the very lines of the two files `a` and `b`.
+    const forged = [{ path: `a\n${sha('b')}  b`, sha256: sha('a') }];
+    const two = [{ path: 'a', sha256: sha('a') }, { path: 'b', sha256: sha('b') }];
+    expect(rootDigest(forged)).not.toBe(rootDigest(two));
+    // Pinned against GNU coreutils 9.1: `sha256sum` of files `a\rb`, `c\\d` and `e\nf` holding x, y, z.
+    const lines = `\\${sha('x')}  a\\rb\n\\${sha('y')}  c\\\\d\n\\${sha('z')}  e\\nf\n`;
+    expect(rootDigest([{ path: 'e\nf', sha256: sha('z') }, { path: 'a\rb', sha256: sha('x') }, { path: 'c\\d', sha256: sha('y') }])).toBe(sha(lines));
+  });
 });
 
 describe('hashDirectory', () => {
@@ -62,15 +72,36 @@ describe('hashDirectory', () => {
     expect((await hashDirectory(copy)).root).toBe(m.root);
   });
 
-  it('does not follow symlinks (documented): a link is not hashed as the file it points to', async () => {
-    const outside = join(tmpDir(), 'secret.txt');
-    writeFileSync(outside, 'not part of the model');
+  it('hashes what a symlink points to, under the link\'s path: a directory of links (a Hugging Face snapshot) is not the empty manifest', async () => {
+    const blobs = join(tmpDir(), 'blobs');
+    mkdirSync(blobs, { recursive: true });
+    writeFileSync(join(blobs, 'b1'), 'weights v1');
+    writeFileSync(join(blobs, 'b2'), '{"arch":"x"}');
+    const snap = join(tmpDir(), 'snapshot');
+    mkdirSync(snap, { recursive: true });
+    symlinkSync(join(blobs, 'b1'), join(snap, 'model.safetensors'));
+    symlinkSync(join(blobs, 'b2'), join(snap, 'config.json'));
+    symlinkSync(blobs, join(snap, 'linked-dir'));
+    const m = await hashDirectory(snap);
+    expect(m.files).toEqual([
+      { path: 'config.json', sha256: sha('{"arch":"x"}'), size: 12 },
+      { path: 'linked-dir/b1', sha256: sha('weights v1'), size: 10 },
+      { path: 'linked-dir/b2', sha256: sha('{"arch":"x"}'), size: 12 },
+      { path: 'model.safetensors', sha256: sha('weights v1'), size: 10 },
+    ]);
+    // Swapping the blob a link points to changes the digest.
+    writeFileSync(join(blobs, 'b1'), 'weights v2');
+    expect((await hashDirectory(snap)).root).not.toBe(m.root);
+  });
+
+  it('walks a directory link that loops back once, and names a link to nothing instead of leaving it out', async () => {
     const dir = join(tmpDir(), 'model');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'MLmodel'), 'x');
-    symlinkSync(outside, join(dir, 'link.txt'));
-    const m = await hashDirectory(dir);
-    expect(m.files.map((f) => f.path)).toEqual(['MLmodel']);
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'sub', 'w.bin'), 'w');
+    symlinkSync(dir, join(dir, 'sub', 'up'));
+    expect((await hashDirectory(dir)).files.map((f) => f.path)).toEqual(['sub/w.bin']);
+    symlinkSync(join(dir, 'missing.bin'), join(dir, 'dangling.bin'));
+    await expect(hashDirectory(dir)).rejects.toThrow(/dangling\.bin: a symlink to nothing/);
   });
 
   it('an empty directory has no files and the digest of no lines', async () => {
