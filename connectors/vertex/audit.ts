@@ -184,6 +184,7 @@ function mlFacts(
   approval?: string,
   aliases?: AliasChange,
   uploaded?: { name?: string; version?: string },
+  resp?: unknown,
 ) {
   const images = f.images;
   // The job-level image names the offender: the first unpinned image when any (image_pinned is a verdict
@@ -210,7 +211,9 @@ function mlFacts(
   const parsed = parseModelRef(modelRef);
   const ref = uploaded?.name ? { ...parsed, name: uploaded.name, version: uploaded.version } : parsed;
   const deployed = isObj(req.deployedModel) ? req.deployedModel : undefined;
-  const versionId = deployed ? str(deployed.modelVersionId) : undefined;
+  // DeployedModel.modelVersionId is output only: the server ignores it in a request (the deployed version is
+  // the one `model` names, else the default), so only the done operation's DeployModelResponse says it.
+  const versionId = deployed ? deployedVersionOf(resp) : undefined;
   const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias ? [ref.alias] : undefined;
   // An approval (or alias) is kept even when the model has no name yet (UploadModel of a new model names it
   // only when its operation completes): dropping ml.model would drop the approval with it.
@@ -242,6 +245,18 @@ function mlFacts(
   const outputs = f.outputUris.length ? f.outputUris : undefined;
   const data = inputs || outputs ? { uris: [...(inputs ?? []), ...(outputs ?? [])], inputs, outputs } : undefined;
   return { job, model, deployment, data };
+}
+
+/**
+ * The version a DeployModel served, as the service reports it: `deployedModel.modelVersionId` of a
+ * DeployModelResponse, bare or in the done long-running Operation's `response`.
+ */
+function deployedVersionOf(resp: unknown): string | undefined {
+  const op = isObj(resp) ? resp : {};
+  const done = isObj(op.response) ? op.response : op;
+  const dm = isObj(done.deployedModel) ? done.deployedModel : undefined;
+  const v = dm ? str(dm.modelVersionId) : undefined;
+  return v && /^\d+$/.test(v) ? v : undefined;
 }
 
 /** The created resource's name when the response carries it (sync creates), else the logged resourceName. */
@@ -295,7 +310,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   // CopyModel into a `parentModel` makes its next version as an upload does (same request field, same response).
   const upload = vertex && (rpc === 'UploadModel' || (rpc === 'CopyModel' && str(req.parentModel))) ? uploadedModel(req, pp.response) : undefined;
   const uploaded = upload && { name: canon(upload.name), version: outcome === 'failure' ? undefined : upload.version };
-  const ml: NonNullable<AuditFields['ml']> = mlFacts(facts, stage, resourceType, resourceName, req, canon, vertex, outcome === 'success' ? approval : undefined, aliases, uploaded);
+  const ml: NonNullable<AuditFields['ml']> = mlFacts(facts, stage, resourceType, resourceName, req, canon, vertex, outcome === 'success' ? approval : undefined, aliases, uploaded, pp.response);
   // An imported ModelEvaluation's scores are the evaluated version's metrics (what score_drop compares). A refused
   // import recorded nothing: its numbers must not become the version's baseline.
   const evaluation = vertex && rpc === 'ImportModelEvaluation' && isObj(req.modelEvaluation) ? req.modelEvaluation : undefined;

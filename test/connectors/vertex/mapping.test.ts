@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
 import { LOC, PROJECT, V1, auditEntry, normOne } from './samples.js';
 
 /**
@@ -64,15 +66,40 @@ describe('CopyModel into an existing model', () => {
 });
 
 describe('the version a deployment serves', () => {
-  it('DeployModel of a model with deployedModel.modelVersionId names that version', () => {
+  it('DeployModel of a model whose done operation reports deployedModel.modelVersionId names that version', () => {
     const ev = one(auditEntry({
       method: `${V1}EndpointService.DeployModel`,
       resourceName: `${LOC}/endpoints/77`,
-      request: { endpoint: `${LOC}/endpoints/77`, deployedModel: { model: MODEL, modelVersionId: '3', displayName: 'fraud' }, trafficSplit: { '0': 100 } },
+      request: { endpoint: `${LOC}/endpoints/77`, deployedModel: { model: MODEL, displayName: 'fraud' }, trafficSplit: { '0': 100 } },
+      response: { name: `${LOC}/endpoints/77/operations/5`, done: true, response: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.DeployModelResponse', deployedModel: { id: '61', model: MODEL, modelVersionId: '3' } } },
     }));
     expect([ev.stage, ev.action]).toEqual(['serving', 'endpoint.deploy']);
     expect(ev.ml?.model).toMatchObject({ name: MODEL, version: '3' });
     expect(ev.ml?.deployment).toMatchObject({ endpoint: `${LOC}/endpoints/77`, model_uri: MODEL });
+  });
+
+  it('a modelVersionId the caller wrote in the request is not the deployed version (output only: the server ignores it)', () => {
+    const deploy = (request: Record<string, unknown>) => one(auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: `${LOC}/endpoints/77`, request: { endpoint: `${LOC}/endpoints/77`, trafficSplit: { '0': 100 }, ...request } }));
+    const bare = deploy({ deployedModel: { model: MODEL, modelVersionId: '1' } });
+    expect(bare.ml?.model?.version).toBeUndefined();
+    const aliased = deploy({ deployedModel: { model: `${MODEL}@staging`, modelVersionId: '1' } });
+    expect(aliased.ml?.model?.version).toBeUndefined();
+    expect(aliased.ml?.model?.aliases).toEqual(['staging']);
+  });
+
+  it('an unapproved default version deployed by the bare model name, with a forged modelVersionId of the approved one, is an unapproved_deployment', () => {
+    const at = (m: number) => `2026-11-20T09:${String(m).padStart(2, '0')}:00Z`;
+    const op = (n: number) => ({ name: `${MODEL}/operations/${n}` });
+    const events = [
+      auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { displayName: 'fraud', artifactUri: 'gs://models/fraud/v1/' } }, response: op(1), principal: 'ci@example.com', timestamp: at(0) }),
+      auditEntry({ method: `${V1}ModelService.MergeVersionAliases`, resourceName: `${MODEL}@1`, request: { name: `${MODEL}@1`, versionAliases: ['production'] }, principal: 'carol@example.com', timestamp: at(10) }),
+      auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, parentModel: MODEL, model: { displayName: 'fraud', artifactUri: 'gs://elsewhere/x/' } }, response: op(2), principal: 'mallory@example.com', timestamp: at(20) }),
+      auditEntry({ method: `${V1}ModelService.MergeVersionAliases`, resourceName: `${MODEL}@2`, request: { name: `${MODEL}@2`, versionAliases: ['default'] }, principal: 'mallory@example.com', timestamp: at(30) }),
+      auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: `${LOC}/endpoints/77`, request: { endpoint: `${LOC}/endpoints/77`, deployedModel: { model: MODEL, modelVersionId: '1' }, trafficSplit: { '0': 100 } }, principal: 'mallory@example.com', timestamp: at(40) }),
+    ].map(one);
+    const alerts = replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', deployer: 'mallory@example.com' });
   });
 });
 
