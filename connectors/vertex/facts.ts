@@ -24,6 +24,12 @@ const MAX_DEPTH = 14;
 const MAX_NODES = 20_000;
 
 const IMAGE_RE = /^[a-z0-9][a-z0-9.-]*(?::\d+)?\/[^\s]+$/i;
+/**
+ * A Docker Hub official image named without registry or namespace (`python:3.9`, the KFP default base
+ * image; `ubuntu`; `python@sha256:…`). Taken only where the field is an image reference by definition
+ * (`imageUri`, `executorImageUri`, a pipeline executor's `container.image`), not from any `image` key.
+ */
+const BARE_IMAGE_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
 /**
  * Walk request/response bodies once and collect what a security engineer asks
@@ -78,7 +84,7 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
       case 'imageUri':
       case 'executorImageUri':
       case 'image':
-        if (IMAGE_RE.test(node)) add(f.images, node);
+        if (IMAGE_RE.test(node) || ((key !== 'image' || parent === 'container') && BARE_IMAGE_RE.test(node))) add(f.images, node);
         break;
       case 'serviceAccount':
         add(f.serviceAccounts, node);

@@ -140,6 +140,35 @@ describe('container images and job facts', () => {
     expect(short.ml?.job?.image_digest).toBeUndefined();
   });
 
+  it('a Docker Hub official image named without a registry (`python:3.9`, KFP\'s default base image) is an image, and an unverified dependency', () => {
+    const pipeline = one(auditEntry({
+      method: `${V1}PipelineService.CreatePipelineJob`,
+      resourceName: LOC,
+      request: {
+        parent: LOC,
+        pipelineJob: {
+          displayName: 'train-pipeline',
+          network: 'projects/123456/global/networks/vpc',
+          pipelineSpec: { pipelineInfo: { name: 'train-pipeline' }, deploymentSpec: { executors: { 'exec-train': { container: { image: 'python:3.9', command: ['python3'] } } } }, schemaVersion: '2.1.0' },
+          // A pipeline parameter that happens to be called `image` is not a container image.
+          runtimeConfig: { parameterValues: { image: 'cat.png' } },
+        },
+      },
+    }));
+    expect(pipeline.ml?.job).toMatchObject({ image: 'python:3.9', images: ['python:3.9'], image_pinned: false });
+    const job = one(auditEntry({
+      method: `${V1}JobService.CreateCustomJob`,
+      resourceName: LOC,
+      request: { parent: LOC, customJob: { displayName: 'train', jobSpec: { network: 'projects/123456/global/networks/vpc', workerPoolSpecs: [{ containerSpec: { imageUri: 'ubuntu' } }] } } },
+    }));
+    expect(job.ml?.job).toMatchObject({ image: 'ubuntu', image_pinned: false });
+    for (const ev of [pipeline, job]) {
+      const alerts = replayEvents([ev], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.summary).toContain('registry docker.io is not on the allow list');
+    }
+  });
+
   it('a job with its dashboard open (enableDashboardAccess) has web access', () => {
     const ev = one(auditEntry({
       method: `${V1}JobService.CreateCustomJob`,
