@@ -130,7 +130,9 @@ function refine(
       // Aliases set through UpdateModel (update mask version_aliases) approve like MergeVersionAliases.
       const model = isObj(req.model) ? req.model : {};
       const masked = maskPaths(req.updateMask).some((p) => /^version_?aliases$/i.test(p));
-      const change = masked ? aliasChange(model.versionAliases) : undefined;
+      // Only aliases the mask names are set: `versionAliases` in the body without it are ignored by the service, and
+      // a version addressed by its alias (`…/models/55@production`) is not given that alias again (no approval).
+      const change = masked ? aliasChange(model.versionAliases) : { added: [], removed: [] };
       if (change?.added.some((a) => approvalAliases.includes(a))) return { stage: 'registry', action: 'model_version.approve', approval: 'approved', aliases: change };
       return versioned ? { stage: 'registry', action: 'model_version.update', aliases: change } : { ...base, aliases: change };
     }

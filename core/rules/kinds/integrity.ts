@@ -41,6 +41,13 @@ function changesBesidesApproval(ev: NormalizedEvent, v: VersionRec, ref: ModelRe
   return out;
 }
 
+/** The alias a registry call names its version by (`resource.id` `…/models/55@production`), when it names one. */
+function aliasAddressed(ev: NormalizedEvent): string | undefined {
+  const r = ev.resource;
+  if (!r?.version || !/model/.test(r.type) || /^\d+$/.test(r.version) || r.version === '-') return undefined;
+  return r.id?.endsWith(`@${r.version}`) ? r.version : undefined;
+}
+
 /** Object-store writes: one landing on an approved version's artifact replaces what was approved. */
 const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
 
@@ -71,7 +78,14 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (OBJECT_WRITE.test(ev.action)) return judgeArtifactWrite(ev, ctx);
   const approving = approvalOf(ev, ctx.cfg) === 'approved';
   if (!approving && (!anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg))) return;
-  const ref = modelRefOf(ev, ctx.cfg);
+  let ref = modelRefOf(ev, ctx.cfg);
+  // A version addressed by its alias (Vertex UpdateModel on `…/models/55@production` edits that version): the
+  // version holding the alias now.
+  const alias = ref?.name && !ref.version ? aliasAddressed(ev) : undefined;
+  if (ref && alias) {
+    const held = ctx.reg.resolve({ ...ref, alias }, [], ev.platform, true).named;
+    if (held?.version && /^\d+$/.test(held.version) && held.name === ref.name) ref = { ...ref, version: held.version };
+  }
   if (!ref?.name || !ref.version) return;
   const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
   // An approving call judges a version approved at any time (revoked, then approved again with a swap);

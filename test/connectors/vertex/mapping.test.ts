@@ -50,6 +50,31 @@ describe('approvals through UpdateModel', () => {
     const snake = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@3`, request: { model: { versionAliases: ['production'] }, updateMask: { paths: ['version_aliases'] } } }));
     expect(snake.action).toBe('model_version.approve');
   });
+
+  it('an update of the version addressed by its alias, or with versionAliases outside the mask, sets no alias and approves nothing', () => {
+    const byAlias = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@production`, request: { model: { name: `${MODEL}@production`, labels: { owner: 'mallory' } }, updateMask: 'labels' } }));
+    expect(byAlias.action).toBe('model_version.update');
+    expect(byAlias.ml?.model?.aliases).toBeUndefined();
+    expect(byAlias.ml?.model?.approval).toBeUndefined();
+    expect(byAlias.resource).toMatchObject({ id: `${MODEL}@production`, version: 'production' });
+    const unmasked = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@2`, request: { model: { name: `${MODEL}@2`, versionAliases: ['production'], labels: { owner: 'mallory' } }, updateMask: 'labels' } }));
+    expect(unmasked.action).toBe('model_version.update');
+    expect(unmasked.ml?.model?.aliases).toBeUndefined();
+    expect(unmasked.ml?.model?.approval).toBeUndefined();
+  });
+
+  it('labels of the approved version changed through its alias (UpdateModel on …@production) is registry.approved_model_modified', () => {
+    const at = (m: number) => `2026-11-20T09:${String(m).padStart(2, '0')}:00Z`;
+    const events = [
+      auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { displayName: 'fraud', artifactUri: 'gs://models/fraud/v1/', labels: { adv_score: '0.9' } } }, response: { name: `${MODEL}/operations/1` }, principal: 'ci@example.com', timestamp: at(0) }),
+      auditEntry({ method: `${V1}ModelService.MergeVersionAliases`, resourceName: `${MODEL}@1`, request: { name: `${MODEL}@1`, versionAliases: ['production'] }, principal: 'carol@example.com', timestamp: at(10) }),
+      auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@production`, request: { model: { name: `${MODEL}@production`, labels: { adv_score: '0.99' } }, updateMask: 'labels' }, principal: 'mallory@example.com', timestamp: at(20) }),
+    ].map(one);
+    const alerts = replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'model_version', name: MODEL });
+    expect(alerts[0]!.summary).toContain('v1');
+  });
 });
 
 describe('CopyModel into an existing model', () => {
