@@ -111,8 +111,16 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
       case 'model':
       case 'sourceModel':
       case 'parentModel':
+      case 'publisherModelName':
         if (/\/models\//.test(node)) add(f.models, node);
         break;
+      case 'huggingFaceModelId': {
+        // Model Garden's Deploy of a Hugging Face model (`author/name`): the model Model Garden calls
+        // `publishers/hf-{author}/models/{name}` (DeployRequest.publisher_model_name).
+        const hf = /^([^/\s]+)\/([^/\s@]+)$/.exec(node);
+        if (hf) add(f.models, `publishers/hf-${hf[1]}/models/${hf[2]}`);
+        break;
+      }
       case 'deployedModelId':
         add(f.deployedModelIds, node);
         break;

@@ -145,6 +145,27 @@ describe('publisher (Model Garden) models', () => {
     const ev = one(auditEntry({ method: `${V1}PredictionService.Predict`, resourceName: `${LOC}/publishers/google/models/gemini-1.5-pro`, log: 'data_access', request: {} }));
     expect(ev.ml?.model).toBeUndefined();
   });
+
+  it('Model Garden Deploy of a publisher or Hugging Face model names the model it deploys, and is judged as a deployment', () => {
+    const garden = (request: Record<string, unknown>) =>
+      one(auditEntry({
+        method: 'google.cloud.aiplatform.v1beta1.ModelGardenService.Deploy',
+        resourceName: LOC,
+        request: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1beta1.DeployRequest', destination: LOC, endpointConfig: { endpointDisplayName: 'llm' }, ...request },
+        response: { name: `${LOC}/operations/31` },
+        principal: 'mallory@example.com',
+      }));
+    const published = garden({ publisherModelName: 'publishers/google/models/gemma2@gemma-2-2b-it', modelConfig: { acceptEula: true } });
+    const hf = garden({ huggingFaceModelId: 'evilcorp/backdoored-llm', modelConfig: { acceptEula: true, containerSpec: { imageUri: 'docker.io/evilcorp/serve:latest' } } });
+    expect(published.action).toBe('endpoint.deploy');
+    expect(published.ml?.model).toMatchObject({ name: 'publishers/google/models/gemma2' });
+    expect(hf.ml?.model).toMatchObject({ name: 'publishers/hf-evilcorp/models/backdoored-llm' });
+    for (const ev of [published, hf]) {
+      const alerts = replayEvents([ev], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', deployer: 'mallory@example.com' });
+    }
+  });
 });
 
 describe('container images and job facts', () => {
