@@ -261,6 +261,22 @@ function deployedVersionOf(resp: unknown): string | undefined {
   return v && /^\d+$/.test(v) ? v : undefined;
 }
 
+/**
+ * A model call logged on the model (`…/models/55`) whose request names one version of it (`name:
+ * …/models/55@2`, the form MergeVersionAliases requires; UpdateModel's `model.name`) acts on that version:
+ * the request's name is the target (`@-`, UpdateModel's "the model itself", is not a version).
+ */
+function versionedTarget(resourceName: string | undefined, req: Json, canon: Canon): string | undefined {
+  if (!resourceName || !/\/models\/[^/@]+$/.test(resourceName)) return resourceName;
+  const model = isObj(req.model) ? req.model : {};
+  for (const n of [str(req.name), str(model.name)]) {
+    const named = canon(n);
+    const at = named?.startsWith(`${resourceName}@`) ? named.slice(resourceName.length + 1) : undefined;
+    if (at && at !== '-' && /^[^/@]+$/.test(at)) return named;
+  }
+  return resourceName;
+}
+
 /** The created resource's name when the response carries it (sync creates), else the logged resourceName. */
 function targetName(pp: Json): string | undefined {
   const resourceName = str(pp.resourceName);
@@ -286,8 +302,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   // One name per Vertex resource whether logged with the project number or the project id (see canonicalNames).
   const canon: Canon = vertex ? canonicalNames(entry) : (name) => name;
   const loggedName = targetName(pp);
-  const resourceName = canon(loggedName);
   const req = isObj(pp.request) ? pp.request : {};
+  const resourceName = vertex ? versionedTarget(canon(loggedName), req, canon) : canon(loggedName);
   const rpc = methodName.split('.').pop() ?? methodName;
   let stage: Stage;
   let action: Action;

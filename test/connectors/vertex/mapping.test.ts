@@ -51,6 +51,22 @@ describe('approvals through UpdateModel', () => {
     expect(snake.action).toBe('model_version.approve');
   });
 
+  it('an approval logged on the model (resourceName without @) names the version its request names: a deployment of that version is approved', () => {
+    const NUM = 'projects/123456/locations/us-central1/models/4242';
+    const approval = auditEntry({ method: `${V1}ModelService.MergeVersionAliases`, resourceName: NUM, request: { name: `${MODEL}@1`, versionAliases: ['production'] }, principal: 'carol@example.com', timestamp: '2026-11-20T09:10:00Z' });
+    const approve = one(approval);
+    expect(approve.ml?.model).toMatchObject({ name: MODEL, version: '1', approval: 'approved' });
+    expect(approve.details?.resource_name_logged).toBe(NUM);
+    const modelLevel = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: MODEL, request: { model: { name: `${MODEL}@-`, displayName: 'fraud' }, updateMask: 'displayName' } }));
+    expect(modelLevel.ml?.model?.version).toBeUndefined();
+    const events = [
+      auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { displayName: 'fraud', artifactUri: 'gs://models/fraud/v1/', labels: { adv_score: '0.9' } } }, response: { name: `${MODEL}/operations/1` }, principal: 'ci@example.com', timestamp: '2026-11-20T09:00:00Z' }),
+      approval,
+      auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: `${LOC}/endpoints/77`, request: { endpoint: `${LOC}/endpoints/77`, deployedModel: { model: `${MODEL}@1` }, trafficSplit: { '0': 100 } }, principal: 'bob@example.com', timestamp: '2026-11-20T09:20:00Z' }),
+    ].map(one);
+    expect(replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+
   it('an update of the version addressed by its alias, or with versionAliases outside the mask, sets no alias and approves nothing', () => {
     const byAlias = one(auditEntry({ method: `${V1}ModelService.UpdateModel`, resourceName: `${MODEL}@production`, request: { model: { name: `${MODEL}@production`, labels: { owner: 'mallory' } }, updateMask: 'labels' } }));
     expect(byAlias.action).toBe('model_version.update');
