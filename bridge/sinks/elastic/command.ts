@@ -7,12 +7,13 @@ import { runSetup, setupRequests } from './setup.js';
 
 export const setupElasticUsage = `mltrail setup elastic [--config FILE] [--sink NAME] [--rollover] [--dry-run]
 
-Install the index template (ECS + mltrail.* mappings) and create the data
-streams the Elastic sink writes to (logs-mltrail.events-<ns>,
-logs-mltrail.alerts-<ns>). Idempotent: safe to run again after an upgrade.
-Uses the sink's config (sinks.<NAME>, default the first of type elastic) or
-MLTRAIL_ELASTIC_URL + MLTRAIL_ELASTIC_API_KEY. The key needs the
-manage_index_templates cluster privilege and create_index on the streams.
+Install the final ingest pipeline mltrail@final (sets event.ingested), the
+index template (ECS + mltrail.* mappings) and create the data streams the
+Elastic sink writes to (logs-mltrail.events-<ns>, logs-mltrail.alerts-<ns>).
+Idempotent: safe to run again after an upgrade. Uses the sink's config
+(sinks.<NAME>, default the first of type elastic) or MLTRAIL_ELASTIC_URL +
+MLTRAIL_ELASTIC_API_KEY. The key needs the manage_index_templates and
+manage_ingest_pipelines cluster privileges and create_index on the streams.
 Needs Elasticsearch 8.13 or later.
 
   --rollover  also roll both data streams over, so changed mappings (after an

@@ -98,6 +98,27 @@ export function ecsMappings(): Record<string, unknown> {
   };
 }
 
+/** The final ingest pipeline of both data streams (`index.final_pipeline`). */
+export const FINAL_PIPELINE = 'mltrail@final';
+
+/**
+ * The final pipeline: stamps `event.ingested` with the time the cluster
+ * ingested the document. Elastic's prebuilt rules (External Alerts among
+ * them: a 1-minute interval looking back 2 minutes) use
+ * `timestamp_override: event.ingested` and fall back to `@timestamp` when it
+ * is missing; mltrail's `@timestamp` is the event time (an alert's: the time
+ * of the event that triggered it), minutes old for CloudTrail delivered
+ * through S3, hours for a replay or a backfill — without `event.ingested`
+ * those documents are never inside any rule's look-back window.
+ */
+export function finalPipeline(): Record<string, unknown> {
+  return {
+    description: 'mltrail: event.ingested = ingest time (what Elastic Security rules search on)',
+    processors: [{ set: { field: 'event.ingested', value: '{{{_ingest.timestamp}}}', tag: 'mltrail-event-ingested' } }],
+    _meta: { managed_by: 'mltrail' },
+  };
+}
+
 export interface SetupRequest {
   method: 'PUT' | 'POST';
   path: string;
@@ -107,8 +128,8 @@ export interface SetupRequest {
 }
 
 /**
- * The requests `mltrail setup elastic` makes: component templates (settings +
- * mappings), one index template with `data_stream` enabled covering both
+ * The requests `mltrail setup elastic` makes: the final ingest pipeline
+ * (`event.ingested`), component templates (settings + mappings), one index template with `data_stream` enabled covering both
  * streams (priority 200, above the built-in `logs-*-*` at 100), then the data
  * streams themselves. All PUTs are idempotent. A backing index keeps the
  * mappings it was created with, so after an upgrade `rollover` also rolls both
@@ -122,11 +143,21 @@ export function setupRequests(cfg: ElasticConfig, opts: { rollover?: boolean } =
   const d = cfg.data_stream;
   return [
     {
+      // Before the template that names it: an index whose final pipeline is missing refuses every document.
+      method: 'PUT',
+      path: `/_ingest/pipeline/${FINAL_PIPELINE}`,
+      body: finalPipeline(),
+    },
+    {
       method: 'PUT',
       path: '/_component_template/mltrail@settings',
       body: {
         template: {
           settings: {
+            // event.ingested = when the cluster stored the document, as Elastic's own integrations set it
+            // (.fleet_final_pipeline). Elastic Security rules search on it (timestamp_override), falling back to
+            // @timestamp — the event's time — without it; runs after any `pipeline` the sink names.
+            'index.final_pipeline': FINAL_PIPELINE,
             // Like Elastic's logs@settings: a malformed value is kept in _source instead of failing the document.
             'index.mapping.ignore_malformed': true,
             'index.mapping.total_fields.limit': 2000,

@@ -52,6 +52,8 @@ const EcsEvent = z.strictObject({
   risk_score: z.number().optional(),
   risk_score_norm: z.number().min(0).max(100).optional(),
   created: date.optional(),
+  /** Set by the cluster (the final pipeline `mltrail setup elastic` installs), never by the mapping. */
+  ingested: date.optional(),
   start: date.optional(),
   end: date.optional(),
   original: z.string().optional(),

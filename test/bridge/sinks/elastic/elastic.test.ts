@@ -302,6 +302,9 @@ describe('mltrail setup elastic', () => {
       expect(mappings.source.properties.ip).toEqual({ type: 'ip' });
       expect(mappings.event.properties.original).toMatchObject({ index: false, doc_values: false });
       expect(mappings.mltrail.properties.details).toEqual({ type: 'flattened', ignore_above: FLATTENED_IGNORE_ABOVE });
+      // event.ingested is stamped by the cluster (final pipeline), before any document arrives.
+      expect(fake.pipelines.get('mltrail@final')?.processors).toEqual([expect.objectContaining({ set: expect.objectContaining({ field: 'event.ingested', value: '{{{_ingest.timestamp}}}' }) })]);
+      expect((fake.componentTemplates.get('mltrail@settings') as any).template.settings['index.final_pipeline']).toBe('mltrail@final');
       expect([...fake.dataStreams].sort()).toEqual(['logs-mltrail.alerts-default', 'logs-mltrail.events-default']);
       expect(await main(['setup', 'elastic'], io)).toBe(0);
       expect(out).toMatch(/already exists/);

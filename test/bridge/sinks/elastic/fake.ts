@@ -22,6 +22,8 @@ export class FakeElastic extends FakeHttp {
   /** Index templates: name → body. Elastic ships `logs` (logs-*-*, data_stream). */
   readonly templates = new Map<string, Record<string, unknown>>([['logs', { index_patterns: ['logs-*-*'], data_stream: {}, priority: 100 }]]);
   readonly componentTemplates = new Map<string, unknown>();
+  /** Ingest pipelines by id (PUT /_ingest/pipeline/<id>); a data stream's `index.final_pipeline` runs its `set` processors. */
+  readonly pipelines = new Map<string, { processors?: Array<Record<string, { field?: string; value?: unknown }>> }>();
   readonly dataStreams = new Set<string>();
   /** Answer an item with this instead of indexing it (once per call). */
   itemFault: (id: string, attempt: number) => Item | undefined = () => undefined;
@@ -114,6 +116,20 @@ export class FakeElastic extends FakeHttp {
     if (ip !== undefined && (typeof ip !== 'string' || !isIP(ip))) {
       return { ...base, status: 400, error: { type: 'document_parsing_exception', reason: `[1:1] failed to parse field [source.ip] of type [ip] in document with id '${id}'. Preview of field's value: '${String(ip)}'` } };
     }
+    const finalPipeline = this.settingsOf(index)['index.final_pipeline'];
+    if (typeof finalPipeline === 'string') {
+      const p = this.pipelines.get(finalPipeline);
+      if (!p) return { ...base, status: 400, error: { type: 'illegal_argument_exception', reason: `pipeline with id [${finalPipeline}] does not exist` } };
+      for (const proc of p.processors ?? []) {
+        const set = proc.set;
+        if (!set?.field) continue;
+        const value = set.value === '{{{_ingest.timestamp}}}' ? new Date().toISOString() : set.value;
+        const path = set.field.split('.');
+        let o = source as Record<string, unknown>;
+        for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+        o[path.at(-1)!] = value;
+      }
+    }
     const conflict = this.mappingOf(index)?.index(source);
     if (conflict) return { ...base, status: 400, error: { type: 'document_parsing_exception', reason: `[1:1] ${conflict} in document with id '${id}'` } };
     const ds = this.docs.get(index) ?? new Map();
@@ -136,6 +152,13 @@ export class FakeElastic extends FakeHttp {
     m = new FakeMapping(mappings, Object.assign({}, ...parts.map((p) => p?.settings ?? {})));
     this.mappings.set(index, m);
     return m;
+  }
+
+  /** The index settings the matching template's component templates give. */
+  settingsOf(index: string): Record<string, unknown> {
+    const t = this.matchTemplate(index);
+    const parts = ((t?.composed_of as string[] | undefined) ?? []).map((c) => (this.componentTemplates.get(c) as { template?: { settings?: Record<string, unknown> } })?.template);
+    return Object.assign({}, ...parts.map((p) => p?.settings ?? {}));
   }
 
   private matchTemplate(index: string): Record<string, unknown> | undefined {
@@ -162,6 +185,13 @@ export class FakeElastic extends FakeHttp {
   private put(r: FakeRequest): FakeReply {
     const [, kind, name] = r.path.split('/');
     const json = () => JSON.parse(r.body || '{}') as Record<string, unknown>;
+    const pipeline = /^\/_ingest\/pipeline\/([^/]+)$/.exec(r.path);
+    if (pipeline) {
+      const b = json();
+      if (!Array.isArray(b.processors)) return { status: 400, json: { error: { type: 'parse_exception', reason: '[processors] required property is missing' }, status: 400 } };
+      this.pipelines.set(pipeline[1]!, b as never);
+      return { status: 200, json: { acknowledged: true } };
+    }
     if (kind === '_component_template' && name) {
       const b = json();
       if (!b.template) return { status: 400, json: { error: { type: 'x_content_parse_exception', reason: 'missing template' }, status: 400 } };

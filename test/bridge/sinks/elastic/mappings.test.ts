@@ -106,6 +106,28 @@ describe('Elastic mappings vs the documents mltrail sends', () => {
     expect(al.data_stream.dataset).toBe('ml.findings');
   });
 
+  it('documents get event.ingested from the final pipeline setup installs (Elastic Security rules search on it, not on the event time)', async () => {
+    // External Alerts (elastic/detection-rules rules/promotions/external_alerts.toml): interval 1m, from now-2m,
+    // timestamp_override event.ingested, falling back to @timestamp when the field is missing. An alert's
+    // @timestamp is the time of the event that triggered it (CloudTrail via S3: minutes late; replay/backfill:
+    // days): without event.ingested it is never inside the rule's window and never becomes an Elastic alert.
+    await setup();
+    const before = Date.now();
+    const late = testAlert(1, { time: '2026-11-01T00:00:00.000Z' });
+    await h!.add([testEvent(1), late]);
+    h!.start();
+    expect(await h!.drain()).toBe(true);
+    expect(deadLetters()).toEqual([]);
+    const settings = fake.settingsOf('logs-mltrail.alerts-default');
+    expect(settings['index.final_pipeline']).toBe('mltrail@final');
+    for (const doc of [stream().get('evt-0001')!, stream('logs-mltrail.alerts-default').get('alert-0001')!]) {
+      expect(typeof doc.event.ingested).toBe('string');
+      expect(Date.parse(doc.event.ingested)).toBeGreaterThanOrEqual(before - 1000);
+      expect(Date.parse(doc.event.ingested)).toBeGreaterThan(Date.parse(doc['@timestamp']));
+    }
+    expect(fake.mappings.get('logs-mltrail.alerts-default')!.at('event.ingested')?.type).toBe('date');
+  });
+
   it('SageMaker variant weights keep their fractions whichever weight comes first', async () => {
     await setup();
     const [ep] = fixtureEvents('sagemaker/eventbridge-sagemaker-endpoint-state-change.awsdocs.json');
