@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { HecAlertEnvelope, HecChangeEnvelope } from './cim/validate.js';
+import { HecAlertEnvelope, HecEventEnvelope } from './cim/validate.js';
 import { EcsDocument } from './ecs/validate.js';
 import type { Format } from './index.js';
 import { OcsfApiActivity, OcsfDetectionFinding } from './ocsf/validate.js';
 import { UdmEvent } from './udm/validate.js';
 import { Alert, NormalizedEvent } from '../schema/index.js';
 
-export { HecAlertEnvelope, HecChangeEnvelope, CimAlert, CimChange } from './cim/validate.js';
+export { HecAlertEnvelope, HecAuthenticationEnvelope, HecChangeEnvelope, HecEventEnvelope, CimAlert, CimAuthentication, CimChange } from './cim/validate.js';
 export { EcsDocument } from './ecs/validate.js';
 export { OcsfApiActivity, OcsfDetectionFinding } from './ocsf/validate.js';
 export { UdmEvent, UDM_EVENT_TYPES } from './udm/validate.js';
@@ -23,5 +23,5 @@ export const outputSchemas: Record<Format, { event: z.ZodType; alert: z.ZodType 
   ocsf: { event: OcsfApiActivity, alert: OcsfDetectionFinding },
   ecs: { event: EcsDocument, alert: EcsDocument },
   udm: { event: UdmEvent, alert: UdmEvent },
-  cim: { event: HecChangeEnvelope, alert: HecAlertEnvelope },
+  cim: { event: HecEventEnvelope, alert: HecAlertEnvelope },
 };

@@ -4,7 +4,8 @@ import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, compact, 
 
 /**
  * Splunk CIM mapping (spec §1.9, following Splunk's own OCSF→CIM add-on):
- * events fit the **Change** data model, alerts the **Alerts** data model.
+ * events fit the **Change** data model (authentications the
+ * **Authentication** model), alerts the **Alerts** data model.
  * The CIM fields sit at the top of the HEC `event` object; the rest of the
  * normalized facts ride along under `mltrail` (search-time JSON extraction
  * gives `mltrail.ml.model.name` …). Fields without a value are `unknown`, as
@@ -24,7 +25,7 @@ export const CIM_SOURCETYPES: Record<Platform | 'alert', string> = {
   alert: 'mltrail:alert',
 };
 
-/** Change.action (prescribed values: acl_modified, cleared, created, deleted, modified, read, stopped, updated). */
+/** Change.action (prescribed values: acl_modified, cleared, created, deleted, modified, read, stopped, updated); `auth` never gets here (Authentication). */
 const ACTION: Record<ActionKind, string> = {
   create: 'created', read: 'read', update: 'updated', delete: 'deleted', permission: 'acl_modified', access: 'read',
   start: 'modified', stop: 'stopped', status: 'modified', auth: 'modified', other: 'modified',
@@ -33,7 +34,46 @@ const ACTION: Record<ActionKind, string> = {
 const USER_TYPE: Record<string, string> = { user: 'User', service: 'Service', system: 'System', unknown: 'unknown' };
 
 /**
- * The CIM Change fields (plus `mltrail`) for one event: the HEC `event` body.
+ * The CIM fields (plus `mltrail`) for one event, the HEC `event` body: an
+ * authentication (`role.assume`, `auth.*`, `*.auth_failure`) fits the
+ * **Authentication** data model ({@link cimAuthenticationEvent}), every other
+ * event the **Change** data model ({@link cimChangeEvent}).
+ *
+ * @example
+ * cimEvent(ev).action // 'created' (Change) or 'failure' (Authentication)
+ */
+export function cimEvent(ev: NormalizedEvent): Record<string, unknown> {
+  return actionKind(ev.action) === 'auth' ? cimAuthenticationEvent(ev) : cimChangeEvent(ev);
+}
+
+/**
+ * An authentication as the CIM **Authentication** data model has it (field
+ * derivations as Splunk's OCSF→CIM add-on maps OCSF Authentication 3002):
+ * `action` success / failure (`unknown` when the outcome is), `app`,
+ * `signature` = native operation, `reason` = the error, `src`, `dest`,
+ * `user`. It keeps the Change fields that do not clash (object*, status,
+ * result, command…) but has no `change_type`: that is what the eventtypes in
+ * docs/formats.md tell the two models apart by. As a Change `modified` it was
+ * invisible to every Authentication search (failed logins / brute force by
+ * `src`, AssumeRole by user), while ECS and UDM call it an authentication.
+ *
+ * @example
+ * cimAuthenticationEvent(assumeRole).action // 'success'
+ */
+export function cimAuthenticationEvent(ev: NormalizedEvent): Record<string, unknown> {
+  const { change_type: _changeType, action: _changeAction, ...rest } = cimChangeEvent(ev);
+  return compact({
+    action: ev.outcome,
+    app: ev.service || PRODUCTS[ev.platform].product,
+    signature: ev.operation || ev.action,
+    reason: ev.error?.message || ev.error?.code,
+    user_id: ev.actor?.id,
+    ...rest,
+  });
+}
+
+/**
+ * The CIM Change fields (plus `mltrail`) for one event.
  *
  * @example
  * cimChangeEvent(ev).action // 'created'
@@ -173,7 +213,7 @@ export function hecEnvelope(
     time: hecTime(isEvent ? item.event.time : item.alert.time),
     source: opts.source ?? (isEvent ? `mltrail:${item.event.channel}` : 'mltrail:alerts'),
     sourcetype: opts.sourcetype ?? (isEvent ? CIM_SOURCETYPES[item.event.platform] : CIM_SOURCETYPES.alert),
-    event: isEvent ? cimChangeEvent(item.event) : cimAlertEvent(item.alert),
+    event: isEvent ? cimEvent(item.event) : cimAlertEvent(item.alert),
     fields: { ...opts.fields, mltrail_id: id },
   };
   if (opts.host) env.host = opts.host;
@@ -189,6 +229,6 @@ export function hecEnvelope(
 export const cimFormatter: Formatter = {
   event: (ev) => hecEnvelope({ kind: 'event', event: ev }),
   alert: (alert) => hecEnvelope({ kind: 'alert', alert }),
-  // cimChangeEvent carries `mltrail` facts, never the native record.
+  // cimEvent carries `mltrail` facts, never the native record.
   readsRaw: false,
 };

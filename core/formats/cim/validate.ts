@@ -42,6 +42,40 @@ export const CimChange = z.strictObject({
   mltrail: z.looseObject({ id: field }),
 });
 
+/**
+ * CIM Authentication data model fields (action success / failure; Splunk's
+ * OCSF→CIM add-on maps an unknown status to `unknown`), with the Change
+ * fields that do not clash kept beside them but never `change_type`, which
+ * the eventtypes tell the two models apart by.
+ */
+export const CimAuthentication = z.strictObject({
+  action: z.enum(['success', 'failure', 'unknown']),
+  app: field,
+  signature: field,
+  reason: field.optional(),
+  src: field,
+  dest: field,
+  user: field,
+  user_id: field.optional(),
+  user_name: field.optional(),
+  user_type: field.optional(),
+  user_agent: field.optional(),
+  command: field.optional(),
+  dvc: field.optional(),
+  object: field.optional(),
+  object_attrs: z.array(z.string()).optional(),
+  object_category: field.optional(),
+  object_id: field.optional(),
+  object_path: field.optional(),
+  result: field.optional(),
+  result_id: field.optional(),
+  status: z.enum(['success', 'failure']).optional(),
+  vendor_account: field.optional(),
+  vendor_region: field.optional(),
+  vendor_product: field,
+  mltrail: z.looseObject({ id: field }),
+});
+
 /** CIM Alerts data model fields. */
 export const CimAlert = z.strictObject({
   app: field,
@@ -77,4 +111,7 @@ const envelope = <E extends z.ZodType>(event: E) =>
   });
 
 export const HecChangeEnvelope = envelope(CimChange).refine((e) => e.fields.mltrail_id === e.event.mltrail.id, { message: 'fields.mltrail_id must equal the event id' });
+export const HecAuthenticationEnvelope = envelope(CimAuthentication).refine((e) => e.fields.mltrail_id === e.event.mltrail.id, { message: 'fields.mltrail_id must equal the event id' });
+/** An event envelope: Authentication for authentications (no change_type), Change for the rest. */
+export const HecEventEnvelope = z.union([HecChangeEnvelope, HecAuthenticationEnvelope]);
 export const HecAlertEnvelope = envelope(CimAlert).refine((e) => e.fields.mltrail_id === e.event.mltrail.id, { message: 'fields.mltrail_id must equal the alert id' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CIM_SOURCETYPES, cimAlertEvent, cimChangeEvent, hecEnvelope } from '../../../core/formats/cim/index.js';
-import { CimAlert, CimChange, HecAlertEnvelope, HecChangeEnvelope } from '../../../core/formats/cim/validate.js';
+import { CimAlert, CimAuthentication, CimChange, HecAlertEnvelope, HecAuthenticationEnvelope, HecChangeEnvelope, HecEventEnvelope } from '../../../core/formats/cim/validate.js';
 import { formatter } from '../../../core/formats/index.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixture, readFixtureJson } from '../../helpers/fixtures.js';
@@ -119,5 +119,45 @@ describe('CIM Change user_type (mutation audit)', () => {
   it('a service or system identity is not a User (Change.user_type)', () => {
     const t = (type: string) => (cimChangeEvent(ev({ actor: { id: 'x', type } })) as any).user_type;
     expect([t('user'), t('service'), t('system'), t('unknown')]).toEqual(['User', 'Service', 'System', 'unknown']);
+  });
+});
+
+describe('CIM Authentication mapping (authentications are not Change events)', () => {
+  // Splunk's Authentication searches (failed logins / brute force by src, AssumeRole by user) read the
+  // Authentication data model: action success | failure (help.splunk.com CIM "Authentication"; Splunk's
+  // OCSF→CIM add-on maps OCSF 3002 there). ECS calls these `authentication`, UDM USER_LOGIN; CIM had them
+  // as Change `modified`, which no Authentication search sees.
+  const assumeRole = ev({
+    stage: 'platform', action: 'role.assume', operation: 'AssumeRole', service: 'sts.amazonaws.com',
+    actor: { id: 'arn:aws:iam::123456789012:user/alice', name: 'alice', type: 'user', ip: '198.51.100.7', user_agent: 'aws-cli/2.15' },
+    resource: { type: 'iam_role', id: 'arn:aws:iam::123456789012:role/SageMakerExecutionRole', name: 'SageMakerExecutionRole' },
+    cloud: { provider: 'aws', account: '123456789012', region: 'us-east-1' },
+  });
+  const refused = ev({
+    platform: 'custom', channel: 'core.api', stage: 'ingestion', action: 'ingest.auth_failure', operation: 'bridge.authenticate', service: 'mltrail',
+    outcome: 'failure', error: { code: 'MLTRAIL_ERR_UNAUTHORIZED', message: 'invalid bearer token' },
+    actor: { type: 'unknown', ip: '203.0.113.9' }, resource: { type: 'ingest_route', id: 'core.api' },
+  });
+
+  it('AssumeRole and a refused sender carry Authentication fields: action success/failure, app, signature, src, user, reason', () => {
+    const ok = hecEnvelope({ kind: 'event', event: assumeRole }).event as any;
+    expect(ok).toMatchObject({ action: 'success', app: 'sts.amazonaws.com', signature: 'AssumeRole', src: '198.51.100.7', dest: 'sts.amazonaws.com', user: 'arn:aws:iam::123456789012:user/alice', user_name: 'alice', object: 'SageMakerExecutionRole' });
+    expect(ok.change_type).toBeUndefined();
+    const bad = hecEnvelope({ kind: 'event', event: refused }).event as any;
+    expect(bad).toMatchObject({ action: 'failure', signature: 'bridge.authenticate', src: '203.0.113.9', reason: 'invalid bearer token', user: 'unknown' });
+    expect(bad.change_type).toBeUndefined();
+    for (const e of [assumeRole, refused]) expect(HecEventEnvelope.safeParse(hecEnvelope({ kind: 'event', event: e })).success).toBe(true);
+    // Every other event stays a Change event, with change_type (the eventtypes tell the models apart by it).
+    const change = hecEnvelope({ kind: 'event', event: ev({}) });
+    expect(change.event).toMatchObject({ action: 'updated', change_type: 'api' });
+    expect(HecEventEnvelope.safeParse(change).success).toBe(true);
+  });
+
+  it('the validator refuses a Change action on an authentication and a change_type on it', () => {
+    const env = hecEnvelope({ kind: 'event', event: refused }) as any;
+    expect(HecAuthenticationEnvelope.safeParse(env).success).toBe(true);
+    expect(HecAuthenticationEnvelope.safeParse({ ...env, event: { ...env.event, action: 'modified' } }).success).toBe(false);
+    expect(HecAuthenticationEnvelope.safeParse({ ...env, event: { ...env.event, change_type: 'api' } }).success).toBe(false);
+    expect(CimAuthentication.safeParse(env.event).success).toBe(true);
   });
 });
