@@ -32,8 +32,16 @@ const RESOURCE: Partial<Record<ActionKind, UdmEventType>> = {
   delete: 'RESOURCE_DELETION',
 };
 
-/** Confirmed Resource.resource_type values (spec §3.5); anything else goes in resource_subtype only. */
-const RESOURCE_TYPE: Record<string, string> = { service_account: 'SERVICE_ACCOUNT', data_object: 'STORAGE_OBJECT' };
+/**
+ * Confirmed Resource.resource_type values (spec §3.5) for the resource types
+ * the connectors emit (S3 / GCS objects, Kubernetes `serviceaccounts`);
+ * anything else goes in resource_subtype only. Keyed on the emitted types:
+ * `data_object` / `service_account` alone matched no real event.
+ */
+const RESOURCE_TYPE: Record<string, string> = {
+  service_account: 'SERVICE_ACCOUNT', serviceaccounts: 'SERVICE_ACCOUNT',
+  data_object: 'STORAGE_OBJECT', s3_object: 'STORAGE_OBJECT', gcs_object: 'STORAGE_OBJECT',
+};
 
 /** security_result.action for an outcome; a denied call is BLOCK, another failure FAIL. */
 function resultAction(ev: NormalizedEvent): string {

@@ -3,7 +3,9 @@ import { actionKind } from '../../../core/formats/common.js';
 import { udmAlert, udmEvent } from '../../../core/formats/udm/index.js';
 import { UDM_EVENT_TYPES, UdmEvent } from '../../../core/formats/udm/validate.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
-import { readFixtureJson } from '../../helpers/fixtures.js';
+import { loadConfig } from '../../../bridge/config.js';
+import { normalizeInput } from '../../../bridge/normalize.js';
+import { readFixture, readFixtureJson } from '../../helpers/fixtures.js';
 import { syntheticAlerts, syntheticEvents } from './synthetic.js';
 
 const ev = (over: Record<string, unknown>) =>
@@ -162,5 +164,26 @@ describe('UDM facts a Chronicle rule keys on (mutation audit)', () => {
     const u = udmEvent(ev({ actor: alice, resource: model })) as any;
     expect(u.target.application).toBe('aiplatform.googleapis.com');
     expect((udmEvent(ev({ actor: alice, resource: model, service: undefined })) as any).target.application).toBe('Vertex AI');
+  });
+});
+
+describe('UDM target.resource.resource_type on real connector output', () => {
+  // Chronicle rules select storage objects and service accounts by target.resource.resource_type; the
+  // mapping keyed it on `data_object` / `service_account`, types no connector emits (S3: s3_object, GCS:
+  // gcs_object, Kubernetes audit: serviceaccounts), so it was never set.
+  const cfg = loadConfig({ env: {} });
+  const fixture = (file: string) => normalizeInput(readFixture(file), file, 'auto', cfg, '2026-11-25T12:00:00.000Z').events;
+  it('S3 objects and GCS objects are STORAGE_OBJECT, Kubernetes service accounts SERVICE_ACCOUNT', () => {
+    const [copy] = fixture('sagemaker/cloudtrail-s3-copyobject-external-account.panther.json');
+    expect(copy!.resource?.type).toBe('s3_object');
+    expect((udmEvent(copy!) as any).target.resource).toMatchObject({ resource_type: 'STORAGE_OBJECT', resource_subtype: 's3_object', name: 'customer-database.csv' });
+    const [sa] = fixture('kubeflow/k8s-audit/falco_create_serviceaccount.json');
+    expect(sa!.resource?.type).toBe('serviceaccounts');
+    expect((udmEvent(sa!) as any).target.resource).toMatchObject({ resource_type: 'SERVICE_ACCOUNT', name: 'myacct' });
+    const gcs = udmEvent(ev({ actor: alice, action: 'data_object.read', resource: { type: 'gcs_object', name: 'train.csv', uri: 'gs://b/train.csv' } })) as any;
+    expect(gcs.target.resource.resource_type).toBe('STORAGE_OBJECT');
+    for (const u of [udmEvent(copy!), udmEvent(sa!), gcs]) expect(UdmEvent.safeParse(u).success).toBe(true);
+    // Anything unconfirmed stays in resource_subtype only.
+    expect((udmEvent(ev({ actor: alice, resource: model })) as any).target.resource.resource_type).toBeUndefined();
   });
 });
