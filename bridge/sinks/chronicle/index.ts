@@ -1,4 +1,5 @@
 import { formatter, type Formatter } from '../../../core/formats/index.js';
+import { udmLogId } from '../../../core/formats/udm/index.js';
 import type { Logger } from '../../../core/log.js';
 import type { DeliveryStatus, Sink, SinkContext, SinkFactory, SinkHealth } from '../../../core/sink.js';
 import type { SpoolRecord } from '../../../core/spool/index.js';
@@ -126,7 +127,7 @@ export class ChronicleSink implements Sink {
       const meta = asObject(udm?.metadata);
       if (!udm || !meta) throw new Error('UDM event without metadata');
       if (!meta.event_timestamp || !meta.event_type) throw new Error('UDM metadata.event_timestamp and metadata.event_type are required');
-      meta.product_log_id ??= r.id; // trace end to end
+      meta.product_log_id ??= udmLogId(r.id); // trace end to end (≤ 256 bytes)
       return JSON.stringify(this.cfg.api === 'legacy' ? udm : { udm });
     }
     // Unstructured: the normalized record exactly as spooled (stable bytes), timestamps from the record.

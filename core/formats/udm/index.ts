@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
@@ -42,6 +43,22 @@ const RESOURCE_TYPE: Record<string, string> = {
   service_account: 'SERVICE_ACCOUNT', serviceaccounts: 'SERVICE_ACCOUNT',
   data_object: 'STORAGE_OBJECT', s3_object: 'STORAGE_OBJECT', gcs_object: 'STORAGE_OBJECT',
 };
+
+/** UDM's limit on metadata.product_log_id, in bytes. */
+export const UDM_MAX_LOG_ID_BYTES = 256;
+
+/**
+ * metadata.product_log_id for an mltrail id: the id itself, or — over 256
+ * bytes (`/v1/events` takes ids of 256 characters, up to 1024 UTF-8 bytes) —
+ * `mltrail-sha256:<hex>` of it, stable so the same record always gets the
+ * same value (as the Elastic `_id`); `additional.mltrail_id` keeps the real id.
+ *
+ * @example
+ * udmLogId('e-42') // 'e-42'
+ */
+export function udmLogId(id: string): string {
+  return Buffer.byteLength(id) <= UDM_MAX_LOG_ID_BYTES ? id : `mltrail-sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
 
 /** security_result.action for an outcome; a denied call is BLOCK, another failure FAIL. */
 function resultAction(ev: NormalizedEvent): string {
@@ -133,7 +150,7 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
       vendor_name: product.vendor,
       product_name: product.product,
       product_event_type: truncateBytes(ev.operation || ev.action, 64),
-      product_log_id: ev.id,
+      product_log_id: udmLogId(ev.id),
       description: truncateBytes(eventMessage(ev), 1024),
     },
     principal,
@@ -195,7 +212,7 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
       vendor_name: MLTRAIL.vendor,
       product_name: MLTRAIL.product,
       product_event_type: truncateBytes(alert.rule_id, 64),
-      product_log_id: alert.id,
+      product_log_id: udmLogId(alert.id),
       description: truncateBytes(alert.title, 1024),
     },
     principal: who.user || who.ip ? compact({ user: who.user ? { userid: who.user } : undefined, ip: who.ip ? [who.ip] : undefined }) : undefined,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionKind } from '../../../core/formats/common.js';
-import { udmAlert, udmEvent } from '../../../core/formats/udm/index.js';
+import { udmAlert, udmEvent, udmLogId } from '../../../core/formats/udm/index.js';
 import { UDM_EVENT_TYPES, UdmEvent } from '../../../core/formats/udm/validate.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { loadConfig } from '../../../bridge/config.js';
@@ -185,5 +185,22 @@ describe('UDM target.resource.resource_type on real connector output', () => {
     for (const u of [udmEvent(copy!), udmEvent(sa!), gcs]) expect(UdmEvent.safeParse(u).success).toBe(true);
     // Anything unconfirmed stays in resource_subtype only.
     expect((udmEvent(ev({ actor: alice, resource: model })) as any).target.resource.resource_type).toBeUndefined();
+  });
+});
+
+describe('UDM metadata.product_log_id stays within 256 bytes', () => {
+  // /v1/events takes ids of up to 256 characters (768 bytes as €): product_log_id is ≤ 256 bytes in UDM
+  // (spec §3.5, and the UdmEvent validator), so such an event was refused by the format's own contract.
+  it('a long id becomes a stable mltrail-sha256 log id; additional.mltrail_id keeps the real id', () => {
+    const longId = '€'.repeat(256);
+    const u = udmEvent(ev({ id: longId, actor: alice, resource: model })) as any;
+    expect(Buffer.byteLength(u.metadata.product_log_id)).toBeLessThanOrEqual(256);
+    expect(u.metadata.product_log_id).toMatch(/^mltrail-sha256:[0-9a-f]{64}$/);
+    expect((udmEvent(ev({ id: longId, actor: alice, resource: model })) as any).metadata.product_log_id).toBe(u.metadata.product_log_id);
+    expect(u.additional.mltrail_id).toBe(longId);
+    expect(UdmEvent.safeParse(u).success).toBe(true);
+    const exact = 'a'.repeat(256);
+    expect((udmEvent(ev({ id: exact })) as any).metadata.product_log_id).toBe(exact);
+    expect(udmLogId('e1')).toBe('e1');
   });
 });
