@@ -155,6 +155,10 @@ export function ecsEvent(ev: NormalizedEvent): Record<string, unknown> {
 export function ecsAlert(alert: Alert): Record<string, unknown> {
   const score = SEVERITY_SCORE[alert.severity];
   const who = alertPrincipal(alert);
+  // related.user holds user names only (ECS); an identity entity that is an address (an unauthenticated sender) is a related.ip.
+  const isPerson = alert.entity.type === 'identity' || alert.entity.type === 'user';
+  const relatedUsers = (isPerson ? uniq([alert.entity.id, alert.entity.name, who.user]) : who.user ? [who.user] : []).filter((u) => !isIpAddress(u));
+  const relatedIps = uniq([who.ip, ...(isPerson ? [alert.entity.id, alert.entity.name] : [])]).filter(isIpAddress);
   return compact({
     '@timestamp': alert.time,
     ecs: { version: ECS_VERSION },
@@ -184,8 +188,8 @@ export function ecsAlert(alert: Alert): Record<string, unknown> {
     user: who.user ? { name: who.user } : undefined,
     source: who.ip ? { ip: who.ip } : undefined,
     related: compact({
-      user: alert.entity.type === 'identity' || alert.entity.type === 'user' ? uniq([alert.entity.id, alert.entity.name, who.user]) : who.user ? [who.user] : undefined,
-      ip: who.ip ? [who.ip] : undefined,
+      user: relatedUsers.length ? relatedUsers : undefined,
+      ip: relatedIps.length ? relatedIps : undefined,
     }),
     mltrail: {
       id: alert.id,

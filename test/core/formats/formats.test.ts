@@ -79,6 +79,18 @@ describe('alerts carry who and from where in every schema', () => {
     for (const name of SIEM) for (const a of [selfApproval, authFailure]) expectValid(name, 'alert', formatter(name).alert(a), `${a.rule_id}`);
   });
 
+  it('ECS related.user holds user names only: an identity entity that is an address goes to related.ip', () => {
+    // The real ingestion.source_auth_failure alert (replay of vertex/otel-auditlog-policy.json) has entity
+    // {type: identity, id: '192.168.1.1'}: ECS related.user is for user names (pivots on it listed the IP as a user).
+    const byIp = { ...authFailure, entity: { type: 'identity', id: '192.168.1.1' }, details: { principal: '192.168.1.1', ip: '192.168.1.1' } };
+    const d = formatter('ecs').alert(byIp) as Record<string, any>;
+    expect(d.related.user).toBeUndefined();
+    expect(d.related.ip).toEqual(['192.168.1.1']);
+    const named = formatter('ecs').alert({ ...byIp, entity: { type: 'identity', id: 'alice@corp.example' }, details: { identity: 'alice@corp.example', ip: '203.0.113.9' } }) as Record<string, any>;
+    expect(named.related).toEqual({ user: ['alice@corp.example'], ip: ['203.0.113.9'] });
+    expectValid('ecs', 'alert', d, 'identity entity by address');
+  });
+
   it('a rule that names nobody: the caller of the event it judged is the user (network_egress, code_modified, rollback… reached the SIEMs without one)', () => {
     const job = (id: string, hour: number, image: string) =>
       ({ schema_version: '1', id, time: new Date(Date.UTC(2026, 2, 2, hour)).toISOString(), received_time: '2026-03-02T12:00:00.000Z', channel: 'test', platform: 'sagemaker', stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', service: 'sagemaker.amazonaws.com', outcome: 'success', actor: { type: 'user', email: 'bob@corp.example', ip: '198.51.100.7' }, resource: { type: 'training_job', name: `train-${id}` }, ml: { job: { name: `train-${id}`, image, network_isolation: false } } }) as unknown as NormalizedEvent;
