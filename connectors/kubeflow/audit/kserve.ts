@@ -10,6 +10,18 @@ import { at, definedOnly, isObject } from './objects.js';
 const KSERVE_GROUPS = new Set(['serving.kserve.io', 'serving.kubeflow.org']);
 /** The KServe controllers' service accounts (kserve/kserve `config/rbac`; LLMInferenceService has its own). */
 const KSERVE_CONTROLLER_SAS = new Set(['kserve-controller-manager', 'llmisvc-controller-manager']);
+/**
+ * Namespaces the KServe controllers run in: `kserve` (KServe's own install) and `kubeflow` (Kubeflow's
+ * manifests). A profile editor can make an account of the same name in their own namespace: that one's
+ * writes are the user's, not reconciliation (as for KFP's `ml-pipeline`, see identity.ts).
+ */
+const KSERVE_CONTROLLER_NAMESPACES = new Set(['kserve', 'kubeflow']);
+
+/** True when the request was made by a KServe controller's own service account. */
+function isKserveController(username: string | undefined): boolean {
+  const sa = serviceAccountOf(username);
+  return !!sa && KSERVE_CONTROLLER_SAS.has(sa.name) && KSERVE_CONTROLLER_NAMESPACES.has(sa.namespace);
+}
 
 /**
  * A write to an endpoint that changes no model: the `/status` subresource, or
@@ -20,7 +32,7 @@ export function isEndpointStatusWrite(ev: AuditEvent): boolean {
   const ref = ev.objectRef ?? {};
   if (ref.subresource === 'status') return true;
   if (ref.subresource || !KSERVE_GROUPS.has(ref.apiGroup ?? '')) return false;
-  if (!KSERVE_CONTROLLER_SAS.has(serviceAccountOf(ev.user?.username)?.name ?? '') || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
+  if (!isKserveController(ev.user?.username) || (ev.verb !== 'update' && ev.verb !== 'patch')) return false;
   const req = ev.requestObject;
   if (Array.isArray(req)) return !req.some((op) => isObject(op) && typeof op.path === 'string' && op.path.startsWith('/spec'));
   const gen = (o: unknown) => (o as { metadata?: { generation?: unknown } } | undefined)?.metadata?.generation;
