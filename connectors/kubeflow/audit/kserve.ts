@@ -63,7 +63,7 @@ function itemsOf(v: unknown): unknown[] {
  * Every model location an InferenceService body names, in spec order:
  * `storageUri` of the predictor, of `spec.predictor.model` or of a framework
  * (`sklearn`, `tensorflow`, …); each `storageUris[].uri` (KServe 0.15+, on the
- * predictor or its implementation); the `STORAGE_URI` env of a custom
+ * predictor or its implementation); a `storage` spec's `path` (see storageSpecUri); the `STORAGE_URI` env of a custom
  * predictor container, which KServe's storage initializer downloads like a
  * storageUri; and the v1alpha2 `spec.default.predictor.<framework>` /
  * `custom.container`. Every predictor container's STORAGE_URI counts: a JSON
@@ -82,6 +82,7 @@ function storageUrisOf(obj: unknown): string[] {
       if (!isObject(impl)) continue;
       add(impl.storageUri);
       for (const s of itemsOf(impl.storageUris)) add(isObject(s) ? s.uri : undefined);
+      add(storageSpecUri(impl.storage));
     }
     const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
     for (const c of [...itemsOf(predictor.containers), custom]) {
@@ -94,6 +95,26 @@ function storageUrisOf(obj: unknown): string[] {
     for (const a of itemsOf((spec.model.lora as { adapters?: unknown } | undefined)?.adapters)) add(isObject(a) ? a.uri : undefined);
   }
   return out;
+}
+
+/** The scheme of a storage-config entry type whose bucket makes a plain URI (KServe's `uriParameters.type`). */
+const STORAGE_TYPE_SCHEME: Record<string, string> = { s3: 's3', gcs: 'gs' };
+
+/**
+ * The location a KServe `storage` spec (`{key, path, parameters, schemaPath}`, the alternative to
+ * `storageUri`) names. The bucket is in the `storage-config` secret entry `key` (default `default`), which the
+ * audit log never shows: `kserve-storage://<key>/<path>`, a location no approved artifact holds unless
+ * `rules.artifact_mirrors` maps it (`{from: "s3://mlpipeline/", to: "kserve-storage://localMinIO/"}`). When
+ * `parameters` override the entry with a `type` and `bucket`, the plain URI (`s3://<bucket>/<path>`).
+ */
+function storageSpecUri(storage: unknown): string | undefined {
+  if (!isObject(storage) || typeof storage.path !== 'string' || !storage.path) return undefined;
+  const path = storage.path.replace(/^\/+/, '');
+  const params = isObject(storage.parameters) ? storage.parameters : {};
+  const scheme = typeof params.type === 'string' ? STORAGE_TYPE_SCHEME[params.type] : undefined;
+  if (scheme && typeof params.bucket === 'string' && params.bucket) return `${scheme}://${params.bucket}/${path}`;
+  const key = typeof storage.key === 'string' && storage.key ? storage.key : 'default';
+  return `kserve-storage://${key}/${path}`;
 }
 
 /** A JSON pointer's keys, unescaped. */
