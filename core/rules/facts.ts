@@ -374,9 +374,14 @@ export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ap
 
 const DEPLOY_ACTIONS = new Set(['endpoint.deploy', 'endpoint.update', 'endpoint.traffic_change', 'endpoint.create']);
 
-/** A deployment: SageMaker Create/UpdateEndpoint, Vertex DeployModel / traffic split, KServe InferenceService change. */
+/**
+ * A deployment: SageMaker Create/UpdateEndpoint, Vertex DeployModel / traffic split, KServe InferenceService change.
+ * Not a Kubernetes audit record of the `RequestReceived` stage: it is written before authorization and admission,
+ * so it says only that the request came; the same request's `ResponseComplete` (another event) says whether it was
+ * carried out — a deployment refused by RBAC or an admission policy deployed nothing.
+ */
 export function isDeployment(ev: NormalizedEvent): boolean {
-  return DEPLOY_ACTIONS.has(ev.action) && ev.outcome !== 'failure';
+  return DEPLOY_ACTIONS.has(ev.action) && ev.outcome !== 'failure' && !(ev.outcome !== 'success' && ev.details?.audit_stage === 'RequestReceived');
 }
 
 /** The endpoint an event is about. */
