@@ -612,7 +612,12 @@ export class Registry {
         v.aliases = v.aliases?.filter((x) => x !== ev.details!.alias);
       }
       const approval = approvalOf(ev, this.cfg);
-      if (approval) {
+      // A pending marker (an MLflow `approval_status=pending` tag) on a version that still holds an approval alias
+      // leaves it approved, as the MLflow auditor reads its markers (approvalOfVersion: any approving marker wins):
+      // the version is still the champion served. Else a pending tag would hide the changes made under it.
+      const approvalAliases = this.cfg.approval.aliases.map((x) => x.toLowerCase());
+      const stillApproved = approval === 'pending' && v.approval?.state === 'approved' && !!v.aliases?.some((x) => approvalAliases.includes(x.toLowerCase()));
+      if (approval && !stillApproved) {
         v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
         if (approval === 'approved') v.approvedEver = true;
         // The scope of the package approved: its ARN's account and region (a prod account may approve a central
