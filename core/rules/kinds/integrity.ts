@@ -93,8 +93,11 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (!v || !v.approval || (approving ? !v.approvedEver : v.approval.state !== 'approved')) return;
   const tagKeys = tagKeysOf(ev);
   // mltrail's own digest tags and the approval markers are not silent changes.
-  // The auditor's own tags (mltrail.sha256 write-back) are always excepted; ignore_tags adds to them.
-  const ignore = ['mltrail.*', 'mltrail_*', ...setting<string[]>(ctx, 'ignore_tags'), ...Object.keys(ctx.cfg.approval.tags)];
+  // The auditor's own tags (mltrail.sha256 write-back) are excepted; ignore_tags adds to them. The MLflow
+  // auditor never reports its own write-back (connectors/mlflow/diff.ts skips it): a digest tag change it
+  // reports is someone else setting, rewriting or removing the digest — to hide a swap — judged like any tag.
+  const own = ev.channel === 'mlflow.audit' ? [] : ['mltrail.*', 'mltrail_*'];
+  const ignore = [...own, ...setting<string[]>(ctx, 'ignore_tags'), ...Object.keys(ctx.cfg.approval.tags)];
   if (approving) {
     // Approving again is no change, unless the same call changes the version too (approve + swap in one request).
     const changed = changesBesidesApproval(ev, v, ref, tagKeys, ignore);
