@@ -11,8 +11,12 @@ import { MlflowApiError } from './client.js';
 export interface AbsenceCheck<T> {
   /** Confirmed deleted: report them. */
   gone: T[];
-  /** Still there, or not confirmed (`reason` says why): keep their snapshot unchanged, ask again next poll. */
-  kept: Array<{ item: T; reason?: string }>;
+  /**
+   * Still there, or not confirmed (`reason` says why): keep their snapshot unchanged, ask again next poll.
+   * `refused`: MLflow answered about this item alone (403: the auditor's READ on it was taken away, which also
+   * hides it from the listing), not a failing server.
+   */
+  kept: Array<{ item: T; reason?: string; refused?: boolean }>;
 }
 
 /** MLflow's answer for a registered model or version that does not exist. */
@@ -44,9 +48,9 @@ export async function confirmAbsent<T>(missing: T[], get: (item: T, signal: Abor
         continue;
       }
       const reason = describeError(err);
-      out.kept.push({ item, reason });
       // 403 (no READ on this model), another 4xx: about this item only.
       const perItem = err instanceof MlflowApiError && err.status !== undefined && !err.retryable && err.status !== 401;
+      out.kept.push({ item, reason, ...(perItem ? { refused: true } : {}) });
       if (!perItem) stopped = `not asked after an earlier check failed: ${reason}`;
     }
   }

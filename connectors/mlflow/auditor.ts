@@ -172,10 +172,12 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       if (prompts.has(v.name) || approvalOfVersion(approvalCfg, v) !== 'approved') continue;
       const rec = state.get<HashRecord>(NS, hashKey(v.name, v.version));
       if (!rec) continue;
-      const loc = await resolveArtifactLocation(client, { name: v.name, version: v.version, source: v.source } as ModelVersion, signal);
-      if (loc.kind === 'unreachable') continue;
       let observed: Awaited<ReturnType<typeof manifestOf>>;
       try {
+        // Resolving the location is part of reading the artifacts: MLflow refuses get-download-uri (403) for a
+        // model whose READ the auditor lost, which is this version's finding, not an outage.
+        const loc = await resolveArtifactLocation(client, { name: v.name, version: v.version, source: v.source } as ModelVersion, signal);
+        if (loc.kind === 'unreachable') continue;
         observed = await manifestOf(client, loc, cfg.download_concurrency, signal);
       } catch (err) {
         if (signal.aborted) throw err;
@@ -302,10 +304,13 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         // model's versions with it, so a deleted model with many versions costs one request.
         const missing = [...carried].filter(([key, p]) => !curVersions.has(key) && !goneModels.has(p.name));
         const versionCheck = await confirmAbsent(missing, ([, p], s) => client.getModelVersion(p.name, p.version, s), signal);
-        for (const { item: [key, p], reason } of versionCheck.kept) {
+        for (const { item: [key, p], reason, refused } of versionCheck.kept) {
           curVersions.set(key, p);
           if (!reason) continue;
-          doubtful.add(key);
+          // A version MLflow refuses to show the auditor (its READ taken away, so it left the listing) is still
+          // re-verified: its artifacts may yet be readable (experiment permissions are apart), and if not the
+          // verification says so (failed hash_verified). Skipping it let whoever hid it swap approved weights unseen.
+          if (!refused) doubtful.add(key);
           unconfirmed.push(`version ${p.name}/${p.version}: ${reason}`);
         }
         if (unconfirmed.length) {

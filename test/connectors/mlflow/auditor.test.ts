@@ -1107,3 +1107,25 @@ describe('registry auditor: an MLflow time that is not a time', () => {
     ]);
   });
 });
+
+describe('a model hidden from the auditor', () => {
+  it('NO_PERMISSIONS for the auditor on an approved model (gone from the listing, 403 on get) still gets its versions verified', async () => {
+    seed();
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    const a = auditor({ verify_interval_s: 600 });
+    await a.runOnce();
+    newEvents();
+    // The model's owner (MANAGE) gives the auditor NO_PERMISSIONS on it: the basic-auth app drops it from the search
+    // results and answers the registry routes about it (get, get-download-uri) 403 in plain text…
+    fake.deleteModel('fraud');
+    for (let i = 0; i < 50; i++) fake.faults.push({ match: /\/(registered-models|model-versions)\/get/, fault: { status: 403, body: 'Permission denied', contentType: 'text/plain' } });
+    // …then swaps the champion's weights in the artifact store.
+    fake.artifacts.set('1/runfraud1/artifacts/model/model.pkl', Buffer.from('swapped-weights'));
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    const evs = newEvents();
+    expect(evs.map((e) => [e.action, e.outcome, e.resource?.name, e.resource?.version])).toEqual([['model_version.hash_verified', 'failure', 'fraud', '1']]);
+    expect(evs[0]!.error?.message).toMatch(/cannot be read to verify them.*403/);
+    expect(a.health!().state).toBe('degraded');
+  });
+});
