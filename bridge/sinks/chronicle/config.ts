@@ -61,6 +61,14 @@ export const ChronicleConfig = SinkCommonConfig.extend({
     if (c.mode === 'unstructured' && !c.log_type) {
       ctx.addIssue({ code: 'custom', path: ['log_type'], message: 'unstructured mode needs a log_type registered in your instance' });
     }
+    // UDM events are sent as they are: a namespace or labels set for them were accepted and never sent.
+    if (c.mode === 'udm') {
+      for (const key of ['namespace', 'labels'] as const) {
+        if (key === 'namespace' ? c.namespace !== undefined : Object.keys(c.labels).length > 0) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to mode: unstructured only (logs:import); UDM events (mode: udm) are sent without it — remove it or set mode: unstructured` });
+        }
+      }
+    }
   });
 export type ChronicleConfig = z.infer<typeof ChronicleConfig>;
 

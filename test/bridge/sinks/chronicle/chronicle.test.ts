@@ -94,6 +94,14 @@ describe('Chronicle endpoints, scopes and auth', () => {
     expect(ChronicleConfig.safeParse({ instance: env.MLTRAIL_CHRONICLE_INSTANCE }).error?.message).toMatch(/MLTRAIL_CHRONICLE_CREDENTIALS/);
     expect(loadConfig({ env: {} }).sinks.some((s) => s.type === 'chronicle')).toBe(false);
   });
+  it('namespace and labels, which only unstructured logs carry, are a config error in udm mode instead of being dropped', () => {
+    const base = { type: 'chronicle', instance: 'projects/p/locations/us/instances/i', access_token: 't' };
+    const load = (extra: Record<string, unknown>) => () => loadConfig({ env: {}, overrides: { sinks: { soc: { ...base, ...extra } } } });
+    expect(load({ labels: { team: 'ml' } })).toThrow(/sinks\.soc\.labels: labels applies to mode: unstructured only/);
+    expect(load({ mode: 'udm', namespace: 'prod' })).toThrow(/sinks\.soc\.namespace: namespace applies to mode: unstructured only/);
+    expect(load({ mode: 'unstructured', log_type: 'MLTRAIL_JSON', namespace: 'prod', labels: { team: 'ml' } })).not.toThrow();
+    expect(load({})).not.toThrow();
+  });
 });
 
 describe('Chronicle sink through SinkRunner + Spool', () => {
