@@ -60,6 +60,9 @@ export function udmLogId(id: string): string {
   return Buffer.byteLength(id) <= UDM_MAX_LOG_ID_BYTES ? id : `mltrail-sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
+/** A non-empty string, else undefined. */
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
 /** security_result.action for an outcome; a denied call is BLOCK, another failure FAIL. */
 function resultAction(ev: NormalizedEvent): string {
   if (ev.outcome === 'success') return 'ALLOW';
@@ -110,7 +113,9 @@ export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
   let extensions: Record<string, unknown> | undefined;
   if (kind === 'auth' && user && ev.action !== 'ingest.auth_failure' && ev.action !== 'source.auth_failure') {
     event_type = 'USER_LOGIN';
-    target = { user };
+    // A role assumed: the identity logged into is the role (its session), not the caller who assumed it.
+    const assumedId = ev.action === 'role.assume' ? str(ev.details?.assumed_role_arn) || r?.id || r?.name : undefined;
+    target = assumedId ? { user: compact({ userid: assumedId, user_display_name: r?.name }), resource } : { user };
     extensions = { auth: { type: 'AUTHTYPE_UNSPECIFIED', mechanism: ['MECHANISM_UNSPECIFIED'] } };
   } else if (kind === 'status' && (serviceHost ?? serviceName(ev.service))) {
     // A platform-reported state change: the platform service is the principal machine.

@@ -32,6 +32,20 @@ describe('UDM mapping', () => {
     expect(t({ action: 'ingest.auth_failure', outcome: 'failure', actor: { ip: '198.51.100.1', type: 'unknown' } })).toBe('GENERIC_EVENT');
   });
 
+  it('an AssumeRole is a login into the role: target.user is the assumed role session, principal.user the caller', () => {
+    const u = udmEvent(ev({
+      platform: 'sagemaker', action: 'role.assume', operation: 'AssumeRole', service: 'sts.amazonaws.com', stage: 'platform',
+      actor: { id: 'arn:aws:iam::123456789012:user/alice', name: 'alice', type: 'user', ip: '198.51.100.7' },
+      resource: { type: 'iam_role', id: 'arn:aws:iam::123456789012:role/Exec', name: 'Exec' },
+      details: { assumed_role_arn: 'arn:aws:sts::123456789012:assumed-role/Exec/alice-sess' },
+    })) as any;
+    expect(u.metadata.event_type).toBe('USER_LOGIN');
+    expect(u.principal.user.userid).toBe('arn:aws:iam::123456789012:user/alice');
+    expect(u.target.user).toEqual({ userid: 'arn:aws:sts::123456789012:assumed-role/Exec/alice-sess', user_display_name: 'Exec' });
+    expect(u.target.resource).toMatchObject({ product_object_id: 'arn:aws:iam::123456789012:role/Exec' });
+    expect(UdmEvent.safeParse(u).success).toBe(true);
+  });
+
   it('fills metadata: product_log_id = mltrail id, product_event_type = native operation (≤64 bytes)', () => {
     const u = udmEvent(ev({ actor: alice, resource: model })) as any;
     expect(u.metadata).toMatchObject({
