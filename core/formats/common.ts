@@ -184,6 +184,24 @@ export function alertPrincipal(alert: Alert): { user?: string; ip?: string } {
   return { user: user && isIpAddress(user) ? undefined : user, ip: ip ?? (user && isIpAddress(user) ? user : undefined) };
 }
 
+/**
+ * What an alert is about as a target (CIM `dest`, UDM `target`): its entity, unless that entity is the
+ * offending identity and the rule names what was attacked (`details.target`, e.g. the route or bucket a
+ * refused sender tried): then that. Triage by destination asks which asset is under attack.
+ *
+ * @example
+ * alertTarget(authFailureAlert) // { type: 'route', id: 'core.api', … }
+ */
+export function alertTarget(alert: Alert): { type: string; id: string; name?: string } {
+  const t = (alert.details as Record<string, unknown> | undefined)?.target;
+  const isIdentity = alert.entity.type === 'identity' || alert.entity.type === 'user';
+  if (isIdentity && t && typeof t === 'object' && typeof (t as { id?: unknown }).id === 'string' && (t as { id: string }).id) {
+    const o = t as { type?: unknown; id: string; name?: unknown };
+    return { type: typeof o.type === 'string' ? o.type : 'resource', id: o.id, name: typeof o.name === 'string' && o.name ? o.name : undefined };
+  }
+  return alert.entity;
+}
+
 // ---------------------------------------------------------------------------
 // The native record behind an event (only when `raw` was kept).
 

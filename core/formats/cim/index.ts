@@ -1,6 +1,6 @@
 import type { Alert, NormalizedEvent, Platform } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
-import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
+import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, alertTarget, callerAddress, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
 
 /**
  * Splunk CIM mapping (spec §1.9, following Splunk's own OCSF→CIM add-on):
@@ -141,7 +141,7 @@ export function cimAlertEvent(alert: Alert): Record<string, unknown> {
     signature_id: alert.rule_id,
     description: alert.summary,
     severity: alert.severity,
-    dest: alert.entity.name || alert.entity.id,
+    dest: alertTarget(alert).name || alertTarget(alert).id,
     user: who.user,
     src: who.ip ?? 'unknown',
     vendor_product: alert.entity.platform ? `${MLTRAIL.product} (${PRODUCTS[alert.entity.platform].product})` : MLTRAIL.product,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
+  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, alertTarget, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
 } from '../common.js';
 
 /**
@@ -209,6 +209,7 @@ function alertCategory(ruleId: string): string {
 export function udmAlert(alert: Alert): Record<string, unknown> {
   const [severity, priority] = ALERT_SEVERITY[alert.severity];
   const who = alertPrincipal(alert);
+  const target = alertTarget(alert);
   const product = alert.entity.platform ? PRODUCTS[alert.entity.platform] : undefined;
   return compact({
     metadata: {
@@ -223,10 +224,10 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
     principal: who.user || who.ip ? compact({ user: who.user ? { userid: who.user } : undefined, ip: who.ip ? [who.ip] : undefined }) : undefined,
     target: {
       resource: compact({
-        name: alert.entity.name || alert.entity.id,
-        product_object_id: alert.entity.id,
-        resource_type: RESOURCE_TYPE[alert.entity.type],
-        resource_subtype: alert.entity.type,
+        name: target.name || target.id,
+        product_object_id: target.id,
+        resource_type: RESOURCE_TYPE[target.type],
+        resource_subtype: target.type,
       }),
       application: product?.product,
     },

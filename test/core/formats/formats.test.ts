@@ -91,6 +91,18 @@ describe('alerts carry who and from where in every schema', () => {
     expectValid('ecs', 'alert', d, 'identity entity by address');
   });
 
+  it('an alert about an offending identity names what was attacked (details.target) as CIM dest and UDM target, the offender as the source', () => {
+    const byIp = { ...authFailure, entity: { type: 'identity', id: '192.168.1.1' }, details: { principal: '192.168.1.1', ip: '192.168.1.1', target: { type: 'ingest_route', id: 'core.api', platform: 'custom' } } };
+    const cim = (formatter('cim').alert(byIp) as Record<string, any>).event;
+    expect([cim.dest, cim.src]).toEqual(['core.api', '192.168.1.1']);
+    const udm = formatter('udm').alert(byIp) as Record<string, any>;
+    expect(udm.target.resource).toMatchObject({ name: 'core.api', product_object_id: 'core.api', resource_subtype: 'ingest_route' });
+    expect(udm.principal).toEqual({ ip: ['192.168.1.1'] });
+    // Any other alert keeps its entity as the target.
+    expect((formatter('cim').alert(selfApproval) as Record<string, any>).event.dest).toBe('churn/3');
+    for (const name of ['cim', 'udm'] as const) expectValid(name, 'alert', formatter(name).alert(byIp), 'identity entity with a target');
+  });
+
   it('a rule that names nobody: the caller of the event it judged is the user (network_egress, code_modified, rollback… reached the SIEMs without one)', () => {
     const job = (id: string, hour: number, image: string) =>
       ({ schema_version: '1', id, time: new Date(Date.UTC(2026, 2, 2, hour)).toISOString(), received_time: '2026-03-02T12:00:00.000Z', channel: 'test', platform: 'sagemaker', stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', service: 'sagemaker.amazonaws.com', outcome: 'success', actor: { type: 'user', email: 'bob@corp.example', ip: '198.51.100.7' }, resource: { type: 'training_job', name: `train-${id}` }, ml: { job: { name: `train-${id}`, image, network_isolation: false } } }) as unknown as NormalizedEvent;
