@@ -15,6 +15,26 @@ export { kfpAuthorizationAction, kfpAuthorizationOf, type KfpAuthorization } fro
 export { endpointId } from './audit/kserve.js';
 export { bindingOf } from './audit/rbac.js';
 
+/**
+ * The event id of one audit Event. The apiserver takes `auditID` from the client's `Audit-ID` request
+ * header when one is sent (apiserver filters `WithAuditInit`), so any user can give two different requests
+ * the same auditID: keyed on it and the stage alone, an exec sent after a harmless read with the same
+ * header was answered as a duplicate and never reached the rules or a sink. What the apiserver itself
+ * records about the request (when it received it, verb, URI, user, object) is in the id too: a retried
+ * batch resends the same values (one id), a request with a copied Audit-ID does not.
+ *
+ * @example
+ * auditEventId({ auditID: 'a', stage: 'ResponseComplete', verb: 'get', requestURI: '/api/v1/…' }) // 32 hex
+ */
+export function auditEventId(ev: AuditEvent): string {
+  const ref = ev.objectRef ?? {};
+  return stableId(
+    'kubeflow', 'k8s-audit', ev.auditID, ev.stage,
+    ev.requestReceivedTimestamp ?? ev.timestamp, ev.verb, ev.requestURI, ev.user?.username, ev.impersonatedUser?.username,
+    ref.apiGroup, ref.resource, ref.subresource, ref.namespace, ref.name,
+  );
+}
+
 /** Values of a repeated query parameter of the request URI (exec `command=`). */
 function queryValues(uri: string | undefined, key: string): string[] {
   if (!uri) return [];
@@ -158,7 +178,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     const who = identityOf(kfpAuthz.user);
     const event = makeEvent(
       {
-        id: stableId('kubeflow', 'k8s-audit', ev.auditID, ev.stage),
+        id: auditEventId(ev),
         time,
         received_time: ctx.receivedTime,
         platform: 'kubeflow',
@@ -192,7 +212,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({
-      id: stableId('kubeflow', 'k8s-audit', ev.auditID, ev.stage),
+      id: auditEventId(ev),
       time,
       received_time: ctx.receivedTime,
       platform: 'kubeflow',

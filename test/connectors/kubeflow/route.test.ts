@@ -287,6 +287,28 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
     expect(await (await post(url, body)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
   });
 
+  it('a different request sent with the same Audit-ID header is kept, not answered as a duplicate', async () => {
+    // The apiserver uses a client's `Audit-ID` request header as the event's auditID: any user can repeat one.
+    const { h, url } = await start();
+    const auditID = 'chosen-by-mallory';
+    const read = auditEvent({ auditID, user: { username: 'mallory@example.com' } });
+    const exec = auditEvent({
+      auditID,
+      verb: 'create',
+      user: { username: 'mallory@example.com' },
+      objectRef: { resource: 'pods', subresource: 'exec', namespace: 'kubeflow-user-alice', name: 'model-predictor-0', apiVersion: 'v1' },
+      requestURI: '/api/v1/namespaces/kubeflow-user-alice/pods/model-predictor-0/exec?command=sh&stdin=true&tty=true',
+      responseStatus: { metadata: {}, code: 101 },
+      requestReceivedTimestamp: '2026-11-25T10:05:00.100000Z',
+      stageTimestamp: '2026-11-25T10:05:00.110000Z',
+    });
+    expect(await (await post(url, list([read]))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await (await post(url, list([exec]))).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(h.events().map((e) => e.action).sort()).toEqual(['pod.exec', 'secret.read']);
+    // …while the apiserver's retry of that batch is still one event.
+    expect(await (await post(url, list([exec]))).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+  });
+
   it('watched namespaces are configurable globs (MLTRAIL_KUBEFLOW_NAMESPACES)', async () => {
     const config = kubeflowFromEnv({ MLTRAIL_KUBEFLOW_NAMESPACES: 'ml-team-?,pipelines' })!;
     expect(KubeflowConfig.parse(config).namespaces).toEqual(['ml-team-?', 'pipelines']);
