@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
 import { caFileProblem } from '../../core/config/pem.js';
+import { shownPath } from '../../core/config/path.js';
 
 const MiB = 1024 * 1024;
 
@@ -52,11 +53,11 @@ export function hostPortProblem(value: string): string | undefined {
 /** Why a secret file (a token) cannot be read now, or undefined. */
 function readableFileProblem(file: string): string | undefined {
   try {
-    if (!statSync(file).isFile()) return `${file} is not a file`;
+    if (!statSync(file).isFile()) return `${shownPath(file)} is not a file`;
     readFileSync(file);
     return undefined;
   } catch (err) {
-    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    return `cannot read ${shownPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SinkCommonConfig } from '../../../core/sink.js';
+import { shownPath } from '../../../core/config/path.js';
 
 const INSTANCE = /^projects\/[^/]+\/locations\/([^/]+)\/instances\/[^/]+$/;
 
@@ -86,7 +87,9 @@ export function keyFileProblem(file: string): string | undefined {
     key = JSON.parse(readFileSync(file, 'utf8')) as typeof key;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return `cannot read the service-account key ${file}: ${e.code ?? e.message}`;
+    // JSON.parse's message quotes the text around the error: inside a key file, part of the private key.
+    if (err instanceof SyntaxError) return `the service-account key ${shownPath(file)} is not JSON`;
+    return `cannot read the service-account key ${shownPath(file)}: ${e.code ?? e.message}`;
   }
   if (key?.type === 'external_account') return undefined;
   if (key?.type !== 'service_account' || !key.client_email || !key.private_key) {

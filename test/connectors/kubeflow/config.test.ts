@@ -75,6 +75,13 @@ describe('kubeflow MLMD TLS files are checked with the config', () => {
     expect(issues).toEqual([expect.stringMatching(/^connectors\.kubeflow\.kfp\.token_file: cannot read \/nonexist\/tok: ENOENT.*MLTRAIL_KFP_TOKEN_FILE/)]);
   });
 
+  it('a token put where its file belongs (MLTRAIL_KFP_TOKEN_FILE=eyJ…) is refused without printing it', () => {
+    const token = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6a3ViZWZsb3c6bWx0cmFpbCJ9.c2lnbmF0dXJlLXNlY3JldA';
+    const issues = configError({ MLTRAIL_KFP_URL: 'http://127.0.0.1:8888', MLTRAIL_KFP_TOKEN_FILE: token });
+    expect(issues).toEqual([expect.stringMatching(/^connectors\.kubeflow\.kfp\.token_file: cannot read the value given \(\d+ characters, not shown: .*ENOENT.*MLTRAIL_KFP_TOKEN_FILE/)]);
+    expect(issues.join('\n')).not.toContain('c2lnbmF0dXJlLXNlY3JldA');
+  });
+
   it('the poller reaches a TLS MLMD server verified with ca_file', async () => {
     const pki = makeTestPki();
     cleanup.push(() => rmSync(pki.dir, { recursive: true, force: true }));

@@ -86,6 +86,25 @@ describe('Chronicle endpoints, scopes and auth', () => {
     writeFileSync(notSa, JSON.stringify({ type: 'authorized_user', client_id: 'x' }));
     expect(() => loadConfig({ env: { MLTRAIL_CHRONICLE_CREDENTIALS: notSa, MLTRAIL_CHRONICLE_INSTANCE: instance } })).toThrow(/sinks\.chronicle\.credentials: .* is not a service-account key .*\(from environment variable MLTRAIL_CHRONICLE_CREDENTIALS\)/);
   });
+  it('a key put where its file belongs (MLTRAIL_CHRONICLE_CREDENTIALS=\'{…}\') is refused without printing the private key', () => {
+    const instance = 'projects/p/locations/us/instances/i';
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const inline = JSON.stringify({ type: 'service_account', client_email: 'sa@p.iam.gserviceaccount.com', private_key: privateKey });
+    const secret = privateKey.split('\n')[1]!;
+    let message = '';
+    try {
+      loadConfig({ env: { MLTRAIL_CHRONICLE_CREDENTIALS: inline, MLTRAIL_CHRONICLE_INSTANCE: instance } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/sinks\.chronicle\.credentials: cannot read the service-account key the value given \(.* not shown.*\(from environment variable MLTRAIL_CHRONICLE_CREDENTIALS\)/);
+    expect(message).not.toContain(secret);
+    // A key file that is not JSON is named, its text (JSON.parse quotes it) is not.
+    const broken = join(tmpDir(), 'broken-sa.json');
+    writeFileSync(broken, inline.replace('"private_key"', 'private_key'));
+    expect(() => loadConfig({ env: { MLTRAIL_CHRONICLE_CREDENTIALS: broken, MLTRAIL_CHRONICLE_INSTANCE: instance } })).toThrow(/broken-sa\.json is not JSON/);
+  });
+
   it('env enables it; each API names what it is missing', () => {
     const env = { MLTRAIL_CHRONICLE_ACCESS_TOKEN: 't', MLTRAIL_CHRONICLE_INSTANCE: 'projects/p/locations/us/instances/i' };
     expect(loadConfig({ env }).sinks.find((s) => s.type === 'chronicle')?.config).toMatchObject({ api: 'v1alpha', mode: 'udm', access_token: 't' });
