@@ -21,6 +21,8 @@ export const ErrorCodes = {
   SPOOL_UNAVAILABLE: { code: 'MLTRAIL_ERR_SPOOL_UNAVAILABLE', status: 503 },
   NOT_CONFIGURED: { code: 'MLTRAIL_ERR_NOT_CONFIGURED', status: 503 },
   SHUTTING_DOWN: { code: 'MLTRAIL_ERR_SHUTTING_DOWN', status: 503 },
+  /** Too many request bodies are held before their senders could be authenticated (signed webhooks): retry shortly. */
+  BUSY: { code: 'MLTRAIL_ERR_BUSY', status: 503 },
   UPSTREAM: { code: 'MLTRAIL_ERR_UPSTREAM', status: 502 },
   NOT_IMPLEMENTED: { code: 'MLTRAIL_ERR_NOT_IMPLEMENTED', status: 501 },
   CONFIG: { code: 'MLTRAIL_ERR_CONFIG', status: 500 },

@@ -7,6 +7,8 @@ import { createRegistryAuditor } from './auditor.js';
 export interface MlflowConnectorOptions {
   /** Clock in ms for the webhook timestamp window and the auditor (tests). */
   now?: () => number;
+  /** Bytes of webhook bodies held at once before their signature is checked (tests; see UNVERIFIED_BODY_BYTES). */
+  unverifiedBodyBytes?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export function createMlflowConnector(opts: MlflowConnectorOptions = {}): Connec
     fromEnv: mlflowFromEnv,
     detect: detectMlflow,
     normalize: normalizeMlflow,
-    routes: (app, deps) => mountMlflowRoutes(app, deps, { now }),
+    routes: (app, deps) => mountMlflowRoutes(app, deps, { now, unverifiedBodyBytes: opts.unverifiedBodyBytes }),
     pollers: (deps) => {
       const p = deps.config.poll;
       const envUri = deps.env.MLFLOW_TRACKING_URI?.trim();

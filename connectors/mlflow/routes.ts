@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { clientIp, errorResponse, readRawBody } from '../../core/http/index.js';
+import { UnverifiedBodyBudget, clientIp, errorResponse, readRawBody } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
 import { MAX_JSON_DEPTH, nestedTooDeep } from '../../core/input/depth.js';
 import type { MlflowConfig } from './config.js';
@@ -15,7 +15,17 @@ const SECRET_VAR = 'MLTRAIL_MLFLOW_WEBHOOK_SECRET';
 export interface RouteOptions {
   /** Clock in ms (tests pin it to the fixtures' signing time). */
   now: () => number;
+  /** Bytes of bodies held at once before their signature is checked (default: UNVERIFIED_BODY_BYTES, at least 4 × body_limit_bytes). */
+  unverifiedBodyBytes?: number;
 }
+
+/**
+ * Bytes of webhook bodies the two routes hold at once before their signature could be checked. MLflow and
+ * Databricks bodies are a few hundred bytes; without a bound, 800 unauthenticated connections each sending
+ * 1 MiB less a byte held 800 MB until Node's request timeout (300 s). Past it a request gets 503 +
+ * Retry-After, which MLflow retries.
+ */
+export const UNVERIFIED_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Mount `POST /v1/ingest/mlflow` (MLflow OSS webhooks; Databricks bodies are
@@ -28,11 +38,21 @@ export interface RouteOptions {
 export function mountMlflowRoutes(app: Hono, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): void {
   const short = [...deps.config.webhook_secrets, ...(deps.config.databricks_webhook_secrets ?? [])].filter((s) => s.length < 16).length;
   if (short) deps.logger.warn({ count: short, code: 'MLTRAIL_ERR_CONFIG' }, 'MLflow webhook secret(s) shorter than 16 characters: use a long random secret (e.g. openssl rand -hex 32)');
+  const budget = new UnverifiedBodyBudget(opts.unverifiedBodyBytes ?? Math.max(UNVERIFIED_BODY_BYTES, 4 * deps.config.body_limit_bytes));
+  // The lease is given back once the request is answered: its body is no longer held unauthenticated.
+  const leased = async (c: Context, handle: (c: Context, lease: Lease) => Promise<Response>) => {
+    const lease = budget.lease();
+    try {
+      return await handle(c, lease);
+    } finally {
+      lease.release();
+    }
+  };
   app.post('/v1/ingest/mlflow', (c) => {
     const isDatabricks = !c.req.header('x-mlflow-signature') && !!c.req.header('x-databricks-signature');
-    return isDatabricks ? handleDatabricks(c, deps, opts) : handleMlflow(c, deps, opts);
+    return leased(c, (c, lease) => (isDatabricks ? handleDatabricks(c, deps, opts, lease) : handleMlflow(c, deps, opts, lease)));
   });
-  app.post('/v1/ingest/mlflow/databricks', (c) => handleDatabricks(c, deps, opts));
+  app.post('/v1/ingest/mlflow/databricks', (c) => leased(c, (c, lease) => handleDatabricks(c, deps, opts, lease)));
 }
 
 function notConfigured(which: string): MltrailError {
@@ -48,11 +68,13 @@ function deny(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, ki
   throw new MltrailError(kind, reason);
 }
 
-async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string): Promise<Buffer> {
+type Lease = ReturnType<UnverifiedBodyBudget['lease']>;
+
+async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, lease: Lease): Promise<Buffer> {
   const enc = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
   // The signature covers the bytes MLflow sent; MLflow never compresses, so an encoded body is not from it.
   if (enc && enc !== 'identity') throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${enc} is not accepted: MLflow signs the uncompressed body`);
-  return readRawBody(c, deps.config.body_limit_bytes, channel);
+  return readRawBody(c, deps.config.body_limit_bytes, channel, lease);
 }
 
 async function ingestVerified(
@@ -90,12 +112,12 @@ async function ingestVerified(
   return c.json({ accepted: out.accepted, duplicates: out.duplicates, ...meta }, 200);
 }
 
-async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): Promise<Response> {
+async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions, lease: Lease): Promise<Response> {
   const channel = WEBHOOK_CHANNEL;
   try {
     const secrets = deps.config.webhook_secrets;
     if (secrets.length === 0) throw notConfigured('MLflow');
-    const body = await readSignedBody(c, deps, channel);
+    const body = await readSignedBody(c, deps, channel, lease);
     const signature = c.req.header('x-mlflow-signature')?.trim();
     const deliveryId = c.req.header('x-mlflow-delivery-id')?.trim();
     const timestamp = c.req.header('x-mlflow-timestamp')?.trim();
@@ -118,12 +140,12 @@ async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts:
   }
 }
 
-async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): Promise<Response> {
+async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions, lease: Lease): Promise<Response> {
   const channel = DATABRICKS_CHANNEL;
   try {
     const secrets = deps.config.databricks_webhook_secrets?.length ? deps.config.databricks_webhook_secrets : deps.config.webhook_secrets;
     if (secrets.length === 0) throw notConfigured('Databricks registry');
-    const body = await readSignedBody(c, deps, channel);
+    const body = await readSignedBody(c, deps, channel, lease);
     const signature = c.req.header('x-databricks-signature')?.trim();
     if (!signature) deny(c, deps, channel, 'SIGNATURE', 'missing X-Databricks-Signature header (set http_url_spec.secret on the Databricks webhook)');
     if (!verifyDatabricksSignature(secrets, signature, body)) deny(c, deps, channel, 'SIGNATURE', 'X-Databricks-Signature does not match the body under any configured secret');

@@ -133,8 +133,59 @@ export async function readBody(c: Context, opts: ReadBodyOptions): Promise<Buffe
   throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding: ${enc}`);
 }
 
-/** Read the body bytes exactly as sent, up to `maxBytes` (413 past it, without reading the rest); `channel` names the route's input in metrics. */
-export async function readRawBody(c: Context, maxBytes: number, channel?: string): Promise<Buffer> {
+/**
+ * Bytes of request bodies held before their sender could be authenticated, across requests. A route that
+ * must read a body to check its signature (an HMAC over the body) holds it unauthenticated: without a
+ * bound, a few hundred connections each sending a body just under the limit and then stalling held
+ * hundreds of MB until the request timeout. Each request takes a lease, counts what it reads, and
+ * gives it back when answered; past the limit the request is refused with 503 + Retry-After.
+ *
+ * @example
+ * const lease = budget.lease(); try { body = await readRawBody(c, max, channel, lease); … } finally { lease.release(); }
+ */
+export class UnverifiedBodyBudget {
+  private used = 0;
+  constructor(readonly limitBytes: number, readonly retryAfterS = 5) {}
+  /** Bytes held right now. */
+  get heldBytes(): number {
+    return this.used;
+  }
+  /** One request's share: `add` counts bytes read (false past the limit, nothing counted), `release` gives all back once, `busy` is the answer past it. */
+  lease(): { add(n: number): boolean; release(): void; busy(): MltrailError } {
+    let mine = 0;
+    let released = false;
+    return {
+      add: (n) => {
+        if (released || this.used + n > this.limitBytes) return false;
+        this.used += n;
+        mine += n;
+        return true;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.used -= mine;
+        mine = 0;
+      },
+      busy: () => this.busy(),
+    };
+  }
+  /** The 503 a request gets while the budget is spent. */
+  busy(): MltrailError {
+    return new MltrailError(
+      'BUSY',
+      `too many unauthenticated request bodies are being received at once (${this.limitBytes} bytes in all); retry shortly`,
+      { retry_after_s: this.retryAfterS },
+      { 'Retry-After': String(this.retryAfterS) },
+    );
+  }
+}
+
+/**
+ * Read the body bytes exactly as sent, up to `maxBytes` (413 past it, without reading the rest); `channel` names the
+ * route's input in metrics. With a `lease`, each chunk is counted against its budget first (503 BUSY past it).
+ */
+export async function readRawBody(c: Context, maxBytes: number, channel?: string, lease?: { add(n: number): boolean; busy(): MltrailError }): Promise<Buffer> {
   if (channel) channels.set(c, channel);
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -143,7 +194,7 @@ export async function readRawBody(c: Context, maxBytes: number, channel?: string
   // Served by @hono/node-server: read Node's request stream directly. Going through `c.req.raw.body`
   // builds a full web Request (AbortSignal, web stream adapters) per request: ~50 µs of event loop.
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming instanceof IncomingMessage && !incoming.readableDidRead && !incoming.readableEnded) return readIncoming(incoming, maxBytes);
+  if (incoming instanceof IncomingMessage && !incoming.readableDidRead && !incoming.readableEnded) return readIncoming(incoming, maxBytes, lease);
   const stream = c.req.raw.body;
   if (!stream) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
@@ -157,6 +208,10 @@ export async function readRawBody(c: Context, maxBytes: number, channel?: string
       await reader.cancel().catch(() => {});
       throw tooLarge(maxBytes);
     }
+    if (lease && !lease.add(value.byteLength)) {
+      await reader.cancel().catch(() => {});
+      throw lease.busy();
+    }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
@@ -166,7 +221,7 @@ const tooLarge = (maxBytes: number) =>
   new MltrailError('BODY_TOO_LARGE', `request body exceeds the limit of ${maxBytes} bytes`, { limit_bytes: maxBytes });
 
 /** Collect a Node request body up to `maxBytes`; past it, stop reading (the server adapter drains or closes the rest). */
-function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
+function readIncoming(incoming: IncomingMessage, maxBytes: number, lease?: { add(n: number): boolean; busy(): MltrailError }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -183,6 +238,7 @@ function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Buff
     const onData = (d: Buffer) => {
       total += d.length;
       if (total > maxBytes) done(tooLarge(maxBytes));
+      else if (lease && !lease.add(d.length)) done(lease.busy());
       else chunks.push(d);
     };
     const onEnd = () => done();

@@ -43,12 +43,12 @@ export interface Harness {
 }
 
 /** A real HTTP server on 127.0.0.1:0 with the MLflow routes mounted over an in-memory spool. */
-export async function startWebhookServer(config: Record<string, unknown>, nowMs: number): Promise<Harness> {
+export async function startWebhookServer(config: Record<string, unknown>, nowMs: number, opts: { unverifiedBodyBytes?: number } = {}): Promise<Harness> {
   const spool = Spool.open({ dir: ':memory:' });
   const logger = silentLogger();
   const ingest = new Ingestor(spool, logger);
   const clock = { now: nowMs };
-  const plugin = createMlflowConnector({ now: () => clock.now });
+  const plugin = createMlflowConnector({ now: () => clock.now, unverifiedBodyBytes: opts.unverifiedBodyBytes });
   const app = new Hono();
   const deps: ConnectorDeps<MlflowConfig> = {
     config: MlflowConfig.parse(config),

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { databricksSignature, mlflowSignature } from '../../../connectors/mlflow/signature.js';
 import { stableId } from '../../../core/schema/index.js';
@@ -219,6 +220,37 @@ describe('POST /v1/ingest/mlflow configuration and bad input', () => {
     expect(r.json.error.code).toBe('MLTRAIL_ERR_BODY_TOO_LARGE');
     const gz = await post(`${h.url}/v1/ingest/mlflow`, 'x', { ...mlflowHeaders(v), 'Content-Encoding': 'gzip' });
     expect(gz.status).toBe(415);
+  });
+
+  it('bodies held before their signature is checked are bounded across requests: past it 503 + Retry-After, until they are gone', async () => {
+    h = await startWebhookServer({ webhook_secrets: [secret] }, at, { unverifiedBodyBytes: 64 * 1024 });
+    const { port } = new URL(h.url);
+    // Unauthenticated senders each send most of a body under the 1 MiB limit, then stall.
+    const stalled: Socket[] = [];
+    for (const id of ['s1', 's2']) {
+      const s = connect(Number(port), '127.0.0.1');
+      s.on('error', () => undefined);
+      s.write(`POST /v1/ingest/mlflow HTTP/1.1\r\nHost: x\r\nX-MLflow-Delivery-Id: ${id}\r\nX-MLflow-Timestamp: ${v.timestamp}\r\nX-MLflow-Signature: v1,AAAA\r\nContent-Length: 200000\r\n\r\n`);
+      s.write(Buffer.alloc(30 * 1024, 0x20));
+      stalled.push(s);
+    }
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const big = ' '.repeat(20 * 1024);
+      const refused = await post(`${h.url}/v1/ingest/mlflow`, big, { 'X-MLflow-Delivery-Id': 'b', 'X-MLflow-Timestamp': v.timestamp, 'X-MLflow-Signature': 'v1,AAAA' });
+      expect(refused.status).toBe(503);
+      expect(refused.json.error).toMatchObject({ code: 'MLTRAIL_ERR_BUSY', retry_after_s: 5 });
+      // A real delivery (a few hundred bytes) still fits beside them.
+      const real = await post(`${h.url}/v1/ingest/mlflow`, readFixture('mlflow', v.file), mlflowHeaders(v));
+      expect(real.status).toBe(200);
+      // Once the stalled senders are gone, their bytes are given back.
+      for (const s of stalled) s.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      const again = await post(`${h.url}/v1/ingest/mlflow`, big, { 'X-MLflow-Delivery-Id': 'b', 'X-MLflow-Timestamp': v.timestamp, 'X-MLflow-Signature': 'v1,AAAA' });
+      expect(again.status).toBe(401);
+    } finally {
+      for (const s of stalled) s.destroy();
+    }
   });
 
   it('signed but not JSON, or not an MLflow envelope → 400 and quarantined', async () => {
