@@ -36,6 +36,14 @@ export function reasonClass(reason: string): string {
   return (/^[A-Za-z _\-(),/]*/.exec(reason)?.[0] ?? '').trim() || 'refused';
 }
 
+/**
+ * Auth-failure events one minute holds one per source address; past it, a minute's further refusals
+ * collapse per route, code and kind of reason whatever their address. Keyed by address alone, a spray
+ * from many addresses (200 loopback addresses, an IPv6 /64) minted one event per request: unbounded
+ * events in the spool and the SIEM from senders holding no credential.
+ */
+const MAX_AUTH_FAILURE_SOURCES = 100;
+
 /** Rejections of one request explained in full; past it, events get only the compiled check. */
 const MAX_EXPLAINED = 1000;
 
@@ -154,6 +162,9 @@ export interface IngestOptions {
  */
 export class Ingestor {
   private readonly recentAuthFailures = new Map<string, number>();
+  /** Auth-failure events made in `authFailureMinute` (see MAX_AUTH_FAILURE_SOURCES). */
+  private authFailureEvents = 0;
+  private authFailureMinute = -1;
   private salt?: string;
 
   constructor(
@@ -282,15 +293,20 @@ export class Ingestor {
     const minute = Math.floor(now.getTime() / 60_000);
     const code = `MLTRAIL_ERR_${f.code ?? 'UNAUTHORIZED'}`;
     const kind = reasonClass(f.reason);
-    const key = `${f.channel}|${f.ip ?? ''}|${code}|${kind}|${minute}`;
+    if (minute !== this.authFailureMinute) [this.authFailureMinute, this.authFailureEvents] = [minute, 0];
+    // Past MAX_AUTH_FAILURE_SOURCES events this minute, new addresses share one event per route, code and kind.
+    const sourceKey = `${f.channel}|${f.ip ?? ''}|${code}|${kind}|${minute}`;
+    const collapsed = !this.recentAuthFailures.has(sourceKey) && this.authFailureEvents >= MAX_AUTH_FAILURE_SOURCES;
+    const key = collapsed ? `${f.channel}|*|${code}|${kind}|${minute}` : sourceKey;
     const count = (this.recentAuthFailures.get(key) ?? 0) + 1;
     this.recentAuthFailures.set(key, count);
     if (this.recentAuthFailures.size > 10_000) this.recentAuthFailures.clear();
     // The first of a minute, then every 100th: a flood must not flood the log too.
-    if (count === 1 || count % 100 === 0) this.log.warn({ channel: f.channel, ip: f.ip, reason: f.reason, code, failures_this_minute: count }, 'sender failed authentication');
+    if (count === 1 || count % 100 === 0) this.log.warn({ channel: f.channel, ip: f.ip, reason: f.reason, code, failures_this_minute: count, ...(collapsed ? { many_sources: true } : {}) }, 'sender failed authentication');
     if (count > 1) return;
+    this.authFailureEvents++;
     const ev = makeEvent({
-      id: stableId('bridge', 'auth_failure', this.idSalt(), f.channel, f.ip, code, kind, minute),
+      id: stableId('bridge', 'auth_failure', this.idSalt(), f.channel, collapsed ? '*' : f.ip, code, kind, minute),
       time: now.toISOString(),
       platform: f.platform,
       channel: f.channel,
@@ -300,9 +316,10 @@ export class Ingestor {
       service: 'mltrail',
       outcome: 'failure',
       error: { code, message: f.reason },
+      // Collapsed: the first address of the spray is shown; `details.many_sources` says there were more.
       actor: { type: 'unknown', ip: f.ip, user_agent: f.user_agent },
       resource: { type: 'ingest_route', id: f.channel },
-      details: f.claimed === undefined ? undefined : { claimed_principal: f.claimed },
+      details: f.claimed === undefined && !collapsed ? undefined : { ...(f.claimed === undefined ? {} : { claimed_principal: f.claimed }), ...(collapsed ? { many_sources: true } : {}) },
     });
     this.spool.append([{ kind: 'event', id: ev.id, body: JSON.stringify(ev) }]).catch((err: unknown) => {
       if (!(err instanceof MltrailError)) this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not record auth failure');

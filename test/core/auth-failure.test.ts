@@ -40,6 +40,29 @@ describe('Ingestor.authFailure', () => {
     expect(reasonClass('"quoted first"')).toBe('refused');
   });
 
+  it('a spray from many addresses is bounded too: past 100 events a minute, new addresses share one event per route, code and kind', async () => {
+    const { spool, ingest } = open();
+    for (let i = 0; i < 1000; i++) {
+      const ip = `2001:db8::${i.toString(16)}`; // one IPv6 /64 holds 2^64 of these
+      ingest.authFailure({ platform: 'custom', channel: 'core.api', reason: 'invalid bearer token', ip });
+      ingest.authFailure({ platform: 'sagemaker', channel: 'sagemaker.firehose', reason: 'invalid X-Amz-Firehose-Access-Key', ip });
+    }
+    const evs = await failures(spool);
+    expect(evs.length).toBeLessThanOrEqual(102);
+    const many = evs.filter((e) => e.details?.many_sources === true);
+    expect(many.map((e) => e.channel).sort()).toEqual(['core.api', 'sagemaker.firehose']);
+    // An address that already has its event this minute keeps counting there, not in the shared one.
+    ingest.authFailure({ platform: 'custom', channel: 'core.api', reason: 'invalid bearer token', ip: '2001:db8::0' });
+    expect(await failures(spool)).toHaveLength(evs.length);
+    // The next minute starts over: an address gets its own event again.
+    vi.setSystemTime(new Date('2026-11-26T11:31:05Z'));
+    ingest.authFailure({ platform: 'custom', channel: 'core.api', reason: 'invalid bearer token', ip: '2001:db8::999' });
+    const next = await failures(spool);
+    expect(next).toHaveLength(evs.length + 1);
+    expect(next.at(-1)).toMatchObject({ actor: { ip: '2001:db8::999' } });
+    expect(next.at(-1)!.details?.many_sources).toBeUndefined();
+  });
+
   it('a flood varying its kid or its timestamp is one event per route, address, code and kind of reason a minute', async () => {
     const { spool, ingest } = open();
     for (let i = 0; i < 100; i++) ingest.authFailure({ platform: 'vertex', channel: 'vertex.pubsub_push', reason: `token kid "k${i}" is not in the configured JWKS`, ip: '203.0.113.9' });
