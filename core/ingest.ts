@@ -96,11 +96,11 @@ function bounded(row: QuarantineRow, max = MAX_QUARANTINE_BODY): QuarantineRow {
  * @example
  * compactQuarantine(rows).length // ≤ 1001
  */
-export function compactQuarantine(rows: QuarantineRow[], budget = DEFAULT_QUARANTINE_BUDGET): QuarantineRow[] {
+export function compactQuarantine(rows: QuarantineRow[], budget = DEFAULT_QUARANTINE_BUDGET, maxBody = MAX_QUARANTINE_BODY): QuarantineRow[] {
   let left = budget;
-  // Bodies are kept whole (up to MAX_QUARANTINE_BODY) while the request's budget lasts, then their first KiB.
+  // Bodies are kept whole (up to maxBody) while the request's budget lasts, then their first KiB.
   const keep = (r: QuarantineRow): QuarantineRow => {
-    const row = bounded(r, left >= MAX_QUARANTINE_BODY ? MAX_QUARANTINE_BODY : Math.max(SHORT_BODY, left));
+    const row = bounded(r, left >= maxBody ? maxBody : Math.max(SHORT_BODY, left));
     left -= byteLength(row.body);
     return row;
   };
@@ -241,19 +241,26 @@ export class Ingestor {
     return out;
   }
 
-  /** Keep input that cannot be normalized, with the reason. */
-  quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}): number {
-    return this.quarantineMany(channel, [{ reason, body, meta }]);
+  /**
+   * Keep input that cannot be normalized, with the reason. `whole` keeps the body uncut up to that many
+   * bytes (a signed webhook body, kept byte for byte so it still verifies against its signature);
+   * otherwise a body past 256 KiB keeps its first 256 KiB.
+   */
+  quarantine(channel: string, reason: string, body: string | Buffer | Uint8Array, meta: Record<string, unknown> = {}, opts: { whole?: number } = {}): number {
+    return this.quarantineMany(channel, [{ reason, body, meta }], undefined, opts.whole);
   }
 
   /**
    * Keep many rejected inputs of one request or batch: one commit and one log line for all of them (a body
    * of 200,000 bad NDJSON lines used to cost as many transactions and warnings, blocking the event loop).
    */
-  quarantineMany(channel: string, rows: QuarantineRow[], budget?: number): number {
+  quarantineMany(channel: string, rows: QuarantineRow[], budget?: number, maxBody?: number): number {
     if (rows.length === 0) return 0;
     // Stored first: input refused because the spool is full (it throws) is not counted as quarantined.
-    const last = this.spool.quarantineMany(compactQuarantine(rows, budget).map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
+    // A body to keep whole (maxBody) also widens the budget to hold it.
+    const whole = maxBody !== undefined && maxBody > MAX_QUARANTINE_BODY ? maxBody : undefined;
+    const compact = whole === undefined ? compactQuarantine(rows, budget) : compactQuarantine(rows, Math.max(budget ?? DEFAULT_QUARANTINE_BUDGET, whole), whole);
+    const last = this.spool.quarantineMany(compact.map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' }, rows.length);
     this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION' }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
     return last;

@@ -89,12 +89,12 @@ async function ingestVerified(
   try {
     record = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    deps.ingest.quarantine(channel, `signed body is not JSON: ${(err as Error).message}`, body, meta);
+    deps.ingest.quarantine(channel, `signed body is not JSON: ${(err as Error).message}`, body, meta, { whole: body.length });
     throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`, { quarantined: true });
   }
   if (nestedTooDeep(record)) {
     const reason = `signed body nests JSON deeper than ${MAX_JSON_DEPTH} levels`;
-    deps.ingest.quarantine(channel, reason, body, meta);
+    deps.ingest.quarantine(channel, reason, body, meta, { whole: body.length });
     throw new MltrailError('INVALID_JSON', reason, { quarantined: true });
   }
   const ctx: NormalizeContext<MlflowConfig> = { channel, receivedTime, keepRaw: deps.keepRaw, config: deps.config, meta };
@@ -102,7 +102,7 @@ async function ingestVerified(
   if (normalized.events.length === 0 && normalized.rejected.length > 0) {
     // Quarantine the signed bytes themselves (evidence), not a re-serialization.
     const rej = normalized.rejected[0]!;
-    deps.ingest.quarantine(channel, rej.reason, body, { ...meta, field: rej.field });
+    deps.ingest.quarantine(channel, rej.reason, body, { ...meta, field: rej.field }, { whole: body.length });
     throw new MltrailError('VALIDATION', rej.reason, { quarantined: true, field: rej.field, ...meta });
   }
   const out = await normalizeAndIngest(deps.ingest, () => normalized, [record], channel, meta);

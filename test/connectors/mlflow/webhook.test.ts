@@ -163,6 +163,19 @@ describe('POST /v1/ingest/mlflow authentication', () => {
     expect(q.map((x) => x.body.toString())).toEqual([deep]);
   });
 
+  it('a signed body up to the route limit is kept whole in quarantine, so it still verifies against its signature', async () => {
+    const big = `{"entity": "model_version", "action": "created", "data": {"description": "${'a'.repeat(600 * 1024)}"`; // cut: not JSON
+    const id = '11111111-2222-4333-8444-777777777777';
+    const ts = '1755681342';
+    const sig = mlflowSignature(secret, id, ts, big);
+    h = await startWebhookServer({ webhook_secrets: [secret] }, Number(ts) * 1000);
+    const r = await post(`${h.url}/v1/ingest/mlflow`, big, { 'X-MLflow-Delivery-Id': id, 'X-MLflow-Timestamp': ts, 'X-MLflow-Signature': sig });
+    expect(r.status).toBe(400);
+    const [q] = h.spool.listQuarantine({ channel: 'mlflow.webhook' });
+    expect(q!.body.length).toBe(Buffer.byteLength(big));
+    expect(mlflowSignature(secret, id, ts, q!.body)).toBe(sig);
+  });
+
   it('a signed delivery whose timestamp is not a time → 400 naming the field, the signed bytes quarantined (never dated otherwise)', async () => {
     const fixture = readFixture('mlflow', 'model_version.created.json').toString();
     const bad = fixture.replace('"timestamp": "2025-08-20T09:16:03.104877+00:00"', '"timestamp": "2025-02-30T09:16:03.104877+00:00"');
