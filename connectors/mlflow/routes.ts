@@ -3,7 +3,7 @@ import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { UnverifiedBodyBudget, clientIp, errorResponse, readRawBody } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
-import { MAX_JSON_DEPTH, nestedTooDeep } from '../../core/input/depth.js';
+import { MAX_JSON_DEPTH, nestedTooDeep, parseJsonText } from '../../core/input/depth.js';
 import type { MlflowConfig } from './config.js';
 import { normalizeMlflow } from './normalize.js';
 import { verifyDatabricksSignature, verifyMlflowSignature } from './signature.js';
@@ -87,7 +87,7 @@ async function ingestVerified(
 ): Promise<Response> {
   let record: unknown;
   try {
-    record = JSON.parse(body.toString('utf8'));
+    record = parseJsonText(body.toString('utf8'));
   } catch (err) {
     deps.ingest.quarantine(channel, `signed body is not JSON: ${(err as Error).message}`, body, meta, { whole: body.length });
     throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`, { quarantined: true });
@@ -153,7 +153,7 @@ async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, o
     let eventTs: unknown;
     let parsed = true;
     try {
-      eventTs = (JSON.parse(body.toString('utf8')) as { event_timestamp?: unknown })?.event_timestamp;
+      eventTs = (parseJsonText(body.toString('utf8')) as { event_timestamp?: unknown })?.event_timestamp;
     } catch {
       parsed = false; // reported as INVALID_JSON below
     }

@@ -3,6 +3,7 @@ import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { assertRecordCount, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny, sentBytes } from '../../core/http/index.js';
 import { normalizeAndIngest, quarantineBudget, type RecordsOutcome } from '../../core/ingest.js';
+import { parseJsonText } from '../../core/input/depth.js';
 import type { SagemakerConfig } from './config.js';
 import { decodeData, normalizeSagemaker } from './normalize.js';
 import { isObj } from './util.js';
@@ -113,7 +114,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       const meta: Record<string, unknown> = { route: FIREHOSE_PATH, request_id: requestId || undefined, source_arn: c.req.header('x-amz-firehose-source-arn') };
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body.toString('utf8'));
+        parsed = parseJsonText(body.toString('utf8'));
       } catch (err) {
         deps.ingest.quarantine(FH_CHANNEL, `Firehose body is not JSON: ${(err as Error).message}`, body, meta);
         throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`);
@@ -192,7 +193,7 @@ function largeCwlBatch(fr: unknown): { envelope: Record<string, unknown>; events
   if (!('text' in decoded)) return undefined;
   let cwl: unknown;
   try {
-    cwl = JSON.parse(decoded.text);
+    cwl = parseJsonText(decoded.text);
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import type { ConnectorDeps, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, readBody, takeUndecodableBody } from '../../core/http/index.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
+import { parseJsonText } from '../../core/input/depth.js';
 import type { VertexConfig } from './config.js';
 import { isPubsubEnvelope } from './envelope.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, type Transport } from './logentry.js';
@@ -87,7 +88,7 @@ export function mountPushRoute(app: Hono, deps: ConnectorDeps<VertexConfig>, opt
       }
       let record: unknown;
       try {
-        record = JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''));
+        record = parseJsonText(body.toString('utf8').replace(/^\uFEFF/, ''));
       } catch (err) {
         // Redelivery would not fix it: keep it and acknowledge.
         deps.ingest.quarantine(channel, `push body is not JSON: ${(err as Error).message.slice(0, 200)}`, body, { route: PUSH_ROUTE, message_id: c.req.header('x-goog-pubsub-message-id') });

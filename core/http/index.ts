@@ -5,6 +5,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { MltrailError, errorBody, type ErrorKind } from '../errors.js';
+import { MAX_BODY_DEPTH, textNestsDeeper } from '../input/depth.js';
 
 /**
  * Constant-time string comparison (hashes first so lengths do not leak).
@@ -361,6 +362,8 @@ export function splitJsonRecords(body: Buffer | string): JsonRecords {
   if (!trimmed) throw new MltrailError('INVALID_JSON', 'empty body');
   // Counted before anything is parsed: NDJSON of millions of lines is refused without parsing them.
   if (lineCountOver(text, MAX_RECORDS_PER_REQUEST)) throw tooManyRecords(MAX_RECORDS_PER_REQUEST);
+  // Nesting no record may have, refused before any parse (see MAX_BODY_DEPTH).
+  if (textNestsDeeper(trimmed)) throw new MltrailError('INVALID_JSON', `body is not acceptable JSON: nested deeper than ${MAX_BODY_DEPTH} levels`);
   let wholeError: Error | undefined;
   let whole: unknown;
   try {

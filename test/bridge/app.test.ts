@@ -36,6 +36,23 @@ function appWith(opts: { maxBytes?: number } = {}) {
 }
 
 describe('bridge app', () => {
+  it('a body nested millions of levels deep is refused 400 INVALID_JSON before it is parsed, and kept in quarantine', async () => {
+    const { app, spool } = appWith();
+    const deep = '['.repeat(400_000) + ']'.repeat(400_000);
+    const r = await app.request('/v1/events', { method: 'POST', headers: auth, body: deep });
+    expect(r.status).toBe(400);
+    const err = ((await r.json()) as any).error;
+    expect(err).toMatchObject({ code: 'MLTRAIL_ERR_INVALID_JSON' });
+    expect(err.message).toMatch(/nested deeper than 10000 levels/);
+    const kept = spool.listQuarantine({ channel: 'core.api' });
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.reason).toMatch(/nested deeper than 10000 levels/);
+    expect(spool.maxSeq()).toBe(0);
+    // Brackets inside strings are not nesting: a large valid body still goes in.
+    const valid = sampleEvent({ id: 'brackets', details: { note: '['.repeat(20_000) + '\\"{{{' } });
+    expect((await app.request('/v1/events', { method: 'POST', headers: auth, body: JSON.stringify(valid) })).status).toBe(200);
+  });
+
   it('while shutting down: a POST is refused 503 SHUTTING_DOWN with Retry-After and Connection: close, nothing spooled; /readyz is not ready', async () => {
     const { app, spool, shutDown } = appWith();
     expect((await app.request('/readyz')).status).toBe(200);

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorResponse, takeInternalError } from '../../core/http/index.js';
 import { Ingestor, normalizeAndIngest } from '../../core/ingest.js';
-import { boundedJson, nestedTooDeep } from '../../core/input/depth.js';
+import { boundedJson, nestedTooDeep, parseJsonText, textNestsDeeper } from '../../core/input/depth.js';
 import { silentLogger } from '../../core/log.js';
 import { makeEvent } from '../../core/schema/index.js';
 import { Spool } from '../../core/spool/index.js';
@@ -29,6 +29,21 @@ afterEach(() => {
 });
 
 describe('JSON nested thousands of levels deep', () => {
+  it('textNestsDeeper counts brackets outside strings only, in one pass, without parsing', () => {
+    expect(textNestsDeeper('[[[]]]', 2)).toBe(true);
+    expect(textNestsDeeper('[[[]]]', 3)).toBe(false);
+    expect(textNestsDeeper('{"a":[{"b":1}]}', 3)).toBe(false);
+    expect(textNestsDeeper('{"a":[{"b":[1]}]}', 3)).toBe(true);
+    // Brackets in strings, escaped quotes, and an escaped backslash right before a closing quote.
+    expect(textNestsDeeper('["[[[[", "x\\"[[[[", "y\\\\", "{{{{"]', 1)).toBe(false);
+    expect(textNestsDeeper('["y\\\\", [[1]]]', 2)).toBe(true);
+    // Text no longer than the bound is not scanned (it cannot nest deeper).
+    expect(textNestsDeeper('[[[', 3)).toBe(false);
+    expect(() => parseJsonText('['.repeat(20_000) + ']'.repeat(20_000))).toThrow(SyntaxError);
+    expect(() => parseJsonText('['.repeat(20_000) + ']'.repeat(20_000))).toThrow(/nested deeper than 10000 levels/);
+    expect(parseJsonText('{"a":["[[["]}')).toEqual({ a: ['[[['] });
+  });
+
   it('nestedTooDeep / boundedJson: bounded depth, the rest kept for inspection', () => {
     expect(nestedTooDeep(deep(200))).toBe(false);
     expect(nestedTooDeep(deep(201))).toBe(true);
