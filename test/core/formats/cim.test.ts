@@ -153,6 +153,20 @@ describe('CIM Authentication mapping (authentications are not Change events)', (
     expect(HecEventEnvelope.safeParse(change).success).toBe(true);
   });
 
+  it('the eventtypes of docs/formats.md tag CIM events only: core and OCSF bodies under the same sourcetypes match neither search', () => {
+    // The searches: change = change_type=*; authentication = NOT change_type=* app=* signature=* action ∈ {success, failure, unknown}.
+    const isAuth = (b: any) => b.change_type === undefined && b.app !== undefined && b.signature !== undefined && ['success', 'failure', 'unknown'].includes(String(b.action).toLowerCase());
+    const isChange = (b: any) => b.change_type !== undefined;
+    for (const e of syntheticEvents()) {
+      const cim = hecEnvelope({ kind: 'event', event: e }).event as any;
+      expect(isAuth(cim) !== isChange(cim), `${e.id} ${e.action}: exactly one of the two`).toBe(true);
+      for (const name of ['core', 'ocsf'] as const) {
+        const body = formatter(name).event(e) as any;
+        expect(isAuth(body) || isChange(body), `${name} ${e.id} ${e.action}`).toBe(false);
+      }
+    }
+  });
+
   it('the validator refuses a Change action on an authentication and a change_type on it', () => {
     const env = hecEnvelope({ kind: 'event', event: refused }) as any;
     expect(HecAuthenticationEnvelope.safeParse(env).success).toBe(true);
