@@ -92,6 +92,51 @@ export const PRODUCTS: Record<Platform, ProductInfo> = {
   custom: { vendor: 'mltrail', product: 'mltrail', aiProvider: 'Internal' },
 };
 
+/**
+ * Cloud services a connector also reports (the trail or audit log it reads carries them) that are not the
+ * ML platform: their records name their own product. By service name as logged (eventSource / serviceName).
+ */
+const CLOUD_SERVICE_PRODUCTS: Record<string, string> = {
+  's3.amazonaws.com': 'Amazon S3',
+  'sts.amazonaws.com': 'AWS STS',
+  'iam.amazonaws.com': 'AWS IAM',
+  'ecr.amazonaws.com': 'Amazon ECR',
+  'kms.amazonaws.com': 'AWS KMS',
+  'logs.amazonaws.com': 'Amazon CloudWatch Logs',
+  'storage.googleapis.com': 'Cloud Storage',
+  'bigquery.googleapis.com': 'BigQuery',
+  'pubsub.googleapis.com': 'Pub/Sub',
+  'container.googleapis.com': 'Google Kubernetes Engine',
+  'compute.googleapis.com': 'Compute Engine',
+  'iam.googleapis.com': 'Cloud IAM',
+  'iamcredentials.googleapis.com': 'Cloud IAM',
+  'cloudresourcemanager.googleapis.com': 'Resource Manager',
+  'logging.googleapis.com': 'Cloud Logging',
+  'artifactregistry.googleapis.com': 'Artifact Registry',
+};
+
+/**
+ * The product an event's record comes from: its platform's, unless the record is another service of the
+ * same cloud that the connector also reads (an S3 data event or an STS AssumeRole in the SageMaker trail, a
+ * BigQuery job in the Vertex audit log): that service's. Labelled "Amazon SageMaker", those records mixed
+ * into every search a SOC scopes by product. An AWS or Google service not listed is named as logged.
+ *
+ * @example
+ * eventProduct({ platform: 'sagemaker', service: 's3.amazonaws.com' }).product // 'Amazon S3'
+ */
+export function eventProduct(ev: Pick<NormalizedEvent, 'platform' | 'service'>): ProductInfo {
+  const own = PRODUCTS[ev.platform];
+  const service = ev.service?.toLowerCase();
+  if (!service) return own;
+  const listed = CLOUD_SERVICE_PRODUCTS[service];
+  if (listed) return { ...own, product: listed };
+  const aws = ev.platform === 'sagemaker' && /^([a-z0-9-]+)\.amazonaws\.com$/.exec(service);
+  if (aws && !aws[1]!.startsWith('sagemaker')) return { ...own, product: service };
+  const gcp = ev.platform === 'vertex' && /^([a-z0-9-]+)\.googleapis\.com$/.exec(service);
+  if (gcp && !['aiplatform', 'ml', 'notebooks'].includes(gcp[1]!)) return { ...own, product: service };
+  return own;
+}
+
 /** Our own product facts (the forwarder that produced the record). */
 export const MLTRAIL = { vendor: 'mltrail', product: 'mltrail' } as const;
 

@@ -1,6 +1,6 @@
 import type { Alert, NormalizedEvent, Platform } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
-import { MLTRAIL, PRODUCTS, actionKind, alertPrincipal, alertTarget, callerAddress, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
+import { MLTRAIL, PRODUCTS, eventProduct, actionKind, alertPrincipal, alertTarget, callerAddress, compact, epochMs, primaryResource, type ActionKind } from '../common.js';
 
 /**
  * Splunk CIM mapping (spec §1.9, following Splunk's own OCSF→CIM add-on):
@@ -79,7 +79,7 @@ export function cimAuthenticationEvent(ev: NormalizedEvent): Record<string, unkn
  * cimChangeEvent(ev).action // 'created'
  */
 export function cimChangeEvent(ev: NormalizedEvent): Record<string, unknown> {
-  const product = PRODUCTS[ev.platform];
+  const product = eventProduct(ev);
   const a = ev.actor;
   const r = primaryResource(ev);
   const status = ev.outcome === 'unknown' ? undefined : ev.outcome;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, callerAddress, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
+  MLTRAIL, PRODUCTS, eventProduct, actionKind, alertPrincipal, callerAddress, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
   primaryResource, rawText, type ActionKind,
 } from '../common.js';
 
@@ -54,7 +54,7 @@ const obs = (name: string, t: readonly [number, string], value: string | undefin
 export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
   const [activity_id, activity_name] = ACTIVITY[actionKind(ev.action)];
   const [status_id, status] = STATUS[ev.outcome];
-  const product = PRODUCTS[ev.platform];
+  const product = eventProduct(ev);
   const ct = cloudTrailFacts(ev.raw);
   const gcp = ct ? undefined : gcpAuditFacts(ev.raw);
   const a = ev.actor;

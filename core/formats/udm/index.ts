@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, actionKind, alertPrincipal, alertTarget, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
+  MLTRAIL, PRODUCTS, eventProduct, actionKind, alertPrincipal, alertTarget, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
 } from '../common.js';
 
 /**
@@ -83,7 +83,7 @@ const serviceName = (s: string | undefined) => (s && /^[a-z0-9]([a-z0-9-]{0,61}[
  * udmEvent(ev).metadata.event_type // 'USER_RESOURCE_CREATION'
  */
 export function udmEvent(ev: NormalizedEvent): Record<string, unknown> {
-  const product = PRODUCTS[ev.platform];
+  const product = eventProduct(ev);
   const kind = actionKind(ev.action);
   const a = ev.actor;
   const user = a && (a.id || a.name || a.email)

@@ -168,3 +168,23 @@ describe('OCSF actor of a caller nobody could name', () => {
     expect(sys.actor).toEqual({ app_name: 'sagemaker.amazonaws.com' });
   });
 });
+
+describe('the product an event is labelled with', () => {
+  const mk = (platform: 'sagemaker' | 'vertex', service: string, operation: string) =>
+    ({ schema_version: '1', id: `p-${service}`, time: '2026-11-25T10:00:00.000Z', received_time: '2026-11-25T10:00:01.000Z', platform, channel: 'test', stage: 'platform', action: 'data_object.write', operation, service, outcome: 'success', actor: { type: 'user', id: 'alice' }, resource: { type: 'object', id: 'x' } }) as unknown as NormalizedEvent;
+  const labels = (ev: NormalizedEvent) => {
+    const cim = (formatter('cim').event(ev) as any).event.vendor_product;
+    const udm = (formatter('udm').event(ev) as any).metadata;
+    const ocsf = (formatter('ocsf').event(ev) as any).metadata.product;
+    return [cim, `${udm.vendor_name} / ${udm.product_name}`, `${ocsf.vendor_name} / ${ocsf.name}`];
+  };
+  it('is the service\'s own for the other services a trail or audit log carries (S3, STS, BigQuery…), the platform\'s for the ML service', () => {
+    expect(labels(mk('sagemaker', 's3.amazonaws.com', 'PutObject'))).toEqual(['AWS Amazon S3', 'AWS / Amazon S3', 'AWS / Amazon S3']);
+    expect(labels(mk('sagemaker', 'sts.amazonaws.com', 'AssumeRole'))[1]).toBe('AWS / AWS STS');
+    expect(labels(mk('sagemaker', 'ec2.amazonaws.com', 'RunInstances'))[1]).toBe('AWS / ec2.amazonaws.com');
+    expect(labels(mk('sagemaker', 'sagemaker.amazonaws.com', 'CreateModel'))).toEqual(['AWS Amazon SageMaker', 'AWS / Amazon SageMaker', 'AWS / Amazon SageMaker']);
+    expect(labels(mk('vertex', 'bigquery.googleapis.com', 'jobservice.jobcompleted'))[1]).toBe('Google Cloud / BigQuery');
+    expect(labels(mk('vertex', 'aiplatform.googleapis.com', 'UploadModel'))[1]).toBe('Google Cloud / Vertex AI');
+    for (const name of ['cim', 'udm', 'ocsf'] as const) expectValid(name, 'event', formatter(name).event(mk('sagemaker', 's3.amazonaws.com', 'PutObject')), 'S3 event');
+  });
+});
