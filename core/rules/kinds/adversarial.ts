@@ -77,7 +77,7 @@ interface PendingApproval {
   subject: { name: string; version: string; platform: string };
   approver?: string;
 }
-const ADV_GRACE_MS = 3_600_000;
+export const ADV_GRACE_MS = 3_600_000;
 const MAX_PENDING_APPROVALS = 1000;
 
 /** Evidence keys of a version: its records (adopted, run, producer runs) and its own name+version. */

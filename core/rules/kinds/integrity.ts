@@ -2,6 +2,8 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { anyGlob, approvalOf, endpointOf, identityOf, modelRefOf, normUri, tagsOf, uriOverlap, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
+import { KIND_DEFAULTS } from '../defaults.js';
+import { ADV_GRACE_MS } from './adversarial.js';
 import { versionsOf } from './shared.js';
 
 /**
@@ -73,6 +75,29 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   }
 }
 
+/**
+ * A tag set soon after the approval whose keys are all adversarial evidence (`adversarial*`, `adv_*`, as
+ * evaluation.adversarial_failure reads them): the evaluation that rule waits an hour after an approval for,
+ * reported as the README says (an auditor's or pipeline's next poll), not a change of what was approved. A
+ * failing score is that rule's alert; a removal, a key set again, a later tag or any other key is still a change here.
+ */
+function adversarialEvidenceInTime(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec, tagKeys: string[], ignore: string[]): boolean {
+  if (!ev.action.endsWith('.tag_set') || !v.approval) return false;
+  const keys = tagKeys.filter((k) => !anyGlob(ignore, k));
+  const configured = (ctx.cfg as unknown as Record<string, { prefixes?: string[] } | undefined>)['evaluation.adversarial_failure']?.prefixes;
+  const prefixes = configured ?? (KIND_DEFAULTS.adversarial_failure.prefixes as string[]);
+  if (!keys.length || !keys.every((k) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))) return false;
+  const after = Date.parse(ev.time) - Date.parse(v.approval.time);
+  if (!(after >= 0 && after <= ADV_GRACE_MS)) return false;
+  // Each key once: evidence rewritten afterwards (a failing score replaced by a passing one) is a change.
+  const seen = `advtag|${v.key}`;
+  const before = ctx.get<string[]>(seen) ?? [];
+  const lower = keys.map((k) => k.toLowerCase());
+  if (lower.some((k) => before.includes(k))) return false;
+  ctx.set(seen, [...before, ...lower].slice(-50));
+  return true;
+}
+
 export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
   if (OBJECT_WRITE.test(ev.action)) return judgeArtifactWrite(ev, ctx);
@@ -110,6 +135,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
     return;
   }
   if (ev.action.includes('tag_') && tagKeys.length && tagKeys.every((k) => anyGlob(ignore, k))) return;
+  if (adversarialEvidenceInTime(ev, ctx, v, tagKeys, ignore)) return;
   // Registering a hash is only a change when another hash was registered before.
   if (ev.action === 'model_version.hash_registered' && (!ref.sha256 || !v.sha256 || ref.sha256 === v.sha256)) return;
   if (ev.action === 'model_version.alias_delete' || ev.action === 'model_version.stage_transition') {

@@ -108,6 +108,22 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(mod.map((a) => a.evidence.at(-1))).toEqual(['t3']);
   });
 
+  it('approved_model_modified: adversarial evidence tagged within the hour after the approval is what adversarial_failure waits for, not a change; later, again, or with other keys it is', () => {
+    const approve = ev({ id: 'ap', time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', ml: { model: { name: 'm', version: '1', aliases: ['champion'] } } });
+    const tag = (id: string, tags: Record<string, string>, min: number) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', ml: { model: { name: 'm', version: '1', tags } } });
+    const modified = (...evs: ReturnType<typeof ev>[]) => replayEvents([approve, ...evs], { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified').map((a) => a.evidence.at(-1));
+    const all = (...evs: ReturnType<typeof ev>[]) => replayEvents([approve, ...evs], { rules }).alerts.map((a) => a.rule_id);
+    // The documented workflow: the score arrives 17 minutes after the approval. Nothing at all is raised.
+    expect(all(tag('t1', { adversarial_robustness: '0.91' }, 17))).toEqual([]);
+    // The same key set again (a score rewritten), a tag after the hour, another key alongside: changes.
+    expect(modified(tag('t1', { adversarial_robustness: '0.91' }, 17), tag('t2', { adversarial_robustness: '0.95' }, 30))).toEqual(['t2']);
+    expect(modified(tag('t3', { adv_pgd_accuracy: '0.8' }, 61))).toEqual(['t3']);
+    expect(modified(tag('t4', { adv_pgd_accuracy: '0.8', owner: 'mallory' }, 5))).toEqual(['t4']);
+    // Configured prefixes of the adversarial rule are the ones excepted.
+    const own = RulesConfig.parse({ 'evaluation.adversarial_failure': { prefixes: ['robust_'] } });
+    expect(replayEvents([approve, tag('t5', { robust_acc: '0.9' }, 5)], { rules: own }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified')).toEqual([]);
+  });
+
   it('score_drop is not evaded by re-casing or renaming a metric, and never compares train with test accuracy', () => {
     const evalOf = (id: string, version: string, metrics: Record<string, number>, hour: number) =>
       ev({ id, time: at(T0 + hour * 3600_000), platform: 'kubeflow', stage: 'evaluation', action: 'evaluation.metrics', operation: 'evaluate', outcome: 'success', ml: { model: { name: 'churn', version }, metrics } });
