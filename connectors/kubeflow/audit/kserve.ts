@@ -11,11 +11,13 @@ const KSERVE_GROUPS = new Set(['serving.kserve.io', 'serving.kubeflow.org']);
 /** The KServe controllers' service accounts (kserve/kserve `config/rbac`; LLMInferenceService has its own). */
 const KSERVE_CONTROLLER_SAS = new Set(['kserve-controller-manager', 'llmisvc-controller-manager']);
 /**
- * Namespaces the KServe controllers run in: `kserve` (KServe's own install) and `kubeflow` (Kubeflow's
- * manifests). A profile editor can make an account of the same name in their own namespace: that one's
- * writes are the user's, not reconciliation (as for KFP's `ml-pipeline`, see identity.ts).
+ * Namespaces the KServe controllers run in: `kserve` (KServe's own install), `kubeflow` (Kubeflow's
+ * manifests), `opendatahub` and `redhat-ods-applications` (Open Data Hub and Red Hat OpenShift AI, whose
+ * operator deploys kserve-controller-manager there). A profile editor can make an account of the same name in
+ * their own namespace: that one's writes are the user's, not reconciliation (as for KFP's `ml-pipeline`, see
+ * identity.ts).
  */
-const KSERVE_CONTROLLER_NAMESPACES = new Set(['kserve', 'kubeflow']);
+const KSERVE_CONTROLLER_NAMESPACES = new Set(['kserve', 'kubeflow', 'opendatahub', 'redhat-ods-applications']);
 
 /** True when the request was made by a KServe controller's own service account. */
 function isKserveController(username: string | undefined): boolean {

@@ -42,8 +42,8 @@ describe('KServe controller writes are recognised by the controller’s own name
     expect(llm.action).toBe('endpoint.update');
   });
 
-  it('the real controllers (namespace kserve or kubeflow) still reconcile without deploying', () => {
-    for (const ns of ['kserve', 'kubeflow']) {
+  it('the real controllers (kserve, kubeflow, or Open Data Hub, OpenShift AI) still reconcile without deploying', () => {
+    for (const ns of ['kserve', 'kubeflow', 'opendatahub', 'redhat-ods-applications']) {
       const ev = one(replace(`system:serviceaccount:${ns}:kserve-controller-manager`, 's3://models/churn/1'));
       expect([ev.action, ev.ml?.deployment]).toEqual(['endpoint.status_change', { endpoint: 'kubeflow-user-alice/churn' }]);
     }
