@@ -7,7 +7,9 @@ import type { ResolvedRule } from './config.js';
  * 1 h); at each window close the value is compared with the robust baseline
  * (median and MAD) of earlier windows in the same seasonal bucket (weekday /
  * weekend × hour by default), so weekly rhythm is not an anomaly. Counts fill
- * empty windows with 0 (up to a week: a longer silence is an outage, not data);
+ * empty windows with 0 (up to a week after the series' last event: a longer silence
+ * is an outage, not data, whether or not other series kept the clock moving — except
+ * in the hours where silence is the series' norm);
  * metric series skip windows without a value (missing is not zero).
  */
 export const BASELINE_NS = 'rules.baseline';
@@ -41,6 +43,11 @@ interface Series {
   /** Windows still accepting values (at most a few: the allowed lateness is short). */
   open: OpenWindow[];
   lastClosed?: number;
+  /**
+   * Start of the latest window that had a value (or of the window a resumed rule counts again from): windows
+   * more than MAX_FILL_WINDOWS after it are a silence, skipped rather than judged or learned as 0.
+   */
+  lastData?: number;
   buckets: Record<string, number[]>;
   streak: number;
   streakEvidence: string[];
@@ -150,6 +157,8 @@ export class Baselines {
       if (key === markKey) continue;
       s.open = [];
       if (s.lastClosed === undefined || s.lastClosed < current) s.lastClosed = current;
+      // What the source did while the rule was off is unknown: its silence is counted from here.
+      if (s.lastData === undefined || s.lastData < current) s.lastData = current;
       s.streak = 0;
       s.streakEvidence = [];
       this.state.set(BASELINE_NS, key, s);
@@ -185,6 +194,7 @@ export class Baselines {
       if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, c.start));
       out.push(this.judge(rule, s, c.start, c.value, c.evidence, c.lastTime, c.n));
       s.lastClosed = c.start;
+      s.lastData = c.start;
     }
     if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, Math.min(boundary, s.open[0]?.start ?? boundary)));
     return out;
@@ -202,7 +212,25 @@ export class Baselines {
       s.streakEvidence = [];
       return out;
     }
+    // Series kept before `lastData` existed count their silence from here.
+    s.lastData ??= s.lastClosed!;
+    // Up to a week after the series' last value its empty windows count 0 (a source gone quiet is a drop).
+    // After that, an empty window where this series usually has values (its bucket's median above 0) is an
+    // outage, as when the whole input went quiet: skipped, neither judged nor learned, so the source's
+    // baseline is as it was when it went quiet (weeks of zeros learned made its usual traffic an anomaly when
+    // it came back). Where silence is the norm (a healthy endpoint's failures) it still counts 0, so the
+    // baseline a later burst is judged against keeps growing.
+    const quietFrom = s.lastData + (MAX_FILL_WINDOWS + 1) * w;
     for (; next + w <= until; next += w) {
+      if (next >= quietFrom) {
+        const samples = s.buckets[seasonKey(next, rule.stat.seasonality, w)];
+        if (samples?.length && median(samples) > 0) {
+          s.lastClosed = next;
+          s.streak = 0;
+          s.streakEvidence = [];
+          continue;
+        }
+      }
       out.push(this.judge(rule, s, next, 0, [], new Date(next + w).toISOString(), 0));
       s.lastClosed = next;
     }
