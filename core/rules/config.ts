@@ -327,6 +327,12 @@ export interface ResolvedRule {
     quietGraceMs: number;
     n: number;
     learningMs: number;
+    /**
+     * Mode and suppression of the σ part: the rule's own `mode` / `suppress`, else `defaults.statistical`'s —
+     * also for a mixed kind, whose per-event part keeps `defaults.per_event`'s (`mode`, `suppressMs` above).
+     */
+    mode: 'observe' | 'alert';
+    suppressMs: number;
   };
   /** Kind-specific settings as configured (defaults applied by the kind). */
   settings: Record<string, unknown>;
@@ -384,6 +390,8 @@ export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
         quietGraceMs: durationMs(s.quiet_grace ?? sd.quiet_grace),
         n: statOwnsN ? (s.n ?? sd.n) : sd.n,
         learningMs: durationMs(statOwnsN ? (s.learning ?? sd.learning) : sd.learning),
+        mode: s.mode ?? sd.mode,
+        suppressMs: durationMs(s.suppress ?? sd.suppress),
       },
       settings: s,
       custom: e.custom,

@@ -184,7 +184,7 @@ class Engine implements RuleEngine {
     this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
     this.reg = new Registry(state, cfg);
     this.baselines = new Baselines(state);
-    this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => r.suppressMs));
+    this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => Math.max(r.suppressMs, r.stat.suppressMs)));
     this.contexts = this.rules.map((rule) => this.contextFor(rule));
     this.afterUpdate = this.rules.flatMap((r, i) => (KIND_AFTER_UPDATE[r.kind] ? [i] : []));
   }
@@ -411,7 +411,7 @@ class Engine implements RuleEngine {
         severity: r.severity,
         custom: r.custom,
         ...(STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind)
-          ? { window_ms: r.stat.windowMs, grace_ms: r.stat.graceMs, quiet_grace_ms: r.stat.quietGraceMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality }
+          ? { window_ms: r.stat.windowMs, grace_ms: r.stat.graceMs, quiet_grace_ms: r.stat.quietGraceMs, k: r.stat.k, direction: r.stat.direction, n: r.stat.n, learning_ms: r.stat.learningMs, min_samples: r.stat.minSamples, seasonality: r.stat.seasonality, ...(MIXED_KINDS.has(r.kind) ? { window_mode: r.stat.mode, window_suppress_ms: r.stat.suppressMs } : {}) }
           : {}),
         ...(STATISTICAL_KINDS.has(r.kind) ? {} : { event_n: r.n, event_learning_ms: r.learningMs }),
         suppress_ms: r.suppressMs,
@@ -447,6 +447,10 @@ class Engine implements RuleEngine {
   /** Detection → (N consecutive, learning, mode, suppression) → maybe an alert. */
   private onDetection(d: Detection): Alert[] {
     const { rule } = d;
+    // A window's detection is the σ part's: its mode and suppression (a mixed kind's σ part follows
+    // `defaults.statistical`, its per-event part `defaults.per_event`).
+    const ruleMode = d.window ? rule.stat.mode : rule.mode;
+    const suppressMs = d.window ? rule.stat.suppressMs : rule.suppressMs;
     // Suppression and streaks count an event dated far ahead of its receipt at the clock's bound (receipt + 1 h),
     // as the windows do: alternating it with real events must not switch suppression off for them.
     const t = d.window ? Date.parse(d.time) : Math.min(Date.parse(d.time), this.turn.obsMs);
@@ -499,7 +503,7 @@ class Engine implements RuleEngine {
       this.saveDay(rule.id, d.time, day);
       return [];
     }
-    const mode: 'observe' | 'alert' = rule.mode === 'observe' || learning ? 'observe' : 'alert';
+    const mode: 'observe' | 'alert' = ruleMode === 'observe' || learning ? 'observe' : 'alert';
     const supKey = `sup|${entityKey}`;
     const sup = this.state.get<Suppression>(ENGINE_NS, supKey);
     // A repeat is a detection within `suppress` of an alert sent, after it or (a late or out-of-order arrival)
@@ -507,9 +511,9 @@ class Engine implements RuleEngine {
     // comes until then. One further from every recent alert — a backfill of last month — is its own alert,
     // as replay raises it, and what is held back since the last alert stays held.
     const emits = sup?.emits ?? (sup?.last_emit !== undefined ? [sup.last_emit] : []);
-    const near = emits.some((e) => Math.abs(t - e) < rule.suppressMs);
+    const near = emits.some((e) => Math.abs(t - e) < suppressMs);
     // Dated before the last alert by more than `suppress`: a backfill, whose repeats are held for its own next alert.
-    const old = !!sup && sup.last_emit !== undefined && sup.last_emit - t >= rule.suppressMs;
+    const old = !!sup && sup.last_emit !== undefined && sup.last_emit - t >= suppressMs;
     if (sup && near && (sup.last_mode === mode || mode === 'observe')) {
       // first/last seen and evidence describe what is suppressed since the last alert sent, not that alert.
       const held: Held = old ? (sup.back ??= { first_seen: d.time, last_seen: d.time, pending: 0 }) : sup;
@@ -563,7 +567,7 @@ class Engine implements RuleEngine {
         evidence: capEvidence(earlier, d.evidence),
         details: {
           kind: rule.kind,
-          ...(mode === 'observe' ? { observe_reason: rule.mode === 'observe' ? 'rule in observe mode' : 'learning period' } : {}),
+          ...(mode === 'observe' ? { observe_reason: ruleMode === 'observe' ? 'rule in observe mode' : 'learning period' } : {}),
           ...(d.window ? {} : { consecutive: streak }),
           ...stripUndefined(d.details ?? {}),
         },
