@@ -71,6 +71,12 @@ export interface DayStats {
   windows: number;
   z: { n: number; sum: number; sumsq: number };
   zhist: number[];
+  /**
+   * z in the rule's direction (z for `above`, −z for `below`, |z| for `both`; 0 when the other way), binned as
+   * zhist: what `rules tune` suggests k from, as only these windows can be detections. Absent in days recorded
+   * before it was kept (tune reads their zhist).
+   */
+  zhist_dir?: number[];
   detections: number;
   alerts: number;
   observe: number;
@@ -146,7 +152,7 @@ interface Detection extends DetectionInput {
 }
 
 function emptyDay(): DayStats {
-  return { windows: 0, z: { n: 0, sum: 0, sumsq: 0 }, zhist: new Array(Z_BINS).fill(0), detections: 0, alerts: 0, observe: 0, suppressed: 0, below_n: 0, streaks: {}, entities: [] };
+  return { windows: 0, z: { n: 0, sum: 0, sumsq: 0 }, zhist: new Array(Z_BINS).fill(0), zhist_dir: new Array(Z_BINS).fill(0), detections: 0, alerts: 0, observe: 0, suppressed: 0, below_n: 0, streaks: {}, entities: [] };
 }
 
 class Engine implements RuleEngine {
@@ -430,7 +436,12 @@ class Engine implements RuleEngine {
       day.z.n++;
       day.z.sum += w.z;
       day.z.sumsq += w.z * w.z;
+      // A day recorded before zhist_dir was kept starts from its |z| bins (what tune read until then).
+      day.zhist_dir ??= [...day.zhist];
       day.zhist[Math.min(Z_BINS - 1, Math.floor(Math.abs(w.z) * 2))]!++;
+      const dir = rule.stat.direction;
+      const along = dir === 'both' ? Math.abs(w.z) : Math.max(0, dir === 'above' ? w.z : -w.z);
+      day.zhist_dir[Math.min(Z_BINS - 1, Math.floor(along * 2))]!++;
     }
     if (w.anomalous) day.streaks[String(w.streak)] = (day.streaks[String(w.streak)] ?? 0) + 1;
     this.saveDay(rule.id, w.windowStart, day);

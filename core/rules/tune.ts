@@ -44,7 +44,9 @@ export function tuneReport(cfg: RulesConfig, state: StateStore, sinceDay: string
       agg.n += d.z.n;
       agg.sum += d.z.sum;
       agg.sumsq += d.z.sumsq;
-      d.zhist.forEach((c, i) => (agg.zhist[i]! += c));
+      // z in the rule's direction: windows the other way (a quiet holiday for an `above` rule) are never
+      // detections, at any k, and must not raise the k suggested.
+      (d.zhist_dir ?? d.zhist).forEach((c, i) => (agg.zhist[i]! += c));
       agg.detections += d.detections;
       agg.observe += d.observe;
       agg.alerts += d.alerts;
