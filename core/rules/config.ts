@@ -296,6 +296,30 @@ export const RulesConfigSchema = z
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['custom', i, 'id'], message: `duplicate rule id "${c.id}"` });
       seen.add(c.id);
     });
+    // A baseline keeps `history` samples per bucket and is trusted from `min_samples`: fewer kept than needed
+    // and no window is ever judged (the rule never fires, and `rules tune` sees no window to tune).
+    if (seen.size !== v.custom.length) return;
+    let rules: ResolvedRule[];
+    try {
+      rules = resolveRules(v as RulesConfigParsed);
+    } catch {
+      return; // a setting it cannot read (a custom rule's bad duration) is reported on its own path
+    }
+    const short = new Map<string, { path: Array<string | number>; history: number; minSamples: number; ids: string[] }>();
+    for (const r of rules) {
+      const { history, minSamples } = r.stat;
+      if (!r.enabled || !(STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind)) || typeof history !== 'number' || typeof minSamples !== 'number' || history >= minSamples) continue;
+      const own = r.settings.history !== undefined || r.settings.min_samples !== undefined;
+      const at = r.custom ? ['custom', v.custom.findIndex((c) => c.id === r.id)] : [r.id];
+      const path = own ? [...at, r.settings.history !== undefined ? 'history' : 'min_samples'] : ['defaults', 'statistical', v.defaults.statistical.history !== undefined ? 'history' : 'min_samples'];
+      const key = path.join('.');
+      const seenPath = short.get(key);
+      if (seenPath) seenPath.ids.push(r.id);
+      else short.set(key, { path, history, minSamples, ids: [r.id] });
+    }
+    for (const { path, history, minSamples, ids } of short.values()) {
+      ctx.addIssue({ code: 'custom', path, message: `history (${history}) is less than min_samples (${minSamples}): no baseline of ${ids.join(', ')} would ever be trusted, so it would never fire` });
+    }
   });
 
 export type RulesConfigInput = z.input<typeof RulesConfigSchema>;
