@@ -229,9 +229,10 @@ export class FileSink implements Sink {
         await fh.close();
       }
     }
+    // Only the file the mark names is ours to cut. ino 0 (the last commit rotated the file) names none: the
+    // sink commits a mark naming a file before its first write to it, so a file found at the path under an
+    // ino-0 mark was never written by this sink (moved in by someone, or at a path changed since) and keeps its lines.
     if (mark.ino === f.ino) f.size = await this.cutBack(f.fh, `${kind}.ndjson`, f.size, mark.size);
-    // ino 0: the last commit rotated the file, so everything in the current one came after it.
-    else if (mark.ino === 0 && f.size > 0) f.size = await this.cutBack(f.fh, `${kind}.ndjson`, f.size, 0);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileSinkFactory } from '../../../bridge/sinks/file/index.js';
@@ -72,6 +72,30 @@ describe('file sink: crash before its first commit', () => {
     await crashAfterWrite(h, h.spool.read('sink:file', 100));
     await restartAndDrain(h);
     expect(ids(file)).toEqual(['before-1', 'before-2', 'evt-0001', 'evt-0002']);
+  });
+});
+
+describe('file sink: restart after a commit that rotated', () => {
+  // A commit that rotates leaves a mark naming no file (the next one is begun by the next write). A file found at
+  // the path at the next start was then never written by this sink: output moved there by someone, or an existing
+  // file in a directory `path` was changed to. Recovery must leave its lines alone.
+  it('a file at the path the sink never wrote keeps every line', async () => {
+    const h = new Harness(fileSinkFactory, { ...CFG, max_file_bytes: 1 });
+    await h.add([testEvent(1)]);
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.stop();
+    const file = join(h.dir, 'out', 'events.ndjson');
+    expect(existsSync(file)).toBe(false); // rotated at the commit
+    writeFileSync(file, '{"id":"kept-1"}\n{"id":"kept-2"}\n');
+    h.spool = Spool.open({ dir: h.dir, synchronous: 'NORMAL' });
+    await h.add([testEvent(2)]);
+    h.start();
+    expect(await h.drain()).toBe(true);
+    await h.stop();
+    // That commit rotated the file again (it is past max_file_bytes): its lines are in the rotated file.
+    const all = readdirSync(join(h.dir, 'out')).filter((n) => n.startsWith('events')).flatMap((n) => ids(join(h.dir, 'out', n)));
+    expect(all.sort()).toEqual(['evt-0001', 'evt-0002', 'kept-1', 'kept-2']);
   });
 });
 
