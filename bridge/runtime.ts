@@ -98,6 +98,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
 
   let shuttingDown = false;
   let rules: RulesRunner | undefined;
+  /** Consumers of sinks turned off (`enabled: false`): their backlog is kept for them (filled in below). */
+  const held = new Set<string>();
   const pollers: Poller[] = [];
   const app = createApp({
     spool,
@@ -110,6 +112,12 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     components: () => {
       const out: Record<string, { state: string; [k: string]: unknown }> = {};
       for (const [name, h] of Object.entries(sinks.health())) out[`sink:${name}`] = { ...h };
+      // A sink turned off still holds its backlog in the spool (counted in spool.max_bytes): show it, or a spool
+      // filling up for it (and the 503s that follow) has no visible cause.
+      for (const consumer of held) {
+        const d = spool.isClosed ? { records: 0, oldestAgeMs: 0 } : spool.depth(consumer);
+        out[consumer] = { state: 'disabled', backlog: d.records, oldest_age_s: Math.round(d.oldestAgeMs / 1000) };
+      }
       if (rules) out.rules = { ...rules.health(), backlog: spool.isClosed ? 0 : spool.depth(RULES_CONSUMER).records };
       for (const p of pollers) out[`poller:${p.name}`] = p.health?.() ?? { state: 'healthy' };
       return out;
@@ -151,7 +159,6 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   // A sink turned off (`enabled: false`) keeps its place: what it has not delivered stays in the spool
   // (within spool.max_bytes) until it is turned on again. A sink no longer in the config has no claim: say
   // what it leaves behind.
-  const held = new Set<string>();
   const known = new Set(cfg.sinks.map((s) => sinkConsumer(s.name)));
   // Every running sink has its cursor row from its first start: one that never delivered anything (a wrong
   // URL or token from day one) and is then turned off or removed is held or named like any other — with no
@@ -234,7 +241,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const housekeepingMetrics = () => {
     metrics.spoolBytes.set(spool.bytes);
     metrics.spoolHeldBytes.set(spool.heldBytes);
-    for (const c of consumers) {
+    // Every consumer that keeps records in the spool: the running ones and the sinks turned off.
+    for (const c of pruneFor) {
       const d = spool.depth(c);
       metrics.spoolDepth.set({ consumer: c }, d.records);
       metrics.spoolOldestAge.set({ consumer: c }, d.oldestAgeMs / 1000);

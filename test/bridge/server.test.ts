@@ -90,6 +90,24 @@ describe('bridge server', () => {
     expect(logged.find((l) => l.msg === 'sink is disabled: its undelivered records are kept for it (they count toward spool.max_bytes) until it is enabled again')).toMatchObject({ sink: 'soc', backlog: 3 });
   });
 
+  it('a sink turned off that still holds a backlog shows in /readyz (state disabled) and in the spool depth gauges', async () => {
+    const dataDir = tmpDir();
+    // Nothing listens on port 9 of 127.0.0.1: every send fails, the records wait for the sink.
+    const soc = { type: 'splunk_hec', url: 'http://127.0.0.1:9', token: 't', ack: { enabled: false } };
+    const a = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0, shutdown_grace_ms: 200 }, sinks: { file: {}, soc } } }), { logger: silentLogger(), env: {} });
+    expect((await fetch(`${a.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), sampleEvent(), sampleEvent()]) })).status).toBe(200);
+    await waitFor(() => (a.spool.depth('sink:file').records === 0 ? true : undefined));
+    await a.stop();
+    const b = await startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, sinks: { file: {}, soc: { ...soc, enabled: false } } } }), { logger: silentLogger(), env: {} });
+    running.push(b);
+    await sleep(1500); // housekeeping has pruned what it may and set the gauges
+    const ready = (await (await fetch(`${b.url}/readyz`)).json()) as { status: string; components: Record<string, { state: string; backlog?: number }> };
+    expect(ready.status).toBe('ready');
+    expect(ready.components['sink:soc']).toMatchObject({ state: 'disabled', backlog: 3 });
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    expect(metrics).toContain('mltrail_spool_depth{consumer="sink:soc"} 3');
+  });
+
   it('a full disk answers 503 + Retry-After naming it (not an unlogged 500) and /readyz says so, until a commit succeeds', async () => {
     const logged: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
