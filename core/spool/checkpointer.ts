@@ -17,20 +17,36 @@ export const CHECKPOINT_EVERY_MS = 250;
  * // …
  * cp.stop(); // a last checkpoint, then no more
  */
-export function ownCheckpoints(spool: Spool, everyMs = CHECKPOINT_EVERY_MS): { poke: () => void; stop: () => void } {
+export function ownCheckpoints(
+  spool: Spool,
+  everyMs = CHECKPOINT_EVERY_MS,
+  onError?: (err: unknown) => void,
+): { poke: () => void; stop: () => void } {
   spool.db.pragma('wal_autocheckpoint = 0');
   let last = 0;
   const run = () => {
     if (spool.isClosed || Date.now() - last < everyMs) return;
-    spool.checkpoint();
     last = Date.now();
+    // A checkpoint the disk refuses (SQLITE_FULL, an I/O error) leaves the WAL as it was: try again at the next
+    // tick. Thrown from the timer it ended the thread that owns it (the sink thread: every sink stopped, then
+    // restarted after a growing delay of up to a minute, also once the disk had room again).
+    try {
+      spool.checkpoint();
+    } catch (err) {
+      onError?.(err);
+    }
   };
   const tick = setInterval(run, everyMs);
   return {
     poke: run,
     stop: () => {
       clearInterval(tick);
-      if (!spool.isClosed) spool.checkpoint();
+      if (spool.isClosed) return;
+      try {
+        spool.checkpoint();
+      } catch (err) {
+        onError?.(err); // the WAL stays: the next connection to open the spool checkpoints it
+      }
     },
   };
 }
