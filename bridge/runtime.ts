@@ -177,6 +177,18 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     }
   }
   const pruneFor = [...consumers, ...held];
+  // Dead letters belong to a sink by name: those of a sink renamed or removed have no runner to re-send them
+  // (`mltrail dlq retry` marks them and nothing picks them up), yet they count toward spool.max_bytes. Say so.
+  const orphaned = spool.db
+    .prepare("SELECT sink, COUNT(*) AS n, SUM(status = 'retry') AS marked FROM dead_letters GROUP BY sink ORDER BY sink")
+    .all() as Array<{ sink: string; n: number; marked: number }>;
+  for (const d of orphaned) {
+    if (known.has(sinkConsumer(d.sink))) continue;
+    log.warn(
+      { sink: d.sink, dead_letters: d.n, marked_for_retry: d.marked, code: 'MLTRAIL_ERR_NOT_CONFIGURED' },
+      `dead letters of a sink that is no longer configured: nothing re-sends them (they count toward spool.max_bytes); see mltrail dlq list --sink ${d.sink}, then mltrail dlq purge --sink ${d.sink}`,
+    );
+  }
 
   let httpServer: ServerType;
   try {

@@ -90,6 +90,27 @@ describe('bridge server', () => {
     expect(logged.find((l) => l.msg === 'sink is disabled: its undelivered records are kept for it (they count toward spool.max_bytes) until it is enabled again')).toMatchObject({ sink: 'soc', backlog: 3 });
   });
 
+  it('dead letters of a sink no longer configured (renamed, removed) are named at the start: nothing would re-send them', async () => {
+    const dataDir = tmpDir();
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cfg = () => loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0, shutdown_grace_ms: 200 }, sinks: { file: {} } } });
+    const a = await startBridge(cfg(), { logger: silentLogger(), env: {} });
+    // What `soc` (since renamed) refused for good, one of them already marked by `mltrail dlq retry`.
+    a.spool.transaction(() => {
+      a.spool.deadLetter('soc', { kind: 'event', id: 'e1', body: JSON.stringify(sampleEvent()) }, 'HTTP 400');
+      a.spool.deadLetter('soc', { kind: 'event', id: 'e2', body: JSON.stringify(sampleEvent()) }, 'HTTP 400');
+      a.spool.deadLetter('file', { kind: 'event', id: 'e3', body: JSON.stringify(sampleEvent()) }, 'cannot format');
+    });
+    a.spool.markDeadLettersForRetry({ sink: 'soc', ids: [a.spool.listDeadLetters({ sink: 'soc' })[0]!.dlq_id] });
+    await a.stop();
+    const b = await startBridge(cfg(), { logger, env: {} });
+    running.push(b);
+    const named = logged.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('dead letters of a sink that is no longer configured'));
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatchObject({ sink: 'soc', dead_letters: 2, marked_for_retry: 1, code: 'MLTRAIL_ERR_NOT_CONFIGURED' });
+  });
+
   it('a sink turned off that still holds a backlog shows in /readyz (state disabled) and in the spool depth gauges', async () => {
     const dataDir = tmpDir();
     // Nothing listens on port 9 of 127.0.0.1: every send fails, the records wait for the sink.
