@@ -102,31 +102,34 @@ export class SinkRunner {
       // event loop per read, a long run of them would starve timers and I/O (the HTTP server, when the sink
       // runs on the main thread) until the backlog is through.
       await yieldToLoop();
-      await this.retryDeadLetters(signal);
-      if (Date.now() >= this.nextParkedRetry) await this.retryParked(signal);
-      // Look before reading: a partial batch waits to fill for up to batch.timeout_ms, and reading it
-      // first would read it twice and keep its bodies alive across the wait.
-      const backlog = this.spool.depth(this.consumer);
-      if (backlog.records === 0) {
-        await this.idle(1000);
-        continue;
-      }
-      if (backlog.records < readLimit && this.cfg.batch.timeout_ms > 0) {
-        const wait = this.cfg.batch.timeout_ms - backlog.oldestAgeMs;
-        if (wait > 0) {
-          await sleep(wait, undefined, { signal }).catch(() => {});
-          if (signal.aborted) break;
-        }
-      }
-      const recs = this.sink.readsRaw === false ? this.spool.readLean(this.consumer, readLimit) : this.spool.readHeld(this.consumer, readLimit);
-      if (recs.length === 0) {
-        await this.idle(1000);
-        continue;
-      }
-      const lastSeq = recs.at(-1)!.seq;
-      const routed = recs.filter(this.wanted);
-      const batches = splitBatches(routed, this.cfg.batch.max_events, this.cfg.batch.max_bytes);
+      // Everything that touches the spool is inside the try: a re-sent dead letter settled, a parked record, a
+      // read met by a full disk or a busy lock. Thrown out of this loop, it ended the runner for good (its worker
+      // thread alive, so nothing restarted it) and the sink never delivered again until the process restarted.
       try {
+        await this.retryDeadLetters(signal);
+        if (Date.now() >= this.nextParkedRetry) await this.retryParked(signal);
+        // Look before reading: a partial batch waits to fill for up to batch.timeout_ms, and reading it
+        // first would read it twice and keep its bodies alive across the wait.
+        const backlog = this.spool.depth(this.consumer);
+        if (backlog.records === 0) {
+          await this.idle(1000);
+          continue;
+        }
+        if (backlog.records < readLimit && this.cfg.batch.timeout_ms > 0) {
+          const wait = this.cfg.batch.timeout_ms - backlog.oldestAgeMs;
+          if (wait > 0) {
+            await sleep(wait, undefined, { signal }).catch(() => {});
+            if (signal.aborted) break;
+          }
+        }
+        const recs = this.sink.readsRaw === false ? this.spool.readLean(this.consumer, readLimit) : this.spool.readHeld(this.consumer, readLimit);
+        if (recs.length === 0) {
+          await this.idle(1000);
+          continue;
+        }
+        const lastSeq = recs.at(-1)!.seq;
+        const routed = recs.filter(this.wanted);
+        const batches = splitBatches(routed, this.cfg.batch.max_events, this.cfg.batch.max_bytes);
         const results = (await Promise.all(batches.map((b) => this.deliver(b, signal)))).flat();
         this.spool.transaction(() => {
           for (const r of results) {

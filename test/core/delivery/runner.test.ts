@@ -168,6 +168,37 @@ describe('SinkRunner', () => {
     expect(await value('mltrail_sink_failed_total', { sink: 'counted', kind: 'parked' })).toBe(1);
   });
 
+  it('a spool write that fails while settling re-sent dead letters (a full disk) does not end the runner: it goes on delivering', async () => {
+    const seen: string[] = [];
+    const sink: Sink = {
+      name: 'steady',
+      health: () => ({ state: 'healthy' }),
+      async send(recs: SpoolRecord[]): Promise<DeliveryStatus[]> {
+        seen.push(...recs.map((r) => r.id));
+        return recs.map(() => ({ status: 'ok' }));
+      },
+    };
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    spool.transaction(() => spool.deadLetter('steady', { kind: 'event', id: 'd1', body: '{"id":"d1"}' }, 'HTTP 400'));
+    spool.markDeadLettersForRetry({ sink: 'steady' });
+    // The disk is full for the first settle: the commit fails, as SQLite's would.
+    const settle = spool.settleDeadLetter.bind(spool);
+    let failures = 1;
+    spool.settleDeadLetter = (...args: Parameters<Spool['settleDeadLetter']>) => {
+      if (failures-- > 0) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      settle(...args);
+    };
+    const runner = new SinkRunner(spool, sink, cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await until(() => seen.includes('d1'));
+    const ids = await fill(spool, 5, 'n');
+    await until(() => ids.every((id) => seen.includes(id)), 5000);
+    await until(() => spool.listDeadLetters({ sink: 'steady' }).length === 0, 5000);
+    expect(spool.depth(runner.consumer).records).toBe(0);
+  });
+
   it('one dead sink does not hold back another', async () => {
     const rx = new Receiver();
     await rx.up();
