@@ -3,7 +3,7 @@ import { decimalOrText } from '../../core/config/load.js';
 import { loadConfig } from '../config.js';
 import { startBridge } from '../runtime.js';
 import { common, parse } from './args.js';
-import { earlyHangups, releaseEarlySignals } from './early-signals.js';
+import { earlyHangups, earlyStops, releaseEarlySignals } from './early-signals.js';
 
 export const serveUsage = `mltrail serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
 
@@ -43,6 +43,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onHangup);
   releaseEarlySignals();
+  // A SIGTERM / SIGINT while the modules were loading: drain once started, as for one arriving now.
+  if (earlyStops.length) onSignal(earlyStops[0]!);
   try {
     bridge = await startBridge(cfg, { env: io.env });
     if (hupsBeforeStart) bridge.log.info({ signal: 'SIGHUP', count: hupsBeforeStart }, `${HUP_MSG} (received while starting)`);

@@ -104,6 +104,32 @@ describe('durability across process death', () => {
     }
   });
 
+  it('a SIGTERM while its modules are still loading drains it once started and exits 0 (it was killed: 143, no drain)', async () => {
+    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...process.env, MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => proc.on('exit', (code, signal) => r([code, signal])));
+    try {
+      // As soon as the early handlers are in place (SIGHUP, bit 0 of SigCgt, is noted by the first module the CLI
+      // loads), while the rest is still loading: serve's own handlers come a second later.
+      const caught = () => {
+        try {
+          return (BigInt(`0x${/SigCgt:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? '0'}`) & 1n) === 1n;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 400 && !caught(); i++) await sleep(5);
+      proc.kill('SIGTERM');
+      const end = await Promise.race([exited, sleep(20_000).then(() => 'hung' as const)]);
+      expect(end).toEqual([0, null]);
+      expect(err).toContain('SIGTERM received, draining');
+      expect(err).toContain('mltrail bridge stopped');
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  });
+
   it('exits with an error, promptly, when its port is taken', async () => {
     const a = await spawnBridge({ dataDir: tmpDir() });
     try {
