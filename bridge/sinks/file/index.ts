@@ -257,12 +257,17 @@ export class FileSink implements Sink {
 
   /** Rename the current file aside (`<kind>-<time>.ndjson`) and keep at most `max_files` of them. */
   private rotate(kind: Kind): void {
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const own = (n: string) => n.startsWith(`${kind}-`) && n.endsWith('.ndjson');
+    // Stamps only go forward: after the clock is set back (NTP correcting a clock that ran ahead) a new stamp
+    // sorted before the files rotated meanwhile, so max_files deleted each newly rotated file at the next rotation
+    // and kept the stale ones; and a stamp equal to an existing one (the same millisecond) replaced that file.
+    let latest = -Infinity;
+    for (const n of readdirSync(this.dir).filter(own)) latest = Math.max(latest, stampTime(n.slice(kind.length + 1, -'.ndjson'.length)) ?? -Infinity);
+    const time = Math.max(Date.now(), latest + 1);
+    const stamp = new Date(time).toISOString().replace(/[:.]/g, '-');
     renameSync(join(this.dir, `${kind}.ndjson`), join(this.dir, `${kind}-${stamp}.ndjson`));
     if (this.cfg.max_files > 0) {
-      const rotated = readdirSync(this.dir)
-        .filter((n) => n.startsWith(`${kind}-`) && n.endsWith('.ndjson'))
-        .sort();
+      const rotated = readdirSync(this.dir).filter(own).sort();
       for (const n of rotated.slice(0, Math.max(0, rotated.length - this.cfg.max_files))) unlinkSync(join(this.dir, n));
     }
   }
@@ -308,6 +313,14 @@ export class FileSink implements Sink {
     for (const f of this.files.values()) await f.fh.close();
     this.files.clear();
   }
+}
+
+/** The time (epoch ms) of a rotation stamp (`2026-11-27T01-28-05-169Z`), or undefined when it is not one. */
+function stampTime(stamp: string): number | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z$/.exec(stamp);
+  if (!m) return undefined;
+  const t = Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5]}Z`);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 /** Whether `pos` is at the start of a line (0, or just after a newline). */

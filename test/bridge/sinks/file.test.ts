@@ -125,6 +125,25 @@ describe('file sink rotation', () => {
     expect(ids(h.dir, 'events').sort()).toEqual(['evt-0002', 'evt-0003']);
   });
 
+  it('after the clock is set back, max_files still keeps the newest rotated files (stamps only go forward)', async () => {
+    const { Harness, testEvent } = await import('./helpers.js');
+    const { mkdirSync, writeFileSync, readdirSync: ls } = await import('node:fs');
+    const h = new Harness(fileSinkFactory, { format: 'core', max_file_bytes: 1, max_files: 2, batch: { max_events: 1, max_bytes: 1_000_000, timeout_ms: 0 }, concurrency: 1 });
+    // Rotated while the clock ran a year ahead (NTP has since set it back).
+    mkdirSync(join(h.dir, 'out'), { recursive: true });
+    writeFileSync(join(h.dir, 'out', 'events-2099-01-01T00-00-00-000Z.ndjson'), '{"id":"stale-1"}\n');
+    writeFileSync(join(h.dir, 'out', 'events-2099-01-01T00-00-00-001Z.ndjson'), '{"id":"stale-2"}\n');
+    h.start();
+    for (let i = 0; i < 3; i++) {
+      await h.add([testEvent(i)]);
+      expect(await h.drain()).toBe(true);
+    }
+    await h.stop();
+    // Every commit rotated its file: the 2 kept are the 2 rotated last, not the ones stamped in the future.
+    expect(ls(join(h.dir, 'out')).filter((n) => n.startsWith('events-'))).toHaveLength(2);
+    expect(ids(h.dir, 'events').sort()).toEqual(['evt-0001', 'evt-0002']);
+  });
+
   it('output past the last commit is taken back also when a rotation happened in between (commit done or not)', async () => {
     const { Harness, counts, testEvent } = await import('./helpers.js');
     const { readdirSync: ls, renameSync } = await import('node:fs');
