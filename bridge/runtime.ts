@@ -166,13 +166,17 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const withRow = new Set(spool.cursors().map((c) => c.consumer));
   const rowless = consumers.filter((c) => c.startsWith('sink:') && !withRow.has(c));
   if (rowless.length) spool.transaction(() => rowless.forEach((c) => spool.commitCursor(c, spool.cursor(c))));
+  const oldestSeq = (spool.db.prepare('SELECT MIN(seq) AS lo FROM records').get() as { lo: number | null }).lo ?? Number.POSITIVE_INFINITY;
   for (const { consumer, seq } of spool.cursors()) {
     if (!consumer.startsWith('sink:') || consumers.includes(consumer)) continue;
     const backlog = spool.depth(consumer).records;
     if (known.has(consumer)) {
       held.add(consumer);
       if (backlog) log.warn({ sink: consumer.slice(5), backlog, code: 'MLTRAIL_ERR_NOT_CONFIGURED' }, 'sink is disabled: its undelivered records are kept for it (they count toward spool.max_bytes) until it is enabled again');
-    } else if (backlog) {
+    } else if (backlog && seq + 1 >= oldestSeq) {
+      // Named once: after this start prunes past its cursor, what the spool holds later was never kept for it
+      // (its row stays, so a sink added back under the name resumes from there), and naming it again at every
+      // start, with whatever the other consumers have not done yet as its "backlog", misled.
       log.warn({ sink: consumer.slice(5), backlog, cursor: seq, code: 'MLTRAIL_ERR_NOT_CONFIGURED' }, 'a sink with undelivered records is no longer configured: they are no longer kept for it');
     }
   }

@@ -90,6 +90,33 @@ describe('bridge server', () => {
     expect(logged.find((l) => l.msg === 'sink is disabled: its undelivered records are kept for it (they count toward spool.max_bytes) until it is enabled again')).toMatchObject({ sink: 'soc', backlog: 3 });
   });
 
+  it('a sink removed with a backlog is named at the next start only, not at every later one with the others\' backlog as its own', async () => {
+    const dataDir = tmpDir();
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const removed = () => logged.filter((l) => l.msg === 'a sink with undelivered records is no longer configured: they are no longer kept for it');
+    // Nothing listens on port 9 of 127.0.0.1: `soc` keeps its 3 records.
+    const soc = { type: 'splunk_hec', url: 'http://127.0.0.1:9', token: 't', ack: { enabled: false } };
+    // A file sink that holds its records (a batch fills for 10 minutes): they stay in the spool across starts.
+    const holding = { file: { batch: { max_events: 100000, timeout_ms: 600000 } } };
+    const startWith = (sinks: Record<string, unknown>, log = silentLogger()) =>
+      startBridge(loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0, shutdown_grace_ms: 200 }, sinks } }), { logger: log, env: {} });
+    const a = await startWith({ file: {}, soc });
+    expect((await fetch(`${a.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), sampleEvent(), sampleEvent()]) })).status).toBe(200);
+    await waitFor(() => (a.spool.depth('sink:file').records === 0 ? true : undefined));
+    await a.stop();
+    const b = await startWith(holding, logger);
+    expect(removed()).toHaveLength(1);
+    expect(removed()[0]).toMatchObject({ sink: 'soc', backlog: 3 });
+    await sleep(1500); // soc's records are pruned
+    expect((await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), sampleEvent()]) })).status).toBe(200);
+    await b.stop();
+    const c = await startWith(holding, logger);
+    running.push(c);
+    expect(c.spool.depth('sink:file').records).toBe(2);
+    expect(removed()).toHaveLength(1); // not again, with the file sink's 2 records as "soc's backlog"
+  });
+
   it('dead letters of a sink no longer configured (renamed, removed) are named at the start: nothing would re-send them', async () => {
     const dataDir = tmpDir();
     const logged: Array<Record<string, unknown>> = [];
