@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { SinkMetrics, SinkRunner } from '../../core/delivery/runner.js';
 import { MltrailError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
-import { ownCheckpoints } from '../../core/spool/checkpointer.js';
+import { checkpointErrorLogger, ownCheckpoints } from '../../core/spool/checkpointer.js';
 import { Spool } from '../../core/spool/index.js';
 import { endWorkerThread } from '../../core/worker.js';
 import { STATUS_EVERY_MS, createRunners, type FromSinksWorker, type SinksWorkerData, type ToSinksWorker } from './thread.js';
@@ -20,16 +20,7 @@ const spool = Spool.open({ dir: data.dir, synchronous: 'NORMAL', consumer: true 
 // Auto-checkpoints would run inside this thread's commits: off. Checkpoints are this connection's job
 // when it owns them (see SinksRunnerOptions.checkpoints), else the rules thread's.
 spool.db.pragma('wal_autocheckpoint = 0');
-let lastCheckpointError = 0;
-const checkpoints = data.checkpoints
-  ? ownCheckpoints(spool, undefined, (err) => {
-      // Logged once a minute: the disk being full shows on /readyz and in the input's 503s already.
-      if (Date.now() - lastCheckpointError < 60_000) return;
-      lastCheckpointError = Date.now();
-      const e = spool.noteFailure(err) as { code?: string; message?: string };
-      log.error({ err: { code: e?.code, message: e?.message }, code: e?.code?.startsWith('MLTRAIL_ERR_') ? e.code : 'MLTRAIL_ERR_INTERNAL' }, 'WAL checkpoint failed; retrying');
-    })
-  : undefined;
+const checkpoints = data.checkpoints ? ownCheckpoints(spool, undefined, checkpointErrorLogger(spool, log)) : undefined;
 
 // The runners' counters, forwarded to the main thread's /metrics.
 const counter = (metric: 'sinkSent' | 'sinkFailed') => ({

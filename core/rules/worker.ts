@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
-import { ownCheckpoints } from '../spool/checkpointer.js';
+import { checkpointErrorLogger, ownCheckpoints } from '../spool/checkpointer.js';
 import { Spool } from '../spool/index.js';
 import { endWorkerThread } from '../worker.js';
 import { RulesConfig } from './engine.js';
@@ -27,16 +27,7 @@ const rules = RuleProcessor.forConfig(spool, RulesConfig.parse(data.rules), log,
 // Auto-checkpoints would run inside this thread's commits: off. Checkpoints are this connection's job
 // only when it owns them (the sink thread's connection does when sinks run on their worker).
 spool.db.pragma('wal_autocheckpoint = 0');
-let lastCheckpointError = 0;
-const checkpoints = data.checkpoints
-  ? ownCheckpoints(spool, undefined, (err) => {
-      // Logged once a minute: the disk being full shows on /readyz and in the input's 503s already.
-      if (Date.now() - lastCheckpointError < 60_000) return;
-      lastCheckpointError = Date.now();
-      const e = spool.noteFailure(err) as { code?: string; message?: string };
-      log.error({ err: { code: e?.code, message: e?.message }, code: e?.code?.startsWith('MLTRAIL_ERR_') ? e.code : 'MLTRAIL_ERR_INTERNAL' }, 'WAL checkpoint failed; retrying');
-    })
-  : undefined;
+const checkpoints = data.checkpoints ? ownCheckpoints(spool, undefined, checkpointErrorLogger(spool, log)) : undefined;
 spool.on('committed', (c: ConsumerCommit) => {
   pendingBytes += c.alertBytes;
   checkpoints?.poke();

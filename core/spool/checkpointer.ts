@@ -1,3 +1,4 @@
+import type { Logger } from '../log.js';
 import type { Spool } from './index.js';
 
 /** How often the owning connection checkpoints: fewer, larger checkpoints copy a page rewritten by many commits once. */
@@ -48,5 +49,22 @@ export function ownCheckpoints(
         onError?.(err); // the WAL stays: the next connection to open the spool checkpoints it
       }
     },
+  };
+}
+
+/**
+ * The `onError` of a worker's {@link ownCheckpoints}: a failed checkpoint is noted on the spool (so /readyz
+ * and the input's 503s show a full disk) and logged at most once a minute, as it is retried every tick.
+ *
+ * @example
+ * ownCheckpoints(spool, undefined, checkpointErrorLogger(spool, log));
+ */
+export function checkpointErrorLogger(spool: Spool, log: Logger): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    const e = spool.noteFailure(err) as { code?: string; message?: string };
+    log.error({ err: { code: e?.code, message: e?.message }, code: e?.code?.startsWith('MLTRAIL_ERR_') ? e.code : 'MLTRAIL_ERR_INTERNAL' }, 'WAL checkpoint failed; retrying');
   };
 }
