@@ -309,6 +309,24 @@ function databricksTime(v: unknown): string | undefined {
   return toRfc3339(v);
 }
 
+/**
+ * A Databricks body's id: the hash of the body without `webhook_id`. The body carries no event or
+ * delivery id; `webhook_id` names the subscription that sent it, not the registry event. A
+ * registry-wide and a model-specific webhook (both documented, both may point here, e.g. while one
+ * replaces the other) deliver the same transition with different `webhook_id`s: hashed whole they were
+ * two events (two approvals of one version). Everything else in the body (event, model, version,
+ * stages, event_timestamp in ms, tags, comment) still tells events apart, and a retried body is still
+ * the same id. ID CONTRACT CHANGE: Databricks ids differ from those of earlier releases.
+ *
+ * @example
+ * databricksEventId({ event: 'MODEL_VERSION_CREATED', webhook_id: 'a', event_timestamp: 1, model_name: 'm', version: '1' })
+ * // === databricksEventId({ ...same, webhook_id: 'b' })
+ */
+export function databricksEventId(record: Record<string, unknown>): string {
+  const { webhook_id: _webhook, ...event } = record;
+  return contentId('mlflow', event);
+}
+
 function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig>): NormalizeOutput {
   const parsed = DatabricksBody.safeParse(record);
   if (!parsed.success) {
@@ -330,7 +348,7 @@ function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig
   const toStage = b.to_stage ?? stageFromEvent(b.event);
   const ev = makeEvent(
     {
-      id: contentId('mlflow', record),
+      id: databricksEventId(record as Record<string, unknown>),
       time,
       platform: 'mlflow',
       channel: ctx.channel,

@@ -231,6 +231,18 @@ describe('mlflow normalize: Databricks registry webhooks', () => {
     expect(one({ event: 'MODEL_VERSION_CREATED', ...base }).action).toBe('model_version.create');
     expect(one({ event: 'REGISTERED_MODEL_CREATED', ...base }).resource?.type).toBe('registered_model');
   });
+  it('one transition sent by a registry-wide and a model-specific webhook is one event (webhook_id names the subscription, not the event)', () => {
+    const transition = { event: 'MODEL_VERSION_TRANSITIONED_STAGE', ...base, to_stage: 'Production', from_stage: 'Staging' };
+    const registryWide = one(transition);
+    const modelSpecific = one({ ...transition, webhook_id: '1f2e3d4c5b6a79880123456789abcdef' });
+    expect(modelSpecific.id).toBe(registryWide.id);
+    expect(modelSpecific.details?.webhook_id).toBe('1f2e3d4c5b6a79880123456789abcdef');
+    // Still told apart: another version, another time, another stage, another event.
+    expect(one({ ...transition, version: '9' }).id).not.toBe(registryWide.id);
+    expect(one({ ...transition, event_timestamp: 1632225654001 }).id).not.toBe(registryWide.id);
+    expect(one({ ...transition, to_stage: 'Archived', from_stage: 'Production' }).id).not.toBe(registryWide.id);
+    expect(one({ ...transition, event: 'MODEL_VERSION_TAG_SET', tags: [{ key: 'k', value: 'v' }] }).id).not.toBe(registryWide.id);
+  });
   it('detects Databricks bodies and nothing else', () => {
     expect(mlflowConnector.detect!({ event: 'MODEL_VERSION_CREATED', ...base })).toBe(true);
     expect(mlflowConnector.detect!({ event: 'something', model_name: 'x' })).toBe(false);
