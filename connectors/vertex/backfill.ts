@@ -196,6 +196,15 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
     if (Date.parse(since!) >= Date.parse(until)) throw new MltrailError('USAGE', `--since ${since} is not before --until ${until}`);
     const filter = buildFilter(project, since!, until, values.filter);
     io.stderr.write(`backfill vertex: project ${project}, ${since} → ${until}${spool ? `, into ${resolve(cfg.data_dir)}` : ', to stdout'}\nfilter: ${filter}\n`);
+    // Dedup remembers ids for spool.dedup_window_hours after they were taken: an entry push or pull
+    // delivered longer ago than that is no longer known, and its backfilled copy would be a new event.
+    const horizon = Date.now() - cfg.spool.dedup_window_hours * 3600_000;
+    if (spool && Date.parse(since!) < horizon) {
+      io.stderr.write(
+        `note: entries a Pub/Sub subscription delivered more than spool.dedup_window_hours (${cfg.spool.dedup_window_hours} h) ago are no longer known as duplicates: ` +
+          `backfilled again they are new events (and alerts); if the sink was already live before ${new Date(horizon).toISOString()}, give --until the time it started\n`,
+      );
+    }
     const totals = { pages: 0, entries: 0, accepted: 0, duplicates: 0, quarantined: 0 };
     const ac = new AbortController();
     const onSignal = () => ac.abort();

@@ -140,6 +140,23 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
     expect(readEvents(dataDir)).toHaveLength(5);
   });
 
+  it('says when --since reaches past the dedup window: entries pushed before it would be taken again, not as duplicates', async () => {
+    const fake = await fakeLogging(entries);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mltrail-bf-'));
+    const run = async (sinceMs: number) => {
+      const t = io();
+      const args = ['--project', PROJECT, '--since', new Date(Date.now() - sinceMs).toISOString(), '--endpoint', fake.url, '--data-dir', dataDir];
+      expect(await backfillCommand.run(args, t.cli)).toBe(0);
+      return t.err();
+    };
+    expect(await run(3600_000)).not.toMatch(/dedup_window_hours/);
+    expect(await run(30 * 86_400_000)).toMatch(/no longer known as duplicates: backfilled again they are new events \(and alerts\); if the sink was already live before \S+Z, give --until the time it started/);
+    // --stdout writes no spool: nothing to say.
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', new Date(Date.now() - 30 * 86_400_000).toISOString(), '--endpoint', fake.url, '--stdout'], t.cli)).toBe(0);
+    expect(t.err()).not.toMatch(/dedup_window_hours/);
+  });
+
   it('--stdout prints the window\'s events (audit and Model Monitoring) as NDJSON', async () => {
     const monitoring = { ...readFixtureJson<Record<string, any>>('vertex', 'vertex-model-monitoring-anomaly-doc-example.json'), timestamp: '2026-11-20T03:30:00Z' };
     const fake = await fakeLogging([...entries, monitoring].sort((a, b) => Date.parse(a.timestamp as string) - Date.parse(b.timestamp as string)));
