@@ -18,6 +18,21 @@ async function post(url: string, events: unknown[]) {
   return { status: r.status, body: (await r.json()) as { accepted: number } };
 }
 
+/**
+ * Wait (up to 2 s) until the CLI's early signal handlers are in place: the first module it loads notes SIGHUP
+ * (with SIGTERM and SIGINT), and Linux shows caught signals in /proc/<pid>/status SigCgt (SIGHUP is bit 0).
+ */
+async function earlyHandlersIn(pid: number): Promise<void> {
+  const caught = () => {
+    try {
+      return (BigInt(`0x${/SigCgt:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'}`) & 1n) === 1n;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 400 && !caught(); i++) await sleep(5);
+}
+
 describe('durability across process death', () => {
   it('delivers events acknowledged before a kill -9 exactly once after restart', async () => {
     const dataDir = tmpDir();
@@ -84,16 +99,9 @@ describe('durability across process death', () => {
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     try {
-      // As soon as the early handler is in place (Linux shows caught signals in SigCgt; SIGHUP is bit 0), while
-      // the modules are still loading. A SIGHUP before the process runs any JavaScript kills any Node program.
-      const caught = () => {
-        try {
-          return (BigInt(`0x${/SigCgt:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? '0'}`) & 1n) === 1n;
-        } catch {
-          return false;
-        }
-      };
-      for (let i = 0; i < 400 && !caught(); i++) await sleep(5);
+      // As soon as the early handler is in place, while the modules are still loading. A SIGHUP before the
+      // process runs any JavaScript kills any Node program.
+      await earlyHandlersIn(proc.pid!);
       proc.kill('SIGHUP');
       // A loaded machine can take seconds to finish starting.
       for (let i = 0; i < 400 && !err.includes('received while starting'); i++) await sleep(50);
@@ -110,16 +118,8 @@ describe('durability across process death', () => {
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => proc.on('exit', (code, signal) => r([code, signal])));
     try {
-      // As soon as the early handlers are in place (SIGHUP, bit 0 of SigCgt, is noted by the first module the CLI
-      // loads), while the rest is still loading: serve's own handlers come a second later.
-      const caught = () => {
-        try {
-          return (BigInt(`0x${/SigCgt:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? '0'}`) & 1n) === 1n;
-        } catch {
-          return false;
-        }
-      };
-      for (let i = 0; i < 400 && !caught(); i++) await sleep(5);
+      // As soon as the early handlers are in place, while the rest is still loading: serve's own handlers come a second later.
+      await earlyHandlersIn(proc.pid!);
       proc.kill('SIGTERM');
       const end = await Promise.race([exited, sleep(20_000).then(() => 'hung' as const)]);
       expect(end).toEqual([0, null]);
