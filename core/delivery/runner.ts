@@ -42,6 +42,9 @@ export class SinkRunner {
   /** Whether records are parked (degraded: part of the stream waits for a setting to be fixed). */
   private hasParked = false;
   private readonly wanted: (r: SpoolRecord) => boolean;
+  /** Start (epoch ms) of each send attempt waiting for its answer: a destination that accepts and never answers shows. */
+  private readonly sending = new Map<number, number>();
+  private attempts = 0;
   private readonly onAppend = () => this.wake?.();
 
   constructor(
@@ -66,8 +69,13 @@ export class SinkRunner {
   /** The sink's own view, degraded while retrying. */
   status(): SinkStatus {
     const own = this.sink.health();
-    const state = own.state === 'healthy' && (this.consecutiveFailures > 0 || this.hasParked) ? 'degraded' : own.state;
-    return { ...own, state, last_error: this.lastError };
+    // A send unanswered for a while: degraded now, not only once request_timeout_ms (60 s) ends the attempt.
+    const waited = this.sending.size ? Date.now() - Math.min(...this.sending.values()) : 0;
+    const timeout = this.cfg.request_timeout_ms;
+    const stalled = waited >= Math.min(timeout / 2, Math.max(10_000, timeout / 4));
+    const state = own.state === 'healthy' && (this.consecutiveFailures > 0 || this.hasParked || stalled) ? 'degraded' : own.state;
+    const lastError = stalled && !this.lastError ? `no answer for ${Math.round(waited / 1000)} s (request_timeout_ms ${timeout})` : this.lastError;
+    return { ...own, state, last_error: lastError };
   }
 
   /** Health as /readyz reports it: status and backlog. */
@@ -154,7 +162,11 @@ export class SinkRunner {
   private async deliver(batch: SpoolRecord[], signal: AbortSignal) {
     const final = await deliverWithRetry(
       batch,
-      (items, s) => this.sink.send(items, s),
+      (items, s) => {
+        const attempt = ++this.attempts;
+        this.sending.set(attempt, Date.now());
+        return this.sink.send(items, s).finally(() => this.sending.delete(attempt));
+      },
       { initialMs: this.cfg.retry.initial_ms, maxMs: this.cfg.retry.max_ms, requestTimeoutMs: this.cfg.request_timeout_ms },
       signal,
       (info) => {
@@ -168,6 +180,8 @@ export class SinkRunner {
       },
     );
     this.consecutiveFailures = 0;
+    // Delivered: an earlier failure is history, not this sink's state (parked records keep theirs).
+    if (!this.hasParked) this.lastError = undefined;
     return final.map((f, i) => ({ rec: batch[i]!, status: f.status, reason: f.status === 'ok' ? undefined : f.reason }));
   }
 

@@ -78,6 +78,33 @@ describe('SinkRunner', () => {
     expect(spool.listDeadLetters()).toEqual([]);
   });
 
+  it('a destination that takes the request and never answers reads degraded before the attempt times out; after recovery last_error is gone', async () => {
+    let hang = true;
+    const held: Array<() => void> = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (hang ? held.push(() => res.destroy()) : res.writeHead(200).end('{}')));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise<void>((r) => { for (const h of held) h(); server.close(() => r()); server.closeAllConnections(); }));
+    const port = (server.address() as AddressInfo).port;
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    // request_timeout_ms 2000: an unanswered send shows after half of it, well before the attempt ends.
+    const runner = new SinkRunner(spool, new NdjsonHttpSink(`http://127.0.0.1:${port}/`), cfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await fill(spool, 3, 'h');
+    expect(runner.status().state).toBe('healthy');
+    await until(() => runner.status().state === 'degraded', 1900, 'degraded while the first attempt waits');
+    expect(runner.status().last_error).toMatch(/^no answer for \d+ s \(request_timeout_ms 2000\)$/);
+    hang = false;
+    for (const h of held.splice(0)) h();
+    await until(() => spool.depth(runner.consumer).records === 0, 10_000, 'delivered after recovery');
+    expect(runner.status()).toMatchObject({ state: 'healthy' });
+    expect(runner.status().last_error).toBeUndefined();
+  });
+
   it('resumes from its cursor after a restart without resending delivered records', async () => {
     const rx = new Receiver();
     await rx.up();
