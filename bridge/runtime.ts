@@ -166,7 +166,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const withRow = new Set(spool.cursors().map((c) => c.consumer));
   const rowless = consumers.filter((c) => c.startsWith('sink:') && !withRow.has(c));
   if (rowless.length) spool.transaction(() => rowless.forEach((c) => spool.commitCursor(c, spool.cursor(c))));
-  const oldestSeq = (spool.db.prepare('SELECT MIN(seq) AS lo FROM records').get() as { lo: number | null }).lo ?? Number.POSITIVE_INFINITY;
+  const oldestSeq = spool.oldestSeq() ?? Number.POSITIVE_INFINITY;
   for (const { consumer, seq } of spool.cursors()) {
     if (!consumer.startsWith('sink:') || consumers.includes(consumer)) continue;
     const backlog = spool.depth(consumer).records;
@@ -183,10 +183,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const pruneFor = [...consumers, ...held];
   // Dead letters belong to a sink by name: those of a sink renamed or removed have no runner to re-send them
   // (`mltrail dlq retry` marks them and nothing picks them up), yet they count toward spool.max_bytes. Say so.
-  const orphaned = spool.db
-    .prepare("SELECT sink, COUNT(*) AS n, SUM(status = 'retry') AS marked FROM dead_letters GROUP BY sink ORDER BY sink")
-    .all() as Array<{ sink: string; n: number; marked: number }>;
-  for (const d of orphaned) {
+  for (const d of spool.deadLetterCounts()) {
     if (known.has(sinkConsumer(d.sink))) continue;
     log.warn(
       { sink: d.sink, dead_letters: d.n, marked_for_retry: d.marked, code: 'MLTRAIL_ERR_NOT_CONFIGURED' },

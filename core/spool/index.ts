@@ -589,6 +589,16 @@ export class Spool extends EventEmitter {
     this.addHeld(Buffer.byteLength(rec.body));
   }
 
+  /** Dead letters per sink name: how many, and how many are marked for re-sending (`dlq retry`). */
+  deadLetterCounts(): Array<{ sink: string; n: number; marked: number }> {
+    return this.db.prepare("SELECT sink, COUNT(*) AS n, SUM(status = 'retry') AS marked FROM dead_letters GROUP BY sink ORDER BY sink").all() as Array<{ sink: string; n: number; marked: number }>;
+  }
+
+  /** The oldest record's seq still held (undefined when the spool holds none). */
+  oldestSeq(): number | undefined {
+    return (this.stmt.minSeq.get() as { s: number | null }).s ?? undefined;
+  }
+
   listDeadLetters(filter: { sink?: string; status?: 'dead' | 'retry' | 'parked'; limit?: number } = {}): DeadLetter[] {
     const where: string[] = [];
     const args: unknown[] = [];
