@@ -37,8 +37,11 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
     prefixes: ['adversarial', 'adv_'],
     min_score: 0.5,
     lower_is_better: ['*success_rate*', '*asr', '*attack_success*'],
-    // Keys that set an attack up, not score it: an epsilon of 0.03 is no 3 % score.
-    parameters: ['*epsilon*', '*eps', '*_eps_*', '*steps', '*iterations', '*iters', '*samples', '*budget*', '*seed', '*restarts', '*batch_size'],
+    // Keys that set an attack up, not score it: an epsilon of 0.03 is no 3 % score. Besides these, the settings the
+    // common attack libraries name (ART's max_iter, norm, num_random_init; CleverHans' nb_iter, rand_init;
+    // torchattacks' alpha; Foolbox's abs/rel_stepsize): read as a percent, `adv_max_iter: 40` failed every model.
+    parameters: ['*epsilon*', '*eps', '*_eps_*', '*steps', '*iterations', '*iters', '*samples', '*budget*', '*seed', '*restarts', '*batch_size',
+      '*_iter', '*norm', '*step_size', '*stepsize', '*alpha', '*random_init', '*rand_init'],
     require_for: ['*'],
   },
   train_test_overlap: {},

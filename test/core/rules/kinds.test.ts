@@ -368,4 +368,11 @@ describe('evaluation.adversarial_failure: what counts as an adversarial evaluati
     const own = RulesConfig.parse({ 'evaluation.adversarial_failure': { parameters: [] } });
     expect(withTags({ adv_epsilon: 0.03 }, own).map(([t]) => t)).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
   });
+  it('the settings attack libraries name (ART max_iter/norm/num_random_init, CleverHans nb_iter, torchattacks alpha, Foolbox stepsize) are not percent scores', () => {
+    const settings = { adv_max_iter: 40, adv_nb_iter: 10, adv_norm: 2, adv_num_random_init: 5, adv_alpha: 2, adv_step_size: 2, adv_abs_stepsize: 1, adv_rand_init: 1 };
+    expect(withTags({ ...settings, adversarial_accuracy: 0.71 })).toEqual([]);
+    expect(withTags(settings)).toEqual([['evaluation.adversarial_failure: Approved without adversarial evaluation', null]]);
+    // A score whose name merely contains such a word is still one.
+    expect(withTags({ adv_normal_accuracy: 30 }).map(([t]) => t)).toEqual(['evaluation.adversarial_failure: Adversarial evaluation failed']);
+  });
 });
