@@ -119,6 +119,10 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(modified(tag('t1', { adversarial_robustness: '0.91' }, 17), tag('t2', { adversarial_robustness: '0.95' }, 30))).toEqual(['t2']);
     expect(modified(tag('t3', { adv_pgd_accuracy: '0.8' }, 61))).toEqual(['t3']);
     expect(modified(tag('t4', { adv_pgd_accuracy: '0.8', owner: 'mallory' }, 5))).toEqual(['t4']);
+    // The same tag reported twice — MLflow's webhook at once, the registry auditor at its next poll (even past the
+    // hour) — is one evaluation, not a rewrite; a different value after it still is.
+    expect(all(tag('t6', { adversarial_robustness: '0.91' }, 17), tag('t7', { adversarial_robustness: '0.91' }, 20), tag('t8', { adversarial_robustness: '0.91' }, 70))).toEqual([]);
+    expect(modified(tag('t6', { adversarial_robustness: '0.91' }, 17), tag('t7', { adversarial_robustness: '0.91' }, 20), tag('t9', { adversarial_robustness: '0.97' }, 25))).toEqual(['t9']);
     // Configured prefixes of the adversarial rule are the ones excepted.
     const own = RulesConfig.parse({ 'evaluation.adversarial_failure': { prefixes: ['robust_'] } });
     expect(replayEvents([approve, tag('t5', { robust_acc: '0.9' }, 5)], { rules: own }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified')).toEqual([]);
