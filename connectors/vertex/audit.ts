@@ -214,8 +214,9 @@ function mlFacts(
   const ref = uploaded?.name ? { ...parsed, name: uploaded.name, version: uploaded.version } : parsed;
   const deployed = isObj(req.deployedModel) ? req.deployedModel : undefined;
   // DeployedModel.modelVersionId is output only: the server ignores it in a request (the deployed version is
-  // the one `model` names, else the default), so only the done operation's DeployModelResponse says it.
-  const versionId = deployed ? deployedVersionOf(resp) : undefined;
+  // the one `model` names, else the default), so only the done operation's DeployModelResponse says it — also
+  // when that done operation is logged in an entry of its own, with the response and no request.
+  const versionId = deployed || stage === 'serving' ? deployedVersionOf(resp) : undefined;
   const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias ? [ref.alias] : undefined;
   // An approval (or alias) is kept even when the model has no name yet (UploadModel of a new model names it
   // only when its operation completes): dropping ml.model would drop the approval with it.

@@ -142,6 +142,20 @@ describe('the version a deployment serves', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', deployer: 'mallory@example.com' });
   });
+
+  it('the done operation logged in an entry of its own (response, no request) keeps the version the service deployed: the approved one, not the default', () => {
+    const at = (m: number) => `2026-11-20T09:${String(m).padStart(2, '0')}:00Z`;
+    const op = (n: number) => ({ name: `${MODEL}/operations/${n}` });
+    const events = [
+      auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, model: { displayName: 'fraud', artifactUri: 'gs://models/fraud/v1/' } }, response: op(1), principal: 'ci@example.com', timestamp: at(0) }),
+      auditEntry({ method: `${V1}ModelService.MergeVersionAliases`, resourceName: `${MODEL}@1`, request: { name: `${MODEL}@1`, versionAliases: ['production'] }, principal: 'carol@example.com', timestamp: at(10) }),
+      auditEntry({ method: `${V1}ModelService.UploadModel`, request: { parent: LOC, parentModel: MODEL, model: { displayName: 'fraud', artifactUri: 'gs://models/fraud/v2/', versionAliases: ['default'] } }, response: op(2), principal: 'ci@example.com', timestamp: at(20) }),
+      auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: `${LOC}/endpoints/77`, request: { endpoint: `${LOC}/endpoints/77`, deployedModel: { model: `${MODEL}@1` }, trafficSplit: { '0': 100 } }, response: { name: `${LOC}/endpoints/77/operations/9` }, principal: 'dave@example.com', timestamp: at(30) }),
+      auditEntry({ method: `${V1}EndpointService.DeployModel`, resourceName: `${LOC}/endpoints/77`, response: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.DeployModelResponse', deployedModel: { id: '61', model: MODEL, modelVersionId: '1' } }, principal: 'dave@example.com', timestamp: at(45) }),
+    ].map(one);
+    expect(events.at(-1)!.ml?.model).toMatchObject({ name: MODEL, version: '1' });
+    expect(replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
 });
 
 describe('a refused evaluation import', () => {
