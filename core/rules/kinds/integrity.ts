@@ -87,27 +87,22 @@ function adversarialEvidenceInTime(ev: NormalizedEvent, ctx: RuleContext, v: Ver
   const configured = (ctx.cfg as unknown as Record<string, { prefixes?: string[] } | undefined>)['evaluation.adversarial_failure']?.prefixes;
   const prefixes = configured ?? (KIND_DEFAULTS.adversarial_failure.prefixes as string[]);
   if (!keys.length || !keys.every((k) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))) return false;
+  // Per key: the value taken as evidence, or null once the key was set as a change (it is never evidence again).
+  const key = `advtag|${v.key}`;
+  const taken = ctx.get<Record<string, string | null>>(key) ?? {};
+  const values = tagsOf(ev);
+  const lower = keys.map((k) => k.toLowerCase());
   // The evidence already taken, reported again with the same values: MLflow's webhook sends the tag at once and
   // the registry auditor reports it at its next poll (both halves on, as the README sets them up). Nothing changed.
-  const values = tagsOf(ev);
-  const taken = ctx.get<Record<string, string>>(`advtagv|${v.key}`) ?? {};
-  if (keys.every((k) => taken[k.toLowerCase()] !== undefined && taken[k.toLowerCase()] === values[k])) return true;
-  const lower = keys.map((k) => k.toLowerCase());
-  // Judged a change from here on: what was taken of these keys no longer stands (setting it back is a change too).
-  const changed = (): false => {
-    if (lower.some((k) => k in taken)) ctx.set(`advtagv|${v.key}`, Object.fromEntries(Object.entries(taken).filter(([k]) => !lower.includes(k))));
-    return false;
-  };
+  if (keys.every((k, i) => typeof taken[lower[i]!] === 'string' && taken[lower[i]!] === String(values[k] ?? ''))) return true;
   const after = Date.parse(ev.time) - Date.parse(v.approval.time);
-  if (!(after >= 0 && after <= ADV_GRACE_MS)) return changed();
-  // Each key once: evidence rewritten afterwards (a failing score replaced by a passing one) is a change.
-  const seen = `advtag|${v.key}`;
-  const before = ctx.get<string[]>(seen) ?? [];
-  if (lower.some((k) => before.includes(k))) return changed();
-  ctx.set(seen, [...before, ...lower].slice(-50));
-  const kept = Object.entries({ ...taken, ...Object.fromEntries(keys.map((k) => [k.toLowerCase(), values[k] ?? ''])) }).slice(-50);
-  ctx.set(`advtagv|${v.key}`, Object.fromEntries(kept));
-  return true;
+  // Within the hour, each key once; a key set again (a failing score replaced by a passing one, or set back), or
+  // after the hour, is a change, and that key stays one.
+  const first = after >= 0 && after <= ADV_GRACE_MS && lower.every((k) => !(k in taken));
+  const next: Record<string, string | null> = { ...taken };
+  keys.forEach((k, i) => (next[lower[i]!] = first ? String(values[k] ?? '') : null));
+  ctx.set(key, Object.fromEntries(Object.entries(next).slice(-50)));
+  return first;
 }
 
 export const approvedModelModified: KindImpl = (ev, ctx) => {
