@@ -151,6 +151,7 @@ export async function attestCommand(args: string[], io: CliIo): Promise<number> 
     throw new MltrailError('USAGE', `cannot hash ${values.path}: ${(err as Error).message}`);
   }
   if (manifest.files.length === 0) throw new MltrailError('USAGE', `${values.path} holds no files to attest`);
+  if (manifest.dangling?.length) io.stderr.write(`attest: left out, symlinks to nothing (no content to hash): ${manifest.dangling.slice(0, 20).join(', ')}${manifest.dangling.length > 20 ? ` and ${manifest.dangling.length - 20} more` : ''}\n`);
   const body = JSON.stringify({
     model: values.model, version: values.version, sha256: manifest.root, where: values.where ?? (await import('node:os')).hostname(),
     time: new Date().toISOString(), ...(values.platform ? { platform: values.platform } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}),

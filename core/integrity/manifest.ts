@@ -14,6 +14,8 @@ export interface Manifest {
   /** Root digest: SHA-256 over the sorted manifest lines (see `rootDigest`). */
   root: string;
   files: ManifestEntry[];
+  /** Symlinks to nothing met by `hashDirectory` (POSIX paths): no content to hash or to load, so not in the digest. */
+  dangling?: string[];
 }
 
 /**
@@ -64,14 +66,17 @@ export async function hashStream(stream: AsyncIterable<Uint8Array | string>): Pr
  * points to, under its own path: what a server loads through it (a Hugging
  * Face snapshot is all links into its blob store; not following them gave
  * such a directory the empty manifest, equal for every model). A linked
- * directory already being walked (a loop) is not walked again; a link to
- * nothing is an error naming it, rather than a file silently left out.
+ * directory already being walked (a loop) is not walked again. A link to
+ * nothing (an editor's `.#file` lock) holds nothing a server could load: it
+ * is left out of the digest and listed in `dangling`, for the caller to name.
  *
  * @example
  * const m = await hashDirectory('/opt/ml/model'); m.root
  */
 export async function hashDirectory(dir: string): Promise<Manifest> {
   const files: ManifestEntry[] = [];
+  const dangling: string[] = [];
+  const rel = (p: string) => relative(dir, p).split(sep).join('/');
   async function walk(d: string, ancestors: Set<string>): Promise<void> {
     for (const ent of await readdir(d, { withFileTypes: true })) {
       const p = join(d, ent.name);
@@ -79,8 +84,13 @@ export async function hashDirectory(dir: string): Promise<Manifest> {
       let isFile = ent.isFile();
       if (ent.isSymbolicLink()) {
         const target = await stat(p).catch((err: NodeJS.ErrnoException) => {
-          throw new Error(`${p}: a symlink to nothing (${err.code ?? err.message}); it cannot be hashed as part of the model`);
+          if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return undefined;
+          throw err;
         });
+        if (!target) {
+          dangling.push(rel(p));
+          continue;
+        }
         isDir = target.isDirectory();
         isFile = target.isFile();
       }
@@ -90,12 +100,13 @@ export async function hashDirectory(dir: string): Promise<Manifest> {
         await walk(p, new Set([...ancestors, real]));
       } else if (isFile) {
         const { sha256, size } = await hashStream(createReadStream(p));
-        files.push({ path: relative(dir, p).split(sep).join('/'), sha256, size });
+        files.push({ path: rel(p), sha256, size });
       }
     }
   }
   await walk(dir, new Set([await realpath(dir)]));
-  return buildManifest(files);
+  const m = buildManifest(files);
+  return dangling.length ? { ...m, dangling: dangling.sort() } : m;
 }
 
 /** Paths whose digest differs, or that exist on one side only. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -43,6 +43,17 @@ function io(env: Record<string, string> = { MLTRAIL_INGEST_TOKEN: TOKEN }) {
 const args = (dir: string, url: string) => ['--model', 'fraud', '--version', '8', '--path', dir, '--url', url, '--where', 'pod/fraud-0'];
 
 describe('mltrail attest (against a strict fake bridge)', () => {
+  it('names symlinks to nothing it left out, and attests the rest (their digest unchanged)', async () => {
+    const dir = modelDir();
+    const root = (await hashDirectory(dir)).root;
+    symlinkSync('alice@host.1234:1700000000', join(dir, '.#MLmodel'));
+    const bridge = await fakeBridge([{ status: 200 }]);
+    const { io: cio, o } = io();
+    expect(await attestCommand(args(dir, bridge.url), cio)).toBe(0);
+    expect((JSON.parse(bridge.seen[0]!.body) as { sha256: string }).sha256).toBe(root);
+    expect(o.err).toContain('attest: left out, symlinks to nothing (no content to hash): .#MLmodel');
+  });
+
   it('retries a 5xx and sends the same attestation again (same time, so the bridge collapses it); exit 0', async () => {
     const dir = modelDir();
     const bridge = await fakeBridge([{ status: 503 }, { status: 200 }]);

@@ -94,14 +94,21 @@ describe('hashDirectory', () => {
     expect((await hashDirectory(snap)).root).not.toBe(m.root);
   });
 
-  it('walks a directory link that loops back once, and names a link to nothing instead of leaving it out', async () => {
+  it('walks a directory link that loops back once, and lists a link to nothing (no content) apart from the digest', async () => {
     const dir = join(tmpDir(), 'model');
     mkdirSync(join(dir, 'sub'), { recursive: true });
     writeFileSync(join(dir, 'sub', 'w.bin'), 'w');
     symlinkSync(dir, join(dir, 'sub', 'up'));
     expect((await hashDirectory(dir)).files.map((f) => f.path)).toEqual(['sub/w.bin']);
-    symlinkSync(join(dir, 'missing.bin'), join(dir, 'dangling.bin'));
-    await expect(hashDirectory(dir)).rejects.toThrow(/dangling\.bin: a symlink to nothing/);
+    const before = await hashDirectory(dir);
+    expect(before.dangling).toBeUndefined();
+    // An editor's lock file is a link to nothing: it changes nothing a server loads, so neither the digest.
+    symlinkSync('alice@host.1234:1700000000', join(dir, '.#config.json'));
+    symlinkSync(join(dir, 'missing.bin'), join(dir, 'sub', 'dangling.bin'));
+    const after = await hashDirectory(dir);
+    expect(after.root).toBe(before.root);
+    expect(after.files.map((f) => f.path)).toEqual(['sub/w.bin']);
+    expect(after.dangling).toEqual(['.#config.json', 'sub/dangling.bin']);
   });
 
   it('an empty directory has no files and the digest of no lines', async () => {
