@@ -53,6 +53,12 @@ export interface Sink {
    * runner sends again — instead of writing it twice.
    */
   checkpoint?(): void;
+  /**
+   * Epoch ms of the destination's latest answer to any of this sink's requests. A send may be answered
+   * and still wait (Splunk HEC's indexer acknowledgement, a batch split into requests one after another):
+   * its runner reads the send as unanswered only since this time, not since it began.
+   */
+  lastAnswerAt?(): number | undefined;
   health(): SinkHealth;
   close?(): Promise<void>;
 }

@@ -49,6 +49,8 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
  */
 export class SinkHttpClient {
   private readonly agent: Agent;
+  /** Epoch ms of the latest response (its status and headers) from the destination: see Sink.lastAnswerAt. */
+  lastAnswerAt?: number;
 
   /** `sink`: the sink's name, for the key path of a config error. */
   constructor(opts: { connections: number; tls?: TlsConfig; sink?: string }) {
@@ -92,6 +94,7 @@ export class SinkHttpClient {
       signal,
       dispatcher: this.agent,
     });
+    this.lastAnswerAt = Date.now();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of res.body) {

@@ -70,7 +70,9 @@ export class SinkRunner {
   status(): SinkStatus {
     const own = this.sink.health();
     // A send unanswered for a while: degraded now, not only once request_timeout_ms (60 s) ends the attempt.
-    const waited = this.sending.size ? Date.now() - Math.min(...this.sending.values()) : 0;
+    // Counted from the destination's latest answer when it came later: a send that is answered and then waits
+    // on purpose (Splunk's indexer acknowledgement, up to ack.timeout_ms) is not a destination that never answers.
+    const waited = this.sending.size ? Date.now() - Math.max(Math.min(...this.sending.values()), this.sink.lastAnswerAt?.() ?? 0) : 0;
     const timeout = this.cfg.request_timeout_ms;
     const stalled = waited >= Math.min(timeout / 2, Math.max(10_000, timeout / 4));
     const state = own.state === 'healthy' && (this.consecutiveFailures > 0 || this.hasParked || stalled) ? 'degraded' : own.state;

@@ -71,6 +71,9 @@ export class ChronicleSink implements Sink {
     this.http = new SinkHttpClient({ connections: cfg.concurrency * 2 });
   }
 
+  lastAnswerAt(): number | undefined {
+    return this.http.lastAnswerAt;
+  }
   health(): SinkHealth {
     return this.healthState.get();
   }

@@ -87,6 +87,9 @@ export class ElasticSink implements Sink {
     this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls, sink: ctx.name });
   }
 
+  lastAnswerAt(): number | undefined {
+    return this.http.lastAnswerAt;
+  }
   health(): SinkHealth {
     return this.healthState.get();
   }

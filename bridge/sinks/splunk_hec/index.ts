@@ -76,6 +76,9 @@ export class SplunkHecSink implements Sink {
     this.http = new SinkHttpClient({ connections: cfg.concurrency * 2, tls: cfg.tls, sink: ctx.name });
   }
 
+  lastAnswerAt(): number | undefined {
+    return this.http.lastAnswerAt;
+  }
   health(): SinkHealth {
     return this.healthState.get();
   }

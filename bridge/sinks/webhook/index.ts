@@ -34,6 +34,9 @@ export class WebhookSink implements Sink {
     this.http = new SinkHttpClient({ connections: cfg.concurrency, tls: cfg.tls, sink: ctx.name });
   }
 
+  lastAnswerAt(): number | undefined {
+    return this.http.lastAnswerAt;
+  }
   health(): SinkHealth {
     return this.healthState.get();
   }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SinkRunner } from '../../../core/delivery/runner.js';
@@ -9,6 +10,8 @@ import { SinkCommonConfig, type DeliveryStatus, type Sink } from '../../../core/
 import { Spool, type SpoolRecord } from '../../../core/spool/index.js';
 import { tmpDir } from '../../helpers/bridge.js';
 import { NdjsonHttpSink } from '../../helpers/http-sink.js';
+import { SplunkHecSink } from '../../../bridge/sinks/splunk_hec/index.js';
+import { SplunkHecConfig } from '../../../bridge/sinks/splunk_hec/config.js';
 import { until } from '../../helpers/wait.js';
 
 const cfg = SinkCommonConfig.parse({ batch: { max_events: 10, timeout_ms: 0 }, concurrency: 2, retry: { initial_ms: 20, max_ms: 100 }, request_timeout_ms: 2000 });
@@ -102,6 +105,51 @@ describe('SinkRunner', () => {
     for (const h of held.splice(0)) h();
     await until(() => spool.depth(runner.consumer).records === 0, 10_000, 'delivered after recovery');
     expect(runner.status()).toMatchObject({ state: 'healthy' });
+    expect(runner.status().last_error).toBeUndefined();
+  });
+
+  it('a Splunk HEC that answers at once and acknowledges indexing later (within ack.timeout_ms) is not read as never answering', async () => {
+    // HEC answers each event request with an ackId at once and every ack poll at once, but reports the ack
+    // indexed only after 1.6 s: past the unanswered-send threshold (1 s here), inside ack.timeout_ms (1.8 s).
+    const sentAt = new Map<number, number>();
+    let next = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const body = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+        res.setHeader('content-type', 'application/json');
+        if (req.url!.startsWith('/services/collector/event')) {
+          sentAt.set(next, Date.now());
+          res.end(JSON.stringify({ text: 'Success', code: 0, ackId: next++ }));
+        } else {
+          const acks = Object.fromEntries((JSON.parse(body) as { acks: number[] }).acks.map((id) => [id, Date.now() - sentAt.get(id)! >= 1600]));
+          res.end(JSON.stringify({ acks }));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }));
+    const port = (server.address() as AddressInfo).port;
+    const spool = Spool.open({ dir: tmpDir() });
+    cleanup.push(() => spool.close());
+    const hecCfg = SplunkHecConfig.parse({ url: `http://127.0.0.1:${port}`, token: 't', format: 'core', batch: { timeout_ms: 0 }, request_timeout_ms: 2000, ack: { poll_interval_ms: 100, timeout_ms: 1800 } });
+    const sink = new SplunkHecSink(hecCfg, { name: 'splunk_hec', logger: silentLogger(), dataDir: tmpDir(), spool, env: {} });
+    const runner = new SinkRunner(spool, sink, hecCfg, silentLogger());
+    runner.start();
+    cleanup.push(() => runner.stop());
+    const event = { schema_version: '1', id: 'ack-1', time: '2026-11-25T10:00:00Z', received_time: '2026-11-25T10:00:01Z', platform: 'custom', channel: 'demo', stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', outcome: 'success' };
+    await spool.append([{ kind: 'event', id: 'ack-1', body: JSON.stringify(event) }]);
+    const states = new Set<string>();
+    const t0 = Date.now();
+    while (spool.depth(runner.consumer).records > 0 && Date.now() - t0 < 5000) {
+      states.add(runner.status().state);
+      await sleep(50);
+    }
+    expect(spool.depth(runner.consumer).records).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThan(1500); // it did wait past the threshold for the ack
+    expect([...states]).toEqual(['healthy']);
     expect(runner.status().last_error).toBeUndefined();
   });
 
