@@ -5,7 +5,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { MltrailError, errorBody, type ErrorKind } from '../errors.js';
-import { MAX_BODY_DEPTH, textNestsDeeper } from '../input/depth.js';
+import { parseJsonText } from '../input/depth.js';
 
 /**
  * Constant-time string comparison (hashes first so lengths do not leak).
@@ -362,12 +362,12 @@ export function splitJsonRecords(body: Buffer | string): JsonRecords {
   if (!trimmed) throw new MltrailError('INVALID_JSON', 'empty body');
   // Counted before anything is parsed: NDJSON of millions of lines is refused without parsing them.
   if (lineCountOver(text, MAX_RECORDS_PER_REQUEST)) throw tooManyRecords(MAX_RECORDS_PER_REQUEST);
-  // Nesting no record may have, refused before any parse (see MAX_BODY_DEPTH).
-  if (textNestsDeeper(trimmed)) throw new MltrailError('INVALID_JSON', `body is not acceptable JSON: nested deeper than ${MAX_BODY_DEPTH} levels`);
   let wholeError: Error | undefined;
   let whole: unknown;
   try {
-    whole = JSON.parse(trimmed) as unknown;
+    // Nesting no record may have is refused before any parse (see MAX_BODY_DEPTH); NDJSON lines are then
+    // taken one by one below, so the lines that are fine still go in.
+    whole = parseJsonText(trimmed);
   } catch (err) {
     wholeError = err as Error;
   }
@@ -384,7 +384,7 @@ export function splitJsonRecords(body: Buffer | string): JsonRecords {
     if (!l.trim()) return;
     nonBlank++;
     try {
-      out.records.push(JSON.parse(l) as unknown);
+      out.records.push(parseJsonText(l));
       out.lines.push(i + 1);
     } catch (e) {
       out.bad.push({ line: i + 1, reason: `NDJSON line ${i + 1} is not JSON: ${(e as Error).message}`, text: l });

@@ -48,6 +48,14 @@ describe('bridge app', () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]!.reason).toMatch(/nested deeper than 10000 levels/);
     expect(spool.maxSeq()).toBe(0);
+    // NDJSON: a deep line is refused on its own (named by its line); the valid lines of the body still go in.
+    const ndjson = [JSON.stringify(sampleEvent({ id: 'fine-1' })), '['.repeat(20_000), JSON.stringify(sampleEvent({ id: 'fine-2' }))].join('\n');
+    const mixed = await app.request('/v1/events', { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body: ndjson });
+    expect(mixed.status).toBe(200);
+    const res = (await mixed.json()) as any;
+    expect(res.accepted).toBe(2);
+    expect(res.rejected).toMatchObject([{ line: 2 }]);
+    expect(res.rejected[0].reason).toMatch(/nested deeper than 10000 levels/);
     // Brackets inside strings are not nesting: a large valid body still goes in.
     const valid = sampleEvent({ id: 'brackets', details: { note: '['.repeat(20_000) + '\\"{{{' } });
     expect((await app.request('/v1/events', { method: 'POST', headers: auth, body: JSON.stringify(valid) })).status).toBe(200);
