@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Alert, NormalizedEvent, Platform } from '../schema/index.js';
 
@@ -137,6 +138,17 @@ export function eventProduct(ev: Pick<NormalizedEvent, 'platform' | 'service'>):
   return own;
 }
 
+/**
+ * An mltrail id as a destination's id field that holds at most `maxBytes` UTF-8 bytes: the id itself, or a
+ * stable `mltrail-sha256:<hex>` of it (the same record always gets the same value, so resends still dedupe).
+ *
+ * @example
+ * boundedId('e-42', 256) // 'e-42'
+ */
+export function boundedId(id: string, maxBytes: number): string {
+  return Buffer.byteLength(id) <= maxBytes ? id : `mltrail-sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
+
 /** Our own product facts (the forwarder that produced the record). */
 export const MLTRAIL = { vendor: 'mltrail', product: 'mltrail' } as const;
 
@@ -252,7 +264,8 @@ export function alertTarget(alert: Alert): { type: string; id: string; name?: st
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** A non-empty string, else undefined. */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** The fields of a CloudTrail record the ECS and OCSF mappings read. */
 export interface CloudTrailFacts {

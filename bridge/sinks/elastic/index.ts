@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { boundedId } from '../../../core/formats/common.js';
 import { formatter, type Formatter } from '../../../core/formats/index.js';
 import type { Logger } from '../../../core/log.js';
 import { DeliveryError, type DeliveryStatus, type Sink, type SinkContext, type SinkFactory, type SinkHealth } from '../../../core/sink.js';
@@ -24,7 +24,7 @@ export const MAX_ID_BYTES = 512;
  * stays in `mltrail.id`.
  */
 export function elasticDocId(id: string): string {
-  return Buffer.byteLength(id) <= MAX_ID_BYTES ? id : `mltrail-sha256:${createHash('sha256').update(id).digest('hex')}`;
+  return boundedId(id, MAX_ID_BYTES);
 }
 
 export type BulkItemClass = 'ok' | 'duplicate_ok' | 'retry' | 'dead_letter' | 'fix_config';

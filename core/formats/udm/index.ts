@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, eventProduct, actionKind, alertPrincipal, alertTarget, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
+  MLTRAIL, PRODUCTS, boundedId, eventProduct, str, actionKind, alertPrincipal, alertTarget, callerAddress, compact, eventMessage, isIpAddress, primaryResource, truncateBytes, type ActionKind,
 } from '../common.js';
 
 /**
@@ -57,11 +56,8 @@ export const UDM_MAX_LOG_ID_BYTES = 256;
  * udmLogId('e-42') // 'e-42'
  */
 export function udmLogId(id: string): string {
-  return Buffer.byteLength(id) <= UDM_MAX_LOG_ID_BYTES ? id : `mltrail-sha256:${createHash('sha256').update(id).digest('hex')}`;
+  return boundedId(id, UDM_MAX_LOG_ID_BYTES);
 }
-
-/** A non-empty string, else undefined. */
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 /** security_result.action for an outcome; a denied call is BLOCK, another failure FAIL. */
 function resultAction(ev: NormalizedEvent): string {
