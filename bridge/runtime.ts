@@ -187,7 +187,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     if (known.has(sinkConsumer(d.sink))) continue;
     log.warn(
       { sink: d.sink, dead_letters: d.n, marked_for_retry: d.marked, code: 'MLTRAIL_ERR_NOT_CONFIGURED' },
-      `dead letters of a sink that is no longer configured: nothing re-sends them (they count toward spool.max_bytes); see mltrail dlq list --sink ${d.sink}, then mltrail dlq purge --sink ${d.sink}`,
+      `dead letters of a sink that is no longer configured: nothing re-sends them (they count toward spool.max_bytes); see mltrail dlq list --sink ${d.sink}, then hand them to a configured sink (mltrail dlq retry --sink ${d.sink} --to NAME) or delete them (mltrail dlq purge --sink ${d.sink})`,
     );
   }
 

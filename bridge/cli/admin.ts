@@ -85,32 +85,49 @@ function listFooter(shown: number, total: number, what: string): string {
   return `${total} ${what} in all, ${shown} shown (the oldest; --limit N shows more)\n`;
 }
 
-function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo): Spool {
+function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo, check?: (cfg: ReturnType<typeof loadConfig>) => void): Spool {
   const cfg = loadConfig({ file: values.config, env: io.env, overrides: values['data-dir'] ? { data_dir: values['data-dir'] } : {} });
+  check?.(cfg);
   const dir = resolve(cfg.data_dir);
   if (!existsSync(resolve(dir, 'spool.db'))) throw new MltrailError('USAGE', `no spool at ${dir} (set --data-dir or MLTRAIL_DATA_DIR)`);
   return Spool.open({ dir });
 }
 
+/** `dlq retry --to NAME` hands dead letters to a sink the bridge runs: one the config (as serve reads it) names. */
+function requireConfiguredSink(name: string): (cfg: ReturnType<typeof loadConfig>) => void {
+  return (cfg) => {
+    const names = cfg.sinks.map((s) => s.name);
+    if (!names.includes(name)) {
+      throw new MltrailError('USAGE', `--to ${name}: no sink of that name in the configuration (configured: ${names.join(', ') || 'none'}); name the config serve runs with --config or MLTRAIL_CONFIG`);
+    }
+  };
+}
+
 export const dlqUsage = `mltrail dlq list [--sink NAME] [--limit N] [--data-dir DIR]
 mltrail dlq retry [--sink NAME] [--id N]... [--data-dir DIR]
+mltrail dlq retry --sink OLD --to NEW [--id N]... [--config FILE] [--data-dir DIR]
 mltrail dlq purge (--sink NAME | --id N... | --all) [--data-dir DIR]
 
 Show records a sink refused permanently, with the reason; mark them to be
 re-sent (a running bridge picks them up within a second, else at next start);
 or delete them for good. Dead letters count toward spool.max_bytes.
+retry --to hands the dead letters of a sink renamed or removed (OLD) to a
+configured sink (NEW), which re-sends them: nothing runs under the old name.
 list prints the oldest N (--limit, default ${LIST_LIMIT}) and says on stderr
 how many there are in all.`;
 
 export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' }, all: { type: 'boolean' } });
+  const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, to: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' }, all: { type: 'boolean' } });
   const sub = positionals[0];
   if (values.help || !sub) return (io.stdout.write(`${dlqUsage}\n`), values.help ? 0 : 2);
   if (sub === 'purge' && !values.sink && !values.id?.length && !values.all) {
     throw new MltrailError('USAGE', 'dlq purge deletes dead letters for good: name them with --sink or --id, or pass --all');
   }
+  if (values.to !== undefined && (sub !== 'retry' || !values.sink)) {
+    throw new MltrailError('USAGE', '--to goes with dlq retry --sink OLD: it hands the dead letters of sink OLD to sink NEW');
+  }
   const limit = positiveInt(values.limit, '--limit', LIST_LIMIT);
-  const spool = openSpool(values, io);
+  const spool = openSpool(values, io, values.to !== undefined ? requireConfiguredSink(values.to) : undefined);
   try {
     if (sub === 'list') {
       const rows = spool.listDeadLetters({ sink: values.sink, limit });
@@ -120,6 +137,11 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
         );
       }
       io.stderr.write(listFooter(rows.length, countRows(spool, 'dead_letters', 'sink', values.sink), 'dead letter(s)'));
+      return 0;
+    }
+    if (sub === 'retry' && values.to !== undefined) {
+      const n = spool.moveDeadLetters({ from: values.sink!, to: values.to, ids: idNumbers(values.id, 'dlq_id') });
+      io.stdout.write(`${n} dead letter(s) of ${values.sink} handed to ${values.to} and marked for re-sending\n`);
       return 0;
     }
     if (sub === 'retry') {

@@ -619,6 +619,20 @@ export class Spool extends EventEmitter {
     return r.changes;
   }
 
+  /**
+   * Hand dead letters of sink `from` (renamed or replaced in the config) to sink `to`, marked for re-sending:
+   * its runner picks them up as it does `dlq retry`'s. A body is the spooled record, not a sink's format, so
+   * any sink can send it. Returns how many.
+   */
+  moveDeadLetters(filter: { from: string; to: string; ids?: number[] }): number {
+    const where = ['sink = ?'];
+    const args: unknown[] = [filter.from];
+    if (filter.ids?.length) (where.push(`dlq_id IN (${filter.ids.map(() => '?').join(',')})`), args.push(...filter.ids));
+    const r = this.db.prepare(`UPDATE dead_letters SET sink = ?, status = 'retry', updated = ? WHERE ${where.join(' AND ')}`).run(filter.to, this.now(), ...args);
+    if (r.changes > 0) this.emit('append');
+    return r.changes;
+  }
+
   /** Resolve a re-sent dead letter: delivered (removed), or kept as `status` (dead, or parked again) with the new reason. */
   settleDeadLetter(dlqId: number, delivered: boolean, reason?: string, status: 'dead' | 'parked' = 'dead'): void {
     if (delivered) this.addHeld(-(((this.stmt.dlqDelete.get(dlqId) as { n: number } | undefined)?.n) ?? 0));

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { loadConfig } from '../../bridge/config.js';
 import { isLoopback, startBridge, type Bridge } from '../../bridge/runtime.js';
 import { connectorByName } from '../../connectors/index.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+import { runCli } from '../helpers/cli.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -124,9 +125,10 @@ describe('bridge server', () => {
     const cfg = () => loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0, shutdown_grace_ms: 200 }, sinks: { file: {} } } });
     const a = await startBridge(cfg(), { logger: silentLogger(), env: {} });
     // What `soc` (since renamed) refused for good, one of them already marked by `mltrail dlq retry`.
+    const [e1, e2] = [sampleEvent(), sampleEvent()];
     a.spool.transaction(() => {
-      a.spool.deadLetter('soc', { kind: 'event', id: 'e1', body: JSON.stringify(sampleEvent()) }, 'HTTP 400');
-      a.spool.deadLetter('soc', { kind: 'event', id: 'e2', body: JSON.stringify(sampleEvent()) }, 'HTTP 400');
+      a.spool.deadLetter('soc', { kind: 'event', id: 'e1', body: JSON.stringify(e1) }, 'HTTP 400');
+      a.spool.deadLetter('soc', { kind: 'event', id: 'e2', body: JSON.stringify(e2) }, 'HTTP 400');
       a.spool.deadLetter('file', { kind: 'event', id: 'e3', body: JSON.stringify(sampleEvent()) }, 'cannot format');
     });
     a.spool.markDeadLettersForRetry({ sink: 'soc', ids: [a.spool.listDeadLetters({ sink: 'soc' })[0]!.dlq_id] });
@@ -136,6 +138,17 @@ describe('bridge server', () => {
     const named = logged.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('dead letters of a sink that is no longer configured'));
     expect(named).toHaveLength(1);
     expect(named[0]).toMatchObject({ sink: 'soc', dead_letters: 2, marked_for_retry: 1, code: 'MLTRAIL_ERR_NOT_CONFIGURED' });
+    expect(named[0]!.msg).toContain('mltrail dlq retry --sink soc --to NAME');
+    // Handed to the configured file sink (another process's connection, as the CLI runs): its runner re-sends them.
+    const env = { MLTRAIL_DATA_DIR: dataDir };
+    expect(await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'pager'], env)).toMatchObject({ code: 2 });
+    expect(await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'file'], env)).toMatchObject({ code: 0, out: '2 dead letter(s) of soc handed to file and marked for re-sending\n' });
+    const soc = [e1, e2].map((e) => e.id);
+    await waitFor(() => (b.spool.listDeadLetters({}).length === 1 ? true : undefined));
+    const out = readdirSync(join(dataDir, 'out')).filter((f) => f.startsWith('events')).map((f) => readFileSync(join(dataDir, 'out', f), 'utf8')).join('');
+    expect(soc.every((id) => out.includes(`"id":"${id}"`))).toBe(true);
+    // The file sink's own dead letter is untouched.
+    expect(b.spool.listDeadLetters({})).toMatchObject([{ sink: 'file', record_id: 'e3', status: 'dead' }]);
   });
 
   it('a sink turned off that still holds a backlog shows in /readyz (state disabled) and in the spool depth gauges', async () => {
