@@ -13,7 +13,8 @@ export function shownPath(file: string): string {
   const looksLikeContent =
     file.length > 1024 ||
     /[\u0000-\u001f\u007f]/.test(file) ||
-    /^\s*[{[]/.test(file) ||
+    // JSON: an object, or an array of values ("[prod]/sa.json" is a path whose first folder is "[prod]").
+    /^\s*(\{|\[\s*([{["\d-]|$))/.test(file) ||
     file.includes('-----BEGIN') ||
     /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\./.test(file.trim()) ||
     // A long run without a path separator or a dot reads like a key or token, not a file name.
