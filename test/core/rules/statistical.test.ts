@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../bridge/config.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
@@ -362,5 +363,28 @@ describe('defaults the statistical rules rely on', () => {
       ['ingestion.volume_anomaly', 'observe', '2026-03-31T21:00:00.000Z'],
       ['ingestion.volume_anomaly', 'alert', '2026-04-01T11:00:00.000Z'],
     ]);
+  });
+});
+
+describe("the README's model-extraction recipe (serving.inference_volume)", () => {
+  /** The README's `rules:` example, as a user copies it into their config. */
+  const readmeRules = () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('```yaml\nrules:\n  approval:');
+    const file = join(mkdtempSync(join(tmpdir(), 'mltrail-readme-')), 'rules.yaml');
+    writeFileSync(file, readme.slice(start + 8, readme.indexOf('```', start + 8)));
+    return loadConfig({ file, env: {} }).rules;
+  };
+  const invoke = (caller: string) => (t: number, n: string) =>
+    ({ schema_version: '1', id: `inv-${caller}-${n}`, time: at(t), received_time: at(t), platform: 'sagemaker', channel: 'sagemaker.gen', stage: 'serving', action: 'endpoint.invoke', operation: 'InvokeEndpoint', outcome: 'success', actor: { id: caller, name: caller, type: 'user' }, resource: { type: 'endpoint', name: 'churn-prod' } }) as NormalizedEvent;
+
+  it("fires on one caller's burst of prediction calls, entity that caller; the steady caller beside it raises nothing", () => {
+    const rules = readmeRules();
+    const steady = hourly(35, 3, (t) => diurnal(t, 20, 2, 2), invoke('app-backend'));
+    const scraper = hourly(35, 5, (t) => diurnal(t, 3, 0, 0), invoke('contractor-7'), [{ day: 31, hour: 1, hours: 4, count: 400 }]);
+    const events = [...steady, ...scraper].sort((a, b) => a.time.localeCompare(b.time));
+    const alerts = only(replayEvents(events, { rules }).alerts, 'serving.inference_volume');
+    expect(alerts.map((a) => [a.mode, a.entity.id])).toEqual([['alert', 'contractor-7']]);
+    expect(alerts[0]!.details).toMatchObject({ value: 400 });
   });
 });
