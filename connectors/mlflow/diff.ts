@@ -1,6 +1,7 @@
 import { stableId, type Action, type NormalizedEvent } from '../../core/schema/index.js';
 import { approvalFromTag, approvalOfVersion, isApprovalAlias, isApprovalStage } from './approval.js';
 import type { ApprovalConfig } from './config.js';
+import { changeKey } from './change.js';
 import { act, auditEvent, versionResource, type AuditDraft } from './events.js';
 import { safeUri } from './uri.js';
 import { iso, nextChange, recreated, versionKey, type ModelSnap, type VersionSnap } from './snapshot.js';
@@ -85,7 +86,7 @@ export function registryDiffer(ctx: DiffContext) {
         id: stableId('mlflow', 'audit', 'model_create', m.name, m.creation_timestamp), time: iso(m.creation_timestamp, now, 'creation_timestamp'), stage: 'registry',
         action: act('registered_model.create', m.prompt), operation: 'registered-models/create',
         resource: { type: m.prompt ? 'prompt' : 'registered_model', id: m.name, name: m.name },
-        ml: m.prompt ? undefined : { model: { name: m.name, tags: m.tags } }, details: { description: m.description || undefined },
+        ml: m.prompt ? undefined : { model: { name: m.name, tags: m.tags } }, details: { description: m.description || undefined, change_key: changeKey(['model_create', m.name]) },
       }));
     }
     for (const [name, p] of before) {
@@ -104,7 +105,8 @@ export function registryDiffer(ctx: DiffContext) {
       out.push(...tagDiff(p.tags, m.tags, (k, old, val) => base({
         id: stableId('mlflow', 'audit', 'model_tag', m.name, m.creation_timestamp, k, old, val, nextChange(p, m, `tag:${k}`)), time: polled, stage: 'registry',
         action: act(val === undefined ? 'registered_model.tag_delete' : 'registered_model.tag_set', m.prompt),
-        operation: val === undefined ? 'registered-models/delete-tag' : 'registered-models/set-tag', resource: res, details: { tag: { key: k, old, value: val } },
+        operation: val === undefined ? 'registered-models/delete-tag' : 'registered-models/set-tag', resource: res,
+        details: { tag: { key: k, old, value: val }, change_key: changeKey(val === undefined ? ['model_tag_delete', m.name, k] : ['model_tag_set', m.name, k, val]) },
       })));
       for (const alias of new Set([...Object.keys(p.aliases), ...Object.keys(m.aliases)])) {
         const was = p.aliases[alias];
@@ -119,7 +121,8 @@ export function registryDiffer(ctx: DiffContext) {
           resource: versionResource({ name: m.name, version: now_ ?? was }, m.prompt),
           ml: m.prompt ? undefined : { model: { name: m.name, version: now_ ?? was, aliases: now_ !== undefined ? [alias] : undefined, approval: approve ? 'approved' : undefined } },
           details: { alias, old_version: was, new_version: now_, approval_marker: approve ? { kind: 'alias', alias } : undefined,
-            approval_marker_removed: now_ === undefined && isApprovalAlias(approvalCfg, alias) ? { kind: 'alias', alias } : undefined },
+            approval_marker_removed: now_ === undefined && isApprovalAlias(approvalCfg, alias) ? { kind: 'alias', alias } : undefined,
+            change_key: changeKey(now_ === undefined ? ['alias_delete', m.name, alias] : ['alias_set', m.name, alias, now_]) },
         });
         out.push(ev);
         if (now_ !== undefined && !m.prompt) {
@@ -177,7 +180,7 @@ export function registryDiffer(ctx: DiffContext) {
           id: stableId('mlflow', 'audit', 'version_create', v.name, v.version, v.creation_timestamp), time: iso(v.creation_timestamp, now, 'creation_timestamp'), stage: 'registry',
           action: act('model_version.create', prompt), operation: 'model-versions/create', resource: res,
           actor: v.user_id ? { id: v.user_id, name: v.user_id, type: 'user' } : undefined,
-          ml: model({ aliases: undefined, ...created }), details: { description: v.description || undefined },
+          ml: model({ aliases: undefined, ...created }), details: { description: v.description || undefined, change_key: changeKey(['version_create', v.name, v.version]) },
         }));
         // An alias set on it before this poll (say champion moved from v1) is an approval like its markers:
         // judged only once its run's evaluation is on record.
@@ -209,7 +212,8 @@ export function registryDiffer(ctx: DiffContext) {
           action: act(action, prompt), operation: val === undefined ? 'model-versions/delete-tag' : 'model-versions/set-tag', resource: res,
           ml: model({ approval }), details: { tag: { key: k, old, value: val }, ...creator,
             approval_marker: approval ? { kind: 'tag', key: k, value: val } : undefined,
-            approval_marker_removed: val === undefined && approvalFromTag(approvalCfg, k, 'approved') ? { kind: 'tag', key: k } : undefined },
+            approval_marker_removed: val === undefined && approvalFromTag(approvalCfg, k, 'approved') ? { kind: 'tag', key: k } : undefined,
+            change_key: changeKey(val === undefined ? ['version_tag_delete', v.name, v.version, k] : ['version_tag_set', v.name, v.version, k, val]) },
         });
       }, ownDigestTag(v)));
     }
@@ -241,7 +245,7 @@ export function registryDiffer(ctx: DiffContext) {
       const approve = isApprovalAlias(approvalCfg, alias);
       out.push(ev('alias', alias, undefined, approve ? 'model_version.approve' : 'model_version.alias_set', 'registered-models/alias', {
         ml: { aliases: [alias], approval: approve ? 'approved' : undefined },
-        details: { alias, new_version: v.version, approval_marker: approve ? { kind: 'alias', alias } : undefined },
+        details: { alias, new_version: v.version, approval_marker: approve ? { kind: 'alias', alias } : undefined, change_key: changeKey(['alias_set', v.name, alias, v.version]) },
       }));
     }
     if (!isUnset(v.current_stage)) {
@@ -255,7 +259,7 @@ export function registryDiffer(ctx: DiffContext) {
     for (const [k, val, approval] of decisions.sort(([, , a], [, , b]) => (a === b ? 0 : a === 'rejected' ? 1 : -1))) {
       out.push(ev('tag', k, val, approval === 'approved' ? 'model_version.approve' : 'model_version.reject', 'model-versions/set-tag', {
         ml: { tags: { [k]: val }, approval },
-        details: { tag: { key: k, value: val }, approval_marker: { kind: 'tag', key: k, value: val } },
+        details: { tag: { key: k, value: val }, approval_marker: { kind: 'tag', key: k, value: val }, change_key: changeKey(['version_tag_set', v.name, v.version, k, val]) },
       }));
     }
     return out;

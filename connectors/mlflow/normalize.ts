@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
 import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
+import { webhookChange } from './change.js';
 import type { MlflowConfig } from './config.js';
 import { PROMPT_TAG } from './snapshot.js';
 import { safeUri } from './uri.js';
@@ -207,6 +208,8 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     // Prompts have no ml.model: their tags (prompt.created, prompt_version.created) are kept here.
     tags: resourceType === 'prompt' ? tags : undefined,
     approval_marker: marker,
+    // The same change as the auditor's report of it (connectors/mlflow/change.ts): the rules count it once.
+    change_key: webhookChange(key, d),
   };
   // Defined values only (makeEvent would delete the rest: slow on wide objects). Not for
   // budget policies: `data` is merged in below and may set keys that are undefined here.

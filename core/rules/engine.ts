@@ -4,6 +4,7 @@ import type { StateStore } from '../state/index.js';
 import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
+import { ChangeEchoes, changeKeyOf } from './echo.js';
 import { assumedRoleArnOf, identityOf } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
@@ -160,6 +161,7 @@ class Engine implements RuleEngine {
   private readonly windowed: ResolvedRule[];
   private readonly reg: Registry;
   private readonly baselines: Baselines;
+  private readonly echoes: ChangeEchoes;
   private readonly started = new Set<string>();
   /** Whether resumeRules ran (see there). */
   private resumeChecked = false;
@@ -168,8 +170,9 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[] } = {
+  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
     time: '',
+    observed: false,
     sweepMs: 0,
     receiptMs: 0,
     evId: '',
@@ -190,6 +193,7 @@ class Engine implements RuleEngine {
     this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
     this.reg = new Registry(state, cfg);
     this.baselines = new Baselines(state);
+    this.echoes = new ChangeEchoes(state, ENGINE_NS);
     this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => Math.max(r.suppressMs, r.stat.suppressMs)));
     this.contexts = this.rules.map((rule) => this.contextFor(rule));
     this.afterUpdate = this.rules.flatMap((r, i) => (KIND_AFTER_UPDATE[r.kind] ? [i] : []));
@@ -214,6 +218,7 @@ class Engine implements RuleEngine {
       clock: () => turn.sweepMs,
       receipt: () => turn.receiptMs,
       observe: (label, entity, agg, value) => {
+        turn.observed = true;
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
         for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.obsMs - rule.stat.graceMs)) {
@@ -258,6 +263,10 @@ class Engine implements RuleEngine {
     turn.out = out;
     turn.evId = ev.id;
     turn.actor = ev.actor;
+    // The second report of one change (another channel's: see echo.ts) is skipped by the rules that took the first.
+    const changeKey = changeKeyOf(ev);
+    const echo = changeKey ? this.echoes.echoOf(ev, changeKey) : undefined;
+    const took: string[] = [];
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       // The start time is written once and never changes, so caching it keeps serve and replay identical.
@@ -266,8 +275,10 @@ class Engine implements RuleEngine {
         if (this.state.get<number>(ENGINE_NS, `start|${rule.id}`) === undefined) this.state.set(ENGINE_NS, `start|${rule.id}`, t);
         else this.started.add(rule.id);
       }
+      if (echo?.rules.includes(rule.id)) continue;
       const detections = turn.detections;
       detections.length = 0;
+      turn.observed = false;
       try {
         KIND_IMPLS[rule.kind](ev, this.contexts[i]!);
       } catch (err) {
@@ -276,13 +287,15 @@ class Engine implements RuleEngine {
         this.onRuleError?.(rule.id, err, ev);
         continue;
       }
+      if (changeKey && (detections.length || turn.observed)) took.push(rule.id);
       for (const d of detections) out.push(...this.onDetection(d));
     }
-    this.reg.update(ev);
+    this.reg.update(ev, !!echo);
     // Kinds that judge again what an earlier event left open, once this event's facts are in the registry
     // (a deployment that arrived before its endpoint config or model).
     for (const i of this.afterUpdate) {
       const rule = this.rules[i]!;
+      if (echo?.rules.includes(rule.id)) continue;
       const detections = turn.detections;
       detections.length = 0;
       try {
@@ -292,8 +305,10 @@ class Engine implements RuleEngine {
         this.onRuleError?.(rule.id, err, ev);
         continue;
       }
+      if (changeKey && detections.length && !took.includes(rule.id)) took.push(rule.id);
       for (const d of detections) out.push(...this.onDetection(d));
     }
+    if (changeKey && !echo) this.echoes.remember(ev, changeKey, took);
     return out;
   }
 
@@ -595,6 +610,7 @@ class Engine implements RuleEngine {
       if (value.pending === 0 && value.last_emit !== undefined && now - value.last_emit > this.keepMs) this.state.delete(ENGINE_NS, key);
     }
     for (const { key, value } of this.state.list<{ last: number }>(ENGINE_NS, 'streak|')) if (now - value.last > this.keepMs) this.state.delete(ENGINE_NS, key);
+    this.echoes.prune(now);
   }
 
   private day(rule: string, time: string): DayStats {

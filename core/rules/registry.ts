@@ -434,8 +434,12 @@ export class Registry {
     return { named, linked, refs };
   }
 
-  /** Fold one event into the registry state (called after the rules saw the pre-event state). */
-  update(ev: NormalizedEvent): void {
+  /**
+   * Fold one event into the registry state (called after the rules saw the pre-event state). `echo`: it is a
+   * second report of a change already folded in (core/rules/echo.ts): its facts are merged, but an approval
+   * it repeats keeps the first report's time and event.
+   */
+  update(ev: NormalizedEvent, echo = false): void {
     if (ev.action === 'registered_model.rename' && ev.outcome !== 'failure') {
       const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
       if (typeof from === 'string' && typeof to === 'string') this.renameModel(ev.platform, from, to);
@@ -617,7 +621,7 @@ export class Registry {
       // the version is still the champion served. Else a pending tag would hide the changes made under it.
       const approvalAliases = this.cfg.approval.aliases.map((x) => x.toLowerCase());
       const stillApproved = approval === 'pending' && v.approval?.state === 'approved' && !!v.aliases?.some((x) => approvalAliases.includes(x.toLowerCase()));
-      if (approval && !stillApproved) {
+      if (approval && !stillApproved && !(echo && v.approval?.state === approval)) {
         v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
         if (approval === 'approved') v.approvedEver = true;
         // The scope of the package approved: its ARN's account and region (a prod account may approve a central

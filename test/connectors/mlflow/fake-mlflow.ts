@@ -113,14 +113,15 @@ export class FakeMlflow {
     });
   }
 
-  async start(): Promise<string> {
+  /** `port`: 0 (any free one) unless a test must stay in a range it was given. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: err.message }));
       });
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
     const a = this.server.address();
     this.url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
     return this.url;
