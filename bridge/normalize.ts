@@ -19,6 +19,8 @@ export interface NormalizedFile {
   rejected?: number;
   /** Records skipped (likewise). */
   skippedCount?: number;
+  /** Items the live filter left out (`StreamOptions.liveFilter`), by `<connector>: <reason>`. */
+  filtered?: Record<string, number>;
 }
 
 export const PLATFORM_CHOICES = ['auto', ...connectorPlugins.map((p) => p.name)] as const;
@@ -89,7 +91,7 @@ function recordNormalizer(
   cfg: Pick<Config, 'connectors' | 'spool'>,
   receivedTime: () => string,
   out: NormalizedFile,
-  opts: { fileMtime?: string; realPath?: string; report?: (line: string) => void },
+  opts: { fileMtime?: string; realPath?: string; report?: (line: string) => void; liveFilter?: boolean },
 ): (r: InputRecord) => void {
   const error = (line: string) => {
     out.rejected = (out.rejected ?? 0) + 1;
@@ -117,6 +119,7 @@ function recordNormalizer(
       keepRaw: cfg.spool.keep_raw,
       config: (cfg.connectors as Record<string, unknown>)[plugin.name] ?? plugin.configSchema.parse({}),
       meta: { file: name, record: r.n, ...(opts.fileMtime ? { file_mtime: opts.fileMtime } : {}), ...(opts.realPath ? { file_realpath: opts.realPath } : {}) },
+      ...(opts.liveFilter ? { liveFilter: true } : {}),
     };
     let res;
     try {
@@ -128,6 +131,10 @@ function recordNormalizer(
     for (const rej of res.rejected) {
       const where = [rej.path, rej.field ? `field ${rej.field}` : undefined].filter(Boolean).join(': ');
       error(`${name}:${r.n}: ${where ? `${where}: ` : ''}${rej.reason}`);
+    }
+    for (const [why, n] of Object.entries(res.filtered ?? {})) {
+      const k = `${plugin.name}: ${why}`;
+      (out.filtered ??= {})[k] = (out.filtered[k] ?? 0) + n;
     }
     for (const s of res.skipped) {
       out.skippedCount = (out.skippedCount ?? 0) + 1;
@@ -154,6 +161,8 @@ export interface StreamOptions {
   onProgress?: (records: number) => void;
   fileMtime?: string;
   realPath?: string;
+  /** Leave out what the connectors' live routes leave out (replay: what serve would not have kept); counted in `filtered`. */
+  liveFilter?: boolean;
 }
 
 /**

@@ -45,6 +45,11 @@ export interface NormalizeContext<C = unknown> {
   config: C;
   /** Extra transport facts (HTTP headers, Pub/Sub attributes, file name). */
   meta?: Record<string, unknown>;
+  /**
+   * Leave out what the connector's live route leaves out (the Kubeflow audit route's namespace filter):
+   * `replay` judges only what `serve` would have kept. Connectors whose routes filter nothing ignore it.
+   */
+  liveFilter?: boolean;
 }
 
 export interface Rejection {
@@ -62,6 +67,8 @@ export interface NormalizeOutput {
   rejected: Rejection[];
   /** Records recognised and deliberately skipped (digest files, test events). */
   skipped: Array<{ reason: string; path?: string }>;
+  /** Items the live filter left out (`liveFilter`), counted by reason: expected in bulk, not reported one by one. */
+  filtered?: Record<string, number>;
 }
 
 export const emptyOutput = (): NormalizeOutput => ({ events: [], rejected: [], skipped: [] });

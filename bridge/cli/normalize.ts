@@ -38,6 +38,8 @@ function checkPlatform(p: string): string {
 interface ReadAll {
   rejected: number;
   unusable: boolean;
+  /** What the live filter left out, by `<connector>: <reason>` (replay). */
+  filtered: Record<string, number>;
 }
 
 /**
@@ -94,9 +96,11 @@ async function openInput(file: string, io: CliIo): Promise<{ bytes: AsyncIterabl
   return { bytes: fh.createReadStream(), size: st?.size };
 }
 
-async function readAll(files: string[], platform: string, cfg: Config, io: CliIo, onEvents: (events: NormalizedEvent[]) => void | Promise<void>): Promise<ReadAll> {
+async function readAll(
+  files: string[], platform: string, cfg: Config, io: CliIo, onEvents: (events: NormalizedEvent[]) => void | Promise<void>, liveFilter = false,
+): Promise<ReadAll> {
   const expanded = await expandInputs(files, io);
-  const out: ReadAll = { rejected: 0, unusable: expanded.unusable };
+  const out: ReadAll = { rejected: 0, unusable: expanded.unusable, filtered: {} };
   files = expanded.files;
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   const progress = tty && files.length > 1;
@@ -134,7 +138,7 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
           }
         : undefined;
     // The event loop gets a turn at each read and every 1000 records, so Ctrl-C / SIGTERM are handled during a long input.
-    const r = await normalizeStream(streamRecords(bytes), name, platform, cfg, { onEvents, report, onProgress, fileMtime: mtime, realPath, live: file === '-' });
+    const r = await normalizeStream(streamRecords(bytes), name, platform, cfg, { onEvents, report, onProgress, fileMtime: mtime, realPath, live: file === '-', liveFilter });
     if (barShown) {
       // The file's bar, finished, stays on its line.
       bar(input.size!, input.size!, `${mib(input.size!)}/${mib(input.size!)} of ${printable(file)}`);
@@ -142,6 +146,7 @@ async function readAll(files: string[], platform: string, cfg: Config, io: CliIo
     }
     barShown = false;
     out.rejected += r.rejected ?? 0;
+    for (const [k, n] of Object.entries(r.filtered ?? {})) out.filtered[k] = (out.filtered[k] ?? 0) + n;
     out.unusable ||= r.unreadable === true;
     if (progress) {
       bar(i + 1, files.length, `${i + 1}/${files.length} files`);
@@ -259,7 +264,8 @@ async function replayRun(
   let replayer: Replayer | undefined;
   const sorter = new EventSorter(tmp);
   try {
-    r = await readAll(files, platform, cfg, io, (events) => sorter.add(events));
+    // What serve's routes would have left out (the Kubeflow audit route's namespace filter) is left out here too.
+    r = await readAll(files, platform, cfg, io, (events) => sorter.add(events), true);
     replayer = new Replayer(cfg, {
       dir: join(tmp, 'spool'),
       onAlerts: (raised) => {
@@ -290,6 +296,11 @@ async function replayRun(
   // before the loop polls again; the second comes after a poll, which is where a pending signal is read.
   await turn();
   await turn();
+  const filtered = Object.entries(r.filtered);
+  if (filtered.length) {
+    const total = filtered.reduce((s, [, n]) => s + n, 0);
+    io.stderr.write(`replay: ${total} audit items left out as serve leaves them out (${filtered.map(([why, n]) => `${why}: ${n}`).join(', ')})\n`);
+  }
   io.stderr.write(`replay: ${replayer.accepted} events (${replayer.duplicates} duplicates), ${alerts} alerts\n`);
   return exitCode(r);
 }

@@ -28,6 +28,15 @@ const EVERYONE_GROUPS = new Set(['system:serviceaccounts', 'system:authenticated
 /** Why an audit item is kept, or why not. */
 export type Relevance = { keep: true; why: string } | { keep: false; why: string };
 
+/** `auditRelevance`, keeping an item whose body it cannot read (normalizing it says what is wrong). */
+export function relevanceOrKeep(item: AuditEvent, watched: (ns: string | undefined) => boolean): Relevance {
+  try {
+    return auditRelevance(item, watched);
+  } catch {
+    return { keep: true, why: 'unreadable body' };
+  }
+}
+
 /**
  * Decide whether an audit item matters to the watched Kubeflow namespaces:
  * objects in a watched namespace; the namespaces and Profiles themselves;

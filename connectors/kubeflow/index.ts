@@ -1,18 +1,41 @@
 import type { ConnectorPlugin, NormalizeContext, NormalizeOutput, Poller } from '../../core/connector.js';
-import { auditItems, normalizeAudit } from './audit.js';
+import { auditFieldError, auditItems, isAuditEvent, normalizeAudit } from './audit.js';
 import { KubeflowConfig, kubeflowFromEnv } from './config.js';
+import { relevanceOrKeep } from './filter.js';
+import { namespaceMatcher } from './namespaces.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
 import { KfpPoller } from './kfp/poller.js';
 import { MlmdPoller } from './mlmd/poller.js';
 import { mountAuditRoute } from './route.js';
 
+/** The watched-namespace test of a configuration, built once per configuration (a replay calls it per record). */
+const matchers = new WeakMap<readonly string[], (ns: string | undefined) => boolean>();
+function watchedBy(cfg: KubeflowConfig): (ns: string | undefined) => boolean {
+  let m = matchers.get(cfg.namespaces);
+  if (!m) matchers.set(cfg.namespaces, (m = namespaceMatcher(cfg.namespaces)));
+  return m;
+}
+
 /**
  * Normalize one Kubeflow record: a Kubernetes audit EventList/Event (webhook
  * or log backend, v1/v1beta1, AKS wrapper) or a KFP v2beta1 REST object/page.
- * The namespace filter is not applied here (only on the live webhook route).
+ * The audit route's namespace filter applies only with `ctx.liveFilter` (replay): items it leaves out are
+ * counted in `filtered`; as on the route, an item that is no valid audit Event is left to normalizing,
+ * which says what is wrong with it.
  */
 function normalize(record: unknown, ctx: NormalizeContext<KubeflowConfig>): NormalizeOutput {
   const items = auditItems(record);
+  if (items && ctx.liveFilter && !ctx.config.audit.keep_all) {
+    const watched = watchedBy(ctx.config);
+    const filtered: Record<string, number> = {};
+    const kept = items.filter(({ item }) => {
+      if (!isAuditEvent(item) || auditFieldError(item)) return true;
+      const rel = relevanceOrKeep(item, watched);
+      if (!rel.keep) filtered[rel.why] = (filtered[rel.why] ?? 0) + 1;
+      return rel.keep;
+    });
+    return { ...normalizeAudit(record, ctx, kept), filtered };
+  }
   if (items) return normalizeAudit(record, ctx, items);
   if (kfpItems(record)) return normalizeKfp(record, ctx);
   return {

@@ -8,7 +8,7 @@ import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sen
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import type { KubeflowConfig } from './config.js';
-import { auditRelevance } from './filter.js';
+import { relevanceOrKeep } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
 
 export const AUDIT_ROUTE = '/v1/ingest/kubeflow/k8s-audit';
@@ -86,15 +86,6 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): void {
   });
   c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
   throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
-}
-
-/** `auditRelevance`, keeping an item whose body it cannot read (normalizing it says what is wrong). */
-function relevanceOrKeep(item: Parameters<typeof auditRelevance>[0], watched: Parameters<typeof auditRelevance>[1]): ReturnType<typeof auditRelevance> {
-  try {
-    return auditRelevance(item, watched);
-  } catch {
-    return { keep: true, why: 'unreadable body' };
-  }
 }
 
 /**
