@@ -218,7 +218,7 @@ describe('rules configuration', () => {
     const block = /```yaml\n(rules:\n  approval:[\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
     const cfg = loadConfig({ file: yamlFile(block!), env: {} });
-    expect(cfg.rules.custom.map((c) => c.id)).toEqual(['platform.secret_read', 'serving.latency_spike']);
+    expect(cfg.rules.custom.map((c) => c.id)).toEqual(['platform.secret_read', 'serving.latency_spike', 'serving.inference_volume']);
   });
 
   it('mltrail rules list prints every rule with its current settings', async () => {
