@@ -1,8 +1,9 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, identityOf, imagesOf, isDeployment, modelRefOf, normUri, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, identityOf, imagesOf, isDeployment, modelRefOf, uriOverlap, type ModelRef } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { approvalVerdict, servedParts } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
 /**
@@ -137,34 +138,14 @@ export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): 
 }
 
 function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef | undefined, ref: ModelRef | undefined, models: string[]): void {
-  // Several models served at once (SageMaker production variants): each is judged on its own, so an
-  // approved variant cannot vouch for an unapproved one beside it.
-  const parts: Array<{ ref?: ModelRef; models: string[] }> = models.length > 1 ? [...(direct ? [{ ref: direct, models: [] }] : []), ...models.map((m) => ({ models: [m] }))] : [{ ref, models }];
-  // Several model locations (KServe storageUris, an LLM and its LoRA adapters): each beyond the first, which
-  // `ref` already stands for, is judged too, so an approved base model cannot vouch for an unapproved adapter.
-  const uris = ev.ml?.deployment?.model_uris;
-  if (Array.isArray(uris)) {
-    for (const uri of uris.slice(1)) if (typeof uri === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) parts.push({ ref: { platform: ev.platform, artifact: normUri(uri, ctx.cfg) }, models: [] });
-  }
-  // A model resource of several containers (SageMaker): the artifact of each container after the first, too.
-  for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
-  for (const part of parts) judgeDeployment(ev, ctx, ep, part.ref, part.models);
+  for (const part of servedParts(ev, ctx, direct, ref, models)) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 }
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
-  const { named, linked, refs } = ctx.reg.resolve(ref, models, ev.platform, true);
-  const candidates = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
-  // A SageMaker package named by ARN lives in one account and region: an approval made elsewhere (the same
-  // group and version in another account, shared in) does not vouch for it.
-  const scopes = refs.flatMap((r) => (r.scope ? [r.scope] : []));
-  const approvedHere = (v: (typeof candidates)[number]) => !scopes.length || !v.approvedScopes || scopes.every((sc) => v.approvedScopes!.includes(sc));
-  const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected' && approvedHere(v));
-  const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && v.approval?.state !== 'rejected');
-  const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
+  const { named, candidates, approved, rejected, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform);
   const entity = endpointEntity(ev, ep);
   const deployer = identityOf(ev.actor, ctx.cfg);
   if (!approved.length) {
-    const rejected = candidates.find((v) => v.approval?.state === 'rejected');
     ctx.detect({
       entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved', time: ev.time,
       summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
