@@ -294,6 +294,9 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     };
     if (!(ml.job.entrypoint as string[]).length) delete ml.job.entrypoint;
     if (!(ml.job.arguments as string[]).length) delete ml.job.arguments;
+    // A transform job runs a SageMaker Model (CreateModel) over a batch: named where an inference component names
+    // its model, so the rules resolve it to the package or artifact it serves (the registry's approval of that).
+    if (kind === 'transform' && str(params.modelName)) ml.deployment = { model: str(params.modelName) };
   }
 
   // Models (CreateModel) and model packages (registry).

@@ -112,6 +112,20 @@ describe('sagemaker fixtures through normalizeInput (the CLI path), --platform s
 });
 
 describe('security facts', () => {
+  it('CreateTransformJob: the SageMaker Model it runs (ml.deployment.model, as an inference component names its model), input and output', () => {
+    const ev = one(ctRecord('CreateTransformJob', {
+      transformJobName: 'fraud-score-2026-11-25', modelName: 'fraud-4', batchStrategy: 'MultiRecord',
+      transformInput: { dataSource: { s3DataSource: { s3DataType: 'S3Prefix', s3Uri: 's3://prod-data/transactions/' } }, contentType: 'text/csv', splitType: 'Line' },
+      transformOutput: { s3OutputPath: 's3://scoring/fraud/', assembleWith: 'Line' },
+      transformResources: { instanceType: 'ml.m5.xlarge', instanceCount: 1 },
+    }, { responseElements: { transformJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:transform-job/fraud-score-2026-11-25' } }));
+    expect([ev.stage, ev.action]).toEqual(['serving', 'transform_job.create']);
+    expect(ev.ml?.deployment).toEqual({ model: 'fraud-4' });
+    expect(ev.ml?.job).toMatchObject({ name: 'fraud-score-2026-11-25', type: 'transform', instance_type: 'ml.m5.xlarge' });
+    expect(ev.ml?.data).toMatchObject({ inputs: ['s3://prod-data/transactions/'], outputs: ['s3://scoring/fraud/'] });
+    expect(ev.actor?.id).toBe('arn:aws:sts::111122223333:assumed-role/MLEngineer/alice');
+  });
+
   it('CreateTrainingJob (REAL): image pinned by digest, role, isolation, VPC, S3 URIs, KMS', () => {
     const ev = one(fx('cloudtrail-sagemaker-createtrainingjob.real.json'));
     expect(ev.ml?.job).toMatchObject({
