@@ -216,8 +216,12 @@ function mlFacts(
   // DeployedModel.modelVersionId is output only: the server ignores it in a request (the deployed version is
   // the one `model` names, else the default), so only the done operation's DeployModelResponse says it — also
   // when that done operation is logged in an entry of its own, with the response and no request.
-  const versionId = deployed || stage === 'serving' ? deployedVersionOf(resp) : undefined;
-  const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias ? [ref.alias] : undefined;
+  // CreateBatchPredictionJob: `batchPredictionJob.model` may name a version (`@2`), an alias (`@champion`) or
+  // neither (the default version); the job the call returns says which version it runs (`modelVersionId`).
+  const batch = isObj(req.batchPredictionJob) ? req.batchPredictionJob : undefined;
+  const versionId = deployed || stage === 'serving' ? (deployedVersionOf(resp) ?? (batch ? batchVersionOf(resp) : undefined)) : undefined;
+  // The alias a batch job names is not one it sets: the registry must not move it to the version the job runs.
+  const modelAliases = aliases ? aliases.added : f.versionAliases.length ? f.versionAliases : ref.alias && !batch ? [ref.alias] : undefined;
   // An approval (or alias) is kept even when the model has no name yet (UploadModel of a new model names it
   // only when its operation completes): dropping ml.model would drop the approval with it.
   const model =
@@ -233,8 +237,10 @@ function mlFacts(
         }
       : undefined;
   const endpoint = /\/endpoints\/[^/]+$/.test(resourceName ?? '') ? resourceName : canon(str(req.endpoint));
-  const deployment =
-    stage === 'serving' && (endpoint || f.trafficSplit || deployed)
+  const deployment = batch && str(batch.model)
+    // The model a batch job runs, as a DeployModel names it (the rules resolve its `@version` / `@alias` alike).
+    ? { model_uri: canon(str(batch.model)) }
+    : stage === 'serving' && (endpoint || f.trafficSplit || deployed)
       ? {
           endpoint,
           traffic: f.trafficSplit,
@@ -247,7 +253,15 @@ function mlFacts(
   const inputs = f.inputUris.length ? f.inputUris : undefined;
   const outputs = f.outputUris.length ? f.outputUris : undefined;
   const data = inputs || outputs ? { uris: [...(inputs ?? []), ...(outputs ?? [])], inputs, outputs } : undefined;
-  return { job, model, deployment, data };
+  // A batch job is named by its displayName (its resource name is a number): what the SOC reads and what a rule
+  // groups its runs by.
+  return { job: batch && !job?.name && str(batch.displayName) ? { ...job, name: str(batch.displayName) } : job, model, deployment, data };
+}
+
+/** The version a created BatchPredictionJob runs (`modelVersionId`, output only), when the call's response carries it. */
+function batchVersionOf(resp: unknown): string | undefined {
+  const v = isObj(resp) ? str(resp.modelVersionId) : undefined;
+  return v && /^\d+$/.test(v) ? v : undefined;
 }
 
 /**

@@ -107,6 +107,22 @@ describe('CopyModel into an existing model', () => {
 });
 
 describe('the version a deployment serves', () => {
+  it('CreateBatchPredictionJob: the model as named (version, alias or none) in ml.deployment.model_uri, the version the returned job runs, its input and output', () => {
+    const job = (model: string, modelVersionId?: string) =>
+      one(auditEntry({
+        method: `${V1}JobService.CreateBatchPredictionJob`, resourceName: LOC, principal: 'mallory@example.com',
+        request: { parent: LOC, batchPredictionJob: { displayName: 'fraud-nightly', model, inputConfig: { instancesFormat: 'bigquery', bigquerySource: { inputUri: 'bq://ml-prod-123.payments.transactions' } }, outputConfig: { predictionsFormat: 'bigquery', bigqueryDestination: { outputUri: 'bq://ml-prod-123.scores' } } } },
+        response: { name: `${LOC}/batchPredictionJobs/8841`, displayName: 'fraud-nightly', model, ...(modelVersionId ? { modelVersionId } : {}), state: 'JOB_STATE_PENDING' },
+      }));
+    const byAlias = job(`${MODEL}@production`, '3');
+    expect([byAlias.stage, byAlias.action]).toEqual(['serving', 'transform_job.create']);
+    expect(byAlias.ml).toMatchObject({ model: { name: MODEL, version: '3' }, deployment: { model_uri: `${MODEL}@production` }, job: { name: 'fraud-nightly' }, data: { inputs: ['bq://ml-prod-123.payments.transactions'], outputs: ['bq://ml-prod-123.scores'] } });
+    // The alias it names is not one it sets (the registry would move it to version 3).
+    expect(byAlias.ml?.model?.aliases).toBeUndefined();
+    expect(job(MODEL, '2').ml?.model).toMatchObject({ name: MODEL, version: '2' });
+    expect(job(`${MODEL}@5`).ml).toMatchObject({ model: { name: MODEL, version: '5' }, deployment: { model_uri: `${MODEL}@5` } });
+  });
+
   it('DeployModel of a model whose done operation reports deployedModel.modelVersionId names that version', () => {
     const ev = one(auditEntry({
       method: `${V1}EndpointService.DeployModel`,
