@@ -172,6 +172,15 @@ export const KindSchemas = {
   self_approval: z.strictObject({ ...common, roles: z.array(z.enum(['trained', 'evaluated', 'registered'])).optional(), exempt: globs.optional() }),
   approved_model_modified: z.strictObject({ ...common, actions: globs.optional(), ignore_tags: globs.optional() }),
   unapproved_deployment: z.strictObject({ ...common, check_substitution: z.boolean().optional(), endpoints: globs.optional() }),
+  unapproved_batch_inference: z.strictObject({
+    ...common,
+    /** Which unapproved models alert besides rejected and revoked versions (always): no approval at all, a version awaiting review. */
+    judge: z.array(z.enum(['never_approved', 'pending'])).optional(),
+    /** Output URI globs of evaluation jobs: a job writing only there may score a candidate (still not a rejected version). */
+    evaluation_outputs: globs.optional(),
+    /** Model names (globs) never judged: foundation models no registry of yours approves. */
+    exempt_models: globs.optional(),
+  }),
   version_rollback: z.strictObject({ ...common }),
   modification_rate: z.strictObject({ ...common, ...statistical }),
   hash_mismatch: z.strictObject({ ...common }),
@@ -249,6 +258,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'registry.version_rollback', kind: 'version_rollback', stage: 'registry', severity: 'medium', description: 'an endpoint is moved to an older version than it serves' },
   { id: 'registry.modification_rate', kind: 'modification_rate', stage: 'registry', severity: 'medium', description: 'registry write rate is more than k·σ above baseline' },
   { id: 'serving.hash_mismatch', kind: 'hash_mismatch', stage: 'serving', severity: 'critical', description: 'the hash of the served or re-verified artifact differs from the registered hash' },
+  { id: 'serving.unapproved_batch_inference', kind: 'unapproved_batch_inference', stage: 'serving', severity: 'high', description: 'a batch inference job (SageMaker transform job, Vertex batch prediction job) runs a rejected or revoked model version, or one never approved' },
   { id: 'serving.behavioral_drift', kind: 'behavioral_drift', stage: 'serving', severity: 'medium', description: 'a model monitor reports drift/anomaly, or an output statistic is more than k·σ from baseline' },
   { id: 'serving.error_spike', kind: 'error_spike', stage: 'serving', severity: 'medium', description: 'a serving error rate is more than k·σ above baseline' },
   { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },

@@ -48,6 +48,9 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   self_approval: { roles: ['trained', 'evaluated'], exempt: [] },
   approved_model_modified: { actions: MODIFY_ACTIONS, ignore_tags: [] },
   unapproved_deployment: { check_substitution: true, endpoints: ['*'] },
+  // Pending versions are what evaluation pipelines batch-score: judged only when asked. Google's foundation models
+  // (Gemini batch prediction) are in no registry of yours.
+  unapproved_batch_inference: { judge: ['never_approved'], evaluation_outputs: [], exempt_models: ['publishers/google/models/*', 'projects/*/locations/*/publishers/google/models/*'] },
   version_rollback: {},
   modification_rate: {},
   hash_mismatch: {},

@@ -384,6 +384,15 @@ export function isDeployment(ev: NormalizedEvent): boolean {
   return DEPLOY_ACTIONS.has(ev.action) && ev.outcome !== 'failure' && !(ev.outcome !== 'success' && ev.details?.audit_stage === 'RequestReceived');
 }
 
+/**
+ * A batch-inference job started: SageMaker CreateTransformJob (`ml.deployment.model`, a SageMaker Model), Vertex
+ * CreateBatchPredictionJob (`ml.deployment.model_uri`, `…/models/M[@version|@alias]`), any connector's
+ * `transform_job.create`. It runs a model on a dataset as a deployment does, without an endpoint.
+ */
+export function isBatchInference(ev: NormalizedEvent): boolean {
+  return ev.action === 'transform_job.create' && ev.outcome !== 'failure';
+}
+
 /** The endpoint an event is about. */
 export function endpointOf(ev: NormalizedEvent): string | undefined {
   const d = ev.ml?.deployment?.endpoint;

@@ -286,6 +286,35 @@ const S: Record<string, Record<string, Builder>> = {
       return { events: [v, m, c, smDeploy(3, 'fraud-prod', { deployment: { endpoint: 'fraud-prod', endpoint_config: 'fraud-cfg-4' } }), smDeploy(4, 'fraud-prod', { model: { name: 'fraud', version: '4' } })], expect: [] };
     },
   },
+  'serving.unapproved_batch_inference': {
+    // A transform job runs the SageMaker Model made from package fraud/4, which was rejected after review.
+    fire: () => {
+      const v = smPackage(0, '4', 'pending');
+      const r = ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'registry', action: 'model_version.update', operation: 'UpdateModelPackage', actor: actors.bob, resource: { type: 'model_package', name: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4' }, ml: { model: { name: 'fraud', version: '4', approval: 'rejected' } } });
+      const m = smModelFromPackage(2, 'fraud-4-pkg', '4');
+      const j = smTransform(3, 'fraud-score-2026-03-02-13-00-00', 'fraud-4-pkg');
+      return { events: [v, r, m, j], expect: [{ rule_id: 'serving.unapproved_batch_inference', entity: { type: 'batch_job', id: 'fraud-score' }, evidence: [r.id, j.id] }] };
+    },
+    // Vertex: version 2 was uploaded but never approved; with pending judged, scoring production data with it alerts.
+    'fire-vertex-pending': () => {
+      const [u1, a1] = vertexVersions();
+      const u2 = ev({ time: at(T0 + 2 * HOUR), platform: 'vertex', stage: 'registry', action: 'model.upload', operation: 'google.cloud.aiplatform.v1.ModelService.UploadModel', actor: actors.ciGcp, resource: { type: 'model', name: 'projects/p/locations/us-central1/models/123' }, ml: { model: { name: 'projects/p/locations/us-central1/models/123', version: '2', artifact_uri: 'gs://models/fraud/2/' } } });
+      const j = vxBatch(3, 'projects/p/locations/us-central1/models/123@2', '2', 'bq://p.scores.fraud');
+      return { config: { 'serving.unapproved_batch_inference': { judge: ['never_approved', 'pending'], evaluation_outputs: ['gs://ml-eval/*'] } }, events: [u1!, a1!, u2, j], expect: [{ rule_id: 'serving.unapproved_batch_inference', entity: { type: 'batch_job', id: 'fraud-nightly' }, evidence: [j.id] }] };
+    },
+    // The approved package scored in production; a pending one scored by an evaluation job (pending is not judged by default).
+    'near-miss': () => {
+      const [u1, a1] = vertexVersions();
+      return {
+        events: [
+          smPackage(0, '4', 'approved'), smModelFromPackage(1, 'fraud-4-pkg', '4'), smTransform(2, 'fraud-score-2026-03-02-12-00-00', 'fraud-4-pkg'),
+          smPackage(3, '5', 'pending'), smModelFromPackage(4, 'fraud-5-pkg', '5'), smTransform(5, 'fraud-eval-2026-03-02-15-00-00', 'fraud-5-pkg'),
+          u1!, a1!, vxBatch(6, 'projects/p/locations/us-central1/models/123@production', '1', 'bq://p.scores.fraud'),
+        ],
+        expect: [],
+      };
+    },
+  },
   'registry.version_rollback': {
     fire: () => {
       const [u1, a1, u2, a2] = vertexVersions();
@@ -460,6 +489,23 @@ function vertexVersions(): NormalizedEvent[] {
 function vxDeploy(hours: number, version: string): NormalizedEvent {
   const e = 'projects/p/locations/us-central1/endpoints/9';
   return ev({ time: at(T0 + hours * HOUR), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.ciGcp, resource: { type: 'endpoint', name: e }, ml: { deployment: { endpoint: e, model_uri: `projects/p/locations/us-central1/models/123@${version}` }, model: { name: 'projects/p/locations/us-central1/models/123', version } } });
+}
+function smModelFromPackage(hours: number, name: string, version: string): NormalizedEvent {
+  return ev({ time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name }, ml: { model: { name, source_package: `arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/${version}` } } });
+}
+/** A SageMaker transform job as the connector emits it: the Model it runs in ml.deployment.model. */
+function smTransform(hours: number, job: string, model: string): NormalizedEvent {
+  return ev({
+    time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'serving', action: 'transform_job.create', operation: 'CreateTransformJob', actor: actors.aliceAwsDeploy, resource: { type: 'transform_job', name: job },
+    ml: { job: { name: job, type: 'transform' }, deployment: { model }, data: { uris: ['s3://prod-data/transactions/', 's3://scoring/fraud/'], inputs: ['s3://prod-data/transactions/'], outputs: ['s3://scoring/fraud/'] } },
+  });
+}
+/** A Vertex batch prediction job as the connector emits it: the model (and version the service reports) it runs. */
+function vxBatch(hours: number, model: string, version: string, output: string): NormalizedEvent {
+  return ev({
+    time: at(T0 + hours * HOUR), platform: 'vertex', stage: 'serving', action: 'transform_job.create', operation: 'google.cloud.aiplatform.v1.JobService.CreateBatchPredictionJob', actor: actors.aliceGcp, resource: { type: 'batch_prediction_job', name: '8841' },
+    ml: { job: { name: 'fraud-nightly' }, model: { name: model.replace(/@.*$/, ''), version }, deployment: { model_uri: model }, data: { uris: ['bq://p.payments.transactions', output], inputs: ['bq://p.payments.transactions'], outputs: [output] } },
+  });
 }
 function hashReg(hours: number, name: string, version: string, digest: string): NormalizedEvent {
   return ev({ time: at(T0 + hours * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', operation: 'audit.register', actor: { name: 'mltrail-auditor', type: 'service' }, ml: { model: { name, version, sha256: digest } } });

@@ -5,6 +5,7 @@ import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
+import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
@@ -63,11 +64,13 @@ const statisticalKind: KindImpl = (ev, ctx) => {
 /** Second looks, after the registry folded the event in: see Engine.process. */
 export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: judgePendingDeployments,
+  unapproved_batch_inference: judgeWaitingBatchJobs,
 };
 
 /** At the end of input (replay): what a kind still waits for, judged with what is known (see Engine.flush). */
 export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: settleAllPendingDeployments,
+  unapproved_batch_inference: settleAllWaitingBatchJobs,
   adversarial_failure: settleAllPendingApprovals,
 };
 
@@ -77,6 +80,7 @@ export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
  */
 export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: sweepPendingDeployments,
+  unapproved_batch_inference: sweepWaitingBatchJobs,
   adversarial_failure: sweepPendingApprovals,
 };
 
@@ -95,6 +99,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   self_approval: selfApproval,
   approved_model_modified: approvedModelModified,
   unapproved_deployment: unapprovedDeployment,
+  unapproved_batch_inference: unapprovedBatchInference,
   version_rollback: versionRollback,
   modification_rate: modificationRate,
   hash_mismatch: hashMismatch,

@@ -28,7 +28,7 @@ describe('rules configuration', () => {
       'training.network_egress:training', 'training.off_hours_job:training', 'training.unverified_dependency:training',
       'evaluation.score_drop:evaluation', 'evaluation.adversarial_failure:evaluation', 'evaluation.train_test_overlap:evaluation', 'evaluation.self_approval:evaluation',
       'registry.approved_model_modified:registry', 'registry.unapproved_deployment:registry', 'registry.version_rollback:registry', 'registry.modification_rate:registry',
-      'serving.hash_mismatch:serving', 'serving.behavioral_drift:serving', 'serving.error_spike:serving', 'access.separation_of_duties:platform',
+      'serving.hash_mismatch:serving', 'serving.unapproved_batch_inference:serving', 'serving.behavioral_drift:serving', 'serving.error_spike:serving', 'access.separation_of_duties:platform',
     ]);
   });
 
@@ -230,7 +230,7 @@ describe('rules configuration', () => {
     // A rule's own settings are shown too.
     expect(r.out).toMatch(/access\.separation_of_duties .* suppress=1d lookback=14d production_endpoints=\["\*-prod"\]/);
     const json = await cli(['rules', 'list', '--json', '--config', f]);
-    expect(json.out.trim().split('\n')).toHaveLength(20);
+    expect(json.out.trim().split('\n')).toHaveLength(BUILTIN_RULES.length);
     // --json shows each kind setting as it applies: the configured value, else the kind's default.
     const byId = new Map(json.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; settings: Record<string, unknown> }).map((x) => [x.id, x.settings]));
     expect(byId.get('access.separation_of_duties')).toMatchObject({ lookback: '14d', production_endpoints: ['*-prod'], data_write_stages: ['ingestion', 'preprocessing'], exempt: [] });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../../bridge/cli/main.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { silentLogger } from '../../../core/log.js';
+import { BUILTIN_RULES } from '../../../core/rules/config.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { RuleProcessor } from '../../../core/rules/processor.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
@@ -101,7 +102,7 @@ describe('mltrail rules tune', () => {
     const io = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: () => true }, stdin: process.stdin, env: {} } as never;
     expect(await main(['rules', 'tune', '--since', '60d', '--data-dir', dir, '--json'], io)).toBe(0);
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
-    expect(rows).toHaveLength(20);
+    expect(rows).toHaveLength(BUILTIN_RULES.length);
     const vol = rows.find((r) => r.rule_id === 'ingestion.volume_anomaly')!;
     expect(vol.windows).toBeGreaterThan(400);
     expect(vol.z_sd).toBeGreaterThan(0);
