@@ -4,6 +4,7 @@ import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft,
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
 import { classifySagemakerOperation, snake, splitOperation } from './operations.js';
+import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
 /** One normalized CloudTrail record, or why it was skipped / rejected. */
@@ -181,7 +182,12 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
     const changed = Object.keys(params).filter((k) => k !== 'modelPackageArn' && k !== 'modelApprovalStatus' && k !== 'approvalDescription' && params[k] !== undefined);
     if (changed.length) details.changed_fields = changed;
   }
-  if (eventName === 'PutModelPackageGroupPolicy') details.resource_policy = params.resourcePolicy;
+  if (eventName === 'PutModelPackageGroupPolicy') {
+    details.resource_policy = params.resourcePolicy;
+    // Who the policy lets read the group's versions (cross-account registry sharing): `platform.artifact_shared`.
+    const grantees = policyGrantees(params.resourcePolicy);
+    if (grantees.length) Object.assign(details, { share_of: 'model', grantees });
+  }
   if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
   for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];
@@ -277,6 +283,9 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   const deleted = eventName === 'DeleteObjects' && bucket ? deletedObjects(r, params, bucket) : [];
   const recipient = str(r.recipientAccountId);
   const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
+  const artifact = (bk: string | undefined) => (listed(bk, cfg.training_buckets) ? 'dataset' : listed(bk, cfg.model_buckets) ? 'model' : undefined);
+  const exported = exportOf(r, action, artifact(sourceBucket), artifact(bucket), bucket, recipient);
+  const grantees = action === 'permission.change' && artifact(bucket) ? (eventName === 'PutBucketPolicy' ? policyGrantees(params.bucketPolicy) : /Acl$/.test(eventName) ? aclGrantees(params) : []) : [];
   return {
     stage,
     action,
@@ -289,8 +298,26 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
         bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,
       },
     },
-    details: { bucket, key, copy_source: str(params['x-amz-copy-source']), other_accounts: foreign.length ? foreign : undefined },
+    details: {
+      bucket, key, copy_source: str(params['x-amz-copy-source']), other_accounts: foreign.length ? foreign : undefined,
+      export_of: exported?.of, destination_account: exported?.account,
+      share_of: grantees.length ? artifact(bucket) : undefined, grantees: grantees.length ? grantees : undefined,
+    },
   };
+}
+
+/**
+ * When an S3 call takes a model or dataset out of the buckets that hold them (`platform.artifact_exported`):
+ * a copy from a listed bucket to one that is not (the destination bucket's owner, when the record names it),
+ * or a read of a listed bucket by a principal of another account than the bucket's (`anonymous` for a
+ * public read). Copies between listed buckets, and the owner's own reads, stay where they were.
+ */
+function exportOf(r: Obj, action: Action, from: 'model' | 'dataset' | undefined, to: 'model' | 'dataset' | undefined, bucket: string | undefined, recipient: string | undefined): { of: 'model' | 'dataset'; account?: string } | undefined {
+  if (action === 'data_object.copy') return from && !to ? { of: from, account: bucketOwner(r, bucket) } : undefined;
+  if (action !== 'data_object.read' || !to || str(get(r, 'userIdentity.invokedBy'))) return undefined;
+  const caller = str(get(r, 'userIdentity.accountId'));
+  const owner = bucketOwner(r, bucket) ?? recipient;
+  return caller && owner && caller !== owner ? { of: to, account: caller } : undefined;
 }
 
 /** Whether an STS/IAM role operation concerns a SageMaker role (name or configured ARN). */

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ctRecord, fx, normOne } from './helpers.js';
+
+/** What the connector marks for platform.artifact_exported / platform.artifact_shared. */
+const cfg = { training_buckets: ['ransomware-test-victim-1764604156', 'train-data'], model_buckets: ['models'] };
+const s3 = (eventName: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) => ctRecord(eventName, params, { eventSource: 's3.amazonaws.com', ...extra });
+
+describe('SageMaker exports and shares in the event', () => {
+  it('a CopyObject out of a training bucket (fixture) is a dataset export; out of an unlisted bucket, or between listed ones, it is none', () => {
+    const ev = normOne(fx('cloudtrail-s3-copyobject-external-account.panther.json'), cfg);
+    expect(ev.details).toMatchObject({ export_of: 'dataset' });
+    expect(ev.ml?.data?.outputs).toEqual(['s3://attacker-exfil-1764604156/customer-database.csv']);
+    expect(normOne(fx('cloudtrail-s3-copyobject-external-account.panther.json')).details?.export_of).toBeUndefined();
+    expect(normOne(s3('CopyObject', { bucketName: 'train-data', key: 'k', 'x-amz-copy-source': 'models/k' }), cfg).details?.export_of).toBeUndefined();
+  });
+
+  it('the destination bucket\'s owner is the destination account', () => {
+    const ev = normOne(s3('CopyObject', { bucketName: 'drop', key: 'm.tar.gz', 'x-amz-copy-source': 'models/fraud/model.tar.gz' }, { resources: [{ accountId: '444455556666', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::drop' }] }), cfg);
+    expect(ev.details).toMatchObject({ export_of: 'model', destination_account: '444455556666' });
+  });
+
+  it('a GetObject of a listed bucket by another account is an export to that account; by the owner, or a service, it is none', () => {
+    const read = (accountId: string, ui: Record<string, unknown> = {}) =>
+      normOne(s3('GetObject', { bucketName: 'models', key: 'fraud/model.tar.gz' }, {
+        userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${accountId}:assumed-role/R/s`, accountId, ...ui },
+        resources: [{ accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
+      }), cfg);
+    expect(read('999988887777').details).toMatchObject({ export_of: 'model', destination_account: '999988887777' });
+    expect(read('111122223333').details?.export_of).toBeUndefined();
+    expect(read('999988887777', { invokedBy: 'sagemaker.amazonaws.com' }).details?.export_of).toBeUndefined();
+  });
+
+  it('PutModelPackageGroupPolicy and a listed bucket\'s policy name their grantees', () => {
+    const pkg = normOne(ctRecord('PutModelPackageGroupPolicy', { modelPackageGroupName: 'fraud', resourcePolicy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: '444455556666' }, Action: 'sagemaker:DescribeModelPackage' }] }) }));
+    expect(pkg.details).toMatchObject({ share_of: 'model', grantees: ['444455556666'] });
+    const pol = normOne(s3('PutBucketPolicy', { bucketName: 'train-data', bucketPolicy: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }] } }), cfg);
+    expect(pol.details).toMatchObject({ share_of: 'dataset', grantees: ['*'] });
+  });
+});
