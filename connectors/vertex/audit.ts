@@ -1,5 +1,6 @@
 import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
+import { bigqueryExport } from './bigquery.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod } from './methods.js';
@@ -367,6 +368,14 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     action = storageAction(methodName) ?? action;
     ml.data = { uris: [object.uri] };
   }
+  // Exports the action does not say (model.export, dataset.export do): feature values written out of a
+  // featurestore, a BigQuery table or model extracted to Cloud Storage. `platform.artifact_exported` reads them.
+  const bqExport = vertex ? undefined : bigqueryExport(pp);
+  if (bqExport) {
+    const { sources, destinations } = bqExport;
+    ml.data = { uris: [...sources, ...destinations], inputs: sources.length ? sources : undefined, outputs: destinations.length ? destinations : undefined };
+  }
+  const exportOf = bqExport?.of ?? (vertex && rpc === 'ExportFeatureValues' ? 'dataset' : undefined);
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.
   const parentOnly = vertex && !!resourceName && resourceType !== 'iam_policy' && /^projects\/[^/]+(\/locations\/[^/]+)?$/.test(resourceName);
@@ -413,6 +422,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     images: facts.images.length ? facts.images : undefined,
     service_accounts: facts.serviceAccounts.length ? facts.serviceAccounts : undefined,
     kms_keys: facts.kmsKeys.length ? facts.kmsKeys : undefined,
+    export_of: outcome === 'failure' ? undefined : exportOf,
   };
   return {
     stage,
