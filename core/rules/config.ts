@@ -196,6 +196,10 @@ export const KindSchemas = {
     production_endpoints: globs.optional(),
     exempt: globs.optional(),
   }),
+  /** URI globs (`gs://corp-ml-exports/*`) and account/project globs a model or dataset may be exported to. */
+  artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional() }),
+  /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
+  artifact_share: z.strictObject({ ...common, allowed_accounts: globs.optional() }),
   /** Generic: every matching event is a detection. */
   match: z.strictObject({
     ...common,
@@ -262,6 +266,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'serving.behavioral_drift', kind: 'behavioral_drift', stage: 'serving', severity: 'medium', description: 'a model monitor reports drift/anomaly, or an output statistic is more than k·σ from baseline' },
   { id: 'serving.error_spike', kind: 'error_spike', stage: 'serving', severity: 'medium', description: 'a serving error rate is more than k·σ above baseline' },
   { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },
+  { id: 'platform.artifact_exported', kind: 'artifact_export', stage: 'platform', severity: 'medium', description: 'a model or dataset is exported or copied to a destination (URI or account) not on the allow list' },
+  { id: 'platform.artifact_shared', kind: 'artifact_share', stage: 'platform', severity: 'high', description: 'a grant opens a model registry group or a model/training bucket to another account, or to everyone' },
 ];
 
 const builtinShape = Object.fromEntries(BUILTIN_RULES.map((r) => [r.id, KindSchemas[r.kind].optional()])) as Record<string, z.ZodOptional<z.ZodType>>;

@@ -65,6 +65,8 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
     production_endpoints: ['*'],
     exempt: [],
   },
+  artifact_export: { allowed_destinations: [], allowed_accounts: [] },
+  artifact_share: { allowed_accounts: [] },
   match: { entity: 'resource' },
   statistical: { entity: 'resource', measure: 'count' },
 };

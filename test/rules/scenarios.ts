@@ -362,6 +362,46 @@ const S: Record<string, Record<string, Builder>> = {
       expect: [],
     }),
   },
+  'platform.artifact_exported': {
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'vertex', stage: 'registry', action: 'model_version.export', operation: 'google.cloud.aiplatform.v1.ModelService.ExportModel', actor: actors.aliceGcp,
+        resource: { type: 'model', id: 'projects/p/locations/us-central1/models/55@2', name: '55', version: '2' },
+        ml: { model: { name: 'projects/p/locations/us-central1/models/55', version: '2' }, data: { uris: ['gs://alice-personal/fraud/'], outputs: ['gs://alice-personal/fraud/'] } },
+      });
+      return { events: [e], expect: [{ rule_id: 'platform.artifact_exported', entity: { type: 'model', id: 'projects/p/locations/us-central1/models/55/2' }, evidence: [e.id] }] };
+    },
+    // An export to the allowed bucket, a copy out of a bucket that is no model or training bucket (no export_of), a refused export.
+    'near-miss': () => ({
+      config: { 'platform.artifact_exported': { allowed_destinations: ['gs://corp-ml-exports/*'] } },
+      events: [
+        ev({ time: at(T0), platform: 'vertex', stage: 'ingestion', action: 'dataset.export', operation: 'google.cloud.aiplatform.v1.DatasetService.ExportData', actor: actors.ciGcp, resource: { type: 'dataset', id: 'projects/p/locations/us-central1/datasets/9' }, ml: { data: { outputs: ['gs://corp-ml-exports/fraud/2026-03/'] } } }),
+        ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'platform', action: 'data_object.copy', operation: 'CopyObject', actor: actors.ci, ml: { data: { uris: ['s3://scratch/x'], inputs: ['s3://tmp/x'], outputs: ['s3://scratch/x'] } } }),
+        ev({ time: at(T0 + 2 * HOUR), platform: 'vertex', stage: 'registry', action: 'model.export', operation: 'google.cloud.aiplatform.v1.ModelService.ExportModel', outcome: 'failure', error: { code: 'FAILED_PRECONDITION', message: 'the model has no supported export format' }, actor: actors.bob, ml: { data: { outputs: ['gs://bob-personal/'] } } }),
+      ],
+      expect: [],
+    }),
+  },
+  'platform.artifact_shared': {
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'sagemaker', stage: 'registry', action: 'permission.change', operation: 'PutModelPackageGroupPolicy', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333', region: 'us-east-1' },
+        resource: { type: 'model_package_group', id: 'arn:aws:sagemaker:us-east-1:111122223333:model-package-group/fraud', name: 'fraud' },
+        details: { share_of: 'model', grantees: ['arn:aws:iam::444455556666:root'] },
+      });
+      return { events: [e], expect: [{ rule_id: 'platform.artifact_shared', entity: { type: 'model', id: 'arn:aws:sagemaker:us-east-1:111122223333:model-package-group/fraud' }, evidence: [e.id] }] };
+    },
+    // A grant to the own account's role, one to an allowed partner account, and a policy change on no model or data store.
+    'near-miss': () => ({
+      config: { 'platform.artifact_shared': { allowed_accounts: ['444455556666'] } },
+      events: [
+        ev({ time: at(T0), platform: 'sagemaker', stage: 'registry', action: 'permission.change', operation: 'PutModelPackageGroupPolicy', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333' }, resource: { type: 'model_package_group', name: 'fraud' }, details: { share_of: 'model', grantees: ['arn:aws:iam::111122223333:role/Deployer'] } }),
+        ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'registry', action: 'permission.change', operation: 'PutModelPackageGroupPolicy', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333' }, resource: { type: 'model_package_group', name: 'churn' }, details: { share_of: 'model', grantees: ['444455556666'] } }),
+        ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'platform', action: 'permission.change', operation: 'PutBucketPolicy', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333' }, resource: { type: 's3_bucket', name: 'website' }, details: { grantees: ['*'] } }),
+      ],
+      expect: [],
+    }),
+  },
   'access.separation_of_duties': {
     fire: () => {
       const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });

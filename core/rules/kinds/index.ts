@@ -6,6 +6,7 @@ import {
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
+import { artifactExport, artifactShare } from './exfiltration.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
@@ -106,6 +107,8 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   behavioral_drift: behavioralDrift,
   error_spike: errorSpike,
   separation_of_duties: separationOfDuties,
+  artifact_export: artifactExport,
+  artifact_share: artifactShare,
   match: matchKind,
   statistical: statisticalKind,
 };

@@ -1,0 +1,101 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import type { Entity } from '../baseline.js';
+import { anyGlob, identityOf } from '../facts.js';
+import { setting, type KindImpl } from './context.js';
+
+/**
+ * Exfiltration of ML artifacts (MITRE ATLAS): a model or dataset copied to a destination the operator has not
+ * allowed, and a grant that lets another account (or everyone) read where models and data are kept.
+ *
+ * What the connectors say, whatever the platform:
+ * - an export is `model.export`, `model_version.export` or `dataset.export`, or any event the connector marks
+ *   `details.export_of: model | dataset` (an S3 copy out of a model or training bucket, a foreign account
+ *   reading one, a feature or BigQuery table export); its destinations are `ml.data.outputs`, and the account
+ *   owning them, when known, `details.destination_account`;
+ * - a share is a `permission.change` the connector marks `details.share_of: model | dataset`, naming who it
+ *   lets in as `details.grantees` (account ids, principal ARNs, `o-…` organizations, `*` for everyone).
+ */
+
+const EXPORT_ACTIONS = new Set(['model.export', 'model_version.export', 'dataset.export']);
+
+type Artifact = 'model' | 'dataset';
+
+function artifactOf(marked: unknown, action: string): Artifact | undefined {
+  if (marked === 'model' || marked === 'dataset') return marked;
+  if (!EXPORT_ACTIONS.has(action)) return undefined;
+  return action === 'dataset.export' ? 'dataset' : 'model';
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+/** What left: the model (version) or dataset an export or share is about, by the most specific name the event has. */
+function sourceEntity(ev: NormalizedEvent, what: Artifact): Entity {
+  const m = ev.ml?.model;
+  const id =
+    (what === 'model' && m?.name ? `${m.name}${m.version ? `/${m.version}` : ''}` : undefined) ??
+    ev.ml?.data?.inputs?.[0] ??
+    ev.resource?.uri ??
+    ev.resource?.id ??
+    ev.resource?.name ??
+    'unknown';
+  return { type: what, id, name: what === 'model' ? m?.name : undefined, platform: ev.platform };
+}
+
+/** The 12-digit AWS account a principal names (`123456789012`, `arn:aws:iam::123456789012:role/R`), if any. */
+function awsAccountOf(principal: string): string | undefined {
+  if (/^\d{12}$/.test(principal)) return principal;
+  return /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1];
+}
+
+/** A destination is allowed when its URI matches `allowed_destinations` or its owner `allowed_accounts`. */
+export const artifactExport: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const what = artifactOf(ev.details?.export_of, ev.action);
+  if (!what) return;
+  const allowedUris = setting<string[]>(ctx, 'allowed_destinations');
+  const allowedAccounts = setting<string[]>(ctx, 'allowed_accounts');
+  const account = text(ev.details?.destination_account);
+  if (account && anyGlob(allowedAccounts, account)) return;
+  // No URI (a foreign account reading the object in place): the account is where it went. Neither: the
+  // request was logged without its destination (an audit `request` may be partial) — not shown to be allowed.
+  const uris = ev.ml?.data?.outputs?.length ? ev.ml.data.outputs : [undefined];
+  const entity = sourceEntity(ev, what);
+  for (const uri of uris) {
+    if (uri !== undefined && anyGlob(allowedUris, uri)) continue;
+    const destination = uri ?? (account ? `account ${account}` : 'an unrecorded destination');
+    ctx.detect({
+      entity,
+      key: uri ?? account ?? 'unknown',
+      evidence: [ev.id],
+      title: what === 'model' ? 'Model exported to a destination not allowed' : 'Dataset exported to a destination not allowed',
+      summary: `${entity.id} was exported to ${destination} (${ev.operation}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+      details: { exported: what, source: entity.id, destination: uri, destination_account: account, operation: ev.operation },
+    });
+  }
+};
+
+/** A grantee is foreign unless it is the event's own account, or matches `allowed_accounts` (by itself or its account). */
+export const artifactShare: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure' || ev.action !== 'permission.change') return;
+  const what = artifactOf(ev.details?.share_of, '');
+  const grantees = Array.isArray(ev.details?.grantees) ? (ev.details.grantees as unknown[]).filter((g): g is string => typeof g === 'string' && !!g) : [];
+  if (!what || !grantees.length) return;
+  const allowed = setting<string[]>(ctx, 'allowed_accounts');
+  const own = ev.cloud?.account;
+  const foreign = grantees.filter((g) => {
+    const account = awsAccountOf(g);
+    if (own && account === own) return false;
+    return !anyGlob(allowed, g) && !anyGlob(allowed, account);
+  });
+  if (!foreign.length) return;
+  const entity = sourceEntity(ev, what);
+  const everyone = foreign.includes('*');
+  ctx.detect({
+    entity,
+    key: [...foreign].sort().join(','),
+    evidence: [ev.id],
+    title: everyone ? `${what === 'model' ? 'Model' : 'Dataset'} store opened to everyone` : `${what === 'model' ? 'Model' : 'Dataset'} store shared with another account`,
+    summary: `${entity.id} was opened to ${foreign.join(', ')} (${ev.operation}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+    details: { shared: what, resource: entity.id, grantees: foreign, public: everyone || undefined, owner_account: own, operation: ev.operation },
+  });
+};

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, fx, norm as smNorm } from '../connectors/sagemaker/helpers.js';
+import { LOC, V1, auditEntry, normOne as vxOne } from '../connectors/vertex/samples.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
+
+/**
+ * platform.artifact_exported / platform.artifact_shared end to end: native records of each platform (shapes
+ * of the shared fixtures) through the connector, then the rules, with and without the destination allowed.
+ */
+
+const SM = { training_buckets: ['ransomware-test-victim-1764604156', 'train-data'], model_buckets: ['models'] };
+
+function sm(record: unknown): NormalizedEvent {
+  const out = smNorm(record, SM);
+  expect(out.rejected).toEqual([]);
+  expect(out.events).toHaveLength(1);
+  return out.events[0]!;
+}
+
+function alerts(events: NormalizedEvent[], rules: Record<string, unknown> = {}): Alert[] {
+  return replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id.startsWith('platform.artifact_'));
+}
+
+const s3 = (eventName: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) => ctRecord(eventName, params, { eventSource: 's3.amazonaws.com', eventCategory: 'Data', managementEvent: false, ...extra });
+
+describe('SageMaker (CloudTrail): copies out of model/training buckets, foreign reads, cross-account grants', () => {
+  it('a CopyObject out of a training bucket to another bucket (fixture) alerts; allowed by destination, it does not', () => {
+    const ev = sm(fx('cloudtrail-s3-copyobject-external-account.panther.json'));
+    const [a, ...rest] = alerts([ev]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({
+      rule_id: 'platform.artifact_exported', severity: 'medium', stage: 'platform', evidence: [ev.id],
+      entity: { type: 'dataset', id: 's3://ransomware-test-victim-1764604156/customer-database.csv' },
+      details: { exported: 'dataset', destination: 's3://attacker-exfil-1764604156/customer-database.csv' },
+    });
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['s3://attacker-exfil-1764604156/*'] } })).toEqual([]);
+    // A glob for a neighbouring bucket name does not allow it.
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['s3://attacker-exfil/*'] } })).toHaveLength(1);
+  });
+
+  it('a copy of a model artifact to a bucket of another account is allowed by that account; copies inside the listed buckets are no export', () => {
+    const out = s3('CopyObject', { bucketName: 'partner-drop', key: 'fraud.tar.gz', 'x-amz-copy-source': 'models/fraud/v5/model.tar.gz' }, {
+      resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::partner-drop/fraud.tar.gz' }, { accountId: '444455556666', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::partner-drop' }],
+    });
+    const ev = sm(out);
+    expect(alerts([ev])[0]).toMatchObject({ entity: { type: 'model', id: 's3://models/fraud/v5/model.tar.gz' }, details: { destination_account: '444455556666' } });
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_accounts: ['444455556666'] } })).toEqual([]);
+    const inside = sm(s3('CopyObject', { bucketName: 'train-data', key: 'x.csv', 'x-amz-copy-source': 'models/x.csv' }));
+    expect(alerts([inside])).toEqual([]);
+  });
+
+  it('a GetObject of a model artifact by another account (or anonymously) alerts; the owner\'s own read does not', () => {
+    const read = (accountId: string, type = 'AssumedRole') =>
+      s3('GetObject', { bucketName: 'models', key: 'fraud/v5/model.tar.gz' }, {
+        eventID: `get-${accountId}`,
+        userIdentity: { type, principalId: 'AROAX:session', arn: `arn:aws:sts::${accountId}:assumed-role/Reader/session`, accountId },
+        resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::models/fraud/v5/model.tar.gz' }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
+      });
+    const foreign = sm(read('999988887777'));
+    expect(alerts([foreign])[0]).toMatchObject({ rule_id: 'platform.artifact_exported', details: { destination_account: '999988887777' }, summary: expect.stringContaining('account 999988887777') });
+    expect(alerts([foreign], { 'platform.artifact_exported': { allowed_accounts: ['9999*'] } })).toEqual([]);
+    expect(alerts([sm(read('anonymous', 'AWSAccount'))])[0]?.details).toMatchObject({ destination_account: 'anonymous' });
+    expect(alerts([sm(read('111122223333'))])).toEqual([]);
+  });
+
+  it('PutModelPackageGroupPolicy granting another account is a high alert; the own account or an allowed one is not', () => {
+    const policy = (principal: unknown) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Share', Effect: 'Allow', Principal: principal, Action: ['sagemaker:DescribeModelPackage', 'sagemaker:CreateModel'], Resource: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/*' }] });
+    const put = (principal: unknown, id: string) => sm(ctRecord('PutModelPackageGroupPolicy', { modelPackageGroupName: 'fraud', resourcePolicy: policy(principal) }, { eventID: id }));
+    const shared = put({ AWS: 'arn:aws:iam::444455556666:root' }, 'p1');
+    expect(shared.details).toMatchObject({ share_of: 'model', grantees: ['arn:aws:iam::444455556666:root'] });
+    expect(alerts([shared])[0]).toMatchObject({ rule_id: 'platform.artifact_shared', severity: 'high', details: { grantees: ['arn:aws:iam::444455556666:root'] } });
+    expect(alerts([shared], { 'platform.artifact_shared': { allowed_accounts: ['444455556666'] } })).toEqual([]);
+    expect(alerts([put({ AWS: ['arn:aws:iam::111122223333:role/Deployer'] }, 'p2')])).toEqual([]);
+    // Everyone in the organization: the organization is the grantee, and can be allowed.
+    const org = sm(ctRecord('PutModelPackageGroupPolicy', {
+      modelPackageGroupName: 'fraud',
+      resourcePolicy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sagemaker:DescribeModelPackage', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } } }] }),
+    }, { eventID: 'p3' }));
+    expect(org.details?.grantees).toEqual(['o-abc123']);
+    expect(alerts([org], { 'platform.artifact_shared': { allowed_accounts: ['o-abc123'] } })).toEqual([]);
+  });
+
+  it('a bucket policy or ACL opening a model bucket to everyone alerts; an unlisted bucket is not a model store', () => {
+    const bucketPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::models/*' }] };
+    const pol = sm(s3('PutBucketPolicy', { bucketName: 'models', bucketPolicy, policy: [''] }, { eventID: 'bp1', managementEvent: true, eventCategory: 'Management' }));
+    expect(alerts([pol])[0]).toMatchObject({ rule_id: 'platform.artifact_shared', details: { grantees: ['*'], public: true }, title: expect.stringContaining('Model store opened to everyone') });
+    const acl = sm(s3('PutBucketAcl', {
+      bucketName: 'train-data', acl: [''],
+      AccessControlPolicy: { AccessControlList: { Grant: [{ Grantee: { 'xsi:type': 'CanonicalUser', ID: 'owner1' }, Permission: 'FULL_CONTROL' }, { Grantee: { 'xsi:type': 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' }] }, Owner: { ID: 'owner1' } },
+    }, { eventID: 'acl1', managementEvent: true }));
+    expect(acl.details).toMatchObject({ share_of: 'dataset', grantees: ['*'] });
+    expect(alerts([acl])).toHaveLength(1);
+    const other = smNorm(s3('PutBucketPolicy', { bucketName: 'scratch', bucketPolicy }, { eventID: 'bp2' }), { ...SM, s3_unlisted_buckets: 'normalize' }).events;
+    expect(alerts(other)).toEqual([]);
+  });
+});
+
+describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, BigQuery extract jobs', () => {
+  const model = `${LOC}/models/55`;
+
+  it('ExportModel of a version to a bucket not allowed alerts on the model version; to an allowed bucket it does not', () => {
+    const ev = vxOne(auditEntry({ method: `${V1}ModelService.ExportModel`, resourceName: `${model}@2`, request: { name: `${model}@2`, outputConfig: { exportFormatId: 'custom-trained', artifactDestination: { outputUriPrefix: 'gs://attacker-bucket/x/' } } } }));
+    expect(alerts([ev])[0]).toMatchObject({ rule_id: 'platform.artifact_exported', entity: { type: 'model', id: `${model}/2` }, details: { destination: 'gs://attacker-bucket/x/' }, title: expect.stringContaining('Model exported to a destination not allowed') });
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['gs://corp-ml-exports/*', 'gs://attacker-bucket/*'] } })).toEqual([]);
+    // The container image destination counts too.
+    const image = vxOne(auditEntry({ method: `${V1}ModelService.ExportModel`, resourceName: model, request: { name: model, outputConfig: { exportFormatId: 'custom-trained', imageDestination: { outputUri: 'us-docker.pkg.dev/other-proj/repo/fraud:v2' } } } }));
+    expect(alerts([image], { 'platform.artifact_exported': { allowed_destinations: ['gs://corp-ml-exports/*'] } })[0]?.details).toMatchObject({ destination: 'us-docker.pkg.dev/other-proj/repo/fraud:v2' });
+  });
+
+  it('ExportData and ExportFeatureValues are dataset exports; a refused export is none', () => {
+    const data = vxOne(auditEntry({ method: `${V1}DatasetService.ExportData`, resourceName: `${LOC}/datasets/9`, request: { name: `${LOC}/datasets/9`, exportConfig: { gcsDestination: { outputUriPrefix: 'gs://somewhere/out/' } } } }));
+    expect(alerts([data])[0]).toMatchObject({ entity: { type: 'dataset', id: `${LOC}/datasets/9` }, details: { exported: 'dataset' } });
+    const fv = vxOne(auditEntry({
+      method: `${V1}FeaturestoreService.ExportFeatureValues`, resourceName: `${LOC}/featurestores/fs/entityTypes/users`,
+      request: { entityType: `${LOC}/featurestores/fs/entityTypes/users`, destination: { bigqueryDestination: { outputUri: 'bq://other-proj.dump.users' } }, fullExport: {}, featureSelector: { idMatcher: { ids: ['*'] } } },
+    }));
+    expect(fv.details?.export_of).toBe('dataset');
+    expect(alerts([fv])[0]?.details).toMatchObject({ destination: 'bq://other-proj.dump.users' });
+    expect(alerts([fv], { 'platform.artifact_exported': { allowed_destinations: ['bq://ml-prod-123.*'] } })).toHaveLength(1);
+    expect(alerts([fv], { 'platform.artifact_exported': { allowed_destinations: ['bq://other-proj.dump.*'] } })).toEqual([]);
+    const refused = vxOne(auditEntry({ method: `${V1}DatasetService.ExportData`, resourceName: `${LOC}/datasets/9`, request: { exportConfig: { gcsDestination: { outputUriPrefix: 'gs://x/' } } }, status: { code: 7, message: 'denied' } }));
+    expect(alerts([refused])).toEqual([]);
+  });
+
+  it('a BigQuery extract job (legacy AuditData, fixture shape) is a dataset export naming its table and destinations', () => {
+    const entry = readFixtureJson<Record<string, any>>('vertex', 'cloudevents-LogEntryData-bigqueryjobcompleted.json');
+    const job = entry.protoPayload.serviceData.jobCompletedEvent;
+    job.eventName = 'extract_job_completed';
+    job.job.jobConfiguration = { extract: { destinationFormat: 'CSV', destinationUris: ['gs://personal-bucket/users-*.csv'], sourceTable: { projectId: 'test-project', datasetId: 'training', tableId: 'users' } } };
+    const ev = vxOne(entry);
+    expect(ev.ml?.data).toMatchObject({ inputs: ['bq://test-project.training.users'], outputs: ['gs://personal-bucket/users-*.csv'] });
+    expect(alerts([ev])[0]).toMatchObject({ entity: { type: 'dataset', id: 'bq://test-project.training.users' }, details: { destination: 'gs://personal-bucket/users-*.csv' } });
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['gs://personal-bucket/*'] } })).toEqual([]);
+    // The fixture as it is (a query job) is no export.
+    expect(alerts([vxOne(readFixtureJson('vertex', 'cloudevents-LogEntryData-bigqueryjobcompleted.json'))])).toEqual([]);
+  });
+
+  it('a BigQuery ML model extracted (BigQueryAuditMetadata jobChange) is a model export; a failed one is none', () => {
+    const entry = (status: Record<string, unknown>, id: string) => ({
+      insertId: id, logName: 'projects/test-project/logs/cloudaudit.googleapis.com%2Fdata_access', timestamp: '2026-11-20T11:00:00Z',
+      resource: { type: 'bigquery_project', labels: { project_id: 'test-project', location: 'US' } },
+      protoPayload: {
+        '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', serviceName: 'bigquery.googleapis.com', methodName: 'google.cloud.bigquery.v2.JobService.InsertJob',
+        authenticationInfo: { principalEmail: 'mallory@corp.example' }, resourceName: 'projects/test-project/jobs/job_1', status: {},
+        metadata: {
+          '@type': 'type.googleapis.com/google.cloud.audit.BigQueryAuditMetadata',
+          jobChange: { after: 'DONE', job: { jobName: 'projects/test-project/jobs/job_1', jobConfig: { type: 'EXPORT', extractConfig: { destinationUris: ['gs://mallory-drop/churn_model'], sourceModel: 'projects/test-project/datasets/ml/models/churn' } }, jobStatus: { jobState: 'DONE', ...status } } },
+        },
+      },
+    });
+    const ev = vxOne(entry({}, 'bq1'));
+    expect(alerts([ev])[0]).toMatchObject({ entity: { type: 'model', id: 'bq://test-project.ml.churn' }, title: expect.stringContaining('Model exported to a destination not allowed') });
+    expect(alerts([vxOne(entry({ errorResult: { code: 7, message: 'Access Denied' } }, 'bq2'))])).toEqual([]);
+  });
+});
