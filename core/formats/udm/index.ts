@@ -190,7 +190,7 @@ const ALERT_SEVERITY: Record<Alert['severity'], [string, string]> = {
 /** security_result.category for a rule id (POLICY_VIOLATION unless the rule is about auth, access or exfiltration). */
 function alertCategory(ruleId: string): string {
   if (/auth/.test(ruleId)) return 'AUTH_VIOLATION';
-  if (/egress|exfil/.test(ruleId)) return 'DATA_EXFILTRATION';
+  if (/egress|exfil|artifact_(exported|shared)/.test(ruleId)) return 'DATA_EXFILTRATION';
   if (/separation_of_duties|self_approval/.test(ruleId)) return 'ACL_VIOLATION';
   return 'POLICY_VIOLATION';
 }

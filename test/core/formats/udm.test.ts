@@ -156,6 +156,9 @@ describe('UDM facts a Chronicle rule keys on (mutation audit)', () => {
   it('alert categories follow the rule: egress → DATA_EXFILTRATION, duties / self approval → ACL_VIOLATION, else POLICY_VIOLATION', () => {
     const cat = (rule: string) => (udmAlert(alert(rule)) as any).security_result[0].category;
     expect(cat('training.network_egress')).toEqual(['DATA_EXFILTRATION']);
+    // Exports and shares of models and datasets are exfiltration of ML artifacts.
+    expect(cat('platform.artifact_exported')).toEqual(['DATA_EXFILTRATION']);
+    expect(cat('platform.artifact_shared')).toEqual(['DATA_EXFILTRATION']);
     expect(cat('evaluation.self_approval')).toEqual(['ACL_VIOLATION']);
     expect(cat('access.separation_of_duties')).toEqual(['ACL_VIOLATION']);
     expect(cat('registry.unapproved_promotion')).toEqual(['POLICY_VIOLATION']);
