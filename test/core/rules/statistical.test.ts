@@ -376,15 +376,15 @@ describe("the README's model-extraction recipe (serving.inference_volume)", () =
     return loadConfig({ file, env: {} }).rules;
   };
   const invoke = (caller: string) => (t: number, n: string) =>
-    ({ schema_version: '1', id: `inv-${caller}-${n}`, time: at(t), received_time: at(t), platform: 'sagemaker', channel: 'sagemaker.gen', stage: 'serving', action: 'endpoint.invoke', operation: 'InvokeEndpoint', outcome: 'success', actor: { id: caller, name: caller, type: 'user' }, resource: { type: 'endpoint', name: 'churn-prod' } }) as NormalizedEvent;
+    ({ schema_version: '1', id: `inv-${caller}-${n}`, time: at(t), received_time: at(t), platform: 'vertex', channel: 'vertex.gen', stage: 'serving', action: 'endpoint.invoke', operation: 'google.cloud.aiplatform.v1.PredictionService.Predict', outcome: 'success', actor: { id: caller, email: caller, type: 'user' }, resource: { type: 'endpoint', name: 'projects/p/locations/us-central1/endpoints/42' } }) as NormalizedEvent;
 
   it("fires on one caller's burst of prediction calls, entity that caller; the steady caller beside it raises nothing", () => {
     const rules = readmeRules();
-    const steady = hourly(35, 3, (t) => diurnal(t, 20, 2, 2), invoke('app-backend'));
-    const scraper = hourly(35, 5, (t) => diurnal(t, 3, 0, 0), invoke('contractor-7'), [{ day: 31, hour: 1, hours: 4, count: 400 }]);
+    const steady = hourly(35, 3, (t) => diurnal(t, 20, 2, 2), invoke('app-backend@p.iam.gserviceaccount.com'));
+    const scraper = hourly(35, 5, (t) => diurnal(t, 3, 0, 0), invoke('contractor-7@corp.example'), [{ day: 31, hour: 1, hours: 4, count: 400 }]);
     const events = [...steady, ...scraper].sort((a, b) => a.time.localeCompare(b.time));
     const alerts = only(replayEvents(events, { rules }).alerts, 'serving.inference_volume');
-    expect(alerts.map((a) => [a.mode, a.entity.id])).toEqual([['alert', 'contractor-7']]);
+    expect(alerts.map((a) => [a.mode, a.entity.id])).toEqual([['alert', 'contractor-7@corp.example']]);
     expect(alerts[0]!.details).toMatchObject({ value: 400 });
   });
 });
