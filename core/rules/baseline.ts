@@ -10,14 +10,16 @@ import type { ResolvedRule } from './config.js';
  * empty windows with 0 (up to a week after the series' last event: a longer silence
  * is an outage, not data, whether or not other series kept the clock moving — except
  * in the hours where silence is the series' norm);
- * metric series skip windows without a value (missing is not zero).
+ * metric series skip windows without a value (missing is not zero), and so do
+ * ratios (failures per request) in windows without a request.
  */
 export const BASELINE_NS = 'rules.baseline';
 const MAX_FILL_WINDOWS = 168;
 const MAX_EVIDENCE = 20;
 const RETIRE_AFTER_MS = 35 * 86_400_000;
 
-export type Agg = 'count' | 'sum' | 'mean' | 'max';
+/** `ratio`: a window's value is the sum of the values over the sum of their `per` (failures over requests). */
+export type Agg = 'count' | 'sum' | 'mean' | 'max' | 'ratio';
 
 export interface Entity {
   type: string;
@@ -30,6 +32,8 @@ interface OpenWindow {
   start: number;
   value: number;
   n: number;
+  /** A ratio's denominator so far (requests). */
+  per?: number;
   evidence: string[];
   lastTime: string;
 }
@@ -68,6 +72,8 @@ export interface WindowResult {
   time: string;
   value: number;
   baseline?: { median: number; sigma: number; samples: number };
+  /** A ratio's numerator and denominator in this window (its value is their quotient). */
+  ratio?: { numerator: number; denominator: number };
   z?: number;
   anomalous: boolean;
   /** Consecutive anomalous windows including this one. */
@@ -115,9 +121,10 @@ export class Baselines {
    * Add one observation to the window containing `time`, then close the
    * series' windows that ended at or before `closeBefore` (the engine's clock
    * minus the allowed lateness). A value for a window already judged is late
-   * and ignored: a baseline never rewrites a verdict.
+   * and ignored: a baseline never rewrites a verdict. A `ratio` series adds `value` to its numerator and
+   * `per` to its denominator.
    */
-  add(rule: ResolvedRule, label: string, entity: Entity, agg: Agg, time: string, value: number, evidence: string, closeBefore: number): WindowResult[] {
+  add(rule: ResolvedRule, label: string, entity: Entity, agg: Agg, time: string, value: number, evidence: string, closeBefore: number, per = 1): WindowResult[] {
     const t = Date.parse(time);
     const w = rule.stat.windowMs;
     const start = Math.floor(t / w) * w;
@@ -135,7 +142,11 @@ export class Baselines {
     if (agg === 'count') c.value += 1;
     else if (agg === 'sum') c.value += value;
     else if (agg === 'max') c.value = Math.max(c.value, value);
-    else c.value += (value - c.value) / c.n;
+    else if (agg === 'mean') c.value += (value - c.value) / c.n;
+    else {
+      c.value += value;
+      c.per = (c.per ?? 0) + per;
+    }
     // Keep the latest ids: the alert's time is its last evidence's time.
     c.evidence.push(evidence);
     if (c.evidence.length > MAX_EVIDENCE) c.evidence.shift();
@@ -192,7 +203,9 @@ export class Baselines {
     while (s.open.length && s.open[0]!.start + w <= boundary) {
       const c = s.open.shift()!;
       if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, c.start));
-      out.push(this.judge(rule, s, c.start, c.value, c.evidence, c.lastTime, c.n));
+      // A ratio without requests has no value (not 0): skipped like a metric window without one.
+      if (s.agg !== 'ratio') out.push(this.judge(rule, s, c.start, c.value, c.evidence, c.lastTime, c.n));
+      else if (c.per) out.push(this.judge(rule, s, c.start, c.value / c.per, c.evidence, c.lastTime, c.n, { numerator: c.value, denominator: c.per }));
       s.lastClosed = c.start;
       s.lastData = c.start;
     }
@@ -237,7 +250,7 @@ export class Baselines {
     return out;
   }
 
-  private judge(rule: ResolvedRule, s: Series, start: number, value: number, evidence: string[], lastTime: string, events: number): WindowResult {
+  private judge(rule: ResolvedRule, s: Series, start: number, value: number, evidence: string[], lastTime: string, events: number, ratio?: WindowResult['ratio']): WindowResult {
     const st = rule.stat;
     const bucketKey = seasonKey(start, st.seasonality, st.windowMs);
     const samples = s.buckets[bucketKey] ?? [];
@@ -246,6 +259,7 @@ export class Baselines {
       windowStart: new Date(start).toISOString(), windowEnd: new Date(start + st.windowMs).toISOString(),
       time: lastTime, value, anomalous: false, streak: 0, evidence,
       learning: start < s.first + st.learningMs, firstSeen: new Date(s.first).toISOString(),
+      ...(ratio ? { ratio } : {}),
     };
     if (samples.length >= st.minSamples) {
       const med = median(samples);
@@ -256,9 +270,11 @@ export class Baselines {
         const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
         sigma = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length);
       }
-      // Counts are at least Poisson-noisy; sums (bytes, rows) are Poisson in units of their typical event.
+      // Counts are at least Poisson-noisy; sums (bytes, rows) are Poisson in units of their typical event; a ratio
+      // is Poisson in its numerator at this window's denominator (one failure in 40 requests is 1/40 ± 1/40).
       if (s.agg === 'count') sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med), 1)));
       if (s.agg === 'sum' && s.unit) sigma = Math.max(sigma, s.unit * Math.sqrt(Math.max(Math.abs(med) / s.unit, 1)));
+      if (s.agg === 'ratio' && ratio) sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med) * ratio.denominator, 1)) / ratio.denominator);
       sigma = Math.max(sigma, Math.abs(med) * 0.01, 1e-9);
       const z = (value - med) / sigma;
       const dirOk = st.direction === 'both' || (st.direction === 'above' ? z > 0 : z < 0);

@@ -185,7 +185,18 @@ export const KindSchemas = {
   modification_rate: z.strictObject({ ...common, ...statistical }),
   hash_mismatch: z.strictObject({ ...common }),
   behavioral_drift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
-  error_spike: z.strictObject({ ...common, ...statistical, metrics: globs.optional() }),
+  error_spike: z.strictObject({
+    ...common,
+    ...statistical,
+    metrics: globs.optional(),
+    /**
+     * `rate`: failures per request where an endpoint's requests are known (its successful invocations are
+     * events, or a request-count metric comes next to an error count), counts elsewhere; `count`: counts only.
+     */
+    measure: z.enum(['rate', 'count']).optional(),
+    /** Request-count metrics an error-count metric of the same event is divided by (`rate`). */
+    traffic_metrics: globs.optional(),
+  }),
   separation_of_duties: z.strictObject({
     ...common,
     lookback: Duration.optional(),

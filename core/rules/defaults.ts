@@ -56,7 +56,9 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   hash_mismatch: {},
   // No monitor_pattern: by default every monitor finding that is not about input data (SKEW_PATTERN) counts.
   behavioral_drift: { metrics: ['prediction*', 'output*', '*confidence*', '*score_mean*'] },
-  error_spike: { metrics: ['*5xx*', '*error*'] },
+  // Rate by default: an endpoint serving three times the requests at the same error rate is busy, not failing.
+  // Request counts: SageMaker's CloudWatch `Invocations`, Vertex AI's `prediction/online/prediction_count`.
+  error_spike: { metrics: ['*5xx*', '*error*'], measure: 'rate', traffic_metrics: ['invocations', '*prediction_count', '*request_count', '*invocation_count'] },
   separation_of_duties: {
     lookback: '30d',
     data_write_actions: ['data_object.write', 'data_object.copy', 'data_object.delete', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'],

@@ -217,11 +217,11 @@ class Engine implements RuleEngine {
       },
       clock: () => turn.sweepMs,
       receipt: () => turn.receiptMs,
-      observe: (label, entity, agg, value) => {
+      observe: (label, entity, agg, value, per) => {
         turn.observed = true;
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
-        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.obsMs - rule.stat.graceMs)) {
+        for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.obsMs - rule.stat.graceMs, per)) {
           turn.out.push(...this.onWindow(rule, w));
         }
       },
@@ -466,7 +466,7 @@ class Engine implements RuleEngine {
       rule, time: w.time, window: w, entity: w.entity, key: w.label, evidence: w.evidence,
       title: `${w.label} ${w.z! > 0 ? 'above' : 'below'} baseline`,
       summary: `${w.entity.id}: ${w.label} = ${round(w.value)} in ${w.windowStart}..${w.windowEnd}, baseline ${round(b.median)} ± ${round(b.sigma)} (z = ${round(w.z!)}, ${w.streak} consecutive window(s))`,
-      details: { measure: w.label, value: w.value, baseline_median: b.median, baseline_sigma: b.sigma, baseline_samples: b.samples, z: w.z, k: rule.stat.k, direction: rule.stat.direction, window_start: w.windowStart, window_end: w.windowEnd, consecutive: w.streak },
+      details: { measure: w.label, value: w.value, ...(w.ratio ? { numerator: w.ratio.numerator, denominator: w.ratio.denominator } : {}), baseline_median: b.median, baseline_sigma: b.sigma, baseline_samples: b.samples, z: w.z, k: rule.stat.k, direction: rule.stat.direction, window_start: w.windowStart, window_end: w.windowEnd, consecutive: w.streak },
     });
   }
 

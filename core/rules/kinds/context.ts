@@ -39,8 +39,8 @@ export interface RuleContext {
   clock(): number;
   /** When this event was received (ms; its time when unknown): waits also last that long by receipt (a backfill). */
   receipt(): number;
-  /** One value for a windowed baseline series (σ part). */
-  observe(label: string, entity: Entity, agg: Agg, value: number): void;
+  /** One value for a windowed baseline series (σ part); `per` is a `ratio` series' denominator (default 1). */
+  observe(label: string, entity: Entity, agg: Agg, value: number, per?: number): void;
 }
 
 export type KindImpl = (ev: NormalizedEvent, ctx: RuleContext) => void;

@@ -1,5 +1,5 @@
 import type { Kind } from '../config.js';
-import { anyGlob, endpointOf, fieldAt, identityOf } from '../facts.js';
+import { anyGlob, fieldAt, identityOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
@@ -7,6 +7,7 @@ import {
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
 import { artifactExport, artifactShare } from './exfiltration.js';
+import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
@@ -27,17 +28,6 @@ const modificationRate: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || /\.(read|list)$/.test(ev.action)) return;
   const scope = ev.cloud?.account ?? ev.cloud?.project;
   ctx.observe('writes', { type: 'registry', id: scope ? `${ev.platform}:${scope}` : ev.platform, platform: ev.platform }, 'count', 1);
-};
-
-/** Serving failures per endpoint, and error metrics monitors report. */
-const errorSpike: KindImpl = (ev, ctx) => {
-  if (ev.stage !== 'serving') return;
-  const ep = endpointOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
-  if (!ep) return;
-  const entity = { type: 'endpoint', id: ep, platform: ev.platform };
-  if (ev.outcome === 'failure' && !/^monitor\./.test(ev.action)) ctx.observe('failures', entity, 'count', 1);
-  const globs = setting(ctx, 'metrics');
-  for (const [k, v] of Object.entries(ev.ml?.metrics ?? {})) if (anyGlob(globs, k)) ctx.observe(k, entity, 'max', v);
 };
 
 /** Generic: every matching event is a detection. */

@@ -226,3 +226,49 @@ export const behavioralDrift: KindImpl = (ev, ctx) => {
     if (ep) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, endpointEntity(ev, ep), 'mean', v);
   }
 };
+
+/**
+ * A metric that counts failed requests (`Invocation5XXErrors`, `error_count`), which requests can divide: not
+ * one that is a rate or share already (`error_rate`), nor another figure a custom rule watches (`ModelLatency`).
+ */
+const isErrorCount = (name: string) => /error|fault|fail|5xx|4xx/i.test(name) && !/rate|ratio|percent|pct|fraction|share/i.test(name);
+
+/**
+ * Serving failures per endpoint, and error metrics monitors report. With `measure: rate` (the default) an
+ * endpoint whose requests are known is judged by its failure rate, so three times the traffic at the same
+ * rate is no spike: known from its events once it logged a successful invocation (Vertex AI's Predict data
+ * access logs; an endpoint whose source reports only failures has no requests to divide by), and from a
+ * request-count metric next to an error count in one event (CloudWatch's `Invocation5XXErrors` with
+ * `Invocations`). Elsewhere failures are counted.
+ */
+export const errorSpike: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'serving') return;
+  const ep = endpointOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
+  if (!ep) return;
+  const entity = { type: 'endpoint', id: ep, platform: ev.platform };
+  const rate = setting<'rate' | 'count'>(ctx, 'measure') === 'rate';
+  const metrics = ev.ml?.metrics ?? {};
+  const trafficGlobs = setting<string[]>(ctx, 'traffic_metrics');
+  const traffic = rate ? Object.entries(metrics).find(([k, v]) => anyGlob(trafficGlobs, k) && v >= 0) : undefined;
+  // A monitor's report, or one of request counts, is no request to the endpoint.
+  if (!/^monitor\./.test(ev.action) && !traffic && ev.outcome !== 'unknown') {
+    const failed = ev.outcome === 'failure';
+    let known = false;
+    if (rate) {
+      const key = `traffic|${ev.platform}|${ep}`;
+      known = ctx.get<boolean>(key) === true;
+      if (!known && ev.action === 'endpoint.invoke' && !failed) {
+        ctx.set(key, true);
+        known = true;
+      }
+    }
+    if (known) ctx.observe('failure_rate', entity, 'ratio', failed ? 1 : 0);
+    else if (failed) ctx.observe('failures', entity, 'count', 1);
+  }
+  const globs = setting<string[]>(ctx, 'metrics');
+  for (const [k, v] of Object.entries(metrics)) {
+    if (!anyGlob(globs, k)) continue;
+    if (traffic && k !== traffic[0] && isErrorCount(k) && v >= 0) ctx.observe(`${k}/${traffic[0]}`, entity, 'ratio', v, traffic[1]);
+    else ctx.observe(k, entity, 'max', v);
+  }
+};
