@@ -21,6 +21,20 @@ const RETIRE_AFTER_MS = 35 * 86_400_000;
 /** `ratio`: a window's value is the sum of the values over the sum of their `per` (failures over requests). */
 export type Agg = 'count' | 'sum' | 'mean' | 'max' | 'ratio';
 
+/**
+ * What set a judged window's σ: the baseline's own spread, or the floor that replaced a smaller one —
+ * Poisson noise of a count (also of a ratio's numerator, and of a metric that only ever had whole numbers),
+ * the resolution of a fraction, the rule's `min_sigma`, or 1 % of the median.
+ */
+export type SigmaFrom = 'spread' | 'poisson' | 'fraction' | 'min_sigma' | 'relative';
+
+/**
+ * σ floor of a metric whose values all lie in [0, 1] and are not all whole numbers (a rate or fraction with
+ * no request count known): a tenth of a percentage point. Below the spread real monitors show, so it only
+ * replaces a spread of nothing (an always-0 error rate), where it keeps the first small value from a z of 1e9.
+ */
+const FRACTION_SIGMA = 0.001;
+
 export interface Entity {
   type: string;
   id: string;
@@ -72,6 +86,8 @@ export interface WindowResult {
   time: string;
   value: number;
   baseline?: { median: number; sigma: number; samples: number };
+  /** What set `baseline.sigma` (the σ the z was judged with). */
+  sigmaFrom?: SigmaFrom;
   /** A ratio's numerator and denominator in this window (its value is their quotient). */
   ratio?: { numerator: number; denominator: number };
   z?: number;
@@ -270,15 +286,19 @@ export class Baselines {
         const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
         sigma = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length);
       }
-      // Counts are at least Poisson-noisy; sums (bytes, rows) are Poisson in units of their typical event; a ratio
-      // is Poisson in its numerator at this window's denominator (one failure in 40 requests is 1/40 ± 1/40).
-      if (s.agg === 'count') sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med), 1)));
-      if (s.agg === 'sum' && s.unit) sigma = Math.max(sigma, s.unit * Math.sqrt(Math.max(Math.abs(med) / s.unit, 1)));
-      if (s.agg === 'ratio' && ratio) sigma = Math.max(sigma, Math.sqrt(Math.max(Math.abs(med) * ratio.denominator, 1)) / ratio.denominator);
-      sigma = Math.max(sigma, Math.abs(med) * 0.01, 1e-9);
+      let from: SigmaFrom = 'spread';
+      const floor = st.minSigma !== undefined ? { sigma: st.minSigma, from: 'min_sigma' as const } : sigmaFloor(s, samples, med, value, ratio);
+      if (floor && floor.sigma > sigma) ({ sigma, from } = floor);
+      if (Math.abs(med) * 0.01 > sigma) {
+        sigma = Math.abs(med) * 0.01;
+        from = 'relative';
+      }
+      // A constant metric with no unit to go by (always exactly 2.5) keeps a σ of almost 0: any change from it is news.
+      sigma = Math.max(sigma, 1e-9);
       const z = (value - med) / sigma;
       const dirOk = st.direction === 'both' || (st.direction === 'above' ? z > 0 : z < 0);
       res.baseline = { median: med, sigma, samples: samples.length };
+      res.sigmaFrom = from;
       res.z = z;
       res.anomalous = dirOk && Math.abs(z) > st.k && Math.abs(value - med) >= st.minDelta;
     }
@@ -306,4 +326,21 @@ export class Baselines {
     res.streak = s.streak;
     return res;
   }
+}
+
+/**
+ * The smallest σ a series' noise allows, when its baseline shows less (an always-0 series shows none):
+ * counts are at least Poisson-noisy, sums Poisson in units of their typical event, a ratio Poisson in its
+ * numerator at this window's denominator (one failure in 40 requests is 1/40 ± 1/40, not a spike). A metric
+ * that only ever had whole numbers is a count reported as a metric (CloudWatch's `Invocation5XXErrors`); one
+ * within [0, 1] is a fraction (FRACTION_SIGMA). Other metrics have no unit to go by: `min_sigma` gives one.
+ */
+function sigmaFloor(s: Series, samples: number[], med: number, value: number, ratio: WindowResult['ratio']): { sigma: number; from: SigmaFrom } | undefined {
+  const poisson = (sigma: number) => ({ sigma, from: 'poisson' as const });
+  if (s.agg === 'count') return poisson(Math.sqrt(Math.max(Math.abs(med), 1)));
+  if (s.agg === 'sum') return s.unit ? poisson(s.unit * Math.sqrt(Math.max(Math.abs(med) / s.unit, 1))) : undefined;
+  if (s.agg === 'ratio') return ratio ? poisson(Math.sqrt(Math.max(Math.abs(med) * ratio.denominator, 1)) / ratio.denominator) : undefined;
+  if (Number.isInteger(value) && samples.every(Number.isInteger)) return poisson(Math.sqrt(Math.max(Math.abs(med), 1)));
+  if (value >= 0 && value <= 1 && samples.every((x) => x >= 0 && x <= 1)) return { sigma: FRACTION_SIGMA, from: 'fraction' };
+  return undefined;
 }

@@ -76,6 +76,15 @@ const statistical = {
   quiet_grace: Duration.optional(),
 };
 
+/**
+ * Per rule only (no `defaults.statistical` key): a σ floor is in the unit of the rule's measure, and the
+ * rules measure different things (events, bytes, a fraction).
+ */
+const sigmaFloor = {
+  /** Smallest σ a baseline is given, in the measure's unit; replaces the automatic floor (Poisson, fraction). */
+  min_sigma: z.number().positive().optional(),
+};
+
 /** Action globs that must each name at least one action of the catalogue: a typo (`secret.raed`) would never match. */
 const actionGlobs = globs.superRefine((gs, ctx) => {
   gs.forEach((g, i) => {
@@ -103,7 +112,7 @@ const where = z.strictObject({
 export type Where = z.infer<typeof where>;
 
 export const KindSchemas = {
-  volume_anomaly: z.strictObject({ ...common, ...statistical, measures: z.array(z.enum(['events', 'rows', 'bytes'])).optional(), where: where.optional() }),
+  volume_anomaly: z.strictObject({ ...common, ...statistical, ...sigmaFloor, measures: z.array(z.enum(['events', 'rows', 'bytes'])).optional(), where: where.optional() }),
   schema_mismatch: z.strictObject({ ...common, pinned: z.record(z.string(), z.string()).optional(), accept_after_alert: z.boolean().optional() }),
   source_auth_failure: z.strictObject({
     ...common,
@@ -111,11 +120,12 @@ export const KindSchemas = {
     /** Case-insensitive regular expression over error code and message. */
     error_pattern: Pattern.optional(),
   }),
-  distribution_shift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
+  distribution_shift: z.strictObject({ ...common, ...statistical, ...sigmaFloor, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
   code_modified: z.strictObject({ ...common, approved_images: globs.optional(), approved_commits: globs.optional(), learn: z.boolean().optional() }),
   network_egress: z.strictObject({
     ...common,
     ...statistical,
+    ...sigmaFloor,
     /** First matching job-name glob wins. */
     policy: z.array(z.strictObject({ jobs: z.string().min(1), require_isolation: z.boolean() })).optional(),
     metrics: globs.optional(),
@@ -182,12 +192,13 @@ export const KindSchemas = {
     exempt_models: globs.optional(),
   }),
   version_rollback: z.strictObject({ ...common }),
-  modification_rate: z.strictObject({ ...common, ...statistical }),
+  modification_rate: z.strictObject({ ...common, ...statistical, ...sigmaFloor }),
   hash_mismatch: z.strictObject({ ...common }),
-  behavioral_drift: z.strictObject({ ...common, ...statistical, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
+  behavioral_drift: z.strictObject({ ...common, ...statistical, ...sigmaFloor, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
   error_spike: z.strictObject({
     ...common,
     ...statistical,
+    ...sigmaFloor,
     metrics: globs.optional(),
     /**
      * `rate`: failures per request where an endpoint's requests are known (its successful invocations are
@@ -224,6 +235,7 @@ export const KindSchemas = {
   statistical: z.strictObject({
     ...common,
     ...statistical,
+    ...sigmaFloor,
     /** Which events count; default all (README). */
     where: where.default({}),
     entity: z.enum(['resource', 'actor', 'model', 'endpoint', 'source', 'platform']).optional(),
@@ -373,6 +385,8 @@ export interface ResolvedRule {
     minSamples: number;
     seasonality: 'weekday_hour' | 'hour_of_week' | 'none';
     minDelta: number;
+    /** The rule's `min_sigma` (else each series' automatic floor). */
+    minSigma?: number;
     history: number;
     graceMs: number;
     quietGraceMs: number;
@@ -436,6 +450,7 @@ export function resolveRules(cfg: RulesConfigParsed): ResolvedRule[] {
         minSamples: s.min_samples ?? sd.min_samples,
         seasonality: s.seasonality ?? sd.seasonality,
         minDelta: s.min_delta ?? sd.min_delta,
+        ...(s.min_sigma !== undefined ? { minSigma: s.min_sigma } : {}),
         history: s.history ?? sd.history,
         graceMs: durationMs(s.grace ?? sd.grace),
         quietGraceMs: durationMs(s.quiet_grace ?? sd.quiet_grace),

@@ -466,7 +466,8 @@ class Engine implements RuleEngine {
       rule, time: w.time, window: w, entity: w.entity, key: w.label, evidence: w.evidence,
       title: `${w.label} ${w.z! > 0 ? 'above' : 'below'} baseline`,
       summary: `${w.entity.id}: ${w.label} = ${round(w.value)} in ${w.windowStart}..${w.windowEnd}, baseline ${round(b.median)} ± ${round(b.sigma)} (z = ${round(w.z!)}, ${w.streak} consecutive window(s))`,
-      details: { measure: w.label, value: w.value, ...(w.ratio ? { numerator: w.ratio.numerator, denominator: w.ratio.denominator } : {}), baseline_median: b.median, baseline_sigma: b.sigma, baseline_samples: b.samples, z: w.z, k: rule.stat.k, direction: rule.stat.direction, window_start: w.windowStart, window_end: w.windowEnd, consecutive: w.streak },
+      // The σ and z judged with, and what set σ (a floor, or the baseline's own spread).
+      details: { measure: w.label, value: w.value, ...(w.ratio ? { numerator: w.ratio.numerator, denominator: w.ratio.denominator } : {}), baseline_median: b.median, baseline_sigma: b.sigma, sigma_from: w.sigmaFrom, baseline_samples: b.samples, z: w.z, k: rule.stat.k, direction: rule.stat.direction, window_start: w.windowStart, window_end: w.windowEnd, consecutive: w.streak },
     });
   }
 
