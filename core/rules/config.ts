@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ACTIONS } from '../schema/actions.js';
 import { Platform, Severity, Stage } from '../schema/event.js';
 import { eventPathProblem } from '../schema/paths.js';
+import { KIND_DEFAULTS } from './defaults.js';
+import { metricOf } from './metric-names.js';
 
 /** Event times further ahead of their receipt than this do not move the windows' clock (a bad clock must not close a day of windows), nor start a wait later. */
 export const MAX_CLOCK_SKEW_MS = 3_600_000;
@@ -166,7 +168,18 @@ export const KindSchemas = {
     metrics: z.record(z.string(), z.enum(['higher', 'lower'])).optional(),
     /** Relative worsening that fires (0.02 = 2 %). 1 or more could never fire for a higher-is-better metric. */
     threshold: z.number().positive().lt(1, 'a fraction of the metric: 0.02 is 2 % (1 or more would never fire for a higher-is-better metric)').optional(),
+    /** Metric (a logged name, or a metric of `metrics`) → its own relative threshold; the others keep `threshold`. */
+    thresholds: z.record(z.string(), z.number().positive()).optional(),
     compare: z.enum(['previous', 'champion', 'both']).optional(),
+  }).superRefine((r, ctx) => {
+    // A key no metric matches would never apply; above 1 a higher-is-better metric could never fire (it would
+    // have to fall below 0). A lower-is-better one can: 1 is twice the previous loss.
+    const dirs = r.metrics ?? (KIND_DEFAULTS.score_drop.metrics as Record<string, 'higher' | 'lower'>);
+    for (const [key, t] of Object.entries(r.thresholds ?? {})) {
+      const kind = metricOf(key, dirs);
+      if (!kind) ctx.addIssue({ code: 'custom', path: ['thresholds', key], message: `"${key}" is no metric of this rule's metrics (accuracy, rmse, test_accuracy…): it would never apply` });
+      else if (kind.dir === 'higher' && t >= 1) ctx.addIssue({ code: 'custom', path: ['thresholds', key], message: `${kind.metric} is higher-is-better: a fraction below 1 (0.02 is 2 %), 1 or more would never fire` });
+    }
   }),
   adversarial_failure: z.strictObject({
     ...common,

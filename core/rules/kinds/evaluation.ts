@@ -1,4 +1,5 @@
 import { compareVersions, inputsOf, modelRefOf, normUri, uriMayOverlap } from '../facts.js';
+import { looseName, metricOf } from '../metric-names.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl } from './context.js';
 import { versionsOf } from './shared.js';
@@ -8,19 +9,6 @@ import { versionsOf } from './shared.js';
  * evaluation data that overlaps the training data. Metric names are matched loosely, so a rename or a
  * respelling does not hide a drop.
  */
-
-/** The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy). */
-function metricOf(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
-  const n = name.toLowerCase();
-  if (metrics[n]) return { metric: n, dir: metrics[n] };
-  const hit = Object.keys(metrics)
-    .sort((a, b) => b.length - a.length)
-    .find((m) => n.endsWith(m.toLowerCase()) && /[^a-z0-9]/.test(n.charAt(n.length - m.length - 1)));
-  return hit ? { metric: hit.toLowerCase(), dir: metrics[hit]! } : undefined;
-}
-
-/** A metric name as spelled loosely: case and separators do not make another metric (`Test-Accuracy` = `test_accuracy`). */
-const looseName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
 /**
  * The baseline's value of a metric: the same name spelled loosely, else — when both sides log only one
@@ -85,7 +73,9 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
         ? ctx.reg.versionsForRun(ref.runId)
         : [];
   const dirs = setting(ctx, 'metrics');
-  const threshold = setting(ctx, 'threshold');
+  const threshold = setting<number>(ctx, 'threshold');
+  // Per-metric thresholds, by the logged name (loosely spelled) or the catalogue metric it is; else `threshold`.
+  const perMetric = new Map(Object.entries(setting<Record<string, number>>(ctx, 'thresholds')).map(([k, t]) => [looseName(k), t]));
   const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare');
   for (const target of targets) {
     // A version evaluated where the model is not registered: also compare with the registry's versions of it.
@@ -95,6 +85,7 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
       const kind = metricOf(name, dirs);
       if (!kind) continue;
       const { metric, dir } = kind;
+      const limit = perMetric.get(looseName(name)) ?? perMetric.get(looseName(metric)) ?? threshold;
       const baselines: Array<{ role: string; v: VersionRec; b: { name: string; value: number; event: string } }> = [];
       const withMetric = (v: VersionRec) => {
         const b = baselineMetric(v.metrics, name, metric, metrics, dirs);
@@ -110,15 +101,18 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
       }
       for (const { role, v, b } of baselines) {
         const base = b.value;
-        if (base === 0) continue;
-        const worse = dir === 'higher' ? (base - value) / Math.abs(base) : (value - base) / Math.abs(base);
-        if (worse > threshold) {
+        // Relative to a baseline of 0 is undefined (a loss of 0 then 0.3): the difference itself is compared.
+        const comparison = base === 0 ? 'absolute' : 'relative';
+        const diff = dir === 'higher' ? base - value : value - base;
+        const worse = base === 0 ? diff : diff / Math.abs(base);
+        if (worse > limit) {
+          const by = comparison === 'relative' ? `${(worse * 100).toFixed(1)}% worse than` : `worse by ${Number(worse.toPrecision(6))} than`;
           ctx.detect({
             // Named as a version of the registry's model when only evaluated elsewhere (same alert whichever platform registers it).
             entity: versionEntity(home ? { ...target, platform: home } : target), key: `${looseName(name)}|${role}`,
             evidence: [...new Set([b.event, event, ev.id])], title: 'Evaluation score dropped',
-            summary: `${target.name} v${target.version} ${name}=${value} is ${(worse * 100).toFixed(1)}% worse than the ${role} version v${v.version} (${b.name === name ? '' : `${b.name}=`}${base})`,
-            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), compared_with: role, worse_by: worse, threshold },
+            summary: `${target.name} v${target.version} ${name}=${value} is ${by} the ${role} version v${v.version} (${b.name === name ? '' : `${b.name}=`}${base})`,
+            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), compared_with: role, worse_by: worse, comparison, threshold: limit },
           });
           break;
         }

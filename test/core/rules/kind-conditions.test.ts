@@ -95,6 +95,44 @@ describe('evaluation.score_drop threshold', () => {
     expect(of(run(pair(51)), 'evaluation.score_drop')).toEqual([]);
     expect(of(run(pair(51.5)), 'evaluation.score_drop').map((a) => [a.entity.id, a.details.baseline_version])).toEqual([['reg/2', '1']]);
   });
+
+  /** Version 1 of `reg` evaluated with `first`, version 2 with `second`. */
+  const evaluated = (first: Record<string, number>, second: Record<string, number>) => [
+    version(T0, 'reg', '1', { tags: {} }),
+    ev({ time: at(T0 + HOUR), platform: 'mlflow', stage: 'evaluation', action: 'evaluation.complete', actor: actors.ci, ml: { model: { name: 'reg', version: '1' }, metrics: first } }),
+    version(T0 + 2 * HOUR, 'reg', '2', { tags: {} }),
+    ev({ time: at(T0 + 3 * HOUR), platform: 'mlflow', stage: 'evaluation', action: 'evaluation.complete', actor: actors.ci, ml: { model: { name: 'reg', version: '2' }, metrics: second } }),
+  ];
+  const drops = (events: NormalizedEvent[], settings: Record<string, unknown> = {}) =>
+    of(run(events, { 'evaluation.score_drop': settings }), 'evaluation.score_drop').map((a) => [a.details.metric, a.details.worse_by, a.details.comparison, a.details.threshold]);
+
+  it('per-metric thresholds: rmse may move 10 %, accuracy 1 %; the others keep threshold', () => {
+    const events = evaluated({ rmse: 50, test_accuracy: 0.9, f1: 0.8 }, { rmse: 54, test_accuracy: 0.885, f1: 0.79 });
+    // By the default 2 %: rmse (8 %) drops, accuracy (1.7 %) and f1 (1.25 %) do not.
+    expect(drops(events)).toEqual([['rmse', 0.08, 'relative', 0.02]]);
+    // rmse's own 10 % spares it; accuracy's own 1 % (named by its catalogue metric) catches test_accuracy; f1 keeps 2 %.
+    const own = drops(events, { thresholds: { rmse: 0.1, accuracy: 0.01 } });
+    expect(own.map(([m, , c, t]) => [m, c, t])).toEqual([['test_accuracy', 'relative', 0.01]]);
+    // A logged name is a key too, and `threshold` still sets the rest.
+    expect(drops(events, { threshold: 0.01, thresholds: { test_accuracy: 0.5 } }).map(([m, , , t]) => [m, t])).toEqual([['rmse', 0.01], ['f1', 0.01]]);
+  });
+
+  it('a previous value of 0 is compared by the difference: a loss from 0 to 0.3 is worse, to 0.01 not (threshold 0.02)', () => {
+    expect(drops(evaluated({ loss: 0 }, { loss: 0.3 }))).toEqual([['loss', 0.3, 'absolute', 0.02]]);
+    expect(of(run(evaluated({ loss: 0 }, { loss: 0.3 })), 'evaluation.score_drop')[0]!.summary).toBe('reg v2 loss=0.3 is worse by 0.3 than the previous version v1 (0)');
+    expect(drops(evaluated({ loss: 0 }, { loss: 0.01 }))).toEqual([]);
+    // A higher-is-better metric from 0 can only fall below it (r2).
+    expect(drops(evaluated({ r2: 0 }, { r2: -0.4 }))).toEqual([['r2', 0.4, 'absolute', 0.02]]);
+    expect(drops(evaluated({ r2: 0 }, { r2: 0.4 }))).toEqual([]);
+  });
+
+  it('thresholds are checked: a key that names no metric, or 1 or more for a higher-is-better one, is an error', () => {
+    expect(() => RulesConfig.parse({ 'evaluation.score_drop': { thresholds: { acuracy: 0.01 } } })).toThrow(/thresholds.*acuracy.*no metric/s);
+    expect(() => RulesConfig.parse({ 'evaluation.score_drop': { thresholds: { accuracy: 1 } } })).toThrow(/higher-is-better/);
+    // A loss may double (1 = 100 % worse), and a metric the rule's own `metrics` adds is a key.
+    expect((RulesConfig.parse({ 'evaluation.score_drop': { thresholds: { loss: 1 } } }) as Record<string, unknown>)['evaluation.score_drop']).toMatchObject({ thresholds: { loss: 1 } });
+    expect(() => RulesConfig.parse({ 'evaluation.score_drop': { metrics: { bleu: 'higher' }, thresholds: { bleu: 0.05 } } })).not.toThrow();
+  });
 });
 
 describe('exempt identities', () => {
