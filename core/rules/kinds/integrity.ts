@@ -37,10 +37,14 @@ function changesBesidesApproval(ev: NormalizedEvent, v: VersionRec, ref: ModelRe
   if (ref.artifact && v.artifact && !uriOverlap(ref.artifact, v.artifact)) out.push('artifact');
   if (ref.sha256 && v.sha256 && ref.sha256 !== v.sha256) out.push('sha256');
   if (tagKeys.some((k) => !anyGlob(ignore, k))) out.push('tags');
-  for (const f of [ev.details?.update_mask, ev.details?.changed_fields].flatMap((x) => (Array.isArray(x) ? x : []))) {
-    if (typeof f === 'string' && !APPROVAL_FIELDS.has(f.toLowerCase()) && !out.includes(f)) out.push(f);
-  }
+  for (const f of updatedFields(ev)) if (!APPROVAL_FIELDS.has(f.toLowerCase()) && !out.includes(f)) out.push(f);
   return out;
+}
+
+/** The fields an update call names: its update mask (Vertex `labels`) or the request fields it sets (SageMaker). */
+function updatedFields(ev: NormalizedEvent): string[] {
+  const named = [ev.details?.update_mask, ev.details?.changed_fields].flatMap((x) => (Array.isArray(x) ? x : []));
+  return [...new Set(named.filter((f): f is string => typeof f === 'string' && f !== ''))];
 }
 
 /** The alias a registry call names its version by (`resource.id` `…/models/55@production`), when it names one. */
@@ -151,10 +155,14 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
     return;
   }
   const change = ev.action.split('.')[1]!;
+  // What an update call changed, as its update mask (Vertex) / request (SageMaker) names it: "changed (update)" alone
+  // sent the analyst to the raw event to learn whether labels, the description or the artifact moved.
+  const fields = updatedFields(ev);
+  const what = [...tagKeys, ...fields.filter((f) => !tagKeys.includes(f))];
   ctx.detect({
     entity: versionEntity(v), key: change, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-    summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${tagKeys.length ? `: ${tagKeys.join(', ')}` : ''}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
-    details: { change, tags: tagKeys.length ? tagKeys : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
+    summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${what.length ? `: ${what.join(', ')}` : ''}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+    details: { change, tags: tagKeys.length ? tagKeys : undefined, fields: fields.length ? fields : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
   });
 };
 

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { T0, actors, at, ev } from '../../rules/events.js';
+
+/**
+ * What an alert tells the analyst paged at 3 am without opening the events: who, what, where, when and why,
+ * and an entity that groups the alerts of one incident.
+ */
+
+const rules = RulesConfig.parse({});
+const MODEL = 'projects/fraud-ml-prod/locations/us-central1/models/4242';
+
+describe('registry.approved_model_modified names what an update changed', () => {
+  it('a Vertex UpdateModel on the approved version names the fields of its update mask (labels), not just "update"', () => {
+    const approve = ev({ id: 'approve', time: at(T0), platform: 'vertex', stage: 'registry', action: 'model_version.approve', operation: 'MergeVersionAliases', actor: actors.aliceGcp, resource: { type: 'model_version', id: `${MODEL}@1`, name: '4242', version: '1' }, ml: { model: { name: MODEL, version: '1', aliases: ['production'] } } });
+    const update = ev({ id: 'update', time: at(T0 + 86_400_000), platform: 'vertex', stage: 'registry', action: 'model_version.update', operation: 'UpdateModel', actor: actors.mallory, resource: { type: 'model', id: `${MODEL}@1`, name: '4242', version: '1' }, ml: { model: { name: MODEL, version: '1', tags: { owner: 'mallory' } } }, details: { update_mask: ['labels'] } });
+    const [alert] = replayEvents([approve, update], { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(alert!.summary).toBe(`${MODEL} v1 was approved at ${at(T0)} and then changed (update: labels) by mallory@corp.example`);
+    expect(alert!.details.fields).toEqual(['labels']);
+  });
+
+  it('a SageMaker UpdateModelPackage on the approved package names the request fields it sets', () => {
+    const pkg = { type: 'model_package', id: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/1', name: 'fraud', version: '1' };
+    const approve = ev({ id: 'approve', time: at(T0), platform: 'sagemaker', stage: 'registry', action: 'model_version.approve', operation: 'UpdateModelPackage', actor: actors.aliceAws, resource: pkg, ml: { model: { name: 'fraud', version: '1', approval: 'approved' } } });
+    const update = ev({ id: 'update', time: at(T0 + 3_600_000), platform: 'sagemaker', stage: 'registry', action: 'model_version.update', operation: 'UpdateModelPackage', actor: actors.aliceAwsDeploy, resource: pkg, ml: { model: { name: 'fraud', version: '1' } }, details: { changed_fields: ['sourceUri'] } });
+    const [alert] = replayEvents([approve, update], { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(alert!.summary).toMatch(/then changed \(update: sourceUri\) by alice@corp\.example$/);
+    expect(alert!.details.fields).toEqual(['sourceUri']);
+  });
+});
