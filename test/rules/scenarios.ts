@@ -138,7 +138,7 @@ const S: Record<string, Record<string, Builder>> = {
     fire: () => {
       const e = smTraining(T0, 'fraud-train-1', actors.ci, {}, { network_isolation: undefined });
       delete e.ml!.job!.network_isolation;
-      return { events: [e], expect: [{ rule_id: 'training.network_egress', entity: { type: 'job', id: 'fraud-train-1' }, evidence: [e.id] }] };
+      return { events: [e], expect: [{ rule_id: 'training.network_egress', entity: { type: 'job', id: 'fraud-train' }, evidence: [e.id] }] };
     },
     'fire-vertex': () => {
       const e = ev({ time: at(T0), platform: 'vertex', stage: 'training', action: 'training_job.create', operation: 'google.cloud.aiplatform.v1.JobService.CreateCustomJob', actor: actors.ciGcp, resource: { type: 'custom_job', name: 'fraud-custom' }, ml: { job: { name: 'fraud-custom', image: 'us-docker.pkg.dev/proj/train/img@sha256:' + 'b'.repeat(64), image_pinned: true } } });

@@ -146,8 +146,10 @@ export const networkEgress: KindImpl = (ev, ctx) => {
       const job = jobNameOf(ev) ?? 'unknown';
       const policy = setting<Array<{ jobs: string; require_isolation: boolean }>>(ctx, 'policy').find((p) => globMatch(p.jobs, job));
       if (!isolated && policy?.require_isolation) {
+        // By family, as the egress σ part and training.unverified_dependency name the job: the alerts of one run
+        // group under one entity (`fraud-train-1` → `fraud-train`); `key` and `details.job` still name the run.
         ctx.detect({
-          entity: { type: 'job', id: job, platform: ev.platform }, key: job, evidence: [ev.id], title: 'Job runs without network isolation',
+          entity: { type: 'job', id: jobFamily(job), platform: ev.platform }, key: job, evidence: [ev.id], title: 'Job runs without network isolation',
           summary: `${job} was submitted without network isolation or a VPC / private network (policy "${policy.jobs}")`,
           details: { job, network_isolation: j?.network_isolation ?? null, vpc: j?.vpc ?? null, policy: policy.jobs, submitted_by: identityOf(ev.actor, ctx.cfg) },
         });

@@ -29,3 +29,14 @@ describe('registry.approved_model_modified names what an update changed', () => 
     expect(alert!.details.fields).toEqual(['sourceUri']);
   });
 });
+
+describe('alerts about one job share its entity', () => {
+  it('a nightly run without network isolation and with an unpinned image: network_egress and unverified_dependency both name the job family, details.job the run', () => {
+    const run = ev({ id: 'run-16', time: at(T0), platform: 'sagemaker', stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', actor: actors.aliceAws, resource: { type: 'training_job', name: 'churn-nightly-16' }, ml: { job: { name: 'churn-nightly-16', image: 'python:3.11', image_pinned: false, network_isolation: false } } });
+    const alerts = replayEvents([run], { rules }).alerts.filter((a) => a.rule_id === 'training.network_egress' || a.rule_id === 'training.unverified_dependency');
+    expect(alerts.map((a) => [a.rule_id, a.entity, a.details.job]).sort()).toEqual([
+      ['training.network_egress', { type: 'job', id: 'churn-nightly', platform: 'sagemaker' }, 'churn-nightly-16'],
+      ['training.unverified_dependency', { type: 'job', id: 'churn-nightly', platform: 'sagemaker' }, 'churn-nightly-16'],
+    ]);
+  });
+});
