@@ -484,3 +484,18 @@ export function imageDigestsOf(ev: NormalizedEvent): string[] {
   return [...new Set([...given, ...imagesOf(ev).flatMap((i) => strings(imageDigestOf(i)))])];
 }
 
+
+/**
+ * The features a monitor finding reports over their thresholds, as the Vertex connector keeps Model Monitoring's
+ * `featureAnomalies` (`details.features`: feature, deviation, threshold, exceeded), worded for an alert summary:
+ * `age deviation 0.9 > threshold 0.7`. At most `max`, then how many more.
+ *
+ * @example
+ * exceededFeatures({ features: [{ feature: 'age', deviation: 0.9, threshold: 0.7, exceeded: true }] }) // ['age deviation 0.9 > threshold 0.7']
+ */
+export function exceededFeatures(details: Record<string, unknown> | undefined, max = 5): string[] {
+  const list = Array.isArray(details?.features) ? (details.features as unknown[]) : [];
+  const over = list.filter((f): f is { feature?: unknown; deviation?: unknown; threshold?: unknown; exceeded?: unknown } => !!f && typeof f === 'object' && (f as { exceeded?: unknown }).exceeded !== false);
+  const words = over.map((f) => `${String(f.feature ?? 'unknown')}${typeof f.deviation === 'number' ? ` deviation ${f.deviation}` : ''}${typeof f.threshold === 'number' ? ` > threshold ${f.threshold}` : ''}`);
+  return words.length > max ? [...words.slice(0, max), `${words.length - max} more`] : words;
+}

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, endpointOf, globMatch, identityOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
+import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -81,11 +81,13 @@ export const distributionShift: KindImpl = (ev, ctx) => {
     const d = ev.details ?? {};
     const feature = typeof d.feature_name === 'string' ? d.feature_name : undefined;
     const check = typeof d.constraint_check_type === 'string' ? d.constraint_check_type : undefined;
-    const what = [check, feature ? `on feature ${feature}` : undefined].filter(Boolean).join(' ');
+    // Vertex names the features over their thresholds (details.features): the summary says which and by how much.
+    const over = exceededFeatures(d);
+    const what = [check, feature ? `on feature ${feature}` : undefined, over.length ? over.join(', ') : undefined].filter(Boolean).join(' ');
     ctx.detect({
       entity, key: monitorText(ev), evidence: [ev.id], title: 'Data-quality / skew monitor violation',
       summary: `${ev.resource?.name ?? ev.operation} reported a violation${what ? ` (${what})` : ''} on ${entity.id}${typeof d.description === 'string' ? `: ${d.description}` : ''}`,
-      details: { monitor: ev.resource?.name, objective: d.objective ?? d.anomaly_objective, findings: d.findings ?? d.feature_anomalies, feature, check, description: d.description },
+      details: { monitor: ev.resource?.name, objective: d.objective ?? d.anomaly_objective, findings: d.findings ?? d.features ?? d.feature_anomalies, feature, check, description: d.description },
     });
   }
   if (ev.stage === 'preprocessing' && ev.ml?.metrics && ev.outcome !== 'failure') {

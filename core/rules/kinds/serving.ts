@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, identityOf, imagesOf, isDeployment, modelRefOf, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, exceededFeatures, identityOf, imagesOf, isDeployment, modelRefOf, uriOverlap, type ModelRef } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -213,9 +213,11 @@ export const behavioralDrift: KindImpl = (ev, ctx) => {
       const d = ev.details ?? {};
       const entity = ep ? endpointEntity(ev, ep) : { type: ev.resource?.name || ev.resource?.id ? (ev.resource.type ?? 'monitor') : 'monitor', id: ev.resource?.name ?? ev.resource?.id ?? String(d.monitoring_type ?? ev.operation), platform: ev.platform };
       const what = [d.monitoring_type, d.objective ?? d.anomaly_objective, d.constraint_check_type, d.metric_name].filter((x) => typeof x === 'string').join(' / ') || ev.operation;
+      // The features over their thresholds, as distribution_shift names them.
+      const over = exceededFeatures(d);
       ctx.detect({
         entity, key: text, evidence: [ev.id], title: 'Model monitor reported drift / anomaly',
-        summary: `${what} on ${entity.id}${typeof d.description === 'string' ? `: ${d.description}` : ''}`,
+        summary: `${what}${over.length ? ` (${over.join(', ')})` : ''} on ${entity.id}${typeof d.description === 'string' ? `: ${d.description}` : ''}`,
         details: { monitor: ev.resource?.name, monitoring_type: d.monitoring_type, objective: d.objective ?? d.anomaly_objective, metric: d.metric_name, features: d.features ?? d.feature_anomalies },
       });
     }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
+import { VertexConfig } from '../../../connectors/vertex/config.js';
+import { vertexConnector } from '../../../connectors/vertex/index.js';
+import type { NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
 import { T0, actors, at, ev } from '../../rules/events.js';
 
 /**
@@ -38,5 +42,26 @@ describe('alerts about one job share its entity', () => {
       ['training.network_egress', { type: 'job', id: 'churn-nightly', platform: 'sagemaker' }, 'churn-nightly-16'],
       ['training.unverified_dependency', { type: 'job', id: 'churn-nightly', platform: 'sagemaker' }, 'churn-nightly-16'],
     ]);
+  });
+});
+
+describe('monitor findings name the features over their thresholds', () => {
+  const vertex = (record: unknown): NormalizedEvent[] =>
+    vertexConnector.normalize!(record, { channel: 'test', receivedTime: '2026-11-25T00:00:00.000Z', keepRaw: false, config: VertexConfig.parse({}) }).events as NormalizedEvent[];
+  const anomaly = readFixtureJson<{ jsonPayload: Record<string, unknown> }>('vertex', 'vertex-model-monitoring-anomaly-doc-example.json');
+
+  it('a Vertex skew anomaly (preprocessing.distribution_shift) keeps the features in details.findings and names them with deviation and threshold', () => {
+    const [alert] = replayEvents(vertex(anomaly), { rules }).alerts.filter((a) => a.rule_id === 'preprocessing.distribution_shift');
+    expect(alert!.summary).toContain('(age deviation 0.9 > threshold 0.7, education deviation 0.6 > threshold 0.3)');
+    expect(alert!.details.findings).toEqual([
+      { feature: 'age', deviation: 0.9, threshold: 0.7, exceeded: true },
+      { feature: 'education', deviation: 0.6, threshold: 0.3, exceeded: true },
+    ]);
+  });
+
+  it('a Vertex prediction-drift anomaly (serving.behavioral_drift) names them the same way, leaving out a feature under its threshold', () => {
+    const drift = { ...anomaly, jsonPayload: { ...anomaly.jsonPayload, anomalyObjective: 'FEATURE_ATTRIBUTION_DRIFT', featureAnomalies: [{ featureDisplayName: 'age', deviation: 0.9, threshold: 0.7 }, { featureDisplayName: 'income', deviation: 0.1, threshold: 0.3 }] } };
+    const [alert] = replayEvents(vertex(drift), { rules }).alerts.filter((a) => a.rule_id === 'serving.behavioral_drift');
+    expect(alert!.summary).toBe('FEATURE_ATTRIBUTION_DRIFT (age deviation 0.9 > threshold 0.7) on 6680511704087920640');
   });
 });
