@@ -5,7 +5,7 @@ import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { ChangeEchoes, changeKeyOf } from './echo.js';
-import { assumedRoleArnOf, identityOf } from './facts.js';
+import { assumedRoleArnOf, eventScope, identityOf } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -170,7 +170,7 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
+  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
     time: '',
     observed: false,
     sweepMs: 0,
@@ -212,7 +212,10 @@ class Engine implements RuleEngine {
       detect: (d) => {
         // Who did it, for the SIEMs' user fields (docs/formats.md), when the rule named nobody: the caller of the
         // event being judged. A detection dated at another event (judged late) names its own.
-        const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...d.details, actor: identityOf(turn.actor, this.cfg) } : d.details;
+        // Where and by whom as logged (account / project, region, namespace, the caller's ARN or email), so the
+        // analyst needs no raw event to scope it or to search the SIEM's events; what the rule set itself is kept.
+        const own = d.time === undefined ? { ...eventScope(turn), ...d.details } : d.details;
+        const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
         turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) });
       },
       clock: () => turn.sweepMs,
@@ -263,6 +266,8 @@ class Engine implements RuleEngine {
     turn.out = out;
     turn.evId = ev.id;
     turn.actor = ev.actor;
+    turn.cloud = ev.cloud;
+    turn.resource = ev.resource;
     // The second report of one change (another channel's: see echo.ts) is skipped by the rules that took the first.
     const changeKey = changeKeyOf(ev);
     const echo = changeKey ? this.echoes.echoOf(ev, changeKey) : undefined;
@@ -375,6 +380,8 @@ class Engine implements RuleEngine {
     turn.out = out;
     turn.evId = '';
     turn.actor = undefined;
+    turn.cloud = undefined;
+    turn.resource = undefined;
     const beat = { time: turn.time } as NormalizedEvent;
     for (let i = 0; i < this.rules.length; i++) {
       const onTick = KIND_ON_TICK[this.rules[i]!.kind];

@@ -112,6 +112,26 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
   return norm;
 }
 
+/** The caller as the platform logged it (an ARN, an email, a Kubernetes user): what the SIEM's copies of the events hold. */
+export function actorIdOf(actor: NormalizedEvent['actor']): string | undefined {
+  return actor?.id || actor?.email || actor?.name || undefined;
+}
+
+/**
+ * Where an event happened and who called, for an alert's details: the cloud account / project and region, the
+ * Kubernetes namespace, and the caller's own id (`actor_id`; the person an alert names is the identity mltrail
+ * resolved, `alice@corp.example` for `arn:aws:sts::…:assumed-role/Deployer/alice@corp.example`, which no field of
+ * the forwarded events holds as such).
+ */
+export function eventScope(ev: Pick<NormalizedEvent, 'actor' | 'cloud' | 'resource'>): { cloud?: NormalizedEvent['cloud']; namespace?: string; actor_id?: string } {
+  const out: { cloud?: NormalizedEvent['cloud']; namespace?: string; actor_id?: string } = {};
+  if (ev.cloud && (ev.cloud.account || ev.cloud.project || ev.cloud.region)) out.cloud = ev.cloud;
+  if (ev.resource?.namespace) out.namespace = ev.resource.namespace;
+  const id = actorIdOf(ev.actor);
+  if (id) out.actor_id = id;
+  return out;
+}
+
 // ---------------------------------------------------------------- URIs
 
 /** Normalise an artifact URI for comparison; configured mirrors map copies onto one name. */

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, evidenceValues, identityOf, modelRefOf } from '../facts.js';
+import { anyGlob, approvalOf, eventScope, evidenceValues, identityOf, modelRefOf } from '../facts.js';
 import { uploadKey, type VersionRec } from '../registry.js';
 import { setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, SWEEP_EVERY_MS, versionsOf } from './shared.js';
@@ -76,6 +76,8 @@ interface PendingApproval {
   event: string;
   subject: { name: string; version: string; platform: string };
   approver?: string;
+  /** Where the approval was made and its caller as logged (eventScope), for the alert judged an hour later. */
+  scope?: ReturnType<typeof eventScope>;
 }
 export const ADV_GRACE_MS = 3_600_000;
 const MAX_PENDING_APPROVALS = 1000;
@@ -97,7 +99,7 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void 
   ctx.detect({
     entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
     summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${p.approver ? ` by ${p.approver}` : ''} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
-    details: { prefixes, approver: p.approver },
+    details: { prefixes, approver: p.approver, ...p.scope },
   });
 }
 
@@ -173,7 +175,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       // Wait for evidence that may still come (see PendingApproval).
       const id = `${subject.platform}|${subject.name}|${subject.version}${atUpload ? `:${ev.id}` : ''}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
-        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg) } satisfies PendingApproval);
+        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg), scope: eventScope(ev) } satisfies PendingApproval);
         ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
       }
     }

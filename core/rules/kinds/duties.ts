@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, identityOf, isDeployment, modelRefOf } from '../facts.js';
+import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, eventScope, identityOf, isDeployment, modelRefOf } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
@@ -93,7 +93,8 @@ function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
   ctx.detect({
     entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator', time: ev.time,
     summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
-    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))] },
+    // Dated at the approval, which may be judged again when its session's AssumeRole comes: where and by whom from it.
+    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))], ...eventScope(ev) },
   });
 };
 

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, exceededFeatures, identityOf, imagesOf, isDeployment, modelRefOf, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, modelRefOf, uriOverlap, type ModelRef } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -27,7 +27,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     // shift between models already judged.
     const cfgName = deploymentConfigOf(ev);
     if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
-      const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, ml: { deployment: ev.ml?.deployment } };
+      const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, ml: { deployment: ev.ml?.deployment } };
       ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, ...waitStart(ev, ctx), event: kept } satisfies PendingDeploy);
       const open = ctx.get<string[]>('pending-index') ?? [];
       if (!open.includes(`${ev.platform}|${cfgName}`)) ctx.set('pending-index', [...open, `${ev.platform}|${cfgName}`].slice(-MAX_PENDING_DEPLOYS));
@@ -43,7 +43,7 @@ interface PendingDeploy {
   at: number;
   /** Receipt of the deployment (ms). */
   rcv?: number;
-  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'action' | 'ml'>;
+  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'resource' | 'action' | 'ml'>;
 }
 /** How long a deployment waits for the config and models it names. */
 const PENDING_DEPLOY_MS = 86_400_000;
@@ -145,11 +145,13 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   const { named, candidates, approved, rejected, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform);
   const entity = endpointEntity(ev, ep);
   const deployer = identityOf(ev.actor, ctx.cfg);
+  // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
+  const scope = eventScope(ev);
   if (!approved.length) {
     ctx.detect({
       entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved', time: ev.time,
       summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
@@ -167,7 +169,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
       ctx.detect({
         entity, key: `${what}|image|${other.join(',')}`, evidence: [...new Set(approved.map((v) => v.approval?.event ?? ''))].filter(Boolean).concat(ev.id), title: 'Deployed artifact differs from the approved one', time: ev.time,
         summary: `${ep} serves the approved ${approved[0]!.name} v${approved[0]!.version} with image ${other.join(', ')} (registered with ${registered.join(', ') || [...digests].join(', ')})`,
-        details: { model, deployed_images: other, registered_images: registered, registered_digests: [...digests], reason: 'image_substitution', deployer },
+        details: { model, deployed_images: other, registered_images: registered, registered_digests: [...digests], reason: 'image_substitution', deployer, ...scope },
       });
     }
   }
@@ -178,7 +180,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
       ctx.detect({
         entity, key: `${what}|substitution`, evidence: [named.approval?.event ?? '', named.shaEvent ?? '', ev.id].filter(Boolean), title: 'Deployed artifact differs from the approved one', time: ev.time,
         summary: `${ep} deploys ${named.name} v${named.version} but with ${shaDiffers ? `sha256 ${ref.sha256} (approved ${named.sha256})` : `artifact ${ref.artifact} (approved ${named.artifact})`}`,
-        details: { approved_artifact: named.artifact, approved_sha256: named.sha256, deployed_artifact: ref.artifact, deployed_sha256: ref.sha256, reason: 'substitution', deployer },
+        details: { approved_artifact: named.artifact, approved_sha256: named.sha256, deployed_artifact: ref.artifact, deployed_sha256: ref.sha256, reason: 'substitution', deployer, ...scope },
       });
     }
   }

@@ -65,3 +65,35 @@ describe('monitor findings name the features over their thresholds', () => {
     expect(alert!.summary).toBe('FEATURE_ATTRIBUTION_DRIFT (age deviation 0.9 > threshold 0.7) on 6680511704087920640');
   });
 });
+
+describe('alerts say where and by whom as the platform logged it', () => {
+  const SM = { provider: 'aws' as const, account: '111122223333', region: 'us-east-1' };
+  const bobArn = 'arn:aws:sts::111122223333:assumed-role/MLDeployer/bob@corp.example';
+
+  it('a 3 am SageMaker training job: account, region and the caller ARN beside the identity mltrail resolved', () => {
+    const job = ev({ id: 'job', time: at(T0), platform: 'sagemaker', stage: 'training', action: 'training_job.create', operation: 'CreateTrainingJob', actor: { id: bobArn, type: 'user' }, cloud: SM, resource: { type: 'training_job', name: 'fraud-retrain-7' }, ml: { job: { name: 'fraud-retrain-7', image: 'python:3.11', image_pinned: false, network_isolation: false } } });
+    const alerts = replayEvents([job], { rules }).alerts;
+    expect(alerts.map((a) => a.rule_id).sort()).toEqual(['training.network_egress', 'training.unverified_dependency']);
+    for (const a of alerts) expect([a.details.cloud, a.details.actor_id, a.details.actor]).toEqual([SM, bobArn, 'bob@corp.example']);
+  });
+
+  it('a deployment judged when its endpoint config arrives, and an approval judged an hour later, name the account of the deployment / approval', () => {
+    const pkg = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/2';
+    const deploy = ev({ id: 'deploy', time: at(T0), platform: 'sagemaker', stage: 'serving', action: 'endpoint.update', operation: 'UpdateEndpoint', actor: { id: bobArn, type: 'user' }, cloud: SM, resource: { type: 'endpoint', name: 'fraud-prod' }, ml: { deployment: { endpoint: 'fraud-prod', endpoint_config: 'fraud-prod-cfg-2' } } });
+    const config = ev({ id: 'config', time: at(T0 + 60_000), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', actor: actors.ci, cloud: SM, resource: { type: 'endpoint_config', name: 'fraud-prod-cfg-2' }, ml: { deployment: { endpoint_config: 'fraud-prod-cfg-2', variants: [{ model: 'fraud-v2' }] } } });
+    const model = ev({ id: 'model', time: at(T0 + 120_000), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, cloud: SM, resource: { type: 'model', name: 'fraud-v2' }, ml: { model: { source_package: pkg } } });
+    const [dep] = replayEvents([deploy, config, model], { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect([dep!.details.deployer, dep!.details.actor_id, dep!.details.cloud]).toEqual(['bob@corp.example', bobArn, SM]);
+
+    const gcp = { provider: 'gcp' as const, project: 'fraud-ml-prod', region: 'us-central1' };
+    const approve = ev({ id: 'approve', time: at(T0), platform: 'vertex', stage: 'registry', action: 'model_version.approve', operation: 'MergeVersionAliases', actor: actors.aliceGcp, cloud: gcp, resource: { type: 'model_version', id: `${MODEL}@1`, name: '4242', version: '1' }, ml: { model: { name: MODEL, version: '1', aliases: ['production'] } } });
+    const [adv] = replayEvents([approve], { rules }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure');
+    expect([adv!.details.approver, adv!.details.actor_id, adv!.details.cloud]).toEqual(['alice@corp.example', 'alice@corp.example', gcp]);
+  });
+
+  it('a KServe InferenceService: the namespace and the Kubernetes user', () => {
+    const isvc = ev({ id: 'isvc', time: at(T0), platform: 'kubeflow', stage: 'serving', action: 'endpoint.create', operation: 'create inferenceservices', actor: { id: 'mallory@corp.example', name: 'mallory@corp.example', type: 'user' }, resource: { type: 'inferenceservices', name: 'fraud', namespace: 'fraud-prod' }, ml: { deployment: { endpoint: 'fraud-prod/fraud', model_uri: 's3://scratch/fraud/v2' } } });
+    const [dep] = replayEvents([isvc], { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect([dep!.details.namespace, dep!.details.actor_id]).toEqual(['fraud-prod', 'mallory@corp.example']);
+  });
+});
