@@ -231,14 +231,25 @@ export function callerAddress(ev: NormalizedEvent): string | undefined {
  * @example
  * alertPrincipal(selfApproval) // { user: 'alice@corp.example' }
  */
-export function alertPrincipal(alert: Alert): { user?: string; ip?: string } {
+export function alertPrincipal(alert: Alert): { user?: string; uid?: string; ip?: string } {
   const d = (alert.details ?? {}) as Record<string, unknown>;
   const isUser = alert.entity.type === 'identity' || alert.entity.type === 'user';
   const named = [d.identity, d.principal, d.deployer, d.approver, d.actor].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'unknown');
   const user = isUser ? alert.entity.name || alert.entity.id : named;
   const ip = typeof d.ip === 'string' && isIpAddress(d.ip) ? d.ip : undefined;
+  // The caller as the platform logged it (an ARN where `user` is the session's person): what the events' user ids hold.
+  const uid = typeof d.actor_id === 'string' && d.actor_id !== '' && d.actor_id !== user && !isIpAddress(d.actor_id) ? d.actor_id : undefined;
   // A principal recorded as an address (an unauthenticated sender) is the source, not a user.
-  return { user: user && isIpAddress(user) ? undefined : user, ip: ip ?? (user && isIpAddress(user) ? user : undefined) };
+  return { user: user && isIpAddress(user) ? undefined : user, ...(uid ? { uid } : {}), ip: ip ?? (user && isIpAddress(user) ? user : undefined) };
+}
+
+const PROVIDERS: ReadonlySet<string> = new Set(['aws', 'gcp', 'azure', 'other']);
+
+/** Where an alert's event happened (`details.cloud`, as the rules record it: the event's `cloud`), when it names a cloud. */
+export function alertCloud(alert: Alert): NonNullable<NormalizedEvent['cloud']> | undefined {
+  const c = (alert.details as Record<string, unknown> | undefined)?.cloud as Record<string, unknown> | undefined;
+  if (!c || typeof c !== 'object' || typeof c.provider !== 'string' || !PROVIDERS.has(c.provider)) return undefined;
+  return { provider: c.provider as NonNullable<NormalizedEvent['cloud']>['provider'], account: str(c.account), region: str(c.region), project: str(c.project) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  SEVERITY_SCORE, actionKind, alertPrincipal, cloudTrailFacts, compact, eventMessage, gcpAuditFacts, isIamAction, isIpAddress, rawText, uniq,
+  SEVERITY_SCORE, actionKind, alertCloud, alertPrincipal, cloudTrailFacts, compact, eventMessage, gcpAuditFacts, isIamAction, isIpAddress, rawText, uniq,
   type ActionKind,
 } from '../common.js';
 
@@ -157,7 +157,9 @@ export function ecsAlert(alert: Alert): Record<string, unknown> {
   const who = alertPrincipal(alert);
   // related.user holds user names only (ECS); an identity entity that is an address (an unauthenticated sender) is a related.ip.
   const isPerson = alert.entity.type === 'identity' || alert.entity.type === 'user';
-  const relatedUsers = (isPerson ? uniq([alert.entity.id, alert.entity.name, who.user]) : who.user ? [who.user] : []).filter((u) => !isIpAddress(u));
+  // The caller's id as logged (an ARN) too: the events' related.user holds it, not the person mltrail resolved from it.
+  const relatedUsers = uniq([...(isPerson ? [alert.entity.id, alert.entity.name] : []), who.user, who.uid]).filter((u) => !isIpAddress(u));
+  const where = alertCloud(alert);
   const relatedIps = uniq([who.ip, ...(isPerson ? [alert.entity.id, alert.entity.name] : [])]).filter(isIpAddress);
   return compact({
     '@timestamp': alert.time,
@@ -187,6 +189,7 @@ export function ecsAlert(alert: Alert): Record<string, unknown> {
     },
     user: who.user ? { name: who.user } : undefined,
     source: who.ip ? { ip: who.ip } : undefined,
+    cloud: where ? { provider: where.provider, account: { id: where.account }, region: where.region, project: { id: where.project } } : undefined,
     related: compact({
       user: relatedUsers.length ? relatedUsers : undefined,
       ip: relatedIps.length ? relatedIps : undefined,

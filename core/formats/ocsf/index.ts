@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Alert, NormalizedEvent } from '../../schema/index.js';
 import type { Formatter } from '../index.js';
 import {
-  MLTRAIL, PRODUCTS, eventProduct, actionKind, alertPrincipal, callerAddress, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
+  MLTRAIL, PRODUCTS, eventProduct, actionKind, alertCloud, alertPrincipal, callerAddress, cloudTrailFacts, compact, epochMs, eventMessage, gcpAuditFacts, isIpAddress,
   primaryResource, rawText, type ActionKind,
 } from '../common.js';
 
@@ -96,18 +96,7 @@ export function ocsfEvent(ev: NormalizedEvent): Record<string, unknown> {
         ? { name: ip }
         : { svc_name: ev.service || product.product };
 
-  const cloud = ev.cloud && ev.cloud.provider !== 'onprem'
-    ? compact({
-        provider: CLOUD_PROVIDER[ev.cloud.provider] ?? ev.cloud.provider,
-        region: ev.cloud.region,
-        project_uid: ev.cloud.project,
-        account: ev.cloud.account
-          ? { uid: ev.cloud.account, ...(ev.cloud.provider === 'aws' ? { type_id: 10, type: 'AWS Account' } : {}) }
-          : ev.cloud.project && ev.cloud.provider === 'gcp'
-            ? { uid: ev.cloud.project, type_id: 11, type: 'GCP Project' }
-            : undefined,
-      })
-    : undefined;
+  const cloud = ocsfCloud(ev.cloud);
 
   const resources = ocsfResources(ev);
   const model = ev.ml?.model;
@@ -236,6 +225,21 @@ function ocsfResources(ev: NormalizedEvent): OcsfResource[] {
   return out;
 }
 
+/** An OCSF Cloud object (provider, region, project, account) for an event's or an alert's cloud. */
+function ocsfCloud(c: NormalizedEvent['cloud']): Record<string, unknown> | undefined {
+  if (!c || c.provider === 'onprem') return undefined;
+  return compact({
+    provider: CLOUD_PROVIDER[c.provider] ?? c.provider,
+    region: c.region,
+    project_uid: c.project,
+    account: c.account
+      ? { uid: c.account, ...(c.provider === 'aws' ? { type_id: 10, type: 'AWS Account' } : {}) }
+      : c.project && c.provider === 'gcp'
+        ? { uid: c.project, type_id: 11, type: 'GCP Project' }
+        : undefined,
+  });
+}
+
 /**
  * An alert as OCSF Detection Finding (class 2004). `is_alert` is false for
  * observe-mode detections, so a SIEM rule on `is_alert` pages only on alerts.
@@ -256,8 +260,10 @@ export function ocsfAlert(alert: Alert): Record<string, unknown> {
     // Who and from where, as the rule recorded them: the finding's evidence (Evidence Artifacts: actor, src_endpoint).
     evidences:
       who.user || who.ip
-        ? [compact({ actor: who.user ? { user: compact({ name: who.user, email_addr: isEmail(who.user) ? who.user : undefined }) } : undefined, src_endpoint: who.ip ? { ip: who.ip } : undefined })]
+        ? [compact({ actor: who.user ? { user: compact({ name: who.user, uid: who.uid, email_addr: isEmail(who.user) ? who.user : undefined }) } : undefined, src_endpoint: who.ip ? { ip: who.ip } : undefined })]
         : undefined,
+    // Where the judged event happened (the rules' details.cloud): the account / project an analyst scopes by.
+    cloud: ocsfCloud(alertCloud(alert)),
     activity_id,
     activity_name,
     type_uid: DETECTION_FINDING.class_uid * 100 + activity_id,
