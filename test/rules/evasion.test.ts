@@ -82,6 +82,7 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
       const alerts = served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: arn } }));
       expect(alerts.map((a) => [a.entity.id, a.details?.reason]), arn).toEqual([['fraud-prod', 'approved_in_another_account']]);
       expect(alerts[0]!.summary).toContain('approval was made in 123456789012:us-east-1');
+      expect(alerts[0]!.title).toBe('registry.unapproved_deployment: Deployment of a model version approved only in another account or region');
     }
     // The package of this account and region: quiet.
     expect(served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: PKG } }))).toEqual([]);
@@ -118,8 +119,8 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     const serve = (image: string) =>
       fired(normalize('sagemaker', [...smPackage(), ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'same-weights', primaryContainer: { image, modelDataUrl: 's3://models/fraud/v4/model.tar.gz' } }), endpointConfig({ productionVariants: [variant('A', 'same-weights', 1)] }), createEndpoint()]))
         .filter((a) => a.rule_id === 'registry.unapproved_deployment')
-        .map((a) => [a.details?.reason, a.details?.deployed_images]);
-    expect(serve('docker.io/attacker/serve:latest')).toEqual([['image_substitution', ['docker.io/attacker/serve:latest']]]);
+        .map((a) => [a.details?.reason, a.details?.deployed_images, a.title]);
+    expect(serve('docker.io/attacker/serve:latest')).toEqual([['image_substitution', ['docker.io/attacker/serve:latest'], 'registry.unapproved_deployment: Approved model deployed with another container image']]);
     expect(serve(IMG)).toEqual([]);
     expect(serve(`123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7@sha256:${'a'.repeat(64)}`)).toEqual([]);
     // A package registered with a tag and its digest apart (SageMaker's own form), and with an additional inference

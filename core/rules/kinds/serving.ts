@@ -148,10 +148,16 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
   const scope = eventScope(ev);
   if (!approved.length) {
+    // The registry versions behind what was deployed (a SageMaker model resource `fraud-v2` is package fraud v2),
+    // named as the model_version alerts name them, so the alerts of one version group together.
+    const versions = [...new Set(candidates.map((v) => `${v.name}/${v.version}`))];
+    const shown = !ref?.name && candidates.length ? `${what} (${[...new Set(candidates.map((v) => `${v.name} v${v.version}`))].join(', ')})` : what;
+    // The title says which finding it is: a rejected version, or one approved only elsewhere, was not "never approved".
+    const title = rejected ? 'Deployment of a rejected model version' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
     ctx.detect({
-      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title: 'Deployment of a model version that was never approved', time: ev.time,
-      summary: `${deployer ?? 'someone'} deployed ${what} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title, time: ev.time,
+      summary: `${deployer ?? 'someone'} deployed ${shown} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
@@ -167,7 +173,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
       const other = images.filter((i) => !known(i));
       if (!other.length) continue;
       ctx.detect({
-        entity, key: `${what}|image|${other.join(',')}`, evidence: [...new Set(approved.map((v) => v.approval?.event ?? ''))].filter(Boolean).concat(ev.id), title: 'Deployed artifact differs from the approved one', time: ev.time,
+        entity, key: `${what}|image|${other.join(',')}`, evidence: [...new Set(approved.map((v) => v.approval?.event ?? ''))].filter(Boolean).concat(ev.id), title: 'Approved model deployed with another container image', time: ev.time,
         summary: `${ep} serves the approved ${approved[0]!.name} v${approved[0]!.version} with image ${other.join(', ')} (registered with ${registered.join(', ') || [...digests].join(', ')})`,
         details: { model, deployed_images: other, registered_images: registered, registered_digests: [...digests], reason: 'image_substitution', deployer, ...scope },
       });

@@ -97,3 +97,27 @@ describe('alerts say where and by whom as the platform logged it', () => {
     expect([dep!.details.namespace, dep!.details.actor_id]).toEqual(['fraud-prod', 'mallory@corp.example']);
   });
 });
+
+describe('registry.unapproved_deployment says which finding and which version', () => {
+  const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/2';
+  const SM = { provider: 'aws' as const, account: '111122223333', region: 'us-east-1' };
+  const sm = (d: Parameters<typeof ev>[0]) => ev({ cloud: SM, actor: actors.aliceAwsDeploy, ...d });
+  const create = sm({ id: 'pkg', time: at(T0), platform: 'sagemaker', stage: 'registry', action: 'model_version.create', operation: 'CreateModelPackage', resource: { type: 'model_package', id: PKG, name: 'fraud', version: '2' }, ml: { model: { name: 'fraud', version: '2', approval: 'pending', artifact_uri: 's3://models/fraud/v2/model.tar.gz' } } });
+  const reject = sm({ id: 'reject', time: at(T0 + 60_000), platform: 'sagemaker', stage: 'registry', action: 'model_version.reject', operation: 'UpdateModelPackage', resource: { type: 'model_package', id: PKG, name: 'fraud', version: '2' }, ml: { model: { name: 'fraud', version: '2', approval: 'rejected' } } });
+  const model = sm({ id: 'model', time: at(T0 + 120_000), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', resource: { type: 'model', name: 'fraud-v2' }, ml: { model: { name: 'fraud-v2', source_package: PKG } } });
+  const config = sm({ id: 'config', time: at(T0 + 180_000), platform: 'sagemaker', stage: 'serving', action: 'endpoint_config.create', operation: 'CreateEndpointConfig', resource: { type: 'endpoint_config', name: 'fraud-prod-cfg-2' }, ml: { deployment: { endpoint_config: 'fraud-prod-cfg-2', variants: [{ model: 'fraud-v2' }] } } });
+  const deploy = sm({ id: 'deploy', time: at(T0 + 240_000), platform: 'sagemaker', stage: 'serving', action: 'endpoint.update', operation: 'UpdateEndpoint', resource: { type: 'endpoint', name: 'fraud-prod' }, ml: { deployment: { endpoint: 'fraud-prod', endpoint_config: 'fraud-prod-cfg-2' } } });
+  const deployed = (events: ReturnType<typeof ev>[]) => replayEvents(events, { rules }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+
+  it('a SageMaker model resource names the package version it serves, as the model_version alerts name it', () => {
+    const [alert] = deployed([create, model, config, deploy]);
+    expect(alert!.summary).toBe('alice@corp.example deployed fraud-v2 (fraud v2) to fraud-prod (sagemaker); it was never approved');
+    expect(alert!.details.model_versions).toEqual(['fraud/2']);
+    expect(alert!.title).toBe('registry.unapproved_deployment: Deployment of a model version that was never approved');
+  });
+
+  it('a rejected version is titled as rejected, not as never approved', () => {
+    const [alert] = deployed([create, reject, model, config, deploy]);
+    expect([alert!.details.reason, alert!.title]).toEqual(['rejected', 'registry.unapproved_deployment: Deployment of a rejected model version']);
+  });
+});
