@@ -77,8 +77,13 @@ export function assumedRoleArnOf(actor: NormalizedEvent['actor']): string | unde
 }
 // No '/' or ':' in it: `arn:…:assumed-role/Role/alice@corp.example` is an ARN whose session name is an email.
 const EMAIL = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
-/** Session names that are SDK defaults, not people (botocore-session-…, i-0abc…, numeric). */
-const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker)$/i;
+/**
+ * Session names that are tool or SDK defaults, not people (botocore-session-…, i-0abc…, numeric; GitHubActions is
+ * aws-actions/configure-aws-credentials' default): each role's session of that name is someone else, so the role
+ * stays part of the identity — read as a person, every CI role's `GitHubActions` session was one identity, which
+ * trained, approved and deployed everything (self-approval and separation-of-duties alerts on pipelines).
+ */
+const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|aws-sdk-(js|java)-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker|GitHubActions)$/i;
 
 /**
  * The person (or service) behind an actor, the same across roles and

@@ -43,6 +43,10 @@ describe('facts the rules share', () => {
     expect(identityOf({ email: 'deployer@p.iam.gserviceaccount.com', chain: ['carol@corp.example', 'deployer@p.iam.gserviceaccount.com'], type: 'user' }, cfg)).toBe('carol@corp.example');
     // SDK-default session names are not people: the role stays part of the identity.
     expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/CI/botocore-session-1700000000', type: 'service' }, cfg)).toBe('role:ci/botocore-session-1700000000');
+    // The CI action's default session name on two roles is two identities, not one person who trains and approves.
+    const gha = (role: string) => identityOf({ id: `arn:aws:sts::111122223333:assumed-role/${role}/GitHubActions`, type: 'service' }, cfg);
+    expect([gha('Trainer'), gha('Approver')]).toEqual(['role:trainer/githubactions', 'role:approver/githubactions']);
+    expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/CI/aws-sdk-js-1700000000000', type: 'service' }, cfg)).toBe('role:ci/aws-sdk-js-1700000000000');
     expect(identityOf(undefined, cfg)).toBeUndefined();
   });
 
