@@ -362,6 +362,18 @@ export function tagsOf(ev: NormalizedEvent): Record<string, string> {
 }
 
 /**
+ * The tags a tag write sets: the one it names (`details.tag`, `details.key`) when it names one, else the tags it
+ * carries. The MLflow auditor's report of one tag also carries the version's whole tag list: read as set by it, an
+ * approval tag already there made every later tag write an approval, by whoever wrote it, at that time.
+ */
+function tagsSetBy(ev: NormalizedEvent): Record<string, string> {
+  const t = ev.details?.tag as { key?: unknown; value?: unknown } | undefined;
+  if (t && typeof t.key === 'string') return { [t.key]: String(t.value ?? '') };
+  if (typeof ev.details?.key === 'string') return { [ev.details.key]: String(ev.details.value ?? '') };
+  return tagsOf(ev);
+}
+
+/**
  * Whether this event approves or rejects a model version: `model_version.approve`,
  * ml.model.approval (SageMaker ModelApprovalStatus, MLflow/Vertex markers the
  * connector maps), an approval alias (MLflow alias, Vertex version alias), an
@@ -388,7 +400,7 @@ export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ap
   // SageMaker's approval is ModelApprovalStatus: a tag on a model package (AddTags) approves nothing, or anyone
   // allowed to tag could make an unapproved package look approved to the deployment rules.
   if (ev.action === 'model_version.tag_set' && ev.platform !== 'sagemaker') {
-    for (const [k, v] of Object.entries(tagsOf(ev))) {
+    for (const [k, v] of Object.entries(tagsSetBy(ev))) {
       const allowed = Object.entries(cfg.approval.tags).find(([tk]) => tk.toLowerCase() === k.toLowerCase())?.[1];
       if (allowed?.some((a) => a.toLowerCase() === String(v).toLowerCase())) return 'approved';
     }

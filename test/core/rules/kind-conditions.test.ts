@@ -135,6 +135,20 @@ describe('evaluation.score_drop threshold', () => {
   });
 });
 
+describe('approval tags', () => {
+  it('a tag write that carries the whole tag list approves only by the tag it sets: the trainer tagging an approved version is no self-approval', () => {
+    // Bob registers; alice approves with the approval tag; bob later sets another tag, reported (as the MLflow
+    // auditor reports it) with every tag the version has, the approval tag among them.
+    const v = version(T0, 'credit', '1', {}, actors.bobMlflow);
+    const approve = ev({ time: at(T0 + HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', actor: actors.aliceMlflow, resource: { type: 'model_version', name: 'credit', version: '1' }, ml: { model: { name: 'credit', version: '1', tags: { approval: 'approved' } } }, details: { tag: { key: 'approval', value: 'approved' } } });
+    const retag = ev({ time: at(T0 + 2 * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', actor: actors.bobMlflow, resource: { type: 'model_version', name: 'credit', version: '1' }, ml: { model: { name: 'credit', version: '1', tags: { approval: 'approved', notes: 'v2 features' } } }, details: { tag: { key: 'notes', value: 'v2 features' } } });
+    const alerts = run([v, approve, retag], { 'evaluation.self_approval': { roles: ['registered'] } });
+    expect(of(alerts, 'evaluation.self_approval')).toEqual([]);
+    // It is a change to an approved version, judged as one.
+    expect(of(alerts, 'registry.approved_model_modified').map((a) => a.evidence.at(-1))).toEqual([retag.id]);
+  });
+});
+
 describe('exempt identities', () => {
   it('evaluation.self_approval: an exempt identity approving what it trained raises nothing', () => {
     const v = version(T0, 'credit', '1', {}, actors.bobMlflow);
