@@ -117,6 +117,15 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
   return norm;
 }
 
+/**
+ * The caller as an alert's summary names it: the identity, or a phrase that cannot be read as a user name (an
+ * MLflow webhook carries no caller; "by unknown" read like an account called `unknown`).
+ */
+export function callerText(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfigParsed, 'identities'>): string {
+  return identityOf(actor, cfg) ?? UNIDENTIFIED;
+}
+export const UNIDENTIFIED = 'an unidentified caller';
+
 /** The caller as the platform logged it (an ARN, an email, a Kubernetes user): what the SIEM's copies of the events hold. */
 export function actorIdOf(actor: NormalizedEvent['actor']): string | undefined {
   return actor?.id || actor?.email || actor?.name || undefined;

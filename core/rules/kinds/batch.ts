@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf } from '../facts.js';
+import { anyGlob, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf, UNIDENTIFIED } from '../facts.js';
 import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -142,7 +142,7 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
     ctx.detect({
       entity: { type: 'batch_job', id: jobFamily(job), platform: ev.platform }, key: `${what}|${reason}`,
       evidence: [...(v.rejected ? [v.rejected.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
-      summary: `${runner ?? 'someone'} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
+      summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
       details: { job, model: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
     });
   }

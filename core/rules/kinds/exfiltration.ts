@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
-import { anyGlob, identityOf } from '../facts.js';
+import { anyGlob, callerText } from '../facts.js';
 import { setting, type KindImpl } from './context.js';
 
 /**
@@ -68,7 +68,7 @@ export const artifactExport: KindImpl = (ev, ctx) => {
       key: uri ?? account ?? 'unknown',
       evidence: [ev.id],
       title: what === 'model' ? 'Model exported to a destination not allowed' : 'Dataset exported to a destination not allowed',
-      summary: `${entity.id} was exported to ${destination} (${ev.operation}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+      summary: `${entity.id} was exported to ${destination} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
       details: { exported: what, source: entity.id, destination: uri, destination_account: account, operation: ev.operation },
     });
   }
@@ -95,7 +95,7 @@ export const artifactShare: KindImpl = (ev, ctx) => {
     key: [...foreign].sort().join(','),
     evidence: [ev.id],
     title: everyone ? `${what === 'model' ? 'Model' : 'Dataset'} store opened to everyone` : `${what === 'model' ? 'Model' : 'Dataset'} store shared with another account`,
-    summary: `${entity.id} was opened to ${foreign.join(', ')} (${ev.operation}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+    summary: `${entity.id} was opened to ${foreign.join(', ')} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
     details: { shared: what, resource: entity.id, grantees: foreign, public: everyone || undefined, owner_account: own, operation: ev.operation },
   });
 };

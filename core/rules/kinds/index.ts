@@ -1,5 +1,5 @@
 import type { Kind } from '../config.js';
-import { anyGlob, fieldAt, identityOf } from '../facts.js';
+import { anyGlob, callerText, fieldAt } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
@@ -34,7 +34,7 @@ const modificationRate: KindImpl = (ev, ctx) => {
 const matchKind: KindImpl = (ev, ctx) => {
   if (!matches(ev, ctx.rule.settings.where as Parameters<typeof matches>[1])) return;
   const entity = entityFor(ev, setting(ctx, 'entity'), ctx.cfg);
-  ctx.detect({ entity, key: ev.action, evidence: [ev.id], title: ctx.rule.description, summary: `${ev.action} by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'} on ${entity.id}`, details: { action: ev.action, operation: ev.operation } });
+  ctx.detect({ entity, key: ev.action, evidence: [ev.id], title: ctx.rule.description, summary: `${ev.action} by ${callerText(ev.actor, ctx.cfg)} on ${entity.id}`, details: { action: ev.action, operation: ev.operation } });
 };
 
 /** Generic: a windowed count / sum / metric of matching events against its baseline. */

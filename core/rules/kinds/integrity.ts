@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, endpointOf, identityOf, modelRefOf, normUri, tagsOf, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, tagsOf, uriOverlap } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
@@ -72,7 +72,7 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
       ctx.detect({
         entity: versionEntity(v), key: `${change}|${uri}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${change === 'artifact_deleted' ? 'deleted' : 'written'} (${ev.operation}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${change === 'artifact_deleted' ? 'deleted' : 'written'} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
         details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time },
       });
     }
@@ -140,7 +140,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
     if (!changed.length) return;
     ctx.detect({
       entity: versionEntity(v), key: `approve+${changed.join(',')}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${changed.join(', ')}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'} in a call that approved it again`,
+      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${changed.join(', ')}) by ${callerText(ev.actor, ctx.cfg)} in a call that approved it again`,
       details: { change: 'reapproved_with_changes', fields: changed, approved_at: v.approval.time, previous_artifact: changed.includes('artifact') ? v.artifact : undefined, new_artifact: changed.includes('artifact') ? ref.artifact : undefined },
     });
     return;
@@ -161,7 +161,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   const what = [...tagKeys, ...fields.filter((f) => !tagKeys.includes(f))];
   ctx.detect({
     entity: versionEntity(v), key: change, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-    summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${what.length ? `: ${what.join(', ')}` : ''}) by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'}`,
+    summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${what.length ? `: ${what.join(', ')}` : ''}) by ${callerText(ev.actor, ctx.cfg)}`,
     details: { change, tags: tagKeys.length ? tagKeys : undefined, fields: fields.length ? fields : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
   });
 };

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, modelRefOf, uriOverlap, type ModelRef } from '../facts.js';
+import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -156,7 +156,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const title = rejected ? 'Deployment of a rejected model version' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
     ctx.detect({
       entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title, time: ev.time,
-      summary: `${deployer ?? 'someone'} deployed ${shown} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
       details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
@@ -206,7 +206,7 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   if (!name || !version || name !== prev.name || compareVersions(version, prev.version) >= 0) return;
   ctx.detect({
     entity: endpointEntity(ev, ep), key: `${name}|${version}`, evidence: [prev.event, ev.id], title: 'Endpoint rolled back to an older model version',
-    summary: `${ep} moved from ${name} v${prev.version} to older v${version} (by ${identityOf(ev.actor, ctx.cfg) ?? 'unknown'})`,
+    summary: `${ep} moved from ${name} v${prev.version} to older v${version} (by ${callerText(ev.actor, ctx.cfg)})`,
     details: { model: name, from_version: prev.version, to_version: version },
   });
 };

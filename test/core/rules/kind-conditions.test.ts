@@ -147,6 +147,14 @@ describe('approval tags', () => {
     // It is a change to an approved version, judged as one.
     expect(of(alerts, 'registry.approved_model_modified').map((a) => a.evidence.at(-1))).toEqual([retag.id]);
   });
+
+  it('a change whose caller the platform does not log (an MLflow webhook) is by "an unidentified caller", not by a user called unknown', () => {
+    const v = version(T0, 'credit', '1', {}, actors.bobMlflow);
+    const ok = alias(T0 + HOUR, 'credit', '1', actors.aliceMlflow);
+    const hook = ev({ time: at(T0 + 2 * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', resource: { type: 'model_version', name: 'credit', version: '1' }, ml: { model: { name: 'credit', version: '1' } }, details: { tag: { key: 'notes', value: 'x' } } });
+    const [a] = of(run([v, ok, hook]), 'registry.approved_model_modified');
+    expect(a!.summary).toMatch(/ by an unidentified caller$/);
+  });
 });
 
 describe('exempt identities', () => {
