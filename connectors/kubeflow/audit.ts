@@ -208,7 +208,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // Every event naming a KServe endpoint carries its namespace-qualified id, so that rules never
   // fall back to the bare `resource.name` (the same name in another profile is another endpoint).
   const endpoint = kind.family === 'endpoint' && name ? endpointId(ref.namespace, name) : undefined;
-  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(ev, endpoint)) ?? { endpoint }) : undefined;
+  // A serving runtime names no endpoint, but the images the endpoints selecting it run.
+  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(ev, endpoint)) ?? { endpoint }) : deploymentOf(ev);
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

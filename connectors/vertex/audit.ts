@@ -233,6 +233,8 @@ function mlFacts(
           aliases: modelAliases && modelAliases.length ? modelAliases : undefined,
           approval: approval as 'approved' | undefined,
           artifact_uri: f.modelArtifactUris[0],
+          // The serving container an UploadModel names (Vertex copies it then; serving.unverified_image judges it).
+          image: servingImageOf(req),
           // A Model's labels are its tags (UploadModel, UpdateModel): where evaluation evidence is recorded.
           tags: modelLabels(req),
         }
@@ -466,6 +468,12 @@ function storageAction(methodName: string): Action | undefined {
   if (!m) return undefined;
   const verb = m[1]!;
   return verb === 'get' ? 'data_object.read' : verb === 'delete' ? 'data_object.delete' : verb === 'copy' || verb === 'rewrite' ? 'data_object.copy' : 'data_object.write';
+}
+
+/** `request.model.containerSpec.imageUri` of an UploadModel: the image the model is served with. */
+function servingImageOf(req: Json): string | undefined {
+  const model = isObj(req.model) ? req.model : undefined;
+  return model && isObj(model.containerSpec) ? str(model.containerSpec.imageUri) : undefined;
 }
 
 /** `request.model.labels` of an UploadModel / UpdateModel, as string tags. */

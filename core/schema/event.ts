@@ -100,6 +100,8 @@ export const MlDeployment = z.looseObject({
   model_uri: str.optional(),
   /** Every model location when a deployment names several (KServe storageUris, LoRA adapters); model_uri is the first. */
   model_uris: z.array(str).optional(),
+  /** Container images a deployment (or a serving runtime) runs: KServe predictor, transformer and explainer containers, as written. */
+  images: z.array(str).optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */

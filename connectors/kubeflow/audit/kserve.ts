@@ -119,6 +119,53 @@ function storageSpecUri(storage: unknown): string | undefined {
   return `kserve-storage://${key}/${path}`;
 }
 
+/** The images of a list of containers (`image` of each). */
+function containerImages(list: unknown, add: (v: unknown) => void): void {
+  for (const c of itemsOf(list)) if (isObject(c)) add(c.image);
+}
+
+/** The containers of a pod spec KServe embeds: `containers`, `initContainers`, and a `workerSpec`'s (multi-node). */
+function podImages(pod: unknown, add: (v: unknown) => void): void {
+  if (!isObject(pod)) return;
+  containerImages(pod.containers, add);
+  containerImages(pod.initContainers, add);
+  if (isObject(pod.workerSpec)) podImages(pod.workerSpec, add);
+}
+
+/**
+ * Every container image a KServe object names, as written (a tag stays a tag): an InferenceService's
+ * predictor, transformer and explainer — their pod containers, and the `image` of a framework or `model`
+ * spec (`spec.predictor.sklearn.image`, `spec.explainer.art.image`), which replaces the serving runtime's —;
+ * v1alpha2's `spec.default|canary.<component>.custom.container` and framework `image`s; an
+ * LLMInferenceService's `template`, `worker` and `prefill` pods; a (Cluster)ServingRuntime's containers.
+ * A framework's `runtimeVersion` alone names no image: only a tag of the runtime's image, judged where the
+ * runtime is written.
+ */
+export function servingImagesOf(obj: unknown): string[] {
+  const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
+  const out: string[] = [];
+  if (!isObject(spec)) return out;
+  const add = (v: unknown) => typeof v === 'string' && v && !out.includes(v) && out.push(v);
+  const component = (c: unknown) => {
+    if (!isObject(c)) return;
+    podImages(c, add);
+    for (const impl of Object.values(c)) {
+      if (!isObject(impl)) continue;
+      add(impl.image);
+      if (isObject(impl.container)) add(impl.container.image);
+    }
+  };
+  for (const name of ['predictor', 'transformer', 'explainer']) {
+    component(spec[name]);
+    for (const rollout of [spec.default, spec.canary]) if (isObject(rollout)) component(rollout[name]);
+  }
+  // A ServingRuntime's pod spec is the spec itself.
+  podImages(spec, add);
+  const prefill = isObject(spec.prefill) ? spec.prefill : {};
+  for (const pod of [spec.template, spec.worker, prefill.template, prefill.worker]) podImages(pod, add);
+  return out;
+}
+
 /** A JSON pointer's keys, unescaped. */
 function pointerKeys(pointer: string): string[] {
   return pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -178,6 +225,8 @@ export function endpointId(namespace: string | undefined, name: string): string 
 
 /** KServe resources that serve a model they name. */
 const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
+/** KServe resources that name serving containers for the models that select them. */
+const RUNTIMES = new Set(['servingruntimes', 'clusterservingruntimes']);
 
 /** The value `doc` holds at `keys`, own properties only (a pointer may name `toString`). */
 function ownAt(doc: unknown, keys: string[]): unknown {
@@ -197,13 +246,16 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * entry, is resolved from the response when logged; otherwise
  * `model_uri_copied_from` says where a copied model came from. `model_uri` is
  * the first location; with several (base model + adapters) `model_uris` lists
- * them all, as `ml.job.images` does for images.
+ * them all, as `ml.job.images` does for images. `images` are the serving
+ * containers the write sets (servingImagesOf), read the same way; a
+ * (Cluster)ServingRuntime write has them and no endpoint.
  */
-export function deploymentOf(ev: AuditEvent, endpoint: string): Record<string, unknown> | undefined {
+export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
-  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? '') || ref.subresource) return undefined;
+  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !(MODEL_SERVERS.has(ref.resource ?? '') || RUNTIMES.has(ref.resource ?? '')) || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
   let uris: string[];
+  let images: string[];
   const req = ev.requestObject;
   let copiedFrom: string | undefined;
   if (Array.isArray(req)) {
@@ -233,6 +285,7 @@ export function deploymentOf(ev: AuditEvent, endpoint: string): Record<string, u
       if (storageUrisOf(nestAt(op.path, value)).length) copiedFrom = undefined;
     }
     uris = storageUrisOf(doc);
+    images = servingImagesOf(doc);
     for (const p of envFields) {
       const entry = at(ev.responseObject, pointerKeys(p));
       if (isObject(entry) && entry.name === STORAGE_URI_ENV && typeof entry.value === 'string' && entry.value && !uris.includes(entry.value)) uris.push(entry.value);
@@ -244,7 +297,9 @@ export function deploymentOf(ev: AuditEvent, endpoint: string): Record<string, u
   } else {
     uris = storageUrisOf(req);
     if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
+    images = servingImagesOf(req);
+    if (!images.length && ev.verb !== 'patch') images = servingImagesOf(ev.responseObject);
   }
-  if (!uris.length && !copiedFrom) return undefined;
-  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom });
+  if (!uris.length && !copiedFrom && !images.length) return undefined;
+  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined });
 }

@@ -59,7 +59,8 @@ describe('KServe storageUris and a custom container STORAGE_URI reach ml.deploym
     expect([a.action, a.stage, a.ml?.deployment]).toEqual(['endpoint.create', 'serving', { endpoint: EP, model_uri: URI }]);
     expect(deployment(isvc('create', object({ model: { modelFormat: { name: 'sklearn' }, storageUris: storageUris(URI) } })))).toEqual({ endpoint: EP, model_uri: URI });
     const c = one(isvc('create', object(custom([{ name: 'STORAGE_URI', value: URI }]))));
-    expect([c.action, c.ml?.deployment]).toEqual(['endpoint.create', { endpoint: EP, model_uri: URI }]);
+    // The custom container's image is the deployment's too (serving.unverified_image judges it).
+    expect([c.action, c.ml?.deployment]).toEqual(['endpoint.create', { endpoint: EP, model_uri: URI, images: ['ghcr.io/acme/fraud-server:1.4'] }]);
     // KFServing v1alpha2 custom predictor.
     const old = isvc('create', { spec: { default: { predictor: { custom: { container: { image: 'acme/srv:1', env: [{ name: 'STORAGE_URI', value: 's3://evil/kfserving' }] } } } } } }, { objectRef: { ...BASE.objectRef, resource: 'inferenceservices', apiGroup: 'serving.kubeflow.org', name: 'old', namespace: 'kubeflow-user-alice' } });
     expect(deployment(old)?.model_uri).toBe('s3://evil/kfserving');
@@ -71,7 +72,7 @@ describe('KServe storageUris and a custom container STORAGE_URI reach ml.deploym
   });
 
   it('a custom container without STORAGE_URI (it fetches its own model) names none; a label-only write names none', () => {
-    expect(deployment(isvc('create', object(custom([{ name: 'MODEL_NAME', value: 'fraud' }]))))).toEqual(NO_MODEL);
+    expect(deployment(isvc('create', object(custom([{ name: 'MODEL_NAME', value: 'fraud' }]))))).toEqual({ ...NO_MODEL, images: ['ghcr.io/acme/fraud-server:1.4'] });
     expect(deployment(isvc('patch', { metadata: { labels: { team: 'a' } } }))).toEqual(NO_MODEL);
   });
 
