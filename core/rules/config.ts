@@ -41,6 +41,8 @@ const Pattern = z.string().superRefine((s, ctx) => {
   }
 });
 const globs = z.array(z.string().min(1));
+/** `registry/repository` globs: the host part alone is matched against the registry, so each needs a `/`. */
+const repositoryGlobs = z.array(z.string().regex(/^[^/]+\/.+$/, 'expected registry/repository, e.g. docker.io/kserve/* or *-docker.pkg.dev/vertex-ai/prediction/*'));
 
 /** Settings every rule has. */
 const common = {
@@ -162,6 +164,7 @@ export const KindSchemas = {
     exempt: globs.optional(),
   }).refine((r) => r.time_zone === undefined || r.utc_offset_hours === undefined, { message: 'set time_zone or utc_offset_hours, not both', path: ['time_zone'] }),
   unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional() }),
+  unverified_image: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional() }),
   score_drop: z.strictObject({
     ...common,
     /** Metric name → which direction is better. */
@@ -301,6 +304,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'serving.unapproved_batch_inference', kind: 'unapproved_batch_inference', stage: 'serving', severity: 'high', description: 'a batch inference job (SageMaker transform job, Vertex batch prediction job) runs a rejected or revoked model version, or one never approved' },
   { id: 'serving.behavioral_drift', kind: 'behavioral_drift', stage: 'serving', severity: 'medium', description: 'a model monitor reports drift/anomaly, or an output statistic is more than k·σ from baseline' },
   { id: 'serving.error_spike', kind: 'error_spike', stage: 'serving', severity: 'medium', description: 'a serving error rate is more than k·σ above baseline' },
+  { id: 'serving.unverified_image', kind: 'unverified_image', stage: 'serving', severity: 'high', description: 'a serving image (model container, KServe predictor/transformer/explainer or runtime) is not pinned by digest or comes from a registry not on the allow list, and is not a trusted prebuilt container' },
   { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },
   { id: 'platform.artifact_exported', kind: 'artifact_export', stage: 'platform', severity: 'medium', description: 'a model or dataset is exported or copied to a destination (URI or account) not on the allow list' },
   { id: 'platform.artifact_shared', kind: 'artifact_share', stage: 'platform', severity: 'high', description: 'a grant opens a model registry group or a model/training bucket to another account, or to everyone' },

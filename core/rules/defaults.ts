@@ -23,6 +23,24 @@ const MODIFY_ACTIONS = [
   'resource.tag_set', 'resource.tag_delete',
 ];
 
+/** The clouds' own registries (ECR, Container Registry, Artifact Registry): the default allow list of image rules. */
+const CLOUD_REGISTRIES = ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'];
+
+/**
+ * Serving containers the platforms publish and reference by tag: AWS Deep Learning Containers (account
+ * 763104351884, most regions), Vertex AI's prebuilt prediction containers, KServe's own runtimes and the
+ * images of the ClusterServingRuntimes KServe installs (config/runtimes).
+ */
+const PREBUILT_SERVING_IMAGES = [
+  '763104351884.dkr.ecr.*.amazonaws.com/*',
+  '*-docker.pkg.dev/vertex-ai/prediction/*',
+  'docker.io/kserve/*',
+  'docker.io/tensorflow/serving',
+  'docker.io/pytorch/torchserve-kfs',
+  'docker.io/seldonio/mlserver',
+  'nvcr.io/nvidia/tritonserver',
+];
+
 export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unknown>> } = {
   volume_anomaly: { measures: ['events', 'rows', 'bytes'] },
   schema_mismatch: { pinned: {}, accept_after_alert: true },
@@ -31,7 +49,8 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   code_modified: { approved_images: [], approved_commits: [], learn: true },
   network_egress: { policy: [{ jobs: '*', require_isolation: true }], metrics: ['*egress*', 'network_out*', 'networkout*', '*_tx_bytes', 'network.tx*', 'sent_bytes*'] },
   off_hours_job: { min_history: '28d', min_jobs: 10, tolerance_hours: 1, min_support: 2, utc_offset_hours: 0, exempt: [] },
-  unverified_dependency: { allowed_registries: ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'], require_digest: true },
+  unverified_dependency: { allowed_registries: CLOUD_REGISTRIES, require_digest: true },
+  unverified_image: { allowed_registries: CLOUD_REGISTRIES, require_digest: true, trusted_images: PREBUILT_SERVING_IMAGES },
   score_drop: { metrics: Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]), threshold: 0.02, thresholds: {}, compare: 'both' },
   adversarial_failure: {
     prefixes: ['adversarial', 'adv_'],

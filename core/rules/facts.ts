@@ -427,7 +427,12 @@ const DEPLOY_ACTIONS = new Set(['endpoint.deploy', 'endpoint.update', 'endpoint.
  * carried out — a deployment refused by RBAC or an admission policy deployed nothing.
  */
 export function isDeployment(ev: NormalizedEvent): boolean {
-  return DEPLOY_ACTIONS.has(ev.action) && ev.outcome !== 'failure' && !(ev.outcome !== 'success' && ev.details?.audit_stage === 'RequestReceived');
+  return DEPLOY_ACTIONS.has(ev.action) && isCarriedOut(ev);
+}
+
+/** A request not known to have failed, and not a Kubernetes `RequestReceived` record (see isDeployment). */
+export function isCarriedOut(ev: NormalizedEvent): boolean {
+  return ev.outcome !== 'failure' && !(ev.outcome !== 'success' && ev.details?.audit_stage === 'RequestReceived');
 }
 
 /**
@@ -521,6 +526,15 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x
 export function imagesOf(ev: NormalizedEvent): string[] {
   const m = ev.ml?.model as Record<string, unknown> | undefined;
   return [...new Set([...strings(m?.image), ...strings(m?.images), ...strings(m?.additional_images)])];
+}
+
+/**
+ * Container images an event says serve a model: a model's containers (`imagesOf`: SageMaker CreateModel, a
+ * model package, an inference component, a Vertex UploadModel) and a deployment's (`ml.deployment.images`:
+ * KServe InferenceService and ServingRuntime containers).
+ */
+export function servingImagesOf(ev: NormalizedEvent): string[] {
+  return [...new Set([...imagesOf(ev), ...strings(ev.ml?.deployment?.images)])];
 }
 
 /** Image digests an event names (`sha256:…`): given apart (a package's `imageDigest`) or in the image reference. */

@@ -402,6 +402,22 @@ const S: Record<string, Record<string, Builder>> = {
       expect: [],
     }),
   },
+  'serving.unverified_image': {
+    fire: () => {
+      const e = kserveIsvc(T0, 'ghcr.io/mallory/predictor:latest');
+      return { events: [e], expect: [{ rule_id: 'serving.unverified_image', entity: { type: 'endpoint', id: 'kubeflow-user-alice/fraud' }, evidence: [e.id] }] };
+    },
+    // The clouds' prebuilt serving containers by tag, and a team image pinned in its ECR.
+    'near-miss': () => ({
+      events: [
+        ev({ time: at(T0), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-dlc' }, ml: { model: { name: 'fraud-dlc', image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310', artifact_uri: 's3://models/fraud/model.tar.gz' } } }),
+        ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'serving', action: 'model.create', operation: 'CreateModel', actor: actors.ci, resource: { type: 'model', name: 'fraud-own' }, ml: { model: { name: 'fraud-own', image: ECR_IMAGE, artifact_uri: 's3://models/fraud/model.tar.gz' } } }),
+        ev({ time: at(T0 + 2 * HOUR), platform: 'vertex', stage: 'registry', action: 'model.upload', operation: 'google.cloud.aiplatform.v1.ModelService.UploadModel', actor: actors.ciGcp, resource: { type: 'model', name: 'projects/p/locations/us-central1/models/123' }, ml: { model: { name: 'projects/p/locations/us-central1/models/123', image: 'us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest' } } }),
+        kserveIsvc(T0 + 3 * HOUR, 'kserve/sklearnserver:v0.14.0'),
+      ],
+      expect: [],
+    }),
+  },
   'access.separation_of_duties': {
     fire: () => {
       const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
@@ -552,6 +568,13 @@ function hashReg(hours: number, name: string, version: string, digest: string): 
 }
 function attest(hours: number, name: string, version: string, digest: string): NormalizedEvent {
   return ev({ time: at(T0 + hours * HOUR), platform: 'custom', channel: 'core.attest', stage: 'serving', action: 'model_version.attest', operation: 'attest', actor: { name: 'serving-container', type: 'service' }, ml: { model: { name, version, sha256: digest } }, details: { where: 'pod/fraud-serving-0' } });
+}
+/** A KServe InferenceService created with a custom predictor container. */
+function kserveIsvc(time: number, image: string): NormalizedEvent {
+  return ev({
+    time: at(time), platform: 'kubeflow', stage: 'serving', action: 'endpoint.create', operation: 'create inferenceservices', actor: { name: 'alice@corp.example', type: 'user' },
+    resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: 'kubeflow-user-alice/fraud', images: [image] } },
+  });
 }
 /** Six weeks of alice's weekday office-hours jobs, and a nightly service pipeline. */
 function officeHistory(): NormalizedEvent[] {

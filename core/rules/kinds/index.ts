@@ -9,6 +9,7 @@ import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs
 import { artifactExport, artifactShare } from './exfiltration.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
+import { unverifiedServingImage } from './serving-image.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -84,6 +85,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   network_egress: networkEgress,
   off_hours_job: offHoursJob,
   unverified_dependency: unverifiedDependency,
+  unverified_image: unverifiedServingImage,
   score_drop: scoreDrop,
   adversarial_failure: adversarialFailure,
   train_test_overlap: trainTestOverlap,

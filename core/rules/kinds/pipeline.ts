@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
+import { isPinnedImage, judgeImages } from './images.js';
 
 /**
  * Per-event kinds of the data and training stages: schema pinning, auth
@@ -241,11 +242,7 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
 };
 
 
-/** Registry host of an image reference (`docker.io` when it has none). */
-export function registryOf(image: string): string {
-  const first = image.split('/')[0]!;
-  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first.replace(/:\d+$/, '') : 'docker.io';
-}
+export { registryOf } from './images.js';
 
 export const unverifiedDependency: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'training') return;
@@ -256,22 +253,11 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   if (j?.image && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
-    const allowed = setting(ctx, 'allowed_registries');
-    for (const image of images) {
-      // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
-      const pinned = images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : /@sha256:[0-9a-f]{64}$/i.test(image) || (image === j.image && !!j.image_digest);
-      let bad = false;
-      if (setting(ctx, 'require_digest') && !pinned) {
-        reasons.push(`image ${image} is not pinned by digest`);
-        bad = true;
-      }
-      const reg = registryOf(image);
-      if (allowed.length && !anyGlob(allowed, reg)) {
-        if (!reasons.includes(`registry ${reg} is not on the allow list`)) reasons.push(`registry ${reg} is not on the allow list`);
-        bad = true;
-      }
-      if (bad) offenders.push(image);
-    }
+    // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
+    const pinned = (image: string) => (images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : isPinnedImage(image) || (image === j.image && !!j.image_digest));
+    const judged = judgeImages(images, { allowed_registries: setting(ctx, 'allowed_registries'), require_digest: setting(ctx, 'require_digest') }, pinned);
+    reasons.push(...judged.reasons);
+    offenders.push(...judged.offenders);
   }
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {

@@ -1,0 +1,44 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import type { Entity } from '../baseline.js';
+import { endpointOf, identityOf, isCarriedOut, servingImagesOf } from '../facts.js';
+import { endpointEntity, setting, type KindImpl } from './context.js';
+import { judgeImages } from './images.js';
+
+/**
+ * Provenance of the images a model is served with, judged where they are written: a SageMaker Model's
+ * or model package's containers, an inference component's, a Vertex UploadModel's containerSpec (Vertex
+ * copies the image then and never reads the path again), a KServe InferenceService's predictor,
+ * transformer and explainer containers, a ServingRuntime's. Whether a deployment serves the images its
+ * approved package names is another question (registry.unapproved_deployment, substitution).
+ */
+
+/** Writes that set serving containers; reads and deletes name images that were judged when written. */
+const WRITES = /^(model|model_version|endpoint|resource)\.(create|update|upload|deploy)$/;
+
+/** Who is alerted about: the endpoint, else the model or runtime (namespace-qualified: names repeat across profiles). */
+function subjectOf(ev: NormalizedEvent): Entity {
+  const ep = endpointOf(ev);
+  if (ep) return endpointEntity(ev, ep);
+  const r = ev.resource;
+  const name = r?.name ?? r?.id ?? ev.ml?.model?.name ?? 'unknown';
+  return { type: r?.type ?? 'model', id: r?.namespace ? `${r.namespace}/${name}` : name, platform: ev.platform };
+}
+
+export const unverifiedServingImage: KindImpl = (ev, ctx) => {
+  if (!WRITES.test(ev.action) || !isCarriedOut(ev)) return;
+  const images = servingImagesOf(ev);
+  if (!images.length) return;
+  const { reasons, offenders } = judgeImages(images, {
+    allowed_registries: setting(ctx, 'allowed_registries'),
+    require_digest: setting(ctx, 'require_digest'),
+    trusted_images: setting(ctx, 'trusted_images'),
+  });
+  if (!reasons.length) return;
+  const entity = subjectOf(ev);
+  const who = identityOf(ev.actor, ctx.cfg);
+  ctx.detect({
+    entity, key: offenders.join(','), evidence: [ev.id], title: 'Unverified serving image',
+    summary: `${entity.id} (${ev.platform}) serves with ${reasons.join('; ')}${who ? ` (written by ${who})` : ''}`,
+    details: { images: offenders, reasons, action: ev.action, deployer: who },
+  });
+};
