@@ -19,9 +19,13 @@ export function approvalFromTag(cfg: ApprovalConfig, key: string, value: string 
   return undefined;
 }
 
-/** True when assigning this alias means approval. */
+/**
+ * True when assigning this alias means approval. Exactly as configured: MLflow keeps an alias as given and
+ * PostgreSQL and SQLite resolve `@champion` case-sensitively, so `CHAMPION` set on another version is another
+ * alias, and no approval (the rules judge a deployment of a case variant against every version holding one).
+ */
 export function isApprovalAlias(cfg: ApprovalConfig, alias: string | undefined | null): boolean {
-  return has(cfg.aliases, alias);
+  return typeof alias === 'string' && cfg.aliases.includes(alias);
 }
 
 /** True when moving to this legacy stage means approval. */

@@ -399,13 +399,16 @@ export function approvalOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ap
   const m = ev.ml?.model;
   // Only actions that can set the approval state carry it; a hash_mismatch naming an approved version is not an approval.
   if (APPROVAL_CARRIERS.has(ev.action) && (m?.approval === 'approved' || m?.approval === 'rejected')) return m.approval;
-  const aliases = cfg.approval.aliases.map((a) => a.toLowerCase());
+  // Aliases are names, compared exactly: MLflow stores them as given and PostgreSQL and SQLite resolve them so, so
+  // `CHAMPION` set on another version leaves `@champion` where it was; counted as an approval, it would vouch for
+  // a version the serving side never reaches by the approved alias.
+  const aliases = cfg.approval.aliases;
   if (ev.action.endsWith('.alias_set')) {
     const set = [...(m?.aliases ?? []), ...(typeof ev.details?.alias === 'string' ? [ev.details.alias] : [])];
-    if (set.some((a) => aliases.includes(a.toLowerCase()))) return 'approved';
+    if (set.some((a) => aliases.includes(a))) return 'approved';
   }
   // An update that sets an approval alias, or an upload that creates the version with one (Vertex UploadModel versionAliases).
-  if ((ev.action === 'model_version.update' || ev.action === 'model_version.create' || ev.action === 'model.upload') && m?.aliases?.some((a) => aliases.includes(a.toLowerCase().replace(/^-/, '')) && !a.startsWith('-'))) return 'approved';
+  if ((ev.action === 'model_version.update' || ev.action === 'model_version.create' || ev.action === 'model.upload') && m?.aliases?.some((a) => aliases.includes(a))) return 'approved';
   // SageMaker's approval is ModelApprovalStatus: a tag on a model package (AddTags) approves nothing, or anyone
   // allowed to tag could make an unapproved package look approved to the deployment rules.
   if (ev.action === 'model_version.tag_set' && ev.platform !== 'sagemaker') {

@@ -128,6 +128,16 @@ function pushParty(list: Party[], p: Party | undefined): void {
 }
 
 /**
+ * The versions holding an alias, the one holding it exactly first, then those holding it in another case:
+ * MLflow stores aliases as given, and on MySQL (case-insensitive collation) `@Champion` reaches `champion`.
+ */
+function aliasHolders(versions: VersionRec[], alias: string): VersionRec[] {
+  const folded = alias.toLowerCase();
+  const exact = versions.filter((v) => v.aliases?.includes(alias));
+  return [...exact, ...versions.filter((v) => !exact.includes(v) && v.aliases?.some((a) => a.toLowerCase() === folded))];
+}
+
+/**
  * @example
  * const reg = new Registry(spool.state, cfg);
  * reg.resolve(modelRefOf(ev, cfg)).named?.approvedEver
@@ -378,17 +388,11 @@ export class Registry {
         // A model named without a version (Vertex deploys its default version): the version holding
         // the `default` alias, else the newest registered one. Named by an alias: the version holding
         // it, else an approval that alias got at an upload whose version was not known yet.
-        let all = this.versionsOf(r.platform, r.name);
-        // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`
-        // of MLflow's registry): that platform's versions.
-        if (!all.length && r.alias) {
-          const elsewhere = Platform.options.filter((p) => p !== r.platform).map((p) => this.versionsOf(p, r.name!)).filter((l) => l.length);
-          if (elsewhere.length === 1) all = elsewhere[0]!;
-        }
+        const all = this.aliasScope(r);
         // Vertex gives a model's first version `default` without logging it: `@default` held by no version
         // seen is the newest one, as a deploy without a version.
         const alias = r.alias ?? 'default';
-        const holder = all.find((x) => x.aliases?.includes(alias));
+        const holder = aliasHolders(all, alias)[0];
         // An upload whose number is not known yet took the alias (`default` too: the SDK sets it on every upload).
         const pending = holder ? undefined : this.get<NonNullable<VersionRec['approval']>>(`ua|${r.platform}|${r.name}|${alias}`);
         const v = holder ?? (!pending && alias === 'default' ? all.at(-1) : undefined);
@@ -432,6 +436,26 @@ export class Registry {
     }
     const linked = [...keys].map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
     return { named, linked, refs };
+  }
+
+  /** The versions an alias of `r` can name: its model's, else those of the one other platform that registers the name. */
+  private aliasScope(r: ModelRef): VersionRec[] {
+    const all = this.versionsOf(r.platform, r.name!);
+    // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`
+    // of MLflow's registry): that platform's versions.
+    if (all.length || !r.alias) return all;
+    const elsewhere = Platform.options.filter((p) => p !== r.platform).map((p) => this.versionsOf(p, r.name!)).filter((l) => l.length);
+    return elsewhere.length === 1 ? elsewhere[0]! : all;
+  }
+
+  /**
+   * The versions other than the one `resolve` names that hold the alias a reference names in another case
+   * (`CHAMPION` beside `champion`). Which one the serving side reaches depends on the registry's database:
+   * MLflow on MySQL (case-insensitive collation) can reach either, on PostgreSQL or SQLite only the exact one.
+   */
+  aliasVariants(r: ModelRef | undefined, platform: string): VersionRec[] {
+    if (!r?.name || r.version || !r.alias || r.platform !== platform) return [];
+    return aliasHolders(this.aliasScope(r), r.alias).slice(1);
   }
 
   /**
@@ -619,8 +643,7 @@ export class Registry {
       // A pending marker (an MLflow `approval_status=pending` tag) on a version that still holds an approval alias
       // leaves it approved, as the MLflow auditor reads its markers (approvalOfVersion: any approving marker wins):
       // the version is still the champion served. Else a pending tag would hide the changes made under it.
-      const approvalAliases = this.cfg.approval.aliases.map((x) => x.toLowerCase());
-      const stillApproved = approval === 'pending' && v.approval?.state === 'approved' && !!v.aliases?.some((x) => approvalAliases.includes(x.toLowerCase()));
+      const stillApproved = approval === 'pending' && v.approval?.state === 'approved' && !!v.aliases?.some((x) => this.cfg.approval.aliases.includes(x));
       if (approval && !stillApproved && !(echo && v.approval?.state === approval)) {
         v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
         if (approval === 'approved') v.approvedEver = true;

@@ -18,7 +18,7 @@ export interface ServedPart {
 /**
  * The models an event runs, each judged on its own, so an approved one cannot vouch for an unapproved one beside
  * it: SageMaker production variants, KServe's further storage URIs (an LLM's LoRA adapters), the containers of a
- * SageMaker Model after its first.
+ * SageMaker Model after its first, the versions holding the alias named in another case.
  */
 export function servedParts(ev: NormalizedEvent, ctx: RuleContext, direct: ModelRef | undefined, ref: ModelRef | undefined, models: string[]): ServedPart[] {
   const parts: ServedPart[] = models.length > 1 ? [...(direct ? [{ ref: direct, models: [] }] : []), ...models.map((m) => ({ models: [m] }))] : [{ ref, models }];
@@ -27,6 +27,10 @@ export function servedParts(ev: NormalizedEvent, ctx: RuleContext, direct: Model
   if (Array.isArray(uris)) {
     for (const uri of uris.slice(1)) if (typeof uri === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) parts.push({ ref: { platform: ev.platform, artifact: normUri(uri, ctx.cfg) }, models: [] });
   }
+  // An alias other versions hold in another case (`CHAMPION` set beside `champion`): the registry's database decides
+  // which one the serving side reaches (MySQL folds case), so each of them is judged as served.
+  const named = direct ?? ref;
+  for (const v of ctx.reg.aliasVariants(named, ev.platform)) parts.push({ ref: { platform: v.platform, name: v.name, version: v.version, alias: named!.alias }, models: [] });
   // A model resource of several containers (SageMaker): the artifact of each container after the first, too.
   for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
   return parts;
@@ -59,6 +63,7 @@ export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, mod
   const approvedHere = (v: VersionRec) => !scopes.length || !v.approvedScopes || scopes.every((sc) => v.approvedScopes!.includes(sc));
   const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected' && approvedHere(v));
   const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && v.approval?.state !== 'rejected');
-  const what = ref?.name ? `${ref.name}${ref.version ? ` v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
+  // A version reached by a case variant of the alias served is named with it (`fraud@champion v5`).
+  const what = ref?.name ? `${ref.name}${ref.version ? `${ref.alias ? `@${ref.alias}` : ''} v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
   return { named, candidates, approved, rejected: candidates.find((v) => v.approval?.state === 'rejected'), elsewhere, scopes, what };
 }

@@ -139,13 +139,20 @@ describe('mlflow normalize: every catalogue event', () => {
 });
 
 describe('mlflow normalize: approval markers', () => {
-  it('alias champion/production → model_version.approve (case-insensitive)', () => {
-    for (const alias of ['champion', 'Production']) {
+  it('alias champion/production → model_version.approve, spelt exactly as configured', () => {
+    for (const alias of ['champion', 'production']) {
       const ev = one(envelope('model_version_alias', 'created', { name: 'fraud', alias, version: '7' }));
       expect(ev.action).toBe('model_version.approve');
       expect(ev.ml?.model?.approval).toBe('approved');
       expect(ev.ml?.model?.aliases).toEqual([alias]);
       expect(ev.details?.approval_marker).toEqual({ kind: 'alias', alias });
+    }
+    // MLflow keeps `CHAMPION` apart from `champion` (PostgreSQL, SQLite): another alias, set, not an approval.
+    for (const alias of ['CHAMPION', 'Production']) {
+      const ev = one(envelope('model_version_alias', 'created', { name: 'fraud', alias, version: '8' }));
+      expect(ev.action).toBe('model_version.alias_set');
+      expect(ev.ml?.model?.approval).toBeUndefined();
+      expect(ev.ml?.model?.aliases).toEqual([alias]);
     }
   });
   it('tag approval_status/approved → approve, reject, pending', () => {

@@ -54,7 +54,10 @@ describe('facts the rules share', () => {
     const base = { time: at(T0), stage: 'registry' as const };
     expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.approve' }), cfg)).toBe('approved');
     expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.status_change', ml: { model: { approval: 'rejected' } } }), cfg)).toBe('rejected');
-    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.alias_set', ml: { model: { aliases: ['Champion'] } } }), cfg)).toBe('approved');
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.alias_set', ml: { model: { aliases: ['champion'] } } }), cfg)).toBe('approved');
+    // Aliases are names: a case variant of an approval alias is another alias (MLflow on PostgreSQL/SQLite resolves exactly).
+    expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.alias_set', ml: { model: { aliases: ['Champion'] } } }), cfg)).toBeUndefined();
+    expect(approvalOf(ev({ ...base, platform: 'vertex', action: 'model_version.update', ml: { model: { aliases: ['PRODUCTION'] } } }), cfg)).toBeUndefined();
     expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.alias_set', ml: { model: { aliases: ['candidate'] } } }), cfg)).toBeUndefined();
     expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.tag_set', details: { tag: { key: 'approval', value: 'Approved' } } }), cfg)).toBe('approved');
     expect(approvalOf(ev({ ...base, platform: 'mlflow', action: 'model_version.stage_transition', ml: { model: { stage: 'Production' } } }), cfg)).toBe('approved');
