@@ -119,3 +119,18 @@ describe('trusted repositories', () => {
     expect(RulesConfig.safeParse({ [RULE]: { trusted_images: ['kserve'] } }).success).toBe(false);
   });
 });
+
+describe('training.unverified_dependency: the clouds prebuilt training containers', () => {
+  const trainingJob = (image: string) =>
+    NormalizedEvent.parse(
+      smOne(ctRecord('CreateTrainingJob', { trainingJobName: 'churn-7', algorithmSpecification: { trainingImage: image, trainingInputMode: 'File' }, roleArn: 'arn:aws:iam::111122223333:role/SageMakerExec', enableNetworkIsolation: true }, { responseElements: { trainingJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:training-job/churn-7' } })),
+    );
+  const fired = (image: string, rules: Record<string, unknown> = {}) => replayEvents([trainingJob(image)], { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === 'training.unverified_dependency');
+
+  it('an AWS Deep Learning Container by tag (what the SageMaker SDK estimators run) passes; a team image by tag still alerts', () => {
+    expect(fired('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-gpu-py311-cu121-ubuntu20.04-sagemaker')).toEqual([]);
+    expect(fired('111122223333.dkr.ecr.us-east-1.amazonaws.com/churn-train:latest')).toHaveLength(1);
+    // An operator who wants every image pinned empties the list.
+    expect(fired('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-gpu-py311', { 'training.unverified_dependency': { trusted_images: [] } })).toHaveLength(1);
+  });
+});
