@@ -20,21 +20,33 @@ function policyDocument(policy: unknown): Obj | undefined {
   }
 }
 
-/** The values a condition block gives a key, whatever its operator (`StringEquals`, `ForAnyValue:StringLike`…). */
+/**
+ * The values a condition block requires a key to have (`StringEquals`, `ForAnyValue:StringLike`…). A negated
+ * operator (`StringNotEquals`: every account but these), `…IfExists` and `ForAllValues:…` (true for a caller
+ * without the key: an anonymous one) and `Null` (only whether the key is there) narrow nothing: left out.
+ */
 function conditionValues(condition: unknown, key: string): string[] {
   if (!isObj(condition)) return [];
   const out: string[] = [];
-  for (const op of Object.values(condition)) {
-    if (!isObj(op)) continue;
+  for (const [operator, op] of Object.entries(condition)) {
+    if (!isObj(op) || /Not|IfExists$|^ForAllValues:|^Null$/.test(operator)) continue;
     for (const [k, v] of Object.entries(op)) if (k.toLowerCase() === key) out.push(...(Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string'));
   }
   return out;
 }
 
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && !!x);
+
+/** The AWS principals of a `Principal` block, and its canonical users (a bucket policy may name one) as `canonical:<id>`. */
+function principalsOf(p: Obj): string[] {
+  return [...strings(p.AWS), ...strings(p.CanonicalUser).map((id) => `canonical:${id}`)];
+}
+
 /**
  * The principals the Allow statements of an IAM resource policy name. `*` narrowed by a condition on the
  * caller's account or organization (`aws:PrincipalAccount`, `aws:PrincipalOrgID`) is those accounts or that
- * organization; `*` narrowed otherwise (a source IP) is still everyone.
+ * organization; `*` narrowed otherwise (a source IP, or `StringNotEquals` on the account) is still everyone, and
+ * so is an Allow with `NotPrincipal`.
  *
  * @example
  * policyGrantees('{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sagemaker:DescribeModelPackage"}]}')
@@ -48,7 +60,8 @@ export function policyGrantees(policy: unknown): string[] {
   for (const s of statements) {
     if (s.Effect !== 'Allow') continue;
     const p = s.Principal;
-    const named = p === '*' ? ['*'] : isObj(p) ? (Array.isArray(p.AWS) ? p.AWS : [p.AWS]).filter((x): x is string => typeof x === 'string') : [];
+    // Allow with NotPrincipal lets in every principal but those named, anonymous ones too.
+    const named = s.NotPrincipal !== undefined ? ['*'] : p === '*' ? ['*'] : isObj(p) ? principalsOf(p) : [];
     for (const who of named) {
       if (who !== '*') {
         out.push(who);

@@ -36,4 +36,17 @@ describe('SageMaker exports and shares in the event', () => {
     const pol = normOne(s3('PutBucketPolicy', { bucketName: 'train-data', bucketPolicy: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }] } }), cfg);
     expect(pol.details).toMatchObject({ share_of: 'dataset', grantees: ['*'] });
   });
+
+  it('a bucket policy letting in all but some (NotPrincipal, StringNotEquals on the account, an IfExists condition) opens it to everyone; a CanonicalUser principal is a grantee', () => {
+    const policy = (statement: Record<string, unknown>) =>
+      normOne(s3('PutBucketPolicy', { bucketName: 'models', bucketPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::models/*', ...statement }] } }), cfg).details?.grantees;
+    expect(policy({ NotPrincipal: { AWS: 'arn:aws:iam::111122223333:root' } })).toEqual(['*']);
+    expect(policy({ Principal: '*', Condition: { StringNotEquals: { 'aws:PrincipalAccount': '111122223333' } } })).toEqual(['*']);
+    expect(policy({ Principal: { AWS: '*' }, Condition: { StringEqualsIfExists: { 'aws:PrincipalAccount': '111122223333' } } })).toEqual(['*']);
+    expect(policy({ Principal: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:PrincipalOrgID': 'o-abc123' } } })).toEqual(['*']);
+    expect(policy({ Principal: '*', Condition: { Null: { 'aws:PrincipalOrgID': 'false' } } })).toEqual(['*']);
+    // Narrowed by a positive condition, as before: that account.
+    expect(policy({ Principal: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': '111122223333' } } })).toEqual(['111122223333']);
+    expect(policy({ Principal: { CanonicalUser: '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be' } })).toEqual(['canonical:79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be']);
+  });
 });
