@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf, UNIDENTIFIED } from '../facts.js';
+import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf, UNIDENTIFIED } from '../facts.js';
 import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -28,7 +28,7 @@ interface WaitingJob {
   at: number;
   /** Receipt of the job (ms). */
   rcv?: number;
-  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'action' | 'outcome' | 'resource' | 'ml'>;
+  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'action' | 'outcome' | 'resource' | 'ml'>;
 }
 /** How long a job waits for a Model never seen (created before mltrail watched) before it is judged without it. */
 const WAIT_FOR_MODEL_MS = 3_600_000;
@@ -40,7 +40,7 @@ export const unapprovedBatchInference: KindImpl = (ev, ctx) => {
   const missing = ctx.reg.deployedModels(ev).filter((m) => !ctx.reg.hasModelResource(ev.platform, m));
   if (!missing.length) return judgeBatchJob(ev, ctx);
   const id = `${ev.platform}|${ev.id}`;
-  const kept: WaitingJob['event'] = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, action: ev.action, outcome: ev.outcome, resource: ev.resource, ml: { deployment: ev.ml?.deployment, model: ev.ml?.model, data: ev.ml?.data, job: ev.ml?.job?.name ? { name: ev.ml.job.name } : undefined } };
+  const kept: WaitingJob['event'] = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, action: ev.action, outcome: ev.outcome, resource: ev.resource, ml: { deployment: ev.ml?.deployment, model: ev.ml?.model, data: ev.ml?.data, job: ev.ml?.job?.name ? { name: ev.ml.job.name } : undefined } };
   ctx.set(`batchwait|${id}`, { ...waitStart(ev, ctx), event: kept } satisfies WaitingJob);
   for (const m of missing) {
     const w = ctx.get<string[]>(modelKey(ev.platform, m)) ?? [];
@@ -124,6 +124,8 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
   const judge = setting<string[]>(ctx, 'judge');
   const job = jobNameOf(ev) ?? ev.resource?.id ?? ev.id;
   const runner = identityOf(ev.actor, ctx.cfg);
+  // Dated at the job (it may be judged when its Model arrives): where and by whom as logged, from the job itself.
+  const scope = eventScope(ev);
   for (const part of servedParts(ev, ctx, ref, ref, models)) {
     const v = approvalVerdict(ctx, part.ref, part.models, ev.platform);
     const reason = reasonOf(v);
@@ -143,7 +145,7 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
       entity: { type: 'batch_job', id: jobFamily(job), platform: ev.platform }, key: `${what}|${reason}`,
       evidence: [...(v.rejected ? [v.rejected.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
       summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
-      details: { job, model: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
+      details: { job, model: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
     });
   }
 }

@@ -82,6 +82,15 @@ describe('SageMaker CreateTransformJob', () => {
     expect(replay(revoked).map((a) => a.details.reason)).toEqual(['revoked']);
   });
 
+  it('the alert says where and by whom as logged (account and region, the caller\'s ARN), also when judged once the Model arrived', () => {
+    const scope = { cloud: { provider: 'aws', account: ACCOUNT, region: 'us-east-1' }, actor_id: `arn:aws:iam::${ACCOUNT}:user/mallory` };
+    const inOrder = sagemaker([pkg('2026-03-01T10:00:00Z', '4', 'Rejected'), modelFromPackage('2026-03-01T12:00:00Z', 'fraud-4', '4'), transform('2026-03-02T02:00:00Z', 'fraud-score-2026-03-02-02-00-00', 'fraud-4')]);
+    expect(replay(inOrder).map((a) => a.details)).toEqual([expect.objectContaining(scope)]);
+    // The job before its Model (kept while it waits): judged when the CreateModel by 'alice' arrives, it still names mallory's call.
+    const late = sagemaker([pkg('2026-03-01T10:00:00Z', '4', 'Rejected'), transform('2026-03-02T02:00:30Z', 'fraud-score-2026-03-02-02-00-30', 'fraud-4'), modelFromPackage('2026-03-02T02:00:00Z', 'fraud-4', '4')]);
+    expect(serve(late).alerts.map((a) => a.details)).toEqual([expect.objectContaining(scope)]);
+  });
+
   it('a Model made from a raw ModelDataUrl no package has is an alert; one serving an approved package\'s artifact is not', () => {
     const base = [pkg('2026-03-01T10:00:00Z', '4', 'Approved')];
     const rogue = sagemaker([...base, modelFromData('2026-03-01T12:00:00Z', 'fraud-x', 's3://scratch/mallory/model.tar.gz'), transform('2026-03-02T02:00:00Z', 'fraud-score-2026-03-02-02-00-00', 'fraud-x')]);
