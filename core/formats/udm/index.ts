@@ -217,7 +217,11 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
       product_log_id: udmLogId(alert.id),
       description: truncateBytes(alert.title, 1024),
     },
-    principal: who.user || who.ip ? compact({ user: who.user ? { userid: who.user } : undefined, ip: who.ip ? [who.ip] : undefined }) : undefined,
+    // userid is the caller's id as the events hold it (an ARN: details.actor_id), so an alert pivots to its events by
+    // principal.user.userid; the person mltrail resolved from it is the display name (OCSF: user.uid and user.name).
+    principal: who.user || who.ip
+      ? compact({ user: who.user ? { userid: who.uid ?? who.user, user_display_name: who.uid ? who.user : undefined } : undefined, ip: who.ip ? [who.ip] : undefined })
+      : undefined,
     target: {
       resource: compact({
         name: target.name || target.id,

@@ -33,6 +33,12 @@ describe('an alert pivots to its events by the caller and the account', () => {
     expect(a.event.mltrail.details.actor_id).toBe(e.event.user);
   });
 
+  it('UDM: the alert\'s principal.user.userid is the event\'s (the ARN), the person its display name', () => {
+    const [a, e] = [formatter('udm').alert(alert!) as Doc, formatter('udm').event(deploy) as Doc];
+    expect(a.principal.user.userid).toBe(e.principal.user.userid);
+    expect(a.principal.user.user_display_name).toBe('bob@corp.example');
+  });
+
   it('OCSF: the finding\'s actor uid is the event\'s actor uid, and its cloud account the event\'s', () => {
     const [a, e] = [formatter('ocsf').alert(alert!) as Doc, formatter('ocsf').event(deploy) as Doc];
     expect(a.evidences[0].actor.user.uid).toBe(e.actor.user.uid);
