@@ -86,6 +86,28 @@ describe('mltrail check-config / quarantine (in process)', () => {
     expect(await status()).toEqual({ a: 'dead', b: 'retry', c: 'retry' });
   });
 
+  it('dlq retry --to: a --sink with no dead letters or an --id of another sink is a usage error (exit 2) and moves nothing', async () => {
+    const dir = tmpDir();
+    const s = Spool.open({ dir });
+    s.transaction(() => {
+      s.deadLetter('soc', { kind: 'event', id: 'a', body: '{"id":"a"}' }, 'rejected');
+      s.deadLetter('hec', { kind: 'event', id: 'b', body: '{"id":"b"}' }, 'rejected');
+    });
+    s.close();
+    const env = { MLTRAIL_DATA_DIR: dir };
+    const list = async () => (await runCli(['dlq', 'list'], env)).out.trim().split('\n').map((l) => JSON.parse(l) as { dlq_id: number; sink: string; record_id: string; status: string });
+    const before = await list();
+    const typo = await runCli(['dlq', 'retry', '--sink', 'sco', '--to', 'file'], env);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('--sink sco: no dead letters of that sink (sinks with dead letters: hec, soc');
+    const hecId = before.find((d) => d.sink === 'hec')!.dlq_id;
+    const foreign = await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'file', '--id', String(hecId)], env);
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toContain(`--id ${hecId}: not dead letters of soc`);
+    expect(await list()).toEqual(before);
+    expect(await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'file'], env)).toMatchObject({ code: 0, out: '1 dead letter(s) of soc handed to file and marked for re-sending\n' });
+  });
+
   it('dlq and quarantine on a directory without a spool are a usage error naming it, and create none there', async () => {
     const dir = tmpDir();
     for (const args of [['dlq', 'list'], ['dlq', 'retry', '--all'], ['quarantine', 'list']]) {
