@@ -237,8 +237,9 @@ export function alertPrincipal(alert: Alert): { user?: string; uid?: string; ip?
   const named = [d.identity, d.principal, d.deployer, d.approver, d.actor].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'unknown');
   const user = isUser ? alert.entity.name || alert.entity.id : named;
   const ip = typeof d.ip === 'string' && isIpAddress(d.ip) ? d.ip : undefined;
-  // The caller as the platform logged it (an ARN where `user` is the session's person): what the events' user ids hold.
-  const uid = typeof d.actor_id === 'string' && d.actor_id !== '' && d.actor_id !== user && !isIpAddress(d.actor_id) ? d.actor_id : undefined;
+  // The caller as the platform logged it (an ARN where `user` is the session's person; an email, the same as `user`,
+  // for a Vertex caller): what the events' user ids hold, so it is the alert's user id even when it reads as `user`.
+  const uid = typeof d.actor_id === 'string' && d.actor_id !== '' && !isIpAddress(d.actor_id) ? d.actor_id : undefined;
   // A principal recorded as an address (an unauthenticated sender) is the source, not a user.
   return { user: user && isIpAddress(user) ? undefined : user, ...(uid ? { uid } : {}), ip: ip ?? (user && isIpAddress(user) ? user : undefined) };
 }

@@ -220,7 +220,7 @@ export function udmAlert(alert: Alert): Record<string, unknown> {
     // userid is the caller's id as the events hold it (an ARN: details.actor_id), so an alert pivots to its events by
     // principal.user.userid; the person mltrail resolved from it is the display name (OCSF: user.uid and user.name).
     principal: who.user || who.ip
-      ? compact({ user: who.user ? { userid: who.uid ?? who.user, user_display_name: who.uid ? who.user : undefined } : undefined, ip: who.ip ? [who.ip] : undefined })
+      ? compact({ user: who.user ? { userid: who.uid ?? who.user, user_display_name: who.uid && who.uid !== who.user ? who.user : undefined } : undefined, ip: who.ip ? [who.ip] : undefined })
       : undefined,
     target: {
       resource: compact({

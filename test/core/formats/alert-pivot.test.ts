@@ -45,3 +45,22 @@ describe('an alert pivots to its events by the caller and the account', () => {
     expect(a.cloud).toEqual(e.cloud);
   });
 });
+
+describe('an alert whose caller is logged by the name it is known by (a Vertex caller\'s email) pivots by user id too', () => {
+  const email = 'ci-deployer@proj.iam.gserviceaccount.com';
+  const deploy = ev({
+    id: 'deploy-v', time: at(T0), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'DeployModel', service: 'aiplatform.googleapis.com',
+    actor: { id: email, email, type: 'service' }, cloud: { provider: 'gcp', project: 'fraud-ml-prod', region: 'us-central1' },
+    resource: { type: 'endpoint', id: 'projects/fraud-ml-prod/locations/us-central1/endpoints/9' },
+    ml: { deployment: { endpoint: 'projects/fraud-ml-prod/locations/us-central1/endpoints/9' }, model: { name: 'projects/fraud-ml-prod/locations/us-central1/models/55', version: '3' } },
+  });
+  const [alert] = replayEvents([deploy], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+  type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- mapped documents, read by path
+
+  it('OCSF: the finding\'s actor uid is the event\'s; UDM: principal.user.userid is, with no display name repeating it', () => {
+    expect(alert!.details.actor_id).toBe(email);
+    expect((formatter('ocsf').alert(alert!) as Doc).evidences[0].actor.user.uid).toBe((formatter('ocsf').event(deploy) as Doc).actor.user.uid);
+    expect((formatter('udm').alert(alert!) as Doc).principal.user).toEqual({ userid: (formatter('udm').event(deploy) as Doc).principal.user.userid });
+    expect((formatter('ecs').alert(alert!) as Doc).related.user).toEqual([email]);
+  });
+});
