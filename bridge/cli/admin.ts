@@ -97,6 +97,10 @@ function openSpool(values: { config?: string; 'data-dir'?: string }, io: CliIo, 
 function requireConfiguredSink(name: string): (cfg: ReturnType<typeof loadConfig>) => void {
   return (cfg) => {
     const names = cfg.sinks.map((s) => s.name);
+    // A sink turned off (enabled: false) runs no runner: what it is handed would be stranded again.
+    if (cfg.sinks.some((s) => s.name === name && (s.config as { enabled?: boolean }).enabled === false)) {
+      throw new MltrailError('USAGE', `--to ${name}: that sink is turned off (enabled: false), nothing would re-send what it is handed; name a sink that is on`);
+    }
     if (!names.includes(name)) {
       throw new MltrailError('USAGE', `--to ${name}: no sink of that name in the configuration (configured: ${names.join(', ') || 'none'}); name the config serve runs with --config or MLTRAIL_CONFIG`);
     }

@@ -104,6 +104,12 @@ describe('mltrail check-config / quarantine (in process)', () => {
     const foreign = await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'file', '--id', String(hecId)], env);
     expect(foreign.code).toBe(2);
     expect(foreign.err).toContain(`--id ${hecId}: not dead letters of soc`);
+    // A sink turned off runs no runner: handing it dead letters strands them again.
+    const off = join(dir, 'off.yaml');
+    writeFileSync(off, 'sinks:\n  file: {}\n  pager: { type: webhook, url: "http://127.0.0.1:9/hook", enabled: false }\n');
+    const disabled = await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'pager', '--config', off], env);
+    expect(disabled.code).toBe(2);
+    expect(disabled.err).toContain('--to pager: that sink is turned off');
     expect(await list()).toEqual(before);
     expect(await runCli(['dlq', 'retry', '--sink', 'soc', '--to', 'file'], env)).toMatchObject({ code: 0, out: '1 dead letter(s) of soc handed to file and marked for re-sending\n' });
   });
