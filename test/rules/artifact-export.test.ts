@@ -33,12 +33,23 @@ describe('SageMaker (CloudTrail): copies out of model/training buckets, foreign 
     expect(rest).toEqual([]);
     expect(a).toMatchObject({
       rule_id: 'platform.artifact_exported', severity: 'medium', stage: 'platform', evidence: [ev.id],
-      entity: { type: 'dataset', id: 's3://ransomware-test-victim-1764604156/customer-database.csv' },
-      details: { exported: 'dataset', destination: 's3://attacker-exfil-1764604156/customer-database.csv' },
+      entity: { type: 'dataset', id: 's3://ransomware-test-victim-1764604156/' },
+      details: { exported: 'dataset', source_object: 's3://ransomware-test-victim-1764604156/customer-database.csv', destination: 's3://attacker-exfil-1764604156/customer-database.csv' },
     });
     expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['s3://attacker-exfil-1764604156/*'] } })).toEqual([]);
     // A glob for a neighbouring bucket name does not allow it.
     expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['s3://attacker-exfil/*'] } })).toHaveLength(1);
+  });
+
+  it('a bulk copy of a folder (one CloudTrail record per object) is one finding, judged by folder: one alert, not one per file', () => {
+    const copies = Array.from({ length: 50 }, (_, i) =>
+      sm(s3('CopyObject', { bucketName: 'partner-drop', key: `dump/part-${i}.parquet`, 'x-amz-copy-source': `models/fraud/v5/shard-${i}.bin` }, { eventID: `copy-${i}`, eventTime: `2026-11-20T10:00:${String(i).padStart(2, '0')}Z` })),
+    );
+    const fired = alerts(copies);
+    expect(fired.map((a) => [a.entity.id, a.details.destination])).toEqual([['s3://models/fraud/v5/', 's3://partner-drop/dump/part-0.parquet']]);
+    // Another destination folder is another finding.
+    const elsewhere = sm(s3('CopyObject', { bucketName: 'other-drop', key: 'x.bin', 'x-amz-copy-source': 'models/fraud/v5/shard-0.bin' }, { eventID: 'copy-x', eventTime: '2026-11-20T10:01:00Z' }));
+    expect(alerts([...copies, elsewhere])).toHaveLength(2);
   });
 
   it('a copy of a model artifact to a bucket of another account is allowed by that account; copies inside the listed buckets are no export', () => {
@@ -46,7 +57,7 @@ describe('SageMaker (CloudTrail): copies out of model/training buckets, foreign 
       resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::partner-drop/fraud.tar.gz' }, { accountId: '444455556666', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::partner-drop' }],
     });
     const ev = sm(out);
-    expect(alerts([ev])[0]).toMatchObject({ entity: { type: 'model', id: 's3://models/fraud/v5/model.tar.gz' }, details: { destination_account: '444455556666' } });
+    expect(alerts([ev])[0]).toMatchObject({ entity: { type: 'model', id: 's3://models/fraud/v5/' }, details: { source_object: 's3://models/fraud/v5/model.tar.gz', destination_account: '444455556666' } });
     expect(alerts([ev], { 'platform.artifact_exported': { allowed_accounts: ['444455556666'] } })).toEqual([]);
     const inside = sm(s3('CopyObject', { bucketName: 'train-data', key: 'x.csv', 'x-amz-copy-source': 'models/x.csv' }));
     expect(alerts([inside])).toEqual([]);

@@ -31,14 +31,27 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v
 /** What left: the model (version) or dataset an export or share is about, by the most specific name the event has. */
 function sourceEntity(ev: NormalizedEvent, what: Artifact): Entity {
   const m = ev.ml?.model;
+  const input = ev.ml?.data?.inputs?.[0];
   const id =
     (what === 'model' && m?.name ? `${m.name}${m.version ? `/${m.version}` : ''}` : undefined) ??
-    ev.ml?.data?.inputs?.[0] ??
+    (input !== undefined ? folderOf(input) : undefined) ??
     ev.resource?.uri ??
     ev.resource?.id ??
     ev.resource?.name ??
     'unknown';
   return { type: what, id, name: what === 'model' ? m?.name : undefined, platform: ev.platform };
+}
+
+/**
+ * An object's folder (`s3://b/fraud/v5/model.tar.gz` → `s3://b/fraud/v5/`): a copy or read of an object store is
+ * judged by folder, so a bulk copy of a folder (one S3 event per object) is one finding, with its count, not an
+ * alert per file. Anything else (a model version, a dataset resource, a BigQuery table) stands as it is.
+ */
+function folderOf(uri: string): string {
+  const m = /^(s3|gs):\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) return uri;
+  const cut = m[3]!.lastIndexOf('/');
+  return `${m[1]}://${m[2]}/${cut >= 0 ? m[3]!.slice(0, cut + 1) : ''}`;
 }
 
 /** The 12-digit AWS account a principal names (`123456789012`, `arn:aws:iam::123456789012:role/R`), if any. */
@@ -60,16 +73,17 @@ export const artifactExport: KindImpl = (ev, ctx) => {
   // request was logged without its destination (an audit `request` may be partial) — not shown to be allowed.
   const uris = ev.ml?.data?.outputs?.length ? ev.ml.data.outputs : [undefined];
   const entity = sourceEntity(ev, what);
+  const input = ev.ml?.data?.inputs?.[0];
   for (const uri of uris) {
     if (uri !== undefined && anyGlob(allowedUris, uri)) continue;
     const destination = uri ?? (account ? `account ${account}` : 'an unrecorded destination');
     ctx.detect({
       entity,
-      key: uri ?? account ?? 'unknown',
+      key: uri !== undefined ? folderOf(uri) : (account ?? 'unknown'),
       evidence: [ev.id],
       title: what === 'model' ? 'Model exported to a destination not allowed' : 'Dataset exported to a destination not allowed',
       summary: `${entity.id} was exported to ${destination} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
-      details: { exported: what, source: entity.id, destination: uri, destination_account: account, operation: ev.operation },
+      details: { exported: what, source: entity.id, source_object: input !== undefined && input !== entity.id ? input : undefined, destination: uri, destination_account: account, operation: ev.operation },
     });
   }
 };
