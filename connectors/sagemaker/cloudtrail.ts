@@ -314,7 +314,10 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
  */
 function exportOf(r: Obj, action: Action, from: 'model' | 'dataset' | undefined, to: 'model' | 'dataset' | undefined, bucket: string | undefined, recipient: string | undefined): { of: 'model' | 'dataset'; account?: string } | undefined {
   if (action === 'data_object.copy') return from && !to ? { of: from, account: bucketOwner(r, bucket) } : undefined;
-  if (action !== 'data_object.read' || !to || str(get(r, 'userIdentity.invokedBy'))) return undefined;
+  // An AWS service acting on its own (replication, inventory), or SageMaker loading a model for an endpoint or job
+  // of that account, takes nothing out; a foreign principal reading through a query service (Athena, Glue, EMR:
+  // `invokedBy` set, the caller still theirs) does.
+  if (action !== 'data_object.read' || !to || str(get(r, 'userIdentity.type')) === 'AWSService' || /sagemaker\.amazonaws\.com/.test(str(get(r, 'userIdentity.invokedBy')) ?? '')) return undefined;
   const caller = str(get(r, 'userIdentity.accountId'));
   const owner = bucketOwner(r, bucket) ?? recipient;
   return caller && owner && caller !== owner ? { of: to, account: caller } : undefined;

@@ -28,6 +28,9 @@ describe('SageMaker exports and shares in the event', () => {
     expect(read('999988887777').details).toMatchObject({ export_of: 'model', destination_account: '999988887777' });
     expect(read('111122223333').details?.export_of).toBeUndefined();
     expect(read('999988887777', { invokedBy: 'sagemaker.amazonaws.com' }).details?.export_of).toBeUndefined();
+    expect(read('999988887777', { type: 'AWSService', invokedBy: 's3.amazonaws.com' }).details?.export_of).toBeUndefined();
+    // Read through a query service, the other account's principal still takes the data.
+    expect(read('999988887777', { invokedBy: 'athena.amazonaws.com' }).details).toMatchObject({ export_of: 'model', destination_account: '999988887777' });
   });
 
   it('PutModelPackageGroupPolicy and a listed bucket\'s policy name their grantees', () => {
