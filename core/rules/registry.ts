@@ -644,8 +644,12 @@ export class Registry {
       // leaves it approved, as the MLflow auditor reads its markers (approvalOfVersion: any approving marker wins):
       // the version is still the champion served. Else a pending tag would hide the changes made under it.
       const stillApproved = approval === 'pending' && v.approval?.state === 'approved' && !!v.aliases?.some((x) => this.cfg.approval.aliases.includes(x));
+      // An approval state older than the one held came late (CloudTrail delivers out of order): the newer stands,
+      // so a rejection logged before an approval, read after it, does not undo it, nor a create's pending status.
+      const older = !!v.approval && Date.parse(ev.time) < Date.parse(v.approval.time);
       if (approval && !stillApproved && !(echo && v.approval?.state === approval)) {
-        v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
+        if (!older) v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
+        // Approved once, whatever came after: a later rejection is then a revocation.
         if (approval === 'approved') v.approvedEver = true;
         // The scope of the package approved: its ARN's account and region (a prod account may approve a central
         // registry's package through the group's resource policy), else where the call was made.

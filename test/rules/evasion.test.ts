@@ -464,6 +464,32 @@ describe('identity: a role session name is the caller\'s to choose', () => {
   });
 });
 
+describe('approval withdrawn, and approvals read out of order', () => {
+  const deploy = [endpointConfig({ productionVariants: [variant('A', 'fraud-4', 1)] }), createEndpoint()];
+  const status = (time: string, st: string) => ct('UpdateModelPackage', time, { modelPackageArn: PKG, modelApprovalStatus: st }, { modelPackageArn: PKG });
+
+  it('a SageMaker package set back from Approved to PendingManualApproval is no longer approved for a deployment', () => {
+    const back = status('2026-03-02T11:30:00Z', 'PendingManualApproval');
+    const alerts = fired(normalize('sagemaker', [...smPackage(), back, ...deploy])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => [a.details?.reason, a.title])).toEqual([['approval_withdrawn', 'registry.unapproved_deployment: Deployment of a model version whose approval was withdrawn']]);
+    // Approved again before the deployment: quiet.
+    expect(fired(normalize('sagemaker', [...smPackage(), back, status('2026-03-02T11:40:00Z', 'Approved'), ...deploy])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+
+  it('in arrival order (serve): a rejection logged before the approval but read after it does not undo it', () => {
+    const [create, approve, ...models] = normalize('sagemaker', smPackage());
+    const reject = normalize('sagemaker', [status('2026-03-02T10:20:00Z', 'Rejected')]);
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const out = [create!, approve!, ...reject, ...models, ...normalize('sagemaker', deploy)].flatMap((e) => engine.process(e));
+    expect(out.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+    // The same rejection logged after the approval does revoke it.
+    const later = normalize('sagemaker', [status('2026-03-02T10:40:00Z', 'Rejected')]);
+    const engine2 = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const out2 = [create!, approve!, ...later, ...models, ...normalize('sagemaker', deploy)].flatMap((e) => engine2.process(e));
+    expect(out2.filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.details?.reason)).toEqual(['rejected']);
+  });
+});
+
 describe('second-round evasions', () => {
   it('score_drop: a metric kept under its name (val_accuracy) does not stop pairing the renamed one', () => {
     const m = (id: string, h: string, version: string, metrics: Record<string, number>) =>

@@ -105,6 +105,7 @@ function settle(ctx: RuleContext, id: string, w: WaitingJob): void {
 function reasonOf(v: ApprovalVerdict): Reason | undefined {
   if (v.approved.length) return undefined;
   if (v.rejected) return v.rejected.approvedEver ? 'revoked' : 'rejected';
+  if (v.withdrawn) return 'revoked';
   if (v.elsewhere) return 'approved_in_another_account';
   // Registered and awaiting review: a SageMaker package PendingManualApproval, an MLflow or Vertex version
   // registered without an approval. Anything else (an artifact no version has, a version known only from an
@@ -136,14 +137,14 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
     const what = v.named?.version && !part.ref?.name ? `${v.named.name} v${v.named.version} (model ${part.models.join(', ')})` : v.what;
     const why = {
       rejected: 'it was rejected',
-      revoked: 'its approval was revoked (rejected after it was approved)',
+      revoked: `its approval was revoked (${v.rejected ? 'rejected' : 'set back to pending'} after it was approved)`,
       approved_in_another_account: `the package is in ${v.scopes.join(', ')}, but the approval was made in ${v.candidates.flatMap((c) => c.approvedScopes ?? []).join(', ')}`,
       pending: 'it is awaiting approval',
       never_approved: unseen.length ? `model ${unseen.join(', ')} was never seen` : v.candidates.length ? 'it was never approved' : 'no approved version matches it',
     }[reason];
     ctx.detect({
       entity: { type: 'batch_job', id: jobFamily(job), platform: ev.platform }, key: `${what}|${reason}`,
-      evidence: [...(v.rejected ? [v.rejected.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
+      evidence: [...(v.rejected ?? v.withdrawn ? [(v.rejected ?? v.withdrawn)!.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
       summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
       details: { job, model: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
     });

@@ -46,6 +46,8 @@ export interface ApprovalVerdict {
   approved: VersionRec[];
   /** A candidate rejected now (its approval may have come first: then it was revoked). */
   rejected?: VersionRec;
+  /** A SageMaker package approved, then set back to PendingManualApproval. */
+  withdrawn?: VersionRec;
   /** None approved here, but one approved in another account or region (a SageMaker package shared in). */
   elsewhere: boolean;
   /** `<account>:<region>` of the SageMaker packages named by ARN. */
@@ -61,9 +63,17 @@ export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, mod
   // group and version in another account, shared in) does not vouch for it.
   const scopes = refs.flatMap((r) => (r.scope ? [r.scope] : []));
   const approvedHere = (v: VersionRec) => !scopes.length || !v.approvedScopes || scopes.every((sc) => v.approvedScopes!.includes(sc));
-  const approved = candidates.filter((v) => v.approvedEver && v.approval?.state !== 'rejected' && approvedHere(v));
-  const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && v.approval?.state !== 'rejected');
+  const approved = candidates.filter((v) => v.approvedEver && !revoked(v) && approvedHere(v));
+  const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && !revoked(v));
   // A version reached by a case variant of the alias served is named with it (`fraud@champion v5`).
   const what = ref?.name ? `${ref.name}${ref.version ? `${ref.alias ? `@${ref.alias}` : ''} v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
-  return { named, candidates, approved, rejected: candidates.find((v) => v.approval?.state === 'rejected'), elsewhere, scopes, what };
+  return { named, candidates, approved, rejected: candidates.find((v) => v.approval?.state === 'rejected'), withdrawn: candidates.find(withdrawn), elsewhere, scopes, what };
 }
+
+/**
+ * A SageMaker package set back from Approved to PendingManualApproval: its approval was withdrawn. ModelApprovalStatus
+ * is the one approval SageMaker has, and it is current. (Elsewhere a pending marker beside an approving one — an
+ * MLflow tag on the champion — leaves the version approved: see Registry.update.)
+ */
+const withdrawn = (v: VersionRec): boolean => v.platform === 'sagemaker' && v.approvedEver && v.approval?.state === 'pending';
+const revoked = (v: VersionRec): boolean => v.approval?.state === 'rejected' || withdrawn(v);

@@ -142,7 +142,7 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
 }
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
-  const { named, candidates, approved, rejected, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform);
+  const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform);
   const entity = endpointEntity(ev, ep);
   const deployer = identityOf(ev.actor, ctx.cfg);
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
@@ -153,11 +153,12 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const versions = [...new Set(candidates.map((v) => `${v.name}/${v.version}`))];
     const shown = !ref?.name && candidates.length ? `${what} (${[...new Set(candidates.map((v) => `${v.name} v${v.version}`))].join(', ')})` : what;
     // The title says which finding it is: a rejected version, or one approved only elsewhere, was not "never approved".
-    const title = rejected ? 'Deployment of a rejected model version' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
+    const title = rejected ? 'Deployment of a rejected model version' : withdrawn ? 'Deployment of a model version whose approval was withdrawn' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
+    const revokedBy = rejected ?? withdrawn;
     ctx.detect({
-      entity, key: what, evidence: [...(rejected ? [rejected.approval!.event] : []), ev.id], title, time: ev.time,
-      summary: `${deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ev.id], title, time: ev.time,
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
