@@ -89,3 +89,23 @@ describe('mltrail replay CLI on scenario files', () => {
     });
   }
 });
+
+describe('alert details across rules', () => {
+  it('each details key has one JSON type in every rule (a SIEM maps a field once: Elastic refuses a document whose field clashes with the mapping another rule set)', () => {
+    const kinds = new Map<string, Map<string, string>>();
+    const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+    for (const s of scenarios) {
+      for (const a of replayEvents(s.events, { rules: RulesConfig.parse(s.config ?? {}) }).alerts) {
+        for (const [k, v] of Object.entries(a.details ?? {})) {
+          const t = kindOf(v);
+          if (t === 'null' || t === 'undefined') continue;
+          const seen = kinds.get(k) ?? new Map<string, string>();
+          if (!seen.has(t)) seen.set(t, a.rule_id);
+          kinds.set(k, seen);
+        }
+      }
+    }
+    const clashes = [...kinds].filter(([, seen]) => seen.size > 1).map(([k, seen]) => `${k}: ${[...seen].map(([t, rule]) => `${t} (${rule})`).join(', ')}`);
+    expect(clashes).toEqual([]);
+  });
+});

@@ -146,7 +146,7 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
       entity: { type: 'batch_job', id: jobFamily(job), platform: ev.platform }, key: `${what}|${reason}`,
       evidence: [...(v.rejected ?? v.withdrawn ? [(v.rejected ?? v.withdrawn)!.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
       summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
-      details: { job, model: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
+      details: { job, deployed: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
     });
   }
 }

@@ -175,7 +175,7 @@ describe('Vertex CreateBatchPredictionJob', () => {
 
   it('an unmanaged container model (no registry at all) is an alert by default; Google\'s foundation models are not judged', () => {
     const rogue = [...registry(), batch(at(12), undefined, undefined, { unmanagedContainerModel: { artifactUri: 'gs://scratch/mallory/fraud/', containerSpec: { imageUri: 'us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest' } } })].map(normOne);
-    expect(replay(rogue).map((a) => [a.details.reason, (a.details.model as { artifact?: string }).artifact])).toEqual([['never_approved', 'gs://scratch/mallory/fraud']]);
+    expect(replay(rogue).map((a) => [a.details.reason, (a.details.deployed as { artifact?: string }).artifact])).toEqual([['never_approved', 'gs://scratch/mallory/fraud']]);
     const gemini = [batch(at(12), 'publishers/google/models/gemini-2.0-flash-001')].map(normOne);
     expect(replay(gemini)).toEqual([]);
     // Only by exempt_models: without it, a model no registry of yours holds is judged.
