@@ -1,6 +1,7 @@
 import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
 import { bigqueryExport } from './bigquery.js';
+import { publicShareOf } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod } from './methods.js';
@@ -378,6 +379,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     ml.data = { uris: [...sources, ...destinations], inputs: sources.length ? sources : undefined, outputs: destinations.length ? destinations : undefined };
   }
   const exportOf = bqExport?.of ?? (vertex && rpc === 'ExportFeatureValues' ? 'dataset' : undefined);
+  // A model or dataset opened to everyone (platform.artifact_shared).
+  const share = vertex && outcome !== 'failure' ? publicShareOf(rpc, resourceName, req, pp) : undefined;
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.
   const parentOnly = vertex && !!resourceName && resourceType !== 'iam_policy' && /^projects\/[^/]+(\/locations\/[^/]+)?$/.test(resourceName);
@@ -425,6 +428,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     service_accounts: facts.serviceAccounts.length ? facts.serviceAccounts : undefined,
     kms_keys: facts.kmsKeys.length ? facts.kmsKeys : undefined,
     export_of: outcome === 'failure' ? undefined : exportOf,
+    share_of: share?.of,
+    grantees: share?.grantees,
   };
   return {
     stage,

@@ -122,6 +122,19 @@ describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, B
     expect(alerts([image], { 'platform.artifact_exported': { allowed_destinations: ['gs://corp-ml-exports/*'] } })[0]?.details).toMatchObject({ destination: 'us-docker.pkg.dev/other-proj/repo/fraud:v2' });
   });
 
+  it('SetIamPolicy granting allUsers or allAuthenticatedUsers on a featurestore or model opens it to everyone; a grant to a named member raises nothing', () => {
+    const grant = (resourceName: string, members: string[], status?: Record<string, unknown>) =>
+      vxOne(auditEntry({ method: 'google.iam.v1.IAMPolicy.SetIamPolicy', resourceName, status, request: { '@type': 'type.googleapis.com/google.iam.v1.SetIamPolicyRequest', resource: resourceName, policy: { bindings: [{ role: 'roles/aiplatform.featurestoreDataViewer', members }] } } }));
+    const fs = `${LOC}/featurestores/fraud_features`;
+    const open = grant(fs, ['group:ml@corp.example', 'allAuthenticatedUsers']);
+    expect(open.details).toMatchObject({ share_of: 'dataset', grantees: ['*'] });
+    expect(alerts([open])[0]).toMatchObject({ rule_id: 'platform.artifact_shared', severity: 'high', details: { public: true }, title: expect.stringContaining('Dataset store opened to everyone') });
+    expect(alerts([grant(`${LOC}/models/55`, ['allUsers'])])[0]).toMatchObject({ rule_id: 'platform.artifact_shared', title: expect.stringContaining('Model store opened to everyone') });
+    expect(alerts([grant(fs, ['user:bob@corp.example'])])).toEqual([]);
+    // Refused: nothing was opened.
+    expect(alerts([grant(fs, ['allUsers'], { code: 7, message: 'denied' })])).toEqual([]);
+  });
+
   it('ExportData and ExportFeatureValues are dataset exports; a refused export is none', () => {
     const data = vxOne(auditEntry({ method: `${V1}DatasetService.ExportData`, resourceName: `${LOC}/datasets/9`, request: { name: `${LOC}/datasets/9`, exportConfig: { gcsDestination: { outputUriPrefix: 'gs://somewhere/out/' } } } }));
     expect(alerts([data])[0]).toMatchObject({ entity: { type: 'dataset', id: `${LOC}/datasets/9` }, details: { exported: 'dataset' } });
