@@ -625,12 +625,23 @@ export class Spool extends EventEmitter {
    * any sink can send it. Returns how many.
    */
   moveDeadLetters(filter: { from: string; to: string; ids?: number[] }): number {
-    const where = ['sink = ?'];
-    const args: unknown[] = [filter.from];
-    if (filter.ids?.length) (where.push(`dlq_id IN (${filter.ids.map(() => '?').join(',')})`), args.push(...filter.ids));
-    const r = this.db.prepare(`UPDATE dead_letters SET sink = ?, status = 'retry', updated = ? WHERE ${where.join(' AND ')}`).run(filter.to, this.now(), ...args);
-    if (r.changes > 0) this.emit('append');
-    return r.changes;
+    // What is named must be there: a mistyped `from`, or an id of another sink, is a USAGE error naming what there
+    // is, and nothing moves (else "0 handed over" read as done). Checked and moved in one transaction.
+    const n = this.transaction(() => {
+      const held = new Set(this.db.prepare('SELECT dlq_id FROM dead_letters WHERE sink = ?').pluck().all(filter.from) as number[]);
+      if (held.size === 0) {
+        const sinks = this.deadLetterCounts().map((d) => d.sink);
+        throw new MltrailError('USAGE', `--sink ${filter.from}: no dead letters of that sink (sinks with dead letters: ${sinks.join(', ') || 'none'}; see mltrail dlq list)`);
+      }
+      const others = (filter.ids ?? []).filter((id) => !held.has(id));
+      if (others.length) throw new MltrailError('USAGE', `--id ${others.join(', ')}: not dead letters of ${filter.from} (see mltrail dlq list --sink ${filter.from}); nothing handed over`);
+      const where = ['sink = ?'];
+      const args: unknown[] = [filter.from];
+      if (filter.ids?.length) (where.push(`dlq_id IN (${filter.ids.map(() => '?').join(',')})`), args.push(...filter.ids));
+      return this.db.prepare(`UPDATE dead_letters SET sink = ?, status = 'retry', updated = ? WHERE ${where.join(' AND ')}`).run(filter.to, this.now(), ...args).changes;
+    });
+    if (n > 0) this.emit('append');
+    return n;
   }
 
   /** Resolve a re-sent dead letter: delivered (removed), or kept as `status` (dead, or parked again) with the new reason. */
