@@ -141,7 +141,7 @@ function podImages(pod: unknown, add: (v: unknown) => void): void {
  * A framework's `runtimeVersion` alone names no image: only a tag of the runtime's image, judged where the
  * runtime is written.
  */
-export function servingImagesOf(obj: unknown): string[] {
+function kserveImagesOf(obj: unknown): string[] {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   const out: string[] = [];
   if (!isObject(spec)) return out;
@@ -247,7 +247,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * `model_uri_copied_from` says where a copied model came from. `model_uri` is
  * the first location; with several (base model + adapters) `model_uris` lists
  * them all, as `ml.job.images` does for images. `images` are the serving
- * containers the write sets (servingImagesOf), read the same way; a
+ * containers the write sets (kserveImagesOf), read the same way; a
  * (Cluster)ServingRuntime write has them and no endpoint.
  */
 export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, unknown> | undefined {
@@ -285,7 +285,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
       if (storageUrisOf(nestAt(op.path, value)).length) copiedFrom = undefined;
     }
     uris = storageUrisOf(doc);
-    images = servingImagesOf(doc);
+    images = kserveImagesOf(doc);
     for (const p of envFields) {
       const entry = at(ev.responseObject, pointerKeys(p));
       if (isObject(entry) && entry.name === STORAGE_URI_ENV && typeof entry.value === 'string' && entry.value && !uris.includes(entry.value)) uris.push(entry.value);
@@ -297,8 +297,8 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
   } else {
     uris = storageUrisOf(req);
     if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
-    images = servingImagesOf(req);
-    if (!images.length && ev.verb !== 'patch') images = servingImagesOf(ev.responseObject);
+    images = kserveImagesOf(req);
+    if (!images.length && ev.verb !== 'patch') images = kserveImagesOf(ev.responseObject);
   }
   if (!uris.length && !copiedFrom && !images.length) return undefined;
   return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined });
