@@ -3,7 +3,7 @@ import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
-import { classifySagemakerOperation, snake, splitOperation } from './operations.js';
+import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
@@ -188,6 +188,8 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
     const grantees = policyGrantees(params.resourcePolicy);
     if (grantees.length) Object.assign(details, { share_of: 'model', grantees });
   }
+  // The variants a stopped shadow test promotes to production: the rules resolve them to the models its Create named.
+  if (eventName === 'StopInferenceExperiment' && promotedVariants(params).length) details.promoted_variants = promotedVariants(params);
   if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
   for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];

@@ -245,6 +245,23 @@ export function packageMetadata(params: Obj): Record<string, unknown> | undefine
 }
 
 /**
+ * The model variants an inference experiment puts on its endpoint, in the shape of endpoint config variants:
+ * Create/UpdateInferenceExperiment's `modelVariants` (those `shadowModeConfig.shadowModelVariants` names are
+ * shadows), StopInferenceExperiment's `desiredModelVariants` (what serves once it stops).
+ */
+function experimentVariants(params: Obj): { production: Obj[]; shadow: Obj[] } {
+  const shadowNames = new Set(arr(get(params, 'shadowModeConfig.shadowModelVariants')).map((v) => str(get(v, 'shadowModelVariantName'))));
+  const production: Obj[] = [];
+  const shadow: Obj[] = [];
+  for (const v of [...arr(params.modelVariants), ...arr(params.desiredModelVariants)].filter(isObj)) {
+    const rt = get(v, 'infrastructureConfig.realTimeInferenceConfig');
+    const variant: Obj = { variantName: v.variantName, modelName: v.modelName, instanceType: get(rt, 'instanceType'), initialInstanceCount: get(rt, 'instanceCount') };
+    (shadowNames.has(str(v.variantName)) ? shadow : production).push(variant);
+  }
+  return { production, shadow };
+}
+
+/**
  * The `ml` block for one SageMaker request or service-event detail.
  * `operation` is the eventName (or detail-type) it came from.
  *
@@ -336,10 +353,11 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
   }
 
   // Endpoints and their configurations.
-  if (/Endpoint|InferenceComponent/.test(operation)) {
-    const variants = arr(params.productionVariants).filter(isObj);
+  if (/Endpoint|InferenceComponent|InferenceExperiment/.test(operation)) {
+    const experiment = /InferenceExperiment$/.test(operation) ? experimentVariants(params) : undefined;
+    const variants = experiment?.production ?? arr(params.productionVariants).filter(isObj);
     const weights = arr(params.desiredWeightsAndCapacities).filter(isObj);
-    const shadows = arr(params.shadowProductionVariants).filter(isObj);
+    const shadows = experiment?.shadow ?? arr(params.shadowProductionVariants).filter(isObj);
     const traffic: Record<string, number> = {};
     for (const v of [...variants, ...weights]) {
       const name = str(v.variantName);
@@ -364,7 +382,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
             serverless: isObj(v.serverlessConfig) ? true : undefined,
           }))
         : undefined,
-      shadow_variants: arr(params.shadowProductionVariants).length || undefined,
+      shadow_variants: shadows.length || undefined,
       data_capture: isObj(params.dataCaptureConfig)
         ? { enabled: bool(params.dataCaptureConfig.enableCapture), destination: str(params.dataCaptureConfig.destinationS3Uri), kms_key: str(params.dataCaptureConfig.kmsKeyId) }
         : undefined,

@@ -1,5 +1,6 @@
 import { isAction, type Action } from '../../core/schema/actions.js';
 import type { Stage } from '../../core/schema/index.js';
+import { arr } from './util.js';
 
 /**
  * SageMaker API operation → pipeline stage and normalized action.
@@ -218,6 +219,14 @@ function specialCases(eventName: string, params: Record<string, unknown>): Pick<
     case 'CreateInferenceComponent':
     case 'UpdateInferenceComponent':
       return { stage: 'serving', action: 'endpoint.deploy' };
+    // A shadow test deploys its shadow variants onto a live endpoint (each gets a copy of production
+    // requests), and stopping it with `Promote` makes a shadow variant serve production: both put a model
+    // on the endpoint, as an UpdateEndpoint does.
+    case 'CreateInferenceExperiment':
+    case 'UpdateInferenceExperiment':
+      return arr(params.modelVariants).length ? { stage: 'serving', action: 'endpoint.deploy' } : undefined;
+    case 'StopInferenceExperiment':
+      return promotedVariants(params).length ? { stage: 'serving', action: 'endpoint.deploy' } : undefined;
     case 'InvokeEndpoint':
     case 'InvokeEndpointAsync':
     case 'InvokeEndpointWithResponseStream':
@@ -270,6 +279,19 @@ function specialCases(eventName: string, params: Record<string, unknown>): Pick<
     default:
       return undefined;
   }
+}
+
+/**
+ * The variants a StopInferenceExperiment promotes to production (`modelVariantActions` maps a variant name to
+ * `Promote`, `Remove` or `Retain`).
+ *
+ * @example
+ * promotedVariants({ modelVariantActions: { shadow: 'Promote', prod: 'Remove' } }) // ['shadow']
+ */
+export function promotedVariants(params: Record<string, unknown>): string[] {
+  const actions = params.modelVariantActions;
+  if (!actions || typeof actions !== 'object' || Array.isArray(actions)) return [];
+  return Object.entries(actions as Record<string, unknown>).filter(([, a]) => a === 'Promote').map(([v]) => v);
 }
 
 export function snake(s: string): string {

@@ -16,11 +16,12 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
   // An inference component's update names only the component: the endpoint it was created on, else the component.
   const component = ev.resource?.type === 'inference_component' ? (ev.resource.name ?? ev.resource.id) : undefined;
-  const ep = endpointOf(ev) ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component) ?? `inference-component/${component}`) : undefined);
+  const experiment = experimentOf(ev, ctx);
+  const ep = endpointOf(ev) ?? experiment?.endpoint ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component) ?? `inference-component/${component}`) : undefined);
   if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
   const direct = modelRefOf(ev, ctx.cfg);
   const ref = direct ?? ctx.reg.configRef(ev);
-  const models = ctx.reg.deployedModels(ev);
+  const models = [...new Set([...ctx.reg.deployedModels(ev), ...(experiment?.promoted ?? [])])];
   if (!ref && !models.length) {
     // An endpoint config not seen yet (CloudTrail delivers out of order, the same second in either order):
     // judged once it and its models have arrived (judgePendingDeployments). Else nothing is named: a traffic
@@ -36,6 +37,32 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   }
   judgeAll(ev, ctx, ep, direct, ref, models);
 };
+
+/** What a SageMaker inference experiment put on which endpoint, kept from its Create/Update for its Update/Stop. */
+interface ExperimentRec {
+  endpoint?: string;
+  /** Variant name → the model it runs. */
+  variants: Record<string, string>;
+}
+
+/**
+ * A SageMaker inference experiment's endpoint and the models a StopInferenceExperiment promotes: its Update
+ * and Stop name only the experiment (and Stop the promoted variants, `details.promoted_variants`), its Create
+ * the endpoint and each variant's model. Remembered here from the calls that name them.
+ */
+function experimentOf(ev: NormalizedEvent, ctx: RuleContext): { endpoint: string; promoted: string[] } | undefined {
+  const name = ev.resource?.type === 'inference_experiment' ? (ev.resource.name ?? ev.resource.id) : undefined;
+  if (!name) return undefined;
+  const key = `experiment|${ev.platform}|${name}`;
+  const rec = ctx.get<ExperimentRec>(key) ?? { variants: {} };
+  rec.endpoint = endpointOf(ev) ?? rec.endpoint;
+  const variants = ev.ml?.deployment?.variants;
+  for (const v of Array.isArray(variants) ? (variants as Array<{ name?: unknown; model?: unknown } | null>) : []) if (typeof v?.name === 'string' && typeof v.model === 'string') rec.variants[v.name] = v.model;
+  ctx.set(key, rec);
+  const promotedNames = Array.isArray(ev.details?.promoted_variants) ? (ev.details.promoted_variants as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const promoted = promotedNames.map((v) => rec.variants[v]).filter((m): m is string => !!m);
+  return { endpoint: rec.endpoint ?? `inference-experiment/${name}`, promoted };
+}
 
 /** A deployment kept until its endpoint config and models arrive. */
 interface PendingDeploy {
