@@ -4,7 +4,8 @@ import { bigqueryExport } from './bigquery.js';
 import { publicShareOf } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
-import { isVertexMethod, mapOtherMethod, mapVertexMethod } from './methods.js';
+import { gardenDeploy } from './garden.js';
+import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
 
 /** google.rpc.Code names (google/rpc/code.proto). */
@@ -343,6 +344,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   const facts = collectFacts([req, pp.response]);
   // Another service's request naming a model counts only when it names a Vertex model (`projects/P/locations/L/models/M`).
   facts.models = vertex ? facts.models.map(canon) : facts.models.filter((m) => /^projects\/[^/]+\/locations\/[^/]+\/models\/[^/]+/.test(m));
+  // Model Garden deploys custom weights (a bucket, a URL, a Hugging Face id) with no upload of its own: named here, judged as deployed.
+  const garden = vertex ? gardenDeploy(splitMethod(methodName).service, rpc, req) : undefined;
+  for (const m of garden?.models ?? []) if (!facts.models.includes(m)) facts.models.push(m);
+  for (const a of garden?.artifacts ?? []) if (!facts.modelArtifactUris.includes(a)) facts.modelArtifactUris.push(a);
   // A refused upload created no version: keep the model it named, not an inferred version.
   // CopyModel into a `parentModel` makes its next version as an upload does (same request field, same response).
   const upload = vertex && (rpc === 'UploadModel' || (rpc === 'CopyModel' && str(req.parentModel))) ? uploadedModel(req, pp.response) : undefined;
@@ -353,6 +358,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   const evaluation = vertex && rpc === 'ImportModelEvaluation' && isObj(req.modelEvaluation) ? req.modelEvaluation : undefined;
   const scores = evaluation && outcome !== 'failure' ? evaluationMetrics(evaluation.metrics) : undefined;
   if (scores?.metrics) ml.metrics = scores.metrics;
+  // The container Model Garden serves the deployed model with (serving.unverified_image judges ml.model.image).
+  if (garden?.image) ml.model = { ...ml.model, image: ml.model?.image ?? garden.image };
   if (evaluation && ml.model && !ml.model.version) {
     // resourceName may name the model only; the version is then in `parent` (`…/models/M@V`) or the evaluation's name.
     const resp = isObj(pp.response) ? pp.response : {};

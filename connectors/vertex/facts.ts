@@ -115,10 +115,8 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
         if (/\/models\//.test(node)) add(f.models, node);
         break;
       case 'huggingFaceModelId': {
-        // Model Garden's Deploy of a Hugging Face model (`author/name`): the model Model Garden calls
-        // `publishers/hf-{author}/models/{name}` (DeployRequest.publisher_model_name).
-        const hf = /^([^/\s]+)\/([^/\s@]+)$/.exec(node);
-        if (hf) add(f.models, `publishers/hf-${hf[1]}/models/${hf[2]}`);
+        const hf = huggingFacePublisherModel(node);
+        if (hf) add(f.models, hf);
         break;
       }
       case 'deployedModelId':
@@ -142,6 +140,18 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
   // `pscInterfaceConfig: {}` is an object, not a string: look for it explicitly.
   for (const r of roots) if (hasKey(r, 'pscInterfaceConfig', 0)) f.privateServiceConnect = true;
   return f;
+}
+
+/**
+ * A Hugging Face model id (`author/name`) as the publisher model Model Garden deploys it as:
+ * `publishers/hf-{author}/models/{name}` (DeployRequest.publisher_model_name).
+ *
+ * @example
+ * huggingFacePublisherModel('google/gemma-2-2b-it') // 'publishers/hf-google/models/gemma-2-2b-it'
+ */
+export function huggingFacePublisherModel(id: string): string | undefined {
+  const hf = /^([^/\s:]+)\/([^/\s@]+)$/.exec(id);
+  return hf ? `publishers/hf-${hf[1]}/models/${hf[2]}` : undefined;
 }
 
 function hasKey(node: unknown, key: string, depth: number): boolean {
