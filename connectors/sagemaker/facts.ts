@@ -102,10 +102,11 @@ function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
   return { inputs: uniq(inputs), outputs: uniq(outputs) };
 }
 
-function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[] } {
+function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[] } {
   const images: string[] = [];
   const artifacts: string[] = [];
   const digests: string[] = [];
+  const extra: string[] = [];
   for (const c of containers) {
     if (!isObj(c)) continue;
     const image = str(c.image);
@@ -114,8 +115,16 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
     if (d) digests.push(d);
     const art = str(c.modelDataUrl) ?? str(get(c, 'modelDataSource.s3DataSource.s3Uri')) ?? str(c.artifactUrl);
     if (art) artifacts.push(art);
+    // Weights the container loads besides its model data (CreateModel `additionalModelDataSources[]`, up to five: a
+    // speculative-decoding draft model, adapters), and a package container's `additionalS3DataSource`.
+    for (const src of arr(c.additionalModelDataSources)) {
+      const uri = str(get(src, 's3DataSource.s3Uri'));
+      if (uri) extra.push(uri);
+    }
+    const pkgExtra = str(get(c, 'additionalS3DataSource.s3Uri'));
+    if (pkgExtra) extra.push(pkgExtra);
   }
-  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests) };
+  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra) };
 }
 
 /** `additional_images` / `additional_image_digests` of a package's additional inference specifications, when it has any. */
@@ -334,6 +343,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       approval_description: str(params.approvalDescription),
       artifact_uri: c.artifacts[0],
       artifact_uris: c.artifacts.length > 1 ? c.artifacts : undefined,
+      // Not the model's artifact (a Model made from a package serves the package's): more weights it loads, judged apart.
+      additional_artifact_uris: c.extra.length ? c.extra : undefined,
       image: c.images[0],
       images: c.images.length > 1 ? c.images : undefined,
       image_digests: c.digests.length ? c.digests : undefined,

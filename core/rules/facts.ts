@@ -525,6 +525,16 @@ export function evidenceValues(ev: NormalizedEvent): Array<[string, unknown]> {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && !!x);
 
+/**
+ * Artifacts a model event names beyond its first (`ml.model.artifact_uri`): its other containers' (`artifact_uris`
+ * after the first) and the further weights its containers load (`additional_artifact_uris`: SageMaker's
+ * additionalModelDataSources, a package container's additionalS3DataSource), as written.
+ */
+export function extraArtifactsOf(ev: NormalizedEvent): string[] {
+  const m = ev.ml?.model as Record<string, unknown> | undefined;
+  return [...new Set([...strings(m?.artifact_uris).slice(1), ...strings(m?.additional_artifact_uris)])];
+}
+
 /** Container images an event names for a model (`ml.model.image`, `images`, `additional_images`), as written. */
 export function imagesOf(ev: NormalizedEvent): string[] {
   const m = ev.ml?.model as Record<string, unknown> | undefined;

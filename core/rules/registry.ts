@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, normUri, outputsOf, packageRef, readingsDiffer, sagemakerScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, sagemakerScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -536,7 +536,7 @@ export class Registry {
       const pkg = packageRef(ev.ml?.model?.source_package as string | undefined);
       const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version, ...(pkg.scope ? { scope: pkg.scope } : {}) } : { ...ref, name: ref.version ? ref.name : undefined };
       // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
-      const more = (Array.isArray(ev.ml?.model?.artifact_uris) ? (ev.ml.model.artifact_uris as unknown[]) : []).slice(1).filter((u): u is string => typeof u === 'string' && !!u);
+      const more = extraArtifactsOf(ev);
       const images = pkg ? [] : imagesOf(ev);
       if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
@@ -610,7 +610,7 @@ export class Registry {
         v.artifact = ref.artifact;
         this.addToIndex(`a|${ref.artifact}`, v.key);
         // The other containers' artifacts of a multi-container package are what it serves too.
-        const more = (Array.isArray(ev.ml?.model?.artifact_uris) ? (ev.ml.model.artifact_uris as unknown[]) : []).filter((u): u is string => typeof u === 'string' && !!u).map((u) => normUri(u, this.cfg)).filter((u) => u !== ref.artifact);
+        const more = extraArtifactsOf(ev).map((u) => normUri(u, this.cfg)).filter((u) => u !== ref.artifact);
         for (const old of v.moreArtifacts ?? []) if (!more.includes(old)) this.removeFromIndex(`a|${old}`, v.key);
         v.moreArtifacts = more.length ? more.slice(0, MAX_LIST) : undefined;
         for (const art of v.moreArtifacts ?? []) this.addToIndex(`a|${art}`, v.key);
