@@ -258,12 +258,22 @@ export interface ModelRef {
   runId?: string;
   /** The alias a deployment names instead of a version (Vertex `…/models/55@production`). */
   alias?: string;
-  /** Where a SageMaker model package named by ARN lives (`<account>:<region>`): the same group and version in another account is another package. */
+  /**
+   * Where a SageMaker model lives (`<account>:<region>`): a package named by ARN, that ARN's account and region (a
+   * central registry account's package deployed in production), else where the call was made. Its names are unique
+   * only there: the same group and version in another account is another package. Unset where the event does not say.
+   */
   scope?: string;
 }
 
-/** Key of a model version in the registry state. */
-export const versionKey = (platform: string, name: string, version: string) => `${platform}|${name}|${version}`;
+/**
+ * The state key of a name unique only within an account and region (SageMaker): `<account>:<region>:<name>`, or the
+ * bare name where the scope is not known (events without `cloud`), as before scoping. SageMaker names hold no `:`.
+ */
+export const scopedName = (name: string, scope: string | undefined): string => (scope ? `${scope}:${name}` : name);
+
+/** Key of a model version in the registry state (a SageMaker package's keyed by where it lives, see ModelRef.scope). */
+export const versionKey = (platform: string, name: string, version: string, scope?: string) => `${platform}|${scopedName(name, scope)}|${version}`;
 
 /** Split `name@version` (Vertex `…/models/123@2`). */
 function splitAt(name: string): [string, string | undefined] {
@@ -318,6 +328,8 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
   const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}) };
+  const home = sagemakerHomeOf(ev);
+  if (home) ref.scope = home;
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
 }
 
@@ -331,8 +343,29 @@ export function packageRef(arn: string | undefined): { name: string; version: st
 }
 
 /** Where a SageMaker event happened (`<account>:<region>`), when its cloud says. */
-export function sagemakerScopeOf(ev: NormalizedEvent): string | undefined {
+export function sagemakerScopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {
   return ev.platform === 'sagemaker' && ev.cloud?.account && ev.cloud.region ? `${ev.cloud.account}:${ev.cloud.region}` : undefined;
+}
+
+/** `<account>:<region>` of a SageMaker ARN (`arn:<partition>:sagemaker:<region>:<account>:…`), when it names both. */
+function sagemakerArnScope(arn: string | undefined): string | undefined {
+  if (!arn?.startsWith('arn:')) return undefined;
+  const [, , service, region, account] = arn.split(':', 5);
+  return service === 'sagemaker' && region && account ? `${account}:${region}` : undefined;
+}
+
+/**
+ * Where the SageMaker resource an event is about lives: its ARN's account and region when the event names it by
+ * one (a prod account approving a central registry's package), else where the call was made (sagemakerScopeOf).
+ */
+export function sagemakerHomeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud' | 'resource'>): string | undefined {
+  if (ev.platform !== 'sagemaker') return undefined;
+  return sagemakerArnScope(ev.resource?.id) ?? sagemakerScopeOf(ev);
+}
+
+/** The state key and alert entity id of an endpoint: SageMaker's scoped to its account and region; others as named. */
+export function endpointKey(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string): string {
+  return ev.platform === 'sagemaker' ? scopedName(ep, sagemakerScopeOf(ev)) : ep;
 }
 
 /** The endpoint config a deployment applies (SageMaker), and the model resources a deployment or config serves. */

@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, sagemakerScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopedName, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -26,6 +26,8 @@ export interface VersionRec {
   platform: string;
   name: string;
   version: string;
+  /** SageMaker: the `<account>:<region>` the package lives in (ModelRef.scope), part of its key; unset where not known. */
+  scope?: string;
   artifact?: string;
   sha256?: string;
   shaEvent?: string;
@@ -171,12 +173,37 @@ export class Registry {
   saveVersion(v: VersionRec): void {
     this.set(`v|${v.key}`, v);
   }
-  endpoint(platform: string, endpoint: string): EndpointRec | undefined {
-    return this.get<EndpointRec>(`ep|${platform}|${endpoint}`);
+  /**
+   * A record of a SageMaker-named resource (endpoint, config, Model, inference component) under its scoped name
+   * (`<account>:<region>:<name>`), else under the bare name: state written before names were scoped (read on, so
+   * an upgrade does not forget what was deployed and approved), or by events that do not say where they happened.
+   */
+  private named<T>(prefix: string, platform: string, name: string, scope: string | undefined): T | undefined {
+    const bare = `${prefix}|${platform}|${name}`;
+    return scope ? (this.get<T>(`${prefix}|${platform}|${scope}:${name}`) ?? this.get<T>(bare)) : this.get<T>(bare);
   }
-  /** Versions of one model (same platform and name), oldest first by registration. */
-  versionsOf(platform: string, name: string): VersionRec[] {
-    return (this.get<string[]>(`mv|${platform}|${name}`) ?? []).map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
+
+  /** What an endpoint serves (a SageMaker endpoint's in its account and region, see endpointKey). */
+  endpoint(platform: string, endpoint: string, scope?: string): EndpointRec | undefined {
+    return this.named<EndpointRec>('ep', platform, endpoint, scope);
+  }
+  /** Versions of one model (same platform and name, and SageMaker scope), oldest first by registration. */
+  versionsOf(platform: string, name: string, scope?: string): VersionRec[] {
+    const keys = this.get<string[]>(`mv|${platform}|${scopedName(name, scope)}`) ?? [];
+    // Records kept under the bare name before packages were scoped (see ownVersion).
+    const legacy = scope ? (this.get<string[]>(`mv|${platform}|${name}`) ?? []) : [];
+    return [...legacy, ...keys].map((k) => this.version(k)).filter((v): v is VersionRec => !!v && (!scope || mayBeIn(v, scope)));
+  }
+
+  /**
+   * The record of a version in its scope, else one kept under the bare name (written before packages were scoped,
+   * or by events that do not say where) that may be that scope's: not scoped elsewhere, not approved only elsewhere.
+   */
+  ownVersion(platform: string, name: string, version: string, scope: string | undefined): VersionRec | undefined {
+    const own = this.version(versionKey(platform, name, version, scope));
+    if (own || !scope) return own;
+    const bare = this.version(versionKey(platform, name, version));
+    return bare && mayBeIn(bare, scope) ? bare : undefined;
   }
 
   /**
@@ -256,7 +283,7 @@ export class Registry {
   /** Take a version record out from under its key and the indexes that name it. */
   private unindex(v: VersionRec): void {
     this.state.delete(REGISTRY_NS, `v|${v.key}`);
-    this.removeFromIndex(`mv|${v.platform}|${v.name}`, v.key);
+    this.removeFromIndex(`mv|${v.platform}|${scopedName(v.name, v.scope)}`, v.key);
     this.removeFromIndex(`n|${v.name}|${v.version}`, v.key);
     for (const art of [v.artifact, ...(v.moreArtifacts ?? [])]) if (art) this.removeFromIndex(`a|${art}`, v.key);
     for (const r of new Set([...(v.producerRuns ?? []), ...(v.runId ? [v.runId] : [])])) this.removeFromIndex(`rv|${r}`, v.key);
@@ -275,12 +302,12 @@ export class Registry {
   /** The version record for a ref with name+version, created on first sight. */
   ensureVersion(ref: ModelRef, registryFact = true): VersionRec | undefined {
     if (!ref.name || !ref.version) return undefined;
-    const key = versionKey(ref.platform, ref.name, ref.version);
-    let v = this.version(key);
+    let v = this.ownVersion(ref.platform, ref.name, ref.version, ref.scope);
+    const key = v?.key ?? versionKey(ref.platform, ref.name, ref.version, ref.scope);
     if (!v) {
-      v = { key, platform: ref.platform, name: ref.name, version: ref.version, trainers: [], evaluators: [], registrants: [], approvedEver: false, metrics: {}, adversarial: [], trainingInputs: [] };
+      v = { key, platform: ref.platform, name: ref.name, version: ref.version, ...(ref.scope ? { scope: ref.scope } : {}), trainers: [], evaluators: [], registrants: [], approvedEver: false, metrics: {}, adversarial: [], trainingInputs: [] };
       this.claimUpload(v);
-      this.addToIndex(`mv|${ref.platform}|${ref.name}`, key);
+      this.addToIndex(`mv|${ref.platform}|${scopedName(ref.name, ref.scope)}`, key);
     }
     // Only the registry's own records name a version across platforms; a version first
     // seen in an evaluation or deployment stays local (`u|`) so it cannot make a name ambiguous.
@@ -368,18 +395,19 @@ export class Registry {
    * at, and every version with the same artifact (or an enclosing directory,
    * mirrors applied) or the same registered hash.
    */
-  resolve(ref: ModelRef | undefined, extraModels: string[] = [], platform = ref?.platform ?? '', unversionedToDefault = false): { named?: VersionRec; linked: VersionRec[]; refs: ModelRef[] } {
+  resolve(ref: ModelRef | undefined, extraModels: string[] = [], platform = ref?.platform ?? '', unversionedToDefault = false, scope: string | undefined = ref?.scope): { named?: VersionRec; linked: VersionRec[]; refs: ModelRef[] } {
     const refs: ModelRef[] = [];
     if (ref) refs.push(ref);
+    // `extraModels` are model resources of `scope` (the deployment's account and region: SageMaker serves only its own Models).
     for (const m of extraModels) {
-      const res = this.get<ModelResource>(`mr|${platform}|${m}`);
+      const res = this.named<ModelResource>('mr', platform, m, scope);
       if (res) refs.push(res.ref);
     }
     const keys = new Set<string>();
     let named: VersionRec | undefined;
     for (const r of [...refs]) {
       if (r.name) {
-        const res = this.get<ModelResource>(`mr|${r.platform}|${r.name}${r.version ? `@${r.version}` : ''}`) ?? this.get<ModelResource>(`mr|${r.platform}|${r.name}`);
+        const res = (r.version ? this.named<ModelResource>('mr', r.platform, `${r.name}@${r.version}`, r.scope) : undefined) ?? this.named<ModelResource>('mr', r.platform, r.name, r.scope);
         if (res && res.ref !== r) refs.push(res.ref);
       }
     }
@@ -406,12 +434,16 @@ export class Registry {
         // that name+version on another platform (a Kubeflow evaluation of an MLflow-registered model).
         // Ambiguous names link nothing. Order does not matter: before any registry record exists,
         // the records other platforms made of it (an evaluation that came first) are linked too.
-        const own = this.version(versionKey(r.platform, r.name, r.version));
+        const own = this.ownVersion(r.platform, r.name, r.version, r.scope);
         const registered = this.get<string[]>(`n|${r.name}|${r.version}`) ?? [];
         let v = own && registered.includes(own.key) ? own : undefined;
         if (!v) {
           const others = registered.filter((k) => k !== own?.key);
-          if (others.length === 1) v = this.version(others[0]!);
+          const other = others.length === 1 ? this.version(others[0]!) : undefined;
+          // The same package group and version in another account or region is another package: linked (a
+          // deployment of it is judged against that approval, approvedScopes), never the version named.
+          if (other && other.platform === r.platform && r.scope && other.scope !== r.scope) keys.add(other.key);
+          else v = other;
         }
         v ??= own;
         if (v) {
@@ -440,7 +472,7 @@ export class Registry {
 
   /** The versions an alias of `r` can name: its model's, else those of the one other platform that registers the name. */
   private aliasScope(r: ModelRef): VersionRec[] {
-    const all = this.versionsOf(r.platform, r.name!);
+    const all = this.versionsOf(r.platform, r.name!, r.scope);
     // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`
     // of MLflow's registry): that platform's versions.
     if (all.length || !r.alias) return all;
@@ -472,6 +504,8 @@ export class Registry {
     const ref = modelRefOf(ev, this.cfg);
     const who = this.party(ev);
     const a = ev.action;
+    /** Where the call was made (SageMaker): the resources it creates are named there. */
+    const scope = sagemakerScopeOf(ev);
     // A model or version deleted, or a model created under a name that still has versions here (MLflow sends
     // no webhook for a delete, and a name is free again only once deleted): what was known of the old one —
     // its approval above all — must not pass to the new one. Its versions leave the registry.
@@ -488,21 +522,21 @@ export class Registry {
     }
     const modelName = ref?.name ?? ev.resource?.name;
     if (modelName && ev.outcome !== 'failure') {
-      if (a === 'registered_model.delete') for (const old of this.versionsOf(ev.platform, modelName)) this.unindex(old);
+      if (a === 'registered_model.delete') for (const old of this.versionsOf(ev.platform, modelName, ref?.scope)) this.unindex(old);
       else if (a === 'registered_model.create') {
         // Only versions created before this model was (a late or second report of the same creation — the
         // auditor dates it at the model's creation_timestamp — leaves the model's own versions alone).
         const at = Date.parse(ev.time);
-        for (const old of this.versionsOf(ev.platform, modelName)) if (old.created && Date.parse(old.created.time) < at) this.unindex(old);
+        for (const old of this.versionsOf(ev.platform, modelName, ref?.scope)) if (old.created && Date.parse(old.created.time) < at) this.unindex(old);
       }
       else if (a === 'model_version.delete' && ref?.version) {
-        const old = this.version(versionKey(ev.platform, modelName, ref.version));
+        const old = this.ownVersion(ev.platform, modelName, ref.version, ref.scope);
         if (old) this.unindex(old);
         return;
       } else if (a === 'model_version.create' && ref?.version && ref.artifact) {
         // The same version number created again from another artifact: the model was deleted and re-created
         // (a second report of the same create, webhook then auditor, names the same artifact).
-        const old = this.version(versionKey(ev.platform, modelName, ref.version));
+        const old = this.ownVersion(ev.platform, modelName, ref.version, ref.scope);
         if (old?.artifact && !uriOverlap(old.artifact, ref.artifact)) this.unindex(old);
       }
     }
@@ -513,7 +547,9 @@ export class Registry {
     if (training && ev.outcome !== 'failure') {
       const submit = /\.(create|start|retry)$/.test(a) || a === 'run.create';
       const inputs = inputsOf(ev).map((u) => ({ uri: normUri(u, this.cfg), event: ev.id }));
-      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? ev.ml?.job?.name;
+      // A SageMaker job's name is unique only in its account and region (a pipeline execution's ARN is unique).
+      const jobName = ev.ml?.job?.name;
+      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? (jobName && scopedName(jobName, sagemakerScopeOf(ev)));
       const job = (prev?: JobRec): JobRec => {
         const j = prev ?? { trainers: [], inputs: [] };
         if (submit) pushParty(j.trainers, who);
@@ -538,19 +574,20 @@ export class Registry {
       // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
       const more = extraArtifactsOf(ev);
       const images = pkg ? [] : imagesOf(ev);
-      if (resName) this.set(`mr|${ev.platform}|${resName}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}) } satisfies ModelResource);
-      if (ref.name && ref.version) this.set(`mr|${ev.platform}|${ref.name}@${ref.version}`, { ref, event: ev.id } satisfies ModelResource);
+      // A SageMaker Model, config or component lives in the account and region it was created in (where the call was made).
+      if (resName) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}) } satisfies ModelResource);
+      if (ref.name && ref.version) this.set(`mr|${ev.platform}|${scopedName(`${ref.name}@${ref.version}`, ref.scope)}`, { ref, event: ev.id } satisfies ModelResource);
     }
     // A SageMaker inference component lives on an endpoint; its updates name only the component.
     if (ev.resource?.type === 'inference_component' && ev.outcome !== 'failure') {
       const icEndpoint = endpointOf(ev);
       const icName = ev.resource.name ?? ev.resource.id;
-      if (icEndpoint && icName) this.set(`ic|${ev.platform}|${icName}`, icEndpoint);
+      if (icEndpoint && icName) this.set(`ic|${ev.platform}|${scopedName(icName, scope)}`, icEndpoint);
     }
     if (a === 'endpoint_config.create' && ev.outcome !== 'failure') {
       const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
       const models = deployedModelNames(ev);
-      if (name) this.set(`ec|${ev.platform}|${name}`, { models, ref, event: ev.id });
+      if (name) this.set(`ec|${ev.platform}|${scopedName(name, scope)}`, { models, ref, event: ev.id });
     }
 
     // An alias removed without naming the version (MLflow alias webhook): whichever version held it.
@@ -593,7 +630,7 @@ export class Registry {
     const registryFact = ev.stage === 'registry' || /^(model_version|model)\./.test(a);
     let v = ref ? this.resolve(ref).named : undefined;
     // A registry fact about a version known here only locally (evaluated, then registered) registers it.
-    if (ref && (!v || (registryFact && v.key === versionKey(ref.platform, ref.name ?? '', ref.version ?? '')))) v = this.ensureVersion(ref, registryFact) ?? v;
+    if (ref && (!v || (registryFact && v.key === this.ownVersion(ref.platform, ref.name ?? '', ref.version ?? '', ref.scope)?.key))) v = this.ensureVersion(ref, registryFact) ?? v;
     if (v && ref) {
       const isCreate = /^(model_version|model)\.(create|upload)$/.test(a);
       // The images a version is registered to run with (a package's containers): a model serving its artifact with another is judged.
@@ -631,7 +668,7 @@ export class Registry {
       const added = ev.outcome === 'failure' ? [] : (ev.ml?.model?.aliases ?? []).filter((x) => !x.startsWith('-'));
       if (added.length && /alias_set|approve|reject|update|upload|create/.test(a)) {
         v.aliases = [...new Set([...(v.aliases ?? []), ...added])];
-        for (const other of this.versionsOf(v.platform, v.name)) {
+        for (const other of this.versionsOf(v.platform, v.name, v.scope)) {
           if (other.key === v.key || !other.aliases?.some((x) => added.includes(x))) continue;
           other.aliases = other.aliases.filter((x) => !added.includes(x));
           this.saveVersion(other);
@@ -653,8 +690,8 @@ export class Registry {
         if (approval === 'approved') v.approvedEver = true;
         // The scope of the package approved: its ARN's account and region (a prod account may approve a central
         // registry's package through the group's resource policy), else where the call was made.
-        const scope = approval === 'approved' ? (packageRef(ev.resource?.id)?.scope ?? sagemakerScopeOf(ev)) : undefined;
-        if (scope && !v.approvedScopes?.includes(scope)) v.approvedScopes = [...(v.approvedScopes ?? []), scope].slice(-MAX_LIST);
+        const approvedIn = approval === 'approved' ? (packageRef(ev.resource?.id)?.scope ?? scope) : undefined;
+        if (approvedIn && !v.approvedScopes?.includes(approvedIn)) v.approvedScopes = [...(v.approvedScopes ?? []), approvedIn].slice(-MAX_LIST);
       }
       if (evaluation || a === 'model_version.create') {
         for (const [k, val] of Object.entries(ev.ml?.metrics ?? {})) v.metrics[k] = { value: val, event: ev.id, time: ev.time };
@@ -692,10 +729,10 @@ export class Registry {
     // Endpoints: what each one serves now.
     const ep = endpointOf(ev);
     if (ep && isDeployment(ev)) {
-      const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform, true);
+      const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform, true, scope);
       const target = named ?? linked[0];
       if (ref || target) {
-        this.set(`ep|${ev.platform}|${ep}`, {
+        this.set(`ep|${ev.platform}|${endpointKey(ev, ep)}`, {
           endpoint: ep, platform: ev.platform, name: target?.name ?? ref?.name, version: target?.version ?? ref?.version,
           versionKeys: [...new Set([named?.key, ...linked.map((l) => l.key)].filter((k): k is string => !!k))], event: ev.id, time: ev.time,
         } satisfies EndpointRec);
@@ -708,7 +745,7 @@ export class Registry {
     const out = deployedModelNames(ev);
     const cfgName = deploymentConfigOf(ev);
     if (cfgName) {
-      const c = this.get<{ models: string[]; ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`);
+      const c = this.named<{ models: string[]; ref?: ModelRef }>('ec', ev.platform, cfgName, sagemakerScopeOf(ev));
       if (c) out.push(...c.models);
     }
     return out;
@@ -724,35 +761,43 @@ export class Registry {
   }
 
   /** An endpoint config seen here (SageMaker CreateEndpointConfig): the model resources it serves. */
-  endpointConfig(platform: string, name: string): { models: string[] } | undefined {
-    return this.get<{ models: string[] }>(`ec|${platform}|${name}`);
+  endpointConfig(platform: string, name: string, scope?: string): { models: string[] } | undefined {
+    return this.named<{ models: string[] }>('ec', platform, name, scope);
   }
 
   /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */
   /** The images a model resource's containers run, when it named them. */
-  imagesOfModel(platform: string, name: string): string[] {
-    return this.get<ModelResource>(`mr|${platform}|${name}`)?.images ?? [];
+  imagesOfModel(platform: string, name: string, scope?: string): string[] {
+    return this.named<ModelResource>('mr', platform, name, scope)?.images ?? [];
   }
 
-  moreArtifactsOf(platform: string, name: string): string[] {
-    return this.get<ModelResource>(`mr|${platform}|${name}`)?.artifacts ?? [];
+  moreArtifactsOf(platform: string, name: string, scope?: string): string[] {
+    return this.named<ModelResource>('mr', platform, name, scope)?.artifacts ?? [];
   }
 
   /** The endpoint an inference component was created on, if seen. */
-  componentEndpoint(platform: string, name: string): string | undefined {
-    return this.get<string>(`ic|${platform}|${name}`);
+  componentEndpoint(platform: string, name: string, scope?: string): string | undefined {
+    return this.named<string>('ic', platform, name, scope);
   }
 
   /** Whether a model resource (SageMaker CreateModel, Vertex UploadModel) was seen here. */
-  hasModelResource(platform: string, name: string): boolean {
-    return this.get(`mr|${platform}|${name}`) !== undefined;
+  hasModelResource(platform: string, name: string, scope?: string): boolean {
+    return this.named('mr', platform, name, scope) !== undefined;
   }
 
   /** The ref of a SageMaker endpoint config, when the deployment names only the config. */
   configRef(ev: NormalizedEvent): ModelRef | undefined {
     const cfgName = deploymentConfigOf(ev);
-    return cfgName ? this.get<{ ref?: ModelRef }>(`ec|${ev.platform}|${cfgName}`)?.ref : undefined;
+    return cfgName ? this.named<{ ref?: ModelRef }>('ec', ev.platform, cfgName, sagemakerScopeOf(ev))?.ref : undefined;
   }
+}
+
+/**
+ * Whether a version record may be the one of `scope`: scoped there, or kept under the bare name (before scoping) and
+ * not known to be approved only elsewhere.
+ */
+function mayBeIn(v: VersionRec, scope: string): boolean {
+  return v.scope ? v.scope === scope : !v.approvedScopes || v.approvedScopes.includes(scope);
 }
 
 /** Copy what a local record of the same name+version learnt (who trained / evaluated it, metrics, inputs, runs). */

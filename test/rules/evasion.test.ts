@@ -13,6 +13,8 @@ import { readFixture } from '../helpers/fixtures.js';
 
 const CT_BASE = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json').toString()) as Record<string, unknown>;
 let n = 0;
+/** Where ct() records happen: SageMaker alert entities are named in their account and region. */
+const AT = '123456789012:us-east-1:';
 type Who = { arn: string; user: string };
 const alice: Who = { arn: 'arn:aws:iam::123456789012:user/alice', user: 'alice' };
 const bob: Who = { arn: 'arn:aws:iam::123456789012:user/bob', user: 'bob' };
@@ -54,7 +56,7 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     for (const variants of [[variant('A', 'evil', 0.9), variant('B', 'fraud-4', 0.1)], [variant('A', 'fraud-4', 0.1), variant('B', 'evil', 0.9)]]) {
       const events = normalize('sagemaker', [...smPackage(), endpointConfig({ productionVariants: variants }), createEndpoint()]);
       const alerts = fired(events).filter((a) => a.rule_id === 'registry.unapproved_deployment');
-      expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evil']]]);
+      expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([[`${AT}fraud-prod`, ['evil']]]);
     }
     // The approved model alone is served quietly.
     expect(ids(fired(normalize('sagemaker', [...smPackage(), endpointConfig({ productionVariants: [variant('A', 'fraud-4', 1)] }), createEndpoint()])))).toEqual([]);
@@ -80,7 +82,7 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
       fired(normalize('sagemaker', [...before, model, endpointConfig({ productionVariants: [variant('A', 'shared', 1)] }), createEndpoint()])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
     for (const arn of ['arn:aws:sagemaker:us-east-1:999988887777:model-package/fraud/4', 'arn:aws:sagemaker:us-west-2:123456789012:model-package/fraud/4']) {
       const alerts = served(ct('CreateModel', '2026-03-02T11:30:00Z', { modelName: 'shared', primaryContainer: { modelPackageName: arn } }));
-      expect(alerts.map((a) => [a.entity.id, a.details?.reason]), arn).toEqual([['fraud-prod', 'approved_in_another_account']]);
+      expect(alerts.map((a) => [a.entity.id, a.details?.reason]), arn).toEqual([[`${AT}fraud-prod`, 'approved_in_another_account']]);
       expect(alerts[0]!.summary).toContain('approval was made in 123456789012:us-east-1');
       expect(alerts[0]!.title).toBe('registry.unapproved_deployment: Deployment of a model version approved only in another account or region');
     }
@@ -104,14 +106,14 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     const put = (time: string, key: string) => ({ ...ct('PutObject', time, { bucketName: 'models', key }, {}, bob), eventSource: 's3.amazonaws.com', eventCategory: 'Data' });
     const changed = (records: Record<string, unknown>[]) =>
       fired(normalize('sagemaker', records)).filter((a) => a.rule_id === 'registry.approved_model_modified').map((a) => [a.entity.id, a.details?.change, a.details?.object]);
-    expect(changed([...smPackage(), put('2026-03-02T12:00:00Z', 'fraud/v4/model.tar.gz')])).toEqual([['fraud/4', 'artifact_overwritten', 's3://models/fraud/v4/model.tar.gz']]);
+    expect(changed([...smPackage(), put('2026-03-02T12:00:00Z', 'fraud/v4/model.tar.gz')])).toEqual([[`${AT}fraud/4`, 'artifact_overwritten', 's3://models/fraud/v4/model.tar.gz']]);
     expect(changed([...smPackage(), put('2026-03-02T12:00:00Z', 'fraud/v5/model.tar.gz')])).toEqual([]);
     const [create, approve, ...rest] = smPackage();
     expect(changed([create!, put('2026-03-02T10:10:00Z', 'fraud/v4/model.tar.gz'), approve!, ...rest])).toEqual([]);
     // DeleteObjects (`aws s3 rm --recursive`) names its keys in the request, or as object resources.
     const delMany = (extra: Record<string, unknown>) => ({ ...ct('DeleteObjects', '2026-03-02T12:00:00Z', { bucketName: 'models', ...extra }, {}, bob), eventSource: 's3.amazonaws.com', eventCategory: 'Data' });
-    expect(changed([...smPackage(), delMany({ delete: { Object: [{ Key: 'fraud/v3/model.tar.gz' }, { Key: 'fraud/v4/model.tar.gz' }], Quiet: true } })])).toEqual([['fraud/4', 'artifact_deleted', 's3://models/fraud/v4/model.tar.gz']]);
-    expect(changed([...smPackage(), { ...delMany({}), resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::models/fraud/v4/model.tar.gz' }, { type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }] }])).toEqual([['fraud/4', 'artifact_deleted', 's3://models/fraud/v4/model.tar.gz']]);
+    expect(changed([...smPackage(), delMany({ delete: { Object: [{ Key: 'fraud/v3/model.tar.gz' }, { Key: 'fraud/v4/model.tar.gz' }], Quiet: true } })])).toEqual([[`${AT}fraud/4`, 'artifact_deleted', 's3://models/fraud/v4/model.tar.gz']]);
+    expect(changed([...smPackage(), { ...delMany({}), resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::models/fraud/v4/model.tar.gz' }, { type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }] }])).toEqual([[`${AT}fraud/4`, 'artifact_deleted', 's3://models/fraud/v4/model.tar.gz']]);
     expect(changed([...smPackage(), delMany({ delete: { Object: [{ Key: 'fraud/v3/model.tar.gz' }] } })])).toEqual([]);
   });
 
@@ -153,7 +155,7 @@ describe('registry.unapproved_deployment: every model a deployment serves is jud
     const create = ct('CreateInferenceComponent', '2026-03-02T12:00:00Z', { inferenceComponentName: 'ic1', endpointName: 'fraud-prod', variantName: 'A', specification: { modelName: 'fraud-4' } });
     const swap = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'evil' } });
     const alerts = fired(normalize('sagemaker', [...smPackage(), create, swap])).filter((a) => a.rule_id === 'registry.unapproved_deployment');
-    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evil']]]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([[`${AT}fraud-prod`, ['evil']]]);
     const stay = ct('UpdateInferenceComponent', '2026-03-02T13:00:00Z', { inferenceComponentName: 'ic1', specification: { modelName: 'fraud-4' } });
     expect(fired(normalize('sagemaker', [...smPackage(), create, stay])).filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
   });
@@ -179,7 +181,7 @@ describe('registry.approved_model_modified: approving again does not hide a chan
     for (const [change, field] of swaps) {
       const swap = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved', ...change }, { modelPackageArn: PKG });
       const alerts = fired(normalize('sagemaker', [...smPackage(), swap, ...deploy()])).filter((a) => a.rule_id === 'registry.approved_model_modified');
-      expect(alerts.map((a) => [a.entity.id, a.details?.change, (a.details?.fields as string[]).includes(field)]), field).toEqual([['fraud/4', 'reapproved_with_changes', true]]);
+      expect(alerts.map((a) => [a.entity.id, a.details?.change, (a.details?.fields as string[]).includes(field)]), field).toEqual([[`${AT}fraud/4`, 'reapproved_with_changes', true]]);
     }
     // Approving an approved package again, alone (or with its reason), changes nothing.
     const again = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved', approvalDescription: 'ok' }, { modelPackageArn: PKG }, bob);
@@ -311,7 +313,7 @@ describe('registry.unapproved_deployment: a deployment that arrives before its e
     const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'evils', 1)] });
     const model = ct('CreateModel', '2026-03-02T13:00:00Z', { modelName: 'evils', primaryContainer: { image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' } });
     const alerts = arriving([...smPackage(), update, config, model]);
-    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['evils']]]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([[`${AT}fraud-prod`, ['evils']]]);
     expect(alerts[0]!.evidence).toContain(normalize('sagemaker', [update])[0]!.id);
   });
   it('the late alert is the one replay raises: same id, time of the deployment it cites (not of the record that settled it)', () => {
@@ -328,7 +330,7 @@ describe('registry.unapproved_deployment: a deployment that arrives before its e
     const config = ct('CreateEndpointConfig', '2026-03-02T13:00:20Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'fraud-4', 0.5), variant('B', 'unseen', 0.5)] });
     const later = ct('DescribeEndpoint', '2026-03-02T15:00:00Z', { endpointName: 'other' });
     const alerts = arriving([...smPackage(), update, config, later]);
-    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([['fraud-prod', ['unseen']]]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.models])).toEqual([[`${AT}fraud-prod`, ['unseen']]]);
   });
   it('replay: the same second in either order, nothing after it, gives the alert the in-order file gives', () => {
     const config = ct('CreateEndpointConfig', '2026-03-02T13:00:40Z', { endpointConfigName: 'cs1', productionVariants: [variant('A', 'unseen', 1)] });
@@ -503,7 +505,7 @@ describe('second-round evasions', () => {
       const back = ct('UpdateModelPackage', '2026-03-02T11:20:00Z', { modelPackageArn: PKG, modelApprovalStatus: revoke }, { modelPackageArn: PKG });
       const swap = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved', inferenceSpecification: { containers: [{ image: IMG, modelDataUrl: 's3://scratch/evil/model.tar.gz' }] } }, { modelPackageArn: PKG });
       const alerts = fired(normalize('sagemaker', [...smPackage(), back, swap])).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details?.change === 'reapproved_with_changes');
-      expect(alerts.map((a) => a.entity.id), revoke).toEqual(['fraud/4']);
+      expect(alerts.map((a) => a.entity.id), revoke).toEqual([`${AT}fraud/4`]);
     }
     const again = ct('UpdateModelPackage', '2026-03-02T11:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { modelPackageArn: PKG });
     const back = ct('UpdateModelPackage', '2026-03-02T11:20:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'PendingManualApproval' }, { modelPackageArn: PKG });

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, eventScope, evidenceValues, identityOf, modelRefOf } from '../facts.js';
+import { anyGlob, approvalOf, eventScope, evidenceValues, identityOf, modelRefOf, versionKey } from '../facts.js';
 import { uploadKey, type VersionRec } from '../registry.js';
 import { setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, SWEEP_EVERY_MS, versionsOf } from './shared.js';
@@ -74,7 +74,7 @@ interface PendingApproval {
   rcv?: number;
   time: string;
   event: string;
-  subject: { name: string; version: string; platform: string };
+  subject: { name: string; version: string; platform: string; scope?: string };
   approver?: string;
   /** Where the approval was made and its caller as logged (eventScope), for the alert judged an hour later. */
   scope?: ReturnType<typeof eventScope>;
@@ -84,16 +84,16 @@ const MAX_PENDING_APPROVALS = 1000;
 
 /** Evidence keys of a version: its records (adopted, run, producer runs) and its own name+version. */
 function evidenceKeys(all: VersionRec[], subject: PendingApproval['subject']): string[] {
-  return [...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]), `${subject.platform}|${subject.name}|${subject.version}`];
+  return [...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]), versionKey(subject.platform, subject.name, subject.version, subject.scope)];
 }
 const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
 
 /** Judge a waiting approval with the evidence known now (also under keys learnt since), and forget it. */
 function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void {
   dropWaiting(ctx, 'advwait', id);
-  const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version });
+  const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version, ...(p.subject.scope ? { scope: p.subject.scope } : {}) });
   // Approved at an upload without a number: the version that upload became, once seen (Registry.claimUpload).
-  const became = p.subject.version === 'new' ? ctx.reg.versionsOf(p.subject.platform, p.subject.name).filter((v) => v.adopted?.includes(uploadKey(p.event))) : [];
+  const became = p.subject.version === 'new' ? ctx.reg.versionsOf(p.subject.platform, p.subject.name, p.subject.scope).filter((v) => v.adopted?.includes(uploadKey(p.event))) : [];
   if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked, ...became], p.subject)])) return;
   const prefixes = setting<string[]>(ctx, 'prefixes');
   ctx.detect({
@@ -139,14 +139,14 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Remember the evidence per version (and per run, for evaluations logged on the training run).
   const runId = ref?.runId ?? ev.ml?.provenance?.run_id;
   if (found.length) {
-    const own = ref?.name && ref.version ? `${ref.platform}|${ref.name}|${ref.version}` : ref?.name && CREATES.test(ev.action) ? uploadKey(ev.id) : undefined;
+    const own = ref?.name && ref.version ? versionKey(ref.platform, ref.name, ref.version, ref.scope) : ref?.name && CREATES.test(ev.action) ? uploadKey(ev.id) : undefined;
     // Also under the keys the version took over (an upload it was made by: an approval made at that upload waits there).
     const keys = [...new Set([...(target ? [target.key, ...(target.adopted ?? [])] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     clearPendingApprovals(ctx, keys);
     const failed = found.filter((f) => advVerdict(f, scale) === 'fail');
     if (failed.length) {
-      const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
+      const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform, scope: ref.scope }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
       ctx.detect({
         entity, key: failed.map((f) => f.key).join(','), evidence: [ev.id], title: 'Adversarial evaluation failed',
         summary: `${entity.id}: ${failed.map((f) => `${f.key}=${String(f.value)}`).join(', ')} (minimum ${minScore})`, details: { failed, min_score: minScore },
@@ -159,7 +159,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // An approval alias set at an upload without a number (Vertex parentModel): the new version, `new` until seen;
   // its evidence is what the upload carries and what the version it becomes gets (kept under the upload's key).
   const atUpload = !!ref?.name && !ref.version && CREATES.test(ev.action);
-  const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform } : atUpload ? { name: ref!.name!, version: 'new', platform: ref!.platform } : target);
+  const subject = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform, scope: ref.scope } : atUpload ? { name: ref!.name!, version: 'new', platform: ref!.platform, scope: ref!.scope } : target);
   // The MLflow auditor's first-run report of versions approved before mltrail watched is state, not an
   // approval made now: judged silently, as the README says of that baseline (one alert per old version at install).
   const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
@@ -173,9 +173,9 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     ];
     if (!hasEvidence(ctx, keys) && !found.length) {
       // Wait for evidence that may still come (see PendingApproval).
-      const id = `${subject.platform}|${subject.name}|${subject.version}${atUpload ? `:${ev.id}` : ''}`;
+      const id = `${versionKey(subject.platform, subject.name, subject.version, subject.scope)}${atUpload ? `:${ev.id}` : ''}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
-        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform }, approver: identityOf(ev.actor, ctx.cfg), scope: eventScope(ev) } satisfies PendingApproval);
+        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform, ...(subject.scope ? { scope: subject.scope } : {}) }, approver: identityOf(ev.actor, ctx.cfg), scope: eventScope(ev) } satisfies PendingApproval);
         ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
       }
     }

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf, UNIDENTIFIED } from '../facts.js';
+import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf, sagemakerScopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
 import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -37,35 +37,35 @@ const MAX_WAITING = 1000;
 
 export const unapprovedBatchInference: KindImpl = (ev, ctx) => {
   if (!isBatchInference(ev)) return;
-  const missing = ctx.reg.deployedModels(ev).filter((m) => !ctx.reg.hasModelResource(ev.platform, m));
+  const missing = ctx.reg.deployedModels(ev).filter((m) => !ctx.reg.hasModelResource(ev.platform, m, sagemakerScopeOf(ev)));
   if (!missing.length) return judgeBatchJob(ev, ctx);
   const id = `${ev.platform}|${ev.id}`;
   const kept: WaitingJob['event'] = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, action: ev.action, outcome: ev.outcome, resource: ev.resource, ml: { deployment: ev.ml?.deployment, model: ev.ml?.model, data: ev.ml?.data, job: ev.ml?.job?.name ? { name: ev.ml.job.name } : undefined } };
   ctx.set(`batchwait|${id}`, { ...waitStart(ev, ctx), event: kept } satisfies WaitingJob);
   for (const m of missing) {
-    const w = ctx.get<string[]>(modelKey(ev.platform, m)) ?? [];
-    if (!w.includes(id)) ctx.set(modelKey(ev.platform, m), [...w, id].slice(-MAX_WAITING));
+    const w = ctx.get<string[]>(modelKey(ev, m)) ?? [];
+    if (!w.includes(id)) ctx.set(modelKey(ev, m), [...w, id].slice(-MAX_WAITING));
   }
   const open = [...(ctx.get<string[]>('batchwait-index') ?? []).filter((x) => x !== id), id];
   for (const old of open.slice(0, -MAX_WAITING)) ctx.delete(`batchwait|${old}`);
   ctx.set('batchwait-index', open.slice(-MAX_WAITING));
 };
 
-/** Jobs waiting for a Model, by Model (`platform`, name). */
-const modelKey = (platform: string, model: string) => `batchmodel|${platform}|${model}`;
+/** Jobs waiting for a Model, by Model (`platform`, name; a SageMaker Model's in the job's account and region). */
+const modelKey = (job: Pick<NormalizedEvent, 'platform' | 'cloud'>, model: string) => `batchmodel|${job.platform}|${scopedName(model, sagemakerScopeOf(job))}`;
 
 /** After the registry took in a Model: the jobs that named it before it arrived are judged once all theirs have. */
 export const judgeWaitingBatchJobs: KindImpl = (ev, ctx) => {
   sweepWaitingBatchJobs(ev, ctx);
   if (ev.outcome === 'failure' || (ev.action !== 'model.create' && ev.action !== 'model.upload')) return;
   const name = ev.resource?.name ?? ev.resource?.id;
-  const ids = name ? ctx.get<string[]>(modelKey(ev.platform, name)) : undefined;
+  const ids = name ? ctx.get<string[]>(modelKey(ev, name)) : undefined;
   if (!ids) return;
-  ctx.delete(modelKey(ev.platform, name!));
+  ctx.delete(modelKey(ev, name!));
   for (const id of ids) {
     const w = ctx.get<WaitingJob>(`batchwait|${id}`);
     const job = w?.event as NormalizedEvent | undefined;
-    if (w && job && ctx.reg.deployedModels(job).every((m) => ctx.reg.hasModelResource(job.platform, m))) settle(ctx, id, w);
+    if (w && job && ctx.reg.deployedModels(job).every((m) => ctx.reg.hasModelResource(job.platform, m, sagemakerScopeOf(job)))) settle(ctx, id, w);
   }
 };
 
@@ -95,11 +95,17 @@ function settle(ctx: RuleContext, id: string, w: WaitingJob): void {
   const job = w.event as NormalizedEvent;
   dropWaiting(ctx, 'batchwait', id);
   for (const m of ctx.reg.deployedModels(job)) {
-    const left = (ctx.get<string[]>(modelKey(job.platform, m)) ?? []).filter((x) => x !== id);
-    if (left.length) ctx.set(modelKey(job.platform, m), left);
-    else ctx.delete(modelKey(job.platform, m));
+    const left = (ctx.get<string[]>(modelKey(job, m)) ?? []).filter((x) => x !== id);
+    if (left.length) ctx.set(modelKey(job, m), left);
+    else ctx.delete(modelKey(job, m));
   }
   judgeBatchJob(job, ctx);
+}
+
+/** A batch job family as alerts name it: a SageMaker one prefixed with its `<account>:<region>` (TransformJobName is unique only there). */
+function batchEntity(ev: NormalizedEvent, family: string): { type: string; id: string; name?: string; platform: string } {
+  const id = scopedName(family, sagemakerScopeOf(ev));
+  return id === family ? { type: 'batch_job', id, platform: ev.platform } : { type: 'batch_job', id, name: family, platform: ev.platform };
 }
 
 function reasonOf(v: ApprovalVerdict): Reason | undefined {
@@ -128,11 +134,11 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
   // Dated at the job (it may be judged when its Model arrives): where and by whom as logged, from the job itself.
   const scope = eventScope(ev);
   for (const part of servedParts(ev, ctx, ref, ref, models)) {
-    const v = approvalVerdict(ctx, part.ref, part.models, ev.platform);
+    const v = approvalVerdict(ctx, part.ref, part.models, ev.platform, sagemakerScopeOf(ev));
     const reason = reasonOf(v);
     const by = reason ? JUDGED_BY[reason] : undefined;
     if (!reason || (by && (evaluation || !judge.includes(by)))) continue;
-    const unseen = part.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m));
+    const unseen = part.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m, sagemakerScopeOf(ev)));
     // The version a SageMaker Model resolves to, beside the Model's name (what the job request names).
     const what = v.named?.version && !part.ref?.name ? `${v.named.name} v${v.named.version} (model ${part.models.join(', ')})` : v.what;
     const why = {
@@ -143,7 +149,8 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
       never_approved: unseen.length ? `model ${unseen.join(', ')} was never seen` : v.candidates.length ? 'it was never approved' : 'no approved version matches it',
     }[reason];
     ctx.detect({
-      entity: { type: 'batch_job', id: jobFamily(job), platform: ev.platform }, key: `${what}|${reason}`,
+      // A transform job's name is unique only in its account and region: one family per account.
+      entity: batchEntity(ev, jobFamily(job)), key: `${what}|${reason}`,
       evidence: [...(v.rejected ?? v.withdrawn ? [(v.rejected ?? v.withdrawn)!.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
       summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
       details: { job, deployed: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },

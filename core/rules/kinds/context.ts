@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Agg, Entity } from '../baseline.js';
 import { MAX_CLOCK_SKEW_MS, type ResolvedRule, type RulesConfigParsed, type Where } from '../config.js';
-import { anyGlob, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, sourceOf } from '../facts.js';
+import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, scopedName, sourceOf } from '../facts.js';
 import type { Registry, VersionRec } from '../registry.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 
@@ -52,12 +52,18 @@ export function setting<T = any>(ctx: RuleContext, key: string): T {
   return (v === undefined ? KIND_DEFAULTS[ctx.rule.kind][key] : v) as T;
 }
 
-export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform'>): Entity {
-  return { type: 'model_version', id: `${v.name}/${v.version}`, name: v.name, platform: v.platform };
+/**
+ * A model version as alerts name it: `name/version`, a SageMaker package's prefixed with the `<account>:<region>` it
+ * lives in when known (the same group and version in two accounts are two packages: their alerts stay apart).
+ */
+export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform' | 'scope'>): Entity {
+  return { type: 'model_version', id: scopedName(`${v.name}/${v.version}`, v.scope), name: v.name, platform: v.platform };
 }
 
-export function endpointEntity(ev: NormalizedEvent, ep: string): Entity {
-  return { type: 'endpoint', id: ep, platform: ev.platform };
+/** An endpoint as alerts name it: a SageMaker endpoint by its account, region and name (endpointKey), named as logged. */
+export function endpointEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string): Entity {
+  const id = endpointKey(ev, ep);
+  return id === ep ? { type: 'endpoint', id, platform: ev.platform } : { type: 'endpoint', id, name: ep, platform: ev.platform };
 }
 
 /** Where a wait for later facts starts: the event's time, bounded by its receipt plus the hour of skew allowed. */
@@ -84,7 +90,7 @@ export function entityFor(ev: NormalizedEvent, choice: string, cfg: RulesConfigP
       return identityEntity(identityOf(ev.actor, cfg) ?? 'unknown');
     case 'model': {
       const r = modelRefOf(ev, cfg);
-      return r?.name ? { type: 'model_version', id: `${r.name}/${r.version ?? ''}`, name: r.name, platform: ev.platform } : { type: 'model', id: 'unknown', platform: ev.platform };
+      return r?.name ? versionEntity({ name: r.name, version: r.version ?? '', platform: ev.platform, scope: r.scope }) : { type: 'model', id: 'unknown', platform: ev.platform };
     }
     case 'endpoint':
       return endpointEntity(ev, endpointOf(ev) ?? 'unknown');

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, eventScope, identityOf, isDeployment, modelRefOf } from '../facts.js';
+import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, eventScope, identityOf, isDeployment, modelRefOf, versionKey } from '../facts.js';
 import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
@@ -65,13 +65,13 @@ function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   const roles = setting(ctx, 'roles');
   const { named, all } = versionsOf(ev, ctx);
-  const hits: Array<{ role: string; p: Party; v: Pick<VersionRec, 'key' | 'name' | 'version' | 'platform'> }> = [];
+  const hits: Array<{ role: string; p: Party; v: Pick<VersionRec, 'key' | 'name' | 'version' | 'platform' | 'scope'> }> = [];
   const ref = modelRefOf(ev, ctx.cfg);
   // An upload without a number (Vertex parentModel) is a new version: `new` until it is seen.
   const version = ref?.version ?? (ref?.name && CREATES.test(ev.action) ? 'new' : undefined);
   if (!all.length && ref?.name && version) {
     // Approved at registration: the version has no record yet, its producers do.
-    const v = { key: `${ref.platform}|${ref.name}|${version}`, name: ref.name, version, platform: ref.platform };
+    const v = { key: versionKey(ref.platform, ref.name, version, ref.scope), name: ref.name, version, platform: ref.platform, scope: ref.scope };
     for (const j of ctx.reg.producers(ref)) {
       if (roles.includes('trained')) for (const p of j.trainers) if (p.identity === who) hits.push({ role: 'trained', p, v });
       if (roles.includes('evaluated')) for (const p of j.evaluators ?? []) if (p.identity === who) hits.push({ role: 'evaluated', p, v });
@@ -85,11 +85,11 @@ function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
   // Registered and approved in one call (an approval alias set at upload, a package created Approved): the
   // caller registered it — not yet on record, the registry takes the event in after the rules.
   if (roles.includes('registered') && CREATES.test(ev.action) && ref?.name && version && !hits.some((h) => h.role === 'registered')) {
-    hits.push({ role: 'registered', p: { identity: who, event: ev.id, time: ev.time, platform: ev.platform }, v: named ?? { key: `${ref.platform}|${ref.name}|${version}`, name: ref.name, version, platform: ref.platform } });
+    hits.push({ role: 'registered', p: { identity: who, event: ev.id, time: ev.time, platform: ev.platform }, v: named ?? { key: versionKey(ref.platform, ref.name, version, ref.scope), name: ref.name, version, platform: ref.platform, scope: ref.scope } });
   }
   if (!hits.length) return;
   // Not registered anywhere yet: the version this approval registers (records of it on other platforms are only linked).
-  const target = named ?? (ref?.name && version ? { name: ref.name, version, platform: ref.platform } : (all[0] ?? hits[0]!.v));
+  const target = named ?? (ref?.name && version ? { name: ref.name, version, platform: ref.platform, scope: ref.scope } : (all[0] ?? hits[0]!.v));
   ctx.detect({
     entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator', time: ev.time,
     summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,

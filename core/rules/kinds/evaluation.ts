@@ -65,10 +65,10 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
   if (!Object.keys(metrics).length) return;
   // The version(s) they belong to: named (on any platform), else the run's versions.
   const { named } = ctx.reg.resolve(ref);
-  const targets: Array<Pick<VersionRec, 'platform' | 'name' | 'version'>> = named
+  const targets: Array<Pick<VersionRec, 'platform' | 'name' | 'version' | 'scope'>> = named
     ? [named]
     : ref.name && ref.version
-      ? [{ platform: ref.platform, name: ref.name, version: ref.version }]
+      ? [{ platform: ref.platform, name: ref.name, version: ref.version, scope: ref.scope }]
       : ref.runId
         ? ctx.reg.versionsForRun(ref.runId)
         : [];
@@ -80,7 +80,7 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
   for (const target of targets) {
     // A version evaluated where the model is not registered: also compare with the registry's versions of it.
     const home = ctx.reg.homePlatform(target.platform, target.name);
-    const others = [...ctx.reg.versionsOf(target.platform, target.name), ...(home ? ctx.reg.versionsOf(home, target.name) : [])].filter((v) => v.version !== target.version);
+    const others = [...ctx.reg.versionsOf(target.platform, target.name, target.scope), ...(home ? ctx.reg.versionsOf(home, target.name) : [])].filter((v) => v.version !== target.version);
     for (const [name, { value, event }] of Object.entries(metrics)) {
       const kind = metricOf(name, dirs);
       if (!kind) continue;
@@ -133,7 +133,7 @@ export const trainTestOverlap: KindImpl = (ev, ctx) => {
     const pairs = evals.flatMap((e) => train.filter((t) => uriMayOverlap(e.uri, t.uri)).map((t) => ({ evaluation: e.uri, training: t.uri, events: [t.event, e.event] })));
     if (!pairs.length) return;
     ctx.detect({
-      entity: versionEntity({ name: ref.name, version: ref.version, platform: ref.platform }), key: pairs.map((p) => p.evaluation).join(','),
+      entity: versionEntity({ name: ref.name, version: ref.version, platform: ref.platform, scope: ref.scope }), key: pairs.map((p) => p.evaluation).join(','),
       evidence: [...new Set([...pairs.flatMap((p) => p.events), ev.id])], title: 'Evaluation data overlaps training data',
       summary: `${ref.name} v${ref.version} was evaluated on ${pairs[0]!.evaluation}, which overlaps its training input ${pairs[0]!.training}`,
       details: { overlaps: pairs.map(({ evaluation, training }) => ({ evaluation, training })) },

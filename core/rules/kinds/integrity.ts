@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, tagsOf, uriOverlap } from '../facts.js';
+import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, scopedName, tagsOf, uriOverlap } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
@@ -123,7 +123,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
     if (held?.version && /^\d+$/.test(held.version) && held.name === ref.name) ref = { ...ref, version: held.version };
   }
   if (!ref?.name || !ref.version) return;
-  const v = ctx.reg.version(`${ref.platform}|${ref.name}|${ref.version}`);
+  const v = ctx.reg.ownVersion(ref.platform, ref.name, ref.version, ref.scope);
   // An approving call judges a version approved at any time (revoked, then approved again with a swap);
   // other changes only one approved now.
   if (!v || !v.approval || (approving ? !v.approvedEver : v.approval.state !== 'approved')) return;
@@ -188,7 +188,7 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   if (a === 'model_version.attest' && observed && !registered && ref?.name && ref.version) {
     // A serving container that starts before the auditor has hashed the version (it registers the hash at
     // its next poll): kept, and compared with the hash when it is registered.
-    const key = `early|${ref.name.toLowerCase()}|${ref.version}`;
+    const key = `early|${scopedName(ref.name.toLowerCase(), ref.scope)}|${ref.version}`;
     const kept = ctx.get<EarlyAttestation[]>(key) ?? [];
     const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
     ctx.set(key, [...kept, { observed, event: ev.id, where: where === undefined ? undefined : String(where), at: Date.parse(ev.time) }].slice(-10));
@@ -196,7 +196,7 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   }
   const mismatch = a === 'model_version.hash_mismatch' || (a === 'model_version.hash_verified' && ev.outcome === 'failure') || (!!observed && !!registered && observed.toLowerCase() !== registered.toLowerCase());
   if (!mismatch) return;
-  const entity = v ? versionEntity(v) : { type: 'model_version', id: `${ref?.name ?? 'unknown'}/${ref?.version ?? ''}`, name: ref?.name, platform: ev.platform };
+  const entity = v ? versionEntity(v) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform, scope: ref.scope }) : { type: 'model_version', id: `unknown/${ref?.version ?? ''}`, platform: ev.platform };
   const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
   ctx.detect({
     entity, key: observed ?? 'mismatch', evidence: [...(v?.shaEvent ? [v.shaEvent] : []), ev.id], title: 'Model artifact hash differs from the registered hash',
@@ -210,7 +210,7 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
 function judgeEarlyAttestations(ev: NormalizedEvent, ctx: RuleContext): void {
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref?.name || !ref.version || !ref.sha256 || ev.outcome === 'failure') return;
-  const key = `early|${ref.name.toLowerCase()}|${ref.version}`;
+  const key = `early|${scopedName(ref.name.toLowerCase(), ref.scope)}|${ref.version}`;
   const kept = ctx.get<EarlyAttestation[]>(key);
   if (!kept) return;
   ctx.delete(key);
@@ -218,7 +218,7 @@ function judgeEarlyAttestations(ev: NormalizedEvent, ctx: RuleContext): void {
   const t = Date.parse(ev.time);
   for (const x of kept) {
     if (x.observed.toLowerCase() === registered || Math.abs(t - x.at) > EARLY_ATTEST_MS) continue;
-    const entity = { type: 'model_version', id: `${ref.name}/${ref.version}`, name: ref.name, platform: ev.platform };
+    const entity = versionEntity({ name: ref.name, version: ref.version, platform: ev.platform, scope: ref.scope });
     ctx.detect({
       entity, key: x.observed, evidence: [x.event, ev.id], title: 'Model artifact hash differs from the registered hash',
       summary: `${entity.id}: observed sha256 ${x.observed}, registered ${registered} (registered after the attestation)${x.where ? ` (at ${x.where})` : ''}`,

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { normUri, type ModelRef } from '../facts.js';
+import { normUri, sagemakerScopeOf, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -32,7 +32,7 @@ export function servedParts(ev: NormalizedEvent, ctx: RuleContext, direct: Model
   const named = direct ?? ref;
   for (const v of ctx.reg.aliasVariants(named, ev.platform)) parts.push({ ref: { platform: v.platform, name: v.name, version: v.version, alias: named!.alias }, models: [] });
   // A model resource of several containers (SageMaker): the artifact of each container after the first, too.
-  for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
+  for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m, sagemakerScopeOf(ev))) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
   return parts;
 }
 
@@ -56,12 +56,13 @@ export interface ApprovalVerdict {
   what: string;
 }
 
-export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, models: string[], platform: string): ApprovalVerdict {
-  const { named, linked, refs } = ctx.reg.resolve(ref, models, platform, true);
+/** `scope`: where the event runs `models` (SageMaker Models are looked up in its account and region). */
+export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, models: string[], platform: string, scope?: string): ApprovalVerdict {
+  const { named, linked, refs } = ctx.reg.resolve(ref, models, platform, true, scope);
   const candidates = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
-  // A SageMaker package named by ARN lives in one account and region: an approval made elsewhere (the same
+  // A SageMaker package version lives in one account and region: an approval made elsewhere (the same
   // group and version in another account, shared in) does not vouch for it.
-  const scopes = refs.flatMap((r) => (r.scope ? [r.scope] : []));
+  const scopes = [...new Set(refs.flatMap((r) => (r.scope && r.version ? [r.scope] : [])))];
   const approvedHere = (v: VersionRec) => !scopes.length || !v.approvedScopes || scopes.every((sc) => v.approvedScopes!.includes(sc));
   const approved = candidates.filter((v) => v.approvedEver && !revoked(v) && approvedHere(v));
   const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && !revoked(v));

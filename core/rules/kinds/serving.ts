@@ -1,8 +1,8 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, sagemakerScopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
-import { endpointEntity, setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
@@ -16,8 +16,10 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
   // An inference component's update names only the component: the endpoint it was created on, else the component.
   const component = ev.resource?.type === 'inference_component' ? (ev.resource.name ?? ev.resource.id) : undefined;
-  const experiment = experimentOf(ev, ctx);
-  const ep = endpointOf(ev) ?? experiment?.endpoint ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component) ?? `inference-component/${component}`) : undefined);
+  // SageMaker names (endpoint, config, Model, component, experiment) are unique in one account and region: looked up there.
+  const scope = sagemakerScopeOf(ev);
+  const experiment = experimentOf(ev, ctx, scope);
+  const ep = endpointOf(ev) ?? experiment?.endpoint ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component, scope) ?? `inference-component/${component}`) : undefined);
   if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
   const direct = modelRefOf(ev, ctx.cfg);
   const ref = direct ?? ctx.reg.configRef(ev);
@@ -27,11 +29,12 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
     // judged once it and its models have arrived (judgePendingDeployments). Else nothing is named: a traffic
     // shift between models already judged.
     const cfgName = deploymentConfigOf(ev);
-    if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName)) {
+    if (cfgName && !ctx.reg.endpointConfig(ev.platform, cfgName, scope)) {
       const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, ml: { deployment: ev.ml?.deployment } };
-      ctx.set(`pending|${ev.platform}|${cfgName}`, { ep, ...waitStart(ev, ctx), event: kept } satisfies PendingDeploy);
+      const k = `${ev.platform}|${scopedName(cfgName, scope)}`;
+      ctx.set(`pending|${k}`, { ep, ...waitStart(ev, ctx), event: kept } satisfies PendingDeploy);
       const open = ctx.get<string[]>('pending-index') ?? [];
-      if (!open.includes(`${ev.platform}|${cfgName}`)) ctx.set('pending-index', [...open, `${ev.platform}|${cfgName}`].slice(-MAX_PENDING_DEPLOYS));
+      if (!open.includes(k)) ctx.set('pending-index', [...open, k].slice(-MAX_PENDING_DEPLOYS));
     }
     return;
   }
@@ -50,10 +53,10 @@ interface ExperimentRec {
  * and Stop name only the experiment (and Stop the promoted variants, `details.promoted_variants`), its Create
  * the endpoint and each variant's model. Remembered here from the calls that name them.
  */
-function experimentOf(ev: NormalizedEvent, ctx: RuleContext): { endpoint: string; promoted: string[] } | undefined {
+function experimentOf(ev: NormalizedEvent, ctx: RuleContext, scope: string | undefined): { endpoint: string; promoted: string[] } | undefined {
   const name = ev.resource?.type === 'inference_experiment' ? (ev.resource.name ?? ev.resource.id) : undefined;
   if (!name) return undefined;
-  const key = `experiment|${ev.platform}|${name}`;
+  const key = `experiment|${ev.platform}|${scopedName(name, scope)}`;
   const rec = ctx.get<ExperimentRec>(key) ?? { variants: {} };
   rec.endpoint = endpointOf(ev) ?? rec.endpoint;
   const variants = ev.ml?.deployment?.variants;
@@ -86,56 +89,66 @@ const MAX_PENDING_DEPLOYS = 1000;
 export const judgePendingDeployments: KindImpl = (ev, ctx) => {
   sweepPendingDeployments(ev, ctx);
   if (ev.outcome === 'failure') return;
+  // Configs and Models are names of the account and region they were created in: they complete deployments made there.
+  const scope = sagemakerScopeOf(ev);
   const configs: string[] = [];
   if (ev.action === 'endpoint_config.create') {
     const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
     if (name) configs.push(name);
   } else if (ev.action === 'model.create' || ev.action === 'model.upload') {
     const name = ev.resource?.name ?? ev.resource?.id;
-    const waiting = name ? ctx.get<string[]>(`waiting|${ev.platform}|${name}`) : undefined;
+    const waitKey = name ? `waiting|${ev.platform}|${scopedName(name, scope)}` : undefined;
+    const waiting = waitKey ? ctx.get<string[]>(waitKey) : undefined;
     if (waiting) {
       configs.push(...waiting);
-      ctx.delete(`waiting|${ev.platform}|${name}`);
+      ctx.delete(waitKey!);
     }
   }
   for (const cfgName of configs) {
-    const p = ctx.get<PendingDeploy>(`pending|${ev.platform}|${cfgName}`);
+    const k = `${ev.platform}|${scopedName(cfgName, scope)}`;
+    const p = ctx.get<PendingDeploy>(`pending|${k}`);
     if (!p) continue;
     if (Math.abs(ctx.clock() - p.at) > PENDING_DEPLOY_MS) {
-      dropPending(ctx, `${ev.platform}|${cfgName}`);
+      dropPending(ctx, k);
       continue;
     }
-    const config = ctx.reg.endpointConfig(ev.platform, cfgName);
+    const config = ctx.reg.endpointConfig(ev.platform, cfgName, scope);
     if (!config) continue;
-    const missing = config.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m));
+    const missing = config.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m, scope));
     if (missing.length) {
       for (const m of missing) {
-        const w = ctx.get<string[]>(`waiting|${ev.platform}|${m}`) ?? [];
-        if (!w.includes(cfgName)) ctx.set(`waiting|${ev.platform}|${m}`, [...w, cfgName].slice(-20));
+        const waitKey = `waiting|${ev.platform}|${scopedName(m, scope)}`;
+        const w = ctx.get<string[]>(waitKey) ?? [];
+        if (!w.includes(cfgName)) ctx.set(waitKey, [...w, cfgName].slice(-20));
       }
       continue;
     }
-    settlePending(ctx, ev.platform, cfgName, p);
+    settlePending(ctx, k, p);
   }
 };
+
+/** The endpoint config a waiting deployment names, once seen (in the deployment's account and region). */
+function configOfPending(ctx: RuleContext, p: PendingDeploy): { models: string[] } | undefined {
+  const cfgName = deploymentConfigOf(p.event as NormalizedEvent);
+  return cfgName ? ctx.reg.endpointConfig(p.event.platform, cfgName, sagemakerScopeOf(p.event)) : undefined;
+}
 
 /** End of input: every waiting deployment whose config came is judged with what is known. */
 export const settleAllPendingDeployments: KindImpl = (_ev, ctx) => {
   for (const k of ctx.get<string[]>('pending-index') ?? []) {
-    const i = k.indexOf('|');
     const p = ctx.get<PendingDeploy>(`pending|${k}`);
-    if (p && ctx.reg.endpointConfig(k.slice(0, i), k.slice(i + 1))) settlePending(ctx, k.slice(0, i), k.slice(i + 1), p);
+    if (p && configOfPending(ctx, p)) settlePending(ctx, k, p);
   }
 };
 
-/** Forget a waiting deployment (`platform|config`) and its place in the index. */
+/** Forget a waiting deployment (`platform|config`, the config's name scoped) and its place in the index. */
 function dropPending(ctx: RuleContext, k: string): void {
   dropWaiting(ctx, 'pending', k);
 }
 
 /** Judge a waiting deployment with what is known now, and forget it. */
-function settlePending(ctx: RuleContext, platform: string, cfgName: string, p: PendingDeploy): void {
-  dropPending(ctx, `${platform}|${cfgName}`);
+function settlePending(ctx: RuleContext, k: string, p: PendingDeploy): void {
+  dropPending(ctx, k);
   const dep = p.event as NormalizedEvent;
   judgeAll(dep, ctx, p.ep, undefined, ctx.reg.configRef(dep), ctx.reg.deployedModels(dep));
 }
@@ -153,13 +166,10 @@ export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): 
   ctx.set('pending-swept', t);
   if (!open?.length) return;
   for (const k of open) {
-    const i = k.indexOf('|');
-    const platform = k.slice(0, i);
-    const cfgName = k.slice(i + 1);
     const p = ctx.get<PendingDeploy>(`pending|${k}`);
     // Judged when its config has come, however late this sweep is (a bridge quiet for a day): only a
     // deployment whose config never came is forgotten.
-    if (p && waited(ctx, p, PENDING_MODELS_MS) && ctx.reg.endpointConfig(platform, cfgName)) settlePending(ctx, platform, cfgName, p);
+    if (p && waited(ctx, p, PENDING_MODELS_MS) && configOfPending(ctx, p)) settlePending(ctx, k, p);
     else if (!p || waited(ctx, p, PENDING_DEPLOY_MS)) dropPending(ctx, k);
   }
 }
@@ -169,7 +179,7 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
 }
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
-  const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform);
+  const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, sagemakerScopeOf(ev));
   const entity = endpointEntity(ev, ep);
   const deployer = identityOf(ev.actor, ctx.cfg);
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
@@ -177,7 +187,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   if (!approved.length) {
     // The registry versions behind what was deployed (a SageMaker model resource `fraud-v2` is package fraud v2),
     // named as the model_version alerts name them, so the alerts of one version group together.
-    const versions = [...new Set(candidates.map((v) => `${v.name}/${v.version}`))];
+    const versions = [...new Set(candidates.map((v) => versionEntity(v).id))];
     const shown = !ref?.name && candidates.length ? `${what} (${[...new Set(candidates.map((v) => `${v.name} v${v.version}`))].join(', ')})` : what;
     // The title says which finding it is: a rejected version, or one approved only elsewhere, was not "never approved".
     const title = rejected ? 'Deployment of a rejected model version' : withdrawn ? 'Deployment of a model version whose approval was withdrawn' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
@@ -196,7 +206,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const digests = new Set(approved.flatMap((v) => v.imageDigests ?? []));
     const known = (i: string) => registered.includes(i) || digests.has(imageDigestOf(i) ?? '');
     // The containers of the models served, and an inference component's own container.
-    const served = [...models.map((m) => ({ model: m, images: ctx.reg.imagesOfModel(ev.platform, m) })), ...(ev.resource?.type === 'inference_component' ? [{ model: ev.resource.name ?? ev.resource.id, images: imagesOf(ev) }] : [])];
+    const served = [...models.map((m) => ({ model: m, images: ctx.reg.imagesOfModel(ev.platform, m, sagemakerScopeOf(ev)) })), ...(ev.resource?.type === 'inference_component' ? [{ model: ev.resource.name ?? ev.resource.id, images: imagesOf(ev) }] : [])];
     for (const { model, images } of registered.length || digests.size ? served : []) {
       const other = images.filter((i) => !known(i));
       if (!other.length) continue;
@@ -224,10 +234,12 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
   const ep = endpointOf(ev);
   if (!ep) return;
-  const prev = ctx.reg.endpoint(ev.platform, ep);
+  // What this endpoint served: the one of this name in the deployment's account and region.
+  const scope = sagemakerScopeOf(ev);
+  const prev = ctx.reg.endpoint(ev.platform, ep, scope);
   if (!prev?.name || !prev.version) return;
   const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
-  const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform, true);
+  const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform, true, scope);
   const target = named ?? linked.find((l) => l.name === prev.name);
   const name = target?.name ?? ref?.name;
   const version = target?.version ?? ref?.version;
@@ -283,7 +295,7 @@ export const errorSpike: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'serving') return;
   const ep = endpointOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
   if (!ep) return;
-  const entity = { type: 'endpoint', id: ep, platform: ev.platform };
+  const entity = endpointEntity(ev, ep);
   const rate = setting<'rate' | 'count'>(ctx, 'measure') === 'rate';
   const metrics = ev.ml?.metrics ?? {};
   const trafficGlobs = setting<string[]>(ctx, 'traffic_metrics');
@@ -293,7 +305,7 @@ export const errorSpike: KindImpl = (ev, ctx) => {
     const failed = ev.outcome === 'failure';
     let known = false;
     if (rate) {
-      const key = `traffic|${ev.platform}|${ep}`;
+      const key = `traffic|${ev.platform}|${entity.id}`;
       known = ctx.get<boolean>(key) === true;
       if (!known && ev.action === 'endpoint.invoke' && !failed) {
         ctx.set(key, true);

@@ -19,7 +19,7 @@ export function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: Ver
   const all = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
   // A create/upload without a number is a new version (Vertex UploadModel with parentModel), not the newest known one.
   if (!named && ref.name && !ref.version && !CREATES.test(ev.action)) {
-    const latest = ctx.reg.versionsOf(ref.platform, ref.name).at(-1);
+    const latest = ctx.reg.versionsOf(ref.platform, ref.name, ref.scope).at(-1);
     if (latest) all.unshift(latest);
   }
   // Only a run id (a KFP metrics artifact): the versions registered from that run.

@@ -252,9 +252,9 @@ describe('security facts', () => {
     const adv = (evs: NormalizedEvent[]) => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'evaluation.adversarial_failure');
     expect(adv([byMeta, approve])).toEqual([]);
     expect(adv([byTag, approve])).toEqual([]);
-    expect(adv([bare, approve]).map((a) => [a.entity.id, a.evidence])).toEqual([['fraud/1', [approve.id]]]);
+    expect(adv([bare, approve]).map((a) => [a.entity.id, a.evidence])).toEqual([['111122223333:us-east-1:fraud/1', [approve.id]]]);
     // A failed verdict recorded at registration is an adversarial failure by itself.
-    expect(adv([create({ customerMetadataProperties: { adversarial_verdict: 'failed' } }, 'c-fail')]).map((a) => a.entity.id)).toEqual(['fraud/1']);
+    expect(adv([create({ customerMetadataProperties: { adversarial_verdict: 'failed' } }, 'c-fail')]).map((a) => a.entity.id)).toEqual(['111122223333:us-east-1:fraud/1']);
 
     // The "Model Package State Change" service event carries both (PascalCase, user keys kept).
     const state = fx<Record<string, unknown>>('eventbridge-sagemaker-model-package-state-change.awsdocs.json');
@@ -291,10 +291,10 @@ describe('security facts', () => {
     const endpoint = one(ctRecord('CreateEndpointConfig', { endpointConfigName: 'fraud-ec', productionVariants: [{ variantName: 'v', modelName: 'fraud-m' }] }, { eventID: 'ec', eventTime: '2026-11-25T11:20:00Z' }));
     const serve = one(ctRecord('CreateEndpoint', { endpointName: 'fraud-prod', endpointConfigName: 'fraud-ec' }, { eventID: 'ep', eventTime: '2026-11-25T11:30:00Z' }));
     const unapproved = replayEvents([tagApprove, deploy, endpoint, serve], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
-    expect(unapproved.map((a) => a.entity.id)).toEqual(['fraud-prod']);
+    expect(unapproved.map((a) => a.entity.id)).toEqual(['111122223333:us-east-1:fraud-prod']);
     expect(mod.map((a) => [a.entity.id, a.evidence, a.details.tags])).toEqual([
-      ['fraud/1', [approve.id, add.id], ['stage']],
-      ['fraud/1', [approve.id, del.id], ['reviewed_by']],
+      ['111122223333:us-east-1:fraud/1', [approve.id, add.id], ['stage']],
+      ['111122223333:us-east-1:fraud/1', [approve.id, del.id], ['reviewed_by']],
     ]);
   });
 
@@ -318,8 +318,8 @@ describe('security facts', () => {
     const tag = one(ctRecord('AddTags', { resourceArn: PKG, tags: [{ key: 'stage', value: 'x' }] }, { eventID: 'tag', eventTime: '2026-11-25T13:00:00Z' }));
     const mod = replayEvents([create, update, tag], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
     expect(mod.map((a) => [a.entity.id, a.evidence])).toEqual([
-      ['churn/5', [create.id, update.id]],
-      ['churn/5', [create.id, tag.id]],
+      ['111122223333:us-east-1:churn/5', [create.id, update.id]],
+      ['111122223333:us-east-1:churn/5', [create.id, tag.id]],
     ]);
   });
 

@@ -112,7 +112,7 @@ describe('registry.unapproved_deployment says which finding and which version', 
   it('a SageMaker model resource names the package version it serves, as the model_version alerts name it', () => {
     const [alert] = deployed([create, model, config, deploy]);
     expect(alert!.summary).toBe('alice@corp.example deployed fraud-v2 (fraud v2) to fraud-prod (sagemaker); it was never approved');
-    expect(alert!.details.model_versions).toEqual(['fraud/2']);
+    expect(alert!.details.model_versions).toEqual(['111122223333:us-east-1:fraud/2']);
     expect(alert!.title).toBe('registry.unapproved_deployment: Deployment of a model version that was never approved');
   });
 

@@ -69,7 +69,7 @@ describe('SageMaker CreateTransformJob', () => {
     const rejected = sagemaker([...common, review('2026-03-01T11:00:00Z', '4', 'Rejected'), transform('2026-03-02T02:00:00Z', 'fraud-score-2026-03-02-02-00-00', 'fraud-4')]);
     const alerts = replay(rejected);
     expect(alerts.map((a) => [a.entity, a.details.reason, a.details.deployer, a.details.job])).toEqual([
-      [{ type: 'batch_job', id: 'fraud-score', platform: 'sagemaker' }, 'rejected', 'mallory', 'fraud-score-2026-03-02-02-00-00'],
+      [{ type: 'batch_job', id: `${ACCOUNT}:us-east-1:fraud-score`, name: 'fraud-score', platform: 'sagemaker' }, 'rejected', 'mallory', 'fraud-score-2026-03-02-02-00-00'],
     ]);
     expect(alerts[0]!.evidence).toEqual([rejected[2]!.id, rejected[3]!.id]);
     expect(alerts[0]!.summary).toContain('fraud v4');

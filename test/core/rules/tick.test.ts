@@ -17,6 +17,8 @@ import { diurnal, hourly, ingestionEvent } from './generate.js';
  */
 
 const MIN = 60_000;
+/** Where ct() records happen: SageMaker alert entities are named in their account and region. */
+const AT = '123456789012:us-east-1:';
 const CT = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json').toString()) as Record<string, unknown>;
 let n = 0;
 function ct(eventName: string, time: string, req: Record<string, unknown>): Record<string, unknown> {
@@ -51,7 +53,7 @@ describe('RuleEngine.tick: an idle bridge judges by the clock', () => {
     expect(deployAlerts(events.flatMap((e) => engine.process(e, last)))).toEqual([]);
     expect(deployAlerts(engine.tick(last + 30 * MIN))).toEqual([]);
     const ticked = deployAlerts(engine.tick(last + 75 * MIN));
-    expect(ticked.map((a) => [a.entity.id, a.details?.models, a.time])).toEqual([['fraud-prod', ['unseen'], '2026-03-02T02:01:00.000Z']]);
+    expect(ticked.map((a) => [a.entity.id, a.details?.models, a.time])).toEqual([[`${AT}fraud-prod`, ['unseen'], '2026-03-02T02:01:00.000Z']]);
 
     // The same alert (same id) a later event would have raised.
     const other = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
@@ -69,7 +71,7 @@ describe('RuleEngine.tick: an idle bridge judges by the clock', () => {
     const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
     expect(deployAlerts(events.flatMap((e) => engine.process({ ...e, received_time: new Date(receipt).toISOString() }, receipt)))).toEqual([]);
     expect(deployAlerts(engine.tick(receipt + 30 * MIN))).toEqual([]);
-    expect(deployAlerts(engine.tick(receipt + 75 * MIN)).map((a) => a.entity.id)).toEqual(['fraud-prod']);
+    expect(deployAlerts(engine.tick(receipt + 75 * MIN)).map((a) => a.entity.id)).toEqual([`${AT}fraud-prod`]);
   });
 
   it('a deployment whose config came is judged, not forgotten, when the next look is more than a day later', () => {
@@ -79,7 +81,7 @@ describe('RuleEngine.tick: an idle bridge judges by the clock', () => {
     for (const e of events) engine.process(e, last);
     // Nothing for two days (a long weekend), then one event: it used to drop the deployment unjudged.
     const monday = normalize([ct('DescribeEndpoint', '2026-03-04T09:00:00Z', { endpointName: 'other' })])[0]!;
-    expect(deployAlerts(engine.process(monday, Date.parse(monday.time))).map((a) => [a.entity.id, a.time])).toEqual([['fraud-prod', '2026-03-02T02:01:00.000Z']]);
+    expect(deployAlerts(engine.process(monday, Date.parse(monday.time))).map((a) => [a.entity.id, a.time])).toEqual([[`${AT}fraud-prod`, '2026-03-02T02:01:00.000Z']]);
   });
 
   it('near miss: a tick before any event, or with rules disabled, raises nothing', () => {
@@ -141,7 +143,7 @@ describe('RuleProcessor: ticks when no event has come for idleTickMs', () => {
       expect(deployAlerts(spool.listAlerts({ limit: 100 }) as Alert[])).toEqual([]);
       wall += 45 * MIN;
       await settle();
-      expect(deployAlerts(spool.listAlerts({ limit: 100 }) as Alert[]).map((a) => a.entity.id)).toEqual(['fraud-prod']);
+      expect(deployAlerts(spool.listAlerts({ limit: 100 }) as Alert[]).map((a) => a.entity.id)).toEqual([`${AT}fraud-prod`]);
     } finally {
       proc.stop();
       spool.close();
