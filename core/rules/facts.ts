@@ -363,9 +363,12 @@ export function sagemakerHomeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud' |
   return sagemakerArnScope(ev.resource?.id) ?? sagemakerScopeOf(ev);
 }
 
-/** The state key and alert entity id of an endpoint: SageMaker's scoped to its account and region; others as named. */
+/**
+ * The state key and alert entity id of an endpoint: SageMaker's scoped to its account and region and folded to lower
+ * case (CreateEndpoint: "The name is case-insensitive", so `Churn-Prod` and `churn-prod` are one endpoint); others as named.
+ */
 export function endpointKey(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string): string {
-  return ev.platform === 'sagemaker' ? scopedName(ep, sagemakerScopeOf(ev)) : ep;
+  return ev.platform === 'sagemaker' ? scopedName(ep.toLowerCase(), sagemakerScopeOf(ev)) : ep;
 }
 
 /** The endpoint config a deployment applies (SageMaker), and the model resources a deployment or config serves. */

@@ -183,9 +183,9 @@ export class Registry {
     return scope ? (this.get<T>(`${prefix}|${platform}|${scope}:${name}`) ?? this.get<T>(bare)) : this.get<T>(bare);
   }
 
-  /** What an endpoint serves (a SageMaker endpoint's in its account and region, see endpointKey). */
+  /** What an endpoint serves (SageMaker endpoint names are case-insensitive: folded, see endpointKey). */
   endpoint(platform: string, endpoint: string, scope?: string): EndpointRec | undefined {
-    return this.named<EndpointRec>('ep', platform, endpoint, scope);
+    return this.named<EndpointRec>('ep', platform, platform === 'sagemaker' ? endpoint.toLowerCase() : endpoint, scope);
   }
   /** Versions of one model (same platform and name, and SageMaker scope), oldest first by registration. */
   versionsOf(platform: string, name: string, scope?: string): VersionRec[] {

@@ -164,3 +164,14 @@ describe('state kept under the bare name (written before names were scoped, or b
     expect(modified).toEqual([]);
   });
 });
+
+describe('SageMaker endpoint names are case-insensitive', () => {
+  it('`Churn-Prod` created and `churn-prod` updated are one endpoint: moving it to an older version is a rollback', () => {
+    const records = [
+      ...approvedPackage(A, 5, 8), ...approvedPackage(A, 3, 9),
+      ...deployPackage(A, 5, 10, 'CreateEndpoint').map((r) => (r.eventName === 'CreateEndpoint' ? { ...r, requestParameters: { ...(r.requestParameters as object), endpointName: 'Churn-Prod' } } : r)),
+      ...deployPackage(A, 3, 11, 'UpdateEndpoint'),
+    ];
+    expect(fired(records, 'registry.version_rollback').map((a) => [a.entity.id, a.details?.to_version])).toEqual([[`${A}:us-east-1:churn-prod`, '3']]);
+  });
+});
