@@ -127,6 +127,25 @@ describe('SageMaker state is kept per account and region', () => {
     expect(fired([...records, onA], 'registry.approved_model_modified').map((a) => [a.entity.id, a.entity.name])).toEqual([[`${A}:us-east-1:churn/5`, 'churn']]);
   });
 
+  it('an unpinned serving image in a Model of the same name in two accounts is an alert for each', () => {
+    const unpinned = (account: string, minute: number) =>
+      ct(account, 'CreateModel', `2026-03-02T10:${minute}:00Z`, { modelName: 'churn-model', primaryContainer: { image: 'docker.io/someone/serve:latest', modelDataUrl: `s3://models-${account}/churn/model.tar.gz` } });
+    expect(fired([unpinned(A, 10), unpinned(B, 20)], 'serving.unverified_image').map((a) => [a.entity.id, a.entity.name])).toEqual([
+      [`${A}:us-east-1:churn-model`, 'churn-model'],
+      [`${B}:us-east-1:churn-model`, 'churn-model'],
+    ]);
+  });
+
+  it('a custom rule naming the resource names a SageMaker one in its account and region', () => {
+    const rules = RulesConfig.parse({ custom: [{ id: 'platform.endpoint_deleted', kind: 'match', stage: 'serving', entity: 'resource', where: { actions: ['endpoint.undeploy'], platforms: ['sagemaker'] } }] });
+    const del = (account: string, minute: number) => ct(account, 'DeleteEndpoint', `2026-03-02T10:${minute}:00Z`, { endpointName: 'churn-prod' });
+    const alerts = replayEvents(normalize([del(A, 10), del(B, 20)]), { rules }).alerts.filter((a) => a.rule_id === 'platform.endpoint_deleted');
+    expect(alerts.map((a) => [a.entity.id, a.entity.name])).toEqual([
+      [`${A}:us-east-1:churn-prod`, 'churn-prod'],
+      [`${B}:us-east-1:churn-prod`, 'churn-prod'],
+    ]);
+  });
+
   it('a central registry account\'s approved package, deployed by ARN in two prod accounts, is approved in both', () => {
     const records = [...approvedPackage(REGISTRY, 5, 9), ...deployPackage(A, 5, 10, 'CreateEndpoint', REGISTRY), ...deployPackage(B, 5, 11, 'CreateEndpoint', REGISTRY)];
     expect(fired(records, 'registry.unapproved_deployment')).toEqual([]);

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Agg, Entity } from '../baseline.js';
 import { MAX_CLOCK_SKEW_MS, type ResolvedRule, type RulesConfigParsed, type Where } from '../config.js';
-import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, scopedName, sourceOf } from '../facts.js';
+import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
 import type { Registry, VersionRec } from '../registry.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 
@@ -98,8 +98,12 @@ export function entityFor(ev: NormalizedEvent, choice: string, cfg: RulesConfigP
       return { type: 'data_source', id: sourceOf(ev), platform: ev.platform };
     case 'platform':
       return { type: 'platform', id: ev.platform, platform: ev.platform };
-    default:
-      return { type: ev.resource?.type ?? 'resource', id: ev.resource?.name ?? ev.resource?.id ?? ev.channel, platform: ev.platform };
+    default: {
+      // A SageMaker resource's name is unique only in its account and region: named there.
+      const name = ev.resource?.name ?? ev.resource?.id ?? ev.channel;
+      const id = ev.resource?.name ? scopedName(name, sagemakerScopeOf(ev)) : name;
+      return id === name ? { type: ev.resource?.type ?? 'resource', id, platform: ev.platform } : { type: ev.resource?.type ?? 'resource', id, name, platform: ev.platform };
+    }
   }
 }
 

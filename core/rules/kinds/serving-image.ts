@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
-import { endpointOf, identityOf, isCarriedOut, servingImagesOf } from '../facts.js';
+import { endpointOf, identityOf, isCarriedOut, sagemakerScopeOf, scopedName, servingImagesOf } from '../facts.js';
 import { endpointEntity, setting, type KindImpl } from './context.js';
 import { judgeImages } from './images.js';
 
@@ -21,7 +21,9 @@ function subjectOf(ev: NormalizedEvent): Entity {
   if (ep) return endpointEntity(ev, ep);
   const r = ev.resource;
   const name = r?.name ?? r?.id ?? ev.ml?.model?.name ?? 'unknown';
-  return { type: r?.type ?? 'model', id: r?.namespace ? `${r.namespace}/${name}` : name, platform: ev.platform };
+  // A SageMaker Model or package is named in its account and region (names repeat across accounts).
+  const id = r?.namespace ? `${r.namespace}/${name}` : scopedName(name, sagemakerScopeOf(ev));
+  return id === name ? { type: r?.type ?? 'model', id, platform: ev.platform } : { type: r?.type ?? 'model', id, name, platform: ev.platform };
 }
 
 export const unverifiedServingImage: KindImpl = (ev, ctx) => {
