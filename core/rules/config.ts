@@ -234,6 +234,19 @@ export const KindSchemas = {
     production_endpoints: globs.optional(),
     exempt: globs.optional(),
   }),
+  /** A write into a data source by an identity not among the writers learned for it over `min_history`. */
+  unfamiliar_writer: z.strictObject({
+    ...common,
+    data_write_actions: globs.optional(),
+    data_write_stages: z.array(Stage).optional(),
+    /** URI globs of training data: writes there count whatever stage the connector gave them. */
+    training_data_uris: globs.optional(),
+    /** How long a source's writers are learned (from its first write) before a new one alerts. */
+    min_history: Duration.optional(),
+    exempt: globs.optional(),
+  }),
+  /** A training job family reading a data location (bucket, project) none of its `min_runs` earlier runs read. */
+  unfamiliar_data_source: z.strictObject({ ...common, min_runs: z.number().int().min(1).optional(), allowed_sources: globs.optional() }),
   /** URI globs (`gs://corp-ml-exports/*`) and account/project globs a model or dataset may be exported to. */
   artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional() }),
   /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
@@ -286,11 +299,13 @@ export interface BuiltinRule {
 export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'ingestion.volume_anomaly', kind: 'volume_anomaly', stage: 'ingestion', severity: 'medium', description: "a source's ingestion volume (events, rows or bytes per window) is more than k·σ above or below its baseline" },
   { id: 'ingestion.schema_mismatch', kind: 'schema_mismatch', stage: 'ingestion', severity: 'medium', description: "a source's schema hash differs from its pinned or learned schema" },
+  { id: 'ingestion.unfamiliar_writer', kind: 'unfamiliar_writer', stage: 'ingestion', severity: 'medium', description: 'training data (a dataset folder, feature group, table) is written, copied in or deleted by an identity that never wrote there before' },
   { id: 'ingestion.source_auth_failure', kind: 'source_auth_failure', stage: 'ingestion', severity: 'medium', description: 'a data source or platform reports an authentication/authorization failure, or a sender fails the bridge checks' },
   { id: 'preprocessing.distribution_shift', kind: 'distribution_shift', stage: 'preprocessing', severity: 'medium', description: 'a feature statistic moves more than k·σ from its baseline, or a data-quality / skew monitor reports a violation' },
   { id: 'preprocessing.code_modified', kind: 'code_modified', stage: 'preprocessing', severity: 'high', description: 'a preprocessing job runs code (image digest, git commit) not on the approved list or changed since the last approved run' },
   { id: 'training.network_egress', kind: 'network_egress', stage: 'training', severity: 'high', description: 'a training job runs without network isolation/VPC where policy requires it, or its egress metric is more than k·σ above baseline' },
   { id: 'training.off_hours_job', kind: 'off_hours_job', stage: 'training', severity: 'low', description: "a job is submitted outside the identity's learned weekly pattern, or outside a configured window" },
+  { id: 'training.unfamiliar_data_source', kind: 'unfamiliar_data_source', stage: 'training', severity: 'medium', description: 'a training job reads data from a location (bucket, project) that no earlier run of its job family read' },
   { id: 'training.unverified_dependency', kind: 'unverified_dependency', stage: 'training', severity: 'high', description: 'a training image is not pinned by digest, comes from a registry not on the allow list, or a dependency hash check failed' },
   { id: 'evaluation.score_drop', kind: 'score_drop', stage: 'evaluation', severity: 'medium', description: "a new model version's evaluation metric is worse than the previous version's (or the champion's) by more than a threshold" },
   { id: 'evaluation.adversarial_failure', kind: 'adversarial_failure', stage: 'evaluation', severity: 'high', description: 'adversarial metrics fall below threshold, or a version is approved with no adversarial evaluation' },

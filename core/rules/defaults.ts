@@ -23,6 +23,10 @@ const MODIFY_ACTIONS = [
   'resource.tag_set', 'resource.tag_delete',
 ];
 
+/** What writes training data (separation of duties, unfamiliar writers): objects, datasets, feature records, pipeline artifacts. */
+const DATA_WRITE_ACTIONS = ['data_object.write', 'data_object.copy', 'data_object.delete', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'];
+const DATA_WRITE_STAGES = ['ingestion', 'preprocessing'];
+
 /** The clouds' own registries (ECR, Container Registry, Artifact Registry): the default allow list of image rules. */
 const CLOUD_REGISTRIES = ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.com.cn', 'gcr.io', '*.gcr.io', '*-docker.pkg.dev'];
 
@@ -86,12 +90,15 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   error_spike: { metrics: ['*5xx*', '*error*'], measure: 'rate', traffic_metrics: ['invocations', '*prediction_count', '*request_count', '*invocation_count'] },
   separation_of_duties: {
     lookback: '30d',
-    data_write_actions: ['data_object.write', 'data_object.copy', 'data_object.delete', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'],
-    data_write_stages: ['ingestion', 'preprocessing'],
+    data_write_actions: DATA_WRITE_ACTIONS,
+    data_write_stages: DATA_WRITE_STAGES,
     training_data_uris: [],
     production_endpoints: ['*'],
     exempt: [],
   },
+  // A week of a source's writes learned before a new writer alerts: daily and weekly pipelines have all run by then.
+  unfamiliar_writer: { data_write_actions: DATA_WRITE_ACTIONS, data_write_stages: DATA_WRITE_STAGES, training_data_uris: [], min_history: '7d', exempt: [] },
+  unfamiliar_data_source: { min_runs: 3, allowed_sources: [] },
   artifact_export: { allowed_destinations: [], allowed_accounts: [] },
   artifact_share: { allowed_accounts: [] },
   match: { entity: 'resource' },

@@ -27,6 +27,11 @@ export interface Scenario {
 
 const ADV_OK = { adv_robust_accuracy: 0.81 };
 
+/** An S3 PutObject into a listed training bucket (CloudTrail data event, stage ingestion). */
+function dataWrite(time: number, uri: string, actor: NormalizedEvent['actor']): NormalizedEvent {
+  return ev({ time: at(time), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor, resource: { type: 's3_object', id: uri, uri }, ml: { data: { uris: [uri] } } });
+}
+
 /** A registered MLflow version with adversarial evidence (so approvals are clean). */
 function mlflowVersion(time: number, name: string, version: string, extra: Record<string, unknown> = {}, actor = actors.ci): NormalizedEvent {
   return ev({
@@ -160,6 +165,34 @@ const S: Record<string, Record<string, Builder>> = {
       const hist = officeHistory();
       const day = smTraining(T0 + 43 * DAY + 30 * 60_000, 'fraud-train-day', actors.aliceAws); // Tuesday 10:30
       return { events: [...hist, day], expect: [] };
+    },
+  },
+  'ingestion.unfamiliar_writer': {
+    fire: () => {
+      // A week of nightly writes by the pipeline role (a new tool-named session each night), then a person's write.
+      const nightly = Array.from({ length: 8 }, (_, d) => dataWrite(T0 + d * DAY, `s3://training-data/fraud/day-${d}/part-0.parquet`, { ...actors.ci, id: `arn:aws:sts::111122223333:assumed-role/CIPipeline/botocore-session-${1700000000 + d}` }));
+      const w = dataWrite(T0 + 8 * DAY, 's3://training-data/fraud/day-7/part-0.parquet', actors.aliceAwsData);
+      return { events: [...nightly, w], expect: [{ rule_id: 'ingestion.unfamiliar_writer', entity: { type: 'data_source', id: 's3://training-data/fraud/' }, evidence: [w.id] }] };
+    },
+    'near-miss': () => {
+      // The same pipeline role every night, and a first writer of a source still being learned (its first week).
+      const nightly = Array.from({ length: 8 }, (_, d) => dataWrite(T0 + d * DAY, `s3://training-data/fraud/day-${d}/part-0.parquet`, actors.ci));
+      const young = dataWrite(T0 + 7 * DAY, 's3://training-data/churn/day-0/part-0.parquet', actors.ci);
+      const other = dataWrite(T0 + 8 * DAY, 's3://training-data/churn/day-1/part-0.parquet', actors.aliceAwsData);
+      return { events: [...nightly, young, other], expect: [] };
+    },
+  },
+  'training.unfamiliar_data_source': {
+    fire: () => {
+      const runs = [0, 1, 2].map((d) => smTraining(T0 + d * DAY, `fraud-train-${d}`, actors.ci, { data: { inputs: [`s3://training-data/fraud/day-${d}/`] } }));
+      const odd = smTraining(T0 + 3 * DAY, 'fraud-train-3', actors.ci, { data: { inputs: ['s3://scratch-mallory/fraud/'] } });
+      return { events: [...runs, odd], expect: [{ rule_id: 'training.unfamiliar_data_source', entity: { type: 'job', id: 'fraud-train' }, evidence: [runs[2]!.id, odd.id] }] };
+    },
+    'near-miss': () => {
+      // New dated folders of the same bucket are the same source; a family with fewer than min_runs runs is still learning.
+      const runs = [0, 1, 2, 3].map((d) => smTraining(T0 + d * DAY, `fraud-train-${d}`, actors.ci, { data: { inputs: [`s3://training-data/fraud/day-${d}/`] } }));
+      const young = [0, 1].map((d) => smTraining(T0 + d * DAY + HOUR, `churn-train-${d}`, actors.ci, { data: { inputs: [d ? 's3://other-data/churn/' : 's3://training-data/churn/'] } }));
+      return { events: [...runs, ...young], expect: [] };
     },
   },
   'training.unverified_dependency': {

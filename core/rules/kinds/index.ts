@@ -10,6 +10,7 @@ import { artifactExport, artifactShare } from './exfiltration.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
+import { unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -99,6 +100,8 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   behavioral_drift: behavioralDrift,
   error_spike: errorSpike,
   separation_of_duties: separationOfDuties,
+  unfamiliar_writer: unfamiliarWriter,
+  unfamiliar_data_source: unfamiliarDataSource,
   artifact_export: artifactExport,
   artifact_share: artifactShare,
   match: matchKind,

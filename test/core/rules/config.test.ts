@@ -23,9 +23,9 @@ describe('rules configuration', () => {
   it('has the exact catalogue ids, each with its stage', () => {
     const ids = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore()).catalogue().map((r) => `${r.id}:${r.stage}`);
     expect(ids).toEqual([
-      'ingestion.volume_anomaly:ingestion', 'ingestion.schema_mismatch:ingestion', 'ingestion.source_auth_failure:ingestion',
+      'ingestion.volume_anomaly:ingestion', 'ingestion.schema_mismatch:ingestion', 'ingestion.unfamiliar_writer:ingestion', 'ingestion.source_auth_failure:ingestion',
       'preprocessing.distribution_shift:preprocessing', 'preprocessing.code_modified:preprocessing',
-      'training.network_egress:training', 'training.off_hours_job:training', 'training.unverified_dependency:training',
+      'training.network_egress:training', 'training.off_hours_job:training', 'training.unfamiliar_data_source:training', 'training.unverified_dependency:training',
       'evaluation.score_drop:evaluation', 'evaluation.adversarial_failure:evaluation', 'evaluation.train_test_overlap:evaluation', 'evaluation.self_approval:evaluation',
       'registry.approved_model_modified:registry', 'registry.unapproved_deployment:registry', 'registry.version_rollback:registry', 'registry.modification_rate:registry',
       'serving.hash_mismatch:serving', 'serving.unapproved_batch_inference:serving', 'serving.behavioral_drift:serving', 'serving.error_spike:serving', 'serving.unverified_image:serving', 'access.separation_of_duties:platform',

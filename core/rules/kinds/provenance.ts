@@ -1,0 +1,152 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { durationMs } from '../config.js';
+import { anyGlob, identityOf, inputsOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
+import { setting, type KindImpl, type RuleContext } from './context.js';
+
+/**
+ * Where training data comes from and who puts it there (MITRE ATLAS AML.T0020, poison training data): a write
+ * into a data source by an identity that never wrote there, and a training job family reading a data location
+ * it never read. Both learn what is usual and judge only once there is something learned to judge by.
+ */
+
+/** Writers kept per data source (the most recent ones): a source with more is fed by a crowd, not a pipeline. */
+const MAX_WRITERS = 200;
+/** Data locations kept per job family. */
+const MAX_SOURCES = 50;
+
+/** A folder named by its date or a partition key (`2026-11-05`, `20261105`, `dt=2026-11-05`): a day's batch, not a dataset. */
+const PARTITION = /^(\d{4}-?\d{2}-?\d{2}.*|[a-z_]+=.*)$/i;
+
+/**
+ * Object-store URI → `scheme://bucket/first-folder/` (the dataset a pipeline feeds), or the bucket for a key at its
+ * root or under a date / partition folder (else each day's folder would be a new source, never judged).
+ */
+function datasetRoot(uri: string): string | undefined {
+  const m = /^([a-z0-9+.-]+:\/\/[^/]+)(?:\/([^/]+)\/)?/i.exec(uri);
+  if (!m) return undefined;
+  return m[2] && !PARTITION.test(m[2]) ? `${m[1]}/${m[2]}/` : m[1];
+}
+
+/** Object-store URI → `scheme://bucket` (a location a job reads from; dated folders under it are one place). */
+function storeOf(uri: string): string {
+  return /^([a-z0-9+.-]+:\/\/[^/?#]+)/i.exec(uri)?.[1] ?? uri;
+}
+
+/**
+ * The objects a data write touches: what it wrote or deleted — a copy's destination, not its source; nothing an
+ * import reads (Vertex ImportData names only its sources: the dataset it fills is the resource).
+ */
+function writtenUris(ev: NormalizedEvent): string[] {
+  const read = new Set(ev.ml?.data?.inputs ?? []);
+  return [...(ev.ml?.data?.outputs ?? []), ...(ev.ml?.data?.uris ?? []).filter((u) => !read.has(u)), ...(ev.resource?.uri ? [ev.resource.uri] : [])];
+}
+
+/**
+ * The writer a source learns: a person, or for a role session named by a tool (`role:etl/botocore-session-17…`,
+ * a new name each run) the role alone — else a daily pipeline would be a new writer every day.
+ */
+function writerOf(identity: string): string {
+  const m = /^role:([^/]+)\//.exec(identity);
+  return m ? `role:${m[1]}` : identity;
+}
+
+const PAST: Record<string, string> = { write: 'wrote', copy: 'copied', delete: 'deleted', create: 'created', update: 'updated', import: 'imported' };
+
+interface Writers {
+  /** First write seen to the source (ms): the source is judged once it has `min_history` of writers learned. */
+  first: number;
+  /** identity → last write (ms). */
+  writers: Record<string, number>;
+}
+
+/** Job families kept per store as readers of its data: what an alert names as affected. */
+const MAX_READERS = 50;
+interface Reader {
+  uri: string;
+  family: string;
+}
+
+/** A training job's inputs, remembered per store: a write under one of them names the families trained on it. */
+function learnReaders(ev: NormalizedEvent, ctx: RuleContext): void {
+  const job = jobNameOf(ev);
+  if (!job || ev.stage !== 'training' || ev.outcome === 'failure') return;
+  const family = jobFamily(job);
+  for (const uri of inputsOf(ev).filter((u) => /^[a-z0-9+.-]+:\/\//i.test(u))) {
+    const k = `readers|${storeOf(uri)}`;
+    const readers = (ctx.get<Reader[]>(k) ?? []).filter((r) => !(r.uri === uri && r.family === family));
+    ctx.set(k, [...readers, { uri, family }].slice(-MAX_READERS));
+  }
+}
+
+/** The job families whose training inputs hold what was written (an input folder above the object, or inside the source). */
+function readersOf(ctx: RuleContext, source: string, object: string | undefined): string[] {
+  const readers = ctx.get<Reader[]>(`readers|${storeOf(source)}`) ?? [];
+  return [...new Set(readers.filter((r) => (object ?? source).startsWith(r.uri) || r.uri.startsWith(source)).map((r) => r.family))];
+}
+
+export const unfamiliarWriter: KindImpl = (ev, ctx) => {
+  if (isJobSubmission(ev)) return learnReaders(ev, ctx);
+  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'data_write_actions'), ev.action)) return;
+  const uris = writtenUris(ev);
+  const trainingData = setting<string[]>(ctx, 'training_data_uris');
+  const onTrainingData = trainingData.length > 0 && uris.some((u) => anyGlob(trainingData, u));
+  if (!setting<string[]>(ctx, 'data_write_stages').includes(ev.stage) && !onTrainingData) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (!identity || anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const who = writerOf(identity);
+  const object = uris[0];
+  const source = (object && datasetRoot(object)) ?? sourceOf(ev);
+  const t = Date.parse(ev.time);
+  const k = `writers|${source}`;
+  const learned = ctx.get<Writers>(k) ?? { first: t, writers: {} };
+  if (t < learned.first) learned.first = t;
+  const known = Object.keys(learned.writers);
+  // A source with no history yet, or a young one, is still learning who feeds it: its first pipeline is no intruder.
+  if (!(who in learned.writers) && known.length && t - learned.first >= durationMs(setting(ctx, 'min_history'))) {
+    // What a copy or an import brought in: where the data came from.
+    const copied = ev.ml?.data?.inputs ?? [];
+    const readBy = readersOf(ctx, source, object);
+    ctx.detect({
+      entity: { type: 'data_source', id: source, platform: ev.platform }, key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
+      summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}); ${source} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(learned.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
+      details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), read_by: readBy.length ? readBy.slice(0, 20) : undefined },
+    });
+  }
+  // Learned after judging (as schema_mismatch accepts a change once alerted): a new pipeline alerts once, not daily.
+  learned.writers[who] = Math.max(learned.writers[who] ?? 0, t);
+  const entries = Object.entries(learned.writers);
+  if (entries.length > MAX_WRITERS) learned.writers = Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, MAX_WRITERS));
+  ctx.set(k, learned);
+};
+
+interface FamilySources {
+  runs: number;
+  sources: string[];
+  event: string;
+}
+
+export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'training' || ev.outcome === 'failure' || !isJobSubmission(ev)) return;
+  const job = jobNameOf(ev);
+  const inputs = inputsOf(ev).filter((u) => /^[a-z0-9+.-]+:\/\//i.test(u));
+  if (!job || !inputs.length) return;
+  const family = jobFamily(job);
+  const k = `sources|${family}`;
+  const learned = ctx.get<FamilySources>(k) ?? { runs: 0, sources: [], event: ev.id };
+  const stores = [...new Set(inputs.map(storeOf))];
+  const fresh = stores.filter((s) => !learned.sources.includes(s));
+  const allowed = setting<string[]>(ctx, 'allowed_sources');
+  const unexpected = fresh.filter((s) => !inputs.filter((u) => storeOf(u) === s).every((u) => anyGlob(allowed, u)));
+  if (unexpected.length && learned.runs >= setting<number>(ctx, 'min_runs')) {
+    const newInputs = inputs.filter((u) => unexpected.includes(storeOf(u)));
+    ctx.detect({
+      entity: { type: 'job', id: family, platform: ev.platform }, key: unexpected.join(','), evidence: [learned.event, ev.id], title: 'Training job reads data from a location its family never read',
+      summary: `${job} reads ${newInputs.slice(0, 3).join(', ')}; the ${learned.runs} earlier runs of ${family} read only ${learned.sources.slice(0, 5).join(', ')}`,
+      details: { job, submitted_by: identityOf(ev.actor, ctx.cfg), inputs: newInputs.slice(0, 20), known_sources: learned.sources.slice(0, 20) },
+    });
+  }
+  learned.runs++;
+  learned.sources = [...learned.sources, ...fresh].slice(-MAX_SOURCES);
+  learned.event = ev.id;
+  ctx.set(k, learned);
+};
