@@ -5,6 +5,7 @@ import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
+import { classifyTrail } from './trail.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
 /** One normalized CloudTrail record, or why it was skipped / rejected. */
@@ -426,7 +427,7 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
   let c: Classified | { skip: string };
   if (source === 'sagemaker.amazonaws.com' || source === 'api.sagemaker.amazonaws.com' || source === 'runtime.sagemaker.amazonaws.com') c = classifySagemaker(r, eventName, params);
   else if (source === 's3.amazonaws.com') c = classifyS3(r, eventName, params, ctx.config);
-  else c = classifyOther(r, source, eventName, params, ctx.config);
+  else c = (source === 'cloudtrail.amazonaws.com' ? classifyTrail(eventName, params, isObj(r.responseElements) ? r.responseElements : {}, ctx.config) : undefined) ?? classifyOther(r, source, eventName, params, ctx.config);
   if ('skip' in c) return c;
 
   const errorCode = str(r.errorCode);

@@ -247,6 +247,8 @@ export const KindSchemas = {
   }),
   /** A training job family reading a data location (bucket, project) none of its `min_runs` earlier runs read. */
   unfamiliar_data_source: z.strictObject({ ...common, min_runs: z.number().int().min(1).optional(), allowed_sources: globs.optional() }),
+  /** The audit log switched off, deleted, or narrowed so it no longer logs listed buckets' writes or management events. */
+  audit_tampering: z.strictObject({ ...common, actions: actionGlobs.optional(), exempt: globs.optional() }),
   /** URI globs (`gs://corp-ml-exports/*`) and account/project globs a model or dataset may be exported to. */
   artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional() }),
   /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
@@ -322,6 +324,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'serving.unverified_image', kind: 'unverified_image', stage: 'serving', severity: 'high', description: 'a serving image (model container, KServe predictor/transformer/explainer or runtime) is not pinned by digest or comes from a registry not on the allow list, and is not a trusted prebuilt container' },
   { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },
   { id: 'platform.artifact_exported', kind: 'artifact_export', stage: 'platform', severity: 'medium', description: 'a model or dataset is exported or copied to a destination (URI or account) not on the allow list' },
+  { id: 'platform.audit_log_tampering', kind: 'audit_tampering', stage: 'platform', severity: 'high', description: "the platform's audit log is switched off, deleted, or narrowed so it no longer records a training/model bucket's writes or management events" },
   { id: 'platform.artifact_shared', kind: 'artifact_share', stage: 'platform', severity: 'high', description: 'a grant opens a model registry group or a model/training bucket to another account, or to everyone' },
 ];
 

@@ -57,6 +57,8 @@ const catalogue = {
   notebook: ['create', 'read', 'update', 'delete', 'start', 'stop', 'open'],
   namespace: ['create', 'read', 'update', 'delete'],
   workload: ['create', 'read', 'update', 'delete'],
+  // The platform's own audit log (a CloudTrail trail): switched off, deleted, narrowed.
+  audit_log: ['create', 'update', 'disable', 'enable', 'delete'],
   // Generic fallback for operations without a specific mapping: verb of the native call.
   resource: ['create', 'read', 'list', 'update', 'delete', 'invoke', 'tag_set', 'tag_delete', 'other'],
   // Telemetry about the pipeline's own inputs

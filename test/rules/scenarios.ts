@@ -27,6 +27,11 @@ export interface Scenario {
 
 const ADV_OK = { adv_robust_accuracy: 0.81 };
 
+/** A CloudTrail control call on the account's trail, as the SageMaker connector reads it. */
+function trailCall(time: number, operation: string, action: NormalizedEvent['action'], details: Record<string, unknown>): NormalizedEvent {
+  return ev({ time: at(time), platform: 'sagemaker', stage: 'platform', action, operation, actor: actors.aliceAwsData, resource: { type: 'cloudtrail_trail', id: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail', name: 'org-trail' }, details: { trail: 'org-trail', ...details } });
+}
+
 /** An S3 PutObject into a listed training bucket (CloudTrail data event, stage ingestion). */
 function dataWrite(time: number, uri: string, actor: NormalizedEvent['actor']): NormalizedEvent {
   return ev({ time: at(time), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor, resource: { type: 's3_object', id: uri, uri }, ml: { data: { uris: [uri] } } });
@@ -194,6 +199,18 @@ const S: Record<string, Record<string, Builder>> = {
       const young = [0, 1].map((d) => smTraining(T0 + d * DAY + HOUR, `churn-train-${d}`, actors.ci, { data: { inputs: [d ? 's3://other-data/churn/' : 's3://training-data/churn/'] } }));
       return { events: [...runs, ...young], expect: [] };
     },
+  },
+  'platform.audit_log_tampering': {
+    fire: () => {
+      const stop = trailCall(T0, 'StopLogging', 'audit_log.disable', {});
+      return { events: [stop], expect: [{ rule_id: 'platform.audit_log_tampering', entity: { type: 'audit_log', id: 'org-trail' }, evidence: [stop.id] }] };
+    },
+    'fire-narrowed': () => {
+      const put = trailCall(T0, 'PutEventSelectors', 'audit_log.update', { unlogged_buckets: ['training-data'] });
+      return { events: [put], expect: [{ rule_id: 'platform.audit_log_tampering', entity: { type: 'audit_log', id: 'org-trail' }, evidence: [put.id] }] };
+    },
+    // Selectors that still log every listed bucket and the management events, and logging switched back on.
+    'near-miss': () => ({ events: [trailCall(T0, 'PutEventSelectors', 'audit_log.update', {}), trailCall(T0 + HOUR, 'StartLogging', 'audit_log.enable', {})], expect: [] }),
   },
   'training.unverified_dependency': {
     fire: () => {

@@ -11,6 +11,7 @@ import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
 import { unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
+import { auditTampering } from './audit.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -102,6 +103,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   separation_of_duties: separationOfDuties,
   unfamiliar_writer: unfamiliarWriter,
   unfamiliar_data_source: unfamiliarDataSource,
+  audit_tampering: auditTampering,
   artifact_export: artifactExport,
   artifact_share: artifactShare,
   match: matchKind,

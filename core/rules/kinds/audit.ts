@@ -1,0 +1,29 @@
+import { anyGlob, callerText, identityOf } from '../facts.js';
+import { setting, type KindImpl } from './context.js';
+
+/**
+ * The audit log mltrail reads being switched off, deleted or narrowed (CloudTrail StopLogging, DeleteTrail,
+ * PutEventSelectors): the step before a change nobody is meant to see — poisoning a training bucket whose data
+ * events no longer reach the trail. A narrowing counts only when it drops what the ML platform needs: object
+ * writes of a listed training/model bucket, or management events (the connector's `unlogged_buckets`,
+ * `management_events: false`); widening or re-pointing a trail is not judged.
+ */
+export const auditTampering: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions'), ev.action)) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const d = ev.details ?? {};
+  const unlogged = Array.isArray(d.unlogged_buckets) ? d.unlogged_buckets.filter((b): b is string => typeof b === 'string') : [];
+  const noManagement = d.management_events === false;
+  if (ev.action === 'audit_log.update' && !unlogged.length && !noManagement) return;
+  const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
+  const what =
+    ev.action === 'audit_log.disable' ? 'stopped logging'
+      : ev.action === 'audit_log.delete' ? 'deleted the trail'
+        : [unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined, noManagement ? 'stopped logging management events' : undefined].filter(Boolean).join(' and ');
+  ctx.detect({
+    entity: { type: 'audit_log', id: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
+    summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded`,
+    details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined },
+  });
+};

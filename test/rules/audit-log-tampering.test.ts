@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, norm, normOne } from '../connectors/sagemaker/helpers.js';
+
+/**
+ * platform.audit_log_tampering end to end from CloudTrail's own records (eventSource cloudtrail.amazonaws.com):
+ * before, the SageMaker connector skipped them as not ML-relevant, so a trail switched off, or narrowed to stop
+ * logging a training bucket's object writes, ahead of poisoning it raised nothing.
+ */
+
+const SM = { training_buckets: ['ml-training-data'], model_buckets: ['ml-models'] };
+const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail';
+let n = 0;
+
+function trail(eventName: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}): NormalizedEvent {
+  return normOne(ctRecord(eventName, params, { eventSource: 'cloudtrail.amazonaws.com', eventID: `trail-${++n}`, eventTime: `2026-11-25T10:${String(n).padStart(2, '0')}:00Z`, ...extra }), SM);
+}
+
+function alerts(events: NormalizedEvent[], rules: Record<string, unknown> = {}): Alert[] {
+  return replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === 'platform.audit_log_tampering');
+}
+
+const basic = (values: string[], extra: Record<string, unknown> = {}) => ({ trailName: 'org-trail', eventSelectors: [{ readWriteType: 'All', includeManagementEvents: true, dataResources: [{ type: 'AWS::S3::Object', values }], ...extra }] });
+const advanced = (fieldSelectors: unknown[]) => ({
+  trailName: TRAIL_ARN,
+  advancedEventSelectors: [{ name: 'mgmt', fieldSelectors: [{ field: 'eventCategory', equals: ['Management'] }] }, { name: 's3', fieldSelectors: [{ field: 'eventCategory', equals: ['Data'] }, { field: 'resources.type', equals: ['AWS::S3::Object'] }, ...fieldSelectors] }],
+});
+
+describe('CloudTrail control calls (platform.audit_log_tampering)', () => {
+  it('StopLogging and DeleteTrail are kept by default and alert, naming the trail and the caller', () => {
+    const stop = trail('StopLogging', { name: TRAIL_ARN });
+    expect(stop).toMatchObject({ stage: 'platform', action: 'audit_log.disable', resource: { type: 'cloudtrail_trail', id: TRAIL_ARN, name: 'org-trail' } });
+    const del = trail('DeleteTrail', { name: 'org-trail' });
+    const fired = alerts([stop, del]);
+    expect(fired.map((a) => [a.entity.id, a.severity, a.evidence, a.details.action])).toEqual([
+      ['org-trail', 'high', [stop.id], 'audit_log.disable'],
+      ['org-trail', 'high', [del.id], 'audit_log.delete'],
+    ]);
+    expect(fired[0]!.details).toMatchObject({ identity: 'alice', trail: 'org-trail', actor_id: 'arn:aws:sts::111122223333:assumed-role/MLEngineer/alice' });
+    expect(alerts([stop], { 'platform.audit_log_tampering': { exempt: ['alice'] } })).toEqual([]);
+  });
+
+  it('PutEventSelectors that drops a listed bucket alerts with the buckets no longer logged; one that keeps them does not', () => {
+    const dropped = trail('PutEventSelectors', basic(['arn:aws:s3:::ml-models/']));
+    expect(dropped.details).toMatchObject({ trail: 'org-trail', unlogged_buckets: ['ml-training-data'] });
+    expect(alerts([dropped]).map((a) => a.details.unlogged_buckets)).toEqual([['ml-training-data']]);
+    // Every bucket (arn:aws:s3), or each listed one by prefix: nothing lost.
+    expect(alerts([trail('PutEventSelectors', basic(['arn:aws:s3']))])).toEqual([]);
+    expect(alerts([trail('PutEventSelectors', basic(['arn:aws:s3:::ml-training-data/churn/', 'arn:aws:s3:::ml-models/']))])).toEqual([]);
+    // Read-only data events do not record a write.
+    expect(alerts([trail('PutEventSelectors', basic(['arn:aws:s3'], { readWriteType: 'ReadOnly' }))]).map((a) => a.details.unlogged_buckets)).toEqual([['ml-training-data', 'ml-models']]);
+    // Management events off: the SageMaker calls themselves are gone.
+    expect(alerts([trail('PutEventSelectors', basic(['arn:aws:s3'], { includeManagementEvents: false }))]).map((a) => a.details.management_events)).toEqual([false]);
+  });
+
+  it('advanced selectors: an exclusion of the training bucket alerts, all S3 objects do not', () => {
+    const excluded = trail('PutEventSelectors', advanced([{ field: 'resources.ARN', notStartsWith: ['arn:aws:s3:::ml-training-data/'] }]));
+    expect(alerts([excluded]).map((a) => a.details.unlogged_buckets)).toEqual([['ml-training-data']]);
+    expect(alerts([trail('PutEventSelectors', advanced([]))])).toEqual([]);
+    const readsOnly = trail('PutEventSelectors', advanced([{ field: 'readOnly', equals: ['true'] }]));
+    expect(alerts([readsOnly])).toHaveLength(1);
+  });
+
+  it('a refused StopLogging changed nothing: no tampering alert; other CloudTrail calls stay skipped', () => {
+    const refused = trail('StopLogging', { name: TRAIL_ARN }, { errorCode: 'AccessDenied', errorMessage: 'not authorized' });
+    expect(alerts([refused])).toEqual([]);
+    const out = norm(ctRecord('LookupEvents', {}, { eventSource: 'cloudtrail.amazonaws.com', eventID: 'lookup-1' }), SM);
+    expect(out.events).toEqual([]);
+    expect(out.skipped.length).toBe(1);
+  });
+});
