@@ -4,6 +4,9 @@ import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
 import { LOC, V1, auditEntry, normOne as vxOne } from '../connectors/vertex/samples.js';
+import { ModelVersion, Run } from '../../connectors/mlflow/client.js';
+import { runEvents } from '../../connectors/mlflow/provenance.js';
+import { versionSnap } from '../../connectors/mlflow/snapshot.js';
 
 /**
  * Poisoning the data a model is trained on (ingestion.unfamiliar_writer, training.unfamiliar_data_source), end to
@@ -160,5 +163,28 @@ describe('Vertex AI: dataset imports and Cloud Storage writes (ingestion.unfamil
     expect(alerts([...history, w])).toEqual([]);
     const fired = alerts([...history, w], { 'ingestion.unfamiliar_writer': { training_data_uris: ['gs://vx-training/*'] } });
     expect(fired.map((a) => [a.entity.id, a.details.object])).toEqual([['gs://vx-training/churn/', 'gs://vx-training/churn/9/part-0.csv']]);
+  });
+});
+
+describe('MLflow: the datasets a version\'s run logged (mlflow.log_input) — training.unfamiliar_data_source', () => {
+  /** The registry auditor's provenance event of version `v`, from the runs/get response MLflow returns. */
+  function provenance(v: number, source: string, runName = ['bouncy-fox', 'calm-owl', 'brave-elk', 'quiet-ant', 'sly-cat'][v - 1]!) {
+    const t = Date.parse('2026-10-01T03:00:00Z') + v * 86_400_000;
+    const mv = ModelVersion.parse({ name: 'fraud', version: String(v), creation_timestamp: t + 60_000, run_id: `run${v}`, source: `s3://mlflow-artifacts/1/run${v}/artifacts/model`, user_id: 'ci@corp.example' });
+    const run = Run.parse({
+      info: { run_id: `run${v}`, run_name: runName, experiment_id: '1', user_id: 'ci@corp.example', status: 'FINISHED', start_time: t - 600_000, end_time: t, artifact_uri: `s3://mlflow-artifacts/1/run${v}/artifacts` },
+      data: { tags: [{ key: 'mlflow.user', value: 'ci@corp.example' }] },
+      inputs: { dataset_inputs: [{ dataset: { name: 'fraud-train', digest: `d${v}`, source_type: 's3', source: JSON.stringify({ uri: source }) }, tags: [{ key: 'mlflow.data.context', value: 'training' }] }] },
+    });
+    return runEvents(versionSnap(mv), run, t + 120_000, new Date(t + 120_000).toISOString()).find((e) => e.action === 'run.provenance')!;
+  }
+
+  it('a new version whose run trained on another bucket alerts on the model; fresh data in the usual bucket does not', () => {
+    const usual = [1, 2, 3].map((v) => provenance(v, `s3://training-data/fraud/2026-10-0${v}/train.parquet`));
+    expect(alerts([...usual, provenance(4, 's3://training-data/fraud/2026-10-04/train.parquet')])).toEqual([]);
+    const odd = provenance(4, 's3://scratch-mallory/fraud/train.parquet');
+    const fired = alerts([...usual, odd]);
+    expect(fired.map((a) => [a.rule_id, a.entity.type, a.entity.id, a.evidence.at(-1)])).toEqual([['training.unfamiliar_data_source', 'model', 'fraud', odd.id]]);
+    expect(fired[0]!.details).toMatchObject({ job: 'quiet-ant', inputs: ['s3://scratch-mallory/fraud/train.parquet'], known_sources: ['s3://training-data'] });
   });
 });

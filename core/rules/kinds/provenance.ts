@@ -125,12 +125,26 @@ interface FamilySources {
   event: string;
 }
 
-export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
-  if (ev.stage !== 'training' || ev.outcome === 'failure' || !isJobSubmission(ev)) return;
-  const job = jobNameOf(ev);
-  const inputs = inputsOf(ev).filter((u) => /^[a-z0-9+.-]+:\/\//i.test(u));
-  if (!job || !inputs.length) return;
+/**
+ * What a run is judged against: a job's family, or for an MLflow run behind a registered version (the registry
+ * auditor's `run.provenance`: its `mlflow.log_input` datasets) the model — MLflow run names are random words.
+ */
+function lineageOf(ev: NormalizedEvent): { entity: { type: string; id: string; platform: string }; family: string; job: string } | undefined {
+  const job = jobNameOf(ev) ?? ev.resource?.id;
+  const model = ev.ml?.model?.name;
+  if (ev.action === 'run.provenance' && model) return { entity: { type: 'model', id: model, platform: ev.platform }, family: `model:${model}`, job: job ?? model };
+  if (!isJobSubmission(ev) || !job) return undefined;
   const family = jobFamily(job);
+  return { entity: { type: 'job', id: family, platform: ev.platform }, family, job };
+}
+
+export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
+  if (ev.stage !== 'training' || ev.outcome === 'failure') return;
+  const lineage = lineageOf(ev);
+  // Once each: a run's datasets are both its data inputs and its provenance inputs.
+  const inputs = [...new Set(inputsOf(ev).filter((u) => /^[a-z0-9+.-]+:\/\//i.test(u)))];
+  if (!lineage || !inputs.length) return;
+  const { entity, family, job } = lineage;
   const k = `sources|${family}`;
   const learned = ctx.get<FamilySources>(k) ?? { runs: 0, sources: [], event: ev.id };
   const stores = [...new Set(inputs.map(storeOf))];
@@ -140,8 +154,8 @@ export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
   if (unexpected.length && learned.runs >= setting<number>(ctx, 'min_runs')) {
     const newInputs = inputs.filter((u) => unexpected.includes(storeOf(u)));
     ctx.detect({
-      entity: { type: 'job', id: family, platform: ev.platform }, key: unexpected.join(','), evidence: [learned.event, ev.id], title: 'Training job reads data from a location its family never read',
-      summary: `${job} reads ${newInputs.slice(0, 3).join(', ')}; the ${learned.runs} earlier runs of ${family} read only ${learned.sources.slice(0, 5).join(', ')}`,
+      entity, key: unexpected.join(','), evidence: [learned.event, ev.id], title: 'Training job reads data from a location its family never read',
+      summary: `${job} reads ${newInputs.slice(0, 3).join(', ')}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${family}`} read only ${learned.sources.slice(0, 5).join(', ')}`,
       details: { job, submitted_by: identityOf(ev.actor, ctx.cfg), inputs: newInputs.slice(0, 20), known_sources: learned.sources.slice(0, 20) },
     });
   }
