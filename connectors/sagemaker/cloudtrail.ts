@@ -3,6 +3,7 @@ import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
+import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { classifyTrail } from './trail.js';
@@ -287,7 +288,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   const recipient = str(r.recipientAccountId);
   const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
   const artifact = (bk: string | undefined) => (listed(bk, cfg.training_buckets) ? 'dataset' : listed(bk, cfg.model_buckets) ? 'model' : undefined);
-  const exported = exportOf(r, action, artifact(sourceBucket), artifact(bucket), bucket, recipient);
+  const exported: { of: 'model' | 'dataset'; account?: string; inputs?: string[]; outputs?: string[] } | undefined = exportOf(r, action, artifact(sourceBucket), artifact(bucket), bucket, recipient) ?? (eventName === 'PutBucketReplication' ? replicationExport(params, bucket, artifact) : undefined);
   const grantees = action === 'permission.change' && artifact(bucket) ? (eventName === 'PutBucketPolicy' ? policyGrantees(params.bucketPolicy) : /Acl$/.test(eventName) ? aclGrantees(params) : []) : [];
   return {
     stage,
@@ -296,8 +297,8 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
     ml: {
       data: {
         uris: deleted.length ? deleted : uri ? [uri] : undefined,
-        inputs: copySource ? [copySource] : undefined,
-        outputs: copySource && uri ? [uri] : undefined,
+        inputs: copySource ? [copySource] : exported?.inputs,
+        outputs: copySource && uri ? [uri] : exported?.outputs,
         bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,
       },
     },
@@ -324,6 +325,20 @@ function exportOf(r: Obj, action: Action, from: 'model' | 'dataset' | undefined,
   const caller = str(get(r, 'userIdentity.accountId'));
   const owner = bucketOwner(r, bucket) ?? recipient;
   return caller && owner && caller !== owner ? { of: to, account: caller } : undefined;
+}
+
+/**
+ * A replication of a model or training bucket to a bucket outside the lists: every object written there from
+ * then on is copied out (an export, as a CopyObject out of it is, but standing). The destinations are the
+ * enabled rules' buckets under the prefixes they copy; their owner is `Destination.Account` when every rule
+ * names the same one. Replication between listed buckets (a second region's model bucket) stays inside.
+ */
+function replicationExport(params: Obj, bucket: string | undefined, artifact: (bk: string | undefined) => 'model' | 'dataset' | undefined): { of: 'model' | 'dataset'; account?: string; inputs: string[]; outputs: string[] } | undefined {
+  const of = artifact(bucket);
+  if (!of) return undefined;
+  const out = replicationDestinations(params).filter((d) => !artifact(d.bucket));
+  if (!out.length) return undefined;
+  return { of, account: soleAccount(out), inputs: [`s3://${bucket}/`], outputs: uniq(out.map((d) => `s3://${d.bucket}/${d.prefix ?? ''}`)) };
 }
 
 /** Whether an STS/IAM role operation concerns a SageMaker role (name or configured ARN). */

@@ -110,6 +110,48 @@ describe('SageMaker (CloudTrail): copies out of model/training buckets, foreign 
   });
 });
 
+describe('SageMaker (CloudTrail): replication of a model or training bucket', () => {
+  /** A PutBucketReplication management event as CloudTrail writes it: the XML body read into JSON, one `Rule` object or a list. */
+  const replicate = (bucketName: string, rule: unknown, eventID: string) =>
+    s3('PutBucketReplication', {
+      bucketName, Host: `${bucketName}.s3.amazonaws.com`, replication: '',
+      ReplicationConfiguration: { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/', Role: 'arn:aws:iam::111122223333:role/s3-replication', Rule: rule },
+    }, { eventID, eventCategory: 'Management', managementEvent: true, readOnly: false, resources: [{ accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucketName}` }] });
+  const rule = (destination: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    ID: 'r1', Priority: 1, Status: 'Enabled', Filter: { Prefix: 'fraud/' }, DeleteMarkerReplication: { Status: 'Disabled' }, Destination: destination, ...extra,
+  });
+
+  it('replicating a model bucket to another account\'s bucket is an export of every future object: alerts, allowed by that account or the destination', () => {
+    const ev = sm(replicate('models', rule({ Bucket: 'arn:aws:s3:::partner-drop', Account: '444455556666', AccessControlTranslation: { Owner: 'Destination' } }), 'rep1'));
+    expect(ev.details).toMatchObject({ export_of: 'model', destination_account: '444455556666' });
+    expect(ev.ml?.data).toMatchObject({ inputs: ['s3://models/'], outputs: ['s3://partner-drop/fraud/'] });
+    const [a, ...rest] = alerts([ev]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({
+      rule_id: 'platform.artifact_exported', severity: 'medium', entity: { type: 'model', id: 's3://models/' },
+      details: { exported: 'model', destination: 's3://partner-drop/fraud/', destination_account: '444455556666', operation: 'PutBucketReplication' },
+    });
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_accounts: ['444455556666'] } })).toEqual([]);
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_destinations: ['s3://partner-drop/*'] } })).toEqual([]);
+  });
+
+  it('a training bucket replicated without a named owner is a dataset export judged by destination; a disabled rule, a listed destination or a refused call is none', () => {
+    const noAccount = sm(replicate('train-data', [rule({ Bucket: 'arn:aws:s3:::dr-copy' }), rule({ Bucket: 'arn:aws:s3:::dr-copy' }, { ID: 'r2', Priority: 2, Filter: { Prefix: 'labels/' } })], 'rep2'));
+    expect(noAccount.details?.destination_account).toBeUndefined();
+    expect(alerts([noAccount]).map((x) => [x.entity.id, x.details.destination])).toEqual([['s3://train-data/', 's3://dr-copy/fraud/'], ['s3://train-data/', 's3://dr-copy/labels/']]);
+    expect(alerts([noAccount], { 'platform.artifact_exported': { allowed_destinations: ['s3://dr-copy/*'] } })).toEqual([]);
+    expect(alerts([sm(replicate('models', rule({ Bucket: 'arn:aws:s3:::partner-drop', Account: '444455556666' }, { Status: 'Disabled' }), 'rep3'))])).toEqual([]);
+    expect(alerts([sm(replicate('models', rule({ Bucket: 'arn:aws:s3:::train-data' }), 'rep4'))])).toEqual([]);
+    expect(alerts([sm({ ...replicate('models', rule({ Bucket: 'arn:aws:s3:::partner-drop' }), 'rep5'), errorCode: 'AccessDenied', errorMessage: 'Access Denied' })])).toEqual([]);
+  });
+
+  it('rules naming different owners leave the owner unknown: one allowed account does not let the other destination through', () => {
+    const ev = sm(replicate('models', [rule({ Bucket: 'arn:aws:s3:::a-drop', Account: '444455556666' }), rule({ Bucket: 'arn:aws:s3:::b-drop', Account: '999988887777' }, { ID: 'r2', Priority: 2 })], 'rep6'));
+    expect(ev.details?.destination_account).toBeUndefined();
+    expect(alerts([ev], { 'platform.artifact_exported': { allowed_accounts: ['444455556666'] } }).map((x) => x.details.destination)).toContain('s3://b-drop/fraud/');
+  });
+});
+
 describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, BigQuery extract jobs', () => {
   const model = `${LOC}/models/55`;
 

@@ -33,6 +33,20 @@ describe('SageMaker exports and shares in the event', () => {
     expect(read('999988887777', { invokedBy: 'athena.amazonaws.com' }).details).toMatchObject({ export_of: 'model', destination_account: '999988887777' });
   });
 
+  it('PutBucketReplication of a listed bucket names the enabled rules\' destinations (an ARN or a name, either spelling) and their one owner', () => {
+    const rep = (config: Record<string, unknown>, c: Record<string, unknown> = cfg) => normOne(s3('PutBucketReplication', { bucketName: 'models', replication: '', ReplicationConfiguration: config }), c);
+    const ev = rep({ Role: 'arn:aws:iam::111122223333:role/r', Rule: [
+      { ID: 'a', Status: 'Enabled', Prefix: 'v1/', Destination: { Bucket: 'arn:aws:s3:::drop', Account: '444455556666' } },
+      { ID: 'b', Status: 'Disabled', Destination: { Bucket: 'arn:aws:s3:::other', Account: '999988887777' } },
+    ] });
+    expect(ev.details).toMatchObject({ export_of: 'model', destination_account: '444455556666' });
+    expect(ev.ml?.data?.outputs).toEqual(['s3://drop/v1/']);
+    // Lower-camel keys, as some forwarders rewrite them.
+    expect(normOne(s3('PutBucketReplication', { bucketName: 'train-data', replicationConfiguration: { rules: [{ status: 'Enabled', filter: {}, destination: { bucket: 'arn:aws:s3:::drop' } }] } }), cfg).details).toMatchObject({ export_of: 'dataset' });
+    // An unlisted bucket replicated is no model or dataset leaving.
+    expect(rep({ Rule: { Status: 'Enabled', Destination: { Bucket: 'arn:aws:s3:::drop' } } }, { model_buckets: ['other'], s3_unlisted_buckets: 'normalize' }).details?.export_of).toBeUndefined();
+  });
+
   it('PutModelPackageGroupPolicy and a listed bucket\'s policy name their grantees', () => {
     const pkg = normOne(ctRecord('PutModelPackageGroupPolicy', { modelPackageGroupName: 'fraud', resourcePolicy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: '444455556666' }, Action: 'sagemaker:DescribeModelPackage' }] }) }));
     expect(pkg.details).toMatchObject({ share_of: 'model', grantees: ['444455556666'] });
