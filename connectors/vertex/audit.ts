@@ -1,6 +1,7 @@
 import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
 import { bigqueryExport } from './bigquery.js';
+import { crossProjectCopy } from './copies.js';
 import { publicShareOf } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
@@ -385,7 +386,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     const { sources, destinations } = bqExport;
     ml.data = { uris: [...sources, ...destinations], inputs: sources.length ? sources : undefined, outputs: destinations.length ? destinations : undefined };
   }
-  const exportOf = bqExport?.of ?? (vertex && rpc === 'ExportFeatureValues' ? 'dataset' : undefined);
+  // A model copied to another project (CopyModel, logged in the destination's): the source is what left.
+  const copy = vertex && rpc === 'CopyModel' ? crossProjectCopy(req, resourceName, canon, uploadedModel(req, pp.response)) : undefined;
+  if (copy) ml.data = { ...ml.data, inputs: [copy.source], outputs: [copy.destination] };
+  const exportOf = bqExport?.of ?? (vertex && rpc === 'ExportFeatureValues' ? 'dataset' : copy ? 'model' : undefined);
   // A model or dataset opened to everyone (platform.artifact_shared).
   const share = vertex && outcome !== 'failure' ? publicShareOf(rpc, resourceName, req, pp) : undefined;
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
@@ -435,6 +439,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
     service_accounts: facts.serviceAccounts.length ? facts.serviceAccounts : undefined,
     kms_keys: facts.kmsKeys.length ? facts.kmsKeys : undefined,
     export_of: outcome === 'failure' ? undefined : exportOf,
+    destination_account: outcome === 'failure' ? undefined : copy?.project,
     share_of: share?.of,
     grantees: share?.grantees,
   };

@@ -3,7 +3,7 @@ import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, fx, norm as smNorm } from '../connectors/sagemaker/helpers.js';
-import { LOC, V1, auditEntry, normOne as vxOne } from '../connectors/vertex/samples.js';
+import { LOC, PROJECT, V1, auditEntry, normOne as vxOne } from '../connectors/vertex/samples.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
 
 /**
@@ -162,6 +162,39 @@ describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, B
     // The container image destination counts too.
     const image = vxOne(auditEntry({ method: `${V1}ModelService.ExportModel`, resourceName: model, request: { name: model, outputConfig: { exportFormatId: 'custom-trained', imageDestination: { outputUri: 'us-docker.pkg.dev/other-proj/repo/fraud:v2' } } } }));
     expect(alerts([image], { 'platform.artifact_exported': { allowed_destinations: ['gs://corp-ml-exports/*'] } })[0]?.details).toMatchObject({ destination: 'us-docker.pkg.dev/other-proj/repo/fraud:v2' });
+  });
+
+  /** A CopyModel as the destination project logs it (the call is made on its `parent`); the operation names the new model by project number. */
+  const copyModel = (dest: string, request: Record<string, unknown>, status?: Record<string, unknown>) => {
+    const e = auditEntry({
+      method: `${V1}ModelService.CopyModel`, resourceName: `projects/${dest}/locations/us-central1`, status,
+      request: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.CopyModelRequest', parent: `projects/${dest}/locations/us-central1`, ...request },
+      response: { name: 'projects/555000111222/locations/us-central1/models/8812/operations/3141', metadata: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.CopyModelOperationMetadata' } },
+    }) as Record<string, any>;
+    e.resource.labels.project_id = dest;
+    e.logName = `projects/${dest}/logs/cloudaudit.googleapis.com%2Factivity`;
+    return vxOne(e);
+  };
+
+  it('CopyModel of a version into another project alerts on the source version, allowed by that project; a copy to another region of the same project is none', () => {
+    const out = copyModel('sandbox-mallory', { sourceModel: `${model}@2` });
+    expect(out.details).toMatchObject({ export_of: 'model', destination_account: 'sandbox-mallory' });
+    expect(alerts([out])[0]).toMatchObject({
+      rule_id: 'platform.artifact_exported', entity: { type: 'model', id: `${model}@2` },
+      details: { exported: 'model', destination: 'projects/sandbox-mallory/locations/us-central1/models/8812', destination_account: 'sandbox-mallory' },
+      title: expect.stringContaining('Model exported to a destination not allowed'),
+    });
+    expect(alerts([out], { 'platform.artifact_exported': { allowed_accounts: ['sandbox-mallory'] } })).toEqual([]);
+    expect(alerts([out], { 'platform.artifact_exported': { allowed_destinations: ['projects/sandbox-*'] } })).toEqual([]);
+    // Into an existing model of the other project: a new version of it; the source is still what left.
+    const intoModel = copyModel('ml-staging', { sourceModel: `${model}@2`, parentModel: 'projects/ml-staging/locations/us-central1/models/77' });
+    expect(intoModel.action).toBe('model_version.create');
+    expect(alerts([intoModel])[0]).toMatchObject({ entity: { id: `${model}@2` }, details: { destination: 'projects/ml-staging/locations/us-central1/models/77' } });
+    // Same project, another region (the entry is logged in the own project).
+    const regional = vxOne(auditEntry({ method: `${V1}ModelService.CopyModel`, resourceName: `projects/${PROJECT}/locations/europe-west4`, request: { parent: `projects/${PROJECT}/locations/europe-west4`, sourceModel: `${model}@2` } }));
+    expect(regional.details?.export_of).toBeUndefined();
+    expect(alerts([regional])).toEqual([]);
+    expect(alerts([copyModel('sandbox-mallory', { sourceModel: `${model}@2` }, { code: 7, message: 'denied' })])).toEqual([]);
   });
 
   it('SetIamPolicy granting allUsers or allAuthenticatedUsers on a featurestore or model opens it to everyone; a grant to a named member raises nothing', () => {

@@ -28,18 +28,24 @@ function artifactOf(marked: unknown, action: string): Artifact | undefined {
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
-/** What left: the model (version) or dataset an export or share is about, by the most specific name the event has. */
+/**
+ * What left: the model (version) or dataset an export or share is about, by the most specific name the event has.
+ * An event the connector marks names its source in `ml.data.inputs`, which comes first: its `ml.model` may be the
+ * copy's destination (a Vertex CopyModel into another project's model is a new version of that model).
+ */
 function sourceEntity(ev: NormalizedEvent, what: Artifact): Entity {
   const m = ev.ml?.model;
   const input = ev.ml?.data?.inputs?.[0];
+  const marked = ev.details?.export_of !== undefined;
   const id =
+    (marked && input !== undefined ? folderOf(input) : undefined) ??
     (what === 'model' && m?.name ? `${m.name}${m.version ? `/${m.version}` : ''}` : undefined) ??
     (input !== undefined ? folderOf(input) : undefined) ??
     ev.resource?.uri ??
     ev.resource?.id ??
     ev.resource?.name ??
     'unknown';
-  return { type: what, id, name: what === 'model' ? m?.name : undefined, platform: ev.platform };
+  return { type: what, id, name: what === 'model' && !(marked && input !== undefined) ? m?.name : undefined, platform: ev.platform };
 }
 
 /**

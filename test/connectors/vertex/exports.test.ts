@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { LOC, V1, auditEntry, normOne } from './samples.js';
+import { LOC, PROJECT, V1, auditEntry, normOne } from './samples.js';
 
 /** Exports the action does not say: what the connector marks for platform.artifact_exported. */
 describe('Vertex exports in the event: source, destinations, details.export_of', () => {
@@ -14,6 +14,19 @@ describe('Vertex exports in the event: source, destinations, details.export_of',
     expect(ev.details?.export_of).toBe('dataset');
     expect(ev.ml?.data?.outputs).toEqual(['gs://dump/users/']);
     expect(normOne(entry({ code: 7, message: 'denied' })).details?.export_of).toBeUndefined();
+  });
+
+  it('CopyModel: a source in another project (by id, or by a number other than the entry\'s own) is a model export to the entry\'s project; the own number is the own project', () => {
+    // Logged in the own project, which the operation pins as number 424242424242.
+    const copy = (sourceModel: string) => normOne(auditEntry({
+      method: `${V1}ModelService.CopyModel`, resourceName: LOC, request: { parent: LOC, sourceModel, modelId: 'imported' },
+      response: { name: 'projects/424242424242/locations/us-central1/models/imported/operations/1' },
+    }));
+    const byId = copy('projects/vendor-models/locations/us-central1/models/3@1');
+    expect(byId.details).toMatchObject({ export_of: 'model', destination_account: PROJECT });
+    expect(byId.ml?.data).toMatchObject({ inputs: ['projects/vendor-models/locations/us-central1/models/3@1'], outputs: [`${LOC}/models/imported`] });
+    expect(copy('projects/777000111222/locations/us-central1/models/3@1').details?.export_of).toBe('model');
+    expect(copy('projects/424242424242/locations/europe-west4/models/3@1').details?.export_of).toBeUndefined();
   });
 
   it('a legacy BigQuery extract job (the fixture entry with an extract configuration) names its table and destinations', () => {
