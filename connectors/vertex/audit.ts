@@ -2,7 +2,7 @@ import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
 import { bigqueryExport } from './bigquery.js';
 import { crossProjectCopy } from './copies.js';
-import { publicShareOf } from './sharing.js';
+import { publicBucketShareOf, publicShareOf, type BucketLists } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { gardenDeploy } from './garden.js';
@@ -315,7 +315,7 @@ function targetName(pp: Json): string | undefined {
  * @example
  * auditFields(entry, ['production']).action // 'model_version.approve' for MergeVersionAliases ['production']
  */
-export function auditFields(entry: LogEntry, approvalAliases: readonly string[]): AuditFields {
+export function auditFields(entry: LogEntry, approvalAliases: readonly string[], buckets: BucketLists = {}): AuditFields {
   const pp = entry.protoPayload ?? {};
   const methodName = str(pp.methodName) ?? str(entry.resource?.labels?.method) ?? '';
   const serviceName = str(pp.serviceName) ?? str(entry.resource?.labels?.service);
@@ -391,7 +391,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[])
   if (copy) ml.data = { ...ml.data, inputs: [copy.source], outputs: [copy.destination] };
   const exportOf = bqExport?.of ?? (vertex && rpc === 'ExportFeatureValues' ? 'dataset' : copy ? 'model' : undefined);
   // A model or dataset opened to everyone (platform.artifact_shared).
-  const share = vertex && outcome !== 'failure' ? publicShareOf(rpc, resourceName, req, pp) : undefined;
+  const share = outcome === 'failure' ? undefined : vertex ? publicShareOf(rpc, resourceName, req, pp) : object?.type === 'gcs_bucket' ? publicBucketShareOf(methodName, object.name, req, pp, buckets) : undefined;
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.
   const parentOnly = vertex && !!resourceName && resourceType !== 'iam_policy' && /^projects\/[^/]+(\/locations\/[^/]+)?$/.test(resourceName);
@@ -479,8 +479,10 @@ function storageTarget(serviceName: string | undefined, resourceName: string | u
   return path ? { type: 'gcs_object', name: path, uri: `gs://${bucket}/${path}` } : { type: 'gcs_bucket', name: bucket!, uri: `gs://${bucket}` };
 }
 
-/** Cloud Storage object methods in the data-object catalogue (as S3 object calls are). */
+/** Cloud Storage object methods in the data-object catalogue (as S3 object calls are), and a bucket's IAM change. */
 function storageAction(methodName: string): Action | undefined {
+  // A bucket's IAM policy set (Cloud Storage names the method after its permission check).
+  if (methodName === 'storage.setIamPermissions') return 'permission.change';
   const m = /^storage\.objects\.(get|create|update|patch|compose|delete|copy|rewrite)$/.exec(methodName);
   if (!m) return undefined;
   const verb = m[1]!;

@@ -21,6 +21,10 @@ export const VertexConfig = z.strictObject({
   /** Aliases whose setting on a model version means "approved for production". */
   // Not `default`: the Python SDK's Model.upload sets it on every new version (is_default_version=True), reviewed or not.
   approval_aliases: z.array(z.string().min(1)).default(['production', 'champion']),
+  /** Cloud Storage buckets holding training / feature data (`name` or `gs://name`): a public grant on one is a dataset share. */
+  training_buckets: z.array(z.string().min(1)).default([]),
+  /** Cloud Storage buckets holding model artifacts (`name` or `gs://name`): a public grant on one is a model share. */
+  model_buckets: z.array(z.string().min(1)).default([]),
   push: z
     .strictObject({
       /** Expected `aud` of the push OIDC token (MLTRAIL_PUBSUB_AUDIENCE); required for the route to accept anything. */

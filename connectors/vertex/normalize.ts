@@ -107,7 +107,7 @@ function eventTime(entry: LogEntry, ts: string | undefined): string {
  */
 export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<VertexConfig>>, transport?: Transport): NormalizedEvent {
   const aliases = ctx.config?.approval_aliases ?? DEFAULT_APPROVAL_ALIASES;
-  const fields = isObj(entry.protoPayload) ? auditFields(entry, aliases) : isMonitoringAnomaly(entry) ? monitoringFields(entry) : genericFields(entry);
+  const fields = isObj(entry.protoPayload) ? auditFields(entry, aliases, ctx.config ?? {}) : isMonitoringAnomaly(entry) ? monitoringFields(entry) : genericFields(entry);
   // Plain copies instead of object rest/spread (rest-with-exclusions and
   // spreads of wide objects go through slow runtime paths on this hot path),
   // and only defined values (makeEvent would delete the rest, and deleting keys

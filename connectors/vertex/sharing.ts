@@ -14,6 +14,39 @@ export function publicShareOf(rpc: string, resourceName: string | undefined, req
   if (rpc !== 'SetIamPolicy' || !resourceName) return undefined;
   const of = /\/(models|endpoints)\//.test(`${resourceName}/`) ? 'model' : /\/(datasets|featurestores|featureOnlineStores|featureGroups|metadataStores)\//.test(`${resourceName}/`) ? 'dataset' : undefined;
   if (!of) return undefined;
+  return opensToEveryone(req, pp) ? { of, grantees: ['*'] } : undefined;
+}
+
+/**
+ * A Cloud Storage bucket listed in `model_buckets` / `training_buckets` opened to everyone: Cloud Storage logs a
+ * bucket IAM change as `storage.setIamPermissions` on `projects/_/buckets/B`, its grants as the policy delta
+ * (`serviceData.policyDelta.bindingDeltas`, no request body). Only public members are read, as for Vertex AI.
+ *
+ * @example
+ * publicBucketShareOf('storage.setIamPermissions', 'fraud-models', {}, { serviceData: { policyDelta: { bindingDeltas: [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'allUsers' }] } } }, { model_buckets: ['fraud-models'] })
+ * // { of: 'model', grantees: ['*'] }
+ */
+export function publicBucketShareOf(methodName: string, bucket: string | undefined, req: Json, pp: Json, lists: BucketLists): { of: 'model' | 'dataset'; grantees: string[] } | undefined {
+  if (methodName !== 'storage.setIamPermissions') return undefined;
+  const of = bucketArtifact(bucket, lists);
+  return of && opensToEveryone(req, pp) ? { of, grantees: ['*'] } : undefined;
+}
+
+/** The connector's bucket lists (`connectors.vertex.model_buckets` / `training_buckets`): names, or `gs://` names. */
+export interface BucketLists {
+  model_buckets?: readonly string[];
+  training_buckets?: readonly string[];
+}
+
+/** What a listed bucket holds: training data (dataset) or model artifacts (model); undefined when unlisted. */
+export function bucketArtifact(bucket: string | undefined, lists: BucketLists): 'model' | 'dataset' | undefined {
+  if (!bucket) return undefined;
+  const listed = (list: readonly string[] | undefined) => !!list?.some((b) => b === bucket || b === `gs://${bucket}` || b === `gs://${bucket}/`);
+  return listed(lists.training_buckets) ? 'dataset' : listed(lists.model_buckets) ? 'model' : undefined;
+}
+
+/** Whether a policy set (the request's bindings) or its logged delta (bindings ADDed) names allUsers or allAuthenticatedUsers. */
+function opensToEveryone(req: Json, pp: Json): boolean {
   const members: string[] = [];
   const policy = isObj(req.policy) ? req.policy : undefined;
   for (const b of Array.isArray(policy?.bindings) ? policy.bindings.filter(isObj) : []) {
@@ -23,5 +56,5 @@ export function publicShareOf(rpc: string, resourceName: string | undefined, req
   for (const d of Array.isArray(delta?.bindingDeltas) ? delta.bindingDeltas.filter(isObj) : []) {
     if (str(d.action) === 'ADD' && str(d.member)) members.push(str(d.member)!);
   }
-  return members.some((m) => m === 'allUsers' || m === 'allAuthenticatedUsers') ? { of, grantees: ['*'] } : undefined;
+  return members.some((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
 }

@@ -3,7 +3,7 @@ import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, fx, norm as smNorm } from '../connectors/sagemaker/helpers.js';
-import { LOC, PROJECT, V1, auditEntry, normOne as vxOne } from '../connectors/vertex/samples.js';
+import { LOC, PROJECT, V1, auditEntry, normOne as vxOne, normOneConfigured } from '../connectors/vertex/samples.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
 
 /**
@@ -208,6 +208,34 @@ describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, B
     expect(alerts([grant(fs, ['user:bob@corp.example'])])).toEqual([]);
     // Refused: nothing was opened.
     expect(alerts([grant(fs, ['allUsers'], { code: 7, message: 'denied' })])).toEqual([]);
+  });
+
+  /** A bucket IAM change as Cloud Storage logs it: `storage.setIamPermissions`, the grants only as the policy delta. */
+  const bucketIam = (bucket: string, deltas: Array<Record<string, unknown>>, insertId: string) => ({
+    protoPayload: {
+      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', status: {},
+      authenticationInfo: { principalEmail: 'mallory@corp.example' },
+      requestMetadata: { callerIp: '203.0.113.9', callerSuppliedUserAgent: 'google-cloud-sdk gcloud/470.0.0 command/gcloud.storage.buckets.add-iam-policy-binding', requestAttributes: {}, destinationAttributes: {} },
+      serviceName: 'storage.googleapis.com', methodName: 'storage.setIamPermissions',
+      authorizationInfo: [{ resource: `projects/_/buckets/${bucket}`, permission: 'storage.buckets.setIamPolicy', granted: true, resourceAttributes: {} }],
+      resourceName: `projects/_/buckets/${bucket}`,
+      serviceData: { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { bindingDeltas: deltas } },
+      resourceLocation: { currentLocations: ['us-central1'] },
+    },
+    insertId, resource: { type: 'gcs_bucket', labels: { project_id: PROJECT, bucket_name: bucket, location: 'us-central1' } },
+    timestamp: '2026-11-20T12:00:00.000Z', severity: 'NOTICE', logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`, receiveTimestamp: '2026-11-20T12:00:01.000Z',
+  });
+  const GCS = { model_buckets: ['fraud-models'], training_buckets: ['gs://fraud-training'] };
+
+  it('a Cloud Storage bucket listed in model_buckets / training_buckets granted to allUsers or allAuthenticatedUsers is opened to everyone; an unlisted bucket, a named member or a removal is not', () => {
+    const open = normOneConfigured(bucketIam('fraud-models', [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'allUsers' }], 'g1'), GCS);
+    expect(open).toMatchObject({ action: 'permission.change', details: { share_of: 'model', grantees: ['*'] } });
+    expect(alerts([open])[0]).toMatchObject({ rule_id: 'platform.artifact_shared', severity: 'high', entity: { type: 'model', id: 'gs://fraud-models' }, details: { public: true }, title: expect.stringContaining('Model store opened to everyone') });
+    const data = normOneConfigured(bucketIam('fraud-training', [{ action: 'ADD', role: 'roles/storage.legacyObjectReader', member: 'allAuthenticatedUsers' }], 'g2'), GCS);
+    expect(alerts([data])[0]).toMatchObject({ entity: { type: 'dataset', id: 'gs://fraud-training' }, title: expect.stringContaining('Dataset store opened to everyone') });
+    expect(alerts([normOneConfigured(bucketIam('website-assets', [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'allUsers' }], 'g3'), GCS)])).toEqual([]);
+    expect(alerts([normOneConfigured(bucketIam('fraud-models', [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'group:ml@corp.example' }], 'g4'), GCS)])).toEqual([]);
+    expect(alerts([normOneConfigured(bucketIam('fraud-models', [{ action: 'REMOVE', role: 'roles/storage.objectViewer', member: 'allUsers' }], 'g5'), GCS)])).toEqual([]);
   });
 
   it('ExportData and ExportFeatureValues are dataset exports; a refused export is none', () => {

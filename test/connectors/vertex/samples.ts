@@ -84,7 +84,16 @@ export const ctx: NormalizeContext<VertexConfig> = {
 
 /** The one valid event a record must become (nothing rejected). */
 export function normOne(record: unknown): NormalizedEvent {
-  const out = vertexConnector.normalize!(record, ctx);
+  return normOneWith(record, ctx);
+}
+
+/** As normOne, under `connectors.vertex` settings (`{ model_buckets: [...] }`). */
+export function normOneConfigured(record: unknown, config: Record<string, unknown>): NormalizedEvent {
+  return normOneWith(record, { ...ctx, config: VertexConfig.parse(config) });
+}
+
+function normOneWith(record: unknown, context: NormalizeContext<VertexConfig>): NormalizedEvent {
+  const out = vertexConnector.normalize!(record, context);
   expect(out.rejected).toEqual([]);
   expect(out.events).toHaveLength(1);
   const parsed = NormalizedEvent.safeParse(out.events[0]);
