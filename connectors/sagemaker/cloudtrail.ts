@@ -3,6 +3,7 @@ import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
+import { bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
@@ -231,22 +232,6 @@ function registryTagging(eventName: string, type: string, pkg: { name?: string; 
   };
 }
 
-/**
- * The object a CopyObject / UploadPartCopy reads, as `s3://bucket/key`: the header is `bucket/key` or
- * `/bucket/key`, URL-encoded, with `?versionId=…` when a version is copied. Undefined for an access point ARN.
- */
-function copySourceUri(header: string | undefined): string | undefined {
-  if (!header || header.startsWith('arn:')) return undefined;
-  const path = header.replace(/^\//, '').replace(/\?versionId=.*$/, '');
-  let decoded = path;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    // Not valid percent-encoding: kept as written.
-  }
-  return decoded ? `s3://${decoded}` : undefined;
-}
-
 /** The objects a DeleteObjects removes, as `s3://bucket/key` (at most 1000, S3's own limit per request). */
 function deletedObjects(r: Obj, params: Obj, bucket: string): string[] {
   const del = isObj(params.delete) ? params.delete : isObj(params.Delete) ? params.Delete : {};
@@ -258,11 +243,15 @@ function deletedObjects(r: Obj, params: Obj, bucket: string): string[] {
 
 /** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists (a copy's source counts too). */
 function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
-  const bucket = str(params.bucketName) ?? str(params.bucket);
+  const named = str(params.bucketName) ?? str(params.bucket);
   const key = str(params.key);
   // A copy reads its source: copying out of a listed bucket (to anywhere) is that bucket's data leaving it.
-  const copySource = copySourceUri(str(params['x-amz-copy-source']));
-  const sourceBucket = copySource ? /^s3:\/\/([^/]+)/.exec(copySource)?.[1] : undefined;
+  const source = copySourceOf(str(params['x-amz-copy-source']));
+  // Through an access point, the bucket is the one resources[] names (for a copy, the one that is not the other side's).
+  const bucket = bucketBehind(r, named, isAccessPoint(source?.bucket) ? undefined : source?.bucket);
+  const sourceBucket = source ? bucketBehind(r, source.bucket, isAccessPoint(named) ? undefined : named) : undefined;
+  const copySource = sourceBucket ? `s3://${sourceBucket}${source!.key ? `/${source!.key}` : ''}` : undefined;
+  const accessPoint = [named, source?.bucket].find(isAccessPoint);
   const listed = (bk: string | undefined, list: string[]) => !!bk && list.some((b) => b === bk || b === `s3://${bk}`);
   const inList = (list: string[]) => listed(bucket, list);
   let stage: Stage = 'platform';
@@ -303,7 +292,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
       },
     },
     details: {
-      bucket, key, copy_source: str(params['x-amz-copy-source']), other_accounts: foreign.length ? foreign : undefined,
+      bucket, key, copy_source: str(params['x-amz-copy-source']), access_point: accessPoint, other_accounts: foreign.length ? foreign : undefined,
       export_of: exported?.of, destination_account: exported?.account,
       share_of: grantees.length ? artifact(bucket) : undefined, grantees: grantees.length ? grantees : undefined,
     },

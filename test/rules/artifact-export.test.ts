@@ -110,6 +110,39 @@ describe('SageMaker (CloudTrail): copies out of model/training buckets, foreign 
   });
 });
 
+describe('SageMaker (CloudTrail): reads and copies through an S3 access point', () => {
+  const AP = 'arn:aws:s3:us-east-1:111122223333:accesspoint/partner-ap';
+  /** resources[] of a request through an access point: the object and bucket behind it, and the access point. */
+  const throughAp = (bucket: string, key: string) => [
+    { type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` },
+    { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` },
+    { accountId: '111122223333', type: 'AWS::S3::AccessPoint', ARN: AP },
+  ];
+  const foreignReader = { type: 'AssumedRole', principalId: 'AROAX:exfil', arn: 'arn:aws:sts::999988887777:assumed-role/Reader/exfil', accountId: '999988887777' };
+
+  it('a GetObject of a model bucket by another account through an access point (ARN or alias as the bucket name) is an export to that account', () => {
+    for (const [i, name] of [AP, 'partner-ap-hxgz3m5qrzr8b1yrlbgfgmf2use1a-s3alias'].entries()) {
+      const ev = sm(s3('GetObject', { bucketName: name, key: 'fraud/v5/model.tar.gz', Host: 'partner-ap-111122223333.s3-accesspoint.us-east-1.amazonaws.com' }, { eventID: `ap-get-${i}`, userIdentity: foreignReader, resources: throughAp('models', 'fraud/v5/model.tar.gz') }));
+      expect(ev).toMatchObject({ stage: 'registry', resource: { uri: 's3://models/fraud/v5/model.tar.gz' }, details: { bucket: 'models', access_point: name, export_of: 'model', destination_account: '999988887777' } });
+      expect(alerts([ev])[0]).toMatchObject({ rule_id: 'platform.artifact_exported', entity: { type: 'model' }, details: { destination_account: '999988887777' } });
+    }
+  });
+
+  it('a CopyObject whose source is an access point object ARN out of a training bucket is an export; into a listed bucket it is none', () => {
+    const copy = (bucketName: string, id: string) => s3('CopyObject', { bucketName, key: 'dump/users.csv', 'x-amz-copy-source': encodeURIComponent(`${AP}/object/users/2026/users.csv`) }, {
+      eventID: id,
+      resources: [
+        { type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucketName}/dump/users.csv` }, { accountId: '444455556666', type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucketName}` },
+        ...throughAp('train-data', 'users/2026/users.csv'),
+      ],
+    });
+    const out = sm(copy('partner-drop', 'ap-copy-1'));
+    expect(out.ml?.data).toMatchObject({ inputs: ['s3://train-data/users/2026/users.csv'], outputs: ['s3://partner-drop/dump/users.csv'] });
+    expect(alerts([out])[0]).toMatchObject({ entity: { type: 'dataset', id: 's3://train-data/users/2026/' }, details: { destination_account: '444455556666' } });
+    expect(alerts([sm(copy('models', 'ap-copy-2'))])).toEqual([]);
+  });
+});
+
 describe('SageMaker (CloudTrail): replication of a model or training bucket', () => {
   /** A PutBucketReplication management event as CloudTrail writes it: the XML body read into JSON, one `Rule` object or a list. */
   const replicate = (bucketName: string, rule: unknown, eventID: string) =>

@@ -1,0 +1,61 @@
+import { arr, isObj, str, type Obj } from './util.js';
+
+/**
+ * S3 requests made through an access point name it where a bucket name goes: by ARN
+ * (`arn:aws:s3:<region>:<account>:accesspoint/<name>`, objects `…/accesspoint/<name>/object/<key>`) or by its alias
+ * (`<name>-<suffix>-s3alias`). CloudTrail lists the bucket behind it in the record's `resources[]`
+ * (`AWS::S3::Bucket`, beside the `AWS::S3::AccessPoint`), so the export and share checks judge that bucket.
+ */
+
+const ACCESS_POINT_ARN = /^arn:aws[a-z-]*:s3:[a-z0-9-]*:\d{12}:accesspoint[/:][^/]+/;
+
+/** Whether a bucket name is an access point (ARN or alias) rather than a bucket. */
+export function isAccessPoint(name: string | undefined): boolean {
+  return !!name && (ACCESS_POINT_ARN.test(name) || /-s3alias$/.test(name));
+}
+
+/** The buckets a record's `resources[]` name (`arn:aws:s3:::bucket`), in order. */
+function resourceBuckets(r: Obj): string[] {
+  return arr(r.resources)
+    .filter(isObj)
+    .filter((x) => x.type === 'AWS::S3::Bucket')
+    .map((x) => /^arn:aws[a-z-]*:s3:::([^/]+)$/.exec(str(x.ARN) ?? str(x.arn) ?? '')?.[1])
+    .filter((b): b is string => !!b);
+}
+
+/**
+ * The bucket a request reached: the name itself, or for an access point the one bucket of `resources[]` other
+ * than `other` (a copy's other bucket; the only one, for a copy within a bucket). Undefined when that is not one
+ * bucket (a copy from one access point to another: which bucket is which is not in the record).
+ *
+ * @example
+ * bucketBehind({ resources: [{ type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }] }, 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap') // 'models'
+ */
+export function bucketBehind(r: Obj, name: string | undefined, other?: string): string | undefined {
+  if (!isAccessPoint(name)) return name;
+  const all = [...new Set(resourceBuckets(r))];
+  const rest = all.filter((b) => b !== other);
+  // A copy within one bucket lists it once: the access point is that bucket too.
+  return rest.length === 1 ? rest[0] : all.length === 1 ? all[0] : undefined;
+}
+
+/**
+ * A CopyObject's `x-amz-copy-source` as bucket (or access point) and key: `bucket/key`, `/bucket/key`, or an access
+ * point object ARN, URL-encoded, with `?versionId=…` when a version is copied.
+ */
+export function copySourceOf(header: string | undefined): { bucket: string; key: string } | undefined {
+  if (!header) return undefined;
+  let decoded = header.replace(/\?versionId=.*$/, '');
+  try {
+    decoded = decodeURIComponent(decoded);
+  } catch {
+    // Not valid percent-encoding: kept as written.
+  }
+  decoded = decoded.replace(/^\//, '');
+  const ap = /^(arn:aws[a-z-]*:s3:[a-z0-9-]*:\d{12}:accesspoint[/:][^/]+)\/object\/(.+)$/.exec(decoded);
+  if (ap) return { bucket: ap[1]!, key: ap[2]! };
+  if (decoded.startsWith('arn:')) return undefined;
+  const slash = decoded.indexOf('/');
+  if (slash <= 0) return decoded ? { bucket: decoded, key: '' } : undefined;
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
