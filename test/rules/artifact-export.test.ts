@@ -77,6 +77,18 @@ describe('SageMaker (CloudTrail): copies out of model/training buckets, foreign 
     expect(alerts([sm(read('111122223333'))])).toEqual([]);
   });
 
+  it('a bulk read of a model folder by another account (one GetObject record per object) is one finding for the folder, the object in details.source_object', () => {
+    const reads = Array.from({ length: 20 }, (_, i) =>
+      sm(s3('GetObject', { bucketName: 'models', key: `fraud/v5/shard-${i}.bin` }, {
+        eventID: `bulk-get-${i}`, eventTime: `2026-11-20T10:00:${String(i).padStart(2, '0')}Z`,
+        userIdentity: { type: 'AssumedRole', principalId: 'AROAX:exfil', arn: 'arn:aws:sts::999988887777:assumed-role/Reader/exfil', accountId: '999988887777' },
+        resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::models/fraud/v5/shard-${i}.bin` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
+      })),
+    );
+    const fired = alerts(reads);
+    expect(fired.map((a) => [a.entity.id, a.details.source_object, a.details.destination_account])).toEqual([['s3://models/fraud/v5/', 's3://models/fraud/v5/shard-0.bin', '999988887777']]);
+  });
+
   it('PutModelPackageGroupPolicy granting another account is a high alert; the own account or an allowed one is not', () => {
     const policy = (principal: unknown) =>
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Share', Effect: 'Allow', Principal: principal, Action: ['sagemaker:DescribeModelPackage', 'sagemaker:CreateModel'], Resource: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/*' }] });

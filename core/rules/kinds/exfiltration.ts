@@ -41,7 +41,8 @@ function sourceEntity(ev: NormalizedEvent, what: Artifact): Entity {
     (marked && input !== undefined ? folderOf(input) : undefined) ??
     (what === 'model' && m?.name ? `${m.name}${m.version ? `/${m.version}` : ''}` : undefined) ??
     (input !== undefined ? folderOf(input) : undefined) ??
-    ev.resource?.uri ??
+    // An object read in place (another account's GetObject): by its folder too, as a copy's source is.
+    (ev.resource?.uri !== undefined ? folderOf(ev.resource.uri) : undefined) ??
     ev.resource?.id ??
     ev.resource?.name ??
     'unknown';
@@ -79,7 +80,7 @@ export const artifactExport: KindImpl = (ev, ctx) => {
   // request was logged without its destination (an audit `request` may be partial) — not shown to be allowed.
   const uris = ev.ml?.data?.outputs?.length ? ev.ml.data.outputs : [undefined];
   const entity = sourceEntity(ev, what);
-  const input = ev.ml?.data?.inputs?.[0];
+  const object = ev.ml?.data?.inputs?.[0] ?? ev.resource?.uri;
   for (const uri of uris) {
     if (uri !== undefined && anyGlob(allowedUris, uri)) continue;
     const destination = uri ?? (account ? `account ${account}` : 'an unrecorded destination');
@@ -89,7 +90,7 @@ export const artifactExport: KindImpl = (ev, ctx) => {
       evidence: [ev.id],
       title: what === 'model' ? 'Model exported to a destination not allowed' : 'Dataset exported to a destination not allowed',
       summary: `${entity.id} was exported to ${destination} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
-      details: { exported: what, source: entity.id, source_object: input !== undefined && input !== entity.id ? input : undefined, destination: uri, destination_account: account, operation: ev.operation },
+      details: { exported: what, source: entity.id, source_object: object !== undefined && object !== entity.id ? object : undefined, destination: uri, destination_account: account, operation: ev.operation },
     });
   }
 };
