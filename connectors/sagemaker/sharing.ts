@@ -45,7 +45,8 @@ function principalsOf(p: Obj): string[] {
 /**
  * The principals the Allow statements of an IAM resource policy name. `*` narrowed by a condition on the
  * caller's account or organization (`aws:PrincipalAccount`, `aws:PrincipalOrgID`) is those accounts or that
- * organization; `*` narrowed otherwise (a source IP, or `StringNotEquals` on the account) is still everyone, and
+ * organization, and narrowed to requests through access points (`s3:DataAccessPointAccount`, or
+ * `s3:DataAccessPointArn`: its account) the account owning them; `*` narrowed otherwise (a source IP, or `StringNotEquals` on the account) is still everyone, and
  * so is an Allow with `NotPrincipal`.
  *
  * @example
@@ -67,7 +68,14 @@ export function policyGrantees(policy: unknown): string[] {
         out.push(who);
         continue;
       }
-      const narrowed = [...conditionValues(s.Condition, 'aws:principalaccount'), ...conditionValues(s.Condition, 'aws:principalorgid')];
+      const narrowed = [
+        ...conditionValues(s.Condition, 'aws:principalaccount'),
+        ...conditionValues(s.Condition, 'aws:principalorgid'),
+        // Access delegated to access points (S3's recommended bucket policy): the account owning them decides who
+        // gets in, through their own policies; that account is the grantee (another one's access points: a share).
+        ...conditionValues(s.Condition, 's3:dataaccesspointaccount'),
+        ...conditionValues(s.Condition, 's3:dataaccesspointarn').map((arn) => /^arn:aws[a-z-]*:s3:[^:]*:(\d{12}):accesspoint/.exec(arn)?.[1] ?? arn),
+      ];
       out.push(...(narrowed.length ? narrowed : ['*']));
     }
   }

@@ -155,6 +155,24 @@ describe('SageMaker (CloudTrail): reads and copies through an S3 access point', 
   });
 });
 
+describe('SageMaker (CloudTrail): bucket access delegated to access points', () => {
+  /** S3's recommended delegation: everyone, but only through access points of the account the condition names. */
+  const delegate = (condition: Record<string, unknown>, eventID: string) =>
+    sm(s3('PutBucketPolicy', {
+      bucketName: 'models', policy: [''],
+      bucketPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: '*', Resource: ['arn:aws:s3:::models', 'arn:aws:s3:::models/*'], Condition: { StringEquals: condition } }] },
+    }, { eventID, eventCategory: 'Management', managementEvent: true }));
+
+  it('delegating a model bucket to the own account\'s access points opens it to no one; to another account\'s access points it is a share with that account', () => {
+    expect(alerts([delegate({ 's3:DataAccessPointAccount': '111122223333' }, 'dap1')])).toEqual([]);
+    const foreign = delegate({ 's3:DataAccessPointAccount': '999988887777' }, 'dap2');
+    expect(foreign.details).toMatchObject({ share_of: 'model', grantees: ['999988887777'] });
+    expect(alerts([foreign])[0]).toMatchObject({ rule_id: 'platform.artifact_shared', severity: 'high', details: { grantees: ['999988887777'] }, title: expect.stringContaining('shared with another account') });
+    expect(alerts([delegate({ 's3:DataAccessPointArn': 'arn:aws:s3:us-east-1:999988887777:accesspoint/*' }, 'dap3')])[0]?.details).toMatchObject({ grantees: ['999988887777'] });
+    expect(alerts([foreign], { 'platform.artifact_shared': { allowed_accounts: ['999988887777'] } })).toEqual([]);
+  });
+});
+
 describe('SageMaker (CloudTrail): replication of a model or training bucket', () => {
   /** A PutBucketReplication management event as CloudTrail writes it: the XML body read into JSON, one `Rule` object or a list. */
   const replicate = (bucketName: string, rule: unknown, eventID: string) =>
