@@ -59,3 +59,31 @@ export function copySourceOf(header: string | undefined): { bucket: string; key:
   if (slash <= 0) return decoded ? { bucket: decoded, key: '' } : undefined;
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
+
+/** A field under either spelling (`Bucket` / `bucket`). */
+function field(o: Obj, name: string): unknown {
+  return o[name] ?? o[name[0]!.toLowerCase() + name.slice(1)];
+}
+
+/**
+ * An S3 Control call on an access point (`CreateAccessPoint`, `PutAccessPointPolicy`): the access point's ARN (the
+ * record's region, the `x-amz-account-id` it was made for), the bucket it fronts (CreateAccessPoint's
+ * `CreateAccessPointRequest.Bucket`) and the policy set (`PutAccessPointPolicyRequest.Policy`, JSON text). The
+ * policy names no bucket: which one an access point fronts is known from its creation (see platform.artifact_shared).
+ *
+ * @example
+ * accessPointCall({ awsRegion: 'us-east-1' }, 'CreateAccessPoint', { name: 'ap', 'x-amz-account-id': '111122223333', CreateAccessPointRequest: { Bucket: 'models' } })
+ * // { arn: 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap', bucket: 'models', policy: undefined }
+ */
+export function accessPointCall(r: Obj, eventName: string, params: Obj): { arn: string; bucket?: string; policy?: unknown } | undefined {
+  if (eventName !== 'CreateAccessPoint' && eventName !== 'PutAccessPointPolicy') return undefined;
+  const name = str(field(params, 'Name'));
+  const account = str(params['x-amz-account-id']) ?? str(r.recipientAccountId);
+  const region = str(r.awsRegion);
+  if (!name) return undefined;
+  const arn = ACCESS_POINT_ARN.test(name) ? name : account && region ? `arn:aws:s3:${region}:${account}:accesspoint/${name}` : undefined;
+  if (!arn) return undefined;
+  const body = field(params, `${eventName}Request`);
+  const req = isObj(body) ? body : params;
+  return { arn, bucket: str(field(req, 'Bucket')), policy: field(req, 'Policy') };
+}

@@ -3,6 +3,7 @@ import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
+import { accessPointCall, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
@@ -243,7 +244,10 @@ function deletedObjects(r: Obj, params: Obj, bucket: string): string[] {
 
 /** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists (a copy's source counts too). */
 function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
-  const named = str(params.bucketName) ?? str(params.bucket);
+  // CreateAccessPoint names the bucket in its body; PutAccessPointPolicy names none (kept when it grants anyone).
+  const apCall = accessPointCall(r, eventName, params);
+  const apGrantees = eventName === 'PutAccessPointPolicy' && apCall ? policyGrantees(apCall.policy) : [];
+  const named = str(params.bucketName) ?? str(params.bucket) ?? apCall?.bucket;
   const key = str(params.key);
   // A copy reads its source: copying out of a listed bucket (to anywhere) is that bucket's data leaving it.
   const source = copySourceOf(str(params['x-amz-copy-source']));
@@ -259,7 +263,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else if (inList(cfg.model_buckets)) stage = 'registry';
   else if (listed(sourceBucket, cfg.training_buckets) || listed(sourceBucket, cfg.model_buckets)) {
     // Kept, as `platform` (it writes nothing a model is trained on): `ml.data.inputs` names what left.
-  } else {
+  } else if (!apGrantees.length) {
     const anyListed = cfg.training_buckets.length + cfg.model_buckets.length > 0;
     const mode = cfg.s3_unlisted_buckets === 'auto' ? (anyListed ? 'skip' : 'normalize') : cfg.s3_unlisted_buckets;
     if (mode === 'skip') return { skip: `S3 ${eventName} on bucket ${bucket ?? '(none)'} is not a listed training/model bucket` };
@@ -269,7 +273,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else if (/^(PutObject|CompleteMultipartUpload|CreateMultipartUpload|UploadPart|RestoreObject|PutObjectTagging|PutObjectRetention|PutObjectLegalHold)$/.test(eventName)) action = 'data_object.write';
   else if (/^(CopyObject|UploadPartCopy)$/.test(eventName)) action = 'data_object.copy';
   else if (/^(DeleteObject|DeleteObjects|DeleteObjectTagging)$/.test(eventName)) action = 'data_object.delete';
-  else if (/^(PutBucketPolicy|DeleteBucketPolicy|PutBucketAcl|PutObjectAcl|PutBucketPublicAccessBlock|DeletePublicAccessBlock|DeleteBucketPublicAccessBlock|PutBucketOwnershipControls)$/.test(eventName)) action = 'permission.change';
+  else if (/^(PutBucketPolicy|DeleteBucketPolicy|PutBucketAcl|PutObjectAcl|PutBucketPublicAccessBlock|DeletePublicAccessBlock|DeleteBucketPublicAccessBlock|PutBucketOwnershipControls|PutAccessPointPolicy|DeleteAccessPointPolicy)$/.test(eventName)) action = 'permission.change';
   else action = genericAction(eventName);
   const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : undefined;
   // DeleteObjects names its keys in the request (`delete.Object[].Key`) or as object resources, not in `key`.
@@ -282,7 +286,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   return {
     stage,
     action,
-    resource: { type: key ? 's3_object' : 's3_bucket', id: uri, name: key ?? bucket, uri },
+    resource: apCall ? { type: 's3_access_point', id: apCall.arn, name: apCall.arn.split('/').pop(), uri } : { type: key ? 's3_object' : 's3_bucket', id: uri, name: key ?? bucket, uri },
     ml: {
       data: {
         uris: deleted.length ? deleted : uri ? [uri] : undefined,
@@ -292,9 +296,11 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
       },
     },
     details: {
-      bucket, key, copy_source: str(params['x-amz-copy-source']), access_point: accessPoint, other_accounts: foreign.length ? foreign : undefined,
+      bucket, key, copy_source: str(params['x-amz-copy-source']), access_point: apCall?.arn ?? accessPoint, other_accounts: foreign.length ? foreign : undefined,
+      // An access point made on a model or training bucket: what a later policy on it shares (platform.artifact_shared).
+      access_point_of: eventName === 'CreateAccessPoint' && apCall ? artifact(bucket) : undefined,
       export_of: exported?.of, destination_account: exported?.account,
-      share_of: grantees.length ? artifact(bucket) : undefined, grantees: grantees.length ? grantees : undefined,
+      share_of: grantees.length ? artifact(bucket) : undefined, grantees: grantees.length ? grantees : apGrantees.length ? apGrantees : undefined,
     },
   };
 }

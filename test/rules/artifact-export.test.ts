@@ -173,6 +173,33 @@ describe('SageMaker (CloudTrail): bucket access delegated to access points', () 
   });
 });
 
+describe('SageMaker (CloudTrail): access point policies', () => {
+  // S3 Control calls, as CloudTrail logs them under s3.amazonaws.com: the access point's name and account in the
+  // request, its body (the XML request element) read into JSON.
+  const control = (eventName: string, body: Record<string, unknown>, eventID: string, name = 'partner-ap') =>
+    sm(s3(eventName, { name, 'x-amz-account-id': '111122223333', [`${eventName}Request`]: { xmlns: 'http://awss3control.amazonaws.com/doc/2018-08-20/', ...body } }, {
+      eventID, eventCategory: 'Management', managementEvent: true, resources: [{ accountId: '111122223333', type: 'AWS::S3::AccessPoint', ARN: `arn:aws:s3:us-east-1:111122223333:accesspoint/${name}` }],
+    }));
+  const policy = (principal: unknown, name = 'partner-ap') => ({
+    Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 's3:GetObject', Resource: `arn:aws:s3:us-east-1:111122223333:accesspoint/${name}/object/*` }] }),
+  });
+
+  it('a policy on an access point made on a model bucket granting another account shares that bucket; the own account, or an access point of an unlisted bucket, does not', () => {
+    const created = control('CreateAccessPoint', { Bucket: 'models', PublicAccessBlockConfiguration: { BlockPublicAcls: true } }, 'ap-create');
+    expect(created.details).toMatchObject({ access_point: 'arn:aws:s3:us-east-1:111122223333:accesspoint/partner-ap', access_point_of: 'model' });
+    const shared = control('PutAccessPointPolicy', policy({ AWS: 'arn:aws:iam::999988887777:root' }), 'ap-policy');
+    expect(shared).toMatchObject({ action: 'permission.change', details: { grantees: ['arn:aws:iam::999988887777:root'] } });
+    expect(alerts([created, shared])[0]).toMatchObject({
+      rule_id: 'platform.artifact_shared', severity: 'high', entity: { type: 'model', id: 's3://models' },
+      details: { grantees: ['arn:aws:iam::999988887777:root'], operation: 'PutAccessPointPolicy' }, title: expect.stringContaining('shared with another account'),
+    });
+    expect(alerts([created, shared], { 'platform.artifact_shared': { allowed_accounts: ['999988887777'] } })).toEqual([]);
+    expect(alerts([created, control('PutAccessPointPolicy', policy({ AWS: 'arn:aws:iam::111122223333:role/Reader' }), 'ap-policy-own')])).toEqual([]);
+    const scratch = smNorm(s3('CreateAccessPoint', { name: 'scratch-ap', 'x-amz-account-id': '111122223333', CreateAccessPointRequest: { Bucket: 'scratch' } }, { eventID: 'ap-create-2' }), SM).events;
+    expect(alerts([...scratch, control('PutAccessPointPolicy', policy('*', 'scratch-ap'), 'ap-policy-2', 'scratch-ap')])).toEqual([]);
+  });
+});
+
 describe('SageMaker (CloudTrail): replication of a model or training bucket', () => {
   /** A PutBucketReplication management event as CloudTrail writes it: the XML body read into JSON, one `Rule` object or a list. */
   const replicate = (bucketName: string, rule: unknown, eventID: string) =>

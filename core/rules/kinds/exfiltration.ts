@@ -95,10 +95,19 @@ export const artifactExport: KindImpl = (ev, ctx) => {
   }
 };
 
-/** A grantee is foreign unless it is the event's own account, or matches `allowed_accounts` (by itself or its account). */
+/**
+ * A grantee is foreign unless it is the event's own account, or matches `allowed_accounts` (by itself or its account).
+ * An S3 access point policy names no bucket: the connector marks the access point's creation on a model or training
+ * bucket (`details.access_point_of`), kept here, and a policy on that access point (`details.access_point`) shares it.
+ */
 export const artifactShare: KindImpl = (ev, ctx) => {
-  if (ev.outcome === 'failure' || ev.action !== 'permission.change') return;
-  const what = artifactOf(ev.details?.share_of, '');
+  if (ev.outcome === 'failure') return;
+  const accessPoint = text(ev.details?.access_point);
+  const fronts = artifactOf(ev.details?.access_point_of, '');
+  if (accessPoint && fronts) ctx.set(`ap|${accessPoint}`, { of: fronts, uri: ev.resource?.uri });
+  if (ev.action !== 'permission.change') return;
+  const viaAccessPoint = !ev.details?.share_of && accessPoint ? ctx.get<{ of: Artifact; uri?: string }>(`ap|${accessPoint}`) : undefined;
+  const what = artifactOf(ev.details?.share_of, '') ?? viaAccessPoint?.of;
   const grantees = Array.isArray(ev.details?.grantees) ? (ev.details.grantees as unknown[]).filter((g): g is string => typeof g === 'string' && !!g) : [];
   if (!what || !grantees.length) return;
   const allowed = setting<string[]>(ctx, 'allowed_accounts');
@@ -109,7 +118,8 @@ export const artifactShare: KindImpl = (ev, ctx) => {
     return !anyGlob(allowed, g) && !anyGlob(allowed, account);
   });
   if (!foreign.length) return;
-  const entity = sourceEntity(ev, what);
+  // Through an access point: the bucket behind it is what is shared.
+  const entity = viaAccessPoint?.uri ? { type: what, id: viaAccessPoint.uri, platform: ev.platform } : sourceEntity(ev, what);
   const everyone = foreign.includes('*');
   ctx.detect({
     entity,
