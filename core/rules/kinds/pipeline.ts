@@ -259,6 +259,14 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
     reasons.push(...judged.reasons);
     offenders.push(...judged.offenders);
   }
+  // A SageMaker algorithm resource of another account (AWS Marketplace, a partner) runs a training image the job does
+  // not show (it is in that account's algorithm): nothing to pin or check, unless the operator trusts the algorithm.
+  const algorithm = typeof j?.algorithm === 'string' ? j.algorithm : undefined;
+  const owner = algorithm ? /^arn:aws[a-z-]*:sagemaker:[^:]*:(\d{12}):algorithm\//.exec(algorithm)?.[1] : undefined;
+  if (algorithm && owner && isJobSubmission(ev) && owner !== ev.cloud?.account && !anyGlob(setting<string[]>(ctx, 'trusted_algorithms'), algorithm)) {
+    reasons.push(`algorithm ${algorithm} of account ${owner}: its training image is not in the request`);
+    offenders.push(algorithm);
+  }
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
     reasons.push(`dependency hash check failed: ${ev.error?.message ?? ev.error?.code ?? 'failed'}`);
