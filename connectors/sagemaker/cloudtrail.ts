@@ -4,7 +4,6 @@ import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft,
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
 import { accessPointCall, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
-import { bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
