@@ -41,7 +41,7 @@ describe('SageMaker additional model data sources', () => {
 
   it('weights nobody registered, loaded beside an approved package, make the deployment unapproved', () => {
     const alerts = unapproved([register(), ...deploy({ modelPackageName: PKG, additionalModelDataSources: draft('s3://scratch/draft/') })]);
-    expect(alerts.map((a) => [a.entity.id, a.details.reason, (a.details.deployed as { artifact?: string } | undefined)?.artifact])).toEqual([['fraud-prod', 'never_approved', 's3://scratch/draft']]);
+    expect(alerts.map((a) => [a.entity.id, a.details.reason, (a.details.deployed as { artifact?: string } | undefined)?.artifact])).toEqual([['111122223333:us-east-1:fraud-prod', 'never_approved', 's3://scratch/draft']]);
     // The same with the approved artifact named directly rather than through the package.
     const direct = unapproved([register(), ...deploy({ image: IMAGE, modelDataUrl: 's3://models/fraud/v3/model.tar.gz', additionalModelDataSources: draft('s3://scratch/draft/') })]);
     expect(direct.map((a) => (a.details.deployed as { artifact?: string } | undefined)?.artifact)).toEqual(['s3://scratch/draft']);

@@ -52,7 +52,7 @@ describe('SageMaker inference experiments (shadow tests)', () => {
 
   it('a model never approved, put on a production endpoint as a shadow variant, is an unapproved deployment; an approved one is not', () => {
     const alerts = unapproved([...setup(), create('fraud-evil')]);
-    expect(alerts.map((a) => [a.entity.id, a.details.models])).toEqual([['fraud-prod', ['fraud-evil']]]);
+    expect(alerts.map((a) => [a.entity.id, a.details.models])).toEqual([['111122223333:us-east-1:fraud-prod', ['fraud-evil']]]);
     expect(unapproved([...setup(), create('fraud-good')])).toEqual([]);
   });
 
@@ -61,14 +61,14 @@ describe('SageMaker inference experiments (shadow tests)', () => {
     const update = at('UpdateInferenceExperiment', { name: 'shadow-1', modelVariants: [{ modelName: 'fraud-good', variantName: 'prod', infrastructureConfig: rt }, { modelName: 'fraud-evil', variantName: 'shadow', infrastructureConfig: rt }], shadowModeConfig: { sourceModelVariantName: 'prod', shadowModelVariants: [{ shadowModelVariantName: 'shadow', samplingPercentage: 50 }] } });
     expect([update.stage, update.action, update.ml?.deployment?.endpoint]).toEqual(['serving', 'endpoint.deploy', undefined]);
     const alerts = unapproved([...before, update]);
-    expect(alerts.map((a) => [a.entity.id, a.details.models])).toEqual([['fraud-prod', ['fraud-evil']]]);
+    expect(alerts.map((a) => [a.entity.id, a.details.models])).toEqual([['111122223333:us-east-1:fraud-prod', ['fraud-evil']]]);
   });
 
   it('a promotion naming the models to deploy (desiredModelVariants) is judged on them even when the experiment was never seen', () => {
     const prod = setup();
     const promote = at('StopInferenceExperiment', { name: 'shadow-9', modelVariantActions: { shadow: 'Promote' }, desiredModelVariants: [{ modelName: 'fraud-evil', variantName: 'shadow', infrastructureConfig: rt }], desiredState: 'Completed' });
     const alerts = unapproved([...prod, promote]);
-    expect(alerts.map((a) => [a.entity.id, a.details.models])).toEqual([['inference-experiment/shadow-9', ['fraud-evil']]]);
+    expect(alerts.map((a) => [a.entity.id, a.details.models])).toEqual([['111122223333:us-east-1:inference-experiment/shadow-9', ['fraud-evil']]]);
   });
 
   it('a promotion without desiredModelVariants is judged on the model its Create put on that variant: a candidate rejected after the shadow test', () => {
@@ -83,7 +83,7 @@ describe('SageMaker inference experiments (shadow tests)', () => {
     const promote = at('StopInferenceExperiment', { name: 'shadow-1', modelVariantActions: { shadow: 'Promote', prod: 'Remove' }, desiredState: 'Completed' });
     expect([promote.stage, promote.action, promote.details?.promoted_variants, promote.ml?.deployment?.variants]).toEqual(['serving', 'endpoint.deploy', ['shadow'], undefined]);
     const alerts = unapproved([...prod, ...candidate, shadow, reject, promote]);
-    expect(alerts.map((a) => [a.entity.id, a.details.models, a.details.reason, a.evidence.includes(promote.id)])).toEqual([['fraud-prod', ['fraud-cand'], 'rejected', true]]);
+    expect(alerts.map((a) => [a.entity.id, a.details.models, a.details.reason, a.evidence.includes(promote.id)])).toEqual([['111122223333:us-east-1:fraud-prod', ['fraud-cand'], 'rejected', true]]);
     // Not promoted: the rejected candidate stays a shadow nobody put into production.
     const retain = at('StopInferenceExperiment', { name: 'shadow-1', modelVariantActions: { shadow: 'Remove', prod: 'Retain' }, desiredState: 'Completed' });
     expect(unapproved([...prod, ...candidate, shadow, reject, retain])).toEqual([]);
