@@ -506,6 +506,20 @@ export function jobFamily(name: string): string {
     .replace(/[-_]\d+$/, '') || name;
 }
 
+/**
+ * The alert entity of a job's family (`churn-nightly-16` → `churn-nightly`, see jobFamily). SageMaker job names are
+ * unique only within an account and region, so the dev and prod accounts' `churn-nightly` are two families: the id is
+ * scoped as endpoints are (`111122223333:us-east-1:churn-nightly`, `name` the family as named).
+ *
+ * @example
+ * jobEntity({ platform: 'vertex' }, 'fraud-train-7') // { type: 'job', id: 'fraud-train', platform: 'vertex' }
+ */
+export function jobEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, job: string): { type: 'job'; id: string; name?: string; platform: string } {
+  const family = jobFamily(job);
+  const id = ev.platform === 'sagemaker' ? scopedName(family, sagemakerScopeOf(ev)) : family;
+  return id === family ? { type: 'job', id, platform: ev.platform } : { type: 'job', id, name: family, platform: ev.platform };
+}
+
 /** The job name of an event. */
 export function jobNameOf(ev: NormalizedEvent): string | undefined {
   const named = ev.ml?.job?.name ?? ev.ml?.provenance?.pipeline;

@@ -136,6 +136,19 @@ describe('SageMaker state is kept per account and region', () => {
     ]);
   });
 
+  it('a training job family of the same name in two accounts: its unpinned image is an alert in each, not one suppressed repeat', () => {
+    const job = (account: string, minute: number) =>
+      ct(account, 'CreateTrainingJob', `2026-03-02T10:${minute}:00Z`, {
+        trainingJobName: `churn-nightly-${minute}`, roleArn: `arn:aws:iam::${account}:role/SageMakerExec`, enableNetworkIsolation: true,
+        algorithmSpecification: { trainingImage: 'docker.io/someone/train:latest', trainingInputMode: 'File' },
+        outputDataConfig: { s3OutputPath: `s3://models-${account}/churn/` },
+      });
+    expect(fired([job(A, 10), job(B, 20)], 'training.unverified_dependency').map((a) => [a.entity.id, a.entity.name])).toEqual([
+      [`${A}:us-east-1:churn-nightly`, 'churn-nightly'],
+      [`${B}:us-east-1:churn-nightly`, 'churn-nightly'],
+    ]);
+  });
+
   it('a custom rule naming the resource names a SageMaker one in its account and region', () => {
     const rules = RulesConfig.parse({ custom: [{ id: 'platform.endpoint_deleted', kind: 'match', stage: 'serving', entity: 'resource', where: { actions: ['endpoint.undeploy'], platforms: ['sagemaker'] } }] });
     const del = (account: string, minute: number) => ct(account, 'DeleteEndpoint', `2026-03-02T10:${minute}:00Z`, { endpointName: 'churn-prod' });

@@ -126,11 +126,21 @@ describe('a training job reading a location its family never read (training.unfa
     const [a, ...rest] = alerts([...nightly(), odd]);
     expect(rest).toEqual([]);
     expect(a).toMatchObject({
-      rule_id: 'training.unfamiliar_data_source', stage: 'training', entity: { type: 'job', id: 'churn-train' },
+      rule_id: 'training.unfamiliar_data_source', stage: 'training', entity: { type: 'job', id: `${ACCOUNT}:us-east-1:churn-train`, name: 'churn-train' },
       details: { job: `churn-train-${day(10)}b`, inputs: ['s3://partner-data-999/churn/'], known_sources: ['s3://ml-training-data'] },
     });
     expect(a!.evidence.at(-1)).toBe(odd.id);
     expect(alerts([...nightly(), odd], { 'training.unfamiliar_data_source': { allowed_sources: ['s3://partner-data-999/*'] } })).toEqual([]);
+  });
+
+  it('the same pipeline in another account (dev and prod from one template) reads its own bucket: another family, no alert', () => {
+    const PROD = '444455556666';
+    const prodRole = { userIdentity: { type: 'AssumedRole', principalId: 'AROAPROD:SageMaker', arn: `arn:aws:sts::${PROD}:assumed-role/churn-pipeline-exec/SageMaker`, accountId: PROD }, recipientAccountId: PROD };
+    const prodRuns = [0, 1, 2, 3].map((d) => training(`${day(10 + d)}T03:00:00Z`, `churn-train-${day(10 + d)}`, 's3://ml-training-data-prod/churn/', prodRole));
+    expect(alerts([...nightly(), ...prodRuns])).toEqual([]);
+    // …while in its own account the fourth run from a new bucket still alerts.
+    const odd = training(`${day(14)}T03:00:00Z`, `churn-train-${day(14)}`, 's3://partner-data-999/churn/', prodRole);
+    expect(alerts([...nightly(), ...prodRuns, odd]).map((a) => a.entity.id)).toEqual([`${PROD}:us-east-1:churn-train`]);
   });
 
   it('new dated folders of the usual bucket are no new source', () => {

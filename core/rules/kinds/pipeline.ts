@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
+import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
 
@@ -95,7 +95,7 @@ export const distributionShift: KindImpl = (ev, ctx) => {
     const globs = setting(ctx, 'metrics');
     const job = jobNameOf(ev);
     const hasData = !!(ev.ml.data?.uris?.length || ev.ml.data?.inputs?.length || (ev.resource && /dataset|feature/.test(ev.resource.type)));
-    const entity = hasData || !job ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform } : { type: 'job', id: jobFamily(job), platform: ev.platform };
+    const entity = hasData || !job ? { type: 'data_source', id: sourceOf(ev), platform: ev.platform } : jobEntity(ev, job);
     for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, entity, 'mean', v);
   }
 };
@@ -111,8 +111,9 @@ export const codeModified: KindImpl = (ev, ctx) => {
   const { image, commit } = codeOf(ev);
   if (!image && !commit) return;
   const job = jobNameOf(ev) ?? 'unknown';
-  const family = jobFamily(job);
-  const entity = { type: 'job', id: family, platform: ev.platform };
+  const entity = jobEntity(ev, job);
+  // Learned per family (in its account, on SageMaker): the entity's id.
+  const family = entity.id;
   const approvedImages = setting<string[]>(ctx, 'approved_images');
   const approvedCommits = setting<string[]>(ctx, 'approved_commits');
   const reasons: string[] = [];
@@ -152,7 +153,7 @@ export const networkEgress: KindImpl = (ev, ctx) => {
         // By family, as the egress σ part and training.unverified_dependency name the job: the alerts of one run
         // group under one entity (`fraud-train-1` → `fraud-train`); `key` and `details.job` still name the run.
         ctx.detect({
-          entity: { type: 'job', id: jobFamily(job), platform: ev.platform }, key: job, evidence: [ev.id], title: 'Job runs without network isolation',
+          entity: jobEntity(ev, job), key: job, evidence: [ev.id], title: 'Job runs without network isolation',
           summary: `${job} was submitted without network isolation or a VPC / private network (policy "${policy.jobs}")`,
           details: { job, network_isolation: j?.network_isolation ?? null, vpc: j?.vpc ?? null, policy: policy.jobs, submitted_by: identityOf(ev.actor, ctx.cfg) },
         });
@@ -162,7 +163,7 @@ export const networkEgress: KindImpl = (ev, ctx) => {
   if (ev.stage === 'training' && ev.ml?.metrics) {
     const globs = setting(ctx, 'metrics');
     const job = jobNameOf(ev);
-    if (job) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, { type: 'job', id: jobFamily(job), platform: ev.platform }, 'max', v);
+    if (job) for (const [k, v] of Object.entries(ev.ml.metrics)) if (anyGlob(globs, k)) ctx.observe(k, jobEntity(ev, job), 'max', v);
   }
 };
 
@@ -275,7 +276,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const job = jobNameOf(ev) ?? ev.operation;
   const image = offenders[0] ?? j?.image;
   // By job family: each run of a recurring pipeline (churn-nightly-16, -17…) is the same finding, suppressed as a repeat.
-  ctx.detect({ entity: { type: 'job', id: jobFamily(job), platform: ev.platform }, key: offenders.length ? offenders.join(',') : (j?.image ?? 'dependency'), evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), reasons } });
+  ctx.detect({ entity: jobEntity(ev, job), key: offenders.length ? offenders.join(',') : (j?.image ?? 'dependency'), evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), reasons } });
 };
 
 export type { RuleContext };

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, identityOf, inputsOf, isJobSubmission, jobFamily, jobNameOf, sourceOf } from '../facts.js';
+import { anyGlob, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, sourceOf } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -129,13 +129,14 @@ interface FamilySources {
  * What a run is judged against: a job's family, or for an MLflow run behind a registered version (the registry
  * auditor's `run.provenance`: its `mlflow.log_input` datasets) the model — MLflow run names are random words.
  */
-function lineageOf(ev: NormalizedEvent): { entity: { type: string; id: string; platform: string }; family: string; job: string } | undefined {
+function lineageOf(ev: NormalizedEvent): { entity: { type: string; id: string; name?: string; platform: string }; family: string; job: string } | undefined {
   const job = jobNameOf(ev) ?? ev.resource?.id;
   const model = ev.ml?.model?.name;
   if (ev.action === 'run.provenance' && model) return { entity: { type: 'model', id: model, platform: ev.platform }, family: `model:${model}`, job: job ?? model };
   if (!isJobSubmission(ev) || !job) return undefined;
-  const family = jobFamily(job);
-  return { entity: { type: 'job', id: family, platform: ev.platform }, family, job };
+  // A SageMaker family in its account: the dev and prod accounts' pipeline of one name read their own buckets.
+  const entity = jobEntity(ev, job);
+  return { entity, family: entity.id, job };
 }
 
 export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
@@ -155,7 +156,7 @@ export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
     const newInputs = inputs.filter((u) => unexpected.includes(storeOf(u)));
     ctx.detect({
       entity, key: unexpected.join(','), evidence: [learned.event, ev.id], title: 'Training job reads data from a location its family never read',
-      summary: `${job} reads ${newInputs.slice(0, 3).join(', ')}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${family}`} read only ${learned.sources.slice(0, 5).join(', ')}`,
+      summary: `${job} reads ${newInputs.slice(0, 3).join(', ')}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${entity.name ?? entity.id}`} read only ${learned.sources.slice(0, 5).join(', ')}`,
       details: { job, submitted_by: identityOf(ev.actor, ctx.cfg), inputs: newInputs.slice(0, 20), known_sources: learned.sources.slice(0, 20) },
     });
   }
