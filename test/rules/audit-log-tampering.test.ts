@@ -35,8 +35,9 @@ describe('CloudTrail control calls (platform.audit_log_tampering)', () => {
     const del = trail('DeleteTrail', { name: 'org-trail' });
     const fired = alerts([stop, del]);
     expect(fired.map((a) => [a.entity.id, a.severity, a.evidence, a.details.action])).toEqual([
-      ['org-trail', 'high', [stop.id], 'audit_log.disable'],
-      ['org-trail', 'high', [del.id], 'audit_log.delete'],
+      // One trail whether named by its ARN or by its name: scoped by account and region, its name as entity.name.
+      ['111122223333:us-east-1:org-trail', 'high', [stop.id], 'audit_log.disable'],
+      ['111122223333:us-east-1:org-trail', 'high', [del.id], 'audit_log.delete'],
     ]);
     expect(fired[0]!.details).toMatchObject({ identity: 'alice', trail: 'org-trail', actor_id: 'arn:aws:sts::111122223333:assumed-role/MLEngineer/alice' });
     expect(alerts([stop], { 'platform.audit_log_tampering': { exempt: ['alice'] } })).toEqual([]);
@@ -61,6 +62,23 @@ describe('CloudTrail control calls (platform.audit_log_tampering)', () => {
     expect(alerts([trail('PutEventSelectors', advanced([]))])).toEqual([]);
     const readsOnly = trail('PutEventSelectors', advanced([{ field: 'readOnly', equals: ['true'] }]));
     expect(alerts([readsOnly])).toHaveLength(1);
+  });
+
+  it('trails of one name in two accounts are two trails: the second account\'s StopLogging alerts too, not a repeat of the first\'s', () => {
+    // The console's default trail name in every account of an organization; mltrail reads them all.
+    const inAccount = (account: string, hour: string) =>
+      trail('StopLogging', { name: `arn:aws:cloudtrail:us-east-1:${account}:trail/management-events` }, {
+        recipientAccountId: account, eventTime: `2026-11-25T${hour}:00:00Z`,
+        userIdentity: { type: 'IAMUser', principalId: `AIDA${account}`, arn: `arn:aws:iam::${account}:user/ops`, accountId: account, userName: 'ops' },
+      });
+    const fired = alerts([inAccount('111122223333', '10'), inAccount('444455556666', '11')]);
+    expect(fired.map((a) => [a.entity.id, a.entity.name, a.details.trail, a.count ?? 1])).toEqual([
+      ['111122223333:us-east-1:management-events', 'management-events', 'management-events', 1],
+      ['444455556666:us-east-1:management-events', 'management-events', 'management-events', 1],
+    ]);
+    // The same trail stopped again the same day is still one finding, counted.
+    const again = alerts([inAccount('111122223333', '10'), inAccount('111122223333', '12')]);
+    expect(again.map((a) => a.entity.id)).toEqual(['111122223333:us-east-1:management-events']);
   });
 
   it('a refused StopLogging changed nothing: no tampering alert; other CloudTrail calls stay skipped', () => {

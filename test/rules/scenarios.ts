@@ -203,11 +203,11 @@ const S: Record<string, Record<string, Builder>> = {
   'platform.audit_log_tampering': {
     fire: () => {
       const stop = trailCall(T0, 'StopLogging', 'audit_log.disable', {});
-      return { events: [stop], expect: [{ rule_id: 'platform.audit_log_tampering', entity: { type: 'audit_log', id: 'org-trail' }, evidence: [stop.id] }] };
+      return { events: [stop], expect: [{ rule_id: 'platform.audit_log_tampering', entity: { type: 'audit_log', id: '111122223333:us-east-1:org-trail' }, evidence: [stop.id] }] };
     },
     'fire-narrowed': () => {
       const put = trailCall(T0, 'PutEventSelectors', 'audit_log.update', { unlogged_buckets: ['training-data'] });
-      return { events: [put], expect: [{ rule_id: 'platform.audit_log_tampering', entity: { type: 'audit_log', id: 'org-trail' }, evidence: [put.id] }] };
+      return { events: [put], expect: [{ rule_id: 'platform.audit_log_tampering', entity: { type: 'audit_log', id: '111122223333:us-east-1:org-trail' }, evidence: [put.id] }] };
     },
     // Selectors that still log every listed bucket and the management events, and logging switched back on.
     'near-miss': () => ({ events: [trailCall(T0, 'PutEventSelectors', 'audit_log.update', {}), trailCall(T0 + HOUR, 'StartLogging', 'audit_log.enable', {})], expect: [] }),

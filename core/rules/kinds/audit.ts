@@ -1,5 +1,15 @@
-import { anyGlob, callerText, identityOf } from '../facts.js';
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, callerText, identityOf, sagemakerScopeOf, scopedName } from '../facts.js';
 import { setting, type KindImpl } from './context.js';
+
+/**
+ * Where a trail lives (`<account>:<region>`): its ARN's, else where the call was made. Trail names are unique only in
+ * an account and region — every account's console trail is `management-events` — and mltrail reads many accounts.
+ */
+function trailScope(ev: NormalizedEvent): string | undefined {
+  const arn = /^arn:[^:]+:cloudtrail:([^:]+):(\d{12}):trail\//.exec(ev.resource?.id ?? '');
+  return arn ? `${arn[2]}:${arn[1]}` : sagemakerScopeOf(ev);
+}
 
 /**
  * The audit log mltrail reads being switched off, deleted or narrowed (CloudTrail StopLogging, DeleteTrail,
@@ -22,7 +32,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       : ev.action === 'audit_log.delete' ? 'deleted the trail'
         : [unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined, noManagement ? 'stopped logging management events' : undefined].filter(Boolean).join(' and ');
   ctx.detect({
-    entity: { type: 'audit_log', id: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
+    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
     summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded`,
     details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined },
   });
