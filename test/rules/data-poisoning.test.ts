@@ -110,7 +110,39 @@ describe('training data written by an identity that never wrote there (ingestion
 
   it('a Feature Store PutRecord by a new identity alerts on the feature group', () => {
     const w = putRecord(`${day(10)}T12:20:00Z`, MALLORY);
-    expect(alerts([...nightly(), w]).map((a) => [a.entity.id, a.evidence])).toEqual([['feature_group:churn-features', [w.id]]]);
+    expect(alerts([...nightly(), w]).map((a) => [a.entity.id, a.evidence])).toEqual([[`${ACCOUNT}:us-east-1:feature_group:churn-features`, [w.id]]]);
+  });
+
+  it('feature groups of one name in two accounts are two sources: writing the prod one by hand alerts though the same person writes the dev one daily', () => {
+    const PROD = '444455556666';
+    // An SSO person (the same identity in every account) and each account's pipeline role, as IaC deploys them.
+    const sso = (account: string) => ({
+      userIdentity: { type: 'AssumedRole', principalId: 'AROASSO:alice@corp.example', arn: `arn:aws:sts::${account}:assumed-role/AWSReservedSSO_DataScientist_0123456789abcdef/alice@corp.example`, accountId: account },
+      sourceIPAddress: '198.51.100.20', userAgent: 'aws-cli/2.15.0',
+    });
+    const role = (account: string, d: number) => {
+      const r = pipelineRole(`botocore-session-${1759280000 + d}`) as { userIdentity: Record<string, unknown> };
+      return { ...r, userIdentity: { ...r.userIdentity, arn: `arn:aws:sts::${account}:assumed-role/churn-pipeline-exec/botocore-session-${1759280000 + d}`, accountId: account } };
+    };
+    const putIn = (account: string, time: string, who: object) =>
+      normOne(
+        ctRecord('PutRecord', { featureGroupName: 'churn-features' }, {
+          ...who, recipientAccountId: account, eventTime: time, eventCategory: 'Data', managementEvent: false, readOnly: false, eventID: `evt-${++n}`,
+          resources: [{ accountId: account, type: 'AWS::SageMaker::FeatureGroup', ARN: `arn:aws:sagemaker:us-east-1:${account}:feature-group/churn-features` }],
+        }),
+        SM,
+      );
+    const history = Array.from({ length: 10 }, (_, d) => [
+      putIn(ACCOUNT, `${day(d)}T02:20:00Z`, role(ACCOUNT, d)),
+      putIn(ACCOUNT, `${day(d)}T09:00:00Z`, sso(ACCOUNT)),
+      putIn(PROD, `${day(d)}T02:20:00Z`, role(PROD, d)),
+    ]).flat();
+    const w = putIn(PROD, `${day(10)}T12:20:00Z`, sso(PROD));
+    expect(alerts([...history, w]).map((a) => [a.entity.id, a.entity.name, a.details.identity, a.details.known_writers])).toEqual([
+      [`${PROD}:us-east-1:feature_group:churn-features`, 'feature_group:churn-features', 'alice@corp.example', ['role:churn-pipeline-exec']],
+    ]);
+    // In the dev account she is a known writer.
+    expect(alerts([...history, putIn(ACCOUNT, `${day(10)}T12:20:00Z`, sso(ACCOUNT))])).toEqual([]);
   });
 
   it('a young source is still learning its writers (min_history), and the new writer is learned after one alert', () => {

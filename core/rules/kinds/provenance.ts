@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, sourceOf } from '../facts.js';
+import { anyGlob, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -95,7 +95,10 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   if (!identity || anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const who = writerOf(identity);
   const object = uris[0];
-  const source = (object && datasetRoot(object)) ?? sourceOf(ev);
+  const named = (object && datasetRoot(object)) ?? sourceOf(ev);
+  // A bucket is global; a named source (a SageMaker feature group) is unique only in its account and region: the dev
+  // and prod accounts' `churn-features` from one template have their own writers.
+  const source = /^[a-z0-9+.-]+:\/\//i.test(named) ? named : scopedName(named, sagemakerScopeOf(ev));
   const t = Date.parse(ev.time);
   const k = `writers|${source}`;
   const learned = ctx.get<Writers>(k) ?? { first: t, writers: {} };
@@ -107,7 +110,7 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
     const copied = ev.ml?.data?.inputs ?? [];
     const readBy = readersOf(ctx, source, object);
     ctx.detect({
-      entity: { type: 'data_source', id: source, platform: ev.platform }, key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
+      entity: { type: 'data_source', id: source, ...(source !== named ? { name: named } : {}), platform: ev.platform }, key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
       summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}); ${source} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(learned.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
       details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), read_by: readBy.length ? readBy.slice(0, 20) : undefined },
     });
