@@ -103,6 +103,7 @@ const CLOUD_SERVICE_PRODUCTS: Record<string, string> = {
   'iam.amazonaws.com': 'AWS IAM',
   'ecr.amazonaws.com': 'Amazon ECR',
   'kms.amazonaws.com': 'AWS KMS',
+  'cloudtrail.amazonaws.com': 'AWS CloudTrail',
   'logs.amazonaws.com': 'Amazon CloudWatch Logs',
   'storage.googleapis.com': 'Cloud Storage',
   'bigquery.googleapis.com': 'BigQuery',

@@ -182,6 +182,8 @@ describe('the product an event is labelled with', () => {
     expect(labels(mk('sagemaker', 's3.amazonaws.com', 'PutObject'))).toEqual(['AWS Amazon S3', 'AWS / Amazon S3', 'AWS / Amazon S3']);
     expect(labels(mk('sagemaker', 'sts.amazonaws.com', 'AssumeRole'))[1]).toBe('AWS / AWS STS');
     expect(labels(mk('sagemaker', 'ec2.amazonaws.com', 'RunInstances'))[1]).toBe('AWS / ec2.amazonaws.com');
+    // The trail's own calls, kept by default (platform.audit_log_tampering), are CloudTrail's, named as the other services are.
+    expect(labels(mk('sagemaker', 'cloudtrail.amazonaws.com', 'StopLogging'))).toEqual(['AWS AWS CloudTrail', 'AWS / AWS CloudTrail', 'AWS / AWS CloudTrail']);
     expect(labels(mk('sagemaker', 'sagemaker.amazonaws.com', 'CreateModel'))).toEqual(['AWS Amazon SageMaker', 'AWS / Amazon SageMaker', 'AWS / Amazon SageMaker']);
     expect(labels(mk('vertex', 'bigquery.googleapis.com', 'jobservice.jobcompleted'))[1]).toBe('Google Cloud / BigQuery');
     expect(labels(mk('vertex', 'aiplatform.googleapis.com', 'UploadModel'))[1]).toBe('Google Cloud / Vertex AI');
