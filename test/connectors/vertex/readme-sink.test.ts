@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../helpers/fixtures.js';
+import { auditEntry, LOC, normOneConfigured } from './samples.js';
+
+/**
+ * The README's Logging sink is what reaches the connector: an entry its filter drops is never judged, whatever the
+ * connector does with it. Its `--log-filter` is evaluated here as Cloud Logging would (a disjunction of `field="value"`
+ * comparisons; another shape fails the test so the evaluator is extended, not skipped).
+ */
+
+const PROJECT = 'my-ml-project';
+
+function readmeFilter(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Vertex AI'), readme.indexOf('## Kubeflow'));
+  const arg = /gcloud logging sinks create [\s\S]*?--log-filter='(.*)'\s*$/m.exec(section)?.[1];
+  expect(arg, 'the README creates the sink with --log-filter').toBeTruthy();
+  // The shell splices the project in: '…projects/'$P'/logs…'.
+  return arg!.replace(/'\$P'/g, PROJECT);
+}
+
+function passes(filter: string, entry: Record<string, unknown>): boolean {
+  return filter.split(/\s+OR\s+/).some((term) => {
+    const m = /^([A-Za-z_.]+)="([^"]*)"$/.exec(term.trim());
+    if (!m) throw new Error(`filter term this test cannot evaluate: ${term}`);
+    const value = m[1]!.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), entry);
+    return value === m[2];
+  });
+}
+
+/** A bucket IAM change as Cloud Storage logs it (Admin Activity, always on): the policy delta only. */
+const bucketIam = {
+  protoPayload: {
+    '@type': 'type.googleapis.com/google.cloud.audit.AuditLog', status: {},
+    authenticationInfo: { principalEmail: 'mallory@corp.example' },
+    serviceName: 'storage.googleapis.com', methodName: 'storage.setIamPermissions',
+    authorizationInfo: [{ resource: 'projects/_/buckets/fraud-models', permission: 'storage.buckets.setIamPolicy', granted: true, resourceAttributes: {} }],
+    resourceName: 'projects/_/buckets/fraud-models',
+    serviceData: { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { bindingDeltas: [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'allUsers' }] } },
+  },
+  insertId: 'gcs-iam-1', resource: { type: 'gcs_bucket', labels: { project_id: PROJECT, bucket_name: 'fraud-models', location: 'us-central1' } },
+  timestamp: '2026-11-20T12:00:00.000Z', severity: 'NOTICE', logName: `projects/${PROJECT}/logs/cloudaudit.googleapis.com%2Factivity`,
+};
+
+describe('the README\'s Vertex AI Logging sink', () => {
+  it('forwards Vertex AI audit entries and a listed bucket opened to everyone (connectors.vertex.model_buckets), which the connector marks as a share', () => {
+    const filter = readmeFilter();
+    expect(passes(filter, auditEntry({ method: 'google.cloud.aiplatform.v1.ModelService.UploadModel', resourceName: LOC }))).toBe(true);
+    expect(normOneConfigured(bucketIam, { model_buckets: ['fraud-models'] }).details).toMatchObject({ share_of: 'model', grantees: ['*'] });
+    expect(passes(filter, bucketIam)).toBe(true);
+    // Not every Cloud Storage entry: an object read is not what the filter is for.
+    expect(passes(filter, { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, methodName: 'storage.objects.get' } })).toBe(false);
+  });
+});
