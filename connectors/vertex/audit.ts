@@ -6,6 +6,7 @@ import { publicBucketShareOf, publicShareOf, type BucketLists } from './sharing.
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { gardenDeploy } from './garden.js';
+import { sinkChange } from './logsink.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
 
@@ -372,6 +373,12 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
       }
     }
   }
+  // A log sink deleted, disabled or changed (platform.audit_log_tampering), as CloudTrail's trail calls are read.
+  const sink = vertex ? undefined : sinkChange(methodName, req, resourceName);
+  if (sink) {
+    action = sink.action;
+    resourceType = 'logging_sink';
+  }
   const modelRef = vertex ? parseModelRef(resourceName) : {};
   const object = vertex ? undefined : storageTarget(serviceName, resourceName);
   if (object) {
@@ -442,6 +449,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     destination_account: outcome === 'failure' ? undefined : copy?.project,
     share_of: share?.of,
     grantees: share?.grantees,
+    trail: sink?.sink,
   };
   return {
     stage,

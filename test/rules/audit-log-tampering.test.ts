@@ -3,6 +3,7 @@ import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, norm, normOne } from '../connectors/sagemaker/helpers.js';
+import { auditEntry, normOne as vertexOne } from '../connectors/vertex/samples.js';
 
 /**
  * platform.audit_log_tampering end to end from CloudTrail's own records (eventSource cloudtrail.amazonaws.com):
@@ -87,5 +88,39 @@ describe('CloudTrail control calls (platform.audit_log_tampering)', () => {
     const out = norm(ctRecord('LookupEvents', {}, { eventSource: 'cloudtrail.amazonaws.com', eventID: 'lookup-1' }), SM);
     expect(out.events).toEqual([]);
     expect(out.skipped.length).toBe(1);
+  });
+});
+
+describe('Cloud Logging sink calls, read by the Vertex connector (platform.audit_log_tampering)', () => {
+  const SINK = 'projects/my-ml-project/sinks/siem-export';
+  /** An Admin Activity entry of logging.googleapis.com, as Cloud Logging writes it for a sink call. */
+  function sinkCall(rpc: string, request: Record<string, unknown>, resourceName = SINK): NormalizedEvent {
+    const e = auditEntry({ method: `google.logging.v2.ConfigServiceV2.${rpc}`, resourceName, principal: 'mallory@corp.example', request: { '@type': `type.googleapis.com/google.logging.v2.${rpc}Request`, ...request } });
+    (e.protoPayload as Record<string, unknown>).serviceName = 'logging.googleapis.com';
+    e.resource = { type: 'logging_sink', labels: { project_id: 'my-ml-project', name: 'siem-export', destination: '' } };
+    return vertexOne(e);
+  }
+
+  it('a sink deleted, or disabled through its field mask, alerts with the sink\'s name; another update does not', () => {
+    const del = sinkCall('DeleteSink', { sinkName: SINK });
+    expect(del).toMatchObject({ stage: 'platform', action: 'audit_log.delete', resource: { type: 'logging_sink', id: SINK, name: 'siem-export' }, details: { trail: SINK } });
+    const off = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', destination: 'pubsub.googleapis.com/projects/my-ml-project/topics/siem', disabled: true }, updateMask: 'disabled' });
+    expect(off.action).toBe('audit_log.disable');
+    const refiltered = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', filter: 'severity>=ERROR' }, updateMask: 'filter' });
+    expect(refiltered.action).toBe('audit_log.update');
+    // `disabled: true` outside the mask changes nothing.
+    expect(sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', disabled: true }, updateMask: 'filter' }).action).toBe('audit_log.update');
+    const fired = alerts([del, off, refiltered]);
+    expect(fired.map((a) => [a.entity.id, a.evidence, a.details.action, a.details.trail])).toEqual([
+      [SINK, [del.id], 'audit_log.delete', SINK],
+      [SINK, [off.id], 'audit_log.disable', SINK],
+    ]);
+    expect(fired[0]!.summary).toContain('mallory@corp.example deleted the log sink');
+  });
+
+  it('a sink created is kept as audit_log.create under its full name, and judged by nothing', () => {
+    const created = sinkCall('CreateSink', { parent: 'projects/my-ml-project', sink: { name: 'copy-out', destination: 'storage.googleapis.com/elsewhere' } }, 'projects/my-ml-project');
+    expect(created).toMatchObject({ action: 'audit_log.create', details: { trail: 'projects/my-ml-project/sinks/copy-out' } });
+    expect(alerts([created])).toEqual([]);
   });
 });

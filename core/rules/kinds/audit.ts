@@ -29,7 +29,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
   const what =
     ev.action === 'audit_log.disable' ? 'stopped logging'
-      : ev.action === 'audit_log.delete' ? 'deleted the trail'
+      : ev.action === 'audit_log.delete' ? `deleted the ${ev.resource?.type === 'logging_sink' ? 'log sink' : 'trail'}`
         : [unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined, noManagement ? 'stopped logging management events' : undefined].filter(Boolean).join(' and ');
   ctx.detect({
     entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',

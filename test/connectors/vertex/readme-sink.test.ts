@@ -52,5 +52,7 @@ describe('the README\'s Vertex AI Logging sink', () => {
     expect(passes(filter, bucketIam)).toBe(true);
     // Not every Cloud Storage entry: an object read is not what the filter is for.
     expect(passes(filter, { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, methodName: 'storage.objects.get' } })).toBe(false);
+    // Another sink deleted or disabled (platform.audit_log_tampering).
+    for (const rpc of ['DeleteSink', 'UpdateSink']) expect(passes(filter, { protoPayload: { serviceName: 'logging.googleapis.com', methodName: `google.logging.v2.ConfigServiceV2.${rpc}` } })).toBe(true);
   });
 });
