@@ -36,16 +36,36 @@ export function classifyTrail(eventName: string, params: Obj, response: Obj, cfg
   const name = (arn ?? named)?.split('/').pop();
   const details: Record<string, unknown> = { trail: name };
   if (eventName === 'PutEventSelectors') Object.assign(details, selectorCoverage(params, [...cfg.training_buckets, ...cfg.model_buckets].map((b) => b.replace(/^s3:\/\//, ''))));
+  if (eventName === 'UpdateTrail') Object.assign(details, trailNarrowing(params));
   return { stage: 'platform', action, resource: { type: 'cloudtrail_trail', id: arn ?? named, name }, details };
 }
 
 /**
- * What a trail logs after PutEventSelectors, for the listed buckets: `unlogged_buckets` are those whose object
- * writes no selector logs any more, `management_events: false` when no selector keeps management events (the
- * SageMaker calls). Basic selectors (`eventSelectors[].dataResources`) and advanced ones (`advancedEventSelectors[].
- * fieldSelectors`) are read as CloudTrail documents them; a trail takes one kind or the other.
+ * What an UpdateTrail changes that blinds a reader of the trail: its log files delivered to another bucket or prefix
+ * (mltrail reads the one it was set up on: its notifications stop), or the trail no longer logging the organization's
+ * member accounts or the other regions. Only what the request names is changed (the response echoes the whole trail).
  */
-export function selectorCoverage(params: Obj, buckets: string[]): { unlogged_buckets?: string[]; management_events?: boolean } {
+export function trailNarrowing(params: Obj): { log_bucket?: string; log_prefix?: string; organization_trail?: false; multi_region?: false } {
+  const out: { log_bucket?: string; log_prefix?: string; organization_trail?: false; multi_region?: false } = {};
+  if (str(params.s3BucketName)) out.log_bucket = str(params.s3BucketName);
+  if (typeof params.s3KeyPrefix === 'string') out.log_prefix = params.s3KeyPrefix;
+  if (bool(params.isOrganizationTrail) === false) out.organization_trail = false;
+  if (bool(params.isMultiRegionTrail) === false) out.multi_region = false;
+  return out;
+}
+
+/** The object writes a poisoning can use: a selector that drops any of them leaves that way in unseen (large files go multipart). */
+const WRITE_EVENTS = ['PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject', 'DeleteObjects'];
+
+/**
+ * What a trail logs after PutEventSelectors, for the listed buckets: `unlogged_buckets` are those whose object
+ * writes no selector logs any more, `excluded_objects` the parts of a listed bucket an advanced selector leaves out
+ * (a `notStartsWith` prefix inside it, a `notEndsWith` suffix such as `.parquet`), `management_events: false` when
+ * no selector keeps management events (the SageMaker calls). Basic selectors (`eventSelectors[].dataResources`) and
+ * advanced ones (`advancedEventSelectors[].fieldSelectors`) are read as CloudTrail documents them; a trail takes one
+ * kind or the other.
+ */
+export function selectorCoverage(params: Obj, buckets: string[]): { unlogged_buckets?: string[]; excluded_objects?: string[]; management_events?: boolean } {
   const basic = arr(params.eventSelectors).filter(isObj);
   const advanced = arr(params.advancedEventSelectors).filter(isObj);
   if (!basic.length && !advanced.length) return {};
@@ -54,7 +74,13 @@ export function selectorCoverage(params: Obj, buckets: string[]): { unlogged_buc
     ? advanced.some((s) => fieldValues(s, 'eventCategory', 'equals').includes('Management'))
     : basic.some((s) => bool(s.includeManagementEvents) !== false);
   const unlogged = uniq(buckets).filter((b) => !logs(b));
-  return { unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: management ? undefined : false };
+  // Holes only count where the bucket is otherwise logged (and by every selector that logs it: one without the hole covers it).
+  const excluded = uniq(uniq(buckets).filter((b) => !unlogged.includes(b)).flatMap((b) => {
+    const logging = advanced.filter((s) => advancedLogsWrites(s, b));
+    const holes = logging.map((s) => excludedParts(s, b));
+    return holes.length && holes.every((h) => h.length) ? holes.flat() : [];
+  }));
+  return { unlogged_buckets: unlogged.length ? unlogged : undefined, excluded_objects: excluded.length ? excluded : undefined, management_events: management ? undefined : false };
 }
 
 /** An object ARN value covers a bucket when it names all of S3, the bucket, or a prefix inside it. */
@@ -71,17 +97,33 @@ function fieldValues(s: Obj, field: string, op: string): string[] {
   return arr(s.fieldSelectors).filter(isObj).filter((f) => str(f.field) === field).flatMap((f) => arr(get(f, op)).filter((v): v is string => typeof v === 'string'));
 }
 
+/** Whether a selector's conditions on `eventName` let this call through (every operator CloudTrail offers on it). */
+function admitsEvent(s: Obj, name: string): boolean {
+  const v = (op: string) => fieldValues(s, 'eventName', op);
+  const positive = [...v('equals'), ...v('startsWith'), ...v('endsWith')];
+  if (positive.length && !(v('equals').includes(name) || v('startsWith').some((p) => name.startsWith(p)) || v('endsWith').some((p) => name.endsWith(p)))) return false;
+  return !(v('notEquals').includes(name) || v('notStartsWith').some((p) => name.startsWith(p)) || v('notEndsWith').some((p) => name.endsWith(p)));
+}
+
 function advancedLogsWrites(s: Obj, bucket: string): boolean {
   if (!fieldValues(s, 'eventCategory', 'equals').includes('Data')) return false;
   const types = fieldValues(s, 'resources.type', 'equals');
   if (!types.includes('AWS::S3::Object')) return false;
   if (fieldValues(s, 'readOnly', 'equals').includes('true')) return false;
-  const names = fieldValues(s, 'eventName', 'equals');
-  if (names.length && !names.includes('PutObject')) return false;
-  if (fieldValues(s, 'eventName', 'notEquals').includes('PutObject')) return false;
+  if (!WRITE_EVENTS.every((e) => admitsEvent(s, e))) return false;
   const arn = `arn:aws:s3:::${bucket}/`;
   const excluded = [...fieldValues(s, 'resources.ARN', 'notStartsWith'), ...fieldValues(s, 'resources.ARN', 'notEquals')];
   if (excluded.some((v) => arn.startsWith(v))) return false;
   const included = [...fieldValues(s, 'resources.ARN', 'startsWith'), ...fieldValues(s, 'resources.ARN', 'equals')];
   return !included.length || included.some((v) => arn.startsWith(v) || v.startsWith(arn));
+}
+
+/**
+ * The objects of a bucket a selector that logs it still leaves out: a `notStartsWith` / `notEquals` ARN inside it
+ * (`arn:aws:s3:::bucket/churn/`, as `s3://bucket/churn/`) or a `notEndsWith` suffix (`*.parquet`), the training files.
+ */
+function excludedParts(s: Obj, bucket: string): string[] {
+  const arn = `arn:aws:s3:::${bucket}/`;
+  const inside = [...fieldValues(s, 'resources.ARN', 'notStartsWith'), ...fieldValues(s, 'resources.ARN', 'notEquals')].filter((v) => v.startsWith(arn));
+  return [...inside.map((v) => `s3://${v.slice('arn:aws:s3:::'.length)}`), ...fieldValues(s, 'resources.ARN', 'notEndsWith').map((v) => `s3://${bucket}/*${v}`)];
 }

@@ -82,6 +82,45 @@ describe('CloudTrail control calls (platform.audit_log_tampering)', () => {
     expect(again.map((a) => a.entity.id)).toEqual(['111122223333:us-east-1:management-events']);
   });
 
+  it('advanced selectors that keep the bucket but leave out its training prefix, its .parquet files, or multipart uploads alert', () => {
+    const prefix = trail('PutEventSelectors', advanced([{ field: 'resources.ARN', notStartsWith: ['arn:aws:s3:::ml-training-data/churn/'] }]));
+    expect(prefix.details).toMatchObject({ excluded_objects: ['s3://ml-training-data/churn/'] });
+    const fired = alerts([prefix]);
+    expect(fired.map((a) => [a.severity, a.details.excluded_objects])).toEqual([['high', ['s3://ml-training-data/churn/']]]);
+    expect(fired[0]!.summary).toContain('stopped logging object writes of s3://ml-training-data/churn/');
+    const suffix = trail('PutEventSelectors', advanced([{ field: 'resources.ARN', notEndsWith: ['.parquet'] }]));
+    expect(alerts([suffix]).map((a) => a.details.excluded_objects)).toEqual([['s3://ml-training-data/*.parquet', 's3://ml-models/*.parquet']]);
+    // `aws s3 cp` of a file over 8 MB is CreateMultipartUpload … CompleteMultipartUpload, never PutObject.
+    const noMultipart = trail('PutEventSelectors', advanced([{ field: 'eventName', notEquals: ['CompleteMultipartUpload'] }]));
+    expect(alerts([noMultipart]).map((a) => a.details.unlogged_buckets)).toEqual([['ml-training-data', 'ml-models']]);
+    const putOnly = trail('PutEventSelectors', advanced([{ field: 'eventName', equals: ['PutObject'] }]));
+    expect(alerts([putOnly])).toHaveLength(1);
+    // A prefix left out of another bucket, or a second selector still logging the whole bucket: nothing lost.
+    expect(alerts([trail('PutEventSelectors', advanced([{ field: 'resources.ARN', notStartsWith: ['arn:aws:s3:::scratch/'] }]))])).toEqual([]);
+    const covered = trail('PutEventSelectors', {
+      trailName: TRAIL_ARN,
+      advancedEventSelectors: [
+        { name: 'mgmt', fieldSelectors: [{ field: 'eventCategory', equals: ['Management'] }] },
+        { name: 'most', fieldSelectors: [{ field: 'eventCategory', equals: ['Data'] }, { field: 'resources.type', equals: ['AWS::S3::Object'] }, { field: 'resources.ARN', notStartsWith: ['arn:aws:s3:::ml-training-data/churn/'] }] },
+        { name: 'training', fieldSelectors: [{ field: 'eventCategory', equals: ['Data'] }, { field: 'resources.type', equals: ['AWS::S3::Object'] }, { field: 'resources.ARN', startsWith: ['arn:aws:s3:::ml-training-data/'] }] },
+      ],
+    });
+    expect(alerts([covered])).toEqual([]);
+  });
+
+  it('UpdateTrail sending the log files to another bucket, or dropping member accounts or other regions, alerts; other updates do not', () => {
+    const moved = trail('UpdateTrail', { name: 'org-trail', s3BucketName: 'attacker-logs-999' }, { responseElements: { name: 'org-trail', trailARN: TRAIL_ARN, s3BucketName: 'attacker-logs-999', isMultiRegionTrail: true } });
+    expect(moved).toMatchObject({ action: 'audit_log.update', details: { trail: 'org-trail', log_bucket: 'attacker-logs-999' } });
+    const narrowed = trail('UpdateTrail', { name: TRAIL_ARN, isOrganizationTrail: false, isMultiRegionTrail: false });
+    const fired = alerts([moved, narrowed]);
+    expect(fired.map((a) => [a.severity, a.entity.id, a.evidence])).toEqual([['high', '111122223333:us-east-1:org-trail', [moved.id]], ['high', '111122223333:us-east-1:org-trail', [narrowed.id]]]);
+    expect(fired[0]!.summary).toContain('sent its log files to bucket attacker-logs-999');
+    expect(fired[1]!.details).toMatchObject({ organization_trail: false, multi_region: false });
+    expect(fired[1]!.summary).toMatch(/member accounts.*other regions/);
+    // Turning on log file validation, or making the trail multi-region, hides nothing.
+    expect(alerts([trail('UpdateTrail', { name: 'org-trail', enableLogFileValidation: true, isMultiRegionTrail: true })])).toEqual([]);
+  });
+
   it('a refused StopLogging changed nothing: no tampering alert; other CloudTrail calls stay skipped', () => {
     const refused = trail('StopLogging', { name: TRAIL_ARN }, { errorCode: 'AccessDenied', errorMessage: 'not authorized' });
     expect(alerts([refused])).toEqual([]);

@@ -16,7 +16,9 @@ function trailScope(ev: NormalizedEvent): string | undefined {
  * PutEventSelectors): the step before a change nobody is meant to see — poisoning a training bucket whose data
  * events no longer reach the trail. A narrowing counts only when it drops what the ML platform needs: object
  * writes of a listed training/model bucket, or management events (the connector's `unlogged_buckets`,
- * `management_events: false`); widening or re-pointing a trail is not judged.
+ * `management_events: false`), a part of such a bucket left out (`excluded_objects`); an UpdateTrail that delivers the
+ * log files to another bucket or prefix (the reader's notifications stop) or drops member accounts or other regions.
+ * Widening a trail is not judged.
  */
 export const auditTampering: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions'), ev.action)) return;
@@ -24,16 +26,30 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const d = ev.details ?? {};
   const unlogged = Array.isArray(d.unlogged_buckets) ? d.unlogged_buckets.filter((b): b is string => typeof b === 'string') : [];
+  const excluded = Array.isArray(d.excluded_objects) ? d.excluded_objects.filter((b): b is string => typeof b === 'string') : [];
   const noManagement = d.management_events === false;
-  if (ev.action === 'audit_log.update' && !unlogged.length && !noManagement) return;
+  // UpdateTrail: log files sent elsewhere than the reader was set up on, or member accounts / other regions dropped.
+  const logBucket = typeof d.log_bucket === 'string' ? d.log_bucket : undefined;
+  const logPrefix = typeof d.log_prefix === 'string' ? d.log_prefix : undefined;
+  const narrowed = [d.organization_trail === false ? "stopped logging the organization's member accounts" : undefined, d.multi_region === false ? 'stopped logging other regions' : undefined].filter((x): x is string => !!x);
+  const redirected = logBucket !== undefined || logPrefix !== undefined ? `sent its log files to ${logBucket !== undefined ? `bucket ${logBucket}` : 'the same bucket'}${logPrefix !== undefined ? ` under prefix '${logPrefix}'` : ''}` : undefined;
+  if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
   const what =
     ev.action === 'audit_log.disable' ? 'stopped logging'
       : ev.action === 'audit_log.delete' ? `deleted the ${ev.resource?.type === 'logging_sink' ? 'log sink' : 'trail'}`
-        : [unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined, noManagement ? 'stopped logging management events' : undefined].filter(Boolean).join(' and ');
+        : [
+          unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined,
+          excluded.length ? `stopped logging object writes of ${excluded.join(', ')}` : undefined,
+          noManagement ? 'stopped logging management events' : undefined,
+          redirected,
+          ...narrowed,
+        ].filter(Boolean).join(' and ');
   ctx.detect({
-    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
+    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${logBucket ?? ''}/${logPrefix ?? ''}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
     summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded`,
-    details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined },
+    details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined,
+      excluded_objects: excluded.length ? excluded : undefined, log_bucket: logBucket, log_prefix: logPrefix,
+      organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined },
   });
 };
