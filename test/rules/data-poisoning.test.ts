@@ -85,6 +85,19 @@ describe('training data written by an identity that never wrote there (ingestion
     expect(alerts(nightly(20))).toEqual([]);
   });
 
+  it('session names an orchestrator makes per run (Step Functions execution ids, Airflow DAG runs) are one writer per role and pattern, not a new writer each night', () => {
+    const uuid = (d: number) => `${(0x3f2a1b9c + d).toString(16)}-0d4e-4f5a-9b6c-${(0x7d8e9f0a1b2c + d).toString(16)}`;
+    const sessions = [(d: number) => `execution-${uuid(d)}`, (d: number) => `airflow-churn_dag-scheduled__${day(d)}T02_00_00`];
+    for (const session of sessions) {
+      const month = Array.from({ length: 30 }, (_, d) => s3('PutObject', `${day(d)}T02:10:00Z`, pipelineRole(session(d)), `churn/${day(d)}/part-0.parquet`));
+      expect(alerts(month)).toEqual([]);
+      // Another role's session of the same shape is another writer; so is a person on the pipeline's role.
+      const other = { ...pipelineRole(session(31)), userIdentity: { ...pipelineRole(session(31)).userIdentity, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/sandbox-admin/${session(31)}` } };
+      expect(alerts([...month, s3('PutObject', `${day(31)}T12:00:00Z`, other, `churn/${day(30)}/part-0.parquet`)]).map((a) => a.details.identity)).toEqual([session(31).toLowerCase()]);
+      expect(alerts([...month, s3('PutObject', `${day(31)}T12:00:00Z`, pipelineRole('mallory'), `churn/${day(30)}/part-0.parquet`)]).map((a) => a.details.identity)).toEqual(['mallory']);
+    }
+  });
+
   it('an IAM user overwriting, copying in and deleting objects under the training prefix between two runs: one alert naming who, what and the jobs trained on it', () => {
     const put = s3('PutObject', `${day(10)}T12:00:00Z`, MALLORY, `churn/${day(9)}/part-0.parquet`);
     const copy = s3('CopyObject', `${day(10)}T12:05:00Z`, MALLORY, `churn/${day(9)}/part-1.parquet`, { 'x-amz-copy-source': 'scratch-mallory/flipped.parquet' });

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
+import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -43,11 +43,20 @@ function writtenUris(ev: NormalizedEvent): string[] {
 
 /**
  * The writer a source learns: a person, or for a role session named by a tool (`role:etl/botocore-session-17…`,
- * a new name each run) the role alone — else a daily pipeline would be a new writer every day.
+ * a new name each run) the role alone — else a daily pipeline would be a new writer every day. A session name an
+ * orchestrator makes per run (Step Functions `execution-<id>`, an Airflow DAG run's `…__2026-10-08t02_00_00`,
+ * `mwaa-17`) is that role's sessions of that pattern, its digits and ids as `*` (`role:etl/execution-*`).
  */
-function writerOf(identity: string): string {
+function writerOf(identity: string, actor: NormalizedEvent['actor']): string {
   const m = /^role:([^/]+)\//.exec(identity);
-  return m ? `role:${m[1]}` : identity;
+  if (m) return `role:${m[1]}`;
+  // Only a name the session itself gave (not an alias, not who assumed the role, not an email: a person).
+  const session = /assumed-role\/([^/]+)\/(.+)$/.exec(assumedRoleArnOf(actor) ?? '');
+  if (!session || session[2] !== identity || identity.includes('@')) return identity;
+  // A run id is a word of digits or hex, or mostly digits (`08t02`); a person's `alice2` stays a name.
+  const runId = (w: string) => /\d/.test(w) && (/^[0-9a-f]+$/.test(w) || w.replace(/\D/g, '').length * 2 >= w.length);
+  const pattern = identity.replace(/[a-z0-9]+/g, (w) => (runId(w) ? '*' : w)).replace(/\*(?:[^a-z0-9*]*\*)+/g, '*');
+  return pattern === identity ? identity : `role:${session[1]}/${pattern}`;
 }
 
 const PAST: Record<string, string> = { write: 'wrote', copy: 'copied', delete: 'deleted', create: 'created', update: 'updated', import: 'imported' };
@@ -93,7 +102,7 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   if (!setting<string[]>(ctx, 'data_write_stages').includes(ev.stage) && !onTrainingData) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (!identity || anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
-  const who = writerOf(identity);
+  const who = writerOf(identity, ev.actor);
   const object = uris[0];
   const named = (object && datasetRoot(object)) ?? sourceOf(ev);
   // A bucket is global; a named source (a SageMaker feature group) is unique only in its account and region: the dev
