@@ -121,6 +121,18 @@ describe('training data written by an identity that never wrote there (ingestion
     expect(alerts([...dated, w]).map((a) => [a.entity.id, a.evidence])).toEqual([['s3://ml-training-data', [w.id]]]);
   });
 
+  it('a new folder made by an identity that never wrote to the bucket alerts (a job reading the bucket root trains on it); a new dataset the pipeline starts does not', () => {
+    const rootJob = training(`${day(9)}T04:00:00Z`, `all-train-${day(9)}`, 's3://ml-training-data/');
+    const planted = s3('PutObject', `${day(10)}T12:00:00Z`, MALLORY, 'zz-extra/part-0.parquet');
+    const fired = alerts([...nightly(), rootJob, planted]);
+    expect(fired.map((a) => [a.entity.id, a.evidence, a.details.known_writers_of, a.details.read_by])).toEqual([['s3://ml-training-data/zz-extra/', [planted.id], 's3://ml-training-data', ['all-train']]]);
+    expect(fired[0]!.summary).toContain('s3://ml-training-data/zz-extra/ is new; s3://ml-training-data has been written only by role:churn-pipeline-exec');
+    // The pipeline's own new dataset, and a person joining it in its first week (still learning), raise nothing.
+    const started = s3('PutObject', `${day(10)}T02:10:00Z`, pipelineRole('botocore-session-1759289999'), 'retention/part-0.parquet');
+    const joined = s3('PutObject', `${day(11)}T12:00:00Z`, MALLORY, 'retention/part-1.parquet');
+    expect(alerts([...nightly(), rootJob, started, joined])).toEqual([]);
+  });
+
   it('a Feature Store PutRecord by a new identity alerts on the feature group', () => {
     const w = putRecord(`${day(10)}T12:20:00Z`, MALLORY);
     expect(alerts([...nightly(), w]).map((a) => [a.entity.id, a.evidence])).toEqual([[`${ACCOUNT}:us-east-1:feature_group:churn-features`, [w.id]]]);

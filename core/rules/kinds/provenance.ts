@@ -109,26 +109,41 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   // and prod accounts' `churn-features` from one template have their own writers.
   const source = /^[a-z0-9+.-]+:\/\//i.test(named) ? named : scopedName(named, sagemakerScopeOf(ev));
   const t = Date.parse(ev.time);
-  const k = `writers|${source}`;
-  const learned = ctx.get<Writers>(k) ?? { first: t, writers: {} };
-  if (t < learned.first) learned.first = t;
-  const known = Object.keys(learned.writers);
-  // A source with no history yet, or a young one, is still learning who feeds it: its first pipeline is no intruder.
-  if (!(who in learned.writers) && known.length && t - learned.first >= durationMs(setting(ctx, 'min_history'))) {
+  const minHistory = durationMs(setting(ctx, 'min_history'));
+  // `writers|` a source's, `bucket-writers|` a whole bucket's (a bucket laid out by date is a source itself).
+  const load = (prefix: string, where: string) => {
+    const w = ctx.get<Writers>(`${prefix}|${where}`) ?? { first: t, writers: {} };
+    if (t < w.first) w.first = t;
+    return { prefix, where, w };
+  };
+  const learned = load('writers', source);
+  // The bucket as a whole too: a folder a poisoner makes beside the datasets a job reads from the bucket's root
+  // would otherwise be a new source, unjudged.
+  const store = object ? storeOf(object) : undefined;
+  const bucket = store ? load('bucket-writers', store) : undefined;
+  const judgedBy = (x: { w: Writers }) => Object.keys(x.w.writers).length > 0 && t - x.w.first >= minHistory;
+  // A young source is still learning who feeds it: its first pipeline is no intruder. Its very first writer, though,
+  // makes it: judged by the bucket's writers, once those are learned.
+  const fresh = Object.keys(learned.w.writers).length === 0;
+  const by = judgedBy(learned) ? learned : fresh && bucket && store !== source && judgedBy(bucket) ? bucket : undefined;
+  if (by && !(who in by.w.writers)) {
+    const known = Object.keys(by.w.writers);
     // What a copy or an import brought in: where the data came from.
     const copied = ev.ml?.data?.inputs ?? [];
     const readBy = readersOf(ctx, source, object);
     ctx.detect({
       entity: { type: 'data_source', id: source, ...(source !== named ? { name: named } : {}), platform: ev.platform }, key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
-      summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}); ${source} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(learned.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
-      details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), read_by: readBy.length ? readBy.slice(0, 20) : undefined },
+      summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
+      details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined },
     });
   }
   // Learned after judging (as schema_mismatch accepts a change once alerted): a new pipeline alerts once, not daily.
-  learned.writers[who] = Math.max(learned.writers[who] ?? 0, t);
-  const entries = Object.entries(learned.writers);
-  if (entries.length > MAX_WRITERS) learned.writers = Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, MAX_WRITERS));
-  ctx.set(k, learned);
+  for (const x of bucket ? [learned, bucket] : [learned]) {
+    x.w.writers[who] = Math.max(x.w.writers[who] ?? 0, t);
+    const entries = Object.entries(x.w.writers);
+    if (entries.length > MAX_WRITERS) x.w.writers = Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, MAX_WRITERS));
+    ctx.set(`${x.prefix}|${x.where}`, x.w);
+  }
 };
 
 interface FamilySources {
