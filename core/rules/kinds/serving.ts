@@ -174,6 +174,13 @@ export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): 
   }
 }
 
+/** Whether a deployment puts these models on its endpoint only as shadow variants (a SageMaker shadow test). */
+function shadowOnly(ev: NormalizedEvent, models: string[]): boolean {
+  const variants = (ev.ml?.deployment as { variants?: Array<{ model?: string; shadow?: boolean }> } | undefined)?.variants;
+  if (!variants?.length || !models.length) return false;
+  return models.every((m) => variants.some((v) => v.model === m && v.shadow) && !variants.some((v) => v.model === m && !v.shadow));
+}
+
 function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef | undefined, ref: ModelRef | undefined, models: string[]): void {
   for (const part of servedParts(ev, ctx, direct, ref, models)) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 }
@@ -185,6 +192,10 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
   const scope = eventScope(ev);
   if (!approved.length) {
+    const shadow = shadowOnly(ev, models);
+    // A registered candidate pending approval, shadow-tested (a copy of live requests, its answers not returned): the
+    // test a team runs before approving it. An unregistered or rejected shadow still alerts, and so does a promotion.
+    if (shadow && candidates.length && !rejected && !withdrawn && !elsewhere) return;
     // The registry versions behind what was deployed (a SageMaker model resource `fraud-v2` is package fraud v2),
     // named as the model_version alerts name them, so the alerts of one version group together.
     const versions = [...new Set(candidates.map((v) => versionEntity(v).id))];
@@ -194,8 +205,8 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const revokedBy = rejected ?? withdrawn;
     ctx.detect({
       entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ev.id], title, time: ev.time,
-      summary: `${deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform}); ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', shadow: shadow || undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }

@@ -89,6 +89,24 @@ describe('SageMaker inference experiments (shadow tests)', () => {
     expect(unapproved([...prod, ...candidate, shadow, reject, retain])).toEqual([]);
   });
 
+  it('shadow-testing a registered candidate pending approval raises nothing; promoting it unapproved is the alert; an unregistered shadow says it is one', () => {
+    const CAND = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4';
+    const prod = setup();
+    const candidate = [
+      at('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/xgb:1', modelDataUrl: 's3://models/fraud/v4/model.tar.gz' }] } }, { modelPackageArn: CAND }),
+      at('CreateModel', { modelName: 'fraud-cand', primaryContainer: { modelPackageName: CAND } }),
+    ];
+    const shadow = create('fraud-cand');
+    const retain = at('StopInferenceExperiment', { name: 'shadow-1', modelVariantActions: { shadow: 'Remove', prod: 'Retain' }, desiredState: 'Completed' });
+    expect(unapproved([...prod, ...candidate, shadow, retain])).toEqual([]);
+    const promote = at('StopInferenceExperiment', { name: 'shadow-1', modelVariantActions: { shadow: 'Promote', prod: 'Remove' }, desiredState: 'Completed' });
+    const promoted = unapproved([...prod, ...candidate, shadow, promote]);
+    expect(promoted.map((a) => [a.entity.id, a.details.models, a.details.reason, a.details.shadow, a.evidence.at(-1)])).toEqual([['111122223333:us-east-1:fraud-prod', ['fraud-cand'], 'never_approved', undefined, promote.id]]);
+    const [evil] = unapproved([...setup(), create('fraud-evil')]);
+    expect(evil!.details.shadow).toBe(true);
+    expect(evil!.summary).toContain('to fraud-prod (sagemaker) as a shadow variant (it gets a copy of the endpoint\'s live requests; its answers are not returned)');
+  });
+
   it('stopping an experiment without promoting anything (Remove / Retain) deploys nothing', () => {
     const prod = setup();
     const stop = at('StopInferenceExperiment', { name: 'shadow-1', modelVariantActions: { shadow: 'Remove', prod: 'Retain' }, desiredState: 'Cancelled' });
