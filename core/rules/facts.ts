@@ -498,8 +498,16 @@ const JOB_SUBMIT = new Set([
 /** A job or pipeline submission (what off-hours and network policy look at). */
 export const isJobSubmission = (ev: NormalizedEvent) => JOB_SUBMIT.has(ev.action) && ev.outcome !== 'failure';
 
-/** A job's family: its name without the timestamp / run-id suffix platforms append. */
+/**
+ * SageMaker Pipelines names a step's job `pipelines-<execution id>-<StepName>-<random>` (the execution id is the last
+ * part of the execution's ARN, 12 characters; the suffix 10 letters and digits): every run is a new name.
+ */
+const SAGEMAKER_PIPELINE_JOB = /^pipelines-[a-z0-9]{12}-(.+)-[A-Za-z0-9]{10}$/;
+
+/** A job's family: its name without the timestamp / run-id suffix platforms append (a pipeline step's: the step). */
 export function jobFamily(name: string): string {
+  const step = SAGEMAKER_PIPELINE_JOB.exec(name)?.[1];
+  if (step) return `pipelines-${step}`;
   return name
     .replace(/[-_]?\d{4}-?\d{2}-?\d{2}([-_T]?\d{2}-?\d{2}(-?\d{2})?(-?\d{3})?)?.*$/, '')
     .replace(/[-_][0-9a-f]{8,}$/i, '')

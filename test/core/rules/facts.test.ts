@@ -75,7 +75,10 @@ describe('facts the rules share', () => {
     expect(jobFamily('features-2026-03-02-10-00-00')).toBe('features');
     expect(jobFamily('xgb-train-2026-03-02-10-00-00-123')).toBe('xgb-train');
     expect(jobFamily('fraud-train-17')).toBe('fraud-train');
-    expect(jobFamily('pipelines-4r83jejmhorv-TrainAbaloneModel-a1b2c3d4e5')).toBe('pipelines-4r83jejmhorv-TrainAbaloneModel');
+    // A SageMaker Pipelines step's job: execution id and random suffix dropped, each run of the step is one family.
+    expect(jobFamily('pipelines-4r83jejmhorv-TrainAbaloneModel-a1b2c3d4e5')).toBe('pipelines-TrainAbaloneModel');
+    expect(jobFamily('pipelines-kytlemm1lvpq-PreprocessingStep-cIpzShs3Qp')).toBe('pipelines-PreprocessingStep');
+    expect(jobFamily('pipelines-0fz2b9xk31qe-PreprocessingStep-Zq81LmN0aB')).toBe('pipelines-PreprocessingStep');
     expect(registryOf('python:3.11')).toBe('docker.io');
     expect(registryOf('library/python@sha256:abc')).toBe('docker.io');
     expect(registryOf('111122223333.dkr.ecr.us-east-1.amazonaws.com/train:1')).toBe('111122223333.dkr.ecr.us-east-1.amazonaws.com');
