@@ -335,6 +335,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const pkg = modelPackageFromArn(pkgArn);
     const approvalStatus = str(params.modelApprovalStatus);
     const vpc = vpcFacts(params.vpcConfig);
+    // The packages a Model is made from: its primary container's, or each container's of an inference pipeline.
+    const sources = uniq([params.primaryContainer, ...arr(params.containers)].filter(isObj).map((x) => str(x.modelPackageName)).filter((x): x is string => !!x));
     ml.model = {
       name: packageGroupName(str(params.modelPackageGroupName)) ?? pkg.name ?? str(params.modelName) ?? pkgName,
       version: pkg.version ?? (num(params.modelPackageVersion) !== undefined ? String(num(params.modelPackageVersion)) : undefined),
@@ -355,7 +357,10 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       status: str(params.modelPackageStatus),
       generated_by: str(get(params, 'metadataProperties.generatedBy')),
       skip_validation: str(params.skipModelValidation),
-      source_package: str(get(params, 'primaryContainer.modelPackageName')),
+      source_package: sources[0],
+      // An inference pipeline of packages: every container's, each judged on its own (an approved first container
+      // must not vouch for the others).
+      source_packages: sources.length > 1 ? sources : undefined,
       // Images of the package's additional inference specifications (a GPU variant): approved to serve it too.
       ...additionalImages(params),
       // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.

@@ -108,6 +108,8 @@ interface ModelResource {
   artifacts?: string[];
   /** The images its containers run, when given (not when it is made from a package). */
   images?: string[];
+  /** Packages of its containers after the first (an inference pipeline of packages), each served too. */
+  packages?: ModelRef[];
 }
 
 export interface EndpointRec {
@@ -574,8 +576,13 @@ export class Registry {
       // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
       const more = extraArtifactsOf(ev);
       const images = pkg ? [] : imagesOf(ev);
+      const sources = ev.ml?.model?.source_packages;
+      const packages = (Array.isArray(sources) ? sources.slice(1) : []).flatMap((arn) => {
+        const p = typeof arn === 'string' ? packageRef(arn) : undefined;
+        return p ? [{ platform: ev.platform, name: p.name, version: p.version, ...(p.scope ? { scope: p.scope } : {}) } satisfies ModelRef] : [];
+      });
       // A SageMaker Model, config or component lives in the account and region it was created in (where the call was made).
-      if (resName) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}) } satisfies ModelResource);
+      if (resName) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}), ...(packages.length ? { packages } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${scopedName(`${ref.name}@${ref.version}`, ref.scope)}`, { ref, event: ev.id } satisfies ModelResource);
     }
     // A SageMaker inference component lives on an endpoint; its updates name only the component.
@@ -765,14 +772,19 @@ export class Registry {
     return this.named<{ models: string[] }>('ec', platform, name, scope);
   }
 
-  /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */
   /** The images a model resource's containers run, when it named them. */
   imagesOfModel(platform: string, name: string, scope?: string): string[] {
     return this.named<ModelResource>('mr', platform, name, scope)?.images ?? [];
   }
 
+  /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */
   moreArtifactsOf(platform: string, name: string, scope?: string): string[] {
     return this.named<ModelResource>('mr', platform, name, scope)?.artifacts ?? [];
+  }
+
+  /** The packages a model resource serves besides its first (a SageMaker inference pipeline of packages). */
+  morePackagesOf(platform: string, name: string, scope?: string): ModelRef[] {
+    return this.named<ModelResource>('mr', platform, name, scope)?.packages ?? [];
   }
 
   /** The endpoint an inference component was created on, if seen. */

@@ -31,8 +31,12 @@ export function servedParts(ev: NormalizedEvent, ctx: RuleContext, direct: Model
   // which one the serving side reaches (MySQL folds case), so each of them is judged as served.
   const named = direct ?? ref;
   for (const v of ctx.reg.aliasVariants(named, ev.platform)) parts.push({ ref: { platform: v.platform, name: v.name, version: v.version, alias: named!.alias }, models: [] });
-  // A model resource of several containers (SageMaker): the artifact of each container after the first, too.
-  for (const m of models) for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m, sagemakerScopeOf(ev))) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
+  // A model resource of several containers (SageMaker): the artifact or package of each container after the first, too.
+  const scope = sagemakerScopeOf(ev);
+  for (const m of models) {
+    for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m, scope)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
+    for (const pkg of ctx.reg.morePackagesOf(ev.platform, m, scope)) parts.push({ ref: pkg, models: [] });
+  }
   return parts;
 }
 
