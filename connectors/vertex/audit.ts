@@ -450,6 +450,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     share_of: share?.of,
     grantees: share?.grantees,
     trail: sink?.sink,
+    log_destination: sink?.destination,
+    log_exclusions: sink?.exclusions,
   };
   return {
     stage,

@@ -12,6 +12,10 @@ export interface SinkChange {
   action: Action;
   /** `projects/P/sinks/S` (or a folder's, organization's, billing account's). */
   sink: string;
+  /** UpdateSink: the new destination, when the mask names it (entries now go there: the reader's stop). */
+  destination?: string;
+  /** UpdateSink: the exclusion filters set, when the mask names them (matching entries are no longer exported). */
+  exclusions?: string[];
 }
 
 const SINK_RPC = /^google\.logging\.v2\.ConfigServiceV2\.(CreateSink|UpdateSink|DeleteSink)$/;
@@ -35,6 +39,15 @@ export function sinkChange(methodName: string, req: Json, resourceName: string |
   // UpdateSink: `disabled` changes only when the field mask names it (an empty mask means destination, filter and
   // includeChildren); a request that sets it with no mask at all is still read as a disable, not shown otherwise.
   const paths = maskPaths(req.updateMask);
-  const disables = isObj(req.sink) && req.sink.disabled === true && (paths.length === 0 || paths.includes('disabled'));
-  return { action: disables ? 'audit_log.disable' : 'audit_log.update', sink };
+  const body = isObj(req.sink) ? req.sink : {};
+  const disables = body.disabled === true && (paths.length === 0 || paths.includes('disabled'));
+  if (disables) return { action: 'audit_log.disable', sink };
+  // Only what the mask names explicitly: an empty mask rewrites destination and filter with whatever the client
+  // holds, mostly the same values (read as a redirect, every such edit would alert).
+  const destination = paths.includes('destination') ? str(body.destination) : undefined;
+  // An exclusion only ever removes entries (`filter: "*"` exports nothing); a disabled one removes none.
+  const exclusions = paths.includes('exclusions') && Array.isArray(body.exclusions)
+    ? body.exclusions.filter(isObj).filter((x) => x.disabled !== true).map((x) => str(x.filter)).filter((f): f is string => !!f)
+    : [];
+  return { action: 'audit_log.update', sink, ...(destination ? { destination } : {}), ...(exclusions.length ? { exclusions } : {}) };
 }

@@ -157,6 +157,26 @@ describe('Cloud Logging sink calls, read by the Vertex connector (platform.audit
     expect(fired[0]!.summary).toContain('mallory@corp.example deleted the log sink');
   });
 
+  it('an update that exports the entries elsewhere or excludes some of them alerts; removing exclusions does not', () => {
+    // Shaped as Cloud Logging logs an UpdateSink: the full sinkName, the sink by its short name, a string field mask.
+    const excludeAll = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', destination: 'pubsub.googleapis.com/projects/my-ml-project/topics/siem', exclusions: [{ name: 'excludeall', filter: '*' }] }, uniqueWriterIdentity: true, updateMask: 'exclusions' });
+    expect(excludeAll).toMatchObject({ action: 'audit_log.update', details: { trail: SINK, log_exclusions: ['*'] } });
+    expect(excludeAll.details?.log_destination).toBeUndefined();
+    const moved = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', destination: 'storage.googleapis.com/attacker-bucket' }, uniqueWriterIdentity: true, updateMask: 'destination' });
+    expect(moved.details).toMatchObject({ log_destination: 'storage.googleapis.com/attacker-bucket' });
+    const cleared = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', exclusions: [] }, updateMask: 'exclusions' });
+    const paused = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', exclusions: [{ name: 'noisy', filter: 'severity<INFO', disabled: true }] }, updateMask: 'exclusions' });
+    // An empty mask rewrites the destination with the value the client holds: not read as a redirect.
+    const unmasked = sinkCall('UpdateSink', { sinkName: SINK, sink: { name: 'siem-export', destination: 'pubsub.googleapis.com/projects/my-ml-project/topics/siem', filter: 'protoPayload.serviceName="aiplatform.googleapis.com"' } });
+    const fired = alerts([excludeAll, moved, cleared, paused, unmasked]);
+    expect(fired.map((a) => [a.evidence, a.details.log_exclusions, a.details.log_destination])).toEqual([
+      [[excludeAll.id], ['*'], undefined],
+      [[moved.id], undefined, 'storage.googleapis.com/attacker-bucket'],
+    ]);
+    expect(fired[0]!.summary).toContain("stopped exporting entries matching '*'");
+    expect(fired[1]!.summary).toContain('sent its entries to storage.googleapis.com/attacker-bucket');
+  });
+
   it('a sink created is kept as audit_log.create under its full name, and judged by nothing', () => {
     const created = sinkCall('CreateSink', { parent: 'projects/my-ml-project', sink: { name: 'copy-out', destination: 'storage.googleapis.com/elsewhere' } }, 'projects/my-ml-project');
     expect(created).toMatchObject({ action: 'audit_log.create', details: { trail: 'projects/my-ml-project/sinks/copy-out' } });

@@ -17,7 +17,8 @@ function trailScope(ev: NormalizedEvent): string | undefined {
  * events no longer reach the trail. A narrowing counts only when it drops what the ML platform needs: object
  * writes of a listed training/model bucket, or management events (the connector's `unlogged_buckets`,
  * `management_events: false`), a part of such a bucket left out (`excluded_objects`); an UpdateTrail that delivers the
- * log files to another bucket or prefix (the reader's notifications stop) or drops member accounts or other regions.
+ * log files to another bucket or prefix (the reader's notifications stop) or drops member accounts or other regions;
+ * a Cloud Logging sink update exporting elsewhere (`log_destination`) or adding exclusion filters (`log_exclusions`).
  * Widening a trail is not judged.
  */
 export const auditTampering: KindImpl = (ev, ctx) => {
@@ -32,7 +33,12 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const logBucket = typeof d.log_bucket === 'string' ? d.log_bucket : undefined;
   const logPrefix = typeof d.log_prefix === 'string' ? d.log_prefix : undefined;
   const narrowed = [d.organization_trail === false ? "stopped logging the organization's member accounts" : undefined, d.multi_region === false ? 'stopped logging other regions' : undefined].filter((x): x is string => !!x);
-  const redirected = logBucket !== undefined || logPrefix !== undefined ? `sent its log files to ${logBucket !== undefined ? `bucket ${logBucket}` : 'the same bucket'}${logPrefix !== undefined ? ` under prefix '${logPrefix}'` : ''}` : undefined;
+  // A Cloud Logging sink's UpdateSink: entries exported elsewhere, or left out by exclusion filters.
+  const sinkDestination = typeof d.log_destination === 'string' ? d.log_destination : undefined;
+  const sinkExclusions = Array.isArray(d.log_exclusions) ? d.log_exclusions.filter((f): f is string => typeof f === 'string') : [];
+  const redirected = logBucket !== undefined || logPrefix !== undefined ? `sent its log files to ${logBucket !== undefined ? `bucket ${logBucket}` : 'the same bucket'}${logPrefix !== undefined ? ` under prefix '${logPrefix}'` : ''}`
+    : sinkDestination !== undefined ? `sent its entries to ${sinkDestination}` : undefined;
+  if (sinkExclusions.length) narrowed.push(`stopped exporting entries matching ${sinkExclusions.map((f) => `'${f}'`).join(', ')}`);
   if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
   const what =
@@ -46,10 +52,11 @@ export const auditTampering: KindImpl = (ev, ctx) => {
           ...narrowed,
         ].filter(Boolean).join(' and ');
   ctx.detect({
-    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${logBucket ?? ''}/${logPrefix ?? ''}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
+    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${sinkDestination ?? `${logBucket ?? ''}/${logPrefix ?? ''}`}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
     summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded`,
     details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined,
       excluded_objects: excluded.length ? excluded : undefined, log_bucket: logBucket, log_prefix: logPrefix,
-      organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined },
+      organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined,
+      log_destination: sinkDestination, log_exclusions: sinkExclusions.length ? sinkExclusions : undefined },
   });
 };
