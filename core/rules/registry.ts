@@ -574,12 +574,19 @@ export class Registry {
       const pkg = packageRef(ev.ml?.model?.source_package as string | undefined);
       const resRef: ModelRef = pkg ? { ...ref, name: pkg.name, version: pkg.version, ...(pkg.scope ? { scope: pkg.scope } : {}) } : { ...ref, name: ref.version ? ref.name : undefined };
       // A model of several containers serves each one's artifact: the ones after the first are kept to be judged too.
-      const more = extraArtifactsOf(ev);
+      // A package container names no model data: beside a package it is another container's (an inference pipeline
+      // mixing packages and raw containers), every one judged — the package's approval does not cover it.
+      const firstArtifact = ev.ml?.model?.artifact_uri;
+      const more = pkg ? [...new Set([...(typeof firstArtifact === 'string' ? [firstArtifact] : []), ...extraArtifactsOf(ev)])] : extraArtifactsOf(ev);
       const images = pkg ? [] : imagesOf(ev);
       const sources = ev.ml?.model?.source_packages;
       const packages = (Array.isArray(sources) ? sources.slice(1) : []).flatMap((arn) => {
-        const p = typeof arn === 'string' ? packageRef(arn) : undefined;
-        return p ? [{ platform: ev.platform, name: p.name, version: p.version, ...(p.scope ? { scope: p.scope } : {}) } satisfies ModelRef] : [];
+        if (typeof arn !== 'string') return [];
+        const p = packageRef(arn);
+        if (p) return [{ platform: ev.platform, name: p.name, version: p.version, ...(p.scope ? { scope: p.scope } : {}) } satisfies ModelRef];
+        // An unversioned package (`…:model-package/<name>` or its name) has no approval: named, it is judged as one never approved.
+        const name = arn.startsWith('arn:') ? /:model-package\/([^/]+)$/.exec(arn)?.[1] : arn;
+        return name ? [{ platform: ev.platform, name: `model-package/${name}`, ...(scope ? { scope } : {}) } satisfies ModelRef] : [];
       });
       // A SageMaker Model, config or component lives in the account and region it was created in (where the call was made).
       if (resName) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}), ...(packages.length ? { packages } : {}) } satisfies ModelResource);
@@ -640,8 +647,11 @@ export class Registry {
     if (ref && (!v || (registryFact && v.key === this.ownVersion(ref.platform, ref.name ?? '', ref.version ?? '', ref.scope)?.key))) v = this.ensureVersion(ref, registryFact) ?? v;
     if (v && ref) {
       const isCreate = /^(model_version|model)\.(create|upload)$/.test(a);
+      // A SageMaker Model made from packages resolves to its (first) package version, but the artifacts and images it
+      // names are its raw containers' (a mixed inference pipeline): folded in, they became that approved version's own.
+      const besidePackage = a === 'model.create' && typeof ev.ml?.model?.source_package === 'string';
       // The images a version is registered to run with (a package's containers): a model serving its artifact with another is judged.
-      if (ev.outcome !== 'failure' && (isCreate || a === 'model_version.update')) {
+      if (ev.outcome !== 'failure' && !besidePackage && (isCreate || a === 'model_version.update')) {
         const union = (a1: string[] | undefined, b: string[]) => (b.length ? [...new Set([...(a1 ?? []), ...b])].slice(-MAX_LIST) : a1);
         v.images = union(v.images, imagesOf(ev));
         v.imageDigests = union(v.imageDigests, imageDigestsOf(ev));
@@ -650,7 +660,7 @@ export class Registry {
         v.created ??= who;
         if (who) pushParty(v.registrants, who);
       }
-      if (ref.artifact && (isCreate || !v.artifact || a === 'model_version.source_change')) {
+      if (ref.artifact && !besidePackage && (isCreate || !v.artifact || a === 'model_version.source_change')) {
         v.artifact = ref.artifact;
         this.addToIndex(`a|${ref.artifact}`, v.key);
         // The other containers' artifacts of a multi-container package are what it serves too.
