@@ -1,4 +1,4 @@
-import { arr, isObj, str, type Obj } from './util.js';
+import { arr, field, isObj, str, type Obj } from './util.js';
 
 /**
  * S3 requests made through an access point name it where a bucket name goes: by ARN
@@ -60,10 +60,6 @@ export function copySourceOf(header: string | undefined): { bucket: string; key:
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
 
-/** A field under either spelling (`Bucket` / `bucket`). */
-function field(o: Obj, name: string): unknown {
-  return o[name] ?? o[name[0]!.toLowerCase() + name.slice(1)];
-}
 
 /**
  * An S3 Control call on an access point (`CreateAccessPoint`, `PutAccessPointPolicy`): the access point's ARN (the

@@ -1,4 +1,4 @@
-import { isObj, str, uniq, type Obj } from './util.js';
+import { field, isObj, str, uniq, type Obj } from './util.js';
 
 /**
  * Where a PutBucketReplication sends the bucket's objects (`platform.artifact_exported`): one destination per
@@ -19,10 +19,6 @@ export interface ReplicationDestination {
   prefix?: string;
 }
 
-/** A field under either spelling (`Rule` / `rule`). */
-function field(o: Obj, name: string): unknown {
-  return o[name] ?? o[name[0]!.toLowerCase() + name.slice(1)];
-}
 
 /** A bucket named by ARN (`arn:aws:s3:::name`) or by name. */
 function bucketName(v: unknown): string | undefined {

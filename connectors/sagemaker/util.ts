@@ -46,6 +46,16 @@ export function get(o: unknown, path: string): unknown {
   return cur;
 }
 
+/**
+ * A request field under S3's XML spelling or the lower-camel one some senders use (`Bucket` / `bucket`).
+ *
+ * @example
+ * field({ bucket: 'models' }, 'Bucket') // 'models'
+ */
+export function field(o: Obj, name: string): unknown {
+  return o[name] ?? o[name[0]!.toLowerCase() + name.slice(1)];
+}
+
 /** Distinct non-empty strings, order kept. */
 export function uniq(values: Array<string | undefined>): string[] {
   return [...new Set(values.filter((v): v is string => !!v))];

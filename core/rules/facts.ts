@@ -522,10 +522,20 @@ export function jobFamily(name: string): string {
  * @example
  * jobEntity({ platform: 'vertex' }, 'fraud-train-7') // { type: 'job', id: 'fraud-train', platform: 'vertex' }
  */
-export function jobEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, job: string): { type: 'job'; id: string; name?: string; platform: string } {
+export function jobEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, job: string): { type: string; id: string; name?: string; platform: string } {
   const family = jobFamily(job);
-  const id = ev.platform === 'sagemaker' ? scopedName(family, sagemakerScopeOf(ev)) : family;
-  return id === family ? { type: 'job', id, platform: ev.platform } : { type: 'job', id, name: family, platform: ev.platform };
+  return namedEntity('job', ev.platform === 'sagemaker' ? scopedName(family, sagemakerScopeOf(ev)) : family, family, ev.platform);
+}
+
+/**
+ * An alert entity whose id may differ from the name as logged (scoped to an account and region, folded, namespaced):
+ * `name` is kept only then, so an unscoped entity reads as before.
+ *
+ * @example
+ * namedEntity('endpoint', '111122223333:us-east-1:churn-prod', 'churn-prod', 'sagemaker') // { …, name: 'churn-prod' }
+ */
+export function namedEntity(type: string, id: string, name: string, platform: string): { type: string; id: string; name?: string; platform: string } {
+  return id === name ? { type, id, platform } : { type, id, name, platform };
 }
 
 /** The job name of an event. */

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, outputsOf, sagemakerScopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
+import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, namedEntity, outputsOf, sagemakerScopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
 import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -104,8 +104,7 @@ function settle(ctx: RuleContext, id: string, w: WaitingJob): void {
 
 /** A batch job family as alerts name it: a SageMaker one prefixed with its `<account>:<region>` (TransformJobName is unique only there). */
 function batchEntity(ev: NormalizedEvent, family: string): { type: string; id: string; name?: string; platform: string } {
-  const id = scopedName(family, sagemakerScopeOf(ev));
-  return id === family ? { type: 'batch_job', id, platform: ev.platform } : { type: 'batch_job', id, name: family, platform: ev.platform };
+  return namedEntity('batch_job', scopedName(family, sagemakerScopeOf(ev)), family, ev.platform);
 }
 
 function reasonOf(v: ApprovalVerdict): Reason | undefined {

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Agg, Entity } from '../baseline.js';
 import { MAX_CLOCK_SKEW_MS, type ResolvedRule, type RulesConfigParsed, type Where } from '../config.js';
-import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
+import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, namedEntity, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
 import type { Registry, VersionRec } from '../registry.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 
@@ -62,8 +62,7 @@ export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform
 
 /** An endpoint as alerts name it: a SageMaker endpoint by its account, region and name (endpointKey), named as logged. */
 export function endpointEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string): Entity {
-  const id = endpointKey(ev, ep);
-  return id === ep ? { type: 'endpoint', id, platform: ev.platform } : { type: 'endpoint', id, name: ep, platform: ev.platform };
+  return namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform);
 }
 
 /** Where a wait for later facts starts: the event's time, bounded by its receipt plus the hour of skew allowed. */
@@ -101,8 +100,7 @@ export function entityFor(ev: NormalizedEvent, choice: string, cfg: RulesConfigP
     default: {
       // A SageMaker resource's name is unique only in its account and region: named there.
       const name = ev.resource?.name ?? ev.resource?.id ?? ev.channel;
-      const id = ev.resource?.name ? scopedName(name, sagemakerScopeOf(ev)) : name;
-      return id === name ? { type: ev.resource?.type ?? 'resource', id, platform: ev.platform } : { type: ev.resource?.type ?? 'resource', id, name, platform: ev.platform };
+      return namedEntity(ev.resource?.type ?? 'resource', ev.resource?.name ? scopedName(name, sagemakerScopeOf(ev)) : name, name, ev.platform);
     }
   }
 }

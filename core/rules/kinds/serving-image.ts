@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
-import { endpointOf, identityOf, isCarriedOut, sagemakerScopeOf, scopedName, servingImagesOf } from '../facts.js';
+import { endpointOf, identityOf, isCarriedOut, namedEntity, sagemakerScopeOf, scopedName, servingImagesOf } from '../facts.js';
 import { endpointEntity, setting, type KindImpl } from './context.js';
 import { judgeImages } from './images.js';
 
@@ -22,8 +22,7 @@ function subjectOf(ev: NormalizedEvent): Entity {
   const r = ev.resource;
   const name = r?.name ?? r?.id ?? ev.ml?.model?.name ?? 'unknown';
   // A SageMaker Model or package is named in its account and region (names repeat across accounts).
-  const id = r?.namespace ? `${r.namespace}/${name}` : scopedName(name, sagemakerScopeOf(ev));
-  return id === name ? { type: r?.type ?? 'model', id, platform: ev.platform } : { type: r?.type ?? 'model', id, name, platform: ev.platform };
+  return namedEntity(r?.type ?? 'model', r?.namespace ? `${r.namespace}/${name}` : scopedName(name, sagemakerScopeOf(ev)), name, ev.platform);
 }
 
 export const unverifiedServingImage: KindImpl = (ev, ctx) => {
