@@ -328,7 +328,8 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
   const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}) };
-  const home = sagemakerHomeOf(ev);
+  // An MLflow model lives on the server that reported it; a KServe deployment names a model of a registry elsewhere.
+  const home = sagemakerHomeOf(ev) ?? (ev.platform === 'mlflow' ? serverScopeOf(ev) : undefined);
   if (home) ref.scope = home;
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
 }
@@ -345,6 +346,20 @@ export function packageRef(arn: string | undefined): { name: string; version: st
 /** Where a SageMaker event happened (`<account>:<region>`), when its cloud says. */
 export function sagemakerScopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {
   return ev.platform === 'sagemaker' && ev.cloud?.account && ev.cloud.region ? `${ev.cloud.account}:${ev.cloud.region}` : undefined;
+}
+
+/**
+ * The configured MLflow tracking server or Kubernetes cluster an event came from (`cloud.account`, which the
+ * connector sets from the secret or token that authenticated it, core/schema/origin.ts): their names (`fraud/3`,
+ * namespace `prod`) are unique only there. Unset for the default server and for events that do not say.
+ */
+export function serverScopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {
+  return (ev.platform === 'mlflow' || ev.platform === 'kubeflow') && ev.cloud?.account ? ev.cloud.account : undefined;
+}
+
+/** Where an event's names are unique: a SageMaker account and region, an MLflow server, a Kubernetes cluster; unset where one name is one thing. */
+export function scopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {
+  return sagemakerScopeOf(ev) ?? serverScopeOf(ev);
 }
 
 /** `<account>:<region>` of a SageMaker ARN (`arn:<partition>:sagemaker:<region>:<account>:…`), when it names both. */
@@ -365,10 +380,11 @@ export function sagemakerHomeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud' |
 
 /**
  * The state key and alert entity id of an endpoint: SageMaker's scoped to its account and region and folded to lower
- * case (CreateEndpoint: "The name is case-insensitive", so `Churn-Prod` and `churn-prod` are one endpoint); others as named.
+ * case (CreateEndpoint: "The name is case-insensitive", so `Churn-Prod` and `churn-prod` are one endpoint), a
+ * configured cluster's KServe endpoint to its cluster (`cluster-b:prod/fraud`); others as named.
  */
 export function endpointKey(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string): string {
-  return ev.platform === 'sagemaker' ? scopedName(ep.toLowerCase(), sagemakerScopeOf(ev)) : ep;
+  return scopedName(ev.platform === 'sagemaker' ? ep.toLowerCase() : ep, scopeOf(ev));
 }
 
 /** The endpoint config a deployment applies (SageMaker), and the model resources a deployment or config serves. */
@@ -517,14 +533,15 @@ export function jobFamily(name: string): string {
 /**
  * The alert entity of a job's family (`churn-nightly-16` → `churn-nightly`, see jobFamily). SageMaker job names are
  * unique only within an account and region, so the dev and prod accounts' `churn-nightly` are two families: the id is
- * scoped as endpoints are (`111122223333:us-east-1:churn-nightly`, `name` the family as named).
+ * scoped as endpoints are (`111122223333:us-east-1:churn-nightly`, `name` the family as named), and so is a configured
+ * cluster's (`cluster-b:churn-nightly`).
  *
  * @example
  * jobEntity({ platform: 'vertex' }, 'fraud-train-7') // { type: 'job', id: 'fraud-train', platform: 'vertex' }
  */
 export function jobEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, job: string): { type: string; id: string; name?: string; platform: string } {
   const family = jobFamily(job);
-  return namedEntity('job', ev.platform === 'sagemaker' ? scopedName(family, sagemakerScopeOf(ev)) : family, family, ev.platform);
+  return namedEntity('job', scopedName(family, scopeOf(ev)), family, ev.platform);
 }
 
 /**

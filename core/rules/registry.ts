@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopedName, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -26,7 +26,7 @@ export interface VersionRec {
   platform: string;
   name: string;
   version: string;
-  /** SageMaker: the `<account>:<region>` the package lives in (ModelRef.scope), part of its key; unset where not known. */
+  /** SageMaker: the `<account>:<region>` the package lives in; MLflow: the configured server's id (ModelRef.scope), part of its key; unset where not known. */
   scope?: string;
   artifact?: string;
   sha256?: string;
@@ -179,10 +179,13 @@ export class Registry {
    * A record of a SageMaker-named resource (endpoint, config, Model, inference component) under its scoped name
    * (`<account>:<region>:<name>`), else under the bare name: state written before names were scoped (read on, so
    * an upgrade does not forget what was deployed and approved), or by events that do not say where they happened.
+   * A configured cluster's (`<id>:<name>`) only under its own name (readsBare).
    */
   private named<T>(prefix: string, platform: string, name: string, scope: string | undefined): T | undefined {
     const bare = `${prefix}|${platform}|${name}`;
-    return scope ? (this.get<T>(`${prefix}|${platform}|${scope}:${name}`) ?? this.get<T>(bare)) : this.get<T>(bare);
+    if (!scope) return this.get<T>(bare);
+    const own = this.get<T>(`${prefix}|${platform}|${scope}:${name}`);
+    return own !== undefined || !readsBare(platform) ? own : this.get<T>(bare);
   }
 
   /** What an endpoint serves (SageMaker endpoint names are case-insensitive: folded, see endpointKey). */
@@ -193,7 +196,7 @@ export class Registry {
   versionsOf(platform: string, name: string, scope?: string): VersionRec[] {
     const keys = this.get<string[]>(`mv|${platform}|${scopedName(name, scope)}`) ?? [];
     // Records kept under the bare name before packages were scoped (see ownVersion).
-    const legacy = scope ? (this.get<string[]>(`mv|${platform}|${name}`) ?? []) : [];
+    const legacy = scope && readsBare(platform) ? (this.get<string[]>(`mv|${platform}|${name}`) ?? []) : [];
     return [...legacy, ...keys].map((k) => this.version(k)).filter((v): v is VersionRec => !!v && (!scope || mayBeIn(v, scope)));
   }
 
@@ -203,7 +206,7 @@ export class Registry {
    */
   ownVersion(platform: string, name: string, version: string, scope: string | undefined): VersionRec | undefined {
     const own = this.version(versionKey(platform, name, version, scope));
-    if (own || !scope) return own;
+    if (own || !scope || !readsBare(platform)) return own;
     const bare = this.version(versionKey(platform, name, version));
     return bare && mayBeIn(bare, scope) ? bare : undefined;
   }
@@ -257,24 +260,24 @@ export class Registry {
    * one, also when two names are swapped in between polls: records a rename
    * would overwrite are set aside (`sw|`) for the rename that takes them on.
    */
-  renameModel(platform: string, oldName: string, newName: string): void {
+  renameModel(platform: string, oldName: string, newName: string, scope?: string): void {
     if (oldName === newName) return;
-    const stashKey = (name: string) => `sw|${platform}|${name}`;
+    const stashKey = (name: string) => `sw|${platform}|${scopedName(name, scope)}`;
     const stashed = this.get<VersionRec[]>(stashKey(oldName));
-    const moving = stashed ?? this.versionsOf(platform, oldName);
+    const moving = stashed ?? this.versionsOf(platform, oldName, scope);
     if (stashed) this.state.delete(REGISTRY_NS, stashKey(oldName));
     // The records under the new name belong to the model that had it before: set aside, not overwritten.
-    const displaced = this.versionsOf(platform, newName);
+    const displaced = this.versionsOf(platform, newName, scope);
     if (displaced.length) {
       this.set(stashKey(newName), displaced);
       for (const d of displaced) this.unindex(d);
     }
     if (!stashed) for (const v of moving) this.unindex(v);
     for (const v of moving) {
-      const key = versionKey(platform, newName, v.version);
+      const key = versionKey(platform, newName, v.version, v.scope);
       const moved: VersionRec = { ...v, key, name: newName };
       this.saveVersion(moved);
-      this.addToIndex(`mv|${platform}|${newName}`, key);
+      this.addToIndex(`mv|${platform}|${scopedName(newName, v.scope)}`, key);
       this.addToIndex(`n|${newName}|${v.version}`, key);
       this.addToIndex(`np|${newName}`, platform);
       for (const art of [moved.artifact, ...(moved.moreArtifacts ?? [])]) if (art) this.addToIndex(`a|${art}`, key);
@@ -444,8 +447,13 @@ export class Registry {
           const other = others.length === 1 ? this.version(others[0]!) : undefined;
           // The same package group and version in another account or region is another package: linked (a
           // deployment of it is judged against that approval, approvedScopes), never the version named.
-          if (other && other.platform === r.platform && r.scope && other.scope !== r.scope) keys.add(other.key);
-          else v = other;
+          const apart = !!other && other.platform === r.platform && other.scope !== r.scope;
+          if (!apart) v = other;
+          else if (readsBare(r.platform)) {
+            if (r.scope) keys.add(other!.key);
+            else v = other;
+          }
+          // Another MLflow server's or cluster's version of the name is another model: neither named nor linked.
         }
         v ??= own;
         if (v) {
@@ -500,14 +508,14 @@ export class Registry {
   update(ev: NormalizedEvent, echo = false): void {
     if (ev.action === 'registered_model.rename' && ev.outcome !== 'failure') {
       const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
-      if (typeof from === 'string' && typeof to === 'string') this.renameModel(ev.platform, from, to);
+      if (typeof from === 'string' && typeof to === 'string') this.renameModel(ev.platform, from, to, serverScopeOf(ev));
       return;
     }
     const ref = modelRefOf(ev, this.cfg);
     const who = this.party(ev);
     const a = ev.action;
-    /** Where the call was made (SageMaker): the resources it creates are named there. */
-    const scope = sagemakerScopeOf(ev);
+    /** Where the call was made (SageMaker, a configured cluster): the resources it creates are named there. */
+    const scope = scopeOf(ev);
     // A model or version deleted, or a model created under a name that still has versions here (MLflow sends
     // no webhook for a delete, and a name is free again only once deleted): what was known of the old one —
     // its approval above all — must not pass to the new one. Its versions leave the registry.
@@ -549,9 +557,9 @@ export class Registry {
     if (training && ev.outcome !== 'failure') {
       const submit = /\.(create|start|retry)$/.test(a) || a === 'run.create';
       const inputs = inputsOf(ev).map((u) => ({ uri: normUri(u, this.cfg), event: ev.id }));
-      // A SageMaker job's name is unique only in its account and region (a pipeline execution's ARN is unique).
+      // A SageMaker job's name is unique only in its account and region, a Kubernetes one in its cluster (a pipeline execution's ARN is unique).
       const jobName = ev.ml?.job?.name;
-      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? (jobName && scopedName(jobName, sagemakerScopeOf(ev)));
+      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? (jobName && scopedName(jobName, scope));
       const job = (prev?: JobRec): JobRec => {
         const j = prev ?? { trainers: [], inputs: [] };
         if (submit) pushParty(j.trainers, who);
@@ -606,7 +614,7 @@ export class Registry {
 
     // An alias removed without naming the version (MLflow alias webhook): whichever version held it.
     if (a === 'model_version.alias_delete' && ref?.name && !ref.version && typeof ev.details?.alias === 'string') {
-      for (const other of this.versionsOf(ev.platform, ref.name)) {
+      for (const other of this.versionsOf(ev.platform, ref.name, ref.scope)) {
         if (!other.aliases?.includes(ev.details.alias)) continue;
         other.aliases = other.aliases.filter((x) => x !== ev.details!.alias);
         this.saveVersion(other);
@@ -707,7 +715,7 @@ export class Registry {
         if (approval === 'approved') v.approvedEver = true;
         // The scope of the package approved: its ARN's account and region (a prod account may approve a central
         // registry's package through the group's resource policy), else where the call was made.
-        const approvedIn = approval === 'approved' ? (packageRef(ev.resource?.id)?.scope ?? scope) : undefined;
+        const approvedIn = approval === 'approved' ? (packageRef(ev.resource?.id)?.scope ?? sagemakerScopeOf(ev)) : undefined;
         if (approvedIn && !v.approvedScopes?.includes(approvedIn)) v.approvedScopes = [...(v.approvedScopes ?? []), approvedIn].slice(-MAX_LIST);
       }
       if (evaluation || a === 'model_version.create') {
@@ -762,7 +770,7 @@ export class Registry {
     const out = deployedModelNames(ev);
     const cfgName = deploymentConfigOf(ev);
     if (cfgName) {
-      const c = this.named<{ models: string[]; ref?: ModelRef }>('ec', ev.platform, cfgName, sagemakerScopeOf(ev));
+      const c = this.named<{ models: string[]; ref?: ModelRef }>('ec', ev.platform, cfgName, scopeOf(ev));
       if (c) out.push(...c.models);
     }
     return out;
@@ -810,9 +818,16 @@ export class Registry {
   /** The ref of a SageMaker endpoint config, when the deployment names only the config. */
   configRef(ev: NormalizedEvent): ModelRef | undefined {
     const cfgName = deploymentConfigOf(ev);
-    return cfgName ? this.named<{ ref?: ModelRef }>('ec', ev.platform, cfgName, sagemakerScopeOf(ev))?.ref : undefined;
+    return cfgName ? this.named<{ ref?: ModelRef }>('ec', ev.platform, cfgName, scopeOf(ev))?.ref : undefined;
   }
 }
+
+/**
+ * Whether a scoped name may read state kept under the bare name. SageMaker's: written before names were scoped, or
+ * by events that do not say where (see Registry.named). Not an MLflow server's or a cluster's: the bare name is the
+ * default server's, another registry.
+ */
+const readsBare = (platform: string): boolean => platform === 'sagemaker';
 
 /**
  * Whether a version record may be the one of `scope`: scoped there, or kept under the bare name (before scoping) and

@@ -4,3 +4,4 @@ export * from './id.js';
 export * from './build.js';
 export * from './check.js';
 export * from './paths.js';
+export * from './origin.js';

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, namedEntity, outputsOf, sagemakerScopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
+import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamily, jobNameOf, modelRefOf, namedEntity, outputsOf, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
 import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -37,7 +37,7 @@ const MAX_WAITING = 1000;
 
 export const unapprovedBatchInference: KindImpl = (ev, ctx) => {
   if (!isBatchInference(ev)) return;
-  const missing = ctx.reg.deployedModels(ev).filter((m) => !ctx.reg.hasModelResource(ev.platform, m, sagemakerScopeOf(ev)));
+  const missing = ctx.reg.deployedModels(ev).filter((m) => !ctx.reg.hasModelResource(ev.platform, m, scopeOf(ev)));
   if (!missing.length) return judgeBatchJob(ev, ctx);
   const id = `${ev.platform}|${ev.id}`;
   const kept: WaitingJob['event'] = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, action: ev.action, outcome: ev.outcome, resource: ev.resource, ml: { deployment: ev.ml?.deployment, model: ev.ml?.model, data: ev.ml?.data, job: ev.ml?.job?.name ? { name: ev.ml.job.name } : undefined } };
@@ -52,7 +52,7 @@ export const unapprovedBatchInference: KindImpl = (ev, ctx) => {
 };
 
 /** Jobs waiting for a Model, by Model (`platform`, name; a SageMaker Model's in the job's account and region). */
-const modelKey = (job: Pick<NormalizedEvent, 'platform' | 'cloud'>, model: string) => `batchmodel|${job.platform}|${scopedName(model, sagemakerScopeOf(job))}`;
+const modelKey = (job: Pick<NormalizedEvent, 'platform' | 'cloud'>, model: string) => `batchmodel|${job.platform}|${scopedName(model, scopeOf(job))}`;
 
 /** After the registry took in a Model: the jobs that named it before it arrived are judged once all theirs have. */
 export const judgeWaitingBatchJobs: KindImpl = (ev, ctx) => {
@@ -65,7 +65,7 @@ export const judgeWaitingBatchJobs: KindImpl = (ev, ctx) => {
   for (const id of ids) {
     const w = ctx.get<WaitingJob>(`batchwait|${id}`);
     const job = w?.event as NormalizedEvent | undefined;
-    if (w && job && ctx.reg.deployedModels(job).every((m) => ctx.reg.hasModelResource(job.platform, m, sagemakerScopeOf(job)))) settle(ctx, id, w);
+    if (w && job && ctx.reg.deployedModels(job).every((m) => ctx.reg.hasModelResource(job.platform, m, scopeOf(job)))) settle(ctx, id, w);
   }
 };
 
@@ -104,7 +104,7 @@ function settle(ctx: RuleContext, id: string, w: WaitingJob): void {
 
 /** A batch job family as alerts name it: a SageMaker one prefixed with its `<account>:<region>` (TransformJobName is unique only there). */
 function batchEntity(ev: NormalizedEvent, family: string): { type: string; id: string; name?: string; platform: string } {
-  return namedEntity('batch_job', scopedName(family, sagemakerScopeOf(ev)), family, ev.platform);
+  return namedEntity('batch_job', scopedName(family, scopeOf(ev)), family, ev.platform);
 }
 
 function reasonOf(v: ApprovalVerdict): Reason | undefined {
@@ -133,11 +133,11 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
   // Dated at the job (it may be judged when its Model arrives): where and by whom as logged, from the job itself.
   const scope = eventScope(ev);
   for (const part of servedParts(ev, ctx, ref, ref, models)) {
-    const v = approvalVerdict(ctx, part.ref, part.models, ev.platform, sagemakerScopeOf(ev));
+    const v = approvalVerdict(ctx, part.ref, part.models, ev.platform, scopeOf(ev));
     const reason = reasonOf(v);
     const by = reason ? JUDGED_BY[reason] : undefined;
     if (!reason || (by && (evaluation || !judge.includes(by)))) continue;
-    const unseen = part.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m, sagemakerScopeOf(ev)));
+    const unseen = part.models.filter((m) => !ctx.reg.hasModelResource(ev.platform, m, scopeOf(ev)));
     // The version a SageMaker Model resolves to, beside the Model's name (what the job request names).
     const what = v.named?.version && !part.ref?.name ? `${v.named.name} v${v.named.version} (model ${part.models.join(', ')})` : v.what;
     const why = {

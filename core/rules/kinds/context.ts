@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Agg, Entity } from '../baseline.js';
 import { MAX_CLOCK_SKEW_MS, type ResolvedRule, type RulesConfigParsed, type Where } from '../config.js';
-import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, namedEntity, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
+import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, modelRefOf, namedEntity, scopeOf, scopedName, sourceOf } from '../facts.js';
 import type { Registry, VersionRec } from '../registry.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 
@@ -54,13 +54,13 @@ export function setting<T = any>(ctx: RuleContext, key: string): T {
 
 /**
  * A model version as alerts name it: `name/version`, a SageMaker package's prefixed with the `<account>:<region>` it
- * lives in when known (the same group and version in two accounts are two packages: their alerts stay apart).
+ * lives in when known, a configured MLflow server's version with the server's id (`team:fraud/3`) (the same group and version in two accounts are two packages: their alerts stay apart).
  */
 export function versionEntity(v: Pick<VersionRec, 'name' | 'version' | 'platform' | 'scope'>): Entity {
   return { type: 'model_version', id: scopedName(`${v.name}/${v.version}`, v.scope), name: v.name, platform: v.platform };
 }
 
-/** An endpoint as alerts name it: a SageMaker endpoint by its account, region and name (endpointKey), named as logged. */
+/** An endpoint as alerts name it: a SageMaker endpoint by its account, region and name, a configured cluster's by the cluster's id (endpointKey), named as logged. */
 export function endpointEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string): Entity {
   return namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform);
 }
@@ -98,9 +98,9 @@ export function entityFor(ev: NormalizedEvent, choice: string, cfg: RulesConfigP
     case 'platform':
       return { type: 'platform', id: ev.platform, platform: ev.platform };
     default: {
-      // A SageMaker resource's name is unique only in its account and region: named there.
+      // A SageMaker resource's name is unique only in its account and region, a configured server's or cluster's there: named there.
       const name = ev.resource?.name ?? ev.resource?.id ?? ev.channel;
-      return namedEntity(ev.resource?.type ?? 'resource', ev.resource?.name ? scopedName(name, sagemakerScopeOf(ev)) : name, name, ev.platform);
+      return namedEntity(ev.resource?.type ?? 'resource', ev.resource?.name ? scopedName(name, scopeOf(ev)) : name, name, ev.platform);
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, namedEntity, sagemakerScopeOf, scopedName, sourceOf } from '../facts.js';
+import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -107,7 +107,7 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   const named = (object && datasetRoot(object)) ?? sourceOf(ev);
   // A bucket is global; a named source (a SageMaker feature group) is unique only in its account and region: the dev
   // and prod accounts' `churn-features` from one template have their own writers.
-  const source = /^[a-z0-9+.-]+:\/\//i.test(named) ? named : scopedName(named, sagemakerScopeOf(ev));
+  const source = /^[a-z0-9+.-]+:\/\//i.test(named) ? named : scopedName(named, scopeOf(ev));
   const t = Date.parse(ev.time);
   const minHistory = durationMs(setting(ctx, 'min_history'));
   // `writers|` a source's, `bucket-writers|` a whole bucket's (a bucket laid out by date is a source itself).

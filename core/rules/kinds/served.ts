@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { normUri, sagemakerScopeOf, type ModelRef } from '../facts.js';
+import { normUri, scopeOf, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -32,7 +32,7 @@ export function servedParts(ev: NormalizedEvent, ctx: RuleContext, direct: Model
   const named = direct ?? ref;
   for (const v of ctx.reg.aliasVariants(named, ev.platform)) parts.push({ ref: { platform: v.platform, name: v.name, version: v.version, alias: named!.alias }, models: [] });
   // A model resource of several containers (SageMaker): the artifact or package of each container after the first, too.
-  const scope = sagemakerScopeOf(ev);
+  const scope = scopeOf(ev);
   for (const m of models) {
     for (const artifact of ctx.reg.moreArtifactsOf(ev.platform, m, scope)) parts.push({ ref: { platform: ev.platform, artifact }, models: [] });
     for (const pkg of ctx.reg.morePackagesOf(ev.platform, m, scope)) parts.push({ ref: pkg, models: [] });

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
-import { endpointOf, identityOf, isCarriedOut, namedEntity, sagemakerScopeOf, scopedName, servingImagesOf } from '../facts.js';
+import { endpointOf, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
 import { endpointEntity, setting, type KindImpl } from './context.js';
 import { judgeImages } from './images.js';
 
@@ -21,8 +21,8 @@ function subjectOf(ev: NormalizedEvent): Entity {
   if (ep) return endpointEntity(ev, ep);
   const r = ev.resource;
   const name = r?.name ?? r?.id ?? ev.ml?.model?.name ?? 'unknown';
-  // A SageMaker Model or package is named in its account and region (names repeat across accounts).
-  return namedEntity(r?.type ?? 'model', r?.namespace ? `${r.namespace}/${name}` : scopedName(name, sagemakerScopeOf(ev)), name, ev.platform);
+  // A SageMaker Model or package is named in its account and region (names repeat across accounts), a runtime in its cluster.
+  return namedEntity(r?.type ?? 'model', scopedName(r?.namespace ? `${r.namespace}/${name}` : name, scopeOf(ev)), name, ev.platform);
 }
 
 export const unverifiedServingImage: KindImpl = (ev, ctx) => {

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, sagemakerScopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -16,8 +16,8 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   if (!isDeployment(ev)) return;
   // An inference component's update names only the component: the endpoint it was created on, else the component.
   const component = ev.resource?.type === 'inference_component' ? (ev.resource.name ?? ev.resource.id) : undefined;
-  // SageMaker names (endpoint, config, Model, component, experiment) are unique in one account and region: looked up there.
-  const scope = sagemakerScopeOf(ev);
+  // SageMaker names (endpoint, config, Model, component, experiment) are unique in one account and region, KServe's in one cluster: looked up there.
+  const scope = scopeOf(ev);
   const experiment = experimentOf(ev, ctx, scope);
   const ep = endpointOf(ev) ?? experiment?.endpoint ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component, scope) ?? `inference-component/${component}`) : undefined);
   if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
@@ -90,7 +90,7 @@ export const judgePendingDeployments: KindImpl = (ev, ctx) => {
   sweepPendingDeployments(ev, ctx);
   if (ev.outcome === 'failure') return;
   // Configs and Models are names of the account and region they were created in: they complete deployments made there.
-  const scope = sagemakerScopeOf(ev);
+  const scope = scopeOf(ev);
   const configs: string[] = [];
   if (ev.action === 'endpoint_config.create') {
     const name = deploymentConfigOf(ev) ?? ev.resource?.name ?? ev.resource?.id;
@@ -130,7 +130,7 @@ export const judgePendingDeployments: KindImpl = (ev, ctx) => {
 /** The endpoint config a waiting deployment names, once seen (in the deployment's account and region). */
 function configOfPending(ctx: RuleContext, p: PendingDeploy): { models: string[] } | undefined {
   const cfgName = deploymentConfigOf(p.event as NormalizedEvent);
-  return cfgName ? ctx.reg.endpointConfig(p.event.platform, cfgName, sagemakerScopeOf(p.event)) : undefined;
+  return cfgName ? ctx.reg.endpointConfig(p.event.platform, cfgName, scopeOf(p.event)) : undefined;
 }
 
 /** End of input: every waiting deployment whose config came is judged with what is known. */
@@ -186,7 +186,7 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
 }
 
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
-  const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, sagemakerScopeOf(ev));
+  const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, scopeOf(ev));
   const entity = endpointEntity(ev, ep);
   const deployer = identityOf(ev.actor, ctx.cfg);
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
@@ -217,7 +217,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const digests = new Set(approved.flatMap((v) => v.imageDigests ?? []));
     const known = (i: string) => registered.includes(i) || digests.has(imageDigestOf(i) ?? '');
     // The containers of the models served, and an inference component's own container.
-    const served = [...models.map((m) => ({ model: m, images: ctx.reg.imagesOfModel(ev.platform, m, sagemakerScopeOf(ev)) })), ...(ev.resource?.type === 'inference_component' ? [{ model: ev.resource.name ?? ev.resource.id, images: imagesOf(ev) }] : [])];
+    const served = [...models.map((m) => ({ model: m, images: ctx.reg.imagesOfModel(ev.platform, m, scopeOf(ev)) })), ...(ev.resource?.type === 'inference_component' ? [{ model: ev.resource.name ?? ev.resource.id, images: imagesOf(ev) }] : [])];
     for (const { model, images } of registered.length || digests.size ? served : []) {
       const other = images.filter((i) => !known(i));
       if (!other.length) continue;
@@ -246,7 +246,7 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   const ep = endpointOf(ev);
   if (!ep) return;
   // What this endpoint served: the one of this name in the deployment's account and region.
-  const scope = sagemakerScopeOf(ev);
+  const scope = scopeOf(ev);
   const prev = ctx.reg.endpoint(ev.platform, ep, scope);
   if (!prev?.name || !prev.version) return;
   const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
