@@ -1,7 +1,7 @@
 import type { ConnectorDeps, Poller } from '../../core/connector.js';
 import { diffManifests } from '../../core/integrity/manifest.js';
 import { describe as describeError, type RetryPolicy } from '../../core/retry/index.js';
-import { stableId, type NormalizedEvent } from '../../core/schema/index.js';
+import { fromServer, stableId, type NormalizedEvent } from '../../core/schema/index.js';
 import { confirmAbsent } from './absence.js';
 import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
@@ -12,7 +12,7 @@ import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './e
 import { runEvents } from './provenance.js';
 import { safeUri } from './uri.js';
 import {
-  NS, PENDING_MAX_CYCLES, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
+  NS as DEFAULT_NS, PENDING_MAX_CYCLES, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
   type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
 } from './snapshot.js';
 
@@ -22,6 +22,8 @@ export interface AuditorOptions {
   now: () => number;
   /** Test hook: called after every poll cycle. */
   onCycle?: (r: { ok: boolean; events: number }) => void;
+  /** The configured server audited (`connectors.mlflow.servers[].id`); unset for the default one. */
+  server?: string;
 }
 
 /**
@@ -38,6 +40,11 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   const cfg = deps.config.poll;
   const approvalCfg = deps.config.approval;
   const state = deps.spool.state;
+  const server = opts.server;
+  // Each server's snapshot apart: the same model names on two servers are two registries.
+  const NS = server === undefined ? DEFAULT_NS : `${DEFAULT_NS}@${server}`;
+  /** Commit events, a configured server's as its own (core/schema/origin.ts), as its webhooks' are. */
+  const ingest = (events: NormalizedEvent[], channel: string) => deps.ingest.ingest(server === undefined ? events : events.map((ev) => fromServer(ev, server)), channel);
   const log = deps.logger;
   const retry: RetryPolicy = { initialMs: cfg.retry_initial_ms, maxMs: cfg.retry_max_ms, requestTimeoutMs: cfg.request_timeout_ms, maxAttempts: cfg.max_attempts };
   const client = new MlflowClient({ trackingUri: cfg.tracking_uri!, username: cfg.username, password: cfg.password, token: cfg.token, retry });
@@ -80,7 +87,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         if (!bad) good.push(ev);
         else deps.ingest.quarantine(AUDIT_CHANNEL, `${ev.operation} ${ev.resource?.id ?? ''}: ${bad.reason}`, JSON.stringify(ev), { id: ev.id, field: bad.field });
       }
-      return good.length ? deps.ingest.ingest(good, AUDIT_CHANNEL) : undefined;
+      return good.length ? ingest(good, AUDIT_CHANNEL) : undefined;
     });
   }
 
@@ -230,7 +237,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', tracking_uri: client.trackingUri, reason: describeError(err) }, 'mlflow registry audit failed');
     if (outage?.kind === kind) return; // one event per outage, not per poll
     outage = { kind, since: now };
-    await deps.ingest.ingest([base({
+    await ingest([base({
       id: stableId('mlflow', 'audit', 'source', kind, client.trackingUri, now), time: iso(undefined, now), stage: 'ingestion',
       action: kind === 'auth_failure' ? 'source.auth_failure' : 'source.unavailable', operation: 'registry.poll', outcome: 'failure',
       error: { code: err instanceof MlflowApiError ? (err.errorCode ?? (err.status ? `HTTP_${err.status}` : 'NETWORK')) : 'ERROR', message: describeError(err) },
@@ -244,7 +251,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     if (!outage) return;
     const was = outage;
     outage = undefined;
-    await deps.ingest.ingest([base({
+    await ingest([base({
       id: stableId('mlflow', 'audit', 'source_recovered', client.trackingUri, was.since), time: iso(undefined, now), stage: 'ingestion',
       action: 'source.recovered', operation: 'registry.poll', resource: { type: 'mlflow_server', id: client.trackingUri, uri: client.trackingUri },
       details: { after: was.kind, down_s: Math.round((now - was.since) / 1000) },
@@ -464,7 +471,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   };
 
   return {
-    name: 'mlflow.registry-auditor',
+    name: server === undefined ? 'mlflow.registry-auditor' : `mlflow.registry-auditor@${server}`,
     runOnce,
     start() {
       running = runOnce().finally(schedule);

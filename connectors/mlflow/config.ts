@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
+import { SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 
 /** A list given either as a YAML list or as one comma-separated string (env style). */
 const stringList = z
@@ -58,6 +59,24 @@ export const PollConfig = z.strictObject({
 });
 export type PollConfig = z.infer<typeof PollConfig>;
 
+/**
+ * One more MLflow tracking server sending webhooks to this bridge (`connectors.mlflow.servers[]`). Its names
+ * (`fraud/3`) are its own: the secret that verifies a delivery tells which server sent it, and its events and rule
+ * state are kept apart from the other servers' (`cloud.account` = `id`). The top-level keys stay the default
+ * server, whose names are not scoped.
+ */
+export const MlflowServerConfig = z.strictObject({
+  /** Names the server in events (`cloud.account`), rule state and alert entities (`team:fraud/3`). */
+  id: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE),
+  /** HMAC secrets of this server's webhooks (X-MLflow-Signature); several during rotation. */
+  webhook_secrets: stringList.default([]),
+  /** Secrets for X-Databricks-Signature; defaults to this server's `webhook_secrets`. */
+  databricks_webhook_secrets: stringList.optional(),
+  /** This server's registry auditor (same keys as `connectors.mlflow.poll`; runs when `tracking_uri` is set). */
+  poll: PollConfig.optional(),
+});
+export type MlflowServerConfig = z.infer<typeof MlflowServerConfig>;
+
 export const MlflowConfig = z.strictObject({
   /** HMAC secrets for X-MLflow-Signature; several at once during rotation (MLTRAIL_MLFLOW_WEBHOOK_SECRET, comma-separated). */
   webhook_secrets: stringList.default([]),
@@ -75,6 +94,28 @@ export const MlflowConfig = z.strictObject({
   body_limit_bytes: z.number().int().positive().default(1024 * 1024),
   approval: ApprovalConfig.prefault({}),
   poll: PollConfig.prefault({}),
+  /** Further MLflow servers, each with its own id and secrets (see MlflowServerConfig). */
+  servers: z.array(MlflowServerConfig).default([]),
+}).superRefine((c, ctx) => {
+  const ids = new Set<string>();
+  // The secret that verifies a delivery names its server: one secret of two servers would name neither surely.
+  const owner = new Map<string, string>();
+  const claim = (secrets: readonly string[], who: string, path: PropertyKey[]) => {
+    for (const secret of new Set(secrets)) {
+      const other = owner.get(secret);
+      if (other !== undefined && other !== who) ctx.addIssue({ code: 'custom', path, message: `a secret of ${who} is also one of ${other}: each server needs its own, since the secret that verifies a delivery tells which server sent it` });
+      else owner.set(secret, who);
+    }
+  };
+  claim([...c.webhook_secrets, ...(c.databricks_webhook_secrets ?? [])], 'the default server (connectors.mlflow.webhook_secrets)', ['webhook_secrets']);
+  c.servers.forEach((srv, i) => {
+    if (ids.has(srv.id)) ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], message: `server id ${JSON.stringify(srv.id)} is used twice` });
+    ids.add(srv.id);
+    if (!srv.webhook_secrets.length && !srv.databricks_webhook_secrets?.length && !srv.poll?.tracking_uri) {
+      ctx.addIssue({ code: 'custom', path: ['servers', i], message: 'needs webhook_secrets (its webhooks) or poll.tracking_uri (its registry auditor)' });
+    }
+    claim([...srv.webhook_secrets, ...(srv.databricks_webhook_secrets ?? [])], `server ${JSON.stringify(srv.id)}`, ['servers', i, 'webhook_secrets']);
+  });
 });
 export type MlflowConfig = z.infer<typeof MlflowConfig>;
 

@@ -43,7 +43,10 @@ export function createMlflowConnector(opts: MlflowConnectorOptions = {}): Connec
           `MLFLOW_TRACKING_URI (${scheme}) is not an http(s):// MLflow tracking server: the registry auditor is off. Set MLFLOW_TRACKING_URI (or connectors.mlflow.poll.tracking_uri) to the server URL, e.g. https://mlflow.internal:5000, to audit the registry`,
         );
       }
-      return p.enabled && p.tracking_uri ? [createRegistryAuditor(deps, { now })] : [];
+      // Each configured server with a tracking URI is audited too, its events and snapshot its own.
+      const servers = deps.config.servers.flatMap((srv) =>
+        srv.poll?.enabled && srv.poll.tracking_uri ? [createRegistryAuditor({ ...deps, config: { ...deps.config, poll: srv.poll } }, { now, server: srv.id })] : []);
+      return [...(p.enabled && p.tracking_uri ? [createRegistryAuditor(deps, { now })] : []), ...servers];
     },
   };
 }

@@ -6,7 +6,8 @@ import { normalizeAndIngest } from '../../core/ingest.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, parseJsonText } from '../../core/input/depth.js';
 import type { MlflowConfig } from './config.js';
 import { normalizeMlflow } from './normalize.js';
-import { verifyDatabricksSignature, verifyMlflowSignature } from './signature.js';
+import { fromServer } from '../../core/schema/index.js';
+import { signedBy, verifyDatabricksSignature, verifyMlflowSignature, type WebhookSender } from './signature.js';
 
 export const WEBHOOK_CHANNEL = 'mlflow.webhook';
 export const DATABRICKS_CHANNEL = 'mlflow.databricks';
@@ -36,7 +37,7 @@ export const UNVERIFIED_BODY_BYTES = 64 * 1024 * 1024;
  * mountMlflowRoutes(app, deps, { now: Date.now });
  */
 export function mountMlflowRoutes(app: Hono, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions): void {
-  const short = [...deps.config.webhook_secrets, ...(deps.config.databricks_webhook_secrets ?? [])].filter((s) => s.length < 16).length;
+  const short = [...mlflowSenders(deps.config), ...databricksSenders(deps.config)].flatMap((s) => s.secrets).filter((s) => s.length < 16).length;
   if (short) deps.logger.warn({ count: short, code: 'MLTRAIL_ERR_CONFIG' }, 'MLflow webhook secret(s) shorter than 16 characters: use a long random secret (e.g. openssl rand -hex 32)');
   const budget = new UnverifiedBodyBudget(opts.unverifiedBodyBytes ?? Math.max(UNVERIFIED_BODY_BYTES, 4 * deps.config.body_limit_bytes));
   // The lease is given back once the request is answered: its body is no longer held unauthenticated.
@@ -55,6 +56,17 @@ export function mountMlflowRoutes(app: Hono, deps: ConnectorDeps<MlflowConfig>, 
   app.post('/v1/ingest/mlflow/databricks', (c) => leased(c, (c, lease) => handleDatabricks(c, deps, opts, lease)));
 }
 
+/** The default server (top-level secrets) and each configured one (`servers[]`), those with secrets. */
+function mlflowSenders(cfg: MlflowConfig): WebhookSender[] {
+  return [{ secrets: cfg.webhook_secrets }, ...cfg.servers.map((s) => ({ server: s.id, secrets: s.webhook_secrets }))].filter((s) => s.secrets.length > 0);
+}
+
+/** As mlflowSenders, for X-Databricks-Signature: each server's Databricks secrets, else its webhook secrets. */
+function databricksSenders(cfg: MlflowConfig): WebhookSender[] {
+  const own = (dbx: string[] | undefined, plain: string[]) => (dbx?.length ? dbx : plain);
+  return [{ secrets: own(cfg.databricks_webhook_secrets, cfg.webhook_secrets) }, ...cfg.servers.map((s) => ({ server: s.id, secrets: own(s.databricks_webhook_secrets, s.webhook_secrets) }))].filter((s) => s.secrets.length > 0);
+}
+
 function notConfigured(which: string): MltrailError {
   return new MltrailError('NOT_CONFIGURED', `${which} webhooks are not accepted: no webhook secret is configured; set ${SECRET_VAR} (comma-separated for rotation) or connectors.mlflow.webhook_secrets`, {
     variable: SECRET_VAR,
@@ -70,6 +82,9 @@ function deny(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, ki
 
 type Lease = ReturnType<UnverifiedBodyBudget['lease']>;
 
+/** The configured server a delivery came from, in the answer and quarantine records (none for the default server). */
+const serverMeta = (sender: WebhookSender): Record<string, unknown> => (sender.server !== undefined ? { server: sender.server } : {});
+
 async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>, channel: string, lease: Lease): Promise<Buffer> {
   const enc = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
   // The signature covers the bytes MLflow sent; MLflow never compresses, so an encoded body is not from it.
@@ -84,6 +99,7 @@ async function ingestVerified(
   body: Buffer,
   meta: Record<string, unknown>,
   receivedTime: string,
+  server: string | undefined,
 ): Promise<Response> {
   let record: unknown;
   try {
@@ -99,6 +115,8 @@ async function ingestVerified(
   }
   const ctx: NormalizeContext<MlflowConfig> = { channel, receivedTime, keepRaw: deps.keepRaw, config: deps.config, meta };
   const normalized = normalizeMlflow(record, ctx);
+  // A configured server's events say which it is (the secret that verified the delivery told).
+  if (server !== undefined) normalized.events = normalized.events.map((ev) => fromServer(ev, server));
   if (normalized.events.length === 0 && normalized.rejected.length > 0) {
     // Quarantine the signed bytes themselves (evidence), not a re-serialization.
     const rej = normalized.rejected[0]!;
@@ -115,17 +133,16 @@ async function ingestVerified(
 async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions, lease: Lease): Promise<Response> {
   const channel = WEBHOOK_CHANNEL;
   try {
-    const secrets = deps.config.webhook_secrets;
-    if (secrets.length === 0) throw notConfigured('MLflow');
+    const senders = mlflowSenders(deps.config);
+    if (senders.length === 0) throw notConfigured('MLflow');
     const body = await readSignedBody(c, deps, channel, lease);
     const signature = c.req.header('x-mlflow-signature')?.trim();
     const deliveryId = c.req.header('x-mlflow-delivery-id')?.trim();
     const timestamp = c.req.header('x-mlflow-timestamp')?.trim();
     if (!signature) deny(c, deps, channel, 'SIGNATURE', 'missing X-MLflow-Signature header (create the MLflow webhook with a secret)');
     if (!deliveryId || !timestamp) deny(c, deps, channel, 'SIGNATURE', 'missing X-MLflow-Delivery-Id or X-MLflow-Timestamp header');
-    if (!verifyMlflowSignature(secrets, signature, deliveryId, timestamp, body)) {
-      deny(c, deps, channel, 'SIGNATURE', 'X-MLflow-Signature does not match the body under any configured secret', deliveryId);
-    }
+    const sender = signedBy(senders, (secrets) => verifyMlflowSignature(secrets, signature, deliveryId, timestamp, body));
+    if (!sender) deny(c, deps, channel, 'SIGNATURE', 'X-MLflow-Signature does not match the body under any configured secret', deliveryId);
     // Signed, so the timestamp is authentic; the window stops replays of captured requests.
     const ts = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) * 1000 : NaN;
     const skewS = Math.round((opts.now() - ts) / 1000);
@@ -134,7 +151,7 @@ async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts:
         ? `X-MLflow-Timestamp is ${Math.abs(skewS)} s in the ${skewS >= 0 ? 'past' : 'future'}; the window is ${deps.config.timestamp_window_s} s`
         : 'X-MLflow-Timestamp is not unix seconds', deliveryId);
     }
-    return await ingestVerified(c, deps, channel, body, { delivery_id: deliveryId }, new Date(opts.now()).toISOString());
+    return await ingestVerified(c, deps, channel, body, { delivery_id: deliveryId, ...serverMeta(sender) }, new Date(opts.now()).toISOString(), sender.server);
   } catch (err) {
     return errorResponse(c, err);
   }
@@ -143,12 +160,13 @@ async function handleMlflow(c: Context, deps: ConnectorDeps<MlflowConfig>, opts:
 async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, opts: RouteOptions, lease: Lease): Promise<Response> {
   const channel = DATABRICKS_CHANNEL;
   try {
-    const secrets = deps.config.databricks_webhook_secrets?.length ? deps.config.databricks_webhook_secrets : deps.config.webhook_secrets;
-    if (secrets.length === 0) throw notConfigured('Databricks registry');
+    const senders = databricksSenders(deps.config);
+    if (senders.length === 0) throw notConfigured('Databricks registry');
     const body = await readSignedBody(c, deps, channel, lease);
     const signature = c.req.header('x-databricks-signature')?.trim();
     if (!signature) deny(c, deps, channel, 'SIGNATURE', 'missing X-Databricks-Signature header (set http_url_spec.secret on the Databricks webhook)');
-    if (!verifyDatabricksSignature(secrets, signature, body)) deny(c, deps, channel, 'SIGNATURE', 'X-Databricks-Signature does not match the body under any configured secret');
+    const sender = signedBy(senders, (secrets) => verifyDatabricksSignature(secrets, signature, body));
+    if (!sender) deny(c, deps, channel, 'SIGNATURE', 'X-Databricks-Signature does not match the body under any configured secret');
     // Databricks signs no timestamp header; event_timestamp (ms) is inside the signed body.
     let eventTs: unknown;
     let parsed = true;
@@ -167,7 +185,7 @@ async function handleDatabricks(c: Context, deps: ConnectorDeps<MlflowConfig>, o
         deny(c, deps, channel, 'STALE_TIMESTAMP', `event_timestamp is ${Math.abs(skewS)} s in the ${skewS >= 0 ? 'past' : 'future'}; the window is ${deps.config.databricks_timestamp_window_s} s`);
       }
     }
-    return await ingestVerified(c, deps, channel, body, {}, new Date(opts.now()).toISOString());
+    return await ingestVerified(c, deps, channel, body, serverMeta(sender), new Date(opts.now()).toISOString(), sender.server);
   } catch (err) {
     return errorResponse(c, err);
   }

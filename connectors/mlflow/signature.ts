@@ -36,3 +36,25 @@ export function verifyDatabricksSignature(secrets: readonly string[], given: str
   if (secrets.length === 0) return false;
   return safeEqualAny(given.toLowerCase(), secrets.map((s) => databricksSignature(s, body)));
 }
+
+/** Who signs webhooks: a configured server (its id) or the default one (no id), with its secrets. */
+export interface WebhookSender {
+  server?: string;
+  secrets: readonly string[];
+}
+
+/**
+ * The sender whose secrets verify a delivery. Every sender is checked, none skipped once one matched, so the
+ * time taken does not tell which secret did; the secret, not a header or route, is what names the server.
+ *
+ * @example
+ * signedBy(senders, (secrets) => verifyMlflowSignature(secrets, sig, id, ts, body))?.server // 'team'
+ */
+export function signedBy(senders: readonly WebhookSender[], verify: (secrets: readonly string[]) => boolean): WebhookSender | undefined {
+  let found: WebhookSender | undefined;
+  for (const sender of senders) {
+    const ok = verify(sender.secrets);
+    if (ok && !found) found = sender;
+  }
+  return found;
+}
