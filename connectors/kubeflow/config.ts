@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
 import { caFileProblem } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
+import { SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 
 const MiB = 1024 * 1024;
 
@@ -124,6 +125,19 @@ export const KfpConfig = z.strictObject({
   if (tok) ctx.addIssue({ code: 'custom', path: ['token_file'], message: tok });
 });
 
+/**
+ * One more Kubernetes cluster sending its audit webhook here (`connectors.kubeflow.clusters[]`): the bearer token
+ * its webhook kubeconfig sends tells which cluster it is, and its events and rule state are kept apart from the
+ * other clusters' (`cloud.account` = `id`): two clusters' `prod/fraud` are two endpoints.
+ */
+export const ClusterConfig = z.strictObject({
+  /** Names the cluster in events (`cloud.account`), rule state and alert entities (`cluster-b:prod/fraud`). */
+  id: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE),
+  /** Bearer token of this cluster's audit webhook kubeconfig (`users[].user.token`). */
+  token: z.string().min(1),
+});
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
 export const KubeflowConfig = z.strictObject({
   /** Namespace globs (`*` and `?`) whose audit events are kept. */
   namespaces: z.array(z.string().min(1)).default(DEFAULT_NAMESPACES),
@@ -132,6 +146,18 @@ export const KubeflowConfig = z.strictObject({
   audit: AuditConfig.prefault({}),
   mlmd: MlmdConfig.prefault({}),
   kfp: KfpConfig.prefault({}),
+  /** Further clusters' audit webhooks, each with its own id and token (see ClusterConfig); MLTRAIL_INGEST_TOKEN stays the default cluster. */
+  clusters: z.array(ClusterConfig).default([]),
+}).superRefine((c, ctx) => {
+  const ids = new Set<string>();
+  const tokens = new Set<string>();
+  c.clusters.forEach((cl, i) => {
+    if (ids.has(cl.id)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'id'], message: `cluster id ${JSON.stringify(cl.id)} is used twice` });
+    // The token that authenticates a batch names its cluster: two clusters with one token would name neither surely.
+    if (tokens.has(cl.token)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'token'], message: 'this token is another cluster\'s too: each cluster needs its own, since the token tells which cluster sent a batch' });
+    ids.add(cl.id);
+    tokens.add(cl.token);
+  });
 });
 
 export type KubeflowConfig = z.infer<typeof KubeflowConfig>;

@@ -6,6 +6,7 @@ import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
+import { fromServer } from '../../core/schema/index.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import type { KubeflowConfig } from './config.js';
 import { relevanceOrKeep } from './filter.js';
@@ -51,12 +52,14 @@ function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'>
 /**
  * Authenticate the kube-apiserver: a verified client certificate whose CN/SAN
  * is in `audit.client_cert_subjects`, else `Authorization: Bearer` equal to
- * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user).
+ * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user) or to a
+ * configured cluster's token. Returns that cluster's id (none for the default cluster).
  */
-function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): void {
+function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluster?: string } {
   const subjects = deps.config.audit.client_cert_subjects;
   const expected = deps.server.ingestToken;
-  if (!expected && subjects.length === 0) {
+  const clusters = deps.config.clusters;
+  if (!expected && subjects.length === 0 && clusters.length === 0) {
     throw new MltrailError('NOT_CONFIGURED', 'the Kubernetes audit webhook needs MLTRAIL_INGEST_TOKEN (server.ingest_token) set, matching the token in the webhook kubeconfig', {
       variable: 'MLTRAIL_INGEST_TOKEN',
     });
@@ -64,16 +67,23 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): void {
   // Certificates can only be verified where TLS ends in this process; over plain HTTP (`mltrail serve`, a
   // TLS sidecar in front) no request could ever pass: say what to configure (503, which the apiserver
   // retries) rather than refuse every batch with a 401 it drops after five tries.
-  if (!expected && !isTls(c)) {
+  if (!expected && clusters.length === 0 && !isTls(c)) {
     throw new MltrailError('NOT_CONFIGURED', 'audit.client_cert_subjects needs TLS to end in the bridge process, but this connection is plain HTTP; set MLTRAIL_INGEST_TOKEN (server.ingest_token) to the token in the webhook kubeconfig', {
       variable: 'MLTRAIL_INGEST_TOKEN',
     });
   }
   let reason: string;
   const certNames = subjects.length ? verifiedClientCertNames(c) : undefined;
-  if (certNames && certNames.some((n) => safeEqualAny(n, subjects))) return;
+  if (certNames && certNames.some((n) => safeEqualAny(n, subjects))) return {};
   const given = bearerToken(c);
-  if (given && expected && safeEqual(given, expected)) return;
+  if (given) {
+    // Every token compared (no early exit): the time taken does not tell whose token it is.
+    let cluster: string | undefined;
+    for (const cl of clusters) if (safeEqual(given, cl.token) && cluster === undefined) cluster = cl.id;
+    const isDefault = !!expected && safeEqual(given, expected);
+    if (cluster !== undefined) return { cluster };
+    if (isDefault) return {};
+  }
   if (certNames) reason = 'client certificate subject not allowed';
   else reason = given ? 'invalid bearer token' : 'missing bearer token';
   deps.ingest.authFailure({
@@ -100,11 +110,14 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   const cfg = deps.config;
   if (!cfg.audit.enabled) return;
   const watched = namespaceMatcher(cfg.namespaces);
+  if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
+    deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.kubeflow.clusters' }, 'a cluster token equals MLTRAIL_INGEST_TOKEN: its batches are read as that cluster\'s; give the default cluster and each configured cluster a token of its own');
+  }
   const counter = filteredCounter(deps);
 
   app.post(AUDIT_ROUTE, async (c) => {
     try {
-      authenticate(c, deps);
+      const { cluster } = authenticate(c, deps);
       const ctype = (c.req.header('content-type') ?? '').toLowerCase();
       if (ctype && !ctype.includes('json')) throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${ctype}`);
       const body = await readBody(c, { maxBytes: cfg.audit.body_limit_bytes, channel: AUDIT_CHANNEL });
@@ -147,7 +160,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
             }
           }
           const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path);
-          if ('event' in r) out.events.push(r.event);
+          // A configured cluster's events say which it is (its token told).
+          if ('event' in r) out.events.push(cluster === undefined ? r.event : fromServer(r.event, cluster));
           else out.rejected.push(r.rejection);
         }
         return out;

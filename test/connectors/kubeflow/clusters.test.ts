@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { harness, Hono, listen } from './helpers.js';
+
+/**
+ * Two Kubernetes clusters send their audit webhooks to one bridge, both with namespace `prod` and InferenceService
+ * `fraud`. The bearer token tells which cluster sent a batch; each cluster's endpoints are its own. Records are the
+ * falco RequestResponse audit fixture with the object, user and bodies changed.
+ */
+type Obj = Record<string, any>;
+const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+const DEFAULT_TOKEN = 'default-cluster-token-5e1f0a';
+const B_TOKEN = 'cluster-b-token-9c2d7e41aa';
+/** Ports of this test (the range its task was given): one per test, so no pooled connection outlives its server. */
+let port = 35200;
+let seq = 0;
+
+/** An audit record of an InferenceService written with `storageUri`. */
+function inferenceService(verb: 'create' | 'update', ns: string, name: string, uri: string, at: string): Obj {
+  const ev = structuredClone(AUDIT);
+  return {
+    ...ev,
+    auditID: `${ev.auditID}-clusters-${++seq}`,
+    verb,
+    requestURI: `/apis/serving.kserve.io/v1beta1/namespaces/${ns}/inferenceservices${verb === 'create' ? '' : `/${name}`}`,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'inferenceservices', namespace: ns, name, apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+    responseStatus: { metadata: {}, code: verb === 'create' ? 201 : 200 },
+    requestObject: { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: ns }, spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: uri } } } },
+    responseObject: undefined,
+    requestReceivedTimestamp: at,
+    stageTimestamp: at,
+  };
+}
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+async function start() {
+  const h = harness({ namespaces: ['prod'], clusters: [{ id: 'cluster-b', token: B_TOKEN }] }, { ingestToken: DEFAULT_TOKEN });
+  const app = new Hono();
+  kubeflowConnector.routes!(app, h.deps);
+  const srv = await listen(app, { port: ++port });
+  cleanup.push(() => h.close(), () => srv.close());
+  const send = (token: string, ...items: Obj[]) =>
+    fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+  return { h, send };
+}
+
+describe('several Kubernetes clusters sending audit webhooks to one bridge', () => {
+  it("one cluster's prod/fraud is not another's: no rollback across clusters; its own rollback names the cluster", async () => {
+    const { h, send } = await start();
+    // The default cluster serves fraud v5; cluster B deploys its own prod/fraud with v3: no rollback.
+    expect((await send(DEFAULT_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud/5', '2026-11-20T10:00:00Z'))).status).toBe(200);
+    expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud/3', '2026-11-20T10:05:00Z'))).status).toBe(200);
+    const alerts = (rule: string) => replayEvents(h.events(), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
+    expect(alerts('registry.version_rollback')).toEqual([]);
+    // Cluster B moves its endpoint back to v2: its own rollback, named in its cluster.
+    expect((await send(B_TOKEN, inferenceService('update', 'prod', 'fraud', 'models:/fraud/2', '2026-11-20T10:10:00Z'))).status).toBe(200);
+    const rollbacks = alerts('registry.version_rollback');
+    expect(rollbacks).toHaveLength(1);
+    expect(rollbacks[0]!.entity).toEqual({ type: 'endpoint', id: 'cluster-b:prod/fraud', name: 'prod/fraud', platform: 'kubeflow' });
+    expect(rollbacks[0]!.details).toMatchObject({ from_version: '3', to_version: '2' });
+    // Each cluster's deployments alert apart (the default cluster's endpoint as before).
+    expect(new Set(alerts('registry.unapproved_deployment').map((a) => a.entity.id))).toEqual(new Set(['prod/fraud', 'cluster-b:prod/fraud']));
+    // Events say their cluster; the default cluster's stay as they were.
+    expect(h.events().map((e) => e.cloud?.account ?? null)).toEqual([null, 'cluster-b', 'cluster-b']);
+  });
+
+  it("two clusters' batches with the same audit ids are both kept; a cluster's retry is a duplicate", async () => {
+    const { h, send } = await start();
+    const item = inferenceService('create', 'prod', 'fraud', 'models:/fraud/1', '2026-11-20T10:00:00Z');
+    expect(await (await send(DEFAULT_TOKEN, item)).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await (await send(B_TOKEN, item)).json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await (await send(B_TOKEN, item)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(h.events()).toHaveLength(2);
+  });
+
+  it('a token of no cluster is still a 401 and nothing is kept', async () => {
+    const { h, send } = await start();
+    const res = await send('cluster-c-token-not-configured', inferenceService('create', 'prod', 'fraud', 'models:/fraud/1', '2026-11-20T10:00:00Z'));
+    expect(res.status).toBe(401);
+    expect(h.events().map((e) => e.channel)).toEqual(['kubeflow.k8s_audit']);
+    expect(h.events()[0]!.stage).toBe('ingestion');
+  });
+
+  it('config: cluster ids and tokens are each one cluster\'s; unknown keys are errors', () => {
+    expect(KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1' }] }).clusters).toEqual([{ id: 'b', token: 't1' }]);
+    expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1' }, { id: 'b', token: 't2' }] })).toThrow(/used twice/);
+    expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1' }, { id: 'c', token: 't1' }] })).toThrow(/another cluster/);
+    expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1', ca: 'x' }] })).toThrow(/ca/);
+    expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b:c', token: 't1' }] })).toThrow(/letters, digits/);
+  });
+});
