@@ -12,6 +12,7 @@ import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMism
 import { unverifiedServingImage } from './serving-image.js';
 import { unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
+import { aliasOnRejected, aliasRollback } from './alias.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -93,9 +94,15 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   train_test_overlap: trainTestOverlap,
   self_approval: selfApproval,
   approved_model_modified: approvedModelModified,
-  unapproved_deployment: unapprovedDeployment,
+  unapproved_deployment: (ev, ctx) => {
+    unapprovedDeployment(ev, ctx);
+    aliasOnRejected(ev, ctx);
+  },
   unapproved_batch_inference: unapprovedBatchInference,
-  version_rollback: versionRollback,
+  version_rollback: (ev, ctx) => {
+    versionRollback(ev, ctx);
+    aliasRollback(ev, ctx);
+  },
   modification_rate: modificationRate,
   hash_mismatch: hashMismatch,
   behavioral_drift: behavioralDrift,

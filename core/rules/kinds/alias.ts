@@ -1,0 +1,103 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { callerText, compareVersions, identityOf, modelRefOf } from '../facts.js';
+import type { Entity } from '../baseline.js';
+import { versionEntity, type KindImpl, type RuleContext } from './context.js';
+
+/**
+ * Moves of an approval alias (`approval.aliases`: MLflow `champion`, a Vertex version alias). Serving loads
+ * `models:/<name>@<alias>` when it (re)starts, so moving the alias is the deployment, and no endpoint event
+ * follows. Two of the deployment rules read it: onto a version explicitly rejected
+ * (`registry.unapproved_deployment`), or back to an older version (`registry.version_rollback`).
+ */
+
+/** The last version each approval alias named, kept per rule: an alias deleted and set again still has it. */
+interface AliasHolder {
+  version: string;
+  event: string;
+  time: string;
+}
+
+const ALIAS_ACTIONS = new Set(['model_version.alias_set', 'model_version.approve', 'model_version.update']);
+
+/**
+ * The aliases an event says it set: the alias of an alias write (MLflow's webhook and auditor: `details.alias`, or
+ * the approval marker it names), Vertex's `details.aliases_added`. Not `ml.model.aliases`: the auditor lists there
+ * every alias the version holds, and a Vertex call addressing `…/models/55@production` names one it did not set.
+ */
+function aliasesSetBy(ev: NormalizedEvent): string[] {
+  const d = ev.details ?? {};
+  const marker = d.approval_marker as { kind?: unknown; alias?: unknown } | undefined;
+  const out: string[] = [];
+  if (marker?.kind === 'alias' && typeof marker.alias === 'string') out.push(marker.alias);
+  if (ev.action === 'model_version.alias_set' && typeof d.alias === 'string') out.push(d.alias);
+  if (Array.isArray(d.aliases_added)) out.push(...d.aliases_added.filter((a): a is string => typeof a === 'string'));
+  return out;
+}
+
+/** The approval aliases this event sets, with the model and version it sets them on. */
+function approvalAliasesSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; aliases: string[] } | undefined {
+  if (ev.outcome === 'failure' || !ALIAS_ACTIONS.has(ev.action)) return undefined;
+  const aliases = [...new Set(aliasesSetBy(ev))].filter((a) => ctx.cfg.approval.aliases.includes(a));
+  if (!aliases.length) return undefined;
+  const ref = modelRefOf(ev, ctx.cfg);
+  return ref?.name && ref.version ? { name: ref.name, version: ref.version, aliases } : undefined;
+}
+
+const holderKey = (platform: string, name: string, alias: string) => `holder|${platform}|${name}|${alias}`;
+
+/**
+ * Track the version each approval alias names and return, per alias this event sets, the one it named before
+ * (undefined the first time). A model created (again) or deleted starts over: its numbers start over too.
+ */
+function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string; version: string; alias: string; before?: AliasHolder }> {
+  if ((ev.action === 'registered_model.create' || ev.action === 'registered_model.delete') && ev.outcome !== 'failure') {
+    const name = ev.resource?.name ?? ev.ml?.model?.name;
+    if (name) for (const alias of ctx.cfg.approval.aliases) ctx.delete(holderKey(ev.platform, name, alias));
+    return [];
+  }
+  const set = approvalAliasesSet(ev, ctx);
+  if (!set) return [];
+  return set.aliases.map((alias) => {
+    const key = holderKey(ev.platform, set.name, alias);
+    // Not seen before here: the MLflow auditor names the version it moved from (an alias it first saw moved).
+    const old = ev.details?.old_version;
+    const before = ctx.get<AliasHolder>(key) ?? (typeof old === 'string' && old !== set.version ? { version: old, event: ev.id, time: ev.time } : undefined);
+    ctx.set(key, { version: set.version, event: ev.id, time: ev.time } satisfies AliasHolder);
+    return { name: set.name, version: set.version, alias, before };
+  });
+}
+
+function aliasEntity(ev: NormalizedEvent, name: string, alias: string): Entity {
+  return { type: 'model_alias', id: `${name}@${alias}`, name, platform: ev.platform };
+}
+
+/** `registry.unapproved_deployment`: an approval alias moved onto a version whose last decision was a rejection. */
+export const aliasOnRejected: KindImpl = (ev, ctx) => {
+  for (const move of aliasMoves(ev, ctx)) {
+    const target = ctx.reg.resolve({ platform: ev.platform, name: move.name, version: move.version }).named;
+    if (target?.approval?.state !== 'rejected') continue;
+    const by = callerText(ev.actor, ctx.cfg);
+    ctx.detect({
+      entity: versionEntity(target), key: `alias|${move.alias}|rejected`, evidence: [target.approval.event, ev.id].filter(Boolean),
+      title: 'Approval alias moved onto a rejected model version',
+      summary: `${move.name}@${move.alias} moved ${move.before ? `from v${move.before.version} ` : ''}to v${move.version}, rejected at ${target.approval.time} (by ${by})`,
+      details: {
+        model: move.name, alias: move.alias, from_version: move.before?.version, to_version: move.version, reason: 'rejected',
+        rejected_at: target.approval.time, rejected_by: target.approval.identity, deployer: identityOf(ev.actor, ctx.cfg),
+      },
+    });
+  }
+};
+
+/** `registry.version_rollback`: an approval alias moved to an older version than the one it named. */
+export const aliasRollback: KindImpl = (ev, ctx) => {
+  for (const move of aliasMoves(ev, ctx)) {
+    if (!move.before || compareVersions(move.version, move.before.version) >= 0) continue;
+    ctx.detect({
+      entity: aliasEntity(ev, move.name, move.alias), key: `${move.name}|${move.version}`, evidence: [...new Set([move.before.event, ev.id])],
+      title: 'Approval alias moved back to an older model version',
+      summary: `${move.name}@${move.alias} moved from v${move.before.version} to older v${move.version} (by ${callerText(ev.actor, ctx.cfg)})`,
+      details: { model: move.name, alias: move.alias, from_version: move.before.version, to_version: move.version, deployer: identityOf(ev.actor, ctx.cfg) },
+    });
+  }
+};

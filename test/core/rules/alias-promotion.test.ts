@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import type { NormalizedEvent } from '../../../core/schema/index.js';
+
+/**
+ * Moving MLflow's approval alias is the deployment: serving loads `models:/fraud@champion`. These are the
+ * bodies MLflow 3.x webhooks send (`_send_webhook_request` envelope), normalized as the webhook route does.
+ */
+type Delivery = [entity: string, action: string, timestamp: string, data: Record<string, unknown>];
+function deliveries(...bodies: Delivery[]): NormalizedEvent[] {
+  return bodies.flatMap(([entity, action, timestamp, data], i) =>
+    normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${timestamp}-${i}` } }).events,
+  );
+}
+const alertsOf = (evs: NormalizedEvent[], rule: string) => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
+
+const version = (ts: string, v: string): Delivery =>
+  ['model_version', 'created', ts, { name: 'fraud', version: v, source: `models:/m-${v}00aa`, run_id: `run${v}`, tags: { adversarial_accuracy: '0.9' }, description: null }];
+const champion = (ts: string, v: string): Delivery => ['model_version_alias', 'created', ts, { name: 'fraud', alias: 'champion', version: v }];
+
+/** Two releases: champion on v1, then on v2 (a normal CI promotion). */
+const releases = (): Delivery[] => [
+  ['registered_model', 'created', '2026-11-20T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
+  version('2026-11-20T10:01:00.000000+00:00', '1'),
+  champion('2026-11-20T10:02:00.000000+00:00', '1'),
+  version('2026-11-22T10:01:00.000000+00:00', '2'),
+  champion('2026-11-22T10:02:00.000000+00:00', '2'),
+];
+
+describe('the champion alias moved onto a rejected version', () => {
+  it('is an unapproved deployment naming the alias and the versions it moved between', () => {
+    const evs = deliveries(
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      ['model_version_tag', 'set', '2026-11-24T09:30:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'rejected' }],
+      champion('2026-11-24T23:10:00.000000+00:00', '3'),
+    );
+    const alerts = alertsOf(evs, 'registry.unapproved_deployment');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'model_version', id: 'fraud/3' });
+    expect(alerts[0]!.evidence).toEqual([evs[6]!.id, evs[7]!.id]);
+    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', alias: 'champion', from_version: '2', to_version: '3', reason: 'rejected', rejected_at: '2026-11-24T09:30:00.000Z' });
+  });
+
+  it('is none when the version was approved again after its rejection', () => {
+    const evs = deliveries(
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      ['model_version_tag', 'set', '2026-11-24T09:30:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'rejected' }],
+      ['model_version_tag', 'set', '2026-11-24T15:30:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'approved' }],
+      champion('2026-11-24T23:10:00.000000+00:00', '3'),
+    );
+    expect(alertsOf(evs, 'registry.unapproved_deployment')).toEqual([]);
+  });
+});
+
+describe('the champion alias moved back to an older version', () => {
+  it('is a rollback of the alias, from and to named', () => {
+    const evs = deliveries(...releases(), champion('2026-11-24T23:10:00.000000+00:00', '1'));
+    const alerts = alertsOf(evs, 'registry.version_rollback');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'model_alias', id: 'fraud@champion' });
+    expect(alerts[0]!.evidence).toEqual([evs[4]!.id, evs[5]!.id]);
+    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', alias: 'champion', from_version: '2', to_version: '1' });
+  });
+
+  it('also when the alias is deleted first (the alias webhook names no version)', () => {
+    const evs = deliveries(
+      ...releases(),
+      ['model_version_alias', 'deleted', '2026-11-24T23:09:00.000000+00:00', { name: 'fraud', alias: 'champion' }],
+      champion('2026-11-24T23:10:00.000000+00:00', '1'),
+    );
+    expect(alertsOf(evs, 'registry.version_rollback').map((a) => a.details)).toEqual([expect.objectContaining({ from_version: '2', to_version: '1' })]);
+  });
+
+  it('is none for promotions forward, another alias, or a model deleted and created again', () => {
+    const forward = deliveries(...releases(), version('2026-11-24T09:00:00.000000+00:00', '3'), champion('2026-11-24T09:10:00.000000+00:00', '3'));
+    const other = deliveries(...releases(), ['model_version_alias', 'created', '2026-11-24T23:10:00.000000+00:00', { name: 'fraud', alias: 'shadow', version: '1' }]);
+    const recreated = deliveries(
+      ...releases(),
+      ['registered_model', 'created', '2026-11-25T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
+      version('2026-11-25T10:01:00.000000+00:00', '1'),
+      champion('2026-11-25T10:02:00.000000+00:00', '1'),
+    );
+    for (const evs of [forward, other, recreated]) expect(alertsOf(evs, 'registry.version_rollback')).toEqual([]);
+  });
+});
+
+describe('the auditor listing the aliases a version holds', () => {
+  it('is no alias move: a rejected champion approved again by tag is no unapproved deployment', async () => {
+    const { auditEvent } = await import('../../../connectors/mlflow/events.js');
+    const evs = deliveries(
+      ...releases(),
+      ['model_version_tag', 'set', '2026-11-24T09:30:00.000000+00:00', { name: 'fraud', version: '2', key: 'approval_status', value: 'rejected' }],
+    );
+    // diff.ts: a tag change's event carries the version's whole alias list in ml.model.aliases.
+    const approvedAgain = auditEvent({
+      id: 'audit-tag-approve', time: '2026-11-24T10:00:00.000Z', stage: 'registry', action: 'model_version.approve', operation: 'model-versions/set-tag',
+      resource: { type: 'model_version', id: 'fraud/2', name: 'fraud', version: '2' },
+      ml: { model: { name: 'fraud', version: '2', aliases: ['champion'], tags: { approval_status: 'approved' }, approval: 'approved' } },
+      details: { tag: { key: 'approval_status', old: 'rejected', value: 'approved' }, approval_marker: { kind: 'tag', key: 'approval_status', value: 'approved' } },
+    }, '2026-11-24T10:00:00.000Z');
+    expect(alertsOf([...evs, approvedAgain], 'registry.unapproved_deployment')).toEqual([]);
+  });
+});
