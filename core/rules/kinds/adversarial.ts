@@ -78,6 +78,29 @@ interface PendingApproval {
   approver?: string;
   /** Where the approval was made and its caller as logged (eventScope), for the alert judged an hour later. */
   scope?: ReturnType<typeof eventScope>;
+  /** How it was approved (the marker: alias, tag, stage; else the platform's operation): MLflow names no approver. */
+  how?: Record<string, unknown>;
+}
+
+/**
+ * What approved: the approval marker the connector names (an MLflow alias or tag), a legacy stage moved to, Vertex's
+ * aliases added, else the operation. Webhooks and the MLflow auditor name no approver: this is what a SOC can ask about.
+ */
+function approvalHow(ev: NormalizedEvent): Record<string, unknown> {
+  const d = ev.details ?? {};
+  const marker = d.approval_marker;
+  if (marker && typeof marker === 'object' && !Array.isArray(marker)) return { ...(marker as Record<string, unknown>), operation: ev.operation };
+  if (d.field === 'current_stage' && typeof d.new === 'string') return { kind: 'stage', stage: d.new, old_stage: d.old, operation: ev.operation };
+  if (Array.isArray(d.aliases_added) && d.aliases_added.length) return { kind: 'alias', aliases: d.aliases_added, operation: ev.operation };
+  return { operation: ev.operation };
+}
+
+/** `alias champion`, `tag approval_status=approved`, `stage Production`: the marker in a few words. */
+function howText(how: Record<string, unknown> | undefined): string {
+  if (how?.kind === 'alias') return ` by alias ${String(how.alias ?? (how.aliases as string[] | undefined)?.join(', '))}`;
+  if (how?.kind === 'tag') return ` by tag ${String(how.key)}=${String(how.value)}`;
+  if (how?.kind === 'stage') return ` by stage ${String(how.stage)}`;
+  return '';
 }
 export const ADV_GRACE_MS = 3_600_000;
 const MAX_PENDING_APPROVALS = 1000;
@@ -98,8 +121,8 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void 
   const prefixes = setting<string[]>(ctx, 'prefixes');
   ctx.detect({
     entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
-    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${p.approver ? ` by ${p.approver}` : ''} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
-    details: { prefixes, approver: p.approver, ...p.scope },
+    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${howText(p.how)}${p.approver ? ` by ${p.approver}` : ''} at ${p.time} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
+    details: { prefixes, approver: p.approver, approved_at: p.time, approval: p.how, ...p.scope },
   });
 }
 
@@ -175,7 +198,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       // Wait for evidence that may still come (see PendingApproval).
       const id = `${versionKey(subject.platform, subject.name, subject.version, subject.scope)}${atUpload ? `:${ev.id}` : ''}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
-        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform, ...(subject.scope ? { scope: subject.scope } : {}) }, approver: identityOf(ev.actor, ctx.cfg), scope: eventScope(ev) } satisfies PendingApproval);
+        ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform, ...(subject.scope ? { scope: subject.scope } : {}) }, approver: identityOf(ev.actor, ctx.cfg), scope: eventScope(ev), how: approvalHow(ev) } satisfies PendingApproval);
         ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
       }
     }

@@ -349,6 +349,6 @@ describe('registry auditor: an existing model approves a version created in the 
     fake.addVersion('fraud', '3', T0 + 3_000_000, files('w3'), { run_id: 'runf3', source: artifactOf('runf3') });
     fake.models.get('fraud')!.aliases = { champion: '3' };
     await a.runOnce();
-    expect(alertsOf([...first, ...newEvents()])).toEqual([expect.stringMatching(/^evaluation\.adversarial_failure: fraud v3 was approved with no adversarial evaluation/)]);
+    expect(alertsOf([...first, ...newEvents()])).toEqual([expect.stringMatching(/^evaluation\.adversarial_failure: fraud v3 was approved by alias champion at \S+ with no adversarial evaluation/)]);
   });
 });
