@@ -71,18 +71,38 @@ function aliasEntity(ev: NormalizedEvent, name: string, alias: string): Entity {
   return { type: 'model_alias', id: `${name}@${alias}`, name, platform: ev.platform };
 }
 
-/** `registry.unapproved_deployment`: an approval alias moved onto a version whose last decision was a rejection. */
+/**
+ * The approval stage (`approval.stages`) a legacy transition moves a version to: `models:/<name>/Production` loads
+ * the newest version in it. The MLflow auditor (`details.field: current_stage`), Databricks' transition webhook.
+ */
+function approvalStageSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; stage: string } | undefined {
+  if (ev.outcome === 'failure' || (ev.action !== 'model_version.approve' && ev.action !== 'model_version.stage_transition')) return undefined;
+  const d = ev.details ?? {};
+  const stage = d.field === 'current_stage' && typeof d.new === 'string' ? d.new : typeof d.to_stage === 'string' ? d.to_stage : undefined;
+  if (!stage || !ctx.cfg.approval.stages.some((s) => s.toLowerCase() === stage.toLowerCase())) return undefined;
+  const ref = modelRefOf(ev, ctx.cfg);
+  return ref?.name && ref.version ? { name: ref.name, version: ref.version, stage } : undefined;
+}
+
+/**
+ * `registry.unapproved_deployment`: an approval alias moved onto a version whose last decision was a rejection,
+ * or such a version moved to an approval stage.
+ */
 export const aliasOnRejected: KindImpl = (ev, ctx) => {
-  for (const move of aliasMoves(ev, ctx)) {
+  const moves: Array<{ name: string; version: string; alias?: string; stage?: string; before?: AliasHolder }> = [...aliasMoves(ev, ctx)];
+  const staged = approvalStageSet(ev, ctx);
+  if (staged) moves.push(staged);
+  for (const move of moves) {
     const target = ctx.reg.resolve({ platform: ev.platform, name: move.name, version: move.version }).named;
     if (target?.approval?.state !== 'rejected') continue;
     const by = callerText(ev.actor, ctx.cfg);
+    const pointer = move.alias !== undefined ? `${move.name}@${move.alias}` : `${move.name}/${move.stage}`;
     ctx.detect({
-      entity: versionEntity(target), key: `alias|${move.alias}|rejected`, evidence: [target.approval.event, ev.id].filter(Boolean),
-      title: 'Approval alias moved onto a rejected model version',
-      summary: `${move.name}@${move.alias} moved ${move.before ? `from v${move.before.version} ` : ''}to v${move.version}, rejected at ${target.approval.time} (by ${by})`,
+      entity: versionEntity(target), key: move.alias !== undefined ? `alias|${move.alias}|rejected` : `stage|${move.stage}|rejected`, evidence: [target.approval.event, ev.id].filter(Boolean),
+      title: move.alias !== undefined ? 'Approval alias moved onto a rejected model version' : 'Rejected model version moved to an approval stage',
+      summary: `${pointer} moved ${move.before ? `from v${move.before.version} ` : ''}to v${move.version}, rejected at ${target.approval.time} (by ${by})`,
       details: {
-        model: move.name, alias: move.alias, from_version: move.before?.version, to_version: move.version, reason: 'rejected',
+        model: move.name, alias: move.alias, stage: move.stage, from_version: move.before?.version, to_version: move.version, reason: 'rejected',
         rejected_at: target.approval.time, rejected_by: target.approval.identity, deployer: identityOf(ev.actor, ctx.cfg),
       },
     });

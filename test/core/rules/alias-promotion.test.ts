@@ -106,3 +106,23 @@ describe('the auditor listing the aliases a version holds', () => {
     expect(alertsOf([...evs, approvedAgain], 'registry.unapproved_deployment')).toEqual([]);
   });
 });
+
+describe('a rejected version moved to the Production stage (legacy stages: models:/fraud/Production)', () => {
+  /** Databricks registry webhook bodies (flat), normalized as the /databricks route does. */
+  const databricks = (...bodies: Array<Record<string, unknown>>) =>
+    bodies.flatMap((b, i) => normalizeMlflow(b, { channel: 'mlflow.webhook', receivedTime: '2026-11-25T00:00:00.000Z', keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `db-${i}` } }).events);
+  const created = { event: 'MODEL_VERSION_CREATED', webhook_id: 'w1', event_timestamp: 1764000000000, model_name: 'fraud', version: '3' };
+  const rejectedTag = { event: 'MODEL_VERSION_TAG_SET', webhook_id: 'w1', event_timestamp: 1764000600000, model_name: 'fraud', version: '3', tags: [{ key: 'approval_status', value: 'rejected' }] };
+  const toProduction = { event: 'MODEL_VERSION_TRANSITIONED_STAGE', webhook_id: 'w1', event_timestamp: 1764050000000, model_name: 'fraud', version: '3', from_stage: 'Staging', to_stage: 'Production' };
+
+  it('is an unapproved deployment naming the stage (Databricks transition webhook)', () => {
+    const evs = databricks(created, rejectedTag, toProduction);
+    expect(evs.map((e) => e.action)).toEqual(['model_version.create', 'model_version.reject', 'model_version.approve']);
+    const alerts = alertsOf(evs, 'registry.unapproved_deployment');
+    expect(alerts.map((a) => [a.entity.id, a.details])).toEqual([['fraud/3', expect.objectContaining({ model: 'fraud', stage: 'Production', to_version: '3', reason: 'rejected' })]]);
+  });
+
+  it('is none for a version not rejected', () => {
+    expect(alertsOf(databricks(created, toProduction), 'registry.unapproved_deployment')).toEqual([]);
+  });
+});
