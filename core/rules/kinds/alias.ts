@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { callerText, compareVersions, identityOf, modelRefOf } from '../facts.js';
+import { callerText, compareVersions, identityOf, modelRefOf, namedEntity, scopedName, serverScopeOf } from '../facts.js';
 import type { Entity } from '../baseline.js';
 import { versionEntity, type KindImpl, type RuleContext } from './context.js';
 
@@ -35,53 +35,54 @@ function aliasesSetBy(ev: NormalizedEvent): string[] {
 }
 
 /** The approval aliases this event sets, with the model and version it sets them on. */
-function approvalAliasesSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; aliases: string[] } | undefined {
+function approvalAliasesSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; scope?: string; aliases: string[] } | undefined {
   if (ev.outcome === 'failure' || !ALIAS_ACTIONS.has(ev.action)) return undefined;
   const aliases = [...new Set(aliasesSetBy(ev))].filter((a) => ctx.cfg.approval.aliases.includes(a));
   if (!aliases.length) return undefined;
   const ref = modelRefOf(ev, ctx.cfg);
-  return ref?.name && ref.version ? { name: ref.name, version: ref.version, aliases } : undefined;
+  return ref?.name && ref.version ? { name: ref.name, version: ref.version, scope: ref.scope, aliases } : undefined;
 }
 
-const holderKey = (platform: string, name: string, alias: string) => `holder|${platform}|${name}|${alias}`;
+/** Keyed by the model's name where it is unique: a configured MLflow server's `fraud` is not the default server's. */
+const holderKey = (platform: string, name: string, alias: string, scope: string | undefined) => `holder|${platform}|${scopedName(name, scope)}|${alias}`;
 
 /**
  * Track the version each approval alias names and return, per alias this event sets, the one it named before
  * (undefined the first time). A model created (again) or deleted starts over: its numbers start over too.
  */
-function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string; version: string; alias: string; before?: AliasHolder }> {
+function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string; version: string; scope?: string; alias: string; before?: AliasHolder }> {
   if ((ev.action === 'registered_model.create' || ev.action === 'registered_model.delete') && ev.outcome !== 'failure') {
     const name = ev.resource?.name ?? ev.ml?.model?.name;
-    if (name) for (const alias of ctx.cfg.approval.aliases) ctx.delete(holderKey(ev.platform, name, alias));
+    if (name) for (const alias of ctx.cfg.approval.aliases) ctx.delete(holderKey(ev.platform, name, alias, serverScopeOf(ev)));
     return [];
   }
   const set = approvalAliasesSet(ev, ctx);
   if (!set) return [];
   return set.aliases.map((alias) => {
-    const key = holderKey(ev.platform, set.name, alias);
+    const key = holderKey(ev.platform, set.name, alias, set.scope);
     // Not seen before here: the MLflow auditor names the version it moved from (an alias it first saw moved).
     const old = ev.details?.old_version;
     const before = ctx.get<AliasHolder>(key) ?? (typeof old === 'string' && old !== set.version ? { version: old, event: ev.id, time: ev.time } : undefined);
     ctx.set(key, { version: set.version, event: ev.id, time: ev.time } satisfies AliasHolder);
-    return { name: set.name, version: set.version, alias, before };
+    return { name: set.name, version: set.version, scope: set.scope, alias, before };
   });
 }
 
-function aliasEntity(ev: NormalizedEvent, name: string, alias: string): Entity {
-  return { type: 'model_alias', id: `${name}@${alias}`, name, platform: ev.platform };
+function aliasEntity(ev: NormalizedEvent, name: string, alias: string, scope: string | undefined): Entity {
+  return namedEntity('model_alias', `${scopedName(name, scope)}@${alias}`, name, ev.platform);
 }
 
 /**
  * The approval stage (`approval.stages`) a legacy transition moves a version to: `models:/<name>/Production` loads
  * the newest version in it. The MLflow auditor (`details.field: current_stage`), Databricks' transition webhook.
  */
-function approvalStageSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; stage: string } | undefined {
+function approvalStageSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; scope?: string; stage: string } | undefined {
   if (ev.outcome === 'failure' || (ev.action !== 'model_version.approve' && ev.action !== 'model_version.stage_transition')) return undefined;
   const d = ev.details ?? {};
   const stage = d.field === 'current_stage' && typeof d.new === 'string' ? d.new : typeof d.to_stage === 'string' ? d.to_stage : undefined;
   if (!stage || !ctx.cfg.approval.stages.some((s) => s.toLowerCase() === stage.toLowerCase())) return undefined;
   const ref = modelRefOf(ev, ctx.cfg);
-  return ref?.name && ref.version ? { name: ref.name, version: ref.version, stage } : undefined;
+  return ref?.name && ref.version ? { name: ref.name, version: ref.version, scope: ref.scope, stage } : undefined;
 }
 
 /**
@@ -89,11 +90,11 @@ function approvalStageSet(ev: NormalizedEvent, ctx: RuleContext): { name: string
  * or such a version moved to an approval stage.
  */
 export const aliasOnRejected: KindImpl = (ev, ctx) => {
-  const moves: Array<{ name: string; version: string; alias?: string; stage?: string; before?: AliasHolder }> = [...aliasMoves(ev, ctx)];
+  const moves: Array<{ name: string; version: string; scope?: string; alias?: string; stage?: string; before?: AliasHolder }> = [...aliasMoves(ev, ctx)];
   const staged = approvalStageSet(ev, ctx);
   if (staged) moves.push(staged);
   for (const move of moves) {
-    const target = ctx.reg.resolve({ platform: ev.platform, name: move.name, version: move.version }).named;
+    const target = ctx.reg.resolve({ platform: ev.platform, name: move.name, version: move.version, scope: move.scope }).named;
     if (target?.approval?.state !== 'rejected') continue;
     const by = callerText(ev.actor, ctx.cfg);
     const pointer = move.alias !== undefined ? `${move.name}@${move.alias}` : `${move.name}/${move.stage}`;
@@ -114,7 +115,7 @@ export const aliasRollback: KindImpl = (ev, ctx) => {
   for (const move of aliasMoves(ev, ctx)) {
     if (!move.before || compareVersions(move.version, move.before.version) >= 0) continue;
     ctx.detect({
-      entity: aliasEntity(ev, move.name, move.alias), key: `${move.name}|${move.version}`, evidence: [...new Set([move.before.event, ev.id])],
+      entity: aliasEntity(ev, move.name, move.alias, move.scope), key: `${move.name}|${move.version}`, evidence: [...new Set([move.before.event, ev.id])],
       title: 'Approval alias moved back to an older model version',
       summary: `${move.name}@${move.alias} moved from v${move.before.version} to older v${move.version} (by ${callerText(ev.actor, ctx.cfg)})`,
       details: { model: move.name, alias: move.alias, from_version: move.before.version, to_version: move.version, deployer: identityOf(ev.actor, ctx.cfg) },

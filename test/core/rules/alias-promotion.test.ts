@@ -3,7 +3,7 @@ import { replayEvents } from '../../../bridge/replay.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import type { NormalizedEvent } from '../../../core/schema/index.js';
+import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 
 /**
  * Moving MLflow's approval alias is the deployment: serving loads `models:/fraud@champion`. These are the
@@ -124,5 +124,37 @@ describe('a rejected version moved to the Production stage (legacy stages: model
 
   it('is none for a version not rejected', () => {
     expect(alertsOf(databricks(created, toProduction), 'registry.unapproved_deployment')).toEqual([]);
+  });
+});
+
+describe('approval aliases of two MLflow servers (connectors.mlflow.servers)', () => {
+  /** A configured server's deliveries, stamped as its route does once the server's secret verified them. */
+  const onServer = (server: string, evs: NormalizedEvent[]) => evs.map((e) => fromServer(e, server));
+
+  it("one server's champion history is not another's: no rollback read across them", () => {
+    // The team server moves champion v1 → v2; the prod server then puts its own champion on its v1 for the first time.
+    const team = onServer('team', deliveries(...releases()));
+    const prod = onServer('prod', deliveries(
+      ['registered_model', 'created', '2026-11-23T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
+      version('2026-11-23T10:01:00.000000+00:00', '1'),
+      champion('2026-11-23T10:02:00.000000+00:00', '1'),
+    ));
+    expect(alertsOf([...team, ...prod], 'registry.version_rollback')).toEqual([]);
+    // The team server's own move back is a rollback, named by its server.
+    const back = onServer('team', deliveries(champion('2026-11-24T10:02:00.000000+00:00', '1')));
+    const alerts = alertsOf([...team, ...prod, ...back], 'registry.version_rollback');
+    expect(alerts.map((a) => [a.entity.id, a.entity.name, a.details?.from_version, a.details?.to_version])).toEqual([['team:fraud@champion', 'fraud', '2', '1']]);
+  });
+
+  it("a version rejected on one server does not make another server's champion move an unapproved deployment", () => {
+    const team = onServer('team', deliveries(
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      ['model_version_tag', 'set', '2026-11-24T09:30:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'rejected' }],
+    ));
+    const prod = onServer('prod', deliveries(version('2026-11-24T10:00:00.000000+00:00', '3'), champion('2026-11-24T10:05:00.000000+00:00', '3')));
+    expect(alertsOf([...team, ...prod], 'registry.unapproved_deployment')).toEqual([]);
+    const teamMove = onServer('team', deliveries(champion('2026-11-24T11:00:00.000000+00:00', '3')));
+    expect(alertsOf([...team, ...prod, ...teamMove], 'registry.unapproved_deployment').map((a) => a.entity.id)).toEqual(['team:fraud/3']);
   });
 });
