@@ -5,6 +5,7 @@ import { crossProjectCopy } from './copies.js';
 import { publicBucketShareOf, publicShareOf, type BucketLists } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
+import { agentDeploy } from './agent.js';
 import { gardenDeploy } from './garden.js';
 import { sinkChange } from './logsink.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
@@ -362,6 +363,21 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (scores?.metrics) ml.metrics = scores.metrics;
   // The container Model Garden serves the deployed model with (serving.unverified_image judges ml.model.image).
   if (garden?.image) ml.model = { ...ml.model, image: ml.model?.image ?? garden.image };
+  // An Agent Engine deploys code (a pickle and its dependencies, source, or an image): the engine is the endpoint,
+  // the pickle what it serves (registry.unapproved_deployment judges it), the image a serving image.
+  const agent = vertex ? agentDeploy(splitMethod(methodName).service, rpc, req, pp.response, resourceName, canon) : undefined;
+  if (agent) {
+    if (rpc === 'UpdateReasoningEngine' && !agent.code.length && !agent.image) action = 'endpoint.update';
+    if (agent.pickle || agent.image) ml.model = { ...ml.model, artifact_uri: agent.pickle ?? ml.model?.artifact_uri, image: agent.image ?? ml.model?.image };
+    ml.deployment = {
+      ...ml.deployment,
+      endpoint: agent.engine,
+      code_uris: agent.code.length ? agent.code : undefined,
+      python_version: agent.python_version,
+      agent_framework: agent.framework,
+      service_account: agent.service_account ?? ml.deployment?.service_account,
+    };
+  }
   if (evaluation && ml.model && !ml.model.version) {
     // resourceName may name the model only; the version is then in `parent` (`…/models/M@V`) or the evaluation's name.
     const resp = isObj(pp.response) ? pp.response : {};

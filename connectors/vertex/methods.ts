@@ -356,6 +356,23 @@ const services: Record<string, { stage: Stage; resource: string; rpcs: Record<st
       SearchModelMonitoringAlerts: ['monitor.read', 'model_monitor'],
     },
   },
+  // Agent Engine: a pickled object, source code or an image run by a managed runtime is a deployment (agent.ts).
+  ReasoningEngineService: {
+    stage: 'serving',
+    resource: 'reasoning_engine',
+    rpcs: {
+      CreateReasoningEngine: ['endpoint.deploy', 'reasoning_engine'],
+      UpdateReasoningEngine: ['endpoint.deploy', 'reasoning_engine'],
+      DeleteReasoningEngine: ['endpoint.delete', 'reasoning_engine'],
+      GetReasoningEngine: ['endpoint.read', 'reasoning_engine'],
+      ListReasoningEngines: ['endpoint.read', 'reasoning_engine'],
+    },
+  },
+  ReasoningEngineExecutionService: {
+    stage: 'serving',
+    resource: 'reasoning_engine',
+    rpcs: { QueryReasoningEngine: ['endpoint.invoke', 'reasoning_engine'], StreamQueryReasoningEngine: ['endpoint.invoke', 'reasoning_engine'] },
+  },
   DeploymentResourcePoolService: { stage: 'serving', resource: 'deployment_resource_pool', rpcs: {} },
   IndexEndpointService: {
     stage: 'serving',
@@ -444,7 +461,7 @@ export function isVertexMethod(methodName: string): boolean {
 /** Stage from the collection path of a resource name, for calls not tied to a Vertex service (IAM, operations). */
 export function stageFromResourceName(name: string | undefined): Stage | undefined {
   if (!name) return undefined;
-  if (/\/(endpoints|indexEndpoints|modelDeploymentMonitoringJobs|modelMonitors|batchPredictionJobs|deploymentResourcePools)\//.test(`${name}/`)) return 'serving';
+  if (/\/(endpoints|reasoningEngines|indexEndpoints|modelDeploymentMonitoringJobs|modelMonitors|batchPredictionJobs|deploymentResourcePools)\//.test(`${name}/`)) return 'serving';
   if (/\/models\/[^/]+\/evaluations\//.test(`${name}/`)) return 'evaluation';
   if (/\/models\//.test(`${name}/`)) return 'registry';
   if (/\/(datasets|featurestores|featureOnlineStores|featureGroups|indexes)\//.test(`${name}/`)) return 'ingestion';

@@ -197,7 +197,13 @@ export const KindSchemas = {
   train_test_overlap: z.strictObject({ ...common }),
   self_approval: z.strictObject({ ...common, roles: z.array(z.enum(['trained', 'evaluated', 'registered'])).optional(), exempt: globs.optional() }),
   approved_model_modified: z.strictObject({ ...common, actions: globs.optional(), ignore_tags: globs.optional() }),
-  unapproved_deployment: z.strictObject({ ...common, check_substitution: z.boolean().optional(), endpoints: globs.optional() }),
+  unapproved_deployment: z.strictObject({
+    ...common,
+    check_substitution: z.boolean().optional(),
+    endpoints: globs.optional(),
+    /** URI globs an agent runtime (Vertex Agent Engine) may load code from; empty: judged by the locations each engine was deployed from before. */
+    agent_sources: globs.optional(),
+  }),
   unapproved_batch_inference: z.strictObject({
     ...common,
     /** Which unapproved models alert besides rejected and revoked versions (always): no approval at all, a version awaiting review. */

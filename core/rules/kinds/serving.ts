@@ -3,6 +3,7 @@ import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, e
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
@@ -21,6 +22,8 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   const experiment = experimentOf(ev, ctx, scope);
   const ep = endpointOf(ev) ?? experiment?.endpoint ?? (component ? (ctx.reg.componentEndpoint(ev.platform, component, scope) ?? `inference-component/${component}`) : undefined);
   if (!ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
+  // An agent runtime serves code, not a registered version: judged by where the code comes from.
+  if (isAgentDeployment(ev)) return judgeAgentDeployment(ev, ctx, ep);
   const direct = modelRefOf(ev, ctx.cfg);
   const ref = direct ?? ctx.reg.configRef(ev);
   const models = [...new Set([...ctx.reg.deployedModels(ev), ...(experiment?.promoted ?? [])])];

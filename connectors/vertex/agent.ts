@@ -1,0 +1,77 @@
+import type { Canon } from './names.js';
+import { maskPaths } from './facts.js';
+import { isObj, str, type Json } from './logentry.js';
+
+/**
+ * What a Vertex AI Agent Engine deployment (ReasoningEngineService.CreateReasoningEngine / UpdateReasoningEngine)
+ * runs: a pickled Python object (`spec.packageSpec.pickleObjectGcsUri`) with its `requirementsGcsUri` and
+ * `dependencyFilesGcsUri`, or source code (`spec.sourceCodeSpec`: an inline archive or a Developer Connect Git
+ * repository), or a container image (`spec.containerSpec.imageUri`). Loading a pickle runs its code: the agent
+ * is code deployed to a managed serving runtime, judged as a deployment.
+ */
+export interface AgentDeploy {
+  /** The engine (`…/reasoningEngines/{id}`): the Update's target, a Create's operation name. */
+  engine?: string;
+  pickle?: string;
+  requirements?: string;
+  dependencies?: string;
+  /** Source code: `inline` (an archive in the request), or `{gitRepositoryLink}/{dir}@{revision}`. */
+  source?: string;
+  image?: string;
+  python_version?: string;
+  framework?: string;
+  service_account?: string;
+  /** Every location the code comes from (pickle, requirements, dependencies, source), as logged. */
+  code: string[];
+}
+
+const AGENT_DEPLOY = /^(CreateReasoningEngine|UpdateReasoningEngine)$/;
+
+/**
+ * @example
+ * agentDeploy('ReasoningEngineService', 'CreateReasoningEngine', { reasoningEngine: { spec: { packageSpec: { pickleObjectGcsUri: 'gs://b/a.pkl' } } } }, undefined, undefined, (n) => n)
+ * // { pickle: 'gs://b/a.pkl', code: ['gs://b/a.pkl'] }
+ */
+export function agentDeploy(service: string | undefined, rpc: string, req: Json, resp: unknown, resourceName: string | undefined, canon: Canon): AgentDeploy | undefined {
+  if (service !== 'ReasoningEngineService' || !AGENT_DEPLOY.test(rpc)) return undefined;
+  const body = isObj(req.reasoningEngine) ? req.reasoningEngine : {};
+  const opName = isObj(resp) ? str(resp.name) : undefined;
+  const engine =
+    (resourceName && /\/reasoningEngines\/[^/]+$/.test(resourceName) ? resourceName : undefined) ??
+    canon(/^(.*\/reasoningEngines\/[^/]+)\/operations\/[^/]+$/.exec(opName ?? '')?.[1]) ??
+    canon(str(body.name));
+  // An update changes only what its mask names: a spec in the body beside a mask without `spec` is ignored by the service.
+  const mask = maskPaths(req.updateMask);
+  const setsSpec = rpc === 'CreateReasoningEngine' || !mask.length || mask.some((p) => /^spec(\.|$)/.test(p));
+  const spec = setsSpec && isObj(body.spec) ? body.spec : undefined;
+  if (!spec) return { engine, code: [] };
+  const pkg = isObj(spec.packageSpec) ? spec.packageSpec : {};
+  const src = isObj(spec.sourceCodeSpec) ? spec.sourceCodeSpec : undefined;
+  const container = isObj(spec.containerSpec) ? spec.containerSpec : undefined;
+  const out: AgentDeploy = {
+    engine,
+    pickle: str(pkg.pickleObjectGcsUri),
+    requirements: str(pkg.requirementsGcsUri),
+    dependencies: str(pkg.dependencyFilesGcsUri),
+    source: src ? sourceOf(src) : undefined,
+    image: container ? str(container.imageUri) : undefined,
+    python_version: str(pkg.pythonVersion) ?? (src && isObj(src.pythonSpec) ? str(src.pythonSpec.version) : undefined),
+    framework: str(spec.agentFramework),
+    service_account: str(spec.serviceAccount),
+    code: [],
+  };
+  for (const c of [out.pickle, out.requirements, out.dependencies, out.source]) if (c && !out.code.includes(c)) out.code.push(c);
+  return out;
+}
+
+/** Where source code comes from: an inline archive, or a Developer Connect repository link, directory and revision. */
+function sourceOf(src: Json): string | undefined {
+  if (isObj(src.inlineSource)) return 'inline';
+  const dc = isObj(src.developerConnectSource) ? src.developerConnectSource : undefined;
+  const cfg = dc && isObj(dc.config) ? dc.config : undefined;
+  const link = cfg ? str(cfg.gitRepositoryLink) : undefined;
+  if (!link) return undefined;
+  const dir = str(cfg!.dir);
+  const rev = str(cfg!.revision);
+  return `${link}${dir ? `/${dir.replace(/^\/+/, '')}` : ''}${rev ? `@${rev}` : ''}`;
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { LOC, PROJECT, V1, V1B, auditEntry, normOne } from './samples.js';
+
+/**
+ * Vertex AI Agent Engine (ReasoningEngineService) deploys a pickled Python object with its requirements and
+ * dependency archive (`spec.packageSpec`), source code (`spec.sourceCodeSpec`) or an image (`spec.containerSpec`)
+ * to a managed runtime: code running in production, judged by registry.unapproved_deployment by where it comes from.
+ */
+
+const NLOC = 'projects/123456789012/locations/us-central1';
+const ENGINE = `${LOC}/reasoningEngines/555`;
+const at = (h: number) => `2026-11-20T${String(h).padStart(2, '0')}:00:00Z`;
+const pkg = (dir: string) => ({ pickleObjectGcsUri: `${dir}/agent_engine.pkl`, requirementsGcsUri: `${dir}/requirements.txt`, dependencyFilesGcsUri: `${dir}/dependencies.tar.gz`, pythonVersion: '3.11' });
+
+const create = (spec: Record<string, unknown>, hour = 9) =>
+  normOne(auditEntry({
+    method: `${V1B}ReasoningEngineService.CreateReasoningEngine`,
+    request: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1beta1.CreateReasoningEngineRequest', parent: LOC, reasoningEngine: { displayName: 'support-agent', spec: { agentFramework: 'google-adk', ...spec } } },
+    response: { '@type': 'type.googleapis.com/google.longrunning.Operation', name: `${NLOC}/reasoningEngines/555/operations/9` },
+    principal: 'ci@example.com',
+    timestamp: at(hour),
+  }));
+const update = (spec: Record<string, unknown>, updateMask: string, hour = 10, principal = 'mallory@example.com') =>
+  normOne(auditEntry({
+    method: `${V1}ReasoningEngineService.UpdateReasoningEngine`,
+    resourceName: ENGINE,
+    request: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.UpdateReasoningEngineRequest', reasoningEngine: { name: ENGINE, displayName: 'support-agent', spec }, updateMask },
+    response: { name: `${NLOC}/reasoningEngines/555/operations/10` },
+    principal,
+    timestamp: at(hour),
+  }));
+
+const rules = (settings: Record<string, unknown> = {}) => RulesConfig.parse({ 'registry.unapproved_deployment': settings });
+const agentAlerts = (events: ReturnType<typeof normOne>[], settings?: Record<string, unknown>) =>
+  replayEvents(events, { rules: rules(settings) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+
+describe('Agent Engine deployments', () => {
+  it('a CreateReasoningEngine is a serving deployment of its pickle to the engine, with its dependencies in ml.deployment', () => {
+    const ev = create({ packageSpec: pkg('gs://corp-agents/agent_engine') });
+    expect([ev.stage, ev.action, ev.resource?.type]).toEqual(['serving', 'endpoint.deploy', 'reasoning_engine']);
+    expect(ev.ml?.model?.artifact_uri).toBe('gs://corp-agents/agent_engine/agent_engine.pkl');
+    // The engine is named by the operation (project number rewritten to the id), as the Update names it.
+    expect(ev.ml?.deployment).toMatchObject({
+      endpoint: `projects/${PROJECT}/locations/us-central1/reasoningEngines/555`,
+      code_uris: ['gs://corp-agents/agent_engine/agent_engine.pkl', 'gs://corp-agents/agent_engine/requirements.txt', 'gs://corp-agents/agent_engine/dependencies.tar.gz'],
+      python_version: '3.11',
+      agent_framework: 'google-adk',
+    });
+  });
+
+  it('routine deployments from the engine\'s own location do not alert; an update re-pointing it at other code does', () => {
+    const first = create({ packageSpec: pkg('gs://corp-agents/agent_engine') });
+    const again = update({ packageSpec: pkg('gs://corp-agents/agent_engine') }, 'spec.package_spec', 10, 'ci@example.com');
+    expect(agentAlerts([first, again])).toEqual([]);
+    const swap = update({ packageSpec: { pickleObjectGcsUri: 'gs://mallory-scratch/agent.pkl', requirementsGcsUri: 'gs://corp-agents/agent_engine/requirements.txt' } }, 'spec.package_spec.pickle_object_gcs_uri,spec.package_spec.requirements_gcs_uri', 11);
+    const alerts = agentAlerts([first, again, swap]);
+    expect(alerts.map((a) => [a.entity.id, a.details.reason, a.details.offending_code, a.details.deployer])).toEqual([
+      [ENGINE, 'agent_source_changed', ['gs://mallory-scratch/agent.pkl'], 'mallory@example.com'],
+    ]);
+    // An update of the display name alone deploys no code.
+    const rename = update({ packageSpec: { pickleObjectGcsUri: 'gs://mallory-scratch/agent.pkl' } }, 'display_name', 12);
+    expect(rename.action).toBe('endpoint.update');
+    expect(agentAlerts([first, rename])).toEqual([]);
+  });
+
+  it('with agent_sources set, code outside them alerts (source code from a Git revision, an inline archive), code inside does not', () => {
+    const allowed = { agent_sources: ['gs://corp-agents/*'] };
+    expect(agentAlerts([create({ packageSpec: pkg('gs://corp-agents/agent_engine') })], allowed)).toEqual([]);
+    const scratch = agentAlerts([create({ packageSpec: pkg('gs://scratch-bucket/agent_engine') })], allowed);
+    expect(scratch.map((a) => [a.details.reason, (a.details.offending_code as string[]).length])).toEqual([['agent_source_not_allowed', 3]]);
+    const git = create({ sourceCodeSpec: { developerConnectSource: { config: { gitRepositoryLink: `${LOC}/connections/gh/gitRepositoryLinks/agents`, dir: 'support', revision: 'main' } }, pythonSpec: { version: '3.12', entrypointModule: 'agent', entrypointObject: 'app' } } });
+    expect(git.ml?.deployment?.code_uris).toEqual([`${LOC}/connections/gh/gitRepositoryLinks/agents/support@main`]);
+    expect(agentAlerts([git], allowed).map((a) => a.details.offending_code)).toEqual([[`${LOC}/connections/gh/gitRepositoryLinks/agents/support@main`]]);
+    expect(agentAlerts([create({ sourceCodeSpec: { inlineSource: {} } })], allowed).map((a) => a.details.offending_code)).toEqual([['inline']]);
+  });
+
+  it('a pickle under an approved model version\'s artifact is vouched for by it', () => {
+    const upload = normOne(auditEntry({
+      method: `${V1}ModelService.UploadModel`,
+      request: { parent: LOC, model: { displayName: 'support-agent', artifactUri: 'gs://scratch-bucket/agent_engine/', versionAliases: ['production'] } },
+      response: { name: `${LOC}/models/31/operations/1` },
+      timestamp: at(8),
+    }));
+    expect(agentAlerts([upload, create({ packageSpec: pkg('gs://scratch-bucket/agent_engine') })], { agent_sources: ['gs://corp-agents/*'] })).toEqual([]);
+  });
+
+  it('the agent\'s container image (spec.containerSpec) is judged as a serving image', () => {
+    const ev = create({ containerSpec: { imageUri: 'docker.io/evilcorp/agent:latest' } });
+    expect(ev.ml?.model?.image).toBe('docker.io/evilcorp/agent:latest');
+    const alerts = replayEvents([ev], { rules: rules() }).alerts.filter((a) => a.rule_id === 'serving.unverified_image');
+    expect(alerts.map((a) => a.details.images)).toEqual([['docker.io/evilcorp/agent:latest']]);
+  });
+
+  it('queries of an engine are invocations of it', () => {
+    const q = normOne(auditEntry({ method: `${V1}ReasoningEngineExecutionService.QueryReasoningEngine`, resourceName: ENGINE, log: 'data_access', request: { name: ENGINE } }));
+    expect([q.stage, q.action]).toEqual(['serving', 'endpoint.invoke']);
+  });
+});
