@@ -7,6 +7,7 @@ import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseMo
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { agentDeploy } from './agent.js';
 import { gardenDeploy } from './garden.js';
+import { tunedModelOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
@@ -351,6 +352,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   const garden = vertex ? gardenDeploy(splitMethod(methodName).service, rpc, req) : undefined;
   for (const m of garden?.models ?? []) if (!facts.models.includes(m)) facts.models.push(m);
   for (const a of garden?.artifacts ?? []) if (!facts.modelArtifactUris.includes(a)) facts.modelArtifactUris.push(a);
+  // A tuning job's model, registered and deployed to an endpoint by the service itself (no DeployModel), and its data.
+  const tuned = vertex ? tunedModelOf(splitMethod(methodName).service, req, pp.response, canon) : undefined;
+  if (tuned?.inputs.length) for (const u of tuned.inputs) if (!facts.inputUris.includes(u)) facts.inputUris.push(u);
+  if (tuned?.model) facts.models = [tuned.model, ...facts.models.filter((m) => m !== tuned.model)];
   // A refused upload created no version: keep the model it named, not an inferred version.
   // CopyModel into a `parentModel` makes its next version as an upload does (same request field, same response).
   const upload = vertex && (rpc === 'UploadModel' || (rpc === 'CopyModel' && str(req.parentModel))) ? uploadedModel(req, pp.response) : undefined;
@@ -363,6 +368,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (scores?.metrics) ml.metrics = scores.metrics;
   // The container Model Garden serves the deployed model with (serving.unverified_image judges ml.model.image).
   if (garden?.image) ml.model = { ...ml.model, image: ml.model?.image ?? garden.image };
+  // The tuned model's endpoint serves it from the job's completion on: known to the rules as a deployment the service made.
+  if (tuned?.endpoint && outcome !== 'failure') ml.deployment = { ...ml.deployment, endpoint: tuned.endpoint, model_uri: tuned.model, auto_deployed: true };
   // An Agent Engine deploys code (a pickle and its dependencies, source, or an image): the engine is the endpoint,
   // the pickle what it serves (registry.unapproved_deployment judges it), the image a serving image.
   const agent = vertex ? agentDeploy(splitMethod(methodName).service, rpc, req, pp.response, resourceName, canon) : undefined;
@@ -465,6 +472,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     destination_account: outcome === 'failure' ? undefined : copy?.project,
     share_of: share?.of,
     grantees: share?.grantees,
+    tuned_checkpoints: tuned?.checkpoints.length ? tuned.checkpoints : undefined,
     trail: sink?.sink,
     log_destination: sink?.destination,
     log_exclusions: sink?.exclusions,

@@ -203,6 +203,8 @@ export const KindSchemas = {
     endpoints: globs.optional(),
     /** URI globs an agent runtime (Vertex Agent Engine) may load code from; empty: judged by the locations each engine was deployed from before. */
     agent_sources: globs.optional(),
+    /** Also judge deployments a platform makes by itself (a Vertex tuning job's tuned model on its endpoint). */
+    auto_deployments: z.boolean().optional(),
   }),
   unapproved_batch_inference: z.strictObject({
     ...common,

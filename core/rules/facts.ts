@@ -485,6 +485,15 @@ export function isDeployment(ev: NormalizedEvent): boolean {
   return DEPLOY_ACTIONS.has(ev.action) && isCarriedOut(ev);
 }
 
+/**
+ * A deployment the platform made by itself, with no deploy call of anyone's (a Vertex tuning job deploys its tuned
+ * model to an endpoint: `ml.deployment.auto_deployed`, the endpoint and model named). Not an `isDeployment`: the
+ * event is the job's; registry.unapproved_deployment judges it when `auto_deployments` is set.
+ */
+export function isAutoDeployment(ev: NormalizedEvent): boolean {
+  return ev.ml?.deployment?.auto_deployed === true && !!ev.ml.deployment.endpoint && ev.outcome !== 'failure';
+}
+
 /** A request not known to have failed, and not a Kubernetes `RequestReceived` record (see isDeployment). */
 export function isCarriedOut(ev: NormalizedEvent): boolean {
   return ev.outcome !== 'failure' && !(ev.outcome !== 'success' && ev.details?.audit_stage === 'RequestReceived');

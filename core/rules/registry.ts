@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -753,7 +753,7 @@ export class Registry {
 
     // Endpoints: what each one serves now.
     const ep = endpointOf(ev);
-    if (ep && isDeployment(ev)) {
+    if (ep && (isDeployment(ev) || isAutoDeployment(ev))) {
       const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform, true, scope);
       const target = named ?? linked[0];
       if (ref || target) {

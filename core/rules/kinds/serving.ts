@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, callerText, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, callerText, isAutoDeployment, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -14,7 +14,8 @@ import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
  */
 
 export const unapprovedDeployment: KindImpl = (ev, ctx) => {
-  if (!isDeployment(ev)) return;
+  // A tuned model the service put on an endpoint by itself: judged only when asked (every tuning job does it).
+  if (!isDeployment(ev) && !(isAutoDeployment(ev) && setting<boolean>(ctx, 'auto_deployments'))) return;
   // An inference component's update names only the component: the endpoint it was created on, else the component.
   const component = ev.resource?.type === 'inference_component' ? (ev.resource.name ?? ev.resource.id) : undefined;
   // SageMaker names (endpoint, config, Model, component, experiment) are unique in one account and region, KServe's in one cluster: looked up there.
@@ -191,11 +192,14 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
   const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, scopeOf(ev));
   const entity = endpointEntity(ev, ep);
-  const deployer = identityOf(ev.actor, ctx.cfg);
+  // A deployment the platform made by itself has no deployer; the caller of the entry that reported it (a read of the
+  // done job) is one only when it submitted the job.
+  const deployer = !isDeployment(ev) && isAutoDeployment(ev) && !/\.create$/.test(ev.action) ? undefined : identityOf(ev.actor, ctx.cfg);
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
   const scope = eventScope(ev);
   if (!approved.length) {
     const shadow = shadowOnly(ev, models);
+    const auto = !isDeployment(ev) && isAutoDeployment(ev);
     // A registered candidate pending approval, shadow-tested (a copy of live requests, its answers not returned): the
     // test a team runs before approving it. An unregistered or rejected shadow still alerts, and so does a promotion.
     if (shadow && candidates.length && !rejected && !withdrawn && !elsewhere) return;
@@ -208,8 +212,8 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const revokedBy = rejected ?? withdrawn;
     ctx.detect({
       entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ev.id], title, time: ev.time,
-      summary: `${deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', shadow: shadow || undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', shadow: shadow || undefined, auto_deployed: auto || undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
