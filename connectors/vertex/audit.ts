@@ -267,6 +267,24 @@ function mlFacts(
   return { job: batch && !job?.name && str(batch.displayName) ? { ...job, name: str(batch.displayName) } : job, model, deployment, data };
 }
 
+/** The checkpoint a DeployModel serves: `deployedModel.checkpointId` of the request, else of the done DeployModelResponse. */
+function deployedCheckpointOf(req: Json, resp: unknown): string | undefined {
+  const asked = isObj(req.deployedModel) ? str(req.deployedModel.checkpointId) : undefined;
+  if (asked) return asked;
+  const op = isObj(resp) ? resp : {};
+  const done = isObj(op.response) ? op.response : op;
+  return isObj(done.deployedModel) ? str(done.deployedModel.checkpointId) : undefined;
+}
+
+/** `model.defaultCheckpointId` an UploadModel gives, or an UpdateModel sets (its mask naming it, or no mask). */
+function defaultCheckpointOf(rpc: string, req: Json): string | undefined {
+  const model = isObj(req.model) ? req.model : undefined;
+  const id = model ? str(model.defaultCheckpointId) : undefined;
+  if (!id || (rpc !== 'UploadModel' && rpc !== 'UpdateModel')) return undefined;
+  const paths = maskPaths(req.updateMask);
+  return rpc === 'UploadModel' || !paths.length || paths.some((p) => /^default_?checkpoint_?id$/i.test(p)) ? id : undefined;
+}
+
 /** The version a created BatchPredictionJob runs (`modelVersionId`, output only), when the call's response carries it. */
 function batchVersionOf(resp: unknown): string | undefined {
   const v = isObj(resp) ? str(resp.modelVersionId) : undefined;
@@ -368,6 +386,12 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (scores?.metrics) ml.metrics = scores.metrics;
   // The container Model Garden serves the deployed model with (serving.unverified_image judges ml.model.image).
   if (garden?.image) ml.model = { ...ml.model, image: ml.model?.image ?? garden.image };
+  // A deployment of one checkpoint of a version (DeployedModel.checkpointId), and a version's default checkpoint set
+  // (Model.defaultCheckpointId, what a deployment naming none serves): other weights than another checkpoint's.
+  const checkpoint = vertex ? deployedCheckpointOf(req, pp.response) : undefined;
+  if (checkpoint && ml.deployment) ml.deployment = { ...ml.deployment, checkpoint_id: checkpoint };
+  const defaultCheckpoint = vertex ? defaultCheckpointOf(rpc, req) : undefined;
+  if (defaultCheckpoint && ml.model) ml.model = { ...ml.model, default_checkpoint_id: defaultCheckpoint };
   // The tuned model's endpoint serves it from the job's completion on: known to the rules as a deployment the service made.
   if (tuned?.endpoint && outcome !== 'failure') ml.deployment = { ...ml.deployment, endpoint: tuned.endpoint, model_uri: tuned.model, auto_deployed: true };
   // An Agent Engine deploys code (a pickle and its dependencies, source, or an image): the engine is the endpoint,

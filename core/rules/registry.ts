@@ -63,6 +63,10 @@ export interface VersionRec {
   imageDigests?: string[];
   /** Artifacts of its containers after the first (a multi-container package): they are its artifacts too. */
   moreArtifacts?: string[];
+  /** The checkpoint a deployment naming none serves (Vertex Model.defaultCheckpointId), as last set. */
+  defaultCheckpoint?: string;
+  /** The default checkpoint when the version was last approved, if known: the weights the approval vouches for. */
+  approvedCheckpoint?: string;
 }
 
 /** An upload whose version number was not logged, until the version is seen (see Registry.claimUpload). */
@@ -701,6 +705,8 @@ export class Registry {
       } else if (a === 'model_version.alias_delete' && typeof ev.details?.alias === 'string') {
         v.aliases = v.aliases?.filter((x) => x !== ev.details!.alias);
       }
+      const defaultCheckpoint = ev.ml?.model?.default_checkpoint_id;
+      if (typeof defaultCheckpoint === 'string' && defaultCheckpoint && ev.outcome !== 'failure' && (isCreate || /\.(update|approve)$/.test(a))) v.defaultCheckpoint = defaultCheckpoint;
       const approval = approvalOf(ev, this.cfg);
       // A pending marker (an MLflow `approval_status=pending` tag) on a version that still holds an approval alias
       // leaves it approved, as the MLflow auditor reads its markers (approvalOfVersion: any approving marker wins):
@@ -711,6 +717,8 @@ export class Registry {
       const older = !!v.approval && Date.parse(ev.time) < Date.parse(v.approval.time);
       if (approval && !stillApproved && !(echo && v.approval?.state === approval)) {
         if (!older) v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
+        // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
+        if (!older && approval === 'approved') v.approvedCheckpoint = v.defaultCheckpoint;
         // Approved once, whatever came after: a later rejection is then a revocation.
         if (approval === 'approved') v.approvedEver = true;
         // The scope of the package approved: its ARN's account and region (a prod account may approve a central

@@ -235,6 +235,19 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
       });
     }
   }
+  // One checkpoint of an approved version: the approval vouches for the checkpoint that was the version's default when
+  // it was given (Vertex lets UpdateModel move the default afterwards; an intermediate checkpoint is other weights).
+  const checkpoint = ev.ml?.deployment?.checkpoint_id;
+  if (setting(ctx, 'check_substitution') && named?.approvedEver) {
+    const served = typeof checkpoint === 'string' && checkpoint ? checkpoint : named.defaultCheckpoint;
+    if (served !== undefined && served !== named.approvedCheckpoint) {
+      ctx.detect({
+        entity, key: `${what}|checkpoint|${served}`, evidence: [named.approval?.event ?? '', ev.id].filter(Boolean), title: 'Approved model version deployed from another checkpoint', time: ev.time,
+        summary: `${ep} serves checkpoint ${served} of ${named.name} v${named.version}${named.approvedCheckpoint ? `, approved with checkpoint ${named.approvedCheckpoint} as its default` : ', and the approval does not say which checkpoint it saw'}${checkpoint ? '' : ' (the default checkpoint was changed after the approval)'}`,
+        details: { model: named.name, version: named.version, checkpoint_id: served, approved_checkpoint: named.approvedCheckpoint, default_checkpoint: named.defaultCheckpoint, reason: 'checkpoint_not_approved', deployer, ...scope },
+      });
+    }
+  }
   if (setting(ctx, 'check_substitution') && named && named.approvedEver && ref) {
     const artifactDiffers = !!(ref.artifact && named.artifact && !uriOverlap(ref.artifact, named.artifact));
     const shaDiffers = !!(ref.sha256 && named.sha256 && ref.sha256 !== named.sha256);
