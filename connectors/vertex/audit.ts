@@ -319,12 +319,16 @@ function versionedTarget(resourceName: string | undefined, req: Json, canon: Can
   return resourceName;
 }
 
-/** The created resource's name when the response carries it (sync creates), else the logged resourceName. */
-function targetName(pp: Json): string | undefined {
+/**
+ * The created resource's name when the response carries it (sync creates), else the logged resourceName. Compared
+ * with names made canonical: the response names the resource with the project number, resourceName (the caller's
+ * parent) often with the project id (a CreateTuningJob's or CreateCustomJob's job was named by its parent).
+ */
+function targetName(pp: Json, canon: Canon): string | undefined {
   const resourceName = str(pp.resourceName);
   const resp = isObj(pp.response) ? pp.response : undefined;
   const created = resp ? str(resp.name) : undefined;
-  if (created && resourceName && created.startsWith(`${resourceName}/`) && !/\/operations\//.test(created)) return created;
+  if (created && resourceName && canon(created).startsWith(`${canon(resourceName)}/`) && !/\/operations\//.test(created)) return created;
   return resourceName;
 }
 
@@ -343,7 +347,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   const vertex = serviceName === VERTEX_SERVICE || isVertexMethod(methodName);
   // One name per Vertex resource whether logged with the project number or the project id (see canonicalNames).
   const canon: Canon = vertex ? canonicalNames(entry) : (name) => name;
-  const loggedName = targetName(pp);
+  const loggedName = targetName(pp, canon);
   const req = isObj(pp.request) ? pp.request : {};
   const resourceName = vertex ? versionedTarget(canon(loggedName), req, canon) : canon(loggedName);
   const rpc = methodName.split('.').pop() ?? methodName;

@@ -78,3 +78,14 @@ describe('tuning jobs that deploy their tuned model', () => {
     expect(alerts.map((a) => [a.details.from_version, a.details.to_version])).toEqual([['2', '1']]);
   });
 });
+
+describe('sync creates answered with the project number', () => {
+  it('a CreateTuningJob / CreateCustomJob names the job it made, not its parent, when the response spells the project by number', () => {
+    const created = (method: string, name: string) =>
+      normOne(auditEntry({ method, request: { parent: LOC }, response: { name: `${NLOC}/${name}`, state: 'JOB_STATE_PENDING' } }));
+    const tuning = created(`${V1}GenAiTuningService.CreateTuningJob`, 'tuningJobs/42');
+    expect([tuning.resource?.id, tuning.resource?.name]).toEqual([JOB, '42']);
+    expect(tuning.details?.resource_name_logged).toBe(`${NLOC}/tuningJobs/42`);
+    expect(created(`${V1}JobService.CreateCustomJob`, 'customJobs/77').resource?.id).toBe(`${LOC}/customJobs/77`);
+  });
+});
