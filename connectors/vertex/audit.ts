@@ -9,6 +9,7 @@ import { agentDeploy } from './agent.js';
 import { gardenDeploy } from './garden.js';
 import { tunedModelOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
+import { auditConfigNarrowing } from './auditconfig.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
 
@@ -430,6 +431,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     action = sink.action;
     resourceType = 'logging_sink';
   }
+  // Data Access logging of Vertex AI / Cloud Storage switched off or an identity exempted, in an IAM policy's auditConfigs.
+  const auditConfig = vertex || outcome === 'failure' ? undefined : auditConfigNarrowing(methodName, pp);
+  if (auditConfig) action = 'audit_log.update';
   const modelRef = vertex ? parseModelRef(resourceName) : {};
   const object = vertex ? undefined : storageTarget(serviceName, resourceName);
   if (object) {
@@ -501,7 +505,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     share_of: share?.of,
     grantees: share?.grantees,
     tuned_checkpoints: tuned?.checkpoints.length ? tuned.checkpoints : undefined,
-    trail: sink?.sink,
+    trail: sink?.sink ?? (auditConfig ? resourceName : undefined),
+    audit_logs_off: auditConfig?.off.length ? auditConfig.off : undefined,
+    audit_exemptions: auditConfig?.exempted.length ? auditConfig.exempted : undefined,
     log_destination: sink?.destination,
     log_exclusions: sink?.exclusions,
   };

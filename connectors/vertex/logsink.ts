@@ -18,7 +18,7 @@ export interface SinkChange {
   exclusions?: string[];
 }
 
-const SINK_RPC = /^google\.logging\.v2\.ConfigServiceV2\.(CreateSink|UpdateSink|DeleteSink)$/;
+const SINK_RPC = /^google\.logging\.v2\.ConfigServiceV2\.(CreateSink|UpdateSink|DeleteSink|CreateExclusion|UpdateExclusion)$/;
 
 /**
  * @example
@@ -28,6 +28,7 @@ const SINK_RPC = /^google\.logging\.v2\.ConfigServiceV2\.(CreateSink|UpdateSink|
 export function sinkChange(methodName: string, req: Json, resourceName: string | undefined): SinkChange | undefined {
   const rpc = SINK_RPC.exec(methodName)?.[1];
   if (!rpc) return undefined;
+  if (rpc === 'CreateExclusion' || rpc === 'UpdateExclusion') return exclusionChange(rpc, req, resourceName);
   const sink = str(req.sinkName) ?? resourceName;
   if (!sink) return undefined;
   if (rpc === 'DeleteSink') return { action: 'audit_log.delete', sink };
@@ -47,7 +48,48 @@ export function sinkChange(methodName: string, req: Json, resourceName: string |
   const destination = paths.includes('destination') ? str(body.destination) : undefined;
   // An exclusion only ever removes entries (`filter: "*"` exports nothing); a disabled one removes none.
   const exclusions = paths.includes('exclusions') && Array.isArray(body.exclusions)
-    ? body.exclusions.filter(isObj).filter((x) => x.disabled !== true).map((x) => str(x.filter)).filter((f): f is string => !!f)
+    ? body.exclusions.filter(isObj).filter((x) => x.disabled !== true).map((x) => str(x.filter)).filter((f): f is string => !!f).filter(mayExcludeAuditEntries)
     : [];
   return { action: 'audit_log.update', sink, ...(destination ? { destination } : {}), ...(exclusions.length ? { exclusions } : {}) };
+}
+
+/**
+ * A `_Default` sink exclusion made through the exclusions API (CreateExclusion / UpdateExclusion on a project, folder,
+ * organization or billing account: "creates a new exclusion in the _Default sink"): entries it matches are no longer
+ * stored in the `_Default` bucket, which holds the Data Access audit logs and is what `mltrail backfill` reads. Read as
+ * an UpdateSink of `<parent>/sinks/_Default` setting that exclusion. An update changes what its mask names: a new
+ * filter, or `disabled: false` (an exclusion switched back on, its filter not logged: named by the exclusion).
+ */
+function exclusionChange(rpc: 'CreateExclusion' | 'UpdateExclusion', req: Json, resourceName: string | undefined): SinkChange | undefined {
+  const exclusion = isObj(req.exclusion) ? req.exclusion : {};
+  // CreateExclusion names its parent; UpdateExclusion the exclusion, `<parent>/exclusions/<id>`.
+  const named = rpc === 'CreateExclusion' ? (str(req.parent) ?? resourceName) : (str(req.name) ?? resourceName);
+  const parent = named?.replace(/\/exclusions\/[^/]+$/, '');
+  if (!parent) return undefined;
+  const sink = `${parent}/sinks/_Default`;
+  const paths = rpc === 'UpdateExclusion' ? maskPaths(req.updateMask) : [];
+  const active = rpc === 'CreateExclusion' ? exclusion.disabled !== true : paths.includes('disabled') ? exclusion.disabled !== true : paths.includes('filter');
+  const filter = rpc === 'CreateExclusion' || paths.includes('filter') ? str(exclusion.filter) : undefined;
+  const excluded = !active ? undefined : filter ?? (rpc === 'UpdateExclusion' && str(req.name) ? `exclusion ${str(req.name)}` : undefined);
+  return { action: 'audit_log.update', sink, ...(excluded && mayExcludeAuditEntries(excluded) ? { exclusions: [excluded] } : {}) };
+}
+
+/**
+ * What an exclusion filter may name and still match the audit entries mltrail reads: Vertex AI's, Cloud Storage's,
+ * Cloud Logging's and Resource Manager's (the sink and IAM policy changes judged here), the audit logs themselves.
+ */
+const AUDIT_TERMS = /aiplatform|\bstorage\.googleapis|\blogging\.googleapis|cloudresourcemanager|cloudaudit|audited_resource|gcs_bucket|logging_sink|data_access|activity|^(project|folder|organization)$/i;
+/** Comparisons that pin entries to one service, resource type or log (`=`, `:`, quoted or not). */
+const PINNING = /\b(protoPayload\.serviceName|resource\.type|logName|log_id\(\s*)\s*(?:=|:|"|\()\s*"?([^"\s)]+)/g;
+
+/**
+ * Whether an exclusion filter can leave out the audit entries mltrail reads. Only a filter that is a plain conjunction
+ * (no OR, no negation) pinned to a service, resource type or log other than those is known not to: an exclusion of
+ * `resource.type="k8s_container"` hides no audit entry, one of `severity<ERROR` hides them all (audit entries are
+ * INFO and NOTICE), as `*` does. Reading the whole query language is not needed to tell those apart.
+ */
+export function mayExcludeAuditEntries(filter: string): boolean {
+  if (/\bOR\b|\bNOT\b|(^|[\s(])-\w/.test(filter)) return true;
+  const pinned = [...filter.matchAll(PINNING)].map((m) => m[2]!);
+  return !pinned.some((v) => !AUDIT_TERMS.test(v));
 }

@@ -183,3 +183,93 @@ describe('Cloud Logging sink calls, read by the Vertex connector (platform.audit
     expect(alerts([created])).toEqual([]);
   });
 });
+
+describe('Google Cloud audit logs narrowed outside a sink (platform.audit_log_tampering)', () => {
+  const PROJECT_ID = 'my-ml-project';
+  /** An Admin Activity entry of another service than Vertex AI, shaped as Cloud Audit Logs writes it. */
+  function adminCall(service: string, method: string, resourceName: string, request: Record<string, unknown>, resourceType: string, serviceData?: Record<string, unknown>): NormalizedEvent {
+    const e = auditEntry({ method, resourceName, principal: 'mallory@corp.example', request });
+    const pp = e.protoPayload as Record<string, unknown>;
+    pp.serviceName = service;
+    if (serviceData) pp.serviceData = serviceData;
+    e.resource = { type: resourceType, labels: { project_id: PROJECT_ID } };
+    return vertexOne(e);
+  }
+  const exclusionCall = (rpc: string, request: Record<string, unknown>, resourceName: string) =>
+    adminCall('logging.googleapis.com', `google.logging.v2.ConfigServiceV2.${rpc}`, resourceName, { '@type': `type.googleapis.com/google.logging.v2.${rpc}Request`, ...request }, 'audited_resource');
+  /** A project's IAM policy set (Resource Manager), its audit config changes as the logged policy delta. */
+  const policySet = (auditConfigDeltas: unknown[], resourceName = `projects/${PROJECT_ID}`) =>
+    adminCall('cloudresourcemanager.googleapis.com', 'SetIamPolicy', resourceName,
+      { '@type': 'type.googleapis.com/google.iam.v1.SetIamPolicyRequest', resource: resourceName.split('/').pop(), policy: { etag: 'BwXhqDSPRxA=' }, updateMask: 'auditConfigs,etag' },
+      resourceName.startsWith('projects/') ? 'project' : resourceName.startsWith('folders/') ? 'folder' : 'organization',
+      { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { auditConfigDeltas } });
+
+  it('an exclusion created in the _Default sink that leaves out Vertex AI audit entries, or everything, alerts; one pinned to another resource type does not', () => {
+    const vertexOut = exclusionCall('CreateExclusion', { parent: `projects/${PROJECT_ID}`, exclusion: { name: 'quiet', filter: 'protoPayload.serviceName="aiplatform.googleapis.com"' } }, `projects/${PROJECT_ID}`);
+    expect(vertexOut).toMatchObject({ action: 'audit_log.update', details: { trail: `projects/${PROJECT_ID}/sinks/_Default`, log_exclusions: ['protoPayload.serviceName="aiplatform.googleapis.com"'] } });
+    const folderAll = exclusionCall('CreateExclusion', { parent: 'folders/123456789', exclusion: { name: 'all', filter: 'severity<ERROR' } }, 'folders/123456789');
+    const k8s = exclusionCall('CreateExclusion', { parent: `projects/${PROJECT_ID}`, exclusion: { name: 'k8s', filter: 'resource.type="k8s_container" AND severity<WARNING' } }, `projects/${PROJECT_ID}`);
+    const off = exclusionCall('CreateExclusion', { parent: `projects/${PROJECT_ID}`, exclusion: { name: 'later', filter: '*', disabled: true } }, `projects/${PROJECT_ID}`);
+    const fired = alerts([vertexOut, folderAll, k8s, off]);
+    expect(fired.map((a) => [a.entity.id, a.evidence, a.details.log_exclusions])).toEqual([
+      [`projects/${PROJECT_ID}/sinks/_Default`, [vertexOut.id], ['protoPayload.serviceName="aiplatform.googleapis.com"']],
+      ['folders/123456789/sinks/_Default', [folderAll.id], ['severity<ERROR']],
+    ]);
+    expect(fired[0]!.summary).toContain('mallory@corp.example stopped exporting entries matching');
+  });
+
+  it('UpdateExclusion judges what its mask names: a new filter, an exclusion switched back on; a description or a disable does not', () => {
+    const NAME = `projects/${PROJECT_ID}/exclusions/quiet`;
+    const refiltered = exclusionCall('UpdateExclusion', { name: NAME, exclusion: { filter: 'logName:"cloudaudit.googleapis.com%2Fdata_access"' }, updateMask: 'filter' }, NAME);
+    expect(refiltered.details).toMatchObject({ trail: `projects/${PROJECT_ID}/sinks/_Default`, log_exclusions: ['logName:"cloudaudit.googleapis.com%2Fdata_access"'] });
+    const reenabled = exclusionCall('UpdateExclusion', { name: NAME, exclusion: { disabled: false }, updateMask: 'disabled' }, NAME);
+    const described = exclusionCall('UpdateExclusion', { name: NAME, exclusion: { description: 'noise' }, updateMask: 'description' }, NAME);
+    const disabled = exclusionCall('UpdateExclusion', { name: NAME, exclusion: { disabled: true }, updateMask: 'disabled' }, NAME);
+    expect(alerts([refiltered, reenabled, described, disabled]).map((a) => [a.evidence, a.details.log_exclusions])).toEqual([
+      [[refiltered.id], ['logName:"cloudaudit.googleapis.com%2Fdata_access"']],
+      [[reenabled.id], [`exclusion ${NAME}`]],
+    ]);
+  });
+
+  it('a sink exclusion pinned to another service is not judged; one on Cloud Storage entries is', () => {
+    const SINK = `projects/${PROJECT_ID}/sinks/siem-export`;
+    const sinkUpdate = (filter: string) => adminCall('logging.googleapis.com', 'google.logging.v2.ConfigServiceV2.UpdateSink', SINK,
+      { '@type': 'type.googleapis.com/google.logging.v2.UpdateSinkRequest', sinkName: SINK, sink: { name: 'siem-export', exclusions: [{ name: 'x', filter }] }, updateMask: 'exclusions' }, 'logging_sink');
+    const gke = sinkUpdate('resource.type="gke_cluster"');
+    const gcs = sinkUpdate('resource.type="gcs_bucket" AND protoPayload.methodName:"storage.objects."');
+    const notK8s = sinkUpdate('NOT resource.type="k8s_container"');
+    const bqStorage = sinkUpdate('protoPayload.serviceName="bigquerystorage.googleapis.com"');
+    // The project's own entries: its IAM policy changes (audit configs) are among them.
+    const project = sinkUpdate('resource.type="project" AND severity<ERROR');
+    expect(alerts([gke, gcs, notK8s, bqStorage, project]).map((a) => [a.evidence, a.details.log_exclusions])).toEqual([
+      [[gcs.id], ['resource.type="gcs_bucket" AND protoPayload.methodName:"storage.objects."']],
+      [[notK8s.id], ['NOT resource.type="k8s_container"']],
+      [[project.id], ['resource.type="project" AND severity<ERROR']],
+    ]);
+  });
+
+  it('Data Access logs of Vertex AI or Cloud Storage switched off, or an identity exempted, in an IAM policy alert; enabling them does not', () => {
+    const off = policySet([
+      { action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_WRITE' },
+      { action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' },
+    ]);
+    expect(off).toMatchObject({ stage: 'platform', action: 'audit_log.update', details: { trail: `projects/${PROJECT_ID}`, audit_logs_off: [{ service: 'aiplatform.googleapis.com', log_type: 'DATA_WRITE' }, { service: 'aiplatform.googleapis.com', log_type: 'DATA_READ' }] } });
+    const exempt = policySet([{ action: 'ADD', service: 'allServices', logType: 'DATA_WRITE', exemptedMember: 'serviceAccount:etl@my-ml-project.iam.gserviceaccount.com' }], 'organizations/123456789012');
+    const gcsOff = policySet([{ action: 'REMOVE', service: 'storage.googleapis.com', logType: 'DATA_WRITE' }], 'folders/987');
+    // Widening or unrelated: logging turned on, an exemption ended, another service's logs, a type moved to allServices.
+    const on = policySet([{ action: 'ADD', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }]);
+    const unexempt = policySet([{ action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ', exemptedMember: 'user:bob@corp.example' }]);
+    const other = policySet([{ action: 'REMOVE', service: 'bigquery.googleapis.com', logType: 'DATA_READ' }]);
+    const moved = policySet([{ action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }, { action: 'ADD', service: 'allServices', logType: 'DATA_READ' }]);
+    for (const e of [on, unexempt, other, moved]) expect(e.action).toBe('permission.change');
+    const fired = alerts([off, exempt, gcsOff, on, unexempt, other, moved]);
+    expect(fired.map((a) => [a.entity.id, a.evidence])).toEqual([
+      [`projects/${PROJECT_ID}`, [off.id]],
+      ['organizations/123456789012', [exempt.id]],
+      ['folders/987', [gcsOff.id]],
+    ]);
+    expect(fired[0]!.summary).toContain('stopped audit logging of DATA_WRITE on aiplatform.googleapis.com, DATA_READ on aiplatform.googleapis.com');
+    expect(fired[1]!.summary).toContain('exempted serviceAccount:etl@my-ml-project.iam.gserviceaccount.com from DATA_WRITE logging on allServices');
+    expect(fired[1]!.details.audit_exemptions).toEqual([{ service: 'allServices', log_type: 'DATA_WRITE', member: 'serviceAccount:etl@my-ml-project.iam.gserviceaccount.com' }]);
+  });
+});

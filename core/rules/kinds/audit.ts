@@ -39,6 +39,11 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const redirected = logBucket !== undefined || logPrefix !== undefined ? `sent its log files to ${logBucket !== undefined ? `bucket ${logBucket}` : 'the same bucket'}${logPrefix !== undefined ? ` under prefix '${logPrefix}'` : ''}`
     : sinkDestination !== undefined ? `sent its entries to ${sinkDestination}` : undefined;
   if (sinkExclusions.length) narrowed.push(`stopped exporting entries matching ${sinkExclusions.map((f) => `'${f}'`).join(', ')}`);
+  // An IAM policy's auditConfigs (Google Cloud): Data Access log types switched off, identities exempted from them.
+  const logsOff = auditConfigEntries(d.audit_logs_off);
+  const exemptions = auditConfigEntries(d.audit_exemptions);
+  if (logsOff.length) narrowed.push(`stopped audit logging of ${logsOff.map((c) => `${c.log_type} on ${c.service}`).join(', ')}`);
+  if (exemptions.length) narrowed.push(`exempted ${exemptions.map((c) => `${c.member} from ${c.log_type} logging on ${c.service}`).join(', ')}`);
   if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
   const what =
@@ -57,6 +62,15 @@ export const auditTampering: KindImpl = (ev, ctx) => {
     details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined,
       excluded_objects: excluded.length ? excluded : undefined, log_bucket: logBucket, log_prefix: logPrefix,
       organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined,
-      log_destination: sinkDestination, log_exclusions: sinkExclusions.length ? sinkExclusions : undefined },
+      log_destination: sinkDestination, log_exclusions: sinkExclusions.length ? sinkExclusions : undefined,
+      audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined },
   });
 };
+
+interface AuditConfigEntry { service: string; log_type: string; member?: string }
+
+/** `details.audit_logs_off` / `audit_exemptions` as the Vertex connector writes them (`{ service, log_type[, member] }`). */
+function auditConfigEntries(v: unknown): AuditConfigEntry[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter((x): x is AuditConfigEntry => !!x && typeof x === 'object' && typeof (x as AuditConfigEntry).service === 'string' && typeof (x as AuditConfigEntry).log_type === 'string');
+}

@@ -55,4 +55,18 @@ describe('the README\'s Vertex AI Logging sink', () => {
     // Another sink deleted or disabled (platform.audit_log_tampering).
     for (const rpc of ['DeleteSink', 'UpdateSink']) expect(passes(filter, { protoPayload: { serviceName: 'logging.googleapis.com', methodName: `google.logging.v2.ConfigServiceV2.${rpc}` } })).toBe(true);
   });
+
+  it('forwards the other ways audit entries stop being kept that the connector judges: _Default-sink exclusions and Data Access logging switched off in an IAM policy', () => {
+    const filter = readmeFilter();
+    const exclusion = { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, serviceName: 'logging.googleapis.com', methodName: 'google.logging.v2.ConfigServiceV2.CreateExclusion', resourceName: `projects/${PROJECT}`,
+      request: { '@type': 'type.googleapis.com/google.logging.v2.CreateExclusionRequest', parent: `projects/${PROJECT}`, exclusion: { name: 'quiet', filter: 'protoPayload.serviceName="aiplatform.googleapis.com"' } }, serviceData: undefined }, resource: { type: 'audited_resource', labels: { project_id: PROJECT } } };
+    expect(normOneConfigured(exclusion, {}).details).toMatchObject({ trail: `projects/${PROJECT}/sinks/_Default`, log_exclusions: ['protoPayload.serviceName="aiplatform.googleapis.com"'] });
+    expect(passes(filter, exclusion)).toBe(true);
+    const updated = { ...exclusion, protoPayload: { ...exclusion.protoPayload, methodName: 'google.logging.v2.ConfigServiceV2.UpdateExclusion' } };
+    expect(passes(filter, updated)).toBe(true);
+    const auditOff = { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, serviceName: 'cloudresourcemanager.googleapis.com', methodName: 'SetIamPolicy', resourceName: `projects/${PROJECT}`,
+      serviceData: { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { auditConfigDeltas: [{ action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }] } } }, resource: { type: 'project', labels: { project_id: PROJECT } } };
+    expect(normOneConfigured(auditOff, {})).toMatchObject({ action: 'audit_log.update', details: { audit_logs_off: [{ service: 'aiplatform.googleapis.com', log_type: 'DATA_READ' }] } });
+    expect(passes(filter, auditOff)).toBe(true);
+  });
 });
