@@ -4,6 +4,7 @@ import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft,
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
 import { accessPointCall, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
+import { versionRollbackOf } from './versions.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
@@ -281,6 +282,8 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
   const artifact = (bk: string | undefined) => (listed(bk, cfg.training_buckets) ? 'dataset' : listed(bk, cfg.model_buckets) ? 'model' : undefined);
   const exported: { of: 'model' | 'dataset'; account?: string; inputs?: string[]; outputs?: string[] } | undefined = exportOf(r, action, artifact(sourceBucket), artifact(bucket), bucket, recipient) ?? (eventName === 'PutBucketReplication' ? replicationExport(params, bucket, artifact) : undefined);
+  // An earlier version put back in place (registry.approved_model_modified, ingestion.unfamiliar_writer name it).
+  const rollback = versionRollbackOf(eventName, params, copySource, uri);
   const grantees = action === 'permission.change' && artifact(bucket) ? (eventName === 'PutBucketPolicy' ? policyGrantees(params.bucketPolicy) : /Acl$/.test(eventName) ? aclGrantees(params) : []) : [];
   return {
     stage,
@@ -298,7 +301,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
       bucket, key, copy_source: str(params['x-amz-copy-source']), access_point: apCall?.arn ?? accessPoint, other_accounts: foreign.length ? foreign : undefined,
       // An access point made on a model or training bucket: what a later policy on it shares (platform.artifact_shared).
       access_point_of: eventName === 'CreateAccessPoint' && apCall ? artifact(bucket) : undefined,
-      export_of: exported?.of, destination_account: exported?.account,
+      export_of: exported?.of, destination_account: exported?.account, version_rollback: rollback,
       share_of: grantees.length ? artifact(bucket) : undefined, grantees: grantees.length ? grantees : apGrantees.length ? apGrantees : undefined,
     },
   };

@@ -666,3 +666,23 @@ export function exceededFeatures(details: Record<string, unknown> | undefined, m
   const words = over.map((f) => `${String(f.feature ?? 'unknown')}${typeof f.deviation === 'number' ? ` deviation ${f.deviation}` : ''}${typeof f.threshold === 'number' ? ` > threshold ${f.threshold}` : ''}`);
   return words.length > max ? [...words.slice(0, max), `${words.length - max} more`] : words;
 }
+
+/** An object put back to an earlier version (`details.version_rollback` of an S3 object call): which version went or came back. */
+export interface VersionRollback {
+  removed_version?: string;
+  restored_version?: string;
+}
+
+/** `details.version_rollback` as the SageMaker connector writes it, or undefined. */
+export function versionRollbackOf(ev: NormalizedEvent): VersionRollback | undefined {
+  const v = ev.details?.version_rollback;
+  if (!v || typeof v !== 'object') return undefined;
+  const { removed_version: removed, restored_version: restored } = v as Record<string, unknown>;
+  const out: VersionRollback = { ...(typeof removed === 'string' ? { removed_version: removed } : {}), ...(typeof restored === 'string' ? { restored_version: restored } : {}) };
+  return out.removed_version || out.restored_version ? out : undefined;
+}
+
+/** How a rollback reads in a summary: `version X removed (the previous one is current if X was)` / `earlier version Y copied back`. */
+export function versionRollbackText(r: VersionRollback): string {
+  return r.restored_version ? `earlier version ${r.restored_version} copied back over it` : `version ${r.removed_version} removed (if it was the current one, the version before it is current now)`;
+}

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, scopedName, tagsOf, uriOverlap } from '../facts.js';
+import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, scopedName, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
@@ -65,15 +65,17 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   const data = ev.ml?.data;
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
   const seen = new Set<string>();
+  // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
+  const rollback = versionRollbackOf(ev);
   for (const uri of written) {
     for (const v of ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked) {
       if (seen.has(v.key) || v.approval?.state !== 'approved' || !v.artifact) continue;
       seen.add(v.key);
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
       ctx.detect({
-        entity: versionEntity(v), key: `${change}|${uri}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${change === 'artifact_deleted' ? 'deleted' : 'written'} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
-        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time },
+        entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written'} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback },
       });
     }
   }

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf } from '../facts.js';
+import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -131,10 +131,11 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
     // What a copy or an import brought in: where the data came from.
     const copied = ev.ml?.data?.inputs ?? [];
     const readBy = readersOf(ctx, source, object);
+    const rollback = versionRollbackOf(ev);
     ctx.detect({
       entity: namedEntity('data_source', source, named, ev.platform), key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
-      summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
-      details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined },
+      summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
+      details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined, version_rollback: rollback },
     });
   }
   // Learned after judging (as schema_mismatch accepts a change once alerted): a new pipeline alerts once, not daily.

@@ -1,0 +1,41 @@
+import { str, type Obj } from './util.js';
+
+/**
+ * An S3 object put back to an earlier version without a PutObject (a versioned bucket): a `DeleteObject` naming a
+ * `versionId` removes that version for good — when it was the current one the previous version becomes current, the
+ * approved (or clean) bytes replaced by older ones under the same name —, and a `CopyObject` whose
+ * `x-amz-copy-source` names a `versionId` of the same key writes that earlier version over the current one. The
+ * record does not say whether a deleted version was the current one: both are reported as a possible rollback.
+ */
+export interface VersionRollback {
+  /** DeleteObject: the version removed (if current, the one before it is served now). */
+  removed_version?: string;
+  /** CopyObject: the earlier version copied over the object. */
+  restored_version?: string;
+}
+
+/** The `versionId` a copy source names (`bucket/key?versionId=…`, as S3 takes it in the header). */
+export function copySourceVersionOf(header: string | undefined): string | undefined {
+  const m = /\?(?:.*&)?versionId=([^&]+)/.exec(header ?? '');
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1];
+  }
+}
+
+/**
+ * @example
+ * versionRollbackOf('CopyObject', { 'x-amz-copy-source': 'models/fraud/model.tar.gz?versionId=3Hx' }, 's3://models/fraud/model.tar.gz', 's3://models/fraud/model.tar.gz')
+ * // { restored_version: '3Hx' }
+ */
+export function versionRollbackOf(eventName: string, params: Obj, copySource: string | undefined, uri: string | undefined): VersionRollback | undefined {
+  if (eventName === 'DeleteObject') {
+    const removed = str(params.versionId);
+    return removed ? { removed_version: removed } : undefined;
+  }
+  if (eventName !== 'CopyObject' || !uri || copySource !== uri) return undefined;
+  const restored = copySourceVersionOf(str(params['x-amz-copy-source']));
+  return restored ? { restored_version: restored } : undefined;
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { parseQueueMessage } from '../../connectors/sagemaker/s3-notifications.js';
+import { ctRecord, norm, normOne } from '../connectors/sagemaker/helpers.js';
+import { auditEntry, LOC, normOne as vxOne, V1 } from '../connectors/vertex/samples.js';
+
+/**
+ * An object put back to an earlier version on a versioned S3 bucket, with no PutObject: a DeleteObject of a specific
+ * version (the one before it becomes current when it was the current one), or a CopyObject whose x-amz-copy-source
+ * names a versionId of the same key. Records shaped as CloudTrail logs S3 data events (the shared CopyObject
+ * fixture: bucketName, key, x-amz-copy-source; a version delete adds the versionId query parameter).
+ */
+
+const SM = { training_buckets: ['ml-training-data'], model_buckets: ['ml-models'] };
+const ACCOUNT = '111122223333';
+const PKG = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud/4`;
+const ARTIFACT = 's3://ml-models/fraud/v4/model.tar.gz';
+let n = 0;
+
+/** The training pipeline's role session: a known writer of the training bucket. */
+const etl = { type: 'AssumedRole', principalId: 'AROAETL:etl-nightly', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/etl/etl-nightly`, accountId: ACCOUNT,
+  sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAETL', arn: `arn:aws:iam::${ACCOUNT}:role/etl`, accountId: ACCOUNT, userName: 'etl' }, attributes: { creationDate: '2026-11-01T00:00:00Z', mfaAuthenticated: 'false' } } };
+
+function call(eventName: string, time: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return ctRecord(eventName, params, { eventTime: time, eventID: `rb-${++n}`, recipientAccountId: ACCOUNT, ...extra });
+}
+
+function s3(eventName: string, time: string, params: Record<string, unknown>, response: Record<string, unknown> | null = null): Record<string, unknown> {
+  const arn = `arn:aws:s3:::${params.bucketName as string}`;
+  return call(eventName, time, params, { eventSource: 's3.amazonaws.com', eventCategory: 'Data', userIdentity: etl, responseElements: response,
+    resources: [{ type: 'AWS::S3::Object', ARN: `${arn}/${params.key as string}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: arn }] });
+}
+
+const events = (records: Record<string, unknown>[]): NormalizedEvent[] => records.flatMap((r) => norm(r, SM).events);
+const alerts = (evs: NormalizedEvent[]): Alert[] => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts;
+
+/** Package 4 of group fraud, its model at ARTIFACT, approved. */
+const approvedPackage = () => [
+  call('CreateModelPackage', '2026-11-20T10:00:00Z', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/fraud@sha256:${'a'.repeat(64)}`, modelDataUrl: ARTIFACT }] } }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { modelPackageArn: PKG } }),
+  call('UpdateModelPackage', '2026-11-20T10:30:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { modelPackageArn: PKG } }),
+];
+
+describe('object-version rollback on S3', () => {
+  it('the connector names the version a DeleteObject removes and the earlier version a CopyObject of the same key restores', () => {
+    expect(normOne(s3('DeleteObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', Host: 'ml-models.s3.us-east-1.amazonaws.com', key: 'fraud/v4/model.tar.gz', versionId: 'UIORUnfndfiufdisojhr398493jfdkjFJjkndnqUifhnw89493jJFJ' }), SM).details)
+      .toMatchObject({ version_rollback: { removed_version: 'UIORUnfndfiufdisojhr398493jfdkjFJjkndnqUifhnw89493jJFJ' } });
+    expect(normOne(s3('CopyObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz', 'x-amz-copy-source': 'ml-models/fraud/v4/model.tar.gz?versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY' }, { 'x-amz-version-id': 'new1' }), SM).details)
+      .toMatchObject({ version_rollback: { restored_version: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY' } });
+    // A plain delete (a delete marker), a copy of another key's version, a copy of the current bytes: no rollback.
+    for (const r of [
+      s3('DeleteObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz' }),
+      s3('CopyObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz', 'x-amz-copy-source': 'ml-models/fraud/v3/model.tar.gz?versionId=abc' }),
+      s3('CopyObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz', 'x-amz-copy-source': 'ml-models/fraud/v4/model.tar.gz' }),
+    ]) expect(normOne(r, SM).details?.version_rollback).toBeUndefined();
+  });
+
+  it('an approved version\'s artifact rolled back is approved-model tampering that says so, also after an overwrite of the same object', () => {
+    const removed = s3('DeleteObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz', versionId: 'v2' });
+    const fired = alerts(events([...approvedPackage(), removed])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(fired.map((a) => [a.entity.id, a.details.change, a.details.object, a.details.version_rollback])).toEqual([[`${ACCOUNT}:us-east-1:fraud/4`, 'artifact_deleted', ARTIFACT, { removed_version: 'v2' }]]);
+    expect(fired[0]!.summary).toContain('was rolled back: version v2 removed');
+    // An overwrite, then the earlier version copied back: two findings, the second one the rollback.
+    const put = s3('PutObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz' }, { 'x-amz-version-id': 'v3' });
+    const restored = s3('CopyObject', '2026-11-20T12:05:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz', 'x-amz-copy-source': 'ml-models/fraud/v4/model.tar.gz?versionId=v1' }, { 'x-amz-version-id': 'v4' });
+    const both = alerts(events([...approvedPackage(), put, restored])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(both.map((a) => [a.details.change, a.details.version_rollback])).toEqual([['artifact_overwritten', undefined], ['artifact_overwritten', { restored_version: 'v1' }]]);
+    expect(both[1]!.summary).toContain('was rolled back: earlier version v1 copied back over it (CopyObject)');
+  });
+
+  it('training data rolled back by its own pipeline: no alert (a known writer), the event says it was a rollback; by an unfamiliar writer, the alert says so', () => {
+    // Nine nights of the pipeline writing churn/: its writers are learned (min_history 7 d).
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const rollback = s3('CopyObject', '2026-11-10T03:00:00Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', 'x-amz-copy-source': 'ml-training-data/churn/part-8.parquet?versionId=p0' }, { 'x-amz-version-id': 'p9' });
+    const evs = events([...history, rollback]);
+    expect(evs.at(-1)).toMatchObject({ stage: 'ingestion', action: 'data_object.copy', details: { version_rollback: { restored_version: 'p0' } } });
+    expect(alerts(evs).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer')).toEqual([]);
+    const mallory = { ...etl, principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, type: 'IAMUser', userName: 'mallory', sessionContext: undefined };
+    const byStranger = { ...s3('DeleteObject', '2026-11-10T03:00:00Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', versionId: 'p8' }), userIdentity: mallory };
+    const fired = alerts(events([...history, byStranger])).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
+    expect(fired.map((a) => a.details.version_rollback)).toEqual([{ removed_version: 'p8' }]);
+    expect(fired[0]!.summary).toContain('(DeleteObject: version p8 removed');
+  });
+
+  it('lifecycle expirations raise nothing: CloudTrail does not log them (S3 acts on internal endpoints), and their EventBridge events and S3 notifications are not read as object calls', () => {
+    const eventBridge = { version: '0', id: 'lc-1', 'detail-type': 'Object Deleted', source: 'aws.s3', account: ACCOUNT, time: '2026-11-20T12:00:00Z', region: 'us-east-1', resources: ['arn:aws:s3:::ml-models'],
+      detail: { version: '0', bucket: { name: 'ml-models' }, object: { key: 'fraud/v4/model.tar.gz', sequencer: '617B48D7C8BA3F0D' }, 'request-id': '0BH729840619AG5K', requester: 's3.amazonaws.com', 'source-ip-address': 's3.amazonaws.com', reason: 'Lifecycle Expiration', 'deletion-type': 'Delete Marker Created' } };
+    const out = norm(eventBridge, SM);
+    expect(out.events).toEqual([]);
+    expect(out.rejected).toEqual([]);
+    // The S3 notification of an expiration (eventName LifecycleExpiration:Delete) names no object to hash or judge.
+    const notice = parseQueueMessage(JSON.stringify({ Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: '2026-11-20T12:00:00.000Z', eventName: 'LifecycleExpiration:Delete', userIdentity: { principalId: 's3.amazonaws.com' },
+      requestParameters: { sourceIPAddress: 's3.amazonaws.com' }, responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8' }, s3: { s3SchemaVersion: '1.0', configurationId: 'models', bucket: { name: 'ml-models', ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: 'arn:aws:s3:::ml-models' }, object: { key: 'fraud/v4/model.tar.gz', versionId: 'v2', sequencer: '0055AED6DCD90281E5' } } }] }));
+    expect(notice).toMatchObject({ kind: 'objects', refs: [] });
+  });
+});
+
+describe('object-generation rollback on Cloud Storage', () => {
+  // Cloud Storage's audit entries name the object, not its generation, and a copy is logged as its read and its
+  // write: a noncurrent generation copied back over an approved model's artifact is a write of that artifact.
+  const MODEL = `${LOC}/models/55`;
+  const upload = vxOne(auditEntry({ method: `${V1}ModelService.UploadModel`, resourceName: LOC, principal: 'pipeline@ml-prod-123.iam.gserviceaccount.com', timestamp: '2026-11-20T09:00:00Z',
+    request: { parent: LOC, model: { displayName: 'fraud', artifactUri: 'gs://fraud-models/fraud/v1/', versionAliases: ['production'] } }, response: { name: `${LOC}/operations/1`, metadata: {}, model: MODEL, modelVersionId: '1' } }));
+  const storage = (method: string, object: string, time: string) => {
+    const e = auditEntry({ method, resourceName: `projects/_/buckets/fraud-models/objects/${object}`, principal: 'pipeline@ml-prod-123.iam.gserviceaccount.com', log: 'data_access', timestamp: time });
+    (e.protoPayload as Record<string, unknown>).serviceName = 'storage.googleapis.com';
+    e.resource = { type: 'gcs_bucket', labels: { bucket_name: 'fraud-models', project_id: 'ml-prod-123', location: 'us' } };
+    return vxOne(e);
+  };
+
+  it('an approved model\'s artifact rewritten or its live generation deleted by the pipeline that uploaded it is approved-model tampering', () => {
+    const rewrite = storage('storage.objects.create', 'fraud/v1/model.joblib', '2026-11-20T12:00:00Z');
+    const removed = storage('storage.objects.delete', 'fraud/v1/model.joblib', '2026-11-20T12:05:00Z');
+    const fired = alerts([upload, rewrite, removed]).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(fired.map((a) => [a.details.change, a.details.object])).toEqual([
+      ['artifact_overwritten', 'gs://fraud-models/fraud/v1/model.joblib'],
+      ['artifact_deleted', 'gs://fraud-models/fraud/v1/model.joblib'],
+    ]);
+  });
+});
