@@ -2,7 +2,7 @@ import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
 import { bigqueryExport } from './bigquery.js';
 import { crossProjectCopy } from './copies.js';
-import { publicBucketShareOf, publicShareOf, type BucketLists } from './sharing.js';
+import { bucketShareOf, publicShareOf, type BucketLists } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { agentDeploy } from './agent.js';
@@ -452,8 +452,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   const copy = vertex && rpc === 'CopyModel' ? crossProjectCopy(req, resourceName, canon, uploadedModel(req, pp.response)) : undefined;
   if (copy) ml.data = { ...ml.data, inputs: [copy.source], outputs: [copy.destination] };
   const exportOf = bqExport?.of ?? (vertex && rpc === 'ExportFeatureValues' ? 'dataset' : copy ? 'model' : undefined);
-  // A model or dataset opened to everyone (platform.artifact_shared).
-  const share = outcome === 'failure' ? undefined : vertex ? publicShareOf(rpc, resourceName, req, pp) : object?.type === 'gcs_bucket' ? publicBucketShareOf(methodName, object.name, req, pp, buckets) : undefined;
+  // A model or dataset opened to everyone, or a listed bucket granted to an outsider (platform.artifact_shared).
+  const share = outcome === 'failure' ? undefined : vertex ? publicShareOf(rpc, resourceName, req, pp) : object?.type === 'gcs_bucket' ? bucketShareOf(methodName, object.name, req, pp, buckets) : undefined;
   // Creates (and lists) log the parent as resourceName: its last segment is a location or project, not the
   // resource's name. Name it by the request's displayName instead, or leave the name unset.
   const parentOnly = vertex && !!resourceName && resourceType !== 'iam_policy' && /^projects\/[^/]+(\/locations\/[^/]+)?$/.test(resourceName);

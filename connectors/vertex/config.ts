@@ -25,6 +25,12 @@ export const VertexConfig = z.strictObject({
   training_buckets: z.array(z.string().min(1)).default([]),
   /** Cloud Storage buckets holding model artifacts (`name` or `gs://name`): a public grant on one is a model share. */
   model_buckets: z.array(z.string().min(1)).default([]),
+  /**
+   * The organization's email domains (`corp.example`, subdomains included): a grant on a listed bucket to a `user:`,
+   * `group:`, `serviceAccount:` or `domain:` member outside them is a share. Unset, only public grants are (the audit
+   * log names no organization to tell ours from theirs).
+   */
+  allowed_domains: z.array(z.string().regex(/^@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'expected an email domain such as corp.example')).default([]),
   push: z
     .strictObject({
       /** Expected `aud` of the push OIDC token (MLTRAIL_PUBSUB_AUDIENCE); required for the route to accept anything. */

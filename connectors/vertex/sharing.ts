@@ -18,24 +18,52 @@ export function publicShareOf(rpc: string, resourceName: string | undefined, req
 }
 
 /**
- * A Cloud Storage bucket listed in `model_buckets` / `training_buckets` opened to everyone: Cloud Storage logs a
- * bucket IAM change as `storage.setIamPermissions` on `projects/_/buckets/B`, its grants as the policy delta
- * (`serviceData.policyDelta.bindingDeltas`, no request body). Only public members are read, as for Vertex AI.
+ * A Cloud Storage bucket listed in `model_buckets` / `training_buckets` shared: Cloud Storage logs a bucket IAM change
+ * as `storage.setIamPermissions` on `projects/_/buckets/B`, its grants as the policy delta
+ * (`serviceData.policyDelta.bindingDeltas`, no request body). Public members are always read; a named member
+ * (`user:`, `group:`, `serviceAccount:`, `domain:`) only once `allowed_domains` says which domains are the
+ * organization's — the record names no organization — and then when its domain is none of them.
  *
  * @example
- * publicBucketShareOf('storage.setIamPermissions', 'fraud-models', {}, { serviceData: { policyDelta: { bindingDeltas: [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'allUsers' }] } } }, { model_buckets: ['fraud-models'] })
- * // { of: 'model', grantees: ['*'] }
+ * bucketShareOf('storage.setIamPermissions', 'fraud-models', {}, { serviceData: { policyDelta: { bindingDeltas: [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'user:eve@partner.example' }] } } }, { model_buckets: ['fraud-models'], allowed_domains: ['corp.example'] })
+ * // { of: 'model', grantees: ['user:eve@partner.example'] }
  */
-export function publicBucketShareOf(methodName: string, bucket: string | undefined, req: Json, pp: Json, lists: BucketLists): { of: 'model' | 'dataset'; grantees: string[] } | undefined {
+export function bucketShareOf(methodName: string, bucket: string | undefined, req: Json, pp: Json, lists: BucketLists): { of: 'model' | 'dataset'; grantees: string[] } | undefined {
   if (methodName !== 'storage.setIamPermissions') return undefined;
   const of = bucketArtifact(bucket, lists);
-  return of && opensToEveryone(req, pp) ? { of, grantees: ['*'] } : undefined;
+  if (!of) return undefined;
+  const outsiders = lists.allowed_domains?.length ? addedMembers(pp).filter((m) => isOutsider(m, lists.allowed_domains!)) : [];
+  const grantees = [...(opensToEveryone(req, pp) ? ['*'] : []), ...new Set(outsiders)];
+  return grantees.length ? { of, grantees } : undefined;
 }
 
-/** The connector's bucket lists (`connectors.vertex.model_buckets` / `training_buckets`): names, or `gs://` names. */
+/** The connector's bucket lists (`connectors.vertex.model_buckets` / `training_buckets`): names, or `gs://` names; `allowed_domains`: the organization's email domains. */
 export interface BucketLists {
   model_buckets?: readonly string[];
   training_buckets?: readonly string[];
+  allowed_domains?: readonly string[];
+}
+
+/** Members a logged policy delta ADDs. */
+function addedMembers(pp: Json): string[] {
+  const delta = isObj(pp.serviceData) && isObj(pp.serviceData.policyDelta) ? pp.serviceData.policyDelta : undefined;
+  const deltas = Array.isArray(delta?.bindingDeltas) ? delta.bindingDeltas.filter(isObj) : [];
+  return deltas.filter((d) => str(d.action) === 'ADD').map((d) => str(d.member)).filter((m): m is string => !!m);
+}
+
+/**
+ * A named member outside the organization: its email's domain (`user:`, `group:`, `serviceAccount:`), or the
+ * `domain:` itself, neither an allowed domain nor under one. Other forms (workforce or workload identity
+ * `principal://`, `projectViewer:`-style convenience members, `deleted:` members) carry no domain: not judged.
+ */
+function isOutsider(member: string, allowed: readonly string[]): boolean {
+  const m = /^(?:(?:user|group|serviceAccount):[^@\s]+@([^?\s]+)|domain:([^?\s]+))$/.exec(member);
+  const domain = (m?.[1] ?? m?.[2])?.toLowerCase();
+  if (!domain) return false;
+  return !allowed.some((a) => {
+    const d = a.toLowerCase().replace(/^@/, '');
+    return domain === d || domain.endsWith(`.${d}`);
+  });
 }
 
 /** What a listed bucket holds: training data (dataset) or model artifacts (model); undefined when unlisted. */

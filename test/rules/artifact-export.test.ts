@@ -328,6 +328,34 @@ describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, B
     expect(alerts([normOneConfigured(bucketIam('fraud-models', [{ action: 'REMOVE', role: 'roles/storage.objectViewer', member: 'allUsers' }], 'g5'), GCS)])).toEqual([]);
   });
 
+  it('with connectors.vertex.allowed_domains set, a listed bucket granted to a named member outside those domains is shared with them; members inside, and removals, are not', () => {
+    const INTERNAL = { ...GCS, allowed_domains: ['corp.example'] };
+    const outsiders = [
+      { action: 'ADD', role: 'roles/storage.objectViewer', member: 'user:eve@partner.example' },
+      { action: 'ADD', role: 'roles/storage.objectViewer', member: 'serviceAccount:copier@other-proj.iam.gserviceaccount.com' },
+      { action: 'ADD', role: 'roles/storage.objectViewer', member: 'domain:partner.example' },
+    ];
+    const insiders = [
+      { action: 'ADD', role: 'roles/storage.objectViewer', member: 'group:ml@corp.example' },
+      { action: 'ADD', role: 'roles/storage.objectAdmin', member: 'user:ana@eu.corp.example' },
+      { action: 'REMOVE', role: 'roles/storage.objectViewer', member: 'user:old@partner.example' },
+    ];
+    const shared = normOneConfigured(bucketIam('fraud-models', [...outsiders, ...insiders], 'd1'), INTERNAL);
+    expect(shared.details).toMatchObject({ share_of: 'model', grantees: ['user:eve@partner.example', 'serviceAccount:copier@other-proj.iam.gserviceaccount.com', 'domain:partner.example'] });
+    const fired = alerts([shared]);
+    expect(fired.map((a) => [a.rule_id, a.entity.id, a.details.grantees, a.details.public])).toEqual([
+      ['platform.artifact_shared', 'gs://fraud-models', ['user:eve@partner.example', 'serviceAccount:copier@other-proj.iam.gserviceaccount.com', 'domain:partner.example'], undefined],
+    ]);
+    expect(fired[0]!.title).toContain('Model store shared with another account');
+    // A partner the operator allows, by glob in the rule's allowed_accounts.
+    expect(alerts([normOneConfigured(bucketIam('fraud-training', [outsiders[0]!], 'd2'), INTERNAL)], { 'platform.artifact_shared': { allowed_accounts: ['user:*@partner.example'] } })).toEqual([]);
+    // Only insiders (subdomains count), or the same grants with the setting unset (today's behaviour): no share.
+    expect(normOneConfigured(bucketIam('fraud-models', insiders, 'd3'), INTERNAL).details?.share_of).toBeUndefined();
+    expect(alerts([normOneConfigured(bucketIam('fraud-models', outsiders, 'd4'), GCS)])).toEqual([]);
+    // Public and named at once: both named.
+    expect(normOneConfigured(bucketIam('fraud-models', [{ action: 'ADD', role: 'roles/storage.objectViewer', member: 'allUsers' }, outsiders[0]!], 'd5'), INTERNAL).details?.grantees).toEqual(['*', 'user:eve@partner.example']);
+  });
+
   it('ExportData and ExportFeatureValues are dataset exports; a refused export is none', () => {
     const data = vxOne(auditEntry({ method: `${V1}DatasetService.ExportData`, resourceName: `${LOC}/datasets/9`, request: { name: `${LOC}/datasets/9`, exportConfig: { gcsDestination: { outputUriPrefix: 'gs://somewhere/out/' } } } }));
     expect(alerts([data])[0]).toMatchObject({ entity: { type: 'dataset', id: `${LOC}/datasets/9` }, details: { exported: 'dataset' } });

@@ -42,4 +42,12 @@ describe('vertex configuration', () => {
     expect(() => loadConfig({ env: { MLTRAIL_PUBSUB_SUBSCRIPTION: 'mltrail-vertex' } })).toThrow(/connectors\.vertex\.pull\.subscription.*projects\/PROJECT\/subscriptions\/NAME/);
     expect(vertexConnector.configSchema.safeParse({ push: { audiense: 'x' } }).success).toBe(false);
   });
+
+  it('allowed_domains takes email domains, and names the key of one that is not', () => {
+    expect(vertexConnector.configSchema.parse({ allowed_domains: ['corp.example', '@eu.corp.example'] }).allowed_domains).toEqual(['corp.example', '@eu.corp.example']);
+    expect(vertexConnector.configSchema.parse({}).allowed_domains).toEqual([]);
+    const bad = vertexConnector.configSchema.safeParse({ allowed_domains: ['user:bob@corp.example'] });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toMatch(/allowed_domains.*expected an email domain such as corp\.example/);
+  });
 });
