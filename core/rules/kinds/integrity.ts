@@ -161,10 +161,12 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   // sent the analyst to the raw event to learn whether labels, the description or the artifact moved.
   const fields = updatedFields(ev);
   const what = [...tagKeys, ...fields.filter((f) => !tagKeys.includes(f))];
+  // One finding per change and what it touched: a second tag (`decision_threshold` after `notes`) is news, not a repeat.
+  const tag = ev.details?.tag as { key?: unknown; old?: unknown; value?: unknown } | undefined;
   ctx.detect({
-    entity: versionEntity(v), key: change, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+    entity: versionEntity(v), key: what.length ? `${change}|${[...what].sort().join(',')}` : change, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
     summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then changed (${change}${what.length ? `: ${what.join(', ')}` : ''}) by ${callerText(ev.actor, ctx.cfg)}`,
-    details: { change, tags: tagKeys.length ? tagKeys : undefined, fields: fields.length ? fields : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
+    details: { change, tags: tagKeys.length ? tagKeys : undefined, tag: tag && typeof tag.key === 'string' ? { key: tag.key, old: tag.old, value: tag.value } : undefined, fields: fields.length ? fields : undefined, approved_at: v.approval.time, previous_sha256: ev.action === 'model_version.hash_registered' ? v.sha256 : undefined, new_sha256: ev.action === 'model_version.hash_registered' ? ref.sha256 : undefined },
   });
 };
 

@@ -100,6 +100,18 @@ describe('rule kinds on facts some platforms carry', () => {
     expect(alerts([v1, deploy('d5', 'default', 1)])).toHaveLength(1);
   });
 
+  it('approved_model_modified: a second, different change within the suppression period is its own finding; the same change again is a repeat', () => {
+    const approve = ev({ id: 'ap', time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', ml: { model: { name: 'm', version: '1', aliases: ['champion'] } } });
+    const tag = (id: string, key: string, value: string, min: number) =>
+      ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', ml: { model: { name: 'm', version: '1', tags: { [key]: value } } }, details: { tag: { key, value } } });
+    // A harmless-looking note, then the decision threshold ten minutes later: the second was hidden behind the first.
+    const mod = replayEvents([approve, tag('t1', 'notes', 'retrained', 120), tag('t2', 'decision_threshold', '0.99', 130), tag('t3', 'notes', 'again', 140)], { rules }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(mod.map((a) => [a.evidence.at(-1), a.details.tag])).toEqual([
+      ['t1', { key: 'notes', value: 'retrained' }],
+      ['t2', { key: 'decision_threshold', value: '0.99' }],
+    ]);
+  });
+
   it('approved_model_modified: ignore_tags adds to the mltrail.* exception instead of replacing it', () => {
     const approve = ev({ id: 'ap', time: at(T0), platform: 'mlflow', stage: 'registry', action: 'model_version.alias_set', ml: { model: { name: 'm', version: '1', aliases: ['champion'] } } });
     const tag = (id: string, key: string, h: number) => ev({ id, time: at(T0 + h * 3600_000), platform: 'mlflow', stage: 'registry', action: 'model_version.tag_set', ml: { model: { name: 'm', version: '1', tags: { [key]: 'x' } } } });
