@@ -29,8 +29,6 @@ const SECRET = 'cross-channel-secret';
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 /** Ports of this test (the range its task was given). */
-const MLFLOW_PORT = 44101;
-const BRIDGE_PORT = 44102;
 
 const rules = { rules: RulesConfig.parse({}) };
 
@@ -50,23 +48,28 @@ describe('MLflow: the webhook and the registry auditor reporting one change', ()
   let dir: string;
   let spool: Spool;
   let server: ServerType;
+  let bridgePort = 0;
   const clock = { now: T0 };
   let auditor: { runOnce(): Promise<boolean> };
 
   beforeEach(async () => {
     fake = new FakeMlflow();
-    await fake.start(MLFLOW_PORT);
+    // Free ports: a fixed one failed this file whenever another run on the machine held it.
+    await fake.start(0);
     dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-xchan-'));
     spool = Spool.open({ dir });
     clock.now = T0;
     const logger = silentLogger();
     const config = MlflowConfig.parse({ webhook_secrets: [SECRET], poll: { tracking_uri: fake.url, max_attempts: 2, retry_initial_ms: 5, retry_max_ms: 10, request_timeout_ms: 3000 } });
-    const deps: ConnectorDeps<MlflowConfig> = { config, ingest: new Ingestor(spool, logger), spool, logger, server: { host: '127.0.0.1', port: BRIDGE_PORT, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
+    const deps: ConnectorDeps<MlflowConfig> = { config, ingest: new Ingestor(spool, logger), spool, logger, server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
     const plugin = createMlflowConnector({ now: () => clock.now });
     const app = new Hono();
     plugin.routes!(app, deps);
     server = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: BRIDGE_PORT }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
+        bridgePort = info.port;
+        resolve(s);
+      });
     });
     auditor = plugin.pollers!(deps)[0] as unknown as { runOnce(): Promise<boolean> };
   });
@@ -83,7 +86,7 @@ describe('MLflow: the webhook and the registry auditor reporting one change', ()
     const id = randomUUID();
     const ts = String(Math.floor(clock.now / 1000));
     const signature = `v1,${createHmac('sha256', SECRET).update(`${id}.${ts}.${body}`).digest('base64')}`;
-    const res = await fetch(`http://127.0.0.1:${BRIDGE_PORT}/v1/ingest/mlflow`, {
+    const res = await fetch(`http://127.0.0.1:${bridgePort}/v1/ingest/mlflow`, {
       method: 'POST', body, headers: { 'content-type': 'application/json', 'x-mlflow-delivery-id': id, 'x-mlflow-timestamp': ts, 'x-mlflow-signature': signature },
     });
     expect(res.status).toBe(200);
