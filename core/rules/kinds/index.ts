@@ -13,6 +13,7 @@ import { unverifiedServingImage } from './serving-image.js';
 import { unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
+import { nameTakeover } from './rename.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -93,7 +94,10 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   adversarial_failure: adversarialFailure,
   train_test_overlap: trainTestOverlap,
   self_approval: selfApproval,
-  approved_model_modified: approvedModelModified,
+  approved_model_modified: (ev, ctx) => {
+    approvedModelModified(ev, ctx);
+    nameTakeover(ev, ctx);
+  },
   unapproved_deployment: (ev, ctx) => {
     unapprovedDeployment(ev, ctx);
     aliasOnRejected(ev, ctx);
