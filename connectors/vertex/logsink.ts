@@ -79,8 +79,36 @@ function exclusionChange(rpc: 'CreateExclusion' | 'UpdateExclusion', req: Json, 
  * Cloud Logging's and Resource Manager's (the sink and IAM policy changes judged here), the audit logs themselves.
  */
 const AUDIT_TERMS = /aiplatform|\bstorage\.googleapis|\blogging\.googleapis|cloudresourcemanager|cloudaudit|audited_resource|gcs_bucket|logging_sink|data_access|activity|^(project|folder|organization)$/i;
-/** Comparisons that pin entries to one service, resource type or log (`=`, `:`, quoted or not). */
-const PINNING = /\b(protoPayload\.serviceName|resource\.type|logName|log_id\(\s*)\s*(?:=|:|"|\()\s*"?([^"\s)]+)/g;
+/**
+ * The values those entries carry in the fields a filter pins (service, resource type, log id): `:` is Logging's
+ * "has" operator, a case-insensitive substring match, so `protoPayload.serviceName:"googleapis"` or
+ * `resource.type:"_"` names them as surely as the whole value does.
+ */
+const AUDIT_VALUES = [
+  'aiplatform.googleapis.com', 'storage.googleapis.com', 'logging.googleapis.com', 'cloudresourcemanager.googleapis.com',
+  'audited_resource', 'gcs_bucket', 'logging_sink', 'project', 'folder', 'organization', 'aiplatform.googleapis.com/',
+  'cloudaudit.googleapis.com%2factivity', 'cloudaudit.googleapis.com%2fdata_access', 'cloudaudit.googleapis.com/activity', 'cloudaudit.googleapis.com/data_access',
+];
+/**
+ * Comparisons of a service, resource type or log: field, operator, value (quoted or not), or `log_id("…")`. Only `=`
+ * and `:` pin; a regular expression (`=~`) or a negation (`!=`, `!~`) may match anything.
+ */
+const PINNING = /\b(protoPayload\.serviceName|resource\.type|logName)\s*(=~|!~|!=|=|:)\s*"?([^"\s)]*)|\blog_id\(\s*"?([^"\s)]+)/g;
+
+/** Whether one pinned comparison may select the audit entries mltrail reads. */
+function pinsAuditEntries(field: string | undefined, op: string | undefined, value: string): boolean {
+  if (op !== undefined && op !== '=' && op !== ':') return true;
+  if (AUDIT_TERMS.test(value)) return true;
+  if (op !== ':') return false;
+  const v = value.toLowerCase();
+  // A log name holds its parent (`projects/<id>/logs/…`), whose id a filter cannot be checked against: only a value
+  // that names a log (`…logs/<id>`) can be told apart from the audit logs'.
+  if (field === 'logName') {
+    const id = /logs(?:\/|%2f)(.*)$/.exec(v)?.[1];
+    return id === undefined || AUDIT_VALUES.some((a) => a.startsWith('cloudaudit') && (a.startsWith(id) || id.startsWith(a)));
+  }
+  return v === '' || AUDIT_VALUES.some((a) => a.includes(v));
+}
 
 /**
  * Whether an exclusion filter can leave out the audit entries mltrail reads. Only a filter that is a plain conjunction
@@ -90,6 +118,6 @@ const PINNING = /\b(protoPayload\.serviceName|resource\.type|logName|log_id\(\s*
  */
 export function mayExcludeAuditEntries(filter: string): boolean {
   if (/\bOR\b|\bNOT\b|(^|[\s(])-\w/.test(filter)) return true;
-  const pinned = [...filter.matchAll(PINNING)].map((m) => m[2]!);
-  return !pinned.some((v) => !AUDIT_TERMS.test(v));
+  const pins = [...filter.matchAll(PINNING)];
+  return !pins.some((m) => !pinsAuditEntries(m[1], m[2], m[3] ?? m[4] ?? ''));
 }

@@ -218,6 +218,26 @@ describe('Google Cloud audit logs narrowed outside a sink (platform.audit_log_ta
     expect(fired[0]!.summary).toContain('mallory@corp.example stopped exporting entries matching');
   });
 
+  it('an exclusion naming the audit entries by part of a value (`:` matches a substring) or by a regular expression alerts; a GKE debug-log exclusion does not', () => {
+    const exclude = (name: string, filter: string) =>
+      exclusionCall('CreateExclusion', { parent: `projects/${PROJECT_ID}`, exclusion: { name, filter } }, `projects/${PROJECT_ID}`);
+    // Each of these leaves out every Vertex AI and Cloud Storage audit entry of the project.
+    const hiding = [
+      exclude('apis', 'protoPayload.serviceName:"googleapis"'),
+      exclude('types', 'resource.type:"_"'),
+      exclude('logs', 'logName:"logs"'),
+      exclude('regex', 'protoPayload.serviceName=~"^(aip|stor)"'),
+    ];
+    const gkeDebug = [
+      exclude('gke-debug', 'resource.type="k8s_container" AND severity<=DEBUG'),
+      exclude('gke-has', 'resource.type:"k8s_container" AND severity<=DEBUG'),
+      exclude('stdout', 'logName:"logs/stdout" AND resource.type:"k8s"'),
+    ];
+    expect(alerts([...hiding, ...gkeDebug]).map((a) => a.details.log_exclusions)).toEqual([
+      ['protoPayload.serviceName:"googleapis"'], ['resource.type:"_"'], ['logName:"logs"'], ['protoPayload.serviceName=~"^(aip|stor)"'],
+    ]);
+  });
+
   it('UpdateExclusion judges what its mask names: a new filter, an exclusion switched back on; a description or a disable does not', () => {
     const NAME = `projects/${PROJECT_ID}/exclusions/quiet`;
     const refiltered = exclusionCall('UpdateExclusion', { name: NAME, exclusion: { filter: 'logName:"cloudaudit.googleapis.com%2Fdata_access"' }, updateMask: 'filter' }, NAME);
