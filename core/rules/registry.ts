@@ -38,6 +38,11 @@ export interface VersionRec {
   registrants: Party[];
   approval?: { state: 'approved' | 'rejected' | 'pending'; time: string; event: string; identity?: string };
   approvedEver: boolean;
+  /**
+   * The last rejection no approval has followed: a pending marker set after it (`approval_status=pending`, a review
+   * asked for again) reopens no decision, so the version is still rejected for what a move of the approval alias deploys.
+   */
+  rejected?: { time: string; event: string; identity?: string };
   metrics: Record<string, { value: number; event: string; time: string }>;
   adversarial: Array<{ key: string; value: unknown; event: string }>;
   trainingInputs: Array<{ uri: string; event: string }>;
@@ -717,6 +722,8 @@ export class Registry {
       const older = !!v.approval && Date.parse(ev.time) < Date.parse(v.approval.time);
       if (approval && !stillApproved && !(echo && v.approval?.state === approval)) {
         if (!older) v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
+        if (!older && approval === 'rejected') v.rejected = { time: ev.time, event: ev.id, identity: who?.identity };
+        if (!older && approval === 'approved') delete v.rejected;
         // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
         if (!older && approval === 'approved') v.approvedCheckpoint = v.defaultCheckpoint;
         // Approved once, whatever came after: a later rejection is then a revocation.

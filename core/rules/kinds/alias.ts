@@ -95,16 +95,18 @@ export const aliasOnRejected: KindImpl = (ev, ctx) => {
   if (staged) moves.push(staged);
   for (const move of moves) {
     const target = ctx.reg.resolve({ platform: ev.platform, name: move.name, version: move.version, scope: move.scope }).named;
-    if (target?.approval?.state !== 'rejected') continue;
+    // Rejected, or put back to pending after a rejection (not approved since): the decision stands.
+    const rejection = target?.approval?.state === 'rejected' ? target.approval : target?.approval?.state === 'pending' ? target.rejected : undefined;
+    if (!target || !rejection) continue;
     const by = callerText(ev.actor, ctx.cfg);
     const pointer = move.alias !== undefined ? `${move.name}@${move.alias}` : `${move.name}/${move.stage}`;
     ctx.detect({
-      entity: versionEntity(target), key: move.alias !== undefined ? `alias|${move.alias}|rejected` : `stage|${move.stage}|rejected`, evidence: [target.approval.event, ev.id].filter(Boolean),
+      entity: versionEntity(target), key: move.alias !== undefined ? `alias|${move.alias}|rejected` : `stage|${move.stage}|rejected`, evidence: [rejection.event, ev.id].filter(Boolean),
       title: move.alias !== undefined ? 'Approval alias moved onto a rejected model version' : 'Rejected model version moved to an approval stage',
-      summary: `${pointer} moved ${move.before ? `from v${move.before.version} ` : ''}to v${move.version}, rejected at ${target.approval.time} (by ${by})`,
+      summary: `${pointer} moved ${move.before ? `from v${move.before.version} ` : ''}to v${move.version}, rejected at ${rejection.time}${rejection === target.approval ? '' : ' and set back to pending since'} (by ${by})`,
       details: {
         model: move.name, alias: move.alias, stage: move.stage, from_version: move.before?.version, to_version: move.version, reason: 'rejected',
-        rejected_at: target.approval.time, rejected_by: target.approval.identity, deployer: identityOf(ev.actor, ctx.cfg),
+        rejected_at: rejection.time, rejected_by: rejection.identity, deployer: identityOf(ev.actor, ctx.cfg),
       },
     });
   }

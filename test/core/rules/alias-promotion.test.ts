@@ -45,6 +45,26 @@ describe('the champion alias moved onto a rejected version', () => {
     expect(alerts[0]!.details).toMatchObject({ model: 'fraud', alias: 'champion', from_version: '2', to_version: '3', reason: 'rejected', rejected_at: '2026-11-24T09:30:00.000Z' });
   });
 
+  it('is one too when the rejection was set back to pending first: a review asked for again decides nothing', () => {
+    const evs = deliveries(
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      ['model_version_tag', 'set', '2026-11-24T09:30:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'rejected' }],
+      ['model_version_tag', 'set', '2026-11-24T23:09:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'pending' }],
+      champion('2026-11-24T23:10:00.000000+00:00', '3'),
+    );
+    const alerts = alertsOf(evs, 'registry.unapproved_deployment');
+    expect(alerts.map((a) => [a.entity.id, a.details.reason, a.details.rejected_at, a.evidence])).toEqual([['fraud/3', 'rejected', '2026-11-24T09:30:00.000Z', [evs[6]!.id, evs[8]!.id]]]);
+    // A version only ever pending (never rejected) made champion is the approval itself, as before.
+    const fresh = deliveries(
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      ['model_version_tag', 'set', '2026-11-24T09:30:00.000000+00:00', { name: 'fraud', version: '3', key: 'approval_status', value: 'pending' }],
+      champion('2026-11-24T23:10:00.000000+00:00', '3'),
+    );
+    expect(alertsOf(fresh, 'registry.unapproved_deployment')).toEqual([]);
+  });
+
   it('is none when the version was approved again after its rejection', () => {
     const evs = deliveries(
       ...releases(),
