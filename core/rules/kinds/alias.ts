@@ -47,10 +47,36 @@ function approvalAliasesSet(ev: NormalizedEvent, ctx: RuleContext): { name: stri
 const holderKey = (platform: string, name: string, alias: string, scope: string | undefined) => `holder|${platform}|${scopedName(name, scope)}|${alias}`;
 
 /**
+ * A model renamed (the MLflow auditor's `registered_model.rename`) keeps its aliases and versions: so does what they
+ * named here, or the first move under the new name had nothing to compare with (a rollback unseen). Renames of a swap
+ * arrive one by one: the holder under the new name is set aside (`sw|`) for the rename that takes it on, as the
+ * registry does with its version records.
+ */
+function renameHolder(ctx: RuleContext, platform: string, oldName: string, newName: string, alias: string, scope: string | undefined): void {
+  const from = holderKey(platform, oldName, alias, scope);
+  const to = holderKey(platform, newName, alias, scope);
+  const stashed = ctx.get<AliasHolder>(`sw|${from}`);
+  const moving = stashed ?? ctx.get<AliasHolder>(from);
+  if (stashed) ctx.delete(`sw|${from}`);
+  else ctx.delete(from);
+  const displaced = ctx.get<AliasHolder>(to);
+  if (displaced) ctx.set(`sw|${to}`, displaced);
+  if (moving) ctx.set(to, moving);
+  else ctx.delete(to);
+}
+
+/**
  * Track the version each approval alias names and return, per alias this event sets, the one it named before
  * (undefined the first time). A model created (again) or deleted starts over: its numbers start over too.
  */
 function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string; version: string; scope?: string; alias: string; before?: AliasHolder }> {
+  if (ev.action === 'registered_model.rename' && ev.outcome !== 'failure') {
+    const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
+    if (typeof from === 'string' && typeof to === 'string' && from !== to) {
+      for (const alias of ctx.cfg.approval.aliases) renameHolder(ctx, ev.platform, from, to, alias, serverScopeOf(ev));
+    }
+    return [];
+  }
   if ((ev.action === 'registered_model.create' || ev.action === 'registered_model.delete') && ev.outcome !== 'failure') {
     const name = ev.resource?.name ?? ev.ml?.model?.name;
     if (name) for (const alias of ctx.cfg.approval.aliases) ctx.delete(holderKey(ev.platform, name, alias, serverScopeOf(ev)));

@@ -96,6 +96,30 @@ describe('the champion alias moved back to an older version', () => {
     expect(alertsOf(evs, 'registry.version_rollback').map((a) => a.details)).toEqual([expect.objectContaining({ from_version: '2', to_version: '1' })]);
   });
 
+  it('also after the model was renamed (the registry auditor\'s rename: aliases and versions go with the model), and across a swap of two names', () => {
+    /** A rename as the MLflow registry auditor reports it (connectors/mlflow/diff.ts). */
+    const rename = (time: string, from: string, to: string): NormalizedEvent => ({
+      schema_version: '1', id: `rename-${from}-${to}-${time}`, time, received_time: time, platform: 'mlflow', channel: 'mlflow.poll', service: 'mlflow',
+      stage: 'registry', action: 'registered_model.rename', operation: 'registered-models/rename', outcome: 'success',
+      resource: { type: 'registered_model', id: to, name: to }, details: { old_name: from, new_name: to },
+    });
+    const renamed = [...deliveries(...releases()), rename('2026-11-23T08:00:00.000Z', 'fraud', 'fraud-prod'),
+      ...deliveries(['model_version_alias', 'created', '2026-11-24T23:10:00.000000+00:00', { name: 'fraud-prod', alias: 'champion', version: '1' }])];
+    expect(alertsOf(renamed, 'registry.version_rollback').map((a) => [a.entity.id, a.details.from_version, a.details.to_version])).toEqual([['fraud-prod@champion', '2', '1']]);
+    // fraud (champion v2) and fraud-b (champion v7) swap names: each keeps its own history under the other's name.
+    const swapped = [
+      ...deliveries(...releases(),
+        ['registered_model', 'created', '2026-11-20T11:00:00.000000+00:00', { name: 'fraud-b', tags: {}, description: null }],
+        ['model_version_alias', 'created', '2026-11-20T11:02:00.000000+00:00', { name: 'fraud-b', alias: 'champion', version: '7' }]),
+      // Between two polls: the auditor reports the pair, each rename taking the name the other leaves.
+      rename('2026-11-23T08:00:00.000Z', 'fraud', 'fraud-b'), rename('2026-11-23T08:00:00.000Z', 'fraud-b', 'fraud'),
+      ...deliveries(
+        ['model_version_alias', 'created', '2026-11-24T23:10:00.000000+00:00', { name: 'fraud', alias: 'champion', version: '6' }],
+        ['model_version_alias', 'created', '2026-11-24T23:11:00.000000+00:00', { name: 'fraud-b', alias: 'champion', version: '3' }]),
+    ];
+    expect(alertsOf(swapped, 'registry.version_rollback').map((a) => [a.entity.id, a.details.from_version, a.details.to_version])).toEqual([['fraud@champion', '7', '6']]);
+  });
+
   it('is none for promotions forward, another alias, or a model deleted and created again', () => {
     const forward = deliveries(...releases(), version('2026-11-24T09:00:00.000000+00:00', '3'), champion('2026-11-24T09:10:00.000000+00:00', '3'));
     const other = deliveries(...releases(), ['model_version_alias', 'created', '2026-11-24T23:10:00.000000+00:00', { name: 'fraud', alias: 'shadow', version: '1' }]);
