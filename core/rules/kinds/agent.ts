@@ -10,11 +10,18 @@ import { approvalVerdict } from './served.js';
  * - code under an approved model version's artifact (an agent registered and approved as a model) is vouched for;
  * - with `agent_sources` set (URI globs of release locations), code from anywhere else is a finding;
  * - without it, an engine's code moving to a location it was not deployed from before (an update re-pointing a
- *   running agent at another bucket or repository: the swap that turns a trusted agent into someone else's code).
+ *   running agent at another bucket or repository: the swap that turns a trusted agent into someone else's code),
+ *   and an engine not seen before deployed from a location none of its project's engines used (teams creating a
+ *   fresh engine per release from their staging bucket stay quiet; one created from someone else's bucket does not).
  */
 
 /** The engines' code locations, learned from their deployments (rule state). */
 const LOCATIONS_KEPT = 20;
+/** A project's, learned from all its engines: more teams, more buckets. */
+const PROJECT_LOCATIONS_KEPT = 100;
+
+/** `projects/<id>` of an engine's resource name, if it has one. */
+const projectOf = (engine: string): string | undefined => /^(projects\/[^/]+)\//.exec(engine)?.[1];
 
 /** `gs://bucket`, a Developer Connect repository link, or `inline`: where a code location lives. */
 function locationOf(uri: string): string {
@@ -35,24 +42,31 @@ export function judgeAgentDeployment(ev: NormalizedEvent, ctx: RuleContext, engi
   const allowed = setting<string[]>(ctx, 'agent_sources');
   const key = `agent|${ev.platform}|${engine}`;
   const known = ctx.get<string[]>(key);
+  const project = projectOf(engine);
+  const projectKey = project ? `agent-project|${ev.platform}|${project}` : undefined;
+  const projectKnown = projectKey ? ctx.get<string[]>(projectKey) : undefined;
   const locations = [...new Set(code.map(locationOf))];
   let offenders: string[];
   let reason: string;
+  // What the code is compared with: the engine's own locations, else (an engine not seen before) its project's.
+  const compared = known ?? projectKnown;
   if (allowed.length) {
     offenders = code.filter((c) => !anyGlob(allowed, c));
     reason = 'agent_source_not_allowed';
   } else {
-    // First deployment seen of this engine: its locations are learned, nothing to compare with.
-    offenders = known ? code.filter((c) => !known.includes(locationOf(c))) : [];
-    reason = 'agent_source_changed';
+    // The first deployment seen in a project: its locations are learned, nothing to compare with.
+    offenders = compared ? code.filter((c) => !compared.includes(locationOf(c))) : [];
+    reason = known ? 'agent_source_changed' : 'agent_source_new_to_project';
   }
   ctx.set(key, [...new Set([...(known ?? []), ...locations])].slice(-LOCATIONS_KEPT));
+  if (projectKey) ctx.set(projectKey, [...new Set([...(projectKnown ?? []), ...locations])].slice(-PROJECT_LOCATIONS_KEPT));
   if (!offenders.length) return;
   const deployer = identityOf(ev.actor, ctx.cfg);
+  const before = allowed.length ? 'not under agent_sources' : known ? `it was deployed from ${known.join(', ')} before` : `the engines of ${project} were deployed from ${compared!.join(', ')} before`;
   ctx.detect({
     entity: endpointEntity(ev, engine), key: `agent|${offenders.join(',')}`, evidence: [ev.id], time: ev.time,
-    title: allowed.length ? 'Agent deployed from code outside the allowed sources' : 'Agent redeployed from code in another location',
-    summary: `${deployer ?? UNIDENTIFIED} deployed agent ${engine} (${ev.platform}) from ${offenders.join(', ')}; ${allowed.length ? 'not under agent_sources, and no approved model version covers it' : `it was deployed from ${known!.join(', ')} before, and no approved model version covers the new code`}`,
-    details: { deployed_code: code, offending_code: offenders, known_locations: allowed.length ? undefined : known, reason, deployer, ...eventScope(ev) },
+    title: allowed.length ? 'Agent deployed from code outside the allowed sources' : known ? 'Agent redeployed from code in another location' : 'Agent deployed from code in a location new to its project',
+    summary: `${deployer ?? UNIDENTIFIED} deployed agent ${engine} (${ev.platform}) from ${offenders.join(', ')}; ${before}, and no approved model version covers ${allowed.length ? 'it' : 'the new code'}`,
+    details: { deployed_code: code, offending_code: offenders, known_locations: allowed.length ? undefined : compared, reason, deployer, ...eventScope(ev) },
   });
 }

@@ -65,6 +65,30 @@ describe('Agent Engine deployments', () => {
     expect(agentAlerts([first, rename])).toEqual([]);
   });
 
+  it('a new engine is judged by the code locations of its project\'s engines: daily fresh engines from the staging bucket are quiet, one from another bucket alerts', () => {
+    /** `agent_engines.create` per release: a new engine id each day, in `project` (its audit entry's project). */
+    const fresh = (id: number, dir: string, day: number, principal = 'ci@example.com', project = PROJECT) => {
+      const entry = auditEntry({
+        method: `${V1}ReasoningEngineService.CreateReasoningEngine`,
+        request: { parent: `projects/${project}/locations/us-central1`, reasoningEngine: { displayName: `support-agent-${id}`, spec: { packageSpec: pkg(dir) } } },
+        response: { name: `projects/${project}/locations/us-central1/reasoningEngines/${id}/operations/1` },
+        principal,
+        timestamp: `2026-11-${String(day).padStart(2, '0')}T09:00:00Z`,
+      });
+      (entry.resource as { labels: Record<string, string> }).labels.project_id = project;
+      return normOne(entry);
+    };
+    const daily = Array.from({ length: 10 }, (_, i) => fresh(700 + i, `gs://corp-agents-staging/build-${i}`, 10 + i));
+    expect(agentAlerts(daily)).toEqual([]);
+    const planted = fresh(799, 'gs://mallory-scratch/agent', 21, 'mallory@example.com');
+    const alerts = agentAlerts([...daily, planted]);
+    expect(alerts.map((a) => [a.entity.id, a.details.reason, a.details.offending_code, a.details.known_locations, a.details.deployer])).toEqual([
+      [`${LOC}/reasoningEngines/799`, 'agent_source_new_to_project', ['gs://mallory-scratch/agent/agent_engine.pkl', 'gs://mallory-scratch/agent/requirements.txt', 'gs://mallory-scratch/agent/dependencies.tar.gz'], ['gs://corp-agents-staging'], 'mallory@example.com'],
+    ]);
+    // Another project's first engine is learned there: its team's bucket is no finding.
+    expect(agentAlerts([...daily, fresh(800, 'gs://dev-team-agents/a', 21, 'dev@example.com', 'ml-dev-456')])).toEqual([]);
+  });
+
   it('with agent_sources set, code outside them alerts (source code from a Git revision, an inline archive), code inside does not', () => {
     const allowed = { agent_sources: ['gs://corp-agents/*'] };
     expect(agentAlerts([create({ packageSpec: pkg('gs://corp-agents/agent_engine') })], allowed)).toEqual([]);
