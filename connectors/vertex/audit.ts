@@ -397,6 +397,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (checkpoint && ml.deployment) ml.deployment = { ...ml.deployment, checkpoint_id: checkpoint };
   const defaultCheckpoint = vertex ? defaultCheckpointOf(rpc, req) : undefined;
   if (defaultCheckpoint && ml.model) ml.model = { ...ml.model, default_checkpoint_id: defaultCheckpoint };
+  // A done tuning job names the tuned version's default checkpoint: the one on the endpoint it deployed the version to.
+  if (tuned?.default_checkpoint && tuned.model && ml.model && outcome !== 'failure') ml.model = { ...ml.model, default_checkpoint_id: ml.model.default_checkpoint_id ?? tuned.default_checkpoint };
   // The tuned model's endpoint serves it from the job's completion on: known to the rules as a deployment the service made.
   if (tuned?.endpoint && outcome !== 'failure') ml.deployment = { ...ml.deployment, endpoint: tuned.endpoint, model_uri: tuned.model, auto_deployed: true };
   // An Agent Engine deploys code (a pickle and its dependencies, source, or an image): the engine is the endpoint,

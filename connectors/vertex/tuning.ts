@@ -15,6 +15,11 @@ export interface TunedModel {
   checkpoints: Array<{ checkpoint_id?: string; endpoint?: string; epoch?: string; step?: string }>;
   /** The data it was tuned on (`supervisedTuningSpec` / `preferenceOptimizationSpec` training and validation URIs). */
   inputs: string[];
+  /**
+   * The tuned model's default checkpoint when the job ended: the one on `tunedModel.endpoint` ("the main endpoint for
+   * the tuned model always points to the default checkpoint", Vertex AI's tuning checkpoints guide).
+   */
+  default_checkpoint?: string;
 }
 
 /**
@@ -40,5 +45,9 @@ export function tunedModelOf(service: string | undefined, req: Json, resp: unkno
     epoch: c.epoch !== undefined ? String(c.epoch) : undefined,
     step: c.step !== undefined ? String(c.step) : undefined,
   }));
-  return { model: canon(str(tuned?.model)), endpoint: canon(str(tuned?.endpoint)), checkpoints, inputs };
+  const endpoint = canon(str(tuned?.endpoint));
+  const byEndpoint = endpoint ? checkpoints.filter((c) => c.endpoint === endpoint && c.checkpoint_id) : [];
+  // One checkpoint on the main endpoint names the default; none, or several, names nothing.
+  const default_checkpoint = byEndpoint.length === 1 ? byEndpoint[0]!.checkpoint_id : undefined;
+  return { model: canon(str(tuned?.model)), endpoint, checkpoints, inputs, ...(default_checkpoint ? { default_checkpoint } : {}) };
 }

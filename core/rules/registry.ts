@@ -712,6 +712,9 @@ export class Registry {
       }
       const defaultCheckpoint = ev.ml?.model?.default_checkpoint_id;
       if (typeof defaultCheckpoint === 'string' && defaultCheckpoint && ev.outcome !== 'failure' && (isCreate || /\.(update|approve)$/.test(a))) v.defaultCheckpoint = defaultCheckpoint;
+      // A tuning job's report (the one on its main endpoint) says what the default was when the job ended: taken only
+      // while none is known, so rereading an old job (GetTuningJob) does not undo a default UpdateModel moved since.
+      else if (typeof defaultCheckpoint === 'string' && defaultCheckpoint && ev.outcome !== 'failure' && isAutoDeployment(ev)) v.defaultCheckpoint ??= defaultCheckpoint;
       const approval = approvalOf(ev, this.cfg);
       // A pending marker (an MLflow `approval_status=pending` tag) on a version that still holds an approval alias
       // leaves it approved, as the MLflow auditor reads its markers (approvalOfVersion: any approving marker wins):

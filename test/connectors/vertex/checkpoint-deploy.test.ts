@@ -71,4 +71,24 @@ describe('deployments of a checkpoint of an approved version', () => {
     const alerts = unapproved([upload('3'), approve, moveDefault, deploy()]);
     expect(alerts.map((a) => [a.details.reason, a.details.checkpoint_id, a.details.approved_checkpoint, a.details.default_checkpoint])).toEqual([['checkpoint_not_approved', '1', '3', '1']]);
   });
+
+  it('a tuned version (no UploadModel seen) has the default checkpoint its tuning job put on the main endpoint: deploying it by id is no finding', () => {
+    const NLOC = 'projects/123456789012/locations/us-central1';
+    const JOB = `${LOC}/tuningJobs/42`;
+    /** The done job as GetTuningJob answers (CreateTuningJob answers with the job pending): checkpoint 2 on the main endpoint. */
+    const tuningDone = (timestamp: string) => normOne(auditEntry({
+      method: `${V1}GenAiTuningService.GetTuningJob`, resourceName: JOB, log: 'data_access', request: { name: JOB },
+      response: {
+        '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.TuningJob', name: `${NLOC}/tuningJobs/42`, baseModel: 'gemini-2.0-flash-001', state: 'JOB_STATE_SUCCEEDED',
+        supervisedTuningSpec: { trainingDatasetUri: 'gs://corp-tune/train.jsonl' },
+        tunedModel: { model: `${NLOC}/models/9001@1`, endpoint: `${NLOC}/endpoints/7007`, checkpoints: [{ checkpointId: '1', epoch: '1', step: '10', endpoint: `${NLOC}/endpoints/7008` }, { checkpointId: '2', epoch: '2', step: '20', endpoint: `${NLOC}/endpoints/7007` }] },
+      },
+      principal: 'tuner@example.com', timestamp,
+    }));
+    expect(tuningDone(at(8)).ml?.model).toMatchObject({ name: MODEL, version: '1', default_checkpoint_id: '2' });
+    expect(unapproved([tuningDone(at(8)), approve, deploy('2')])).toEqual([]);
+    expect(unapproved([tuningDone(at(8)), approve, deploy('1')]).map((a) => [a.details.checkpoint_id, a.details.approved_checkpoint])).toEqual([['1', '2']]);
+    // The job reread after the default was moved does not put the old default back: the plain redeploy still alerts.
+    expect(unapproved([tuningDone(at(8)), approve, moveDefault, tuningDone('2026-11-20T10:30:00Z'), deploy()]).map((a) => [a.details.checkpoint_id, a.details.approved_checkpoint])).toEqual([['1', '2']]);
+  });
 });
