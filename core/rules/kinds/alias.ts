@@ -4,7 +4,7 @@ import type { Entity } from '../baseline.js';
 import { versionEntity, type KindImpl, type RuleContext } from './context.js';
 
 /**
- * Moves of an approval alias (`approval.aliases`: MLflow `champion`, a Vertex version alias). Serving loads
+ * Moves of an MLflow approval alias (`approval.aliases`: `champion`). Serving loads
  * `models:/<name>@<alias>` when it (re)starts, so moving the alias is the deployment, and no endpoint event
  * follows. Two of the deployment rules read it: onto a version explicitly rejected
  * (`registry.unapproved_deployment`), or back to an older version (`registry.version_rollback`).
@@ -21,8 +21,7 @@ const ALIAS_ACTIONS = new Set(['model_version.alias_set', 'model_version.approve
 
 /**
  * The aliases an event says it set: the alias of an alias write (MLflow's webhook and auditor: `details.alias`, or
- * the approval marker it names), Vertex's `details.aliases_added`. Not `ml.model.aliases`: the auditor lists there
- * every alias the version holds, and a Vertex call addressing `…/models/55@production` names one it did not set.
+ * the approval marker it names). Not `ml.model.aliases`: the auditor lists there every alias the version holds.
  */
 function aliasesSetBy(ev: NormalizedEvent): string[] {
   const d = ev.details ?? {};
@@ -30,7 +29,6 @@ function aliasesSetBy(ev: NormalizedEvent): string[] {
   const out: string[] = [];
   if (marker?.kind === 'alias' && typeof marker.alias === 'string') out.push(marker.alias);
   if (ev.action === 'model_version.alias_set' && typeof d.alias === 'string') out.push(d.alias);
-  if (Array.isArray(d.aliases_added)) out.push(...d.aliases_added.filter((a): a is string => typeof a === 'string'));
   return out;
 }
 
@@ -44,6 +42,12 @@ function approvalAliasesSet(ev: NormalizedEvent, ctx: RuleContext): { name: stri
 }
 
 /** Keyed by the model's name where it is unique: a configured MLflow server's `fraud` is not the default server's. */
+/**
+ * Whether serving follows the platform's aliases and stages: MLflow's (`models:/fraud@champion`, Databricks' too).
+ * A Vertex endpoint serves the version deployed to it; moving a version alias there redeploys nothing.
+ */
+const followsAliases = (ev: NormalizedEvent) => ev.platform === 'mlflow';
+
 const holderKey = (platform: string, name: string, alias: string, scope: string | undefined) => `holder|${platform}|${scopedName(name, scope)}|${alias}`;
 
 /**
@@ -70,6 +74,7 @@ function renameHolder(ctx: RuleContext, platform: string, oldName: string, newNa
  * (undefined the first time). A model created (again) or deleted starts over: its numbers start over too.
  */
 function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string; version: string; scope?: string; alias: string; before?: AliasHolder }> {
+  if (!followsAliases(ev)) return [];
   if (ev.action === 'registered_model.rename' && ev.outcome !== 'failure') {
     const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
     if (typeof from === 'string' && typeof to === 'string' && from !== to) {
@@ -103,6 +108,7 @@ function aliasEntity(ev: NormalizedEvent, name: string, alias: string, scope: st
  * the newest version in it. The MLflow auditor (`details.field: current_stage`), Databricks' transition webhook.
  */
 function approvalStageSet(ev: NormalizedEvent, ctx: RuleContext): { name: string; version: string; scope?: string; stage: string } | undefined {
+  if (!followsAliases(ev)) return undefined;
   if (ev.outcome === 'failure' || (ev.action !== 'model_version.approve' && ev.action !== 'model_version.stage_transition')) return undefined;
   const d = ev.details ?? {};
   const stage = d.field === 'current_stage' && typeof d.new === 'string' ? d.new : typeof d.to_stage === 'string' ? d.to_stage : undefined;

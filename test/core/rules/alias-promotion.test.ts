@@ -202,3 +202,17 @@ describe('approval aliases of two MLflow servers (connectors.mlflow.servers)', (
     expect(alertsOf([...team, ...prod, ...teamMove], 'registry.unapproved_deployment').map((a) => a.entity.id)).toEqual(['team:fraud/3']);
   });
 });
+
+describe('a Vertex version alias moved back', () => {
+  it('is no rollback: a Vertex endpoint serves the version deployed to it, not an alias', () => {
+    // UpdateModel / MergeVersionAliases as the Vertex connector reports them (details.aliases_added).
+    const M = 'projects/p/locations/us-central1/models/55';
+    const move = (id: string, version: string, time: string) => ({
+      schema_version: '1', id, time, received_time: time, platform: 'vertex', channel: 'vertex.pubsub_push', stage: 'registry', action: 'model_version.alias_set',
+      operation: 'google.cloud.aiplatform.v1.ModelService.MergeVersionAliases', service: 'aiplatform.googleapis.com', outcome: 'success',
+      resource: { type: 'model', id: `${M}@${version}` }, ml: { model: { name: M, version, aliases: ['production'], approval: 'approved' } }, details: { aliases_added: ['production'] },
+    }) as NormalizedEvent;
+    const evs = [move('v2', '2', '2026-11-20T10:00:00.000Z'), move('v3', '3', '2026-11-21T10:00:00.000Z'), move('v2-again', '2', '2026-11-22T10:00:00.000Z')];
+    expect(alertsOf(evs, 'registry.version_rollback')).toEqual([]);
+  });
+});
