@@ -21,13 +21,25 @@ function readmeFilter(): string {
   return arg!.replace(/'\$P'/g, PROJECT);
 }
 
+/**
+ * A disjunction of comparisons or of parenthesized conjunctions of them: `field="value"` (equal) and `field:"value"`
+ * (has: a substring, case-insensitive, as Cloud Logging reads a string field). Cloud Logging binds OR tighter than
+ * AND, so a conjunction among the OR terms must be parenthesized: an unparenthesized AND fails the test.
+ */
 function passes(filter: string, entry: Record<string, unknown>): boolean {
   return filter.split(/\s+OR\s+/).some((term) => {
-    const m = /^([A-Za-z_.]+)="([^"]*)"$/.exec(term.trim());
-    if (!m) throw new Error(`filter term this test cannot evaluate: ${term}`);
-    const value = m[1]!.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), entry);
-    return value === m[2];
+    const t = term.trim();
+    const conj = /^\((.*)\)$/.exec(t);
+    return (conj ? conj[1]!.split(/\s+AND\s+/) : [t]).every((cmp) => holds(cmp.trim(), entry));
   });
+}
+
+function holds(cmp: string, entry: Record<string, unknown>): boolean {
+  const m = /^([A-Za-z_.]+)(=|:)"([^"]*)"$/.exec(cmp);
+  if (!m) throw new Error(`filter term this test cannot evaluate: ${cmp}`);
+  const value = m[1]!.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), entry);
+  if (m[2] === '=') return value === m[3];
+  return typeof value === 'string' && value.toLowerCase().includes(m[3]!.toLowerCase());
 }
 
 /** A bucket IAM change as Cloud Storage logs it (Admin Activity, always on): the policy delta only. */
@@ -68,5 +80,23 @@ describe('the README\'s Vertex AI Logging sink', () => {
       serviceData: { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { auditConfigDeltas: [{ action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }] } } }, resource: { type: 'project', labels: { project_id: PROJECT } } };
     expect(normOneConfigured(auditOff, {})).toMatchObject({ action: 'audit_log.update', details: { audit_logs_off: [{ service: 'aiplatform.googleapis.com', log_type: 'DATA_READ' }] } });
     expect(passes(filter, auditOff)).toBe(true);
+  });
+
+  it('forwards a folder\'s or organization\'s IAM policy change whichever Resource Manager API version logged it (the README says a folder or organization sink forwards them)', () => {
+    const filter = readmeFilter();
+    const deltas = { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { auditConfigDeltas: [{ action: 'ADD', service: 'storage.googleapis.com', logType: 'DATA_WRITE', exemptedMember: 'serviceAccount:etl@my-ml-project.iam.gserviceaccount.com' }] } };
+    // gcloud resource-manager folders set-iam-policy calls google.cloud.resourcemanager.v2.Folders.SetIamPolicy; v3 clients log v3 names.
+    for (const [methodName, resourceName] of [
+      ['SetIamPolicy', 'organizations/123456789012'],
+      ['google.cloud.resourcemanager.v2.Folders.SetIamPolicy', 'folders/987654321'],
+      ['google.cloud.resourcemanager.v3.Folders.SetIamPolicy', 'folders/987654321'],
+      ['google.cloud.resourcemanager.v3.Projects.SetIamPolicy', `projects/${PROJECT}`],
+    ] as const) {
+      const entry = { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, serviceName: 'cloudresourcemanager.googleapis.com', methodName, resourceName, serviceData: deltas }, resource: { type: resourceName.split('/')[0]!.replace(/s$/, ''), labels: {} } };
+      expect(normOneConfigured(entry, {}), methodName).toMatchObject({ action: 'audit_log.update', details: { trail: resourceName, audit_exemptions: [{ service: 'storage.googleapis.com', log_type: 'DATA_WRITE' }] } });
+      expect(passes(filter, entry), methodName).toBe(true);
+    }
+    // Not every service's IAM policy: a Pub/Sub topic's holds no audit config and is not what the filter is for.
+    expect(passes(filter, { protoPayload: { serviceName: 'pubsub.googleapis.com', methodName: 'google.iam.v1.IAMPolicy.SetIamPolicy' } })).toBe(false);
   });
 });
