@@ -133,8 +133,11 @@ export const KfpConfig = z.strictObject({
 export const ClusterConfig = z.strictObject({
   /** Names the cluster in events (`cloud.account`), rule state and alert entities (`cluster-b:prod/fraud`). */
   id: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE),
-  /** Bearer token of this cluster's audit webhook kubeconfig (`users[].user.token`). */
-  token: z.string().min(1),
+  /**
+   * Bearer token of this cluster's audit webhook kubeconfig (`users[].user.token`). Surrounding whitespace is dropped,
+   * as for MLTRAIL_INGEST_TOKEN: a token taken from a secret file keeps its newline, which the apiserver never sends.
+   */
+  token: z.string().trim().min(1, 'is blank: set this cluster\'s audit webhook token'),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 

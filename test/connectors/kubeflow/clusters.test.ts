@@ -44,11 +44,11 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function start() {
-  const h = harness({ namespaces: ['prod'], clusters: [{ id: 'cluster-b', token: B_TOKEN }] }, { ingestToken: DEFAULT_TOKEN });
+async function start(opts: { bToken?: string; port?: number } = {}) {
+  const h = harness({ namespaces: ['prod'], clusters: [{ id: 'cluster-b', token: opts.bToken ?? B_TOKEN }] }, { ingestToken: DEFAULT_TOKEN });
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
-  const srv = await listen(app, { port: ++port });
+  const srv = await listen(app, { port: opts.port ?? ++port });
   cleanup.push(() => h.close(), () => srv.close());
   const send = (token: string, ...items: Obj[]) =>
     fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
@@ -90,6 +90,16 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
     expect(res.status).toBe(401);
     expect(h.events().map((e) => e.channel)).toEqual(['kubeflow.k8s_audit']);
     expect(h.events()[0]!.stage).toBe('ingestion');
+  });
+
+  it('a cluster token read from a secret file (trailing newline) still authenticates its cluster, as MLTRAIL_INGEST_TOKEN does', async () => {
+    // `token: "${CLUSTER_B_AUDIT_TOKEN}"` from a Kubernetes Secret mounted as env keeps the file's newline; the
+    // apiserver sends the kubeconfig's token without it. Unread, every batch was a 401 the apiserver drops after five tries.
+    const { h, send } = await start({ bToken: `${B_TOKEN}\n`, port: 39210 });
+    expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud/1', '2026-11-20T10:00:00Z'))).status).toBe(200);
+    expect(h.events().map((e) => e.cloud?.account)).toEqual(['cluster-b']);
+    // A blank token would be no token at all: a config error naming it.
+    expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: ' \n' }] })).toThrow(/clusters.*token|token/);
   });
 
   it('config: cluster ids and tokens are each one cluster\'s; unknown keys are errors', () => {
