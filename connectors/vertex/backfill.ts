@@ -13,6 +13,7 @@ import { listEntriesGrpc } from './backfill-grpc.js';
 import { VertexConfig } from './config.js';
 import { canonicalTimestamp, isObj, toEventTime, type LogEntry } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
+import { vertexLogSelection } from './selection.js';
 
 export const BACKFILL_CHANNEL = 'vertex.backfill';
 const DEFAULT_ENDPOINT = 'https://logging.googleapis.com';
@@ -66,9 +67,8 @@ export function parseTimeArg(flag: string, value: string, now = Date.now()): str
  * buildFilter('p', '2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z')
  */
 export function buildFilter(project: string, since: string, until: string, selection?: string): string {
-  const sel =
-    selection ??
-    `protoPayload.serviceName="aiplatform.googleapis.com" OR logName="projects/${project}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"`;
+  // By default what the README's sink forwards: every entry the connector judges, not Vertex AI's alone.
+  const sel = selection ?? vertexLogSelection(project);
   return `(${sel}) AND timestamp>="${since}" AND timestamp<"${until}"`;
 }
 

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../../bridge/cli/main.js';
 import { backfillCommand, buildFilter, parseTimeArg } from '../../../connectors/vertex/backfill.js';
+import { vertexLogSelection } from '../../../connectors/vertex/selection.js';
 import { VertexConfig } from '../../../connectors/vertex/config.js';
 import { vertexConnector } from '../../../connectors/vertex/index.js';
 import { Ingestor } from '../../../core/ingest.js';
@@ -102,7 +103,7 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
       resourceNames: [`projects/${PROJECT}`],
       orderBy: 'timestamp asc',
       pageSize: 2,
-      filter: `(protoPayload.serviceName="aiplatform.googleapis.com" OR logName="projects/${PROJECT}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly") AND timestamp>="2026-11-20T01:00:00.000Z" AND timestamp<"2026-11-21T00:00:00.000Z"`,
+      filter: `(${vertexLogSelection(PROJECT)}) AND timestamp>="2026-11-20T01:00:00.000Z" AND timestamp<"2026-11-21T00:00:00.000Z"`,
     });
     expect(fake.seen.every((s) => s.auth === undefined)).toBe(true); // plain http: no credentials sent
     const events = readEvents(dataDir);

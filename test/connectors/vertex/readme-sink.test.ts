@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../helpers/fixtures.js';
+import { buildFilter } from '../../../connectors/vertex/backfill.js';
 import { auditEntry, LOC, normOneConfigured } from './samples.js';
 
 /**
@@ -98,5 +99,16 @@ describe('the README\'s Vertex AI Logging sink', () => {
     }
     // Not every service's IAM policy: a Pub/Sub topic's holds no audit config and is not what the filter is for.
     expect(passes(filter, { protoPayload: { serviceName: 'pubsub.googleapis.com', methodName: 'google.iam.v1.IAMPolicy.SetIamPolicy' } })).toBe(false);
+  });
+
+  it('is what mltrail backfill vertex reads by default: history is judged as live entries are (a bucket share, a sink deleted)', () => {
+    const filter = readmeFilter();
+    const since = '2026-11-01T00:00:00.000Z';
+    const until = '2026-11-02T00:00:00.000Z';
+    const backfill = buildFilter(PROJECT, since, until);
+    expect(backfill).toBe(`(${filter}) AND timestamp>="${since}" AND timestamp<"${until}"`);
+    const selection = /^\((.*)\) AND timestamp/.exec(backfill)![1]!;
+    expect(passes(selection, bucketIam)).toBe(true);
+    expect(passes(selection, { protoPayload: { serviceName: 'logging.googleapis.com', methodName: 'google.logging.v2.ConfigServiceV2.DeleteSink' } })).toBe(true);
   });
 });
