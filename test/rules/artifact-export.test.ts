@@ -349,6 +349,11 @@ describe('Vertex AI (audit log): ExportModel, ExportData, ExportFeatureValues, B
     expect(fired[0]!.title).toContain('Model store shared with another account');
     // A partner the operator allows, by glob in the rule's allowed_accounts.
     expect(alerts([normOneConfigured(bucketIam('fraud-training', [outsiders[0]!], 'd2'), INTERNAL)], { 'platform.artifact_shared': { allowed_accounts: ['user:*@partner.example'] } })).toEqual([]);
+    // A project's own Google service agent, listed as a member (README): allowed; another project's agent of the same service is not.
+    const agents = (n: string) => [{ action: 'ADD', role: 'roles/storage.objectViewer', member: `serviceAccount:service-${n}@gcp-sa-aiplatform.iam.gserviceaccount.com` }];
+    const ownAgent = { 'platform.artifact_shared': { allowed_accounts: ['serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com'] } };
+    expect(alerts([normOneConfigured(bucketIam('fraud-models', agents('123456789012'), 'd6'), INTERNAL)], ownAgent)).toEqual([]);
+    expect(alerts([normOneConfigured(bucketIam('fraud-models', agents('999999999999'), 'd7'), INTERNAL)], ownAgent)).toHaveLength(1);
     // Only insiders (subdomains count), or the same grants with the setting unset (today's behaviour): no share.
     expect(normOneConfigured(bucketIam('fraud-models', insiders, 'd3'), INTERNAL).details?.share_of).toBeUndefined();
     expect(alerts([normOneConfigured(bucketIam('fraud-models', outsiders, 'd4'), GCS)])).toEqual([]);
