@@ -233,13 +233,32 @@ function registryTagging(eventName: string, type: string, pkg: { name?: string; 
   };
 }
 
-/** The objects a DeleteObjects removes, as `s3://bucket/key` (at most 1000, S3's own limit per request). */
-function deletedObjects(r: Obj, params: Obj, bucket: string): string[] {
+/**
+ * The objects a DeleteObjects removes, as `s3://bucket/key` (at most 1000, S3's own limit per request), with the
+ * version each one names. CloudTrail's record of the call lists none (`delete: ""`, an `AWS::S3::Object` resource
+ * with only an `ARNPrefix`: the request body can outgrow an event); since mid-2025 it adds a DeleteObject event per
+ * object. Keys in the request (`delete.Object[].Key`/`VersionId`) or object ARNs are read when a sender has them;
+ * else `scope` is what the record names: the bucket, or the prefix `ARNPrefix` narrows it to.
+ */
+function deletedObjects(r: Obj, params: Obj, bucket: string): { uris: string[]; versions: Record<string, string>; scope?: string } {
   const del = isObj(params.delete) ? params.delete : isObj(params.Delete) ? params.Delete : {};
-  const keys = arr(del.Object ?? del.Objects).filter(isObj).map((o) => str(o.Key) ?? str(o.key));
-  const fromKeys = keys.filter((k): k is string => !!k).map((k) => `s3://${bucket}/${k}`);
-  const fromResources = arr(r.resources).filter(isObj).filter((x) => x.type === 'AWS::S3::Object').map((x) => str(x.ARN) ?? str(x.arn)).flatMap((a) => (a?.startsWith('arn:aws:s3:::') ? [`s3://${a.slice(13)}`] : []));
-  return uniq([...fromKeys, ...fromResources]).slice(0, 1000);
+  const versions: Record<string, string> = {};
+  const fromKeys: string[] = [];
+  for (const o of arr(del.Object ?? del.Objects).filter(isObj)) {
+    const k = str(o.Key) ?? str(o.key);
+    if (!k) continue;
+    const uri = `s3://${bucket}/${k}`;
+    fromKeys.push(uri);
+    const v = str(o.VersionId) ?? str(o.versionId);
+    if (v) versions[uri] = v;
+  }
+  const objects = arr(r.resources).filter(isObj).filter((x) => x.type === 'AWS::S3::Object');
+  const s3Uri = (a: string | undefined) => (a?.startsWith('arn:aws:s3:::') ? [`s3://${a.slice(13)}`] : []);
+  const fromResources = objects.flatMap((x) => s3Uri(str(x.ARN) ?? str(x.arn)));
+  const uris = uniq([...fromKeys, ...fromResources]).slice(0, 1000);
+  if (uris.length) return { uris, versions };
+  const prefix = objects.flatMap((x) => s3Uri(str(x.ARNPrefix))).map((u) => u.replace(/\/+$/, '')).find((u) => u === `s3://${bucket}` || u.startsWith(`s3://${bucket}/`));
+  return { uris, versions, scope: prefix ?? `s3://${bucket}` };
 }
 
 /** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists (a copy's source counts too). */
@@ -277,13 +296,13 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else action = genericAction(eventName);
   const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : undefined;
   // DeleteObjects names its keys in the request (`delete.Object[].Key`) or as object resources, not in `key`.
-  const deleted = eventName === 'DeleteObjects' && bucket ? deletedObjects(r, params, bucket) : [];
+  const deleted = eventName === 'DeleteObjects' && bucket ? deletedObjects(r, params, bucket) : undefined;
   const recipient = str(r.recipientAccountId);
   const foreign = uniq(arr(r.resources).filter(isObj).map((x) => str(x.accountId))).filter((a) => recipient && a !== recipient);
   const artifact = (bk: string | undefined) => (listed(bk, cfg.training_buckets) ? 'dataset' : listed(bk, cfg.model_buckets) ? 'model' : undefined);
   const exported: { of: 'model' | 'dataset'; account?: string; inputs?: string[]; outputs?: string[] } | undefined = exportOf(r, action, artifact(sourceBucket), artifact(bucket), bucket, recipient) ?? (eventName === 'PutBucketReplication' ? replicationExport(params, bucket, artifact) : undefined);
   // An earlier version put back in place (registry.approved_model_modified, ingestion.unfamiliar_writer name it).
-  const rollback = versionRollbackOf(eventName, params, copySource, uri);
+  const rollback = versionRollbackOf(eventName, params, copySource, uri, deleted?.versions);
   const grantees = action === 'permission.change' && artifact(bucket) ? (eventName === 'PutBucketPolicy' ? policyGrantees(params.bucketPolicy) : /Acl$/.test(eventName) ? aclGrantees(params) : []) : [];
   return {
     stage,
@@ -291,7 +310,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
     resource: apCall ? { type: 's3_access_point', id: apCall.arn, name: apCall.arn.split('/').pop(), uri } : { type: key ? 's3_object' : 's3_bucket', id: uri, name: key ?? bucket, uri },
     ml: {
       data: {
-        uris: deleted.length ? deleted : uri ? [uri] : undefined,
+        uris: deleted?.uris.length ? deleted.uris : deleted?.scope ? [deleted.scope] : uri ? [uri] : undefined,
         inputs: copySource ? [copySource] : exported?.inputs,
         outputs: copySource && uri ? [uri] : exported?.outputs,
         bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,
@@ -302,6 +321,8 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
       // An access point made on a model or training bucket: what a later policy on it shares (platform.artifact_shared).
       access_point_of: eventName === 'CreateAccessPoint' && apCall ? artifact(bucket) : undefined,
       export_of: exported?.of, destination_account: exported?.account, version_rollback: rollback,
+      // A DeleteObjects whose record names no object: every object under `ml.data.uris` may be gone.
+      objects_not_named: deleted?.scope ? true : undefined,
       share_of: grantees.length ? artifact(bucket) : undefined, grantees: grantees.length ? grantees : apGrantees.length ? apGrantees : undefined,
     },
   };

@@ -6,12 +6,15 @@ import { str, type Obj } from './util.js';
  * approved (or clean) bytes replaced by older ones under the same name —, and a `CopyObject` whose
  * `x-amz-copy-source` names a `versionId` of the same key writes that earlier version over the current one. The
  * record does not say whether a deleted version was the current one: both are reported as a possible rollback.
+ * A DeleteObjects naming versions removes each one as DeleteObject does.
  */
 export interface VersionRollback {
   /** DeleteObject: the version removed (if current, the one before it is served now). */
   removed_version?: string;
   /** CopyObject: the earlier version copied over the object. */
   restored_version?: string;
+  /** DeleteObjects: the version each object named removes, by `s3://bucket/key`. */
+  removed_versions?: Record<string, string>;
 }
 
 /** The `versionId` a copy source names (`bucket/key?versionId=…`, as S3 takes it in the header). */
@@ -30,7 +33,8 @@ export function copySourceVersionOf(header: string | undefined): string | undefi
  * versionRollbackOf('CopyObject', { 'x-amz-copy-source': 'models/fraud/model.tar.gz?versionId=3Hx' }, 's3://models/fraud/model.tar.gz', 's3://models/fraud/model.tar.gz')
  * // { restored_version: '3Hx' }
  */
-export function versionRollbackOf(eventName: string, params: Obj, copySource: string | undefined, uri: string | undefined): VersionRollback | undefined {
+export function versionRollbackOf(eventName: string, params: Obj, copySource: string | undefined, uri: string | undefined, deletedVersions?: Record<string, string>): VersionRollback | undefined {
+  if (eventName === 'DeleteObjects') return deletedVersions && Object.keys(deletedVersions).length ? { removed_versions: deletedVersions } : undefined;
   if (eventName === 'DeleteObject') {
     const removed = str(params.versionId);
     return removed ? { removed_version: removed } : undefined;

@@ -673,11 +673,18 @@ export interface VersionRollback {
   restored_version?: string;
 }
 
-/** `details.version_rollback` as the SageMaker connector writes it, or undefined. */
-export function versionRollbackOf(ev: NormalizedEvent): VersionRollback | undefined {
+/**
+ * `details.version_rollback` as the SageMaker connector writes it, or undefined. A DeleteObjects names a version per
+ * object (`removed_versions`): `object` picks that object's.
+ */
+export function versionRollbackOf(ev: NormalizedEvent, object?: string): VersionRollback | undefined {
   const v = ev.details?.version_rollback;
   if (!v || typeof v !== 'object') return undefined;
-  const { removed_version: removed, restored_version: restored } = v as Record<string, unknown>;
+  const { removed_version: removed, restored_version: restored, removed_versions: perObject } = v as Record<string, unknown>;
+  if (perObject && typeof perObject === 'object') {
+    const one = object === undefined ? undefined : (perObject as Record<string, unknown>)[object];
+    return typeof one === 'string' ? { removed_version: one } : undefined;
+  }
   const out: VersionRollback = { ...(typeof removed === 'string' ? { removed_version: removed } : {}), ...(typeof restored === 'string' ? { restored_version: restored } : {}) };
   return out.removed_version || out.restored_version ? out : undefined;
 }

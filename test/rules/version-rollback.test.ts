@@ -119,3 +119,37 @@ describe('object-generation rollback on Cloud Storage', () => {
     ]);
   });
 });
+
+describe('S3 DeleteObjects (multi-object delete)', () => {
+  /**
+   * CloudTrail's record of a DeleteObjects, as AWS logs it (the record Stratus Red Team's aws.impact.s3-ransomware
+   * documents): the request body is left out (`delete: ""`) and the object resource has only an `ARNPrefix`.
+   */
+  const deleteObjects = (time: string, arnPrefix: string, params: Record<string, unknown> = {}) =>
+    call('DeleteObjects', time, { bucketName: 'ml-models', Host: 'ml-models.s3.us-east-1.amazonaws.com', delete: '', 'x-id': 'DeleteObjects', ...params }, {
+      eventSource: 's3.amazonaws.com', eventCategory: 'Data', managementEvent: false, readOnly: false, userIdentity: etl, responseElements: null,
+      resources: [{ type: 'AWS::S3::Object', ARNPrefix: arnPrefix }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::ml-models' }] });
+  const modified = (evs: NormalizedEvent[]) => alerts(evs).filter((a) => a.rule_id === 'registry.approved_model_modified');
+
+  it('a DeleteObjects whose record names no object, on the bucket or a prefix holding an approved artifact, is that artifact possibly deleted; one on another prefix is not', () => {
+    const ev = normOne(deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/'), SM);
+    expect(ev).toMatchObject({ action: 'data_object.delete', stage: 'registry', ml: { data: { uris: ['s3://ml-models'] } }, details: { objects_not_named: true } });
+    const fired = modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/')]));
+    expect(fired.map((a) => [a.entity.id, a.details.change, a.details.object, a.details.deleted_under])).toEqual([[`${ACCOUNT}:us-east-1:fraud/4`, 'artifact_deleted', ARTIFACT, 's3://ml-models']]);
+    expect(fired[0]!.summary).toContain('was possibly deleted: DeleteObjects on s3://ml-models names no object');
+    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/fraud/v4/')])).map((a) => a.details.object)).toEqual([ARTIFACT]);
+    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/churn/')]))).toEqual([]);
+    // The DeleteObject CloudTrail adds for the same object is the same finding, not a second one.
+    const perObject = s3('DeleteObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz' });
+    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/'), perObject]))).toHaveLength(1);
+  });
+
+  it('a DeleteObjects whose request names an object\'s VersionId is a possible rollback of that object, as DeleteObject of a versionId is', () => {
+    const named = call('DeleteObjects', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', delete: { Object: [{ Key: 'fraud/v3/model.tar.gz' }, { Key: 'fraud/v4/model.tar.gz', VersionId: 'v2' }], Quiet: true } },
+      { eventSource: 's3.amazonaws.com', eventCategory: 'Data', userIdentity: etl });
+    expect(normOne(named, SM).details).toMatchObject({ version_rollback: { removed_versions: { 's3://ml-models/fraud/v4/model.tar.gz': 'v2' } } });
+    const fired = modified(events([...approvedPackage(), named]));
+    expect(fired.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toEqual([['artifact_deleted', ARTIFACT, { removed_version: 'v2' }]]);
+    expect(fired[0]!.summary).toContain('was rolled back: version v2 removed');
+  });
+});

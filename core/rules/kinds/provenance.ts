@@ -131,7 +131,7 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
     // What a copy or an import brought in: where the data came from.
     const copied = ev.ml?.data?.inputs ?? [];
     const readBy = readersOf(ctx, source, object);
-    const rollback = versionRollbackOf(ev);
+    const rollback = versionRollbackOf(ev, object);
     ctx.detect({
       entity: namedEntity('data_source', source, named, ev.platform), key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
       summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
