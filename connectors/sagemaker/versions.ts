@@ -6,12 +6,15 @@ import { str, type Obj } from './util.js';
  * approved (or clean) bytes replaced by older ones under the same name —, and a `CopyObject` whose
  * `x-amz-copy-source` names a `versionId` of the same key writes that earlier version over the current one. The
  * record does not say whether a deleted version was the current one: both are reported as a possible rollback.
- * A DeleteObjects naming versions removes each one as DeleteObject does.
+ * A DeleteObjects naming versions removes each one as DeleteObject does. An `UploadPartCopy` whose source is an
+ * earlier version of the key it uploads to is the same copy back made in parts (larger than 5 GB, or a tool's
+ * multipart copy): its record names both sides; the CompleteMultipartUpload that makes it current names only the
+ * upload id, so the part copy carries the rollback.
  */
 export interface VersionRollback {
   /** DeleteObject: the version removed (if current, the one before it is served now). */
   removed_version?: string;
-  /** CopyObject: the earlier version copied over the object. */
+  /** CopyObject, UploadPartCopy: the earlier version copied over the object. */
   restored_version?: string;
   /** DeleteObjects: the version each object named removes, by `s3://bucket/key`. */
   removed_versions?: Record<string, string>;
@@ -39,7 +42,7 @@ export function versionRollbackOf(eventName: string, params: Obj, copySource: st
     const removed = str(params.versionId);
     return removed ? { removed_version: removed } : undefined;
   }
-  if (eventName !== 'CopyObject' || !uri || copySource !== uri) return undefined;
+  if ((eventName !== 'CopyObject' && eventName !== 'UploadPartCopy') || !uri || copySource !== uri) return undefined;
   const restored = copySourceVersionOf(str(params['x-amz-copy-source']));
   return restored ? { restored_version: restored } : undefined;
 }

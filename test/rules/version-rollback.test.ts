@@ -69,6 +69,23 @@ describe('object-version rollback on S3', () => {
     expect(both[1]!.summary).toContain('was rolled back: earlier version v1 copied back over it (CopyObject)');
   });
 
+  it('an earlier version copied back in parts (UploadPartCopy of the same key ?versionId=, then CompleteMultipartUpload) is a rollback of the approved artifact, as CopyObject\'s', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const upload = '2~iCw_lDY8VoNw4vDzo7IMzUbCsOqIjeP';
+    const parts = [
+      s3('CreateMultipartUpload', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key, uploads: '' }, { bucketName: 'ml-models', key, uploadId: upload }),
+      s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: upload, 'x-amz-copy-source': `ml-models/${key}?versionId=v1`, 'x-amz-copy-source-range': 'bytes=0-5242879' }),
+      s3('CompleteMultipartUpload', '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: upload }, { bucketName: 'ml-models', key, 'x-amz-version-id': 'v5' }),
+    ];
+    expect(normOne(parts[1]!, SM).details).toMatchObject({ version_rollback: { restored_version: 'v1' } });
+    const fired = alerts(events([...approvedPackage(), ...parts])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(fired.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toContainEqual(['artifact_overwritten', ARTIFACT, { restored_version: 'v1' }]);
+    expect(fired.find((a) => a.details.version_rollback)!.summary).toContain('was rolled back: earlier version v1 copied back over it (UploadPartCopy)');
+    // A part copied from another key's version is an overwrite, not a rollback.
+    const other = s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: upload, 'x-amz-copy-source': 'ml-models/fraud/v3/model.tar.gz?versionId=v1' });
+    expect(normOne(other, SM).details?.version_rollback).toBeUndefined();
+  });
+
   it('training data rolled back by its own pipeline: no alert (a known writer), the event says it was a rollback; by an unfamiliar writer, the alert says so', () => {
     // Nine nights of the pipeline writing churn/: its writers are learned (min_history 7 d).
     const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
