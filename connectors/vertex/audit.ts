@@ -9,7 +9,7 @@ import { agentDeploy } from './agent.js';
 import { gardenDeploy } from './garden.js';
 import { tunedModelOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
-import { auditConfigNarrowing } from './auditconfig.js';
+import { auditConfigDeltasOf, auditConfigNarrowing } from './auditconfig.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
 
@@ -436,6 +436,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   // Data Access logging of Vertex AI / Cloud Storage switched off or an identity exempted, in an IAM policy's auditConfigs.
   const auditConfig = vertex || outcome === 'failure' ? undefined : auditConfigNarrowing(methodName, pp);
   if (auditConfig) action = 'audit_log.update';
+  const auditConfigDeltas = vertex || outcome === 'failure' ? [] : auditConfigDeltasOf(methodName, pp);
   const modelRef = vertex ? parseModelRef(resourceName) : {};
   const object = vertex ? undefined : storageTarget(serviceName, resourceName);
   if (object) {
@@ -510,6 +511,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     trail: sink?.sink ?? (auditConfig ? resourceName : undefined),
     audit_logs_off: auditConfig?.off.length ? auditConfig.off : undefined,
     audit_exemptions: auditConfig?.exempted.length ? auditConfig.exempted : undefined,
+    // Every audit config change of the watched services, and where (the rule keeps what is known to log).
+    audit_config_deltas: auditConfigDeltas.length ? auditConfigDeltas : undefined,
+    audit_config_of: auditConfigDeltas.length ? resourceName : undefined,
     log_destination: sink?.destination,
     log_exclusions: sink?.exclusions,
   };

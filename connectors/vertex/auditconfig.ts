@@ -19,6 +19,34 @@ export interface AuditConfigNarrowing {
 /** The services whose audit entries mltrail reads; `allServices` covers them too. */
 const WATCHED_SERVICES = new Set(['aiplatform.googleapis.com', 'storage.googleapis.com', 'allServices']);
 
+/** One audit config change of a watched service, as the policy delta logs it. */
+export interface AuditConfigDelta {
+  action: 'ADD' | 'REMOVE';
+  service: string;
+  log_type: string;
+  member?: string;
+}
+
+/**
+ * Every change a SetIamPolicy makes to the watched services' audit configs, widening ones too: what the rule keeps
+ * of a project's, folder's or organization's configs, to judge a later REMOVE by what still logs (a delta names only
+ * what changed: `allServices` set before it is not in it).
+ */
+export function auditConfigDeltasOf(methodName: string, pp: Json): AuditConfigDelta[] {
+  if (!/(^|\.)SetIamPolicy$/i.test(methodName)) return [];
+  const delta = isObj(pp.serviceData) && isObj(pp.serviceData.policyDelta) ? pp.serviceData.policyDelta : undefined;
+  const out: AuditConfigDelta[] = [];
+  for (const d of Array.isArray(delta?.auditConfigDeltas) ? delta.auditConfigDeltas.filter(isObj) : []) {
+    const action = str(d.action);
+    const service = str(d.service);
+    const logType = str(d.logType);
+    if ((action !== 'ADD' && action !== 'REMOVE') || !service || !logType || !WATCHED_SERVICES.has(service)) continue;
+    const member = str(d.exemptedMember);
+    out.push({ action, service, log_type: logType, ...(member ? { member } : {}) });
+  }
+  return out;
+}
+
 /**
  * @example
  * auditConfigNarrowing('SetIamPolicy', { serviceData: { policyDelta: { auditConfigDeltas: [{ action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }] } } })

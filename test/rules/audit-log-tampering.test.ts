@@ -292,4 +292,33 @@ describe('Google Cloud audit logs narrowed outside a sink (platform.audit_log_ta
     expect(fired[1]!.summary).toContain('exempted serviceAccount:etl@my-ml-project.iam.gserviceaccount.com from DATA_WRITE logging on allServices');
     expect(fired[1]!.details.audit_exemptions).toEqual([{ service: 'allServices', log_type: 'DATA_WRITE', member: 'serviceAccount:etl@my-ml-project.iam.gserviceaccount.com' }]);
   });
+
+  it('Data Access logging REMOVEd from Vertex AI while allServices, set by an earlier change, still logs that type is no alert; with nothing else logging it, or nothing known, it alerts', () => {
+    /** The policy delta of a SetIamPolicy on the project at `time` (ordered: the rule keeps what earlier changes set). */
+    const change = (time: string, auditConfigDeltas: unknown[]) => {
+      const e = auditEntry({ method: 'SetIamPolicy', resourceName: `projects/${PROJECT_ID}`, principal: 'mallory@corp.example', timestamp: time,
+        request: { '@type': 'type.googleapis.com/google.iam.v1.SetIamPolicyRequest', resource: PROJECT_ID, policy: { etag: 'BwXhqDSPRxA=' }, updateMask: 'auditConfigs,etag' } });
+      const pp = e.protoPayload as Record<string, unknown>;
+      pp.serviceName = 'cloudresourcemanager.googleapis.com';
+      pp.serviceData = { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { auditConfigDeltas } };
+      e.resource = { type: 'project', labels: { project_id: PROJECT_ID } };
+      return vertexOne(e);
+    };
+    const allOn = change('2026-11-20T09:00:00Z', [{ action: 'ADD', service: 'allServices', logType: 'DATA_READ' }, { action: 'ADD', service: 'allServices', logType: 'DATA_WRITE' }]);
+    const vertexOn = change('2026-11-20T09:05:00Z', [{ action: 'ADD', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }]);
+    const vertexOff = change('2026-11-20T10:00:00Z', [{ action: 'REMOVE', service: 'aiplatform.googleapis.com', logType: 'DATA_READ' }]);
+    expect(vertexOff).toMatchObject({ action: 'audit_log.update', details: { audit_config_of: `projects/${PROJECT_ID}`, audit_config_deltas: [{ action: 'REMOVE', service: 'aiplatform.googleapis.com', log_type: 'DATA_READ' }] } });
+    expect(alerts([allOn, vertexOn, vertexOff])).toEqual([]);
+    // allServices' DATA_READ removed since: nothing known logs Vertex AI reads any more.
+    const allOff = change('2026-11-20T09:30:00Z', [{ action: 'REMOVE', service: 'allServices', logType: 'DATA_READ' }]);
+    const fired = alerts([allOn, vertexOn, allOff, vertexOff]);
+    expect(fired.map((a) => [a.evidence, a.details.audit_logs_off, a.details.audit_config_seen])).toEqual([
+      [[allOff.id], [{ service: 'allServices', log_type: 'DATA_READ' }], true],
+      [[vertexOff.id], [{ service: 'aiplatform.googleapis.com', log_type: 'DATA_READ' }], true],
+    ]);
+    // Nothing known of the project's configs: flagged, and the alert says it was judged on the delta alone.
+    const alone = alerts([vertexOff]);
+    expect(alone.map((a) => a.details.audit_config_seen)).toEqual([false]);
+    expect(alone[0]!.summary).toContain('no earlier audit config change of projects/my-ml-project seen');
+  });
 });

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { anyGlob, callerText, identityOf, sagemakerScopeOf, scopedName } from '../facts.js';
-import { setting, type KindImpl } from './context.js';
+import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
  * Where a trail lives (`<account>:<region>`): its ARN's, else where the call was made. Trail names are unique only in
@@ -22,7 +22,10 @@ function trailScope(ev: NormalizedEvent): string | undefined {
  * Widening a trail is not judged.
  */
 export const auditTampering: KindImpl = (ev, ctx) => {
-  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'actions'), ev.action)) return;
+  if (ev.outcome === 'failure') return;
+  // Kept from every audit config change (widening ones are no audit_log.* action): what still logs after this one.
+  const configs = learnAuditConfigs(ev, ctx);
+  if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const d = ev.details ?? {};
@@ -40,7 +43,11 @@ export const auditTampering: KindImpl = (ev, ctx) => {
     : sinkDestination !== undefined ? `sent its entries to ${sinkDestination}` : undefined;
   if (sinkExclusions.length) narrowed.push(`stopped exporting entries matching ${sinkExclusions.map((f) => `'${f}'`).join(', ')}`);
   // An IAM policy's auditConfigs (Google Cloud): Data Access log types switched off, identities exempted from them.
-  const logsOff = auditConfigEntries(d.audit_logs_off);
+  // A log type removed from a service is still logged while allServices logs it (or, removed from allServices, while
+  // each watched service has its own): judged by what earlier changes of the same project, folder or organization set.
+  // None seen: the delta alone says it is off (allServices set before mltrail read the log may still log it).
+  const offInDelta = auditConfigEntries(d.audit_logs_off);
+  const logsOff = configs?.seen ? offInDelta.filter((c) => !stillLogged(configs.now, c)) : offInDelta;
   const exemptions = auditConfigEntries(d.audit_exemptions);
   if (logsOff.length) narrowed.push(`stopped audit logging of ${logsOff.map((c) => `${c.log_type} on ${c.service}`).join(', ')}`);
   if (exemptions.length) narrowed.push(`exempted ${exemptions.map((c) => `${c.member} from ${c.log_type} logging on ${c.service}`).join(', ')}`);
@@ -58,12 +65,13 @@ export const auditTampering: KindImpl = (ev, ctx) => {
         ].filter(Boolean).join(' and ');
   ctx.detect({
     entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${sinkDestination ?? `${logBucket ?? ''}/${logPrefix ?? ''}`}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
-    summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded`,
+    summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded${logsOff.length && !configs?.seen ? ` (no earlier audit config change of ${trail} seen: an allServices config set before may still log it)` : ''}`,
     details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined,
       excluded_objects: excluded.length ? excluded : undefined, log_bucket: logBucket, log_prefix: logPrefix,
       organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined,
       log_destination: sinkDestination, log_exclusions: sinkExclusions.length ? sinkExclusions : undefined,
-      audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined },
+      audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined,
+      audit_config_seen: logsOff.length ? !!configs?.seen : undefined },
   });
 };
 
@@ -73,4 +81,32 @@ interface AuditConfigEntry { service: string; log_type: string; member?: string 
 function auditConfigEntries(v: unknown): AuditConfigEntry[] {
   if (!Array.isArray(v)) return [];
   return v.filter((x): x is AuditConfigEntry => !!x && typeof x === 'object' && typeof (x as AuditConfigEntry).service === 'string' && typeof (x as AuditConfigEntry).log_type === 'string');
+}
+
+/** The watched services' Data Access log types a project, folder or organization logs, as `service|LOG_TYPE`. */
+const WATCHED = ['aiplatform.googleapis.com', 'storage.googleapis.com'];
+
+/**
+ * Applies an IAM policy's audit config changes (`details.audit_config_deltas`, `audit_config_of`) to what is known of
+ * that resource's configs: `now` after them, `seen` when an earlier change of it was known. Exemptions are not kept.
+ */
+function learnAuditConfigs(ev: NormalizedEvent, ctx: RuleContext): { now: Set<string>; seen: boolean } | undefined {
+  const where = ev.details?.audit_config_of;
+  const deltas = auditConfigEntries(ev.details?.audit_config_deltas) as (AuditConfigEntry & { action?: unknown })[];
+  if (typeof where !== 'string' || !deltas.length) return undefined;
+  const key = `auditcfg|${where}`;
+  const before = ctx.get<string[]>(key);
+  const now = new Set(before ?? []);
+  for (const c of deltas) {
+    if (c.member) continue;
+    if (c.action === 'ADD') now.add(`${c.service}|${c.log_type}`);
+    else if (c.action === 'REMOVE') now.delete(`${c.service}|${c.log_type}`);
+  }
+  ctx.set(key, [...now]);
+  return { now, seen: before !== undefined };
+}
+
+/** Whether a log type switched off on a service is still logged by what is known (allServices is unioned with each). */
+function stillLogged(now: Set<string>, c: AuditConfigEntry): boolean {
+  return c.service === 'allServices' ? WATCHED.every((s) => now.has(`${s}|${c.log_type}`)) : now.has(`allServices|${c.log_type}`) || now.has(`${c.service}|${c.log_type}`);
 }
