@@ -499,13 +499,6 @@ export class Registry {
     return elsewhere.length === 1 ? elsewhere[0]! : all;
   }
 
-  /** Versions whose artifact lies under `prefix` (a bucket or folder: a delete that names no object reaches them all). */
-  versionsUnder(prefix: string): VersionRec[] {
-    const p = prefix.replace(/\/+$/, '');
-    const keys = new Set([...(this.get<string[]>(`a|${p}`) ?? []), ...this.state.list<string[]>(REGISTRY_NS, `a|${p}/`).flatMap((e) => e.value)]);
-    return [...keys].map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
-  }
-
   /**
    * The versions other than the one `resolve` names that hold the alias a reference names in another case
    * (`CHAMPION` beside `champion`). Which one the serving side reaches depends on the registry's database:

@@ -148,17 +148,15 @@ describe('S3 DeleteObjects (multi-object delete)', () => {
       resources: [{ type: 'AWS::S3::Object', ARNPrefix: arnPrefix }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::ml-models' }] });
   const modified = (evs: NormalizedEvent[]) => alerts(evs).filter((a) => a.rule_id === 'registry.approved_model_modified');
 
-  it('a DeleteObjects whose record names no object, on the bucket or a prefix holding an approved artifact, is that artifact possibly deleted; one on another prefix is not', () => {
+  it('a DeleteObjects whose record names no object is read as the bucket or prefix it names and judged through the DeleteObject CloudTrail adds per object', () => {
     const ev = normOne(deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/'), SM);
     expect(ev).toMatchObject({ action: 'data_object.delete', stage: 'registry', ml: { data: { uris: ['s3://ml-models'] } }, details: { objects_not_named: true } });
-    const fired = modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/')]));
-    expect(fired.map((a) => [a.entity.id, a.details.change, a.details.object, a.details.deleted_under])).toEqual([[`${ACCOUNT}:us-east-1:fraud/4`, 'artifact_deleted', ARTIFACT, 's3://ml-models']]);
-    expect(fired[0]!.summary).toContain('was possibly deleted: DeleteObjects on s3://ml-models names no object');
-    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/fraud/v4/')])).map((a) => a.details.object)).toEqual([ARTIFACT]);
-    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/churn/')]))).toEqual([]);
-    // The DeleteObject CloudTrail adds for the same object is the same finding, not a second one.
+    // Not a deletion of every approved artifact in the bucket: a cleanup anywhere in it would alert for each.
+    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/')]))).toEqual([]);
+    // The DeleteObject CloudTrail adds for each object (since June 2025) names the approved artifact: that is the finding.
     const perObject = s3('DeleteObject', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz' });
-    expect(modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/'), perObject]))).toHaveLength(1);
+    const fired = modified(events([...approvedPackage(), deleteObjects('2026-11-20T12:00:00Z', 'arn:aws:s3:::ml-models/'), perObject]));
+    expect(fired.map((a) => [a.details.change, a.details.object])).toEqual([['artifact_deleted', ARTIFACT]]);
   });
 
   it('a DeleteObjects whose request names an object\'s VersionId is a possible rollback of that object, as DeleteObject of a versionId is', () => {

@@ -65,24 +65,18 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   const data = ev.ml?.data;
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
   const seen = new Set<string>();
-  // A DeleteObjects whose record names no object (CloudTrail's never does): every approved artifact under the bucket
-  // or prefix it names may be gone — judged as its deletion, keyed as a DeleteObject of the artifact is, so the
-  // per-object event CloudTrail adds for it is no second finding.
-  const unnamed = ev.action === 'data_object.delete' && ev.details?.objects_not_named === true;
   for (const uri of written) {
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = versionRollbackOf(ev, uri);
-    const versions = unnamed ? ctx.reg.versionsUnder(normUri(uri, ctx.cfg)) : ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked;
-    for (const v of versions) {
+    for (const v of ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked) {
       if (seen.has(v.key) || v.approval?.state !== 'approved' || !v.artifact) continue;
       seen.add(v.key);
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
-      const object = unnamed ? v.artifact : uri;
-      const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : unnamed ? `possibly deleted: ${ev.operation} on ${uri} names no object` : change === 'artifact_deleted' ? 'deleted' : 'written';
+      const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';
       ctx.detect({
-        entity: versionEntity(v), key: `${change}|${object}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${object} was ${how} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
-        details: { change, object, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, deleted_under: unnamed ? uri : undefined },
+        entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback },
       });
     }
   }
