@@ -1,8 +1,8 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, eventScope, evidenceValues, identityOf, modelRefOf, versionKey } from '../facts.js';
+import { anyGlob, approvalOf, eventScope, evidenceValues, identityOf, modelRefOf, serverScopeOf, versionKey } from '../facts.js';
 import { uploadKey, type VersionRec } from '../registry.js';
 import { setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
-import { CREATES, dropWaiting, SWEEP_EVERY_MS, versionsOf } from './shared.js';
+import { CREATES, dropWaiting, noteVersionState, renameOf, renameVersionState, SWEEP_EVERY_MS, versionsOf } from './shared.js';
 
 /**
  * The adversarial-evaluation kind: a failed adversarial evaluation, and an approval with none on record.
@@ -80,6 +80,8 @@ interface PendingApproval {
   scope?: ReturnType<typeof eventScope>;
   /** How it was approved (the marker: alias, tag, stage; else the platform's operation): MLflow names no approver. */
   how?: Record<string, unknown>;
+  /** Its model's name was taken by another model's rename: set aside for the rename that takes this one on (a swap). */
+  displaced?: boolean;
 }
 
 /**
@@ -148,6 +150,8 @@ export const settleAllPendingApprovals: KindImpl = (_ev, ctx) => {
 
 export const adversarialFailure: KindImpl = (ev, ctx) => {
   sweepPendingApprovals(ev, ctx);
+  const renamed = renameOf(ev);
+  if (renamed) return renameEvidence(ctx, ev.platform, renamed.from, renamed.to, serverScopeOf(ev));
   const prefixes = setting(ctx, 'prefixes');
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
   const minScore = setting<number>(ctx, 'min_score');
@@ -166,6 +170,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     // Also under the keys the version took over (an upload it was made by: an approval made at that upload waits there).
     const keys = [...new Set([...(target ? [target.key, ...(target.adopted ?? [])] : []), ...(own ? [own] : []), ...(runId ? [`run:${runId}`] : [])])];
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
+    if (target) noteVersionState(ctx, 'adv', target);
+    if (ref?.name && ref.version) noteVersionState(ctx, 'adv', { key: versionKey(ref.platform, ref.name, ref.version, ref.scope), platform: ref.platform, name: ref.name, version: ref.version, scope: ref.scope });
     clearPendingApprovals(ctx, keys);
     const failed = found.filter((f) => advVerdict(f, scale) === 'fail');
     if (failed.length) {
@@ -216,4 +222,26 @@ function clearPendingApprovals(ctx: RuleContext, keys: string[]): void {
   if (!settled.length) return;
   for (const id of settled) ctx.delete(`advwait|${id}`);
   ctx.set('advwait-index', open.filter((id) => !settled.includes(id)));
+}
+
+/**
+ * A model renamed (`registered_model.rename`): the evidence kept per version of it, and the approvals of it still
+ * waiting, go with it to the new name (in its server), or an approval under the new name found none on record.
+ */
+function renameEvidence(ctx: RuleContext, platform: string, from: string, to: string, scope: string | undefined): void {
+  const fromStashed = renameVersionState(ctx, 'adv', platform, from, to, scope);
+  const ofModel = (p: PendingApproval, name: string) => p.subject.platform === platform && p.subject.name === name && p.subject.scope === scope;
+  const waiting = (ctx.get<string[]>('advwait-index') ?? []).flatMap((id) => {
+    const p = ctx.get<PendingApproval>(`advwait|${id}`);
+    return p ? [{ id, p }] : [];
+  });
+  // As the evidence: the approvals set aside under the old name move if its model was set aside, else the ones under it.
+  const moving = waiting.filter((w) => ofModel(w.p, from) && !!w.p.displaced === fromStashed);
+  for (const w of waiting) if (ofModel(w.p, to) && !w.p.displaced) ctx.set(`advwait|${w.id}`, { ...w.p, displaced: true } satisfies PendingApproval);
+  for (const { id, p } of moving) {
+    const n = p.subject.version;
+    const renamedKey = (k: string) => (k === versionKey(platform, from, n, scope) ? versionKey(platform, to, n, scope) : k);
+    const { displaced: _, ...rest } = p;
+    ctx.set(`advwait|${id}`, { ...rest, keys: p.keys.map(renamedKey), subject: { ...p.subject, name: to } } satisfies PendingApproval);
+  }
 }

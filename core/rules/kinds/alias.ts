@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { callerText, compareVersions, identityOf, modelRefOf, namedEntity, scopedName, serverScopeOf } from '../facts.js';
 import type { Entity } from '../baseline.js';
 import { versionEntity, type KindImpl, type RuleContext } from './context.js';
+import { renameModelState, renameOf } from './shared.js';
 
 /**
  * Moves of an MLflow approval alias (`approval.aliases`: `champion`). Serving loads
@@ -56,17 +57,8 @@ const holderKey = (platform: string, name: string, alias: string, scope: string 
  * arrive one by one: the holder under the new name is set aside (`sw|`) for the rename that takes it on, as the
  * registry does with its version records.
  */
-function renameHolder(ctx: RuleContext, platform: string, oldName: string, newName: string, alias: string, scope: string | undefined): void {
-  const from = holderKey(platform, oldName, alias, scope);
-  const to = holderKey(platform, newName, alias, scope);
-  const stashed = ctx.get<AliasHolder>(`sw|${from}`);
-  const moving = stashed ?? ctx.get<AliasHolder>(from);
-  if (stashed) ctx.delete(`sw|${from}`);
-  else ctx.delete(from);
-  const displaced = ctx.get<AliasHolder>(to);
-  if (displaced) ctx.set(`sw|${to}`, displaced);
-  if (moving) ctx.set(to, moving);
-  else ctx.delete(to);
+function renameHolders(ctx: RuleContext, platform: string, from: string, to: string, scope: string | undefined): void {
+  renameModelState(ctx, 'holder', { platform, scope, from, to }, ctx.cfg.approval.aliases, (name, alias) => holderKey(platform, name, alias, scope));
 }
 
 /**
@@ -75,11 +67,9 @@ function renameHolder(ctx: RuleContext, platform: string, oldName: string, newNa
  */
 function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string; version: string; scope?: string; alias: string; before?: AliasHolder }> {
   if (!followsAliases(ev)) return [];
-  if (ev.action === 'registered_model.rename' && ev.outcome !== 'failure') {
-    const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
-    if (typeof from === 'string' && typeof to === 'string' && from !== to) {
-      for (const alias of ctx.cfg.approval.aliases) renameHolder(ctx, ev.platform, from, to, alias, serverScopeOf(ev));
-    }
+  if (ev.action === 'registered_model.rename') {
+    const renamed = renameOf(ev);
+    if (renamed) renameHolders(ctx, ev.platform, renamed.from, renamed.to, serverScopeOf(ev));
     return [];
   }
   if ((ev.action === 'registered_model.create' || ev.action === 'registered_model.delete') && ev.outcome !== 'failure') {

@@ -1,10 +1,10 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, scopedName, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
+import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 import { ADV_GRACE_MS } from './adversarial.js';
-import { versionsOf } from './shared.js';
+import { noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -109,11 +109,15 @@ function adversarialEvidenceInTime(ev: NormalizedEvent, ctx: RuleContext, v: Ver
   const next: Record<string, string | null> = { ...taken };
   keys.forEach((k, i) => (next[lower[i]!] = first ? String(values[k] ?? '') : null));
   ctx.set(key, Object.fromEntries(Object.entries(next).slice(-50)));
+  noteVersionState(ctx, 'advtag', v);
   return first;
 }
 
 export const approvedModelModified: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
+  // The evidence tags taken per version follow a rename of their model (the registry's records do).
+  const renamed = renameOf(ev);
+  if (renamed) return renameVersionState(ctx, 'advtag', ev.platform, renamed.from, renamed.to, serverScopeOf(ev));
   if (OBJECT_WRITE.test(ev.action)) return judgeArtifactWrite(ev, ctx);
   const approving = approvalOf(ev, ctx.cfg) === 'approved';
   if (!approving && (!anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg))) return;

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { modelRefOf } from '../facts.js';
+import { modelRefOf, scopedName, versionKey } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -36,4 +36,65 @@ export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'advwait' | 'sessa
   ctx.delete(`${ns}|${id}`);
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));
+}
+
+/** A registered model renamed (the MLflow auditor's `registered_model.rename`): its old and new name, else undefined. */
+export function renameOf(ev: NormalizedEvent): { from: string; to: string } | undefined {
+  if (ev.action !== 'registered_model.rename' || ev.outcome === 'failure') return undefined;
+  const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
+  return typeof from === 'string' && typeof to === 'string' && from !== to ? { from, to } : undefined;
+}
+
+/**
+ * A model renamed (`from` → `to`, in one server: scope): move the rule state a kind keeps under the old name's keys
+ * (`keyOf(name, part)`, one per part: a version number, an alias) to the new name's. Renames of a swap arrive one by
+ * one, as the registry's records do (Registry.renameModel): what the new name held is set aside (`sw|`), and the
+ * model as a whole is marked set aside (`swm|`) — also where it had no state of this kind — so that the rename that
+ * takes it on moves that and not what took its name. Returns whether the state moved was the one set aside.
+ */
+export function renameModelState(
+  ctx: RuleContext, ns: string, ev: { platform: string; scope: string | undefined; from: string; to: string }, parts: Iterable<string>, keyOf: (name: string, part: string) => string,
+): boolean {
+  const marker = (name: string) => `swm|${ns}|${ev.platform}|${scopedName(name, ev.scope)}`;
+  const fromStashed = ctx.get<boolean>(marker(ev.from)) === true;
+  const all = [...new Set(parts)];
+  const displacedModel = ctx.reg.versionsOf(ev.platform, ev.to, ev.scope).length > 0 || all.some((p) => ctx.get<unknown>(keyOf(ev.to, p)) !== undefined);
+  for (const part of all) {
+    const from = keyOf(ev.from, part);
+    const to = keyOf(ev.to, part);
+    const source = fromStashed ? `sw|${from}` : from;
+    const moving = ctx.get<unknown>(source);
+    ctx.delete(source);
+    const displaced = ctx.get<unknown>(to);
+    if (displacedModel && displaced !== undefined) ctx.set(`sw|${to}`, displaced);
+    if (moving !== undefined) ctx.set(to, moving);
+    else ctx.delete(to);
+  }
+  if (fromStashed) ctx.delete(marker(ev.from));
+  if (displacedModel) ctx.set(marker(ev.to), true);
+  return fromStashed;
+}
+
+/** Where a kind lists the version numbers it keeps `<prefix>|<versionKey>` state for, per model name. */
+const versionsKeptKey = (prefix: string, platform: string, name: string, scope: string | undefined) => `${prefix}-versions|${platform}|${scopedName(name, scope)}`;
+
+/** Note that a kind keeps state under `<prefix>|<versionKey>` for a version, so that a rename of its model moves it. */
+export function noteVersionState(ctx: RuleContext, prefix: string, v: Pick<VersionRec, 'key' | 'platform' | 'name' | 'version' | 'scope'>): void {
+  if (v.key !== versionKey(v.platform, v.name, v.version, v.scope)) return;
+  const k = versionsKeptKey(prefix, v.platform, v.name, v.scope);
+  const kept = ctx.get<string[]>(k) ?? [];
+  if (!kept.includes(v.version)) ctx.set(k, [...kept, v.version].slice(-MAX_VERSIONS_KEPT));
+}
+const MAX_VERSIONS_KEPT = 500;
+
+/**
+ * A model renamed: the state a kind keeps per version of it (`<prefix>|<versionKey>`, listed by noteVersionState)
+ * follows it to the new name (renameModelState), and the list with it. Returns whether it was the state set aside.
+ */
+export function renameVersionState(ctx: RuleContext, prefix: string, platform: string, from: string, to: string, scope: string | undefined): boolean {
+  const list = (name: string) => versionsKeptKey(prefix, platform, name, scope);
+  const stashed = ctx.get<string[]>(`sw|${list(from)}`);
+  const numbers = [...(stashed ?? ctx.get<string[]>(list(from)) ?? []), ...(ctx.get<string[]>(list(to)) ?? [])];
+  // The list itself is the part '' (one key per name).
+  return renameModelState(ctx, prefix, { platform, scope, from, to }, ['', ...numbers], (name, n) => (n ? `${prefix}|${versionKey(platform, name, n, scope)}` : list(name)));
 }
