@@ -5,7 +5,7 @@ import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { ChangeEchoes, changeKeyOf } from './echo.js';
-import { assumedRoleArnOf, eventScope, identityOf } from './facts.js';
+import { assumedRoleArnOf, eventScope, identityOf, summaryWithServer } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -595,7 +595,7 @@ class Engine implements RuleEngine {
         severity: rule.severity,
         mode,
         title: `${rule.id}: ${d.title}`,
-        summary: boundValue('summary', d.summary) as string,
+        summary: boundValue('summary', summaryWithServer(d.summary, d.entity)) as string,
         time: d.time,
         entity: pruneEntity(d.entity),
         evidence: capEvidence(earlier, d.evidence),

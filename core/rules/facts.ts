@@ -275,6 +275,28 @@ export const scopedName = (name: string, scope: string | undefined): string => (
 /** Key of a model version in the registry state (a SageMaker package's keyed by where it lives, see ModelRef.scope). */
 export const versionKey = (platform: string, name: string, version: string, scope?: string) => `${platform}|${scopedName(name, scope)}|${version}`;
 
+/**
+ * The configured MLflow server or Kubernetes cluster an alert's entity is of: its id prefixes the entity's id
+ * (`team:fraud@champion` named `fraud`, `cluster-b:prod/fraud` named `prod/fraud`; scopedName). Undefined for the
+ * default server's and cluster's (their ids are the bare names) and for other platforms.
+ */
+export function entityServerOf(e: { id: string; name?: string; platform?: string }): string | undefined {
+  if ((e.platform !== 'mlflow' && e.platform !== 'kubeflow') || !e.name) return undefined;
+  for (let i = e.id.indexOf(':'); i > 0; i = e.id.indexOf(':', i + 1)) if (e.id.startsWith(e.name, i + 1)) return e.id.slice(0, i);
+  return undefined;
+}
+
+/**
+ * A summary naming what it is about where the entity is of a configured server or cluster: kinds write the bare
+ * names (`fraud@champion moved…`), the same on every server, so ` (on MLflow server team)` is added unless the
+ * summary already names it (`team:fraud/3: …`). The default server's summaries are unchanged.
+ */
+export function summaryWithServer(summary: string, e: { id: string; name?: string; platform?: string }): string {
+  const server = entityServerOf(e);
+  if (!server || summary.includes(`${server}:`)) return summary;
+  return `${summary} (on ${e.platform === 'kubeflow' ? 'Kubernetes cluster' : 'MLflow server'} ${server})`;
+}
+
 /** Split `name@version` (Vertex `…/models/123@2`). */
 function splitAt(name: string): [string, string | undefined] {
   const i = name.lastIndexOf('@');

@@ -69,6 +69,9 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
     expect(rollbacks).toHaveLength(1);
     expect(rollbacks[0]!.entity).toEqual({ type: 'endpoint', id: 'cluster-b:prod/fraud', name: 'prod/fraud', platform: 'kubeflow' });
     expect(rollbacks[0]!.details).toMatchObject({ from_version: '3', to_version: '2' });
+    // Its summary says which cluster's prod/fraud moved; the default cluster's alerts name none.
+    expect(rollbacks[0]!.summary).toMatch(/ \(on Kubernetes cluster cluster-b\)$/);
+    expect(alerts('registry.unapproved_deployment').filter((a) => a.entity.id === 'prod/fraud').map((a) => a.summary).join()).not.toMatch(/cluster/);
     // Each cluster's deployments alert apart (the default cluster's endpoint as before).
     expect(new Set(alerts('registry.unapproved_deployment').map((a) => a.entity.id))).toEqual(new Set(['prod/fraud', 'cluster-b:prod/fraud']));
     // Events say their cluster; the default cluster's stay as they were.

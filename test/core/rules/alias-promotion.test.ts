@@ -190,6 +190,14 @@ describe('approval aliases of two MLflow servers (connectors.mlflow.servers)', (
     expect(alerts.map((a) => [a.entity.id, a.entity.name, a.details?.from_version, a.details?.to_version])).toEqual([['team:fraud@champion', 'fraud', '2', '1']]);
   });
 
+  it("an alert's summary names the server of a configured one; the default server's reads as before", () => {
+    const evs = [...deliveries(...releases()), ...deliveries(champion('2026-11-24T10:02:00.000000+00:00', '1'))];
+    const [plain] = alertsOf(evs, 'registry.version_rollback');
+    const [team] = alertsOf(onServer('team', evs), 'registry.version_rollback');
+    expect(plain!.summary).toMatch(/^fraud@champion moved from v2 to older v1 \(by [^)]+\)$/);
+    expect(team!.summary).toBe(`${plain!.summary} (on MLflow server team)`);
+  });
+
   it("a version rejected on one server does not make another server's champion move an unapproved deployment", () => {
     const team = onServer('team', deliveries(
       ...releases(),
