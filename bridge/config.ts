@@ -97,6 +97,17 @@ export const ConfigSchema = z.strictObject({
   connectors: z.strictObject(connectorShape).prefault({}),
   sinks: Sinks,
   rules: RulesConfig.prefault({}),
+}).superRefine((c, ctx) => {
+  // A cluster's MLflow server must be one configured: an id naming none would judge its deployments against nothing.
+  const connectors = c.connectors as { mlflow?: { servers?: Array<{ id: string }> }; kubeflow?: { mlflow_server?: string; clusters?: Array<{ mlflow_server?: string }> } };
+  const servers = new Set((connectors.mlflow?.servers ?? []).map((s) => s.id));
+  const check = (id: string | undefined, path: PropertyKey[]) => {
+    if (id !== undefined && !servers.has(id)) {
+      ctx.addIssue({ code: 'custom', path: ['connectors', 'kubeflow', ...path, 'mlflow_server'], message: `names no MLflow server of connectors.mlflow.servers (${servers.size ? [...servers].map((s) => JSON.stringify(s)).join(', ') : 'none configured'}); the default server needs no setting` });
+    }
+  };
+  check(connectors.kubeflow?.mlflow_server, []);
+  connectors.kubeflow?.clusters?.forEach((cl, i) => check(cl.mlflow_server, ['clusters', i]));
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

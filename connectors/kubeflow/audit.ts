@@ -7,6 +7,8 @@ import { deploymentOf, endpointId, isEndpointStatusWrite } from './audit/kserve.
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
+import type { KubeflowConfig } from './config.js';
+import { mlflowServerOf, withMlflowServer } from './mlflowserver.js';
 
 // Importers use `./audit.js`: the names it exported before the split into audit/ stay here.
 export { auditAction, auditFieldError, auditItems, isAuditEvent, isAuditEventList, resourceKind, type AuditEvent } from './audit/envelope.js';
@@ -88,7 +90,9 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
   const bad = auditFieldError(ev);
   if (bad) return { rejection: { reason: bad.reason, path, field: bad.field, record: ev } };
   try {
-    return normalizeCheckedAuditEvent(ev, ctx, path);
+    const r = normalizeCheckedAuditEvent(ev, ctx, path);
+    // The default cluster's MLflow server (the route sets a configured cluster's own).
+    return 'event' in r ? { event: withMlflowServer(r.event, mlflowServerOf(ctx.config as KubeflowConfig | undefined, undefined)) } : r;
   } catch (err) {
     // An object body this code did not expect (e.g. a container list holding null): this item only.
     return { rejection: { reason: `cannot normalize this audit event: ${(err as Error).message}`, path, record: ev } };

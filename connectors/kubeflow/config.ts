@@ -138,6 +138,12 @@ export const ClusterConfig = z.strictObject({
    * as for MLTRAIL_INGEST_TOKEN: a token taken from a secret file keeps its newline, which the apiserver never sends.
    */
   token: z.string().trim().min(1, 'is blank: set this cluster\'s audit webhook token'),
+  /**
+   * The MLflow server (`connectors.mlflow.servers[].id`) this cluster's KServe deployments load `models:/…` from:
+   * `models:/fraud@champion` is judged against that server's versions and aliases. Unset: as the README says of
+   * `models:/` without a server.
+   */
+  mlflow_server: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE).optional(),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
@@ -151,6 +157,8 @@ export const KubeflowConfig = z.strictObject({
   kfp: KfpConfig.prefault({}),
   /** Further clusters' audit webhooks, each with its own id and token (see ClusterConfig); MLTRAIL_INGEST_TOKEN stays the default cluster. */
   clusters: z.array(ClusterConfig).default([]),
+  /** The default cluster's `mlflow_server` (ClusterConfig.mlflow_server). */
+  mlflow_server: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE).optional(),
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   const tokens = new Set<string>();

@@ -9,6 +9,7 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import { fromServer } from '../../core/schema/index.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import type { KubeflowConfig } from './config.js';
+import { mlflowServerOf, withMlflowServer } from './mlflowserver.js';
 import { relevanceOrKeep } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
 
@@ -161,7 +162,7 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
           }
           const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path);
           // A configured cluster's events say which it is (its token told).
-          if ('event' in r) out.events.push(cluster === undefined ? r.event : fromServer(r.event, cluster));
+          if ('event' in r) out.events.push(cluster === undefined ? r.event : fromServer(withMlflowServer(r.event, mlflowServerOf(cfg, cluster)), cluster));
           else out.rejected.push(r.rejection);
         }
         return out;

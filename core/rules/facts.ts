@@ -264,6 +264,11 @@ export interface ModelRef {
    * only there: the same group and version in another account is another package. Unset where the event does not say.
    */
   scope?: string;
+  /**
+   * The configured MLflow server whose registry a deployment's `models:/…` URI names (a KServe cluster's
+   * `mlflow_server`, `ml.deployment.mlflow_server`): the version or alias is that server's. Unset: not said.
+   */
+  mlflowServer?: string;
 }
 
 /**
@@ -332,11 +337,14 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   let alias: string | undefined;
   // MLflow's registry URI names a version or an alias: `models:/fraud/3`, `models:/fraud@champion`.
   const registryUri = modelUri ? /^models:\/([^/@]+)(?:\/(\d+)|@([^/]+))\/?$/.exec(modelUri) : null;
+  let mlflowServer: string | undefined;
   if (registryUri) {
     name ??= registryUri[1];
     if (name === registryUri[1]) {
       if (registryUri[2]) version ??= registryUri[2];
       else alias = registryUri[3];
+      const server = ev.ml?.deployment?.mlflow_server;
+      if (typeof server === 'string' && server) mlflowServer = server;
     }
   } else if (modelUri && URI_SCHEME.test(modelUri)) artifact ??= modelUri;
   else if (modelUri) {
@@ -349,7 +357,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     }
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}) };
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(mlflowServer ? { mlflowServer } : {}) };
   // An MLflow model lives on the server that reported it; a KServe deployment names a model of a registry elsewhere.
   const home = sagemakerHomeOf(ev) ?? (ev.platform === 'mlflow' ? serverScopeOf(ev) : undefined);
   if (home) ref.scope = home;

@@ -443,7 +443,14 @@ export class Registry {
           keys.add(v.key);
         } else if (pending) named ??= pendingVersion(r.platform, r.name, alias, pending);
       }
-      if (r.name && r.version) {
+      if (r.name && r.version && r.mlflowServer) {
+        // A `models:/` URI of a cluster that says which MLflow server it loads from: that server's version, only.
+        const v = this.ownVersion('mlflow', r.name, r.version, r.mlflowServer);
+        if (v) {
+          named ??= v;
+          keys.add(v.key);
+        }
+      } else if (r.name && r.version) {
         // Same platform first when the registry knows it there; else the one registered version of
         // that name+version on another platform (a Kubeflow evaluation of an MLflow-registered model).
         // Ambiguous names link nothing. Order does not matter: before any registry record exists,
@@ -491,6 +498,8 @@ export class Registry {
 
   /** The versions an alias of `r` can name: its model's, else those of the one other platform that registers the name. */
   private aliasScope(r: ModelRef): VersionRec[] {
+    // A `models:/…@alias` of a cluster that says which MLflow server it loads from: that server's versions.
+    if (r.mlflowServer) return this.versionsOf('mlflow', r.name!, r.mlflowServer);
     const all = this.versionsOf(r.platform, r.name!, r.scope);
     // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`
     // of MLflow's registry): that platform's versions.

@@ -102,6 +102,11 @@ export const MlDeployment = z.looseObject({
   model_uris: z.array(str).optional(),
   /** Container images a deployment (or a serving runtime) runs: KServe predictor, transformer and explainer containers, as written. */
   images: z.array(str).optional(),
+  /**
+   * The configured MLflow server (`connectors.mlflow.servers[].id`) whose registry the deployment's `models:/…` URIs
+   * name: a KServe cluster's `mlflow_server`. Unset: the URI names no server.
+   */
+  mlflow_server: str.optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */

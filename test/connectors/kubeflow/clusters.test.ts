@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
+import { loadConfig } from '../../../bridge/config.js';
 import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
+import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
@@ -44,8 +48,9 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function start(opts: { bToken?: string; port?: number } = {}) {
-  const h = harness({ namespaces: ['prod'], clusters: [{ id: 'cluster-b', token: opts.bToken ?? B_TOKEN }] }, { ingestToken: DEFAULT_TOKEN });
+async function start(opts: { bToken?: string; port?: number; bMlflowServer?: string; mlflowServer?: string } = {}) {
+  const clusterB = { id: 'cluster-b', token: opts.bToken ?? B_TOKEN, ...(opts.bMlflowServer ? { mlflow_server: opts.bMlflowServer } : {}) };
+  const h = harness({ namespaces: ['prod'], clusters: [clusterB], ...(opts.mlflowServer ? { mlflow_server: opts.mlflowServer } : {}) }, { ingestToken: DEFAULT_TOKEN });
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
   const srv = await listen(app, { port: opts.port ?? ++port });
@@ -111,5 +116,51 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
     expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1' }, { id: 'c', token: 't1' }] })).toThrow(/another cluster/);
     expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1', ca: 'x' }] })).toThrow(/ca/);
     expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b:c', token: 't1' }] })).toThrow(/letters, digits/);
+  });
+
+  describe('a cluster that says which MLflow server it loads models:/ from (mlflow_server)', () => {
+    /** MLflow 3.x webhook bodies, normalized as the webhook route does, of the server `server` (undefined: the default one). */
+    const mlflow = (server: string | undefined, ...bodies: Array<[string, string, string, Record<string, unknown>]>): NormalizedEvent[] =>
+      bodies.flatMap(([entity, action, timestamp, data], i) =>
+        normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${server}-${timestamp}-${i}` } }).events,
+      ).map((e) => (server ? fromServer(e, server) : e));
+    const registry = (server: string | undefined, champion: boolean) => mlflow(server,
+      ['registered_model', 'created', '2026-11-19T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
+      ['model_version', 'created', '2026-11-19T10:01:00.000000+00:00', { name: 'fraud', version: '2', source: `s3://${server ?? 'default'}/fraud/2`, run_id: `run-${server ?? 'default'}`, tags: {}, description: null }],
+      ...(champion ? [['model_version_alias', 'created', '2026-11-19T10:02:00.000000+00:00', { name: 'fraud', alias: 'champion', version: '2' }] as [string, string, string, Record<string, unknown>]] : []));
+
+    it("judges the deployment against that server's alias and version, not the default server's", async () => {
+      // The team server approved fraud v2 (champion); the default server has its own fraud v2, never approved.
+      const { h, send } = await start({ port: 40110, bMlflowServer: 'team' });
+      const registries = [...registry('team', true), ...registry(undefined, false)];
+      expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:00:00Z'))).status).toBe(200);
+      expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud-v', 'models:/fraud/2', '2026-11-20T10:01:00Z'))).status).toBe(200);
+      // The default cluster says no server: models:/fraud@champion is the default server's, which holds no champion.
+      expect((await send(DEFAULT_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:02:00Z'))).status).toBe(200);
+      const kube = h.events();
+      expect(kube.map((e) => e.ml?.deployment?.mlflow_server)).toEqual(['team', 'team', undefined]);
+      const unapproved = replayEvents([...registries, ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+      expect(unapproved.map((a) => a.entity.id)).toEqual(['prod/fraud']);
+    });
+
+    it("the default cluster's setting is connectors.kubeflow.mlflow_server; a configured cluster does not take it", async () => {
+      const { h, send } = await start({ port: 40111, mlflowServer: 'team' });
+      expect((await send(DEFAULT_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:00:00Z'))).status).toBe(200);
+      expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:01:00Z'))).status).toBe(200);
+      expect((await send(DEFAULT_TOKEN, inferenceService('create', 'prod', 'plain', 's3://bucket/plain', '2026-11-20T10:02:00Z'))).status).toBe(200);
+      expect(h.events().map((e) => [e.cloud?.account, e.ml?.deployment?.mlflow_server])).toEqual([[undefined, 'team'], ['cluster-b', undefined], [undefined, undefined]]);
+      const unapproved = replayEvents([...registry('team', true), ...h.events()], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+      expect(unapproved.map((a) => a.entity.id).sort()).toEqual(['cluster-b:prod/fraud', 'prod/plain']);
+    });
+
+    it('config: the server must be one of connectors.mlflow.servers', () => {
+      const env = {};
+      const mlflowServers = { servers: [{ id: 'team', webhook_secrets: ['a-webhook-secret-of-team-0123456789'] }] };
+      const cfg = loadConfig({ env, overrides: { connectors: { mlflow: mlflowServers, kubeflow: { mlflow_server: 'team', clusters: [{ id: 'b', token: 't1', mlflow_server: 'team' }] } } } });
+      expect((cfg.connectors.kubeflow as KubeflowConfig).clusters[0]!.mlflow_server).toBe('team');
+      expect(() => loadConfig({ env, overrides: { connectors: { mlflow: mlflowServers, kubeflow: { clusters: [{ id: 'b', token: 't1', mlflow_server: 'prod' }] } } } })).toThrow(/clusters.*0.*mlflow_server|names no MLflow server/);
+      expect(() => loadConfig({ env, overrides: { connectors: { kubeflow: { mlflow_server: 'team' } } } })).toThrow(/names no MLflow server/);
+      expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', token: 't1', mlflow_server: 'a:b' }] })).toThrow(/letters, digits/);
+    });
   });
 });
