@@ -4,7 +4,7 @@ import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 import { ADV_GRACE_MS } from './adversarial.js';
-import { noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
+import { listVersionState, noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -184,8 +184,19 @@ interface EarlyAttestation {
 }
 const EARLY_ATTEST_MS = 7 * 86_400_000;
 
+/** Attestations waiting for their version's hash, by model name (any case: serving containers write it as they like) and version. */
+const earlyName = (name: string) => name.toLowerCase();
+const earlyKey = (name: string, version: string, scope: string | undefined) => `early|${scopedName(earlyName(name), scope)}|${version}`;
+
 export const hashMismatch: KindImpl = (ev, ctx) => {
   const a = ev.action;
+  // Attestations still waiting for the hash follow a rename of their model (the auditor registers it under the new name).
+  const renamed = renameOf(ev);
+  if (renamed) {
+    const scope = serverScopeOf(ev);
+    renameVersionState(ctx, 'early', ev.platform, renamed.from, renamed.to, scope, (name, n) => earlyKey(name, n, scope), earlyName);
+    return;
+  }
   if (a === 'model_version.hash_registered') return judgeEarlyAttestations(ev, ctx);
   if (a !== 'model_version.hash_mismatch' && a !== 'model_version.attest' && a !== 'model_version.hash_verified') return;
   const ref = modelRefOf(ev, ctx.cfg);
@@ -197,8 +208,10 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
   if (a === 'model_version.attest' && observed && !registered && ref?.name && ref.version) {
     // A serving container that starts before the auditor has hashed the version (it registers the hash at
     // its next poll): kept, and compared with the hash when it is registered.
-    const key = `early|${scopedName(ref.name.toLowerCase(), ref.scope)}|${ref.version}`;
+    const key = earlyKey(ref.name, ref.version, ref.scope);
     const kept = ctx.get<EarlyAttestation[]>(key) ?? [];
+    // Listed for a rename of the model, which only MLflow's registry auditor reports (an attestation names no platform).
+    listVersionState(ctx, 'early', 'mlflow', earlyName(ref.name), ref.version, ref.scope);
     const where = ev.details?.where ?? endpointOf(ev) ?? ev.ml?.model?.artifact_uri;
     ctx.set(key, [...kept, { observed, event: ev.id, where: where === undefined ? undefined : String(where), at: Date.parse(ev.time) }].slice(-10));
     return;
@@ -219,7 +232,7 @@ export const hashMismatch: KindImpl = (ev, ctx) => {
 function judgeEarlyAttestations(ev: NormalizedEvent, ctx: RuleContext): void {
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref?.name || !ref.version || !ref.sha256 || ev.outcome === 'failure') return;
-  const key = `early|${scopedName(ref.name.toLowerCase(), ref.scope)}|${ref.version}`;
+  const key = earlyKey(ref.name, ref.version, ref.scope);
   const kept = ctx.get<EarlyAttestation[]>(key);
   if (!kept) return;
   ctx.delete(key);

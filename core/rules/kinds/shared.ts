@@ -80,21 +80,30 @@ const versionsKeptKey = (prefix: string, platform: string, name: string, scope: 
 
 /** Note that a kind keeps state under `<prefix>|<versionKey>` for a version, so that a rename of its model moves it. */
 export function noteVersionState(ctx: RuleContext, prefix: string, v: Pick<VersionRec, 'key' | 'platform' | 'name' | 'version' | 'scope'>): void {
-  if (v.key !== versionKey(v.platform, v.name, v.version, v.scope)) return;
-  const k = versionsKeptKey(prefix, v.platform, v.name, v.scope);
+  if (v.key === versionKey(v.platform, v.name, v.version, v.scope)) listVersionState(ctx, prefix, v.platform, v.name, v.version, v.scope);
+}
+
+/** Note a version number a kind keeps state for under its model's name `listName` (renameVersionState's). */
+export function listVersionState(ctx: RuleContext, prefix: string, platform: string, listName: string, version: string, scope: string | undefined): void {
+  const k = versionsKeptKey(prefix, platform, listName, scope);
   const kept = ctx.get<string[]>(k) ?? [];
-  if (!kept.includes(v.version)) ctx.set(k, [...kept, v.version].slice(-MAX_VERSIONS_KEPT));
+  if (!kept.includes(version)) ctx.set(k, [...kept, version].slice(-MAX_VERSIONS_KEPT));
 }
 const MAX_VERSIONS_KEPT = 500;
 
 /**
- * A model renamed: the state a kind keeps per version of it (`<prefix>|<versionKey>`, listed by noteVersionState)
- * follows it to the new name (renameModelState), and the list with it. Returns whether it was the state set aside.
+ * A model renamed: the state a kind keeps per version of it (`<prefix>|<versionKey>`, listed by noteVersionState; or
+ * under `keyOf(name, version)`, listed under `listName(name)` by listVersionState) follows it to the new name
+ * (renameModelState), and the list with it. Returns whether it was the state set aside.
  */
-export function renameVersionState(ctx: RuleContext, prefix: string, platform: string, from: string, to: string, scope: string | undefined): boolean {
-  const list = (name: string) => versionsKeptKey(prefix, platform, name, scope);
+export function renameVersionState(
+  ctx: RuleContext, prefix: string, platform: string, from: string, to: string, scope: string | undefined,
+  keyOf: (name: string, version: string) => string = (name, n) => `${prefix}|${versionKey(platform, name, n, scope)}`,
+  listName: (name: string) => string = (name) => name,
+): boolean {
+  const list = (name: string) => versionsKeptKey(prefix, platform, listName(name), scope);
   const stashed = ctx.get<string[]>(`sw|${list(from)}`);
   const numbers = [...(stashed ?? ctx.get<string[]>(list(from)) ?? []), ...(ctx.get<string[]>(list(to)) ?? [])];
   // The list itself is the part '' (one key per name).
-  return renameModelState(ctx, prefix, { platform, scope, from, to }, ['', ...numbers], (name, n) => (n ? `${prefix}|${versionKey(platform, name, n, scope)}` : list(name)));
+  return renameModelState(ctx, prefix, { platform, scope, from, to }, ['', ...numbers], (name, n) => (n ? keyOf(name, n) : list(name)));
 }

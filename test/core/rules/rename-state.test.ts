@@ -102,3 +102,16 @@ describe('registry.approved_model_modified after registered_model.rename', () =>
     expect(replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.approved_model_modified')).toEqual([]);
   });
 });
+
+describe('serving.hash_mismatch after registered_model.rename', () => {
+  it('an attestation made before the hash was registered is compared once the auditor registers it under the new name', () => {
+    const A = 'a'.repeat(64);
+    const B = 'b'.repeat(64);
+    // As /v1/attest records a serving container's hash (core.attest), before the auditor hashed the version.
+    const attest = { schema_version: '1', id: 'att-b', time: '2026-03-02T10:02:00.000Z', received_time: '2026-03-02T10:02:00.000Z', channel: 'core.attest', operation: 'attest', outcome: 'success', platform: 'custom', stage: 'serving', action: 'model_version.attest', actor: { name: 'serving', type: 'service' }, ml: { model: { name: 'Fraud', version: '8', sha256: B } }, details: { where: 'pod/x' } } as unknown as NormalizedEvent;
+    const registered = { schema_version: '1', id: 'reg', time: '2026-03-02T10:05:00.000Z', received_time: '2026-03-02T10:05:00.000Z', channel: 'mlflow.audit', operation: 'model-versions/get', outcome: 'success', platform: 'mlflow', stage: 'registry', action: 'model_version.hash_registered', actor: { name: 'mltrail-auditor', type: 'service' }, ml: { model: { name: 'fraud-prod', version: '8', sha256: A } } } as unknown as NormalizedEvent;
+    const evs = [attest, rename('2026-03-02T10:04:00.000Z', 'Fraud', 'fraud-prod'), registered];
+    const mismatches = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'serving.hash_mismatch');
+    expect(mismatches.map((a) => [a.entity.id, a.evidence])).toEqual([['fraud-prod/8', ['att-b', 'reg']]]);
+  });
+});
