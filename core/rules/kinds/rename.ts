@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import type { VersionRec } from '../registry.js';
 import { callerText, identityOf, scopedName, serverScopeOf } from '../facts.js';
 import { versionEntity, type KindImpl, type RuleContext } from './context.js';
+import { renameOf } from './shared.js';
 
 /**
  * `registry.approved_model_modified`, a model's name taken over. Serving loads a model by its name
@@ -26,9 +27,9 @@ const approvedOf = (vs: VersionRec[]) => vs.filter((v) => v.approval?.state === 
 const versionNumbers = (vs: VersionRec[]) => vs.map((v) => v.version).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
 
 export const nameTakeover: KindImpl = (ev, ctx) => {
-  if (ev.action !== 'registered_model.rename' || ev.outcome === 'failure') return;
-  const { old_name: from, new_name: to } = (ev.details ?? {}) as { old_name?: unknown; new_name?: unknown };
-  if (typeof from !== 'string' || typeof to !== 'string' || from === to) return;
+  const renamed = renameOf(ev);
+  if (!renamed) return;
+  const { from, to } = renamed;
   // Runs before the registry applies the rename: the names still hold what they held.
   const scope = serverScopeOf(ev);
   const leaving = approvedOf(ctx.reg.versionsOf(ev.platform, from, scope));
