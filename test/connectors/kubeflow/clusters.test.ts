@@ -20,8 +20,6 @@ type Obj = Record<string, any>;
 const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
 const DEFAULT_TOKEN = 'default-cluster-token-5e1f0a';
 const B_TOKEN = 'cluster-b-token-9c2d7e41aa';
-/** Ports of this test (the range its task was given): one per test, so no pooled connection outlives its server. */
-let port = 35200;
 let seq = 0;
 
 /** An audit record of an InferenceService written with `storageUri`. */
@@ -48,12 +46,13 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function start(opts: { bToken?: string; port?: number; bMlflowServer?: string; mlflowServer?: string } = {}) {
+async function start(opts: { bToken?: string; bMlflowServer?: string; mlflowServer?: string } = {}) {
   const clusterB = { id: 'cluster-b', token: opts.bToken ?? B_TOKEN, ...(opts.bMlflowServer ? { mlflow_server: opts.bMlflowServer } : {}) };
   const h = harness({ namespaces: ['prod'], clusters: [clusterB], ...(opts.mlflowServer ? { mlflow_server: opts.mlflowServer } : {}) }, { ingestToken: DEFAULT_TOKEN });
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
-  const srv = await listen(app, { port: opts.port ?? ++port });
+  // Port 0: a fixed port can be another test's client (ephemeral) port, and listen fails with EADDRINUSE.
+  const srv = await listen(app);
   cleanup.push(() => h.close(), () => srv.close());
   const send = (token: string, ...items: Obj[]) =>
     fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
@@ -103,7 +102,7 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
   it('a cluster token read from a secret file (trailing newline) still authenticates its cluster, as MLTRAIL_INGEST_TOKEN does', async () => {
     // `token: "${CLUSTER_B_AUDIT_TOKEN}"` from a Kubernetes Secret mounted as env keeps the file's newline; the
     // apiserver sends the kubeconfig's token without it. Unread, every batch was a 401 the apiserver drops after five tries.
-    const { h, send } = await start({ bToken: `${B_TOKEN}\n`, port: 39210 });
+    const { h, send } = await start({ bToken: `${B_TOKEN}\n` });
     expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud/1', '2026-11-20T10:00:00Z'))).status).toBe(200);
     expect(h.events().map((e) => e.cloud?.account)).toEqual(['cluster-b']);
     // A blank token would be no token at all: a config error naming it.
@@ -131,7 +130,7 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
 
     it("judges the deployment against that server's alias and version, not the default server's", async () => {
       // The team server approved fraud v2 (champion); the default server has its own fraud v2, never approved.
-      const { h, send } = await start({ port: 40110, bMlflowServer: 'team' });
+      const { h, send } = await start({ bMlflowServer: 'team' });
       const registries = [...registry('team', true), ...registry(undefined, false)];
       expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:00:00Z'))).status).toBe(200);
       expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud-v', 'models:/fraud/2', '2026-11-20T10:01:00Z'))).status).toBe(200);
@@ -144,7 +143,7 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
     });
 
     it("the default cluster's setting is connectors.kubeflow.mlflow_server; a configured cluster does not take it", async () => {
-      const { h, send } = await start({ port: 40111, mlflowServer: 'team' });
+      const { h, send } = await start({ mlflowServer: 'team' });
       expect((await send(DEFAULT_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:00:00Z'))).status).toBe(200);
       expect((await send(B_TOKEN, inferenceService('create', 'prod', 'fraud', 'models:/fraud@champion', '2026-11-20T10:01:00Z'))).status).toBe(200);
       expect((await send(DEFAULT_TOKEN, inferenceService('create', 'prod', 'plain', 's3://bucket/plain', '2026-11-20T10:02:00Z'))).status).toBe(200);

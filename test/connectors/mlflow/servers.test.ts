@@ -30,9 +30,8 @@ const TEAM_SECRET = 'team-server-secret-0123456789ab';
 const PROD_SECRET = 'prod-server-secret-0123456789ab';
 const T0 = Date.parse('2025-08-20T09:45:00Z');
 /** Ports of this test (the range its task was given): a bridge port per test, so no pooled connection outlives its server. */
-let bridgePort = 35110;
-const TEAM_MLFLOW_PORT = 35102;
-const PROD_MLFLOW_PORT = 35103;
+/** The bridge's port: the kernel picks a free one per test (a fixed one can be a client's ephemeral port). */
+let bridgePort = 0;
 
 const config = {
   webhook_secrets: [DEFAULT_SECRET],
@@ -63,17 +62,18 @@ describe('several MLflow servers sending webhooks to one bridge', () => {
   const clock = { now: T0 };
 
   async function start(cfg: Record<string, unknown>): Promise<void> {
-    bridgePort++;
     dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-servers-'));
     spool = Spool.open({ dir });
     const logger = silentLogger();
-    deps = { config: MlflowConfig.parse(cfg), ingest: new Ingestor(spool, logger), spool, logger, server: { host: '127.0.0.1', port: bridgePort, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
+    deps = { config: MlflowConfig.parse(cfg), ingest: new Ingestor(spool, logger), spool, logger, server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
     plugin = createMlflowConnector({ now: () => clock.now });
     const app = new Hono();
     plugin.routes!(app, deps);
     server = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: bridgePort }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
     });
+    bridgePort = (server.address() as { port: number }).port;
+    deps.server.port = bridgePort;
   }
   beforeEach(() => {
     clock.now = T0;
@@ -196,8 +196,8 @@ describe('several MLflow servers sending webhooks to one bridge', () => {
     beforeEach(async () => {
       team = new FakeMlflow();
       prod = new FakeMlflow();
-      await team.start(TEAM_MLFLOW_PORT);
-      await prod.start(PROD_MLFLOW_PORT);
+      await team.start();
+      await prod.start();
     });
     afterEach(async () => {
       await team.stop();
