@@ -5,7 +5,7 @@ import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { ChangeEchoes, changeKeyOf } from './echo.js';
-import { assumedRoleArnOf, eventScope, identityOf, summaryWithServer } from './facts.js';
+import { assumedRoleArnOf, eventScope, identityOf, serverScopeOf, summaryWithServer } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -150,6 +150,8 @@ interface Detection extends DetectionInput {
   rule: ResolvedRule;
   time: string;
   window?: WindowResult;
+  /** The configured server or cluster of the event judged, for an entity that names none (a person): see summaryWithServer. */
+  server?: { id: string; platform: string };
 }
 
 function emptyDay(): DayStats {
@@ -170,7 +172,7 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
+  private readonly turn: { time: string; evId: string; platform?: string; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
     time: '',
     observed: false,
     sweepMs: 0,
@@ -216,7 +218,9 @@ class Engine implements RuleEngine {
         // analyst needs no raw event to scope it or to search the SIEM's events; what the rule set itself is kept.
         const own = d.time === undefined ? { ...eventScope(turn), ...d.details } : d.details;
         const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
-        turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) });
+        // A person is one across servers, so their entity is not scoped; the summary still says whose server's model it is about.
+        const server = d.time === undefined && turn.platform ? serverScopeOf({ platform: turn.platform as NormalizedEvent['platform'], cloud: turn.cloud }) : undefined;
+        turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time), ...(server ? { server: { id: server, platform: turn.platform! } } : {}) });
       },
       clock: () => turn.sweepMs,
       receipt: () => turn.receiptMs,
@@ -265,6 +269,7 @@ class Engine implements RuleEngine {
     turn.now = now;
     turn.out = out;
     turn.evId = ev.id;
+    turn.platform = ev.platform;
     turn.actor = ev.actor;
     turn.cloud = ev.cloud;
     turn.resource = ev.resource;
@@ -411,6 +416,7 @@ class Engine implements RuleEngine {
     for (const r of this.windowed) for (const w of this.baselines.advance(r, t)) out.push(...this.onWindow(r, w));
     // …and what kinds keep waiting for (a deployment's unseen models) is judged with what is known.
     const turn = this.turn;
+    turn.platform = undefined;
     turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
     turn.obsMs = t;
     turn.sweepMs = t;
@@ -595,7 +601,7 @@ class Engine implements RuleEngine {
         severity: rule.severity,
         mode,
         title: `${rule.id}: ${d.title}`,
-        summary: boundValue('summary', summaryWithServer(d.summary, d.entity)) as string,
+        summary: boundValue('summary', summaryWithServer(d.summary, d.entity, d.server)) as string,
         time: d.time,
         entity: pruneEntity(d.entity),
         evidence: capEvidence(earlier, d.evidence),

@@ -294,12 +294,19 @@ export function entityServerOf(e: { id: string; name?: string; platform?: string
 /**
  * A summary naming what it is about where the entity is of a configured server or cluster: kinds write the bare
  * names (`fraud@champion moved…`), the same on every server, so ` (on MLflow server team)` is added unless the
- * summary already names it (`team:fraud/3: …`). The default server's summaries are unchanged.
+ * summary already names it (`team:fraud/3: …`). An entity that names no server (a person) takes the server of
+ * the event judged (`judged`), if any. The default server's summaries are unchanged.
+ *
+ * @example
+ * summaryWithServer('fraud@champion moved back', { id: 'team:fraud@champion', name: 'fraud@champion', platform: 'mlflow' })
+ * // 'fraud@champion moved back (on MLflow server team)'
  */
-export function summaryWithServer(summary: string, e: { id: string; name?: string; platform?: string }): string {
-  const server = entityServerOf(e);
+export function summaryWithServer(summary: string, e: { id: string; name?: string; platform?: string }, judged?: { id: string; platform: string }): string {
+  const own = entityServerOf(e);
+  const server = own ?? judged?.id;
   if (!server || summary.includes(`${server}:`)) return summary;
-  return `${summary} (on ${e.platform === 'kubeflow' ? 'Kubernetes cluster' : 'MLflow server'} ${server})`;
+  const platform = own ? e.platform : judged!.platform;
+  return `${summary} (on ${platform === 'kubeflow' ? 'Kubernetes cluster' : 'MLflow server'} ${server})`;
 }
 
 /** Split `name@version` (Vertex `…/models/123@2`). */

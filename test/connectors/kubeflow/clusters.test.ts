@@ -91,6 +91,25 @@ describe('several Kubernetes clusters sending audit webhooks to one bridge', () 
     expect(h.events()).toHaveLength(2);
   });
 
+  it("an alert on a person (one across clusters, so unscoped) says which cluster's request it judged", async () => {
+    const { h, send } = await start();
+    const refused = (auditID: string) => ({
+      ...structuredClone(AUDIT), auditID, verb: 'get',
+      requestURI: '/api/v1/namespaces/prod/secrets/mlflow-db', user: { username: 'mallory@example.com', groups: ['system:authenticated'] },
+      objectRef: { resource: 'secrets', namespace: 'prod', name: 'mlflow-db', apiVersion: 'v1' },
+      responseStatus: { metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403, message: 'secrets "mlflow-db" is forbidden: User "mallory@example.com" cannot get resource "secrets" in API group "" in the namespace "prod"' },
+      requestObject: undefined, responseObject: undefined,
+      requestReceivedTimestamp: '2026-11-20T10:00:00Z', stageTimestamp: '2026-11-20T10:00:00Z',
+    });
+    expect((await send(B_TOKEN, refused('refused-b'))).status).toBe(200);
+    expect((await send(DEFAULT_TOKEN, { ...refused('refused-default'), requestReceivedTimestamp: '2026-11-21T10:00:00Z', stageTimestamp: '2026-11-21T10:00:00Z' })).status).toBe(200);
+    const failures = replayEvents(h.events(), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'ingestion.source_auth_failure');
+    expect(failures.map((a) => a.entity)).toEqual([{ type: 'identity', id: 'mallory@example.com' }, { type: 'identity', id: 'mallory@example.com' }]);
+    // Cluster B's refusal names the cluster; the default cluster's summary is as it was.
+    expect(failures[0]!.summary).toMatch(/on mlflow-db.* \(on Kubernetes cluster cluster-b\)$/);
+    expect(failures[1]!.summary).not.toMatch(/cluster/);
+  });
+
   it('a token of no cluster is still a 401 and nothing is kept', async () => {
     const { h, send } = await start();
     const res = await send('cluster-c-token-not-configured', inferenceService('create', 'prod', 'fraud', 'models:/fraud/1', '2026-11-20T10:00:00Z'));
