@@ -39,7 +39,8 @@ async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; 
   proc.stdout!.resume();
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  // By time, not tries: on a loaded machine a start (and each /readyz answer) takes longer.
+  for (const end = Date.now() + 20_000; Date.now() < end; ) {
     if (proc.exitCode !== null) throw new Error(`bridge exited early: ${err}`);
     try {
       const r = await fetch(`${url}/readyz`);
