@@ -4,7 +4,9 @@ import { stableId } from '../../core/schema/index.js';
  * The registry changes both halves of the MLflow connector report: the webhook at once, the auditor at its
  * next poll. Each event of either half carries the change's key in `details.change_key`, the same for both
  * reports of one change (model, version, what changed, its key and new value), so the rules count the change
- * once (core/rules/echo.ts). The workspace is left out: the auditor does not know it.
+ * once (core/rules/echo.ts). The workspace and the server are not part of it here: fromWorkspace and fromServer
+ * (core/schema/origin.ts) make the key theirs on both halves alike, so one workspace's reports pair with each other
+ * and never with another workspace's.
  */
 export type ChangeKind =
   | ['model_create', name: string]

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
-import { contentId, isAction, makeEvent, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
+import { contentId, fromWorkspace, isAction, makeEvent, SERVER_ID, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
 import { webhookChange } from './change.js';
 import type { MlflowConfig } from './config.js';
@@ -151,6 +151,11 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     };
   }
   const env = parsed.data;
+  // MLflow names workspaces as Kubernetes names namespaces (WorkspaceNameValidator): never a `:` or `/`, which
+  // would make the rule state's scoped names (`team/a:fraud/3`) ambiguous.
+  if (env.workspace !== undefined && !SERVER_ID.test(env.workspace)) {
+    return reject(record, `workspace ${JSON.stringify(env.workspace)} is not an MLflow workspace name (letters, digits, "-", "_", ".", 1-63 characters)`, 'workspace');
+  }
   const key = `${env.entity}.${env.action}`;
   const time = toRfc3339(env.timestamp);
   if (!time) return reject(record, `timestamp ${JSON.stringify(env.timestamp)} is not a valid RFC 3339 time (years 1970-9999, a date the calendar has)`, 'timestamp');
@@ -258,7 +263,8 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     }) as unknown as EventDraft,
     { raw: record, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
   );
-  return { events: [ev], rejected: [], skipped: [] };
+  // A named workspace's names are its own (registered-model names are unique per workspace): scoped to it.
+  return { events: [fromWorkspace(ev, env.workspace)], rejected: [], skipped: [] };
 }
 
 function fallbackAction(entity: string, verb: string): Action {

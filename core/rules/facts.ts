@@ -1,5 +1,5 @@
 import { imageDigestOf } from '../integrity/image.js';
-import type { NormalizedEvent } from '../schema/index.js';
+import { workspaceScope, type NormalizedEvent } from '../schema/index.js';
 import type { RulesConfigParsed } from './config.js';
 
 /**
@@ -282,8 +282,9 @@ export const versionKey = (platform: string, name: string, version: string, scop
 
 /**
  * The configured MLflow server or Kubernetes cluster an alert's entity is of: its id prefixes the entity's id
- * (`team:fraud@champion` named `fraud`, `cluster-b:prod/fraud` named `prod/fraud`; scopedName). Undefined for the
- * default server's and cluster's (their ids are the bare names) and for other platforms.
+ * (`team:fraud@champion` named `fraud`, `cluster-b:prod/fraud` named `prod/fraud`; scopedName), with the MLflow
+ * workspace where one is named (`team/a`, `/a`: workspaceScope). Undefined for the default server's and cluster's
+ * (their ids are the bare names) and for other platforms.
  */
 export function entityServerOf(e: { id: string; name?: string; platform?: string }): string | undefined {
   if ((e.platform !== 'mlflow' && e.platform !== 'kubeflow') || !e.name) return undefined;
@@ -294,8 +295,9 @@ export function entityServerOf(e: { id: string; name?: string; platform?: string
 /**
  * A summary naming what it is about where the entity is of a configured server or cluster: kinds write the bare
  * names (`fraud@champion moved…`), the same on every server, so ` (on MLflow server team)` is added unless the
- * summary already names it (`team:fraud/3: …`). An entity that names no server (a person) takes the server of
- * the event judged (`judged`), if any. The default server's summaries are unchanged.
+ * summary already names it (`team:fraud/3: …`); a named MLflow workspace's ` (in MLflow workspace a on server
+ * team)`, ` (in MLflow workspace a)` on the default server. An entity that names no server (a person) takes the
+ * server of the event judged (`judged`), if any. The default server's and workspace's summaries are unchanged.
  *
  * @example
  * summaryWithServer('fraud@champion moved back', { id: 'team:fraud@champion', name: 'fraud@champion', platform: 'mlflow' })
@@ -306,7 +308,12 @@ export function summaryWithServer(summary: string, e: { id: string; name?: strin
   const server = own ?? judged?.id;
   if (!server || summary.includes(`${server}:`)) return summary;
   const platform = own ? e.platform : judged!.platform;
-  return `${summary} (on ${platform === 'kubeflow' ? 'Kubernetes cluster' : 'MLflow server'} ${server})`;
+  if (platform === 'kubeflow') return `${summary} (on Kubernetes cluster ${server})`;
+  // A workspace's scope (workspaceScope): `team/a`, `/a` on the default server.
+  const slash = server.indexOf('/');
+  if (slash < 0) return `${summary} (on MLflow server ${server})`;
+  const workspace = server.slice(slash + 1);
+  return slash === 0 ? `${summary} (in MLflow workspace ${workspace})` : `${summary} (in MLflow workspace ${workspace} on server ${server.slice(0, slash)})`;
 }
 
 /** Split `name@version` (Vertex `…/models/123@2`). */
@@ -388,11 +395,14 @@ export function sagemakerScopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>
 /**
  * The configured MLflow tracking server or Kubernetes cluster an event came from (`cloud.account`, which the
  * connector sets from the secret or token that authenticated it, core/schema/origin.ts): their names (`fraud/3`,
- * namespace `prod`) are unique only there. Unset for the default server and for events that do not say.
+ * namespace `prod`) are unique only there; an MLflow event of a named workspace (`cloud.project`) is scoped to the
+ * workspace on that server (workspaceScope). Unset for the default server and for events that do not say.
  */
 export function serverScopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {
+  if (ev.platform === 'mlflow' && ev.cloud?.project) return workspaceScope(ev.cloud.account, ev.cloud.project);
   return (ev.platform === 'mlflow' || ev.platform === 'kubeflow') && ev.cloud?.account ? ev.cloud.account : undefined;
 }
+
 
 /** Where an event's names are unique: a SageMaker account and region, an MLflow server, a Kubernetes cluster; unset where one name is one thing. */
 export function scopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {

@@ -26,3 +26,38 @@ export function fromServer(ev: NormalizedEvent, server: string): NormalizedEvent
   if (typeof change === 'string') out.details = { ...ev.details, change_key: stableId(ev.platform, 'server', server, change) };
   return out;
 }
+
+/**
+ * The workspace an MLflow server with `MLFLOW_ENABLE_WORKSPACES` puts resources in when a request names none
+ * (`DEFAULT_WORKSPACE_NAME` in mlflow/utils/workspace_utils.py). Its names are the server's as before workspaces.
+ */
+export const MLFLOW_DEFAULT_WORKSPACE = 'default';
+
+/**
+ * An MLflow event of the named workspace `workspace` (the webhook envelope's `workspace`, the workspace the
+ * registry auditor asked with `X-MLFLOW-WORKSPACE`): registered-model names are unique per workspace, so
+ * `cloud.project` names it and scopes the rules' state and alert entities to it within its server (core/rules/
+ * facts.ts serverScopeOf: `team/a:fraud/3`). Id and `change_key` become the workspace's, as fromServer does for a
+ * server: two workspaces' identical audit reports are two events, and a webhook pairs with the auditor's report of
+ * the same workspace only. The default workspace (or none) leaves the event as it is: its ids stay as they were.
+ * Applied before fromServer.
+ *
+ * @example
+ * fromWorkspace(ev, 'team-a') // { ...ev, id: stableId('mlflow', 'workspace', 'team-a', ev.id), cloud: { provider: 'other', project: 'team-a' } }
+ * fromWorkspace(ev, 'default') === ev
+ */
+export function fromWorkspace(ev: NormalizedEvent, workspace: string | undefined): NormalizedEvent {
+  if (workspace === undefined || workspace === '' || workspace === MLFLOW_DEFAULT_WORKSPACE) return ev;
+  const out: NormalizedEvent = { ...ev, id: stableId(ev.platform, 'workspace', workspace, ev.id), cloud: { ...(ev.cloud ?? { provider: 'other' }), project: workspace } };
+  const change = ev.details?.change_key;
+  if (typeof change === 'string') out.details = { ...ev.details, change_key: stableId(ev.platform, 'workspace', workspace, change) };
+  return out;
+}
+
+/**
+ * The scope of a named MLflow workspace (`cloud.project`, fromWorkspace) on its server, which the rules key its
+ * names by (core/rules/facts.ts serverScopeOf: `team/a:fraud/3`): `team/a` on the configured server `team`, `/a` on
+ * the default one. Neither server ids nor workspace names hold a `/`, so it is never a server's id, and a server's
+ * own scope (no workspace, or the default one) stays its bare id.
+ */
+export const workspaceScope = (server: string | undefined, workspace: string): string => `${server ?? ''}/${workspace}`;

@@ -1,5 +1,5 @@
 import type { Kind } from '../config.js';
-import { anyGlob, callerText, fieldAt } from '../facts.js';
+import { anyGlob, callerText, fieldAt, serverScopeOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
@@ -31,7 +31,8 @@ const volumeAnomaly: KindImpl = (ev, ctx) => {
 /** Registry writes per registry (platform + account/project). */
 const modificationRate: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || /\.(read|list)$/.test(ev.action)) return;
-  const scope = ev.cloud?.account ?? ev.cloud?.project;
+  // An MLflow workspace is a registry of its own (serverScopeOf: `team/a`).
+  const scope = serverScopeOf(ev) ?? ev.cloud?.account ?? ev.cloud?.project;
   ctx.observe('writes', { type: 'registry', id: scope ? `${ev.platform}:${scope}` : ev.platform, platform: ev.platform }, 'count', 1);
 };
 
