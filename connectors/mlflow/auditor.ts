@@ -1,7 +1,7 @@
 import type { ConnectorDeps, Poller } from '../../core/connector.js';
 import { diffManifests } from '../../core/integrity/manifest.js';
 import { describe as describeError, type RetryPolicy } from '../../core/retry/index.js';
-import { fromServer, stableId, type NormalizedEvent } from '../../core/schema/index.js';
+import { fromServer, fromWorkspace, MLFLOW_DEFAULT_WORKSPACE, stableId, workspaceScope, type NormalizedEvent } from '../../core/schema/index.js';
 import { confirmAbsent } from './absence.js';
 import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
@@ -24,6 +24,8 @@ export interface AuditorOptions {
   onCycle?: (r: { ok: boolean; events: number }) => void;
   /** The configured server audited (`connectors.mlflow.servers[].id`); unset for the default one. */
   server?: string;
+  /** The workspace audited (`poll.workspaces[]`, sent as `X-MLFLOW-WORKSPACE`); unset for the server's default one. */
+  workspace?: string;
 }
 
 /**
@@ -41,13 +43,21 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   const approvalCfg = deps.config.approval;
   const state = deps.spool.state;
   const server = opts.server;
-  // Each server's snapshot apart: the same model names on two servers are two registries.
-  const NS = server === undefined ? DEFAULT_NS : `${DEFAULT_NS}@${server}`;
-  /** Commit events, a configured server's as its own (core/schema/origin.ts), as its webhooks' are. */
-  const ingest = (events: NormalizedEvent[], channel: string) => deps.ingest.ingest(server === undefined ? events : events.map((ev) => fromServer(ev, server)), channel);
+  const workspace = opts.workspace;
+  // The default workspace's names are the server's own (fromWorkspace leaves its events as they are).
+  const named = workspace !== undefined && workspace !== MLFLOW_DEFAULT_WORKSPACE ? workspace : undefined;
+  // Each server's and named workspace's snapshot apart: the same model names there are two registries.
+  const where = named === undefined ? server : workspaceScope(server, named);
+  const NS = where === undefined ? DEFAULT_NS : `${DEFAULT_NS}@${where}`;
+  /** Commit events, a named workspace's and a configured server's as theirs (core/schema/origin.ts), as its webhooks' are. */
+  const own = (ev: NormalizedEvent) => {
+    const scoped = fromWorkspace(ev, named);
+    return server === undefined ? scoped : fromServer(scoped, server);
+  };
+  const ingest = (events: NormalizedEvent[], channel: string) => deps.ingest.ingest(where === undefined ? events : events.map(own), channel);
   const log = deps.logger;
   const retry: RetryPolicy = { initialMs: cfg.retry_initial_ms, maxMs: cfg.retry_max_ms, requestTimeoutMs: cfg.request_timeout_ms, maxAttempts: cfg.max_attempts };
-  const client = new MlflowClient({ trackingUri: cfg.tracking_uri!, username: cfg.username, password: cfg.password, token: cfg.token, retry });
+  const client = new MlflowClient({ trackingUri: cfg.tracking_uri!, username: cfg.username, password: cfg.password, token: cfg.token, retry, workspace });
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
@@ -234,7 +244,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   async function sourceFailure(err: unknown, now: number): Promise<void> {
     const kind = err instanceof MlflowApiError && err.isAuth ? 'auth_failure' : 'unavailable';
     health = { state: 'unhealthy', reason: `${kind === 'auth_failure' ? 'MLflow refused the credentials' : 'MLflow unreachable'}: ${describeError(err)}` };
-    log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', tracking_uri: client.trackingUri, reason: describeError(err) }, 'mlflow registry audit failed');
+    log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', tracking_uri: client.trackingUri, workspace, reason: describeError(err) }, 'mlflow registry audit failed');
     if (outage?.kind === kind) return; // one event per outage, not per poll
     outage = { kind, since: now };
     await ingest([base({
@@ -471,7 +481,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   };
 
   return {
-    name: server === undefined ? 'mlflow.registry-auditor' : `mlflow.registry-auditor@${server}`,
+    name: where === undefined ? 'mlflow.registry-auditor' : `mlflow.registry-auditor@${where}`,
     runOnce,
     start() {
       running = runOnce().finally(schedule);

@@ -108,7 +108,12 @@ export interface MlflowClientOptions {
   token?: string;
   retry: RetryPolicy;
   dispatcher?: Dispatcher;
+  /** The workspace every request is made in (`X-MLFLOW-WORKSPACE`, servers with MLFLOW_ENABLE_WORKSPACES); the server's default when unset. */
+  workspace?: string;
 }
+
+/** The header that selects the workspace of a request (WORKSPACE_HEADER_NAME, mlflow/utils/workspace_utils.py). */
+export const WORKSPACE_HEADER = 'x-mlflow-workspace';
 
 export class MlflowClient {
   private readonly base: string;
@@ -141,6 +146,7 @@ export class MlflowClient {
     for (const [k, v] of query ?? []) url.searchParams.append(k, v);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mltrail-mlflow-auditor' };
     if (this.auth) headers.authorization = this.auth;
+    if (this.opts.workspace !== undefined) headers[WORKSPACE_HEADER] = this.opts.workspace;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Dispatcher.ResponseData;
     try {

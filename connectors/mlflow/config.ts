@@ -56,6 +56,14 @@ export const PollConfig = z.strictObject({
   digest_tag: z.string().min(1).optional(),
   /** Emit training/evaluation events from each new version's run. */
   run_provenance: z.boolean().default(true),
+  /**
+   * Workspaces to audit on a server run with MLFLOW_ENABLE_WORKSPACES, each with its own snapshot (requests carry
+   * `X-MLFLOW-WORKSPACE`); events of a named one are scoped to it as its webhooks' are. Empty: the server's default
+   * workspace only (no header), as on a server without workspaces. Listed, not discovered: MLflow lists only the
+   * workspaces the auditor's user may see, so a listing would drop one silently when a permission changes.
+   */
+  workspaces: z.array(z.string().regex(SERVER_ID, `each workspace: ${SERVER_ID_MESSAGE}`)).default([])
+    .refine((ws) => new Set(ws).size === ws.length, 'a workspace is listed twice'),
 });
 export type PollConfig = z.infer<typeof PollConfig>;
 

@@ -43,10 +43,13 @@ export function createMlflowConnector(opts: MlflowConnectorOptions = {}): Connec
           `MLFLOW_TRACKING_URI (${scheme}) is not an http(s):// MLflow tracking server: the registry auditor is off. Set MLFLOW_TRACKING_URI (or connectors.mlflow.poll.tracking_uri) to the server URL, e.g. https://mlflow.internal:5000, to audit the registry`,
         );
       }
-      // Each configured server with a tracking URI is audited too, its events and snapshot its own.
-      const servers = deps.config.servers.flatMap((srv) =>
-        srv.poll?.enabled && srv.poll.tracking_uri ? [createRegistryAuditor({ ...deps, config: { ...deps.config, poll: srv.poll } }, { now, server: srv.id })] : []);
-      return [...(p.enabled && p.tracking_uri ? [createRegistryAuditor(deps, { now })] : []), ...servers];
+      // Each configured server with a tracking URI is audited too, its events and snapshot its own; so is each
+      // workspace listed in `poll.workspaces` (none listed: the server's default workspace).
+      const auditors = (poll: MlflowConfig['poll'], server?: string) =>
+        (poll.workspaces.length ? poll.workspaces : [undefined]).map((workspace) =>
+          createRegistryAuditor(server === undefined ? deps : { ...deps, config: { ...deps.config, poll } }, { now, server, workspace }));
+      const servers = deps.config.servers.flatMap((srv) => (srv.poll?.enabled && srv.poll.tracking_uri ? auditors(srv.poll, srv.id) : []));
+      return [...(p.enabled && p.tracking_uri ? auditors(p) : []), ...servers];
     },
   };
 }

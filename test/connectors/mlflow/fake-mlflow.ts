@@ -42,7 +42,7 @@ export class FakeMlflow {
   artifacts = new Map<string, Buffer>();
   /** Faults served (one each) to the next matching requests. */
   faults: Array<{ match: RegExp; fault: Fault }> = [];
-  requests: Array<{ method: string; path: string; query: URLSearchParams; auth?: string; body?: unknown }> = [];
+  requests: Array<{ method: string; path: string; query: URLSearchParams; auth?: string; body?: unknown; workspace?: string }> = [];
   credentials?: { username: string; password: string };
   /** Runs the auditor's user may not read (basic-auth app: 403 plain text, like no READ on the experiment). */
   forbiddenRuns = new Set<string>();
@@ -61,7 +61,20 @@ export class FakeMlflow {
   /** Artifact paths whose download sends headers and a first chunk, then stalls forever. */
   stalled = new Set<string>();
   url = '';
+  /**
+   * Named workspaces (MLFLOW_ENABLE_WORKSPACES): each its own registry, runs and artifacts, selected by the
+   * `X-MLFLOW-WORKSPACE` header (no header or `default`: this one). A header naming no workspace is answered as
+   * MLflow's workspace middleware does: 404 RESOURCE_DOES_NOT_EXIST.
+   */
+  readonly workspaces = new Map<string, FakeMlflow>();
   private server?: Server;
+
+  /** The registry of workspace `name` (created on first use). */
+  workspace(name: string): FakeMlflow {
+    let ws = this.workspaces.get(name);
+    if (!ws) this.workspaces.set(name, (ws = new FakeMlflow()));
+    return ws;
+  }
 
   addModel(name: string, t: number, extra: Partial<FakeModel> = {}): FakeModel {
     const m: FakeModel = { name, creation_timestamp: t, last_updated_timestamp: t, tags: {}, aliases: {}, ...extra };
@@ -182,7 +195,8 @@ export class FakeMlflow {
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString();
     const body = rawBody ? (JSON.parse(rawBody) as Record<string, string>) : undefined;
-    this.requests.push({ method: req.method!, path: url.pathname, query: url.searchParams, auth: req.headers.authorization, body });
+    const header = (req.headers['x-mlflow-workspace'] as string | undefined)?.trim() || undefined;
+    this.requests.push({ method: req.method!, path: url.pathname, query: url.searchParams, auth: req.headers.authorization, body, workspace: header });
     this.onRequest?.(url.pathname, url.searchParams);
     if (this.down) {
       res.writeHead(503, { 'content-type': 'text/html' });
@@ -208,47 +222,49 @@ export class FakeMlflow {
     }
     const q = url.searchParams;
     const p = url.pathname;
+    const reg = header === undefined || header === 'default' ? this : this.workspaces.get(header);
+    if (!reg) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Workspace '${header}' not found`);
     if (req.method === 'GET' && p === '/api/2.0/mlflow/registered-models/search') {
-      const all = [...this.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      const all = [...reg.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
       const pg = this.page(all, q, 1000, 100);
       if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
       return this.json(res, {
-        ...(pg.items.length ? { registered_models: pg.items.map((m) => this.modelJson(m)) } : {}),
+        ...(pg.items.length ? { registered_models: pg.items.map((m) => reg.modelJson(m)) } : {}),
         ...(pg.next ? { next_page_token: pg.next } : {}),
       });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/search') {
-      const pg = this.page(this.versions, q, 200_000, 200_000);
+      const pg = this.page(reg.versions, q, 200_000, 200_000);
       if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
-      return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => this.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
+      return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => reg.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/registered-models/get') {
-      const m = this.models.get(q.get('name') ?? '');
+      const m = reg.models.get(q.get('name') ?? '');
       if (!m) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Registered Model with name=${q.get('name')} not found`);
-      return this.json(res, { registered_model: this.modelJson(m) });
+      return this.json(res, { registered_model: reg.modelJson(m) });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/get') {
-      const v = this.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
+      const v = reg.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
       if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${q.get('name')}, version=${q.get('version')}) not found`);
-      return this.json(res, { model_version: this.versionJson(v) });
+      return this.json(res, { model_version: reg.versionJson(v) });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/runs/get') {
-      if (this.unauthorizedRuns.has(q.get('run_id') ?? '')) {
+      if (reg.unauthorizedRuns.has(q.get('run_id') ?? '')) {
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="mlflow"' });
         res.end('You are not authenticated.');
         return;
       }
-      if (this.forbiddenRuns.has(q.get('run_id') ?? '')) {
+      if (reg.forbiddenRuns.has(q.get('run_id') ?? '')) {
         res.writeHead(403, { 'content-type': 'text/plain' });
         res.end('Permission denied');
         return;
       }
-      const run = this.runs.get(q.get('run_id') ?? '');
+      const run = reg.runs.get(q.get('run_id') ?? '');
       if (!run) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${q.get('run_id')} not found`);
       return this.json(res, { run });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/get-download-uri') {
-      const v = this.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
+      const v = reg.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
       if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${q.get('name')}, version=${q.get('version')}) not found`);
       const m = /^runs:\/([^/]+)\/(.*)$/.exec(v.source);
       return this.json(res, { artifact_uri: m ? `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}` : v.source });
@@ -257,7 +273,7 @@ export class FakeMlflow {
       const dir = (q.get('path') ?? '').replace(/\/+$/, '');
       const prefix = dir ? `${dir}/` : '';
       const children = new Map<string, { is_dir: boolean; size?: number }>();
-      for (const [path, data] of this.artifacts) {
+      for (const [path, data] of reg.artifacts) {
         if (!path.startsWith(prefix)) continue;
         const rest = path.slice(prefix.length).split('/');
         if (rest.length > 1) children.set(rest[0]!, { is_dir: true });
@@ -268,13 +284,13 @@ export class FakeMlflow {
     }
     if (req.method === 'GET' && p.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
       const path = decodeURIComponent(p.slice('/api/2.0/mlflow-artifacts/artifacts/'.length));
-      const data = this.artifacts.get(path);
+      const data = reg.artifacts.get(path);
       if (!data) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `File ${path} not found`);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       // Chunked, so the client has to stream.
       for (let i = 0; i < data.length; i += 64 * 1024) {
         if (!res.write(data.subarray(i, i + 64 * 1024))) await new Promise((r) => res.once('drain', r));
-        if (this.stalled.has(path)) return; // never ends: the connection is closed by stop()
+        if (reg.stalled.has(path)) return; // never ends: the connection is closed by stop()
         if (this.chunkDelayMs) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
       }
       res.end();
@@ -282,7 +298,7 @@ export class FakeMlflow {
     }
     if (req.method === 'POST' && p === '/api/2.0/mlflow/model-versions/set-tag') {
       if (req.headers['content-type'] !== 'application/json') return this.error(res, 400, 'BAD_REQUEST', 'Content-Type must be application/json');
-      const v = this.versions.find((x) => x.name === body?.name && x.version === String(body?.version));
+      const v = reg.versions.find((x) => x.name === body?.name && x.version === String(body?.version));
       if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
       v.tags[body!.key!] = body!.value!;
       return this.json(res, {});
