@@ -403,7 +403,6 @@ export function serverScopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): 
   return (ev.platform === 'mlflow' || ev.platform === 'kubeflow') && ev.cloud?.account ? ev.cloud.account : undefined;
 }
 
-
 /** Where an event's names are unique: a SageMaker account and region, an MLflow server, a Kubernetes cluster; unset where one name is one thing. */
 export function scopeOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>): string | undefined {
   return sagemakerScopeOf(ev) ?? serverScopeOf(ev);
