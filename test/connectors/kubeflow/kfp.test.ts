@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -10,9 +9,10 @@ import { KFP_SEEN_STATE_NS, KfpPoller } from '../../../connectors/kubeflow/kfp/p
 import { KFP_RUNS_STATE_NS } from '../../../connectors/kubeflow/mlmd/poller.js';
 import { NormalizedEvent, stableId } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
+import { type FakeKfpData, KFP_TOKEN, kfpData, startFakeKfp } from './fake-kfp.js';
 import { harness } from './helpers.js';
 
-const TOKEN = 'kfp-sa-token-eyJhbGciOi';
+const TOKEN = KFP_TOKEN;
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const f of cleanup.reverse()) await f();
@@ -21,80 +21,11 @@ afterEach(async () => {
 
 type Obj = Record<string, any>;
 
-/**
- * A strict fake of the KFP v2beta1 API server: bearer auth, multi-user
- * namespace requirement, protojson filter with created_at predicates,
- * `sort_by`, and opaque page tokens.
- */
-async function fakeKfp(data: { runs: Obj[]; recurringRuns: Obj[]; pipelines: Obj[]; versions: Record<string, Obj[]>; experiments: Obj[]; refuse?: string; unavailable?: number; unavailableStatus?: number; singleUser?: boolean }) {
-  const requests: URL[] = [];
-  const headers: IncomingMessage['headers'][] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://kfp');
-    requests.push(url);
-    headers.push(req.headers);
-    const send = (code: number, body: unknown) => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'Unauthenticated', code: 16, message: 'Failed to authenticate token review' });
-    const ns = url.searchParams.get('namespace');
-    const pageSize = Number(url.searchParams.get('page_size') ?? 20);
-    const offset = Number(url.searchParams.get('page_token') || 0);
-    const page = (key: string, all: Obj[], extra: Obj = {}) => {
-      const items = all.slice(offset, offset + pageSize);
-      const next = offset + pageSize < all.length ? String(offset + pageSize) : undefined;
-      return send(200, { [key]: items, total_size: all.length, ...(next ? { next_page_token: next } : {}), ...extra });
-    };
-    const path = url.pathname;
-    if (path === data.refuse) return send(400, { error: 'refused by the test', code: 3 });
-    if ((data.unavailable ?? 0) > 0) {
-      data.unavailable!--;
-      if (data.unavailableStatus === 429) {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
-        return res.end(JSON.stringify({ error: 'too many requests', code: 8 }));
-      }
-      if (data.unavailableStatus === 408) return send(408, { error: 'request timeout', code: 4 });
-      return send(503, { error: 'upstream connect error', code: 14 });
-    }
-    if (path === '/apis/v2beta1/runs') {
-      // Single-user mode: one unscoped listing (the poller must not invent a namespace filter).
-      if (data.singleUser ? ns !== null : ns !== 'kubeflow-user-alice') return send(400, { error: 'Invalid input error: ListRuns must filter by namespace in multi-user mode', code: 3 });
-      if (url.searchParams.get('sort_by') !== 'created_at desc') return send(400, { error: 'bad sort_by', code: 3 });
-      let runs = data.runs;
-      const f = url.searchParams.get('filter');
-      if (f) {
-        const pred = (JSON.parse(f) as { predicates: Obj[] }).predicates[0]!;
-        if (pred.key !== 'created_at' || pred.operation !== 'GREATER_THAN' || Number.isNaN(Date.parse(pred.timestamp_value))) return send(400, { error: 'bad filter', code: 3 });
-        runs = runs.filter((r) => Date.parse(r.created_at) > Date.parse(pred.timestamp_value));
-      }
-      return page('runs', runs);
-    }
-    if (path === '/apis/v2beta1/recurringruns') return page('recurringRuns', data.recurringRuns);
-    if (path === '/apis/v2beta1/experiments') return page('experiments', data.experiments);
-    if (path === '/apis/v2beta1/pipelines') return page('pipelines', data.pipelines);
-    const m = /^\/apis\/v2beta1\/pipelines\/([^/]+)\/versions$/.exec(path);
-    if (m) return page('pipeline_versions', data.versions[decodeURIComponent(m[1]!)] ?? []);
-    return send(404, { error: 'Not Found', code: 5 });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests, headers, data };
-}
-
-function kfpData() {
-  const recent = new Date(Date.now() - 3_600_000).toISOString();
-  const run = { ...readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_completed.json'), created_at: recent, state: 'RUNNING', finished_at: '1970-01-01T00:00:00Z' };
-  const failed = { ...readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_failed.json'), created_at: recent };
-  const old = { ...readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'run_completed_with_spec.json'), run_id: 'ancient-run' };
-  const pipeline = readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'pipeline.json');
-  return {
-    runs: [run, failed, old],
-    recurringRuns: [readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'recurring_run.json')],
-    pipelines: [pipeline],
-    versions: { [pipeline.pipeline_id]: [readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'pipeline_version.json')] },
-    experiments: [readFixtureJson<Obj>('kubeflow', 'kfp-rest', 'experiment.json')],
-  };
+/** The shared strict fake KFP API server (fake-kfp.ts), closed after each test. */
+async function fakeKfp(data: FakeKfpData) {
+  const kfp = await startFakeKfp(data);
+  cleanup.push(() => kfp.close());
+  return kfp;
 }
 
 describe('KFP v2beta1 REST poller', () => {
