@@ -137,13 +137,17 @@ export const ClusterConfig = z.strictObject({
    * Bearer token of this cluster's audit webhook kubeconfig (`users[].user.token`). Surrounding whitespace is dropped,
    * as for MLTRAIL_INGEST_TOKEN: a token taken from a secret file keeps its newline, which the apiserver never sends.
    */
-  token: z.string().trim().min(1, 'is blank: set this cluster\'s audit webhook token'),
+  token: z.string().trim().min(1, 'is blank: set this cluster\'s audit webhook token').optional(),
   /**
    * The MLflow server (`connectors.mlflow.servers[].id`) this cluster's KServe deployments load `models:/…` from:
    * `models:/fraud@champion` is judged against that server's versions and aliases. Unset: as the README says of
    * `models:/` without a server.
    */
   mlflow_server: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE).optional(),
+  /** This cluster's KFP REST poller (same keys and defaults as `connectors.kubeflow.kfp`; runs when `url` is set). */
+  kfp: KfpConfig.optional(),
+  /** This cluster's ML Metadata poller (same keys and defaults as `connectors.kubeflow.mlmd`; runs when `address` is set). */
+  mlmd: MlmdConfig.optional(),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
@@ -162,16 +166,36 @@ export const KubeflowConfig = z.strictObject({
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   const tokens = new Set<string>();
+  // One KFP API or MLMD store is one cluster's: polled for two, its runs would go out twice under two cluster ids.
+  const kfpOwner = new Map<string, string>(c.kfp.url ? [[kfpBase(c.kfp.url), 'the default cluster (kfp.url)']] : []);
+  const mlmdOwner = new Map<string, string>(c.mlmd.address ? [[c.mlmd.address, 'the default cluster (mlmd.address)']] : []);
+  const claim = (owners: Map<string, string>, value: string | undefined, who: string, path: PropertyKey[], what: string) => {
+    if (value === undefined) return;
+    const other = owners.get(value);
+    if (other !== undefined && other !== who) ctx.addIssue({ code: 'custom', path, message: `${JSON.stringify(value)} is also ${other}'s: ${what}` });
+    else owners.set(value, who);
+  };
   c.clusters.forEach((cl, i) => {
     if (ids.has(cl.id)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'id'], message: `cluster id ${JSON.stringify(cl.id)} is used twice` });
     // The token that authenticates a batch names its cluster: two clusters with one token would name neither surely.
-    if (tokens.has(cl.token)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'token'], message: 'this token is another cluster\'s too: each cluster needs its own, since the token tells which cluster sent a batch' });
+    if (cl.token !== undefined && tokens.has(cl.token)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'token'], message: 'this token is another cluster\'s too: each cluster needs its own, since the token tells which cluster sent a batch' });
     ids.add(cl.id);
-    tokens.add(cl.token);
+    if (cl.token !== undefined) tokens.add(cl.token);
+    const who = `cluster ${JSON.stringify(cl.id)}`;
+    claim(kfpOwner, cl.kfp?.url === undefined ? undefined : kfpBase(cl.kfp.url), who, ['clusters', i, 'kfp', 'url'], 'one KFP API server belongs to one cluster');
+    claim(mlmdOwner, cl.mlmd?.address, who, ['clusters', i, 'mlmd', 'address'], 'one ML Metadata store belongs to one cluster');
+    if (cl.token === undefined && !cl.kfp?.url && !cl.mlmd?.address) {
+      ctx.addIssue({ code: 'custom', path: ['clusters', i], message: 'needs token (its audit webhook), or kfp.url / mlmd.address (its pollers)' });
+    }
   });
 });
 
 export type KubeflowConfig = z.infer<typeof KubeflowConfig>;
+
+/** A KFP base URL as the pollers use it (no trailing slash): two spellings of one server compare equal. */
+export function kfpBase(url: string): string {
+  return url.replace(/\/+$/, '');
+}
 
 /**
  * Map the connector's environment variables onto `connectors.kubeflow`.

@@ -1,6 +1,6 @@
 import type { ConnectorPlugin, NormalizeContext, NormalizeOutput, Poller } from '../../core/connector.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAudit } from './audit.js';
-import { KubeflowConfig, kubeflowFromEnv } from './config.js';
+import { KfpConfig, KubeflowConfig, kubeflowFromEnv, MlmdConfig } from './config.js';
 import { relevanceOrKeep } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
@@ -63,6 +63,14 @@ export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
     if (deps.config.mlmd.address) out.push(new MlmdPoller(deps));
     // KFP REST is also the fallback when MLMD is absent (KFP plans to drop MLMD).
     if (deps.config.kfp.url) out.push(new KfpPoller(deps));
+    // Each configured cluster's pollers read its own settings in place of the top-level ones (its MLMD poller joins
+    // its own KFP), keep their own state and emit its events as the cluster's.
+    for (const cl of deps.config.clusters) {
+      if (!cl.mlmd?.address && !cl.kfp?.url) continue;
+      const own = { ...deps, config: { ...deps.config, kfp: cl.kfp ?? KfpConfig.parse({}), mlmd: cl.mlmd ?? MlmdConfig.parse({}) } };
+      if (own.config.mlmd.address) out.push(new MlmdPoller(own, { cluster: cl.id }));
+      if (own.config.kfp.url) out.push(new KfpPoller(own, cl.id));
+    }
     return out;
   },
 };

@@ -6,10 +6,9 @@ import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
-import { fromServer } from '../../core/schema/index.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import { forCluster } from './cluster.js';
 import type { KubeflowConfig } from './config.js';
-import { mlflowServerOf, withMlflowServer } from './mlflowserver.js';
 import { relevanceOrKeep } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
 
@@ -59,7 +58,8 @@ function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'>
 function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluster?: string } {
   const subjects = deps.config.audit.client_cert_subjects;
   const expected = deps.server.ingestToken;
-  const clusters = deps.config.clusters;
+  // A cluster configured for its pollers only has no token.
+  const clusters = deps.config.clusters.filter((cl) => cl.token !== undefined);
   if (!expected && subjects.length === 0 && clusters.length === 0) {
     throw new MltrailError('NOT_CONFIGURED', 'the Kubernetes audit webhook needs MLTRAIL_INGEST_TOKEN (server.ingest_token) set, matching the token in the webhook kubeconfig', {
       variable: 'MLTRAIL_INGEST_TOKEN',
@@ -80,7 +80,7 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
   if (given) {
     // Every token compared (no early exit): the time taken does not tell whose token it is.
     let cluster: string | undefined;
-    for (const cl of clusters) if (safeEqual(given, cl.token) && cluster === undefined) cluster = cl.id;
+    for (const cl of clusters) if (safeEqual(given, cl.token!) && cluster === undefined) cluster = cl.id;
     const isDefault = !!expected && safeEqual(given, expected);
     if (cluster !== undefined) return { cluster };
     if (isDefault) return {};
@@ -162,7 +162,7 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
           }
           const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path);
           // A configured cluster's events say which it is (its token told).
-          if ('event' in r) out.events.push(cluster === undefined ? r.event : fromServer(withMlflowServer(r.event, mlflowServerOf(cfg, cluster)), cluster));
+          if ('event' in r) out.events.push(forCluster(r.event, cfg, cluster));
           else out.rejected.push(r.rejection);
         }
         return out;

@@ -1,6 +1,7 @@
 import type { ConnectorDeps, Poller } from '../../core/connector.js';
 import { describe, type AttemptInfo } from '../../core/retry/index.js';
-import { makeEvent, stableId } from '../../core/schema/index.js';
+import { makeEvent, stableId, type NormalizedEvent } from '../../core/schema/index.js';
+import { forCluster } from './cluster.js';
 
 /**
  * Resolves after `ms`, or at once when `signal` aborts. The listener is
@@ -27,7 +28,10 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * keeps the cursor (nothing is lost) and is reported once per outage.
  */
 export abstract class IntervalPoller implements Poller {
+  /** The poller's name: its channel, `@<cluster>` for a configured cluster's (ofCluster). */
   abstract readonly name: string;
+  /** The channel its events carry, the same for every cluster's (as the audit route's); `name` when unset. */
+  readonly channel?: string;
   private abort?: AbortController;
   private loop?: Promise<void>;
   private lastError?: string;
@@ -36,7 +40,13 @@ export abstract class IntervalPoller implements Poller {
   private down = false;
   protected polls = 0;
 
-  constructor(protected readonly deps: ConnectorDeps<any>, protected readonly intervalMs: number) {}
+  /** `cluster`: the configured cluster (`connectors.kubeflow.clusters[].id`) polled; undefined for the default one. */
+  constructor(protected readonly deps: ConnectorDeps<any>, protected readonly intervalMs: number, protected readonly cluster?: string) {}
+
+  /** An event as this poller's cluster's (see forCluster): scoped as its audit webhook's events are. */
+  protected own(ev: NormalizedEvent): NormalizedEvent {
+    return forCluster(ev, this.deps.config, this.cluster);
+  }
 
   /** One poll: read what changed since the cursor, commit, then advance the cursor. */
   abstract pollOnce(signal: AbortSignal): Promise<unknown>;
@@ -84,11 +94,11 @@ export abstract class IntervalPoller implements Poller {
   private async transition(kind: 'unavailable' | 'recovered', reason: string): Promise<void> {
     this.down = kind === 'unavailable';
     const now = new Date();
-    const ev = makeEvent({
+    const ev = this.own(makeEvent({
       id: stableId('kubeflow', 'source', this.name, kind, Math.floor(now.getTime() / 60_000)),
       time: now.toISOString(),
       platform: 'kubeflow',
-      channel: this.name,
+      channel: this.channel ?? this.name,
       stage: 'ingestion',
       action: kind === 'unavailable' ? 'source.unavailable' : 'source.recovered',
       operation: `poll.${kind}`,
@@ -96,7 +106,7 @@ export abstract class IntervalPoller implements Poller {
       outcome: kind === 'unavailable' ? 'failure' : 'success',
       error: kind === 'unavailable' ? { code: 'MLTRAIL_ERR_UPSTREAM', message: reason } : undefined,
       resource: { type: 'poller', id: this.name },
-    });
+    }));
     await this.deps.ingest.ingest([ev], this.name).catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { retryOperation, type AttemptInfo, type RetryPolicy } from '../../../core/retry/index.js';
 import { DeliveryError, parseRetryAfter } from '../../../core/sink.js';
-import type { KubeflowConfig } from '../config.js';
+import { kfpBase, type KubeflowConfig } from '../config.js';
 import type { RunInfo } from '../mlmd/normalize.js';
 
 export type Obj = Record<string, any>;
@@ -33,7 +33,7 @@ export class KfpApi {
   onRetry?: (info: AttemptInfo | undefined) => void;
 
   constructor(private readonly cfg: KubeflowConfig['kfp']) {
-    this.base = cfg.url!.replace(/\/+$/, '');
+    this.base = kfpBase(cfg.url!);
     this.retry = { initialMs: 500, maxMs: 10_000, requestTimeoutMs: cfg.timeout_ms, maxAttempts: 4 };
   }
 

@@ -1,5 +1,6 @@
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { normalizeAndIngest } from '../../../core/ingest.js';
+import { ofCluster } from '../cluster.js';
 import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
 import { IntervalPoller } from '../source.js';
@@ -46,11 +47,17 @@ interface Seen {
  * past the look-back) are forgotten after a complete poll. Run facts (service
  * account, version) are kept in `spool.state` for the MLMD poller to attribute runs.
  *
+ * A configured cluster's poller (`cluster`, reading `deps.config.kfp` as that cluster's settings) keeps its state
+ * under its own namespaces (`kubeflow.kfp@<cluster>`, …) and emits its events as that cluster's (forCluster).
+ *
  * @example
  * new KfpPoller(deps).start();
  */
 export class KfpPoller extends IntervalPoller {
-  readonly name = KFP_CHANNEL;
+  readonly name: string;
+  override readonly channel = KFP_CHANNEL;
+  /** State namespaces: the default cluster's as they always were, a configured cluster's its own. */
+  private readonly ns: { poll: string; seen: string; runs: string };
   private readonly api: KfpApi;
   private readonly base: string;
   /** Pipeline version id → its images, from the versions listed: a run of a version carries no spec of its own. */
@@ -58,9 +65,11 @@ export class KfpPoller extends IntervalPoller {
   /** Experiment id → its namespace, from this poll's listings: a run executes in its experiment's namespace. */
   private readonly experimentNamespaces = new Map<string, string>();
 
-  constructor(deps: ConnectorDeps<KubeflowConfig>) {
+  constructor(deps: ConnectorDeps<KubeflowConfig>, cluster?: string) {
     const cfg = deps.config.kfp;
-    super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000);
+    super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000, cluster);
+    this.name = ofCluster(KFP_CHANNEL, cluster);
+    this.ns = { poll: ofCluster(KFP_STATE_NS, cluster), seen: ofCluster(KFP_SEEN_STATE_NS, cluster), runs: ofCluster(KFP_RUNS_STATE_NS, cluster) };
     this.api = new KfpApi(cfg);
     this.api.onRetry = (info) => this.noteRetry(info);
     this.base = this.api.base;
@@ -97,7 +106,9 @@ export class KfpPoller extends IntervalPoller {
     const receivedTime = new Date().toISOString();
     const changed = new Map<string, string[]>();
     const normalize = (r: unknown) => {
-      const out = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: this.meta(namespace) });
+      const raw = normalizeKfp(r, { channel: KFP_CHANNEL, receivedTime, keepRaw: this.deps.keepRaw, config: this.deps.config, meta: this.meta(namespace) });
+      // Scoped before the facts are taken: what is remembered is the ids that were committed.
+      const out = { ...raw, events: raw.events.map((e) => this.own(e)) };
       const key = this.key(kind, r as Obj);
       if (!key) return out;
       seen.listed.add(key);
@@ -111,7 +122,7 @@ export class KfpPoller extends IntervalPoller {
     const res = await this.deps.ingest.durably(() => normalizeAndIngest(this.deps.ingest, normalize, items, KFP_CHANNEL, { namespace }));
     if (changed.size) {
       this.deps.spool.transaction(() => {
-        for (const [key, facts] of changed) this.deps.spool.state.set(KFP_SEEN_STATE_NS, key, facts);
+        for (const [key, facts] of changed) this.deps.spool.state.set(this.ns.seen, key, facts);
       });
       for (const [key, facts] of changed) seen.facts.set(key, facts);
     }
@@ -123,18 +134,18 @@ export class KfpPoller extends IntervalPoller {
     const gone = stored.filter((k) => !seen.listed.has(k));
     if (!gone.length) return;
     this.deps.spool.transaction(() => {
-      for (const key of gone) this.deps.spool.state.delete(KFP_SEEN_STATE_NS, key);
+      for (const key of gone) this.deps.spool.state.delete(this.ns.seen, key);
     });
   }
 
   async pollOnce(signal: AbortSignal): Promise<{ events: number; runs: number }> {
     const cfg = this.deps.config.kfp;
     const started = Date.now();
-    const last = this.deps.spool.state.get<number>(KFP_STATE_NS, `last_poll:${this.base}`) ?? started;
+    const last = this.deps.spool.state.get<number>(this.ns.poll, `last_poll:${this.base}`) ?? started;
     const since = new Date(Math.min(last, started) - cfg.lookback_h * 3600_000).toISOString();
     const runFilter = JSON.stringify({ predicates: [{ key: 'created_at', operation: 'GREATER_THAN', timestamp_value: since }] });
     const namespaces: Array<string | undefined> = cfg.namespaces.length ? cfg.namespaces : [undefined];
-    const stored = this.deps.spool.state.list<string[]>(KFP_SEEN_STATE_NS, `${this.base}|`);
+    const stored = this.deps.spool.state.list<string[]>(this.ns.seen, `${this.base}|`);
     // Rebuilt each poll from the experiments listed before the runs (deleted experiments drop out).
     this.experimentNamespaces.clear();
     const seen: Seen = { facts: new Map(stored.map(({ key, value }) => [key, value])), listed: new Set() };
@@ -172,17 +183,17 @@ export class KfpPoller extends IntervalPoller {
       events += await this.ingest('run', runList, namespace, seen);
       for (const r of runList) {
         if (!r.run_id) continue;
-        this.deps.spool.state.set(KFP_RUNS_STATE_NS, r.run_id, runInfoOf(r, kfpRunNamespace(r, this.meta(namespace)), started));
+        this.deps.spool.state.set(this.ns.runs, r.run_id, runInfoOf(r, kfpRunNamespace(r, this.meta(namespace)), started));
       }
     }
     if (complete && !signal.aborted) {
       this.forget(seen, stored.map((s) => s.key));
       for (const id of [...this.versionImages.keys()]) if (!listedVersions.has(id)) this.versionImages.delete(id);
     }
-    this.deps.spool.state.set(KFP_STATE_NS, `last_poll:${this.base}`, started);
+    this.deps.spool.state.set(this.ns.poll, `last_poll:${this.base}`, started);
     if (this.polls % 60 === 0) {
-      for (const { key, value } of this.deps.spool.state.list<{ seen?: number }>(KFP_RUNS_STATE_NS)) {
-        if ((value.seen ?? 0) < started - RUN_INFO_TTL_MS) this.deps.spool.state.delete(KFP_RUNS_STATE_NS, key);
+      for (const { key, value } of this.deps.spool.state.list<{ seen?: number }>(this.ns.runs)) {
+        if ((value.seen ?? 0) < started - RUN_INFO_TTL_MS) this.deps.spool.state.delete(this.ns.runs, key);
       }
     }
     return { events, runs };

@@ -12,14 +12,16 @@ export interface MlmdClientOptions {
   tls?: boolean;
   caFile?: string;
   timeoutMs?: number;
+  /** The config key of `caFile`, named when it cannot be read (a configured cluster's: `connectors.kubeflow.clusters.1.mlmd.ca_file`). */
+  caFileKey?: string;
 }
 
 /** The CA bundle; config validation checked it, so failing here means it vanished since: still a config fault. */
-function readCa(file: string): Buffer {
+function readCa(file: string, key = 'connectors.kubeflow.mlmd.ca_file'): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new MltrailError('CONFIG', `connectors.kubeflow.mlmd.ca_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: 'connectors.kubeflow.mlmd.ca_file' });
+    throw new MltrailError('CONFIG', `${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: key });
   }
 }
 
@@ -37,7 +39,7 @@ export class MlmdClient {
 
   constructor(readonly address: string, opts: MlmdClientOptions = {}) {
     let creds: ChannelCredentials = credentials.createInsecure();
-    if (opts.tls) creds = credentials.createSsl(opts.caFile ? readCa(opts.caFile) : undefined);
+    if (opts.tls) creds = credentials.createSsl(opts.caFile ? readCa(opts.caFile, opts.caFileKey) : undefined);
     this.client = new Client(address, creds, {
       'grpc.max_receive_message_length': 100 * 1024 * 1024,
       'grpc.max_send_message_length': 4 * 1024 * 1024,

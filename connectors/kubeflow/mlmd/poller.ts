@@ -1,5 +1,6 @@
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { describe, retryOperation, type RetryPolicy } from '../../../core/retry/index.js';
+import { ofCluster } from '../cluster.js';
 import type { KubeflowConfig } from '../config.js';
 import { KfpApi, KfpHttpError, runInfoOf } from '../kfp/client.js';
 import { IntervalPoller } from '../source.js';
@@ -48,11 +49,19 @@ const chunks = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / CHUNK)
  * hold every other run's events behind it. A 403 run is not asked again for an
  * hour.
  *
+ * A configured cluster's poller (`cluster`, reading `deps.config.mlmd` and `.kfp` as that cluster's settings) keeps
+ * its cursor and reads its run facts under its own namespaces (`kubeflow.mlmd@<cluster>`,
+ * `kubeflow.kfp.runs@<cluster>`: run ids of two clusters' KFPs are not one run) and emits its events as that
+ * cluster's (forCluster).
+ *
  * @example
  * const p = new MlmdPoller(deps); p.start(); … await p.stop();
  */
 export class MlmdPoller extends IntervalPoller {
-  readonly name = MLMD_CHANNEL;
+  readonly name: string;
+  override readonly channel = MLMD_CHANNEL;
+  /** State namespaces: the default cluster's as they always were, a configured cluster's its own. */
+  private readonly ns: { cursor: string; runs: string };
   readonly client: MlmdClient;
   private readonly cfg: KubeflowConfig['mlmd'];
   private readonly retry: RetryPolicy;
@@ -64,11 +73,16 @@ export class MlmdPoller extends IntervalPoller {
   /** Runs KFP answered 403 for → when to ask again. */
   private readonly denied = new Map<string, number>();
 
-  constructor(deps: ConnectorDeps<KubeflowConfig>, client?: MlmdClient) {
+  constructor(deps: ConnectorDeps<KubeflowConfig>, opts: { client?: MlmdClient; cluster?: string } = {}) {
     const cfg = deps.config.mlmd;
-    super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000);
+    const { client, cluster } = opts;
+    super(deps, (cfg.poll_interval_s ?? deps.config.poll_interval_s) * 1000, cluster);
+    this.name = ofCluster(MLMD_CHANNEL, cluster);
+    this.ns = { cursor: ofCluster(MLMD_STATE_NS, cluster), runs: ofCluster(KFP_RUNS_STATE_NS, cluster) };
     this.cfg = cfg;
-    this.client = client ?? new MlmdClient(cfg.address!, { tls: cfg.tls, caFile: cfg.ca_file, timeoutMs: cfg.timeout_ms });
+    const index = cluster === undefined ? -1 : deps.config.clusters.findIndex((c) => c.id === cluster);
+    const caFileKey = index < 0 ? undefined : `connectors.kubeflow.clusters.${index}.mlmd.ca_file`;
+    this.client = client ?? new MlmdClient(cfg.address!, { tls: cfg.tls, caFile: cfg.ca_file, timeoutMs: cfg.timeout_ms, caFileKey });
     this.retry = { initialMs: 500, maxMs: 10_000, requestTimeoutMs: cfg.timeout_ms + 1000, maxAttempts: 4 };
     if (deps.config.kfp.url) {
       this.kfp = new KfpApi(deps.config.kfp);
@@ -81,7 +95,7 @@ export class MlmdPoller extends IntervalPoller {
   }
 
   cursor(): MlmdCursor {
-    return this.deps.spool.state.get<MlmdCursor>(MLMD_STATE_NS, this.cursorKey) ?? { t: Math.max(0, Date.now() - this.cfg.initial_lookback_h * 3600_000), ids: [] };
+    return this.deps.spool.state.get<MlmdCursor>(this.ns.cursor, this.cursorKey) ?? { t: Math.max(0, Date.now() - this.cfg.initial_lookback_h * 3600_000), ids: [] };
   }
 
   private rpc<T>(op: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -127,7 +141,7 @@ export class MlmdPoller extends IntervalPoller {
           cur.ids = [e.id];
         } else if (t === cur.t && !cur.ids.includes(e.id)) cur.ids.push(e.id);
       }
-      this.deps.spool.state.set(MLMD_STATE_NS, this.cursorKey, cur);
+      this.deps.spool.state.set(this.ns.cursor, this.cursorKey, cur);
       token = page.next_page_token || undefined;
     } while (token && !signal.aborted);
     if (!signal.aborted) this.deferred = undefined;
@@ -152,7 +166,7 @@ export class MlmdPoller extends IntervalPoller {
     for (const { run, pipeline, changed } of runs.values()) {
       const graph = await this.loadGraph(run, pipeline, signal);
       const info = await this.runInfo(run, signal);
-      const events = normalizeMlmdRun(graph, changed, { channel: MLMD_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: this.deps.keepRaw }, info);
+      const events = normalizeMlmdRun(graph, changed, { channel: MLMD_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: this.deps.keepRaw }, info).map((e) => this.own(e));
       const res = await this.deps.ingest.ingest(events, MLMD_CHANNEL);
       committed += res.accepted.length;
     }
@@ -162,7 +176,7 @@ export class MlmdPoller extends IntervalPoller {
   /** KFP's facts of a run: from the join table, else asked of KFP (and stored there); see the class comment. */
   private async runInfo(run: MlmdContext, signal: AbortSignal): Promise<RunInfo | undefined> {
     if (!run.name) return undefined;
-    const known = this.deps.spool.state.get<RunInfo>(KFP_RUNS_STATE_NS, run.name);
+    const known = this.deps.spool.state.get<RunInfo>(this.ns.runs, run.name);
     if (known || !this.kfp) return known;
     if ((this.denied.get(run.name) ?? 0) > Date.now()) return undefined;
     let found;
@@ -192,7 +206,7 @@ export class MlmdPoller extends IntervalPoller {
       return undefined;
     }
     const info = runInfoOf(found, customString(run, 'namespace') || undefined, Date.now());
-    this.deps.spool.state.set(KFP_RUNS_STATE_NS, run.name, info);
+    this.deps.spool.state.set(this.ns.runs, run.name, info);
     return info;
   }
 
