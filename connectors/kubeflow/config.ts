@@ -139,6 +139,11 @@ export const ClusterConfig = z.strictObject({
    */
   token: z.string().trim().min(1, 'is blank: set this cluster\'s audit webhook token').optional(),
   /**
+   * Subjects (CN or a SAN entry) of client certificates that identify this cluster's apiserver instead of a token,
+   * as `audit.client_cert_subjects` does the default cluster's (TLS ending in this process only).
+   */
+  client_cert_subjects: z.array(z.string().min(1)).optional(),
+  /**
    * The MLflow server (`connectors.mlflow.servers[].id`) this cluster's KServe deployments load `models:/…` from:
    * `models:/fraud@champion` is judged against that server's versions and aliases. Unset: as the README says of
    * `models:/` without a server.
@@ -166,6 +171,8 @@ export const KubeflowConfig = z.strictObject({
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   const tokens = new Set<string>();
+  // The subject of a verified certificate names its cluster (the default one's: audit.client_cert_subjects).
+  const subjectOwner = new Map<string, string>(c.audit.client_cert_subjects.map((s) => [s, 'the default cluster (audit.client_cert_subjects)']));
   // One KFP API or MLMD store is one cluster's: polled for two, its runs would go out twice under two cluster ids.
   const kfpOwner = new Map<string, string>(c.kfp.url ? [[kfpBase(c.kfp.url), 'the default cluster (kfp.url)']] : []);
   const mlmdOwner = new Map<string, string>(c.mlmd.address ? [[c.mlmd.address, 'the default cluster (mlmd.address)']] : []);
@@ -182,10 +189,11 @@ export const KubeflowConfig = z.strictObject({
     ids.add(cl.id);
     if (cl.token !== undefined) tokens.add(cl.token);
     const who = `cluster ${JSON.stringify(cl.id)}`;
+    (cl.client_cert_subjects ?? []).forEach((s, j) => claim(subjectOwner, s, who, ['clusters', i, 'client_cert_subjects', j], 'each cluster needs subjects of its own, since the certificate tells which cluster sent a batch'));
     claim(kfpOwner, cl.kfp?.url === undefined ? undefined : kfpBase(cl.kfp.url), who, ['clusters', i, 'kfp', 'url'], 'one KFP API server belongs to one cluster');
     claim(mlmdOwner, cl.mlmd?.address, who, ['clusters', i, 'mlmd', 'address'], 'one ML Metadata store belongs to one cluster');
-    if (cl.token === undefined && !cl.kfp?.url && !cl.mlmd?.address) {
-      ctx.addIssue({ code: 'custom', path: ['clusters', i], message: 'needs token (its audit webhook), or kfp.url / mlmd.address (its pollers)' });
+    if (cl.token === undefined && !cl.client_cert_subjects?.length && !cl.kfp?.url && !cl.mlmd?.address) {
+      ctx.addIssue({ code: 'custom', path: ['clusters', i], message: 'needs token or client_cert_subjects (its audit webhook), or kfp.url / mlmd.address (its pollers)' });
     }
   });
 });

@@ -50,17 +50,32 @@ function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'>
 }
 
 /**
- * Authenticate the kube-apiserver: a verified client certificate whose CN/SAN
- * is in `audit.client_cert_subjects`, else `Authorization: Bearer` equal to
- * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user) or to a
- * configured cluster's token. Returns that cluster's id (none for the default cluster).
+ * Which identities a verified client certificate's CN/SAN entries name: the default cluster
+ * (`audit.client_cert_subjects`) and/or configured clusters (`clusters[].client_cert_subjects`). Exact matches,
+ * every subject compared (no early exit): the time taken does not tell whose subject it is.
+ */
+function certIdentities(names: readonly string[], cfg: KubeflowConfig): { isDefault: boolean; clusters: Set<string> } {
+  const out = { isDefault: false, clusters: new Set<string>() };
+  for (const n of names) {
+    if (safeEqualAny(n, cfg.audit.client_cert_subjects)) out.isDefault = true;
+    for (const cl of cfg.clusters) if (safeEqualAny(n, cl.client_cert_subjects ?? [])) out.clusters.add(cl.id);
+  }
+  return out;
+}
+
+/**
+ * Authenticate the kube-apiserver: a verified client certificate whose CN/SAN is in `audit.client_cert_subjects`
+ * (the default cluster) or a configured cluster's `client_cert_subjects`, else `Authorization: Bearer` equal to
+ * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user) or to a configured cluster's token. Returns
+ * that cluster's id (none for the default cluster). A cluster is named by what the TLS layer or the token proved,
+ * never by a header the sender chose.
  */
 function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluster?: string } {
-  const subjects = deps.config.audit.client_cert_subjects;
+  const cfg = deps.config;
   const expected = deps.server.ingestToken;
-  // A cluster configured for its pollers only has no token.
-  const clusters = deps.config.clusters.filter((cl) => cl.token !== undefined);
-  if (!expected && subjects.length === 0 && clusters.length === 0) {
+  const tokenClusters = cfg.clusters.filter((cl) => cl.token !== undefined);
+  const anySubjects = cfg.audit.client_cert_subjects.length > 0 || cfg.clusters.some((cl) => cl.client_cert_subjects?.length);
+  if (!expected && !anySubjects && tokenClusters.length === 0) {
     throw new MltrailError('NOT_CONFIGURED', 'the Kubernetes audit webhook needs MLTRAIL_INGEST_TOKEN (server.ingest_token) set, matching the token in the webhook kubeconfig', {
       variable: 'MLTRAIL_INGEST_TOKEN',
     });
@@ -68,24 +83,32 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
   // Certificates can only be verified where TLS ends in this process; over plain HTTP (`mltrail serve`, a
   // TLS sidecar in front) no request could ever pass: say what to configure (503, which the apiserver
   // retries) rather than refuse every batch with a 401 it drops after five tries.
-  if (!expected && clusters.length === 0 && !isTls(c)) {
-    throw new MltrailError('NOT_CONFIGURED', 'audit.client_cert_subjects needs TLS to end in the bridge process, but this connection is plain HTTP; set MLTRAIL_INGEST_TOKEN (server.ingest_token) to the token in the webhook kubeconfig', {
+  if (!expected && tokenClusters.length === 0 && !isTls(c)) {
+    const key = cfg.audit.client_cert_subjects.length ? 'audit.client_cert_subjects' : 'clusters[].client_cert_subjects';
+    throw new MltrailError('NOT_CONFIGURED', `${key} needs TLS to end in the bridge process, but this connection is plain HTTP; set MLTRAIL_INGEST_TOKEN (server.ingest_token) to the token in the webhook kubeconfig`, {
       variable: 'MLTRAIL_INGEST_TOKEN',
     });
   }
   let reason: string;
-  const certNames = subjects.length ? verifiedClientCertNames(c) : undefined;
-  if (certNames && certNames.some((n) => safeEqualAny(n, subjects))) return {};
+  const certNames = anySubjects ? verifiedClientCertNames(c) : undefined;
+  const byCert = certNames ? certIdentities(certNames, cfg) : undefined;
+  // A certificate naming two clusters (or a cluster and the default one) tells neither surely: refused, not guessed.
+  const ambiguous = !!byCert && byCert.clusters.size + (byCert.isDefault ? 1 : 0) > 1;
+  if (byCert && !ambiguous) {
+    if (byCert.clusters.size === 1) return { cluster: [...byCert.clusters][0]! };
+    if (byCert.isDefault) return {};
+  }
   const given = bearerToken(c);
-  if (given) {
+  if (given && !ambiguous) {
     // Every token compared (no early exit): the time taken does not tell whose token it is.
     let cluster: string | undefined;
-    for (const cl of clusters) if (safeEqual(given, cl.token!) && cluster === undefined) cluster = cl.id;
+    for (const cl of tokenClusters) if (safeEqual(given, cl.token!) && cluster === undefined) cluster = cl.id;
     const isDefault = !!expected && safeEqual(given, expected);
     if (cluster !== undefined) return { cluster };
     if (isDefault) return {};
   }
-  if (certNames) reason = 'client certificate subject not allowed';
+  if (ambiguous) reason = 'client certificate names subjects of more than one cluster';
+  else if (certNames) reason = 'client certificate subject not allowed';
   else reason = given ? 'invalid bearer token' : 'missing bearer token';
   deps.ingest.authFailure({
     platform: 'kubeflow',
@@ -96,7 +119,7 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
     claimed: certNames?.[0],
   });
   c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
-  throw new MltrailError('UNAUTHORIZED', given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
+  throw new MltrailError('UNAUTHORIZED', ambiguous ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
 }
 
 /**
