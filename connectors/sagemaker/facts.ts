@@ -228,14 +228,16 @@ export function packageGroupName(v: string | undefined): string | undefined {
 }
 
 /**
- * SageMaker tags `[{key, value}]` (CloudTrail) or `[{Key, Value}]` (service events keep the
- * user's spelling) → a map, or undefined when there are none.
+ * SageMaker tags `[{key, value}]` (CloudTrail), `[{Key, Value}]` (an API shape kept in the
+ * user's spelling) or a `{key: value}` object (the Tags of EventBridge job state changes) → a
+ * map, or undefined when there are none.
  *
  * @example
  * tagMap([{ key: 'adv_verdict', value: 'passed' }]) // { adv_verdict: 'passed' }
  */
 export function tagMap(tags: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
+  if (isObj(tags)) for (const [k, v] of Object.entries(tags)) if (typeof v === 'string') out[k] = v;
   for (const t of arr(tags)) {
     if (!isObj(t)) continue;
     const k = str(t.key) ?? str(t.Key);
@@ -268,6 +270,32 @@ function experimentVariants(params: Obj): { production: Obj[]; shadow: Obj[] } {
     (shadowNames.has(str(v.variantName)) ? shadow : production).push(variant);
   }
   return { production, shadow };
+}
+
+/** Tags SageMaker Pipelines puts on every job a pipeline step starts (spec §2.3a). */
+const PIPELINE_EXECUTION_TAG = 'sagemaker:pipeline-execution-arn';
+const PIPELINE_STEP_TAG = 'sagemaker:pipeline-step-name';
+const PIPELINE_EXECUTION_ARN = /^arn:aws[a-z-]*:sagemaker:[^:]+:\d{12}:pipeline\/[^/]+\/execution\/[^/]+$/;
+
+/**
+ * What links a job to the run that started it, whatever its name: the SageMaker Pipelines execution and step (the
+ * job's `sagemaker:pipeline-*` tags; a tuning job's training jobs inherit its tags), and the tuning job that
+ * launched a training job (`TuningJobArn` of DescribeTrainingJob / the state-change event). The tuning job is named
+ * as the training job's name writes it (the ARN lower-cases names; a training job's name starts with its tuning
+ * job's). Empty when nothing links it.
+ */
+function pipelineLink(params: Obj, jobName: string | undefined): { pipeline_execution?: string; pipeline_step?: string; tuning_job?: string } {
+  const tags = tagMap(params.tags);
+  const execution = tags?.[PIPELINE_EXECUTION_TAG];
+  const step = tags?.[PIPELINE_STEP_TAG];
+  const link: { pipeline_execution?: string; pipeline_step?: string; tuning_job?: string } = {};
+  if (execution && PIPELINE_EXECUTION_ARN.test(execution)) {
+    link.pipeline_execution = execution;
+    if (step) link.pipeline_step = step;
+  }
+  const tuning = /:hyper-parameter-tuning-job\/([^/]+)$/.exec(str(params.tuningJobArn) ?? '')?.[1];
+  if (tuning) link.tuning_job = jobName?.toLowerCase().startsWith(`${tuning}-`) ? jobName.slice(0, tuning.length) : tuning;
+  return link;
 }
 
 /**
@@ -318,6 +346,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       env_keys: envKeys.length ? envKeys.sort() : undefined,
       definitions: def.definitions,
     };
+    Object.assign(ml.job, pipelineLink(params, ml.job.name));
     if (!(ml.job.entrypoint as string[]).length) delete ml.job.entrypoint;
     if (!(ml.job.arguments as string[]).length) delete ml.job.arguments;
     // A transform job runs a SageMaker Model (CreateModel) over a batch: named where an inference component names

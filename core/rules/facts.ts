@@ -586,7 +586,25 @@ export function jobFamily(name: string): string {
 }
 
 /**
- * The alert entity of a job's family (`churn-nightly-16` → `churn-nightly`, see jobFamily). SageMaker job names are
+ * The family of a job as its event links it, before its name: a SageMaker Pipelines step's job (`ml.job.pipeline_step`,
+ * from the `sagemaker:pipeline-step-name` tag Pipelines sets, custom job prefix or not) is `pipelines-<StepName>` as a
+ * generated name folds; a training job a tuning job launched (`ml.job.tuning_job`) is its tuning job's family. The link
+ * counts only for the job the event is about and, on SageMaker, only when the execution ARN is in the event's account
+ * and region (Pipelines starts its jobs where it runs). Otherwise the name's family (jobFamily).
+ */
+export function jobFamilyOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud' | 'ml'>, job: string): string {
+  const j = ev.ml?.job;
+  if (j?.name !== job) return jobFamily(job);
+  const step = typeof j.pipeline_step === 'string' ? j.pipeline_step : undefined;
+  const execution = typeof j.pipeline_execution === 'string' ? j.pipeline_execution : undefined;
+  const here = sagemakerScopeOf(ev);
+  if (step && execution && (!here || sagemakerArnScope(execution) === here)) return `pipelines-${step}`;
+  const tuning = typeof j.tuning_job === 'string' ? j.tuning_job : undefined;
+  return jobFamily(tuning || job);
+}
+
+/**
+ * The alert entity of a job's family (`churn-nightly-16` → `churn-nightly`, see jobFamily and jobFamilyOf). SageMaker job names are
  * unique only within an account and region, so the dev and prod accounts' `churn-nightly` are two families: the id is
  * scoped as endpoints are (`111122223333:us-east-1:churn-nightly`, `name` the family as named), and so is a configured
  * cluster's (`cluster-b:churn-nightly`).
@@ -594,8 +612,8 @@ export function jobFamily(name: string): string {
  * @example
  * jobEntity({ platform: 'vertex' }, 'fraud-train-7') // { type: 'job', id: 'fraud-train', platform: 'vertex' }
  */
-export function jobEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, job: string): { type: string; id: string; name?: string; platform: string } {
-  const family = jobFamily(job);
+export function jobEntity(ev: Pick<NormalizedEvent, 'platform' | 'cloud' | 'ml'>, job: string): { type: string; id: string; name?: string; platform: string } {
+  const family = jobFamilyOf(ev, job);
   return namedEntity('job', scopedName(family, scopeOf(ev)), family, ev.platform);
 }
 

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamily, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText } from '../facts.js';
+import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamilyOf, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
@@ -79,7 +79,7 @@ interface Reader {
 function learnReaders(ev: NormalizedEvent, ctx: RuleContext): void {
   const job = jobNameOf(ev);
   if (!job || ev.stage !== 'training' || ev.outcome === 'failure') return;
-  const family = jobFamily(job);
+  const family = jobFamilyOf(ev, job);
   for (const uri of inputsOf(ev).filter((u) => /^[a-z0-9+.-]+:\/\//i.test(u))) {
     const k = `readers|${storeOf(uri)}`;
     const readers = (ctx.get<Reader[]>(k) ?? []).filter((r) => !(r.uri === uri && r.family === family));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { approvalOf, globMatch, identityOf, jobFamily, modelRefOf, normUri, resolveDotSegments, uriAncestors, uriMayOverlap, uriOverlap } from '../../../core/rules/facts.js';
+import { approvalOf, globMatch, identityOf, jobFamily, jobFamilyOf, modelRefOf, normUri, resolveDotSegments, uriAncestors, uriMayOverlap, uriOverlap } from '../../../core/rules/facts.js';
 import { registryOf } from '../../../core/rules/kinds/pipeline.js';
 import { T0, at, ev } from '../../rules/events.js';
 
@@ -79,6 +79,16 @@ describe('facts the rules share', () => {
     expect(jobFamily('pipelines-4r83jejmhorv-TrainAbaloneModel-a1b2c3d4e5')).toBe('pipelines-TrainAbaloneModel');
     expect(jobFamily('pipelines-kytlemm1lvpq-PreprocessingStep-cIpzShs3Qp')).toBe('pipelines-PreprocessingStep');
     expect(jobFamily('pipelines-0fz2b9xk31qe-PreprocessingStep-Zq81LmN0aB')).toBe('pipelines-PreprocessingStep');
+    // A job the event links to a run (connectors/sagemaker: the Pipelines tags, the launching tuning job) is that run's family, whatever its name.
+    const linked = (job: Record<string, unknown>, account = '111122223333') => ({ platform: 'sagemaker' as const, cloud: { provider: 'aws' as const, account, region: 'us-east-1' }, ml: { job } });
+    const execution = 'arn:aws:sagemaker:us-east-1:111122223333:pipeline/churn/execution/p4jn9xou8a8s';
+    expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_execution: execution, pipeline_step: 'Preprocess' }), 'churn-prep-Zq81LmN0aB')).toBe('pipelines-Preprocess');
+    expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_execution: execution, pipeline_step: 'Preprocess' }, '444455556666'), 'churn-prep-Zq81LmN0aB')).toBe('churn-prep-Zq81LmN0aB');
+    expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_step: 'Preprocess' }), 'churn-prep-Zq81LmN0aB')).toBe('churn-prep-Zq81LmN0aB');
+    // Tuning job xgb-tune-7 (family xgb-tune) names its training jobs xgb-tune-7-<NNN>-<hex>: the same family, not xgb-tune-7.
+    expect(jobFamily('xgb-tune-7-003-4ef22c8d')).toBe('xgb-tune-7');
+    expect(jobFamilyOf(linked({ name: 'xgb-tune-7-003-4ef22c8d', tuning_job: 'xgb-tune-7' }), 'xgb-tune-7-003-4ef22c8d')).toBe('xgb-tune');
+    expect(jobFamilyOf(linked({ name: 'other', tuning_job: 'xgb-tune-7' }), 'fraud-train-17')).toBe('fraud-train');
     expect(registryOf('python:3.11')).toBe('docker.io');
     expect(registryOf('library/python@sha256:abc')).toBe('docker.io');
     expect(registryOf('111122223333.dkr.ecr.us-east-1.amazonaws.com/train:1')).toBe('111122223333.dkr.ecr.us-east-1.amazonaws.com');
