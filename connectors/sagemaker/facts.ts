@@ -127,11 +127,22 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
   return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra) };
 }
 
-/** `additional_images` / `additional_image_digests` of a package's additional inference specifications, when it has any. */
-function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[] } {
+/**
+ * `additional_images` / `additional_image_digests` / `additional_inference_artifact_uris` of a package's additional
+ * inference specifications (CreateModelPackage `AdditionalInferenceSpecifications`, UpdateModelPackage
+ * `AdditionalInferenceSpecificationsToAdd`), when it has any. The artifacts are where the registry keeps the package's
+ * compiled or optimized copies (AWS: "Generally used with SageMaker Neo to store the compiled artifacts"): the
+ * version's own weights for another target, with the further weights their containers load.
+ */
+function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[]; additional_inference_artifact_uris?: string[] } {
   const specs = [...arr(params.additionalInferenceSpecifications), ...arr(params.additionalInferenceSpecificationsToAdd)];
   const c = containerFacts(specs.flatMap((sp) => arr(get(sp, 'containers'))));
-  return { ...(c.images.length ? { additional_images: c.images } : {}), ...(c.digests.length ? { additional_image_digests: c.digests } : {}) };
+  const artifacts = uniq([...c.artifacts, ...c.extra]);
+  return {
+    ...(c.images.length ? { additional_images: c.images } : {}),
+    ...(c.digests.length ? { additional_image_digests: c.digests } : {}),
+    ...(artifacts.length ? { additional_inference_artifact_uris: artifacts } : {}),
+  };
 }
 
 interface DefinitionFacts {
@@ -390,7 +401,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       // An inference pipeline of packages: every container's, each judged on its own (an approved first container
       // must not vouch for the others).
       source_packages: sources.length > 1 ? sources : undefined,
-      // Images of the package's additional inference specifications (a GPU variant): approved to serve it too.
+      // Images and artifacts of the package's additional inference specifications (a GPU variant, a Neo-compiled
+      // copy): approved to serve it too.
       ...additionalImages(params),
       // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.
       tags: tagMap(params.tags),

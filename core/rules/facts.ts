@@ -693,6 +693,14 @@ export function extraArtifactsOf(ev: NormalizedEvent): string[] {
   return [...new Set([...strings(m?.artifact_uris).slice(1), ...strings(m?.additional_artifact_uris)])];
 }
 
+/**
+ * The artifacts of a package's additional inference specifications an event adds (`additional_inference_artifact_uris`:
+ * a Neo-compiled or optimized copy the registry keeps in the package): the version's artifacts too.
+ */
+export function inferenceArtifactsOf(ev: NormalizedEvent): string[] {
+  return strings((ev.ml?.model as Record<string, unknown> | undefined)?.additional_inference_artifact_uris);
+}
+
 /** Container images an event names for a model (`ml.model.image`, `images`, `additional_images`), as written. */
 export function imagesOf(ev: NormalizedEvent): string[] {
   const m = ev.ml?.model as Record<string, unknown> | undefined;

@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -68,6 +68,12 @@ export interface VersionRec {
   imageDigests?: string[];
   /** Artifacts of its containers after the first (a multi-container package): they are its artifacts too. */
   moreArtifacts?: string[];
+  /**
+   * Artifacts of its additional inference specifications (SageMaker: a Neo-compiled or optimized copy registered in
+   * the package): its artifacts too, judged by its approval. Only the registry links a copy to its version: the
+   * compilation job's output location does not (anyone who can write there could put other weights in it).
+   */
+  inferenceArtifacts?: string[];
   /** The checkpoint a deployment naming none serves (Vertex Model.defaultCheckpointId), as last set. */
   defaultCheckpoint?: string;
   /** The default checkpoint when the version was last approved, if known: the weights the approval vouches for. */
@@ -289,7 +295,7 @@ export class Registry {
       this.addToIndex(`mv|${platform}|${scopedName(newName, v.scope)}`, key);
       this.addToIndex(`n|${newName}|${v.version}`, key);
       this.addToIndex(`np|${newName}`, platform);
-      for (const art of [moved.artifact, ...(moved.moreArtifacts ?? [])]) if (art) this.addToIndex(`a|${art}`, key);
+      for (const art of artifactsOfVersion(moved)) this.addToIndex(`a|${art}`, key);
       for (const r of new Set([...(moved.producerRuns ?? []), ...(moved.runId ? [moved.runId] : [])])) this.addToIndex(`rv|${r}`, key);
     }
   }
@@ -299,7 +305,7 @@ export class Registry {
     this.state.delete(REGISTRY_NS, `v|${v.key}`);
     this.removeFromIndex(`mv|${v.platform}|${scopedName(v.name, v.scope)}`, v.key);
     this.removeFromIndex(`n|${v.name}|${v.version}`, v.key);
-    for (const art of [v.artifact, ...(v.moreArtifacts ?? [])]) if (art) this.removeFromIndex(`a|${art}`, v.key);
+    for (const art of artifactsOfVersion(v)) this.removeFromIndex(`a|${art}`, v.key);
     for (const r of new Set([...(v.producerRuns ?? []), ...(v.runId ? [v.runId] : [])])) this.removeFromIndex(`rv|${r}`, v.key);
   }
 
@@ -682,6 +688,14 @@ export class Registry {
         v.images = union(v.images, imagesOf(ev));
         v.imageDigests = union(v.imageDigests, imageDigestsOf(ev));
       }
+      // Copies registered in the package (additional inference specifications), by any call that adds them: one that
+      // approves in the same request too. Its approval judges them; adding one to an approved version is a change of it
+      // (registry.approved_model_modified), and a later write to one is a write to an approved artifact.
+      const copies = ev.outcome !== 'failure' && !besidePackage ? inferenceArtifactsOf(ev).map((u) => normUri(u, this.cfg)) : [];
+      if (copies.length) {
+        v.inferenceArtifacts = [...new Set([...(v.inferenceArtifacts ?? []), ...copies])].slice(-MAX_LIST);
+        for (const art of copies) this.addToIndex(`a|${art}`, v.key);
+      }
       if (isCreate) {
         v.created ??= who;
         if (who) pushParty(v.registrants, who);
@@ -900,4 +914,9 @@ function pendingVersion(platform: string, name: string, alias: string, approval:
     trainingInputs: [],
     aliases: [alias],
   };
+}
+
+/** Every artifact a version record holds: its own, its other containers', its additional inference specifications'. */
+function artifactsOfVersion(v: VersionRec): string[] {
+  return [...(v.artifact ? [v.artifact] : []), ...(v.moreArtifacts ?? []), ...(v.inferenceArtifacts ?? [])];
 }
