@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Canon } from './names.js';
 import { maskPaths } from './facts.js';
 import { isObj, str, type Json } from './logentry.js';
@@ -15,8 +16,13 @@ export interface AgentDeploy {
   pickle?: string;
   requirements?: string;
   dependencies?: string;
-  /** Source code: `inline` (an archive in the request), or `{gitRepositoryLink}/{dir}@{revision}`. */
+  /**
+   * Source code: `inline:sha256:<hex>` (an archive in the request, by the digest of its bytes), `inline` (an archive
+   * whose bytes the log does not carry), or `{gitRepositoryLink}/{dir}@{revision}`.
+   */
   source?: string;
+  /** An inline archive known only as `inline`: what it contains cannot be compared with another deployment's. */
+  source_unverifiable?: boolean;
   image?: string;
   python_version?: string;
   framework?: string;
@@ -32,7 +38,16 @@ const AGENT_DEPLOY = /^(CreateReasoningEngine|UpdateReasoningEngine)$/;
  * agentDeploy('ReasoningEngineService', 'CreateReasoningEngine', { reasoningEngine: { spec: { packageSpec: { pickleObjectGcsUri: 'gs://b/a.pkl' } } } }, undefined, undefined, (n) => n)
  * // { pickle: 'gs://b/a.pkl', code: ['gs://b/a.pkl'] }
  */
-export function agentDeploy(service: string | undefined, rpc: string, req: Json, resp: unknown, resourceName: string | undefined, canon: Canon): AgentDeploy | undefined {
+export function agentDeploy(
+  service: string | undefined,
+  rpc: string,
+  req: Json,
+  resp: unknown,
+  resourceName: string | undefined,
+  canon: Canon,
+  /** The entry is one part of a split audit entry: a string in its request may be a part of the logged value. */
+  partial = false,
+): AgentDeploy | undefined {
   if (service !== 'ReasoningEngineService' || !AGENT_DEPLOY.test(rpc)) return undefined;
   const body = isObj(req.reasoningEngine) ? req.reasoningEngine : {};
   const opName = isObj(resp) ? str(resp.name) : undefined;
@@ -48,12 +63,14 @@ export function agentDeploy(service: string | undefined, rpc: string, req: Json,
   const pkg = isObj(spec.packageSpec) ? spec.packageSpec : {};
   const src = isObj(spec.sourceCodeSpec) ? spec.sourceCodeSpec : undefined;
   const container = isObj(spec.containerSpec) ? spec.containerSpec : undefined;
+  const inline = src && isObj(src.inlineSource) ? inlineSourceOf(src.inlineSource, partial) : undefined;
   const out: AgentDeploy = {
     engine,
     pickle: str(pkg.pickleObjectGcsUri),
     requirements: str(pkg.requirementsGcsUri),
     dependencies: str(pkg.dependencyFilesGcsUri),
-    source: src ? sourceOf(src) : undefined,
+    source: inline ?? (src ? gitSourceOf(src) : undefined),
+    source_unverifiable: inline === 'inline' ? true : undefined,
     image: container ? str(container.imageUri) : undefined,
     python_version: str(pkg.pythonVersion) ?? (src && isObj(src.pythonSpec) ? str(src.pythonSpec.version) : undefined),
     framework: str(spec.agentFramework),
@@ -64,9 +81,23 @@ export function agentDeploy(service: string | undefined, rpc: string, req: Json,
   return out;
 }
 
-/** Where source code comes from: an inline archive, or a Developer Connect repository link, directory and revision. */
-function sourceOf(src: Json): string | undefined {
-  if (isObj(src.inlineSource)) return 'inline';
+/** proto3 JSON writes `bytes` as base64 (standard or URL-safe alphabet, padded or not). */
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * An inline archive (`inlineSource.sourceArchive`, a .tar.gz as bytes) by what it is: `inline:sha256:<hex>` of the
+ * decoded bytes, so another archive is another identity wherever it was uploaded from. AuditLog's `request` "should
+ * never include user-generated data, such as file contents" and drops large fields, so the bytes are expected
+ * absent: then, as for a value that is not base64 or an entry split in parts, the archive is only `inline`.
+ */
+function inlineSourceOf(inline: Json, partial: boolean): string {
+  const archive = str(inline.sourceArchive);
+  if (!archive || partial || !BASE64.test(archive)) return 'inline';
+  return `inline:sha256:${createHash('sha256').update(Buffer.from(archive, 'base64')).digest('hex')}`;
+}
+
+/** A Developer Connect repository link, directory and revision. */
+function gitSourceOf(src: Json): string | undefined {
   const dc = isObj(src.developerConnectSource) ? src.developerConnectSource : undefined;
   const cfg = dc && isObj(dc.config) ? dc.config : undefined;
   const link = cfg ? str(cfg.gitRepositoryLink) : undefined;

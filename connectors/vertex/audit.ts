@@ -403,7 +403,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (tuned?.endpoint && outcome !== 'failure') ml.deployment = { ...ml.deployment, endpoint: tuned.endpoint, model_uri: tuned.model, auto_deployed: true };
   // An Agent Engine deploys code (a pickle and its dependencies, source, or an image): the engine is the endpoint,
   // the pickle what it serves (registry.unapproved_deployment judges it), the image a serving image.
-  const agent = vertex ? agentDeploy(splitMethod(methodName).service, rpc, req, pp.response, resourceName, canon) : undefined;
+  // A split entry (`split`, an oversized entry's parts) may carry part of a request string: no digest of an archive.
+  const agent = vertex ? agentDeploy(splitMethod(methodName).service, rpc, req, pp.response, resourceName, canon, entry.split !== undefined) : undefined;
   if (agent) {
     if (rpc === 'UpdateReasoningEngine' && !agent.code.length && !agent.image) action = 'endpoint.update';
     if (agent.pickle || agent.image) ml.model = { ...ml.model, artifact_uri: agent.pickle ?? ml.model?.artifact_uri, image: agent.image ?? ml.model?.image };
@@ -516,6 +517,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     audit_config_of: auditConfigDeltas.length ? resourceName : undefined,
     log_destination: sink?.destination,
     log_exclusions: sink?.exclusions,
+    agent_source_unverifiable: agent?.source_unverifiable,
   };
   return {
     stage,

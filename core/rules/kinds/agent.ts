@@ -13,6 +13,8 @@ import { approvalVerdict } from './served.js';
  *   running agent at another bucket or repository: the swap that turns a trusted agent into someone else's code),
  *   and an engine not seen before deployed from a location none of its project's engines used (teams creating a
  *   fresh engine per release from their staging bucket stay quiet; one created from someone else's bucket does not).
+ * An inline source archive whose bytes the log does not carry (`inline`, as expected: audit requests leave out file
+ * contents) cannot be checked: with `agent_sources` set it is a finding unless `inline` is listed.
  */
 
 /** The engines' code locations, learned from their deployments (rule state). */
@@ -23,11 +25,33 @@ const PROJECT_LOCATIONS_KEPT = 100;
 /** `projects/<id>` of an engine's resource name, if it has one. */
 const projectOf = (engine: string): string | undefined => /^(projects\/[^/]+)\//.exec(engine)?.[1];
 
-/** `gs://bucket`, a Developer Connect repository link, or `inline`: where a code location lives. */
+/** An inline archive known by its bytes' digest. */
+const INLINE_DIGEST = /^inline:sha256:/;
+
+/**
+ * `gs://bucket`, a Developer Connect repository link, an inline archive by its digest (it has no other provenance),
+ * or `inline` for one whose bytes were not logged: where a code location lives.
+ */
 function locationOf(uri: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)/i.exec(uri);
   if (m) return m[1]!.toLowerCase();
-  return uri.replace(/@[^/@]*$/, '');
+  return INLINE_DIGEST.test(uri) ? uri : uri.replace(/@[^/@]*$/, '');
+}
+
+/**
+ * A location as a project's engines are compared with it: a new engine's inline archive is new code by nature (no
+ * running agent is swapped), so any inline archive is one location there.
+ */
+const projectLocationOf = (uri: string): string => (INLINE_DIGEST.test(uri) ? 'inline' : locationOf(uri));
+
+/**
+ * Whether `loc` is among the `known` locations. An archive whose bytes were not logged (`inline`) cannot be told from
+ * an earlier inline archive, nor can an archive's digest from the archives of an engine seen only as `inline`.
+ */
+function isKnown(known: readonly string[], loc: string): boolean {
+  if (known.includes(loc)) return true;
+  if (loc === 'inline') return known.some((k) => INLINE_DIGEST.test(k));
+  return INLINE_DIGEST.test(loc) && known.includes('inline') && !known.some((k) => INLINE_DIGEST.test(k));
 }
 
 export function isAgentDeployment(ev: NormalizedEvent): boolean {
@@ -46,6 +70,9 @@ export function judgeAgentDeployment(ev: NormalizedEvent, ctx: RuleContext, engi
   const projectKey = project ? `agent-project|${ev.platform}|${project}` : undefined;
   const projectKnown = projectKey ? ctx.get<string[]>(projectKey) : undefined;
   const locations = [...new Set(code.map(locationOf))];
+  const projectLocations = [...new Set(code.map(projectLocationOf))];
+  // An inline archive the log does not carry: nothing says which code it is (details.agent_source_unverifiable).
+  const unverifiable = ev.details?.agent_source_unverifiable === true ? true : undefined;
   let offenders: string[];
   let reason: string;
   // What the code is compared with: the engine's own locations, else (an engine not seen before) its project's.
@@ -55,18 +82,22 @@ export function judgeAgentDeployment(ev: NormalizedEvent, ctx: RuleContext, engi
     reason = 'agent_source_not_allowed';
   } else {
     // The first deployment seen in a project: its locations are learned, nothing to compare with.
-    offenders = compared ? code.filter((c) => !compared.includes(locationOf(c))) : [];
+    offenders = known ? code.filter((c) => !isKnown(known, locationOf(c))) : projectKnown ? code.filter((c) => !isKnown(projectKnown, projectLocationOf(c))) : [];
     reason = known ? 'agent_source_changed' : 'agent_source_new_to_project';
   }
   ctx.set(key, [...new Set([...(known ?? []), ...locations])].slice(-LOCATIONS_KEPT));
-  if (projectKey) ctx.set(projectKey, [...new Set([...(projectKnown ?? []), ...locations])].slice(-PROJECT_LOCATIONS_KEPT));
+  if (projectKey) ctx.set(projectKey, [...new Set([...(projectKnown ?? []), ...projectLocations])].slice(-PROJECT_LOCATIONS_KEPT));
   if (!offenders.length) return;
   const deployer = identityOf(ev.actor, ctx.cfg);
   const before = allowed.length ? 'not under agent_sources' : known ? `it was deployed from ${known.join(', ')} before` : `the engines of ${project} were deployed from ${compared!.join(', ')} before`;
   ctx.detect({
     entity: endpointEntity(ev, engine), key: `agent|${offenders.join(',')}`, evidence: [ev.id], time: ev.time,
     title: allowed.length ? 'Agent deployed from code outside the allowed sources' : known ? 'Agent redeployed from code in another location' : 'Agent deployed from code in a location new to its project',
-    summary: `${deployer ?? UNIDENTIFIED} deployed agent ${engine} (${ev.platform}) from ${offenders.join(', ')}; ${before}, and no approved model version covers ${allowed.length ? 'it' : 'the new code'}`,
-    details: { deployed_code: code, offending_code: offenders, known_locations: allowed.length ? undefined : compared, reason, deployer, ...eventScope(ev) },
+    summary: `${deployer ?? UNIDENTIFIED} deployed agent ${engine} (${ev.platform}) from ${offenders.join(', ')}; ${before}, and no approved model version covers ${allowed.length ? 'it' : 'the new code'}${unverifiable && offenders.includes('inline') ? ' (its inline source archive is not in the audit log: which code it is cannot be told)' : ''}`,
+    details: {
+      deployed_code: code, offending_code: offenders, known_locations: allowed.length ? undefined : compared, reason, deployer,
+      agent_source_unverifiable: unverifiable && offenders.includes('inline') ? true : undefined,
+      ...eventScope(ev),
+    },
   });
 }

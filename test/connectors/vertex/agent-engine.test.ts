@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
@@ -115,6 +117,64 @@ describe('Agent Engine deployments', () => {
     expect(ev.ml?.model?.image).toBe('docker.io/evilcorp/agent:latest');
     const alerts = replayEvents([ev], { rules: rules() }).alerts.filter((a) => a.rule_id === 'serving.unverified_image');
     expect(alerts.map((a) => a.details.images)).toEqual([['docker.io/evilcorp/agent:latest']]);
+  });
+
+  describe('source code (spec.sourceCodeSpec)', () => {
+    /** A source archive as the SDK sends it: a .tar.gz's bytes, base64 in the request's proto3 JSON. */
+    const archive = (text: string) => gzipSync(Buffer.from(text));
+    const inline = (bytes?: Buffer) => ({ sourceCodeSpec: { inlineSource: bytes ? { sourceArchive: bytes.toString('base64') } : {}, pythonSpec: { version: '3.12' } } });
+    const digestOf = (bytes: Buffer) => `inline:sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const v1 = archive('agent.py: v1');
+    const v2 = archive('agent.py: mallory');
+
+    it('an inline archive in the log is known by its digest: another archive on the engine is agent_source_changed, a rollback is not', () => {
+      const first = create(inline(v1));
+      expect(first.ml?.deployment?.code_uris).toEqual([digestOf(v1)]);
+      expect(first.details?.agent_source_unverifiable).toBeUndefined();
+      const swap = update(inline(v2), 'spec.source_code_spec', 11);
+      const alerts = agentAlerts([first, swap]);
+      expect(alerts.map((a) => [a.details.reason, a.details.offending_code, a.details.known_locations])).toEqual([['agent_source_changed', [digestOf(v2)], [digestOf(v1)]]]);
+      expect(agentAlerts([first, swap, update(inline(v1), 'spec.source_code_spec', 12, 'ci@example.com')])).toHaveLength(1);
+      // agent_sources pins archives by digest.
+      expect(agentAlerts([first], { agent_sources: [digestOf(v1)] })).toEqual([]);
+      expect(agentAlerts([swap], { agent_sources: [digestOf(v1)] }).map((a) => a.details.offending_code)).toEqual([[digestOf(v2)]]);
+    });
+
+    it('a new engine from an inline archive is not new to its project for its digest alone: every release is a new archive', () => {
+      const other = normOne(auditEntry({
+        method: `${V1}ReasoningEngineService.CreateReasoningEngine`,
+        request: { parent: LOC, reasoningEngine: { displayName: 'support-agent-2', spec: inline(v2) } },
+        response: { name: `${NLOC}/reasoningEngines/556/operations/1` },
+        timestamp: at(12),
+      }));
+      expect(agentAlerts([create(inline(v1)), other])).toEqual([]);
+    });
+
+    it('an archive the log does not carry (or carries split in parts) is `inline`, marked unverifiable: quiet by default, an alert with agent_sources set', () => {
+      const bare = create(inline());
+      expect(bare.ml?.deployment?.code_uris).toEqual(['inline']);
+      expect(bare.details?.agent_source_unverifiable).toBe(true);
+      // One part of a split entry: the archive string may be a part of the logged value, its digest no identity.
+      const entry = auditEntry({
+        method: `${V1}ReasoningEngineService.UpdateReasoningEngine`,
+        resourceName: ENGINE,
+        request: { reasoningEngine: { name: ENGINE, spec: inline(v2) }, updateMask: 'spec.source_code_spec' },
+        timestamp: at(11),
+      });
+      const part = normOne({ ...entry, split: { uid: 'u1', index: 0, totalSplits: 2 } });
+      expect([part.ml?.deployment?.code_uris, part.details?.agent_source_unverifiable]).toEqual([['inline'], true]);
+      // Default: nothing tells one unlogged archive from the last (nor from a digest seen before), no finding.
+      expect(agentAlerts([bare, part])).toEqual([]);
+      expect(agentAlerts([create(inline(v1)), part])).toEqual([]);
+      // An engine known only as `inline` learns its first digest, then compares.
+      expect(agentAlerts([bare, update(inline(v1), 'spec', 11), update(inline(v2), 'spec', 12)]).map((a) => a.details.offending_code)).toEqual([[digestOf(v2)]]);
+      // agent_sources set (strict): an archive that cannot be checked against them is a finding, said so.
+      const strict = agentAlerts([bare], { agent_sources: [digestOf(v1)] });
+      expect(strict.map((a) => [a.details.reason, a.details.agent_source_unverifiable])).toEqual([['agent_source_not_allowed', true]]);
+      expect(strict[0]!.summary).toContain('not in the audit log');
+      // Listing `inline` itself accepts inline archives unseen.
+      expect(agentAlerts([bare], { agent_sources: ['inline'] })).toEqual([]);
+    });
   });
 
   it('queries of an engine are invocations of it', () => {
