@@ -23,6 +23,8 @@ export interface AgentDeploy {
   source?: string;
   /** An inline archive known only as `inline`: what it contains cannot be compared with another deployment's. */
   source_unverifiable?: boolean;
+  /** A Git source's repository link and revision (a branch, tag, commit SHA or any ref, as requested). */
+  git?: { repository: string; dir?: string; revision?: string };
   image?: string;
   python_version?: string;
   framework?: string;
@@ -64,13 +66,15 @@ export function agentDeploy(
   const src = isObj(spec.sourceCodeSpec) ? spec.sourceCodeSpec : undefined;
   const container = isObj(spec.containerSpec) ? spec.containerSpec : undefined;
   const inline = src && isObj(src.inlineSource) ? inlineSourceOf(src.inlineSource, partial) : undefined;
+  const git = src && !inline ? gitSourceOf(src, canon) : undefined;
   const out: AgentDeploy = {
     engine,
     pickle: str(pkg.pickleObjectGcsUri),
     requirements: str(pkg.requirementsGcsUri),
     dependencies: str(pkg.dependencyFilesGcsUri),
-    source: inline ?? (src ? gitSourceOf(src) : undefined),
+    source: inline ?? (git ? `${git.repository}${git.dir ? `/${git.dir}` : ''}${git.revision ? `@${git.revision}` : ''}` : undefined),
     source_unverifiable: inline === 'inline' ? true : undefined,
+    git,
     image: container ? str(container.imageUri) : undefined,
     python_version: str(pkg.pythonVersion) ?? (src && isObj(src.pythonSpec) ? str(src.pythonSpec.version) : undefined),
     framework: str(spec.agentFramework),
@@ -96,13 +100,16 @@ function inlineSourceOf(inline: Json, partial: boolean): string {
   return `inline:sha256:${createHash('sha256').update(Buffer.from(archive, 'base64')).digest('hex')}`;
 }
 
-/** A Developer Connect repository link, directory and revision. */
-function gitSourceOf(src: Json): string | undefined {
+/**
+ * A Developer Connect source (`developerConnectSource.config`): the repository link
+ * (`projects/*\/locations/*\/connections/*\/gitRepositoryLinks/*`, its project as the rules name projects), the
+ * directory the build runs in (`.`, the root, is none) and the revision asked for.
+ */
+function gitSourceOf(src: Json, canon: Canon): AgentDeploy['git'] {
   const dc = isObj(src.developerConnectSource) ? src.developerConnectSource : undefined;
   const cfg = dc && isObj(dc.config) ? dc.config : undefined;
-  const link = cfg ? str(cfg.gitRepositoryLink) : undefined;
-  if (!link) return undefined;
-  const dir = str(cfg!.dir);
-  const rev = str(cfg!.revision);
-  return `${link}${dir ? `/${dir.replace(/^\/+/, '')}` : ''}${rev ? `@${rev}` : ''}`;
+  const link = cfg ? canon(str(cfg.gitRepositoryLink)) : undefined;
+  if (!cfg || !link) return undefined;
+  const dir = str(cfg.dir)?.replace(/^(\.?\/)+/, '').replace(/\/+$/, '');
+  return { repository: link, dir: dir && dir !== '.' ? dir : undefined, revision: str(cfg.revision) };
 }

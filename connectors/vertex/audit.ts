@@ -341,6 +341,9 @@ function targetName(pp: Json, canon: Canon): string | undefined {
  * @example
  * auditFields(entry, ['production']).action // 'model_version.approve' for MergeVersionAliases ['production']
  */
+/** A Git commit SHA (abbreviated or full SHA-1, or SHA-256), as opposed to a branch or tag name. */
+const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+
 export function auditFields(entry: LogEntry, approvalAliases: readonly string[], buckets: BucketLists = {}): AuditFields {
   const pp = entry.protoPayload ?? {};
   const methodName = str(pp.methodName) ?? str(entry.resource?.labels?.method) ?? '';
@@ -416,6 +419,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
       agent_framework: agent.framework,
       service_account: agent.service_account ?? ml.deployment?.service_account,
     };
+    // Source from a Git repository: the revision asked for is a commit only when written as one (a branch or tag moves).
+    if (agent.git) ml.code = { ...ml.code, repo: agent.git.repository, commit: COMMIT_SHA.test(agent.git.revision ?? '') ? agent.git.revision : undefined };
   }
   if (evaluation && ml.model && !ml.model.version) {
     // resourceName may name the model only; the version is then in `parent` (`…/models/M@V`) or the evaluation's name.
@@ -517,6 +522,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     audit_config_of: auditConfigDeltas.length ? resourceName : undefined,
     log_destination: sink?.destination,
     log_exclusions: sink?.exclusions,
+    agent_source_revision: agent?.git?.revision,
     agent_source_unverifiable: agent?.source_unverifiable,
   };
   return {

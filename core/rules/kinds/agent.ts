@@ -25,17 +25,23 @@ const PROJECT_LOCATIONS_KEPT = 100;
 /** `projects/<id>` of an engine's resource name, if it has one. */
 const projectOf = (engine: string): string | undefined => /^(projects\/[^/]+)\//.exec(engine)?.[1];
 
+/** A Developer Connect repository link, the rest of a Git source (`/{dir}@{revision}`) after it. */
+const GIT_REPOSITORY = /^(projects\/[^/]+\/locations\/[^/]+\/connections\/[^/]+\/gitRepositoryLinks\/[^/@]+)/;
 /** An inline archive known by its bytes' digest. */
 const INLINE_DIGEST = /^inline:sha256:/;
 
 /**
- * `gs://bucket`, a Developer Connect repository link, an inline archive by its digest (it has no other provenance),
- * or `inline` for one whose bytes were not logged: where a code location lives.
+ * Where a code location lives, the scope whose owners vouch for what is in it: `gs://bucket` (whoever may write the
+ * bucket), a Developer Connect repository link (whoever may push to it: a new commit, tag or directory of it is a
+ * release of the same code base), an inline archive by its digest (it has no other provenance), `inline` for one
+ * whose bytes were not logged.
  */
 function locationOf(uri: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]+)/i.exec(uri);
   if (m) return m[1]!.toLowerCase();
-  return INLINE_DIGEST.test(uri) ? uri : uri.replace(/@[^/@]*$/, '');
+  const git = GIT_REPOSITORY.exec(uri);
+  if (git) return git[1]!;
+  return INLINE_DIGEST.test(uri) ? uri : uri.replace(/@.*$/, '');
 }
 
 /**
@@ -46,12 +52,14 @@ const projectLocationOf = (uri: string): string => (INLINE_DIGEST.test(uri) ? 'i
 
 /**
  * Whether `loc` is among the `known` locations. An archive whose bytes were not logged (`inline`) cannot be told from
- * an earlier inline archive, nor can an archive's digest from the archives of an engine seen only as `inline`.
+ * an earlier inline archive, nor can an archive's digest from the archives of an engine seen only as `inline`. A
+ * known `{link}/{dir}` (kept before locations were repository links) is its repository.
  */
 function isKnown(known: readonly string[], loc: string): boolean {
   if (known.includes(loc)) return true;
   if (loc === 'inline') return known.some((k) => INLINE_DIGEST.test(k));
-  return INLINE_DIGEST.test(loc) && known.includes('inline') && !known.some((k) => INLINE_DIGEST.test(k));
+  if (INLINE_DIGEST.test(loc)) return known.includes('inline') && !known.some((k) => INLINE_DIGEST.test(k));
+  return GIT_REPOSITORY.test(loc) && known.some((k) => k.startsWith(`${loc}/`));
 }
 
 export function isAgentDeployment(ev: NormalizedEvent): boolean {
@@ -96,6 +104,7 @@ export function judgeAgentDeployment(ev: NormalizedEvent, ctx: RuleContext, engi
     summary: `${deployer ?? UNIDENTIFIED} deployed agent ${engine} (${ev.platform}) from ${offenders.join(', ')}; ${before}, and no approved model version covers ${allowed.length ? 'it' : 'the new code'}${unverifiable && offenders.includes('inline') ? ' (its inline source archive is not in the audit log: which code it is cannot be told)' : ''}`,
     details: {
       deployed_code: code, offending_code: offenders, known_locations: allowed.length ? undefined : compared, reason, deployer,
+      revision: typeof ev.details?.agent_source_revision === 'string' ? ev.details.agent_source_revision : undefined,
       agent_source_unverifiable: unverifiable && offenders.includes('inline') ? true : undefined,
       ...eventScope(ev),
     },

@@ -175,6 +175,32 @@ describe('Agent Engine deployments', () => {
       // Listing `inline` itself accepts inline archives unseen.
       expect(agentAlerts([bare], { agent_sources: ['inline'] })).toEqual([]);
     });
+
+    const REPO = `${LOC}/connections/gh/gitRepositoryLinks/agents`;
+    const git = (revision: string, link = REPO, dir = 'support') => ({ sourceCodeSpec: { developerConnectSource: { config: { gitRepositoryLink: link, dir, revision } }, pythonSpec: { version: '3.12' } } });
+
+    it('a Git source is its repository: a new revision (branch, tag, commit) is a release, another repository is agent_source_changed', () => {
+      const first = create(git('feature/login'));
+      expect(first.details?.agent_source_revision).toBe('feature/login');
+      expect(first.ml?.code).toEqual({ repo: REPO });
+      const sha = '3f786850e387550fdab836ed7e6dc881de23001b';
+      const release = update(git(sha), 'spec.source_code_spec.developer_connect_source', 11, 'ci@example.com');
+      expect(release.ml?.code).toEqual({ repo: REPO, commit: sha });
+      expect(agentAlerts([first, update(git('feature/signup'), 'spec', 11, 'ci@example.com'), release, update(git('v1.4.0', REPO, 'support/v2'), 'spec', 12, 'ci@example.com')])).toEqual([]);
+      const fork = update(git('main', `${LOC}/connections/gh/gitRepositoryLinks/agents-fork`), 'spec', 13);
+      const alerts = agentAlerts([first, release, fork]);
+      expect(alerts.map((a) => [a.details.reason, a.details.offending_code, a.details.known_locations, a.details.revision])).toEqual([
+        ['agent_source_changed', [`${LOC}/connections/gh/gitRepositoryLinks/agents-fork/support@main`], [REPO], 'main'],
+      ]);
+    });
+
+    it('the repository link names its project as other names do; agent_sources globs pin revisions', () => {
+      const numbered = create(git('v1.4.0', `${NLOC}/connections/gh/gitRepositoryLinks/agents`, './'));
+      expect(numbered.ml?.deployment?.code_uris).toEqual([`${REPO}@v1.4.0`]);
+      const tags = { agent_sources: [`${REPO}/*@v*`] };
+      expect(agentAlerts([create(git('v1.4.0'))], tags)).toEqual([]);
+      expect(agentAlerts([create(git('mallory-branch'))], tags).map((a) => [a.details.reason, a.details.revision])).toEqual([['agent_source_not_allowed', 'mallory-branch']]);
+    });
   });
 
   it('queries of an engine are invocations of it', () => {
