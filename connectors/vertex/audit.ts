@@ -333,6 +333,9 @@ function targetName(pp: Json, canon: Canon): string | undefined {
   return resourceName;
 }
 
+/** A Git commit SHA (abbreviated or full SHA-1, or SHA-256), as opposed to a branch or tag name. */
+const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+
 /**
  * Normalize the AuditLog payload of a LogEntry: stage/action from the method
  * table (Vertex) or a generic verb mapping (other services), actor, outcome
@@ -341,9 +344,6 @@ function targetName(pp: Json, canon: Canon): string | undefined {
  * @example
  * auditFields(entry, ['production']).action // 'model_version.approve' for MergeVersionAliases ['production']
  */
-/** A Git commit SHA (abbreviated or full SHA-1, or SHA-256), as opposed to a branch or tag name. */
-const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
-
 export function auditFields(entry: LogEntry, approvalAliases: readonly string[], buckets: BucketLists = {}): AuditFields {
   const pp = entry.protoPayload ?? {};
   const methodName = str(pp.methodName) ?? str(entry.resource?.labels?.method) ?? '';
