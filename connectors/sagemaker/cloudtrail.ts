@@ -318,6 +318,9 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
     },
     details: {
       bucket, key, copy_source: str(params['x-amz-copy-source']), access_point: apCall?.arn ?? accessPoint, other_accounts: foreign.length ? foreign : undefined,
+      // A multipart upload's parts and its completion name the same upload (the `uploadId` query parameter): the
+      // rules carry what a part copy put back to the CompleteMultipartUpload that makes it the object.
+      upload_id: /MultipartUpload$|^UploadPart/.test(eventName) ? str(params.uploadId) : undefined,
       // An access point made on a model or training bucket: what a later policy on it shares (platform.artifact_shared).
       access_point_of: eventName === 'CreateAccessPoint' && apCall ? artifact(bucket) : undefined,
       export_of: exported?.of, destination_account: exported?.account, version_rollback: rollback,

@@ -8,8 +8,8 @@ import { str, type Obj } from './util.js';
  * record does not say whether a deleted version was the current one: both are reported as a possible rollback.
  * A DeleteObjects naming versions removes each one as DeleteObject does. An `UploadPartCopy` whose source is an
  * earlier version of the key it uploads to is the same copy back made in parts (larger than 5 GB, or a tool's
- * multipart copy): its record names both sides; the CompleteMultipartUpload that makes it current names only the
- * upload id, so the part copy carries the rollback.
+ * multipart copy): its record names both sides and marks the rollback; the CompleteMultipartUpload that makes it
+ * current names only the key and the upload id (`details.upload_id` on both), and the rules carry the mark to it.
  */
 export interface VersionRollback {
   /** DeleteObject: the version removed (if current, the one before it is served now). */

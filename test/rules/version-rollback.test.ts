@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
-import { RulesConfig } from '../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
+import { MemoryStateStore } from '../../core/state/index.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { parseQueueMessage } from '../../connectors/sagemaker/s3-notifications.js';
 import { ctRecord, norm, normOne } from '../connectors/sagemaker/helpers.js';
@@ -69,21 +70,52 @@ describe('object-version rollback on S3', () => {
     expect(both[1]!.summary).toContain('was rolled back: earlier version v1 copied back over it (CopyObject)');
   });
 
-  it('an earlier version copied back in parts (UploadPartCopy of the same key ?versionId=, then CompleteMultipartUpload) is a rollback of the approved artifact, as CopyObject\'s', () => {
+  it('an earlier version copied back in parts is a rollback of the approved artifact at the CompleteMultipartUpload that makes it current, once, not at the part copies', () => {
     const key = 'fraud/v4/model.tar.gz';
     const upload = '2~iCw_lDY8VoNw4vDzo7IMzUbCsOqIjeP';
-    const parts = [
-      s3('CreateMultipartUpload', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key, uploads: '' }, { bucketName: 'ml-models', key, uploadId: upload }),
-      s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: upload, 'x-amz-copy-source': `ml-models/${key}?versionId=v1`, 'x-amz-copy-source-range': 'bytes=0-5242879' }),
-      s3('CompleteMultipartUpload', '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: upload }, { bucketName: 'ml-models', key, 'x-amz-version-id': 'v5' }),
-    ];
-    expect(normOne(parts[1]!, SM).details).toMatchObject({ version_rollback: { restored_version: 'v1' } });
-    const fired = alerts(events([...approvedPackage(), ...parts])).filter((a) => a.rule_id === 'registry.approved_model_modified');
-    expect(fired.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toContainEqual(['artifact_overwritten', ARTIFACT, { restored_version: 'v1' }]);
-    expect(fired.find((a) => a.details.version_rollback)!.summary).toContain('was rolled back: earlier version v1 copied back over it (UploadPartCopy)');
+    const part = (n: number, id = upload, source = `ml-models/${key}?versionId=v1`) => s3('UploadPartCopy', `2026-11-20T12:00:0${n}Z`, { bucketName: 'ml-models', key, partNumber: String(n), uploadId: id, 'x-amz-copy-source': source, 'x-amz-copy-source-range': `bytes=${(n - 1) * 5242880}-${n * 5242880 - 1}` });
+    const create = s3('CreateMultipartUpload', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key, uploads: '' }, { bucketName: 'ml-models', key, uploadId: upload });
+    const complete = (id = upload, op = 'CompleteMultipartUpload') => s3(op, '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: id }, op === 'CompleteMultipartUpload' ? { bucketName: 'ml-models', key, 'x-amz-version-id': 'v5' } : null);
+    const [p1, p2, done] = [part(1), part(2), complete()];
+    // The part copy is marked, and names its upload as the completion does.
+    expect(normOne(p1, SM).details).toMatchObject({ version_rollback: { restored_version: 'v1' }, upload_id: upload });
+    expect(normOne(done, SM).details).toMatchObject({ upload_id: upload });
+    expect(normOne(done, SM).details?.version_rollback).toBeUndefined();
+    const modified = (records: Record<string, unknown>[]) => alerts(events([...approvedPackage(), ...records])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    // Two parts copied back, then the completion: one rollback finding, on the completion, citing the first part copy.
+    const fired = modified([create, p1, p2, done]).filter((a) => a.details.version_rollback);
+    expect(fired.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toEqual([['artifact_overwritten', ARTIFACT, { restored_version: 'v1' }]]);
+    expect(fired[0]!.summary).toContain('was rolled back: earlier version v1 copied back over it (UploadPartCopy, made current by CompleteMultipartUpload)');
+    expect(fired[0]!.evidence.slice(-2)).toEqual([normOne(p1, SM).id, normOne(done, SM).id]);
+    // Not completed yet, or aborted (then completed under another upload id): the object never became the old version.
+    expect(modified([create, p1, p2]).filter((a) => a.details.version_rollback)).toEqual([]);
+    expect(modified([create, p1, complete(upload, 'AbortMultipartUpload'), done]).filter((a) => a.details.version_rollback)).toEqual([]);
+    expect(modified([create, p1, complete('other-upload')]).filter((a) => a.details.version_rollback)).toEqual([]);
     // A part copied from another key's version is an overwrite, not a rollback.
-    const other = s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: upload, 'x-amz-copy-source': 'ml-models/fraud/v3/model.tar.gz?versionId=v1' });
+    const other = part(1, upload, 'ml-models/fraud/v3/model.tar.gz?versionId=v1');
     expect(normOne(other, SM).details?.version_rollback).toBeUndefined();
+  });
+
+  it('the part copy held for its completion survives a restart (rule state)', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const state = new MemoryStateStore();
+    const run = (records: Record<string, unknown>[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), state);
+      return events(records).flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details?.version_rollback);
+    };
+    expect(run([...approvedPackage(), s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: 'u1', 'x-amz-copy-source': `ml-models/${key}?versionId=v1` })])).toEqual([]);
+    const after = run([s3('CompleteMultipartUpload', '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: 'u1' })]);
+    expect(after.map((a) => a.details?.version_rollback)).toEqual([{ restored_version: 'v1' }]);
+  });
+
+  it('part copies held for their completion are bounded: the oldest upload of more than 200 waiting is forgotten', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const part = (id: string) => s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });
+    const parts = Array.from({ length: 201 }, (_, i) => part(`u${i}`));
+    const complete = (id: string) => s3('CompleteMultipartUpload', '2026-11-20T12:01:00Z', { bucketName: 'ml-models', key, uploadId: id });
+    const rolledBack = (id: string) => alerts(events([...approvedPackage(), ...parts, complete(id)])).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details.version_rollback);
+    expect(rolledBack('u0')).toEqual([]);
+    expect(rolledBack('u1')).toHaveLength(1);
   });
 
   it('training data rolled back by its own pipeline: no alert (a known writer), the event says it was a rollback; by an unfamiliar writer, the alert says so', () => {

@@ -5,6 +5,7 @@ import { setting, versionEntity, type KindImpl, type RuleContext } from './conte
 import { KIND_DEFAULTS } from '../defaults.js';
 import { ADV_GRACE_MS } from './adversarial.js';
 import { listVersionState, noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
+import { multipartRollback } from './multipart.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -62,20 +63,24 @@ const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
  * model.tar.gz): the approved bytes are replaced under the same name, whatever registry the version is in.
  */
 function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
+  // A part copied back from an earlier version changes the object only once its upload completes: judged then, once.
+  const carried = multipartRollback(ev, ctx);
+  if (carried === 'held' || !OBJECT_WRITE.test(ev.action)) return;
   const data = ev.ml?.data;
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
   const seen = new Set<string>();
   for (const uri of written) {
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
-    const rollback = versionRollbackOf(ev, uri);
+    const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
+    const operation = carried ? `${carried.partOperation}, made current by ${ev.operation}` : ev.operation;
     for (const v of ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked) {
       if (seen.has(v.key) || v.approval?.state !== 'approved' || !v.artifact) continue;
       seen.add(v.key);
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
       const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';
       ctx.detect({
-        entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ev.id], title: 'Approved model version changed after approval',
-        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
+        entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried ? [carried.partEvent] : []), ev.id], title: 'Approved model version changed after approval',
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}`,
         details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback },
       });
     }
@@ -118,7 +123,7 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   // The evidence tags taken per version follow a rename of their model (the registry's records do).
   const renamed = renameOf(ev);
   if (renamed) return renameVersionState(ctx, 'advtag', ev.platform, renamed.from, renamed.to, serverScopeOf(ev));
-  if (OBJECT_WRITE.test(ev.action)) return judgeArtifactWrite(ev, ctx);
+  if (OBJECT_WRITE.test(ev.action) || ev.operation === 'AbortMultipartUpload') return judgeArtifactWrite(ev, ctx);
   const approving = approvalOf(ev, ctx.cfg) === 'approved';
   if (!approving && (!anyGlob(setting(ctx, 'actions'), ev.action) || approvalOf(ev, ctx.cfg))) return;
   let ref = modelRefOf(ev, ctx.cfg);
