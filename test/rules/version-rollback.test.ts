@@ -34,6 +34,16 @@ function s3(eventName: string, time: string, params: Record<string, unknown>, re
     resources: [{ type: 'AWS::S3::Object', ARN: `${arn}/${params.key as string}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: arn }] });
 }
 
+/** A SageMaker training job reading `input` (what ingestion.unfamiliar_writer learns as the data's readers). */
+function trainingJob(time: string, name: string, input: string): Record<string, unknown> {
+  return call('CreateTrainingJob', time, {
+    trainingJobName: name, roleArn: `arn:aws:iam::${ACCOUNT}:role/SageMakerExec`, enableNetworkIsolation: true,
+    algorithmSpecification: { trainingImage: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:${'a'.repeat(64)}`, trainingInputMode: 'File' },
+    inputDataConfig: [{ channelName: 'train', dataSource: { s3DataSource: { s3DataType: 'S3Prefix', s3Uri: input } } }],
+    outputDataConfig: { s3OutputPath: 's3://ml-models/churn/' }, resourceConfig: { instanceCount: 1, instanceType: 'ml.m5.xlarge', volumeSizeInGB: 30 }, stoppingCondition: { maxRuntimeInSeconds: 3600 },
+  }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { trainingJobArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:training-job/${name}` } });
+}
+
 const events = (records: Record<string, unknown>[]): NormalizedEvent[] => records.flatMap((r) => norm(r, SM).events);
 const alerts = (evs: NormalizedEvent[]): Alert[] => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts;
 
@@ -87,7 +97,7 @@ describe('object-version rollback on S3', () => {
     expect(fired.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toEqual([['artifact_overwritten', ARTIFACT, { restored_version: 'v1' }]]);
     expect(fired[0]!.summary).toContain('was rolled back: earlier version v1 copied back over it (UploadPartCopy, made current by CompleteMultipartUpload)');
     expect(fired[0]!.evidence.slice(-2)).toEqual([normOne(p1, SM).id, normOne(done, SM).id]);
-    // Not completed yet, or aborted (then completed under another upload id): the object never became the old version.
+    // Not completed yet, aborted (a completion naming it afterwards finds nothing held), or another upload completed: no rollback.
     expect(modified([create, p1, p2]).filter((a) => a.details.version_rollback)).toEqual([]);
     expect(modified([create, p1, complete(upload, 'AbortMultipartUpload'), done]).filter((a) => a.details.version_rollback)).toEqual([]);
     expect(modified([create, p1, complete('other-upload')]).filter((a) => a.details.version_rollback)).toEqual([]);
@@ -118,7 +128,7 @@ describe('object-version rollback on S3', () => {
     expect(rolledBack('u1')).toHaveLength(1);
   });
 
-  it('training data rolled back by its own pipeline: no alert (a known writer), the event says it was a rollback; by an unfamiliar writer, the alert says so', () => {
+  it('training data no job has read, rolled back by its own pipeline: no alert (a known writer), the event says it was a rollback; by an unfamiliar writer, the alert says so', () => {
     // Nine nights of the pipeline writing churn/: its writers are learned (min_history 7 d).
     const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
     const rollback = s3('CopyObject', '2026-11-10T03:00:00Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', 'x-amz-copy-source': 'ml-training-data/churn/part-8.parquet?versionId=p0' }, { 'x-amz-version-id': 'p9' });
@@ -130,6 +140,33 @@ describe('object-version rollback on S3', () => {
     const fired = alerts(events([...history, byStranger])).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
     expect(fired.map((a) => a.details.version_rollback)).toEqual([{ removed_version: 'p8' }]);
     expect(fired[0]!.summary).toContain('(DeleteObject: version p8 removed');
+  });
+
+  it('a known writer putting back an earlier version of training data a training job read is a medium finding of ingestion.unfamiliar_writer, once; data no job read, or a version deleted, stays in the event', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const trained = trainingJob('2026-11-09T04:00:00Z', 'churn-train-1109', 's3://ml-training-data/churn/');
+    const back = s3('CopyObject', '2026-11-10T03:00:00Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', 'x-amz-copy-source': 'ml-training-data/churn/part-8.parquet?versionId=p0' }, { 'x-amz-version-id': 'p9' });
+    const writerAlerts = (records: Record<string, unknown>[]) => alerts(events(records)).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
+    const fired = writerAlerts([...history, trained, back]);
+    expect(fired.map((a) => [a.severity, a.entity.id, a.evidence, a.details.finding, a.details.object, a.details.read_by, a.details.version_rollback])).toEqual([
+      ['medium', 's3://ml-training-data/churn/', [normOne(back, SM).id], 'trained_data_rolled_back', 's3://ml-training-data/churn/part-8.parquet', ['churn-train'], { restored_version: 'p0' }],
+    ]);
+    expect(fired[0]!.summary).toContain('rolled back s3://ml-training-data/churn/part-8.parquet (CopyObject: earlier version p0 copied back over it); read by training jobs churn-train');
+    // No training job read it yet (a data engineer fixing a file before anyone trained on it): visible in the event only.
+    expect(writerAlerts([...history, back])).toEqual([]);
+    // A version deleted may be the cleanup of a noncurrent one: no finding either.
+    const removed = s3('DeleteObject', '2026-11-10T03:00:00Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', versionId: 'p8' });
+    expect(writerAlerts([...history, trained, removed])).toEqual([]);
+    // Copied back in parts: judged at the completion, once.
+    const part = (n: number) => s3('UploadPartCopy', `2026-11-10T03:00:0${n}Z`, { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', partNumber: String(n), uploadId: 'up-1', 'x-amz-copy-source': 'ml-training-data/churn/part-8.parquet?versionId=p0' });
+    const done = s3('CompleteMultipartUpload', '2026-11-10T03:00:09Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', uploadId: 'up-1' });
+    const first = part(1);
+    const inParts = writerAlerts([...history, trained, first, part(2), done]);
+    expect(inParts.map((a) => [a.evidence, a.details.operation, a.details.version_rollback])).toEqual([[[normOne(first, SM).id, normOne(done, SM).id], 'UploadPartCopy, made current by CompleteMultipartUpload', { restored_version: 'p0' }]]);
+    // An unfamiliar writer's rollback is that writer's finding (it says rollback), not a second one.
+    const mallory = { ...etl, principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, type: 'IAMUser', userName: 'mallory', sessionContext: undefined };
+    const byStranger = writerAlerts([...history, trained, { ...back, userIdentity: mallory }]);
+    expect(byStranger.map((a) => [a.details.finding, a.details.identity, a.details.version_rollback])).toEqual([[undefined, 'mallory', { restored_version: 'p0' }]]);
   });
 
   it('lifecycle expirations raise nothing: CloudTrail does not log them (S3 acts on internal endpoints), and their EventBridge events and S3 notifications are not read as object calls', () => {

@@ -1,7 +1,8 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamilyOf, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText } from '../facts.js';
+import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamilyOf, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText, type VersionRollback } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
+import { multipartRollback, type CarriedRollback } from './multipart.js';
 
 /**
  * Where training data comes from and who puts it there (MITRE ATLAS AML.T0020, poison training data): a write
@@ -93,9 +94,32 @@ function readersOf(ctx: RuleContext, source: string, object: string | undefined)
   return [...new Set(readers.filter((r) => (object ?? source).startsWith(r.uri) || r.uri.startsWith(source)).map((r) => r.family))];
 }
 
+/**
+ * A known writer's rollback of training data that training jobs have read (MITRE ATLAS AML.T0020 by restoring an
+ * older, possibly poisoned, version): their next run trains on the older bytes, and the models they made no longer
+ * match their data. Only an earlier version copied back is judged — a deleted version may be the cleanup of an old
+ * one (the record does not say whether it was current) — and only data a training job read: a data engineer fixing
+ * a file no job has trained on yet stays in the event's `details.version_rollback`.
+ */
+function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { identity: string; source: string; named: string; object: string; rollback: VersionRollback; carried?: CarriedRollback }): void {
+  const { identity, source, named, object, rollback, carried } = at;
+  if (!rollback.restored_version) return;
+  const readBy = readersOf(ctx, source, object);
+  if (!readBy.length) return;
+  const operation = carried ? `${carried.partOperation}, made current by ${ev.operation}` : ev.operation;
+  ctx.detect({
+    entity: namedEntity('data_source', source, named, ev.platform), key: `rollback|${object}`, evidence: [...(carried ? [carried.partEvent] : []), ev.id], title: 'Training data read by training jobs rolled back to an earlier version',
+    summary: `${identity} rolled back ${object} (${operation}: ${versionRollbackText(rollback)}); read by training jobs ${readBy.slice(0, 5).join(', ')}${readBy.length > 5 ? ` and ${readBy.length - 5} more` : ''}: their next run trains on the earlier version`,
+    details: { finding: 'trained_data_rolled_back', identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, read_by: readBy.slice(0, 20), version_rollback: rollback },
+  });
+}
+
 export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   if (isJobSubmission(ev)) return learnReaders(ev, ctx);
-  if (ev.outcome === 'failure' || !anyGlob(setting(ctx, 'data_write_actions'), ev.action)) return;
+  if (ev.outcome === 'failure') return;
+  // An aborted multipart upload forgets the rollback its part copies were holding (see multipart.ts).
+  if (ev.operation === 'AbortMultipartUpload') return void multipartRollback(ev, ctx);
+  if (!anyGlob(setting(ctx, 'data_write_actions'), ev.action)) return;
   const uris = writtenUris(ev);
   const trainingData = setting<string[]>(ctx, 'training_data_uris');
   const onTrainingData = trainingData.length > 0 && uris.some((u) => anyGlob(trainingData, u));
@@ -126,18 +150,22 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   // makes it: judged by the bucket's writers, once those are learned.
   const fresh = Object.keys(learned.w.writers).length === 0;
   const by = judgedBy(learned) ? learned : fresh && bucket && store !== source && judgedBy(bucket) ? bucket : undefined;
+  // A part copied back from an earlier version is a rollback once its upload completes: the completion carries it.
+  const carried = multipartRollback(ev, ctx);
+  const rollback = carried && carried !== 'held' ? carried.rollback : versionRollbackOf(ev, object);
   if (by && !(who in by.w.writers)) {
     const known = Object.keys(by.w.writers);
     // What a copy or an import brought in: where the data came from.
     const copied = ev.ml?.data?.inputs ?? [];
     const readBy = readersOf(ctx, source, object);
-    const rollback = versionRollbackOf(ev, object);
     ctx.detect({
       entity: namedEntity('data_source', source, named, ev.platform), key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
       summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
       details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined, version_rollback: rollback },
     });
   }
+  // A writer not judged a stranger here (known, or the source still learning) rolling back data jobs trained on.
+  else if (rollback && object && carried !== 'held') judgeTrainedDataRollback(ev, ctx, { identity, source, named, object, rollback, carried });
   // Learned after judging (as schema_mismatch accepts a change once alerted): a new pipeline alerts once, not daily.
   for (const x of bucket ? [learned, bucket] : [learned]) {
     x.w.writers[who] = Math.max(x.w.writers[who] ?? 0, t);
