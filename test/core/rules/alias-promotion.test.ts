@@ -1,34 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { replayEvents } from '../../../bridge/replay.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
+import { alertsOf, champion, releases, version, webhookEvents, type Delivery } from './mlflow-deliveries.js';
 
 /**
  * Moving MLflow's approval alias is the deployment: serving loads `models:/fraud@champion`. These are the
  * bodies MLflow 3.x webhooks send (`_send_webhook_request` envelope), normalized as the webhook route does.
  */
-type Delivery = [entity: string, action: string, timestamp: string, data: Record<string, unknown>];
-function deliveries(...bodies: Delivery[]): NormalizedEvent[] {
-  return bodies.flatMap(([entity, action, timestamp, data], i) =>
-    normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${timestamp}-${i}` } }).events,
-  );
-}
-const alertsOf = (evs: NormalizedEvent[], rule: string) => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
-
-const version = (ts: string, v: string): Delivery =>
-  ['model_version', 'created', ts, { name: 'fraud', version: v, source: `models:/m-${v}00aa`, run_id: `run${v}`, tags: { adversarial_accuracy: '0.9' }, description: null }];
-const champion = (ts: string, v: string): Delivery => ['model_version_alias', 'created', ts, { name: 'fraud', alias: 'champion', version: v }];
-
-/** Two releases: champion on v1, then on v2 (a normal CI promotion). */
-const releases = (): Delivery[] => [
-  ['registered_model', 'created', '2026-11-20T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
-  version('2026-11-20T10:01:00.000000+00:00', '1'),
-  champion('2026-11-20T10:02:00.000000+00:00', '1'),
-  version('2026-11-22T10:01:00.000000+00:00', '2'),
-  champion('2026-11-22T10:02:00.000000+00:00', '2'),
-];
+const deliveries = (...bodies: Delivery[]): NormalizedEvent[] => webhookEvents(undefined, ...bodies);
 
 describe('the champion alias moved onto a rejected version', () => {
   it('is an unapproved deployment naming the alias and the versions it moved between', () => {

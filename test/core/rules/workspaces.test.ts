@@ -4,6 +4,7 @@ import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, stableId, type NormalizedEvent } from '../../../core/schema/index.js';
+import { alertsOf, champion, releases, tag, version, webhookEvents } from './mlflow-deliveries.js';
 
 /**
  * One MLflow server run with MLFLOW_ENABLE_WORKSPACES hosts workspaces whose registered-model names are their own
@@ -11,30 +12,7 @@ import { fromServer, stableId, type NormalizedEvent } from '../../../core/schema
  * say which workspace a change was made in (the envelope's `workspace`, `_send_webhook_request`). These are such
  * bodies, normalized as the webhook route does.
  */
-type Delivery = [entity: string, action: string, timestamp: string, data: Record<string, unknown>];
-
-function deliveries(workspace: string | undefined, ...bodies: Delivery[]): NormalizedEvent[] {
-  return bodies.flatMap(([entity, action, timestamp, data], i) =>
-    normalizeMlflow({ entity, action, timestamp, data, ...(workspace === undefined ? {} : { workspace }) }, {
-      channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${workspace}-${timestamp}-${i}` },
-    }).events,
-  );
-}
-const alertsOf = (evs: NormalizedEvent[], rule: string) => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
-
-const version = (ts: string, v: string): Delivery =>
-  ['model_version', 'created', ts, { name: 'fraud', version: v, source: `models:/m-${v}00aa`, run_id: `run${v}`, tags: { adversarial_accuracy: '0.9' }, description: null }];
-const champion = (ts: string, v: string): Delivery => ['model_version_alias', 'created', ts, { name: 'fraud', alias: 'champion', version: v }];
-const tag = (ts: string, v: string, key: string, value: string): Delivery => ['model_version_tag', 'set', ts, { name: 'fraud', version: v, key, value }];
-
-/** Two releases: champion on v1, then on v2. */
-const releases = (): Delivery[] => [
-  ['registered_model', 'created', '2026-11-20T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
-  version('2026-11-20T10:01:00.000000+00:00', '1'),
-  champion('2026-11-20T10:02:00.000000+00:00', '1'),
-  version('2026-11-22T10:01:00.000000+00:00', '2'),
-  champion('2026-11-22T10:02:00.000000+00:00', '2'),
-];
+const deliveries = webhookEvents;
 
 describe('MLflow workspaces in the rule state', () => {
   it("one workspace's approval does not vouch for another's fraud/3; its own approved version changed is alerted, naming the workspace", () => {
