@@ -1,7 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { readFileSync } from 'node:fs';
-import type { ConnectorDeps } from '../../../core/connector.js';
+import type { ConnectorDeps, Poller } from '../../../core/connector.js';
 import { Ingestor } from '../../../core/ingest.js';
 import { silentLogger } from '../../../core/log.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
@@ -39,15 +39,18 @@ export interface Harness {
   spool: Spool;
   events(): NormalizedEvent[];
   clock: { now: number };
+  /** The connector's pollers (its registry auditors) over the same spool and clock, not started. */
+  pollers(): Array<Poller & { runOnce(): Promise<boolean> }>;
   close(): Promise<void>;
 }
 
 /** A real HTTP server on 127.0.0.1:0 with the MLflow routes mounted over an in-memory spool. */
-export async function startWebhookServer(config: Record<string, unknown>, nowMs: number, opts: { unverifiedBodyBytes?: number } = {}): Promise<Harness> {
+export async function startWebhookServer(config: Record<string, unknown>, nowMs: number, opts: { unverifiedBodyBytes?: number; clock?: { now: number } } = {}): Promise<Harness> {
   const spool = Spool.open({ dir: ':memory:' });
   const logger = silentLogger();
   const ingest = new Ingestor(spool, logger);
-  const clock = { now: nowMs };
+  // A test's own clock (moved between polls) when it passes one.
+  const clock = opts.clock ?? { now: nowMs };
   const plugin = createMlflowConnector({ now: () => clock.now, unverifiedBodyBytes: opts.unverifiedBodyBytes });
   const app = new Hono();
   const deps: ConnectorDeps<MlflowConfig> = {
@@ -70,9 +73,13 @@ export async function startWebhookServer(config: Record<string, unknown>, nowMs:
     url: `http://127.0.0.1:${port}`,
     spool,
     clock,
-    events: () => spool.read('test', 10_000).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as NormalizedEvent),
+    events: () => spool.read('test', 100_000).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as NormalizedEvent),
+    pollers: () => plugin.pollers!(deps) as Array<Poller & { runOnce(): Promise<boolean> }>,
     close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
       spool.close();
     },
   };

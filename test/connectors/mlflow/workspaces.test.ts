@@ -1,21 +1,13 @@
-import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
-import { createMlflowConnector } from '../../../connectors/mlflow/index.js';
 import { mlflowSignature } from '../../../connectors/mlflow/signature.js';
-import type { ConnectorDeps, Poller } from '../../../core/connector.js';
-import { Ingestor } from '../../../core/ingest.js';
-import { silentLogger } from '../../../core/log.js';
+import type { Poller } from '../../../core/connector.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
-import { Spool } from '../../../core/spool/index.js';
 import { FakeMlflow } from './fake-mlflow.js';
+import { startWebhookServer, type Harness } from './helpers.js';
 
 /**
  * One MLflow tracking server run with MLFLOW_ENABLE_WORKSPACES, workspaces team-a and team-b each with a
@@ -31,29 +23,12 @@ const poll = (url: string, extra: Record<string, unknown> = {}) => ({ tracking_u
 
 describe('an MLflow server with workspaces: webhooks and one registry auditor per workspace', () => {
   let fake: FakeMlflow;
-  let dir: string;
-  let spool: Spool;
-  let server: ServerType;
-  let bridgePort = 0;
-  let deps: ConnectorDeps<MlflowConfig>;
-  let plugin: ReturnType<typeof createMlflowConnector>;
+  let h: Harness | undefined;
   const clock = { now: T0 };
 
   async function start(cfg: Record<string, unknown>): Promise<Array<Poller & { runOnce(): Promise<boolean> }>> {
-    dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-workspaces-'));
-    spool = Spool.open({ dir });
-    const logger = silentLogger();
-    deps = { config: MlflowConfig.parse(cfg), ingest: new Ingestor(spool, logger), spool, logger, server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
-    plugin = createMlflowConnector({ now: () => clock.now });
-    const app = new Hono();
-    plugin.routes!(app, deps);
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-        bridgePort = info.port;
-        resolve(s);
-      });
-    });
-    return plugin.pollers!(deps) as Array<Poller & { runOnce(): Promise<boolean> }>;
+    h = await startWebhookServer(cfg, T0, { clock });
+    return h.pollers();
   }
 
   beforeEach(async () => {
@@ -69,13 +44,9 @@ describe('an MLflow server with workspaces: webhooks and one registry auditor pe
     fake.addVersion('fraud', '1', T0 - 86_400_000, { 'model.pkl': 'd1' }, { tags: { approved: 'true' } });
   });
   afterEach(async () => {
-    await new Promise<void>((r) => {
-      server.close(() => r());
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
-    spool.close();
+    await h?.close();
+    h = undefined;
     await fake.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** MLflow's webhook delivery (`_send_webhook_request` with workspaces on: `workspace` after `data`), signed. */
@@ -83,12 +54,12 @@ describe('an MLflow server with workspaces: webhooks and one registry auditor pe
     const body = JSON.stringify({ entity, action, timestamp: iso(clock.now), data, workspace });
     const id = randomUUID();
     const ts = String(Math.floor(clock.now / 1000));
-    const res = await fetch(`http://127.0.0.1:${bridgePort}/v1/ingest/mlflow`, {
+    const res = await fetch(`${h!.url}/v1/ingest/mlflow`, {
       method: 'POST', body, headers: { 'content-type': 'application/json', 'x-mlflow-delivery-id': id, 'x-mlflow-timestamp': ts, 'x-mlflow-signature': mlflowSignature(SECRET, id, ts, body) },
     });
     expect(res.status).toBe(200);
   }
-  const events = () => spool.read('test', 100_000).filter((r) => r.kind === 'event').map((r) => JSON.parse(r.body) as NormalizedEvent);
+  const events = (): NormalizedEvent[] => h!.events();
 
   it('audits each listed workspace with its header, keeps its own snapshot and scopes its events to the workspace', async () => {
     const [a, b, ...rest] = await start({ webhook_secrets: [SECRET], poll: poll(fake.url, { workspaces: ['team-a', 'team-b'] }) });
