@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
-import { SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
+import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 
 /** A list given either as a YAML list or as one comma-separated string (env style). */
 const stringList = z
@@ -62,7 +62,7 @@ export const PollConfig = z.strictObject({
    * workspace only (no header), as on a server without workspaces. Listed, not discovered: MLflow lists only the
    * workspaces the auditor's user may see, so a listing would drop one silently when a permission changes.
    */
-  workspaces: z.array(z.string().regex(SERVER_ID, `each workspace: ${SERVER_ID_MESSAGE}`)).default([])
+  workspaces: z.array(z.string().regex(MLFLOW_WORKSPACE, `each workspace: ${MLFLOW_WORKSPACE_MESSAGE}`)).default([])
     .refine((ws) => new Set(ws).size === ws.length, 'a workspace is listed twice'),
 });
 export type PollConfig = z.infer<typeof PollConfig>;

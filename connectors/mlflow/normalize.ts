@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
-import { contentId, fromWorkspace, isAction, makeEvent, SERVER_ID, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
+import { contentId, fromWorkspace, isAction, makeEvent, MLFLOW_WORKSPACE, stableId, toRfc3339, type Action, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { approvalFromTag, isApprovalAlias, isApprovalStage, type Approval } from './approval.js';
 import { webhookChange } from './change.js';
 import type { MlflowConfig } from './config.js';
@@ -152,9 +152,9 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   }
   const env = parsed.data;
   // MLflow names workspaces as Kubernetes names namespaces (WorkspaceNameValidator): never a `:` or `/`, which
-  // would make the rule state's scoped names (`team/a:fraud/3`) ambiguous.
-  if (env.workspace !== undefined && !SERVER_ID.test(env.workspace)) {
-    return reject(record, `workspace ${JSON.stringify(env.workspace)} is not an MLflow workspace name (letters, digits, "-", "_", ".", 1-63 characters)`, 'workspace');
+  // would make the rule state's scoped names (`team/a:fraud/3`) ambiguous, nor upper case (`Default` is no `default`).
+  if (env.workspace !== undefined && !MLFLOW_WORKSPACE.test(env.workspace)) {
+    return reject(record, `workspace ${JSON.stringify(env.workspace)} is not an MLflow workspace name (lowercase letters, digits and "-", 2-63 characters)`, 'workspace');
   }
   const key = `${env.entity}.${env.action}`;
   const time = toRfc3339(env.timestamp);

@@ -34,6 +34,15 @@ export function fromServer(ev: NormalizedEvent, server: string): NormalizedEvent
 export const MLFLOW_DEFAULT_WORKSPACE = 'default';
 
 /**
+ * An MLflow workspace name as MLflow's WorkspaceNameValidator (mlflow/store/workspace/abstract_store.py) has it: a
+ * Kubernetes DNS label, 2-63 lowercase letters, digits or `-`. The server checks every `X-MLFLOW-WORKSPACE` header
+ * against it, so a webhook's envelope never names another and an auditor listing another only fails at its first
+ * request. Kept this strict, `Default` or `team_a` can never become a scope beside `default` or `team-a`.
+ */
+export const MLFLOW_WORKSPACE = /^[a-z0-9][-a-z0-9]{0,61}[a-z0-9]$/;
+export const MLFLOW_WORKSPACE_MESSAGE = 'expected an MLflow workspace name: 2-63 lowercase letters, digits or "-", starting and ending with a letter or digit';
+
+/**
  * An MLflow event of the named workspace `workspace` (the webhook envelope's `workspace`, the workspace the
  * registry auditor asked with `X-MLFLOW-WORKSPACE`): registered-model names are unique per workspace, so
  * `cloud.project` names it and scopes the rules' state and alert entities to it within its server (core/rules/

@@ -155,4 +155,13 @@ describe('connectors.mlflow.poll.workspaces config', () => {
     expect(MlflowConfig.safeParse({ poll: { workspaces: 'team-a' } }).success).toBe(false);
     expect(MlflowConfig.safeParse({ servers: [{ id: 'team', poll: { tracking_uri: 'http://127.0.0.1:1', workspaces: ['x', 'x'] } }] }).success).toBe(false);
   });
+
+  it("a name MLflow's WorkspaceNameValidator refuses is a config error naming the key, not an auditor failing at its first request", () => {
+    for (const name of ['Team-A', 'team_a', 'team.a', 'Default', 'a', 'team-']) {
+      const r = MlflowConfig.safeParse({ poll: { workspaces: ['team-a', name] } });
+      expect(r.success, name).toBe(false);
+      expect(r.error?.issues[0]?.path, name).toEqual(['poll', 'workspaces', 1]);
+    }
+    expect(MlflowConfig.safeParse({ servers: [{ id: 'team', poll: { tracking_uri: 'http://127.0.0.1:1', workspaces: ['Fraud'] } }] }).error?.issues[0]?.path).toEqual(['servers', 0, 'poll', 'workspaces', 0]);
+  });
 });

@@ -110,4 +110,16 @@ describe('the webhook envelope of a server with workspaces', () => {
       expect(out.rejected[0]).toMatchObject({ field: 'workspace' });
     }
   });
+
+  it("an envelope workspace MLflow's WorkspaceNameValidator refuses is rejected: `Default` never becomes a scope beside `default`", () => {
+    // MLflow checks every X-MLFLOW-WORKSPACE against a lowercase DNS label (2-63), so no signed delivery names these.
+    const normalize = (workspace: string) => normalizeMlflow({ entity: 'registered_model', action: 'created', timestamp: '2026-03-02T09:00:00+00:00', data: { name: 'fraud' }, workspace },
+      { channel: 'mlflow.webhook', receivedTime: '2026-03-02T09:00:00Z', keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: 'x' } });
+    for (const workspace of ['Default', 'Team-A', 'team_a', 'team.a', 'a', '-team', 'team-', 'te\u0430m', 'a'.repeat(64)]) {
+      const out = normalize(workspace);
+      expect(out.events, workspace).toEqual([]);
+      expect(out.rejected[0], workspace).toMatchObject({ field: 'workspace' });
+    }
+    for (const workspace of ['default', 'team-a', 'ab', '123', 'a'.repeat(63)]) expect(normalize(workspace).events, workspace).toHaveLength(1);
+  });
 });
