@@ -80,6 +80,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     port: cfg.server.port,
     ingestToken: cfg.server.ingest_token,
     bodyLimitBytes: cfg.server.body_limit_bytes,
+    plainHttp: true,
   };
 
   const sinkEntries = cfg.sinks.filter((s) => s.config.enabled);

@@ -78,6 +78,11 @@ export interface ServerSettings {
   port: number;
   ingestToken?: string;
   bodyLimitBytes: number;
+  /**
+   * The routes are served over plain HTTP (`mltrail serve`): no client certificate is ever verified here, so a
+   * route that can authenticate by one says at start when that is configured. Unset where the embedder does not say.
+   */
+  plainHttp?: boolean;
 }
 
 export interface ConnectorDeps<C = unknown> {

@@ -137,6 +137,15 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.kubeflow.clusters' }, 'a cluster token equals MLTRAIL_INGEST_TOKEN: its batches are read as that cluster\'s; give the default cluster and each configured cluster a token of its own');
   }
+  // Over plain HTTP no certificate is verified: an apiserver configured to authenticate by one only would see every
+  // batch refused (401, which it drops after five tries; 503 only when no token is configured at all). Said at start.
+  const subjectKeys = [
+    ...(cfg.audit.client_cert_subjects.length ? ['connectors.kubeflow.audit.client_cert_subjects'] : []),
+    ...cfg.clusters.flatMap((cl, i) => (cl.client_cert_subjects?.length ? [`connectors.kubeflow.clusters.${i}.client_cert_subjects`] : [])),
+  ];
+  if (deps.server.plainHttp && subjectKeys.length) {
+    deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_keys: subjectKeys }, `${subjectKeys.join(', ')}: this bridge listens on plain HTTP, where no client certificate is verified; those apiservers need a bearer token (MLTRAIL_INGEST_TOKEN or the cluster's token), or TLS ending in a process that embeds the app with requestCert`);
+  }
   const counter = filteredCounter(deps);
 
   app.post(AUDIT_ROUTE, async (c) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
 import { startBridge } from '../../../bridge/runtime.js';
-import { silentLogger } from '../../../core/log.js';
+import { createLogger, silentLogger } from '../../../core/log.js';
 import { FakeMlmd, seedKfpRun } from './fake-mlmd.js';
 import { auditEvent } from './helpers.js';
 
@@ -42,5 +42,30 @@ describe('kubeflow connector inside the bridge', () => {
     await expect
       .poll(() => bridge.spool.read('probe', 1000).map((r) => JSON.parse(r.body).channel as string), { timeout: 5000 })
       .toEqual(expect.arrayContaining(['kubeflow.k8s_audit', 'kubeflow.mlmd']));
+  });
+
+  it('says at start that client certificate subjects cannot work: the bridge listens on plain HTTP, so such an apiserver is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-bridge-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const start = async (kubeflow: Record<string, unknown>) => {
+      const logged: Array<Record<string, unknown>> = [];
+      const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+      const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dir }, overrides: { server: { port: 0 }, connectors: { kubeflow } } });
+      cfg.spool.synchronous = 'NORMAL';
+      const bridge = await startBridge(cfg, { logger, env: {} });
+      return { bridge, warned: () => logged.filter((l) => Array.isArray(l.config_keys)) };
+    };
+    // A cluster with a token beside one with subjects only: no 503 tells the second what is wrong.
+    const { bridge, warned } = await start({ audit: { client_cert_subjects: ['kube-apiserver-audit'] }, clusters: [{ id: 'cluster-b', token: 'cluster-b-token-123456' }, { id: 'edge-1', client_cert_subjects: ['edge-1-kube-apiserver'] }] });
+    expect(warned()).toHaveLength(1);
+    expect(warned()[0]).toMatchObject({ level: 40, code: 'MLTRAIL_ERR_CONFIG', config_keys: ['connectors.kubeflow.audit.client_cert_subjects', 'connectors.kubeflow.clusters.1.client_cert_subjects'] });
+    expect(String(warned()[0]!.msg)).toContain('plain HTTP');
+    const res = await fetch(`${bridge.url}/v1/ingest/kubeflow/k8s-audit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [] }) });
+    expect(res.status).toBe(401);
+    await bridge.stop();
+    // Tokens only: nothing to say.
+    const quiet = await start({ clusters: [{ id: 'cluster-b', token: 'cluster-b-token-123456' }] });
+    cleanup.push(() => quiet.bridge.stop());
+    expect(quiet.warned()).toEqual([]);
   });
 });
