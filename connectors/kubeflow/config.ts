@@ -98,7 +98,7 @@ export const MlmdConfig = z.strictObject({
 
 export const KfpConfig = z.strictObject({
   /** Base URL of the KFP API server, e.g. http://ml-pipeline.kubeflow:8888; the poller runs only when set. */
-  url: z.string().url().optional(),
+  url: z.url({ protocol: /^https?$/, error: 'must be the http(s):// URL of the KFP API server, e.g. http://ml-pipeline.kubeflow:8888' }).optional(),
   /** Bearer token (a ServiceAccount token with audience pipelines.kubeflow.org). */
   token: z.string().min(1).optional(),
   /** File holding the bearer token, re-read every poll (a projected, rotating ServiceAccount token). */
@@ -200,9 +200,13 @@ export const KubeflowConfig = z.strictObject({
 
 export type KubeflowConfig = z.infer<typeof KubeflowConfig>;
 
-/** A KFP base URL as the pollers use it (no trailing slash): two spellings of one server compare equal. */
+/**
+ * A KFP base URL as the pollers use it (WHATWG-normalized: host lower-cased, a default port dropped; no trailing
+ * slash): two spellings of one server compare equal.
+ */
 export function kfpBase(url: string): string {
-  return url.replace(/\/+$/, '');
+  // The config's checks still run on a URL zod refused (its own issue names it): compared as written then.
+  return (URL.canParse(url) ? new URL(url).href : url).replace(/\/+$/, '');
 }
 
 /**

@@ -189,6 +189,11 @@ describe('config of a cluster\'s pollers', () => {
     expect(err(clusters({ id: 'b', token: 't-b', kfp: { url, token_file: '/nonexistent/kfp-token' } }))).toMatch(/connectors\.kubeflow\.clusters\.1\.kfp\.token_file: cannot read/);
     // One KFP / MLMD is one cluster's: polled for two, its runs would go out twice under two ids.
     expect(err({ kfp: { url }, clusters: [{ id: 'b', kfp: { url: `${url}/` } }] })).toMatch(/connectors\.kubeflow\.clusters\.0\.kfp\.url: .*default cluster/);
+    // However its URL is spelt: host case, a default port.
+    expect(err({ kfp: { url: 'http://ml-pipeline.kubeflow' }, clusters: [{ id: 'b', kfp: { url: 'http://ML-Pipeline.Kubeflow:80/' } }] })).toMatch(/connectors\.kubeflow\.clusters\.0\.kfp\.url: .*default cluster/);
+    // Polled with fetch: only http(s) (ftp:, file: failed at the first poll instead).
+    expect(err(clusters({ id: 'b', kfp: { url: 'ftp://kfp.example:21' } }))).toMatch(/connectors\.kubeflow\.clusters\.1\.kfp\.url: must be the http\(s\):\/\/ URL/);
+    expect(err({ kfp: { url: 'file:///etc/passwd' } })).toMatch(/connectors\.kubeflow\.kfp\.url: must be the http\(s\):\/\/ URL/);
     expect(err({ clusters: [{ id: 'b', mlmd: { address: 'mlmd:8080' } }, { id: 'c', mlmd: { address: 'mlmd:8080' } }] })).toMatch(/connectors\.kubeflow\.clusters\.1\.mlmd\.address: .*cluster "b"/);
     // A cluster with neither webhook credentials nor pollers configures nothing.
     expect(err(clusters({ id: 'b' }))).toMatch(/connectors\.kubeflow\.clusters\.1: needs token/);
