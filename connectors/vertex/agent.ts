@@ -18,7 +18,7 @@ export interface AgentDeploy {
   dependencies?: string;
   /**
    * Source code: `inline:sha256:<hex>` (an archive in the request, by the digest of its bytes), `inline` (an archive
-   * whose bytes the log does not carry), or `{gitRepositoryLink}/{dir}@{revision}`.
+   * whose bytes the log does not carry, or an ADK agent config), or `{gitRepositoryLink}/{dir}@{revision}`.
    */
   source?: string;
   /** An inline archive known only as `inline`: what it contains cannot be compared with another deployment's. */
@@ -65,7 +65,9 @@ export function agentDeploy(
   const pkg = isObj(spec.packageSpec) ? spec.packageSpec : {};
   const src = isObj(spec.sourceCodeSpec) ? spec.sourceCodeSpec : undefined;
   const container = isObj(spec.containerSpec) ? spec.containerSpec : undefined;
-  const inline = src && isObj(src.inlineSource) ? inlineSourceOf(src.inlineSource, partial) : undefined;
+  // An agent built from an ADK config (`agentConfigSource`: the config, and optionally an inline archive of the files
+  // it needs) is defined by the pair, which has no identity here: `inline`, unverifiable, whatever the archive.
+  const inline = !src ? undefined : isObj(src.inlineSource) ? inlineSourceOf(src.inlineSource, partial) : isObj(src.agentConfigSource) ? 'inline' : undefined;
   const git = src && !inline ? gitSourceOf(src, canon) : undefined;
   const out: AgentDeploy = {
     engine,

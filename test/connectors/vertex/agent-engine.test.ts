@@ -176,6 +176,21 @@ describe('Agent Engine deployments', () => {
       expect(agentAlerts([bare], { agent_sources: ['inline'] })).toEqual([]);
     });
 
+    it('an agent built from an ADK config (agentConfigSource) is `inline`, unverifiable: re-pointing a Git-deployed engine at one is agent_source_changed', () => {
+      // The config (and its optional files archive) defines the agent: no identity for it, even with the archive logged.
+      const adk = (files?: Buffer) => ({ sourceCodeSpec: { agentConfigSource: { adkConfig: { jsonConfig: { name: 'support', model: 'gemini-2.5-flash', instruction: 'help' } }, ...(files ? { inlineSource: { sourceArchive: files.toString('base64') } } : {}) } } });
+      for (const files of [undefined, v1]) {
+        const ev = create(adk(files));
+        expect([ev.ml?.deployment?.code_uris, ev.details?.agent_source_unverifiable]).toEqual([['inline'], true]);
+      }
+      const fromGit = create({ sourceCodeSpec: { developerConnectSource: { config: { gitRepositoryLink: REPO, dir: 'support', revision: 'main' } } } });
+      const alerts = agentAlerts([fromGit, update(adk(), 'spec.source_code_spec', 11)]);
+      expect(alerts.map((a) => [a.details.reason, a.details.offending_code, a.details.known_locations])).toEqual([['agent_source_changed', ['inline'], [REPO]]]);
+      // agent_sources set: a finding unless `inline` is listed.
+      expect(agentAlerts([create(adk(v1))], { agent_sources: [digestOf(v1)] }).map((a) => a.details.reason)).toEqual(['agent_source_not_allowed']);
+      expect(agentAlerts([create(adk(v1))], { agent_sources: ['inline'] })).toEqual([]);
+    });
+
     const REPO = `${LOC}/connections/gh/gitRepositoryLinks/agents`;
     const git = (revision: string, link = REPO, dir = 'support') => ({ sourceCodeSpec: { developerConnectSource: { config: { gitRepositoryLink: link, dir, revision } }, pythonSpec: { version: '3.12' } } });
 
