@@ -118,6 +118,33 @@ describe('object-version rollback on S3', () => {
     expect(after.map((a) => a.details?.version_rollback)).toEqual([{ restored_version: 'v1' }]);
   });
 
+  it('a part copy delivered after its upload\'s completion (CloudTrail log files read out of order) is still the rollback, judged once; after an abort, nothing', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const part = (n: number, id = 'u1') => s3('UploadPartCopy', `2026-11-20T12:00:0${n}Z`, { bucketName: 'ml-models', key, partNumber: String(n), uploadId: id, 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });
+    const end = (op: string, id = 'u1') => s3(op, '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: id });
+    // In arrival order, as the bridge judges a live stream (replay would sort by event time).
+    const arriving = (records: Record<string, unknown>[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events(records).flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details?.version_rollback);
+    };
+    const [p1, p2, done] = [part(1), part(2), end('CompleteMultipartUpload')];
+    const late = arriving([...approvedPackage(), done, p1, p2]);
+    expect(late.map((a) => [a.details.version_rollback, a.evidence.slice(-2)])).toEqual([[{ restored_version: 'v1' }, [normOne(p1, SM).id, normOne(done, SM).id]]]);
+    expect(late[0]!.summary).toContain('(UploadPartCopy, made current by CompleteMultipartUpload)');
+    expect(arriving([...approvedPackage(), end('AbortMultipartUpload'), p1, p2])).toEqual([]);
+    expect(arriving([...approvedPackage(), end('CompleteMultipartUpload', 'other'), p1])).toEqual([]);
+  });
+
+  it('training data a job read, copied back in parts whose completion arrived first, is still the trained-data rollback finding', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const trained = trainingJob('2026-11-09T04:00:00Z', 'churn-train-1109', 's3://ml-training-data/churn/');
+    const part = s3('UploadPartCopy', '2026-11-10T03:00:01Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', partNumber: '1', uploadId: 'up-1', 'x-amz-copy-source': 'ml-training-data/churn/part-8.parquet?versionId=p0' });
+    const done = s3('CompleteMultipartUpload', '2026-11-10T03:00:09Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', uploadId: 'up-1' });
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const fired = events([...history, trained, done, part]).flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
+    expect(fired.map((a) => [a.details.finding, a.evidence, a.details.version_rollback])).toEqual([['trained_data_rolled_back', [normOne(part, SM).id, normOne(done, SM).id], { restored_version: 'p0' }]]);
+  });
+
   it('part copies held for their completion are bounded: the oldest upload of more than 200 waiting is forgotten', () => {
     const key = 'fraud/v4/model.tar.gz';
     const part = (id: string) => s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });

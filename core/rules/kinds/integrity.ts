@@ -72,14 +72,14 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   for (const uri of written) {
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
-    const operation = carried ? `${carried.partOperation}, made current by ${ev.operation}` : ev.operation;
+    const operation = carried?.operation ?? ev.operation;
     for (const v of ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked) {
       if (seen.has(v.key) || v.approval?.state !== 'approved' || !v.artifact) continue;
       seen.add(v.key);
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
       const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';
       ctx.detect({
-        entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried ? [carried.partEvent] : []), ev.id], title: 'Approved model version changed after approval',
+        entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried?.evidence ?? [ev.id])], title: 'Approved model version changed after approval',
         summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}`,
         details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback },
       });

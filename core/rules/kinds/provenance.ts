@@ -106,9 +106,9 @@ function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { i
   if (!rollback.restored_version) return;
   const readBy = readersOf(ctx, source, object);
   if (!readBy.length) return;
-  const operation = carried ? `${carried.partOperation}, made current by ${ev.operation}` : ev.operation;
+  const operation = carried?.operation ?? ev.operation;
   ctx.detect({
-    entity: namedEntity('data_source', source, named, ev.platform), key: `rollback|${object}`, evidence: [...(carried ? [carried.partEvent] : []), ev.id], title: 'Training data read by training jobs rolled back to an earlier version',
+    entity: namedEntity('data_source', source, named, ev.platform), key: `rollback|${object}`, evidence: carried?.evidence ?? [ev.id], title: 'Training data read by training jobs rolled back to an earlier version',
     summary: `${identity} rolled back ${object} (${operation}: ${versionRollbackText(rollback)}); read by training jobs ${readBy.slice(0, 5).join(', ')}${readBy.length > 5 ? ` and ${readBy.length - 5} more` : ''}: their next run trains on the earlier version`,
     details: { finding: 'trained_data_rolled_back', identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, read_by: readBy.slice(0, 20), version_rollback: rollback },
   });
