@@ -587,8 +587,8 @@ export function jobFamily(name: string): string {
 
 /**
  * The family of a job as its event links it, before its name: a SageMaker Pipelines step's job (`ml.job.pipeline_step`,
- * from the `sagemaker:pipeline-step-name` tag Pipelines sets, custom job prefix or not) is `pipelines-<StepName>` as a
- * generated name folds; a training job a tuning job launched (`ml.job.tuning_job`) is its tuning job's family. The link
+ * from the `sagemaker:pipeline-step-name` tag Pipelines sets, custom job prefix or not) is `pipelines-<pipeline>/<StepName>`,
+ * its pipeline read from the execution ARN tag (a generated name without the tags, `pipelines-<StepName>`, names none); a training job a tuning job launched (`ml.job.tuning_job`) is its tuning job's family. The link
  * counts only for the job the event is about and, on SageMaker, only when the execution ARN is in the event's account
  * and region (Pipelines starts its jobs where it runs). Otherwise the name's family (jobFamily).
  */
@@ -598,7 +598,10 @@ export function jobFamilyOf(ev: Pick<NormalizedEvent, 'platform' | 'cloud' | 'ml
   const step = typeof j.pipeline_step === 'string' ? j.pipeline_step : undefined;
   const execution = typeof j.pipeline_execution === 'string' ? j.pipeline_execution : undefined;
   const here = sagemakerScopeOf(ev);
-  if (step && execution && (!here || sagemakerArnScope(execution) === here)) return `pipelines-${step}`;
+  // The execution ARN names its pipeline (`…:pipeline/<name>/execution/<id>`): step names repeat across pipelines
+  // (`Preprocess`, `TrainModel`), and two pipelines' steps are no runs of one another.
+  const pipeline = execution ? /:pipeline\/([^/]+)\/execution\//.exec(execution)?.[1] : undefined;
+  if (step && execution && (!here || sagemakerArnScope(execution) === here)) return pipeline ? `pipelines-${pipeline}/${step}` : `pipelines-${step}`;
   const tuning = typeof j.tuning_job === 'string' ? j.tuning_job : undefined;
   return jobFamily(tuning || job);
 }

@@ -40,11 +40,19 @@ describe('SageMaker Pipelines job families by the pipeline tags', () => {
     expect(run1.ml?.job).toMatchObject({ pipeline_execution: execArn('p4jn9xou8a8s'), pipeline_step: 'Preprocess' });
     const [a, ...rest] = alertsOf([run1, run2], 'preprocessing.code_modified');
     expect(rest).toEqual([]);
-    expect(a).toMatchObject({ entity: { id: `${ACCOUNT}:us-east-1:pipelines-Preprocess` }, details: { job: 'churn-prep-kytlemm1lvpq-cIpzShs3Qp', reasons: [expect.stringContaining('image changed')] } });
+    expect(a).toMatchObject({ entity: { id: `${ACCOUNT}:us-east-1:pipelines-churn-pipeline/Preprocess` }, details: { job: 'churn-prep-kytlemm1lvpq-cIpzShs3Qp', reasons: [expect.stringContaining('image changed')] } });
     // The same names without the tags: nothing links them, each is its own family (first run, nothing to compare).
     const bare1 = processingJob('churn-prep-p4jn9xou8a8s-Zq81LmN0aB', IMAGE_A, undefined, 'bare-1', '2026-11-25T10:00:00Z');
     const bare2 = processingJob('churn-prep-kytlemm1lvpq-cIpzShs3Qp', IMAGE_B, undefined, 'bare-2', '2026-11-26T10:00:00Z');
     expect(alertsOf([bare1, bare2], 'preprocessing.code_modified')).toEqual([]);
+  });
+
+  it('two pipelines\' steps of one name are two families: their own images alternating raise nothing; a change within one still alerts', () => {
+    const churn = (id: string, image: string, day: string) => processingJob(`churn-prep-${id}-Zq81LmN0aB`, image, pipelineTags(execArn(id), 'Preprocess'), `churn-${id}`, `2026-11-${day}T10:00:00Z`);
+    const fraud = (id: string, image: string, day: string) => processingJob(`fraud-prep-${id}-cIpzShs3Qp`, image, pipelineTags(execArn(id, 'fraud-pipeline'), 'Preprocess'), `fraud-${id}`, `2026-11-${day}T11:00:00Z`);
+    expect(alertsOf([churn('aaaa1111bbbb', IMAGE_A, '24'), fraud('cccc2222dddd', IMAGE_B, '24'), churn('eeee3333ffff', IMAGE_A, '25'), fraud('gggg4444hhhh', IMAGE_B, '25')], 'preprocessing.code_modified')).toEqual([]);
+    const changed = alertsOf([churn('aaaa1111bbbb', IMAGE_A, '24'), fraud('cccc2222dddd', IMAGE_B, '24'), churn('eeee3333ffff', IMAGE_B, '25')], 'preprocessing.code_modified');
+    expect(changed.map((a) => a.entity.id)).toEqual([`${ACCOUNT}:us-east-1:pipelines-churn-pipeline/Preprocess`]);
   });
 
   it('a tag naming an execution in another account links nothing', () => {

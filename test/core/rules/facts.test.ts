@@ -82,7 +82,7 @@ describe('facts the rules share', () => {
     // A job the event links to a run (connectors/sagemaker: the Pipelines tags, the launching tuning job) is that run's family, whatever its name.
     const linked = (job: Record<string, unknown>, account = '111122223333') => ({ platform: 'sagemaker' as const, cloud: { provider: 'aws' as const, account, region: 'us-east-1' }, ml: { job } });
     const execution = 'arn:aws:sagemaker:us-east-1:111122223333:pipeline/churn/execution/p4jn9xou8a8s';
-    expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_execution: execution, pipeline_step: 'Preprocess' }), 'churn-prep-Zq81LmN0aB')).toBe('pipelines-Preprocess');
+    expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_execution: execution, pipeline_step: 'Preprocess' }), 'churn-prep-Zq81LmN0aB')).toBe('pipelines-churn/Preprocess');
     expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_execution: execution, pipeline_step: 'Preprocess' }, '444455556666'), 'churn-prep-Zq81LmN0aB')).toBe('churn-prep-Zq81LmN0aB');
     expect(jobFamilyOf(linked({ name: 'churn-prep-Zq81LmN0aB', pipeline_step: 'Preprocess' }), 'churn-prep-Zq81LmN0aB')).toBe('churn-prep-Zq81LmN0aB');
     // Tuning job xgb-tune-7 (family xgb-tune) names its training jobs xgb-tune-7-<NNN>-<hex>: the same family, not xgb-tune-7.
