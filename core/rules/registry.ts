@@ -683,7 +683,8 @@ export class Registry {
       // names are its raw containers' (a mixed inference pipeline): folded in, they became that approved version's own.
       const besidePackage = a === 'model.create' && typeof ev.ml?.model?.source_package === 'string';
       // The images a version is registered to run with (a package's containers): a model serving its artifact with another is judged.
-      if (ev.outcome !== 'failure' && !besidePackage && (isCreate || a === 'model_version.update')) {
+      // An approving call that also adds copies (UpdateModelPackage with AdditionalInferenceSpecificationsToAdd) registers their images as an update does.
+      if (ev.outcome !== 'failure' && !besidePackage && (isCreate || a === 'model_version.update' || inferenceArtifactsOf(ev).length > 0)) {
         const union = (a1: string[] | undefined, b: string[]) => (b.length ? [...new Set([...(a1 ?? []), ...b])].slice(-MAX_LIST) : a1);
         v.images = union(v.images, imagesOf(ev));
         v.imageDigests = union(v.imageDigests, imageDigestsOf(ev));

@@ -33,8 +33,8 @@ const addCopy = (uri = COMPILED) => at('UpdateModelPackage', {
   modelPackageArn: PKG,
   additionalInferenceSpecificationsToAdd: [{ name: 'neo-ml-c5', containers: [{ image: NEO_IMAGE, modelDataUrl: uri }], supportedRealtimeInferenceInstanceTypes: ['ml.c5.xlarge'] }],
 }, { modelPackageArn: PKG }, 'Approver');
-const deploy = (modelDataUrl: string, endpoint = 'fraud-prod') => [
-  at('CreateModel', { modelName: `m-${n}`, executionRoleArn: 'arn:aws:iam::111122223333:role/exec', primaryContainer: { image: NEO_IMAGE, modelDataUrl } }, null, 'Deployer'),
+const deploy = (modelDataUrl: string, endpoint = 'fraud-prod', image = NEO_IMAGE) => [
+  at('CreateModel', { modelName: `m-${n}`, executionRoleArn: 'arn:aws:iam::111122223333:role/exec', primaryContainer: { image, modelDataUrl } }, null, 'Deployer'),
   at('CreateEndpointConfig', { endpointConfigName: `ec-${n}`, productionVariants: [{ variantName: 'AllTraffic', modelName: `m-${n - 1}`, instanceType: 'ml.c5.xlarge', initialInstanceCount: 1 }] }, null, 'Deployer'),
   at('CreateEndpoint', { endpointName: endpoint, endpointConfigName: `ec-${n - 1}` }, null, 'Deployer'),
 ];
@@ -47,6 +47,18 @@ describe('Neo / optimization copies of an approved package', () => {
     expect(events[3]!.ml?.model).toMatchObject({ name: 'fraud', version: '3', additional_inference_artifact_uris: [COMPILED] });
     expect(alerts(events, 'registry.unapproved_deployment')).toEqual([]);
     expect(alerts(events, 'registry.approved_model_modified')).toMatchObject([{ entity: { type: 'model_version' } }]);
+  });
+
+  it('a copy registered by the call that approves the package deploys with its own container image without an alert', () => {
+    const approveWithCopy = () => at('UpdateModelPackage', {
+      modelPackageArn: PKG, modelApprovalStatus: 'Approved',
+      additionalInferenceSpecificationsToAdd: [{ name: 'neo-ml-c5', containers: [{ image: NEO_IMAGE, modelDataUrl: COMPILED }], supportedRealtimeInferenceInstanceTypes: ['ml.c5.xlarge'] }],
+    }, { modelPackageArn: PKG }, 'Approver');
+    const events = [register(), approveWithCopy(), ...deploy(COMPILED)];
+    expect(alerts(events, 'registry.unapproved_deployment')).toEqual([]);
+    // Another image with the copy than any registered is still a substitution.
+    const other = alerts([register(), approveWithCopy(), ...deploy(COMPILED, 'fraud-prod', '111122223333.dkr.ecr.us-east-1.amazonaws.com/evil@sha256:' + 'e'.repeat(64))], 'registry.unapproved_deployment');
+    expect(other.map((a) => a.details.reason)).toEqual(['image_substitution']);
   });
 
   it('a compiled copy nobody registered, and other weights put in the compilation output location, are never approved', () => {
