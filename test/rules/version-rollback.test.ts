@@ -196,6 +196,18 @@ describe('object-version rollback on S3', () => {
     expect(byStranger.map((a) => [a.details.finding, a.details.identity, a.details.version_rollback])).toEqual([[undefined, 'mallory', { restored_version: 'p0' }]]);
   });
 
+  it('a pipeline resetting trained data to its canonical version every night is one finding, not one a night; another version put back is a new one', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const trained = trainingJob('2026-11-09T04:00:00Z', 'churn-train-1109', 's3://ml-training-data/churn/');
+    const reset = (day: string, version = 'p0') => s3('CopyObject', `2026-11-${day}T03:00:00Z`, { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', 'x-amz-copy-source': `ml-training-data/churn/part-8.parquet?versionId=${version}` }, { 'x-amz-version-id': `r${day}` });
+    const found = (records: Record<string, unknown>[]) => alerts(events(records)).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer').map((a) => [a.details.finding, a.time.slice(0, 10), a.details.version_rollback]);
+    expect(found([...history, trained, reset('10'), reset('12'), reset('14'), reset('16')])).toEqual([['trained_data_rolled_back', '2026-11-10', { restored_version: 'p0' }]]);
+    expect(found([...history, trained, reset('10'), reset('12'), reset('14', 'p3')])).toEqual([
+      ['trained_data_rolled_back', '2026-11-10', { restored_version: 'p0' }],
+      ['trained_data_rolled_back', '2026-11-14', { restored_version: 'p3' }],
+    ]);
+  });
+
   it('lifecycle expirations raise nothing: CloudTrail does not log them (S3 acts on internal endpoints), and their EventBridge events and S3 notifications are not read as object calls', () => {
     const eventBridge = { version: '0', id: 'lc-1', 'detail-type': 'Object Deleted', source: 'aws.s3', account: ACCOUNT, time: '2026-11-20T12:00:00Z', region: 'us-east-1', resources: ['arn:aws:s3:::ml-models'],
       detail: { version: '0', bucket: { name: 'ml-models' }, object: { key: 'fraud/v4/model.tar.gz', sequencer: '617B48D7C8BA3F0D' }, 'request-id': '0BH729840619AG5K', requester: 's3.amazonaws.com', 'source-ip-address': 's3.amazonaws.com', reason: 'Lifecycle Expiration', 'deletion-type': 'Delete Marker Created' } };

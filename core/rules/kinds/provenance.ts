@@ -69,6 +69,8 @@ interface Writers {
   writers: Record<string, number>;
 }
 
+/** Versions put back kept per data source (object and version): the oldest go first. */
+const MAX_RESTORED = 200;
 /** Job families kept per store as readers of its data: what an alert names as affected. */
 const MAX_READERS = 50;
 interface Reader {
@@ -106,6 +108,13 @@ function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { i
   if (!rollback.restored_version) return;
   const readBy = readersOf(ctx, source, object);
   if (!readBy.length) return;
+  // A version put back before is the same bytes again (S3 version ids name immutable bytes): a pipeline resetting a
+  // file to its canonical version every night is a finding the first time, not nightly; another version is new.
+  const restoredKey = `restored|${source}`;
+  const restored = ctx.get<Record<string, number>>(restoredKey) ?? {};
+  const which = `${object}|${rollback.restored_version}`;
+  if (which in restored) return;
+  ctx.set(restoredKey, Object.fromEntries([...Object.entries(restored), [which, Date.parse(ev.time)] as const].slice(-MAX_RESTORED)));
   const operation = carried?.operation ?? ev.operation;
   ctx.detect({
     entity: namedEntity('data_source', source, named, ev.platform), key: `rollback|${object}`, evidence: carried?.evidence ?? [ev.id], title: 'Training data read by training jobs rolled back to an earlier version',
