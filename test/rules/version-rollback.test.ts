@@ -155,6 +155,44 @@ describe('object-version rollback on S3', () => {
     expect(rolledBack('u1')).toHaveLength(1);
   });
 
+  it('part copies and completions elsewhere do not push a waiting rollback of an approved artifact out of the hold: each rule holds only objects it judges', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const part = (id: string, k = key, time = '2026-11-20T12:00:05Z') => s3('UploadPartCopy', time, { bucketName: 'ml-models', key: k, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${k}?versionId=v1` });
+    const complete = (id: string, k = key, time = '2026-11-20T12:01:00Z') => s3('CompleteMultipartUpload', time, { bucketName: 'ml-models', key: k, uploadId: id });
+    // 300 rollbacks in parts of objects no approved version holds (a busy bucket, or an attacker's own copies), never completed.
+    const noise = Array.from({ length: 300 }, (_, i) => part(`n${i}`, `scratch/k${i}.bin`, '2026-11-20T12:00:30Z'));
+    const rolledBack = (records: Record<string, unknown>[]) => alerts(events([...approvedPackage(), ...records])).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details.version_rollback);
+    const held = rolledBack([part('real'), ...noise, complete('real')]);
+    expect(held.map((a) => [a.details.object, a.details.version_rollback])).toEqual([[ARTIFACT, { restored_version: 'v1' }]]);
+    expect(held[0]!.summary).toContain('rolled back: earlier version v1 copied back over it (UploadPartCopy, made current by CompleteMultipartUpload)');
+    // Delivered late, after its completion and 300 completions elsewhere: the completion is still remembered.
+    const otherCompletions = Array.from({ length: 300 }, (_, i) => complete(`c${i}`, `scratch/c${i}.bin`, '2026-11-20T12:01:30Z'));
+    expect(rolledBack([complete('late'), ...otherCompletions, part('late', key, '2026-11-20T12:02:00Z')])).toHaveLength(1);
+    // Nothing of the uploads elsewhere is kept; a plain write reads no multipart state.
+    const reads: string[] = [];
+    const store = new (class extends MemoryStateStore {
+      override get<T>(ns: string, k: string): T | undefined { reads.push(k); return super.get<T>(ns, k); }
+    })();
+    const engine = createRuleEngine(RulesConfig.parse({}), store);
+    for (const e of events([...approvedPackage(), ...noise.slice(0, 5), complete('n0', 'scratch/k0.bin')])) engine.process(e, Date.parse(e.time));
+    expect(store.list('rules.kind').filter((x) => x.key.includes('mpu-'))).toEqual([]);
+    reads.length = 0;
+    for (const e of events([s3('PutObject', '2026-11-20T12:03:00Z', { bucketName: 'ml-models', key }, { 'x-amz-version-id': 'v9' })])) engine.process(e, Date.parse(e.time));
+    expect(reads.filter((k) => k.includes('mpu-'))).toEqual([]);
+  });
+
+  it('aborts of uploads to data ingestion.unfamiliar_writer does not judge do not push out the completion a late part copy of trained data is judged by', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const trained = trainingJob('2026-11-09T04:00:00Z', 'churn-train-1109', 's3://ml-training-data/churn/');
+    const done = s3('CompleteMultipartUpload', '2026-11-10T03:00:09Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', uploadId: 'up-1' });
+    // Model-bucket uploads (stage registry) aborted: not data this rule judges.
+    const aborts = Array.from({ length: 300 }, (_, i) => s3('AbortMultipartUpload', '2026-11-10T03:00:20Z', { bucketName: 'ml-models', key: `tmp/m${i}.tar.gz`, uploadId: `a${i}` }));
+    const part = s3('UploadPartCopy', '2026-11-10T03:00:01Z', { bucketName: 'ml-training-data', key: 'churn/part-8.parquet', partNumber: '1', uploadId: 'up-1', 'x-amz-copy-source': 'ml-training-data/churn/part-8.parquet?versionId=p0' });
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const fired = events([...history, trained, done, ...aborts, part]).flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
+    expect(fired.map((a) => [a.details.finding, a.evidence, a.details.version_rollback])).toEqual([['trained_data_rolled_back', [normOne(part, SM).id, normOne(done, SM).id], { restored_version: 'p0' }]]);
+  });
+
   it('training data no job has read, rolled back by its own pipeline: no alert (a known writer), the event says it was a rollback; by an unfamiliar writer, the alert says so', () => {
     // Nine nights of the pipeline writing churn/: its writers are learned (min_history 7 d).
     const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));

@@ -58,13 +58,18 @@ function aliasAddressed(ev: NormalizedEvent): string | undefined {
 /** Object-store writes: one landing on an approved version's artifact replaces what was approved. */
 const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
 
+/** The approved versions whose artifact holds the object at `uri` (what a write there changes). */
+const approvedAt = (ev: NormalizedEvent, ctx: RuleContext, uri: string): VersionRec[] =>
+  ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact);
+
 /**
  * A write, copy or delete of an object inside an approved version's artifact (an S3 PutObject over its
  * model.tar.gz): the approved bytes are replaced under the same name, whatever registry the version is in.
  */
 function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   // A part copied back from an earlier version changes the object only once its upload completes: judged then, once.
-  const carried = multipartRollback(ev, ctx);
+  // Held only for an approved artifact: part copies elsewhere would push it out of the capped hold.
+  const carried = multipartRollback(ev, ctx, (uri) => approvedAt(ev, ctx, uri).length > 0);
   if (carried === 'held' || !OBJECT_WRITE.test(ev.action)) return;
   const data = ev.ml?.data;
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
@@ -73,8 +78,8 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
     const operation = carried?.operation ?? ev.operation;
-    for (const v of ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked) {
-      if (seen.has(v.key) || v.approval?.state !== 'approved' || !v.artifact) continue;
+    for (const v of approvedAt(ev, ctx, uri)) {
+      if (seen.has(v.key) || !v.approval) continue;
       seen.add(v.key);
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
       const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';

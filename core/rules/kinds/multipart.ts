@@ -10,6 +10,8 @@ import type { RuleContext } from './context.js';
  * CloudTrail does not deliver in order (records of one upload can land in different log files, read in any order):
  * a completion or abort that finds nothing held is remembered a while, so a part copy arriving after it is judged
  * then (completed) or dropped (aborted), not held for a completion that already came.
+ * Each rule holds and remembers only uploads to objects it judges (its `judged` test): the maps are capped, and
+ * uploads anywhere else (a busy bucket, or an attacker's own part copies) would push a waiting rollback out.
  */
 
 /** A rollback copied in parts, waiting for its upload's completion. */
@@ -41,7 +43,10 @@ export interface CarriedRollback {
 
 /** Rule state key: held rollbacks by `<s3 uri>|<upload id>`. */
 const HELD = 'mpu-rollbacks';
-/** Uploads held at most (a copy back in parts is rare; the oldest go first): the state stays small whatever the traffic. */
+/**
+ * Uploads held at most (a copy back in parts is rare; the oldest go first): the state stays small whatever the traffic.
+ * Only uploads to objects the rule judges count, so uploads elsewhere cannot push a waiting one out.
+ */
 const MAX_HELD = 200;
 /** S3 keeps an unfinished upload until it is aborted; a week covers a slow copy and a lifecycle's usual abort rule. */
 const HOLD_MS = 7 * 86_400_000;
@@ -67,13 +72,16 @@ const uploadKey = (ev: NormalizedEvent): string | undefined => {
 /**
  * For a part copy that rolls its object back: `'held'` (the caller judges nothing yet; the completion will). For the
  * completion of an upload whose parts rolled it back: that rollback, handed over once. An abort forgets it. Anything
- * else: undefined. Callers pass successful calls only (a failed completion leaves the parts waiting).
+ * else: undefined. Callers pass successful calls only (a failed completion leaves the parts waiting). `judged(uri)`
+ * says whether the caller judges writes to the object: only then is the upload held or remembered (asked of
+ * multipart calls only, so a plain write costs nothing here).
  */
-export function multipartRollback(ev: NormalizedEvent, ctx: RuleContext): 'held' | CarriedRollback | undefined {
+export function multipartRollback(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean): 'held' | CarriedRollback | undefined {
   const op = ev.operation;
   if (op !== 'UploadPartCopy' && op !== 'CompleteMultipartUpload' && op !== 'AbortMultipartUpload') return undefined;
   const key = uploadKey(ev);
-  if (!key) return undefined;
+  const uri = ev.resource?.uri;
+  if (!key || !uri || !judged(uri)) return undefined;
   const held = ctx.get<Record<string, HeldRollback>>(HELD) ?? {};
   const ended = ctx.get<Record<string, EndedUpload>>(ENDED) ?? {};
   if (op === 'UploadPartCopy') {

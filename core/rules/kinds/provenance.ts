@@ -123,16 +123,22 @@ function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { i
   });
 }
 
+/** Whether the rule judges what a data write touches: data of a `data_write_stages` stage, or under `training_data_uris`. */
+function onJudgedData(ev: NormalizedEvent, ctx: RuleContext, uris: string[]): boolean {
+  if (setting<string[]>(ctx, 'data_write_stages').includes(ev.stage)) return true;
+  const trainingData = setting<string[]>(ctx, 'training_data_uris');
+  return trainingData.length > 0 && uris.some((u) => anyGlob(trainingData, u));
+}
+
 export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   if (isJobSubmission(ev)) return learnReaders(ev, ctx);
   if (ev.outcome === 'failure') return;
-  // An aborted multipart upload forgets the rollback its part copies were holding (see multipart.ts).
-  if (ev.operation === 'AbortMultipartUpload') return void multipartRollback(ev, ctx);
+  // An aborted multipart upload forgets the rollback its part copies were holding (see multipart.ts); an abort of
+  // an upload to data the rule does not judge is not remembered (the capped map would lose the ones that matter).
+  if (ev.operation === 'AbortMultipartUpload') return void multipartRollback(ev, ctx, () => onJudgedData(ev, ctx, writtenUris(ev)));
   if (!anyGlob(setting(ctx, 'data_write_actions'), ev.action)) return;
   const uris = writtenUris(ev);
-  const trainingData = setting<string[]>(ctx, 'training_data_uris');
-  const onTrainingData = trainingData.length > 0 && uris.some((u) => anyGlob(trainingData, u));
-  if (!setting<string[]>(ctx, 'data_write_stages').includes(ev.stage) && !onTrainingData) return;
+  if (!onJudgedData(ev, ctx, uris)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (!identity || anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const who = writerOf(identity, ev.actor);
@@ -160,7 +166,8 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   const fresh = Object.keys(learned.w.writers).length === 0;
   const by = judgedBy(learned) ? learned : fresh && bucket && store !== source && judgedBy(bucket) ? bucket : undefined;
   // A part copied back from an earlier version is a rollback once its upload completes: the completion carries it.
-  const carried = multipartRollback(ev, ctx);
+  // Only uploads that passed the tests above reach here: held for the data this rule judges, none other.
+  const carried = multipartRollback(ev, ctx, () => true);
   const rollback = carried && carried !== 'held' ? carried.rollback : versionRollbackOf(ev, object);
   if (by && !(who in by.w.writers)) {
     const known = Object.keys(by.w.writers);
