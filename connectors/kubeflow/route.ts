@@ -68,7 +68,7 @@ function certIdentities(names: readonly string[], cfg: KubeflowConfig): { isDefa
  * (the default cluster) or a configured cluster's `client_cert_subjects`, else `Authorization: Bearer` equal to
  * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user) or to a configured cluster's token. Returns
  * that cluster's id (none for the default cluster). A cluster is named by what the TLS layer or the token proved,
- * never by a header the sender chose.
+ * never by a header the sender chose; a certificate and a token that name different clusters are refused.
  */
 function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluster?: string } {
   const cfg = deps.config;
@@ -94,20 +94,24 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
   const byCert = certNames ? certIdentities(certNames, cfg) : undefined;
   // A certificate naming two clusters (or a cluster and the default one) tells neither surely: refused, not guessed.
   const ambiguous = !!byCert && byCert.clusters.size + (byCert.isDefault ? 1 : 0) > 1;
-  if (byCert && !ambiguous) {
-    if (byCert.clusters.size === 1) return { cluster: [...byCert.clusters][0]! };
-    if (byCert.isDefault) return {};
-  }
+  const certSays = byCert && !ambiguous ? (byCert.clusters.size === 1 ? { cluster: [...byCert.clusters][0]! } : byCert.isDefault ? {} : undefined) : undefined;
   const given = bearerToken(c);
+  let tokenSays: { cluster?: string } | undefined;
   if (given && !ambiguous) {
     // Every token compared (no early exit): the time taken does not tell whose token it is.
     let cluster: string | undefined;
     for (const cl of tokenClusters) if (safeEqual(given, cl.token!) && cluster === undefined) cluster = cl.id;
     const isDefault = !!expected && safeEqual(given, expected);
-    if (cluster !== undefined) return { cluster };
-    if (isDefault) return {};
+    tokenSays = cluster !== undefined ? { cluster } : isDefault ? {} : undefined;
+  }
+  // A certificate of one cluster with another's token (default included) tells neither surely: refused, not guessed.
+  const conflicting = !!certSays && !!tokenSays && certSays.cluster !== tokenSays.cluster;
+  if (!conflicting) {
+    if (certSays) return certSays;
+    if (tokenSays) return tokenSays;
   }
   if (ambiguous) reason = 'client certificate names subjects of more than one cluster';
+  else if (conflicting) reason = 'client certificate and bearer token name different clusters';
   else if (certNames) reason = 'client certificate subject not allowed';
   else reason = given ? 'invalid bearer token' : 'missing bearer token';
   deps.ingest.authFailure({
@@ -119,7 +123,7 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
     claimed: certNames?.[0],
   });
   c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
-  throw new MltrailError('UNAUTHORIZED', ambiguous ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
+  throw new MltrailError('UNAUTHORIZED', ambiguous || conflicting ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
 }
 
 /**

@@ -43,8 +43,8 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function start(config: Record<string, unknown>) {
-  const h = harness(config, {});
+async function start(config: Record<string, unknown>, server: { ingestToken?: string } = {}) {
+  const h = harness(config, server);
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
   const srv = await listen(app, {
@@ -92,6 +92,27 @@ describe('clusters[].client_cert_subjects: a verified client certificate names i
     const failures = h.events().filter((e) => e.action === 'ingest.auth_failure');
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(h.events().filter((e) => e.details?.audit_id)).toEqual([]);
+  });
+
+  it("a certificate of one cluster with a bearer token of another is refused (which one sent it is unknown); both naming the same cluster pass", async () => {
+    const DEFAULT_TOKEN = 'default-cluster-token';
+    const B_TOKEN = 'cluster-b-token';
+    const config = { ...TWO_CLUSTERS, clusters: [{ ...TWO_CLUSTERS.clusters[0], token: B_TOKEN }] };
+    const { h, send } = await start(config, { ingestToken: DEFAULT_TOKEN });
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    // Agreeing: cluster B's certificate and token; the default cluster's certificate and MLTRAIL_INGEST_TOKEN.
+    expect((await send(certs.b, 'b-agree', bearer(B_TOKEN))).status).toBe(200);
+    expect((await send(certs.def, 'def-agree', bearer(DEFAULT_TOKEN))).status).toBe(200);
+    // The default cluster's certificate with cluster B's token, and cluster B's certificate with the default token.
+    for (const [client, token, id] of [[certs.def, B_TOKEN, 'def-b'], [certs.bSan, DEFAULT_TOKEN, 'b-def']] as const) {
+      const res = await send(client, id, bearer(token));
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.body).error.message).toBe('client certificate and bearer token name different clusters');
+    }
+    const accounts = Object.fromEntries(h.events().filter((e) => e.details?.audit_id).map((e) => [e.details?.audit_id, e.cloud?.account ?? null]));
+    expect(accounts).toEqual({ 'b-agree': 'cluster-b', 'def-agree': null });
+    const failures = h.events().filter((e) => e.action === 'ingest.auth_failure');
+    expect(failures.map((e) => e.error?.message)).toContain('client certificate and bearer token name different clusters');
   });
 
   it('over plain HTTP (TLS ending elsewhere) no certificate can be verified: 503 naming the setting, not a 401 the apiserver drops', async () => {
