@@ -175,7 +175,7 @@ export const KubeflowConfig = z.strictObject({
   const subjectOwner = new Map<string, string>(c.audit.client_cert_subjects.map((s) => [s, 'the default cluster (audit.client_cert_subjects)']));
   // One KFP API or MLMD store is one cluster's: polled for two, its runs would go out twice under two cluster ids.
   const kfpOwner = new Map<string, string>(c.kfp.url ? [[kfpBase(c.kfp.url), 'the default cluster (kfp.url)']] : []);
-  const mlmdOwner = new Map<string, string>(c.mlmd.address ? [[c.mlmd.address, 'the default cluster (mlmd.address)']] : []);
+  const mlmdOwner = new Map<string, string>(c.mlmd.address ? [[mlmdTarget(c.mlmd.address), 'the default cluster (mlmd.address)']] : []);
   const claim = (owners: Map<string, string>, value: string | undefined, who: string, path: PropertyKey[], what: string) => {
     if (value === undefined) return;
     const other = owners.get(value);
@@ -191,7 +191,7 @@ export const KubeflowConfig = z.strictObject({
     const who = `cluster ${JSON.stringify(cl.id)}`;
     (cl.client_cert_subjects ?? []).forEach((s, j) => claim(subjectOwner, s, who, ['clusters', i, 'client_cert_subjects', j], 'each cluster needs subjects of its own, since the certificate tells which cluster sent a batch'));
     claim(kfpOwner, cl.kfp?.url === undefined ? undefined : kfpBase(cl.kfp.url), who, ['clusters', i, 'kfp', 'url'], 'one KFP API server belongs to one cluster');
-    claim(mlmdOwner, cl.mlmd?.address, who, ['clusters', i, 'mlmd', 'address'], 'one ML Metadata store belongs to one cluster');
+    claim(mlmdOwner, cl.mlmd?.address === undefined ? undefined : mlmdTarget(cl.mlmd.address), who, ['clusters', i, 'mlmd', 'address'], 'one ML Metadata store belongs to one cluster');
     if (cl.token === undefined && !cl.client_cert_subjects?.length && !cl.kfp?.url && !cl.mlmd?.address) {
       ctx.addIssue({ code: 'custom', path: ['clusters', i], message: 'needs token or client_cert_subjects (its audit webhook), or kfp.url / mlmd.address (its pollers)' });
     }
@@ -207,6 +207,17 @@ export type KubeflowConfig = z.infer<typeof KubeflowConfig>;
 export function kfpBase(url: string): string {
   // The config's checks still run on a URL zod refused (its own issue names it): compared as written then.
   return (URL.canParse(url) ? new URL(url).href : url).replace(/\/+$/, '');
+}
+
+/**
+ * An MLMD `host:port` as compared for uniqueness: host names (and IPv6 hex digits) are case-insensitive, so
+ * `MLMD.kubeflow:8080` and `mlmd.kubeflow:8080` are one store; the port is part of it (the port is digits only).
+ *
+ * @example
+ * mlmdTarget('MLMD.Kubeflow:8080') // 'mlmd.kubeflow:8080'
+ */
+export function mlmdTarget(address: string): string {
+  return address.toLowerCase();
 }
 
 /**

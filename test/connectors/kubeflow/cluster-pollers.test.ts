@@ -195,6 +195,10 @@ describe('config of a cluster\'s pollers', () => {
     expect(err(clusters({ id: 'b', kfp: { url: 'ftp://kfp.example:21' } }))).toMatch(/connectors\.kubeflow\.clusters\.1\.kfp\.url: must be the http\(s\):\/\/ URL/);
     expect(err({ kfp: { url: 'file:///etc/passwd' } })).toMatch(/connectors\.kubeflow\.kfp\.url: must be the http\(s\):\/\/ URL/);
     expect(err({ clusters: [{ id: 'b', mlmd: { address: 'mlmd:8080' } }, { id: 'c', mlmd: { address: 'mlmd:8080' } }] })).toMatch(/connectors\.kubeflow\.clusters\.1\.mlmd\.address: .*cluster "b"/);
+    // However its host is spelt (host names are case-insensitive); another port is another store.
+    expect(err({ mlmd: { address: 'MLMD.kubeflow:8080' }, clusters: [{ id: 'b', mlmd: { address: 'mlmd.kubeflow:8080' } }] })).toMatch(/connectors\.kubeflow\.clusters\.0\.mlmd\.address: .*default cluster/);
+    expect(err({ clusters: [{ id: 'b', mlmd: { address: '[FD00::1]:8080' } }, { id: 'c', mlmd: { address: '[fd00::1]:8080' } }] })).toMatch(/connectors\.kubeflow\.clusters\.1\.mlmd\.address: .*cluster "b"/);
+    expect(err({ mlmd: { address: 'MLMD.kubeflow:8080' }, clusters: [{ id: 'b', mlmd: { address: 'mlmd.kubeflow:9090' } }] })).toBe('no error');
     // A cluster with neither webhook credentials nor pollers configures nothing.
     expect(err(clusters({ id: 'b' }))).toMatch(/connectors\.kubeflow\.clusters\.1: needs token/);
     // Pollers alone need no audit token.
