@@ -8,7 +8,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
 import type { KubeflowConfig } from './config.js';
-import { mlflowServerOf, withMlflowServer } from './mlflowserver.js';
+import { withClusterMlflow } from './mlflowserver.js';
 
 // Importers use `./audit.js`: the names it exported before the split into audit/ stay here.
 export { auditAction, auditFieldError, auditItems, isAuditEvent, isAuditEventList, resourceKind, type AuditEvent } from './audit/envelope.js';
@@ -80,19 +80,23 @@ function podSecurityOf(ann: Record<string, string>): Record<string, string> | un
 
 /**
  * Normalize one audit Event. Pure: no I/O, no namespace filtering (the live
- * route filters; `mltrail normalize` shows everything).
+ * route filters; `mltrail normalize` shows everything). `cluster`: the configured
+ * cluster that sent it (undefined: the default one), whose `mlflow_server` and
+ * `mlflow_workspace` its `models:/` deployments name.
  *
  * @example
  * const r = normalizeAuditEvent(item, ctx);
  * if ('event' in r) events.push(r.event);
  */
-export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path = ''): { event: NormalizedEvent } | { rejection: Rejection } {
+export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path = '', cluster?: string): { event: NormalizedEvent } | { rejection: Rejection } {
   const bad = auditFieldError(ev);
   if (bad) return { rejection: { reason: bad.reason, path, field: bad.field, record: ev } };
   try {
     const r = normalizeCheckedAuditEvent(ev, ctx, path);
-    // The default cluster's MLflow server (the route sets a configured cluster's own).
-    return 'event' in r ? { event: withMlflowServer(r.event, mlflowServerOf(ctx.config as KubeflowConfig | undefined, undefined)) } : r;
+    // The MLflow server and workspace its `models:/` URIs name: `cluster`'s settings (forCluster then scopes the
+    // event to a configured cluster). Applied here, once, so that a workspace set on the event is the predictor's
+    // own or its cluster's, never the default cluster's.
+    return 'event' in r ? { event: withClusterMlflow(r.event, ctx.config as KubeflowConfig | undefined, cluster) } : r;
   } catch (err) {
     // An object body this code did not expect (e.g. a container list holding null): this item only.
     return { rejection: { reason: `cannot normalize this audit event: ${(err as Error).message}`, path, record: ev } };

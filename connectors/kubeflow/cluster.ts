@@ -1,15 +1,15 @@
 import { fromServer, type NormalizedEvent } from '../../core/schema/index.js';
 import type { KubeflowConfig } from './config.js';
-import { mlflowServerOf, withMlflowServer } from './mlflowserver.js';
+import { withClusterMlflow } from './mlflowserver.js';
 
 /**
  * An event as one of the configured clusters (`connectors.kubeflow.clusters[].id`) produced it, whichever source
  * read it (audit webhook, KFP or MLMD poller): its id and `cloud.account` are the cluster's (core/schema/origin.ts),
- * and a `models:/` deployment names that cluster's MLflow server. The default cluster's events (`cluster`
+ * and a `models:/` deployment names that cluster's MLflow server and workspace. The default cluster's events (`cluster`
  * undefined) are returned as they are: their ids stay as they were.
  */
-export function forCluster(ev: NormalizedEvent, cfg: Pick<KubeflowConfig, 'mlflow_server' | 'clusters'>, cluster: string | undefined): NormalizedEvent {
-  return cluster === undefined ? ev : fromServer(withMlflowServer(ev, mlflowServerOf(cfg, cluster)), cluster);
+export function forCluster(ev: NormalizedEvent, cfg: Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters'>, cluster: string | undefined): NormalizedEvent {
+  return cluster === undefined ? ev : fromServer(withClusterMlflow(ev, cfg, cluster), cluster);
 }
 
 /**

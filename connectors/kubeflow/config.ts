@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
 import { caFileProblem } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
-import { SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
+import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 
 const MiB = 1024 * 1024;
 
@@ -149,6 +149,11 @@ export const ClusterConfig = z.strictObject({
    * `models:/` without a server.
    */
   mlflow_server: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE).optional(),
+  /**
+   * The MLflow workspace of that server (of the default server when `mlflow_server` is unset) whose registry its
+   * `models:/…` URIs name, where a predictor's own `MLFLOW_WORKSPACE` env does not say. `default`: the server's own.
+   */
+  mlflow_workspace: z.string().regex(MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE).optional(),
   /** This cluster's KFP REST poller (same keys and defaults as `connectors.kubeflow.kfp`; runs when `url` is set). */
   kfp: KfpConfig.optional(),
   /** This cluster's ML Metadata poller (same keys and defaults as `connectors.kubeflow.mlmd`; runs when `address` is set). */
@@ -168,6 +173,8 @@ export const KubeflowConfig = z.strictObject({
   clusters: z.array(ClusterConfig).default([]),
   /** The default cluster's `mlflow_server` (ClusterConfig.mlflow_server). */
   mlflow_server: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE).optional(),
+  /** The default cluster's `mlflow_workspace` (ClusterConfig.mlflow_workspace). */
+  mlflow_workspace: z.string().regex(MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE).optional(),
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   const tokens = new Set<string>();

@@ -196,7 +196,7 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
               continue;
             }
           }
-          const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path);
+          const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path, cluster);
           // A configured cluster's events say which it is (its token told).
           if ('event' in r) out.events.push(forCluster(r.event, cfg, cluster));
           else out.rejected.push(r.rejection);

@@ -1,5 +1,5 @@
 import { imageDigestOf } from '../integrity/image.js';
-import { workspaceScope, type NormalizedEvent } from '../schema/index.js';
+import { MLFLOW_DEFAULT_WORKSPACE, workspaceScope, type NormalizedEvent } from '../schema/index.js';
 import type { RulesConfigParsed } from './config.js';
 
 /**
@@ -265,8 +265,10 @@ export interface ModelRef {
    */
   scope?: string;
   /**
-   * The configured MLflow server whose registry a deployment's `models:/…` URI names (a KServe cluster's
-   * `mlflow_server`, `ml.deployment.mlflow_server`): the version or alias is that server's. Unset: not said.
+   * The configured MLflow server, or MLflow workspace on a server (`team/a`, `/a`: workspaceScope), whose registry a
+   * deployment's `models:/…` URI names (a KServe cluster's `mlflow_server` and `mlflow_workspace`, the predictor's
+   * `MLFLOW_WORKSPACE`: `ml.deployment.mlflow_server`, `mlflow_workspace`): the version or alias is that registry's.
+   * Unset: not said.
    */
   mlflowServer?: string;
 }
@@ -316,6 +318,18 @@ export function summaryWithServer(summary: string, e: { id: string; name?: strin
   return slash === 0 ? `${summary} (in MLflow workspace ${workspace})` : `${summary} (in MLflow workspace ${workspace} on server ${server.slice(0, slash)})`;
 }
 
+/**
+ * The registry a deployment's `models:/…` URI names, as a rule-state scope: the workspace's on its server
+ * (`ml.deployment.mlflow_workspace` on `mlflow_server`, else on the default server: workspaceScope), the server's own
+ * for its `default` workspace or none. Undefined where neither is said, or the default workspace of the default server
+ * (whose scope is no scope: judged as a URI that names no server).
+ */
+function mlflowRegistryOf(d: { mlflow_server?: unknown; mlflow_workspace?: unknown } | undefined): string | undefined {
+  const server = typeof d?.mlflow_server === 'string' && d.mlflow_server ? d.mlflow_server : undefined;
+  const workspace = typeof d?.mlflow_workspace === 'string' ? d.mlflow_workspace : undefined;
+  return workspace && workspace !== MLFLOW_DEFAULT_WORKSPACE ? workspaceScope(server, workspace) : server;
+}
+
 /** Split `name@version` (Vertex `…/models/123@2`). */
 function splitAt(name: string): [string, string | undefined] {
   const i = name.lastIndexOf('@');
@@ -357,8 +371,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     if (name === registryUri[1]) {
       if (registryUri[2]) version ??= registryUri[2];
       else alias = registryUri[3];
-      const server = ev.ml?.deployment?.mlflow_server;
-      if (typeof server === 'string' && server) mlflowServer = server;
+      mlflowServer = mlflowRegistryOf(ev.ml?.deployment);
     }
   } else if (modelUri && URI_SCHEME.test(modelUri)) artifact ??= modelUri;
   else if (modelUri) {

@@ -450,7 +450,7 @@ export class Registry {
         } else if (pending) named ??= pendingVersion(r.platform, r.name, alias, pending);
       }
       if (r.name && r.version && r.mlflowServer) {
-        // A `models:/` URI of a cluster that says which MLflow server it loads from: that server's version, only.
+        // A `models:/` URI of a cluster that says which MLflow server (or workspace) it loads from: that registry's version, only.
         const v = this.ownVersion('mlflow', r.name, r.version, r.mlflowServer);
         if (v) {
           named ??= v;
@@ -504,7 +504,7 @@ export class Registry {
 
   /** The versions an alias of `r` can name: its model's, else those of the one other platform that registers the name. */
   private aliasScope(r: ModelRef): VersionRec[] {
-    // A `models:/…@alias` of a cluster that says which MLflow server it loads from: that server's versions.
+    // A `models:/…@alias` of a cluster that says which MLflow server (or workspace) it loads from: that registry's versions.
     if (r.mlflowServer) return this.versionsOf('mlflow', r.name!, r.mlflowServer);
     const all = this.versionsOf(r.platform, r.name!, r.scope);
     // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`

@@ -107,6 +107,11 @@ export const MlDeployment = z.looseObject({
    * name: a KServe cluster's `mlflow_server`. Unset: the URI names no server.
    */
   mlflow_server: str.optional(),
+  /**
+   * The MLflow workspace (on `mlflow_server`, else on the default server) whose registry the `models:/…` URIs name:
+   * the KServe cluster's `mlflow_workspace`. Unset or `default`: the server's own registry.
+   */
+  mlflow_workspace: str.optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */
