@@ -15,7 +15,7 @@ export function mlflowServerOf(cfg: Pick<KubeflowConfig, 'mlflow_server' | 'clus
 
 /**
  * The MLflow workspace (of mlflowServerOf's server, else of the default server) a cluster's KServe deployments load
- * `models:/…` from (`mlflow_workspace`, as mlflowServerOf). Undefined: not said.
+ * `models:/…` from when their predictor does not say (`mlflow_workspace`, as mlflowServerOf). Undefined: not said.
  */
 export function mlflowWorkspaceOf(cfg: Pick<KubeflowConfig, 'mlflow_workspace' | 'clusters'> | undefined, cluster: string | undefined): string | undefined {
   if (!cfg) return undefined;
@@ -33,8 +33,8 @@ export function deploysRegistryUri(d: { model_uri?: unknown; model_uris?: unknow
 /**
  * The event with `ml.deployment.mlflow_server` set to `server` where it deploys a `models:/` URI, and removed where
  * `server` is unset (a configured cluster does not take the default cluster's). `ml.deployment.mlflow_workspace`
- * keeps a workspace the event already names (applied once per event: normalizeAuditEvent with its cluster), else
- * becomes `workspace`, the cluster's setting.
+ * keeps what the predictor's own `MLFLOW_WORKSPACE` env said (set by the audit normalizer, kserve.ts; applied once
+ * per event, normalizeAuditEvent with its cluster), else becomes `workspace`, the cluster's setting.
  */
 export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string): NormalizedEvent {
   const d = ev.ml?.deployment;

@@ -109,7 +109,8 @@ export const MlDeployment = z.looseObject({
   mlflow_server: str.optional(),
   /**
    * The MLflow workspace (on `mlflow_server`, else on the default server) whose registry the `models:/…` URIs name:
-   * the KServe cluster's `mlflow_workspace`. Unset or `default`: the server's own registry.
+   * the predictor's `MLFLOW_WORKSPACE` env, else the KServe cluster's `mlflow_workspace`. Unset or `default`: the
+   * server's own registry.
    */
   mlflow_workspace: str.optional(),
 });

@@ -3,6 +3,8 @@
  * deploys (a JSON patch replayed op by op), and controller writes that deploy nothing.
  */
 
+import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
+import { deploysRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
 import { at, definedOnly, isObject } from './objects.js';
@@ -55,6 +57,35 @@ function nestAt(pointer: string, value: unknown): unknown {
 
 /** The env var a custom predictor names its model with (KServe `CustomSpecStorageUriEnvVarKey`). */
 const STORAGE_URI_ENV = 'STORAGE_URI';
+
+/**
+ * The env var an MLflow client reads its workspace from when the code sets none (`MLFLOW_WORKSPACE`,
+ * mlflow/environment_variables.py; mlflow/utils/workspace_utils.py resolve_entity_workspace_name).
+ */
+const MLFLOW_WORKSPACE_ENV = 'MLFLOW_WORKSPACE';
+
+/**
+ * The MLflow workspace a predictor's containers load `models:/…` from: the first `MLFLOW_WORKSPACE` env value of the
+ * predictor's containers, custom container or `model` / framework spec, trimmed as MLflow does (blank: none). A name
+ * MLflow would refuse (its server checks every workspace) or a `valueFrom` the log does not show is not read.
+ */
+function mlflowWorkspaceEnvOf(obj: unknown): string | undefined {
+  const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
+  if (!isObject(spec)) return undefined;
+  for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
+    if (!isObject(predictor)) continue;
+    const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
+    // `model` and the framework specs embed a container (its `env`); `containers` is the pod's.
+    for (const c of [...Object.values(predictor), ...itemsOf(predictor.containers), custom]) {
+      for (const e of itemsOf(isObject(c) ? c.env : undefined)) {
+        if (!isObject(e) || e.name !== MLFLOW_WORKSPACE_ENV || typeof e.value !== 'string') continue;
+        const ws = e.value.trim();
+        if (MLFLOW_WORKSPACE.test(ws)) return ws;
+      }
+    }
+  }
+  return undefined;
+}
 
 /** The items of a list field; a JSON patch target nested by `nestAt` holds indices as keys. */
 function itemsOf(v: unknown): unknown[] {
@@ -248,7 +279,8 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * the first location; with several (base model + adapters) `model_uris` lists
  * them all, as `ml.job.images` does for images. `images` are the serving
  * containers the write sets (kserveImagesOf), read the same way; a
- * (Cluster)ServingRuntime write has them and no endpoint.
+ * (Cluster)ServingRuntime write has them and no endpoint. `mlflow_workspace`: the
+ * predictor's `MLFLOW_WORKSPACE` env where it deploys a `models:/` URI (mlflowWorkspaceEnvOf).
  */
 export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
@@ -258,6 +290,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
   let images: string[];
   const req = ev.requestObject;
   let copiedFrom: string | undefined;
+  let workspace: string | undefined;
   if (Array.isArray(req)) {
     const doc: Record<string, unknown> = {};
     const envFields: string[] = [];
@@ -294,12 +327,17 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
       const stored = storageUrisOf(ev.responseObject);
       if (stored.length) (uris = stored), (copiedFrom = undefined);
     }
+    workspace = mlflowWorkspaceEnvOf(doc);
   } else {
+    workspace = mlflowWorkspaceEnvOf(req);
     uris = storageUrisOf(req);
     if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
     images = kserveImagesOf(req);
     if (!images.length && ev.verb !== 'patch') images = kserveImagesOf(ev.responseObject);
   }
   if (!uris.length && !copiedFrom && !images.length) return undefined;
-  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined });
+  // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.
+  workspace = mlflowWorkspaceEnvOf(ev.responseObject) ?? workspace;
+  const mlflowWorkspace = deploysRegistryUri({ model_uris: uris }) ? workspace : undefined;
+  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined, mlflow_workspace: mlflowWorkspace });
 }

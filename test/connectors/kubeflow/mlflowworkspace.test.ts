@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
 import { replayEvents } from '../../../bridge/replay.js';
+import { normalizeAuditEvent } from '../../../connectors/kubeflow/audit.js';
+import type { AuditEvent } from '../../../connectors/kubeflow/audit/envelope.js';
 import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
@@ -9,12 +11,12 @@ import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { harness, Hono, listen } from './helpers.js';
+import { ctx, harness, Hono, listen } from './helpers.js';
 
 /**
  * One MLflow server (`team`) with workspaces: team-a, team-b and its default workspace each register `fraud/3`, and
- * only team-a's holds `champion` (approved). KServe clusters say (config `mlflow_workspace`) which workspace their
- * `models:/` URIs load from. Records are the falco RequestResponse
+ * only team-a's holds `champion` (approved). KServe clusters say (config `mlflow_workspace`, or the predictor's
+ * `MLFLOW_WORKSPACE` env) which workspace their `models:/` URIs load from. Records are the falco RequestResponse
  * audit fixture with the object, user and bodies changed.
  */
 type Obj = Record<string, any>;
@@ -119,6 +121,35 @@ describe('KServe models:/ URIs of an MLflow workspace', () => {
     expect(alerts).not.toContain('prod/fraud');
     const onlyTeamB = unapprovedOf([...fraud3(undefined, 'team-a', false), ...fraud3(undefined, 'team-b', true), ...h.events()]);
     expect(onlyTeamB).toContain('prod/fraud');
+  });
+
+  it("the predictor's MLFLOW_WORKSPACE env says the workspace, over the cluster's setting", async () => {
+    const { h, send } = await start({ clusters: [{ id: 'cluster-b', token: B_TOKEN, mlflow_server: 'team', mlflow_workspace: 'team-b' }] });
+    await send(B_TOKEN,
+      inferenceService('fraud', 'models:/fraud/3', '2026-11-20T10:00:00Z', [{ name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow.team:5000' }, { name: 'MLFLOW_WORKSPACE', value: ' team-a ' }]),
+      // A value the log does not show (a ConfigMap reference): the cluster's setting.
+      inferenceService('fraud-ref', 'models:/fraud/3', '2026-11-20T10:00:01Z', [{ name: 'MLFLOW_WORKSPACE', valueFrom: { configMapKeyRef: { name: 'mlflow', key: 'workspace' } } }]),
+      // A name MLflow refuses: the cluster's setting.
+      inferenceService('fraud-bad', 'models:/fraud/3', '2026-11-20T10:00:02Z', [{ name: 'MLFLOW_WORKSPACE', value: 'Team_A' }]),
+    );
+    expect(h.events().map((e) => e.ml?.deployment?.mlflow_workspace)).toEqual(['team-a', 'team-b', 'team-b']);
+    expect(unapprovedOf([...teamRegistry(), ...h.events()])).toEqual(['cluster-b:prod/fraud-bad', 'cluster-b:prod/fraud-ref']);
+  });
+
+  it('a merge patch of storageUri keeps the workspace the stored predictor env names', () => {
+    const cfg = KubeflowConfig.parse({ namespaces: ['prod'] });
+    const created = inferenceService('fraud', 'models:/fraud/3', '2026-11-20T10:00:00Z', [{ name: 'MLFLOW_WORKSPACE', value: 'team-a' }]);
+    const patch = { ...created, auditID: `${created.auditID}-patch`, verb: 'patch', requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices/fraud', responseStatus: { metadata: {}, code: 200 },
+      requestObject: { spec: { predictor: { model: { storageUri: 'models:/fraud/4' } } } },
+      responseObject: created.requestObject };
+    patch.responseObject = structuredClone(created.requestObject);
+    patch.responseObject.spec.predictor.model.storageUri = 'models:/fraud/4';
+    const r = normalizeAuditEvent(patch as unknown as AuditEvent, ctx({ config: cfg }));
+    expect('event' in r && r.event.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/4', mlflow_workspace: 'team-a' });
+    // An artifact URI names no registry: no workspace.
+    const s3 = inferenceService('plain', 's3://bucket/plain', '2026-11-20T10:00:00Z', [{ name: 'MLFLOW_WORKSPACE', value: 'team-a' }]);
+    const r2 = normalizeAuditEvent(s3 as unknown as AuditEvent, ctx({ config: cfg }));
+    expect('event' in r2 && r2.event.ml?.deployment?.mlflow_workspace).toBeUndefined();
   });
 
   it('config: mlflow_workspace is an MLflow workspace name; errors name the key', () => {
