@@ -310,6 +310,19 @@ function pipelineLink(params: Obj, jobName: string | undefined): { pipeline_exec
 }
 
 /**
+ * What an inference-optimization job (CreateOptimizationJob) makes from what: the SageMaker Model the service creates
+ * from its output (`OutputConfig.SageMakerModel.ModelName`: no CreateModel of it is logged), and its source — the
+ * `ModelSource.S3.S3Uri` weights or the existing `ModelSource.SageMakerModel` — so the registry can judge the output
+ * by the source's approval. Empty when the request names no output Model.
+ */
+function optimizationFacts(params: Obj): { output_model?: string; source_model?: string; source_uri?: string } {
+  const output = str(get(params, 'outputConfig.sageMakerModel.modelName'));
+  const sourceModel = str(get(params, 'modelSource.sageMakerModel.modelName'));
+  const sourceUri = str(get(params, 'modelSource.s3.s3Uri'));
+  return { ...(output ? { output_model: output } : {}), ...(sourceModel ? { source_model: sourceModel } : {}), ...(sourceUri ? { source_uri: sourceUri } : {}) };
+}
+
+/**
  * The `ml` block for one SageMaker request or service-event detail.
  * `operation` is the eventName (or detail-type) it came from.
  *
@@ -333,7 +346,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const hyper = isObj(params.hyperParameters) ? params.hyperParameters : defs.length === 1 && isObj(defs[0]!.staticHyperParameters) ? defs[0]!.staticHyperParameters : undefined;
     const digest = imageDigest(image) ?? str(params.trainingImageDigest);
     ml.job = {
-      name: firstString(params, ['trainingJobName', 'processingJobName', 'transformJobName', 'hyperParameterTuningJobName', 'autoMLJobName', 'labelingJobName', 'jobDefinitionName', 'monitoringScheduleName', 'compilationJobName', 'jobName']),
+      name: firstString(params, ['trainingJobName', 'processingJobName', 'transformJobName', 'hyperParameterTuningJobName', 'autoMLJobName', 'labelingJobName', 'jobDefinitionName', 'monitoringScheduleName', 'compilationJobName', 'optimizationJobName', 'jobName']),
       type: kind,
       image,
       image_digest: digest,
@@ -363,6 +376,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     // A transform job runs a SageMaker Model (CreateModel) over a batch: named where an inference component names
     // its model, so the rules resolve it to the package or artifact it serves (the registry's approval of that).
     if (kind === 'transform' && str(params.modelName)) ml.deployment = { model: str(params.modelName) };
+    if (/OptimizationJob$/.test(operation)) Object.assign(ml.job, optimizationFacts(params));
   }
 
   // Models (CreateModel) and model packages (registry).

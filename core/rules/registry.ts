@@ -125,6 +125,13 @@ interface ModelResource {
   images?: string[];
   /** Packages of its containers after the first (an inference pipeline of packages), each served too. */
   packages?: ModelRef[];
+  /** When the call that made it was (unset on records kept before this was). */
+  time?: string;
+  /**
+   * A Model the service created from an inference-optimization job's output (CreateOptimizationJob
+   * `OutputConfig.SageMakerModel`): `ref` and the rest are its source's, as the job named it (a Model's, or an S3 URI).
+   */
+  optimization?: { job: string; event: string; source: string };
 }
 
 export interface EndpointRec {
@@ -621,9 +628,13 @@ export class Registry {
         return name ? [{ platform: ev.platform, name: `model-package/${name}`, ...(scope ? { scope } : {}) } satisfies ModelRef] : [];
       });
       // A SageMaker Model, config or component lives in the account and region it was created in (where the call was made).
-      if (resName) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}), ...(packages.length ? { packages } : {}) } satisfies ModelResource);
+      // Not over an optimization job's output Model made after this call (read first): the name was free again by then.
+      const made = resName ? this.get<ModelResource>(`mr|${ev.platform}|${scopedName(resName, scope)}`) : undefined;
+      const superseded = !!made?.optimization && !!made.time && Date.parse(made.time) > Date.parse(ev.time);
+      if (resName && !superseded) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, time: ev.time, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}), ...(packages.length ? { packages } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${scopedName(`${ref.name}@${ref.version}`, ref.scope)}`, { ref, event: ev.id } satisfies ModelResource);
     }
+    if (ev.resource?.type === 'optimization_job' && a === 'resource.create' && ev.outcome !== 'failure') this.optimizationOutput(ev, scope);
     // A SageMaker inference component lives on an endpoint; its updates name only the component.
     if (ev.resource?.type === 'inference_component' && ev.outcome !== 'failure') {
       const icEndpoint = endpointOf(ev);
@@ -805,6 +816,40 @@ export class Registry {
         } satisfies EndpointRec);
       }
     }
+  }
+
+  /**
+   * The Model an inference-optimization job has the service create from its output (SageMaker CreateOptimizationJob
+   * `OutputConfig.SageMakerModel`; no CreateModel of it is logged) serves weights the service wrote from the job's
+   * source: it is kept as a model resource of the source's — the source Model's (a snapshot: what the job read) or the
+   * source S3 location's —, so its deployment is judged by the source's approval, never-approved and rejected sources
+   * alike. In the job's account and region, as its source Model is. A CreateModel or UpdateModel of the name made
+   * after the job replaces it (judged as any), also when read before it; one made before it (a Model of the name
+   * deleted since) does not, also when read after it.
+   */
+  private optimizationOutput(ev: NormalizedEvent, scope: string | undefined): void {
+    const job = ev.ml?.job as { name?: unknown; output_model?: unknown; source_model?: unknown; source_uri?: unknown } | undefined;
+    const output = typeof job?.output_model === 'string' ? job.output_model : undefined;
+    if (!output) return;
+    const key = `mr|${ev.platform}|${scopedName(output, scope)}`;
+    const later = this.get<ModelResource>(key);
+    if (later?.time && Date.parse(later.time) > Date.parse(ev.time)) return;
+    const jobName = typeof job?.name === 'string' ? job.name : (ev.resource?.name ?? ev.resource?.id ?? '');
+    let rec: ModelResource | undefined;
+    if (typeof job?.source_model === 'string') {
+      const src = this.named<ModelResource>('mr', ev.platform, job.source_model, scope);
+      // A source Model not seen here: the output is judged as a Model with nothing known of it (never approved).
+      const { optimization: _, ...from } = src ?? { ref: { platform: ev.platform }, event: ev.id };
+      rec = { ...from, images: undefined, event: ev.id, time: ev.time, optimization: { job: jobName, event: ev.id, source: src?.optimization ? `${job.source_model} (${src.optimization.source})` : job.source_model } };
+    } else if (typeof job?.source_uri === 'string') {
+      rec = { ref: { platform: ev.platform, artifact: normUri(job.source_uri, this.cfg) }, event: ev.id, time: ev.time, optimization: { job: jobName, event: ev.id, source: job.source_uri } };
+    }
+    if (rec) this.set(key, rec);
+  }
+
+  /** The optimization job a model resource is the output of, and its source, if it is one (see optimizationOutput). */
+  optimizationOf(platform: string, name: string, scope?: string): { job: string; event: string; source: string } | undefined {
+    return this.named<ModelResource>('mr', platform, name, scope)?.optimization;
   }
 
   /** Model resource names a deployment event points at (directly or through a SageMaker endpoint config). */

@@ -210,10 +210,16 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     // The title says which finding it is: a rejected version, or one approved only elsewhere, was not "never approved".
     const title = rejected ? 'Deployment of a rejected model version' : withdrawn ? 'Deployment of a model version whose approval was withdrawn' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
     const revokedBy = rejected ?? withdrawn;
+    // A Model the service made from an optimization job's output is judged by the job's source: the summary says so.
+    const optimized = models.flatMap((m) => {
+      const o = ctx.reg.optimizationOf(ev.platform, m, scopeOf(ev));
+      return o ? [{ model: m, job: o.job, source: o.source, event: o.event }] : [];
+    });
+    const origin = optimized.length ? ` (${optimized.map((o) => `${o.model}: an optimization job's output of ${o.source}, job ${o.job}`).join('; ')})` : '';
     ctx.detect({
-      entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ev.id], title, time: ev.time,
-      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', shadow: shadow || undefined, auto_deployed: auto || undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ...optimized.map((o) => o.event), ev.id], title, time: ev.time,
+      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
