@@ -315,11 +315,17 @@ function pipelineLink(params: Obj, jobName: string | undefined): { pipeline_exec
  * `ModelSource.S3.S3Uri` weights or the existing `ModelSource.SageMakerModel` — so the registry can judge the output
  * by the source's approval. Empty when the request names no output Model.
  */
-function optimizationFacts(params: Obj): { output_model?: string; source_model?: string; source_uri?: string } {
+function optimizationFacts(params: Obj): { output_model?: string; source_model?: string; source_uri?: string; optimization_images?: string[] } {
   const output = str(get(params, 'outputConfig.sageMakerModel.modelName'));
   const sourceModel = str(get(params, 'modelSource.sageMakerModel.modelName'));
   const sourceUri = str(get(params, 'modelSource.s3.s3Uri'));
-  return { ...(output ? { output_model: output } : {}), ...(sourceModel ? { source_model: sourceModel } : {}), ...(sourceUri ? { source_uri: sourceUri } : {}) };
+  // A container the caller names for a step (`OptimizationConfigs[].ModelQuantizationConfig.Image`, compilation,
+  // sharding…) runs that step and writes the output weights.
+  const images = uniq(arr(params.optimizationConfigs).flatMap((c) => (isObj(c) ? Object.values(c) : [])).flatMap((step) => (isObj(step) && str(step.image) ? [str(step.image)!] : [])));
+  return {
+    ...(output ? { output_model: output } : {}), ...(sourceModel ? { source_model: sourceModel } : {}), ...(sourceUri ? { source_uri: sourceUri } : {}),
+    ...(images.length ? { optimization_images: images } : {}),
+  };
 }
 
 /**

@@ -168,6 +168,9 @@ function aliasHolders(versions: VersionRec[], alias: string): VersionRec[] {
  * const reg = new Registry(spool.state, cfg);
  * reg.resolve(modelRefOf(ev, cfg)).named?.approvedEver
  */
+/** AWS Deep Learning Containers (account 763104351884): the images SageMaker's own optimization and serving run. */
+const AWS_DLC = /^763104351884\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//;
+
 export class Registry {
   constructor(
     private readonly state: StateStore,
@@ -828,9 +831,12 @@ export class Registry {
    * deleted since) does not, also when read after it.
    */
   private optimizationOutput(ev: NormalizedEvent, scope: string | undefined): void {
-    const job = ev.ml?.job as { name?: unknown; output_model?: unknown; source_model?: unknown; source_uri?: unknown } | undefined;
+    const job = ev.ml?.job as { name?: unknown; output_model?: unknown; source_model?: unknown; source_uri?: unknown; optimization_images?: unknown } | undefined;
     const output = typeof job?.output_model === 'string' ? job.output_model : undefined;
     if (!output) return;
+    // A step run in a container the caller chose (not one of AWS's Deep Learning Containers, the LMI images the
+    // service runs by default) wrote the output weights: whatever they are, the source does not vouch for them.
+    const own = Array.isArray(job?.optimization_images) ? job.optimization_images.filter((x): x is string => typeof x === 'string' && !AWS_DLC.test(x)) : [];
     const key = `mr|${ev.platform}|${scopedName(output, scope)}`;
     const later = this.get<ModelResource>(key);
     if (later?.time && Date.parse(later.time) > Date.parse(ev.time)) return;
@@ -844,6 +850,7 @@ export class Registry {
     } else if (typeof job?.source_uri === 'string') {
       rec = { ref: { platform: ev.platform, artifact: normUri(job.source_uri, this.cfg) }, event: ev.id, time: ev.time, optimization: { job: jobName, event: ev.id, source: job.source_uri } };
     }
+    if (rec && own.length) rec = { ref: { platform: ev.platform }, event: ev.id, time: ev.time, optimization: { ...rec.optimization!, source: `${rec.optimization!.source}, written by the caller's container ${own.join(', ')}` } };
     if (rec) this.set(key, rec);
   }
 

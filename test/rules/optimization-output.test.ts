@@ -28,10 +28,10 @@ const register = () => at('CreateModelPackage', {
 }, { modelPackageArn: PKG }, 'Trainer');
 const decide = (status: 'Approved' | 'Rejected') => at('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: status }, { modelPackageArn: PKG }, 'Approver');
 /** CreateOptimizationJob as CloudTrail logs it (requestParameters in lower camel case). */
-const optimize = (source: Record<string, unknown>, output = 'llm-v3-awq', region = 'us-east-1') => at('CreateOptimizationJob', {
+const optimize = (source: Record<string, unknown>, output = 'llm-v3-awq', region = 'us-east-1', image?: string) => at('CreateOptimizationJob', {
   optimizationJobName: `${output}-job`, roleArn: `arn:aws:iam::${ACCOUNT}:role/SageMakerOptimization`,
   modelSource: source, deploymentInstanceType: 'ml.g5.12xlarge',
-  optimizationConfigs: [{ modelQuantizationConfig: { overrideEnvironment: { OPTION_QUANTIZE: 'awq' } } }],
+  optimizationConfigs: [{ modelQuantizationConfig: { ...(image ? { image } : {}), overrideEnvironment: { OPTION_QUANTIZE: 'awq' } } }],
   outputConfig: { s3OutputLocation: 's3://models/llm/v3-awq/', sageMakerModel: { modelName: output } },
   stoppingCondition: { maxRuntimeInSeconds: 36000 },
 }, { optimizationJobArn: `arn:aws:sagemaker:${region}:${ACCOUNT}:optimization-job/${output}-job` }, 'MLEngineer', region);
@@ -71,6 +71,15 @@ describe('the Model an optimization job has the service create (OutputConfig.Sag
     const model = alerts([register(), decide('Approved'), createModel('side', { image: IMAGE, modelDataUrl: 's3://scratch/uploads/llm.tar.gz' }), optimize({ sageMakerModel: { modelName: 'side' } }), ...deploy()]);
     expect(model.map((a) => [a.details.reason, a.details.optimized_from])).toEqual([['never_approved', [{ model: 'llm-v3-awq', job: 'llm-v3-awq-job', source: 'side' }]]]);
     expect(alerts([register(), decide('Approved'), optimize({ sageMakerModel: { modelName: 'unseen' } }), ...deploy()]).map((a) => a.details.reason)).toEqual(['never_approved']);
+  });
+
+  it("a quantization step run in the caller's own container wrote the weights: the approved source does not vouch for them", () => {
+    const own = '444455556666.dkr.ecr.us-east-1.amazonaws.com/quantize:latest';
+    const out = alerts([register(), decide('Approved'), optimize({ s3: { s3Uri: WEIGHTS } }, 'llm-v3-awq', 'us-east-1', own), ...deploy()]);
+    expect(out.map((a) => a.details.reason)).toEqual(['never_approved']);
+    expect(out[0]!.summary).toContain(`written by the caller's container ${own}`);
+    // AWS's own LMI container named explicitly is the service's default step: still vouched for.
+    expect(alerts([register(), decide('Approved'), optimize({ s3: { s3Uri: WEIGHTS } }, 'llm-v3-awq', 'us-east-1', IMAGE), ...deploy()])).toEqual([]);
   });
 
   it('a rejected source: a deployment of a rejected version', () => {
