@@ -73,6 +73,10 @@ export class Spool extends EventEmitter {
   private walFd?: number;
   private syncing = false;
   private syncWaiters: Array<(err: Error | null) => void> = [];
+  /** The waiters of the fdatasync in flight: close() settles them itself (its own sync covers them). */
+  private syncingWaiters: Array<(err: Error | null) => void> = [];
+  /** The WAL descriptor close() left open for the fdatasync in flight: closed when it returns (never reused under it). */
+  private walFdToClose?: number;
 
   private constructor(db: Database.Database, opts: SpoolOptions, walPath?: string) {
     super();
@@ -354,9 +358,17 @@ export class Spool extends EventEmitter {
       return;
     }
     this.syncing = true;
+    this.syncingWaiters = waiters;
     fdatasync(this.walFd, (err) => {
       this.syncing = false;
-      for (const w of waiters) w(err);
+      // Settled by close() already if it ran meanwhile (this call may then have found the descriptor closed).
+      const settle = this.syncingWaiters;
+      this.syncingWaiters = [];
+      for (const w of settle) w(err);
+      if (this.walFdToClose !== undefined) {
+        closeSync(this.walFdToClose);
+        this.walFdToClose = undefined;
+      }
       if (this.syncWaiters.length && !this.closed) this.runSync();
     });
   }
@@ -796,10 +808,14 @@ export class Spool extends EventEmitter {
       } catch (e) {
         err = e as Error;
       }
-      const waiters = this.syncWaiters;
+      // Also those of an fdatasync still in flight (queued in libuv's pool, it may run only after this returns).
+      const waiters = [...this.syncingWaiters, ...this.syncWaiters];
+      this.syncingWaiters = [];
       this.syncWaiters = [];
       for (const w of waiters) w(err);
-      closeSync(this.walFd);
+      // The descriptor stays open until that fdatasync returns: closed now, its number could be another file's by then.
+      if (this.syncing) this.walFdToClose = this.walFd;
+      else closeSync(this.walFd);
       this.walFd = undefined;
     }
     this.db.close();

@@ -549,6 +549,21 @@ describe('Spool: bounds, pruning and dead-letter selection', () => {
     expect(again.read('x', 10).map((r) => r.id)).toEqual(['q1', 'q2']);
   });
 
+  it('close() while a group commit\'s fdatasync still waits in the thread pool: its appends resolve (close synced them), no EBADF', async () => {
+    const dir = tmp();
+    const s = Spool.open({ dir });
+    // Busy every libuv worker, so the group commit's fdatasync runs only after close() returned: on a loaded
+    // machine it does by chance. Before, it then hit the descriptor close() had closed and rejected the appends.
+    const { pbkdf2 } = await import('node:crypto');
+    const busy = Array.from({ length: 8 }, () => new Promise((r) => pbkdf2('p', 's', 400_000, 32, 'sha256', r)));
+    const pending = s.append([item('t1'), item('t2')]);
+    await new Promise((r) => setImmediate(r));
+    s.close();
+    await expect(pending).resolves.toEqual({ accepted: ['t1', 't2'], duplicates: [] });
+    await Promise.all(busy);
+    expect(make({ dir }).read('x', 10).map((r) => r.id)).toEqual(['t1', 't2']);
+  });
+
   it('a 4 MiB burst appended inside a caller\'s transaction is not committed inside it: a rollback cannot take back an acknowledged append', async () => {
     const s = make();
     const big = 'x'.repeat(1024 * 1024);
