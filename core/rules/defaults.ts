@@ -81,6 +81,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   // (Gemini batch prediction) are in no registry of yours.
   unapproved_batch_inference: { judge: ['never_approved'], evaluation_outputs: [], exempt_models: ['publishers/google/models/*', 'projects/*/locations/*/publishers/google/models/*'] },
   version_rollback: {},
+  rejection_reversed: {},
   modification_rate: {},
   hash_mismatch: {},
   // No monitor_pattern: by default every monitor finding that is not about input data (SKEW_PATTERN) counts.

@@ -365,6 +365,21 @@ const S: Record<string, Record<string, Builder>> = {
       };
     },
   },
+  'registry.rejection_reversed': {
+    // SageMaker package fraud/4 rejected after review, then approved by someone else with the same weights.
+    fire: () => {
+      const v = smPackage(0, '4', 'pending');
+      const decide = (hours: number, approval: 'approved' | 'rejected', actor: NormalizedEvent['actor']) => ev({ time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'registry', action: approval === 'approved' ? 'model_version.approve' : 'model_version.update', operation: 'UpdateModelPackage', actor, resource: { type: 'model_package', name: 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/4' }, ml: { model: { name: 'fraud', version: '4', approval } } });
+      const r = decide(1, 'rejected', actors.bob);
+      const a = decide(5, 'approved', actors.ci);
+      return { events: [v, r, a], expect: [{ rule_id: 'registry.rejection_reversed', entity: { type: 'model_version', id: 'fraud/4' }, evidence: [r.id, a.id] }] };
+    },
+    // Approved with no rejection before it, and a rejection after an approval: decisions, none reversed.
+    'near-miss': () => {
+      const decide = (hours: number, version: string, approval: 'approved' | 'rejected') => ev({ time: at(T0 + hours * HOUR), platform: 'sagemaker', stage: 'registry', action: approval === 'approved' ? 'model_version.approve' : 'model_version.update', operation: 'UpdateModelPackage', actor: actors.bob, resource: { type: 'model_package', name: `arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/${version}` }, ml: { model: { name: 'fraud', version, approval } } });
+      return { events: [smPackage(0, '4', 'pending'), decide(1, '4', 'approved'), smPackage(2, '5', 'pending'), decide(3, '5', 'approved'), decide(4, '5', 'rejected')], expect: [] };
+    },
+  },
   'registry.version_rollback': {
     fire: () => {
       const [u1, a1, u2, a2] = vertexVersions();

@@ -89,6 +89,14 @@ function aliasMoves(ev: NormalizedEvent, ctx: RuleContext): Array<{ name: string
   });
 }
 
+/**
+ * Whether the event moves an approval alias or stage onto a version where serving follows them (MLflow): that move
+ * deploys the version, and is judged as a deployment (aliasOnRejected), not as an approval.
+ */
+export function deploysByAlias(ev: NormalizedEvent, ctx: RuleContext): boolean {
+  return followsAliases(ev) && (!!approvalAliasesSet(ev, ctx) || !!approvalStageSet(ev, ctx));
+}
+
 function aliasEntity(ev: NormalizedEvent, name: string, alias: string, scope: string | undefined): Entity {
   return namedEntity('model_alias', `${scopedName(name, scope)}@${alias}`, name, ev.platform);
 }

@@ -1,6 +1,7 @@
 import type { Kind } from '../config.js';
 import { anyGlob, callerText, fieldAt, serverScopeOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
+import { rejectionReversed } from './reversal.js';
 import {
   adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
@@ -108,6 +109,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     versionRollback(ev, ctx);
     aliasRollback(ev, ctx);
   },
+  rejection_reversed: rejectionReversed,
   modification_rate: modificationRate,
   hash_mismatch: hashMismatch,
   behavioral_drift: behavioralDrift,

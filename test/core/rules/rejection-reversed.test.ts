@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { createRuleEngine, RulesConfig } from '../../../core/rules/engine.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
+import { ctRecord, normOne } from '../../connectors/sagemaker/helpers.js';
+import { alertsOf, champion, releases, tag, version, webhookEvents } from './mlflow-deliveries.js';
+
+const RULE = 'registry.rejection_reversed';
+
+describe('registry.rejection_reversed: a version approved after its last decision was a rejection', () => {
+  it('MLflow: approval_status rejected, then approved on the same version, is one finding (a review asked for again in between is said)', () => {
+    const evs = webhookEvents(undefined,
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      tag('2026-11-24T09:30:00.000000+00:00', '3', 'approval_status', 'rejected'),
+      tag('2026-11-24T10:00:00.000000+00:00', '3', 'approval_status', 'pending'),
+      tag('2026-11-24T23:00:00.000000+00:00', '3', 'approval_status', 'approved'),
+    );
+    const alerts = alertsOf(evs, RULE);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'model_version', id: 'fraud/3' });
+    expect(alerts[0]!.details).toMatchObject({ rejected_at: '2026-11-24T09:30:00.000Z', review_requested: true });
+    expect(alerts[0]!.summary).toMatch(/^fraud v3 was rejected at .*set back to pending since, and approved at /);
+    // Approved without any rejection before: nothing; approved again later (no rejection in between): nothing more.
+    expect(alertsOf(webhookEvents(undefined, ...releases(), version('2026-11-24T09:00:00.000000+00:00', '3'), tag('2026-11-24T09:30:00.000000+00:00', '3', 'approval_status', 'approved')), RULE)).toEqual([]);
+  });
+
+  it('MLflow: the champion alias moved onto the rejected version is the deployment finding, not this one', () => {
+    const evs = webhookEvents(undefined,
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      tag('2026-11-24T09:30:00.000000+00:00', '3', 'approval_status', 'rejected'),
+      champion('2026-11-24T23:10:00.000000+00:00', '3'),
+    );
+    expect(alertsOf(evs, RULE)).toEqual([]);
+    expect(alertsOf(evs, 'registry.unapproved_deployment').map((a) => a.details.reason)).toEqual(['rejected']);
+  });
+
+  it('SageMaker: a package Rejected, then Approved by another role, names both; a rejection logged after the approval (read first) is not reversed by it', () => {
+    const pkg = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/4';
+    let n = 0;
+    const update = (status: string, who: string, time: string) => normOne(ctRecord('UpdateModelPackage', { modelPackageArn: pkg, modelApprovalStatus: status }, {
+      eventID: `rr-${++n}`, eventTime: time, responseElements: { modelPackageArn: pkg },
+      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::111122223333:assumed-role/${who}/${who}`, accountId: '111122223333', principalId: `AROA:${who}`, sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::111122223333:role/${who}`, accountId: '111122223333', userName: who } } },
+    }));
+    const create = normOne(ctRecord('CreateModelPackage', {
+      modelPackageGroupName: 'churn', modelApprovalStatus: 'PendingManualApproval',
+      inferenceSpecification: { containers: [{ image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:' + 'a'.repeat(64), modelDataUrl: 's3://models/churn/4/model.tar.gz' }], supportedContentTypes: ['text/csv'], supportedResponseMIMETypes: ['text/csv'] },
+    }, { eventID: 'rr-0', eventTime: '2026-11-24T08:00:00Z', responseElements: { modelPackageArn: pkg } }));
+    const reject = update('Rejected', 'Reviewer', '2026-11-24T09:00:00Z');
+    const approve = update('Approved', 'Mallory', '2026-11-24T12:00:00Z');
+    const alerts = alertsOf([create, reject, approve], RULE);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ rejected_at: '2026-11-24T09:00:00.000Z', approval_operation: 'UpdateModelPackage' });
+    expect(alerts[0]!.evidence).toEqual([reject.id, approve.id]);
+    expect(alerts[0]!.summary).toMatch(/rejected at 2026-11-24T09:00:00.000Z by reviewer and approved at .* by mallory/);
+    // In arrival order, a rejection made after the approval but read before it: the approval reverses nothing.
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const lateReject = update('Rejected', 'Reviewer', '2026-11-24T13:00:00Z');
+    const found = [create, lateReject, approve].flatMap((e) => engine.process(e, Date.parse('2026-11-24T13:05:00Z'))).filter((a) => a.rule_id === RULE);
+    expect(found).toEqual([]);
+  });
+});
