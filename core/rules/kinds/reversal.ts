@@ -12,7 +12,7 @@ import { versionsOf } from './shared.js';
  * rejected version is `registry.unapproved_deployment`'s (it deploys it), not this rule's.
  */
 export const rejectionReversed: KindImpl = (ev, ctx) => {
-  if (ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
+  if (ev.stage !== 'registry' || ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
   if (deploysByAlias(ev, ctx)) return;
   const v = versionsOf(ev, ctx).named;
   const rejected = v?.rejected;
