@@ -134,6 +134,9 @@ interface ModelResource {
   optimization?: { job: string; event: string; source: string };
 }
 
+/** A rejection kept by the artifact it judged (`rja|<uri>`): the version it was made on, when, by whom. */
+export interface RejectedArtifact { key: string; name: string; version: string; time: string; event: string; identity?: string }
+
 export interface EndpointRec {
   endpoint: string;
   platform: string;
@@ -765,6 +768,11 @@ export class Registry {
         if (!older) v.approval = { state: approval, time: ev.time, event: ev.id, identity: who?.identity };
         if (!older && approval === 'rejected') v.rejected = { time: ev.time, event: ev.id, identity: who?.identity };
         if (!older && approval === 'approved') delete v.rejected;
+        // The rejection is kept by the version's main artifact too, past its deletion: the same weights registered
+        // again as another version and approved there reverse it as well (rejectedArtifact); an approval of them
+        // settles it. Not by the other containers' artifacts: a preprocessing model shared by versions is not what was rejected.
+        if (!older && v.artifact && approval === 'rejected') this.set(`rja|${v.artifact}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity } satisfies RejectedArtifact);
+        if (!older && v.artifact && approval === 'approved') this.delete(`rja|${v.artifact}`);
         // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
         if (!older && approval === 'approved') v.approvedCheckpoint = v.defaultCheckpoint;
         // Approved once, whatever came after: a later rejection is then a revocation.
@@ -852,6 +860,15 @@ export class Registry {
     }
     if (rec && own.length) rec = { ref: { platform: ev.platform }, event: ev.id, time: ev.time, optimization: { ...rec.optimization!, source: `${rec.optimization!.source}, written by the caller's container ${own.join(', ')}` } };
     if (rec) this.set(key, rec);
+  }
+
+  /**
+   * The last rejection standing on `v`'s main artifact, for a `v` with none of its own: made on another version (one
+   * deleted since, registered from the same source, or of the same number before its model was deleted and created
+   * again), so approving `v` approves the weights that rejection was about.
+   */
+  rejectedArtifact(v: VersionRec): RejectedArtifact | undefined {
+    return v.artifact && !v.rejected ? this.get<RejectedArtifact>(`rja|${v.artifact}`) : undefined;
   }
 
   /** The optimization job a model resource is the output of, and its source, if it is one (see optimizationOutput). */

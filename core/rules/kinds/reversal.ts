@@ -15,15 +15,19 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
   if (deploysByAlias(ev, ctx)) return;
   const v = versionsOf(ev, ctx).named;
-  const rejected = v?.rejected;
+  if (!v) return;
+  // Else the same weights rejected as another version (deleted since, or registered again from the same source).
+  const other = v.rejected ? undefined : ctx.reg.rejectedArtifact(v);
+  const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
-  if (!v || !rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;
-  const reopened = v.approval?.state === 'pending';
+  if (!rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;
+  const reopened = !other && v.approval?.state === 'pending';
   const approver = identityOf(ev.actor, ctx.cfg);
+  const as = !other ? '' : other.key === v.key ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`;
   ctx.detect({
     entity: versionEntity(v), key: `reversed|${rejected.event}`, evidence: [rejected.event, ev.id],
     title: 'Rejected model version approved',
-    summary: `${v.name} v${v.version} was rejected at ${rejected.time}${rejected.identity ? ` by ${rejected.identity}` : ''}${reopened ? ', set back to pending since,' : ''} and approved at ${ev.time} by ${callerText(ev.actor, ctx.cfg)}: the same weights the rejection was about`,
-    details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, review_requested: reopened || undefined, approver, approval_operation: ev.operation },
+    summary: `${v.name} v${v.version} was rejected${as} at ${rejected.time}${rejected.identity ? ` by ${rejected.identity}` : ''}${reopened ? ', set back to pending since,' : ''} and approved at ${ev.time} by ${callerText(ev.actor, ctx.cfg)}: the same weights the rejection was about`,
+    details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, rejected_version: other ? `${other.name}/${other.version}` : undefined, review_requested: reopened || undefined, approver, approval_operation: ev.operation },
   });
 };

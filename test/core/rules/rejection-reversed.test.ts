@@ -59,4 +59,51 @@ describe('registry.rejection_reversed: a version approved after its last decisio
     const found = [create, lateReject, approve].flatMap((e) => engine.process(e, Date.parse('2026-11-24T13:05:00Z'))).filter((a) => a.rule_id === RULE);
     expect(found).toEqual([]);
   });
+
+  it('MLflow: the rejected version\'s source registered again as a new version and approved there is the same reversal', () => {
+    const evs = webhookEvents(undefined,
+      ...releases(),
+      version('2026-11-24T09:00:00.000000+00:00', '3'),
+      tag('2026-11-24T09:30:00.000000+00:00', '3', 'approval_status', 'rejected'),
+      // v4: the very logged model v3 was (source models:/m-300aa), registered again.
+      ['model_version', 'created', '2026-11-24T10:00:00.000000+00:00', { name: 'fraud', version: '4', source: 'models:/m-300aa', run_id: 'run3', tags: { adversarial_accuracy: '0.9' }, description: null }],
+      tag('2026-11-24T11:30:00.000000+00:00', '4', 'approval_status', 'approved'),
+      // A version of other weights approved after: nothing.
+      version('2026-11-24T12:00:00.000000+00:00', '5'),
+      tag('2026-11-24T12:30:00.000000+00:00', '5', 'approval_status', 'approved'),
+    );
+    const alerts = alertsOf(evs, RULE);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'model_version', id: 'fraud/4' });
+    expect(alerts[0]!.details).toMatchObject({ rejected_version: 'fraud/3', rejected_at: '2026-11-24T09:30:00.000Z' });
+    expect(alerts[0]!.summary).toMatch(/^fraud v4 was rejected as v3 at /);
+  });
+
+  it('SageMaker: a Rejected package deleted and its model data registered again as a new package, then Approved, is found', () => {
+    const arn = (n: number) => `arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/${n}`;
+    const spec = { containers: [{ image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:' + 'a'.repeat(64), modelDataUrl: 's3://models/churn/4/model.tar.gz' }], supportedContentTypes: ['text/csv'], supportedResponseMIMETypes: ['text/csv'] };
+    const create = (n: number, id: string, time: string) => normOne(ctRecord('CreateModelPackage', { modelPackageGroupName: 'churn', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: spec }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
+    const update = (n: number, status: string, id: string, time: string) => normOne(ctRecord('UpdateModelPackage', { modelPackageArn: arn(n), modelApprovalStatus: status }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
+    const del = normOne(ctRecord('DeleteModelPackage', { modelPackageName: arn(4) }, { eventID: 'rd-3', eventTime: '2026-11-24T10:00:00Z' }));
+    const reject = update(4, 'Rejected', 'rd-2', '2026-11-24T09:00:00Z');
+    const evs = [create(4, 'rd-1', '2026-11-24T08:00:00Z'), reject, del, create(5, 'rd-4', '2026-11-24T11:00:00Z'), update(5, 'Approved', 'rd-5', '2026-11-24T12:00:00Z')];
+    const alerts = alertsOf(evs, RULE);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ version: '5', rejected_version: 'churn/4' });
+    expect(alerts[0]!.evidence[0]).toBe(reject.id);
+  });
+
+  it('MLflow: the model deleted and created again, its rejected version\'s number registered again from the same source and approved, is found', () => {
+    const [created] = webhookEvents(undefined, ['registered_model', 'created', '2026-11-24T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }]);
+    // The auditor's report of the model's deletion (no webhook is sent for it).
+    const deleted = { ...created!, id: 'del-fraud', time: '2026-11-24T09:50:00.000Z', operation: 'DeleteRegisteredModel', action: 'registered_model.delete' } as typeof created;
+    const evs = [
+      ...webhookEvents(undefined, ...releases(), version('2026-11-24T09:00:00.000000+00:00', '3'), tag('2026-11-24T09:30:00.000000+00:00', '3', 'approval_status', 'rejected')),
+      deleted!, created!,
+      ...webhookEvents(undefined, version('2026-11-24T10:05:00.000000+00:00', '3'), tag('2026-11-24T11:30:00.000000+00:00', '3', 'approval_status', 'approved')),
+    ];
+    const alerts = alertsOf(evs, RULE);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toMatch(/^fraud v3 was rejected as an earlier registration of that number at 2026-11-24T09:30:00.000Z/);
+  });
 });
