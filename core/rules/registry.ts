@@ -851,7 +851,9 @@ export class Registry {
     const jobName = typeof job?.name === 'string' ? job.name : (ev.resource?.name ?? ev.resource?.id ?? '');
     let rec: ModelResource | undefined;
     if (typeof job?.source_model === 'string') {
-      const src = this.named<ModelResource>('mr', ev.platform, job.source_model, scope);
+      // A Model of the name made after the job (read first: log files out of order) is not the one the job read.
+      const seen = this.named<ModelResource>('mr', ev.platform, job.source_model, scope);
+      const src = seen?.time && Date.parse(seen.time) > Date.parse(ev.time) ? undefined : seen;
       // A source Model not seen here: the output is judged as a Model with nothing known of it (never approved).
       const { optimization: _, ...from } = src ?? { ref: { platform: ev.platform }, event: ev.id };
       rec = { ...from, images: undefined, event: ev.id, time: ev.time, optimization: { job: jobName, event: ev.id, source: src?.optimization ? `${job.source_model} (${src.optimization.source})` : job.source_model } };

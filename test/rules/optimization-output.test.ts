@@ -110,4 +110,15 @@ describe('the Model an optimization job has the service create (OutputConfig.Sag
     expect(alerts([...west, ...deploy('llm-v3-awq', 'us-west-2')])).toEqual([]);
     expect(alerts([...west, ...deploy('llm-v3-awq', 'us-east-1')]).map((a) => a.details.reason)).toEqual(['never_approved']);
   });
+
+  it('a source Model of the name made after the job (read before it) is not what the job read: the output is never approved', () => {
+    // The job read unregistered weights as llm-v3; that Model was then deleted and made again from the approved
+    // package, and the log file with the later CreateModel was read before the job's.
+    const [reg, ok, bad, job] = [register(), decide('Approved'), createModel('llm-v3', { image: IMAGE, modelDataUrl: 's3://scratch/uploads/llm.tar.gz' }, 'Intruder'), optimize({ sageMakerModel: { modelName: 'llm-v3' } })];
+    const del = at('DeleteModel', { modelName: 'llm-v3' }, null, 'Intruder');
+    const good = createModel('llm-v3', { modelPackageName: PKG }, 'Intruder');
+    expect(arriving([reg, ok, bad, del, good, job, ...deploy()]).map((a) => a.details.reason)).toEqual(['never_approved']);
+    // The source Model made before the job, read in order: vouched for as before.
+    expect(arriving([register(), decide('Approved'), createModel('llm-v3', { modelPackageName: PKG }), optimize({ sageMakerModel: { modelName: 'llm-v3' } }), ...deploy()])).toEqual([]);
+  });
 });
