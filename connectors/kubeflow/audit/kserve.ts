@@ -77,11 +77,10 @@ function mlflowWorkspaceEnvOf(obj: unknown): string | undefined {
     const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
     // `model` and the framework specs embed a container (its `env`); `containers` is the pod's.
     for (const c of [...Object.values(predictor), ...itemsOf(predictor.containers), custom]) {
-      for (const e of itemsOf(isObject(c) ? c.env : undefined)) {
-        if (!isObject(e) || e.name !== MLFLOW_WORKSPACE_ENV || typeof e.value !== 'string') continue;
-        const ws = e.value.trim();
-        if (MLFLOW_WORKSPACE.test(ws)) return ws;
-      }
+      // A name listed twice: the container gets the last entry (the kubelet applies them in order), so only it is read.
+      const e = itemsOf(isObject(c) ? c.env : undefined).filter((x) => isObject(x) && x.name === MLFLOW_WORKSPACE_ENV).at(-1) as { value?: unknown } | undefined;
+      const ws = typeof e?.value === 'string' ? e.value.trim() : undefined;
+      if (ws && MLFLOW_WORKSPACE.test(ws)) return ws;
     }
   }
   return undefined;

@@ -136,6 +136,20 @@ describe('KServe models:/ URIs of an MLflow workspace', () => {
     expect(unapprovedOf([...teamRegistry(), ...h.events()])).toEqual(['cluster-b:prod/fraud-bad', 'cluster-b:prod/fraud-ref']);
   });
 
+  it('MLFLOW_WORKSPACE listed twice in one container: the last entry is what the container gets, and what is judged', async () => {
+    const { h, send } = await start({ clusters: [{ id: 'cluster-b', token: B_TOKEN, mlflow_server: 'team', mlflow_workspace: 'team-b' }] });
+    await send(B_TOKEN,
+      // The approved workspace first, the container loads from the unapproved one.
+      inferenceService('fraud-dup', 'models:/fraud/3', '2026-11-20T10:00:00Z', [{ name: 'MLFLOW_WORKSPACE', value: 'team-a' }, { name: 'MLFLOW_WORKSPACE', value: 'default' }]),
+      // Overridden by a value the log does not show: not read (the cluster's setting), as a lone valueFrom.
+      inferenceService('fraud-dupref', 'models:/fraud/3', '2026-11-20T10:00:01Z', [{ name: 'MLFLOW_WORKSPACE', value: 'team-a' }, { name: 'MLFLOW_WORKSPACE', valueFrom: { configMapKeyRef: { name: 'mlflow', key: 'workspace' } } }]),
+      // The other order: team-a is what the container gets.
+      inferenceService('fraud-last', 'models:/fraud/3', '2026-11-20T10:00:02Z', [{ name: 'MLFLOW_WORKSPACE', value: 'team-b' }, { name: 'MLFLOW_WORKSPACE', value: 'team-a' }]),
+    );
+    expect(h.events().map((e) => e.ml?.deployment?.mlflow_workspace)).toEqual(['default', 'team-b', 'team-a']);
+    expect(unapprovedOf([...teamRegistry(), ...h.events()])).toEqual(['cluster-b:prod/fraud-dup', 'cluster-b:prod/fraud-dupref']);
+  });
+
   it('a merge patch of storageUri keeps the workspace the stored predictor env names', () => {
     const cfg = KubeflowConfig.parse({ namespaces: ['prod'] });
     const created = inferenceService('fraud', 'models:/fraud/3', '2026-11-20T10:00:00Z', [{ name: 'MLFLOW_WORKSPACE', value: 'team-a' }]);
