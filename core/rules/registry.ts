@@ -865,12 +865,13 @@ export class Registry {
   }
 
   /**
-   * The last rejection standing on `v`'s main artifact, for a `v` with none of its own: made on another version (one
-   * deleted since, registered from the same source, or of the same number before its model was deleted and created
-   * again), so approving `v` approves the weights that rejection was about.
+   * The last rejection standing on a version's main artifact (normalized, as `VersionRec.artifact`), for a version
+   * with none of its own: made on another version (one deleted since, registered from the same source, or of the
+   * same number before its model was deleted and created again), so approving it approves the weights that
+   * rejection was about.
    */
-  rejectedArtifact(v: VersionRec): RejectedArtifact | undefined {
-    return v.artifact && !v.rejected ? this.get<RejectedArtifact>(`rja|${v.artifact}`) : undefined;
+  rejectedArtifact(artifact: string | undefined): RejectedArtifact | undefined {
+    return artifact ? this.get<RejectedArtifact>(`rja|${artifact}`) : undefined;
   }
 
   /** The optimization job a model resource is the output of, and its source, if it is one (see optimizationOutput). */

@@ -1,4 +1,4 @@
-import { approvalOf, callerText, identityOf } from '../facts.js';
+import { approvalOf, callerText, identityOf, modelRefOf } from '../facts.js';
 import { versionEntity, type KindImpl } from './context.js';
 import { deploysByAlias } from './alias.js';
 import { versionsOf } from './shared.js';
@@ -14,16 +14,19 @@ import { versionsOf } from './shared.js';
 export const rejectionReversed: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
   if (deploysByAlias(ev, ctx)) return;
-  const v = versionsOf(ev, ctx).named;
+  const known = versionsOf(ev, ctx).named;
+  // A version created approved (CreateModelPackage with `Approved`) is not on record yet: the event names it.
+  const ref = known ? undefined : modelRefOf(ev, ctx.cfg);
+  const v = known ?? (ref?.name && ref.version ? { platform: ref.platform, name: ref.name, version: ref.version, scope: ref.scope, artifact: ref.artifact, approval: undefined, rejected: undefined } : undefined);
   if (!v) return;
   // Else the same weights rejected as another version (deleted since, or registered again from the same source).
-  const other = v.rejected ? undefined : ctx.reg.rejectedArtifact(v);
+  const other = v.rejected ? undefined : ctx.reg.rejectedArtifact(v.artifact);
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
   if (!rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;
   const reopened = !other && v.approval?.state === 'pending';
   const approver = identityOf(ev.actor, ctx.cfg);
-  const as = !other ? '' : other.key === v.key ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`;
+  const as = !other ? '' : other.name === v.name && other.version === v.version ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`;
   ctx.detect({
     entity: versionEntity(v), key: `reversed|${rejected.event}`, evidence: [rejected.event, ev.id],
     title: 'Rejected model version approved',

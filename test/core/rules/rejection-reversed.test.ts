@@ -77,12 +77,16 @@ describe('registry.rejection_reversed: a version approved after its last decisio
     expect(alerts[0]!.entity).toMatchObject({ type: 'model_version', id: 'fraud/4' });
     expect(alerts[0]!.details).toMatchObject({ rejected_version: 'fraud/3', rejected_at: '2026-11-24T09:30:00.000Z' });
     expect(alerts[0]!.summary).toMatch(/^fraud v4 was rejected as v3 at /);
+    // Registered again born approved (the create's request tags carry approval_status=approved): the same.
+    const born = alertsOf(webhookEvents(undefined, ...releases(), version('2026-11-24T09:00:00.000000+00:00', '3'), tag('2026-11-24T09:30:00.000000+00:00', '3', 'approval_status', 'rejected'),
+      ['model_version', 'created', '2026-11-24T10:00:00.000000+00:00', { name: 'fraud', version: '4', source: 'models:/m-300aa', run_id: 'run3', tags: { adversarial_accuracy: '0.9', approval_status: 'approved' }, description: null }]), RULE);
+    expect(born.map((a) => [a.entity.id, a.details.rejected_version])).toEqual([['fraud/4', 'fraud/3']]);
   });
 
   it('SageMaker: a Rejected package deleted and its model data registered again as a new package, then Approved, is found', () => {
     const arn = (n: number) => `arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/${n}`;
     const spec = { containers: [{ image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:' + 'a'.repeat(64), modelDataUrl: 's3://models/churn/4/model.tar.gz' }], supportedContentTypes: ['text/csv'], supportedResponseMIMETypes: ['text/csv'] };
-    const create = (n: number, id: string, time: string) => normOne(ctRecord('CreateModelPackage', { modelPackageGroupName: 'churn', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: spec }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
+    const create = (n: number, id: string, time: string, status = 'PendingManualApproval') => normOne(ctRecord('CreateModelPackage', { modelPackageGroupName: 'churn', modelApprovalStatus: status, inferenceSpecification: spec }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
     const update = (n: number, status: string, id: string, time: string) => normOne(ctRecord('UpdateModelPackage', { modelPackageArn: arn(n), modelApprovalStatus: status }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
     const del = normOne(ctRecord('DeleteModelPackage', { modelPackageName: arn(4) }, { eventID: 'rd-3', eventTime: '2026-11-24T10:00:00Z' }));
     const reject = update(4, 'Rejected', 'rd-2', '2026-11-24T09:00:00Z');
@@ -91,6 +95,9 @@ describe('registry.rejection_reversed: a version approved after its last decisio
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.details).toMatchObject({ version: '5', rejected_version: 'churn/4' });
     expect(alerts[0]!.evidence[0]).toBe(reject.id);
+    // Registered again already Approved (CreateModelPackage ModelApprovalStatus Approved): the same.
+    const direct = alertsOf([create(4, 'rd-1', '2026-11-24T08:00:00Z'), reject, create(5, 'rd-6', '2026-11-24T11:00:00Z', 'Approved')], RULE);
+    expect(direct.map((a) => [a.entity.id, a.details.rejected_version])).toEqual([['111122223333:us-east-1:churn/5', 'churn/4']]);
   });
 
   it('MLflow: the model deleted and created again, its rejected version\'s number registered again from the same source and approved, is found', () => {
