@@ -20,7 +20,9 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   const v = known ?? (ref?.name && ref.version ? { platform: ref.platform, name: ref.name, version: ref.version, scope: ref.scope, artifact: ref.artifact, approval: undefined, rejected: undefined } : undefined);
   if (!v) return;
   // Else the same weights rejected as another version (deleted since, or registered again from the same source).
-  const other = v.rejected ? undefined : ctx.reg.rejectedArtifact(v.artifact);
+  // Not on the MLflow auditor's first look (baseline, dated when seen): both decisions predate mltrail, order unknown.
+  const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
+  const other = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact);
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
   if (!rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRuleEngine, RulesConfig } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
+import { ApprovalConfig } from '../../../connectors/mlflow/config.js';
+import { baselineState } from '../../../connectors/mlflow/diff.js';
 import { ctRecord, normOne } from '../../connectors/sagemaker/helpers.js';
 import { alertsOf, champion, releases, tag, version, webhookEvents } from './mlflow-deliveries.js';
 
@@ -112,5 +114,14 @@ describe('registry.rejection_reversed: a version approved after its last decisio
     const alerts = alertsOf(evs, RULE);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toMatch(/^fraud v3 was rejected as an earlier registration of that number at 2026-11-24T09:30:00.000Z/);
+  });
+
+  it('MLflow: the auditor\'s first look (baseline, dated when seen) at two versions of one source, one rejected and one approved before mltrail ran, is no reversal', () => {
+    const approval = ApprovalConfig.parse({});
+    const now = Date.parse('2026-11-25T08:00:00Z');
+    const snap = (v: string, status: string) => ({ name: 'fraud', version: v, source: 'models:/m-300aa', run_id: 'run3', description: '', tags: { approval_status: status }, aliases: [], creation_timestamp: Date.parse('2026-11-01T00:00:00Z') + Number(v) });
+    const evs = [baselineState(approval, snap('3', 'rejected'), now, '2026-11-25T08:00:00Z')!, baselineState(approval, snap('4', 'approved'), now, '2026-11-25T08:00:00Z')!];
+    expect(evs.map((e) => e.action)).toEqual(['model_version.reject', 'model_version.approve']);
+    expect(alertsOf(evs, RULE)).toEqual([]);
   });
 });
