@@ -172,7 +172,7 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; platform?: string; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
+  private readonly turn: { time: string; evId: string; platform?: NormalizedEvent['platform']; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
     time: '',
     observed: false,
     sweepMs: 0,
@@ -219,7 +219,7 @@ class Engine implements RuleEngine {
         const own = d.time === undefined ? { ...eventScope(turn), ...d.details } : d.details;
         const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
         // A person is one across servers, so their entity is not scoped; the summary still says whose server's model it is about.
-        const server = d.time === undefined && turn.platform ? serverScopeOf({ platform: turn.platform as NormalizedEvent['platform'], cloud: turn.cloud }) : undefined;
+        const server = d.time === undefined && turn.platform ? serverScopeOf({ platform: turn.platform, cloud: turn.cloud }) : undefined;
         turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time), ...(server ? { server: { id: server, platform: turn.platform! } } : {}) });
       },
       clock: () => turn.sweepMs,

@@ -85,7 +85,7 @@ export function multipartRollback(ev: NormalizedEvent, ctx: RuleContext, judged:
   const held = ctx.get<Record<string, HeldRollback>>(HELD) ?? {};
   const ended = ctx.get<Record<string, EndedUpload>>(ENDED) ?? {};
   if (op === 'UploadPartCopy') {
-    const restored = versionRollbackOf(ev, ev.resource?.uri)?.restored_version;
+    const restored = versionRollbackOf(ev, uri)?.restored_version;
     if (!restored) return undefined;
     const end = ended[key];
     if (end) {
