@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Context, Hono } from 'hono';
 import { Counter } from 'prom-client';
 import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { verifiedClientCert } from '../../core/http/client-cert.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import { forCluster } from './cluster.js';
@@ -14,26 +14,6 @@ import { namespaceMatcher } from './namespaces.js';
 
 export const AUDIT_ROUTE = '/v1/ingest/kubeflow/k8s-audit';
 export const AUDIT_CHANNEL = 'kubeflow.k8s_audit';
-
-/**
- * The subject CN and SAN entries of a client certificate the TLS layer of
- * this process verified (`requestCert` + CA), or undefined (plain HTTP, no
- * certificate, or one that did not verify).
- */
-export function verifiedClientCertNames(c: Context): string[] | undefined {
-  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as TLSSocket | undefined;
-  if (!socket || !(socket as { encrypted?: boolean }).encrypted || !socket.authorized) return undefined;
-  const cert = socket.getPeerCertificate();
-  if (!cert || !cert.subject) return undefined;
-  const names: string[] = [];
-  const cn = cert.subject.CN;
-  if (cn) names.push(...(Array.isArray(cn) ? cn : [cn]));
-  for (const san of (cert.subjectaltname ?? '').split(',')) {
-    const v = san.trim().replace(/^(DNS|URI|email|IP Address):/, '');
-    if (v) names.push(v);
-  }
-  return names;
-}
 
 /** Whether the request came over TLS that ended in this process. */
 function isTls(c: Context): boolean {
@@ -90,7 +70,7 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
     });
   }
   let reason: string;
-  const certNames = anySubjects ? verifiedClientCertNames(c) : undefined;
+  const certNames = anySubjects ? verifiedClientCert(c)?.names : undefined;
   const byCert = certNames ? certIdentities(certNames, cfg) : undefined;
   // A certificate naming two clusters (or a cluster and the default one) tells neither surely: refused, not guessed.
   const ambiguous = !!byCert && byCert.clusters.size + (byCert.isDefault ? 1 : 0) > 1;

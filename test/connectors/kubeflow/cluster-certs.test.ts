@@ -15,17 +15,24 @@ import { auditEvent, harness, Hono, listen } from './helpers.js';
  */
 const pki = makeTestPki();
 const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' });
-/** A client certificate signed by the test CA (`san`: an extra DNS subjectAltName), or self-signed (`rogue`). */
-function clientCert(name: string, cn: string, opts: { san?: string; rogue?: boolean } = {}): { cert: Buffer; key: Buffer } {
+/**
+ * A client certificate signed by the test CA (`san`: an extra DNS subjectAltName; `sans`: openssl SAN entries such as
+ * `URI.1 = …`, one per line, values taken verbatim), or self-signed (`rogue`).
+ */
+function clientCert(name: string, cn: string, opts: { san?: string; sans?: string[]; rogue?: boolean } = {}): { cert: Buffer; key: Buffer } {
   if (opts.rogue) ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
   else {
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    const ext = opts.san ? ['-extfile', join(pki.dir, `${name}.ext`)] : [];
-    if (opts.san) writeFileSync(join(pki.dir, `${name}.ext`), `subjectAltName=DNS:${opts.san}\n`);
+    const ext = opts.san || opts.sans ? ['-extfile', join(pki.dir, `${name}.ext`), '-extensions', 'ext'] : [];
+    if (opts.san) writeFileSync(join(pki.dir, `${name}.ext`), `[ext]\nsubjectAltName=DNS:${opts.san}\n`);
+    // A section: there, a value may hold commas.
+    if (opts.sans) writeFileSync(join(pki.dir, `${name}.ext`), `[ext]\nsubjectAltName=@alt\n[alt]\n${opts.sans.join('\n')}\n`);
     ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', ...ext, '-out', `${name}.crt`);
   }
   return { cert: readFileSync(join(pki.dir, `${name}.crt`)), key: readFileSync(join(pki.dir, `${name}.key`)) };
 }
+/** A subject with a comma, as an apiserver identity URI may hold one. */
+const C_SUBJECT = 'https://cluster-c.example.com/apiserver?roles=audit,webhook';
 const certs = {
   def: clientCert('default', 'kube-apiserver-audit'),
   b: clientCert('cluster-b', 'cluster-b-apiserver'),
@@ -35,6 +42,10 @@ const certs = {
   both: clientCert('both', 'kube-apiserver-audit', { san: 'cluster-b-apiserver' }),
   /** Cluster B's subject, not issued by the trusted CA. */
   rogue: clientCert('rogue', 'cluster-b-apiserver', { rogue: true }),
+  /** Cluster C's subject as a URI subjectAltName holding a comma (Node writes it as a JSON string literal). */
+  cComma: clientCert('cluster-c-comma', 'audit-webhook-client', { sans: ['DNS.1 = edge.example.com', `URI.1 = ${C_SUBJECT}`, 'IP.1 = 10.0.0.7'] }),
+  /** One DNS SAN whose value reads like two entries, the second cluster B's subject. */
+  smuggled: clientCert('smuggled', 'audit-webhook-client', { sans: ['DNS.1 = x.example.com, DNS:cluster-b-apiserver'] }),
 };
 
 let cleanup: Array<() => unknown> = [];
@@ -113,6 +124,15 @@ describe('clusters[].client_cert_subjects: a verified client certificate names i
     expect(accounts).toEqual({ 'b-agree': 'cluster-b', 'def-agree': null });
     const failures = h.events().filter((e) => e.action === 'ingest.auth_failure');
     expect(failures.map((e) => e.error?.message)).toContain('client certificate and bearer token name different clusters');
+  });
+
+  it('a subject holding a comma matches the SAN entry that holds it; a SAN that only reads like another entry names nothing', async () => {
+    const config = { ...TWO_CLUSTERS, clusters: [...TWO_CLUSTERS.clusters, { id: 'cluster-c', client_cert_subjects: [C_SUBJECT] }] };
+    const { h, send } = await start(config);
+    expect((await send(certs.cComma, 'c-1')).status).toBe(200);
+    expect((await send(certs.smuggled, 'smuggled-1')).status).toBe(401);
+    const accounts = Object.fromEntries(h.events().filter((e) => e.details?.audit_id).map((e) => [e.details?.audit_id, e.cloud?.account ?? null]));
+    expect(accounts).toEqual({ 'c-1': 'cluster-c' });
   });
 
   it('over plain HTTP (TLS ending elsewhere) no certificate can be verified: 503 naming the setting, not a 401 the apiserver drops', async () => {

@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Context } from 'hono';
+
+/** SAN kinds whose value names the client (as `client_cert_subjects` lists them); DirName, othername… do not. */
+const NAME_KINDS = new Set(['DNS', 'URI', 'email', 'IP Address']);
+
+/** A client certificate the TLS layer of this process verified. */
+export interface VerifiedClientCert {
+  /** Subject CN(s) and DNS / URI / email / IP SAN values, decoded. */
+  names: string[];
+}
+
+/**
+ * The entries of Node's `subjectaltname` / `X509Certificate.subjectAltName` string, or undefined when it does not
+ * parse. Entries are `Kind:value` joined by `, `; since CVE-2021-44532 a value holding a comma, a quote or other
+ * unsafe characters is written as a JSON string literal (`DNS:"a\u002c b"`), so splitting at commas both cuts such
+ * a value apart and leaves it quoted. Written here because Node's own parser (used by `tls.checkServerIdentity`)
+ * is not exported.
+ *
+ * @example
+ * subjectAltNameEntries('DNS:a.example, URI:"spiffe://c/x\\u002cy"') // [{kind:'DNS',value:'a.example'},{kind:'URI',value:'spiffe://c/x,y'}]
+ */
+export function subjectAltNameEntries(san: string): Array<{ kind: string; value: string }> | undefined {
+  const out: Array<{ kind: string; value: string }> = [];
+  let i = 0;
+  while (i < san.length) {
+    const colon = san.indexOf(':', i);
+    if (colon < 0) return undefined;
+    const kind = san.slice(i, colon);
+    let end: number;
+    let value: string;
+    if (san[colon + 1] === '"') {
+      // A JSON string literal: up to the first quote not escaped.
+      end = colon + 2;
+      while (end < san.length && san[end] !== '"') end += san[end] === '\\' ? 2 : 1;
+      if (end >= san.length) return undefined;
+      end++;
+      try {
+        value = JSON.parse(san.slice(colon + 1, end)) as string;
+      } catch {
+        return undefined;
+      }
+    } else {
+      // A plain value holds no comma, quote or backslash (Node quotes one that does).
+      const sep = san.indexOf(', ', colon + 1);
+      end = sep < 0 ? san.length : sep;
+      value = san.slice(colon + 1, end);
+      if (/[,"\\]/.test(value)) return undefined;
+    }
+    out.push({ kind, value });
+    if (end === san.length) break;
+    if (!san.startsWith(', ', end)) return undefined;
+    i = end + 2;
+  }
+  return out;
+}
+
+/**
+ * The client certificate the TLS layer of this process verified (`requestCert` + `ca`), or undefined: plain HTTP,
+ * no certificate, one that did not verify, or a SAN string that does not parse (refused rather than half-read).
+ */
+export function verifiedClientCert(c: Context): VerifiedClientCert | undefined {
+  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as TLSSocket | undefined;
+  if (!socket || !(socket as { encrypted?: boolean }).encrypted || !socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.subject) return undefined;
+  const names: string[] = [];
+  const cn = cert.subject.CN;
+  if (cn) names.push(...(Array.isArray(cn) ? cn : [cn]));
+  const sans = cert.subjectaltname ? subjectAltNameEntries(cert.subjectaltname) : [];
+  if (!sans) return undefined;
+  for (const { kind, value } of sans) if (NAME_KINDS.has(kind) && value) names.push(value);
+  return { names };
+}
