@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
-import { caFileProblem } from '../../core/config/pem.js';
+import { caFileProblem, readCaCertificates } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
 import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 
@@ -25,9 +25,36 @@ export const AuditConfig = z.strictObject({
    * `requestCert` (the stock bridge listens on plain HTTP; see README).
    */
   client_cert_subjects: z.array(z.string().min(1)).default([]),
+  /**
+   * PEM file of the CA(s) issuing the default cluster's apiserver client certificates: `client_cert_subjects` then
+   * count only in a certificate issued by one of them (see `clusters[].client_ca_file`). Unset: any CA the TLS layer trusts.
+   */
+  client_ca_file: z.string().min(1).optional(),
   /** Keep every audit item, ignoring the namespace filter (debugging, small clusters). */
   keep_all: z.boolean().default(false),
-});
+}).superRefine((c, ctx) => clientCaIssues(c, 'audit.client_cert_subjects', ctx));
+
+/**
+ * Why `file` cannot pin a cluster's client certificates, or undefined: a CA bundle as every `ca_file` is, holding CA
+ * certificates only (the apiserver's own client certificate put there would pin nothing: every batch refused).
+ */
+function clientCaFileProblem(file: string): string | undefined {
+  const read = readCaCertificates(file);
+  if ('problem' in read) return read.problem;
+  const i = read.certs.findIndex((cert) => !cert.ca);
+  if (i < 0) return undefined;
+  const subject = read.certs[i]!.subject.replaceAll('\n', ', ');
+  return `${file}: certificate ${i + 1} (${subject}) is not a CA certificate (basicConstraints CA:TRUE): give the CA that issues the apiserver's client certificates, not a client certificate`;
+}
+
+/** `client_ca_file` checks shared by the default cluster (`audit`) and each configured cluster. */
+function clientCaIssues(c: { client_ca_file?: string; client_cert_subjects?: string[] }, subjectsKey: string, ctx: z.RefinementCtx): void {
+  if (c.client_ca_file === undefined) return;
+  // A CA pins subjects: without any, the operator meant something this key does not do.
+  if (!c.client_cert_subjects?.length) ctx.addIssue({ code: 'custom', path: ['client_ca_file'], message: `set, but ${subjectsKey} is empty: the CA only pins the subjects listed there (list them, or remove client_ca_file)` });
+  const problem = clientCaFileProblem(c.client_ca_file);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['client_ca_file'], message: problem });
+}
 
 /** DNS name (labels of letters, digits and inner hyphens) or IPv4 address. */
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -144,6 +171,12 @@ export const ClusterConfig = z.strictObject({
    */
   client_cert_subjects: z.array(z.string().min(1)).optional(),
   /**
+   * PEM file of the CA(s) issuing this cluster's apiserver client certificates: its `client_cert_subjects` then count
+   * only in a certificate issued (directly or through intermediates) by one of them, so another cluster's CA, trusted
+   * by the same TLS server, cannot issue a certificate that passes as this cluster. Unset: any CA the TLS layer trusts.
+   */
+  client_ca_file: z.string().min(1).optional(),
+  /**
    * The MLflow server (`connectors.mlflow.servers[].id`) this cluster's KServe deployments load `models:/…` from:
    * `models:/fraud@champion` is judged against that server's versions and aliases. Unset: as the README says of
    * `models:/` without a server.
@@ -158,7 +191,7 @@ export const ClusterConfig = z.strictObject({
   kfp: KfpConfig.optional(),
   /** This cluster's ML Metadata poller (same keys and defaults as `connectors.kubeflow.mlmd`; runs when `address` is set). */
   mlmd: MlmdConfig.optional(),
-});
+}).superRefine((c, ctx) => clientCaIssues(c, 'client_cert_subjects', ctx));
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
 export const KubeflowConfig = z.strictObject({

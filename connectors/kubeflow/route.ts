@@ -3,10 +3,11 @@ import type { Context, Hono } from 'hono';
 import { Counter } from 'prom-client';
 import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
-import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual, safeEqualAny } from '../../core/http/index.js';
+import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual } from '../../core/http/index.js';
 import { verifiedClientCert } from '../../core/http/client-cert.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import { certIdentities, clientCaPins, type ClientCaPins } from './cert-identity.js';
 import { forCluster } from './cluster.js';
 import type { KubeflowConfig } from './config.js';
 import { relevanceOrKeep } from './filter.js';
@@ -30,27 +31,14 @@ function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'>
 }
 
 /**
- * Which identities a verified client certificate's CN/SAN entries name: the default cluster
- * (`audit.client_cert_subjects`) and/or configured clusters (`clusters[].client_cert_subjects`). Exact matches,
- * every subject compared (no early exit): the time taken does not tell whose subject it is.
- */
-function certIdentities(names: readonly string[], cfg: KubeflowConfig): { isDefault: boolean; clusters: Set<string> } {
-  const out = { isDefault: false, clusters: new Set<string>() };
-  for (const n of names) {
-    if (safeEqualAny(n, cfg.audit.client_cert_subjects)) out.isDefault = true;
-    for (const cl of cfg.clusters) if (safeEqualAny(n, cl.client_cert_subjects ?? [])) out.clusters.add(cl.id);
-  }
-  return out;
-}
-
-/**
  * Authenticate the kube-apiserver: a verified client certificate whose CN/SAN is in `audit.client_cert_subjects`
  * (the default cluster) or a configured cluster's `client_cert_subjects`, else `Authorization: Bearer` equal to
  * MLTRAIL_INGEST_TOKEN (the `token` of the webhook kubeconfig's user) or to a configured cluster's token. Returns
  * that cluster's id (none for the default cluster). A cluster is named by what the TLS layer or the token proved,
- * never by a header the sender chose; a certificate and a token that name different clusters are refused.
+ * never by a header the sender chose; a certificate and a token that name different clusters are refused, and so is
+ * a certificate naming a cluster whose `client_ca_file` did not issue it.
  */
-function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluster?: string } {
+function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>, pins: ClientCaPins): { cluster?: string } {
   const cfg = deps.config;
   const expected = deps.server.ingestToken;
   const tokenClusters = cfg.clusters.filter((cl) => cl.token !== undefined);
@@ -70,14 +58,18 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
     });
   }
   let reason: string;
-  const certNames = anySubjects ? verifiedClientCert(c)?.names : undefined;
-  const byCert = certNames ? certIdentities(certNames, cfg) : undefined;
+  const cert = anySubjects ? verifiedClientCert(c) : undefined;
+  const certNames = cert?.names;
+  const byCert = cert ? certIdentities(cert, cfg, pins) : undefined;
   // A certificate naming two clusters (or a cluster and the default one) tells neither surely: refused, not guessed.
   const ambiguous = !!byCert && byCert.clusters.size + (byCert.isDefault ? 1 : 0) > 1;
-  const certSays = byCert && !ambiguous ? (byCert.clusters.size === 1 ? { cluster: [...byCert.clusters][0]! } : byCert.isDefault ? {} : undefined) : undefined;
+  // A certificate claiming a cluster whose pinned CA did not issue it is forged or misissued: refused, whatever token
+  // comes with it, and whatever else it names.
+  const wrongCa = !!byCert?.wrongCa;
+  const certSays = byCert && !ambiguous && !wrongCa ? (byCert.clusters.size === 1 ? { cluster: [...byCert.clusters][0]! } : byCert.isDefault ? {} : undefined) : undefined;
   const given = bearerToken(c);
   let tokenSays: { cluster?: string } | undefined;
-  if (given && !ambiguous) {
+  if (given && !ambiguous && !wrongCa) {
     // Every token compared (no early exit): the time taken does not tell whose token it is.
     let cluster: string | undefined;
     for (const cl of tokenClusters) if (safeEqual(given, cl.token!) && cluster === undefined) cluster = cl.id;
@@ -86,11 +78,12 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
   }
   // A certificate of one cluster with another's token (default included) tells neither surely: refused, not guessed.
   const conflicting = !!certSays && !!tokenSays && certSays.cluster !== tokenSays.cluster;
-  if (!conflicting) {
+  if (!conflicting && !wrongCa) {
     if (certSays) return certSays;
     if (tokenSays) return tokenSays;
   }
-  if (ambiguous) reason = 'client certificate names subjects of more than one cluster';
+  if (wrongCa) reason = 'client certificate names a cluster whose client_ca_file did not issue it';
+  else if (ambiguous) reason = 'client certificate names subjects of more than one cluster';
   else if (conflicting) reason = 'client certificate and bearer token name different clusters';
   else if (certNames) reason = 'client certificate subject not allowed';
   else reason = given ? 'invalid bearer token' : 'missing bearer token';
@@ -103,7 +96,7 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>): { cluste
     claimed: certNames?.[0],
   });
   c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
-  throw new MltrailError('UNAUTHORIZED', ambiguous || conflicting ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
+  throw new MltrailError('UNAUTHORIZED', ambiguous || conflicting || wrongCa ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
 }
 
 /**
@@ -131,10 +124,11 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_keys: subjectKeys }, `${subjectKeys.join(', ')}: this bridge listens on plain HTTP, where no client certificate is verified; those apiservers need a bearer token (MLTRAIL_INGEST_TOKEN or the cluster's token), or TLS ending in a process that embeds the app with requestCert`);
   }
   const counter = filteredCounter(deps);
+  const pins = clientCaPins(cfg);
 
   app.post(AUDIT_ROUTE, async (c) => {
     try {
-      const { cluster } = authenticate(c, deps);
+      const { cluster } = authenticate(c, deps, pins);
       const ctype = (c.req.header('content-type') ?? '').toLowerCase();
       if (ctype && !ctype.includes('json')) throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${ctype}`);
       const body = await readBody(c, { maxBytes: cfg.audit.body_limit_bytes, channel: AUDIT_CHANNEL });

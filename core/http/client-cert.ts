@@ -1,14 +1,20 @@
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { Context } from 'hono';
 
 /** SAN kinds whose value names the client (as `client_cert_subjects` lists them); DirName, othername… do not. */
 const NAME_KINDS = new Set(['DNS', 'URI', 'email', 'IP Address']);
 
+/** Longest issuer chain walked; real ones are 2-3 certificates. */
+const MAX_CHAIN = 10;
+
 /** A client certificate the TLS layer of this process verified. */
 export interface VerifiedClientCert {
   /** Subject CN(s) and DNS / URI / email / IP SAN values, decoded. */
   names: string[];
+  /** The peer's certificate, then its issuers as the TLS layer found them (unverified links: see `issuedByAny`). */
+  chain: X509Certificate[];
 }
 
 /**
@@ -63,13 +69,42 @@ export function subjectAltNameEntries(san: string): Array<{ kind: string; value:
 export function verifiedClientCert(c: Context): VerifiedClientCert | undefined {
   const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as TLSSocket | undefined;
   if (!socket || !(socket as { encrypted?: boolean }).encrypted || !socket.authorized) return undefined;
-  const cert = socket.getPeerCertificate();
-  if (!cert || !cert.subject) return undefined;
+  const cert = socket.getPeerCertificate(true);
+  if (!cert || !cert.subject || !cert.raw) return undefined;
   const names: string[] = [];
   const cn = cert.subject.CN;
   if (cn) names.push(...(Array.isArray(cn) ? cn : [cn]));
   const sans = cert.subjectaltname ? subjectAltNameEntries(cert.subjectaltname) : [];
   if (!sans) return undefined;
   for (const { kind, value } of sans) if (NAME_KINDS.has(kind) && value) names.push(value);
-  return { names };
+  return { names, chain: peerChain(cert) };
+}
+
+/** The peer certificate and the issuers Node attached to it, leaf first, up to a self-issued root. */
+function peerChain(cert: DetailedPeerCertificate): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let cur: DetailedPeerCertificate | undefined = cert;
+  const seen = new Set<DetailedPeerCertificate>();
+  while (cur?.raw && !seen.has(cur) && chain.length < MAX_CHAIN) {
+    seen.add(cur);
+    chain.push(new X509Certificate(cur.raw));
+    cur = cur.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * Whether the chain's leaf was issued, directly or through CA certificates of the chain, by one of `cas`. Every
+ * link is checked by signature, not by name: the intermediates come from the peer, and two CAs may share a name
+ * (every kubeadm cluster's is CN=kubernetes), so Node may attach the wrong one. Each certificate is tried against
+ * `cas` directly, which also finds a pinned CA that Node's name lookup passed over.
+ */
+export function issuedByAny(chain: readonly X509Certificate[], cas: readonly X509Certificate[]): boolean {
+  for (let i = 0; i < chain.length; i++) {
+    const cur = chain[i]!;
+    if (cas.some((ca) => cur.checkIssued(ca) && cur.verify(ca.publicKey))) return true;
+    const next = chain[i + 1];
+    if (!next || !next.ca || !cur.checkIssued(next) || !cur.verify(next.publicKey)) return false;
+  }
+  return false;
 }

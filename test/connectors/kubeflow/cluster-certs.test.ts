@@ -7,6 +7,7 @@ import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
 import { makeTestPki } from '../../bridge/sinks/helpers.js';
+import { runCli } from '../../helpers/cli.js';
 import { auditEvent, harness, Hono, listen } from './helpers.js';
 
 /**
@@ -16,20 +17,43 @@ import { auditEvent, harness, Hono, listen } from './helpers.js';
 const pki = makeTestPki();
 const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' });
 /**
- * A client certificate signed by the test CA (`san`: an extra DNS subjectAltName; `sans`: openssl SAN entries such as
- * `URI.1 = …`, one per line, values taken verbatim), or self-signed (`rogue`).
+ * A CA of its own (`<name>.pem`, `<name>.key` in the PKI folder): another cluster's, as kubeadm makes one per cluster
+ * (every one CN=kubernetes). With `issuer`, an intermediate CA signed by that CA.
  */
-function clientCert(name: string, cn: string, opts: { san?: string; sans?: string[]; rogue?: boolean } = {}): { cert: Buffer; key: Buffer } {
+function makeCa(name: string, cn: string, issuer?: string): string {
+  if (!issuer) ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.pem`);
+  else {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+    writeFileSync(join(pki.dir, `${name}.ext`), '[ext]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-extensions', 'ext', '-out', `${name}.pem`);
+  }
+  return join(pki.dir, `${name}.pem`);
+}
+
+/**
+ * A client certificate signed by the test CA or the CA `ca` made by makeCa (`san`: an extra DNS subjectAltName;
+ * `sans`: openssl SAN entries such as `URI.1 = …`, one per line, values taken verbatim), or self-signed (`rogue`).
+ * With `chain`, the issuing intermediate's certificate follows the client's, as a kubeconfig's client-certificate
+ * file holds it.
+ */
+function clientCert(name: string, cn: string, opts: { san?: string; sans?: string[]; rogue?: boolean; ca?: string; chain?: boolean } = {}): { cert: Buffer; key: Buffer } {
   if (opts.rogue) ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
   else {
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    const ext = opts.san || opts.sans ? ['-extfile', join(pki.dir, `${name}.ext`), '-extensions', 'ext'] : [];
-    if (opts.san) writeFileSync(join(pki.dir, `${name}.ext`), `[ext]\nsubjectAltName=DNS:${opts.san}\n`);
-    // A section: there, a value may hold commas.
-    if (opts.sans) writeFileSync(join(pki.dir, `${name}.ext`), `[ext]\nsubjectAltName=@alt\n[alt]\n${opts.sans.join('\n')}\n`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', ...ext, '-out', `${name}.crt`);
+    const lines = [
+      ...(opts.san ? [`subjectAltName=DNS:${opts.san}`] : []),
+      // A section: there, a value may hold commas.
+      ...(opts.sans ? ['subjectAltName=@alt'] : []),
+      // As kubeadm's: the issuer's key id lets the TLS layer tell apart CAs of one name.
+      ...(opts.ca ? ['authorityKeyIdentifier=keyid', 'basicConstraints=CA:FALSE', 'extendedKeyUsage=clientAuth'] : []),
+    ];
+    const ext = lines.length ? ['-extfile', join(pki.dir, `${name}.ext`), '-extensions', 'ext'] : [];
+    writeFileSync(join(pki.dir, `${name}.ext`), `[ext]\n${lines.join('\n')}\n${opts.sans ? `[alt]\n${opts.sans.join('\n')}\n` : ''}`);
+    const ca = opts.ca ?? 'ca';
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', ...ext, '-out', `${name}.crt`);
   }
-  return { cert: readFileSync(join(pki.dir, `${name}.crt`)), key: readFileSync(join(pki.dir, `${name}.key`)) };
+  const cert = readFileSync(join(pki.dir, `${name}.crt`));
+  return { cert: opts.chain ? Buffer.concat([cert, readFileSync(join(pki.dir, `${opts.ca}.pem`))]) : cert, key: readFileSync(join(pki.dir, `${name}.key`)) };
 }
 /** A subject with a comma, as an apiserver identity URI may hold one. */
 const C_SUBJECT = 'https://cluster-c.example.com/apiserver?roles=audit,webhook';
@@ -54,13 +78,14 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function start(config: Record<string, unknown>, server: { ingestToken?: string } = {}) {
+/** `serverCa`: the CA files the TLS server trusts (the union of every cluster's). */
+async function start(config: Record<string, unknown>, server: { ingestToken?: string } = {}, serverCa: string[] = [pki.caFile]) {
   const h = harness(config, server);
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
   const srv = await listen(app, {
     createServer: createHttpsServer,
-    serverOptions: { key: pki.key, cert: pki.cert, ca: readFileSync(pki.caFile), requestCert: true, rejectUnauthorized: false },
+    serverOptions: { key: pki.key, cert: pki.cert, ca: serverCa.map((f) => readFileSync(f)), requestCert: true, rejectUnauthorized: false },
   });
   cleanup.push(() => h.close(), () => srv.close());
   const send = (client: { cert: Buffer; key: Buffer }, auditID: string, headers: Record<string, string> = {}) =>
@@ -151,5 +176,86 @@ describe('clusters[].client_cert_subjects: a verified client certificate names i
     expect(() => KubeflowConfig.parse({ clusters: [{ id: 'b', client_cert_subjects: ['x'] }, { id: 'c', client_cert_subjects: ['x'] }] })).toThrow(/is also cluster/);
     const r = KubeflowConfig.safeParse({ clusters: [{ id: 'b', client_cert_subjects: ['x'] }, { id: 'c', client_cert_subjects: ['x'] }] });
     expect(r.success ? [] : r.error.issues.map((i) => i.path.join('.'))).toEqual(['clusters.1.client_cert_subjects.0']);
+  });
+});
+
+/**
+ * Cluster B's apiserver certificates come from its own CA; the TLS server trusts the union of both clusters' CAs. The
+ * kubeadm way: both CAs are named CN=kubernetes.
+ */
+const caB = makeCa('ca-b', 'kubernetes');
+const caOther = makeCa('ca-other', 'kubernetes');
+const caBIntermediate = makeCa('ca-b-int', 'cluster-b-intermediate', 'ca-b');
+const pinned = {
+  /** Cluster B's subject, issued by cluster B's CA. */
+  bByB: clientCert('b-by-b', 'cluster-b-apiserver', { ca: 'ca-b' }),
+  /** Cluster B's subject, issued by a CA the server trusts for another cluster (same name as B's). */
+  bByOther: clientCert('b-by-other', 'cluster-b-apiserver', { ca: 'ca-other' }),
+  /** Cluster B's subject, issued through an intermediate of B's CA (sent with the intermediate). */
+  bByInt: clientCert('b-by-int', 'cluster-b-apiserver', { ca: 'ca-b-int', chain: true }),
+  /** The default cluster's subject (CN) and cluster B's (SAN), issued by the other CA. */
+  defAndBByOther: clientCert('def-b-by-other', 'kube-apiserver-audit', { ca: 'ca-other', san: 'cluster-b-apiserver' }),
+};
+const SERVER_CAS = [pki.caFile, caB, caOther];
+const PINNED = { audit: TWO_CLUSTERS.audit, clusters: [{ ...TWO_CLUSTERS.clusters[0], client_ca_file: caB }] };
+
+describe('clusters[].client_ca_file: a cluster honours its subjects only in certificates its own CA issued', () => {
+  it("cluster B's subject passes from B's CA (directly or through an intermediate), not from a CA the server trusts for another cluster", async () => {
+    const { h, send } = await start(PINNED, {}, SERVER_CAS);
+    expect((await send(pinned.bByB, 'b-by-b')).status).toBe(200);
+    expect((await send(pinned.bByInt, 'b-by-int')).status).toBe(200);
+    for (const [client, id] of [[pinned.bByOther, 'b-by-other'], [certs.b, 'b-by-default-ca']] as const) {
+      const res = await send(client, id);
+      expect(res.status, id).toBe(401);
+      expect(JSON.parse(res.body).error.message).toBe('client certificate names a cluster whose client_ca_file did not issue it');
+    }
+    // The default cluster is not pinned: its certificates still pass from any trusted CA.
+    expect((await send(certs.def, 'def-1')).status).toBe(200);
+    const accounts = Object.fromEntries(h.events().filter((e) => e.details?.audit_id).map((e) => [e.details?.audit_id, e.cloud?.account ?? null]));
+    expect(accounts).toEqual({ 'b-by-b': 'cluster-b', 'b-by-int': 'cluster-b', 'def-1': null });
+    const failures = h.events().filter((e) => e.action === 'ingest.auth_failure');
+    expect(failures.map((e) => e.error?.message)).toContain('client certificate names a cluster whose client_ca_file did not issue it');
+  });
+
+  it("a wrongly issued certificate is refused even with a valid token, and even when it also names an unpinned cluster", async () => {
+    const B_TOKEN = 'cluster-b-token';
+    const config = { ...PINNED, clusters: [{ ...PINNED.clusters[0], token: B_TOKEN }] };
+    const { h, send } = await start(config, { ingestToken: 'default-cluster-token' }, SERVER_CAS);
+    expect((await send(pinned.bByOther, 'b-other-token', { authorization: `Bearer ${B_TOKEN}` })).status).toBe(401);
+    expect((await send(pinned.defAndBByOther, 'def-b-other', { authorization: 'Bearer default-cluster-token' })).status).toBe(401);
+    expect((await send(pinned.bByB, 'b-token', { authorization: `Bearer ${B_TOKEN}` })).status).toBe(200);
+    expect(h.events().filter((e) => e.details?.audit_id).map((e) => e.details?.audit_id)).toEqual(['b-token']);
+  });
+
+  it("a file holding the intermediate pins to it; audit.client_ca_file pins the default cluster's subjects", async () => {
+    const config = { audit: { ...TWO_CLUSTERS.audit, client_ca_file: pki.caFile }, clusters: [{ ...TWO_CLUSTERS.clusters[0], client_ca_file: caBIntermediate }] };
+    const { send } = await start(config, {}, SERVER_CAS);
+    expect((await send(pinned.bByInt, 'b-by-int')).status).toBe(200);
+    // Issued by B's root, not by the intermediate that is pinned.
+    expect((await send(pinned.bByB, 'b-by-b')).status).toBe(401);
+    expect((await send(certs.def, 'def-1')).status).toBe(200);
+    expect((await send(clientCert('def-by-b', 'kube-apiserver-audit', { ca: 'ca-b' }), 'def-by-b')).status).toBe(401);
+  });
+
+  it('config: a missing file, PEM text in place of a path, a client certificate instead of a CA, or no subjects to pin are errors naming the key', async () => {
+    const issues = (config: Record<string, unknown>) => {
+      const r = KubeflowConfig.safeParse(config);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    const cluster = (over: Record<string, unknown>) => ({ clusters: [{ id: 'b', client_cert_subjects: ['x'], ...over }] });
+    expect(issues(cluster({ client_ca_file: join(pki.dir, 'nope.pem') }))).toEqual([`clusters.0.client_ca_file: cannot read ${join(pki.dir, 'nope.pem')}: ENOENT`]);
+    expect(issues(cluster({ client_ca_file: readFileSync(caB, 'utf8') }))).toEqual([expect.stringMatching(/^clusters\.0\.client_ca_file: is PEM text, not a file name/)]);
+    expect(issues(cluster({ client_ca_file: join(pki.dir, 'b-by-b.crt') }))).toEqual([expect.stringMatching(/^clusters\.0\.client_ca_file: .*b-by-b\.crt: certificate 1 \(CN=cluster-b-apiserver\) is not a CA certificate/)]);
+    expect(issues({ clusters: [{ id: 'b', token: 'tok-b', client_ca_file: caB }] })).toEqual([expect.stringMatching(/^clusters\.0\.client_ca_file: set, but client_cert_subjects is empty/)]);
+    expect(issues({ audit: { client_ca_file: caB } })).toEqual([expect.stringMatching(/^audit\.client_ca_file: set, but audit\.client_cert_subjects is empty/)]);
+    expect(issues(cluster({ client_ca_file: caB }))).toEqual([]);
+    expect(issues(cluster({ client_ca: caB }))).toEqual([expect.stringMatching(/^clusters\.0: Unrecognized key: "client_ca"/)]);
+
+    // check-config names the full key and the file.
+    const file = join(pki.dir, 'mltrail.yaml');
+    writeFileSync(file, `data_dir: ${join(pki.dir, 'data')}\nconnectors:\n  kubeflow:\n    clusters:\n      - { id: edge-1, client_cert_subjects: [edge-1-kube-apiserver], client_ca_file: /nonexist/edge-1-ca.pem }\n`);
+    const check = await runCli(['check-config', file]);
+    expect(check.code).not.toBe(0);
+    expect(check.err).toMatch(/connectors\.kubeflow\.clusters\.0\.client_ca_file: cannot read \/nonexist\/edge-1-ca\.pem: ENOENT/);
   });
 });

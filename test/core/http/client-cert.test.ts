@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { subjectAltNameEntries } from '../../../core/http/client-cert.js';
+import { issuedByAny, subjectAltNameEntries } from '../../../core/http/client-cert.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mltrail-san-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,5 +45,35 @@ describe("subjectAltNameEntries reads Node's subjectaltname string (CVE-2021-445
   it('a string Node would not write does not parse (refused, not half-read)', () => {
     for (const bad of ['DNS:"unterminated', 'DNS:"a"b', 'DNS:"\\x41"', 'no-kind', 'DNS:a,DNS:b']) expect(subjectAltNameEntries(bad), bad).toBeUndefined();
     expect(subjectAltNameEntries('')).toEqual([]);
+  });
+});
+
+describe('issuedByAny checks each link by signature, not by name', () => {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const read = (f: string) => new X509Certificate(readFileSync(join(dir, f)));
+  /** Two CAs of one name (as every kubeadm cluster's CN=kubernetes), an intermediate under the first, and leaves without a key id. */
+  function pki() {
+    for (const ca of ['ca-1', 'ca-2']) ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kubernetes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`);
+    writeFileSync(join(dir, 'int.cnf'), '[ext]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=int', '-keyout', 'int.key', '-out', 'int.csr');
+    ssl('x509', '-req', '-in', 'int.csr', '-CA', 'ca-1.pem', '-CAkey', 'ca-1.key', '-CAcreateserial', '-days', '1', '-extfile', 'int.cnf', '-extensions', 'ext', '-out', 'int.pem');
+    for (const [leaf, ca] of [['leaf-2', 'ca-2'], ['leaf-int', 'int']]) {
+      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=apiserver', '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`);
+      ssl('x509', '-req', '-in', `${leaf}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', '-out', `${leaf}.pem`);
+    }
+    return { ca1: read('ca-1.pem'), ca2: read('ca-2.pem'), int: read('int.pem'), leaf2: read('leaf-2.pem'), leafInt: read('leaf-int.pem') };
+  }
+
+  it("a same-named CA is not the issuer, even where the chain puts it there; a signed intermediate leads to its root", () => {
+    const p = pki();
+    // Names alone match: the leaf of CA 2 reads as issued by CA 1.
+    expect(p.leaf2.checkIssued(p.ca1)).toBe(true);
+    expect(issuedByAny([p.leaf2, p.ca1], [p.ca1])).toBe(false);
+    expect(issuedByAny([p.leaf2, p.ca1], [p.ca2])).toBe(true);
+    expect(issuedByAny([p.leafInt, p.int, p.ca1], [p.ca1])).toBe(true);
+    expect(issuedByAny([p.leafInt, p.int, p.ca1], [p.int])).toBe(true);
+    expect(issuedByAny([p.leafInt, p.int, p.ca1], [p.ca2])).toBe(false);
+    // A peer-sent "intermediate" that did not sign the leaf leads nowhere.
+    expect(issuedByAny([p.leaf2, p.int, p.ca1], [p.ca1])).toBe(false);
   });
 });
