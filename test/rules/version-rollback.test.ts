@@ -145,14 +145,78 @@ describe('object-version rollback on S3', () => {
     expect(fired.map((a) => [a.details.finding, a.evidence, a.details.version_rollback])).toEqual([['trained_data_rolled_back', [normOne(part, SM).id, normOne(done, SM).id], { restored_version: 'p0' }]]);
   });
 
-  it('part copies held for their completion are bounded: the oldest upload of more than 200 waiting is forgotten', () => {
+  it('a rollback in parts pushed out of the hold by uploads that never complete is not forgotten: a finding then, the completion still a write', () => {
     const key = 'fraud/v4/model.tar.gz';
-    const part = (id: string) => s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });
-    const parts = Array.from({ length: 201 }, (_, i) => part(`u${i}`));
-    const complete = (id: string) => s3('CompleteMultipartUpload', '2026-11-20T12:01:00Z', { bucketName: 'ml-models', key, uploadId: id });
-    const rolledBack = (id: string) => alerts(events([...approvedPackage(), ...parts, complete(id)])).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details.version_rollback);
-    expect(rolledBack('u0')).toEqual([]);
-    expect(rolledBack('u1')).toHaveLength(1);
+    const part = (id: string, time = '2026-11-20T12:00:05Z') => s3('UploadPartCopy', time, { bucketName: 'ml-models', key, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });
+    const done = s3('CompleteMultipartUpload', '2026-11-20T12:01:00Z', { bucketName: 'ml-models', key, uploadId: 'real' });
+    // The real rollback waits; then someone able to write the artifact starts 200 more that never complete.
+    const real = part('real');
+    const flood = Array.from({ length: 200 }, (_, i) => part(`f${i}`, '2026-11-20T12:00:30Z'));
+    const fired = alerts(events([...approvedPackage(), real, ...flood, done])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    const lost = fired.filter((a) => a.details.change === 'artifact_upload_unjudged');
+    expect(lost.map((a) => [a.details.object, a.details.version_rollback, a.details.unjudged, a.details.upload_id, a.evidence.at(-1)])).toEqual([[ARTIFACT, { restored_version: 'v1' }, 'pushed_out', 'real', normOne(real, SM).id]]);
+    expect(lost[0]!.summary).toContain('an upload in parts over its artifact s3://ml-models/fraud/v4/model.tar.gz was started (UploadPartCopy: earlier version v1 copied back over it) by etl-nightly; whether it was completed can no longer be judged: pushed out');
+    // Its completion, with nothing held any more, is still judged as a write of the artifact.
+    expect(fired.filter((a) => a.details.change === 'artifact_overwritten').map((a) => [a.evidence.at(-1), a.details.version_rollback])).toEqual([[normOne(done, SM).id, undefined]]);
+  });
+
+  it('one object\'s uploads cannot push out another object\'s waiting rollback (at most 20 held per object)', () => {
+    const other = 'fraud/v5/model.tar.gz';
+    const pkg5 = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud/5`;
+    const approved5 = [
+      call('CreateModelPackage', '2026-11-20T10:00:00Z', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/fraud@sha256:${'a'.repeat(64)}`, modelDataUrl: `s3://ml-models/${other}` }] } }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { modelPackageArn: pkg5 } }),
+      call('UpdateModelPackage', '2026-11-20T10:30:00Z', { modelPackageArn: pkg5, modelApprovalStatus: 'Approved' }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { modelPackageArn: pkg5 } }),
+    ];
+    const part = (id: string, k: string) => s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key: k, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${k}?versionId=v1` });
+    const flood = Array.from({ length: 201 }, (_, i) => part(`f${i}`, other));
+    const done = s3('CompleteMultipartUpload', '2026-11-20T12:01:00Z', { bucketName: 'ml-models', key: 'fraud/v4/model.tar.gz', uploadId: 'real' });
+    const fired = alerts(events([...approvedPackage(), ...approved5, part('real', 'fraud/v4/model.tar.gz'), ...flood, done])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(fired.filter((a) => a.details.object === ARTIFACT).map((a) => [a.details.change, a.details.version_rollback])).toEqual([['artifact_overwritten', { restored_version: 'v1' }]]);
+    // The flooded object's own pushed-out uploads are its finding (one, suppressed after: same object, same kind).
+    expect(fired.filter((a) => a.details.object === `s3://ml-models/${other}`).map((a) => [a.details.change, a.details.unjudged])).toEqual([['artifact_upload_unjudged', 'pushed_out']]);
+  });
+
+  it('uploads over many objects of an approved artifact push the oldest out of the hold (200 in all): a finding, not forgotten', () => {
+    // A model stored uncompressed: its artifact is a prefix, every object under it the approved model.
+    const pkg = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/llm/1`;
+    const approved = [
+      call('CreateModelPackage', '2026-11-20T10:00:00Z', { modelPackageGroupName: 'llm', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/llm@sha256:${'a'.repeat(64)}`, modelDataUrl: 's3://ml-models/llm/v1/' }] } }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { modelPackageArn: pkg } }),
+      call('UpdateModelPackage', '2026-11-20T10:30:00Z', { modelPackageArn: pkg, modelApprovalStatus: 'Approved' }, { eventSource: 'sagemaker.amazonaws.com', responseElements: { modelPackageArn: pkg } }),
+    ];
+    const part = (id: string, k: string, time = '2026-11-20T12:00:05Z') => s3('UploadPartCopy', time, { bucketName: 'ml-models', key: k, partNumber: '1', uploadId: id, 'x-amz-copy-source': `ml-models/${k}?versionId=v1` });
+    const real = part('real', 'llm/v1/model-00001.safetensors');
+    const flood = Array.from({ length: 200 }, (_, i) => part(`f${i}`, `llm/v1/shard-${i}.bin`, '2026-11-20T12:00:30Z'));
+    const fired = alerts(events([...approved, real, ...flood])).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(fired.map((a) => [a.details.change, a.details.object, a.details.unjudged, a.details.upload_id])).toEqual([['artifact_upload_unjudged', 's3://ml-models/llm/v1/model-00001.safetensors', 'pushed_out', 'real']]);
+  });
+
+  it('a part copy held before parts were held whole (its id and version only) is still the rollback at its completion', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const state = new MemoryStateStore();
+    const engine = createRuleEngine(RulesConfig.parse({}), state);
+    const process = (records: Record<string, unknown>[]) => events(records).flatMap((e) => engine.process(e, Date.parse(e.time)));
+    process(approvedPackage());
+    state.set('rules.kind', 'registry.approved_model_modified|mpu-rollbacks', { [`${ARTIFACT}|u1`]: { restored_version: 'v1', part_event: 'old-part', at: Date.parse('2026-11-20T12:00:05Z') } });
+    const fired = process([s3('CompleteMultipartUpload', '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: 'u1' })]).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    expect(fired.map((a) => [a.details.version_rollback, a.evidence[1]])).toEqual([[{ restored_version: 'v1' }, 'old-part']]);
+  });
+
+  it('a rollback in parts of an approved artifact with no completion or abort seen in a week is a finding then (also on an idle bridge\'s tick)', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const copy = s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: 'u1', 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });
+    const later = (time: string) => s3('PutObject', time, { bucketName: 'ml-models', key: 'scratch/x.bin' }, { 'x-amz-version-id': 'x' });
+    const unjudged = (as: Alert[]) => as.filter((a) => a.rule_id === 'registry.approved_model_modified').map((a) => [a.details.change, a.details.unjudged, a.details.version_rollback, a.evidence.at(-1), a.time]);
+    const run = (records: Record<string, unknown>[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      // Each received when it happened (the helper stamps one receipt on all, which would hold the clock there).
+      return { engine, fired: events(records).flatMap((e) => engine.process({ ...e, received_time: e.time }, Date.parse(e.time))) };
+    };
+    for (const [part, rollback] of [[copy, { restored_version: 'v1' }]] as const) {
+      expect(unjudged(run([...approvedPackage(), part, later('2026-11-27T11:00:00Z')]).fired)).toEqual([]);
+      expect(unjudged(run([...approvedPackage(), part, later('2026-11-27T12:10:00Z')]).fired)).toEqual([['artifact_upload_unjudged', 'not_completed', rollback, normOne(part, SM).id, '2026-11-20T12:00:05.000Z']]);
+      const { engine } = run([...approvedPackage(), part]);
+      expect(unjudged(engine.tick(Date.parse('2026-11-27T12:10:00Z')))).toEqual([['artifact_upload_unjudged', 'not_completed', rollback, normOne(part, SM).id, '2026-11-20T12:00:05.000Z']]);
+    }
   });
 
   it('part copies and completions elsewhere do not push a waiting rollback of an approved artifact out of the hold: each rule holds only objects it judges', () => {

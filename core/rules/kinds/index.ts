@@ -3,7 +3,7 @@ import { anyGlob, callerText, fieldAt, serverScopeOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import { rejectionReversed } from './reversal.js';
 import {
-  adversarialFailure, approvedModelModified, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
+  adversarialFailure, approvedModelModified, sweepHeldArtifactUploads, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
@@ -11,7 +11,7 @@ import { artifactExport, artifactShare } from './exfiltration.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
-import { unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
+import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
@@ -80,6 +80,8 @@ export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: sweepPendingDeployments,
   unapproved_batch_inference: sweepWaitingBatchJobs,
   adversarial_failure: sweepPendingApprovals,
+  approved_model_modified: sweepHeldArtifactUploads,
+  unfamiliar_writer: sweepHeldDataUploads,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {

@@ -1,11 +1,11 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, endpointOf, type ModelRef, modelRefOf, normUri, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
+import { anyGlob, approvalOf, callerText, endpointOf, identityOf, type ModelRef, modelRefOf, normUri, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 import { ADV_GRACE_MS } from './adversarial.js';
 import { listVersionState, noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
-import { multipartRollback } from './multipart.js';
+import { heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -59,8 +59,11 @@ function aliasAddressed(ev: NormalizedEvent): string | undefined {
 const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
 
 /** The approved versions whose artifact holds the object at `uri` (what a write there changes). */
-const approvedAt = (ev: NormalizedEvent, ctx: RuleContext, uri: string): VersionRec[] =>
-  ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact);
+const approvedAt = (platform: NormalizedEvent['platform'], ctx: RuleContext, uri: string): VersionRec[] =>
+  ctx.reg.resolve({ platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact);
+
+/** Whether the rule judges writes to the object at `uri`: an approved version's artifact holds it. */
+const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) => approvedAt(ev.platform, ctx, uri).length > 0;
 
 /**
  * A write, copy or delete of an object inside an approved version's artifact (an S3 PutObject over its
@@ -68,9 +71,9 @@ const approvedAt = (ev: NormalizedEvent, ctx: RuleContext, uri: string): Version
  */
 function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   // A part copied back from an earlier version changes the object only once its upload completes: judged then, once.
-  // Held only for an approved artifact: part copies elsewhere would push it out of the capped hold.
-  const carried = multipartRollback(ev, ctx, (uri) => approvedAt(ev, ctx, uri).length > 0);
-  if (carried === 'held' || !OBJECT_WRITE.test(ev.action)) return;
+  // Held only for an approved artifact: part copies elsewhere would crowd the bounded hold.
+  const carried = heldUpload(ev, ctx, judgedObject(ev, ctx), (lost) => judgeLostUpload(lost, ctx));
+  if (carried === 'skip' || !OBJECT_WRITE.test(ev.action)) return;
   const data = ev.ml?.data;
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
   const seen = new Set<string>();
@@ -78,7 +81,7 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
     const operation = carried?.operation ?? ev.operation;
-    for (const v of approvedAt(ev, ctx, uri)) {
+    for (const v of approvedAt(ev.platform, ctx, uri)) {
       if (seen.has(v.key) || !v.approval) continue;
       seen.add(v.key);
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
@@ -89,6 +92,26 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
         details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback },
       });
     }
+  }
+}
+
+/**
+ * An upload in parts over an approved artifact that left the hold unfinished (pushed out by newer uploads, or no
+ * completion seen in a week): if it was completed, its completion can no longer be judged, so it is a finding now,
+ * dated at its part — else flooding the hold with uploads that never complete would hide a real one.
+ */
+function judgeLostUpload(lost: LostUpload, ctx: RuleContext): void {
+  const { part, rollback, unjudged } = lost;
+  const uri = part.resource?.uri;
+  if (!uri) return;
+  const what = rollback ? versionRollbackText(rollback) : 'new bytes';
+  for (const v of approvedAt(part.platform, ctx, uri)) {
+    if (!v.approval) continue;
+    ctx.detect({
+      entity: versionEntity(v), key: `artifact_upload_unjudged|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, part.id], time: part.time, title: 'Upload in parts over an approved model artifact could not be judged',
+      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then an upload in parts over its artifact ${uri} was started (${part.operation}: ${what}) by ${callerText(part.actor, ctx.cfg)}; whether it was completed can no longer be judged: ${unjudgedText(unjudged)}`,
+      details: { change: 'artifact_upload_unjudged', object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, upload_id: lost.upload_id, unjudged, operation: part.operation, actor: identityOf(part.actor, ctx.cfg) },
+    });
   }
 }
 
@@ -123,7 +146,11 @@ function adversarialEvidenceInTime(ev: NormalizedEvent, ctx: RuleContext, v: Ver
   return first;
 }
 
+/** Uploads in parts over an approved artifact held a week with no completion seen are judged as lost (see multipart.ts). */
+export const sweepHeldArtifactUploads: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostUpload(lost, ctx));
+
 export const approvedModelModified: KindImpl = (ev, ctx) => {
+  sweepHeldArtifactUploads(ev, ctx);
   if (ev.outcome === 'failure') return;
   // The evidence tags taken per version follow a rename of their model (the registry's records do).
   const renamed = renameOf(ev);

@@ -1,110 +1,207 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { versionRollbackOf, type VersionRollback } from '../facts.js';
-import type { RuleContext } from './context.js';
+import { waited, waitStart, type RuleContext } from './context.js';
+import { SWEEP_EVERY_MS } from './shared.js';
 
 /**
  * An S3 object put back to an earlier version in parts: each `UploadPartCopy` of the same key `?versionId=` is marked
  * a rollback by the connector, but the object changes only when `CompleteMultipartUpload` of that upload makes the
  * parts its new version (an aborted upload, or one never completed, changes nothing). The completion names only the
- * key and the upload id, so what its part copies put back is kept here until it comes and handed to it, once.
+ * key and the upload id, so the first part copy is kept here until it comes and handed to it, once.
  * CloudTrail does not deliver in order (records of one upload can land in different log files, read in any order):
  * a completion or abort that finds nothing held is remembered a while, so a part copy arriving after it is judged
  * then (completed) or dropped (aborted), not held for a completion that already came.
- * Each rule holds and remembers only uploads to objects it judges (its `judged` test): the maps are capped, and
- * uploads anywhere else (a busy bucket, or an attacker's own part copies) would push a waiting rollback out.
+ * Each rule holds and remembers only uploads to objects it judges (its `judged` test). The hold is bounded, so an
+ * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
+ * able to write judged objects could start uploads that never complete to push a real one out, whose completion
+ * would then read as a plain write; so an upload leaving the hold is never dropped silently: the rule is handed its
+ * part, to judge as a write started in parts whose completion can no longer be judged.
  */
 
-/** A rollback copied in parts, waiting for its upload's completion. */
-interface HeldRollback {
-  restored_version: string;
-  /** The first part copy that put it back: the finding's evidence beside the completion. */
-  part_event: string;
-  /** Event time of that part copy (ms). */
+/** A rollback copied in parts to a judged object, waiting for its upload's completion. */
+interface HeldUpload {
+  /** The first part copy that put it back (without `raw`): evidence beside the completion, and what is judged if the upload is lost. */
+  part: NormalizedEvent;
+  restored_version?: string;
+  /** When the wait started (event time bounded by receipt, and receipt): see `waited`. */
   at: number;
+  rcv: number;
 }
 
-/** A completion or abort that came with no part copy held (one may still arrive, delivered late). */
+/** A completion or abort that came with no part held (one may still arrive, delivered late). */
 interface EndedUpload {
   operation: 'CompleteMultipartUpload' | 'AbortMultipartUpload';
   event: string;
-  /** Event time of the completion (ms). */
   at: number;
+  rcv: number;
   /** A late part copy already made it a rollback: the others of the same upload add nothing. */
   judged?: boolean;
 }
 
-/** What a completion carries: the rollback its parts made, the part copy and the completion that show it (in that order). */
-export interface CarriedRollback {
-  rollback: VersionRollback;
+/** What a completion carries: the rollback its parts made if any, the part and the completion that show it (in that order). */
+export interface CarriedUpload {
+  rollback?: VersionRollback;
   evidence: string[];
-  /** `UploadPartCopy, made current by CompleteMultipartUpload`: the calls that made the rollback. */
+  /** `UploadPartCopy, made current by CompleteMultipartUpload`: the calls that made the write. */
   operation: string;
 }
 
-/** Rule state key: held rollbacks by `<s3 uri>|<upload id>`. */
+/** Why an upload left the hold unfinished: newer uploads pushed it out, or it waited HOLD_MS with no completion or abort seen. */
+export type Unjudged = 'pushed_out' | 'not_completed';
+
+/** An upload that left the hold unfinished: the rule judges its part as a write whose completion can no longer be judged. */
+export interface LostUpload {
+  part: NormalizedEvent;
+  rollback?: VersionRollback;
+  upload_id: string;
+  unjudged: Unjudged;
+}
+
+export type OnLost = (lost: LostUpload) => void;
+
+/** Rule state key: held uploads by `<s3 uri>|<upload id>`. */
 const HELD = 'mpu-rollbacks';
-/**
- * Uploads held at most (a copy back in parts is rare; the oldest go first): the state stays small whatever the traffic.
- * Only uploads to objects the rule judges count, so uploads elsewhere cannot push a waiting one out.
- */
+/** Uploads held at most (an upload waits only until its completion: few are open at once); the oldest leave first. */
 const MAX_HELD = 200;
+/** Uploads held per object at most: one object's uploads cannot push out those of the others. */
+const MAX_HELD_PER_OBJECT = 20;
 /** S3 keeps an unfinished upload until it is aborted; a week covers a slow copy and a lifecycle's usual abort rule. */
 const HOLD_MS = 7 * 86_400_000;
 /** Rule state key: uploads ended with nothing held, by `<s3 uri>|<upload id>`. */
 const ENDED = 'mpu-ended';
+const MAX_ENDED = 200;
 /** CloudTrail delivers a record within about 5 minutes, S3 data events within 15 in the usual case; a day covers a lagging reader. */
 const ENDED_MS = 86_400_000;
-const OPERATION = 'UploadPartCopy, made current by CompleteMultipartUpload';
+/** Rule state key: when the held uploads were last looked over for ones that waited HOLD_MS. */
+const SWEPT = 'uploads-swept';
 
-/** `map` with `key` set to `value`, the entries older than `keepMs` by the clock dropped and at most MAX_HELD kept (the newest). */
-function bounded<T extends { at: number }>(map: Record<string, T>, key: string, value: T, now: number, keepMs: number): Record<string, T> {
-  const kept = Object.entries(map).filter(([k, h]) => k !== key && now - h.at < keepMs);
-  kept.push([key, value]);
-  return Object.fromEntries(kept.slice(-MAX_HELD));
-}
+const madeCurrent = (part: string) => `${part}, made current by CompleteMultipartUpload`;
+/** Where the wait of a remembered entry started: `{at, rcv}` (older entries kept only `at`). */
+const since = (x: { at: number; rcv?: number }) => ({ at: x.at, rcv: x.rcv ?? x.at });
 
-const uploadKey = (ev: NormalizedEvent): string | undefined => {
+const uploadKey = (ev: NormalizedEvent): { key: string; id: string } | undefined => {
   const id = ev.details?.upload_id;
   const uri = ev.resource?.uri;
-  return typeof id === 'string' && id && uri ? `${uri}|${id}` : undefined;
+  return typeof id === 'string' && id && uri ? { key: `${uri}|${id}`, id } : undefined;
 };
+const uploadIdOf = (key: string) => key.slice(key.lastIndexOf('|') + 1);
 
 /**
- * For a part copy that rolls its object back: `'held'` (the caller judges nothing yet; the completion will). For the
- * completion of an upload whose parts rolled it back: that rollback, handed over once. An abort forgets it. Anything
- * else: undefined. Callers pass successful calls only (a failed completion leaves the parts waiting). `judged(uri)`
- * says whether the caller judges writes to the object: only then is the upload held or remembered (asked of
- * multipart calls only, so a plain write costs nothing here).
+ * The held uploads, those kept before parts were held whole (a part copy's id and version only, `part_event`) read as
+ * a part copy of their object: state survives an upgrade.
  */
-export function multipartRollback(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean): 'held' | CarriedRollback | undefined {
+function heldOf(ctx: RuleContext): Record<string, HeldUpload> {
+  const held = { ...ctx.get<Record<string, HeldUpload & { part_event?: string }>>(HELD) };
+  for (const [k, h] of Object.entries(held)) {
+    if (h.part || !h.part_event) continue;
+    const uri = k.slice(0, k.lastIndexOf('|'));
+    const part = { id: h.part_event, time: new Date(h.at).toISOString(), platform: 'sagemaker', operation: 'UploadPartCopy', action: 'data_object.copy', resource: { type: 's3_object', id: uri, uri }, details: { upload_id: uploadIdOf(k) } };
+    held[k] = { part: part as unknown as NormalizedEvent, restored_version: h.restored_version, at: h.at, rcv: h.rcv ?? h.at };
+  }
+  return held;
+}
+
+function lose(key: string, h: HeldUpload, unjudged: Unjudged, lost: OnLost): void {
+  lost({ part: h.part, rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, upload_id: uploadIdOf(key), unjudged });
+}
+
+/** `held` with `key` set to `h`: the entries that waited HOLD_MS, then the oldest beyond the per-object and overall bounds, handed to `lost`. */
+function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h: HeldUpload, lost: OnLost): void {
+  const entries: [string, HeldUpload][] = [];
+  for (const [k, x] of Object.entries(held)) {
+    if (k === key) continue;
+    if (waited(ctx, since(x), HOLD_MS)) lose(k, x, 'not_completed', lost);
+    else entries.push([k, x]);
+  }
+  const uri = h.part.resource?.uri;
+  const same = entries.filter(([, x]) => x.part.resource?.uri === uri);
+  const out = new Set(same.slice(0, Math.max(0, same.length - (MAX_HELD_PER_OBJECT - 1))).map(([k]) => k));
+  const rest = entries.filter(([k]) => !out.has(k));
+  for (const [k] of rest.slice(0, Math.max(0, rest.length - (MAX_HELD - 1)))) out.add(k);
+  for (const [k, x] of entries) if (out.has(k)) lose(k, x, 'pushed_out', lost);
+  ctx.set(HELD, Object.fromEntries([...entries.filter(([k]) => !out.has(k)), [key, h]]));
+}
+
+function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: string, e: EndedUpload): void {
+  const kept = Object.entries(ended).filter(([k, x]) => k !== key && !waited(ctx, since(x), ENDED_MS));
+  ctx.set(ENDED, Object.fromEntries([...kept, [key, e] as const].slice(-MAX_ENDED)));
+}
+
+/**
+ * For a part copy that rolls a judged object back, and for `AbortMultipartUpload`: `'skip'` (the caller judges
+ * nothing now: the completion will, or the call changed nothing). For the completion
+ * of an upload whose part is held: what it carries, handed over once. A completion with nothing held: undefined (a
+ * write, judged as one). Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
+ * parts waiting). `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or
+ * remembered (asked of multipart calls only, so a plain write costs nothing here). `lost` is handed each upload that
+ * leaves the hold unfinished.
+ */
+export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean, lost: OnLost): 'skip' | CarriedUpload | undefined {
   const op = ev.operation;
-  if (op !== 'UploadPartCopy' && op !== 'CompleteMultipartUpload' && op !== 'AbortMultipartUpload') return undefined;
-  const key = uploadKey(ev);
+  const isPart = op === 'UploadPartCopy';
+  if (!isPart && op !== 'CompleteMultipartUpload' && op !== 'AbortMultipartUpload') return undefined;
+  const upload = uploadKey(ev);
   const uri = ev.resource?.uri;
-  if (!key || !uri || !judged(uri)) return undefined;
-  const held = ctx.get<Record<string, HeldRollback>>(HELD) ?? {};
+  // A part naming no upload cannot be paired with its completion: judged at once, as a write (as before the hold).
+  if (!upload || !uri) return op === 'AbortMultipartUpload' ? 'skip' : undefined;
+  if (!judged(uri)) return isPart || op === 'AbortMultipartUpload' ? 'skip' : undefined;
+  const { key } = upload;
+  const held = heldOf(ctx);
   const ended = ctx.get<Record<string, EndedUpload>>(ENDED) ?? {};
-  if (op === 'UploadPartCopy') {
+  if (isPart) {
     const restored = versionRollbackOf(ev, uri)?.restored_version;
     if (!restored) return undefined;
     const end = ended[key];
     if (end) {
-      // Delivered after its upload ended: an abort changed nothing; a completion made it current, judged now, once.
-      if (end.operation !== 'CompleteMultipartUpload' || end.judged) return 'held';
-      ctx.set(ENDED, { ...ended, [key]: { ...end, judged: true } });
-      return { rollback: { restored_version: restored }, evidence: [ev.id, end.event], operation: OPERATION };
+      // Delivered after its upload ended: an abort changed nothing, and a completion was judged as a write when it
+      // came; only a copy back of an earlier version adds the rollback it made, once.
+      if (end.operation !== 'CompleteMultipartUpload' || end.judged || !restored) return 'skip';
+      remember(ctx, ended, key, { ...end, judged: true });
+      return { rollback: { restored_version: restored }, evidence: [ev.id, end.event], operation: madeCurrent(op) };
     }
-    if (!held[key]) ctx.set(HELD, bounded(held, key, { restored_version: restored, part_event: ev.id, at: Date.parse(ev.time) }, ctx.clock(), HOLD_MS));
-    return 'held';
+    const h = held[key];
+    // The first part, or the first copy back of an earlier version after plain parts (the rollback is what to judge).
+    if (!h || (restored && !h.restored_version)) {
+      const { raw: _raw, ...part } = ev;
+      hold(ctx, held, key, { part, restored_version: restored, ...(h ? { at: h.at, rcv: h.rcv } : waitStart(ev, ctx)) }, lost);
+    }
+    return 'skip';
   }
   const h = held[key];
   if (!h) {
-    // Nothing held (yet): a part copy delivered late finds this.
-    if (!ended[key]) ctx.set(ENDED, bounded(ended, key, { operation: op, event: ev.id, at: Date.parse(ev.time) }, ctx.clock(), ENDED_MS));
-    return undefined;
+    // Nothing held (yet): a part delivered late finds this.
+    if (!ended[key]) remember(ctx, ended, key, { operation: op as EndedUpload['operation'], event: ev.id, ...waitStart(ev, ctx) });
+    return op === 'CompleteMultipartUpload' ? undefined : 'skip';
   }
   const rest = { ...held };
   delete rest[key];
   ctx.set(HELD, rest);
-  return op === 'CompleteMultipartUpload' ? { rollback: { restored_version: h.restored_version }, evidence: [h.part_event, ev.id], operation: OPERATION } : undefined;
+  if (op !== 'CompleteMultipartUpload') return 'skip';
+  return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation) };
+}
+
+/**
+ * Every SWEEP_EVERY_MS of event time (and on an idle bridge's tick): uploads held HOLD_MS with no completion or abort
+ * seen leave the hold, handed to `lost` (a lifecycle rule's abort is not in CloudTrail; nor is a completion a trail's
+ * selectors leave out).
+ */
+export function sweepHeldUploads(ctx: RuleContext, lost: OnLost): void {
+  const t = ctx.clock();
+  if (!(t - (ctx.get<number>(SWEPT) ?? 0) >= SWEEP_EVERY_MS)) return;
+  ctx.set(SWEPT, t);
+  if (ctx.get(HELD) === undefined) return;
+  const held = heldOf(ctx);
+  const kept = Object.entries(held).filter(([k, h]) => {
+    if (!waited(ctx, since(h), HOLD_MS)) return true;
+    lose(k, h, 'not_completed', lost);
+    return false;
+  });
+  if (kept.length < Object.keys(held).length) ctx.set(HELD, Object.fromEntries(kept));
+}
+
+/** How a lost upload's finding says why its completion can no longer be judged. */
+export function unjudgedText(unjudged: Unjudged): string {
+  return unjudged === 'pushed_out'
+    ? 'pushed out of the uploads waiting for their completion by newer ones'
+    : 'no completion or abort seen within 7 days (a lifecycle rule aborts silently; a trail may not log the completion)';
 }

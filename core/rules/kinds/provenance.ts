@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamilyOf, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText, type VersionRollback } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
-import { multipartRollback, type CarriedRollback } from './multipart.js';
+import { heldUpload, sweepHeldUploads, unjudgedText, type CarriedUpload, type LostUpload } from './multipart.js';
 
 /**
  * Where training data comes from and who puts it there (MITRE ATLAS AML.T0020, poison training data): a write
@@ -103,8 +103,8 @@ function readersOf(ctx: RuleContext, source: string, object: string | undefined)
  * one (the record does not say whether it was current) — and only data a training job read: a data engineer fixing
  * a file no job has trained on yet stays in the event's `details.version_rollback`.
  */
-function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { identity: string; source: string; named: string; object: string; rollback: VersionRollback; carried?: CarriedRollback }): void {
-  const { identity, source, named, object, rollback, carried } = at;
+function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { identity: string; source: string; named: string; object: string; rollback: VersionRollback; carried?: CarriedUpload; lost?: LostUpload }): void {
+  const { identity, source, named, object, rollback, carried, lost } = at;
   if (!rollback.restored_version) return;
   const readBy = readersOf(ctx, source, object);
   if (!readBy.length) return;
@@ -116,10 +116,14 @@ function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { i
   if (which in restored) return;
   ctx.set(restoredKey, Object.fromEntries([...Object.entries(restored), [which, Date.parse(ev.time)] as const].slice(-MAX_RESTORED)));
   const operation = carried?.operation ?? ev.operation;
+  const readers = `read by training jobs ${readBy.slice(0, 5).join(', ')}${readBy.length > 5 ? ` and ${readBy.length - 5} more` : ''}`;
   ctx.detect({
     entity: namedEntity('data_source', source, named, ev.platform), key: `rollback|${object}`, evidence: carried?.evidence ?? [ev.id], title: 'Training data read by training jobs rolled back to an earlier version',
-    summary: `${identity} rolled back ${object} (${operation}: ${versionRollbackText(rollback)}); read by training jobs ${readBy.slice(0, 5).join(', ')}${readBy.length > 5 ? ` and ${readBy.length - 5} more` : ''}: their next run trains on the earlier version`,
-    details: { finding: 'trained_data_rolled_back', identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, read_by: readBy.slice(0, 20), version_rollback: rollback },
+    ...(lost ? { time: ev.time } : {}),
+    summary: lost
+      ? `${identity} started rolling back ${object} in parts (${operation}: ${versionRollbackText(rollback)}); ${readers}; whether it was completed can no longer be judged: ${unjudgedText(lost.unjudged)}`
+      : `${identity} rolled back ${object} (${operation}: ${versionRollbackText(rollback)}); ${readers}: their next run trains on the earlier version`,
+    details: { finding: 'trained_data_rolled_back', identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, read_by: readBy.slice(0, 20), version_rollback: rollback, ...(lost ? { upload_id: lost.upload_id, unjudged: lost.unjudged } : {}) },
   });
 }
 
@@ -130,17 +134,46 @@ function onJudgedData(ev: NormalizedEvent, ctx: RuleContext, uris: string[]): bo
   return trainingData.length > 0 && uris.some((u) => anyGlob(trainingData, u));
 }
 
+/** Uploads in parts to judged data held a week with no completion seen are judged as lost (see multipart.ts). */
+export const sweepHeldDataUploads: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostDataUpload(lost, ctx));
+
+/**
+ * An upload in parts to training data that left the hold unfinished: its first part is judged as the write it started
+ * (a stranger's, or a known writer's copy back of data jobs read), said to be one whose completion can no longer be
+ * judged. A known writer's plain upload that never completed changes nothing the rule judges: nothing.
+ */
+function judgeLostDataUpload(lost: LostUpload, ctx: RuleContext): void {
+  const identity = identityOf(lost.part.actor, ctx.cfg);
+  if (identity && !anyGlob(setting<string[]>(ctx, 'exempt'), identity)) judgeDataWrite(lost.part, ctx, identity, writtenUris(lost.part), undefined, lost);
+}
+
 export const unfamiliarWriter: KindImpl = (ev, ctx) => {
+  sweepHeldDataUploads(ev, ctx);
   if (isJobSubmission(ev)) return learnReaders(ev, ctx);
   if (ev.outcome === 'failure') return;
-  // An aborted multipart upload forgets the rollback its part copies were holding (see multipart.ts); an abort of
-  // an upload to data the rule does not judge is not remembered (the capped map would lose the ones that matter).
-  if (ev.operation === 'AbortMultipartUpload') return void multipartRollback(ev, ctx, () => onJudgedData(ev, ctx, writtenUris(ev)));
+  const lost = (l: LostUpload) => judgeLostDataUpload(l, ctx);
+  // An aborted upload in parts changed nothing: it forgets its held part (see multipart.ts); an abort of an upload to
+  // data the rule does not judge is not remembered (the bounded map would lose the ones that matter).
+  if (ev.operation === 'AbortMultipartUpload') return void heldUpload(ev, ctx, () => onJudgedData(ev, ctx, writtenUris(ev)), lost);
   if (!anyGlob(setting(ctx, 'data_write_actions'), ev.action)) return;
   const uris = writtenUris(ev);
   if (!onJudgedData(ev, ctx, uris)) return;
+  // A part copied back from an earlier version is a rollback once its upload completes: the completion carries it.
+  // Held for the data this rule judges (the tests above); before the exempt test, so an exempt identity's completion
+  // still ends the upload it completes.
+  const carried = heldUpload(ev, ctx, () => true, lost);
+  if (carried === 'skip') return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (!identity || anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  judgeDataWrite(ev, ctx, identity, uris, carried);
+};
+
+/**
+ * A write to judged data by `identity` (not exempt): a stranger's is a finding, a known writer's rollback of data jobs
+ * read is one; then the writer is learned. `carried`: what the completion of an upload in parts carries; `lost`: the
+ * write is the first part of an upload that left the hold unfinished.
+ */
+function judgeDataWrite(ev: NormalizedEvent, ctx: RuleContext, identity: string, uris: string[], carried?: CarriedUpload, lost?: LostUpload): void {
   const who = writerOf(identity, ev.actor);
   const object = uris[0];
   const named = (object && datasetRoot(object)) ?? sourceOf(ev);
@@ -166,22 +199,22 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   const fresh = Object.keys(learned.w.writers).length === 0;
   const by = judgedBy(learned) ? learned : fresh && bucket && store !== source && judgedBy(bucket) ? bucket : undefined;
   // A part copied back from an earlier version is a rollback once its upload completes: the completion carries it.
-  // Only uploads that passed the tests above reach here: held for the data this rule judges, none other.
-  const carried = multipartRollback(ev, ctx, () => true);
-  const rollback = carried && carried !== 'held' ? carried.rollback : versionRollbackOf(ev, object);
+  const rollback = carried ? carried.rollback : lost ? lost.rollback : versionRollbackOf(ev, object);
+  const operation = carried?.operation ?? ev.operation;
   if (by && !(who in by.w.writers)) {
     const known = Object.keys(by.w.writers);
     // What a copy or an import brought in: where the data came from.
     const copied = ev.ml?.data?.inputs ?? [];
     const readBy = readersOf(ctx, source, object);
     ctx.detect({
-      entity: namedEntity('data_source', source, named, ev.platform), key: who, evidence: [ev.id], title: 'Training data written by an identity that never wrote there',
-      summary: `${identity} ${PAST[ev.action.split('.').pop()!] ?? ev.action} ${object ?? source}${copied.length ? ` from ${copied[0]}` : ''} (${ev.operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}`,
-      details: { identity, source, object, action: ev.action, operation: ev.operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined, version_rollback: rollback },
+      entity: namedEntity('data_source', source, named, ev.platform), key: who, evidence: carried?.evidence ?? [ev.id], title: 'Training data written by an identity that never wrote there',
+      ...(lost ? { time: ev.time } : {}),
+      summary: `${identity} ${lost ? 'started writing' : (PAST[ev.action.split('.').pop()!] ?? ev.action)} ${object ?? source}${lost ? ' in parts' : ''}${copied.length ? ` from ${copied[0]}` : ''} (${operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}${lost ? `; whether the upload was completed can no longer be judged: ${unjudgedText(lost.unjudged)}` : ''}`,
+      details: { identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined, version_rollback: rollback, ...(lost ? { upload_id: lost.upload_id, unjudged: lost.unjudged } : {}) },
     });
   }
   // A writer not judged a stranger here (known, or the source still learning) rolling back data jobs trained on.
-  else if (rollback && object && carried !== 'held') judgeTrainedDataRollback(ev, ctx, { identity, source, named, object, rollback, carried });
+  else if (rollback && object) judgeTrainedDataRollback(ev, ctx, { identity, source, named, object, rollback, carried, lost });
   // Learned after judging (as schema_mismatch accepts a change once alerted): a new pipeline alerts once, not daily.
   for (const x of bucket ? [learned, bucket] : [learned]) {
     x.w.writers[who] = Math.max(x.w.writers[who] ?? 0, t);
@@ -189,7 +222,7 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
     if (entries.length > MAX_WRITERS) x.w.writers = Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, MAX_WRITERS));
     ctx.set(`${x.prefix}|${x.where}`, x.w);
   }
-};
+}
 
 interface FamilySources {
   runs: number;
