@@ -201,9 +201,10 @@ describe('object-version rollback on S3', () => {
     expect(fired.map((a) => [a.details.version_rollback, a.evidence[1]])).toEqual([[{ restored_version: 'v1' }, 'old-part']]);
   });
 
-  it('a rollback in parts of an approved artifact with no completion or abort seen in a week is a finding then (also on an idle bridge\'s tick)', () => {
+  it('an upload in parts over an approved artifact with no completion or abort seen in a week is a finding then (also on an idle bridge\'s tick)', () => {
     const key = 'fraud/v4/model.tar.gz';
     const copy = s3('UploadPartCopy', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: 'u1', 'x-amz-copy-source': `ml-models/${key}?versionId=v1` });
+    const plain = s3('UploadPart', '2026-11-20T12:00:05Z', { bucketName: 'ml-models', key, partNumber: '1', uploadId: 'u1' });
     const later = (time: string) => s3('PutObject', time, { bucketName: 'ml-models', key: 'scratch/x.bin' }, { 'x-amz-version-id': 'x' });
     const unjudged = (as: Alert[]) => as.filter((a) => a.rule_id === 'registry.approved_model_modified').map((a) => [a.details.change, a.details.unjudged, a.details.version_rollback, a.evidence.at(-1), a.time]);
     const run = (records: Record<string, unknown>[]) => {
@@ -211,12 +212,33 @@ describe('object-version rollback on S3', () => {
       // Each received when it happened (the helper stamps one receipt on all, which would hold the clock there).
       return { engine, fired: events(records).flatMap((e) => engine.process({ ...e, received_time: e.time }, Date.parse(e.time))) };
     };
-    for (const [part, rollback] of [[copy, { restored_version: 'v1' }]] as const) {
+    for (const [part, rollback] of [[copy, { restored_version: 'v1' }], [plain, undefined]] as const) {
       expect(unjudged(run([...approvedPackage(), part, later('2026-11-27T11:00:00Z')]).fired)).toEqual([]);
       expect(unjudged(run([...approvedPackage(), part, later('2026-11-27T12:10:00Z')]).fired)).toEqual([['artifact_upload_unjudged', 'not_completed', rollback, normOne(part, SM).id, '2026-11-20T12:00:05.000Z']]);
       const { engine } = run([...approvedPackage(), part]);
       expect(unjudged(engine.tick(Date.parse('2026-11-27T12:10:00Z')))).toEqual([['artifact_upload_unjudged', 'not_completed', rollback, normOne(part, SM).id, '2026-11-20T12:00:05.000Z']]);
     }
+  });
+
+  it('an upload in parts over an approved artifact is judged at its completion, once, its first part beside it; started or aborted, nothing', () => {
+    const key = 'fraud/v4/model.tar.gz';
+    const create = s3('CreateMultipartUpload', '2026-11-20T12:00:00Z', { bucketName: 'ml-models', key, uploads: '' }, { bucketName: 'ml-models', key, uploadId: 'u1' });
+    const part = (n: number) => s3('UploadPart', `2026-11-20T12:00:0${n}Z`, { bucketName: 'ml-models', key, partNumber: String(n), uploadId: 'u1' });
+    const end = (op: string) => s3(op, '2026-11-20T12:00:09Z', { bucketName: 'ml-models', key, uploadId: 'u1' });
+    const arriving = (records: Record<string, unknown>[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events([...approvedPackage(), ...records]).flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'registry.approved_model_modified');
+    };
+    const [p1, p2, done] = [part(1), part(2), end('CompleteMultipartUpload')];
+    expect(arriving([create, p1, p2])).toEqual([]);
+    expect(arriving([create, p1, p2, end('AbortMultipartUpload')])).toEqual([]);
+    const fired = arriving([create, p1, p2, done]);
+    expect(fired.map((a) => [a.details.change, a.details.object, a.evidence.slice(1)])).toEqual([['artifact_overwritten', ARTIFACT, [normOne(p1, SM).id, normOne(done, SM).id]]]);
+    expect(fired[0]!.summary).toContain('was written (UploadPart, made current by CompleteMultipartUpload)');
+    // The completion delivered first: judged as the write it is; the parts after it add nothing.
+    expect(arriving([done, p1, p2]).map((a) => [a.details.change, a.evidence.slice(1)])).toEqual([['artifact_overwritten', [normOne(done, SM).id]]]);
+    // The abort delivered before its parts: nothing, and the parts are not left waiting.
+    expect(arriving([end('AbortMultipartUpload'), p1, p2, s3('PutObject', '2026-11-28T12:00:00Z', { bucketName: 'ml-models', key: 'scratch/x.bin' })])).toEqual([]);
   });
 
   it('part copies and completions elsewhere do not push a waiting rollback of an approved artifact out of the hold: each rule holds only objects it judges', () => {
@@ -296,6 +318,31 @@ describe('object-version rollback on S3', () => {
     const mallory = { ...etl, principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, type: 'IAMUser', userName: 'mallory', sessionContext: undefined };
     const byStranger = writerAlerts([...history, trained, { ...back, userIdentity: mallory }]);
     expect(byStranger.map((a) => [a.details.finding, a.details.identity, a.details.version_rollback])).toEqual([[undefined, 'mallory', { restored_version: 'p0' }]]);
+  });
+
+  it('training data written in parts by an unfamiliar writer is judged at the completion (its first part beside it); an aborted upload raises nothing; one never completed is the finding a week later', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const mallory = { ...etl, principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, type: 'IAMUser', userName: 'mallory', sessionContext: undefined };
+    const by = (r: Record<string, unknown>) => ({ ...r, userIdentity: mallory });
+    const key = 'churn/part-9.parquet';
+    const create = by(s3('CreateMultipartUpload', '2026-11-10T03:00:00Z', { bucketName: 'ml-training-data', key, uploads: '' }));
+    const part = (n: number) => by(s3('UploadPart', `2026-11-10T03:00:0${n}Z`, { bucketName: 'ml-training-data', key, partNumber: String(n), uploadId: 'up-9' }));
+    const end = (op: string) => by(s3(op, '2026-11-10T03:00:09Z', { bucketName: 'ml-training-data', key, uploadId: 'up-9' }));
+    const writer = (records: Record<string, unknown>[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events(records).flatMap((e) => engine.process({ ...e, received_time: e.time }, Date.parse(e.time))).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
+    };
+    const [p1, p2, done] = [part(1), part(2), end('CompleteMultipartUpload')];
+    expect(writer([...history, create, p1, p2, end('AbortMultipartUpload')])).toEqual([]);
+    const fired = writer([...history, create, p1, p2, done]);
+    expect(fired.map((a) => [a.details.identity, a.details.object, a.details.operation, a.evidence])).toEqual([['mallory', `s3://ml-training-data/${key}`, 'UploadPart, made current by CompleteMultipartUpload', [normOne(p1, SM).id, normOne(done, SM).id]]]);
+    // Never completed (or its completion not logged): the finding, once the week is over, dated at the part.
+    const later = s3('PutObject', '2026-11-17T03:10:00Z', { bucketName: 'ml-training-data', key: 'churn/part-10.parquet' }, { 'x-amz-version-id': 'p10' });
+    const lost = writer([...history, create, p1, p2, later]);
+    expect(lost.map((a) => [a.details.identity, a.details.unjudged, a.details.upload_id, a.evidence, a.time])).toEqual([['mallory', 'not_completed', 'up-9', [normOne(p1, SM).id], '2026-11-10T03:00:01.000Z']]);
+    expect(lost[0]!.summary).toContain('mallory started writing s3://ml-training-data/churn/part-9.parquet in parts (UploadPart)');
+    // The pipeline's own upload never completed (a failed job; a lifecycle rule aborts it unlogged): nothing.
+    expect(writer([...history, s3('UploadPart', '2026-11-10T03:00:01Z', { bucketName: 'ml-training-data', key, partNumber: '1', uploadId: 'up-9' }), later])).toEqual([]);
   });
 
   it('a pipeline resetting trained data to its canonical version every night is one finding, not one a night; another version put back is a new one', () => {

@@ -70,8 +70,8 @@ const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) =>
  * model.tar.gz): the approved bytes are replaced under the same name, whatever registry the version is in.
  */
 function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
-  // A part copied back from an earlier version changes the object only once its upload completes: judged then, once.
-  // Held only for an approved artifact: part copies elsewhere would crowd the bounded hold.
+  // Written in parts, the object changes only once its upload completes: judged then, once, its first part beside
+  // the completion (an aborted upload changed nothing). Held only for an approved artifact.
   const carried = heldUpload(ev, ctx, judgedObject(ev, ctx), (lost) => judgeLostUpload(lost, ctx));
   if (carried === 'skip' || !OBJECT_WRITE.test(ev.action)) return;
   const data = ev.ml?.data;

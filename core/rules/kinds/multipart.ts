@@ -4,13 +4,14 @@ import { waited, waitStart, type RuleContext } from './context.js';
 import { SWEEP_EVERY_MS } from './shared.js';
 
 /**
- * An S3 object put back to an earlier version in parts: each `UploadPartCopy` of the same key `?versionId=` is marked
- * a rollback by the connector, but the object changes only when `CompleteMultipartUpload` of that upload makes the
- * parts its new version (an aborted upload, or one never completed, changes nothing). The completion names only the
- * key and the upload id, so the first part copy is kept here until it comes and handed to it, once.
+ * An S3 object written in parts: `CreateMultipartUpload`, `UploadPart` and `UploadPartCopy` change nothing; the object
+ * changes only when `CompleteMultipartUpload` of that upload makes the parts its new version (an aborted upload, or
+ * one never completed, changes nothing). The completion names only the key and the upload id, so the upload's first
+ * part (or the first part copy of the same key `?versionId=`, which the connector marks a rollback) is kept here until
+ * it comes and handed to it, once: the rule judges the write there, the part as evidence.
  * CloudTrail does not deliver in order (records of one upload can land in different log files, read in any order):
- * a completion or abort that finds nothing held is remembered a while, so a part copy arriving after it is judged
- * then (completed) or dropped (aborted), not held for a completion that already came.
+ * a completion or abort that finds nothing held is remembered a while, so a part arriving after it is judged then
+ * (a rollback copied back: completed) or dropped (aborted, or a plain part of a completion already judged as a write).
  * Each rule holds and remembers only uploads to objects it judges (its `judged` test). The hold is bounded, so an
  * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
  * able to write judged objects could start uploads that never complete to push a real one out, whose completion
@@ -18,9 +19,9 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * part, to judge as a write started in parts whose completion can no longer be judged.
  */
 
-/** A rollback copied in parts to a judged object, waiting for its upload's completion. */
+/** An upload in parts to a judged object, waiting for its completion. */
 interface HeldUpload {
-  /** The first part copy that put it back (without `raw`): evidence beside the completion, and what is judged if the upload is lost. */
+  /** The part judged at the completion (its first, or the first part copy putting an earlier version back), without `raw`. */
   part: NormalizedEvent;
   restored_version?: string;
   /** When the wait started (event time bounded by receipt, and receipt): see `waited`. */
@@ -59,7 +60,7 @@ export interface LostUpload {
 
 export type OnLost = (lost: LostUpload) => void;
 
-/** Rule state key: held uploads by `<s3 uri>|<upload id>`. */
+/** Rule state key: held uploads by `<s3 uri>|<upload id>` (named when only rollbacks were held: kept, so the state survives an upgrade). */
 const HELD = 'mpu-rollbacks';
 /** Uploads held at most (an upload waits only until its completion: few are open at once); the oldest leave first. */
 const MAX_HELD = 200;
@@ -75,14 +76,15 @@ const ENDED_MS = 86_400_000;
 /** Rule state key: when the held uploads were last looked over for ones that waited HOLD_MS. */
 const SWEPT = 'uploads-swept';
 
+const PARTS = new Set(['UploadPart', 'UploadPartCopy']);
 const madeCurrent = (part: string) => `${part}, made current by CompleteMultipartUpload`;
 /** Where the wait of a remembered entry started: `{at, rcv}` (older entries kept only `at`). */
 const since = (x: { at: number; rcv?: number }) => ({ at: x.at, rcv: x.rcv ?? x.at });
 
-const uploadKey = (ev: NormalizedEvent): { key: string; id: string } | undefined => {
+const uploadKey = (ev: NormalizedEvent): string | undefined => {
   const id = ev.details?.upload_id;
   const uri = ev.resource?.uri;
-  return typeof id === 'string' && id && uri ? { key: `${uri}|${id}`, id } : undefined;
+  return typeof id === 'string' && id && uri ? `${uri}|${id}` : undefined;
 };
 const uploadIdOf = (key: string) => key.slice(key.lastIndexOf('|') + 1);
 
@@ -128,8 +130,8 @@ function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: str
 }
 
 /**
- * For a part copy that rolls a judged object back, and for `AbortMultipartUpload`: `'skip'` (the caller judges
- * nothing now: the completion will, or the call changed nothing). For the completion
+ * For a part of an upload in parts (`UploadPart`, `UploadPartCopy`) to a judged object, and for `CreateMultipartUpload`
+ * and `AbortMultipartUpload`: `'skip'` (the call changes nothing: the caller judges nothing now). For the completion
  * of an upload whose part is held: what it carries, handed over once. A completion with nothing held: undefined (a
  * write, judged as one). Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
  * parts waiting). `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or
@@ -138,19 +140,19 @@ function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: str
  */
 export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean, lost: OnLost): 'skip' | CarriedUpload | undefined {
   const op = ev.operation;
-  const isPart = op === 'UploadPartCopy';
+  // The upload started: no bytes yet (its request names no upload id; the parts and the completion do).
+  if (op === 'CreateMultipartUpload') return 'skip';
+  const isPart = PARTS.has(op);
   if (!isPart && op !== 'CompleteMultipartUpload' && op !== 'AbortMultipartUpload') return undefined;
-  const upload = uploadKey(ev);
+  const key = uploadKey(ev);
   const uri = ev.resource?.uri;
   // A part naming no upload cannot be paired with its completion: judged at once, as a write (as before the hold).
-  if (!upload || !uri) return op === 'AbortMultipartUpload' ? 'skip' : undefined;
+  if (!key || !uri) return op === 'AbortMultipartUpload' ? 'skip' : undefined;
   if (!judged(uri)) return isPart || op === 'AbortMultipartUpload' ? 'skip' : undefined;
-  const { key } = upload;
   const held = heldOf(ctx);
   const ended = ctx.get<Record<string, EndedUpload>>(ENDED) ?? {};
   if (isPart) {
-    const restored = versionRollbackOf(ev, uri)?.restored_version;
-    if (!restored) return undefined;
+    const restored = op === 'UploadPartCopy' ? versionRollbackOf(ev, uri)?.restored_version : undefined;
     const end = ended[key];
     if (end) {
       // Delivered after its upload ended: an abort changed nothing, and a completion was judged as a write when it
@@ -189,7 +191,6 @@ export function sweepHeldUploads(ctx: RuleContext, lost: OnLost): void {
   const t = ctx.clock();
   if (!(t - (ctx.get<number>(SWEPT) ?? 0) >= SWEEP_EVERY_MS)) return;
   ctx.set(SWEPT, t);
-  if (ctx.get(HELD) === undefined) return;
   const held = heldOf(ctx);
   const kept = Object.entries(held).filter(([k, h]) => {
     if (!waited(ctx, since(h), HOLD_MS)) return true;

@@ -158,9 +158,9 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   if (!anyGlob(setting(ctx, 'data_write_actions'), ev.action)) return;
   const uris = writtenUris(ev);
   if (!onJudgedData(ev, ctx, uris)) return;
-  // A part copied back from an earlier version is a rollback once its upload completes: the completion carries it.
-  // Held for the data this rule judges (the tests above); before the exempt test, so an exempt identity's completion
-  // still ends the upload it completes.
+  // Written in parts, the data changes only when the upload completes: the parts are held (data this rule judges: the
+  // tests above), and the completion is judged as the write, its first part beside it. Before the exempt test, so an
+  // exempt identity's completion still ends the upload it completes.
   const carried = heldUpload(ev, ctx, () => true, lost);
   if (carried === 'skip') return;
   const identity = identityOf(ev.actor, ctx.cfg);
