@@ -64,21 +64,43 @@ const STORAGE_URI_ENV = 'STORAGE_URI';
  */
 const MLFLOW_WORKSPACE_ENV = 'MLFLOW_WORKSPACE';
 
+/** The container KServe runs the model server in (`constants.InferenceServiceContainerName`). */
+const SERVING_CONTAINER = 'kserve-container';
+
 /**
- * The MLflow workspace a predictor's containers load `models:/…` from: the first `MLFLOW_WORKSPACE` env value of the
- * predictor's containers, custom container or `model` / framework spec, trimmed as MLflow does (blank: none). A name
- * MLflow would refuse (its server checks every workspace) or a `valueFrom` the log does not show is not read.
+ * The containers whose env the model server gets, in the order they are read: the `model` or framework spec's
+ * embedded container (merged into the serving runtime's `kserve-container`), then the predictor container that
+ * serves — the one named `kserve-container`, or the first when it is the only one or unnamed (KServe's
+ * CustomPredictor.Default names it so) — and v1alpha2's `custom.container`. Other containers (a sidecar, a
+ * collocated `transformer-container`) never load the model, so their env is not read. A JSON patch target keeps
+ * list indices as keys (nestAt): only index `0` can be the unnamed first one.
+ */
+function servingContainersOf(predictor: Record<string, unknown>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const listed = (v: unknown) => Array.isArray(v) || isObject(v);
+  for (const [k, v] of Object.entries(predictor)) if (k !== 'containers' && isObject(v) && (listed(v.env) || listed(v.envFrom))) out.push(v);
+  const list = predictor.containers;
+  const entries = (Array.isArray(list) ? list.map((c, i) => [String(i), c] as const) : isObject(list) ? Object.entries(list) : []).filter((e): e is readonly [string, Record<string, unknown>] => isObject(e[1]));
+  const serving = entries.find(([, c]) => c.name === SERVING_CONTAINER) ?? entries.find(([k, c]) => k === '0' && (entries.length === 1 || !c.name));
+  if (serving) out.push(serving[1]);
+  const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
+  if (isObject(custom)) out.push(custom);
+  return out;
+}
+
+/**
+ * The MLflow workspace a predictor's serving containers (servingContainersOf) load `models:/…` from: the first
+ * `MLFLOW_WORKSPACE` env value among them, trimmed as MLflow does (blank: none). A name MLflow would refuse (its
+ * server checks every workspace) or a `valueFrom` the log does not show is not read.
  */
 function mlflowWorkspaceEnvOf(obj: unknown): string | undefined {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   if (!isObject(spec)) return undefined;
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
-    const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
-    // `model` and the framework specs embed a container (its `env`); `containers` is the pod's.
-    for (const c of [...Object.values(predictor), ...itemsOf(predictor.containers), custom]) {
+    for (const c of servingContainersOf(predictor)) {
       // A name listed twice: the container gets the last entry (the kubelet applies them in order), so only it is read.
-      const e = itemsOf(isObject(c) ? c.env : undefined).filter((x) => isObject(x) && x.name === MLFLOW_WORKSPACE_ENV).at(-1) as { value?: unknown } | undefined;
+      const e = itemsOf(c.env).filter((x) => isObject(x) && x.name === MLFLOW_WORKSPACE_ENV).at(-1) as { value?: unknown } | undefined;
       const ws = typeof e?.value === 'string' ? e.value.trim() : undefined;
       if (ws && MLFLOW_WORKSPACE.test(ws)) return ws;
     }
