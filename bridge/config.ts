@@ -2,6 +2,8 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { connectorPlugins } from '../connectors/index.js';
+import { withMlflowRegistryUrls, type KubeflowConfig } from '../connectors/kubeflow/config.js';
+import { mlflowRegistryUrls, type MlflowConfig } from '../connectors/mlflow/config.js';
 import { MltrailError } from '../core/errors.js';
 import { coerceInterpolated, csv, decimalOrText, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
@@ -108,6 +110,12 @@ export const ConfigSchema = z.strictObject({
   };
   check(connectors.kubeflow?.mlflow_server, []);
   connectors.kubeflow?.clusters?.forEach((cl, i) => check(cl.mlflow_server, ['clusters', i]));
+}).transform((c) => {
+  // The Kubeflow connector sees its own section only: it is given the MLflow servers' URLs, so that a KServe
+  // predictor's MLFLOW_TRACKING_URI names its server (connectors/kubeflow/mlflowserver.ts).
+  const connectors = c.connectors as { mlflow?: MlflowConfig; kubeflow?: KubeflowConfig };
+  if (connectors.kubeflow && connectors.mlflow) withMlflowRegistryUrls(connectors.kubeflow, mlflowRegistryUrls(connectors.mlflow));
+  return c;
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@ import { csv, decimalOrText } from '../../core/config/load.js';
 import { caFileProblem, readCaCertificates } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
 import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
+import type { MlflowRegistryUrl } from './mlflowserver.js';
 
 const MiB = 1024 * 1024;
 
@@ -238,7 +239,23 @@ export const KubeflowConfig = z.strictObject({
   });
 });
 
-export type KubeflowConfig = z.infer<typeof KubeflowConfig>;
+export type KubeflowConfig = z.infer<typeof KubeflowConfig> & {
+  /**
+   * Not a YAML key: the URLs of the MLflow servers `connectors.mlflow` configures (mlflowRegistryUrls), set where
+   * the whole configuration is assembled (bridge/config.ts), so that a predictor's `MLFLOW_TRACKING_URI` names
+   * its server (mlflowserver.ts). Unset: no server's URL is known.
+   */
+  mlflowRegistryUrls?: readonly MlflowRegistryUrl[];
+};
+
+/**
+ * `cfg` given the MLflow servers' URLs (KubeflowConfig.mlflowRegistryUrls), not enumerable: a printed or copied
+ * configuration (`mltrail check-config`) shows only YAML keys. A spread copy must carry it on (withMlflowRegistryUrls again).
+ */
+export function withMlflowRegistryUrls<T extends object>(cfg: T, urls: readonly MlflowRegistryUrl[] | undefined): T & Pick<KubeflowConfig, 'mlflowRegistryUrls'> {
+  if (urls !== undefined) Object.defineProperty(cfg, 'mlflowRegistryUrls', { value: urls, enumerable: false, configurable: true, writable: true });
+  return cfg;
+}
 
 /**
  * A KFP base URL as the pollers use it (WHATWG-normalized: host lower-cased, a default port dropped; no trailing

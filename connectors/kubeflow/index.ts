@@ -1,6 +1,6 @@
 import type { ConnectorPlugin, NormalizeContext, NormalizeOutput, Poller } from '../../core/connector.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAudit } from './audit.js';
-import { KfpConfig, KubeflowConfig, kubeflowFromEnv, MlmdConfig } from './config.js';
+import { KfpConfig, KubeflowConfig, kubeflowFromEnv, MlmdConfig, withMlflowRegistryUrls } from './config.js';
 import { relevanceOrKeep } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
@@ -67,7 +67,7 @@ export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
     // its own KFP), keep their own state and emit its events as the cluster's.
     for (const cl of deps.config.clusters) {
       if (!cl.mlmd?.address && !cl.kfp?.url) continue;
-      const own = { ...deps, config: { ...deps.config, kfp: cl.kfp ?? KfpConfig.parse({}), mlmd: cl.mlmd ?? MlmdConfig.parse({}) } };
+      const own = { ...deps, config: withMlflowRegistryUrls({ ...deps.config, kfp: cl.kfp ?? KfpConfig.parse({}), mlmd: cl.mlmd ?? MlmdConfig.parse({}) }, deps.config.mlflowRegistryUrls) };
       if (own.config.mlmd.address) out.push(new MlmdPoller(own, { cluster: cl.id }));
       if (own.config.kfp.url) out.push(new KfpPoller(own, cl.id));
     }

@@ -1,7 +1,25 @@
+import { mlflowUrlKey } from '../../core/schema/origin.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import type { KubeflowConfig } from './config.js';
 
-type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters'>;
+type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters' | 'mlflowRegistryUrls'>;
+
+/** A URL a configured MLflow server is reached by (`key`: mlflowUrlKey) and the server's id (undefined: the default server). */
+export interface MlflowRegistryUrl {
+  key: string;
+  server?: string;
+}
+
+/**
+ * A registry URI as an event may show it: without the credentials (`user:password@`), query or fragment a
+ * predictor's `MLFLOW_TRACKING_URI` may carry (secrets never reach an event).
+ *
+ * @example
+ * shownRegistryUri('https://bob:s3cret@mlflow.evil:5000/?token=x') // 'https://mlflow.evil:5000/'
+ */
+export function shownRegistryUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1').replace(/[?#].*$/s, '');
+}
 
 /**
  * The MLflow server a cluster's KServe deployments load `models:/…` from (`connectors.kubeflow.mlflow_server` for the
@@ -30,21 +48,45 @@ export function deploysRegistryUri(d: { model_uri?: unknown; model_uris?: unknow
   return [d.model_uri, ...(d.model_uris ?? [])].some((u) => typeof u === 'string' && REGISTRY_URI.test(u));
 }
 
+/** How withMlflowServer reads what the predictor's env says beside the cluster's settings. */
+export interface MlflowEnvJudging {
+  /** The configured MLflow servers' URLs (KubeflowConfig.mlflowRegistryUrls); unset: none is known. */
+  registries?: readonly MlflowRegistryUrl[];
+}
+
 /**
  * The event with `ml.deployment.mlflow_server` set to `server` where it deploys a `models:/` URI, and removed where
  * `server` is unset (a configured cluster does not take the default cluster's). `ml.deployment.mlflow_workspace`
  * keeps what the predictor's own `MLFLOW_WORKSPACE` env said (set by the audit normalizer, kserve.ts; applied once
  * per event, normalizeAuditEvent with its cluster), else becomes `workspace`, the cluster's setting.
+ *
+ * A registry URI the predictor's env names (`ml.deployment.mlflow_registry_uri`) says the server, over the
+ * cluster's: the configured server reached by that URL (the cluster's `workspace` then applies only when it is the
+ * cluster's server too), and where none is, no server and `details.mlflow_registry_unwatched: true` (the model comes
+ * from a registry mltrail does not watch; rules: no approval seen vouches for it). Applying it twice changes nothing.
  */
-export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string): NormalizedEvent {
+export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string, judging: MlflowEnvJudging = {}): NormalizedEvent {
   const d = ev.ml?.deployment;
   if (!d || !deploysRegistryUri(d)) return ev;
   const { mlflow_server: _old, mlflow_workspace: own, ...rest } = d;
-  const ws = typeof own === 'string' && own ? own : workspace;
-  return { ...ev, ml: { ...ev.ml, deployment: { ...rest, ...(server === undefined ? {} : { mlflow_server: server }), ...(ws === undefined ? {} : { mlflow_workspace: ws }) } } };
+  const predictorWs = typeof own === 'string' && own ? own : undefined;
+  let srv = server;
+  let ws = predictorWs ?? workspace;
+  let details = ev.details;
+  if (typeof d.mlflow_registry_uri === 'string') {
+    const key = mlflowUrlKey(d.mlflow_registry_uri);
+    const match = judging.registries?.find((r) => r.key === key);
+    if (!match || match.server !== server) {
+      // Another server than the cluster's (or none configured): the cluster's workspace is one of another registry.
+      srv = match?.server;
+      ws = predictorWs;
+    }
+    if (!match) details = { ...details, mlflow_registry_unwatched: true };
+  }
+  return { ...ev, ...(details ? { details } : {}), ml: { ...ev.ml, deployment: { ...rest, ...(srv === undefined ? {} : { mlflow_server: srv }), ...(ws === undefined ? {} : { mlflow_workspace: ws }) } } };
 }
 
 /** withMlflowServer with `cluster`'s settings (undefined: the default cluster's). */
 export function withClusterMlflow(ev: NormalizedEvent, cfg: MlflowOriginConfig | undefined, cluster: string | undefined): NormalizedEvent {
-  return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster));
+  return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster), { registries: cfg?.mlflowRegistryUrls });
 }

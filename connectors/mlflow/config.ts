@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
-import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
+import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, mlflowUrlKey, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 
 /** A list given either as a YAML list or as one comma-separated string (env style). */
 const stringList = z
@@ -67,6 +67,9 @@ export const PollConfig = z.strictObject({
 });
 export type PollConfig = z.infer<typeof PollConfig>;
 
+/** A URL an MLflow client reaches a server by (`MLFLOW_TRACKING_URI`). */
+const trackingUri = z.url({ protocol: /^https?$/, error: 'must be the http(s):// URL an MLflow client reaches this server by, e.g. http://mlflow.mlflow.svc.cluster.local:5000' });
+
 /**
  * One more MLflow tracking server sending webhooks to this bridge (`connectors.mlflow.servers[]`). Its names
  * (`fraud/3`) are its own: the secret that verifies a delivery tells which server sent it, and its events and rule
@@ -82,6 +85,8 @@ export const MlflowServerConfig = z.strictObject({
   databricks_webhook_secrets: stringList.optional(),
   /** This server's registry auditor (same keys as `connectors.mlflow.poll`; runs when `tracking_uri` is set). */
   poll: PollConfig.optional(),
+  /** Further URLs clients reach this server by (see MlflowConfig.tracking_uris). */
+  tracking_uris: z.array(trackingUri).default([]),
 });
 export type MlflowServerConfig = z.infer<typeof MlflowServerConfig>;
 
@@ -104,6 +109,12 @@ export const MlflowConfig = z.strictObject({
   poll: PollConfig.prefault({}),
   /** Further MLflow servers, each with its own id and secrets (see MlflowServerConfig). */
   servers: z.array(MlflowServerConfig).default([]),
+  /**
+   * URLs clients reach the default server by besides `poll.tracking_uri` (the in-cluster Service a KServe
+   * predictor's `MLFLOW_TRACKING_URI` names, a server known to mltrail only by its webhooks): a predictor naming one
+   * loads from this server's registry.
+   */
+  tracking_uris: z.array(trackingUri).default([]),
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   // The secret that verifies a delivery names its server: one secret of two servers would name neither surely.
@@ -124,8 +135,39 @@ export const MlflowConfig = z.strictObject({
     }
     claim([...srv.webhook_secrets, ...(srv.databricks_webhook_secrets ?? [])], `server ${JSON.stringify(srv.id)}`, ['servers', i, 'webhook_secrets']);
   });
+  // A URL names one server: a predictor naming a URL two servers claim would be judged against either.
+  const urlOwner = new Map<string, string>();
+  const claimUrl = (url: string | undefined, who: string, path: PropertyKey[]) => {
+    if (url === undefined) return;
+    const key = mlflowUrlKey(url);
+    const other = urlOwner.get(key);
+    if (other !== undefined && other !== who) ctx.addIssue({ code: 'custom', path, message: `${JSON.stringify(url)} is also ${other}'s URL: a URL names one server, since a KServe predictor's MLFLOW_TRACKING_URI tells which registry it loads from` });
+    else urlOwner.set(key, who);
+  };
+  claimUrl(c.poll.tracking_uri, 'the default server', ['poll', 'tracking_uri']);
+  c.tracking_uris.forEach((u, j) => claimUrl(u, 'the default server', ['tracking_uris', j]));
+  c.servers.forEach((srv, i) => {
+    const who = `server ${JSON.stringify(srv.id)}`;
+    claimUrl(srv.poll?.tracking_uri, who, ['servers', i, 'poll', 'tracking_uri']);
+    srv.tracking_uris.forEach((u, j) => claimUrl(u, who, ['servers', i, 'tracking_uris', j]));
+  });
 });
 export type MlflowConfig = z.infer<typeof MlflowConfig>;
+
+/**
+ * The URLs each configured server is reached by (`poll.tracking_uri`, `tracking_uris`; server undefined: the
+ * default one), compared as mlflowUrlKey has them: what a KServe predictor's `MLFLOW_TRACKING_URI` is matched to.
+ *
+ * @example
+ * mlflowRegistryUrls(MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['s'], tracking_uris: ['http://mlflow.team:5000'] }] }))
+ * // [{ key: 'http://mlflow.team:5000', server: 'team' }]
+ */
+export function mlflowRegistryUrls(c: Pick<MlflowConfig, 'poll' | 'tracking_uris' | 'servers'>): Array<{ key: string; server?: string }> {
+  const out: Array<{ key: string; server?: string }> = [];
+  for (const u of [c.poll.tracking_uri, ...c.tracking_uris]) if (u !== undefined) out.push({ key: mlflowUrlKey(u) });
+  for (const srv of c.servers) for (const u of [srv.poll?.tracking_uri, ...srv.tracking_uris]) if (u !== undefined) out.push({ key: mlflowUrlKey(u), server: srv.id });
+  return out;
+}
 
 /**
  * Map the connector's environment variables (and MLflow's own client

@@ -271,6 +271,30 @@ export interface ModelRef {
    * Unset: not said.
    */
   mlflowServer?: string;
+  /** Why the registry a `models:/…` URI names cannot be trusted to be the one judged (mlflowDoubtOf). */
+  mlflowDoubt?: MlflowDoubt;
+}
+
+/**
+ * Why the registry a KServe deployment's `models:/…` URI resolves in is not one mltrail can vouch for:
+ * `unwatched_registry`, its env names a registry URI no configured MLflow server has (`registry_uri`).
+ */
+export type MlflowDoubt = { reason: 'unwatched_registry'; registry_uri?: string };
+
+/**
+ * A registry scope no server or workspace has (server ids and workspace scopes never hold `!`): a `models:/…` URI of
+ * an unwatched registry is resolved there, so that no watched registry's version of the same name is named.
+ */
+const UNWATCHED_REGISTRY = '!unwatched';
+
+/** The doubt (MlflowDoubt) the connector recorded on a `models:/…` deployment, if any. */
+export function mlflowDoubtOf(ev: Pick<NormalizedEvent, 'details' | 'ml'>): MlflowDoubt | undefined {
+  const d = ev.details;
+  if (d?.mlflow_registry_unwatched === true) {
+    const uri = ev.ml?.deployment?.mlflow_registry_uri;
+    return { reason: 'unwatched_registry', ...(typeof uri === 'string' ? { registry_uri: uri } : {}) };
+  }
+  return undefined;
 }
 
 /**
@@ -366,12 +390,15 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   // MLflow's registry URI names a version or an alias: `models:/fraud/3`, `models:/fraud@champion`.
   const registryUri = modelUri ? /^models:\/([^/@]+)(?:\/(\d+)|@([^/]+))\/?$/.exec(modelUri) : null;
   let mlflowServer: string | undefined;
+  let mlflowDoubt: MlflowDoubt | undefined;
   if (registryUri) {
     name ??= registryUri[1];
     if (name === registryUri[1]) {
       if (registryUri[2]) version ??= registryUri[2];
       else alias = registryUri[3];
-      mlflowServer = mlflowRegistryOf(ev.ml?.deployment);
+      mlflowDoubt = mlflowDoubtOf(ev);
+      // A registry mltrail does not watch: no watched registry's version of the name is the one served.
+      mlflowServer = mlflowDoubt?.reason === 'unwatched_registry' ? UNWATCHED_REGISTRY : mlflowRegistryOf(ev.ml?.deployment);
     }
   } else if (modelUri && URI_SCHEME.test(modelUri)) artifact ??= modelUri;
   else if (modelUri) {
@@ -384,7 +411,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     }
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(mlflowServer ? { mlflowServer } : {}) };
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(mlflowServer ? { mlflowServer } : {}), ...(mlflowDoubt ? { mlflowDoubt } : {}) };
   // An MLflow model lives on the server that reported it; a KServe deployment names a model of a registry elsewhere.
   const home = sagemakerHomeOf(ev) ?? (ev.platform === 'mlflow' ? serverScopeOf(ev) : undefined);
   if (home) ref.scope = home;

@@ -113,6 +113,13 @@ export const MlDeployment = z.looseObject({
    * server's own registry.
    */
   mlflow_workspace: str.optional(),
+  /**
+   * The registry URI the serving container's MLflow client resolves the `models:/…` URIs against, as its env gives
+   * it literally (KServe predictor `MLFLOW_REGISTRY_URI`, else `MLFLOW_TRACKING_URI`), without credentials, query
+   * or fragment. It decides `mlflow_server`; naming no configured server, the event has
+   * `details.mlflow_registry_unwatched: true`.
+   */
+  mlflow_registry_uri: str.optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */

@@ -70,3 +70,21 @@ export function fromWorkspace(ev: NormalizedEvent, workspace: string | undefined
  * own scope (no workspace, or the default one) stays its bare id.
  */
 export const workspaceScope = (server: string | undefined, workspace: string): string => `${server ?? ''}/${workspace}`;
+
+/**
+ * The URL of an MLflow server as compared to find which configured server a client's URI names
+ * (`MLFLOW_TRACKING_URI` of a KServe predictor against `poll.tracking_uri` and `tracking_uris`): WHATWG-normalised
+ * (scheme and host lower-cased, a default port dropped), without credentials, query, fragment, a host's trailing dot
+ * or a path's trailing slashes; the path stays (a server behind `/mlflow` is another one than the one at `/`).
+ * Other URIs (`databricks`, `sqlite:///…`) are compared as written, trimmed.
+ *
+ * @example
+ * mlflowUrlKey('HTTP://user:pw@MLflow.Team.:80/mlflow/') // 'http://mlflow.team/mlflow'
+ */
+export function mlflowUrlKey(uri: string): string {
+  const text = uri.trim();
+  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) return text;
+  const u = new URL(text);
+  const host = u.hostname.replace(/\.$/, '');
+  return `${u.protocol}//${host}${u.port ? `:${u.port}` : ''}${u.pathname.replace(/\/+$/, '')}`;
+}

@@ -4,7 +4,7 @@
  */
 
 import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
-import { deploysRegistryUri } from '../mlflowserver.js';
+import { deploysRegistryUri, shownRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
 import { at, definedOnly, isObject } from './objects.js';
@@ -63,6 +63,11 @@ const STORAGE_URI_ENV = 'STORAGE_URI';
  * mlflow/environment_variables.py; mlflow/utils/workspace_utils.py resolve_entity_workspace_name).
  */
 const MLFLOW_WORKSPACE_ENV = 'MLFLOW_WORKSPACE';
+/**
+ * The env vars an MLflow client resolves `models:/…` against, first set wins: the registry URI
+ * (`MLFLOW_REGISTRY_URI`, mlflow/tracking/_model_registry/utils.py), else the tracking URI (`MLFLOW_TRACKING_URI`).
+ */
+const MLFLOW_REGISTRY_ENVS = ['MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI'] as const;
 
 /** The container KServe runs the model server in (`constants.InferenceServiceContainerName`). */
 const SERVING_CONTAINER = 'kserve-container';
@@ -89,23 +94,51 @@ function servingContainersOf(predictor: Record<string, unknown>): Record<string,
 }
 
 /**
- * The MLflow workspace a predictor's serving containers (servingContainersOf) load `models:/…` from: the first
- * `MLFLOW_WORKSPACE` env value among them, trimmed as MLflow does (blank: none). A name MLflow would refuse (its
- * server checks every workspace) or a `valueFrom` the log does not show is not read.
+ * The value the serving containers give `name` literally: the last `env` entry of the name (the kubelet applies them
+ * in order) in the first container that has one. A `valueFrom` the log does not show is not read.
  */
-function mlflowWorkspaceEnvOf(obj: unknown): string | undefined {
-  const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
-  if (!isObject(spec)) return undefined;
-  for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
-    if (!isObject(predictor)) continue;
-    for (const c of servingContainersOf(predictor)) {
-      // A name listed twice: the container gets the last entry (the kubelet applies them in order), so only it is read.
-      const e = itemsOf(c.env).filter((x) => isObject(x) && x.name === MLFLOW_WORKSPACE_ENV).at(-1) as { value?: unknown } | undefined;
-      const ws = typeof e?.value === 'string' ? e.value.trim() : undefined;
-      if (ws && MLFLOW_WORKSPACE.test(ws)) return ws;
-    }
+function envValue(containers: Record<string, unknown>[], name: string): string | undefined {
+  for (const c of containers) {
+    const e = itemsOf(c.env).filter((x) => isObject(x) && x.name === name).at(-1) as { value?: unknown; valueFrom?: unknown } | undefined;
+    if (e) return e.valueFrom === undefined && typeof e.value === 'string' ? e.value : undefined;
   }
   return undefined;
+}
+
+/** The MLflow settings the serving container of a predictor gets from its env (mlflowEnvOf). */
+export interface MlflowEnv {
+  /** `MLFLOW_WORKSPACE`, trimmed as MLflow does; a name MLflow would refuse (its server checks every workspace) is not read. */
+  workspace?: string;
+  /** The registry URI `models:/…` resolves against (MLFLOW_REGISTRY_URI, else MLFLOW_TRACKING_URI), as written, non-blank. */
+  registryUri?: string;
+}
+
+/**
+ * The MLflow registry and workspace a predictor's serving containers (servingContainersOf) load `models:/…`
+ * from, as far as the object shows them; undefined when the object has no predictor. The registry URI
+ * that decides is the first of MLFLOW_REGISTRY_ENVS set.
+ */
+function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
+  const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
+  if (!isObject(spec)) return undefined;
+  let found = false;
+  const out: MlflowEnv = {};
+  for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
+    if (!isObject(predictor)) continue;
+    found = true;
+    const containers = servingContainersOf(predictor);
+    const ws = envValue(containers, MLFLOW_WORKSPACE_ENV)?.trim();
+    if (ws && MLFLOW_WORKSPACE.test(ws)) out.workspace ??= ws;
+    for (const name of MLFLOW_REGISTRY_ENVS) {
+      // MLflow takes a blank value as unset (`if uri := MLFLOW_REGISTRY_URI.get()`): the next one decides.
+      const uri = envValue(containers, name)?.trim();
+      if (uri) {
+        out.registryUri ??= uri;
+        break;
+      }
+    }
+  }
+  return found ? out : undefined;
 }
 
 /** The items of a list field; a JSON patch target nested by `nestAt` holds indices as keys. */
@@ -300,8 +333,10 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * the first location; with several (base model + adapters) `model_uris` lists
  * them all, as `ml.job.images` does for images. `images` are the serving
  * containers the write sets (kserveImagesOf), read the same way; a
- * (Cluster)ServingRuntime write has them and no endpoint. `mlflow_workspace`: the
- * predictor's `MLFLOW_WORKSPACE` env where it deploys a `models:/` URI (mlflowWorkspaceEnvOf).
+ * (Cluster)ServingRuntime write has them and no endpoint. Where it deploys a `models:/` URI, what the serving
+ * container's env says of its registry (mlflowEnvOf, the stored object's when logged, as it is the whole spec
+ * after the write): `mlflow_workspace` (`MLFLOW_WORKSPACE`), `mlflow_registry_uri` (MLFLOW_REGISTRY_URI, else
+ * MLFLOW_TRACKING_URI, shown without credentials).
  */
 export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
@@ -311,7 +346,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
   let images: string[];
   const req = ev.requestObject;
   let copiedFrom: string | undefined;
-  let workspace: string | undefined;
+  let mlflowEnv: MlflowEnv | undefined;
   if (Array.isArray(req)) {
     const doc: Record<string, unknown> = {};
     const envFields: string[] = [];
@@ -348,9 +383,9 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
       const stored = storageUrisOf(ev.responseObject);
       if (stored.length) (uris = stored), (copiedFrom = undefined);
     }
-    workspace = mlflowWorkspaceEnvOf(doc);
+    mlflowEnv = mlflowEnvOf(doc);
   } else {
-    workspace = mlflowWorkspaceEnvOf(req);
+    mlflowEnv = mlflowEnvOf(req);
     uris = storageUrisOf(req);
     if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
     images = kserveImagesOf(req);
@@ -358,7 +393,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
   }
   if (!uris.length && !copiedFrom && !images.length) return undefined;
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.
-  workspace = mlflowWorkspaceEnvOf(ev.responseObject) ?? workspace;
-  const mlflowWorkspace = deploysRegistryUri({ model_uris: uris }) ? workspace : undefined;
-  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined, mlflow_workspace: mlflowWorkspace });
+  mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;
+  const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;
+  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined, mlflow_workspace: registry?.workspace, mlflow_registry_uri: registry?.registryUri === undefined ? undefined : shownRegistryUri(registry.registryUri) });
 }

@@ -197,6 +197,9 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   const deployer = !isDeployment(ev) && isAutoDeployment(ev) && !/\.create$/.test(ev.action) ? undefined : identityOf(ev.actor, ctx.cfg);
   // Dated at the deployment (it may be judged when its config arrives): where and by whom as logged, from it.
   const scope = eventScope(ev);
+  // A `models:/…` URI whose registry cannot be vouched for (mlflowDoubtOf): said whatever the verdict.
+  const doubt = ref?.mlflowDoubt;
+  const doubtDetails = doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : {};
   if (!approved.length) {
     const shadow = shadowOnly(ev, models);
     const auto = !isDeployment(ev) && isAutoDeployment(ev);
@@ -208,7 +211,9 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const versions = [...new Set(candidates.map((v) => versionEntity(v).id))];
     const shown = !ref?.name && candidates.length ? `${what} (${[...new Set(candidates.map((v) => `${v.name} v${v.version}`))].join(', ')})` : what;
     // The title says which finding it is: a rejected version, or one approved only elsewhere, was not "never approved".
-    const title = rejected ? 'Deployment of a rejected model version' : withdrawn ? 'Deployment of a model version whose approval was withdrawn' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
+    // An unwatched registry's reference is resolved in a scope no registry has (facts.ts): not shown as a server.
+    const unwatched = doubt?.reason === 'unwatched_registry';
+    const title = unwatched ? 'Deployment of a model from an MLflow registry mltrail does not watch' : rejected ? 'Deployment of a rejected model version' : withdrawn ? 'Deployment of a model version whose approval was withdrawn' : elsewhere ? 'Deployment of a model version approved only in another account or region' : 'Deployment of a model version that was never approved';
     const revokedBy = rejected ?? withdrawn;
     // A Model the service made from an optimization job's output is judged by the job's source: the summary says so.
     const optimized = models.flatMap((m) => {
@@ -218,8 +223,8 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const origin = optimized.length ? ` (${optimized.map((o) => `${o.model}: an optimization job's output of ${o.source}, job ${o.job}`).join('; ')})` : '';
     ctx.detect({
       entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ...optimized.map((o) => o.event), ev.id], title, time: ev.time,
-      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${unwatched ? `it loads from ${doubt.registry_uri ?? 'a registry URI'}, which no configured MLflow server has: no approval mltrail saw vouches for it` : rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
+      details: { deployed: unwatched ? { ...ref, mlflowServer: undefined } : ref, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../bridge/config.js';
 import { replayEvents } from '../../../bridge/replay.js';
+import { KubeflowConfig, withMlflowRegistryUrls } from '../../../connectors/kubeflow/config.js';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
-import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { MlflowConfig, mlflowRegistryUrls } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
@@ -10,17 +12,27 @@ import { readFixtureJson } from '../../helpers/fixtures.js';
 import { harness, Hono, listen } from './helpers.js';
 
 /**
- * Which MLflow registry a KServe predictor loads `models:/…` from, as its serving container's env says: the
- * container that serves among several. Records are the falco RequestResponse audit fixture with the object, user
- * and bodies changed.
+ * Which MLflow registry a KServe predictor loads `models:/…` from, as its serving container's env says:
+ * `MLFLOW_TRACKING_URI` / `MLFLOW_REGISTRY_URI` matched to the configured servers' URLs, and the container that
+ * serves among several. Two MLflow servers:
+ * `team` (reached in-cluster as http://mlflow.team.svc:5000) and `prod` (audited at https://mlflow-prod.internal:5000).
+ * Records are the falco RequestResponse audit fixture with the object, user and bodies changed.
  */
 type Obj = Record<string, any>;
 const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
 const TOKEN = 'default-cluster-token-5c1d9e';
+const B_TOKEN = 'cluster-b-token-0a8f3c71e2';
+const MLFLOW = MlflowConfig.parse({
+  servers: [
+    { id: 'team', webhook_secrets: ['team-webhook-secret-0123456789abcdef'], tracking_uris: ['http://mlflow.team.svc:5000'] },
+    { id: 'prod', poll: { tracking_uri: 'https://mlflow-prod.internal:5000' } },
+  ],
+});
 let seq = 0;
 
 type Env = Array<Record<string, unknown>>;
 const ws = (value: string) => ({ name: 'MLFLOW_WORKSPACE', value });
+const tracking = (value: string) => ({ name: 'MLFLOW_TRACKING_URI', value });
 
 /** An audit record of an InferenceService created with `predictor` (a `model` spec with `uri` and `env` by default). */
 function inferenceService(name: string, at: string, predictor: Obj): Obj {
@@ -64,9 +76,10 @@ afterEach(async () => {
   cleanup = [];
 });
 
-/** The audit route with `kubeflow` settings. */
+/** The audit route with `kubeflow` settings and the MLflow servers' URLs, as the bridge assembles them. */
 async function start(kubeflow: Record<string, unknown>) {
   const h = harness({ namespaces: ['prod'], ...kubeflow }, { ingestToken: TOKEN });
+  withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(MLFLOW));
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
   // Port 0: the kernel picks a free port.
@@ -78,6 +91,65 @@ async function start(kubeflow: Record<string, unknown>) {
   };
   return { h, send };
 }
+
+describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () => {
+  it('matched to a configured server by its URL (however spelt), over the cluster setting; the default server too', async () => {
+    // The default cluster says nothing; cluster-b says prod.
+    const { h, send } = await start({ clusters: [{ id: 'cluster-b', token: B_TOKEN, mlflow_server: 'prod' }] });
+    await send(TOKEN,
+      inferenceService('fraud', '2026-11-20T10:00:00Z', modelSpec('models:/fraud/3', [tracking('HTTP://MLflow.Team.SVC.:5000/')])),
+      inferenceService('no-env', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3')),
+    );
+    await send(B_TOKEN, inferenceService('fraud', '2026-11-20T10:01:00Z', modelSpec('models:/fraud@champion', [tracking('http://mlflow.team.svc:5000')])));
+    const kube = h.events();
+    expect(kube.map((e) => [e.cloud?.account, e.ml?.deployment?.mlflow_server, e.ml?.deployment?.mlflow_registry_uri, e.details?.mlflow_registry_unwatched])).toEqual([
+      [undefined, 'team', 'HTTP://MLflow.Team.SVC.:5000/', undefined],
+      [undefined, undefined, undefined, undefined],
+      ['cluster-b', 'team', 'http://mlflow.team.svc:5000', undefined],
+    ]);
+    // team approved its fraud/3, prod and the default server registered theirs unapproved. The env names team:
+    // judged against team's version. Without env or setting, fraud/3 of three servers names none (as before).
+    expect(unapproved([...fraud3('team', true), ...fraud3('prod', false), ...fraud3(undefined, false), ...kube])).toEqual([['prod/no-env', 'never_approved']]);
+  });
+
+  it('a URI no configured server has: the deployment loads from a registry mltrail does not watch, whatever the cluster says', async () => {
+    const { h, send } = await start({ mlflow_server: 'team' });
+    await send(TOKEN,
+      inferenceService('evil', '2026-11-20T10:00:00Z', modelSpec('models:/fraud@champion', [tracking('https://bob:s3cret@mlflow.attacker.example:5000/?token=abc')])),
+      // MLFLOW_REGISTRY_URI is where MLflow resolves models:/, over the tracking URI.
+      inferenceService('evil-registry', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', [tracking('http://mlflow.team.svc:5000'), { name: 'MLFLOW_REGISTRY_URI', value: 'databricks' }])),
+      // A blank registry URI is unset for MLflow: the tracking URI decides.
+      inferenceService('blank-registry', '2026-11-20T10:00:02Z', modelSpec('models:/fraud/3', [{ name: 'MLFLOW_REGISTRY_URI', value: ' ' }, tracking('http://mlflow.team.svc:5000')])),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.ml?.deployment?.mlflow_server, e.ml?.deployment?.mlflow_registry_uri, e.details?.mlflow_registry_unwatched])).toEqual([
+      [undefined, 'https://mlflow.attacker.example:5000/', true],
+      [undefined, 'databricks', true],
+      ['team', 'http://mlflow.team.svc:5000', undefined],
+    ]);
+    // The credentials in the URI never reach an event.
+    expect(JSON.stringify(kube.map((e) => ({ ...e, raw: undefined })))).not.toContain('s3cret');
+    const replay = replayEvents([...fraud3('team', true), ...kube], { rules: RulesConfig.parse({}) });
+    const alerts = replay.alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.mlflow_registry_uri]).sort()).toEqual([
+      ['prod/evil', 'unwatched_registry', 'https://mlflow.attacker.example:5000/'],
+      ['prod/evil-registry', 'unwatched_registry', 'databricks'],
+    ]);
+    const evil = alerts.find((a) => a.entity.id === 'prod/evil')!;
+    expect(evil.summary).toMatch(/loads from https:\/\/mlflow\.attacker\.example:5000\/, which no configured MLflow server has/);
+    expect(evil.details?.deployed).toMatchObject({ name: 'fraud', alias: 'champion' });
+    expect((evil.details?.deployed as Record<string, unknown>).mlflowServer).toBeUndefined();
+  });
+
+  it("a URI of another server than the cluster's: that server's registry, and the cluster's workspace does not apply", async () => {
+    const { h, send } = await start({ mlflow_server: 'team', mlflow_workspace: 'team-a' });
+    await send(TOKEN, inferenceService('fraud', '2026-11-20T10:00:00Z', modelSpec('models:/fraud/3', [tracking('https://mlflow-prod.internal:5000')])));
+    const kube = h.events();
+    expect(kube.map((e) => [e.ml?.deployment?.mlflow_server, e.ml?.deployment?.mlflow_workspace])).toEqual([['prod', undefined]]);
+    // team's team-a approved fraud/3; prod's own registry did not.
+    expect(unapproved([...fraud3('team', true, 'team-a'), ...fraud3('prod', false), ...kube])).toEqual([['prod/fraud', 'never_approved']]);
+  });
+});
 
 describe('the container that serves the model', () => {
   it("several predictor containers: the kserve-container's env is read, not a sidecar's", async () => {
@@ -98,5 +170,21 @@ describe('the container that serves the model', () => {
       ['single', 'team-a'],
     ]);
     expect(unapproved([...fraud3('team', true, 'team-a'), ...fraud3('team', false, 'team-b'), ...kube])).toEqual([['prod/sidecar-first', 'never_approved']]);
+  });
+});
+
+describe('config', () => {
+  const env = {};
+  it('tracking_uris are http(s) URLs, one server each; the URLs reach the Kubeflow connector', () => {
+    const cfg = loadConfig({ env, overrides: { connectors: {
+      mlflow: { tracking_uris: ['http://mlflow.mlflow.svc:5000'], servers: [{ id: 'team', webhook_secrets: ['a-webhook-secret-of-team-0123456789'], tracking_uris: ['http://mlflow.team.svc:5000/'] }] },
+    } } });
+    const kf = cfg.connectors.kubeflow as KubeflowConfig;
+    expect(kf.mlflowRegistryUrls).toEqual([{ key: 'http://mlflow.mlflow.svc:5000' }, { key: 'http://mlflow.team.svc:5000', server: 'team' }]);
+    // Not a YAML key: a printed configuration does not show it.
+    expect(JSON.stringify(kf)).not.toContain('mlflowRegistryUrls');
+    const servers = (urls: string[][]) => ({ servers: urls.map((u, i) => ({ id: `s${i}`, webhook_secrets: [`a-webhook-secret-${i}-0123456789abcdef`], tracking_uris: u })) });
+    expect(() => loadConfig({ env, overrides: { connectors: { mlflow: servers([['databricks']]) } } })).toThrow(/connectors\.mlflow\.servers\.0\.tracking_uris\.0: must be the http\(s\):\/\/ URL/);
+    expect(() => loadConfig({ env, overrides: { connectors: { mlflow: servers([['http://mlflow:5000'], ['HTTP://MLFLOW:5000/']]) } } })).toThrow(/connectors\.mlflow\.servers\.1\.tracking_uris\.0: .*also server "s0"'s URL/);
   });
 });

@@ -3,10 +3,10 @@ import { loadConfig } from '../../../bridge/config.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { normalizeAuditEvent } from '../../../connectors/kubeflow/audit.js';
 import type { AuditEvent } from '../../../connectors/kubeflow/audit/envelope.js';
-import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { KubeflowConfig, withMlflowRegistryUrls } from '../../../connectors/kubeflow/config.js';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
-import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { MlflowConfig, mlflowRegistryUrls } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
@@ -71,6 +71,8 @@ afterEach(async () => {
 
 async function start(kubeflow: Record<string, unknown>) {
   const h = harness({ namespaces: ['prod'], ...kubeflow }, { ingestToken: DEFAULT_TOKEN });
+  // The team server's URL, as the bridge gives the connector (a predictor's MLFLOW_TRACKING_URI names it).
+  withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['a-webhook-secret-of-team-0123456789'], tracking_uris: ['http://mlflow.team:5000'] }] })));
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
   // Port 0: the kernel picks a free port.
