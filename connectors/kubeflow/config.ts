@@ -188,6 +188,13 @@ export const ClusterConfig = z.strictObject({
    * `models:/…` URIs name, where a predictor's own `MLFLOW_WORKSPACE` env does not say. `default`: the server's own.
    */
   mlflow_workspace: z.string().regex(MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE).optional(),
+  /**
+   * A predictor whose `MLFLOW_WORKSPACE`, `MLFLOW_REGISTRY_URI` or `MLFLOW_TRACKING_URI` comes from a source the
+   * audit log does not show (`valueFrom`, `envFrom`, a `$(VAR)` reference) is judged against this cluster's
+   * `mlflow_server` / `mlflow_workspace`, as if the env said them (off: it is flagged as unverifiable). For a cluster
+   * whose ConfigMaps only its admins write, and that sets these variables that way by design.
+   */
+  trust_mlflow_env_refs: z.boolean().optional(),
   /** This cluster's KFP REST poller (same keys and defaults as `connectors.kubeflow.kfp`; runs when `url` is set). */
   kfp: KfpConfig.optional(),
   /** This cluster's ML Metadata poller (same keys and defaults as `connectors.kubeflow.mlmd`; runs when `address` is set). */
@@ -209,6 +216,8 @@ export const KubeflowConfig = z.strictObject({
   mlflow_server: z.string().regex(SERVER_ID, SERVER_ID_MESSAGE).optional(),
   /** The default cluster's `mlflow_workspace` (ClusterConfig.mlflow_workspace). */
   mlflow_workspace: z.string().regex(MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE).optional(),
+  /** The default cluster's `trust_mlflow_env_refs` (ClusterConfig.trust_mlflow_env_refs). */
+  trust_mlflow_env_refs: z.boolean().optional(),
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   const tokens = new Set<string>();

@@ -2,7 +2,7 @@ import { mlflowUrlKey } from '../../core/schema/origin.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import type { KubeflowConfig } from './config.js';
 
-type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters' | 'mlflowRegistryUrls'>;
+type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters' | 'mlflowRegistryUrls'> & Partial<Pick<KubeflowConfig, 'trust_mlflow_env_refs'>>;
 
 /** A URL a configured MLflow server is reached by (`key`: mlflowUrlKey) and the server's id (undefined: the default server). */
 export interface MlflowRegistryUrl {
@@ -52,6 +52,8 @@ export function deploysRegistryUri(d: { model_uri?: unknown; model_uris?: unknow
 export interface MlflowEnvJudging {
   /** The configured MLflow servers' URLs (KubeflowConfig.mlflowRegistryUrls); unset: none is known. */
   registries?: readonly MlflowRegistryUrl[];
+  /** The cluster's `trust_mlflow_env_refs`: an env value the log does not show is taken to be the cluster's setting. */
+  trustRefs?: boolean;
 }
 
 /**
@@ -63,7 +65,9 @@ export interface MlflowEnvJudging {
  * A registry URI the predictor's env names (`ml.deployment.mlflow_registry_uri`) says the server, over the
  * cluster's: the configured server reached by that URL (the cluster's `workspace` then applies only when it is the
  * cluster's server too), and where none is, no server and `details.mlflow_registry_unwatched: true` (the model comes
- * from a registry mltrail does not watch; rules: no approval seen vouches for it). Applying it twice changes nothing.
+ * from a registry mltrail does not watch; rules: no approval seen vouches for it). Env names whose value the log
+ * does not show (`details.mlflow_env_unverifiable`, set by the audit normalizer) stay unverifiable unless the
+ * cluster trusts them (`trustRefs`): then they move to `details.mlflow_env_trusted`. Applying it twice changes nothing.
  */
 export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string, judging: MlflowEnvJudging = {}): NormalizedEvent {
   const d = ev.ml?.deployment;
@@ -83,10 +87,21 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
     }
     if (!match) details = { ...details, mlflow_registry_unwatched: true };
   }
+  const hidden = details?.mlflow_env_unverifiable;
+  if (judging.trustRefs && Array.isArray(hidden)) {
+    const { mlflow_env_unverifiable: _h, ...others } = details!;
+    details = { ...others, mlflow_env_trusted: hidden };
+  }
   return { ...ev, ...(details ? { details } : {}), ml: { ...ev.ml, deployment: { ...rest, ...(srv === undefined ? {} : { mlflow_server: srv }), ...(ws === undefined ? {} : { mlflow_workspace: ws }) } } };
+}
+
+/** Whether `cluster` (undefined: the default cluster) trusts env values the audit log does not show (`trust_mlflow_env_refs`). */
+export function trustsMlflowEnvRefs(cfg: MlflowOriginConfig | undefined, cluster: string | undefined): boolean {
+  if (!cfg) return false;
+  return (cluster === undefined ? cfg.trust_mlflow_env_refs : cfg.clusters.find((c) => c.id === cluster)?.trust_mlflow_env_refs) === true;
 }
 
 /** withMlflowServer with `cluster`'s settings (undefined: the default cluster's). */
 export function withClusterMlflow(ev: NormalizedEvent, cfg: MlflowOriginConfig | undefined, cluster: string | undefined): NormalizedEvent {
-  return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster), { registries: cfg?.mlflowRegistryUrls });
+  return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster), { registries: cfg?.mlflowRegistryUrls, trustRefs: trustsMlflowEnvRefs(cfg, cluster) });
 }

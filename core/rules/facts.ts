@@ -277,9 +277,11 @@ export interface ModelRef {
 
 /**
  * Why the registry a KServe deployment's `models:/…` URI resolves in is not one mltrail can vouch for:
- * `unwatched_registry`, its env names a registry URI no configured MLflow server has (`registry_uri`).
+ * `unwatched_registry`, its env names a registry URI no configured MLflow server has (`registry_uri`); or
+ * `registry_unverifiable`, the env vars naming its registry or workspace (`env`) come from a source the audit log
+ * does not show, so the cluster's settings may not be what it loads from.
  */
-export type MlflowDoubt = { reason: 'unwatched_registry'; registry_uri?: string };
+export type MlflowDoubt = { reason: 'unwatched_registry'; registry_uri?: string } | { reason: 'registry_unverifiable'; env: string[] };
 
 /**
  * A registry scope no server or workspace has (server ids and workspace scopes never hold `!`): a `models:/…` URI of
@@ -294,7 +296,8 @@ export function mlflowDoubtOf(ev: Pick<NormalizedEvent, 'details' | 'ml'>): Mlfl
     const uri = ev.ml?.deployment?.mlflow_registry_uri;
     return { reason: 'unwatched_registry', ...(typeof uri === 'string' ? { registry_uri: uri } : {}) };
   }
-  return undefined;
+  const env = Array.isArray(d?.mlflow_env_unverifiable) ? (d.mlflow_env_unverifiable as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  return env.length ? { reason: 'registry_unverifiable', env } : undefined;
 }
 
 /**

@@ -93,16 +93,24 @@ function servingContainersOf(predictor: Record<string, unknown>): Record<string,
   return out;
 }
 
+/** A `$(VAR)` reference the kubelet expands from the container's other env (`$$(` is an escaped literal). */
+const ENV_REFERENCE = /(^|[^$])\$\([A-Za-z_][A-Za-z0-9_.-]*\)/;
+
 /**
- * The value the serving containers give `name` literally: the last `env` entry of the name (the kubelet applies them
- * in order) in the first container that has one. A `valueFrom` the log does not show is not read.
+ * What the serving containers set `name` to: `{value}` when an `env` entry gives it literally (the last entry of
+ * the name: the kubelet applies them in order), `{hidden: true}` when its value is not in the object — a `valueFrom`
+ * (ConfigMap, Secret, field) entry, a `$(VAR)` reference, or no entry but an `envFrom` source whose prefix can
+ * make the name (an `env` entry wins over `envFrom`) — and undefined when nothing sets it.
  */
-function envValue(containers: Record<string, unknown>[], name: string): string | undefined {
+function envSetting(containers: Record<string, unknown>[], name: string): { value?: string; hidden?: true } | undefined {
   for (const c of containers) {
     const e = itemsOf(c.env).filter((x) => isObject(x) && x.name === name).at(-1) as { value?: unknown; valueFrom?: unknown } | undefined;
-    if (e) return e.valueFrom === undefined && typeof e.value === 'string' ? e.value : undefined;
+    if (!e) continue;
+    if (e.valueFrom !== undefined || typeof e.value !== 'string') return e.valueFrom !== undefined ? { hidden: true } : { value: '' };
+    return ENV_REFERENCE.test(e.value) ? { hidden: true } : { value: e.value };
   }
-  return undefined;
+  const fromSource = containers.some((c) => itemsOf(c.envFrom).some((src) => isObject(src) && (typeof src.prefix !== 'string' || name.startsWith(src.prefix))));
+  return fromSource ? { hidden: true } : undefined;
 }
 
 /** The MLflow settings the serving container of a predictor gets from its env (mlflowEnvOf). */
@@ -111,34 +119,38 @@ export interface MlflowEnv {
   workspace?: string;
   /** The registry URI `models:/…` resolves against (MLFLOW_REGISTRY_URI, else MLFLOW_TRACKING_URI), as written, non-blank. */
   registryUri?: string;
+  /** The env vars deciding the registry or workspace whose value the object does not show (envSetting). */
+  hidden: string[];
 }
 
 /**
  * The MLflow registry and workspace a predictor's serving containers (servingContainersOf) load `models:/…`
  * from, as far as the object shows them; undefined when the object has no predictor. The registry URI
- * that decides is the first of MLFLOW_REGISTRY_ENVS set.
+ * that decides is the first of MLFLOW_REGISTRY_ENVS set: a hidden one hides those after it.
  */
 function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   if (!isObject(spec)) return undefined;
   let found = false;
-  const out: MlflowEnv = {};
+  const out: MlflowEnv = { hidden: [] };
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
     found = true;
     const containers = servingContainersOf(predictor);
-    const ws = envValue(containers, MLFLOW_WORKSPACE_ENV)?.trim();
-    if (ws && MLFLOW_WORKSPACE.test(ws)) out.workspace ??= ws;
+    const ws = envSetting(containers, MLFLOW_WORKSPACE_ENV);
+    if (ws?.hidden) out.hidden.push(MLFLOW_WORKSPACE_ENV);
+    const wsValue = ws?.value?.trim();
+    if (wsValue && MLFLOW_WORKSPACE.test(wsValue)) out.workspace ??= wsValue;
     for (const name of MLFLOW_REGISTRY_ENVS) {
+      const set = envSetting(containers, name);
+      if (set?.hidden) out.hidden.push(name);
       // MLflow takes a blank value as unset (`if uri := MLFLOW_REGISTRY_URI.get()`): the next one decides.
-      const uri = envValue(containers, name)?.trim();
-      if (uri) {
-        out.registryUri ??= uri;
-        break;
-      }
+      const uri = set?.value?.trim();
+      if (uri) out.registryUri ??= uri;
+      if (set?.hidden || uri) break;
     }
   }
-  return found ? out : undefined;
+  return found ? { ...out, hidden: [...new Set(out.hidden)] } : undefined;
 }
 
 /** The items of a list field; a JSON patch target nested by `nestAt` holds indices as keys. */
@@ -336,9 +348,10 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * (Cluster)ServingRuntime write has them and no endpoint. Where it deploys a `models:/` URI, what the serving
  * container's env says of its registry (mlflowEnvOf, the stored object's when logged, as it is the whole spec
  * after the write): `mlflow_workspace` (`MLFLOW_WORKSPACE`), `mlflow_registry_uri` (MLFLOW_REGISTRY_URI, else
- * MLFLOW_TRACKING_URI, shown without credentials).
+ * MLFLOW_TRACKING_URI, shown without credentials), and in `facts.mlflowEnvHidden` the names of those the object
+ * sets from a source it does not show.
  */
-export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, unknown> | undefined {
+export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowEnvHidden?: string[] } = {}): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
   if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !(MODEL_SERVERS.has(ref.resource ?? '') || RUNTIMES.has(ref.resource ?? '')) || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
@@ -395,5 +408,6 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string): Record<string, 
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.
   mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;
+  if (registry?.hidden.length) facts.mlflowEnvHidden = registry.hidden;
   return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined, mlflow_workspace: registry?.workspace, mlflow_registry_uri: registry?.registryUri === undefined ? undefined : shownRegistryUri(registry.registryUri) });
 }

@@ -13,8 +13,8 @@ import { harness, Hono, listen } from './helpers.js';
 
 /**
  * Which MLflow registry a KServe predictor loads `models:/…` from, as its serving container's env says:
- * `MLFLOW_TRACKING_URI` / `MLFLOW_REGISTRY_URI` matched to the configured servers' URLs, and the container that
- * serves among several. Two MLflow servers:
+ * `MLFLOW_TRACKING_URI` / `MLFLOW_REGISTRY_URI` matched to the configured servers' URLs, values the audit log does
+ * not show (`valueFrom`, `envFrom`, `$(VAR)`), and the container that serves among several. Two MLflow servers:
  * `team` (reached in-cluster as http://mlflow.team.svc:5000) and `prod` (audited at https://mlflow-prod.internal:5000).
  * Records are the falco RequestResponse audit fixture with the object, user and bodies changed.
  */
@@ -151,6 +151,65 @@ describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () 
   });
 });
 
+describe('MLflow env the audit log does not show', () => {
+  const cluster = { mlflow_server: 'team', mlflow_workspace: 'team-a' };
+  const ref = { configMapKeyRef: { name: 'mlflow', key: 'workspace' } };
+
+  it('valueFrom, envFrom or a $(VAR) reference: flagged, and an approval in the cluster\'s registry does not vouch', async () => {
+    const { h, send } = await start(cluster);
+    await send(TOKEN,
+      inferenceService('ref', '2026-11-20T10:00:00Z', modelSpec('models:/fraud/3', [{ name: 'MLFLOW_WORKSPACE', valueFrom: ref }])),
+      inferenceService('from', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', undefined, [{ configMapRef: { name: 'mlflow-settings' } }])),
+      inferenceService('expand', '2026-11-20T10:00:02Z', modelSpec('models:/fraud/3', [{ name: 'WS', valueFrom: ref }, ws('$(WS)')])),
+      // Beside envFrom, a literal tracking URI does not decide: the ConfigMap may set MLFLOW_REGISTRY_URI, which MLflow reads first.
+      inferenceService('tracking-only', '2026-11-20T10:00:03Z', modelSpec('models:/fraud/3', [ws('team-a'), tracking('http://mlflow.team.svc:5000')], [{ configMapRef: { name: 'mlflow-settings' } }])),
+      // Visible: literal env entries win over envFrom; an envFrom prefix that cannot make the names.
+      inferenceService('literal', '2026-11-20T10:00:03Z', modelSpec('models:/fraud/3', [ws('team-a'), { name: 'MLFLOW_REGISTRY_URI', value: 'http://mlflow.team.svc:5000' }], [{ configMapRef: { name: 'mlflow-settings' } }])),
+      inferenceService('prefixed', '2026-11-20T10:00:04Z', modelSpec('models:/fraud/3', undefined, [{ prefix: 'APP_', configMapRef: { name: 'app' } }])),
+      // An artifact URI names no registry: nothing to flag.
+      inferenceService('plain', '2026-11-20T10:00:05Z', modelSpec('s3://bucket/fraud', [{ name: 'MLFLOW_WORKSPACE', valueFrom: ref }])),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
+      ['ref', ['MLFLOW_WORKSPACE']],
+      ['from', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
+      ['expand', ['MLFLOW_WORKSPACE']],
+      ['tracking-only', ['MLFLOW_REGISTRY_URI']],
+      ['literal', undefined],
+      ['prefixed', undefined],
+      ['plain', undefined],
+    ]);
+    // team-a approved fraud/3: the visible ones pass, the hidden ones cannot be told.
+    const replay = replayEvents([...fraud3('team', true, 'team-a'), ...kube], { rules: RulesConfig.parse({}) });
+    const alerts = replay.alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+    expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.mlflow_env_unverifiable])).toEqual([
+      ['prod/ref', 'registry_unverifiable', ['MLFLOW_WORKSPACE']],
+      ['prod/from', 'registry_unverifiable', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
+      ['prod/expand', 'registry_unverifiable', ['MLFLOW_WORKSPACE']],
+      ['prod/tracking-only', 'registry_unverifiable', ['MLFLOW_REGISTRY_URI']],
+      // An artifact no version registered: the usual alert, nothing said of MLflow env.
+      ['prod/plain', 'never_approved', undefined],
+    ]);
+    expect(alerts[0]!.summary).toMatch(/MLFLOW_WORKSPACE comes from a source the audit log does not show.*fraud v3 is approved in the one the cluster's settings name/);
+    // Not approved anyway: the usual alert, which says the env could not be read either.
+    expect(unapproved([...fraud3('team', false, 'team-a'), kube[0]!])).toEqual([['prod/ref', 'never_approved']]);
+  });
+
+  it('trust_mlflow_env_refs: a cluster that sets them by reference by design is judged against its settings', async () => {
+    const { h, send } = await start({ ...cluster, clusters: [{ id: 'cluster-b', token: B_TOKEN, ...cluster, trust_mlflow_env_refs: true }] });
+    const isvc = (name: string, at: string) => inferenceService(name, at, modelSpec('models:/fraud/3', undefined, [{ configMapRef: { name: 'mlflow-settings' } }]));
+    await send(B_TOKEN, isvc('trusted', '2026-11-20T10:00:00Z'));
+    await send(TOKEN, isvc('untrusted', '2026-11-20T10:00:01Z'));
+    const kube = h.events();
+    expect(kube.map((e) => [e.cloud?.account, e.details?.mlflow_env_unverifiable, e.details?.mlflow_env_trusted])).toEqual([
+      ['cluster-b', undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
+      [undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI'], undefined],
+    ]);
+    const registry = [...fraud3('team', true, 'team-a')];
+    expect(unapproved([...registry, ...kube])).toEqual([['prod/untrusted', 'registry_unverifiable']]);
+  });
+});
+
 describe('the container that serves the model', () => {
   it("several predictor containers: the kserve-container's env is read, not a sidecar's", async () => {
     const { h, send } = await start({ mlflow_server: 'team' });
@@ -164,10 +223,10 @@ describe('the container that serves the model', () => {
       inferenceService('single', '2026-11-20T10:00:02Z', { containers: [{ image: 'server:1', env: [storage, ws('team-a')] }] }),
     );
     const kube = h.events();
-    expect(kube.map((e) => [e.resource?.name, e.ml?.deployment?.mlflow_workspace])).toEqual([
-      ['sidecar-first', 'team-b'],
-      ['sidecar-ref', 'team-a'],
-      ['single', 'team-a'],
+    expect(kube.map((e) => [e.resource?.name, e.ml?.deployment?.mlflow_workspace, e.details?.mlflow_env_unverifiable])).toEqual([
+      ['sidecar-first', 'team-b', undefined],
+      ['sidecar-ref', 'team-a', undefined],
+      ['single', 'team-a', undefined],
     ]);
     expect(unapproved([...fraud3('team', true, 'team-a'), ...fraud3('team', false, 'team-b'), ...kube])).toEqual([['prod/sidecar-first', 'never_approved']]);
   });
@@ -175,16 +234,20 @@ describe('the container that serves the model', () => {
 
 describe('config', () => {
   const env = {};
-  it('tracking_uris are http(s) URLs, one server each; the URLs reach the Kubeflow connector', () => {
+  it('tracking_uris are http(s) URLs, one server each; trust_mlflow_env_refs is a boolean; the URLs reach the Kubeflow connector', () => {
     const cfg = loadConfig({ env, overrides: { connectors: {
       mlflow: { tracking_uris: ['http://mlflow.mlflow.svc:5000'], servers: [{ id: 'team', webhook_secrets: ['a-webhook-secret-of-team-0123456789'], tracking_uris: ['http://mlflow.team.svc:5000/'] }] },
+      kubeflow: { trust_mlflow_env_refs: true, clusters: [{ id: 'b', token: 't1', trust_mlflow_env_refs: false }] },
     } } });
     const kf = cfg.connectors.kubeflow as KubeflowConfig;
     expect(kf.mlflowRegistryUrls).toEqual([{ key: 'http://mlflow.mlflow.svc:5000' }, { key: 'http://mlflow.team.svc:5000', server: 'team' }]);
+    expect([kf.trust_mlflow_env_refs, kf.clusters[0]!.trust_mlflow_env_refs]).toEqual([true, false]);
     // Not a YAML key: a printed configuration does not show it.
     expect(JSON.stringify(kf)).not.toContain('mlflowRegistryUrls');
     const servers = (urls: string[][]) => ({ servers: urls.map((u, i) => ({ id: `s${i}`, webhook_secrets: [`a-webhook-secret-${i}-0123456789abcdef`], tracking_uris: u })) });
     expect(() => loadConfig({ env, overrides: { connectors: { mlflow: servers([['databricks']]) } } })).toThrow(/connectors\.mlflow\.servers\.0\.tracking_uris\.0: must be the http\(s\):\/\/ URL/);
     expect(() => loadConfig({ env, overrides: { connectors: { mlflow: servers([['http://mlflow:5000'], ['HTTP://MLFLOW:5000/']]) } } })).toThrow(/connectors\.mlflow\.servers\.1\.tracking_uris\.0: .*also server "s0"'s URL/);
+    expect(() => loadConfig({ env, overrides: { connectors: { kubeflow: { trust_mlflow_env_refs: 'yes' } } } })).toThrow(/connectors\.kubeflow\.trust_mlflow_env_refs/);
+    expect(KubeflowConfig.safeParse({ clusters: [{ id: 'b', token: 't', trust_mlflow_env_refs: 1 }] }).success).toBe(false);
   });
 });
