@@ -8,6 +8,8 @@ type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspa
 export interface MlflowRegistryUrl {
   key: string;
   server?: string;
+  /** Listed in `tracking_uris` (not only the auditor's `poll.tracking_uri`): the operator named the URLs clients use. */
+  listed?: true;
 }
 
 /**
@@ -65,7 +67,8 @@ export interface MlflowEnvJudging {
  * A registry URI the predictor's env names (`ml.deployment.mlflow_registry_uri`) says the server, over the
  * cluster's: the configured server reached by that URL (the cluster's `workspace` then applies only when it is the
  * cluster's server too), and where none is, no server and `details.mlflow_registry_unwatched: true` (the model comes
- * from a registry mltrail does not watch; rules: no approval seen vouches for it). Env names whose value the log
+ * from a registry mltrail does not watch; rules: no approval seen vouches for it) — once some server lists its URLs in
+ * `tracking_uris`; before that, `details.mlflow_registry_unmatched: true` and the cluster's settings, as without the env. Env names whose value the log
  * does not show (`details.mlflow_env_unverifiable`, set by the audit normalizer) stay unverifiable unless the
  * cluster trusts them (`trustRefs`): then they move to `details.mlflow_env_trusted`. Applying it twice changes nothing.
  */
@@ -86,6 +89,14 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
       ws = predictorWs;
     }
     if (!match) details = { ...details, mlflow_registry_unwatched: true };
+    // Until the operator lists the URLs clients use (`tracking_uris`), the only URL known may be the auditor's, often
+    // not the in-cluster one predictors name: an unmatched URI is then said, and judged by the cluster's settings.
+    if (!match && !judging.registries?.some((r) => r.listed)) {
+      const { mlflow_registry_unwatched: _u, ...others } = details!;
+      details = { ...others, mlflow_registry_unmatched: true };
+      srv = server;
+      ws = predictorWs ?? workspace;
+    }
   }
   const hidden = details?.mlflow_env_unverifiable;
   if (judging.trustRefs && Array.isArray(hidden)) {

@@ -160,12 +160,16 @@ export type MlflowConfig = z.infer<typeof MlflowConfig>;
  *
  * @example
  * mlflowRegistryUrls(MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['s'], tracking_uris: ['http://mlflow.team:5000'] }] }))
- * // [{ key: 'http://mlflow.team:5000', server: 'team' }]
+ * // [{ key: 'http://mlflow.team:5000', server: 'team', listed: true }]
  */
-export function mlflowRegistryUrls(c: Pick<MlflowConfig, 'poll' | 'tracking_uris' | 'servers'>): Array<{ key: string; server?: string }> {
-  const out: Array<{ key: string; server?: string }> = [];
-  for (const u of [c.poll.tracking_uri, ...c.tracking_uris]) if (u !== undefined) out.push({ key: mlflowUrlKey(u) });
-  for (const srv of c.servers) for (const u of [srv.poll?.tracking_uri, ...srv.tracking_uris]) if (u !== undefined) out.push({ key: mlflowUrlKey(u), server: srv.id });
+export function mlflowRegistryUrls(c: Pick<MlflowConfig, 'poll' | 'tracking_uris' | 'servers'>): Array<{ key: string; server?: string; listed?: true }> {
+  const out: Array<{ key: string; server?: string; listed?: true }> = [];
+  const add = (server: string | undefined, polled: string | undefined, listed: string[]) => {
+    if (polled !== undefined) out.push({ key: mlflowUrlKey(polled), ...(server === undefined ? {} : { server }) });
+    for (const u of listed) out.push({ key: mlflowUrlKey(u), ...(server === undefined ? {} : { server }), listed: true });
+  };
+  add(undefined, c.poll.tracking_uri, c.tracking_uris);
+  for (const srv of c.servers) add(srv.id, srv.poll?.tracking_uri, srv.tracking_uris);
   return out;
 }
 

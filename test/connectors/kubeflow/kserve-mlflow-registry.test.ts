@@ -77,9 +77,9 @@ afterEach(async () => {
 });
 
 /** The audit route with `kubeflow` settings and the MLflow servers' URLs, as the bridge assembles them. */
-async function start(kubeflow: Record<string, unknown>) {
+async function start(kubeflow: Record<string, unknown>, mlflow = MLFLOW) {
   const h = harness({ namespaces: ['prod'], ...kubeflow }, { ingestToken: TOKEN });
-  withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(MLFLOW));
+  withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(mlflow));
   const app = new Hono();
   kubeflowConnector.routes!(app, h.deps);
   // Port 0: the kernel picks a free port.
@@ -139,6 +139,23 @@ describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () 
     expect(evil.summary).toMatch(/loads from https:\/\/mlflow\.attacker\.example:5000\/, which no configured MLflow server has/);
     expect(evil.details?.deployed).toMatchObject({ name: 'fraud', alias: 'champion' });
     expect((evil.details?.deployed as Record<string, unknown>).mlflowServer).toBeUndefined();
+  });
+
+  it('until some server lists tracking_uris, a URI no server has is said and judged by the cluster settings (the auditor URL may not be the in-cluster one)', async () => {
+    // Only the auditors' URLs are known: the team server is audited at its external name, predictors use the Service.
+    const audited = MlflowConfig.parse({ servers: [{ id: 'team', poll: { tracking_uri: 'https://mlflow-team.example.com' } }, { id: 'prod', poll: { tracking_uri: 'https://mlflow-prod.internal:5000' } }] });
+    const { h, send } = await start({ mlflow_server: 'team' }, audited);
+    await send(TOKEN,
+      inferenceService('in-cluster', '2026-11-20T10:00:00Z', modelSpec('models:/fraud@champion', [tracking('http://mlflow.team.svc:5000')])),
+      inferenceService('prod-named', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', [tracking('https://MLFLOW-PROD.internal:5000/')])),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.ml?.deployment?.mlflow_server, e.details?.mlflow_registry_unwatched, e.details?.mlflow_registry_unmatched])).toEqual([
+      ['team', undefined, true],
+      ['prod', undefined, undefined],
+    ]);
+    // team approved fraud/3 (champion): the in-cluster deployment is judged there and passes; prod's fraud/3 is not approved.
+    expect(unapproved([...fraud3('team', true), ...fraud3('prod', false), ...kube])).toEqual([['prod/prod-named', 'never_approved']]);
   });
 
   it("a URI of another server than the cluster's: that server's registry, and the cluster's workspace does not apply", async () => {
@@ -240,7 +257,7 @@ describe('config', () => {
       kubeflow: { trust_mlflow_env_refs: true, clusters: [{ id: 'b', token: 't1', trust_mlflow_env_refs: false }] },
     } } });
     const kf = cfg.connectors.kubeflow as KubeflowConfig;
-    expect(kf.mlflowRegistryUrls).toEqual([{ key: 'http://mlflow.mlflow.svc:5000' }, { key: 'http://mlflow.team.svc:5000', server: 'team' }]);
+    expect(kf.mlflowRegistryUrls).toEqual([{ key: 'http://mlflow.mlflow.svc:5000', listed: true }, { key: 'http://mlflow.team.svc:5000', server: 'team', listed: true }]);
     expect([kf.trust_mlflow_env_refs, kf.clusters[0]!.trust_mlflow_env_refs]).toEqual([true, false]);
     // Not a YAML key: a printed configuration does not show it.
     expect(JSON.stringify(kf)).not.toContain('mlflowRegistryUrls');
