@@ -234,7 +234,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const v = named ?? approved[0]!;
     ctx.detect({
       entity, key: `${what}|registry_unverifiable`, evidence: [ev.id], title: 'Deployment whose MLflow registry or workspace cannot be verified', time: ev.time,
-      summary: `${deployer ?? UNIDENTIFIED} deployed ${what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry or workspace it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name`,
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry or workspace it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name (a cluster that sets them so by design: trust_mlflow_env_refs)`,
       details: { deployed: ref, known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, deployer, ...scope },
     });
     return;

@@ -207,7 +207,7 @@ describe('MLflow env the audit log does not show', () => {
       // An artifact no version registered: the usual alert, nothing said of MLflow env.
       ['prod/plain', 'never_approved', undefined],
     ]);
-    expect(alerts[0]!.summary).toMatch(/MLFLOW_WORKSPACE comes from a source the audit log does not show.*fraud v3 is approved in the one the cluster's settings name/);
+    expect(alerts[0]!.summary).toMatch(/MLFLOW_WORKSPACE comes from a source the audit log does not show.*fraud v3 is approved in the one the cluster's settings name \(a cluster that sets them so by design: trust_mlflow_env_refs\)/);
     // Not approved anyway: the usual alert, which says the env could not be read either.
     expect(unapproved([...fraud3('team', false, 'team-a'), kube[0]!])).toEqual([['prod/ref', 'never_approved']]);
   });
