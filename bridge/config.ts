@@ -145,6 +145,11 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 /** The value at `path`, or undefined when the path is not there (a parent is not blamed for a child). */
+/** A value a flag set: flags set single values, never whole sections. */
+function isFlagValue(v: unknown): boolean {
+  return v !== undefined && (v === null || typeof v !== 'object');
+}
+
 function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   let v = obj;
   for (const k of path) {
@@ -238,7 +243,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const fromEnv = (issue: z.core.$ZodIssue) => {
       const { path } = issue;
       // A command-line flag (serve --port, --host, --data-dir) wins over the file and the environment: say so.
-      if (opts.overrides && path.length && valueAt(opts.overrides, path) !== undefined) return ' (from the command line)';
+      // Flags set leaves: `serve` always passes a `server` object, which must not claim a file's unknown key in it.
+      const blamed = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...path, k]) : [path];
+      if (opts.overrides && path.length && blamed.some((p) => isFlagValue(valueAt(opts.overrides, p)))) return ' (from the command line)';
       // Unknown keys are blamed on what set them, not on whatever set anything in the object holding them.
       const names = issue.code === 'unrecognized_keys' ? [...new Set(issue.keys.flatMap((k) => envVariablesAt(env, [...path, k])))] : envVariablesAt(env, path);
       if (names.length) return ` (from environment variable ${names.join(', ')})`;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,4 +43,23 @@ describe('mltrail serve flags (in process)', () => {
     }
     expect((await running).code).toBe(0);
   }, 30_000);
+
+  it('a config file mistake is blamed on the file, not on the command line (serve passes its flags as a server section)', async () => {
+    const file = join(tmpDir(), 'mltrail.yaml');
+    writeFileSync(file, 'server:\n  prot: 8080\n');
+    const typo = await runCli(['serve', '--config', file], { MLTRAIL_LOG_LEVEL: 'silent' });
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain(`MLTRAIL_ERR_CONFIG: ${file}: server: unknown key(s): prot`);
+    expect(typo.err).not.toContain('command line');
+    writeFileSync(file, 'server: 8080\n');
+    const section = await runCli(['serve', '--config', file], { MLTRAIL_LOG_LEVEL: 'silent' });
+    expect(section.code).toBe(2);
+    expect(section.err).toMatch(/server: .*expected object/);
+    expect(section.err).not.toContain('command line');
+    // A bad flag is still the command line's.
+    writeFileSync(file, 'server:\n  port: 8080\n');
+    const flag = await runCli(['serve', '--config', file, '--port', '70000'], { MLTRAIL_LOG_LEVEL: 'silent' });
+    expect(flag.code).toBe(2);
+    expect(flag.err).toMatch(/server\.port: .*\(from the command line\)/);
+  });
 });
