@@ -129,7 +129,9 @@ function recordNormalizer(
       return;
     }
     for (const rej of res.rejected) {
-      const where = [rej.path, rej.field ? `field ${rej.field}` : undefined].filter(Boolean).join(': ');
+      // A path that already ends at the field (`message.data`) is not followed by the same name again.
+      const fieldNamed = rej.field && !(rej.path === rej.field || rej.path?.endsWith(`.${rej.field}`));
+      const where = [rej.path, fieldNamed ? `field ${rej.field}` : undefined].filter(Boolean).join(': ');
       error(`${name}:${r.n}: ${where ? `${where}: ` : ''}${rej.reason}`);
     }
     for (const [why, n] of Object.entries(res.filtered ?? {})) {

@@ -56,4 +56,17 @@ describe('mltrail normalize (in process)', () => {
     expect(r.out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([ev.id]);
     expect(r.code).toBe(2);
   });
+
+  it('a rejected record names its place once: a path ending at the field is not followed by the field again', async () => {
+    // A Pub/Sub envelope whose message.data decodes to bytes that are not JSON (path and field both message.data).
+    const push = fixturePath('vertex', 'cloudevents-MessagePublishedData-duplicatedFields.json');
+    const r = await runCli(['normalize', '--platform', 'vertex', push]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${push}:1: message.data: Pub/Sub message data does not decode to a LogEntry`);
+    expect(r.err).not.toContain('field message.data');
+    // A field below the path is still named: a Firehose record's undecodable data.
+    const firehose = fixturePath('sagemaker', 'firehose-http-endpoint-request.awsdocs.json');
+    const f = await runCli(['normalize', '--platform', 'sagemaker', firehose]);
+    expect(f.err).toContain(`${firehose}:1: records[0]: field data: decoded data not JSON`);
+  });
 });

@@ -33,7 +33,7 @@ describe('vertex fixtures through the CLI normalize path', () => {
         key_id: '//iam.googleapis.com/projects/test-project/serviceAccounts/robot@test-project.iam.gserviceaccount.com/keys/90f662482321f1ca8e82ea675b1a1c30c1fe681f',
       },
     },
-    'cloudevents-MessagePublishedData-duplicatedFields.json': { stage: '', action: '', outcome: '', rejected: /message\.data: field message\.data: Pub\/Sub message data does not decode to a LogEntry: invalid JSON \(first bytes 0x01020304\)/ },
+    'cloudevents-MessagePublishedData-duplicatedFields.json': { stage: '', action: '', outcome: '', rejected: /message\.data: Pub\/Sub message data does not decode to a LogEntry: invalid JSON \(first bytes 0x01020304\)/ },
     'loki-gcplog-push-envelope.json': { stage: 'platform', action: 'resource.other', outcome: 'unknown' },
     'otel-auditlog-activity.json': {
       stage: 'platform', action: 'resource.update', outcome: 'success',
