@@ -107,10 +107,10 @@ function requireConfiguredSink(name: string): (cfg: ReturnType<typeof loadConfig
   };
 }
 
-export const dlqUsage = `mltrail dlq list [--sink NAME] [--limit N] [--data-dir DIR]
-mltrail dlq retry [--sink NAME] [--id N]... [--data-dir DIR]
+export const dlqUsage = `mltrail dlq list [--sink NAME] [--limit N] [--config FILE] [--data-dir DIR]
+mltrail dlq retry [--sink NAME] [--id N]... [--config FILE] [--data-dir DIR]
 mltrail dlq retry --sink OLD --to NEW [--id N]... [--config FILE] [--data-dir DIR]
-mltrail dlq purge (--sink NAME | --id N... | --all) [--data-dir DIR]
+mltrail dlq purge (--sink NAME | --id N... | --all) [--config FILE] [--data-dir DIR]
 
 Show records a sink refused permanently, with the reason; mark them to be
 re-sent (a running bridge picks them up within a second, else at next start);
@@ -118,7 +118,8 @@ or delete them for good. Dead letters count toward spool.max_bytes.
 retry --to hands the dead letters of a sink renamed or removed (OLD) to a
 configured sink (NEW), which re-sends them: nothing runs under the old name.
 list prints the oldest N (--limit, default ${LIST_LIMIT}) and says on stderr
-how many there are in all.`;
+how many there are in all. The spool is the data dir's: --data-dir, else
+MLTRAIL_DATA_DIR, else data_dir of --config FILE (or MLTRAIL_CONFIG), else ./data.`;
 
 export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, to: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' }, all: { type: 'boolean' } });
@@ -165,14 +166,15 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-export const quarantineUsage = `mltrail quarantine list [--channel CH] [--body] [--limit N] [--data-dir DIR]
-mltrail quarantine purge (--channel CH | --id N... | --all) [--data-dir DIR]
+export const quarantineUsage = `mltrail quarantine list [--channel CH] [--body] [--limit N] [--config FILE] [--data-dir DIR]
+mltrail quarantine purge (--channel CH | --id N... | --all) [--config FILE] [--data-dir DIR]
 
 Show input that could not be parsed or validated, with the reason (--body
 prints the kept bytes, base64 when not UTF-8 text); or delete it for good once
 inspected. Quarantined input counts toward spool.max_bytes. list prints the
 oldest N (--limit, default ${LIST_LIMIT}) and says on stderr how many there are
-in all.`;
+in all. The spool is the data dir's: --data-dir, else MLTRAIL_DATA_DIR, else
+data_dir of --config FILE (or MLTRAIL_CONFIG), else ./data.`;
 
 export async function quarantineCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...common, channel: { type: 'string' }, body: { type: 'boolean' }, limit: { type: 'string' }, id: { type: 'string', multiple: true }, all: { type: 'boolean' } });

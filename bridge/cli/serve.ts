@@ -9,7 +9,7 @@ export const serveUsage = `mltrail serve [--config FILE] [--port N] [--host ADDR
 
 Start the bridge: webhook/push targets, spool, rules and sinks.
   --config, -c   YAML config (also MLTRAIL_CONFIG)
-  --port         listen port (also PORT; default 8787)
+  --port, -p     listen port (also PORT; default 8787)
   --host         listen address (also MLTRAIL_HOST; default 127.0.0.1)
   --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)`;
 

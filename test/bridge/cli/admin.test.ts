@@ -136,4 +136,28 @@ describe('mltrail check-config / quarantine (in process)', () => {
     expect(ok.code).toBe(0);
     expect(ok.out.split('\n')[0]).toBe(`${file}: ok`);
   });
+
+  it('dlq and quarantine take the data dir from --config as their help says (every subcommand), below --data-dir and MLTRAIL_DATA_DIR', async () => {
+    const dir = tmpDir();
+    const s = Spool.open({ dir });
+    s.quarantine('core.api', 'not JSON', '{"broken');
+    s.close();
+    const file = join(tmpDir(), 'mltrail.yaml');
+    writeFileSync(file, `data_dir: ${dir}\n`);
+    const listed = await runCli(['quarantine', 'list', '--config', file]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out.trim()).reason).toBe('not JSON');
+    expect((await runCli(['dlq', 'list', '--config', file])).code).toBe(0);
+    // The environment's data dir wins over the file's, as for serve.
+    expect((await runCli(['quarantine', 'list', '--config', file], { MLTRAIL_DATA_DIR: tmpDir() })).code).toBe(2);
+    for (const [cmd, subs] of [['quarantine', ['list', 'purge']], ['dlq', ['list', 'retry', 'purge']]] as const) {
+      const help = (await runCli([cmd, '--help'])).out;
+      for (const sub of subs) {
+        const lines = help.split('\n').filter((l) => l.startsWith(`mltrail ${cmd} ${sub} `));
+        expect(lines.length).toBeGreaterThan(0);
+        for (const l of lines) expect(l).toContain('[--config FILE]');
+      }
+    }
+    expect((await runCli(['serve', '--help'])).out).toMatch(/--port, -p/);
+  });
 });
