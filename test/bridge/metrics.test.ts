@@ -3,11 +3,15 @@
  * of /metrics (dashboards and alerts are written against them) and the
  * summary log line.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
 import { createLogger, silentLogger } from '../../core/log.js';
+import { createMetrics } from '../../core/metrics.js';
 import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: Bridge[] = [];
@@ -77,5 +81,17 @@ describe('bridge /metrics', () => {
     expect(first).toMatchObject({ received: 2, interval_s: 1, backlog: { file: expect.any(Number) } });
     expect(second).toMatchObject({ received: 0 });
     expect(Number(first!.delivered) + Number(second!.delivered)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('README /metrics row', () => {
+  it('names every metric of the bridge registry (the process defaults by their prefixes)', async () => {
+    const row = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').find((l) => l.startsWith('| `GET /metrics` |'))!;
+    const names = (await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+    const own = names.filter((n) => !/^mltrail_(process|nodejs)_/.test(n));
+    expect(own.length).toBeGreaterThan(5);
+    for (const n of own) expect(row, n).toMatch(new RegExp(`\`${n}[{\`]`));
+    expect(row).toContain('`mltrail_process_*`');
+    expect(row).toContain('`mltrail_nodejs_*`');
   });
 });
