@@ -168,7 +168,10 @@ export function createApp(deps: AppDeps): Hono {
       const q = AlertsQuery.safeParse(c.req.query());
       if (!q.success) {
         const i = q.error.issues[0]!;
-        throw new MltrailError('BAD_REQUEST', `query parameter ${i.path.join('.')}: ${i.message}`, { parameter: i.path.join('.') });
+        // A misspelt parameter (`rule=`, `mode_=`) would otherwise widen the answer to every alert, silently.
+        const parameter = i.code === 'unrecognized_keys' ? i.keys[0]! : i.path.join('.');
+        const message = i.code === 'unrecognized_keys' ? `unknown, expected one of ${Object.keys(AlertsQuery.shape).join(', ')}` : i.message;
+        throw new MltrailError('BAD_REQUEST', `query parameter ${parameter}: ${message}`, { parameter });
       }
       // Alert times are stored as toISOString() text: compare against the same form (any offset, any precision in).
       const since = q.data.since === undefined ? undefined : new Date(q.data.since).toISOString();
@@ -248,7 +251,7 @@ function allowedMethods(app: Hono, path: string): string[] {
 }
 
 /** GET /v1/alerts query: a bad value is a 400 naming the parameter, never a silently different answer. */
-const AlertsQuery = z.object({
+const AlertsQuery = z.strictObject({
   since: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time, e.g. 2026-11-25T00:00:00Z' }).optional(),
   rule_id: z.string().min(1).max(200).optional(),
   mode: z.enum(['observe', 'alert']).optional(),

@@ -308,6 +308,19 @@ describe('bridge server', () => {
     expect((await get('limit=1')).body.alerts.map((a: any) => a.id)).toEqual(['a2']); // the newest
   });
 
+  it('GET /v1/alerts refuses a parameter it does not know (a misspelt filter would answer every alert), naming it', async () => {
+    const { b } = await start();
+    const alert = (id: string, rule: string) => ({ kind: 'alert' as const, id, body: JSON.stringify({ id, time: '2026-11-25T10:00:00.000Z', rule_id: rule, mode: 'alert' }) });
+    b.spool.transaction(() => b.spool.appendInTx([alert('a1', 'r.x'), alert('a2', 'r.y')]));
+    const typo = await fetch(`${b.url}/v1/alerts?rule=r.x`);
+    expect(typo.status).toBe(400);
+    const body = (await typo.json()) as { error: { code: string; message: string; parameter: string } };
+    expect(body.error).toMatchObject({ code: 'MLTRAIL_ERR_BAD_REQUEST', parameter: 'rule' });
+    expect(body.error.message).toMatch(/^query parameter rule: unknown, expected one of since, rule_id, mode, after, limit$/);
+    const ok = (await (await fetch(`${b.url}/v1/alerts?rule_id=r.x`)).json()) as { alerts: Array<{ id: string }> };
+    expect(ok.alerts.map((a) => a.id)).toEqual(['a1']);
+  });
+
   it('GET /v1/alerts?after=<cursor> gives the alerts raised since, oldest first — also one dated before alerts already seen', async () => {
     const { b } = await start();
     const alert = (id: string, time: string, rule = 'r.x') => ({ kind: 'alert' as const, id, body: JSON.stringify({ id, time, rule_id: rule, mode: 'alert' }) });
