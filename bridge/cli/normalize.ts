@@ -21,11 +21,11 @@ hidden ones left out. Rejected records are reported on stderr as FILE:N:
 reason and the rest still print.
 Exit 0 all ok, 1 some rejected, 2 unusable input or arguments.`;
 
-export const replayUsage = `mltrail replay [--config FILE] [--platform P] [--alerts FILE] [--events FILE] FILE|DIR...
+export const replayUsage = `mltrail replay [--config FILE] [--platform P] [--alerts FILE] [--events FILE] FILE|DIR|-...
 
 Run files through the whole pipeline (normalize, dedup, rules) in event-time
 order, rules evaluated on event time, and write alerts as NDJSON (default
-stdout). --events also writes the normalized events.
+stdout). --events also writes the normalized events. - reads standard input.
 Exit 0 all ok, 1 some rejected, 2 unusable input or arguments.`;
 
 function checkPlatform(p: string): string {

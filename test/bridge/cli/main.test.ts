@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sampleEvent, tmpDir } from '../../helpers/bridge.js';
-import { runCli } from '../../helpers/cli.js';
+import { main } from '../../../bridge/cli/main.js';
+import { captureIo, runCli } from '../../helpers/cli.js';
 
 describe('mltrail exit codes (in process)', () => {
   it('no command at all is a usage error (exit 2, the help on stdout); asking for help is not (exit 0)', async () => {
@@ -32,5 +33,13 @@ describe('mltrail exit codes (in process)', () => {
     expect(r.err).toContain('MLTRAIL_ERR_USAGE: replay needs at least one FILE');
     expect(r.err).toContain('mltrail replay [--config FILE]');
     expect(r.err).not.toContain('replay: 0 events');
+  });
+
+  it('replay --help names - (standard input), which its usage error offers and replay reads', async () => {
+    expect((await runCli(['replay', '--help'])).out).toMatch(/FILE\|DIR\|-\.\.\./);
+    const cap = captureIo();
+    cap.io.stdin.end(`${JSON.stringify(sampleEvent())}\n`);
+    expect(await main(['replay', '--platform', 'core', '-'], cap.io)).toBe(0);
+    expect(cap.stderr()).toContain('replay: 1 events');
   });
 });
