@@ -129,8 +129,9 @@ function recordNormalizer(
       return;
     }
     for (const rej of res.rejected) {
-      // A path that already ends at the field (`message.data`) is not followed by the same name again.
-      const fieldNamed = rej.field && !(rej.path === rej.field || rej.path?.endsWith(`.${rej.field}`));
+      // Named once: not after a path that already ends at the field (`message.data`), nor before a reason that
+      // starts with it (a schema check's `schema_version: …; id: …`, which names every bad field itself).
+      const fieldNamed = rej.field && !(rej.path === rej.field || rej.path?.endsWith(`.${rej.field}`) || rej.reason.startsWith(`${rej.field}: `));
       const where = [rej.path, fieldNamed ? `field ${rej.field}` : undefined].filter(Boolean).join(': ');
       error(`${name}:${r.n}: ${where ? `${where}: ` : ''}${rej.reason}`);
     }

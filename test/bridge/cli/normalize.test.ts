@@ -68,5 +68,11 @@ describe('mltrail normalize (in process)', () => {
     const firehose = fixturePath('sagemaker', 'firehose-http-endpoint-request.awsdocs.json');
     const f = await runCli(['normalize', '--platform', 'sagemaker', firehose]);
     expect(f.err).toContain(`${firehose}:1: records[0]: field data: decoded data not JSON`);
+    // A reason that names its fields itself (the event schema's check) is not headed by the first of them.
+    const file = join(tmpDir(), 'bad.ndjson');
+    writeFileSync(file, '{"id":"x"}\n');
+    const core = await runCli(['normalize', '--platform', 'core', file]);
+    expect(core.err).toMatch(new RegExp(`^${file}:1: schema_version: Invalid input`));
+    expect(core.err).not.toContain('field schema_version');
   });
 });
