@@ -7,10 +7,12 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { common, parse, positiveInt } from './args.js';
 
-export const checkConfigUsage = `mltrail check-config [FILE]
+export const checkConfigUsage = `mltrail check-config [FILE | --config FILE]
 
 Validate a YAML config (with environment variables applied) and print the
-effective settings with secrets hidden. Errors name the key path.`;
+effective settings with secrets hidden. Errors name the key path. Without a
+FILE, MLTRAIL_CONFIG names it; with neither, the defaults and the environment
+are checked. Exit 0 valid, 1 invalid, 2 bad arguments.`;
 
 export async function checkConfigCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, common);

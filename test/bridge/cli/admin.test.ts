@@ -137,6 +137,19 @@ describe('mltrail check-config / quarantine (in process)', () => {
     expect(ok.out.split('\n')[0]).toBe(`${file}: ok`);
   });
 
+  it('check-config --help says where the file comes from (FILE, --config, MLTRAIL_CONFIG) and its exit codes; --config FILE works as FILE', async () => {
+    const help = (await runCli(['check-config', '--help'])).out;
+    expect(help).toContain('mltrail check-config [FILE | --config FILE]');
+    expect(help).toContain('MLTRAIL_CONFIG');
+    expect(help).toContain('Exit 0 valid, 1 invalid, 2 bad arguments.');
+    const file = join(tmpDir(), 'flag.yaml');
+    writeFileSync(file, 'log:\n  level: loud\n');
+    const r = await runCli(['check-config', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}: log.level:`);
+    expect((await runCli(['check-config', '--bogus'])).code).toBe(2);
+  });
+
   it('dlq and quarantine take the data dir from --config as their help says (every subcommand), below --data-dir and MLTRAIL_DATA_DIR', async () => {
     const dir = tmpDir();
     const s = Spool.open({ dir });
