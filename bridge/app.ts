@@ -135,8 +135,9 @@ export function createApp(deps: AppDeps): Hono {
       const { records, lines, bad } = parsed;
       const budget = quarantineBudget(sentBytes(c, body));
       deps.ingest.quarantineMany(channel, bad.map((b) => ({ reason: b.reason, body: b.text, meta: { route, line: b.line } })), budget);
-      // NDJSON: a rejected event is named (and quarantined) by its physical line.
-      const where = lines ? (i: number) => ({ label: `line ${lines[i]}`, meta: { route, line: lines[i] } }) : undefined;
+      // NDJSON: a rejected event is named (and quarantined) by its physical line; either way its row names the route,
+      // as the rows of bodies that are not JSON do.
+      const where = lines ? (i: number) => ({ label: `line ${lines[i]}`, meta: { route, line: lines[i] } }) : (i: number) => ({ label: `event ${i}`, meta: { route } });
       const res = await deps.ingest.ingest(stampReceived(records, new Date().toISOString(), deps.keepRaw ?? true), channel, undefined, where, { forwarded: true, quarantineBudget: budget });
       let rejected: Array<{ index: number; line?: number; id?: string; reason: string }> = res.rejected;
       if (lines && rejected.length + bad.length > 0) {

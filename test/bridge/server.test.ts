@@ -431,6 +431,18 @@ describe('bridge server', () => {
     expect(q[1]!.reason).toMatch(/stage/);
   });
 
+  it('an invalid event of a JSON object or array is quarantined naming the route, as a body that is not JSON is', async () => {
+    const { b } = await start();
+    const one = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify({ ...sampleEvent(), stage: 'nope' }) });
+    expect(one.status).toBe(400);
+    const arr = await fetch(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify([sampleEvent(), { ...sampleEvent(), stage: 'nope' }]) });
+    expect(arr.status).toBe(200);
+    const q = b.spool.listQuarantine();
+    expect(q).toHaveLength(2);
+    expect(q[0]).toMatchObject({ channel: 'core.api', reason: expect.stringMatching(/^event 0: .*stage/), meta: { route: '/v1/events', index: 0 } });
+    expect(q[1]).toMatchObject({ channel: 'core.api', reason: expect.stringMatching(/^event 1: .*stage/), meta: { route: '/v1/events', index: 1 } });
+  });
+
   it('NDJSON with a line that is not JSON: the other lines are ingested, the bad one quarantined with its physical line', async () => {
     const { b } = await start();
     const [e1, e2] = [sampleEvent(), sampleEvent()];
