@@ -4,7 +4,7 @@ import type { CliCommand, CliIo } from '../core/connector.js';
 import { MltrailError } from '../core/errors.js';
 import { clientIp, errorResponse, readBody } from '../core/http/index.js';
 import { hashDirectory, rootDigest } from '../core/integrity/manifest.js';
-import { retryOperation } from '../core/retry/index.js';
+import { describe as describeError, retryOperation } from '../core/retry/index.js';
 import { Platform, describeZodError, makeEvent, stableId, toRfc3339 } from '../core/schema/index.js';
 import { DeliveryError, parseRetryAfter } from '../core/sink.js';
 import { requireIngestToken } from './app.js';
@@ -165,7 +165,8 @@ export async function attestCommand(args: string[], io: CliIo): Promise<number> 
       try {
         res = await fetch(url, { method: 'POST', headers, body, signal });
       } catch (err) {
-        throw new DeliveryError(`cannot reach ${url.origin}: ${(err as Error).message}`, true);
+        // undici's own message is only 'fetch failed': the cause says why (refused, reset, a certificate).
+        throw new DeliveryError(`cannot reach ${url.origin}: ${describeError(err)}`, true);
       }
       const text = await res.text();
       if (res.ok) return JSON.parse(text) as { id: string };

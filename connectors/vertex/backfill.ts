@@ -5,7 +5,7 @@ import type { CliCommand, CliIo, NormalizeContext } from '../../core/connector.j
 import { MltrailError } from '../../core/errors.js';
 import { Ingestor, normalizeAndIngest } from '../../core/ingest.js';
 import { createLogger } from '../../core/log.js';
-import { retryOperation } from '../../core/retry/index.js';
+import { describe as describeError, retryOperation } from '../../core/retry/index.js';
 import { checkEvent } from '../../core/schema/index.js';
 import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
 import { Spool } from '../../core/spool/index.js';
@@ -105,7 +105,8 @@ export async function* listEntries(opts: ListOptions): AsyncGenerator<LogEntry[]
         try {
           res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
         } catch (err) {
-          throw new DeliveryError(`entries.list: ${(err as Error).message}`, true);
+          // undici's own message is only 'fetch failed': the cause says why (refused, reset, a certificate).
+          throw new DeliveryError(`entries.list: ${describeError(err)}`, true);
         }
         const text = await res.text();
         if (!res.ok) {

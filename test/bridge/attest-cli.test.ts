@@ -70,6 +70,23 @@ describe('mltrail attest (against a strict fake bridge)', () => {
     expect(o.err).toMatch(/attempt 1 failed: 503/);
   });
 
+  it('a connection that fails says why (undici only says "fetch failed"), and is retried', async () => {
+    const dir = modelDir();
+    let dropped = 0;
+    const server = createServer((req, res) => {
+      // The first request's connection is cut before any answer: a bridge restarting, a proxy resetting.
+      if (dropped++ === 0) return void req.socket.destroy();
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'ev-1', sha256: 'x', accepted: 1, duplicates: 0 })));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { io: cio, o } = io();
+    expect(await attestCommand(args(dir, url), cio)).toBe(0);
+    expect(o.err).toMatch(new RegExp(`attempt 1 failed: cannot reach ${url}: fetch failed: \\S`));
+  });
+
   it('retries a 429 (the bridge spool full)', async () => {
     const bridge = await fakeBridge([{ status: 429, headers: { 'retry-after': '0' } }, { status: 200 }]);
     const { io: cio } = io();

@@ -176,6 +176,23 @@ describe('mltrail backfill vertex (REST entries.list against a local fake)', () 
     expect(t.out().trim().split('\n')).toHaveLength(1);
   });
 
+  it('a connection cut before an answer is retried, and the message says why (undici only says "fetch failed")', async () => {
+    const fake = await fakeLogging(entries);
+    let cut = 0;
+    // A proxy that resets the first connection, then passes requests through to the fake.
+    const proxy = await httpServer(async (req, res, raw) => {
+      if (cut++ === 0) return void req.socket.destroy();
+      const r = await fetch(`${fake.url}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, body: raw });
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(await r.text());
+    });
+    closers.push(proxy.close);
+    const t = io();
+    expect(await backfillCommand.run(['--project', PROJECT, '--since', '2026-11-20T04:00:00Z', '--until', '2026-11-20T05:00:00Z', '--stdout', '--endpoint', proxy.url], t.cli)).toBe(0);
+    expect(t.err()).toMatch(/entries\.list: fetch failed: \S/);
+    expect(t.out().trim().split('\n')).toHaveLength(1);
+  });
+
   it('retries a 500 (a server error is transient, not the end of the listing)', async () => {
     const fake = await fakeLogging(entries, { failFirst: { status: 500, retryAfter: '0' } });
     const t = io();
