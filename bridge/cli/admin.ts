@@ -127,6 +127,8 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { ...common, sink: { type: 'string' }, to: { type: 'string' }, id: { type: 'string', multiple: true }, limit: { type: 'string' }, all: { type: 'boolean' } });
   const sub = positionals[0];
   if (values.help || !sub) return (io.stdout.write(`${dlqUsage}\n`), values.help ? 0 : 2);
+  // Before the spool is looked for: a misspelt subcommand is named as such, not as a missing spool.
+  if (sub !== 'list' && sub !== 'retry' && sub !== 'purge') throw new MltrailError('USAGE', `unknown dlq subcommand "${sub}" (list, retry, purge)`);
   if (sub === 'purge' && !values.sink && !values.id?.length && !values.all) {
     throw new MltrailError('USAGE', 'dlq purge deletes dead letters for good: name them with --sink or --id, or pass --all');
   }
@@ -157,12 +159,9 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${n} dead letter(s) marked for re-sending\n`);
       return 0;
     }
-    if (sub === 'purge') {
-      const n = spool.purgeDeadLetters({ sink: values.sink, ids: idNumbers(values.id, 'dlq_id'), all: values.all });
-      io.stdout.write(`${n} dead letter(s) deleted\n`);
-      return 0;
-    }
-    throw new MltrailError('USAGE', `unknown dlq subcommand "${sub}" (list, retry, purge)`);
+    const n = spool.purgeDeadLetters({ sink: values.sink, ids: idNumbers(values.id, 'dlq_id'), all: values.all });
+    io.stdout.write(`${n} dead letter(s) deleted\n`);
+    return 0;
   } finally {
     spool.close();
   }

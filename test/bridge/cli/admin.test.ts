@@ -124,6 +124,16 @@ describe('mltrail check-config / quarantine (in process)', () => {
     expect(existsSync(join(dir, 'spool.db'))).toBe(false);
   });
 
+  it('a misspelt dlq or quarantine subcommand is named as such (exit 2), not reported as a missing spool', async () => {
+    const dir = tmpDir();
+    for (const [cmd, subs] of [['dlq', 'list, retry, purge'], ['quarantine', 'list, purge']] as const) {
+      const r = await runCli([cmd, 'lsit', '--data-dir', dir]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`MLTRAIL_ERR_USAGE: unknown ${cmd} subcommand "lsit" (${subs})`);
+      expect(r.err).not.toContain('no spool');
+    }
+  });
+
   it('check-config reads MLTRAIL_CONFIG when no file is named, and names that file in what it prints', async () => {
     const file = join(tmpDir(), 'from-env.yaml');
     writeFileSync(file, 'log:\n  level: loud\n');
