@@ -5,12 +5,38 @@ import { connectorPlugins } from '../connectors/index.js';
 import { withMlflowRegistryUrls, type KubeflowConfig } from '../connectors/kubeflow/config.js';
 import { mlflowRegistryUrls, type MlflowConfig } from '../connectors/mlflow/config.js';
 import { MltrailError } from '../core/errors.js';
+import { clientCaFileProblem, readKeyPair } from '../core/config/pem.js';
 import { coerceInterpolated, csv, decimalOrText, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
 import type { SinkEntry } from './sinks/thread.js';
 import { sinkFactories } from './sinks/index.js';
 
 const MiB = 1024 * 1024;
+
+/**
+ * HTTPS for `mltrail serve` (`server.tls`): the TLS layer ends in the bridge process, so it can verify client
+ * certificates itself. The files are checked with the config (readable PEM, the key matching the certificate).
+ */
+export const ServerTlsConfig = z.strictObject({
+  /** PEM certificate chain the server presents, its own certificate first. */
+  cert_file: z.string().min(1),
+  /** PEM private key of that certificate, unencrypted. */
+  key_file: z.string().min(1),
+  /**
+   * PEM files of CAs whose client certificates the TLS layer verifies (every `connectors.kubeflow` `client_ca_file`
+   * is added). With any, the server asks each client for a certificate but admits one without (tokens, HMAC, JWT).
+   */
+  client_ca_files: z.array(z.string().min(1)).default([]),
+  /** Oldest TLS version accepted. */
+  min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+}).superRefine((t, ctx) => {
+  const pair = readKeyPair(t.cert_file, t.key_file);
+  if ('problem' in pair) ctx.addIssue({ code: 'custom', path: [pair.in === 'cert' ? 'cert_file' : 'key_file'], message: pair.problem });
+  t.client_ca_files.forEach((file, i) => {
+    const problem = clientCaFileProblem(file);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['client_ca_files', i], message: problem });
+  });
+});
 
 export const ServerConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -24,6 +50,8 @@ export const ServerConfig = z.strictObject({
   body_limit_bytes: z.number().int().positive().default(5 * MiB),
   /** How long SIGTERM waits, in all, for in-flight requests, rules and sink delivery. */
   shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
+  /** Serve HTTPS instead of plain HTTP. */
+  tls: ServerTlsConfig.optional(),
 });
 
 export const SpoolConfig = z.strictObject({

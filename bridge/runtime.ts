@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { connectorPlugins } from '../connectors/index.js';
@@ -17,6 +18,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createSinks, type SinksRunner } from './sinks/thread.js';
 import { extraRoutes } from './routes.js';
+import { serverTls } from './tls.js';
 
 export interface Bridge {
   url: string;
@@ -73,6 +75,15 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     claim.release();
     throw err;
   }
+  let tls: ReturnType<typeof serverTls> | undefined;
+  try {
+    // Read before anything listens: files that went bad since the config check stop the start, named.
+    tls = cfg.server.tls ? serverTls(cfg) : undefined;
+  } catch (err) {
+    spool.close();
+    claim.release();
+    throw err;
+  }
   const metrics = createMetrics();
   const ingest = new Ingestor(spool, log, metrics);
   const server: ServerSettings = {
@@ -80,7 +91,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     port: cfg.server.port,
     ingestToken: cfg.server.ingest_token,
     bodyLimitBytes: cfg.server.body_limit_bytes,
-    plainHttp: true,
+    plainHttp: !tls,
+    ...(tls ? { verifiesClientCerts: tls.clientCaFiles.length > 0 } : {}),
   };
 
   const sinkEntries = cfg.sinks.filter((s) => s.config.enabled);
@@ -196,7 +208,10 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   try {
     httpServer = await new Promise((resolveListen, reject) => {
       // requireHostHeader off: Node would answer a Host-less request with an empty 400; the app answers it in JSON.
-      const s = serve({ fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port, serverOptions: { requireHostHeader: false } }, () => resolveListen(s));
+      const listen = { fetch: app.fetch, hostname: cfg.server.host, port: cfg.server.port };
+      const s = tls
+        ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { ...tls.serverOptions, requireHostHeader: false } }, () => resolveListen(s))
+        : serve({ ...listen, serverOptions: { requireHostHeader: false } }, () => resolveListen(s));
       // Requests Node's parser refuses (oversized headers, a malformed request line) get a JSON error too.
       s.on('clientError', clientErrorHandler());
       s.once('error', reject);
@@ -215,7 +230,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : cfg.server.port;
   const hostForUrl = cfg.server.host.includes(':') && !cfg.server.host.startsWith('[') ? `[${cfg.server.host}]` : cfg.server.host;
-  const url = `http://${hostForUrl}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${hostForUrl}:${port}`;
 
   for (const p of pollers) p.start();
 
@@ -293,6 +308,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       pollers: pollers.map((p) => p.name),
       rules_thread: rules.mode,
       sinks_thread: sinks.mode,
+      ...(tls ? { tls: { client_ca_files: tls.clientCaFiles } } : {}),
     },
     'mltrail bridge listening',
   );

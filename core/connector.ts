@@ -35,6 +35,8 @@ export interface ConnectorPlugin<C = unknown> {
   pollers?(deps: ConnectorDeps<C>): Poller[];
   /** Extra CLI commands (e.g. `backfill vertex`). */
   commands?: CliCommand[];
+  /** PEM files of CAs whose client certificates the connector's routes identify senders by: the HTTPS server trusts them. */
+  clientCaFiles?(config: C): string[];
 }
 
 export interface NormalizeContext<C = unknown> {
@@ -83,6 +85,11 @@ export interface ServerSettings {
    * route that can authenticate by one says at start when that is configured. Unset where the embedder does not say.
    */
   plainHttp?: boolean;
+  /**
+   * Whether the TLS layer asks clients for a certificate and verifies it (`server.tls` with client CAs). False: TLS
+   * ends here, but no client certificate is ever verified. Unset where the embedder does not say.
+   */
+  verifiesClientCerts?: boolean;
 }
 
 export interface ConnectorDeps<C = unknown> {

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
-import { caFileProblem, readCaCertificates } from '../../core/config/pem.js';
+import { caFileProblem, clientCaFileProblem } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
 import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 import type { MlflowRegistryUrl } from './mlflowserver.js';
@@ -34,19 +34,6 @@ export const AuditConfig = z.strictObject({
   /** Keep every audit item, ignoring the namespace filter (debugging, small clusters). */
   keep_all: z.boolean().default(false),
 }).superRefine((c, ctx) => clientCaIssues(c, 'audit.client_cert_subjects', ctx));
-
-/**
- * Why `file` cannot pin a cluster's client certificates, or undefined: a CA bundle as every `ca_file` is, holding CA
- * certificates only (the apiserver's own client certificate put there would pin nothing: every batch refused).
- */
-function clientCaFileProblem(file: string): string | undefined {
-  const read = readCaCertificates(file);
-  if ('problem' in read) return read.problem;
-  const i = read.certs.findIndex((cert) => !cert.ca);
-  if (i < 0) return undefined;
-  const subject = read.certs[i]!.subject.replaceAll('\n', ', ');
-  return `${file}: certificate ${i + 1} (${subject}) is not a CA certificate (basicConstraints CA:TRUE): give the CA that issues the apiserver's client certificates, not a client certificate`;
-}
 
 /** `client_ca_file` checks shared by the default cluster (`audit`) and each configured cluster. */
 function clientCaIssues(c: { client_ca_file?: string; client_cert_subjects?: string[] }, subjectsKey: string, ctx: z.RefinementCtx): void {

@@ -58,6 +58,7 @@ export const kubeflowConnector: ConnectorPlugin<KubeflowConfig> = {
   detect: (record) => auditItems(record) !== undefined || kfpItems(record) !== undefined,
   normalize,
   routes: mountAuditRoute,
+  clientCaFiles: (cfg) => [cfg.audit.client_ca_file, ...cfg.clusters.map((cl) => cl.client_ca_file)].filter((f): f is string => f !== undefined),
   pollers(deps) {
     const out: Poller[] = [];
     if (deps.config.mlmd.address) out.push(new MlmdPoller(deps));

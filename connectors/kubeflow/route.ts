@@ -53,7 +53,7 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>, pins: Cli
   // retries) rather than refuse every batch with a 401 it drops after five tries.
   if (!expected && tokenClusters.length === 0 && !isTls(c)) {
     const key = cfg.audit.client_cert_subjects.length ? 'audit.client_cert_subjects' : 'clusters[].client_cert_subjects';
-    throw new MltrailError('NOT_CONFIGURED', `${key} needs TLS to end in the bridge process, but this connection is plain HTTP; set MLTRAIL_INGEST_TOKEN (server.ingest_token) to the token in the webhook kubeconfig`, {
+    throw new MltrailError('NOT_CONFIGURED', `${key} needs TLS to end in the bridge process (server.tls), but this connection is plain HTTP; set MLTRAIL_INGEST_TOKEN (server.ingest_token) to the token in the webhook kubeconfig`, {
       variable: 'MLTRAIL_INGEST_TOKEN',
     });
   }
@@ -114,14 +114,17 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.kubeflow.clusters' }, 'a cluster token equals MLTRAIL_INGEST_TOKEN: its batches are read as that cluster\'s; give the default cluster and each configured cluster a token of its own');
   }
-  // Over plain HTTP no certificate is verified: an apiserver configured to authenticate by one only would see every
-  // batch refused (401, which it drops after five tries; 503 only when no token is configured at all). Said at start.
+  // Over plain HTTP, or HTTPS trusting no client CA, no certificate is verified: an apiserver configured to
+  // authenticate by one only would see every batch refused (401, which it drops after five tries; 503 only when no
+  // token is configured at all). Said at start.
   const subjectKeys = [
     ...(cfg.audit.client_cert_subjects.length ? ['connectors.kubeflow.audit.client_cert_subjects'] : []),
     ...cfg.clusters.flatMap((cl, i) => (cl.client_cert_subjects?.length ? [`connectors.kubeflow.clusters.${i}.client_cert_subjects`] : [])),
   ];
   if (deps.server.plainHttp && subjectKeys.length) {
-    deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_keys: subjectKeys }, `${subjectKeys.join(', ')}: this bridge listens on plain HTTP, where no client certificate is verified; those apiservers need a bearer token (MLTRAIL_INGEST_TOKEN or the cluster's token), or TLS ending in a process that embeds the app with requestCert`);
+    deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_keys: subjectKeys }, `${subjectKeys.join(', ')}: this bridge listens on plain HTTP, where no client certificate is verified; those apiservers need a bearer token (MLTRAIL_INGEST_TOKEN or the cluster's token), or server.tls with the CA that issues their certificates`);
+  } else if (deps.server.verifiesClientCerts === false && subjectKeys.length) {
+    deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_keys: subjectKeys }, `${subjectKeys.join(', ')}: server.tls trusts no client CA, so no client certificate is asked for; list the CA that issues those apiservers' certificates in server.tls.client_ca_files (or the cluster's client_ca_file), or give them a bearer token`);
   }
   const counter = filteredCounter(deps);
   const pins = clientCaPins(cfg);

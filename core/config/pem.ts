@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -25,15 +25,12 @@ export function caFileProblem(file: string): string | undefined {
  * readCaCertificates('/etc/mltrail/cluster-b-ca.pem') // { certs: [X509Certificate] } or { problem: 'cannot read …: ENOENT' }
  */
 export function readCaCertificates(file: string): { certs: X509Certificate[] } | { problem: string } {
-  // The certificate pasted where its path belongs: say so rather than print "cannot read -----BEGIN…: ENOENT".
-  if (file.includes('-----BEGIN')) return { problem: 'is PEM text, not a file name: put the certificate(s) in a file and give its path' };
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) return { problem: `${file} is not a file` };
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return { problem: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
-  }
+  const read = readPemFile(file, 'certificate(s)');
+  return 'problem' in read ? read : parseCertificates(read.text, file);
+}
+
+/** The PEM certificates of `text` (read from `file`), in order, or why they cannot serve. */
+function parseCertificates(text: string, file: string): { certs: X509Certificate[] } | { problem: string } {
   const blocks = text.match(PEM_CERTIFICATE) ?? [];
   if (!blocks.length) return { problem: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` };
   const certs: X509Certificate[] = [];
@@ -45,4 +42,65 @@ export function readCaCertificates(file: string): { certs: X509Certificate[] } |
     }
   }
   return { certs };
+}
+
+/** The text of the PEM file `file`, or why it cannot be read (PEM text given in place of a path is named as such). */
+function readPemFile(file: string, what: string): { text: string } | { problem: string } {
+  // The PEM pasted where its path belongs: say so rather than print "cannot read -----BEGIN…: ENOENT" (or a key).
+  if (file.includes('-----BEGIN')) return { problem: `is PEM text, not a file name: put the ${what} in a file and give its path` };
+  try {
+    if (!statSync(file).isFile()) return { problem: `${file} is not a file` };
+    return { text: readFileSync(file, 'utf8') };
+  } catch (err) {
+    return { problem: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+}
+
+/**
+ * Why `file` cannot serve as a bundle of CAs that issue client certificates, or undefined: a CA bundle as every
+ * `ca_file` is, holding CA certificates only (a client certificate put there would verify nothing: every client refused).
+ *
+ * @example
+ * clientCaFileProblem('/etc/mltrail/edge-1-ca.pem') // undefined, or '…: certificate 1 (CN=edge-1) is not a CA certificate …'
+ */
+export function clientCaFileProblem(file: string): string | undefined {
+  const read = readCaCertificates(file);
+  if ('problem' in read) return read.problem;
+  const i = read.certs.findIndex((cert) => !cert.ca);
+  if (i < 0) return undefined;
+  const subject = read.certs[i]!.subject.replaceAll('\n', ', ');
+  return `${file}: certificate ${i + 1} (${subject}) is not a CA certificate (basicConstraints CA:TRUE): give the CA that issues the client certificates, not a client certificate`;
+}
+
+/**
+ * A server's certificate chain (`certFile`, leaf first) and its private key (`keyFile`, unencrypted PEM), each read
+ * and parsed, the key checked against the leaf: else which file is wrong and why (`in`: `cert` or `key`).
+ *
+ * @example
+ * readKeyPair('/etc/mltrail/tls.crt', '/etc/mltrail/tls.key') // { cert, key, leaf } or { in: 'key', problem: '… does not match …' }
+ */
+export function readKeyPair(certFile: string, keyFile: string): { cert: string; key: string; leaf: X509Certificate } | { in: 'cert' | 'key'; problem: string } {
+  const certText = readPemFile(certFile, 'certificate(s)');
+  if ('problem' in certText) return { in: 'cert', problem: certText.problem };
+  const certs = parseCertificates(certText.text, certFile);
+  if ('problem' in certs) return { in: 'cert', problem: certs.problem };
+  const read = readPemFile(keyFile, 'private key');
+  if ('problem' in read) return { in: 'key', problem: read.problem };
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(read.text)) return { in: 'key', problem: `${keyFile} holds no PEM private key (-----BEGIN PRIVATE KEY-----)` };
+  // The server starts unattended: nobody is there to type a passphrase. (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a
+  // traditional key's `Proc-Type: 4,ENCRYPTED` header; OpenSSL's own error for them says only "interrupted".)
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(read.text)) {
+    return { in: 'key', problem: `${keyFile} is encrypted: give an unencrypted key (no passphrase is asked for)` };
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(read.text);
+  } catch (err) {
+    return { in: 'key', problem: `${keyFile}: the private key does not parse: ${(err as Error).message}` };
+  }
+  const leaf = certs.certs[0]!;
+  if (!leaf.checkPrivateKey(key)) {
+    return { in: 'key', problem: `${keyFile} does not match the certificate in ${certFile} (${leaf.subject.replaceAll('\n', ', ')}): give the key that certificate was made for` };
+  }
+  return { cert: certText.text, key: read.text, leaf };
 }

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import type { ServerOptions } from 'node:https';
+import { connectorPlugins } from '../connectors/index.js';
+import { readKeyPair } from '../core/config/pem.js';
+import { MltrailError } from '../core/errors.js';
+import type { Config } from './config.js';
+
+type TlsConfig = NonNullable<Config['server']['tls']>;
+
+/** What the HTTPS server is built from. */
+export interface ServerTls {
+  /** The CA files whose client certificates the TLS layer verifies (none: no client certificate is asked for). */
+  clientCaFiles: string[];
+  /** Options for `https.createServer`. */
+  serverOptions: ServerOptions;
+}
+
+/**
+ * The CAs trusted for client certificates: `server.tls.client_ca_files` and every connector's own (each Kubeflow
+ * cluster's `client_ca_file`), so a cluster's CA is configured in one place.
+ */
+export function clientCaFiles(cfg: Config): string[] {
+  const files = [...(cfg.server.tls?.client_ca_files ?? [])];
+  for (const plugin of connectorPlugins) {
+    const section = (cfg.connectors as Record<string, unknown>)[plugin.name];
+    if (section !== undefined) files.push(...(plugin.clientCaFiles?.(section) ?? []));
+  }
+  return [...new Set(files)];
+}
+
+/** The certificate and key of `tls`, checked as the config check does (they may have changed since). */
+function readCertAndKey(tls: TlsConfig): { cert: string; key: string } {
+  const pair = readKeyPair(tls.cert_file, tls.key_file);
+  if ('problem' in pair) {
+    const key = `server.tls.${pair.in}_file`;
+    throw new MltrailError('CONFIG', `${key}: ${pair.problem}`, { path: key });
+  }
+  return { cert: pair.cert, key: pair.key };
+}
+
+/**
+ * Read what `server.tls` names. A client certificate is asked for when any client CA is configured, and not
+ * required (`rejectUnauthorized: false`): senders authenticating by token, HMAC or JWT connect without one, and a
+ * route that identifies senders by certificate accepts only one the TLS layer verified (`socket.authorized`).
+ */
+export function serverTls(cfg: Config): ServerTls {
+  const tls = cfg.server.tls!;
+  const caFiles = clientCaFiles(cfg);
+  const ca = caFiles.map((f) => readFileSync(f, 'utf8'));
+  const { cert, key } = readCertAndKey(tls);
+  const context = { minVersion: tls.min_version, ...(ca.length ? { ca } : {}) };
+  return {
+    clientCaFiles: caFiles,
+    serverOptions: { ...context, cert, key, ...(ca.length ? { requestCert: true, rejectUnauthorized: false } : {}) },
+  };
+}

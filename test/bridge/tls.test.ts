@@ -1,0 +1,191 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../bridge/config.js';
+import { startBridge, type Bridge } from '../../bridge/runtime.js';
+import { AUDIT_ROUTE } from '../../connectors/kubeflow/route.js';
+import { createLogger, silentLogger } from '../../core/log.js';
+import { makeTestPki } from './sinks/helpers.js';
+import { auditEvent } from '../connectors/kubeflow/helpers.js';
+import { sampleEvent, tmpDir } from '../helpers/bridge.js';
+import { runCli } from '../helpers/cli.js';
+import { CLI } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * `server.tls`: `mltrail serve` ends TLS itself. A test CA signs the server's certificate (for 127.0.0.1); the
+ * apiserver's client certificates come from a CA of their own, and a rogue CA issues one with the same subject.
+ */
+const pki = makeTestPki();
+const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' });
+const at = (name: string) => join(pki.dir, name);
+writeFileSync(at('srv.pem.key'), pki.key);
+ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kubernetes', '-keyout', 'kube-ca.key', '-out', 'kube-ca.pem');
+ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kubernetes', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem');
+function clientCert(name: string, cn: string, ca: string): { cert: Buffer; key: Buffer } {
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+  writeFileSync(at(`${name}.ext`), '[ext]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
+  ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-extensions', 'ext', '-out', `${name}.crt`);
+  return { cert: readFileSync(at(`${name}.crt`)), key: readFileSync(at(`${name}.key`)) };
+}
+const apiserver = clientCert('apiserver', 'kube-apiserver-audit', 'kube-ca');
+const rogue = clientCert('rogue', 'kube-apiserver-audit', 'rogue-ca');
+const TOKEN = 'tls-test-token';
+const TLS = { cert_file: at('srv.pem'), key_file: at('srv.pem.key') };
+
+const running: Bridge[] = [];
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+});
+
+async function start(overrides: Record<string, unknown>, env: Record<string, string> = {}) {
+  const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), ...env }, overrides: { ...overrides, server: { port: 0, ...(overrides.server as object) } } });
+  const b = await startBridge(cfg, { logger: silentLogger(), env: {} });
+  running.push(b);
+  return b;
+}
+
+/** One request over HTTPS on a connection of its own, trusting the test CA; `client`: the certificate to present. */
+function send(url: string, opts: { method?: string; body?: string; headers?: Record<string, string>; client?: { cert: Buffer; key: Buffer } } = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpsRequest(url, { method: opts.method ?? 'GET', agent: false, ca: readFileSync(pki.caFile), ...opts.client, headers: { 'content-type': 'application/json', ...opts.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+const auditBatch = (auditID: string) => JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [auditEvent({ auditID })] });
+/** The audit ids of the Kubernetes audit events in the spool. */
+const auditIds = (b: Bridge) =>
+  b.spool
+    .read('test-reader', 1000)
+    .map((r) => JSON.parse(r.body) as { channel?: string; action?: string; details?: { audit_id?: string } })
+    .filter((e) => e.channel === 'kubeflow.k8s_audit' && e.action !== 'ingest.auth_failure')
+    .map((e) => e.details?.audit_id);
+
+describe('server.tls: the bridge serves HTTPS', () => {
+  it('events over TLS land; /healthz and /readyz answer over HTTPS; plain HTTP is not served', async () => {
+    const b = await start({ server: { tls: TLS } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    expect(b.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect((await send(`${b.url}/healthz`)).status).toBe(200);
+    expect((await send(`${b.url}/readyz`)).status).toBe(200);
+    const event = sampleEvent();
+    const res = await send(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(event), headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(b.spool.seen('event', event.id as string)).toBe(true);
+    // The certificate served is the configured one, and TLS below min_version (TLSv1.2 by default) is refused.
+    const served = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.fingerprint256), s.end()));
+      s.on('error', reject);
+    });
+    expect(served).toBe(new X509Certificate(pki.cert).fingerprint256);
+    await expect(fetch(`${b.url.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
+  });
+
+  it('Kubernetes audit: a certificate with a listed subject from the client CA is accepted without a token; the CA of audit.client_ca_file is trusted with nothing else set', async () => {
+    const b = await start({ server: { tls: TLS }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'], client_ca_file: at('kube-ca.pem') } } } });
+    const res = await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('by-cert'), client: apiserver });
+    expect(res.status, res.body).toBe(200);
+    expect(JSON.parse(res.body).accepted).toBe(1);
+    expect(auditIds(b)).toEqual(['by-cert']);
+  });
+
+  it('server.tls.client_ca_files: a certificate from a CA not listed (same subject, same CA name) is no cluster; a client without a certificate still gets in with the token', async () => {
+    const b = await start({ server: { tls: { ...TLS, client_ca_files: [at('kube-ca.pem')] } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('ok-cert'), client: apiserver })).status).toBe(200);
+    const forged = await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('forged'), client: rogue });
+    expect(forged.status).toBe(401);
+    const noCert = await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('by-token'), headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(noCert.status).toBe(200);
+    const noCertEvents = await send(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()), headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(noCertEvents.status).toBe(200);
+    expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('nothing') })).status).toBe(401);
+    expect(auditIds(b).sort()).toEqual(['by-token', 'ok-cert']);
+  });
+
+  it('with no client CA, no certificate is asked for: a listed subject is no identity, and the start says so', async () => {
+    const lines: string[] = [];
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN }, overrides: { server: { port: 0, tls: TLS }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } } });
+    const b = await startBridge(cfg, { logger: createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } }), env: {} });
+    running.push(b);
+    expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('x'), client: apiserver })).status).toBe(401);
+    expect(lines.join('')).toContain('connectors.kubeflow.audit.client_cert_subjects: server.tls trusts no client CA');
+  });
+
+  it('bound elsewhere without a token it still refuses to start', async () => {
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, host: '0.0.0.0', tls: TLS } } });
+    await expect(startBridge(cfg, { logger: silentLogger(), env: {} })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an ingest token/);
+  });
+});
+
+describe('server.tls: check-config names what is wrong with the files', () => {
+  const check = async (tls: Record<string, unknown>) => {
+    const file = join(tmpDir(), 'mltrail.yaml');
+    writeFileSync(file, `server:\n  tls: ${JSON.stringify(tls)}\n`);
+    const r = await runCli(['check-config', file]);
+    return { code: r.code, err: r.err, file };
+  };
+
+  it('missing or unreadable files, non-PEM, PEM text, a mismatched or encrypted key, a client CA that is no CA, unknown keys', async () => {
+    const notPem = join(tmpDir(), 'notes.txt');
+    writeFileSync(notPem, 'hello\n');
+    ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-aes-128-cbc', '-pass', 'pass:secret', '-out', 'enc.key');
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...TLS, cert_file: '/nonexist/tls.crt' }, /server\.tls\.cert_file: cannot read \/nonexist\/tls\.crt: ENOENT/],
+      [{ ...TLS, key_file: '/nonexist/tls.key' }, /server\.tls\.key_file: cannot read \/nonexist\/tls\.key: ENOENT/],
+      [{ ...TLS, cert_file: pki.dir }, /server\.tls\.cert_file: .* is not a file/],
+      [{ ...TLS, cert_file: notPem }, /server\.tls\.cert_file: .*notes\.txt holds no PEM certificate/],
+      [{ ...TLS, key_file: notPem }, /server\.tls\.key_file: .*notes\.txt holds no PEM private key/],
+      [{ ...TLS, key_file: pki.key }, /server\.tls\.key_file: is PEM text, not a file name/],
+      [{ ...TLS, key_file: at('kube-ca.key') }, /server\.tls\.key_file: .*kube-ca\.key does not match the certificate in .*srv\.pem \(CN=127\.0\.0\.1\)/],
+      [{ ...TLS, key_file: at('enc.key') }, /server\.tls\.key_file: .*enc\.key is encrypted/],
+      [{ ...TLS, client_ca_files: [at('apiserver.crt')] }, /server\.tls\.client_ca_files\.0: .*apiserver\.crt: certificate 1 \(CN=kube-apiserver-audit\) is not a CA certificate/],
+      [{ ...TLS, client_ca_files: ['/nonexist/ca.pem'] }, /server\.tls\.client_ca_files\.0: cannot read \/nonexist\/ca\.pem: ENOENT/],
+      [{ key_file: TLS.key_file }, /server\.tls\.cert_file: /],
+      [{ ...TLS, min_version: 'TLSv1.1' }, /server\.tls\.min_version: /],
+      [{ ...TLS, ca_file: at('kube-ca.pem') }, /server\.tls: .*ca_file/],
+    ];
+    for (const [tls, expected] of cases) {
+      const r = await check(tls);
+      expect(r.code, JSON.stringify(tls)).toBe(1);
+      expect(r.err).toMatch(expected);
+    }
+    // The private key's text never reaches the output.
+    expect((await check({ ...TLS, key_file: pki.key })).err).not.toContain(pki.key.split('\n')[1]);
+    const ok = await check({ ...TLS, client_ca_files: [at('kube-ca.pem')] });
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('mltrail serve with server.tls', () => {
+  it('serves HTTPS on the port the kernel picked', async () => {
+    const dir = tmpDir();
+    const certFile = join(dir, 'tls.crt');
+    copyFileSync(at('srv.pem'), certFile);
+    const file = join(dir, 'mltrail.yaml');
+    writeFileSync(file, `server:\n  port: 0\n  tls: { cert_file: ${certFile}, key_file: ${TLS.key_file} }\ndata_dir: ${join(dir, 'data')}\n`);
+    const proc = spawn(process.execPath, [CLI, 'serve', '--config', file], { env: { ...process.env, MLTRAIL_INGEST_TOKEN: TOKEN, MLTRAIL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise((r) => proc.on('exit', r));
+    try {
+      const url = await waitFor(() => {
+        if (proc.exitCode !== null) throw new Error(`mltrail serve exited: ${err}`);
+        return /"url":"(https:\/\/127\.0\.0\.1:\d+)"/.exec(err)?.[1];
+      }, 20_000, 'the listening line');
+      const event = sampleEvent();
+      expect((await send(`${url}/v1/events`, { method: 'POST', body: JSON.stringify(event), headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  }, 60_000);
+});
