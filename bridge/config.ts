@@ -18,7 +18,7 @@ const MiB = 1024 * 1024;
  * certificates itself. The files are checked with the config (readable PEM, the key matching the certificate).
  */
 export const ServerTlsConfig = z.strictObject({
-  /** PEM certificate chain the server presents, its own certificate first. */
+  /** PEM certificate chain the server presents, its own certificate first. Re-read with the key on SIGHUP. */
   cert_file: z.string().min(1),
   /** PEM private key of that certificate, unencrypted. */
   key_file: z.string().min(1),

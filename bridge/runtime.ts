@@ -1,5 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { connectorPlugins } from '../connectors/index.js';
@@ -31,6 +31,12 @@ export interface Bridge {
   stop(): Promise<void>;
   /** The bridge's logger (JSON lines): what the CLI reports goes through it, so the stream stays parseable. */
   log: Logger;
+  /**
+   * With `server.tls`: read `cert_file` and `key_file` again and serve them to new connections (a renewed
+   * certificate, on SIGHUP); returns the new certificate's expiry. Throws CONFIG, keeping the previous pair, when
+   * they are unusable (unreadable, not PEM, a key not of that certificate). Undefined without `server.tls`.
+   */
+  reloadTls?: () => { valid_to: string };
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
@@ -343,7 +349,16 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       log.flush?.();
     })());
 
-  return { url, port, spool, metrics, sinks, stop, log };
+  const reloadTls = tls
+    ? () => {
+        const { validTo, ...context } = tls.reread();
+        // New connections get the new pair; those already open keep theirs.
+        (httpServer as HttpsServer).setSecureContext(context);
+        return { valid_to: validTo };
+      }
+    : undefined;
+
+  return { url, port, spool, metrics, sinks, stop, log, ...(reloadTls ? { reloadTls } : {}) };
 }
 
 async function counterTotal(metrics: Metrics, name: string): Promise<number> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import { connectorPlugins } from '../connectors/index.js';
 import { readKeyPair } from '../core/config/pem.js';
 import { MltrailError } from '../core/errors.js';
@@ -7,12 +8,14 @@ import type { Config } from './config.js';
 
 type TlsConfig = NonNullable<Config['server']['tls']>;
 
-/** What the HTTPS server is built from. */
+/** What the HTTPS server is built from, and how its certificate is re-read. */
 export interface ServerTls {
   /** The CA files whose client certificates the TLS layer verifies (none: no client certificate is asked for). */
   clientCaFiles: string[];
   /** Options for `https.createServer`. */
   serverOptions: ServerOptions;
+  /** The secure context with `cert_file` and `key_file` read again (the CAs stay as read at start); throws CONFIG when they are unusable. */
+  reread(): SecureContextOptions & { validTo: string };
 }
 
 /**
@@ -29,13 +32,13 @@ export function clientCaFiles(cfg: Config): string[] {
 }
 
 /** The certificate and key of `tls`, checked as the config check does (they may have changed since). */
-function readCertAndKey(tls: TlsConfig): { cert: string; key: string } {
+function readCertAndKey(tls: TlsConfig): { cert: string; key: string; validTo: string } {
   const pair = readKeyPair(tls.cert_file, tls.key_file);
   if ('problem' in pair) {
     const key = `server.tls.${pair.in}_file`;
     throw new MltrailError('CONFIG', `${key}: ${pair.problem}`, { path: key });
   }
-  return { cert: pair.cert, key: pair.key };
+  return { cert: pair.cert, key: pair.key, validTo: pair.leaf.validTo };
 }
 
 /**
@@ -52,5 +55,6 @@ export function serverTls(cfg: Config): ServerTls {
   return {
     clientCaFiles: caFiles,
     serverOptions: { ...context, cert, key, ...(ca.length ? { requestCert: true, rejectUnauthorized: false } : {}) },
+    reread: () => ({ ...context, ...readCertAndKey(tls) }),
   };
 }

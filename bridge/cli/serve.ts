@@ -24,8 +24,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const cfg = loadConfig({ file: values.config, env: io.env, overrides });
   // Signals are handled from before the bridge starts: a SIGTERM while it opens the spool drains it once
   // started (the default action killed it mid-start), and a SIGHUP (logrotate's postrotate, a closed
-  // terminal) is logged and ignored — it killed the bridge. Nothing is reloaded: the config is read at
-  // start, and the file sink follows an output file renamed under it by itself.
+  // terminal) is logged and ignored — it killed the bridge. Nothing is reloaded but server.tls's certificate
+  // and key: the config is read at start, and the file sink follows an output file renamed under it by itself.
   let stopSignal: string | undefined;
   let onStop: ((sig: string) => void) | undefined;
   let bridge: Awaited<ReturnType<typeof startBridge>> | undefined;
@@ -36,9 +36,21 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     onStop?.(sig);
   };
   const HUP_MSG = 'SIGHUP received: nothing to reload (config is read at start; file sinks reopen renamed output files by themselves)';
+  // With server.tls, a hangup re-reads the certificate and key (a renewed certificate); nothing else is reloaded.
+  const hangup = (b: NonNullable<typeof bridge>, whileStarting = 0) => {
+    const fields = { signal: 'SIGHUP', ...(whileStarting ? { count: whileStarting } : {}) };
+    const when = whileStarting ? ' (received while starting)' : '';
+    if (!b.reloadTls) return b.log.info(fields, `${HUP_MSG}${when}`);
+    try {
+      const { valid_to } = b.reloadTls();
+      b.log.info({ ...fields, cert_file: cfg.server.tls?.cert_file, valid_to }, `SIGHUP received${when}: server.tls certificate and key re-read; new connections get them (nothing else is reloaded)`);
+    } catch (err) {
+      b.log.error({ ...fields, err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `SIGHUP received${when}: the previous server.tls certificate stays in use: ${(err as Error).message}`);
+    }
+  };
   // Before the bridge (and its logger) exists, a hangup is noted and logged once it does.
   let hupsBeforeStart = earlyHangups.length;
-  const onHangup = () => (bridge ? bridge.log.info({ signal: 'SIGHUP' }, HUP_MSG) : hupsBeforeStart++);
+  const onHangup = () => (bridge ? hangup(bridge) : hupsBeforeStart++);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onHangup);
@@ -47,7 +59,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (earlyStops.length) onSignal(earlyStops[0]!);
   try {
     bridge = await startBridge(cfg, { env: io.env });
-    if (hupsBeforeStart) bridge.log.info({ signal: 'SIGHUP', count: hupsBeforeStart }, `${HUP_MSG} (received while starting)`);
+    // Received while starting (perhaps after the certificate was read): handled now.
+    if (hupsBeforeStart) hangup(bridge, hupsBeforeStart);
     const started = bridge;
     await new Promise<void>((resolve) => {
       onStop = (sig: string) => {

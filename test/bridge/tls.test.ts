@@ -119,6 +119,32 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect(lines.join('')).toContain('connectors.kubeflow.audit.client_cert_subjects: server.tls trusts no client CA');
   });
 
+  it('reloadTls serves a renewed certificate to new connections; an unusable pair keeps the previous one', async () => {
+    const dir = tmpDir();
+    const certFile = join(dir, 'tls.crt');
+    const keyFile = join(dir, 'tls.key');
+    copyFileSync(at('srv.pem'), certFile);
+    copyFileSync(at('srv.pem.key'), keyFile);
+    const b = await start({ server: { tls: { cert_file: certFile, key_file: keyFile } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    const servedCert = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.serialNumber), s.end()));
+        s.on('error', reject);
+      });
+    const first = await servedCert();
+    // Renewed: a new certificate of the same key, as cert-manager or certbot write it.
+    ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', join(dir, 'tls.crt'));
+    const renewed = new X509Certificate(readFileSync(certFile));
+    expect(b.reloadTls!()).toEqual({ valid_to: renewed.validTo });
+    expect(await servedCert()).toBe(renewed.serialNumber);
+    expect(renewed.serialNumber).not.toBe(first);
+    // A key of another certificate: refused, named, and the renewed certificate stays.
+    copyFileSync(at('kube-ca.key'), keyFile);
+    expect(() => b.reloadTls!()).toThrow(/server\.tls\.key_file: .*tls\.key does not match the certificate in .*tls\.crt/);
+    expect(await servedCert()).toBe(renewed.serialNumber);
+    expect((await send(`${b.url}/readyz`)).status).toBe(200);
+  });
+
   it('bound elsewhere without a token it still refuses to start', async () => {
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, host: '0.0.0.0', tls: TLS } } });
     await expect(startBridge(cfg, { logger: silentLogger(), env: {} })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an ingest token/);
@@ -166,7 +192,7 @@ describe('server.tls: check-config names what is wrong with the files', () => {
 });
 
 describe('mltrail serve with server.tls', () => {
-  it('serves HTTPS on the port the kernel picked', async () => {
+  it('serves HTTPS on the port the kernel picked, and a SIGHUP re-reads the certificate', async () => {
     const dir = tmpDir();
     const certFile = join(dir, 'tls.crt');
     copyFileSync(at('srv.pem'), certFile);
@@ -183,6 +209,15 @@ describe('mltrail serve with server.tls', () => {
       }, 20_000, 'the listening line');
       const event = sampleEvent();
       expect((await send(`${url}/v1/events`, { method: 'POST', body: JSON.stringify(event), headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', certFile);
+      proc.kill('SIGHUP');
+      await waitFor(() => err.includes('server.tls certificate and key re-read'), 20_000, 'the reload line');
+      const port = Number(new URL(url).port);
+      const serial = await new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.serialNumber), s.end()));
+        s.on('error', reject);
+      });
+      expect(serial).toBe(new X509Certificate(readFileSync(certFile)).serialNumber);
     } finally {
       proc.kill('SIGTERM');
       await exited;
