@@ -1,10 +1,12 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type * as S3 from '@aws-sdk/client-s3';
+import type * as Sqs from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ConnectorDeps, Poller } from '../../core/connector.js';
 import { isGzip } from '../../core/input/read.js';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { normalizeAndIngest, type RecordsOutcome } from '../../core/ingest.js';
 import { describe, retryOperation, type RetryPolicy } from '../../core/retry/index.js';
 import { makeEvent, stableId } from '../../core/schema/index.js';
@@ -13,6 +15,10 @@ import { normalizeSagemaker } from './normalize.js';
 import { parseQueueMessage, skipReason, type ObjectRef } from './s3-notifications.js';
 
 export const S3_CHANNEL = 'sagemaker.s3';
+
+/** The AWS SDK clients, loaded when a poller is made (`serve` with a queue configured), not by every command. */
+const s3Sdk = lazyRequire<typeof S3>('@aws-sdk/client-s3');
+const sqsSdk = lazyRequire<typeof Sqs>('@aws-sdk/client-sqs');
 
 /**
  * ReceiveMessage failing this many times in a row (about 7–14 s with the default backoff) is an
@@ -160,8 +166,8 @@ export class CloudTrailQueuePoller implements Poller {
   readonly name = 'sagemaker.cloudtrail_sqs';
   private readonly cfg: SagemakerConfig['sqs'];
   private readonly queueUrl: string;
-  private readonly sqs: SQSClient;
-  private readonly s3: S3Client;
+  private readonly sqs: Sqs.SQSClient;
+  private readonly s3: S3.S3Client;
   private abort = new AbortController();
   private loop?: Promise<void>;
   /** The last problem with a single message (degraded for MESSAGE_FAULT_MS). */
@@ -184,6 +190,8 @@ export class CloudTrailQueuePoller implements Poller {
     const s3Endpoint = this.cfg.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
     const region = this.cfg.region ?? regionFromQueueUrl(this.queueUrl);
     // Credentials and (when not given) region come from the SDK's standard chain.
+    const { SQSClient } = sqsSdk();
+    const { S3Client } = s3Sdk();
     this.sqs = new SQSClient({ region, endpoint: sqsEndpoint, maxAttempts: 1 });
     this.s3 = new S3Client({ region: this.cfg.region, endpoint: s3Endpoint, forcePathStyle: !!s3Endpoint, followRegionRedirects: true, maxAttempts: 1 });
     this.receivePolicy = { initialMs: 1000, maxMs: 60_000, requestTimeoutMs: (this.cfg.wait_time_s + 30) * 1000, ...opts.receiveRetry };
@@ -254,6 +262,7 @@ export class CloudTrailQueuePoller implements Poller {
   }
 
   private async receive(max: number, signal: AbortSignal): Promise<Message[]> {
+    const { ReceiveMessageCommand } = sqsSdk();
     try {
       const res = await this.sqs.send(
         new ReceiveMessageCommand({
@@ -331,6 +340,7 @@ export class CloudTrailQueuePoller implements Poller {
     const visibilityMs = this.cfg.visibility_timeout_s * 1000;
     const heartbeatMs = Math.max(500, visibilityMs / 2);
     const extendUntil = Date.now() + this.cfg.max_visibility_extension_s * 1000;
+    const { ChangeMessageVisibilityCommand } = sqsSdk();
     const heartbeat = setInterval(() => {
       if (Date.now() >= extendUntil) {
         // No more extensions: the message reappears when its current visibility ends.
@@ -380,6 +390,7 @@ export class CloudTrailQueuePoller implements Poller {
   }
 
   private async deleteMessage(m: Message): Promise<void> {
+    const { DeleteMessageCommand } = sqsSdk();
     // Not tied to the shutdown signal: what is committed should be acknowledged even while stopping.
     await retryOperation(
       (s) => this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }), { abortSignal: s }),
@@ -410,6 +421,7 @@ export class CloudTrailQueuePoller implements Poller {
     let lastModified: Date | undefined;
     // Bounds the wait for the response and for each chunk of the body: S3 that stops sending must not hold this slot.
     const idle = idleWatchdog(this.cfg.object_idle_timeout_s * 1000, signal, `GetObject ${uri}`);
+    const { GetObjectCommand } = s3Sdk();
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }), { abortSignal: idle.signal });
       lastModified = res.LastModified;

@@ -1,6 +1,8 @@
-import { Duration, PubSub, type DebugMessage, type Message, type Subscription } from '@google-cloud/pubsub';
+import type * as PubSubSdk from '@google-cloud/pubsub';
+import type { DebugMessage, Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import type { ConnectorDeps, NormalizeContext, Poller } from '../../core/connector.js';
 import { normalizeAndIngest } from '../../core/ingest.js';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { retryOperation, type RetryPolicy } from '../../core/retry/index.js';
 import type { VertexConfig } from './config.js';
 import { parseMessageData } from './envelope.js';
@@ -8,6 +10,9 @@ import type { Transport } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
 
 export const PULL_CHANNEL = 'vertex.pubsub_pull';
+
+/** The Pub/Sub client library, loaded when a subscriber is made (`serve` with a subscription), not by every command. */
+const pubsubSdk = lazyRequire<typeof PubSubSdk>('@google-cloud/pubsub');
 
 /** The part of a `@google-cloud/pubsub` Message the handler uses. */
 export type PullMessage = Pick<Message, 'id' | 'data' | 'attributes' | 'ack' | 'nack'> & {
@@ -110,13 +115,18 @@ export class VertexPullPoller implements Poller {
   constructor(
     private readonly deps: ConnectorDeps<VertexConfig>,
     private readonly opts: { graceMs?: number; reopen?: Partial<typeof REOPEN_BACKOFF>; stableMs?: number; troubleUnhealthyMs?: number } = {},
-  ) {}
+  ) {
+    // Loaded now, while the bridge mounts its connectors (before it listens): a library that cannot be
+    // loaded stops the start there, as a connector that cannot start does.
+    pubsubSdk();
+  }
 
   start(): void {
     const pull = this.deps.config.pull;
     const name = pull.subscription!;
     const projectId = name.split('/')[1];
     const apiEndpoint = pull.api_endpoint ?? this.deps.env.PUBSUB_EMULATOR_HOST;
+    const { Duration, PubSub } = pubsubSdk();
     // GOOGLE_APPLICATION_CREDENTIALS is read by google-auth-library; an emulator endpoint gets insecure channel credentials.
     this.pubsub = new PubSub({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) });
     this.subscription = this.pubsub.subscription(name, {

@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { Client, Metadata, credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
+import type { ChannelCredentials, Client, ServiceError } from '@grpc/grpc-js';
 import { MltrailError } from '../../../core/errors.js';
+import { lazyRequire } from '../../../core/lazy-require.js';
 import { DeliveryError } from '../../../core/sink.js';
 import { mlmdServiceDefinition, type MlmdMethod } from './proto.js';
 import type { ListOptions, MlmdArtifact, MlmdContext, MlmdEvent, MlmdExecution } from './types.js';
 
-/** gRPC codes a retry cannot fix (bad request, missing method, refused identity). */
-const PERMANENT = new Set<number>([status.INVALID_ARGUMENT, status.UNIMPLEMENTED, status.PERMISSION_DENIED, status.UNAUTHENTICATED, status.FAILED_PRECONDITION]);
+/** grpc-js, loaded when a client is made (`serve` with an MLMD address), not by every command. */
+const grpc = lazyRequire<typeof Grpc>('@grpc/grpc-js');
+
+/**
+ * gRPC codes a retry cannot fix (bad request, missing method, refused identity): INVALID_ARGUMENT,
+ * PERMISSION_DENIED, FAILED_PRECONDITION, UNIMPLEMENTED, UNAUTHENTICATED (codes fixed by the gRPC spec).
+ */
+const PERMANENT = new Set<number>([3, 7, 9, 12, 16]);
 
 export interface MlmdClientOptions {
   tls?: boolean;
@@ -38,6 +46,7 @@ export class MlmdClient {
   private readonly timeoutMs: number;
 
   constructor(readonly address: string, opts: MlmdClientOptions = {}) {
+    const { Client, credentials } = grpc();
     let creds: ChannelCredentials = credentials.createInsecure();
     if (opts.tls) creds = credentials.createSsl(opts.caFile ? readCa(opts.caFile, opts.caFileKey) : undefined);
     this.client = new Client(address, creds, {
@@ -50,6 +59,7 @@ export class MlmdClient {
   /** One unary call; gRPC errors become DeliveryError (retryable unless the code says otherwise). */
   call<T>(method: MlmdMethod, request: unknown, signal?: AbortSignal): Promise<T> {
     const def = mlmdServiceDefinition[method]!;
+    const { Metadata, status } = grpc();
     return new Promise<T>((resolve, reject) => {
       const call = this.client.makeUnaryRequest(
         def.path,
