@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { Logging } from '@google-cloud/logging';
 import { retryOperation } from '../../core/retry/index.js';
 import { DeliveryError } from '../../core/sink.js';
 import { decodeAuditLogAny, isProtoAny, structToJson } from './audit-proto.js';
@@ -62,6 +61,8 @@ export async function* listEntriesGrpc(opts: Omit<ListOptions, 'token'>): AsyncG
   options.apiEndpoint = m[1];
   if (m[2]) options.port = Number(m[2]);
   if (!m[1]!.endsWith('.googleapis.com')) options.sslCreds = insecureCreds();
+  // Loaded here, by `--transport grpc` only: at module load it slowed every command.
+  const { Logging } = await import('@google-cloud/logging');
   const logging = new Logging(options);
   let pageToken: string | undefined;
   do {

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
-import { GoogleAuth } from 'google-auth-library';
+import type * as GoogleAuthLibrary from 'google-auth-library';
 import { parse } from '../../bridge/cli/args.js';
 import type { CliCommand, CliIo, NormalizeContext } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { Ingestor, normalizeAndIngest } from '../../core/ingest.js';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { createLogger } from '../../core/log.js';
 import { describe as describeError, retryOperation } from '../../core/retry/index.js';
 import { checkEvent } from '../../core/schema/index.js';
@@ -19,6 +20,8 @@ export const BACKFILL_CHANNEL = 'vertex.backfill';
 const DEFAULT_ENDPOINT = 'https://logging.googleapis.com';
 const READ_SCOPE = 'https://www.googleapis.com/auth/logging.read';
 const STATE_NS = 'vertex.backfill';
+/** google-auth-library, loaded by a backfill over https: the CLI imports this module for every command. */
+const googleAuth = lazyRequire<typeof GoogleAuthLibrary>('google-auth-library');
 
 export const backfillUsage = `mltrail backfill vertex --project P --since T [--until T] [--filter EXPR] [--stdout] [--transport rest|grpc]
                         [--page-size N] [--max-entries N] [--resume] [--endpoint URL] [--config F] [--data-dir D]
@@ -138,6 +141,7 @@ export async function* listEntries(opts: ListOptions): AsyncGenerator<LogEntry[]
 /** Credentials only travel over https; a plain-http endpoint is a local fake or emulator. */
 function tokenSource(endpoint: string): (() => Promise<string | undefined>) | undefined {
   if (!/^https:\/\//i.test(endpoint)) return undefined;
+  const { GoogleAuth } = googleAuth();
   const auth = new GoogleAuth({ scopes: [READ_SCOPE] });
   return async () => {
     try {

@@ -1,7 +1,12 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { OAuth2Client } from 'google-auth-library';
+import type * as GoogleAuthLibrary from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { safeEqualAny } from '../../core/http/index.js';
+import { lazyRequire } from '../../core/lazy-require.js';
+
+/** google-auth-library, loaded when a verifier checks against Google's keys (`serve`), not by every command. */
+const googleAuth = lazyRequire<typeof GoogleAuthLibrary>('google-auth-library');
 
 /** What a Pub/Sub push token must satisfy (spec §3.5). */
 export interface OidcPolicy {
@@ -183,7 +188,7 @@ function checkClaims(payload: Record<string, unknown>, policy: OidcPolicy, now =
  */
 export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; googleClient?: OAuth2Client } = {}): OidcVerifier {
   const keys = opts.jwks ? jwksSource(opts.jwks) : undefined;
-  const google = keys ? undefined : (opts.googleClient ?? new OAuth2Client());
+  const google = keys ? undefined : (opts.googleClient ?? new (googleAuth().OAuth2Client)());
   let googleFailure: { at: number; message: string } | undefined;
   return {
     async verify(token) {

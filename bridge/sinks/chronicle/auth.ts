@@ -1,6 +1,11 @@
-import { GoogleAuth, type AuthClient } from 'google-auth-library';
+import type * as GoogleAuthLibrary from 'google-auth-library';
+import type { AuthClient } from 'google-auth-library';
 import { MltrailError } from '../../../core/errors.js';
+import { lazyRequire } from '../../../core/lazy-require.js';
 import { chronicleScopes, keyFileProblem, type ChronicleConfig } from './config.js';
+
+/** google-auth-library, loaded when a sink with a key file is built: every config check imports the sinks. */
+const googleAuth = lazyRequire<typeof GoogleAuthLibrary>('google-auth-library');
 
 /** Where the sink gets its bearer token. */
 export interface TokenSource {
@@ -26,6 +31,7 @@ export function chronicleTokenSource(cfg: Pick<ChronicleConfig, 'credentials' | 
     return { kind: 'static', scopes, token: async () => token, invalidate: () => {} };
   }
   checkKeyFile(cfg.credentials);
+  const { GoogleAuth } = googleAuth();
   const auth = new GoogleAuth({ keyFile: cfg.credentials, scopes });
   let client: AuthClient | undefined;
   return {
