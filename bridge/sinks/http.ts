@@ -2,13 +2,18 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { Agent, request } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent } from 'undici';
 import { MltrailError } from '../../core/errors.js';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { parseRetryAfter } from '../../core/sink.js';
 import { caFileProblem } from '../../core/config/pem.js';
 import { redactUrl, type TlsConfig } from './common.js';
 
 const gzip = promisify(gzipCb);
+
+/** undici, loaded when a sink's client is made: every config check imports the sinks (for their schemas). */
+const undici = lazyRequire<typeof Undici>('undici');
 
 /**
  * Request-body gzip settings. Level 3 compresses SIEM JSON about twice as fast
@@ -56,6 +61,7 @@ export class SinkHttpClient {
   constructor(opts: { connections: number; tls?: TlsConfig; sink?: string }) {
     // A private CA is trusted in addition to Node's bundled roots (a bare `ca` would replace them).
     const ca = opts.tls?.ca_file ? [...rootCertificates, readCa(opts.tls.ca_file, opts.sink)] : undefined;
+    const { Agent } = undici();
     this.agent = new Agent({ connections: opts.connections, connect: ca ? { ca } : undefined });
   }
 
@@ -87,6 +93,7 @@ export class SinkHttpClient {
       payload = await gzip(payload, GZIP_OPTIONS);
       h['content-encoding'] = 'gzip';
     }
+    const { request } = undici();
     const res = await request(url, {
       method: opts.method ?? 'POST',
       headers: h,

@@ -1,9 +1,14 @@
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { retryOperation, type RetryPolicy } from '../../core/retry/index.js';
 import { DeliveryError, parseRetryAfter } from '../../core/sink.js';
 import { safeUri } from './uri.js';
+
+/** undici, loaded when a client is made (the registry auditor in `serve`), not by every command. */
+const undici = lazyRequire<typeof Undici>('undici');
 
 /**
  * A small typed client for the parts of the MLflow REST API the registry
@@ -120,6 +125,7 @@ export class MlflowClient {
   private readonly auth?: string;
 
   constructor(private readonly opts: MlflowClientOptions) {
+    undici(); // loaded here, where a library that cannot load stops the start (not at the first poll)
     // Credentials written into the URI (http://user:password@host) are used as Basic auth, as
     // MLflow's Python client (requests) does, and kept out of the base: it appears in messages.
     const u = new URL(opts.trackingUri);
@@ -148,6 +154,7 @@ export class MlflowClient {
     if (this.auth) headers.authorization = this.auth;
     if (this.opts.workspace !== undefined) headers[WORKSPACE_HEADER] = this.opts.workspace;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const { request } = undici();
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, dispatcher: this.opts.dispatcher, ...idle });
