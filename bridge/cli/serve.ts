@@ -1,7 +1,7 @@
 import type { CliIo } from '../../core/connector.js';
 import { decimalOrText } from '../../core/config/load.js';
 import { loadConfig } from '../config.js';
-import { startBridge } from '../runtime.js';
+import type { startBridge } from '../runtime.js';
 import { common, parse } from './args.js';
 import { earlyHangups, earlyStops, releaseEarlySignals } from './early-signals.js';
 
@@ -22,6 +22,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const overrides: Record<string, unknown> = { server };
   if (values['data-dir']) overrides.data_dir = values['data-dir'];
   const cfg = loadConfig({ file: values.config, env: io.env, overrides });
+  // The bridge's modules (HTTP server, metrics, every connector's routes) are loaded by `serve` only: the CLI
+  // imports this module for every command. Signals are still noted by early-signals while they load.
+  const { startBridge } = await import('../runtime.js');
   // Signals are handled from before the bridge starts: a SIGTERM while it opens the spool drains it once
   // started (the default action killed it mid-start), and a SIGHUP (logrotate's postrotate, a closed
   // terminal) is logged and ignored — it killed the bridge. Nothing is reloaded but server.tls's certificate

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Hono } from 'hono';
-import { Counter } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual } from '../../core/http/index.js';
 import { verifiedClientCert } from '../../core/http/client-cert.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import { certIdentities, clientCaPins, type ClientCaPins } from './cert-identity.js';
 import { forCluster } from './cluster.js';
@@ -22,12 +24,15 @@ function isTls(c: Context): boolean {
   return socket?.encrypted === true;
 }
 
+/** prom-client, loaded when the route is mounted with metrics (`serve`), not by every command. */
+const promClient = lazyRequire<typeof PromClient>('prom-client');
+
 function filteredCounter(deps: ConnectorDeps<KubeflowConfig>): Counter<'reason'> | undefined {
   const registry = deps.metrics?.registry;
   if (!registry) return undefined;
   const name = 'mltrail_kubeflow_audit_filtered_total';
   return (registry.getSingleMetric(name) as Counter<'reason'> | undefined) ??
-    new Counter({ name, help: 'Kubernetes audit items outside the watched Kubeflow namespaces (counted, not kept)', labelNames: ['reason'], registers: [registry] });
+    new (promClient().Counter)({ name, help: 'Kubernetes audit items outside the watched Kubeflow namespaces (counted, not kept)', labelNames: ['reason'], registers: [registry] });
 }
 
 /**
