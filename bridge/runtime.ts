@@ -120,6 +120,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   /** Consumers of sinks turned off (`enabled: false`): their backlog is kept for them (filled in below). */
   const held = new Set<string>();
   const pollers: Poller[] = [];
+  /** The pollers started (stop() stops these). */
+  const started: Poller[] = [];
   const app = createApp({
     spool,
     ingest,
@@ -238,8 +240,6 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const hostForUrl = cfg.server.host.includes(':') && !cfg.server.host.startsWith('[') ? `[${cfg.server.host}]` : cfg.server.host;
   const url = `${tls ? 'https' : 'http'}://${hostForUrl}:${port}`;
 
-  for (const p of pollers) p.start();
-
   // Pruning goes in short slices, one per event-loop turn: a whole second's worth at once held the
   // loop (and the write lock) for several milliseconds under load.
   let pruning = false;
@@ -335,7 +335,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       const idleSweep = setInterval(closeIdle, 50);
       await Promise.race([closed, sleep(Math.max(0, until - Date.now()))]);
       clearInterval(idleSweep);
-      await Promise.all(pollers.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
+      await Promise.all(started.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
       // What the rules and sinks have not done by then waits in the spool for the next start.
       // A rules commit that fails here (a full disk) must not skip the rest: the sinks still stop, the spool
       // closes and the data directory is released. The events are evaluated again from the cursor at the next start.
@@ -348,6 +348,18 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       log.info('mltrail bridge stopped');
       log.flush?.();
     })());
+
+  // Pollers start last: one that throws (a client its settings cannot make) stops what already runs — the server
+  // listening, the rules and sinks — and the start fails, instead of a process that reports the error and stays up.
+  try {
+    for (const p of pollers) {
+      p.start();
+      started.push(p);
+    }
+  } catch (err) {
+    await stop();
+    throw err instanceof MltrailError ? err : new MltrailError('STARTUP', `a poller could not start: ${(err as Error).message}`);
+  }
 
   const reloadTls = tls
     ? () => {
