@@ -47,6 +47,11 @@ import { silentLogger } from '../../../core/log.js';
 import { createMetrics } from '../../../core/metrics.js';
 import { Spool, type SpoolOptions } from '../../../core/spool/index.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
+import { expect } from 'vitest';
+import { withMlflowRegistryUrls } from '../../../connectors/kubeflow/config.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
+import { type MlflowConfig, mlflowRegistryUrls } from '../../../connectors/mlflow/config.js';
 
 export interface Harness {
   deps: ConnectorDeps<KubeflowConfig>;
@@ -96,6 +101,23 @@ export async function listen(app: Hono, opts: Record<string, unknown> = {}): Pro
     server,
     close: () => new Promise<void>((r) => { (server as { closeAllConnections?: () => void }).closeAllConnections?.(); server.close(() => r()); }),
   };
+}
+
+/**
+ * The audit route mounted with `kubeflow` settings on 127.0.0.1:0, the MLflow servers' URLs given to it as the
+ * bridge gives them (`mlflow`); `send(token, …items)` posts one EventList and expects 200. `close` ends both.
+ */
+export async function startAuditRoute(kubeflow: Record<string, unknown>, opts: { ingestToken: string; mlflow?: MlflowConfig }) {
+  const h = harness(kubeflow, { ingestToken: opts.ingestToken });
+  if (opts.mlflow) withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(opts.mlflow));
+  const app = new Hono();
+  kubeflowConnector.routes!(app, h.deps);
+  const srv = await listen(app);
+  const send = async (token: string, ...items: Record<string, unknown>[]) => {
+    const res = await fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+  };
+  return { h, send, close: async () => (await srv.close(), h.close()) };
 }
 
 export { Hono };

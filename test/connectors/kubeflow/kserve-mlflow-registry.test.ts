@@ -1,15 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
 import { replayEvents } from '../../../bridge/replay.js';
-import { KubeflowConfig, withMlflowRegistryUrls } from '../../../connectors/kubeflow/config.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
-import { MlflowConfig, mlflowRegistryUrls } from '../../../connectors/mlflow/config.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { harness, Hono, listen } from './helpers.js';
+import { startAuditRoute } from './helpers.js';
 
 /**
  * Which MLflow registry a KServe predictor loads `models:/…` from, as its serving container's env says:
@@ -78,18 +76,9 @@ afterEach(async () => {
 
 /** The audit route with `kubeflow` settings and the MLflow servers' URLs, as the bridge assembles them. */
 async function start(kubeflow: Record<string, unknown>, mlflow = MLFLOW) {
-  const h = harness({ namespaces: ['prod'], ...kubeflow }, { ingestToken: TOKEN });
-  withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(mlflow));
-  const app = new Hono();
-  kubeflowConnector.routes!(app, h.deps);
-  // Port 0: the kernel picks a free port.
-  const srv = await listen(app);
-  cleanup.push(() => h.close(), () => srv.close());
-  const send = async (token: string, ...items: Obj[]) => {
-    const res = await fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-    expect(res.status).toBe(200);
-  };
-  return { h, send };
+  const route = await startAuditRoute({ namespaces: ['prod'], ...kubeflow }, { ingestToken: TOKEN, mlflow });
+  cleanup.push(route.close);
+  return route;
 }
 
 describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () => {

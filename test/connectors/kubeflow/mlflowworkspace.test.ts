@@ -3,15 +3,13 @@ import { loadConfig } from '../../../bridge/config.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { normalizeAuditEvent } from '../../../connectors/kubeflow/audit.js';
 import type { AuditEvent } from '../../../connectors/kubeflow/audit/envelope.js';
-import { KubeflowConfig, withMlflowRegistryUrls } from '../../../connectors/kubeflow/config.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
-import { MlflowConfig, mlflowRegistryUrls } from '../../../connectors/mlflow/config.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { ctx, harness, Hono, listen } from './helpers.js';
+import { ctx, startAuditRoute } from './helpers.js';
 
 /**
  * One MLflow server (`team`) with workspaces: team-a, team-b and its default workspace each register `fraud/3`, and
@@ -70,19 +68,11 @@ afterEach(async () => {
 });
 
 async function start(kubeflow: Record<string, unknown>) {
-  const h = harness({ namespaces: ['prod'], ...kubeflow }, { ingestToken: DEFAULT_TOKEN });
   // The team server's URL, as the bridge gives the connector (a predictor's MLFLOW_TRACKING_URI names it).
-  withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['a-webhook-secret-of-team-0123456789'], tracking_uris: ['http://mlflow.team:5000'] }] })));
-  const app = new Hono();
-  kubeflowConnector.routes!(app, h.deps);
-  // Port 0: the kernel picks a free port.
-  const srv = await listen(app);
-  cleanup.push(() => h.close(), () => srv.close());
-  const send = async (token: string, ...items: Obj[]) => {
-    const res = await fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-    expect(res.status).toBe(200);
-  };
-  return { h, send };
+  const mlflow = MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['a-webhook-secret-of-team-0123456789'], tracking_uris: ['http://mlflow.team:5000'] }] });
+  const route = await startAuditRoute({ namespaces: ['prod'], ...kubeflow }, { ingestToken: DEFAULT_TOKEN, mlflow });
+  cleanup.push(route.close);
+  return route;
 }
 
 describe('KServe models:/ URIs of an MLflow workspace', () => {
