@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../../bridge/config.js';
 import { KubeflowConfig, kubeflowFromEnv } from '../../../connectors/kubeflow/config.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
 import { ROOT } from '../../helpers/fixtures.js';
+import { makeTestPki } from '../../bridge/sinks/helpers.js';
 
 const read = (f: string) => readFileSync(join(ROOT, 'docker/kubeflow', f), 'utf8');
 
@@ -68,5 +70,44 @@ describe('docker/kubeflow example', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(dep.spec.template.spec.containers[0].env.find((e: any) => e.name === 'MLTRAIL_INGEST_TOKEN').valueFrom.secretKeyRef).toBeTruthy();
+  });
+
+  it('bridge-tls.yaml (no sidecar): its ConfigMap and the Deployment env make a valid config serving TLS on the probed, exposed port', () => {
+    const docs = parseAllDocuments(read('bridge-tls.yaml')).map((d) => d.toJS());
+    const dep = docs.find((d) => d.kind === 'Deployment');
+    const pod = dep.spec.template.spec;
+    expect(pod.containers).toHaveLength(1);
+    const bridge = pod.containers[0];
+    const env = Object.fromEntries(bridge.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+    // The config file the env names is the ConfigMap's key, where the volume is mounted.
+    const cm = docs.find((d) => d.kind === 'ConfigMap');
+    const mountOf = (volume: string) => bridge.volumeMounts.find((m: any) => m.name === volume).mountPath as string;
+    const cmVolume = pod.volumes.find((v: any) => v.configMap?.name === cm.metadata.name).name;
+    const [key] = Object.keys(cm.data);
+    expect(env.MLTRAIL_CONFIG).toBe(`${mountOf(cmVolume)}/${key}`);
+    // The TLS files are the Secret mltrail-tls's keys, where it is mounted: stand in for them with a test PKI.
+    const tlsDir = mountOf(pod.volumes.find((v: any) => v.secret?.secretName === 'mltrail-tls').name);
+    const pki = makeTestPki();
+    writeFileSync(join(pki.dir, 'tls.key'), pki.key);
+    writeFileSync(join(pki.dir, 'tls.crt'), pki.cert);
+    writeFileSync(join(pki.dir, 'ca.crt'), readFileSync(pki.caFile));
+    writeFileSync(join(pki.dir, 'token'), 'projected-sa-token');
+    const file = join(pki.dir, 'mltrail.yaml');
+    writeFileSync(file, (cm.data[key] as string).replaceAll(`${tlsDir}/`, `${pki.dir}/`));
+    try {
+      const cfg = loadConfig({ file, env: { ...env, MLTRAIL_CONFIG: file, MLTRAIL_DATA_DIR: pki.dir, MLTRAIL_KFP_TOKEN_FILE: join(pki.dir, 'token'), MLTRAIL_INGEST_TOKEN: 'docker-example-token' } });
+      expect(cfg.server).toMatchObject({ host: '0.0.0.0', ingest_token: 'docker-example-token', tls: { cert_file: join(pki.dir, 'tls.crt'), key_file: join(pki.dir, 'tls.key') } });
+      expect(cfg.connectors.kubeflow).toMatchObject({ audit: { client_cert_subjects: ['kube-apiserver-audit'], client_ca_file: join(pki.dir, 'ca.crt') }, mlmd: { address: 'metadata-grpc-service.kubeflow:8080' } });
+      // The kubeconfig's server URL port reaches the bridge: Service → container port → the port it listens on; the probe speaks HTTPS there.
+      const port = bridge.ports.find((p: any) => p.name === 'audit-tls').containerPort;
+      expect(cfg.server.port).toBe(port);
+      const svc = docs.find((d) => d.kind === 'Service');
+      const kc = parse(read('webhook-kubeconfig.yaml'));
+      expect(svc.spec.ports[0]).toMatchObject({ port: Number(new URL(kc.clusters[0].cluster.server).port), targetPort: 'audit-tls' });
+      expect(svc.spec.clusterIP).toBe(new URL(kc.clusters[0].cluster.server).hostname);
+      expect(bridge.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'audit-tls', scheme: 'HTTPS' });
+    } finally {
+      rmSync(pki.dir, { recursive: true, force: true });
+    }
   });
 });
