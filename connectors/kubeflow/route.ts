@@ -5,7 +5,7 @@ import type { Counter } from 'prom-client';
 import type { ConnectorDeps, NormalizeOutput } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual } from '../../core/http/index.js';
-import { verifiedClientCert } from '../../core/http/client-cert.js';
+import { unverifiedClientCert, verifiedClientCert } from '../../core/http/client-cert.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
@@ -92,16 +92,22 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>, pins: Cli
   else if (conflicting) reason = 'client certificate and bearer token name different clusters';
   else if (certNames) reason = 'client certificate subject not allowed';
   else reason = given ? 'invalid bearer token' : 'missing bearer token';
+  // A certificate came but no trusted client CA issued it: said, so that neither the operator (whose apiserver
+  // sees the 401) nor the SOC (the auth failure event) reads it as a client that sent none.
+  const untrusted = anySubjects && !cert && !given ? unverifiedClientCert(c) : undefined;
+  // Its CN goes to claimed_principal, not into the reason: the reason's head keys the auth-failure collapse.
+  const untrustedReason = untrusted && `client certificate not verified (${untrusted.error}): no client CA of server.tls.client_ca_files or client_ca_file issued it, and no bearer token came`;
+  if (untrustedReason) reason = untrustedReason;
   deps.ingest.authFailure({
     platform: 'kubeflow',
     channel: AUDIT_CHANNEL,
     reason,
     ip: clientIp(c),
     user_agent: c.req.header('user-agent'),
-    claimed: certNames?.[0],
+    claimed: certNames?.[0] ?? untrusted?.names[0],
   });
   c.header('WWW-Authenticate', 'Bearer realm="mltrail"');
-  throw new MltrailError('UNAUTHORIZED', ambiguous || conflicting || wrongCa ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
+  throw new MltrailError('UNAUTHORIZED', ambiguous || conflicting || wrongCa || untrustedReason ? reason : given ? 'invalid bearer token' : 'missing Authorization: Bearer token (MLTRAIL_INGEST_TOKEN) or client certificate');
 }
 
 /**

@@ -80,6 +80,20 @@ export function verifiedClientCert(c: Context): VerifiedClientCert | undefined {
   return { names, chain: peerChain(cert) };
 }
 
+/**
+ * A client certificate that was presented but that the TLS layer did not verify (issued by no trusted client CA,
+ * expired…): its subject CN(s) and why (Node's `authorizationError`, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`). It
+ * names no one; it only lets a refusal say that a certificate came and was not trusted, not that none came.
+ */
+export function unverifiedClientCert(c: Context): { names: string[]; error: string } | undefined {
+  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as TLSSocket | undefined;
+  if (!socket || !(socket as { encrypted?: boolean }).encrypted || socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.raw) return undefined;
+  const cn = cert.subject?.CN;
+  return { names: cn ? (Array.isArray(cn) ? cn : [cn]) : [], error: String(socket.authorizationError ?? 'not verified') };
+}
+
 /** The peer certificate and the issuers Node attached to it, leaf first, up to a self-issued root. */
 function peerChain(cert: DetailedPeerCertificate): X509Certificate[] {
   const chain: X509Certificate[] = [];

@@ -102,6 +102,17 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('ok-cert'), client: apiserver })).status).toBe(200);
     const forged = await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('forged'), client: rogue });
     expect(forged.status).toBe(401);
+    // Said as a certificate that came and was not trusted, not as a client that sent none: the operator sees which CA
+    // to list, the SOC which subject was claimed.
+    expect(JSON.parse(forged.body).error.message).toMatch(/^client certificate not verified \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): no client CA of server\.tls\.client_ca_files or client_ca_file issued it/);
+    const failure = await waitFor(() =>
+      b.spool
+        .read('test-auth', 1000)
+        .map((r) => JSON.parse(r.body) as { action?: string; error?: { message?: string }; details?: { claimed_principal?: string } })
+        .find((e) => e.action === 'ingest.auth_failure'),
+    );
+    expect(failure?.error?.message).toMatch(/^client certificate not verified/);
+    expect(failure?.details?.claimed_principal).toBe('kube-apiserver-audit');
     const noCert = await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('by-token'), headers: { authorization: `Bearer ${TOKEN}` } });
     expect(noCert.status).toBe(200);
     const noCertEvents = await send(`${b.url}/v1/events`, { method: 'POST', body: JSON.stringify(sampleEvent()), headers: { authorization: `Bearer ${TOKEN}` } });
