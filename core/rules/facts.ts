@@ -338,11 +338,19 @@ export function summaryWithServer(summary: string, e: { id: string; name?: strin
   if (!server || summary.includes(`${server}:`)) return summary;
   const platform = own ? e.platform : judged!.platform;
   if (platform === 'kubeflow') return `${summary} (on Kubernetes cluster ${server})`;
-  // A workspace's scope (workspaceScope): `team/a`, `/a` on the default server.
-  const slash = server.indexOf('/');
-  if (slash < 0) return `${summary} (on MLflow server ${server})`;
-  const workspace = server.slice(slash + 1);
-  return slash === 0 ? `${summary} (in MLflow workspace ${workspace})` : `${summary} (in MLflow workspace ${workspace} on server ${server.slice(0, slash)})`;
+  const registry = mlflowRegistryName(server);
+  return `${summary} (${server.includes('/') ? 'in' : 'on'} ${registry})`;
+}
+
+/**
+ * An MLflow registry scope as a reader names it: `MLflow server team`; a workspace's scope (workspaceScope)
+ * `MLflow workspace a on server team`, `MLflow workspace a` on the default server.
+ */
+export function mlflowRegistryName(scope: string): string {
+  const slash = scope.indexOf('/');
+  if (slash < 0) return `MLflow server ${scope}`;
+  const workspace = scope.slice(slash + 1);
+  return slash === 0 ? `MLflow workspace ${workspace}` : `MLflow workspace ${workspace} on server ${scope.slice(0, slash)}`;
 }
 
 /**

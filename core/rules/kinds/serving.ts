@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, callerText, isAutoDeployment, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, callerText, isAutoDeployment, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -200,6 +200,10 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   // A `models:/…` URI whose registry cannot be vouched for (mlflowDoubtOf): said whatever the verdict.
   const doubt = ref?.mlflowDoubt;
   const doubtDetails = doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt ? { mlflow_env_unverifiable: doubt.env } : {};
+  // Named in summaries as deployed: the alias a `models:/fraud@champion` names, and the MLflow registry it was judged
+  // in (a configured server or workspace; an unwatched one is said on its own), so the SOC knows where to look.
+  const registry = ref?.mlflowServer && doubt?.reason !== 'unwatched_registry' ? mlflowRegistryName(ref.mlflowServer) : undefined;
+  const deployedText = `${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what}${registry ? ` (${registry})` : ''}`;
   if (!approved.length) {
     const shadow = shadowOnly(ev, models);
     const auto = !isDeployment(ev) && isAutoDeployment(ev);
@@ -209,7 +213,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     // The registry versions behind what was deployed (a SageMaker model resource `fraud-v2` is package fraud v2),
     // named as the model_version alerts name them, so the alerts of one version group together.
     const versions = [...new Set(candidates.map((v) => versionEntity(v).id))];
-    const shown = !ref?.name && candidates.length ? `${what} (${[...new Set(candidates.map((v) => `${v.name} v${v.version}`))].join(', ')})` : what;
+    const shown = !ref?.name && candidates.length ? `${what} (${[...new Set(candidates.map((v) => `${v.name} v${v.version}`))].join(', ')})` : deployedText;
     // The title says which finding it is: a rejected version, or one approved only elsewhere, was not "never approved".
     // An unwatched registry's reference is resolved in a scope no registry has (facts.ts): not shown as a server.
     const unwatched = doubt?.reason === 'unwatched_registry';
@@ -234,7 +238,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     const v = named ?? approved[0]!;
     ctx.detect({
       entity, key: `${what}|registry_unverifiable`, evidence: [ev.id], title: 'Deployment whose MLflow registry or workspace cannot be verified', time: ev.time,
-      summary: `${deployer ?? UNIDENTIFIED} deployed ${what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry or workspace it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name (a cluster that sets them so by design: trust_mlflow_env_refs)`,
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry or workspace it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name${registry ? `, ${registry}` : ''} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
       details: { deployed: ref, known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, deployer, ...scope },
     });
     return;

@@ -125,7 +125,7 @@ describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () 
       ['prod/evil-registry', 'unwatched_registry', 'databricks'],
     ]);
     const evil = alerts.find((a) => a.entity.id === 'prod/evil')!;
-    expect(evil.summary).toMatch(/loads from https:\/\/mlflow\.attacker\.example:5000\/, which no configured MLflow server has/);
+    expect(evil.summary).toMatch(/^alice@example\.com deployed fraud@champion to prod\/evil \(kubeflow\); it loads from https:\/\/mlflow\.attacker\.example:5000\/, which no configured MLflow server has/);
     expect(evil.details?.deployed).toMatchObject({ name: 'fraud', alias: 'champion' });
     expect((evil.details?.deployed as Record<string, unknown>).mlflowServer).toBeUndefined();
   });
@@ -154,6 +154,9 @@ describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () 
     expect(kube.map((e) => [e.ml?.deployment?.mlflow_server, e.ml?.deployment?.mlflow_workspace])).toEqual([['prod', undefined]]);
     // team's team-a approved fraud/3; prod's own registry did not.
     expect(unapproved([...fraud3('team', true, 'team-a'), ...fraud3('prod', false), ...kube])).toEqual([['prod/fraud', 'never_approved']]);
+    // The summary names the registry judged, so the SOC knows which server's fraud v3 was never approved.
+    const alert = replayEvents([...fraud3('team', true, 'team-a'), ...fraud3('prod', false), ...kube], { rules: RulesConfig.parse({}) }).alerts.find((a) => a.rule_id === 'registry.unapproved_deployment')!;
+    expect(alert.summary).toBe('alice@example.com deployed fraud v3 (MLflow server prod) to prod/fraud (kubeflow); it was never approved');
   });
 });
 
@@ -196,7 +199,7 @@ describe('MLflow env the audit log does not show', () => {
       // An artifact no version registered: the usual alert, nothing said of MLflow env.
       ['prod/plain', 'never_approved', undefined],
     ]);
-    expect(alerts[0]!.summary).toMatch(/MLFLOW_WORKSPACE comes from a source the audit log does not show.*fraud v3 is approved in the one the cluster's settings name \(a cluster that sets them so by design: trust_mlflow_env_refs\)/);
+    expect(alerts[0]!.summary).toMatch(/MLFLOW_WORKSPACE comes from a source the audit log does not show.*fraud v3 is approved in the one the cluster's settings name, MLflow workspace team-a on server team \(a cluster that sets them so by design: trust_mlflow_env_refs\)/);
     // Not approved anyway: the usual alert, which says the env could not be read either.
     expect(unapproved([...fraud3('team', false, 'team-a'), kube[0]!])).toEqual([['prod/ref', 'never_approved']]);
   });
