@@ -11,7 +11,9 @@ Start the bridge: webhook/push targets, spool, rules and sinks.
   --config, -c   YAML config (also MLTRAIL_CONFIG)
   --port, -p     listen port (also PORT; default 8787)
   --host         listen address (also MLTRAIL_HOST; default 127.0.0.1)
-  --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)`;
+  --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)
+HTTPS: server.tls in the config file (no flag or variable sets it); SIGHUP
+re-reads its cert_file and key_file. SIGTERM or SIGINT drains and stops.`;
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...common, port: { type: 'string', short: 'p' }, host: { type: 'string' } });

@@ -181,6 +181,10 @@ describe('mltrail check-config / quarantine (in process)', () => {
         for (const l of lines) expect(l).toContain('[--config FILE]');
       }
     }
-    expect((await runCli(['serve', '--help'])).out).toMatch(/--port, -p/);
+    const serveHelp = (await runCli(['serve', '--help'])).out;
+    expect(serveHelp).toMatch(/--port, -p/);
+    // HTTPS is configured in the file only: the help says where, and what SIGHUP re-reads.
+    expect(serveHelp).toMatch(/HTTPS: server\.tls in the config file/);
+    expect(serveHelp).toMatch(/SIGHUP\s+re-reads its cert_file and key_file/);
   });
 });
