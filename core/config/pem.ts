@@ -100,6 +100,11 @@ export function readKeyPair(certFile: string, keyFile: string): { cert: string; 
   }
   const leaf = certs.certs[0]!;
   if (!leaf.checkPrivateKey(key)) {
+    // A chain written CA first (a bundle concatenated the other way round): the key is right, the order is not.
+    const later = certs.certs.findIndex((c, i) => i > 0 && c.checkPrivateKey(key));
+    if (later > 0) {
+      return { in: 'cert', problem: `${certFile}: the key in ${keyFile} is for certificate ${later + 1} (${certs.certs[later]!.subject.replaceAll('\n', ', ')}), not the first (${leaf.subject.replaceAll('\n', ', ')}): put the server's certificate first, then its intermediates` };
+    }
     return { in: 'key', problem: `${keyFile} does not match the certificate in ${certFile} (${leaf.subject.replaceAll('\n', ', ')}): give the key that certificate was made for` };
   }
   return { cert: certText.text, key: read.text, leaf };

@@ -174,6 +174,8 @@ describe('server.tls: check-config names what is wrong with the files', () => {
     const notPem = join(tmpDir(), 'notes.txt');
     writeFileSync(notPem, 'hello\n');
     ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-aes-128-cbc', '-pass', 'pass:secret', '-out', 'enc.key');
+    // A bundle written CA first: the key is the server certificate's, the order is wrong.
+    writeFileSync(at('ca-first.pem'), readFileSync(pki.caFile, 'utf8') + pki.cert);
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ ...TLS, cert_file: '/nonexist/tls.crt' }, /server\.tls\.cert_file: cannot read \/nonexist\/tls\.crt: ENOENT/],
       [{ ...TLS, key_file: '/nonexist/tls.key' }, /server\.tls\.key_file: cannot read \/nonexist\/tls\.key: ENOENT/],
@@ -183,6 +185,7 @@ describe('server.tls: check-config names what is wrong with the files', () => {
       [{ ...TLS, key_file: pki.key }, /server\.tls\.key_file: is PEM text, not a file name/],
       [{ ...TLS, key_file: at('kube-ca.key') }, /server\.tls\.key_file: .*kube-ca\.key does not match the certificate in .*srv\.pem \(CN=127\.0\.0\.1\)/],
       [{ ...TLS, key_file: at('enc.key') }, /server\.tls\.key_file: .*enc\.key is encrypted/],
+      [{ ...TLS, cert_file: at('ca-first.pem') }, /server\.tls\.cert_file: .*ca-first\.pem: the key in .*srv\.pem\.key is for certificate 2 \(CN=127\.0\.0\.1\), not the first \(CN=mltrail-test-ca\): put the server's certificate first/],
       [{ ...TLS, client_ca_files: [at('apiserver.crt')] }, /server\.tls\.client_ca_files\.0: .*apiserver\.crt: certificate 1 \(CN=kube-apiserver-audit\) is not a CA certificate/],
       [{ ...TLS, client_ca_files: ['/nonexist/ca.pem'] }, /server\.tls\.client_ca_files\.0: cannot read \/nonexist\/ca\.pem: ENOENT/],
       [{ key_file: TLS.key_file }, /server\.tls\.cert_file: /],
