@@ -128,6 +128,8 @@ describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () 
     expect(evil.summary).toMatch(/^alice@example\.com deployed fraud@champion to prod\/evil \(kubeflow\); it loads from https:\/\/mlflow\.attacker\.example:5000\/, which no configured MLflow server has/);
     expect(evil.details?.deployed).toMatchObject({ name: 'fraud', alias: 'champion' });
     expect((evil.details?.deployed as Record<string, unknown>).mlflowServer).toBeUndefined();
+    // The doubt is in details.reason / mlflow_registry_uri, not repeated as the rules' internal record under deployed.
+    expect(JSON.parse(JSON.stringify(evil.details?.deployed))).toEqual({ platform: 'kubeflow', name: 'fraud', alias: 'champion' });
   });
 
   it('until some server lists tracking_uris, a URI no server has is said and judged by the cluster settings (the auditor URL may not be the in-cluster one)', async () => {
@@ -199,6 +201,7 @@ describe('MLflow env the audit log does not show', () => {
       // An artifact no version registered: the usual alert, nothing said of MLflow env.
       ['prod/plain', 'never_approved', undefined],
     ]);
+    expect(JSON.parse(JSON.stringify(alerts[0]!.details?.deployed))).not.toHaveProperty('mlflowDoubt');
     expect(alerts[0]!.summary).toMatch(/MLFLOW_WORKSPACE comes from a source the audit log does not show.*fraud v3 is approved in the one the cluster's settings name, MLflow workspace team-a on server team \(a cluster that sets them so by design: trust_mlflow_env_refs\)/);
     // Not approved anyway: the usual alert, which says the env could not be read either.
     expect(unapproved([...fraud3('team', false, 'team-a'), kube[0]!])).toEqual([['prod/ref', 'never_approved']]);
