@@ -80,10 +80,9 @@ const SERVING_CONTAINER = 'kserve-container';
  * collocated `transformer-container`) never load the model, so their env is not read. A JSON patch target keeps
  * list indices as keys (nestAt): only index `0` can be the unnamed first one.
  */
-function servingContainersOf(predictor: Record<string, unknown>): Record<string, unknown>[] {
+function servingContainersOf(predictor: Record<string, unknown>, hasEnv: (c: Record<string, unknown>) => boolean = envListed): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  const listed = (v: unknown) => Array.isArray(v) || isObject(v);
-  for (const [k, v] of Object.entries(predictor)) if (k !== 'containers' && isObject(v) && (listed(v.env) || listed(v.envFrom))) out.push(v);
+  for (const [k, v] of Object.entries(predictor)) if (k !== 'containers' && isObject(v) && hasEnv(v)) out.push(v);
   const list = predictor.containers;
   const entries = (Array.isArray(list) ? list.map((c, i) => [String(i), c] as const) : isObject(list) ? Object.entries(list) : []).filter((e): e is readonly [string, Record<string, unknown>] => isObject(e[1]));
   const serving = entries.find(([, c]) => c.name === SERVING_CONTAINER) ?? entries.find(([k, c]) => k === '0' && (entries.length === 1 || !c.name));
@@ -91,6 +90,25 @@ function servingContainersOf(predictor: Record<string, unknown>): Record<string,
   const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
   if (isObject(custom)) out.push(custom);
   return out;
+}
+
+const listed = (v: unknown) => Array.isArray(v) || isObject(v);
+/** A container (or model spec) that lists env: a `model` or framework spec is told from other predictor fields so. */
+const envListed = (c: Record<string, unknown>) => listed(c.env) || listed(c.envFrom);
+/** A container a merge patch writes the env of (`null` removes it). */
+const envWritten = (c: Record<string, unknown>) => Object.hasOwn(c, 'env') || Object.hasOwn(c, 'envFrom');
+
+/**
+ * Whether a write sets or removes the env of a predictor's serving container (servingContainersOf): what decides the
+ * MLflow registry and workspace its `models:/…` URI loads from, so such a write redeploys that URI from wherever the
+ * env now says, though it names no storageUri. `jsonPatchPaths`: the paths a JSON patch's ops write (with `doc`,
+ * what they set, nested); else `doc` is the merge patch.
+ */
+function writesServingEnv(doc: unknown, jsonPatchPaths?: string[]): boolean {
+  if (jsonPatchPaths?.some((p) => /^\/spec\/(?:default\/)?predictor\/.*\/(?:env|envFrom)(?:\/|$)/.test(p))) return true;
+  const spec = (doc as { spec?: unknown } | undefined)?.spec;
+  if (!isObject(spec)) return false;
+  return [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor].some((p) => isObject(p) && servingContainersOf(p, envWritten).some(envWritten));
 }
 
 /** A `$(VAR)` reference the kubelet expands from the container's other env (`$$(` is an escaped literal). */
@@ -349,7 +367,8 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * container's env says of its registry (mlflowEnvOf, the stored object's when logged, as it is the whole spec
  * after the write): `mlflow_workspace` (`MLFLOW_WORKSPACE`), `mlflow_registry_uri` (MLFLOW_REGISTRY_URI, else
  * MLFLOW_TRACKING_URI, shown without credentials), and in `facts.mlflowEnvHidden` the names of those the object
- * sets from a source it does not show.
+ * sets from a source it does not show. A patch that only changes the serving container's env (writesServingEnv)
+ * deploys the stored `models:/…` URI anew, from the registry the env now names (known when the response is logged).
  */
 export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowEnvHidden?: string[] } = {}): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
@@ -360,11 +379,14 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   const req = ev.requestObject;
   let copiedFrom: string | undefined;
   let mlflowEnv: MlflowEnv | undefined;
+  let envWrite = false;
   if (Array.isArray(req)) {
     const doc: Record<string, unknown> = {};
     const envFields: string[] = [];
+    const paths: string[] = [];
     for (const op of req) {
       if (!isObject(op) || typeof op.path !== 'string' || (op.path && !op.path.startsWith('/'))) continue;
+      paths.push(op.path);
       const keys = pointerKeys(op.path);
       if (op.op === 'remove') {
         applyOp(doc, keys, 'remove');
@@ -397,12 +419,19 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
       if (stored.length) (uris = stored), (copiedFrom = undefined);
     }
     mlflowEnv = mlflowEnvOf(doc);
+    envWrite = writesServingEnv(doc, paths);
   } else {
+    envWrite = ev.verb === 'patch' && writesServingEnv(req);
     mlflowEnv = mlflowEnvOf(req);
     uris = storageUrisOf(req);
     if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
     images = kserveImagesOf(req);
     if (!images.length && ev.verb !== 'patch') images = kserveImagesOf(ev.responseObject);
+  }
+  // Only the env changed: the stored `models:/…` URI now loads from the registry it names (from the response, when logged).
+  if (envWrite && !uris.length && !copiedFrom) {
+    const stored = storageUrisOf(ev.responseObject);
+    if (deploysRegistryUri({ model_uris: stored })) uris = stored;
   }
   if (!uris.length && !copiedFrom && !images.length) return undefined;
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.

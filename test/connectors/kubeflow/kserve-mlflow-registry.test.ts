@@ -263,3 +263,31 @@ describe('config', () => {
     expect(KubeflowConfig.safeParse({ clusters: [{ id: 'b', token: 't', trust_mlflow_env_refs: 1 }] }).success).toBe(false);
   });
 });
+
+describe('a write that changes only the env', () => {
+  /** `inferenceService` as a patch of `fraud`: `requestObject` the patch, `responseObject` the stored object after it. */
+  const patched = (at: string, request: unknown, stored: Obj): Obj => {
+    const ev = inferenceService('fraud', at, stored);
+    return { ...ev, verb: 'patch', requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices/fraud', responseStatus: { metadata: {}, code: 200 }, requestObject: request, responseObject: { ...ev.requestObject } };
+  };
+
+  it("a merge or JSON patch pointing MLFLOW_TRACKING_URI elsewhere redeploys the stored models:/ URI from that registry", async () => {
+    const { h, send } = await start({ mlflow_server: 'team' });
+    const evil = modelSpec('models:/fraud@champion', [tracking('https://mlflow.attacker.example:5000')]);
+    await send(TOKEN,
+      inferenceService('fraud', '2026-11-20T10:00:00Z', modelSpec('models:/fraud@champion', [tracking('http://mlflow.team.svc:5000')])),
+      patched('2026-11-20T11:00:00Z', { spec: { predictor: { model: { env: [tracking('https://mlflow.attacker.example:5000')] } } } }, evil),
+      patched('2026-11-20T12:00:00Z', [{ op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'https://mlflow.attacker.example:5000' }], evil),
+      // A merge patch of labels changes no env: nothing deployed.
+      patched('2026-11-20T13:00:00Z', { metadata: { labels: { team: 'fraud' } } }, evil),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.ml?.deployment?.model_uri, e.ml?.deployment?.mlflow_registry_uri, e.details?.mlflow_registry_unwatched])).toEqual([
+      ['models:/fraud@champion', 'http://mlflow.team.svc:5000', undefined],
+      ['models:/fraud@champion', 'https://mlflow.attacker.example:5000', true],
+      ['models:/fraud@champion', 'https://mlflow.attacker.example:5000', true],
+      [undefined, undefined, undefined],
+    ]);
+    expect(unapproved([...fraud3('team', true), ...kube])).toEqual([['prod/fraud', 'unwatched_registry']]);
+  });
+});
