@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
+import { constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import { connectorPlugins } from '../connectors/index.js';
 import { readKeyPair } from '../core/config/pem.js';
@@ -51,7 +52,10 @@ export function serverTls(cfg: Config): ServerTls {
   const caFiles = clientCaFiles(cfg);
   const ca = caFiles.map((f) => readFileSync(f, 'utf8'));
   const { cert, key } = readCertAndKey(tls);
-  const context = { minVersion: tls.min_version, ...(ca.length ? { ca } : {}) };
+  // No TLS 1.2 renegotiation: a client may present another certificate in one, which OpenSSL does not make Node
+  // verify again (`socket.authorized` stays true from the first handshake), so a client holding any trusted
+  // certificate could then present a self-made one naming any subject. Kept in the context SIGHUP re-reads.
+  const context = { minVersion: tls.min_version, secureOptions: constants.SSL_OP_NO_RENEGOTIATION, ...(ca.length ? { ca } : {}) };
   return {
     clientCaFiles: caFiles,
     serverOptions: { ...context, cert, key, ...(ca.length ? { requestCert: true, rejectUnauthorized: false } : {}) },

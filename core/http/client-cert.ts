@@ -68,7 +68,9 @@ export function subjectAltNameEntries(san: string): Array<{ kind: string; value:
  */
 export function verifiedClientCert(c: Context): VerifiedClientCert | undefined {
   const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket as TLSSocket | undefined;
-  if (!socket || !(socket as { encrypted?: boolean }).encrypted || !socket.authorized) return undefined;
+  // `authorizationError` too: after a renegotiation presenting another certificate `authorized` stays true while the
+  // new one failed verification (the server refuses renegotiation, bridge/tls.ts; this holds for any server).
+  if (!socket || !(socket as { encrypted?: boolean }).encrypted || !socket.authorized || socket.authorizationError) return undefined;
   const cert = socket.getPeerCertificate(true);
   if (!cert || !cert.subject || !cert.raw) return undefined;
   const names: string[] = [];

@@ -121,6 +121,22 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect(auditIds(b).sort()).toEqual(['by-token', 'ok-cert']);
   });
 
+  it('a client cannot renegotiate (TLS 1.2), where it could present a certificate of its own making that the server would not verify again', async () => {
+    const b = await start({ server: { tls: { ...TLS, client_ca_files: [at('kube-ca.pem')] } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    const renegotiated = await new Promise<string>((resolve) => {
+      let connected = false;
+      const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile), maxVersion: 'TLSv1.2', ...apiserver }, () => {
+        connected = s.authorized;
+        s.renegotiate({}, (err) => (resolve(err ? 'refused' : 'renegotiated'), s.destroy()));
+      });
+      // The server's refusal ends the connection (an error on the client's side).
+      s.on('error', (err) => (resolve(connected ? 'refused' : `not connected: ${err.message}`), s.destroy()));
+    });
+    expect(renegotiated).toBe('refused');
+    // The connection the certificate came with still works for a new one.
+    expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('after'), client: apiserver })).status).toBe(200);
+  });
+
   it('with no client CA, no certificate is asked for: a listed subject is no identity, and the start says so', async () => {
     const lines: string[] = [];
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN }, overrides: { server: { port: 0, tls: TLS }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } } });
