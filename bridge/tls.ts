@@ -55,7 +55,9 @@ export function serverTls(cfg: Config): ServerTls {
   // No TLS 1.2 renegotiation: a client may present another certificate in one, which OpenSSL does not make Node
   // verify again (`socket.authorized` stays true from the first handshake), so a client holding any trusted
   // certificate could then present a self-made one naming any subject. Kept in the context SIGHUP re-reads.
-  const context = { minVersion: tls.min_version, secureOptions: constants.SSL_OP_NO_RENEGOTIATION, ...(ca.length ? { ca } : {}) };
+  // With client CAs, no session resumption either: a resumed session carries the client's certificate but not the
+  // intermediates it was sent with, so a cluster pinned to its root CA (client_ca_file) would be refused on it.
+  const context = { minVersion: tls.min_version, secureOptions: constants.SSL_OP_NO_RENEGOTIATION | (ca.length ? constants.SSL_OP_NO_TICKET : 0), ...(ca.length ? { ca } : {}) };
   return {
     clientCaFiles: caFiles,
     serverOptions: { ...context, cert, key, ...(ca.length ? { requestCert: true, rejectUnauthorized: false } : {}) },

@@ -33,6 +33,12 @@ function clientCert(name: string, cn: string, ca: string): { cert: Buffer; key: 
   return { cert: readFileSync(at(`${name}.crt`)), key: readFileSync(at(`${name}.key`)) };
 }
 const apiserver = clientCert('apiserver', 'kube-apiserver-audit', 'kube-ca');
+// An intermediate CA under kube-ca issuing a client certificate, sent with the intermediate (leaf first).
+ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=kube-intermediate', '-keyout', 'kube-int.key', '-out', 'kube-int.csr');
+writeFileSync(at('kube-int.ext'), '[ext]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+ssl('x509', '-req', '-in', 'kube-int.csr', '-CA', 'kube-ca.pem', '-CAkey', 'kube-ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'kube-int.ext', '-extensions', 'ext', '-out', 'kube-int.pem');
+const viaIntermediate = clientCert('via-int', 'kube-apiserver-audit', 'kube-int');
+viaIntermediate.cert = Buffer.concat([viaIntermediate.cert, readFileSync(at('kube-int.pem'))]);
 const rogue = clientCert('rogue', 'kube-apiserver-audit', 'rogue-ca');
 const TOKEN = 'tls-test-token';
 const TLS = { cert_file: at('srv.pem'), key_file: at('srv.pem.key') };
@@ -135,6 +141,27 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect(renegotiated).toBe('refused');
     // The connection the certificate came with still works for a new one.
     expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('after'), client: apiserver })).status).toBe(200);
+  });
+
+  it('a pinned cluster whose certificate comes through an intermediate is not refused on a resumed TLS session (which carries no chain)', async () => {
+    const b = await start({ server: { tls: TLS }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'], client_ca_file: at('kube-ca.pem') } } } });
+    let session: Buffer | undefined;
+    /** POST a batch on a connection of its own, offering the session of the one before (as an HTTPS agent does). */
+    const post = (id: string) => new Promise<string>((resolve, reject) => {
+      const body = auditBatch(id);
+      const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile), ...viaIntermediate, ...(session ? { session } : {}) }, () => {
+        s.write(`POST ${AUDIT_ROUTE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      s.on('session', (x: Buffer) => (session = x));
+      let out = '';
+      s.on('data', (d: Buffer) => (out += d.toString()));
+      s.on('end', () => resolve(out.split('\r\n')[0]!));
+      s.on('error', reject);
+    });
+    expect(await post('first')).toBe('HTTP/1.1 200 OK');
+    expect(session).toBeDefined();
+    expect(await post('second')).toBe('HTTP/1.1 200 OK');
+    expect(auditIds(b).sort()).toEqual(['first', 'second']);
   });
 
   it('with no client CA, no certificate is asked for: a listed subject is no identity, and the start says so', async () => {
