@@ -75,17 +75,18 @@ const SERVING_CONTAINER = 'kserve-container';
 /**
  * The containers whose env the model server gets, in the order they are read: the `model` or framework spec's
  * embedded container (merged into the serving runtime's `kserve-container`), then the predictor container that
- * serves — the one named `kserve-container`, or the first when it is the only one or unnamed (KServe's
- * CustomPredictor.Default names it so) — and v1alpha2's `custom.container`. Other containers (a sidecar, a
- * collocated `transformer-container`) never load the model, so their env is not read. A JSON patch target keeps
- * list indices as keys (nestAt): only index `0` can be the unnamed first one.
+ * serves — the one named `kserve-container`, else the first (KServe's CustomPredictor.Default names it so when it
+ * is the only one or unnamed, older releases whatever its name; KServe reads the custom predictor's model from it)
+ * — and v1alpha2's `custom.container`. Other containers (a sidecar, a collocated `transformer-container`) never
+ * load the model, so their env is not read. A JSON patch target keeps list indices as keys (nestAt): only index
+ * `0` can be the first one.
  */
 function servingContainersOf(predictor: Record<string, unknown>, hasEnv: (c: Record<string, unknown>) => boolean = envListed): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const [k, v] of Object.entries(predictor)) if (k !== 'containers' && isObject(v) && hasEnv(v)) out.push(v);
   const list = predictor.containers;
   const entries = (Array.isArray(list) ? list.map((c, i) => [String(i), c] as const) : isObject(list) ? Object.entries(list) : []).filter((e): e is readonly [string, Record<string, unknown>] => isObject(e[1]));
-  const serving = entries.find(([, c]) => c.name === SERVING_CONTAINER) ?? entries.find(([k, c]) => k === '0' && (entries.length === 1 || !c.name));
+  const serving = entries.find(([, c]) => c.name === SERVING_CONTAINER) ?? entries.find(([k]) => k === '0');
   if (serving) out.push(serving[1]);
   const custom = (predictor.custom as { container?: unknown } | undefined)?.container;
   if (isObject(custom)) out.push(custom);

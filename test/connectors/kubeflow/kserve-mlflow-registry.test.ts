@@ -242,6 +242,18 @@ describe('the container that serves the model', () => {
     ]);
     expect(unapproved([...fraud3('team', true, 'team-a'), ...fraud3('team', false, 'team-b'), ...kube])).toEqual([['prod/sidecar-first', 'never_approved']]);
   });
+
+  it('several named containers, none named kserve-container: the first one serves (KServe reads its STORAGE_URI, and older releases rename it kserve-container)', async () => {
+    const { h, send } = await start({ mlflow_server: 'team' });
+    const storage = { name: 'STORAGE_URI', value: 'models:/fraud@champion' };
+    await send(TOKEN, inferenceService('named-first', '2026-11-20T10:00:00Z', { containers: [
+      { name: 'model-server', image: 'server:1', env: [storage, tracking('https://mlflow.attacker.example')] },
+      { name: 'log-shipper', image: 'shipper:1' },
+    ] }));
+    const kube = h.events();
+    expect(kube.map((e) => [e.ml?.deployment?.mlflow_registry_uri, e.details?.mlflow_registry_unwatched])).toEqual([['https://mlflow.attacker.example', true]]);
+    expect(unapproved([...fraud3('team', true), ...kube])).toEqual([['prod/named-first', 'unwatched_registry']]);
+  });
 });
 
 describe('config', () => {
