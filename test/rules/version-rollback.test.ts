@@ -345,6 +345,32 @@ describe('object-version rollback on S3', () => {
     expect(writer([...history, s3('UploadPart', '2026-11-10T03:00:01Z', { bucketName: 'ml-training-data', key, partNumber: '1', uploadId: 'up-9' }), later])).toEqual([]);
   });
 
+  it('a part another writer added to the pipeline\'s upload in parts is judged as that writer\'s write at the completion; one pipeline\'s machine sessions are one writer', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
+    const mallory = { ...etl, principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, type: 'IAMUser', userName: 'mallory', sessionContext: undefined };
+    const node = (id: string) => ({ ...etl, principalId: `AROAETL:${id}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/etl/${id}` });
+    const key = 'churn/part-9.parquet';
+    const part = (n: number, who: Record<string, unknown> = etl) => ({ ...s3('UploadPart', `2026-11-10T03:00:0${n}Z`, { bucketName: 'ml-training-data', key, partNumber: String(n), uploadId: 'up-9' }), userIdentity: who });
+    const end = (op: string, who: Record<string, unknown> = etl) => ({ ...s3(op, '2026-11-10T03:00:09Z', { bucketName: 'ml-training-data', key, uploadId: 'up-9' }), userIdentity: who });
+    const writer = (records: Record<string, unknown>[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events(records).flatMap((e) => engine.process({ ...e, received_time: e.time }, Date.parse(e.time))).filter((a) => a.rule_id === 'ingestion.unfamiliar_writer');
+    };
+    const [p1, injected, p3, done] = [part(1), part(2, mallory), part(3), end('CompleteMultipartUpload')];
+    const fired = writer([...history, p1, injected, p3, done]);
+    expect(fired.map((a) => [a.details.identity, a.details.operation, a.evidence])).toEqual([['mallory', 'UploadPart, made current by CompleteMultipartUpload', [normOne(injected, SM).id, normOne(done, SM).id]]]);
+    // The injected part first, the pipeline's after it: the same.
+    expect(writer([...history, injected, p1, done]).map((a) => a.details.identity)).toEqual(['mallory']);
+    // Aborted: nothing was written. Never completed (no completion seen in a week): mallory's part is the finding then.
+    expect(writer([...history, p1, injected, end('AbortMultipartUpload')])).toEqual([]);
+    const later = s3('PutObject', '2026-11-17T03:10:00Z', { bucketName: 'ml-training-data', key: 'churn/part-10.parquet' }, { 'x-amz-version-id': 'p10' });
+    expect(writer([...history, p1, injected, p3, later]).map((a) => [a.details.identity, a.details.unjudged, a.evidence])).toEqual([['mallory', 'not_completed', [normOne(injected, SM).id]]]);
+    // A Spark job writing from its nodes (machine session names of one role), completed by its driver: one writer, nothing.
+    const nodeHistory = history.map((r) => ({ ...r, userIdentity: node('i-0123456789abcdef0') }));
+    const nodes = [part(1, node('i-0123456789abcdef0')), part(2, node('i-0fedcba9876543210')), end('CompleteMultipartUpload', node('i-0aaaabbbbccccdddd'))];
+    expect(writer([...nodeHistory, ...nodes])).toEqual([]);
+  });
+
   it('a pipeline resetting trained data to its canonical version every night is one finding, not one a night; another version put back is a new one', () => {
     const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, { bucketName: 'ml-training-data', key: `churn/part-${i}.parquet` }, { 'x-amz-version-id': `p${i}` }));
     const trained = trainingJob('2026-11-09T04:00:00Z', 'churn-train-1109', 's3://ml-training-data/churn/');

@@ -16,7 +16,8 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
  * able to write judged objects could start uploads that never complete to push a real one out, whose completion
  * would then read as a plain write; so an upload leaving the hold is never dropped silently: the rule is handed its
- * part, to judge as a write started in parts whose completion can no longer be judged.
+ * part, to judge as a write started in parts whose completion can no longer be judged. A caller judging who
+ * writes (`writerOf`) also gets the first part of each other writer of the upload: whoever has its id may add parts.
  */
 
 /** An upload in parts to a judged object, waiting for its completion. */
@@ -27,6 +28,8 @@ interface HeldUpload {
   /** When the wait started (event time bounded by receipt, and receipt): see `waited`. */
   at: number;
   rcv: number;
+  /** The first part of each other writer of the upload (anyone holding its id may add parts), without `raw`. */
+  others?: NormalizedEvent[];
 }
 
 /** A completion or abort that came with no part held (one may still arrive, delivered late). */
@@ -45,6 +48,8 @@ export interface CarriedUpload {
   evidence: string[];
   /** `UploadPartCopy, made current by CompleteMultipartUpload`: the calls that made the write. */
   operation: string;
+  /** Parts held of writers other than the completion's (`writerOf`): their bytes may be in the object too. */
+  otherWriters?: NormalizedEvent[];
 }
 
 /** Why an upload left the hold unfinished: newer uploads pushed it out, or it waited HOLD_MS with no completion or abort seen. */
@@ -56,7 +61,12 @@ export interface LostUpload {
   rollback?: VersionRollback;
   upload_id: string;
   unjudged: Unjudged;
+  /** The first parts of other writers of the upload (HeldUpload.others). */
+  others?: NormalizedEvent[];
 }
+
+/** Who wrote a part, as the caller tells writers apart (undefined: not known). */
+export type WriterOf = (ev: NormalizedEvent) => string | undefined;
 
 export type OnLost = (lost: LostUpload) => void;
 
@@ -64,6 +74,8 @@ export type OnLost = (lost: LostUpload) => void;
 const HELD = 'mpu-rollbacks';
 /** Uploads held at most (an upload waits only until its completion: few are open at once); the oldest leave first. */
 const MAX_HELD = 200;
+/** Other writers' first parts held per upload at most. */
+const MAX_OTHER_WRITERS = 5;
 /** Uploads held per object at most: one object's uploads cannot push out those of the others. */
 const MAX_HELD_PER_OBJECT = 20;
 /** S3 keeps an unfinished upload until it is aborted; a week covers a slow copy and a lifecycle's usual abort rule. */
@@ -104,7 +116,7 @@ function heldOf(ctx: RuleContext): Record<string, HeldUpload> {
 }
 
 function lose(key: string, h: HeldUpload, unjudged: Unjudged, lost: OnLost): void {
-  lost({ part: h.part, rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, upload_id: uploadIdOf(key), unjudged });
+  lost({ part: h.part, rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, upload_id: uploadIdOf(key), unjudged, ...(h.others?.length ? { others: h.others } : {}) });
 }
 
 /** `held` with `key` set to `h`: the entries that waited HOLD_MS, then the oldest beyond the per-object and overall bounds, handed to `lost`. */
@@ -136,9 +148,10 @@ function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: str
  * write, judged as one). Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
  * parts waiting). `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or
  * remembered (asked of multipart calls only, so a plain write costs nothing here). `lost` is handed each upload that
- * leaves the hold unfinished.
+ * leaves the hold unfinished. `writerOf`, for a caller that judges who writes: a part of another writer than the
+ * held one's is held too (its first), and the completion carries those of writers other than its own.
  */
-export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean, lost: OnLost): 'skip' | CarriedUpload | undefined {
+export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean, lost: OnLost, writerOf?: WriterOf): 'skip' | CarriedUpload | undefined {
   const op = ev.operation;
   // The upload started: no bytes yet (its request names no upload id; the parts and the completion do).
   if (op === 'CreateMultipartUpload') return 'skip';
@@ -162,10 +175,15 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
       return { rollback: { restored_version: restored }, evidence: [ev.id, end.event], operation: madeCurrent(op) };
     }
     const h = held[key];
+    const { raw: _raw, ...part } = ev;
     // The first part, or the first copy back of an earlier version after plain parts (the rollback is what to judge).
     if (!h || (restored && !h.restored_version)) {
-      const { raw: _raw, ...part } = ev;
-      hold(ctx, held, key, { part, restored_version: restored, ...(h ? { at: h.at, rcv: h.rcv } : waitStart(ev, ctx)) }, lost);
+      const others = h ? withWriter(h.others ?? [], h.part, part, writerOf) : undefined;
+      hold(ctx, held, key, { part, restored_version: restored, ...(h ? { at: h.at, rcv: h.rcv } : waitStart(ev, ctx)), ...(others?.length ? { others } : {}) }, lost);
+    } else if (writerOf) {
+      // Another writer's part (an id is all it takes to add one): kept, so its writer is judged at the completion.
+      const others = withWriter(h.others ?? [], part, h.part, writerOf);
+      if (others.length !== (h.others?.length ?? 0)) ctx.set(HELD, { ...held, [key]: { ...h, others } });
     }
     return 'skip';
   }
@@ -179,7 +197,16 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   delete rest[key];
   ctx.set(HELD, rest);
   if (op !== 'CompleteMultipartUpload') return 'skip';
-  return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation) };
+  const completer = writerOf?.(ev);
+  const otherWriters = writerOf ? [h.part, ...(h.others ?? [])].filter((p) => writerOf(p) !== completer) : [];
+  return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation), ...(otherWriters.length ? { otherWriters } : {}) };
+}
+
+/** `others` with `part` added when its writer is neither `held`'s nor one of theirs (at most MAX_OTHER_WRITERS). */
+function withWriter(others: NormalizedEvent[], part: NormalizedEvent, held: NormalizedEvent, writerOf: WriterOf | undefined): NormalizedEvent[] {
+  if (!writerOf || others.length >= MAX_OTHER_WRITERS) return others;
+  const w = writerOf(part);
+  return w === writerOf(held) || others.some((o) => writerOf(o) === w) ? others : [...others, part];
 }
 
 /**

@@ -143,8 +143,17 @@ export const sweepHeldDataUploads: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx
  * judged. A known writer's plain upload that never completed changes nothing the rule judges: nothing.
  */
 function judgeLostDataUpload(lost: LostUpload, ctx: RuleContext): void {
-  const identity = identityOf(lost.part.actor, ctx.cfg);
-  if (identity && !anyGlob(setting<string[]>(ctx, 'exempt'), identity)) judgeDataWrite(lost.part, ctx, identity, writtenUris(lost.part), undefined, lost);
+  // Other writers' parts of the upload too (HeldUpload.others): each its writer's; the rollback is the first part's.
+  for (const part of [lost.part, ...(lost.others ?? [])]) {
+    const identity = identityOf(part.actor, ctx.cfg);
+    if (identity && !anyGlob(setting<string[]>(ctx, 'exempt'), identity)) judgeDataWrite(part, ctx, identity, writtenUris(part), undefined, part === lost.part ? lost : { ...lost, part, rollback: undefined });
+  }
+}
+
+/** Who wrote a part, as the rule learns writers (writerOf): parts of one pipeline's machine sessions are one writer's. */
+function partWriter(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+  const identity = identityOf(ev.actor, ctx.cfg);
+  return identity === undefined ? undefined : writerOf(identity, ev.actor);
 }
 
 export const unfamiliarWriter: KindImpl = (ev, ctx) => {
@@ -161,8 +170,14 @@ export const unfamiliarWriter: KindImpl = (ev, ctx) => {
   // Written in parts, the data changes only when the upload completes: the parts are held (data this rule judges: the
   // tests above), and the completion is judged as the write, its first part beside it. Before the exempt test, so an
   // exempt identity's completion still ends the upload it completes.
-  const carried = heldUpload(ev, ctx, () => true, lost);
+  const carried = heldUpload(ev, ctx, () => true, lost, (p) => partWriter(p, ctx));
   if (carried === 'skip') return;
+  // Parts another writer added to the upload (anyone holding its id and allowed to write may, and a completion built
+  // from ListParts takes them): their bytes are in the object too, each judged as its writer's write, whoever completed.
+  for (const part of carried?.otherWriters ?? []) {
+    const by = identityOf(part.actor, ctx.cfg);
+    if (by && !anyGlob(setting<string[]>(ctx, 'exempt'), by)) judgeDataWrite(part, ctx, by, writtenUris(part), { evidence: [part.id, ev.id], operation: `${part.operation}, made current by CompleteMultipartUpload` });
+  }
   const identity = identityOf(ev.actor, ctx.cfg);
   if (!identity || anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   judgeDataWrite(ev, ctx, identity, uris, carried);
