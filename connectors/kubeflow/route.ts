@@ -7,6 +7,7 @@ import { MltrailError } from '../../core/errors.js';
 import { bearerToken, clientIp, errorResponse, isTooLarge, parseJsonRecords, sentBytes, readBody, safeEqual } from '../../core/http/index.js';
 import { unverifiedClientCert, verifiedClientCert } from '../../core/http/client-cert.js';
 import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
+import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
 import { certIdentities, clientCaPins, type ClientCaPins } from './cert-identity.js';
@@ -137,6 +138,17 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   } else if (deps.server.verifiesClientCerts === false && subjectKeys.length) {
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_keys: subjectKeys }, `${subjectKeys.join(', ')}: server.tls trusts no client CA, so no client certificate is asked for; list the CA that issues those apiservers' certificates in server.tls.client_ca_files (or the cluster's client_ca_file), or give them a bearer token`);
   }
+  // Until some MLflow server lists its URLs in tracking_uris, a predictor naming a registry no server has is judged by
+  // the cluster's settings (mlflowserver.ts): said once per process, when it first matters, with the key that changes it.
+  let unmatchedWarned = false;
+  const warnUnmatchedRegistry = (ev: NormalizedEvent) => {
+    if (unmatchedWarned) return;
+    unmatchedWarned = true;
+    deps.logger.warn(
+      { code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.mlflow.tracking_uris', registry_uri: ev.ml?.deployment?.mlflow_registry_uri, endpoint: ev.ml?.deployment?.endpoint },
+      'a KServe predictor names an MLflow registry URI that no configured MLflow server has; no server lists tracking_uris, so it is judged by the cluster\'s settings: list the URLs predictors use in connectors.mlflow.tracking_uris (and servers[].tracking_uris) to make a deployment from any other registry a finding (registry.unapproved_deployment, reason unwatched_registry)',
+    );
+  };
   const counter = filteredCounter(deps);
   const pins = clientCaPins(cfg);
 
@@ -186,8 +198,10 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
           }
           const r = normalizeAuditEvent(item, { channel: AUDIT_CHANNEL, receivedTime, keepRaw: deps.keepRaw, config: cfg }, path, cluster);
           // A configured cluster's events say which it is (its token told).
-          if ('event' in r) out.events.push(forCluster(r.event, cfg, cluster));
-          else out.rejected.push(r.rejection);
+          if ('event' in r) {
+            out.events.push(forCluster(r.event, cfg, cluster));
+            if (r.event.details?.mlflow_registry_unmatched === true) warnUnmatchedRegistry(r.event);
+          } else out.rejected.push(r.rejection);
         }
         return out;
       };

@@ -4,6 +4,7 @@ import { replayEvents } from '../../../bridge/replay.js';
 import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
+import { createLogger } from '../../../core/log.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
@@ -75,8 +76,8 @@ afterEach(async () => {
 });
 
 /** The audit route with `kubeflow` settings and the MLflow servers' URLs, as the bridge assembles them. */
-async function start(kubeflow: Record<string, unknown>, mlflow = MLFLOW) {
-  const route = await startAuditRoute({ namespaces: ['prod'], ...kubeflow }, { ingestToken: TOKEN, mlflow });
+async function start(kubeflow: Record<string, unknown>, mlflow = MLFLOW, logger?: ReturnType<typeof createLogger>) {
+  const route = await startAuditRoute({ namespaces: ['prod'], ...kubeflow }, { ingestToken: TOKEN, mlflow, logger });
   cleanup.push(route.close);
   return route;
 }
@@ -135,15 +136,22 @@ describe("a KServe predictor's MLFLOW_TRACKING_URI names its MLflow server", () 
   it('until some server lists tracking_uris, a URI no server has is said and judged by the cluster settings (the auditor URL may not be the in-cluster one)', async () => {
     // Only the auditors' URLs are known: the team server is audited at its external name, predictors use the Service.
     const audited = MlflowConfig.parse({ servers: [{ id: 'team', poll: { tracking_uri: 'https://mlflow-team.example.com' } }, { id: 'prod', poll: { tracking_uri: 'https://mlflow-prod.internal:5000' } }] });
-    const { h, send } = await start({ mlflow_server: 'team' }, audited);
+    const logs: string[] = [];
+    const { h, send } = await start({ mlflow_server: 'team' }, audited, createLogger({ level: 'warn', destination: { write: (l: string) => void logs.push(l) } }));
     await send(TOKEN,
       inferenceService('in-cluster', '2026-11-20T10:00:00Z', modelSpec('models:/fraud@champion', [tracking('http://mlflow.team.svc:5000')])),
       inferenceService('prod-named', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', [tracking('https://MLFLOW-PROD.internal:5000/')])),
     );
+    await send(TOKEN, inferenceService('in-cluster-2', '2026-11-20T10:00:02Z', modelSpec('models:/fraud@champion', [tracking('http://mlflow.team.svc:5000')])));
+    // The operator is told once, when it first matters, which key makes such a deployment a finding.
+    const warned = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.config_key === 'connectors.mlflow.tracking_uris');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, registry_uri: 'http://mlflow.team.svc:5000', msg: expect.stringContaining('list the URLs predictors use in connectors.mlflow.tracking_uris') });
     const kube = h.events();
     expect(kube.map((e) => [e.ml?.deployment?.mlflow_server, e.details?.mlflow_registry_unwatched, e.details?.mlflow_registry_unmatched])).toEqual([
       ['team', undefined, true],
       ['prod', undefined, undefined],
+      ['team', undefined, true],
     ]);
     // team approved fraud/3 (champion): the in-cluster deployment is judged there and passes; prod's fraud/3 is not approved.
     expect(unapproved([...fraud3('team', true), ...fraud3('prod', false), ...kube])).toEqual([['prod/prod-named', 'never_approved']]);
