@@ -29,6 +29,8 @@ export const ServerTlsConfig = z.strictObject({
   client_ca_files: z.array(z.string().min(1)).default([]),
   /** Oldest TLS version accepted. */
   min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  /** How often (s) cert_file and key_file are looked at, and re-read when either changed (a renewal); 0: on SIGHUP only. */
+  reload_check_s: z.number().int().min(0).max(86_400).default(60),
 }).superRefine((t, ctx) => {
   const pair = readKeyPair(t.cert_file, t.key_file);
   if ('problem' in pair) ctx.addIssue({ code: 'custom', path: [pair.in === 'cert' ? 'cert_file' : 'key_file'], message: pair.problem });

@@ -18,7 +18,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createSinks, type SinksRunner } from './sinks/thread.js';
 import { extraRoutes } from './routes.js';
-import { serverTls } from './tls.js';
+import { serverTls, watchTls } from './tls.js';
 
 export interface Bridge {
   url: string;
@@ -120,6 +120,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   /** Consumers of sinks turned off (`enabled: false`): their backlog is kept for them (filled in below). */
   const held = new Set<string>();
   const pollers: Poller[] = [];
+  /** The server.tls file check (watchTls), cleared by stop(). */
+  let tlsWatch: NodeJS.Timeout | undefined;
   /** The pollers started (stop() stops these). */
   const started: Poller[] = [];
   const app = createApp({
@@ -326,6 +328,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       // One grace period for the whole stop (requests in flight, rules, sinks): an orchestrator's kill timer counts it once.
       const until = Date.now() + Math.max(0, cfg.server.shutdown_grace_ms);
       clearInterval(housekeeping);
+      if (tlsWatch) clearInterval(tlsWatch);
       clearInterval(summary);
       // Stop accepting; in-flight requests finish (their events commit before they answer).
       const closed = new Promise<void>((r) => httpServer.close(() => r()));
@@ -369,6 +372,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
         return { valid_to: validTo };
       }
     : undefined;
+
+  if (reloadTls && cfg.server.tls) watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer));
 
   return { url, port, spool, metrics, sinks, stop, log, ...(reloadTls ? { reloadTls } : {}) };
 }

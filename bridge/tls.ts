@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
-import { constants } from 'node:crypto';
+import { constants, X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import { connectorPlugins } from '../connectors/index.js';
 import { readKeyPair } from '../core/config/pem.js';
 import { MltrailError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import type { Config } from './config.js';
 
 type TlsConfig = NonNullable<Config['server']['tls']>;
@@ -63,4 +64,62 @@ export function serverTls(cfg: Config): ServerTls {
     serverOptions: { ...context, cert, key, ...(ca.length ? { requestCert: true, rejectUnauthorized: false } : {}) },
     reread: () => ({ ...context, ...readCertAndKey(tls) }),
   };
+}
+
+/** A day, in ms: a certificate that expires sooner than EXPIRY_WARN_DAYS of them is warned about, once per certificate. */
+const DAY_MS = 86_400_000;
+const EXPIRY_WARN_DAYS = 14;
+
+/**
+ * A renewed certificate is picked up by itself (cert-manager rewriting its Secret's files, certbot's renew): every
+ * `reload_check_s` the two files are looked at (inode, size, mtime, through symlinks: a Secret volume swaps a
+ * link) and re-read when either changed; a pair that fails the checks is said once and the previous one stays.
+ * A certificate close to its expiry, or past it, is said once per certificate.
+ */
+export function watchTls(tls: NonNullable<Config['server']['tls']>, reload: () => { valid_to: string }, log: Logger, keep: (t: NodeJS.Timeout) => void): void {
+  const stamp = () => {
+    try {
+      return [tls.cert_file, tls.key_file].map((f) => {
+        const s = statSync(f);
+        return `${s.ino}:${s.size}:${s.mtimeMs}`;
+      }).join('|');
+    } catch {
+      return undefined; // a file in the middle of being replaced: looked at again next time
+    }
+  };
+  let last = stamp();
+  let warnedFor: string | undefined;
+  const checkExpiry = (validTo: string) => {
+    const left = Date.parse(validTo) - Date.now();
+    if (left >= EXPIRY_WARN_DAYS * DAY_MS || warnedFor === validTo) return;
+    warnedFor = validTo;
+    const fields = { cert_file: tls.cert_file, valid_to: validTo, code: 'MLTRAIL_ERR_CONFIG' };
+    if (left <= 0) log.error(fields, `server.tls certificate expired at ${validTo}: senders refuse it; renew ${tls.cert_file} (it is re-read when it changes)`);
+    else log.warn(fields, `server.tls certificate expires at ${validTo}, in ${Math.ceil(left / DAY_MS)} day(s): renew ${tls.cert_file} (it is re-read when it changes)`);
+  };
+  checkExpiry(certValidTo(tls.cert_file));
+  if (tls.reload_check_s === 0) return;
+  const timer = setInterval(() => {
+    const now = stamp();
+    if (now === undefined || now === last) return checkExpiry(certValidTo(tls.cert_file));
+    last = now;
+    try {
+      const { valid_to } = reload();
+      log.info({ cert_file: tls.cert_file, valid_to }, 'server.tls certificate or key changed: re-read; new connections get them');
+      checkExpiry(valid_to);
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `server.tls files changed but the previous certificate stays in use: ${(err as Error).message}`);
+    }
+  }, tls.reload_check_s * 1000);
+  timer.unref();
+  keep(timer);
+}
+
+/** The expiry of the first certificate in `file` as served now (read again: the file may have been renewed). */
+function certValidTo(file: string): string {
+  try {
+    return new X509Certificate(readFileSync(file)).validTo;
+  } catch {
+    return '';
+  }
 }

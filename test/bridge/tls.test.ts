@@ -199,6 +199,41 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect((await send(`${b.url}/readyz`)).status).toBe(200);
   });
 
+  it('a certificate renewed on disk is picked up by itself (reload_check_s); one close to its expiry is warned about once', async () => {
+    const dir = tmpDir();
+    const certFile = join(dir, 'tls.crt');
+    const keyFile = join(dir, 'tls.key');
+    copyFileSync(at('srv.pem'), certFile);
+    copyFileSync(at('srv.pem.key'), keyFile);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const logged = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; valid_to?: string });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN }, overrides: { server: { port: 0, tls: { cert_file: certFile, key_file: keyFile, reload_check_s: 1 } } } });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    // The test certificate is valid one day: said at start, once.
+    const first = new X509Certificate(readFileSync(certFile));
+    expect(logged().filter((l) => l.msg.includes('certificate expires at'))).toEqual([expect.objectContaining({ level: 40, valid_to: first.validTo })]);
+    // cert-manager writes the renewed pair: no SIGHUP, the bridge notices within reload_check_s.
+    ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'ext.cnf', '-out', join(dir, 'tls.crt.new'));
+    copyFileSync(join(dir, 'tls.crt.new'), certFile);
+    const renewed = new X509Certificate(readFileSync(certFile));
+    const servedSerial = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.serialNumber), s.end()));
+        s.on('error', reject);
+      });
+    await waitFor(async () => (await servedSerial()) === renewed.serialNumber, 10_000, 'the renewed certificate served');
+    expect(logged().filter((l) => l.msg.includes('changed: re-read'))).toEqual([expect.objectContaining({ level: 30, valid_to: renewed.validTo })]);
+    // 30 days left: no further expiry warning; a key that does not fit is said once and the renewed pair stays.
+    copyFileSync(at('kube-ca.key'), keyFile);
+    await waitFor(() => logged().some((l) => l.msg.includes('previous certificate stays in use')), 10_000, 'the refused pair');
+    expect(await servedSerial()).toBe(renewed.serialNumber);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(logged().filter((l) => l.msg.includes('previous certificate stays in use'))).toHaveLength(1);
+    expect(logged().filter((l) => l.msg.includes('certificate expires at'))).toHaveLength(1);
+  });
+
   it('bound elsewhere without a token it still refuses to start', async () => {
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, host: '0.0.0.0', tls: TLS } } });
     await expect(startBridge(cfg, { logger: silentLogger(), env: {} })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an ingest token/);
