@@ -6,6 +6,7 @@ import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js
 import { deploymentOf, endpointId, isEndpointStatusWrite } from './audit/kserve.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
+import { redactAuditRaw } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
@@ -179,6 +180,12 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
   });
 
+  // `raw` goes to the SIEMs: secrets in pod / InferenceService env and URL credentials are hidden in a copy
+  // (the normalizer above read the original), and the event says where, so raw is known not byte-exact.
+  const kept = ctx.keepRaw === false ? undefined : redactAuditRaw(ev);
+  if (kept?.paths.length) details.raw_redacted = kept.paths;
+  const raw = kept?.raw ?? ev;
+
   const kfpAuthz = kfpAuthorizationOf(ev);
   if (kfpAuthz) details.kfp_authorization = { ...kfpAuthz, checked_by: ev.user?.username };
   if (kfpAuthz && ev.user?.username === KFP_API_SERVER) {
@@ -206,7 +213,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
         },
         details,
       },
-      { raw: ev, keepRaw: ctx.keepRaw },
+      { raw, keepRaw: ctx.keepRaw },
     );
     return { event };
   }
@@ -246,7 +253,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
       ml: job || kfpRunId || deployment ? definedOnly({ job, deployment, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
       details,
     }) as unknown as EventDraft,
-    { raw: ev, keepRaw: ctx.keepRaw },
+    { raw, keepRaw: ctx.keepRaw },
   );
   return { event };
 }

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeAudit } from '../../../connectors/kubeflow/audit.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { ctx, startAuditRoute } from './helpers.js';
+
+/**
+ * `raw` (kept by default, forwarded to the SIEMs) of a RequestResponse audit record must not carry the secrets a
+ * pod / InferenceService / patch writes into env, nor URL credentials. Records are the falco RequestResponse pod
+ * fixture with env added (the apiserver logs env values literally).
+ */
+type Obj = Record<string, any>;
+const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+const TOKEN = 'default-cluster-token-7d2e4b';
+
+const SECRETS = ['AKIA-secret-value-9f3k', 'mlflow-pw-Zq81', 'hf_tok_55aa', 'urlpass-77', 'init-pass-31', 'patch-key-42', 'patch-entry-tok-8', 'isvc-pw-13'];
+const env = [
+  { name: 'MLFLOW_TRACKING_URI', value: 'https://trainer:urlpass-77@mlflow.prod.svc:5000' },
+  { name: 'MLFLOW_TRACKING_USERNAME', value: 'trainer' },
+  { name: 'AWS_SECRET_ACCESS_KEY', value: 'AKIA-secret-value-9f3k' },
+  { name: 'MLFLOW_TRACKING_PASSWORD', value: 'mlflow-pw-Zq81' },
+  { name: 'HF_Token', value: 'hf_tok_55aa' },
+  { name: 'LOG_LEVEL', value: 'debug' },
+  { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+];
+
+function podWithEnv(): Obj {
+  const ev = structuredClone(AUDIT);
+  // In a watched namespace (the route drops the rest).
+  ev.objectRef.namespace = 'prod';
+  ev.requestURI = '/api/v1/namespaces/prod/pods';
+  ev.responseObject.metadata.namespace = 'prod';
+  ev.requestObject.spec.containers[0].env = structuredClone(env);
+  ev.requestObject.spec.initContainers = [{ name: 'fetch', image: 'busybox', env: [{ name: 'db_passwd', value: 'init-pass-31' }, { name: 'TARGET', value: '/models' }] }];
+  ev.responseObject.spec.containers[0].env = structuredClone(env);
+  return ev;
+}
+
+/** A JSON patch of a Deployment: one op writes a whole env list, one op adds an env entry. */
+function patchWithEnv(): Obj {
+  const ev = structuredClone(AUDIT);
+  return {
+    ...ev,
+    auditID: `${ev.auditID}-patch`,
+    verb: 'patch',
+    requestURI: '/apis/apps/v1/namespaces/prod/deployments/scorer',
+    objectRef: { resource: 'deployments', namespace: 'prod', name: 'scorer', apiGroup: 'apps', apiVersion: 'v1' },
+    requestObject: [
+      { op: 'replace', path: '/spec/template/spec/containers/0/env', value: [{ name: 'OPENAI_API_KEY', value: 'patch-key-42' }, { name: 'REGION', value: 'eu-west-1' }] },
+      { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'GITHUB_TOKEN', value: 'patch-entry-tok-8' } },
+    ],
+    responseObject: undefined,
+  };
+}
+
+/** An InferenceService whose model spec has env, naming its registry with credentials. */
+function inferenceServiceWithEnv(): Obj {
+  const ev = structuredClone(AUDIT);
+  return {
+    ...ev,
+    auditID: `${ev.auditID}-isvc`,
+    requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices',
+    objectRef: { resource: 'inferenceservices', namespace: 'prod', name: 'fraud', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+    requestObject: {
+      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'prod' },
+      spec: { predictor: { model: { modelFormat: { name: 'mlflow' }, storageUri: 'models:/fraud/3', env: [{ name: 'MLFLOW_TRACKING_URI', value: 'https://svc:isvc-pw-13@mlflow.prod.svc:5000' }] } } },
+    },
+    responseObject: undefined,
+  };
+}
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+describe('Kubernetes audit raw redaction', () => {
+  it('secret env values and URL passwords never reach the spooled event; the rest of raw and the id stay', async () => {
+    const r = await startAuditRoute({ namespaces: ['prod'] }, { ingestToken: TOKEN });
+    close = r.close;
+    const pod = podWithEnv();
+    const patch = patchWithEnv();
+    const isvc = inferenceServiceWithEnv();
+    const sent = [pod, patch, isvc];
+    const before = JSON.stringify(sent);
+    await r.send(TOKEN, ...sent);
+    const stored = r.h.spool.read('test-reader', 1000).filter((x) => x.kind === 'event').map((x) => x.body);
+    expect(stored).toHaveLength(3);
+    for (const body of stored) for (const s of SECRETS) expect(body).not.toContain(s);
+    const events = stored.map((b) => JSON.parse(b) as Obj);
+    // Ids are the ones the unredacted records give.
+    const direct = normalizeAudit({ kind: 'EventList', items: structuredClone(sent) }, ctx({ keepRaw: false })).events.map((e) => e.id);
+    expect(events.map((e) => e.id)).toEqual(direct);
+
+    const [p, pa, is] = events as [Obj, Obj, Obj];
+    expect(p.raw.auditID).toBe(pod.auditID);
+    expect(p.raw.requestObject.spec.containers[0].env).toEqual([
+      { name: 'MLFLOW_TRACKING_URI', value: 'https://[redacted]@mlflow.prod.svc:5000' },
+      { name: 'MLFLOW_TRACKING_USERNAME', value: 'trainer' },
+      { name: 'AWS_SECRET_ACCESS_KEY', value: '[redacted]' },
+      { name: 'MLFLOW_TRACKING_PASSWORD', value: '[redacted]' },
+      { name: 'HF_Token', value: '[redacted]' },
+      { name: 'LOG_LEVEL', value: 'debug' },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+    ]);
+    expect(p.raw.requestObject.spec.initContainers[0].env).toEqual([{ name: 'db_passwd', value: '[redacted]' }, { name: 'TARGET', value: '/models' }]);
+    expect(p.raw.responseObject.spec.containers[0].image).toBe('nginx');
+    expect(p.details.raw_redacted).toEqual([
+      'requestObject.spec.containers[0].env[0].value',
+      'requestObject.spec.containers[0].env[2].value',
+      'requestObject.spec.containers[0].env[3].value',
+      'requestObject.spec.containers[0].env[4].value',
+      'requestObject.spec.initContainers[0].env[0].value',
+      'responseObject.spec.containers[0].env[0].value',
+      'responseObject.spec.containers[0].env[2].value',
+      'responseObject.spec.containers[0].env[3].value',
+      'responseObject.spec.containers[0].env[4].value',
+    ]);
+
+    expect(pa.raw.requestObject).toEqual([
+      { op: 'replace', path: '/spec/template/spec/containers/0/env', value: [{ name: 'OPENAI_API_KEY', value: '[redacted]' }, { name: 'REGION', value: 'eu-west-1' }] },
+      { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'GITHUB_TOKEN', value: '[redacted]' } },
+    ]);
+    expect(pa.details.raw_redacted).toEqual(['requestObject[0].value[0].value', 'requestObject[1].value.value']);
+
+    // The normalizer still read the original: the registry is known (without its credentials).
+    expect(is.ml?.deployment?.mlflow_registry_uri).toBe('https://mlflow.prod.svc:5000');
+    expect(is.raw.requestObject.spec.predictor.model.env[0].value).toBe('https://[redacted]@mlflow.prod.svc:5000');
+    expect(is.details.raw_redacted).toEqual(['requestObject.spec.predictor.model.env[0].value']);
+
+    // The records the route was given are not changed (other code reads them).
+    expect(JSON.stringify(sent)).toBe(before);
+  });
+
+  it('a record with nothing secret keeps raw as sent and says nothing; the list of paths is capped at 20', () => {
+    const plain = structuredClone(AUDIT);
+    const [ev] = normalizeAudit(plain, ctx({ keepRaw: true })).events;
+    expect(ev!.raw).toBe(plain);
+    expect(ev!.details?.raw_redacted).toBeUndefined();
+
+    const many = structuredClone(AUDIT);
+    many.requestObject.spec.containers[0].env = Array.from({ length: 30 }, (_, i) => ({ name: `KEY_${i}_TOKEN`, value: `tok-${i}` }));
+    const [big] = normalizeAudit(many, ctx({ keepRaw: true })).events;
+    expect(big!.details?.raw_redacted).toHaveLength(20);
+    expect(JSON.stringify(big!.raw)).not.toMatch(/tok-\d/);
+  });
+});
