@@ -1,7 +1,7 @@
 /** What names a secret and what hides one: shared so every place that keeps or shows records redacts alike. */
 
 /**
- * A name (env var, config key, header) whose value is a secret. Substrings, case-insensitive, so that
+ * A name (env var, config key, header) whose value is a secret (`routing_key`: PagerDuty's). Substrings, case-insensitive, so that
  * `AWS_SECRET_ACCESS_KEY`, `MLFLOW_TRACKING_PASSWORD` and `HF_TOKEN` all match.
  *
  * @example
@@ -11,7 +11,7 @@
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
-const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key/i;
+const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key/i;
 
 /** `scheme://user:pass@` anywhere in a string (user-info cannot hold `/`, `?`, `#` or whitespace). */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi;
@@ -26,6 +26,5 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi;
 export function redactUrlUserinfo(s: string): string {
   // Cheap test first: nearly every string has no '@'.
   if (!s.includes('@') || !s.includes('://')) return s;
-  const out = s.replace(URL_USERINFO, '$1[redacted]@');
-  return out;
+  return s.replace(URL_USERINFO, '$1[redacted]@');
 }

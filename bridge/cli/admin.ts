@@ -1,5 +1,6 @@
 import type { CliIo } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
+import { isSecretName, redactUrlUserinfo } from '../../core/secrets.js';
 import { jsonSchemaOf } from '../../core/schema/index.js';
 import { Spool } from '../../core/spool/index.js';
 import { resolve } from 'node:path';
@@ -37,12 +38,11 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
   }
 }
 
-const SECRET_KEY = /token|secret|password|api_key|access_key|credentials|routing_key|private_key/i;
 /** Names of where a secret is, not the secret: a header's name (api_key_header), a file's path (token_file). */
 const NOT_SECRET_KEY = /_(header|file)$/i;
 /** Webhook URLs carry their secret in the path (Slack): show only the origin. */
 function redact(v: unknown, key = '', parent: Record<string, unknown> = {}): unknown {
-  if (typeof v === 'string' && SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key)) return '[redacted]';
+  if (typeof v === 'string' && isSecretName(key) && !NOT_SECRET_KEY.test(key)) return '[redacted]';
   if (typeof v === 'string' && key === 'url' && 'flavor' in parent) {
     try {
       return `${new URL(v).origin}/[redacted]`;
@@ -51,7 +51,7 @@ function redact(v: unknown, key = '', parent: Record<string, unknown> = {}): unk
     }
   }
   // Any URL with user-info (https://user:password@host): the credentials go, the rest stays readable.
-  if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(v)) return v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1[redacted]@');
+  if (typeof v === 'string') return redactUrlUserinfo(v);
   if (Array.isArray(v)) return v.map((x) => redact(x, key, parent));
   if (v && typeof v === 'object') {
     const obj = v as Record<string, unknown>;
