@@ -35,6 +35,23 @@ type Shape = 'plain' | 'envList' | 'envEntry';
 const PATCH_ENV_LIST = /\/env$/;
 const PATCH_ENV_ENTRY = /\/env\/(?:\d+|-)$/;
 
+/**
+ * `kubectl apply` keeps the whole object it applied, env values and all, as JSON text in this annotation: the text is
+ * parsed, redacted like the object, and written back (compact, as kubectl writes it) when something was hidden.
+ */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function redactLastApplied(text: string, keys: Array<string | number>, paths: string[]): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return redactValue(text, keys, 'plain', paths) as string;
+  }
+  const r = redactValue(doc, keys, 'plain', paths);
+  return r === doc ? text : `${JSON.stringify(r)}${text.endsWith('\n') ? '\n' : ''}`;
+}
+
 /** `requestObject.spec.containers[0].env[2].value` from its keys; built only for what was redacted (the walk stays cheap). */
 function pathText(keys: Array<string | number>): string {
   let out = '';
@@ -74,6 +91,8 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, pat
     if (secretEntry && k === 'value') {
       r = REDACTED;
       paths.push(pathText(keys));
+    } else if (k === LAST_APPLIED && typeof child === 'string' && child.includes('"env"')) {
+      r = redactLastApplied(child, keys, paths);
     } else {
       const childShape: Shape = k === 'env' && Array.isArray(child) ? 'envList' : k === 'value' && opValueShape !== 'plain' ? opValueShape : 'plain';
       r = redactValue(child, keys, childShape, paths);

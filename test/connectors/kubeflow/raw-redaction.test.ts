@@ -132,6 +132,18 @@ describe('Kubernetes audit raw redaction', () => {
     expect(JSON.stringify(sent)).toBe(before);
   });
 
+  it('the object kubectl apply keeps in last-applied-configuration (JSON text) is redacted too', () => {
+    const ev = structuredClone(AUDIT);
+    const applied = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'trainer' }, spec: { containers: [{ name: 'train', image: 'trainer:1', env: [{ name: 'WANDB_API_KEY', value: 'wandb-key-6e' }, { name: 'EPOCHS', value: '3' }] }] } };
+    ev.requestObject.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toContain('wandb-key-6e');
+    const kept = (out!.raw as Obj).requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'] as string;
+    expect(kept.endsWith('\n')).toBe(true);
+    expect(JSON.parse(kept).spec.containers[0].env).toEqual([{ name: 'WANDB_API_KEY', value: '[redacted]' }, { name: 'EPOCHS', value: '3' }]);
+    expect(out!.details?.raw_redacted).toEqual(['requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration.spec.containers[0].env[0].value']);
+  });
+
   it('a record with nothing secret keeps raw as sent and says nothing; the list of paths is capped at 20', () => {
     const plain = structuredClone(AUDIT);
     const [ev] = normalizeAudit(plain, ctx({ keepRaw: true })).events;
