@@ -67,6 +67,24 @@ function send(url: string, opts: { method?: string; body?: string; headers?: Rec
     req.end(opts.body);
   });
 }
+/** The server's certificate and key copied to a folder of their own, to be renewed there. */
+function ownPair() {
+  const dir = tmpDir();
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  copyFileSync(at('srv.pem'), certFile);
+  copyFileSync(at('srv.pem.key'), keyFile);
+  return { dir, certFile, keyFile };
+}
+
+/** The serial number of the certificate a new TLS connection to 127.0.0.1:`port` is served. */
+function servedSerial(port: number) {
+  return new Promise<string>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.serialNumber), s.end()));
+    s.on('error', reject);
+  });
+}
+
 const auditBatch = (auditID: string) => JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [auditEvent({ auditID })] });
 /** The audit ids of the Kubernetes audit events in the spool. */
 const auditIds = (b: Bridge) =>
@@ -174,17 +192,9 @@ describe('server.tls: the bridge serves HTTPS', () => {
   });
 
   it('reloadTls serves a renewed certificate to new connections; an unusable pair keeps the previous one', async () => {
-    const dir = tmpDir();
-    const certFile = join(dir, 'tls.crt');
-    const keyFile = join(dir, 'tls.key');
-    copyFileSync(at('srv.pem'), certFile);
-    copyFileSync(at('srv.pem.key'), keyFile);
+    const { dir, certFile, keyFile } = ownPair();
     const b = await start({ server: { tls: { cert_file: certFile, key_file: keyFile } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
-    const servedCert = () =>
-      new Promise<string>((resolve, reject) => {
-        const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.serialNumber), s.end()));
-        s.on('error', reject);
-      });
+    const servedCert = () => servedSerial(b.port);
     const first = await servedCert();
     // Renewed: a new certificate of the same key, as cert-manager or certbot write it.
     ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', join(dir, 'tls.crt'));
@@ -200,11 +210,7 @@ describe('server.tls: the bridge serves HTTPS', () => {
   });
 
   it('a certificate renewed on disk is picked up by itself (reload_check_s); one close to its expiry is warned about once', async () => {
-    const dir = tmpDir();
-    const certFile = join(dir, 'tls.crt');
-    const keyFile = join(dir, 'tls.key');
-    copyFileSync(at('srv.pem'), certFile);
-    copyFileSync(at('srv.pem.key'), keyFile);
+    const { dir, certFile, keyFile } = ownPair();
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
     const logged = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; valid_to?: string });
@@ -218,17 +224,12 @@ describe('server.tls: the bridge serves HTTPS', () => {
     ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'ext.cnf', '-out', join(dir, 'tls.crt.new'));
     copyFileSync(join(dir, 'tls.crt.new'), certFile);
     const renewed = new X509Certificate(readFileSync(certFile));
-    const servedSerial = () =>
-      new Promise<string>((resolve, reject) => {
-        const s = tlsConnect({ host: '127.0.0.1', port: b.port, ca: readFileSync(pki.caFile) }, () => (resolve(s.getPeerX509Certificate()!.serialNumber), s.end()));
-        s.on('error', reject);
-      });
-    await waitFor(async () => (await servedSerial()) === renewed.serialNumber, 10_000, 'the renewed certificate served');
+    await waitFor(async () => (await servedSerial(b.port)) === renewed.serialNumber, 10_000, 'the renewed certificate served');
     expect(logged().filter((l) => l.msg.includes('changed: re-read'))).toEqual([expect.objectContaining({ level: 30, valid_to: renewed.validTo })]);
     // 30 days left: no further expiry warning; a key that does not fit is said once and the renewed pair stays.
     copyFileSync(at('kube-ca.key'), keyFile);
     await waitFor(() => logged().some((l) => l.msg.includes('previous certificate stays in use')), 10_000, 'the refused pair');
-    expect(await servedSerial()).toBe(renewed.serialNumber);
+    expect(await servedSerial(b.port)).toBe(renewed.serialNumber);
     await new Promise((r) => setTimeout(r, 1500));
     expect(logged().filter((l) => l.msg.includes('previous certificate stays in use'))).toHaveLength(1);
     expect(logged().filter((l) => l.msg.includes('certificate expires at'))).toHaveLength(1);
