@@ -4,6 +4,7 @@ import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, eventScope, identity
 import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
+import { heldUpload, sweepHeldUploads, unjudgedText, type LostUpload, type Unjudged } from './multipart.js';
 
 /**
  * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
@@ -102,6 +103,18 @@ interface Duty {
   time: string;
   event: string;
   what: string;
+  /** A write in parts: `UploadPart, made current by CompleteMultipartUpload`, or the part of an upload left unjudged. */
+  operation?: string;
+  /** A write in parts whose completion can no longer be judged (multipart.ts): why, and which upload. */
+  unjudged?: Unjudged;
+  upload_id?: string;
+  /** The events that made the write when more than `event` (its part and completion); not shown in `details`. */
+  evidence?: string[];
+}
+
+/** Whether a data write lands where this rule judges writes: in `data_write_stages`, or under `training_data_uris`. */
+function onJudgedData(ev: NormalizedEvent, ctx: RuleContext): boolean {
+  return setting<string[]>(ctx, 'data_write_stages').includes(ev.stage) || writesTrainingData(ev, setting<string[]>(ctx, 'training_data_uris'));
 }
 
 function writesTrainingData(ev: NormalizedEvent, trainingData: string[]): boolean {
@@ -110,14 +123,47 @@ function writesTrainingData(ev: NormalizedEvent, trainingData: string[]): boolea
   return uris.some((u) => anyGlob(trainingData, u));
 }
 
-export const separationOfDuties: KindImpl = (ev, ctx) => {
-  if (ev.outcome === 'failure') return;
+const wrote = (ev: NormalizedEvent) => ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action;
+/** Who wrote, as this rule tells identities apart: also who wrote a part of an upload in parts (multipart.ts `writerOf`). */
+const judgedIdentity = (ev: NormalizedEvent, ctx: RuleContext): string | undefined => {
   const who = identityOf(ev.actor, ctx.cfg);
-  if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
+  return who && !anyGlob(setting<string[]>(ctx, 'exempt'), who) ? who : undefined;
+};
+
+/** Uploads in parts to judged data held a week with no completion seen count as their writers' writes then (see multipart.ts). */
+export const sweepHeldDutyWrites: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostWrite(lost, ctx));
+
+/**
+ * An upload in parts that left the hold unfinished: whether it was completed can no longer be judged, so each writer
+ * of it (its first part's, and the others held) is taken as having written then, dated at their part — else uploads
+ * that never complete, pushing a real one out, would hide that write.
+ */
+function judgeLostWrite(lost: LostUpload, ctx: RuleContext): void {
+  for (const part of [lost.part, ...(lost.others ?? [])]) {
+    const who = judgedIdentity(part, ctx);
+    if (who) judgeDuty(ctx, who, 'write', { time: part.time, event: part.id, what: `started writing ${wrote(part)} in parts`, operation: part.operation, unjudged: lost.unjudged, upload_id: lost.upload_id }, true);
+  }
+}
+
+export const separationOfDuties: KindImpl = (ev, ctx) => {
+  sweepHeldDutyWrites(ev, ctx);
+  if (ev.outcome === 'failure') return;
+  const lost = (l: LostUpload) => judgeLostWrite(l, ctx);
+  // An aborted upload in parts wrote nothing: it forgets its held part; one to data this rule does not judge is not remembered.
+  if (ev.operation === 'AbortMultipartUpload') return void heldUpload(ev, ctx, () => onJudgedData(ev, ctx), lost);
   // A data write only counts in the configured stages or on training data (the URIs are gathered only then).
-  const isWrite =
-    anyGlob(setting(ctx, 'data_write_actions'), ev.action) &&
-    (setting(ctx, 'data_write_stages').includes(ev.stage) || writesTrainingData(ev, setting<string[]>(ctx, 'training_data_uris')));
+  const isWrite = anyGlob(setting(ctx, 'data_write_actions'), ev.action) && onJudgedData(ev, ctx);
+  // Written in parts, the data changes only when the upload completes (an aborted one wrote nothing): the parts are held
+  // and the completion is the write, its completer's and each other writer's of its parts, whoever completed it. Before
+  // the exempt test, so an exempt identity's completion still ends the upload it completes.
+  const carried = isWrite ? heldUpload(ev, ctx, () => true, lost, (p) => identityOf(p.actor, ctx.cfg)) : undefined;
+  if (carried === 'skip') return;
+  for (const part of carried?.otherWriters ?? []) {
+    const by = judgedIdentity(part, ctx);
+    if (by) judgeDuty(ctx, by, 'write', { time: ev.time, event: part.id, what: `wrote ${wrote(part)}`, operation: carried!.operation, evidence: [part.id, ev.id] });
+  }
+  const who = judgedIdentity(ev, ctx);
+  if (!who) return;
   let release: string | undefined;
   if (approvalOf(ev, ctx.cfg) === 'approved') {
     const r = modelRefOf(ev, ctx.cfg);
@@ -126,19 +172,30 @@ export const separationOfDuties: KindImpl = (ev, ctx) => {
     const ep = endpointOf(ev);
     if (ep && anyGlob(setting(ctx, 'production_endpoints'), ep)) release = `deployed to ${ep}`;
   }
-  if (!isWrite && !release) return;
-  const lookback = durationMs(setting(ctx, 'lookback'));
-  const t = Date.parse(ev.time);
-  const what = isWrite ? `wrote ${ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action}` : release!;
-  const mine: Duty = { time: ev.time, event: ev.id, what };
-  const otherKey = isWrite ? `release|${who}` : `write|${who}`;
-  const other = ctx.get<Duty>(otherKey);
-  ctx.set(isWrite ? `write|${who}` : `release|${who}`, mine);
-  if (!other || t - Date.parse(other.time) > lookback) return;
-  const [write, rel] = isWrite ? [mine, other] : [other, mine];
-  ctx.detect({
-    entity: identityEntity(who), key: 'write+release', evidence: [other.event, ev.id], title: 'One identity writes training data and releases models',
-    summary: `${who} ${write.what} (${write.time}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days`,
-    details: { identity: who, data_write: write, release: rel },
-  });
+  if (isWrite) judgeDuty(ctx, who, 'write', { time: ev.time, event: ev.id, what: `wrote ${wrote(ev)}`, ...(carried ? { operation: carried.operation, evidence: carried.evidence } : {}) });
+  else if (release) judgeDuty(ctx, who, 'release', { time: ev.time, event: ev.id, what: release });
 };
+
+/**
+ * `who`'s write or release, kept (the latest of each), and judged against their other duty within `lookback`.
+ * `dated`: the duty is not this event's (a lost upload's part): the alert is dated at the later of the two.
+ */
+function judgeDuty(ctx: RuleContext, who: string, duty: 'write' | 'release', mine: Duty, dated = false): void {
+  const lookback = durationMs(setting(ctx, 'lookback'));
+  const t = Date.parse(mine.time);
+  const other = ctx.get<Duty>(duty === 'write' ? `release|${who}` : `write|${who}`);
+  const prev = ctx.get<Duty>(`${duty}|${who}`);
+  // A write judged late (dated at its part) does not replace a later one kept.
+  if (!prev || !dated || Date.parse(prev.time) <= t) ctx.set(`${duty}|${who}`, mine);
+  if (!other || t - Date.parse(other.time) > lookback) return;
+  const [write, rel] = duty === 'write' ? [mine, other] : [other, mine];
+  const shown = ({ evidence: _evidence, ...d }: Duty) => d;
+  // In the order judged; a duty judged late (dated) in event-time order.
+  const [first, last] = dated && Date.parse(mine.time) < Date.parse(other.time) ? [mine, other] : [other, mine];
+  ctx.detect({
+    entity: identityEntity(who), key: 'write+release', evidence: [...new Set([first, last].flatMap((d) => d.evidence ?? [d.event]))], title: 'One identity writes training data and releases models',
+    ...(dated ? { time: Date.parse(write.time) >= Date.parse(rel.time) ? write.time : rel.time } : {}),
+    summary: `${who} ${write.what} (${write.time}${write.operation ? `, ${write.operation}` : ''}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days${write.unjudged ? `; whether the upload was completed can no longer be judged: ${unjudgedText(write.unjudged)}` : ''}`,
+    details: { identity: who, data_write: shown(write), release: shown(rel) },
+  });
+}

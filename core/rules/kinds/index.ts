@@ -3,7 +3,7 @@ import { anyGlob, callerText, fieldAt, serverScopeOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import { rejectionReversed } from './reversal.js';
 import {
-  adversarialFailure, approvedModelModified, sweepHeldArtifactUploads, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
+  adversarialFailure, approvedModelModified, sweepHeldArtifactUploads, sweepHeldDutyWrites, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
@@ -82,6 +82,7 @@ export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
   adversarial_failure: sweepPendingApprovals,
   approved_model_modified: sweepHeldArtifactUploads,
   unfamiliar_writer: sweepHeldDataUploads,
+  separation_of_duties: sweepHeldDutyWrites,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {
