@@ -25,11 +25,11 @@ const etl = user('etl');
 const bob = user('bob');
 
 /** An S3 call on the training bucket, shaped as the fixture's record. */
-function s3(eventName: string, time: string, who: Record<string, unknown>, params: Record<string, unknown>, key = KEY): Record<string, unknown> {
+function s3(eventName: string, time: string, who: Record<string, unknown>, params: Record<string, unknown>, key = KEY, bucket = 'ml-training-data'): Record<string, unknown> {
   return {
     ...S3_RECORD, eventName, eventTime: time, eventID: `mp-${++n}`, userIdentity: who, recipientAccountId: ACCOUNT, awsRegion: 'us-east-1',
-    requestParameters: { bucketName: 'ml-training-data', Host: 'ml-training-data.s3.us-east-1.amazonaws.com', key, ...params },
-    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::ml-training-data/${key}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::ml-training-data' }],
+    requestParameters: { bucketName: bucket, Host: `${bucket}.s3.us-east-1.amazonaws.com`, key, ...params },
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` }],
   };
 }
 const create = (time: string, who = alice) => s3('CreateMultipartUpload', time, who, { uploads: '' });
@@ -97,5 +97,35 @@ describe('access.separation_of_duties: training data written in parts', () => {
       'alice', '2026-11-10T05:00:00.000Z', [id(p1), id(ap)], { time: '2026-11-10T03:00:01.000Z', event: id(p1), what: `started writing s3://ml-training-data/${KEY} in parts`, operation: 'UploadPart', unjudged: 'not_completed', upload_id: 'up-9' },
     ]]);
     expect(fired[0]!.summary).toContain('whether the upload was completed can no longer be judged: no completion or abort seen within 7 days');
+  });
+});
+
+const MODIFIED = 'registry.approved_model_modified';
+const ARTIFACT_KEY = 'fraud/v4/model.tar.gz';
+const ARTIFACT = `s3://ml-models/${ARTIFACT_KEY}`;
+/** Package 4 of fraud, its model at ARTIFACT, approved (by bob). */
+const approvedPackage = () => [
+  ctRecord('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/fraud@sha256:${'a'.repeat(64)}`, modelDataUrl: ARTIFACT }] } },
+    { eventTime: '2026-11-20T10:00:00Z', eventID: `mp-${++n}`, recipientAccountId: ACCOUNT, responseElements: { modelPackageArn: PKG } }),
+  approve('2026-11-20T10:30:00Z', bob),
+];
+/** A call of an upload in parts over the approved artifact. */
+const onArtifact = (eventName: string, time: string, params: Record<string, unknown>, uploadId = 'u1') => s3(eventName, time, etl, { uploadId, ...params }, ARTIFACT_KEY, 'ml-models');
+const judged = (as: Alert[]) => as.map((a) => [a.details.change, a.details.unjudged, a.evidence.slice(1)]);
+
+describe('the multipart hold: CloudTrail delivery order is not event order', () => {
+  const p1 = onArtifact('UploadPart', '2026-11-20T12:00:01Z', { partNumber: '1' });
+  const p2 = onArtifact('UploadPart', '2026-11-20T12:00:02Z', { partNumber: '2' });
+  const done = onArtifact('CompleteMultipartUpload', '2026-11-20T12:00:09Z', {});
+  /** Another upload aborted with nothing held, a day later: the completion's memory is looked over then. */
+  const otherAborted = onArtifact('AbortMultipartUpload', '2026-11-21T13:00:00Z', {}, 'u2');
+  /** Traffic 9 days on: the hold is swept. */
+  const weekLater = s3('PutObject', '2026-11-29T12:00:00Z', etl, {}, 'scratch/x.bin', 'ml-models');
+
+  it('a completion delivered more than a day before its parts settles them when they come: no week-late artifact_upload_unjudged', () => {
+    const fired = arriving([...approvedPackage(), done, otherAborted, [p1, '2026-11-21T14:00:00Z'], [p2, '2026-11-21T14:00:00Z'], weekLater], MODIFIED);
+    expect(judged(fired)).toEqual([['artifact_overwritten', undefined, [id(done)]]]);
+    // Replay sorts by event time: the parts come first, the completion judges them.
+    expect(judged(replayed([...approvedPackage(), done, otherAborted, p1, p2, weekLater], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
   });
 });

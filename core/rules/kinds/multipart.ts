@@ -10,7 +10,7 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * part (or the first part copy of the same key `?versionId=`, which the connector marks a rollback) is kept here until
  * it comes and handed to it, once: the rule judges the write there, the part as evidence.
  * CloudTrail does not deliver in order (records of one upload can land in different log files, read in any order):
- * a completion or abort that finds nothing held is remembered a while, so a part arriving after it is judged then
+ * a completion or abort that finds nothing held is remembered as long as a part is held, so a part arriving after it is judged then
  * (a rollback copied back: completed) or dropped (aborted, or a plain part of a completion already judged as a write).
  * Each rule holds and remembers only uploads to objects it judges (its `judged` test). The hold is bounded, so an
  * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
@@ -83,8 +83,12 @@ const HOLD_MS = 7 * 86_400_000;
 /** Rule state key: uploads ended with nothing held, by `<s3 uri>|<upload id>`. */
 const ENDED = 'mpu-ended';
 const MAX_ENDED = 200;
-/** CloudTrail delivers a record within about 5 minutes, S3 data events within 15 in the usual case; a day covers a lagging reader. */
-const ENDED_MS = 86_400_000;
+/**
+ * CloudTrail delivers a record within about 5 minutes, S3 data events within 15 in the usual case, but a lagging reader
+ * or a log file read days late delivers a part after its completion: remembered as long as a part waits (HOLD_MS), else
+ * a part coming more than that later would wait for a completion already seen and be a false `not_completed` finding.
+ */
+const ENDED_MS = HOLD_MS;
 /** Rule state key: when the held uploads were last looked over for ones that waited HOLD_MS. */
 const SWEPT = 'uploads-swept';
 
