@@ -44,8 +44,8 @@ const events = (records: Record<string, unknown>[]): NormalizedEvent[] => record
 const id = (r: Record<string, unknown>) => normOne(r, SM).id;
 
 /** Records in arrival order, as `serve` judges a live stream, each received at `at` (default: its event time). */
-function arriving(records: Array<Record<string, unknown> | [Record<string, unknown>, string]>, rule: string): Alert[] {
-  const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+function arriving(records: Array<Record<string, unknown> | [Record<string, unknown>, string]>, rule: string, rules: Record<string, unknown> = {}): Alert[] {
+  const engine = createRuleEngine(RulesConfig.parse(rules), new MemoryStateStore());
   return records.flatMap((x) => {
     const [r, at] = Array.isArray(x) ? x : [x, undefined];
     return events([r]).flatMap((e) => engine.process({ ...e, received_time: at ?? e.time }, Date.parse(at ?? e.time)));
@@ -127,5 +127,40 @@ describe('the multipart hold: CloudTrail delivery order is not event order', () 
     expect(judged(fired)).toEqual([['artifact_overwritten', undefined, [id(done)]]]);
     // Replay sorts by event time: the parts come first, the completion judges them.
     expect(judged(replayed([...approvedPackage(), done, otherAborted, p1, p2, weekLater], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+  });
+
+  it('a part delivered after the completion or abort that ended its held upload is not held again: no week-late artifact_upload_unjudged', () => {
+    const aborted = onArtifact('AbortMultipartUpload', '2026-11-20T12:00:09Z', {});
+    expect(judged(arriving([...approvedPackage(), p1, aborted, p2, weekLater], MODIFIED))).toEqual([]);
+    expect(judged(arriving([...approvedPackage(), p1, done, p2, weekLater], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+  });
+
+  it('records delivered twice (the same event id) are judged once: a part again after its completion is not held, a completion again is no second write', () => {
+    expect(judged(arriving([...approvedPackage(), p1, p2, done, p1, weekLater], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    // Each finding the rule makes, not only the first of a suppression period: a repeat would hide here.
+    const unsuppressed = { 'registry.approved_model_modified': { suppress: '0s' } };
+    expect(judged(arriving([...approvedPackage(), p1, p2, done, p1, done, weekLater], MODIFIED, unsuppressed))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    // The completion delivered first, then again after its parts: one write, the parts not held.
+    expect(judged(arriving([...approvedPackage(), done, p1, done, p1, weekLater], MODIFIED, unsuppressed))).toEqual([['artifact_overwritten', undefined, [id(done)]]]);
+  });
+
+  it('completions that ended held uploads leave the bounded memory before one still waiting for its parts', () => {
+    // 500 uploads completed in order after the completion delivered ahead of its parts: its parts still find it.
+    const busy = Array.from({ length: 500 }, (_, i) => [onArtifact('UploadPart', '2026-11-20T12:30:00Z', { partNumber: '1' }, `b${i}`), onArtifact('CompleteMultipartUpload', '2026-11-20T12:30:01Z', {}, `b${i}`)]).flat();
+    const fired = arriving([...approvedPackage(), done, ...busy, [p1, '2026-11-20T13:00:00Z'], weekLater], MODIFIED);
+    expect(fired.filter((a) => a.details.change === 'artifact_upload_unjudged')).toEqual([]);
+  });
+
+  it('another writer\'s part delivered after the completion is that writer\'s write, once: separation_of_duties and unfamiliar_writer judge it as when it came first', () => {
+    const injected = part(2, '2026-11-10T03:00:02Z', alice);
+    const p1 = part(1, '2026-11-10T03:00:01Z', etl);
+    const done = end('CompleteMultipartUpload', '2026-11-10T03:00:09Z', etl);
+    const fired = arriving([done, p1, injected, injected, approve('2026-11-10T05:00:00Z')], DUTIES);
+    expect(fired.map((a) => [a.entity.id, a.evidence.slice(0, 2), (a.details.data_write as { operation?: string }).operation])).toEqual([['alice', [id(injected), id(done)], 'UploadPart, made current by CompleteMultipartUpload']]);
+    // The pipeline's own parts after its completion: no write of anyone else's.
+    expect(arriving([done, p1, approve('2026-11-10T05:00:00Z', etl)], DUTIES).map((a) => a.evidence)).toEqual([[id(done), expect.any(String)]]);
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, etl, {}, `churn/part-${i}.parquet`));
+    const writer = arriving([...history, done, p1, injected, injected], 'ingestion.unfamiliar_writer');
+    expect(writer.map((a) => [a.details.identity, a.evidence])).toEqual([['alice', [id(injected), id(done)]]]);
   });
 });

@@ -10,8 +10,10 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * part (or the first part copy of the same key `?versionId=`, which the connector marks a rollback) is kept here until
  * it comes and handed to it, once: the rule judges the write there, the part as evidence.
  * CloudTrail does not deliver in order (records of one upload can land in different log files, read in any order):
- * a completion or abort that finds nothing held is remembered as long as a part is held, so a part arriving after it is judged then
- * (a rollback copied back: completed) or dropped (aborted, or a plain part of a completion already judged as a write).
+ * every completion or abort is remembered as long as a part is held (whether it found parts held or not), so a part
+ * arriving after it is judged then (a rollback copied back, or another writer's part: completed) or dropped (aborted,
+ * or a plain part of a completion already judged as a write) — never held to be a false finding a week later — and a
+ * completion or abort delivered again (the same event id: CloudTrail ids are stable) is judged once.
  * Each rule holds and remembers only uploads to objects it judges (its `judged` test). The hold is bounded, so an
  * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
  * able to write judged objects could start uploads that never complete to push a real one out, whose completion
@@ -32,14 +34,18 @@ interface HeldUpload {
   others?: NormalizedEvent[];
 }
 
-/** A completion or abort that came with no part held (one may still arrive, delivered late). */
+/** A completion or abort, remembered for the parts (or copies of records) delivered after it. */
 interface EndedUpload {
   operation: 'CompleteMultipartUpload' | 'AbortMultipartUpload';
   event: string;
   at: number;
   rcv: number;
-  /** A late part copy already made it a rollback: the others of the same upload add nothing. */
+  /** Its rollback was judged (a part copy held, or one delivered late): the others of the same upload add nothing. */
   judged?: boolean;
+  /** It ended a held upload: a part after it is a straggler, and it leaves the bounded memory first. */
+  settled?: boolean;
+  /** For a caller judging who writes (`writerOf`): the writers judged at the completion, so a late part of another is judged once. */
+  writers?: string[];
 }
 
 /** What a completion carries: the rollback its parts made if any, the part and the completion that show it (in that order). */
@@ -80,9 +86,9 @@ const MAX_OTHER_WRITERS = 5;
 const MAX_HELD_PER_OBJECT = 20;
 /** S3 keeps an unfinished upload until it is aborted; a week covers a slow copy and a lifecycle's usual abort rule. */
 const HOLD_MS = 7 * 86_400_000;
-/** Rule state key: uploads ended with nothing held, by `<s3 uri>|<upload id>`. */
+/** Rule state key: completions and aborts seen (with or without parts held), by `<s3 uri>|<upload id>`. */
 const ENDED = 'mpu-ended';
-const MAX_ENDED = 200;
+const MAX_ENDED = 500;
 /**
  * CloudTrail delivers a record within about 5 minutes, S3 data events within 15 in the usual case, but a lagging reader
  * or a log file read days late delivers a part after its completion: remembered as long as a part waits (HOLD_MS), else
@@ -140,16 +146,25 @@ function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h
   ctx.set(HELD, Object.fromEntries([...entries.filter(([k]) => !out.has(k)), [key, h]]));
 }
 
+/** `ended` with `key` set to `e`, without entries remembered ENDED_MS; beyond MAX_ENDED the oldest settled ones leave first, then the oldest. */
 function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: string, e: EndedUpload): void {
-  const kept = Object.entries(ended).filter(([k, x]) => k !== key && !waited(ctx, since(x), ENDED_MS));
-  ctx.set(ENDED, Object.fromEntries([...kept, [key, e] as const].slice(-MAX_ENDED)));
+  const all = [...Object.entries(ended).filter(([k, x]) => k !== key && !waited(ctx, since(x), ENDED_MS)), [key, e] as const];
+  const settled = all.filter(([k, x]) => x.settled && k !== key).map(([k]) => k);
+  const out = new Set(settled.slice(0, Math.max(0, all.length - MAX_ENDED)));
+  ctx.set(ENDED, Object.fromEntries(all.filter(([k]) => !out.has(k)).slice(-MAX_ENDED)));
 }
+
+/** The writers named, once each (an unknown writer is none). */
+const writersOf = (ws: Array<string | undefined>): string[] => [...new Set(ws.filter((w): w is string => w !== undefined))];
 
 /**
  * For a part of an upload in parts (`UploadPart`, `UploadPartCopy`) to a judged object, and for `CreateMultipartUpload`
  * and `AbortMultipartUpload`: `'skip'` (the call changes nothing: the caller judges nothing now). For the completion
  * of an upload whose part is held: what it carries, handed over once. A completion with nothing held: undefined (a
- * write, judged as one). Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
+ * write, judged as one). A part delivered after its completion: what it adds, if anything — a copy back of an earlier
+ * version (the rollback), or for a caller judging who writes a part of a writer not judged at the completion — for
+ * the caller to judge the part as the write, its writer's; else `'skip'`. A completion or abort delivered again (the
+ * same event id): `'skip'`. Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
  * parts waiting). `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or
  * remembered (asked of multipart calls only, so a plain write costs nothing here). `lost` is handed each upload that
  * leaves the hold unfinished. `writerOf`, for a caller that judges who writes: a part of another writer than the
@@ -172,11 +187,16 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
     const restored = op === 'UploadPartCopy' ? versionRollbackOf(ev, uri)?.restored_version : undefined;
     const end = ended[key];
     if (end) {
-      // Delivered after its upload ended: an abort changed nothing, and a completion was judged as a write when it
-      // came; only a copy back of an earlier version adds the rollback it made, once.
-      if (end.operation !== 'CompleteMultipartUpload' || end.judged || !restored) return 'skip';
-      remember(ctx, ended, key, { ...end, judged: true });
-      return { rollback: { restored_version: restored }, evidence: [ev.id, end.event], operation: madeCurrent(op) };
+      // Delivered after its upload ended (or delivered again): an abort changed nothing, and a completion was judged
+      // as a write when it came; only a copy back of an earlier version adds the rollback it made, once, and a part
+      // of a writer not judged at the completion (`writerOf`) that writer's write, once.
+      if (end.operation !== 'CompleteMultipartUpload') return 'skip';
+      const w = writerOf?.(ev);
+      const newWriter = w !== undefined && !!end.writers && !end.writers.includes(w) && end.writers.length <= MAX_OTHER_WRITERS;
+      const rollback = restored && !end.judged;
+      if (!rollback && !newWriter) return 'skip';
+      remember(ctx, ended, key, { ...end, ...(rollback ? { judged: true } : {}), ...(end.writers ? { writers: writersOf([...end.writers, w]) } : {}) });
+      return { ...(rollback ? { rollback: { restored_version: restored } } : {}), evidence: [ev.id, end.event], operation: madeCurrent(op) };
     }
     const h = held[key];
     const { raw: _raw, ...part } = ev;
@@ -192,16 +212,24 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
     return 'skip';
   }
   const h = held[key];
+  const end = ended[key];
+  const operation = op as EndedUpload['operation'];
+  // The same record delivered again (CloudTrail event ids are stable): judged when it first came.
+  if (end?.event === ev.id) return 'skip';
+  const completer = writerOf?.(ev);
+  const completed = op === 'CompleteMultipartUpload';
   if (!h) {
     // Nothing held (yet): a part delivered late finds this.
-    if (!ended[key]) remember(ctx, ended, key, { operation: op as EndedUpload['operation'], event: ev.id, ...waitStart(ev, ctx) });
-    return op === 'CompleteMultipartUpload' ? undefined : 'skip';
+    if (!end) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}) });
+    return completed ? undefined : 'skip';
   }
   const rest = { ...held };
   delete rest[key];
   ctx.set(HELD, rest);
-  if (op !== 'CompleteMultipartUpload') return 'skip';
-  const completer = writerOf?.(ev);
+  // Remembered too: a part delivered after it (a straggler, or one delivered again) must not wait for an end already seen.
+  const writers = writerOf && completed ? { writers: writersOf([completer, ...[h.part, ...(h.others ?? [])].map(writerOf)]) } : {};
+  remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), settled: true, ...(h.restored_version ? { judged: true } : {}), ...writers });
+  if (!completed) return 'skip';
   const otherWriters = writerOf ? [h.part, ...(h.others ?? [])].filter((p) => writerOf(p) !== completer) : [];
   return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation), ...(otherWriters.length ? { otherWriters } : {}) };
 }
