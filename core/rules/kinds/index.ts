@@ -13,6 +13,7 @@ import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMism
 import { unverifiedServingImage } from './serving-image.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
+import { isUnfinishedUploadStep } from './multipart.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
 
@@ -32,6 +33,8 @@ const volumeAnomaly: KindImpl = (ev, ctx) => {
 /** Registry writes per registry (platform + account/project). */
 const modificationRate: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || /\.(read|list)$/.test(ev.action)) return;
+  // An S3 upload in parts to a model bucket is one write, at its completion: a large model's hundred parts are no burst.
+  if (isUnfinishedUploadStep(ev)) return;
   // An MLflow workspace is a registry of its own (serverScopeOf: `team/a`).
   const scope = serverScopeOf(ev) ?? ev.cloud?.account ?? ev.cloud?.project;
   ctx.observe('writes', { type: 'registry', id: scope ? `${ev.platform}:${scope}` : ev.platform, platform: ev.platform }, 'count', 1);

@@ -99,6 +99,11 @@ const ENDED_MS = HOLD_MS;
 const SWEPT = 'uploads-swept';
 
 const PARTS = new Set(['UploadPart', 'UploadPartCopy']);
+/** The calls of an upload in parts before (or instead of) its completion: each changes no object by itself. */
+const UNFINISHED = new Set(['CreateMultipartUpload', ...PARTS, 'AbortMultipartUpload']);
+
+/** Whether an event is a step of an S3 upload in parts that writes nothing by itself (all but `CompleteMultipartUpload`). */
+export const isUnfinishedUploadStep = (ev: Pick<NormalizedEvent, 'operation'>): boolean => UNFINISHED.has(ev.operation);
 const madeCurrent = (part: string) => `${part}, made current by CompleteMultipartUpload`;
 /** Where the wait of a remembered entry started: `{at, rcv}` (older entries kept only `at`). */
 const since = (x: { at: number; rcv?: number }) => ({ at: x.at, rcv: x.rcv ?? x.at });

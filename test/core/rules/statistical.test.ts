@@ -120,6 +120,20 @@ describe('registry.modification_rate and serving.error_spike', () => {
     expect(only(run([...volume([]), ...failures].sort((a, b) => a.time.localeCompare(b.time))), 'ingestion.volume_anomaly')).toEqual([]);
   });
 
+  it('modification_rate counts an S3 upload in parts to a model bucket once, at its completion: its parts are no burst of writes', () => {
+    // A model bucket's writes (stage registry) as the SageMaker connector gives them: objects put, and uploads in parts.
+    const s3Write = (operation: string) => (t: number, n: string) =>
+      ({ ...registryWrite(t, n), id: `${operation}-${n}`, platform: 'sagemaker', operation, action: 'data_object.write', resource: { type: 's3_object', uri: `s3://ml-models/churn/${n}/model.tar.gz` }, ml: { data: { uris: [`s3://ml-models/churn/${n}/model.tar.gz`] } } }) as NormalizedEvent;
+    const usual = hourly(35, 5, (t) => diurnal(t, 2, 0, 0), s3Write('PutObject'));
+    const burst = (operation: string, count: number) => hourly(35, 5, () => 0, s3Write(operation), [{ day: 31, hour: 20, hours: 3, count }]);
+    const byTime = (evs: NormalizedEvent[]) => evs.sort((a, b) => a.time.localeCompare(b.time));
+    // Three uploads of a large model in 25 parts each (one an hour), and uploads started or aborted: three writes.
+    const parts = [...burst('CreateMultipartUpload', 1), ...burst('UploadPart', 25), ...burst('UploadPartCopy', 5), ...burst('AbortMultipartUpload', 1), ...burst('CompleteMultipartUpload', 1)];
+    expect(only(run(byTime([...usual, ...parts])), 'registry.modification_rate')).toEqual([]);
+    // 25 uploads completed an hour are a burst of writes.
+    expect(only(run(byTime([...usual, ...burst('CompleteMultipartUpload', 25)])), 'registry.modification_rate').map((a) => a.entity.type)).toEqual(['registry']);
+  });
+
   it('error_spike fires on failures above baseline only (a drop to zero errors is good news)', () => {
     const usual = (t: number) => diurnal(t, 1, 0, 0);
     const fire = run(hourly(35, 9, usual, servingFailure('fraud-prod'), [{ day: 30, hour: 10, hours: 3, count: 30 }]));
