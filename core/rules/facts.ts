@@ -372,6 +372,19 @@ function splitAt(name: string): [string, string | undefined] {
 }
 
 /**
+ * The registered version a `models:/<name>/<digits>` URI loads: MLflow's `_parse_model_uri` takes an all-digit
+ * suffix as a version and its registry matches it as an integer (`int(version)` validation, integer `version`
+ * column), so `models:/fraud/03` loads version 3. Only digits get here: `-3` or `3a` is a stage name to MLflow,
+ * which no version is.
+ *
+ * @example
+ * mlflowUriVersion('03') // '3'
+ */
+export function mlflowUriVersion(digits: string): string {
+  return digits.replace(/^0+(?=\d)/, '');
+}
+
+/**
  * The model (version) an event is about, from ml.model, the resource, or the deployment.
  *
  * @example
@@ -405,7 +418,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   if (registryUri) {
     name ??= registryUri[1];
     if (name === registryUri[1]) {
-      if (registryUri[2]) version ??= registryUri[2];
+      if (registryUri[2]) version ??= mlflowUriVersion(registryUri[2]);
       else alias = registryUri[3];
       mlflowDoubt = mlflowDoubtOf(ev);
       // A registry mltrail does not watch: no watched registry's version of the name is the one served.

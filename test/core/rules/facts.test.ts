@@ -132,4 +132,10 @@ describe('what a deployment\'s model_uri names', () => {
     expect(modelRefOf(deploy('models:/fraud/3'), cfg)).toMatchObject({ name: 'fraud', version: '3' });
     expect(modelRefOf(deploy('models:/fraud@champion'), cfg)).toMatchObject({ name: 'fraud', alias: 'champion' });
   });
+  it('a version written with leading zeros is the registered version MLflow loads (`models:/fraud/03` is 3)', () => {
+    expect(modelRefOf(deploy('models:/fraud/03'), cfg)).toMatchObject({ name: 'fraud', version: '3' });
+    expect(modelRefOf(deploy('models:/fraud/0'), cfg)).toMatchObject({ name: 'fraud', version: '0' });
+    // Not a version to MLflow (a stage name): no version.
+    expect(modelRefOf(deploy('models:/fraud/-3'), cfg)?.version).toBeUndefined();
+  });
 });
