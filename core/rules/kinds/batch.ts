@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamilyOf, jobNameOf, modelRefOf, namedEntity, outputsOf, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
 import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
-import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+import { deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
 /**
  * Batch inference (a SageMaker transform job, a Vertex batch prediction job) judged against the registry as a
@@ -152,7 +152,7 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
       entity: batchEntity(ev, jobFamilyOf(ev, job)), key: `${what}|${reason}`,
       evidence: [...(v.rejected ?? v.withdrawn ? [(v.rejected ?? v.withdrawn)!.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
       summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
-      details: { job, deployed: part.ref, models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
+      details: { job, deployed: deployedDetails(part.ref), models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
     });
   }
 }

@@ -5,7 +5,7 @@ import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
-import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+import { deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
 /**
  * Kinds that judge what an endpoint serves and how it behaves: a deployment of a model never approved (or
@@ -229,7 +229,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     ctx.detect({
       entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ...optimized.map((o) => o.event), ev.id], title, time: ev.time,
       summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${unwatched ? `it loads from ${doubt.registry_uri ?? 'a registry URI'}, which no configured MLflow server has: no approval mltrail saw vouches for it` : rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: ref && { ...ref, mlflowDoubt: undefined, ...(unwatched ? { mlflowServer: undefined } : {}) }, models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      details: { deployed: deployedDetails(ref, unwatched), models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
@@ -240,7 +240,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     ctx.detect({
       entity, key: `${what}|registry_unverifiable`, evidence: [ev.id], title: 'Deployment whose MLflow registry or workspace cannot be verified', time: ev.time,
       summary: `${deployer ?? UNIDENTIFIED} deployed ${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry or workspace it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name${registry ? `, ${registry}` : ''} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
-      details: { deployed: ref && { ...ref, mlflowDoubt: undefined }, known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, deployer, ...scope },
+      details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, deployer, ...scope },
     });
     return;
   }

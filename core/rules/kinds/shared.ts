@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { modelRefOf, scopedName, versionKey } from '../facts.js';
+import { modelRefOf, scopedName, versionKey, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -26,6 +26,20 @@ export function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: Ver
   const runId = ref.runId ?? ev.ml?.provenance?.run_id;
   if (!all.length && runId) all.push(...ctx.reg.versionsForRun(runId));
   return { named, all };
+}
+
+/**
+ * A model reference as alert details show it (`details.deployed`), in snake_case like every other details key.
+ * `mlflowServer` and `runId` are the rules' own field names that reached alerts before: kept beside `mlflow_server`
+ * and `run_id` (deprecated, README) so SIEM searches on them keep working. The MLflow doubt is the alert's own keys
+ * (`reason`, `mlflow_registry_uri`, `mlflow_env_unverifiable`), not repeated here; `hideServer` leaves out a server
+ * that is no configured one (an unwatched registry's placeholder scope).
+ */
+export function deployedDetails(ref: ModelRef | undefined, hideServer = false): Record<string, unknown> | undefined {
+  if (!ref) return undefined;
+  const { mlflowDoubt: _doubt, mlflowServer, runId, ...shown } = ref;
+  const server = hideServer ? undefined : mlflowServer;
+  return { ...shown, run_id: runId, mlflow_server: server, runId, mlflowServer: server };
 }
 
 /** How often (event time) the waiting deployments and approvals are looked over. */
