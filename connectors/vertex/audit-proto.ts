@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
+import { lazyRequire } from '../../core/lazy-require.js';
 import { isObj, type Json } from './logentry.js';
 
 /**
@@ -188,16 +189,19 @@ const descriptor = {
 
 export const AUDIT_LOG_TYPE_URL = 'type.googleapis.com/google.cloud.audit.AuditLog';
 
-let root: protobuf.Root | undefined;
+// Loaded on the first Any decoded or encoded (gRPC entries, `backfill vertex`): every CLI command imports this module.
+const protobuf = lazyRequire<typeof Protobuf>('protobufjs');
+
+let root: Protobuf.Root | undefined;
 
 /** The protobufjs root with AuditLog and the well-known types it uses. */
-export function auditRoot(): protobuf.Root {
+export function auditRoot(): Protobuf.Root {
   if (root) return root;
-  const r = new protobuf.Root();
+  const r = new (protobuf().Root)();
   for (const file of ['google/protobuf/any.proto', 'google/protobuf/struct.proto', 'google/protobuf/timestamp.proto']) {
-    r.addJSON((protobuf.common.get(file) as { nested: Record<string, protobuf.AnyNestedObject> }).nested);
+    r.addJSON((protobuf().common.get(file) as { nested: Record<string, Protobuf.AnyNestedObject> }).nested);
   }
-  r.addJSON(descriptor.nested as Record<string, protobuf.AnyNestedObject>);
+  r.addJSON(descriptor.nested as Record<string, Protobuf.AnyNestedObject>);
   r.resolveAll();
   root = r;
   return r;
@@ -224,14 +228,14 @@ export function structToJson(s: unknown): Json {
 }
 
 /** Convert Timestamp/Struct/Any leaves of a toObject() result into their proto3 JSON forms. */
-function toProto3Json(type: protobuf.Type, obj: Json): Json {
+function toProto3Json(type: Protobuf.Type, obj: Json): Json {
   const out: Json = {};
   for (const [key, val] of Object.entries(obj)) {
     const field = type.fields[key];
     if (!field) continue;
     const ft = field.resolvedType;
     const conv = (v: unknown): unknown => {
-      if (ft instanceof protobuf.Type && isObj(v)) {
+      if (ft instanceof protobuf().Type && isObj(v)) {
         if (ft.fullName === '.google.protobuf.Struct') return structToJson(v);
         if (ft.fullName === '.google.protobuf.Timestamp') {
           const d = new Date(Number(v.seconds ?? 0) * 1000);
@@ -261,7 +265,7 @@ function decodeAny(any: Json): Json {
   const bytes = bytesOf(any.value);
   const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
   const type = name ? auditRoot().lookup(name) : null;
-  if (type instanceof protobuf.Type && bytes) {
+  if (type instanceof protobuf().Type && bytes) {
     const msg = type.decode(bytes);
     const plain = type.toObject(msg, { longs: String, enums: String, defaults: false, arrays: false, objects: false }) as Json;
     return { '@type': typeUrl, ...toProto3Json(type, plain) };

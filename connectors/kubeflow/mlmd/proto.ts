@@ -1,5 +1,9 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
+import { lazyRequire } from '../../../core/lazy-require.js';
+
+// Loaded on the first message encoded or decoded (the poller's first call): every CLI command imports this module.
+const protobuf = lazyRequire<typeof Protobuf>('protobufjs');
 
 /**
  * The subset of `ml_metadata/proto/metadata_store.proto` and
@@ -155,12 +159,19 @@ const descriptor = {
   },
 };
 
-export const mlmdRoot = protobuf.Root.fromJSON(descriptor);
-// proto2: repeated scalars are not packed on the wire (decoders accept both; we send what MLMD sends).
-for (const name of ['ListOperationNextPageToken', 'GetEventsByExecutionIDsRequest', 'GetArtifactsByIDRequest']) {
-  for (const field of mlmdRoot.lookupType(`ml_metadata.${name}`).fieldsArray) if (field.repeated) field.setOption('packed', false);
+let root: Protobuf.Root | undefined;
+
+/** The ml_metadata types, built on first use. */
+function mlmdRoot(): Protobuf.Root {
+  if (root) return root;
+  const r = protobuf().Root.fromJSON(descriptor);
+  // proto2: repeated scalars are not packed on the wire (decoders accept both; we send what MLMD sends).
+  for (const name of ['ListOperationNextPageToken', 'GetEventsByExecutionIDsRequest', 'GetArtifactsByIDRequest']) {
+    for (const field of r.lookupType(`ml_metadata.${name}`).fieldsArray) if (field.repeated) field.setOption('packed', false);
+  }
+  r.resolveAll();
+  return (root = r);
 }
-mlmdRoot.resolveAll();
 
 /** Read RPCs of ml_metadata.MetadataStoreService: method name → [request type, response type]. */
 export const MLMD_METHODS = {
@@ -175,13 +186,13 @@ export type MlmdMethod = keyof typeof MLMD_METHODS;
 
 /** Encode a plain object (int64 as string or number) as the named ml_metadata message. */
 export function encodeMessage(typeName: string, obj: unknown): Buffer {
-  const t = mlmdRoot.lookupType(`ml_metadata.${typeName}`);
+  const t = mlmdRoot().lookupType(`ml_metadata.${typeName}`);
   return Buffer.from(t.encode(t.fromObject(obj as Record<string, unknown>)).finish());
 }
 
 /** Decode the named ml_metadata message into a plain object: int64 as decimal strings, enums as names, unset fields absent. */
 export function decodeMessage<T = Record<string, unknown>>(typeName: string, buf: Uint8Array): T {
-  const t = mlmdRoot.lookupType(`ml_metadata.${typeName}`);
+  const t = mlmdRoot().lookupType(`ml_metadata.${typeName}`);
   return t.toObject(t.decode(buf), { longs: String, enums: String, defaults: false, arrays: true, objects: true }) as T;
 }
 

@@ -7,9 +7,10 @@ import { CLI, ROOT, fixturePath } from '../../helpers/fixtures.js';
 
 /**
  * Client libraries that only `serve` (a poller, a sink, a push route) or `backfill vertex` use: each took
- * tens to hundreds of milliseconds to load, and loaded at module load they made every command slow.
+ * tens to hundreds of milliseconds to load, and loaded at module load they made every command slow
+ * (protobufjs, for the Kubeflow MLMD client and gRPC Vertex entries: ~25 ms).
  */
-const HEAVY = ['@google-cloud/pubsub', '@google-cloud/logging', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@grpc/grpc-js', 'google-auth-library', 'undici', 'prom-client'];
+const HEAVY = ['@google-cloud/pubsub', '@google-cloud/logging', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@grpc/grpc-js', 'google-auth-library', 'undici', 'prom-client', 'protobufjs'];
 
 /**
  * A preloaded module that writes down, at exit, every file the process loaded: ES modules through a load
@@ -59,6 +60,8 @@ describe('CLI start-up loads no cloud SDK it does not use (child process, dist/)
   const cases: Array<[string, () => { args: string[]; env?: Record<string, string> }]> = [
     ['--help', () => ({ args: ['--help'] })],
     ['normalize of a CloudTrail file', () => ({ args: ['normalize', fixturePath('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json')] })],
+    ['normalize of a Cloud Audit Logs entry', () => ({ args: ['normalize', fixturePath('vertex', 'otel-auditlog-activity.json')] })],
+    ['schema event', () => ({ args: ['schema', 'event'] })],
     [
       "check-config of the README's example",
       () => {
