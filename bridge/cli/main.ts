@@ -37,6 +37,7 @@ function help(commands: CliCommand[]): string {
   return `mltrail — security telemetry for ML pipelines
 
 Usage: mltrail <command> [options]   (mltrail <command> --help for details)
+       mltrail --version                 print the version
 
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
