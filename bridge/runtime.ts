@@ -32,9 +32,10 @@ export interface Bridge {
   /** The bridge's logger (JSON lines): what the CLI reports goes through it, so the stream stays parseable. */
   log: Logger;
   /**
-   * With `server.tls`: read `cert_file` and `key_file` again and serve them to new connections (a renewed
-   * certificate, on SIGHUP); returns the new certificate's expiry. Throws CONFIG, keeping the previous pair, when
-   * they are unusable (unreadable, not PEM, a key not of that certificate). Undefined without `server.tls`.
+   * With `server.tls`: read `cert_file`, `key_file` and the client CA files again and serve them to new connections
+   * (a renewed certificate or CA, on SIGHUP); returns the new certificate's expiry. Throws CONFIG, keeping the
+   * previous pair and CAs, when any is unusable (unreadable, not PEM, a key not of that certificate, a CA file holding
+   * no CA). Undefined without `server.tls`.
    */
   reloadTls?: () => { valid_to: string };
 }
@@ -98,7 +99,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     ingestToken: cfg.server.ingest_token,
     bodyLimitBytes: cfg.server.body_limit_bytes,
     plainHttp: !tls,
-    ...(tls ? { verifiesClientCerts: tls.clientCaFiles.length > 0 } : {}),
+    ...(tls ? { verifiesClientCerts: tls.clientCaFiles.length > 0, clientCas: tls.clientCas } : {}),
   };
 
   const sinkEntries = cfg.sinks.filter((s) => s.config.enabled);
@@ -366,14 +367,13 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
 
   const reloadTls = tls
     ? () => {
-        const { validTo, ...context } = tls.reread();
-        // New connections get the new pair; those already open keep theirs.
-        (httpServer as HttpsServer).setSecureContext(context);
+        // New connections get the new pair and client CAs; those already open keep theirs.
+        const { validTo } = tls.reload((context) => (httpServer as HttpsServer).setSecureContext(context));
         return { valid_to: validTo };
       }
     : undefined;
 
-  if (reloadTls && cfg.server.tls) watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer));
+  if (tls && reloadTls && cfg.server.tls) watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer), tls.clientCaFiles);
 
   return { url, port, spool, metrics, sinks, stop, log, ...(reloadTls ? { reloadTls } : {}) };
 }

@@ -3,21 +3,28 @@ import type { ServerOptions } from 'node:https';
 import { constants, X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import { connectorPlugins } from '../connectors/index.js';
-import { readKeyPair } from '../core/config/pem.js';
+import { readClientCaCertificates, readKeyPair } from '../core/config/pem.js';
+import type { ClientCaSet } from '../core/connector.js';
 import { MltrailError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Config } from './config.js';
 
 type TlsConfig = NonNullable<Config['server']['tls']>;
 
-/** What the HTTPS server is built from, and how its certificate is re-read. */
+/** What the HTTPS server is built from, and how its certificate and client CAs are re-read. */
 export interface ServerTls {
   /** The CA files whose client certificates the TLS layer verifies (none: no client certificate is asked for). */
   clientCaFiles: string[];
   /** Options for `https.createServer`. */
   serverOptions: ServerOptions;
-  /** The secure context with `cert_file` and `key_file` read again (the CAs stay as read at start); throws CONFIG when they are unusable. */
-  reread(): SecureContextOptions & { validTo: string };
+  /** The client CA certificates in use, by file: what the server's context verifies against now. */
+  clientCas: ClientCaSet;
+  /**
+   * Read `cert_file`, `key_file` and every client CA file again and hand the new secure context to `apply`
+   * (`setSecureContext`); `clientCas` follows once it took. Throws CONFIG, with nothing changed, when any of them
+   * is unusable: a CA file gone bad never leaves the server verifying against fewer CAs, or none.
+   */
+  reload(apply: (context: SecureContextOptions) => void): { validTo: string };
 }
 
 /**
@@ -43,6 +50,20 @@ function readCertAndKey(tls: TlsConfig): { cert: string; key: string; validTo: s
   return { cert: pair.cert, key: pair.key, validTo: pair.leaf.validTo };
 }
 
+/** The client CA files' text and certificates, checked as the config check does (CA certificates only). */
+function readClientCas(files: string[]): { pem: string[]; certs: Map<string, X509Certificate[]> } {
+  const pem: string[] = [];
+  const certs = new Map<string, X509Certificate[]>();
+  for (const file of files) {
+    const read = readClientCaCertificates(file);
+    if ('problem' in read) throw new MltrailError('CONFIG', `server.tls client CA file: ${read.problem}`, { path: 'server.tls.client_ca_files' });
+    // The context gets the certificates parsed here, not the file read once more: what is pinned is what is trusted.
+    pem.push(...read.certs.map((c) => c.toString()));
+    certs.set(file, read.certs);
+  }
+  return { pem, certs };
+}
+
 /**
  * Read what `server.tls` names. A client certificate is asked for when any client CA is configured, and not
  * required (`rejectUnauthorized: false`): senders authenticating by token, HMAC or JWT connect without one, and a
@@ -51,18 +72,28 @@ function readCertAndKey(tls: TlsConfig): { cert: string; key: string; validTo: s
 export function serverTls(cfg: Config): ServerTls {
   const tls = cfg.server.tls!;
   const caFiles = clientCaFiles(cfg);
-  const ca = caFiles.map((f) => readFileSync(f, 'utf8'));
+  const cas = readClientCas(caFiles);
   const { cert, key } = readCertAndKey(tls);
   // No TLS 1.2 renegotiation: a client may present another certificate in one, which OpenSSL does not make Node
   // verify again (`socket.authorized` stays true from the first handshake), so a client holding any trusted
   // certificate could then present a self-made one naming any subject. Kept in the context SIGHUP re-reads.
   // With client CAs, no session resumption either: a resumed session carries the client's certificate but not the
   // intermediates it was sent with, so a cluster pinned to its root CA (client_ca_file) would be refused on it.
-  const context = { minVersion: tls.min_version, secureOptions: constants.SSL_OP_NO_RENEGOTIATION | (ca.length ? constants.SSL_OP_NO_TICKET : 0), ...(ca.length ? { ca } : {}) };
+  const withCa = caFiles.length > 0;
+  const context = (ca: string[]) => ({ minVersion: tls.min_version, secureOptions: constants.SSL_OP_NO_RENEGOTIATION | (withCa ? constants.SSL_OP_NO_TICKET : 0), ...(withCa ? { ca } : {}) });
+  let current = cas.certs;
   return {
     clientCaFiles: caFiles,
-    serverOptions: { ...context, cert, key, ...(ca.length ? { requestCert: true, rejectUnauthorized: false } : {}) },
-    reread: () => ({ ...context, ...readCertAndKey(tls) }),
+    serverOptions: { ...context(cas.pem), cert, key, ...(withCa ? { requestCert: true, rejectUnauthorized: false } : {}) },
+    clientCas: { certs: (file) => current.get(file) },
+    reload(apply) {
+      const pair = readCertAndKey(tls);
+      const next = readClientCas(caFiles);
+      // setSecureContext replaces the whole context (a `ca` left out is dropped, not kept): every part is given.
+      apply({ ...context(next.pem), cert: pair.cert, key: pair.key });
+      current = next.certs;
+      return { validTo: pair.validTo };
+    },
   };
 }
 
@@ -72,21 +103,22 @@ const EXPIRY_WARN_DAYS = 14;
 
 /**
  * A renewed certificate is picked up by itself (cert-manager rewriting its Secret's files, certbot's renew): every
- * `reload_check_s` the two files are looked at (inode, size, mtime, through symlinks: a Secret volume swaps a
- * link) and re-read when either changed; a pair that fails the checks is said once and the previous one stays.
+ * `reload_check_s` the two files and the client CA files (`caFiles`) are looked at (inode, size, mtime, ctime,
+ * through symlinks: a Secret volume swaps a link) and all re-read when any changed; a set that fails the checks (a
+ * CA file deleted or no longer a CA bundle included) is said once and the previous one stays.
  * A certificate close to its expiry, or past it, is said once per certificate.
  */
-export function watchTls(tls: NonNullable<Config['server']['tls']>, reload: () => { valid_to: string }, log: Logger, keep: (t: NodeJS.Timeout) => void): void {
-  const stamp = () => {
-    try {
-      return [tls.cert_file, tls.key_file].map((f) => {
+export function watchTls(tls: NonNullable<Config['server']['tls']>, reload: () => { valid_to: string }, log: Logger, keep: (t: NodeJS.Timeout) => void, caFiles: string[] = []): void {
+  const stamp = () =>
+    [tls.cert_file, tls.key_file, ...caFiles].map((f) => {
+      try {
         const s = statSync(f);
-        return `${s.ino}:${s.size}:${s.mtimeMs}`;
-      }).join('|');
-    } catch {
-      return undefined; // a file in the middle of being replaced: looked at again next time
-    }
-  };
+        return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+      } catch (err) {
+        // Gone (or its directory unreadable): a change too, so the failed re-read is said, once.
+        return `missing:${(err as NodeJS.ErrnoException).code ?? ''}`;
+      }
+    }).join('|');
   let last = stamp();
   let warnedFor: string | undefined;
   const checkExpiry = (validTo: string) => {
@@ -101,14 +133,14 @@ export function watchTls(tls: NonNullable<Config['server']['tls']>, reload: () =
   if (tls.reload_check_s === 0) return;
   const timer = setInterval(() => {
     const now = stamp();
-    if (now === undefined || now === last) return checkExpiry(certValidTo(tls.cert_file));
+    if (now === last) return checkExpiry(certValidTo(tls.cert_file));
     last = now;
     try {
       const { valid_to } = reload();
-      log.info({ cert_file: tls.cert_file, valid_to }, 'server.tls certificate or key changed: re-read; new connections get them');
+      log.info({ cert_file: tls.cert_file, valid_to, ...(caFiles.length ? { client_ca_files: caFiles } : {}) }, 'server.tls certificate, key or client CA file changed: re-read; new connections get them');
       checkExpiry(valid_to);
     } catch (err) {
-      log.error({ err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `server.tls files changed but the previous certificate stays in use: ${(err as Error).message}`);
+      log.error({ err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `server.tls files changed but the previous certificate stays in use, with its client CAs: ${(err as Error).message}`);
     }
   }, tls.reload_check_s * 1000);
   timer.unref();

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Ingestor } from './ingest.js';
@@ -90,6 +91,18 @@ export interface ServerSettings {
    * ends here, but no client certificate is ever verified. Unset where the embedder does not say.
    */
   verifiesClientCerts?: boolean;
+  /**
+   * The client CA certificates the TLS layer verifies against now, by file (`server.tls`): replaced together with
+   * the server's secure context when a CA file changes, so a route pinning identities to a CA file (Kubeflow
+   * `client_ca_file`) judges by the same CAs the handshake did. Unset without `server.tls`.
+   */
+  clientCas?: ClientCaSet;
+}
+
+/** The client CA certificates in use, by the file they were read from. */
+export interface ClientCaSet {
+  /** The certificates of `file` as last read, or undefined for a file this server does not trust. */
+  certs(file: string): X509Certificate[] | undefined;
 }
 
 export interface ConnectorDeps<C = unknown> {

@@ -13,7 +13,8 @@ Start the bridge: webhook/push targets, spool, rules and sinks.
   --host         listen address (also MLTRAIL_HOST; default 127.0.0.1)
   --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)
 HTTPS: server.tls in the config file (no flag or variable sets it); SIGHUP
-re-reads its cert_file and key_file. SIGTERM or SIGINT drains and stops.`;
+re-reads its cert_file and key_file, and the client CA files. SIGTERM or SIGINT
+drains and stops.`;
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...common, port: { type: 'string', short: 'p' }, host: { type: 'string' } });
@@ -29,8 +30,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { startBridge } = await import('../runtime.js');
   // Signals are handled from before the bridge starts: a SIGTERM while it opens the spool drains it once
   // started (the default action killed it mid-start), and a SIGHUP (logrotate's postrotate, a closed
-  // terminal) is logged and ignored — it killed the bridge. Nothing is reloaded but server.tls's certificate
-  // and key: the config is read at start, and the file sink follows an output file renamed under it by itself.
+  // terminal) is logged and ignored — it killed the bridge. Nothing is reloaded but server.tls's certificate,
+  // key and client CAs: the config is read at start, and the file sink follows an output file renamed under it by itself.
   let stopSignal: string | undefined;
   let onStop: ((sig: string) => void) | undefined;
   let bridge: Awaited<ReturnType<typeof startBridge>> | undefined;
@@ -41,16 +42,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     onStop?.(sig);
   };
   const HUP_MSG = 'SIGHUP received: nothing to reload (config is read at start; file sinks reopen renamed output files by themselves)';
-  // With server.tls, a hangup re-reads the certificate and key (a renewed certificate); nothing else is reloaded.
+  // With server.tls, a hangup re-reads the certificate, key and client CAs (a renewal); nothing else is reloaded.
   const hangup = (b: NonNullable<typeof bridge>, whileStarting = 0) => {
     const fields = { signal: 'SIGHUP', ...(whileStarting ? { count: whileStarting } : {}) };
     const when = whileStarting ? ' (received while starting)' : '';
     if (!b.reloadTls) return b.log.info(fields, `${HUP_MSG}${when}`);
     try {
       const { valid_to } = b.reloadTls();
-      b.log.info({ ...fields, cert_file: cfg.server.tls?.cert_file, valid_to }, `SIGHUP received${when}: server.tls certificate and key re-read; new connections get them (nothing else is reloaded)`);
+      b.log.info({ ...fields, cert_file: cfg.server.tls?.cert_file, valid_to }, `SIGHUP received${when}: server.tls certificate and key re-read, with the client CA files; new connections get them (nothing else is reloaded)`);
     } catch (err) {
-      b.log.error({ ...fields, err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `SIGHUP received${when}: the previous server.tls certificate stays in use: ${(err as Error).message}`);
+      b.log.error({ ...fields, err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `SIGHUP received${when}: the previous server.tls certificate stays in use, with its client CAs: ${(err as Error).message}`);
     }
   };
   // Before the bridge (and its logger) exists, a hangup is noted and logged once it does.

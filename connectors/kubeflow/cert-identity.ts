@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { readCaCertificates } from '../../core/config/pem.js';
+import type { ClientCaSet } from '../../core/connector.js';
 import { MltrailError } from '../../core/errors.js';
 import { issuedByAny, type VerifiedClientCert } from '../../core/http/client-cert.js';
 import { safeEqualAny } from '../../core/http/index.js';
@@ -18,14 +19,28 @@ function readPin(file: string, key: string): X509Certificate[] {
   return read.certs;
 }
 
-/** Read every `client_ca_file` once, at mount. */
-export function clientCaPins(cfg: KubeflowConfig): ClientCaPins {
+/**
+ * Every `client_ca_file`'s certificates: as the server's TLS context holds them now (`live`, with `server.tls`, which
+ * trusts each of these files and re-reads them with its certificate), else read from the file (once, at mount).
+ */
+export function clientCaPins(cfg: KubeflowConfig, live?: ClientCaSet): ClientCaPins {
+  const pin = (file: string, key: string) => live?.certs(file) ?? readPin(file, key);
   const pins: ClientCaPins = { clusters: new Map() };
-  if (cfg.audit.client_ca_file) pins.default = readPin(cfg.audit.client_ca_file, 'connectors.kubeflow.audit.client_ca_file');
+  if (cfg.audit.client_ca_file) pins.default = pin(cfg.audit.client_ca_file, 'connectors.kubeflow.audit.client_ca_file');
   cfg.clusters.forEach((cl, i) => {
-    if (cl.client_ca_file) pins.clusters.set(cl.id, readPin(cl.client_ca_file, `connectors.kubeflow.clusters.${i}.client_ca_file`));
+    if (cl.client_ca_file) pins.clusters.set(cl.id, pin(cl.client_ca_file, `connectors.kubeflow.clusters.${i}.client_ca_file`));
   });
   return pins;
+}
+
+/**
+ * The pins to judge a request by: those of the server's client CAs in use when it asks (`live`: a CA file re-read
+ * swaps them with the TLS context, so a rotated cluster CA is trusted and pinned from the same moment), else read once.
+ */
+export function clientCaPinsSource(cfg: KubeflowConfig, live?: ClientCaSet): () => ClientCaPins {
+  if (live) return () => clientCaPins(cfg, live);
+  const once = clientCaPins(cfg);
+  return () => once;
 }
 
 /**

@@ -10,7 +10,7 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
-import { certIdentities, clientCaPins, type ClientCaPins } from './cert-identity.js';
+import { certIdentities, clientCaPinsSource, type ClientCaPins } from './cert-identity.js';
 import { forCluster } from './cluster.js';
 import type { KubeflowConfig } from './config.js';
 import { relevanceOrKeep } from './filter.js';
@@ -150,11 +150,11 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
     );
   };
   const counter = filteredCounter(deps);
-  const pins = clientCaPins(cfg);
+  const pins = clientCaPinsSource(cfg, deps.server.clientCas);
 
   app.post(AUDIT_ROUTE, async (c) => {
     try {
-      const { cluster } = authenticate(c, deps, pins);
+      const { cluster } = authenticate(c, deps, pins());
       const ctype = (c.req.header('content-type') ?? '').toLowerCase();
       if (ctype && !ctype.includes('json')) throw new MltrailError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${ctype}`);
       const body = await readBody(c, { maxBytes: cfg.audit.body_limit_bytes, channel: AUDIT_CHANNEL });

@@ -64,12 +64,24 @@ function readPemFile(file: string, what: string): { text: string } | { problem: 
  * clientCaFileProblem('/etc/mltrail/edge-1-ca.pem') // undefined, or '…: certificate 1 (CN=edge-1) is not a CA certificate …'
  */
 export function clientCaFileProblem(file: string): string | undefined {
+  const read = readClientCaCertificates(file);
+  return 'problem' in read ? read.problem : undefined;
+}
+
+/**
+ * The certificates of the client CA bundle `file`, or why it cannot serve as one (see `clientCaFileProblem`): read
+ * once, so what is checked is what is used (a file re-read while it is being replaced).
+ *
+ * @example
+ * readClientCaCertificates('/etc/mltrail/edge-1-ca.pem') // { certs: [X509Certificate] } or { problem: '…' }
+ */
+export function readClientCaCertificates(file: string): { certs: X509Certificate[] } | { problem: string } {
   const read = readCaCertificates(file);
-  if ('problem' in read) return read.problem;
+  if ('problem' in read) return read;
   const i = read.certs.findIndex((cert) => !cert.ca);
-  if (i < 0) return undefined;
+  if (i < 0) return read;
   const subject = read.certs[i]!.subject.replaceAll('\n', ', ');
-  return `${file}: certificate ${i + 1} (${subject}) is not a CA certificate (basicConstraints CA:TRUE): give the CA that issues the client certificates, not a client certificate`;
+  return { problem: `${file}: certificate ${i + 1} (${subject}) is not a CA certificate (basicConstraints CA:TRUE): give the CA that issues the client certificates, not a client certificate` };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -233,6 +233,63 @@ describe('server.tls: the bridge serves HTTPS', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(logged().filter((l) => l.msg.includes('previous certificate stays in use'))).toHaveLength(1);
     expect(logged().filter((l) => l.msg.includes('certificate expires at'))).toHaveLength(1);
+  });
+
+  it('a client CA file rotated on disk is trusted without a restart (reload_check_s); one gone bad or deleted keeps the previous CAs, said once', async () => {
+    const caFile = join(tmpDir(), 'client-ca.pem');
+    copyFileSync(at('kube-ca.pem'), caFile);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const logged = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; code?: string });
+    const kept = () => logged().filter((l) => l.msg.includes('previous certificate stays in use, with its client CAs'));
+    const cfg = loadConfig({
+      env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN },
+      overrides: { server: { port: 0, tls: { ...TLS, client_ca_files: [caFile], reload_check_s: 1 } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } },
+    });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    const post = async (id: string, client: { cert: Buffer; key: Buffer }) => (await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch(id), client })).status;
+    expect(await post('kube-1', apiserver)).toBe(200);
+    expect(await post('rogue-1', rogue)).toBe(401);
+    // A CA rotation: the new CA is added to the bundle (the old one stays while its certificates are in use).
+    writeFileSync(caFile, readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('rogue-ca.pem'), 'utf8'));
+    await waitFor(async () => (await post('rogue-2', rogue)) === 200, 10_000, 'the added CA trusted');
+    expect(logged().filter((l) => l.msg.includes('changed: re-read'))).toHaveLength(1);
+    // Written over with something that is no CA bundle: the CAs in use stay (never no client verification), said once.
+    writeFileSync(caFile, 'hello\n');
+    await waitFor(() => kept().length > 0, 10_000, 'the refused CA file');
+    expect(kept()[0]).toEqual(expect.objectContaining({ level: 50, code: 'MLTRAIL_ERR_CONFIG', msg: expect.stringContaining(`${caFile} holds no PEM certificate`) }));
+    expect(await post('kube-2', apiserver)).toBe(200);
+    expect(await post('rogue-3', rogue)).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(kept()).toHaveLength(1);
+    // Deleted: said too; still the same CAs.
+    unlinkSync(caFile);
+    await waitFor(() => kept().length > 1, 10_000, 'the deleted CA file');
+    expect(kept()[1]!.msg).toContain(`cannot read ${caFile}: ENOENT`);
+    expect(await post('kube-3', apiserver)).toBe(200);
+  });
+
+  it('a Kubeflow client_ca_file re-read (SIGHUP: reloadTls) moves the TLS trust and the cluster pin together; a file holding no CA is refused and both stay', async () => {
+    const pinFile = join(tmpDir(), 'cluster-ca.pem');
+    copyFileSync(at('kube-ca.pem'), pinFile);
+    const b = await start({ server: { tls: { ...TLS, reload_check_s: 0 } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'], client_ca_file: pinFile } } } });
+    const post = async (id: string, client: { cert: Buffer; key: Buffer }) => send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch(id), client });
+    expect((await post('kube-1', apiserver)).status).toBe(200);
+    expect((await post('rogue-1', rogue)).status).toBe(401);
+    // The cluster's CA replaced: its certificates verify and are pinned from the same moment (a pin left behind would
+    // refuse them as "client_ca_file did not issue it"), and the old CA's no longer count.
+    copyFileSync(at('rogue-ca.pem'), pinFile);
+    b.reloadTls!();
+    const rotated = await post('rogue-2', rogue);
+    expect(rotated.status, rotated.body).toBe(200);
+    expect((await post('kube-2', apiserver)).status).toBe(401);
+    // A client certificate put where the CA belongs: refused, named; trust and pin stay on the CA in use.
+    copyFileSync(at('apiserver.crt'), pinFile);
+    expect(() => b.reloadTls!()).toThrow(/cluster-ca\.pem: certificate 1 \(CN=kube-apiserver-audit\) is not a CA certificate/);
+    expect((await post('rogue-3', rogue)).status).toBe(200);
+    expect((await post('kube-3', apiserver)).status).toBe(401);
+    expect(auditIds(b).sort()).toEqual(['kube-1', 'rogue-2', 'rogue-3']);
   });
 
   it('bound elsewhere without a token it still refuses to start', async () => {
