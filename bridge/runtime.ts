@@ -373,7 +373,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       }
     : undefined;
 
-  if (tls && reloadTls && cfg.server.tls) watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer), tls.clientCaFiles);
+  if (tls && reloadTls && cfg.server.tls) watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer), tls);
 
   return { url, port, spool, metrics, sinks, stop, log, ...(reloadTls ? { reloadTls } : {}) };
 }

@@ -103,12 +103,20 @@ const EXPIRY_WARN_DAYS = 14;
 
 /**
  * A renewed certificate is picked up by itself (cert-manager rewriting its Secret's files, certbot's renew): every
- * `reload_check_s` the two files and the client CA files (`caFiles`) are looked at (inode, size, mtime, ctime,
- * through symlinks: a Secret volume swaps a link) and all re-read when any changed; a set that fails the checks (a
- * CA file deleted or no longer a CA bundle included) is said once and the previous one stays.
- * A certificate close to its expiry, or past it, is said once per certificate.
+ * `reload_check_s` the two files and the client CA files (`cas.clientCaFiles`) are looked at (inode, size, mtime,
+ * ctime, through symlinks: a Secret volume swaps a link) and all re-read when any changed; a set that fails the
+ * checks (a CA file deleted or no longer a CA bundle included) is said once and the previous one stays.
+ * A certificate close to its expiry, or past it, is said once per certificate: the server's, and each client CA
+ * certificate in use (`cas.clientCas`; an expired CA makes every client certificate it issued fail verification).
  */
-export function watchTls(tls: NonNullable<Config['server']['tls']>, reload: () => { valid_to: string }, log: Logger, keep: (t: NodeJS.Timeout) => void, caFiles: string[] = []): void {
+export function watchTls(
+  tls: NonNullable<Config['server']['tls']>,
+  reload: () => { valid_to: string },
+  log: Logger,
+  keep: (t: NodeJS.Timeout) => void,
+  cas: Pick<ServerTls, 'clientCaFiles' | 'clientCas'> = { clientCaFiles: [], clientCas: { certs: () => undefined } },
+): void {
+  const caFiles = cas.clientCaFiles;
   const stamp = () =>
     [tls.cert_file, tls.key_file, ...caFiles].map((f) => {
       try {
@@ -129,16 +137,36 @@ export function watchTls(tls: NonNullable<Config['server']['tls']>, reload: () =
     if (left <= 0) log.error(fields, `server.tls certificate expired at ${validTo}: senders refuse it; renew ${tls.cert_file} (it is re-read when it changes)`);
     else log.warn(fields, `server.tls certificate expires at ${validTo}, in ${Math.ceil(left / DAY_MS)} day(s): renew ${tls.cert_file} (it is re-read when it changes)`);
   };
-  checkExpiry(certValidTo(tls.cert_file));
+  // Client CA certificates, as the server verifies against them now (a failed re-read keeps the old ones in use).
+  const caWarned = new Set<string>();
+  const checkCaExpiry = () => {
+    for (const file of caFiles) {
+      for (const ca of cas.clientCas.certs(file) ?? []) {
+        const left = Date.parse(ca.validTo) - Date.now();
+        const id = `${left <= 0 ? 'expired' : 'expiring'}:${ca.fingerprint256}`;
+        if (left >= EXPIRY_WARN_DAYS * DAY_MS || caWarned.has(id)) continue;
+        caWarned.add(id);
+        const subject = ca.subject.replaceAll('\n', ', ');
+        const fields = { client_ca_file: file, subject, valid_to: ca.validTo, code: 'MLTRAIL_ERR_CONFIG' };
+        if (left <= 0) log.error(fields, `server.tls client CA certificate (${subject}) in ${file} expired at ${ca.validTo}: client certificates it issued no longer verify; put its successor in ${file} (it is re-read when it changes)`);
+        else log.warn(fields, `server.tls client CA certificate (${subject}) in ${file} expires at ${ca.validTo}, in ${Math.ceil(left / DAY_MS)} day(s): client certificates it issued stop verifying then; add its successor to ${file} (it is re-read when it changes)`);
+      }
+    }
+  };
+  const checkAllExpiry = (validTo: string) => {
+    checkExpiry(validTo);
+    checkCaExpiry();
+  };
+  checkAllExpiry(certValidTo(tls.cert_file));
   if (tls.reload_check_s === 0) return;
   const timer = setInterval(() => {
     const now = stamp();
-    if (now === last) return checkExpiry(certValidTo(tls.cert_file));
+    if (now === last) return checkAllExpiry(certValidTo(tls.cert_file));
     last = now;
     try {
       const { valid_to } = reload();
       log.info({ cert_file: tls.cert_file, valid_to, ...(caFiles.length ? { client_ca_files: caFiles } : {}) }, 'server.tls certificate, key or client CA file changed: re-read; new connections get them');
-      checkExpiry(valid_to);
+      checkAllExpiry(valid_to);
     } catch (err) {
       log.error({ err: { message: (err as Error).message }, code: 'MLTRAIL_ERR_CONFIG' }, `server.tls files changed but the previous certificate stays in use, with its client CAs: ${(err as Error).message}`);
     }

@@ -292,6 +292,34 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect(auditIds(b).sort()).toEqual(['kube-1', 'rogue-2', 'rogue-3']);
   });
 
+  it('a client CA certificate within 14 days of expiry is warned about once per certificate, at start and when a rotated CA file is re-read', async () => {
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=long-lived-ca', '-keyout', 'long-ca.key', '-out', 'long-ca.pem');
+    const caFile = join(tmpDir(), 'client-ca.pem');
+    const pinFile = join(tmpDir(), 'cluster-ca.pem');
+    copyFileSync(at('long-ca.pem'), caFile);
+    copyFileSync(at('kube-ca.pem'), pinFile);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const caWarnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; client_ca_file?: string; valid_to?: string }).filter((l) => l.msg.includes('client CA certificate'));
+    const cfg = loadConfig({
+      env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN },
+      overrides: { server: { port: 0, tls: { ...TLS, client_ca_files: [caFile], reload_check_s: 1 } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'], client_ca_file: pinFile } } } },
+    });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    // The Kubeflow pin's CA (valid one day) is said at start; the ten-year CA is not.
+    const kubeCa = new X509Certificate(readFileSync(at('kube-ca.pem')));
+    expect(caWarnings()).toEqual([expect.objectContaining({ level: 40, client_ca_file: pinFile, valid_to: kubeCa.validTo, msg: expect.stringContaining('CN=kubernetes') })]);
+    // server.tls.client_ca_files rotated to a CA close to its expiry: said once it is in use.
+    copyFileSync(at('rogue-ca.pem'), caFile);
+    await waitFor(() => caWarnings().length > 1, 10_000, 'the rotated CA warned about');
+    const rogueCa = new X509Certificate(readFileSync(at('rogue-ca.pem')));
+    expect(caWarnings()[1]).toEqual(expect.objectContaining({ level: 40, client_ca_file: caFile, valid_to: rogueCa.validTo }));
+    // Once per certificate, not at every check.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(caWarnings()).toHaveLength(2);
+  });
+
   it('bound elsewhere without a token it still refuses to start', async () => {
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, host: '0.0.0.0', tls: TLS } } });
     await expect(startBridge(cfg, { logger: silentLogger(), env: {} })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an ingest token/);
