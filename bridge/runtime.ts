@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { connectorPlugins } from '../connectors/index.js';
 import type { ConnectorDeps, Poller, ServerSettings } from '../core/connector.js';
@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import { createSinks, type SinksRunner } from './sinks/thread.js';
 import { extraRoutes } from './routes.js';
 import { serverTls, watchTls } from './tls.js';
+import { watchHandshakeFailures } from './tls-handshake.js';
 
 export interface Bridge {
   url: string;
@@ -123,6 +124,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   const pollers: Poller[] = [];
   /** The server.tls file check (watchTls), cleared by stop(). */
   let tlsWatch: NodeJS.Timeout | undefined;
+  /** Ends the failed-handshake count's log windows (watchHandshakeFailures), called by stop(). */
+  let stopHandshakeWatch: (() => void) | undefined;
   /** The pollers started (stop() stops these). */
   const started: Poller[] = [];
   const app = createApp({
@@ -225,6 +228,8 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
         : serve({ ...listen, serverOptions: { requireHostHeader: false } }, () => resolveListen(s));
       // Requests Node's parser refuses (oversized headers, a malformed request line) get a JSON error too.
       s.on('clientError', clientErrorHandler());
+      // Failed TLS handshakes never reach the app: counted and logged here.
+      if (tls) stopHandshakeWatch = watchHandshakeFailures(s as Server, { log, metrics });
       s.once('error', reject);
     });
   } catch (err) {
@@ -339,6 +344,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       const idleSweep = setInterval(closeIdle, 50);
       await Promise.race([closed, sleep(Math.max(0, until - Date.now()))]);
       clearInterval(idleSweep);
+      stopHandshakeWatch?.();
       await Promise.all(started.map((p) => p.stop().catch((err) => log.error({ err, poller: p.name }, 'poller stop failed'))));
       // What the rules and sinks have not done by then waits in the spool for the next start.
       // A rules commit that fails here (a full disk) must not skip the rest: the sinks still stop, the spool

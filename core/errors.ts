@@ -29,6 +29,8 @@ export const ErrorCodes = {
   /** The process cannot start: its listen address or data directory is unusable (in use, not permitted, not a directory). */
   STARTUP: { code: 'MLTRAIL_ERR_STARTUP', status: 500 },
   INTERNAL: { code: 'MLTRAIL_ERR_INTERNAL', status: 500 },
+  /** A client's TLS handshake with the HTTPS server (server.tls) failed: logged (no HTTP answer can be sent), never a response. */
+  TLS_HANDSHAKE: { code: 'MLTRAIL_ERR_TLS_HANDSHAKE', status: 400 },
   /** A CLI output (a file, standard output) could not be written: disk full, closed. */
   OUTPUT: { code: 'MLTRAIL_ERR_OUTPUT', status: 500 },
   USAGE: { code: 'MLTRAIL_ERR_USAGE', status: 400 },

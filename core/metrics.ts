@@ -65,6 +65,12 @@ export function createMetrics() {
       labelNames: ['rule_id', 'mode'],
       registers: [registry],
     }),
+    tlsHandshakeFailures: new Counter({
+      name: 'mltrail_tls_handshake_failures_total',
+      help: 'TLS handshakes the HTTPS server (server.tls) failed, by reason: unknown_ca, bad_certificate, no_shared_cipher, protocol_version, not_tls, other',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     requestDuration: new Histogram({
       name: 'mltrail_http_request_duration_seconds',
       help: 'HTTP request latency',

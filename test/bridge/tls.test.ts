@@ -1,12 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
+import { watchHandshakeFailures } from '../../bridge/tls-handshake.js';
+import { createMetrics } from '../../core/metrics.js';
 import { AUDIT_ROUTE } from '../../connectors/kubeflow/route.js';
 import { createLogger, silentLogger } from '../../core/log.js';
 import { makeTestPki } from './sinks/helpers.js';
@@ -323,6 +326,95 @@ describe('server.tls: the bridge serves HTTPS', () => {
   it('bound elsewhere without a token it still refuses to start', async () => {
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, host: '0.0.0.0', tls: TLS } } });
     await expect(startBridge(cfg, { logger: silentLogger(), env: {} })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an ingest token/);
+  });
+});
+
+/** `openssl s_client` connecting to 127.0.0.1:`port` with `args`; resolves when it ended (it aborts a handshake it refuses with an alert). */
+function sClient(port: number, ...args: string[]) {
+  return new Promise<void>((resolve) => {
+    const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-verify_return_error', ...args], { stdio: ['pipe', 'ignore', 'ignore'] });
+    p.stdin!.end();
+    p.on('exit', () => resolve());
+  });
+}
+/** A TLS client with `opts` that the server refuses; resolves once the connection failed. */
+function refusedTls(port: number, opts: Record<string, unknown>) {
+  return new Promise<void>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.caFile), ...opts }, () => (s.destroy(), reject(new Error('the handshake succeeded'))));
+    s.on('error', () => resolve());
+  });
+}
+/** A connection closed before it sent a byte, as a TCP health check makes. */
+function tcpProbe(port: number) {
+  return new Promise<void>((resolve) => {
+    const s = netConnect(port, '127.0.0.1', () => s.destroy());
+    s.on('close', () => resolve());
+  });
+}
+const failureCounts = async (url: string) =>
+  Object.fromEntries([...(await send(`${url}/metrics`)).body.matchAll(/^mltrail_tls_handshake_failures_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+
+describe('server.tls: failed TLS handshakes are counted and logged', () => {
+  it('each reason counted in mltrail_tls_handshake_failures_total; one warn line per reason, with the peer and an error code, no certificate bytes; a TCP probe is no handshake', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN }, overrides: { server: { port: 0, tls: { ...TLS, min_version: 'TLSv1.3', client_ca_files: [at('kube-ca.pem')] } } } });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    expect(await failureCounts(b.url)).toEqual({ unknown_ca: 0, bad_certificate: 0, no_shared_cipher: 0, protocol_version: 0, not_tls: 0, other: 0 });
+    // A client trusting another CA (alert unknown_ca), twice; one checking another name (alert bad_certificate).
+    await sClient(b.port, '-CAfile', at('kube-ca.pem'));
+    await sClient(b.port, '-CAfile', at('kube-ca.pem'));
+    await sClient(b.port, '-CAfile', pki.caFile, '-verify_hostname', 'other.example');
+    // TLS 1.2 only, where min_version is TLSv1.3; plain HTTP to the HTTPS port; a TCP probe.
+    await refusedTls(b.port, { maxVersion: 'TLSv1.2' });
+    await expect(fetch(`${b.url.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
+    await tcpProbe(b.port);
+    await waitFor(async () => (await failureCounts(b.url)).not_tls === 1, 5000, 'the plain HTTP request counted');
+    expect(await failureCounts(b.url)).toEqual({ unknown_ca: 2, bad_certificate: 1, no_shared_cipher: 0, protocol_version: 1, not_tls: 1, other: 0 });
+    const warned = lines.map((l) => JSON.parse(l) as { level: number; code?: string; reason?: string; count?: number; peer_ip?: string; tls_error?: string }).filter((l) => l.code === 'MLTRAIL_ERR_TLS_HANDSHAKE');
+    // Within the minute, one line per reason (the second unknown_ca waits for the window's end).
+    expect(warned.map((l) => l.reason).sort()).toEqual(['bad_certificate', 'not_tls', 'protocol_version', 'unknown_ca']);
+    for (const l of warned) expect(l).toEqual(expect.objectContaining({ level: 40, count: 1, peer_ip: '127.0.0.1', tls_error: expect.stringMatching(/^ERR_SSL_/) }));
+    expect(warned.find((l) => l.reason === 'unknown_ca')?.tls_error).toBe('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA');
+    expect(lines.join('')).not.toContain('BEGIN CERTIFICATE');
+    // Handshakes that succeed are not counted, with or without a client certificate.
+    expect((await send(`${b.url}/healthz`, { client: apiserver })).status).toBe(200);
+    expect((await failureCounts(b.url)).other).toBe(0);
+  });
+
+  it('no shared cipher suite is its own reason', async () => {
+    const b = await start({ server: { tls: TLS } });
+    // The server's key is RSA: a TLS 1.2 client offering ECDSA suites only shares none.
+    await refusedTls(b.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    expect((await failureCounts(b.url)).no_shared_cipher).toBe(1);
+  });
+
+  it('the log is rate-limited per reason: failures within the window are said at its end with their count; a quiet window says nothing', async () => {
+    const server = createHttpsServer({ cert: readFileSync(TLS.cert_file), key: readFileSync(TLS.key_file) }, (_req, res) => res.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const lines: string[] = [];
+    const metrics = createMetrics();
+    const stop = watchHandshakeFailures(server, { log: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } }), metrics, windowMs: 500 });
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const counts = () => lines.map((l) => JSON.parse(l) as { reason: string; count: number }).map((l) => `${l.reason}:${l.count}`);
+      const plainHttp = () => fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      await plainHttp();
+      await waitFor(() => counts().length === 1, 2000, 'the first line');
+      await plainHttp();
+      await plainHttp();
+      await sClient(port, '-CAfile', at('kube-ca.pem'));
+      expect(counts()).toEqual(['not_tls:1', 'unknown_ca:1']);
+      await waitFor(() => counts().length === 3, 2000, 'the window\'s line');
+      expect(counts()).toEqual(['not_tls:1', 'unknown_ca:1', 'not_tls:2']);
+      await new Promise((r) => setTimeout(r, 1300));
+      expect(counts()).toHaveLength(3);
+      expect((await metrics.registry.getSingleMetric('mltrail_tls_handshake_failures_total')!.get()).values.find((v) => v.labels.reason === 'not_tls')?.value).toBe(3);
+    } finally {
+      stop();
+      server.close();
+    }
   });
 });
 
