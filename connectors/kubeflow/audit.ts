@@ -224,11 +224,13 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // fall back to the bare `resource.name` (the same name in another profile is another endpoint).
   const endpoint = kind.family === 'endpoint' && name ? endpointId(ref.namespace, name) : undefined;
   // A serving runtime names no endpoint, but the images the endpoints selecting it run.
-  const deployFacts: { mlflowEnvHidden?: string[] } = {};
+  const deployFacts: { mlflowEnvHidden?: string[]; artifactEnv?: Record<string, string> } = {};
   const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(ev, endpoint, deployFacts)) ?? { endpoint }) : deploymentOf(ev, undefined, deployFacts);
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).
   if (deployFacts.mlflowEnvHidden) details.mlflow_env_unverifiable = deployFacts.mlflowEnvHidden;
+  // The artifact endpoints and proxies its env names (judged against the cluster's artifact_endpoints by withMlflowServer).
+  if (deployFacts.artifactEnv) details.artifact_env = deployFacts.artifactEnv;
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

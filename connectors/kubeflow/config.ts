@@ -5,6 +5,7 @@ import { csv, decimalOrText } from '../../core/config/load.js';
 import { caFileProblem, clientCaFileProblem } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
 import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
+import { artifactEndpointProblem } from './artifactendpoints.js';
 import type { MlflowRegistryUrl } from './mlflowserver.js';
 
 const MiB = 1024 * 1024;
@@ -140,6 +141,12 @@ export const KfpConfig = z.strictObject({
   if (tok) ctx.addIssue({ code: 'custom', path: ['token_file'], message: tok });
 });
 
+/** An `artifact_endpoints` list: hosts, `host:port`s or URLs (artifactEndpointProblem). */
+const ArtifactEndpoints = z.array(z.string().trim().min(1).superRefine((v, ctx) => {
+  const problem = artifactEndpointProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}));
+
 /**
  * One more Kubernetes cluster sending its audit webhook here (`connectors.kubeflow.clusters[]`): the bearer token
  * its webhook kubeconfig sends tells which cluster it is, and its events and rule state are kept apart from the
@@ -182,6 +189,13 @@ export const ClusterConfig = z.strictObject({
    * whose ConfigMaps only its admins write, and that sets these variables that way by design.
    */
   trust_mlflow_env_refs: z.boolean().optional(),
+  /**
+   * The hosts (`host`, `host:port` or a URL; compared by host and port) this cluster's predictors may fetch model
+   * bytes from or through: the S3 endpoints and proxies their serving container's env names (`MLFLOW_S3_ENDPOINT_URL`,
+   * `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, `S3_ENDPOINT`, `HTTPS_PROXY`, …). Set: a `models:/…` deployment naming
+   * another is a finding (the registry's approval cannot vouch for bytes from there). Unset: recorded, not judged.
+   */
+  artifact_endpoints: ArtifactEndpoints.optional(),
   /** This cluster's KFP REST poller (same keys and defaults as `connectors.kubeflow.kfp`; runs when `url` is set). */
   kfp: KfpConfig.optional(),
   /** This cluster's ML Metadata poller (same keys and defaults as `connectors.kubeflow.mlmd`; runs when `address` is set). */
@@ -205,6 +219,8 @@ export const KubeflowConfig = z.strictObject({
   mlflow_workspace: z.string().regex(MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE).optional(),
   /** The default cluster's `trust_mlflow_env_refs` (ClusterConfig.trust_mlflow_env_refs). */
   trust_mlflow_env_refs: z.boolean().optional(),
+  /** The default cluster's `artifact_endpoints` (ClusterConfig.artifact_endpoints); a configured cluster does not take it. */
+  artifact_endpoints: ArtifactEndpoints.optional(),
 }).superRefine((c, ctx) => {
   const ids = new Set<string>();
   const tokens = new Set<string>();

@@ -1,8 +1,9 @@
 import { mlflowUrlKey } from '../../core/schema/origin.js';
+import { unlistedArtifactEnv } from './artifactendpoints.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import type { KubeflowConfig } from './config.js';
 
-type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters' | 'mlflowRegistryUrls'> & Partial<Pick<KubeflowConfig, 'trust_mlflow_env_refs'>>;
+type MlflowOriginConfig = Pick<KubeflowConfig, 'mlflow_server' | 'mlflow_workspace' | 'clusters' | 'mlflowRegistryUrls'> & Partial<Pick<KubeflowConfig, 'trust_mlflow_env_refs' | 'artifact_endpoints'>>;
 
 /** A URL a configured MLflow server is reached by (`key`: mlflowUrlKey) and the server's id (undefined: the default server). */
 export interface MlflowRegistryUrl {
@@ -56,6 +57,8 @@ export interface MlflowEnvJudging {
   registries?: readonly MlflowRegistryUrl[];
   /** The cluster's `trust_mlflow_env_refs`: an env value the log does not show is taken to be the cluster's setting. */
   trustRefs?: boolean;
+  /** The cluster's `artifact_endpoints`: the hosts its predictors may fetch model bytes from; unset: not checked. */
+  artifactEndpoints?: readonly string[];
 }
 
 /**
@@ -70,7 +73,10 @@ export interface MlflowEnvJudging {
  * from a registry mltrail does not watch; rules: no approval seen vouches for it) — once some server lists its URLs in
  * `tracking_uris`; before that, `details.mlflow_registry_unmatched: true` and the cluster's settings, as without the env. Env names whose value the log
  * does not show (`details.mlflow_env_unverifiable`, set by the audit normalizer) stay unverifiable unless the
- * cluster trusts them (`trustRefs`): then they move to `details.mlflow_env_trusted`. Applying it twice changes nothing.
+ * cluster trusts them (`trustRefs`): then they move to `details.mlflow_env_trusted`. With the cluster's
+ * `artifact_endpoints` (`judging.artifactEndpoints`), the names in `details.artifact_env` (the artifact endpoints and
+ * proxies the predictor's env gives) whose host is not listed are `details.artifact_endpoint_unlisted` (rules: the
+ * registry's approval does not vouch for bytes fetched from there). Applying it twice changes nothing.
  */
 export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string, judging: MlflowEnvJudging = {}): NormalizedEvent {
   const d = ev.ml?.deployment;
@@ -98,6 +104,13 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
       ws = predictorWs ?? workspace;
     }
   }
+  const artifactEnv = details?.artifact_env;
+  const unlisted = judging.artifactEndpoints && artifactEnv && typeof artifactEnv === 'object' ? unlistedArtifactEnv(artifactEnv as Record<string, unknown>, judging.artifactEndpoints) : [];
+  if (details && 'artifact_endpoint_unlisted' in details) {
+    const { artifact_endpoint_unlisted: _a, ...others } = details;
+    details = others;
+  }
+  if (unlisted.length) details = { ...details, artifact_endpoint_unlisted: unlisted };
   const hidden = details?.mlflow_env_unverifiable;
   if (judging.trustRefs && Array.isArray(hidden)) {
     const { mlflow_env_unverifiable: _h, ...others } = details!;
@@ -112,7 +125,13 @@ export function trustsMlflowEnvRefs(cfg: MlflowOriginConfig | undefined, cluster
   return (cluster === undefined ? cfg.trust_mlflow_env_refs : cfg.clusters.find((c) => c.id === cluster)?.trust_mlflow_env_refs) === true;
 }
 
+/** The `artifact_endpoints` of `cluster` (undefined: the default cluster; a configured cluster does not take its list). */
+export function artifactEndpointsOf(cfg: MlflowOriginConfig | undefined, cluster: string | undefined): readonly string[] | undefined {
+  if (!cfg) return undefined;
+  return cluster === undefined ? cfg.artifact_endpoints : cfg.clusters.find((c) => c.id === cluster)?.artifact_endpoints;
+}
+
 /** withMlflowServer with `cluster`'s settings (undefined: the default cluster's). */
 export function withClusterMlflow(ev: NormalizedEvent, cfg: MlflowOriginConfig | undefined, cluster: string | undefined): NormalizedEvent {
-  return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster), { registries: cfg?.mlflowRegistryUrls, trustRefs: trustsMlflowEnvRefs(cfg, cluster) });
+  return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster), { registries: cfg?.mlflowRegistryUrls, trustRefs: trustsMlflowEnvRefs(cfg, cluster), artifactEndpoints: artifactEndpointsOf(cfg, cluster) });
 }

@@ -15,6 +15,7 @@ import { forCluster } from './cluster.js';
 import type { KubeflowConfig } from './config.js';
 import { relevanceOrKeep } from './filter.js';
 import { namespaceMatcher } from './namespaces.js';
+import { artifactEndpointsOf } from './mlflowserver.js';
 
 export const AUDIT_ROUTE = '/v1/ingest/kubeflow/k8s-audit';
 export const AUDIT_CHANNEL = 'kubeflow.k8s_audit';
@@ -149,6 +150,18 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
       'a KServe predictor names an MLflow registry URI that no configured MLflow server has; no server lists tracking_uris, so it is judged by the cluster\'s settings: list the URLs predictors use in connectors.mlflow.tracking_uris (and servers[].tracking_uris) to make a deployment from any other registry a finding (registry.unapproved_deployment, reason unwatched_registry)',
     );
   };
+  // A predictor fetching model bytes from or through an endpoint or proxy, with no artifact_endpoints for its
+  // cluster to judge it by (MinIO installs set MLFLOW_S3_ENDPOINT_URL everywhere): recorded only, said once per process.
+  let artifactWarned = false;
+  const warnUncheckedArtifactEnv = (ev: NormalizedEvent, cluster: string | undefined) => {
+    if (artifactWarned) return;
+    artifactWarned = true;
+    const key = cluster === undefined ? 'connectors.kubeflow.artifact_endpoints' : `connectors.kubeflow.clusters.${cfg.clusters.findIndex((c) => c.id === cluster)}.artifact_endpoints`;
+    deps.logger.warn(
+      { code: 'MLTRAIL_ERR_CONFIG', config_key: key, artifact_env: ev.details?.artifact_env, endpoint: ev.ml?.deployment?.endpoint },
+      `a KServe predictor fetches its model from or through an artifact endpoint or proxy its env names (details.artifact_env), and ${key} is not set, so it is not judged: list the hosts predictors may use there to make any other a finding (registry.unapproved_deployment, reason artifact_endpoint_not_allowed)`,
+    );
+  };
   const counter = filteredCounter(deps);
   const pins = clientCaPinsSource(cfg, deps.server.clientCas);
 
@@ -201,6 +214,7 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
           if ('event' in r) {
             out.events.push(forCluster(r.event, cfg, cluster));
             if (r.event.details?.mlflow_registry_unmatched === true) warnUnmatchedRegistry(r.event);
+            if (r.event.details?.artifact_env && !artifactEndpointsOf(cfg, cluster)) warnUncheckedArtifactEnv(r.event, cluster);
           } else out.rejected.push(r.rejection);
         }
         return out;

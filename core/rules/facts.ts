@@ -278,10 +278,15 @@ export interface ModelRef {
 /**
  * Why the registry a KServe deployment's `models:/…` URI resolves in is not one mltrail can vouch for:
  * `unwatched_registry`, its env names a registry URI no configured MLflow server has (`registry_uri`); or
- * `registry_unverifiable`, the env vars naming its registry or workspace (`env`) come from a source the audit log
- * does not show, so the cluster's settings may not be what it loads from.
+ * `artifact_endpoint_not_allowed`, its env fetches the bytes from or through an artifact endpoint or proxy the
+ * cluster's `artifact_endpoints` does not list (`endpoints`: env name → value); or
+ * `registry_unverifiable`, the env vars naming its registry, workspace or artifact endpoint (`env`) come from a source
+ * the audit log does not show, so the cluster's settings may not be what it loads from.
  */
-export type MlflowDoubt = { reason: 'unwatched_registry'; registry_uri?: string } | { reason: 'registry_unverifiable'; env: string[] };
+export type MlflowDoubt =
+  | { reason: 'unwatched_registry'; registry_uri?: string }
+  | { reason: 'artifact_endpoint_not_allowed'; endpoints: Record<string, string> }
+  | { reason: 'registry_unverifiable'; env: string[] };
 
 /**
  * A registry scope no server or workspace has (server ids and workspace scopes never hold `!`): a `models:/…` URI of
@@ -296,6 +301,11 @@ export function mlflowDoubtOf(ev: Pick<NormalizedEvent, 'details' | 'ml'>): Mlfl
     const uri = ev.ml?.deployment?.mlflow_registry_uri;
     return { reason: 'unwatched_registry', ...(typeof uri === 'string' ? { registry_uri: uri } : {}) };
   }
+  // A host known not to be allowed is a finding before one that cannot be read.
+  const unlisted = Array.isArray(d?.artifact_endpoint_unlisted) ? (d.artifact_endpoint_unlisted as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const artifactEnv = (d?.artifact_env ?? {}) as Record<string, unknown>;
+  const endpoints = Object.fromEntries(unlisted.map((n) => [n, typeof artifactEnv[n] === 'string' ? artifactEnv[n] as string : '']));
+  if (unlisted.length) return { reason: 'artifact_endpoint_not_allowed', endpoints };
   const env = Array.isArray(d?.mlflow_env_unverifiable) ? (d.mlflow_env_unverifiable as unknown[]).filter((x): x is string => typeof x === 'string') : [];
   return env.length ? { reason: 'registry_unverifiable', env } : undefined;
 }

@@ -4,6 +4,7 @@
  */
 
 import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
+import { shownEndpoint } from '../artifactendpoints.js';
 import { deploysRegistryUri, shownRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
@@ -69,6 +70,22 @@ const MLFLOW_WORKSPACE_ENV = 'MLFLOW_WORKSPACE';
  */
 const MLFLOW_REGISTRY_ENVS = ['MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI'] as const;
 
+/**
+ * Env vars that make the serving container fetch the model's bytes from elsewhere while its registry URI stays the
+ * approved one: MLflow's S3 artifact client endpoint (`MLFLOW_S3_ENDPOINT_URL`, mlflow/environment_variables.py),
+ * the AWS SDKs' endpoint overrides boto3 reads (`AWS_ENDPOINT_URL`, the S3-specific `AWS_ENDPOINT_URL_S3`; AWS SDKs
+ * and Tools reference, service-specific endpoints), and KServe's S3 storage settings (`S3_ENDPOINT`, and
+ * `AWS_ENDPOINT_URL` again: the names kserve pkg/credentials/s3 sets from a `serving.kserve.io/s3-endpoint`
+ * annotation and its Python storage module reads when the model server downloads in its own container).
+ */
+const ARTIFACT_ENDPOINT_ENVS = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT'] as const;
+/**
+ * The proxies Python's HTTP clients route every download through (requests and botocore take them from urllib's
+ * getproxies: `<scheme>_proxy` in any case, lower case first; `all_proxy` for any scheme). `NO_PROXY` only exempts
+ * hosts from a proxy: not read.
+ */
+const PROXY_ENVS = ['https_proxy', 'http_proxy', 'all_proxy'] as const;
+
 /** The container KServe runs the model server in (`constants.InferenceServiceContainerName`). */
 const SERVING_CONTAINER = 'kserve-container';
 
@@ -132,14 +149,44 @@ function envSetting(containers: Record<string, unknown>[], name: string): { valu
   return fromSource ? { hidden: true } : undefined;
 }
 
+/**
+ * The artifact endpoints and proxies (ARTIFACT_ENDPOINT_ENVS, PROXY_ENVS) the serving containers set: `values`
+ * those given literally (name → value as shownEndpoint shows it; a blank one is unset, as boto3 and urllib take it),
+ * `hidden` the names set from a source the object does not show (envSetting). A proxy counts under every spelling
+ * an `env` entry gives it (`HTTPS_PROXY`, `https_proxy`, `Https_Proxy`); lower and upper case are looked for in
+ * `envFrom`.
+ */
+function artifactEnvOf(containers: Record<string, unknown>[]): { values: Record<string, string>; hidden: string[] } {
+  const names: string[] = [...ARTIFACT_ENDPOINT_ENVS, ...PROXY_ENVS.flatMap((p) => [p.toUpperCase(), p])];
+  for (const c of containers) {
+    for (const e of itemsOf(c.env)) {
+      const n = isObject(e) && typeof e.name === 'string' ? e.name : undefined;
+      if (n && (PROXY_ENVS as readonly string[]).includes(n.toLowerCase()) && !names.includes(n)) names.push(n);
+    }
+  }
+  const values: Record<string, string> = {};
+  const hidden: string[] = [];
+  for (const name of names) {
+    const set = envSetting(containers, name);
+    if (set?.hidden) hidden.push(name);
+    else if (set?.value?.trim()) values[name] = shownEndpoint(set.value);
+  }
+  return { values, hidden };
+}
+
 /** The MLflow settings the serving container of a predictor gets from its env (mlflowEnvOf). */
 export interface MlflowEnv {
   /** `MLFLOW_WORKSPACE`, trimmed as MLflow does; a name MLflow would refuse (its server checks every workspace) is not read. */
   workspace?: string;
   /** The registry URI `models:/…` resolves against (MLFLOW_REGISTRY_URI, else MLFLOW_TRACKING_URI), as written, non-blank. */
   registryUri?: string;
-  /** The env vars deciding the registry or workspace whose value the object does not show (envSetting). */
+  /**
+   * The env vars deciding the registry, workspace or artifact endpoint whose value the object does not show
+   * (envSetting).
+   */
   hidden: string[];
+  /** The artifact endpoints and proxies the serving container's env gives literally (artifactEnvOf). */
+  artifactEnv: Record<string, string>;
 }
 
 /**
@@ -151,7 +198,7 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   if (!isObject(spec)) return undefined;
   let found = false;
-  const out: MlflowEnv = { hidden: [] };
+  const out: MlflowEnv = { hidden: [], artifactEnv: {} };
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
     found = true;
@@ -168,6 +215,10 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
       if (uri) out.registryUri ??= uri;
       if (set?.hidden || uri) break;
     }
+    // Where the bytes are fetched from, whichever registry names them (the first predictor's value of a name wins).
+    const artifact = artifactEnvOf(containers);
+    out.hidden.push(...artifact.hidden);
+    out.artifactEnv = { ...artifact.values, ...out.artifactEnv };
   }
   return found ? { ...out, hidden: [...new Set(out.hidden)] } : undefined;
 }
@@ -371,7 +422,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * sets from a source it does not show. A patch that only changes the serving container's env (writesServingEnv)
  * deploys the stored `models:/…` URI anew, from the registry the env now names (known when the response is logged).
  */
-export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowEnvHidden?: string[] } = {}): Record<string, unknown> | undefined {
+export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowEnvHidden?: string[]; artifactEnv?: Record<string, string> } = {}): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
   if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !(MODEL_SERVERS.has(ref.resource ?? '') || RUNTIMES.has(ref.resource ?? '')) || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
@@ -439,5 +490,6 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;
   if (registry?.hidden.length) facts.mlflowEnvHidden = registry.hidden;
+  if (registry && Object.keys(registry.artifactEnv).length) facts.artifactEnv = registry.artifactEnv;
   return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined, mlflow_workspace: registry?.workspace, mlflow_registry_uri: registry?.registryUri === undefined ? undefined : shownRegistryUri(registry.registryUri) });
 }

@@ -200,7 +200,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   // A `models:/…` URI whose registry cannot be vouched for (mlflowDoubtOf): said whatever the verdict.
   const doubt = ref?.mlflowDoubt;
   // The doubt is said once, in these details (`details.deployed` leaves it out: the rules' own record of it).
-  const doubtDetails = doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt ? { mlflow_env_unverifiable: doubt.env } : {};
+  const doubtDetails = doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt?.reason === 'artifact_endpoint_not_allowed' ? { artifact_endpoints_not_allowed: doubt.endpoints } : doubt ? { mlflow_env_unverifiable: doubt.env } : {};
   // Named in summaries as deployed: the alias a `models:/fraud@champion` names, and the MLflow registry it was judged
   // in (a configured server or workspace; an unwatched one is said on its own), so the SOC knows where to look.
   const registry = ref?.mlflowServer && doubt?.reason !== 'unwatched_registry' ? mlflowRegistryName(ref.mlflowServer) : undefined;
@@ -233,13 +233,25 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     });
     return;
   }
+  if (doubt?.reason === 'artifact_endpoint_not_allowed') {
+    // Approved in the registry, but its env fetches the bytes from or through a host the cluster does not allow: the
+    // approval vouches for the registry's artifact, not for what that host returns under its name.
+    const v = named ?? approved[0]!;
+    const via = Object.entries(doubt.endpoints).map(([n, e]) => `${n}=${e}`).join(', ');
+    ctx.detect({
+      entity, key: `${what}|artifact_endpoint_not_allowed|${Object.keys(doubt.endpoints).join(',')}`, evidence: [ev.id], title: 'Approved model fetched from an artifact endpoint or proxy not allowed', time: ev.time,
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${deployedText} to ${ep} (${ev.platform}); its env fetches the model's bytes from or through ${via}, which the cluster's artifact_endpoints does not list: ${v.name} v${v.version} is approved, but not what that host serves under its name`,
+      details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'artifact_endpoint_not_allowed', ...doubtDetails, deployer, ...scope },
+    });
+    return;
+  }
   if (doubt?.reason === 'registry_unverifiable') {
     // Approved in the registry the cluster's settings name, but the env that picks the registry or workspace is
     // not in the log (a ConfigMap or Secret may point at another one): that approval cannot vouch.
     const v = named ?? approved[0]!;
     ctx.detect({
       entity, key: `${what}|registry_unverifiable`, evidence: [ev.id], title: 'Deployment whose MLflow registry or workspace cannot be verified', time: ev.time,
-      summary: `${deployer ?? UNIDENTIFIED} deployed ${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry or workspace it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name${registry ? `, ${registry}` : ''} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
+      summary: `${deployer ?? UNIDENTIFIED} deployed ${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry, workspace or artifact endpoint it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name${registry ? `, ${registry}` : ''} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
       details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, deployer, ...scope },
     });
     return;

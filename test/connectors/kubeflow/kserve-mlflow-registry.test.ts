@@ -31,6 +31,8 @@ let seq = 0;
 
 type Env = Array<Record<string, unknown>>;
 const ws = (value: string) => ({ name: 'MLFLOW_WORKSPACE', value });
+/** The artifact endpoint and proxy env names an unprefixed envFrom may set, as the event lists them. */
+const REDIRECT_ENV = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
 const tracking = (value: string) => ({ name: 'MLFLOW_TRACKING_URI', value });
 
 /** An audit record of an InferenceService created with `predictor` (a `model` spec with `uri` and `env` by default). */
@@ -191,10 +193,11 @@ describe('MLflow env the audit log does not show', () => {
     const kube = h.events();
     expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
       ['ref', ['MLFLOW_WORKSPACE']],
-      ['from', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
+      ['from', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
       ['expand', ['MLFLOW_WORKSPACE']],
-      ['tracking-only', ['MLFLOW_REGISTRY_URI']],
-      ['literal', undefined],
+      ['tracking-only', ['MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
+      // The registry and workspace are literal, but the ConfigMap may set where the bytes are fetched from.
+      ['literal', REDIRECT_ENV],
       ['prefixed', undefined],
       ['plain', undefined],
     ]);
@@ -203,9 +206,10 @@ describe('MLflow env the audit log does not show', () => {
     const alerts = replay.alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
     expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.mlflow_env_unverifiable])).toEqual([
       ['prod/ref', 'registry_unverifiable', ['MLFLOW_WORKSPACE']],
-      ['prod/from', 'registry_unverifiable', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
+      ['prod/from', 'registry_unverifiable', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
       ['prod/expand', 'registry_unverifiable', ['MLFLOW_WORKSPACE']],
-      ['prod/tracking-only', 'registry_unverifiable', ['MLFLOW_REGISTRY_URI']],
+      ['prod/tracking-only', 'registry_unverifiable', ['MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
+      ['prod/literal', 'registry_unverifiable', REDIRECT_ENV],
       // An artifact no version registered: the usual alert, nothing said of MLflow env.
       ['prod/plain', 'never_approved', undefined],
     ]);
@@ -222,8 +226,8 @@ describe('MLflow env the audit log does not show', () => {
     await send(TOKEN, isvc('untrusted', '2026-11-20T10:00:01Z'));
     const kube = h.events();
     expect(kube.map((e) => [e.cloud?.account, e.details?.mlflow_env_unverifiable, e.details?.mlflow_env_trusted])).toEqual([
-      ['cluster-b', undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
-      [undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI'], undefined],
+      ['cluster-b', undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
+      [undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', ...REDIRECT_ENV], undefined],
     ]);
     const registry = [...fraud3('team', true, 'team-a')];
     expect(unapproved([...registry, ...kube])).toEqual([['prod/untrusted', 'registry_unverifiable']]);

@@ -1,0 +1,60 @@
+/**
+ * Where a KServe predictor's model bytes come from besides the registry: the artifact endpoints and proxies its
+ * serving container's env names (`details.artifact_env`, read by audit/kserve.ts), judged against the cluster's
+ * `artifact_endpoints` allow-list.
+ */
+
+import { redactUrlUserinfo } from '../../core/secrets.js';
+
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * An endpoint or proxy as an event may show it: user-info replaced by `[redacted]` (a proxy URL often carries
+ * `user:password@`, also without a scheme), query and fragment removed.
+ *
+ * @example
+ * shownEndpoint('http://bob:s3cret@proxy.corp:3128/?x=1') // 'http://[redacted]@proxy.corp:3128/'
+ * shownEndpoint('bob:s3cret@proxy.corp:3128') // '[redacted]@proxy.corp:3128'
+ */
+export function shownEndpoint(value: string): string {
+  const v = value.trim();
+  const shown = HAS_SCHEME.test(v) ? redactUrlUserinfo(v) : v.replace(/^[^/?#@\s]*@/, '[redacted]@');
+  return shown.replace(/[?#].*$/s, '');
+}
+
+/**
+ * The host an endpoint or proxy is compared by: `host[:port]`, lower case, without a trailing dot; a bare
+ * `host:port` (KServe's `S3_ENDPOINT`, a `serving.kserve.io/s3-endpoint` annotation) is read as `http://host:port`,
+ * so the scheme's default port drops out as for a URL. Scheme, user-info and path aside: the host is where the bytes
+ * come from. Undefined for a value that is no URL or host.
+ *
+ * @example
+ * endpointHostKey('HTTPS://MinIO.minio.svc:443/bucket') // 'minio.minio.svc'
+ * endpointHostKey('minio.minio.svc:9000') // 'minio.minio.svc:9000'
+ */
+export function endpointHostKey(value: string): string | undefined {
+  const v = value.trim();
+  const url = HAS_SCHEME.test(v) ? v : `http://${v}`;
+  if (!v || !URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  const host = u.hostname.toLowerCase().replace(/\.$/, '');
+  return host ? `${host}${u.port ? `:${u.port}` : ''}` : undefined;
+}
+
+/** The config check of one `artifact_endpoints` entry: an error message, or undefined when it names a host. */
+export function artifactEndpointProblem(value: string): string | undefined {
+  return endpointHostKey(value) === undefined ? 'expected a host, host:port or URL (http(s)://host[:port]) of an artifact endpoint or proxy' : undefined;
+}
+
+/**
+ * The env names of `artifactEnv` (name → value, as `details.artifact_env`) whose host is not in `allowed` (the
+ * cluster's `artifact_endpoints`), in the order given.
+ */
+export function unlistedArtifactEnv(artifactEnv: Record<string, unknown>, allowed: readonly string[]): string[] {
+  const keys = new Set(allowed.map(endpointHostKey).filter((k): k is string => k !== undefined));
+  return Object.entries(artifactEnv).filter(([, v]) => {
+    // The value is shown without user-info (shownEndpoint): the host is read past the placeholder.
+    const key = typeof v === 'string' ? endpointHostKey(v.replace('[redacted]@', '')) : undefined;
+    return key === undefined || !keys.has(key);
+  }).map(([name]) => name);
+}

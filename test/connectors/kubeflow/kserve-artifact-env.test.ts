@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../bridge/config.js';
+import { replayEvents } from '../../../bridge/replay.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
+import { createLogger } from '../../../core/log.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { startAuditRoute } from './helpers.js';
+
+/**
+ * Where a KServe predictor fetches its `models:/…` bytes from while its registry URI stays the approved one: the
+ * artifact endpoints and proxies its serving container's env names, judged against the cluster's
+ * `artifact_endpoints`. One MLflow server `team` (http://mlflow.team.svc:5000), whose fraud v3 is approved.
+ * Records are the falco RequestResponse audit fixture with the object, user and bodies changed.
+ */
+type Obj = Record<string, any>;
+const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+const TOKEN = 'default-cluster-token-5c1d9e';
+const B_TOKEN = 'cluster-b-token-0a8f3c71e2';
+const MLFLOW = MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['team-webhook-secret-0123456789abcdef'], tracking_uris: ['http://mlflow.team.svc:5000'] }] });
+let seq = 0;
+
+type Env = Array<Record<string, unknown>>;
+const TRACKING = { name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow.team.svc:5000' };
+const env = (name: string, value: string) => ({ name, value });
+
+/** An audit record of an InferenceService `name` created with a `model` spec loading `uri` with `env` (and `envFrom`). */
+function inferenceService(name: string, at: string, uri: string, extra: Env = [], envFrom?: Env): Obj {
+  const ev = structuredClone(AUDIT);
+  const model = { modelFormat: { name: 'mlflow' }, storageUri: uri, env: [TRACKING, ...extra], ...(envFrom ? { envFrom } : {}) };
+  return {
+    ...ev,
+    auditID: `${ev.auditID}-art-${++seq}`,
+    verb: 'create',
+    requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices',
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'inferenceservices', namespace: 'prod', name, apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+    responseStatus: { metadata: {}, code: 201 },
+    requestObject: { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'prod' }, spec: { predictor: { model } } },
+    responseObject: undefined,
+    requestReceivedTimestamp: at,
+    stageTimestamp: at,
+  };
+}
+
+/** `fraud` version 3 on server `team`, given `champion` when `approved`. */
+function fraud3(approved: boolean): NormalizedEvent[] {
+  const bodies: Array<[string, string, string, Record<string, unknown>]> = [
+    ['registered_model', 'created', '2026-11-19T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
+    ['model_version', 'created', '2026-11-19T10:01:00.000000+00:00', { name: 'fraud', version: '3', source: 's3://team/fraud/3', run_id: 'run-team', tags: {}, description: null }],
+    ...(approved ? [['model_version_alias', 'created', '2026-11-19T10:02:00.000000+00:00', { name: 'fraud', alias: 'champion', version: '3' }] as [string, string, string, Record<string, unknown>]] : []),
+  ];
+  return bodies.flatMap(([entity, action, timestamp, data], i) =>
+    normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-art-${i}` } }).events,
+  ).map((e) => fromServer(e, 'team'));
+}
+
+/** The unapproved-deployment alerts of `events`. */
+const unapprovedAlerts = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+async function start(kubeflow: Record<string, unknown>, logs?: string[]) {
+  const logger = logs ? createLogger({ level: 'warn', destination: { write: (l: string) => void logs.push(l) } }) : undefined;
+  const route = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team', ...kubeflow }, { ingestToken: TOKEN, mlflow: MLFLOW, logger });
+  cleanup.push(route.close);
+  return route;
+}
+
+describe('artifact endpoints and proxies in the serving container env', () => {
+  it('without artifact_endpoints: recorded without credentials, not judged, and the key named once in a warning', async () => {
+    const logs: string[] = [];
+    const { h, send } = await start({}, logs);
+    await send(TOKEN,
+      inferenceService('minio', '2026-11-20T10:00:00Z', 'models:/fraud/3', [env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000'), env('HTTPS_PROXY', 'http://bob:s3cret@proxy.corp:3128'), env('NO_PROXY', '*')]),
+      inferenceService('elsewhere', '2026-11-20T10:00:01Z', 'models:/fraud@champion', [env('AWS_ENDPOINT_URL_S3', 'https://s3.attacker.example/?X-Amz-Signature=abc')]),
+      // An artifact URI loads no registry model: its env is not read here.
+      inferenceService('plain', '2026-11-20T10:00:02Z', 's3://team/fraud/3', [env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.artifact_env, e.details?.artifact_endpoint_unlisted])).toEqual([
+      ['minio', { MLFLOW_S3_ENDPOINT_URL: 'http://minio.minio.svc:9000', HTTPS_PROXY: 'http://[redacted]@proxy.corp:3128' }, undefined],
+      ['elsewhere', { AWS_ENDPOINT_URL_S3: 'https://s3.attacker.example/' }, undefined],
+      ['plain', undefined, undefined],
+    ]);
+    expect(JSON.stringify(kube.map((e) => ({ ...e, raw: undefined })))).not.toContain('s3cret');
+    const warned = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.config_key === 'connectors.kubeflow.artifact_endpoints');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, msg: expect.stringContaining('connectors.kubeflow.artifact_endpoints is not set') });
+    // Approved in team's registry; with no list nothing says the endpoints are wrong.
+    expect(unapprovedAlerts([...fraud3(true), ...kube.slice(0, 2)])).toEqual([]);
+  });
+
+  it('with artifact_endpoints: an endpoint or proxy it does not list is a finding even for an approved version; a configured cluster has its own list', async () => {
+    const logs: string[] = [];
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000', 'https://proxy.corp:3128'], clusters: [{ id: 'cluster-b', token: B_TOKEN }] }, logs);
+    await send(TOKEN,
+      // Listed: the same host and port however written (scheme, case, path and credentials aside).
+      inferenceService('minio', '2026-11-20T10:00:00Z', 'models:/fraud/3', [env('MLFLOW_S3_ENDPOINT_URL', 'HTTP://MinIO.minio.svc:9000/'), env('S3_ENDPOINT', 'minio.minio.svc:9000'), env('https_proxy', 'https://bob:s3cret@proxy.corp:3128')]),
+      inferenceService('exfil', '2026-11-20T10:00:01Z', 'models:/fraud@champion', [env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000'), env('AWS_ENDPOINT_URL_S3', 'https://s3.attacker.example')]),
+      // Another port of a listed host is another endpoint; a proxy in any case is read.
+      inferenceService('proxy', '2026-11-20T10:00:02Z', 'models:/fraud/3', [env('Https_Proxy', 'http://proxy.corp:8080')]),
+    );
+    await send(B_TOKEN, inferenceService('b-exfil', '2026-11-20T10:00:03Z', 'models:/fraud/3', [env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]));
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.artifact_endpoint_unlisted])).toEqual([
+      ['minio', undefined],
+      ['exfil', ['AWS_ENDPOINT_URL_S3']],
+      ['proxy', ['Https_Proxy']],
+      // cluster-b lists none: recorded only (the default cluster's list is not its).
+      ['b-exfil', undefined],
+    ]);
+    const warned = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => typeof l.config_key === 'string' && l.config_key.endsWith('artifact_endpoints'));
+    expect(warned.map((w) => w.config_key)).toEqual(['connectors.kubeflow.clusters.0.artifact_endpoints']);
+
+    const alerts = unapprovedAlerts([...fraud3(true), ...kube]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.artifact_endpoints_not_allowed, a.severity])).toEqual([
+      ['prod/exfil', 'artifact_endpoint_not_allowed', { AWS_ENDPOINT_URL_S3: 'https://s3.attacker.example' }, 'critical'],
+      ['prod/proxy', 'artifact_endpoint_not_allowed', { Https_Proxy: 'http://proxy.corp:8080' }, 'critical'],
+    ]);
+    expect(alerts[0]!.summary).toBe("alice@example.com deployed fraud@champion (MLflow server team) to prod/exfil (kubeflow); its env fetches the model's bytes from or through AWS_ENDPOINT_URL_S3=https://s3.attacker.example, which the cluster's artifact_endpoints does not list: fraud v3 is approved, but not what that host serves under its name");
+    expect(JSON.parse(JSON.stringify(alerts[0]!.details?.deployed))).not.toHaveProperty('mlflowDoubt');
+    // Never approved: the usual alert, which names the endpoint too.
+    expect(unapprovedAlerts([...fraud3(false), kube[1]!]).map((a) => [a.details?.reason, a.details?.artifact_endpoints_not_allowed])).toEqual([['never_approved', { AWS_ENDPOINT_URL_S3: 'https://s3.attacker.example' }]]);
+  });
+
+  it('an endpoint or proxy the log does not show (valueFrom, $(VAR), envFrom) is unverifiable, as the registry URI', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const secret = { secretKeyRef: { name: 'aws', key: 'endpoint' } };
+    await send(TOKEN,
+      inferenceService('from-secret', '2026-11-20T10:00:00Z', 'models:/fraud/3', [{ name: 'AWS_ENDPOINT_URL', valueFrom: secret }]),
+      inferenceService('expanded', '2026-11-20T10:00:01Z', 'models:/fraud/3', [{ name: 'P', valueFrom: secret }, env('http_proxy', 'http://$(P)')]),
+      // `AWS_` can make AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3, nothing else read here.
+      inferenceService('aws-prefixed', '2026-11-20T10:00:02Z', 'models:/fraud/3', [], [{ prefix: 'AWS_', secretRef: { name: 'aws' } }]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
+      ['from-secret', ['AWS_ENDPOINT_URL']],
+      ['expanded', ['http_proxy']],
+      ['aws-prefixed', ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3']],
+    ]);
+    const alerts = unapprovedAlerts([...fraud3(true), ...kube]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/from-secret', 'registry_unverifiable'], ['prod/expanded', 'registry_unverifiable'], ['prod/aws-prefixed', 'registry_unverifiable']]);
+    expect(alerts[0]!.summary).toContain('AWS_ENDPOINT_URL comes from a source the audit log does not show');
+  });
+});
+
+describe('config', () => {
+  it('artifact_endpoints: hosts, host:ports or URLs, top level and per cluster', () => {
+    const cfg = loadConfig({ env: {}, overrides: { connectors: { kubeflow: { artifact_endpoints: ['minio.minio.svc:9000', 'https://s3.eu-west-1.amazonaws.com'], clusters: [{ id: 'b', token: 't1', artifact_endpoints: ['proxy.corp:3128'] }] } } } });
+    const kf = cfg.connectors.kubeflow as KubeflowConfig;
+    expect([kf.artifact_endpoints, kf.clusters[0]!.artifact_endpoints]).toEqual([['minio.minio.svc:9000', 'https://s3.eu-west-1.amazonaws.com'], ['proxy.corp:3128']]);
+    expect(() => loadConfig({ env: {}, overrides: { connectors: { kubeflow: { artifact_endpoints: ['http://'] } } } })).toThrow(/connectors\.kubeflow\.artifact_endpoints\.0: expected a host, host:port or URL/);
+    expect(KubeflowConfig.safeParse({ clusters: [{ id: 'b', token: 't', artifact_endpoints: 'minio:9000' }] }).success).toBe(false);
+  });
+});
