@@ -145,8 +145,18 @@ function envSetting(containers: Record<string, unknown>[], name: string): { valu
     if (e.valueFrom !== undefined || typeof e.value !== 'string') return e.valueFrom !== undefined ? { hidden: true } : { value: '' };
     return ENV_REFERENCE.test(e.value) ? { hidden: true } : { value: e.value };
   }
-  const fromSource = containers.some((c) => itemsOf(c.envFrom).some((src) => isObject(src) && (typeof src.prefix !== 'string' || name.startsWith(src.prefix))));
+  const fromSource = containers.some((c) => itemsOf(c.envFrom).some((src) => isObject(src) && envFromCanSet(src.prefix, name)));
   return fromSource ? { hidden: true } : undefined;
+}
+
+/**
+ * Whether an `envFrom` source with `prefix` can set `name`: each key of its ConfigMap or Secret becomes
+ * `<prefix><key>`, and a key is never empty (Kubernetes key names are `[-._a-zA-Z0-9]+`), so only a prefix that
+ * starts `name` and is shorter can. Without a prefix (or a non-string one) the keys are the names: any can be set.
+ * So a credentials Secret under `prefix: CREDS_` hides no MLflow or endpoint variable.
+ */
+function envFromCanSet(prefix: unknown, name: string): boolean {
+  return typeof prefix !== 'string' || (name.startsWith(prefix) && name.length > prefix.length);
 }
 
 /**

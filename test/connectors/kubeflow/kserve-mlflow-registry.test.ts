@@ -219,6 +219,32 @@ describe('MLflow env the audit log does not show', () => {
     expect(unapproved([...fraud3('team', false, 'team-a'), kube[0]!])).toEqual([['prod/ref', 'never_approved']]);
   });
 
+  it('envFrom: only a source whose prefix can make a name hides it (keys are never empty); one without prefix hides them all', async () => {
+    const { h, send } = await start(cluster);
+    const literal = [ws('team-a'), tracking('http://mlflow.team.svc:5000')];
+    const from = (prefix?: string) => [{ ...(prefix === undefined ? {} : { prefix }), secretRef: { name: 'aws-credentials' } }];
+    await send(TOKEN,
+      // A credentials Secret without prefix: its keys are not in the log, they may be any of the names.
+      inferenceService('creds', '2026-11-20T10:00:00Z', modelSpec('models:/fraud/3', literal, from())),
+      inferenceService('creds-prefixed', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', literal, from('CREDS_'))),
+      // The whole name as prefix makes MLFLOW_WORKSPACE_<key> only, never MLFLOW_WORKSPACE itself.
+      inferenceService('whole-name', '2026-11-20T10:00:02Z', modelSpec('models:/fraud/3', [tracking('http://mlflow.team.svc:5000')], from('MLFLOW_WORKSPACE'))),
+      inferenceService('mlflow-prefixed', '2026-11-20T10:00:03Z', modelSpec('models:/fraud/3', literal, from('MLFLOW_'))),
+      inferenceService('s3-prefixed', '2026-11-20T10:00:04Z', modelSpec('models:/fraud/3', literal, from('S3_'))),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
+      // MLFLOW_WORKSPACE is literal; MLFLOW_REGISTRY_URI, read before the literal tracking URI, is not.
+      ['creds', ['MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
+      ['creds-prefixed', undefined],
+      ['whole-name', undefined],
+      ['mlflow-prefixed', ['MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL']],
+      ['s3-prefixed', ['S3_ENDPOINT']],
+    ]);
+    // team-a approved fraud/3: only the deployments whose env may be elsewhere cannot be vouched for.
+    expect(unapproved([...fraud3('team', true, 'team-a'), ...kube])).toEqual([['prod/creds', 'registry_unverifiable'], ['prod/mlflow-prefixed', 'registry_unverifiable'], ['prod/s3-prefixed', 'registry_unverifiable']]);
+  });
+
   it('trust_mlflow_env_refs: a cluster that sets them by reference by design is judged against its settings', async () => {
     const { h, send } = await start({ ...cluster, clusters: [{ id: 'cluster-b', token: B_TOKEN, ...cluster, trust_mlflow_env_refs: true }] });
     const isvc = (name: string, at: string) => inferenceService(name, at, modelSpec('models:/fraud/3', undefined, [{ configMapRef: { name: 'mlflow-settings' } }]));
