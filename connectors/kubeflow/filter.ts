@@ -39,7 +39,8 @@ export function relevanceOrKeep(item: AuditEvent, watched: (ns: string | undefin
 
 /**
  * Decide whether an audit item matters to the watched Kubeflow namespaces:
- * objects in a watched namespace; the namespaces and Profiles themselves;
+ * objects in a watched namespace; the namespaces and Profiles themselves; writes of KServe
+ * ClusterServingRuntimes (their containers serve models in the watched namespaces);
  * (Cluster)RoleBindings granting rights to a subject of a watched namespace or
  * to Kubeflow's aggregated ClusterRoles; `kubeflow-*` ClusterRoles; and writes
  * by a watched namespace's service account anywhere (a pipeline pod acting
@@ -62,6 +63,8 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   if (watched(ref.namespace)) return { keep: true, why: 'watched namespace' };
   if (key === '/namespaces' && watched(ref.name)) return { keep: true, why: 'watched namespace object' };
   if (key === 'kubeflow.org/profiles') return { keep: true, why: 'Kubeflow profile' };
+  // Cluster-scoped: its containers (image, env) serve the models of every namespace that selects it.
+  if (key === 'serving.kserve.io/clusterservingruntimes' && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe ClusterServingRuntime write' };
   if (key === 'rbac.authorization.k8s.io/clusterrolebindings' || key === 'rbac.authorization.k8s.io/rolebindings') {
     const b = bindingOf(ev.responseObject) ?? bindingOf(ev.requestObject);
     if (b?.roleRef?.name?.startsWith('kubeflow-')) return { keep: true, why: 'binding to a Kubeflow role' };

@@ -76,11 +76,16 @@ export interface MlflowEnvJudging {
  * cluster trusts them (`trustRefs`): then they move to `details.mlflow_env_trusted`. With the cluster's
  * `artifact_endpoints` (`judging.artifactEndpoints`), the names in `details.artifact_env` (the artifact endpoints and
  * proxies the predictor's env gives) whose host is not listed are `details.artifact_endpoint_unlisted` (rules: the
- * registry's approval does not vouch for bytes fetched from there). Applying it twice changes nothing.
+ * registry's approval does not vouch for bytes fetched from there). A (Cluster)ServingRuntime write's registry URI
+ * and artifact endpoints (its containers' env) get the same details, and no server. Applying it twice changes nothing.
  */
 export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string, judging: MlflowEnvJudging = {}): NormalizedEvent {
   const d = ev.ml?.deployment;
-  if (!d || !deploysRegistryUri(d)) return ev;
+  if (!d) return ev;
+  // A serving runtime's write deploys no model, but its container's env reaches every model that selects it: its
+  // registry URI and artifact endpoints are judged alike (audit/kserve.ts sets them only there and on `models:/…`).
+  const runtime = !deploysRegistryUri(d);
+  if (runtime && typeof d.mlflow_registry_uri !== 'string' && !ev.details?.artifact_env && !ev.details?.mlflow_env_unverifiable) return ev;
   const { mlflow_server: _old, mlflow_workspace: own, ...rest } = d;
   const predictorWs = typeof own === 'string' && own ? own : undefined;
   let srv = server;
@@ -116,6 +121,8 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
     const { mlflow_env_unverifiable: _h, ...others } = details!;
     details = { ...others, mlflow_env_trusted: hidden };
   }
+  // No model named: no server or workspace to resolve it in.
+  if (runtime) return details ? { ...ev, details } : ev;
   return { ...ev, ...(details ? { details } : {}), ml: { ...ev.ml, deployment: { ...rest, ...(srv === undefined ? {} : { mlflow_server: srv }), ...(ws === undefined ? {} : { mlflow_workspace: ws }) } } };
 }
 

@@ -483,6 +483,20 @@ const S: Record<string, Record<string, Builder>> = {
       expect: [],
     }),
   },
+  'serving.runtime_model_source': {
+    fire: () => {
+      const e = kserveRuntime(T0, { mlflow_registry_unwatched: true, artifact_env: { MLFLOW_S3_ENDPOINT_URL: 'http://minio.evil.example:9000' }, artifact_endpoint_unlisted: ['MLFLOW_S3_ENDPOINT_URL'] }, 'https://mlflow.attacker.example');
+      return { events: [e], expect: [{ rule_id: 'serving.runtime_model_source', entity: { type: 'servingruntimes', id: 'kubeflow-user-alice/mlflow-runtime' }, evidence: [e.id] }] };
+    },
+    // A watched registry and a listed endpoint; a runtime env the log does not show is recorded, not judged.
+    'near-miss': () => ({
+      events: [
+        kserveRuntime(T0, { artifact_env: { MLFLOW_S3_ENDPOINT_URL: 'http://minio.minio.svc:9000' } }, 'http://mlflow.mlflow.svc:5000'),
+        kserveRuntime(T0 + HOUR, { mlflow_env_unverifiable: ['MLFLOW_REGISTRY_URI'] }, 'http://mlflow.mlflow.svc:5000'),
+      ],
+      expect: [],
+    }),
+  },
   'access.separation_of_duties': {
     fire: () => {
       const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
@@ -639,6 +653,13 @@ function kserveIsvc(time: number, image: string): NormalizedEvent {
   return ev({
     time: at(time), platform: 'kubeflow', stage: 'serving', action: 'endpoint.create', operation: 'create inferenceservices', actor: { name: 'alice@corp.example', type: 'user' },
     resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: 'kubeflow-user-alice/fraud', images: [image] } },
+  });
+}
+/** A KServe ServingRuntime created with a serving container whose env names `registryUri`; `details` the connector's verdicts. */
+function kserveRuntime(time: number, details: Record<string, unknown>, registryUri: string): NormalizedEvent {
+  return ev({
+    time: at(time), platform: 'kubeflow', stage: 'serving', action: 'resource.create', operation: 'create servingruntimes', actor: { name: 'alice@corp.example', type: 'user' },
+    resource: { type: 'servingruntimes', name: 'mlflow-runtime', namespace: 'kubeflow-user-alice' }, ml: { deployment: { images: ['docker.io/seldonio/mlserver:1.6.1'], mlflow_registry_uri: registryUri } }, details,
   });
 }
 /** Six weeks of alice's weekday office-hours jobs, and a nightly service pipeline. */

@@ -233,6 +233,16 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   return found ? { ...out, hidden: [...new Set(out.hidden)] } : undefined;
 }
 
+/**
+ * What a (Cluster)ServingRuntime's serving container (`spec.containers`: the one named `kserve-container`, else the
+ * first, as for a predictor) sets of the MLflow registry and artifact endpoints (mlflowEnvOf); undefined when the
+ * object has no spec.
+ */
+function runtimeEnvOf(obj: unknown): MlflowEnv | undefined {
+  const spec = (obj as { spec?: unknown } | undefined)?.spec;
+  return isObject(spec) ? mlflowEnvOf({ spec: { predictor: { containers: spec.containers } } }) : undefined;
+}
+
 /** The items of a list field; a JSON patch target nested by `nestAt` holds indices as keys. */
 function itemsOf(v: unknown): unknown[] {
   return Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
@@ -431,6 +441,9 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * MLFLOW_TRACKING_URI, shown without credentials), and in `facts.mlflowEnvHidden` the names of those the object
  * sets from a source it does not show. A patch that only changes the serving container's env (writesServingEnv)
  * deploys the stored `models:/…` URI anew, from the registry the env now names (known when the response is logged).
+ * The artifact endpoints and proxies that env gives go to `facts.artifactEnv` (artifactEnvOf). A (Cluster)ServingRuntime
+ * write that sets its containers gets the same of its own serving container (runtimeEnvOf): every model selecting it
+ * inherits that env.
  */
 export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowEnvHidden?: string[]; artifactEnv?: Record<string, string> } = {}): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
@@ -442,8 +455,12 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   let copiedFrom: string | undefined;
   let mlflowEnv: MlflowEnv | undefined;
   let envWrite = false;
+  // What the request writes (a JSON patch replayed onto an empty object, else the body).
+  let written: unknown = req;
+  let runtimeEnvWrite = ev.verb !== 'patch';
   if (Array.isArray(req)) {
     const doc: Record<string, unknown> = {};
+    written = doc;
     const envFields: string[] = [];
     const paths: string[] = [];
     for (const op of req) {
@@ -482,8 +499,10 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
     }
     mlflowEnv = mlflowEnvOf(doc);
     envWrite = writesServingEnv(doc, paths);
+    runtimeEnvWrite ||= paths.some((p) => /^\/spec(?:\/containers(?:\/|$)|$)/.test(p));
   } else {
     envWrite = ev.verb === 'patch' && writesServingEnv(req);
+    runtimeEnvWrite ||= isObject((req as { spec?: unknown } | undefined)?.spec) && Object.hasOwn((req as { spec: Record<string, unknown> }).spec, 'containers');
     mlflowEnv = mlflowEnvOf(req);
     uris = storageUrisOf(req);
     if (!uris.length && ev.verb !== 'patch') uris = storageUrisOf(ev.responseObject);
@@ -494,6 +513,16 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   if (envWrite && !uris.length && !copiedFrom) {
     const stored = storageUrisOf(ev.responseObject);
     if (deploysRegistryUri({ model_uris: stored })) uris = stored;
+  }
+  // A (Cluster)ServingRuntime's kserve-container env reaches every model that selects it (KServe merges the
+  // predictor's env over it): what it says of the registry and artifact endpoints, when the write sets its containers.
+  const runtime = RUNTIMES.has(ref.resource ?? '') && runtimeEnvWrite ? runtimeEnvOf(ev.responseObject) ?? runtimeEnvOf(written) : undefined;
+  if (runtime) {
+    if (runtime.hidden.length) facts.mlflowEnvHidden = runtime.hidden;
+    if (Object.keys(runtime.artifactEnv).length) facts.artifactEnv = runtime.artifactEnv;
+    const says = runtime.registryUri !== undefined || runtime.hidden.length || facts.artifactEnv;
+    if (!says && !images.length) return undefined;
+    return definedOnly({ images: images.length ? images : undefined, mlflow_registry_uri: runtime.registryUri === undefined ? undefined : shownRegistryUri(runtime.registryUri) });
   }
   if (!uris.length && !copiedFrom && !images.length) return undefined;
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.

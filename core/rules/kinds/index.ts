@@ -11,6 +11,7 @@ import { artifactExport, artifactShare } from './exfiltration.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
+import { runtimeModelSource } from './serving-runtime.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
 import { isUnfinishedUploadStep } from './multipart.js';
@@ -118,6 +119,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   rejection_reversed: rejectionReversed,
   modification_rate: modificationRate,
   hash_mismatch: hashMismatch,
+  runtime_model_source: runtimeModelSource,
   behavioral_drift: behavioralDrift,
   error_spike: errorSpike,
   separation_of_duties: separationOfDuties,

@@ -161,3 +161,62 @@ describe('config', () => {
     expect(KubeflowConfig.safeParse({ clusters: [{ id: 'b', token: 't', artifact_endpoints: 'minio:9000' }] }).success).toBe(false);
   });
 });
+
+describe('a ServingRuntime whose serving container env redirects the models that select it', () => {
+  /** An audit record of a write of runtime `name` (a ClusterServingRuntime with `namespace` null) whose kserve-container has `env`. */
+  function runtime(name: string, at: string, containerEnv: Env, namespace: string | null = 'prod'): Obj {
+    const ev = structuredClone(AUDIT);
+    const resource = namespace ? 'servingruntimes' : 'clusterservingruntimes';
+    const spec = { supportedModelFormats: [{ name: 'mlflow', version: '2' }], protocolVersions: ['v2'], containers: [{ name: 'kserve-container', image: 'docker.io/seldonio/mlserver:1.6.1', env: containerEnv }] };
+    return {
+      ...ev,
+      auditID: `${ev.auditID}-rt-${++seq}`,
+      verb: 'create',
+      requestURI: `/apis/serving.kserve.io/v1alpha1/${namespace ? `namespaces/${namespace}/` : ''}${resource}`,
+      user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+      objectRef: { resource, ...(namespace ? { namespace } : {}), name, apiGroup: 'serving.kserve.io', apiVersion: 'v1alpha1' },
+      responseStatus: { metadata: {}, code: 201 },
+      requestObject: { apiVersion: 'serving.kserve.io/v1alpha1', kind: namespace ? 'ServingRuntime' : 'ClusterServingRuntime', metadata: { name, ...(namespace ? { namespace } : {}) }, spec },
+      responseObject: undefined,
+      requestReceivedTimestamp: at,
+      stageTimestamp: at,
+    };
+  }
+  /** `runtime` as a patch: `requestObject` the patch, `responseObject` the stored object after it. */
+  const patchedRuntime = (name: string, at: string, request: unknown, storedEnv: Env): Obj => {
+    const ev = runtime(name, at, storedEnv);
+    return { ...ev, verb: 'patch', requestURI: `${ev.requestURI}/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: request, responseObject: ev.requestObject };
+  };
+  const fired = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'serving.runtime_model_source');
+
+  it('an unwatched registry URI or an endpoint not allowed is a serving.runtime_model_source finding; watched and listed ones are not', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const good = [TRACKING, env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000')];
+    await send(TOKEN,
+      runtime('mlflow-evil', '2026-11-20T10:00:00Z', [env('MLFLOW_TRACKING_URI', 'https://bob:s3cret@mlflow.attacker.example'), env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]),
+      runtime('mlflow-good', '2026-11-20T10:00:01Z', good),
+      runtime('cluster-good', '2026-11-20T10:00:02Z', good, null),
+      // Pointed elsewhere later by a JSON patch of one value: judged on the stored object.
+      patchedRuntime('mlflow-good', '2026-11-20T11:00:00Z', [{ op: 'replace', path: '/spec/containers/0/env/1/value', value: 'http://minio.evil.example:9000' }], [TRACKING, env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.evil.example:9000')]),
+      // A label changes no container: nothing said of the env again.
+      patchedRuntime('mlflow-evil', '2026-11-20T12:00:00Z', { metadata: { labels: { team: 'fraud' } } }, [env('MLFLOW_TRACKING_URI', 'https://mlflow.attacker.example')]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.type, e.resource?.name, e.ml?.deployment?.mlflow_registry_uri, e.ml?.deployment?.mlflow_server, e.details?.mlflow_registry_unwatched, e.details?.artifact_endpoint_unlisted])).toEqual([
+      ['servingruntimes', 'mlflow-evil', 'https://mlflow.attacker.example', undefined, true, ['AWS_ENDPOINT_URL']],
+      ['servingruntimes', 'mlflow-good', 'http://mlflow.team.svc:5000', undefined, undefined, undefined],
+      ['clusterservingruntimes', 'cluster-good', 'http://mlflow.team.svc:5000', undefined, undefined, undefined],
+      ['servingruntimes', 'mlflow-good', 'http://mlflow.team.svc:5000', undefined, undefined, ['MLFLOW_S3_ENDPOINT_URL']],
+      ['servingruntimes', 'mlflow-evil', undefined, undefined, undefined, undefined],
+    ]);
+    expect(JSON.stringify(kube.map((e) => ({ ...e, raw: undefined })))).not.toContain('s3cret');
+    const alerts = fired(kube);
+    expect(alerts.map((a) => [a.entity.id, a.severity, a.details?.reasons, a.details?.mlflow_registry_uri, a.details?.artifact_endpoints_not_allowed])).toEqual([
+      ['prod/mlflow-evil', 'high', ['unwatched_registry', 'artifact_endpoint_not_allowed'], 'https://mlflow.attacker.example', { AWS_ENDPOINT_URL: 'https://s3.attacker.example' }],
+      ['prod/mlflow-good', 'high', ['artifact_endpoint_not_allowed'], undefined, { MLFLOW_S3_ENDPOINT_URL: 'http://minio.evil.example:9000' }],
+    ]);
+    expect(alerts[0]!.summary).toBe("prod/mlflow-evil (kubeflow) loads models:/ URIs from https://mlflow.attacker.example, which no configured MLflow server has, and fetches model bytes from or through AWS_ENDPOINT_URL=https://s3.attacker.example, which the cluster's artifact_endpoints does not list: every model deployed on it that does not set these itself does too (written by alice@example.com)");
+    // A runtime deploys no model: no deployment finding of its own.
+    expect(replayEvents(kube, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+});
