@@ -17,15 +17,21 @@ const REDACTED = '[redacted]';
 export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string[] } {
   const rec = ev as AuditEvent & Record<string, unknown>;
   if (rec.requestObject === undefined && rec.responseObject === undefined) return { raw: ev, paths: [] };
-  const paths: string[] = [];
+  const walk: Walk = { paths: [], patched: rec.responseObject };
   let out: Record<string, unknown> | undefined;
   for (const key of ['requestObject', 'responseObject'] as const) {
     const v = rec[key];
     if (v === null || typeof v !== 'object') continue;
-    const r = redactValue(v, [key], 'plain', paths);
+    const r = redactValue(v, [key], 'plain', walk);
     if (r !== v) (out ??= { ...rec })[key] = r;
   }
-  return { raw: (out ?? ev) as AuditEvent, paths: paths.slice(0, RAW_REDACTED_MAX) };
+  return { raw: (out ?? ev) as AuditEvent, paths: walk.paths.slice(0, RAW_REDACTED_MAX) };
+}
+
+/** What one walk shares: the paths it redacted, and the object a patch produced (`responseObject`), to judge patch ops by. */
+interface Walk {
+  paths: string[];
+  patched: unknown;
 }
 
 /** What a value is to the walk: anything, a list of env entries, or one env entry. */
@@ -34,6 +40,28 @@ type Shape = 'plain' | 'envList' | 'envEntry';
 /** A JSON patch op path that targets an env list (`…/env`) or one entry of it (`…/env/3`, `…/env/-`). */
 const PATCH_ENV_LIST = /\/env$/;
 const PATCH_ENV_ENTRY = /\/env\/(?:\d+|-)$/;
+/** A JSON patch op path that writes only the value of env entry N (`…/env/3/value`): the op carries no name. */
+const PATCH_ENV_VALUE = /\/env\/\d+\/value$/;
+
+/**
+ * Whether a patch op writing `value` at `…/env/N/value` may keep it: only when the object the patch produced
+ * (`responseObject`, logged at RequestResponse level) shows that very value at that place under a name that is no
+ * secret's. The op names no variable, so without that proof its value is taken for a secret; requiring the same
+ * value (not just the index) keeps an earlier op of the patch that shifted the list from lending entry N's harmless
+ * name to another entry's secret, and what is kept is then no more than the logged object already shows.
+ */
+function patchValueShownHarmless(opPath: string, value: string, patched: unknown): boolean {
+  let node: unknown = patched;
+  const parts = opPath.split('/');
+  // parts[0] is '' (the pointer starts with '/'); the last part is 'value'.
+  for (let i = 1; i < parts.length - 1; i++) {
+    if (node === null || typeof node !== 'object') return false;
+    const key = parts[i]!.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = (node as Record<string, unknown>)[key];
+  }
+  const entry = node as { name?: unknown; value?: unknown } | null | undefined;
+  return typeof entry?.name === 'string' && !isSecretName(entry.name) && entry.value === value;
+}
 
 /**
  * `kubectl apply` keeps the whole object it applied, env values and all, as JSON text in this annotation: the text is
@@ -41,14 +69,15 @@ const PATCH_ENV_ENTRY = /\/env\/(?:\d+|-)$/;
  */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-function redactLastApplied(text: string, keys: Array<string | number>, paths: string[]): string {
+function redactLastApplied(text: string, keys: Array<string | number>, walk: Walk): string {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    return redactValue(text, keys, 'plain', paths) as string;
+    return redactValue(text, keys, 'plain', walk) as string;
   }
-  const r = redactValue(doc, keys, 'plain', paths);
+  // The applied object is not what the request's patch produced: no patch op is judged by it.
+  const r = redactValue(doc, keys, 'plain', { paths: walk.paths, patched: undefined });
   return r === doc ? text : `${JSON.stringify(r)}${text.endsWith('\n') ? '\n' : ''}`;
 }
 
@@ -60,10 +89,10 @@ function pathText(keys: Array<string | number>): string {
 }
 
 /** `keys`: where `v` is (a stack the walk pushes to and pops from). */
-function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, paths: string[]): unknown {
+function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, walk: Walk): unknown {
   if (typeof v === 'string') {
     const r = redactUrlUserinfo(v);
-    if (r !== v) paths.push(pathText(keys));
+    if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }
   if (v === null || typeof v !== 'object') return v;
@@ -71,7 +100,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, pat
     let copy: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
       keys.push(i);
-      const r = redactValue(v[i], keys, shape === 'envList' ? 'envEntry' : 'plain', paths);
+      const r = redactValue(v[i], keys, shape === 'envList' ? 'envEntry' : 'plain', walk);
       keys.pop();
       if (r !== v[i]) (copy ??= v.slice())[i] = r;
     }
@@ -83,19 +112,21 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, pat
   // A JSON patch op (`{op, path, value}`) writing an env list or entry: its `value` is that list or entry.
   const opPath = typeof o.op === 'string' && typeof o.path === 'string' ? o.path : undefined;
   const opValueShape: Shape = opPath === undefined ? 'plain' : PATCH_ENV_ENTRY.test(opPath) ? 'envEntry' : PATCH_ENV_LIST.test(opPath) ? 'envList' : 'plain';
+  // A patch op writing only an env entry's value (`…/env/3/value`), unless the patched object shows it harmless.
+  const secretOpValue = opPath !== undefined && typeof o.value === 'string' && o.value !== '' && PATCH_ENV_VALUE.test(opPath) && !patchValueShownHarmless(opPath, o.value, walk.patched);
   let copy: Record<string, unknown> | undefined;
   for (const k of Object.keys(o)) {
     const child = o[k];
     let r: unknown;
     keys.push(k);
-    if (secretEntry && k === 'value') {
+    if ((secretEntry || secretOpValue) && k === 'value') {
       r = REDACTED;
-      paths.push(pathText(keys));
+      walk.paths.push(pathText(keys));
     } else if (k === LAST_APPLIED && typeof child === 'string' && child.includes('"env"')) {
-      r = redactLastApplied(child, keys, paths);
+      r = redactLastApplied(child, keys, walk);
     } else {
       const childShape: Shape = k === 'env' && Array.isArray(child) ? 'envList' : k === 'value' && opValueShape !== 'plain' ? opValueShape : 'plain';
-      r = redactValue(child, keys, childShape, paths);
+      r = redactValue(child, keys, childShape, walk);
     }
     keys.pop();
     if (r !== child) (copy ??= { ...o })[k] = r;

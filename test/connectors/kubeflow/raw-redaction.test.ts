@@ -157,3 +157,50 @@ describe('Kubernetes audit raw redaction', () => {
     expect(JSON.stringify(big!.raw)).not.toMatch(/tok-\d/);
   });
 });
+
+/** An InferenceService JSON patch (`kubectl patch --type=json`) whose ops write env values by index only. */
+function isvcPatch(ops: Obj[], responseEnv?: Obj[]): Obj {
+  const ev = structuredClone(AUDIT);
+  return {
+    ...ev,
+    auditID: `${ev.auditID}-isvc-patch`,
+    verb: 'patch',
+    requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices/fraud',
+    objectRef: { resource: 'inferenceservices', namespace: 'prod', name: 'fraud', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+    requestObject: ops,
+    responseObject: responseEnv && {
+      apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'prod' },
+      spec: { predictor: { model: { modelFormat: { name: 'mlflow' }, storageUri: 'models:/fraud/3', env: responseEnv } } },
+    },
+  };
+}
+
+describe('Kubernetes audit raw redaction: patch ops that write an env value by index', () => {
+  const op = (value: string, i = 3) => ({ op: 'replace', path: `/spec/predictor/model/env/${i}/value`, value });
+  const envOf = (name3: string, value3: string) => [{ name: 'A', value: 'a' }, { name: 'B', value: 'b' }, { name: 'C', value: 'c' }, { name: name3, value: value3 }];
+
+  it('the value of `…/env/N/value` is hidden when the record does not show entry N named harmlessly (Request level: no responseObject)', () => {
+    const [out] = normalizeAudit(isvcPatch([op('hunter2')]), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toContain('hunter2');
+    expect((out!.raw as Obj).requestObject).toEqual([op('[redacted]')]);
+    expect(out!.details?.raw_redacted).toEqual(['requestObject[0].value']);
+  });
+
+  it('the patched object shows entry N under a secret name: hidden in the op and in the object', () => {
+    const [out] = normalizeAudit(isvcPatch([op('hunter2')], envOf('MLFLOW_TRACKING_PASSWORD', 'hunter2')), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toContain('hunter2');
+    expect(out!.details?.raw_redacted).toEqual(['requestObject[0].value', 'responseObject.spec.predictor.model.env[3].value']);
+  });
+
+  it('kept when the patched object shows that very value at entry N under a harmless name; hidden when entry N holds another value (an op shifted the list)', () => {
+    const [kept] = normalizeAudit(isvcPatch([op('debug')], envOf('LOG_LEVEL', 'debug')), ctx({ keepRaw: true })).events;
+    expect((kept!.raw as Obj).requestObject).toEqual([op('debug')]);
+    expect(kept!.details?.raw_redacted).toBeUndefined();
+
+    // The op wrote env/3 before an `add` at env/0 moved that entry to env/4: env/3 is now another (harmless) one.
+    const shifted = isvcPatch([op('s3cr3t-shifted'), { op: 'add', path: '/spec/predictor/model/env/0', value: { name: 'X', value: 'x' } }], [{ name: 'X', value: 'x' }, ...envOf('LOG_LEVEL', 'debug').slice(0, 3), { name: 'DB_PASSWORD', value: 's3cr3t-shifted' }]);
+    const [out] = normalizeAudit(shifted, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toContain('s3cr3t-shifted');
+    expect(out!.details?.raw_redacted).toEqual(['requestObject[0].value', 'responseObject.spec.predictor.model.env[4].value']);
+  });
+});
