@@ -28,3 +28,87 @@ export function redactUrlUserinfo(s: string): string {
   if (!s.includes('@') || !s.includes('://')) return s;
   return s.replace(URL_USERINFO, '$1[redacted]@');
 }
+
+const REDACTED = '[redacted]';
+
+/** Flags that name where a secret is, not the secret: a file's path (`--token-file`), a header's name. */
+const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header)$/i;
+
+/**
+ * A command-line flag (`--aws-secret-access-key`, `-password`, `--api-key`) whose value is a secret: its name, dashes
+ * read as underscores, is a secret's (isSecretName), and it does not name a file or header holding one.
+ *
+ * @example
+ * isSecretFlag('--api-key') // true
+ * isSecretFlag('--token-file') // false
+ */
+export function isSecretFlag(flag: string): boolean {
+  const name = flag.replace(/^-+/, '');
+  return name !== '' && isSecretName(name.replace(/-/g, '_')) && !FLAG_NAMES_A_PLACE.test(name);
+}
+
+/** `--flag` or `-flag` alone (its value is the next argument). */
+const FLAG_ALONE = /^--?[A-Za-z][\w.-]*$/;
+/** `--flag=value`. */
+const FLAG_WITH_VALUE = /^(--?[A-Za-z][\w.-]*)=([^]*)$/;
+/**
+ * Inside one string (a `sh -c` script): `--flag=value`, `--flag value` (quoted or not) and `NAME=value` assignments
+ * (also `--set=a.password=x`, `?x=1&token=y`).
+ * The value is not one starting with `-` (the next flag of a flag that takes none).
+ */
+const FLAG_IN_TEXT = /(^|[\s;&|(])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|)-][^\s;&|)]*)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
+
+/**
+ * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
+ * (`AWS_SECRET_ACCESS_KEY=x`) in it, and URL user-info, replaced by `[redacted]`; the same string (===) when nothing is.
+ *
+ * @example
+ * redactSecretText('python train.py --api-key abc --epochs 3') // 'python train.py --api-key [redacted] --epochs 3'
+ */
+export function redactSecretText(s: string): string {
+  const url = redactUrlUserinfo(s);
+  // Cheap test first: nothing to hide without a secret's name in it.
+  if (!SECRET_NAME.test(url)) return url;
+  const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all));
+  return out === s ? s : out;
+}
+
+/**
+ * A container's `args` / `command` (or an exec command) with the values of secret-named flags hidden: `--token=x`,
+ * `--token` followed by its value (unless that is another `--flag`), flags and assignments inside a shell string,
+ * and URL user-info. Returns the same array (===) when nothing was hidden, and the indices of what was.
+ *
+ * @example
+ * redactArgv(['--token', 'abc', '--epochs=3']) // { argv: ['--token', '[redacted]', '--epochs=3'], changed: [1] }
+ */
+export function redactArgv(argv: readonly unknown[]): { argv: readonly unknown[]; changed: number[] } {
+  let copy: unknown[] | undefined;
+  const changed: number[] = [];
+  let valueIsSecret = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (typeof a !== 'string') {
+      valueIsSecret = false;
+      continue;
+    }
+    let r: string;
+    if (valueIsSecret && a !== '' && !a.startsWith('--')) {
+      r = REDACTED;
+      valueIsSecret = false;
+    } else if (FLAG_ALONE.test(a)) {
+      valueIsSecret = isSecretFlag(a);
+      continue;
+    } else {
+      valueIsSecret = false;
+      const m = FLAG_WITH_VALUE.exec(a);
+      r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : redactSecretText(a);
+    }
+    if (r !== a) {
+      (copy ??= argv.slice())[i] = r;
+      changed.push(i);
+    }
+  }
+  return { argv: copy ?? argv, changed };
+}

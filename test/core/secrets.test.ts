@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretName, redactUrlUserinfo } from '../../core/secrets.js';
+import { isSecretFlag, isSecretName, redactArgv, redactSecretText, redactUrlUserinfo } from '../../core/secrets.js';
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
@@ -14,5 +14,25 @@ describe('core/secrets', () => {
     const s = 'https://mlflow:5000/users/a@b.com?x=c@d';
     expect(redactUrlUserinfo(s)).toBe(s);
     expect(redactUrlUserinfo('alice@example.com')).toBe('alice@example.com');
+  });
+
+  it('names secret flags (dashes read as underscores), not flags naming where a secret is', () => {
+    for (const f of ['--password', '-password', '--aws-secret-access-key', '--api-key', '--access-key', '--token', '--hf_token']) expect([f, isSecretFlag(f)]).toEqual([f, true]);
+    for (const f of ['--token-file', '--password_file', '--api-key-header', '--epochs', '--uri', '-c', '--']) expect([f, isSecretFlag(f)]).toEqual([f, false]);
+  });
+
+  it('hides secret flag values in a command line, not the next flag of a flag that takes none', () => {
+    expect(redactArgv(['--no-token', '--verbose', '--token', '', '--token', '--x']).changed).toEqual([]);
+    expect(redactArgv(['--token', 'a', 'b', '--key=c', '--set=db.password=d'])).toEqual({ argv: ['--token', '[redacted]', 'b', '--key=c', '--set=db.password=[redacted]'], changed: [1, 4] });
+    const same = ['python', 'x.py', '--epochs=3'];
+    expect(redactArgv(same).argv).toBe(same);
+  });
+
+  it('hides secret flag values and assignments in text (a shell script, a message); the same string when there is none', () => {
+    expect(redactSecretText("a --password 'p w' --token=t; API_KEY=k b && curl 'https://u:p@h/x?n=1&access_token=z'")).toBe(
+      "a --password [redacted] --token=[redacted]; API_KEY=[redacted] b && curl 'https://[redacted]@h/x?n=1&access_token=[redacted]'",
+    );
+    const s = 'secrets "mlpipeline-minio-artifact" is forbidden: User "alice" cannot get resource "secrets"';
+    expect(redactSecretText(s)).toBe(s);
   });
 });

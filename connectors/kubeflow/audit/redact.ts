@@ -1,4 +1,4 @@
-import { isSecretName, redactUrlUserinfo } from '../../../core/secrets.js';
+import { isSecretName, redactArgv, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -7,7 +7,8 @@ const REDACTED = '[redacted]';
 
 /**
  * The audit record as it may be kept in `raw`: URL user-info in any string of `requestObject` / `responseObject`
- * and the `value` of every env entry whose name is a secret's (isSecretName) replaced, in a copy — the record itself,
+ * the `value` of every env entry whose name is a secret's (isSecretName) and the values of secret-named flags in
+ * `args` / `command` (redactArgv) replaced, in a copy — the record itself,
  * which the normalizer reads (registry URIs, images), is never changed. Only the objects on a changed path are
  * copied; a record with nothing to hide is returned as is (`paths` empty).
  *
@@ -34,14 +35,17 @@ interface Walk {
   patched: unknown;
 }
 
-/** What a value is to the walk: anything, a list of env entries, or one env entry. */
-type Shape = 'plain' | 'envList' | 'envEntry';
+/** What a value is to the walk: anything, a list of env entries, one env entry, or a command line (`args`, `command`). */
+type Shape = 'plain' | 'envList' | 'envEntry' | 'argv';
 
 /** A JSON patch op path that targets an env list (`…/env`) or one entry of it (`…/env/3`, `…/env/-`). */
 const PATCH_ENV_LIST = /\/env$/;
 const PATCH_ENV_ENTRY = /\/env\/(?:\d+|-)$/;
 /** A JSON patch op path that writes only the value of env entry N (`…/env/3/value`): the op carries no name. */
 const PATCH_ENV_VALUE = /\/env\/\d+\/value$/;
+/** A JSON patch op path that writes a container's `args` / `command` list, or one argument of it. */
+const PATCH_ARGV_LIST = /\/(?:args|command)$/;
+const PATCH_ARGV_ITEM = /\/(?:args|command)\/(?:\d+|-)$/;
 
 /**
  * Whether a patch op writing `value` at `…/env/N/value` may keep it: only when the object the patch produced
@@ -88,8 +92,36 @@ function pathText(keys: Array<string | number>): string {
   return out;
 }
 
+/**
+ * A command line (`args`, `command`; `one`: a single argument a patch op writes) with secret flag values hidden
+ * (redactArgv); what it leaves (objects in a malformed list) is walked as usual.
+ */
+function redactArgvAt(v: unknown, keys: Array<string | number>, walk: Walk, one: boolean): unknown {
+  if (!Array.isArray(v)) return redactValue(v, keys, 'plain', walk);
+  const { argv, changed } = redactArgv(v);
+  if (one) {
+    if (changed.length) walk.paths.push(pathText(keys));
+    return argv[0];
+  }
+  for (const i of changed) {
+    keys.push(i);
+    walk.paths.push(pathText(keys));
+    keys.pop();
+  }
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === null || typeof argv[i] !== 'object') continue;
+    keys.push(i);
+    const r = redactValue(argv[i], keys, 'plain', walk);
+    keys.pop();
+    if (r !== argv[i]) (copy ??= argv.slice())[i] = r;
+  }
+  return copy ?? argv;
+}
+
 /** `keys`: where `v` is (a stack the walk pushes to and pops from). */
 function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, walk: Walk): unknown {
+  if (shape === 'argv') return redactArgvAt(typeof v === 'string' ? [v] : v, keys, walk, typeof v === 'string');
   if (typeof v === 'string') {
     const r = redactUrlUserinfo(v);
     if (r !== v) walk.paths.push(pathText(keys));
@@ -111,7 +143,12 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   const secretEntry = shape === 'envEntry' && typeof o.name === 'string' && isSecretName(o.name) && typeof o.value === 'string' && o.value !== '';
   // A JSON patch op (`{op, path, value}`) writing an env list or entry: its `value` is that list or entry.
   const opPath = typeof o.op === 'string' && typeof o.path === 'string' ? o.path : undefined;
-  const opValueShape: Shape = opPath === undefined ? 'plain' : PATCH_ENV_ENTRY.test(opPath) ? 'envEntry' : PATCH_ENV_LIST.test(opPath) ? 'envList' : 'plain';
+  const opValueShape: Shape =
+    opPath === undefined ? 'plain'
+    : PATCH_ENV_ENTRY.test(opPath) ? 'envEntry'
+    : PATCH_ENV_LIST.test(opPath) ? 'envList'
+    : PATCH_ARGV_LIST.test(opPath) || PATCH_ARGV_ITEM.test(opPath) ? 'argv'
+    : 'plain';
   // A patch op writing only an env entry's value (`…/env/3/value`), unless the patched object shows it harmless.
   const secretOpValue = opPath !== undefined && typeof o.value === 'string' && o.value !== '' && PATCH_ENV_VALUE.test(opPath) && !patchValueShownHarmless(opPath, o.value, walk.patched);
   let copy: Record<string, unknown> | undefined;
@@ -122,10 +159,14 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     if ((secretEntry || secretOpValue) && k === 'value') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
-    } else if (k === LAST_APPLIED && typeof child === 'string' && child.includes('"env"')) {
+    } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"'))) {
       r = redactLastApplied(child, keys, walk);
     } else {
-      const childShape: Shape = k === 'env' && Array.isArray(child) ? 'envList' : k === 'value' && opValueShape !== 'plain' ? opValueShape : 'plain';
+      const childShape: Shape =
+        k === 'env' && Array.isArray(child) ? 'envList'
+        : (k === 'args' || k === 'command') && Array.isArray(child) ? 'argv'
+        : k === 'value' && opValueShape !== 'plain' ? opValueShape
+        : 'plain';
       r = redactValue(child, keys, childShape, walk);
     }
     keys.pop();

@@ -204,3 +204,48 @@ describe('Kubernetes audit raw redaction: patch ops that write an env value by i
     expect(out!.details?.raw_redacted).toEqual(['requestObject[0].value', 'responseObject.spec.predictor.model.env[4].value']);
   });
 });
+
+describe('Kubernetes audit raw redaction: container args and command', () => {
+  it('values of secret-named flags and URL credentials in args/command are hidden; other arguments stay', () => {
+    const ev = structuredClone(AUDIT);
+    ev.requestObject.spec.containers[0].command = ['python', 'serve.py', '--password=pw-arg-1', '--epochs', '3'];
+    ev.requestObject.spec.containers[0].args = ['--token', 'tok-arg-2', '--aws-secret-access-key', 'aws-arg-3', '--api-key=key-arg-4', '--token-file', '/var/run/secrets/tok', '--uri', 'https://u:url-arg-5@mlflow:5000', '--verbose'];
+    ev.requestObject.spec.initContainers = [{ name: 'init', image: 'busybox', command: ['sh', '-c', 'export HF_TOKEN=hf-arg-6 && python fetch.py --db-password "pw arg 7" --out /models'] }];
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    const text = JSON.stringify(out);
+    for (const s of ['pw-arg-1', 'tok-arg-2', 'aws-arg-3', 'key-arg-4', 'url-arg-5', 'hf-arg-6', 'pw arg 7']) expect(text).not.toContain(s);
+    const raw = out!.raw as Obj;
+    expect(raw.requestObject.spec.containers[0].command).toEqual(['python', 'serve.py', '--password=[redacted]', '--epochs', '3']);
+    expect(raw.requestObject.spec.containers[0].args).toEqual(['--token', '[redacted]', '--aws-secret-access-key', '[redacted]', '--api-key=[redacted]', '--token-file', '/var/run/secrets/tok', '--uri', 'https://[redacted]@mlflow:5000', '--verbose']);
+    expect(raw.requestObject.spec.initContainers[0].command).toEqual(['sh', '-c', 'export HF_TOKEN=[redacted] && python fetch.py --db-password [redacted] --out /models']);
+    expect(out!.details?.raw_redacted).toEqual([
+      'requestObject.spec.containers[0].command[2]',
+      'requestObject.spec.containers[0].args[1]',
+      'requestObject.spec.containers[0].args[3]',
+      'requestObject.spec.containers[0].args[4]',
+      'requestObject.spec.containers[0].args[8]',
+      'requestObject.spec.initContainers[0].command[2]',
+    ]);
+    // The image and the rest the normalizer reads stay.
+    expect(raw.requestObject.spec.containers[0].image).toBe('nginx');
+  });
+
+  it('in patch ops writing args (a list or one argument) and in the object kubectl apply kept', () => {
+    const ev = { ...structuredClone(AUDIT), verb: 'patch', responseObject: undefined, requestObject: [
+      { op: 'replace', path: '/spec/template/spec/containers/0/args', value: ['--secret', 'op-arg-8'] },
+      { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: '--api_key=op-arg-9' },
+    ] };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect((out!.raw as Obj).requestObject).toEqual([
+      { op: 'replace', path: '/spec/template/spec/containers/0/args', value: ['--secret', '[redacted]'] },
+      { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: '--api_key=[redacted]' },
+    ]);
+    expect(out!.details?.raw_redacted).toEqual(['requestObject[0].value[1]', 'requestObject[1].value']);
+
+    const applied = structuredClone(AUDIT);
+    const obj = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', args: ['--password', 'applied-arg-10'] }] } };
+    applied.requestObject.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(obj) };
+    const [a] = normalizeAudit(applied, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(a)).not.toContain('applied-arg-10');
+  });
+});
