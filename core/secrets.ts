@@ -56,8 +56,8 @@ const FLAG_WITH_VALUE = /^(--?[A-Za-z][\w.-]*)=([^]*)$/;
  * (also `--set=a.password=x`, `?x=1&token=y`).
  * The value is not one starting with `-` (the next flag of a flag that takes none).
  */
-const FLAG_IN_TEXT = /(^|[\s;&|(])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|)-][^\s;&|)]*)/g;
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
+const FLAG_IN_TEXT = /(^|[\s;&|("'])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|)-][^\s"';&|)]*)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments

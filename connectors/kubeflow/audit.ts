@@ -1,4 +1,5 @@
 import type { NormalizeContext, NormalizeOutput, Rejection } from '../../core/connector.js';
+import { redactArgv } from '../../core/secrets.js';
 import { makeEvent, stableId, toRfc3339, type EventDraft, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, type AuditEvent } from './audit/envelope.js';
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
@@ -6,7 +7,7 @@ import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js
 import { deploymentOf, endpointId, isEndpointStatusWrite } from './audit/kserve.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
-import { redactAuditRaw } from './audit/redact.js';
+import { redactAuditRaw, redactRequestUri, redactStatusMessage } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
@@ -113,17 +114,19 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const ann = ev.annotations ?? {};
   const decision = ann['authorization.k8s.io/decision'];
   const code = ev.responseStatus?.code;
+  // What goes to the SIEMs from the request line and the answer's message, secrets hidden as in raw (redact.ts).
+  const statusMessage = ev.responseStatus?.message === undefined ? undefined : redactStatusMessage(ev.responseStatus.message);
   let outcome: NormalizedEvent['outcome'] = 'unknown';
   let error: NormalizedEvent['error'];
   if (decision === 'forbid') {
     outcome = 'failure';
-    error = { code: 'Forbidden', message: ev.responseStatus?.message ?? ann['authorization.k8s.io/reason'] ?? 'denied by the authorizer' };
+    error = { code: 'Forbidden', message: statusMessage ?? ann['authorization.k8s.io/reason'] ?? 'denied by the authorizer' };
   } else if (ev.stage === 'Panic') {
     outcome = 'failure';
-    error = { code: 'Panic', message: ev.responseStatus?.message ?? 'apiserver panicked serving the request' };
+    error = { code: 'Panic', message: statusMessage ?? 'apiserver panicked serving the request' };
   } else if (typeof code === 'number' && code >= 400) {
     outcome = 'failure';
-    error = { code: ev.responseStatus?.reason || String(code), message: ev.responseStatus?.message };
+    error = { code: ev.responseStatus?.reason || String(code), message: statusMessage };
   } else if (typeof code === 'number') {
     outcome = 'success';
   }
@@ -135,7 +138,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const kfpRunId = labels?.['pipeline/runid'];
   // A pod created by a KFP run is a training step, not bare platform activity.
   const stage: Stage = kind.family === 'pod' && (kfpRunId || labels?.['workflows.argoproj.io/workflow']) ? 'training' : kind.stage;
-  const command = ref.subresource === 'exec' ? queryValues(ev.requestURI, 'command') : [];
+  const command = ref.subresource === 'exec' ? (redactArgv(queryValues(ev.requestURI, 'command')).argv as string[]) : [];
   const container = ref.subresource ? queryValues(ev.requestURI, 'container')[0] : undefined;
   const sa = serviceAccountOf(ev.user?.username);
   const resourceType = ref.resource ?? (ev.requestURI ? 'nonresource' : 'unknown');
@@ -149,14 +152,14 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     audit_id: ev.auditID,
     audit_stage: ev.stage,
     audit_level: ev.level,
-    request_uri: ev.requestURI,
+    request_uri: ev.requestURI === undefined ? undefined : redactRequestUri(ev.requestURI),
     api_group: ref.apiGroup || undefined,
     api_version: ref.apiVersion,
     subresource: ref.subresource,
     object_uid: ref.uid,
     response_code: code,
     response_reason: ev.responseStatus?.reason,
-    response_message: ev.responseStatus?.message,
+    response_message: statusMessage,
     source_ips: ev.sourceIPs,
     user_groups: ev.user?.groups,
     user_uid: ev.user?.uid,

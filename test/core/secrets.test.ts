@@ -32,6 +32,8 @@ describe('core/secrets', () => {
     expect(redactSecretText("a --password 'p w' --token=t; API_KEY=k b && curl 'https://u:p@h/x?n=1&access_token=z'")).toBe(
       "a --password [redacted] --token=[redacted]; API_KEY=[redacted] b && curl 'https://[redacted]@h/x?n=1&access_token=[redacted]'",
     );
+    // Quoted in a message (field.Invalid echoes a value): the closing quote stays.
+    expect(redactSecretText('args[1]: Invalid value: "--token=t", "K_SECRET=v"')).toBe('args[1]: Invalid value: "--token=[redacted]", "K_SECRET=[redacted]"');
     const s = 'secrets "mlpipeline-minio-artifact" is forbidden: User "alice" cannot get resource "secrets"';
     expect(redactSecretText(s)).toBe(s);
   });

@@ -1,4 +1,4 @@
-import { isSecretName, redactArgv, redactUrlUserinfo } from '../../../core/secrets.js';
+import { isSecretName, redactArgv, redactSecretText, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -17,9 +17,24 @@ const REDACTED = '[redacted]';
  */
 export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string[] } {
   const rec = ev as AuditEvent & Record<string, unknown>;
-  if (rec.requestObject === undefined && rec.responseObject === undefined) return { raw: ev, paths: [] };
   const walk: Walk = { paths: [], patched: rec.responseObject };
   let out: Record<string, unknown> | undefined;
+  // The request line and the answer's message: query parameters and admission messages echo values.
+  if (typeof rec.requestURI === 'string') {
+    const uri = redactRequestUri(rec.requestURI);
+    if (uri !== rec.requestURI) {
+      (out ??= { ...rec }).requestURI = uri;
+      walk.paths.push('requestURI');
+    }
+  }
+  const status = rec.responseStatus as Record<string, unknown> | undefined;
+  if (typeof status?.message === 'string') {
+    const message = redactStatusMessage(status.message);
+    if (message !== status.message) {
+      (out ??= { ...rec }).responseStatus = { ...status, message };
+      walk.paths.push('responseStatus.message');
+    }
+  }
   for (const key of ['requestObject', 'responseObject'] as const) {
     const v = rec[key];
     if (v === null || typeof v !== 'object') continue;
@@ -27,6 +42,82 @@ export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string
     if (r !== v) (out ??= { ...rec })[key] = r;
   }
   return { raw: (out ?? ev) as AuditEvent, paths: walk.paths.slice(0, RAW_REDACTED_MAX) };
+}
+
+/** A query parameter of a request URI whose name is a secret's (a proxied `?token=`, `?api_key=`). */
+const QUERY_PAIR = /^([^=]*)(=?)(.*)$/s;
+
+function decodeQuery(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A request URI with the values of secret-named query parameters, secret flag values in an exec/attach `command=`
+ * and URL user-info in any parameter hidden; the path (resource, subresource, name) and the other parameters stay as
+ * sent (untouched parameters are not re-encoded). The same string (===) when nothing is hidden.
+ *
+ * @example
+ * redactRequestUri('/api/v1/namespaces/a/services/mlflow:5000/proxy/api?token=t&x=1') // '…/proxy/api?token=[redacted]&x=1'
+ */
+export function redactRequestUri(uri: string): string {
+  const q = uri.indexOf('?');
+  if (q === -1) return uri;
+  const pairs = uri.slice(q + 1).split('&');
+  let changed = false;
+  const commands: number[] = [];
+  for (let i = 0; i < pairs.length; i++) {
+    const [, rawKey, eq, rawValue] = QUERY_PAIR.exec(pairs[i]!)!;
+    const key = decodeQuery(rawKey!) ?? rawKey!;
+    if (!eq || rawValue === '') continue;
+    if (key === 'command') {
+      commands.push(i);
+      continue;
+    }
+    if (isSecretName(key)) {
+      pairs[i] = `${rawKey}=${REDACTED}`;
+      changed = true;
+      continue;
+    }
+    const value = decodeQuery(rawValue!);
+    const r = value === undefined ? value : redactUrlUserinfo(value);
+    if (r !== value) {
+      pairs[i] = `${rawKey}=${encodeURIComponent(r!)}`;
+      changed = true;
+    }
+  }
+  if (commands.length) {
+    // The exec command is one argv split over `command=` parameters: `--password` and its value are two of them.
+    const { argv, changed: hidden } = redactArgv(commands.map((i) => decodeQuery(pairs[i]!.slice(pairs[i]!.indexOf('=') + 1))));
+    for (const j of hidden) {
+      const i = commands[j]!;
+      pairs[i] = `${pairs[i]!.slice(0, pairs[i]!.indexOf('='))}=${encodeURIComponent(argv[j] as string)}`;
+      changed = true;
+    }
+  }
+  return changed ? `${uri.slice(0, q + 1)}${pairs.join('&')}` : uri;
+}
+
+/** `<field path>: Invalid value: "<value>"` (apimachinery's field.Invalid), whose value the message echoes. */
+const INVALID_VALUE = /([\w.[\]-]+): Invalid value: "((?:[^"\\]|\\.)*)"/g;
+/** An env entry's value (its name is not in the message) or a field named like a secret. */
+const SECRET_FIELD = /env\[\d+\]\.value$/;
+
+/**
+ * An answer's message (`responseStatus.message`, a Status object's `message`: admission webhooks and validation echo
+ * what was sent) with secret flag values, `NAME=value` assignments, URL user-info and the value of an invalid env
+ * value or secret-named field hidden. Reason, code and the rest of the text stay. Same string (===) when none.
+ */
+export function redactStatusMessage(message: string): string {
+  let out = redactSecretText(message);
+  if (out.includes('Invalid value: "')) {
+    out = out.replace(INVALID_VALUE, (all, field: string, value: string) =>
+      value !== REDACTED && (SECRET_FIELD.test(field) || isSecretName(field.slice(field.lastIndexOf('.') + 1))) ? `${field}: Invalid value: "${REDACTED}"` : all);
+  }
+  return out === message ? message : out;
 }
 
 /** What one walk shares: the paths it redacted, and the object a patch produced (`responseObject`), to judge patch ops by. */
@@ -159,6 +250,10 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     if ((secretEntry || secretOpValue) && k === 'value') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
+    } else if (k === 'message' && typeof child === 'string') {
+      // A Status answer's message (the same text as responseStatus.message).
+      r = redactStatusMessage(child);
+      if (r !== child) walk.paths.push(pathText(keys));
     } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"'))) {
       r = redactLastApplied(child, keys, walk);
     } else {

@@ -249,3 +249,63 @@ describe('Kubernetes audit raw redaction: container args and command', () => {
     expect(JSON.stringify(a)).not.toContain('applied-arg-10');
   });
 });
+
+describe('Kubernetes audit redaction: request URI and answer message', () => {
+  const EXEC = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_exec_pod.json');
+
+  it('an exec command with a secret flag: hidden in requestURI and details.exec_command; the path, container and other arguments stay', () => {
+    const ev = structuredClone(EXEC);
+    const base = ev.requestURI.slice(0, ev.requestURI.indexOf('?'));
+    ev.requestURI = `${base}?command=mysql&command=--password&command=exec-pw-1&command=-h&command=db&command=--api-key%3Dexec-key-2&container=nginx1&stdin=true`;
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/exec-pw-1|exec-key-2/);
+    expect(out!.details?.exec_command).toEqual(['mysql', '--password', '[redacted]', '-h', 'db', '--api-key=[redacted]']);
+    expect(out!.details?.container).toBe('nginx1');
+    expect(out!.action).toBe('pod.exec');
+    const uri = (out!.raw as Obj).requestURI as string;
+    expect(uri).toBe(`${base}?command=mysql&command=--password&command=%5Bredacted%5D&command=-h&command=db&command=--api-key%3D%5Bredacted%5D&container=nginx1&stdin=true`);
+    expect(out!.details?.request_uri).toBe(uri);
+    expect(out!.details?.raw_redacted).toEqual(['requestURI']);
+    // The id is the unredacted record's (a resent batch must collapse).
+    expect(out!.id).toBe(normalizeAudit(ev, ctx({ keepRaw: false })).events[0]!.id);
+  });
+
+  it('secret-named query parameters and URL credentials in a parameter are hidden; other parameters are kept as sent', () => {
+    const ev = structuredClone(AUDIT);
+    ev.verb = 'get';
+    ev.objectRef = { resource: 'services', subresource: 'proxy', namespace: 'prod', name: 'mlflow:5000', apiVersion: 'v1' };
+    ev.requestURI = '/api/v1/namespaces/prod/services/mlflow:5000/proxy/api/2.0/mlflow/experiments/list?access_token=q-tok-3&max_results=10&target=https%3A%2F%2Fbob%3Aq-url-4%40minio%3A9000%2Fb&labelSelector=app%3Dx';
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/q-tok-3|q-url-4/);
+    expect(out!.details?.request_uri).toBe('/api/v1/namespaces/prod/services/mlflow:5000/proxy/api/2.0/mlflow/experiments/list?access_token=[redacted]&max_results=10&target=https%3A%2F%2F%5Bredacted%5D%40minio%3A9000%2Fb&labelSelector=app%3Dx');
+  });
+
+  it('an admission answer echoing values: hidden in responseStatus.message, the Status responseObject, error.message and details; reason and code stay', () => {
+    const ev = structuredClone(AUDIT);
+    const message = 'admission webhook "validate.kserve.io" denied the request: MLFLOW_TRACKING_PASSWORD=msg-pw-5 is not allowed in env (--api-key=msg-key-6); spec.containers[0].env[2].value: Invalid value: "msg-env-7": must not be a literal';
+    ev.responseStatus = { metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 };
+    ev.responseObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/msg-pw-5|msg-key-6|msg-env-7/);
+    const hidden = 'admission webhook "validate.kserve.io" denied the request: MLFLOW_TRACKING_PASSWORD=[redacted] is not allowed in env (--api-key=[redacted]); spec.containers[0].env[2].value: Invalid value: "[redacted]": must not be a literal';
+    expect(out!.error).toEqual({ code: 'BadRequest', message: hidden });
+    expect(out!.outcome).toBe('failure');
+    expect(out!.details?.response_message).toBe(hidden);
+    expect(out!.details?.response_reason).toBe('BadRequest');
+    expect((out!.raw as Obj).responseStatus).toEqual({ metadata: {}, status: 'Failure', message: hidden, reason: 'BadRequest', code: 400 });
+    expect((out!.raw as Obj).responseObject.message).toBe(hidden);
+    expect(out!.details?.raw_redacted).toEqual(['responseStatus.message', 'responseObject.message']);
+  });
+
+  it('a forbidden answer naming secrets (the resource) is kept as is', () => {
+    const ev = structuredClone(AUDIT);
+    const message = 'secrets "mlflow-token" is forbidden: User "system:serviceaccount:prod:default" cannot get resource "secrets" in API group "" in the namespace "prod"';
+    ev.responseStatus = { metadata: {}, status: 'Failure', message, reason: 'Forbidden', code: 403 };
+    ev.responseObject = undefined;
+    ev.requestURI = '/api/v1/namespaces/prod/secrets/mlflow-token?fieldManager=kubectl-client-side-apply';
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(out!.details?.response_message).toBe(message);
+    expect(out!.details?.request_uri).toBe(ev.requestURI);
+    expect(out!.details?.raw_redacted).toBeUndefined();
+  });
+});
