@@ -356,7 +356,14 @@ export async function normalizeAndIngest(
   records: Iterable<unknown>,
   channel: string,
   meta: Record<string, unknown> = {},
-  opts: { quarantineBudget?: number } = {},
+  opts: {
+    quarantineBudget?: number;
+    /**
+     * What a rejected record is kept as in quarantine (a connector hides the secrets it knows of, as in `raw`);
+     * default: as it came. A record it cannot redact is not kept, only its reason.
+     */
+    redactRejected?: (record: unknown) => unknown;
+  } = {},
 ): Promise<RecordsOutcome> {
   let events: unknown[] = [];
   const out: RecordsOutcome = { accepted: 0, duplicates: 0, rejected: [], skipped: [] };
@@ -384,7 +391,7 @@ export async function normalizeAndIngest(
     for (const rej of res.rejected) {
       out.rejected.push({ reason: rej.reason, path: rej.path, field: rej.field });
       // Bounded now, not when stored: forty rejected 60 MiB records must not be held until the end.
-      bad.push(bounded({ reason: rej.reason, body: boundedJson(rej.record ?? rec ?? null), meta: { ...meta, record: i, path: rej.path, field: rej.field } }));
+      bad.push(bounded({ reason: rej.reason, body: keptJson(rej.record ?? rec ?? null, opts.redactRejected), meta: { ...meta, record: i, path: rej.path, field: rej.field } }));
     }
     // Long records (a Firehose record that decodes to megabytes): other requests get the event loop too.
     if (Date.now() - yielded > YIELD_AFTER_MS) await letGo();
@@ -407,6 +414,17 @@ export async function normalizeAndIngest(
     for (const rej of r.rejected) out.rejected.push({ reason: rej.reason });
   }
   return out;
+}
+
+/** A rejected record's JSON text for quarantine, redacted by `redact` when given (see normalizeAndIngest). */
+function keptJson(record: unknown, redact?: (record: unknown) => unknown): string {
+  if (!redact) return boundedJson(record);
+  try {
+    return boundedJson(redact(record));
+  } catch (err) {
+    // Kept unredacted it could hold the very secrets redact hides: the reason stays, the body does not.
+    return JSON.stringify(`[not kept: could not be redacted: ${(err as Error).message}]`);
+  }
 }
 
 /** Work on one request's records before the event loop is let go to other requests (see normalizeAndIngest). */

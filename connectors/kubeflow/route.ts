@@ -10,6 +10,8 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import { redactAuditInput } from './audit/redact.js';
+import { redactAuditBody } from './audit/redact-body.js';
 import { certIdentities, clientCaPinsSource, type ClientCaPins } from './cert-identity.js';
 import { forCluster } from './cluster.js';
 import type { KubeflowConfig } from './config.js';
@@ -176,7 +178,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
         records = parseJsonRecords(body);
       } catch (err) {
         // Refused whole for its size (too many records) is not kept, as a body over the limit is not.
-        if (!isTooLarge(err)) deps.ingest.quarantine(AUDIT_CHANNEL, (err as Error).message, body, { route: AUDIT_ROUTE });
+        // Kept with the secrets a record's `raw` would hide hidden (no signature to verify here, unlike MLflow's).
+        if (!isTooLarge(err)) deps.ingest.quarantine(AUDIT_CHANNEL, (err as Error).message, redactAuditBody(body), { route: AUDIT_ROUTE });
         throw err;
       }
       const receivedTime = new Date().toISOString();
@@ -219,7 +222,11 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
         }
         return out;
       };
-      const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE }, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
+      const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE }, {
+        quarantineBudget: quarantineBudget(sentBytes(c, body)),
+        // Rejected items are kept redacted as `raw` is: quarantine is listed and shown (`mltrail quarantine list --body`).
+        redactRejected: redactAuditInput,
+      });
       for (const [why, n] of Object.entries(filtered)) counter?.inc({ reason: why }, n);
       if (recognised === 0) {
         throw new MltrailError('BAD_REQUEST', 'body is not an audit.k8s.io EventList (nor Event); it was quarantined', { rejected: res.rejected.length });

@@ -76,3 +76,20 @@ describe('normalizeAndIngest: a large input goes to the spool in slices', () => 
     spool.close();
   });
 });
+
+describe('normalizeAndIngest: redactRejected', () => {
+  it('a rejected record is kept as the connector redacts it; one it cannot redact keeps its reason, not its body', async () => {
+    const spool = Spool.open({ dir: tmpDir(), synchronous: 'OFF' });
+    const ingest = new Ingestor(spool, silentLogger());
+    const reject = (record: unknown) => ({ events: [], rejected: [{ reason: 'unreadable', record }], skipped: [] });
+    const redactRejected = (r: unknown) => {
+      if ((r as { boom?: boolean }).boom) throw new Error('odd input');
+      return { ...(r as object), password: '[redacted]' };
+    };
+    await normalizeAndIngest(ingest, reject, [{ password: 'pw-1' }, { boom: true, password: 'pw-2' }], 'test', {}, { redactRejected });
+    const q = spool.listQuarantine();
+    expect(q.map((r) => r.body.toString())).toEqual(['{"password":"[redacted]"}', '"[not kept: could not be redacted: odd input]"']);
+    expect(q[1]!.reason).toBe('unreadable');
+    spool.close();
+  });
+});

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
 import { isSecretName, redactArgv, redactSecretText, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
@@ -120,10 +121,28 @@ export function redactStatusMessage(message: string): string {
   return out === message ? message : out;
 }
 
-/** What one walk shares: the paths it redacted, and the object a patch produced (`responseObject`), to judge patch ops by. */
+/**
+ * A record of the Kubernetes audit route as it may be kept in quarantine: whatever its shape (an EventList, an item
+ * that is no audit Event, an AKS wrapper whose `log` is JSON text), every part is redacted as `raw` is — env and
+ * patch-op values (an op's `…/env/N/value` always: no patched object vouches for it here), args, messages, any
+ * `requestURI` — and what nests deeper than MAX_JSON_DEPTH is cut as boundedJson cuts it. The same value (===) when
+ * nothing is hidden. Never throws on odd input.
+ *
+ * @example
+ * boundedJson(redactAuditInput(rejected.record))
+ */
+export function redactAuditInput(record: unknown): unknown {
+  return redactValue(record, [], 'plain', { paths: [], patched: undefined, whole: true });
+}
+
+/**
+ * What one walk shares: the paths it redacted, the object a patch produced (`responseObject`), to judge patch ops by,
+ * and whether it walks a whole input record (quarantine) rather than an audit Event's objects.
+ */
 interface Walk {
   paths: string[];
   patched: unknown;
+  whole?: boolean;
 }
 
 /** What a value is to the walk: anything, a list of env entries, one env entry, or a command line (`args`, `command`). */
@@ -164,7 +183,8 @@ function patchValueShownHarmless(opPath: string, value: string, patched: unknown
  */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-function redactLastApplied(text: string, keys: Array<string | number>, walk: Walk): string {
+/** JSON text held in a string (that annotation, an AKS `log`): parsed, redacted, written back compact if changed. */
+function redactJsonText(text: string, keys: Array<string | number>, walk: Walk): string {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -172,7 +192,7 @@ function redactLastApplied(text: string, keys: Array<string | number>, walk: Wal
     return redactValue(text, keys, 'plain', walk) as string;
   }
   // The applied object is not what the request's patch produced: no patch op is judged by it.
-  const r = redactValue(doc, keys, 'plain', { paths: walk.paths, patched: undefined });
+  const r = redactValue(doc, keys, 'plain', { ...walk, patched: undefined });
   return r === doc ? text : `${JSON.stringify(r)}${text.endsWith('\n') ? '\n' : ''}`;
 }
 
@@ -212,6 +232,8 @@ function redactArgvAt(v: unknown, keys: Array<string | number>, walk: Walk, one:
 
 /** `keys`: where `v` is (a stack the walk pushes to and pops from). */
 function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, walk: Walk): unknown {
+  // A whole input may nest deeper than any record the route takes: cut where boundedJson would, not overflow the stack.
+  if (walk.whole && keys.length >= MAX_JSON_DEPTH && v !== null && typeof v === 'object') return `[nested deeper than ${MAX_JSON_DEPTH} levels]`;
   if (shape === 'argv') return redactArgvAt(typeof v === 'string' ? [v] : v, keys, walk, typeof v === 'string');
   if (typeof v === 'string') {
     const r = redactUrlUserinfo(v);
@@ -250,12 +272,18 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     if ((secretEntry || secretOpValue) && k === 'value') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
+    } else if (walk.whole && k === 'requestURI' && typeof child === 'string') {
+      r = redactRequestUri(child);
+      if (r !== child) walk.paths.push(pathText(keys));
+    } else if (walk.whole && k === 'log' && typeof child === 'string' && child.startsWith('{')) {
+      // AKS diagnostics carry the audit Event as JSON text in properties.log.
+      r = redactJsonText(child, keys, walk);
     } else if (k === 'message' && typeof child === 'string') {
       // A Status answer's message (the same text as responseStatus.message).
       r = redactStatusMessage(child);
       if (r !== child) walk.paths.push(pathText(keys));
     } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"'))) {
-      r = redactLastApplied(child, keys, walk);
+      r = redactJsonText(child, keys, walk);
     } else {
       const childShape: Shape =
         k === 'env' && Array.isArray(child) ? 'envList'

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { harness, Hono, listen } from './helpers.js';
+
+/**
+ * Input the Kubernetes audit route quarantines is listed and shown (`mltrail quarantine list --body`): it must not
+ * keep the secrets `raw` hides. Each quarantine path of the route, with the falco RequestResponse pod fixture.
+ */
+type Obj = Record<string, any>;
+const TOKEN = 'audit-token-q-81c2';
+const POD = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+async function start() {
+  const h = harness({ namespaces: ['prod'] }, { ingestToken: TOKEN });
+  const app = new Hono();
+  kubeflowConnector.routes!(app, h.deps);
+  const srv = await listen(app);
+  cleanup.push(() => h.close(), () => srv.close());
+  const post = (body: string) => fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
+  const bodies = () => h.spool.listQuarantine().map((q) => q.body.toString('utf8'));
+  return { h, post, bodies };
+}
+
+/** The pod fixture in a watched namespace, its container given env, args and a proxied ?token=. */
+function podWith(auditID: string, secrets: { env: string; arg: string; query: string }): Obj {
+  const ev = structuredClone(POD);
+  ev.auditID = auditID;
+  ev.objectRef.namespace = 'prod';
+  ev.requestURI = `/api/v1/namespaces/prod/pods?token=${secrets.query}`;
+  ev.requestObject.spec.containers[0].env = [{ name: 'AWS_SECRET_ACCESS_KEY', value: secrets.env }, { name: 'LOG_LEVEL', value: 'debug' }];
+  ev.requestObject.spec.containers[0].args = ['--api-key', secrets.arg, '--port', '8080'];
+  return ev;
+}
+
+const eventList = (items: unknown[]) => JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items });
+
+describe('Kubernetes audit route: quarantined input is kept redacted', () => {
+  it('rejected items of an EventList (not an audit Event, a field of the wrong type, over 256 KiB) are kept with their secrets hidden; the rest of them stays', async () => {
+    const { h, post, bodies } = await start();
+    const good = podWith('ok-1', { env: 'good-env-0', arg: 'good-arg-0', query: 'good-q-0' });
+    const noAuditId = podWith('x', { env: 'noid-env-1', arg: 'noid-arg-1', query: 'noid-q-1' });
+    delete noAuditId.auditID;
+    const badField = podWith('bad-2', { env: 'bad-env-2', arg: 'bad-arg-2', query: 'bad-q-2' });
+    badField.user.username = 42;
+    badField.responseStatus = { code: 400, message: 'admission webhook "v" denied the request: MLFLOW_TRACKING_PASSWORD=bad-msg-2' };
+    badField.requestObject.metadata.annotations = { note: 'x'.repeat(300 * 1024) };
+    const patch = { ...podWith('patch-3', { env: 'p-env-3', arg: 'p-arg-3', query: 'p-q-3' }), verb: 'patch', stage: 42, requestObject: [{ op: 'replace', path: '/spec/containers/0/env/3/value', value: 'p-op-3' }] };
+    const res = await post(eventList([good, noAuditId, badField, patch]));
+    expect(await res.json()).toMatchObject({ accepted: 1, rejected: 3 });
+    const kept = bodies();
+    expect(kept).toHaveLength(3);
+    for (const b of kept) expect(b).not.toMatch(/-(env|arg|q|msg|op)-\d/);
+    const noId = JSON.parse(kept[0]!) as Obj;
+    expect(noId.requestObject.spec.containers[0].env).toEqual([{ name: 'AWS_SECRET_ACCESS_KEY', value: '[redacted]' }, { name: 'LOG_LEVEL', value: 'debug' }]);
+    expect(noId.requestObject.spec.containers[0].args).toEqual(['--api-key', '[redacted]', '--port', '8080']);
+    expect(noId.requestURI).toBe('/api/v1/namespaces/prod/pods?token=[redacted]');
+    expect(noId.objectRef).toEqual(noAuditId.objectRef);
+    // Over 256 KiB: its first 256 KiB kept, redacted before it was cut.
+    expect(h.spool.listQuarantine()[1]!.meta.truncated).toMatchObject({ kept_bytes: 256 * 1024 });
+    expect(kept[1]).toContain('MLFLOW_TRACKING_PASSWORD=[redacted]');
+    expect(JSON.parse(kept[2]!).requestObject).toEqual([{ op: 'replace', path: '/spec/containers/0/env/3/value', value: '[redacted]' }]);
+  });
+
+  it('JSON that is no EventList, and a body that does not parse (a bad NDJSON line, a truncated EventList): 400, kept redacted', async () => {
+    const { post, bodies } = await start();
+    const notAList = { kind: 'PodList', items: [{ spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'nl-env-4' }], command: ['sh', '-c', 'run --password=nl-arg-4'] }] } }] };
+    expect((await post(JSON.stringify(notAList))).status).toBe(400);
+
+    const line = JSON.stringify(podWith('nd-5', { env: 'nd-env-5', arg: 'nd-arg-5', query: 'nd-q-5' }));
+    expect((await post(`${line}\n{"auditID":"cut","requestObject":{"env":[{"name":"DB_PASSWORD","value":"nd-cut-5"}],"args":["--token", "nd-cut-arg-5"]}`)).status).toBe(400);
+
+    const truncated = eventList([podWith('tr-6', { env: 'tr-env-6', arg: 'tr-arg-6', query: 'tr-q-6' })]).slice(0, -40);
+    expect((await post(truncated)).status).toBe(400);
+
+    const kept = bodies();
+    expect(kept).toHaveLength(3);
+    for (const b of kept) expect(b).not.toMatch(/-(env|arg|q|cut|cut-arg)-\d/);
+    expect(JSON.parse(kept[0]!).items[0].spec.containers[0]).toEqual({ name: 'c', env: [{ name: 'HF_TOKEN', value: '[redacted]' }], command: ['sh', '-c', 'run --password=[redacted]'] });
+    // The line that parsed is redacted as a record; the one that did not, by its text.
+    const [first, second] = kept[1]!.split('\n');
+    expect(JSON.parse(first!).requestObject.spec.containers[0].env[0]).toEqual({ name: 'AWS_SECRET_ACCESS_KEY', value: '[redacted]' });
+    expect(second).toBe('{"auditID":"cut","requestObject":{"env":[{"name":"DB_PASSWORD","value":"[redacted]"}],"args":["--token", "[redacted]"]}');
+    expect(kept[2]).toContain('"name":"LOG_LEVEL","value":"debug"');
+  });
+});
