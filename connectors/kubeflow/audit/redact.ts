@@ -67,7 +67,11 @@ function decodeQuery(s: string): string | undefined {
 export function redactRequestUri(uri: string): string {
   const q = uri.indexOf('?');
   if (q === -1) return uri;
-  const pairs = uri.slice(q + 1).split('&');
+  // Cheap test first: nothing to hide in a query whose decoded text names no secret and holds no '@' (most do not).
+  const query = uri.slice(q + 1);
+  const text = query.includes('%') || query.includes('+') ? (decodeQuery(query) ?? query) : query;
+  if (!text.includes('@') && !isSecretName(text)) return uri;
+  const pairs = query.split('&');
   let changed = false;
   const commands: number[] = [];
   for (let i = 0; i < pairs.length; i++) {
