@@ -36,6 +36,8 @@ export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string
       walk.paths.push('responseStatus.message');
     }
   }
+  const annotations = redactWebhookPatches(rec.annotations, walk);
+  if (annotations !== rec.annotations) (out ??= { ...rec }).annotations = annotations;
   for (const key of ['requestObject', 'responseObject'] as const) {
     const v = rec[key];
     if (v === null || typeof v !== 'object') continue;
@@ -43,6 +45,27 @@ export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string
     if (r !== v) (out ??= { ...rec })[key] = r;
   }
   return { raw: (out ?? ev) as AuditEvent, paths: walk.paths.slice(0, RAW_REDACTED_MAX) };
+}
+
+/**
+ * The audit annotation a mutating admission webhook's patch is logged in (Request level and up), as JSON text
+ * `{"configuration","webhook","patch":[ops],"patchType":"JSONPatch"}`: a webhook injecting env (Kubeflow PodDefaults,
+ * a secrets injector) writes the values there.
+ */
+const WEBHOOK_PATCH = 'patch.webhook.admission.k8s.io/';
+
+/** The event's annotations with the ops of each webhook patch redacted (judged by the patched `responseObject`). */
+function redactWebhookPatches(annotations: unknown, walk: Walk): unknown {
+  if (annotations === null || typeof annotations !== 'object') return annotations;
+  const ann = annotations as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const k of Object.keys(ann)) {
+    const v = ann[k];
+    if (typeof v !== 'string' || !k.startsWith(WEBHOOK_PATCH)) continue;
+    const r = redactJsonText(v, ['annotations', k], walk);
+    if (r !== v) (copy ??= { ...ann })[k] = r;
+  }
+  return copy ?? annotations;
 }
 
 /** A query parameter of a request URI whose name is a secret's (a proxied `?token=`, `?api_key=`). */
@@ -195,8 +218,8 @@ function redactJsonText(text: string, keys: Array<string | number>, walk: Walk):
   } catch {
     return redactValue(text, keys, 'plain', walk) as string;
   }
-  // The applied object is not what the request's patch produced: no patch op is judged by it.
-  const r = redactValue(doc, keys, 'plain', { ...walk, patched: undefined });
+  // The patch ops a JSON text may hold (a webhook's) are judged by the patched object the walk was given, if any.
+  const r = redactValue(doc, keys, 'plain', walk);
   return r === doc ? text : `${JSON.stringify(r)}${text.endsWith('\n') ? '\n' : ''}`;
 }
 
@@ -287,6 +310,9 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
       r = redactStatusMessage(child);
       if (r !== child) walk.paths.push(pathText(keys));
     } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"'))) {
+      // The applied object is not what the request's patch produced: no patch op is judged by it.
+      r = redactJsonText(child, keys, { ...walk, patched: undefined });
+    } else if (walk.whole && typeof child === 'string' && k.startsWith(WEBHOOK_PATCH)) {
       r = redactJsonText(child, keys, walk);
     } else {
       const childShape: Shape =

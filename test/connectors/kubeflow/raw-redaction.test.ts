@@ -309,3 +309,27 @@ describe('Kubernetes audit redaction: request URI and answer message', () => {
     expect(out!.details?.raw_redacted).toBeUndefined();
   });
 });
+
+describe('Kubernetes audit raw redaction: a mutating webhook\'s logged patch', () => {
+  it('env values a webhook injects (PodDefault, a secrets injector) are hidden in its patch.webhook.admission.k8s.io annotation', () => {
+    const ev = structuredClone(AUDIT);
+    const patch = {
+      configuration: 'admission-webhook-mutating-webhook-configuration', webhook: 'admission-webhook-deployment.kubeflow.org', patchType: 'JSONPatch',
+      patch: [
+        { op: 'add', path: '/spec/containers/0/env', value: [{ name: 'MINIO_SECRET_KEY', value: 'wh-secret-1' }, { name: 'REGION', value: 'eu' }] },
+        { op: 'add', path: '/spec/containers/0/env/2/value', value: 'wh-val-2' },
+      ],
+    };
+    const key = 'patch.webhook.admission.k8s.io/round_0_index_0';
+    ev.annotations = { ...ev.annotations, [key]: JSON.stringify(patch), 'mutation.webhook.admission.k8s.io/round_0_index_0': '{"configuration":"c","webhook":"w","mutated":true}' };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/wh-secret-1|wh-val-2/);
+    const kept = JSON.parse((out!.raw as Obj).annotations[key]);
+    expect(kept.patch).toEqual([
+      { op: 'add', path: '/spec/containers/0/env', value: [{ name: 'MINIO_SECRET_KEY', value: '[redacted]' }, { name: 'REGION', value: 'eu' }] },
+      { op: 'add', path: '/spec/containers/0/env/2/value', value: '[redacted]' },
+    ]);
+    expect((out!.raw as Obj).annotations['mutation.webhook.admission.k8s.io/round_0_index_0']).toBe(ev.annotations['mutation.webhook.admission.k8s.io/round_0_index_0']);
+    expect(out!.details?.raw_redacted).toEqual([`annotations.${key}.patch[0].value[0].value`, `annotations.${key}.patch[1].value`]);
+  });
+});
