@@ -13,8 +13,12 @@ export function isSecretName(name: string): boolean {
 }
 const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key/i;
 
-/** `scheme://user:pass@` anywhere in a string (user-info cannot hold `/`, `?`, `#` or whitespace). */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi;
+/**
+ * `scheme://user:pass@` anywhere in a string, up to the last `@` before the host: user-info cannot hold `/`, `?`, `#`,
+ * whitespace or quotes, but clients (curl, Python's urllib, libpq) take a password with an unencoded `@` and split at
+ * the last one, so stopping at the first left the password's tail readable.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s"'<>]*@/gi;
 
 /**
  * The string with the user-info of every URL in it replaced by `[redacted]` (host and path stay readable);

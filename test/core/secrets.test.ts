@@ -14,6 +14,10 @@ describe('core/secrets', () => {
     const s = 'https://mlflow:5000/users/a@b.com?x=c@d';
     expect(redactUrlUserinfo(s)).toBe(s);
     expect(redactUrlUserinfo('alice@example.com')).toBe('alice@example.com');
+    // A password with an unencoded '@': clients split at the last one, so all of it goes.
+    expect(redactUrlUserinfo('postgresql://svc:p@ss@w0rd@db:5432/mlflow')).toBe('postgresql://[redacted]@db:5432/mlflow');
+    // Not across quotes (URLs in JSON text).
+    expect(redactUrlUserinfo('["https://u:p@h/x","bob@example.com"]')).toBe('["https://[redacted]@h/x","bob@example.com"]');
   });
 
   it('names secret flags (dashes read as underscores), not flags naming where a secret is', () => {
