@@ -6,6 +6,27 @@
 
 import { redactUrlUserinfo } from '../../core/secrets.js';
 
+/**
+ * Env vars that make the serving container fetch the model's bytes from elsewhere while its registry URI stays the
+ * approved one: MLflow's S3 artifact client endpoint (`MLFLOW_S3_ENDPOINT_URL`, mlflow/environment_variables.py),
+ * the AWS SDKs' endpoint overrides boto3 reads (`AWS_ENDPOINT_URL`, the S3-specific `AWS_ENDPOINT_URL_S3`; AWS SDKs
+ * and Tools reference, service-specific endpoints), and KServe's S3 storage settings (`S3_ENDPOINT`, and
+ * `AWS_ENDPOINT_URL` again: the names kserve pkg/credentials/s3 sets from a `serving.kserve.io/s3-endpoint`
+ * annotation and its Python storage module reads when the model server downloads in its own container).
+ */
+export const ARTIFACT_ENDPOINT_ENVS = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT'] as const;
+/**
+ * The proxies Python's HTTP clients route every download through (requests and botocore take them from urllib's
+ * getproxies: `<scheme>_proxy` in any case, lower case first; `all_proxy` for any scheme). `NO_PROXY` only exempts
+ * hosts from a proxy: not read.
+ */
+export const PROXY_ENVS = ['https_proxy', 'http_proxy', 'all_proxy'] as const;
+
+/** Whether an env name is one of those (a proxy in any spelling). */
+export function isArtifactEnvName(name: string): boolean {
+  return (ARTIFACT_ENDPOINT_ENVS as readonly string[]).includes(name) || (PROXY_ENVS as readonly string[]).includes(name.toLowerCase());
+}
+
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**

@@ -1,5 +1,5 @@
 import { mlflowUrlKey } from '../../core/schema/origin.js';
-import { unlistedArtifactEnv } from './artifactendpoints.js';
+import { isArtifactEnvName, unlistedArtifactEnv } from './artifactendpoints.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import type { KubeflowConfig } from './config.js';
 
@@ -76,7 +76,8 @@ export interface MlflowEnvJudging {
  * cluster trusts them (`trustRefs`): then they move to `details.mlflow_env_trusted`. With the cluster's
  * `artifact_endpoints` (`judging.artifactEndpoints`), the names in `details.artifact_env` (the artifact endpoints and
  * proxies the predictor's env gives) whose host is not listed are `details.artifact_endpoint_unlisted` (rules: the
- * registry's approval does not vouch for bytes fetched from there). A (Cluster)ServingRuntime write's registry URI
+ * registry's approval does not vouch for bytes fetched from there); without the list, hidden ones are recorded in
+ * `details.artifact_env_unverifiable`, not doubts (withHiddenArtifactEnv). A (Cluster)ServingRuntime write's registry URI
  * and artifact endpoints (its containers' env) get the same details, and no server. Applying it twice changes nothing.
  */
 export function withMlflowServer(ev: NormalizedEvent, server: string | undefined, workspace?: string, judging: MlflowEnvJudging = {}): NormalizedEvent {
@@ -116,6 +117,7 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
     details = others;
   }
   if (unlisted.length) details = { ...details, artifact_endpoint_unlisted: unlisted };
+  details = withHiddenArtifactEnv(details, judging.artifactEndpoints !== undefined);
   const hidden = details?.mlflow_env_unverifiable;
   if (judging.trustRefs && Array.isArray(hidden)) {
     const { mlflow_env_unverifiable: _h, ...others } = details!;
@@ -124,6 +126,22 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
   // No model named: no server or workspace to resolve it in.
   if (runtime) return details ? { ...ev, details } : ev;
   return { ...ev, ...(details ? { details } : {}), ml: { ...ev.ml, deployment: { ...rest, ...(srv === undefined ? {} : { mlflow_server: srv }), ...(ws === undefined ? {} : { mlflow_workspace: ws }) } } };
+}
+
+/**
+ * Hidden artifact endpoints and proxies (`details.mlflow_env_unverifiable` names of isArtifactEnvName) are doubts only
+ * where the cluster has `artifact_endpoints` (`judged`): without the list a visible endpoint is not judged either, and
+ * most installs take S3 credentials (often with `MLFLOW_S3_ENDPOINT_URL`) from an unprefixed `envFrom` Secret, so a
+ * critical `registry_unverifiable` on every deployment would only teach the SOC to ignore it. Unjudged, they are
+ * `details.artifact_env_unverifiable` (recorded only). Both lists are read, so applying it again changes nothing.
+ */
+function withHiddenArtifactEnv(details: Record<string, unknown> | undefined, judged: boolean): Record<string, unknown> | undefined {
+  if (!details || (!('mlflow_env_unverifiable' in details) && !('artifact_env_unverifiable' in details))) return details;
+  const { mlflow_env_unverifiable: hidden, artifact_env_unverifiable: recorded, ...others } = details;
+  const names = [...new Set([...(Array.isArray(hidden) ? hidden : []), ...(Array.isArray(recorded) ? recorded : [])].filter((n): n is string => typeof n === 'string'))];
+  const artifact = judged ? [] : names.filter(isArtifactEnvName);
+  const doubts = names.filter((n) => !artifact.includes(n));
+  return { ...others, ...(doubts.length ? { mlflow_env_unverifiable: doubts } : {}), ...(artifact.length ? { artifact_env_unverifiable: artifact } : {}) };
 }
 
 /** Whether `cluster` (undefined: the default cluster) trusts env values the audit log does not show (`trust_mlflow_env_refs`). */

@@ -4,7 +4,7 @@
  */
 
 import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
-import { shownEndpoint } from '../artifactendpoints.js';
+import { ARTIFACT_ENDPOINT_ENVS, PROXY_ENVS, shownEndpoint } from '../artifactendpoints.js';
 import { deploysRegistryUri, shownRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
@@ -70,21 +70,6 @@ const MLFLOW_WORKSPACE_ENV = 'MLFLOW_WORKSPACE';
  */
 const MLFLOW_REGISTRY_ENVS = ['MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI'] as const;
 
-/**
- * Env vars that make the serving container fetch the model's bytes from elsewhere while its registry URI stays the
- * approved one: MLflow's S3 artifact client endpoint (`MLFLOW_S3_ENDPOINT_URL`, mlflow/environment_variables.py),
- * the AWS SDKs' endpoint overrides boto3 reads (`AWS_ENDPOINT_URL`, the S3-specific `AWS_ENDPOINT_URL_S3`; AWS SDKs
- * and Tools reference, service-specific endpoints), and KServe's S3 storage settings (`S3_ENDPOINT`, and
- * `AWS_ENDPOINT_URL` again: the names kserve pkg/credentials/s3 sets from a `serving.kserve.io/s3-endpoint`
- * annotation and its Python storage module reads when the model server downloads in its own container).
- */
-const ARTIFACT_ENDPOINT_ENVS = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT'] as const;
-/**
- * The proxies Python's HTTP clients route every download through (requests and botocore take them from urllib's
- * getproxies: `<scheme>_proxy` in any case, lower case first; `all_proxy` for any scheme). `NO_PROXY` only exempts
- * hosts from a proxy: not read.
- */
-const PROXY_ENVS = ['https_proxy', 'http_proxy', 'all_proxy'] as const;
 
 /** The container KServe runs the model server in (`constants.InferenceServiceContainerName`). */
 const SERVING_CONTAINER = 'kserve-container';

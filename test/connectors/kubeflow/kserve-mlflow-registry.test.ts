@@ -191,25 +191,24 @@ describe('MLflow env the audit log does not show', () => {
       inferenceService('plain', '2026-11-20T10:00:05Z', modelSpec('s3://bucket/fraud', [{ name: 'MLFLOW_WORKSPACE', valueFrom: ref }])),
     );
     const kube = h.events();
-    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
-      ['ref', ['MLFLOW_WORKSPACE']],
-      ['from', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
-      ['expand', ['MLFLOW_WORKSPACE']],
-      ['tracking-only', ['MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
-      // The registry and workspace are literal, but the ConfigMap may set where the bytes are fetched from.
-      ['literal', REDIRECT_ENV],
-      ['prefixed', undefined],
-      ['plain', undefined],
+    // The ConfigMaps may also set where the bytes are fetched from: recorded only, as the cluster lists no artifact_endpoints.
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.artifact_env_unverifiable])).toEqual([
+      ['ref', ['MLFLOW_WORKSPACE'], undefined],
+      ['from', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI'], REDIRECT_ENV],
+      ['expand', ['MLFLOW_WORKSPACE'], undefined],
+      ['tracking-only', ['MLFLOW_REGISTRY_URI'], REDIRECT_ENV],
+      ['literal', undefined, REDIRECT_ENV],
+      ['prefixed', undefined, undefined],
+      ['plain', undefined, undefined],
     ]);
     // team-a approved fraud/3: the visible ones pass, the hidden ones cannot be told.
     const replay = replayEvents([...fraud3('team', true, 'team-a'), ...kube], { rules: RulesConfig.parse({}) });
     const alerts = replay.alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
     expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.mlflow_env_unverifiable])).toEqual([
       ['prod/ref', 'registry_unverifiable', ['MLFLOW_WORKSPACE']],
-      ['prod/from', 'registry_unverifiable', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
+      ['prod/from', 'registry_unverifiable', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']],
       ['prod/expand', 'registry_unverifiable', ['MLFLOW_WORKSPACE']],
-      ['prod/tracking-only', 'registry_unverifiable', ['MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
-      ['prod/literal', 'registry_unverifiable', REDIRECT_ENV],
+      ['prod/tracking-only', 'registry_unverifiable', ['MLFLOW_REGISTRY_URI']],
       // An artifact no version registered: the usual alert, nothing said of MLflow env.
       ['prod/plain', 'never_approved', undefined],
     ]);
@@ -220,7 +219,8 @@ describe('MLflow env the audit log does not show', () => {
   });
 
   it('envFrom: only a source whose prefix can make a name hides it (keys are never empty); one without prefix hides them all', async () => {
-    const { h, send } = await start(cluster);
+    // With artifact_endpoints listed, a hidden artifact endpoint or proxy is a doubt like a hidden registry.
+    const { h, send } = await start({ ...cluster, artifact_endpoints: ['minio.minio.svc:9000'] });
     const literal = [ws('team-a'), tracking('http://mlflow.team.svc:5000')];
     const from = (prefix?: string) => [{ ...(prefix === undefined ? {} : { prefix }), secretRef: { name: 'aws-credentials' } }];
     await send(TOKEN,
@@ -245,8 +245,24 @@ describe('MLflow env the audit log does not show', () => {
     expect(unapproved([...fraud3('team', true, 'team-a'), ...kube])).toEqual([['prod/creds', 'registry_unverifiable'], ['prod/mlflow-prefixed', 'registry_unverifiable'], ['prod/s3-prefixed', 'registry_unverifiable']]);
   });
 
+  it('a hidden artifact endpoint or proxy is a doubt only where the cluster lists artifact_endpoints', async () => {
+    // Registry and workspace literal (MLFLOW_REGISTRY_URI too: MLflow reads it first); a credentials Secret without prefix.
+    const literal = [ws('team-a'), { name: 'MLFLOW_REGISTRY_URI', value: 'http://mlflow.team.svc:5000' }];
+    const creds = [{ secretRef: { name: 'aws-credentials' } }];
+    const { h, send } = await start({ ...cluster, clusters: [{ id: 'cluster-b', token: B_TOKEN, ...cluster, artifact_endpoints: ['minio.minio.svc:9000'] }] });
+    await send(B_TOKEN, inferenceService('listed', '2026-11-20T10:00:00Z', modelSpec('models:/fraud/3', literal, creds)));
+    await send(TOKEN, inferenceService('unlisted', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', literal, creds)));
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.artifact_env_unverifiable])).toEqual([
+      ['listed', REDIRECT_ENV, undefined],
+      ['unlisted', undefined, REDIRECT_ENV],
+    ]);
+    // team-a approved fraud/3: the cluster that listed its endpoints cannot vouch for bytes a Secret may redirect.
+    expect(unapproved([...fraud3('team', true, 'team-a'), ...kube])).toEqual([['cluster-b:prod/listed', 'registry_unverifiable']]);
+  });
+
   it('trust_mlflow_env_refs: a cluster that sets them by reference by design is judged against its settings', async () => {
-    const { h, send } = await start({ ...cluster, clusters: [{ id: 'cluster-b', token: B_TOKEN, ...cluster, trust_mlflow_env_refs: true }] });
+    const { h, send } = await start({ ...cluster, artifact_endpoints: ['minio.minio.svc:9000'], clusters: [{ id: 'cluster-b', token: B_TOKEN, ...cluster, artifact_endpoints: ['minio.minio.svc:9000'], trust_mlflow_env_refs: true }] });
     const isvc = (name: string, at: string) => inferenceService(name, at, modelSpec('models:/fraud/3', undefined, [{ configMapRef: { name: 'mlflow-settings' } }]));
     await send(B_TOKEN, isvc('trusted', '2026-11-20T10:00:00Z'));
     await send(TOKEN, isvc('untrusted', '2026-11-20T10:00:01Z'));
