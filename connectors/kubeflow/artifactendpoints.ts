@@ -62,9 +62,18 @@ export function endpointHostKey(value: string): string | undefined {
   return host ? `${host}${u.port ? `:${u.port}` : ''}` : undefined;
 }
 
-/** The config check of one `artifact_endpoints` entry: an error message, or undefined when it names a host. */
+/**
+ * The config check of one `artifact_endpoints` entry: an error message, or undefined when it names a host. Entries
+ * are compared by exact host and port, so a wildcard (`*.corp`) or a CIDR range (`10.0.0.0/8`, read as host 10.0.0.0
+ * with a path) would parse yet match no endpoint: every deployment would then alert, with nothing saying why.
+ */
 export function artifactEndpointProblem(value: string): string | undefined {
-  return endpointHostKey(value) === undefined ? 'expected a host, host:port or URL (http(s)://host[:port]) of an artifact endpoint or proxy' : undefined;
+  const v = value.trim();
+  if (v.includes('*')) return 'a wildcard matches no endpoint (entries are compared by exact host and port): list each host';
+  if (!HAS_SCHEME.test(v) && /[/?#]./s.test(v.replace(/^[^@]*@/, ''))) {
+    return 'without a scheme an entry is a host or host:port: a CIDR range or a path matches no endpoint (list each host, or write a URL)';
+  }
+  return endpointHostKey(v) === undefined ? 'expected a host, host:port or URL (http(s)://host[:port]) of an artifact endpoint or proxy' : undefined;
 }
 
 /**
