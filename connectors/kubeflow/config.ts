@@ -142,7 +142,7 @@ export const KfpConfig = z.strictObject({
 });
 
 /** An `artifact_endpoints` list: hosts, `host:port`s or URLs (artifactEndpointProblem). */
-const ArtifactEndpoints = z.array(z.string().trim().min(1).superRefine((v, ctx) => {
+const ArtifactEndpoints = z.array(z.string().trim().superRefine((v, ctx) => {
   const problem = artifactEndpointProblem(v);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 }));

@@ -165,6 +165,8 @@ describe('config', () => {
     const load = (kubeflow: Record<string, unknown>) => () => loadConfig({ env: {}, overrides: { connectors: { kubeflow } } });
     expect(load({ artifact_endpoints: ['minio.minio.svc:9000', '*.corp.example.com'] })).toThrow(/connectors\.kubeflow\.artifact_endpoints\.1: a wildcard matches no endpoint/);
     expect(load({ clusters: [{ id: 'b', token: 't1', artifact_endpoints: ['10.0.0.0/8'] }] })).toThrow(/connectors\.kubeflow\.clusters\.0\.artifact_endpoints\.0: without a scheme an entry is a host or host:port/);
+    // An empty entry is said once, with what is expected (not a second, generic "Too small" line).
+    expect(load({ artifact_endpoints: [' '] })).toThrow(/^(?![\s\S]*Too small)[\s\S]*connectors\.kubeflow\.artifact_endpoints\.0: expected a host, host:port or URL/);
     // A URL keeps its path (compared by host), a bare host its trailing slash, a proxy its user-info.
     expect(load({ artifact_endpoints: ['https://minio.corp/bucket/models', 'minio.corp:9000/', 'bob:s3cret@proxy.corp:3128'] })).not.toThrow();
   });
