@@ -15,36 +15,29 @@ export interface Child {
 }
 
 /**
- * Start `mltrail serve` in a child process on a free port and wait until
- * /readyz answers. A random port someone else holds (EADDRINUSE) is retried
- * with another one.
+ * Start `mltrail serve` in a child process and wait until /readyz answers. Without `port` it listens on port 0 (the
+ * kernel picks a free one) and the URL is read from its `mltrail bridge listening` line (stderr, level info): a
+ * port picked here could be another server's, which would then answer /readyz before this bridge exited with
+ * EADDRINUSE. `cli`: the CLI to run (the built one by default; the benchmark, itself built, passes its own).
  */
-export async function spawnBridge(opts: { dataDir: string; env?: Record<string, string>; args?: string[]; port?: number }): Promise<Child> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await spawnOnce(opts, opts.port ?? 20000 + Math.floor(Math.random() * 12000));
-    } catch (err) {
-      if (opts.port !== undefined || attempt >= 5 || !/EADDRINUSE/.test((err as Error).message)) throw err;
-    }
-  }
-}
-
-async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; args?: string[] }, port: number): Promise<Child> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...(opts.args ?? [])], {
+export async function spawnBridge(opts: { dataDir: string; env?: Record<string, string>; args?: string[]; port?: number; cli?: string }): Promise<Child> {
+  const proc = spawn(process.execPath, [opts.cli ?? CLI, 'serve', '--port', String(opts.port ?? 0), ...(opts.args ?? [])], {
     env: { ...process.env, MLTRAIL_DATA_DIR: opts.dataDir, MLTRAIL_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  let url: string | undefined;
+  proc.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    url ??= listeningUrl(err);
+  });
   proc.stdout!.resume();
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const url = `http://127.0.0.1:${port}`;
   // By time, not tries: on a loaded machine a start (and each /readyz answer) takes longer.
   for (const end = Date.now() + 20_000; Date.now() < end; ) {
     if (proc.exitCode !== null) throw new Error(`bridge exited early: ${err}`);
     try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.ok) return { proc, url, stderr: () => err, exited };
+      if (url && (await fetch(`${url}/readyz`)).ok) return { proc, url, stderr: () => err, exited };
     } catch {
       /* not up yet */
     }
@@ -52,6 +45,20 @@ async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; 
   }
   proc.kill('SIGKILL');
   throw new Error(`bridge did not become ready: ${err}`);
+}
+
+/** The URL of serve's `mltrail bridge listening` log line in `log` (JSON lines), once a whole line holds it. */
+function listeningUrl(log: string): string | undefined {
+  for (const line of log.split('\n').slice(0, -1)) {
+    if (!line.includes('mltrail bridge listening')) continue;
+    try {
+      const rec = JSON.parse(line) as { msg?: string; url?: string };
+      if (rec.msg === 'mltrail bridge listening' && rec.url) return rec.url;
+    } catch {
+      /* not a log record */
+    }
+  }
+  return undefined;
 }
 
 let n = 0;
