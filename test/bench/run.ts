@@ -23,6 +23,7 @@ import { startRules } from '../../core/rules/thread.js';
 import { Spool } from '../../core/spool/index.js';
 import { sinkFactories } from '../../bridge/sinks/index.js';
 import { createSinks } from '../../bridge/sinks/thread.js';
+import { spawnBridge } from '../helpers/bridge.js';
 import { generateWorkload } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -147,29 +148,20 @@ function floor(texts: string[]): number {
  */
 async function httpIngest(): Promise<{ req_per_s: number; p99_ms: number; cold_p99_ms: number; errors: number; non2xx: number; bridge_rss_mb: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mltrail-bench-http-'));
-  const port = 21000 + Math.floor(Math.random() * 20000);
-  const cli = join(here, '../../bridge/cli/main.js');
-  const bridge = spawn(process.execPath, [cli, 'serve', '--port', String(port)], {
-    env: { ...process.env, MLTRAIL_DATA_DIR: dir, MLTRAIL_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      if (i > 100) throw new Error('bridge did not start');
-    }
-    await sleep(100);
-  }
+  // On port 0, its URL read back from its log: a port picked here (it was 21000-41000, in the kernel's ephemeral
+  // range) could be another server's, which would then be the one loaded and measured.
+  const bridge = await spawnBridge({ dataDir: dir, cli: join(here, '../../bridge/cli/main.js') });
+  const url = bridge.url;
   // Two 5-s runs at 2,000 req/s against the same bridge: the first from a cold start (JIT, caches, the worker
   // threads' own start) is `cold_p99_ms`; the second is the steady state a long-running bridge serves, `p99_ms`.
   const cold = JSON.parse(await startChild('load.js', [url, '2000', '5']).firstLine) as { p99_ms: number; errors: number; non2xx: number };
   const result = JSON.parse(await startChild('load.js', [url, '2000', '5']).firstLine) as { req_per_s: number; p99_ms: number; errors: number; non2xx: number };
-  const status = readFileSync(`/proc/${bridge.pid}/status`, 'utf8');
+  const status = readFileSync(`/proc/${bridge.proc.pid}/status`, 'utf8');
   const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  bridge.kill('SIGTERM');
-  await new Promise((r) => bridge.once('exit', r));
+  bridge.proc.kill('SIGTERM');
+  await bridge.exited;
+  // Its warnings (retries, errors), as the bench printed them before; the info lines are left out.
+  for (const line of bridge.stderr().split('\n')) if (/"level":(4|5|6)0/.test(line)) log(line);
   rmSync(dir, { recursive: true, force: true });
   return { ...result, errors: result.errors + cold.errors, non2xx: result.non2xx + cold.non2xx, cold_p99_ms: cold.p99_ms, bridge_rss_mb: Math.round(hwmKb / 1024) };
 }
