@@ -39,8 +39,16 @@ const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  */
 export function shownEndpoint(value: string): string {
   const v = value.trim();
-  const shown = HAS_SCHEME.test(v) ? redactUrlUserinfo(v) : v.replace(/^[^/?#@\s]*@/, '[redacted]@');
-  return shown.replace(/[?#].*$/s, '');
+  const scheme = HAS_SCHEME.test(v);
+  const shown = (scheme ? redactUrlUserinfo(v) : v.replace(/^[^/?#@\s]*@/, '[redacted]@')).replace(/[?#].*$/s, '');
+  // The host is judged on what is shown: where the redaction read another host than the URL parser (a `\` is a `/`
+  // in an http(s) URL, so `http://evil\@minio` is evil's, and Python's urllib3 connects there too), the value is
+  // shown as its parsed host, never as a listed one; the rest may be a password the redaction meant to hide.
+  const key = endpointHostKey(v);
+  if (key === undefined || endpointHostKey(shown.replace('[redacted]@', '')) === key) return shown;
+  const u = new URL(scheme ? v : `http://${v}`);
+  const parsed = `${u.username || u.password ? '[redacted]@' : ''}${u.host}${u.pathname === '/' ? '' : '/[redacted]'}`;
+  return scheme ? `${u.protocol}//${parsed}` : parsed;
 }
 
 /**

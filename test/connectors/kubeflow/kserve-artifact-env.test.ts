@@ -131,6 +131,26 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     expect(unapprovedAlerts([...fraud3(false), kube[1]!]).map((a) => [a.details?.reason, a.details?.artifact_endpoints_not_allowed])).toEqual([['never_approved', { AWS_ENDPOINT_URL_S3: 'https://s3.attacker.example' }]]);
   });
 
+  it('a backslash before an @ does not pass an unlisted host off as a listed one (the URL parser and urllib3 read it as a path)', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    await send(TOKEN,
+      inferenceService('backslash', '2026-11-20T10:00:00Z', 'models:/fraud/3', [env('AWS_ENDPOINT_URL', 'http://s3.attacker.example\\@minio.minio.svc:9000')]),
+      inferenceService('bare', '2026-11-20T10:00:01Z', 'models:/fraud/3', [env('S3_ENDPOINT', 's3.attacker.example\\@minio.minio.svc:9000')]),
+      // Real user-info before a listed host stays quiet.
+      inferenceService('userinfo', '2026-11-20T10:00:02Z', 'models:/fraud/3', [env('AWS_ENDPOINT_URL', 'http://minio:s3cret@minio.minio.svc:9000')]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.artifact_env, e.details?.artifact_endpoint_unlisted])).toEqual([
+      ['backslash', { AWS_ENDPOINT_URL: 'http://s3.attacker.example/[redacted]' }, ['AWS_ENDPOINT_URL']],
+      ['bare', { S3_ENDPOINT: 's3.attacker.example/[redacted]' }, ['S3_ENDPOINT']],
+      ['userinfo', { AWS_ENDPOINT_URL: 'http://[redacted]@minio.minio.svc:9000' }, undefined],
+    ]);
+    expect(unapprovedAlerts([...fraud3(true), ...kube]).map((a) => [a.entity.id, a.details?.reason])).toEqual([
+      ['prod/backslash', 'artifact_endpoint_not_allowed'],
+      ['prod/bare', 'artifact_endpoint_not_allowed'],
+    ]);
+  });
+
   it('an endpoint or proxy the log does not show (valueFrom, $(VAR), envFrom) is unverifiable, as the registry URI', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const secret = { secretKeyRef: { name: 'aws', key: 'endpoint' } };
