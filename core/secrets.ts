@@ -2,7 +2,7 @@
 
 /**
  * A name (env var, config key, header) whose value is a secret (`routing_key`: PagerDuty's). Substrings, case-insensitive, so that
- * `AWS_SECRET_ACCESS_KEY`, `MLFLOW_TRACKING_PASSWORD` and `HF_TOKEN` all match.
+ * `AWS_SECRET_ACCESS_KEY`, `MLFLOW_TRACKING_PASSWORD`, `HF_TOKEN` and `AZURE_STORAGE_CONNECTION_STRING` all match.
  *
  * @example
  * isSecretName('MLFLOW_TRACKING_PASSWORD') // true
@@ -11,7 +11,9 @@
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
-const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key/i;
+// `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
+// `AccountKey=` (named too, for the same text in a script or message); `_pass`, `_pwd`: DB_PASS, MYSQL_PWD.
+const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key|connection_?string|account_?key|_pass\b|_pwd\b/i;
 
 /**
  * `scheme://user:pass@` anywhere in a string, up to the last `@` before the host: user-info cannot hold `/`, `?`, `#`,

@@ -3,8 +3,8 @@ import { isSecretFlag, isSecretName, redactArgv, redactSecretText, redactUrlUser
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
-    for (const n of ['AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD', 'db_passwd', 'HF_Token', 'GOOGLE_APPLICATION_CREDENTIALS_JSON', 'SSH_PRIVATE_KEY', 'openai_api_key', 'AWS_ACCESS_KEY_ID', 'routing_key', 'password']) expect([n, isSecretName(n)]).toEqual([n, true]);
-    for (const n of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'LOG_LEVEL', 'AWS_REGION', 'url']) expect([n, isSecretName(n)]).toEqual([n, false]);
+    for (const n of ['AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD', 'db_passwd', 'HF_Token', 'GOOGLE_APPLICATION_CREDENTIALS_JSON', 'SSH_PRIVATE_KEY', 'openai_api_key', 'AWS_ACCESS_KEY_ID', 'routing_key', 'password', 'AZURE_STORAGE_CONNECTION_STRING', 'AccountKey', 'DB_PASS', 'MYSQL_PWD']) expect([n, isSecretName(n)]).toEqual([n, true]);
+    for (const n of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'LOG_LEVEL', 'AWS_REGION', 'url', 'BYPASS_CACHE', 'PASSTHROUGH', 'PWD']) expect([n, isSecretName(n)]).toEqual([n, false]);
   });
 
   it('hides the user-info of every URL in a string and keeps host, path and the rest', () => {

@@ -205,6 +205,22 @@ describe('Kubernetes audit raw redaction: patch ops that write an env value by i
   });
 });
 
+describe('Kubernetes audit raw redaction: connection strings and short password names', () => {
+  it("an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING), its AccountKey in a script, DB_PASS and MYSQL_PWD are hidden", () => {
+    const ev = structuredClone(AUDIT);
+    const conn = 'DefaultEndpointsProtocol=https;AccountName=mlartifacts;AccountKey=azKey+conn/1==;EndpointSuffix=core.windows.net';
+    ev.requestObject.spec.containers[0].env = [{ name: 'AZURE_STORAGE_CONNECTION_STRING', value: conn }, { name: 'DB_PASS', value: 'db-pass-2' }, { name: 'MYSQL_PWD', value: 'my-pwd-3' }, { name: 'BYPASS_CACHE', value: 'true' }];
+    ev.requestObject.spec.containers[0].command = ['sh', '-c', 'az storage blob download --connection-string "AccountName=a;AccountKey=azKey-sh-4" -f /m'];
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    const text = JSON.stringify(out);
+    for (const s of ['azKey+conn/1', 'db-pass-2', 'my-pwd-3', 'azKey-sh-4']) expect(text).not.toContain(s);
+    const raw = out!.raw as Obj;
+    expect(raw.requestObject.spec.containers[0].env).toEqual([
+      { name: 'AZURE_STORAGE_CONNECTION_STRING', value: '[redacted]' }, { name: 'DB_PASS', value: '[redacted]' }, { name: 'MYSQL_PWD', value: '[redacted]' }, { name: 'BYPASS_CACHE', value: 'true' },
+    ]);
+  });
+});
+
 describe('Kubernetes audit raw redaction: container args and command', () => {
   it('values of secret-named flags and URL credentials in args/command are hidden; other arguments stay', () => {
     const ev = structuredClone(AUDIT);
