@@ -18,7 +18,7 @@ const REDACTED = '[redacted]';
  */
 export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string[] } {
   const rec = ev as AuditEvent & Record<string, unknown>;
-  const walk: Walk = { paths: [], patched: rec.responseObject };
+  const walk: Walk = { paths: [], patched: rec.responseObject, secretData: isSecretsRecord(rec) };
   let out: Record<string, unknown> | undefined;
   // The request line and the answer's message: query parameters and admission messages echo values.
   if (typeof rec.requestURI === 'string') {
@@ -170,6 +170,40 @@ interface Walk {
   paths: string[];
   patched: unknown;
   whole?: boolean;
+  /** The walk is inside a record about Secrets (isSecretsRecord): every `data` / `stringData` value is a secret. */
+  secretData?: boolean;
+}
+
+/**
+ * A record about Secrets (`objectRef.resource: secrets` of the core group): the objects, lists and patches it carries
+ * are Secrets, whose `data` and `stringData` values are secrets whatever their keys are named. A policy logging
+ * Secrets above Metadata level (ours does not: docker/kubeflow/audit-policy.yaml) would otherwise ship them.
+ */
+function isSecretsRecord(o: Record<string, unknown>): boolean {
+  const ref = o.objectRef as { resource?: unknown; apiGroup?: unknown } | null | undefined;
+  return ref?.resource === 'secrets' && !ref.apiGroup;
+}
+/** The keys of a Secret holding its values. */
+const SECRET_DATA = new Set(['data', 'stringData']);
+/** A JSON patch op path that writes a Secret's values (`/data`, `/stringData/password`). */
+const PATCH_SECRET_DATA = /^\/(?:data|stringData)(?:\/|$)/;
+
+/** A Secret's `data` / `stringData` (or one value a patch op writes) with every value replaced, keys kept. */
+function redactSecretData(v: unknown, keys: Array<string | number>, walk: Walk): unknown {
+  if (typeof v === 'string') {
+    if (v === '' || v === REDACTED) return v;
+    walk.paths.push(pathText(keys));
+    return REDACTED;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, x] of Object.entries(v)) {
+    keys.push(k);
+    const r = redactSecretData(x, keys, walk);
+    keys.pop();
+    if (r !== x) (copy ??= { ...(v as Record<string, unknown>) })[k] = r;
+  }
+  return copy ?? v;
 }
 
 /** What a value is to the walk: anything, a list of env entries, one env entry, or a command line (`args`, `command`). */
@@ -279,6 +313,8 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     return copy ?? v;
   }
   const o = v as Record<string, unknown>;
+  if (!walk.secretData && walk.whole && isSecretsRecord(o)) walk = { ...walk, secretData: true };
+  const secretObject = walk.secretData || o.kind === 'Secret';
   // An env entry `{name, value}` whose name is a secret's: its literal value goes, whatever it looks like.
   const secretEntry = shape === 'envEntry' && typeof o.name === 'string' && isSecretName(o.name) && typeof o.value === 'string' && o.value !== '';
   // A JSON patch op (`{op, path, value}`) writing an env list or entry: its `value` is that list or entry.
@@ -291,6 +327,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     : 'plain';
   // A patch op writing only an env entry's value (`…/env/3/value`), unless the patched object shows it harmless.
   const secretOpValue = opPath !== undefined && typeof o.value === 'string' && o.value !== '' && PATCH_ENV_VALUE.test(opPath) && !patchValueShownHarmless(opPath, o.value, walk.patched);
+  const secretDataOp = walk.secretData === true && opPath !== undefined && PATCH_SECRET_DATA.test(opPath);
   let copy: Record<string, unknown> | undefined;
   for (const k of Object.keys(o)) {
     const child = o[k];
@@ -299,6 +336,8 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     if ((secretEntry || secretOpValue) && k === 'value') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
+    } else if ((secretObject && SECRET_DATA.has(k)) || (secretDataOp && k === 'value')) {
+      r = redactSecretData(child, keys, walk);
     } else if (walk.whole && k === 'requestURI' && typeof child === 'string') {
       r = redactRequestUri(child);
       if (r !== child) walk.paths.push(pathText(keys));
@@ -309,7 +348,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
       // A Status answer's message (the same text as responseStatus.message).
       r = redactStatusMessage(child);
       if (r !== child) walk.paths.push(pathText(keys));
-    } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"'))) {
+    } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"') || child.includes('"Secret"'))) {
       // The applied object is not what the request's patch produced: no patch op is judged by it.
       r = redactJsonText(child, keys, { ...walk, patched: undefined });
     } else if (walk.whole && typeof child === 'string' && k.startsWith(WEBHOOK_PATCH)) {

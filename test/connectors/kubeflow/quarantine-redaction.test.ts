@@ -69,6 +69,18 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(JSON.parse(kept[2]!).requestObject).toEqual([{ op: 'replace', path: '/spec/containers/0/env/3/value', value: '[redacted]' }]);
   });
 
+  it("a rejected record about a Secret is kept with its data and stringData values hidden", async () => {
+    const { post, bodies } = await start();
+    const sec = { ...structuredClone(POD), auditID: 'sec-7', stage: 42, verb: 'create', objectRef: { resource: 'secrets', namespace: 'prod', name: 'db', apiVersion: 'v1' }, requestObject: { kind: 'Secret', metadata: { name: 'db' }, data: { k: 'c2VjLWRhdGEtNw==' } }, responseObject: { metadata: { name: 'db' }, stringData: { k: 'sec-sd-7' } } };
+    const res = await post(eventList([sec]));
+    expect(await res.json()).toMatchObject({ accepted: 0, rejected: 1 });
+    const kept = bodies();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).not.toMatch(/c2VjLWRhdGEtNw==|sec-sd-7/);
+    const item = JSON.parse(kept[0]!) as Obj;
+    expect([item.requestObject.data, item.responseObject.stringData]).toEqual([{ k: '[redacted]' }, { k: '[redacted]' }]);
+  });
+
   it('JSON that is no EventList, and a body that does not parse (a bad NDJSON line, a truncated EventList): 400, kept redacted', async () => {
     const { post, bodies } = await start();
     const notAList = { kind: 'PodList', items: [{ spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'nl-env-4' }], command: ['sh', '-c', 'run --password=nl-arg-4'] }] } }] };

@@ -221,6 +221,41 @@ describe('Kubernetes audit raw redaction: connection strings and short password 
   });
 });
 
+describe('Kubernetes audit raw redaction: Secret bodies (a policy logging Secrets above Metadata level)', () => {
+  /** A write of Secret `db` in prod at RequestResponse level. */
+  function secretWrite(verb: string, requestObject: unknown, responseObject?: unknown): Obj {
+    const ev = structuredClone(AUDIT);
+    return {
+      ...ev, auditID: `${ev.auditID}-secret-${verb}`, verb, requestURI: '/api/v1/namespaces/prod/secrets/db',
+      objectRef: { resource: 'secrets', namespace: 'prod', name: 'db', apiVersion: 'v1' }, requestObject, responseObject,
+    };
+  }
+  const applied = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod' }, stringData: { url: 'applied-sd-4' } });
+  const secret = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'db', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': applied } }, data });
+
+  it('data and stringData values of a created, patched or applied Secret are hidden whatever their keys; keys, type and metadata stay', () => {
+    const created = secretWrite('create', { ...secret({ uri: 'c3FsOi8vZGI=' }), stringData: { db_host_auth: 'created-sd-1' } }, secret({ uri: 'c3FsOi8vZGI=', db_host_auth: 'Y3JlYXRlZC1zZC0x' }));
+    const patched = secretWrite('patch', [{ op: 'add', path: '/data/conn', value: 'cGF0Y2gtb3AtMg==' }, { op: 'replace', path: '/stringData', value: { k: 'patch-op-3' } }, { op: 'replace', path: '/metadata/labels/team', value: 'ml' }]);
+    const merged = secretWrite('patch', { data: { k: 'bWVyZ2UtNQ==' } });
+    const [c, p, m] = normalizeAudit({ kind: 'EventList', items: [created, patched, merged] }, ctx({ keepRaw: true })).events;
+    const text = JSON.stringify([c, p, m]);
+    for (const v of ['c3FsOi8vZGI=', 'created-sd-1', 'Y3JlYXRlZC1zZC0x', 'cGF0Y2gtb3AtMg==', 'patch-op-3', 'applied-sd-4', 'bWVyZ2UtNQ==']) expect(text).not.toContain(v);
+    const raw = c!.raw as Obj;
+    expect(raw.requestObject.data).toEqual({ uri: '[redacted]' });
+    expect(raw.requestObject.stringData).toEqual({ db_host_auth: '[redacted]' });
+    expect(raw.responseObject).toMatchObject({ type: 'Opaque', metadata: { name: 'db', namespace: 'prod' }, data: { uri: '[redacted]', db_host_auth: '[redacted]' } });
+    expect(JSON.parse(raw.requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod' }, stringData: { url: '[redacted]' } });
+    expect((p!.raw as Obj).requestObject).toEqual([{ op: 'add', path: '/data/conn', value: '[redacted]' }, { op: 'replace', path: '/stringData', value: { k: '[redacted]' } }, { op: 'replace', path: '/metadata/labels/team', value: 'ml' }]);
+    expect((m!.raw as Obj).requestObject).toEqual({ data: { k: '[redacted]' } });
+  });
+
+  it("a ConfigMap's data is not a Secret's: kept", () => {
+    const ev = { ...structuredClone(AUDIT), verb: 'create', objectRef: { resource: 'configmaps', namespace: 'prod', name: 'cfg', apiVersion: 'v1' }, requestObject: { kind: 'ConfigMap', data: { MODEL_NAME: 'fraud' } }, responseObject: undefined };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect((out!.raw as Obj).requestObject.data).toEqual({ MODEL_NAME: 'fraud' });
+  });
+});
+
 describe('Kubernetes audit raw redaction: container args and command', () => {
   it('values of secret-named flags and URL credentials in args/command are hidden; other arguments stay', () => {
     const ev = structuredClone(AUDIT);
