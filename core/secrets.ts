@@ -37,6 +37,31 @@ export function redactUrlUserinfo(s: string): string {
 
 const REDACTED = '[redacted]';
 
+/**
+ * A query parameter of a URL whose value is a secret: a secret's name (`password`, `token`), or a signed URL's
+ * signature, a bearer credential for the object until it expires (Azure SAS `sig`, S3 `X-Amz-Signature`, GCS
+ * `X-Goog-Signature`).
+ */
+const SIGNATURE_PARAM = /(?:^|[-_])(?:sig|signature)$/i;
+/** `?name=value` / `&name=value` (the value up to the next parameter, fragment, whitespace or quote). */
+const QUERY_PARAM = /([?&])([^=&#\s"'<>]+)=([^&#\s"'<>]*)/g;
+
+/**
+ * The string with the user-info of every URL in it and the values of its secret query parameters (`?password=`,
+ * a JDBC URL's `&password=`, a presigned URL's signature) replaced by `[redacted]`; the same string (===) when none.
+ *
+ * @example
+ * redactUrlSecrets('https://acct.blob.core.windows.net/m/model.pkl?sv=2022-11-02&sig=abc') // '…?sv=2022-11-02&sig=[redacted]'
+ */
+export function redactUrlSecrets(s: string): string {
+  const url = redactUrlUserinfo(s);
+  // Cheap test first: a query needs a '?' and a '='.
+  if (!url.includes('?') || !url.includes('=')) return url;
+  const out = url.replace(QUERY_PARAM, (all, sep: string, name: string, value: string) =>
+    value !== '' && value !== REDACTED && (isSecretName(name) || SIGNATURE_PARAM.test(name)) ? `${sep}${name}=${REDACTED}` : all);
+  return out === s ? s : out;
+}
+
 /** Flags that name where a secret is, not the secret: a file's path (`--token-file`), a header's name. */
 const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header)$/i;
 

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretFlag, isSecretName, redactArgv, redactSecretText, redactUrlUserinfo } from '../../core/secrets.js';
+import { isSecretFlag, isSecretName, redactArgv, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
     for (const n of ['AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD', 'db_passwd', 'HF_Token', 'GOOGLE_APPLICATION_CREDENTIALS_JSON', 'SSH_PRIVATE_KEY', 'openai_api_key', 'AWS_ACCESS_KEY_ID', 'routing_key', 'password', 'AZURE_STORAGE_CONNECTION_STRING', 'AccountKey', 'DB_PASS', 'MYSQL_PWD']) expect([n, isSecretName(n)]).toEqual([n, true]);
     for (const n of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'LOG_LEVEL', 'AWS_REGION', 'url', 'BYPASS_CACHE', 'PASSTHROUGH', 'PWD']) expect([n, isSecretName(n)]).toEqual([n, false]);
+  });
+
+  it('hides secret query parameters and signed-URL signatures of a URL; other parameters and the location stay', () => {
+    expect(redactUrlSecrets('https://a.blob.core.windows.net/c/m?sv=1&sig=abc%3D')).toBe('https://a.blob.core.windows.net/c/m?sv=1&sig=[redacted]');
+    expect(redactUrlSecrets('https://b.s3.amazonaws.com/m?X-Amz-Expires=60&X-Amz-Signature=f00&x-goog-signature=ba5')).toBe('https://b.s3.amazonaws.com/m?X-Amz-Expires=60&X-Amz-Signature=[redacted]&x-goog-signature=[redacted]');
+    expect(redactUrlSecrets('jdbc:mysql://db/x?user=u&password=p&useSSL=true')).toBe('jdbc:mysql://db/x?user=u&password=[redacted]&useSSL=true');
+    expect(redactUrlSecrets('https://u:p@h/x?signal=1&design=2')).toBe('https://[redacted]@h/x?signal=1&design=2');
+    const plain = 'https://h/x?version=3&page=2';
+    expect(redactUrlSecrets(plain)).toBe(plain);
   });
 
   it('hides the user-info of every URL in a string and keeps host, path and the rest', () => {

@@ -4,6 +4,7 @@
  */
 
 import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
+import { redactUrlSecrets } from '../../../core/secrets.js';
 import { ARTIFACT_ENDPOINT_ENVS, PROXY_ENVS, shownEndpoint } from '../artifactendpoints.js';
 import { deploysRegistryUri, shownRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
@@ -515,5 +516,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;
   if (registry?.hidden.length) facts.mlflowEnvHidden = registry.hidden;
   if (registry && Object.keys(registry.artifactEnv).length) facts.artifactEnv = registry.artifactEnv;
-  return definedOnly({ endpoint, model_uri: uris[0], model_uris: uris.length > 1 ? uris : undefined, model_uri_copied_from: copiedFrom, images: images.length ? images : undefined, mlflow_workspace: registry?.workspace, mlflow_registry_uri: registry?.registryUri === undefined ? undefined : shownRegistryUri(registry.registryUri) });
+  // The event shows the location, not a credential in it (a presigned or SAS URL's signature, user-info).
+  const shown = uris.map(redactUrlSecrets);
+  return definedOnly({ endpoint, model_uri: shown[0], model_uris: shown.length > 1 ? shown : undefined, model_uri_copied_from: copiedFrom === undefined ? undefined : redactUrlSecrets(copiedFrom), images: images.length ? images : undefined, mlflow_workspace: registry?.workspace, mlflow_registry_uri: registry?.registryUri === undefined ? undefined : shownRegistryUri(registry.registryUri) });
 }

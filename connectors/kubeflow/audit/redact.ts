@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
-import { isSecretName, redactArgv, redactSecretText, redactUrlUserinfo } from '../../../core/secrets.js';
+import { isSecretName, redactArgv, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -297,7 +297,8 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   if (walk.whole && keys.length >= MAX_JSON_DEPTH && v !== null && typeof v === 'object') return `[nested deeper than ${MAX_JSON_DEPTH} levels]`;
   if (shape === 'argv') return redactArgvAt(typeof v === 'string' ? [v] : v, keys, walk, typeof v === 'string');
   if (typeof v === 'string') {
-    const r = redactUrlUserinfo(v);
+    // Any string may be a URL: a storageUri or env value with credentials, a presigned URL's signature.
+    const r = redactUrlSecrets(v);
     if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }
