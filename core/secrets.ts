@@ -32,8 +32,13 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s"'<>]*@/gi;
 export function redactUrlUserinfo(s: string): string {
   // Cheap test first: nearly every string has no '@'.
   if (!s.includes('@') || !s.includes('://')) return s;
-  return s.replace(URL_USERINFO, '$1[redacted]@');
+  return s.replace(WHOLE_URL_USERINFO, '$1[redacted]@').replace(URL_USERINFO, '$1[redacted]@');
 }
+/**
+ * A string that is one URL (an env value, a flag's value): its user-info may hold quotes (`p"ss`, `it's`, which
+ * clients take), as no text around it is quoted.
+ */
+const WHOLE_URL_USERINFO = /^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@(?=[^\s]*$)/i;
 
 const REDACTED = '[redacted]';
 

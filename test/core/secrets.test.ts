@@ -25,6 +25,9 @@ describe('core/secrets', () => {
     expect(redactUrlUserinfo('alice@example.com')).toBe('alice@example.com');
     // A password with an unencoded '@': clients split at the last one, so all of it goes.
     expect(redactUrlUserinfo('postgresql://svc:p@ss@w0rd@db:5432/mlflow')).toBe('postgresql://[redacted]@db:5432/mlflow');
+    // A string that is one URL: quotes and angle brackets in the password are the password's.
+    expect(redactUrlUserinfo(`postgresql://svc:p"w'q<x>@db:5432/mlflow`)).toBe('postgresql://[redacted]@db:5432/mlflow');
+    expect(redactUrlUserinfo(`https://a' 'b@c`)).toBe(`https://a' 'b@c`);
     // Not across quotes (URLs in JSON text).
     expect(redactUrlUserinfo('["https://u:p@h/x","bob@example.com"]')).toBe('["https://[redacted]@h/x","bob@example.com"]');
   });

@@ -225,18 +225,18 @@ describe('Kubernetes audit redaction: secrets in the query of a URL', () => {
   it("a SAS or presigned storageUri's signature is hidden in ml.deployment.model_uri and raw; a JDBC URL's password in env too; the location stays", () => {
     const ev = inferenceServiceWithEnv();
     const sas = 'https://acct.blob.core.windows.net/models/fraud.joblib?sv=2022-11-02&se=2026-12-01&sr=b&sp=r&sig=sasSig%2B111';
-    ev.requestObject.spec.predictor.model = { modelFormat: { name: 'sklearn' }, storageUri: sas, env: [{ name: 'DATABASE_URL', value: 'jdbc:postgresql://db/mlflow?user=ml&password=jdbcPw222' }] };
+    ev.requestObject.spec.predictor.model = { modelFormat: { name: 'sklearn' }, storageUri: sas, env: [{ name: 'DATABASE_URL', value: 'jdbc:postgresql://db/mlflow?user=ml&password=jdbcPw222' }, { name: 'BACKEND_URI', value: `postgresql://ml:quo"te'Pw4@db/mlflow` }] };
     const presigned = structuredClone(ev);
     presigned.auditID += '-presigned';
     presigned.requestObject.spec.predictor.model.storageUri = 'https://models.s3.amazonaws.com/fraud.pkl?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261127T000000Z&X-Amz-Signature=presign333';
     const [out, pre] = normalizeAudit({ kind: 'EventList', items: [ev, presigned] }, ctx({ keepRaw: true })).events;
     const text = JSON.stringify([out, pre]);
-    for (const v of ['sasSig', 'jdbcPw222', 'presign333']) expect(text).not.toContain(v);
+    for (const v of ['sasSig', 'jdbcPw222', 'presign333', 'Pw4']) expect(text).not.toContain(v);
     expect(out!.ml?.deployment?.model_uri).toBe('https://acct.blob.core.windows.net/models/fraud.joblib?sv=2022-11-02&se=2026-12-01&sr=b&sp=r&sig=[redacted]');
     expect(pre!.ml?.deployment?.model_uri).toBe('https://models.s3.amazonaws.com/fraud.pkl?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261127T000000Z&X-Amz-Signature=[redacted]');
     const model = (out!.raw as Obj).requestObject.spec.predictor.model;
-    expect(model.env).toEqual([{ name: 'DATABASE_URL', value: 'jdbc:postgresql://db/mlflow?user=ml&password=[redacted]' }]);
-    expect(out!.details?.raw_redacted).toEqual(['requestObject.spec.predictor.model.storageUri', 'requestObject.spec.predictor.model.env[0].value']);
+    expect(model.env).toEqual([{ name: 'DATABASE_URL', value: 'jdbc:postgresql://db/mlflow?user=ml&password=[redacted]' }, { name: 'BACKEND_URI', value: 'postgresql://[redacted]@db/mlflow' }]);
+    expect(out!.details?.raw_redacted).toEqual(['requestObject.spec.predictor.model.storageUri', 'requestObject.spec.predictor.model.env[0].value', 'requestObject.spec.predictor.model.env[1].value']);
   });
 });
 
