@@ -12,9 +12,11 @@ import { redactUrlUserinfo } from '../../core/secrets.js';
  * the AWS SDKs' endpoint overrides boto3 reads (`AWS_ENDPOINT_URL`, the S3-specific `AWS_ENDPOINT_URL_S3`; AWS SDKs
  * and Tools reference, service-specific endpoints), and KServe's S3 storage settings (`S3_ENDPOINT`, and
  * `AWS_ENDPOINT_URL` again: the names kserve pkg/credentials/s3 sets from a `serving.kserve.io/s3-endpoint`
- * annotation and its Python storage module reads when the model server downloads in its own container).
+ * annotation and its Python storage module reads when the model server downloads in its own container), and the
+ * Google Cloud Storage client's emulator override (`STORAGE_EMULATOR_HOST`: google-cloud-storage, which MLflow's
+ * gs:// artifact repository uses, sends every request there instead of storage.googleapis.com).
  */
-export const ARTIFACT_ENDPOINT_ENVS = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT'] as const;
+export const ARTIFACT_ENDPOINT_ENVS = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'STORAGE_EMULATOR_HOST'] as const;
 /**
  * The proxies Python's HTTP clients route every download through (requests and botocore take them from urllib's
  * getproxies: `<scheme>_proxy` in any case, lower case first; `all_proxy` for any scheme). `NO_PROXY` only exempts

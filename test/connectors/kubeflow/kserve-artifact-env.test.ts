@@ -107,6 +107,8 @@ describe('artifact endpoints and proxies in the serving container env', () => {
       inferenceService('exfil', '2026-11-20T10:00:01Z', 'models:/fraud@champion', [env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000'), env('AWS_ENDPOINT_URL_S3', 'https://s3.attacker.example')]),
       // Another port of a listed host is another endpoint; a proxy in any case is read.
       inferenceService('proxy', '2026-11-20T10:00:02Z', 'models:/fraud/3', [env('Https_Proxy', 'http://proxy.corp:8080')]),
+      // google-cloud-storage (MLflow's gs:// artifacts) sends every request to its emulator host.
+      inferenceService('gcs', '2026-11-20T10:00:04Z', 'models:/fraud/3', [env('STORAGE_EMULATOR_HOST', 'gcs.attacker.example:4443')]),
     );
     await send(B_TOKEN, inferenceService('b-exfil', '2026-11-20T10:00:03Z', 'models:/fraud/3', [env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]));
     const kube = h.events();
@@ -114,6 +116,7 @@ describe('artifact endpoints and proxies in the serving container env', () => {
       ['minio', undefined],
       ['exfil', ['AWS_ENDPOINT_URL_S3']],
       ['proxy', ['Https_Proxy']],
+      ['gcs', ['STORAGE_EMULATOR_HOST']],
       // cluster-b lists none: recorded only (the default cluster's list is not its).
       ['b-exfil', undefined],
     ]);
@@ -124,6 +127,7 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.artifact_endpoints_not_allowed, a.severity])).toEqual([
       ['prod/exfil', 'artifact_endpoint_not_allowed', { AWS_ENDPOINT_URL_S3: 'https://s3.attacker.example' }, 'critical'],
       ['prod/proxy', 'artifact_endpoint_not_allowed', { Https_Proxy: 'http://proxy.corp:8080' }, 'critical'],
+      ['prod/gcs', 'artifact_endpoint_not_allowed', { STORAGE_EMULATOR_HOST: 'gcs.attacker.example:4443' }, 'critical'],
     ]);
     expect(alerts[0]!.summary).toBe("alice@example.com deployed fraud@champion (MLflow server team) to prod/exfil (kubeflow); its env fetches the model's bytes from or through AWS_ENDPOINT_URL_S3=https://s3.attacker.example, which the cluster's artifact_endpoints does not list: fraud v3 is approved, but not what that host serves under its name");
     expect(JSON.parse(JSON.stringify(alerts[0]!.details?.deployed))).not.toHaveProperty('mlflowDoubt');
