@@ -209,11 +209,11 @@ function redactSecretData(v: unknown, keys: Array<string | number>, walk: Walk):
 /** What a value is to the walk: anything, a list of env entries, one env entry, or a command line (`args`, `command`). */
 type Shape = 'plain' | 'envList' | 'envEntry' | 'argv';
 
-/** A JSON patch op path that targets an env list (`…/env`) or one entry of it (`…/env/3`, `…/env/-`). */
-const PATCH_ENV_LIST = /\/env$/;
-const PATCH_ENV_ENTRY = /\/env\/(?:\d+|-)$/;
+/** A JSON patch op path that targets an env (or Argo parameter) list (`…/env`) or one entry of it (`…/env/3`, `…/env/-`). */
+const PATCH_ENV_LIST = /\/(?:env|parameters)$/;
+const PATCH_ENV_ENTRY = /\/(?:env|parameters)\/(?:\d+|-)$/;
 /** A JSON patch op path that writes only the value of env entry N (`…/env/3/value`): the op carries no name. */
-const PATCH_ENV_VALUE = /\/env\/\d+\/value$/;
+const PATCH_ENV_VALUE = /\/(?:env|parameters)\/\d+\/value$/;
 /** A JSON patch op path that writes a container's `args` / `command` list, or one argument of it. */
 const PATCH_ARGV_LIST = /\/(?:args|command)$/;
 const PATCH_ARGV_ITEM = /\/(?:args|command)\/(?:\d+|-)$/;
@@ -316,8 +316,9 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   const o = v as Record<string, unknown>;
   if (!walk.secretData && walk.whole && isSecretsRecord(o)) walk = { ...walk, secretData: true };
   const secretObject = walk.secretData || o.kind === 'Secret';
-  // An env entry `{name, value}` whose name is a secret's: its literal value goes, whatever it looks like.
-  const secretEntry = shape === 'envEntry' && typeof o.name === 'string' && isSecretName(o.name) && typeof o.value === 'string' && o.value !== '';
+  // An env entry `{name, value}` (or an Argo / KFP parameter `{name, value, default}`) whose name is a secret's: its
+  // literal value goes, whatever it looks like.
+  const secretEntry = shape === 'envEntry' && typeof o.name === 'string' && isSecretName(o.name);
   // A JSON patch op (`{op, path, value}`) writing an env list or entry: its `value` is that list or entry.
   const opPath = typeof o.op === 'string' && typeof o.path === 'string' ? o.path : undefined;
   const opValueShape: Shape =
@@ -334,7 +335,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     const child = o[k];
     let r: unknown;
     keys.push(k);
-    if ((secretEntry || secretOpValue) && k === 'value') {
+    if (((secretEntry && (k === 'value' || k === 'default')) || (secretOpValue && k === 'value')) && typeof child === 'string' && child !== '') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
     } else if ((secretObject && SECRET_DATA.has(k)) || (secretDataOp && k === 'value')) {
@@ -356,7 +357,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
       r = redactJsonText(child, keys, walk);
     } else {
       const childShape: Shape =
-        k === 'env' && Array.isArray(child) ? 'envList'
+        (k === 'env' || k === 'parameters') && Array.isArray(child) ? 'envList'
         : (k === 'args' || k === 'command') && Array.isArray(child) ? 'argv'
         : k === 'value' && opValueShape !== 'plain' ? opValueShape
         : 'plain';

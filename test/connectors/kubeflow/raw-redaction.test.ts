@@ -221,6 +221,30 @@ describe('Kubernetes audit raw redaction: connection strings and short password 
   });
 });
 
+describe('Kubernetes audit raw redaction: Argo / KFP workflow parameters', () => {
+  it('the value and default of a secret-named parameter are hidden (in the object and in patch ops); other parameters stay', () => {
+    const ev = structuredClone(AUDIT);
+    const wf = {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'train-', namespace: 'prod' },
+      spec: {
+        arguments: { parameters: [{ name: 'db_password', value: 'wf-param-1' }, { name: 'epochs', value: '3' }] },
+        templates: [{ name: 'train', inputs: { parameters: [{ name: 'hf_token', default: 'wf-default-2' }, { name: 'lr', default: '0.01' }] }, container: { image: 'trainer:1' } }],
+      },
+    };
+    const created = { ...ev, auditID: `${ev.auditID}-wf`, requestURI: '/apis/argoproj.io/v1alpha1/namespaces/prod/workflows', objectRef: { resource: 'workflows', namespace: 'prod', apiGroup: 'argoproj.io', apiVersion: 'v1alpha1' }, requestObject: wf, responseObject: undefined };
+    const patched = { ...created, auditID: `${ev.auditID}-wf-patch`, verb: 'patch', requestObject: [
+      { op: 'add', path: '/spec/arguments/parameters/-', value: { name: 'API_KEY', value: 'wf-op-3' } },
+      { op: 'replace', path: '/spec/arguments/parameters/1/value', value: 'wf-op-4' },
+    ] };
+    const [c, p] = normalizeAudit({ kind: 'EventList', items: [created, patched] }, ctx({ keepRaw: true })).events;
+    const text = JSON.stringify([c, p]);
+    for (const v of ['wf-param-1', 'wf-default-2', 'wf-op-3', 'wf-op-4']) expect(text).not.toContain(v);
+    const spec = (c!.raw as Obj).requestObject.spec;
+    expect(spec.arguments.parameters).toEqual([{ name: 'db_password', value: '[redacted]' }, { name: 'epochs', value: '3' }]);
+    expect(spec.templates[0].inputs.parameters).toEqual([{ name: 'hf_token', default: '[redacted]' }, { name: 'lr', default: '0.01' }]);
+  });
+});
+
 describe('Kubernetes audit redaction: secrets in the query of a URL', () => {
   it("a SAS or presigned storageUri's signature is hidden in ml.deployment.model_uri and raw; a JDBC URL's password in env too; the location stays", () => {
     const ev = inferenceServiceWithEnv();
