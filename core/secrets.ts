@@ -93,6 +93,24 @@ const FLAG_WITH_VALUE = /^(--?[A-Za-z][\w.-]*)=([^]*)$/;
  * The value is not one starting with `-` (the next flag of a flag that takes none).
  */
 const FLAG_IN_TEXT = /(^|[\s;&|("'])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|)-][^\s"';&|)]*)/g;
+/**
+ * Flags whose value is `user:password` (curl's `-u`/`--user`, `-U`/`--proxy-user`; httpie's `--auth`): the
+ * part after the first ':' is hidden, a bare user name (`mysql -u root`) stays.
+ */
+const USER_PASSWORD_FLAGS = new Set(['-u', '--user', '-U', '--proxy-user', '--auth']);
+/** `user:password` of such a flag (quoted or not) with the password hidden; undefined when it holds no ':'. */
+function hideUserPassword(value: string): string | undefined {
+  const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
+  const inner = q ? value.slice(1, -1) : value;
+  const i = inner.indexOf(':');
+  return i < 0 || i === inner.length - 1 ? undefined : `${q}${inner.slice(0, i + 1)}${REDACTED}${q}`;
+}
+/**
+ * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
+ * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's.
+ */
+const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?)([^\s"']+)/gi;
+const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretName(name.replace(/-/g, '_'));
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
 
 /**
@@ -103,9 +121,16 @@ const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)
  * redactSecretText('python train.py --api-key abc --epochs 3') // 'python train.py --api-key [redacted] --epochs 3'
  */
 export function redactSecretText(s: string): string {
-  const url = redactUrlUserinfo(s);
-  // Cheap test first: nothing to hide without a secret's name in it.
-  if (!SECRET_NAME.test(url)) return url;
+  let url = redactUrlUserinfo(s);
+  if (url.includes(':')) {
+    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string) => (value !== REDACTED && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all));
+    url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
+      const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
+      return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
+    });
+  }
+  // Cheap test first: nothing more to hide without a secret's name in it.
+  if (!SECRET_NAME.test(url)) return url === s ? s : url;
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${pre}${flag}${sep}${REDACTED}` : all));
   const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
@@ -123,23 +148,31 @@ export function redactArgv(argv: readonly unknown[]): { argv: readonly unknown[]
   let copy: unknown[] | undefined;
   const changed: number[] = [];
   let valueIsSecret = false;
+  let valueIsUserPassword = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (typeof a !== 'string') {
       valueIsSecret = false;
+      valueIsUserPassword = false;
       continue;
     }
     let r: string;
     if (valueIsSecret && a !== '' && !a.startsWith('--')) {
       r = REDACTED;
       valueIsSecret = false;
+    } else if (valueIsUserPassword && hideUserPassword(a) !== undefined) {
+      r = hideUserPassword(a)!;
+      valueIsUserPassword = false;
     } else if (FLAG_ALONE.test(a)) {
       valueIsSecret = isSecretFlag(a);
+      valueIsUserPassword = USER_PASSWORD_FLAGS.has(a);
       continue;
     } else {
       valueIsSecret = false;
+      valueIsUserPassword = false;
       const m = FLAG_WITH_VALUE.exec(a);
-      r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : redactSecretText(a);
+      const userPassword = m && USER_PASSWORD_FLAGS.has(m[1]!) ? hideUserPassword(m[2]!) : undefined;
+      r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : userPassword !== undefined ? `${m![1]}=${userPassword}` : redactSecretText(a);
     }
     if (r !== a) {
       (copy ??= argv.slice())[i] = r;

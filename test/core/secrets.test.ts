@@ -7,6 +7,13 @@ describe('core/secrets', () => {
     for (const n of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'LOG_LEVEL', 'AWS_REGION', 'url', 'BYPASS_CACHE', 'PASSTHROUGH', 'PWD']) expect([n, isSecretName(n)]).toEqual([n, false]);
   });
 
+  it('hides the password of curl -u / --user / --proxy-user and credential headers (Authorization, secret-named); user, scheme and other headers stay', () => {
+    expect(redactSecretText(`curl -u admin:pw1 -H "Authorization: Bearer t.k.n" -H 'Accept: text/plain' http://h`)).toBe(`curl -u admin:[redacted] -H "Authorization: Bearer [redacted]" -H 'Accept: text/plain' http://h`);
+    expect(redactSecretText('PRIVATE-TOKEN: glpat-1')).toBe('PRIVATE-TOKEN: [redacted]');
+    for (const s of ['mysql -u root -p', 'Host: mlflow:5000', 'image: nginx:1.25']) expect(redactSecretText(s)).toBe(s);
+    expect(redactArgv(['curl', '-u', 'a:b', '--user=c:d', '-u', 'root']).argv).toEqual(['curl', '-u', 'a:[redacted]', '--user=c:[redacted]', '-u', 'root']);
+  });
+
   it('hides secret query parameters and signed-URL signatures of a URL; other parameters and the location stay', () => {
     expect(redactUrlSecrets('https://a.blob.core.windows.net/c/m?sv=1&sig=abc%3D')).toBe('https://a.blob.core.windows.net/c/m?sv=1&sig=[redacted]');
     expect(redactUrlSecrets('https://b.s3.amazonaws.com/m?X-Amz-Expires=60&X-Amz-Signature=f00&x-goog-signature=ba5')).toBe('https://b.s3.amazonaws.com/m?X-Amz-Expires=60&X-Amz-Signature=[redacted]&x-goog-signature=[redacted]');

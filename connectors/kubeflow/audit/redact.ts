@@ -93,7 +93,8 @@ export function redactRequestUri(uri: string): string {
   // Cheap test first: nothing to hide in a query whose decoded text names no secret and holds no '@' (most do not).
   const query = uri.slice(q + 1);
   const text = query.includes('%') || query.includes('+') ? (decodeQuery(query) ?? query) : query;
-  if (!text.includes('@') && !isSecretName(text)) return uri;
+  // An exec command is always read: `curl -u user:pw` or an Authorization header names no secret.
+  if (!text.includes('@') && !isSecretName(text) && !/(?:^|&)command=/.test(query)) return uri;
   const pairs = query.split('&');
   let changed = false;
   const commands: number[] = [];

@@ -364,6 +364,26 @@ describe('Kubernetes audit redaction: request URI and answer message', () => {
     expect(out!.id).toBe(normalizeAudit(ev, ctx({ keepRaw: false })).events[0]!.id);
   });
 
+  it('an exec curl with -u user:password or an Authorization header: the password and the credential are hidden, the user and the scheme stay', () => {
+    const ev = structuredClone(EXEC);
+    const base = ev.requestURI.slice(0, ev.requestURI.indexOf('?'));
+    ev.requestURI = `${base}?command=curl&command=-u&command=admin%3Acurl-pw-1&command=-H&command=Authorization%3A%20Bearer%20curl-tok-2&command=http%3A%2F%2Fmlflow%3A5000&container=nginx1`;
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/curl-pw-1|curl-tok-2/);
+    expect(out!.details?.exec_command).toEqual(['curl', '-u', 'admin:[redacted]', '-H', 'Authorization: Bearer [redacted]', 'http://mlflow:5000']);
+  });
+
+  it('container args: curl -u user:password and credential headers, also in a sh -c string; a bare -u user stays', () => {
+    const ev = structuredClone(AUDIT);
+    ev.requestObject.spec.containers[0].args = ['curl', '-u', 'svc:arg-pw-3', '-H', 'X-Api-Key: arg-key-4', '--user=bob:arg-pw-5', 'mysql', '-u', 'root'];
+    ev.requestObject.spec.containers[0].command = ['sh', '-c', `curl -sf -H 'Authorization: Basic arg-basic-6' --proxy-user p:arg-pw-7 http://mlflow:5000/health`];
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/arg-pw-3|arg-key-4|arg-pw-5|arg-basic-6|arg-pw-7/);
+    const c = (out!.raw as Obj).requestObject.spec.containers[0];
+    expect(c.args).toEqual(['curl', '-u', 'svc:[redacted]', '-H', 'X-Api-Key: [redacted]', '--user=bob:[redacted]', 'mysql', '-u', 'root']);
+    expect(c.command[2]).toBe(`curl -sf -H 'Authorization: Basic [redacted]' --proxy-user p:[redacted] http://mlflow:5000/health`);
+  });
+
   it('secret-named query parameters and URL credentials in a parameter are hidden; other parameters are kept as sent', () => {
     const ev = structuredClone(AUDIT);
     ev.verb = 'get';
