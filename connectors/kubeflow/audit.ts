@@ -7,7 +7,7 @@ import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js
 import { deploymentOf, endpointId, isEndpointStatusWrite } from './audit/kserve.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
-import { redactAuditRaw, redactRequestUri, redactStatusMessage } from './audit/redact.js';
+import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
@@ -169,7 +169,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     impersonated_user: ev.impersonatedUser ? { username: ev.impersonatedUser.username, groups: ev.impersonatedUser.groups } : undefined,
     authorization: decision || ann['authorization.k8s.io/reason'] ? { decision, reason: ann['authorization.k8s.io/reason'] } : undefined,
     pod_security: podSecurityOf(ann),
-    validation_failure: ann['validation.policy.admission.k8s.io/validation_failure'],
+    validation_failure: typeof ann[VALIDATION_FAILURE] === 'string' ? redactValidationFailure(ann[VALIDATION_FAILURE]) : undefined,
     truncated: ann['audit.k8s.io/truncated'] === 'true' || undefined,
     // `?dryRun=All`: admission and validation ran, nothing was persisted.
     dry_run: queryValues(ev.requestURI, 'dryRun').includes('All') || undefined,

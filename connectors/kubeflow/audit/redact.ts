@@ -36,7 +36,7 @@ export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string
       walk.paths.push('responseStatus.message');
     }
   }
-  const annotations = redactWebhookPatches(rec.annotations, walk);
+  const annotations = redactValidationFailureAnnotation(redactWebhookPatches(rec.annotations, walk), walk);
   if (annotations !== rec.annotations) (out ??= { ...rec }).annotations = annotations;
   for (const key of ['requestObject', 'responseObject'] as const) {
     const v = rec[key];
@@ -66,6 +66,51 @@ function redactWebhookPatches(annotations: unknown, walk: Walk): unknown {
     if (r !== v) (copy ??= { ...ann })[k] = r;
   }
   return copy ?? annotations;
+}
+
+/**
+ * The audit annotation a ValidatingAdmissionPolicy's failures are logged in, as JSON text
+ * `[{"message","policy","binding","expressionIndex","validationActions"}]`: a `messageExpression` can echo the value
+ * it refused (`'env ' + e.name + '=' + e.value + ' must come from a Secret'`).
+ */
+export const VALIDATION_FAILURE = 'validation.policy.admission.k8s.io/validation_failure';
+
+/** The annotations with the validation-failure annotation's messages redacted (redactValidationFailure). */
+function redactValidationFailureAnnotation(annotations: unknown, walk: Walk): unknown {
+  if (annotations === null || typeof annotations !== 'object') return annotations;
+  const text = (annotations as Record<string, unknown>)[VALIDATION_FAILURE];
+  if (typeof text !== 'string') return annotations;
+  const r = redactValidationFailure(text);
+  if (r === text) return annotations;
+  walk.paths.push(`annotations.${VALIDATION_FAILURE}`);
+  return { ...(annotations as Record<string, unknown>), [VALIDATION_FAILURE]: r };
+}
+
+/**
+ * A validation-failure annotation's text with each message redacted as an answer's message is (redactStatusMessage);
+ * text that is not that JSON array is redacted as one message. The same string (===) when nothing is hidden.
+ *
+ * @example
+ * redactValidationFailure('[{"message":"MLFLOW_TRACKING_PASSWORD=x must come from a Secret","policy":"p"}]')
+ * // '[{"message":"MLFLOW_TRACKING_PASSWORD=[redacted] must come from a Secret","policy":"p"}]'
+ */
+export function redactValidationFailure(text: string): string {
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    return redactStatusMessage(text);
+  }
+  if (!Array.isArray(list)) return redactStatusMessage(text);
+  let changed = false;
+  const out = list.map((f) => {
+    if (f === null || typeof f !== 'object' || typeof (f as { message?: unknown }).message !== 'string') return f;
+    const message = redactStatusMessage((f as { message: string }).message);
+    if (message === (f as { message: string }).message) return f;
+    changed = true;
+    return { ...f, message };
+  });
+  return changed ? JSON.stringify(out) : text;
 }
 
 /** A query parameter of a request URI whose name is a secret's (a proxied `?token=`, `?api_key=`). */

@@ -411,6 +411,28 @@ describe('Kubernetes audit redaction: request URI and answer message', () => {
     expect(out!.details?.raw_redacted).toEqual(['responseStatus.message', 'responseObject.message']);
   });
 
+  it("a ValidatingAdmissionPolicy's failure message echoing a value: hidden in its audit annotation and details.validation_failure; policy, binding and the rest stay", () => {
+    const ev = structuredClone(AUDIT);
+    const failures = [
+      { message: 'env MLFLOW_TRACKING_PASSWORD=vap-pw-9 must come from a Secret', policy: 'no-literal-secrets', binding: 'prod', expressionIndex: 0, validationActions: ['Audit'] },
+      { message: 'image must be pinned by digest', policy: 'pinned-images', binding: 'prod', expressionIndex: 1, validationActions: ['Audit'] },
+    ];
+    const key = 'validation.policy.admission.k8s.io/validation_failure';
+    ev.annotations = { ...ev.annotations, [key]: JSON.stringify(failures) };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/vap-pw-9/);
+    const hidden = [{ ...failures[0], message: 'env MLFLOW_TRACKING_PASSWORD=[redacted] must come from a Secret' }, failures[1]];
+    expect(JSON.parse((out!.raw as Obj).annotations[key])).toEqual(hidden);
+    expect(JSON.parse(out!.details?.validation_failure as string)).toEqual(hidden);
+    expect(out!.details?.raw_redacted).toEqual([`annotations.${key}`]);
+    // Nothing to hide: the annotation stays as logged, byte for byte.
+    const plain = structuredClone(AUDIT);
+    plain.annotations = { ...plain.annotations, [key]: JSON.stringify([failures[1]]) };
+    const [kept] = normalizeAudit(plain, ctx({ keepRaw: true })).events;
+    expect(kept!.details?.validation_failure).toBe(plain.annotations[key]);
+    expect(kept!.details?.raw_redacted).toBeUndefined();
+  });
+
   it('a forbidden answer naming secrets (the resource) is kept as is', () => {
     const ev = structuredClone(AUDIT);
     const message = 'secrets "mlflow-token" is forbidden: User "system:serviceaccount:prod:default" cannot get resource "secrets" in API group "" in the namespace "prod"';
