@@ -50,13 +50,19 @@ function readCertAndKey(tls: TlsConfig): { cert: string; key: string; validTo: s
   return { cert: pair.cert, key: pair.key, validTo: pair.leaf.validTo };
 }
 
-/** The client CA files' text and certificates, checked as the config check does (CA certificates only). */
-function readClientCas(files: string[]): { pem: string[]; certs: Map<string, X509Certificate[]> } {
+/**
+ * The client CA files' text and certificates, checked as the config check does (CA certificates only). A file
+ * that is not one of `own` (`server.tls.client_ca_files`) came from a connector's `client_ca_file`: said so.
+ */
+function readClientCas(files: string[], own: readonly string[]): { pem: string[]; certs: Map<string, X509Certificate[]> } {
   const pem: string[] = [];
   const certs = new Map<string, X509Certificate[]>();
   for (const file of files) {
     const read = readClientCaCertificates(file);
-    if ('problem' in read) throw new MltrailError('CONFIG', `server.tls client CA file: ${read.problem}`, { path: 'server.tls.client_ca_files' });
+    if ('problem' in read) {
+      const key = own.includes(file) ? 'server.tls.client_ca_files' : "a connector's client_ca_file";
+      throw new MltrailError('CONFIG', `client CA file (${key}): ${read.problem}`, { path: own.includes(file) ? 'server.tls.client_ca_files' : 'client_ca_file' });
+    }
     // The context gets the certificates parsed here, not the file read once more: what is pinned is what is trusted.
     pem.push(...read.certs.map((c) => c.toString()));
     certs.set(file, read.certs);
@@ -72,7 +78,8 @@ function readClientCas(files: string[]): { pem: string[]; certs: Map<string, X50
 export function serverTls(cfg: Config): ServerTls {
   const tls = cfg.server.tls!;
   const caFiles = clientCaFiles(cfg);
-  const cas = readClientCas(caFiles);
+  const own = tls.client_ca_files ?? [];
+  const cas = readClientCas(caFiles, own);
   const { cert, key } = readCertAndKey(tls);
   // No TLS 1.2 renegotiation: a client may present another certificate in one, which OpenSSL does not make Node
   // verify again (`socket.authorized` stays true from the first handshake), so a client holding any trusted
@@ -88,7 +95,7 @@ export function serverTls(cfg: Config): ServerTls {
     clientCas: { certs: (file) => current.get(file) },
     reload(apply) {
       const pair = readCertAndKey(tls);
-      const next = readClientCas(caFiles);
+      const next = readClientCas(caFiles, own);
       // setSecureContext replaces the whole context (a `ca` left out is dropped, not kept): every part is given.
       apply({ ...context(next.pem), cert: pair.cert, key: pair.key });
       current = next.certs;

@@ -261,7 +261,7 @@ describe('server.tls: the bridge serves HTTPS', () => {
     // Written over with something that is no CA bundle: the CAs in use stay (never no client verification), said once.
     writeFileSync(caFile, 'hello\n');
     await waitFor(() => kept().length > 0, 10_000, 'the refused CA file');
-    expect(kept()[0]).toEqual(expect.objectContaining({ level: 50, code: 'MLTRAIL_ERR_CONFIG', msg: expect.stringContaining(`${caFile} holds no PEM certificate`) }));
+    expect(kept()[0]).toEqual(expect.objectContaining({ level: 50, code: 'MLTRAIL_ERR_CONFIG', msg: expect.stringContaining(`client CA file (server.tls.client_ca_files): ${caFile} holds no PEM certificate`) }));
     expect(await post('kube-2', apiserver)).toBe(200);
     expect(await post('rogue-3', rogue)).toBe(200);
     await new Promise((r) => setTimeout(r, 1500));
@@ -289,7 +289,7 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect((await post('kube-2', apiserver)).status).toBe(401);
     // A client certificate put where the CA belongs: refused, named; trust and pin stay on the CA in use.
     copyFileSync(at('apiserver.crt'), pinFile);
-    expect(() => b.reloadTls!()).toThrow(/cluster-ca\.pem: certificate 1 \(CN=kube-apiserver-audit\) is not a CA certificate/);
+    expect(() => b.reloadTls!()).toThrow(/client CA file \(a connector's client_ca_file\): \S*cluster-ca\.pem: certificate 1 \(CN=kube-apiserver-audit\) is not a CA certificate/);
     expect((await post('rogue-3', rogue)).status).toBe(200);
     expect((await post('kube-3', apiserver)).status).toBe(401);
     expect(auditIds(b).sort()).toEqual(['kube-1', 'rogue-2', 'rogue-3']);
