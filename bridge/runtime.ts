@@ -371,15 +371,18 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     throw err instanceof MltrailError ? err : new MltrailError('STARTUP', `a poller could not start: ${(err as Error).message}`);
   }
 
+  let checkTlsExpiry: ((validTo: string) => void) | undefined;
   const reloadTls = tls
     ? () => {
         // New connections get the new pair and client CAs; those already open keep theirs.
         const { validTo } = tls.reload((context) => (httpServer as HttpsServer).setSecureContext(context));
+        // What a SIGHUP put in use is checked for expiry as a re-read the polling made (each certificate said once).
+        checkTlsExpiry?.(validTo);
         return { valid_to: validTo };
       }
     : undefined;
 
-  if (tls && reloadTls && cfg.server.tls) watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer), tls);
+  if (tls && reloadTls && cfg.server.tls) checkTlsExpiry = watchTls(cfg.server.tls, reloadTls, log, (timer) => (tlsWatch = timer), tls).checkExpiry;
 
   return { url, port, spool, metrics, sinks, stop, log, ...(reloadTls ? { reloadTls } : {}) };
 }

@@ -115,6 +115,7 @@ const EXPIRY_WARN_DAYS = 14;
  * checks (a CA file deleted or no longer a CA bundle included) is said once and the previous one stays.
  * A certificate close to its expiry, or past it, is said once per certificate: the server's, and each client CA
  * certificate in use (`cas.clientCas`; an expired CA makes every client certificate it issued fail verification).
+ * Returns `checkExpiry`, for a re-read made outside the polling (SIGHUP) to be checked the same way.
  */
 export function watchTls(
   tls: NonNullable<Config['server']['tls']>,
@@ -122,7 +123,7 @@ export function watchTls(
   log: Logger,
   keep: (t: NodeJS.Timeout) => void,
   cas: Pick<ServerTls, 'clientCaFiles' | 'clientCas'> = { clientCaFiles: [], clientCas: { certs: () => undefined } },
-): void {
+): { checkExpiry: (validTo: string) => void } {
   const caFiles = cas.clientCaFiles;
   const stamp = () =>
     [tls.cert_file, tls.key_file, ...caFiles].map((f) => {
@@ -165,7 +166,9 @@ export function watchTls(
     checkCaExpiry();
   };
   checkAllExpiry(certValidTo(tls.cert_file));
-  if (tls.reload_check_s === 0) return;
+  // A re-read made elsewhere (SIGHUP) is checked too, also with the polling off (`reload_check_s: 0`).
+  const checks = { checkExpiry: checkAllExpiry };
+  if (tls.reload_check_s === 0) return checks;
   const timer = setInterval(() => {
     const now = stamp();
     if (now === last) return checkAllExpiry(certValidTo(tls.cert_file));
@@ -180,6 +183,7 @@ export function watchTls(
   }, tls.reload_check_s * 1000);
   timer.unref();
   keep(timer);
+  return checks;
 }
 
 /** The expiry of the first certificate in `file` as served now (read again: the file may have been renewed). */

@@ -323,6 +323,27 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect(caWarnings()).toHaveLength(2);
   });
 
+  it('a SIGHUP re-read with polling off (reload_check_s: 0) is checked for expiry too: a rotated client CA close to its end is warned about once', async () => {
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=hup-long-lived-ca', '-keyout', 'hup-ca.key', '-out', 'hup-ca.pem');
+    const caFile = join(tmpDir(), 'client-ca.pem');
+    copyFileSync(at('hup-ca.pem'), caFile);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const caWarnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; client_ca_file?: string }).filter((l) => l.msg.includes('client CA certificate'));
+    const cfg = loadConfig({
+      env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN },
+      overrides: { server: { port: 0, tls: { ...TLS, client_ca_files: [caFile], reload_check_s: 0 } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } },
+    });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    expect(caWarnings()).toEqual([]);
+    copyFileSync(at('rogue-ca.pem'), caFile);
+    b.reloadTls!();
+    b.reloadTls!();
+    // The rotated-in CA (CN=kubernetes, valid one day), once for the two re-reads.
+    expect(caWarnings()).toEqual([expect.objectContaining({ level: 40, client_ca_file: caFile, msg: expect.stringContaining('CN=kubernetes') })]);
+  });
+
   it('bound elsewhere without a token it still refuses to start', async () => {
     const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir() }, overrides: { server: { port: 0, host: '0.0.0.0', tls: TLS } } });
     await expect(startBridge(cfg, { logger: silentLogger(), env: {} })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an ingest token/);
