@@ -259,6 +259,12 @@ export interface ModelRef {
   /** The alias a deployment names instead of a version (Vertex `…/models/55@production`). */
   alias?: string;
   /**
+   * What a `models:/<name>/<suffix>` URI names when the suffix is not a version (MLflow's `_parse_model_uri`): a stage
+   * (`Production`: the highest version now in it, stage names case-insensitive) or `latest` (the highest version of
+   * all). The registry resolves it (Registry.stageVersion); unset otherwise.
+   */
+  stage?: string;
+  /**
    * Where a SageMaker model lives (`<account>:<region>`): a package named by ARN, that ARN's account and region (a
    * central registry account's package deployed in production), else where the call was made. Its names are unique
    * only there: the same group and version in another account is another package. Unset where the event does not say.
@@ -421,14 +427,17 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   const modelUri = ev.ml?.deployment?.model_uri;
   let artifact = m?.artifact_uri;
   let alias: string | undefined;
-  // MLflow's registry URI names a version or an alias: `models:/fraud/3`, `models:/fraud@champion`.
-  const registryUri = modelUri ? /^models:\/([^/@]+)(?:\/(\d+)|@([^/]+))\/?$/.exec(modelUri) : null;
+  // MLflow's registry URI names a version or an alias: `models:/fraud/3`, `models:/fraud@champion`; or a stage or
+  // `latest` (`models:/fraud/Production`), which only the registry's state resolves (ModelRef.stage).
+  const registryUri = modelUri ? /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/]+))\/?$/.exec(modelUri) : null;
+  let stage: string | undefined;
   let mlflowServer: string | undefined;
   let mlflowDoubt: MlflowDoubt | undefined;
   if (registryUri) {
     name ??= registryUri[1];
     if (name === registryUri[1]) {
-      if (registryUri[2]) version ??= mlflowUriVersion(registryUri[2]);
+      if (registryUri[2] && /^\d+$/.test(registryUri[2])) version ??= mlflowUriVersion(registryUri[2]);
+      else if (registryUri[2]) stage = registryUri[2];
       else alias = registryUri[3];
       mlflowDoubt = mlflowDoubtOf(ev);
       // A registry mltrail does not watch: no watched registry's version of the name is the one served.
@@ -445,11 +454,30 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     }
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(mlflowServer ? { mlflowServer } : {}), ...(mlflowDoubt ? { mlflowDoubt } : {}) };
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(stage && !version ? { stage } : {}), ...(mlflowServer ? { mlflowServer } : {}), ...(mlflowDoubt ? { mlflowDoubt } : {}) };
   // An MLflow model lives on the server that reported it; a KServe deployment names a model of a registry elsewhere.
   const home = sagemakerHomeOf(ev) ?? (ev.platform === 'mlflow' ? serverScopeOf(ev) : undefined);
   if (home) ref.scope = home;
   return ref.name || ref.artifact || ref.sha256 || ref.runId ? ref : undefined;
+}
+
+/**
+ * The MLflow stage a registry event says a version is in now: a stage transition, or an approval made by one (the
+ * auditor's `details.field: 'current_stage'`, a Databricks webhook's `to_stage`), or the auditor's first look at a
+ * version approved or aliased before it watched (`details.baseline`). Not a transition request (it moves nothing),
+ * nor a failed call.
+ *
+ * @example
+ * currentStageOf(transitionToStaging) // 'Staging'
+ */
+export function currentStageOf(ev: Pick<NormalizedEvent, 'action' | 'outcome' | 'details' | 'ml'>): string | undefined {
+  if (ev.outcome === 'failure') return undefined;
+  const d = ev.details;
+  if (d?.baseline === true) return ev.ml?.model?.stage;
+  if (ev.action !== 'model_version.stage_transition' && ev.action !== 'model_version.approve') return undefined;
+  if (d?.field === 'current_stage') return typeof d.new === 'string' ? d.new : undefined;
+  if (typeof d?.to_stage === 'string') return d.to_stage;
+  return ev.action === 'model_version.stage_transition' ? ev.ml?.model?.stage : undefined;
 }
 
 /** `arn:aws:sagemaker:r:a:model-package/group/3` → { name: 'group', version: '3' }. */

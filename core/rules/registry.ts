@@ -2,7 +2,7 @@ import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import {
-  approvalOf, deployedModelNames, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -50,6 +50,8 @@ export interface VersionRec {
   producerRuns?: string[];
   /** Aliases pointing at this version (an alias names one version of a model). */
   aliases?: string[];
+  /** MLflow: the stage the last transition seen moved it to (`Production`), what a `models:/<name>/<stage>` URI loads by. */
+  stage?: { name: string; time: string; event: string };
   /**
    * Keys of records of the same name+version on other platforms that were known only from
    * evaluations or deployments before this registry record appeared; their facts were copied in
@@ -445,7 +447,8 @@ export class Registry {
       }
     }
     for (const r of refs) {
-      if (unversionedToDefault && r.name && !r.version && r.platform === platform) {
+      // A stage or `latest` names no version until stageVersion resolves it: not the default one.
+      if (unversionedToDefault && r.name && !r.version && !r.stage && r.platform === platform) {
         // A model named without a version (Vertex deploys its default version): the version holding
         // the `default` alias, else the newest registered one. Named by an alias: the version holding
         // it, else an approval that alias got at an upload whose version was not known yet.
@@ -515,6 +518,18 @@ export class Registry {
     return { named, linked, refs };
   }
 
+  /**
+   * The version a `models:/<name>/<stage>` URI loads (ModelRef.stage), in the registry an alias would be looked up in:
+   * MLflow's `get_latest_versions(name, [stage])`, the highest version whose current stage is that one (stage names
+   * compared case-insensitively); `latest`, the highest version of all. Undefined when none is known.
+   */
+  stageVersion(r: ModelRef): VersionRec | undefined {
+    if (!r.name || r.version || !r.stage) return undefined;
+    const latest = r.stage.toLowerCase() === 'latest';
+    const inStage = this.aliasScope(r).filter((v) => latest || v.stage?.name.toLowerCase() === r.stage!.toLowerCase());
+    return inStage.reduce<VersionRec | undefined>((best, v) => (!best || compareVersions(v.version, best.version) > 0 ? v : best), undefined);
+  }
+
   /** The versions an alias of `r` can name: its model's, else those of the one other platform that registers the name. */
   private aliasScope(r: ModelRef): VersionRec[] {
     // A `models:/…@alias` of a cluster that says which MLflow server (or workspace) it loads from: that registry's versions.
@@ -522,7 +537,7 @@ export class Registry {
     const all = this.versionsOf(r.platform, r.name!, r.scope);
     // Named by an alias of a model registered on one other platform (KServe serving `models:/fraud@champion`
     // of MLflow's registry): that platform's versions.
-    if (all.length || !r.alias) return all;
+    if (all.length || (!r.alias && !r.stage)) return all;
     const elsewhere = Platform.options.filter((p) => p !== r.platform).map((p) => this.versionsOf(p, r.name!)).filter((l) => l.length);
     return elsewhere.length === 1 ? elsewhere[0]! : all;
   }
@@ -751,6 +766,10 @@ export class Registry {
       } else if (a === 'model_version.alias_delete' && typeof ev.details?.alias === 'string') {
         v.aliases = v.aliases?.filter((x) => x !== ev.details!.alias);
       }
+      // Each version's own transition is reported (the auditor diffs every version's current_stage, so one archived by
+      // archive_existing_versions has its own event); one logged before the stage held, read late, does not undo it.
+      const movedTo = currentStageOf(ev);
+      if (movedTo && !(v.stage && Date.parse(ev.time) < Date.parse(v.stage.time))) v.stage = { name: movedTo, time: ev.time, event: ev.id };
       const defaultCheckpoint = ev.ml?.model?.default_checkpoint_id;
       if (typeof defaultCheckpoint === 'string' && defaultCheckpoint && ev.outcome !== 'failure' && (isCreate || /\.(update|approve)$/.test(a))) v.defaultCheckpoint = defaultCheckpoint;
       // A tuning job's report (the one on its main endpoint) says what the default was when the job ended: taken only

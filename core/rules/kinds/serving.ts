@@ -189,7 +189,21 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
   for (const part of servedParts(ev, ctx, direct, ref, models)) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 }
 
-function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref: ModelRef | undefined, models: string[]): void {
+/**
+ * A `models:/<name>/<stage>` or `/latest` reference (ModelRef.stage) as the version it loads now, judged as a
+ * `models:/<name>/<n>` is; `details` say how it was resolved, or why not (no version seen in that stage: judged as today).
+ */
+function resolveStage(ctx: RuleContext, ref: ModelRef | undefined): { ref: ModelRef | undefined; details: Record<string, unknown> } {
+  if (!ref?.stage || ref.version) return { ref, details: {} };
+  const latest = ref.stage.toLowerCase() === 'latest';
+  const from = latest ? 'latest' : `stage:${ref.stage}`;
+  const v = ctx.reg.stageVersion(ref);
+  if (!v) return { ref, details: { resolved_from: from, unresolved: latest ? `no version of ${ref.name} seen` : `no version seen in stage ${ref.stage}` } };
+  return { ref: { ...ref, version: v.version }, details: { resolved_from: from, resolved_version: v.version } };
+}
+
+function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriRef: ModelRef | undefined, models: string[]): void {
+  const { ref, details: resolution } = resolveStage(ctx, uriRef);
   const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, scopeOf(ev));
   const entity = endpointEntity(ev, ep);
   // A deployment the platform made by itself has no deployer; the caller of the entry that reported it (a read of the
@@ -201,10 +215,11 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
   const doubt = ref?.mlflowDoubt;
   // The doubt is said once, in these details (`details.deployed` leaves it out: the rules' own record of it).
   const doubtDetails = doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt?.reason === 'artifact_endpoint_not_allowed' ? { artifact_endpoints_not_allowed: doubt.endpoints } : doubt ? { mlflow_env_unverifiable: doubt.env } : {};
-  // Named in summaries as deployed: the alias a `models:/fraud@champion` names, and the MLflow registry it was judged
+  // Named in summaries as deployed: the alias a `models:/fraud@champion` names (the stage a `models:/fraud/Staging`
+  // names, with the version it resolved to), and the MLflow registry it was judged
   // in (a configured server or workspace; an unwatched one is said on its own), so the SOC knows where to look.
   const registry = ref?.mlflowServer && doubt?.reason !== 'unwatched_registry' ? mlflowRegistryName(ref.mlflowServer) : undefined;
-  const deployedText = `${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what}${registry ? ` (${registry})` : ''}`;
+  const deployedText = `${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : ref?.name && ref.stage ? `models:/${ref.name}/${ref.stage}${ref.version ? ` (v${ref.version})` : ''}` : what}${registry ? ` (${registry})` : ''}`;
   if (!approved.length) {
     const shadow = shadowOnly(ev, models);
     const auto = !isDeployment(ev) && isAutoDeployment(ev);
@@ -229,7 +244,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     ctx.detect({
       entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ...optimized.map((o) => o.event), ev.id], title, time: ev.time,
       summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${unwatched ? `it loads from ${doubt.registry_uri ?? 'a registry URI'}, which no configured MLflow server has: no approval mltrail saw vouches for it` : rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: deployedDetails(ref, unwatched), models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      details: { deployed: deployedDetails(ref, unwatched), models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, ...resolution, shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }
@@ -241,7 +256,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     ctx.detect({
       entity, key: `${what}|artifact_endpoint_not_allowed|${Object.keys(doubt.endpoints).join(',')}`, evidence: [ev.id], title: 'Approved model fetched from an artifact endpoint or proxy not allowed', time: ev.time,
       summary: `${deployer ?? UNIDENTIFIED} deployed ${deployedText} to ${ep} (${ev.platform}); its env fetches the model's bytes from or through ${via}, which the cluster's artifact_endpoints does not list: ${v.name} v${v.version} is approved, but not what that host serves under its name`,
-      details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'artifact_endpoint_not_allowed', ...doubtDetails, deployer, ...scope },
+      details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'artifact_endpoint_not_allowed', ...doubtDetails, ...resolution, deployer, ...scope },
     });
     return;
   }
@@ -252,7 +267,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, ref:
     ctx.detect({
       entity, key: `${what}|registry_unverifiable`, evidence: [ev.id], title: 'Deployment whose MLflow registry or workspace cannot be verified', time: ev.time,
       summary: `${deployer ?? UNIDENTIFIED} deployed ${ref?.name && ref.alias && !ref.version ? `${ref.name}@${ref.alias}` : what} to ${ep} (${ev.platform}); its ${doubt.env.join(', ')} come${doubt.env.length > 1 ? '' : 's'} from a source the audit log does not show (valueFrom, envFrom or a $(VAR) reference), so which registry, workspace or artifact endpoint it loads from cannot be told: ${v.name} v${v.version} is approved in the one the cluster's settings name${registry ? `, ${registry}` : ''} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
-      details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, deployer, ...scope },
+      details: { deployed: deployedDetails(ref), known_versions: candidates.map((c) => c.key), model_versions: [versionEntity(v).id], reason: 'registry_unverifiable', ...doubtDetails, ...resolution, deployer, ...scope },
     });
     return;
   }
