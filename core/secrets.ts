@@ -40,7 +40,8 @@ export function redactUrlUserinfo(s: string): string {
  */
 const WHOLE_URL_USERINFO = /^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@(?=[^\s]*$)/i;
 
-const REDACTED = '[redacted]';
+/** What every redaction puts in place of a hidden value (raw records, config checks, logs). */
+export const REDACTED = '[redacted]';
 
 /**
  * A query parameter of a URL whose value is a secret: a secret's name (`password`, `token`), or a signed URL's

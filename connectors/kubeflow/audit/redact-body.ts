@@ -1,7 +1,6 @@
-import { isSecretFlag, isSecretName, redactSecretText } from '../../../core/secrets.js';
+import { REDACTED, isSecretFlag, isSecretName, redactSecretText } from '../../../core/secrets.js';
 import { redactAuditInput } from './redact.js';
 
-const REDACTED = '[redacted]';
 const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
 /** `{"name":"<name>","value":"<value>"}` as the apiserver writes an env entry (name first), in text that does not parse. */
 const ENV_PAIR_TEXT = new RegExp(`("name"\\s*:\\s*${JSON_STRING}\\s*,\\s*"value"\\s*:\\s*)${JSON_STRING}`, 'g');

@@ -1,13 +1,12 @@
 import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
-import { isSecretName, redactArgv, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
+import { REDACTED, isSecretName, redactArgv, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
 export const RAW_REDACTED_MAX = 20;
-const REDACTED = '[redacted]';
 
 /**
- * The audit record as it may be kept in `raw`: URL user-info in any string of `requestObject` / `responseObject`
+ * The audit record as it may be kept in `raw`: URL user-info in any string of `requestObject` / `responseObject`,
  * the `value` of every env entry whose name is a secret's (isSecretName) and the values of secret-named flags in
  * `args` / `command` (redactArgv) replaced, in a copy — the record itself,
  * which the normalizer reads (registry URIs, images), is never changed. Only the objects on a changed path are
