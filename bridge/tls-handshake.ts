@@ -1,4 +1,4 @@
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
@@ -23,6 +23,12 @@ export function handshakeFailureReason(code: string | undefined): HandshakeFailu
   return 'other';
 }
 
+/**
+ * The answer to a plain HTTP request on the HTTPS port, byte for byte Go net/http's: a sender whose URL says http://
+ * (an MLflow webhook) then shows a status and a reason instead of a bare connection reset.
+ */
+export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
 /** What an operator does about each reason, said in the log line. */
 const HINTS: Record<HandshakeFailureReason, string> = {
   unknown_ca: 'clients do not trust the issuer of server.tls.cert_file: give them its CA, or serve a certificate from a CA they trust (with its intermediates in cert_file)',
@@ -38,7 +44,8 @@ const HINTS: Record<HandshakeFailureReason, string> = {
  * `mltrail_tls_handshake_failures_total{reason}`, and at most one warn line per reason per `windowMs` (a minute)
  * with how many there were and the last peer's address and error code (never certificate bytes): a scanner or a
  * misconfigured sender retrying in a loop would otherwise flood the log. A connection closed before it sent a byte
- * (a TCP health check, a port probe) is no handshake and is not counted. Returns a stop function (clears the timers).
+ * (a TCP health check, a port probe) is no handshake and is not counted. A plain HTTP request is answered with
+ * PLAIN_HTTP_ANSWER (still counted as `not_tls`). Returns a stop function (clears the timers).
  */
 export function watchHandshakeFailures(server: Server, deps: { log: Logger; metrics: Metrics; windowMs?: number }): () => void {
   const windowMs = deps.windowMs ?? 60_000;
@@ -67,9 +74,16 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
   // keeps it once read, so it is read as each connection arrives.
   const onConnection = (raw: { remoteAddress?: string }) => void raw.remoteAddress;
   const onError = (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    const raw = (socket as unknown as { _parent?: { remoteAddress?: string; bytesRead?: number } })._parent;
+    const raw = (socket as unknown as { _parent?: Socket })._parent;
     if (raw?.bytesRead === 0) return;
     const reason = handshakeFailureReason(err.code);
+    // OpenSSL says HTTP_REQUEST only when the first record starts "GET ", "POST ", "HEAD " or "PUT " (the check Go
+    // makes on its record header); a TLS record, or anything else, is never answered in plaintext. The TLS layer
+    // sent nothing (no alert for this error), so the raw socket is clean; it is closed once the answer is out.
+    if (err.code === 'ERR_SSL_HTTP_REQUEST' && raw && !raw.destroyed) {
+      raw.on('error', () => undefined); // the sender may be gone already: nothing to tell it then
+      raw.end(PLAIN_HTTP_ANSWER);
+    }
     deps.metrics.tlsHandshakeFailures.inc({ reason });
     const ip = socket.remoteAddress ?? raw?.remoteAddress;
     const w = windows.get(reason);

@@ -113,7 +113,9 @@ describe('server.tls: the bridge serves HTTPS', () => {
       s.on('error', reject);
     });
     expect(served).toBe(new X509Certificate(pki.cert).fingerprint256);
-    await expect(fetch(`${b.url.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
+    // Plain HTTP reaches no route: it is answered 400 by the TLS layer (below), never with the app's answer.
+    const plain = await fetch(`${b.url.replace('https:', 'http:')}/healthz`);
+    expect(plain.status).toBe(400);
   });
 
   it('Kubernetes audit: a certificate with a listed subject from the client CA is accepted without a token; the CA of audit.client_ca_file is trusted with nothing else set', async () => {
@@ -365,6 +367,16 @@ function refusedTls(port: number, opts: Record<string, unknown>) {
     s.on('error', () => resolve());
   });
 }
+/** Write `bytes` on a plain TCP connection to 127.0.0.1:`port` and resolve with all that came back until it closed. */
+function rawExchange(port: number, bytes: Buffer) {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = netConnect(port, '127.0.0.1', () => s.write(bytes));
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
 /** A connection closed before it sent a byte, as a TCP health check makes. */
 function tcpProbe(port: number) {
   return new Promise<void>((resolve) => {
@@ -389,7 +401,7 @@ describe('server.tls: failed TLS handshakes are counted and logged', () => {
     await sClient(b.port, '-CAfile', pki.caFile, '-verify_hostname', 'other.example');
     // TLS 1.2 only, where min_version is TLSv1.3; plain HTTP to the HTTPS port; a TCP probe.
     await refusedTls(b.port, { maxVersion: 'TLSv1.2' });
-    await expect(fetch(`${b.url.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
+    expect((await fetch(`${b.url.replace('https:', 'http:')}/healthz`)).status).toBe(400);
     await tcpProbe(b.port);
     await waitFor(async () => (await failureCounts(b.url)).not_tls === 1, 5000, 'the plain HTTP request counted');
     expect(await failureCounts(b.url)).toEqual({ unknown_ca: 2, bad_certificate: 1, no_shared_cipher: 0, protocol_version: 1, not_tls: 1, other: 0 });
@@ -402,6 +414,24 @@ describe('server.tls: failed TLS handshakes are counted and logged', () => {
     // Handshakes that succeed are not counted, with or without a client certificate.
     expect((await send(`${b.url}/healthz`, { client: apiserver })).status).toBe(200);
     expect((await failureCounts(b.url)).other).toBe(0);
+  });
+
+  it('plain HTTP to the HTTPS port is answered as Go net/http answers it (400 and the reason), still counted not_tls; a TLS record is never answered in plaintext', async () => {
+    const b = await start({ server: { tls: TLS } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    // An MLflow webhook whose URL says http://: a POST with a body, as a sender's HTTP client makes it.
+    const res = await fetch(`${b.url.replace('https:', 'http:')}/v1/mlflow/webhook`, { method: 'POST', body: JSON.stringify({ entity: 'model_version' }), headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toBe('Client sent an HTTP request to an HTTPS server.\n');
+    // The exact bytes on the wire (Go's): the status line, no header, the reason; then the connection closes.
+    expect(await rawExchange(b.port, Buffer.from('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'))).toBe('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+    // Bytes that start like a TLS record (handshake, a version no TLS has; OpenSSL: wrong version number, counted
+    // not_tls too) and a client hello the server refuses get no plaintext: nothing, or a TLS alert.
+    expect(await rawExchange(b.port, Buffer.from([0x16, 0x09, 0x09, 0x00, 0x05, 1, 2, 3, 4, 5]))).toBe('');
+    const hello = await rawExchange(b.port, Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x08]), Buffer.from('GET / HT')]));
+    expect(hello).not.toContain('HTTP/');
+    const total = async () => Object.values(await failureCounts(b.url)).reduce((a, n) => a + n, 0);
+    await waitFor(async () => (await total()) === 4, 5000, 'the four failed handshakes counted');
+    expect(await failureCounts(b.url)).toMatchObject({ not_tls: 3, other: 1 });
   });
 
   it('no shared cipher suite is its own reason', async () => {
