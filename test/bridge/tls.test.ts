@@ -297,6 +297,38 @@ describe('server.tls: the bridge serves HTTPS', () => {
     expect(auditIds(b).sort()).toEqual(['kube-1', 'rogue-2', 'rogue-3']);
   });
 
+  it('a client CA file or a certificate chain holding a private key is refused at start and on re-read (the material in use stays); one PEM holding certificate and key, given as both files, is served', async () => {
+    const caWithKey = readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('kube-ca.key'), 'utf8');
+    const keyLine = readFileSync(at('kube-ca.key'), 'utf8').split('\n')[1]!;
+    // Checked by the config, then the files turn bad before the start reads them: the start refuses, naming the file.
+    const caFile = join(tmpDir(), 'client-ca.pem');
+    copyFileSync(at('kube-ca.pem'), caFile);
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN }, overrides: { server: { port: 0, tls: { ...TLS, client_ca_files: [caFile], reload_check_s: 0 } } } });
+    writeFileSync(caFile, caWithKey);
+    const refused = await startBridge(cfg, { logger: silentLogger(), env: {} }).then((b) => (running.push(b), undefined), (err: Error) => err);
+    expect(refused?.message).toMatch(/client CA file \(server\.tls\.client_ca_files\): \S*client-ca\.pem holds a private key \(-----BEGIN PRIVATE KEY-----\)/);
+    expect(refused).toMatchObject({ code: 'MLTRAIL_ERR_CONFIG' });
+    expect(refused!.message).not.toContain(keyLine);
+    // Running: a re-read finding a key in the CA file, or in cert_file, refuses the set; the previous CAs and pair stay.
+    const { certFile, keyFile } = ownPair();
+    copyFileSync(at('kube-ca.pem'), caFile);
+    const b = await start({ server: { tls: { cert_file: certFile, key_file: keyFile, client_ca_files: [caFile], reload_check_s: 0 } }, connectors: { kubeflow: { audit: { client_cert_subjects: ['kube-apiserver-audit'] } } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    const first = await servedSerial(b.port);
+    writeFileSync(caFile, caWithKey);
+    expect(() => b.reloadTls!()).toThrow(/client CA file \(server\.tls\.client_ca_files\): \S*client-ca\.pem holds a private key/);
+    expect((await send(`${b.url}${AUDIT_ROUTE}`, { method: 'POST', body: auditBatch('still-trusted'), client: apiserver })).status).toBe(200);
+    copyFileSync(at('kube-ca.pem'), caFile);
+    ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', `${certFile}.new`);
+    writeFileSync(certFile, readFileSync(`${certFile}.new`, 'utf8') + pki.key);
+    expect(() => b.reloadTls!()).toThrow(/server\.tls\.cert_file: \S*tls\.crt holds a private key \(-----BEGIN PRIVATE KEY-----\) while key_file is another file/);
+    expect(await servedSerial(b.port)).toBe(first);
+    // The same certificate and key in one file named by both keys: a normal setup, served.
+    const combined = join(tmpDir(), 'tls.pem');
+    writeFileSync(combined, readFileSync(`${certFile}.new`, 'utf8') + pki.key);
+    const c = await start({ server: { tls: { cert_file: combined, key_file: combined } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    expect(await servedSerial(c.port)).toBe(new X509Certificate(readFileSync(combined)).serialNumber);
+  });
+
   it('a client CA certificate within 14 days of expiry is warned about once per certificate, at start and when a rotated CA file is re-read', async () => {
     ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=long-lived-ca', '-keyout', 'long-ca.key', '-out', 'long-ca.pem');
     const caFile = join(tmpDir(), 'client-ca.pem');
@@ -483,6 +515,9 @@ describe('server.tls: check-config names what is wrong with the files', () => {
     ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-aes-128-cbc', '-pass', 'pass:secret', '-out', 'enc.key');
     // A bundle written CA first: the key is the server certificate's, the order is wrong.
     writeFileSync(at('ca-first.pem'), readFileSync(pki.caFile, 'utf8') + pki.cert);
+    // A CA bundle with the CA's own key in it; a chain with the server's key appended while key_file is its own file.
+    writeFileSync(at('ca-with-key.pem'), readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('kube-ca.key'), 'utf8'));
+    writeFileSync(at('srv-with-key.pem'), pki.cert + pki.key);
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ ...TLS, cert_file: '/nonexist/tls.crt' }, /server\.tls\.cert_file: cannot read \/nonexist\/tls\.crt: ENOENT/],
       [{ ...TLS, key_file: '/nonexist/tls.key' }, /server\.tls\.key_file: cannot read \/nonexist\/tls\.key: ENOENT/],
@@ -495,6 +530,8 @@ describe('server.tls: check-config names what is wrong with the files', () => {
       [{ ...TLS, cert_file: at('ca-first.pem') }, /server\.tls\.cert_file: .*ca-first\.pem: the key in .*srv\.pem\.key is for certificate 2 \(CN=127\.0\.0\.1\), not the first \(CN=mltrail-test-ca\): put the server's certificate first/],
       [{ ...TLS, client_ca_files: [at('apiserver.crt')] }, /server\.tls\.client_ca_files\.0: .*apiserver\.crt: certificate 1 \(CN=kube-apiserver-audit\) is not a CA certificate/],
       [{ ...TLS, client_ca_files: ['/nonexist/ca.pem'] }, /server\.tls\.client_ca_files\.0: cannot read \/nonexist\/ca\.pem: ENOENT/],
+      [{ ...TLS, client_ca_files: [at('ca-with-key.pem')] }, /server\.tls\.client_ca_files\.0: \S*ca-with-key\.pem holds a private key \(-----BEGIN PRIVATE KEY-----\): a client CA bundle is handed out/],
+      [{ ...TLS, cert_file: at('srv-with-key.pem') }, /server\.tls\.cert_file: \S*srv-with-key\.pem holds a private key \(-----BEGIN PRIVATE KEY-----\) while key_file is another file/],
       [{ key_file: TLS.key_file }, /server\.tls\.cert_file: /],
       [{ ...TLS, min_version: 'TLSv1.1' }, /server\.tls\.min_version: /],
       [{ ...TLS, ca_file: at('kube-ca.pem') }, /server\.tls: .*ca_file/],
@@ -509,6 +546,19 @@ describe('server.tls: check-config names what is wrong with the files', () => {
     const ok = await check({ ...TLS, client_ca_files: [at('kube-ca.pem')] });
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
+    // No byte of a key found in a CA bundle is printed; one PEM holding certificate and key, named by both keys, is fine.
+    expect((await check({ ...TLS, client_ca_files: [at('ca-with-key.pem')] })).err).not.toContain(readFileSync(at('kube-ca.key'), 'utf8').split('\n')[1]);
+    expect(await check({ cert_file: at('srv-with-key.pem'), key_file: at('srv-with-key.pem') })).toMatchObject({ code: 0, err: '' });
+  });
+
+  it('a Kubeflow client_ca_file holding a private key is named by its key path', async () => {
+    const caFile = join(tmpDir(), 'cluster-ca.pem');
+    writeFileSync(caFile, readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('kube-ca.key'), 'utf8'));
+    const file = join(tmpDir(), 'mltrail.yaml');
+    writeFileSync(file, `connectors:\n  kubeflow:\n    audit:\n      client_cert_subjects: [kube-apiserver-audit]\n      client_ca_file: ${caFile}\n`);
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/connectors\.kubeflow\.audit\.client_ca_file: \S*cluster-ca\.pem holds a private key/);
   });
 });
 
