@@ -6,7 +6,7 @@ import { withMlflowRegistryUrls, type KubeflowConfig } from '../connectors/kubef
 import { mlflowRegistryUrls, type MlflowConfig } from '../connectors/mlflow/config.js';
 import { MltrailError } from '../core/errors.js';
 import { clientCaFileProblem, readKeyPair } from '../core/config/pem.js';
-import { coerceInterpolated, csv, decimalOrText, deepMerge, formatIssues, interpolateEnv, readConfigFile } from '../core/config/load.js';
+import { coerceInterpolated, csv, decimalOrText, deepMerge, formatIssues, interpolateEnv, readConfigFile, type UnsetVariable } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
 import type { SinkEntry } from './sinks/thread.js';
 import { sinkFactories } from './sinks/index.js';
@@ -180,6 +180,15 @@ function isFlagValue(v: unknown): boolean {
   return v !== undefined && (v === null || typeof v !== 'object');
 }
 
+/**
+ * Whether a validation issue is about an unset variable's placeholder (its `${VAR}` text, kept so the rest could be
+ * checked): at or under a key holding one, or quoting one. The unset variable is reported instead.
+ */
+function blamesPlaceholder(issue: z.core.$ZodIssue, unset: readonly UnsetVariable[]): boolean {
+  const at = issue.path.join('.');
+  return unset.some((u) => at === u.path || u.path === '' || at.startsWith(`${u.path}.`) || issue.message.includes(`\${${u.variable}`));
+}
+
 function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   let v = obj;
   for (const k of path) {
@@ -262,14 +271,17 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.MLTRAIL_CONFIG;
   const interpolated = new Map<string, string[]>();
-  const fromFile = file ? interpolateEnv(readConfigFile(file), env, [], interpolated) : {};
+  // Unset variables are collected, not thrown at the first: the rest of the file is validated too, so one run
+  // says every problem (each unset variable, then the other keys' errors).
+  const unset: UnsetVariable[] = [];
+  const fromFile = file ? interpolateEnv(readConfigFile(file), env, [], interpolated, unset) : {};
   let merged = deepMerge(fromFile ?? {}, envOverrides(env));
   merged = deepMerge(merged, opts.overrides ?? {});
   let r = ConfigSchema.safeParse(merged);
   // `${VAR}` gives text: where a number or boolean is wanted, read it as one and check again.
   if (!r.success && coerceInterpolated(merged, r.error.issues, interpolated).length) r = ConfigSchema.safeParse(merged);
-  if (!r.success) {
-    // A bad value that came from the environment is named by its variable: the file may not mention it.
+  if (!r.success || unset.length) {
+    const issues = r.success ? [] : r.error.issues.filter((issue) => !blamesPlaceholder(issue, unset));
     const fromEnv = (issue: z.core.$ZodIssue) => {
       const { path } = issue;
       // A command-line flag (serve --port, --host, --data-dir) wins over the file and the environment: say so.
@@ -289,8 +301,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       const vars = interpolated.get(path.join('.'));
       return vars?.length ? ` (from \${${vars.join('}, ${')}} in the file)` : '';
     };
-    const lines = formatIssues(r.error.issues).map((l, i) => l + fromEnv(r.error.issues[i]!));
-    throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines });
+    const lines = [...unset.map((u) => u.message), ...formatIssues(issues).map((l, i) => l + fromEnv(issues[i]!))];
+    throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines, ...(unset.length ? { unset_variables: unset.map(({ path, variable }) => ({ path, variable })) } : {}) });
   }
   const cfg = r.data;
   // Two file sinks writing one directory would each cut the other's lines at start (each keeps its own mark of

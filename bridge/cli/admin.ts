@@ -11,7 +11,8 @@ import { common, parse, positiveInt } from './args.js';
 export const checkConfigUsage = `mltrail check-config [FILE | --config FILE]
 
 Validate a YAML config (with environment variables applied) and print the
-effective settings with secrets hidden. Errors name the key path. Without a
+effective settings with secrets hidden. Errors name the key path; every
+problem is said in one run (unset \${VAR}s and the other keys' errors). Without a
 FILE, MLTRAIL_CONFIG names it; with neither, the defaults and the environment
 are checked. Exit 0 valid, 1 invalid, 2 bad arguments.`;
 

@@ -3,11 +3,22 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { MltrailError } from '../errors.js';
 
+/** An unset `${VAR}` (without a default) found by `interpolateEnv`: where, which, and the line that says so. */
+export interface UnsetVariable {
+  /** The key path holding it (`server.ingest_token`, `connectors.sagemaker.eventbridge.api_keys.0`). */
+  path: string;
+  variable: string;
+  message: string;
+}
+
 /**
  * Replace `${VAR}` and `${VAR:-default}` in every string scalar. `$${` escapes
- * a literal `${`. An unset variable without a default is an error naming it.
+ * a literal `${`. An unset variable without a default is an error naming it;
+ * given `unset`, it is listed there instead and its `${VAR}` text is kept as a
+ * placeholder, so the rest of the file can still be validated (a caller that
+ * passes `unset` must refuse the result when anything was listed).
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], interpolated?: Map<string, string[]>): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], interpolated?: Map<string, string[]>, unset?: UnsetVariable[]): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, esc: string, name: string, def?: string) => {
       if (esc) return whole.slice(1);
@@ -19,12 +30,15 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (def !== undefined) return def;
-      throw new MltrailError('CONFIG', `${path.join('.') || '(root)'}: environment variable ${name} is not set (or empty); set it, or give a default: \${${name}:-value}`, { path: path.join('.'), variable: name });
+      const message = `${path.join('.') || '(root)'}: environment variable ${name} is not set (or empty); set it, or give a default: \${${name}:-value}`;
+      if (!unset) throw new MltrailError('CONFIG', message, { path: path.join('.'), variable: name });
+      unset.push({ path: path.join('.'), variable: name, message });
+      return whole;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], interpolated));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], interpolated, unset));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], interpolated)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], interpolated, unset)]));
   }
   return value;
 }

@@ -134,6 +134,33 @@ describe('mltrail check-config / quarantine (in process)', () => {
     }
   });
 
+  it('check-config with unset ${VAR}s says each of them and the other keys\' errors in one run, none blamed on the placeholder', async () => {
+    const file = join(tmpDir(), 'mltrail.yaml');
+    // Two unset variables (one where a number belongs, one in a list) and two mistakes of the file's own.
+    writeFileSync(
+      file,
+      'server:\n  port: ${BRIDGE_PORT}\n  ingest_token: ${INGEST_TOKEN}\nspool:\n  max_bytes: 0\n  retry_after: 30\n' +
+        'connectors:\n  sagemaker:\n    eventbridge:\n      api_keys: ["${EB_KEY}", "${EB_OLD:-older-key-1}"]\n',
+    );
+    const r = await runCli(['check-config', file], { INGEST_TOKEN: 'set-token' });
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toEqual([
+      `${file}: server.port: environment variable BRIDGE_PORT is not set (or empty); set it, or give a default: \${BRIDGE_PORT:-value}`,
+      `${file}: connectors.sagemaker.eventbridge.api_keys.0: environment variable EB_KEY is not set (or empty); set it, or give a default: \${EB_KEY:-value}`,
+      expect.stringMatching(/^\S+: spool\.max_bytes: /),
+      expect.stringMatching(/^\S+: spool: unknown key\(s\): retry_after$/),
+    ]);
+    // Nothing on the placeholders' keys beyond "not set" (no "expected number" for server.port), and no value printed.
+    expect(r.err).not.toContain('set-token');
+    // Set, only the file's own mistakes remain; fixed, the file is valid (the exit code as before: 1, then 0).
+    const set = await runCli(['check-config', file], { INGEST_TOKEN: 'set-token', BRIDGE_PORT: '8443', EB_KEY: 'k1' });
+    expect(set.err.trim().split('\n')).toEqual([expect.stringMatching(/spool\.max_bytes: /), expect.stringMatching(/spool: unknown key\(s\): retry_after$/)]);
+    writeFileSync(file, 'server:\n  port: ${BRIDGE_PORT}\n');
+    expect((await runCli(['check-config', file], {})).code).toBe(1);
+    expect((await runCli(['check-config', file], { BRIDGE_PORT: '8443' })).code).toBe(0);
+  });
+
   it('check-config reads MLTRAIL_CONFIG when no file is named, and names that file in what it prints', async () => {
     const file = join(tmpDir(), 'from-env.yaml');
     writeFileSync(file, 'log:\n  level: loud\n');
