@@ -1,6 +1,5 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -33,16 +32,6 @@ export function readCaCertificates(file: string): { certs: X509Certificate[] } |
 /** The label of the first PEM private key block in `text` (`RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`…), or undefined. */
 function privateKeyLabel(text: string): string | undefined {
   return /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/.exec(text)?.[1];
-}
-
-/** Whether the paths `a` and `b` name one file (through symlinks and hard links); an unreadable one is compared by name. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const [sa, sb] = [statSync(a), statSync(b)];
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return resolve(a) === resolve(b);
-  }
 }
 
 /** The PEM certificates of `text` (read from `file`), in order, or why they cannot serve. */
@@ -116,13 +105,6 @@ export function readClientCaCertificates(file: string): { certs: X509Certificate
 export function readKeyPair(certFile: string, keyFile: string): { cert: string; key: string; leaf: X509Certificate } | { in: 'cert' | 'key'; problem: string } {
   const certText = readPemFile(certFile, 'certificate(s)');
   if ('problem' in certText) return { in: 'cert', problem: certText.problem };
-  // A chain file is public (handed to clients, copied into a trust store or a ConfigMap): a key in it leaks with it.
-  // One PEM holding certificate and key is a common setup, and fine when key_file names that same file: then the
-  // operator keeps it as a key. A key in the chain while key_file is another file is a copy nobody guards.
-  const keyLabel = privateKeyLabel(certText.text);
-  if (keyLabel && !sameFile(certFile, keyFile)) {
-    return { in: 'cert', problem: `${certFile} holds a private key (-----BEGIN ${keyLabel}-----) while key_file is another file (${keyFile}): a certificate chain is handed out and the key would leak with it; remove the key from ${certFile}, or, for one PEM holding both, give it as key_file too` };
-  }
   const certs = parseCertificates(certText.text, certFile);
   if ('problem' in certs) return { in: 'cert', problem: certs.problem };
   const read = readPemFile(keyFile, 'private key');
