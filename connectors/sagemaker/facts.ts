@@ -329,6 +329,17 @@ function optimizationFacts(params: Obj): { output_model?: string; source_model?:
 }
 
 /**
+ * What a Neo compilation job (CreateCompilationJob) reads and where it writes: `source_uri` (`InputConfig.S3Uri`) or
+ * `source_package` (`ModelPackageVersionArn`, the package version whose model it compiles), `output_location`
+ * (`OutputConfig.S3OutputLocation`) and `target_device`. CloudTrail logs no result of the job: Neo writes the
+ * compiled model into the output location as `<input name>-<target device>.tar.gz`.
+ */
+function compilationFacts(params: Obj): { source_uri?: string; source_package?: string; output_location?: string; target_device?: string } {
+  const out = { source_uri: str(get(params, 'inputConfig.s3Uri')), source_package: str(params.modelPackageVersionArn), output_location: str(get(params, 'outputConfig.s3OutputLocation')), target_device: str(get(params, 'outputConfig.targetDevice')) };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+/**
  * The `ml` block for one SageMaker request or service-event detail.
  * `operation` is the eventName (or detail-type) it came from.
  *
@@ -383,6 +394,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     // its model, so the rules resolve it to the package or artifact it serves (the registry's approval of that).
     if (kind === 'transform' && str(params.modelName)) ml.deployment = { model: str(params.modelName) };
     if (/OptimizationJob$/.test(operation)) Object.assign(ml.job, optimizationFacts(params));
+    if (/CompilationJob$/.test(operation)) Object.assign(ml.job, compilationFacts(params));
   }
 
   // Models (CreateModel) and model packages (registry).

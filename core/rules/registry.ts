@@ -1,6 +1,7 @@
 import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
+import { AWS_DLC } from './aws-images.js';
 import {
   approvalOf, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
@@ -136,6 +137,24 @@ interface ModelResource {
   optimization?: { job: string; event: string; source: string };
 }
 
+/**
+ * A Neo compilation job as CloudTrail logs its creation (CreateCompilationJob): what it read, where it writes. The job's
+ * result is not logged; Neo writes `<input name>-<target device>.tar.gz` into the output location.
+ */
+export interface CompilationRec {
+  job: string;
+  event: string;
+  time: string;
+  /** `<account>:<region>` the job ran in. */
+  scope?: string;
+  /** `InputConfig.S3Uri` (normalized), or the package version it compiled (`ModelPackageVersionArn`). */
+  input_uri?: string;
+  input_package?: string;
+  /** `OutputConfig.S3OutputLocation` (normalized). */
+  output: string;
+  target_device?: string;
+}
+
 /** A rejection kept by the artifact it judged (`rja|<uri>`): the version it was made on, when, by whom. */
 export interface RejectedArtifact { key: string; name: string; version: string; time: string; event: string; identity?: string }
 
@@ -173,8 +192,8 @@ function aliasHolders(versions: VersionRec[], alias: string): VersionRec[] {
  * const reg = new Registry(spool.state, cfg);
  * reg.resolve(modelRefOf(ev, cfg)).named?.approvedEver
  */
-/** AWS Deep Learning Containers (account 763104351884): the images SageMaker's own optimization and serving run. */
-const AWS_DLC = /^763104351884\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//;
+/** Compilation jobs kept by output location (the oldest forgotten first): see Registry.compilationJob. */
+const MAX_COMPILATIONS = 200;
 
 export class Registry {
   constructor(
@@ -656,6 +675,7 @@ export class Registry {
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${scopedName(`${ref.name}@${ref.version}`, ref.scope)}`, { ref, event: ev.id } satisfies ModelResource);
     }
     if (ev.resource?.type === 'optimization_job' && a === 'resource.create' && ev.outcome !== 'failure') this.optimizationOutput(ev, scope);
+    if (ev.resource?.type === 'compilation_job' && a === 'resource.create' && ev.outcome !== 'failure') this.compilationJob(ev, scope);
     // A SageMaker inference component lives on an endpoint; its updates name only the component.
     if (ev.resource?.type === 'inference_component' && ev.outcome !== 'failure') {
       const icEndpoint = endpointOf(ev);
@@ -881,6 +901,36 @@ export class Registry {
     }
     if (rec && own.length) rec = { ref: { platform: ev.platform }, event: ev.id, time: ev.time, optimization: { ...rec.optimization!, source: `${rec.optimization!.source}, written by the caller's container ${own.join(', ')}` } };
     if (rec) this.set(key, rec);
+  }
+
+  /**
+   * A Neo compilation job, kept by its output location so that a copy registered in a package later (or before: log
+   * files read out of order) can be traced to what it compiled. At most MAX_COMPILATIONS locations, the oldest
+   * forgotten first, and the last 10 jobs of each.
+   */
+  private compilationJob(ev: NormalizedEvent, scope: string | undefined): void {
+    const job = ev.ml?.job as { name?: unknown; source_uri?: unknown; source_package?: unknown; output_location?: unknown; target_device?: unknown } | undefined;
+    if (typeof job?.output_location !== 'string' || !job.output_location) return;
+    const output = normUri(job.output_location, this.cfg);
+    const rec: CompilationRec = {
+      job: typeof job.name === 'string' ? job.name : (ev.resource?.name ?? ev.resource?.id ?? ''), event: ev.id, time: ev.time, output,
+      ...(scope ? { scope } : {}),
+      ...(typeof job.source_uri === 'string' ? { input_uri: normUri(job.source_uri, this.cfg) } : {}),
+      ...(typeof job.source_package === 'string' ? { input_package: job.source_package } : {}),
+      ...(typeof job.target_device === 'string' ? { target_device: job.target_device } : {}),
+    };
+    const kept = this.get<CompilationRec[]>(`cj|${output}`) ?? [];
+    if (kept.some((x) => x.event === ev.id)) return;
+    this.set(`cj|${output}`, [...kept, rec].slice(-10));
+    const index = (this.get<string[]>('cj-index') ?? []).filter((o) => o !== output);
+    index.push(output);
+    while (index.length > MAX_COMPILATIONS) this.delete(`cj|${index.shift()!}`);
+    this.set('cj-index', index);
+  }
+
+  /** The compilation jobs whose output location holds an artifact (normalized), newest last. */
+  compilationsWriting(artifact: string): CompilationRec[] {
+    return uriAncestors(artifact).slice(1).flatMap((o) => this.get<CompilationRec[]>(`cj|${o}`) ?? []);
   }
 
   /**

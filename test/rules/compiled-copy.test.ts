@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
-import { RulesConfig } from '../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
+import { MemoryStateStore } from '../../core/state/index.js';
+import { isAwsNeoImage } from '../../core/rules/aws-images.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
 
@@ -42,11 +44,10 @@ const deploy = (modelDataUrl: string, endpoint = 'fraud-prod', image = NEO_IMAGE
 const alerts = (events: NormalizedEvent[], rule: string) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
 
 describe('Neo / optimization copies of an approved package', () => {
-  it('a compiled copy registered in the approved package deploys without a "never approved" alert; its addition is a change of the approved version', () => {
+  it('a compiled copy registered in the approved package deploys without a "never approved" alert', () => {
     const events = [register(), approve(), compile(), addCopy(), ...deploy(COMPILED)];
     expect(events[3]!.ml?.model).toMatchObject({ name: 'fraud', version: '3', additional_inference_artifact_uris: [COMPILED] });
     expect(alerts(events, 'registry.unapproved_deployment')).toEqual([]);
-    expect(alerts(events, 'registry.approved_model_modified')).toMatchObject([{ entity: { type: 'model_version' } }]);
   });
 
   it('a copy registered by the call that approves the package deploys with its own container image without an alert', () => {
@@ -75,11 +76,99 @@ describe('Neo / optimization copies of an approved package', () => {
     }), { model_buckets: ['models'] });
     const fired = alerts([register(), approve(), compile(), addCopy(), put], 'registry.approved_model_modified').filter((a) => a.details.object);
     expect(fired.map((a) => [a.entity.id, a.details.object])).toEqual([['111122223333:us-east-1:fraud/3', COMPILED]]);
+    // The copy was vouched for as the compilation job's output: the finding names the job whose bytes were replaced.
+    expect(fired[0]!.details.compiled_copy).toMatchObject({ artifact: COMPILED, job: 'fraud-v3-c5', input: PKG, output: 's3://models/fraud/v3/neo', target_device: 'ml_c5' });
   });
 
   it('the copy follows its version: registered in a package later rejected, its deployment is of a rejected version', () => {
     const reject = () => at('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Rejected' }, { modelPackageArn: PKG }, 'Approver');
     const out = alerts([register(), approve(), addCopy(), reject(), ...deploy(COMPILED)], 'registry.unapproved_deployment');
     expect(out.map((a) => a.details.reason)).toEqual(['rejected']);
+  });
+});
+
+/**
+ * The normal Neo flow — approve, compile the approved version (CreateCompilationJob), register the compiled copy in the
+ * package (UpdateModelPackage AdditionalInferenceSpecificationsToAdd) — raises no registry.approved_model_modified when
+ * the copy is the job's output (`<S3OutputLocation>/<input name>-<target device>.tar.gz`), the job read this version
+ * and the copy's image is one AWS publishes for Neo; any other addition stays the finding, saying what was not vouched for.
+ */
+describe('registering a Neo-compiled copy of an approved version', () => {
+  /** Neo's PyTorch inference image in us-east-1 (SageMaker Python SDK image_uri_config/neo-pytorch.json). */
+  const AWS_NEO = '785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3';
+  const compileFrom = (input: Record<string, unknown>, output = 's3://models/fraud/v3/neo/', job = 'fraud-v3-c5') => at('CreateCompilationJob', {
+    compilationJobName: job, roleArn: 'arn:aws:iam::111122223333:role/Neo', ...input,
+    outputConfig: { s3OutputLocation: output, targetDevice: 'ml_c5' }, stoppingCondition: { maxRuntimeInSeconds: 900 },
+  }, { compilationJobArn: `arn:aws:sagemaker:us-east-1:111122223333:compilation-job/${job}` }, 'Trainer');
+  const fromArtifact = (uri = 's3://models/fraud/v3/model.tar.gz') => compileFrom({ inputConfig: { s3Uri: uri, framework: 'PYTORCH', frameworkVersion: '1.8', dataInputConfig: '{"input0":[1,3,224,224]}' } });
+  const add = (uri = COMPILED, image = AWS_NEO) => at('UpdateModelPackage', {
+    modelPackageArn: PKG,
+    additionalInferenceSpecificationsToAdd: [{ name: 'neo-ml-c5', containers: [{ image, modelDataUrl: uri }], supportedRealtimeInferenceInstanceTypes: ['ml.c5.xlarge'] }],
+  }, { modelPackageArn: PKG }, 'Approver');
+  const modified = (events: NormalizedEvent[]) => alerts(events, 'registry.approved_model_modified');
+  /** In arrival order, as serve judges a live stream (replay sorts by event time), then the end of input. */
+  const arriving = (events: NormalizedEvent[], end?: string) => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const out = events.flatMap((e) => engine.process(e, Date.parse(e.time)));
+    return [...out, ...(end ? engine.flush(end) : [])].filter((a) => a.rule_id === 'registry.approved_model_modified');
+  };
+
+  it('the CreateCompilationJob record names its input, output location and target device', () => {
+    expect(fromArtifact().ml?.job).toMatchObject({ name: 'fraud-v3-c5', type: 'compilation', source_uri: 's3://models/fraud/v3/model.tar.gz', output_location: 's3://models/fraud/v3/neo/', target_device: 'ml_c5' });
+    expect(compile().ml?.job).toMatchObject({ source_package: PKG, output_location: 's3://models/fraud/v3/neo/' });
+  });
+
+  it('the compiled output of this version (by its artifact or its package ARN) with an AWS Neo image: no finding', () => {
+    expect(modified([register(), approve(), fromArtifact(), add()])).toEqual([]);
+    expect(modified([register(), approve(), compile(), add()])).toEqual([]);
+    // A Deep Learning Container serves it too (the image of the older tests).
+    expect(modified([register(), approve(), compile(), addCopy()])).toEqual([]);
+    // The copy is still the version's: deployed, it is vouched for.
+    expect(alerts([register(), approve(), fromArtifact(), add(), ...deploy(COMPILED, 'fraud-prod', AWS_NEO)], 'registry.unapproved_deployment')).toEqual([]);
+  });
+
+  it("the compilation job's record read after the update's (log files out of order): no finding", () => {
+    const [r, a, job, update] = [register(), approve(), fromArtifact(), add()];
+    expect(arriving([r!, a!, update!, job!], '2026-11-26T00:00:00Z')).toEqual([]);
+    // A late job that compiled other weights into that location does not vouch for the copy: the finding comes with it.
+    const [r2, a2, other, update2] = [register(), approve(), fromArtifact('s3://scratch/uploads/other.tar.gz'), add()];
+    const out = arriving([r2!, a2!, update2!, other!]);
+    expect(out.map((x) => [x.time, x.details.compiled_copy_unvouched])).toEqual([[update2!.time, [`compilation job fraud-v3-c5 writing ${COMPILED} compiled s3://scratch/uploads/other.tar.gz, not an artifact of fraud v3`]]]);
+  });
+
+  it('a copy no compilation job was seen writing is the finding, once the wait is over, at the update', () => {
+    const [r, a, update] = [register(), approve(), add()];
+    const late = arriving([r!, a!, update!], '2026-11-26T00:00:00Z');
+    expect(late.map((x) => [x.time, x.details.compiled_copy_unvouched])).toEqual([[update!.time, [`no compilation job seen writing ${COMPILED}`]]]);
+    expect(late[0]!.summary).toContain('not vouched for as a compiled copy: no compilation job seen writing');
+    // Live: an hour of events later, without an end of input.
+    const later = at('AddTags', { resourceArn: 'arn:aws:sagemaker:us-east-1:111122223333:endpoint/other', tags: [{ key: 'team', value: 'x' }] });
+    const hoursLater = new Date(Date.parse(update!.time) + 4 * 3_600_000).toISOString();
+    const clock = { ...later, time: hoursLater, received_time: hoursLater };
+    expect(arriving([r!, a!, update!, clock]).map((x) => x.details.compiled_copy_unvouched)).toEqual([[`no compilation job seen writing ${COMPILED}`]]);
+  });
+
+  it('a job that compiled other weights, another object in its output location, or an image AWS does not publish: the finding says which', () => {
+    const reasons = (events: NormalizedEvent[]) => modified(events).map((x) => x.details.compiled_copy_unvouched);
+    expect(reasons([register(), approve(), fromArtifact('s3://scratch/uploads/other.tar.gz'), add()])).toEqual([[
+      `compilation job fraud-v3-c5 writing ${COMPILED} compiled s3://scratch/uploads/other.tar.gz, not an artifact of fraud v3`,
+    ]]);
+    expect(reasons([register(), approve(), fromArtifact(), add('s3://models/fraud/v3/neo/other.tar.gz')])).toEqual([[
+      `s3://models/fraud/v3/neo/other.tar.gz is not the object compilation job fraud-v3-c5 writes (${COMPILED})`,
+    ]]);
+    const lookalike = '111122223333.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3';
+    expect(reasons([register(), approve(), fromArtifact(), add(COMPILED, lookalike)])).toEqual([[`image ${lookalike} is not an AWS Neo or Deep Learning Container image`]]);
+    // Another field changed in the same call: the usual finding.
+    const withMeta = () => at('UpdateModelPackage', { modelPackageArn: PKG, customerMetadataProperties: { note: 'x' }, additionalInferenceSpecificationsToAdd: [{ name: 'neo', containers: [{ image: AWS_NEO, modelDataUrl: COMPILED }] }] }, { modelPackageArn: PKG }, 'Approver');
+    expect(modified([register(), approve(), fromArtifact(), withMeta()]).map((x) => x.details.fields)).toEqual([['customerMetadataProperties', 'additionalInferenceSpecificationsToAdd']]);
+  });
+
+  it("Neo's images are its repositories in the account that publishes them in the image's region", () => {
+    expect(isAwsNeoImage(AWS_NEO)).toBe(true);
+    expect(isAwsNeoImage('301217895009.dkr.ecr.us-west-2.amazonaws.com/sagemaker-neo-pytorch:1.5.1-inf-py3')).toBe(true);
+    expect(isAwsNeoImage('472730292857.dkr.ecr.cn-north-1.amazonaws.com.cn/xgboost-neo:latest')).toBe(true);
+    // us-west-2's account in us-east-1, and another repository of Neo's account.
+    expect(isAwsNeoImage('301217895009.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3')).toBe(false);
+    expect(isAwsNeoImage('785573368785.dkr.ecr.us-east-1.amazonaws.com/anything:1')).toBe(false);
   });
 });

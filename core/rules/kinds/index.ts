@@ -3,7 +3,7 @@ import { anyGlob, callerText, fieldAt, serverScopeOf } from '../facts.js';
 import { entityFor, matches, setting, type KindImpl } from './context.js';
 import { rejectionReversed } from './reversal.js';
 import {
-  adversarialFailure, approvedModelModified, sweepHeldArtifactUploads, sweepHeldDutyWrites, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
+  adversarialFailure, approvedModelModified, sweepArtifactWaits, sweepHeldDutyWrites, behavioralDrift, hashMismatch, scoreDrop, selfApproval, separationOfDuties, trainTestOverlap,
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
@@ -17,6 +17,7 @@ import { auditTampering } from './audit.js';
 import { isUnfinishedUploadStep } from './multipart.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
+import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -67,6 +68,7 @@ const statisticalKind: KindImpl = (ev, ctx) => {
 export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: judgePendingDeployments,
   unapproved_batch_inference: judgeWaitingBatchJobs,
+  approved_model_modified: judgeWaitingCopies,
 };
 
 /** At the end of input (replay): what a kind still waits for, judged with what is known (see Engine.flush). */
@@ -74,6 +76,7 @@ export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: settleAllPendingDeployments,
   unapproved_batch_inference: settleAllWaitingBatchJobs,
   adversarial_failure: settleAllPendingApprovals,
+  approved_model_modified: settleAllWaitingCopies,
 };
 
 /**
@@ -84,7 +87,7 @@ export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: sweepPendingDeployments,
   unapproved_batch_inference: sweepWaitingBatchJobs,
   adversarial_failure: sweepPendingApprovals,
-  approved_model_modified: sweepHeldArtifactUploads,
+  approved_model_modified: sweepArtifactWaits,
   unfamiliar_writer: sweepHeldDataUploads,
   separation_of_duties: sweepHeldDutyWrites,
 };

@@ -6,6 +6,7 @@ import { KIND_DEFAULTS } from '../defaults.js';
 import { ADV_GRACE_MS } from './adversarial.js';
 import { listVersionState, noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
 import { heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
+import { addsOnlyCopies, compiledCopyAt, judgeCopies, reportUnvouched, sweepWaitingCopies } from './compiled-copy.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -89,7 +90,8 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
       ctx.detect({
         entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried?.evidence ?? [ev.id])], title: 'Approved model version changed after approval',
         summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}`,
-        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback },
+        // A compiled copy recorded as vouched for: the job that wrote the bytes now replaced.
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: compiledCopyAt(ctx, v, normUri(uri, ctx.cfg)) },
       });
     }
   }
@@ -149,8 +151,14 @@ function adversarialEvidenceInTime(ev: NormalizedEvent, ctx: RuleContext, v: Ver
 /** Uploads in parts over an approved artifact held a week with no completion seen are judged as lost (see multipart.ts). */
 export const sweepHeldArtifactUploads: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostUpload(lost, ctx));
 
-export const approvedModelModified: KindImpl = (ev, ctx) => {
+/** What the rule waits for, looked over by the clock: uploads in parts, and compiled copies waiting for their compilation job. */
+export const sweepArtifactWaits: KindImpl = (ev, ctx) => {
   sweepHeldArtifactUploads(ev, ctx);
+  sweepWaitingCopies(ev, ctx);
+};
+
+export const approvedModelModified: KindImpl = (ev, ctx) => {
+  sweepArtifactWaits(ev, ctx);
   if (ev.outcome === 'failure') return;
   // The evidence tags taken per version follow a rename of their model (the registry's records do).
   const renamed = renameOf(ev);
@@ -203,6 +211,13 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   // sent the analyst to the raw event to learn whether labels, the description or the artifact moved.
   const fields = updatedFields(ev);
   const what = [...tagKeys, ...fields.filter((f) => !tagKeys.includes(f))];
+  // A Neo-compiled copy of this very version registered in it (the normal Neo flow) is recorded, not a finding; any
+  // other addition is, saying what was not vouched for.
+  const unvouched: string[] = [];
+  if (!tagKeys.length && addsOnlyCopies(ev, fields, APPROVAL_FIELDS)) {
+    if (judgeCopies(ev, ctx, v, unvouched)) return;
+    return reportUnvouched(ev, ctx, v, fields, unvouched);
+  }
   // One finding per change and what it touched: a second tag (`decision_threshold` after `notes`) is news, not a repeat.
   const tag = ev.details?.tag as { key?: unknown; old?: unknown; value?: unknown } | undefined;
   ctx.detect({

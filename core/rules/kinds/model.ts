@@ -7,5 +7,5 @@
 export { scoreDrop, trainTestOverlap } from './evaluation.js';
 export { adversarialFailure, settleAllPendingApprovals, sweepPendingApprovals } from './adversarial.js';
 export { selfApproval, separationOfDuties, sweepHeldDutyWrites } from './duties.js';
-export { approvedModelModified, hashMismatch, sweepHeldArtifactUploads } from './integrity.js';
+export { approvedModelModified, hashMismatch, sweepArtifactWaits, sweepHeldArtifactUploads } from './integrity.js';
 export { behavioralDrift, judgePendingDeployments, settleAllPendingDeployments, sweepPendingDeployments, unapprovedDeployment, versionRollback } from './serving.js';

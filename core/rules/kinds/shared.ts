@@ -46,7 +46,7 @@ export function deployedDetails(ref: ModelRef | undefined, hideServer = false): 
 export const SWEEP_EVERY_MS = 600_000;
 
 /** Forget a waiting entry (`<ns>|<id>`: a deployment, an approval, a session's approvals, a batch job) and its place in `<ns>-index`. */
-export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'advwait' | 'sessapp' | 'batchwait', id: string): void {
+export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait', id: string): void {
   ctx.delete(`${ns}|${id}`);
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));

@@ -1,0 +1,44 @@
+/**
+ * Container images AWS publishes for SageMaker to run: who vouches for the code in them is AWS, not the caller.
+ * Facts from the SageMaker Python SDK's image URI tables (`image_uri_config/*.json`).
+ */
+
+/** AWS Deep Learning Containers (account 763104351884): the images SageMaker's own optimization and serving run. */
+export const AWS_DLC = /^763104351884\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+
+/**
+ * The repositories of SageMaker Neo's inference images: `neo-{mxnet,pytorch,tensorflow}` (`sagemaker-inference-*`),
+ * `inferentia-*` (`sagemaker-neo-*`), `xgboost-neo`, `image-classification-neo`.
+ */
+const NEO_REPOSITORIES = new Set([
+  'sagemaker-inference-mxnet', 'sagemaker-inference-pytorch', 'sagemaker-inference-tensorflow',
+  'sagemaker-neo-mxnet', 'sagemaker-neo-pytorch', 'sagemaker-neo-tensorflow', 'xgboost-neo', 'image-classification-neo',
+]);
+
+/** The account that publishes Neo's images in each region (one per region; ap-northeast-3 is listed under two). */
+const NEO_ACCOUNTS: Record<string, string[]> = {
+  'af-south-1': ['774647643957'], 'ap-east-1': ['110948597952'], 'ap-northeast-1': ['941853720454'], 'ap-northeast-2': ['151534178276'],
+  'ap-northeast-3': ['925152966179', '364406365360'], 'ap-south-1': ['763008648453'], 'ap-southeast-1': ['324986816169'],
+  'ap-southeast-2': ['355873309152'], 'ca-central-1': ['464438896020'], 'cn-north-1': ['472730292857'], 'cn-northwest-1': ['474822919863'],
+  'eu-central-1': ['746233611703'], 'eu-central-2': ['010526262399'], 'eu-north-1': ['601324751636'], 'eu-south-1': ['966458181534'],
+  'eu-west-1': ['802834080501'], 'eu-west-2': ['205493899709'], 'eu-west-3': ['254080097072'], 'il-central-1': ['275950707576'],
+  'me-south-1': ['836785723513'], 'sa-east-1': ['756306329178'], 'us-east-1': ['785573368785'], 'us-east-2': ['007439368137'],
+  'us-gov-east-1': ['227234621604'], 'us-gov-west-1': ['263933020539'], 'us-west-1': ['710691900526'], 'us-west-2': ['301217895009'],
+};
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/;
+
+/**
+ * Whether an image is one AWS publishes to serve a Neo-compiled model: a Neo repository in the account that publishes
+ * Neo's images in the image's region (the same repository name in any other account is anyone's), or a Deep Learning
+ * Container.
+ *
+ * @example
+ * isAwsNeoImage('785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3') // true
+ * isAwsNeoImage('111122223333.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3') // false
+ */
+export function isAwsNeoImage(image: string): boolean {
+  if (AWS_DLC.test(image)) return true;
+  const m = ECR_IMAGE.exec(image);
+  return !!m && !!NEO_ACCOUNTS[m[2]!]?.includes(m[1]!) && NEO_REPOSITORIES.has(m[3]!);
+}

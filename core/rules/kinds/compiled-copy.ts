@@ -1,0 +1,201 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { isAwsNeoImage } from '../aws-images.js';
+import { callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, scopeOf, uriAncestors } from '../facts.js';
+import type { CompilationRec, VersionRec } from '../registry.js';
+import { versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+
+/**
+ * `registry.approved_model_modified` for the normal SageMaker Neo flow: approve a package, compile it
+ * (CreateCompilationJob), register the compiled copy in the package (UpdateModelPackage
+ * `AdditionalInferenceSpecificationsToAdd`). A copy whose artifact is the output of a compilation job that read this
+ * very version, served by an image AWS publishes for Neo, is recorded (rule state `compiled|<version>`) and raises
+ * nothing; any other addition stays the finding, its summary saying what was not vouched for. The job's record may be
+ * read after the update's (log files out of order): the update then waits for it (COPY_WAIT_MS), in rule state.
+ */
+
+/** The request field an UpdateModelPackage adds copies with. */
+const ADD_FIELD = 'additionalInferenceSpecificationsToAdd';
+/** How long an addition waits for the compilation job that wrote it (read late), by event time and by receipt. */
+const COPY_WAIT_MS = 3_600_000;
+/** Additions waiting at once: one pushed out is judged then, with what is known. */
+const MAX_COPY_WAITS = 100;
+/** Copies recorded per version. */
+const MAX_COPIES = 50;
+
+/** A compiled copy vouched for: its artifact and the job that wrote it from this version's weights. */
+export interface CompiledCopy {
+  artifact: string;
+  job: string;
+  job_event: string;
+  input: string;
+  output: string;
+  target_device?: string;
+  event: string;
+  time: string;
+}
+
+interface Verdict {
+  vouched: CompiledCopy[];
+  /** What was not vouched for, one sentence each. */
+  unvouched: string[];
+  /** Only compilation jobs not seen (yet): worth waiting for. */
+  noJobOnly: boolean;
+}
+
+/** An addition waiting for its compilation job. */
+interface CopyWait {
+  at: number;
+  rcv?: number;
+  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'resource' | 'action' | 'operation' | 'ml' | 'details'>;
+}
+
+/** Whether an update only adds copies (and restates what names the package): the fields it names besides those. */
+export function addsOnlyCopies(ev: NormalizedEvent, fields: string[], approvalFields: Set<string>): boolean {
+  const rest = fields.filter((f) => !approvalFields.has(f.toLowerCase()));
+  return ev.platform === 'sagemaker' && rest.length === 1 && rest[0] === ADD_FIELD && inferenceArtifactsOf(ev).length > 0;
+}
+
+/**
+ * Judge an addition of copies to approved version `v`: true when it was vouched for (recorded) or waits for its
+ * compilation job; false, with the reasons in `out`, when it stays a finding.
+ */
+export function judgeCopies(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec, out: string[]): boolean {
+  const verdict = verdictOf(ev, ctx, v);
+  if (!verdict.unvouched.length) return record(ctx, v, verdict.vouched), true;
+  if (verdict.noJobOnly) return hold(ev, ctx), true;
+  out.push(...verdict.unvouched);
+  return false;
+}
+
+/** The added images (`ml.model.additional_images`). */
+function addedImages(ev: Pick<NormalizedEvent, 'ml'>): string[] {
+  const images = (ev.ml?.model as Record<string, unknown> | undefined)?.additional_images;
+  return Array.isArray(images) ? images.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Whether a compilation job read version `v`: its package version, or one of its artifacts (or a file in it). */
+function compiledFrom(j: CompilationRec, v: VersionRec, ctx: RuleContext): boolean {
+  if (j.input_package) {
+    const p = packageRef(j.input_package);
+    return !!p && p.name === v.name && p.version === v.version && (!p.scope || !v.scope || p.scope === v.scope);
+  }
+  const mine = [v.artifact, ...(v.moreArtifacts ?? [])].filter((a): a is string => !!a).map((a) => normUri(a, ctx.cfg));
+  return !!j.input_uri && uriAncestors(j.input_uri).some((a) => mine.includes(a));
+}
+
+/**
+ * The object Neo writes for a job: `<output>/<input name without .tar.gz>-<target device>.tar.gz` (as AWS's examples
+ * show: `model.tar.gz` for `ml_c5` → `model-ml_c5.tar.gz`). Undefined when it cannot be told (a `TargetPlatform`
+ * instead of a device, an input not named `*.tar.gz`): anything in the output location is then taken.
+ */
+function expectedObject(j: CompilationRec, v: VersionRec): string | undefined {
+  const input = j.input_uri ?? (j.input_package ? v.artifact : undefined);
+  const name = input?.split('/').at(-1);
+  if (!j.target_device || !name?.endsWith('.tar.gz')) return undefined;
+  return `${j.output}/${name.slice(0, -'.tar.gz'.length)}-${j.target_device}.tar.gz`;
+}
+
+function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdict {
+  const scope = scopeOf(ev);
+  const vouched: CompiledCopy[] = [];
+  const unvouched: string[] = [];
+  let other = false;
+  for (const artifact of inferenceArtifactsOf(ev).map((u) => normUri(u, ctx.cfg))) {
+    // A job of the package's own account and region (where the update is made).
+    const jobs = ctx.reg.compilationsWriting(artifact).filter((j) => !j.scope || !scope || j.scope === scope);
+    if (!jobs.length) {
+      unvouched.push(`no compilation job seen writing ${artifact}`);
+      continue;
+    }
+    other = true;
+    const own = jobs.filter((j) => compiledFrom(j, v, ctx));
+    if (!own.length) {
+      const j = jobs.at(-1)!;
+      unvouched.push(`compilation job ${j.job} writing ${artifact} compiled ${j.input_uri ?? j.input_package ?? 'an input not logged'}, not an artifact of ${v.name} v${v.version}`);
+      continue;
+    }
+    const j = own.reverse().find((x) => [undefined, artifact].includes(expectedObject(x, v)));
+    if (!j) {
+      unvouched.push(`${artifact} is not the object compilation job ${own[0]!.job} writes (${expectedObject(own[0]!, v)})`);
+      continue;
+    }
+    vouched.push({ artifact, job: j.job, job_event: j.event, input: (j.input_uri ?? j.input_package)!, output: j.output, ...(j.target_device ? { target_device: j.target_device } : {}), event: ev.id, time: ev.time });
+  }
+  for (const image of addedImages(ev)) {
+    if (isAwsNeoImage(image)) continue;
+    other = true;
+    unvouched.push(`image ${image} is not an AWS Neo or Deep Learning Container image`);
+  }
+  return { vouched, unvouched, noJobOnly: unvouched.length > 0 && !other };
+}
+
+/** Keep the copies vouched for on the version (rule state), the last MAX_COPIES. */
+function record(ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
+  const key = `compiled|${v.key}`;
+  const kept = (ctx.get<CompiledCopy[]>(key) ?? []).filter((c) => !copies.some((x) => x.artifact === c.artifact));
+  ctx.set(key, [...kept, ...copies].slice(-MAX_COPIES));
+}
+
+/** The compiled copy vouched for at `artifact` (normalized) of version `v`, if one was. */
+export function compiledCopyAt(ctx: RuleContext, v: VersionRec, artifact: string): CompiledCopy | undefined {
+  return ctx.get<CompiledCopy[]>(`compiled|${v.key}`)?.find((c) => c.artifact === artifact);
+}
+
+/** The finding for an addition not vouched for, as an update of the approved version (its usual shape), saying why. */
+export function reportUnvouched(ev: Pick<NormalizedEvent, 'id' | 'time' | 'actor'>, ctx: RuleContext, v: VersionRec, fields: string[], reasons: string[], time?: string): void {
+  const approval = v.approval!;
+  ctx.detect({
+    entity: versionEntity(v), key: `update|${[...fields].sort().join(',')}`, evidence: [approval.event, ev.id], title: 'Approved model version changed after approval', ...(time ? { time } : {}),
+    summary: `${v.name} v${v.version} was approved at ${approval.time} and then changed (update: ${fields.join(', ')}) by ${callerText(ev.actor, ctx.cfg)}; not vouched for as a compiled copy: ${reasons.join('; ')}`,
+    details: { change: 'update', fields, approved_at: approval.time, compiled_copy_unvouched: reasons },
+  });
+}
+
+function hold(ev: NormalizedEvent, ctx: RuleContext): void {
+  const kept: CopyWait['event'] = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, operation: ev.operation, ml: { model: ev.ml?.model }, details: { changed_fields: ev.details?.changed_fields } };
+  ctx.set(`copywait|${ev.id}`, { ...waitStart(ev, ctx), event: kept } satisfies CopyWait);
+  const open = (ctx.get<string[]>('copywait-index') ?? []).filter((k) => k !== ev.id);
+  open.push(ev.id);
+  // Pushed out: judged now with what is known, so a flood of additions cannot hide one.
+  while (open.length > MAX_COPY_WAITS) settle(ctx, open.shift()!, true);
+  ctx.set('copywait-index', open);
+}
+
+/** Judge a waiting addition again: vouched for, still waiting (unless `final`), or the finding. */
+function settle(ctx: RuleContext, id: string, final: boolean): void {
+  const w = ctx.get<CopyWait>(`copywait|${id}`);
+  if (!w) return dropWaiting(ctx, 'copywait', id);
+  const ev = w.event as NormalizedEvent;
+  const ref = modelRefOf(ev, ctx.cfg);
+  const v = ref?.name && ref.version ? ctx.reg.ownVersion(ref.platform, ref.name, ref.version, ref.scope) : undefined;
+  if (!v || v.approval?.state !== 'approved') return dropWaiting(ctx, 'copywait', id);
+  const verdict = verdictOf(ev, ctx, v);
+  if (verdict.noJobOnly && !final) return;
+  dropWaiting(ctx, 'copywait', id);
+  if (!verdict.unvouched.length) return record(ctx, v, verdict.vouched);
+  const fields = Array.isArray(ev.details?.changed_fields) ? (ev.details.changed_fields as string[]) : [ADD_FIELD];
+  reportUnvouched(ev, ctx, v, fields, verdict.unvouched, ev.time);
+}
+
+/** After the registry took in a compilation job: the additions waiting for it are judged now. */
+export const judgeWaitingCopies: KindImpl = (ev, ctx) => {
+  if (ev.resource?.type !== 'compilation_job' || ev.action !== 'resource.create' || ev.outcome === 'failure') return;
+  for (const id of ctx.get<string[]>('copywait-index') ?? []) settle(ctx, id, false);
+};
+
+/** Every SWEEP_EVERY_MS: an addition whose compilation job has not come in COPY_WAIT_MS is the finding. */
+export const sweepWaitingCopies: KindImpl = (_ev, ctx) => {
+  const last = ctx.get<number>('copywait-swept') ?? 0;
+  if (!(ctx.clock() - last >= SWEEP_EVERY_MS)) return;
+  ctx.set('copywait-swept', ctx.clock());
+  for (const id of ctx.get<string[]>('copywait-index') ?? []) {
+    const w = ctx.get<CopyWait>(`copywait|${id}`);
+    if (!w || waited(ctx, w, COPY_WAIT_MS)) settle(ctx, id, true);
+  }
+};
+
+/** End of input: every waiting addition is judged with what is known. */
+export const settleAllWaitingCopies: KindImpl = (_ev, ctx) => {
+  for (const id of ctx.get<string[]>('copywait-index') ?? []) settle(ctx, id, true);
+};
