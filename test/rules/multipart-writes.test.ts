@@ -164,3 +164,32 @@ describe('the multipart hold: CloudTrail delivery order is not event order', () 
     expect(writer.map((a) => [a.details.identity, a.evidence])).toEqual([['alice', [id(injected), id(done)]]]);
   });
 });
+
+describe('the multipart hold: floods, retries and redeliveries judge each upload once', () => {
+  const p1 = onArtifact('UploadPart', '2026-11-20T12:00:01Z', { partNumber: '1' });
+  const p2 = onArtifact('UploadPart', '2026-11-20T12:00:02Z', { partNumber: '2' });
+  const done = onArtifact('CompleteMultipartUpload', '2026-11-20T12:00:09Z', {});
+  /** The client's retry of `done` after a timeout: CloudTrail logs it as a record of its own (another event id), same upload id. */
+  const retried = onArtifact('CompleteMultipartUpload', '2026-11-20T12:01:10Z', {});
+  /** A retry S3 refused: the upload was completed by the first call. */
+  const refused = { ...onArtifact('CompleteMultipartUpload', '2026-11-20T12:01:20Z', {}), errorCode: 'NoSuchUpload', errorMessage: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.' };
+  const weekLater = s3('PutObject', '2026-11-29T12:00:00Z', etl, {}, 'scratch/x.bin', 'ml-models');
+  const twoWeeksLater = s3('PutObject', '2026-12-08T12:00:00Z', etl, {}, 'scratch/y.bin', 'ml-models');
+  const unsuppressed = { [MODIFIED]: { suppress: '0s' }, [DUTIES]: { suppress: '0s' } };
+
+  it('500 uploads started and aborted at once do not push out a completion still waiting for its parts', () => {
+    // Create and abort cost nothing and write nothing: anyone able to write the artifact can send 500 of them.
+    const flood = Array.from({ length: 500 }, (_, i) => [onArtifact('CreateMultipartUpload', '2026-11-20T12:10:00Z', { uploads: '' }, `f${i}`), onArtifact('AbortMultipartUpload', '2026-11-20T12:10:01Z', {}, `f${i}`)]).flat();
+    const store = new MemoryStateStore();
+    const engine = createRuleEngine(RulesConfig.parse({}), store);
+    const fired = [...approvedPackage(), done, ...flood, [p1, '2026-11-20T13:00:00Z'] as const, weekLater].flatMap((x) => {
+      const [r, at] = Array.isArray(x) ? x : [x, undefined];
+      return events([r as Record<string, unknown>]).flatMap((e) => engine.process({ ...e, received_time: at ?? e.time }, Date.parse(at ?? e.time)));
+    }).filter((a) => a.rule_id === MODIFIED);
+    expect(judged(fired)).toEqual([['artifact_overwritten', undefined, [id(done)]]]);
+    // Still bounded: at most 500 aborts remembered beside the completion.
+    const ended = store.list('rules.kind').find((x) => x.key === `${MODIFIED}|mpu-ended`)!.value as Record<string, { operation: string }>;
+    expect(Object.values(ended).filter((e) => e.operation === 'AbortMultipartUpload')).toHaveLength(500);
+    expect(Object.keys(ended)).toContain(`${ARTIFACT}|u1`);
+  });
+});

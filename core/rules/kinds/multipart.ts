@@ -88,6 +88,12 @@ const MAX_HELD_PER_OBJECT = 20;
 const HOLD_MS = 7 * 86_400_000;
 /** Rule state key: completions and aborts seen (with or without parts held), by `<s3 uri>|<upload id>`. */
 const ENDED = 'mpu-ended';
+/**
+ * Entries remembered at most of each kind (completions, aborts), each kind within its own bound: an abort costs
+ * nothing (CreateMultipartUpload and AbortMultipartUpload, no bytes), so 500 of them must not push out a completion
+ * still waiting for its parts (they would be held, then a week-late `not_completed`), whereas a completion writes the
+ * object (each judged as a write, seen). Within a kind the settled ones leave first, then the oldest.
+ */
 const MAX_ENDED = 500;
 /**
  * CloudTrail delivers a record within about 5 minutes, S3 data events within 15 in the usual case, but a lagging reader
@@ -151,12 +157,19 @@ function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h
   ctx.set(HELD, Object.fromEntries([...entries.filter(([k]) => !out.has(k)), [key, h]]));
 }
 
-/** `ended` with `key` set to `e`, without entries remembered ENDED_MS; beyond MAX_ENDED the oldest settled ones leave first, then the oldest. */
+/**
+ * `ended` with `key` set to `e`, without entries remembered ENDED_MS; beyond MAX_ENDED of `e`'s kind (its operation),
+ * the oldest settled ones of that kind leave first, then the oldest of that kind: other kinds are not touched.
+ */
 function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: string, e: EndedUpload): void {
-  const all = [...Object.entries(ended).filter(([k, x]) => k !== key && !waited(ctx, since(x), ENDED_MS)), [key, e] as const];
-  const settled = all.filter(([k, x]) => x.settled && k !== key).map(([k]) => k);
-  const out = new Set(settled.slice(0, Math.max(0, all.length - MAX_ENDED)));
-  ctx.set(ENDED, Object.fromEntries(all.filter(([k]) => !out.has(k)).slice(-MAX_ENDED)));
+  const all: [string, EndedUpload][] = [...Object.entries(ended).filter(([k, x]) => k !== key && !waited(ctx, since(x), ENDED_MS)), [key, e]];
+  const kind = all.filter(([, x]) => x.operation === e.operation).map(([k, x]) => [k, x.settled && k !== key] as const);
+  const excess = Math.max(0, kind.length - MAX_ENDED);
+  const settled = kind.filter(([, s]) => s).map(([k]) => k).slice(0, excess);
+  const leaving = new Set(settled);
+  const oldest = kind.filter(([k]) => !leaving.has(k)).map(([k]) => k).slice(0, excess - settled.length);
+  const out = new Set([...settled, ...oldest]);
+  ctx.set(ENDED, Object.fromEntries(all.filter(([k]) => !out.has(k))));
 }
 
 /** The writers named, once each (an unknown writer is none). */
