@@ -192,4 +192,17 @@ describe('the multipart hold: floods, retries and redeliveries judge each upload
     expect(Object.values(ended).filter((e) => e.operation === 'AbortMultipartUpload')).toHaveLength(500);
     expect(Object.keys(ended)).toContain(`${ARTIFACT}|u1`);
   });
+
+  it('a completion retried under another event id is one write of the upload: approved_model_modified, separation_of_duties', () => {
+    for (const order of [[p1, p2, done, retried, refused], [done, retried, p1, p2], [p1, done, refused, retried, p2]]) {
+      expect(judged(arriving([...approvedPackage(), ...order, weekLater], MODIFIED, unsuppressed))).toEqual([['artifact_overwritten', undefined, order[0] === done ? [id(done)] : [id(p1), id(done)]]]);
+    }
+    expect(judged(replayed([...approvedPackage(), p1, p2, done, retried, refused, weekLater], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    // alice approved, then wrote training data in parts; her client retried the completion: one write judged.
+    const tp1 = part(1, '2026-11-10T06:00:01Z');
+    const tdone = end('CompleteMultipartUpload', '2026-11-10T06:00:09Z');
+    const tretry = end('CompleteMultipartUpload', '2026-11-10T06:01:09Z');
+    const fired = arriving([approve('2026-11-10T05:00:00Z'), tp1, tdone, tretry], DUTIES, unsuppressed);
+    expect(fired.map((a) => a.evidence.slice(1))).toEqual([[id(tp1), id(tdone)]]);
+  });
 });

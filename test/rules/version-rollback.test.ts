@@ -261,7 +261,10 @@ describe('object-version rollback on S3', () => {
     })();
     const engine = createRuleEngine(RulesConfig.parse({}), store);
     for (const e of events([...approvedPackage(), ...noise.slice(0, 5), complete('n0', 'scratch/k0.bin')])) engine.process(e, Date.parse(e.time));
-    expect(store.list('rules.kind').filter((x) => x.key.includes('mpu-'))).toEqual([]);
+    // registry.modification_rate judges every registry write: it remembers the upload ids completed (one write per upload), holds no part.
+    const kept = store.list('rules.kind').filter((x) => x.key.includes('mpu-'));
+    expect(kept.filter((x) => !x.key.startsWith('registry.modification_rate|'))).toEqual([]);
+    expect(kept.map((x) => [x.key, Object.keys(x.value as object)])).toEqual([['registry.modification_rate|mpu-ended', ['s3://ml-models/scratch/k0.bin|n0']]]);
     reads.length = 0;
     for (const e of events([s3('PutObject', '2026-11-20T12:03:00Z', { bucketName: 'ml-models', key }, { 'x-amz-version-id': 'v9' })])) engine.process(e, Date.parse(e.time));
     expect(reads.filter((k) => k.includes('mpu-'))).toEqual([]);

@@ -14,7 +14,7 @@ import { unverifiedServingImage } from './serving-image.js';
 import { runtimeModelSource } from './serving-runtime.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
-import { isUnfinishedUploadStep } from './multipart.js';
+import { heldUpload, isUnfinishedUploadStep } from './multipart.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
 import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
@@ -37,6 +37,9 @@ const modificationRate: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || /\.(read|list)$/.test(ev.action)) return;
   // An S3 upload in parts to a model bucket is one write, at its completion: a large model's hundred parts are no burst.
   if (isUnfinishedUploadStep(ev)) return;
+  // Its completion once per upload: a client's retry (another event id, same upload id) wrote nothing new. Only
+  // completions reach the hold here (no part is held, nothing is lost): it remembers the upload ids completed.
+  if (ev.operation === 'CompleteMultipartUpload' && heldUpload(ev, ctx, () => true, () => {}) === 'skip') return;
   // An MLflow workspace is a registry of its own (serverScopeOf: `team/a`).
   const scope = serverScopeOf(ev) ?? ev.cloud?.account ?? ev.cloud?.project;
   ctx.observe('writes', { type: 'registry', id: scope ? `${ev.platform}:${scope}` : ev.platform, platform: ev.platform }, 'count', 1);

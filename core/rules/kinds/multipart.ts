@@ -13,7 +13,8 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * every completion or abort is remembered as long as a part is held (whether it found parts held or not), so a part
  * arriving after it is judged then (a rollback copied back, or another writer's part: completed) or dropped (aborted,
  * or a plain part of a completion already judged as a write) — never held to be a false finding a week later — and a
- * completion or abort delivered again (the same event id: CloudTrail ids are stable) is judged once.
+ * completion or abort delivered again (the same event id: CloudTrail ids are stable) is judged once, and so is a
+ * completion retried by its client (another event id, the same upload id).
  * Each rule holds and remembers only uploads to objects it judges (its `judged` test). The hold is bounded, so an
  * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
  * able to write judged objects could start uploads that never complete to push a real one out, whose completion
@@ -182,7 +183,7 @@ const writersOf = (ws: Array<string | undefined>): string[] => [...new Set(ws.fi
  * write, judged as one). A part delivered after its completion: what it adds, if anything — a copy back of an earlier
  * version (the rollback), or for a caller judging who writes a part of a writer not judged at the completion — for
  * the caller to judge the part as the write, its writer's; else `'skip'`. A completion or abort delivered again (the
- * same event id): `'skip'`. Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
+ * same event id), or a completion of an upload already completed (a client's retry: another event id): `'skip'`. Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
  * parts waiting). `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or
  * remembered (asked of multipart calls only, so a plain write costs nothing here). `lost` is handed each upload that
  * leaves the hold unfinished. `writerOf`, for a caller that judges who writes: a part of another writer than the
@@ -236,6 +237,9 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   if (end?.event === ev.id) return 'skip';
   const completer = writerOf?.(ev);
   const completed = op === 'CompleteMultipartUpload';
+  // A client retrying its completion (a timeout: S3 may send 200 and fail later, or finish the first) is a second
+  // record of the same upload under another event id; a successful one completed nothing new: one write per upload.
+  if (completed && end?.operation === 'CompleteMultipartUpload') return 'skip';
   if (!h) {
     // Nothing held (yet): a part delivered late finds this.
     if (!end) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}) });

@@ -134,6 +134,22 @@ describe('registry.modification_rate and serving.error_spike', () => {
     expect(only(run(byTime([...usual, ...burst('CompleteMultipartUpload', 25)])), 'registry.modification_rate').map((a) => a.entity.type)).toEqual(['registry']);
   });
 
+  it('modification_rate counts a completion retried under another event id (same upload id) once: a client retrying is no burst of writes', () => {
+    // Model-bucket completions as the SageMaker connector gives them, each naming its upload (`details.upload_id`).
+    const completion = (upload: (n: string) => string) => (t: number, n: string) => {
+      const uri = `s3://ml-models/churn/${upload(n)}/model.tar.gz`;
+      return { ...registryWrite(t, n), id: `complete-${upload(n)}-${n}`, platform: 'sagemaker', operation: 'CompleteMultipartUpload', action: 'data_object.write', resource: { type: 's3_object', uri }, details: { upload_id: upload(n) }, ml: { data: { uris: [uri] } } } as NormalizedEvent;
+    };
+    const usual = hourly(35, 5, (t) => diurnal(t, 2, 0, 0), completion((n) => `u${n}`));
+    // Three hours in which two uploads an hour are completed, each completion retried eleven times (24 records an hour).
+    const retries = hourly(35, 5, () => 0, completion((n) => `r${n.split('-')[0]}-${Number(n.split('-')[1]) % 2}`), [{ day: 31, hour: 20, hours: 3, count: 24 }]);
+    const byTime = (evs: NormalizedEvent[]) => evs.sort((a, b) => a.time.localeCompare(b.time));
+    expect(only(run(byTime([...usual, ...retries])), 'registry.modification_rate')).toEqual([]);
+    // The same 24 records an hour as 24 uploads are a burst.
+    const distinct = hourly(35, 5, () => 0, completion((n) => `d${n}`), [{ day: 31, hour: 20, hours: 3, count: 24 }]);
+    expect(only(run(byTime([...usual, ...distinct])), 'registry.modification_rate').map((a) => a.entity.type)).toEqual(['registry']);
+  });
+
   it('error_spike fires on failures above baseline only (a drop to zero errors is good news)', () => {
     const usual = (t: number) => diurnal(t, 1, 0, 0);
     const fire = run(hourly(35, 9, usual, servingFailure('fraud-prod'), [{ day: 30, hour: 10, hours: 3, count: 30 }]));
