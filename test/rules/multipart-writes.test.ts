@@ -205,4 +205,18 @@ describe('the multipart hold: floods, retries and redeliveries judge each upload
     const fired = arriving([approve('2026-11-10T05:00:00Z'), tp1, tdone, tretry], DUTIES, unsuppressed);
     expect(fired.map((a) => a.evidence.slice(1))).toEqual([[id(tp1), id(tdone)]]);
   });
+
+  it('a first part delivered again after its upload was reported unjudged is not reported again', () => {
+    const fired = arriving([...approvedPackage(), p1, weekLater, p1, p2, twoWeeksLater], MODIFIED, unsuppressed);
+    expect(judged(fired)).toEqual([['artifact_upload_unjudged', 'not_completed', [id(p1)]]]);
+    const tp1 = part(1, '2026-11-10T03:00:01Z');
+    const later = (d: string) => s3('PutObject', `2026-11-${d}T03:10:00Z`, etl, {}, 'churn/part-10.parquet');
+    const duties = arriving([tp1, approve('2026-11-10T05:00:00Z'), later('17'), tp1, later('25')], DUTIES, unsuppressed);
+    expect(duties.map((a) => [(a.details.data_write as { unjudged?: string }).unjudged, a.evidence[0]])).toEqual([['not_completed', id(tp1)]]);
+    // A writer not reported yet whose part comes after the report is held and judged: alice's part into etl's upload.
+    const stranger = part(2, '2026-11-10T03:00:02Z', alice);
+    const etlPart = part(1, '2026-11-10T03:00:01Z', etl);
+    const strangerLater = arriving([etlPart, approve('2026-11-10T05:00:00Z'), later('17'), stranger, end('CompleteMultipartUpload', '2026-11-10T03:00:09Z', etl)], DUTIES, unsuppressed);
+    expect(strangerLater.map((a) => [a.entity.id, (a.details.data_write as { event: string }).event])).toEqual([['alice', id(stranger)]]);
+  });
 });

@@ -130,8 +130,11 @@ const judgedIdentity = (ev: NormalizedEvent, ctx: RuleContext): string | undefin
   return who && !anyGlob(setting<string[]>(ctx, 'exempt'), who) ? who : undefined;
 };
 
+/** Who wrote a part of an upload in parts, as this rule tells writers apart (multipart.ts `writerOf`). */
+const partWriter = (p: NormalizedEvent, ctx: RuleContext): string | undefined => identityOf(p.actor, ctx.cfg);
+
 /** Uploads in parts to judged data held a week with no completion seen count as their writers' writes then (see multipart.ts). */
-export const sweepHeldDutyWrites: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostWrite(lost, ctx));
+export const sweepHeldDutyWrites: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostWrite(lost, ctx), (p) => partWriter(p, ctx));
 
 /**
  * An upload in parts that left the hold unfinished: whether it was completed can no longer be judged, so each writer
@@ -156,7 +159,7 @@ export const separationOfDuties: KindImpl = (ev, ctx) => {
   // Written in parts, the data changes only when the upload completes (an aborted one wrote nothing): the parts are held
   // and the completion is the write, its completer's and each other writer's of its parts, whoever completed it. Before
   // the exempt test, so an exempt identity's completion still ends the upload it completes.
-  const carried = isWrite ? heldUpload(ev, ctx, () => true, lost, (p) => identityOf(p.actor, ctx.cfg)) : undefined;
+  const carried = isWrite ? heldUpload(ev, ctx, () => true, lost, (p) => partWriter(p, ctx)) : undefined;
   if (carried === 'skip') return;
   for (const part of carried?.otherWriters ?? []) {
     const by = judgedIdentity(part, ctx);

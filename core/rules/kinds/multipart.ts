@@ -19,7 +19,8 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
  * able to write judged objects could start uploads that never complete to push a real one out, whose completion
  * would then read as a plain write; so an upload leaving the hold is never dropped silently: the rule is handed its
- * part, to judge as a write started in parts whose completion can no longer be judged. A caller judging who
+ * part, to judge as a write started in parts whose completion can no longer be judged, once: the upload is remembered
+ * as reported, so its parts delivered again are no second report. A caller judging who
  * writes (`writerOf`) also gets the first part of each other writer of the upload: whoever has its id may add parts.
  */
 
@@ -35,9 +36,11 @@ interface HeldUpload {
   others?: NormalizedEvent[];
 }
 
-/** A completion or abort, remembered for the parts (or copies of records) delivered after it. */
+/** A completion or abort, remembered for the parts (or copies of records) delivered after it; or an upload that left the hold unjudged. */
 interface EndedUpload {
-  operation: 'CompleteMultipartUpload' | 'AbortMultipartUpload';
+  /** `Unjudged`: the upload left the hold unfinished and was handed to `lost`; a part of it delivered again is not held again. */
+  operation: 'CompleteMultipartUpload' | 'AbortMultipartUpload' | typeof UNJUDGED;
+  /** The call's event id (for `Unjudged`: the part reported). */
   event: string;
   at: number;
   rcv: number;
@@ -45,9 +48,12 @@ interface EndedUpload {
   judged?: boolean;
   /** It ended a held upload: a part after it is a straggler, and it leaves the bounded memory first. */
   settled?: boolean;
-  /** For a caller judging who writes (`writerOf`): the writers judged at the completion, so a late part of another is judged once. */
+  /** For a caller judging who writes (`writerOf`): the writers judged at the completion (or reported unjudged), so a late part of another is judged once. */
   writers?: string[];
 }
+
+/** EndedUpload.operation of an upload handed to `lost`: it ended for the rule, though no call ended it. */
+const UNJUDGED = 'Unjudged';
 
 /** What a completion carries: the rollback its parts made if any, the part and the completion that show it (in that order). */
 export interface CarriedUpload {
@@ -87,13 +93,13 @@ const MAX_OTHER_WRITERS = 5;
 const MAX_HELD_PER_OBJECT = 20;
 /** S3 keeps an unfinished upload until it is aborted; a week covers a slow copy and a lifecycle's usual abort rule. */
 const HOLD_MS = 7 * 86_400_000;
-/** Rule state key: completions and aborts seen (with or without parts held), by `<s3 uri>|<upload id>`. */
+/** Rule state key: completions and aborts seen (with or without parts held), and uploads reported unjudged, by `<s3 uri>|<upload id>`. */
 const ENDED = 'mpu-ended';
 /**
- * Entries remembered at most of each kind (completions, aborts), each kind within its own bound: an abort costs
- * nothing (CreateMultipartUpload and AbortMultipartUpload, no bytes), so 500 of them must not push out a completion
- * still waiting for its parts (they would be held, then a week-late `not_completed`), whereas a completion writes the
- * object (each judged as a write, seen). Within a kind the settled ones leave first, then the oldest.
+ * Entries remembered at most of each kind (completions, aborts, uploads reported unjudged), each kind within its own
+ * bound: an abort costs nothing (CreateMultipartUpload and AbortMultipartUpload, no bytes), so 500 of them must not push
+ * out a completion still waiting for its parts (they would be held, then a week-late `not_completed`), whereas a
+ * completion writes the object (each judged as a write, seen). Within a kind the settled ones leave first, then the oldest.
  */
 const MAX_ENDED = 500;
 /**
@@ -137,16 +143,25 @@ function heldOf(ctx: RuleContext): Record<string, HeldUpload> {
   return held;
 }
 
-function lose(key: string, h: HeldUpload, unjudged: Unjudged, lost: OnLost): void {
+/**
+ * `h` handed to `lost`, and remembered as reported (UNJUDGED, with its writers and whether its rollback was reported):
+ * its parts delivered again, or its other parts straggling in, are not held into a second report of the same upload.
+ */
+function lose(ctx: RuleContext, key: string, h: HeldUpload, unjudged: Unjudged, lost: OnLost, writerOf: WriterOf | undefined): void {
   lost({ part: h.part, rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, upload_id: uploadIdOf(key), unjudged, ...(h.others?.length ? { others: h.others } : {}) });
+  const ended = ctx.get<Record<string, EndedUpload>>(ENDED) ?? {};
+  const prev = ended[key]?.operation === UNJUDGED ? ended[key] : undefined;
+  const judged = !!h.restored_version || !!prev?.judged;
+  const writers = writerOf ? { writers: writersOf([...(prev?.writers ?? []), ...[h.part, ...(h.others ?? [])].map(writerOf)]) } : {};
+  remember(ctx, ended, key, { operation: UNJUDGED, event: h.part.id, at: ctx.clock(), rcv: ctx.receipt(), ...(judged ? { judged } : {}), ...writers });
 }
 
 /** `held` with `key` set to `h`: the entries that waited HOLD_MS, then the oldest beyond the per-object and overall bounds, handed to `lost`. */
-function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h: HeldUpload, lost: OnLost): void {
+function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h: HeldUpload, lost: OnLost, writerOf: WriterOf | undefined): void {
   const entries: [string, HeldUpload][] = [];
   for (const [k, x] of Object.entries(held)) {
     if (k === key) continue;
-    if (waited(ctx, since(x), HOLD_MS)) lose(k, x, 'not_completed', lost);
+    if (waited(ctx, since(x), HOLD_MS)) lose(ctx, k, x, 'not_completed', lost, writerOf);
     else entries.push([k, x]);
   }
   const uri = h.part.resource?.uri;
@@ -154,7 +169,7 @@ function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h
   const out = new Set(same.slice(0, Math.max(0, same.length - (MAX_HELD_PER_OBJECT - 1))).map(([k]) => k));
   const rest = entries.filter(([k]) => !out.has(k));
   for (const [k] of rest.slice(0, Math.max(0, rest.length - (MAX_HELD - 1)))) out.add(k);
-  for (const [k, x] of entries) if (out.has(k)) lose(k, x, 'pushed_out', lost);
+  for (const [k, x] of entries) if (out.has(k)) lose(ctx, k, x, 'pushed_out', lost, writerOf);
   ctx.set(HELD, Object.fromEntries([...entries.filter(([k]) => !out.has(k)), [key, h]]));
 }
 
@@ -205,13 +220,18 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   if (isPart) {
     const restored = op === 'UploadPartCopy' ? versionRollbackOf(ev, uri)?.restored_version : undefined;
     const end = ended[key];
-    if (end) {
+    const w = writerOf?.(ev);
+    // A writer not named yet by the end remembered (`writerOf` callers only; an unknown writer is none).
+    const newWriter = w !== undefined && !!end?.writers && !end.writers.includes(w) && end.writers.length <= MAX_OTHER_WRITERS;
+    if (end?.operation === UNJUDGED) {
+      // Its upload was reported unjudged: a part delivered again, or another part of a writer reported, is no new
+      // finding; a rollback not reported, or a writer not reported, is held again (its own report if it is lost too).
+      if (!(restored && !end.judged) && !newWriter) return 'skip';
+    } else if (end) {
       // Delivered after its upload ended (or delivered again): an abort changed nothing, and a completion was judged
       // as a write when it came; only a copy back of an earlier version adds the rollback it made, once, and a part
       // of a writer not judged at the completion (`writerOf`) that writer's write, once.
       if (end.operation !== 'CompleteMultipartUpload') return 'skip';
-      const w = writerOf?.(ev);
-      const newWriter = w !== undefined && !!end.writers && !end.writers.includes(w) && end.writers.length <= MAX_OTHER_WRITERS;
       const rollback = restored && !end.judged;
       if (!rollback && !newWriter) return 'skip';
       remember(ctx, ended, key, { ...end, ...(rollback ? { judged: true } : {}), ...(end.writers ? { writers: writersOf([...end.writers, w]) } : {}) });
@@ -222,7 +242,7 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
     // The first part, or the first copy back of an earlier version after plain parts (the rollback is what to judge).
     if (!h || (restored && !h.restored_version)) {
       const others = h ? withWriter(h.others ?? [], h.part, part, writerOf) : undefined;
-      hold(ctx, held, key, { part, restored_version: restored, ...(h ? { at: h.at, rcv: h.rcv } : waitStart(ev, ctx)), ...(others?.length ? { others } : {}) }, lost);
+      hold(ctx, held, key, { part, restored_version: restored, ...(h ? { at: h.at, rcv: h.rcv } : waitStart(ev, ctx)), ...(others?.length ? { others } : {}) }, lost, writerOf);
     } else if (writerOf) {
       // Another writer's part (an id is all it takes to add one): kept, so its writer is judged at the completion.
       const others = withWriter(h.others ?? [], part, h.part, writerOf);
@@ -241,8 +261,9 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   // record of the same upload under another event id; a successful one completed nothing new: one write per upload.
   if (completed && end?.operation === 'CompleteMultipartUpload') return 'skip';
   if (!h) {
-    // Nothing held (yet): a part delivered late finds this.
-    if (!end) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}) });
+    // Nothing held (yet): a part delivered late finds this. An upload reported unjudged that is completed after all:
+    // the completion is judged as a write (as before the report) and remembered in its place.
+    if (!end || end.operation === UNJUDGED) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}) });
     return completed ? undefined : 'skip';
   }
   const rest = { ...held };
@@ -268,14 +289,14 @@ function withWriter(others: NormalizedEvent[], part: NormalizedEvent, held: Norm
  * seen leave the hold, handed to `lost` (a lifecycle rule's abort is not in CloudTrail; nor is a completion a trail's
  * selectors leave out).
  */
-export function sweepHeldUploads(ctx: RuleContext, lost: OnLost): void {
+export function sweepHeldUploads(ctx: RuleContext, lost: OnLost, writerOf?: WriterOf): void {
   const t = ctx.clock();
   if (!(t - (ctx.get<number>(SWEPT) ?? 0) >= SWEEP_EVERY_MS)) return;
   ctx.set(SWEPT, t);
   const held = heldOf(ctx);
   const kept = Object.entries(held).filter(([k, h]) => {
     if (!waited(ctx, since(h), HOLD_MS)) return true;
-    lose(k, h, 'not_completed', lost);
+    lose(ctx, k, h, 'not_completed', lost, writerOf);
     return false;
   });
   if (kept.length < Object.keys(held).length) ctx.set(HELD, Object.fromEntries(kept));

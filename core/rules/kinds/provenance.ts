@@ -135,7 +135,7 @@ function onJudgedData(ev: NormalizedEvent, ctx: RuleContext, uris: string[]): bo
 }
 
 /** Uploads in parts to judged data held a week with no completion seen are judged as lost (see multipart.ts). */
-export const sweepHeldDataUploads: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostDataUpload(lost, ctx));
+export const sweepHeldDataUploads: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx, (lost) => judgeLostDataUpload(lost, ctx), (p) => partWriter(p, ctx));
 
 /**
  * An upload in parts to training data that left the hold unfinished: its first part is judged as the write it started
