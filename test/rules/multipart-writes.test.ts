@@ -219,4 +219,16 @@ describe('the multipart hold: floods, retries and redeliveries judge each upload
     const strangerLater = arriving([etlPart, approve('2026-11-10T05:00:00Z'), later('17'), stranger, end('CompleteMultipartUpload', '2026-11-10T03:00:09Z', etl)], DUTIES, unsuppressed);
     expect(strangerLater.map((a) => [a.entity.id, (a.details.data_write as { event: string }).event])).toEqual([['alice', id(stranger)]]);
   });
+
+  it('the part cited is the first by event time, not the first to arrive: serve cites what replay cites', () => {
+    expect(judged(arriving([...approvedPackage(), p2, p1, done], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    expect(judged(replayed([...approvedPackage(), p2, p1, done], MODIFIED))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    // Another writer's parts too: alice's first part is cited, whichever of hers came first.
+    const [e1, a2, a3] = [part(1, '2026-11-10T03:00:01Z', etl), part(2, '2026-11-10T03:00:02Z', alice), part(3, '2026-11-10T03:00:03Z', alice)];
+    const done2 = end('CompleteMultipartUpload', '2026-11-10T03:00:09Z', etl);
+    for (const order of [[e1, a3, a2, done2], [a3, e1, a2, done2], [a3, a2, e1, done2]]) {
+      expect(arriving([...order, approve('2026-11-10T05:00:00Z')], DUTIES).map((a) => [a.entity.id, a.evidence.slice(0, 2)])).toEqual([['alice', [id(a2), id(done2)]]]);
+    }
+    expect(replayed([e1, a3, a2, done2, approve('2026-11-10T05:00:00Z')], DUTIES).map((a) => [a.entity.id, a.evidence.slice(0, 2)])).toEqual([['alice', [id(a2), id(done2)]]]);
+  });
 });

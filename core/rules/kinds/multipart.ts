@@ -7,8 +7,9 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * An S3 object written in parts: `CreateMultipartUpload`, `UploadPart` and `UploadPartCopy` change nothing; the object
  * changes only when `CompleteMultipartUpload` of that upload makes the parts its new version (an aborted upload, or
  * one never completed, changes nothing). The completion names only the key and the upload id, so the upload's first
- * part (or the first part copy of the same key `?versionId=`, which the connector marks a rollback) is kept here until
- * it comes and handed to it, once: the rule judges the write there, the part as evidence.
+ * part by event time, whichever arrived first (or the first part copy of the same key `?versionId=`, which the
+ * connector marks a rollback) is kept here until it comes and handed to it, once: the rule judges the write there, the
+ * part as evidence.
  * CloudTrail does not deliver in order (records of one upload can land in different log files, read in any order):
  * every completion or abort is remembered as long as a part is held (whether it found parts held or not), so a part
  * arriving after it is judged then (a rollback copied back, or another writer's part: completed) or dropped (aborted,
@@ -198,11 +199,12 @@ const writersOf = (ws: Array<string | undefined>): string[] => [...new Set(ws.fi
  * write, judged as one). A part delivered after its completion: what it adds, if anything — a copy back of an earlier
  * version (the rollback), or for a caller judging who writes a part of a writer not judged at the completion — for
  * the caller to judge the part as the write, its writer's; else `'skip'`. A completion or abort delivered again (the
- * same event id), or a completion of an upload already completed (a client's retry: another event id): `'skip'`. Anything else: undefined. Callers pass successful calls only (a failed completion leaves the
- * parts waiting). `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or
- * remembered (asked of multipart calls only, so a plain write costs nothing here). `lost` is handed each upload that
- * leaves the hold unfinished. `writerOf`, for a caller that judges who writes: a part of another writer than the
- * held one's is held too (its first), and the completion carries those of writers other than its own.
+ * same event id), or a completion of an upload already completed (a client's retry: another event id): `'skip'`.
+ * Anything else: undefined. Callers pass successful calls only (a failed completion leaves the parts waiting).
+ * `judged(uri)` says whether the caller judges writes to the object: only then is the upload held or remembered (asked
+ * of multipart calls only, so a plain write costs nothing here). `lost` is handed each upload that leaves the hold
+ * unfinished. `writerOf`, for a caller that judges who writes: a part of another writer than the held one's is held
+ * too (its first by event time), and the completion carries those of writers other than its own.
  */
 export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: string) => boolean, lost: OnLost, writerOf?: WriterOf): 'skip' | CarriedUpload | undefined {
   const op = ev.operation;
@@ -239,14 +241,19 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
     }
     const h = held[key];
     const { raw: _raw, ...part } = ev;
-    // The first part, or the first copy back of an earlier version after plain parts (the rollback is what to judge).
-    if (!h || (restored && !h.restored_version)) {
-      const others = h ? withWriter(h.others ?? [], h.part, part, writerOf) : undefined;
-      hold(ctx, held, key, { part, restored_version: restored, ...(h ? { at: h.at, rcv: h.rcv } : waitStart(ev, ctx)), ...(others?.length ? { others } : {}) }, lost, writerOf);
+    // The part judged at the completion: the first copy back of an earlier version if any (the rollback is what to
+    // judge), else the first part; first by event time (ties: by event id), not by arrival, so `serve` cites what
+    // `replay` cites. The wait started when its upload's first part came, or at its event time if earlier.
+    const replaces = h && (restored ? !h.restored_version || earlier(part, h.part) : !h.restored_version && earlier(part, h.part));
+    if (!h || replaces) {
+      const others = h ? withWriter(withoutWriter(h.others ?? [], part, writerOf), h.part, part, writerOf) : undefined;
+      const start = waitStart(ev, ctx);
+      const wait = h ? { at: Math.min(h.at, start.at), rcv: h.rcv } : start;
+      hold(ctx, held, key, { part, restored_version: restored ?? h?.restored_version, ...wait, ...(others?.length ? { others } : {}) }, lost, writerOf);
     } else if (writerOf) {
       // Another writer's part (an id is all it takes to add one): kept, so its writer is judged at the completion.
       const others = withWriter(h.others ?? [], part, h.part, writerOf);
-      if (others.length !== (h.others?.length ?? 0)) ctx.set(HELD, { ...held, [key]: { ...h, others } });
+      if (others.length && others !== h.others) ctx.set(HELD, { ...held, [key]: { ...h, others } });
     }
     return 'skip';
   }
@@ -277,12 +284,28 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation), ...(otherWriters.length ? { otherWriters } : {}) };
 }
 
-/** `others` with `part` added when its writer is neither `held`'s nor one of theirs (at most MAX_OTHER_WRITERS). */
-function withWriter(others: NormalizedEvent[], part: NormalizedEvent, held: NormalizedEvent, writerOf: WriterOf | undefined): NormalizedEvent[] {
-  if (!writerOf || others.length >= MAX_OTHER_WRITERS) return others;
-  const w = writerOf(part);
-  return w === writerOf(held) || others.some((o) => writerOf(o) === w) ? others : [...others, part];
+/** Whether part `a` came before part `b` by event time (ties: by event id): the same order in `serve` and `replay`. */
+function earlier(a: NormalizedEvent, b: NormalizedEvent): boolean {
+  const [ta, tb] = [Date.parse(a.time), Date.parse(b.time)];
+  return ta < tb || (ta === tb && a.id < b.id);
 }
+
+/**
+ * `others` with `part` as its writer's when that writer is not `held`'s: added (at most MAX_OTHER_WRITERS), or in place
+ * of that writer's part kept if `part` came earlier (each writer cited by its first part, as in `replay`). Unchanged: `others` itself.
+ */
+function withWriter(others: NormalizedEvent[], part: NormalizedEvent, held: NormalizedEvent, writerOf: WriterOf | undefined): NormalizedEvent[] {
+  if (!writerOf) return others;
+  const w = writerOf(part);
+  if (w === writerOf(held)) return others;
+  const i = others.findIndex((o) => writerOf(o) === w);
+  if (i >= 0) return earlier(part, others[i]!) ? others.map((o, j) => (j === i ? part : o)) : others;
+  return others.length >= MAX_OTHER_WRITERS ? others : [...others, part];
+}
+
+/** `others` without the part of `part`'s writer (it becomes the held part). */
+const withoutWriter = (others: NormalizedEvent[], part: NormalizedEvent, writerOf: WriterOf | undefined): NormalizedEvent[] =>
+  writerOf ? others.filter((o) => writerOf(o) !== writerOf(part)) : others;
 
 /**
  * Every SWEEP_EVERY_MS of event time (and on an idle bridge's tick): uploads held HOLD_MS with no completion or abort
