@@ -22,6 +22,16 @@ export interface Party {
   platform: string;
 }
 
+/** How a deployed `models:/…` reference was resolved (Registry.resolveModelUri), as alert details say it. */
+export interface ModelUriResolution {
+  /** `stage:<stage>` as the URI spells it, or `latest`. */
+  resolved_from?: string;
+  /** The version it loads now. */
+  resolved_version?: string;
+  /** Why it names no version. */
+  unresolved?: string;
+}
+
 export interface VersionRec {
   key: string;
   platform: string;
@@ -549,6 +559,21 @@ export class Registry {
     return inStage.reduce<VersionRec | undefined>((best, v) => (!best || compareVersions(v.version, best.version) > 0 ? v : best), undefined);
   }
 
+  /**
+   * A deployed reference as the version it loads now, for every rule that judges what a deployment or job runs: a
+   * `models:/<name>/<stage>` or `/latest` one (ModelRef.stage) as the `models:/<name>/<n>` of its stageVersion, with
+   * `details` saying how (`resolved_from`, `resolved_version`) or why not (`unresolved`: no version seen there). Any
+   * other reference is returned as it is, with no details.
+   */
+  resolveModelUri(ref: ModelRef | undefined): { ref: ModelRef | undefined; details: ModelUriResolution } {
+    if (!ref?.stage || ref.version) return { ref, details: {} };
+    const latest = ref.stage.toLowerCase() === 'latest';
+    const from = latest ? 'latest' : `stage:${ref.stage}`;
+    const v = this.stageVersion(ref);
+    if (!v) return { ref, details: { resolved_from: from, unresolved: latest ? `no version of ${ref.name} seen` : `no version seen in stage ${ref.stage}` } };
+    return { ref: { ...ref, version: v.version }, details: { resolved_from: from, resolved_version: v.version } };
+  }
+
   /** The versions an alias of `r` can name: its model's, else those of the one other platform that registers the name. */
   private aliasScope(r: ModelRef): VersionRec[] {
     // A `models:/…@alias` of a cluster that says which MLflow server (or workspace) it loads from: that registry's versions.
@@ -857,11 +882,13 @@ export class Registry {
     // Endpoints: what each one serves now.
     const ep = endpointOf(ev);
     if (ep && (isDeployment(ev) || isAutoDeployment(ev))) {
-      const { named, linked } = this.resolve(ref, this.deployedModels(ev), ev.platform, true, scope);
+      // A stage or `latest` URI serves the version it resolves to now (a later rollback is judged from it).
+      const served = this.resolveModelUri(ref).ref;
+      const { named, linked } = this.resolve(served, this.deployedModels(ev), ev.platform, true, scope);
       const target = named ?? linked[0];
-      if (ref || target) {
+      if (served || target) {
         this.set(`ep|${ev.platform}|${endpointKey(ev, ep)}`, {
-          endpoint: ep, platform: ev.platform, name: target?.name ?? ref?.name, version: target?.version ?? ref?.version,
+          endpoint: ep, platform: ev.platform, name: target?.name ?? served?.name, version: target?.version ?? served?.version,
           versionKeys: [...new Set([named?.key, ...linked.map((l) => l.key)].filter((k): k is string => !!k))], event: ev.id, time: ev.time,
         } satisfies EndpointRec);
       }

@@ -132,7 +132,10 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
   const runner = identityOf(ev.actor, ctx.cfg);
   // Dated at the job (it may be judged when its Model arrives): where and by whom as logged, from the job itself.
   const scope = eventScope(ev);
-  for (const part of servedParts(ev, ctx, ref, ref, models)) {
+  for (const served of servedParts(ev, ctx, ref, ref, models)) {
+    // A `models:/<name>/<stage>` or `/latest` job runs the version it resolves to now, as a deployment of it does.
+    const { ref: partRef, details: resolution } = ctx.reg.resolveModelUri(served.ref);
+    const part = { ...served, ref: partRef };
     const v = approvalVerdict(ctx, part.ref, part.models, ev.platform, scopeOf(ev));
     const reason = reasonOf(v);
     const by = reason ? JUDGED_BY[reason] : undefined;
@@ -152,7 +155,7 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
       entity: batchEntity(ev, jobFamilyOf(ev, job)), key: `${what}|${reason}`,
       evidence: [...(v.rejected ?? v.withdrawn ? [(v.rejected ?? v.withdrawn)!.approval!.event] : []), ev.id], title: 'Batch inference with a model version that is not approved', time: ev.time,
       summary: `${runner ?? UNIDENTIFIED} ran batch job ${job} with ${what} (${ev.platform}); ${why}`,
-      details: { job, deployed: deployedDetails(part.ref), models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
+      details: { job, deployed: deployedDetails(part.ref), models: part.models.length ? part.models : undefined, known_versions: v.candidates.map((c) => c.key), reason, ...resolution, deployer: runner, inputs: inputsOf(ev).slice(0, 20), outputs: outputs.slice(0, 20), ...scope, ...(reason === 'approved_in_another_account' ? { package_scopes: v.scopes } : {}) },
     });
   }
 }

@@ -189,21 +189,8 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
   for (const part of servedParts(ev, ctx, direct, ref, models)) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 }
 
-/**
- * A `models:/<name>/<stage>` or `/latest` reference (ModelRef.stage) as the version it loads now, judged as a
- * `models:/<name>/<n>` is; `details` say how it was resolved, or why not (no version seen in that stage: judged as today).
- */
-function resolveStage(ctx: RuleContext, ref: ModelRef | undefined): { ref: ModelRef | undefined; details: Record<string, unknown> } {
-  if (!ref?.stage || ref.version) return { ref, details: {} };
-  const latest = ref.stage.toLowerCase() === 'latest';
-  const from = latest ? 'latest' : `stage:${ref.stage}`;
-  const v = ctx.reg.stageVersion(ref);
-  if (!v) return { ref, details: { resolved_from: from, unresolved: latest ? `no version of ${ref.name} seen` : `no version seen in stage ${ref.stage}` } };
-  return { ref: { ...ref, version: v.version }, details: { resolved_from: from, resolved_version: v.version } };
-}
-
 function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriRef: ModelRef | undefined, models: string[]): void {
-  const { ref, details: resolution } = resolveStage(ctx, uriRef);
+  const { ref, details: resolution } = ctx.reg.resolveModelUri(uriRef);
   const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, scopeOf(ev));
   const entity = endpointEntity(ev, ep);
   // A deployment the platform made by itself has no deployer; the caller of the entry that reported it (a read of the
@@ -323,7 +310,8 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   const scope = scopeOf(ev);
   const prev = ctx.reg.endpoint(ev.platform, ep, scope);
   if (!prev?.name || !prev.version) return;
-  const ref = modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev);
+  // A stage or `latest` URI rolls back when the version it loads now is older (Registry.resolveModelUri).
+  const ref = ctx.reg.resolveModelUri(modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev)).ref;
   const { named, linked } = ctx.reg.resolve(ref, ctx.reg.deployedModels(ev), ev.platform, true, scope);
   const target = named ?? linked.find((l) => l.name === prev.name);
   const name = target?.name ?? ref?.name;
