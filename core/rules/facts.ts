@@ -277,6 +277,11 @@ export interface ModelRef {
    * Unset: not said.
    */
   mlflowServer?: string;
+  /**
+   * Why a deployment's `models:/…` URI names no version (parseMlflowModelUri's `improper`): MLflow refuses it, so it is
+   * judged as an unknown artifact, and alert details say this as `unresolved`. Unset otherwise.
+   */
+  improperUri?: string;
   /** Why the registry a `models:/…` URI names cannot be trusted to be the one judged (mlflowDoubtOf). */
   mlflowDoubt?: MlflowDoubt;
 }
@@ -388,6 +393,48 @@ function splitAt(name: string): [string, string | undefined] {
 }
 
 /**
+ * What a `models:/…` URI names, read as MLflow's `_parse_model_uri` reads it (mlflow/store/artifact/utils/models.py):
+ * `models:/<name>/<suffix>` (a version when all digits, `latest` in any case, else a stage) or `models:/<name>@<alias>`,
+ * split at the last `@` (`models:/a@b@c` is model `a@b`, alias `c`); a query is not part of the path. A URI MLflow
+ * refuses (`_improper_model_uri_msg`: more than two path segments, as a trailing slash makes; an empty name, suffix or
+ * alias) is `improper`, with why: it loads nothing by that name, so no version may vouch for it. Undefined for another
+ * scheme, a URI naming its registry by authority (`models://<profile>@databricks/…`), or a bare `models:/<model_id>`
+ * (MLflow 3's logged model): those name no version of a registered model here.
+ *
+ * @example
+ * parseMlflowModelUri('models:/fraud/Production') // { name: 'fraud', stage: 'Production' }
+ * parseMlflowModelUri('models:/fraud/1/') // { improper: 'more than two path segments (a trailing slash makes one)' }
+ */
+export function parseMlflowModelUri(uri: string): { name: string; version?: string; stage?: string; alias?: string } | { improper: string } | undefined {
+  const m = /^models:(.*)$/is.exec(uri);
+  if (!m) return undefined;
+  // urlparse: `//authority` before the path, the query after `?` (fragments stay in the path: allow_fragments=False).
+  let rest = m[1]!.replace(/\?.*$/s, '');
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    if ((slash < 0 ? rest.slice(2) : rest.slice(2, slash)) !== '') return undefined;
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  if (!rest.startsWith('/') || rest.length <= 1) return { improper: 'no model name' };
+  const parts = rest.replace(/^\/+/, '').split('/');
+  if (parts.length > 2) return { improper: 'more than two path segments (a trailing slash makes one)' };
+  if (parts[0]!.trim() === '') return { improper: 'no model name' };
+  if (parts.length === 2) {
+    const [name, suffix] = parts as [string, string];
+    if (suffix.trim() === '') return { improper: 'an empty version or stage (a trailing slash)' };
+    if (/^\d+$/.test(suffix)) return { name, version: mlflowUriVersion(suffix) };
+    return { name, stage: suffix };
+  }
+  if (!rest.includes('@')) return undefined;
+  const at = parts[0]!.lastIndexOf('@');
+  const [name, alias] = [parts[0]!.slice(0, at), parts[0]!.slice(at + 1)];
+  if (alias.trim() === '') return { improper: 'an empty alias' };
+  // MLflow passes an empty name on to the registry, which has no such model.
+  if (name.trim() === '') return { improper: 'no model name' };
+  return { name, alias };
+}
+
+/**
  * The registered version a `models:/<name>/<digits>` URI loads: MLflow's `_parse_model_uri` takes an all-digit
  * suffix as a version and its registry matches it as an integer (`int(version)` validation, integer `version`
  * column), so `models:/fraud/03` loads version 3. Only digits get here: `-3` or `3a` is a stage name to MLflow,
@@ -429,16 +476,19 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   let alias: string | undefined;
   // MLflow's registry URI names a version or an alias: `models:/fraud/3`, `models:/fraud@champion`; or a stage or
   // `latest` (`models:/fraud/Production`), which only the registry's state resolves (ModelRef.stage).
-  const registryUri = modelUri ? /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/]+))\/?$/.exec(modelUri) : null;
+  const parsed = modelUri ? parseMlflowModelUri(modelUri) : undefined;
+  const registryUri = parsed && 'name' in parsed ? parsed : undefined;
+  // A URI MLflow refuses loads nothing: an unknown artifact, never a version of the name it seems to spell.
+  const improperUri = parsed && 'improper' in parsed ? parsed.improper : undefined;
   let stage: string | undefined;
   let mlflowServer: string | undefined;
   let mlflowDoubt: MlflowDoubt | undefined;
   if (registryUri) {
-    name ??= registryUri[1];
-    if (name === registryUri[1]) {
-      if (registryUri[2] && /^\d+$/.test(registryUri[2])) version ??= mlflowUriVersion(registryUri[2]);
-      else if (registryUri[2]) stage = registryUri[2];
-      else alias = registryUri[3];
+    name ??= registryUri.name;
+    if (name === registryUri.name) {
+      if (registryUri.version) version ??= registryUri.version;
+      else if (registryUri.stage) stage = registryUri.stage;
+      else alias = registryUri.alias;
       mlflowDoubt = mlflowDoubtOf(ev);
       // A registry mltrail does not watch: no watched registry's version of the name is the one served.
       mlflowServer = mlflowDoubt?.reason === 'unwatched_registry' ? UNWATCHED_REGISTRY : mlflowRegistryOf(ev.ml?.deployment);
@@ -454,7 +504,7 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
     }
   }
   // `generated_by` (SageMaker MetadataProperties.GeneratedBy) names the pipeline execution that produced a package.
-  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(stage && !version ? { stage } : {}), ...(mlflowServer ? { mlflowServer } : {}), ...(mlflowDoubt ? { mlflowDoubt } : {}) };
+  const ref: ModelRef = { platform: ev.platform, name, version, artifact: artifact ? normUri(artifact, cfg) : undefined, sha256: m?.sha256?.toLowerCase().replace(/^sha256:/, ''), runId: m?.run_id ?? ev.ml?.provenance?.run_id ?? (typeof m?.generated_by === 'string' ? m.generated_by : undefined), ...(alias && !version ? { alias } : {}), ...(stage && !version ? { stage } : {}), ...(mlflowServer ? { mlflowServer } : {}), ...(mlflowDoubt ? { mlflowDoubt } : {}), ...(improperUri && artifact === modelUri ? { improperUri: `not a proper models:/ URI, MLflow refuses it: ${improperUri}` } : {}) };
   // An MLflow model lives on the server that reported it; a KServe deployment names a model of a registry elsewhere.
   const home = sagemakerHomeOf(ev) ?? (ev.platform === 'mlflow' ? serverScopeOf(ev) : undefined);
   if (home) ref.scope = home;

@@ -562,10 +562,11 @@ export class Registry {
   /**
    * A deployed reference as the version it loads now, for every rule that judges what a deployment or job runs: a
    * `models:/<name>/<stage>` or `/latest` one (ModelRef.stage) as the `models:/<name>/<n>` of its stageVersion, with
-   * `details` saying how (`resolved_from`, `resolved_version`) or why not (`unresolved`: no version seen there). Any
-   * other reference is returned as it is, with no details.
+   * `details` saying how (`resolved_from`, `resolved_version`) or why not (`unresolved`: no version seen there, or a
+   * URI MLflow refuses: ModelRef.improperUri). Any other reference is returned as it is, with no details.
    */
   resolveModelUri(ref: ModelRef | undefined): { ref: ModelRef | undefined; details: ModelUriResolution } {
+    if (ref?.improperUri) return { ref, details: { unresolved: ref.improperUri } };
     if (!ref?.stage || ref.version) return { ref, details: {} };
     const latest = ref.stage.toLowerCase() === 'latest';
     const from = latest ? 'latest' : `stage:${ref.stage}`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
+import { modelRefOf } from '../../core/rules/facts.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { HOUR, T0, actors, at, ev } from './events.js';
 
@@ -42,6 +43,30 @@ function deploy(h: number, modelUri: string): NormalizedEvent {
 const alertsOf = (rule: string, events: NormalizedEvent[], rules = RulesConfig.parse({})) => replayEvents(events, { rules }).alerts.filter((a) => a.rule_id === rule);
 /** v3 approved (moved to Production, champion alias), v5 registered in Staging and never approved. */
 const history = () => [version(0, '3'), transition(1, '3', 'Production'), aliasSet(1.5, '3', 'champion'), version(2, '5'), transition(2.5, '5', 'Staging')];
+
+describe('models:/ URIs MLflow refuses name no version', () => {
+  it('a trailing slash or an empty part: an unknown artifact, never approved, details.unresolved says why', () => {
+    for (const uri of ['models:/fraud/3/', 'models:/fraud@champion/', 'models:/fraud/Production/', 'models:/fraud/', 'models:/fraud@']) {
+      const alerts = alertsOf('registry.unapproved_deployment', [...history(), deploy(3, uri)]);
+      expect(alerts, uri).toHaveLength(1);
+      expect(alerts[0]!.details, uri).toMatchObject({ reason: 'never_approved', known_versions: [], deployed: { artifact: expect.stringMatching(/^models:\/fraud/) } });
+      expect((alerts[0]!.details.deployed as { version?: string }).version, uri).toBeUndefined();
+      expect(alerts[0]!.details.unresolved, uri).toMatch(/^not a proper models:\/ URI, MLflow refuses it: /);
+    }
+    // The proper spellings still resolve to the approved v3.
+    for (const uri of ['models:/fraud/3', 'models:/fraud@champion', 'models:/fraud/Production']) expect(alertsOf('registry.unapproved_deployment', [...history(), deploy(3, uri)]), uri).toEqual([]);
+  });
+
+  it('the alias is what follows the last `@`, and a query is not part of the path', () => {
+    const cfg = RulesConfig.parse({});
+    const ref = (uri: string) => modelRefOf(deploy(3, uri), cfg);
+    expect(ref('models:/fraud@eu@champion')).toMatchObject({ name: 'fraud@eu', alias: 'champion' });
+    expect(ref('models:/fraud/3?x=1')).toMatchObject({ name: 'fraud', version: '3' });
+    expect(ref('models:/fraud/3?x=1')?.stage).toBeUndefined();
+    expect(ref('models:/fraud/3/')).toMatchObject({ artifact: 'models:/fraud/3', improperUri: expect.stringContaining('more than two path segments') });
+    expect(ref('models:/fraud/3/')?.name).toBeUndefined();
+  });
+});
 
 describe('other rules that take a deployed version resolve stage and latest URIs alike', () => {
   it('registry.version_rollback: from what `models:/fraud/Staging` served (v5) to v3, and from v5 to a stage serving v3', () => {

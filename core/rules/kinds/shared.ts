@@ -37,7 +37,8 @@ export function versionsOf(ev: NormalizedEvent, ctx: RuleContext): { named?: Ver
  */
 export function deployedDetails(ref: ModelRef | undefined, hideServer = false): Record<string, unknown> | undefined {
   if (!ref) return undefined;
-  const { mlflowDoubt: _doubt, mlflowServer, runId, ...shown } = ref;
+  // An improper URI's reason is the alert's `unresolved` (Registry.resolveModelUri), not repeated here either.
+  const { mlflowDoubt: _doubt, improperUri: _improper, mlflowServer, runId, ...shown } = ref;
   const server = hideServer ? undefined : mlflowServer;
   return { ...shown, run_id: runId, mlflow_server: server, runId, mlflowServer: server };
 }
