@@ -1,11 +1,11 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, callerText, isAutoDeployment, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, callerText, currentStageOf, endpointKey, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
-import { deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+import { CREATES, deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
 /**
  * Kinds that judge what an endpoint serves and how it behaves: a deployment of a model never approved (or
@@ -26,6 +26,7 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
   // An agent runtime serves code, not a registered version: judged by where the code comes from.
   if (isAgentDeployment(ev)) return judgeAgentDeployment(ev, ctx, ep);
   const direct = modelRefOf(ev, ctx.cfg);
+  if (direct) keepStageWatch(ev, ctx, ep, direct);
   const ref = direct ?? ctx.reg.configRef(ev);
   const models = [...new Set([...ctx.reg.deployedModels(ev), ...(experiment?.promoted ?? [])])];
   if (!ref && !models.length) {
@@ -93,6 +94,7 @@ const MAX_PENDING_DEPLOYS = 1000;
 export const judgePendingDeployments: KindImpl = (ev, ctx) => {
   sweepPendingDeployments(ev, ctx);
   if (ev.outcome === 'failure') return;
+  judgeStageWatches(ev, ctx);
   // Configs and Models are names of the account and region they were created in: they complete deployments made there.
   const scope = scopeOf(ev);
   const configs: string[] = [];
@@ -178,6 +180,75 @@ export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): 
   }
 }
 
+/**
+ * A live deployment of a `models:/<name>/<stage>` or `/latest` URI: its serving side loads the highest version in that
+ * stage (or of all) whenever it starts, so what it serves moves with the registry, with no deployment event. Kept as a
+ * waiting deployment is, it is judged again when a transition or a new version is read (judgeStageWatches): one read
+ * before the transition it depends on (logs arrive out of order) is resolved then, and a later transition of another
+ * version into the stage is what it serves from then on. `judged`: the versions it was judged as, each once.
+ */
+interface StageWatch {
+  ep: string;
+  /** The URI's reference as modelRefOf read it (stage unresolved), with its registry and doubt. */
+  ref: ModelRef;
+  event: PendingDeploy['event'];
+  judged: string[];
+}
+/** Live stage deployments watched at once (the oldest beyond it are forgotten); versions remembered per deployment. */
+const MAX_STAGE_WATCHES = 1000;
+const MAX_STAGE_JUDGED = 50;
+
+/** A watch's id: the endpoint, in its platform and cluster (or account and region): one model URI per endpoint. */
+const stageWatchId = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string) => `${ev.platform}|${endpointKey(ev, ep)}`;
+
+/**
+ * A deployment naming its model: a stage or `latest` URI is watched from now on (the version it resolves to now is
+ * judged by the deployment itself); anything else ends the endpoint's watch, as it no longer serves that URI.
+ */
+function keepStageWatch(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef): void {
+  if (!isDeployment(ev)) return;
+  const id = stageWatchId(ev, ep);
+  if (!direct.stage || direct.version || direct.improperUri) {
+    if (ctx.get<StageWatch>(`stagewait|${id}`)) dropWaiting(ctx, 'stagewait', id);
+    return;
+  }
+  const now = ctx.reg.stageVersion(direct)?.version;
+  const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, ml: { deployment: ev.ml?.deployment } };
+  ctx.set(`stagewait|${id}`, { ep, ref: direct, event: kept, judged: now ? [now] : [] } satisfies StageWatch);
+  const open = ctx.get<string[]>('stagewait-index') ?? [];
+  const next = [...open.filter((k) => k !== id), id];
+  for (const gone of next.slice(0, -MAX_STAGE_WATCHES)) ctx.delete(`stagewait|${gone}`);
+  ctx.set('stagewait-index', next.slice(-MAX_STAGE_WATCHES));
+}
+
+/**
+ * After the registry took in an event: an endpoint deleted (KServe's InferenceService, Vertex's endpoint; a SageMaker
+ * DeleteEndpoint is `endpoint.undeploy`) serves nothing, so its watch ends; a stage transition or a new version of a
+ * model judges each live deployment of a stage or `latest` URI of it whose version that changed, as a deployment of
+ * that version, once per version, with the registry event as evidence (an approved one raises nothing).
+ */
+function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ep = endpointOf(ev);
+  if (ep && (ev.action === 'endpoint.delete' || ev.action === 'endpoint.undeploy') && isCarriedOut(ev)) {
+    const id = stageWatchId(ev, ep);
+    if (ctx.get<StageWatch>(`stagewait|${id}`)) dropWaiting(ctx, 'stagewait', id);
+    return;
+  }
+  if (!currentStageOf(ev) && !CREATES.test(ev.action)) return;
+  const name = modelRefOf(ev, ctx.cfg)?.name;
+  if (!name) return;
+  for (const id of ctx.get<string[]>('stagewait-index') ?? []) {
+    const w = ctx.get<StageWatch>(`stagewait|${id}`);
+    if (w?.ref.name !== name) continue;
+    const v = ctx.reg.stageVersion(w.ref);
+    if (!v || w.judged.includes(v.version)) continue;
+    ctx.set(`stagewait|${id}`, { ...w, judged: [...w.judged, v.version].slice(-MAX_STAGE_JUDGED) } satisfies StageWatch);
+    // Approved: nothing new; the deployment's own findings (its env, artifact endpoints) were said when it was judged.
+    if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
+    judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
+  }
+}
+
 /** Whether a deployment puts these models on its endpoint only as shadow variants (a SageMaker shadow test). */
 function shadowOnly(ev: NormalizedEvent, models: string[]): boolean {
   const variants = (ev.ml?.deployment as { variants?: Array<{ model?: string; shadow?: boolean }> } | undefined)?.variants;
@@ -189,7 +260,12 @@ function judgeAll(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: Mod
   for (const part of servedParts(ev, ctx, direct, ref, models)) judgeDeployment(ev, ctx, ep, part.ref, part.models);
 }
 
-function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriRef: ModelRef | undefined, models: string[]): void {
+/**
+ * `changed`: the registry event that changed the version a live stage or `latest` deployment loads to one not approved
+ * (judgeStageWatches): the deployment is judged as serving that version from then on, with that event as evidence and
+ * its time.
+ */
+function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriRef: ModelRef | undefined, models: string[], changed?: { event: string; time: string; action: string }): void {
   const { ref, details: resolution } = ctx.reg.resolveModelUri(uriRef);
   const { named, candidates, approved, rejected, withdrawn, elsewhere, scopes, what } = approvalVerdict(ctx, ref, models, ev.platform, scopeOf(ev));
   const entity = endpointEntity(ev, ep);
@@ -228,10 +304,12 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriR
       return o ? [{ model: m, job: o.job, source: o.source, event: o.event }] : [];
     });
     const origin = optimized.length ? ` (${optimized.map((o) => `${o.model}: an optimization job's output of ${o.source}, job ${o.job}`).join('; ')})` : '';
+    // A live stage deployment whose version a registry event changed: that event says when it began serving it.
+    const since = changed ? `; since ${changed.action} ${changed.event} at ${changed.time} it loads ${ref?.name} v${ref?.version}` : '';
     ctx.detect({
-      entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ...optimized.map((o) => o.event), ev.id], title, time: ev.time,
-      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${unwatched ? `it loads from ${doubt.registry_uri ?? 'a registry URI'}, which no configured MLflow server has: no approval mltrail saw vouches for it` : rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}`,
-      details: { deployed: deployedDetails(ref, unwatched), models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, ...resolution, shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
+      entity, key: what, evidence: [...(revokedBy ? [revokedBy.approval!.event] : []), ...optimized.map((o) => o.event), ev.id, ...(changed ? [changed.event] : [])], title, time: changed?.time ?? ev.time,
+      summary: `${auto ? `the platform itself (the output of ${ev.resource?.type ?? 'a job'} ${ev.resource?.name ?? ev.resource?.id ?? ''}, seen in ${ev.operation})` : deployer ?? UNIDENTIFIED} deployed ${shown}${origin} to ${ep} (${ev.platform})${shadow ? ` as a shadow variant (it gets a copy of the endpoint's live requests; its answers are not returned)` : ''}; ${unwatched ? `it loads from ${doubt.registry_uri ?? 'a registry URI'}, which no configured MLflow server has: no approval mltrail saw vouches for it` : rejected ? 'it was rejected' : withdrawn ? `its approval was withdrawn (set back to pending at ${withdrawn.approval!.time})` : elsewhere ? `the package is in ${scopes.join(', ')}, but the approval was made in ${candidates.flatMap((v) => v.approvedScopes ?? []).join(', ')}` : candidates.length ? 'it was never approved' : 'no approved version matches it'}${since}`,
+      details: { deployed: deployedDetails(ref, unwatched), models: models.length ? models : undefined, known_versions: candidates.map((v) => v.key), model_versions: versions.length ? versions : undefined, reason: unwatched ? 'unwatched_registry' : rejected ? 'rejected' : withdrawn ? 'approval_withdrawn' : elsewhere ? 'approved_in_another_account' : 'never_approved', ...doubtDetails, ...resolution, ...(changed ? { deployment_event: ev.id, changed_by: changed.event } : {}), shadow: shadow || undefined, auto_deployed: auto || undefined, optimized_from: optimized.length ? optimized.map(({ event: _, ...o }) => o) : undefined, deployer, ...scope, ...(elsewhere ? { package_scopes: scopes } : {}) },
     });
     return;
   }

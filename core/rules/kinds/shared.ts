@@ -46,8 +46,8 @@ export function deployedDetails(ref: ModelRef | undefined, hideServer = false): 
 /** How often (event time) the waiting deployments and approvals are looked over. */
 export const SWEEP_EVERY_MS = 600_000;
 
-/** Forget a waiting entry (`<ns>|<id>`: a deployment, an approval, a session's approvals, a batch job) and its place in `<ns>-index`. */
-export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait', id: string): void {
+/** Forget a waiting entry (`<ns>|<id>`: a deployment, a live deployment of a stage URI, an approval, a session's approvals, a batch job, a compiled copy) and its place in `<ns>-index`. */
+export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait', id: string): void {
   ctx.delete(`${ns}|${id}`);
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));

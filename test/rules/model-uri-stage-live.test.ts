@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { ApprovalConfig, MlflowConfig } from '../../connectors/mlflow/config.js';
+import { registryDiffer } from '../../connectors/mlflow/diff.js';
+import { normalizeMlflow } from '../../connectors/mlflow/normalize.js';
+import type { VersionSnap } from '../../connectors/mlflow/snapshot.js';
+import { createRuleEngine, RulesConfig } from '../../core/rules/engine.js';
+import { MemoryStateStore } from '../../core/state/index.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { HOUR, T0, actors, at, ev } from './events.js';
+
+/**
+ * A live KServe deployment of `models:/fraud/<stage>` or `models:/fraud/latest` loads the highest version in that stage
+ * (of all) whenever its predictor starts (MLflow's `get_model_name_and_version`): a stage transition or a new version
+ * read after the deployment changes what it serves, with no deployment event. Versions are created as MLflow 3.x
+ * webhooks deliver them (the fixtures' envelope), transitions as the registry auditor reports a `current_stage` change
+ * between two polls (connectors/mlflow/diff.ts): to Production, an approval.
+ */
+
+const RULE = 'registry.unapproved_deployment';
+const EP = 'kubeflow-user-alice/fraud';
+let seq = 0;
+
+/** MLflow's model_version.created webhook (fixtures/mlflow/model_version.created.json's envelope). */
+function created(h: number, v: string): NormalizedEvent {
+  const timestamp = `${at(T0 + h * HOUR).replace('Z', '')}000+00:00`;
+  const data = { name: 'fraud', version: v, source: `s3://models/fraud/${v}`, run_id: `r${v}`, tags: {}, description: null };
+  const [e] = normalizeMlflow({ entity: 'model_version', action: 'created', timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${++seq}` } }).events;
+  return e!;
+}
+
+/** The registry auditor's report of version `v` moved from one stage to another between two polls. */
+function transition(h: number, v: string, from: string, to: string): NormalizedEvent {
+  const snap = (stage: string, updated: number): VersionSnap => ({
+    name: 'fraud', version: v, current_stage: stage, status: 'READY', user_id: 'alice', source: `s3://models/fraud/${v}`, run_id: `r${v}`,
+    description: '', tags: {}, aliases: [], creation_timestamp: T0 - HOUR, last_updated_timestamp: updated,
+  });
+  const t = T0 + h * HOUR;
+  const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
+  const key = `fraud/${v}`;
+  const out = differ.diffVersions(new Map([[key, snap(from, t - HOUR)]]), new Map([[key, snap(to, t)]]), new Set(), t + 60_000);
+  expect(out.map((e) => e.details?.field)).toEqual(['current_stage']);
+  return out[0]!;
+}
+
+/** KServe serving the MLflow model by registry URI (the Kubeflow connector's InferenceService patch). */
+function deploy(h: number, modelUri: string, ep = EP): NormalizedEvent {
+  return ev({
+    time: at(T0 + h * HOUR), platform: 'kubeflow', stage: 'serving', action: 'endpoint.update', operation: 'patch inferenceservices', actor: actors.mallory,
+    resource: { type: 'inferenceservices', name: ep.split('/')[1]!, namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: ep, model_uri: modelUri } },
+  });
+}
+/** The InferenceService deleted (the Kubeflow connector's `delete` of it). */
+function deleted(h: number): NormalizedEvent {
+  return ev({
+    time: at(T0 + h * HOUR), platform: 'kubeflow', stage: 'serving', action: 'endpoint.delete', operation: 'delete inferenceservices', actor: actors.mallory,
+    resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: EP } },
+  });
+}
+
+const only = (alerts: Alert[]) => alerts.filter((a) => a.rule_id === RULE);
+/** Judged in event-time order (replay). */
+const replayed = (events: NormalizedEvent[]) => only(replayEvents(events, { rules: RulesConfig.parse({}) }).alerts);
+/** Judged in arrival order, as `serve` judges a live stream. */
+function arriving(events: NormalizedEvent[]): Alert[] {
+  const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+  return only(events.flatMap((e) => engine.process(e, Date.parse(e.time) + 60_000)));
+}
+
+describe('a models:/<name>/<stage> deployment read before the transition it depends on', () => {
+  it('resolved when the transition arrives: the first alert stands; an approved version raises nothing more, an unapproved one one alert naming it', () => {
+    const v3 = created(0, '3');
+    const dep = deploy(3, 'models:/fraud/Production');
+    const toProd = transition(2, '3', 'None', 'Production');
+    // serve: the deployment (event time 3h) arrives before the transition (2h) that puts v3 in Production.
+    expect(arriving([v3, dep, toProd]).map((a) => a.details.unresolved)).toEqual(['no version seen in stage Production']);
+    // Replay sorts by event time: the same records resolve at once.
+    expect(replayed([v3, dep, toProd])).toEqual([]);
+
+    // The same read before v5's move to Staging: one alert more, with v5, once (a later transition of another version is no news).
+    const staged = deploy(3, 'models:/fraud/Staging');
+    const toStaging = transition(2, '5', 'None', 'Staging');
+    const alerts = arriving([created(0, '3'), created(1, '5'), staged, toStaging, transition(2.5, '3', 'None', 'Archived')]);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]!.details).toMatchObject({ unresolved: 'no version seen in stage Staging' });
+    expect(alerts[1]!.details).toMatchObject({ reason: 'never_approved', resolved_from: 'stage:Staging', resolved_version: '5', known_versions: ['mlflow|fraud|5'], deployment_event: staged.id, changed_by: toStaging.id });
+    expect(alerts[1]!.evidence).toEqual([staged.id, toStaging.id]);
+    expect(alerts[1]!.entity).toMatchObject({ type: 'endpoint', id: EP });
+  });
+});
+
+describe('a transition into the stage a live deployment serves', () => {
+  const approved = () => [created(0, '3'), transition(1, '3', 'None', 'Staging'), transition(1.5, '3', 'Staging', 'Production')];
+
+  it('an unapproved version moved into the stage above the approved one: the deployment now serves it, alerted once per version', () => {
+    // v3, approved by its move to Production, is back in Staging and served from there.
+    const dep = deploy(2, 'models:/fraud/Staging');
+    const toStaging = transition(4, '5', 'None', 'Staging');
+    const events = [...approved(), transition(1.8, '3', 'Production', 'Staging'), dep, created(3, '5'), toStaging];
+    const alerts = replayed(events);
+    // v3 served: no alert; v5 moved in above it: one, dated at the transition.
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', resolved_from: 'stage:Staging', resolved_version: '5', changed_by: toStaging.id, deployment_event: dep.id });
+    expect(alerts[0]!.evidence).toEqual([dep.id, toStaging.id]);
+    expect(alerts[0]!.time).toBe(toStaging.time);
+    expect(alerts[0]!.summary).toContain(`since model_version.stage_transition ${toStaging.id}`);
+    // v5 moved out and in again: the same version on the same deployment, not alerted again.
+    const again = replayed([...events, transition(5, '5', 'Staging', 'Archived'), transition(6, '5', 'Archived', 'Staging')]);
+    expect(again).toHaveLength(1);
+    // A new version nobody moved into Staging changes nothing it serves.
+    expect(replayed([...approved(), transition(1.8, '3', 'Production', 'Staging'), dep, created(3, '5')])).toEqual([]);
+  });
+
+  it('`latest`: a new highest version changes what it serves', () => {
+    const dep = deploy(2, 'models:/fraud/latest');
+    const v6 = created(3, '6');
+    const alerts = replayed([...approved(), dep, v6]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', resolved_from: 'latest', resolved_version: '6', changed_by: v6.id });
+  });
+
+  it('only while live: a deleted InferenceService, or one redeployed with another URI, serves nothing of the stage', () => {
+    const later = [created(3, '6'), transition(4, '6', 'None', 'Staging')];
+    expect(replayed([...approved(), transition(1.8, '3', 'Production', 'Staging'), deploy(2, 'models:/fraud/Staging'), deleted(2.5), ...later])).toEqual([]);
+    expect(replayed([...approved(), deploy(2, 'models:/fraud/latest'), deploy(2.5, 'models:/fraud/3'), ...later])).toEqual([]);
+    // Another endpoint's deletion ends nothing.
+    const kept = replayed([...approved(), deploy(2, 'models:/fraud/latest'), deploy(2.1, 'models:/fraud/3', 'kubeflow-user-alice/other'), ...later]);
+    expect(kept.map((a) => a.details.resolved_version)).toEqual(['6']);
+  });
+});
