@@ -4,7 +4,7 @@ import { makeEvent, stableId, toRfc3339, type EventDraft, type NormalizedEvent, 
 import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, type AuditEvent } from './audit/envelope.js';
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
 import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js';
-import { deploymentOf, endpointId, isEndpointStatusWrite } from './audit/kserve.js';
+import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
@@ -227,11 +227,13 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // fall back to the bare `resource.name` (the same name in another profile is another endpoint).
   const endpoint = kind.family === 'endpoint' && name ? endpointId(ref.namespace, name) : undefined;
   // A serving runtime names no endpoint, but the images the endpoints selecting it run.
-  const deployFacts: { mlflowEnvHidden?: string[]; artifactEnv?: Record<string, string> } = {};
+  const deployFacts: DeploymentFacts = {};
   const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(ev, endpoint, deployFacts)) ?? { endpoint }) : deploymentOf(ev, undefined, deployFacts);
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).
   if (deployFacts.mlflowEnvHidden) details.mlflow_env_unverifiable = deployFacts.mlflowEnvHidden;
+  // Those only an unprefixed envFrom Secret could set beside a literal registry URI: a lesser doubt (withMlflowServer).
+  if (deployFacts.mlflowEnvSecretHidden) details.mlflow_env_secret_unverifiable = deployFacts.mlflowEnvSecretHidden;
   // The artifact endpoints and proxies its env names (judged against the cluster's artifact_endpoints by withMlflowServer).
   if (deployFacts.artifactEnv) details.artifact_env = deployFacts.artifactEnv;
   const event = makeEvent(

@@ -118,31 +118,44 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
   }
   if (unlisted.length) details = { ...details, artifact_endpoint_unlisted: unlisted };
   details = withHiddenArtifactEnv(details, judging.artifactEndpoints !== undefined);
-  const hidden = details?.mlflow_env_unverifiable;
-  if (judging.trustRefs && Array.isArray(hidden)) {
-    const { mlflow_env_unverifiable: _h, ...others } = details!;
-    details = { ...others, mlflow_env_trusted: hidden };
-  }
+  if (judging.trustRefs && details) details = trusted(details);
   // No model named: no server or workspace to resolve it in.
   if (runtime) return details ? { ...ev, details } : ev;
   return { ...ev, ...(details ? { details } : {}), ml: { ...ev.ml, deployment: { ...rest, ...(srv === undefined ? {} : { mlflow_server: srv }), ...(ws === undefined ? {} : { mlflow_workspace: ws }) } } };
 }
 
 /**
- * Hidden artifact endpoints and proxies (`details.mlflow_env_unverifiable` names of isArtifactEnvName) are doubts only
- * where the cluster has `artifact_endpoints` (`judged`): without the list a visible endpoint is not judged either, and
- * most installs take S3 credentials (often with `MLFLOW_S3_ENDPOINT_URL`) from an unprefixed `envFrom` Secret, so a
- * critical `registry_unverifiable` on every deployment would only teach the SOC to ignore it. Unjudged, they are
- * `details.artifact_env_unverifiable` (recorded only). Both lists are read, so applying it again changes nothing.
+ * Hidden artifact endpoints and proxies (`details.mlflow_env_unverifiable` names of isArtifactEnvName) are registry
+ * doubts (critical `registry_unverifiable`) only beside a hidden registry or workspace name: the registry may then be
+ * another one altogether. Where every registry name the env lists is literal, they are `details.artifact_env_unverifiable`:
+ * recorded only without the cluster's `artifact_endpoints` (a visible endpoint is not judged either), and with it also
+ * `details.artifact_endpoint_unverifiable: true`, the lesser doubt `serving.artifact_env_unverifiable` alerts (most
+ * installs take S3 credentials, often with `MLFLOW_S3_ENDPOINT_URL`, from an unprefixed `envFrom` Secret: a critical
+ * alert on every deployment would only teach the SOC to ignore it). Both lists are read, so applying it again changes
+ * nothing.
  */
 function withHiddenArtifactEnv(details: Record<string, unknown> | undefined, judged: boolean): Record<string, unknown> | undefined {
   if (!details || (!('mlflow_env_unverifiable' in details) && !('artifact_env_unverifiable' in details))) return details;
-  const { mlflow_env_unverifiable: hidden, artifact_env_unverifiable: recorded, ...others } = details;
-  const names = [...new Set([...(Array.isArray(hidden) ? hidden : []), ...(Array.isArray(recorded) ? recorded : [])].filter((n): n is string => typeof n === 'string'))];
-  const artifact = judged ? [] : names.filter(isArtifactEnvName);
+  const { mlflow_env_unverifiable: hidden, artifact_env_unverifiable: recorded, artifact_endpoint_unverifiable: _v, ...others } = details;
+  const names = [...new Set([...stringsOf(hidden), ...stringsOf(recorded)])];
+  const registryDoubt = names.some((n) => !isArtifactEnvName(n));
+  const artifact = registryDoubt && judged ? [] : names.filter(isArtifactEnvName);
   const doubts = names.filter((n) => !artifact.includes(n));
-  return { ...others, ...(doubts.length ? { mlflow_env_unverifiable: doubts } : {}), ...(artifact.length ? { artifact_env_unverifiable: artifact } : {}) };
+  return { ...others, ...(doubts.length ? { mlflow_env_unverifiable: doubts } : {}), ...(artifact.length ? { artifact_env_unverifiable: artifact, ...(judged ? { artifact_endpoint_unverifiable: true } : {}) } : {}) };
 }
+
+/**
+ * `trust_mlflow_env_refs`: the env values the log does not show are taken to be the cluster's settings; the names of
+ * every doubt (registry, unprefixed Secret, judged artifact endpoint) move to `details.mlflow_env_trusted`.
+ */
+function trusted(details: Record<string, unknown>): Record<string, unknown> {
+  const { mlflow_env_unverifiable: hidden, mlflow_env_secret_unverifiable: secret, artifact_endpoint_unverifiable: judgedArtifact, ...others } = details;
+  const names = [...stringsOf(hidden), ...stringsOf(secret), ...(judgedArtifact === true ? stringsOf(details.artifact_env_unverifiable) : [])];
+  if (!names.length) return details;
+  return { ...others, mlflow_env_trusted: [...new Set([...stringsOf(details.mlflow_env_trusted), ...names])] };
+}
+
+const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
 
 /** Whether `cluster` (undefined: the default cluster) trusts env values the audit log does not show (`trust_mlflow_env_refs`). */
 export function trustsMlflowEnvRefs(cfg: MlflowOriginConfig | undefined, cluster: string | undefined): boolean {

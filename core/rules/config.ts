@@ -220,6 +220,7 @@ export const KindSchemas = {
   modification_rate: z.strictObject({ ...common, ...statistical, ...sigmaFloor }),
   hash_mismatch: z.strictObject({ ...common }),
   runtime_model_source: z.strictObject({ ...common }),
+  model_source_unverifiable: z.strictObject({ ...common }),
   behavioral_drift: z.strictObject({ ...common, ...statistical, ...sigmaFloor, metrics: globs.optional(), monitor_pattern: Pattern.optional() }),
   error_spike: z.strictObject({
     ...common,
@@ -334,6 +335,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'serving.error_spike', kind: 'error_spike', stage: 'serving', severity: 'medium', description: 'a serving error rate is more than k·σ above baseline' },
   { id: 'serving.unverified_image', kind: 'unverified_image', stage: 'serving', severity: 'high', description: 'a serving image (model container, KServe predictor/transformer/explainer or runtime) is not pinned by digest or comes from a registry not on the allow list, and is not a trusted prebuilt container' },
   { id: 'serving.runtime_model_source', kind: 'runtime_model_source', stage: 'serving', severity: 'high', description: "a KServe serving runtime's container env points the models that select it at an MLflow registry no configured server has, or at an artifact endpoint or proxy the cluster's artifact_endpoints does not list" },
+  { id: 'serving.model_source_unverifiable', kind: 'model_source_unverifiable', stage: 'serving', severity: 'medium', description: "a KServe models:/ deployment whose registry URI is literal, but whose artifact endpoint or proxy (where artifact_endpoints is set), or an MLflow name only an unprefixed envFrom Secret could set, comes from a source the audit log does not show" },
   { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },
   { id: 'platform.artifact_exported', kind: 'artifact_export', stage: 'platform', severity: 'medium', description: 'a model or dataset is exported or copied to a destination (URI or account) not on the allow list' },
   { id: 'platform.audit_log_tampering', kind: 'audit_tampering', stage: 'platform', severity: 'high', description: "the platform's audit log is switched off, deleted, or narrowed so it no longer records a training/model bucket's writes or management events" },

@@ -85,6 +85,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   modification_rate: {},
   hash_mismatch: {},
   runtime_model_source: {},
+  model_source_unverifiable: {},
   // No monitor_pattern: by default every monitor finding that is not about input data (SKEW_PATTERN) counts.
   behavioral_drift: { metrics: ['prediction*', 'output*', '*confidence*', '*score_mean*'] },
   // Rate by default: an endpoint serving three times the requests at the same error rate is busy, not failing.

@@ -497,6 +497,21 @@ const S: Record<string, Record<string, Builder>> = {
       expect: [],
     }),
   },
+  'serving.model_source_unverifiable': {
+    fire: () => {
+      const e = kserveModelsUri(T0 + HOUR, { artifact_env_unverifiable: ['MLFLOW_S3_ENDPOINT_URL'], artifact_endpoint_unverifiable: true, mlflow_env_secret_unverifiable: ['MLFLOW_REGISTRY_URI'] });
+      return { events: [...approvedFraud3(), e], expect: [{ rule_id: 'serving.model_source_unverifiable', entity: { type: 'endpoint', id: 'kubeflow-user-alice/fraud' }, evidence: [e.id] }] };
+    },
+    // Without artifact_endpoints a hidden endpoint is recorded only; a trusting cluster's names are trusted.
+    'near-miss': () => ({
+      events: [
+        ...approvedFraud3(),
+        kserveModelsUri(T0 + HOUR, { artifact_env_unverifiable: ['MLFLOW_S3_ENDPOINT_URL'] }),
+        kserveModelsUri(T0 + 2 * HOUR, { artifact_env_unverifiable: ['MLFLOW_S3_ENDPOINT_URL'], mlflow_env_trusted: ['MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL'] }),
+      ],
+      expect: [],
+    }),
+  },
   'access.separation_of_duties': {
     fire: () => {
       const w = ev({ time: at(T0), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor: actors.aliceAwsData, ml: { data: { uris: ['s3://data/fraud/2026-03/labels.parquet'] } } });
@@ -653,6 +668,15 @@ function kserveIsvc(time: number, image: string): NormalizedEvent {
   return ev({
     time: at(time), platform: 'kubeflow', stage: 'serving', action: 'endpoint.create', operation: 'create inferenceservices', actor: { name: 'alice@corp.example', type: 'user' },
     resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: 'kubeflow-user-alice/fraud', images: [image] } },
+  });
+}
+/** MLflow fraud v3, given the approval alias `champion`: what a `models:/fraud/3` deployment may load. */
+const approvedFraud3 = () => [mlflowVersion(T0 - 2 * HOUR, 'fraud', '3'), mlflowAlias(T0 - HOUR, 'fraud', '3', 'champion', actors.ci)];
+/** A KServe InferenceService created loading `models:/fraud/3` from the literal registry URI of its env; `details` the connector's verdicts. */
+function kserveModelsUri(time: number, details: Record<string, unknown>): NormalizedEvent {
+  return ev({
+    time: at(time), platform: 'kubeflow', stage: 'serving', action: 'endpoint.create', operation: 'create inferenceservices', actor: { name: 'alice@corp.example', type: 'user' },
+    resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: 'kubeflow-user-alice/fraud', model_uri: 'models:/fraud/3', mlflow_registry_uri: 'http://mlflow.mlflow.svc:5000' } }, details,
   });
 }
 /** A KServe ServingRuntime created with a serving container whose env names `registryUri`; `details` the connector's verdicts. */

@@ -124,15 +124,26 @@ const ENV_REFERENCE = /(^|[^$])\$\([A-Za-z_][A-Za-z0-9_.-]*\)/;
  * (ConfigMap, Secret, field) entry, a `$(VAR)` reference, or no entry but an `envFrom` source whose prefix can
  * make the name (an `env` entry wins over `envFrom`) — and undefined when nothing sets it.
  */
-function envSetting(containers: Record<string, unknown>[], name: string): { value?: string; hidden?: true } | undefined {
+function envSetting(containers: Record<string, unknown>[], name: string): { value?: string; hidden?: true; bySecret?: true } | undefined {
   for (const c of containers) {
     const e = itemsOf(c.env).filter((x) => isObject(x) && x.name === name).at(-1) as { value?: unknown; valueFrom?: unknown } | undefined;
     if (!e) continue;
     if (e.valueFrom !== undefined || typeof e.value !== 'string') return e.valueFrom !== undefined ? { hidden: true } : { value: '' };
     return ENV_REFERENCE.test(e.value) ? { hidden: true } : { value: e.value };
   }
-  const fromSource = containers.some((c) => itemsOf(c.envFrom).some((src) => isObject(src) && envFromCanSet(src.prefix, name)));
-  return fromSource ? { hidden: true } : undefined;
+  const sources = containers.flatMap((c) => itemsOf(c.envFrom)).filter((src): src is Record<string, unknown> => isObject(src) && envFromCanSet(src.prefix, name));
+  if (!sources.length) return undefined;
+  // Only unprefixed Secrets could set it: what a credentials Secret mounted whole looks like (mlflowEnvOf tells it apart).
+  return sources.every(isBlanketSecret) ? { hidden: true, bySecret: true } : { hidden: true };
+}
+
+/**
+ * An `envFrom` source that is a Secret (`secretRef`) mounted without a prefix: the usual way S3 credentials reach a
+ * predictor (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, often MLFLOW_S3_ENDPOINT_URL). It could set any name, but it
+ * targets none: a prefixed source that can make an MLflow name, or a ConfigMap (where MLflow settings are kept), does.
+ */
+function isBlanketSecret(src: Record<string, unknown>): boolean {
+  return typeof src.prefix !== 'string' && isObject(src.secretRef) && src.configMapRef === undefined;
 }
 
 /**
@@ -183,6 +194,11 @@ export interface MlflowEnv {
   hidden: string[];
   /** The artifact endpoints and proxies the serving container's env gives literally (artifactEnvOf). */
   artifactEnv: Record<string, string>;
+  /**
+   * MLflow names the env does not list that only an unprefixed envFrom Secret could set (isBlanketSecret), beside a
+   * registry URI the env gives literally: not the registry doubt `hidden` is (mlflowEnvOf).
+   */
+  secretHidden: string[];
 }
 
 /**
@@ -194,29 +210,40 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   if (!isObject(spec)) return undefined;
   let found = false;
-  const out: MlflowEnv = { hidden: [], artifactEnv: {} };
+  const out: MlflowEnv = { hidden: [], artifactEnv: {}, secretHidden: [] };
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
     found = true;
     const containers = servingContainersOf(predictor);
+    const secretOnly: string[] = [];
     const ws = envSetting(containers, MLFLOW_WORKSPACE_ENV);
-    if (ws?.hidden) out.hidden.push(MLFLOW_WORKSPACE_ENV);
+    if (ws?.hidden) (ws.bySecret ? secretOnly : out.hidden).push(MLFLOW_WORKSPACE_ENV);
     const wsValue = ws?.value?.trim();
     if (wsValue && MLFLOW_WORKSPACE.test(wsValue)) out.workspace ??= wsValue;
+    let literalUri: string | undefined;
     for (const name of MLFLOW_REGISTRY_ENVS) {
       const set = envSetting(containers, name);
-      if (set?.hidden) out.hidden.push(name);
       // MLflow takes a blank value as unset (`if uri := MLFLOW_REGISTRY_URI.get()`): the next one decides.
       const uri = set?.value?.trim();
-      if (uri) out.registryUri ??= uri;
+      if (uri) literalUri = uri;
+      else if (set?.bySecret) {
+        // Possibly in a credentials Secret: read on, the registry URI the env lists decides whether it is a doubt.
+        secretOnly.push(name);
+        continue;
+      } else if (set?.hidden) out.hidden.push(name);
       if (set?.hidden || uri) break;
     }
+    if (literalUri) out.registryUri ??= literalUri;
+    // With no registry URI given literally, the Secret may be where it comes from: the registry doubt it always was.
+    (literalUri ? out.secretHidden : out.hidden).push(...secretOnly);
     // Where the bytes are fetched from, whichever registry names them (the first predictor's value of a name wins).
     const artifact = artifactEnvOf(containers);
     out.hidden.push(...artifact.hidden);
     out.artifactEnv = { ...artifact.values, ...out.artifactEnv };
   }
-  return found ? { ...out, hidden: [...new Set(out.hidden)] } : undefined;
+  if (!found) return undefined;
+  const hidden = [...new Set(out.hidden)];
+  return { ...out, hidden, secretHidden: [...new Set(out.secretHidden)].filter((n) => !hidden.includes(n)) };
 }
 
 /**
@@ -396,6 +423,16 @@ export function endpointId(namespace: string | undefined, name: string): string 
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/** What deploymentOf reads of a serving container's env beside `ml.deployment` (they become `details`, audit.ts). */
+export interface DeploymentFacts {
+  /** MlflowEnv.hidden: `details.mlflow_env_unverifiable`. */
+  mlflowEnvHidden?: string[];
+  /** MlflowEnv.secretHidden: `details.mlflow_env_secret_unverifiable`. */
+  mlflowEnvSecretHidden?: string[];
+  /** MlflowEnv.artifactEnv: `details.artifact_env`. */
+  artifactEnv?: Record<string, string>;
+}
+
 /** KServe resources that serve a model they name. */
 const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
 /** KServe resources that name serving containers for the models that select them. */
@@ -431,7 +468,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  * write that sets its containers gets the same of its own serving container (runtimeEnvOf): every model selecting it
  * inherits that env.
  */
-export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowEnvHidden?: string[]; artifactEnv?: Record<string, string> } = {}): Record<string, unknown> | undefined {
+export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: DeploymentFacts = {}): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
   if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !(MODEL_SERVERS.has(ref.resource ?? '') || RUNTIMES.has(ref.resource ?? '')) || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
@@ -505,6 +542,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   const runtime = RUNTIMES.has(ref.resource ?? '') && runtimeEnvWrite ? runtimeEnvOf(ev.responseObject) ?? runtimeEnvOf(written) : undefined;
   if (runtime) {
     if (runtime.hidden.length) facts.mlflowEnvHidden = runtime.hidden;
+    if (runtime.secretHidden.length) facts.mlflowEnvSecretHidden = runtime.secretHidden;
     if (Object.keys(runtime.artifactEnv).length) facts.artifactEnv = runtime.artifactEnv;
     const says = runtime.registryUri !== undefined || runtime.hidden.length || facts.artifactEnv;
     if (!says && !images.length) return undefined;
@@ -515,6 +553,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: { mlflowE
   mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;
   if (registry?.hidden.length) facts.mlflowEnvHidden = registry.hidden;
+  if (registry?.secretHidden.length) facts.mlflowEnvSecretHidden = registry.secretHidden;
   if (registry && Object.keys(registry.artifactEnv).length) facts.artifactEnv = registry.artifactEnv;
   // The event shows the location, not a credential in it (a presigned or SAS URL's signature, user-info).
   const shown = uris.map(redactUrlSecrets);

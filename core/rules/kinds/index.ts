@@ -12,6 +12,7 @@ import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
 import { runtimeModelSource } from './serving-runtime.js';
+import { modelSourceUnverifiable } from './serving-env.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
 import { heldUpload, isUnfinishedUploadStep } from './multipart.js';
@@ -126,6 +127,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   modification_rate: modificationRate,
   hash_mismatch: hashMismatch,
   runtime_model_source: runtimeModelSource,
+  model_source_unverifiable: modelSourceUnverifiable,
   behavioral_drift: behavioralDrift,
   error_spike: errorSpike,
   separation_of_duties: separationOfDuties,

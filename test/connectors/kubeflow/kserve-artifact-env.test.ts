@@ -155,7 +155,7 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     ]);
   });
 
-  it('an endpoint or proxy the log does not show (valueFrom, $(VAR), envFrom) is unverifiable, as the registry URI', async () => {
+  it('an endpoint or proxy the log does not show (valueFrom, $(VAR), envFrom) beside a literal registry URI is the lesser model-source doubt, not the registry one', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const secret = { secretKeyRef: { name: 'aws', key: 'endpoint' } };
     await send(TOKEN,
@@ -163,16 +163,58 @@ describe('artifact endpoints and proxies in the serving container env', () => {
       inferenceService('expanded', '2026-11-20T10:00:01Z', 'models:/fraud/3', [{ name: 'P', valueFrom: secret }, env('http_proxy', 'http://$(P)')]),
       // `AWS_` can make AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3, nothing else read here.
       inferenceService('aws-prefixed', '2026-11-20T10:00:02Z', 'models:/fraud/3', [], [{ prefix: 'AWS_', secretRef: { name: 'aws' } }]),
+      // The registry URI itself by reference: the hidden endpoint stays part of the registry doubt.
+      inferenceService('uri-hidden', '2026-11-20T10:00:03Z', 'models:/fraud/3', [{ name: 'MLFLOW_TRACKING_URI', valueFrom: secret }, { name: 'AWS_ENDPOINT_URL', valueFrom: secret }]),
     );
     const kube = h.events();
-    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
-      ['from-secret', ['AWS_ENDPOINT_URL']],
-      ['expanded', ['http_proxy']],
-      ['aws-prefixed', ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3']],
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.artifact_env_unverifiable, e.details?.artifact_endpoint_unverifiable])).toEqual([
+      ['from-secret', undefined, ['AWS_ENDPOINT_URL'], true],
+      ['expanded', undefined, ['http_proxy'], true],
+      ['aws-prefixed', undefined, ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'], true],
+      ['uri-hidden', ['MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL'], undefined, undefined],
     ]);
-    const alerts = unapprovedAlerts([...fraud3(true), ...kube]);
-    expect(alerts.map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/from-secret', 'registry_unverifiable'], ['prod/expanded', 'registry_unverifiable'], ['prod/aws-prefixed', 'registry_unverifiable']]);
-    expect(alerts[0]!.summary).toContain('AWS_ENDPOINT_URL comes from a source the audit log does not show');
+    const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reason ?? a.details?.reasons])).toEqual([
+      ['serving.model_source_unverifiable', 'prod/from-secret', 'medium', ['artifact_endpoint_unverifiable']],
+      ['serving.model_source_unverifiable', 'prod/expanded', 'medium', ['artifact_endpoint_unverifiable']],
+      ['serving.model_source_unverifiable', 'prod/aws-prefixed', 'medium', ['artifact_endpoint_unverifiable']],
+      ['registry.unapproved_deployment', 'prod/uri-hidden', 'critical', 'registry_unverifiable'],
+    ]);
+    expect(alerts[0]!.summary).toContain('AWS_ENDPOINT_URL come from a source the audit log does not show');
+  });
+
+  it('a MinIO install giving S3 settings through an unprefixed envFrom Secret is one medium doubt, not a critical registry_unverifiable; a ConfigMap or no literal registry URI stays critical', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const minio = [{ secretRef: { name: 'minio-s3' } }];
+    const noTracking = (o: Obj): Obj => {
+      o.requestObject.spec.predictor.model.env = [];
+      return o;
+    };
+    await send(TOKEN,
+      inferenceService('minio', '2026-11-20T10:00:00Z', 'models:/fraud/3', [], minio),
+      // Unprefixed ConfigMaps are where MLflow settings are kept (MLFLOW_WORKSPACE, MLFLOW_REGISTRY_URI): the bypass.
+      inferenceService('configmap', '2026-11-20T10:00:01Z', 'models:/fraud/3', [], [{ configMapRef: { name: 'mlflow' } }]),
+      // No registry URI in the env: the Secret may be where it comes from.
+      noTracking(inferenceService('no-uri', '2026-11-20T10:00:02Z', 'models:/fraud/3', [], minio)),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.mlflow_env_secret_unverifiable, e.details?.artifact_endpoint_unverifiable])).toEqual([
+      ['minio', undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI'], true],
+      ['configmap', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'STORAGE_EMULATOR_HOST', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'], undefined, undefined],
+      ['no-uri', expect.arrayContaining(['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI', 'MLFLOW_S3_ENDPOINT_URL']), undefined, undefined],
+    ]);
+    const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reason ?? a.details?.reasons])).toEqual([
+      ['serving.model_source_unverifiable', 'prod/minio', 'medium', ['artifact_endpoint_unverifiable', 'mlflow_env_in_secret']],
+      ['registry.unapproved_deployment', 'prod/configmap', 'critical', 'registry_unverifiable'],
+      ['registry.unapproved_deployment', 'prod/no-uri', 'critical', 'registry_unverifiable'],
+    ]);
+    // A cluster that sets them so by design: trusted, nothing alerted.
+    const trusting = await start({ artifact_endpoints: ['minio.minio.svc:9000'], trust_mlflow_env_refs: true });
+    await trusting.send(TOKEN, inferenceService('minio', '2026-11-20T10:00:00Z', 'models:/fraud/3', [], minio));
+    const trustedEvents = trusting.h.events();
+    expect(trustedEvents[0]!.details?.mlflow_env_trusted).toEqual(expect.arrayContaining(['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL']));
+    expect(replayEvents([...fraud3(true), ...trustedEvents], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id))).toEqual([]);
   });
 });
 

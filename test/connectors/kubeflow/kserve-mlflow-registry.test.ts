@@ -233,16 +233,24 @@ describe('MLflow env the audit log does not show', () => {
       inferenceService('s3-prefixed', '2026-11-20T10:00:04Z', modelSpec('models:/fraud/3', literal, from('S3_'))),
     );
     const kube = h.events();
-    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable])).toEqual([
-      // MLFLOW_WORKSPACE is literal; MLFLOW_REGISTRY_URI, read before the literal tracking URI, is not.
-      ['creds', ['MLFLOW_REGISTRY_URI', ...REDIRECT_ENV]],
-      ['creds-prefixed', undefined],
-      ['whole-name', undefined],
-      ['mlflow-prefixed', ['MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL']],
-      ['s3-prefixed', ['S3_ENDPOINT']],
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.mlflow_env_secret_unverifiable, e.details?.artifact_env_unverifiable])).toEqual([
+      // MLFLOW_WORKSPACE is literal; MLFLOW_REGISTRY_URI, read before the literal tracking URI, may be in the Secret:
+      // beside a literal registry URI, a credentials Secret's possible names are the lesser doubt.
+      ['creds', undefined, ['MLFLOW_REGISTRY_URI'], REDIRECT_ENV],
+      ['creds-prefixed', undefined, undefined, undefined],
+      ['whole-name', undefined, undefined, undefined],
+      // A prefix that makes MLflow names targets them: the registry doubt.
+      ['mlflow-prefixed', ['MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL'], undefined, undefined],
+      ['s3-prefixed', undefined, undefined, ['S3_ENDPOINT']],
     ]);
-    // team-a approved fraud/3: only the deployments whose env may be elsewhere cannot be vouched for.
-    expect(unapproved([...fraud3('team', true, 'team-a'), ...kube])).toEqual([['prod/creds', 'registry_unverifiable'], ['prod/mlflow-prefixed', 'registry_unverifiable'], ['prod/s3-prefixed', 'registry_unverifiable']]);
+    // team-a approved fraud/3: only the deployment whose registry URI may be elsewhere cannot be vouched for; the
+    // others whose env may be elsewhere are the medium model-source doubt.
+    expect(unapproved([...fraud3('team', true, 'team-a'), ...kube])).toEqual([['prod/mlflow-prefixed', 'registry_unverifiable']]);
+    const lesser = replayEvents([...fraud3('team', true, 'team-a'), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'serving.model_source_unverifiable');
+    expect(lesser.map((a) => [a.entity.id, a.severity, a.details?.reasons])).toEqual([
+      ['prod/creds', 'medium', ['artifact_endpoint_unverifiable', 'mlflow_env_in_secret']],
+      ['prod/s3-prefixed', 'medium', ['artifact_endpoint_unverifiable']],
+    ]);
   });
 
   it('a hidden artifact endpoint or proxy is a doubt only where the cluster lists artifact_endpoints', async () => {
@@ -253,12 +261,14 @@ describe('MLflow env the audit log does not show', () => {
     await send(B_TOKEN, inferenceService('listed', '2026-11-20T10:00:00Z', modelSpec('models:/fraud/3', literal, creds)));
     await send(TOKEN, inferenceService('unlisted', '2026-11-20T10:00:01Z', modelSpec('models:/fraud/3', literal, creds)));
     const kube = h.events();
-    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.artifact_env_unverifiable])).toEqual([
-      ['listed', REDIRECT_ENV, undefined],
-      ['unlisted', undefined, REDIRECT_ENV],
+    expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.artifact_env_unverifiable, e.details?.artifact_endpoint_unverifiable])).toEqual([
+      ['listed', undefined, REDIRECT_ENV, true],
+      ['unlisted', undefined, REDIRECT_ENV, undefined],
     ]);
-    // team-a approved fraud/3: the cluster that listed its endpoints cannot vouch for bytes a Secret may redirect.
-    expect(unapproved([...fraud3('team', true, 'team-a'), ...kube])).toEqual([['cluster-b:prod/listed', 'registry_unverifiable']]);
+    // team-a approved fraud/3, and the registry is literal: the cluster that listed its endpoints cannot vouch for
+    // bytes a Secret may redirect, a doubt of its own (medium), not the registry's.
+    const alerts = replayEvents([...fraud3('team', true, 'team-a'), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.artifact_env_unverifiable])).toEqual([['serving.model_source_unverifiable', 'cluster-b:prod/listed', 'medium', REDIRECT_ENV]]);
   });
 
   it('trust_mlflow_env_refs: a cluster that sets them by reference by design is judged against its settings', async () => {
