@@ -236,6 +236,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (deployFacts.mlflowEnvSecretHidden) details.mlflow_env_secret_unverifiable = deployFacts.mlflowEnvSecretHidden;
   // The artifact endpoints and proxies its env names (judged against the cluster's artifact_endpoints by withMlflowServer).
   if (deployFacts.artifactEnv) details.artifact_env = deployFacts.artifactEnv;
+  if (deployFacts.registryEnv) details.mlflow_registry_env = deployFacts.registryEnv;
+  if (deployFacts.servingRuntime) details.serving_runtime = deployFacts.servingRuntime;
+  if (deployFacts.envNames) details.serving_env_names = deployFacts.envNames;
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

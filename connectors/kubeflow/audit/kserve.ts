@@ -187,6 +187,13 @@ export interface MlflowEnv {
   workspace?: string;
   /** The registry URI `models:/…` resolves against (MLFLOW_REGISTRY_URI, else MLFLOW_TRACKING_URI), as written, non-blank. */
   registryUri?: string;
+  /** The env name that gave registryUri: a serving runtime's value of the other name still applies (merged by name). */
+  registryEnv?: string;
+  /**
+   * Every env name the serving containers list (`env` entries, literal or not): KServe merges these over the serving
+   * runtime's container env by name, so the runtime's value of any other name reaches the model server.
+   */
+  listed: string[];
   /**
    * The env vars deciding the registry, workspace or artifact endpoint whose value the object does not show
    * (envSetting).
@@ -210,7 +217,7 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   if (!isObject(spec)) return undefined;
   let found = false;
-  const out: MlflowEnv = { hidden: [], artifactEnv: {}, secretHidden: [] };
+  const out: MlflowEnv = { hidden: [], artifactEnv: {}, secretHidden: [], listed: [] };
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
     found = true;
@@ -221,11 +228,15 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
     const wsValue = ws?.value?.trim();
     if (wsValue && MLFLOW_WORKSPACE.test(wsValue)) out.workspace ??= wsValue;
     let literalUri: string | undefined;
+    for (const c of containers) for (const e of itemsOf(c.env)) if (isObject(e) && typeof e.name === 'string' && !out.listed.includes(e.name)) out.listed.push(e.name);
     for (const name of MLFLOW_REGISTRY_ENVS) {
       const set = envSetting(containers, name);
       // MLflow takes a blank value as unset (`if uri := MLFLOW_REGISTRY_URI.get()`): the next one decides.
       const uri = set?.value?.trim();
-      if (uri) literalUri = uri;
+      if (uri) {
+        literalUri = uri;
+        out.registryEnv ??= name;
+      }
       else if (set?.bySecret) {
         // Possibly in a credentials Secret: read on, the registry URI the env lists decides whether it is a doubt.
         secretOnly.push(name);
@@ -431,6 +442,23 @@ export interface DeploymentFacts {
   mlflowEnvSecretHidden?: string[];
   /** MlflowEnv.artifactEnv: `details.artifact_env`. */
   artifactEnv?: Record<string, string>;
+  /** MlflowEnv.registryEnv: `details.mlflow_registry_env`. */
+  registryEnv?: string;
+  /** The serving runtime an InferenceService names (servingRuntimeOf): `details.serving_runtime`. */
+  servingRuntime?: string;
+  /** MlflowEnv.listed, where a serving runtime is named: `details.serving_env_names`. */
+  envNames?: string[];
+}
+
+/**
+ * The serving runtime an InferenceService's predictor names (`spec.predictor.model.runtime`, KServe v1beta1): KServe
+ * looks for a ServingRuntime of that name in the InferenceService's namespace, then a ClusterServingRuntime.
+ * Undefined when it names none (KServe then picks one by `modelFormat` among those with `autoSelect`, which the
+ * audit log does not show).
+ */
+function servingRuntimeOf(obj: unknown): string | undefined {
+  const model = (obj as { spec?: { predictor?: { model?: { runtime?: unknown } } } } | undefined)?.spec?.predictor?.model;
+  return isObject(model) && typeof model.runtime === 'string' && model.runtime ? model.runtime : undefined;
 }
 
 /** KServe resources that serve a model they name. */
@@ -543,6 +571,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
   if (runtime) {
     if (runtime.hidden.length) facts.mlflowEnvHidden = runtime.hidden;
     if (runtime.secretHidden.length) facts.mlflowEnvSecretHidden = runtime.secretHidden;
+    facts.registryEnv = runtime.registryEnv;
     if (Object.keys(runtime.artifactEnv).length) facts.artifactEnv = runtime.artifactEnv;
     const says = runtime.registryUri !== undefined || runtime.hidden.length || facts.artifactEnv;
     if (!says && !images.length) return undefined;
@@ -554,6 +583,10 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;
   if (registry?.hidden.length) facts.mlflowEnvHidden = registry.hidden;
   if (registry?.secretHidden.length) facts.mlflowEnvSecretHidden = registry.secretHidden;
+  if (registry) facts.registryEnv = registry.registryEnv;
+  // The runtime whose serving container env the model server gets under its own (judged by the rules, which saw it).
+  facts.servingRuntime = servingRuntimeOf(ev.responseObject) ?? servingRuntimeOf(written);
+  if (registry && facts.servingRuntime) facts.envNames = registry.listed;
   if (registry && Object.keys(registry.artifactEnv).length) facts.artifactEnv = registry.artifactEnv;
   // The event shows the location, not a credential in it (a presigned or SAS URL's signature, user-info).
   const shown = uris.map(redactUrlSecrets);

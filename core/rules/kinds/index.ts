@@ -11,7 +11,7 @@ import { artifactExport, artifactShare } from './exfiltration.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
-import { runtimeModelSource } from './serving-runtime.js';
+import { rememberRuntimeWrite, runtimeModelSource, withRuntimeSource } from './serving-runtime.js';
 import { modelSourceUnverifiable } from './serving-env.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
@@ -115,7 +115,9 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     nameTakeover(ev, ctx);
   },
   unapproved_deployment: (ev, ctx) => {
-    unapprovedDeployment(ev, ctx);
+    // A KServe deployment is judged with the env of the serving runtime it names, seen before or read late.
+    for (const late of rememberRuntimeWrite(ev, ctx)) unapprovedDeployment(late, ctx);
+    unapprovedDeployment(withRuntimeSource(ev, ctx), ctx);
     aliasOnRejected(ev, ctx);
   },
   unapproved_batch_inference: unapprovedBatchInference,

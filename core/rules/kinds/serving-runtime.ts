@@ -1,5 +1,6 @@
+import type { NormalizedEvent } from '../../schema/index.js';
 import { identityOf, isCarriedOut, namedEntity, scopeOf, scopedName } from '../facts.js';
-import type { KindImpl } from './context.js';
+import type { KindImpl, RuleContext } from './context.js';
 
 /**
  * Where a KServe (Cluster)ServingRuntime sends the models that select it: its serving container's env is merged
@@ -36,3 +37,137 @@ export const runtimeModelSource: KindImpl = (ev, ctx) => {
     details: { reasons: [...(registry ? ['unwatched_registry'] : []), ...(unlisted.length ? ['artifact_endpoint_not_allowed'] : [])], mlflow_registry_uri: registry, artifact_endpoints_not_allowed: unlisted.length ? endpoints : undefined, action: ev.action, deployer: who },
   });
 };
+
+/**
+ * What a runtime write's serving container env said that serving.runtime_model_source flags (the connector's
+ * verdicts), kept so the `models:/…` deployments naming the runtime are judged with it (KServe merges the
+ * InferenceService's container env over the runtime's by name: the runtime's value of a name the deployment does not
+ * set reaches the model server).
+ */
+interface RuntimeWrite {
+  /** Event time (ms). */
+  at: number;
+  /** The registry URI its env names that no configured MLflow server has. */
+  registry?: string;
+  /** The env name that gave its registry URI (MLFLOW_REGISTRY_URI or MLFLOW_TRACKING_URI). */
+  registryEnv?: string;
+  /** Artifact endpoints and proxies not in the cluster's artifact_endpoints: env name → value as shown. */
+  unlisted: Record<string, string>;
+}
+
+/** Writes kept per runtime (the one in force at a deployment's time is looked up), runtimes kept, deployments waiting. */
+const WRITES_PER_RUNTIME = 5;
+const MAX_RUNTIMES = 500;
+const MAX_WAITING = 200;
+/** A deployment naming a runtime not seen yet waits this long (event time) for its write, read late. */
+const RUNTIME_WAIT_MS = 86_400_000;
+
+type KeptDeployment = Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'resource' | 'action' | 'outcome' | 'operation' | 'ml' | 'details'>;
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
+
+/** The state key of a runtime: its resource type and name, a ServingRuntime's namespace-qualified, in its cluster's scope. */
+function runtimeKey(type: string, namespace: string | undefined, name: string, scope: string | undefined): string {
+  return `runtime|${type}|${scopedName(namespace ? `${namespace}/${name}` : name, scope)}`;
+}
+
+/**
+ * A runtime write (as runtimeModelSource reads it) is kept in the rule's state, bounded; the deployments that named
+ * the runtime before its write was read are returned, with its env applied (withRuntimeSource), to be judged now.
+ */
+export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): NormalizedEvent[] {
+  const r = ev.resource;
+  if (ev.platform !== 'kubeflow' || !r || !RUNTIME_TYPES.has(r.type) || !WRITES.test(ev.action) || !isCarriedOut(ev) || !ev.ml?.deployment) return [];
+  const name = r.name ?? r.id;
+  if (!name) return [];
+  const d = ev.details ?? {};
+  const env = (d.artifact_env ?? {}) as Record<string, unknown>;
+  const rec: RuntimeWrite = {
+    at: Date.parse(ev.time),
+    ...(d.mlflow_registry_unwatched === true && typeof ev.ml.deployment.mlflow_registry_uri === 'string' ? { registry: ev.ml.deployment.mlflow_registry_uri } : {}),
+    ...(typeof d.mlflow_registry_env === 'string' ? { registryEnv: d.mlflow_registry_env } : {}),
+    unlisted: Object.fromEntries(strings(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
+  };
+  const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
+  const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
+  ctx.set(key, writes);
+  const index = (ctx.get<string[]>('runtime-index') ?? []).filter((k) => k !== key);
+  index.push(key);
+  for (const old of index.splice(0, Math.max(0, index.length - MAX_RUNTIMES))) ctx.delete(old);
+  ctx.set('runtime-index', index);
+  // Deployments read before this write that named the runtime: judged now, as in order.
+  const waiting = ctx.get<KeptDeployment[]>('runtime-waiting') ?? [];
+  const done: NormalizedEvent[] = [];
+  const still = waiting.filter((w) => {
+    if (Math.abs(rec.at - Date.parse(w.time)) > RUNTIME_WAIT_MS) return false;
+    if (!runtimeOf(w as NormalizedEvent, ctx)) return true;
+    // Judged already as read, without the runtime: again only where the runtime's env changes what it loads.
+    const judged = withRuntimeSource(w as NormalizedEvent, ctx, false);
+    if (judged !== w) done.push(judged);
+    return false;
+  });
+  if (still.length !== waiting.length) ctx.set('runtime-waiting', still);
+  return done;
+}
+
+/** The kept writes of the runtime a deployment names: its namespace's ServingRuntime of that name, else the ClusterServingRuntime. */
+function runtimeOf(ev: NormalizedEvent, ctx: RuleContext): { id: string; writes: RuntimeWrite[] } | undefined {
+  const name = ev.details?.serving_runtime;
+  if (typeof name !== 'string') return undefined;
+  const scope = scopeOf(ev);
+  const ns = ev.resource?.namespace;
+  const own = ns ? ctx.get<RuntimeWrite[]>(runtimeKey('servingruntimes', ns, name, scope)) : undefined;
+  if (own?.length) return { id: `${ns}/${name}`, writes: own };
+  const cluster = ctx.get<RuntimeWrite[]>(runtimeKey('clusterservingruntimes', undefined, name, scope));
+  return cluster?.length ? { id: name, writes: cluster } : undefined;
+}
+
+/**
+ * A KServe `models:/…` deployment naming a serving runtime (`details.serving_runtime`), with what the runtime's env
+ * sets and its own env does not (`details.serving_env_names` and the hidden ones are its own) applied as if its own:
+ * an unwatched registry URI (`details.mlflow_registry_unwatched`, `ml.deployment.mlflow_registry_uri`, and
+ * `details.runtime_registry_uri`), artifact endpoints or proxies not allowed (`details.artifact_endpoint_unlisted`,
+ * `artifact_env`, and `details.runtime_artifact_env`), so registry.unapproved_deployment judges it by them. The write
+ * in force at the deployment's time is used (else the first one: the deployment waited for the runtime). A runtime
+ * not seen yet: the deployment is kept (`wait`), bounded, for a write read late (rememberRuntimeWrite).
+ */
+export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = true): NormalizedEvent {
+  const d = ev.details;
+  if (ev.platform !== 'kubeflow' || typeof d?.serving_runtime !== 'string' || !/^models:\//.test(String(ev.ml?.deployment?.model_uri ?? ''))) return ev;
+  const runtime = runtimeOf(ev, ctx);
+  if (!runtime) {
+    if (wait) {
+      const { raw: _raw, ...kept } = ev as NormalizedEvent & { raw?: unknown };
+      ctx.set('runtime-waiting', [...(ctx.get<KeptDeployment[]>('runtime-waiting') ?? []), kept as KeptDeployment].slice(-MAX_WAITING));
+    }
+    return ev;
+  }
+  const t = Date.parse(ev.time);
+  const rec = runtime.writes.filter((w) => w.at <= t).at(-1) ?? runtime.writes[0]!;
+  const own = new Set([...strings(d.serving_env_names), ...strings(d.mlflow_env_unverifiable), ...strings(d.artifact_env_unverifiable), ...strings(d.mlflow_env_secret_unverifiable), ...strings(d.mlflow_env_trusted)]);
+  // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
+  const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;
+  const endpoints = Object.fromEntries(Object.entries(rec.unlisted).filter(([n]) => !own.has(n)));
+  if (!registry && !Object.keys(endpoints).length) return ev;
+  const details: Record<string, unknown> = { ...d, serving_runtime_id: runtime.id };
+  if (Object.keys(endpoints).length) {
+    details.runtime_artifact_env = endpoints;
+    details.artifact_env = { ...endpoints, ...((d.artifact_env ?? {}) as Record<string, unknown>) };
+    details.artifact_endpoint_unlisted = [...new Set([...strings(d.artifact_endpoint_unlisted), ...Object.keys(endpoints)])];
+  }
+  let ml = ev.ml;
+  if (registry) {
+    details.runtime_registry_uri = registry;
+    details.mlflow_registry_unwatched = true;
+    const { mlflow_server: _s, mlflow_workspace: _w, ...dep } = ev.ml!.deployment!;
+    ml = { ...ev.ml, deployment: { ...dep, mlflow_registry_uri: registry } };
+  }
+  return { ...ev, ml, details };
+}
+
+/** The runtime facts withRuntimeSource applied to a deployment, for its alert's details. */
+export function runtimeSourceDetails(ev: Pick<NormalizedEvent, 'details'>): Record<string, unknown> {
+  const d = ev.details;
+  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri) return {};
+  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env };
+}

@@ -6,6 +6,7 @@ import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImp
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
 import { CREATES, deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+import { runtimeSourceDetails } from './serving-runtime.js';
 
 /**
  * Kinds that judge what an endpoint serves and how it behaves: a deployment of a model never approved (or
@@ -277,7 +278,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriR
   // A `models:/…` URI whose registry cannot be vouched for (mlflowDoubtOf): said whatever the verdict.
   const doubt = ref?.mlflowDoubt;
   // The doubt is said once, in these details (`details.deployed` leaves it out: the rules' own record of it).
-  const doubtDetails = doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt?.reason === 'artifact_endpoint_not_allowed' ? { artifact_endpoints_not_allowed: doubt.endpoints } : doubt ? { mlflow_env_unverifiable: doubt.env } : {};
+  const doubtDetails = { ...(doubt?.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt?.reason === 'artifact_endpoint_not_allowed' ? { artifact_endpoints_not_allowed: doubt.endpoints } : doubt ? { mlflow_env_unverifiable: doubt.env } : {}), ...runtimeSourceDetails(ev) };
   // Named in summaries as deployed: the alias a `models:/fraud@champion` names (the stage a `models:/fraud/Staging`
   // names, with the version it resolved to), and the MLflow registry it was judged
   // in (a configured server or workspace; an unwatched one is said on its own), so the SOC knows where to look.

@@ -5,7 +5,8 @@ import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { createLogger } from '../../../core/log.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { startAuditRoute } from './helpers.js';
@@ -294,5 +295,54 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(alerts[0]!.summary).toBe("prod/mlflow-evil (kubeflow) loads models:/ URIs from https://mlflow.attacker.example, which no configured MLflow server has, and fetches model bytes from or through AWS_ENDPOINT_URL=https://s3.attacker.example, which the cluster's artifact_endpoints does not list: every model deployed on it that does not set these itself does too (written by alice@example.com)");
     // A runtime deploys no model: no deployment finding of its own.
     expect(replayEvents(kube, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment')).toEqual([]);
+  });
+  /** An InferenceService record loading `models:/fraud/3` on the serving runtime `runtime` (spec.predictor.model.runtime). */
+  const onRuntime = (name: string, at: string, runtime: string, extra: Env = []): Obj => {
+    const ev = inferenceService(name, at, 'models:/fraud/3', extra);
+    ev.requestObject.spec.predictor.model.runtime = runtime;
+    return ev;
+  };
+  /** In arrival order, as the bridge judges a live stream (replay sorts by event time). */
+  const arriving = (events: NormalizedEvent[]) => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    return events.flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'registry.unapproved_deployment');
+  };
+
+  it('a models:/ deployment naming a flagged runtime is judged by the runtime env its own does not override, also when the runtime write is read late', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    await send(TOKEN,
+      runtime('s3-evil', '2026-11-20T09:00:00Z', [TRACKING, env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]),
+      runtime('registry-evil', '2026-11-20T09:00:01Z', [env('MLFLOW_REGISTRY_URI', 'https://mlflow.attacker.example')]),
+      runtime('cluster-evil', '2026-11-20T09:00:02Z', [env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.evil.example:9000')], null),
+      runtime('good', '2026-11-20T09:00:03Z', [TRACKING, env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000')]),
+      onRuntime('on-s3-evil', '2026-11-20T10:00:00Z', 's3-evil'),
+      // The InferenceService's env wins over the runtime's for the names it sets.
+      onRuntime('overrides', '2026-11-20T10:00:01Z', 's3-evil', [env('AWS_ENDPOINT_URL', 'http://minio.minio.svc:9000')]),
+      // MLflow reads MLFLOW_REGISTRY_URI before the MLFLOW_TRACKING_URI the InferenceService sets.
+      onRuntime('on-registry-evil', '2026-11-20T10:00:02Z', 'registry-evil'),
+      // No ServingRuntime of the name in its namespace: the ClusterServingRuntime.
+      onRuntime('on-cluster-evil', '2026-11-20T10:00:03Z', 'cluster-evil'),
+      onRuntime('on-good', '2026-11-20T10:00:04Z', 'good'),
+    );
+    const kube = h.events();
+    expect(kube.filter((e) => e.resource?.type === 'inferenceservices').map((e) => [e.resource?.name, e.details?.serving_runtime, e.details?.mlflow_registry_env])).toEqual([
+      ['on-s3-evil', 's3-evil', 'MLFLOW_TRACKING_URI'],
+      ['overrides', 's3-evil', 'MLFLOW_TRACKING_URI'],
+      ['on-registry-evil', 'registry-evil', 'MLFLOW_TRACKING_URI'],
+      ['on-cluster-evil', 'cluster-evil', 'MLFLOW_TRACKING_URI'],
+      ['on-good', 'good', 'MLFLOW_TRACKING_URI'],
+    ]);
+    const expected = [
+      ['prod/on-s3-evil', 'artifact_endpoint_not_allowed', 'prod/s3-evil', { AWS_ENDPOINT_URL: 'https://s3.attacker.example' }, undefined],
+      ['prod/on-registry-evil', 'unwatched_registry', 'prod/registry-evil', undefined, 'https://mlflow.attacker.example'],
+      ['prod/on-cluster-evil', 'artifact_endpoint_not_allowed', 'cluster-evil', { MLFLOW_S3_ENDPOINT_URL: 'http://minio.evil.example:9000' }, undefined],
+    ];
+    const shown = (alerts: Array<{ entity: { id: string }; details?: Record<string, unknown> }>) => alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.serving_runtime, a.details?.runtime_artifact_env, a.details?.runtime_registry_uri]);
+    // fraud v3 is approved in team's registry: only the runtime's env makes these findings.
+    expect(shown(unapprovedAlerts([...fraud3(true), ...kube]))).toEqual(expected);
+    // Read in another order than written (the runtimes' records last): the deployments waited for them.
+    const runtimes = kube.filter((e) => e.resource?.type !== 'inferenceservices');
+    const deployments = kube.filter((e) => e.resource?.type === 'inferenceservices');
+    expect(shown(arriving([...fraud3(true), ...deployments, ...runtimes]))).toEqual(expected);
   });
 });
