@@ -9,6 +9,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
+import { kserveS3Of } from './audit/s3-credentials.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
 
@@ -239,6 +240,10 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (deployFacts.registryEnv) details.mlflow_registry_env = deployFacts.registryEnv;
   if (deployFacts.servingRuntime) details.serving_runtime = deployFacts.servingRuntime;
   if (deployFacts.envNames) details.serving_env_names = deployFacts.envNames;
+  if (deployFacts.serviceAccount && deployment?.model_uri) details.predictor_service_account = deployFacts.serviceAccount;
+  // KServe's S3 credential annotations on a ServiceAccount or Secret (judged against artifact_endpoints by withClusterMlflow).
+  const kserveS3 = kserveS3Of(ev);
+  if (kserveS3) details.kserve_s3 = kserveS3;
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

@@ -169,7 +169,21 @@ export function artifactEndpointsOf(cfg: MlflowOriginConfig | undefined, cluster
   return cluster === undefined ? cfg.artifact_endpoints : cfg.clusters.find((c) => c.id === cluster)?.artifact_endpoints;
 }
 
+/**
+ * A ServiceAccount or Secret write's KServe S3 endpoint (`details.kserve_s3.endpoint`, audit/s3-credentials.ts) with
+ * `unlisted: true` where the cluster lists `artifact_endpoints` and not its host: the `s3://` models of every
+ * predictor running under that account are fetched from there (the rules judge them). Applying it again changes nothing.
+ */
+function withKserveS3Judged(ev: NormalizedEvent, allowed: readonly string[] | undefined): NormalizedEvent {
+  const s3 = ev.details?.kserve_s3 as Record<string, unknown> | undefined;
+  if (!s3 || typeof s3 !== 'object') return ev;
+  const { unlisted: _u, ...rest } = s3;
+  const unlisted = allowed !== undefined && typeof rest.endpoint === 'string' && unlistedArtifactEnv({ endpoint: rest.endpoint }, allowed).length > 0;
+  return { ...ev, details: { ...ev.details, kserve_s3: { ...rest, ...(unlisted ? { unlisted: true } : {}) } } };
+}
+
 /** withMlflowServer with `cluster`'s settings (undefined: the default cluster's). */
 export function withClusterMlflow(ev: NormalizedEvent, cfg: MlflowOriginConfig | undefined, cluster: string | undefined): NormalizedEvent {
+  ev = withKserveS3Judged(ev, artifactEndpointsOf(cfg, cluster));
   return withMlflowServer(ev, mlflowServerOf(cfg, cluster), mlflowWorkspaceOf(cfg, cluster), { registries: cfg?.mlflowRegistryUrls, trustRefs: trustsMlflowEnvRefs(cfg, cluster), artifactEndpoints: artifactEndpointsOf(cfg, cluster) });
 }

@@ -448,6 +448,19 @@ export interface DeploymentFacts {
   servingRuntime?: string;
   /** MlflowEnv.listed, where a serving runtime is named: `details.serving_env_names`. */
   envNames?: string[];
+  /** The predictor's ServiceAccount (predictorServiceAccountOf): `details.predictor_service_account`. */
+  serviceAccount?: string;
+}
+
+/**
+ * The ServiceAccount an InferenceService's predictor runs under (`spec.predictor.serviceAccountName`, else `default`,
+ * as KServe takes it): its S3 credential annotations and Secrets decide where an `s3://` storageUri is fetched from.
+ * Undefined when the object is not in the record.
+ */
+function predictorServiceAccountOf(obj: unknown): string | undefined {
+  const predictor = (obj as { spec?: { predictor?: unknown } } | undefined)?.spec?.predictor;
+  if (!isObject(predictor)) return undefined;
+  return typeof predictor.serviceAccountName === 'string' && predictor.serviceAccountName ? predictor.serviceAccountName : 'default';
 }
 
 /**
@@ -586,6 +599,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
   if (registry) facts.registryEnv = registry.registryEnv;
   // The runtime whose serving container env the model server gets under its own (judged by the rules, which saw it).
   facts.servingRuntime = servingRuntimeOf(ev.responseObject) ?? servingRuntimeOf(written);
+  facts.serviceAccount = predictorServiceAccountOf(ev.responseObject) ?? (ev.verb === 'patch' ? undefined : predictorServiceAccountOf(written));
   if (registry && facts.servingRuntime) facts.envNames = registry.listed;
   if (registry && Object.keys(registry.artifactEnv).length) facts.artifactEnv = registry.artifactEnv;
   // The event shows the location, not a credential in it (a presigned or SAS URL's signature, user-info).

@@ -219,6 +219,74 @@ describe('artifact endpoints and proxies in the serving container env', () => {
   });
 });
 
+describe('KServe S3 credential annotations on a ServiceAccount or Secret', () => {
+  /** An audit record of a core `resource` (serviceaccounts, secrets) `name` written in prod; `object` null: logged at level Metadata. */
+  function coreWrite(resource: string, name: string, at: string, object: Obj | null): Obj {
+    const ev = structuredClone(AUDIT);
+    const kind = resource === 'secrets' ? 'Secret' : 'ServiceAccount';
+    const body = object && { apiVersion: 'v1', kind, ...object, metadata: { name, namespace: 'prod', ...object.metadata } };
+    return {
+      ...ev,
+      auditID: `${ev.auditID}-s3-${++seq}`,
+      level: object ? 'RequestResponse' : 'Metadata',
+      verb: 'create',
+      requestURI: `/api/v1/namespaces/prod/${resource}`,
+      user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+      objectRef: { resource, namespace: 'prod', name, apiVersion: 'v1' },
+      responseStatus: { metadata: {}, code: 201 },
+      requestObject: body ?? undefined,
+      responseObject: body ?? undefined,
+      requestReceivedTimestamp: at,
+      stageTimestamp: at,
+    };
+  }
+  const s3 = (endpoint: string, useHttps?: string) => ({ 'serving.kserve.io/s3-endpoint': endpoint, ...(useHttps ? { 'serving.kserve.io/s3-usehttps': useHttps } : {}) });
+  /** An InferenceService loading `uri` under ServiceAccount `sa` (unset: KServe's `default`). */
+  const underAccount = (name: string, at: string, uri: string, sa?: string): Obj => {
+    const ev = inferenceService(name, at, uri);
+    if (sa) ev.requestObject.spec.predictor.serviceAccountName = sa;
+    return ev;
+  };
+
+  it('an s3:// deployment under an account whose s3-endpoint (its own or a listed Secret\'s) is not in artifact_endpoints is a finding; Secret values stay hidden', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    await send(TOKEN,
+      coreWrite('serviceaccounts', 'evil-sa', '2026-11-20T09:00:00Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      coreWrite('secrets', 'evil-s3', '2026-11-20T09:00:01Z', { metadata: { annotations: { ...s3('minio.evil.example:9000', '0'), 'serving.kserve.io/s3-verifyssl': '0' } }, type: 'Opaque', stringData: { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret' } }),
+      coreWrite('serviceaccounts', 'via-secret', '2026-11-20T09:00:02Z', { metadata: {}, secrets: [{ name: 'evil-s3' }] }),
+      coreWrite('serviceaccounts', 'good-sa', '2026-11-20T09:00:03Z', { metadata: { annotations: s3('minio.minio.svc:9000', '0') } }),
+      // Logged at level Metadata: no object, nothing said.
+      coreWrite('secrets', 'unseen', '2026-11-20T09:00:04Z', null),
+      underAccount('evil', '2026-11-20T10:00:00Z', 's3://team/fraud/3', 'evil-sa'),
+      underAccount('via', '2026-11-20T10:00:01Z', 's3://team/fraud/3', 'via-secret'),
+      underAccount('good', '2026-11-20T10:00:02Z', 's3://team/fraud/3', 'good-sa'),
+      underAccount('default', '2026-11-20T10:00:03Z', 's3://team/fraud/3'),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.kserve_s3, e.details?.predictor_service_account])).toEqual([
+      ['evil-sa', { endpoint: 'https://s3.attacker.example', unlisted: true }, undefined],
+      ['evil-s3', { endpoint: 'http://minio.evil.example:9000', use_https: '0', verify_ssl: '0', unlisted: true }, undefined],
+      ['via-secret', { secrets: ['evil-s3'] }, undefined],
+      ['good-sa', { endpoint: 'http://minio.minio.svc:9000', use_https: '0' }, undefined],
+      ['unseen', undefined, undefined],
+      ['evil', undefined, 'evil-sa'],
+      ['via', undefined, 'via-secret'],
+      ['good', undefined, 'good-sa'],
+      ['default', undefined, 'default'],
+    ]);
+    // The annotations are kept in raw; the Secret's value is not.
+    expect(JSON.stringify(kube[1]!.raw)).toContain('minio.evil.example:9000');
+    expect(JSON.stringify(kube)).not.toContain('wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret');
+    const alerts = unapprovedAlerts(kube);
+    const s3Alerts = alerts.filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed');
+    expect(s3Alerts.map((a) => [a.entity.id, a.severity, a.details?.artifact_endpoints_not_allowed])).toEqual([
+      ['prod/evil', 'critical', { 'serviceaccount/evil-sa serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+      ['prod/via', 'critical', { 'secret/evil-s3 serving.kserve.io/s3-endpoint': 'http://minio.evil.example:9000' }],
+    ]);
+    expect(s3Alerts[0]!.summary).toContain('under ServiceAccount evil-sa, whose KServe S3 settings fetch it from https://s3.attacker.example');
+  });
+});
+
 describe('config', () => {
   it('artifact_endpoints: hosts, host:ports or URLs, top level and per cluster', () => {
     const cfg = loadConfig({ env: {}, overrides: { connectors: { kubeflow: { artifact_endpoints: ['minio.minio.svc:9000', 'https://s3.eu-west-1.amazonaws.com'], clusters: [{ id: 'b', token: 't1', artifact_endpoints: ['proxy.corp:3128'] }] } } } });

@@ -1,0 +1,64 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, endpointOf, identityOf, isCarriedOut, isDeployment, scopeOf, scopedName } from '../facts.js';
+import { endpointEntity, setting, type RuleContext } from './context.js';
+
+/**
+ * KServe fetches an `s3://` storageUri from the endpoint the predictor's ServiceAccount, or a Secret it lists, is
+ * annotated with (`serving.kserve.io/s3-endpoint`; the connector's `details.kserve_s3`, `unlisted` where the cluster's
+ * `artifact_endpoints` does not list it). Those writes are kept in the rule's state, bounded, and an `s3://`
+ * deployment running under such an account is a registry.unapproved_deployment finding (`artifact_endpoint_not_allowed`):
+ * whatever approved the location, the bytes come from that host.
+ */
+
+interface S3Rec {
+  endpoint?: string;
+  unlisted?: true;
+  /** A ServiceAccount's `secrets`. */
+  secrets?: string[];
+}
+
+const MAX_ACCOUNTS = 1000;
+const TYPES = new Set(['serviceaccounts', 'secrets']);
+const WRITES = /^(service_account|secret)\.(create|update)$/;
+
+const s3Key = (type: string, namespace: string | undefined, name: string, scope: string | undefined) => `s3|${type}|${scopedName(`${namespace ?? ''}/${name}`, scope)}`;
+
+/** Keep what a ServiceAccount or Secret write says of KServe's S3 settings (a record without the object says nothing). */
+export function rememberS3Credentials(ev: NormalizedEvent, ctx: RuleContext): void {
+  const r = ev.resource;
+  const s3 = ev.details?.kserve_s3 as S3Rec | undefined;
+  if (ev.platform !== 'kubeflow' || !r || !TYPES.has(r.type) || !s3 || typeof s3 !== 'object' || !WRITES.test(ev.action) || !isCarriedOut(ev)) return;
+  const name = r.name;
+  if (!name) return;
+  const key = s3Key(r.type, r.namespace, name, scopeOf(ev));
+  const rec: S3Rec = { ...(typeof s3.endpoint === 'string' ? { endpoint: s3.endpoint } : {}), ...(s3.unlisted === true ? { unlisted: true } : {}), ...(Array.isArray(s3.secrets) ? { secrets: s3.secrets.filter((n) => typeof n === 'string').slice(0, 50) } : {}) };
+  ctx.set(key, rec);
+  const index = (ctx.get<string[]>('s3-index') ?? []).filter((k) => k !== key);
+  index.push(key);
+  for (const old of index.splice(0, Math.max(0, index.length - MAX_ACCOUNTS))) ctx.delete(old);
+  ctx.set('s3-index', index);
+}
+
+/** An `s3://` KServe deployment whose ServiceAccount (or a Secret it lists) names an S3 endpoint not allowed: the finding. */
+export function judgeS3Endpoint(ev: NormalizedEvent, ctx: RuleContext): void {
+  const sa = ev.details?.predictor_service_account;
+  if (ev.platform !== 'kubeflow' || !isDeployment(ev) || typeof sa !== 'string') return;
+  const d = ev.ml?.deployment;
+  const uris = [d?.model_uri, ...(Array.isArray(d?.model_uris) ? d.model_uris : [])].filter((u): u is string => typeof u === 'string' && /^s3:\/\//i.test(u));
+  const ep = endpointOf(ev);
+  if (!uris.length || !ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
+  const scope = scopeOf(ev);
+  const ns = ev.resource?.namespace;
+  const account = ctx.get<S3Rec>(s3Key('serviceaccounts', ns, sa, scope));
+  if (!account) return;
+  const sources: Array<[string, S3Rec | undefined]> = [[`serviceaccount/${sa}`, account], ...(account.secrets ?? []).map((s): [string, S3Rec | undefined] => [`secret/${s}`, ctx.get<S3Rec>(s3Key('secrets', ns, s, scope))])];
+  const unlisted = Object.fromEntries(sources.filter(([, r]) => r?.unlisted && r.endpoint).map(([src, r]) => [`${src} serving.kserve.io/s3-endpoint`, r!.endpoint!]));
+  if (!Object.keys(unlisted).length) return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  const via = Object.entries(unlisted).map(([s, e]) => `${e} (${s})`).join(', ');
+  ctx.detect({
+    entity: endpointEntity(ev, ep), key: `s3-endpoint|${Object.values(unlisted).join(',')}`, evidence: [ev.id], title: 'Model fetched from an S3 endpoint not allowed', time: ev.time,
+    summary: `${who ?? 'someone'} deployed ${uris.join(', ')} to ${ep} (${ev.platform}) under ServiceAccount ${sa}, whose KServe S3 settings fetch it from ${via}, which the cluster's artifact_endpoints does not list: an approval of the location does not vouch for what that host serves`,
+    details: { reason: 'artifact_endpoint_not_allowed', artifact_endpoints_not_allowed: unlisted, service_account: sa, model_uris: uris, deployer: who },
+  });
+}
