@@ -24,9 +24,45 @@ export const ARTIFACT_ENDPOINT_ENVS = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_U
  */
 export const PROXY_ENVS = ['https_proxy', 'http_proxy', 'all_proxy'] as const;
 
+/**
+ * The Azure Storage connection string MLflow's `wasbs://` artifact repository connects with
+ * (`AZURE_STORAGE_CONNECTION_STRING`): its `BlobEndpoint=` names the blob service host in place of
+ * `<account>.blob.core.windows.net`, and `UseDevelopmentStorage=true` the local Azurite emulator. The value is a
+ * secret (its AccountKey); only that host is read, before the raw record is redacted (azureBlobEndpointOf).
+ */
+export const AZURE_CONNECTION_STRING_ENV = 'AZURE_STORAGE_CONNECTION_STRING';
+/**
+ * The AWS SDKs' shared config and credentials files and the profile read from them (`AWS_CONFIG_FILE`,
+ * `AWS_SHARED_CREDENTIALS_FILE`, `AWS_PROFILE`): a profile may set `endpoint_url`, also per service in a `services`
+ * section (AWS SDKs and Tools reference, service-specific endpoints), in a file the audit log never shows.
+ */
+export const AWS_FILE_ENVS = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE'] as const;
+
 /** Whether an env name is one of those (a proxy in any spelling). */
 export function isArtifactEnvName(name: string): boolean {
-  return (ARTIFACT_ENDPOINT_ENVS as readonly string[]).includes(name) || (PROXY_ENVS as readonly string[]).includes(name.toLowerCase());
+  return (ARTIFACT_ENDPOINT_ENVS as readonly string[]).includes(name) || (PROXY_ENVS as readonly string[]).includes(name.toLowerCase()) || name === AZURE_CONNECTION_STRING_ENV || (AWS_FILE_ENVS as readonly string[]).includes(name);
+}
+
+/** Azurite's blob endpoint, which `UseDevelopmentStorage=true` names (its default port). */
+const AZURITE_BLOB = 'http://127.0.0.1:10000';
+
+/**
+ * The blob endpoint an Azure Storage connection string names (`key=value` pairs separated by `;`, keys
+ * case-insensitive): `BlobEndpoint`, else Azurite for `UseDevelopmentStorage=true`; undefined when it names neither
+ * (the account's own host). Nothing else of the string is returned: the AccountKey or SAS it holds is a secret.
+ *
+ * @example
+ * azureBlobEndpointOf('DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k==;BlobEndpoint=https://blob.evil.example/') // 'https://blob.evil.example/'
+ */
+export function azureBlobEndpointOf(connectionString: string): string | undefined {
+  const pairs = new Map<string, string>();
+  for (const part of connectionString.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) pairs.set(part.slice(0, i).trim().toLowerCase(), part.slice(i + 1).trim());
+  }
+  const blob = pairs.get('blobendpoint');
+  if (blob) return blob;
+  return pairs.get('usedevelopmentstorage')?.toLowerCase() === 'true' ? AZURITE_BLOB : undefined;
 }
 
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -5,7 +5,7 @@
 
 import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
 import { redactUrlSecrets } from '../../../core/secrets.js';
-import { ARTIFACT_ENDPOINT_ENVS, PROXY_ENVS, shownEndpoint } from '../artifactendpoints.js';
+import { ARTIFACT_ENDPOINT_ENVS, AWS_FILE_ENVS, AZURE_CONNECTION_STRING_ENV, azureBlobEndpointOf, PROXY_ENVS, shownEndpoint } from '../artifactendpoints.js';
 import { deploysRegistryUri, shownRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
@@ -177,6 +177,16 @@ function artifactEnvOf(containers: Record<string, unknown>[]): { values: Record<
     const set = envSetting(containers, name);
     if (set?.hidden) hidden.push(name);
     else if (set?.value?.trim()) values[name] = shownEndpoint(set.value);
+  }
+  // An Azure connection string: its blob endpoint only (read here, before the raw record's value is redacted).
+  const azure = envSetting(containers, AZURE_CONNECTION_STRING_ENV);
+  const blob = azure?.value ? azureBlobEndpointOf(azure.value) : undefined;
+  if (azure?.hidden) hidden.push(AZURE_CONNECTION_STRING_ENV);
+  else if (blob) values[AZURE_CONNECTION_STRING_ENV] = shownEndpoint(blob);
+  // A shared config file or profile may set endpoint_url where the log cannot see: set at all, it is not shown.
+  for (const name of AWS_FILE_ENVS) {
+    const set = envSetting(containers, name);
+    if (set?.hidden || set?.value?.trim()) hidden.push(name);
   }
   return { values, hidden };
 }

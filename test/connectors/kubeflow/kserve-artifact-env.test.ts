@@ -136,6 +136,41 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     expect(unapprovedAlerts([...fraud3(false), kube[1]!]).map((a) => [a.details?.reason, a.details?.artifact_endpoints_not_allowed])).toEqual([['never_approved', { AWS_ENDPOINT_URL_S3: 'https://s3.attacker.example' }]]);
   });
 
+  it("an Azure connection string's BlobEndpoint is judged as an endpoint (its AccountKey never shown); an AWS config file or profile is unverifiable", async () => {
+    const key = 'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000', 'https://mlartifacts.blob.core.windows.net'] });
+    await send(TOKEN,
+      inferenceService('azure-evil', '2026-11-20T10:00:00Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};blobendpoint=https://blob.attacker.example/`)]),
+      inferenceService('azure-listed', '2026-11-20T10:00:01Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};BlobEndpoint=https://mlartifacts.blob.core.windows.net/`)]),
+      // No BlobEndpoint: the account's own host, no override.
+      inferenceService('azure-plain', '2026-11-20T10:00:02Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};EndpointSuffix=core.windows.net`)]),
+      inferenceService('azurite', '2026-11-20T10:00:03Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', 'UseDevelopmentStorage=true')]),
+      inferenceService('aws-profile', '2026-11-20T10:00:04Z', 'models:/fraud/3', [env('AWS_PROFILE', 'minio'), env('AWS_CONFIG_FILE', '/etc/aws/config')]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.artifact_env, e.details?.artifact_endpoint_unlisted, e.details?.artifact_env_unverifiable])).toEqual([
+      ['azure-evil', { AZURE_STORAGE_CONNECTION_STRING: 'https://blob.attacker.example/' }, ['AZURE_STORAGE_CONNECTION_STRING'], undefined],
+      ['azure-listed', { AZURE_STORAGE_CONNECTION_STRING: 'https://mlartifacts.blob.core.windows.net/' }, undefined, undefined],
+      ['azure-plain', undefined, undefined, undefined],
+      ['azurite', { AZURE_STORAGE_CONNECTION_STRING: 'http://127.0.0.1:10000' }, ['AZURE_STORAGE_CONNECTION_STRING'], undefined],
+      ['aws-profile', undefined, undefined, ['AWS_CONFIG_FILE', 'AWS_PROFILE']],
+    ]);
+    // The key reaches no event field and no raw record.
+    expect(JSON.stringify(kube)).not.toContain('Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq');
+    const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.details?.reason ?? a.details?.reasons, a.details?.artifact_endpoints_not_allowed])).toEqual([
+      ['registry.unapproved_deployment', 'prod/azure-evil', 'artifact_endpoint_not_allowed', { AZURE_STORAGE_CONNECTION_STRING: 'https://blob.attacker.example/' }],
+      ['registry.unapproved_deployment', 'prod/azurite', 'artifact_endpoint_not_allowed', { AZURE_STORAGE_CONNECTION_STRING: 'http://127.0.0.1:10000' }],
+      ['serving.model_source_unverifiable', 'prod/aws-profile', ['artifact_endpoint_unverifiable'], undefined],
+    ]);
+    // Without the list, the profile is recorded only, as a visible endpoint is not judged either.
+    const unlisted = await start({});
+    await unlisted.send(TOKEN, inferenceService('aws-profile', '2026-11-20T10:00:04Z', 'models:/fraud/3', [env('AWS_PROFILE', 'minio')]));
+    const recorded = unlisted.h.events();
+    expect(recorded.map((e) => [e.details?.artifact_env_unverifiable, e.details?.artifact_endpoint_unverifiable])).toEqual([[['AWS_PROFILE'], undefined]]);
+    expect(replayEvents([...fraud3(true), ...recorded], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id))).toEqual([]);
+  });
+
   it('a backslash before an @ does not pass an unlisted host off as a listed one (the URL parser and urllib3 read it as a path)', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     await send(TOKEN,
@@ -162,7 +197,7 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     await send(TOKEN,
       inferenceService('from-secret', '2026-11-20T10:00:00Z', 'models:/fraud/3', [{ name: 'AWS_ENDPOINT_URL', valueFrom: secret }]),
       inferenceService('expanded', '2026-11-20T10:00:01Z', 'models:/fraud/3', [{ name: 'P', valueFrom: secret }, env('http_proxy', 'http://$(P)')]),
-      // `AWS_` can make AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3, nothing else read here.
+      // `AWS_` can make AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and the AWS config file and profile names, nothing else read here.
       inferenceService('aws-prefixed', '2026-11-20T10:00:02Z', 'models:/fraud/3', [], [{ prefix: 'AWS_', secretRef: { name: 'aws' } }]),
       // The registry URI itself by reference: the hidden endpoint stays part of the registry doubt.
       inferenceService('uri-hidden', '2026-11-20T10:00:03Z', 'models:/fraud/3', [{ name: 'MLFLOW_TRACKING_URI', valueFrom: secret }, { name: 'AWS_ENDPOINT_URL', valueFrom: secret }]),
@@ -171,7 +206,7 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.artifact_env_unverifiable, e.details?.artifact_endpoint_unverifiable])).toEqual([
       ['from-secret', undefined, ['AWS_ENDPOINT_URL'], true],
       ['expanded', undefined, ['http_proxy'], true],
-      ['aws-prefixed', undefined, ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'], true],
+      ['aws-prefixed', undefined, ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE'], true],
       ['uri-hidden', ['MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL'], undefined, undefined],
     ]);
     const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
@@ -201,7 +236,7 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     const kube = h.events();
     expect(kube.map((e) => [e.resource?.name, e.details?.mlflow_env_unverifiable, e.details?.mlflow_env_secret_unverifiable, e.details?.artifact_endpoint_unverifiable])).toEqual([
       ['minio', undefined, ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI'], true],
-      ['configmap', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'STORAGE_EMULATOR_HOST', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'], undefined, undefined],
+      ['configmap', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'STORAGE_EMULATOR_HOST', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'AZURE_STORAGE_CONNECTION_STRING', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE'], undefined, undefined],
       ['no-uri', expect.arrayContaining(['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI', 'MLFLOW_S3_ENDPOINT_URL']), undefined, undefined],
     ]);
     const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));

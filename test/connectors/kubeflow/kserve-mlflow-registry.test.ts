@@ -32,7 +32,7 @@ let seq = 0;
 type Env = Array<Record<string, unknown>>;
 const ws = (value: string) => ({ name: 'MLFLOW_WORKSPACE', value });
 /** The artifact endpoint and proxy env names an unprefixed envFrom may set, as the event lists them. */
-const REDIRECT_ENV = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'STORAGE_EMULATOR_HOST', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
+const REDIRECT_ENV = ['MLFLOW_S3_ENDPOINT_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'S3_ENDPOINT', 'STORAGE_EMULATOR_HOST', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'AZURE_STORAGE_CONNECTION_STRING', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE'];
 const tracking = (value: string) => ({ name: 'MLFLOW_TRACKING_URI', value });
 
 /** An audit record of an InferenceService created with `predictor` (a `model` spec with `uri` and `env` by default). */
