@@ -171,4 +171,12 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(isAwsNeoImage('301217895009.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3')).toBe(false);
     expect(isAwsNeoImage('785573368785.dkr.ecr.us-east-1.amazonaws.com/anything:1')).toBe(false);
   });
+  it('a compilation job created after the update vouches for nothing, in replay and in arrival order', () => {
+    // Register one's own object at the job's output name first, then start a job naming that location.
+    const [r, a, update, job] = [register(), approve(), add(), fromArtifact()];
+    const reason = `compilation job fraud-v3-c5 writing ${COMPILED} was created at ${new Date(job!.time).toISOString()}, after the update`;
+    expect(modified([r!, a!, update!, job!]).map((x) => x.details.compiled_copy_unvouched)).toEqual([[reason]]);
+    expect(arriving([r!, a!, update!, job!], '2026-11-26T00:00:00Z').map((x) => [x.time, x.details.compiled_copy_unvouched])).toEqual([[update!.time, [reason]]]);
+  });
+
 });

@@ -103,12 +103,20 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
   let other = false;
   for (const artifact of inferenceArtifactsOf(ev).map((u) => normUri(u, ctx.cfg))) {
     // A job of the package's own account and region (where the update is made).
-    const jobs = ctx.reg.compilationsWriting(artifact).filter((j) => !j.scope || !scope || j.scope === scope);
-    if (!jobs.length) {
+    const seen = ctx.reg.compilationsWriting(artifact).filter((j) => !j.scope || !scope || j.scope === scope);
+    if (!seen.length) {
       unvouched.push(`no compilation job seen writing ${artifact}`);
       continue;
     }
     other = true;
+    // Only a job created before the update can have written what it registers: one created after vouches for nothing
+    // (else anyone could register their own object, then start a job naming that location).
+    const jobs = seen.filter((j) => Date.parse(j.time) <= Date.parse(ev.time));
+    if (!jobs.length) {
+      const j = seen[0]!;
+      unvouched.push(`compilation job ${j.job} writing ${artifact} was created at ${j.time}, after the update`);
+      continue;
+    }
     const own = jobs.filter((j) => compiledFrom(j, v, ctx));
     if (!own.length) {
       const j = jobs.at(-1)!;
