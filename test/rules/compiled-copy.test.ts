@@ -179,4 +179,15 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(arriving([r!, a!, update!, job!], '2026-11-26T00:00:00Z').map((x) => [x.time, x.details.compiled_copy_unvouched])).toEqual([[update!.time, [reason]]]);
   });
 
+  it('an input "under" the approved archive is another object, not its weights', () => {
+    // `<artifact>.tar.gz/evil.tar.gz` is an S3 key of its own, anyone who can write the bucket may upload.
+    const [r, a, job, update] = [register(), approve(), fromArtifact('s3://models/fraud/v3/model.tar.gz/evil.tar.gz'), add('s3://models/fraud/v3/neo/evil-ml_c5.tar.gz')];
+    expect(modified([r!, a!, job!, update!]).map((x) => x.details.compiled_copy_unvouched)).toEqual([[
+      'compilation job fraud-v3-c5 writing s3://models/fraud/v3/neo/evil-ml_c5.tar.gz compiled s3://models/fraud/v3/model.tar.gz/evil.tar.gz, not an artifact of fraud v3',
+    ]]);
+    // A version whose weights are a prefix (ModelDataSource S3Prefix): an archive under it is its own.
+    const registerPrefix = () => at('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: IMAGE, modelDataSource: { s3DataSource: { s3Uri: 's3://models/fraud/v3/weights/', s3DataType: 'S3Prefix', compressionType: 'None' } } }] } }, { modelPackageArn: PKG }, 'Trainer');
+    const [r2, a2, job2, update2] = [registerPrefix(), approve(), fromArtifact('s3://models/fraud/v3/weights/model.tar.gz'), add()];
+    expect(modified([r2!, a2!, job2!, update2!])).toEqual([]);
+  });
 });

@@ -81,8 +81,15 @@ function compiledFrom(j: CompilationRec, v: VersionRec, ctx: RuleContext): boole
     return !!p && p.name === v.name && p.version === v.version && (!p.scope || !v.scope || p.scope === v.scope);
   }
   const mine = [v.artifact, ...(v.moreArtifacts ?? [])].filter((a): a is string => !!a).map((a) => normUri(a, ctx.cfg));
-  return !!j.input_uri && uriAncestors(j.input_uri).some((a) => mine.includes(a));
+  if (!j.input_uri) return false;
+  if (mine.includes(j.input_uri)) return true;
+  // Under an artifact only when that artifact is a prefix: an archive is one S3 object, and `<archive>/x.tar.gz` is
+  // another object anyone who can write the bucket may upload.
+  return uriAncestors(j.input_uri).slice(1).some((a) => mine.includes(a) && !ARCHIVE.test(a));
 }
+
+/** An object name that is an archive (a model's `.tar.gz`), never a prefix holding files. */
+const ARCHIVE = /\.(tar\.gz|tgz|tar|gz|zip)$/i;
 
 /**
  * The object Neo writes for a job: `<output>/<input name without .tar.gz>-<target device>.tar.gz` (as AWS's examples
