@@ -5,7 +5,7 @@ import { connectorPlugins } from '../connectors/index.js';
 import { withMlflowRegistryUrls, type KubeflowConfig } from '../connectors/kubeflow/config.js';
 import { mlflowRegistryUrls, type MlflowConfig } from '../connectors/mlflow/config.js';
 import { MltrailError } from '../core/errors.js';
-import { clientCaFileProblem, readKeyPair } from '../core/config/pem.js';
+import { ClientCaFile, readKeyPair } from '../core/config/pem.js';
 import { coerceInterpolated, csv, decimalOrText, deepMerge, formatIssues, interpolateEnv, readConfigFile, type UnsetVariable } from '../core/config/load.js';
 import { RulesConfig } from '../core/rules/engine.js';
 import type { SinkEntry } from './sinks/thread.js';
@@ -26,7 +26,7 @@ export const ServerTlsConfig = z.strictObject({
    * PEM files of CAs whose client certificates the TLS layer verifies (every `connectors.kubeflow` `client_ca_file`
    * is added). With any, the server asks each client for a certificate but admits one without (tokens, HMAC, JWT).
    */
-  client_ca_files: z.array(z.string().min(1)).default([]),
+  client_ca_files: z.array(ClientCaFile).default([]),
   /** Oldest TLS version accepted. */
   min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
   /** How often (s) cert_file and key_file are looked at, and re-read when either changed (a renewal); 0: on SIGHUP only. */
@@ -34,10 +34,9 @@ export const ServerTlsConfig = z.strictObject({
 }).superRefine((t, ctx) => {
   const pair = readKeyPair(t.cert_file, t.key_file);
   if ('problem' in pair) ctx.addIssue({ code: 'custom', path: [pair.in === 'cert' ? 'cert_file' : 'key_file'], message: pair.problem });
-  t.client_ca_files.forEach((file, i) => {
-    const problem = clientCaFileProblem(file);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['client_ca_files', i], message: problem });
-  });
+}, {
+  // Also when another key of the block is wrong (an unset variable, a misspelt min_version): one run names every problem.
+  when: (payload) => { const v = payload.value as Record<string, unknown> | undefined; return typeof v?.cert_file === 'string' && !!v.cert_file && typeof v.key_file === 'string' && !!v.key_file; },
 });
 
 export const ServerConfig = z.strictObject({

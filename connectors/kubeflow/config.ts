@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
-import { caFileProblem, clientCaFileProblem } from '../../core/config/pem.js';
+import { caFileProblem, ClientCaFile } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
 import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 import { artifactEndpointProblem } from './artifactendpoints.js';
@@ -31,18 +31,16 @@ export const AuditConfig = z.strictObject({
    * PEM file of the CA(s) issuing the default cluster's apiserver client certificates: `client_cert_subjects` then
    * count only in a certificate issued by one of them (see `clusters[].client_ca_file`). Unset: any CA the TLS layer trusts.
    */
-  client_ca_file: z.string().min(1).optional(),
+  client_ca_file: ClientCaFile.optional(),
   /** Keep every audit item, ignoring the namespace filter (debugging, small clusters). */
   keep_all: z.boolean().default(false),
 }).superRefine((c, ctx) => clientCaIssues(c, 'audit.client_cert_subjects', ctx));
 
-/** `client_ca_file` checks shared by the default cluster (`audit`) and each configured cluster. */
+/** `client_ca_file` without subjects to pin, for the default cluster (`audit`) and each configured cluster (the file itself is checked as its field: ClientCaFile). */
 function clientCaIssues(c: { client_ca_file?: string; client_cert_subjects?: string[] }, subjectsKey: string, ctx: z.RefinementCtx): void {
   if (c.client_ca_file === undefined) return;
   // A CA pins subjects: without any, the operator meant something this key does not do.
   if (!c.client_cert_subjects?.length) ctx.addIssue({ code: 'custom', path: ['client_ca_file'], message: `set, but ${subjectsKey} is empty: the CA only pins the subjects listed there (list them, or remove client_ca_file)` });
-  const problem = clientCaFileProblem(c.client_ca_file);
-  if (problem) ctx.addIssue({ code: 'custom', path: ['client_ca_file'], message: problem });
 }
 
 /** DNS name (labels of letters, digits and inner hyphens) or IPv4 address. */
@@ -170,7 +168,7 @@ export const ClusterConfig = z.strictObject({
    * only in a certificate issued (directly or through intermediates) by one of them, so another cluster's CA, trusted
    * by the same TLS server, cannot issue a certificate that passes as this cluster. Unset: any CA the TLS layer trusts.
    */
-  client_ca_file: z.string().min(1).optional(),
+  client_ca_file: ClientCaFile.optional(),
   /**
    * The MLflow server (`connectors.mlflow.servers[].id`) this cluster's KServe deployments load `models:/…` from:
    * `models:/fraud@champion` is judged against that server's versions and aliases. Unset: as the README says of

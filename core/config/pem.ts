@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -72,6 +73,16 @@ export function clientCaFileProblem(file: string): string | undefined {
   const read = readClientCaCertificates(file);
   return 'problem' in read ? read.problem : undefined;
 }
+
+/**
+ * A config key naming a client CA bundle (`server.tls.client_ca_files[]`, a Kubeflow `client_ca_file`), checked as
+ * the field itself: zod skips an object's own refinements once any of its keys failed, so a check there hid the file's
+ * problem behind another key's (an unset variable) until that one was fixed.
+ */
+export const ClientCaFile = z.string().min(1).superRefine((file, ctx) => {
+  const problem = clientCaFileProblem(file);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * The certificates of the client CA bundle `file`, or why it cannot serve as one (see `clientCaFileProblem`): read

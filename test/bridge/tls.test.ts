@@ -552,6 +552,25 @@ describe('server.tls: check-config names what is wrong with the files', () => {
     expect(await check({ cert_file: at('srv-with-key.pem'), key_file: at('srv-with-key.pem') })).toMatchObject({ code: 0, err: '' });
   });
 
+  it('the files are named in the same run as another key of the block that is wrong (an unset variable, a misspelt value)', async () => {
+    writeFileSync(at('ca-with-key.pem'), readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('kube-ca.key'), 'utf8'));
+    const caWithKey = /server\.tls\.client_ca_files\.0: \S*ca-with-key\.pem holds a private key/;
+    const unset = await check({ ...TLS, client_ca_files: [at('ca-with-key.pem')], min_version: '${MLTRAIL_TEST_UNSET_TLS_VERSION}' });
+    expect(unset.code).toBe(1);
+    expect(unset.err).toMatch(/server\.tls\.min_version: environment variable MLTRAIL_TEST_UNSET_TLS_VERSION is not set/);
+    expect(unset.err).toMatch(caWithKey);
+    const misspelt = await check({ ...TLS, key_file: at('kube-ca.key'), client_ca_files: [at('ca-with-key.pem')], min_version: 'TLSv1.1' });
+    expect(misspelt.err).toMatch(/server\.tls\.min_version: /);
+    expect(misspelt.err).toMatch(caWithKey);
+    expect(misspelt.err).toMatch(/server\.tls\.key_file: .*kube-ca\.key does not match the certificate/);
+    // A Kubeflow cluster's CA file beside another key of the cluster that is wrong.
+    const file = join(tmpDir(), 'mltrail.yaml');
+    writeFileSync(file, `connectors:\n  kubeflow:\n    audit:\n      client_cert_subjects: [kube-apiserver-audit]\n      client_ca_file: ${at('ca-with-key.pem')}\n      keep_all: maybe\n`);
+    const kf = await runCli(['check-config', file]);
+    expect(kf.err).toMatch(/connectors\.kubeflow\.audit\.keep_all: /);
+    expect(kf.err).toMatch(/connectors\.kubeflow\.audit\.client_ca_file: \S*ca-with-key\.pem holds a private key/);
+  });
+
   it('a Kubeflow client_ca_file holding a private key is named by its key path', async () => {
     const caFile = join(tmpDir(), 'cluster-ca.pem');
     writeFileSync(caFile, readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('kube-ca.key'), 'utf8'));
