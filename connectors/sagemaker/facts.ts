@@ -102,11 +102,12 @@ function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
   return { inputs: uniq(inputs), outputs: uniq(outputs) };
 }
 
-function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[] } {
+function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[]; code: string[] } {
   const images: string[] = [];
   const artifacts: string[] = [];
   const digests: string[] = [];
   const extra: string[] = [];
+  const code: string[] = [];
   for (const c of containers) {
     if (!isObj(c)) continue;
     const image = str(c.image);
@@ -123,18 +124,23 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
     }
     const pkgExtra = str(get(c, 'additionalS3DataSource.s3Uri'));
     if (pkgExtra) extra.push(pkgExtra);
+    // The script archive AWS's framework images download and run (the SageMaker inference toolkit's
+    // SAGEMAKER_SUBMIT_DIRECTORY); a local path (`/opt/ml/model/code`) is inside the model data.
+    const submit = str(get(c, 'environment.SAGEMAKER_SUBMIT_DIRECTORY'));
+    if (submit && /^[a-z][a-z0-9+.-]*:\/\//i.test(submit)) code.push(submit);
   }
-  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra) };
+  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra), code: uniq(code) };
 }
 
 /**
- * `additional_images` / `additional_image_digests` / `additional_inference_artifact_uris` of a package's additional
+ * `additional_images` / `additional_image_digests` / `additional_inference_artifact_uris` / `additional_code_uris`
+ * (`Environment.SAGEMAKER_SUBMIT_DIRECTORY` naming a remote script archive) of a package's additional
  * inference specifications (CreateModelPackage `AdditionalInferenceSpecifications`, UpdateModelPackage
  * `AdditionalInferenceSpecificationsToAdd`), when it has any. The artifacts are where the registry keeps the package's
  * compiled or optimized copies (AWS: "Generally used with SageMaker Neo to store the compiled artifacts"): the
  * version's own weights for another target, with the further weights their containers load.
  */
-function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[]; additional_inference_artifact_uris?: string[] } {
+function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[]; additional_inference_artifact_uris?: string[]; additional_code_uris?: string[] } {
   const specs = [...arr(params.additionalInferenceSpecifications), ...arr(params.additionalInferenceSpecificationsToAdd)];
   const c = containerFacts(specs.flatMap((sp) => arr(get(sp, 'containers'))));
   const artifacts = uniq([...c.artifacts, ...c.extra]);
@@ -142,6 +148,7 @@ function additionalImages(params: Obj): { additional_images?: string[]; addition
     ...(c.images.length ? { additional_images: c.images } : {}),
     ...(c.digests.length ? { additional_image_digests: c.digests } : {}),
     ...(artifacts.length ? { additional_inference_artifact_uris: artifacts } : {}),
+    ...(c.code.length ? { additional_code_uris: c.code } : {}),
   };
 }
 

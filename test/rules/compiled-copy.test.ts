@@ -171,6 +171,22 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(isAwsNeoImage('301217895009.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3')).toBe(false);
     expect(isAwsNeoImage('785573368785.dkr.ecr.us-east-1.amazonaws.com/anything:1')).toBe(false);
   });
+  it('a copy whose AWS image is told to download and run a script (SAGEMAKER_SUBMIT_DIRECTORY) is the finding', () => {
+    const withCode = (dir: string) => at('UpdateModelPackage', {
+      modelPackageArn: PKG,
+      additionalInferenceSpecificationsToAdd: [{ name: 'neo-ml-c5', containers: [{ image: AWS_NEO, modelDataUrl: COMPILED, environment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: dir } }] }],
+    }, { modelPackageArn: PKG }, 'Approver');
+    const [r, a, job, update] = [register(), approve(), fromArtifact(), withCode('s3://scratch/someone/sourcedir.tar.gz')];
+    expect(update!.ml?.model).toMatchObject({ additional_code_uris: ['s3://scratch/someone/sourcedir.tar.gz'] });
+    expect(modified([r!, a!, job!, update!]).map((x) => x.details.compiled_copy_unvouched)).toEqual([[
+      'code s3://scratch/someone/sourcedir.tar.gz the container downloads and runs (SAGEMAKER_SUBMIT_DIRECTORY) is not part of a compiled copy',
+    ]]);
+    // The script packed in the compiled model (`/opt/ml/model/code`): inside the job's output, nothing else to vouch for.
+    const [r2, a2, job2, update2] = [register(), approve(), fromArtifact(), withCode('/opt/ml/model/code')];
+    expect(update2!.ml?.model?.additional_code_uris).toBeUndefined();
+    expect(modified([r2!, a2!, job2!, update2!])).toEqual([]);
+  });
+
   it('a compilation job created after the update vouches for nothing, in replay and in arrival order', () => {
     // Register one's own object at the job's output name first, then start a job naming that location.
     const [r, a, update, job] = [register(), approve(), add(), fromArtifact()];

@@ -68,10 +68,10 @@ export function judgeCopies(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec
   return false;
 }
 
-/** The added images (`ml.model.additional_images`). */
-function addedImages(ev: Pick<NormalizedEvent, 'ml'>): string[] {
-  const images = (ev.ml?.model as Record<string, unknown> | undefined)?.additional_images;
-  return Array.isArray(images) ? images.filter((x): x is string => typeof x === 'string') : [];
+/** What the addition names besides its artifacts: its images (`ml.model.additional_images`), its code (`additional_code_uris`). */
+function addedStrings(ev: Pick<NormalizedEvent, 'ml'>, field: 'additional_images' | 'additional_code_uris'): string[] {
+  const values = (ev.ml?.model as Record<string, unknown> | undefined)?.[field];
+  return Array.isArray(values) ? values.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /** Whether a compilation job read version `v`: its package version, or one of its artifacts (or a file in it). */
@@ -137,7 +137,12 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
     }
     vouched.push({ artifact, job: j.job, job_event: j.event, input: (j.input_uri ?? j.input_package)!, output: j.output, ...(j.target_device ? { target_device: j.target_device } : {}), event: ev.id, time: ev.time });
   }
-  for (const image of addedImages(ev)) {
+  // An AWS image runs the script its environment names (SAGEMAKER_SUBMIT_DIRECTORY): code no job wrote, no approval saw.
+  for (const code of addedStrings(ev, 'additional_code_uris')) {
+    other = true;
+    unvouched.push(`code ${code} the container downloads and runs (SAGEMAKER_SUBMIT_DIRECTORY) is not part of a compiled copy`);
+  }
+  for (const image of addedStrings(ev, 'additional_images')) {
     if (isAwsNeoImage(image)) continue;
     other = true;
     unvouched.push(`image ${image} is not an AWS Neo or Deep Learning Container image`);
