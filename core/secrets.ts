@@ -68,8 +68,11 @@ export function redactUrlSecrets(s: string): string {
   return out === s ? s : out;
 }
 
-/** Flags that name where a secret is, not the secret: a file's path (`--token-file`), a header's name. */
-const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header)$/i;
+/**
+ * Flags that name where a secret is, not the secret: a file's path (`--token-file`), a header's name, a Secret
+ * object's name or a reference to one (`--secret-name db-creds`: what an analyst follows).
+ */
+const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header|name|ref)$/i;
 
 /**
  * A command-line flag (`--aws-secret-access-key`, `-password`, `--api-key`) whose value is a secret: its name, dashes
@@ -95,10 +98,16 @@ const FLAG_WITH_VALUE = /^(--?[A-Za-z][\w.-]*)=([^]*)$/;
  */
 const FLAG_IN_TEXT = /(^|[\s;&|("'])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|)-][^\s"';&|)]*)/g;
 /**
- * Flags whose value is `user:password` (curl's `-u`/`--user`, `-U`/`--proxy-user`; httpie's `--auth`): the
- * part after the first ':' is hidden, a bare user name (`mysql -u root`) stays.
+ * Flags whose value is `user:password` whatever the command (curl's `--proxy-user`, httpie's `--auth`): the part after
+ * the first ':' is hidden, a bare user name stays.
  */
-const USER_PASSWORD_FLAGS = new Set(['-u', '--user', '-U', '--proxy-user', '--auth']);
+const USER_PASSWORD_FLAGS = new Set(['--proxy-user', '--auth']);
+/**
+ * curl's `-u`/`--user`/`-U`: `user:password` for curl only — docker, podman, kubectl, sudo take `-u uid:gid` or
+ * `user:group`, no credential. Hidden after curl, and where no command is known unless it is a numeric `uid:gid`.
+ */
+const CURL_USER_FLAGS = new Set(['-u', '--user', '-U']);
+const UID_GID = /^["']?\d+:\d+["']?$/;
 /** `user:password` of such a flag (quoted or not) with the password hidden; undefined when it holds no ':'. */
 function hideUserPassword(value: string): string | undefined {
   const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
@@ -106,12 +115,70 @@ function hideUserPassword(value: string): string | undefined {
   const i = inner.indexOf(':');
   return i < 0 || i === inner.length - 1 ? undefined : `${q}${inner.slice(0, i + 1)}${REDACTED}${q}`;
 }
+/** The value of a user flag with its password hidden, judged by the command it belongs to; undefined to keep it. */
+function hideUserFlagValue(flag: string, value: string, command: string | undefined): string | undefined {
+  if (USER_PASSWORD_FLAGS.has(flag)) return hideUserPassword(value);
+  if (!CURL_USER_FLAGS.has(flag)) return undefined;
+  return command === 'curl' || (command === undefined && !UID_GID.test(value)) ? hideUserPassword(value) : undefined;
+}
+
+/**
+ * MySQL and MariaDB clients, whose `-p` takes the password glued (`-pS3cret`; a bare `-p` prompts and the next word
+ * is the database). Elsewhere `-p` is a port, a path or a flag, so it is read as a password only after these and sshpass.
+ */
+const MYSQL_CLIENT = /^(?:mysql(?:dump|admin|import|check|show|slap|pump|binlog|sh|_upgrade)?|mariadb(?:-(?:dump|admin|import|check|show|slap|binlog|upgrade))?)$/;
+/** Commands whose flags are read by command (the rest are unknown): password flags, or `-u` that is no password. */
+const KNOWN_COMMAND = /^(?:curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)$/;
+/**
+ * The command a word names (its path's last part) when it is one KNOWN_COMMAND lists: MySQL / MariaDB clients read as
+ * `mysql`, so callers test one name. Undefined for any other word.
+ *
+ * @example
+ * commandName('/usr/bin/mysqldump') // 'mysql'
+ */
+export function commandName(word: string): string | undefined {
+  const name = word.slice(word.lastIndexOf('/') + 1);
+  if (!KNOWN_COMMAND.test(name)) return undefined;
+  return MYSQL_CLIENT.test(name) ? 'mysql' : /^(?:mysql|mariadb)/.test(name) ? 'other' : name;
+}
+/** Whether `-p` of this command takes a password: glued after a MySQL client, glued or as the next word after sshpass. */
+function dashPIsPassword(command: string | undefined, glued: boolean): boolean {
+  return command === 'sshpass' || (command === 'mysql' && glued);
+}
+/**
+ * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
+ * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
+ */
+const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user)(=|[ \t]+|)("[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+/** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
+const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user)/;
+
+/** Text with `-pPASS` of MySQL clients and sshpass and `-u user:pass` of curl hidden (COMMAND_TEXT). */
+function redactCommandFlags(s: string, after: string | undefined): string {
+  if (!COMMAND_FLAG.test(s)) return s;
+  let command = after;
+  return s.replace(COMMAND_TEXT, (all, word: string | undefined, flag: string | undefined, sep: string, value: string) => {
+    if (word !== undefined) {
+      command = commandName(word);
+      return all;
+    }
+    if (flag === undefined) {
+      command = undefined;
+      return all;
+    }
+    if (value === REDACTED || (flag === '--user' && sep === '')) return all;
+    if (flag === '-p') return dashPIsPassword(command, sep === '') && sep !== '=' ? `${flag}${sep}${REDACTED}` : all;
+    const hidden = hideUserFlagValue(flag, value, command);
+    return hidden === undefined ? all : `${flag}${sep}${hidden}`;
+  });
+}
+
 /**
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
  * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's.
  */
 const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?)([^\s"']+)/gi;
-const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretName(name.replace(/-/g, '_'));
+const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
 
 /**
@@ -122,6 +189,10 @@ const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)
  * redactSecretText('python train.py --api-key abc --epochs 3') // 'python train.py --api-key [redacted] --epochs 3'
  */
 export function redactSecretText(s: string): string {
+  return redactSecretTextAfter(s, undefined);
+}
+/** redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. */
+function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(s);
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string) => (value !== REDACTED && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all));
@@ -130,50 +201,110 @@ export function redactSecretText(s: string): string {
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
     });
   }
+  url = redactCommandFlags(url, command);
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url)) return url === s ? s : url;
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${pre}${flag}${sep}${REDACTED}` : all));
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all));
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string) => (isSecretKey(name) ? `${pre}${name}=${REDACTED}` : all));
+  return out === s ? s : out;
+}
+
+/**
+ * Names of a secret that name where or which one it is, not its value: a Secret object's name (`secretName:
+ * db-creds` in a volume, `SECRET_NAME=db`), a reference; their values are what an analyst needs to follow.
+ */
+const NAMES_A_REFERENCE = /(?:name|ref|file|path|dir)$/i;
+/**
+ * A key or assignment whose value is a secret: a secret's name (isSecretName) that does not name a reference to one.
+ *
+ * @example
+ * isSecretKey('db_password') // true
+ * isSecretKey('secretName') // false
+ */
+export function isSecretKey(name: string): boolean {
+  return isSecretName(name) && !NAMES_A_REFERENCE.test(name);
+}
+/**
+ * In a script or config file (an Argo `script.source`, a KFP inline component, a ConfigMap's file): an assignment or
+ * key of a secret's name with blanks, quotes or ':' around it — `password = "x"`, `os.environ["API_TOKEN"] = 'x'`,
+ * `"token": "x"`, `db_password: x` — up to the end of its quoted value or word. Not `==`.
+ */
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(["']?)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::|=(?!=))[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[^\s"',;)}\]#{[=][^\s,;)}\]#]*)/g;
+
+/**
+ * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
+ * spaced, are hidden, those naming a reference (`secretName`, `TOKEN_PATH`) stay. The same string (===) when nothing is.
+ *
+ * @example
+ * redactScriptText('import os\npassword = "pw"\nsecretName: db') // 'import os\npassword = "[redacted]"\nsecretName: db'
+ */
+export function redactScriptText(s: string): string {
+  const text = redactSecretText(s);
+  if (!SECRET_NAME.test(text)) return text;
+  const out = text.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
+    if (!isSecretKey(name) || value === REDACTED || value.slice(1, -1) === REDACTED) return all;
+    const vq = value[0] === '"' || value[0] === "'" ? value[0] : '';
+    return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
+  });
   return out === s ? s : out;
 }
 
 /**
  * A container's `args` / `command` (or an exec command) with the values of secret-named flags hidden: `--token=x`,
  * `--token` followed by its value (unless that is another `--flag`), flags and assignments inside a shell string,
- * and URL user-info. Returns the same array (===) when nothing was hidden, and the indices of what was.
+ * and URL user-info; after a MySQL / MariaDB client `-pPASS`, after sshpass `-p PASS`, after curl `-u user:PASS`.
+ * `command`: the command the list belongs to when it does not start with it (a container's `args`: its `command`'s
+ * first word or its image's name; commandName reads it). Returns the same array (===) when nothing was hidden, and
+ * the indices of what was.
  *
  * @example
  * redactArgv(['--token', 'abc', '--epochs=3']) // { argv: ['--token', '[redacted]', '--epochs=3'], changed: [1] }
+ * redactArgv(['-uroot', '-pS3cret', 'db'], 'mysql') // { argv: ['-uroot', '-p[redacted]', 'db'], changed: [1] }
  */
-export function redactArgv(argv: readonly unknown[]): { argv: readonly unknown[]; changed: number[] } {
+export function redactArgv(argv: readonly unknown[], command?: string): { argv: readonly unknown[]; changed: number[] } {
   let copy: unknown[] | undefined;
   const changed: number[] = [];
   let valueIsSecret = false;
-  let valueIsUserPassword = false;
+  let userFlag: string | undefined;
+  let cmd = command === undefined ? undefined : commandName(command);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (typeof a !== 'string') {
       valueIsSecret = false;
-      valueIsUserPassword = false;
+      userFlag = undefined;
       continue;
     }
     let r: string;
+    const userValue = userFlag === undefined ? undefined : hideUserFlagValue(userFlag, a, cmd);
     if (valueIsSecret && a !== '' && !a.startsWith('--')) {
       r = REDACTED;
       valueIsSecret = false;
-    } else if (valueIsUserPassword && hideUserPassword(a) !== undefined) {
-      r = hideUserPassword(a)!;
-      valueIsUserPassword = false;
+    } else if (userValue !== undefined) {
+      r = userValue;
+      userFlag = undefined;
+    } else if (a.length > 2 && a.startsWith('-p') && dashPIsPassword(cmd, true)) {
+      // `-pPASS` of a MySQL client or sshpass (FLAG_ALONE would read it as a flag).
+      r = `-p${REDACTED}`;
+      valueIsSecret = false;
+      userFlag = undefined;
     } else if (FLAG_ALONE.test(a)) {
-      valueIsSecret = isSecretFlag(a);
-      valueIsUserPassword = USER_PASSWORD_FLAGS.has(a);
+      valueIsSecret = isSecretFlag(a) || (a === '-p' && dashPIsPassword(cmd, false));
+      userFlag = USER_PASSWORD_FLAGS.has(a) || CURL_USER_FLAGS.has(a) ? a : undefined;
       continue;
     } else {
       valueIsSecret = false;
-      valueIsUserPassword = false;
-      const m = FLAG_WITH_VALUE.exec(a);
-      const userPassword = m && USER_PASSWORD_FLAGS.has(m[1]!) ? hideUserPassword(m[2]!) : undefined;
-      r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : userPassword !== undefined ? `${m![1]}=${userPassword}` : redactSecretText(a);
+      userFlag = undefined;
+      if (a.charCodeAt(0) !== 45 /* - */) {
+        const name = commandName(a);
+        if (name !== undefined) {
+          cmd = name;
+          continue;
+        }
+      }
+      const m = FLAG_WITH_VALUE.exec(a) ?? GLUED_USER_FLAG.exec(a);
+      const userPassword = m ? hideUserFlagValue(m[1]!, m[2]!, cmd) : undefined;
+      const sep = m && a[m[1]!.length] === '=' ? '=' : '';
+      r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : userPassword !== undefined ? `${m![1]}${sep}${userPassword}` : a.includes('\n') ? redactScriptText(a) : redactSecretTextAfter(a, cmd);
     }
     if (r !== a) {
       (copy ??= argv.slice())[i] = r;
@@ -182,3 +313,5 @@ export function redactArgv(argv: readonly unknown[]): { argv: readonly unknown[]
   }
   return { argv: copy ?? argv, changed };
 }
+/** curl's `-uuser:pass` (the value glued to the flag). */
+const GLUED_USER_FLAG = /^(-[uU])([^]+)$/;

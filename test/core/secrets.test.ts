@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretFlag, isSecretName, redactArgv, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
+import { isSecretFlag, isSecretName, redactArgv, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
@@ -59,5 +59,63 @@ describe('core/secrets', () => {
     expect(redactSecretText('args[1]: Invalid value: "--token=t", "K_SECRET=v"')).toBe('args[1]: Invalid value: "--token=[redacted]", "K_SECRET=[redacted]"');
     const s = 'secrets "mlpipeline-minio-artifact" is forbidden: User "alice" cannot get resource "secrets"';
     expect(redactSecretText(s)).toBe(s);
+  });
+
+  it('hides the password glued to -p of MySQL / MariaDB clients and after sshpass -p; -p of other tools (ports, flags) and a bare mysql -p stay', () => {
+    expect(redactSecretText("mysql -uroot -pS3cret db && mysqldump -p'x y' db; mariadb-admin -h db -pmd-1 status | sshpass -p hunter2 ssh h; sshpass -phunter3 ssh h")).toBe(
+      "mysql -uroot -p[redacted] db && mysqldump -p[redacted] db; mariadb-admin -h db -p[redacted] status | sshpass -p [redacted] ssh h; sshpass -p[redacted] ssh h",
+    );
+    for (const s of ['docker run -p 8080:80 nginx:1.25', 'mysql -u root -p mlflow', 'iperf3 -c h -p5201', 'ls -pa /tmp', 'mysqld --port 3306', 'mysql -P3306 -h db']) expect(redactSecretText(s)).toBe(s);
+    expect(redactArgv(['/usr/bin/mysql', '-uroot', '-pS3cret', 'db']).argv).toEqual(['/usr/bin/mysql', '-uroot', '-p[redacted]', 'db']);
+    expect(redactArgv(['sshpass', '-p', 'hunter2', 'ssh', 'h']).argv).toEqual(['sshpass', '-p', '[redacted]', 'ssh', 'h']);
+    // A container's args, judged by its command or image.
+    expect(redactArgv(['-uroot', '-pS3cret', 'db'], 'mysqldump').argv).toEqual(['-uroot', '-p[redacted]', 'db']);
+    for (const argv of [['docker', 'run', '-p', '8080:80', 'img'], ['iperf3', '-p5201'], ['mysql', '-p', 'mlflow']]) expect(redactArgv(argv).argv).toBe(argv);
+    expect(redactArgv(['-p5201'], 'iperf3').changed).toEqual([]);
+  });
+
+  it('reads -u/--user/-U as user:password after curl only: docker, podman, sudo -u uid:gid or user:group stay; unknown commands keep a numeric uid:gid', () => {
+    for (const s of ['docker run -u 1000:1000 img', 'podman run --user app:staff img', 'sh -c "docker run -u 0:0 x"']) expect(redactSecretText(s)).toBe(s);
+    expect(redactSecretText('docker run -u 1000:1000 img && curl -uadmin:pw1 http://h')).toBe('docker run -u 1000:1000 img && curl -uadmin:[redacted] http://h');
+    for (const argv of [['docker', 'run', '-u', '1000:1000', 'img'], ['kubectl', 'run', 'x', '--user=ops:ops'], ['-u', '1000:1000']]) expect(redactArgv(argv).argv).toBe(argv);
+    expect(redactArgv(['-u', 'svc:pw2'], 'curlimages/curl').argv).toEqual(['-u', 'svc:[redacted]']);
+    expect(redactArgv(['-u', 'svc:pw3']).argv).toEqual(['-u', 'svc:[redacted]']);
+  });
+
+  it('keeps what names a secret rather than holding it: a Secret object\'s name or a reference in a flag, an assignment or a header-like key', () => {
+    for (const f of ['--secret-name', '--token-secret-ref', '--api-key-name']) expect([f, isSecretFlag(f)]).toEqual([f, false]);
+    const argv = ['kubectl', 'create', 'job', '--secret-name', 'db-creds', '--image=registry.local:5000/etl:1.2'];
+    expect(redactArgv(argv).argv).toBe(argv);
+    for (const s of ['SECRET_NAME=db-creds ./run.sh', 'volume "data": secretName: db-creds not found', 'TOKEN_PATH=/var/run/secrets/token']) expect(redactSecretText(s)).toBe(s);
+    expect(redactSecretText('SECRET_NAME=db-creds DB_SECRET=v1 ./run.sh')).toBe('SECRET_NAME=db-creds DB_SECRET=[redacted] ./run.sh');
+  });
+
+  it('hides secret-named assignments and keys of a script or config file, quoted or spaced; references to a secret and comparisons stay', () => {
+    const script = [
+      'import os',
+      'password = "py-pw\\"q"',
+      "os.environ['AWS_SECRET_ACCESS_KEY'] = 'py-key'",
+      'export HF_TOKEN=sh-tok',
+      'db_password: yml-pw',
+      '"api_token": "json-tok"',
+      'secretName: db-creds',
+      'TOKEN_PATH = "/var/run/secrets/token"',
+      'if token == expected: pass',
+      'uri = "postgresql://u:url-pw@db/x"',
+    ].join('\n');
+    expect(redactScriptText(script).split('\n')).toEqual([
+      'import os',
+      'password = "[redacted]"',
+      "os.environ['AWS_SECRET_ACCESS_KEY'] = '[redacted]'",
+      'export HF_TOKEN=[redacted]',
+      'db_password: [redacted]',
+      '"api_token": "[redacted]"',
+      'secretName: db-creds',
+      'TOKEN_PATH = "/var/run/secrets/token"',
+      'if token == expected: pass',
+      'uri = "postgresql://[redacted]@db/x"',
+    ]);
+    const plain = 'print("hello")\nepochs = 3';
+    expect(redactScriptText(plain)).toBe(plain);
   });
 });
