@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
-import { REDACTED, isSecretName, redactArgv, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
+import { REDACTED, isSecretName, redactArgv, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -17,7 +17,7 @@ export const RAW_REDACTED_MAX = 20;
  */
 export function redactAuditRaw(ev: AuditEvent): { raw: AuditEvent; paths: string[] } {
   const rec = ev as AuditEvent & Record<string, unknown>;
-  const walk: Walk = { paths: [], patched: rec.responseObject, secretData: isSecretsRecord(rec) };
+  const walk: Walk = { paths: [], patched: rec.responseObject, secretData: isSecretsRecord(rec), configMapData: isConfigMapsRecord(rec) };
   let out: Record<string, unknown> | undefined;
   // The request line and the answer's message: query parameters and admission messages echo values.
   if (typeof rec.requestURI === 'string') {
@@ -217,6 +217,8 @@ interface Walk {
   whole?: boolean;
   /** The walk is inside a record about Secrets (isSecretsRecord): every `data` / `stringData` value is a secret. */
   secretData?: boolean;
+  /** The walk is inside a record about ConfigMaps (isConfigMapsRecord): `data` / `binaryData` are read by key. */
+  configMapData?: boolean;
 }
 
 /**
@@ -228,6 +230,54 @@ function isSecretsRecord(o: Record<string, unknown>): boolean {
   const ref = o.objectRef as { resource?: unknown; apiGroup?: unknown } | null | undefined;
   return ref?.resource === 'secrets' && !ref.apiGroup;
 }
+/** A record about ConfigMaps (`objectRef.resource: configmaps` of the core group): its objects and patches are ConfigMaps. */
+function isConfigMapsRecord(o: Record<string, unknown>): boolean {
+  const ref = o.objectRef as { resource?: unknown; apiGroup?: unknown } | null | undefined;
+  return ref?.resource === 'configmaps' && !ref.apiGroup;
+}
+/** A JSON patch op path that writes a ConfigMap's values (`/data`, `/binaryData/api_token`). */
+const PATCH_CONFIGMAP_DATA = /^\/(?:data|binaryData)(?:\/|$)/;
+
+/**
+ * A ConfigMap's `data` / `binaryData` (`key`: the one key a patch op writes, if so): the value of a secret-named key
+ * is hidden whole (binary too), every other value is read as a file (`.env`, properties, YAML, a script:
+ * redactScriptText) for secret-named assignments and URL credentials; keys stay.
+ */
+function redactConfigMapData(v: unknown, keys: Array<string | number>, walk: Walk, key?: string): unknown {
+  if (typeof v === 'string') {
+    if (v === '' || v === REDACTED) return v;
+    const r = key !== undefined && isSecretName(key) ? REDACTED : redactUrlSecrets(redactScriptText(v));
+    if (r !== v) walk.paths.push(pathText(keys));
+    return r;
+  }
+  if (key !== undefined || v === null || typeof v !== 'object' || Array.isArray(v)) return redactValue(v, keys, 'plain', walk);
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, x] of Object.entries(v)) {
+    keys.push(k);
+    const r = redactConfigMapData(x, keys, walk, k);
+    keys.pop();
+    if (r !== x) (copy ??= { ...(v as Record<string, unknown>) })[k] = r;
+  }
+  return copy ?? v;
+}
+/** The ConfigMap key a patch op path writes (`/data/DB_PASSWORD` → `DB_PASSWORD`), undefined for the whole map. */
+function patchedConfigMapKey(opPath: string): string | undefined {
+  const parts = opPath.split('/');
+  return parts.length > 2 ? parts.slice(2).join('/').replace(/~1/g, '/').replace(/~0/g, '~') : undefined;
+}
+
+/**
+ * The command a container's `args` are given to: its `command`'s first word, else the name of its image
+ * (`curlimages/curl:8.5.0` → `curl`, `mysql:8.4` → `mysql`), whose entrypoint it is.
+ */
+function argsCommandOf(o: Record<string, unknown>): string | undefined {
+  if (Array.isArray(o.command)) return typeof o.command[0] === 'string' ? o.command[0] : undefined;
+  if (typeof o.image !== 'string') return undefined;
+  const repo = o.image.replace(/@.*$/, '');
+  const name = repo.slice(repo.lastIndexOf('/') + 1);
+  return name.replace(/:.*$/, '');
+}
+
 /** The keys of a Secret holding its values. */
 const SECRET_DATA = new Set(['data', 'stringData']);
 /** A JSON patch op path that writes a Secret's values (`/data`, `/stringData/password`). */
@@ -310,12 +360,12 @@ function pathText(keys: Array<string | number>): string {
 }
 
 /**
- * A command line (`args`, `command`; `one`: a single argument a patch op writes) with secret flag values hidden
- * (redactArgv); what it leaves (objects in a malformed list) is walked as usual.
+ * A command line (`args`, `command`; `one`: a single argument a patch op writes; `command`: the command `args` are
+ * given to) with secret flag values hidden (redactArgv); what it leaves (objects in a malformed list) is walked as usual.
  */
-function redactArgvAt(v: unknown, keys: Array<string | number>, walk: Walk, one: boolean): unknown {
+function redactArgvAt(v: unknown, keys: Array<string | number>, walk: Walk, one: boolean, command?: string): unknown {
   if (!Array.isArray(v)) return redactValue(v, keys, 'plain', walk);
-  const { argv, changed } = redactArgv(v);
+  const { argv, changed } = redactArgv(v, command);
   if (one) {
     if (changed.length) walk.paths.push(pathText(keys));
     return argv[0];
@@ -360,6 +410,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   }
   const o = v as Record<string, unknown>;
   if (!walk.secretData && walk.whole && isSecretsRecord(o)) walk = { ...walk, secretData: true };
+  if (!walk.configMapData && walk.whole && isConfigMapsRecord(o)) walk = { ...walk, configMapData: true };
   const secretObject = walk.secretData || o.kind === 'Secret';
   // An env entry `{name, value}` (or an Argo / KFP parameter `{name, value, default}`) whose name is a secret's: its
   // literal value goes, whatever it looks like.
@@ -375,6 +426,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   // A patch op writing only an env entry's value (`…/env/3/value`), unless the patched object shows it harmless.
   const secretOpValue = opPath !== undefined && typeof o.value === 'string' && o.value !== '' && PATCH_ENV_VALUE.test(opPath) && !patchValueShownHarmless(opPath, o.value, walk.patched);
   const secretDataOp = walk.secretData === true && opPath !== undefined && PATCH_SECRET_DATA.test(opPath);
+  const configMapOp = opPath !== undefined && walk.configMapData === true && !secretDataOp && PATCH_CONFIGMAP_DATA.test(opPath);
   let copy: Record<string, unknown> | undefined;
   for (const k of Object.keys(o)) {
     const child = o[k];
@@ -385,6 +437,13 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
       walk.paths.push(pathText(keys));
     } else if ((secretObject && SECRET_DATA.has(k)) || (secretDataOp && k === 'value')) {
       r = redactSecretData(child, keys, walk);
+    } else if (((k === 'data' || k === 'binaryData') && !secretObject && (walk.configMapData === true || o.kind === 'ConfigMap')) || (configMapOp && k === 'value')) {
+      // A ConfigMap's values (the key is compared first: this test runs for every key of every object).
+      r = redactConfigMapData(child, keys, walk, configMapOp ? patchedConfigMapKey(opPath!) : undefined);
+    } else if (k === 'source' && typeof child === 'string' && (typeof o.image === 'string' || Array.isArray(o.command))) {
+      // An Argo script template (`script: {image, command, source}`): its source is a script, read like a sh -c string.
+      r = redactUrlSecrets(redactScriptText(child));
+      if (r !== child) walk.paths.push(pathText(keys));
     } else if (walk.whole && k === 'requestURI' && typeof child === 'string') {
       r = redactRequestUri(child);
       if (r !== child) walk.paths.push(pathText(keys));
@@ -395,7 +454,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
       // A Status answer's message (the same text as responseStatus.message).
       r = redactStatusMessage(child);
       if (r !== child) walk.paths.push(pathText(keys));
-    } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"') || child.includes('"Secret"'))) {
+    } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"') || child.includes('"Secret"') || child.includes('"ConfigMap"') || child.includes('"source"'))) {
       // The applied object is not what the request's patch produced: no patch op is judged by it.
       r = redactJsonText(child, keys, { ...walk, patched: undefined });
     } else if (walk.whole && typeof child === 'string' && k.startsWith(WEBHOOK_PATCH)) {
@@ -406,7 +465,8 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
         : (k === 'args' || k === 'command') && Array.isArray(child) ? 'argv'
         : k === 'value' && opValueShape !== 'plain' ? opValueShape
         : 'plain';
-      r = redactValue(child, keys, childShape, walk);
+      // A container's args go to its command (or its image's entrypoint): `-p` and `-u` are judged by it.
+      r = childShape === 'argv' && k === 'args' ? redactArgvAt(child, keys, walk, false, argsCommandOf(o)) : redactValue(child, keys, childShape, walk);
     }
     keys.pop();
     if (r !== child) (copy ??= { ...o })[k] = r;

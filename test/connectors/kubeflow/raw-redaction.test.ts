@@ -469,3 +469,75 @@ describe('Kubernetes audit raw redaction: a mutating webhook\'s logged patch', (
     expect(out!.details?.raw_redacted).toEqual([`annotations.${key}.patch[0].value[0].value`, `annotations.${key}.patch[1].value`]);
   });
 });
+
+describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', () => {
+  /** The falco record made a create of `obj` in resource `resource` (group `apiGroup`). */
+  function created(resource: string, apiGroup: string | undefined, obj: Obj): Obj {
+    const ev = structuredClone(AUDIT);
+    return { ...ev, objectRef: { resource, namespace: 'prod', name: obj.metadata?.name ?? 'x', apiGroup, apiVersion: 'v1' }, requestObject: obj, responseObject: undefined };
+  }
+
+  it('a ConfigMap: the value of a secret-named key (data and binaryData) is hidden, a file value keeps all but its secret assignments and URL passwords; a patch op writing one key is judged by it', () => {
+    const cm = {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trainer-env' },
+      data: {
+        DB_PASSWORD: 'cm-pw-1',
+        '.env': 'AWS_SECRET_ACCESS_KEY=cm-env-2\nMLFLOW_TRACKING_URI=https://svc:cm-url-3@mlflow:5000\nLOG_LEVEL=debug',
+        'app.yaml': 'port: 8080\ndatabase:\n  password: "cm-yaml-4"\n  secretName: db-creds',
+        PORT: '8080',
+      },
+      binaryData: { api_token: 'Y20tYmluLTU=', 'model.bin': 'AAEC' },
+    };
+    const [out] = normalizeAudit(created('configmaps', undefined, cm), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/cm-pw-1|cm-env-2|cm-url-3|cm-yaml-4|Y20tYmluLTU=/);
+    const raw = (out!.raw as Obj).requestObject;
+    expect(raw.data).toEqual({
+      DB_PASSWORD: '[redacted]',
+      '.env': 'AWS_SECRET_ACCESS_KEY=[redacted]\nMLFLOW_TRACKING_URI=https://[redacted]@mlflow:5000\nLOG_LEVEL=debug',
+      'app.yaml': 'port: 8080\ndatabase:\n  password: "[redacted]"\n  secretName: db-creds',
+      PORT: '8080',
+    });
+    expect(raw.binaryData).toEqual({ api_token: '[redacted]', 'model.bin': 'AAEC' });
+    expect(out!.details?.raw_redacted).toEqual(['requestObject.data.DB_PASSWORD', 'requestObject.data..env', 'requestObject.data.app.yaml', 'requestObject.binaryData.api_token']);
+
+    const patch = { ...created('configmaps', undefined, {}), verb: 'patch', requestObject: [{ op: 'add', path: '/data/HF_TOKEN', value: 'cm-op-6' }, { op: 'add', path: '/data/REGION', value: 'eu-west-1' }, { op: 'replace', path: '/data', value: { MINIO_SECRET_KEY: 'cm-op-7', BUCKET: 'models' } }] };
+    const [p] = normalizeAudit(patch, ctx({ keepRaw: true })).events;
+    expect((p!.raw as Obj).requestObject).toEqual([{ op: 'add', path: '/data/HF_TOKEN', value: '[redacted]' }, { op: 'add', path: '/data/REGION', value: 'eu-west-1' }, { op: 'replace', path: '/data', value: { MINIO_SECRET_KEY: '[redacted]', BUCKET: 'models' } }]);
+  });
+
+  it('an Argo script template and a KFP inline component: secret assignments and URL passwords in the script text are hidden, the rest of the code stays', () => {
+    const wf = {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'train' },
+      spec: { templates: [
+        { name: 'py', script: { image: 'python:3.11', command: ['python'], source: 'import os\npassword = "wf-py-1"\nuri = "postgresql://u:wf-url-2@db/x"\nprint(uri)\n' } },
+        { name: 'sh', script: { image: 'alpine:3.20', command: ['sh'], source: 'export AWS_SECRET_ACCESS_KEY=wf-sh-3\nmysql -uroot -pwf-my-4 db < dump.sql\n' } },
+        { name: 'kfp', container: { image: 'python:3.11', command: ['sh', '-ec', 'python3 -m kfp.dsl.executor_main', 'def train():\n    api_key = "wf-kfp-5"\n    return 1\n'] } },
+      ] },
+    };
+    const [out] = normalizeAudit(created('workflows', 'argoproj.io', wf), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/wf-(py-1|url-2|sh-3|my-4|kfp-5)/);
+    const t = (out!.raw as Obj).requestObject.spec.templates;
+    expect(t[0].script.source).toBe('import os\npassword = "[redacted]"\nuri = "postgresql://[redacted]@db/x"\nprint(uri)\n');
+    expect(t[1].script.source).toBe('export AWS_SECRET_ACCESS_KEY=[redacted]\nmysql -uroot -p[redacted] db < dump.sql\n');
+    expect(t[2].container.command[3]).toBe('def train():\n    api_key = "[redacted]"\n    return 1\n');
+  });
+
+  it('-pPASS of a MySQL client in args (after the command, or the image) and an exec; docker -u uid:gid, ports and image names stay', () => {
+    const ev = structuredClone(AUDIT);
+    ev.requestObject.spec.containers = [
+      { name: 'dump', image: 'alpine:3.20', command: ['mysqldump'], args: ['-h', 'db', '-uroot', '-pmy-arg-1', 'mlflow'] },
+      { name: 'cli', image: 'docker.io/library/mysql:8.4', args: ['-pmy-img-2', '-P3306'] },
+      { name: 'dind', image: 'docker:27', command: ['docker'], args: ['run', '-u', '1000:1000', '-p', '8080:80', 'registry.local:5000/scorer@sha256:abcd'] },
+    ];
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/my-arg-1|my-img-2/);
+    const c = (out!.raw as Obj).requestObject.spec.containers;
+    expect(c.map((x: Obj) => x.args)).toEqual([['-h', 'db', '-uroot', '-p[redacted]', 'mlflow'], ['-p[redacted]', '-P3306'], ['run', '-u', '1000:1000', '-p', '8080:80', 'registry.local:5000/scorer@sha256:abcd']]);
+
+    const exec = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_exec_pod.json');
+    exec.requestURI = `${exec.requestURI.slice(0, exec.requestURI.indexOf('?'))}?command=mysql&command=-uroot&command=-pmy-exec-3&command=docker&command=exec&command=-u&command=1000%3A1000&container=nginx1`;
+    const [e] = normalizeAudit(exec, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(e)).not.toMatch(/my-exec-3/);
+    expect(e!.details?.exec_command).toEqual(['mysql', '-uroot', '-p[redacted]', 'docker', 'exec', '-u', '1000:1000']);
+  });
+});
