@@ -1,4 +1,4 @@
-import { REDACTED, isSecretFlag, isSecretName, redactSecretText } from '../../../core/secrets.js';
+import { REDACTED, isSecretFlag, isSecretKey, isSecretName, redactScriptText } from '../../../core/secrets.js';
 import { redactAuditInput } from './redact.js';
 
 const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
@@ -9,20 +9,77 @@ const ENV_VALUE_OP_TEXT = new RegExp(`("path"\\s*:\\s*"[^"]*/env/\\d+/value"\\s*
 /** `"--token", "value"` in a JSON args list. */
 const FLAG_PAIR_TEXT = new RegExp(`"(--?[A-Za-z][\\w.-]*)"(\\s*,\\s*)${JSON_STRING}`, 'g');
 
-/** Text-level rules for what does not parse: env pairs, `/env/N/value` ops, args flag pairs, and redactSecretText. */
+/**
+ * The rules below read JSON at any level of escaping (`\"` inside a JSON string: a last-applied annotation, an AKS
+ * `log`): `Q` is a quote of that level, the backslashes before it captured once and matched again (`\1`). A value is
+ * read up to its closing quote or the end of the line (a line cut inside it), so a cut value is hidden to the end.
+ */
+const Q = '(\\\\*)"';
+const VALUE_TO_END = '((?:[^"\\\\]|\\\\.)*?)(\\1"|$)';
+/** `"<key>": "<value>"`: a string under a key of a secret's name (`"password":"x"`, `"MYSQL_PWD":"x"`). */
+const KEY_VALUE_TEXT = new RegExp(`${Q}([^"\\\\]*)\\1"(\\s*:\\s*)\\1"${VALUE_TO_END}`, 'g');
+/** `"<name>","value":"<value>"`: an env entry or parameter after its name (also `"default"`, a line cut before `{"name":`). */
+const NAME_THEN_VALUE_TEXT = new RegExp(`${Q}([^"\\\\]*)\\1"(\\s*,\\s*\\1"(?:value|default)\\1"\\s*:\\s*)\\1"${VALUE_TO_END}`, 'g');
+/** `"value":"<value>","name":"<name>"`: an env entry written value first. */
+const VALUE_THEN_NAME_TEXT = new RegExp(`${Q}value\\1"(\\s*:\\s*)\\1"((?:[^"\\\\]|\\\\.)*?)\\1"(\\s*,\\s*\\1"name\\1"\\s*:\\s*\\1")([^"\\\\]*)(?=\\1")`, 'g');
+/** `"data": {` / `"stringData": {`: where a Secret's values start (a ConfigMap's `data` too: text cannot tell them apart). */
+const DATA_OPEN_TEXT = new RegExp(`${Q}(?:data|stringData)\\1"\\s*:\\s*\\{`, 'g');
+
+/** One `"key": "value"` pair of a data object at a quote level, read from a position (sticky), with the comma after it. */
+const dataPairAt = new Map<string, RegExp>();
+function dataPair(esc: string): RegExp {
+  let re = dataPairAt.get(esc);
+  if (!re) {
+    const q = `${esc.replace(/\\/g, '\\\\')}"`;
+    re = new RegExp(`(\\s*${q}(?:[^"\\\\]|\\\\.)*?${q}\\s*:\\s*${q})((?:[^"\\\\]|\\\\.)*?)(${q}\\s*,?|$)`, 'y');
+    dataPairAt.set(esc, re);
+  }
+  return re;
+}
+
+/** Every string value of each `data` / `stringData` object in the text replaced (keys kept): Secret values, whatever their keys. */
+function redactDataObjectsText(text: string): string {
+  if (!text.includes('ata')) return text;
+  let out = '';
+  let from = 0;
+  DATA_OPEN_TEXT.lastIndex = 0;
+  for (let open = DATA_OPEN_TEXT.exec(text); open; open = DATA_OPEN_TEXT.exec(text)) {
+    const pair = dataPair(open[1]!);
+    let at = DATA_OPEN_TEXT.lastIndex;
+    out += text.slice(from, at);
+    for (let m = (pair.lastIndex = at, pair.exec(text)); m && m[0] !== ''; m = (pair.lastIndex = at, pair.exec(text))) {
+      out += `${m[1]}${m[2] === '' ? '' : REDACTED}${m[3]}`;
+      at = pair.lastIndex;
+      if (m[3] === '') break;
+    }
+    from = at;
+    DATA_OPEN_TEXT.lastIndex = at;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/**
+ * Text-level rules for what does not parse: env pairs (either order, or a name followed by its value), `/env/N/value`
+ * ops, args flag pairs, `data` / `stringData` values, strings under secret-named keys, and what redactScriptText hides
+ * (flags, assignments, `-pPASS`, URL user-info) — at any quote level, and a value the line cuts is hidden to its end.
+ */
 function redactUnparsedText(text: string): string {
-  const out = redactSecretText(text)
+  const hide = (value: string) => value !== '' && value !== REDACTED;
+  const out = redactDataObjectsText(redactScriptText(text))
     .replace(ENV_PAIR_TEXT, (all, head: string, name: string) => (isSecretName(name) ? `${head}"${REDACTED}"` : all))
     .replace(ENV_VALUE_OP_TEXT, (_all, head: string) => `${head}"${REDACTED}"`)
-    .replace(FLAG_PAIR_TEXT, (all, flag: string, sep: string, value: string) => (isSecretFlag(flag) && !value.startsWith('--') ? `"${flag}"${sep}"${REDACTED}"` : all));
+    .replace(FLAG_PAIR_TEXT, (all, flag: string, sep: string, value: string) => (isSecretFlag(flag) && !value.startsWith('--') ? `"${flag}"${sep}"${REDACTED}"` : all))
+    .replace(KEY_VALUE_TEXT, (all, esc: string, key: string, sep: string, value: string, end: string) => (hide(value) && isSecretKey(key) ? `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}` : all))
+    .replace(NAME_THEN_VALUE_TEXT, (all, esc: string, name: string, mid: string, value: string, end: string) => (hide(value) && isSecretName(name) ? `${esc}"${name}${esc}"${mid}${esc}"${REDACTED}${end}` : all))
+    .replace(VALUE_THEN_NAME_TEXT, (all, esc: string, sep: string, value: string, mid: string, name: string) => (hide(value) && isSecretName(name) ? `${esc}"value${esc}"${sep}${esc}"${REDACTED}${esc}"${mid}${name}` : all));
   return out === text ? text : out;
 }
 
 /**
  * A request body of the audit route that does not parse as a whole (one bad NDJSON line, a truncated EventList), as
  * kept in quarantine: each line that parses is redacted as a rejected record is (redactAuditInput) and written back
- * compact; a line that does not gets text-level rules (env `name`/`value` pairs, `…/env/N/value` ops, secret flags
- * and assignments, URL user-info) — best effort, since what is cut off mid-object cannot be judged by its name.
+ * compact; a line that does not gets text-level rules (redactUnparsedText) — best effort, since what is cut off
+ * mid-object cannot be judged by its name, so they err on hiding (every `data` value, any secret-named key's string).
  * The same bytes when nothing is hidden.
  *
  * @example

@@ -102,4 +102,24 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(second).toBe('{"auditID":"cut","requestObject":{"env":[{"name":"DB_PASSWORD","value":"[redacted]"}],"args":["--token", "[redacted]"]}');
     expect(kept[2]).toContain('"name":"LOG_LEVEL","value":"debug"');
   });
+
+  it('a body that does not parse: a cut Secret keeps no data / stringData value (also in escaped last-applied JSON, a value cut mid-way), malformed JSON no string under a secret-named key or env name; the rest stays for the analyst', async () => {
+    const { post, bodies } = await start();
+    const applied = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { password: 'YXBwbGllZC0x' } });
+    const secret = { ...structuredClone(POD), auditID: 'cut-8', verb: 'create', objectRef: { resource: 'secrets', namespace: 'prod', name: 'db', apiVersion: 'v1' },
+      requestObject: { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'db', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': applied } }, data: { username: 'dXNlci04', 'tls.key': 'LS0tLS1CRUdJTi1rZXktOA==' }, stringData: { 'config.json': '{"pw":"sd-8"}' } } };
+    const line = JSON.stringify(secret);
+    // Cut inside the last value (an apiserver or shipper line limit).
+    const cut = line.slice(0, line.indexOf('sd-8') + 2);
+    const malformed = `{"auditID":"bad-9","objectRef":{"resource":"pods"},"requestObject":{"spec":{"containers":[{"image":"mysql:8.4","ports":[{"containerPort":3306}],"env":[{"value":"vf-9","name":"DB_PASSWORD"},{"name":"PORT","value":"3306"}],"config":{"password":"kv-9","secretName":"db-creds"},"note":["MYSQL_PWD","value":"nv-9"]} ,,]}}}`;
+    expect((await post(`${cut}\n${malformed}`)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/dXNlci04|LS0tLS1CRUdJTi1rZXktOA|sd-8|sd-|YXBwbGllZC0x|vf-9|kv-9|nv-9/);
+    const [first, second] = kept!.split('\n');
+    expect(first).toContain('"data":{"username":"[redacted]","tls.key":"[redacted]"},"stringData":{"config.json":"[redacted]');
+    expect(first).toContain('\\"data\\":{\\"password\\":\\"[redacted]\\"}');
+    expect(first).toContain('"auditID":"cut-8"');
+    expect(second).toBe('{"auditID":"bad-9","objectRef":{"resource":"pods"},"requestObject":{"spec":{"containers":[{"image":"mysql:8.4","ports":[{"containerPort":3306}],"env":[{"value":"[redacted]","name":"DB_PASSWORD"},{"name":"PORT","value":"3306"}],"config":{"password":"[redacted]","secretName":"db-creds"},"note":["MYSQL_PWD","value":"[redacted]"]} ,,]}}}');
+  });
 });
+
