@@ -115,6 +115,17 @@ function writesServingEnv(doc: unknown, jsonPatchPaths?: string[]): boolean {
   return [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor].some((p) => isObject(p) && servingContainersOf(p, envWritten).some(envWritten));
 }
 
+/**
+ * Whether a patch sets or removes the serving runtime a predictor names (`spec.predictor.model.runtime`): KServe
+ * merges that runtime's container env under the model's, so, like an env write, it redeploys the stored `models:/…`
+ * URI from wherever the new runtime's env says. `jsonPatchPaths` and `doc` as writesServingEnv.
+ */
+function writesServingRuntime(doc: unknown, jsonPatchPaths?: string[]): boolean {
+  if (jsonPatchPaths) return jsonPatchPaths.some((p) => p === '/spec/predictor/model/runtime');
+  const model = (doc as { spec?: { predictor?: { model?: unknown } } } | undefined)?.spec?.predictor?.model;
+  return isObject(model) && Object.hasOwn(model, 'runtime');
+}
+
 /** A `$(VAR)` reference the kubelet expands from the container's other env (`$$(` is an escaped literal). */
 const ENV_REFERENCE = /(^|[^$])\$\([A-Za-z_][A-Za-z0-9_.-]*\)/;
 
@@ -572,10 +583,10 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
       if (stored.length) (uris = stored), (copiedFrom = undefined);
     }
     mlflowEnv = mlflowEnvOf(doc);
-    envWrite = writesServingEnv(doc, paths);
+    envWrite = writesServingEnv(doc, paths) || writesServingRuntime(doc, paths);
     runtimeEnvWrite ||= paths.some((p) => /^\/spec(?:\/containers(?:\/|$)|$)/.test(p));
   } else {
-    envWrite = ev.verb === 'patch' && writesServingEnv(req);
+    envWrite = ev.verb === 'patch' && (writesServingEnv(req) || writesServingRuntime(req));
     runtimeEnvWrite ||= isObject((req as { spec?: unknown } | undefined)?.spec) && Object.hasOwn((req as { spec: Record<string, unknown> }).spec, 'containers');
     mlflowEnv = mlflowEnvOf(req);
     uris = storageUrisOf(req);
@@ -583,7 +594,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
     images = kserveImagesOf(req);
     if (!images.length && ev.verb !== 'patch') images = kserveImagesOf(ev.responseObject);
   }
-  // Only the env changed: the stored `models:/…` URI now loads from the registry it names (from the response, when logged).
+  // Only the env or the serving runtime changed: the stored `models:/…` URI now loads from the registry they name (from the response, when logged).
   if (envWrite && !uris.length && !copiedFrom) {
     const stored = storageUrisOf(ev.responseObject);
     if (deploysRegistryUri({ model_uris: stored })) uris = stored;

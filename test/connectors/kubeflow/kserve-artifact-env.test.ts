@@ -448,4 +448,39 @@ describe('a ServingRuntime whose serving container env redirects the models that
     const deployments = kube.filter((e) => e.resource?.type === 'inferenceservices');
     expect(shown(arriving([...fraud3(true), ...deployments, ...runtimes]))).toEqual(expected);
   });
+
+  it('a patch that only switches the serving runtime (merge or JSON patch) redeploys the stored models:/ URI on the new runtime', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    /** A patch of InferenceService `name` (created on runtime `good`) whose request is `request`, stored on runtime `now`. */
+    const switched = (name: string, at: string, request: unknown, now: string): Obj => {
+      const ev = onRuntime(name, at, 'good');
+      const stored = structuredClone(ev.requestObject);
+      stored.spec.predictor.model.runtime = now;
+      return { ...ev, verb: 'patch', requestURI: `${ev.requestURI}/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: request, responseObject: stored };
+    };
+    await send(TOKEN,
+      runtime('s3-evil', '2026-11-20T09:00:00Z', [TRACKING, env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]),
+      runtime('good', '2026-11-20T09:00:01Z', [TRACKING, env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000')]),
+      onRuntime('merge', '2026-11-20T10:00:00Z', 'good'),
+      onRuntime('json', '2026-11-20T10:00:01Z', 'good'),
+      onRuntime('stays', '2026-11-20T10:00:02Z', 'good'),
+      switched('merge', '2026-11-20T11:00:00Z', { spec: { predictor: { model: { runtime: 's3-evil' } } } }, 's3-evil'),
+      switched('json', '2026-11-20T11:00:01Z', [{ op: 'replace', path: '/spec/predictor/model/runtime', value: 's3-evil' }], 's3-evil'),
+      // Another clean runtime: judged again, nothing to say; a label patch deploys nothing.
+      switched('stays', '2026-11-20T11:00:02Z', { spec: { predictor: { model: { runtime: 'good' } } } }, 'good'),
+      switched('stays', '2026-11-20T11:00:03Z', { metadata: { labels: { team: 'fraud' } } }, 'good'),
+    );
+    const patches = h.events().filter((e) => e.action === 'endpoint.update');
+    expect(patches.map((e) => [e.resource?.name, e.ml?.deployment?.model_uri, e.details?.serving_runtime])).toEqual([
+      ['merge', 'models:/fraud/3', 's3-evil'],
+      ['json', 'models:/fraud/3', 's3-evil'],
+      ['stays', 'models:/fraud/3', 'good'],
+      ['stays', undefined, undefined],
+    ]);
+    // fraud v3 is approved: only the runtime switched to makes the findings.
+    expect(unapprovedAlerts([...fraud3(true), ...h.events()]).map((a) => [a.entity.id, a.details?.reason, a.details?.serving_runtime, a.details?.runtime_artifact_env])).toEqual([
+      ['prod/merge', 'artifact_endpoint_not_allowed', 'prod/s3-evil', { AWS_ENDPOINT_URL: 'https://s3.attacker.example' }],
+      ['prod/json', 'artifact_endpoint_not_allowed', 'prod/s3-evil', { AWS_ENDPOINT_URL: 'https://s3.attacker.example' }],
+    ]);
+  });
 });
