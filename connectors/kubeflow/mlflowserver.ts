@@ -43,7 +43,8 @@ export function mlflowWorkspaceOf(cfg: Pick<KubeflowConfig, 'mlflow_workspace' |
   return cluster === undefined ? cfg.mlflow_workspace : cfg.clusters.find((c) => c.id === cluster)?.mlflow_workspace;
 }
 
-const REGISTRY_URI = /^models:\//;
+/** MLflow reads the scheme in any case (urlparse lowercases it), as the rules' parseMlflowModelUri does. */
+const REGISTRY_URI = /^models:\//i;
 
 /** True when a deployment names an MLflow registry URI (`models:/…`). */
 export function deploysRegistryUri(d: { model_uri?: unknown; model_uris?: unknown[] } | undefined): boolean {

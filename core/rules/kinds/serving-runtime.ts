@@ -133,7 +133,7 @@ function runtimeOf(ev: NormalizedEvent, ctx: RuleContext): { id: string; writes:
  */
 export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = true): NormalizedEvent {
   const d = ev.details;
-  if (ev.platform !== 'kubeflow' || typeof d?.serving_runtime !== 'string' || !/^models:\//.test(String(ev.ml?.deployment?.model_uri ?? ''))) return ev;
+  if (ev.platform !== 'kubeflow' || typeof d?.serving_runtime !== 'string' || !/^models:\//i.test(String(ev.ml?.deployment?.model_uri ?? ''))) return ev;
   const runtime = runtimeOf(ev, ctx);
   if (!runtime) {
     if (wait) {

@@ -449,6 +449,24 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(shown(arriving([...fraud3(true), ...deployments, ...runtimes]))).toEqual(expected);
   });
 
+  it('a models:/ URI with its scheme in another case (MLflow lowercases it, as urlparse does) has its registry env and runtime read too', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const mixed = onRuntime('mixed', '2026-11-20T10:00:01Z', 's3-evil');
+    mixed.requestObject.spec.predictor.model.storageUri = 'Models:/fraud/3';
+    await send(TOKEN,
+      runtime('s3-evil', '2026-11-20T09:00:00Z', [TRACKING, env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]),
+      inferenceService('upper', '2026-11-20T10:00:00Z', 'MODELS:/fraud/3', [env('MLFLOW_REGISTRY_URI', 'https://mlflow.attacker.example')]),
+      mixed,
+    );
+    const kube = h.events();
+    expect(kube[1]!.ml?.deployment?.mlflow_registry_uri).toBe('https://mlflow.attacker.example');
+    // fraud v3 is approved in team's registry: the other registry and the runtime's endpoint make the findings.
+    expect(unapprovedAlerts([...fraud3(true), ...kube]).map((a) => [a.entity.id, a.details?.reason])).toEqual([
+      ['prod/upper', 'unwatched_registry'],
+      ['prod/mixed', 'artifact_endpoint_not_allowed'],
+    ]);
+  });
+
   it('a patch that only switches the serving runtime (merge or JSON patch) redeploys the stored models:/ URI on the new runtime', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     /** A patch of InferenceService `name` (created on runtime `good`) whose request is `request`, stored on runtime `now`. */
