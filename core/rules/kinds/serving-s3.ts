@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, endpointOf, identityOf, isCarriedOut, isDeployment, scopeOf, scopedName } from '../facts.js';
+import { anyGlob, endpointKey, endpointOf, identityOf, isCarriedOut, isDeployment, scopeOf, scopedName } from '../facts.js';
 import { endpointEntity, setting, type RuleContext } from './context.js';
 
 /**
@@ -7,7 +7,9 @@ import { endpointEntity, setting, type RuleContext } from './context.js';
  * annotated with (`serving.kserve.io/s3-endpoint`; the connector's `details.kserve_s3`, `unlisted` where the cluster's
  * `artifact_endpoints` does not list it). Those writes are kept in the rule's state, bounded, and an `s3://`
  * deployment running under such an account is a registry.unapproved_deployment finding (`artifact_endpoint_not_allowed`):
- * whatever approved the location, the bytes come from that host.
+ * whatever approved the location, the bytes come from that host. KServe reads those settings when it makes each pod
+ * (its pod mutator builds the storage initializer's env), so a live `s3://` deployment is kept, bounded, and judged
+ * again when its account or a Secret it lists is annotated later: every pod made since fetches from there.
  */
 
 interface S3Rec {
@@ -18,6 +20,15 @@ interface S3Rec {
 }
 
 const MAX_ACCOUNTS = 1000;
+/** Live `s3://` deployments kept to be judged again when their account's settings change. */
+const MAX_LIVE = 500;
+
+type KeptDeployment = Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'resource' | 'action' | 'outcome' | 'operation' | 'ml' | 'details'>;
+interface LiveS3 {
+  /** endpointKey of the deployment's endpoint. */
+  ep: string;
+  dep: KeptDeployment;
+}
 const TYPES = new Set(['serviceaccounts', 'secrets']);
 const WRITES = /^(service_account|secret)\.(create|update)$/;
 
@@ -37,14 +48,52 @@ export function rememberS3Credentials(ev: NormalizedEvent, ctx: RuleContext): vo
   index.push(key);
   for (const old of index.splice(0, Math.max(0, index.length - MAX_ACCOUNTS))) ctx.delete(old);
   ctx.set('s3-index', index);
+  // Live deployments under this account, or under an account listing this Secret: their next pods fetch from here
+  // (an account's write may only list a Secret annotated before; judgeUnder says nothing where no source is unlisted).
+  for (const { dep } of ctx.get<LiveS3[]>('s3-live') ?? []) {
+    const sa = dep.details?.predictor_service_account as string;
+    if (dep.resource?.namespace !== r.namespace || scopeOf(dep as NormalizedEvent) !== scopeOf(ev)) continue;
+    const under = r.type === 'serviceaccounts' ? sa === name : (ctx.get<S3Rec>(s3Key('serviceaccounts', r.namespace, sa, scopeOf(ev)))?.secrets ?? []).includes(name);
+    if (under) judgeUnder(dep as NormalizedEvent, ctx, ev);
+  }
+}
+
+/** The `s3://` locations a deployment loads. */
+function s3UrisOf(ev: NormalizedEvent): string[] {
+  const d = ev.ml?.deployment;
+  return [d?.model_uri, ...(Array.isArray(d?.model_uris) ? d.model_uris : [])].filter((u): u is string => typeof u === 'string' && /^s3:\/\//i.test(u));
+}
+
+/**
+ * Keep the live `s3://` deployments (one per endpoint: another model deployed to it replaces it, its deletion ends it),
+ * bounded, for rememberS3Credentials.
+ */
+function trackLive(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ep = endpointOf(ev);
+  if (ev.platform !== 'kubeflow' || !ep) return;
+  const deleted = ev.action === 'endpoint.delete' && isCarriedOut(ev);
+  if (!deleted && !(isDeployment(ev) && ev.ml?.deployment?.model_uri)) return;
+  const key = endpointKey(ev, ep);
+  const live = ctx.get<LiveS3[]>('s3-live') ?? [];
+  const kept = live.filter((l) => l.ep !== key);
+  if (!deleted && s3UrisOf(ev).length && typeof ev.details?.predictor_service_account === 'string') {
+    const { raw: _raw, ...dep } = ev as NormalizedEvent & { raw?: unknown };
+    kept.push({ ep: key, dep: dep as KeptDeployment });
+  }
+  if (kept.length !== live.length || kept.at(-1)?.ep === key) ctx.set('s3-live', kept.slice(-MAX_LIVE));
 }
 
 /** An `s3://` KServe deployment whose ServiceAccount (or a Secret it lists) names an S3 endpoint not allowed: the finding. */
 export function judgeS3Endpoint(ev: NormalizedEvent, ctx: RuleContext): void {
+  trackLive(ev, ctx);
+  if (isDeployment(ev)) judgeUnder(ev, ctx);
+}
+
+/** judgeS3Endpoint's finding for deployment `ev`; `by`: the later account or Secret write that made it (evidence, time). */
+function judgeUnder(ev: NormalizedEvent, ctx: RuleContext, by?: NormalizedEvent): void {
   const sa = ev.details?.predictor_service_account;
-  if (ev.platform !== 'kubeflow' || !isDeployment(ev) || typeof sa !== 'string') return;
-  const d = ev.ml?.deployment;
-  const uris = [d?.model_uri, ...(Array.isArray(d?.model_uris) ? d.model_uris : [])].filter((u): u is string => typeof u === 'string' && /^s3:\/\//i.test(u));
+  if (ev.platform !== 'kubeflow' || typeof sa !== 'string') return;
+  const uris = s3UrisOf(ev);
   const ep = endpointOf(ev);
   if (!uris.length || !ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
   const scope = scopeOf(ev);
@@ -56,9 +105,12 @@ export function judgeS3Endpoint(ev: NormalizedEvent, ctx: RuleContext): void {
   if (!Object.keys(unlisted).length) return;
   const who = identityOf(ev.actor, ctx.cfg);
   const via = Object.entries(unlisted).map(([s, e]) => `${e} (${s})`).join(', ');
+  const changer = by && identityOf(by.actor, ctx.cfg);
+  const late = by && Date.parse(by.time) > Date.parse(ev.time);
+  const later = late ? ` (${by.resource?.type === 'secrets' ? 'Secret' : 'ServiceAccount'} ${by.resource?.name} annotated at ${by.time}${changer ? ` by ${changer}` : ''}, after the deployment: every pod KServe makes since fetches from there)` : '';
   ctx.detect({
-    entity: endpointEntity(ev, ep), key: `s3-endpoint|${Object.values(unlisted).join(',')}`, evidence: [ev.id], title: 'Model fetched from an S3 endpoint not allowed', time: ev.time,
-    summary: `${who ?? 'someone'} deployed ${uris.join(', ')} to ${ep} (${ev.platform}) under ServiceAccount ${sa}, whose KServe S3 settings fetch it from ${via}, which the cluster's artifact_endpoints does not list: an approval of the location does not vouch for what that host serves`,
-    details: { reason: 'artifact_endpoint_not_allowed', artifact_endpoints_not_allowed: unlisted, service_account: sa, model_uris: uris, deployer: who },
+    entity: endpointEntity(ev, ep), key: `s3-endpoint|${Object.values(unlisted).join(',')}`, evidence: by ? [by.id, ev.id] : [ev.id], title: 'Model fetched from an S3 endpoint not allowed', time: late ? by.time : ev.time,
+    summary: `${who ?? 'someone'} deployed ${uris.join(', ')} to ${ep} (${ev.platform}) under ServiceAccount ${sa}, whose KServe S3 settings fetch it from ${via}${later}, which the cluster's artifact_endpoints does not list: an approval of the location does not vouch for what that host serves`,
+    details: { reason: 'artifact_endpoint_not_allowed', artifact_endpoints_not_allowed: unlisted, service_account: sa, model_uris: uris, deployer: who, ...(by ? { changed_by: changer, deployment_event: ev.id } : {}) },
   });
 }

@@ -320,6 +320,36 @@ describe('KServe S3 credential annotations on a ServiceAccount or Secret', () =>
     ]);
     expect(s3Alerts[0]!.summary).toContain('under ServiceAccount evil-sa, whose KServe S3 settings fetch it from https://s3.attacker.example');
   });
+
+  it('a live s3:// deployment is judged again when its account, or a Secret it lists, is annotated later (KServe reads them at each pod); deleted or redeployed ones are not', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const deleted = (name: string, at: string): Obj => ({ ...underAccount(name, at, 's3://team/fraud/3'), verb: 'delete', requestURI: `/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: undefined });
+    const annotated = (resource: string, name: string, at: string, object: Obj) => ({ ...coreWrite(resource, name, at, object), verb: 'update' });
+    await send(TOKEN,
+      coreWrite('serviceaccounts', 'prod-sa', '2026-11-20T09:00:00Z', { metadata: {} }),
+      coreWrite('serviceaccounts', 'via-secret', '2026-11-20T09:00:01Z', { metadata: {}, secrets: [{ name: 'later-s3' }] }),
+      underAccount('live', '2026-11-20T10:00:00Z', 's3://team/fraud/3', 'prod-sa'),
+      underAccount('via', '2026-11-20T10:00:01Z', 's3://team/fraud/3', 'via-secret'),
+      underAccount('gone', '2026-11-20T10:00:02Z', 's3://team/fraud/3', 'prod-sa'),
+      deleted('gone', '2026-11-20T10:30:00Z'),
+      underAccount('moved', '2026-11-20T10:00:03Z', 's3://team/fraud/3', 'prod-sa'),
+      underAccount('moved', '2026-11-20T10:30:01Z', 'gs://team/fraud/3', 'prod-sa'),
+      // A listed endpoint annotated later says nothing.
+      annotated('serviceaccounts', 'prod-sa', '2026-11-20T10:45:00Z', { metadata: { annotations: s3('minio.minio.svc:9000', '0') } }),
+      annotated('serviceaccounts', 'prod-sa', '2026-11-20T11:00:00Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      coreWrite('secrets', 'later-s3', '2026-11-20T11:00:01Z', { metadata: { annotations: s3('minio.evil.example:9000', '0') }, type: 'Opaque', stringData: { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret' } }),
+    );
+    const kube = h.events();
+    expect(kube.find((e) => e.resource?.name === 'gone' && e.action === 'endpoint.delete')).toBeDefined();
+    const alerts = unapprovedAlerts(kube).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed');
+    const byId = (name: string, at: string) => kube.find((e) => e.resource?.name === name && e.time.startsWith(at.slice(0, 19)))!.id;
+    expect(alerts.map((a) => [a.entity.id, a.time, a.evidence, a.details?.artifact_endpoints_not_allowed, a.details?.changed_by])).toEqual([
+      ['prod/live', '2026-11-20T11:00:00.000Z', [byId('prod-sa', '2026-11-20T11:00:00'), byId('live', '2026-11-20T10:00:00')], { 'serviceaccount/prod-sa serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }, 'alice@example.com'],
+      ['prod/via', '2026-11-20T11:00:01.000Z', [byId('later-s3', '2026-11-20T11:00:01'), byId('via', '2026-11-20T10:00:01')], { 'secret/later-s3 serving.kserve.io/s3-endpoint': 'http://minio.evil.example:9000' }, 'alice@example.com'],
+    ]);
+    expect(alerts[0]!.summary).toContain('ServiceAccount prod-sa annotated at 2026-11-20T11:00:00');
+    expect(JSON.stringify(alerts)).not.toContain('wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret');
+  });
 });
 
 describe('config', () => {
