@@ -126,6 +126,17 @@ function writesServingRuntime(doc: unknown, jsonPatchPaths?: string[]): boolean 
   return isObject(model) && Object.hasOwn(model, 'runtime');
 }
 
+/**
+ * Whether a patch sets or removes the ServiceAccount a predictor runs under (`spec.predictor.serviceAccountName`):
+ * KServe takes the S3 settings of the new account (and the Secrets it lists), so the stored storageUri is fetched anew
+ * from wherever they say. `jsonPatchPaths` and `doc` as writesServingEnv.
+ */
+function writesPredictorAccount(doc: unknown, jsonPatchPaths?: string[]): boolean {
+  if (jsonPatchPaths) return jsonPatchPaths.some((p) => p === '/spec/predictor/serviceAccountName');
+  const predictor = (doc as { spec?: { predictor?: unknown } } | undefined)?.spec?.predictor;
+  return isObject(predictor) && Object.hasOwn(predictor, 'serviceAccountName');
+}
+
 /** A `$(VAR)` reference the kubelet expands from the container's other env (`$$(` is an escaped literal). */
 const ENV_REFERENCE = /(^|[^$])\$\([A-Za-z_][A-Za-z0-9_.-]*\)/;
 
@@ -540,6 +551,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
   let copiedFrom: string | undefined;
   let mlflowEnv: MlflowEnv | undefined;
   let envWrite = false;
+  let accountWrite = false;
   // What the request writes (a JSON patch replayed onto an empty object, else the body).
   let written: unknown = req;
   let runtimeEnvWrite = ev.verb !== 'patch';
@@ -584,9 +596,11 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
     }
     mlflowEnv = mlflowEnvOf(doc);
     envWrite = writesServingEnv(doc, paths) || writesServingRuntime(doc, paths);
+    accountWrite = writesPredictorAccount(doc, paths);
     runtimeEnvWrite ||= paths.some((p) => /^\/spec(?:\/containers(?:\/|$)|$)/.test(p));
   } else {
     envWrite = ev.verb === 'patch' && (writesServingEnv(req) || writesServingRuntime(req));
+    accountWrite = ev.verb === 'patch' && writesPredictorAccount(req);
     runtimeEnvWrite ||= isObject((req as { spec?: unknown } | undefined)?.spec) && Object.hasOwn((req as { spec: Record<string, unknown> }).spec, 'containers');
     mlflowEnv = mlflowEnvOf(req);
     uris = storageUrisOf(req);
@@ -599,6 +613,8 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
     const stored = storageUrisOf(ev.responseObject);
     if (deploysRegistryUri({ model_uris: stored })) uris = stored;
   }
+  // Only the ServiceAccount changed: the stored storageUri is fetched with the new account's S3 settings.
+  if (accountWrite && !uris.length && !copiedFrom) uris = storageUrisOf(ev.responseObject);
   // A (Cluster)ServingRuntime's kserve-container env reaches every model that selects it (KServe merges the
   // predictor's env over it): what it says of the registry and artifact endpoints, when the write sets its containers.
   const runtime = RUNTIMES.has(ref.resource ?? '') && runtimeEnvWrite ? runtimeEnvOf(ev.responseObject) ?? runtimeEnvOf(written) : undefined;

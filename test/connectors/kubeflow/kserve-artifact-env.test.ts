@@ -350,6 +350,36 @@ describe('KServe S3 credential annotations on a ServiceAccount or Secret', () =>
     expect(alerts[0]!.summary).toContain('ServiceAccount prod-sa annotated at 2026-11-20T11:00:00');
     expect(JSON.stringify(alerts)).not.toContain('wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret');
   });
+  it('a patch that only moves a predictor to another ServiceAccount (merge or JSON patch) redeploys its stored s3:// URI under it', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    /** A patch of InferenceService `name` (created under `good-sa`) whose request is `request`, stored under `now`. */
+    const moved = (name: string, at: string, request: unknown, now: string): Obj => {
+      const ev = underAccount(name, at, 's3://team/fraud/3', 'good-sa');
+      const stored = structuredClone(ev.requestObject);
+      stored.spec.predictor.serviceAccountName = now;
+      return { ...ev, verb: 'patch', requestURI: `${ev.requestURI}/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: request, responseObject: stored };
+    };
+    await send(TOKEN,
+      coreWrite('serviceaccounts', 'good-sa', '2026-11-20T09:00:00Z', { metadata: { annotations: s3('minio.minio.svc:9000', '0') } }),
+      coreWrite('serviceaccounts', 'evil-sa', '2026-11-20T09:00:01Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      underAccount('merge', '2026-11-20T10:00:00Z', 's3://team/fraud/3', 'good-sa'),
+      underAccount('json', '2026-11-20T10:00:01Z', 's3://team/fraud/3', 'good-sa'),
+      moved('merge', '2026-11-20T11:00:00Z', { spec: { predictor: { serviceAccountName: 'evil-sa' } } }, 'evil-sa'),
+      moved('json', '2026-11-20T11:00:01Z', [{ op: 'replace', path: '/spec/predictor/serviceAccountName', value: 'evil-sa' }], 'evil-sa'),
+      // A label patch deploys nothing.
+      moved('merge', '2026-11-20T11:00:02Z', { metadata: { labels: { team: 'fraud' } } }, 'evil-sa'),
+    );
+    const patches = h.events().filter((e) => e.action === 'endpoint.update');
+    expect(patches.map((e) => [e.resource?.name, e.ml?.deployment?.model_uri, e.details?.predictor_service_account])).toEqual([
+      ['merge', 's3://team/fraud/3', 'evil-sa'],
+      ['json', 's3://team/fraud/3', 'evil-sa'],
+      ['merge', undefined, undefined],
+    ]);
+    expect(unapprovedAlerts(h.events()).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed').map((a) => [a.entity.id, a.details?.service_account])).toEqual([
+      ['prod/merge', 'evil-sa'],
+      ['prod/json', 'evil-sa'],
+    ]);
+  });
 });
 
 describe('config', () => {
