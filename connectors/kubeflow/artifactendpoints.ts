@@ -48,11 +48,15 @@ const AZURITE_BLOB = 'http://127.0.0.1:10000';
 
 /**
  * The blob endpoint an Azure Storage connection string names (`key=value` pairs separated by `;`, keys
- * case-insensitive): `BlobEndpoint`, else Azurite for `UseDevelopmentStorage=true`; undefined when it names neither
- * (the account's own host). Nothing else of the string is returned: the AccountKey or SAS it holds is a secret.
+ * case-insensitive): `BlobEndpoint`, else Azurite for `UseDevelopmentStorage=true`, else the account's host the SDK
+ * builds, `<DefaultEndpointsProtocol>://<AccountName>.blob.<EndpointSuffix>` (defaults `https`, `core.windows.net`):
+ * the client talks to that account whatever account the `wasbs://` URI names, and a suffix of one's own sends it to
+ * any host. Undefined when it names no account. Nothing else of the string is returned: the AccountKey or SAS it
+ * holds is a secret.
  *
  * @example
  * azureBlobEndpointOf('DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k==;BlobEndpoint=https://blob.evil.example/') // 'https://blob.evil.example/'
+ * azureBlobEndpointOf('AccountName=a;AccountKey=k==;EndpointSuffix=evil.example') // 'https://a.blob.evil.example'
  */
 export function azureBlobEndpointOf(connectionString: string): string | undefined {
   const pairs = new Map<string, string>();
@@ -62,7 +66,10 @@ export function azureBlobEndpointOf(connectionString: string): string | undefine
   }
   const blob = pairs.get('blobendpoint');
   if (blob) return blob;
-  return pairs.get('usedevelopmentstorage')?.toLowerCase() === 'true' ? AZURITE_BLOB : undefined;
+  if (pairs.get('usedevelopmentstorage')?.toLowerCase() === 'true') return AZURITE_BLOB;
+  const account = pairs.get('accountname');
+  if (!account) return undefined;
+  return `${pairs.get('defaultendpointsprotocol') || 'https'}://${account}.blob.${pairs.get('endpointsuffix') || 'core.windows.net'}`;
 }
 
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -142,18 +142,23 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     await send(TOKEN,
       inferenceService('azure-evil', '2026-11-20T10:00:00Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};blobendpoint=https://blob.attacker.example/`)]),
       inferenceService('azure-listed', '2026-11-20T10:00:01Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};BlobEndpoint=https://mlartifacts.blob.core.windows.net/`)]),
-      // No BlobEndpoint: the account's own host, no override.
+      // No BlobEndpoint: the account's own host (the portal's connection string), listed.
       inferenceService('azure-plain', '2026-11-20T10:00:02Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};EndpointSuffix=core.windows.net`)]),
       inferenceService('azurite', '2026-11-20T10:00:03Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', 'UseDevelopmentStorage=true')]),
       inferenceService('aws-profile', '2026-11-20T10:00:04Z', 'models:/fraud/3', [env('AWS_PROFILE', 'minio'), env('AWS_CONFIG_FILE', '/etc/aws/config')]),
+      // The SDK builds <protocol>://<account>.blob.<suffix>: another account, or a suffix of one's own, is another host.
+      inferenceService('azure-account', '2026-11-20T10:00:05Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `AccountName=attackerstore;${key}`)]),
+      inferenceService('azure-suffix', '2026-11-20T10:00:06Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=http;AccountName=mlartifacts;${key};EndpointSuffix=attacker.example`)]),
     );
     const kube = h.events();
     expect(kube.map((e) => [e.resource?.name, e.details?.artifact_env, e.details?.artifact_endpoint_unlisted, e.details?.artifact_env_unverifiable])).toEqual([
       ['azure-evil', { AZURE_STORAGE_CONNECTION_STRING: 'https://blob.attacker.example/' }, ['AZURE_STORAGE_CONNECTION_STRING'], undefined],
       ['azure-listed', { AZURE_STORAGE_CONNECTION_STRING: 'https://mlartifacts.blob.core.windows.net/' }, undefined, undefined],
-      ['azure-plain', undefined, undefined, undefined],
+      ['azure-plain', { AZURE_STORAGE_CONNECTION_STRING: 'https://mlartifacts.blob.core.windows.net' }, undefined, undefined],
       ['azurite', { AZURE_STORAGE_CONNECTION_STRING: 'http://127.0.0.1:10000' }, ['AZURE_STORAGE_CONNECTION_STRING'], undefined],
       ['aws-profile', undefined, undefined, ['AWS_CONFIG_FILE', 'AWS_PROFILE']],
+      ['azure-account', { AZURE_STORAGE_CONNECTION_STRING: 'https://attackerstore.blob.core.windows.net' }, ['AZURE_STORAGE_CONNECTION_STRING'], undefined],
+      ['azure-suffix', { AZURE_STORAGE_CONNECTION_STRING: 'http://mlartifacts.blob.attacker.example' }, ['AZURE_STORAGE_CONNECTION_STRING'], undefined],
     ]);
     // The key reaches no event field and no raw record.
     expect(JSON.stringify(kube)).not.toContain('Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq');
@@ -162,6 +167,8 @@ describe('artifact endpoints and proxies in the serving container env', () => {
       ['registry.unapproved_deployment', 'prod/azure-evil', 'artifact_endpoint_not_allowed', { AZURE_STORAGE_CONNECTION_STRING: 'https://blob.attacker.example/' }],
       ['registry.unapproved_deployment', 'prod/azurite', 'artifact_endpoint_not_allowed', { AZURE_STORAGE_CONNECTION_STRING: 'http://127.0.0.1:10000' }],
       ['serving.model_source_unverifiable', 'prod/aws-profile', ['artifact_endpoint_unverifiable'], undefined],
+      ['registry.unapproved_deployment', 'prod/azure-account', 'artifact_endpoint_not_allowed', { AZURE_STORAGE_CONNECTION_STRING: 'https://attackerstore.blob.core.windows.net' }],
+      ['registry.unapproved_deployment', 'prod/azure-suffix', 'artifact_endpoint_not_allowed', { AZURE_STORAGE_CONNECTION_STRING: 'http://mlartifacts.blob.attacker.example' }],
     ]);
     // Without the list, the profile is recorded only, as a visible endpoint is not judged either.
     const unlisted = await start({});
