@@ -47,6 +47,8 @@ export const runtimeModelSource: KindImpl = (ev, ctx) => {
 interface RuntimeWrite {
   /** Event time (ms). */
   at: number;
+  /** The runtime was deleted then: KServe finds none of that name here from then on (a namespace's falls back to the cluster's). */
+  deleted?: true;
   /** The registry URI its env names that no configured MLflow server has. */
   registry?: string;
   /** The env name that gave its registry URI (MLFLOW_REGISTRY_URI or MLFLOW_TRACKING_URI). */
@@ -77,17 +79,20 @@ function runtimeKey(type: string, namespace: string | undefined, name: string, s
  */
 export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): NormalizedEvent[] {
   const r = ev.resource;
-  if (ev.platform !== 'kubeflow' || !r || !RUNTIME_TYPES.has(r.type) || !WRITES.test(ev.action) || !isCarriedOut(ev) || !ev.ml?.deployment) return [];
+  const deleted = ev.action === 'resource.delete';
+  if (ev.platform !== 'kubeflow' || !r || !RUNTIME_TYPES.has(r.type) || !(WRITES.test(ev.action) || deleted) || !isCarriedOut(ev) || (!deleted && !ev.ml?.deployment)) return [];
   const name = r.name ?? r.id;
   if (!name) return [];
   const d = ev.details ?? {};
   const env = (d.artifact_env ?? {}) as Record<string, unknown>;
-  const rec: RuntimeWrite = {
-    at: Date.parse(ev.time),
-    ...(d.mlflow_registry_unwatched === true && typeof ev.ml.deployment.mlflow_registry_uri === 'string' ? { registry: ev.ml.deployment.mlflow_registry_uri } : {}),
-    ...(typeof d.mlflow_registry_env === 'string' ? { registryEnv: d.mlflow_registry_env } : {}),
-    unlisted: Object.fromEntries(strings(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
-  };
+  const rec: RuntimeWrite = deleted
+    ? { at: Date.parse(ev.time), deleted: true, unlisted: {} }
+    : {
+        at: Date.parse(ev.time),
+        ...(d.mlflow_registry_unwatched === true && typeof ev.ml!.deployment!.mlflow_registry_uri === 'string' ? { registry: ev.ml!.deployment!.mlflow_registry_uri } : {}),
+        ...(typeof d.mlflow_registry_env === 'string' ? { registryEnv: d.mlflow_registry_env } : {}),
+        unlisted: Object.fromEntries(strings(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
+      };
   const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
   const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
   ctx.set(key, writes);
@@ -110,16 +115,32 @@ export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): Nor
   return done;
 }
 
-/** The kept writes of the runtime a deployment names: its namespace's ServingRuntime of that name, else the ClusterServingRuntime. */
-function runtimeOf(ev: NormalizedEvent, ctx: RuleContext): { id: string; writes: RuntimeWrite[] } | undefined {
+/**
+ * The write in force of the runtime a deployment names at its time: its namespace's ServingRuntime of that name, else
+ * the ClusterServingRuntime (one deleted by then, or written only after, is not there; KServe looks again at each
+ * reconcile). Where neither was there at its time, the first write kept (the deployment waited for its runtime, read
+ * late), its namespace's first. Undefined: no write of either is kept.
+ */
+function runtimeOf(ev: NormalizedEvent, ctx: RuleContext): { id: string; rec: RuntimeWrite } | undefined {
   const name = ev.details?.serving_runtime;
   if (typeof name !== 'string') return undefined;
   const scope = scopeOf(ev);
   const ns = ev.resource?.namespace;
+  const t = Date.parse(ev.time);
+  const kinds: Array<{ id: string; writes: RuntimeWrite[] }> = [];
   const own = ns ? ctx.get<RuntimeWrite[]>(runtimeKey('servingruntimes', ns, name, scope)) : undefined;
-  if (own?.length) return { id: `${ns}/${name}`, writes: own };
+  if (own?.length) kinds.push({ id: `${ns}/${name}`, writes: own });
   const cluster = ctx.get<RuntimeWrite[]>(runtimeKey('clusterservingruntimes', undefined, name, scope));
-  return cluster?.length ? { id: name, writes: cluster } : undefined;
+  if (cluster?.length) kinds.push({ id: name, writes: cluster });
+  for (const k of kinds) {
+    const rec = k.writes.filter((w) => w.at <= t).at(-1);
+    if (rec && !rec.deleted) return { id: k.id, rec };
+  }
+  for (const k of kinds) {
+    const rec = k.writes.find((w) => !w.deleted);
+    if (rec && !k.writes.some((w) => w.at <= t)) return { id: k.id, rec };
+  }
+  return undefined;
 }
 
 /**
@@ -142,8 +163,7 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
     }
     return ev;
   }
-  const t = Date.parse(ev.time);
-  const rec = runtime.writes.filter((w) => w.at <= t).at(-1) ?? runtime.writes[0]!;
+  const rec = runtime.rec;
   const own = new Set([...strings(d.serving_env_names), ...strings(d.mlflow_env_unverifiable), ...strings(d.artifact_env_unverifiable), ...strings(d.mlflow_env_secret_unverifiable), ...strings(d.mlflow_env_trusted)]);
   // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
   const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;

@@ -516,6 +516,34 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(shown(arriving([...fraud3(true), ...deployments, ...runtimes]))).toEqual(expected);
   });
 
+  it("the namespace's runtime of the name is used while it exists at the deployment's time; once deleted, or before it was made, the cluster's", async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const removed = (name: string, at: string): Obj => {
+      const ev = runtime(name, at, []);
+      return { ...ev, verb: 'delete', requestURI: `${ev.requestURI}/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: undefined };
+    };
+    await send(TOKEN,
+      runtime('shared', '2026-11-20T09:00:00Z', [env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.evil.example:9000')], null),
+      runtime('shared', '2026-11-20T09:30:00Z', [TRACKING, env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000')]),
+      onRuntime('before-own', '2026-11-20T09:10:00Z', 'shared'),
+      onRuntime('own', '2026-11-20T10:00:00Z', 'shared'),
+      removed('shared', '2026-11-20T10:30:00Z'),
+      onRuntime('after-delete', '2026-11-20T11:00:00Z', 'shared'),
+    );
+    const kube = h.events();
+    expect(kube.filter((e) => e.resource?.type === 'servingruntimes').map((e) => e.action)).toEqual(['resource.create', 'resource.delete']);
+    const shown = (alerts: Array<{ entity: { id: string }; details?: Record<string, unknown> }>) => alerts.map((a) => [a.entity.id, a.details?.serving_runtime, a.details?.runtime_artifact_env]);
+    const expected = [
+      ['prod/before-own', 'shared', { MLFLOW_S3_ENDPOINT_URL: 'http://minio.evil.example:9000' }],
+      ['prod/after-delete', 'shared', { MLFLOW_S3_ENDPOINT_URL: 'http://minio.evil.example:9000' }],
+    ];
+    expect(shown(unapprovedAlerts([...fraud3(true), ...kube]))).toEqual(expected);
+    // In arrival order with the deployments read last: each still judged by the runtime there at its time.
+    const runtimes = kube.filter((e) => e.resource?.type !== 'inferenceservices');
+    const deployments = kube.filter((e) => e.resource?.type === 'inferenceservices');
+    expect(shown(arriving([...fraud3(true), ...runtimes, ...deployments]))).toEqual(expected);
+  });
+
   it('a models:/ URI with its scheme in another case (MLflow lowercases it, as urlparse does) has its registry env and runtime read too', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const mixed = onRuntime('mixed', '2026-11-20T10:00:01Z', 's3-evil');
