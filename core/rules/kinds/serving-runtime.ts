@@ -55,6 +55,8 @@ interface RuntimeWrite {
   registryEnv?: string;
   /** Artifact endpoints and proxies not in the cluster's artifact_endpoints: env name → value as shown. */
   unlisted: Record<string, string>;
+  /** Registry or workspace names its env sets from a source the log does not show (`details.mlflow_env_unverifiable`). */
+  hidden?: string[];
 }
 
 /** Writes kept per runtime (the one in force at a deployment's time is looked up), runtimes kept, deployments waiting. */
@@ -92,6 +94,7 @@ export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): Nor
         ...(d.mlflow_registry_unwatched === true && typeof ev.ml!.deployment!.mlflow_registry_uri === 'string' ? { registry: ev.ml!.deployment!.mlflow_registry_uri } : {}),
         ...(typeof d.mlflow_registry_env === 'string' ? { registryEnv: d.mlflow_registry_env } : {}),
         unlisted: Object.fromEntries(strings(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
+        ...(strings(d.mlflow_env_unverifiable).length ? { hidden: strings(d.mlflow_env_unverifiable) } : {}),
       };
   const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
   const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
@@ -168,8 +171,14 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
   // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
   const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;
   const endpoints = Object.fromEntries(Object.entries(rec.unlisted).filter(([n]) => !own.has(n)));
-  if (!registry && !Object.keys(endpoints).length) return ev;
+  // Names the runtime sets from a source the log does not show: a hidden registry URI redirects the registry itself.
+  const hidden = (rec.hidden ?? []).filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')));
+  if (!registry && !Object.keys(endpoints).length && !hidden.length) return ev;
   const details: Record<string, unknown> = { ...d, serving_runtime_id: runtime.id };
+  if (hidden.length) {
+    details.runtime_env_unverifiable = hidden;
+    details.mlflow_env_unverifiable = [...new Set([...strings(d.mlflow_env_unverifiable), ...hidden])];
+  }
   if (Object.keys(endpoints).length) {
     details.runtime_artifact_env = endpoints;
     details.artifact_env = { ...endpoints, ...((d.artifact_env ?? {}) as Record<string, unknown>) };
@@ -188,6 +197,6 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
 /** The runtime facts withRuntimeSource applied to a deployment, for its alert's details. */
 export function runtimeSourceDetails(ev: Pick<NormalizedEvent, 'details'>): Record<string, unknown> {
   const d = ev.details;
-  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri) return {};
-  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env };
+  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri && !d?.runtime_env_unverifiable) return {};
+  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env, runtime_env_unverifiable: d.runtime_env_unverifiable };
 }

@@ -544,6 +544,29 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(shown(arriving([...fraud3(true), ...runtimes, ...deployments]))).toEqual(expected);
   });
 
+  it("a runtime's registry URI the log does not show is the critical registry_unverifiable of the models on it that do not set the name, as their own would be", async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const ref = (name: string) => ({ name, valueFrom: { secretKeyRef: { name: 'mlflow-conf', key: name } } });
+    await send(TOKEN,
+      runtime('hidden-registry', '2026-11-20T09:00:00Z', [ref('MLFLOW_REGISTRY_URI')]),
+      runtime('hidden-tracking', '2026-11-20T09:00:01Z', [ref('MLFLOW_TRACKING_URI')]),
+      // MLflow reads the runtime's MLFLOW_REGISTRY_URI before the InferenceService's MLFLOW_TRACKING_URI.
+      onRuntime('on-hidden-registry', '2026-11-20T10:00:00Z', 'hidden-registry'),
+      // Its own MLFLOW_TRACKING_URI (the builder's) replaces the runtime's: nothing hidden reaches it.
+      onRuntime('on-hidden-tracking', '2026-11-20T10:00:01Z', 'hidden-tracking'),
+      onRuntime('sets-registry', '2026-11-20T10:00:02Z', 'hidden-registry', [env('MLFLOW_REGISTRY_URI', 'http://mlflow.team.svc:5000')]),
+    );
+    const kube = h.events();
+    const alerts = unapprovedAlerts([...fraud3(true), ...kube]);
+    expect(alerts.map((a) => [a.entity.id, a.severity, a.details?.reason, a.details?.mlflow_env_unverifiable, a.details?.serving_runtime, a.details?.runtime_env_unverifiable])).toEqual([
+      ['prod/on-hidden-registry', 'critical', 'registry_unverifiable', ['MLFLOW_REGISTRY_URI'], 'prod/hidden-registry', ['MLFLOW_REGISTRY_URI']],
+    ]);
+    // Read before the runtime's write: judged when it arrives.
+    const runtimes = kube.filter((e) => e.resource?.type !== 'inferenceservices');
+    const deployments = kube.filter((e) => e.resource?.type === 'inferenceservices');
+    expect(arriving([...fraud3(true), ...deployments, ...runtimes]).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/on-hidden-registry', 'registry_unverifiable']]);
+  });
+
   it('a models:/ URI with its scheme in another case (MLflow lowercases it, as urlparse does) has its registry env and runtime read too', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const mixed = onRuntime('mixed', '2026-11-20T10:00:01Z', 's3-evil');
