@@ -3,8 +3,27 @@
  * Facts from the SageMaker Python SDK's image URI tables (`image_uri_config/*.json`).
  */
 
-/** AWS Deep Learning Containers (account 763104351884): the images SageMaker's own optimization and serving run. */
+/**
+ * AWS Deep Learning Containers' account in most regions (763104351884): the images SageMaker's own optimization and
+ * serving run. Not every region's: see isAwsDlcImage.
+ */
 export const AWS_DLC = /^763104351884\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
+
+/** The account most regions' Deep Learning Containers are published from. */
+const DLC_DEFAULT_ACCOUNT = '763104351884';
+
+/**
+ * The regions whose Deep Learning Containers another account publishes (the SDK's `image_uri_config` registries, e.g.
+ * `huggingface-llm.json`, `pytorch.json`): opt-in regions, China, GovCloud, ISO. There the default account's images
+ * are not the region's DLCs.
+ */
+const DLC_REGIONAL_ACCOUNTS: Record<string, string> = {
+  'af-south-1': '626614931356', 'ap-east-1': '871362719292', 'ap-northeast-3': '364406365360', 'ap-south-2': '772153158452',
+  'ap-southeast-3': '907027046896', 'ap-southeast-4': '457447274322', 'ca-west-1': '204538143572', 'cn-north-1': '727897471807',
+  'cn-northwest-1': '727897471807', 'eu-central-2': '380420809688', 'eu-south-1': '692866216735', 'eu-south-2': '503227376785',
+  'il-central-1': '780543022126', 'me-central-1': '914824155844', 'me-south-1': '217643126080', 'us-gov-east-1': '446045086412',
+  'us-gov-west-1': '442386744353', 'us-iso-east-1': '886529160074', 'us-isob-east-1': '094389454867',
+};
 
 /**
  * The repositories of SageMaker Neo's inference images: `neo-{mxnet,pytorch,tensorflow}` (`sagemaker-inference-*`),
@@ -38,7 +57,23 @@ const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(
  * isAwsNeoImage('111122223333.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3') // false
  */
 export function isAwsNeoImage(image: string): boolean {
-  if (AWS_DLC.test(image)) return true;
+  if (isAwsDlcImage(image)) return true;
   const m = ECR_IMAGE.exec(image);
   return !!m && !!NEO_ACCOUNTS[m[2]!]?.includes(m[1]!) && NEO_REPOSITORIES.has(m[3]!);
+}
+
+/**
+ * Whether an image is a Deep Learning Container of its region: the region's own DLC account where it has one
+ * (DLC_REGIONAL_ACCOUNTS), else 763104351884 (also in a region the table does not know yet: that account is AWS's, and
+ * new regions have mostly been served from it).
+ *
+ * @example
+ * isAwsDlcImage('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310') // true
+ * isAwsDlcImage('217643126080.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1-cpu-py310') // true
+ * isAwsDlcImage('763104351884.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1-cpu-py310') // false
+ */
+export function isAwsDlcImage(image: string): boolean {
+  const m = ECR_IMAGE.exec(image);
+  if (!m) return false;
+  return m[1] === (DLC_REGIONAL_ACCOUNTS[m[2]!] ?? DLC_DEFAULT_ACCOUNT);
 }

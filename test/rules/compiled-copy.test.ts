@@ -171,6 +171,30 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(isAwsNeoImage('301217895009.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3')).toBe(false);
     expect(isAwsNeoImage('785573368785.dkr.ecr.us-east-1.amazonaws.com/anything:1')).toBe(false);
   });
+  it("a Deep Learning Container is one of the image's region's DLC account: opt-in regions, China and GovCloud have their own", () => {
+    // The SageMaker Python SDK's image_uri_config registries: 763104351884 in most regions, another account in these.
+    expect(isAwsNeoImage('217643126080.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toBe(true);
+    expect(isAwsNeoImage('626614931356.dkr.ecr.af-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toBe(true);
+    expect(isAwsNeoImage('727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/pytorch-inference:2.1.0-cpu-py310')).toBe(true);
+    expect(isAwsNeoImage('442386744353.dkr.ecr.us-gov-west-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toBe(true);
+    expect(isAwsNeoImage('763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toBe(true);
+    // 763104351884 is not the DLC account of a region that has its own; a region's DLC account is not another region's.
+    expect(isAwsNeoImage('763104351884.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toBe(false);
+    expect(isAwsNeoImage('763104351884.dkr.ecr.cn-north-1.amazonaws.com.cn/pytorch-inference:2.1.0-cpu-py310')).toBe(false);
+    expect(isAwsNeoImage('217643126080.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toBe(false);
+    // The rule: a copy registered in me-south-1 with that region's DLC is vouched for, with 763104351884's not.
+    const ME = 'arn:aws:sagemaker:me-south-1:111122223333:model-package/fraud/3';
+    const inMe = (e: NormalizedEvent) => ({ ...e, cloud: { ...e.cloud, region: 'me-south-1' } }) as NormalizedEvent;
+    const reg = () => at('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: IMAGE, modelDataUrl: 's3://models/fraud/v3/model.tar.gz' }] } }, { modelPackageArn: ME }, 'Trainer');
+    const ok = () => at('UpdateModelPackage', { modelPackageArn: ME, modelApprovalStatus: 'Approved' }, { modelPackageArn: ME }, 'Approver');
+    const job = () => at('CreateCompilationJob', { compilationJobName: 'fraud-v3-c5', roleArn: 'arn:aws:iam::111122223333:role/Neo', modelPackageVersionArn: ME, outputConfig: { s3OutputLocation: 's3://models/fraud/v3/neo/', targetDevice: 'ml_c5' } }, { compilationJobArn: 'arn:aws:sagemaker:me-south-1:111122223333:compilation-job/fraud-v3-c5' }, 'Trainer');
+    const addWith = (image: string) => at('UpdateModelPackage', { modelPackageArn: ME, additionalInferenceSpecificationsToAdd: [{ name: 'neo-ml-c5', containers: [{ image, modelDataUrl: COMPILED }] }] }, { modelPackageArn: ME }, 'Approver');
+    const run = (image: string) => modified([reg(), ok(), job(), addWith(image)].map(inMe)).map((x) => x.details.compiled_copy_unvouched);
+    expect(run('217643126080.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toEqual([]);
+    const wrong = '763104351884.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310';
+    expect(run(wrong)).toEqual([[`image ${wrong} is not an AWS Neo or Deep Learning Container image`]]);
+  });
+
   it('a copy whose AWS image is told to download and run a script (SAGEMAKER_SUBMIT_DIRECTORY) is the finding', () => {
     const withCode = (dir: string) => at('UpdateModelPackage', {
       modelPackageArn: PKG,
