@@ -158,6 +158,36 @@ export function normUri(uri: string, cfg: Pick<RulesConfigParsed, 'artifact_mirr
   return u;
 }
 
+/** An S3 endpoint host, virtual-hosted (`<bucket>.s3[.-]<region>…`, bucket named) or path-style (`s3[.-]<region>…`). */
+const S3_VIRTUAL_HOST = /^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
+const S3_PATH_HOST = /^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * An `https://` S3 object URL as the `s3://bucket/key` it names (SageMaker accepts both where it takes an S3 location,
+ * e.g. `S3OutputLocation`, `^(https|s3)://`); any other URI as it is. The key is the path percent-decoded, as S3 reads
+ * it, and never dot-resolved (S3 keys are literal); a URL with a query, a port or a path that does not decode, or an
+ * access point or S3 Express host, is left as it is (compared as written, so it vouches for nothing it might not name).
+ *
+ * @example
+ * asS3Uri('https://models.s3.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
+ * asS3Uri('https://s3.eu-west-1.amazonaws.com/models/fraud/v3') // 's3://models/fraud/v3'
+ */
+export function asS3Uri(uri: string): string {
+  const m = /^https:\/\/([a-z0-9.-]+)(\/[^?#]*)?$/i.exec(uri);
+  if (!m) return uri;
+  const host = m[1]!.toLowerCase();
+  let path: string;
+  try {
+    path = decodeURIComponent((m[2] ?? '').slice(1));
+  } catch {
+    return uri;
+  }
+  const virtual = S3_VIRTUAL_HOST.exec(host);
+  if (virtual) return `s3://${virtual[1]}${path ? `/${path}` : ''}`;
+  if (S3_PATH_HOST.test(host) && path && !path.startsWith('/')) return `s3://${path}`;
+  return uri;
+}
+
 /** An artifact URI: `s3://…`, `gs://…`, and MLflow's single-slash `mlflow-artifacts:/…`, `runs:/…`, `dbfs:/…`. */
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\//i;
 

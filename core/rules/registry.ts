@@ -3,7 +3,7 @@ import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import { AWS_DLC } from './aws-images.js';
 import {
-  approvalOf, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, asS3Uri, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -939,11 +939,12 @@ export class Registry {
   private compilationJob(ev: NormalizedEvent, scope: string | undefined): void {
     const job = ev.ml?.job as { name?: unknown; source_uri?: unknown; source_package?: unknown; output_location?: unknown; target_device?: unknown } | undefined;
     if (typeof job?.output_location !== 'string' || !job.output_location) return;
-    const output = normUri(job.output_location, this.cfg);
+    // An https:// location (the API takes both) is kept as the s3:// URI it names, as registered artifacts are compared.
+    const output = asS3Uri(normUri(job.output_location, this.cfg));
     const rec: CompilationRec = {
       job: typeof job.name === 'string' ? job.name : (ev.resource?.name ?? ev.resource?.id ?? ''), event: ev.id, time: ev.time, output,
       ...(scope ? { scope } : {}),
-      ...(typeof job.source_uri === 'string' ? { input_uri: normUri(job.source_uri, this.cfg) } : {}),
+      ...(typeof job.source_uri === 'string' ? { input_uri: asS3Uri(normUri(job.source_uri, this.cfg)) } : {}),
       ...(typeof job.source_package === 'string' ? { input_package: job.source_package } : {}),
       ...(typeof job.target_device === 'string' ? { target_device: job.target_device } : {}),
     };

@@ -3,6 +3,7 @@ import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
 import { MemoryStateStore } from '../../core/state/index.js';
 import { isAwsNeoImage } from '../../core/rules/aws-images.js';
+import { asS3Uri } from '../../core/rules/facts.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
 
@@ -193,6 +194,25 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(run('217643126080.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toEqual([]);
     const wrong = '763104351884.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310';
     expect(run(wrong)).toEqual([[`image ${wrong} is not an AWS Neo or Deep Learning Container image`]]);
+  });
+
+  it('a job whose output location is an https:// S3 URL (virtual-hosted or path-style) vouches for the s3:// object it names', () => {
+    const viaHttps = (output: string) => modified([register(), approve(), compileFrom({ modelPackageVersionArn: PKG }, output), add()]).map((x) => x.details.compiled_copy_unvouched);
+    expect(viaHttps('https://models.s3.us-east-1.amazonaws.com/fraud/v3/neo/')).toEqual([]);
+    expect(viaHttps('https://s3.us-east-1.amazonaws.com/models/fraud/v3/neo')).toEqual([]);
+    expect(viaHttps('https://models.s3.amazonaws.com/fraud/v3/neo')).toEqual([]);
+    // Its input named by https:// too: the version's own artifact.
+    expect(modified([register(), approve(), compileFrom({ inputConfig: { s3Uri: 'https://models.s3.us-east-1.amazonaws.com/fraud/v3/model.tar.gz', framework: 'PYTORCH' } }, 'https://models.s3.us-east-1.amazonaws.com/fraud/v3/neo'), add()])).toEqual([]);
+    // Another bucket's location, and a host that is not S3's, name other objects.
+    expect(viaHttps('https://scratch.s3.us-east-1.amazonaws.com/fraud/v3/neo')).toEqual([[`no compilation job seen writing ${COMPILED}`]]);
+    expect(viaHttps('https://models.example.com/fraud/v3/neo')).toEqual([[`no compilation job seen writing ${COMPILED}`]]);
+    // The key as S3 reads it: percent-decoded, never dot-resolved; what cannot be read as one object stays as written.
+    expect(asS3Uri('https://my.models.s3-eu-west-1.amazonaws.com/a%20b/c')).toBe('s3://my.models/a b/c');
+    expect(asS3Uri('https://s3.dualstack.us-east-1.amazonaws.com/models/x/../y')).toBe('s3://models/x/../y');
+    expect(asS3Uri('https://models.s3.cn-north-1.amazonaws.com.cn/x')).toBe('s3://models/x');
+    for (const kept of ['https://models.s3.amazonaws.com/x?versionId=1', 'https://ap-111122223333.s3-accesspoint.us-east-1.amazonaws.com/x', 'https://s3.us-east-1.amazonaws.com/', 'https://models.s3.amazonaws.com/%E0%A4%A']) {
+      expect(asS3Uri(kept)).toBe(kept);
+    }
   });
 
   it('a copy whose AWS image is told to download and run a script (SAGEMAKER_SUBMIT_DIRECTORY) is the finding', () => {

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { isAwsNeoImage } from '../aws-images.js';
-import { callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, scopeOf, uriAncestors } from '../facts.js';
+import { asS3Uri, callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, scopeOf, uriAncestors } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
 import { versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -80,7 +80,7 @@ function compiledFrom(j: CompilationRec, v: VersionRec, ctx: RuleContext): boole
     const p = packageRef(j.input_package);
     return !!p && p.name === v.name && p.version === v.version && (!p.scope || !v.scope || p.scope === v.scope);
   }
-  const mine = [v.artifact, ...(v.moreArtifacts ?? [])].filter((a): a is string => !!a).map((a) => normUri(a, ctx.cfg));
+  const mine = [v.artifact, ...(v.moreArtifacts ?? [])].filter((a): a is string => !!a).map((a) => asS3Uri(normUri(a, ctx.cfg)));
   if (!j.input_uri) return false;
   if (mine.includes(j.input_uri)) return true;
   // Under an artifact only when that artifact is a prefix: an archive is one S3 object, and `<archive>/x.tar.gz` is
@@ -97,7 +97,7 @@ const ARCHIVE = /\.(tar\.gz|tgz|tar|gz|zip)$/i;
  * instead of a device, an input not named `*.tar.gz`): anything in the output location is then taken.
  */
 function expectedObject(j: CompilationRec, v: VersionRec): string | undefined {
-  const input = j.input_uri ?? (j.input_package ? v.artifact : undefined);
+  const input = j.input_uri ?? (j.input_package && v.artifact ? asS3Uri(v.artifact) : undefined);
   const name = input?.split('/').at(-1);
   if (!j.target_device || !name?.endsWith('.tar.gz')) return undefined;
   return `${j.output}/${name.slice(0, -'.tar.gz'.length)}-${j.target_device}.tar.gz`;
@@ -109,8 +109,10 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
   const unvouched: string[] = [];
   let other = false;
   for (const artifact of inferenceArtifactsOf(ev).map((u) => normUri(u, ctx.cfg))) {
+    // Jobs' locations are kept as s3:// URIs: an https:// one registered is compared as the object it names.
+    const object = asS3Uri(artifact);
     // A job of the package's own account and region (where the update is made).
-    const seen = ctx.reg.compilationsWriting(artifact).filter((j) => !j.scope || !scope || j.scope === scope);
+    const seen = ctx.reg.compilationsWriting(object).filter((j) => !j.scope || !scope || j.scope === scope);
     if (!seen.length) {
       unvouched.push(`no compilation job seen writing ${artifact}`);
       continue;
@@ -130,7 +132,7 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
       unvouched.push(`compilation job ${j.job} writing ${artifact} compiled ${j.input_uri ?? j.input_package ?? 'an input not logged'}, not an artifact of ${v.name} v${v.version}`);
       continue;
     }
-    const j = own.reverse().find((x) => [undefined, artifact].includes(expectedObject(x, v)));
+    const j = own.reverse().find((x) => [undefined, object].includes(expectedObject(x, v)));
     if (!j) {
       unvouched.push(`${artifact} is not the object compilation job ${own[0]!.job} writes (${expectedObject(own[0]!, v)})`);
       continue;
