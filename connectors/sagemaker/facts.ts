@@ -338,11 +338,17 @@ function optimizationFacts(params: Obj): { output_model?: string; source_model?:
 /**
  * What a Neo compilation job (CreateCompilationJob) reads and where it writes: `source_uri` (`InputConfig.S3Uri`) or
  * `source_package` (`ModelPackageVersionArn`, the package version whose model it compiles), `output_location`
- * (`OutputConfig.S3OutputLocation`) and `target_device`. CloudTrail logs no result of the job: Neo writes the
- * compiled model into the output location as `<input name>-<target device>.tar.gz`.
+ * (`OutputConfig.S3OutputLocation`) and `target_device` or `target_platform`. CloudTrail logs no result of the job: Neo
+ * writes the compiled model into the output location as `<input name>-<target device>.tar.gz` (a platform's name is
+ * not documented).
  */
-function compilationFacts(params: Obj): { source_uri?: string; source_package?: string; output_location?: string; target_device?: string } {
-  const out = { source_uri: str(get(params, 'inputConfig.s3Uri')), source_package: str(params.modelPackageVersionArn), output_location: str(get(params, 'outputConfig.s3OutputLocation')), target_device: str(get(params, 'outputConfig.targetDevice')) };
+function compilationFacts(params: Obj): { source_uri?: string; source_package?: string; output_location?: string; target_device?: string; target_platform?: string } {
+  // A `TargetPlatform` instead of a device: `<Os>_<Arch>[_<Accelerator>]`, e.g. `LINUX_X86_64_NVIDIA`.
+  const platform = [get(params, 'outputConfig.targetPlatform.os'), get(params, 'outputConfig.targetPlatform.arch'), get(params, 'outputConfig.targetPlatform.accelerator')].map(str).filter((x): x is string => !!x);
+  const out = {
+    source_uri: str(get(params, 'inputConfig.s3Uri')), source_package: str(params.modelPackageVersionArn), output_location: str(get(params, 'outputConfig.s3OutputLocation')),
+    target_device: str(get(params, 'outputConfig.targetDevice')), target_platform: platform.length ? platform.join('_') : undefined,
+  };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 

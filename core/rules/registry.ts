@@ -163,6 +163,8 @@ export interface CompilationRec {
   /** `OutputConfig.S3OutputLocation` (normalized). */
   output: string;
   target_device?: string;
+  /** `OutputConfig.TargetPlatform` as `<Os>_<Arch>[_<Accelerator>]`, when the job names no device. */
+  target_platform?: string;
 }
 
 /** A rejection kept by the artifact it judged (`rja|<uri>`): the version it was made on, when, by whom. */
@@ -937,7 +939,7 @@ export class Registry {
    * forgotten first, and the last 10 jobs of each.
    */
   private compilationJob(ev: NormalizedEvent, scope: string | undefined): void {
-    const job = ev.ml?.job as { name?: unknown; source_uri?: unknown; source_package?: unknown; output_location?: unknown; target_device?: unknown } | undefined;
+    const job = ev.ml?.job as { name?: unknown; source_uri?: unknown; source_package?: unknown; output_location?: unknown; target_device?: unknown; target_platform?: unknown } | undefined;
     if (typeof job?.output_location !== 'string' || !job.output_location) return;
     // An https:// location (the API takes both) is kept as the s3:// URI it names, as registered artifacts are compared.
     const output = asS3Uri(normUri(job.output_location, this.cfg));
@@ -947,6 +949,7 @@ export class Registry {
       ...(typeof job.source_uri === 'string' ? { input_uri: asS3Uri(normUri(job.source_uri, this.cfg)) } : {}),
       ...(typeof job.source_package === 'string' ? { input_package: job.source_package } : {}),
       ...(typeof job.target_device === 'string' ? { target_device: job.target_device } : {}),
+      ...(typeof job.target_platform === 'string' ? { target_platform: job.target_platform } : {}),
     };
     const kept = this.get<CompilationRec[]>(`cj|${output}`) ?? [];
     if (kept.some((x) => x.event === ev.id)) return;

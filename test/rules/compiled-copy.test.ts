@@ -78,7 +78,7 @@ describe('Neo / optimization copies of an approved package', () => {
     const fired = alerts([register(), approve(), compile(), addCopy(), put], 'registry.approved_model_modified').filter((a) => a.details.object);
     expect(fired.map((a) => [a.entity.id, a.details.object])).toEqual([['111122223333:us-east-1:fraud/3', COMPILED]]);
     // The copy was vouched for as the compilation job's output: the finding names the job whose bytes were replaced.
-    expect(fired[0]!.details.compiled_copy).toMatchObject({ artifact: COMPILED, job: 'fraud-v3-c5', input: PKG, output: 's3://models/fraud/v3/neo', target_device: 'ml_c5' });
+    expect(fired[0]!.details.compiled_copy).toMatchObject({ artifact: COMPILED, job: 'fraud-v3-c5', input: PKG, output: 's3://models/fraud/v3/neo', target_device: 'ml_c5', output_match: 'exact_name' });
   });
 
   it('the copy follows its version: registered in a package later rejected, its deployment is of a rejected version', () => {
@@ -194,6 +194,28 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(run('217643126080.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310')).toEqual([]);
     const wrong = '763104351884.dkr.ecr.me-south-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310';
     expect(run(wrong)).toEqual([[`image ${wrong} is not an AWS Neo or Deep Learning Container image`]]);
+  });
+
+  it('a TargetPlatform job (no device, no documented object name) vouches only for a *.tar.gz directly in its output location', () => {
+    const forPlatform = (output: string) => at('CreateCompilationJob', {
+      compilationJobName: 'fraud-v3-linux', roleArn: 'arn:aws:iam::111122223333:role/Neo', modelPackageVersionArn: PKG,
+      outputConfig: { s3OutputLocation: output, targetPlatform: { os: 'LINUX', arch: 'X86_64' } }, stoppingCondition: { maxRuntimeInSeconds: 900 },
+    }, { compilationJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:compilation-job/fraud-v3-linux' }, 'Trainer');
+    expect(forPlatform('s3://models/').ml?.job).toMatchObject({ target_platform: 'LINUX_X86_64', output_location: 's3://models/' });
+    const reasons = (output: string, copy: string) => modified([register(), approve(), forPlatform(output), add(copy)]).map((x) => x.details.compiled_copy_unvouched);
+    const text = (output: string) => `a *.tar.gz directly in ${output}: the name Neo gives a TargetPlatform (LINUX_X86_64) job's output is not documented`;
+    // An output location at the bucket's root vouches for its own archives, not for every object of the bucket.
+    expect(reasons('s3://models/', 's3://models/model-LINUX_X86_64.tar.gz')).toEqual([]);
+    expect(reasons('s3://models/', 's3://models/uploads/evil.tar.gz')).toEqual([[`s3://models/uploads/evil.tar.gz is not the object compilation job fraud-v3-linux writes (${text('s3://models')})`]]);
+    expect(reasons('s3://models/fraud/v3/neo', 's3://models/fraud/v3/neo/deeper/model.tar.gz')).toEqual([[`s3://models/fraud/v3/neo/deeper/model.tar.gz is not the object compilation job fraud-v3-linux writes (${text('s3://models/fraud/v3/neo')})`]]);
+    expect(reasons('s3://models/fraud/v3/neo', 's3://models/fraud/v3/neo/model.bin')).toEqual([[`s3://models/fraud/v3/neo/model.bin is not the object compilation job fraud-v3-linux writes (${text('s3://models/fraud/v3/neo')})`]]);
+    // The copy vouched for says how: a later write over it names the job and that its name could not be told.
+    const put = normOne(ctRecord('PutObject', { bucketName: 'models', key: 'model-LINUX_X86_64.tar.gz' }, {
+      eventID: `neo-${++n}`, eventTime: '2026-11-25T13:00:00Z', eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
+      resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::models/model-LINUX_X86_64.tar.gz' }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
+    }), { model_buckets: ['models'] });
+    const over = modified([register(), approve(), forPlatform('s3://models/'), add('s3://models/model-LINUX_X86_64.tar.gz'), put]).filter((a) => a.details.object);
+    expect(over[0]!.details.compiled_copy).toMatchObject({ job: 'fraud-v3-linux', output: 's3://models', target_platform: 'LINUX_X86_64', output_match: 'tar_gz_in_output' });
   });
 
   it('a job whose output location is an https:// S3 URL (virtual-hosted or path-style) vouches for the s3:// object it names', () => {

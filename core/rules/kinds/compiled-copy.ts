@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { isAwsNeoImage } from '../aws-images.js';
-import { asS3Uri, callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, scopeOf, uriAncestors } from '../facts.js';
+import { asS3Uri, callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, readingsDiffer, scopeOf, uriAncestors } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
 import { versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
@@ -31,6 +31,13 @@ export interface CompiledCopy {
   input: string;
   output: string;
   target_device?: string;
+  target_platform?: string;
+  /**
+   * How the artifact was matched to the job's output: `exact_name` (the object Neo writes for a device), or
+   * `tar_gz_in_output` (a `TargetPlatform` job, or an input not named `*.tar.gz`: the name Neo gives is not documented,
+   * so any `*.tar.gz` directly in the output location, none deeper, is taken).
+   */
+  output_match?: 'exact_name' | 'tar_gz_in_output';
   event: string;
   time: string;
 }
@@ -94,13 +101,36 @@ const ARCHIVE = /\.(tar\.gz|tgz|tar|gz|zip)$/i;
 /**
  * The object Neo writes for a job: `<output>/<input name without .tar.gz>-<target device>.tar.gz` (as AWS's examples
  * show: `model.tar.gz` for `ml_c5` → `model-ml_c5.tar.gz`). Undefined when it cannot be told (a `TargetPlatform`
- * instead of a device, an input not named `*.tar.gz`): anything in the output location is then taken.
+ * instead of a device, an input not named `*.tar.gz`): see archiveDirectlyIn.
  */
 function expectedObject(j: CompilationRec, v: VersionRec): string | undefined {
   const input = j.input_uri ?? (j.input_package && v.artifact ? asS3Uri(v.artifact) : undefined);
   const name = input?.split('/').at(-1);
   if (!j.target_device || !name?.endsWith('.tar.gz')) return undefined;
   return `${j.output}/${name.slice(0, -'.tar.gz'.length)}-${j.target_device}.tar.gz`;
+}
+
+/**
+ * Whether `object` is a `*.tar.gz` directly in the output location: what a job whose object name cannot be told may
+ * have written. Not deeper: an output location at a bucket's root would otherwise vouch for the whole bucket. Read the
+ * same leniently and literally (no `%2F`, `..`), as the locations that vouch elsewhere.
+ */
+function archiveDirectlyIn(output: string, object: string): boolean {
+  if (!object.startsWith(`${output}/`) || readingsDiffer(object)) return false;
+  const name = object.slice(output.length + 1);
+  return !name.includes('/') && name.length > '.tar.gz'.length && name.endsWith('.tar.gz');
+}
+
+/** Whether job `j` (of version `v`) writes `object`, and how that was told. */
+function writes(j: CompilationRec, v: VersionRec, object: string): CompiledCopy['output_match'] | undefined {
+  const exact = expectedObject(j, v);
+  if (exact) return exact === object ? 'exact_name' : undefined;
+  return archiveDirectlyIn(j.output, object) ? 'tar_gz_in_output' : undefined;
+}
+
+/** What job `j` writes, for a finding's reason. */
+function writtenText(j: CompilationRec, v: VersionRec): string {
+  return expectedObject(j, v) ?? `a *.tar.gz directly in ${j.output}: the name Neo gives ${j.target_platform ? `a TargetPlatform (${j.target_platform}) job's output` : 'this output'} is not documented`;
 }
 
 function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdict {
@@ -132,12 +162,15 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
       unvouched.push(`compilation job ${j.job} writing ${artifact} compiled ${j.input_uri ?? j.input_package ?? 'an input not logged'}, not an artifact of ${v.name} v${v.version}`);
       continue;
     }
-    const j = own.reverse().find((x) => [undefined, object].includes(expectedObject(x, v)));
+    const j = own.reverse().find((x) => writes(x, v, object));
     if (!j) {
-      unvouched.push(`${artifact} is not the object compilation job ${own[0]!.job} writes (${expectedObject(own[0]!, v)})`);
+      unvouched.push(`${artifact} is not the object compilation job ${own[0]!.job} writes (${writtenText(own[0]!, v)})`);
       continue;
     }
-    vouched.push({ artifact, job: j.job, job_event: j.event, input: (j.input_uri ?? j.input_package)!, output: j.output, ...(j.target_device ? { target_device: j.target_device } : {}), event: ev.id, time: ev.time });
+    vouched.push({
+      artifact, job: j.job, job_event: j.event, input: (j.input_uri ?? j.input_package)!, output: j.output, ...(j.target_device ? { target_device: j.target_device } : {}),
+      ...(j.target_platform ? { target_platform: j.target_platform } : {}), output_match: writes(j, v, object)!, event: ev.id, time: ev.time,
+    });
   }
   // An AWS image runs the script its environment names (SAGEMAKER_SUBMIT_DIRECTORY): code no job wrote, no approval saw.
   for (const code of addedStrings(ev, 'additional_code_uris')) {
