@@ -1,7 +1,7 @@
 import { Platform, type NormalizedEvent } from '../schema/index.js';
 import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
-import { AWS_DLC } from './aws-images.js';
+import { isAwsDlcImage } from './aws-images.js';
 import {
   approvalOf, asS3Uri, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
@@ -911,9 +911,9 @@ export class Registry {
     const job = ev.ml?.job as { name?: unknown; output_model?: unknown; source_model?: unknown; source_uri?: unknown; optimization_images?: unknown } | undefined;
     const output = typeof job?.output_model === 'string' ? job.output_model : undefined;
     if (!output) return;
-    // A step run in a container the caller chose (not one of AWS's Deep Learning Containers, the LMI images the
-    // service runs by default) wrote the output weights: whatever they are, the source does not vouch for them.
-    const own = Array.isArray(job?.optimization_images) ? job.optimization_images.filter((x): x is string => typeof x === 'string' && !AWS_DLC.test(x)) : [];
+    // A step run in a container the caller chose (not one of AWS's Deep Learning Containers of the image's region, the
+    // LMI images the service runs by default) wrote the output weights: whatever they are, the source does not vouch for them.
+    const own = Array.isArray(job?.optimization_images) ? job.optimization_images.filter((x): x is string => typeof x === 'string' && !isAwsDlcImage(x)) : [];
     const key = `mr|${ev.platform}|${scopedName(output, scope)}`;
     const later = this.get<ModelResource>(key);
     if (later?.time && Date.parse(later.time) > Date.parse(ev.time)) return;

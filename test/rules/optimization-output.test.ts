@@ -80,6 +80,10 @@ describe('the Model an optimization job has the service create (OutputConfig.Sag
     expect(out[0]!.summary).toContain(`written by the caller's container ${own}`);
     // AWS's own LMI container named explicitly is the service's default step: still vouched for.
     expect(alerts([register(), decide('Approved'), optimize({ s3: { s3Uri: WEIGHTS } }, 'llm-v3-awq', 'us-east-1', IMAGE), ...deploy()])).toEqual([]);
+    // me-south-1's DLCs are its own account's (the SageMaker SDK's image tables): that one is AWS's, 763104351884's is not there.
+    const inMe = (image: string) => alerts([register(), decide('Approved'), optimize({ s3: { s3Uri: WEIGHTS } }, 'llm-v3-awq', 'me-south-1', image), ...deploy('llm-v3-awq', 'me-south-1')]).map((a) => a.details.reason);
+    expect(inMe('217643126080.dkr.ecr.me-south-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124')).toEqual([]);
+    expect(inMe('763104351884.dkr.ecr.me-south-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124')).toEqual(['never_approved']);
   });
 
   it('a rejected source: a deployment of a rejected version', () => {
