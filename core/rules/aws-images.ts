@@ -3,12 +3,6 @@
  * Facts from the SageMaker Python SDK's image URI tables (`image_uri_config/*.json`).
  */
 
-/**
- * AWS Deep Learning Containers' account in most regions (763104351884): the images SageMaker's own optimization and
- * serving run. Not every region's: see isAwsDlcImage.
- */
-export const AWS_DLC = /^763104351884\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
-
 /** The account most regions' Deep Learning Containers are published from. */
 const DLC_DEFAULT_ACCOUNT = '763104351884';
 
