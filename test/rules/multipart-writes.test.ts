@@ -232,3 +232,26 @@ describe('the multipart hold: floods, retries and redeliveries judge each upload
     expect(replayed([e1, a3, a2, done2, approve('2026-11-10T05:00:00Z')], DUTIES).map((a) => [a.entity.id, a.evidence.slice(0, 2)])).toEqual([['alice', [id(a2), id(done2)]]]);
   });
 });
+
+describe('ingestion.unfamiliar_writer: the part cited is the first by event time', () => {
+  const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, etl, {}, `churn/part-${i}.parquet`));
+  const UNFAMILIAR = 'ingestion.unfamiliar_writer';
+  const cited = (as: Alert[]) => as.map((a) => [a.details.identity, a.evidence]);
+
+  it('a stranger\'s parts delivered out of order: their first part by event time is cited, in serve as in replay', () => {
+    // alice adds parts 3 and 2 to etl's upload, part 3 delivered first; etl completes it.
+    const [e1, a2, a3] = [part(1, '2026-11-10T03:00:01Z', etl), part(2, '2026-11-10T03:00:02Z', alice), part(3, '2026-11-10T03:00:03Z', alice)];
+    const done = end('CompleteMultipartUpload', '2026-11-10T03:00:09Z', etl);
+    for (const order of [[e1, a3, a2, done], [a3, e1, a2, done], [a3, a2, e1, done]]) {
+      expect(cited(arriving([...history, ...order], UNFAMILIAR))).toEqual([['alice', [id(a2), id(done)]]]);
+    }
+    expect(cited(replayed([...history, e1, a3, a2, done], UNFAMILIAR))).toEqual([['alice', [id(a2), id(done)]]]);
+  });
+
+  it('a stranger\'s own upload delivered out of order: its first part by event time is cited beside the completion', () => {
+    const [a1, a2] = [part(1, '2026-11-10T03:00:01Z', alice), part(2, '2026-11-10T03:00:02Z', alice)];
+    const done = end('CompleteMultipartUpload', '2026-11-10T03:00:09Z', alice);
+    expect(cited(arriving([...history, a2, a1, done], UNFAMILIAR))).toEqual([['alice', [id(a1), id(done)]]]);
+    expect(cited(replayed([...history, a2, a1, done], UNFAMILIAR))).toEqual([['alice', [id(a1), id(done)]]]);
+  });
+});
