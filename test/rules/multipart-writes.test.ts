@@ -255,3 +255,28 @@ describe('ingestion.unfamiliar_writer: the part cited is the first by event time
     expect(cited(replayed([...history, a2, a1, done], UNFAMILIAR))).toEqual([['alice', [id(a1), id(done)]]]);
   });
 });
+
+describe('the multipart hold: one caller\'s aborts push out their own', () => {
+  it('500 uploads one caller started and aborted do not push out another caller\'s abort still waiting for its late parts', () => {
+    // etl aborts its upload; CloudTrail delivers the abort an hour before its part (another log file).
+    const aborted = onArtifact('AbortMultipartUpload', '2026-11-20T12:00:09Z', {});
+    const p1 = onArtifact('UploadPart', '2026-11-20T12:00:01Z', { partNumber: '1' });
+    // bob floods: Create + Abort cost nothing and write nothing.
+    const byBob = (op: string, time: string, i: number) => s3(op, time, bob, { uploadId: `f${i}`, ...(op === 'CreateMultipartUpload' ? { uploads: '' } : {}) }, ARTIFACT_KEY, 'ml-models');
+    const flood = Array.from({ length: 500 }, (_, i) => [byBob('CreateMultipartUpload', '2026-11-20T12:10:00Z', i), byBob('AbortMultipartUpload', '2026-11-20T12:10:01Z', i)]).flat();
+    const weekLater = s3('PutObject', '2026-11-29T12:00:00Z', etl, {}, 'scratch/x.bin', 'ml-models');
+    const store = new MemoryStateStore();
+    const engine = createRuleEngine(RulesConfig.parse({}), store);
+    const fired = [...approvedPackage(), aborted, ...flood, [p1, '2026-11-20T13:00:00Z'] as const, weekLater].flatMap((x) => {
+      const [r, at] = Array.isArray(x) ? x : [x, undefined];
+      return events([r as Record<string, unknown>]).flatMap((e) => engine.process({ ...e, received_time: at ?? e.time }, Date.parse(at ?? e.time)));
+    }).filter((a) => a.rule_id === MODIFIED);
+    // The part finds its abort: nothing was written, no week-late artifact_upload_unjudged.
+    expect(judged(fired)).toEqual([]);
+    expect(judged(replayed([...approvedPackage(), aborted, ...flood, p1, weekLater], MODIFIED))).toEqual([]);
+    // Still bounded: at most 500 aborts remembered, etl's among them.
+    const ended = store.list('rules.kind').find((x) => x.key === `${MODIFIED}|mpu-ended`)!.value as Record<string, { operation: string }>;
+    expect(Object.values(ended).filter((e) => e.operation === 'AbortMultipartUpload')).toHaveLength(500);
+    expect(Object.keys(ended)).toContain(`${ARTIFACT}|u1`);
+  });
+});

@@ -51,6 +51,8 @@ interface EndedUpload {
   settled?: boolean;
   /** For a caller judging who writes (`writerOf`): the writers judged at the completion (or reported unjudged), so a late part of another is judged once. */
   writers?: string[];
+  /** Who made the call (`callerOf`; for `Unjudged`: the part's): beyond the bound, the caller remembered most often leaves first. */
+  caller?: string;
 }
 
 /** EndedUpload.operation of an upload handed to `lost`: it ended for the rule, though no call ended it. */
@@ -100,7 +102,9 @@ const ENDED = 'mpu-ended';
  * Entries remembered at most of each kind (completions, aborts, uploads reported unjudged), each kind within its own
  * bound: an abort costs nothing (CreateMultipartUpload and AbortMultipartUpload, no bytes), so 500 of them must not push
  * out a completion still waiting for its parts (they would be held, then a week-late `not_completed`), whereas a
- * completion writes the object (each judged as a write, seen). Within a kind the settled ones leave first, then the oldest.
+ * completion writes the object (each judged as a write, seen). Within a kind the settled ones leave first, then the
+ * oldest of the caller with the most entries of that kind: one caller's 500 cheap aborts push out their own, not
+ * another caller's abort still waiting for its late parts.
  */
 const MAX_ENDED = 500;
 /**
@@ -154,7 +158,7 @@ function lose(ctx: RuleContext, key: string, h: HeldUpload, unjudged: Unjudged, 
   const prev = ended[key]?.operation === UNJUDGED ? ended[key] : undefined;
   const judged = !!h.restored_version || !!prev?.judged;
   const writers = writerOf ? { writers: writersOf([...(prev?.writers ?? []), ...[h.part, ...(h.others ?? [])].map(writerOf)]) } : {};
-  remember(ctx, ended, key, { operation: UNJUDGED, event: h.part.id, at: ctx.clock(), rcv: ctx.receipt(), ...(judged ? { judged } : {}), ...writers });
+  remember(ctx, ended, key, { operation: UNJUDGED, event: h.part.id, at: ctx.clock(), rcv: ctx.receipt(), ...(judged ? { judged } : {}), ...writers, ...callerOf(h.part) });
 }
 
 /** `held` with `key` set to `h`: the entries that waited HOLD_MS, then the oldest beyond the per-object and overall bounds, handed to `lost`. */
@@ -176,18 +180,36 @@ function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h
 
 /**
  * `ended` with `key` set to `e`, without entries remembered ENDED_MS; beyond MAX_ENDED of `e`'s kind (its operation),
- * the oldest settled ones of that kind leave first, then the oldest of that kind: other kinds are not touched.
+ * the oldest settled ones of that kind leave first, then the oldest of the caller with the most entries of that kind
+ * (a fair share: a flood evicts its own first): other kinds are not touched.
  */
 function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: string, e: EndedUpload): void {
   const all: [string, EndedUpload][] = [...Object.entries(ended).filter(([k, x]) => k !== key && !waited(ctx, since(x), ENDED_MS)), [key, e]];
-  const kind = all.filter(([, x]) => x.operation === e.operation).map(([k, x]) => [k, x.settled && k !== key] as const);
+  const kind = all.filter(([, x]) => x.operation === e.operation);
   const excess = Math.max(0, kind.length - MAX_ENDED);
-  const settled = kind.filter(([, s]) => s).map(([k]) => k).slice(0, excess);
-  const leaving = new Set(settled);
-  const oldest = kind.filter(([k]) => !leaving.has(k)).map(([k]) => k).slice(0, excess - settled.length);
-  const out = new Set([...settled, ...oldest]);
+  const out = new Set(kind.filter(([k, x]) => x.settled && k !== key).map(([k]) => k).slice(0, excess));
+  if (out.size < excess) {
+    // Oldest first within each caller's entries (the order remembered); entries kept before callers were: one caller, ''.
+    const byCaller = new Map<string, string[]>();
+    for (const [k, x] of kind) {
+      if (out.has(k)) continue;
+      const ks = byCaller.get(x.caller ?? '');
+      if (ks) ks.push(k);
+      else byCaller.set(x.caller ?? '', [k]);
+    }
+    while (out.size < excess) {
+      const most = [...byCaller.values()].reduce((a, b) => (b.length > a.length ? b : a));
+      out.add(most.shift()!);
+    }
+  }
   ctx.set(ENDED, Object.fromEntries(all.filter(([k]) => !out.has(k))));
 }
+
+/** Who made a call, for the fair share of the bounded memory: a role's sessions are one caller (its issuer), so a flood cannot escape by new session names. */
+const callerOf = (ev: NormalizedEvent): { caller?: string } => {
+  const c = ev.actor?.session_issuer ?? ev.actor?.id ?? ev.actor?.name;
+  return c ? { caller: c } : {};
+};
 
 /** The writers named, once each (an unknown writer is none). */
 const writersOf = (ws: Array<string | undefined>): string[] => [...new Set(ws.filter((w): w is string => w !== undefined))];
@@ -270,7 +292,7 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   if (!h) {
     // Nothing held (yet): a part delivered late finds this. An upload reported unjudged that is completed after all:
     // the completion is judged as a write (as before the report) and remembered in its place.
-    if (!end || end.operation === UNJUDGED) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}) });
+    if (!end || end.operation === UNJUDGED) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}), ...callerOf(ev) });
     return completed ? undefined : 'skip';
   }
   const rest = { ...held };
@@ -278,7 +300,7 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   ctx.set(HELD, rest);
   // Remembered too: a part delivered after it (a straggler, or one delivered again) must not wait for an end already seen.
   const writers = writerOf && completed ? { writers: writersOf([completer, ...[h.part, ...(h.others ?? [])].map(writerOf)]) } : {};
-  remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), settled: true, ...(h.restored_version ? { judged: true } : {}), ...writers });
+  remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), settled: true, ...(h.restored_version ? { judged: true } : {}), ...writers, ...callerOf(ev) });
   if (!completed) return 'skip';
   const otherWriters = writerOf ? [h.part, ...(h.others ?? [])].filter((p) => writerOf(p) !== completer) : [];
   return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation), ...(otherWriters.length ? { otherWriters } : {}) };
