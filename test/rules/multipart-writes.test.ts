@@ -280,3 +280,33 @@ describe('the multipart hold: one caller\'s aborts push out their own', () => {
     expect(Object.keys(ended)).toContain(`${ARTIFACT}|u1`);
   });
 });
+
+describe('the multipart hold: a completion arriving after its upload was reported unjudged', () => {
+  const p1 = onArtifact('UploadPart', '2026-11-20T12:00:01Z', { partNumber: '1' });
+  const done = onArtifact('CompleteMultipartUpload', '2026-11-20T12:00:09Z', {});
+  const weekLater = s3('PutObject', '2026-11-29T12:00:00Z', etl, {}, 'scratch/x.bin', 'ml-models');
+
+  it('is judged as the completion of the upload reported: the part reported beside it, the report named', () => {
+    // The completion's log file read 9 days late: the upload was reported not_completed in between.
+    const fired = arriving([...approvedPackage(), p1, weekLater, [done, '2026-11-29T12:05:00Z']], MODIFIED);
+    expect(judged(fired)).toEqual([['artifact_upload_unjudged', 'not_completed', [id(p1)]], ['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    expect(fired[1]!.details.completes_unjudged).toEqual({ upload_id: 'u1', unjudged: 'not_completed', event: id(p1) });
+    expect(fired[1]!.summary).toContain('(UploadPart, made current by CompleteMultipartUpload)');
+    expect(fired[1]!.summary).toContain('it completes upload u1, reported earlier as unjudged (not_completed, part');
+    // Replay, in event-time order, sees the completion before the week is over: one finding, the same evidence.
+    const replay = replayed([...approvedPackage(), p1, weekLater, done], MODIFIED);
+    expect(judged(replay)).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+  });
+
+  it('separation_of_duties: the late completion\'s write names the report and cites its part', () => {
+    const tp1 = part(1, '2026-11-10T06:00:01Z');
+    const tdone = end('CompleteMultipartUpload', '2026-11-10T06:00:09Z');
+    const later = s3('PutObject', '2026-11-17T07:10:00Z', etl, {}, 'churn/part-10.parquet');
+    const fired = arriving([approve('2026-11-10T05:00:00Z'), tp1, later, [tdone, '2026-11-17T07:20:00Z']], DUTIES, { [DUTIES]: { suppress: '0s' } });
+    expect(fired.map((a) => [a.evidence.slice(1), (a.details.data_write as { completes_unjudged?: unknown }).completes_unjudged])).toEqual([
+      [[id(tp1)], undefined],
+      [[id(tp1), id(tdone)], { upload_id: 'up-9', unjudged: 'not_completed', event: id(tp1) }],
+    ]);
+    expect(replayed([approve('2026-11-10T05:00:00Z'), tp1, later, tdone], DUTIES).map((a) => a.evidence.slice(1))).toEqual([[id(tp1), id(tdone)]]);
+  });
+});

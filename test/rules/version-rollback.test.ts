@@ -156,8 +156,11 @@ describe('object-version rollback on S3', () => {
     const lost = fired.filter((a) => a.details.change === 'artifact_upload_unjudged');
     expect(lost.map((a) => [a.details.object, a.details.version_rollback, a.details.unjudged, a.details.upload_id, a.evidence.at(-1)])).toEqual([[ARTIFACT, { restored_version: 'v1' }, 'pushed_out', 'real', normOne(real, SM).id]]);
     expect(lost[0]!.summary).toContain('an upload in parts over its artifact s3://ml-models/fraud/v4/model.tar.gz was started (UploadPartCopy: earlier version v1 copied back over it) by etl-nightly; whether it was completed can no longer be judged: pushed out');
-    // Its completion, with nothing held any more, is still judged as a write of the artifact.
-    expect(fired.filter((a) => a.details.change === 'artifact_overwritten').map((a) => [a.evidence.at(-1), a.details.version_rollback])).toEqual([[normOne(done, SM).id, undefined]]);
+    // Its completion, with nothing held any more, is still judged as a write of the artifact: the completion of the
+    // upload reported, so the rollback it made current, the part reported beside it, the report named.
+    expect(fired.filter((a) => a.details.change === 'artifact_overwritten').map((a) => [a.evidence.slice(-2), a.details.version_rollback, a.details.completes_unjudged])).toEqual([
+      [[normOne(real, SM).id, normOne(done, SM).id], { restored_version: 'v1' }, { upload_id: 'real', unjudged: 'pushed_out', event: normOne(real, SM).id }],
+    ]);
   });
 
   it('one object\'s uploads cannot push out another object\'s waiting rollback (at most 20 held per object)', () => {

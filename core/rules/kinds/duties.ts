@@ -4,7 +4,7 @@ import { anyGlob, approvalOf, assumedRoleArnOf, endpointOf, eventScope, identity
 import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
-import { heldUpload, sweepHeldUploads, unjudgedText, type LostUpload, type Unjudged } from './multipart.js';
+import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type CompletedReport, type LostUpload, type Unjudged } from './multipart.js';
 
 /**
  * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
@@ -108,6 +108,8 @@ interface Duty {
   /** A write in parts whose completion can no longer be judged (multipart.ts): why, and which upload. */
   unjudged?: Unjudged;
   upload_id?: string;
+  /** A write in parts completing an upload reported unjudged earlier (multipart.ts): that report. */
+  completes_unjudged?: CompletedReport;
   /** The events that made the write when more than `event` (its part and completion); not shown in `details`. */
   evidence?: string[];
 }
@@ -175,7 +177,7 @@ export const separationOfDuties: KindImpl = (ev, ctx) => {
     const ep = endpointOf(ev);
     if (ep && anyGlob(setting(ctx, 'production_endpoints'), ep)) release = `deployed to ${ep}`;
   }
-  if (isWrite) judgeDuty(ctx, who, 'write', { time: ev.time, event: ev.id, what: `wrote ${wrote(ev)}`, ...(carried ? { operation: carried.operation, evidence: carried.evidence } : {}) });
+  if (isWrite) judgeDuty(ctx, who, 'write', { time: ev.time, event: ev.id, what: `wrote ${wrote(ev)}`, ...(carried ? { operation: carried.operation, evidence: carried.evidence } : {}), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) });
   else if (release) judgeDuty(ctx, who, 'release', { time: ev.time, event: ev.id, what: release });
 };
 
@@ -198,7 +200,7 @@ function judgeDuty(ctx: RuleContext, who: string, duty: 'write' | 'release', min
   ctx.detect({
     entity: identityEntity(who), key: 'write+release', evidence: [...new Set([first, last].flatMap((d) => d.evidence ?? [d.event]))], title: 'One identity writes training data and releases models',
     ...(dated ? { time: Date.parse(write.time) >= Date.parse(rel.time) ? write.time : rel.time } : {}),
-    summary: `${who} ${write.what} (${write.time}${write.operation ? `, ${write.operation}` : ''}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days${write.unjudged ? `; whether the upload was completed can no longer be judged: ${unjudgedText(write.unjudged)}` : ''}`,
+    summary: `${who} ${write.what} (${write.time}${write.operation ? `, ${write.operation}` : ''}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days${write.unjudged ? `; whether the upload was completed can no longer be judged: ${unjudgedText(write.unjudged)}` : ''}${write.completes_unjudged ? completedReportText(write.completes_unjudged) : ''}`,
     details: { identity: who, data_write: shown(write), release: shown(rel) },
   });
 }

@@ -5,7 +5,7 @@ import { setting, versionEntity, type KindImpl, type RuleContext } from './conte
 import { KIND_DEFAULTS } from '../defaults.js';
 import { ADV_GRACE_MS } from './adversarial.js';
 import { listVersionState, noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
-import { heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
+import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
 import { addsOnlyCopies, compiledCopyAt, judgeCopies, reportUnvouched, sweepWaitingCopies } from './compiled-copy.js';
 
 /**
@@ -89,9 +89,9 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
       const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';
       ctx.detect({
         entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried?.evidence ?? [ev.id])], title: 'Approved model version changed after approval',
-        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}`,
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}${carried?.completes ? completedReportText(carried.completes) : ''}`,
         // A compiled copy recorded as vouched for: the job that wrote the bytes now replaced.
-        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: compiledCopyAt(ctx, v, normUri(uri, ctx.cfg)) },
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: compiledCopyAt(ctx, v, normUri(uri, ctx.cfg)), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
       });
     }
   }

@@ -53,6 +53,10 @@ interface EndedUpload {
   writers?: string[];
   /** Who made the call (`callerOf`; for `Unjudged`: the part's): beyond the bound, the caller remembered most often leaves first. */
   caller?: string;
+  /** For `Unjudged`: why it was reported, its part's operation and the version it copied back, for a completion arriving after the report. */
+  unjudged?: Unjudged;
+  part_operation?: string;
+  restored_version?: string;
 }
 
 /** EndedUpload.operation of an upload handed to `lost`: it ended for the rule, though no call ended it. */
@@ -66,6 +70,19 @@ export interface CarriedUpload {
   operation: string;
   /** Parts held of writers other than the completion's (`writerOf`): their bytes may be in the object too. */
   otherWriters?: NormalizedEvent[];
+  /** The upload was reported unjudged (`lost`) before this completion came: the report it completes. */
+  completes?: CompletedReport;
+}
+
+/**
+ * An upload reported unjudged (its `unjudged` finding: the part `event`, `upload_id`) that a completion arriving later
+ * shows was completed after all: the write finding names the report, so the two findings read as one upload.
+ */
+export interface CompletedReport {
+  upload_id: string;
+  unjudged: Unjudged;
+  /** The part the report cited. */
+  event: string;
 }
 
 /** Why an upload left the hold unfinished: newer uploads pushed it out, or it waited HOLD_MS with no completion or abort seen. */
@@ -158,7 +175,11 @@ function lose(ctx: RuleContext, key: string, h: HeldUpload, unjudged: Unjudged, 
   const prev = ended[key]?.operation === UNJUDGED ? ended[key] : undefined;
   const judged = !!h.restored_version || !!prev?.judged;
   const writers = writerOf ? { writers: writersOf([...(prev?.writers ?? []), ...[h.part, ...(h.others ?? [])].map(writerOf)]) } : {};
-  remember(ctx, ended, key, { operation: UNJUDGED, event: h.part.id, at: ctx.clock(), rcv: ctx.receipt(), ...(judged ? { judged } : {}), ...writers, ...callerOf(h.part) });
+  const restored = h.restored_version ?? prev?.restored_version;
+  // The report of a part held again (a writer not reported yet) keeps citing the first report's part; a rollback
+  // reported after a plain part is cited instead (it is what a late completion makes current).
+  const first = prev?.unjudged && !(h.restored_version && !prev.restored_version) ? { event: prev.event, unjudged: prev.unjudged, part_operation: prev.part_operation } : { event: h.part.id, unjudged, part_operation: h.part.operation };
+  remember(ctx, ended, key, { operation: UNJUDGED, ...first, at: ctx.clock(), rcv: ctx.receipt(), ...(judged ? { judged } : {}), ...writers, ...callerOf(h.part), ...(restored ? { restored_version: restored } : {}) });
 }
 
 /** `held` with `key` set to `h`: the entries that waited HOLD_MS, then the oldest beyond the per-object and overall bounds, handed to `lost`. */
@@ -289,21 +310,29 @@ export function heldUpload(ev: NormalizedEvent, ctx: RuleContext, judged: (uri: 
   // A client retrying its completion (a timeout: S3 may send 200 and fail later, or finish the first) is a second
   // record of the same upload under another event id; a successful one completed nothing new: one write per upload.
   if (completed && end?.operation === 'CompleteMultipartUpload') return 'skip';
+  // An upload reported unjudged that is completed after all: the report said its completion could not be judged; now
+  // it is, and it changed the object. Judged as that upload's write (the part reported beside the completion, the
+  // report named), not as an unrelated one: a SOC that closed the report as an abandoned upload must learn it was not.
+  const reported = end?.operation === UNJUDGED ? end : undefined;
+  const completes = reported && completed ? { completes: { upload_id: uploadIdOf(key), unjudged: reported.unjudged ?? 'not_completed', event: reported.event } } : {};
   if (!h) {
-    // Nothing held (yet): a part delivered late finds this. An upload reported unjudged that is completed after all:
-    // the completion is judged as a write (as before the report) and remembered in its place.
-    if (!end || end.operation === UNJUDGED) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer]) } : {}), ...callerOf(ev) });
-    return completed ? undefined : 'skip';
+    // Nothing held (yet): a part delivered late finds this. The writers reported stay named: a late part of theirs is
+    // no second write.
+    if (!end || reported) remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), ...(writerOf && completed ? { writers: writersOf([completer, ...(reported?.writers ?? [])]) } : {}), ...callerOf(ev) });
+    if (!completed) return 'skip';
+    if (!reported) return undefined;
+    const restored = reported.restored_version;
+    return { ...(restored ? { rollback: { restored_version: restored } } : {}), evidence: [reported.event, ev.id], operation: madeCurrent(reported.part_operation ?? 'UploadPart'), ...completes };
   }
   const rest = { ...held };
   delete rest[key];
   ctx.set(HELD, rest);
   // Remembered too: a part delivered after it (a straggler, or one delivered again) must not wait for an end already seen.
-  const writers = writerOf && completed ? { writers: writersOf([completer, ...[h.part, ...(h.others ?? [])].map(writerOf)]) } : {};
+  const writers = writerOf && completed ? { writers: writersOf([completer, ...[h.part, ...(h.others ?? [])].map(writerOf), ...(reported?.writers ?? [])]) } : {};
   remember(ctx, ended, key, { operation, event: ev.id, ...waitStart(ev, ctx), settled: true, ...(h.restored_version ? { judged: true } : {}), ...writers, ...callerOf(ev) });
   if (!completed) return 'skip';
   const otherWriters = writerOf ? [h.part, ...(h.others ?? [])].filter((p) => writerOf(p) !== completer) : [];
-  return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation), ...(otherWriters.length ? { otherWriters } : {}) };
+  return { rollback: h.restored_version ? { restored_version: h.restored_version } : undefined, evidence: [h.part.id, ev.id], operation: madeCurrent(h.part.operation), ...(otherWriters.length ? { otherWriters } : {}), ...completes };
 }
 
 /** Whether part `a` came before part `b` by event time (ties: by event id): the same order in `serve` and `replay`. */
@@ -345,6 +374,11 @@ export function sweepHeldUploads(ctx: RuleContext, lost: OnLost, writerOf?: Writ
     return false;
   });
   if (kept.length < Object.keys(held).length) ctx.set(HELD, Object.fromEntries(kept));
+}
+
+/** How a write finding says it completes an upload reported unjudged earlier. */
+export function completedReportText(c: CompletedReport): string {
+  return `; it completes upload ${c.upload_id}, reported earlier as unjudged (${c.unjudged}, part ${c.event})`;
 }
 
 /** How a lost upload's finding says why its completion can no longer be judged. */

@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import { anyGlob, assumedRoleArnOf, identityOf, inputsOf, isJobSubmission, jobEntity, jobFamilyOf, jobNameOf, namedEntity, scopeOf, scopedName, sourceOf, versionRollbackOf, versionRollbackText, type VersionRollback } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
-import { heldUpload, sweepHeldUploads, unjudgedText, type CarriedUpload, type LostUpload } from './multipart.js';
+import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type CarriedUpload, type LostUpload } from './multipart.js';
 
 /**
  * Where training data comes from and who puts it there (MITRE ATLAS AML.T0020, poison training data): a write
@@ -123,7 +123,7 @@ function judgeTrainedDataRollback(ev: NormalizedEvent, ctx: RuleContext, at: { i
     summary: lost
       ? `${identity} started rolling back ${object} in parts (${operation}: ${versionRollbackText(rollback)}); ${readers}; whether it was completed can no longer be judged: ${unjudgedText(lost.unjudged)}`
       : `${identity} rolled back ${object} (${operation}: ${versionRollbackText(rollback)}); ${readers}: their next run trains on the earlier version`,
-    details: { finding: 'trained_data_rolled_back', identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, read_by: readBy.slice(0, 20), version_rollback: rollback, ...(lost ? { upload_id: lost.upload_id, unjudged: lost.unjudged } : {}) },
+    details: { finding: 'trained_data_rolled_back', identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, read_by: readBy.slice(0, 20), version_rollback: rollback, ...(lost ? { upload_id: lost.upload_id, unjudged: lost.unjudged } : {}), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
   });
 }
 
@@ -224,8 +224,8 @@ function judgeDataWrite(ev: NormalizedEvent, ctx: RuleContext, identity: string,
     ctx.detect({
       entity: namedEntity('data_source', source, named, ev.platform), key: who, evidence: carried?.evidence ?? [ev.id], title: 'Training data written by an identity that never wrote there',
       ...(lost ? { time: ev.time } : {}),
-      summary: `${identity} ${lost ? 'started writing' : (PAST[ev.action.split('.').pop()!] ?? ev.action)} ${object ?? source}${lost ? ' in parts' : ''}${copied.length ? ` from ${copied[0]}` : ''} (${operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}${lost ? `; whether the upload was completed can no longer be judged: ${unjudgedText(lost.unjudged)}` : ''}`,
-      details: { identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined, version_rollback: rollback, ...(lost ? { upload_id: lost.upload_id, unjudged: lost.unjudged } : {}) },
+      summary: `${identity} ${lost ? 'started writing' : (PAST[ev.action.split('.').pop()!] ?? ev.action)} ${object ?? source}${lost ? ' in parts' : ''}${copied.length ? ` from ${copied[0]}` : ''} (${operation}${rollback ? `: ${versionRollbackText(rollback)}` : ''}); ${by === learned ? source : `${source} is new; ${by.where}`} has been written only by ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more` : ''} since ${new Date(by.w.first).toISOString().slice(0, 10)}${readBy.length ? `; read by training jobs ${readBy.slice(0, 5).join(', ')}` : ''}${lost ? `; whether the upload was completed can no longer be judged: ${unjudgedText(lost.unjudged)}` : ''}${carried?.completes ? completedReportText(carried.completes) : ''}`,
+      details: { identity, source, object, action: ev.action, operation, ip: ev.actor?.ip, inputs: copied.length ? copied.slice(0, 20) : undefined, known_writers: known.slice(0, 20), known_writers_of: by === learned ? undefined : by.where, read_by: readBy.length ? readBy.slice(0, 20) : undefined, version_rollback: rollback, ...(lost ? { upload_id: lost.upload_id, unjudged: lost.unjudged } : {}), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
     });
   }
   // A writer not judged a stranger here (known, or the source still learning) rolling back data jobs trained on.
