@@ -10,6 +10,7 @@ import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
 import { kserveS3Of } from './audit/s3-credentials.js';
+import { patchedObjectOf } from './audit/patch-base.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
 
@@ -95,7 +96,7 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
   const bad = auditFieldError(ev);
   if (bad) return { rejection: { reason: bad.reason, path, field: bad.field, record: ev } };
   try {
-    const r = normalizeCheckedAuditEvent(ev, ctx, path);
+    const r = normalizeCheckedAuditEvent(ev, ctx, path, cluster);
     // The MLflow server and workspace its `models:/` URIs name: `cluster`'s settings (forCluster then scopes the
     // event to a configured cluster). Applied here, once, so that a workspace set on the event is the predictor's
     // own or its cluster's, never the default cluster's.
@@ -106,7 +107,7 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
   }
 }
 
-function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path: string): { event: NormalizedEvent } | { rejection: Rejection } {
+function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path: string, cluster?: string): { event: NormalizedEvent } | { rejection: Rejection } {
   if (!ev.auditID) return { rejection: { reason: 'audit event has no auditID', path, field: 'auditID', record: ev } };
   const time = toRfc3339(ev.stageTimestamp ?? ev.requestReceivedTimestamp ?? ev.timestamp ?? ev.metadata?.creationTimestamp);
   if (!time) return { rejection: { reason: 'audit event has no valid stageTimestamp', path, field: 'stageTimestamp', record: ev } };
@@ -229,7 +230,12 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const endpoint = kind.family === 'endpoint' && name ? endpointId(ref.namespace, name) : undefined;
   // A serving runtime names no endpoint, but the images the endpoints selecting it run.
   const deployFacts: DeploymentFacts = {};
-  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(ev, endpoint, deployFacts)) ?? { endpoint }) : deploymentOf(ev, undefined, deployFacts);
+  // A Request-level patch shows no object: judged as the object it made of the last one seen (patch-base.ts).
+  const patched = kind.family === 'endpoint' ? patchedObjectOf(ev, auditEventId(ev), ctx.config, cluster) : {};
+  if (patched.facts) copyDefined(details, patched.facts as unknown as Record<string, unknown>);
+  const written = patched.object ? { ...ev, responseObject: patched.object } : ev;
+  if (patched.facts?.patch_base_unknown) deployFacts.patchBaseUnknown = true;
+  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : deploymentOf(ev, undefined, deployFacts);
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).
   if (deployFacts.mlflowEnvHidden) details.mlflow_env_unverifiable = deployFacts.mlflowEnvHidden;

@@ -482,6 +482,11 @@ export interface DeploymentFacts {
   envNames?: string[];
   /** The predictor's ServiceAccount (predictorServiceAccountOf): `details.predictor_service_account`. */
   serviceAccount?: string;
+  /**
+   * Set by the caller: the write is a patch whose object is unknown (patch-base.ts). The registry and artifact
+   * endpoints its env sets are then said even where the model it loads is not known (patchEnvOnly).
+   */
+  patchBaseUnknown?: boolean;
 }
 
 /**
@@ -504,6 +509,18 @@ function predictorServiceAccountOf(obj: unknown): string | undefined {
 function servingRuntimeOf(obj: unknown): string | undefined {
   const model = (obj as { spec?: { predictor?: { model?: { runtime?: unknown } } } } | undefined)?.spec?.predictor?.model;
   return isObject(model) && typeof model.runtime === 'string' && model.runtime ? model.runtime : undefined;
+}
+
+/**
+ * A patch of the serving env of an object not seen before: what the env it sets says of the registry and artifact
+ * endpoints (judged as a runtime's are, withMlflowServer), the model it loads unknown.
+ */
+function patchEnvOnly(env: MlflowEnv | undefined, endpoint: string | undefined, facts: DeploymentFacts): Record<string, unknown> | undefined {
+  if (!env || (env.registryUri === undefined && !Object.keys(env.artifactEnv).length && !env.hidden.length)) return undefined;
+  if (env.hidden.length) facts.mlflowEnvHidden = env.hidden;
+  if (Object.keys(env.artifactEnv).length) facts.artifactEnv = env.artifactEnv;
+  facts.registryEnv = env.registryEnv;
+  return definedOnly({ endpoint, mlflow_registry_uri: env.registryUri === undefined ? undefined : shownRegistryUri(env.registryUri) });
 }
 
 /** KServe resources that serve a model they name. */
@@ -627,7 +644,7 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
     if (!says && !images.length) return undefined;
     return definedOnly({ images: images.length ? images : undefined, mlflow_registry_uri: runtime.registryUri === undefined ? undefined : shownRegistryUri(runtime.registryUri) });
   }
-  if (!uris.length && !copiedFrom && !images.length) return undefined;
+  if (!uris.length && !copiedFrom && !images.length) return facts.patchBaseUnknown && envWrite ? patchEnvOnly(mlflowEnv, endpoint, facts) : undefined;
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.
   mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;

@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../bridge/config.js';
+import { normalizeInput } from '../../../bridge/normalize.js';
+import { replayEvents } from '../../../bridge/replay.js';
+import { applyJsonPatch, applyMergePatch } from '../../../connectors/kubeflow/audit/patch-base.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { startAuditRoute } from './helpers.js';
+
+/**
+ * A patch of an InferenceService logged at `Request` level (docker/kubeflow/audit-policy.yaml): the record holds the
+ * patch body (`requestObject`: a JSON patch's array of ops, a merge patch's object) and no `responseObject`. It is
+ * applied to the last whole object seen of that endpoint and judged as that. One MLflow server `team`
+ * (http://mlflow.team.svc:5000), whose fraud v3 is approved (alias champion) and v9 is not. Records are the falco
+ * audit fixture with the object, user, level and bodies changed.
+ */
+type Obj = Record<string, any>;
+const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+const TOKEN = 'default-cluster-token-5c1d9e';
+const MLFLOW = MlflowConfig.parse({ servers: [{ id: 'team', webhook_secrets: ['team-webhook-secret-0123456789abcdef'], tracking_uris: ['http://mlflow.team.svc:5000'] }] });
+const TRACKING = { name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow.team.svc:5000' };
+let seq = 0;
+
+/** A Request-level audit record of `verb` on InferenceService `name` in `prod` with `body` as requestObject. */
+function record(verb: 'create' | 'patch', name: string, at: string, body: unknown): Obj {
+  const ev = structuredClone(AUDIT);
+  return {
+    ...ev,
+    level: 'Request',
+    auditID: `${ev.auditID}-rp-${++seq}`,
+    verb,
+    requestURI: `/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices${verb === 'create' ? '' : `/${name}`}`,
+    user: { username: 'mallory@example.com', groups: ['system:authenticated'] },
+    userAgent: 'kubectl/v1.31.0 (linux/amd64) kubernetes/9edcffc',
+    objectRef: { resource: 'inferenceservices', namespace: 'prod', name, apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1' },
+    responseStatus: { metadata: {}, code: verb === 'create' ? 201 : 200 },
+    requestObject: body,
+    responseObject: undefined,
+    requestReceivedTimestamp: at,
+    stageTimestamp: at,
+  };
+}
+/** The create of `name` loading `models:/fraud/3` from team's registry. */
+const created = (name: string, at: string) => record('create', name, at, {
+  apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name, namespace: 'prod' },
+  spec: { predictor: { model: { modelFormat: { name: 'mlflow' }, storageUri: 'models:/fraud/3', env: [TRACKING] } } },
+});
+
+function fraud(): NormalizedEvent[] {
+  const bodies: Array<[string, string, string, Record<string, unknown>]> = [
+    ['registered_model', 'created', '2026-11-19T10:00:00.000000+00:00', { name: 'fraud', tags: {}, description: null }],
+    ['model_version', 'created', '2026-11-19T10:01:00.000000+00:00', { name: 'fraud', version: '3', source: 's3://team/fraud/3', run_id: 'run-team', tags: {}, description: null }],
+    ['model_version_alias', 'created', '2026-11-19T10:02:00.000000+00:00', { name: 'fraud', alias: 'champion', version: '3' }],
+    ['model_version', 'created', '2026-11-19T10:03:00.000000+00:00', { name: 'fraud', version: '9', source: 's3://team/fraud/9', run_id: 'run-team-9', tags: {}, description: null }],
+  ];
+  return bodies.flatMap(([entity, action, timestamp, data], i) =>
+    normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-rp-${i}` } }).events,
+  ).map((e) => fromServer(e, 'team'));
+}
+const unapproved = (events: NormalizedEvent[]) => replayEvents([...fraud(), ...events], { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment');
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+async function start(kubeflow: Record<string, unknown> = {}) {
+  const route = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team', ...kubeflow }, { ingestToken: TOKEN, mlflow: MLFLOW });
+  cleanup.push(route.close);
+  return route;
+}
+
+describe('a Request-level patch of an InferenceService', () => {
+  it('a JSON patch of one env value is applied to the last object seen and judged as the deployment it makes', async () => {
+    const { h, send } = await start();
+    await send(TOKEN,
+      created('fraud', '2026-11-20T10:00:00Z'),
+      // kubectl patch isvc fraud --type=json -p '[{"op":"replace","path":"/spec/predictor/model/env/0/value","value":"http://evil:5000"}]'
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }]),
+    );
+    const [create, patch] = h.events();
+    expect(patch!.ml?.deployment).toMatchObject({ endpoint: 'prod/fraud', model_uri: 'models:/fraud/3', mlflow_registry_uri: 'http://evil:5000' });
+    expect(patch!.details).toMatchObject({ patch_type: 'json', patch_base_event_id: create!.id, mlflow_registry_unwatched: true });
+    const alerts = unapproved([create!, patch!]);
+    expect(alerts.map((a) => [a.entity.id, a.details?.reason, a.details?.mlflow_registry_uri, a.evidence])).toEqual([['prod/fraud', 'unwatched_registry', 'http://evil:5000', [patch!.id]]]);
+  });
+
+  it('a merge patch of storageUri alone keeps the env of the object it patches', async () => {
+    const { h, send } = await start();
+    await send(TOKEN,
+      created('fraud', '2026-11-20T10:00:00Z'),
+      record('patch', 'fraud', '2026-11-20T10:30:00Z', [{ op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'https://mlflow.attacker.example' }]),
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', { spec: { predictor: { model: { storageUri: 'models:/fraud@champion' } } } }),
+    );
+    const [, envPatch, merge] = h.events();
+    // The approved alias, loaded from the registry the first patch set: not team's approval.
+    expect(merge!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud@champion', mlflow_registry_uri: 'https://mlflow.attacker.example' });
+    expect(merge!.details).toMatchObject({ patch_type: 'merge', patch_base_event_id: envPatch!.id });
+    expect(unapproved(h.events()).map((a) => [a.details?.reason, a.evidence])).toEqual([['unwatched_registry', [envPatch!.id]], ['unwatched_registry', [merge!.id]]]);
+  });
+
+  it('a record delivered again (a retried batch) is applied once', async () => {
+    const { h, send } = await start();
+    const add = record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'add', path: '/spec/predictor/model/env/0', value: { name: 'MLFLOW_REGISTRY_URI', value: 'https://mlflow.attacker.example' } }]);
+    await send(TOKEN, created('fraud', '2026-11-20T10:00:00Z'), add);
+    await send(TOKEN, add);
+    // Applied twice, env 1 would be the added entry again and this test would fail.
+    await send(TOKEN, record('patch', 'fraud', '2026-11-20T12:00:00Z', [{ op: 'test', path: '/spec/predictor/model/env/1', value: TRACKING }, { op: 'replace', path: '/spec/predictor/model/storageUri', value: 'models:/fraud/9' }]));
+    const last = h.events().at(-1)!;
+    expect(last.details?.patch_not_applied).toBeUndefined();
+    expect(last.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/9', mlflow_registry_uri: 'https://mlflow.attacker.example' });
+  });
+
+  it('no object seen before: what the patch sets is judged, the rest said unknown; a patch that does not apply is not judged as applied', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    await send(TOKEN,
+      record('patch', 'other', '2026-11-20T10:00:00Z', { spec: { predictor: { model: { storageUri: 'models:/fraud/9' } } } }),
+      // Env set by a patch of objects not seen: the registry and endpoint it names are judged, the model is unknown.
+      record('patch', 'unseen', '2026-11-20T10:00:01Z', { spec: { predictor: { model: { env: [{ name: 'MLFLOW_TRACKING_URI', value: 'https://mlflow.attacker.example' }] } } } }),
+      record('patch', 'unseen-s3', '2026-11-20T10:00:02Z', [{ op: 'add', path: '/spec/predictor/model/env/-', value: { name: 'AWS_ENDPOINT_URL', value: 'https://s3.attacker.example' } }]),
+      created('fraud', '2026-11-20T10:00:00Z'),
+      // The test fails against the object seen (its env 0 is team's): the apiserver patched another object.
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'test', path: '/spec/predictor/model/env/0/value', value: 'http://other:5000' }, { op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }]),
+    );
+    const [other, unseen, unseenS3, , failed] = h.events();
+    expect(other!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/9' });
+    expect(other!.details).toMatchObject({ patch_type: 'merge', patch_base_unknown: true });
+    expect(unseen!.ml?.deployment).toEqual({ endpoint: 'prod/unseen', mlflow_registry_uri: 'https://mlflow.attacker.example' });
+    expect(unseen!.details).toMatchObject({ patch_type: 'merge', patch_base_unknown: true, mlflow_registry_unwatched: true });
+    expect(unseenS3!.ml?.deployment).toEqual({ endpoint: 'prod/unseen-s3' });
+    expect(unseenS3!.details).toMatchObject({ patch_type: 'json', patch_base_unknown: true, artifact_env: { AWS_ENDPOINT_URL: 'https://s3.attacker.example' }, artifact_endpoint_unlisted: ['AWS_ENDPOINT_URL'] });
+    expect(failed!.details).toMatchObject({ patch_type: 'json', patch_base_unknown: true, patch_not_applied: expect.stringContaining('test of /spec/predictor/model/env/0/value failed') });
+    expect(failed!.details?.patch_base_event_id).toBeUndefined();
+    expect(failed!.ml?.deployment?.mlflow_registry_uri).toBeUndefined();
+    expect(unapproved(h.events()).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/other', 'never_approved']]);
+  });
+});
+
+describe('mltrail normalize of an audit log file', () => {
+  it('applies a Request-level patch to the object a record before it showed, as the live route does', () => {
+    const lines = [created('fraud', '2026-11-20T10:00:00Z'), record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }])];
+    const r = normalizeInput(Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), 'audit.log', 'auto', loadConfig({ env: {} }));
+    expect(r.errors).toEqual([]);
+    const [create, patch] = r.events;
+    expect(patch!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/3', mlflow_registry_uri: 'http://evil:5000' });
+    expect(patch!.details?.patch_base_event_id).toBe(create!.id);
+  });
+});
+
+describe('patch appliers', () => {
+  it('RFC 6902: ops in order, a missing path or failed test fails the whole patch; RFC 7386: null removes, arrays replace', () => {
+    const doc = { spec: { env: [{ name: 'A', value: '1' }], uri: 'x' } };
+    expect(applyJsonPatch(doc, [{ op: 'add', path: '/spec/env/-', value: { name: 'B', value: '2' } }, { op: 'move', from: '/spec/uri', path: '/spec/old' }, { op: 'copy', from: '/spec/old', path: '/spec/uri' }, { op: 'remove', path: '/spec/env/0' }])).toEqual({ result: { spec: { env: [{ name: 'B', value: '2' }], uri: 'x', old: 'x' } } });
+    expect(applyJsonPatch(doc, [{ op: 'replace', path: '/spec/nope/0', value: 1 }])).toHaveProperty('error');
+    expect(applyJsonPatch(doc, [{ op: 'add', path: '/spec/env/5', value: 1 }])).toHaveProperty('error');
+    expect(applyJsonPatch(doc, [{ op: 'test', path: '/spec/uri', value: 'x' }, { op: 'add', path: '/__proto__/polluted', value: 1 }])).toHaveProperty('error');
+    expect(doc.spec.env).toHaveLength(1);
+    expect(applyMergePatch(doc, { spec: { uri: null, env: [{ name: 'C' }] } })).toEqual({ spec: { env: [{ name: 'C' }] } });
+  });
+});
