@@ -102,6 +102,34 @@ describe('a Request-level patch of an InferenceService', () => {
     expect(unapproved(h.events()).map((a) => [a.details?.reason, a.evidence])).toEqual([['unwatched_registry', [envPatch!.id]], ['unwatched_registry', [merge!.id]]]);
   });
 
+  it('a patch naming another serving runtime redeploys the stored models:/ URI with that runtime\'s env', async () => {
+    const { h, send } = await start();
+    const runtime = {
+      ...record('create', 'mlflow-evil', '2026-11-20T09:00:00Z', {
+        apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: 'mlflow-evil', namespace: 'prod' },
+        spec: { supportedModelFormats: [{ name: 'mlflow', version: '2' }], containers: [{ name: 'kserve-container', image: 'docker.io/seldonio/mlserver:1.6.1', env: [{ name: 'MLFLOW_REGISTRY_URI', value: 'https://mlflow.attacker.example' }] }] },
+      }),
+      requestURI: '/apis/serving.kserve.io/v1alpha1/namespaces/prod/servingruntimes',
+      objectRef: { resource: 'servingruntimes', namespace: 'prod', name: 'mlflow-evil', apiGroup: 'serving.kserve.io', apiVersion: 'v1alpha1' },
+    };
+    await send(TOKEN,
+      runtime,
+      created('fraud', '2026-11-20T10:00:00Z'),
+      created('churn', '2026-11-20T10:00:01Z'),
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', { spec: { predictor: { model: { runtime: 'mlflow-evil' } } } }),
+      record('patch', 'churn', '2026-11-20T11:00:01Z', [{ op: 'add', path: '/spec/predictor/model/runtime', value: 'mlflow-evil' }]),
+    );
+    const [, , , fraudPatch, churnPatch] = h.events();
+    for (const [patch, endpoint] of [[fraudPatch, 'prod/fraud'], [churnPatch, 'prod/churn']] as const) {
+      expect(patch!.ml?.deployment).toMatchObject({ endpoint, model_uri: 'models:/fraud/3' });
+      expect(patch!.details?.serving_runtime).toBe('mlflow-evil');
+    }
+    expect(unapproved(h.events()).map((a) => [a.entity.id, a.details?.reason, a.details?.runtime_registry_uri])).toEqual([
+      ['prod/fraud', 'unwatched_registry', 'https://mlflow.attacker.example'],
+      ['prod/churn', 'unwatched_registry', 'https://mlflow.attacker.example'],
+    ]);
+  });
+
   it('a record delivered again (a retried batch) is applied once', async () => {
     const { h, send } = await start();
     const add = record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'add', path: '/spec/predictor/model/env/0', value: { name: 'MLFLOW_REGISTRY_URI', value: 'https://mlflow.attacker.example' } }]);
