@@ -7,11 +7,11 @@
  * The audit Event does not record the request's Content-Type: a JSON patch (RFC 6902) is told by its body being an
  * array; an object body is taken as a merge patch (RFC 7386): custom resources refuse strategic merge patches, and a
  * server-side apply body is applied as one too (its lists merged by key are then replaced, an approximation).
- * No JSON-patch library is in the dependencies: the applier below covers RFC 6902's six ops, strictly (a failed
- * `test` or a missing path fails the whole patch, as the apiserver does).
+ * JSON patches are applied by fast-json-patch; the merge patch (RFC 7386, a few lines) is written here.
  */
 
 import type { AuditEvent } from './envelope.js';
+import jsonPatch, { type JsonPatchError, type Operation } from 'fast-json-patch';
 import { isObject } from './objects.js';
 
 /** Endpoint objects kept per connector config (each serving bridge, each `normalize` run, has its own). */
@@ -70,100 +70,24 @@ export interface PatchFacts {
   patch_not_applied?: string;
 }
 
-const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
-  return v;
-}
-
-/** A JSON pointer's keys (RFC 6901), unescaped; undefined when it is not one. */
-function pointer(p: unknown): string[] | undefined {
-  if (typeof p !== 'string' || (p !== '' && !p.startsWith('/'))) return undefined;
-  return p === '' ? [] : p.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** The container holding `keys`' last key, and that key; throws when a parent is missing. */
-function parentOf(doc: unknown, keys: string[]): { parent: Record<string, unknown> | unknown[]; key: string } {
-  let node = doc;
-  for (const k of keys.slice(0, -1)) {
-    if (Array.isArray(node) && /^(0|[1-9][0-9]*)$/.test(k) && Number(k) < node.length) node = node[Number(k)];
-    else if (isObject(node) && Object.hasOwn(node, k)) node = node[k];
-    else throw new Error(`path /${keys.join('/')} does not exist`);
-  }
-  if (!Array.isArray(node) && !isObject(node)) throw new Error(`path /${keys.join('/')} does not exist`);
-  return { parent: node, key: keys[keys.length - 1]! };
-}
-
-function getAt(doc: unknown, keys: string[]): unknown {
-  if (!keys.length) return doc;
-  const { parent, key } = parentOf(doc, keys);
-  if (Array.isArray(parent)) {
-    if (!/^(0|[1-9][0-9]*)$/.test(key) || Number(key) >= parent.length) throw new Error(`path /${keys.join('/')} does not exist`);
-    return parent[Number(key)];
-  }
-  if (!Object.hasOwn(parent, key)) throw new Error(`path /${keys.join('/')} does not exist`);
-  return parent[key];
-}
-
-/** RFC 6902 add/remove/replace on `root` (mutated); returns the new root (path "" replaces it). */
-function write(root: unknown, keys: string[], op: 'add' | 'remove' | 'replace', value?: unknown): unknown {
-  if (!keys.length) return op === 'remove' ? undefined : value;
-  if (op !== 'add') getAt(root, keys);
-  const { parent, key } = parentOf(root, keys);
-  if (Array.isArray(parent)) {
-    const i = key === '-' && op === 'add' ? parent.length : /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : NaN;
-    if (!Number.isInteger(i) || i > parent.length) throw new Error(`index ${key} out of range`);
-    if (op === 'add') parent.splice(i, 0, value);
-    else if (op === 'replace') parent[i] = value;
-    else parent.splice(i, 1);
-  } else if (op === 'remove') delete parent[key];
-  else parent[key] = value;
-  return root;
-}
-
 /**
- * Apply a JSON patch (RFC 6902) to a copy of `doc`: the result, or `{error}` naming the op that failed (the
- * apiserver applies all ops or none).
+ * Apply a JSON patch (RFC 6902) to a copy of `doc` with fast-json-patch, validated (a failed `test`, a missing path,
+ * a bad op fail the whole patch, as the apiserver applies all ops or none; `__proto__` writes refused): the result,
+ * or `{error}` naming the op that failed.
  */
 export function applyJsonPatch(doc: unknown, ops: unknown[]): { result: unknown } | { error: string } {
-  let root = structuredClone(doc);
-  for (const [i, op] of ops.entries()) {
-    try {
-      if (!isObject(op)) throw new Error('not an operation');
-      const keys = pointer(op.path);
-      if (!keys) throw new Error('path is not a JSON pointer');
-      if ([...keys, ...(pointer(op.from) ?? [])].some((k) => UNSAFE_KEYS.has(k))) throw new Error('unsafe key');
-      switch (op.op) {
-        case 'add':
-        case 'replace':
-          if (!Object.hasOwn(op, 'value')) throw new Error('no value');
-          root = write(root, keys, op.op, structuredClone(op.value));
-          break;
-        case 'remove':
-          root = write(root, keys, 'remove');
-          break;
-        case 'copy':
-        case 'move': {
-          const from = pointer(op.from);
-          if (!from) throw new Error('from is not a JSON pointer');
-          if (op.op === 'move' && keys.length > from.length && from.every((k, j) => keys[j] === k)) throw new Error('cannot move a value into itself');
-          const value = structuredClone(getAt(root, from));
-          if (op.op === 'move') root = write(root, from, 'remove');
-          root = write(root, keys, 'add', value);
-          break;
-        }
-        case 'test':
-          if (!deepEqual(getAt(root, keys), op.value)) throw new Error(`test of ${String(op.path)} failed`);
-          break;
-        default:
-          throw new Error(`unknown op ${String(op.op)}`);
-      }
-    } catch (err) {
-      return { error: `op ${i} (${isObject(op) ? String(op.op) : '?'} ${isObject(op) ? String(op.path) : ''}): ${(err as Error).message}` };
-    }
+  try {
+    return { result: jsonPatch.applyPatch(structuredClone(doc), structuredClone(ops) as Operation[], true, true).newDocument };
+  } catch (err) {
+    const e = err as JsonPatchError;
+    // A JsonPatchError names its op by index; anything else (a banned `__proto__` write) is said by its message.
+    if (typeof e.index !== 'number') return { error: e.message };
+    const op = ops[e.index];
+    const what = isObject(op) ? ` (${String(op.op)} ${String(op.path)})` : '';
+    // A failed test is said as such: it is the one an operator writes on purpose (optimistic concurrency).
+    const why = e.name === 'TEST_OPERATION_FAILED' && isObject(op) ? `test of ${String(op.path)} failed` : e.name;
+    return { error: `op ${e.index}${what}: ${why}` };
   }
-  return { result: root };
 }
 
 /** Apply a merge patch (RFC 7386) to `target`: a new value, neither input changed. */
