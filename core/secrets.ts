@@ -193,7 +193,7 @@ export function redactSecretText(s: string): string {
 }
 /** redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. */
 function redactSecretTextAfter(s: string, command: string | undefined): string {
-  let url = redactUrlUserinfo(s);
+  let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string) => (value !== REDACTED && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all));
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
@@ -207,6 +207,17 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${pre}${flag}${sep}${REDACTED}` : all));
   const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string) => (isSecretKey(name) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
+}
+
+/**
+ * A PEM private key block (`-----BEGIN RSA PRIVATE KEY-----` … its END line, or the text's end when it was cut): a key
+ * pasted into a ConfigMap file, a script or an argument is named by no secret's name, only by its armour.
+ */
+const PEM_PRIVATE_KEY = /(-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----)[^]*?(-----END \2-----|$)/g;
+/** The text with the body of every PEM private key block hidden; its BEGIN / END lines (the key's kind) stay. */
+function redactPemPrivateKeys(s: string): string {
+  if (!s.includes('PRIVATE KEY-----')) return s;
+  return s.replace(PEM_PRIVATE_KEY, (_all, begin: string, _label: string, end: string) => `${begin}${REDACTED}${end}`);
 }
 
 /**

@@ -118,4 +118,14 @@ describe('core/secrets', () => {
     const plain = 'print("hello")\nepochs = 3';
     expect(redactScriptText(plain)).toBe(plain);
   });
+
+  it('hides the body of a PEM private key block in text (also escaped in JSON, or cut before its END line); its armour lines stay', () => {
+    const file = 'port: 8080\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpem-body-1\n-----END RSA PRIVATE KEY-----\nimage: nginx:1.25\n';
+    expect(redactScriptText(file)).toBe('port: 8080\n-----BEGIN RSA PRIVATE KEY-----[redacted]-----END RSA PRIVATE KEY-----\nimage: nginx:1.25\n');
+    expect(redactSecretText('{"id_rsa":"-----BEGIN OPENSSH PRIVATE KEY-----\\nb3pem-body-2\\n-----END OPENSSH PRIVATE KEY-----\\n"}')).toBe('{"id_rsa":"-----BEGIN OPENSSH PRIVATE KEY-----[redacted]-----END OPENSSH PRIVATE KEY-----\\n"}');
+    expect(redactSecretText('-----BEGIN PRIVATE KEY-----\nMIIcut-pem-3')).toBe('-----BEGIN PRIVATE KEY-----[redacted]');
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIcert\n-----END CERTIFICATE-----';
+    expect(redactSecretText(cert)).toBe(cert);
+  });
+
 });

@@ -121,5 +121,19 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(first).toContain('"auditID":"cut-8"');
     expect(second).toBe('{"auditID":"bad-9","objectRef":{"resource":"pods"},"requestObject":{"spec":{"containers":[{"image":"mysql:8.4","ports":[{"containerPort":3306}],"env":[{"value":"[redacted]","name":"DB_PASSWORD"},{"name":"PORT","value":"3306"}],"config":{"password":"[redacted]","secretName":"db-creds"},"note":["MYSQL_PWD","value":"[redacted]"]} ,,]}}}');
   });
+
+  it('a cut line holding a PEM private key under no secret name (a pod annotation): the key body is hidden, the key kind and the rest stay', async () => {
+    const { post, bodies } = await start();
+    const pod = structuredClone(POD);
+    pod.auditID = 'cut-pem';
+    pod.requestObject.metadata.annotations = { 'example.com/deploy-key': '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEq-pem-body\n-----END EC PRIVATE KEY-----\n', 'example.com/port': '8443' };
+    const line = JSON.stringify(pod);
+    const cut = line.slice(0, line.indexOf('example.com/port') + 10);
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/q-pem-body/);
+    expect(kept).toContain('"example.com/deploy-key":"-----BEGIN EC PRIVATE KEY-----[redacted]-----END EC PRIVATE KEY-----\\n"');
+    expect(kept).toContain('"auditID":"cut-pem"');
+  });
 });
 

@@ -505,6 +505,20 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     expect((p!.raw as Obj).requestObject).toEqual([{ op: 'add', path: '/data/HF_TOKEN', value: '[redacted]' }, { op: 'add', path: '/data/REGION', value: 'eu-west-1' }, { op: 'replace', path: '/data', value: { MINIO_SECRET_KEY: '[redacted]', BUCKET: 'models' } }]);
   });
 
+  it('a ConfigMap file holding a PEM private key under a key no secret name reads (tls.key): the key body is hidden, its armour stays', () => {
+    const cm = {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'serving-tls' },
+      data: {
+        'tls.key': '-----BEGIN PRIVATE KEY-----\nMIIEvQcm-pem-1\n-----END PRIVATE KEY-----\n',
+      },
+    };
+    const [out] = normalizeAudit(created('configmaps', undefined, cm), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/cm-pem-1/);
+    expect((out!.raw as Obj).requestObject.data).toEqual({
+      'tls.key': '-----BEGIN PRIVATE KEY-----[redacted]-----END PRIVATE KEY-----\n',
+    });
+  });
+
   it('an Argo script template and a KFP inline component: secret assignments and URL passwords in the script text are hidden, the rest of the code stays', () => {
     const wf = {
       apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'train' },
