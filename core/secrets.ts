@@ -195,7 +195,7 @@ export function redactSecretText(s: string): string {
 function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (url.includes(':')) {
-    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string) => (value !== REDACTED && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all));
+    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string) => (value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all));
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
@@ -243,6 +243,14 @@ export function isSecretKey(name: string): boolean {
 const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(["']?)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::|=(?!=))[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[^\s"',;)}\]#{[=][^\s,;)}\]#]*)/g;
 
 /**
+ * A YAML key with a block scalar (`password: |`, `private_key: >-`) and its lines, those indented deeper than the key
+ * (blank lines among them): the value is those lines, not the `|` SCRIPT_ASSIGNMENT would see.
+ */
+const YAML_BLOCK_SCALAR = /^([ \t]*)(["']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*[|>][+-]?[1-9]?[+-]?[ \t]*(?:#[^\n]*)?\n)((?:\1[ \t]+[^\n]*(?:\n|$)|[ \t]*\n)*\1[ \t]+[^\n]*(?:\n|$))/gm;
+/** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
+const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
+
+/**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
  * spaced, are hidden, those naming a reference (`secretName`, `TOKEN_PATH`) stay. The same string (===) when nothing is.
  *
@@ -251,9 +259,11 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(["']?)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?:
  */
 export function redactScriptText(s: string): string {
   const text = redactSecretText(s);
-  if (!SECRET_NAME.test(text)) return text;
-  const out = text.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
-    if (!isSecretKey(name) || value === REDACTED || value.slice(1, -1) === REDACTED) return all;
+  if (!SECRET_NAME.test(text)) return text === s ? s : text;
+  const blocks = text.replace(YAML_BLOCK_SCALAR, (all, indent: string, q: string, name: string, head: string, body: string) =>
+    isSecretKey(name) && body.trim() !== REDACTED ? `${indent}${q}${name}${q}${head}${body.match(/^[ \t]+/)![0]}${REDACTED}\n` : all);
+  const out = blocks.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
+    if (!isSecretKey(name) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
     const vq = value[0] === '"' || value[0] === "'" ? value[0] : '';
     return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
   });

@@ -128,4 +128,9 @@ describe('core/secrets', () => {
     expect(redactSecretText(cert)).toBe(cert);
   });
 
+
+  it('hides a secret-named YAML key\'s block scalar (password: |, >-) line by line up to the key\'s indentation; the next keys stay', () => {
+    const yaml = 'db:\n  password: |\n    blk-pw-1\n\n    blk-pw-2\n  user: bob\ntoken: >-\n  blk-tok-3\nport: 8080\nsecretName: |\n  db-creds\n';
+    expect(redactScriptText(yaml)).toBe('db:\n  password: |\n    [redacted]\n  user: bob\ntoken: >-\n  [redacted]\nport: 8080\nsecretName: |\n  db-creds\n');
+  });
 });

@@ -519,6 +519,13 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     });
   });
 
+  it('a ConfigMap YAML file with a block scalar under a secret-named key (password: |): its lines are hidden, the neighbouring keys stay', () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: { 'app.yaml': 'image: nginx:1.25\ndatabase:\n  password: |\n    cm-blk-2\n  port: 5432\n' } };
+    const [out] = normalizeAudit(created('configmaps', undefined, cm), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/cm-blk-2/);
+    expect((out!.raw as Obj).requestObject.data).toEqual({ 'app.yaml': 'image: nginx:1.25\ndatabase:\n  password: |\n    [redacted]\n  port: 5432\n' });
+  });
+
   it('an Argo script template and a KFP inline component: secret assignments and URL passwords in the script text are hidden, the rest of the code stays', () => {
     const wf = {
       apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'train' },
