@@ -107,6 +107,12 @@ const USER_PASSWORD_FLAGS = new Set(['--proxy-user', '--auth']);
  * `user:group`, no credential. Hidden after curl, and where no command is known unless it is a numeric `uid:gid`.
  */
 const CURL_USER_FLAGS = new Set(['-u', '--user', '-U']);
+/**
+ * curl's short flags run together ending in `u` / `U` (`-sSfu user:pass`, `-fsSLubob:pw`): an option taking a value
+ * takes the rest of its word, else the next word. Read so after curl only (other tools' clusters are not curl's).
+ */
+const CURL_FLAG_CLUSTER = /^-[A-Za-z]+[uU]$/;
+const CURL_GLUED_CLUSTER = /^(-[A-Za-z]+?[uU])([^]+)$/;
 const UID_GID = /^["']?\d+:\d+["']?$/;
 /** `user:password` of such a flag (quoted or not) with the password hidden; undefined when it holds no ':'. */
 function hideUserPassword(value: string): string | undefined {
@@ -149,9 +155,9 @@ function dashPIsPassword(command: string | undefined, glued: boolean): boolean {
  * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
  * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
  */
-const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user)(=|[ \t]+|)("[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)("[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
 /** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
-const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user)/;
+const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[A-Za-z]+[uU])/;
 
 /** Text with `-pPASS` of MySQL clients and sshpass and `-u user:pass` of curl hidden (COMMAND_TEXT). */
 function redactCommandFlags(s: string, after: string | undefined): string {
@@ -168,7 +174,8 @@ function redactCommandFlags(s: string, after: string | undefined): string {
     }
     if (value === REDACTED || (flag === '--user' && sep === '')) return all;
     if (flag === '-p') return dashPIsPassword(command, sep === '') && sep !== '=' ? `${flag}${sep}${REDACTED}` : all;
-    const hidden = hideUserFlagValue(flag, value, command);
+    if (sep === '=' && CURL_FLAG_CLUSTER.test(flag)) return all;
+    const hidden = hideUserFlagValue(CURL_FLAG_CLUSTER.test(flag) ? (command === 'curl' ? '-u' : '') : flag, value, command);
     return hidden === undefined ? all : `${flag}${sep}${hidden}`;
   });
 }
@@ -310,7 +317,7 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
       userFlag = undefined;
     } else if (FLAG_ALONE.test(a)) {
       valueIsSecret = isSecretFlag(a) || (a === '-p' && dashPIsPassword(cmd, false));
-      userFlag = USER_PASSWORD_FLAGS.has(a) || CURL_USER_FLAGS.has(a) ? a : undefined;
+      userFlag = USER_PASSWORD_FLAGS.has(a) || CURL_USER_FLAGS.has(a) ? a : cmd === 'curl' && CURL_FLAG_CLUSTER.test(a) ? '-u' : undefined;
       continue;
     } else {
       valueIsSecret = false;
@@ -322,8 +329,8 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
           continue;
         }
       }
-      const m = FLAG_WITH_VALUE.exec(a) ?? GLUED_USER_FLAG.exec(a);
-      const userPassword = m ? hideUserFlagValue(m[1]!, m[2]!, cmd) : undefined;
+      const m = FLAG_WITH_VALUE.exec(a) ?? GLUED_USER_FLAG.exec(a) ?? (cmd === 'curl' ? CURL_GLUED_CLUSTER.exec(a) : null);
+      const userPassword = m ? hideUserFlagValue(CURL_FLAG_CLUSTER.test(m[1]!) ? '-u' : m[1]!, m[2]!, cmd) : undefined;
       const sep = m && a[m[1]!.length] === '=' ? '=' : '';
       r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : userPassword !== undefined ? `${m![1]}${sep}${userPassword}` : a.includes('\n') ? redactScriptText(a) : redactSecretTextAfter(a, cmd);
     }

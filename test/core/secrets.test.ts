@@ -133,4 +133,15 @@ describe('core/secrets', () => {
     const yaml = 'db:\n  password: |\n    blk-pw-1\n\n    blk-pw-2\n  user: bob\ntoken: >-\n  blk-tok-3\nport: 8080\nsecretName: |\n  db-creds\n';
     expect(redactScriptText(yaml)).toBe('db:\n  password: |\n    [redacted]\n  user: bob\ntoken: >-\n  [redacted]\nport: 8080\nsecretName: |\n  db-creds\n');
   });
+
+  it("hides curl's user:password after short flags run together ending in u / U (-sSfu, glued -fsSLu…); other tools' clusters stay", () => {
+    expect(redactArgv(['curl', '-sSfu', 'bob:cl-pw-1', 'https://h/x']).argv).toEqual(['curl', '-sSfu', 'bob:[redacted]', 'https://h/x']);
+    expect(redactArgv(['curl', '-fsSLubob:cl-pw-2', 'https://h/x']).argv).toEqual(['curl', '-fsSLubob:[redacted]', 'https://h/x']);
+    expect(redactArgv(['-sSfU', 'proxy:cl-pw-3'], 'curl').argv).toEqual(['-sSfU', 'proxy:[redacted]']);
+    expect(redactSecretText('set -e; curl -sSfu "bob:cl pw 4" https://h/x | sh')).toBe('set -e; curl -sSfu "bob:[redacted]" https://h/x | sh');
+    expect(redactSecretText('curl -fsSLubob:cl-pw-5 https://h/x')).toBe('curl -fsSLubob:[redacted] https://h/x');
+    const others = ['docker', 'run', '-itu', '1000:1000', 'img'];
+    expect(redactArgv(others).argv).toBe(others);
+    expect(redactSecretText('docker run -itu 1000:1000 img; tar -xvu a:b')).toBe('docker run -itu 1000:1000 img; tar -xvu a:b');
+  });
 });
