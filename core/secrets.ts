@@ -87,6 +87,20 @@ export function isSecretFlag(flag: string): boolean {
   return name !== '' && isSecretName(name.replace(/-/g, '_')) && !FLAG_NAMES_A_PLACE.test(name);
 }
 
+/**
+ * A secret's name that says its value is where the secret is (`GITHUB_TOKEN_FILE`, `--password-path`, `TOKEN_DIR`)
+ * given a value that is no place (`ghp_…`, `hunter2`): the name is no proof, the value is then the secret itself.
+ */
+function isSecretAtNoPlace(name: string, value: string): boolean {
+  return /(?:file|path|dir)$/i.test(name) && isSecretName(name.replace(/-/g, '_')) && !namesAPlace(value);
+}
+/** A path (`/run/x`, `./x`, `~/x`, `C:\x`, `dir/x`, `token.txt`), a variable (`$X`, `${X}`, `$(cat x)`), or nothing. */
+const PLACE_VALUE = /^(?:$|[.~$\/\\]|[A-Za-z]:[\\/]|\S*[\/\\]|[\w-]+\.[A-Za-z0-9]{1,5}$)/;
+function namesAPlace(value: string): boolean {
+  const v = value.replace(/^["'`]|["'`]$/g, '');
+  return v === REDACTED || PLACE_VALUE.test(v);
+}
+
 /** `--flag` or `-flag` alone (its value is the next argument). */
 const FLAG_ALONE = /^--?[A-Za-z][\w.-]*$/;
 /** `--flag=value`. */
@@ -211,8 +225,8 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   url = redactCommandFlags(url, command);
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url)) return url === s ? s : url;
-  const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${pre}${flag}${sep}${REDACTED}` : all));
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string) => (isSecretKey(name) ? `${pre}${name}=${REDACTED}` : all));
+  const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (isSecretKey(name) || isSecretAtNoPlace(name, value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
@@ -270,7 +284,7 @@ export function redactScriptText(s: string): string {
   const blocks = text.replace(YAML_BLOCK_SCALAR, (all, indent: string, q: string, name: string, head: string, body: string) =>
     isSecretKey(name) && body.trim() !== REDACTED ? `${indent}${q}${name}${q}${head}${body.match(/^[ \t]+/)![0]}${REDACTED}\n` : all);
   const out = blocks.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
-    if (!isSecretKey(name) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
+    if (!(isSecretKey(name) || isSecretAtNoPlace(name, value)) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
     const vq = value[0] === '"' || value[0] === "'" ? value[0] : '';
     return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
   });
@@ -293,6 +307,8 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
   let copy: unknown[] | undefined;
   const changed: number[] = [];
   let valueIsSecret = false;
+  /** The previous argument was a secret-named place flag (`--token-file`): its value is hidden unless it is a place. */
+  let placeFlag: string | undefined;
   let userFlag: string | undefined;
   let cmd = command === undefined ? undefined : commandName(command);
   for (let i = 0; i < argv.length; i++) {
@@ -303,8 +319,10 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
       continue;
     }
     let r: string;
+    const place = placeFlag;
+    placeFlag = undefined;
     const userValue = userFlag === undefined ? undefined : hideUserFlagValue(userFlag, a, cmd);
-    if (valueIsSecret && a !== '' && !a.startsWith('--')) {
+    if ((valueIsSecret || (place !== undefined && isSecretAtNoPlace(place, a))) && a !== '' && !a.startsWith('--')) {
       r = REDACTED;
       valueIsSecret = false;
     } else if (userValue !== undefined) {
@@ -317,6 +335,7 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
       userFlag = undefined;
     } else if (FLAG_ALONE.test(a)) {
       valueIsSecret = isSecretFlag(a) || (a === '-p' && dashPIsPassword(cmd, false));
+      placeFlag = a.replace(/^-+/, '');
       userFlag = USER_PASSWORD_FLAGS.has(a) || CURL_USER_FLAGS.has(a) ? a : cmd === 'curl' && CURL_FLAG_CLUSTER.test(a) ? '-u' : undefined;
       continue;
     } else {
@@ -332,7 +351,7 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
       const m = FLAG_WITH_VALUE.exec(a) ?? GLUED_USER_FLAG.exec(a) ?? (cmd === 'curl' ? CURL_GLUED_CLUSTER.exec(a) : null);
       const userPassword = m ? hideUserFlagValue(CURL_FLAG_CLUSTER.test(m[1]!) ? '-u' : m[1]!, m[2]!, cmd) : undefined;
       const sep = m && a[m[1]!.length] === '=' ? '=' : '';
-      r = m && m[2] !== '' && isSecretFlag(m[1]!) ? `${m[1]}=${REDACTED}` : userPassword !== undefined ? `${m![1]}${sep}${userPassword}` : a.includes('\n') ? redactScriptText(a) : redactSecretTextAfter(a, cmd);
+      r = m && m[2] !== '' && (isSecretFlag(m[1]!) || isSecretAtNoPlace(m[1]!.replace(/^-+/, ''), m[2]!)) ? `${m[1]}=${REDACTED}` : userPassword !== undefined ? `${m![1]}${sep}${userPassword}` : a.includes('\n') ? redactScriptText(a) : redactSecretTextAfter(a, cmd);
     }
     if (r !== a) {
       (copy ??= argv.slice())[i] = r;

@@ -144,4 +144,13 @@ describe('core/secrets', () => {
     expect(redactArgv(others).argv).toBe(others);
     expect(redactSecretText('docker run -itu 1000:1000 img; tar -xvu a:b')).toBe('docker run -itu 1000:1000 img; tar -xvu a:b');
   });
+
+  it('a secret name ending in file / path / dir keeps its value only when that is a place (a path, a file name, a variable): a token given there is hidden', () => {
+    expect(redactArgv(['trainer', '--token-file', 'ghp_nofile1', '--token-file', '/run/secrets/hf', '--password-path=pw-nofile2', '--password-path=./pw.txt']).argv)
+      .toEqual(['trainer', '--token-file', '[redacted]', '--token-file', '/run/secrets/hf', '--password-path=[redacted]', '--password-path=./pw.txt']);
+    expect(redactSecretText('GITHUB_TOKEN_FILE=ghp_nofile3 TOKEN_PATH=/var/run/secrets/token TOKEN_DIR=$HOME/t ./run.sh --token-file hf_nofile4'))
+      .toBe('GITHUB_TOKEN_FILE=[redacted] TOKEN_PATH=/var/run/secrets/token TOKEN_DIR=$HOME/t ./run.sh --token-file [redacted]');
+    expect(redactScriptText('HF_TOKEN_FILE = "hf_nofile5"\ntoken_path: /var/run/x\n"password_file": "nofile6"\nkey_file: tls.key\n'))
+      .toBe('HF_TOKEN_FILE = "[redacted]"\ntoken_path: /var/run/x\n"password_file": "[redacted]"\nkey_file: tls.key\n');
+  });
 });
