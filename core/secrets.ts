@@ -9,8 +9,16 @@
  * isSecretName('MLFLOW_TRACKING_URI') // false
  */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) && (!NOT_A_TOKEN.test(name) || SECRET_NAME.test(name.replace(NOT_A_TOKEN_ALL, '')));
 }
+/**
+ * `token` in a name that is about a language model's tokens, not a credential: a tokenizer (`--tokenizer
+ * meta-llama/…`: which model is served) and a token count (`max_new_tokens`, `--max-num-batched-tokens`, `maxTokens`).
+ * Such a name is a secret's only when the rest of it is (`TOKENIZER_SECRET`).
+ */
+const NOT_A_TOKEN_SOURCE = String.raw`tokeniz[a-z]*|(?:max|min|num)(?:[_.-]?[a-z]+)*?[_.-]?tokens(?![a-z])`;
+const NOT_A_TOKEN = new RegExp(NOT_A_TOKEN_SOURCE, 'i');
+const NOT_A_TOKEN_ALL = new RegExp(NOT_A_TOKEN_SOURCE, 'gi');
 // `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
 // `AccountKey=` (named too, for the same text in a script or message); `_pass`, `_pwd`: DB_PASS, MYSQL_PWD.
 const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key|connection_?string|account_?key|_pass\b|_pwd\b/i;

@@ -153,4 +153,13 @@ describe('core/secrets', () => {
     expect(redactScriptText('HF_TOKEN_FILE = "hf_nofile5"\ntoken_path: /var/run/x\n"password_file": "nofile6"\nkey_file: tls.key\n'))
       .toBe('HF_TOKEN_FILE = "[redacted]"\ntoken_path: /var/run/x\n"password_file": "[redacted]"\nkey_file: tls.key\n');
   });
+
+  it("keeps a language model's tokenizer and token counts readable (--tokenizer, --max-num-batched-tokens, max_new_tokens); a token stays hidden", () => {
+    for (const n of ['tokenizer', 'TOKENIZERS_PARALLELISM', 'max_new_tokens', 'MAX_TOTAL_TOKENS', 'maxTokens', '--max-num-batched-tokens']) expect([n, isSecretName(n)]).toEqual([n, false]);
+    for (const n of ['HF_TOKEN', 'TOKENIZER_SECRET', 'max_tokens_password', 'api_tokens']) expect([n, isSecretName(n)]).toEqual([n, true]);
+    expect(redactArgv(['--model', 'm', '--tokenizer', 'meta-llama/Llama-3-8B', '--max-num-batched-tokens', '8192', '--max-tokens=512', '--hf-token', 'hf_tk1']).argv)
+      .toEqual(['--model', 'm', '--tokenizer', 'meta-llama/Llama-3-8B', '--max-num-batched-tokens', '8192', '--max-tokens=512', '--hf-token', '[redacted]']);
+    expect(redactScriptText('out = model.generate(ids, max_new_tokens=256)\ntokenizer = "meta-llama/Llama-3"\nHF_TOKEN = "hf_tk2"\n'))
+      .toBe('out = model.generate(ids, max_new_tokens=256)\ntokenizer = "meta-llama/Llama-3"\nHF_TOKEN = "[redacted]"\n');
+  });
 });
