@@ -276,6 +276,16 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(["']?)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?:
  * (blank lines among them): the value is those lines, not the `|` SCRIPT_ASSIGNMENT would see.
  */
 const YAML_BLOCK_SCALAR = /^([ \t]*)(["']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*[|>][+-]?[1-9]?[+-]?[ \t]*(?:#[^\n]*)?\n)((?:\1[ \t]+[^\n]*(?:\n|$)|[ \t]*\n)*\1[ \t]+[^\n]*(?:\n|$))/gm;
+/**
+ * A secret's name as a string literal handed a string literal next (`os.environ.setdefault("HF_TOKEN", "x")`,
+ * `os.putenv('API_TOKEN', 'x')`, `headers={"Authorization": "Bearer x"}` is SCRIPT_ASSIGNMENT's): the second is its value, unless it is a key (JSON's
+ * `{"name":"HF_TOKEN","value":…}`, whose value the key rules judge).
+ */
+const NAME_THEN_VALUE_ARGS = /(["'])([A-Za-z_][\w.-]*)\1([ \t]*,[ \t]*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?![ \t]*:)/g;
+/** An environment variable's name as written (`HF_TOKEN`): a lower-case `"token"` there is a message's word. */
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+/** A credential header's name, as a key of a script's headers (`"Authorization": "Bearer x"`). */
+const AUTH_HEADER_NAME = /^(?:proxy-)?authorization$/i;
 /** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
 const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
 
@@ -288,11 +298,13 @@ const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
  */
 export function redactScriptText(s: string): string {
   const text = redactSecretText(s);
-  if (!SECRET_NAME.test(text)) return text === s ? s : text;
+  if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
   const blocks = text.replace(YAML_BLOCK_SCALAR, (all, indent: string, q: string, name: string, head: string, body: string) =>
     isSecretKey(name) && body.trim() !== REDACTED ? `${indent}${q}${name}${q}${head}${body.match(/^[ \t]+/)![0]}${REDACTED}\n` : all);
-  const out = blocks.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
-    if (!(isSecretKey(name) || isSecretAtNoPlace(name, value)) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
+  const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
+    ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
+  const out = args.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
+    if (!(isSecretKey(name) || isSecretAtNoPlace(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
     const vq = value[0] === '"' || value[0] === "'" ? value[0] : '';
     return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
   });

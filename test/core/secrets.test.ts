@@ -162,4 +162,9 @@ describe('core/secrets', () => {
     expect(redactScriptText('out = model.generate(ids, max_new_tokens=256)\ntokenizer = "meta-llama/Llama-3"\nHF_TOKEN = "hf_tk2"\n'))
       .toBe('out = model.generate(ids, max_new_tokens=256)\ntokenizer = "meta-llama/Llama-3"\nHF_TOKEN = "[redacted]"\n');
   });
+
+  it('hides, in a script, a secret env name handed its value as the next string (os.environ.setdefault, os.putenv) and an Authorization header written as a dict key; messages and variables stay', () => {
+    const script = 'os.environ.setdefault("HF_TOKEN", "hf_py1")\nos.putenv(\'API_TOKEN\', \'py2\')\nheaders = {"Authorization": "Bearer py3"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n';
+    expect(redactScriptText(script)).toBe('os.environ.setdefault("HF_TOKEN", "[redacted]")\nos.putenv(\'API_TOKEN\', \'[redacted]\')\nheaders = {"Authorization": "[redacted]"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n');
+  });
 });
