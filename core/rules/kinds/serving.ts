@@ -229,6 +229,9 @@ function keepStageWatch(ev: NormalizedEvent, ctx: RuleContext, ep: string, direc
  * that version, once per version, with the registry event as evidence (an approved one raises nothing).
  */
 function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
+  // Most installs watch no stage URI: one read per event then, not an endpoint and model reference each.
+  const open = ctx.get<string[]>('stagewait-index');
+  if (!open?.length) return;
   const ep = endpointOf(ev);
   if (ep && (ev.action === 'endpoint.delete' || ev.action === 'endpoint.undeploy') && isCarriedOut(ev)) {
     const id = stageWatchId(ev, ep);
@@ -238,7 +241,7 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
   if (!currentStageOf(ev) && !CREATES.test(ev.action)) return;
   const name = modelRefOf(ev, ctx.cfg)?.name;
   if (!name) return;
-  for (const id of ctx.get<string[]>('stagewait-index') ?? []) {
+  for (const id of open) {
     const w = ctx.get<StageWatch>(`stagewait|${id}`);
     if (w?.ref.name !== name) continue;
     const v = ctx.reg.stageVersion(w.ref);
