@@ -116,9 +116,11 @@ const FLAG_WITH_VALUE = /^(--?[A-Za-z][\w.-]*)=([^]*)$/;
 /**
  * Inside one string (a `sh -c` script): `--flag=value`, `--flag value` (quoted or not) and `NAME=value` assignments
  * (also `--set=a.password=x`, `?x=1&token=y`).
- * The value is not one starting with `-` (the next flag of a flag that takes none).
+ * The value is not one starting with `-` (the next flag of a flag that takes none). A command substitution
+ * (`$(cat /run/pw)`, one level) is one value here and in the assignment and command patterns: cut at its blank, the
+ * rest of it was left behind the placeholder.
  */
-const FLAG_IN_TEXT = /(^|[\s;&|("'])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s"';&|)-][^\s"';&|)]*)/g;
+const FLAG_IN_TEXT = /(^|[\s;&|("'])(--?[A-Za-z][\w.-]*)(=|[ \t]+)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"';&|)-][^\s"';&|)]*)/g;
 /**
  * Flags whose value is `user:password` whatever the command (curl's `--proxy-user`, httpie's `--auth`): the part after
  * the first ':' is hidden, a bare user name stays.
@@ -177,7 +179,7 @@ function dashPIsPassword(command: string | undefined, glued: boolean): boolean {
  * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
  * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
  */
-const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)("[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
 /** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
 const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[A-Za-z]+[uU])/;
 
@@ -208,7 +210,7 @@ function redactCommandFlags(s: string, after: string | undefined): string {
  */
 const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?)([^\s"']+)/gi;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments

@@ -167,4 +167,12 @@ describe('core/secrets', () => {
     const script = 'os.environ.setdefault("HF_TOKEN", "hf_py1")\nos.putenv(\'API_TOKEN\', \'py2\')\nheaders = {"Authorization": "Bearer py3"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n';
     expect(redactScriptText(script)).toBe('os.environ.setdefault("HF_TOKEN", "[redacted]")\nos.putenv(\'API_TOKEN\', \'[redacted]\')\nheaders = {"Authorization": "[redacted]"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n');
   });
+
+  it('hides a command substitution given as a secret value whole (password=$(cat /x), --token $(…), mysql -p$(…)), not its first word only; other substitutions stay', () => {
+    expect(redactSecretText('password=$(cat /run/pw) next')).toBe('password=[redacted] next');
+    expect(redactSecretText('run --token $(cat /t) --port 80')).toBe('run --token [redacted] --port 80');
+    expect(redactSecretText('--password=$(vault kv get -field=pw x) next')).toBe('--password=[redacted] next');
+    expect(redactSecretText('mysql -p$(cat /run/pw) db')).toBe('mysql -p[redacted] db');
+    expect(redactSecretText('a=$(date +%s) password=hunter2 next')).toBe('a=$(date +%s) password=[redacted] next');
+  });
 });
