@@ -9,8 +9,16 @@
  * isSecretName('MLFLOW_TRACKING_URI') // false
  */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && (!NOT_A_TOKEN.test(name) || SECRET_NAME.test(name.replace(NOT_A_TOKEN_ALL, '')));
+  if (!SECRET_NAME.test(name)) return false;
+  const rest = name.replace(NOT_A_TOKEN_ALL, '').replace(KEY_ID_ALL, '');
+  return rest === name || SECRET_NAME.test(rest);
 }
+/**
+ * An access key's id (`AWS_ACCESS_KEY_ID`, `aws_access_key_id`, Alibaba's `ACCESS_KEY_ID`) names which key, not its
+ * secret part: CloudTrail shows it in every record (`userIdentity.accessKeyId`), and an analyst matches a pod's key id
+ * against those. A name holding another secret's part stays one (`AWS_SECRET_ACCESS_KEY_ID`).
+ */
+const KEY_ID_ALL = /access[_.-]?key[_.-]?id/gi;
 /**
  * `token` in a name that is about a language model's tokens, not a credential: a tokenizer (`--tokenizer
  * meta-llama/…`: which model is served) and a token count (`max_new_tokens`, `--max-num-batched-tokens`, `maxTokens`).

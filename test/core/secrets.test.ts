@@ -3,8 +3,10 @@ import { isSecretFlag, isSecretName, redactArgv, redactScriptText, redactSecretT
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
-    for (const n of ['AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD', 'db_passwd', 'HF_Token', 'GOOGLE_APPLICATION_CREDENTIALS_JSON', 'SSH_PRIVATE_KEY', 'openai_api_key', 'AWS_ACCESS_KEY_ID', 'routing_key', 'password', 'AZURE_STORAGE_CONNECTION_STRING', 'AccountKey', 'DB_PASS', 'MYSQL_PWD']) expect([n, isSecretName(n)]).toEqual([n, true]);
-    for (const n of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'LOG_LEVEL', 'AWS_REGION', 'url', 'BYPASS_CACHE', 'PASSTHROUGH', 'PWD']) expect([n, isSecretName(n)]).toEqual([n, false]);
+    for (const n of ['AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD', 'db_passwd', 'HF_Token', 'GOOGLE_APPLICATION_CREDENTIALS_JSON', 'SSH_PRIVATE_KEY', 'openai_api_key', 'AWS_SECRET_ACCESS_KEY_ID', 'routing_key', 'password', 'AZURE_STORAGE_CONNECTION_STRING', 'AccountKey', 'DB_PASS', 'MYSQL_PWD']) expect([n, isSecretName(n)]).toEqual([n, true]);
+    for (const n of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'LOG_LEVEL', 'AWS_REGION', 'url', 'BYPASS_CACHE', 'PASSTHROUGH', 'PWD', 'AWS_ACCESS_KEY_ID', 'aws_access_key_id', 'ALIBABA_CLOUD_ACCESS_KEY_ID']) expect([n, isSecretName(n)]).toEqual([n, false]);
+    // An access key's id names which key (CloudTrail shows it in every record); its secret part stays hidden beside it.
+    expect(redactSecretText('export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI')).toBe('export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=[redacted]');
   });
 
   it('hides the password of curl -u / --user / --proxy-user and credential headers (Authorization, secret-named); user, scheme and other headers stay', () => {
