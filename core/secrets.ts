@@ -110,6 +110,17 @@ export function isSecretFlag(flag: string): boolean {
 function isSecretAtNoPlace(name: string, value: string): boolean {
   return /(?:file|path|dir)$/i.test(name) && isSecretName(name.replace(/-/g, '_')) && !namesAPlace(value);
 }
+/**
+ * Whether `value`, given under key or assignment `name`, is a secret: a secret's name that names no reference
+ * (isSecretKey), or one naming a place (`*_file`, `*_path`, `*_dir`) whose value is no place.
+ *
+ * @example
+ * holdsSecret('token_file', 'ghp_x') // true
+ * holdsSecret('token_file', '/run/secrets/t') // false
+ */
+export function holdsSecret(name: string, value: string): boolean {
+  return isSecretKey(name) || isSecretAtNoPlace(name, value);
+}
 /** A path (`/run/x`, `./x`, `~/x`, `C:\x`, `dir/x`, `token.txt`), a variable (`$X`, `${X}`, `$(cat x)`), or nothing. */
 const PLACE_VALUE = /^(?:$|[.~$\/\\]|[A-Za-z]:[\\/]|\S*[\/\\]|[\w-]+\.[A-Za-z0-9]{1,5}$)/;
 function namesAPlace(value: string): boolean {
@@ -244,7 +255,7 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url)) return url === s ? s : url;
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (isSecretKey(name) || isSecretAtNoPlace(name, value) ? `${pre}${name}=${REDACTED}` : all));
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name, value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
@@ -314,7 +325,7 @@ export function redactScriptText(s: string): string {
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
     ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
   const out = args.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
-    if (!(isSecretKey(name) || isSecretAtNoPlace(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
+    if (!(holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
     const vq = value[0] === '"' || value[0] === "'" ? value[0] : '';
     return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
   });

@@ -1,4 +1,4 @@
-import { REDACTED, isSecretFlag, isSecretKey, isSecretName, redactScriptText } from '../../../core/secrets.js';
+import { REDACTED, holdsSecret, isSecretFlag, isSecretName, redactScriptText } from '../../../core/secrets.js';
 import { redactAuditInput } from './redact.js';
 
 const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
@@ -69,7 +69,7 @@ function redactUnparsedText(text: string): string {
     .replace(ENV_PAIR_TEXT, (all, head: string, name: string) => (isSecretName(name) ? `${head}"${REDACTED}"` : all))
     .replace(ENV_VALUE_OP_TEXT, (_all, head: string) => `${head}"${REDACTED}"`)
     .replace(FLAG_PAIR_TEXT, (all, flag: string, sep: string, value: string) => (isSecretFlag(flag) && !value.startsWith('--') ? `"${flag}"${sep}"${REDACTED}"` : all))
-    .replace(KEY_VALUE_TEXT, (all, esc: string, key: string, sep: string, value: string, end: string) => (hide(value) && isSecretKey(key) ? `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}` : all))
+    .replace(KEY_VALUE_TEXT, (all, esc: string, key: string, sep: string, value: string, end: string) => (hide(value) && holdsSecret(key, value) ? `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}` : all))
     .replace(NAME_THEN_VALUE_TEXT, (all, esc: string, name: string, mid: string, value: string, end: string) => (hide(value) && isSecretName(name) ? `${esc}"${name}${esc}"${mid}${esc}"${REDACTED}${end}` : all))
     .replace(VALUE_THEN_NAME_TEXT, (all, esc: string, sep: string, value: string, mid: string, name: string) => (hide(value) && isSecretName(name) ? `${esc}"value${esc}"${sep}${esc}"${REDACTED}${esc}"${mid}${name}` : all));
   return out === text ? text : out;

@@ -135,5 +135,20 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).toContain('"example.com/deploy-key":"-----BEGIN EC PRIVATE KEY-----[redacted]-----END EC PRIVATE KEY-----\\n"');
     expect(kept).toContain('"auditID":"cut-pem"');
   });
-});
 
+  it('a cut line: a value under a *_file / *_path key is hidden unless it reads as a place (as in raw): a token given there is the secret itself', async () => {
+    const { post, bodies } = await start();
+    const pod = structuredClone(POD);
+    pod.auditID = 'cut-token-file';
+    pod.requestObject.metadata.annotations = { password_path: '/run/secrets/db/password', 'example.com/port': '8443', token_file: 'ghp_q7tokenInTheFileKey' };
+    const line = JSON.stringify(pod);
+    // Cut inside the token: the value runs to the end of the line.
+    const cut = line.slice(0, line.indexOf('q7tokenInTheFileKey') + 12);
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/q7tokenIn/);
+    expect(kept).toMatch(/"token_file":"\[redacted\]$/);
+    expect(kept).toContain('"password_path":"/run/secrets/db/password"');
+    expect(kept).toContain('"auditID":"cut-token-file"');
+  });
+});
