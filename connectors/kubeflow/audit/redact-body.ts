@@ -69,7 +69,14 @@ function redactUnparsedText(text: string): string {
     .replace(ENV_PAIR_TEXT, (all, head: string, name: string) => (isSecretName(name) ? `${head}"${REDACTED}"` : all))
     .replace(ENV_VALUE_OP_TEXT, (_all, head: string) => `${head}"${REDACTED}"`)
     .replace(FLAG_PAIR_TEXT, (all, flag: string, sep: string, value: string) => (isSecretFlag(flag) && !value.startsWith('--') ? `"${flag}"${sep}"${REDACTED}"` : all))
-    .replace(KEY_VALUE_TEXT, (all, esc: string, key: string, sep: string, value: string, end: string) => (hide(value) && holdsSecret(key, value) ? `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}` : all))
+    .replace(KEY_VALUE_TEXT, function keyValue(all: string, esc: string, key: string, sep: string, value: string, end: string): string {
+      if (hide(value) && holdsSecret(key, value)) return `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}`;
+      // A string holding escaped JSON (the last-applied configuration) was matched whole: its own pairs are read too.
+      // (A global replace collects every match before calling back, so using the pattern again here is safe.)
+      if (!value.includes('\\"')) return all;
+      const inner = value.replace(KEY_VALUE_TEXT, keyValue);
+      return inner === value ? all : `${esc}"${key}${esc}"${sep}${esc}"${inner}${end}`;
+    })
     .replace(NAME_THEN_VALUE_TEXT, (all, esc: string, name: string, mid: string, value: string, end: string) => (hide(value) && isSecretName(name) ? `${esc}"${name}${esc}"${mid}${esc}"${REDACTED}${end}` : all))
     .replace(VALUE_THEN_NAME_TEXT, (all, esc: string, sep: string, value: string, mid: string, name: string) => (hide(value) && isSecretName(name) ? `${esc}"value${esc}"${sep}${esc}"${REDACTED}${esc}"${mid}${name}` : all));
   return out === text ? text : out;

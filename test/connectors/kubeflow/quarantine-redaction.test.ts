@@ -151,4 +151,19 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).toContain('"password_path":"/run/secrets/db/password"');
     expect(kept).toContain('"auditID":"cut-token-file"');
   });
+
+  it('a cut line: secret-named keys inside the escaped last-applied JSON are hidden too (the annotation was matched as one string); the rest stays', async () => {
+    const { post, bodies } = await start();
+    const pod = structuredClone(POD);
+    pod.auditID = 'cut-last-applied';
+    const applied = { metadata: { annotations: { password: 'q9appliedPassword', token_file: 'ghp_q9appliedToken', owner: 'team-fraud' } } };
+    pod.requestObject.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied), 'example.com/port': '8443' };
+    const line = JSON.stringify(pod);
+    const cut = line.slice(0, line.indexOf('example.com/port') + 10);
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/q9applied/);
+    expect(kept).toContain('\\"password\\":\\"[redacted]\\"');
+    expect(kept).toContain('\\"owner\\":\\"team-fraud\\"');
+  });
 });
