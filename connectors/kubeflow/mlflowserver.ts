@@ -130,7 +130,7 @@ export function withMlflowServer(ev: NormalizedEvent, server: string | undefined
  * doubts (critical `registry_unverifiable`) only beside a hidden registry or workspace name: the registry may then be
  * another one altogether. Where every registry name the env lists is literal, they are `details.artifact_env_unverifiable`:
  * recorded only without the cluster's `artifact_endpoints` (a visible endpoint is not judged either), and with it also
- * `details.artifact_endpoint_unverifiable: true`, the lesser doubt `serving.artifact_env_unverifiable` alerts (most
+ * `details.artifact_endpoint_unverifiable: true`, the lesser doubt `serving.model_source_unverifiable` alerts (most
  * installs take S3 credentials, often with `MLFLOW_S3_ENDPOINT_URL`, from an unprefixed `envFrom` Secret: a critical
  * alert on every deployment would only teach the SOC to ignore it). Both lists are read, so applying it again changes
  * nothing.

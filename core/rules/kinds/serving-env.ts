@@ -1,5 +1,6 @@
 import { endpointOf, identityOf, isDeployment } from '../facts.js';
 import { endpointEntity, type KindImpl } from './context.js';
+import { stringList } from './shared.js';
 
 /**
  * A KServe `models:/…` deployment whose registry URI its env gives literally, but where part of what decides the
@@ -13,8 +14,8 @@ import { endpointEntity, type KindImpl } from './context.js';
 export const modelSourceUnverifiable: KindImpl = (ev, ctx) => {
   if (ev.platform !== 'kubeflow' || !isDeployment(ev)) return;
   const d = ev.details ?? {};
-  const artifact = d.artifact_endpoint_unverifiable === true ? stringsOf(d.artifact_env_unverifiable) : [];
-  const secret = stringsOf(d.mlflow_env_secret_unverifiable);
+  const artifact = d.artifact_endpoint_unverifiable === true ? stringList(d.artifact_env_unverifiable) : [];
+  const secret = stringList(d.mlflow_env_secret_unverifiable);
   const ep = endpointOf(ev);
   if (!ep || (!artifact.length && !secret.length)) return;
   const who = identityOf(ev.actor, ctx.cfg);
@@ -28,5 +29,3 @@ export const modelSourceUnverifiable: KindImpl = (ev, ctx) => {
     details: { reasons: [...(artifact.length ? ['artifact_endpoint_unverifiable'] : []), ...(secret.length ? ['mlflow_env_in_secret'] : [])], artifact_env_unverifiable: artifact.length ? artifact : undefined, mlflow_env_secret_unverifiable: secret.length ? secret : undefined, model_uri: ev.ml?.deployment?.model_uri, deployer: who },
   });
 };
-
-const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);

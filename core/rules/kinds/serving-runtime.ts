@@ -1,6 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { identityOf, isCarriedOut, namedEntity, scopeOf, scopedName } from '../facts.js';
 import type { KindImpl, RuleContext } from './context.js';
+import { stringList } from './shared.js';
 
 /**
  * Where a KServe (Cluster)ServingRuntime sends the models that select it: its serving container's env is merged
@@ -68,7 +69,6 @@ const RUNTIME_WAIT_MS = 86_400_000;
 
 type KeptDeployment = Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'resource' | 'action' | 'outcome' | 'operation' | 'ml' | 'details'>;
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
 
 /** The state key of a runtime: its resource type and name, a ServingRuntime's namespace-qualified, in its cluster's scope. */
 function runtimeKey(type: string, namespace: string | undefined, name: string, scope: string | undefined): string {
@@ -93,8 +93,8 @@ export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): Nor
         at: Date.parse(ev.time),
         ...(d.mlflow_registry_unwatched === true && typeof ev.ml!.deployment!.mlflow_registry_uri === 'string' ? { registry: ev.ml!.deployment!.mlflow_registry_uri } : {}),
         ...(typeof d.mlflow_registry_env === 'string' ? { registryEnv: d.mlflow_registry_env } : {}),
-        unlisted: Object.fromEntries(strings(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
-        ...(strings(d.mlflow_env_unverifiable).length ? { hidden: strings(d.mlflow_env_unverifiable) } : {}),
+        unlisted: Object.fromEntries(stringList(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
+        ...(stringList(d.mlflow_env_unverifiable).length ? { hidden: stringList(d.mlflow_env_unverifiable) } : {}),
       };
   const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
   const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
@@ -167,7 +167,7 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
     return ev;
   }
   const rec = runtime.rec;
-  const own = new Set([...strings(d.serving_env_names), ...strings(d.mlflow_env_unverifiable), ...strings(d.artifact_env_unverifiable), ...strings(d.mlflow_env_secret_unverifiable), ...strings(d.mlflow_env_trusted)]);
+  const own = new Set([...stringList(d.serving_env_names), ...stringList(d.mlflow_env_unverifiable), ...stringList(d.artifact_env_unverifiable), ...stringList(d.mlflow_env_secret_unverifiable), ...stringList(d.mlflow_env_trusted)]);
   // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
   const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;
   const endpoints = Object.fromEntries(Object.entries(rec.unlisted).filter(([n]) => !own.has(n)));
@@ -177,12 +177,12 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
   const details: Record<string, unknown> = { ...d, serving_runtime_id: runtime.id };
   if (hidden.length) {
     details.runtime_env_unverifiable = hidden;
-    details.mlflow_env_unverifiable = [...new Set([...strings(d.mlflow_env_unverifiable), ...hidden])];
+    details.mlflow_env_unverifiable = [...new Set([...stringList(d.mlflow_env_unverifiable), ...hidden])];
   }
   if (Object.keys(endpoints).length) {
     details.runtime_artifact_env = endpoints;
     details.artifact_env = { ...endpoints, ...((d.artifact_env ?? {}) as Record<string, unknown>) };
-    details.artifact_endpoint_unlisted = [...new Set([...strings(d.artifact_endpoint_unlisted), ...Object.keys(endpoints)])];
+    details.artifact_endpoint_unlisted = [...new Set([...stringList(d.artifact_endpoint_unlisted), ...Object.keys(endpoints)])];
   }
   let ml = ev.ml;
   if (registry) {

@@ -122,3 +122,6 @@ export function renameVersionState(
   // The list itself is the part '' (one key per name).
   return renameModelState(ctx, prefix, { platform, scope, from, to }, ['', ...numbers], (name, n) => (n ? keyOf(name, n) : list(name)));
 }
+
+/** The strings of a `details` list (anything else in it, or a value that is no list: none). */
+export const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
