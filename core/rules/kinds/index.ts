@@ -133,7 +133,11 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   modification_rate: modificationRate,
   hash_mismatch: hashMismatch,
   runtime_model_source: runtimeModelSource,
-  model_source_unverifiable: modelSourceUnverifiable,
+  model_source_unverifiable: (ev, ctx) => {
+    // A runtime's hidden artifact endpoint reaches the models on it as their own would (kept in this rule's state too).
+    for (const late of rememberRuntimeWrite(ev, ctx)) modelSourceUnverifiable(late, ctx);
+    modelSourceUnverifiable(withRuntimeSource(ev, ctx), ctx);
+  },
   behavioral_drift: behavioralDrift,
   error_spike: errorSpike,
   separation_of_duties: separationOfDuties,

@@ -58,7 +58,15 @@ interface RuntimeWrite {
   unlisted: Record<string, string>;
   /** Registry or workspace names its env sets from a source the log does not show (`details.mlflow_env_unverifiable`). */
   hidden?: string[];
+  /**
+   * Artifact endpoints or proxies its env sets from a source the log does not show, beside no hidden registry name, where
+   * the cluster lists `artifact_endpoints` (`details.artifact_env_unverifiable` with `artifact_endpoint_unverifiable`).
+   */
+  artifactHidden?: string[];
 }
+
+/** The env names that decide the MLflow registry or workspace; any other hidden name is an artifact endpoint or proxy. */
+const REGISTRY_ENV_NAMES = new Set(['MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI', 'MLFLOW_WORKSPACE']);
 
 /** Writes kept per runtime (the one in force at a deployment's time is looked up), runtimes kept, deployments waiting. */
 const WRITES_PER_RUNTIME = 5;
@@ -95,6 +103,7 @@ export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): Nor
         ...(typeof d.mlflow_registry_env === 'string' ? { registryEnv: d.mlflow_registry_env } : {}),
         unlisted: Object.fromEntries(stringList(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
         ...(stringList(d.mlflow_env_unverifiable).length ? { hidden: stringList(d.mlflow_env_unverifiable) } : {}),
+        ...(d.artifact_endpoint_unverifiable === true && stringList(d.artifact_env_unverifiable).length ? { artifactHidden: stringList(d.artifact_env_unverifiable) } : {}),
       };
   const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
   const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
@@ -171,13 +180,23 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
   // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
   const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;
   const endpoints = Object.fromEntries(Object.entries(rec.unlisted).filter(([n]) => !own.has(n)));
-  // Names the runtime sets from a source the log does not show: a hidden registry URI redirects the registry itself.
-  const hidden = (rec.hidden ?? []).filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')));
-  if (!registry && !Object.keys(endpoints).length && !hidden.length) return ev;
+  // Names the runtime sets from a source the log does not show (those its own env sets replace them, by name).
+  const unseen = [...(rec.hidden ?? []), ...(rec.artifactHidden ?? [])].filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')));
+  // As for its own env (withHiddenArtifactEnv): a hidden registry or workspace name redirects the registry itself, and
+  // hidden artifact endpoints join that doubt; beside none, they are the lesser doubt of where the bytes come from.
+  const registryDoubt = unseen.some((n) => REGISTRY_ENV_NAMES.has(n)) || stringList(d.mlflow_env_unverifiable).length > 0;
+  const hidden = registryDoubt ? unseen : [];
+  const artifactHidden = registryDoubt ? [] : unseen;
+  if (!registry && !Object.keys(endpoints).length && !hidden.length && !artifactHidden.length) return ev;
   const details: Record<string, unknown> = { ...d, serving_runtime_id: runtime.id };
   if (hidden.length) {
     details.runtime_env_unverifiable = hidden;
     details.mlflow_env_unverifiable = [...new Set([...stringList(d.mlflow_env_unverifiable), ...hidden])];
+  }
+  if (artifactHidden.length) {
+    details.runtime_artifact_env_unverifiable = artifactHidden;
+    details.artifact_env_unverifiable = [...new Set([...stringList(d.artifact_env_unverifiable), ...artifactHidden])];
+    details.artifact_endpoint_unverifiable = true;
   }
   if (Object.keys(endpoints).length) {
     details.runtime_artifact_env = endpoints;
@@ -197,6 +216,6 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
 /** The runtime facts withRuntimeSource applied to a deployment, for its alert's details. */
 export function runtimeSourceDetails(ev: Pick<NormalizedEvent, 'details'>): Record<string, unknown> {
   const d = ev.details;
-  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri && !d?.runtime_env_unverifiable) return {};
-  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env, runtime_env_unverifiable: d.runtime_env_unverifiable };
+  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri && !d?.runtime_env_unverifiable && !d?.runtime_artifact_env_unverifiable) return {};
+  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env, runtime_env_unverifiable: d.runtime_env_unverifiable, runtime_artifact_env_unverifiable: d.runtime_artifact_env_unverifiable };
 }

@@ -567,6 +567,46 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(arriving([...fraud3(true), ...deployments, ...runtimes]).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/on-hidden-registry', 'registry_unverifiable']]);
   });
 
+  it("a runtime's artifact endpoint the log does not show (valueFrom, envFrom, AWS_PROFILE) is the models' own doubt: medium beside a literal registry URI, part of the registry doubt beside a hidden one; a literal on the predictor overrides it", async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const secret = (key: string) => ({ secretKeyRef: { name: 's3-conf', key } });
+    const rt = runtime('hidden-s3', '2026-11-20T09:00:00Z', [TRACKING, { name: 'AWS_ENDPOINT_URL', valueFrom: secret('endpoint') }]);
+    // An AWS profile set on the runtime (its endpoint_url is in a file the log never shows), and an envFrom that can make AWS_ENDPOINT_URL.
+    const profile = runtime('profile', '2026-11-20T09:00:01Z', [TRACKING, env('AWS_PROFILE', 'minio')]);
+    const prefixed = runtime('prefixed', '2026-11-20T09:00:02Z', [TRACKING]);
+    prefixed.requestObject.spec.containers[0].envFrom = [{ prefix: 'AWS_ENDPOINT_', configMapRef: { name: 's3' } }];
+    // A hidden registry URI beside the hidden endpoint: on a model that overrides the registry, the endpoint alone is left.
+    const both = runtime('hidden-both', '2026-11-20T09:00:03Z', [{ name: 'MLFLOW_TRACKING_URI', valueFrom: secret('uri') }, { name: 'AWS_ENDPOINT_URL', valueFrom: secret('endpoint') }]);
+    await send(TOKEN,
+      rt, profile, prefixed, both,
+      onRuntime('on-hidden-s3', '2026-11-20T10:00:00Z', 'hidden-s3'),
+      onRuntime('on-profile', '2026-11-20T10:00:01Z', 'profile'),
+      onRuntime('on-prefixed', '2026-11-20T10:00:02Z', 'prefixed'),
+      // KServe merges the InferenceService's env over the runtime's by name: its literal, listed endpoint wins.
+      onRuntime('overrides', '2026-11-20T10:00:03Z', 'hidden-s3', [env('AWS_ENDPOINT_URL', 'http://minio.minio.svc:9000')]),
+      onRuntime('on-both', '2026-11-20T10:00:04Z', 'hidden-both', [{ name: 'MLFLOW_TRACKING_URI', valueFrom: secret('uri') }]),
+      // Its own literal MLFLOW_TRACKING_URI replaces the runtime's hidden one: only the endpoint is left hidden.
+      onRuntime('overrides-registry', '2026-11-20T10:00:05Z', 'hidden-both'),
+    );
+    const kube = h.events();
+    const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reason ?? a.details?.reasons, a.details?.artifact_env_unverifiable ?? a.details?.mlflow_env_unverifiable, a.details?.serving_runtime, a.details?.runtime_artifact_env_unverifiable ?? a.details?.runtime_env_unverifiable])).toEqual([
+      ['serving.model_source_unverifiable', 'prod/on-hidden-s3', 'medium', ['artifact_endpoint_unverifiable'], ['AWS_ENDPOINT_URL'], 'prod/hidden-s3', ['AWS_ENDPOINT_URL']],
+      ['serving.model_source_unverifiable', 'prod/on-profile', 'medium', ['artifact_endpoint_unverifiable'], ['AWS_PROFILE'], 'prod/profile', ['AWS_PROFILE']],
+      ['serving.model_source_unverifiable', 'prod/on-prefixed', 'medium', ['artifact_endpoint_unverifiable'], ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'], 'prod/prefixed', ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3']],
+      ['registry.unapproved_deployment', 'prod/on-both', 'critical', 'registry_unverifiable', ['MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL'], 'prod/hidden-both', ['AWS_ENDPOINT_URL']],
+      ['serving.model_source_unverifiable', 'prod/overrides-registry', 'medium', ['artifact_endpoint_unverifiable'], ['AWS_ENDPOINT_URL'], 'prod/hidden-both', ['AWS_ENDPOINT_URL']],
+    ]);
+    // Read before the runtime's write: judged when it arrives, as in order.
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    const late = [...fraud3(true), ...kube.filter((e) => e.resource?.name === 'on-hidden-s3'), kube[0]!].flatMap((e) => engine.process(e, Date.parse(e.time)));
+    expect(late.filter((a) => a.rule_id === 'serving.model_source_unverifiable').map((a) => [a.entity.id, a.details?.serving_runtime])).toEqual([['prod/on-hidden-s3', 'prod/hidden-s3']]);
+    // Without artifact_endpoints a hidden endpoint is recorded only, on the runtime as on a predictor.
+    const quiet = await start({});
+    await quiet.send(TOKEN, rt, onRuntime('on-hidden-s3', '2026-11-20T10:00:00Z', 'hidden-s3'));
+    expect(replayEvents([...fraud3(true), ...quiet.h.events()], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id))).toEqual([]);
+  });
+
   it('a models:/ URI with its scheme in another case (MLflow lowercases it, as urlparse does) has its registry env and runtime read too', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const mixed = onRuntime('mixed', '2026-11-20T10:00:01Z', 's3-evil');
