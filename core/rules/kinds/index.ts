@@ -13,6 +13,7 @@ import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMism
 import { unverifiedServingImage } from './serving-image.js';
 import { rememberRuntimeWrite, runtimeModelSource, withRuntimeSource } from './serving-runtime.js';
 import { modelSourceUnverifiable } from './serving-env.js';
+import { unknownBaseEnvPatch } from './serving-patch.js';
 import { judgeS3Endpoint, rememberS3Credentials } from './serving-s3.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
@@ -119,6 +120,8 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     // A KServe deployment is judged with the env of the serving runtime it names, seen before or read late.
     for (const late of rememberRuntimeWrite(ev, ctx)) unapprovedDeployment(late, ctx);
     unapprovedDeployment(withRuntimeSource(ev, ctx), ctx);
+    // A patch of the serving env of an object never seen: where it loads from is known, the model is not.
+    unknownBaseEnvPatch(ev, ctx);
     // An s3:// KServe model is fetched from its ServiceAccount's S3 endpoint.
     rememberS3Credentials(ev, ctx);
     judgeS3Endpoint(ev, ctx);

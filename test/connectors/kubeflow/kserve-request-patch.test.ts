@@ -163,7 +163,37 @@ describe('a Request-level patch of an InferenceService', () => {
     expect(failed!.details).toMatchObject({ patch_type: 'json', patch_base_unknown: true, patch_not_applied: expect.stringContaining('test of /spec/predictor/model/env/0/value failed') });
     expect(failed!.details?.patch_base_event_id).toBeUndefined();
     expect(failed!.ml?.deployment?.mlflow_registry_uri).toBeUndefined();
-    expect(unapproved(h.events()).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/other', 'never_approved']]);
+    // What the env patches set is judged (env-only patches of unseen objects: the next test).
+    expect(unapproved(h.events()).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/other', 'never_approved'], ['prod/unseen', 'unwatched_registry'], ['prod/unseen-s3', 'artifact_endpoint_not_allowed']]);
+  });
+
+  it('an env-only patch of an object never seen that sets a registry or artifact env not allowed, or hides one, is judged with the reason a known model would get (details.patch_base_unknown)', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const secret = { secretKeyRef: { name: 'conf', key: 'v' } };
+    await send(TOKEN,
+      record('patch', 'registry', '2026-11-20T10:00:00Z', { spec: { predictor: { model: { env: [{ name: 'MLFLOW_REGISTRY_URI', value: 'https://mlflow.attacker.example' }] } } } }),
+      record('patch', 'azure', '2026-11-20T10:00:01Z', [{ op: 'add', path: '/spec/predictor/model/env/-', value: { name: 'AZURE_STORAGE_CONNECTION_STRING', value: 'AccountName=attackerstore;AccountKey=a2V5' } }]),
+      record('patch', 'hidden-registry', '2026-11-20T10:00:02Z', { spec: { predictor: { model: { env: [{ name: 'MLFLOW_TRACKING_URI', valueFrom: secret }] } } } }),
+      // A literal registry URI beside a hidden endpoint: the lesser doubt, as for a known model.
+      record('patch', 'hidden-s3', '2026-11-20T10:00:03Z', { spec: { predictor: { model: { env: [TRACKING, { name: 'AWS_ENDPOINT_URL', valueFrom: secret }] } } } }),
+      // Values the cluster allows: nothing.
+      record('patch', 'allowed', '2026-11-20T10:00:04Z', { spec: { predictor: { model: { env: [TRACKING, { name: 'AWS_ENDPOINT_URL', value: 'http://minio.minio.svc:9000' }] } } } }),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.ml?.deployment?.model_uri, e.details?.patch_base_unknown])).toEqual([
+      ['registry', undefined, true], ['azure', undefined, true], ['hidden-registry', undefined, true], ['hidden-s3', undefined, true], ['allowed', undefined, true],
+    ]);
+    const alerts = replayEvents([...fraud(), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reason ?? a.details?.reasons, a.details?.patch_base_unknown, a.evidence])).toEqual([
+      ['registry.unapproved_deployment', 'prod/registry', 'critical', 'unwatched_registry', true, [kube[0]!.id]],
+      ['registry.unapproved_deployment', 'prod/azure', 'critical', 'artifact_endpoint_not_allowed', true, [kube[1]!.id]],
+      ['registry.unapproved_deployment', 'prod/hidden-registry', 'critical', 'registry_unverifiable', true, [kube[2]!.id]],
+      ['serving.model_source_unverifiable', 'prod/hidden-s3', 'medium', ['artifact_endpoint_unverifiable'], true, [kube[3]!.id]],
+    ]);
+    expect(alerts[0]!.details).toMatchObject({ mlflow_registry_uri: 'https://mlflow.attacker.example', patch_type: 'merge', deployer: 'mallory@example.com' });
+    expect(alerts[1]!.details?.artifact_endpoints_not_allowed).toEqual({ AZURE_STORAGE_CONNECTION_STRING: 'https://attackerstore.blob.core.windows.net' });
+    expect(alerts[2]!.details?.mlflow_env_unverifiable).toEqual(['MLFLOW_TRACKING_URI']);
+    expect(alerts[0]!.summary).toContain('the model it serves is not in the log');
   });
 });
 
