@@ -47,8 +47,23 @@ export function isArtifactEnvName(name: string): boolean {
 const AZURITE_BLOB = 'http://127.0.0.1:10000';
 
 /**
+ * The emulator's blob endpoint with `DevelopmentStorageProxyUri` set: the Storage SDKs that read it (.NET's and Java's
+ * CloudStorageAccount development account) build it on the proxy's scheme and host with the emulator's blob port, so
+ * the bytes come from that host. A value that is no URL is returned as written, to be judged as it stands.
+ */
+function emulatorBlobVia(proxy: string): string {
+  try {
+    const u = new URL(proxy);
+    return `${u.protocol}//${u.hostname}:10000`;
+  } catch {
+    return proxy;
+  }
+}
+
+/**
  * The blob endpoint an Azure Storage connection string names (`key=value` pairs separated by `;`, keys
- * case-insensitive): `BlobEndpoint`, else Azurite for `UseDevelopmentStorage=true`, else the account's host the SDK
+ * case-insensitive): `BlobEndpoint`, else Azurite for `UseDevelopmentStorage=true` (on the host of its
+ * `DevelopmentStorageProxyUri`, if any), else the account's host the SDK
  * builds, `<DefaultEndpointsProtocol>://<AccountName>.blob.<EndpointSuffix>` (defaults `https`, `core.windows.net`):
  * the client talks to that account whatever account the `wasbs://` URI names, and a suffix of one's own sends it to
  * any host. Undefined when it names no account. Nothing else of the string is returned: the AccountKey or SAS it
@@ -66,7 +81,10 @@ export function azureBlobEndpointOf(connectionString: string): string | undefine
   }
   const blob = pairs.get('blobendpoint');
   if (blob) return blob;
-  if (pairs.get('usedevelopmentstorage')?.toLowerCase() === 'true') return AZURITE_BLOB;
+  if (pairs.get('usedevelopmentstorage')?.toLowerCase() === 'true') {
+    const proxy = pairs.get('developmentstorageproxyuri');
+    return proxy ? emulatorBlobVia(proxy) : AZURITE_BLOB;
+  }
   const account = pairs.get('accountname');
   if (!account) return undefined;
   return `${pairs.get('defaultendpointsprotocol') || 'https'}://${account}.blob.${pairs.get('endpointsuffix') || 'core.windows.net'}`;

@@ -178,6 +178,29 @@ describe('artifact endpoints and proxies in the serving container env', () => {
     expect(replayEvents([...fraud3(true), ...recorded], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id))).toEqual([]);
   });
 
+  it("an Azure sovereign cloud's EndpointSuffix makes that cloud's account host; UseDevelopmentStorage's DevelopmentStorageProxyUri is the host the emulator's blob endpoint is built on", async () => {
+    const key = 'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+    const { h, send } = await start({ artifact_endpoints: ['https://mlartifacts.blob.core.chinacloudapi.cn', 'http://azurite.dev.svc:10000'] });
+    await send(TOKEN,
+      inferenceService('china', '2026-11-20T10:00:00Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};EndpointSuffix=core.chinacloudapi.cn`)]),
+      inferenceService('usgov', '2026-11-20T10:00:01Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=mlartifacts;${key};EndpointSuffix=core.usgovcloudapi.net`)]),
+      inferenceService('proxy-listed', '2026-11-20T10:00:02Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', 'UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://azurite.dev.svc')]),
+      inferenceService('proxy-evil', '2026-11-20T10:00:03Z', 'models:/fraud/3', [env('AZURE_STORAGE_CONNECTION_STRING', 'usedevelopmentstorage=TRUE;developmentstorageproxyuri=http://bob:pw@blob.attacker.example:8080')]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.resource?.name, e.details?.artifact_env, e.details?.artifact_endpoint_unlisted])).toEqual([
+      ['china', { AZURE_STORAGE_CONNECTION_STRING: 'https://mlartifacts.blob.core.chinacloudapi.cn' }, undefined],
+      ['usgov', { AZURE_STORAGE_CONNECTION_STRING: 'https://mlartifacts.blob.core.usgovcloudapi.net' }, ['AZURE_STORAGE_CONNECTION_STRING']],
+      ['proxy-listed', { AZURE_STORAGE_CONNECTION_STRING: 'http://azurite.dev.svc:10000' }, undefined],
+      ['proxy-evil', { AZURE_STORAGE_CONNECTION_STRING: 'http://blob.attacker.example:10000' }, ['AZURE_STORAGE_CONNECTION_STRING']],
+    ]);
+    expect(JSON.stringify(kube)).not.toContain('bob:pw');
+    expect(unapprovedAlerts([...fraud3(true), ...kube]).map((a) => [a.entity.id, a.details?.reason])).toEqual([
+      ['prod/usgov', 'artifact_endpoint_not_allowed'],
+      ['prod/proxy-evil', 'artifact_endpoint_not_allowed'],
+    ]);
+  });
+
   it('a backslash before an @ does not pass an unlisted host off as a listed one (the URL parser and urllib3 read it as a path)', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     await send(TOKEN,
