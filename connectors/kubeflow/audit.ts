@@ -231,7 +231,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // A serving runtime names no endpoint, but the images the endpoints selecting it run.
   const deployFacts: DeploymentFacts = {};
   // A Request-level patch shows no object: judged as the object it made of the last one seen (patch-base.ts).
-  const patched = kind.family === 'endpoint' ? patchedObjectOf(ev, auditEventId(ev), ctx.config, cluster) : {};
+  const patched = kind.family === 'endpoint' || kind.family === 'service_account' || kind.family === 'secret' ? patchedObjectOf(ev, auditEventId(ev), ctx.config, cluster) : {};
   if (patched.facts) copyDefined(details, patched.facts as unknown as Record<string, unknown>);
   const written = patched.object ? { ...ev, responseObject: patched.object } : ev;
   if (patched.facts?.patch_base_unknown) deployFacts.patchBaseUnknown = true;
@@ -248,8 +248,10 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (deployFacts.envNames) details.serving_env_names = deployFacts.envNames;
   if (deployFacts.serviceAccount && deployment?.model_uri) details.predictor_service_account = deployFacts.serviceAccount;
   // KServe's S3 credential annotations on a ServiceAccount or Secret (judged against artifact_endpoints by withClusterMlflow).
-  const kserveS3 = kserveS3Of(ev);
-  if (kserveS3) details.kserve_s3 = kserveS3;
+  // A Request-level patch (no object): read on the object it made of the last one seen; with none seen, only an
+  // endpoint the patch itself sets is said (the account's other settings, its Secrets, stay as the rules knew them).
+  const kserveS3 = patched.partial ? kserveS3Of({ ...ev, responseObject: patched.partial }) : kserveS3Of(patched.object && kind.family !== 'endpoint' ? { ...ev, responseObject: patched.object } : ev);
+  if (kserveS3 && (!patched.partial || kserveS3.endpoint)) details.kserve_s3 = kserveS3;
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

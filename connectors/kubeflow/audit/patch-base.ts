@@ -48,14 +48,14 @@ class ObjectMemory {
   }
 }
 
-const memories = new WeakMap<object, ObjectMemory>();
-const shared = new ObjectMemory();
+const memories = new WeakMap<object, { endpoints: ObjectMemory; credentials: ObjectMemory }>();
+const shared = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() };
 
-function memoryFor(config: unknown): ObjectMemory {
-  if (!isObject(config)) return shared;
-  let m = memories.get(config);
-  if (!m) memories.set(config, (m = new ObjectMemory()));
-  return m;
+/** The memories of a connector config: endpoints and credential objects apart, so many of one never push out the other. */
+function memoryFor(config: unknown, credentials: boolean): ObjectMemory {
+  let m = isObject(config) ? memories.get(config) : shared;
+  if (!m) memories.set(config as object, (m = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() }));
+  return credentials ? m.credentials : m.endpoints;
 }
 
 /** What a Request-level patch was judged as (`details`). */
@@ -102,11 +102,31 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** The key of an endpoint object in its cluster. */
-function keyOf(ev: AuditEvent, cluster: string | undefined): string | undefined {
+/**
+ * KServe's S3 credential objects (core ServiceAccounts and Secrets, whose `serving.kserve.io/s3-endpoint` annotation
+ * decides where a predictor's `s3://` model is fetched from, s3-credentials.ts): `kubectl annotate sa` sends a merge
+ * patch, logged at `Request` level with no object, so they are kept and patched as endpoints are.
+ */
+const CREDENTIAL_OBJECTS = new Set(['serviceaccounts', 'secrets']);
+
+/** The key of an endpoint or S3 credential object in its cluster, and which memory keeps it. */
+function keyOf(ev: AuditEvent, cluster: string | undefined): { key: string; credentials: boolean } | undefined {
   const ref = ev.objectRef ?? {};
-  if (!ref.name || !KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? '')) return undefined;
-  return `${cluster ?? ''}|${ref.resource}|${ref.namespace ?? ''}/${ref.name}`;
+  if (!ref.name) return undefined;
+  const credentials = !ref.apiGroup && CREDENTIAL_OBJECTS.has(ref.resource ?? '');
+  if (!credentials && (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? ''))) return undefined;
+  return { key: `${cluster ?? ''}|${ref.resource}|${ref.namespace ?? ''}/${ref.name}`, credentials };
+}
+
+/**
+ * What is kept of a credential object: a Secret's values are never kept (its keys stay, blank, so a patch of one still
+ * applies); a ServiceAccount is kept whole (names, no secret values).
+ */
+function keptForm(obj: Record<string, unknown>, resource: string | undefined): Record<string, unknown> {
+  if (resource !== 'secrets') return structuredClone(obj);
+  const blank = (v: unknown) => (isObject(v) ? Object.fromEntries(Object.keys(v).map((k) => [k, ''])) : undefined);
+  const { data, stringData, ...rest } = obj;
+  return { ...structuredClone(rest), ...(data === undefined ? {} : { data: blank(data) }), ...(stringData === undefined ? {} : { stringData: blank(stringData) }) };
 }
 
 /** Whether the apiserver carried the write out (answered below 400, not a dry run). */
@@ -117,28 +137,32 @@ function carriedOut(ev: AuditEvent): boolean {
 
 /**
  * Keep the whole object a write shows (its response, else a create or update body), forget a deleted one, and for
- * a Request-level patch of an InferenceService (no response object) return the object the patch made of the kept
- * one (`object`, to be judged as the response would be) with what was done (`facts`). A patch that does not apply
- * is not judged as applied; the kept object is then unknown.
+ * a Request-level patch of an InferenceService, or of a ServiceAccount or Secret (no response object), return the
+ * object the patch made of the kept one (`object`, to be judged as the response would be) with what was done
+ * (`facts`). A patch that does not apply is not judged as applied; the kept object is then unknown. With no object
+ * kept, a credential object's patch returns what the patch alone makes (`partial`: applied to an empty object).
  */
-export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown, cluster: string | undefined): { object?: Record<string, unknown>; facts?: PatchFacts } {
-  const key = keyOf(ev, cluster);
+export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown, cluster: string | undefined): { object?: Record<string, unknown>; facts?: PatchFacts; partial?: Record<string, unknown> } {
+  const found = keyOf(ev, cluster);
   const ref = ev.objectRef ?? {};
-  if (!key || (ref.subresource && ref.subresource !== 'status') || ev.stage !== 'ResponseComplete' || !carriedOut(ev)) return {};
-  const memory = memoryFor(config);
+  if (!found || (ref.subresource && ref.subresource !== 'status') || ev.stage !== 'ResponseComplete' || !carriedOut(ev)) return {};
+  const { key, credentials } = found;
+  const memory = memoryFor(config, credentials);
   if (ev.verb === 'delete') {
     memory.delete(key);
     return {};
   }
-  const response = ev.responseObject as { kind?: unknown } | undefined;
-  if (isObject(response) && response.kind !== 'Status' && isObject((response as { spec?: unknown }).spec)) {
-    memory.set(key, { object: structuredClone(response), eventId });
+  // An endpoint's object has a spec; a ServiceAccount or Secret has none, its metadata is what counts.
+  const whole = (o: unknown): o is Record<string, unknown> => isObject(o) && o.kind !== 'Status' && (credentials ? isObject(o.metadata) : isObject(o.spec));
+  const response = ev.responseObject;
+  if (whole(response)) {
+    memory.set(key, { object: keptForm(response, credentials ? ref.resource : undefined), eventId });
     return {};
   }
   if (ref.subresource) return {};
   const req = ev.requestObject;
-  if ((ev.verb === 'create' || ev.verb === 'update') && isObject(req) && isObject(req.spec)) {
-    memory.set(key, { object: structuredClone(req), eventId });
+  if ((ev.verb === 'create' || ev.verb === 'update') && whole(req)) {
+    memory.set(key, { object: keptForm(req, credentials ? ref.resource : undefined), eventId });
     return {};
   }
   if (ev.verb !== 'patch' || (!Array.isArray(req) && !isObject(req))) return {};
@@ -146,13 +170,24 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
   const kept = memory.get(key);
   // The same record delivered again (a retried batch): applied to the object it was applied to the first time.
   const base = kept?.patched && kept.patched.auditId === ev.auditID ? kept.patched.base : kept;
-  if (!base) return { facts: { ...facts, patch_base_unknown: true } };
+  if (!base) return { facts: { ...facts, patch_base_unknown: true }, ...(credentials ? { partial: partialOf(req) } : {}) };
   const applied = Array.isArray(req) ? applyJsonPatch(base.object, req) : { result: applyMergePatch(base.object, req) };
   if ('error' in applied || !isObject(applied.result)) {
     // The apiserver applied it to the object it had: not the one kept here, which is no longer known.
     memory.delete(key);
-    return { facts: { ...facts, patch_base_unknown: true, patch_not_applied: 'error' in applied ? applied.error : 'the patch leaves no object' } };
+    return { facts: { ...facts, patch_base_unknown: true, patch_not_applied: 'error' in applied ? applied.error : 'the patch leaves no object' }, ...(credentials ? { partial: partialOf(req) } : {}) };
   }
-  memory.set(key, { object: applied.result, eventId, patched: { auditId: ev.auditID ?? '', base: { object: base.object, eventId: base.eventId } } });
-  return { object: structuredClone(applied.result), facts: { ...facts, patch_base_event_id: base.eventId } };
+  const result = credentials ? keptForm(applied.result, ref.resource) : applied.result;
+  memory.set(key, { object: result, eventId, patched: { auditId: ev.auditID ?? '', base: { object: base.object, eventId: base.eventId } } });
+  return { object: structuredClone(result), facts: { ...facts, patch_base_event_id: base.eventId } };
+}
+
+/**
+ * What a patch of an object not kept makes of its metadata alone: a merge patch applied to an empty object, a JSON
+ * patch to empty `metadata.annotations` (where `kubectl annotate` and most annotation patches write). Undefined when
+ * the JSON patch does not apply there.
+ */
+function partialOf(req: unknown): Record<string, unknown> | undefined {
+  const out = Array.isArray(req) ? applyJsonPatch({ metadata: { annotations: {} } }, req) : { result: applyMergePatch({}, req) };
+  return 'error' in out || !isObject(out.result) ? undefined : out.result;
 }

@@ -42,7 +42,9 @@ export function rememberS3Credentials(ev: NormalizedEvent, ctx: RuleContext): vo
   const name = r.name;
   if (!name) return;
   const key = s3Key(r.type, r.namespace, name, scopeOf(ev));
-  const rec: S3Rec = { ...(typeof s3.endpoint === 'string' ? { endpoint: s3.endpoint } : {}), ...(s3.unlisted === true ? { unlisted: true } : {}), ...(Array.isArray(s3.secrets) ? { secrets: s3.secrets.filter((n) => typeof n === 'string').slice(0, 50) } : {}) };
+  // A patch of an object the connector had not seen says only what it sets: the account's Secrets stay as known.
+  const known = ev.details?.patch_base_unknown === true && !Array.isArray(s3.secrets) ? ctx.get<S3Rec>(key)?.secrets : undefined;
+  const rec: S3Rec = { ...(typeof s3.endpoint === 'string' ? { endpoint: s3.endpoint } : {}), ...(s3.unlisted === true ? { unlisted: true } : {}), ...(Array.isArray(s3.secrets) ? { secrets: s3.secrets.filter((n) => typeof n === 'string').slice(0, 50) } : known ? { secrets: known } : {}) };
   ctx.set(key, rec);
   const index = (ctx.get<string[]>('s3-index') ?? []).filter((k) => k !== key);
   index.push(key);

@@ -380,6 +380,51 @@ describe('KServe S3 credential annotations on a ServiceAccount or Secret', () =>
     expect(alerts[0]!.summary).toContain('ServiceAccount prod-sa annotated at 2026-11-20T11:00:00');
     expect(JSON.stringify(alerts)).not.toContain('wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret');
   });
+  it('a ServiceAccount annotated by a Request-level patch (kubectl annotate: a merge patch; or a JSON patch) is read on the account it patched, or alone where none was seen', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    /** A Request-level patch of core object `resource`/`name`: the patch body, no object. */
+    const patched = (resource: string, name: string, at: string, body: unknown): Obj => ({ ...coreWrite(resource, name, at, null), level: 'Request', verb: 'patch', requestURI: `/api/v1/namespaces/prod/${resource}/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: body });
+    await send(TOKEN,
+      coreWrite('serviceaccounts', 'merge-sa', '2026-11-20T09:00:00Z', { metadata: {} }),
+      coreWrite('serviceaccounts', 'json-sa', '2026-11-20T09:00:01Z', { metadata: { annotations: s3('minio.minio.svc:9000', '0') } }),
+      coreWrite('serviceaccounts', 'via-secret', '2026-11-20T09:00:02Z', { metadata: {}, secrets: [{ name: 'creds' }] }),
+      coreWrite('secrets', 'creds', '2026-11-20T09:00:03Z', { metadata: {}, type: 'Opaque', stringData: { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret' } }),
+      underAccount('merge', '2026-11-20T10:00:00Z', 's3://team/fraud/3', 'merge-sa'),
+      underAccount('json', '2026-11-20T10:00:01Z', 's3://team/fraud/3', 'json-sa'),
+      underAccount('via', '2026-11-20T10:00:02Z', 's3://team/fraud/3', 'via-secret'),
+      underAccount('unseen', '2026-11-20T10:00:03Z', 's3://team/fraud/3', 'unseen-sa'),
+      // kubectl annotate sa merge-sa serving.kserve.io/s3-endpoint=s3.attacker.example
+      patched('serviceaccounts', 'merge-sa', '2026-11-20T11:00:00Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      patched('serviceaccounts', 'json-sa', '2026-11-20T11:00:01Z', [{ op: 'replace', path: '/metadata/annotations/serving.kserve.io~1s3-endpoint', value: 'minio.evil.example:9000' }]),
+      patched('secrets', 'creds', '2026-11-20T11:00:02Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      // An account created before the log was read: what the patch sets is read alone.
+      patched('serviceaccounts', 'unseen-sa', '2026-11-20T11:00:03Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+    );
+    const kube = h.events();
+    const patches = kube.filter((e) => e.operation?.startsWith('patch'));
+    expect(patches.map((e) => [e.resource?.name, e.details?.kserve_s3, e.details?.patch_type, e.details?.patch_base_unknown])).toEqual([
+      ['merge-sa', { endpoint: 'https://s3.attacker.example', unlisted: true }, 'merge', undefined],
+      ['json-sa', { endpoint: 'http://minio.evil.example:9000', use_https: '0', unlisted: true }, 'json', undefined],
+      ['creds', { endpoint: 'https://s3.attacker.example', unlisted: true }, 'merge', undefined],
+      ['unseen-sa', { endpoint: 'https://s3.attacker.example', unlisted: true }, 'merge', true],
+    ]);
+    expect(JSON.stringify(kube)).not.toContain('wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret');
+    expect(unapprovedAlerts(kube).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed').map((a) => [a.entity.id, a.details?.artifact_endpoints_not_allowed])).toEqual([
+      ['prod/merge', { 'serviceaccount/merge-sa serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+      ['prod/json', { 'serviceaccount/json-sa serving.kserve.io/s3-endpoint': 'http://minio.evil.example:9000' }],
+      ['prod/via', { 'secret/creds serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+      ['prod/unseen', { 'serviceaccount/unseen-sa serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+    ]);
+    // After a restart (no object kept): a patch of the account's annotation alone leaves the Secrets it lists as known.
+    const restarted = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    await restarted.send(TOKEN,
+      patched('serviceaccounts', 'via-secret', '2026-11-20T12:00:00Z', { metadata: { annotations: s3('minio.minio.svc:9000', '0') } }),
+      patched('secrets', 'creds', '2026-11-20T12:00:01Z', { metadata: { annotations: s3('s3.other.example') } }),
+    );
+    const later = unapprovedAlerts([...kube, ...restarted.h.events()]).filter((a) => a.time >= '2026-11-20T12');
+    expect(later.map((a) => [a.entity.id, a.details?.artifact_endpoints_not_allowed])).toEqual([['prod/via', { 'secret/creds serving.kserve.io/s3-endpoint': 'https://s3.other.example' }]]);
+  });
+
   it('a patch that only moves a predictor to another ServiceAccount (merge or JSON patch) redeploys its stored s3:// URI under it', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     /** A patch of InferenceService `name` (created under `good-sa`) whose request is `request`, stored under `now`. */
