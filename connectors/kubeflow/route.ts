@@ -10,6 +10,7 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import { keepPatchBasesIn } from './audit/patch-base.js';
 import { redactAuditInput } from './audit/redact.js';
 import { redactAuditBody } from './audit/redact-body.js';
 import { certIdentities, clientCaPinsSource, type ClientCaPins } from './cert-identity.js';
@@ -125,6 +126,8 @@ function authenticate(c: Context, deps: ConnectorDeps<KubeflowConfig>, pins: Cli
 export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>): void {
   const cfg = deps.config;
   if (!cfg.audit.enabled) return;
+  // The last object of each endpoint, ServiceAccount and Secret, which Request-level patches apply to: kept across restarts.
+  keepPatchBasesIn(cfg, deps.spool.state);
   const watched = namespaceMatcher(cfg.namespaces);
   if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.kubeflow.clusters' }, 'a cluster token equals MLTRAIL_INGEST_TOKEN: its batches are read as that cluster\'s; give the default cluster and each configured cluster a token of its own');

@@ -2,7 +2,9 @@
  * A patch of an InferenceService logged at `Request` level (the shipped audit policy) carries the patch body, not the
  * object: a JSON patch replacing one env value or a merge patch of `storageUri` alone says nothing of the rest of the
  * spec. The last whole object seen per cluster, namespace and name (a create or update body, or any logged response
- * object) is kept, bounded, and such a patch is applied to it, so the write is judged as the object it made.
+ * object) is kept, bounded, and such a patch is applied to it, so the write is judged as the object it made. The same
+ * holds for the ServiceAccounts and Secrets whose annotations say where KServe fetches `s3://` models from. The serving
+ * bridge keeps them in its spool state (keepPatchBasesIn), without secret values, so that a restart loses none.
  *
  * The audit Event does not record the request's Content-Type: a JSON patch (RFC 6902) is told by its body being an
  * array; an object body is taken as a merge patch (RFC 7386): custom resources refuse strategic merge patches, and a
@@ -12,9 +14,12 @@
 
 import type { AuditEvent } from './envelope.js';
 import jsonPatch, { type JsonPatchError, type Operation } from 'fast-json-patch';
+import type { StateStore } from '../../../core/state/index.js';
+import { AZURE_CONNECTION_STRING_ENV, azureBlobEndpointOf, shownEndpoint } from '../artifactendpoints.js';
 import { isObject } from './objects.js';
+import { redactAuditRaw } from './redact.js';
 
-/** Endpoint objects kept per connector config (each serving bridge, each `normalize` run, has its own). */
+/** Objects kept per connector config and memory (each serving bridge, each `normalize` run, has its own). */
 const MAX_OBJECTS = 2000;
 const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
 const KSERVE_GROUPS = new Set(['serving.kserve.io', 'serving.kubeflow.org']);
@@ -29,33 +34,98 @@ interface KeptObject {
   patched?: { auditId: string; base: KeptObject };
 }
 
-/** The last whole object of each endpoint seen, oldest dropped first (a Map keeps insertion order). */
+/** The resource type of a key (keyOf: `<cluster>|<resource>|<namespace>/<name>`; a namespace or name holds no `|`). */
+const keyResource = (key: string): string | undefined => key.split('|').at(-2);
+
+/** A kept object as persisted: with its place in the eviction order. */
+type StoredObject = KeptObject & { seq: number };
+
+/**
+ * The last whole object of each endpoint seen, oldest dropped first (a Map keeps insertion order). With a state store
+ * (the serving bridge's spool state, keepPatchBasesIn) every change is written through to it and the objects are read
+ * back at first use, so a restart between an object's write and its patch still applies the patch to it; the bound
+ * holds on disk as in memory.
+ */
 class ObjectMemory {
   private readonly objects = new Map<string, KeptObject>();
+  private seq = 0;
+  private store?: { state: StateStore; ns: string; loaded: boolean };
+  /** Persist in namespace `ns` of `state` (entries already there are read back at first use). */
+  persistIn(state: StateStore, ns: string): void {
+    this.store = { state, ns, loaded: false };
+  }
+  private load(): void {
+    const st = this.store;
+    if (!st || st.loaded) return;
+    st.loaded = true;
+    const stored = st.state.list<StoredObject>(st.ns).sort((a, b) => a.value.seq - b.value.seq);
+    for (const { key, value } of stored) {
+      const { seq, ...kept } = value;
+      this.seq = Math.max(this.seq, seq);
+      if (!this.objects.has(key)) this.objects.set(key, kept);
+    }
+    this.trim();
+  }
   get(key: string): KeptObject | undefined {
+    this.load();
     return this.objects.get(key);
   }
   set(key: string, kept: KeptObject): void {
+    this.load();
     this.objects.delete(key);
     this.objects.set(key, kept);
+    // On disk without secret values (the spool is no place for them): a base read back after a restart lacks them.
+    if (this.store) {
+      const resource = keyResource(key);
+      const patched = kept.patched && { auditId: kept.patched.auditId, base: { object: withoutSecrets(kept.patched.base.object, resource), eventId: kept.patched.base.eventId } };
+      this.store.state.set(this.store.ns, key, { object: withoutSecrets(kept.object, resource), eventId: kept.eventId, ...(patched ? { patched } : {}), seq: ++this.seq } satisfies StoredObject);
+    }
+    this.trim();
+  }
+  delete(key: string): void {
+    this.load();
+    this.objects.delete(key);
+    this.store?.state.delete(this.store.ns, key);
+  }
+  private trim(): void {
     for (const old of this.objects.keys()) {
       if (this.objects.size <= MAX_OBJECTS) break;
       this.objects.delete(old);
+      this.store?.state.delete(this.store.ns, old);
     }
-  }
-  delete(key: string): void {
-    this.objects.delete(key);
   }
 }
 
-const memories = new WeakMap<object, { endpoints: ObjectMemory; credentials: ObjectMemory }>();
-const shared = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() };
+interface Memories {
+  endpoints: ObjectMemory;
+  credentials: ObjectMemory;
+}
+const memories = new WeakMap<object, Memories>();
+const shared: Memories = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() };
 
 /** The memories of a connector config: endpoints and credential objects apart, so many of one never push out the other. */
-function memoryFor(config: unknown, credentials: boolean): ObjectMemory {
+function memoriesOf(config: unknown): Memories {
   let m = isObject(config) ? memories.get(config) : shared;
   if (!m) memories.set(config as object, (m = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() }));
+  return m;
+}
+function memoryFor(config: unknown, credentials: boolean): ObjectMemory {
+  const m = memoriesOf(config);
   return credentials ? m.credentials : m.endpoints;
+}
+
+/** The spool state namespaces the kept objects persist in. */
+export const PATCH_BASE_NS = { endpoints: 'kubeflow.patch_base', credentials: 'kubeflow.patch_base.credentials' } as const;
+
+/**
+ * Keep the objects of connector config `config` in `state` (the serving bridge's spool state, on the main thread where
+ * the audit route normalizes, as the Kubeflow pollers keep their cursors): the route's patches are then applied across
+ * a restart. Without it (`mltrail normalize`, `replay`: one file read in one run) they are kept in memory only.
+ */
+export function keepPatchBasesIn(config: object, state: StateStore): void {
+  const m = memoriesOf(config);
+  m.endpoints.persistIn(state, PATCH_BASE_NS.endpoints);
+  m.credentials.persistIn(state, PATCH_BASE_NS.credentials);
 }
 
 /** What a Request-level patch was judged as (`details`). */
@@ -119,14 +189,28 @@ function keyOf(ev: AuditEvent, cluster: string | undefined): { key: string; cred
 }
 
 /**
- * What is kept of a credential object: a Secret's values are never kept (its keys stay, blank, so a patch of one still
- * applies); a ServiceAccount is kept whole (names, no secret values).
+ * An object as the audit record's `raw` shows it (redact.ts): secret values hidden — a Secret's data, its
+ * last-applied configuration, secret-named env values, URL credentials. An Azure connection string keeps only the blob
+ * endpoint it names (`BlobEndpoint=<host>`: all that is read of it, azureBlobEndpointOf), never its AccountKey. What a
+ * Secret is kept as (its values are never needed), and what any object is written to disk as.
  */
-function keptForm(obj: Record<string, unknown>, resource: string | undefined): Record<string, unknown> {
-  if (resource !== 'secrets') return structuredClone(obj);
-  const blank = (v: unknown) => (isObject(v) ? Object.fromEntries(Object.keys(v).map((k) => [k, ''])) : undefined);
-  const { data, stringData, ...rest } = obj;
-  return { ...structuredClone(rest), ...(data === undefined ? {} : { data: blank(data) }), ...(stringData === undefined ? {} : { stringData: blank(stringData) }) };
+function withoutSecrets(obj: Record<string, unknown>, resource: string | undefined): Record<string, unknown> {
+  const { raw } = redactAuditRaw({ objectRef: { resource }, verb: 'update', responseObject: obj } as AuditEvent);
+  const out = structuredClone(raw.responseObject) as Record<string, unknown>;
+  keepAzureBlobEndpoints(obj, out);
+  return out;
+}
+
+/** Where `redacted` hid an Azure connection string env value of `orig`, put back the blob endpoint it names. */
+function keepAzureBlobEndpoints(orig: unknown, redacted: unknown): void {
+  if (Array.isArray(orig) && Array.isArray(redacted)) orig.forEach((o, i) => keepAzureBlobEndpoints(o, redacted[i]));
+  if (!isObject(orig) || !isObject(redacted) || Array.isArray(orig)) return;
+  if (orig.name === AZURE_CONNECTION_STRING_ENV && typeof orig.value === 'string' && redacted.value !== orig.value) {
+    const blob = azureBlobEndpointOf(orig.value);
+    if (blob) redacted.value = `BlobEndpoint=${shownEndpoint(blob)}`;
+    return;
+  }
+  for (const k of Object.keys(orig)) keepAzureBlobEndpoints(orig[k], redacted[k]);
 }
 
 /** Whether the apiserver carried the write out (answered below 400, not a dry run). */
@@ -156,13 +240,13 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
   const whole = (o: unknown): o is Record<string, unknown> => isObject(o) && o.kind !== 'Status' && (credentials ? isObject(o.metadata) : isObject(o.spec));
   const response = ev.responseObject;
   if (whole(response)) {
-    memory.set(key, { object: keptForm(response, credentials ? ref.resource : undefined), eventId });
+    memory.set(key, { object: ref.resource === 'secrets' ? withoutSecrets(response, ref.resource) : structuredClone(response), eventId });
     return {};
   }
   if (ref.subresource) return {};
   const req = ev.requestObject;
   if ((ev.verb === 'create' || ev.verb === 'update') && whole(req)) {
-    memory.set(key, { object: keptForm(req, credentials ? ref.resource : undefined), eventId });
+    memory.set(key, { object: ref.resource === 'secrets' ? withoutSecrets(req, ref.resource) : structuredClone(req), eventId });
     return {};
   }
   if (ev.verb !== 'patch' || (!Array.isArray(req) && !isObject(req))) return {};
@@ -177,7 +261,7 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
     memory.delete(key);
     return { facts: { ...facts, patch_base_unknown: true, patch_not_applied: 'error' in applied ? applied.error : 'the patch leaves no object' }, ...(credentials ? { partial: partialOf(req) } : {}) };
   }
-  const result = credentials ? keptForm(applied.result, ref.resource) : applied.result;
+  const result = ref.resource === 'secrets' ? withoutSecrets(applied.result, ref.resource) : applied.result;
   memory.set(key, { object: result, eventId, patched: { auditId: ev.auditID ?? '', base: { object: base.object, eventId: base.eventId } } });
   return { object: structuredClone(result), facts: { ...facts, patch_base_event_id: base.eventId } };
 }

@@ -106,9 +106,10 @@ export async function listen(app: Hono, opts: Record<string, unknown> = {}): Pro
 /**
  * The audit route mounted with `kubeflow` settings on 127.0.0.1:0, the MLflow servers' URLs given to it as the
  * bridge gives them (`mlflow`); `send(token, …items)` posts one EventList and expects 200. `close` ends both.
+ * `spoolDir`: a spool kept there on close, so a second route on it is the bridge restarted.
  */
-export async function startAuditRoute(kubeflow: Record<string, unknown>, opts: { ingestToken: string; mlflow?: MlflowConfig; logger?: ConnectorDeps<KubeflowConfig>['logger'] }) {
-  const h = harness(kubeflow, { ingestToken: opts.ingestToken });
+export async function startAuditRoute(kubeflow: Record<string, unknown>, opts: { ingestToken: string; mlflow?: MlflowConfig; logger?: ConnectorDeps<KubeflowConfig>['logger']; spoolDir?: string }) {
+  const h = harness(kubeflow, { ingestToken: opts.ingestToken }, opts.spoolDir === undefined ? {} : { dir: opts.spoolDir });
   if (opts.logger) h.deps.logger = opts.logger;
   if (opts.mlflow) withMlflowRegistryUrls(h.deps.config, mlflowRegistryUrls(opts.mlflow));
   const app = new Hono();

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bridge/config.js';
 import { normalizeInput } from '../../../bridge/normalize.js';
 import { replayEvents } from '../../../bridge/replay.js';
-import { applyJsonPatch, applyMergePatch } from '../../../connectors/kubeflow/audit/patch-base.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEvent } from '../../../connectors/kubeflow/audit/envelope.js';
+import { applyJsonPatch, applyMergePatch, keepPatchBasesIn, PATCH_BASE_NS, patchedObjectOf } from '../../../connectors/kubeflow/audit/patch-base.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import { MlflowConfig } from '../../../connectors/mlflow/config.js';
 import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
@@ -194,6 +199,62 @@ describe('a Request-level patch of an InferenceService', () => {
     expect(alerts[1]!.details?.artifact_endpoints_not_allowed).toEqual({ AZURE_STORAGE_CONNECTION_STRING: 'https://attackerstore.blob.core.windows.net' });
     expect(alerts[2]!.details?.mlflow_env_unverifiable).toEqual(['MLFLOW_TRACKING_URI']);
     expect(alerts[0]!.summary).toContain('the model it serves is not in the log');
+  });
+});
+
+describe('the objects patches apply to, across a restart', () => {
+  it('a restart between an object\'s write and its patch still applies the patch to that object (kept in the spool state, bounded)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-restart-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team', artifact_endpoints: ['minio.minio.svc:9000'] }, { ingestToken: TOKEN, mlflow: MLFLOW, spoolDir: dir });
+    const azure = created('azure', '2026-11-20T10:00:01Z');
+    azure.requestObject.spec.predictor.model.env.push(
+      { name: 'AZURE_STORAGE_CONNECTION_STRING', value: 'DefaultEndpointsProtocol=https;AccountName=mlartifacts;AccountKey=QXp1cmVLZXlTZWNyZXQ=;BlobEndpoint=https://blob.attacker.example/' },
+      { name: 'AWS_SECRET_ACCESS_KEY', value: 'wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret' },
+    );
+    const secret = {
+      ...record('create', 'creds', '2026-11-20T10:00:02Z', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Secret","stringData":{"AWS_SECRET_ACCESS_KEY":"lastAppliedS3cret"}}' } }, stringData: { AWS_SECRET_ACCESS_KEY: 'stringDataS3cret' } }),
+      requestURI: '/api/v1/namespaces/prod/secrets',
+      objectRef: { resource: 'secrets', namespace: 'prod', name: 'creds', apiVersion: 'v1' },
+    };
+    await first.send(TOKEN, created('fraud', '2026-11-20T10:00:00Z'), azure, secret);
+    const [create, azureCreate] = first.h.events();
+    // Secret values never reach the spool state: the connection string is kept as the blob endpoint it names.
+    const stored = JSON.stringify([...first.h.spool.state.list(PATCH_BASE_NS.endpoints), ...first.h.spool.state.list(PATCH_BASE_NS.credentials)]);
+    expect(stored).toContain('BlobEndpoint=https://blob.attacker.example/');
+    for (const s of ['QXp1cmVLZXlTZWNyZXQ=', 'wJalrXUtnFEMIK7MDENGbPxRfiCYs3cret', 'lastAppliedS3cret', 'stringDataS3cret']) expect(stored).not.toContain(s);
+    await first.close();
+    // The bridge restarted: another config object, the same spool.
+    const second = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team', artifact_endpoints: ['minio.minio.svc:9000'] }, { ingestToken: TOKEN, mlflow: MLFLOW, spoolDir: dir });
+    cleanup.push(second.close);
+    await second.send(TOKEN,
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }]),
+      record('patch', 'azure', '2026-11-20T11:00:01Z', { spec: { predictor: { model: { storageUri: 'models:/fraud@champion' } } } }),
+    );
+    const [patch, azurePatch] = second.h.events().slice(-2);
+    expect(azurePatch!.details).toMatchObject({ patch_base_event_id: azureCreate!.id, artifact_env: { AZURE_STORAGE_CONNECTION_STRING: 'https://blob.attacker.example/' }, artifact_endpoint_unlisted: ['AZURE_STORAGE_CONNECTION_STRING'] });
+    expect(patch!.details).toMatchObject({ patch_type: 'json', patch_base_event_id: create!.id });
+    expect(patch!.details?.patch_base_unknown).toBeUndefined();
+    expect(patch!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/3', mlflow_registry_uri: 'http://evil:5000' });
+    expect(unapproved([create!, patch!]).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/fraud', 'unwatched_registry']]);
+  });
+
+  it('the kept objects stay bounded in the state store (2000 endpoints: the oldest written first out), also when read back', () => {
+    const state = new MemoryStateStore();
+    const config = {};
+    keepPatchBasesIn(config, state);
+    const ev = (name: string) => ({ ...created(name, '2026-11-20T10:00:00Z'), level: 'Request' }) as unknown as AuditEvent;
+    for (let i = 0; i <= 2000; i++) patchedObjectOf(ev(`m${i}`), `e${i}`, config, undefined);
+    expect(state.size(PATCH_BASE_NS.endpoints)).toBe(2000);
+    expect(state.get(PATCH_BASE_NS.endpoints, '|inferenceservices|prod/m0')).toBeUndefined();
+    // Read back by another config (a restart): the newest are the ones kept, and one more still pushes out the oldest.
+    const again = {};
+    keepPatchBasesIn(again, state);
+    patchedObjectOf(ev('m2001'), 'e2001', again, undefined);
+    expect(state.size(PATCH_BASE_NS.endpoints)).toBe(2000);
+    expect(state.get(PATCH_BASE_NS.endpoints, '|inferenceservices|prod/m1')).toBeUndefined();
+    const patched = patchedObjectOf({ ...record('patch', 'm2', '2026-11-20T11:00:00Z', { spec: { predictor: { model: { storageUri: 'models:/fraud/9' } } } }) } as unknown as AuditEvent, 'p', again, undefined);
+    expect(patched.facts?.patch_base_event_id).toBe('e2');
   });
 });
 
