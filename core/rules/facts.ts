@@ -425,6 +425,7 @@ function splitAt(name: string): [string, string | undefined] {
 /**
  * What a `models:/…` URI names, read as MLflow's `_parse_model_uri` reads it (mlflow/store/artifact/utils/models.py):
  * `models:/<name>/<suffix>` (a version when all digits, `latest` in any case, else a stage) or `models:/<name>@<alias>`,
+ * a suffix of non-ASCII digits (`３`: Python's isdigit) a version no registry matches, a stage none of MLflow's refused,
  * split at the last `@` (`models:/a@b@c` is model `a@b`, alias `c`); a query is not part of the path. A URI MLflow
  * refuses (`_improper_model_uri_msg`: more than two path segments, as a trailing slash makes; an empty name, suffix or
  * alias) is `improper`, with why: it loads nothing by that name, so no version may vouch for it. Undefined for another
@@ -453,6 +454,11 @@ export function parseMlflowModelUri(uri: string): { name: string; version?: stri
     const [name, suffix] = parts as [string, string];
     if (suffix.trim() === '') return { improper: 'an empty version or stage (a trailing slash)' };
     if (/^\d+$/.test(suffix)) return { name, version: mlflowUriVersion(suffix) };
+    // Python's str.isdigit() takes any Unicode digit (`３`, `²`): MLflow asks for that version, which no version is.
+    if (isPythonDigits(suffix)) return { improper: `${suffix} is a version to MLflow (str.isdigit), and no version has that number: ${[...suffix].every((c) => /\p{Nd}/u.test(c)) ? 'its store compares the digits as written (int() only validates them)' : 'int() refuses it'}` };
+    if (suffix.toLowerCase() === 'latest') return { name, stage: suffix };
+    // get_latest_versions takes only MLflow's stages (get_canonical_stage, any case): another name loads nothing.
+    if (!MLFLOW_STAGES.some((s) => s.toLowerCase() === suffix.toLowerCase())) return { improper: `stage ${suffix} is none of MLflow's stages (${MLFLOW_STAGES.join(', ')})` };
     return { name, stage: suffix };
   }
   if (!rest.includes('@')) return undefined;
@@ -463,6 +469,18 @@ export function parseMlflowModelUri(uri: string): { name: string; version?: stri
   if (name.trim() === '') return { improper: 'no model name' };
   return { name, alias };
 }
+
+/** MLflow's model version stages (mlflow/entities/model_registry/model_version_stages.py ALL_STAGES), matched in any case. */
+export const MLFLOW_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+
+/**
+ * Characters Python's str.isdigit() takes that are no decimal digit (Numeric_Type=Digit: superscripts, circled and
+ * Ethiopic digits…, from Python 3.11's unicodedata): MLflow reads a suffix of them as a version, which int() refuses.
+ */
+const PY_DIGIT_NOT_DECIMAL = /[\u00B2\u00B3\u00B9\u1369-\u1371\u19DA\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u2474-\u247C\u2488-\u2490\u24EA\u24F5-\u24FD\u24FF\u2776-\u277E\u2780-\u2788\u278A-\u2792\u{10A40}-\u{10A43}\u{10E60}-\u{10E68}\u{11052}-\u{1105A}\u{1F100}-\u{1F10A}]/u;
+
+/** Python's `s.isdigit()`: every character a Unicode decimal digit (\p{Nd}) or another digit (PY_DIGIT_NOT_DECIMAL). */
+const isPythonDigits = (s: string): boolean => s.length > 0 && [...s].every((c) => /\p{Nd}/u.test(c) || PY_DIGIT_NOT_DECIMAL.test(c));
 
 /**
  * The registered version a `models:/<name>/<digits>` URI loads: MLflow's `_parse_model_uri` takes an all-digit

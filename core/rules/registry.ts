@@ -552,12 +552,14 @@ export class Registry {
   /**
    * The version a `models:/<name>/<stage>` URI loads (ModelRef.stage), in the registry an alias would be looked up in:
    * MLflow's `get_latest_versions(name, [stage])`, the highest version whose current stage is that one (stage names
-   * compared case-insensitively); `latest`, the highest version of all. Undefined when none is known.
+   * compared case-insensitively; `None` holds the versions never moved to another, as new ones are); `latest`, the highest
+   * version of all. Undefined when none is known.
    */
   stageVersion(r: ModelRef): VersionRec | undefined {
     if (!r.name || r.version || !r.stage) return undefined;
-    const latest = r.stage.toLowerCase() === 'latest';
-    const inStage = this.aliasScope(r).filter((v) => latest || v.stage?.name.toLowerCase() === r.stage!.toLowerCase());
+    const stage = r.stage.toLowerCase();
+    // Stage `None` (any case) is a stage to MLflow: a version is in it from its creation until a transition.
+    const inStage = this.aliasScope(r).filter((v) => stage === 'latest' || (v.stage?.name.toLowerCase() ?? 'none') === stage);
     return inStage.reduce<VersionRec | undefined>((best, v) => (!best || compareVersions(v.version, best.version) > 0 ? v : best), undefined);
   }
 

@@ -88,3 +88,33 @@ describe('other rules that take a deployed version resolve stage and latest URIs
     expect(staged.map((a) => a.details)).toMatchObject([{ reason: 'pending', known_versions: ['mlflow|fraud|5'], resolved_from: 'stage:Staging', resolved_version: '5' }]);
   });
 });
+
+describe('stage `None` and non-ASCII digits, as MLflow reads them', () => {
+  it('`models:/fraud/None` (any case) loads the highest version never moved out of stage None: v6 here, never approved', () => {
+    // v3 in Production, v5 in Staging, v6 created after: in stage None, as every new version is.
+    for (const uri of ['models:/fraud/None', 'models:/fraud/NONE']) {
+      const alerts = alertsOf('registry.unapproved_deployment', [...history(), version(2.8, '6'), deploy(3, uri)]);
+      expect(alerts.map((a) => a.details), uri).toMatchObject([{ reason: 'never_approved', resolved_from: `stage:${uri.slice(14)}`, resolved_version: '6', known_versions: ['mlflow|fraud|6'] }]);
+    }
+    // A version moved back to None is in it again; the highest in it wins.
+    const back = alertsOf('registry.unapproved_deployment', [...history(), transition(2.7, '5', 'None'), deploy(3, 'models:/fraud/None')]);
+    expect(back.map((a) => a.details.resolved_version)).toEqual(['5']);
+  });
+
+  it('`models:/fraud/３` (fullwidth) and `models:/fraud/³` are versions to MLflow that no version matches; a stage MLflow lacks loads nothing', () => {
+    const cfg = RulesConfig.parse({});
+    for (const uri of ['models:/fraud/３', 'models:/fraud/1３', 'models:/fraud/³', 'models:/fraud/Prod']) {
+      const ref = modelRefOf(deploy(3, uri), cfg);
+      expect(ref?.version, uri).toBeUndefined();
+      expect(ref?.stage, uri).toBeUndefined();
+      const alerts = alertsOf('registry.unapproved_deployment', [...history(), deploy(3, uri)]);
+      expect(alerts.map((a) => a.details.reason), uri).toEqual(['never_approved']);
+      expect(alerts[0]!.details.unresolved, uri).toMatch(/^not a proper models:\/ URI, MLflow refuses it: /);
+    }
+    expect(modelRefOf(deploy(3, 'models:/fraud/３'), cfg)?.improperUri).toContain('its store compares the digits as written');
+    expect(modelRefOf(deploy(3, 'models:/fraud/³'), cfg)?.improperUri).toContain('int() refuses it');
+    expect(modelRefOf(deploy(3, 'models:/fraud/Prod'), cfg)?.improperUri).toContain("none of MLflow's stages");
+    // ASCII digits stay the version they name.
+    expect(modelRefOf(deploy(3, 'models:/fraud/03'), cfg)).toMatchObject({ name: 'fraud', version: '3' });
+  });
+});
