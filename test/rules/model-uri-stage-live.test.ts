@@ -128,3 +128,29 @@ describe('a transition into the stage a live deployment serves', () => {
     expect(kept.map((a) => a.details.resolved_version)).toEqual(['6']);
   });
 });
+
+/** MLflow's model_version_tag.set webhook (fixtures/mlflow/model_version_tag.set.json's envelope) of an approval tag. */
+function tagged(h: number, v: string, key: string, value: string): NormalizedEvent {
+  const timestamp = `${at(T0 + h * HOUR).replace('Z', '')}000+00:00`;
+  const [e] = normalizeMlflow({ entity: 'model_version_tag', action: 'set', timestamp, data: { name: 'fraud', version: v, key, value } }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${++seq}` } }).events;
+  return e!;
+}
+
+describe('a rejection of the version a live stage deployment serves', () => {
+  it('judges the deployment again, once per deployment and version: reason rejected, the rejection as changed_by', () => {
+    // v3 approved by its move to Production, served by models:/fraud/Production; then its approval is revoked by tag.
+    const dep = deploy(2, 'models:/fraud/Production');
+    const reject = tagged(3, '3', 'approval_status', 'rejected');
+    const events = [created(0, '3'), transition(1, '3', 'None', 'Production'), dep, reject];
+    for (const alerts of [replayed(events), arriving(events)]) {
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.details).toMatchObject({ reason: 'rejected', resolved_from: 'stage:Production', resolved_version: '3', deployment_event: dep.id, changed_by: reject.id });
+      expect(alerts[0]!.evidence).toContain(reject.id);
+      expect(alerts[0]!.time).toBe(reject.time);
+    }
+    // Rejected again (the tag written once more): the same deployment and version, no second alert.
+    expect(replayed([...events, tagged(4, '3', 'approval_status', 'approved'), tagged(5, '3', 'approval_status', 'rejected')])).toHaveLength(1);
+    // A rejection of a version the deployment does not serve changes nothing it serves.
+    expect(replayed([created(0, '3'), transition(1, '3', 'None', 'Production'), created(1.5, '4'), dep, tagged(3, '4', 'approval_status', 'rejected')])).toEqual([]);
+  });
+});

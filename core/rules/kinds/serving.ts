@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, callerText, currentStageOf, endpointKey, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, approvalOf, callerText, currentStageOf, endpointKey, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
@@ -194,6 +194,8 @@ interface StageWatch {
   ref: ModelRef;
   event: PendingDeploy['event'];
   judged: string[];
+  /** Versions judged again for a rejection made while this deployment served them, each once (unset: none). */
+  revoked?: string[];
 }
 /** Live stage deployments watched at once (the oldest beyond it are forgotten); versions remembered per deployment. */
 const MAX_STAGE_WATCHES = 1000;
@@ -226,7 +228,8 @@ function keepStageWatch(ev: NormalizedEvent, ctx: RuleContext, ep: string, direc
  * After the registry took in an event: an endpoint deleted (KServe's InferenceService, Vertex's endpoint; a SageMaker
  * DeleteEndpoint is `endpoint.undeploy`) serves nothing, so its watch ends; a stage transition or a new version of a
  * model judges each live deployment of a stage or `latest` URI of it whose version that changed, as a deployment of
- * that version, once per version, with the registry event as evidence (an approved one raises nothing).
+ * that version, once per version, with the registry event as evidence (an approved one raises nothing); so does a
+ * rejection of the version it serves, once per version.
  */
 function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
   // Most installs watch no stage URI: one read per event then, not an endpoint and model reference each.
@@ -238,15 +241,22 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
     if (ctx.get<StageWatch>(`stagewait|${id}`)) dropWaiting(ctx, 'stagewait', id);
     return;
   }
-  if (!currentStageOf(ev) && !CREATES.test(ev.action)) return;
-  const name = modelRefOf(ev, ctx.cfg)?.name;
+  // A rejection (an approval revoked) of the version a deployment serves changes its verdict, not its version.
+  const ref = modelRefOf(ev, ctx.cfg);
+  const rejected = approvalOf(ev, ctx.cfg) === 'rejected' ? ref?.version : undefined;
+  if (!rejected && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
+  const name = ref?.name;
   if (!name) return;
   for (const id of open) {
     const w = ctx.get<StageWatch>(`stagewait|${id}`);
     if (w?.ref.name !== name) continue;
     const v = ctx.reg.stageVersion(w.ref);
-    if (!v || w.judged.includes(v.version)) continue;
-    ctx.set(`stagewait|${id}`, { ...w, judged: [...w.judged, v.version].slice(-MAX_STAGE_JUDGED) } satisfies StageWatch);
+    if (!v) continue;
+    const revoked = rejected === v.version && v.approval?.state === 'rejected' && !(w.revoked ?? []).includes(v.version);
+    if (!revoked && w.judged.includes(v.version)) continue;
+    ctx.set(`stagewait|${id}`, {
+      ...w, judged: [...new Set([...w.judged, v.version])].slice(-MAX_STAGE_JUDGED), ...(revoked ? { revoked: [...(w.revoked ?? []), v.version].slice(-MAX_STAGE_JUDGED) } : {}),
+    } satisfies StageWatch);
     // Approved: nothing new; the deployment's own findings (its env, artifact endpoints) were said when it was judged.
     if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
     judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
