@@ -136,6 +136,16 @@ function tagged(h: number, v: string, key: string, value: string): NormalizedEve
   return e!;
 }
 
+/** The registry auditor's report of model `from` renamed to `to` between two polls (webhooks send no rename). */
+function renamed(h: number, from: string, to: string): NormalizedEvent {
+  const t = T0 + h * HOUR;
+  const model = (name: string) => ({ name, description: '', tags: {}, aliases: {}, creation_timestamp: T0 - 2 * HOUR, last_updated_timestamp: t, prompt: false });
+  const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
+  const out = differ.diffModels(new Map([[from, model(from)]]), new Map([[to, model(to)]]), t + 60_000);
+  expect(out.map((e) => e.action)).toEqual(['registered_model.rename']);
+  return out[0]!;
+}
+
 describe('a rejection of the version a live stage deployment serves', () => {
   it('judges the deployment again, once per deployment and version: reason rejected, the rejection as changed_by', () => {
     // v3 approved by its move to Production, served by models:/fraud/Production; then its approval is revoked by tag.
@@ -152,5 +162,36 @@ describe('a rejection of the version a live stage deployment serves', () => {
     expect(replayed([...events, tagged(4, '3', 'approval_status', 'approved'), tagged(5, '3', 'approval_status', 'rejected')])).toHaveLength(1);
     // A rejection of a version the deployment does not serve changes nothing it serves.
     expect(replayed([created(0, '3'), transition(1, '3', 'None', 'Production'), created(1.5, '4'), dep, tagged(3, '4', 'approval_status', 'rejected')])).toEqual([]);
+  });
+});
+
+describe('a rename of the model a live stage deployment names', () => {
+  const approved = () => [created(0, '3'), transition(1, '3', 'None', 'Production')];
+
+  it('renamed away: MLflow no longer resolves models:/fraud/Production, said once (reason model_renamed); the watch does not follow to the new name', () => {
+    const dep = deploy(2, 'models:/fraud/Production');
+    const away = renamed(3, 'fraud', 'fraud-v2');
+    const alerts = replayed([...approved(), dep, away]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ reason: 'model_renamed', model: 'fraud', renamed_to: 'fraud-v2', loaded_version: '3', deployment_event: dep.id, changed_by: away.id, unresolved: 'model fraud renamed to fraud-v2: MLflow no longer resolves models:/fraud/Production' });
+    expect(alerts[0]!.evidence).toEqual([dep.id, away.id]);
+    expect(alerts[0]!.summary).toContain('Redeploy it as models:/fraud-v2/Production');
+    // An unapproved version of the renamed model moved to Production is not what models:/fraud/Production loads.
+    const later = [...approved(), dep, away, { ...created(4, '5'), ml: { model: { name: 'fraud-v2', version: '5' } }, resource: { type: 'model_version', name: 'fraud-v2', version: '5' } } as NormalizedEvent];
+    expect(replayed(later).map((a) => a.details.reason)).toEqual(['model_renamed']);
+  });
+
+  it('another model renamed onto the name: its versions are what the deployment loads, judged afresh (its v3 is not the old v3)', () => {
+    // A second model, `shadow`, whose never-approved v3 (other weights) is in Staging.
+    const shadowV3 = { ...created(0.5, '3'), id: 'shadow-v3', ml: { model: { name: 'shadow', version: '3', artifact_uri: 's3://evil/3' } }, resource: { type: 'model_version', name: 'shadow', version: '3' } } as NormalizedEvent;
+    const shadowProd = { ...transition(0.6, '3', 'None', 'Staging'), id: 'shadow-staging' } as NormalizedEvent;
+    shadowProd.ml = { model: { ...shadowProd.ml!.model!, name: 'shadow' } };
+    shadowProd.resource = { ...shadowProd.resource!, name: 'shadow', id: 'shadow/3' };
+    const onto = renamed(4, 'shadow', 'fraud');
+    // fraud v3 approved (tag) and served from Staging; fraud renamed away, shadow renamed onto the name: its v3 is served now.
+    const staged = deploy(2, 'models:/fraud/Staging');
+    const got = replayed([created(0, '3'), transition(1, '3', 'None', 'Staging'), tagged(1.2, '3', 'approval_status', 'approved'), shadowV3, shadowProd, staged, renamed(3, 'fraud', 'fraud-old'), onto]);
+    expect(got.map((a) => a.details.reason)).toEqual(['model_renamed', 'never_approved']);
+    expect(got[1]!.details).toMatchObject({ resolved_version: '3', changed_by: onto.id, deployment_event: staged.id });
   });
 });

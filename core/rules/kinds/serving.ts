@@ -1,11 +1,11 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, currentStageOf, endpointKey, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, approvalOf, callerText, currentStageOf, endpointKey, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, serverScopeOf, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
-import { CREATES, deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+import { CREATES, deployedDetails, dropWaiting, renameOf, SWEEP_EVERY_MS } from './shared.js';
 import { runtimeSourceDetails } from './serving-runtime.js';
 
 /**
@@ -229,7 +229,9 @@ function keepStageWatch(ev: NormalizedEvent, ctx: RuleContext, ep: string, direc
  * DeleteEndpoint is `endpoint.undeploy`) serves nothing, so its watch ends; a stage transition or a new version of a
  * model judges each live deployment of a stage or `latest` URI of it whose version that changed, as a deployment of
  * that version, once per version, with the registry event as evidence (an approved one raises nothing); so does a
- * rejection of the version it serves, once per version.
+ * rejection of the version it serves, once per version. A rename follows MLflow, which resolves the URI by name: the
+ * old name loads nothing (reportRenamedAway), a model renamed onto the name is what it loads; a rename or deletion
+ * of its model forgets the numbers judged, which were the old model's.
  */
 function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
   // Most installs watch no stage URI: one read per event then, not an endpoint and model reference each.
@@ -241,15 +243,29 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
     if (ctx.get<StageWatch>(`stagewait|${id}`)) dropWaiting(ctx, 'stagewait', id);
     return;
   }
+  const renamed = renameOf(ev);
   // A rejection (an approval revoked) of the version a deployment serves changes its verdict, not its version.
-  const ref = modelRefOf(ev, ctx.cfg);
+  const ref = renamed ? undefined : modelRefOf(ev, ctx.cfg);
   const rejected = approvalOf(ev, ctx.cfg) === 'rejected' ? ref?.version : undefined;
-  if (!rejected && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
-  const name = ref?.name;
-  if (!name) return;
+  const gone = ev.action === 'registered_model.delete' && ev.outcome !== 'failure';
+  if (!renamed && !gone && !rejected && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
+  const names = renamed ? [renamed.from, renamed.to] : [ref?.name ?? ev.resource?.name];
   for (const id of open) {
-    const w = ctx.get<StageWatch>(`stagewait|${id}`);
-    if (w?.ref.name !== name) continue;
+    let w = ctx.get<StageWatch>(`stagewait|${id}`);
+    if (!w?.ref.name || !names.includes(w.ref.name)) continue;
+    if (renamed || gone) {
+      // Another model's versions under the name now (renamed onto it), or none: the numbers judged were the old model's.
+      if (renamed && !sameRegistry(w.ref, ev)) continue;
+      const emptied = !ctx.reg.stageVersion({ ...w.ref, stage: 'latest' });
+      const takenOver = renamed?.to === w.ref.name;
+      // Renamed away in a swap whose other rename came first: the name already holds the model renamed onto it.
+      if (!emptied && !takenOver) continue;
+      const held = w.judged.at(-1);
+      w = { ...w, judged: [], revoked: undefined };
+      ctx.set(`stagewait|${id}`, w satisfies StageWatch);
+      if (renamed && renamed.from === w.ref.name && emptied) reportRenamedAway(ev, ctx, w, renamed.to, held);
+      if (!takenOver) continue;
+    }
     const v = ctx.reg.stageVersion(w.ref);
     if (!v) continue;
     const revoked = rejected === v.version && v.approval?.state === 'rejected' && !(w.revoked ?? []).includes(v.version);
@@ -261,6 +277,31 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
     if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
     judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
   }
+}
+
+/** Whether a registry event (a rename) is of the registry a watched `models:/…` reference loads from. */
+const sameRegistry = (ref: ModelRef, ev: NormalizedEvent): boolean => ev.platform === 'mlflow' && (ref.mlflowServer ?? undefined) === serverScopeOf(ev);
+
+/**
+ * A live `models:/<old>/<stage>` deployment whose model was renamed away (MLflow `RenameRegisteredModel`): MLflow
+ * resolves the URI by name and a rename leaves no alias behind, so the URI names no model now. The running predictor
+ * keeps the version it loaded; its next start (a restart, a scale-up, a node drained) fails to load it, or loads
+ * whatever model is registered under the old name by then, which anyone allowed to create a model can do. Said once
+ * per rename; the watch goes on, and a model given the name later is judged as any version it would load.
+ */
+function reportRenamedAway(ev: NormalizedEvent, ctx: RuleContext, w: StageWatch, to: string, held: string | undefined): void {
+  const dep = w.event as NormalizedEvent;
+  const from = w.ref.name!;
+  const uri = `models:/${from}/${w.ref.stage}`;
+  ctx.detect({
+    entity: endpointEntity(dep, w.ep), key: `model_renamed|${from}|${to}`, evidence: [dep.id, ev.id], time: ev.time,
+    title: 'Live deployment loads a model name that was renamed away',
+    summary: `${w.ep} (${dep.platform}) loads ${uri}, but ${from} was renamed to ${to} at ${ev.time} (${ev.action} ${ev.id}, by ${callerText(ev.actor, ctx.cfg)}): MLflow no longer resolves ${uri}, so the running predictor keeps ${held ? `v${held}` : 'what it loaded'} until its next start, which fails to load a model — or loads whatever model is registered as ${from} by then. Redeploy it as models:/${to}/${w.ref.stage}`,
+    details: {
+      reason: 'model_renamed', deployed: deployedDetails(w.ref), model: from, renamed_to: to, loaded_version: held, resolved_from: w.ref.stage!.toLowerCase() === 'latest' ? 'latest' : `stage:${w.ref.stage}`,
+      unresolved: `model ${from} renamed to ${to}: MLflow no longer resolves ${uri}`, deployment_event: dep.id, changed_by: ev.id, deployer: identityOf(dep.actor, ctx.cfg),
+    },
+  });
 }
 
 /** Whether a deployment puts these models on its endpoint only as shadow variants (a SageMaker shadow test). */
