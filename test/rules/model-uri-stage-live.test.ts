@@ -195,3 +195,51 @@ describe('a rename of the model a live stage deployment names', () => {
     expect(got[1]!.details).toMatchObject({ resolved_version: '3', changed_by: onto.id, deployment_event: staged.id });
   });
 });
+
+describe('registry.version_rollback of a live stage deployment by a stage change', () => {
+  const ROLLBACK = 'registry.version_rollback';
+  const rollbacks = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === ROLLBACK);
+  /** The registry auditor's report of version `v` deleted between two polls. */
+  function versionDeleted(h: number, v: string, stage: string): NormalizedEvent {
+    const t = T0 + h * HOUR;
+    const snap: VersionSnap = { name: 'fraud', version: v, current_stage: stage, status: 'READY', user_id: 'alice', source: `s3://models/fraud/${v}`, run_id: `r${v}`, description: '', tags: {}, aliases: [], creation_timestamp: T0 - HOUR, last_updated_timestamp: t - HOUR };
+    const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
+    const out = differ.diffVersions(new Map([[`fraud/${v}`, snap]]), new Map(), new Set(), t);
+    expect(out.map((e) => e.action)).toEqual(['model_version.delete']);
+    return out[0]!;
+  }
+  // v3 then v5 promoted to Production (v3 archived with it): models:/fraud/Production serves v5.
+  const history = () => [created(0, '3'), transition(1, '3', 'None', 'Production'), created(2, '5'), transition(3, '5', 'None', 'Production'), transition(3, '3', 'Production', 'Archived')];
+
+  it('the newer version archived and the older one moved back into Production: one rollback, v5 → v3, via stage_transition', () => {
+    const dep = deploy(4, 'models:/fraud/Production');
+    const back = transition(5, '3', 'Archived', 'Production');
+    const archived = transition(5, '5', 'Production', 'Archived');
+    for (const events of [[...history(), dep, archived, back], [...history(), dep, back, archived]]) {
+      const alerts = rollbacks(events);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.details).toMatchObject({ model: 'fraud', from_version: '5', to_version: '3', via: 'stage_transition', resolved_from: 'stage:Production', deployment_event: dep.id });
+      expect([back.id, archived.id]).toContain(alerts[0]!.details.changed_by);
+      expect(alerts[0]!.entity).toMatchObject({ type: 'endpoint', id: EP });
+    }
+    // An older version moved into Production beside the newer one changes nothing: Production loads the highest.
+    expect(rollbacks([...history(), dep, back])).toEqual([]);
+    // A newer version promoted is no rollback.
+    expect(rollbacks([...history(), dep, created(5, '6'), transition(6, '6', 'None', 'Production')])).toEqual([]);
+  });
+
+  it('`latest`: deleting the newest version makes it load the one before (via version_deleted); a direct redeploy compares with what the stage served', () => {
+    const dep = deploy(4, 'models:/fraud/latest');
+    const gone = versionDeleted(5, '5', 'Production');
+    expect(rollbacks([...history(), dep, gone]).map((a) => a.details)).toMatchObject([{ from_version: '5', to_version: '3', via: 'version_deleted', resolved_from: 'latest', changed_by: gone.id }]);
+    // After the stage moved it to v7, a redeploy of v6 is a rollback from v7 (not from v5, what it was deployed as).
+    const later = [...history(), dep, created(5, '7'), deploy(6, 'models:/fraud/6')];
+    expect(rollbacks(later).map((a) => a.details)).toMatchObject([{ from_version: '7', to_version: '6' }]);
+    // Renamed away and another model renamed onto the name: its numbers are not compared with the old model's.
+    const otherV1 = { ...created(0.5, '1'), id: 'other-v1', ml: { model: { name: 'other', version: '1', artifact_uri: 's3://models/other/1' } }, resource: { type: 'model_version', name: 'other', version: '1' } } as NormalizedEvent;
+    const otherProd = { ...transition(0.6, '1', 'None', 'Production'), id: 'other-prod' } as NormalizedEvent;
+    otherProd.ml = { model: { ...otherProd.ml!.model!, name: 'other' } };
+    otherProd.resource = { ...otherProd.resource!, name: 'other', id: 'other/1' };
+    expect(rollbacks([otherV1, otherProd, ...history(), deploy(4, 'models:/fraud/Production'), renamed(5, 'fraud', 'fraud-old'), renamed(6, 'other', 'fraud')])).toEqual([]);
+  });
+});

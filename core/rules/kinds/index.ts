@@ -20,6 +20,7 @@ import { auditTampering } from './audit.js';
 import { heldUpload, isUnfinishedUploadStep } from './multipart.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
+import { judgeStageRollbacks } from './stage-rollback.js';
 import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
@@ -75,6 +76,7 @@ export const KIND_AFTER_UPDATE: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: judgePendingDeployments,
   unapproved_batch_inference: judgeWaitingBatchJobs,
   approved_model_modified: judgeWaitingCopies,
+  version_rollback: judgeStageRollbacks,
 };
 
 /** At the end of input (replay): what a kind still waits for, judged with what is known (see Engine.flush). */

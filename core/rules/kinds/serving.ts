@@ -1,11 +1,12 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, currentStageOf, endpointKey, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, serverScopeOf, UNIDENTIFIED, uriOverlap } from '../facts.js';
+import { anyGlob, approvalOf, callerText, currentStageOf, isAutoDeployment, isCarriedOut, compareVersions, deploymentConfigOf, endpointOf, eventScope, exceededFeatures, identityOf, imagesOf, isDeployment, mlflowRegistryName, type ModelRef, modelRefOf, scopeOf, scopedName, serverScopeOf, UNIDENTIFIED, uriOverlap } from '../facts.js';
 import { imageDigestOf } from '../../integrity/image.js';
 import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
-import { CREATES, deployedDetails, dropWaiting, renameOf, SWEEP_EVERY_MS } from './shared.js';
+import { CREATES, deployedDetails, dropWaiting, renameOf, stageWatchId, SWEEP_EVERY_MS } from './shared.js';
+import { followStageDeployment } from './stage-rollback.js';
 import { runtimeSourceDetails } from './serving-runtime.js';
 
 /**
@@ -200,9 +201,6 @@ interface StageWatch {
 /** Live stage deployments watched at once (the oldest beyond it are forgotten); versions remembered per deployment. */
 const MAX_STAGE_WATCHES = 1000;
 const MAX_STAGE_JUDGED = 50;
-
-/** A watch's id: the endpoint, in its platform and cluster (or account and region): one model URI per endpoint. */
-const stageWatchId = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string) => `${ev.platform}|${endpointKey(ev, ep)}`;
 
 /**
  * A deployment naming its model: a stage or `latest` URI is watched from now on (the version it resolves to now is
@@ -436,12 +434,15 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriR
 }
 
 export const versionRollback: KindImpl = (ev, ctx) => {
+  // What a live stage deployment serves since a stage change (judged at that change, stage-rollback.ts), not as deployed.
+  const byStage = followStageDeployment(ev, ctx);
   if (!isDeployment(ev)) return;
   const ep = endpointOf(ev);
   if (!ep) return;
   // What this endpoint served: the one of this name in the deployment's account and region.
   const scope = scopeOf(ev);
-  const prev = ctx.reg.endpoint(ev.platform, ep, scope);
+  const deployed = ctx.reg.endpoint(ev.platform, ep, scope);
+  const prev = deployed && byStage ? { ...deployed, version: byStage.version, event: byStage.event } : deployed;
   if (!prev?.name || !prev.version) return;
   // A stage or `latest` URI rolls back when the version it loads now is older (Registry.resolveModelUri).
   const ref = ctx.reg.resolveModelUri(modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev)).ref;

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { modelRefOf, scopedName, versionKey, type ModelRef } from '../facts.js';
+import { endpointKey, modelRefOf, scopedName, versionKey, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -43,11 +43,14 @@ export function deployedDetails(ref: ModelRef | undefined, hideServer = false): 
   return { ...shown, run_id: runId, mlflow_server: server, runId, mlflowServer: server };
 }
 
+/** A live stage deployment's id in rule state: the endpoint, in its platform and cluster (or account and region): one model URI per endpoint. */
+export const stageWatchId = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string) => `${ev.platform}|${endpointKey(ev, ep)}`;
+
 /** How often (event time) the waiting deployments and approvals are looked over. */
 export const SWEEP_EVERY_MS = 600_000;
 
-/** Forget a waiting entry (`<ns>|<id>`: a deployment, a live deployment of a stage URI, an approval, a session's approvals, a batch job, a compiled copy) and its place in `<ns>-index`. */
-export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait', id: string): void {
+/** Forget a waiting entry (`<ns>|<id>`: a deployment, a live deployment of a stage URI (judged, or followed for rollbacks), an approval, a session's approvals, a batch job, a compiled copy) and its place in `<ns>-index`. */
+export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'stageserve' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait', id: string): void {
   ctx.delete(`${ns}|${id}`);
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));

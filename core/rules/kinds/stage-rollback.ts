@@ -1,0 +1,102 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { callerText, compareVersions, currentStageOf, endpointOf, identityOf, isCarriedOut, isDeployment, modelRefOf, type ModelRef } from '../facts.js';
+import { endpointEntity, type RuleContext } from './context.js';
+import { dropWaiting, renameOf, stageWatchId } from './shared.js';
+
+/**
+ * `registry.version_rollback` of a live `models:/<name>/<stage>` or `/latest` deployment: its predictor loads the
+ * highest version in that stage (of all) whenever it starts, so a transition that makes the stage resolve to an older
+ * version — an older version moved in while the newer one is archived (`archive_existing_versions`), the newer one
+ * archived or deleted — rolls the endpoint back as a deployment of that version would, with no endpoint event. Judged
+ * as a deployment's rollback is: a lower version number of the same model than the one it served, approved or not.
+ * Kept in this rule's state (the version each live stage deployment serves now), woken after the registry took in a
+ * registry event; a direct deployment compares with what the stage made it serve last, not with what it was deployed as.
+ */
+
+interface StageServing {
+  ep: string;
+  /** The URI's reference as modelRefOf read it (stage unresolved). */
+  ref: ModelRef;
+  /** The deployment event, as kept. */
+  event: Pick<NormalizedEvent, 'id' | 'time' | 'platform' | 'actor' | 'cloud' | 'resource' | 'action'>;
+  /** The version it loads now, and the event since which it does (unset: none resolved yet, or the model renamed or deleted). */
+  version?: string;
+  since?: string;
+}
+
+/** Live stage deployments followed at once (the oldest beyond it are forgotten). */
+const MAX_STAGE_SERVINGS = 1000;
+
+/**
+ * Before the registry takes a deployment in: a stage or `latest` URI is followed from now on, serving the version it
+ * resolves to now; any other URI, or the endpoint's deletion, ends it. Returns the version a followed stage made the
+ * endpoint serve since it was deployed, when it differs from the one it was deployed as (for the deployment's own rollback).
+ */
+export function followStageDeployment(ev: NormalizedEvent, ctx: RuleContext): { version: string; event: string } | undefined {
+  const deleting = (ev.action === 'endpoint.delete' || ev.action === 'endpoint.undeploy') && isCarriedOut(ev);
+  if (!deleting && !isDeployment(ev)) return undefined;
+  const ep = endpointOf(ev);
+  if (!ep) return undefined;
+  const id = stageWatchId(ev, ep);
+  const kept = ctx.get<StageServing>(`stageserve|${id}`);
+  if (deleting) {
+    if (kept) dropWaiting(ctx, 'stageserve', id);
+    return undefined;
+  }
+  const served = kept?.version && kept.since && kept.since !== kept.event.id ? { version: kept.version, event: kept.since } : undefined;
+  const direct = modelRefOf(ev, ctx.cfg);
+  if (!direct?.stage || direct.version || direct.improperUri) {
+    if (kept) dropWaiting(ctx, 'stageserve', id);
+    return served;
+  }
+  const now = ctx.reg.stageVersion(direct)?.version;
+  const event = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action };
+  ctx.set(`stageserve|${id}`, { ep, ref: direct, event, ...(now ? { version: now, since: ev.id } : {}) } satisfies StageServing);
+  const open = ctx.get<string[]>('stageserve-index') ?? [];
+  const next = [...open.filter((k) => k !== id), id];
+  for (const gone of next.slice(0, -MAX_STAGE_SERVINGS)) ctx.delete(`stageserve|${gone}`);
+  ctx.set('stageserve-index', next.slice(-MAX_STAGE_SERVINGS));
+  return served;
+}
+
+/**
+ * After the registry took in an event: a stage transition, a version deleted or created changes what a followed
+ * deployment of that model loads; to a lower version than it served, that is a rollback (`details.via`:
+ * `stage_transition`, or `version_deleted` when deleting the newest made `latest` or the stage fall back). A rename or
+ * deletion of the model forgets what it served: the name resolves to nothing, or to another model's numbers.
+ */
+export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void {
+  const open = ctx.get<string[]>('stageserve-index');
+  if (!open?.length || ev.outcome === 'failure') return;
+  const renamed = renameOf(ev);
+  const modelGone = !!renamed || ev.action === 'registered_model.delete';
+  const deleted = ev.action === 'model_version.delete';
+  if (!modelGone && !deleted && !currentStageOf(ev) && !/^model_version\.create$/.test(ev.action)) return;
+  const names = renamed ? [renamed.from, renamed.to] : [modelRefOf(ev, ctx.cfg)?.name ?? ev.resource?.name];
+  for (const id of open) {
+    const w = ctx.get<StageServing>(`stageserve|${id}`);
+    if (!w?.ref.name || !names.includes(w.ref.name)) continue;
+    const now = ctx.reg.stageVersion(w.ref)?.version;
+    if (modelGone) {
+      // The numbers it served were the old model's: not compared with those of a model given the name later.
+      ctx.set(`stageserve|${id}`, { ...w, version: undefined, since: undefined } satisfies StageServing);
+      continue;
+    }
+    // A stage left empty loads nothing new (the predictor keeps what it has until it restarts): nothing to compare yet.
+    if (!now || now === w.version) continue;
+    ctx.set(`stageserve|${id}`, { ...w, version: now, since: ev.id } satisfies StageServing);
+    if (!w.version || compareVersions(now, w.version) >= 0) continue;
+    const dep = w.event;
+    const uri = `models:/${w.ref.name}/${w.ref.stage}`;
+    const via = deleted ? 'version_deleted' : 'stage_transition';
+    ctx.detect({
+      entity: endpointEntity(dep, w.ep), key: `${w.ref.name}|${now}`, evidence: [...new Set([dep.id, ...(w.since && w.since !== dep.id ? [w.since] : []), ev.id])], time: ev.time,
+      title: 'Endpoint rolled back to an older model version by a stage change',
+      summary: `${w.ep} loads ${uri}: since ${ev.action} ${ev.id} (by ${callerText(ev.actor, ctx.cfg)}) that is ${w.ref.name} v${now}, older than v${w.version} it served, loaded at its predictor's next start`,
+      details: {
+        model: w.ref.name, from_version: w.version, to_version: now, via, resolved_from: w.ref.stage!.toLowerCase() === 'latest' ? 'latest' : `stage:${w.ref.stage}`,
+        changed_by: ev.id, deployment_event: dep.id, deployer: identityOf(ev.actor, ctx.cfg),
+      },
+    });
+  }
+}
