@@ -196,6 +196,18 @@ describe('a rename of the model a live stage deployment names', () => {
   });
 });
 
+describe('a deletion of the model a live stage deployment names', () => {
+  it('a model created again under the name is judged afresh: its v3 is not the deleted model\'s approved v3', () => {
+    const staged = deploy(2, 'models:/fraud/Staging');
+    const modelDeleted = ev({ time: at(T0 + 3 * HOUR), platform: 'mlflow', stage: 'registry', action: 'registered_model.delete', operation: 'registered-models/delete', resource: { type: 'registered_model', id: 'fraud', name: 'fraud' } });
+    const again = ev({ time: at(T0 + 4 * HOUR), platform: 'mlflow', stage: 'registry', action: 'model_version.create', operation: 'model-versions/create', resource: { type: 'model_version', name: 'fraud', version: '3' }, ml: { model: { name: 'fraud', version: '3', artifact_uri: 's3://other/3' } } });
+    // The auditor's id of a transition names the version and stages, not the model's creation: another id for this one.
+    const toStaging = { ...transition(5, '3', 'None', 'Staging'), id: 'fraud-v3-staging-again' };
+    const alerts = replayed([created(0, '3'), transition(1, '3', 'None', 'Staging'), tagged(1.2, '3', 'approval_status', 'approved'), staged, modelDeleted, again, toStaging]);
+    expect(alerts.map((a) => a.details)).toMatchObject([{ reason: 'never_approved', resolved_version: '3', deployment_event: staged.id }]);
+  });
+});
+
 describe('registry.version_rollback of a live stage deployment by a stage change', () => {
   const ROLLBACK = 'registry.version_rollback';
   const rollbacks = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === ROLLBACK);

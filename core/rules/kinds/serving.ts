@@ -243,10 +243,11 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
   }
   const renamed = renameOf(ev);
   // A rejection (an approval revoked) of the version a deployment serves changes its verdict, not its version.
-  const ref = renamed ? undefined : modelRefOf(ev, ctx.cfg);
-  const rejected = approvalOf(ev, ctx.cfg) === 'rejected' ? ref?.version : undefined;
+  const rejecting = !renamed && approvalOf(ev, ctx.cfg) === 'rejected';
   const gone = ev.action === 'registered_model.delete' && ev.outcome !== 'failure';
-  if (!renamed && !gone && !rejected && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
+  if (!renamed && !gone && !rejecting && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
+  const ref = renamed ? undefined : modelRefOf(ev, ctx.cfg);
+  const rejected = rejecting ? ref?.version : undefined;
   const names = renamed ? [renamed.from, renamed.to] : [ref?.name ?? ev.resource?.name];
   for (const id of open) {
     let w = ctx.get<StageWatch>(`stagewait|${id}`);
