@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
-import { caFileProblem } from '../../core/config/pem.js';
+import { CaFile } from '../../core/config/pem.js';
 import type { Formatter } from '../../core/formats/index.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import type { DeliveryStatus } from '../../core/sink.js';
@@ -13,17 +13,10 @@ export const TlsConfig = z
   .strictObject({
     /**
      * PEM file with the CA(s) that signed the server certificate (trusted in addition to Node's bundled root CAs).
-     * Checked with the config (check-config, start-up): a missing file or one without a PEM certificate is a
-     * config error naming sinks.<name>.tls.ca_file, not a sink whose every request fails verification.
+     * Checked with the config (check-config, start-up): a missing file, one without a PEM certificate or one holding
+     * a private key is a config error naming sinks.<name>.tls.ca_file, not a sink whose every request fails verification.
      */
-    ca_file: z
-      .string()
-      .min(1)
-      .superRefine((file, ctx) => {
-        const problem = caFileProblem(file);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    ca_file: CaFile.optional(),
   })
   .prefault({});
 export type TlsConfig = z.infer<typeof TlsConfig>;

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { csv, decimalOrText } from '../../core/config/load.js';
-import { caFileProblem, ClientCaFile } from '../../core/config/pem.js';
+import { CaFile, ClientCaFile } from '../../core/config/pem.js';
 import { shownPath } from '../../core/config/path.js';
 import { MLFLOW_WORKSPACE, MLFLOW_WORKSPACE_MESSAGE, SERVER_ID, SERVER_ID_MESSAGE } from '../../core/schema/origin.js';
 import { artifactEndpointProblem } from './artifactendpoints.js';
@@ -85,8 +85,8 @@ export const MlmdConfig = z.strictObject({
   page_size: z.number().int().min(1).max(100).default(100),
   /** Use TLS (server TLS overlay of KFP); plaintext is KFP's default. */
   tls: z.boolean().default(false),
-  /** PEM CA bundle file for TLS. */
-  ca_file: z.string().optional(),
+  /** PEM CA bundle file for TLS (checked as the field: CaFile). */
+  ca_file: CaFile.optional(),
   /** Per-call deadline. */
   timeout_ms: z.number().int().positive().default(30_000),
   /** On first start, look back this far instead of reading the whole store. */
@@ -105,8 +105,6 @@ export const MlmdConfig = z.strictObject({
   if (c.ca_file !== undefined) {
     // A CA without TLS would silently poll in plaintext: the operator asked for a verified channel.
     if (!c.tls) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'set, but mlmd.tls is false: set tls: true to use it (or remove ca_file)' });
-    const ca = caFileProblem(c.ca_file);
-    if (ca) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: ca });
   }
 });
 

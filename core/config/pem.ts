@@ -6,10 +6,11 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE
 
 /**
  * Why `file` cannot serve as a PEM CA bundle, or undefined when it holds at
- * least one certificate and every one parses. Node ignores a `ca` without a
- * usable certificate, so such a file would only show up as every request
- * failing with "unable to verify the first certificate". Shared by every
- * `ca_file` setting (sinks' `tls.ca_file`, Kubeflow `mlmd.ca_file`, `client_ca_file`).
+ * least one certificate, every one parses and no private key is in it. Node
+ * ignores a `ca` without a usable certificate, so such a file would only show
+ * up as every request failing with "unable to verify the first certificate".
+ * Shared by every `ca_file` setting (sinks' `tls.ca_file`, Kubeflow
+ * `mlmd.ca_file`, `client_ca_file`).
  *
  * @example
  * caFileProblem('/etc/ssl/splunk-ca.pem') // undefined, or 'cannot read /etc/ssl/splunk-ca.pem: ENOENT'
@@ -26,9 +27,28 @@ export function caFileProblem(file: string): string | undefined {
  * readCaCertificates('/etc/mltrail/cluster-b-ca.pem') // { certs: [X509Certificate] } or { problem: 'cannot read …: ENOENT' }
  */
 export function readCaCertificates(file: string): { certs: X509Certificate[] } | { problem: string } {
-  const read = readPemFile(file, 'certificate(s)');
-  return 'problem' in read ? read : parseCertificates(read.text, file);
+  return readCaBundle(file, 'a CA bundle');
 }
+
+/** The certificates of the PEM bundle `file` (`what` it is, as said in a problem), refused when it holds a private key. */
+function readCaBundle(file: string, what: string): { certs: X509Certificate[] } | { problem: string } {
+  const read = readPemFile(file, 'certificate(s)');
+  if ('problem' in read) return read;
+  // A CA bundle is copied to whatever trusts the CA (clients, hosts, a ConfigMap): a key in it leaks with every
+  // copy. Named by its PEM label only, never a byte of it.
+  const keyLabel = privateKeyLabel(read.text);
+  if (keyLabel) return { problem: `${file} holds a private key (-----BEGIN ${keyLabel}-----): ${what} is handed out and must hold CA certificates only; remove the key from it (and replace that key if the file was shared)` };
+  return parseCertificates(read.text, file);
+}
+
+/**
+ * A config key naming a CA bundle to trust (sinks' `tls.ca_file`, Kubeflow `mlmd.ca_file`), checked as the field
+ * itself (as ClientCaFile): an object's refinement is skipped once another of its keys failed.
+ */
+export const CaFile = z.string().min(1).superRefine((file, ctx) => {
+  const problem = caFileProblem(file);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** The label of the first PEM private key block in `text` (`RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`…), or undefined. */
 function privateKeyLabel(text: string): string | undefined {
@@ -92,13 +112,8 @@ export const ClientCaFile = z.string().min(1).superRefine((file, ctx) => {
  * readClientCaCertificates('/etc/mltrail/edge-1-ca.pem') // { certs: [X509Certificate] } or { problem: '…' }
  */
 export function readClientCaCertificates(file: string): { certs: X509Certificate[] } | { problem: string } {
-  const text = readPemFile(file, 'certificate(s)');
-  if ('problem' in text) return text;
-  // The CA bundle is what clients are given to make their certificates: a key in it leaks with every copy.
-  // Named by its PEM label only, never a byte of it.
-  const keyLabel = privateKeyLabel(text.text);
-  if (keyLabel) return { problem: `${file} holds a private key (-----BEGIN ${keyLabel}-----): a client CA bundle is handed out and must hold CA certificates only; remove the key from it (and replace that key if the file was shared)` };
-  const read = parseCertificates(text.text, file);
+  // The CA bundle is what clients are given to make their certificates: refused with a key in it, as every CA bundle.
+  const read = readCaBundle(file, 'a client CA bundle');
   if ('problem' in read) return read;
   const i = read.certs.findIndex((cert) => !cert.ca);
   if (i < 0) return read;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type * as Grpc from '@grpc/grpc-js';
 import type { ChannelCredentials, Client, ServiceError } from '@grpc/grpc-js';
+import { caFileProblem } from '../../../core/config/pem.js';
 import { MltrailError } from '../../../core/errors.js';
 import { lazyRequire } from '../../../core/lazy-require.js';
 import { DeliveryError } from '../../../core/sink.js';
@@ -24,8 +25,13 @@ export interface MlmdClientOptions {
   caFileKey?: string;
 }
 
-/** The CA bundle; config validation checked it, so failing here means it vanished since: still a config fault. */
+/**
+ * The CA bundle, checked again as config validation checked it (the file may have changed since: gone, or a key
+ * appended to it); failing here is still a config fault.
+ */
 function readCa(file: string, key = 'connectors.kubeflow.mlmd.ca_file'): Buffer {
+  const problem = caFileProblem(file);
+  if (problem) throw new MltrailError('CONFIG', `${key}: ${problem}`, { path: key });
   try {
     return readFileSync(file);
   } catch (err) {

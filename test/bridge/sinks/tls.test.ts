@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,30 @@ describe('sinks tls.ca_file is checked with the config', () => {
     expect(r.err).toContain(`sinks.es_onprem.tls.ca_file: ${notPem} holds no PEM certificate`);
     expect(r.err).toMatch(new RegExp(`sinks\\.pager\\.tls\\.ca_file: ${broken}: certificate 1 does not parse`));
     expect(caFileProblem(dir)).toBe(`${dir} is not a file`);
+  });
+
+  it('a CA file that also holds a private key is refused by check-config, loadConfig and the sink, naming the key path and the PEM label only', async () => {
+    const pki = makeTestPki();
+    const dir = tmpDir();
+    // The CA's certificate with its own key appended (a bundle written with `cat ca.pem ca.key`).
+    const caWithKey = join(dir, 'ca-with-key.pem');
+    writeFileSync(caWithKey, readFileSync(pki.caFile, 'utf8') + readFileSync(join(pki.dir, 'ca.key'), 'utf8'));
+    const r = await checkConfig(threeSinks(dir, caWithKey, pki.caFile));
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([
+      `${join(dir, 'mltrail.yaml')}: sinks.es_onprem.tls.ca_file: ${caWithKey} holds a private key (-----BEGIN PRIVATE KEY-----): a CA bundle is handed out and must hold CA certificates only; remove the key from it (and replace that key if the file was shared)`,
+    ]);
+    expect(r.err).not.toMatch(/MII/);
+    expect(() => loadConfig({ file: join(dir, 'mltrail.yaml'), env: {} })).toThrow(expect.objectContaining({ code: 'MLTRAIL_ERR_CONFIG', message: expect.stringContaining(`sinks.es_onprem.tls.ca_file: ${caWithKey} holds a private key`) }));
+    // A key appended after the config was read: building the sink refuses it too.
+    const cfg = ElasticConfig.parse({ url: 'https://es.example.com:9200', api_key: 'k', tls: { ca_file: pki.caFile } });
+    writeFileSync(pki.caFile, readFileSync(caWithKey));
+    const spool = Spool.open({ dir });
+    try {
+      expect(() => elasticSinkFactory.create(cfg, { name: 'es_onprem', logger: silentLogger(), dataDir: dir, spool, env: {} })).toThrow(/sinks\.es_onprem\.tls\.ca_file: \S+ holds a private key \(-----BEGIN PRIVATE KEY-----\)/);
+    } finally {
+      spool.close();
+    }
   });
 
   it('a CA bundle of real certificates passes check-config', async () => {

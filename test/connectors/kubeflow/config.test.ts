@@ -70,6 +70,32 @@ describe('kubeflow MLMD TLS files are checked with the config', () => {
     expect(configError(env, f3)).toEqual([]);
   });
 
+  it('a ca_file that also holds a private key is refused by check-config, with the other mlmd keys\' errors, and again when the client is made', async () => {
+    const pki = makeTestPki();
+    cleanup.push(() => rmSync(pki.dir, { recursive: true, force: true }));
+    const caWithKey = join(pki.dir, 'ca-with-key.pem');
+    writeFileSync(caWithKey, readFileSync(pki.caFile, 'utf8') + readFileSync(join(pki.dir, 'ca.key'), 'utf8'));
+    // A cluster's mlmd block with a wrong type beside it: the file's problem is said in the same run.
+    const { file } = configFile(
+      `connectors:\n  kubeflow:\n    mlmd: { address: "127.0.0.1:8080", tls: true, ca_file: ${caWithKey} }\n    clusters:\n      - id: b\n        mlmd: { address: "127.0.0.1:8081", tls: true, ca_file: ${caWithKey}, timeout_ms: soon }\n`,
+    );
+    const check = await runCli(['check-config', file]);
+    expect(check.code).toBe(1);
+    const refused = `holds a private key (-----BEGIN PRIVATE KEY-----): a CA bundle is handed out and must hold CA certificates only; remove the key from it (and replace that key if the file was shared)`;
+    expect(check.err.trim().split('\n')).toEqual([
+      `${file}: connectors.kubeflow.mlmd.ca_file: ${caWithKey} ${refused}`,
+      `${file}: connectors.kubeflow.clusters.0.mlmd.ca_file: ${caWithKey} ${refused}`,
+      `${file}: connectors.kubeflow.clusters.0.mlmd.timeout_ms: Invalid input: expected number, received string`,
+    ]);
+    // A key appended once the config was read: the poller's client refuses the file at start, naming the key path.
+    const ca = join(pki.dir, 'mlmd-ca.pem');
+    writeFileSync(ca, readFileSync(pki.caFile));
+    const h = harness({ mlmd: { address: '127.0.0.1:8080', tls: true, ca_file: ca } });
+    cleanup.push(() => h.close());
+    writeFileSync(ca, readFileSync(caWithKey));
+    expect(() => new MlmdPoller(h.deps)).toThrow(/connectors\.kubeflow\.mlmd\.ca_file: \S+ holds a private key \(-----BEGIN PRIVATE KEY-----\)/);
+  });
+
   it('a missing kfp.token_file (MLTRAIL_KFP_TOKEN_FILE) is a config error naming the key and the variable', () => {
     const issues = configError({ MLTRAIL_KFP_URL: 'http://127.0.0.1:8888', MLTRAIL_KFP_TOKEN_FILE: '/nonexist/tok' });
     expect(issues).toEqual([expect.stringMatching(/^connectors\.kubeflow\.kfp\.token_file: cannot read \/nonexist\/tok: ENOENT.*MLTRAIL_KFP_TOKEN_FILE/)]);
