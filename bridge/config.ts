@@ -139,6 +139,18 @@ export const ConfigSchema = z.strictObject({
   };
   check(connectors.kubeflow?.mlflow_server, []);
   connectors.kubeflow?.clusters?.forEach((cl, i) => check(cl.mlflow_server, ['clusters', i]));
+}, {
+  // Also when another key of the file is wrong (a misspelt key, a wrong type elsewhere): one run names every problem.
+  // Only the shapes it reads must be there (an object's lists of objects).
+  when: (payload) => {
+    const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+    const listOfObjects = (v: unknown) => v === undefined || (Array.isArray(v) && v.every(isObject));
+    const connectors = (payload.value as { connectors?: unknown } | undefined)?.connectors;
+    if (!isObject(connectors)) return false;
+    const { mlflow, kubeflow } = connectors;
+    if (mlflow !== undefined && !(isObject(mlflow) && listOfObjects(mlflow.servers))) return false;
+    return kubeflow === undefined || (isObject(kubeflow) && listOfObjects(kubeflow.clusters));
+  },
 }).transform((c) => {
   // The Kubeflow connector sees its own section only: it is given the MLflow servers' URLs, so that a KServe
   // predictor's MLFLOW_TRACKING_URI names its server (connectors/kubeflow/mlflowserver.ts).

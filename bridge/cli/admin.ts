@@ -6,6 +6,7 @@ import { Spool } from '../../core/spool/index.js';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
+import { configProblemLines, isConfigError } from './config-errors.js';
 import { common, parse, positiveInt } from './args.js';
 
 export const checkConfigUsage = `mltrail check-config [FILE | --config FILE]
@@ -27,15 +28,9 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
     io.stdout.write(`${JSON.stringify(redact(cfg), null, 2)}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof MltrailError && err.kind === 'CONFIG') {
-      const issues = err.extra.issues as string[] | undefined;
-      // A message without a list of issues may already name the file (a YAML error): not twice.
-      const where = `${file ?? 'configuration'}: `;
-      if (!issues) io.stderr.write(`${err.message.startsWith(where) ? '' : where}${err.message}\n`);
-      else for (const i of issues) io.stderr.write(`${file ?? 'configuration'}: ${i}\n`);
-      return 1;
-    }
-    throw err;
+    if (!isConfigError(err)) throw err;
+    for (const line of configProblemLines(err, file)) io.stderr.write(`${line}\n`);
+    return 1;
   }
 }
 

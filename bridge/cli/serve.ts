@@ -3,6 +3,7 @@ import { decimalOrText } from '../../core/config/load.js';
 import { loadConfig } from '../config.js';
 import type { startBridge } from '../runtime.js';
 import { common, parse } from './args.js';
+import { configProblemLines, isConfigError } from './config-errors.js';
 import { earlyHangups, earlyStops, releaseEarlySignals } from './early-signals.js';
 
 export const serveUsage = `mltrail serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
@@ -14,7 +15,8 @@ Start the bridge: webhook/push targets, spool, rules and sinks.
   --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)
 HTTPS: server.tls in the config file (no flag or variable sets it); SIGHUP
 re-reads its cert_file and key_file, and the client CA files. SIGTERM or SIGINT
-drains and stops.`;
+drains and stops. A bad config: every problem, one a line as check-config
+prints them (after an MLTRAIL_ERR_CONFIG line); exit 2.`;
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...common, port: { type: 'string', short: 'p' }, host: { type: 'string' } });
@@ -24,7 +26,20 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (values.host !== undefined) server.host = values.host;
   const overrides: Record<string, unknown> = { server };
   if (values['data-dir']) overrides.data_dir = values['data-dir'];
-  const cfg = loadConfig({ file: values.config, env: io.env, overrides });
+  // The file named in the messages, as check-config names it (MLTRAIL_CONFIG when no --config; an empty value names none).
+  const file = values.config ?? (io.env.MLTRAIL_CONFIG || undefined);
+  let cfg: ReturnType<typeof loadConfig>;
+  try {
+    cfg = loadConfig({ file, env: io.env, overrides });
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    // Every problem, one a line as check-config prints them (same text, same order), after one line with the
+    // error code (what a log alert matches); exit 2, as for every start-up config error.
+    const lines = configProblemLines(err, file);
+    io.stderr.write(`mltrail serve: ${err.code}: not started, ${lines.length} problem${lines.length === 1 ? '' : 's'} in the configuration:\n`);
+    for (const line of lines) io.stderr.write(`${line}\n`);
+    return 2;
+  }
   // The bridge's modules (HTTP server, metrics, every connector's routes) are loaded by `serve` only: the CLI
   // imports this module for every command. Signals are still noted by early-signals while they load.
   const { startBridge } = await import('../runtime.js');

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmpDir } from '../../helpers/bridge.js';
 import { runCli } from '../../helpers/cli.js';
+import { CLI } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /** A port nothing listens on at `host` just now. */
@@ -49,7 +51,8 @@ describe('mltrail serve flags (in process)', () => {
     writeFileSync(file, 'server:\n  prot: 8080\n');
     const typo = await runCli(['serve', '--config', file], { MLTRAIL_LOG_LEVEL: 'silent' });
     expect(typo.code).toBe(2);
-    expect(typo.err).toContain(`MLTRAIL_ERR_CONFIG: ${file}: server: unknown key(s): prot`);
+    expect(typo.err).toContain(`MLTRAIL_ERR_CONFIG`);
+    expect(typo.err).toContain(`\n${file}: server: unknown key(s): prot\n`);
     expect(typo.err).not.toContain('command line');
     writeFileSync(file, 'server: 8080\n');
     const section = await runCli(['serve', '--config', file], { MLTRAIL_LOG_LEVEL: 'silent' });
@@ -62,4 +65,59 @@ describe('mltrail serve flags (in process)', () => {
     expect(flag.code).toBe(2);
     expect(flag.err).toMatch(/server\.port: .*\(from the command line\)/);
   });
+});
+
+/** `mltrail ARGS…` as a user runs it: the built CLI in a child process, with only `env` (and PATH). */
+function runBuiltCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('a bad config file, as serve and check-config say it (the built CLI in a child process)', () => {
+  it('both print every problem in one run, one a line, the same lines in the same order (unset ${VAR}s first, then the schema\'s); serve exits 2 after a line with the code, check-config 1', async () => {
+    const dir = tmpDir();
+    const file = join(dir, 'mltrail.yaml');
+    writeFileSync(
+      file,
+      [
+        `data_dir: ${join(dir, 'data')}`,
+        'server:',
+        '  port: 0',
+        '  ingest_token: ${MLTRAIL_TEST_UNSET_TOKEN}',
+        '  prot: 8080',
+        'spool:',
+        '  max_bytes: lots',
+        'connectors:',
+        '  kubeflow:',
+        '    mlflow_server: nowhere',
+        '',
+      ].join('\n'),
+    );
+    const env = { MLTRAIL_LOG_LEVEL: 'silent' };
+    const expected = [
+      `${file}: server.ingest_token: environment variable MLTRAIL_TEST_UNSET_TOKEN is not set (or empty); set it, or give a default: \${MLTRAIL_TEST_UNSET_TOKEN:-value}`,
+      `${file}: server: unknown key(s): prot`,
+      `${file}: spool.max_bytes: Invalid input: expected number, received string`,
+      // A cross-check of the whole file, said although other keys failed.
+      `${file}: connectors.kubeflow.mlflow_server: names no MLflow server of connectors.mlflow.servers (none configured); the default server needs no setting`,
+    ];
+    const check = await runBuiltCli(['check-config', file], env);
+    expect(check.err.split('\n').slice(0, -1)).toEqual(expected);
+    expect(check.code).toBe(1);
+    const serve = await runBuiltCli(['serve', '--config', file], env);
+    expect(serve.err.split('\n').slice(0, -1)).toEqual([`mltrail serve: MLTRAIL_ERR_CONFIG: not started, 4 problems in the configuration:`, ...expected]);
+    expect(serve.code).toBe(2);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    // MLTRAIL_CONFIG names the file for both when no flag does.
+    const viaEnv = await runBuiltCli(['serve'], { ...env, MLTRAIL_CONFIG: file });
+    expect(viaEnv.err.split('\n').slice(1, -1)).toEqual(expected);
+    expect(viaEnv.code).toBe(2);
+  }, 30_000);
 });

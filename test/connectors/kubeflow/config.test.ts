@@ -41,14 +41,14 @@ const configError = (env: NodeJS.ProcessEnv, file?: string) => {
 };
 
 describe('kubeflow MLMD TLS files are checked with the config', () => {
-  it('serve with a missing mlmd.ca_file exits 2 with one MLTRAIL_ERR_CONFIG line naming the key (it used to hang)', async () => {
+  it('serve with a missing mlmd.ca_file exits 2 with an MLTRAIL_ERR_CONFIG line and one line naming the key (it used to hang)', async () => {
     const { file } = configFile('connectors:\n  kubeflow:\n    mlmd: { address: "127.0.0.1:24410", tls: true, ca_file: /nonexist/ca.pem }\n');
     const res = await runCli(['serve', '--config', file]);
     expect(res.code).toBe(2);
     const lines = res.err.trim().split('\n');
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/MLTRAIL_ERR_CONFIG/);
-    expect(lines[0]).toMatch(/connectors\.kubeflow\.mlmd\.ca_file: cannot read \/nonexist\/ca\.pem: ENOENT/);
+    expect(lines[1]).toMatch(/connectors\.kubeflow\.mlmd\.ca_file: cannot read \/nonexist\/ca\.pem: ENOENT/);
 
     const check = await runCli(['check-config', file]);
     expect(check.code).not.toBe(0);
