@@ -29,6 +29,93 @@ export function handshakeFailureReason(code: string | undefined): HandshakeFailu
  */
 export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
+/** The bytes of RFC 9110's `tchar` (§5.6.2), of which a method token (§9.1) is made. */
+const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
+/** How many first bytes are looked at, at most: a method token longer than this is no HTTP client's. */
+const REQUEST_LINE_PEEK_BYTES = 64;
+/** How long a connection's first bytes are waited for before it goes to the TLS layer as it is (which times it out). */
+const REQUEST_LINE_WAIT_MS = 10_000;
+
+/**
+ * Whether `head` (a connection's first bytes) starts an HTTP/1 request line: a method token, one space, the first
+ * byte of a request-target (RFC 9110 §9.1, RFC 9112 §3): any method, not only the GET, POST, HEAD and PUT OpenSSL
+ * recognises (OPTIONS, DELETE, PATCH, CONNECT, TRACE… got no answer). `undefined`: not enough bytes yet to say.
+ * Safe to answer in plaintext: a TLS record starts with its content type (0x14-0x17) and an SSLv2 hello with a byte
+ * of 0x80 or more, none of which is a tchar, so what could be TLS is never taken for a request line.
+ *
+ * @example
+ * startsRequestLine(Buffer.from('OPTIONS * HTTP/1.1\r\n')) // true
+ * startsRequestLine(Buffer.from([0x16, 0x03, 0x01])) // false
+ */
+export function startsRequestLine(head: Buffer): boolean | undefined {
+  for (let i = 0; i < head.length; i++) {
+    const c = String.fromCharCode(head[i]!);
+    if (TCHAR.test(c)) continue;
+    if (c !== ' ' || i === 0) return false;
+    if (i + 1 === head.length) return undefined;
+    // A request-target is visible ASCII: '/', '*', a scheme or an authority.
+    return head[i + 1]! > 0x20 && head[i + 1]! < 0x7f;
+  }
+  return head.length >= REQUEST_LINE_PEEK_BYTES ? false : undefined;
+}
+
+/**
+ * Hold each new connection of `server` until its first bytes say whether it starts an HTTP request line
+ * (`startsRequestLine`), note those that do in `plainHttp`, then hand it to the TLS layer with those bytes put back
+ * (Node's TLS socket reads what is buffered on the socket it wraps first), so the handshake sees exactly what
+ * was sent. Returns a function that gives `server` its own listeners back.
+ */
+function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>): () => void {
+  const tlsListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
+  const handOver = (raw: Socket) => {
+    for (const l of tlsListeners) l.call(server, raw);
+  };
+  const onConnection = (raw: Socket) => {
+    // Read as the connection arrives: Node's TLS socket leaves the address of a peer that reset with its handle.
+    void raw.remoteAddress;
+    const chunks: Buffer[] = [];
+    const done = (looksLikeHttp: boolean | undefined) => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('error', onGone);
+      raw.off('close', onGone);
+      raw.pause();
+      if (chunks.length) raw.unshift(Buffer.concat(chunks));
+      if (looksLikeHttp) plainHttp.add(raw);
+      handOver(raw);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      const verdict = startsRequestLine(Buffer.concat(chunks));
+      if (verdict !== undefined) done(verdict);
+    };
+    // Half-closed before saying enough: the TLS layer gets what came (its error is counted as before).
+    const onEnd = () => done(startsRequestLine(Buffer.concat(chunks)));
+    // Reset or closed while held: nothing to hand over (a port probe is no handshake).
+    const onGone = () => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('close', onGone);
+      raw.destroy();
+    };
+    // A sender that stays silent goes to the TLS layer, whose handshake timeout then applies.
+    const timer = setTimeout(() => done(false), REQUEST_LINE_WAIT_MS);
+    timer.unref();
+    raw.on('data', onData);
+    raw.on('end', onEnd);
+    raw.on('error', onGone);
+    raw.on('close', onGone);
+  };
+  server.removeAllListeners('connection');
+  server.on('connection', onConnection);
+  return () => {
+    server.off('connection', onConnection);
+    for (const l of tlsListeners) server.on('connection', l);
+  };
+}
+
 /** What an operator does about each reason, said in the log line. */
 const HINTS: Record<HandshakeFailureReason, string> = {
   unknown_ca: 'clients do not trust the issuer of server.tls.cert_file: give them its CA, or serve a certificate from a CA they trust (with its intermediates in cert_file)',
@@ -44,8 +131,9 @@ const HINTS: Record<HandshakeFailureReason, string> = {
  * `mltrail_tls_handshake_failures_total{reason}`, and at most one warn line per reason per `windowMs` (a minute)
  * with how many there were and the last peer's address and error code (never certificate bytes): a scanner or a
  * misconfigured sender retrying in a loop would otherwise flood the log. A connection closed before it sent a byte
- * (a TCP health check, a port probe) is no handshake and is not counted. A plain HTTP request is answered with
- * PLAIN_HTTP_ANSWER (still counted as `not_tls`). Returns a stop function (clears the timers).
+ * (a TCP health check, a port probe) is no handshake and is not counted. A plain HTTP request, whatever its
+ * method, is answered with PLAIN_HTTP_ANSWER (still counted as `not_tls`). Returns a stop function (clears the
+ * timers, gives the server its connection listener back).
  */
 export function watchHandshakeFailures(server: Server, deps: { log: Logger; metrics: Metrics; windowMs?: number }): () => void {
   const windowMs = deps.windowMs ?? 60_000;
@@ -70,17 +158,18 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
     timer.unref();
     windows.set(reason, { count: 0, timer });
   };
-  // Node's TLS socket leaves the address of a peer that reset with its handle; the raw socket it wraps (`_parent`)
-  // keeps it once read, so it is read as each connection arrives.
-  const onConnection = (raw: { remoteAddress?: string }) => void raw.remoteAddress;
+  // Connections whose first bytes start an HTTP request line (the raw sockets the TLS sockets wrap).
+  const plainHttp = new WeakSet<Socket>();
+  const restoreListeners = noteRequestLines(server, plainHttp);
   const onError = (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const raw = (socket as unknown as { _parent?: Socket })._parent;
     if (raw?.bytesRead === 0) return;
     const reason = handshakeFailureReason(err.code);
-    // OpenSSL says HTTP_REQUEST only when the first record starts "GET ", "POST ", "HEAD " or "PUT " (the check Go
-    // makes on its record header); a TLS record, or anything else, is never answered in plaintext. The TLS layer
-    // sent nothing (no alert for this error), so the raw socket is clean; it is closed once the answer is out.
-    if (err.code === 'ERR_SSL_HTTP_REQUEST' && raw && !raw.destroyed) {
+    // Answered when the first bytes start a request line (any method: OpenSSL names only GET, POST, HEAD and PUT
+    // HTTP_REQUEST, CONNECT HTTPS_PROXY_REQUEST and the rest WRONG_VERSION_NUMBER) and the TLS layer also found no
+    // TLS there; a TLS record, or anything else, is never answered in plaintext. OpenSSL sends no alert for bytes
+    // whose first record has no TLS version, so the raw socket is clean; it is closed once the answer is out.
+    if (reason === 'not_tls' && raw && plainHttp.has(raw) && !raw.destroyed) {
       raw.on('error', () => undefined); // the sender may be gone already: nothing to tell it then
       raw.end(PLAIN_HTTP_ANSWER);
     }
@@ -93,10 +182,9 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
       openWindow(reason);
     }
   };
-  server.on('connection', onConnection);
   server.on('tlsClientError', onError);
   return () => {
-    server.off('connection', onConnection);
+    restoreListeners();
     server.off('tlsClientError', onError);
     for (const w of windows.values()) clearTimeout(w.timer);
     windows.clear();

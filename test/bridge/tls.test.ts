@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
-import { watchHandshakeFailures } from '../../bridge/tls-handshake.js';
+import { PLAIN_HTTP_ANSWER, startsRequestLine, watchHandshakeFailures } from '../../bridge/tls-handshake.js';
 import { createMetrics } from '../../core/metrics.js';
 import { AUDIT_ROUTE } from '../../connectors/kubeflow/route.js';
 import { createLogger, silentLogger } from '../../core/log.js';
@@ -401,11 +401,19 @@ function refusedTls(port: number, opts: Record<string, unknown>) {
     s.on('error', () => resolve());
   });
 }
-/** Write `bytes` on a plain TCP connection to 127.0.0.1:`port` and resolve with all that came back until it closed. */
-function rawExchange(port: number, bytes: Buffer) {
+/**
+ * Write `bytes` on a plain TCP connection to 127.0.0.1:`port` and resolve with all that came back until it closed;
+ * with `firstWrite`, its first `firstWrite` bytes alone, the rest 50 ms later.
+ */
+function rawExchange(port: number, bytes: Buffer, firstWrite?: number) {
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const s = netConnect(port, '127.0.0.1', () => s.write(bytes));
+    const s = netConnect(port, '127.0.0.1', () => {
+      if (firstWrite === undefined) return void s.write(bytes);
+      s.setNoDelay(true);
+      s.write(bytes.subarray(0, firstWrite));
+      setTimeout(() => s.write(bytes.subarray(firstWrite)), 50);
+    });
     s.on('data', (d: Buffer) => chunks.push(d));
     s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
     s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
@@ -466,6 +474,53 @@ describe('server.tls: failed TLS handshakes are counted and logged', () => {
     const total = async () => Object.values(await failureCounts(b.url)).reduce((a, n) => a + n, 0);
     await waitFor(async () => (await total()) === 4, 5000, 'the four failed handshakes counted');
     expect(await failureCounts(b.url)).toMatchObject({ not_tls: 3, other: 1 });
+  });
+
+  it('plain HTTP with any method is answered so (OPTIONS, DELETE, PATCH, CONNECT, TRACE too, request line in one write or several); bytes that start like a TLS record never are', async () => {
+    const b = await start({ server: { tls: TLS } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    const requests = [
+      'GET /healthz HTTP/1.1',
+      'POST /v1/events HTTP/1.1',
+      'HEAD /healthz HTTP/1.1',
+      'PUT /v1/events HTTP/1.1',
+      'OPTIONS * HTTP/1.1',
+      'OPTIONS /v1/events HTTP/1.1',
+      'DELETE /v1/events/1 HTTP/1.1',
+      'PATCH /v1/events HTTP/1.1',
+      'CONNECT 127.0.0.1:443 HTTP/1.1',
+      'TRACE / HTTP/1.1',
+      'PROPFIND /dav HTTP/1.1',
+    ];
+    for (const line of requests) {
+      expect(await rawExchange(b.port, Buffer.from(`${line}\r\nHost: 127.0.0.1\r\n\r\n`)), line).toBe('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+    }
+    // A sender whose request line comes in pieces (the method alone first) is answered too.
+    expect(await rawExchange(b.port, Buffer.from('DELETE /v1/events/1 HTTP/1.1\r\n\r\n'), 3)).toBe(PLAIN_HTTP_ANSWER);
+    // A TLS record of each content type (change_cipher_spec, alert, handshake, application_data) followed by
+    // request-line text, and a method with no space or target after it get no plaintext (an SSLv2-style hello's
+    // first byte, 0x80 or more, is no tchar either: startsRequestLine below).
+    for (const type of [0x14, 0x15, 0x16, 0x17]) {
+      expect(await rawExchange(b.port, Buffer.concat([Buffer.from([type]), Buffer.from('ET / HTTP/1.1\r\n\r\n')]))).not.toContain('HTTP/');
+    }
+    expect(await rawExchange(b.port, Buffer.from('DELETE\r\n\r\n'))).toBe('');
+    // Each one still a failed handshake: the requests counted not_tls.
+    const total = async () => Object.values(await failureCounts(b.url)).reduce((a, n) => a + n, 0);
+    await waitFor(async () => (await total()) === requests.length + 6, 5000, 'every failed handshake counted');
+    expect(await failureCounts(b.url)).toMatchObject({ not_tls: requests.length + 6, other: 0 });
+    // The server still speaks TLS.
+    expect((await send(`${b.url}/healthz`)).status).toBe(200);
+  });
+
+  it('a request line is a method token, one space and a visible byte; no TLS record or SSLv2 hello reads as one', () => {
+    expect(startsRequestLine(Buffer.from('M-SEARCH * HTTP/1.1'))).toBe(true);
+    expect(startsRequestLine(Buffer.from('GET http://example.com/ HTTP/1.1'))).toBe(true);
+    // Not enough bytes to say yet: waited for.
+    expect(startsRequestLine(Buffer.from('OPTIO'))).toBeUndefined();
+    expect(startsRequestLine(Buffer.from('OPTIONS '))).toBeUndefined();
+    for (const head of [Buffer.from(' GET /'), Buffer.from('GET  /'), Buffer.from('GET\t/'), Buffer.from('G(T /'), Buffer.from('A'.repeat(64)), Buffer.from([0x80, 0x2e, 0x01, 0x03, 0x01]), Buffer.from([0x16, 0x03, 0x01, 0x00, 0x20])]) {
+      expect(startsRequestLine(head), JSON.stringify(head.toString('latin1'))).toBe(false);
+    }
+    for (let type = 0x14; type <= 0x17; type++) expect(startsRequestLine(Buffer.concat([Buffer.from([type]), Buffer.from('ET / HTTP/1.1')]))).toBe(false);
   });
 
   it('no shared cipher suite is its own reason', async () => {
