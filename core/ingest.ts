@@ -2,6 +2,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { randomBytes } from 'node:crypto';
 import { MltrailError, type ErrorKind } from './errors.js';
+import { MinuteSampler } from './log-sampler.js';
 import { MAX_JSON_DEPTH, boundedJson, nestedTooDeep } from './input/depth.js';
 import { checkEvent, describeZodError, isValidAsIs, prepareEventCheck, makeEvent, serializeEvent, stableId, type Platform } from './schema/index.js';
 import type { AppendResult, Spool, SpoolItem } from './spool/index.js';
@@ -166,6 +167,8 @@ export class Ingestor {
   private authFailureEvents = 0;
   private authFailureMinute = -1;
   private salt?: string;
+  /** Quarantine warnings: the first of a minute per channel, then every 100th (the metric counts every one). */
+  private readonly quarantineWarnings = new MinuteSampler();
 
   constructor(
     readonly spool: Spool,
@@ -262,7 +265,8 @@ export class Ingestor {
     const compact = whole === undefined ? compactQuarantine(rows, budget) : compactQuarantine(rows, Math.max(budget ?? DEFAULT_QUARANTINE_BUDGET, whole), whole);
     const last = this.spool.quarantineMany(compact.map((r) => ({ channel, reason: r.reason, body: r.body, meta: r.meta })));
     this.metrics?.eventsRejected.inc({ channel, reason: 'quarantined' }, rows.length);
-    this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION' }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
+    const seen = this.quarantineWarnings.take(channel);
+    if (seen !== undefined) this.log.warn({ channel, count: rows.length, reason: rows[0]!.reason, code: 'MLTRAIL_ERR_VALIDATION', quarantines_this_minute: seen }, rows.length === 1 ? 'input quarantined' : `${rows.length} inputs quarantined (the first reason shown)`);
     return last;
   }
 

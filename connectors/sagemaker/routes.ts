@@ -4,6 +4,7 @@ import { MltrailError } from '../../core/errors.js';
 import { assertRecordCount, clientIp, errorResponse, isTooLarge, parseJsonRecords, readBody, safeEqual, safeEqualAny, sentBytes } from '../../core/http/index.js';
 import { normalizeAndIngest, quarantineBudget, type RecordsOutcome } from '../../core/ingest.js';
 import { parseJsonText } from '../../core/input/depth.js';
+import { MinuteSampler } from '../../core/log-sampler.js';
 import type { SagemakerConfig } from './config.js';
 import { decodeData, normalizeSagemaker } from './normalize.js';
 import { isObj } from './util.js';
@@ -17,10 +18,18 @@ function normalizeCtx(deps: ConnectorDeps<SagemakerConfig>, channel: string, met
   return { channel, receivedTime: new Date().toISOString(), keepRaw: deps.keepRaw, config: deps.config, meta };
 }
 
+/** Per-request lines (skips, a Firehose batch's quarantined records): the first of a minute per channel, then every 100th. */
+const requestLines = new WeakMap<ConnectorDeps<SagemakerConfig>, MinuteSampler>();
+function sampled(deps: ConnectorDeps<SagemakerConfig>, key: string): number | undefined {
+  let sampler = requestLines.get(deps);
+  if (!sampler) requestLines.set(deps, (sampler = new MinuteSampler()));
+  return sampler.take(key);
+}
+
 function logSkipped(deps: ConnectorDeps<SagemakerConfig>, channel: string, out: RecordsOutcome): void {
-  if (out.skipped.length) {
-    deps.logger.info({ channel, skipped: out.skipped.length, reasons: [...new Set(out.skipped.map((s) => s.reason))].slice(0, 10) }, 'records recognised and skipped');
-  }
+  if (!out.skipped.length) return;
+  const seen = sampled(deps, `skipped|${channel}`);
+  if (seen !== undefined) deps.logger.info({ channel, skipped: out.skipped.length, reasons: [...new Set(out.skipped.map((s) => s.reason))].slice(0, 10), requests_this_minute: seen }, 'records recognised and skipped');
 }
 
 /** `Authorization: Basic` → user and password, or undefined. */
@@ -152,7 +161,8 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
       };
       const out = await normalizeAndIngest(deps.ingest, normalizeOne, units, FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
       logSkipped(deps, FH_CHANNEL, out);
-      if (out.rejected.length) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted }, 'some Firehose records quarantined');
+      const seen = out.rejected.length ? sampled(deps, `rejected|${FH_CHANNEL}`) : undefined;
+      if (seen !== undefined) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted, requests_this_minute: seen }, 'some Firehose records quarantined');
       return answer(200);
     } catch (err) {
       return answer(err instanceof MltrailError ? err.status : 500, err);
