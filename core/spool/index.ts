@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MltrailError } from '../errors.js';
 import type { StateStore } from '../state/index.js';
@@ -61,6 +61,7 @@ export class Spool extends EventEmitter {
   private readonly dedupMaxIds: number;
   private readonly retryAfterS: number;
   private readonly alertLogMax: number;
+  private readonly walKeepBytes: number;
   private pendingBytes = 0;
   /** Bytes of dead letters and quarantined input (see `heldBytes`); refreshed from the shared count by pruneStep. */
   private held = 0;
@@ -88,6 +89,10 @@ export class Spool extends EventEmitter {
     this.dedupMaxIds = opts.dedupMaxIds ?? DEDUP_MAX_IDS;
     this.retryAfterS = Math.min(60, opts.retryAfterS ?? 30);
     this.alertLogMax = opts.alertLogMax ?? 100_000;
+    this.walKeepBytes = opts.walKeepBytes ?? WAL_RESTART_BYTES;
+    // A writer that starts the WAL over after a checkpoint also cuts the file back to this size (SQLite
+    // otherwise keeps it at its largest, reusing it): a burst's WAL does not stay on disk for good.
+    if (!db.memory) db.pragma(`journal_size_limit = ${this.walKeepBytes}`);
     this.stmt = this.prepare();
     if (!opts.consumer) {
       this.pendingBytes = (db.prepare('SELECT COALESCE(SUM(bytes),0) AS b FROM records').get() as { b: number }).b;
@@ -513,11 +518,23 @@ export class Spool extends EventEmitter {
     if (this.db.memory) return;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const r = (this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>)[0];
+    // Everything copied but the file still as large as a past burst made it (no commit since to start it over and
+    // cut it, journal_size_limit): TRUNCATE empties it. It gives up at once (busy) if a reader still uses the WAL.
+    if (r && r.log === r.checkpointed && this.walFileBytes() > this.walKeepBytes) this.db.pragma('wal_checkpoint(TRUNCATE)');
     if (!r || r.log * pageSize <= WAL_RESTART_BYTES) return;
     // RESTART holds writers back while it copies what PASSIVE left: do it when that is little,
     // or when the WAL has grown far past the mark (sustained input never leaves it idle).
     const left = (r.log - r.checkpointed) * pageSize;
     if (left < 1024 * 1024 || r.log * pageSize > 4 * WAL_RESTART_BYTES) this.db.pragma('wal_checkpoint(RESTART)');
+  }
+
+  /** Size of the WAL file on disk (0 when there is none). */
+  private walFileBytes(): number {
+    try {
+      return statSync(`${this.db.name}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Count bytes another connection appended (the rules worker's alerts) toward the size bound. */

@@ -85,6 +85,8 @@ export interface SpoolOptions {
   retryAfterS?: number;
   /** Recent alerts kept for GET /v1/alerts. */
   alertLogMax?: number;
+  /** WAL file size left on disk once every commit is checkpointed (bytes; default 64 MiB): past it `checkpoint()` truncates the file. */
+  walKeepBytes?: number;
   /** Clock, for tests. */
   now?: () => number;
   /** A second connection, for a consumer thread: no busy handler (its transactions poll for the lock) and no undelivered-bytes count (the owner keeps it). */
