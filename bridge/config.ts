@@ -65,6 +65,8 @@ export const SpoolConfig = z.strictObject({
   retry_after_s: z.number().int().min(1).max(60).default(30),
   /** Keep each event's original record in `raw`. */
   keep_raw: z.boolean().default(true),
+  /** Days quarantined input is kept, then deleted by the spool's pruning (0: until `mltrail quarantine purge`). */
+  quarantine_retention_days: z.number().nonnegative().default(30),
 });
 
 export const LogConfig = z.strictObject({

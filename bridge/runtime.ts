@@ -78,6 +78,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       dedupWindowMs: cfg.spool.dedup_window_hours * 3600_000,
       dedupMaxIds: cfg.spool.dedup_max_ids,
       retryAfterS: cfg.spool.retry_after_s,
+      quarantineRetentionMs: cfg.spool.quarantine_retention_days * 86_400_000,
     });
   } catch (err) {
     claim.release();

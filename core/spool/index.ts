@@ -62,6 +62,7 @@ export class Spool extends EventEmitter {
   private readonly retryAfterS: number;
   private readonly alertLogMax: number;
   private readonly walKeepBytes: number;
+  private readonly quarantineRetentionMs: number;
   private pendingBytes = 0;
   /** Bytes of dead letters and quarantined input (see `heldBytes`); refreshed from the shared count by pruneStep. */
   private held = 0;
@@ -90,6 +91,7 @@ export class Spool extends EventEmitter {
     this.retryAfterS = Math.min(60, opts.retryAfterS ?? 30);
     this.alertLogMax = opts.alertLogMax ?? 100_000;
     this.walKeepBytes = opts.walKeepBytes ?? WAL_RESTART_BYTES;
+    this.quarantineRetentionMs = opts.quarantineRetentionMs ?? 0;
     // A writer that starts the WAL over after a checkpoint also cuts the file back to this size (SQLite
     // otherwise keeps it at its largest, reusing it): a burst's WAL does not stay on disk for good.
     if (!db.memory) db.pragma(`journal_size_limit = ${this.walKeepBytes}`);
@@ -203,6 +205,10 @@ export class Spool extends EventEmitter {
         'INSERT INTO dead_letters (sink, kind, record_id, body, reason, status, added, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       quarantine: db.prepare('INSERT INTO quarantine (channel, reason, body, meta, added) VALUES (?, ?, ?, ?, ?)'),
+      // The oldest rows (q_id grows with time: read from the b-tree's start, never a scan of the table).
+      quarantineHead: db.prepare('SELECT q_id, added FROM quarantine ORDER BY q_id LIMIT ?'),
+      quarantineBytesUpTo: db.prepare(`SELECT COALESCE(SUM(${QUARANTINE_ROW_BYTES}), 0) FROM quarantine WHERE q_id <= ?`).pluck(),
+      quarantineDeleteUpTo: db.prepare('DELETE FROM quarantine WHERE q_id <= ?'),
       alertLog: db.prepare('INSERT OR IGNORE INTO alert_log (id, time, rule_id, mode, body) VALUES (?, ?, ?, ?, ?)'),
       pruneAlertLog: db.prepare('DELETE FROM alert_log WHERE n <= (SELECT MAX(n) FROM alert_log) - ?'),
     };
@@ -605,10 +611,33 @@ export class Spool extends EventEmitter {
         if (over > maxRows) more = true;
       }
       this.stmt.pruneAlertLog.run(this.alertLogMax);
+      if (this.expireQuarantine(maxRows) >= maxRows) more = true;
       // Other connections (the sink thread's dead letters) add to the held count: pick up their share.
       this.held = this.readHeldCount();
     });
     return { removed, more };
+  }
+
+  /**
+   * Delete up to `maxRows` of the oldest quarantined inputs older than the retention (inside pruneStep's
+   * transaction), giving their bytes back to the spool's bound: a sender that keeps posting bad input would
+   * otherwise fill `max_bytes` for good, and every sender then gets 503 until someone purges. Returns how many.
+   */
+  private expireQuarantine(maxRows: number): number {
+    if (this.quarantineRetentionMs <= 0) return 0;
+    const cutoff = this.now() - this.quarantineRetentionMs;
+    let hi: number | undefined;
+    let n = 0;
+    for (const row of this.stmt.quarantineHead.all(maxRows) as Array<{ q_id: number; added: number }>) {
+      if (row.added >= cutoff) break;
+      hi = row.q_id;
+      n++;
+    }
+    if (hi === undefined) return 0;
+    const bytes = this.stmt.quarantineBytesUpTo.get(hi) as number;
+    this.stmt.quarantineDeleteUpTo.run(hi);
+    this.addHeld(-bytes);
+    return n;
   }
 
   /** Keep a record a sink refused permanently, with the reason. */

@@ -85,6 +85,8 @@ export interface SpoolOptions {
   retryAfterS?: number;
   /** Recent alerts kept for GET /v1/alerts. */
   alertLogMax?: number;
+  /** How long quarantined input is kept (ms) before pruning deletes it; 0 or unset: until `mltrail quarantine purge`. */
+  quarantineRetentionMs?: number;
   /** WAL file size left on disk once every commit is checkpointed (bytes; default 64 MiB): past it `checkpoint()` truncates the file. */
   walKeepBytes?: number;
   /** Clock, for tests. */
