@@ -205,7 +205,15 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       const id = `${versionKey(subject.platform, subject.name, subject.version, subject.scope)}${atUpload ? `:${ev.id}` : ''}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
         ctx.set(`advwait|${id}`, { keys, ...waitStart(ev, ctx), time: ev.time, event: ev.id, subject: { name: subject.name, version: subject.version, platform: subject.platform, ...(subject.scope ? { scope: subject.scope } : {}) }, approver: identityOf(ev.actor, ctx.cfg), scope: eventScope(ev), how: approvalHow(ev) } satisfies PendingApproval);
-        ctx.set('advwait-index', [...(ctx.get<string[]>('advwait-index') ?? []), id].slice(-MAX_PENDING_APPROVALS));
+        const open = [...(ctx.get<string[]>('advwait-index') ?? []), id];
+        ctx.set('advwait-index', open.slice(-MAX_PENDING_APPROVALS));
+        // Past the bound (a first poll of a large registry approves thousands at once) the oldest waiting approval
+        // is judged now, with what is on record: dropped from the index only, it was never judged and its row
+        // stayed in rule state for good.
+        for (const old of open.slice(0, -MAX_PENDING_APPROVALS)) {
+          const p = ctx.get<PendingApproval>(`advwait|${old}`);
+          if (p) settleApproval(ctx, old, p);
+        }
       }
     }
   }
