@@ -621,7 +621,11 @@ class Engine implements RuleEngine {
   /** Once per event-time day: forget suppression and streak records nothing refers to any more. */
   private prune(now: number): void {
     for (const { key, value } of this.state.list<Suppression>(ENGINE_NS, 'sup|')) {
-      if (value.pending === 0 && value.last_emit !== undefined && now - value.last_emit > this.keepMs) this.state.delete(ENGINE_NS, key);
+      // Repeats still held (pending) go too once they are as old: they wait for the entity's next alert, and an
+      // entity never seen again kept its record for good (one per entity that ever repeated).
+      const held = [value.pending > 0 ? value.last_seen : undefined, value.back?.pending ? value.back.last_seen : undefined].map((x) => (x ? Date.parse(x) : 0));
+      const last = Math.max(value.last_emit ?? 0, ...held.filter(Number.isFinite));
+      if (value.last_emit !== undefined && now - last > this.keepMs) this.state.delete(ENGINE_NS, key);
     }
     for (const { key, value } of this.state.list<{ last: number }>(ENGINE_NS, 'streak|')) if (now - value.last > this.keepMs) this.state.delete(ENGINE_NS, key);
     this.echoes.prune(now);
