@@ -262,11 +262,19 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     lastHousekeepingError = Date.now();
     log.error({ err: e instanceof MltrailError ? { code: e.code, message: e.message } : err, code: e instanceof MltrailError ? e.code : 'MLTRAIL_ERR_INTERNAL' }, 'spool housekeeping failed; retrying every second');
   };
+  // Quarantined input deleted past spool.quarantine_retention_days, told in one line per housekeeping run.
+  let quarantineExpired = 0;
   const pruneSlices = () => {
     if (spool.isClosed || shuttingDown) return void (pruning = false);
     try {
-      if (spool.pruneStep(pruneFor).more) setImmediate(pruneSlices);
-      else pruning = false;
+      const step = spool.pruneStep(pruneFor);
+      quarantineExpired += step.quarantineExpired;
+      if (step.more) return void setImmediate(pruneSlices);
+      pruning = false;
+      if (quarantineExpired > 0) {
+        log.info({ quarantine_expired: quarantineExpired, retention_days: cfg.spool.quarantine_retention_days }, 'quarantined input older than spool.quarantine_retention_days deleted');
+        quarantineExpired = 0;
+      }
     } catch (err) {
       housekeepingFailed(err);
     }

@@ -586,11 +586,12 @@ export class Spool extends EventEmitter {
    * other connection waiting for the lock) is never held for long. `more`
    * says whether another slice has work.
    */
-  pruneStep(activeConsumers: string[], maxRows = 256): { removed: number; more: boolean } {
-    if (activeConsumers.length === 0) return { removed: 0, more: false };
+  pruneStep(activeConsumers: string[], maxRows = 256): { removed: number; more: boolean; quarantineExpired: number } {
+    if (activeConsumers.length === 0) return { removed: 0, more: false, quarantineExpired: 0 };
     const min = Math.min(...activeConsumers.map((c) => this.cursor(c)));
     let removed = 0;
     let more = false;
+    let quarantineExpired = 0;
     this.transaction(() => {
       const lo = (this.stmt.minSeq.get() as { s: number | null }).s;
       if (lo !== null && lo <= min) {
@@ -611,11 +612,12 @@ export class Spool extends EventEmitter {
         if (over > maxRows) more = true;
       }
       this.stmt.pruneAlertLog.run(this.alertLogMax);
-      if (this.expireQuarantine(maxRows) >= maxRows) more = true;
+      quarantineExpired = this.expireQuarantine(maxRows);
+      if (quarantineExpired >= maxRows) more = true;
       // Other connections (the sink thread's dead letters) add to the held count: pick up their share.
       this.held = this.readHeldCount();
     });
-    return { removed, more };
+    return { removed, more, quarantineExpired };
   }
 
   /**
