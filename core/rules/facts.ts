@@ -158,9 +158,19 @@ export function normUri(uri: string, cfg: Pick<RulesConfigParsed, 'artifact_mirr
   return u;
 }
 
-/** An S3 endpoint host, virtual-hosted (`<bucket>.s3[.-]<region>…`, bucket named) or path-style (`s3[.-]<region>…`). */
-const S3_VIRTUAL_HOST = /^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
-const S3_PATH_HOST = /^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
+/** A region code: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-7`. */
+const AWS_REGION = '[a-z]{2,4}(?:-[a-z]+)+-\\d+';
+/**
+ * The S3 endpoint names AWS's endpoint table and its backward-compatibility notes list, in either addressing style:
+ * `s3`, `s3-fips`, each `.dualstack` or not, then `.<region>`; the global `s3`; the legacy dash forms `s3-<region>`,
+ * `s3-external-1` and `s3-fips-us-gov-west-1` (a dash region). Access points (`s3-accesspoint`), S3 Express
+ * (`s3express-…`), Object Lambda, website endpoints and Multi-Region Access Points (`s3-global`) are none of these.
+ */
+const S3_ENDPOINT = `s3(?:-fips)?(?:\\.dualstack)?\\.${AWS_REGION}|s3(?:-external-1|-${AWS_REGION})?`;
+const S3_DOMAIN = 'amazonaws\\.com(?:\\.cn)?';
+/** Virtual-hosted (`<bucket>.<endpoint>`, also Transfer Acceleration's `s3-accelerate[.dualstack]`) and path-style hosts. */
+const S3_VIRTUAL_HOST = new RegExp(`^([a-z0-9][a-z0-9.-]*)\\.(?:${S3_ENDPOINT}|s3-accelerate(?:\\.dualstack)?)\\.${S3_DOMAIN}$`);
+const S3_PATH_HOST = new RegExp(`^(?:${S3_ENDPOINT})\\.${S3_DOMAIN}$`);
 
 /**
  * An `https://` S3 object URL as the `s3://bucket/key` it names (SageMaker accepts both where it takes an S3 location,
@@ -171,6 +181,7 @@ const S3_PATH_HOST = /^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\
  * @example
  * asS3Uri('https://models.s3.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
  * asS3Uri('https://s3.eu-west-1.amazonaws.com/models/fraud/v3') // 's3://models/fraud/v3'
+ * asS3Uri('https://models.s3-fips.dualstack.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
  */
 export function asS3Uri(uri: string): string {
   const m = /^https:\/\/([a-z0-9.-]+)(\/[^?#]*)?$/i.exec(uri);

@@ -237,6 +237,28 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     }
   });
 
+  it('every S3 endpoint form AWS lists names the s3:// object: FIPS, dual-stack, legacy dash, global, China', () => {
+    const viaHttps = (output: string) => modified([register(), approve(), compileFrom({ modelPackageVersionArn: PKG }, output), add()]).map((x) => x.details.compiled_copy_unvouched);
+    for (const output of [
+      'https://models.s3-fips.us-east-1.amazonaws.com/fraud/v3/neo', 'https://models.s3-fips.dualstack.us-east-1.amazonaws.com/fraud/v3/neo/',
+      'https://s3-fips.us-east-1.amazonaws.com/models/fraud/v3/neo', 'https://s3-fips.dualstack.us-east-2.amazonaws.com/models/fraud/v3/neo',
+      'https://models.s3.dualstack.us-east-1.amazonaws.com/fraud/v3/neo', 'https://s3-us-west-2.amazonaws.com/models/fraud/v3/neo',
+      'https://s3-fips-us-gov-west-1.amazonaws.com/models/fraud/v3/neo', 'https://models.s3-fips.us-gov-west-1.amazonaws.com/fraud/v3/neo',
+      'https://s3.amazonaws.com/models/fraud/v3/neo', 'https://s3-external-1.amazonaws.com/models/fraud/v3/neo',
+      'https://s3.cn-north-1.amazonaws.com.cn/models/fraud/v3/neo', 'https://models.s3.ap-southeast-7.amazonaws.com/fraud/v3/neo',
+    ]) expect([output, viaHttps(output)]).toEqual([output, []]);
+    // The compiled copy registered by a FIPS URL is the same object as the job's s3:// output.
+    expect(modified([register(), approve(), compile(), add('https://models.s3-fips.us-east-1.amazonaws.com/fraud/v3/neo/model-ml_c5.tar.gz')])).toEqual([]);
+    expect(asS3Uri('https://models.s3-accelerate.dualstack.amazonaws.com/x')).toBe('s3://models/x');
+    // Hosts that are not a bucket's endpoint stay as written: an access point (FIPS too), S3 Express, Object Lambda, a
+    // Multi-Region Access Point, a website endpoint, a look-alike domain.
+    for (const kept of [
+      'https://ap-111122223333.s3-accesspoint-fips.us-east-1.amazonaws.com/x', 'https://models--use1-az4--x-s3.s3express-use1-az4.us-east-1.amazonaws.com/x',
+      'https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/x', 'https://mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com/x',
+      'https://models.s3-website-us-east-1.amazonaws.com/x', 'https://models.s3-website.us-east-1.amazonaws.com/x', 'https://models.s3-fips.us-east-1.amazonaws.com.evil.example/x',
+    ]) expect(asS3Uri(kept)).toBe(kept);
+  });
+
   it('a copy whose AWS image is told to download and run a script (SAGEMAKER_SUBMIT_DIRECTORY) is the finding', () => {
     const withCode = (dir: string) => at('UpdateModelPackage', {
       modelPackageArn: PKG,
