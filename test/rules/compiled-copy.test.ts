@@ -196,6 +196,25 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(run(wrong)).toEqual([[`image ${wrong} is not an AWS Neo or Deep Learning Container image`]]);
   });
 
+  it('regions the SDK tables list since: their own DLC account (ap-east-2, ap-southeast-5/6/7, mx-central-1, ISO-F/E, EU sovereign), ISO Neo images', () => {
+    // sagemaker-core image_uri_config (pytorch.json, tensorflow.json, djl-lmi.json; neo-pytorch.json), ALTERNATE_DOMAINS for the host.
+    for (const dlc of [
+      '975050140332.dkr.ecr.ap-east-2.amazonaws.com', '550225433462.dkr.ecr.ap-southeast-5.amazonaws.com', '633930458069.dkr.ecr.ap-southeast-6.amazonaws.com',
+      '590183813437.dkr.ecr.ap-southeast-7.amazonaws.com', '637423239942.dkr.ecr.mx-central-1.amazonaws.com', '303241398832.dkr.ecr.us-isof-east-1.csp.hci.ic.gov',
+      '454834333376.dkr.ecr.us-isof-south-1.csp.hci.ic.gov', '371248457586.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk', '204133271717.dkr.ecr.eusc-de-east-1.amazonaws.eu',
+      '886529160074.dkr.ecr.us-iso-east-1.c2s.ic.gov', '094389454867.dkr.ecr.us-isob-east-1.sc2s.sgov.gov',
+    ]) expect([dlc, isAwsNeoImage(`${dlc}/pytorch-inference:2.3.0-cpu-py311`)]).toEqual([dlc, true]);
+    // There 763104351884's images are not the region's DLCs.
+    for (const region of ['ap-east-2', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7', 'mx-central-1']) {
+      expect([region, isAwsNeoImage(`763104351884.dkr.ecr.${region}.amazonaws.com/pytorch-inference:2.3.0-cpu-py311`)]).toEqual([region, false]);
+    }
+    expect(isAwsNeoImage('167761179201.dkr.ecr.us-iso-east-1.c2s.ic.gov/sagemaker-inference-pytorch:1.8-cpu-py3')).toBe(true);
+    expect(isAwsNeoImage('751086301963.dkr.ecr.us-isof-east-1.csp.hci.ic.gov/xgboost-neo:latest')).toBe(true);
+    // The account in another domain than its region's is no ECR host of that region.
+    expect(isAwsNeoImage('886529160074.dkr.ecr.us-iso-east-1.attacker.example/pytorch-inference:2.3.0-cpu-py311')).toBe(false);
+    expect(isAwsNeoImage('763104351884.dkr.ecr.us-east-1.amazonaws.com.cn/pytorch-inference:2.3.0-cpu-py311')).toBe(false);
+  });
+
   it('a TargetPlatform job (no device, no documented object name) vouches only for a *.tar.gz directly in its output location', () => {
     const forPlatform = (output: string) => at('CreateCompilationJob', {
       compilationJobName: 'fraud-v3-linux', roleArn: 'arn:aws:iam::111122223333:role/Neo', modelPackageVersionArn: PKG,
