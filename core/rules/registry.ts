@@ -165,6 +165,8 @@ export interface CompilationRec {
   target_device?: string;
   /** `OutputConfig.TargetPlatform` as `<Os>_<Arch>[_<Accelerator>]`, when the job names no device. */
   target_platform?: string;
+  /** `RoleArn`: the role SageMaker writes the job's output with (its S3 writes are the job's own). */
+  role?: string;
 }
 
 /** A rejection kept by the artifact it judged (`rja|<uri>`): the version it was made on, when, by whom. */
@@ -941,7 +943,7 @@ export class Registry {
    * forgotten first, and the last 10 jobs of each.
    */
   private compilationJob(ev: NormalizedEvent, scope: string | undefined): void {
-    const job = ev.ml?.job as { name?: unknown; source_uri?: unknown; source_package?: unknown; output_location?: unknown; target_device?: unknown; target_platform?: unknown } | undefined;
+    const job = ev.ml?.job as { name?: unknown; source_uri?: unknown; source_package?: unknown; output_location?: unknown; target_device?: unknown; target_platform?: unknown; role?: unknown } | undefined;
     if (typeof job?.output_location !== 'string' || !job.output_location) return;
     // An https:// location (the API takes both) is kept as the s3:// URI it names, as registered artifacts are compared.
     const output = asS3Uri(normUri(job.output_location, this.cfg));
@@ -952,6 +954,7 @@ export class Registry {
       ...(typeof job.source_package === 'string' ? { input_package: job.source_package } : {}),
       ...(typeof job.target_device === 'string' ? { target_device: job.target_device } : {}),
       ...(typeof job.target_platform === 'string' ? { target_platform: job.target_platform } : {}),
+      ...(typeof job.role === 'string' ? { role: job.role } : {}),
     };
     const kept = this.get<CompilationRec[]>(`cj|${output}`) ?? [];
     if (kept.some((x) => x.event === ev.id)) return;

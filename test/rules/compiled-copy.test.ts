@@ -314,3 +314,60 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(modified([r2!, a2!, job2!, update2!])).toEqual([]);
   });
 });
+
+/**
+ * A compiled copy is vouched for by its name; whoever can write the output bucket can replace the object after the job
+ * wrote it and before the copy is registered. An S3 write on the vouched key after the job's creation by anyone but
+ * the job's role (the last write before the registration) is the approved_model_modified artifact_overwritten finding.
+ */
+describe("writes over a compiled copy's object before its registration", () => {
+  const KEY = 'fraud/v3/neo/model-ml_c5.tar.gz';
+  const roleIdentity = (role: string) => ({ userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::111122223333:assumed-role/${role}/SageMaker`, accountId: '111122223333', principalId: `AROA:SageMaker`, sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::111122223333:role/${role}`, userName: role } } } });
+  /** An S3 data event on the copy's key (CloudTrail's record), by the caller of ctRecord (MLEngineer/alice) or a role's SageMaker session. */
+  const s3 = (eventName: string, params: Record<string, unknown> = {}, role?: string) => normOne(ctRecord(eventName, { bucketName: 'models', key: KEY, ...params }, {
+    eventID: `neo-${++n}`, eventTime: `2026-11-25T1${Math.floor(n / 60)}:${String(n % 60).padStart(2, '0')}:00Z`, eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::models/${KEY}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
+    ...(role ? roleIdentity(role) : {}),
+  }), { model_buckets: ['models'] });
+  const overwritten = (events: NormalizedEvent[]) => alerts(events, 'registry.approved_model_modified').filter((a) => a.details.change === 'artifact_overwritten');
+
+  it("the job's own write, then someone else's PutObject, then the registration: the finding names that write", () => {
+    const [r, a, job, own, evil, update] = [register(), approve(), compile(), s3('PutObject', {}, 'Neo'), s3('PutObject'), addCopy()];
+    const out = overwritten([r!, a!, job!, own!, evil!, update!]);
+    expect(out.map((x) => [x.entity.id, x.details.object, x.evidence])).toEqual([['111122223333:us-east-1:fraud/3', COMPILED, [a!.id, evil!.id, update!.id]]]);
+    expect(out[0]!.details.written_before_registration).toEqual({ event: evil!.id, time: evil!.time, operation: 'PutObject', actor: 'alice' });
+    expect(out[0]!.details.compiled_copy).toMatchObject({ artifact: COMPILED, job: 'fraud-v3-c5', job_role: 'arn:aws:iam::111122223333:role/Neo', job_time: job!.time });
+    expect(out[0]!.summary).toContain(`its compiled copy ${COMPILED} was written (PutObject) by alice`);
+  });
+
+  it('a CopyObject or a write in parts (CompleteMultipartUpload) by someone else is one too', () => {
+    const copy = () => s3('CopyObject', { 'x-amz-copy-source': 'scratch/evil.tar.gz' });
+    expect(overwritten([register(), approve(), compile(), copy(), addCopy()]).map((x) => (x.details.written_before_registration as { operation: string }).operation)).toEqual(['CopyObject']);
+    const parts = () => s3('CompleteMultipartUpload', { uploadId: 'u-1' });
+    expect(overwritten([register(), approve(), compile(), parts(), addCopy()]).map((x) => (x.details.written_before_registration as { operation: string }).operation)).toEqual(['CompleteMultipartUpload']);
+  });
+
+  it("the job's own write last, or a write before the job was created: no finding", () => {
+    expect(overwritten([register(), approve(), compile(), s3('PutObject', {}, 'Neo'), addCopy()])).toEqual([]);
+    // Someone else's write the job's own write replaced.
+    expect(overwritten([register(), approve(), compile(), s3('PutObject'), s3('PutObject', {}, 'Neo'), addCopy()])).toEqual([]);
+    // Before the job: the job writes over it.
+    expect(overwritten([register(), approve(), s3('PutObject'), compile(), addCopy()])).toEqual([]);
+    // Another role's SageMaker session (a training job's role) is not the compilation job's.
+    expect(overwritten([register(), approve(), compile(), s3('PutObject', {}, 'Neo'), s3('PutObject', {}, 'TrainingRole'), addCopy()])).toHaveLength(1);
+  });
+
+  it("the job's own write read after the registration (log files out of order) is no overwrite; someone else's is", () => {
+    const engineRun = (events: NormalizedEvent[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events.flatMap((e) => engine.process(e, Date.parse(e.time))).filter((a) => a.rule_id === 'registry.approved_model_modified' && a.details.change === 'artifact_overwritten');
+    };
+    const [r, a, job, own, update] = [register(), approve(), compile(), s3('PutObject', {}, 'Neo'), addCopy()];
+    expect(engineRun([r!, a!, job!, update!, own!])).toEqual([]);
+    const [r2, a2, job2, evil, update2] = [register(), approve(), compile(), s3('PutObject'), addCopy()];
+    expect(engineRun([r2!, a2!, job2!, update2!, evil!]).map((x) => x.details.object)).toEqual([COMPILED]);
+    // Someone else's write read after the job's own that came later by event time: the job's bytes are the registered ones.
+    const [r3, a3, job3, earlier, own3, update3] = [register(), approve(), compile(), s3('PutObject'), s3('PutObject', {}, 'Neo'), addCopy()];
+    expect(engineRun([r3!, a3!, job3!, own3!, earlier!, update3!])).toEqual([]);
+  });
+});

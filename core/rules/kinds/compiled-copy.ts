@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { isAwsNeoImage } from '../aws-images.js';
 import { asS3Uri, callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, readingsDiffer, scopeOf, uriAncestors } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
+import { judgeOutputWrites } from './compiled-writes.js';
 import { versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
@@ -28,6 +29,9 @@ export interface CompiledCopy {
   artifact: string;
   job: string;
   job_event: string;
+  /** When the job was created, and the role it writes its output with: a later write by another is not its output. */
+  job_time?: string;
+  job_role?: string;
   input: string;
   output: string;
   target_device?: string;
@@ -69,7 +73,7 @@ export function addsOnlyCopies(ev: NormalizedEvent, fields: string[], approvalFi
  */
 export function judgeCopies(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec, out: string[]): boolean {
   const verdict = verdictOf(ev, ctx, v);
-  if (!verdict.unvouched.length) return record(ctx, v, verdict.vouched), true;
+  if (!verdict.unvouched.length) return record(ev, ctx, v, verdict.vouched), true;
   if (verdict.noJobOnly) return hold(ev, ctx), true;
   out.push(...verdict.unvouched);
   return false;
@@ -168,7 +172,7 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
       continue;
     }
     vouched.push({
-      artifact, job: j.job, job_event: j.event, input: (j.input_uri ?? j.input_package)!, output: j.output, ...(j.target_device ? { target_device: j.target_device } : {}),
+      artifact, job: j.job, job_event: j.event, job_time: j.time, ...(j.role ? { job_role: j.role } : {}), input: (j.input_uri ?? j.input_package)!, output: j.output, ...(j.target_device ? { target_device: j.target_device } : {}),
       ...(j.target_platform ? { target_platform: j.target_platform } : {}), output_match: writes(j, v, object)!, event: ev.id, time: ev.time,
     });
   }
@@ -185,11 +189,15 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
   return { vouched, unvouched, noJobOnly: unvouched.length > 0 && !other };
 }
 
-/** Keep the copies vouched for on the version (rule state), the last MAX_COPIES. */
-function record(ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
+/**
+ * Keep the copies vouched for on the version (rule state), the last MAX_COPIES; a copy whose object someone else wrote
+ * after its job was created is the finding still (judgeOutputWrites): its name was vouched for, not its bytes.
+ */
+function record(update: Pick<NormalizedEvent, 'id' | 'time'>, ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
   const key = `compiled|${v.key}`;
   const kept = (ctx.get<CompiledCopy[]>(key) ?? []).filter((c) => !copies.some((x) => x.artifact === c.artifact));
   ctx.set(key, [...kept, ...copies].slice(-MAX_COPIES));
+  judgeOutputWrites(update, ctx, v, copies);
 }
 
 /** The compiled copy vouched for at `artifact` (normalized) of version `v`, if one was. */
@@ -228,7 +236,7 @@ function settle(ctx: RuleContext, id: string, final: boolean): void {
   const verdict = verdictOf(ev, ctx, v);
   if (verdict.noJobOnly && !final) return;
   dropWaiting(ctx, 'copywait', id);
-  if (!verdict.unvouched.length) return record(ctx, v, verdict.vouched);
+  if (!verdict.unvouched.length) return record(ev, ctx, v, verdict.vouched);
   const fields = Array.isArray(ev.details?.changed_fields) ? (ev.details.changed_fields as string[]) : [ADD_FIELD];
   reportUnvouched(ev, ctx, v, fields, verdict.unvouched, ev.time);
 }

@@ -7,6 +7,7 @@ import { ADV_GRACE_MS } from './adversarial.js';
 import { listVersionState, noteVersionState, renameOf, renameVersionState, versionsOf } from './shared.js';
 import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
 import { addsOnlyCopies, compiledCopyAt, judgeCopies, reportUnvouched, sweepWaitingCopies } from './compiled-copy.js';
+import { jobsOwnWrite, noteOutputWrite } from './compiled-writes.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -79,19 +80,24 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
   const seen = new Set<string>();
   for (const uri of written) {
+    // A write in a compilation job's output location, kept for when a copy there is registered.
+    noteOutputWrite(ev, ctx, uri);
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
     const operation = carried?.operation ?? ev.operation;
     for (const v of approvedAt(ev.platform, ctx, uri)) {
       if (seen.has(v.key) || !v.approval) continue;
       seen.add(v.key);
+      const copy = compiledCopyAt(ctx, v, normUri(uri, ctx.cfg));
+      // The compilation job writing its output, read after the copy's registration (log files out of order).
+      if (!carried && jobsOwnWrite(ev, copy)) continue;
       const change = ev.action === 'data_object.delete' ? 'artifact_deleted' : 'artifact_overwritten';
       const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';
       ctx.detect({
         entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried?.evidence ?? [ev.id])], title: 'Approved model version changed after approval',
         summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}${carried?.completes ? completedReportText(carried.completes) : ''}`,
         // A compiled copy recorded as vouched for: the job that wrote the bytes now replaced.
-        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: compiledCopyAt(ctx, v, normUri(uri, ctx.cfg)), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: copy, ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
       });
     }
   }

@@ -1,0 +1,114 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { asS3Uri, callerText, identityOf, normUri, versionRollbackOf } from '../facts.js';
+import type { VersionRec } from '../registry.js';
+import type { CompiledCopy } from './compiled-copy.js';
+import { versionEntity, type RuleContext } from './context.js';
+
+/**
+ * A compiled copy is vouched for by its object's name: the object a compilation job writes. Whoever can write the
+ * output bucket can replace that object after the job wrote it and before the copy is registered; the registered
+ * bytes are then not the job's. So the S3 writes seen on an object in a compilation job's output location (PutObject,
+ * CopyObject, CompleteMultipartUpload, a version rollback by delete) are kept, and when the copy is vouched for, the
+ * last write between the job's creation and the registration is looked at: one by anyone but the job's role (or the
+ * SageMaker service itself) is `registry.approved_model_modified` `artifact_overwritten`, as a write over the copy
+ * after its registration already is. Writes read after the registration are judged there (integrity.ts); the job's
+ * own write read late (log files out of order) is recognised by jobsOwnWrite.
+ */
+
+/** A write of an object in a compilation job's output location, as kept in rule state (`cjwrite|<object>`). */
+interface OutputWrite {
+  event: string;
+  time: string;
+  operation: string;
+  /** The role the writer's session was issued for (lower case), if a role session. */
+  issuer?: string;
+  /** Written by the SageMaker service itself (`userIdentity.type` AWSService, invokedBy sagemaker.amazonaws.com). */
+  service?: boolean;
+  actor?: string;
+  caller: string;
+  rollback?: boolean;
+}
+
+/** Objects whose writes are kept at once (a ring of slots, the first seen forgotten first), and writes per object. */
+const MAX_OBJECTS = 500;
+const WRITES_PER_OBJECT = 10;
+
+/** The writes kept for an object, and its slot in the ring. */
+interface KeptWrites { slot: number; writes: OutputWrite[] }
+
+/** S3 operations that put other bytes under the object's name. */
+const BYTE_WRITES = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload']);
+
+const issuerOf = (ev: Pick<NormalizedEvent, 'actor'>) => ev.actor?.session_issuer?.toLowerCase();
+const bySagemaker = (ev: Pick<NormalizedEvent, 'details'>) => ev.details?.identity_type === 'AWSService' && ev.details?.invoked_by === 'sagemaker.amazonaws.com';
+const byRole = (issuer: string | undefined, role: string | undefined) => !!issuer && !!role && issuer === role.toLowerCase();
+const at = (x: { time: string }) => Date.parse(x.time);
+
+/** Keep a write of `uri` if a compilation job created before it writes there (an object of its output location). */
+export function noteOutputWrite(ev: NormalizedEvent, ctx: RuleContext, uri: string): void {
+  const rollback = !!versionRollbackOf(ev, uri);
+  if (!BYTE_WRITES.has(ev.operation) && !(ev.action === 'data_object.delete' && rollback)) return;
+  const object = asS3Uri(normUri(uri, ctx.cfg));
+  const jobs = ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(ev));
+  if (!jobs.length) return;
+  const issuer = issuerOf(ev);
+  const service = bySagemaker(ev);
+  const key = `cjwrite|${object}`;
+  const kept = ctx.get<KeptWrites>(key);
+  // The job's own writes are kept too: one read after someone else's (log files out of order) still replaced it.
+  const w: OutputWrite = {
+    event: ev.id, time: ev.time, operation: ev.operation, ...(issuer ? { issuer } : {}), ...(service ? { service } : {}),
+    actor: identityOf(ev.actor, ctx.cfg), caller: callerText(ev.actor, ctx.cfg), ...(rollback ? { rollback } : {}),
+  };
+  const writes = [...(kept?.writes ?? []).filter((x) => x.event !== w.event), w].sort((a, b) => at(a) - at(b) || a.event.localeCompare(b.event)).slice(-WRITES_PER_OBJECT);
+  let slot = kept?.slot;
+  if (slot === undefined) {
+    // A new object takes the next slot; the object there before is forgotten.
+    const next = ctx.get<number>('cjwrite-next') ?? 0;
+    slot = next % MAX_OBJECTS;
+    ctx.set('cjwrite-next', next + 1);
+    const before = ctx.get<string>(`cjwrite-slot|${slot}`);
+    // Unless that object was forgotten already and holds a newer slot now.
+    if (before !== undefined && before !== object && ctx.get<KeptWrites>(`cjwrite|${before}`)?.slot === slot) ctx.delete(`cjwrite|${before}`);
+    ctx.set(`cjwrite-slot|${slot}`, object);
+  }
+  ctx.set(key, { slot, writes } satisfies KeptWrites);
+}
+
+/** Whether a kept write is the job's own: its role's session, or the SageMaker service. */
+const writtenByJob = (w: Pick<OutputWrite, 'issuer' | 'service'>, role: string | undefined) => !!w.service || byRole(w.issuer, role);
+
+/**
+ * A write read after the copy's registration that is the job's own (its role, between the job's creation and the
+ * registration): the job writing its output, read late, not a change of what was registered.
+ */
+export function jobsOwnWrite(ev: NormalizedEvent, copy: CompiledCopy | undefined): boolean {
+  if (!copy?.job_time) return false;
+  const t = at(ev);
+  return t >= Date.parse(copy.job_time) && t <= at(copy) && writtenByJob({ issuer: issuerOf(ev), service: bySagemaker(ev) }, copy.job_role);
+}
+
+/**
+ * Copies of `v` just vouched for by `update`: the last write of each between its job's creation and the update, if
+ * not the job's own, is the finding — the bytes registered are not the ones the job wrote.
+ */
+export function judgeOutputWrites(update: Pick<NormalizedEvent, 'id' | 'time'>, ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
+  const approval = v.approval;
+  if (!approval) return;
+  for (const c of copies) {
+    if (!c.job_time) continue;
+    const object = asS3Uri(c.artifact);
+    const writes = (ctx.get<KeptWrites>(`cjwrite|${object}`)?.writes ?? []).filter((w) => at(w) > Date.parse(c.job_time!) && at(w) <= at(update));
+    const last = writes.at(-1);
+    if (!last || writtenByJob(last, c.job_role)) continue;
+    const how = last.rollback ? 'rolled back to an earlier version' : 'written';
+    ctx.detect({
+      entity: versionEntity(v), key: `artifact_overwritten|${c.artifact}`, evidence: [approval.event, last.event, update.id], title: 'Approved model version changed after approval',
+      summary: `${v.name} v${v.version} was approved at ${approval.time} and then its compiled copy ${c.artifact} was ${how} (${last.operation}) by ${last.caller} at ${last.time}, after compilation job ${c.job} was created (${c.job_time}) and before the copy was registered: the registered bytes are not the job's output`,
+      details: {
+        change: 'artifact_overwritten', object: c.artifact, artifact: v.artifact, approved_at: approval.time, compiled_copy: c,
+        written_before_registration: { event: last.event, time: last.time, operation: last.operation, actor: last.actor, ...(last.rollback ? { version_rollback: true } : {}) },
+      },
+    });
+  }
+}
