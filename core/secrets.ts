@@ -10,9 +10,21 @@
  */
 export function isSecretName(name: string): boolean {
   if (!SECRET_NAME.test(name)) return false;
+  if ((NAMES_NO_SECRET_VALUE.test(name) || NAMES_NO_SECRET_VALUE_CAMEL.test(name)) && IDENTIFIER.test(name)) return false;
   const rest = name.replace(NOT_A_TOKEN_ALL, '').replace(KEY_ID_ALL, '');
   return rest === name || SECRET_NAME.test(rest);
 }
+/**
+ * A secret's name whose last word says its value is a fact about the secret, not the secret: where a token is got or
+ * checked (`token_url`, `token_endpoint`, `oauth_token_uri`: the OAuth endpoint an analyst needs, its user-info and
+ * secret query parameters still hidden by redactUrlSecrets), a rule or a measure (`password_policy`,
+ * `password_min_length`, `token_ttl`, `token_type`, `token_expiry`, `token_audience`, `token_scopes`).
+ */
+const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length)$/i;
+/** The same last words in camelCase (`tokenUrl`, `passwordPolicy`). */
+const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length)$/;
+/** One name (`TOKEN_URL`, `tokenUri`), not a text holding names (a query string the suffix test would misread). */
+const IDENTIFIER = /^[\w.-]+$/;
 /**
  * An access key's id (`AWS_ACCESS_KEY_ID`, `aws_access_key_id`, Alibaba's `ACCESS_KEY_ID`) names which key, not its
  * secret part: CloudTrail shows it in every record (`userIdentity.accessKeyId`), and an analyst matches a pod's key id

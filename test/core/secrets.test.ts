@@ -177,4 +177,11 @@ describe('core/secrets', () => {
     expect(redactSecretText('mysql -p$(cat /run/pw) db')).toBe('mysql -p[redacted] db');
     expect(redactSecretText('a=$(date +%s) password=hunter2 next')).toBe('a=$(date +%s) password=[redacted] next');
   });
+  it("keeps an OAuth endpoint (token_url, token_endpoint, *_token_uri) and a secret's rule or measure (password_policy, token_ttl) readable, their URL user-info and secret query parameters hidden; tokens stay hidden", () => {
+    for (const n of ['token_url', 'TOKEN_ENDPOINT', 'oauth_token_uri', 'tokenUrl', 'password_policy', 'PASSWORD_MIN_LENGTH', 'token_ttl', 'token_type', 'api_key_scopes']) expect([n, isSecretName(n)]).toEqual([n, false]);
+    for (const n of ['token', 'OAUTH_TOKEN', 'client_secret', 'password_hash', 'tokenUrlSecret']) expect([n, isSecretName(n)]).toEqual([n, true]);
+    expect(redactScriptText('token_url: https://idp.example.com/oauth2/token\ntoken_endpoint = "https://svc:ep-pw-1@idp/token"\npassword_policy: min12\nclient_secret: ep-cs-2\n'))
+      .toBe('token_url: https://idp.example.com/oauth2/token\ntoken_endpoint = "https://[redacted]@idp/token"\npassword_policy: min12\nclient_secret: [redacted]\n');
+    expect(redactArgv(['--token-url', 'https://idp/t?client_secret=ep-q-3&aud=x', '--token', 'ep-tok-4']).argv).toEqual(['--token-url', 'https://idp/t?client_secret=[redacted]&aud=x', '--token', '[redacted]']);
+  });
 });

@@ -66,7 +66,7 @@ function redactDataObjectsText(text: string): string {
 function redactUnparsedText(text: string): string {
   const hide = (value: string) => value !== '' && value !== REDACTED;
   const out = redactDataObjectsText(redactScriptText(text))
-    .replace(ENV_PAIR_TEXT, (all, head: string, name: string) => (isSecretName(name) ? `${head}"${REDACTED}"` : all))
+    .replace(ENV_PAIR_TEXT, (all, head: string, name: string, value: string) => (holdsSecret(name, value) ? `${head}"${REDACTED}"` : all))
     .replace(ENV_VALUE_OP_TEXT, (_all, head: string) => `${head}"${REDACTED}"`)
     .replace(FLAG_PAIR_TEXT, (all, flag: string, sep: string, value: string) => (isSecretFlag(flag) && !value.startsWith('--') ? `"${flag}"${sep}"${REDACTED}"` : all))
     .replace(KEY_VALUE_TEXT, function keyValue(all: string, esc: string, key: string, sep: string, value: string, end: string): string {
@@ -77,8 +77,8 @@ function redactUnparsedText(text: string): string {
       const inner = value.replace(KEY_VALUE_TEXT, keyValue);
       return inner === value ? all : `${esc}"${key}${esc}"${sep}${esc}"${inner}${end}`;
     })
-    .replace(NAME_THEN_VALUE_TEXT, (all, esc: string, name: string, mid: string, value: string, end: string) => (hide(value) && isSecretName(name) ? `${esc}"${name}${esc}"${mid}${esc}"${REDACTED}${end}` : all))
-    .replace(VALUE_THEN_NAME_TEXT, (all, esc: string, sep: string, value: string, mid: string, name: string) => (hide(value) && isSecretName(name) ? `${esc}"value${esc}"${sep}${esc}"${REDACTED}${esc}"${mid}${name}` : all));
+    .replace(NAME_THEN_VALUE_TEXT, (all, esc: string, name: string, mid: string, value: string, end: string) => (hide(value) && holdsSecret(name, value) ? `${esc}"${name}${esc}"${mid}${esc}"${REDACTED}${end}` : all))
+    .replace(VALUE_THEN_NAME_TEXT, (all, esc: string, sep: string, value: string, mid: string, name: string) => (hide(value) && holdsSecret(name, value) ? `${esc}"value${esc}"${sep}${esc}"${REDACTED}${esc}"${mid}${name}` : all));
   return out === text ? text : out;
 }
 

@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
-import { REDACTED, isSecretName, redactArgv, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
+import { REDACTED, holdsSecret, isSecretName, redactArgv, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -246,7 +246,7 @@ const PATCH_CONFIGMAP_DATA = /^\/(?:data|binaryData)(?:\/|$)/;
 function redactConfigMapData(v: unknown, keys: Array<string | number>, walk: Walk, key?: string): unknown {
   if (typeof v === 'string') {
     if (v === '' || v === REDACTED) return v;
-    const r = key !== undefined && isSecretName(key) ? REDACTED : redactUrlSecrets(redactScriptText(v));
+    const r = key !== undefined && holdsSecret(key, v) ? REDACTED : redactUrlSecrets(redactScriptText(v));
     if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }
@@ -330,7 +330,7 @@ function patchValueShownHarmless(opPath: string, value: string, patched: unknown
     node = (node as Record<string, unknown>)[key];
   }
   const entry = node as { name?: unknown; value?: unknown } | null | undefined;
-  return typeof entry?.name === 'string' && !isSecretName(entry.name) && entry.value === value;
+  return typeof entry?.name === 'string' && !holdsSecret(entry.name, value) && entry.value === value;
 }
 
 /**
@@ -413,8 +413,9 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   if (!walk.configMapData && walk.whole && isConfigMapsRecord(o)) walk = { ...walk, configMapData: true };
   const secretObject = walk.secretData || o.kind === 'Secret';
   // An env entry `{name, value}` (or an Argo / KFP parameter `{name, value, default}`) whose name is a secret's: its
-  // literal value goes, whatever it looks like.
-  const secretEntry = shape === 'envEntry' && typeof o.name === 'string' && isSecretName(o.name);
+  // literal value goes, whatever it looks like — unless the name names a place (`HF_TOKEN_FILE`, `SECRET_NAME`) and
+  // the value is one (holdsSecret, as in text).
+  const secretEntry = shape === 'envEntry' && typeof o.name === 'string' ? o.name : undefined;
   // A JSON patch op (`{op, path, value}`) writing an env list or entry: its `value` is that list or entry.
   const opPath = typeof o.op === 'string' && typeof o.path === 'string' ? o.path : undefined;
   const opValueShape: Shape =
@@ -432,7 +433,7 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     const child = o[k];
     let r: unknown;
     keys.push(k);
-    if (((secretEntry && (k === 'value' || k === 'default')) || (secretOpValue && k === 'value')) && typeof child === 'string' && child !== '') {
+    if (((secretEntry !== undefined && (k === 'value' || k === 'default') && typeof child === 'string' && holdsSecret(secretEntry, child)) || (secretOpValue && k === 'value')) && typeof child === 'string' && child !== '') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
     } else if ((secretObject && SECRET_DATA.has(k)) || (secretDataOp && k === 'value')) {

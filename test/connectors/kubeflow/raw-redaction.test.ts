@@ -569,4 +569,17 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     expect(JSON.stringify(e)).not.toMatch(/my-exec-3/);
     expect(e!.details?.exec_command).toEqual(['mysql', '-uroot', '-p[redacted]', 'docker', 'exec', '-u', '1000:1000']);
   });
+  it('env naming a place or an endpoint keeps its value (SECRET_NAME, HF_TOKEN_FILE: /path, OAUTH_TOKEN_URL with its user-info hidden); a token given under a *_FILE name is hidden', () => {
+    const ev = structuredClone(AUDIT);
+    ev.requestObject.spec.containers[0].env = [
+      { name: 'OAUTH_TOKEN_URL', value: 'https://svc:env-url-pw-1@idp.example.com/oauth2/token' },
+      { name: 'SECRET_NAME', value: 'db-creds' },
+      { name: 'HF_TOKEN_FILE', value: '/var/run/secrets/hf/token' },
+      { name: 'GITHUB_TOKEN_FILE', value: 'ghp_envfile2' },
+      { name: 'HF_TOKEN', value: 'hf_env3' },
+    ];
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/env-url-pw-1|ghp_envfile2|hf_env3/);
+    expect((out!.raw as Obj).requestObject.spec.containers[0].env.map((e: Obj) => e.value)).toEqual(['https://[redacted]@idp.example.com/oauth2/token', 'db-creds', '/var/run/secrets/hf/token', '[redacted]', '[redacted]']);
+  });
 });
