@@ -239,7 +239,7 @@ function redactCommandFlags(s: string, after: string | undefined): string {
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
  * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's.
  */
-const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?)([^\s"']+)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?)((?:[^\s"'\\#]|\\(?!\\*n))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
 
@@ -300,15 +300,99 @@ export function isSecretKey(name: string): boolean {
 /**
  * In a script or config file (an Argo `script.source`, a KFP inline component, a ConfigMap's file): an assignment or
  * key of a secret's name with blanks, quotes or ':' around it — `password = "x"`, `os.environ["API_TOKEN"] = 'x'`,
- * `"token": "x"`, `db_password: x` — up to the end of its quoted value or word. Not `==`.
+ * `"token": "x"`, `db_password: x`, a key quoted in escaped JSON (`\"api_key\": x`) — up to the end of its quoted
+ * value or word, or an escaped line break (`\n` of a YAML file inside JSON: the value under `password:\n` is
+ * redactYamlValuesUnder's). Not `==`.
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(["']?)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::|=(?!=))[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[^\s"',;)}\]#{[=][^\s,;)}\]#]*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::|=(?!=))[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
- * A YAML key with a block scalar (`password: |`, `private_key: >-`) and its lines, those indented deeper than the key
- * (blank lines among them): the value is those lines, not the `|` SCRIPT_ASSIGNMENT would see.
+ * The YAML line breaks in a text: real ones, and those escaped in a JSON string at any depth (`\n` in a ConfigMap file
+ * kept in kubectl's last-applied JSON, `\\n` one string deeper; 2^(d-1) backslashes), by their backslash count.
  */
-const YAML_BLOCK_SCALAR = /^([ \t]*)(["']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*[|>][+-]?[1-9]?[+-]?[ \t]*(?:#[^\n]*)?\n)((?:\1[ \t]+[^\n]*(?:\n|$)|[ \t]*\n)*\1[ \t]+[^\n]*(?:\n|$))/gm;
+const ESCAPED_NEWLINE = /(?<!\\)(\\+)n/g;
+/**
+ * A YAML line holding only a key (`password:`, `"api_key": |`, `token: >- # note`): its value is on the lines under
+ * it (a block scalar, or a plain scalar continued there). In an escaped string the key may follow the string's
+ * opening quote (`{\"config.yaml\":\"password: |\n…`).
+ */
+function yamlKeyLine(depth: number): RegExp {
+  let re = yamlKeyLineAt.get(depth);
+  if (!re) {
+    const open = depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${'\\\\'.repeat(2 ** (depth - 1) - 1)}"))`;
+    re = new RegExp(`${open}([ \\t]*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n]*)?$`);
+    yamlKeyLineAt.set(depth, re);
+  }
+  return re;
+}
+const yamlKeyLineAt = new Map<number, RegExp>();
+/** A line under a key that is a nested mapping's key (`  name: x`, `- name: x`): the key's value is no scalar. */
+const YAML_MAPPING_LINE = /^[ \t]*(?:-[ \t]+)?(?:\\*["'][^"']*\\*["']|[\w.-]+)[ \t]*:(?:[ \t]|$)/;
+const LEADING_BLANKS = /^[ \t]*/;
+const stringEndAt = new Map<number, RegExp>();
+/** Where an escaped string of that depth ends in a line (its closing quote: 2^(d-1)-1 backslashes), -1 if not in it. */
+function stringEnd(line: string, depth: number): number {
+  if (depth === 0) return -1;
+  let re = stringEndAt.get(depth);
+  if (!re) stringEndAt.set(depth, (re = new RegExp(`(?:^|[^\\\\])(${'\\\\'.repeat(2 ** (depth - 1) - 1)}")`)));
+  const m = re.exec(line);
+  return m ? m.index + m[0].length - m[1]!.length : -1;
+}
+
+/**
+ * A secret-named YAML key's value written on the lines under it — a block scalar (`password: |`, `private_key: >-`)
+ * or a plain scalar or list continued there (`password:` then the value indented on the next line) — hidden as one
+ * `[redacted]` line at the first line's indentation; the `|` indicator, blank lines after, and the next keys stay.
+ * Read at every depth of JSON escaping the text holds (a YAML file inside last-applied JSON, inside a JSON file): an
+ * escaped string ends the value at its closing quote. A nested mapping under the key is left to the key rules.
+ */
+function redactYamlValuesUnder(text: string): string {
+  const depths = new Set<number>(text.includes('\n') ? [0] : []);
+  if (text.includes('\\')) for (const m of text.matchAll(ESCAPED_NEWLINE)) if ((m[1]!.length & (m[1]!.length - 1)) === 0) depths.add(Math.log2(m[1]!.length) + 1);
+  let out = text;
+  for (const depth of depths) out = redactYamlValuesAt(out, depth);
+  return out;
+}
+function redactYamlValuesAt(text: string, depth: number): string {
+  const nl = depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`;
+  const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${'\\\\'.repeat(2 ** (depth - 1))}n`));
+  if (lines.length < 2) return text;
+  const keyLine = yamlKeyLine(depth);
+  let changed = false;
+  for (let i = 0; i < lines.length - 1; i++) {
+    const m = keyLine.exec(lines[i]!);
+    if (!m || !isSecretKey(m[3]!)) continue;
+    const indent = m[1]!.length;
+    // The value's lines: deeper than the key (blank lines among them), up to the last deeper one or the string's end.
+    let last = -1;
+    let tail = '';
+    for (let j = i + 1; j < lines.length; j++) {
+      const line = lines[j]!;
+      const end = stringEnd(line, depth);
+      const own = end < 0 ? line : line.slice(0, end);
+      if (own.trim() === '') {
+        if (end >= 0) break;
+        continue;
+      }
+      if (LEADING_BLANKS.exec(own)![0].length <= indent) break;
+      last = j;
+      if (end >= 0) {
+        tail = line.slice(end);
+        break;
+      }
+    }
+    if (last < 0) continue;
+    const first = lines.slice(i + 1, last + 1).find((l) => l.trim() !== '')!;
+    // A plain key's value is a scalar or a list of scalars; a mapping under it is judged key by key.
+    if (m[4] === undefined && YAML_MAPPING_LINE.test(first)) continue;
+    const lead = LEADING_BLANKS.exec(first)![0];
+    const body = lines.slice(i + 1, last + 1).join('\n').trim();
+    if (body === REDACTED || body === `- ${REDACTED}`) continue;
+    lines.splice(i + 1, last - i, `${lead}${REDACTED}${tail}`);
+    changed = true;
+  }
+  return changed ? lines.join(nl) : text;
+}
 /**
  * A secret's name as a string literal handed a string literal next (`os.environ.setdefault("HF_TOKEN", "x")`,
  * `os.putenv('API_TOKEN', 'x')`, `headers={"Authorization": "Bearer x"}` is SCRIPT_ASSIGNMENT's): the second is its value, unless it is a key (JSON's
@@ -332,17 +416,27 @@ const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
 export function redactScriptText(s: string): string {
   const text = redactSecretText(s);
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
-  const blocks = text.replace(YAML_BLOCK_SCALAR, (all, indent: string, q: string, name: string, head: string, body: string) =>
-    isSecretKey(name) && body.trim() !== REDACTED ? `${indent}${q}${name}${q}${head}${body.match(/^[ \t]+/)![0]}${REDACTED}\n` : all);
+  const blocks = redactYamlValuesUnder(text);
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
     ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
-  const out = args.replace(SCRIPT_ASSIGNMENT, (all, pre: string, q: string, name: string, sep: string, value: string) => {
-    if (!(holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) return all;
-    const vq = value[0] === '"' || value[0] === "'" ? value[0] : '';
-    return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
-  });
+  const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
   return out === s ? s : out;
 }
+/** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
+function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string): string {
+  if (!(holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
+    // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
+    // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)
+    if (value.length < 3 || (value[0] !== '"' && value[0] !== "'") || !SECRET_NAME.test(value)) return all;
+    const inner = value.slice(1, -1).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
+    return inner === value.slice(1, -1) ? all : `${pre}${q}${name}${q}${sep}${value[0]}${inner}${value[0]}`;
+  }
+  // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
+  const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
+  if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
+  return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
+}
+const ESCAPED_QUOTE = /^\\+["']/;
 
 /**
  * A container's `args` / `command` (or an exec command) with the values of secret-named flags hidden: `--token=x`,

@@ -184,4 +184,23 @@ describe('core/secrets', () => {
       .toBe('token_url: https://idp.example.com/oauth2/token\ntoken_endpoint = "https://[redacted]@idp/token"\npassword_policy: min12\nclient_secret: [redacted]\n');
     expect(redactArgv(['--token-url', 'https://idp/t?client_secret=ep-q-3&aud=x', '--token', 'ep-tok-4']).argv).toEqual(['--token-url', 'https://idp/t?client_secret=[redacted]&aud=x', '--token', '[redacted]']);
   });
+  it("hides a secret-named YAML key's plain value written on the lines under it (password: then the value indented), a list of them; a mapping under the key is read key by key", () => {
+    expect(redactScriptText('db:\n  password:\n    nl-pw-1\n  user: bob\napi_keys:\n  - nl-k-2\n  - nl-k-3\nsecret:\n  name: db-creds\n  password: nl-pw-4\ntoken: # set by CI\n  nl-tok-5\nport: 8080\n'))
+      .toBe('db:\n  password:\n    [redacted]\n  user: bob\napi_keys:\n  [redacted]\nsecret:\n  name: db-creds\n  password: [redacted]\ntoken: # set by CI\n  [redacted]\nport: 8080\n');
+    const plain = 'db:\n  host: h\n  port: 5432\n';
+    expect(redactScriptText(plain)).toBe(plain);
+  });
+
+  it('hides YAML values under a secret-named key inside escaped JSON (a YAML file in a JSON string, one or two strings deep): block and plain values up to the string\'s end; the JSON around stays', () => {
+    const yaml = 'db:\n  password: |\n    esc-blk-1\n  port: 5432\ntoken:\n  esc-next-2';
+    const one = JSON.stringify({ 'c.yaml': yaml, next: 'x' });
+    expect(redactScriptText(one)).toBe(JSON.stringify({ 'c.yaml': 'db:\n  password: |\n    [redacted]\n  port: 5432\ntoken:\n  [redacted]', next: 'x' }));
+    const two = JSON.stringify({ applied: one });
+    expect(redactScriptText(two)).toBe(JSON.stringify({ applied: JSON.stringify({ 'c.yaml': 'db:\n  password: |\n    [redacted]\n  port: 5432\ntoken:\n  [redacted]', next: 'x' }) }));
+    // A key on the string's first line.
+    expect(redactScriptText(JSON.stringify({ f: 'password: >-\n  esc-first-3\n' }))).toBe(JSON.stringify({ f: 'password: >-\n  [redacted]\n' }));
+    // A flow mapping and quoted keys in YAML held in a JSON string (the string was matched as one value).
+    expect(redactScriptText(JSON.stringify({ f: 'creds: {password: esc-flow-4, user: u}' }))).toBe(JSON.stringify({ f: 'creds: {password: [redacted], user: u}' }));
+    expect(redactScriptText(JSON.stringify({ f: '"api_key": esc-qk-5\nx: 1', g: JSON.stringify({ token: 'esc-qk-6' }) }))).toBe(JSON.stringify({ f: '"api_key": [redacted]\nx: 1', g: JSON.stringify({ token: '[redacted]' }) }));
+  });
 });

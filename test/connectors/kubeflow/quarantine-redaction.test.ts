@@ -166,4 +166,18 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).toContain('\\"password\\":\\"[redacted]\\"');
     expect(kept).toContain('\\"owner\\":\\"team-fraud\\"');
   });
+  it('a cut line: YAML held in the escaped last-applied JSON (an annotation holding a config file) hides the block or next-line value under a secret-named key; the neighbouring keys stay', async () => {
+    const { post, bodies } = await start();
+    const pod = structuredClone(POD);
+    pod.auditID = 'cut-yaml';
+    const applied = { metadata: { annotations: { 'example.com/cfg': 'db:\n  password: |\n    q-yaml-blk-1\n  port: 5432\n', 'example.com/cfg2': 'token:\n  q-yaml-next-2\n' } } };
+    pod.requestObject.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied), 'example.com/port': '8443' };
+    const line = JSON.stringify(pod);
+    const cut = line.slice(0, line.indexOf('example.com/port') + 10);
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/q-yaml-(blk-1|next-2)/);
+    expect(kept).toContain(String.raw`db:\\n  password: |\\n    [redacted]\\n  port: 5432\\n`);
+    expect(kept).toContain(String.raw`token:\\n  [redacted]\\n`);
+  });
 });

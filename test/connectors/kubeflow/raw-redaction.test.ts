@@ -526,6 +526,19 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     expect((out!.raw as Obj).requestObject.data).toEqual({ 'app.yaml': 'image: nginx:1.25\ndatabase:\n  password: |\n    [redacted]\n  port: 5432\n' });
   });
 
+  it('a ConfigMap YAML file with a secret-named key whose value is on the next line, and a JSON file holding such YAML (escaped): the values are hidden, the rest stays', () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: {
+      'app.yaml': 'database:\n  password:\n    cm-next-1\n  port: 5432\n',
+      'settings.json': JSON.stringify({ pipeline: { config: 'db:\n  token: |\n    cm-esc-2\n  port: 5432\n' } }, null, 2),
+    } };
+    const [out] = normalizeAudit(created('configmaps', undefined, cm), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/cm-next-1|cm-esc-2/);
+    expect((out!.raw as Obj).requestObject.data).toEqual({
+      'app.yaml': 'database:\n  password:\n    [redacted]\n  port: 5432\n',
+      'settings.json': JSON.stringify({ pipeline: { config: 'db:\n  token: |\n    [redacted]\n  port: 5432\n' } }, null, 2),
+    });
+  });
+
   it('a KFP inline component setting a token with os.environ.setdefault and an Authorization header in a dict: both values hidden in raw, the code stays', () => {
     const src = 'def pull():\n    os.environ.setdefault("HF_TOKEN", "kfp-env-1")\n    requests.get(u, headers={"Authorization": "Bearer kfp-hdr-2"})\n';
     const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'pull' }, spec: { templates: [{ name: 'kfp', container: { image: 'python:3.11', command: ['sh', '-ec', 'python3 -m kfp.dsl.executor_main', src] } }] } };
