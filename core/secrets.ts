@@ -438,6 +438,32 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
 }
 const ESCAPED_QUOTE = /^\\+["']/;
 
+/** One base64 word (a ConfigMap's `binaryData` value, a file stored encoded under `data`), padded as Kubernetes writes it. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Text as a file holds it: no control characters but tab and line breaks. */
+const CONTROL_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * A base64 value whose decoded bytes are text holding what redactScriptText or redactUrlSecrets hides (an encoded
+ * `.env`, credentials file, properties, a PEM key) replaced whole by `[redacted]`: only the secret part of decoded
+ * text could be hidden, and re-encoding a partly hidden file would pass off an edited file as the one sent. Binary
+ * data, text without secrets and values that are no base64 are returned as they are (===).
+ *
+ * @example
+ * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
+ */
+export function redactBase64Text(value: string): string {
+  if (value.length < 8 || !BASE64.test(value)) return value;
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(value, 'base64'));
+  } catch {
+    return value;
+  }
+  if (CONTROL_CHAR.test(text)) return value;
+  return redactUrlSecrets(redactScriptText(text)) === text ? value : REDACTED;
+}
+
 /**
  * A container's `args` / `command` (or an exec command) with the values of secret-named flags hidden: `--token=x`,
  * `--token` followed by its value (unless that is another `--flag`), flags and assignments inside a shell string,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretFlag, isSecretName, redactArgv, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
+import { isSecretFlag, isSecretName, redactArgv, redactBase64Text, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
@@ -202,5 +202,10 @@ describe('core/secrets', () => {
     // A flow mapping and quoted keys in YAML held in a JSON string (the string was matched as one value).
     expect(redactScriptText(JSON.stringify({ f: 'creds: {password: esc-flow-4, user: u}' }))).toBe(JSON.stringify({ f: 'creds: {password: [redacted], user: u}' }));
     expect(redactScriptText(JSON.stringify({ f: '"api_key": esc-qk-5\nx: 1', g: JSON.stringify({ token: 'esc-qk-6' }) }))).toBe(JSON.stringify({ f: '"api_key": [redacted]\nx: 1', g: JSON.stringify({ token: '[redacted]' }) }));
+  });
+  it('hides a base64 value whole when its decoded text holds a secret (.env, credentials file, PEM key); binary, text without one and plain words stay', () => {
+    const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
+    for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
+    for (const v of [b64(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13])), b64('HOST=h\nPORT=5432\n'), 'password', 'not base64 at all']) expect(redactBase64Text(v)).toBe(v);
   });
 });

@@ -1,4 +1,4 @@
-import { REDACTED, holdsSecret, isSecretFlag, isSecretName, redactScriptText } from '../../../core/secrets.js';
+import { REDACTED, holdsSecret, isSecretFlag, isSecretName, redactBase64Text, redactScriptText } from '../../../core/secrets.js';
 import { redactAuditInput } from './redact.js';
 
 const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
@@ -22,8 +22,11 @@ const KEY_VALUE_TEXT = new RegExp(`${Q}([^"\\\\]*)\\1"(\\s*:\\s*)\\1"${VALUE_TO_
 const NAME_THEN_VALUE_TEXT = new RegExp(`${Q}([^"\\\\]*)\\1"(\\s*,\\s*\\1"(?:value|default)\\1"\\s*:\\s*)\\1"${VALUE_TO_END}`, 'g');
 /** `"value":"<value>","name":"<name>"`: an env entry written value first. */
 const VALUE_THEN_NAME_TEXT = new RegExp(`${Q}value\\1"(\\s*:\\s*)\\1"((?:[^"\\\\]|\\\\.)*?)\\1"(\\s*,\\s*\\1"name\\1"\\s*:\\s*\\1")([^"\\\\]*)(?=\\1")`, 'g');
-/** `"data": {` / `"stringData": {`: where a Secret's values start (a ConfigMap's `data` too: text cannot tell them apart). */
-const DATA_OPEN_TEXT = new RegExp(`${Q}(?:data|stringData)\\1"\\s*:\\s*\\{`, 'g');
+/**
+ * `"data": {` / `"stringData": {`: where a Secret's values start (a ConfigMap's `data` too: text cannot tell them
+ * apart); `"binaryData": {`: a ConfigMap's encoded files.
+ */
+const DATA_OPEN_TEXT = new RegExp(`${Q}(data|stringData|binaryData)\\1"\\s*:\\s*\\{`, 'g');
 
 /** One `"key": "value"` pair of a data object at a quote level, read from a position (sticky), with the comma after it. */
 const dataPairAt = new Map<string, RegExp>();
@@ -37,7 +40,10 @@ function dataPair(esc: string): RegExp {
   return re;
 }
 
-/** Every string value of each `data` / `stringData` object in the text replaced (keys kept): Secret values, whatever their keys. */
+/**
+ * Every string value of each `data` / `stringData` object in the text replaced (keys kept): Secret values, whatever
+ * their keys; a `binaryData` value only when its decoded text holds a secret (redactBase64Text).
+ */
 function redactDataObjectsText(text: string): string {
   if (!text.includes('ata')) return text;
   let out = '';
@@ -45,10 +51,15 @@ function redactDataObjectsText(text: string): string {
   DATA_OPEN_TEXT.lastIndex = 0;
   for (let open = DATA_OPEN_TEXT.exec(text); open; open = DATA_OPEN_TEXT.exec(text)) {
     const pair = dataPair(open[1]!);
+    // A ConfigMap's binaryData (no Secret has one) is judged by its decoded text, as in raw; a value the line cut, by
+    // its whole base64 groups.
+    const binary = open[2] === 'binaryData';
     let at = DATA_OPEN_TEXT.lastIndex;
     out += text.slice(from, at);
     for (let m = (pair.lastIndex = at, pair.exec(text)); m && m[0] !== ''; m = (pair.lastIndex = at, pair.exec(text))) {
-      out += `${m[1]}${m[2] === '' ? '' : REDACTED}${m[3]}`;
+      const v = m[2]!;
+      const hidden = v === '' ? '' : !binary ? REDACTED : redactBase64Text(m[3] === '' ? v.slice(0, v.length - (v.length % 4)) : v) === REDACTED ? REDACTED : v;
+      out += `${m[1]}${hidden}${m[3]}`;
       at = pair.lastIndex;
       if (m[3] === '') break;
     }

@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
-import { REDACTED, holdsSecret, isSecretName, redactArgv, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
+import { REDACTED, holdsSecret, isSecretName, redactArgv, redactBase64Text, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -241,12 +241,14 @@ const PATCH_CONFIGMAP_DATA = /^\/(?:data|binaryData)(?:\/|$)/;
 /**
  * A ConfigMap's `data` / `binaryData` (`key`: the one key a patch op writes, if so): the value of a secret-named key
  * is hidden whole (binary too), every other value is read as a file (`.env`, properties, YAML, a script:
- * redactScriptText) for secret-named assignments and URL credentials; keys stay.
+ * redactScriptText) for secret-named assignments and URL credentials — a base64 value by its decoded text, hidden
+ * whole if that holds any (redactBase64Text); keys stay.
  */
 function redactConfigMapData(v: unknown, keys: Array<string | number>, walk: Walk, key?: string): unknown {
   if (typeof v === 'string') {
     if (v === '' || v === REDACTED) return v;
-    const r = key !== undefined && holdsSecret(key, v) ? REDACTED : redactUrlSecrets(redactScriptText(v));
+    // A value that is base64 (every `binaryData` value, a file stored encoded under `data`) is judged by its text.
+    const r = key !== undefined && holdsSecret(key, v) ? REDACTED : redactBase64Text(v) === REDACTED ? REDACTED : redactUrlSecrets(redactScriptText(v));
     if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }

@@ -180,4 +180,19 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).toContain(String.raw`db:\\n  password: |\\n    [redacted]\\n  port: 5432\\n`);
     expect(kept).toContain(String.raw`token:\\n  [redacted]\\n`);
   });
+  it('a cut line: a ConfigMap binaryData file whose decoded text holds a secret is hidden (also when the line cuts it); binary stays', async () => {
+    const { post, bodies } = await start();
+    const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
+    const png = b64(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13]));
+    const envFile = b64('HOST=db\nDB_PASSWORD=q-bin-1-secret\nPORT=5432\n');
+    const cm = { ...structuredClone(POD), auditID: 'cut-bin', objectRef: { resource: 'configmaps', namespace: 'prod', name: 'app', apiVersion: 'v1' },
+      requestObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'app' }, binaryData: { 'app.env': envFile, 'logo.png': png, 'cut.env': b64('A=1\nAPI_TOKEN=q-bin-2-secret-cut-here\n') } } };
+    const line = JSON.stringify(cm);
+    // Cut inside the last file, past its token's first bytes.
+    const cut = line.slice(0, line.indexOf(cm.requestObject.binaryData['cut.env']) + 30);
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toContain(envFile);
+    expect(kept).toContain(`"binaryData":{"app.env":"[redacted]","logo.png":"${png}","cut.env":"[redacted]`);
+  });
 });

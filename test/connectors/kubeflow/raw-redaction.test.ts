@@ -539,6 +539,19 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     });
   });
 
+  it('a ConfigMap file stored base64 (binaryData, or encoded under data): hidden whole when its decoded text holds a secret; binary and harmless files stay as sent', () => {
+    const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
+    const png = b64(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82]));
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' },
+      binaryData: { 'app.env': b64('DB_PASSWORD=cm-bin-1\nHOST=db\n'), 'logo.png': png, 'hosts.txt': b64('db 10.0.0.5\n') },
+      data: { '.env': b64('HF_TOKEN=cm-b64-2\n'), 'app.properties': b64('db.password=cm-b64-3\n'), PORT: '8080' } };
+    const [out] = normalizeAudit(created('configmaps', undefined, cm), ctx({ keepRaw: true })).events;
+    const raw = (out!.raw as Obj).requestObject;
+    expect(raw.binaryData).toEqual({ 'app.env': '[redacted]', 'logo.png': png, 'hosts.txt': b64('db 10.0.0.5\n') });
+    expect(raw.data).toEqual({ '.env': '[redacted]', 'app.properties': '[redacted]', PORT: '8080' });
+    expect(out!.details?.raw_redacted).toEqual(['requestObject.binaryData.app.env', 'requestObject.data..env', 'requestObject.data.app.properties']);
+  });
+
   it('a KFP inline component setting a token with os.environ.setdefault and an Authorization header in a dict: both values hidden in raw, the code stays', () => {
     const src = 'def pull():\n    os.environ.setdefault("HF_TOKEN", "kfp-env-1")\n    requests.get(u, headers={"Authorization": "Bearer kfp-hdr-2"})\n';
     const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'pull' }, spec: { templates: [{ name: 'kfp', container: { image: 'python:3.11', command: ['sh', '-ec', 'python3 -m kfp.dsl.executor_main', src] } }] } };
