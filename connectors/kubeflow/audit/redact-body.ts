@@ -6,8 +6,6 @@ const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
 const ENV_PAIR_TEXT = new RegExp(`("name"\\s*:\\s*${JSON_STRING}\\s*,\\s*"value"\\s*:\\s*)${JSON_STRING}`, 'g');
 /** A JSON patch op writing `…/env/N/value` (path first, as kubectl and client-go write ops). */
 const ENV_VALUE_OP_TEXT = new RegExp(`("path"\\s*:\\s*"[^"]*/env/\\d+/value"\\s*,\\s*"value"\\s*:\\s*)${JSON_STRING}`, 'g');
-/** `"--token", "value"` in a JSON args list. */
-const FLAG_PAIR_TEXT = new RegExp(`"(--?[A-Za-z][\\w.-]*)"(\\s*,\\s*)${JSON_STRING}`, 'g');
 
 /**
  * The rules below read JSON at any level of escaping (`\"` inside a JSON string: a last-applied annotation, an AKS
@@ -15,7 +13,14 @@ const FLAG_PAIR_TEXT = new RegExp(`"(--?[A-Za-z][\\w.-]*)"(\\s*,\\s*)${JSON_STRI
  * read up to its closing quote or the end of the line (a line cut inside it), so a cut value is hidden to the end.
  */
 const Q = '(\\\\*)"';
-const VALUE_TO_END = '((?:[^"\\\\]|\\\\.)*?)(\\1"|$)';
+/**
+ * The closing quote of that level: `\1"` preceded by no other backslash (in `\\\"` a deeper string's quote, the
+ * last `\"` of it is no closing quote of the level of `\"`); at level 0 a quote the pairs before it left unescaped.
+ */
+const CLOSE = '(?:(?<!\\\\)(?=\\\\)\\1"|(?!\\\\)\\1")';
+const VALUE_TO_END = `((?:[^"\\\\]|\\\\.)*?)(${CLOSE}|$)`;
+/** `"--token", "value"` in a JSON args list (also escaped: an args list in last-applied JSON). */
+const FLAG_PAIR_TEXT = new RegExp(`${Q}(--?[A-Za-z][\\w.-]*)\\1"(\\s*,\\s*)\\1"${VALUE_TO_END}`, 'g');
 /** `"<key>": "<value>"`: a string under a key of a secret's name (`"password":"x"`, `"MYSQL_PWD":"x"`). */
 const KEY_VALUE_TEXT = new RegExp(`${Q}([^"\\\\]*)\\1"(\\s*:\\s*)\\1"${VALUE_TO_END}`, 'g');
 /** `"<name>","value":"<value>"`: an env entry or parameter after its name (also `"default"`, a line cut before `{"name":`). */
@@ -34,7 +39,9 @@ function dataPair(esc: string): RegExp {
   let re = dataPairAt.get(esc);
   if (!re) {
     const q = `${esc.replace(/\\/g, '\\\\')}"`;
-    re = new RegExp(`(\\s*${q}(?:[^"\\\\]|\\\\.)*?${q}\\s*:\\s*${q})((?:[^"\\\\]|\\\\.)*?)(${q}\\s*,?|$)`, 'y');
+    // A closing quote of this level is preceded by no other backslash (CLOSE).
+    const close = esc === '' ? q : `(?<!\\\\)${q}`;
+    re = new RegExp(`(\\s*${q}(?:[^"\\\\]|\\\\.)*?${q}\\s*:\\s*${q})((?:[^"\\\\]|\\\\.)*?)(${close}\\s*,?|$)`, 'y');
     dataPairAt.set(esc, re);
   }
   return re;
@@ -79,7 +86,7 @@ function redactUnparsedText(text: string): string {
   const out = redactDataObjectsText(redactScriptText(text))
     .replace(ENV_PAIR_TEXT, (all, head: string, name: string, value: string) => (holdsSecret(name, value) ? `${head}"${REDACTED}"` : all))
     .replace(ENV_VALUE_OP_TEXT, (_all, head: string) => `${head}"${REDACTED}"`)
-    .replace(FLAG_PAIR_TEXT, (all, flag: string, sep: string, value: string) => (isSecretFlag(flag) && !value.startsWith('--') ? `"${flag}"${sep}"${REDACTED}"` : all))
+    .replace(FLAG_PAIR_TEXT, (all, esc: string, flag: string, sep: string, value: string, end: string) => (hide(value) && isSecretFlag(flag) && !value.startsWith('--') ? `${esc}"${flag}${esc}"${sep}${esc}"${REDACTED}${end}` : all))
     .replace(KEY_VALUE_TEXT, function keyValue(all: string, esc: string, key: string, sep: string, value: string, end: string): string {
       if (hide(value) && holdsSecret(key, value)) return `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}`;
       // A string holding escaped JSON (the last-applied configuration) was matched whole: its own pairs are read too.

@@ -195,4 +195,24 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).not.toContain(envFile);
     expect(kept).toContain(`"binaryData":{"app.env":"[redacted]","logo.png":"${png}","cut.env":"[redacted]`);
   });
+  it('a cut line: a secret flag value in an args list inside the escaped last-applied JSON, and a secret-named key in JSON escaped twice (a config annotation holding JSON) are hidden; the rest stays', async () => {
+    const { post, bodies } = await start();
+    const pod = structuredClone(POD);
+    pod.auditID = 'cut-escaped';
+    const applied = {
+      metadata: { annotations: { cfg: JSON.stringify({ db: JSON.stringify({ password: 'q-dbl-pw-1', host: 'db.prod' }), owner: 'team-fraud' }), cfg2: JSON.stringify({ api_token: 'q-dbl-tok-4', region: 'eu' }) } },
+      spec: { containers: [{ name: 'srv', args: ['--api-key', 'q-esc-flag-2', '--port', '8080'] }] },
+      data: { x: JSON.stringify({ token: 'q-dbl-data-3' }) },
+    };
+    pod.requestObject.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied), 'example.com/port': '8443' };
+    const line = JSON.stringify(pod);
+    const cut = line.slice(0, line.indexOf('example.com/port') + 10);
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/q-(dbl-pw-1|esc-flag-2|dbl-data-3|dbl-tok-4)/);
+    expect(kept).toContain(String.raw`\"args\":[\"--api-key\",\"[redacted]\",\"--port\",\"8080\"]`);
+    expect(kept).toContain(String.raw`{\\\\\\\"password\\\\\\\":\\\\\\\"[redacted]\\\\\\\",\\\\\\\"host\\\\\\\":\\\\\\\"db.prod\\\\\\\"}`);
+    expect(kept).toContain(String.raw`{\\\"api_token\\\":\\\"[redacted]\\\",\\\"region\\\":\\\"eu\\\"}`);
+    expect(kept).toContain(String.raw`\\\"owner\\\":\\\"team-fraud\\\"`);
+  });
 });
