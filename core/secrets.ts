@@ -245,7 +245,8 @@ const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
- * (`AWS_SECRET_ACCESS_KEY=x`) in it, and URL user-info, replaced by `[redacted]`; the same string (===) when nothing is.
+ * (`AWS_SECRET_ACCESS_KEY=x`) in it, URL user-info, and a credential passed positionally to a known call
+ * (CREDENTIAL_CALL: `auth=("u", "pw")`, `.login(u, "pw")`) replaced by `[redacted]`; the same string (===) when nothing is.
  *
  * @example
  * redactSecretText('python train.py --api-key abc --epochs 3') // 'python train.py --api-key [redacted] --epochs 3'
@@ -263,7 +264,7 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
     });
   }
-  url = redactCommandFlags(url, command);
+  url = redactCredentialCalls(redactCommandFlags(url, command));
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url)) return url === s ? s : url;
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
@@ -405,6 +406,43 @@ const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 const AUTH_HEADER_NAME = /^(?:proxy-)?authorization$/i;
 /** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
 const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
+
+/** A Python string literal (`"x"`, `'x'`, `r"x"`; not an f-string, whose braces name a variable). */
+const PY_STR = String.raw`(?<![\w])[rRuUbB]?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')`;
+/** An argument before the credential: a literal, a name, `os.environ["U"]`, `os.getenv("U")`. */
+const PY_ARG = String.raw`(?:${PY_STR}|[A-Za-z_][\w.]*(?:\[[^\]\n]*\]|\([^()\n]*\))?)`;
+const PY_SEP = String.raw`[ \t]*,[ \t]*`;
+/**
+ * Calls handing a password or token as a positional string literal, where the position is the credential by the
+ * library's signature: `auth=("user", "pw")` (requests, httpx), `HTTPBasicAuth("u", "pw")` / `HTTPDigestAuth`,
+ * `HTTPProxyAuth`, aiohttp's `BasicAuth`, `login(user, "pw")` (smtplib, imaplib, ftplib, poplib-like clients) and a
+ * lone `login("hf_…")` (huggingface_hub), the third argument of DB-API `connect` of MySQL / MSSQL drivers
+ * (`pymysql.connect(host, user, "pw")`, MySQLdb, mysql.connector, pymssql, mariadb) and of `ftplib.FTP(host, user,
+ * "pw")`. Group 1 is what precedes the literal (kept), group 2 the literal. A URL's user-info, DSN `password=` and
+ * keywords (`aws_secret_access_key="x"`) are the assignment and URL rules'.
+ */
+const CREDENTIAL_CALL = new RegExp(
+  `(${[
+    String.raw`\bauth[ \t]*=[ \t]*\([ \t]*${PY_ARG}${PY_SEP}`,
+    String.raw`\b(?:HTTPBasicAuth|HTTPDigestAuth|HTTPProxyAuth|BasicAuth)\([ \t]*${PY_ARG}${PY_SEP}`,
+    String.raw`\blogin\([ \t]*(?:${PY_ARG}${PY_SEP})?(?=${PY_STR}[ \t]*[,)])`,
+    String.raw`\b(?:pymysql|MySQLdb|mysql\.connector|pymssql|mariadb)\.connect\([ \t]*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
+    String.raw`\bFTP(?:_TLS)?\([ \t]*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
+  ].join('|')})(${PY_STR})`,
+  'g',
+);
+/** Cheap test for CREDENTIAL_CALL. */
+const CREDENTIAL_CALL_HINT = /\bauth[ \t]*=|login\(|Auth\(|\.connect\(|FTP/;
+/** Text with the credential literal of CREDENTIAL_CALL's calls hidden, its quotes kept. */
+function redactCredentialCalls(text: string): string {
+  if (!CREDENTIAL_CALL_HINT.test(text)) return text;
+  return text.replace(CREDENTIAL_CALL, (all, head: string, literal: string) => {
+    const open = literal.search(/["']/);
+    const q = literal[open]!;
+    if (literal.slice(open + 1, -1) === REDACTED || literal.length - open <= 2) return all;
+    return `${head}${literal.slice(0, open)}${q}${REDACTED}${q}`;
+  });
+}
 
 /**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or

@@ -208,4 +208,36 @@ describe('core/secrets', () => {
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
     for (const v of [b64(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13])), b64('HOST=h\nPORT=5432\n'), 'password', 'not base64 at all']) expect(redactBase64Text(v)).toBe(v);
   });
+  it('hides a password or token handed positionally to a call whose signature makes it one (auth=(u, pw), HTTPBasicAuth, login, MySQL connect, FTP); other calls, variables and f-strings stay', () => {
+    const script = [
+      'r = requests.get(url, auth=("svc", "py-pos-1"))',
+      'a = HTTPBasicAuth(os.environ["U"], \'py-pos-2\')',
+      'smtp.login("alerts@example.com", "py-pos-3")',
+      'huggingface_hub.login("hf_pypos4")',
+      'db = pymysql.connect("db.prod", "etl", "py-pos-5", "mlflow")',
+      'ftp = ftplib.FTP("ftp.example.com", "u", "py-pos-6")',
+      'k = boto3.client("s3", aws_secret_access_key="py-kw-7")',
+      'pg = psycopg2.connect("postgresql://etl:py-url-8@db/mlflow")',
+      'auth = (user, pw)',
+      'imap.login(user, f"{pw}")',
+      'x = re.compile("a").connect("a", "b", "c")',
+      'log.info("login(", user)',
+    ].join('\n');
+    expect(redactScriptText(script).split('\n')).toEqual([
+      'r = requests.get(url, auth=("svc", "[redacted]"))',
+      'a = HTTPBasicAuth(os.environ["U"], \'[redacted]\')',
+      'smtp.login("alerts@example.com", "[redacted]")',
+      'huggingface_hub.login("[redacted]")',
+      'db = pymysql.connect("db.prod", "etl", "[redacted]", "mlflow")',
+      'ftp = ftplib.FTP("ftp.example.com", "u", "[redacted]")',
+      'k = boto3.client("s3", aws_secret_access_key=[redacted])',
+      'pg = psycopg2.connect("postgresql://[redacted]@db/mlflow")',
+      'auth = (user, pw)',
+      'imap.login(user, f"{pw}")',
+      'x = re.compile("a").connect("a", "b", "c")',
+      'log.info("login(", user)',
+    ]);
+    // A one-line python -c in args.
+    expect(redactArgv(['python', '-c', 'import requests; requests.get(u, auth=("svc", "py-pos-9"))']).argv[2]).toBe('import requests; requests.get(u, auth=("svc", "[redacted]"))');
+  });
 });

@@ -552,6 +552,14 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     expect(out!.details?.raw_redacted).toEqual(['requestObject.binaryData.app.env', 'requestObject.data..env', 'requestObject.data.app.properties']);
   });
 
+  it('a KFP inline component passing a password positionally (auth=(u, pw), smtplib login, pymysql.connect): the literals are hidden in raw, the code stays', () => {
+    const src = 'def notify():\n    requests.post(u, auth=("svc", "kfp-pos-1"))\n    s.login("alerts", "kfp-pos-2")\n    db = pymysql.connect("db", "etl", "kfp-pos-3")\n';
+    const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'notify' }, spec: { templates: [{ name: 'kfp', container: { image: 'python:3.11', command: ['sh', '-ec', 'python3 -m kfp.dsl.executor_main', src] } }] } };
+    const [out] = normalizeAudit(created('workflows', 'argoproj.io', wf), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/kfp-pos-\d/);
+    expect((out!.raw as Obj).requestObject.spec.templates[0].container.command[3]).toBe('def notify():\n    requests.post(u, auth=("svc", "[redacted]"))\n    s.login("alerts", "[redacted]")\n    db = pymysql.connect("db", "etl", "[redacted]")\n');
+  });
+
   it('a KFP inline component setting a token with os.environ.setdefault and an Authorization header in a dict: both values hidden in raw, the code stays', () => {
     const src = 'def pull():\n    os.environ.setdefault("HF_TOKEN", "kfp-env-1")\n    requests.get(u, headers={"Authorization": "Bearer kfp-hdr-2"})\n';
     const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'pull' }, spec: { templates: [{ name: 'kfp', container: { image: 'python:3.11', command: ['sh', '-ec', 'python3 -m kfp.dsl.executor_main', src] } }] } };
