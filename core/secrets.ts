@@ -112,7 +112,8 @@ const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header|name|ref)$/i;
  */
 export function isSecretFlag(flag: string): boolean {
   const name = flag.replace(/^-+/, '');
-  return name !== '' && isSecretName(name.replace(/-/g, '_')) && !FLAG_NAMES_A_PLACE.test(name);
+  // `--pass` (mycli, openssl's `-pass`) is a password's flag though `pass` alone names none in env or keys.
+  return name !== '' && (isSecretName(name.replace(/-/g, '_')) || name === 'pass') && !FLAG_NAMES_A_PLACE.test(name);
 }
 
 /**
@@ -189,7 +190,12 @@ function hideUserFlagValue(flag: string, value: string, command: string | undefi
  */
 const MYSQL_CLIENT = /^(?:mysql(?:dump|admin|import|check|show|slap|pump|binlog|sh|_upgrade)?|mariadb(?:-(?:dump|admin|import|check|show|slap|binlog|upgrade))?)$/;
 /** Commands whose flags are read by command (the rest are unknown): password flags, or `-u` that is no password. */
-const KNOWN_COMMAND = /^(?:curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)$/;
+const KNOWN_COMMAND = /^(?:curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)$/;
+/**
+ * MySQL tools whose `-p` takes the password glued or as the next word (mycli's `-p TEXT`, mydumper's and myloader's
+ * `--password, -p`, Percona Toolkit's `-p` short for `--password`): read as `mysql-tool`.
+ */
+const MYSQL_PASSWORD_TOOL = /^(?:mycli|mydumper|myloader|pt-[a-z-]+)$/;
 /**
  * The command a word names (its path's last part) when it is one KNOWN_COMMAND lists: MySQL / MariaDB clients read as
  * `mysql`, so callers test one name. Undefined for any other word.
@@ -200,17 +206,20 @@ const KNOWN_COMMAND = /^(?:curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|
 export function commandName(word: string): string | undefined {
   const name = word.slice(word.lastIndexOf('/') + 1);
   if (!KNOWN_COMMAND.test(name)) return undefined;
-  return MYSQL_CLIENT.test(name) ? 'mysql' : /^(?:mysql|mariadb)/.test(name) ? 'other' : name;
+  return MYSQL_CLIENT.test(name) ? 'mysql' : MYSQL_PASSWORD_TOOL.test(name) ? 'mysql-tool' : /^(?:mysql|mariadb)/.test(name) ? 'other' : name;
 }
-/** Whether `-p` of this command takes a password: glued after a MySQL client, glued or as the next word after sshpass. */
+/**
+ * Whether `-p` of this command takes a password: glued after a MySQL client, glued or as the next word after sshpass
+ * and the MySQL tools that take it so.
+ */
 function dashPIsPassword(command: string | undefined, glued: boolean): boolean {
-  return command === 'sshpass' || (command === 'mysql' && glued);
+  return command === 'sshpass' || command === 'mysql-tool' || (command === 'mysql' && glued);
 }
 /**
  * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
  * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
  */
-const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
 /** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
 const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[A-Za-z]+[uU])/;
 
@@ -266,11 +275,14 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   }
   url = redactCredentialCalls(redactCommandFlags(url, command));
   // Cheap test first: nothing more to hide without a secret's name in it.
-  if (!SECRET_NAME.test(url)) return url === s ? s : url;
+  if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url)) return url === s ? s : url;
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
   const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name, value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
+
+/** `--pass` / `-pass` in text (isSecretFlag's one name SECRET_NAME does not hold). */
+const PASS_FLAG = /(?:^|[\s"'])--?pass[\s=]/;
 
 /**
  * A PEM private key block (`-----BEGIN RSA PRIVATE KEY-----` … its END line, or the text's end when it was cut): a key

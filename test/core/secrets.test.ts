@@ -240,4 +240,14 @@ describe('core/secrets', () => {
     // A one-line python -c in args.
     expect(redactArgv(['python', '-c', 'import requests; requests.get(u, auth=("svc", "py-pos-9"))']).argv[2]).toBe('import requests; requests.get(u, auth=("svc", "[redacted]"))');
   });
+  it('hides -p of the MySQL tools that take the password as the next word or glued (mycli, mydumper, myloader, Percona pt-*) and --pass; -p of other tools and a bare mysql -p stay', () => {
+    expect(redactArgv(['mycli', '-h', 'db', '-u', 'root', '-p', 'my-tool-1', 'mlflow']).argv).toEqual(['mycli', '-h', 'db', '-u', 'root', '-p', '[redacted]', 'mlflow']);
+    expect(redactArgv(['-u', 'root', '-pmy-tool-2', '-B', 'mlflow'], 'mydumper').argv).toEqual(['-u', 'root', '-p[redacted]', '-B', 'mlflow']);
+    expect(redactArgv(['--host=db', '-p', 'my-tool-3'], '/usr/bin/pt-online-schema-change').argv).toEqual(['--host=db', '-p', '[redacted]']);
+    expect(redactSecretText('mydumper -u root -p my-tool-4 -B x && myloader -pmy-tool-5 -d /d; mycli --pass my-tool-6 db'))
+      .toBe('mydumper -u root -p [redacted] -B x && myloader -p[redacted] -d /d; mycli --pass [redacted] db');
+    for (const s of ['mysql -u root -p mlflow', 'ptx -p 80', 'docker run -p 8080:80 mycli-image']) expect(redactSecretText(s)).toBe(s);
+    const argv = ['pt', '-p', '8080'];
+    expect(redactArgv(argv).argv).toBe(argv);
+  });
 });

@@ -616,4 +616,22 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     expect(JSON.stringify(out)).not.toMatch(/env-url-pw-1|ghp_envfile2|hf_env3/);
     expect((out!.raw as Obj).requestObject.spec.containers[0].env.map((e: Obj) => e.value)).toEqual(['https://[redacted]@idp.example.com/oauth2/token', 'db-creds', '/var/run/secrets/hf/token', '[redacted]', '[redacted]']);
   });
+  it('-p of a MySQL tool named by the container command whatever the image (myorg/tools:1): mysql -pX glued, mycli / mydumper -p X; an exec of mydumper; other tools keep -p', () => {
+    const ev = structuredClone(AUDIT);
+    ev.requestObject.spec.containers = [
+      { name: 'cli', image: 'myorg/tools:1', command: ['mysql'], args: ['-uroot', '-pmy-tool-arg-1', 'mlflow'] },
+      { name: 'dump', image: 'myorg/tools:1', command: ['/usr/local/bin/mydumper'], args: ['-u', 'root', '-p', 'my-tool-arg-2', '-B', 'mlflow'] },
+      { name: 'shell', image: 'myorg/tools:1', command: ['mycli'], args: ['--pass', 'my-tool-arg-3', 'mlflow'] },
+      { name: 'perf', image: 'myorg/tools:1', command: ['iperf3'], args: ['-c', 'h', '-p', '5201'] },
+    ];
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/my-tool-arg-\d/);
+    expect((out!.raw as Obj).requestObject.spec.containers.map((c: Obj) => c.args)).toEqual([['-uroot', '-p[redacted]', 'mlflow'], ['-u', 'root', '-p', '[redacted]', '-B', 'mlflow'], ['--pass', '[redacted]', 'mlflow'], ['-c', 'h', '-p', '5201']]);
+
+    const exec = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_exec_pod.json');
+    exec.requestURI = `${exec.requestURI.slice(0, exec.requestURI.indexOf('?'))}?command=mydumper&command=-p&command=my-tool-exec-4&command=-B&command=x&container=nginx1`;
+    const [e] = normalizeAudit(exec, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(e)).not.toMatch(/my-tool-exec-4/);
+    expect(e!.details?.exec_command).toEqual(['mydumper', '-p', '[redacted]', '-B', 'x']);
+  });
 });
