@@ -644,7 +644,11 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
     if (!says && !images.length) return undefined;
     return definedOnly({ images: images.length ? images : undefined, mlflow_registry_uri: runtime.registryUri === undefined ? undefined : shownRegistryUri(runtime.registryUri) });
   }
-  if (!uris.length && !copiedFrom && !images.length) return facts.patchBaseUnknown && envWrite ? patchEnvOnly(mlflowEnv, endpoint, facts) : undefined;
+  // An env write of an object not seen: judged by what the env it sets says, with the images it sets too (a merge
+  // patch of a predictor's containers resends each container whole, image included).
+  const envOnly = !uris.length && !copiedFrom && facts.patchBaseUnknown && envWrite ? patchEnvOnly(mlflowEnv, endpoint, facts) : undefined;
+  if (envOnly) return definedOnly({ ...envOnly, images: images.length ? images : undefined });
+  if (!uris.length && !copiedFrom && !images.length) return undefined;
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.
   mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;
   const registry = deploysRegistryUri({ model_uris: uris }) ? mlflowEnv : undefined;

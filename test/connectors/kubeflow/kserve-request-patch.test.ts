@@ -200,6 +200,21 @@ describe('a Request-level patch of an InferenceService', () => {
     expect(alerts[2]!.details?.mlflow_env_unverifiable).toEqual(['MLFLOW_TRACKING_URI']);
     expect(alerts[0]!.summary).toContain('the model it serves is not in the log');
   });
+  it('an env patch of an object never seen that resends a predictor container whole (its image too) is judged by the env it sets', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const image = 'docker.io/seldonio/mlserver@sha256:' + 'a'.repeat(64);
+    await send(TOKEN,
+      // A merge patch replaces the containers list, so it carries each container's image beside the env it changes.
+      record('patch', 'custom', '2026-11-20T10:00:00Z', { spec: { predictor: { containers: [{ name: 'kserve-container', image, env: [{ name: 'MLFLOW_TRACKING_URI', value: 'https://mlflow.attacker.example' }] }] } } }),
+      record('patch', 'custom-s3', '2026-11-20T10:00:01Z', [{ op: 'replace', path: '/spec/predictor/containers', value: [{ name: 'kserve-container', image, env: [{ name: 'AWS_ENDPOINT_URL', value: 'https://s3.attacker.example' }] }] }]),
+    );
+    const kube = h.events();
+    expect(kube.map((e) => [e.ml?.deployment, e.details?.patch_base_unknown])).toEqual([
+      [{ endpoint: 'prod/custom', mlflow_registry_uri: 'https://mlflow.attacker.example', images: [image] }, true],
+      [{ endpoint: 'prod/custom-s3', images: [image] }, true],
+    ]);
+    expect(unapproved(kube).map((a) => [a.entity.id, a.details?.reason, a.details?.patch_base_unknown])).toEqual([['prod/custom', 'unwatched_registry', true], ['prod/custom-s3', 'artifact_endpoint_not_allowed', true]]);
+  });
 });
 
 describe('the objects patches apply to, across a restart', () => {
