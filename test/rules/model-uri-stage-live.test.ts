@@ -6,7 +6,7 @@ import { normalizeMlflow } from '../../connectors/mlflow/normalize.js';
 import type { VersionSnap } from '../../connectors/mlflow/snapshot.js';
 import { createRuleEngine, RulesConfig } from '../../core/rules/engine.js';
 import { MemoryStateStore } from '../../core/state/index.js';
-import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { fromServer, type Alert, type NormalizedEvent } from '../../core/schema/index.js';
 import { HOUR, T0, actors, at, ev } from './events.js';
 
 /**
@@ -253,5 +253,16 @@ describe('registry.version_rollback of a live stage deployment by a stage change
     otherProd.ml = { model: { ...otherProd.ml!.model!, name: 'other' } };
     otherProd.resource = { ...otherProd.resource!, name: 'other', id: 'other/1' };
     expect(rollbacks([otherV1, otherProd, ...history(), deploy(4, 'models:/fraud/Production'), renamed(5, 'fraud', 'fraud-old'), renamed(6, 'other', 'fraud')])).toEqual([]);
+  });
+
+  it('a model of the same name on another MLflow server renamed or deleted leaves what the deployment serves as it was', () => {
+    const dep = deploy(4, 'models:/fraud/Production');
+    const rollback = [transition(6, '5', 'Production', 'Archived'), transition(6.1, '3', 'Archived', 'Production')];
+    const elsewhere = [
+      fromServer(renamed(5, 'fraud', 'fraud-old'), 'other'),
+      fromServer(ev({ time: at(T0 + 5 * HOUR), platform: 'mlflow', stage: 'registry', action: 'registered_model.delete', operation: 'registered-models/delete', resource: { type: 'registered_model', id: 'fraud', name: 'fraud' } }), 'other'),
+    ];
+    // The deployment loads the default server's fraud: another server's fraud going does not forget that it served v5.
+    for (const gone of elsewhere) expect(rollbacks([...history(), dep, gone, ...rollback]).map((a) => [a.details.from_version, a.details.to_version])).toEqual([['5', '3']]);
   });
 });

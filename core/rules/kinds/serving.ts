@@ -5,7 +5,7 @@ import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
-import { CREATES, deployedDetails, dropWaiting, renameOf, stageWatchId, SWEEP_EVERY_MS } from './shared.js';
+import { CREATES, deployedDetails, dropWaiting, renameOf, sameRegistry, stageWatchId, SWEEP_EVERY_MS } from './shared.js';
 import { followStageDeployment } from './stage-rollback.js';
 import { runtimeSourceDetails } from './serving-runtime.js';
 
@@ -277,9 +277,6 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
     judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
   }
 }
-
-/** Whether a registry event (a rename) is of the registry a watched `models:/…` reference loads from. */
-const sameRegistry = (ref: ModelRef, ev: NormalizedEvent): boolean => ev.platform === 'mlflow' && (ref.mlflowServer ?? undefined) === serverScopeOf(ev);
 
 /**
  * A live `models:/<old>/<stage>` deployment whose model was renamed away (MLflow `RenameRegisteredModel`): MLflow

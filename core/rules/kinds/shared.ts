@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { endpointKey, modelRefOf, scopedName, versionKey, type ModelRef } from '../facts.js';
+import { endpointKey, modelRefOf, scopedName, serverScopeOf, versionKey, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -55,6 +55,9 @@ export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'sta
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));
 }
+
+/** Whether a registry event (a rename, a model deleted) is of the registry a watched `models:/…` reference loads from. */
+export const sameRegistry = (ref: ModelRef, ev: NormalizedEvent): boolean => ev.platform === 'mlflow' && (ref.mlflowServer ?? undefined) === serverScopeOf(ev);
 
 /** A registered model renamed (the MLflow auditor's `registered_model.rename`): its old and new name, else undefined. */
 export function renameOf(ev: NormalizedEvent): { from: string; to: string } | undefined {

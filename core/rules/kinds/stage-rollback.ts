@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { callerText, compareVersions, currentStageOf, endpointOf, identityOf, isCarriedOut, isDeployment, modelRefOf, type ModelRef } from '../facts.js';
 import { endpointEntity, type RuleContext } from './context.js';
-import { dropWaiting, renameOf, stageWatchId } from './shared.js';
+import { dropWaiting, renameOf, sameRegistry, stageWatchId } from './shared.js';
 
 /**
  * `registry.version_rollback` of a live `models:/<name>/<stage>` or `/latest` deployment: its predictor loads the
@@ -78,6 +78,8 @@ export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void
     if (!w?.ref.name || !names.includes(w.ref.name)) continue;
     const now = ctx.reg.stageVersion(w.ref)?.version;
     if (modelGone) {
+      // A model of that name on another MLflow server (or workspace) is another model: what this one serves stays.
+      if (!sameRegistry(w.ref, ev)) continue;
       // The numbers it served were the old model's: not compared with those of a model given the name later.
       ctx.set(`stageserve|${id}`, { ...w, version: undefined, since: undefined } satisfies StageServing);
       continue;
