@@ -9,7 +9,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
-import { kserveS3Of } from './audit/s3-credentials.js';
+import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
 import { patchedObjectOf } from './audit/patch-base.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
@@ -249,9 +249,11 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (deployFacts.serviceAccount && deployment?.model_uri) details.predictor_service_account = deployFacts.serviceAccount;
   // KServe's S3 credential annotations on a ServiceAccount or Secret (judged against artifact_endpoints by withClusterMlflow).
   // A Request-level patch (no object): read on the object it made of the last one seen; with none seen, only an
-  // endpoint the patch itself sets is said (the account's other settings, its Secrets, stay as the rules knew them).
+  // endpoint the patch itself sets, the Secrets it lists, or the endpoint it removes is said (the account's other
+  // settings, and its Secrets where it lists none, stay as the rules knew them).
   const kserveS3 = patched.partial ? kserveS3Of({ ...ev, responseObject: patched.partial }) : kserveS3Of(patched.object && kind.family !== 'endpoint' ? { ...ev, responseObject: patched.object } : ev);
-  if (kserveS3 && (!patched.partial || kserveS3.endpoint)) details.kserve_s3 = kserveS3;
+  const endpointRemoved = kind.family !== 'endpoint' && patched.facts?.patch_base_unknown === true && !kserveS3?.endpoint && removesS3Endpoint(ev.requestObject);
+  if ((kserveS3 && (!patched.partial || kserveS3.endpoint || kserveS3.secrets)) || endpointRemoved) details.kserve_s3 = { ...kserveS3, ...(endpointRemoved ? { endpoint_removed: true } : {}) };
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

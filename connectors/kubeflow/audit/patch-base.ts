@@ -267,11 +267,12 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
 }
 
 /**
- * What a patch of an object not kept makes of its metadata alone: a merge patch applied to an empty object, a JSON
- * patch to empty `metadata.annotations` (where `kubectl annotate` and most annotation patches write). Undefined when
- * the JSON patch does not apply there.
+ * What a patch of an object not kept makes of its metadata alone: the patch applied to empty `metadata.annotations`
+ * (where `kubectl annotate` and most annotation patches write; a ServiceAccount's `secrets` beside it are read as
+ * an object's are only with metadata). Undefined when the JSON patch does not apply there.
  */
 function partialOf(req: unknown): Record<string, unknown> | undefined {
-  const out = Array.isArray(req) ? applyJsonPatch({ metadata: { annotations: {} } }, req) : { result: applyMergePatch({}, req) };
+  const empty = { metadata: { annotations: {} } };
+  const out = Array.isArray(req) ? applyJsonPatch(empty, req) : { result: applyMergePatch(empty, req) };
   return 'error' in out || !isObject(out.result) ? undefined : out.result;
 }

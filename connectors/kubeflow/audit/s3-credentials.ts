@@ -21,6 +21,11 @@ export interface KserveS3 {
   verify_ssl?: string;
   /** A ServiceAccount's `secrets` (names): their annotations apply to it too. */
   secrets?: string[];
+  /**
+   * A patch of an object not seen before (`details.patch_base_unknown`) removed the `s3-endpoint` annotation: what
+   * was known of the object's endpoint is gone, though the patch shows nothing else of it.
+   */
+  endpoint_removed?: true;
 }
 
 /** An annotation of either KServe group. */
@@ -54,4 +59,30 @@ export function kserveS3Of(ev: AuditEvent): KserveS3 | undefined {
     ...(annotation(ann, 's3-verifyssl') ? { verify_ssl: annotation(ann, 's3-verifyssl') } : {}),
     ...(secrets?.length ? { secrets } : {}),
   };
+}
+
+/** JSON pointers (RFC 6901) that remove the `s3-endpoint` annotation of either group when removed or replaced. */
+const ENDPOINT_PATHS = new Set(['/metadata', '/metadata/annotations', ...PREFIXES.map((p) => `/metadata/annotations/${p.replace('/', '~1')}s3-endpoint`)]);
+
+/**
+ * Whether a patch body removes the `s3-endpoint` annotation (`kubectl annotate sa x serving.kserve.io/s3-endpoint-`:
+ * a merge patch setting it to null; a JSON patch removing it, or replacing the annotations without it), read without
+ * the object it applies to.
+ */
+export function removesS3Endpoint(patch: unknown): boolean {
+  if (Array.isArray(patch)) {
+    return patch.some((op) => {
+      if (!isObject(op) || typeof op.path !== 'string' || !ENDPOINT_PATHS.has(op.path)) return false;
+      if (op.op === 'remove') return true;
+      if (op.op !== 'replace' && op.op !== 'add') return false;
+      // A whole metadata or annotations object written: removed unless it holds the annotation.
+      if (op.path.endsWith('s3-endpoint')) return false;
+      const ann = op.path === '/metadata' ? (isObject(op.value) ? op.value.annotations : undefined) : op.value;
+      return !(isObject(ann) && annotation(ann, 's3-endpoint'));
+    });
+  }
+  if (!isObject(patch)) return false;
+  if (patch.metadata === null) return true;
+  const ann = isObject(patch.metadata) ? patch.metadata.annotations : undefined;
+  return ann === null || (isObject(ann) && PREFIXES.some((p) => ann[`${p}s3-endpoint`] === null));
 }

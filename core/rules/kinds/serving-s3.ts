@@ -17,6 +17,8 @@ interface S3Rec {
   unlisted?: true;
   /** A ServiceAccount's `secrets`. */
   secrets?: string[];
+  /** The connector's: a patch of an object it had not seen removed the endpoint annotation (never kept). */
+  endpoint_removed?: true;
 }
 
 const MAX_ACCOUNTS = 1000;
@@ -42,9 +44,17 @@ export function rememberS3Credentials(ev: NormalizedEvent, ctx: RuleContext): vo
   const name = r.name;
   if (!name) return;
   const key = s3Key(r.type, r.namespace, name, scopeOf(ev));
-  // A patch of an object the connector had not seen says only what it sets: the account's Secrets stay as known.
-  const known = ev.details?.patch_base_unknown === true && !Array.isArray(s3.secrets) ? ctx.get<S3Rec>(key)?.secrets : undefined;
-  const rec: S3Rec = { ...(typeof s3.endpoint === 'string' ? { endpoint: s3.endpoint } : {}), ...(s3.unlisted === true ? { unlisted: true } : {}), ...(Array.isArray(s3.secrets) ? { secrets: s3.secrets.filter((n) => typeof n === 'string').slice(0, 50) } : known ? { secrets: known } : {}) };
+  // A patch of an object the connector had not seen says only what it sets (an endpoint, Secrets listed) or removes
+  // (the endpoint): the rest stays as known. Secrets it lists are added to those known, as a strategic merge patch
+  // (kubectl's default for a ServiceAccount) adds them by name; a merge patch would replace them, which the record
+  // does not tell apart.
+  const known = ev.details?.patch_base_unknown === true ? ctx.get<S3Rec>(key) : undefined;
+  const listed = Array.isArray(s3.secrets) ? s3.secrets.filter((n): n is string => typeof n === 'string') : undefined;
+  const secrets = known?.secrets || listed ? [...new Set([...(known?.secrets ?? []), ...(listed ?? [])])].slice(-50) : undefined;
+  const keepEndpoint = typeof s3.endpoint !== 'string' && s3.endpoint_removed !== true && known;
+  const rec: S3Rec = keepEndpoint
+    ? { ...(known.endpoint ? { endpoint: known.endpoint } : {}), ...(known.unlisted ? { unlisted: true } : {}), ...(secrets ? { secrets } : {}) }
+    : { ...(typeof s3.endpoint === 'string' ? { endpoint: s3.endpoint } : {}), ...(s3.unlisted === true ? { unlisted: true } : {}), ...(secrets ? { secrets } : {}) };
   ctx.set(key, rec);
   const index = (ctx.get<string[]>('s3-index') ?? []).filter((k) => k !== key);
   index.push(key);

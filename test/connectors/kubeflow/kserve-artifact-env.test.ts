@@ -425,6 +425,50 @@ describe('KServe S3 credential annotations on a ServiceAccount or Secret', () =>
     expect(later.map((a) => [a.entity.id, a.details?.artifact_endpoints_not_allowed])).toEqual([['prod/via', { 'secret/creds serving.kserve.io/s3-endpoint': 'https://s3.other.example' }]]);
   });
 
+  it('a patch of an account never seen that removes its s3-endpoint, or lists a Secret, is said: the endpoint known goes, the Secret joins those known', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const patched = (resource: string, name: string, at: string, body: unknown): Obj => ({ ...coreWrite(resource, name, at, null), level: 'Request', verb: 'patch', requestURI: `/api/v1/namespaces/prod/${resource}/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: body });
+    await send(TOKEN,
+      coreWrite('secrets', 'evil-s3', '2026-11-20T09:00:00Z', { metadata: { annotations: s3('s3.attacker.example') }, type: 'Opaque' }),
+      // kubectl annotate sa <name> serving.kserve.io/s3-endpoint=s3.attacker.example, then with `serving.kserve.io/s3-endpoint-`.
+      patched('serviceaccounts', 'merge-sa', '2026-11-20T09:00:01Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      patched('serviceaccounts', 'merge-sa', '2026-11-20T09:00:02Z', { metadata: { annotations: { 'serving.kserve.io/s3-endpoint': null } } }),
+      patched('serviceaccounts', 'json-sa', '2026-11-20T09:00:03Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      patched('serviceaccounts', 'json-sa', '2026-11-20T09:00:04Z', [{ op: 'remove', path: '/metadata/annotations/serving.kserve.io~1s3-endpoint' }]),
+      patched('serviceaccounts', 'listing-sa', '2026-11-20T09:00:05Z', { metadata: { annotations: { team: 'fraud' } } }),
+      underAccount('merge', '2026-11-20T10:00:00Z', 's3://team/fraud/3', 'merge-sa'),
+      underAccount('json', '2026-11-20T10:00:01Z', 's3://team/fraud/3', 'json-sa'),
+      underAccount('listing', '2026-11-20T10:00:02Z', 's3://team/fraud/3', 'listing-sa'),
+      // kubectl patch sa listing-sa -p '{"secrets":[{"name":"evil-s3"}]}'
+      patched('serviceaccounts', 'listing-sa', '2026-11-20T11:00:00Z', { secrets: [{ name: 'evil-s3' }] }),
+      // A strategic merge patch (kubectl patch's default for a ServiceAccount) adds a Secret by name: evil-s3 stays listed.
+      patched('serviceaccounts', 'listing-sa', '2026-11-20T11:00:01Z', { secrets: [{ name: 'other-creds' }] }),
+      underAccount('listing-2', '2026-11-20T11:30:00Z', 's3://team/fraud/3', 'listing-sa'),
+      // A Secret listed on an account whose endpoint was annotated: the endpoint stays.
+      patched('serviceaccounts', 'kept-sa', '2026-11-20T11:00:02Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      patched('serviceaccounts', 'kept-sa', '2026-11-20T11:00:03Z', { secrets: [{ name: 'other-creds' }] }),
+      underAccount('kept', '2026-11-20T11:30:01Z', 's3://team/fraud/3', 'kept-sa'),
+    );
+    const kube = h.events();
+    expect(kube.filter((e) => e.operation?.startsWith('patch')).map((e) => [e.resource?.name, e.details?.kserve_s3, e.details?.patch_base_unknown])).toEqual([
+      ['merge-sa', { endpoint: 'https://s3.attacker.example', unlisted: true }, true],
+      ['merge-sa', { endpoint_removed: true }, true],
+      ['json-sa', { endpoint: 'https://s3.attacker.example', unlisted: true }, true],
+      ['json-sa', { endpoint_removed: true }, true],
+      ['listing-sa', undefined, true],
+      ['listing-sa', { secrets: ['evil-s3'] }, true],
+      ['listing-sa', { secrets: ['other-creds'] }, true],
+      ['kept-sa', { endpoint: 'https://s3.attacker.example', unlisted: true }, true],
+      ['kept-sa', { secrets: ['other-creds'] }, true],
+    ]);
+    // The annotations removed fetch from S3's own endpoint again: no finding; the Secret listed later redirects `listing`.
+    expect(unapprovedAlerts(kube).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed').map((a) => [a.entity.id, a.details?.artifact_endpoints_not_allowed])).toEqual([
+      ['prod/listing', { 'secret/evil-s3 serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+      ['prod/listing-2', { 'secret/evil-s3 serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+      ['prod/kept', { 'serviceaccount/kept-sa serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+    ]);
+  });
+
   it('a patch that only moves a predictor to another ServiceAccount (merge or JSON patch) redeploys its stored s3:// URI under it', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     /** A patch of InferenceService `name` (created under `good-sa`) whose request is `request`, stored under `now`. */
