@@ -252,8 +252,13 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // endpoint the patch itself sets, the Secrets it lists, or the endpoint it removes is said (the account's other
   // settings, and its Secrets where it lists none, stay as the rules knew them).
   const kserveS3 = patched.partial ? kserveS3Of({ ...ev, responseObject: patched.partial }) : kserveS3Of(patched.object && kind.family !== 'endpoint' ? { ...ev, responseObject: patched.object } : ev);
-  const endpointRemoved = kind.family !== 'endpoint' && patched.facts?.patch_base_unknown === true && !kserveS3?.endpoint && removesS3Endpoint(ev.requestObject);
-  if ((kserveS3 && (!patched.partial || kserveS3.endpoint || kserveS3.secrets)) || endpointRemoved) details.kserve_s3 = { ...kserveS3, ...(endpointRemoved ? { endpoint_removed: true } : {}) };
+  // What the object kept before the write said: a setting the write removed is said so (an object without any says nothing).
+  const before = patched.previous ? kserveS3Of({ ...ev, verb: 'update', responseObject: patched.previous }) : undefined;
+  const endpointRemoved = kind.family !== 'endpoint' && !kserveS3?.endpoint && (patched.facts?.patch_base_unknown === true ? removesS3Endpoint(ev.requestObject) : !!kserveS3 && !!before?.endpoint);
+  const secretsUnlisted = !!kserveS3 && !patched.partial && !kserveS3.secrets && !!before?.secrets;
+  if ((kserveS3 && (!patched.partial || kserveS3.endpoint || kserveS3.secrets)) || endpointRemoved) {
+    details.kserve_s3 = { ...kserveS3, ...(endpointRemoved ? { endpoint_removed: true } : {}), ...(secretsUnlisted ? { secrets: [] } : {}) };
+  }
   const event = makeEvent(
     // Compact objects (defined values only): the same event once makeEvent prunes, without its key deletes.
     definedOnly({

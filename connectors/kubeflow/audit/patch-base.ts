@@ -224,9 +224,11 @@ function carriedOut(ev: AuditEvent): boolean {
  * a Request-level patch of an InferenceService, or of a ServiceAccount or Secret (no response object), return the
  * object the patch made of the kept one (`object`, to be judged as the response would be) with what was done
  * (`facts`). A patch that does not apply is not judged as applied; the kept object is then unknown. With no object
- * kept, a credential object's patch returns what the patch alone makes (`partial`: applied to an empty object).
+ * kept, a credential object's patch returns what the patch alone makes (`partial`: applied to an empty object). A
+ * credential object's write also returns the object kept before it (`previous`): a setting the write removed is
+ * said so, as an object without it says nothing new.
  */
-export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown, cluster: string | undefined): { object?: Record<string, unknown>; facts?: PatchFacts; partial?: Record<string, unknown> } {
+export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown, cluster: string | undefined): { object?: Record<string, unknown>; facts?: PatchFacts; partial?: Record<string, unknown>; previous?: Record<string, unknown> } {
   const found = keyOf(ev, cluster);
   const ref = ev.objectRef ?? {};
   if (!found || (ref.subresource && ref.subresource !== 'status') || ev.stage !== 'ResponseComplete' || !carriedOut(ev)) return {};
@@ -239,19 +241,20 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
   // An endpoint's object has a spec; a ServiceAccount or Secret has none, its metadata is what counts.
   const whole = (o: unknown): o is Record<string, unknown> => isObject(o) && o.kind !== 'Status' && (credentials ? isObject(o.metadata) : isObject(o.spec));
   const response = ev.responseObject;
+  const kept = memory.get(key);
+  const previous = credentials && kept ? { previous: kept.object } : {};
   if (whole(response)) {
     memory.set(key, { object: ref.resource === 'secrets' ? withoutSecrets(response, ref.resource) : structuredClone(response), eventId });
-    return {};
+    return previous;
   }
   if (ref.subresource) return {};
   const req = ev.requestObject;
   if ((ev.verb === 'create' || ev.verb === 'update') && whole(req)) {
     memory.set(key, { object: ref.resource === 'secrets' ? withoutSecrets(req, ref.resource) : structuredClone(req), eventId });
-    return {};
+    return previous;
   }
   if (ev.verb !== 'patch' || (!Array.isArray(req) && !isObject(req))) return {};
   const facts: PatchFacts = { patch_type: Array.isArray(req) ? 'json' : 'merge' };
-  const kept = memory.get(key);
   // The same record delivered again (a retried batch): applied to the object it was applied to the first time.
   const base = kept?.patched && kept.patched.auditId === ev.auditID ? kept.patched.base : kept;
   if (!base) return { facts: { ...facts, patch_base_unknown: true }, ...(credentials ? { partial: partialOf(req) } : {}) };
@@ -263,7 +266,7 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
   }
   const result = ref.resource === 'secrets' ? withoutSecrets(applied.result, ref.resource) : applied.result;
   memory.set(key, { object: result, eventId, patched: { auditId: ev.auditID ?? '', base: { object: base.object, eventId: base.eventId } } });
-  return { object: structuredClone(result), facts: { ...facts, patch_base_event_id: base.eventId } };
+  return { object: structuredClone(result), facts: { ...facts, patch_base_event_id: base.eventId }, ...(credentials ? { previous: base.object } : {}) };
 }
 
 /**

@@ -469,6 +469,33 @@ describe('KServe S3 credential annotations on a ServiceAccount or Secret', () =>
     ]);
   });
 
+  it('an s3-endpoint removed from an account seen (kubectl annotate …-, an update without it) or a Secret unlisted is said, and later deployments under it are not findings', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const patched = (name: string, at: string, body: unknown): Obj => ({ ...coreWrite('serviceaccounts', name, at, null), level: 'Request', verb: 'patch', requestURI: `/api/v1/namespaces/prod/serviceaccounts/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: body });
+    const updated = (name: string, at: string, object: Obj) => ({ ...coreWrite('serviceaccounts', name, at, object), verb: 'update' });
+    await send(TOKEN,
+      coreWrite('secrets', 'evil-s3', '2026-11-20T09:00:00Z', { metadata: { annotations: s3('s3.attacker.example') }, type: 'Opaque' }),
+      coreWrite('serviceaccounts', 'annotated', '2026-11-20T09:00:01Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      coreWrite('serviceaccounts', 'updated', '2026-11-20T09:00:02Z', { metadata: { annotations: s3('s3.attacker.example') } }),
+      coreWrite('serviceaccounts', 'listing', '2026-11-20T09:00:03Z', { metadata: {}, secrets: [{ name: 'evil-s3' }] }),
+      // The finding, then the fix: kubectl annotate sa annotated serving.kserve.io/s3-endpoint-
+      underAccount('before', '2026-11-20T09:30:00Z', 's3://team/fraud/3', 'annotated'),
+      patched('annotated', '2026-11-20T10:00:00Z', { metadata: { annotations: { 'serving.kserve.io/s3-endpoint': null } } }),
+      updated('updated', '2026-11-20T10:00:01Z', { metadata: { labels: { team: 'fraud' } } }),
+      updated('listing', '2026-11-20T10:00:02Z', { metadata: {} }),
+      underAccount('annotated', '2026-11-20T11:00:00Z', 's3://team/fraud/3', 'annotated'),
+      underAccount('updated', '2026-11-20T11:00:01Z', 's3://team/fraud/3', 'updated'),
+      underAccount('listing', '2026-11-20T11:00:02Z', 's3://team/fraud/3', 'listing'),
+    );
+    const kube = h.events();
+    expect(kube.filter((e) => e.time >= '2026-11-20T10' && e.time < '2026-11-20T11').map((e) => [e.resource?.name, e.details?.kserve_s3])).toEqual([
+      ['annotated', { endpoint_removed: true }],
+      ['updated', { endpoint_removed: true }],
+      ['listing', { secrets: [] }],
+    ]);
+    expect(unapprovedAlerts(kube).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed').map((a) => a.entity.id)).toEqual(['prod/before']);
+  });
+
   it('a patch that only moves a predictor to another ServiceAccount (merge or JSON patch) redeploys its stored s3:// URI under it', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     /** A patch of InferenceService `name` (created under `good-sa`) whose request is `request`, stored under `now`. */
