@@ -8,7 +8,9 @@
  *
  * The audit Event does not record the request's Content-Type: a JSON patch (RFC 6902) is told by its body being an
  * array; an object body is taken as a merge patch (RFC 7386): custom resources refuse strategic merge patches, and a
- * server-side apply body is applied as one too (its lists merged by key are then replaced, an approximation).
+ * server-side apply body is applied as one too (its lists merged by key are then replaced, an approximation). A
+ * ServiceAccount's `secrets`, which `kubectl patch` (a strategic merge patch for core objects) merges by name, are
+ * merged so (applyObjectPatch).
  * JSON patches are applied by fast-json-patch; the merge patch (RFC 7386, a few lines) is written here.
  */
 
@@ -173,6 +175,28 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /**
+ * An object body patch (merge or strategic merge: the record does not say which) applied to `base`. A ServiceAccount's
+ * `secrets` are merged by name as a strategic merge patch does (its patchMergeKey; `kubectl patch`'s default for core
+ * objects): a merge patch would replace the list, but keeping the Secrets listed before errs toward judging the ones
+ * KServe may still read, where replacing them would forget an annotated one still listed.
+ */
+function applyObjectPatch(base: Record<string, unknown>, patch: unknown, resource: string | undefined): unknown {
+  const out = applyMergePatch(base, patch);
+  if (resource !== 'serviceaccounts' || !isObject(out) || !isObject(patch) || !Array.isArray(patch.secrets) || !Array.isArray(base.secrets)) return out;
+  const named = (s: unknown) => (isObject(s) && typeof s.name === 'string' ? s.name : undefined);
+  // Strategic merge directives: `{"$patch":"replace"}` in the list replaces it, `{"name":…,"$patch":"delete"}` drops one.
+  const directive = (s: unknown) => (isObject(s) ? s.$patch : undefined);
+  const written = patch.secrets.filter((s) => directive(s) === undefined).map((s) => structuredClone(s));
+  if (patch.secrets.some((s) => directive(s) === 'replace')) {
+    out.secrets = written;
+    return out;
+  }
+  const touched = new Set(patch.secrets.map(named));
+  out.secrets = [...base.secrets.filter((s) => !touched.has(named(s))), ...written];
+  return out;
+}
+
+/**
  * KServe's S3 credential objects (core ServiceAccounts and Secrets, whose `serving.kserve.io/s3-endpoint` annotation
  * decides where a predictor's `s3://` model is fetched from, s3-credentials.ts): `kubectl annotate sa` sends a merge
  * patch, logged at `Request` level with no object, so they are kept and patched as endpoints are.
@@ -258,7 +282,7 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
   // The same record delivered again (a retried batch): applied to the object it was applied to the first time.
   const base = kept?.patched && kept.patched.auditId === ev.auditID ? kept.patched.base : kept;
   if (!base) return { facts: { ...facts, patch_base_unknown: true }, ...(credentials ? { partial: partialOf(req) } : {}) };
-  const applied = Array.isArray(req) ? applyJsonPatch(base.object, req) : { result: applyMergePatch(base.object, req) };
+  const applied = Array.isArray(req) ? applyJsonPatch(base.object, req) : { result: applyObjectPatch(base.object, req, ref.resource) };
   if ('error' in applied || !isObject(applied.result)) {
     // The apiserver applied it to the object it had: not the one kept here, which is no longer known.
     memory.delete(key);

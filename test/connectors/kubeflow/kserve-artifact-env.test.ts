@@ -496,6 +496,29 @@ describe('KServe S3 credential annotations on a ServiceAccount or Secret', () =>
     expect(unapprovedAlerts(kube).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed').map((a) => a.entity.id)).toEqual(['prod/before']);
   });
 
+  it('a ServiceAccount patched with Secrets of its own (kubectl patch: a strategic merge patch by name) keeps those it listed; $patch directives apply', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const patched = (name: string, at: string, body: unknown): Obj => ({ ...coreWrite('serviceaccounts', name, at, null), level: 'Request', verb: 'patch', requestURI: `/api/v1/namespaces/prod/serviceaccounts/${name}`, responseStatus: { metadata: {}, code: 200 }, requestObject: body });
+    await send(TOKEN,
+      coreWrite('secrets', 'evil-s3', '2026-11-20T09:00:00Z', { metadata: { annotations: s3('s3.attacker.example') }, type: 'Opaque' }),
+      coreWrite('serviceaccounts', 'added', '2026-11-20T09:00:01Z', { metadata: {}, secrets: [{ name: 'evil-s3' }] }),
+      coreWrite('serviceaccounts', 'deleted', '2026-11-20T09:00:02Z', { metadata: {}, secrets: [{ name: 'evil-s3' }] }),
+      // kubectl patch sa added -p '{"secrets":[{"name":"other-creds"}]}': evil-s3 stays listed.
+      patched('added', '2026-11-20T10:00:00Z', { secrets: [{ name: 'other-creds' }] }),
+      patched('deleted', '2026-11-20T10:00:01Z', { secrets: [{ name: 'evil-s3', $patch: 'delete' }] }),
+      underAccount('added', '2026-11-20T11:00:00Z', 's3://team/fraud/3', 'added'),
+      underAccount('deleted', '2026-11-20T11:00:01Z', 's3://team/fraud/3', 'deleted'),
+    );
+    const kube = h.events();
+    expect(kube.filter((e) => e.operation?.startsWith('patch')).map((e) => [e.resource?.name, e.details?.kserve_s3])).toEqual([
+      ['added', { secrets: ['evil-s3', 'other-creds'] }],
+      ['deleted', { secrets: [] }],
+    ]);
+    expect(unapprovedAlerts(kube).filter((a) => a.details?.reason === 'artifact_endpoint_not_allowed').map((a) => [a.entity.id, a.details?.artifact_endpoints_not_allowed])).toEqual([
+      ['prod/added', { 'secret/evil-s3 serving.kserve.io/s3-endpoint': 'https://s3.attacker.example' }],
+    ]);
+  });
+
   it('a patch that only moves a predictor to another ServiceAccount (merge or JSON patch) redeploys its stored s3:// URI under it', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     /** A patch of InferenceService `name` (created under `good-sa`) whose request is `request`, stored under `now`. */
