@@ -255,6 +255,18 @@ describe('registry.version_rollback of a live stage deployment by a stage change
     expect(rollbacks([otherV1, otherProd, ...history(), deploy(4, 'models:/fraud/Production'), renamed(5, 'fraud', 'fraud-old'), renamed(6, 'other', 'fraud')])).toEqual([]);
   });
 
+  it('names swapped (fraud→tmp, b→fraud, tmp→b): each deployment serves the other model from then on, and a stage change of it is compared with what that model served', () => {
+    /** `e` as an event of model `b`. */
+    const asB = (e: NormalizedEvent, id: string) => ({ ...e, id, ml: { model: { ...e.ml!.model!, name: 'b', ...(e.ml?.model?.artifact_uri ? { artifact_uri: e.ml.model.artifact_uri.replace('/fraud/', '/b/') } : {}) } }, resource: { ...e.resource!, name: 'b', id: `b/${e.resource?.version ?? ''}` } }) as NormalizedEvent;
+    const b = [asB(created(0.5, '7'), 'b-v7'), asB(transition(0.6, '7', 'None', 'Production'), 'b-v7-prod')];
+    const deps = [deploy(4, 'models:/fraud/Production'), deploy(4, 'models:/b/Production', 'kubeflow-user-alice/b')];
+    const swap = [renamed(5, 'fraud', 'tmp'), renamed(5.1, 'b', 'fraud'), renamed(5.2, 'tmp', 'b')];
+    // The old fraud, now named b, rolled back from v5 to v3: what models:/b/Production loads.
+    const back = [asB(transition(6, '5', 'Production', 'Archived'), 'b-v5-archived'), asB(transition(6.1, '3', 'Archived', 'Production'), 'b-v3-back')];
+    const alerts = rollbacks([...history(), ...b, ...deps, ...swap, ...back]);
+    expect(alerts.map((a) => [a.entity.id, a.details.model, a.details.from_version, a.details.to_version, a.details.changed_by])).toEqual([['kubeflow-user-alice/b', 'b', '5', '3', 'b-v3-back']]);
+  });
+
   it('a model of the same name on another MLflow server renamed or deleted leaves what the deployment serves as it was', () => {
     const dep = deploy(4, 'models:/fraud/Production');
     const rollback = [transition(6, '5', 'Production', 'Archived'), transition(6.1, '3', 'Archived', 'Production')];

@@ -63,7 +63,8 @@ export function followStageDeployment(ev: NormalizedEvent, ctx: RuleContext): { 
  * After the registry took in an event: a stage transition, a version deleted or created changes what a followed
  * deployment of that model loads; to a lower version than it served, that is a rollback (`details.via`:
  * `stage_transition`, or `version_deleted` when deleting the newest made `latest` or the stage fall back). A rename or
- * deletion of the model forgets what it served: the name resolves to nothing, or to another model's numbers.
+ * deletion of the model forgets what it served: the name resolves to nothing, or to another model's numbers, which
+ * are what it serves from then on.
  */
 export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void {
   const open = ctx.get<string[]>('stageserve-index');
@@ -80,8 +81,9 @@ export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void
     if (modelGone) {
       // A model of that name on another MLflow server (or workspace) is another model: what this one serves stays.
       if (!sameRegistry(w.ref, ev)) continue;
-      // The numbers it served were the old model's: not compared with those of a model given the name later.
-      ctx.set(`stageserve|${id}`, { ...w, version: undefined, since: undefined } satisfies StageServing);
+      // The numbers it served were the old model's: not compared with those of the model that has the name now (one
+      // renamed onto it, as in a swap), which its later changes are compared with; none, renamed away or deleted.
+      ctx.set(`stageserve|${id}`, { ...w, version: now, since: now ? ev.id : undefined } satisfies StageServing);
       continue;
     }
     // A stage left empty loads nothing new (the predictor keeps what it has until it restarts): nothing to compare yet.
