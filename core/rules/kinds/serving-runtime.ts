@@ -176,7 +176,9 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
     return ev;
   }
   const rec = runtime.rec;
-  const own = new Set([...stringList(d.serving_env_names), ...stringList(d.mlflow_env_unverifiable), ...stringList(d.artifact_env_unverifiable), ...stringList(d.mlflow_env_secret_unverifiable), ...stringList(d.mlflow_env_trusted)]);
+  // The names the predictor's env lists replace the runtime's (KServe merges the containers' env by name); a name only
+  // its envFrom could set does not: the kubelet lets an env entry, the runtime's included, win over envFrom.
+  const own = new Set(stringList(d.serving_env_names));
   // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
   const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;
   const endpoints = Object.fromEntries(Object.entries(rec.unlisted).filter(([n]) => !own.has(n)));

@@ -678,6 +678,28 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(shown(arriving([...fraud3(true), ...deployments, ...runtimes]))).toEqual(expected);
   });
 
+  it("a runtime's literal registry URI or endpoint is not overridden by a predictor's envFrom Secret (an env entry wins over envFrom), only by a name its env lists", async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    /** A predictor on `rt` taking its S3 credentials from an unprefixed Secret (envFrom), as MinIO installs do. */
+    const withSecretEnv = (name: string, at: string, rt: string, extra: Env = []) => {
+      const ev = inferenceService(name, at, 'models:/fraud/3', extra, [{ secretRef: { name: 'minio-creds' } }]);
+      ev.requestObject.spec.predictor.model.runtime = rt;
+      return ev;
+    };
+    await send(TOKEN,
+      runtime('registry-evil', '2026-11-20T09:00:00Z', [env('MLFLOW_REGISTRY_URI', 'https://mlflow.attacker.example')]),
+      runtime('s3-evil', '2026-11-20T09:00:01Z', [TRACKING, env('AWS_ENDPOINT_URL', 'https://s3.attacker.example')]),
+      withSecretEnv('on-registry-evil', '2026-11-20T10:00:00Z', 'registry-evil'),
+      withSecretEnv('on-s3-evil', '2026-11-20T10:00:01Z', 's3-evil'),
+      withSecretEnv('overrides', '2026-11-20T10:00:02Z', 's3-evil', [env('AWS_ENDPOINT_URL', 'http://minio.minio.svc:9000')]),
+    );
+    const alerts = unapprovedAlerts([...fraud3(true), ...h.events()]);
+    expect(alerts.map((a) => [a.entity.id, a.severity, a.details?.reason, a.details?.runtime_registry_uri ?? a.details?.runtime_artifact_env])).toEqual([
+      ['prod/on-registry-evil', 'critical', 'unwatched_registry', 'https://mlflow.attacker.example'],
+      ['prod/on-s3-evil', 'critical', 'artifact_endpoint_not_allowed', { AWS_ENDPOINT_URL: 'https://s3.attacker.example' }],
+    ]);
+  });
+
   it("the namespace's runtime of the name is used while it exists at the deployment's time; once deleted, or before it was made, the cluster's", async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const removed = (name: string, at: string): Obj => {
