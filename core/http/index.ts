@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -425,6 +426,10 @@ export function clientErrorHandler(): (err: NodeJS.ErrnoException, socket: Socke
     // (as Node decides; an earlier keep-alive request's finished response does not count).
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+    // An HTTPS server hands its TLS handshake timeout here too (Node closes such a socket only when nothing listens
+    // for clientError): an answer written there waits for a handshake that never comes, so the connection, and its
+    // file descriptor, stayed open for good, even after the peer closed.
+    if (socket instanceof TLSSocket && !(socket as { _secureEstablished?: boolean })._secureEstablished) return void socket.destroy();
     const [status, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'request header fields too large: together they exceed the server limit (16 KB by default)']

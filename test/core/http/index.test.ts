@@ -1,9 +1,11 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTestPki } from '../../bridge/sinks/helpers.js';
 import { bearerToken, clientErrorHandler, errorResponse, parseJsonRecords, readBody, readRawBody, safeEqualAny, splitJsonRecords } from '../../../core/http/index.js';
 
 describe('splitJsonRecords', () => {
@@ -73,6 +75,24 @@ describe('clientErrorHandler', () => {
       sock.on('close', () => resolve(data));
     });
     expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nokHTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"MLTRAIL_ERR_BAD_REQUEST"/);
+  });
+
+  it('closes an HTTPS connection whose TLS handshake timed out, silent or part-sent (it stayed open for good)', async () => {
+    const pki = makeTestPki();
+    server = createHttpsServer({ cert: pki.cert, key: pki.key, handshakeTimeout: 300 }, (_req, res) => res.end('ok'));
+    server.on('clientError', clientErrorHandler());
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    // Closed by the server: 'close' without the client ending first (a plain-HTTP answer would need a handshake).
+    const closedBy = (first: Buffer) =>
+      new Promise<string>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => first.length && sock.write(first));
+        sock.on('error', () => undefined);
+        const timer = setTimeout(() => (sock.destroy(), resolve('still open after 3 s')), 3000);
+        sock.on('close', () => (clearTimeout(timer), resolve('closed')));
+      });
+    // Nothing; the first bytes of a TLS record header.
+    expect(await Promise.all([closedBy(Buffer.alloc(0)), closedBy(Buffer.from([0x16, 0x03, 0x01]))])).toEqual(['closed', 'closed']);
   });
 });
 
