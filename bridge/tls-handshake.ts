@@ -63,16 +63,26 @@ export function startsRequestLine(head: Buffer): boolean | undefined {
  * Hold each new connection of `server` until its first bytes say whether it starts an HTTP request line
  * (`startsRequestLine`), note those that do in `plainHttp`, then hand it to the TLS layer with those bytes put back
  * (Node's TLS socket reads what is buffered on the socket it wraps first), so the handshake sees exactly what
- * was sent. Returns a function that gives `server` its own listeners back.
+ * was sent. Returns a function that gives `server` its own listeners back and closes the connections still held or
+ * in their handshake: no HTTP request is in flight on them, and left open (a silent peer, for the 10 s here and the
+ * TLS layer's 120 s) they kept the process from exiting after its stop.
  */
 function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>): () => void {
   const tlsListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   const handOver = (raw: Socket) => {
     for (const l of tlsListeners) l.call(server, raw);
   };
+  // Raw sockets from their arrival until their handshake is done or they close.
+  const beforeHandshake = new Set<Socket>();
+  const onSecure = (tlsSocket: TLSSocket) => {
+    const raw = (tlsSocket as unknown as { _parent?: Socket })._parent;
+    if (raw) beforeHandshake.delete(raw);
+  };
   const onConnection = (raw: Socket) => {
     // Read as the connection arrives: Node's TLS socket leaves the address of a peer that reset with its handle.
     void raw.remoteAddress;
+    beforeHandshake.add(raw);
+    raw.once('close', () => beforeHandshake.delete(raw));
     const chunks: Buffer[] = [];
     const done = (looksLikeHttp: boolean | undefined) => {
       clearTimeout(timer);
@@ -110,9 +120,13 @@ function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>): () => voi
   };
   server.removeAllListeners('connection');
   server.on('connection', onConnection);
+  server.on('secureConnection', onSecure);
   return () => {
     server.off('connection', onConnection);
+    server.off('secureConnection', onSecure);
     for (const l of tlsListeners) server.on('connection', l);
+    for (const raw of beforeHandshake) raw.destroy();
+    beforeHandshake.clear();
   };
 }
 
@@ -133,7 +147,7 @@ const HINTS: Record<HandshakeFailureReason, string> = {
  * misconfigured sender retrying in a loop would otherwise flood the log. A connection closed before it sent a byte
  * (a TCP health check, a port probe) is no handshake and is not counted. A plain HTTP request, whatever its
  * method, is answered with PLAIN_HTTP_ANSWER (still counted as `not_tls`). Returns a stop function (clears the
- * timers, gives the server its connection listener back).
+ * timers, gives the server its connection listener back, closes the connections not through their handshake).
  */
 export function watchHandshakeFailures(server: Server, deps: { log: Logger; metrics: Metrics; windowMs?: number }): () => void {
   const windowMs = deps.windowMs ?? 60_000;

@@ -670,3 +670,39 @@ describe('mltrail serve with server.tls', () => {
     }
   }, 60_000);
 });
+
+describe('mltrail serve with server.tls: stop', () => {
+  it('SIGTERM ends the process within the grace period while peers hold connections before or in their handshake (it stayed up)', async () => {
+    const dir = tmpDir();
+    const file = join(dir, 'mltrail.yaml');
+    writeFileSync(file, `server:\n  port: 0\n  shutdown_grace_ms: 500\n  tls: { cert_file: ${TLS.cert_file}, key_file: ${TLS.key_file} }\ndata_dir: ${join(dir, 'data')}\n`);
+    const proc = spawn(process.execPath, [CLI, 'serve', '--config', file], { env: { ...process.env, MLTRAIL_INGEST_TOKEN: TOKEN, MLTRAIL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const peers: Array<ReturnType<typeof netConnect>> = [];
+    try {
+      const url = await waitFor(() => {
+        if (proc.exitCode !== null) throw new Error(`mltrail serve exited: ${err}`);
+        return /"url":"(https:\/\/127\.0\.0\.1:\d+)"/.exec(err)?.[1];
+      }, 20_000, 'the listening line');
+      const port = Number(new URL(url).port);
+      // Silent (held for its first bytes), one byte of a method (held), a TLS record header (in the TLS handshake).
+      for (const first of ['', 'G', '\x16\x03\x01']) {
+        const s = netConnect(port, '127.0.0.1', () => first && s.write(Buffer.from(first, 'latin1')));
+        s.on('error', () => undefined);
+        peers.push(s);
+      }
+      await waitFor(() => peers.every((s) => !s.connecting) || undefined, 5_000, 'the connections');
+      await new Promise((r) => setTimeout(r, 200));
+      proc.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running 8 s after SIGTERM'), 8_000))]);
+      expect(code).toBe(0);
+      expect(err).toContain('mltrail bridge stopped');
+    } finally {
+      for (const s of peers) s.destroy();
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+    }
+  }, 60_000);
+});
