@@ -357,6 +357,18 @@ describe("writes over a compiled copy's object before its registration", () => {
     expect(overwritten([register(), approve(), compile(), s3('PutObject', {}, 'Neo'), s3('PutObject', {}, 'TrainingRole'), addCopy()])).toHaveLength(1);
   });
 
+  it("someone else's write in the same second as the job's own (CloudTrail's time resolution): which came last cannot be told, so it is the finding", () => {
+    const [r, a, job, own, evil, update] = [register(), approve(), compile(), s3('PutObject', {}, 'Neo'), s3('PutObject'), addCopy()];
+    // The overwrite raced right after the job's write: the same eventTime, its event id sorting first.
+    const raced = { ...evil!, id: 'a-raced', time: own!.time };
+    const ownLast = { ...own!, id: 'z-own' };
+    const out = overwritten([r!, a!, job!, ownLast, raced, update!]);
+    expect(out.map((x) => x.evidence)).toEqual([[a!.id, 'a-raced', update!.id]]);
+    expect(out[0]!.details.written_before_registration).toEqual({ event: 'a-raced', time: own!.time, operation: 'PutObject', actor: 'alice', same_time_as_job_write: true });
+    // The job's own writes alone in that second: none.
+    expect(overwritten([register(), approve(), compile(), s3('PutObject'), s3('PutObject', {}, 'Neo'), addCopy()])).toEqual([]);
+  });
+
   it("the job's own write read after the registration (log files out of order) is no overwrite; someone else's is", () => {
     const engineRun = (events: NormalizedEvent[]) => {
       const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());

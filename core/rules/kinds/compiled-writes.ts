@@ -99,15 +99,21 @@ export function judgeOutputWrites(update: Pick<NormalizedEvent, 'id' | 'time'>, 
     if (!c.job_time) continue;
     const object = asS3Uri(c.artifact);
     const writes = (ctx.get<KeptWrites>(`cjwrite|${object}`)?.writes ?? []).filter((w) => at(w) > Date.parse(c.job_time!) && at(w) <= at(update));
-    const last = writes.at(-1);
-    if (!last || writtenByJob(last, c.job_role)) continue;
+    // CloudTrail times writes to the second: of writes in the last write's second, which came last cannot be told,
+    // so one not the job's there is the finding (an overwrite raced right after the job's write would else pass
+    // whenever its event id sorted first).
+    const lastTime = writes.length ? at(writes.at(-1)!) : NaN;
+    const tied = writes.filter((w) => at(w) === lastTime);
+    const last = tied.find((w) => !writtenByJob(w, c.job_role));
+    if (!last) continue;
+    const sameTimeAsJob = tied.some((w) => writtenByJob(w, c.job_role));
     const how = last.rollback ? 'rolled back to an earlier version' : 'written';
     ctx.detect({
       entity: versionEntity(v), key: `artifact_overwritten|${c.artifact}`, evidence: [approval.event, last.event, update.id], title: 'Approved model version changed after approval',
       summary: `${v.name} v${v.version} was approved at ${approval.time} and then its compiled copy ${c.artifact} was ${how} (${last.operation}) by ${last.caller} at ${last.time}, after compilation job ${c.job} was created (${c.job_time}) and before the copy was registered: the registered bytes are not the job's output`,
       details: {
         change: 'artifact_overwritten', object: c.artifact, artifact: v.artifact, approved_at: approval.time, compiled_copy: c,
-        written_before_registration: { event: last.event, time: last.time, operation: last.operation, actor: last.actor, ...(last.rollback ? { version_rollback: true } : {}) },
+        written_before_registration: { event: last.event, time: last.time, operation: last.operation, actor: last.actor, ...(last.rollback ? { version_rollback: true } : {}), ...(sameTimeAsJob ? { same_time_as_job_write: true } : {}) },
       },
     });
   }
