@@ -114,7 +114,7 @@ function evidenceKeys(all: VersionRec[], subject: PendingApproval['subject']): s
 const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
 
 /** Judge a waiting approval with the evidence known now (also under keys learnt since), and forget it. */
-function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void {
+function settleApproval(ctx: RuleContext, id: string, p: PendingApproval, pushedOut = false): void {
   dropWaiting(ctx, 'advwait', id);
   const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version, ...(p.subject.scope ? { scope: p.subject.scope } : {}) });
   // Approved at an upload without a number: the version that upload became, once seen (Registry.claimUpload).
@@ -123,8 +123,8 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval): void 
   const prefixes = setting<string[]>(ctx, 'prefixes');
   ctx.detect({
     entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
-    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${howText(p.how)}${p.approver ? ` by ${p.approver}` : ''} at ${p.time} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)`,
-    details: { prefixes, approver: p.approver, approved_at: p.time, approval: p.how, ...p.scope },
+    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${howText(p.how)}${p.approver ? ` by ${p.approver}` : ''} at ${p.time} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)${pushedOut ? `; judged before its hour was up: more than ${MAX_PENDING_APPROVALS} approvals were waiting` : ''}`,
+    details: { prefixes, approver: p.approver, approved_at: p.time, approval: p.how, ...p.scope, ...(pushedOut ? { pushed_out: true } : {}) },
   });
 }
 
@@ -212,7 +212,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
         // stayed in rule state for good.
         for (const old of open.slice(0, -MAX_PENDING_APPROVALS)) {
           const p = ctx.get<PendingApproval>(`advwait|${old}`);
-          if (p) settleApproval(ctx, old, p);
+          if (p) settleApproval(ctx, old, p, true);
         }
       }
     }

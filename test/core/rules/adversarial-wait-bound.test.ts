@@ -30,6 +30,11 @@ describe('evaluation.adversarial_failure: more approvals waiting at once than th
     const judged = new Set(alerts.filter((a) => a.rule_id === RULE).flatMap((a) => a.evidence));
     expect(judged.size).toBe(n);
     expect(judged.has('a0')).toBe(true);
+    // Those judged before their hour say so (an analyst can tell them from approvals that had their hour).
+    const early = alerts.filter((a) => a.rule_id === RULE && a.details?.pushed_out === true);
+    expect(early).toHaveLength(n - 1000);
+    expect(early[0]!.evidence).toEqual(['a0']);
+    expect(early[0]!.summary).toMatch(/judged before its hour was up: more than 1000 approvals were waiting/);
     state.flush();
     expect(store.list(KIND_NS, `${RULE}|advwait|`)).toEqual([]);
   });
