@@ -332,13 +332,20 @@ const ESCAPED_NEWLINE = /(?<!\\)(\\+)n/g;
 function yamlKeyLine(depth: number): RegExp {
   let re = yamlKeyLineAt.get(depth);
   if (!re) {
-    const open = depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${'\\\\'.repeat(2 ** (depth - 1) - 1)}"))`;
+    const open = depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${backslashesSource(2 ** (depth - 1) - 1)}"))`;
     re = new RegExp(`${open}([ \\t]*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n]*)?$`);
     yamlKeyLineAt.set(depth, re);
   }
   return re;
 }
 const yamlKeyLineAt = new Map<number, RegExp>();
+/**
+ * Pattern source for `n` backslashes, as a count (`\\{n}`): written out, a string escaped 20 deep (2^19 backslashes
+ * before its `n`, a 1 MB body) made a pattern V8 refuses ("Regular expression too large") and redaction threw.
+ */
+function backslashesSource(n: number): string {
+  return n === 0 ? '' : `\\\\{${n}}`;
+}
 /** A line under a key that is a nested mapping's key (`  name: x`, `- name: x`): the key's value is no scalar. */
 const YAML_MAPPING_LINE = /^[ \t]*(?:-[ \t]+)?(?:\\*["'][^"']*\\*["']|[\w.-]+)[ \t]*:(?:[ \t]|$)/;
 const LEADING_BLANKS = /^[ \t]*/;
@@ -347,7 +354,7 @@ const stringEndAt = new Map<number, RegExp>();
 function stringEnd(line: string, depth: number): number {
   if (depth === 0) return -1;
   let re = stringEndAt.get(depth);
-  if (!re) stringEndAt.set(depth, (re = new RegExp(`(?:^|[^\\\\])(${'\\\\'.repeat(2 ** (depth - 1) - 1)}")`)));
+  if (!re) stringEndAt.set(depth, (re = new RegExp(`(?:^|[^\\\\])(${backslashesSource(2 ** (depth - 1) - 1)}")`)));
   const m = re.exec(line);
   return m ? m.index + m[0].length - m[1]!.length : -1;
 }
@@ -368,7 +375,7 @@ function redactYamlValuesUnder(text: string): string {
 }
 function redactYamlValuesAt(text: string, depth: number): string {
   const nl = depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`;
-  const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${'\\\\'.repeat(2 ** (depth - 1))}n`));
+  const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`));
   if (lines.length < 2) return text;
   const keyLine = yamlKeyLine(depth);
   let changed = false;

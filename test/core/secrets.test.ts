@@ -203,6 +203,11 @@ describe('core/secrets', () => {
     expect(redactScriptText(JSON.stringify({ f: 'creds: {password: esc-flow-4, user: u}' }))).toBe(JSON.stringify({ f: 'creds: {password: [redacted], user: u}' }));
     expect(redactScriptText(JSON.stringify({ f: '"api_key": esc-qk-5\nx: 1', g: JSON.stringify({ token: 'esc-qk-6' }) }))).toBe(JSON.stringify({ f: '"api_key": [redacted]\nx: 1', g: JSON.stringify({ token: '[redacted]' }) }));
   });
+  it('reads YAML in a string escaped 20 deep (2^19 backslashes before its n) without throwing: the pattern counts the backslashes instead of spelling them out', () => {
+    const nl = `${'\\'.repeat(2 ** 19)}n`;
+    const text = `password:${nl}  deep-esc-1${nl}port: 1`;
+    expect(redactScriptText(text)).toBe(`password:${nl}  [redacted]${nl}port: 1`);
+  });
   it('hides a base64 value whole when its decoded text holds a secret (.env, credentials file, PEM key); binary, text without one and plain words stay', () => {
     const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
