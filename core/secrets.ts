@@ -395,6 +395,9 @@ function redactYamlValuesAt(text: string, depth: number): string {
         continue;
       }
       if (LEADING_BLANKS.exec(own)![0].length <= indent) break;
+      // A plain key's value is a scalar or a list of scalars; a mapping under it is judged key by key. Told by its first
+      // line, before reading further: nested keys each read every deeper line, cubic in a staircase of indented keys.
+      if (last < 0 && m[4] === undefined && YAML_MAPPING_LINE.test(own)) break;
       last = j;
       if (end >= 0) {
         tail = line.slice(end);
@@ -403,8 +406,6 @@ function redactYamlValuesAt(text: string, depth: number): string {
     }
     if (last < 0) continue;
     const first = lines.slice(i + 1, last + 1).find((l) => l.trim() !== '')!;
-    // A plain key's value is a scalar or a list of scalars; a mapping under it is judged key by key.
-    if (m[4] === undefined && YAML_MAPPING_LINE.test(first)) continue;
     const lead = LEADING_BLANKS.exec(first)![0];
     const body = lines.slice(i + 1, last + 1).join('\n').trim();
     if (body === REDACTED || body === `- ${REDACTED}`) continue;
