@@ -246,9 +246,11 @@ function redactCommandFlags(s: string, after: string | undefined): string {
 
 /**
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
- * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's.
+ * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's. A YAML anchor
+ * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
+ * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?)((?:[^\s"'\\#]|\\(?!\\*n))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)((?:[^\s"'\\#]|\\(?!\\*n))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
 
@@ -267,7 +269,8 @@ export function redactSecretText(s: string): string {
 function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (url.includes(':')) {
-    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string) => (value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all));
+    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string, at: number, text: string) =>
+      value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all);
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
@@ -315,9 +318,10 @@ export function isSecretKey(name: string): boolean {
  * key of a secret's name with blanks, quotes or ':' around it — `password = "x"`, `os.environ["API_TOKEN"] = 'x'`,
  * `"token": "x"`, `db_password: x`, a key quoted in escaped JSON (`\"api_key\": x`) — up to the end of its quoted
  * value or word, or an escaped line break (`\n` of a YAML file inside JSON: the value under `password:\n` is
- * redactYamlValuesUnder's). Not `==`.
+ * redactYamlValuesUnder's). Not `==`. A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
+ * value already `[redacted]` is matched whole, so that it is no anchor's value.
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::|=(?!=))[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))[ \t]*)(\[redacted\]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * The YAML line breaks in a text: real ones, and those escaped in a JSON string at any depth (`\n` in a ConfigMap file
@@ -333,7 +337,7 @@ function yamlKeyLine(depth: number): RegExp {
   let re = yamlKeyLineAt.get(depth);
   if (!re) {
     const open = depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${backslashesSource(2 ** (depth - 1) - 1)}"))`;
-    re = new RegExp(`${open}([ \\t]*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n]*)?$`);
+    re = new RegExp(`${open}([ \\t]*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
     yamlKeyLineAt.set(depth, re);
   }
   return re;
@@ -409,7 +413,9 @@ function redactYamlValuesAt(text: string, depth: number): string {
     const lead = LEADING_BLANKS.exec(first)![0];
     const body = lines.slice(i + 1, last + 1).join('\n').trim();
     if (body === REDACTED || body === `- ${REDACTED}`) continue;
-    lines.splice(i + 1, last - i, `${lead}${REDACTED}${tail}`);
+    // A CRLF file keeps its line ends.
+    const cr = tail === '' && lines[last]!.endsWith('\r') ? '\r' : '';
+    lines.splice(i + 1, last - i, `${lead}${REDACTED}${tail}${cr}`);
     changed = true;
   }
   return changed ? lines.join(nl) : text;
@@ -424,6 +430,9 @@ const NAME_THEN_VALUE_ARGS = /(["'])([A-Za-z_][\w.-]*)\1([ \t]*,[ \t]*)("(?:[^"\
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 /** A credential header's name, as a key of a script's headers (`"Authorization": "Bearer x"`). */
 const AUTH_HEADER_NAME = /^(?:proxy-)?authorization$/i;
+/** A YAML anchor or tag (`&pw`, `!!str`), and a line's end after one. */
+const YAML_PROPERTY = /^[&!]/;
+const YAML_LINE_END = /^\r?\n/;
 /** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
 const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
 
@@ -481,7 +490,9 @@ export function redactScriptText(s: string): string {
   return out === s ? s : out;
 }
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
-function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string): string {
+function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
+  // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
+  if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
   if (!(holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
     // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
     // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)
@@ -495,6 +506,8 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
 }
 const ESCAPED_QUOTE = /^\\+["']/;
+/** The next line is a value redactYamlValuesUnder hid. */
+const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;
 
 /** One base64 word (a ConfigMap's `binaryData` value, a file stored encoded under `data`), padded as Kubernetes writes it. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

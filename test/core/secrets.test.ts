@@ -208,6 +208,15 @@ describe('core/secrets', () => {
     const text = `password:${nl}  deep-esc-1${nl}port: 1`;
     expect(redactScriptText(text)).toBe(`password:${nl}  [redacted]${nl}port: 1`);
   });
+  it('hides a secret-named YAML key\'s value after an anchor or tag (`&pw`, `!!str`, kept) and under a key in a CRLF file (line ends kept)', () => {
+    expect(redactScriptText('password: &pw yaml-anchor-1\nother: *pw')).toBe('password: &pw [redacted]\nother: *pw');
+    expect(redactScriptText('token: !!str yaml-tag-2\n')).toBe('token: !!str [redacted]\n');
+    expect(redactScriptText('db:\n  password: &pw\n    yaml-anchor-3\n  port: 5432')).toBe('db:\n  password: &pw\n    [redacted]\n  port: 5432');
+    expect(redactScriptText('api_key: !!binary |\n  eWFtbC10YWctNA==\nx: 1')).toBe('api_key: !!binary |\n  [redacted]\nx: 1');
+    expect(redactScriptText('password:\r\n  yaml-crlf-5\r\nport: 1\r\n')).toBe('password:\r\n  [redacted]\r\nport: 1\r\n');
+    // A credential header's value that starts like a tag is still one.
+    expect(redactSecretText("curl -H 'X-Api-Key: !hdr-6' https://x")).toBe("curl -H 'X-Api-Key: [redacted]' https://x");
+  });
   it('hides a base64 value whole when its decoded text holds a secret (.env, credentials file, PEM key); binary, text without one and plain words stay', () => {
     const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
