@@ -252,7 +252,8 @@ function redactCommandFlags(s: string, after: string | undefined): string {
  */
 const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)((?:[^\s"'\\#]|\\(?!\\*n))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"';&|)]+)/g;
+/** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
@@ -483,16 +484,35 @@ function redactCredentialCalls(text: string): string {
 export function redactScriptText(s: string): string {
   const text = redactSecretText(s);
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
-  const blocks = redactYamlValuesUnder(text);
+  const blocks = redactMultiLineStrings(redactYamlValuesUnder(text));
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
     ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
   const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
   return out === s ? s : out;
 }
+/**
+ * A quoted value that spans lines, which SCRIPT_ASSIGNMENT (one line) does not read: a YAML double- or single-quoted
+ * scalar continued on the next lines under a secret-named key (`password: "a` … `b"`), a Python triple-quoted string
+ * assigned to a secret's name (`token = """x"""`, `r'''x'''`).
+ */
+const YAML_QUOTED_SPAN = /^([ \t]*(?:-[ \t]+)?)(["']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]+(?:[&!][^\s#]*[ \t]+)*)("(?:[^"\\]|\\[^])*"|'(?:[^']|'')*')/gm;
+const PY_TRIPLE_QUOTED = /(^|[\s;,(])([A-Za-z_][\w.]*)([ \t]*=[ \t]*[rRbBuU]{0,2})("""|''')([^]*?)\4/g;
+/** Text with the values of YAML_QUOTED_SPAN and PY_TRIPLE_QUOTED under a secret's name hidden, quotes kept. */
+function redactMultiLineStrings(text: string): string {
+  const yaml = !text.includes('\n') ? text : text.replace(YAML_QUOTED_SPAN, (all, lead: string, q: string, name: string, sep: string, value: string) =>
+    value.includes('\n') && isSecretKey(name) ? `${lead}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
+  if (!yaml.includes('"""') && !yaml.includes("'''")) return yaml;
+  return yaml.replace(PY_TRIPLE_QUOTED, (all, pre: string, name: string, sep: string, quote: string, value: string) =>
+    value !== REDACTED && value !== '' && holdsSecret(name, value) ? `${pre}${name}${sep}${quote}${REDACTED}${quote}` : all);
+}
+/** `"""[redacted]"""`: a triple-quoted value redactMultiLineStrings hid (SCRIPT_ASSIGNMENT reads its quotes apart). */
+const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
+
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
   // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
   if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
+  if (TRIPLE_REDACTED.test(text.slice(at + all.length - value.length, at + all.length - value.length + 18))) return all;
   if (!(holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
     // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
     // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)

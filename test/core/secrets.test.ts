@@ -217,6 +217,15 @@ describe('core/secrets', () => {
     // A credential header's value that starts like a tag is still one.
     expect(redactSecretText("curl -H 'X-Api-Key: !hdr-6' https://x")).toBe("curl -H 'X-Api-Key: [redacted]' https://x");
   });
+  it('hides a quoted value that spans lines under a secret\'s name: a YAML double- or single-quoted scalar continued under its key, a Python triple-quoted string, a raw string keyword argument; other keys\' quoted values stay', () => {
+    expect(redactScriptText('password: "span-dq-1\n  span-dq-2"\nport: 1')).toBe('password: "[redacted]"\nport: 1');
+    expect(redactScriptText("- token: 'span-sq-3\n  span-sq-4'\n- x")).toBe("- token: '[redacted]'\n- x");
+    expect(redactScriptText('description: "two\n  lines"\n')).toBe('description: "two\n  lines"\n');
+    expect(redactScriptText('PASSWORD = """py-triple-5\npy-triple-6"""\nx = 1')).toBe('PASSWORD = """[redacted]"""\nx = 1');
+    expect(redactScriptText("api_key = r'''py-triple-7'''")).toBe("api_key = r'''[redacted]'''");
+    expect(redactScriptText('doc = """see the token_url"""')).toBe('doc = """see the token_url"""');
+    expect(redactScriptText('c = connect(host="db", password=r"py-raw-8")')).not.toContain('py-raw-8');
+  });
   it('hides a base64 value whole when its decoded text holds a secret (.env, credentials file, PEM key); binary, text without one and plain words stay', () => {
     const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
