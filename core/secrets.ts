@@ -330,15 +330,15 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*
  */
 const ESCAPED_NEWLINE = /(?<!\\)(\\+)n/g;
 /**
- * A YAML line holding only a key (`password:`, `"api_key": |`, `token: >- # note`): its value is on the lines under
- * it (a block scalar, or a plain scalar continued there). In an escaped string the key may follow the string's
+ * A YAML line holding only a key (`password:`, `"api_key": |`, `token: >- # note`, `- token:` in a list): its value is
+ * on the lines under it (a block scalar, or a plain scalar continued there); group 1 is its column. In an escaped string the key may follow the string's
  * opening quote (`{\"config.yaml\":\"password: |\n…`).
  */
 function yamlKeyLine(depth: number): RegExp {
   let re = yamlKeyLineAt.get(depth);
   if (!re) {
     const open = depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${backslashesSource(2 ** (depth - 1) - 1)}"))`;
-    re = new RegExp(`${open}([ \\t]*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
+    re = new RegExp(`${open}([ \\t]*(?:-[ \\t]+)*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
     yamlKeyLineAt.set(depth, re);
   }
   return re;
@@ -351,6 +351,8 @@ const yamlKeyLineAt = new Map<number, RegExp>();
 function backslashesSource(n: number): string {
   return n === 0 ? '' : `\\\\{${n}}`;
 }
+/** A YAML sequence entry (`- x`, `-` alone). */
+const SEQUENCE_ITEM = /^-(?:[ \t]|\r?$)/;
 /** A line under a key that is a nested mapping's key (`  name: x`, `- name: x`): the key's value is no scalar. */
 const YAML_MAPPING_LINE = /^[ \t]*(?:-[ \t]+)?(?:\\*["'][^"']*\\*["']|[\w.-]+)[ \t]*:(?:[ \t]|$)/;
 const LEADING_BLANKS = /^[ \t]*/;
@@ -399,7 +401,9 @@ function redactYamlValuesAt(text: string, depth: number): string {
         if (end >= 0) break;
         continue;
       }
-      if (LEADING_BLANKS.exec(own)![0].length <= indent) break;
+      const lineIndent = LEADING_BLANKS.exec(own)![0].length;
+      // A plain key's list may be written at the key's own indentation (`tokens:` then `- x`, as kubectl writes YAML).
+      if (lineIndent < indent || (lineIndent === indent && !(m[4] === undefined && SEQUENCE_ITEM.test(own.slice(indent))))) break;
       // A plain key's value is a scalar or a list of scalars; a mapping under it is judged key by key. Told by its first
       // line, before reading further: nested keys each read every deeper line, cubic in a staircase of indented keys.
       if (last < 0 && m[4] === undefined && YAML_MAPPING_LINE.test(own)) break;
@@ -416,7 +420,7 @@ function redactYamlValuesAt(text: string, depth: number): string {
     if (body === REDACTED || body === `- ${REDACTED}`) continue;
     // A CRLF file keeps its line ends.
     const cr = tail === '' && lines[last]!.endsWith('\r') ? '\r' : '';
-    lines.splice(i + 1, last - i, `${lead}${REDACTED}${tail}${cr}`);
+    lines.splice(i + 1, last - i, `${lead}${lead.length === indent ? '- ' : ''}${REDACTED}${tail}${cr}`);
     changed = true;
   }
   return changed ? lines.join(nl) : text;

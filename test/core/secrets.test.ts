@@ -226,6 +226,12 @@ describe('core/secrets', () => {
     expect(redactScriptText('doc = """see the token_url"""')).toBe('doc = """see the token_url"""');
     expect(redactScriptText('c = connect(host="db", password=r"py-raw-8")')).not.toContain('py-raw-8');
   });
+  it('hides a secret-named key\'s list written at the key\'s own indentation (`tokens:` then `- x`, as kubectl writes YAML) and a value under a key in a list item (`- token:`); lists of mappings stay', () => {
+    expect(redactScriptText('tokens:\n- compact-1\n- compact-2\nport: 1')).toBe('tokens:\n- [redacted]\nport: 1');
+    expect(redactScriptText('a:\n  passwords:\n  - compact-3\n  b: 1')).toBe('a:\n  passwords:\n  - [redacted]\n  b: 1');
+    expect(redactScriptText('- token:\n    item-4\n- b')).toBe('- token:\n    [redacted]\n- b');
+    for (const keep of ['imagePullSecrets:\n- name: regcred\n', 'secrets:\n- name: db-creds\n', '- password:\n- other\n']) expect(redactScriptText(keep)).toBe(keep);
+  });
   it('hides a base64 value whole when its decoded text holds a secret (.env, credentials file, PEM key); binary, text without one and plain words stay', () => {
     const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
