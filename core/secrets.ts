@@ -271,7 +271,7 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string, at: number, text: string) =>
-      value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all);
+      value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all);
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
@@ -319,10 +319,11 @@ export function isSecretKey(name: string): boolean {
  * key of a secret's name with blanks, quotes or ':' around it — `password = "x"`, `os.environ["API_TOKEN"] = 'x'`,
  * `"token": "x"`, `db_password: x`, a key quoted in escaped JSON (`\"api_key\": x`) — up to the end of its quoted
  * value or word, or an escaped line break (`\n` of a YAML file inside JSON: the value under `password:\n` is
- * redactYamlValuesUnder's). Not `==`. A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
+ * redactYamlValuesUnder's). Not `==`. A Python annotation is read with the separator (`api_key: str = "x"`,
+ * `token: Optional[str] = "x"`: a settings class). A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
  * value already `[redacted]` is matched whole, so that it is no anchor's value.
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))[ \t]*)(\[redacted\]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))[ \t]*)(\[redacted\]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * The YAML line breaks in a text: real ones, and those escaped in a JSON string at any depth (`\n` in a ConfigMap file
@@ -438,6 +439,8 @@ const AUTH_HEADER_NAME = /^(?:proxy-)?authorization$/i;
 /** A YAML anchor or tag (`&pw`, `!!str`), and a line's end after one. */
 const YAML_PROPERTY = /^[&!]/;
 const YAML_LINE_END = /^\r?\n/;
+/** What follows a Python annotation's type (`api_key: str = "x"`): the type is no header's value. */
+const ANNOTATION_END = /^(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)/;
 /** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
 const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
 

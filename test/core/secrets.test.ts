@@ -232,6 +232,11 @@ describe('core/secrets', () => {
     expect(redactScriptText('- token:\n    item-4\n- b')).toBe('- token:\n    [redacted]\n- b');
     for (const keep of ['imagePullSecrets:\n- name: regcred\n', 'secrets:\n- name: db-creds\n', '- password:\n- other\n']) expect(redactScriptText(keep)).toBe(keep);
   });
+  it('hides a secret-named attribute\'s value after a Python annotation (`api_key: str = "x"`, `Optional[str]`, `SecretStr | None`: a settings class or a default argument); the type and other attributes stay', () => {
+    const src = 'class Settings(BaseSettings):\n    api_key: str = "ann-1"\n    token: Optional[str] = \'ann-2\'\n    password: SecretStr | None = "ann-3"\n    max_tokens: int = 512\n';
+    expect(redactScriptText(src)).toBe('class Settings(BaseSettings):\n    api_key: str = "[redacted]"\n    token: Optional[str] = \'[redacted]\'\n    password: SecretStr | None = "[redacted]"\n    max_tokens: int = 512\n');
+    expect(redactScriptText('def connect(password: str = "ann-4"):')).toBe('def connect(password: str = "[redacted]"):');
+  });
   it('hides a base64 value whole when its decoded text holds a secret (.env, credentials file, PEM key); binary, text without one and plain words stay', () => {
     const b64 = (x: string | Uint8Array) => Buffer.from(x).toString('base64');
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
