@@ -545,21 +545,32 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * A base64 value whose decoded bytes are text holding what redactScriptText or redactUrlSecrets hides (an encoded
  * `.env`, credentials file, properties, a PEM key) replaced whole by `[redacted]`: only the secret part of decoded
  * text could be hidden, and re-encoding a partly hidden file would pass off an edited file as the one sent. Binary
- * data, text without secrets and values that are no base64 are returned as they are (===).
+ * data, text without secrets and values that are no base64 are returned as they are (===). `cut`: the value is the
+ * start of one (a quarantined line ends in it), whose last character may be split.
  *
  * @example
  * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
  */
-export function redactBase64Text(value: string): string {
+export function redactBase64Text(value: string, cut = false): string {
   if (value.length < 8 || !BASE64.test(value)) return value;
-  let text: string;
-  try {
-    text = UTF8.decode(Buffer.from(value, 'base64'));
-  } catch {
-    return value;
-  }
-  if (CONTROL_CHAR.test(text)) return value;
+  const text = decodeUtf8(Buffer.from(value, 'base64'), cut);
+  if (text === undefined || CONTROL_CHAR.test(text)) return value;
   return redactUrlSecrets(redactScriptText(text)) === text ? value : REDACTED;
+}
+
+/**
+ * The bytes as UTF-8 text, undefined if they are none. `cut`: the bytes are a value's start (a quarantined line cut it),
+ * so a character the cut split at their end (up to 3 bytes of it) is dropped, not taken for binary.
+ */
+function decodeUtf8(bytes: Buffer, cut: boolean): string | undefined {
+  for (let drop = 0; drop <= (cut ? Math.min(3, bytes.length) : 0); drop++) {
+    try {
+      return UTF8.decode(bytes.subarray(0, bytes.length - drop));
+    } catch {
+      // Try one byte less.
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -65,7 +65,7 @@ function redactDataObjectsText(text: string): string {
     out += text.slice(from, at);
     for (let m = (pair.lastIndex = at, pair.exec(text)); m && m[0] !== ''; m = (pair.lastIndex = at, pair.exec(text))) {
       const v = m[2]!;
-      const hidden = v === '' ? '' : !binary ? REDACTED : redactBase64Text(m[3] === '' ? v.slice(0, v.length - (v.length % 4)) : v) === REDACTED ? REDACTED : v;
+      const hidden = v === '' ? '' : !binary ? REDACTED : redactBase64Text(m[3] === '' ? v.slice(0, v.length - (v.length % 4)) : v, m[3] === '') === REDACTED ? REDACTED : v;
       out += `${m[1]}${hidden}${m[3]}`;
       at = pair.lastIndex;
       if (m[3] === '') break;

@@ -195,6 +195,20 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).not.toContain(envFile);
     expect(kept).toContain(`"binaryData":{"app.env":"[redacted]","logo.png":"${png}","cut.env":"[redacted]`);
   });
+  it('a cut line: a binaryData file of non-ASCII text is hidden also when the cut splits a character (its dropped bytes are no sign of binary)', async () => {
+    const { post, bodies } = await start();
+    // 'é' is 2 bytes: 24 base64 chars are 18 bytes, so the cut below ends inside the first 'é' after the token.
+    const file = Buffer.from('API_TOKEN=q-utf8-1\n#é ééé\n').toString('base64');
+    const cm = { ...structuredClone(POD), auditID: 'cut-utf8', objectRef: { resource: 'configmaps', namespace: 'prod', name: 'app', apiVersion: 'v1' },
+      requestObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'app' }, binaryData: { 'app.env': file } } };
+    const line = JSON.stringify(cm);
+    const cut = line.slice(0, line.indexOf(file) + 28);
+    expect(Buffer.from(file.slice(0, 28), 'base64').toString('utf8')).toContain('\ufffd');
+    expect((await post(cut)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toContain(file.slice(0, 16));
+    expect(kept).toContain('"binaryData":{"app.env":"[redacted]');
+  });
   it('a cut line: a secret flag value in an args list inside the escaped last-applied JSON, and a secret-named key in JSON escaped twice (a config annotation holding JSON) are hidden; the rest stays', async () => {
     const { post, bodies } = await start();
     const pod = structuredClone(POD);
