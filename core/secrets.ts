@@ -538,24 +538,44 @@ const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;
 
 /** One base64 word (a ConfigMap's `binaryData` value, a file stored encoded under `data`), padded as Kubernetes writes it. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Base64 as other tools write it, under `data`: padding left off, the URL-safe alphabet (`-`, `_`), lines wrapped
+ * (`base64` wraps at 76: the breaks are removed first). Buffer decodes all of these.
+ */
+const BASE64_LOOSE = /^[A-Za-z0-9+/_-]+={0,2}$/;
+const LINE_BREAKS = /\r?\n/g;
 /** Text as a file holds it: no control characters but tab and line breaks. */
 const CONTROL_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** The same in Latin-1 text, with its C1 controls (most bytes of binary data decode to one or another). */
+const LATIN1_CONTROL_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * A base64 value whose decoded bytes are text holding what redactScriptText or redactUrlSecrets hides (an encoded
  * `.env`, credentials file, properties, a PEM key) replaced whole by `[redacted]`: only the secret part of decoded
  * text could be hidden, and re-encoding a partly hidden file would pass off an edited file as the one sent. Binary
  * data, text without secrets and values that are no base64 are returned as they are (===). `cut`: the value is the
- * start of one (a quarantined line ends in it), whose last character may be split.
+ * start of one (a quarantined line ends in it), whose last character may be split. The text is UTF-8 or else Latin-1
+ * (a file saved on Windows), and may itself be base64 (encoded twice: read once more).
  *
  * @example
  * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
  */
 export function redactBase64Text(value: string, cut = false): string {
-  if (value.length < 8 || !BASE64.test(value)) return value;
-  const text = decodeUtf8(Buffer.from(value, 'base64'), cut);
-  if (text === undefined || CONTROL_CHAR.test(text)) return value;
-  return redactUrlSecrets(redactScriptText(text)) === text ? value : REDACTED;
+  return value.length >= 8 && base64HoldsSecret(value, cut, 2) ? REDACTED : value;
+}
+function base64HoldsSecret(value: string, cut: boolean, depth: number): boolean {
+  const word = value.includes('\n') ? value.replace(LINE_BREAKS, '') : value;
+  // No base64 leaves one character over a group of four.
+  if (!BASE64_LOOSE.test(word) || word.replace(/=+$/, '').length % 4 === 1) return false;
+  const bytes = Buffer.from(word, 'base64');
+  let text = decodeUtf8(bytes, cut);
+  if (text === undefined) {
+    text = bytes.toString('latin1');
+    if (LATIN1_CONTROL_CHAR.test(text)) return false;
+  } else if (CONTROL_CHAR.test(text)) return false;
+  if (redactUrlSecrets(redactScriptText(text)) !== text) return true;
+  const inner = text.trim();
+  return depth > 1 && inner.length >= 8 && base64HoldsSecret(inner, false, depth - 1);
 }
 
 /**

@@ -242,6 +242,16 @@ describe('core/secrets', () => {
     for (const text of ['DB_PASSWORD=b64-pw-1\nHOST=h\n', '[default]\naws_secret_access_key = b64-sk-2\n', 'db.url=jdbc:postgresql://u:b64-url-3@db/x\n', '-----BEGIN PRIVATE KEY-----\nMIIb64\n-----END PRIVATE KEY-----\n']) expect(redactBase64Text(b64(text))).toBe('[redacted]');
     for (const v of [b64(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13])), b64('HOST=h\nPORT=5432\n'), 'password', 'not base64 at all']) expect(redactBase64Text(v)).toBe(v);
   });
+  it('reads base64 as other tools write it under data (no padding, URL-safe alphabet, wrapped at 76 by `base64`), Latin-1 text and text encoded twice; binary and plain words stay', () => {
+    const env = 'A=1\nDB_PASSWORD=b64-loose-1??>>\n# caf\u00e9\n';
+    expect(redactBase64Text(Buffer.from(env).toString('base64').replace(/=+$/, ''))).toBe('[redacted]');
+    expect(redactBase64Text(Buffer.from(env).toString('base64url'))).toBe('[redacted]');
+    expect(redactBase64Text(Buffer.from('x'.repeat(70) + '\n' + env).toString('base64').replace(/(.{76})/g, '$1\n'))).toBe('[redacted]');
+    expect(redactBase64Text(Buffer.from(env, 'latin1').toString('base64'))).toBe('[redacted]');
+    expect(redactBase64Text(Buffer.from(Buffer.from(env).toString('base64')).toString('base64'))).toBe('[redacted]');
+    const png = Buffer.from(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82])).toString('base64url');
+    for (const v of [png, 'production', 'ordinary_config_value', Buffer.from('HOST=h\n').toString('base64').replace(/=+$/, '')]) expect(redactBase64Text(v)).toBe(v);
+  });
   it('hides a password or token handed positionally to a call whose signature makes it one (auth=(u, pw), HTTPBasicAuth, login, MySQL connect, FTP); other calls, variables and f-strings stay', () => {
     const script = [
       'r = requests.get(url, auth=("svc", "py-pos-1"))',
