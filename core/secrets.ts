@@ -444,11 +444,15 @@ const ANNOTATION_END = /^(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \
 /** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
 const YAML_BLOCK_INDICATOR = /^[|>][+-]?[1-9]?[+-]?$/;
 
-/** A Python string literal (`"x"`, `'x'`, `r"x"`; not an f-string, whose braces name a variable). */
-const PY_STR = String.raw`(?<![\w])[rRuUbB]?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')`;
+/**
+ * A Python string literal (`"x"`, `'x'`, `r"x"`, triple-quoted; not an f-string, whose braces name a variable). A
+ * triple-quoted one ends at the first closing triple quote: a longer try over later ones was quadratic.
+ */
+const PY_STR = String.raw`(?<![\w])[rRuUbB]?(?:"""(?:[^"]|"(?!""))*"""|'''(?:[^']|'(?!''))*'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')`;
 /** An argument before the credential: a literal, a name, `os.environ["U"]`, `os.getenv("U")`. */
 const PY_ARG = String.raw`(?:${PY_STR}|[A-Za-z_][\w.]*(?:\[[^\]\n]*\]|\([^()\n]*\))?)`;
-const PY_SEP = String.raw`[ \t]*,[ \t]*`;
+/** Arguments may be written one a line (`connect(\n    "db",\n    "user",\n    "pw")`). */
+const PY_SEP = String.raw`\s*,\s*`;
 /**
  * Calls handing a password or token as a positional string literal, where the position is the credential by the
  * library's signature: `auth=("user", "pw")` (requests, httpx), `HTTPBasicAuth("u", "pw")` / `HTTPDigestAuth`,
@@ -460,11 +464,11 @@ const PY_SEP = String.raw`[ \t]*,[ \t]*`;
  */
 const CREDENTIAL_CALL = new RegExp(
   `(${[
-    String.raw`\bauth[ \t]*=[ \t]*\([ \t]*${PY_ARG}${PY_SEP}`,
-    String.raw`\b(?:HTTPBasicAuth|HTTPDigestAuth|HTTPProxyAuth|BasicAuth)\([ \t]*${PY_ARG}${PY_SEP}`,
-    String.raw`\blogin\([ \t]*(?:${PY_ARG}${PY_SEP})?(?=${PY_STR}[ \t]*[,)])`,
-    String.raw`\b(?:pymysql|MySQLdb|mysql\.connector|pymssql|mariadb)\.connect\([ \t]*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
-    String.raw`\bFTP(?:_TLS)?\([ \t]*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
+    String.raw`\bauth[ \t]*=[ \t]*\(\s*${PY_ARG}${PY_SEP}`,
+    String.raw`\b(?:HTTPBasicAuth|HTTPDigestAuth|HTTPProxyAuth|BasicAuth)\(\s*${PY_ARG}${PY_SEP}`,
+    String.raw`\blogin\(\s*(?:${PY_ARG}${PY_SEP})?(?=${PY_STR}\s*[,)])`,
+    String.raw`\b(?:pymysql|MySQLdb|mysql\.connector|pymssql|mariadb)\.connect\(\s*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
+    String.raw`\bFTP(?:_TLS)?\(\s*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
   ].join('|')})(${PY_STR})`,
   'g',
 );

@@ -252,6 +252,13 @@ describe('core/secrets', () => {
     const png = Buffer.from(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82])).toString('base64url');
     for (const v of [png, 'production', 'ordinary_config_value', Buffer.from('HOST=h\n').toString('base64').replace(/=+$/, '')]) expect(redactBase64Text(v)).toBe(v);
   });
+  it('hides a positional credential in a call written one argument a line, or as a triple-quoted literal', () => {
+    expect(redactScriptText('c = pymysql.connect(\n    "db",\n    "user",\n    "py-ml-1",\n)')).toBe('c = pymysql.connect(\n    "db",\n    "user",\n    "[redacted]",\n)');
+    expect(redactScriptText('r = requests.get(u, auth=(\n    "svc",\n    """py-ml-2"""))')).not.toContain('py-ml-2');
+    expect(redactScriptText("smtp.login(\n  'me@example.com',\n  'py-ml-3')")).not.toContain('py-ml-3');
+    // Still only the credential's position: a host and port stay.
+    expect(redactScriptText('s = pymysql.connect(\n  "db",\n  3306)')).toBe('s = pymysql.connect(\n  "db",\n  3306)');
+  });
   it('hides a password or token handed positionally to a call whose signature makes it one (auth=(u, pw), HTTPBasicAuth, login, MySQL connect, FTP); other calls, variables and f-strings stay', () => {
     const script = [
       'r = requests.get(url, auth=("svc", "py-pos-1"))',
