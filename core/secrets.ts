@@ -215,11 +215,31 @@ export function commandName(word: string): string | undefined {
 function dashPIsPassword(command: string | undefined, glued: boolean): boolean {
   return command === 'sshpass' || command === 'mysql-tool' || (command === 'mysql' && glued);
 }
+/** KNOWN_COMMAND's words as a JSON string of an argument list (`"mydumper"`, escaped `\"curl\"`) or an image's name (`"mydumper/mydumper:v0.16"`). */
+const COMMAND_IN_JSON = /(?<=")(?:[\w.-]+\/)*(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=\\*"|[:@])/g;
+/**
+ * The command (commandName's) that the last argument list or image named in JSON text does: a quarantined line cut
+ * before it parsed, read up to a flag. Undefined when it names none.
+ */
+export function lastCommandInJson(text: string): string | undefined {
+  let word: string | undefined;
+  for (const m of text.matchAll(COMMAND_IN_JSON)) word = m[1];
+  return word === undefined ? undefined : commandName(word);
+}
+/**
+ * The argument after `-p`, `-u`, `-U` or `--user` (`glued`: the rest of its word, `-pX`) as redactArgv leaves it after
+ * `command` (commandName's): hidden (`[redacted]`, or `user:[redacted]`), or undefined to keep it.
+ */
+export function hideFlagArgument(flag: string, value: string, command: string | undefined, glued = false): string | undefined {
+  if (flag === '-p') return dashPIsPassword(command, glued) ? REDACTED : undefined;
+  return hideUserFlagValue(flag, value, command);
+}
 /**
  * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
  * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
  */
 const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+const JSON_LIST_SEPARATOR = /^"\s*,\s*"$/;
 /** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
 const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[A-Za-z]+[uU])/;
 
@@ -236,7 +256,8 @@ function redactCommandFlags(s: string, after: string | undefined): string {
       command = undefined;
       return all;
     }
-    if (value === REDACTED || (flag === '--user' && sep === '')) return all;
+    // `"-p","x"`: a JSON list's separator is no glued quoted value (its next element is, FLAG_PAIR_TEXT's in quarantine).
+    if (value === REDACTED || (flag === '--user' && sep === '') || JSON_LIST_SEPARATOR.test(value)) return all;
     if (flag === '-p') return dashPIsPassword(command, sep === '') && sep !== '=' ? `${flag}${sep}${REDACTED}` : all;
     if (sep === '=' && CURL_FLAG_CLUSTER.test(flag)) return all;
     const hidden = hideUserFlagValue(CURL_FLAG_CLUSTER.test(flag) ? (command === 'curl' ? '-u' : '') : flag, value, command);

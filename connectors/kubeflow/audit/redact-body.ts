@@ -1,4 +1,4 @@
-import { REDACTED, holdsSecret, isSecretFlag, isSecretName, redactBase64Text, redactScriptText } from '../../../core/secrets.js';
+import { REDACTED, hideFlagArgument, holdsSecret, isSecretFlag, isSecretName, lastCommandInJson, redactBase64Text, redactScriptText } from '../../../core/secrets.js';
 import { redactAuditInput } from './redact.js';
 
 const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
@@ -21,6 +21,10 @@ const CLOSE = '(?:(?<!\\\\)(?=\\\\)\\1"|(?!\\\\)\\1")';
 const VALUE_TO_END = `((?:[^"\\\\]|\\\\.)*?)(${CLOSE}|$)`;
 /** `"--token", "value"` in a JSON args list (also escaped: an args list in last-applied JSON). */
 const FLAG_PAIR_TEXT = new RegExp(`${Q}(--?[A-Za-z][\\w.-]*)\\1"(\\s*,\\s*)\\1"${VALUE_TO_END}`, 'g');
+/** Flags whose next argument redactArgv judges by the command (`-p` of mydumper and sshpass, `-u` of curl). */
+const ARGUMENT_FLAG = /^(?:-p|-u|-U|--user)$/;
+/** `"-pPASS"` in a JSON list, at any escaping level (a MySQL client's password glued to its flag). */
+const GLUED_DASH_P_TEXT = new RegExp(`${Q}-p([^"\\\\]+)(?=\\1")`, 'g');
 /** `"<key>": "<value>"`: a string under a key of a secret's name (`"password":"x"`, `"MYSQL_PWD":"x"`). */
 const KEY_VALUE_TEXT = new RegExp(`${Q}([^"\\\\]*)\\1"(\\s*:\\s*)\\1"${VALUE_TO_END}`, 'g');
 /** `"<name>","value":"<value>"`: an env entry or parameter after its name (also `"default"`, a line cut before `{"name":`). */
@@ -77,16 +81,38 @@ function redactDataObjectsText(text: string): string {
 }
 
 /**
+ * The command the text names last before a position (lastCommandInJson), for positions asked in increasing order (a
+ * replace's matches): each part of the text is read once, not the whole prefix at every flag.
+ */
+function commandsBefore(line: string): (at: number) => string | undefined {
+  let from = 0;
+  let command: string | undefined;
+  return (at) => {
+    command = lastCommandInJson(line.slice(from, at)) ?? command;
+    from = Math.max(from, at);
+    return command;
+  };
+}
+
+/**
  * Text-level rules for what does not parse: env pairs (either order, or a name followed by its value), `/env/N/value`
  * ops, args flag pairs, `data` / `stringData` values, strings under secret-named keys, and what redactScriptText hides
  * (flags, assignments, `-pPASS`, URL user-info) — at any quote level, and a value the line cuts is hidden to its end.
  */
 function redactUnparsedText(text: string): string {
   const hide = (value: string) => value !== '' && value !== REDACTED;
+  let glued: ((at: number) => string | undefined) | undefined;
+  let pairs: ((at: number) => string | undefined) | undefined;
   const out = redactDataObjectsText(redactScriptText(text))
     .replace(ENV_PAIR_TEXT, (all, head: string, name: string, value: string) => (holdsSecret(name, value) ? `${head}"${REDACTED}"` : all))
     .replace(ENV_VALUE_OP_TEXT, (_all, head: string) => `${head}"${REDACTED}"`)
-    .replace(FLAG_PAIR_TEXT, (all, esc: string, flag: string, sep: string, value: string, end: string) => (hide(value) && isSecretFlag(flag) && !value.startsWith('--') ? `${esc}"${flag}${esc}"${sep}${esc}"${REDACTED}${end}` : all))
+    .replace(FLAG_PAIR_TEXT, (all, esc: string, flag: string, sep: string, value: string, end: string, at: number, line: string) => {
+      if (!hide(value) || value.startsWith('--')) return all;
+      // `-p` / `-u` are judged by the command the list or image before them names (mydumper, sshpass, curl), as in args.
+      const hidden = isSecretFlag(flag) ? REDACTED : ARGUMENT_FLAG.test(flag) ? hideFlagArgument(flag, value, (pairs ??= commandsBefore(line))(at)) : undefined;
+      return hidden === undefined ? all : `${esc}"${flag}${esc}"${sep}${esc}"${hidden}${end}`;
+    })
+    .replace(GLUED_DASH_P_TEXT, (all, esc: string, value: string, at: number, line: string) => (hide(value) && hideFlagArgument('-p', value, (glued ??= commandsBefore(line))(at), true) !== undefined ? `${esc}"-p${REDACTED}` : all))
     .replace(KEY_VALUE_TEXT, function keyValue(all: string, esc: string, key: string, sep: string, value: string, end: string): string {
       if (hide(value) && holdsSecret(key, value)) return `${esc}"${key}${esc}"${sep}${esc}"${REDACTED}${end}`;
       // A string holding escaped JSON (the last-applied configuration) was matched whole: its own pairs are read too.

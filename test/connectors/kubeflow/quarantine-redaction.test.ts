@@ -209,6 +209,28 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(kept).not.toContain(file.slice(0, 16));
     expect(kept).toContain('"binaryData":{"app.env":"[redacted]');
   });
+  it('a cut line: -p of a MySQL tool or sshpass and curl\'s -u user:password in an args list (plain or in escaped last-applied JSON) are judged by the command or image named before them, as in args; another tool\'s -p stays', async () => {
+    const { post, bodies } = await start();
+    const pod = structuredClone(POD);
+    pod.auditID = 'cut-argv';
+    const applied = { spec: { containers: [{ name: 'ssh', args: ['sshpass', '-p', 'q-argv-esc-1', 'ssh', 'h'] }, { name: 'cli', args: ['mysql', '-pq-argv-esc-2', 'db'] }, { name: 'get', args: ['curl', '-u', 'me:q-argv-esc-3', 'https://x'] }] } };
+    pod.requestObject.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied) };
+    pod.requestObject.spec.containers = [{ name: 'backup', image: 'mydumper/mydumper:v0.16', args: ['-u', 'root', '-p', 'q-argv-4', '-o', '/d'] }, { name: 'x', image: 'y', args: ['x'] }];
+    const line = JSON.stringify(pod);
+    const cut = line.slice(0, line.indexOf('"name":"x"'));
+    const other = structuredClone(POD);
+    other.auditID = 'cut-redis';
+    other.requestObject.spec.containers = [{ name: 'r', image: 'redis:7', args: ['redis-cli', '-p', '6379', 'ping'] }, { name: 'x', image: 'y' }];
+    const otherLine = JSON.stringify(other);
+    expect((await post(`${cut}\n${otherLine.slice(0, otherLine.indexOf('"name":"x"'))}`)).status).toBe(400);
+    const [kept] = bodies();
+    expect(kept).not.toMatch(/q-argv-(esc-1|esc-2|esc-3|4)/);
+    expect(kept).toContain('"args":["-u","root","-p","[redacted]","-o","/d"]');
+    expect(kept).toContain(String.raw`[\"sshpass\",\"-p\",\"[redacted]\",\"ssh\",\"h\"]`);
+    expect(kept).toContain(String.raw`[\"mysql\",\"-p[redacted]\",\"db\"]`);
+    expect(kept).toContain(String.raw`[\"curl\",\"-u\",\"me:[redacted]\",\"https://x\"]`);
+    expect(kept).toContain('"args":["redis-cli","-p","6379","ping"]');
+  });
   it('a cut line: a secret flag value in an args list inside the escaped last-applied JSON, and a secret-named key in JSON escaped twice (a config annotation holding JSON) are hidden; the rest stays', async () => {
     const { post, bodies } = await start();
     const pod = structuredClone(POD);
