@@ -314,26 +314,40 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       const vars = interpolated.get(path.join('.'));
       return vars?.length ? ` (from \${${vars.join('}, ${')}} in the file)` : '';
     };
-    const lines = [...unset.map((u) => u.message), ...formatIssues(issues).map((l, i) => l + fromEnv(issues[i]!))];
+    const lines = [...unset.map((u) => u.message), ...formatIssues(issues).map((l, i) => l + fromEnv(issues[i]!)), ...fileSinkClashes(merged)];
     throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${lines.join('; ')}`, { file, issues: lines, ...(unset.length ? { unset_variables: unset.map(({ path, variable }) => ({ path, variable })) } : {}) });
   }
   const cfg = r.data;
-  // Two file sinks writing one directory would each cut the other's lines at start (each keeps its own mark of
-  // the files there), losing output on every restart: each needs its own path.
-  const fileDirs = new Map<string, string>();
-  for (const s of cfg.sinks) {
-    if (s.type !== 'file') continue;
-    const dir = realDir(resolve((s.config as { path?: string }).path ?? join(cfg.data_dir, 'out')));
-    const other = fileDirs.get(dir);
-    if (other) throw new MltrailError('CONFIG', `${file ?? 'configuration'}: sinks.${s.name}.path: writes to ${dir} like sinks.${other}: give each file sink its own path`, { file });
-    fileDirs.set(dir, s.name);
-  }
+  const clashes = fileSinkClashes(merged);
+  if (clashes.length) throw new MltrailError('CONFIG', `${file ?? 'configuration'}: ${clashes.join('; ')}`, { file, issues: clashes });
   // The default applies when no sink is configured at all: one the operator disabled stays off.
   if (cfg.sinks.length === 0) {
     const file = sinkFactories.find((f) => f.type === 'file')!;
     cfg.sinks.push({ name: 'file', type: 'file', config: file.configSchema.parse({}) as SinkEntry['config'] });
   }
   return cfg;
+}
+
+/**
+ * Two file sinks writing one directory would each cut the other's lines at start (each keeps its own mark of the
+ * files there), losing output on every restart: each needs its own path. Read from the merged settings before
+ * validation, so a file with other errors says this one in the same run.
+ */
+function fileSinkClashes(merged: unknown): string[] {
+  const { sinks, data_dir: dataDirSet } = (merged && typeof merged === 'object' ? merged : {}) as { sinks?: unknown; data_dir?: unknown };
+  if (!sinks || typeof sinks !== 'object' || Array.isArray(sinks)) return [];
+  const dataDir = typeof dataDirSet === 'string' && dataDirSet ? dataDirSet : './data';
+  const fileDirs = new Map<string, string>();
+  const lines: string[] = [];
+  for (const [name, raw] of Object.entries(sinks as Record<string, unknown>)) {
+    const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+    if ((typeof obj.type === 'string' ? obj.type : name) !== 'file') continue;
+    const dir = realDir(resolve(typeof obj.path === 'string' && obj.path ? obj.path : join(dataDir, 'out')));
+    const other = fileDirs.get(dir);
+    if (other) lines.push(`sinks.${name}.path: writes to ${dir} like sinks.${other}: give each file sink its own path`);
+    else fileDirs.set(dir, name);
+  }
+  return lines;
 }
 
 /** A directory path with symlinks resolved as far as it exists (two names of one directory compare equal). */

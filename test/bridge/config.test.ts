@@ -48,6 +48,11 @@ describe('config', () => {
     mkdirSync(join(root, 'real'));
     symlinkSync('real', join(root, 'link'));
     expect(errorOf(() => loadConfig({ file: yaml(`sinks: { a: { type: file, path: ${root}/real }, b: { type: file, path: ${root}/link } }\n`), env: {} })).message).toMatch(/sinks\.b\.path: .* like sinks\.a/);
+    // Said in the same run as the file's other errors (it used to show only once those were fixed).
+    const withOthers = errorOf(() => loadConfig({ file: yaml('log: { level: loud }\nsinks: { file: {}, file_ocsf: { type: file, format: ocsf } }\n'), env: { MLTRAIL_DATA_DIR: '/srv/ml' } }));
+    expect(withOthers.message).toMatch(/log\.level: /);
+    expect(withOthers.message).toMatch(/sinks\.file_ocsf\.path: writes to \/srv\/ml\/out like sinks\.file/);
+    expect((withOthers.extra as { issues: string[] }).issues.at(-1)).toMatch(/^sinks\.file_ocsf\.path: /);
   });
 
   it('a sink route names real stages and platforms (a typo used to route nothing, silently)', () => {
