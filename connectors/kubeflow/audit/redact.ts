@@ -354,6 +354,16 @@ function redactJsonText(text: string, keys: Array<string | number>, walk: Walk):
   return r === doc ? text : `${JSON.stringify(r)}${text.endsWith('\n') ? '\n' : ''}`;
 }
 
+/** Whether text parses as a JSON object (an applied object as kubectl writes it). */
+function isJsonObjectText(text: string): boolean {
+  try {
+    const doc: unknown = JSON.parse(text);
+    return doc !== null && typeof doc === 'object' && !Array.isArray(doc);
+  } catch {
+    return false;
+  }
+}
+
 /** `requestObject.spec.containers[0].env[2].value` from its keys; built only for what was redacted (the walk stays cheap). */
 function pathText(keys: Array<string | number>): string {
   let out = '';
@@ -457,6 +467,12 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
       // A Status answer's message (the same text as responseStatus.message).
       r = redactStatusMessage(child);
       if (r !== child) walk.paths.push(pathText(keys));
+    } else if (k === LAST_APPLIED && typeof child === 'string' && walk.secretData === true) {
+      // A Secret's applied object holds its values whatever its text says (a hand-written one may name no kind):
+      // always read as a Secret, and hidden whole when it is no JSON (nothing tells its values from the rest).
+      const text = redactJsonText(child, keys, { ...walk, patched: undefined });
+      r = text === child && !isJsonObjectText(child) && child !== '' ? REDACTED : text;
+      if (r === REDACTED) walk.paths.push(pathText(keys));
     } else if (k === LAST_APPLIED && typeof child === 'string' && (child.includes('"env"') || child.includes('"args"') || child.includes('"command"') || child.includes('"Secret"') || child.includes('"ConfigMap"') || child.includes('"source"'))) {
       // The applied object is not what the request's patch produced: no patch op is judged by it.
       r = redactJsonText(child, keys, { ...walk, patched: undefined });

@@ -81,6 +81,16 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect([item.requestObject.data, item.responseObject.stringData]).toEqual([{ k: '[redacted]' }, { k: '[redacted]' }]);
   });
 
+  it("a rejected record about a Secret keeps no value of a last-applied-configuration that names no kind (hand-written)", async () => {
+    const { post, bodies } = await start();
+    const applied = JSON.stringify({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { url: 'la-sd-9' } });
+    const sec = { ...structuredClone(POD), auditID: 'sec-9', stage: 42, verb: 'create', objectRef: { resource: 'secrets', namespace: 'prod', name: 'db', apiVersion: 'v1' }, requestObject: { kind: 'Secret', metadata: { name: 'db', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': applied } } }, responseObject: undefined };
+    expect(await (await post(eventList([sec]))).json()).toMatchObject({ accepted: 0, rejected: 1 });
+    const kept = bodies();
+    expect(kept[0]).not.toContain('la-sd-9');
+    expect(JSON.parse(JSON.parse(kept[0]!).requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { url: '[redacted]' } });
+  });
+
   it('JSON that is no EventList, and a body that does not parse (a bad NDJSON line, a truncated EventList): 400, kept redacted', async () => {
     const { post, bodies } = await start();
     const notAList = { kind: 'PodList', items: [{ spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'nl-env-4' }], command: ['sh', '-c', 'run --password=nl-arg-4'] }] } }] };

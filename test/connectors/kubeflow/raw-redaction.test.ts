@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeAudit } from '../../../connectors/kubeflow/audit.js';
+import { keepPatchBasesIn, PATCH_BASE_NS } from '../../../connectors/kubeflow/audit/patch-base.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { ctx, startAuditRoute } from './helpers.js';
 
@@ -290,6 +293,23 @@ describe('Kubernetes audit raw redaction: Secret bodies (a policy logging Secret
     expect(JSON.parse(raw.requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod' }, stringData: { url: '[redacted]' } });
     expect((p!.raw as Obj).requestObject).toEqual([{ op: 'add', path: '/data/conn', value: '[redacted]' }, { op: 'replace', path: '/stringData', value: { k: '[redacted]' } }, { op: 'replace', path: '/metadata/labels/team', value: 'ml' }]);
     expect((m!.raw as Obj).requestObject).toEqual({ data: { k: '[redacted]' } });
+  });
+
+  it("a Secret's last-applied-configuration is read as the Secret whatever its text names (no kind, no env): its values hidden in raw and in the patch bases kept; one that is no JSON hidden whole", () => {
+    // Hand-written: no "kind":"Secret", no env, args or command (the words the annotation was looked at for).
+    const handWritten = JSON.stringify({ apiVersion: 'v1', metadata: { name: 'db' }, data: { token: 'aGFuZC1kYXRhLTE=' }, stringData: { pw: 'hand-sd-2' } });
+    const withAnnotation = (text: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': text } }, data: { token: 'cmVzcC0z' } });
+    const created = secretWrite('create', withAnnotation(handWritten), withAnnotation(handWritten));
+    const yaml = secretWrite('update', withAnnotation('data:\n  token: yaml-pw-4\n'));
+    const state = new MemoryStateStore();
+    const config = KubeflowConfig.parse({});
+    keepPatchBasesIn(config, state);
+    const [c, y] = normalizeAudit({ kind: 'EventList', items: [created, yaml] }, ctx({ keepRaw: true, config })).events;
+    const stored = JSON.stringify(state.list(PATCH_BASE_NS.credentials));
+    expect(stored).toContain('"name":"db"');
+    for (const text of [JSON.stringify([c, y]), stored]) for (const v of ['aGFuZC1kYXRhLTE=', 'hand-sd-2', 'cmVzcC0z', 'yaml-pw-4']) expect(text).not.toContain(v);
+    expect(JSON.parse((c!.raw as Obj).responseObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', metadata: { name: 'db' }, data: { token: '[redacted]' }, stringData: { pw: '[redacted]' } });
+    expect((y!.raw as Obj).requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toBe('[redacted]');
   });
 
   it("a ConfigMap's data is not a Secret's: kept", () => {
