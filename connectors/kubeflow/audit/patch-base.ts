@@ -89,6 +89,11 @@ class ObjectMemory {
     this.objects.delete(key);
     this.store?.state.delete(this.store.ns, key);
   }
+  /** Forget every object whose key starts with `prefix` (a deletecollection: one resource type in a namespace). */
+  deleteUnder(prefix: string): void {
+    this.load();
+    for (const key of [...this.objects.keys()]) if (key.startsWith(prefix)) this.delete(key);
+  }
   private trim(): void {
     for (const old of this.objects.keys()) {
       if (this.objects.size <= MAX_OBJECTS) break;
@@ -207,9 +212,29 @@ const CREDENTIAL_OBJECTS = new Set(['serviceaccounts', 'secrets']);
 function keyOf(ev: AuditEvent, cluster: string | undefined): { key: string; credentials: boolean } | undefined {
   const ref = ev.objectRef ?? {};
   if (!ref.name) return undefined;
+  const kept = keptResource(ev);
+  return kept && { key: `${cluster ?? ''}|${ref.resource}|${ref.namespace ?? ''}/${ref.name}`, credentials: kept.credentials };
+}
+
+/** Whether the record's resource type is one whose objects are kept here, and in which memory. */
+function keptResource(ev: AuditEvent): { credentials: boolean } | undefined {
+  const ref = ev.objectRef ?? {};
   const credentials = !ref.apiGroup && CREDENTIAL_OBJECTS.has(ref.resource ?? '');
   if (!credentials && (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !MODEL_SERVERS.has(ref.resource ?? ''))) return undefined;
-  return { key: `${cluster ?? ''}|${ref.resource}|${ref.namespace ?? ''}/${ref.name}`, credentials };
+  return { credentials };
+}
+
+/**
+ * A deletecollection (`objectRef` with no name) deleted the resource type's objects of its namespace (of every
+ * namespace without one): their kept objects go, so a patch of an object of that name made again later is not
+ * applied to the deleted one. A label or field selector may have spared some: the record does not say which, and a
+ * base forgotten only leaves a later patch judged by what it sets (patch_base_unknown).
+ */
+function forgetCollection(ev: AuditEvent, config: unknown, cluster: string | undefined): void {
+  const ref = ev.objectRef ?? {};
+  const kept = keptResource(ev);
+  if (!kept || ref.name || ref.subresource || ev.stage !== 'ResponseComplete' || !carriedOut(ev)) return;
+  memoryFor(config, kept.credentials).deleteUnder(`${cluster ?? ''}|${ref.resource}|${ref.namespace ? `${ref.namespace}/` : ''}`);
 }
 
 /**
@@ -253,6 +278,10 @@ function carriedOut(ev: AuditEvent): boolean {
  * said so, as an object without it says nothing new.
  */
 export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown, cluster: string | undefined): { object?: Record<string, unknown>; facts?: PatchFacts; partial?: Record<string, unknown>; previous?: Record<string, unknown> } {
+  if (ev.verb === 'deletecollection') {
+    forgetCollection(ev, config, cluster);
+    return {};
+  }
   const found = keyOf(ev, cluster);
   const ref = ev.objectRef ?? {};
   if (!found || (ref.subresource && ref.subresource !== 'status') || ev.stage !== 'ResponseComplete' || !carriedOut(ev)) return {};

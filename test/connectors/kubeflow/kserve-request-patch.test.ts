@@ -217,6 +217,47 @@ describe('a Request-level patch of an InferenceService', () => {
   });
 });
 
+describe('a deletecollection forgets the objects patches apply to', () => {
+  /** A carried-out deletecollection of `resource` in `namespace` (objectRef with no name; all namespaces without one). */
+  const deleteCollection = (resource: string, apiGroup: string | undefined, namespace: string | undefined, at: string): Obj => {
+    const ev = record('patch', 'x', at, undefined);
+    return { ...ev, verb: 'deletecollection', requestURI: `/api${apiGroup ? `s/${apiGroup}/v1beta1` : '/v1'}${namespace ? `/namespaces/${namespace}` : ''}/${resource}`, objectRef: { resource, ...(namespace ? { namespace } : {}), ...(apiGroup ? { apiGroup } : {}), apiVersion: 'v1' }, responseStatus: { metadata: {}, code: 200 } };
+  };
+
+  it('InferenceServices: a later patch of a name deleted so is judged by what it sets, not applied to the deleted object', async () => {
+    const { h, send } = await start();
+    await send(TOKEN,
+      created('fraud', '2026-11-20T10:00:00Z'),
+      deleteCollection('inferenceservices', 'serving.kserve.io', 'prod', '2026-11-20T10:30:00Z'),
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', { spec: { predictor: { model: { storageUri: 'models:/fraud@champion' } } } }),
+    );
+    const patch = h.events().at(-1)!;
+    expect(patch.details).toMatchObject({ patch_type: 'merge', patch_base_unknown: true });
+    expect(patch.details?.patch_base_event_id).toBeUndefined();
+    // The deleted object's env (team's registry URI) is not carried to the patch.
+    expect(patch.ml?.deployment?.mlflow_registry_uri).toBeUndefined();
+  });
+
+  it('ServiceAccounts and Secrets: the namespace\'s objects of that type go (another namespace\'s, another type\'s stay; a failed one forgets nothing; none: every namespace)', () => {
+    const config = {};
+    const obj = (resource: 'serviceaccounts' | 'secrets', namespace: string, name: string) => ({
+      ...record('create', name, '2026-11-20T10:00:00Z', { apiVersion: 'v1', kind: resource === 'secrets' ? 'Secret' : 'ServiceAccount', metadata: { name, namespace, annotations: { 'serving.kserve.io/s3-endpoint': 'minio.minio.svc:9000' } } }),
+      requestURI: `/api/v1/namespaces/${namespace}/${resource}`, objectRef: { resource, namespace, name, apiVersion: 'v1' },
+    }) as unknown as AuditEvent;
+    const patch = (resource: string, namespace: string, name: string) => patchedObjectOf({ ...record('patch', name, '2026-11-20T11:00:00Z', { metadata: { labels: { team: 'ml' } } }), requestURI: `/api/v1/namespaces/${namespace}/${resource}/${name}`, objectRef: { resource, namespace, name, apiVersion: 'v1' } } as unknown as AuditEvent, 'p', config, undefined).facts;
+    const seen = [obj('serviceaccounts', 'prod', 'sa'), obj('serviceaccounts', 'dev', 'sa'), obj('secrets', 'prod', 's3'), obj('secrets', 'dev', 's3')];
+    seen.forEach((ev, i) => patchedObjectOf(ev, `e${i}`, config, undefined));
+    const failed = { ...deleteCollection('serviceaccounts', undefined, 'dev', '2026-11-20T10:20:00Z'), responseStatus: { metadata: {}, code: 403 } };
+    patchedObjectOf(failed as unknown as AuditEvent, 'f', config, undefined);
+    patchedObjectOf(deleteCollection('serviceaccounts', undefined, 'prod', '2026-11-20T10:30:00Z') as unknown as AuditEvent, 'd', config, undefined);
+    expect([patch('serviceaccounts', 'prod', 'sa'), patch('serviceaccounts', 'dev', 'sa'), patch('secrets', 'prod', 's3')]).toEqual([
+      { patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_event_id: 'e1' }, { patch_type: 'merge', patch_base_event_id: 'e2' },
+    ]);
+    patchedObjectOf(deleteCollection('secrets', undefined, undefined, '2026-11-20T10:40:00Z') as unknown as AuditEvent, 'd2', config, undefined);
+    expect([patch('secrets', 'prod', 's3'), patch('secrets', 'dev', 's3')]).toEqual([{ patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_unknown: true }]);
+  });
+});
+
 describe('the objects patches apply to, across a restart', () => {
   it('a restart between an object\'s write and its patch still applies the patch to that object (kept in the spool state, bounded)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-restart-'));
