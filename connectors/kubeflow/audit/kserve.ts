@@ -238,6 +238,11 @@ export interface MlflowEnv {
    * registry URI the env gives literally: not the registry doubt `hidden` is (mlflowEnvOf).
    */
   secretHidden: string[];
+  /**
+   * MLflow names only an unprefixed envFrom Secret could set, with or without a literal registry URI beside them (in
+   * `hidden` when there is none): a patch of an object not seen cannot tell which (patchEnvOnly).
+   */
+  bySecret: string[];
 }
 
 /**
@@ -249,7 +254,7 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   const spec = (obj as { spec?: Record<string, any> } | undefined)?.spec;
   if (!isObject(spec)) return undefined;
   let found = false;
-  const out: MlflowEnv = { hidden: [], artifactEnv: {}, secretHidden: [], listed: [] };
+  const out: MlflowEnv = { hidden: [], artifactEnv: {}, secretHidden: [], listed: [], bySecret: [] };
   for (const predictor of [spec.predictor, (spec.default as { predictor?: unknown } | undefined)?.predictor]) {
     if (!isObject(predictor)) continue;
     found = true;
@@ -279,6 +284,7 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
     if (literalUri) out.registryUri ??= literalUri;
     // With no registry URI given literally, the Secret may be where it comes from: the registry doubt it always was.
     (literalUri ? out.secretHidden : out.hidden).push(...secretOnly);
+    out.bySecret.push(...secretOnly);
     // Where the bytes are fetched from, whichever registry names them (the first predictor's value of a name wins).
     const artifact = artifactEnvOf(containers);
     out.hidden.push(...artifact.hidden);
@@ -286,7 +292,7 @@ function mlflowEnvOf(obj: unknown): MlflowEnv | undefined {
   }
   if (!found) return undefined;
   const hidden = [...new Set(out.hidden)];
-  return { ...out, hidden, secretHidden: [...new Set(out.secretHidden)].filter((n) => !hidden.includes(n)) };
+  return { ...out, hidden, secretHidden: [...new Set(out.secretHidden)].filter((n) => !hidden.includes(n)), bySecret: [...new Set(out.bySecret)] };
 }
 
 /**
@@ -513,11 +519,16 @@ function servingRuntimeOf(obj: unknown): string | undefined {
 
 /**
  * A patch of the serving env of an object not seen before: what the env it sets says of the registry and artifact
- * endpoints (judged as a runtime's are, withMlflowServer), the model it loads unknown.
+ * endpoints (judged as a runtime's are, withMlflowServer), the model it loads unknown. An MLflow name only an
+ * unprefixed envFrom Secret it adds could set (S3 credentials mounted whole) is the lesser doubt even with no literal
+ * registry URI in the patch: the object's env, not in the log, may list one, and an env entry wins over envFrom.
  */
 function patchEnvOnly(env: MlflowEnv | undefined, endpoint: string | undefined, facts: DeploymentFacts): Record<string, unknown> | undefined {
-  if (!env || (env.registryUri === undefined && !Object.keys(env.artifactEnv).length && !env.hidden.length)) return undefined;
-  if (env.hidden.length) facts.mlflowEnvHidden = env.hidden;
+  const hidden = env ? env.hidden.filter((n) => !env.bySecret.includes(n)) : [];
+  const secretHidden = env ? [...new Set([...env.secretHidden, ...env.hidden.filter((n) => env.bySecret.includes(n))])] : [];
+  if (!env || (env.registryUri === undefined && !Object.keys(env.artifactEnv).length && !hidden.length && !secretHidden.length)) return undefined;
+  if (hidden.length) facts.mlflowEnvHidden = hidden;
+  if (secretHidden.length) facts.mlflowEnvSecretHidden = secretHidden;
   if (Object.keys(env.artifactEnv).length) facts.artifactEnv = env.artifactEnv;
   facts.registryEnv = env.registryEnv;
   return definedOnly({ endpoint, mlflow_registry_uri: env.registryUri === undefined ? undefined : shownRegistryUri(env.registryUri) });

@@ -26,7 +26,7 @@ export const modelSourceUnverifiable: KindImpl = (ev, ctx) => {
   ];
   ctx.detect({
     entity: endpointEntity(ev, ep), key: [...artifact, '|', ...secret].join(','), evidence: [ev.id], title: 'Deployment whose model source is partly set by a source the audit log does not show', time: ev.time,
-    summary: `${who ?? 'someone'} deployed ${String(ev.ml?.deployment?.model_uri ?? 'a model')} to ${ep} (${ev.platform}); ${said.join('; and ')} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
+    summary: `${who ?? 'someone'} deployed ${String(ev.ml?.deployment?.model_uri ?? 'a model')} to ${ep} (${ev.platform}); ${said.join('; and ')}${ev.details?.patch_base_unknown === true ? '; the rest of its env is not in the log (no whole object of it was seen before the patch)' : ''} (a cluster that sets them so by design: trust_mlflow_env_refs)`,
     details: { reasons: [...(artifact.length ? ['artifact_endpoint_unverifiable'] : []), ...(secret.length ? ['mlflow_env_in_secret'] : [])], artifact_env_unverifiable: artifact.length ? artifact : undefined, mlflow_env_secret_unverifiable: secret.length ? secret : undefined, model_uri: ev.ml?.deployment?.model_uri, deployer: who, patch_base_unknown: ev.details?.patch_base_unknown === true || undefined, ...runtimeSourceDetails(ev) },
   });
 };

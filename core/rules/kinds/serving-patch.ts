@@ -8,7 +8,9 @@ import { endpointEntity, setting, type KindImpl } from './context.js';
  * artifact endpoint not allowed, or a registry name set from a source the log does not show (mlflowDoubtOf) are the
  * reasons registry.unapproved_deployment gives a known model even when its version is approved: they are judged here
  * with the same reason and the rule's severity, the model said unknown. A hidden artifact endpoint beside a literal
- * registry URI is serving.model_source_unverifiable's, as for a known model.
+ * registry URI is serving.model_source_unverifiable's, as for a known model, and so is an MLflow name only an unprefixed
+ * envFrom Secret could set, even with no registry URI in the patch (the connector's `mlflow_env_secret_unverifiable`):
+ * the object's env, not in the log, may give one literally, and an env entry wins over envFrom.
  */
 export const unknownBaseEnvPatch: KindImpl = (ev, ctx) => {
   const dep = ev.ml?.deployment;

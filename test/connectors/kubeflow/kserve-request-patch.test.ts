@@ -200,6 +200,27 @@ describe('a Request-level patch of an InferenceService', () => {
     expect(alerts[2]!.details?.mlflow_env_unverifiable).toEqual(['MLFLOW_TRACKING_URI']);
     expect(alerts[0]!.summary).toContain('the model it serves is not in the log');
   });
+  it('an envFrom patch of an object never seen adding an unprefixed Secret (S3 credentials) is the medium mlflow_env_in_secret doubt, not registry_unverifiable: the object\'s env, not in the log, may list a registry URI that wins over it', async () => {
+    const { h, send } = await start();
+    await send(TOKEN,
+      // kubectl patch isvc creds --type=merge -p '{"spec":{"predictor":{"model":{"envFrom":[{"secretRef":{"name":"s3creds"}}]}}}}'
+      record('patch', 'creds', '2026-11-20T10:00:00Z', { spec: { predictor: { model: { envFrom: [{ secretRef: { name: 's3creds' } }] } } } }),
+      // With a literal registry URI in the patch: the same doubt, said too.
+      record('patch', 'creds-uri', '2026-11-20T10:00:01Z', { spec: { predictor: { model: { env: [TRACKING], envFrom: [{ secretRef: { name: 's3creds' } }] } } } }),
+      // A ConfigMap (where MLflow settings are kept) could set the registry: the registry doubt it was.
+      record('patch', 'config', '2026-11-20T10:00:02Z', { spec: { predictor: { model: { envFrom: [{ configMapRef: { name: 'mlflow' } }] } } } }),
+    );
+    const kube = h.events();
+    const alerts = replayEvents([...fraud(), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reason ?? a.details?.reasons, a.details?.patch_base_unknown])).toEqual([
+      ['serving.model_source_unverifiable', 'prod/creds', 'medium', ['mlflow_env_in_secret'], true],
+      ['serving.model_source_unverifiable', 'prod/creds-uri', 'medium', ['mlflow_env_in_secret'], true],
+      ['registry.unapproved_deployment', 'prod/config', 'critical', 'registry_unverifiable', true],
+    ]);
+    expect(alerts[0]!.details?.mlflow_env_secret_unverifiable).toEqual(['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI']);
+    expect(alerts[1]!.details?.mlflow_env_secret_unverifiable).toEqual(['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']);
+  });
+
   it('an env patch of an object never seen that resends a predictor container whole (its image too) is judged by the env it sets', async () => {
     const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
     const image = 'docker.io/seldonio/mlserver@sha256:' + 'a'.repeat(64);
