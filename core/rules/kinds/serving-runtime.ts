@@ -63,6 +63,11 @@ interface RuntimeWrite {
    * the cluster lists `artifact_endpoints` (`details.artifact_env_unverifiable` with `artifact_endpoint_unverifiable`).
    */
   artifactHidden?: string[];
+  /**
+   * MLflow names its env does not list that only an unprefixed envFrom Secret could set, beside a literal registry URI
+   * (`details.mlflow_env_secret_unverifiable`): the lesser doubt, carried to the models on it as their own would be.
+   */
+  secretHidden?: string[];
 }
 
 /** The env names that decide the MLflow registry or workspace; any other hidden name is an artifact endpoint or proxy. */
@@ -104,6 +109,7 @@ export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): Nor
         unlisted: Object.fromEntries(stringList(d.artifact_endpoint_unlisted).map((n) => [n, typeof env[n] === 'string' ? (env[n] as string) : ''])),
         ...(stringList(d.mlflow_env_unverifiable).length ? { hidden: stringList(d.mlflow_env_unverifiable) } : {}),
         ...(d.artifact_endpoint_unverifiable === true && stringList(d.artifact_env_unverifiable).length ? { artifactHidden: stringList(d.artifact_env_unverifiable) } : {}),
+        ...(stringList(d.mlflow_env_secret_unverifiable).length ? { secretHidden: stringList(d.mlflow_env_secret_unverifiable) } : {}),
       };
   const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
   const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
@@ -189,7 +195,10 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
   const registryDoubt = unseen.some((n) => REGISTRY_ENV_NAMES.has(n)) || stringList(d.mlflow_env_unverifiable).length > 0;
   const hidden = registryDoubt ? unseen : [];
   const artifactHidden = registryDoubt ? [] : unseen;
-  if (!registry && !Object.keys(endpoints).length && !hidden.length && !artifactHidden.length) return ev;
+  // MLflow names the runtime's unprefixed envFrom Secret could set (the kubelet lets the merged env entries win over
+  // it, the predictor's by name): the lesser doubt, as for its own Secret; none beside a registry doubt, which says more.
+  const secretHidden = registryDoubt ? [] : (rec.secretHidden ?? []).filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')));
+  if (!registry && !Object.keys(endpoints).length && !hidden.length && !artifactHidden.length && !secretHidden.length) return ev;
   const details: Record<string, unknown> = { ...d, serving_runtime_id: runtime.id };
   if (hidden.length) {
     details.runtime_env_unverifiable = hidden;
@@ -199,6 +208,10 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
     details.runtime_artifact_env_unverifiable = artifactHidden;
     details.artifact_env_unverifiable = [...new Set([...stringList(d.artifact_env_unverifiable), ...artifactHidden])];
     details.artifact_endpoint_unverifiable = true;
+  }
+  if (secretHidden.length) {
+    details.runtime_env_secret_unverifiable = secretHidden;
+    details.mlflow_env_secret_unverifiable = [...new Set([...stringList(d.mlflow_env_secret_unverifiable), ...secretHidden])];
   }
   if (Object.keys(endpoints).length) {
     details.runtime_artifact_env = endpoints;
@@ -218,6 +231,6 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
 /** The runtime facts withRuntimeSource applied to a deployment, for its alert's details. */
 export function runtimeSourceDetails(ev: Pick<NormalizedEvent, 'details'>): Record<string, unknown> {
   const d = ev.details;
-  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri && !d?.runtime_env_unverifiable && !d?.runtime_artifact_env_unverifiable) return {};
-  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env, runtime_env_unverifiable: d.runtime_env_unverifiable, runtime_artifact_env_unverifiable: d.runtime_artifact_env_unverifiable };
+  if (!d?.runtime_artifact_env && !d?.runtime_registry_uri && !d?.runtime_env_unverifiable && !d?.runtime_artifact_env_unverifiable && !d?.runtime_env_secret_unverifiable) return {};
+  return { serving_runtime: d.serving_runtime_id, runtime_registry_uri: d.runtime_registry_uri, runtime_artifact_env: d.runtime_artifact_env, runtime_env_unverifiable: d.runtime_env_unverifiable, runtime_artifact_env_unverifiable: d.runtime_artifact_env_unverifiable, runtime_env_secret_unverifiable: d.runtime_env_secret_unverifiable };
 }

@@ -7,7 +7,7 @@ import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { createLogger } from '../../../core/log.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
-import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
+import { fromServer, type Alert, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { startAuditRoute } from './helpers.js';
 
@@ -789,6 +789,26 @@ describe('a ServingRuntime whose serving container env redirects the models that
     const quiet = await start({});
     await quiet.send(TOKEN, rt, onRuntime('on-hidden-s3', '2026-11-20T10:00:00Z', 'hidden-s3'));
     expect(replayEvents([...fraud3(true), ...quiet.h.events()], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id))).toEqual([]);
+  });
+
+  it("a runtime's MLflow names only its unprefixed envFrom Secret could set, beside its literal registry URI, are the models' own lesser doubt (mlflow_env_in_secret) unless their env lists them, also when the runtime write is read late", async () => {
+    const { h, send } = await start({});
+    const rt = runtime('creds', '2026-11-20T09:00:00Z', [TRACKING]);
+    rt.requestObject.spec.containers[0].envFrom = [{ secretRef: { name: 's3creds' } }];
+    await send(TOKEN,
+      rt,
+      onRuntime('on-creds', '2026-11-20T10:00:00Z', 'creds'),
+      // Its own entries replace the runtime's Secret by name (an env entry wins over envFrom): nothing left unlisted.
+      onRuntime('lists-them', '2026-11-20T10:00:01Z', 'creds', [env('MLFLOW_REGISTRY_URI', 'http://mlflow.team.svc:5000'), env('MLFLOW_WORKSPACE', 'default')]),
+    );
+    const kube = h.events();
+    expect(kube[0]!.details?.mlflow_env_secret_unverifiable).toEqual(['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']);
+    const judged = (alerts: Alert[]) => alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id)).map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reasons ?? a.details?.reason, a.details?.mlflow_env_secret_unverifiable, a.details?.serving_runtime, a.details?.runtime_env_secret_unverifiable]);
+    const expected = [['serving.model_source_unverifiable', 'prod/on-creds', 'medium', ['mlflow_env_in_secret'], ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI'], 'prod/creds', ['MLFLOW_WORKSPACE', 'MLFLOW_REGISTRY_URI']]];
+    expect(judged(replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts)).toEqual(expected);
+    // Read before the runtime's write: judged when it arrives, as in order.
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    expect(judged([...fraud3(true), ...kube.slice(1), kube[0]!].flatMap((e) => engine.process(e, Date.parse(e.time))))).toEqual(expected);
   });
 
   it('a models:/ URI with its scheme in another case (MLflow lowercases it, as urlparse does) has its registry env and runtime read too', async () => {
