@@ -18,11 +18,13 @@ export function isSecretName(name: string): boolean {
  * A secret's name whose last word says its value is a fact about the secret, not the secret: where a token is got or
  * checked (`token_url`, `token_endpoint`, `oauth_token_uri`: the OAuth endpoint an analyst needs, its user-info and
  * secret query parameters still hidden by redactUrlSecrets), a rule or a measure (`password_policy`,
- * `password_min_length`, `token_ttl`, `token_type`, `token_expiry`, `token_audience`, `token_scopes`).
+ * `password_min_length`, `token_ttl`, `token_type`, `token_expiry`, `token_audience`, `token_scopes`), where a secret
+ * store listens (`secret_port`, `SECRET_PORT`), which version of a secret is read (`secret_version: 5`, a Secret
+ * Manager version) or how many there are (`token_count`). Not `id`: Vault AppRole's `secret_id` is the credential itself.
  */
-const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length)$/i;
+const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length|port|version|count)$/i;
 /** The same last words in camelCase (`tokenUrl`, `passwordPolicy`). */
-const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length)$/;
+const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length|Port|Version|Count)$/;
 /** One name (`TOKEN_URL`, `tokenUri`), not a text holding names (a query string the suffix test would misread). */
 const IDENTIFIER = /^[\w.-]+$/;
 /**
@@ -302,10 +304,12 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url)) return url === s ? s : url;
   const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name, value) ? `${pre}${name}=${REDACTED}` : all));
+  // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
+const EXPORT = /^export[ \t]+/;
 /** `--pass` / `-pass` in text (isSecretFlag's one name SECRET_NAME does not hold). */
 const PASS_FLAG = /(?:^|[\s"'])--?pass[\s=]/;
 

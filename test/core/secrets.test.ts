@@ -184,6 +184,12 @@ describe('core/secrets', () => {
       .toBe('token_url: https://idp.example.com/oauth2/token\ntoken_endpoint = "https://[redacted]@idp/token"\npassword_policy: min12\nclient_secret: [redacted]\n');
     expect(redactArgv(['--token-url', 'https://idp/t?client_secret=ep-q-3&aud=x', '--token', 'ep-tok-4']).argv).toEqual(['--token-url', 'https://idp/t?client_secret=[redacted]&aud=x', '--token', '[redacted]']);
   });
+  it('keeps a port, version or count under a secret-ish name (secret_port, SECRET_PORT, secret_version, token_count) readable; secret_id and secret values stay hidden', () => {
+    for (const n of ['secret_port', 'SECRET_PORT', 'secretPort', 'secret_version', 'tokenVersion', 'token_count']) expect([n, isSecretName(n)]).toEqual([n, false]);
+    for (const n of ['secret_id', 'client_secret_id', 'token_id', 'vault_secret']) expect([n, isSecretName(n)]).toEqual([n, true]);
+    expect(redactScriptText('secret_port: 8443\nsecret_version: 5\nsecret_id: sid-1\n')).toBe('secret_port: 8443\nsecret_version: 5\nsecret_id: [redacted]\n');
+    expect(redactSecretText('export SECRET_PORT=5432 DB_PASSWORD=pv-2')).toBe('export SECRET_PORT=5432 DB_PASSWORD=[redacted]');
+  });
   it("hides a secret-named YAML key's plain value written on the lines under it (password: then the value indented), a list of them; a mapping under the key is read key by key", () => {
     expect(redactScriptText('db:\n  password:\n    nl-pw-1\n  user: bob\napi_keys:\n  - nl-k-2\n  - nl-k-3\nsecret:\n  name: db-creds\n  password: nl-pw-4\ntoken: # set by CI\n  nl-tok-5\nport: 8080\n'))
       .toBe('db:\n  password:\n    [redacted]\n  user: bob\napi_keys:\n  [redacted]\nsecret:\n  name: db-creds\n  password: [redacted]\ntoken: # set by CI\n  [redacted]\nport: 8080\n');
