@@ -134,8 +134,14 @@ function isSecretAtNoPlace(name: string, value: string): boolean {
  * holdsSecret('token_file', '/run/secrets/t') // false
  */
 export function holdsSecret(name: string, value: string): boolean {
-  return isSecretKey(name) || isSecretAtNoPlace(name, value);
+  return (isSecretKey(name) || isSecretAtNoPlace(name, value)) && !ENV_LOOKUP.test(value);
 }
+/**
+ * A Python lookup of an environment variable (`os.environ['HF_TOKEN']`, `os.getenv("HF_TOKEN")`): it says where the
+ * secret is, not what, and stays whole. The assignment patterns read it as one value: cut at its bracket, the rest of it
+ * was left behind the placeholder (`[redacted]'HF_TOKEN']`). With a default (`os.getenv("X", "hf_…")`) it is hidden whole.
+ */
+const ENV_LOOKUP = /^os\.(?:environ\[\s*(["'])[A-Za-z_]\w*\1\s*\]|(?:environ\.get|getenv)\(\s*(["'])[A-Za-z_]\w*\2\s*\))$/;
 /** A path (`/run/x`, `./x`, `~/x`, `C:\x`, `dir/x`, `token.txt`), a variable (`$X`, `${X}`, `$(cat x)`), or nothing. */
 const PLACE_VALUE = /^(?:$|[.~$\/\\]|[A-Za-z]:[\\/]|\S*[\/\\]|[\w-]+\.[A-Za-z0-9]{1,5}$)/;
 function namesAPlace(value: string): boolean {
@@ -276,7 +282,7 @@ function redactCommandFlags(s: string, after: string | undefined): string {
 const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)((?:[^\s"'\\#]|\\(?!\\*n))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 /** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
@@ -348,7 +354,7 @@ export function isSecretKey(name: string): boolean {
  * `token: Optional[str] = "x"`: a settings class). A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
  * value already `[redacted]` is matched whole, so that it is no anchor's value.
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))[ \t]*)(\[redacted\]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))[ \t]*)(\[redacted\]|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * The YAML line breaks in a text: real ones, and those escaped in a JSON string at any depth (`\n` in a ConfigMap file

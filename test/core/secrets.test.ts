@@ -190,6 +190,14 @@ describe('core/secrets', () => {
     expect(redactScriptText('secret_port: 8443\nsecret_version: 5\nsecret_id: sid-1\n')).toBe('secret_port: 8443\nsecret_version: 5\nsecret_id: [redacted]\n');
     expect(redactSecretText('export SECRET_PORT=5432 DB_PASSWORD=pv-2')).toBe('export SECRET_PORT=5432 DB_PASSWORD=[redacted]');
   });
+  it("keeps a Python lookup of an environment variable given to a secret's name whole (os.environ['X'], os.getenv(\"X\")), hides it whole with a default; $VAR and ${VAR} are hidden whole: no value is cut mid-expression", () => {
+    const src = "token=os.environ['HF_TOKEN']\napi_key = os.environ[\"API_KEY\"]\npassword = os.getenv('DB_PASSWORD')\nsecret=os.environ.get(\"S\")\n";
+    expect(redactScriptText(src)).toBe(src);
+    expect(redactSecretText("run token=os.environ['HF_TOKEN'] next")).toBe("run token=os.environ['HF_TOKEN'] next");
+    expect(redactScriptText('token = os.getenv("HF_TOKEN", "ref-dflt-1")\nx = 1')).toBe('token = [redacted]\nx = 1');
+    expect(redactScriptText('token=os.getenv("HF_TOKEN", "ref-dflt-2")')).toBe('token=[redacted]');
+    expect(redactSecretText('TOKEN=$HF_TOKEN PASSWORD=${DB_PASSWORD} x')).toBe('TOKEN=[redacted] PASSWORD=[redacted] x');
+  });
   it("hides a secret-named YAML key's plain value written on the lines under it (password: then the value indented), a list of them; a mapping under the key is read key by key", () => {
     expect(redactScriptText('db:\n  password:\n    nl-pw-1\n  user: bob\napi_keys:\n  - nl-k-2\n  - nl-k-3\nsecret:\n  name: db-creds\n  password: nl-pw-4\ntoken: # set by CI\n  nl-tok-5\nport: 8080\n'))
       .toBe('db:\n  password:\n    [redacted]\n  user: bob\napi_keys:\n  [redacted]\nsecret:\n  name: db-creds\n  password: [redacted]\ntoken: # set by CI\n  [redacted]\nport: 8080\n');
