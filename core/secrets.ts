@@ -309,13 +309,21 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   url = redactCredentialCalls(redactCommandFlags(url, command));
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url)) return url === s ? s : url;
-  const flags = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
+    literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
+  const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
   const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
 const EXPORT = /^export[ \t]+/;
+/**
+ * A Python keyword argument with blanks around its '=' (`Client(api_key = "x")`, one argument a line too): the
+ * assignment patterns read a line's first `x = Client(api_key` as one assignment and went on after it, so the
+ * keyword's literal was never read. String literals only (a name or an f-string names no value).
+ */
+const KEYWORD_ARGUMENT = /([(,]\s*)([A-Za-z_]\w*)([ \t]*=(?!=)[ \t]*)([rRbBuU]{0,2})("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/g;
 /** `--pass` / `-pass` in text (isSecretFlag's one name SECRET_NAME does not hold). */
 const PASS_FLAG = /(?:^|[\s"'])--?pass[\s=]/;
 

@@ -198,6 +198,13 @@ describe('core/secrets', () => {
     expect(redactScriptText('token=os.getenv("HF_TOKEN", "ref-dflt-2")')).toBe('token=[redacted]');
     expect(redactSecretText('TOKEN=$HF_TOKEN PASSWORD=${DB_PASSWORD} x')).toBe('TOKEN=[redacted] PASSWORD=[redacted] x');
   });
+  it('hides a Python keyword argument with blanks around its = after an earlier assignment on the line (x = Client(api_key = "x")), one argument a line too; other keywords and variables stay', () => {
+    expect(redactScriptText('x = Client(api_key = "kw-sp-1", timeout = 30)')).toBe('x = Client(api_key = "[redacted]", timeout = 30)');
+    expect(redactSecretText("c = 1; db = connect(host = 'h', password = r'kw-sp-2')")).toBe("c = 1; db = connect(host = 'h', password = r'[redacted]')");
+    expect(redactScriptText('c = Client(\n    url = "https://x",\n    token = "kw-sp-3",\n)')).toBe('c = Client(\n    url = "https://x",\n    token = "[redacted]",\n)');
+    const keep = 'x = Client(api_key = key, token_url = "https://idp/t", name = "m")';
+    expect(redactScriptText(keep)).toBe(keep);
+  });
   it("hides a secret-named YAML key's plain value written on the lines under it (password: then the value indented), a list of them; a mapping under the key is read key by key", () => {
     expect(redactScriptText('db:\n  password:\n    nl-pw-1\n  user: bob\napi_keys:\n  - nl-k-2\n  - nl-k-3\nsecret:\n  name: db-creds\n  password: nl-pw-4\ntoken: # set by CI\n  nl-tok-5\nport: 8080\n'))
       .toBe('db:\n  password:\n    [redacted]\n  user: bob\napi_keys:\n  [redacted]\nsecret:\n  name: db-creds\n  password: [redacted]\ntoken: # set by CI\n  [redacted]\nport: 8080\n');
