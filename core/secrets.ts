@@ -466,6 +466,49 @@ function redactYamlValuesAt(text: string, depth: number): string {
   return changed ? lines.join(nl) : text;
 }
 /**
+ * A YAML key line with a plain value on it (`password: x`, `- token: x`): group 1 the key's column, 5 where its value
+ * starts. Not a quoted, block, flow, anchored or commented value (those are other rules'); one the header rule hid
+ * (`[redacted]`) is.
+ */
+const YAML_PLAIN_VALUE_LINE = /^([ \t]*(?:-[ \t]+)?)(["']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]+)(\[redacted\]|[^\s"'|>&!#[{](?:[^#\n]*[^\s#])?)[ \t]*\r?$/;
+/** A value on its key's line that is code going on, not YAML (`password: str = (`, `token: x,`, `key: f(`). */
+const CODE_GOES_ON = /[([{,\\:=][ \t]*\r?$/;
+/**
+ * A secret-named key's plain value continued on the more-indented lines under it (`password: x` then `  more`: YAML
+ * folds those lines into the value) hidden whole, on the key's line; the one-line rules hid its first line only. A
+ * nested key or a comment under it ends the value, as in YAML. Real line breaks only.
+ */
+function redactYamlPlainContinued(text: string): string {
+  if (!text.includes('\n')) return text;
+  const lines = text.split('\n');
+  // Built anew, not spliced: a splice per value was quadratic in a file of many.
+  const out: string[] = [];
+  let changed = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    out.push(line);
+    if (!line.includes(':') || i === lines.length - 1) continue;
+    const m = YAML_PLAIN_VALUE_LINE.exec(line);
+    if (!m || CODE_GOES_ON.test(m[5]!) || !holdsSecret(m[3]!, m[5]!)) continue;
+    const indent = m[1]!.length;
+    let last = -1;
+    for (let j = i + 1; j < lines.length; j++) {
+      const next = lines[j]!;
+      if (next.trim() === '') continue;
+      const lead = LEADING_BLANKS.exec(next)![0].length;
+      if (lead <= indent || next[lead] === '#' || YAML_MAPPING_LINE.test(next)) break;
+      last = j;
+    }
+    if (last < 0) continue;
+    const cr = lines[last]!.endsWith('\r') ? '\r' : '';
+    out[out.length - 1] = `${line.slice(0, m[1]!.length + m[2]!.length * 2 + m[3]!.length + m[4]!.length)}${REDACTED}${cr}`;
+    i = last;
+    changed = true;
+  }
+  return changed ? out.join('\n') : text;
+}
+
+/**
  * A secret's name as a string literal handed a string literal next (`os.environ.setdefault("HF_TOKEN", "x")`,
  * `os.putenv('API_TOKEN', 'x')`, `headers={"Authorization": "Bearer x"}` is SCRIPT_ASSIGNMENT's): the second is its value, unless it is a key (JSON's
  * `{"name":"HF_TOKEN","value":…}`, whose value the key rules judge).
@@ -534,7 +577,7 @@ function redactCredentialCalls(text: string): string {
 export function redactScriptText(s: string): string {
   const text = redactSecretText(s);
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
-  const blocks = redactMultiLineStrings(redactYamlValuesUnder(text));
+  const blocks = redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)));
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
     ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
   const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);

@@ -205,6 +205,15 @@ describe('core/secrets', () => {
     const keep = 'x = Client(api_key = key, token_url = "https://idp/t", name = "m")';
     expect(redactScriptText(keep)).toBe(keep);
   });
+  it("hides a secret-named key's plain YAML value continued on the more-indented lines under it (YAML folds them into the value) whole; a nested key or comment ends it, code and other keys stay", () => {
+    expect(redactScriptText('password: fold-1\n  fold-2\n  fold-3\nport: 1\n')).toBe('password: [redacted]\nport: 1\n');
+    expect(redactScriptText('db:\n  - token: fold-4\n      fold-5\n  - x: 1')).toBe('db:\n  - token: [redacted]\n  - x: 1');
+    expect(redactScriptText('password: fold-6\r\n   fold-7\r\nport: 1\r\n')).toBe('password: [redacted]\r\nport: 1\r\n');
+    for (const keep of ['description: two\n  lines\n', 'password: x\nport: 1\n', 'secret:\n  name: db\n  key: k\n'])
+      expect(redactScriptText(keep)).toBe(keep.replace('password: x', 'password: [redacted]'));
+    // Code going on after a key-like line is no folded value.
+    expect(redactScriptText('def f(password: str,\n        user: str):\n    pass\n')).toContain('\n        user: str):\n');
+  });
   it("hides a secret-named YAML key's plain value written on the lines under it (password: then the value indented), a list of them; a mapping under the key is read key by key", () => {
     expect(redactScriptText('db:\n  password:\n    nl-pw-1\n  user: bob\napi_keys:\n  - nl-k-2\n  - nl-k-3\nsecret:\n  name: db-creds\n  password: nl-pw-4\ntoken: # set by CI\n  nl-tok-5\nport: 8080\n'))
       .toBe('db:\n  password:\n    [redacted]\n  user: bob\napi_keys:\n  [redacted]\nsecret:\n  name: db-creds\n  password: [redacted]\ntoken: # set by CI\n  [redacted]\nport: 8080\n');
