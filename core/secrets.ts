@@ -575,7 +575,7 @@ function redactCredentialCalls(text: string): string {
  * redactScriptText('import os\npassword = "pw"\nsecretName: db') // 'import os\npassword = "[redacted]"\nsecretName: db'
  */
 export function redactScriptText(s: string): string {
-  const text = redactSecretText(s);
+  const text = redactDockerAuths(redactSecretText(s));
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
   const blocks = redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)));
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
@@ -583,6 +583,34 @@ export function redactScriptText(s: string): string {
   const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
   return out === s ? s : out;
 }
+/**
+ * A docker config's `auths` object (`config.json`, `.dockerconfigjson`: `{"auths": {"<registry>": {"auth": "<base64
+ * user:password>"}}}`), quoted at any depth of JSON escaping (a ConfigMap file, last-applied JSON). `auth` names no
+ * secret elsewhere, so its value is hidden only under `auths`.
+ */
+const DOCKER_AUTHS = /(?<!\\)(\\*")auths\1(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\{/g;
+const DOCKER_AUTH_VALUE = /((?<!\\)(\\*")auth\2(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\2)[A-Za-z0-9+/_-]+=*(?=\2)/g;
+/** Text with the `auth` value of every registry under a docker config's `auths` hidden; the same string (===) when none. */
+function redactDockerAuths(text: string): string {
+  if (!text.includes('auths')) return text;
+  let out = '';
+  let done = 0;
+  for (const m of text.matchAll(DOCKER_AUTHS)) {
+    if (m.index < done) continue;
+    // The auths object ends at its closing brace (registries and base64 hold none), or at the text's end when cut.
+    let depth = 0;
+    let end = m.index + m[0].length - 1;
+    for (; end < text.length; end++) {
+      const c = text.charCodeAt(end);
+      if (c === 123 /* { */) depth++;
+      else if (c === 125 /* } */ && --depth === 0) break;
+    }
+    out += text.slice(done, m.index) + text.slice(m.index, end).replace(DOCKER_AUTH_VALUE, `$1${REDACTED}`);
+    done = end;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+
 /**
  * A quoted value that spans lines, which SCRIPT_ASSIGNMENT (one line) does not read: a YAML double- or single-quoted
  * scalar continued on the next lines under a secret-named key (`password: "a` … `b"`), a Python triple-quoted string

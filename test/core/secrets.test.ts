@@ -214,6 +214,18 @@ describe('core/secrets', () => {
     // Code going on after a key-like line is no folded value.
     expect(redactScriptText('def f(password: str,\n        user: str):\n    pass\n')).toContain('\n        user: str):\n');
   });
+  it("hides a docker config's auths.<registry>.auth (base64 user:password) in JSON, pretty-printed or escaped one or two strings deep; auth elsewhere and the registry stay", () => {
+    const cfg = { auths: { 'registry.example.com': { auth: 'ZG9jazpkay0x' }, 'https://index.docker.io/v1/': { auth: 'ZG9jazpkay0y', email: 'a@b' } }, credHelpers: { 'gcr.io': 'gcloud' } };
+    const hidden = { auths: { 'registry.example.com': { auth: '[redacted]' }, 'https://index.docker.io/v1/': { auth: '[redacted]', email: 'a@b' } }, credHelpers: { 'gcr.io': 'gcloud' } };
+    expect(redactScriptText(JSON.stringify(cfg))).toBe(JSON.stringify(hidden));
+    expect(redactScriptText(JSON.stringify(cfg, null, 2))).toBe(JSON.stringify(hidden, null, 2));
+    expect(redactScriptText(JSON.stringify({ 'config.json': JSON.stringify(cfg, null, 2) }))).toBe(JSON.stringify({ 'config.json': JSON.stringify(hidden, null, 2) }));
+    expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ 'config.json': JSON.stringify(cfg) }) }))).toBe(JSON.stringify({ a: JSON.stringify({ 'config.json': JSON.stringify(hidden) }) }));
+    // A line cut inside the object.
+    expect(redactScriptText('{"auths":{"r.io":{"auth":"ZG9jazpkay0z"')).toBe('{"auths":{"r.io":{"auth":"[redacted]"');
+    const keep = '{"auth":"basic","auths_note":{"auth":"x"},"auths":{}}';
+    expect(redactScriptText(keep)).toBe(keep);
+  });
   it("hides a secret-named YAML key's plain value written on the lines under it (password: then the value indented), a list of them; a mapping under the key is read key by key", () => {
     expect(redactScriptText('db:\n  password:\n    nl-pw-1\n  user: bob\napi_keys:\n  - nl-k-2\n  - nl-k-3\nsecret:\n  name: db-creds\n  password: nl-pw-4\ntoken: # set by CI\n  nl-tok-5\nport: 8080\n'))
       .toBe('db:\n  password:\n    [redacted]\n  user: bob\napi_keys:\n  [redacted]\nsecret:\n  name: db-creds\n  password: [redacted]\ntoken: # set by CI\n  [redacted]\nport: 8080\n');

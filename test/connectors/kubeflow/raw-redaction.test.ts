@@ -546,6 +546,14 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     expect((out!.raw as Obj).requestObject.data).toEqual({ 'app.yaml': 'image: nginx:1.25\ndatabase:\n  password: |\n    [redacted]\n  port: 5432\n' });
   });
 
+  it("a ConfigMap holding a docker config.json (auths.<registry>.auth) and the same in kubectl's last-applied JSON: the auth is hidden, registries stay", () => {
+    const docker = JSON.stringify({ auths: { 'registry.example.com': { auth: 'cm-dock-1' } } }, null, 2);
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'regcfg', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', data: { 'config.json': docker } }) } }, data: { 'config.json': docker } };
+    const [out] = normalizeAudit(created('configmaps', undefined, cm), ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/cm-dock-1/);
+    expect((out!.raw as Obj).requestObject.data).toEqual({ 'config.json': JSON.stringify({ auths: { 'registry.example.com': { auth: '[redacted]' } } }, null, 2) });
+  });
+
   it('a ConfigMap YAML file with a secret-named key whose value is on the next line, and a JSON file holding such YAML (escaped): the values are hidden, the rest stays', () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: {
       'app.yaml': 'database:\n  password:\n    cm-next-1\n  port: 5432\n',
