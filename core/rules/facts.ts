@@ -482,7 +482,7 @@ export function parseMlflowModelUri(uri: string): { name: string; version?: stri
 }
 
 /** MLflow's model version stages (mlflow/entities/model_registry/model_version_stages.py ALL_STAGES), matched in any case. */
-export const MLFLOW_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+const MLFLOW_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 
 /**
  * Characters Python's str.isdigit() takes that are no decimal digit (Numeric_Type=Digit: superscripts, circled and
