@@ -227,14 +227,35 @@ function keptResource(ev: AuditEvent): { credentials: boolean } | undefined {
 /**
  * A deletecollection (`objectRef` with no name) deleted the resource type's objects of its namespace (of every
  * namespace without one): their kept objects go, so a patch of an object of that name made again later is not
- * applied to the deleted one. A label or field selector may have spared some: the record does not say which, and a
- * base forgotten only leaves a later patch judged by what it sets (patch_base_unknown).
+ * applied to the deleted one. Logged at `RequestResponse`, its answer is the list of what it deleted (`<Kind>List`
+ * with `items`): exactly those go, and the ones a label or field selector spared stay. Otherwise the record does not
+ * say which a selector spared, and all go: a base forgotten only leaves a later patch judged by what it sets
+ * (patch_base_unknown).
  */
 function forgetCollection(ev: AuditEvent, config: unknown, cluster: string | undefined): void {
   const ref = ev.objectRef ?? {};
   const kept = keptResource(ev);
   if (!kept || ref.name || ref.subresource || ev.stage !== 'ResponseComplete' || !carriedOut(ev)) return;
-  memoryFor(config, kept.credentials).deleteUnder(`${cluster ?? ''}|${ref.resource}|${ref.namespace ? `${ref.namespace}/` : ''}`);
+  const memory = memoryFor(config, kept.credentials);
+  const deleted = deletedItemsOf(ev.responseObject, ref.namespace);
+  if (!deleted) return memory.deleteUnder(`${cluster ?? ''}|${ref.resource}|${ref.namespace ? `${ref.namespace}/` : ''}`);
+  for (const { namespace, name } of deleted) memory.delete(`${cluster ?? ''}|${ref.resource}|${namespace}/${name}`);
+}
+
+/**
+ * The objects a deletecollection's answer lists as deleted (`kind: <Kind>List`, each item's `metadata`; an item
+ * without a namespace is of the request's), or undefined when the answer is no such list (not logged, a Status) or
+ * an item names no object: then it says nothing exact.
+ */
+function deletedItemsOf(response: unknown, namespace: string | undefined): Array<{ namespace: string; name: string }> | undefined {
+  if (!isObject(response) || typeof response.kind !== 'string' || !response.kind.endsWith('List') || !Array.isArray(response.items)) return undefined;
+  const out: Array<{ namespace: string; name: string }> = [];
+  for (const item of response.items) {
+    const meta = isObject(item) ? item.metadata : undefined;
+    if (!isObject(meta) || typeof meta.name !== 'string' || !meta.name) return undefined;
+    out.push({ namespace: typeof meta.namespace === 'string' ? meta.namespace : (namespace ?? ''), name: meta.name });
+  }
+  return out;
 }
 
 /**

@@ -277,6 +277,27 @@ describe('a deletecollection forgets the objects patches apply to', () => {
     patchedObjectOf(deleteCollection('secrets', undefined, undefined, '2026-11-20T10:40:00Z') as unknown as AuditEvent, 'd2', config, undefined);
     expect([patch('secrets', 'prod', 's3'), patch('secrets', 'dev', 's3')]).toEqual([{ patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_unknown: true }]);
   });
+  it('a deletecollection whose answer lists what it deleted (RequestResponse level) forgets exactly those: the ones a selector spared keep their bases', () => {
+    const config = {};
+    const sa = (namespace: string, name: string) => ({
+      ...record('create', name, '2026-11-20T10:00:00Z', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, annotations: { 'serving.kserve.io/s3-endpoint': 'minio.minio.svc:9000' } } }),
+      requestURI: `/api/v1/namespaces/${namespace}/serviceaccounts`, objectRef: { resource: 'serviceaccounts', namespace, name, apiVersion: 'v1' },
+    }) as unknown as AuditEvent;
+    const patch = (namespace: string, name: string) => patchedObjectOf({ ...record('patch', name, '2026-11-20T11:00:00Z', { metadata: { labels: { team: 'ml' } } }), requestURI: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}`, objectRef: { resource: 'serviceaccounts', namespace, name, apiVersion: 'v1' } } as unknown as AuditEvent, 'p', config, undefined).facts;
+    [sa('prod', 'old'), sa('prod', 'kept'), sa('dev', 'old'), sa('dev', 'kept')].forEach((ev, i) => patchedObjectOf(ev, `e${i}`, config, undefined));
+    // kubectl delete sa -l stale=true -n prod: the answer lists the one deleted (an item without namespace is of the request's).
+    const listed = { ...deleteCollection('serviceaccounts', undefined, 'prod', '2026-11-20T10:30:00Z'), level: 'RequestResponse', requestURI: '/api/v1/namespaces/prod/serviceaccounts?labelSelector=stale%3Dtrue', responseObject: { kind: 'ServiceAccountList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'old' } }] } };
+    patchedObjectOf(listed as unknown as AuditEvent, 'd', config, undefined);
+    // Every namespace, the answer naming dev's: prod's survivor stays.
+    const all = { ...deleteCollection('serviceaccounts', undefined, undefined, '2026-11-20T10:40:00Z'), level: 'RequestResponse', responseObject: { kind: 'ServiceAccountList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'old', namespace: 'dev' } }] } };
+    patchedObjectOf(all as unknown as AuditEvent, 'd2', config, undefined);
+    expect([patch('prod', 'old'), patch('prod', 'kept'), patch('dev', 'old'), patch('dev', 'kept')]).toEqual([
+      { patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_event_id: 'e1' }, { patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_event_id: 'e3' },
+    ]);
+    // An answer that is no list (a Status) says nothing exact: the namespace's objects all go, as before.
+    patchedObjectOf({ ...deleteCollection('serviceaccounts', undefined, 'dev', '2026-11-20T10:50:00Z'), responseObject: { kind: 'Status', apiVersion: 'v1', status: 'Success' } } as unknown as AuditEvent, 'd3', config, undefined);
+    expect(patch('dev', 'kept')).toEqual({ patch_type: 'merge', patch_base_unknown: true });
+  });
 });
 
 describe('the objects patches apply to, across a restart', () => {
