@@ -423,7 +423,10 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   const o = v as Record<string, unknown>;
   if (!walk.secretData && walk.whole && isSecretsRecord(o)) walk = { ...walk, secretData: true };
   if (!walk.configMapData && walk.whole && isConfigMapsRecord(o)) walk = { ...walk, configMapData: true };
-  const secretObject = walk.secretData || o.kind === 'Secret';
+  // A Secret (or a SecretList, whose items name no kind) anywhere, in a record about any resource (a `v1/List`, a
+  // list's items): read as a record about Secrets is, its last-applied configuration included.
+  if (!walk.secretData && (o.kind === 'Secret' || o.kind === 'SecretList')) walk = { ...walk, secretData: true };
+  const secretObject = walk.secretData;
   // An env entry `{name, value}` (or an Argo / KFP parameter `{name, value, default}`) whose name is a secret's: its
   // literal value goes, whatever it looks like — unless the name names a place (`HF_TOKEN_FILE`, `SECRET_NAME`) and
   // the value is one (holdsSecret, as in text).

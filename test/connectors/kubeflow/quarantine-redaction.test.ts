@@ -91,6 +91,23 @@ describe('Kubernetes audit route: quarantined input is kept redacted', () => {
     expect(JSON.parse(JSON.parse(kept[0]!).requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { url: '[redacted]' } });
   });
 
+  it('a rejected record about another resource keeps no value of a Secret it holds (a v1/List item, a SecretList item naming no kind), last-applied-configuration included', async () => {
+    const { post, bodies } = await start();
+    const applied = JSON.stringify({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { url: 'emb-q-la-1' } });
+    const meta = { name: 'db', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': applied } };
+    const rec = {
+      ...structuredClone(POD), auditID: 'emb-1', stage: 42, verb: 'create', objectRef: { resource: 'bundles', namespace: 'prod', name: 'b', apiGroup: 'bundles.example.io', apiVersion: 'v1' },
+      requestObject: { kind: 'List', items: [{ kind: 'Secret', metadata: meta, data: { k: 'ZW1iLXEtMg==' } }] },
+      responseObject: { kind: 'SecretList', items: [{ metadata: meta, stringData: { k: 'emb-q-sd-3' } }] },
+    };
+    expect(await (await post(eventList([rec]))).json()).toMatchObject({ accepted: 0, rejected: 1 });
+    const kept = bodies();
+    for (const v of ['emb-q-la-1', 'ZW1iLXEtMg==', 'emb-q-sd-3']) expect(kept[0]).not.toContain(v);
+    const item = JSON.parse(kept[0]!) as Obj;
+    expect(JSON.parse(item.requestObject.items[0].metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { url: '[redacted]' } });
+    expect(item.responseObject.items[0].stringData).toEqual({ k: '[redacted]' });
+  });
+
   it('JSON that is no EventList, and a body that does not parse (a bad NDJSON line, a truncated EventList): 400, kept redacted', async () => {
     const { post, bodies } = await start();
     const notAList = { kind: 'PodList', items: [{ spec: { containers: [{ name: 'c', env: [{ name: 'HF_TOKEN', value: 'nl-env-4' }], command: ['sh', '-c', 'run --password=nl-arg-4'] }] } }] };

@@ -312,6 +312,26 @@ describe('Kubernetes audit raw redaction: Secret bodies (a policy logging Secret
     expect((y!.raw as Obj).requestObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toBe('[redacted]');
   });
 
+  it('a Secret inside a record about another resource (a v1/List item, a SecretList whose items name no kind) is read as a Secret: data, stringData and a hand-written last-applied-configuration hidden', () => {
+    // Hand-written: no kind, env, args or command (the words the annotation is looked at for outside a Secret).
+    const handWritten = JSON.stringify({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { pw: 'emb-la-1' } });
+    const meta = { name: 'db', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': handWritten } };
+    const ev = {
+      ...structuredClone(AUDIT), verb: 'create', requestURI: '/apis/bundles.example.io/v1/namespaces/prod/bundles',
+      objectRef: { resource: 'bundles', namespace: 'prod', name: 'b', apiGroup: 'bundles.example.io', apiVersion: 'v1' },
+      requestObject: { apiVersion: 'bundles.example.io/v1', kind: 'Bundle', spec: { resources: { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Secret', metadata: meta, data: { token: 'ZW1iLWRhdGEtMg==' } }] } } },
+      responseObject: { apiVersion: 'bundles.example.io/v1', kind: 'Bundle', status: { rendered: { apiVersion: 'v1', kind: 'SecretList', metadata: {}, items: [{ metadata: meta, stringData: { pw: 'emb-sd-3' } }] } } },
+    };
+    const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
+    const text = JSON.stringify(out);
+    for (const v of ['emb-la-1', 'ZW1iLWRhdGEtMg==', 'emb-sd-3']) expect(text).not.toContain(v);
+    const raw = out!.raw as Obj;
+    const listed = raw.requestObject.spec.resources.items[0];
+    expect(listed.data).toEqual({ token: '[redacted]' });
+    expect(JSON.parse(listed.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toEqual({ apiVersion: 'v1', metadata: { name: 'db' }, stringData: { pw: '[redacted]' } });
+    expect(raw.responseObject.status.rendered.items[0].stringData).toEqual({ pw: '[redacted]' });
+  });
+
   it("a ConfigMap's data is not a Secret's: kept", () => {
     const ev = { ...structuredClone(AUDIT), verb: 'create', objectRef: { resource: 'configmaps', namespace: 'prod', name: 'cfg', apiVersion: 'v1' }, requestObject: { kind: 'ConfigMap', data: { MODEL_NAME: 'fraud' } }, responseObject: undefined };
     const [out] = normalizeAudit(ev, ctx({ keepRaw: true })).events;
