@@ -17,6 +17,7 @@
 import type { AuditEvent } from './envelope.js';
 import jsonPatch, { type JsonPatchError, type Operation } from 'fast-json-patch';
 import type { StateStore } from '../../../core/state/index.js';
+import { REDACTED } from '../../../core/secrets.js';
 import { AZURE_CONNECTION_STRING_ENV, azureBlobEndpointOf, shownEndpoint } from '../artifactendpoints.js';
 import { isObject } from './objects.js';
 import { redactAuditRaw } from './redact.js';
@@ -30,6 +31,8 @@ const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 interface KeptObject {
   /** The whole object after the write that showed it. */
   object: Record<string, unknown>;
+  /** Its secret values are hidden (withoutSecrets): a Secret, or an object read back from the spool state. */
+  redacted?: true;
   /** The event id of that record (a reconstructed object: of the patch that made it). */
   eventId: string;
   /** Where the object came from a patch applied here: the patch's auditID and the object it was applied to. */
@@ -64,7 +67,9 @@ class ObjectMemory {
     for (const { key, value } of stored) {
       const { seq, ...kept } = value;
       this.seq = Math.max(this.seq, seq);
-      if (!this.objects.has(key)) this.objects.set(key, kept);
+      // Written without secret values: so read back (a patch's `test` of one cannot be checked).
+      const base = kept.patched && { ...kept.patched, base: { ...kept.patched.base, redacted: true as const } };
+      if (!this.objects.has(key)) this.objects.set(key, { ...kept, ...(base ? { patched: base } : {}), redacted: true });
     }
     this.trim();
   }
@@ -145,27 +150,66 @@ export interface PatchFacts {
   patch_base_unknown?: true;
   /** Why the patch did not apply to the kept object (a failed `test`, a missing path): it was not judged as applied. */
   patch_not_applied?: string;
+  /**
+   * The paths of `test` ops that failed only against a value the kept object holds hidden (a secret, kept without
+   * its value): whether they passed is unknown, and the rest of the patch was applied.
+   */
+  patch_test_unverifiable?: string[];
 }
 
 /**
  * Apply a JSON patch (RFC 6902) to a copy of `doc` with fast-json-patch, validated (a failed `test`, a missing path,
  * a bad op fail the whole patch, as the apiserver applies all ops or none; `__proto__` writes refused): the result,
- * or `{error}` naming the op that failed.
+ * or `{error}` naming the op that failed. With `redacted` set (the kept object lacks its secret values: a Secret, or
+ * any object read back from the spool state), a `test` that fails where `doc` holds a hidden value cannot be told
+ * from one that passed on the apiserver: it is skipped, its path listed in `unverifiedTests`, and the rest applied.
  */
-export function applyJsonPatch(doc: unknown, ops: unknown[]): { result: unknown } | { error: string } {
+export function applyJsonPatch(doc: unknown, ops: unknown[], redacted = false): { result: unknown; unverifiedTests?: string[] } | { error: string } {
+  let current = structuredClone(doc);
+  const unverifiedTests: string[] = [];
+  // One op at a time: a test is judged against the document the ops before it made, as the apiserver does.
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    try {
+      current = jsonPatch.applyPatch(current, [structuredClone(op) as Operation], true, true).newDocument;
+    } catch (err) {
+      const e = err as JsonPatchError;
+      // A JsonPatchError names its op; anything else (a banned `__proto__` write) is said by its message.
+      if (typeof e.index !== 'number') return { error: e.message };
+      const failedTest = e.name === 'TEST_OPERATION_FAILED' && isObject(op);
+      if (failedTest && redacted && holdsHiddenValue(valueAt(current, String(op.path)))) {
+        unverifiedTests.push(String(op.path));
+        continue;
+      }
+      const what = isObject(op) ? ` (${String(op.op)} ${String(op.path)})` : '';
+      // A failed test is said as such: it is the one an operator writes on purpose (optimistic concurrency).
+      const why = failedTest ? `test of ${String(op.path)} failed` : e.name;
+      return { error: `op ${i}${what}: ${why}` };
+    }
+  }
+  return { result: current, ...(unverifiedTests.length ? { unverifiedTests } : {}) };
+}
+
+/** The value at a JSON pointer of `doc`, undefined where there is none. */
+function valueAt(doc: unknown, pointer: string): unknown {
   try {
-    return { result: jsonPatch.applyPatch(structuredClone(doc), structuredClone(ops) as Operation[], true, true).newDocument };
-  } catch (err) {
-    const e = err as JsonPatchError;
-    // A JsonPatchError names its op by index; anything else (a banned `__proto__` write) is said by its message.
-    if (typeof e.index !== 'number') return { error: e.message };
-    const op = ops[e.index];
-    const what = isObject(op) ? ` (${String(op.op)} ${String(op.path)})` : '';
-    // A failed test is said as such: it is the one an operator writes on purpose (optimistic concurrency).
-    const why = e.name === 'TEST_OPERATION_FAILED' && isObject(op) ? `test of ${String(op.path)} failed` : e.name;
-    return { error: `op ${e.index}${what}: ${why}` };
+    return jsonPatch.getValueByPointer(doc, pointer);
+  } catch {
+    return undefined;
   }
 }
+
+/**
+ * Whether a kept value is (or holds) one withoutSecrets hid: `[redacted]` anywhere in it (a whole value, URL
+ * user-info), or an Azure connection string kept as the blob endpoint it names.
+ */
+function holdsHiddenValue(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes(REDACTED) || AZURE_KEPT.test(v);
+  if (Array.isArray(v)) return v.some(holdsHiddenValue);
+  return isObject(v) && Object.values(v).some(holdsHiddenValue);
+}
+/** An Azure connection string as keepAzureBlobEndpoints keeps it (its AccountKey dropped). */
+const AZURE_KEPT = /^BlobEndpoint=[^;]*$/;
 
 /** Apply a merge patch (RFC 7386) to `target`: a new value, neither input changed. */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
@@ -332,15 +376,18 @@ export function patchedObjectOf(ev: AuditEvent, eventId: string, config: unknown
   // The same record delivered again (a retried batch): applied to the object it was applied to the first time.
   const base = kept?.patched && kept.patched.auditId === ev.auditID ? kept.patched.base : kept;
   if (!base) return { facts: { ...facts, patch_base_unknown: true }, ...(credentials ? { partial: partialOf(req) } : {}) };
-  const applied = Array.isArray(req) ? applyJsonPatch(base.object, req) : { result: applyObjectPatch(base.object, req, ref.resource) };
+  const redacted = base.redacted === true || ref.resource === 'secrets';
+  const applied = Array.isArray(req) ? applyJsonPatch(base.object, req, redacted) : { result: applyObjectPatch(base.object, req, ref.resource) };
   if ('error' in applied || !isObject(applied.result)) {
     // The apiserver applied it to the object it had: not the one kept here, which is no longer known.
     memory.delete(key);
     return { facts: { ...facts, patch_base_unknown: true, patch_not_applied: 'error' in applied ? applied.error : 'the patch leaves no object' }, ...(credentials ? { partial: partialOf(req) } : {}) };
   }
   const result = ref.resource === 'secrets' ? withoutSecrets(applied.result, ref.resource) : applied.result;
-  memory.set(key, { object: result, eventId, patched: { auditId: ev.auditID ?? '', base: { object: base.object, eventId: base.eventId } } });
-  return { object: structuredClone(result), facts: { ...facts, patch_base_event_id: base.eventId }, ...(credentials ? { previous: base.object } : {}) };
+  // Made from a base without secret values, the result lacks them too.
+  memory.set(key, { object: result, eventId, ...(redacted ? { redacted: true } : {}), patched: { auditId: ev.auditID ?? '', base: { object: base.object, eventId: base.eventId, ...(base.redacted ? { redacted: true } : {}) } } });
+  const unverified = 'unverifiedTests' in applied && applied.unverifiedTests ? { patch_test_unverifiable: applied.unverifiedTests } : {};
+  return { object: structuredClone(result), facts: { ...facts, patch_base_event_id: base.eventId, ...unverified }, ...(credentials ? { previous: base.object } : {}) };
 }
 
 /**

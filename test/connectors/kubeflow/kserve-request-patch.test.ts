@@ -337,6 +337,48 @@ describe('the objects patches apply to, across a restart', () => {
     expect(unapproved([create!, patch!]).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/fraud', 'unwatched_registry']]);
   });
 
+  it('after a restart, a JSON patch whose test fails only against a value kept hidden (a secret) is applied, the test said unverifiable; one failing on a value shown is still not applied', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-restart-test-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const bridge = () => startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team' }, { ingestToken: TOKEN, mlflow: MLFLOW, spoolDir: dir });
+    const first = await bridge();
+    const withPassword = (name: string) => {
+      const c = created(name, '2026-11-20T10:00:00Z');
+      c.requestObject.spec.predictor.model.env.push({ name: 'MLFLOW_TRACKING_PASSWORD', value: 'trackingPw123' });
+      return c;
+    };
+    await first.send(TOKEN, withPassword('fraud'), withPassword('shown'));
+    const [create] = first.h.events();
+    await first.close();
+    // The bridge restarted: the kept objects are read back from the spool state, the password as [redacted].
+    const second = await bridge();
+    cleanup.push(second.close);
+    await second.send(TOKEN,
+      // A client that checks the password it knows before moving the registry (optimistic concurrency).
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'test', path: '/spec/predictor/model/env/1/value', value: 'trackingPw123' }, { op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }]),
+      // A test of a value kept as sent that fails: the apiserver patched another object, as before.
+      record('patch', 'shown', '2026-11-20T11:00:01Z', [{ op: 'test', path: '/spec/predictor/model/env/0/value', value: 'http://other:5000' }, { op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }]),
+    );
+    const [patch, shown] = second.h.events().slice(-2);
+    expect(patch!.details).toMatchObject({ patch_type: 'json', patch_base_event_id: create!.id, patch_test_unverifiable: ['/spec/predictor/model/env/1/value'] });
+    expect(patch!.details?.patch_not_applied).toBeUndefined();
+    expect(patch!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/3', mlflow_registry_uri: 'http://evil:5000' });
+    expect(unapproved([create!, patch!]).map((a) => [a.entity.id, a.details?.reason])).toEqual([['prod/fraud', 'unwatched_registry']]);
+    expect(shown!.details).toMatchObject({ patch_base_unknown: true, patch_not_applied: expect.stringContaining('test of /spec/predictor/model/env/0/value failed') });
+    expect(shown!.details?.patch_test_unverifiable).toBeUndefined();
+  });
+
+  it('a Secret, kept without its values even in memory: a JSON patch testing one of them is applied to it, the test said unverifiable', () => {
+    const config = {};
+    const ref = { resource: 'secrets', namespace: 'prod', name: 's3', apiVersion: 'v1' };
+    const create = { ...record('create', 's3', '2026-11-20T10:00:00Z', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3', namespace: 'prod', annotations: { 'serving.kserve.io/s3-endpoint': 'minio.minio.svc:9000' } }, stringData: { AWS_SECRET_ACCESS_KEY: 'secretKey456' } }), requestURI: '/api/v1/namespaces/prod/secrets', objectRef: ref };
+    patchedObjectOf(create as unknown as AuditEvent, 'e0', config, undefined);
+    const patch = { ...record('patch', 's3', '2026-11-20T11:00:00Z', [{ op: 'test', path: '/stringData/AWS_SECRET_ACCESS_KEY', value: 'secretKey456' }, { op: 'replace', path: '/metadata/annotations/serving.kserve.io~1s3-endpoint', value: 's3.attacker.example' }]), requestURI: '/api/v1/namespaces/prod/secrets/s3', objectRef: ref };
+    const out = patchedObjectOf(patch as unknown as AuditEvent, 'p', config, undefined);
+    expect(out.facts).toEqual({ patch_type: 'json', patch_base_event_id: 'e0', patch_test_unverifiable: ['/stringData/AWS_SECRET_ACCESS_KEY'] });
+    expect(out.object?.metadata).toMatchObject({ annotations: { 'serving.kserve.io/s3-endpoint': 's3.attacker.example' } });
+  });
+
   it('the kept objects stay bounded in the state store (2000 endpoints: the oldest written first out), also when read back', () => {
     const state = new MemoryStateStore();
     const config = {};
