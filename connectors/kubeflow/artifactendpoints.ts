@@ -38,6 +38,15 @@ export const AZURE_CONNECTION_STRING_ENV = 'AZURE_STORAGE_CONNECTION_STRING';
  */
 export const AWS_FILE_ENVS = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE'] as const;
 
+/**
+ * MLflow's S3 artifact client hands a set `MLFLOW_S3_ENDPOINT_URL` to boto3 as `endpoint_url`
+ * (mlflow/store/artifact/s3_artifact_repo.py, _get_s3_client), and the AWS SDKs read their own endpoint settings — these
+ * env vars, a profile's `endpoint_url` — only when none is given in code (AWS SDKs and Tools reference, endpoint
+ * precedence): beside a literal MLFLOW_S3_ENDPOINT_URL they do not say where MLflow fetches a model's bytes from.
+ */
+export const MLFLOW_S3_ENDPOINT_ENV = 'MLFLOW_S3_ENDPOINT_URL';
+export const OVERRIDDEN_BY_MLFLOW_S3_ENDPOINT = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', ...AWS_FILE_ENVS] as const;
+
 /** Whether an env name is one of those (a proxy in any spelling). */
 export function isArtifactEnvName(name: string): boolean {
   return (ARTIFACT_ENDPOINT_ENVS as readonly string[]).includes(name) || (PROXY_ENVS as readonly string[]).includes(name.toLowerCase()) || name === AZURE_CONNECTION_STRING_ENV || (AWS_FILE_ENVS as readonly string[]).includes(name);

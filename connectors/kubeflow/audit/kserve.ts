@@ -5,7 +5,7 @@
 
 import { MLFLOW_WORKSPACE } from '../../../core/schema/origin.js';
 import { redactUrlSecrets } from '../../../core/secrets.js';
-import { ARTIFACT_ENDPOINT_ENVS, AWS_FILE_ENVS, AZURE_CONNECTION_STRING_ENV, azureBlobEndpointOf, PROXY_ENVS, shownEndpoint } from '../artifactendpoints.js';
+import { ARTIFACT_ENDPOINT_ENVS, AWS_FILE_ENVS, AZURE_CONNECTION_STRING_ENV, azureBlobEndpointOf, MLFLOW_S3_ENDPOINT_ENV, OVERRIDDEN_BY_MLFLOW_S3_ENDPOINT, PROXY_ENVS, shownEndpoint } from '../artifactendpoints.js';
 import { deploysRegistryUri, shownRegistryUri } from '../mlflowserver.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
@@ -210,6 +210,8 @@ function artifactEnvOf(containers: Record<string, unknown>[]): { values: Record<
     const set = envSetting(containers, name);
     if (set?.hidden || set?.value?.trim()) hidden.push(name);
   }
+  // A literal MLFLOW_S3_ENDPOINT_URL is the endpoint MLflow's S3 client uses: the AWS SDK's own settings, hidden, are not.
+  if (values[MLFLOW_S3_ENDPOINT_ENV]) return { values, hidden: hidden.filter((n) => !(OVERRIDDEN_BY_MLFLOW_S3_ENDPOINT as readonly string[]).includes(n)) };
   return { values, hidden };
 }
 

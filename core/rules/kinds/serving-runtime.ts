@@ -68,10 +68,18 @@ interface RuntimeWrite {
    * (`details.mlflow_env_secret_unverifiable`): the lesser doubt, carried to the models on it as their own would be.
    */
   secretHidden?: string[];
+  /** Its env gives MLFLOW_S3_ENDPOINT_URL literally (`details.artifact_env`): MLflow's S3 client fetches from there. */
+  s3Endpoint?: true;
 }
 
 /** The env names that decide the MLflow registry or workspace; any other hidden name is an artifact endpoint or proxy. */
 const REGISTRY_ENV_NAMES = new Set(['MLFLOW_REGISTRY_URI', 'MLFLOW_TRACKING_URI', 'MLFLOW_WORKSPACE']);
+/**
+ * MLflow's S3 artifact endpoint, and the AWS SDK's own endpoint settings it overrides where given (passed to boto3 as
+ * `endpoint_url`, which wins over them; the connector's OVERRIDDEN_BY_MLFLOW_S3_ENDPOINT, artifactendpoints.ts).
+ */
+const MLFLOW_S3_ENDPOINT = 'MLFLOW_S3_ENDPOINT_URL';
+const OVERRIDDEN_BY_MLFLOW_S3 = new Set(['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_PROFILE']);
 
 /** Writes kept per runtime (the one in force at a deployment's time is looked up), runtimes kept, deployments waiting. */
 const WRITES_PER_RUNTIME = 5;
@@ -110,6 +118,7 @@ export function rememberRuntimeWrite(ev: NormalizedEvent, ctx: RuleContext): Nor
         ...(stringList(d.mlflow_env_unverifiable).length ? { hidden: stringList(d.mlflow_env_unverifiable) } : {}),
         ...(d.artifact_endpoint_unverifiable === true && stringList(d.artifact_env_unverifiable).length ? { artifactHidden: stringList(d.artifact_env_unverifiable) } : {}),
         ...(stringList(d.mlflow_env_secret_unverifiable).length ? { secretHidden: stringList(d.mlflow_env_secret_unverifiable) } : {}),
+        ...(typeof env[MLFLOW_S3_ENDPOINT] === 'string' ? { s3Endpoint: true as const } : {}),
       };
   const key = runtimeKey(r.type, r.type === 'servingruntimes' ? r.namespace : undefined, name, scopeOf(ev));
   const writes = [...(ctx.get<RuntimeWrite[]>(key) ?? []), rec].sort((a, b) => a.at - b.at).slice(-WRITES_PER_RUNTIME);
@@ -188,8 +197,16 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
   // MLFLOW_REGISTRY_URI is read before MLFLOW_TRACKING_URI: the deployment's own registry URI hides the runtime's tracking URI.
   const registry = rec.registry && rec.registryEnv && !own.has(rec.registryEnv) && !(rec.registryEnv === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) ? rec.registry : undefined;
   const endpoints = Object.fromEntries(Object.entries(rec.unlisted).filter(([n]) => !own.has(n)));
+  // A literal MLFLOW_S3_ENDPOINT_URL, its own or the runtime's where its env does not list the name, is where MLflow's
+  // S3 client fetches from: the AWS SDK endpoint settings either hides do not count (the literal one is judged).
+  const ownS3 = typeof (d.artifact_env as Record<string, unknown> | undefined)?.[MLFLOW_S3_ENDPOINT] === 'string';
+  const runtimeS3 = rec.s3Endpoint === true && !own.has(MLFLOW_S3_ENDPOINT);
+  const overridden = (n: string) => (ownS3 || runtimeS3) && OVERRIDDEN_BY_MLFLOW_S3.has(n);
+  // Its own hidden ones the runtime's literal endpoint overrides (the connector dropped them beside its own literal one).
+  const ownArtifactHidden = stringList(d.artifact_env_unverifiable);
+  const ownOverridden = runtimeS3 ? ownArtifactHidden.filter(overridden) : [];
   // Names the runtime sets from a source the log does not show (those its own env sets replace them, by name).
-  const unseen = [...(rec.hidden ?? []), ...(rec.artifactHidden ?? [])].filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')));
+  const unseen = [...(rec.hidden ?? []), ...(rec.artifactHidden ?? [])].filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')) && !overridden(n));
   // As for its own env (withHiddenArtifactEnv): a hidden registry or workspace name redirects the registry itself, and
   // hidden artifact endpoints join that doubt; beside none, they are the lesser doubt of where the bytes come from.
   const registryDoubt = unseen.some((n) => REGISTRY_ENV_NAMES.has(n)) || stringList(d.mlflow_env_unverifiable).length > 0;
@@ -198,15 +215,23 @@ export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = 
   // MLflow names the runtime's unprefixed envFrom Secret could set (the kubelet lets the merged env entries win over
   // it, the predictor's by name): the lesser doubt, as for its own Secret; none beside a registry doubt, which says more.
   const secretHidden = registryDoubt ? [] : (rec.secretHidden ?? []).filter((n) => !own.has(n) && !(n === 'MLFLOW_TRACKING_URI' && own.has('MLFLOW_REGISTRY_URI')));
-  if (!registry && !Object.keys(endpoints).length && !hidden.length && !artifactHidden.length && !secretHidden.length) return ev;
+  if (!registry && !Object.keys(endpoints).length && !hidden.length && !artifactHidden.length && !secretHidden.length && !ownOverridden.length) return ev;
   const details: Record<string, unknown> = { ...d, serving_runtime_id: runtime.id };
+  if (ownOverridden.length) {
+    const left = ownArtifactHidden.filter((n) => !ownOverridden.includes(n));
+    if (left.length) details.artifact_env_unverifiable = left;
+    else {
+      delete details.artifact_env_unverifiable;
+      delete details.artifact_endpoint_unverifiable;
+    }
+  }
   if (hidden.length) {
     details.runtime_env_unverifiable = hidden;
     details.mlflow_env_unverifiable = [...new Set([...stringList(d.mlflow_env_unverifiable), ...hidden])];
   }
   if (artifactHidden.length) {
     details.runtime_artifact_env_unverifiable = artifactHidden;
-    details.artifact_env_unverifiable = [...new Set([...stringList(d.artifact_env_unverifiable), ...artifactHidden])];
+    details.artifact_env_unverifiable = [...new Set([...stringList(details.artifact_env_unverifiable), ...artifactHidden])];
     details.artifact_endpoint_unverifiable = true;
   }
   if (secretHidden.length) {

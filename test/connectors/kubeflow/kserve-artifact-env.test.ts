@@ -791,6 +791,38 @@ describe('a ServingRuntime whose serving container env redirects the models that
     expect(replayEvents([...fraud3(true), ...quiet.h.events()], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id))).toEqual([]);
   });
 
+  it('a literal MLFLOW_S3_ENDPOINT_URL (the predictor\'s or the runtime\'s) is the endpoint MLflow fetches from: a hidden AWS_ENDPOINT_URL or AWS profile beside it is no doubt, and the literal one is judged against the list', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const secret = { secretKeyRef: { name: 's3-conf', key: 'endpoint' } };
+    const hiddenAws = { name: 'AWS_ENDPOINT_URL', valueFrom: secret };
+    const minio = env('MLFLOW_S3_ENDPOINT_URL', 'http://minio.minio.svc:9000');
+    const pinned = runtime('pinned', '2026-11-20T09:00:01Z', [TRACKING, minio, hiddenAws, env('AWS_PROFILE', 'minio')]);
+    await send(TOKEN,
+      runtime('hidden-s3', '2026-11-20T09:00:00Z', [TRACKING, hiddenAws]),
+      pinned,
+      // The predictor's literal endpoint over the runtime's hidden AWS_ENDPOINT_URL: allowed, then not.
+      onRuntime('pins-minio', '2026-11-20T10:00:00Z', 'hidden-s3', [minio]),
+      onRuntime('pins-elsewhere', '2026-11-20T10:00:01Z', 'hidden-s3', [env('MLFLOW_S3_ENDPOINT_URL', 'https://s3.attacker.example')]),
+      // The runtime's literal endpoint over its own hidden settings, and over the predictor's.
+      onRuntime('on-pinned', '2026-11-20T10:00:02Z', 'pinned'),
+      onRuntime('own-hidden-on-pinned', '2026-11-20T10:00:03Z', 'pinned', [hiddenAws]),
+      // No runtime: its own literal endpoint beside its own hidden one.
+      inferenceService('own-both', '2026-11-20T10:00:04Z', 'models:/fraud/3', [minio, hiddenAws]),
+      // Still a doubt: no literal MLFLOW_S3_ENDPOINT_URL anywhere, or the predictor's own hidden one over the runtime's literal one.
+      onRuntime('on-hidden-s3', '2026-11-20T10:00:05Z', 'hidden-s3'),
+      onRuntime('hides-pinned', '2026-11-20T10:00:06Z', 'pinned', [{ name: 'MLFLOW_S3_ENDPOINT_URL', valueFrom: secret }]),
+    );
+    const kube = h.events();
+    expect(kube[1]!.details?.artifact_env_unverifiable).toBeUndefined();
+    expect(kube.find((e) => e.resource?.name === 'own-both')!.details?.artifact_env_unverifiable).toBeUndefined();
+    const alerts = replayEvents([...fraud3(true), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.details?.reason ?? a.details?.reasons, a.details?.artifact_endpoints_not_allowed ?? a.details?.artifact_env_unverifiable])).toEqual([
+      ['registry.unapproved_deployment', 'prod/pins-elsewhere', 'artifact_endpoint_not_allowed', { MLFLOW_S3_ENDPOINT_URL: 'https://s3.attacker.example' }],
+      ['serving.model_source_unverifiable', 'prod/on-hidden-s3', ['artifact_endpoint_unverifiable'], ['AWS_ENDPOINT_URL']],
+      ['serving.model_source_unverifiable', 'prod/hides-pinned', ['artifact_endpoint_unverifiable'], ['MLFLOW_S3_ENDPOINT_URL']],
+    ]);
+  });
+
   it("a runtime's MLflow names only its unprefixed envFrom Secret could set, beside its literal registry URI, are the models' own lesser doubt (mlflow_env_in_secret) unless their env lists them, also when the runtime write is read late", async () => {
     const { h, send } = await start({});
     const rt = runtime('creds', '2026-11-20T09:00:00Z', [TRACKING]);
