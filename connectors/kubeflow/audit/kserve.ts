@@ -660,7 +660,15 @@ export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: Deploymen
   // An env write of an object not seen: judged by what the env it sets says, with the images it sets too (a merge
   // patch of a predictor's containers resends each container whole, image included).
   const envOnly = !uris.length && !copiedFrom && facts.patchBaseUnknown && envWrite ? patchEnvOnly(mlflowEnv, endpoint, facts) : undefined;
+  // A runtime switch of an object not seen: the runtime it names is judged (the rules know its env), under the env
+  // names the patch lists (the object's own, not in the log, are unknown).
+  const runtimeSwitch = !uris.length && !copiedFrom && facts.patchBaseUnknown ? servingRuntimeOf(written) : undefined;
+  if (runtimeSwitch) {
+    facts.servingRuntime = runtimeSwitch;
+    facts.envNames = mlflowEnv?.listed ?? [];
+  }
   if (envOnly) return definedOnly({ ...envOnly, images: images.length ? images : undefined });
+  if (runtimeSwitch) return definedOnly({ endpoint, images: images.length ? images : undefined });
   if (!uris.length && !copiedFrom && !images.length) return undefined;
   // The stored object (the response) is the whole spec after the write: a patch of storageUri keeps the env it had.
   mlflowEnv = mlflowEnvOf(ev.responseObject) ?? mlflowEnv;

@@ -123,7 +123,8 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     for (const late of rememberRuntimeWrite(ev, ctx)) unapprovedDeployment(late, ctx);
     unapprovedDeployment(withRuntimeSource(ev, ctx), ctx);
     // A patch of the serving env of an object never seen: where it loads from is known, the model is not.
-    unknownBaseEnvPatch(ev, ctx);
+    // With the env of a serving runtime it names and seen (a runtime switch of an object never seen).
+    unknownBaseEnvPatch(withRuntimeSource(ev, ctx, false), ctx);
     // An s3:// KServe model is fetched from its ServiceAccount's S3 endpoint.
     rememberS3Credentials(ev, ctx);
     judgeS3Endpoint(ev, ctx);

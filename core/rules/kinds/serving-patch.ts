@@ -1,5 +1,6 @@
 import { anyGlob, endpointOf, identityOf, isDeployment, mlflowDoubtOf } from '../facts.js';
 import { endpointEntity, setting, type KindImpl } from './context.js';
+import { runtimeSourceDetails } from './serving-runtime.js';
 
 /**
  * A Request-level patch of the serving env of an InferenceService no whole object of which was seen (the connector's
@@ -27,10 +28,13 @@ export const unknownBaseEnvPatch: KindImpl = (ev, ctx) => {
       ? `fetches model bytes from or through ${Object.entries(doubt.endpoints).map(([n, v]) => `${n}=${v}`).join(', ')}, which the cluster's artifact_endpoints does not list`
       : `takes ${doubt.env.join(', ')} from a source the audit log does not show, so which registry or endpoint it loads from cannot be told`;
   const figures = doubt.reason === 'unwatched_registry' ? { mlflow_registry_uri: doubt.registry_uri } : doubt.reason === 'artifact_endpoint_not_allowed' ? { artifact_endpoints_not_allowed: doubt.endpoints } : { mlflow_env_unverifiable: doubt.env };
+  // The doubt may be the serving runtime's the patch switched to (withRuntimeSource): it is named.
+  const runtime = runtimeSourceDetails(ev);
+  const via = typeof runtime.serving_runtime === 'string' ? ` through serving runtime ${runtime.serving_runtime}` : '';
   ctx.detect({
     entity: endpointEntity(ev, ep), key: `patch_base_unknown|${doubt.reason}|${JSON.stringify(figures)}`, evidence: [ev.id], time: ev.time,
     title: 'Live deployment moved to another model source by a patch of its serving env',
-    summary: `${who ?? 'someone'} patched the serving env of ${ep} (${ev.platform}): it now ${said}; the model it serves is not in the log (no whole object of it was seen before the patch)`,
-    details: { reason: doubt.reason, ...figures, patch_base_unknown: true, patch_type: ev.details?.patch_type, deployer: who },
+    summary: `${who ?? 'someone'} patched the serving env of ${ep} (${ev.platform}): it now ${said}${via}; the model it serves is not in the log (no whole object of it was seen before the patch)`,
+    details: { reason: doubt.reason, ...figures, patch_base_unknown: true, patch_type: ev.details?.patch_type, deployer: who, ...runtime },
   });
 };

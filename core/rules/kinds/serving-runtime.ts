@@ -181,10 +181,14 @@ function runtimeOf(ev: NormalizedEvent, ctx: RuleContext): { id: string; rec: Ru
  */
 export function withRuntimeSource(ev: NormalizedEvent, ctx: RuleContext, wait = true): NormalizedEvent {
   const d = ev.details;
-  if (ev.platform !== 'kubeflow' || typeof d?.serving_runtime !== 'string' || !/^models:\//i.test(String(ev.ml?.deployment?.model_uri ?? ''))) return ev;
+  const dep = ev.ml?.deployment;
+  // A Request-level patch of an object never seen that names a runtime (a runtime switch): its model is unknown, but
+  // the runtime's env reaches whatever it serves (judged by serving-patch.ts and serving-env.ts); a runtime seen only.
+  const modelUnknown = d?.patch_base_unknown === true && !!dep && !dep.model_uri && !dep.model_uris && !dep.model_uri_copied_from;
+  if (ev.platform !== 'kubeflow' || typeof d?.serving_runtime !== 'string' || !(modelUnknown || /^models:\//i.test(String(dep?.model_uri ?? '')))) return ev;
   const runtime = runtimeOf(ev, ctx);
   if (!runtime) {
-    if (wait) {
+    if (wait && !modelUnknown) {
       const { raw: _raw, ...kept } = ev as NormalizedEvent & { raw?: unknown };
       ctx.set('runtime-waiting', [...(ctx.get<KeptDeployment[]>('runtime-waiting') ?? []), kept as KeptDeployment].slice(-MAX_WAITING));
     }

