@@ -566,6 +566,20 @@ export class Registry {
   }
 
   /**
+   * The version a `models:/<name>@<alias>` URI loads now: the one holding the alias (exactly, else in another case, as
+   * resolve reads it), in the registry stageVersion looks in. Undefined when no version seen holds it.
+   */
+  aliasVersion(r: ModelRef): VersionRec | undefined {
+    if (!r.name || r.version || !r.alias) return undefined;
+    return aliasHolders(this.aliasScope(r), r.alias)[0];
+  }
+
+  /** The version a reference resolved when its predictor starts loads now: by stage (or `latest`), else by alias. */
+  loadTimeVersion(r: ModelRef): VersionRec | undefined {
+    return r.stage ? this.stageVersion(r) : this.aliasVersion(r);
+  }
+
+  /**
    * A deployed reference as the version it loads now, for every rule that judges what a deployment or job runs: a
    * `models:/<name>/<stage>` or `/latest` one (ModelRef.stage) as the `models:/<name>/<n>` of its stageVersion, with
    * `details` saying how (`resolved_from`, `resolved_version`) or why not (`unresolved`: no version seen there, or a

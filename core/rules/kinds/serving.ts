@@ -5,7 +5,7 @@ import { SKEW_PATTERN } from '../defaults.js';
 import { endpointEntity, setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
-import { CREATES, deployedDetails, dropWaiting, renameOf, sameRegistry, stageWatchId, SWEEP_EVERY_MS } from './shared.js';
+import { CREATES, deployedDetails, dropWaiting, loadTimeUri, movesAlias, renameOf, resolvedFrom, resolvesAtLoad, sameRegistry, stageWatchId, SWEEP_EVERY_MS } from './shared.js';
 import { followStageDeployment } from './stage-rollback.js';
 import { runtimeSourceDetails } from './serving-runtime.js';
 
@@ -183,11 +183,12 @@ export function sweepPendingDeployments(ev: NormalizedEvent, ctx: RuleContext): 
 }
 
 /**
- * A live deployment of a `models:/<name>/<stage>` or `/latest` URI: its serving side loads the highest version in that
- * stage (or of all) whenever it starts, so what it serves moves with the registry, with no deployment event. Kept as a
- * waiting deployment is, it is judged again when a transition or a new version is read (judgeStageWatches): one read
- * before the transition it depends on (logs arrive out of order) is resolved then, and a later transition of another
- * version into the stage is what it serves from then on. `judged`: the versions it was judged as, each once.
+ * A live deployment of a `models:/<name>/<stage>` or `/latest` URI (or `@<alias>`: the version holding the alias, moved
+ * by an alias event): its serving side loads the highest version in that stage (or of all) whenever it starts, so what
+ * it serves moves with the registry, with no deployment event. Kept as a waiting deployment is, it is judged again
+ * when a transition, an alias move or a new version is read (judgeStageWatches): one read before the transition it
+ * depends on (logs arrive out of order) is resolved then, and a later transition of another version into the stage is
+ * what it serves from then on. `judged`: the versions it was judged as, each once.
  */
 interface StageWatch {
   ep: string;
@@ -203,17 +204,17 @@ const MAX_STAGE_WATCHES = 1000;
 const MAX_STAGE_JUDGED = 50;
 
 /**
- * A deployment naming its model: a stage or `latest` URI is watched from now on (the version it resolves to now is
- * judged by the deployment itself); anything else ends the endpoint's watch, as it no longer serves that URI.
+ * A deployment naming its model: a stage, `latest` or `models:/` alias URI (resolvesAtLoad) is watched from now on
+ * (the version it resolves to now is judged by the deployment itself); anything else ends the endpoint's watch, as it no longer serves that URI.
  */
 function keepStageWatch(ev: NormalizedEvent, ctx: RuleContext, ep: string, direct: ModelRef): void {
   if (!isDeployment(ev)) return;
   const id = stageWatchId(ev, ep);
-  if (!direct.stage || direct.version || direct.improperUri) {
+  if (!resolvesAtLoad(ev, direct)) {
     if (ctx.get<StageWatch>(`stagewait|${id}`)) dropWaiting(ctx, 'stagewait', id);
     return;
   }
-  const now = ctx.reg.stageVersion(direct)?.version;
+  const now = ctx.reg.loadTimeVersion(direct)?.version;
   const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, ml: { deployment: ev.ml?.deployment } };
   ctx.set(`stagewait|${id}`, { ep, ref: direct, event: kept, judged: now ? [now] : [] } satisfies StageWatch);
   const open = ctx.get<string[]>('stagewait-index') ?? [];
@@ -245,7 +246,8 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
   // A rejection (an approval revoked) of the version a deployment serves changes its verdict, not its version.
   const rejecting = !renamed && approvalOf(ev, ctx.cfg) === 'rejected';
   const gone = ev.action === 'registered_model.delete' && ev.outcome !== 'failure';
-  if (!renamed && !gone && !rejecting && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
+  const aliasMove = !renamed && movesAlias(ev);
+  if (!renamed && !gone && !rejecting && !aliasMove && !currentStageOf(ev) && !CREATES.test(ev.action)) return;
   const ref = renamed ? undefined : modelRefOf(ev, ctx.cfg);
   const rejected = rejecting ? ref?.version : undefined;
   const names = renamed ? [renamed.from, renamed.to] : [ref?.name ?? ev.resource?.name];
@@ -265,7 +267,7 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
       if (renamed && renamed.from === w.ref.name && emptied) reportRenamedAway(ev, ctx, w, renamed.to, held);
       if (!takenOver) continue;
     }
-    const v = ctx.reg.stageVersion(w.ref);
+    const v = ctx.reg.loadTimeVersion(w.ref);
     if (!v) continue;
     const revoked = rejected === v.version && v.approval?.state === 'rejected' && !(w.revoked ?? []).includes(v.version);
     if (!revoked && w.judged.includes(v.version)) continue;
@@ -274,7 +276,8 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
     } satisfies StageWatch);
     // Approved: nothing new; the deployment's own findings (its env, artifact endpoints) were said when it was judged.
     if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
-    judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
+    // An alias is resolved here, not by resolveModelUri (which leaves it to the registry's lookup): judged as the version it names now.
+    judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref.alias ? { ...w.ref, version: v.version } : w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
   }
 }
 
@@ -288,13 +291,13 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
 function reportRenamedAway(ev: NormalizedEvent, ctx: RuleContext, w: StageWatch, to: string, held: string | undefined): void {
   const dep = w.event as NormalizedEvent;
   const from = w.ref.name!;
-  const uri = `models:/${from}/${w.ref.stage}`;
+  const uri = loadTimeUri(w.ref);
   ctx.detect({
     entity: endpointEntity(dep, w.ep), key: `model_renamed|${from}|${to}`, evidence: [dep.id, ev.id], time: ev.time,
     title: 'Live deployment loads a model name that was renamed away',
-    summary: `${w.ep} (${dep.platform}) loads ${uri}, but ${from} was renamed to ${to} at ${ev.time} (${ev.action} ${ev.id}, by ${callerText(ev.actor, ctx.cfg)}): MLflow no longer resolves ${uri}, so the running predictor keeps ${held ? `v${held}` : 'what it loaded'} until its next start, which fails to load a model — or loads whatever model is registered as ${from} by then. Redeploy it as models:/${to}/${w.ref.stage}`,
+    summary: `${w.ep} (${dep.platform}) loads ${uri}, but ${from} was renamed to ${to} at ${ev.time} (${ev.action} ${ev.id}, by ${callerText(ev.actor, ctx.cfg)}): MLflow no longer resolves ${uri}, so the running predictor keeps ${held ? `v${held}` : 'what it loaded'} until its next start, which fails to load a model — or loads whatever model is registered as ${from} by then. Redeploy it as ${loadTimeUri(w.ref, to)}`,
     details: {
-      reason: 'model_renamed', deployed: deployedDetails(w.ref), model: from, renamed_to: to, loaded_version: held, resolved_from: w.ref.stage!.toLowerCase() === 'latest' ? 'latest' : `stage:${w.ref.stage}`,
+      reason: 'model_renamed', deployed: deployedDetails(w.ref), model: from, renamed_to: to, loaded_version: held, resolved_from: resolvedFrom(w.ref),
       unresolved: `model ${from} renamed to ${to}: MLflow no longer resolves ${uri}`, deployment_event: dep.id, changed_by: ev.id, deployer: identityOf(dep.actor, ctx.cfg),
     },
   });

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { endpointKey, modelRefOf, scopedName, serverScopeOf, versionKey, type ModelRef } from '../facts.js';
+import { endpointKey, modelRefOf, parseMlflowModelUri, scopedName, serverScopeOf, versionKey, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -45,6 +45,29 @@ export function deployedDetails(ref: ModelRef | undefined, hideServer = false): 
 
 /** A live stage deployment's id in rule state: the endpoint, in its platform and cluster (or account and region): one model URI per endpoint. */
 export const stageWatchId = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ep: string) => `${ev.platform}|${endpointKey(ev, ep)}`;
+
+/**
+ * Whether a deployment's reference is resolved by the registry when its predictor starts, not when it was deployed: a
+ * `models:/<name>/<stage>` or `/latest` URI, or a `models:/<name>@<alias>` one (MLflow serving looks the alias up at
+ * load time; a Vertex `…/models/55@production` names the version it was deployed with, so it is not).
+ */
+export function resolvesAtLoad(ev: Pick<NormalizedEvent, 'ml'>, ref: ModelRef): boolean {
+  if (ref.version || ref.improperUri) return false;
+  if (ref.stage) return true;
+  const uri = ev.ml?.deployment?.model_uri;
+  const parsed = ref.alias && typeof uri === 'string' ? parseMlflowModelUri(uri) : undefined;
+  return !!parsed && 'alias' in parsed && parsed.alias === ref.alias;
+}
+
+/** How a load-time reference is resolved, as alerts say it (`details.resolved_from`): `latest`, `stage:<stage>` or `alias:<alias>`. */
+export const resolvedFrom = (ref: ModelRef): string => (ref.stage ? (ref.stage.toLowerCase() === 'latest' ? 'latest' : `stage:${ref.stage}`) : `alias:${ref.alias}`);
+
+/** `models:/<name>/<stage>` or `models:/<name>@<alias>`, as a load-time reference is written (under `name`). */
+export const loadTimeUri = (ref: ModelRef, name = ref.name): string => (ref.stage ? `models:/${name}/${ref.stage}` : `models:/${name}@${ref.alias}`);
+
+/** Whether a registry event may move an alias (set or deleted, or set by an approval or update that lists it). */
+export const movesAlias = (ev: NormalizedEvent): boolean =>
+  ev.outcome !== 'failure' && /^model_version\./.test(ev.action) && (/^model_version\.alias_(set|delete)$/.test(ev.action) || !!ev.ml?.model?.aliases?.length);
 
 /** How often (event time) the waiting deployments and approvals are looked over. */
 export const SWEEP_EVERY_MS = 600_000;

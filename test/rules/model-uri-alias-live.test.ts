@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { ApprovalConfig, MlflowConfig } from '../../connectors/mlflow/config.js';
+import { registryDiffer } from '../../connectors/mlflow/diff.js';
+import { normalizeMlflow } from '../../connectors/mlflow/normalize.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import { modelRefOf } from '../../core/rules/facts.js';
+import { resolvesAtLoad } from '../../core/rules/kinds/shared.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { HOUR, T0, actors, at, ev } from './events.js';
+
+/**
+ * A live KServe deployment of `models:/fraud@<alias>` loads the version holding the alias whenever its predictor starts
+ * (MLflow resolves the alias at load time): a rename of the model or a move of the alias changes what it serves with no
+ * deployment event, as a stage URI's transition does. Versions, tags and aliases arrive as MLflow's webhooks deliver
+ * them (the fixtures' envelopes), a rename as the registry auditor reports it (webhooks send none).
+ */
+
+const EP = 'kubeflow-user-alice/fraud';
+let seq = 0;
+
+function webhook(h: number, entity: string, action: string, data: Record<string, unknown>): NormalizedEvent {
+  const timestamp = `${at(T0 + h * HOUR).replace('Z', '')}000+00:00`;
+  const [e] = normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${++seq}` } }).events;
+  return e!;
+}
+/** model_version.created (fixtures/mlflow/model_version.created.json's envelope). */
+const created = (h: number, v: string, name = 'fraud') => webhook(h, 'model_version', 'created', { name, version: v, source: `s3://models/${name}/${v}`, run_id: `r${name}${v}`, tags: {}, description: null });
+/** model_version_tag.set of the approval tag (fixtures/mlflow/model_version_tag.set.json). */
+const tagged = (h: number, v: string, value: string) => webhook(h, 'model_version_tag', 'set', { name: 'fraud', version: v, key: 'approval_status', value });
+/** model_version_alias.created: the alias set on (moved to) version `v` (fixtures/mlflow/model_version_alias.created.json). */
+const aliased = (h: number, v: string, alias: string, name = 'fraud') => webhook(h, 'model_version_alias', 'created', { name, alias, version: v });
+
+/** The registry auditor's report of model `from` renamed to `to` between two polls. */
+function renamed(h: number, from: string, to: string): NormalizedEvent {
+  const t = T0 + h * HOUR;
+  const model = (name: string) => ({ name, description: '', tags: {}, aliases: {}, creation_timestamp: T0 - 2 * HOUR, last_updated_timestamp: t, prompt: false });
+  const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
+  const out = differ.diffModels(new Map([[from, model(from)]]), new Map([[to, model(to)]]), t + 60_000);
+  expect(out.map((e) => e.action)).toEqual(['registered_model.rename']);
+  return out[0]!;
+}
+
+/** The registry auditor's report of `alias` moved from version `was` to `now` between two polls (diffModels). */
+function auditedMove(h: number, alias: string, was: string, now: string): NormalizedEvent {
+  const t = T0 + h * HOUR;
+  const model = (v: string) => ({ name: 'fraud', description: '', tags: {}, aliases: { [alias]: v }, creation_timestamp: T0 - 2 * HOUR, last_updated_timestamp: t, prompt: false });
+  const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
+  const out = differ.diffModels(new Map([['fraud', model(was)]]), new Map([['fraud', model(now)]]), t + 60_000);
+  expect(out.map((e) => e.action)).toEqual(['model_version.alias_set']);
+  return out[0]!;
+}
+
+/** KServe serving the MLflow model by registry URI (the Kubeflow connector's InferenceService patch). */
+function deploy(h: number, modelUri: string): NormalizedEvent {
+  return ev({
+    time: at(T0 + h * HOUR), platform: 'kubeflow', stage: 'serving', action: 'endpoint.update', operation: 'patch inferenceservices', actor: actors.mallory,
+    resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: EP, model_uri: modelUri } },
+  });
+}
+
+const alertsOf = (rule: string, events: NormalizedEvent[]): Alert[] => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
+const DEPLOY = 'registry.unapproved_deployment';
+/** v3 and v5, both approved by tag. */
+const approved = () => [created(0, '3'), tagged(0.5, '3', 'approved'), created(1, '5'), tagged(1.5, '5', 'approved')];
+
+describe('a rename of the model a live alias deployment names', () => {
+  it('renamed away: MLflow no longer resolves models:/fraud@<alias>, said once (reason model_renamed), as for a stage URI', () => {
+    for (const alias of ['canary', 'champion']) {
+      const dep = deploy(3, `models:/fraud@${alias}`);
+      const away = renamed(4, 'fraud', 'fraud-v2');
+      const alerts = alertsOf(DEPLOY, [...approved(), aliased(2, '5', alias), dep, away]);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.details).toMatchObject({
+        reason: 'model_renamed', model: 'fraud', renamed_to: 'fraud-v2', loaded_version: '5', resolved_from: `alias:${alias}`, deployment_event: dep.id, changed_by: away.id,
+        unresolved: `model fraud renamed to fraud-v2: MLflow no longer resolves models:/fraud@${alias}`,
+      });
+      expect(alerts[0]!.entity).toMatchObject({ type: 'endpoint', id: EP });
+      expect(alerts[0]!.summary).toContain(`Redeploy it as models:/fraud-v2@${alias}`);
+    }
+  });
+
+  it('another model renamed onto the name: the version holding the alias in it is what the deployment loads, judged afresh', () => {
+    const dep = deploy(3, 'models:/fraud@canary');
+    const onto = renamed(5, 'shadow', 'fraud');
+    // shadow's never-approved v3 (other weights than fraud's approved v3) holds canary.
+    const alerts = alertsOf(DEPLOY, [...approved(), aliased(2, '3', 'canary'), created(0.2, '3', 'shadow'), aliased(0.3, '3', 'canary', 'shadow'), dep, renamed(4, 'fraud', 'fraud-old'), onto]);
+    expect(alerts.map((a) => a.details.reason)).toEqual(['model_renamed', 'never_approved']);
+    expect(alerts[1]!.details).toMatchObject({ changed_by: onto.id, deployment_event: dep.id, known_versions: ['mlflow|fraud|3'] });
+  });
+});
+
+describe('only a models:/ alias is resolved at load time', () => {
+  it('a KServe models:/fraud@canary is; a Vertex model@alias names the version it was deployed with', () => {
+    const kserve = deploy(1, 'models:/fraud@canary');
+    expect(resolvesAtLoad(kserve, modelRefOf(kserve, RulesConfig.parse({}))!)).toBe(true);
+    const vertex = ev({
+      time: at(T0), platform: 'vertex', stage: 'serving', action: 'endpoint.deploy', operation: 'google.cloud.aiplatform.v1.EndpointService.DeployModel', actor: actors.mallory,
+      resource: { type: 'endpoint', name: 'projects/p/locations/us-central1/endpoints/9' }, ml: { deployment: { endpoint: 'projects/p/locations/us-central1/endpoints/9', model_uri: 'projects/p/locations/us-central1/models/fraud@canary' } },
+    });
+    const ref = modelRefOf(vertex, RulesConfig.parse({}))!;
+    expect(ref.alias).toBe('canary');
+    expect(resolvesAtLoad(vertex, ref)).toBe(false);
+  });
+});
+
+describe('an alias move under a live alias deployment', () => {
+  it('a non-approval alias moved onto a version never approved: the deployment now serves it, alerted once, dated at the move', () => {
+    const dep = deploy(3, 'models:/fraud@canary');
+    const move = aliased(5, '7', 'canary');
+    const events = [...approved(), aliased(2, '5', 'canary'), dep, created(4, '7'), move];
+    const alerts = alertsOf(DEPLOY, events);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', known_versions: ['mlflow|fraud|7'], deployment_event: dep.id, changed_by: move.id });
+    expect(alerts[0]!.evidence).toEqual([dep.id, move.id]);
+    expect(alerts[0]!.time).toBe(move.time);
+    // Set on it again: the same deployment and version, no second alert; moved onto an approved version: none.
+    expect(alertsOf(DEPLOY, [...events, aliased(6, '5', 'canary'), aliased(7, '7', 'canary')])).toHaveLength(1);
+    expect(alertsOf(DEPLOY, [...approved(), aliased(2, '5', 'canary'), dep, aliased(5, '3', 'canary')])).toEqual([]);
+    // The same move as the registry auditor reports it (a server polled, without webhooks).
+    const audited = auditedMove(5, 'canary', '5', '7');
+    expect(alertsOf(DEPLOY, [...approved(), aliased(2, '5', 'canary'), dep, created(4, '7'), audited]).map((a) => a.details)).toMatchObject([{ reason: 'never_approved', changed_by: audited.id }]);
+  });
+
+  it('a rejection of the version the alias names judges the deployment again (reason rejected), once', () => {
+    const dep = deploy(3, 'models:/fraud@canary');
+    const reject = tagged(4, '5', 'rejected');
+    const events = [...approved(), aliased(2, '5', 'canary'), dep, reject];
+    const alerts = alertsOf(DEPLOY, events);
+    expect(alerts.map((a) => a.details)).toMatchObject([{ reason: 'rejected', deployment_event: dep.id, changed_by: reject.id }]);
+    expect(alertsOf(DEPLOY, [...events, tagged(5, '5', 'approved'), tagged(6, '5', 'rejected')])).toHaveLength(1);
+  });
+
+  it('an approval alias moved onto a rejected version is alias.ts\'s finding (entity the version), with no second one on the endpoint', () => {
+    const events = [...approved(), aliased(2, '5', 'champion'), deploy(3, 'models:/fraud@champion'), created(4, '7'), tagged(4.5, '7', 'rejected'), aliased(5, '7', 'champion')];
+    const alerts = alertsOf(DEPLOY, events);
+    expect(alerts.map((a) => [a.entity.type, a.details.reason])).toEqual([['model_version', 'rejected']]);
+  });
+});
