@@ -61,6 +61,7 @@ function deploy(h: number, modelUri: string): NormalizedEvent {
 
 const alertsOf = (rule: string, events: NormalizedEvent[]): Alert[] => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
 const DEPLOY = 'registry.unapproved_deployment';
+const ROLLBACK = 'registry.version_rollback';
 /** v3 and v5, both approved by tag. */
 const approved = () => [created(0, '3'), tagged(0.5, '3', 'approved'), created(1, '5'), tagged(1.5, '5', 'approved')];
 
@@ -135,5 +136,28 @@ describe('an alias move under a live alias deployment', () => {
     const events = [...approved(), aliased(2, '5', 'champion'), deploy(3, 'models:/fraud@champion'), created(4, '7'), tagged(4.5, '7', 'rejected'), aliased(5, '7', 'champion')];
     const alerts = alertsOf(DEPLOY, events);
     expect(alerts.map((a) => [a.entity.type, a.details.reason])).toEqual([['model_version', 'rejected']]);
+  });
+
+  it('moved back to an older version: registry.version_rollback of the endpoint (via alias_moved); an approval alias only on the alias', () => {
+    const dep = deploy(3, 'models:/fraud@canary');
+    const back = aliased(4, '3', 'canary');
+    const alerts = alertsOf(ROLLBACK, [...approved(), aliased(2, '5', 'canary'), dep, back]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'endpoint', id: EP });
+    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', from_version: '5', to_version: '3', via: 'alias_moved', resolved_from: 'alias:canary', resolved_via: 'alias', changed_by: back.id, deployment_event: dep.id });
+    // champion: aliasRollback's finding on fraud@champion, said once.
+    const champion = alertsOf(ROLLBACK, [...approved(), aliased(2, '5', 'champion'), deploy(3, 'models:/fraud@champion'), aliased(4, '3', 'champion')]);
+    expect(champion.map((a) => [a.entity.type, a.entity.id])).toEqual([['model_alias', 'fraud@champion']]);
+  });
+});
+
+describe('the version a live stage or alias deployment serves follows the registry', () => {
+  it('a direct redeploy is compared with what the alias made the endpoint serve', () => {
+    const move = aliased(5, '7', 'champion');
+    const events = [...approved(), aliased(2, '3', 'champion'), deploy(3, 'models:/fraud@champion'), created(4, '7'), tagged(4.5, '7', 'approved'), move, deploy(6, 'models:/fraud/5')];
+    const alerts = alertsOf(ROLLBACK, events);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', from_version: '7', to_version: '5' });
+    expect(alerts[0]!.evidence).toEqual([move.id, events.at(-1)!.id]);
   });
 });
