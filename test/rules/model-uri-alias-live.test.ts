@@ -152,12 +152,23 @@ describe('an alias move under a live alias deployment', () => {
 });
 
 describe('the version a live stage or alias deployment serves follows the registry', () => {
-  it('a direct redeploy is compared with what the alias made the endpoint serve', () => {
+  it('a direct redeploy is compared with what the alias made the endpoint serve (details.resolved_via alias)', () => {
     const move = aliased(5, '7', 'champion');
     const events = [...approved(), aliased(2, '3', 'champion'), deploy(3, 'models:/fraud@champion'), created(4, '7'), tagged(4.5, '7', 'approved'), move, deploy(6, 'models:/fraud/5')];
     const alerts = alertsOf(ROLLBACK, events);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', from_version: '7', to_version: '5' });
+    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', from_version: '7', to_version: '5', resolved_via: 'alias', deployed_version: '3', changed_by: move.id });
     expect(alerts[0]!.evidence).toEqual([move.id, events.at(-1)!.id]);
+  });
+
+  it('by stage (`latest` too): details.resolved_via stage, on the stage change\'s rollback and on a redeploy\'s', () => {
+    const v8 = created(6, '8');
+    const events = [...approved(), created(4, '7'), tagged(4.5, '7', 'approved'), deploy(5, 'models:/fraud/latest'), v8, tagged(6.5, '8', 'approved'), deploy(7, 'models:/fraud/7')];
+    const alerts = alertsOf(ROLLBACK, events);
+    expect(alerts.map((a) => a.details)).toMatchObject([{ from_version: '8', to_version: '7', resolved_via: 'stage', deployed_version: '7', changed_by: v8.id }]);
+    // Deleting v8 makes latest fall back: the stage change's own rollback says it too.
+    const gone = { ...v8, id: 'v8-deleted', action: 'model_version.delete', operation: 'model-versions/delete', time: at(T0 + 8 * HOUR) } as NormalizedEvent;
+    const back = alertsOf(ROLLBACK, [...approved(), created(4, '7'), deploy(5, 'models:/fraud/latest'), v8, gone]);
+    expect(back.map((a) => a.details)).toMatchObject([{ from_version: '8', to_version: '7', via: 'version_deleted', resolved_via: 'stage', resolved_from: 'latest' }]);
   });
 });

@@ -444,6 +444,8 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   const scope = scopeOf(ev);
   const deployed = ctx.reg.endpoint(ev.platform, ep, scope);
   const prev = deployed && byStage ? { ...deployed, version: byStage.version, event: byStage.event } : deployed;
+  // The version it served came from following its stage or alias (stage-rollback.ts): said, with the version it was deployed as.
+  const followed = deployed && byStage ? { resolved_via: byStage.via, deployed_version: deployed.version, changed_by: byStage.event } : {};
   if (!prev?.name || !prev.version) return;
   // A stage or `latest` URI rolls back when the version it loads now is older (Registry.resolveModelUri).
   const ref = ctx.reg.resolveModelUri(modelRefOf(ev, ctx.cfg) ?? ctx.reg.configRef(ev)).ref;
@@ -455,7 +457,7 @@ export const versionRollback: KindImpl = (ev, ctx) => {
   ctx.detect({
     entity: endpointEntity(ev, ep), key: `${name}|${version}`, evidence: [prev.event, ev.id], title: 'Endpoint rolled back to an older model version',
     summary: `${ep} moved from ${name} v${prev.version} to older v${version} (by ${callerText(ev.actor, ctx.cfg)})`,
-    details: { model: name, from_version: prev.version, to_version: version },
+    details: { model: name, from_version: prev.version, to_version: version, ...followed },
   });
 };
 
