@@ -317,6 +317,18 @@ export class Registry {
   }
 
   /**
+   * Index a version by an artifact as the object it names: an `https://` S3 URL (SageMaker and MLflow take one) under
+   * its `s3://bucket/key`, so an S3 write event (which names `s3://`) on it finds the version, whatever form registered it.
+   */
+  private indexArtifact(artifact: string, key: string): void {
+    this.addToIndex(`a|${asS3Uri(artifact)}`, key);
+  }
+  /** Take a version out of an artifact's index: as indexed now, and as written (state kept before https:// was mapped). */
+  private unindexArtifact(artifact: string, key: string): void {
+    for (const a of new Set([artifact, asS3Uri(artifact)])) this.removeFromIndex(`a|${a}`, key);
+  }
+
+  /**
    * A registered model renamed (MLflow `registered_model.rename`, old → new):
    * its versions keep what is known of them (approval, hash, trainers…)
    * under the new name, so rules keep judging them. Renames arrive one by
@@ -343,7 +355,7 @@ export class Registry {
       this.addToIndex(`mv|${platform}|${scopedName(newName, v.scope)}`, key);
       this.addToIndex(`n|${newName}|${v.version}`, key);
       this.addToIndex(`np|${newName}`, platform);
-      for (const art of artifactsOfVersion(moved)) this.addToIndex(`a|${art}`, key);
+      for (const art of artifactsOfVersion(moved)) this.indexArtifact(art, key);
       for (const r of new Set([...(moved.producerRuns ?? []), ...(moved.runId ? [moved.runId] : [])])) this.addToIndex(`rv|${r}`, key);
     }
   }
@@ -353,7 +365,7 @@ export class Registry {
     this.state.delete(REGISTRY_NS, `v|${v.key}`);
     this.removeFromIndex(`mv|${v.platform}|${scopedName(v.name, v.scope)}`, v.key);
     this.removeFromIndex(`n|${v.name}|${v.version}`, v.key);
-    for (const art of artifactsOfVersion(v)) this.removeFromIndex(`a|${art}`, v.key);
+    for (const art of artifactsOfVersion(v)) this.unindexArtifact(art, v.key);
     for (const r of new Set([...(v.producerRuns ?? []), ...(v.runId ? [v.runId] : [])])) this.removeFromIndex(`rv|${r}`, v.key);
   }
 
@@ -430,7 +442,7 @@ export class Registry {
     }
     if (up.artifact && !v.artifact) {
       v.artifact = up.artifact;
-      this.addToIndex(`a|${up.artifact}`, v.key);
+      this.indexArtifact(up.artifact, v.key);
     }
   }
 
@@ -538,7 +550,8 @@ export class Registry {
         }
         if (!registered.length) for (const local of this.localVersions(r.name, r.version, own?.key)) keys.add(local.key);
       }
-      if (r.artifact) for (const a of uriAncestors(r.artifact)) for (const k of this.get<string[]>(`a|${a}`) ?? []) keys.add(k);
+      // By the object an https:// S3 URL names (as indexed), and as written (state indexed before that mapping).
+      if (r.artifact) for (const a of artifactLookups(r.artifact)) for (const k of this.get<string[]>(`a|${a}`) ?? []) keys.add(k);
       // MLflow's `runs:/<run>/<path>`: the versions registered from that run whose artifact is that path of it
       // (their source is the run's resolved location, `…/<run>/artifacts/<path>`, or the runs:/ URI itself).
       const fromRun = r.artifact ? /^runs:\/([^/]+)\/(.+)$/.exec(r.artifact) : null;
@@ -793,7 +806,7 @@ export class Registry {
       const copies = ev.outcome !== 'failure' && !besidePackage ? inferenceArtifactsOf(ev).map((u) => normUri(u, this.cfg)) : [];
       if (copies.length) {
         v.inferenceArtifacts = [...new Set([...(v.inferenceArtifacts ?? []), ...copies])].slice(-MAX_LIST);
-        for (const art of copies) this.addToIndex(`a|${art}`, v.key);
+        for (const art of copies) this.indexArtifact(art, v.key);
       }
       if (isCreate) {
         v.created ??= who;
@@ -801,12 +814,12 @@ export class Registry {
       }
       if (ref.artifact && !besidePackage && (isCreate || !v.artifact || a === 'model_version.source_change')) {
         v.artifact = ref.artifact;
-        this.addToIndex(`a|${ref.artifact}`, v.key);
+        this.indexArtifact(ref.artifact, v.key);
         // The other containers' artifacts of a multi-container package are what it serves too.
         const more = extraArtifactsOf(ev).map((u) => normUri(u, this.cfg)).filter((u) => u !== ref.artifact);
-        for (const old of v.moreArtifacts ?? []) if (!more.includes(old)) this.removeFromIndex(`a|${old}`, v.key);
+        for (const old of v.moreArtifacts ?? []) if (!more.includes(old)) this.unindexArtifact(old, v.key);
         v.moreArtifacts = more.length ? more.slice(0, MAX_LIST) : undefined;
-        for (const art of v.moreArtifacts ?? []) this.addToIndex(`a|${art}`, v.key);
+        for (const art of v.moreArtifacts ?? []) this.indexArtifact(art, v.key);
         for (const j of this.producersOfArtifact(ref.artifact)) this.link(v, j);
       }
       if (ref.runId) {
@@ -1107,6 +1120,12 @@ function pendingVersion(platform: string, name: string, alias: string, approval:
     trainingInputs: [],
     aliases: [alias],
   };
+}
+
+/** The artifact index keys a reference looks up: the object it names and its parents, then as written if that differs. */
+function artifactLookups(artifact: string): string[] {
+  const object = asS3Uri(artifact);
+  return object === artifact ? uriAncestors(artifact) : [...uriAncestors(object), ...uriAncestors(artifact)];
 }
 
 /** Every artifact a version record holds: its own, its other containers', its additional inference specifications'. */

@@ -202,7 +202,9 @@ function record(update: Pick<NormalizedEvent, 'id' | 'time'>, ctx: RuleContext, 
 
 /** The compiled copy vouched for at `artifact` (normalized) of version `v`, if one was. */
 export function compiledCopyAt(ctx: RuleContext, v: VersionRec, artifact: string): CompiledCopy | undefined {
-  return ctx.get<CompiledCopy[]>(`compiled|${v.key}`)?.find((c) => c.artifact === artifact);
+  // By the object named: the copy registered by an https:// URL, the write naming s3:// (or the other way round).
+  const object = asS3Uri(artifact);
+  return ctx.get<CompiledCopy[]>(`compiled|${v.key}`)?.find((c) => asS3Uri(c.artifact) === object);
 }
 
 /** The finding for an addition not vouched for, as an update of the approved version (its usual shape), saying why. */
