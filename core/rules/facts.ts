@@ -168,9 +168,20 @@ const AWS_REGION = '[a-z]{2,4}(?:-[a-z]+)+-\\d+';
  */
 const S3_ENDPOINT = `s3(?:-fips)?(?:\\.dualstack)?\\.${AWS_REGION}|s3(?:-external-1|-${AWS_REGION})?`;
 const S3_DOMAIN = 'amazonaws\\.com(?:\\.cn)?';
+/**
+ * The partitions with a DNS suffix of their own (the AWS SDK's endpoint partitions, `partitions.json`): ISO
+ * (`c2s.ic.gov`), ISO-B (`sc2s.sgov.gov`), ISO-E (`cloud.adc-e.uk`), ISO-F (`csp.hci.ic.gov`) and the European
+ * Sovereign Cloud (`amazonaws.eu`), each with its own regions (`regionRegex`). None supports dual-stack; FIPS they do.
+ * Only `s3[-fips].<region>.<suffix>` is read there: the legacy dash and global forms were never theirs.
+ */
+const SOVEREIGN_S3 = [
+  ['us-iso', 'c2s\\.ic\\.gov'], ['us-isob', 'sc2s\\.sgov\\.gov'], ['eu-isoe', 'cloud\\.adc-e\\.uk'], ['us-isof', 'csp\\.hci\\.ic\\.gov'], ['eusc-de', 'amazonaws\\.eu'],
+].map(([region, suffix]) => `s3(?:-fips)?\\.${region}-[a-z]+-\\d+\\.${suffix}`).join('|');
+/** An S3 endpoint host: the commercial, GovCloud and China partitions' forms, and the sovereign ones. */
+const S3_HOST = `(?:${S3_ENDPOINT})\\.${S3_DOMAIN}|${SOVEREIGN_S3}`;
 /** Virtual-hosted (`<bucket>.<endpoint>`, also Transfer Acceleration's `s3-accelerate[.dualstack]`) and path-style hosts. */
-const S3_VIRTUAL_HOST = new RegExp(`^([a-z0-9][a-z0-9.-]*)\\.(?:${S3_ENDPOINT}|s3-accelerate(?:\\.dualstack)?)\\.${S3_DOMAIN}$`);
-const S3_PATH_HOST = new RegExp(`^(?:${S3_ENDPOINT})\\.${S3_DOMAIN}$`);
+const S3_VIRTUAL_HOST = new RegExp(`^([a-z0-9][a-z0-9.-]*)\\.(?:${S3_HOST}|s3-accelerate(?:\\.dualstack)?\\.${S3_DOMAIN})$`);
+const S3_PATH_HOST = new RegExp(`^(?:${S3_HOST})$`);
 
 /**
  * An `https://` S3 object URL as the `s3://bucket/key` it names (SageMaker accepts both where it takes an S3 location,
@@ -182,6 +193,7 @@ const S3_PATH_HOST = new RegExp(`^(?:${S3_ENDPOINT})\\.${S3_DOMAIN}$`);
  * asS3Uri('https://models.s3.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
  * asS3Uri('https://s3.eu-west-1.amazonaws.com/models/fraud/v3') // 's3://models/fraud/v3'
  * asS3Uri('https://models.s3-fips.dualstack.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
+ * asS3Uri('https://models.s3.us-iso-east-1.c2s.ic.gov/fraud/v3') // 's3://models/fraud/v3'
  */
 export function asS3Uri(uri: string): string {
   const m = /^https:\/\/([a-z0-9.-]+)(\/[^?#]*)?$/i.exec(uri);

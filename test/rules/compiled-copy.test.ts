@@ -278,6 +278,24 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     ]) expect(asS3Uri(kept)).toBe(kept);
   });
 
+  it("the sovereign partitions' S3 hosts (ISO, ISO-B, ISO-E, ISO-F, European Sovereign Cloud; partitions.json dnsSuffix) name the s3:// object", () => {
+    const viaHttps = (output: string) => modified([register(), approve(), compileFrom({ modelPackageVersionArn: PKG }, output), add()]).map((x) => x.details.compiled_copy_unvouched);
+    for (const output of [
+      'https://models.s3.us-iso-east-1.c2s.ic.gov/fraud/v3/neo', 'https://s3.us-iso-west-1.c2s.ic.gov/models/fraud/v3/neo',
+      'https://models.s3-fips.us-iso-east-1.c2s.ic.gov/fraud/v3/neo', 'https://models.s3.us-isob-east-1.sc2s.sgov.gov/fraud/v3/neo',
+      'https://s3.us-isob-east-1.sc2s.sgov.gov/models/fraud/v3/neo', 'https://models.s3.eu-isoe-west-1.cloud.adc-e.uk/fraud/v3/neo',
+      'https://models.s3.us-isof-south-1.csp.hci.ic.gov/fraud/v3/neo', 'https://models.s3.eusc-de-east-1.amazonaws.eu/fraud/v3/neo',
+      'https://s3.eusc-de-east-1.amazonaws.eu/models/fraud/v3/neo', 'https://models.s3.cn-northwest-1.amazonaws.com.cn/fraud/v3/neo',
+      'https://s3.dualstack.cn-north-1.amazonaws.com.cn/models/fraud/v3/neo',
+    ]) expect([output, viaHttps(output)]).toEqual([output, []]);
+    // A region of another partition under a sovereign suffix, dual-stack (none of them has it), the legacy and global
+    // forms there, and a look-alike domain: not an endpoint, kept as written.
+    for (const kept of [
+      'https://models.s3.us-east-1.c2s.ic.gov/x', 'https://models.s3.us-iso-east-1.sc2s.sgov.gov/x', 'https://models.s3.dualstack.us-iso-east-1.c2s.ic.gov/x',
+      'https://s3.c2s.ic.gov/models/x', 'https://models.s3-us-iso-east-1.c2s.ic.gov/x', 'https://models.s3.eu-central-1.amazonaws.eu/x', 'https://models.s3.eusc-de-east-1.amazonaws.eu.evil.example/x',
+    ]) expect(asS3Uri(kept)).toBe(kept);
+  });
+
   it('a copy whose AWS image is told to download and run a script (SAGEMAKER_SUBMIT_DIRECTORY) is the finding', () => {
     const withCode = (dir: string) => at('UpdateModelPackage', {
       modelPackageArn: PKG,

@@ -43,6 +43,12 @@ describe('writes to an approved artifact registered as an https:// S3 URL', () =
     expect(changes([register(url), approve(), s3('DeleteObject')])).toEqual([['artifact_deleted', uri]]);
   });
 
+  it("an artifact registered by a sovereign partition's S3 URL (ISO, ISO-B, European Sovereign Cloud): a write on its s3:// object is the finding", () => {
+    for (const url of [`https://models.s3.us-iso-east-1.c2s.ic.gov/${KEY}`, `https://s3.us-isob-east-1.sc2s.sgov.gov/models/${KEY}`, `https://models.s3.eusc-de-east-1.amazonaws.eu/${KEY}`, `https://models.s3.cn-north-1.amazonaws.com.cn/${KEY}`]) {
+      expect([url, changes([register(url), approve(), s3('PutObject')])]).toEqual([url, [['artifact_overwritten', `s3://models/${KEY}`]]]);
+    }
+  });
+
   it('an artifact registered as a prefix URL holds the objects under it; other keys and buckets are not it', () => {
     expect(changes([register('https://models.s3.us-east-1.amazonaws.com/fraud/v3/'), approve(), s3('PutObject')])).toEqual([['artifact_overwritten', `s3://models/${KEY}`]]);
     expect(changes([register(forms[0]!), approve(), s3('PutObject', 'fraud/v3/other.tar.gz')])).toEqual([]);
