@@ -400,4 +400,24 @@ describe("writes over a compiled copy's object before its registration", () => {
     const [r3, a3, job3, earlier, own3, update3] = [register(), approve(), compile(), s3('PutObject'), s3('PutObject', {}, 'Neo'), addCopy()];
     expect(engineRun([r3!, a3!, job3!, own3!, earlier!, update3!])).toEqual([]);
   });
+  /** An S3 data event as s3() makes it, with its own id, for floods (s3()'s clock runs out of hours); timed() sets its time. */
+  const s3Flood = (id: string, key: string, role?: string) => normOne(ctRecord('PutObject', { bucketName: 'models', key }, {
+    eventID: id, eventTime: '2026-11-25T20:00:00Z', eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::models/${key}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
+    ...(role ? roleIdentity(role) : {}),
+  }), { model_buckets: ['models'] });
+  /** Events at minutes after `base` (CloudTrail times to the second), in the order given. */
+  const timed = (base: string, ...events: [NormalizedEvent, number][]) => events.map(([e, minutes]) => ({ ...e, time: new Date(Date.parse(base) + minutes * 60_000).toISOString().replace('.000Z', 'Z') }));
+  const BASE = '2026-11-25T20:00:00Z';
+
+  it('600 writes to other keys of the output location, after the overwrite, do not push its record out', () => {
+    const junk = (i: number, key: string) => s3Flood(`junk-${i}`, key);
+    const [r, a] = [register(), approve()];
+    const [job, own, evil] = timed(BASE, [compile(), 0], [s3('PutObject', {}, 'Neo'), 5], [s3('PutObject'), 6]);
+    // Archives beside the copy and objects deeper in the location, none the object the job writes.
+    const flood = Array.from({ length: 640 }, (_, i) => timed(BASE, [junk(i, i % 2 ? `fraud/v3/neo/junk-${i}.tar.gz` : `fraud/v3/neo/d/${i}/model-ml_c5.tar.gz`), 7 + i / 60])[0]!);
+    const [update] = timed(BASE, [addCopy(), 120]);
+    const out = overwritten([r!, a!, job!, own!, evil!, ...flood, update!]);
+    expect(out.map((x) => (x.details.written_before_registration as { event: string }).event)).toEqual([evil!.id]);
+  });
 });

@@ -107,8 +107,8 @@ const ARCHIVE = /\.(tar\.gz|tgz|tar|gz|zip)$/i;
  * show: `model.tar.gz` for `ml_c5` → `model-ml_c5.tar.gz`). Undefined when it cannot be told (a `TargetPlatform`
  * instead of a device, an input not named `*.tar.gz`): see archiveDirectlyIn.
  */
-function expectedObject(j: CompilationRec, v: VersionRec): string | undefined {
-  const input = j.input_uri ?? (j.input_package && v.artifact ? asS3Uri(v.artifact) : undefined);
+function expectedObject(j: CompilationRec, v: Pick<VersionRec, 'artifact'> | undefined): string | undefined {
+  const input = j.input_uri ?? (j.input_package && v?.artifact ? asS3Uri(v.artifact) : undefined);
   const name = input?.split('/').at(-1);
   if (!j.target_device || !name?.endsWith('.tar.gz')) return undefined;
   return `${j.output}/${name.slice(0, -'.tar.gz'.length)}-${j.target_device}.tar.gz`;
@@ -125,8 +125,11 @@ function archiveDirectlyIn(output: string, object: string): boolean {
   return !name.includes('/') && name.length > '.tar.gz'.length && name.endsWith('.tar.gz');
 }
 
-/** Whether job `j` (of version `v`) writes `object`, and how that was told. */
-function writes(j: CompilationRec, v: VersionRec, object: string): CompiledCopy['output_match'] | undefined {
+/**
+ * Whether job `j` writes `object`, and how that was told; `v` the version it compiled (by package ARN: its artifact
+ * names the object), undefined when not known — then any `*.tar.gz` directly in the output, which holds the exact name.
+ */
+export function writes(j: CompilationRec, v: Pick<VersionRec, 'artifact'> | undefined, object: string): CompiledCopy['output_match'] | undefined {
   const exact = expectedObject(j, v);
   if (exact) return exact === object ? 'exact_name' : undefined;
   return archiveDirectlyIn(j.output, object) ? 'tar_gz_in_output' : undefined;

@@ -1,14 +1,14 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { asS3Uri, callerText, identityOf, normUri, versionRollbackOf } from '../facts.js';
-import type { VersionRec } from '../registry.js';
-import type { CompiledCopy } from './compiled-copy.js';
+import { asS3Uri, callerText, identityOf, normUri, packageRef, versionRollbackOf } from '../facts.js';
+import type { CompilationRec, VersionRec } from '../registry.js';
+import { writes as jobWrites, type CompiledCopy } from './compiled-copy.js';
 import { versionEntity, type RuleContext } from './context.js';
 
 /**
  * A compiled copy is vouched for by its object's name: the object a compilation job writes. Whoever can write the
  * output bucket can replace that object after the job wrote it and before the copy is registered; the registered
- * bytes are then not the job's. So the S3 writes seen on an object in a compilation job's output location (PutObject,
- * CopyObject, CompleteMultipartUpload, a version rollback by delete) are kept, and when the copy is vouched for, the
+ * bytes are then not the job's. So the S3 writes seen on an object a compilation job writes (PutObject, CopyObject,
+ * CompleteMultipartUpload, a version rollback by delete) are kept, and when the copy is vouched for, the
  * last write between the job's creation and the registration is looked at: one by anyone but the job's role (or the
  * SageMaker service itself) is `registry.approved_model_modified` `artifact_overwritten`, as a write over the copy
  * after its registration already is. Writes read after the registration are judged there (integrity.ts); the job's
@@ -29,12 +29,20 @@ interface OutputWrite {
   rollback?: boolean;
 }
 
-/** Objects whose writes are kept at once (a ring of slots, the first seen forgotten first), and writes per object. */
+/**
+ * Objects whose writes are kept at once, per ring (the first seen forgotten first), and writes per object. Two rings:
+ * the objects a job names exactly (`<output>/<input name>-<device>.tar.gz`: one per job, so only new compilation jobs
+ * push them out), and the `*.tar.gz` directly in an output location whose job's object name cannot be told (a
+ * TargetPlatform job). Writes to other keys are not kept, so a flood of them cannot push out the compiled copy's.
+ */
 const MAX_OBJECTS = 500;
 const WRITES_PER_OBJECT = 10;
+type Ring = 'exact' | 'archive';
+/** Ring state key prefixes: the archive ring keeps the names it had when it was the only one. */
+const RING_KEYS: Record<Ring, string> = { exact: 'cjwrite-exact', archive: 'cjwrite' };
 
-/** The writes kept for an object, and its slot in the ring. */
-interface KeptWrites { slot: number; writes: OutputWrite[] }
+/** The writes kept for an object, its ring (unset: archive) and its slot there. */
+interface KeptWrites { slot: number; ring?: 'exact'; writes: OutputWrite[] }
 
 /** S3 operations that put other bytes under the object's name. */
 const BYTE_WRITES = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload']);
@@ -44,35 +52,56 @@ const bySagemaker = (ev: Pick<NormalizedEvent, 'details'>) => ev.details?.identi
 const byRole = (issuer: string | undefined, role: string | undefined) => !!issuer && !!role && issuer === role.toLowerCase();
 const at = (x: { time: string }) => Date.parse(x.time);
 
+/** The version a job compiled by package ARN (its artifact names the job's object), if seen. */
+function compiledVersion(j: CompilationRec, ctx: RuleContext): VersionRec | undefined {
+  const p = j.input_package ? packageRef(j.input_package) : undefined;
+  return p ? ctx.reg.ownVersion('sagemaker', p.name, p.version, p.scope) : undefined;
+}
+
+/** The ring `object` is kept in for jobs `jobs` (created before the write), or undefined: no job writes it. */
+function ringOf(object: string, jobs: CompilationRec[], ctx: RuleContext): Ring | undefined {
+  let ring: Ring | undefined;
+  for (const j of jobs) {
+    const match = jobWrites(j, compiledVersion(j, ctx), object);
+    if (match === 'exact_name') return 'exact';
+    if (match) ring = 'archive';
+  }
+  return ring;
+}
+
 /** Keep a write of `uri` if a compilation job created before it writes there (an object of its output location). */
 export function noteOutputWrite(ev: NormalizedEvent, ctx: RuleContext, uri: string): void {
   const rollback = !!versionRollbackOf(ev, uri);
   if (!BYTE_WRITES.has(ev.operation) && !(ev.action === 'data_object.delete' && rollback)) return;
   const object = asS3Uri(normUri(uri, ctx.cfg));
-  const jobs = ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(ev));
-  if (!jobs.length) return;
   const issuer = issuerOf(ev);
   const service = bySagemaker(ev);
-  const key = `cjwrite|${object}`;
-  const kept = ctx.get<KeptWrites>(key);
   // The job's own writes are kept too: one read after someone else's (log files out of order) still replaced it.
   const w: OutputWrite = {
     event: ev.id, time: ev.time, operation: ev.operation, ...(issuer ? { issuer } : {}), ...(service ? { service } : {}),
     actor: identityOf(ev.actor, ctx.cfg), caller: callerText(ev.actor, ctx.cfg), ...(rollback ? { rollback } : {}),
   };
+  const jobs = ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(ev));
+  const ring = jobs.length ? ringOf(object, jobs, ctx) : undefined;
+  if (ring) keep(ctx, object, w, ring);
+}
+
+/** Add a write to an object's kept writes, giving a new object the next slot of its ring (the object there is forgotten). */
+function keep(ctx: RuleContext, object: string, w: OutputWrite, ring: Ring): void {
+  const key = `cjwrite|${object}`;
+  const kept = ctx.get<KeptWrites>(key);
   const writes = [...(kept?.writes ?? []).filter((x) => x.event !== w.event), w].sort((a, b) => at(a) - at(b) || a.event.localeCompare(b.event)).slice(-WRITES_PER_OBJECT);
-  let slot = kept?.slot;
-  if (slot === undefined) {
-    // A new object takes the next slot; the object there before is forgotten.
-    const next = ctx.get<number>('cjwrite-next') ?? 0;
-    slot = next % MAX_OBJECTS;
-    ctx.set('cjwrite-next', next + 1);
-    const before = ctx.get<string>(`cjwrite-slot|${slot}`);
-    // Unless that object was forgotten already and holds a newer slot now.
-    if (before !== undefined && before !== object && ctx.get<KeptWrites>(`cjwrite|${before}`)?.slot === slot) ctx.delete(`cjwrite|${before}`);
-    ctx.set(`cjwrite-slot|${slot}`, object);
-  }
-  ctx.set(key, { slot, writes } satisfies KeptWrites);
+  if (kept) return ctx.set(key, { ...kept, writes } satisfies KeptWrites);
+  const prefix = RING_KEYS[ring];
+  const next = ctx.get<number>(`${prefix}-next`) ?? 0;
+  const slot = next % MAX_OBJECTS;
+  ctx.set(`${prefix}-next`, next + 1);
+  const before = ctx.get<string>(`${prefix}-slot|${slot}`);
+  // Unless that object was forgotten already and holds a newer slot now (or one of the other ring).
+  const held = before !== undefined && before !== object ? ctx.get<KeptWrites>(`cjwrite|${before}`) : undefined;
+  if (held && held.slot === slot && (held.ring ?? 'archive') === ring) ctx.delete(`cjwrite|${before}`);
+  ctx.set(`${prefix}-slot|${slot}`, object);
+  ctx.set(key, { slot, ...(ring === 'exact' ? { ring } : {}), writes } satisfies KeptWrites);
 }
 
 /** Whether a kept write is the job's own: its role's session, or the SageMaker service. */
