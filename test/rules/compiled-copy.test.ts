@@ -420,4 +420,34 @@ describe("writes over a compiled copy's object before its registration", () => {
     const out = overwritten([r!, a!, job!, own!, evil!, ...flood, update!]);
     expect(out.map((x) => (x.details.written_before_registration as { event: string }).event)).toEqual([evil!.id]);
   });
+
+  it('a write read before its compilation job\'s record (CloudTrail out of order) is held and judged when the job comes', () => {
+    const engineRun = (events: NormalizedEvent[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events.flatMap((e, i) => engine.process(e, Date.parse(BASE) + i * 1000)).filter((x) => x.rule_id === 'registry.approved_model_modified' && x.details.change === 'artifact_overwritten');
+    };
+    const [r, a] = [register(), approve()];
+    const [job, own, evil, update] = timed(BASE, [compile(), 0], [s3('PutObject', {}, 'Neo'), 5], [s3('PutObject'), 6], [addCopy(), 30]);
+    // Someone else's write after the job's, both read before the job's record: the finding, at the registration.
+    expect(engineRun([r!, a!, own!, evil!, job!, update!]).map((x) => (x.details.written_before_registration as { event: string }).event)).toEqual([evil!.id]);
+    // The registration read before the job's record too: judged when the job comes, with the held writes.
+    expect(engineRun([r!, a!, evil!, update!, job!]).map((x) => (x.details.written_before_registration as { event: string }).event)).toEqual([evil!.id]);
+    // The job's own write last: nothing.
+    const [job2, evil2, own2, update2] = timed(BASE, [compile(), 0], [s3('PutObject'), 5], [s3('PutObject', {}, 'Neo'), 6], [addCopy(), 30]);
+    expect(engineRun([register(), approve(), evil2!, own2!, job2!, update2!])).toEqual([]);
+    // A write made before the job's creation is not its output, held or not.
+    const [early, job3, update3] = timed(BASE, [s3('PutObject'), 0], [compile(), 5], [addCopy(), 30]);
+    expect(engineRun([register(), approve(), early!, job3!, update3!])).toEqual([]);
+  });
+
+  it('the hold is bounded: a caller flooding it pushes out its own writes, not another\'s still waiting', () => {
+    const engineRun = (events: NormalizedEvent[]) => {
+      const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+      return events.flatMap((e, i) => engine.process(e, Date.parse(BASE) + i * 10)).filter((x) => x.rule_id === 'registry.approved_model_modified' && x.details.change === 'artifact_overwritten');
+    };
+    const [r, a] = [register(), approve()];
+    const [job, evil, update] = timed(BASE, [compile(), 0], [s3('PutObject'), 6], [addCopy(), 30]);
+    const flood = Array.from({ length: 600 }, (_, i) => timed(BASE, [s3Flood(`flood-${i}`, `scratch/f-${i}.tar.gz`, 'Flooder'), 7])[0]!);
+    expect(engineRun([r!, a!, evil!, ...flood, job!, update!]).map((x) => (x.details.written_before_registration as { event: string }).event)).toEqual([evil!.id]);
+  });
 });

@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { isAwsNeoImage } from '../aws-images.js';
 import { asS3Uri, callerText, inferenceArtifactsOf, modelRefOf, normUri, packageRef, readingsDiffer, scopeOf, uriAncestors } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
-import { judgeOutputWrites } from './compiled-writes.js';
+import { adoptHeldWrites, judgeOutputWrites } from './compiled-writes.js';
 import { versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { dropWaiting, SWEEP_EVERY_MS } from './shared.js';
 
@@ -249,6 +249,8 @@ function settle(ctx: RuleContext, id: string, final: boolean): void {
 /** After the registry took in a compilation job: the additions waiting for it are judged now. */
 export const judgeWaitingCopies: KindImpl = (ev, ctx) => {
   if (ev.resource?.type !== 'compilation_job' || ev.action !== 'resource.create' || ev.outcome === 'failure') return;
+  // Writes of its output read before it first: an addition waiting for it is judged with them.
+  adoptHeldWrites(ctx);
   for (const id of ctx.get<string[]>('copywait-index') ?? []) settle(ctx, id, false);
 };
 

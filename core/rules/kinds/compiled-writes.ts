@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { asS3Uri, callerText, identityOf, normUri, packageRef, versionRollbackOf } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
 import { writes as jobWrites, type CompiledCopy } from './compiled-copy.js';
-import { versionEntity, type RuleContext } from './context.js';
+import { versionEntity, waited, waitStart, type RuleContext } from './context.js';
 
 /**
  * A compiled copy is vouched for by its object's name: the object a compilation job writes. Whoever can write the
@@ -12,7 +12,8 @@ import { versionEntity, type RuleContext } from './context.js';
  * last write between the job's creation and the registration is looked at: one by anyone but the job's role (or the
  * SageMaker service itself) is `registry.approved_model_modified` `artifact_overwritten`, as a write over the copy
  * after its registration already is. Writes read after the registration are judged there (integrity.ts); the job's
- * own write read late (log files out of order) is recognised by jobsOwnWrite.
+ * own write read late (log files out of order) is recognised by jobsOwnWrite; a write read before its job's record is
+ * held for it (adoptHeldWrites).
  */
 
 /** A write of an object in a compilation job's output location, as kept in rule state (`cjwrite|<object>`). */
@@ -43,6 +44,15 @@ const RING_KEYS: Record<Ring, string> = { exact: 'cjwrite-exact', archive: 'cjwr
 
 /** The writes kept for an object, its ring (unset: archive) and its slot there. */
 interface KeptWrites { slot: number; ring?: 'exact'; writes: OutputWrite[] }
+
+/**
+ * A write of a `*.tar.gz` read before the record of the compilation job whose output it is (CloudTrail delivers
+ * out of order: the S3 data event may come before CreateCompilationJob), held until that record comes (adoptHeldWrites).
+ */
+interface HeldWrite { object: string; at: number; rcv: number; write: OutputWrite }
+/** How long, by event time and by receipt, and how many writes are held (beyond: the oldest of the caller with the most). */
+const HOLD_MS = 3_600_000;
+const MAX_HELD = 500;
 
 /** S3 operations that put other bytes under the object's name. */
 const BYTE_WRITES = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload']);
@@ -83,7 +93,9 @@ export function noteOutputWrite(ev: NormalizedEvent, ctx: RuleContext, uri: stri
   };
   const jobs = ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(ev));
   const ring = jobs.length ? ringOf(object, jobs, ctx) : undefined;
-  if (ring) keep(ctx, object, w, ring);
+  if (ring) return keep(ctx, object, w, ring);
+  // No job seen writing it (yet): an archive is held for the job's record read late.
+  if (object.endsWith('.tar.gz')) hold(ctx, { object, ...waitStart(ev, ctx), write: w });
 }
 
 /** Add a write to an object's kept writes, giving a new object the next slot of its ring (the object there is forgotten). */
@@ -102,6 +114,52 @@ function keep(ctx: RuleContext, object: string, w: OutputWrite, ring: Ring): voi
   if (held && held.slot === slot && (held.ring ?? 'archive') === ring) ctx.delete(`cjwrite|${before}`);
   ctx.set(`${prefix}-slot|${slot}`, object);
   ctx.set(key, { slot, ...(ring === 'exact' ? { ring } : {}), writes } satisfies KeptWrites);
+}
+
+/** Hold a write until its job's record comes: HOLD_MS at most, MAX_HELD in all (the oldest of the caller with the most leaves). */
+function hold(ctx: RuleContext, h: HeldWrite): void {
+  // Held ids in order of receipt, each with its caller (who floods is told without reading every entry).
+  const open = (ctx.get<[string, string][]>('cjhold-index') ?? []).filter(([id]) => id !== h.write.event);
+  // Those held long enough leave first.
+  while (open.length) {
+    const first = ctx.get<HeldWrite>(`cjhold|${open[0]![0]}`);
+    if (first && !waited(ctx, first, HOLD_MS)) break;
+    ctx.delete(`cjhold|${open.shift()![0]}`);
+  }
+  open.push([h.write.event, h.write.actor ?? '']);
+  ctx.set(`cjhold|${h.write.event}`, h);
+  if (open.length > MAX_HELD) {
+    // One caller writing many archives (a flood) pushes out its own, not another's write still waiting.
+    const counts = new Map<string, number>();
+    for (const [, caller] of open) counts.set(caller, (counts.get(caller) ?? 0) + 1);
+    const most = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    const i = open.findIndex(([, caller]) => caller === most);
+    ctx.delete(`cjhold|${open[i]![0]}`);
+    open.splice(i, 1);
+  }
+  ctx.set('cjhold-index', open);
+}
+
+/**
+ * After the registry took in a compilation job: the writes held for a job's record (read before it) that are its
+ * output (written after its creation, an object it writes) are kept now, as if read after it.
+ */
+export function adoptHeldWrites(ctx: RuleContext): void {
+  const open = ctx.get<[string, string][]>('cjhold-index');
+  if (!open?.length) return;
+  const left: [string, string][] = [];
+  for (const entry of open) {
+    const id = entry[0];
+    const h = ctx.get<HeldWrite>(`cjhold|${id}`);
+    if (!h) continue;
+    const jobs = ctx.reg.compilationsWriting(h.object).filter((j) => at(j) <= at(h.write));
+    const ring = jobs.length ? ringOf(h.object, jobs, ctx) : undefined;
+    if (ring) {
+      keep(ctx, h.object, h.write, ring);
+      ctx.delete(`cjhold|${id}`);
+    } else left.push(entry);
+  }
+  if (left.length !== open.length) ctx.set('cjhold-index', left);
 }
 
 /** Whether a kept write is the job's own: its role's session, or the SageMaker service. */
