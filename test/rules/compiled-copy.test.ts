@@ -320,6 +320,22 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(arriving([r!, a!, update!, job!], '2026-11-26T00:00:00Z').map((x) => [x.time, x.details.compiled_copy_unvouched])).toEqual([[update!.time, [reason]]]);
   });
 
+  it('a job stopped before the update (StopCompilationJob) may never have written its output: the copy is the finding', () => {
+    const stop = (extra: Record<string, unknown> = {}) => normOne(ctRecord('StopCompilationJob', { compilationJobName: 'fraud-v3-c5' }, { eventID: `neo-${++n}`, eventTime: `2026-11-25T1${Math.floor(n / 60)}:${String(n % 60).padStart(2, '0')}:00Z`, responseElements: null, ...extra }));
+    expect(stop().resource).toMatchObject({ type: 'compilation_job', name: 'fraud-v3-c5' });
+    expect(stop().operation).toBe('StopCompilationJob');
+    // Someone's object put at the job's output name before the job, the job stopped, the object registered.
+    const [r, a, job, stopped, update] = [register(), approve(), fromArtifact(), stop(), add()];
+    expect(modified([r!, a!, job!, stopped!, update!]).map((x) => x.details.compiled_copy_unvouched)).toEqual([[
+      `compilation job fraud-v3-c5 writing ${COMPILED} was stopped at ${stopped!.time} (StopCompilationJob), before the update: it may never have written its output`,
+    ]]);
+    // A stop refused (the job had completed: only a running job can be stopped), or one after the update: vouched for.
+    expect(modified([register(), approve(), fromArtifact(), stop({ errorCode: 'ValidationException', errorMessage: 'job is not in progress' }), add()])).toEqual([]);
+    expect(modified([register(), approve(), fromArtifact(), add(), stop()])).toEqual([]);
+    // A later job of the same output, not stopped, vouches for it.
+    expect(modified([register(), approve(), fromArtifact(), stop(), compileFrom({ modelPackageVersionArn: PKG }, 's3://models/fraud/v3/neo/', 'fraud-v3-c5-again'), add()])).toEqual([]);
+  });
+
   it('an input "under" the approved archive is another object, not its weights', () => {
     // `<artifact>.tar.gz/evil.tar.gz` is an S3 key of its own, anyone who can write the bucket may upload.
     const [r, a, job, update] = [register(), approve(), fromArtifact('s3://models/fraud/v3/model.tar.gz/evil.tar.gz'), add('s3://models/fraud/v3/neo/evil-ml_c5.tar.gz')];

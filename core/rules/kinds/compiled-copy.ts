@@ -169,9 +169,18 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
       unvouched.push(`compilation job ${j.job} writing ${artifact} compiled ${j.input_uri ?? j.input_package ?? 'an input not logged'}, not an artifact of ${v.name} v${v.version}`);
       continue;
     }
-    const j = own.reverse().find((x) => writes(x, v, object));
+    // A job stopped before the update (StopCompilationJob, which only a job still running accepts) may never have
+    // written its output: what is at its object name may be anyone's.
+    const running = own.filter((x) => !stopOf(ctx, x, ev.time));
+    if (!running.length) {
+      const j = own.at(-1)!;
+      const stop = stopOf(ctx, j, ev.time)!;
+      unvouched.push(`compilation job ${j.job} writing ${artifact} was stopped at ${stop.time} (StopCompilationJob), before the update: it may never have written its output`);
+      continue;
+    }
+    const j = running.reverse().find((x) => writes(x, v, object));
     if (!j) {
-      unvouched.push(`${artifact} is not the object compilation job ${own[0]!.job} writes (${writtenText(own[0]!, v)})`);
+      unvouched.push(`${artifact} is not the object compilation job ${running[0]!.job} writes (${writtenText(running[0]!, v)})`);
       continue;
     }
     vouched.push({
@@ -246,8 +255,33 @@ function settle(ctx: RuleContext, id: string, final: boolean): void {
   reportUnvouched(ev, ctx, v, fields, verdict.unvouched, ev.time);
 }
 
-/** After the registry took in a compilation job: the additions waiting for it are judged now. */
+/** A compilation job stopped (a StopCompilationJob that succeeded), kept by scope and job name (`cjstop|…`). */
+interface JobStop { time: string; event: string }
+/** Stops kept at once (the oldest forgotten first): as many as compilation locations the registry keeps. */
+const MAX_STOPS = 200;
+const stopKey = (scope: string | undefined, job: string) => `cjstop|${scope ?? ''}|${job}`;
+
+/** The stop of job `j` after its creation and at or before `time`, if one was seen. */
+function stopOf(ctx: RuleContext, j: CompilationRec, time: string): JobStop | undefined {
+  const stop = ctx.get<JobStop>(stopKey(j.scope, j.job));
+  return stop && Date.parse(stop.time) >= Date.parse(j.time) && Date.parse(stop.time) <= Date.parse(time) ? stop : undefined;
+}
+
+function noteStop(ev: NormalizedEvent, ctx: RuleContext): void {
+  const job = ev.resource?.name ?? ev.resource?.id;
+  if (!job) return;
+  const key = stopKey(scopeOf(ev), job);
+  ctx.set(key, { time: ev.time, event: ev.id } satisfies JobStop);
+  const open = (ctx.get<string[]>('cjstop-index') ?? []).filter((k) => k !== key);
+  open.push(key);
+  while (open.length > MAX_STOPS) ctx.delete(open.shift()!);
+  ctx.set('cjstop-index', open);
+}
+
+/** After the registry took in a compilation job: the additions waiting for it are judged now. A job's stop is kept. */
 export const judgeWaitingCopies: KindImpl = (ev, ctx) => {
+  // The catalogue has no stop verb for jobs (`resource.other`): the operation names it.
+  if (ev.resource?.type === 'compilation_job' && ev.operation === 'StopCompilationJob' && ev.outcome !== 'failure') return noteStop(ev, ctx);
   if (ev.resource?.type !== 'compilation_job' || ev.action !== 'resource.create' || ev.outcome === 'failure') return;
   // Writes of its output read before it first: an addition waiting for it is judged with them.
   adoptHeldWrites(ctx);
