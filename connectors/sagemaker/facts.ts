@@ -1,3 +1,4 @@
+import { packageSourcesOfEnv } from '../../core/integrity/packages.js';
 import type { Ml } from '../../core/schema/index.js';
 import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './util.js';
 
@@ -373,6 +374,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const ownVpc = params.vpcConfig ?? get(params, 'networkConfig.vpcConfig') ?? get(params, 'securityConfig.vpcConfig') ?? get(params, 'labelingJobAlgorithmsConfig.labelingJobResourceConfig.vpcConfig');
     const vpc = ownVpc !== undefined ? vpcFacts(ownVpc) : { vpc: def.vpc, vpc_config: def.vpc_config };
     const envKeys = uniq([params, ...defs].flatMap((o) => (isObj(o.environment) ? Object.keys(o.environment) : [])));
+    // The values of the few variables that point pip at an index: the rest of the environment stays out (names only).
+    const packageSources = uniq([params, ...defs].flatMap((o) => packageSourcesOfEnv(o.environment)));
     const hyper = isObj(params.hyperParameters) ? params.hyperParameters : defs.length === 1 && isObj(defs[0]!.staticHyperParameters) ? defs[0]!.staticHyperParameters : undefined;
     const digest = imageDigest(image) ?? str(params.trainingImageDigest);
     ml.job = {
@@ -398,6 +401,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       repository_access_mode: firstString(params, ['algorithmSpecification.trainingImageConfig.trainingRepositoryAccessMode']),
       params: hyper as Record<string, unknown> | undefined,
       env_keys: envKeys.length ? envKeys.sort() : undefined,
+      package_sources: packageSources.length ? packageSources : undefined,
       definitions: def.definitions,
     };
     Object.assign(ml.job, pipelineLink(params, ml.job.name));

@@ -1,4 +1,5 @@
 import { imageDigestOf } from '../../core/integrity/image.js';
+import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../core/integrity/packages.js';
 import { isObj, str, type Json } from './logentry.js';
 
 /** Security-relevant facts found in an audit entry's request/response bodies. */
@@ -18,6 +19,8 @@ export interface SecurityFacts {
   versionAliases: string[];
   webAccess: boolean;
   containerLoggingDisabled: boolean;
+  /** Package indexes and URL requirements of the containers' `env` and pip commands (a pipeline executor's, a worker pool's). */
+  packageSources: string[];
 }
 
 const MAX_DEPTH = 14;
@@ -45,7 +48,7 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
   const f: SecurityFacts = {
     images: [], serviceAccounts: [], networks: [], privateServiceConnect: false, kmsKeys: [], modelArtifactUris: [],
     inputUris: [], outputUris: [], models: [], deployedModelIds: [], displayNames: [], versionAliases: [],
-    webAccess: false, containerLoggingDisabled: false,
+    webAccess: false, containerLoggingDisabled: false, packageSources: [],
   };
   let nodes = 0;
   const add = (list: string[], v: unknown) => {
@@ -63,6 +66,10 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
       for (const k of Object.keys(node)) {
         if (k === '@type') continue;
         const v = node[k];
+        // A container's env (`[{name, value}]`) and its command / args (a compiled KFP component's pip install).
+        if (Array.isArray(v) && (k === 'env' || k === 'command' || k === 'args')) {
+          for (const src of k === 'env' ? packageSourcesOfEnv(v) : packageSourcesOfCommand(v)) add(f.packageSources, src);
+        }
         if (k === 'trafficSplit' && isObj(v)) {
           const split: Record<string, number> = {};
           for (const [id, pct] of Object.entries(v)) if (Number.isFinite(Number(pct))) split[id] = Number(pct);

@@ -79,6 +79,11 @@ export const MlJob = z.looseObject({
   instance_type: str.optional(),
   kms_key: str.optional(),
   params: z.record(str, z.unknown()).optional(),
+  /**
+   * Where the job's Python packages come from besides its image: the indexes pip / uv is pointed at (`PIP_INDEX_URL`,
+   * `--extra-index-url`…) and requirements fetched from a URL (`git+https://…`), credentials hidden.
+   */
+  package_sources: z.array(str).optional(),
 });
 
 export const MlData = z.looseObject({

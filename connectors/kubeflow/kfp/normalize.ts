@@ -1,5 +1,6 @@
 import type { NormalizeContext, NormalizeOutput } from '../../../core/connector.js';
 import { canonicalJson, makeEvent, stableId, toRfc3339, type NormalizedEvent } from '../../../core/schema/index.js';
+import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../../core/integrity/packages.js';
 
 /** KFP v2beta1 objects as the API server renders them (proto field names, int64 as strings). */
 type Obj = Record<string, any>;
@@ -55,11 +56,28 @@ export function specImages(spec: unknown): string[] {
 }
 
 /**
- * Images of a pipeline version, from `ctx.meta.version_images` (version id →
- * images) that the poller fills from the versions it listed.
+ * Package sources of a compiled pipeline spec: the indexes and URL requirements of its executors' pip installs (a
+ * component's `pip_index_urls` and `packages_to_install` compile into `container.command`) and env.
  */
-function versionImagesOf(ctx: NormalizeContext, versionId: unknown): string[] {
-  const known = ctx.meta?.version_images;
+export function specPackageSources(spec: unknown): string[] {
+  const executors = (spec as Obj | undefined)?.deploymentSpec?.executors;
+  if (!executors || typeof executors !== 'object') return [];
+  const out = new Set<string>();
+  for (const ex of Object.values(executors as Obj)) {
+    const c = ex?.container;
+    if (!c || typeof c !== 'object') continue;
+    for (const src of [...packageSourcesOfCommand([...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])]), ...packageSourcesOfEnv(c.env)]) out.add(src);
+  }
+  return [...out];
+}
+
+/**
+ * Images of a pipeline version, from `ctx.meta.version_images` (version id →
+ * images) that the poller fills from the versions it listed; its package
+ * sources likewise from `ctx.meta.version_package_sources`.
+ */
+function versionImagesOf(ctx: NormalizeContext, versionId: unknown, meta: 'version_images' | 'version_package_sources' = 'version_images'): string[] {
+  const known = ctx.meta?.[meta];
   if (typeof versionId !== 'string' || !(known instanceof Map)) return [];
   const images = known.get(versionId);
   return Array.isArray(images) ? images.filter((i): i is string => typeof i === 'string') : [];
@@ -92,7 +110,7 @@ function actorOf(sa: unknown, namespace: string | undefined): NormalizedEvent['a
   return { type: 'service', name: sa, id: namespace ? `system:serviceaccount:${namespace}:${sa}` : sa };
 }
 
-function jobOf(o: Obj, type: string, images: string[]): NonNullable<NormalizedEvent['ml']>['job'] {
+function jobOf(o: Obj, type: string, images: string[], packageSources: string[]): NonNullable<NormalizedEvent['ml']>['job'] {
   return {
     name: o.display_name || undefined,
     type,
@@ -100,6 +118,7 @@ function jobOf(o: Obj, type: string, images: string[]): NonNullable<NormalizedEv
     status: o.state ?? o.status ?? undefined,
     params: o.runtime_config?.parameters && Object.keys(o.runtime_config.parameters).length ? o.runtime_config.parameters : undefined,
     ...imageFacts(images),
+    package_sources: packageSources.length ? packageSources : undefined,
   };
 }
 
@@ -158,12 +177,13 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
         const versionId = ref.pipeline_version_id || item.pipeline_version_id || undefined;
         // A run of a registered version carries no spec: its images are the version's (the poller lists them).
         const images = item.pipeline_spec ? specImages(item.pipeline_spec) : versionImagesOf(ctx, versionId);
+        const packageSources = item.pipeline_spec ? specPackageSources(item.pipeline_spec) : versionImagesOf(ctx, versionId, 'version_package_sources');
         const common = {
           stage: 'training' as const,
           actor: actorOf(item.service_account, namespace),
           resource: { type: 'pipeline_run', id: item.run_id, name: item.display_name || undefined, namespace },
           ml: {
-            job: jobOf(item, 'kfp.run', images),
+            job: jobOf(item, 'kfp.run', images, packageSources),
             provenance: { run_id: item.run_id, pipeline: ref.pipeline_id || undefined, pipeline_version: versionId, parent_run_id: item.recurring_run_id || undefined },
           },
           details: {
@@ -209,6 +229,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
       case 'recurring_run': {
         const ref = item.pipeline_version_reference ?? {};
         const images = item.pipeline_spec ? specImages(item.pipeline_spec) : versionImagesOf(ctx, ref.pipeline_version_id || item.pipeline_version_id);
+        const packageSources = item.pipeline_spec ? specPackageSources(item.pipeline_spec) : versionImagesOf(ctx, ref.pipeline_version_id || item.pipeline_version_id, 'version_package_sources');
         const trigger = item.trigger ?? {};
         const schedule = trigger.cron_schedule ? { cron: trigger.cron_schedule.cron, start_time: trigger.cron_schedule.start_time, end_time: trigger.cron_schedule.end_time }
           : trigger.periodic_schedule ? { interval_second: trigger.periodic_schedule.interval_second, start_time: trigger.periodic_schedule.start_time, end_time: trigger.periodic_schedule.end_time }
@@ -218,7 +239,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
           actor: actorOf(item.service_account, namespace),
           resource: { type: 'recurring_run', id: item.recurring_run_id, name: item.display_name || undefined, namespace },
           ml: {
-            job: jobOf(item, 'kfp.recurring_run', images),
+            job: jobOf(item, 'kfp.recurring_run', images, packageSources),
             provenance: { pipeline: ref.pipeline_id || undefined, pipeline_version: ref.pipeline_version_id || item.pipeline_version_id || undefined },
           },
           details: {
@@ -264,6 +285,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
         break;
       case 'pipeline_version': {
         const images = specImages(item.pipeline_spec);
+        const packageSources = specPackageSources(item.pipeline_spec);
         emit({
           id: stableId('kubeflow', 'kfp', 'pipeline_version', item.pipeline_version_id, 'create'),
           time: created!,
@@ -273,7 +295,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
           outcome: 'success',
           resource: { type: 'pipeline_version', id: item.pipeline_version_id, name: item.name || item.display_name || undefined, namespace },
           ml: {
-            job: images.length ? imageFacts(images) : undefined,
+            job: images.length || packageSources.length ? { ...imageFacts(images), package_sources: packageSources.length ? packageSources : undefined } : undefined,
             code: item.code_source_url ? { source: item.code_source_url } : undefined,
             provenance: { pipeline: item.pipeline_id, pipeline_version: item.pipeline_version_id },
           },

@@ -5,7 +5,7 @@ import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
 import { IntervalPoller } from '../source.js';
 import { KfpApi, MAX_PAGES, runInfoOf, type Obj } from './client.js';
-import { kfpRunNamespace, normalizeKfp, specImages, type KfpKind } from './normalize.js';
+import { kfpRunNamespace, normalizeKfp, specImages, specPackageSources, type KfpKind } from './normalize.js';
 
 export const KFP_CHANNEL = 'kubeflow.kfp';
 export const KFP_STATE_NS = 'kubeflow.kfp';
@@ -62,6 +62,8 @@ export class KfpPoller extends IntervalPoller {
   private readonly base: string;
   /** Pipeline version id → its images, from the versions listed: a run of a version carries no spec of its own. */
   private readonly versionImages = new Map<string, string[]>();
+  /** Pipeline version id → its package sources (indexes, URL requirements of its pip installs), as for its images. */
+  private readonly versionPackageSources = new Map<string, string[]>();
   /** Experiment id → its namespace, from this poll's listings: a run executes in its experiment's namespace. */
   private readonly experimentNamespaces = new Map<string, string>();
 
@@ -92,6 +94,7 @@ export class KfpPoller extends IntervalPoller {
     return {
       namespace,
       version_images: this.versionImages,
+      version_package_sources: this.versionPackageSources,
       experiment_namespaces: this.experimentNamespaces,
       install_namespace: cfg.namespaces.length ? undefined : cfg.install_namespace,
     };
@@ -173,6 +176,7 @@ export class KfpPoller extends IntervalPoller {
           if (typeof v.pipeline_version_id !== 'string') continue;
           listedVersions.add(v.pipeline_version_id);
           this.versionImages.set(v.pipeline_version_id, specImages(v.pipeline_spec));
+          this.versionPackageSources.set(v.pipeline_version_id, specPackageSources(v.pipeline_spec));
         }
         events += await this.ingest('pipeline_version', versions, p.namespace || namespace, seen);
       }
@@ -189,6 +193,7 @@ export class KfpPoller extends IntervalPoller {
     if (complete && !signal.aborted) {
       this.forget(seen, stored.map((s) => s.key));
       for (const id of [...this.versionImages.keys()]) if (!listedVersions.has(id)) this.versionImages.delete(id);
+      for (const id of [...this.versionPackageSources.keys()]) if (!listedVersions.has(id)) this.versionPackageSources.delete(id);
     }
     this.deps.spool.state.set(this.ns.poll, `last_poll:${this.base}`, started);
     if (this.polls % 60 === 0) {

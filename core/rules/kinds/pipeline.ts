@@ -3,6 +3,7 @@ import { durationMs } from '../config.js';
 import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
+import { isAllowedPackageSource } from './packages.js';
 
 /**
  * Per-event kinds of the data and training stages: schema pinning, auth
@@ -268,6 +269,11 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
     reasons.push(`algorithm ${algorithm} of account ${owner}: its training image is not in the request`);
     offenders.push(algorithm);
   }
+  // Packages pip or uv fetch from an index or a URL the allow list does not name (PIP_INDEX_URL, a KFP component's
+  // pip_index_urls, a `git+https://` requirement): code that runs in the job, from outside the image judged above.
+  const sources = Array.isArray(j?.package_sources) ? j.package_sources.filter((s): s is string => typeof s === 'string') : [];
+  const foreignSources = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? sources.filter((s) => !isAllowedPackageSource(setting<string[]>(ctx, 'allowed_package_sources'), s)) : [];
+  for (const s of foreignSources) reasons.push(`packages from ${s}, not an allowed package source`);
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
     reasons.push(`dependency hash check failed: ${ev.error?.message ?? ev.error?.code ?? 'failed'}`);
@@ -276,7 +282,12 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const job = jobNameOf(ev) ?? ev.operation;
   const image = offenders[0] ?? j?.image;
   // By job family: each run of a recurring pipeline (churn-nightly-16, -17…) is the same finding, suppressed as a repeat.
-  ctx.detect({ entity: jobEntity(ev, job), key: offenders.length ? offenders.join(',') : (j?.image ?? 'dependency'), evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), reasons } });
+  // The foreign package sources are in the key: another index is another finding, not a repeat of an image's.
+  const key = [...offenders, ...foreignSources].join(',') || (j?.image ?? 'dependency');
+  ctx.detect({
+    entity: jobEntity(ev, job), key, evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`,
+    details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), ...(foreignSources.length ? { package_sources: foreignSources } : {}), reasons },
+  });
 };
 
 export type { RuleContext };
