@@ -153,6 +153,24 @@ function additionalImages(params: Obj): { additional_images?: string[]; addition
   };
 }
 
+/**
+ * The source archive a script-mode job runs (the SageMaker Python SDK's `sagemaker_submit_directory` hyperparameter,
+ * which the framework containers download and run: `source_dir` / `entry_point` packed as `sourcedir.tar.gz`). The SDK
+ * writes hyperparameters JSON-encoded (`"\"s3://…\""`); a local path (`/opt/ml/code`) is in the image.
+ */
+function submitDirectory(hyper: unknown): string | undefined {
+  const raw = isObj(hyper) ? str(hyper.sagemaker_submit_directory) : undefined;
+  if (!raw) return undefined;
+  let value = raw;
+  try {
+    const decoded: unknown = JSON.parse(raw);
+    if (typeof decoded === 'string') value = decoded;
+  } catch {
+    // Not JSON: given as the plain string.
+  }
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : undefined;
+}
+
 interface DefinitionFacts {
   name?: string;
   image?: string;
@@ -376,6 +394,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const envKeys = uniq([params, ...defs].flatMap((o) => (isObj(o.environment) ? Object.keys(o.environment) : [])));
     // The values of the few variables that point pip at an index: the rest of the environment stays out (names only).
     const packageSources = uniq([params, ...defs].flatMap((o) => packageSourcesOfEnv(o.environment)));
+    const codeUris = uniq([params.hyperParameters, ...defs.map((d) => d.staticHyperParameters)].map(submitDirectory));
     const hyper = isObj(params.hyperParameters) ? params.hyperParameters : defs.length === 1 && isObj(defs[0]!.staticHyperParameters) ? defs[0]!.staticHyperParameters : undefined;
     const digest = imageDigest(image) ?? str(params.trainingImageDigest);
     ml.job = {
@@ -402,6 +421,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       params: hyper as Record<string, unknown> | undefined,
       env_keys: envKeys.length ? envKeys.sort() : undefined,
       package_sources: packageSources.length ? packageSources : undefined,
+      code_uris: codeUris.length ? codeUris : undefined,
       definitions: def.definitions,
     };
     Object.assign(ml.job, pipelineLink(params, ml.job.name));

@@ -201,7 +201,7 @@ function mlFacts(
   // over all of them, and a pinned sidecar must not stand for a `:latest` miner in another worker pool).
   const image = images.find((i) => !isPinned(i)) ?? images[0];
   const job =
-    images.length || f.serviceAccounts.length || f.networks.length || f.kmsKeys.length || f.privateServiceConnect || f.webAccess || f.packageSources.length
+    images.length || f.serviceAccounts.length || f.networks.length || f.kmsKeys.length || f.privateServiceConnect || f.webAccess || f.packageSources.length || f.codeUris.length
       ? {
           type: ['training', 'preprocessing'].includes(stage) ? resourceType : undefined,
           name: f.displayNames[0],
@@ -214,6 +214,7 @@ function mlFacts(
           kms_key: f.kmsKeys[0],
           web_access: f.webAccess || undefined,
           package_sources: f.packageSources.length ? f.packageSources : undefined,
+          code_uris: f.codeUris.length ? f.codeUris : undefined,
         }
       : undefined;
   // Model identity: the resource itself for registry calls, else the model a deployment points at. Only

@@ -21,6 +21,8 @@ export interface SecurityFacts {
   containerLoggingDisabled: boolean;
   /** Package indexes and URL requirements of the containers' `env` and pip commands (a pipeline executor's, a worker pool's). */
   packageSources: string[];
+  /** Python packages a worker pool downloads and runs (`pythonPackageSpec.packageUris`). */
+  codeUris: string[];
 }
 
 const MAX_DEPTH = 14;
@@ -48,7 +50,7 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
   const f: SecurityFacts = {
     images: [], serviceAccounts: [], networks: [], privateServiceConnect: false, kmsKeys: [], modelArtifactUris: [],
     inputUris: [], outputUris: [], models: [], deployedModelIds: [], displayNames: [], versionAliases: [],
-    webAccess: false, containerLoggingDisabled: false, packageSources: [],
+    webAccess: false, containerLoggingDisabled: false, packageSources: [], codeUris: [],
   };
   let nodes = 0;
   const add = (list: string[], v: unknown) => {
@@ -104,6 +106,9 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
         break;
       case 'artifactUri':
         add(f.modelArtifactUris, node);
+        break;
+      case 'packageUris':
+        add(f.codeUris, node);
         break;
       case 'uris':
       case 'inputUri':

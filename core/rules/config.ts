@@ -163,7 +163,7 @@ export const KindSchemas = {
       .optional(),
     exempt: globs.optional(),
   }).refine((r) => r.time_zone === undefined || r.utc_offset_hours === undefined, { message: 'set time_zone or utc_offset_hours, not both', path: ['time_zone'] }),
-  unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), trusted_algorithms: globs.optional(), allowed_package_sources: globs.optional() }),
+  unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), trusted_algorithms: globs.optional(), allowed_package_sources: globs.optional(), trusted_code_locations: globs.optional() }),
   unverified_image: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional() }),
   score_drop: z.strictObject({
     ...common,
@@ -319,7 +319,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'training.network_egress', kind: 'network_egress', stage: 'training', severity: 'high', description: 'a training job runs without network isolation/VPC where policy requires it, or its egress metric is more than k·σ above baseline' },
   { id: 'training.off_hours_job', kind: 'off_hours_job', stage: 'training', severity: 'low', description: "a job is submitted outside the identity's learned weekly pattern, or outside a configured window" },
   { id: 'training.unfamiliar_data_source', kind: 'unfamiliar_data_source', stage: 'training', severity: 'medium', description: 'a training job reads data from a location (bucket, project) that no earlier run of its job family read' },
-  { id: 'training.unverified_dependency', kind: 'unverified_dependency', stage: 'training', severity: 'high', description: 'a training image is not pinned by digest, comes from a registry not on the allow list, packages come from an index or URL not on the allow list, or a dependency hash check failed' },
+  { id: 'training.unverified_dependency', kind: 'unverified_dependency', stage: 'training', severity: 'high', description: 'a training image is not pinned by digest, comes from a registry not on the allow list, packages come from an index or URL not on the allow list, a code archive comes from an untrusted location, or a dependency hash check failed' },
   { id: 'evaluation.score_drop', kind: 'score_drop', stage: 'evaluation', severity: 'medium', description: "a new model version's evaluation metric is worse than the previous version's (or the champion's) by more than a threshold" },
   { id: 'evaluation.adversarial_failure', kind: 'adversarial_failure', stage: 'evaluation', severity: 'high', description: 'adversarial metrics fall below threshold, or a version is approved with no adversarial evaluation' },
   { id: 'evaluation.train_test_overlap', kind: 'train_test_overlap', stage: 'evaluation', severity: 'high', description: 'an evaluation dataset overlaps the training inputs of the same model' },

@@ -84,6 +84,11 @@ export const MlJob = z.looseObject({
    * `--extra-index-url`…) and requirements fetched from a URL (`git+https://…`), credentials hidden.
    */
   package_sources: z.array(str).optional(),
+  /**
+   * The code archives the job downloads and runs besides its image: SageMaker script mode's `sagemaker_submit_directory`,
+   * a Vertex `pythonPackageSpec.packageUris`.
+   */
+  code_uris: z.array(str).optional(),
 });
 
 export const MlData = z.looseObject({

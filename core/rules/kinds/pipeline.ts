@@ -246,6 +246,26 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
 
 export { registryOf } from './images.js';
 
+/** The SageMaker Python SDK's default bucket, `sagemaker-<region>-<account>`: whose account its name says. */
+const SDK_BUCKET = /^s3:\/\/sagemaker-[a-z0-9-]+-(\d{12})\//i;
+
+/**
+ * The code archives of a job (`ml.job.code_uris`: a script-mode source bundle, a Vertex python package) it should not
+ * run: outside `trusted_code_locations` (URI globs) when that is set; whatever it is, one in the SDK default bucket of
+ * another account than the job's, whose name says so.
+ */
+function untrustedCode(ev: NormalizedEvent, trusted: readonly string[]): Array<{ uri: string; reason: string }> {
+  const uris = Array.isArray(ev.ml?.job?.code_uris) ? ev.ml.job.code_uris.filter((u): u is string => typeof u === 'string') : [];
+  const out: Array<{ uri: string; reason: string }> = [];
+  for (const uri of uris) {
+    if (anyGlob(trusted, uri)) continue;
+    const owner = SDK_BUCKET.exec(uri)?.[1];
+    if (owner && ev.cloud?.account && owner !== ev.cloud.account) out.push({ uri, reason: `code from ${uri}, the SageMaker SDK bucket of account ${owner}` });
+    else if (trusted.length) out.push({ uri, reason: `code from ${uri}, not in trusted_code_locations` });
+  }
+  return out;
+}
+
 export const unverifiedDependency: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'training') return;
   const reasons: string[] = [];
@@ -274,6 +294,8 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const sources = Array.isArray(j?.package_sources) ? j.package_sources.filter((s): s is string => typeof s === 'string') : [];
   const foreignSources = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? sources.filter((s) => !isAllowedPackageSource(setting<string[]>(ctx, 'allowed_package_sources'), s)) : [];
   for (const s of foreignSources) reasons.push(`packages from ${s}, not an allowed package source`);
+  const foreignCode = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? untrustedCode(ev, setting<string[]>(ctx, 'trusted_code_locations')) : [];
+  for (const c of foreignCode) reasons.push(c.reason);
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
     reasons.push(`dependency hash check failed: ${ev.error?.message ?? ev.error?.code ?? 'failed'}`);
@@ -283,10 +305,10 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const image = offenders[0] ?? j?.image;
   // By job family: each run of a recurring pipeline (churn-nightly-16, -17…) is the same finding, suppressed as a repeat.
   // The foreign package sources are in the key: another index is another finding, not a repeat of an image's.
-  const key = [...offenders, ...foreignSources].join(',') || (j?.image ?? 'dependency');
+  const key = [...offenders, ...foreignSources, ...foreignCode.map((c) => c.uri)].join(',') || (j?.image ?? 'dependency');
   ctx.detect({
     entity: jobEntity(ev, job), key, evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`,
-    details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), ...(foreignSources.length ? { package_sources: foreignSources } : {}), reasons },
+    details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), ...(foreignSources.length ? { package_sources: foreignSources } : {}), ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), reasons },
   });
 };
 

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { vertexConnector } from '../../connectors/vertex/index.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import { NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, normOne as smOne } from '../connectors/sagemaker/helpers.js';
+import { auditEntry, ctx as vertexCtx, LOC, V1 } from '../connectors/vertex/samples.js';
+
+/**
+ * training.unverified_dependency: the code archive a job downloads and runs besides its image — SageMaker script
+ * mode's `sagemaker_submit_directory` (the SDK's sourcedir.tar.gz, JSON-encoded as the SDK writes hyperparameters), a
+ * Vertex worker pool's `pythonPackageSpec.packageUris` — on Google's or AWS's prebuilt image, which passes by tag.
+ */
+const RULE = 'training.unverified_dependency';
+const alertsOf = (evs: NormalizedEvent[], rules: Record<string, unknown> = {}) => replayEvents(evs, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === RULE);
+const DLC = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-gpu-py311';
+
+const scriptMode = (submitDirectory: string, name = 'churn-7') =>
+  NormalizedEvent.parse(smOne(ctRecord('CreateTrainingJob', {
+    trainingJobName: name, algorithmSpecification: { trainingImage: DLC, trainingInputMode: 'File' }, roleArn: 'arn:aws:iam::111122223333:role/SageMakerExec', enableNetworkIsolation: true,
+    hyperParameters: { sagemaker_submit_directory: JSON.stringify(submitDirectory), sagemaker_program: '"train.py"', sagemaker_region: '"us-east-1"', epochs: '3' },
+  })));
+
+describe('SageMaker script mode: sagemaker_submit_directory', () => {
+  it('is the job\'s code_uris; in the SDK default bucket of another account it alerts, in the job\'s own it does not', () => {
+    const own = scriptMode('s3://sagemaker-us-east-1-111122223333/churn-7/source/sourcedir.tar.gz');
+    expect(own.ml?.job?.code_uris).toEqual(['s3://sagemaker-us-east-1-111122223333/churn-7/source/sourcedir.tar.gz']);
+    expect(alertsOf([own])).toEqual([]);
+    const foreign = scriptMode('s3://sagemaker-us-east-1-999988887777/x/source/sourcedir.tar.gz');
+    const [alert, ...more] = alertsOf([foreign]);
+    expect(more).toEqual([]);
+    expect(alert!.details).toMatchObject({ job: 'churn-7', code_uris: ['s3://sagemaker-us-east-1-999988887777/x/source/sourcedir.tar.gz'] });
+    expect(alert!.summary).toContain('the SageMaker SDK bucket of account 999988887777');
+  });
+
+  it('with trusted_code_locations set, code anywhere else alerts (an unknown bucket is no proof without it)', () => {
+    const attacker = scriptMode('s3://attacker-bucket/sourcedir.tar.gz');
+    expect(alertsOf([attacker])).toEqual([]);
+    const rules = { [RULE]: { trusted_code_locations: ['s3://sagemaker-*-111122223333/*', 's3://ml-code/*'] } };
+    expect(alertsOf([attacker], rules).map((a) => a.details?.code_uris)).toEqual([['s3://attacker-bucket/sourcedir.tar.gz']]);
+    expect(alertsOf([scriptMode('s3://sagemaker-us-east-1-111122223333/c/source/sourcedir.tar.gz'), scriptMode('s3://ml-code/churn/sourcedir.tar.gz', 'churn-8')], rules)).toEqual([]);
+    // Trusted by the operator, another account's SDK bucket passes too (a central tooling account).
+    expect(alertsOf([scriptMode('s3://sagemaker-us-east-1-999988887777/x/sourcedir.tar.gz')], { [RULE]: { trusted_code_locations: ['s3://sagemaker-us-east-1-999988887777/*'] } })).toEqual([]);
+    // A local path is in the image: no archive.
+    expect(scriptMode('/opt/ml/code').ml?.job?.code_uris).toBeUndefined();
+  });
+});
+
+describe('Vertex AI: pythonPackageSpec.packageUris', () => {
+  const customJob = (packageUris: string[]) => NormalizedEvent.parse(vertexConnector.normalize!(auditEntry({
+    method: `${V1}JobService.CreateCustomJob`, resourceName: LOC,
+    request: { parent: LOC, customJob: { displayName: 'train', jobSpec: { network: 'projects/123456/global/networks/vpc', workerPoolSpecs: [{ pythonPackageSpec: { executorImageUri: 'us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-1.py310:latest', packageUris, pythonModule: 'trainer.task' } }] } } },
+  }), vertexCtx).events[0]);
+
+  it('a package outside trusted_code_locations alerts on Google\'s prebuilt executor', () => {
+    const ev = customJob(['gs://ml-code/trainer-0.1.tar.gz', 'gs://attacker-bucket/helpers-0.1.tar.gz']);
+    expect(ev.ml?.job?.code_uris).toEqual(['gs://ml-code/trainer-0.1.tar.gz', 'gs://attacker-bucket/helpers-0.1.tar.gz']);
+    const rules = { [RULE]: { trusted_code_locations: ['gs://ml-code/*'] } };
+    expect(alertsOf([ev], rules).map((a) => a.details?.code_uris)).toEqual([['gs://attacker-bucket/helpers-0.1.tar.gz']]);
+    expect(alertsOf([customJob(['gs://ml-code/trainer-0.1.tar.gz'])], rules)).toEqual([]);
+    expect(() => RulesConfig.parse({ [RULE]: { trusted_code_locations: [''] } })).toThrow();
+  });
+});
