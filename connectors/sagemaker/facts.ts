@@ -171,6 +171,18 @@ function submitDirectory(hyper: unknown): string | undefined {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : undefined;
 }
 
+/**
+ * The code a processing job runs from S3: the SDK's `ScriptProcessor` / `FrameworkProcessor` upload the script (or
+ * source archive) as the processing input named `code`, mounted under `/opt/ml/processing/input/code`.
+ */
+function processingCode(params: Obj): string[] {
+  return arr(params.processingInputs).filter(isObj).flatMap((input) => {
+    const uri = str(get(input, 's3Input.s3Uri'));
+    const local = str(get(input, 's3Input.localPath')) ?? '';
+    return uri && (str(input.inputName) === 'code' || /^\/opt\/ml\/processing\/input\/code(\/|$)/.test(local)) ? [uri] : [];
+  });
+}
+
 interface DefinitionFacts {
   name?: string;
   image?: string;
@@ -394,7 +406,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const envKeys = uniq([params, ...defs].flatMap((o) => (isObj(o.environment) ? Object.keys(o.environment) : [])));
     // The values of the few variables that point pip at an index: the rest of the environment stays out (names only).
     const packageSources = uniq([params, ...defs].flatMap((o) => packageSourcesOfEnv(o.environment)));
-    const codeUris = uniq([params.hyperParameters, ...defs.map((d) => d.staticHyperParameters)].map(submitDirectory));
+    const codeUris = uniq([...[params.hyperParameters, ...defs.map((d) => d.staticHyperParameters)].map(submitDirectory), ...processingCode(params)]);
     const hyper = isObj(params.hyperParameters) ? params.hyperParameters : defs.length === 1 && isObj(defs[0]!.staticHyperParameters) ? defs[0]!.staticHyperParameters : undefined;
     const digest = imageDigest(image) ?? str(params.trainingImageDigest);
     ml.job = {

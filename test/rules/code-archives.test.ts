@@ -61,3 +61,26 @@ describe('Vertex AI: pythonPackageSpec.packageUris', () => {
     expect(() => RulesConfig.parse({ [RULE]: { trusted_code_locations: [''] } })).toThrow();
   });
 });
+
+describe('SageMaker processing jobs: their packages and code, not their images', () => {
+  const SKLEARN = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3';
+  const processing = (extra: Record<string, unknown>, image = SKLEARN) =>
+    NormalizedEvent.parse(smOne(ctRecord('CreateProcessingJob', {
+      processingJobName: 'prep-7', appSpecification: { imageUri: image, containerEntrypoint: ['python3', '/opt/ml/processing/input/code/preprocess.py'] },
+      processingResources: { clusterConfig: { instanceCount: 1, instanceType: 'ml.m5.xlarge', volumeSizeInGB: 30 } }, roleArn: 'arn:aws:iam::111122223333:role/SageMakerExec',
+      networkConfig: { enableNetworkIsolation: true }, ...extra,
+    })));
+  const input = (inputName: string, s3Uri: string, localPath: string) => ({ inputName, s3Input: { s3Uri, localPath, s3DataType: 'S3Prefix', s3InputMode: 'File' } });
+
+  it('a foreign index in its Environment, or its `code` input in another account\'s SDK bucket, alerts; AWS\'s processing image by tag does not', () => {
+    expect(alertsOf([processing({})])).toEqual([]);
+    expect(alertsOf([processing({}, 'public.ecr.aws/attacker/proc:latest')])).toEqual([]);
+    const pip = processing({ environment: { PIP_INDEX_URL: 'https://pypi.attacker.example/simple' } });
+    expect(alertsOf([pip]).map((a) => a.details?.package_sources)).toEqual([['https://pypi.attacker.example/simple']]);
+    const code = processing({ processingInputs: [input('input-1', 's3://ml-data/raw/', '/opt/ml/processing/input'), input('code', 's3://sagemaker-us-east-1-999988887777/prep/code/preprocess.py', '/opt/ml/processing/input/code')] });
+    expect(code.ml?.job?.code_uris).toEqual(['s3://sagemaker-us-east-1-999988887777/prep/code/preprocess.py']);
+    expect(alertsOf([code]).map((a) => a.details?.code_uris)).toEqual([['s3://sagemaker-us-east-1-999988887777/prep/code/preprocess.py']]);
+    const attacker = processing({ processingInputs: [input('code', 's3://attacker-bucket/preprocess.py', '/opt/ml/processing/input/code')] });
+    expect(alertsOf([attacker], { [RULE]: { trusted_code_locations: ['s3://sagemaker-*-111122223333/*'] } })).toHaveLength(1);
+  });
+});

@@ -267,12 +267,15 @@ function untrustedCode(ev: NormalizedEvent, trusted: readonly string[]): Array<{
 }
 
 export const unverifiedDependency: KindImpl = (ev, ctx) => {
-  if (ev.stage !== 'training') return;
+  // A processing job's packages and code are judged too (it writes the data a model learns from); its images are not:
+  // AWS's processing containers (scikit-learn, Spark) run by tag from accounts the trusted list does not name.
+  const preprocessing = ev.stage === 'preprocessing';
+  if (ev.stage !== 'training' && !preprocessing) return;
   const reasons: string[] = [];
   /** The images that failed: the alert names (and suppresses by) them, not a pinned first image. */
   const offenders: string[] = [];
   const j = ev.ml?.job;
-  if (j?.image && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
+  if (j?.image && !preprocessing && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
     // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
@@ -296,6 +299,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   for (const s of foreignSources) reasons.push(`packages from ${s}, not an allowed package source`);
   const foreignCode = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? untrustedCode(ev, setting<string[]>(ctx, 'trusted_code_locations')) : [];
   for (const c of foreignCode) reasons.push(c.reason);
+  if (preprocessing && !reasons.length) return;
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
     reasons.push(`dependency hash check failed: ${ev.error?.message ?? ev.error?.code ?? 'failed'}`);
