@@ -223,7 +223,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     return { event };
   }
 
-  const job = images.length ? jobImages(images, workload?.service_account as string | undefined) : undefined;
+  const packageSources = (workload?.package_sources as string[] | undefined) ?? [];
+  const job = images.length || packageSources.length ? jobImages(images, workload?.service_account as string | undefined, packageSources) : undefined;
   const statusOnly = kind.family === 'endpoint' && isEndpointStatusWrite(ev);
   // Every event naming a KServe endpoint carries its namespace-qualified id, so that rules never
   // fall back to the bare `resource.name` (the same name in another profile is another endpoint).

