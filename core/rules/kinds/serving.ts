@@ -41,7 +41,13 @@ export const unapprovedDeployment: KindImpl = (ev, ctx) => {
       const k = `${ev.platform}|${scopedName(cfgName, scope)}`;
       ctx.set(`pending|${k}`, { ep, ...waitStart(ev, ctx), event: kept } satisfies PendingDeploy);
       const open = ctx.get<string[]>('pending-index') ?? [];
-      if (!open.includes(k)) ctx.set('pending-index', [...open, k].slice(-MAX_PENDING_DEPLOYS));
+      if (!open.includes(k)) {
+        const next = [...open, k];
+        ctx.set('pending-index', next.slice(-MAX_PENDING_DEPLOYS));
+        // Past the bound the oldest leaves the index, which the sweep reads: judged now if its config has come,
+        // else forgotten. Left in rule state, a row whose config never came stayed there for good.
+        for (const old of next.slice(0, -MAX_PENDING_DEPLOYS)) pushOutPending(ctx, old);
+      }
     }
     return;
   }
@@ -152,6 +158,13 @@ export const settleAllPendingDeployments: KindImpl = (_ev, ctx) => {
 /** Forget a waiting deployment (`platform|config`, the config's name scoped) and its place in the index. */
 function dropPending(ctx: RuleContext, k: string): void {
   dropWaiting(ctx, 'pending', k);
+}
+
+/** A waiting deployment pushed out of the index: judged with what is known if its config has come, else forgotten. */
+function pushOutPending(ctx: RuleContext, k: string): void {
+  const p = ctx.get<PendingDeploy>(`pending|${k}`);
+  if (p && configOfPending(ctx, p)) settlePending(ctx, k, p);
+  else ctx.delete(`pending|${k}`);
 }
 
 /** Judge a waiting deployment with what is known now, and forget it. */
