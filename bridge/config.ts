@@ -67,6 +67,11 @@ export const SpoolConfig = z.strictObject({
   keep_raw: z.boolean().default(true),
   /** Days quarantined input is kept, then deleted by the spool's pruning (0: until `mltrail quarantine purge`). */
   quarantine_retention_days: z.number().nonnegative().default(30),
+  /**
+   * Days a dead letter (refused for good by its sink) is kept after its last refusal, then deleted by the spool's
+   * pruning. 0 (the default): kept until `mltrail dlq purge` — they are accepted events, never deleted unasked.
+   */
+  dead_letter_retention_days: z.number().nonnegative().default(0),
 });
 
 export const LogConfig = z.strictObject({

@@ -79,6 +79,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       dedupMaxIds: cfg.spool.dedup_max_ids,
       retryAfterS: cfg.spool.retry_after_s,
       quarantineRetentionMs: cfg.spool.quarantine_retention_days * 86_400_000,
+      deadLetterRetentionMs: cfg.spool.dead_letter_retention_days * 86_400_000,
     });
   } catch (err) {
     claim.release();
@@ -262,22 +263,34 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     lastHousekeepingError = Date.now();
     log.error({ err: e instanceof MltrailError ? { code: e.code, message: e.message } : err, code: e instanceof MltrailError ? e.code : 'MLTRAIL_ERR_INTERNAL' }, 'spool housekeeping failed; retrying every second');
   };
-  // Quarantined input deleted past spool.quarantine_retention_days, told in one line per housekeeping run.
-  let quarantineExpired = 0;
+  /** Rows one pruning slice deletes at most (per table): one event-loop turn's worth. */
+  const PRUNE_SLICE_ROWS = 256;
+  // What a housekeeping run deleted past its retention (quarantined input, dead letters), told in
+  // one info line per run: nothing kept is deleted silently.
+  const expired = { quarantine: 0, deadLetters: 0 };
   const pruneSlices = () => {
     if (spool.isClosed || shuttingDown) return void (pruning = false);
     try {
-      const step = spool.pruneStep(pruneFor);
-      quarantineExpired += step.quarantineExpired;
+      const step = spool.pruneStep(pruneFor, PRUNE_SLICE_ROWS);
+      expired.quarantine += step.quarantineExpired;
+      expired.deadLetters += step.deadLettersExpired;
       if (step.more) return void setImmediate(pruneSlices);
       pruning = false;
-      if (quarantineExpired > 0) {
-        log.info({ quarantine_expired: quarantineExpired, retention_days: cfg.spool.quarantine_retention_days }, 'quarantined input older than spool.quarantine_retention_days deleted');
-        quarantineExpired = 0;
-      }
+      logExpired();
     } catch (err) {
       housekeepingFailed(err);
     }
+  };
+  const logExpired = () => {
+    if (!expired.quarantine && !expired.deadLetters) return;
+    const fields: Record<string, unknown> = {};
+    if (expired.quarantine) Object.assign(fields, { quarantine_expired: expired.quarantine, quarantine_retention_days: cfg.spool.quarantine_retention_days });
+    if (expired.deadLetters) {
+      const oldest = spool.oldestDeadLetterAt();
+      Object.assign(fields, { dead_letters_expired: expired.deadLetters, dead_letter_retention_days: cfg.spool.dead_letter_retention_days, dead_letters_oldest_kept: oldest === undefined ? null : new Date(oldest).toISOString() });
+    }
+    log.info(fields, 'housekeeping deleted what is past its retention (spool.quarantine_retention_days, spool.dead_letter_retention_days)');
+    expired.quarantine = expired.deadLetters = 0;
   };
   const housekeeping = setInterval(() => {
     if (!pruning) {

@@ -55,7 +55,7 @@ const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 export class Spool extends EventEmitter {
   readonly db: Database.Database;
   readonly maxBytes: number;
-  readonly state: StateStore;
+  readonly state: SqliteStateStore;
   private readonly now: () => number;
   private readonly dedupWindowMs: number;
   private readonly dedupMaxIds: number;
@@ -63,6 +63,7 @@ export class Spool extends EventEmitter {
   private readonly alertLogMax: number;
   private readonly walKeepBytes: number;
   private readonly quarantineRetentionMs: number;
+  private readonly deadLetterRetentionMs: number;
   private pendingBytes = 0;
   /** Bytes of dead letters and quarantined input (see `heldBytes`); refreshed from the shared count by pruneStep. */
   private held = 0;
@@ -92,6 +93,7 @@ export class Spool extends EventEmitter {
     this.alertLogMax = opts.alertLogMax ?? 100_000;
     this.walKeepBytes = opts.walKeepBytes ?? WAL_RESTART_BYTES;
     this.quarantineRetentionMs = opts.quarantineRetentionMs ?? 0;
+    this.deadLetterRetentionMs = opts.deadLetterRetentionMs ?? 0;
     // A writer that starts the WAL over after a checkpoint also cuts the file back to this size (SQLite
     // otherwise keeps it at its largest, reusing it): a burst's WAL does not stay on disk for good.
     if (!db.memory) db.pragma(`journal_size_limit = ${this.walKeepBytes}`);
@@ -209,6 +211,9 @@ export class Spool extends EventEmitter {
       quarantineHead: db.prepare('SELECT q_id, added FROM quarantine ORDER BY q_id LIMIT ?'),
       quarantineBytesUpTo: db.prepare(`SELECT COALESCE(SUM(${QUARANTINE_ROW_BYTES}), 0) FROM quarantine WHERE q_id <= ?`).pluck(),
       quarantineDeleteUpTo: db.prepare('DELETE FROM quarantine WHERE q_id <= ?'),
+      // Dead letters refused for good before the cutoff, oldest refusal first (index dead_letters_expiry).
+      deadLettersExpire: db.prepare("DELETE FROM dead_letters WHERE dlq_id IN (SELECT dlq_id FROM dead_letters WHERE status = 'dead' AND updated < ? ORDER BY updated LIMIT ?) RETURNING LENGTH(CAST(body AS BLOB)) AS n"),
+      deadLetterOldest: db.prepare('SELECT MIN(added) FROM dead_letters').pluck(),
       alertLog: db.prepare('INSERT OR IGNORE INTO alert_log (id, time, rule_id, mode, body) VALUES (?, ?, ?, ?, ?)'),
       pruneAlertLog: db.prepare('DELETE FROM alert_log WHERE n <= (SELECT MAX(n) FROM alert_log) - ?'),
     };
@@ -586,12 +591,13 @@ export class Spool extends EventEmitter {
    * other connection waiting for the lock) is never held for long. `more`
    * says whether another slice has work.
    */
-  pruneStep(activeConsumers: string[], maxRows = 256): { removed: number; more: boolean; quarantineExpired: number } {
-    if (activeConsumers.length === 0) return { removed: 0, more: false, quarantineExpired: 0 };
+  pruneStep(activeConsumers: string[], maxRows = 256): { removed: number; more: boolean; quarantineExpired: number; deadLettersExpired: number } {
+    if (activeConsumers.length === 0) return { removed: 0, more: false, quarantineExpired: 0, deadLettersExpired: 0 };
     const min = Math.min(...activeConsumers.map((c) => this.cursor(c)));
     let removed = 0;
     let more = false;
     let quarantineExpired = 0;
+    let deadLettersExpired = 0;
     this.transaction(() => {
       const lo = (this.stmt.minSeq.get() as { s: number | null }).s;
       if (lo !== null && lo <= min) {
@@ -614,10 +620,29 @@ export class Spool extends EventEmitter {
       this.stmt.pruneAlertLog.run(this.alertLogMax);
       quarantineExpired = this.expireQuarantine(maxRows);
       if (quarantineExpired >= maxRows) more = true;
+      deadLettersExpired = this.expireDeadLetters(maxRows);
+      if (deadLettersExpired >= maxRows) more = true;
       // Other connections (the sink thread's dead letters) add to the held count: pick up their share.
       this.held = this.readHeldCount();
     });
-    return { removed, more, quarantineExpired };
+    return { removed, more, quarantineExpired, deadLettersExpired };
+  }
+
+  /**
+   * Delete up to `maxRows` dead letters whose last refusal is older than the retention (opt-in: they are accepted
+   * events, so by default they stay until purged), inside pruneStep's transaction. Parked ones and those marked for
+   * retry are on their way again: never deleted here. Returns how many.
+   */
+  private expireDeadLetters(maxRows: number): number {
+    if (this.deadLetterRetentionMs <= 0) return 0;
+    const rows = this.stmt.deadLettersExpire.all(this.now() - this.deadLetterRetentionMs, maxRows) as Array<{ n: number }>;
+    this.addHeld(-rows.reduce((sum, r) => sum + r.n, 0));
+    return rows.length;
+  }
+
+  /** When the oldest dead letter still kept was added (ms), undefined when there is none. */
+  oldestDeadLetterAt(): number | undefined {
+    return (this.stmt.deadLetterOldest.get() as number | null) ?? undefined;
   }
 
   /**

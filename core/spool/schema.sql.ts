@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   updated   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_sink ON dead_letters(sink, status);
+-- spool.dead_letter_retention_days: the dead letters past it are found without a scan of the table.
+CREATE INDEX IF NOT EXISTS dead_letters_expiry ON dead_letters(status, updated);
 CREATE TABLE IF NOT EXISTS quarantine (
   q_id     INTEGER PRIMARY KEY AUTOINCREMENT,
   channel  TEXT NOT NULL,

@@ -87,6 +87,11 @@ export interface SpoolOptions {
   alertLogMax?: number;
   /** How long quarantined input is kept (ms) before pruning deletes it; 0 or unset: until `mltrail quarantine purge`. */
   quarantineRetentionMs?: number;
+  /**
+   * How long a dead letter (status `dead`: refused for good, not parked nor marked for retry) is kept after its last
+   * refusal (ms) before pruning deletes it; 0 or unset: until `mltrail dlq purge`.
+   */
+  deadLetterRetentionMs?: number;
   /** WAL file size left on disk once every commit is checkpointed (bytes; default 64 MiB): past it `checkpoint()` truncates the file. */
   walKeepBytes?: number;
   /** Clock, for tests. */

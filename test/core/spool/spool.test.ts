@@ -525,7 +525,7 @@ describe('Spool: bounds, pruning and dead-letter selection', () => {
     const s = make();
     await s.append([item('a'), item('b')]);
     expect(s.prune([])).toBe(0);
-    expect(s.pruneStep([])).toEqual({ removed: 0, more: false, quarantineExpired: 0 });
+    expect(s.pruneStep([])).toEqual({ removed: 0, more: false, quarantineExpired: 0, deadLettersExpired: 0 });
     expect(s.read('late', 10).map((r) => r.id)).toEqual(['a', 'b']);
     expect(s.bytes).toBeGreaterThan(0);
   });

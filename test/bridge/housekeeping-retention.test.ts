@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../bridge/config.js';
+import { startBridge, type Bridge } from '../../bridge/runtime.js';
+import { createLogger } from '../../core/log.js';
+import { Spool } from '../../core/spool/index.js';
+import { tmpDir } from '../helpers/bridge.js';
+import { waitFor } from '../helpers/wait.js';
+
+const DAY = 86_400_000;
+const running: Bridge[] = [];
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+});
+
+describe('serve housekeeping: dead letters past their retention', () => {
+  it('are deleted and told in one info line (how many, the oldest dead letter kept); a dead letter inside the retention stays', async () => {
+    const dataDir = tmpDir();
+    const now = Date.now();
+    // A spool a bridge has run on for two years: a dead letter from 200 days ago, one from yesterday.
+    let clock = now - 200 * DAY;
+    const before = Spool.open({ dir: dataDir, synchronous: 'NORMAL', now: () => clock });
+    before.deadLetter('file', { kind: 'event', id: 'old', body: '{"id":"old"}' }, 'refused');
+    clock = now - DAY;
+    before.deadLetter('file', { kind: 'event', id: 'recent', body: '{"id":"recent"}' }, 'refused');
+    before.close();
+
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, spool: { dead_letter_retention_days: 90 } } });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    const line = await waitFor(() => logged.find((l) => l.dead_letters_expired !== undefined), 10_000);
+    expect(line).toMatchObject({ level: 30, dead_letters_expired: 1, dead_letter_retention_days: 90});
+    expect(Date.parse(String(line.dead_letters_oldest_kept))).toBeCloseTo(now - DAY, -4);
+    expect(b.spool.listDeadLetters().map((d) => d.record_id)).toEqual(['recent']);
+  });
+});
