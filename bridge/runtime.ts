@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
 import { RULES_CONSUMER } from '../core/rules/processor.js';
 import { startRules, type RulesRunner } from '../core/rules/thread.js';
+import { expireRuleStats, statsCutoffDay } from '../core/rules/stats-retention.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -265,16 +266,27 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   };
   /** Rows one pruning slice deletes at most (per table): one event-loop turn's worth. */
   const PRUNE_SLICE_ROWS = 256;
-  // What a housekeeping run deleted past its retention (quarantined input, dead letters), told in
+  // What a housekeeping run deleted past its retention (quarantined input, dead letters, rule statistics), told in
   // one info line per run: nothing kept is deleted silently.
-  const expired = { quarantine: 0, deadLetters: 0 };
+  const expired = { quarantine: 0, deadLetters: 0, ruleStats: 0 };
+  // Rule statistics expire by the day: looked at once a day (and at start), until a run finds no more.
+  let statsDoneFor: string | undefined;
   const pruneSlices = () => {
     if (spool.isClosed || shuttingDown) return void (pruning = false);
     try {
       const step = spool.pruneStep(pruneFor, PRUNE_SLICE_ROWS);
       expired.quarantine += step.quarantineExpired;
       expired.deadLetters += step.deadLettersExpired;
-      if (step.more) return void setImmediate(pruneSlices);
+      const now = Date.now();
+      const statsDay = statsCutoffDay(now, cfg.rules.stats_retention_days);
+      let statsMore = false;
+      if (statsDoneFor !== statsDay) {
+        const n = expireRuleStats(spool.state, now, cfg.rules.stats_retention_days, PRUNE_SLICE_ROWS);
+        expired.ruleStats += n;
+        statsMore = n >= PRUNE_SLICE_ROWS;
+        if (!statsMore) statsDoneFor = statsDay;
+      }
+      if (step.more || statsMore) return void setImmediate(pruneSlices);
       pruning = false;
       logExpired();
     } catch (err) {
@@ -282,15 +294,16 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     }
   };
   const logExpired = () => {
-    if (!expired.quarantine && !expired.deadLetters) return;
+    if (!expired.quarantine && !expired.deadLetters && !expired.ruleStats) return;
     const fields: Record<string, unknown> = {};
     if (expired.quarantine) Object.assign(fields, { quarantine_expired: expired.quarantine, quarantine_retention_days: cfg.spool.quarantine_retention_days });
     if (expired.deadLetters) {
       const oldest = spool.oldestDeadLetterAt();
       Object.assign(fields, { dead_letters_expired: expired.deadLetters, dead_letter_retention_days: cfg.spool.dead_letter_retention_days, dead_letters_oldest_kept: oldest === undefined ? null : new Date(oldest).toISOString() });
     }
-    log.info(fields, 'housekeeping deleted what is past its retention (spool.quarantine_retention_days, spool.dead_letter_retention_days)');
-    expired.quarantine = expired.deadLetters = 0;
+    if (expired.ruleStats) Object.assign(fields, { rule_stats_expired: expired.ruleStats, stats_retention_days: cfg.rules.stats_retention_days });
+    log.info(fields, 'housekeeping deleted what is past its retention (spool.quarantine_retention_days, spool.dead_letter_retention_days, rules.stats_retention_days)');
+    expired.quarantine = expired.deadLetters = expired.ruleStats = 0;
   };
   const housekeeping = setInterval(() => {
     if (!pruning) {

@@ -357,6 +357,12 @@ const CustomRule = z
 export const RulesConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /**
+     * Days of per-rule daily statistics (`rules tune`'s input) kept, counted back from today (UTC); older days are
+     * deleted by the bridge's housekeeping. 0 keeps them all. Default 400: a year back plus a month, so a year's
+     * comparison (`rules tune --since 365d`) still finds its first days.
+     */
+    stats_retention_days: z.number().int().nonnegative().default(400),
     /** Who is who across platforms: person → other names (user ids, role session names, emails). */
     identities: z.strictObject({ aliases: z.record(z.string(), z.array(z.string())).default({}) }).prefault({}),
     /** What counts as an approval, beyond `model_version.approve` and ml.model.approval. */

@@ -12,6 +12,8 @@ export class SqliteStateStore implements StateStore {
       del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
       list: db.prepare("SELECT key, value FROM state WHERE ns = ? AND key >= ? AND key < ? || char(1114111) ORDER BY key"),
       size: db.prepare('SELECT COUNT(*) AS n FROM state WHERE ns = ?'),
+      // Keys ending in a day (`…|YYYY-MM-DD`): such strings sort as the days they name.
+      deleteDatedBefore: db.prepare('DELETE FROM state WHERE ns = ? AND key IN (SELECT key FROM state WHERE ns = ? AND substr(key, -11, 1) = \'|\' AND substr(key, -10) < ? LIMIT ?)'),
     };
   }
   get<T>(ns: string, key: string): T | undefined {
@@ -29,6 +31,10 @@ export class SqliteStateStore implements StateStore {
   }
   size(ns: string): number {
     return (this.s.size.get(ns) as { n: number }).n;
+  }
+  /** Delete up to `maxRows` keys of `ns` that end in a day (`…|YYYY-MM-DD`) before `day`; returns how many. */
+  deleteDatedBefore(ns: string, day: string, maxRows: number): number {
+    return this.s.deleteDatedBefore.run(ns, ns, day, maxRows).changes;
   }
   list<T>(ns: string, prefix = ''): Array<{ key: string; value: T }> {
     const rows = this.s.list.all(ns, prefix, prefix) as Array<{ key: string; value: string }>;

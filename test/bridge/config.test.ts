@@ -213,6 +213,7 @@ describe('config', () => {
     const cfg = loadConfig({ env: {} });
     expect(cfg.server).toEqual({ host: '127.0.0.1', port: 8787, body_limit_bytes: 5242880, shutdown_grace_ms: 10000 });
     expect(cfg.spool).toEqual({ max_bytes: 1073741824, synchronous: 'FULL', dedup_window_hours: 168, dedup_max_ids: 10000000, retry_after_s: 30, keep_raw: true, quarantine_retention_days: 30, dead_letter_retention_days: 0 });
+    expect(cfg.rules.stats_retention_days).toBe(400);
     expect(cfg.log).toEqual({ level: 'info', summary_interval_s: 60 });
   });
 
@@ -222,9 +223,11 @@ describe('config', () => {
     expect((loadConfig({ file: f, env: { MLTRAIL_EVENTBRIDGE_API_KEY: 'new-env-key' } }).connectors as any).sagemaker.eventbridge.api_keys).toEqual(['new-env-key']);
   });
 
-  it('spool.dead_letter_retention_days (default 0: kept until purged) is validated, naming the key', () => {
+  it('spool.dead_letter_retention_days (default 0: kept until purged) and rules.stats_retention_days (whole days) are validated, naming the key', () => {
     expect(loadConfig({ file: yaml('spool:\n  dead_letter_retention_days: 90\n'), env: {} }).spool.dead_letter_retention_days).toBe(90);
     expect(errorOf(() => loadConfig({ file: yaml('spool:\n  dead_letter_retention_days: -1\n'), env: {} })).message).toMatch(/spool\.dead_letter_retention_days/);
+    expect(loadConfig({ file: yaml('rules:\n  stats_retention_days: 0\n'), env: {} }).rules.stats_retention_days).toBe(0);
+    expect(errorOf(() => loadConfig({ file: yaml('rules:\n  stats_retention_days: 1.5\n'), env: {} })).message).toMatch(/rules\.stats_retention_days/);
   });
 
   it('spool.quarantine_retention_days: 0 keeps quarantined input until purged; a negative one is refused, naming the key', () => {

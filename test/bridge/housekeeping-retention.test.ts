@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../bridge/config.js';
 import { startBridge, type Bridge } from '../../bridge/runtime.js';
 import { createLogger } from '../../core/log.js';
+import { STATS_NS } from '../../core/rules/engine.js';
 import { Spool } from '../../core/spool/index.js';
 import { tmpDir } from '../helpers/bridge.js';
 import { waitFor } from '../helpers/wait.js';
@@ -12,16 +13,17 @@ afterEach(async () => {
   for (const b of running.splice(0)) await b.stop();
 });
 
-describe('serve housekeeping: dead letters past their retention', () => {
+describe('serve housekeeping: dead letters and rule statistics past their retention', () => {
   it('are deleted and told in one info line (how many, the oldest dead letter kept); a dead letter inside the retention stays', async () => {
     const dataDir = tmpDir();
     const now = Date.now();
-    // A spool a bridge has run on for two years: a dead letter from 200 days ago, one from yesterday.
+    // A spool a bridge has run on for two years: a dead letter from 200 days ago, one from yesterday, daily rule stats.
     let clock = now - 200 * DAY;
     const before = Spool.open({ dir: dataDir, synchronous: 'NORMAL', now: () => clock });
     before.deadLetter('file', { kind: 'event', id: 'old', body: '{"id":"old"}' }, 'refused');
     clock = now - DAY;
     before.deadLetter('file', { kind: 'event', id: 'recent', body: '{"id":"recent"}' }, 'refused');
+    for (let d = 0; d < 730; d++) before.state.set(STATS_NS, `serving.error_spike|${new Date(now - d * DAY).toISOString().slice(0, 10)}`, { windows: 1 });
     before.close();
 
     const logged: Array<Record<string, unknown>> = [];
@@ -30,8 +32,9 @@ describe('serve housekeeping: dead letters past their retention', () => {
     const b = await startBridge(cfg, { logger, env: {} });
     running.push(b);
     const line = await waitFor(() => logged.find((l) => l.dead_letters_expired !== undefined), 10_000);
-    expect(line).toMatchObject({ level: 30, dead_letters_expired: 1, dead_letter_retention_days: 90});
+    expect(line).toMatchObject({ level: 30, dead_letters_expired: 1, dead_letter_retention_days: 90, rule_stats_expired: 330, stats_retention_days: 400 });
     expect(Date.parse(String(line.dead_letters_oldest_kept))).toBeCloseTo(now - DAY, -4);
     expect(b.spool.listDeadLetters().map((d) => d.record_id)).toEqual(['recent']);
+    expect(b.spool.state.list(STATS_NS)).toHaveLength(400);
   });
 });
