@@ -6,7 +6,7 @@ import { Spool } from '../../core/spool/index.js';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
-import { configProblemLines, isConfigError } from './config-errors.js';
+import { configErrorReport, isConfigError } from './config-errors.js';
 import { common, parse, positiveInt } from './args.js';
 
 export const checkConfigUsage = `mltrail check-config [FILE | --config FILE]
@@ -15,7 +15,8 @@ Validate a YAML config (with environment variables applied) and print the
 effective settings with secrets hidden. Errors name the key path; every
 problem is said in one run (unset \${VAR}s and the other keys' errors). Without a
 FILE, MLTRAIL_CONFIG names it; with neither, the defaults and the environment
-are checked. Exit 0 valid, 1 invalid, 2 bad arguments.`;
+are checked. Invalid: an MLTRAIL_ERR_CONFIG line, then every problem, one a
+line (as serve says them). Exit 0 valid, 1 invalid, 2 bad arguments.`;
 
 export async function checkConfigCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, common);
@@ -29,7 +30,7 @@ export async function checkConfigCommand(args: string[], io: CliIo): Promise<num
     return 0;
   } catch (err) {
     if (!isConfigError(err)) throw err;
-    for (const line of configProblemLines(err, file)) io.stderr.write(`${line}\n`);
+    io.stderr.write(configErrorReport('check-config', err, file, 'invalid'));
     return 1;
   }
 }

@@ -3,7 +3,7 @@ import { decimalOrText } from '../../core/config/load.js';
 import { loadConfig } from '../config.js';
 import type { startBridge } from '../runtime.js';
 import { common, parse } from './args.js';
-import { configProblemLines, isConfigError } from './config-errors.js';
+import { configErrorReport, isConfigError } from './config-errors.js';
 import { earlyHangups, earlyStops, releaseEarlySignals } from './early-signals.js';
 
 export const serveUsage = `mltrail serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
@@ -15,8 +15,9 @@ Start the bridge: webhook/push targets, spool, rules and sinks.
   --data-dir     state directory (also MLTRAIL_DATA_DIR; default ./data)
 HTTPS: server.tls in the config file (no flag or variable sets it); SIGHUP
 re-reads its cert_file and key_file, and the client CA files. SIGTERM or SIGINT
-drains and stops. A bad config: every problem, one a line as check-config
-prints them (after an MLTRAIL_ERR_CONFIG line); exit 2.`;
+drains and stops. A bad config (found loading it or when starting): an
+MLTRAIL_ERR_CONFIG line, then every problem, one a line as check-config
+prints them; exit 2.`;
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...common, port: { type: 'string', short: 'p' }, host: { type: 'string' } });
@@ -35,9 +36,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     if (!isConfigError(err)) throw err;
     // Every problem, one a line as check-config prints them (same text, same order), after one line with the
     // error code (what a log alert matches); exit 2, as for every start-up config error.
-    const lines = configProblemLines(err, file);
-    io.stderr.write(`mltrail serve: ${err.code}: not started, ${lines.length} problem${lines.length === 1 ? '' : 's'} in the configuration:\n`);
-    for (const line of lines) io.stderr.write(`${line}\n`);
+    io.stderr.write(configErrorReport('serve', err, file, 'not started'));
     return 2;
   }
   // The bridge's modules (HTTP server, metrics, every connector's routes) are loaded by `serve` only: the CLI
@@ -79,7 +78,15 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   // A SIGTERM / SIGINT while the modules were loading: drain once started, as for one arriving now.
   if (earlyStops.length) onSignal(earlyStops[0]!);
   try {
-    bridge = await startBridge(cfg, { env: io.env });
+    try {
+      bridge = await startBridge(cfg, { env: io.env });
+    } catch (err) {
+      // A check made once the file was loaded (a TLS file gone bad since, no token on a non-loopback address):
+      // said as a problem of the file is, not in a line of its own form.
+      if (!isConfigError(err)) throw err;
+      io.stderr.write(configErrorReport('serve', err, file, 'not started'));
+      return 2;
+    }
     // Received while starting (perhaps after the certificate was read): handled now.
     if (hupsBeforeStart) hangup(bridge, hupsBeforeStart);
     const started = bridge;

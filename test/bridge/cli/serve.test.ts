@@ -109,7 +109,8 @@ describe('a bad config file, as serve and check-config say it (the built CLI in 
       `${file}: connectors.kubeflow.mlflow_server: names no MLflow server of connectors.mlflow.servers (none configured); the default server needs no setting`,
     ];
     const check = await runBuiltCli(['check-config', file], env);
-    expect(check.err.split('\n').slice(0, -1)).toEqual(expected);
+    // The same lines, after a line with the error code (what a log alert matches), as serve says them.
+    expect(check.err.split('\n').slice(0, -1)).toEqual([`mltrail check-config: MLTRAIL_ERR_CONFIG: invalid, 4 problems in the configuration:`, ...expected]);
     expect(check.code).toBe(1);
     const serve = await runBuiltCli(['serve', '--config', file], env);
     expect(serve.err.split('\n').slice(0, -1)).toEqual([`mltrail serve: MLTRAIL_ERR_CONFIG: not started, 4 problems in the configuration:`, ...expected]);
@@ -119,5 +120,17 @@ describe('a bad config file, as serve and check-config say it (the built CLI in 
     const viaEnv = await runBuiltCli(['serve'], { ...env, MLTRAIL_CONFIG: file });
     expect(viaEnv.err.split('\n').slice(1, -1)).toEqual(expected);
     expect(viaEnv.code).toBe(2);
+  }, 30_000);
+
+  it('a problem found once the file is loaded (no ingest token on a non-loopback address) is said as check-config says a problem: code line, then the file and the problem, exit 2', async () => {
+    const dir = tmpDir();
+    const file = join(dir, 'mltrail.yaml');
+    writeFileSync(file, [`data_dir: ${join(dir, 'data')}`, 'server:', '  host: 0.0.0.0', '  port: 0', ''].join('\n'));
+    const serve = await runBuiltCli(['serve', '--config', file], { MLTRAIL_LOG_LEVEL: 'silent' });
+    const lines = serve.err.split('\n').slice(0, -1);
+    expect(lines).toEqual([`mltrail serve: MLTRAIL_ERR_CONFIG: not started, 1 problem in the configuration:`, expect.stringMatching(/^.*mltrail\.yaml: refusing to listen on 0\.0\.0\.0 without an ingest token/)]);
+    expect(lines[1]!.startsWith(`${file}: `)).toBe(true);
+    expect(serve.code).toBe(2);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   }, 30_000);
 });

@@ -91,6 +91,7 @@ describe('sinks tls.ca_file is checked with the config', () => {
     const r = await checkConfig(threeSinks(dir, caWithKey, pki.caFile));
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toEqual([
+      'mltrail check-config: MLTRAIL_ERR_CONFIG: invalid, 1 problem in the configuration:',
       `${join(dir, 'mltrail.yaml')}: sinks.es_onprem.tls.ca_file: ${caWithKey} holds a private key (-----BEGIN PRIVATE KEY-----): a CA bundle is handed out and must hold CA certificates only; remove the key from it (and replace that key if the file was shared)`,
     ]);
     expect(r.err).not.toMatch(/MII/);

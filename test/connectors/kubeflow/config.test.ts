@@ -82,7 +82,7 @@ describe('kubeflow MLMD TLS files are checked with the config', () => {
     const check = await runCli(['check-config', file]);
     expect(check.code).toBe(1);
     const refused = `holds a private key (-----BEGIN PRIVATE KEY-----): a CA bundle is handed out and must hold CA certificates only; remove the key from it (and replace that key if the file was shared)`;
-    expect(check.err.trim().split('\n')).toEqual([
+    expect(check.err.trim().split('\n').slice(1)).toEqual([
       `${file}: connectors.kubeflow.mlmd.ca_file: ${caWithKey} ${refused}`,
       `${file}: connectors.kubeflow.clusters.0.mlmd.ca_file: ${caWithKey} ${refused}`,
       `${file}: connectors.kubeflow.clusters.0.mlmd.timeout_ms: Invalid input: expected number, received string`,
