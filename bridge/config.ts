@@ -31,6 +31,13 @@ export const ServerTlsConfig = z.strictObject({
   min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
   /** How often (s) cert_file and key_file are looked at, and re-read when either changed (a renewal); 0: on SIGHUP only. */
   reload_check_s: z.number().int().min(0).max(86_400).default(60),
+  /**
+   * How long (ms) a connection may take to complete its TLS handshake before it is closed (Node's `handshakeTimeout`;
+   * its default, 120 s, is the default here). Its first bytes are waited for at most 10 s, or this if shorter, before
+   * the handshake starts. Each connection held before its handshake holds a socket: peers that connect and stay
+   * silent are let go sooner with a shorter one. At least 1 s (a slow client's handshake over a long path), at most 10 min.
+   */
+  handshake_timeout_ms: z.number().int().min(1000).max(600_000).default(120_000),
 }).superRefine((t, ctx) => {
   const pair = readKeyPair(t.cert_file, t.key_file);
   if ('problem' in pair) ctx.addIssue({ code: 'custom', path: [pair.in === 'cert' ? 'cert_file' : 'key_file'], message: pair.problem });

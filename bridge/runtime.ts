@@ -232,7 +232,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       // Requests Node's parser refuses (oversized headers, a malformed request line) get a JSON error too.
       s.on('clientError', clientErrorHandler());
       // Failed TLS handshakes never reach the app: counted and logged here.
-      if (tls) stopHandshakeWatch = watchHandshakeFailures(s as Server, { log, metrics });
+      if (tls) stopHandshakeWatch = watchHandshakeFailures(s as Server, { log, metrics, handshakeTimeoutMs: cfg.server.tls?.handshake_timeout_ms });
       s.once('error', reject);
     });
   } catch (err) {

@@ -33,7 +33,10 @@ export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
 /** How many first bytes are looked at, at most: a method token longer than this is no HTTP client's. */
 const REQUEST_LINE_PEEK_BYTES = 64;
-/** How long a connection's first bytes are waited for before it goes to the TLS layer as it is (which times it out). */
+/**
+ * How long a connection's first bytes are waited for before it goes to the TLS layer as it is (which times it out),
+ * unless server.tls.handshake_timeout_ms is shorter.
+ */
 const REQUEST_LINE_WAIT_MS = 10_000;
 
 /**
@@ -64,10 +67,10 @@ export function startsRequestLine(head: Buffer): boolean | undefined {
  * (`startsRequestLine`), note those that do in `plainHttp`, then hand it to the TLS layer with those bytes put back
  * (Node's TLS socket reads what is buffered on the socket it wraps first), so the handshake sees exactly what
  * was sent. Returns a function that gives `server` its own listeners back and closes the connections still held or
- * in their handshake: no HTTP request is in flight on them, and left open (a silent peer, for the 10 s here and the
- * TLS layer's 120 s) they kept the process from exiting after its stop.
+ * in their handshake: no HTTP request is in flight on them, and left open (a silent peer, for up to 10 s here and the
+ * TLS layer's handshake_timeout_ms) they kept the process from exiting after its stop.
  */
-function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>): () => void {
+function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, waitMs: number): () => void {
   const tlsListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   const handOver = (raw: Socket) => {
     for (const l of tlsListeners) l.call(server, raw);
@@ -111,7 +114,7 @@ function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>): () => voi
       raw.destroy();
     };
     // A sender that stays silent goes to the TLS layer, whose handshake timeout then applies.
-    const timer = setTimeout(() => done(false), REQUEST_LINE_WAIT_MS);
+    const timer = setTimeout(() => done(false), waitMs);
     timer.unref();
     raw.on('data', onData);
     raw.on('end', onEnd);
@@ -149,7 +152,7 @@ const HINTS: Record<HandshakeFailureReason, string> = {
  * method, is answered with PLAIN_HTTP_ANSWER (still counted as `not_tls`). Returns a stop function (clears the
  * timers, gives the server its connection listener back, closes the connections not through their handshake).
  */
-export function watchHandshakeFailures(server: Server, deps: { log: Logger; metrics: Metrics; windowMs?: number }): () => void {
+export function watchHandshakeFailures(server: Server, deps: { log: Logger; metrics: Metrics; windowMs?: number; handshakeTimeoutMs?: number }): () => void {
   const windowMs = deps.windowMs ?? 60_000;
   for (const reason of HANDSHAKE_FAILURE_REASONS) deps.metrics.tlsHandshakeFailures.inc({ reason }, 0);
   /** Per reason: failures since its last line, and the timer closing its window. */
@@ -174,7 +177,7 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
   };
   // Connections whose first bytes start an HTTP request line (the raw sockets the TLS sockets wrap).
   const plainHttp = new WeakSet<Socket>();
-  const restoreListeners = noteRequestLines(server, plainHttp);
+  const restoreListeners = noteRequestLines(server, plainHttp, Math.min(REQUEST_LINE_WAIT_MS, deps.handshakeTimeoutMs ?? REQUEST_LINE_WAIT_MS));
   const onError = (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const raw = (socket as unknown as { _parent?: Socket })._parent;
     if (raw?.bytesRead === 0) return;

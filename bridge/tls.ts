@@ -91,7 +91,7 @@ export function serverTls(cfg: Config): ServerTls {
   let current = cas.certs;
   return {
     clientCaFiles: caFiles,
-    serverOptions: { ...context(cas.pem), cert, key, ...(withCa ? { requestCert: true, rejectUnauthorized: false } : {}) },
+    serverOptions: { ...context(cas.pem), cert, key, handshakeTimeout: tls.handshake_timeout_ms, ...(withCa ? { requestCert: true, rejectUnauthorized: false } : {}) },
     clientCas: { certs: (file) => current.get(file) },
     reload(apply) {
       const pair = readCertAndKey(tls);

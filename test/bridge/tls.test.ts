@@ -706,3 +706,41 @@ describe('mltrail serve with server.tls: stop', () => {
     }
   }, 60_000);
 });
+
+describe('server.tls.handshake_timeout_ms', () => {
+  /** Milliseconds until the server closes a connection that sends `bytes` (maybe none) and then stays silent. */
+  const closedAfter = (port: number, bytes: Buffer) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = Date.now();
+      const s = netConnect({ host: '127.0.0.1', port }, () => {
+        if (bytes.length) s.write(bytes);
+      });
+      s.on('data', () => undefined);
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(Date.now() - t0));
+      setTimeout(() => (s.destroy(), reject(new Error('still open after 8 s'))), 8000).unref();
+    });
+
+  it('closes a connection whose handshake has not completed within it: a silent peer and one that stops mid-hello (Node kept them 120 s)', async () => {
+    const b = await start({ server: { tls: { ...TLS, handshake_timeout_ms: 1500 } } }, { MLTRAIL_INGEST_TOKEN: TOKEN });
+    // A TLS record header announcing a ClientHello that never comes; and nothing at all (held for its first bytes
+    // at most as long as the handshake may take, then in the handshake).
+    const [midHello, silent] = await Promise.all([closedAfter(b.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x80])), closedAfter(b.port, Buffer.alloc(0))]);
+    expect(midHello).toBeGreaterThanOrEqual(1400);
+    expect(midHello).toBeLessThan(4000);
+    expect(silent).toBeGreaterThanOrEqual(1400);
+    expect(silent).toBeLessThan(6000);
+    // The one that sent a hello's first bytes is a failed handshake (ERR_TLS_HANDSHAKE_TIMEOUT), counted; the silent
+    // one sent nothing, a probe, as before.
+    await waitFor(async () => (await failureCounts(b.url)).other === 1, 5000, 'the timed-out hello counted');
+    // A client that completes its handshake in time is served as before.
+    expect((await send(`${b.url}/healthz`)).status).toBe(200);
+  }, 20_000);
+
+  it('is bounded: below 1 s or past 10 min is refused, naming the key', () => {
+    for (const v of [999, 600_001]) {
+      expect(() => loadConfig({ env: {}, overrides: { server: { tls: { ...TLS, handshake_timeout_ms: v } } } })).toThrow(/server\.tls\.handshake_timeout_ms/);
+    }
+    expect(loadConfig({ env: {}, overrides: { server: { tls: TLS } } }).server.tls?.handshake_timeout_ms).toBe(120_000);
+  });
+});
