@@ -10,7 +10,7 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
-import { keepPatchBasesIn } from './audit/patch-base.js';
+import { keepPatchBasesIn, savePatchBases } from './audit/patch-base.js';
 import { redactAuditInput } from './audit/redact.js';
 import { redactAuditBody } from './audit/redact-body.js';
 import { certIdentities, clientCaPinsSource, type ClientCaPins } from './cert-identity.js';
@@ -127,7 +127,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   const cfg = deps.config;
   if (!cfg.audit.enabled) return;
   // The last object of each endpoint, ServiceAccount and Secret, which Request-level patches apply to: kept across restarts.
-  keepPatchBasesIn(cfg, deps.spool.state);
+  // Their writes of one batch are saved in one transaction (savePatchBases below), not one commit and fsync each.
+  keepPatchBasesIn(cfg, deps.spool.state, { transaction: (fn) => deps.spool.transaction(fn) });
   const watched = namespaceMatcher(cfg.namespaces);
   if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.kubeflow.clusters' }, 'a cluster token equals MLTRAIL_INGEST_TOKEN: its batches are read as that cluster\'s; give the default cluster and each configured cluster a token of its own');
@@ -223,6 +224,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
             if (r.event.details?.artifact_env && !artifactEndpointsOf(cfg, cluster)) warnUncheckedArtifactEnv(r.event, cluster);
           } else out.rejected.push(r.rejection);
         }
+        // Before the batch's events are committed, as when each was written at once.
+        savePatchBases(cfg);
         return out;
       };
       const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE }, {

@@ -54,10 +54,38 @@ type StoredObject = KeptObject & { seq: number };
 class ObjectMemory {
   private readonly objects = new Map<string, KeptObject>();
   private seq = 0;
-  private store?: { state: StateStore; ns: string; loaded: boolean };
-  /** Persist in namespace `ns` of `state` (entries already there are read back at first use). */
-  persistIn(state: StateStore, ns: string): void {
-    this.store = { state, ns, loaded: false };
+  private store?: { state: StateStore; ns: string; loaded: boolean; deferred: boolean };
+  /** Writes not yet in the store (deferred: written by `save`), key → value, `null` for a deletion. */
+  private readonly pending = new Map<string, StoredObject | null>();
+  /**
+   * Persist in namespace `ns` of `state` (entries already there are read back at first use). `deferred`: changes
+   * wait for `save`, which the caller runs in one transaction for a whole batch.
+   */
+  persistIn(state: StateStore, ns: string, deferred = false): void {
+    this.store = { state, ns, loaded: false, deferred };
+    this.pending.clear();
+  }
+  /** Write the deferred changes to the store (inside the caller's transaction); kept pending if that throws. */
+  save(): void {
+    const st = this.store;
+    if (!st) return;
+    for (const [key, value] of this.pending) {
+      if (value === null) st.state.delete(st.ns, key);
+      else st.state.set(st.ns, key, value);
+    }
+  }
+  /** Forget the deferred changes once `save` committed. */
+  saved(): void {
+    this.pending.clear();
+  }
+  get pendingWrites(): number {
+    return this.pending.size;
+  }
+  private write(key: string, value: StoredObject | null): void {
+    const st = this.store!;
+    if (st.deferred) this.pending.set(key, value);
+    else if (value === null) st.state.delete(st.ns, key);
+    else st.state.set(st.ns, key, value);
   }
   private load(): void {
     const st = this.store;
@@ -85,14 +113,14 @@ class ObjectMemory {
     if (this.store) {
       const resource = keyResource(key);
       const patched = kept.patched && { auditId: kept.patched.auditId, base: { object: withoutSecrets(kept.patched.base.object, resource), eventId: kept.patched.base.eventId } };
-      this.store.state.set(this.store.ns, key, { object: withoutSecrets(kept.object, resource), eventId: kept.eventId, ...(patched ? { patched } : {}), seq: ++this.seq } satisfies StoredObject);
+      this.write(key, { object: withoutSecrets(kept.object, resource), eventId: kept.eventId, ...(patched ? { patched } : {}), seq: ++this.seq } satisfies StoredObject);
     }
     this.trim();
   }
   delete(key: string): void {
     this.load();
     this.objects.delete(key);
-    this.store?.state.delete(this.store.ns, key);
+    if (this.store) this.write(key, null);
   }
   /** Forget every object whose key starts with `prefix` (a deletecollection: one resource type in a namespace). */
   deleteUnder(prefix: string): void {
@@ -103,7 +131,7 @@ class ObjectMemory {
     for (const old of this.objects.keys()) {
       if (this.objects.size <= MAX_OBJECTS) break;
       this.objects.delete(old);
-      this.store?.state.delete(this.store.ns, old);
+      if (this.store) this.write(old, null);
     }
   }
 }
@@ -134,10 +162,31 @@ export const PATCH_BASE_NS = { endpoints: 'kubeflow.patch_base', credentials: 'k
  * the audit route normalizes, as the Kubeflow pollers keep their cursors): the route's patches are then applied across
  * a restart. Without it (`mltrail normalize`, `replay`: one file read in one run) they are kept in memory only.
  */
-export function keepPatchBasesIn(config: object, state: StateStore): void {
+export function keepPatchBasesIn(config: object, state: StateStore, opts: { transaction?: <T>(fn: () => T) => T } = {}): void {
   const m = memoriesOf(config);
-  m.endpoints.persistIn(state, PATCH_BASE_NS.endpoints);
-  m.credentials.persistIn(state, PATCH_BASE_NS.credentials);
+  m.endpoints.persistIn(state, PATCH_BASE_NS.endpoints, !!opts.transaction);
+  m.credentials.persistIn(state, PATCH_BASE_NS.credentials, !!opts.transaction);
+  transactions.set(m, opts.transaction);
+}
+
+/** The transaction keepPatchBasesIn was given per memories (deferred writes). */
+const transactions = new WeakMap<Memories, (<T>(fn: () => T) => T) | undefined>();
+
+/**
+ * Write the kept objects' changes since the last call in one transaction (keepPatchBasesIn with `transaction`): the
+ * route calls it once per audit batch, whose InferenceService, ServiceAccount and Secret writes were one commit
+ * (and one fsync) each. Nothing to write: no transaction at all. A failed commit leaves them to the next call.
+ */
+export function savePatchBases(config: object): void {
+  const m = memoriesOf(config);
+  const tx = transactions.get(m);
+  if (!tx || (m.endpoints.pendingWrites === 0 && m.credentials.pendingWrites === 0)) return;
+  tx(() => {
+    m.endpoints.save();
+    m.credentials.save();
+  });
+  m.endpoints.saved();
+  m.credentials.saved();
 }
 
 /** What a Request-level patch was judged as (`details`). */

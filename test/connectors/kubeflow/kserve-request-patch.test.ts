@@ -413,6 +413,48 @@ describe('the objects patches apply to, across a restart', () => {
     expect(out.object?.metadata).toMatchObject({ annotations: { 'serving.kserve.io/s3-endpoint': 's3.attacker.example' } });
   });
 
+  it('the objects one audit batch writes are saved in one transaction (1000 InferenceServices and Secrets: one commit, not 1000)', async () => {
+    const route = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team' }, { ingestToken: TOKEN, mlflow: MLFLOW });
+    cleanup.push(route.close);
+    const { spool } = route.h;
+    // Watched on the real store: each write of a kept object, and whether a transaction held it.
+    const writes: Array<{ key: string; tx: number | undefined }> = [];
+    let tx: number | undefined;
+    let txs = 0;
+    const set = spool.state.set.bind(spool.state);
+    spool.state.set = (ns: string, key: string, value: unknown) => {
+      if (ns.startsWith(PATCH_BASE_NS.endpoints)) writes.push({ key, tx: spool.db.inTransaction ? tx : undefined });
+      set(ns, key, value);
+    };
+    const transaction = spool.transaction.bind(spool);
+    spool.transaction = <T>(fn: () => T): T => {
+      const outer = tx;
+      tx = ++txs;
+      try {
+        return transaction(fn);
+      } finally {
+        tx = outer;
+      }
+    };
+    const secret = (name: string, at: string) => ({
+      ...record('create', name, at, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'prod', annotations: { 'serving.kserve.io/s3-endpoint': 'minio.minio.svc:9000' } }, stringData: { AWS_SECRET_ACCESS_KEY: 'S3cret' } }),
+      requestURI: '/api/v1/namespaces/prod/secrets',
+      objectRef: { resource: 'secrets', namespace: 'prod', name, apiVersion: 'v1' },
+    });
+    const items = Array.from({ length: 1000 }, (_, i) => (i % 2 ? secret(`s${i}`, '2026-11-20T10:00:00Z') : created(`m${i}`, '2026-11-20T10:00:00Z')));
+    await route.send(TOKEN, ...items);
+    expect(writes).toHaveLength(1000);
+    // Every one inside a transaction, and the same one.
+    expect(new Set(writes.map((w) => w.tx))).toEqual(new Set([writes[0]!.tx]));
+    expect(writes[0]!.tx).toBeTypeOf('number');
+    expect(spool.state.size(PATCH_BASE_NS.endpoints) + spool.state.size(PATCH_BASE_NS.credentials)).toBe(1000);
+    // A batch that writes no kept object opens no transaction for them.
+    const before = txs;
+    await route.send(TOKEN, { ...structuredClone(AUDIT), auditID: 'pod-only', verb: 'get', objectRef: { resource: 'pods', namespace: 'prod', name: 'p', apiVersion: 'v1' } });
+    expect(writes).toHaveLength(1000);
+    expect(txs - before).toBeLessThanOrEqual(1);
+  });
+
   it('the kept objects stay bounded in the state store (2000 endpoints: the oldest written first out), also when read back', () => {
     const state = new MemoryStateStore();
     const config = {};
