@@ -377,13 +377,32 @@ const ESCAPED_NEWLINE = /(?<!\\)(\\+)n/g;
 function yamlKeyLine(depth: number): RegExp {
   let re = yamlKeyLineAt.get(depth);
   if (!re) {
-    const open = depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${backslashesSource(2 ** (depth - 1) - 1)}"))`;
-    re = new RegExp(`${open}([ \\t]*(?:-[ \\t]+)*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
+    re = new RegExp(`${lineStart(depth)}([ \\t]*(?:-[ \\t]+)*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
     yamlKeyLineAt.set(depth, re);
   }
   return re;
 }
 const yamlKeyLineAt = new Map<number, RegExp>();
+/** An explicit YAML key (`? password`, `? "api_key"`), group 1 its column, 3 its name; its value follows on a ':' line. */
+function explicitKeyLine(depth: number): RegExp {
+  let re = explicitKeyLineAt.get(depth);
+  if (!re) explicitKeyLineAt.set(depth, (re = new RegExp(`${lineStart(depth)}([ \\t]*(?:-[ \\t]+)*)\\?[ \\t]+(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*(?:#[^\\n\\r]*)?\\r?$`)));
+  return re;
+}
+const explicitKeyLineAt = new Map<number, RegExp>();
+/** The ':' line of an explicit key's value: group 1 its column. */
+function explicitValueLine(depth: number): RegExp {
+  let re = explicitValueLineAt.get(depth);
+  if (!re) explicitValueLineAt.set(depth, (re = new RegExp(`${lineStart(depth)}([ \\t]*):`)));
+  return re;
+}
+const explicitValueLineAt = new Map<number, RegExp>();
+/** A value on an explicit key's ':' line (after its blanks, an anchor or tag kept): not a block indicator or a comment. */
+const EXPLICIT_INLINE_VALUE = /^([ \t]+(?:[&!][^\s#]*[ \t]+)*)([^\s#|>&!](?:[^\r]*[^\s])?)[ \t]*\r?$/;
+/** Where a YAML line may start at that depth: the text's start, or an escaped string's opening quote. */
+function lineStart(depth: number): string {
+  return depth === 0 ? '^' : `(?:^|(?<=(?:^|[^\\\\])${backslashesSource(2 ** (depth - 1) - 1)}"))`;
+}
 /**
  * Pattern source for `n` backslashes, as a count (`\\{n}`): written out, a string escaped 20 deep (2^19 backslashes
  * before its `n`, a 1 MB body) made a pattern V8 refuses ("Regular expression too large") and redaction threw.
@@ -427,7 +446,27 @@ function redactYamlValuesAt(text: string, depth: number): string {
   const keyLine = yamlKeyLine(depth);
   let changed = false;
   for (let i = 0; i < lines.length - 1; i++) {
-    const m = keyLine.exec(lines[i]!);
+    let m = keyLine.exec(lines[i]!);
+    if (!m && lines[i]!.includes('?')) {
+      // An explicit key (`? password`, then `: value` at its column): the value is judged on the ':' line, or under it.
+      const k = explicitKeyLine(depth).exec(lines[i]!);
+      const v = k && isSecretKey(k[3]!) ? explicitValueLine(depth).exec(lines[i + 1]!) : null;
+      if (!v || v[1]!.length !== k![1]!.length) continue;
+      const end = stringEnd(lines[i + 1]!, depth);
+      const own = end < 0 ? lines[i + 1]! : lines[i + 1]!.slice(0, end);
+      const inline = EXPLICIT_INLINE_VALUE.exec(own.slice(v[0].length));
+      if (inline) {
+        if (inline[2] !== REDACTED && holdsSecret(k![3]!, inline[2]!)) {
+          lines[i + 1] = `${v[0]}${inline[1]}${REDACTED}${own.endsWith('\r') ? '\r' : ''}${end < 0 ? '' : lines[i + 1]!.slice(end)}`;
+          changed = true;
+        }
+        continue;
+      }
+      // `:` alone or a block indicator: the lines under it are the value, as under a key line.
+      i++;
+      m = keyLine.exec(`${v[1]}${k![3]}:${own.slice(v[1]!.length + 1)}`);
+      if (!m) continue;
+    }
     if (!m || !isSecretKey(m[3]!)) continue;
     const indent = m[1]!.length;
     // The value's lines: deeper than the key (blank lines among them), up to the last deeper one or the string's end.

@@ -343,4 +343,11 @@ describe('core/secrets', () => {
     const argv = ['pt', '-p', '8080'];
     expect(redactArgv(argv).argv).toBe(argv);
   });
+  it("hides a secret-named explicit YAML key's value (`? password` then `: x`, quoted keys, a block or the lines under its ':'), also in escaped JSON; other explicit keys stay", () => {
+    expect(redactScriptText('? password\n: expl-1\nport: 1\n')).toBe('? password\n: [redacted]\nport: 1\n');
+    expect(redactScriptText('? "api_key"\n: &k expl-2\n- ? \'token\'\n  : expl-3\n')).toBe('? "api_key"\n: &k [redacted]\n- ? \'token\'\n  : [redacted]\n');
+    expect(redactScriptText('? token\n: |\n  expl-4\nx: 1\n? secret\n:\n  expl-5\n')).toBe('? token\n: |\n  [redacted]\nx: 1\n? secret\n:\n  [redacted]\n');
+    expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: 'x: 1\n? password\n: expl-6\ny: 2' }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: 'x: 1\n? password\n: [redacted]\ny: 2' }) }));
+    for (const keep of ['? description\n: plain words\n', '? secretName\n: db-creds\n', 'x = a ? b\n: c\n']) expect(redactScriptText(keep)).toBe(keep);
+  });
 });
