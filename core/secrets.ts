@@ -279,7 +279,7 @@ function redactCommandFlags(s: string, after: string | undefined): string {
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'])([A-Za-z][\w-]*)([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)((?:[^\s"'\\#]|\\(?!\\*n))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"']|(?<!\\)\\+[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 /** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
@@ -300,7 +300,7 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string, at: number, text: string) =>
-      value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${REDACTED}` : all);
+      value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}` : all);
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
@@ -362,7 +362,7 @@ export function isSecretKey(name: string): boolean {
  * `token: Optional[str] = "x"`: a settings class). A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
  * value already `[redacted]` is matched whole, so that it is no anchor's value.
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))[ \t]*)(\[redacted\]|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<!\\)\\+[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * The YAML line breaks in a text: real ones, and those escaped in a JSON string at any depth (`\n` in a ConfigMap file
@@ -377,7 +377,8 @@ const ESCAPED_NEWLINE = /(?<!\\)(\\+)n/g;
 function yamlKeyLine(depth: number): RegExp {
   let re = yamlKeyLineAt.get(depth);
   if (!re) {
-    re = new RegExp(`${lineStart(depth)}([ \\t]*(?:-[ \\t]+)*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2[ \\t]*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
+    const blank = depth === 0 ? '[ \\t]' : '(?:[ \\t]|\\\\+t)';
+    re = new RegExp(`${lineStart(depth)}(${blank}*(?:-${blank}+)*)(\\\\*["']|)([A-Za-z_][\\w.-]*)\\2${blank}*:(?:[ \\t]+[&!][^\\s#]*)*[ \\t]*([|>][+-]?[1-9]?[+-]?)?[ \\t]*(?:#[^\\n\\r]*)?\\r?$`);
     yamlKeyLineAt.set(depth, re);
   }
   return re;
@@ -415,6 +416,8 @@ const SEQUENCE_ITEM = /^-(?:[ \t]|\r?$)/;
 /** A line under a key that is a nested mapping's key (`  name: x`, `- name: x`): the key's value is no scalar. */
 const YAML_MAPPING_LINE = /^[ \t]*(?:-[ \t]+)?(?:\\*["'][^"']*\\*["']|[\w.-]+)[ \t]*:(?:[ \t]|$)/;
 const LEADING_BLANKS = /^[ \t]*/;
+/** The same in an escaped string, whose tabs are written `\\t` (`\\\\t` a string deeper). */
+const LEADING_BLANKS_ESCAPED = /^(?:[ \t]|\\+t)*/;
 const stringEndAt = new Map<number, RegExp>();
 /** Where an escaped string of that depth ends in a line (its closing quote: 2^(d-1)-1 backslashes), -1 if not in it. */
 function stringEnd(line: string, depth: number): number {
@@ -444,6 +447,7 @@ function redactYamlValuesAt(text: string, depth: number): string {
   const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`));
   if (lines.length < 2) return text;
   const keyLine = yamlKeyLine(depth);
+  const leading = depth === 0 ? LEADING_BLANKS : LEADING_BLANKS_ESCAPED;
   let changed = false;
   for (let i = 0; i < lines.length - 1; i++) {
     let m = keyLine.exec(lines[i]!);
@@ -480,7 +484,7 @@ function redactYamlValuesAt(text: string, depth: number): string {
         if (end >= 0) break;
         continue;
       }
-      const lineIndent = LEADING_BLANKS.exec(own)![0].length;
+      const lineIndent = leading.exec(own)![0].length;
       // A plain key's list may be written at the key's own indentation (`tokens:` then `- x`, as kubectl writes YAML).
       if (lineIndent < indent || (lineIndent === indent && !(m[4] === undefined && SEQUENCE_ITEM.test(own.slice(indent))))) break;
       // A plain key's value is a scalar or a list of scalars; a mapping under it is judged key by key. Told by its first
@@ -494,7 +498,7 @@ function redactYamlValuesAt(text: string, depth: number): string {
     }
     if (last < 0) continue;
     const first = lines.slice(i + 1, last + 1).find((l) => l.trim() !== '')!;
-    const lead = LEADING_BLANKS.exec(first)![0];
+    const lead = leading.exec(first)![0];
     const body = lines.slice(i + 1, last + 1).join('\n').trim();
     if (body === REDACTED || body === `- ${REDACTED}`) continue;
     // A CRLF file keeps its line ends.
@@ -686,6 +690,12 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
 }
 const ESCAPED_QUOTE = /^\\+["']/;
+/** `[redacted]` for a value, in the escaped quotes it had (`\\"x\\"`: a quoted value in a JSON string), the closing one if it was there. */
+function hideKeepingEscapedQuotes(value: string): string {
+  const q = ESCAPED_QUOTE.exec(value)?.[0];
+  if (q === undefined) return REDACTED;
+  return `${q}${REDACTED}${value.length > q.length && value.endsWith(q) ? q : ''}`;
+}
 /** The next line is a value redactYamlValuesUnder hid. */
 const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;
 

@@ -350,4 +350,14 @@ describe('core/secrets', () => {
     expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: 'x: 1\n? password\n: expl-6\ny: 2' }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: 'x: 1\n? password\n: [redacted]\ny: 2' }) }));
     for (const keep of ['? description\n: plain words\n', '? secretName\n: db-creds\n', 'x = a ? b\n: c\n']) expect(redactScriptText(keep)).toBe(keep);
   });
+  it('hides a secret-named key\'s value after tabs (key:\tvalue, tab-indented keys and values) in text and in YAML held in escaped JSON (\\t), and a key at a line\'s start or a quoted value there; the tabs and quotes stay', () => {
+    expect(redactScriptText('password:\ttab-1\ndb:\n\ttoken: tab-2\nsecret:\n\ttab-3\nport: 1\n')).toBe('password:\t[redacted]\ndb:\n\ttoken: [redacted]\nsecret:\n\t[redacted]\nport: 1\n');
+    const yaml = 'db:\n\tpassword: tab-4\n\tport: 1\ntoken:\n\ttab-5\napi_key:\t"tab-6"\nx: 1\nsecret: tab-7\n';
+    const hidden = 'db:\n\tpassword: [redacted]\n\tport: 1\ntoken:\n\t[redacted]\napi_key:\t"[redacted]"\nx: 1\nsecret: [redacted]\n';
+    expect(redactScriptText(JSON.stringify({ f: yaml }))).toBe(JSON.stringify({ f: hidden }));
+    expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: yaml }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: hidden }) }));
+    expect(redactSecretText(JSON.stringify({ f: 'x: 1\n\tpassword:\t"tab-8"' }))).toBe(JSON.stringify({ f: 'x: 1\n\tpassword:\t"[redacted]"' }));
+    const keep = JSON.stringify({ f: 'db:\n\thost: h\n\tport:\t5432\n' });
+    expect(redactScriptText(keep)).toBe(keep);
+  });
 });
