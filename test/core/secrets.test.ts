@@ -360,4 +360,14 @@ describe('core/secrets', () => {
     const keep = JSON.stringify({ f: 'db:\n\thost: h\n\tport:\t5432\n' });
     expect(redactScriptText(keep)).toBe(keep);
   });
+  it("hides a secret-named key's quoted or plain YAML value spanning lines in YAML held in escaped JSON, one or two strings deep, up to its closing quote or the string's end; other keys' values and the JSON around stay", () => {
+    const yaml = "x: 1\npassword: \"esc-span-1\n  esc-span-2\"\ntoken: 'esc-span-3\n  esc''span-4'\nsecret: esc-span-5\n  esc-span-6\nnote: \"two\n  lines\"\ny: 2";
+    const hidden = "x: 1\npassword: \"[redacted]\"\ntoken: '[redacted]'\nsecret: [redacted]\nnote: \"two\n  lines\"\ny: 2";
+    expect(redactScriptText(JSON.stringify({ f: yaml, g: 'z' }))).toBe(JSON.stringify({ f: hidden, g: 'z' }));
+    expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: yaml }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: hidden }) }));
+    // Cut by the string's end (a value the string does not close), and a folded value under its key.
+    expect(redactScriptText(JSON.stringify({ f: 'password: "esc-span-7\n  esc-span-8', g: 'api_key: >\n  esc-span-9\n  esc-span-10\nz: 1' }))).toBe(JSON.stringify({ f: 'password: "[redacted]', g: 'api_key: >\n  [redacted]\nz: 1' }));
+    const keep = JSON.stringify({ f: 'secret:\n  name: db\n  key: k\npassword: x\n  # note\nport: 1' });
+    expect(redactScriptText(keep)).toBe(keep.replace('password: x', 'password: [redacted]'));
+  });
 });
