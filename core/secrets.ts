@@ -436,8 +436,7 @@ function stringEnd(line: string, depth: number): number {
  * escaped string ends the value at its closing quote. A nested mapping under the key is left to the key rules.
  */
 function redactYamlValuesUnder(text: string): string {
-  const depths = new Set<number>(text.includes('\n') ? [0] : []);
-  if (text.includes('\\')) for (const m of text.matchAll(ESCAPED_NEWLINE)) if ((m[1]!.length & (m[1]!.length - 1)) === 0) depths.add(Math.log2(m[1]!.length) + 1);
+  const depths = yamlDepths(text);
   let out = text;
   for (const depth of depths) out = redactYamlValuesAt(out, depth);
   // Real lines are redactMultiLineStrings' and redactYamlPlainContinued's.
@@ -521,6 +520,12 @@ function redactYamlSpansAt(text: string, depth: number): string {
     changed = true;
   }
   return changed ? out.join(nl) : text;
+}
+/** The depths of JSON escaping at which the text holds line breaks (0: real ones), so YAML may be read there. */
+function yamlDepths(text: string): Set<number> {
+  const depths = new Set<number>(text.includes('\n') ? [0] : []);
+  if (text.includes('\\')) for (const m of text.matchAll(ESCAPED_NEWLINE)) if ((m[1]!.length & (m[1]!.length - 1)) === 0) depths.add(Math.log2(m[1]!.length) + 1);
+  return depths;
 }
 function redactYamlValuesAt(text: string, depth: number): string {
   const nl = depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`;
@@ -711,11 +716,59 @@ export function redactScriptText(s: string): string {
  * user:password>"}}}`), quoted at any depth of JSON escaping (a ConfigMap file, last-applied JSON). `auth` names no
  * secret elsewhere, so its value is hidden only under `auths`.
  */
-const DOCKER_AUTHS = /(?<!\\)(\\*")auths\1(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\{/g;
-const DOCKER_AUTH_VALUE = /((?<!\\)(\\*")auth\2(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\2)[A-Za-z0-9+/_-]+=*(?=\2)/g;
+const DOCKER_AUTHS = /(?<![\w\\])(\\*["']?)auths\1(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\{/g;
+const DOCKER_AUTH_VALUE = /((?<![\w\\])(\\*["']?)auth\2(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\2)[A-Za-z0-9+/_-]+=*(?=\2)/g;
 /** Text with the `auth` value of every registry under a docker config's `auths` hidden; the same string (===) when none. */
 function redactDockerAuths(text: string): string {
   if (!text.includes('auths')) return text;
+  let yaml = text;
+  for (const depth of yamlDepths(text)) yaml = redactDockerAuthsYamlAt(yaml, depth);
+  return redactDockerAuthsJson(yaml);
+}
+/** A YAML `auths:` key line (a docker config written as YAML), group 1 its column. */
+function yamlAuthsLine(depth: number): RegExp {
+  let re = yamlAuthsLineAt.get(depth);
+  if (!re) {
+    const blank = depth === 0 ? '[ \\t]' : '(?:[ \\t]|\\\\+t)';
+    yamlAuthsLineAt.set(depth, (re = new RegExp(`${lineStart(depth)}(${blank}*(?:-${blank}+)?)(\\\\*["']|)auths\\2${blank}*:${blank}*(?:#[^\\n\\r]*)?\\r?$`)));
+  }
+  return re;
+}
+const yamlAuthsLineAt = new Map<number, RegExp>();
+/** A YAML `auth: <base64>` line (quoted or not, also in an escaped string): group 1 up to the value, 3 its quote. */
+const YAML_AUTH_LINE = /^((?:[ \t]|\\+t)*(\\*["']|)auth\2(?:[ \t]|\\+t)*:(?:[ \t]|\\+t)+(\\*["']|))[A-Za-z0-9+/_-]+=*(?=\3(?:[ \t]|\\+t)*(?:#.*)?\r?$)/;
+/**
+ * A docker config written as YAML (`auths:` then `<registry>:` then `auth: <base64>`, in a ConfigMap file or a Helm
+ * values file), at any depth of escaping: every `auth` value in the lines under `auths` hidden.
+ */
+function redactDockerAuthsYamlAt(text: string, depth: number): string {
+  const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`));
+  const authsLine = yamlAuthsLine(depth);
+  const leading = depth === 0 ? LEADING_BLANKS : LEADING_BLANKS_ESCAPED;
+  let changed = false;
+  for (let i = 0; i < lines.length - 1; i++) {
+    const m = lines[i]!.includes('auths') ? authsLine.exec(lines[i]!) : null;
+    if (!m) continue;
+    const indent = m[1]!.length;
+    for (let j = i + 1; j < lines.length; j++) {
+      const end = stringEnd(lines[j]!, depth);
+      const own = end < 0 ? lines[j]! : lines[j]!.slice(0, end);
+      if (own.trim() !== '') {
+        if (leading.exec(own)![0].length <= indent) break;
+        const a = YAML_AUTH_LINE.exec(own);
+        if (a) {
+          lines[j] = `${a[1]}${REDACTED}${lines[j]!.slice(a[0].length)}`;
+          changed = true;
+        }
+      }
+      if (end >= 0) break;
+      i = j;
+    }
+  }
+  return changed ? lines.join(depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`) : text;
+}
+/** The JSON form (`{"auths": {…}}`, a flow mapping `auths: {r: {auth: x}}` too). */
+function redactDockerAuthsJson(text: string): string {
   let out = '';
   let done = 0;
   for (const m of text.matchAll(DOCKER_AUTHS)) {

@@ -370,4 +370,12 @@ describe('core/secrets', () => {
     const keep = JSON.stringify({ f: 'secret:\n  name: db\n  key: k\npassword: x\n  # note\nport: 1' });
     expect(redactScriptText(keep)).toBe(keep.replace('password: x', 'password: [redacted]'));
   });
+  it("hides a docker config's auth written as YAML (auths: then <registry>: then auth: <base64>, quoted or not, a flow mapping, in escaped JSON); auth outside auths and the registries stay", () => {
+    expect(redactScriptText('auths:\n  registry.example.com:\n    auth: ZG9ja3lhbWwx\n    email: a@b\n  "r.io":\n    "auth": "ZG9ja3lhbWwy"\nauth: basic\n'))
+      .toBe('auths:\n  registry.example.com:\n    auth: [redacted]\n    email: a@b\n  "r.io":\n    "auth": "[redacted]"\nauth: basic\n');
+    expect(redactScriptText('auths: {r.io: {auth: ZG9ja3lhbWwz}}\n')).toBe('auths: {r.io: {auth: [redacted]}}\n');
+    const yaml = "x: 1\nauths:\n  r.io:\n    auth: 'ZG9ja3lhbWw0' # ci\nauth: basic";
+    expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: yaml }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: yaml.replace('ZG9ja3lhbWw0', '[redacted]') }) }));
+    for (const keep of ['x:\n  auths:\n  r:\n    auth: basic\n', 'oauths: {r: {auth: basic}}', 'auths_note:\n  r:\n    auth: basic\n']) expect(redactScriptText(keep)).toBe(keep);
+  });
 });
