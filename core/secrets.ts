@@ -1,4 +1,5 @@
 /** What names a secret and what hides one: shared so every place that keeps or shows records redacts alike. */
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
 /**
  * A name (env var, config key, header) whose value is a secret (`routing_key`: PagerDuty's). Substrings, case-insensitive, so that
@@ -839,7 +840,6 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * (`base64` wraps at 76: the breaks are removed first). Buffer decodes all of these.
  */
 const BASE64_LOOSE = /^[A-Za-z0-9+/_-]+={0,2}$/;
-const LINE_BREAKS = /\r?\n/g;
 /** Text as a file holds it: no control characters but tab and line breaks. */
 const CONTROL_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 /** The same in Latin-1 text, with its C1 controls (most bytes of binary data decode to one or another). */
@@ -860,18 +860,74 @@ export function redactBase64Text(value: string, cut = false): string {
   return value.length >= 8 && base64HoldsSecret(value, cut, 2) ? REDACTED : value;
 }
 function base64HoldsSecret(value: string, cut: boolean, depth: number): boolean {
-  const word = value.includes('\n') ? value.replace(LINE_BREAKS, '') : value;
+  const word = BLANKS.test(value) ? value.replace(BLANKS_ALL, '') : value;
   // No base64 leaves one character over a group of four.
   if (!BASE64_LOOSE.test(word) || word.replace(/=+$/, '').length % 4 === 1) return false;
-  const bytes = Buffer.from(word, 'base64');
-  let text = decodeUtf8(bytes, cut);
-  if (text === undefined) {
-    text = bytes.toString('latin1');
-    if (LATIN1_CONTROL_CHAR.test(text)) return false;
-  } else if (CONTROL_CHAR.test(text)) return false;
+  const text = bytesAsText(Buffer.from(word, 'base64'), cut, true);
+  if (text === undefined) return false;
   if (redactUrlSecrets(redactScriptText(text)) !== text) return true;
   const inner = text.trim();
   return depth > 1 && inner.length >= 8 && base64HoldsSecret(inner, false, depth - 1);
+}
+/** Blanks and line breaks splitting base64 (`base64` wraps at 76, `-w 64`, groups pasted with spaces): removed first. */
+const BLANKS = /\s/;
+const BLANKS_ALL = /\s+/g;
+/** The most a gzip-compressed value is inflated to: its text is judged by that much (a ConfigMap holds 1 MiB at most). */
+const GZIP_TEXT_LIMIT = 256 * 1024;
+/**
+ * The bytes as text a file would hold, undefined when they are binary: gzip-compressed (`H4sI…`: inflated, at most
+ * GZIP_TEXT_LIMIT bytes, once), UTF-16 (a BOM, or ASCII text's zero byte in every pair: Windows tools write it), UTF-8,
+ * else Latin-1. `cut`: the bytes are a value's start, so a split last character is dropped.
+ */
+function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean): string | undefined {
+  if (gzip && bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8) {
+    const inflated = gunzipBounded(bytes);
+    return inflated === undefined ? undefined : bytesAsText(inflated.bytes, cut || inflated.cut, false);
+  }
+  const utf16 = utf16Text(bytes, cut);
+  if (utf16 !== undefined) return CONTROL_CHAR.test(utf16) ? undefined : utf16;
+  const text = decodeUtf8(bytes, cut);
+  if (text !== undefined) return CONTROL_CHAR.test(text) ? undefined : text;
+  const latin1 = bytes.toString('latin1');
+  return LATIN1_CONTROL_CHAR.test(latin1) ? undefined : latin1;
+}
+/**
+ * A gzip stream inflated to at most GZIP_TEXT_LIMIT bytes (`cut` when it held more, or was itself cut: a sync flush
+ * takes a stream's start); undefined when it is no gzip. Larger streams are read from a shorter start, never whole.
+ */
+function gunzipBounded(bytes: Buffer): { bytes: Buffer; cut: boolean } | undefined {
+  for (let n = bytes.length; n > 0; n = Math.floor(n / 8)) {
+    try {
+      const out = gunzipSync(bytes.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: GZIP_TEXT_LIMIT });
+      return { bytes: out, cut: n < bytes.length };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') return undefined;
+    }
+  }
+  return undefined;
+}
+/** UTF-16 text (little- or big-endian, by its BOM or by the zero bytes of ASCII text), undefined when the bytes are none. */
+function utf16Text(bytes: Buffer, cut: boolean): string | undefined {
+  const even = bytes.subarray(0, bytes.length - (bytes.length % 2));
+  if (even.length < 4 || (even.length !== bytes.length && !cut)) return undefined;
+  let le = even[0] === 0xff && even[1] === 0xfe;
+  let be = even[0] === 0xfe && even[1] === 0xff;
+  if (!le && !be) {
+    // ASCII text in UTF-16: one zero byte in (nearly) every pair, on the same side; UTF-8 and Latin-1 text hold none.
+    let zeroHigh = 0;
+    let zeroLow = 0;
+    for (let i = 0; i < even.length; i += 2) {
+      if (even[i] !== 0 && even[i + 1] === 0) zeroHigh++;
+      else if (even[i] === 0 && even[i + 1] !== 0) zeroLow++;
+    }
+    const pairs = even.length / 2;
+    le = zeroHigh >= pairs * 0.9;
+    be = !le && zeroLow >= pairs * 0.9;
+    if (!le && !be) return undefined;
+  }
+  const body = le ? Buffer.from(even) : Buffer.from(even).swap16();
+  const text = body.toString('utf16le');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

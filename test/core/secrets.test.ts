@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isSecretFlag, isSecretName, redactArgv, redactBase64Text, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
 
@@ -377,5 +378,23 @@ describe('core/secrets', () => {
     const yaml = "x: 1\nauths:\n  r.io:\n    auth: 'ZG9ja3lhbWw0' # ci\nauth: basic";
     expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: yaml }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: yaml.replace('ZG9ja3lhbWw0', '[redacted]') }) }));
     for (const keep of ['x:\n  auths:\n  r:\n    auth: basic\n', 'oauths: {r: {auth: basic}}', 'auths_note:\n  r:\n    auth: basic\n']) expect(redactScriptText(keep)).toBe(keep);
+  });
+  it('reads base64 of UTF-16 text (LE / BE, with or without BOM), of gzip-compressed text (inflated to 256 KiB at most) and split by blanks or line breaks; binary, a gzip of binary and plain sentences stay', () => {
+    const env = 'HOST=h\nDB_PASSWORD=b64-enc-1\n';
+    const le = Buffer.from(env, 'utf16le');
+    const be = Buffer.from(le).swap16();
+    for (const bytes of [le, be, Buffer.concat([Buffer.from([0xff, 0xfe]), le]), Buffer.concat([Buffer.from([0xfe, 0xff]), be]), gzipSync(env), gzipSync(le)]) expect(redactBase64Text(bytes.toString('base64'))).toBe('[redacted]');
+    const b64 = Buffer.from(env).toString('base64');
+    expect(redactBase64Text(b64.replace(/(.{8})/g, '$1 '))).toBe('[redacted]');
+    expect(redactBase64Text(b64.replace(/(.{12})/g, '$1\r\n\t'))).toBe('[redacted]');
+    // A quarantined line cuts the value: the start of a gzip stream or of UTF-16 text is judged.
+    expect(redactBase64Text(gzipSync(`DB_PASSWORD=b64-enc-2\n${'y'.repeat(4000)}`).toString('base64').slice(0, 64), true)).toBe('[redacted]');
+    expect(redactBase64Text(Buffer.from('DB_PASSWORD=b64-enc-3\nmore', 'utf16le').toString('base64').slice(0, 63), true)).toBe('[redacted]');
+    // Bounded: a gzip bomb is inflated to the limit only (and is no text); what a larger text holds first is read.
+    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024)).toString('base64');
+    expect(redactBase64Text(bomb)).toBe(bomb);
+    expect(redactBase64Text(gzipSync(`DB_PASSWORD=b64-enc-4\n${'x=1\n'.repeat(100_000)}`).toString('base64'))).toBe('[redacted]');
+    for (const v of [gzipSync(Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).toString('base64'), gzipSync('HOST=h\n').toString('base64'), Buffer.from('HOST=h\nPORT=1\n', 'utf16le').toString('base64'), 'this is a plain sentence with words', 'abcd efgh ijkl'])
+      expect(redactBase64Text(v)).toBe(v);
   });
 });
