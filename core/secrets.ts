@@ -281,6 +281,7 @@ function redactCommandFlags(s: string, after: string | undefined): string {
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
 const HEADER_IN_TEXT = /(^|[\s"']|(?<!\\)\\+[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const TRAILING_BACKSLASHES = /\\+$/;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 /** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
@@ -300,8 +301,12 @@ export function redactSecretText(s: string): string {
 function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (url.includes(':')) {
-    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, value: string, at: number, text: string) =>
-      value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}` : all);
+    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, whole: string, at: number, text: string) => {
+      // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
+      const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
+      const value = whole.slice(0, whole.length - slashes.length);
+      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
+    });
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;

@@ -397,4 +397,12 @@ describe('core/secrets', () => {
     for (const v of [gzipSync(Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).toString('base64'), gzipSync('HOST=h\n').toString('base64'), Buffer.from('HOST=h\nPORT=1\n', 'utf16le').toString('base64'), 'this is a plain sentence with words', 'abcd efgh ijkl'])
       expect(redactBase64Text(v)).toBe(v);
   });
+  it("keeps the backslashes of a deeper string's closing quote after a hidden value in JSON escaped twice or more: the JSON stays well-formed", () => {
+    const two = (f: string) => JSON.stringify({ a: JSON.stringify({ f }) });
+    const three = (f: string) => JSON.stringify({ b: JSON.stringify({ a: JSON.stringify({ f }) }) });
+    for (const r of [redactScriptText, redactSecretText]) {
+      expect(r(two('password: bs-1'))).toBe(two('password: [redacted]'));
+      expect(r(three('token: bs-2'))).toBe(three('token: [redacted]'));
+    }
+  });
 });
