@@ -300,12 +300,14 @@ export function redactSecretText(s: string): string {
 /** redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. */
 function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
+  if (url.includes('[') && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
+    items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, whole: string, at: number, text: string) => {
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
+      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
     });
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
@@ -324,6 +326,22 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
 }
 
 const EXPORT = /^export[ \t]+/;
+/**
+ * A list of object references (a ServiceAccount's `secrets: [{name: db-creds}]`, `{"name": "x", "namespace": "y"}`):
+ * mappings of ObjectReference fields only, which name Secrets, as a block list of them does and stays.
+ */
+const REFERENCE_ITEM = String.raw`\{\s*(?:\\*["']?(?:name|namespace|kind|apiVersion|uid|resourceVersion|fieldPath)\\*["']?\s*:\s*[^\s,{}:]+\s*,?\s*)+\}`;
+const REFERENCE_LIST = new RegExp(String.raw`^\s*${REFERENCE_ITEM}(?:\s*,\s*${REFERENCE_ITEM})*\s*,?\s*$`);
+/** Whether a list of object references (REFERENCE_LIST) opens at `at` in the text. */
+function isReferenceListAt(text: string, at: number): boolean {
+  const list = /^\[([^[\]\n]*)\]/.exec(text.slice(at, at + 2000));
+  return list !== null && REFERENCE_LIST.test(list[1]!);
+}
+/**
+ * A secret-named key or assignment given a list on one line (`tokens: [a, b]`, `api_keys = ["a", "b"]`, `"tokens":
+ * ["a"]`, escaped in JSON too): hidden whole, as the one-value rules hid its first item only and left the rest.
+ */
+const FLOW_LIST = /(^|[\s;,({[]|(?<!\\)\\+[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([^[\]\n]*)\]/g;
 /**
  * A Python keyword argument with blanks around its '=' (`Client(api_key = "x")`, one argument a line too): the
  * assignment patterns read a line's first `x = Client(api_key` as one assignment and went on after it, so the

@@ -405,4 +405,13 @@ describe('core/secrets', () => {
       expect(r(three('token: bs-2'))).toBe(three('token: [redacted]'));
     }
   });
+  it("hides a secret-named key's list written on one line whole (tokens: [a, b], api_keys = [\"a\", \"b\"], \"tokens\": [\"a\"], escaped too); a list of object references (a ServiceAccount's secrets: [{name: x}]) stays", () => {
+    expect(redactScriptText('tokens: [flow-1, flow-2]\napi_keys = ["flow-3", "flow-4"]\nx: [1, 2]\n')).toBe('tokens: [redacted]\napi_keys = [redacted]\nx: [1, 2]\n');
+    expect(redactSecretText('{"tokens": ["flow-5", "flow-6"], "ports": [1]}')).toBe('{"tokens": [redacted], "ports": [1]}');
+    expect(redactScriptText(JSON.stringify({ a: JSON.stringify({ f: 'x: 1\npasswords: [flow-7, flow-8]' }) }))).toBe(JSON.stringify({ a: JSON.stringify({ f: 'x: 1\npasswords: [redacted]' }) }));
+    for (const keep of ['secrets: [{name: db-creds}, {name: hf-token, namespace: kubeflow}]\n', '{"secrets":[{"name":"db-creds"}]}', JSON.stringify({ a: JSON.stringify({ secrets: [{ name: 'x' }] }) }), 'imagePullSecrets: [{name: regcred}]'])
+      expect([redactScriptText(keep), redactSecretText(keep)]).toEqual([keep, keep]);
+    // A reference list with anything else in it is no reference list.
+    expect(redactScriptText('secrets: [{name: a}, flow-9]\ntokens: [{value: flow-10}]')).toBe('secrets: [redacted]\ntokens: [redacted]');
+  });
 });
