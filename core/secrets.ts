@@ -307,7 +307,7 @@ function redactSecretTextAfter(s: string, command: string | undefined): string {
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
+      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
     });
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
@@ -673,6 +673,13 @@ const AUTH_HEADER_NAME = /^(?:proxy-)?authorization$/i;
 /** A YAML anchor or tag (`&pw`, `!!str`), and a line's end after one. */
 const YAML_PROPERTY = /^[&!]/;
 const YAML_LINE_END = /^\r?\n/;
+/** A Python type of a string-like value, alone or in a union (`str`, `Optional[str]`, `SecretStr | None`). */
+const PY_TYPE = String.raw`(?:typing\.|t\.|pydantic\.)?(?:str|bytes|Any|SecretStr|SecretBytes|None|(?:Optional|Union|Annotated)\[[\w.[\], |]*\])`;
+/**
+ * A type annotation ending a parameter (`def f(password: str, …)`, `token: Optional[str])`): the name is typed, no
+ * value is given, so nothing is hidden. Followed by `,` or `)` only: a YAML value (`password: str`) stays a value.
+ */
+const PY_TYPE_ONLY = new RegExp(String.raw`^${PY_TYPE}(?:[ \t]*\|[ \t]*${PY_TYPE})*[ \t]*[,)]`);
 /** What follows a Python annotation's type (`api_key: str = "x"`): the type is no header's value. */
 const ANNOTATION_END = /^(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)/;
 /** A YAML block scalar's header (`|`, `>-`, `|2+`): the value follows on the next lines. */
@@ -831,6 +838,8 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
+  // A parameter's type (`def f(password: str, …)`): no value is given.
+  if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
   // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
   if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
   if (TRIPLE_REDACTED.test(text.slice(at + all.length - value.length, at + all.length - value.length + 18))) return all;

@@ -414,4 +414,10 @@ describe('core/secrets', () => {
     // A reference list with anything else in it is no reference list.
     expect(redactScriptText('secrets: [{name: a}, flow-9]\ntokens: [{value: flow-10}]')).toBe('secrets: [redacted]\ntokens: [redacted]');
   });
+  it("keeps a parameter's type annotation under a secret's name (def f(password: str, …), token: Optional[str]), one parameter a line too; a default literal and a YAML value stay hidden", () => {
+    for (const keep of ['def f(password: str,\n      user: str):\n    pass\n', 'def f(self, token: Optional[str]) -> None:\n', 'def f(\n    api_key: SecretStr | None,\n    token: bytes,\n):\n'])
+      expect([redactScriptText(keep), redactSecretText(keep)]).toEqual([keep, keep]);
+    expect(redactScriptText('def f(self, password: str = "ann-only-1", token: str) -> None:')).toBe('def f(self, password: str = "[redacted]", token: str) -> None:');
+    expect(redactScriptText('password: str\nf(token: ann-only-2, x)\n')).toBe('password: [redacted]\nf(token: [redacted], x)\n');
+  });
 });
