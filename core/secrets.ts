@@ -280,7 +280,7 @@ function redactCommandFlags(s: string, after: string | undefined): string {
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"']|(?<!\\)\\+[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"']|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 /** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
@@ -300,14 +300,15 @@ export function redactSecretText(s: string): string {
 /** redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. */
 function redactSecretTextAfter(s: string, command: string | undefined): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
-  if (url.includes('[') && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
+  if (FLOW_LIST_HINT.test(url) && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
     items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, whole: string, at: number, text: string) => {
+      if (!isCredentialHeader(name)) return all;
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && isCredentialHeader(name) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
+      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
     });
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
@@ -341,7 +342,9 @@ function isReferenceListAt(text: string, at: number): boolean {
  * A secret-named key or assignment given a list on one line (`tokens: [a, b]`, `api_keys = ["a", "b"]`, `"tokens":
  * ["a"]`, escaped in JSON too): hidden whole, as the one-value rules hid its first item only and left the rest.
  */
-const FLOW_LIST = /(^|[\s;,({[]|(?<!\\)\\+[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([^[\]\n]*)\]/g;
+/** Cheap test for FLOW_LIST: a list after ':' or '='. */
+const FLOW_LIST_HINT = /[:=][ \t]*\[/;
+const FLOW_LIST = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([^[\]\n]*)\]/g;
 /**
  * A Python keyword argument with blanks around its '=' (`Client(api_key = "x")`, one argument a line too): the
  * assignment patterns read a line's first `x = Client(api_key` as one assignment and went on after it, so the
@@ -386,7 +389,7 @@ export function isSecretKey(name: string): boolean {
  * `token: Optional[str] = "x"`: a settings class). A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
  * value already `[redacted]` is matched whole, so that it is no anchor's value.
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<!\\)\\+[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * The YAML line breaks in a text: real ones, and those escaped in a JSON string at any depth (`\n` in a ConfigMap file
@@ -492,8 +495,8 @@ const SINGLE_QUOTE_END = /(?<!')(?:'')*'(?!')/;
  * redactMultiLineStrings and redactYamlPlainContinued do on real lines). The value ends at its string's end when cut there.
  */
 function redactYamlSpansAt(text: string, depth: number): string {
-  const nl = `${'\\'.repeat(2 ** (depth - 1))}n`;
-  const lines = text.split(new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`));
+  const nl = yamlLineBreak(depth);
+  const lines = yamlLines(text, depth);
   if (lines.length < 2) return text;
   const valueLine = yamlValueLine(depth);
   const dq = escapedQuote(depth);
@@ -545,6 +548,18 @@ function redactYamlSpansAt(text: string, depth: number): string {
   }
   return changed ? out.join(nl) : text;
 }
+/** The text's lines at that depth of escaping (split at real line breaks, or at `\\n` escaped 2^(d-1) times). */
+function yamlLines(text: string, depth: number): string[] {
+  if (depth === 0) return text.split('\n');
+  let re = lineBreakAt.get(depth);
+  if (!re) lineBreakAt.set(depth, (re = new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`)));
+  return text.split(re);
+}
+const lineBreakAt = new Map<number, RegExp>();
+/** The line break that joins lines of that depth again. */
+function yamlLineBreak(depth: number): string {
+  return depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`;
+}
 /** The depths of JSON escaping at which the text holds line breaks (0: real ones), so YAML may be read there. */
 function yamlDepths(text: string): Set<number> {
   const depths = new Set<number>(text.includes('\n') ? [0] : []);
@@ -552,8 +567,8 @@ function yamlDepths(text: string): Set<number> {
   return depths;
 }
 function redactYamlValuesAt(text: string, depth: number): string {
-  const nl = depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`;
-  const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`));
+  const nl = yamlLineBreak(depth);
+  const lines = yamlLines(text, depth);
   if (lines.length < 2) return text;
   const keyLine = yamlKeyLine(depth);
   const leading = depth === 0 ? LEADING_BLANKS : LEADING_BLANKS_ESCAPED;
@@ -773,7 +788,7 @@ const YAML_AUTH_LINE = /^((?:[ \t]|\\+t)*(\\*["']|)auth\2(?:[ \t]|\\+t)*:(?:[ \t
  * values file), at any depth of escaping: every `auth` value in the lines under `auths` hidden.
  */
 function redactDockerAuthsYamlAt(text: string, depth: number): string {
-  const lines = depth === 0 ? text.split('\n') : text.split(new RegExp(`(?<!\\\\)${backslashesSource(2 ** (depth - 1))}n`));
+  const lines = yamlLines(text, depth);
   const authsLine = yamlAuthsLine(depth);
   const leading = depth === 0 ? LEADING_BLANKS : LEADING_BLANKS_ESCAPED;
   let changed = false;
@@ -796,7 +811,7 @@ function redactDockerAuthsYamlAt(text: string, depth: number): string {
       i = j;
     }
   }
-  return changed ? lines.join(depth === 0 ? '\n' : `${'\\'.repeat(2 ** (depth - 1))}n`) : text;
+  return changed ? lines.join(yamlLineBreak(depth)) : text;
 }
 /** The JSON form (`{"auths": {…}}`, a flow mapping `auths: {r: {auth: x}}` too). */
 function redactDockerAuthsJson(text: string): string {
@@ -838,18 +853,21 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
-  // A parameter's type (`def f(password: str, …)`): no value is given.
-  if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
-  // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
-  if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
-  if (TRIPLE_REDACTED.test(text.slice(at + all.length - value.length, at + all.length - value.length + 18))) return all;
-  if (!(holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value))) || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
+  const secret = holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value));
+  if (secret) {
+    // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
+    if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
+    if (TRIPLE_REDACTED.test(text.slice(at + all.length - value.length, at + all.length - value.length + 18))) return all;
+  }
+  if (!secret || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
     // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
     // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)
     if (value.length < 3 || (value[0] !== '"' && value[0] !== "'") || !SECRET_NAME.test(value)) return all;
     const inner = value.slice(1, -1).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
     return inner === value.slice(1, -1) ? all : `${pre}${q}${name}${q}${sep}${value[0]}${inner}${value[0]}`;
   }
+  // A parameter's type (`def f(password: str, …)`): no value is given.
+  if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
   // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
   const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
   if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
