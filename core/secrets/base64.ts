@@ -1,0 +1,117 @@
+/** Base64 values: decoded (UTF-8, UTF-16, Latin-1, gzip) and judged by their text. */
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { REDACTED } from './names.js';
+import { redactUrlSecrets } from './urls.js';
+import { redactScriptText } from './script.js';
+
+/** One base64 word (a ConfigMap's `binaryData` value, a file stored encoded under `data`), padded as Kubernetes writes it. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Base64 as other tools write it, under `data`: padding left off, the URL-safe alphabet (`-`, `_`), lines wrapped
+ * (`base64` wraps at 76: the breaks are removed first). Buffer decodes all of these.
+ */
+const BASE64_LOOSE = /^[A-Za-z0-9+/_-]+={0,2}$/;
+/** Text as a file holds it: no control characters but tab and line breaks. */
+const CONTROL_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** The same in Latin-1 text, with its C1 controls (most bytes of binary data decode to one or another). */
+const LATIN1_CONTROL_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * A base64 value whose decoded bytes are text holding what redactScriptText or redactUrlSecrets hides (an encoded
+ * `.env`, credentials file, properties, a PEM key) replaced whole by `[redacted]`: only the secret part of decoded
+ * text could be hidden, and re-encoding a partly hidden file would pass off an edited file as the one sent. Binary
+ * data, text without secrets and values that are no base64 are returned as they are (===). `cut`: the value is the
+ * start of one (a quarantined line ends in it), whose last character may be split. The text is UTF-8 or else Latin-1
+ * (a file saved on Windows), and may itself be base64 (encoded twice: read once more).
+ *
+ * @example
+ * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
+ */
+export function redactBase64Text(value: string, cut = false): string {
+  return value.length >= 8 && base64HoldsSecret(value, cut, 2) ? REDACTED : value;
+}
+function base64HoldsSecret(value: string, cut: boolean, depth: number): boolean {
+  const word = BLANKS.test(value) ? value.replace(BLANKS_ALL, '') : value;
+  // No base64 leaves one character over a group of four.
+  if (!BASE64_LOOSE.test(word) || word.replace(/=+$/, '').length % 4 === 1) return false;
+  const text = bytesAsText(Buffer.from(word, 'base64'), cut, true);
+  if (text === undefined) return false;
+  if (redactUrlSecrets(redactScriptText(text)) !== text) return true;
+  const inner = text.trim();
+  return depth > 1 && inner.length >= 8 && base64HoldsSecret(inner, false, depth - 1);
+}
+/** Blanks and line breaks splitting base64 (`base64` wraps at 76, `-w 64`, groups pasted with spaces): removed first. */
+const BLANKS = /\s/;
+const BLANKS_ALL = /\s+/g;
+/** The most a gzip-compressed value is inflated to: its text is judged by that much (a ConfigMap holds 1 MiB at most). */
+const GZIP_TEXT_LIMIT = 256 * 1024;
+/**
+ * The bytes as text a file would hold, undefined when they are binary: gzip-compressed (`H4sI…`: inflated, at most
+ * GZIP_TEXT_LIMIT bytes, once), UTF-16 (a BOM, or ASCII text's zero byte in every pair: Windows tools write it), UTF-8,
+ * else Latin-1. `cut`: the bytes are a value's start, so a split last character is dropped.
+ */
+function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean): string | undefined {
+  if (gzip && bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8) {
+    const inflated = gunzipBounded(bytes);
+    return inflated === undefined ? undefined : bytesAsText(inflated.bytes, cut || inflated.cut, false);
+  }
+  const utf16 = utf16Text(bytes, cut);
+  if (utf16 !== undefined) return CONTROL_CHAR.test(utf16) ? undefined : utf16;
+  const text = decodeUtf8(bytes, cut);
+  if (text !== undefined) return CONTROL_CHAR.test(text) ? undefined : text;
+  const latin1 = bytes.toString('latin1');
+  return LATIN1_CONTROL_CHAR.test(latin1) ? undefined : latin1;
+}
+/**
+ * A gzip stream inflated to at most GZIP_TEXT_LIMIT bytes (`cut` when it held more, or was itself cut: a sync flush
+ * takes a stream's start); undefined when it is no gzip. Larger streams are read from a shorter start, never whole.
+ */
+function gunzipBounded(bytes: Buffer): { bytes: Buffer; cut: boolean } | undefined {
+  for (let n = bytes.length; n > 0; n = Math.floor(n / 8)) {
+    try {
+      const out = gunzipSync(bytes.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: GZIP_TEXT_LIMIT });
+      return { bytes: out, cut: n < bytes.length };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') return undefined;
+    }
+  }
+  return undefined;
+}
+/** UTF-16 text (little- or big-endian, by its BOM or by the zero bytes of ASCII text), undefined when the bytes are none. */
+function utf16Text(bytes: Buffer, cut: boolean): string | undefined {
+  const even = bytes.subarray(0, bytes.length - (bytes.length % 2));
+  if (even.length < 4 || (even.length !== bytes.length && !cut)) return undefined;
+  let le = even[0] === 0xff && even[1] === 0xfe;
+  let be = even[0] === 0xfe && even[1] === 0xff;
+  if (!le && !be) {
+    // ASCII text in UTF-16: one zero byte in (nearly) every pair, on the same side; UTF-8 and Latin-1 text hold none.
+    let zeroHigh = 0;
+    let zeroLow = 0;
+    for (let i = 0; i < even.length; i += 2) {
+      if (even[i] !== 0 && even[i + 1] === 0) zeroHigh++;
+      else if (even[i] === 0 && even[i + 1] !== 0) zeroLow++;
+    }
+    const pairs = even.length / 2;
+    le = zeroHigh >= pairs * 0.9;
+    be = !le && zeroLow >= pairs * 0.9;
+    if (!le && !be) return undefined;
+  }
+  const body = le ? Buffer.from(even) : Buffer.from(even).swap16();
+  const text = body.toString('utf16le');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * The bytes as UTF-8 text, undefined if they are none. `cut`: the bytes are a value's start (a quarantined line cut it),
+ * so a character the cut split at their end (up to 3 bytes of it) is dropped, not taken for binary.
+ */
+function decodeUtf8(bytes: Buffer, cut: boolean): string | undefined {
+  for (let drop = 0; drop <= (cut ? Math.min(3, bytes.length) : 0); drop++) {
+    try {
+      return UTF8.decode(bytes.subarray(0, bytes.length - drop));
+    } catch {
+      // Try one byte less.
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+/** Names of secrets: which env vars, keys and assignments hold one, which only name or locate one; the placeholder. */
+
+/**
+ * A name (env var, config key, header) whose value is a secret (`routing_key`: PagerDuty's). Substrings, case-insensitive, so that
+ * `AWS_SECRET_ACCESS_KEY`, `MLFLOW_TRACKING_PASSWORD`, `HF_TOKEN` and `AZURE_STORAGE_CONNECTION_STRING` all match.
+ *
+ * @example
+ * isSecretName('MLFLOW_TRACKING_PASSWORD') // true
+ * isSecretName('MLFLOW_TRACKING_URI') // false
+ */
+export function isSecretName(name: string): boolean {
+  if (!SECRET_NAME.test(name)) return false;
+  if ((NAMES_NO_SECRET_VALUE.test(name) || NAMES_NO_SECRET_VALUE_CAMEL.test(name)) && IDENTIFIER.test(name)) return false;
+  const rest = name.replace(NOT_A_TOKEN_ALL, '').replace(KEY_ID_ALL, '');
+  return rest === name || SECRET_NAME.test(rest);
+}
+/**
+ * A secret's name whose last word says its value is a fact about the secret, not the secret: where a token is got or
+ * checked (`token_url`, `token_endpoint`, `oauth_token_uri`: the OAuth endpoint an analyst needs, its user-info and
+ * secret query parameters still hidden by redactUrlSecrets), a rule or a measure (`password_policy`,
+ * `password_min_length`, `token_ttl`, `token_type`, `token_expiry`, `token_audience`, `token_scopes`), where a secret
+ * store listens (`secret_port`, `SECRET_PORT`), which version of a secret is read (`secret_version: 5`, a Secret
+ * Manager version) or how many there are (`token_count`). Not `id`: Vault AppRole's `secret_id` is the credential itself.
+ */
+const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length|port|version|count)$/i;
+/** The same last words in camelCase (`tokenUrl`, `passwordPolicy`). */
+const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length|Port|Version|Count)$/;
+/** One name (`TOKEN_URL`, `tokenUri`), not a text holding names (a query string the suffix test would misread). */
+const IDENTIFIER = /^[\w.-]+$/;
+/**
+ * An access key's id (`AWS_ACCESS_KEY_ID`, `aws_access_key_id`, Alibaba's `ACCESS_KEY_ID`) names which key, not its
+ * secret part: CloudTrail shows it in every record (`userIdentity.accessKeyId`), and an analyst matches a pod's key id
+ * against those. A name holding another secret's part stays one (`AWS_SECRET_ACCESS_KEY_ID`).
+ */
+const KEY_ID_ALL = /access[_.-]?key[_.-]?id/gi;
+/**
+ * `token` in a name that is about a language model's tokens, not a credential: a tokenizer (`--tokenizer
+ * meta-llama/…`: which model is served) and a token count (`max_new_tokens`, `--max-num-batched-tokens`, `maxTokens`).
+ * Such a name is a secret's only when the rest of it is (`TOKENIZER_SECRET`).
+ */
+const NOT_A_TOKEN_SOURCE = String.raw`tokeniz[a-z]*|(?:max|min|num)(?:[_.-]?[a-z]+)*?[_.-]?tokens(?![a-z])`;
+const NOT_A_TOKEN = new RegExp(NOT_A_TOKEN_SOURCE, 'i');
+const NOT_A_TOKEN_ALL = new RegExp(NOT_A_TOKEN_SOURCE, 'gi');
+// `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
+// `AccountKey=` (named too, for the same text in a script or message); `_pass`, `_pwd`: DB_PASS, MYSQL_PWD.
+export const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key|connection_?string|account_?key|_pass\b|_pwd\b/i;
+
+/** What every redaction puts in place of a hidden value (raw records, config checks, logs). */
+export const REDACTED = '[redacted]';
+
+/**
+ * A secret's name that says its value is where the secret is (`GITHUB_TOKEN_FILE`, `--password-path`, `TOKEN_DIR`)
+ * given a value that is no place (`ghp_…`, `hunter2`): the name is no proof, the value is then the secret itself.
+ */
+export function isSecretAtNoPlace(name: string, value: string): boolean {
+  return /(?:file|path|dir)$/i.test(name) && isSecretName(name.replace(/-/g, '_')) && !namesAPlace(value);
+}
+/**
+ * Whether `value`, given under key or assignment `name`, is a secret: a secret's name that names no reference
+ * (isSecretKey), or one naming a place (`*_file`, `*_path`, `*_dir`) whose value is no place.
+ *
+ * @example
+ * holdsSecret('token_file', 'ghp_x') // true
+ * holdsSecret('token_file', '/run/secrets/t') // false
+ */
+export function holdsSecret(name: string, value: string): boolean {
+  return (isSecretKey(name) || isSecretAtNoPlace(name, value)) && !ENV_LOOKUP.test(value);
+}
+/**
+ * A Python lookup of an environment variable (`os.environ['HF_TOKEN']`, `os.getenv("HF_TOKEN")`): it says where the
+ * secret is, not what, and stays whole. The assignment patterns read it as one value: cut at its bracket, the rest of it
+ * was left behind the placeholder (`[redacted]'HF_TOKEN']`). With a default (`os.getenv("X", "hf_…")`) it is hidden whole.
+ */
+const ENV_LOOKUP = /^os\.(?:environ\[\s*(["'])[A-Za-z_]\w*\1\s*\]|(?:environ\.get|getenv)\(\s*(["'])[A-Za-z_]\w*\2\s*\))$/;
+/** A path (`/run/x`, `./x`, `~/x`, `C:\x`, `dir/x`, `token.txt`), a variable (`$X`, `${X}`, `$(cat x)`), or nothing. */
+const PLACE_VALUE = /^(?:$|[.~$\/\\]|[A-Za-z]:[\\/]|\S*[\/\\]|[\w-]+\.[A-Za-z0-9]{1,5}$)/;
+function namesAPlace(value: string): boolean {
+  const v = value.replace(/^["'`]|["'`]$/g, '');
+  return v === REDACTED || PLACE_VALUE.test(v);
+}
+
+/**
+ * Names of a secret that name where or which one it is, not its value: a Secret object's name (`secretName:
+ * db-creds` in a volume, `SECRET_NAME=db`), a reference; their values are what an analyst needs to follow.
+ */
+const NAMES_A_REFERENCE = /(?:name|ref|file|path|dir)$/i;
+/**
+ * A key or assignment whose value is a secret: a secret's name (isSecretName) that does not name a reference to one.
+ *
+ * @example
+ * isSecretKey('db_password') // true
+ * isSecretKey('secretName') // false
+ */
+export function isSecretKey(name: string): boolean {
+  return isSecretName(name) && !NAMES_A_REFERENCE.test(name);
+}

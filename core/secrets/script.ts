@@ -1,0 +1,78 @@
+/** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
+import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { ESCAPED_QUOTE, redactSecretText } from './text.js';
+import { AUTH_HEADER_NAME, ENV_NAME, NAME_THEN_VALUE_ARGS, PY_TYPE_ONLY } from './python.js';
+import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
+import { redactYamlPlainContinued } from './yaml-spans.js';
+import { redactYamlValuesUnder } from './yaml.js';
+import { redactDockerAuths } from './docker.js';
+
+/**
+ * In a script or config file (an Argo `script.source`, a KFP inline component, a ConfigMap's file): an assignment or
+ * key of a secret's name with blanks, quotes or ':' around it — `password = "x"`, `os.environ["API_TOKEN"] = 'x'`,
+ * `"token": "x"`, `db_password: x`, a key quoted in escaped JSON (`\"api_key\": x`) — up to the end of its quoted
+ * value or word, or an escaped line break (`\n` of a YAML file inside JSON: the value under `password:\n` is
+ * redactYamlValuesUnder's). Not `==`. A Python annotation is read with the separator (`api_key: str = "x"`,
+ * `token: Optional[str] = "x"`: a settings class). A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
+ * value already `[redacted]` is matched whole, so that it is no anchor's value.
+ */
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+
+/**
+ * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
+ * spaced, are hidden, those naming a reference (`secretName`, `TOKEN_PATH`) stay. The same string (===) when nothing is.
+ *
+ * @example
+ * redactScriptText('import os\npassword = "pw"\nsecretName: db') // 'import os\npassword = "[redacted]"\nsecretName: db'
+ */
+export function redactScriptText(s: string): string {
+  const text = redactDockerAuths(redactSecretText(s));
+  if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
+  const blocks = redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)));
+  const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
+    ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
+  const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
+  return out === s ? s : out;
+}
+/**
+ * A quoted value that spans lines, which SCRIPT_ASSIGNMENT (one line) does not read: a YAML double- or single-quoted
+ * scalar continued on the next lines under a secret-named key (`password: "a` … `b"`), a Python triple-quoted string
+ * assigned to a secret's name (`token = """x"""`, `r'''x'''`).
+ */
+const YAML_QUOTED_SPAN = /^([ \t]*(?:-[ \t]+)?)(["']?)([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]+(?:[&!][^\s#]*[ \t]+)*)("(?:[^"\\]|\\[^])*"|'(?:[^']|'')*')/gm;
+const PY_TRIPLE_QUOTED = /(^|[\s;,(])([A-Za-z_][\w.]*)([ \t]*=[ \t]*[rRbBuU]{0,2})("""|''')([^]*?)\4/g;
+/** Text with the values of YAML_QUOTED_SPAN and PY_TRIPLE_QUOTED under a secret's name hidden, quotes kept. */
+function redactMultiLineStrings(text: string): string {
+  const yaml = !text.includes('\n') ? text : text.replace(YAML_QUOTED_SPAN, (all, lead: string, q: string, name: string, sep: string, value: string) =>
+    value.includes('\n') && isSecretKey(name) ? `${lead}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
+  if (!yaml.includes('"""') && !yaml.includes("'''")) return yaml;
+  return yaml.replace(PY_TRIPLE_QUOTED, (all, pre: string, name: string, sep: string, quote: string, value: string) =>
+    value !== REDACTED && value !== '' && holdsSecret(name, value) ? `${pre}${name}${sep}${quote}${REDACTED}${quote}` : all);
+}
+/** `"""[redacted]"""`: a triple-quoted value redactMultiLineStrings hid (SCRIPT_ASSIGNMENT reads its quotes apart). */
+const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
+
+/** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
+function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
+  const secret = holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value));
+  if (secret) {
+    // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
+    if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
+    if (TRIPLE_REDACTED.test(text.slice(at + all.length - value.length, at + all.length - value.length + 18))) return all;
+  }
+  if (!secret || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
+    // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
+    // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)
+    if (value.length < 3 || (value[0] !== '"' && value[0] !== "'") || !SECRET_NAME.test(value)) return all;
+    const inner = value.slice(1, -1).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
+    return inner === value.slice(1, -1) ? all : `${pre}${q}${name}${q}${sep}${value[0]}${inner}${value[0]}`;
+  }
+  // A parameter's type (`def f(password: str, …)`): no value is given.
+  if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
+  // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
+  const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
+  if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
+  return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
+}
+/** The next line is a value redactYamlValuesUnder hid. */
+const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;

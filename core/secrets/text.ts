@@ -1,0 +1,97 @@
+/** One-line text (messages, sh -c strings, args): headers, flags, assignments, one-line lists, PEM keys. */
+import { holdsSecret, isSecretAtNoPlace, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { redactUrlUserinfo } from './urls.js';
+import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
+import { redactCommandFlags } from './commands.js';
+import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_TYPE_ONLY, redactCredentialCalls } from './python.js';
+import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
+
+/**
+ * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
+ * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's. A YAML anchor
+ * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
+ * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
+ */
+const HEADER_IN_TEXT = /(^|[\s"']|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const TRAILING_BACKSLASHES = /\\+$/;
+const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
+/** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
+
+/**
+ * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
+ * (`AWS_SECRET_ACCESS_KEY=x`) in it, URL user-info, and a credential passed positionally to a known call
+ * (CREDENTIAL_CALL: `auth=("u", "pw")`, `.login(u, "pw")`) replaced by `[redacted]`; the same string (===) when nothing is.
+ *
+ * @example
+ * redactSecretText('python train.py --api-key abc --epochs 3') // 'python train.py --api-key [redacted] --epochs 3'
+ */
+export function redactSecretText(s: string): string {
+  return redactSecretTextAfter(s, undefined);
+}
+/** redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. */
+export function redactSecretTextAfter(s: string, command: string | undefined): string {
+  let url = redactUrlUserinfo(redactPemPrivateKeys(s));
+  if (FLOW_LIST_HINT.test(url) && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
+    items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
+  if (url.includes(':')) {
+    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, whole: string, at: number, text: string) => {
+      if (!isCredentialHeader(name)) return all;
+      // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
+      const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
+      const value = whole.slice(0, whole.length - slashes.length);
+      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
+    });
+    url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
+      const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
+      return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
+    });
+  }
+  url = redactCredentialCalls(redactCommandFlags(url, command));
+  // Cheap test first: nothing more to hide without a secret's name in it.
+  if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url)) return url === s ? s : url;
+  const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
+    literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
+  const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) ? `${pre}${name}=${REDACTED}` : all));
+  return out === s ? s : out;
+}
+
+const EXPORT = /^export[ \t]+/;
+/**
+ * A list of object references (a ServiceAccount's `secrets: [{name: db-creds}]`, `{"name": "x", "namespace": "y"}`):
+ * mappings of ObjectReference fields only, which name Secrets, as a block list of them does and stays.
+ */
+const REFERENCE_ITEM = String.raw`\{\s*(?:\\*["']?(?:name|namespace|kind|apiVersion|uid|resourceVersion|fieldPath)\\*["']?\s*:\s*[^\s,{}:]+\s*,?\s*)+\}`;
+const REFERENCE_LIST = new RegExp(String.raw`^\s*${REFERENCE_ITEM}(?:\s*,\s*${REFERENCE_ITEM})*\s*,?\s*$`);
+/** Whether a list of object references (REFERENCE_LIST) opens at `at` in the text. */
+function isReferenceListAt(text: string, at: number): boolean {
+  const list = /^\[([^[\]\n]*)\]/.exec(text.slice(at, at + 2000));
+  return list !== null && REFERENCE_LIST.test(list[1]!);
+}
+/**
+ * A secret-named key or assignment given a list on one line (`tokens: [a, b]`, `api_keys = ["a", "b"]`, `"tokens":
+ * ["a"]`, escaped in JSON too): hidden whole, as the one-value rules hid its first item only and left the rest.
+ */
+/** Cheap test for FLOW_LIST: a list after ':' or '='. */
+const FLOW_LIST_HINT = /[:=][ \t]*\[/;
+const FLOW_LIST = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([^[\]\n]*)\]/g;
+/**
+ * A PEM private key block (`-----BEGIN RSA PRIVATE KEY-----` … its END line, or the text's end when it was cut): a key
+ * pasted into a ConfigMap file, a script or an argument is named by no secret's name, only by its armour.
+ */
+const PEM_PRIVATE_KEY = /(-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----)[^]*?(-----END \2-----|$)/g;
+/** The text with the body of every PEM private key block hidden; its BEGIN / END lines (the key's kind) stay. */
+function redactPemPrivateKeys(s: string): string {
+  if (!s.includes('PRIVATE KEY-----')) return s;
+  return s.replace(PEM_PRIVATE_KEY, (_all, begin: string, _label: string, end: string) => `${begin}${REDACTED}${end}`);
+}
+
+export const ESCAPED_QUOTE = /^\\+["']/;
+/** `[redacted]` for a value, in the escaped quotes it had (`\\"x\\"`: a quoted value in a JSON string), the closing one if it was there. */
+function hideKeepingEscapedQuotes(value: string): string {
+  const q = ESCAPED_QUOTE.exec(value)?.[0];
+  if (q === undefined) return REDACTED;
+  return `${q}${REDACTED}${value.length > q.length && value.endsWith(q) ? q : ''}`;
+}
