@@ -420,4 +420,7 @@ describe('core/secrets', () => {
     expect(redactScriptText('def f(self, password: str = "ann-only-1", token: str) -> None:')).toBe('def f(self, password: str = "[redacted]", token: str) -> None:');
     expect(redactScriptText('password: str\nf(token: ann-only-2, x)\n')).toBe('password: [redacted]\nf(token: [redacted], x)\n');
   });
+  it("hides a single-quoted value whole over its doubled quotes (YAML 'it''s', Python adjacent literals); other quoted values stay", () => {
+    expect(redactScriptText("token: 'sq-it''s-1'\npassword = 'sq-2''sq-3'\nnote: 'it''s'\n")).toBe("token: '[redacted]'\npassword = '[redacted]'\nnote: 'it''s'\n");
+  });
 });
