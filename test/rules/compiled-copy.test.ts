@@ -336,6 +336,22 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     expect(modified([register(), approve(), fromArtifact(), stop(), compileFrom({ modelPackageVersionArn: PKG }, 's3://models/fraud/v3/neo/', 'fraud-v3-c5-again'), add()])).toEqual([]);
   });
 
+  it('a stop read after the update it came before (log files out of order) is judged when it comes, as replay judges it', () => {
+    const stop = () => normOne(ctRecord('StopCompilationJob', { compilationJobName: 'fraud-v3-c5' }, { eventID: `neo-${++n}`, eventTime: `2026-11-25T1${Math.floor(n / 60)}:${String(n % 60).padStart(2, '0')}:00Z`, responseElements: null }));
+    const [r, a, job, stopped, update] = [register(), approve(), fromArtifact(), stop(), add()];
+    const reason = `compilation job fraud-v3-c5 writing ${COMPILED} was stopped at ${stopped!.time} (StopCompilationJob), before the update: it may never have written its output`;
+    // serve reads the update first (vouched for then), the stop after: the finding comes with the stop, dated at the update.
+    const late = arriving([r!, a!, job!, update!, stopped!]);
+    expect(late.map((x) => [x.time, x.details.compiled_copy_unvouched])).toEqual([[update!.time, [reason]]]);
+    expect(late[0]!.evidence).toContain(stopped!.id);
+    expect(modified([r!, a!, job!, update!, stopped!]).map((x) => x.details.compiled_copy_unvouched)).toEqual([[reason]]);
+    // A stop after the update, read late or not, and a later job of the same output still running: no finding.
+    const [r2, a2, job2, update2, after] = [register(), approve(), fromArtifact(), add(), stop()];
+    expect(arriving([r2!, a2!, job2!, update2!, after!])).toEqual([]);
+    const [r3, a3, job3, stop3, again, update3] = [register(), approve(), fromArtifact(), stop(), compileFrom({ modelPackageVersionArn: PKG }, 's3://models/fraud/v3/neo/', 'fraud-v3-c5-again'), add()];
+    expect(arriving([r3!, a3!, job3!, again!, update3!, stop3!])).toEqual([]);
+  });
+
   it('an input "under" the approved archive is another object, not its weights', () => {
     // `<artifact>.tar.gz/evil.tar.gz` is an S3 key of its own, anyone who can write the bucket may upload.
     const [r, a, job, update] = [register(), approve(), fromArtifact('s3://models/fraud/v3/model.tar.gz/evil.tar.gz'), add('s3://models/fraud/v3/neo/evil-ml_c5.tar.gz')];

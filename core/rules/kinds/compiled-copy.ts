@@ -205,11 +205,60 @@ function verdictOf(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): Verdic
  * Keep the copies vouched for on the version (rule state), the last MAX_COPIES; a copy whose object someone else wrote
  * after its job was created is the finding still (judgeOutputWrites): its name was vouched for, not its bytes.
  */
-function record(update: Pick<NormalizedEvent, 'id' | 'time'>, ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
+function record(update: NormalizedEvent, ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
   const key = `compiled|${v.key}`;
   const kept = (ctx.get<CompiledCopy[]>(key) ?? []).filter((c) => !copies.some((x) => x.artifact === c.artifact));
   ctx.set(key, [...kept, ...copies].slice(-MAX_COPIES));
+  for (const job of new Set(copies.map((c) => c.job))) noteVouchedBy(ctx, scopeOf(update), job, { version: v.key, event: keptUpdate(update) });
   judgeOutputWrites(update, ctx, v, copies);
+}
+
+/** An update as kept in rule state: what verdictOf and reportUnvouched read of it. */
+function keptUpdate(ev: NormalizedEvent): CopyWait['event'] {
+  return { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, operation: ev.operation, ml: { model: ev.ml?.model }, details: { changed_fields: ev.details?.changed_fields } };
+}
+/** The fields an update changed, as its finding names them. */
+const fieldsOf = (ev: Pick<NormalizedEvent, 'details'>): string[] => (Array.isArray(ev.details?.changed_fields) ? (ev.details.changed_fields as string[]) : [ADD_FIELD]);
+
+/**
+ * An update vouched for by a compilation job, kept by the job (`cjvouched|<scope>|<job>`): a StopCompilationJob made
+ * before it but read after it (log files out of order; replay, sorting by event time, reads the stop first) judges it
+ * again when it comes, so serve says what replay says.
+ */
+interface VouchedUpdate { version: string; event: CopyWait['event'] }
+/** Jobs whose vouched updates are kept at once (the oldest forgotten first): as many as stops are. */
+const MAX_VOUCHED_JOBS = 200;
+const vouchedKey = (scope: string | undefined, job: string) => `cjvouched|${scope ?? ''}|${job}`;
+
+function noteVouchedBy(ctx: RuleContext, scope: string | undefined, job: string, u: VouchedUpdate): void {
+  const key = vouchedKey(scope, job);
+  ctx.set(key, [...(ctx.get<VouchedUpdate[]>(key) ?? []).filter((x) => x.event.id !== u.event.id), u].slice(-MAX_COPIES));
+  const open = (ctx.get<string[]>('cjvouched-index') ?? []).filter((k) => k !== key);
+  open.push(key);
+  while (open.length > MAX_VOUCHED_JOBS) ctx.delete(open.shift()!);
+  ctx.set('cjvouched-index', open);
+}
+
+/** A job's stop read after updates it vouched for: those made after the stop are judged again now (the stop is kept). */
+function rejudgeVouchedBy(stop: NormalizedEvent, ctx: RuleContext, scope: string | undefined, job: string): void {
+  const key = vouchedKey(scope, job);
+  const kept = ctx.get<VouchedUpdate[]>(key);
+  if (!kept) return;
+  ctx.delete(key);
+  ctx.set('cjvouched-index', (ctx.get<string[]>('cjvouched-index') ?? []).filter((k) => k !== key));
+  for (const { version, event } of kept) {
+    // Made before the stop, the update registered what the running job had written by then (stopOf agrees).
+    if (Date.parse(event.time) < Date.parse(stop.time)) continue;
+    const v = ctx.reg.version(version);
+    if (v?.approval?.state !== 'approved') continue;
+    const verdict = verdictOf(event as NormalizedEvent, ctx, v);
+    // Only a verdict the stop changed: a job record forgotten since says nothing new.
+    if (!verdict.unvouched.length || verdict.noJobOnly) continue;
+    // No longer vouched for: its copies are the version's artifacts still, but not this job's output.
+    const copies = ctx.get<CompiledCopy[]>(`compiled|${v.key}`);
+    if (copies) ctx.set(`compiled|${v.key}`, copies.filter((c) => c.event !== event.id));
+    reportUnvouched(event, ctx, v, fieldsOf(event), verdict.unvouched, event.time, [stop.id]);
+  }
 }
 
 /** The compiled copy vouched for at `artifact` (normalized) of version `v`, if one was. */
@@ -220,18 +269,17 @@ export function compiledCopyAt(ctx: RuleContext, v: VersionRec, artifact: string
 }
 
 /** The finding for an addition not vouched for, as an update of the approved version (its usual shape), saying why. */
-export function reportUnvouched(ev: Pick<NormalizedEvent, 'id' | 'time' | 'actor'>, ctx: RuleContext, v: VersionRec, fields: string[], reasons: string[], time?: string): void {
+export function reportUnvouched(ev: Pick<NormalizedEvent, 'id' | 'time' | 'actor'>, ctx: RuleContext, v: VersionRec, fields: string[], reasons: string[], time?: string, also: string[] = []): void {
   const approval = v.approval!;
   ctx.detect({
-    entity: versionEntity(v), key: `update|${[...fields].sort().join(',')}`, evidence: [approval.event, ev.id], title: 'Approved model version changed after approval', ...(time ? { time } : {}),
+    entity: versionEntity(v), key: `update|${[...fields].sort().join(',')}`, evidence: [approval.event, ev.id, ...also], title: 'Approved model version changed after approval', ...(time ? { time } : {}),
     summary: `${v.name} v${v.version} was approved at ${approval.time} and then changed (update: ${fields.join(', ')}) by ${callerText(ev.actor, ctx.cfg)}; not vouched for as a compiled copy: ${reasons.join('; ')}`,
     details: { change: 'update', fields, approved_at: approval.time, compiled_copy_unvouched: reasons },
   });
 }
 
 function hold(ev: NormalizedEvent, ctx: RuleContext): void {
-  const kept: CopyWait['event'] = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, operation: ev.operation, ml: { model: ev.ml?.model }, details: { changed_fields: ev.details?.changed_fields } };
-  ctx.set(`copywait|${ev.id}`, { ...waitStart(ev, ctx), event: kept } satisfies CopyWait);
+  ctx.set(`copywait|${ev.id}`, { ...waitStart(ev, ctx), event: keptUpdate(ev) } satisfies CopyWait);
   const open = (ctx.get<string[]>('copywait-index') ?? []).filter((k) => k !== ev.id);
   open.push(ev.id);
   // Pushed out: judged now with what is known, so a flood of additions cannot hide one.
@@ -251,8 +299,7 @@ function settle(ctx: RuleContext, id: string, final: boolean): void {
   if (verdict.noJobOnly && !final) return;
   dropWaiting(ctx, 'copywait', id);
   if (!verdict.unvouched.length) return record(ev, ctx, v, verdict.vouched);
-  const fields = Array.isArray(ev.details?.changed_fields) ? (ev.details.changed_fields as string[]) : [ADD_FIELD];
-  reportUnvouched(ev, ctx, v, fields, verdict.unvouched, ev.time);
+  reportUnvouched(ev, ctx, v, fieldsOf(ev), verdict.unvouched, ev.time);
 }
 
 /** A compilation job stopped (a StopCompilationJob that succeeded), kept by scope and job name (`cjstop|…`). */
@@ -276,6 +323,8 @@ function noteStop(ev: NormalizedEvent, ctx: RuleContext): void {
   open.push(key);
   while (open.length > MAX_STOPS) ctx.delete(open.shift()!);
   ctx.set('cjstop-index', open);
+  // Kept first: the updates it vouched for, judged again, see the stop.
+  rejudgeVouchedBy(ev, ctx, scopeOf(ev), job);
 }
 
 /** After the registry took in a compilation job: the additions waiting for it are judged now. A job's stop is kept. */
