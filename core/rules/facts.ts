@@ -253,6 +253,19 @@ export function resolveDotSegments(uri: string): string {
 export const readingsDiffer = (uri: string) => resolveDotSegments(uri) !== uri.replace(/\/+$/, '');
 
 /** Parent "directories" of a URI as written, longest first, the URI itself first. */
+/** Object-store URIs, where a key is one object and `/` in it names no folder (`s3://`, Hadoop's `s3a://`/`s3n://`, `gs://`). */
+const OBJECT_STORE = /^(?:s3[an]?|gs):\/\//i;
+/** A model archive's name: a model.tar.gz is uploaded and read as one file. */
+const ARCHIVE_NAME = /\.(?:tar\.gz|tgz|tar|gz|zip)$/i;
+
+/**
+ * An archive on an object store (`s3://models/fraud/v3/model.tar.gz`): one object, never a folder. The key
+ * `…/model.tar.gz/evil.tar.gz` is another object, which anyone who can write the bucket may upload: not inside it.
+ */
+export function isArchiveObject(uri: string): boolean {
+  return OBJECT_STORE.test(uri) && ARCHIVE_NAME.test(uri);
+}
+
 function literalAncestors(uri: string): string[] {
   const out = [uri];
   // Down to the authority (`s3://bucket`), or the first segment of `mlflow-artifacts:/1/…` (never the bare scheme).
@@ -263,7 +276,8 @@ function literalAncestors(uri: string): string[] {
     const i = cur.lastIndexOf('/');
     if (i <= min) break;
     cur = cur.slice(0, i);
-    out.push(cur);
+    // An archive holds no other object: `…/model.tar.gz/x` is not in `…/model.tar.gz` (its folders hold both).
+    if (!isArchiveObject(cur)) out.push(cur);
   }
   return out;
 }
@@ -283,7 +297,8 @@ export function uriAncestors(uri: string): string[] {
   return [uri, ...literal.slice(1).filter((a) => resolved.has(resolveDotSegments(a)))];
 }
 
-const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+/** Equal, or one a folder holding the other (never an archive object: see isArchiveObject). */
+const overlaps = (a: string, b: string) => a === b || (a.startsWith(`${b}/`) && !isArchiveObject(b)) || (b.startsWith(`${a}/`) && !isArchiveObject(a));
 
 /**
  * True when one URI equals the other or contains it (directory prefix), read

@@ -68,3 +68,26 @@ describe('writes to an approved artifact registered as an https:// S3 URL', () =
     expect(out[0]!.details.compiled_copy).toMatchObject({ artifact: copyUrl, job: 'fraud-v3-c5' });
   });
 });
+
+/**
+ * An approved archive (`…/model.tar.gz`) is one S3 object, not a folder: `…/model.tar.gz/evil.tar.gz` is another key,
+ * which anyone who can write the bucket may upload. Deployed, it is not the approved weights; written, it leaves them as
+ * they were (in either form the artifact was registered by).
+ */
+describe('an object under an approved archive name is another object', () => {
+  const UNDER = `${KEY}/evil.tar.gz`;
+  const deploy = (modelDataUrl: string) => [
+    api('CreateModel', { modelName: `m-${n}`, executionRoleArn: 'arn:aws:iam::111122223333:role/exec', primaryContainer: { image: IMAGE, modelDataUrl } }, null),
+    api('CreateEndpointConfig', { endpointConfigName: `ec-${n}`, productionVariants: [{ variantName: 'AllTraffic', modelName: `m-${n - 1}`, instanceType: 'ml.c5.xlarge', initialInstanceCount: 1 }] }, null),
+    api('CreateEndpoint', { endpointName: 'fraud-prod', endpointConfigName: `ec-${n - 1}` }, null),
+  ];
+  const unapproved = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'registry.unapproved_deployment').map((a) => a.details.reason);
+
+  it.each([`s3://models/${KEY}`, `https://models.s3.us-east-1.amazonaws.com/${KEY}`])('registered as %s: deploying an object under it is never approved, writing one is no change of it', (url) => {
+    expect(unapproved([register(url), approve(), ...deploy(`s3://models/${UNDER}`)])).toEqual(['never_approved']);
+    expect(changes([register(url), approve(), s3('PutObject', UNDER)])).toEqual([]);
+    // The archive itself: approved when deployed, changed when written.
+    expect(unapproved([register(url), approve(), ...deploy(`s3://models/${KEY}`)])).toEqual([]);
+    expect(changes([register(url), approve(), s3('PutObject')])).toEqual([['artifact_overwritten', `s3://models/${KEY}`]]);
+  });
+});
