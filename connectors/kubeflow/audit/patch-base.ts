@@ -338,7 +338,8 @@ function forgetCollection(ev: AuditEvent, config: unknown, cluster: string | und
 /**
  * The objects a deletecollection's answer lists as deleted (`kind: <Kind>List`, each item's `metadata`; an item
  * without a namespace is of the request's), or undefined when the answer is no such list (not logged, a Status) or
- * an item names no object: then it says nothing exact.
+ * an item names no object, or, for a request in a namespace, an object of another one (the apiserver deletes in the
+ * request's namespace only: such an answer is not what it did): then it says nothing exact.
  */
 function deletedItemsOf(response: unknown, namespace: string | undefined): Array<{ namespace: string; name: string }> | undefined {
   if (!isObject(response) || typeof response.kind !== 'string' || !response.kind.endsWith('List') || !Array.isArray(response.items)) return undefined;
@@ -346,7 +347,9 @@ function deletedItemsOf(response: unknown, namespace: string | undefined): Array
   for (const item of response.items) {
     const meta = isObject(item) ? item.metadata : undefined;
     if (!isObject(meta) || typeof meta.name !== 'string' || !meta.name) return undefined;
-    out.push({ namespace: typeof meta.namespace === 'string' ? meta.namespace : (namespace ?? ''), name: meta.name });
+    const itemNamespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : (namespace ?? '');
+    if (namespace && itemNamespace !== namespace) return undefined;
+    out.push({ namespace: itemNamespace, name: meta.name });
   }
   return out;
 }

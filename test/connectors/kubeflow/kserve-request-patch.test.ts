@@ -328,6 +328,14 @@ describe('a deletecollection forgets the objects patches apply to', () => {
     expect([patch('prod', 'old'), patch('prod', 'kept'), patch('dev', 'old'), patch('dev', 'kept')]).toEqual([
       { patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_event_id: 'e1' }, { patch_type: 'merge', patch_base_unknown: true }, { patch_type: 'merge', patch_base_event_id: 'e3' },
     ]);
+    // The answer of a deletecollection in prod can only list prod's objects: one naming another namespace is not what
+    // the apiserver did there, so it forgets nothing outside prod (and says nothing exact inside it).
+    const [fresh, spared] = [sa('prod', 'fresh'), sa('dev', 'spared')];
+    patchedObjectOf(fresh, 'e4', config, undefined);
+    patchedObjectOf(spared, 'e5', config, undefined);
+    const elsewhere = { ...deleteCollection('serviceaccounts', undefined, 'prod', '2026-11-20T10:45:00Z'), level: 'RequestResponse', requestURI: '/api/v1/namespaces/prod/serviceaccounts', responseObject: { kind: 'ServiceAccountList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'spared', namespace: 'dev' } }] } };
+    patchedObjectOf(elsewhere as unknown as AuditEvent, 'd4', config, undefined);
+    expect([patch('dev', 'spared'), patch('prod', 'fresh')]).toEqual([{ patch_type: 'merge', patch_base_event_id: 'e5' }, { patch_type: 'merge', patch_base_unknown: true }]);
     // An answer that is no list (a Status) says nothing exact: the namespace's objects all go, as before.
     patchedObjectOf({ ...deleteCollection('serviceaccounts', undefined, 'dev', '2026-11-20T10:50:00Z'), responseObject: { kind: 'Status', apiVersion: 'v1', status: 'Success' } } as unknown as AuditEvent, 'd3', config, undefined);
     expect(patch('dev', 'kept')).toEqual({ patch_type: 'merge', patch_base_unknown: true });
