@@ -252,7 +252,6 @@ export function resolveDotSegments(uri: string): string {
 /** Whether readers may disagree on where the URI points (see resolveDotSegments). */
 export const readingsDiffer = (uri: string) => resolveDotSegments(uri) !== uri.replace(/\/+$/, '');
 
-/** Parent "directories" of a URI as written, longest first, the URI itself first. */
 /** Object-store URIs, where a key is one object and `/` in it names no folder (`s3://`, Hadoop's `s3a://`/`s3n://`, `gs://`). */
 const OBJECT_STORE = /^(?:s3[an]?|gs):\/\//i;
 /** A model archive's name: a model.tar.gz is uploaded and read as one file. */
@@ -266,6 +265,7 @@ export function isArchiveObject(uri: string): boolean {
   return OBJECT_STORE.test(uri) && ARCHIVE_NAME.test(uri);
 }
 
+/** Parent "directories" of a URI as written, longest first, the URI itself first. */
 function literalAncestors(uri: string): string[] {
   const out = [uri];
   // Down to the authority (`s3://bucket`), or the first segment of `mlflow-artifacts:/1/…` (never the bare scheme).
