@@ -169,7 +169,7 @@ export interface CompilationRec {
   role?: string;
 }
 
-/** A rejection kept by the artifact it judged (`rja|<uri>`): the version it was made on, when, by whom. */
+/** A rejection kept by the artifact it judged (`rja|<uri>`, an https:// S3 URL as the s3:// object it names): the version it was made on, when, by whom. */
 export interface RejectedArtifact { key: string; name: string; version: string; time: string; event: string; identity?: string }
 
 export interface EndpointRec {
@@ -869,8 +869,9 @@ export class Registry {
         // The rejection is kept by the version's main artifact too, past its deletion: the same weights registered
         // again as another version and approved there reverse it as well (rejectedArtifact); an approval of them
         // settles it. Not by the other containers' artifacts: a preprocessing model shared by versions is not what was rejected.
-        if (!older && v.artifact && approval === 'rejected') this.set(`rja|${v.artifact}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity } satisfies RejectedArtifact);
-        if (!older && v.artifact && approval === 'approved') this.delete(`rja|${v.artifact}`);
+        // Keyed by the object an https:// S3 URL names (asS3Uri), as the artifact index is: either form finds it.
+        if (!older && v.artifact && approval === 'rejected') this.set(`rja|${asS3Uri(v.artifact)}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity } satisfies RejectedArtifact);
+        if (!older && v.artifact && approval === 'approved') for (const k of rejectionKeys(v.artifact)) this.delete(k);
         // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
         if (!older && approval === 'approved') v.approvedCheckpoint = v.defaultCheckpoint;
         // Approved once, whatever came after: a later rejection is then a revocation.
@@ -1004,7 +1005,12 @@ export class Registry {
    * rejection was about.
    */
   rejectedArtifact(artifact: string | undefined): RejectedArtifact | undefined {
-    return artifact ? this.get<RejectedArtifact>(`rja|${artifact}`) : undefined;
+    if (!artifact) return undefined;
+    for (const k of rejectionKeys(artifact)) {
+      const found = this.get<RejectedArtifact>(k);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** The optimization job a model resource is the output of, and its source, if it is one (see optimizationOutput). */
@@ -1126,6 +1132,14 @@ function pendingVersion(platform: string, name: string, alias: string, approval:
 function artifactLookups(artifact: string): string[] {
   const object = asS3Uri(artifact);
   return object === artifact ? uriAncestors(artifact) : [...uriAncestors(object), ...uriAncestors(artifact)];
+}
+
+/**
+ * The state keys a rejection kept by an artifact may be under: the object an https:// S3 URL names (as written now),
+ * then the URL as written (state kept before rejections were keyed by the object).
+ */
+function rejectionKeys(artifact: string): string[] {
+  return [...new Set([asS3Uri(artifact), artifact])].map((a) => `rja|${a}`);
 }
 
 /** Every artifact a version record holds: its own, its other containers', its additional inference specifications'. */

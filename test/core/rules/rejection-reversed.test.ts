@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuleEngine, RulesConfig } from '../../../core/rules/engine.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
+import { REGISTRY_NS } from '../../../core/rules/registry.js';
 import { ApprovalConfig } from '../../../connectors/mlflow/config.js';
 import { baselineState } from '../../../connectors/mlflow/diff.js';
 import { ctRecord, normOne } from '../../connectors/sagemaker/helpers.js';
@@ -100,6 +101,35 @@ describe('registry.rejection_reversed: a version approved after its last decisio
     // Registered again already Approved (CreateModelPackage ModelApprovalStatus Approved): the same.
     const direct = alertsOf([create(4, 'rd-1', '2026-11-24T08:00:00Z'), reject, create(5, 'rd-6', '2026-11-24T11:00:00Z', 'Approved')], RULE);
     expect(direct.map((a) => [a.entity.id, a.details.rejected_version])).toEqual([['111122223333:us-east-1:churn/5', 'churn/4']]);
+  });
+
+  it('SageMaker: the weights rejected under an https:// S3 URL and registered again as the s3:// object (or the reverse), then Approved, are found', () => {
+    const arn = (n: number) => `arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/${n}`;
+    const spec = (url: string) => ({ containers: [{ image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:' + 'a'.repeat(64), modelDataUrl: url }], supportedContentTypes: ['text/csv'], supportedResponseMIMETypes: ['text/csv'] });
+    const create = (n: number, url: string, id: string, time: string) => normOne(ctRecord('CreateModelPackage', { modelPackageGroupName: 'churn', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: spec(url) }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
+    const update = (n: number, status: string, id: string, time: string) => normOne(ctRecord('UpdateModelPackage', { modelPackageArn: arn(n), modelApprovalStatus: status }, { eventID: id, eventTime: time, responseElements: { modelPackageArn: arn(n) } }));
+    const object = 's3://models/churn/4/model.tar.gz';
+    const url = 'https://models.s3.us-east-1.amazonaws.com/churn/4/model.tar.gz';
+    const pathStyle = 'https://s3.us-east-1.amazonaws.com/models/churn/4/model.tar.gz';
+    for (const [rejectedAs, approvedAs] of [[url, object], [object, url], [url, pathStyle]] as const) {
+      const evs = [create(4, rejectedAs, 'rh-1', '2026-11-24T08:00:00Z'), update(4, 'Rejected', 'rh-2', '2026-11-24T09:00:00Z'),
+        normOne(ctRecord('DeleteModelPackage', { modelPackageName: arn(4) }, { eventID: 'rh-3', eventTime: '2026-11-24T10:00:00Z' })),
+        create(5, approvedAs, 'rh-4', '2026-11-24T11:00:00Z'), update(5, 'Approved', 'rh-5', '2026-11-24T12:00:00Z'),
+        // Approved under one form settles the rejection for both: v6 of the same object approved after is nothing more.
+        create(6, rejectedAs, 'rh-6', '2026-11-24T13:00:00Z'), update(6, 'Approved', 'rh-7', '2026-11-24T14:00:00Z')];
+      expect(alertsOf(evs, RULE).map((a) => [a.details.version, a.details.rejected_version]), `${rejectedAs} then ${approvedAs}`).toEqual([['5', 'churn/4']]);
+    }
+  });
+
+  it('a rejection kept under the https:// URL as written (state from before rejections were keyed by the S3 object) is still read', () => {
+    const state = new MemoryStateStore();
+    const url = 'https://models.s3.us-east-1.amazonaws.com/churn/4/model.tar.gz';
+    state.set(REGISTRY_NS, `rja|${url}`, { key: 'old', name: 'churn', version: '4', time: '2026-11-24T09:00:00.000Z', event: 'rh-old', identity: 'reviewer' });
+    const engine = createRuleEngine(RulesConfig.parse({}), state);
+    const arn = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/5';
+    const create = normOne(ctRecord('CreateModelPackage', { modelPackageGroupName: 'churn', modelApprovalStatus: 'Approved', inferenceSpecification: { containers: [{ image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:' + 'a'.repeat(64), modelDataUrl: url }] } }, { eventID: 'rh-new', eventTime: '2026-11-24T11:00:00Z', responseElements: { modelPackageArn: arn } }));
+    const found = engine.process(create, Date.parse('2026-11-24T11:05:00Z')).filter((a) => a.rule_id === RULE);
+    expect(found.map((a) => [a.details.version, a.details.rejected_version])).toEqual([['5', 'churn/4']]);
   });
 
   it('MLflow: the model deleted and created again, its rejected version\'s number registered again from the same source and approved, is found', () => {
