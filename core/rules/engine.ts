@@ -9,6 +9,7 @@ import { assumedRoleArnOf, eventScope, identityOf, serverScopeOf, summaryWithSer
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import type { DetectionInput, RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
+import { STATS_NS, isStatsDayBefore, statsCutoffDay } from './stats-retention.js';
 
 /**
  * Rules configuration (YAML key `rules`): thresholds, allow lists, approval
@@ -54,7 +55,7 @@ export interface RuleEngine {
 
 export const ENGINE_NS = 'rules.engine';
 export const KIND_NS = 'rules.kind';
-export const STATS_NS = 'rules.stats';
+export { STATS_NS };
 /** `Date.toISOString()`'s form: strings of it sort as the times they name. */
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Details keys by which a rule names the person an alert is about (read by core/formats alertPrincipal). */
@@ -629,12 +630,24 @@ class Engine implements RuleEngine {
     }
     for (const { key, value } of this.state.list<{ last: number }>(ENGINE_NS, 'streak|')) if (now - value.last > this.keepMs) this.state.delete(ENGINE_NS, key);
     this.echoes.prune(now);
+    // Days of statistics past rules.stats_retention_days are deleted by the bridge's housekeeping on its own
+    // connection: a cache of them here would hold them (memory grew a row per rule a day) until restart.
+    const cutoff = this.statsCutoff(now);
+    if (cutoff) this.state.forget?.(STATS_NS, (key) => isStatsDayBefore(key, cutoff));
+  }
+
+  /** The first day of statistics kept at `now` (see stats-retention), or undefined when every day is kept. */
+  private statsCutoff(now: number): string | undefined {
+    return this.cfg.stats_retention_days > 0 && now > 0 ? statsCutoffDay(now, this.cfg.stats_retention_days) : undefined;
   }
 
   private day(rule: string, time: string): DayStats {
     return this.state.get<DayStats>(STATS_NS, `${rule}|${time.slice(0, 10)}`) ?? emptyDay();
   }
   private saveDay(rule: string, time: string, d: DayStats): void {
+    // A day already past the retention (an event that late) is not written again: housekeeping deleted it, or will.
+    const cutoff = this.statsCutoff(this.turn.now);
+    if (cutoff && time.slice(0, 10) < cutoff) return;
     this.state.set(STATS_NS, `${rule}|${time.slice(0, 10)}`, d);
   }
 }

@@ -1,7 +1,9 @@
 import type { SqliteStateStore } from '../spool/state-store.js';
-import { STATS_NS } from './engine.js';
 
 const DAY_MS = 86_400_000;
+
+/** Per-rule daily statistics: `<rule>|YYYY-MM-DD` (re-exported by ./engine.ts). */
+export const STATS_NS = 'rules.stats';
 
 /**
  * Delete up to `maxRows` days of per-rule statistics (`rules.stats`, one row per rule and day: `<rule>|YYYY-MM-DD`)
@@ -19,4 +21,9 @@ export function expireRuleStats(state: SqliteStateStore, nowMs: number, retentio
 /** The first day kept (YYYY-MM-DD): today counts as one of the `retentionDays`. */
 export function statsCutoffDay(nowMs: number, retentionDays: number): string {
   return new Date(nowMs - (retentionDays - 1) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Whether a `rules.stats` key is a day (`<rule>|YYYY-MM-DD`, as expireRuleStats reads it) before `cutoffDay`. */
+export function isStatsDayBefore(key: string, cutoffDay: string): boolean {
+  return key.charAt(key.length - 11) === '|' && key.slice(-10) < cutoffDay;
 }

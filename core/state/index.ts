@@ -15,6 +15,11 @@ export interface StateStore {
   size?(ns: string): number;
   /** Store a value already serialized as JSON (optional: lets a cache serialize outside the write transaction). */
   setJson?(ns: string, key: string, json: string): void;
+  /**
+   * Drop the cached entries of a namespace whose key `drop` picks, from memory only (optional: a store that caches).
+   * For rows another connection deletes (the bridge's housekeeping): held in a cache they would stay until restart.
+   */
+  forget?(ns: string, drop: (key: string) => boolean): void;
 }
 
 /** In-memory StateStore for tests and throwaway runs. */

@@ -126,6 +126,21 @@ export class WriteBackStateStore implements StateStore {
     if (this.lru.size > this.maxLruEntries) this.evict();
   }
 
+  /**
+   * Drop the clean cached entries of `ns` whose key `drop` picks; the backing store keeps them. A namespace held whole
+   * then reads them as absent (as after their deletion elsewhere); an LRU one reads them from the store again.
+   * Changes not yet written stay (they are written as usual).
+   */
+  forget(ns: string, drop: (key: string) => boolean): void {
+    const pre = ns + SEP;
+    const space = this.whole.get(ns);
+    if (space) {
+      for (const key of space.keys()) if (drop(key) && !this.dirty.has(pre + key)) space.delete(key);
+      return;
+    }
+    for (const k of this.lru.keys()) if (k.startsWith(pre) && drop(k.slice(pre.length)) && !this.dirty.has(k)) this.lru.delete(k);
+  }
+
   /** Forget everything cached (after a rolled-back transaction). */
   discard(): void {
     this.whole.clear();

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { STATS_NS } from '../../../core/rules/engine.js';
+import { RulesConfig, STATS_NS, createRuleEngine } from '../../../core/rules/engine.js';
 import { expireRuleStats } from '../../../core/rules/stats-retention.js';
 import { Spool } from '../../../core/spool/index.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
+import { WriteBackStateStore } from '../../../core/state/write-back.js';
+import { T0, actors, at, ev } from '../../rules/events.js';
 import { tmpDir } from '../../helpers/bridge.js';
 
 const DAY = 86_400_000;
@@ -31,5 +34,36 @@ describe('rules.stats_retention_days: per-rule daily statistics past it are dele
     // 0 keeps every day.
     expect(expireRuleStats(spool.state, today + 1000 * DAY, 0, 256)).toBe(0);
     spool.close();
+  });
+
+  it('the rules engine drops cached days past the retention when its day turns, and writes no day that old again', () => {
+    const backing = new MemoryStateStore();
+    const cache = new WriteBackStateStore(backing);
+    const engine = createRuleEngine(RulesConfig.parse({ stats_retention_days: 3 }), cache);
+    const RULE = 'training.unverified_dependency';
+    // A new job family each time: one alert, so one count in the rule's statistics for the day of the event.
+    const job = (n: number, time: number, received = time) => {
+      engine.process(ev({ id: `sr-${n}`, time: at(time), received_time: at(received), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.aliceMlflow, resource: { type: 'pipeline_run', name: `family${n}-x` }, ml: { job: { name: `family${n}-x`, image: 'docker.io/library/python:3.12' } } }), received);
+      cache.flush();
+    };
+    const dayOf = (d: number) => `${RULE}|${at(T0 + d * DAY).slice(0, 10)}`;
+    job(0, T0);
+    expect(backing.get(STATS_NS, dayOf(0))).toMatchObject({ alerts: 1 });
+    // The bridge's housekeeping deletes day 0 on its own connection; the worker's cache still holds it.
+    backing.delete(STATS_NS, dayOf(0));
+    for (let d = 1; d <= 4; d++) job(d, T0 + d * DAY);
+    // Day 4 keeps days 2-4: days 0 and 1 are no longer held (day 1 is still on disk until housekeeping deletes it).
+    expect(cache.get(STATS_NS, dayOf(0))).toBeUndefined();
+    expect(cache.get(STATS_NS, dayOf(1))).toBeUndefined();
+    expect(backing.get(STATS_NS, dayOf(1))).toMatchObject({ alerts: 1 });
+    expect([2, 3, 4].map((d) => cache.get<{ alerts: number }>(STATS_NS, dayOf(d))?.alerts)).toEqual([1, 1, 1]);
+    // A late event of day 0 (read on day 4) writes no row for that day back.
+    job(5, T0 + 1000, T0 + 4 * DAY + 1000);
+    expect(backing.get(STATS_NS, dayOf(0))).toBeUndefined();
+    // 0 keeps every day, cached too.
+    const all = new WriteBackStateStore(new MemoryStateStore());
+    const keepAll = createRuleEngine(RulesConfig.parse({ stats_retention_days: 0 }), all);
+    for (let d = 0; d <= 4; d++) keepAll.process(ev({ id: `ka-${d}`, time: at(T0 + d * DAY), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.aliceMlflow, resource: { type: 'pipeline_run', name: `family${d}-x` }, ml: { job: { name: `family${d}-x`, image: 'docker.io/library/python:3.12' } } }), T0 + d * DAY);
+    expect(all.get(STATS_NS, dayOf(0))).toMatchObject({ alerts: 1 });
   });
 });

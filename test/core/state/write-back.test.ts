@@ -84,4 +84,25 @@ describe('WriteBackStateStore', () => {
     ]);
     spool.close();
   });
+
+  it('forget() drops clean cached entries only, whole or LRU: a whole namespace then reads them absent, an LRU one from the store', () => {
+    const spool = Spool.open({ dir: ':memory:' });
+    for (const k of ['old1', 'old2', 'new']) { spool.state.set('whole', k, k); spool.state.set('big', k, k); }
+    // 'big' has more keys than the cache holds whole: it is read through the LRU.
+    for (let i = 0; i < 5; i++) spool.state.set('big', `pad${i}`, i);
+    const cache = new WriteBackStateStore(spool.state, 4);
+    expect(['old1', 'old2', 'new'].map((k) => [cache.get('whole', k), cache.get('big', k)])).toEqual([['old1', 'old1'], ['old2', 'old2'], ['new', 'new']]);
+    cache.set('whole', 'old2', 'changed');
+    cache.set('big', 'old2', 'changed');
+    spool.state.delete('whole', 'old1');
+    spool.state.delete('big', 'old1');
+    cache.forget('whole', (k) => k.startsWith('old'));
+    cache.forget('big', (k) => k.startsWith('old'));
+    // Deleted by another connection: no longer held. Changed here and not flushed: kept, and written.
+    expect([cache.get('whole', 'old1'), cache.get('whole', 'old2'), cache.get('whole', 'new')]).toEqual([undefined, 'changed', 'new']);
+    expect([cache.get('big', 'old1'), cache.get('big', 'old2'), cache.get('big', 'new')]).toEqual([undefined, 'changed', 'new']);
+    spool.transaction(() => cache.flush());
+    expect([spool.state.get('whole', 'old2'), spool.state.get('big', 'old2')]).toEqual(['changed', 'changed']);
+    spool.close();
+  });
 });
