@@ -593,6 +593,20 @@ export class Registry {
   }
 
   /**
+   * Every version a reference resolved at load may load now, as a deployment of it is judged (servedParts): the
+   * stage's one, or every holder of the alias, the exact one first, then those holding it in another case
+   * (aliasVariants: MLflow on MySQL matches aliases case-insensitively, on PostgreSQL or SQLite exactly).
+   */
+  loadTimeVersions(r: ModelRef): VersionRec[] {
+    if (r.stage) {
+      const v = this.stageVersion(r);
+      return v ? [v] : [];
+    }
+    if (!r.name || r.version || !r.alias) return [];
+    return aliasHolders(this.aliasScope(r), r.alias);
+  }
+
+  /**
    * A deployed reference as the version it loads now, for every rule that judges what a deployment or job runs: a
    * `models:/<name>/<stage>` or `/latest` one (ModelRef.stage) as the `models:/<name>/<n>` of its stageVersion, with
    * `details` saying how (`resolved_from`, `resolved_version`) or why not (`unresolved`: no version seen there, or a

@@ -227,9 +227,10 @@ function keepStageWatch(ev: NormalizedEvent, ctx: RuleContext, ep: string, direc
     if (ctx.get<StageWatch>(`stagewait|${id}`)) dropWaiting(ctx, 'stagewait', id);
     return;
   }
-  const now = ctx.reg.loadTimeVersion(direct)?.version;
+  // Judged by the deployment itself: the version the URI names now, and every other holder of its alias in another case.
+  const now = ctx.reg.loadTimeVersions(direct).map((v) => v.version);
   const kept = { id: ev.id, time: ev.time, platform: ev.platform, actor: ev.actor, cloud: ev.cloud, resource: ev.resource, action: ev.action, ml: { deployment: ev.ml?.deployment } };
-  ctx.set(`stagewait|${id}`, { ep, ref: direct, event: kept, judged: now ? [now] : [] } satisfies StageWatch);
+  ctx.set(`stagewait|${id}`, { ep, ref: direct, event: kept, judged: now.slice(-MAX_STAGE_JUDGED) } satisfies StageWatch);
   const open = ctx.get<string[]>('stagewait-index') ?? [];
   const next = [...open.filter((k) => k !== id), id];
   for (const gone of next.slice(0, -MAX_STAGE_WATCHES)) ctx.delete(`stagewait|${gone}`);
@@ -280,17 +281,18 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
       if (renamed && renamed.from === w.ref.name && emptied) reportRenamedAway(ev, ctx, w, renamed.to, held);
       if (!takenOver) continue;
     }
-    const v = ctx.reg.loadTimeVersion(w.ref);
-    if (!v) continue;
-    const revoked = rejected === v.version && v.approval?.state === 'rejected' && !(w.revoked ?? []).includes(v.version);
-    if (!revoked && w.judged.includes(v.version)) continue;
-    ctx.set(`stagewait|${id}`, {
-      ...w, judged: [...new Set([...w.judged, v.version])].slice(-MAX_STAGE_JUDGED), ...(revoked ? { revoked: [...(w.revoked ?? []), v.version].slice(-MAX_STAGE_JUDGED) } : {}),
-    } satisfies StageWatch);
-    // Approved: nothing new; the deployment's own findings (its env, artifact endpoints) were said when it was judged.
-    if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
-    // An alias is resolved here, not by resolveModelUri (which leaves it to the registry's lookup): judged as the version it names now.
-    judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref.alias ? { ...w.ref, version: v.version } : w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
+    // Every version it may load now, as the deployment itself was judged (servedParts): an alias held in another case
+    // too (`CHAMPION` set beside `champion`), which MLflow on MySQL resolves `@champion` to.
+    for (const v of ctx.reg.loadTimeVersions(w.ref)) {
+      const revoked: boolean = rejected === v.version && v.approval?.state === 'rejected' && !(w.revoked ?? []).includes(v.version);
+      if (!revoked && w.judged.includes(v.version)) continue;
+      w = { ...w, judged: [...new Set([...w.judged, v.version])].slice(-MAX_STAGE_JUDGED), ...(revoked ? { revoked: [...(w.revoked ?? []), v.version].slice(-MAX_STAGE_JUDGED) } : {}) };
+      ctx.set(`stagewait|${id}`, w satisfies StageWatch);
+      // Approved: nothing new; the deployment's own findings (its env, artifact endpoints) were said when it was judged.
+      if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
+      // An alias is resolved here, not by resolveModelUri (which leaves it to the registry's lookup): judged as the version it names now.
+      judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref.alias ? { ...w.ref, version: v.version } : w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
+    }
   }
 }
 

@@ -67,3 +67,24 @@ describe('a deployment naming an alias in another case reaches the version that 
     expect(alerts[0]!.details).toMatchObject({ reason: 'never_approved', known_versions: ['mlflow|fraud|4'] });
   });
 });
+
+describe('a live deployment of an alias follows every version holding it in any case, as the deployment was judged', () => {
+  it('`@champion` deployed on the approved v3, then `CHAMPION` set on unapproved v5: judged then as a deployment of v5, once', () => {
+    const d = deploy(4, 'models:/fraud@champion');
+    const moved = alias(5, '5', 'CHAMPION', actors.mallory);
+    const alerts = deployAlerts([...history().slice(0, 3), d, moved, alias(6, '5', 'CHAMPION', actors.mallory)]);
+    expect(alerts.map((a) => [a.details?.known_versions, a.details?.changed_by])).toEqual([[['mlflow|fraud|5'], moved.id]]);
+    // As the deployment itself is judged when the case variant was set before it: the same version, one alert.
+    expect(deployAlerts([...history(), d]).map((a) => a.details?.known_versions)).toEqual([['mlflow|fraud|5']]);
+    // v5 judged by the deployment is not judged again by the watch when its alias is set again after it.
+    expect(deployAlerts([...history(), d, alias(5, '5', 'CHAMPION', actors.mallory)]).map((a) => a.details?.known_versions)).toEqual([['mlflow|fraud|5']]);
+  });
+
+  it('`@CHAMPION` deployed while only `champion` (approved v3) holds it, then `CHAMPION` set on v5: v5 is judged; an approved variant holder raises nothing', () => {
+    const d = deploy(4, 'models:/fraud@CHAMPION');
+    const moved = alias(5, '5', 'CHAMPION', actors.mallory);
+    expect(deployAlerts([...history().slice(0, 3), d, moved]).map((a) => a.details?.changed_by)).toEqual([moved.id]);
+    // `Champion` set by bob on v3 again (already judged, approved): nothing.
+    expect(deployAlerts([...history().slice(0, 3), deploy(4, 'models:/fraud@champion'), alias(5, '3', 'Champion', actors.bobMlflow)])).toEqual([]);
+  });
+});
