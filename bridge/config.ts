@@ -78,7 +78,7 @@ export const SpoolConfig = z.strictObject({
    * Days a dead letter (refused for good by its sink) is kept after its last refusal, then deleted by the spool's
    * pruning. 0 (the default): kept until `mltrail dlq purge` — they are accepted events, never deleted unasked.
    */
-  dead_letter_retention_days: z.number().nonnegative().default(0),
+  dead_letter_retention_days: z.number().nonnegative().max(36_500).default(0),
 });
 
 export const LogConfig = z.strictObject({

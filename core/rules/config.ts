@@ -362,7 +362,9 @@ export const RulesConfigSchema = z
      * deleted by the bridge's housekeeping. 0 keeps them all. Default 400: a year back plus a month, so a year's
      * comparison (`rules tune --since 365d`) still finds its first days.
      */
-    stats_retention_days: z.number().int().nonnegative().default(400),
+    // At most 100 years: a cutoff further back is no date (statsCutoffDay threw), and housekeeping then stopped
+    // after its first slice every second, the spool pruned 256 rows a second.
+    stats_retention_days: z.number().int().nonnegative().max(36_500).default(400),
     /** Who is who across platforms: person → other names (user ids, role session names, emails). */
     identities: z.strictObject({ aliases: z.record(z.string(), z.array(z.string())).default({}) }).prefault({}),
     /** What counts as an approval, beyond `model_version.approve` and ml.model.approval. */

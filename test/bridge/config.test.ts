@@ -228,6 +228,10 @@ describe('config', () => {
     expect(errorOf(() => loadConfig({ file: yaml('spool:\n  dead_letter_retention_days: -1\n'), env: {} })).message).toMatch(/spool\.dead_letter_retention_days/);
     expect(loadConfig({ file: yaml('rules:\n  stats_retention_days: 0\n'), env: {} }).rules.stats_retention_days).toBe(0);
     expect(errorOf(() => loadConfig({ file: yaml('rules:\n  stats_retention_days: 1.5\n'), env: {} })).message).toMatch(/rules\.stats_retention_days/);
+    // A cutoff before Date's range is no date: housekeeping threw on it every second, so 100 years is the most.
+    expect(loadConfig({ file: yaml('rules:\n  stats_retention_days: 36500\nspool:\n  dead_letter_retention_days: 36500\n'), env: {} }).rules.stats_retention_days).toBe(36500);
+    expect(errorOf(() => loadConfig({ file: yaml('rules:\n  stats_retention_days: 1000000000\n'), env: {} })).message).toMatch(/rules\.stats_retention_days: Too big/);
+    expect(errorOf(() => loadConfig({ file: yaml('spool:\n  dead_letter_retention_days: 1e300\n'), env: {} })).message).toMatch(/spool\.dead_letter_retention_days: Too big/);
   });
 
   it('spool.quarantine_retention_days: 0 keeps quarantined input until purged; a negative one is refused, naming the key', () => {
