@@ -67,10 +67,11 @@ export function startsRequestLine(head: Buffer): boolean | undefined {
  * (`startsRequestLine`), note those that do in `plainHttp`, then hand it to the TLS layer with those bytes put back
  * (Node's TLS socket reads what is buffered on the socket it wraps first), so the handshake sees exactly what
  * was sent. Returns a function that gives `server` its own listeners back and closes the connections still held or
- * in their handshake: no HTTP request is in flight on them, and left open (a silent peer, for up to 10 s here and the
- * TLS layer's handshake_timeout_ms) they kept the process from exiting after its stop.
+ * in their handshake: no HTTP request is in flight on them, and left open (a silent peer, until handshake_timeout_ms
+ * after its connect) they kept the process from exiting after its stop.
  */
-function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, waitMs: number): () => void {
+function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, handshakeTimeoutMs: number): () => void {
+  const waitMs = Math.min(REQUEST_LINE_WAIT_MS, handshakeTimeoutMs);
   const tlsListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   const handOver = (raw: Socket) => {
     for (const l of tlsListeners) l.call(server, raw);
@@ -113,8 +114,18 @@ function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, waitMs: nu
       raw.off('close', onGone);
       raw.destroy();
     };
-    // A sender that stays silent goes to the TLS layer, whose handshake timeout then applies.
-    const timer = setTimeout(() => done(false), waitMs);
+    // A sender that stays silent goes to the TLS layer for what is left of handshake_timeout_ms, counted from its
+    // connect: the TLS layer's own timeout starts at the hand-over, so a silent peer was held the wait here and the
+    // whole timeout again (2x the setting below 10 s, 10 s more above). Silent for all of it: closed, a probe.
+    const timer = setTimeout(() => {
+      if (chunks.length) return done(false);
+      const left = handshakeTimeoutMs - waitMs;
+      if (left <= 0) return onGone();
+      done(false);
+      setTimeout(() => {
+        if (beforeHandshake.has(raw) && raw.bytesRead === 0) raw.destroy();
+      }, left).unref();
+    }, waitMs);
     timer.unref();
     raw.on('data', onData);
     raw.on('end', onEnd);
@@ -177,7 +188,7 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
   };
   // Connections whose first bytes start an HTTP request line (the raw sockets the TLS sockets wrap).
   const plainHttp = new WeakSet<Socket>();
-  const restoreListeners = noteRequestLines(server, plainHttp, Math.min(REQUEST_LINE_WAIT_MS, deps.handshakeTimeoutMs ?? REQUEST_LINE_WAIT_MS));
+  const restoreListeners = noteRequestLines(server, plainHttp, deps.handshakeTimeoutMs ?? 120_000); // Node's default handshakeTimeout
   const onError = (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const raw = (socket as unknown as { _parent?: Socket })._parent;
     if (raw?.bytesRead === 0) return;
