@@ -52,6 +52,66 @@ const REGION_DOMAINS: Record<string, string> = {
   'eu-isoe-west-1': 'cloud.adc-e.uk', 'eusc-de-east-1': 'amazonaws.eu',
 };
 
+/** Built-in algorithm repositories published together in most regions (the SDK's `linear-learner.json`, `kmeans.json`…). */
+const TABULAR = ['factorization-machines', 'ipinsights', 'kmeans', 'knn', 'linear-learner', 'ntm', 'object2vec', 'pca', 'randomcutforest'];
+/** `blazingtext.json`, `image-classification.json`…; `xgboost` is the legacy XGBoost (version 1), `sagemaker-xgboost` the current one. */
+const VISION_TEXT = ['blazingtext', 'image-classification', 'object-detection', 'semantic-segmentation', 'seq2seq', 'xgboost'];
+
+/**
+ * SageMaker's built-in algorithm images, which its SDK (`image_uris.retrieve('xgboost', …)`) and console run by tag:
+ * region → publishing account → its algorithm repositories, from the SDK's image URI tables (`xgboost.json`,
+ * `linear-learner.json`, `blazingtext.json`, `kmeans.json`, `forecasting-deepar.json`, `lda.json`…). Only these
+ * repositories: the same accounts publish other images (683313688378 scikit-learn and Spark too), judged as anyone's.
+ */
+const ALGORITHM_REPOSITORIES: Record<string, Record<string, string[]>> = {
+  'af-south-1': { '455444449433': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '510948584623': ['sagemaker-xgboost'] },
+  'ap-east-1': { '286214385809': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '651117190479': ['sagemaker-xgboost'] },
+  'ap-northeast-1': { '258307448986': ['lda'], '351501993468': [...TABULAR], '354813040037': ['sagemaker-xgboost'], '501404015308': [...VISION_TEXT], '633353088612': ['forecasting-deepar'] },
+  'ap-northeast-2': { '204372634319': ['forecasting-deepar'], '293181348795': ['lda'], '306986355934': [...VISION_TEXT], '366743142698': ['sagemaker-xgboost'], '835164637446': [...TABULAR] },
+  'ap-northeast-3': { '867004704886': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'ap-south-1': { '720646828776': ['sagemaker-xgboost'], '991648021394': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'] },
+  'ap-south-2': { '628508329040': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'ap-southeast-1': { '121021644041': ['sagemaker-xgboost'], '475088953585': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'] },
+  'ap-southeast-2': { '297031611018': ['lda'], '514117268639': ['forecasting-deepar'], '544295431143': [...VISION_TEXT], '712309505854': [...TABULAR], '783357654285': ['sagemaker-xgboost'] },
+  'ap-southeast-3': { '951798379941': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'ap-southeast-4': { '106583098589': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'ca-central-1': { '341280168497': ['sagemaker-xgboost'], '469771592824': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'] },
+  'ca-west-1': { '190319476487': [...TABULAR, 'blazingtext', 'forecasting-deepar', 'image-classification', 'object-detection', 'sagemaker-xgboost', 'semantic-segmentation', 'seq2seq'] },
+  'cn-north-1': { '390948362332': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '450853457545': ['sagemaker-xgboost'] },
+  'cn-northwest-1': { '387376663083': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '451049120500': ['sagemaker-xgboost'] },
+  'eu-central-1': { '353608530281': ['lda'], '492215442770': ['sagemaker-xgboost'], '495149712605': ['forecasting-deepar'], '664544806723': [...TABULAR], '813361260812': [...VISION_TEXT] },
+  'eu-central-2': { '680994064768': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'eu-north-1': { '662702820516': ['sagemaker-xgboost'], '669576153137': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'] },
+  'eu-south-1': { '257386234256': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '978288397137': ['sagemaker-xgboost'] },
+  'eu-south-2': { '104374241257': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'eu-west-1': { '141502667606': ['sagemaker-xgboost'], '224300973850': ['forecasting-deepar'], '438346466558': [...TABULAR], '685385470294': [...VISION_TEXT], '999678624901': ['lda'] },
+  'eu-west-2': { '644912444149': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'], '764974769150': ['sagemaker-xgboost'] },
+  'eu-west-3': { '659782779980': ['sagemaker-xgboost'], '749696950732': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'] },
+  'il-central-1': { '898809789911': [...TABULAR, 'blazingtext', 'forecasting-deepar', 'image-classification', 'object-detection', 'sagemaker-xgboost', 'semantic-segmentation', 'seq2seq'] },
+  'me-central-1': { '272398656194': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'me-south-1': { '249704162688': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '801668240914': ['sagemaker-xgboost'] },
+  'sa-east-1': { '737474898029': ['sagemaker-xgboost'], '855470959533': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'] },
+  'us-east-1': { '382416733822': [...TABULAR], '522234722520': ['forecasting-deepar'], '683313688378': ['sagemaker-xgboost'], '766337827248': ['lda'], '811284229777': [...VISION_TEXT] },
+  'us-east-2': { '257758044811': ['sagemaker-xgboost'], '404615174143': [...TABULAR], '566113047672': ['forecasting-deepar'], '825641698319': [...VISION_TEXT], '999911452149': ['lda'] },
+  'us-gov-east-1': { '237065988967': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'sagemaker-xgboost'] },
+  'us-gov-west-1': { '226302683700': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'], '414596584902': ['sagemaker-xgboost'] },
+  'us-iso-east-1': { '490574956308': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'], '833128469047': ['sagemaker-xgboost'] },
+  'us-isob-east-1': { '281123927165': ['sagemaker-xgboost'], '765400339828': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'] },
+  'us-isof-east-1': { '108575199400': [...TABULAR, 'blazingtext', 'forecasting-deepar', 'image-classification', 'object-detection', 'sagemaker-xgboost', 'semantic-segmentation', 'seq2seq'] },
+  'us-isof-south-1': { '124985052026': [...TABULAR, 'blazingtext', 'forecasting-deepar', 'image-classification', 'object-detection', 'sagemaker-xgboost', 'semantic-segmentation', 'seq2seq'] },
+  'us-west-1': { '632365934929': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar', 'lda'], '746614075791': ['sagemaker-xgboost'] },
+  'us-west-2': { '156387875391': ['forecasting-deepar'], '174872318107': [...TABULAR], '246618743249': ['sagemaker-xgboost'], '266724342769': ['lda'], '433757028032': [...VISION_TEXT] },
+};
+
+/**
+ * `registry/repository` globs of SageMaker's built-in algorithm images, one per region, account and repository (no
+ * wildcard: another repository of the account, or the account's in another partition, is not one):
+ * `382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner`, `390948362332.dkr.ecr.cn-north-1.amazonaws.com.cn/kmeans`.
+ */
+export const AWS_ALGORITHM_IMAGES: readonly string[] = Object.entries(ALGORITHM_REPOSITORIES).flatMap(([region, accounts]) =>
+  Object.entries(accounts).flatMap(([account, repos]) => repos.map((repo) => `${account}.dkr.ecr.${region}.${REGION_DOMAINS[region] ?? 'amazonaws.com'}/${repo}`)),
+);
+
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+)\/([^:@]+)/;
 
 /** An ECR image's account, region and repository, when its host is ECR's in that region's domain. */

@@ -1,3 +1,4 @@
+import { AWS_ALGORITHM_IMAGES } from './aws-images.js';
 import type { Kind } from './config.js';
 
 /**
@@ -32,11 +33,13 @@ const CLOUD_REGISTRIES = ['*.dkr.ecr.*.amazonaws.com', '*.dkr.ecr.*.amazonaws.co
 
 /**
  * Serving containers the platforms publish and reference by tag: AWS Deep Learning Containers (account
- * 763104351884, most regions), Vertex AI's prebuilt prediction containers, KServe's own runtimes and the
+ * 763104351884, most regions), SageMaker's built-in algorithm images (a trained XGBoost or Linear Learner model
+ * is served by its algorithm's image), Vertex AI's prebuilt prediction containers, KServe's own runtimes and the
  * images of the ClusterServingRuntimes KServe installs (config/runtimes).
  */
 const PREBUILT_SERVING_IMAGES = [
   '763104351884.dkr.ecr.*.amazonaws.com/*',
+  ...AWS_ALGORITHM_IMAGES,
   '*-docker.pkg.dev/vertex-ai/prediction/*',
   'docker.io/kserve/*',
   'docker.io/tensorflow/serving',
@@ -47,9 +50,10 @@ const PREBUILT_SERVING_IMAGES = [
 
 /**
  * Training containers the clouds publish and reference by tag: AWS Deep Learning Containers (the SageMaker
- * Python SDK's framework estimators run them by tag) and Vertex AI's prebuilt training containers.
+ * Python SDK's framework estimators run them by tag), SageMaker's built-in algorithm images (XGBoost, Linear
+ * Learner, BlazingText…, from per-region accounts) and Vertex AI's prebuilt training containers.
  */
-const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
+const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_ALGORITHM_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
 
 /**
  * Package indexes a job may install from (`host` or `host/path` globs): PyPI and its file host, PyTorch's wheel index
