@@ -3,6 +3,7 @@ import { durationMs } from '../config.js';
 import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
+import { untrustedCode } from './code-locations.js';
 import { isAllowedPackageSource } from './packages.js';
 
 /**
@@ -246,26 +247,6 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
 
 export { registryOf } from './images.js';
 
-/** The SageMaker Python SDK's default bucket, `sagemaker-<region>-<account>`: whose account its name says. */
-const SDK_BUCKET = /^s3:\/\/sagemaker-[a-z0-9-]+-(\d{12})\//i;
-
-/**
- * The code archives of a job (`ml.job.code_uris`: a script-mode source bundle, a Vertex python package) it should not
- * run: outside `trusted_code_locations` (URI globs) when that is set; whatever it is, one in the SDK default bucket of
- * another account than the job's, whose name says so.
- */
-function untrustedCode(ev: NormalizedEvent, trusted: readonly string[]): Array<{ uri: string; reason: string }> {
-  const uris = Array.isArray(ev.ml?.job?.code_uris) ? ev.ml.job.code_uris.filter((u): u is string => typeof u === 'string') : [];
-  const out: Array<{ uri: string; reason: string }> = [];
-  for (const uri of uris) {
-    if (anyGlob(trusted, uri)) continue;
-    const owner = SDK_BUCKET.exec(uri)?.[1];
-    if (owner && ev.cloud?.account && owner !== ev.cloud.account) out.push({ uri, reason: `code from ${uri}, the SageMaker SDK bucket of account ${owner}` });
-    else if (trusted.length) out.push({ uri, reason: `code from ${uri}, not in trusted_code_locations` });
-  }
-  return out;
-}
-
 export const unverifiedDependency: KindImpl = (ev, ctx) => {
   // A processing job's packages and code are judged too (it writes the data a model learns from); its images are not:
   // AWS's processing containers (scikit-learn, Spark) run by tag from accounts the trusted list does not name.
@@ -297,7 +278,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const sources = Array.isArray(j?.package_sources) ? j.package_sources.filter((s): s is string => typeof s === 'string') : [];
   const foreignSources = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? sources.filter((s) => !isAllowedPackageSource(setting<string[]>(ctx, 'allowed_package_sources'), s)) : [];
   for (const s of foreignSources) reasons.push(`packages from ${s}, not an allowed package source`);
-  const foreignCode = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? untrustedCode(ev, setting<string[]>(ctx, 'trusted_code_locations')) : [];
+  const foreignCode = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? untrustedCode(Array.isArray(j?.code_uris) ? j.code_uris.filter((u): u is string => typeof u === 'string') : [], ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations')) : [];
   for (const c of foreignCode) reasons.push(c.reason);
   if (preprocessing && !reasons.length) return;
   const check = ev.details?.dependency_check;
