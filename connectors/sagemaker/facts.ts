@@ -471,6 +471,8 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       image: c.images[0],
       images: c.images.length > 1 ? c.images : undefined,
       image_digests: c.digests.length ? c.digests : undefined,
+      // The script archive its containers download and run (Environment.SAGEMAKER_SUBMIT_DIRECTORY, remote): code beside the image.
+      code_uris: c.code.length ? c.code : undefined,
       image_pinned: c.images.length ? c.images.every((i) => !!imageDigest(i)) || c.digests.length >= c.images.length : undefined,
       role: str(params.executionRoleArn),
       network_isolation: bool(params.enableNetworkIsolation),

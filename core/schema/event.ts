@@ -60,6 +60,8 @@ export const MlModel = z.looseObject({
   stage: str.optional(),
   status: str.optional(),
   tags: z.record(str, str).optional(),
+  /** Code archives the serving containers download and run (SageMaker `Environment.SAGEMAKER_SUBMIT_DIRECTORY` naming a remote location). */
+  code_uris: z.array(str).optional(),
 });
 
 export const MlJob = z.looseObject({

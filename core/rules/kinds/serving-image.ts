@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
 import { endpointOf, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
 import { endpointEntity, setting, type KindImpl } from './context.js';
+import { untrustedCode } from './code-locations.js';
 import { judgeImages } from './images.js';
 
 /**
@@ -25,21 +26,33 @@ function subjectOf(ev: NormalizedEvent): Entity {
   return namedEntity(r?.type ?? 'model', scopedName(r?.namespace ? `${r.namespace}/${name}` : name, scopeOf(ev)), name, ev.platform);
 }
 
+/** The code archives a model's containers download and run besides their images (`ml.model.code_uris`, `additional_code_uris`). */
+function servingCodeOf(ev: NormalizedEvent): string[] {
+  const m = ev.ml?.model as Record<string, unknown> | undefined;
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string' && !!u) : []);
+  return [...new Set([...list(m?.code_uris), ...list(m?.additional_code_uris)])];
+}
+
 export const unverifiedServingImage: KindImpl = (ev, ctx) => {
   if (!WRITES.test(ev.action) || !isCarriedOut(ev)) return;
   const images = servingImagesOf(ev);
-  if (!images.length) return;
+  const code = servingCodeOf(ev);
+  if (!images.length && !code.length) return;
   const { reasons, offenders } = judgeImages(images, {
     allowed_registries: setting(ctx, 'allowed_registries'),
     require_digest: setting(ctx, 'require_digest'),
     trusted_images: setting(ctx, 'trusted_images'),
   });
+  // A trusted framework image by tag runs whatever script archive it is handed (SAGEMAKER_SUBMIT_DIRECTORY): judged as
+  // a training job's code archive is.
+  const foreignCode = untrustedCode(code, ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations'));
+  reasons.push(...foreignCode.map((c) => c.reason));
   if (!reasons.length) return;
   const entity = subjectOf(ev);
   const who = identityOf(ev.actor, ctx.cfg);
   ctx.detect({
-    entity, key: offenders.join(','), evidence: [ev.id], title: 'Unverified serving image',
+    entity, key: [...offenders, ...foreignCode.map((c) => c.uri)].join(','), evidence: [ev.id], title: 'Unverified serving image',
     summary: `${entity.id} (${ev.platform}) serves with ${reasons.join('; ')}${who ? ` (written by ${who})` : ''}`,
-    details: { images: offenders, reasons, action: ev.action, deployer: who },
+    details: { images: offenders, ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), reasons, action: ev.action, deployer: who },
   });
 };
