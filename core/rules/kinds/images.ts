@@ -13,6 +13,12 @@ export interface ImagePolicy {
   require_digest: boolean;
   /** `registry/repository` globs accepted by tag and from their registry. */
   trusted_images?: readonly string[];
+  /**
+   * `registry/repository` globs an image must match besides its registry; empty allows every repository. The host
+   * alone cannot say whose repository it is on Artifact Registry, gcr.io or Docker Hub (the project or organization
+   * is in the path).
+   */
+  allowed_repositories?: readonly string[];
 }
 
 const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
@@ -49,8 +55,11 @@ export function repositoryOf(image: string): { registry: string; path: string } 
  * host, so `*-docker.pkg.dev/vertex-ai/prediction/*` does not match `evil.example/x-docker.pkg.dev/vertex-ai/prediction/y`.
  */
 export function isTrustedImage(globs: readonly string[] | undefined, image: string): boolean {
-  if (!globs?.length) return false;
-  const { registry, path } = repositoryOf(image);
+  return !!globs?.length && inRepositories(globs, repositoryOf(image));
+}
+
+/** Whether a repository matches one of the `registry/repository` globs, the host part against the registry alone. */
+function inRepositories(globs: readonly string[], { registry, path }: { registry: string; path: string }): boolean {
   return globs.some((g) => {
     const i = g.indexOf('/');
     if (i < 0) return false;
@@ -79,6 +88,12 @@ export function judgeImages(images: readonly string[], policy: ImagePolicy, pinn
     const reg = registryOf(image);
     if (policy.allowed_registries.length && !policy.allowed_registries.some((g) => globMatch(g, reg))) {
       const reason = `registry ${reg} is not on the allow list`;
+      if (!reasons.includes(reason)) reasons.push(reason);
+      bad = true;
+    }
+    const repo = repositoryOf(image);
+    if (policy.allowed_repositories?.length && !inRepositories(policy.allowed_repositories, repo)) {
+      const reason = `repository ${repo.registry}/${repo.path} is not on allowed_repositories`;
       if (!reasons.includes(reason)) reasons.push(reason);
       bad = true;
     }

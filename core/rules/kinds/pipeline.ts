@@ -261,7 +261,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
     const images = j.images?.length ? j.images : [j.image];
     // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
     const pinned = (image: string) => (images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : isPinnedImage(image) || (image === j.image && !!j.image_digest));
-    const judged = judgeImages(images, { allowed_registries: setting(ctx, 'allowed_registries'), require_digest: setting(ctx, 'require_digest'), trusted_images: setting(ctx, 'trusted_images') }, pinned);
+    const judged = judgeImages(images, { allowed_registries: setting(ctx, 'allowed_registries'), require_digest: setting(ctx, 'require_digest'), trusted_images: setting(ctx, 'trusted_images'), allowed_repositories: setting(ctx, 'allowed_repositories') }, pinned);
     reasons.push(...judged.reasons);
     offenders.push(...judged.offenders);
   }

@@ -42,6 +42,7 @@ export const unverifiedServingImage: KindImpl = (ev, ctx) => {
     allowed_registries: setting(ctx, 'allowed_registries'),
     require_digest: setting(ctx, 'require_digest'),
     trusted_images: setting(ctx, 'trusted_images'),
+    allowed_repositories: setting(ctx, 'allowed_repositories'),
   });
   // A trusted framework image by tag runs whatever script archive it is handed (SAGEMAKER_SUBMIT_DIRECTORY): judged as
   // a training job's code archive is.
