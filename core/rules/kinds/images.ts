@@ -58,13 +58,30 @@ export function isTrustedImage(globs: readonly string[] | undefined, image: stri
   return !!globs?.length && inRepositories(globs, repositoryOf(image));
 }
 
+/** A glob list split once: its entries with no wildcard as a set (lower-cased, as globMatch compares), the rest as [host, path]. */
+interface RepositoryGlobs { exact: Set<string>; patterns: Array<[string, string]> }
+const compiledGlobs = new WeakMap<readonly string[], RepositoryGlobs>();
+
+/** The default trusted lists hold hundreds of exact repositories (the AWS algorithm table): looked up, not scanned. */
+function compileGlobs(globs: readonly string[]): RepositoryGlobs {
+  let c = compiledGlobs.get(globs);
+  if (c) return c;
+  c = { exact: new Set(), patterns: [] };
+  for (const g of globs) {
+    const i = g.indexOf('/');
+    if (i < 0) continue;
+    if (/[*?]/.test(g)) c.patterns.push([g.slice(0, i), g.slice(i + 1)]);
+    else c.exact.add(g.toLowerCase());
+  }
+  compiledGlobs.set(globs, c);
+  return c;
+}
+
 /** Whether a repository matches one of the `registry/repository` globs, the host part against the registry alone. */
 function inRepositories(globs: readonly string[], { registry, path }: { registry: string; path: string }): boolean {
-  return globs.some((g) => {
-    const i = g.indexOf('/');
-    if (i < 0) return false;
-    return globMatch(g.slice(0, i), registry) && globMatch(g.slice(i + 1), path);
-  });
+  const { exact, patterns } = compileGlobs(globs);
+  if (exact.size && exact.has(`${registry}/${path}`.toLowerCase())) return true;
+  return patterns.some(([host, rest]) => globMatch(host, registry) && globMatch(rest, path));
 }
 
 /** Whether an image reference pins its content by digest. */
