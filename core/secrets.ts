@@ -8,3 +8,4 @@ export { redactSecretText } from './secrets/text.js';
 export { redactScriptText } from './secrets/script.js';
 export { redactBase64Text } from './secrets/base64.js';
 export { redactArgv } from './secrets/argv.js';
+export { redactJobSecrets, redactValueMap } from './secrets/jobs.js';

@@ -1,0 +1,99 @@
+/** Cloud job and model requests as audit logs keep them (SageMaker CloudTrail, Vertex AI audit): env, hyperparameters, argv. */
+import { holdsSecret, REDACTED, SECRET_NAME } from './names.js';
+import { redactUrlSecrets } from './urls.js';
+import { redactArgv } from './argv.js';
+
+/**
+ * `{NAME: value}` maps a job or model request carries in clear: a container's environment and a training job's
+ * hyperparameters (SageMaker CloudTrail logs both as sent, lowerCamel or PascalCase keys).
+ */
+const VALUE_MAPS = new Set(['environment', 'Environment', 'hyperParameters', 'HyperParameters', 'staticHyperParameters', 'StaticHyperParameters']);
+/** Argument lists: SageMaker's container entrypoint / arguments, a Vertex container's `command` / `args`. */
+const ARGV_LISTS = new Set(['containerArguments', 'ContainerArguments', 'containerEntrypoint', 'ContainerEntrypoint', 'args', 'command']);
+/** A Vertex (Kubernetes-style) container env: `[{name, value}]`. */
+const ENV_LIST = 'env';
+/** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
+const MAX_DEPTH = 16;
+
+/**
+ * A `{NAME: value}` map with the values of secret-named keys (holdsSecret) replaced by `[redacted]` and URL
+ * user-info / secret query values hidden in the rest; names stay. The same map (===) when nothing was hidden.
+ *
+ * @example
+ * redactValueMap({ HF_TOKEN: 'hf_x', EPOCHS: '3' }) // { HF_TOKEN: '[redacted]', EPOCHS: '3' }
+ */
+export function redactValueMap<T>(map: T): T {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return map;
+  const m = map as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in m) {
+    const v = m[k];
+    const r = hiddenValue(k, v);
+    if (r !== v) (out ??= { ...(map as Record<string, unknown>) })[k] = r;
+  }
+  return (out ?? map) as T;
+}
+
+/**
+ * One value under a name: hidden whole under a secret's name, else its URLs' credentials hidden. A hyperparameter's
+ * `-` is read as `_` (`api-key`: the SDK passes hyperparameters as `--api-key` flags). SECRET_NAME first: one regex
+ * rules out most names before holdsSecret, which tests a name up to three times (env maps hold dozens).
+ */
+function hiddenValue(name: string, v: unknown): unknown {
+  const key = name.includes('-') ? name.replace(/-/g, '_') : name;
+  const secretName = SECRET_NAME.test(key);
+  if (typeof v === 'string') return v !== '' && secretName && holdsSecret(key, v) ? REDACTED : redactUrlSecrets(v);
+  // A number or object under a secret's name is still the secret (a JSON-typed hyperparameter).
+  return v !== null && v !== undefined && secretName && holdsSecret(key, '') ? REDACTED : v;
+}
+
+/** A `[{name, value}]` env list with secret-named entries' values hidden; the same list (===) when none. */
+function redactEnvList(list: readonly unknown[]): readonly unknown[] {
+  let out: unknown[] | undefined;
+  list.forEach((e, i) => {
+    if (e === null || typeof e !== 'object' || typeof (e as Record<string, unknown>).name !== 'string' || !('value' in e)) return;
+    const entry = e as Record<string, unknown>;
+    const value = hiddenValue(entry.name as string, entry.value);
+    if (value !== entry.value) (out ??= [...list])[i] = { ...entry, value };
+  });
+  return out ?? list;
+}
+
+/**
+ * `record` with the secrets a job or model request logs in clear hidden, at any depth: the values of secret-named
+ * keys in `environment` / `hyperParameters` / `staticHyperParameters` maps and in `env: [{name, value}]` lists, the
+ * values of secret-named flags in `containerArguments` / `containerEntrypoint` / `args` / `command` lists
+ * (redactArgv), and URL user-info in all of those. Copy-on-write: the record itself (which the normalizer reads) is
+ * never changed, and comes back as is (===) when nothing was hidden — most records, which hold none of those keys.
+ *
+ * @example
+ * redactJobSecrets({ requestParameters: { environment: { HF_TOKEN: 'hf_x' } } }) // { requestParameters: { environment: { HF_TOKEN: '[redacted]' } } }
+ */
+export function redactJobSecrets<T>(record: T): T {
+  return walk(record, 0) as T;
+}
+
+function walk(v: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const r = walk(v[i], depth + 1);
+      if (r !== v[i]) (out ??= [...v])[i] = r;
+    }
+    return out ?? v;
+  }
+  const o = v as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in o) {
+    const val = o[k];
+    if (val === null || typeof val !== 'object') continue;
+    let r: unknown;
+    if (VALUE_MAPS.has(k) && !Array.isArray(val)) r = redactValueMap(val);
+    else if (Array.isArray(val) && ARGV_LISTS.has(k)) r = redactArgv(val).argv;
+    else if (Array.isArray(val) && k === ENV_LIST) r = redactEnvList(val);
+    else r = walk(val, depth + 1);
+    if (r !== val) (out ??= { ...o })[k] = r;
+  }
+  return out ?? v;
+}
