@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { packageSourcesHeldSecrets, redactPackageSourceSecrets } from '../../core/integrity/packages.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
@@ -514,8 +515,17 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
       ml: c.ml,
       details,
     }) as unknown as EventDraft,
-    // A job's env logged as sent: an index URL's credentials hidden in raw too, as in ml.job.package_sources.
-    { raw: packageSourcesHeldSecrets(c.ml?.job?.package_sources) ? redactPackageSourceSecrets(r) : r, keepRaw: ctx.keepRaw },
+    { raw: ctx.keepRaw === false ? undefined : rawRecord(r, c.ml), keepRaw: ctx.keepRaw },
   );
   return { event };
+}
+
+/**
+ * The record as kept in `raw`: a job's or model's env, hyperparameters and container arguments are logged as sent
+ * (spec: "NOT sensitive"), so their secrets are hidden (redactJobSecrets), and an index URL's credentials as in
+ * ml.job.package_sources. The record itself when there is nothing to hide.
+ */
+function rawRecord(r: Obj, ml: Ml | undefined): Obj {
+  const raw = redactJobSecrets(r);
+  return packageSourcesHeldSecrets(ml?.job?.package_sources) ? redactPackageSourceSecrets(raw) : raw;
 }

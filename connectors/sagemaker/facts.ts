@@ -1,5 +1,6 @@
 import { packageSourcesOfEnv } from '../../core/integrity/packages.js';
 import type { Ml } from '../../core/schema/index.js';
+import { redactArgv, redactValueMap } from '../../core/secrets.js';
 import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './util.js';
 
 /**
@@ -426,11 +427,12 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       instance_type: firstString(params, ['resourceConfig.instanceType', 'processingResources.clusterConfig.instanceType', 'transformResources.instanceType', 'jobResources.clusterConfig.instanceType']),
       kms_key: firstString(params, ['outputDataConfig.kmsKeyId', 'processingOutputConfig.kmsKeyId', 'transformOutput.kmsKeyId', 'outputConfig.kmsKeyId']),
       volume_kms_key: firstString(params, ['resourceConfig.volumeKmsKeyId', 'processingResources.clusterConfig.volumeKmsKeyId', 'transformResources.volumeKmsKeyId']),
-      entrypoint: arr(get(params, 'algorithmSpecification.containerEntrypoint') ?? get(params, 'appSpecification.containerEntrypoint')).map(String),
-      arguments: arr(get(params, 'algorithmSpecification.containerArguments') ?? get(params, 'appSpecification.containerArguments')).map(String),
+      // Flags' secrets (`--password x`) and hyperparameters' (`hf_token`) hidden: these fields reach every sink.
+      entrypoint: redactArgv(arr(get(params, 'algorithmSpecification.containerEntrypoint') ?? get(params, 'appSpecification.containerEntrypoint')).map(String)).argv as string[],
+      arguments: redactArgv(arr(get(params, 'algorithmSpecification.containerArguments') ?? get(params, 'appSpecification.containerArguments')).map(String)).argv as string[],
       remote_debug: firstBool(params, ['remoteDebugConfig.enableRemoteDebug']),
       repository_access_mode: firstString(params, ['algorithmSpecification.trainingImageConfig.trainingRepositoryAccessMode']),
-      params: hyper as Record<string, unknown> | undefined,
+      params: redactValueMap(hyper) as Record<string, unknown> | undefined,
       env_keys: envKeys.length ? envKeys.sort() : undefined,
       package_sources: packageSources.length ? packageSources : undefined,
       code_uris: codeUris.length ? codeUris : undefined,

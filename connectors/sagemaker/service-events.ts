@@ -1,5 +1,6 @@
 import { ACTIONS, type Action } from '../../core/schema/actions.js';
 import { makeEvent, stableId, toRfc3339, type Stage } from '../../core/schema/index.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 import type { RecordContext, RecordResult } from './cloudtrail.js';
 import { lowerCamelKeys, modelPackageFromArn, packageMetadata, sagemakerMl } from './facts.js';
 import { arr, isObj, str, type Obj } from './util.js';
@@ -133,7 +134,8 @@ export function normalizeServiceEvent(env: Obj, ctx: RecordContext): RecordResul
       ml,
       details: { event_bridge_id: str(env.id), status, secondary_status: str(detail.secondaryStatus), failure_reason: str(detail.failureReason), metadata: kind.type === 'model_package' ? packageMetadata(detail) : undefined },
     },
-    { raw: env, keepRaw: ctx.keepRaw },
+    // The detail's env and hyperparameters (a training job's state change) as sent: their secrets hidden.
+    { raw: ctx.keepRaw === false ? undefined : redactJobSecrets(env), keepRaw: ctx.keepRaw },
   );
   return { event };
 }

@@ -1,5 +1,6 @@
 import type { NormalizeContext, NormalizeOutput } from '../../core/connector.js';
 import { packageSourcesHeldSecrets, redactPackageSourceSecrets } from '../../core/integrity/packages.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 import { contentId, makeEvent, stableId, type EventDraft, type NormalizedEvent } from '../../core/schema/index.js';
 import { auditFields } from './audit.js';
 import type { VertexConfig } from './config.js';
@@ -142,9 +143,18 @@ export function normalizeEntry(entry: LogEntry, ctx: NormalizeContext<Partial<Ve
   draft.details = details;
   return makeEvent(
     draft as unknown as EventDraft,
-    // A job's env and commands logged as sent: an index URL's credentials hidden in raw too, as in ml.job.package_sources.
-    { raw: packageSourcesHeldSecrets((draft.ml as NormalizedEvent['ml'])?.job?.package_sources) ? redactPackageSourceSecrets(entry) : entry, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+    { raw: ctx.keepRaw === false ? undefined : rawEntry(entry, draft.ml as NormalizedEvent['ml']), keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
   );
+}
+
+/**
+ * The entry as kept in `raw`: a job's container `env` and `command` / `args` are logged as sent, so their secrets
+ * are hidden (redactJobSecrets), and an index URL's credentials as in ml.job.package_sources. The entry itself when
+ * there is nothing to hide.
+ */
+function rawEntry(entry: LogEntry, ml: NormalizedEvent['ml']): LogEntry {
+  const raw = redactJobSecrets(entry);
+  return packageSourcesHeldSecrets(ml?.job?.package_sources) ? redactPackageSourceSecrets(raw) : raw;
 }
 
 /**
