@@ -13,6 +13,7 @@ import { makeEvent, stableId } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { normalizeSagemaker } from './normalize.js';
 import { parseQueueMessage, skipReason, type ObjectRef } from './s3-notifications.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 
 export const S3_CHANNEL = 'sagemaker.s3';
 
@@ -401,7 +402,7 @@ export class CloudTrailQueuePoller implements Poller {
 
   private ingest(records: unknown[], meta: Record<string, unknown>): Promise<RecordsOutcome> {
     const ctx = { channel: S3_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: this.deps.keepRaw, config: this.deps.config, meta };
-    return normalizeAndIngest(this.deps.ingest, (r) => normalizeSagemaker(r, ctx), records, S3_CHANNEL, meta);
+    return normalizeAndIngest(this.deps.ingest, (r) => normalizeSagemaker(r, ctx), records, S3_CHANNEL, meta, { redactRejected: redactJobSecrets });
   }
 
   private logOutcome(out: RecordsOutcome, meta: Record<string, unknown>): void {

@@ -8,6 +8,7 @@ import { MinuteSampler } from '../../core/log-sampler.js';
 import type { SagemakerConfig } from './config.js';
 import { decodeData, normalizeSagemaker } from './normalize.js';
 import { isObj } from './util.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 
 export const EVENTBRIDGE_PATH = '/v1/ingest/sagemaker/eventbridge';
 export const FIREHOSE_PATH = '/v1/ingest/sagemaker/firehose';
@@ -76,7 +77,7 @@ function mountEventBridge(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void
       }
       const meta = { route: EVENTBRIDGE_PATH };
       const ctx = normalizeCtx(deps, EB_CHANNEL, meta);
-      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), records, EB_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
+      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeSagemaker(r, ctx), records, EB_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)), redactRejected: redactJobSecrets });
       logSkipped(deps, EB_CHANNEL, out);
       if (out.rejected.length && out.accepted + out.duplicates + out.skipped.length === 0) {
         throw new MltrailError('VALIDATION', `no usable record in the request (quarantined): ${out.rejected[0]?.reason}`, { rejected: out.rejected });
@@ -159,7 +160,7 @@ function mountFirehose(app: Hono, deps: ConnectorDeps<SagemakerConfig>): void {
           skipped: res.skipped.map((s) => ({ ...s, path: at(s.path) })),
         };
       };
-      const out = await normalizeAndIngest(deps.ingest, normalizeOne, units, FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)) });
+      const out = await normalizeAndIngest(deps.ingest, normalizeOne, units, FH_CHANNEL, meta, { quarantineBudget: quarantineBudget(sentBytes(c, body)), redactRejected: redactJobSecrets });
       logSkipped(deps, FH_CHANNEL, out);
       const seen = out.rejected.length ? sampled(deps, `rejected|${FH_CHANNEL}`) : undefined;
       if (seen !== undefined) deps.logger.warn({ channel: FH_CHANNEL, request_id: requestId, rejected: out.rejected.length, accepted: out.accepted, requests_this_minute: seen }, 'some Firehose records quarantined');

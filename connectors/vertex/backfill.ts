@@ -15,6 +15,7 @@ import { VertexConfig } from './config.js';
 import { canonicalTimestamp, isObj, toEventTime, type LogEntry } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
 import { vertexLogSelection } from './selection.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 
 export const BACKFILL_CHANNEL = 'vertex.backfill';
 const DEFAULT_ENDPOINT = 'https://logging.googleapis.com';
@@ -226,7 +227,7 @@ async function runBackfill(args: string[], io: CliIo): Promise<number> {
         totals.entries += entries.length;
         const ctx: NormalizeContext<VertexConfig> = { channel: BACKFILL_CHANNEL, receivedTime: new Date().toISOString(), keepRaw: cfg.spool.keep_raw, config: vertexCfg };
         if (ingest && spool) {
-          const out = await normalizeAndIngest(ingest, (r) => normalizeVertex(r, ctx), entries, BACKFILL_CHANNEL, { project });
+          const out = await normalizeAndIngest(ingest, (r) => normalizeVertex(r, ctx), entries, BACKFILL_CHANNEL, { project }, { redactRejected: redactJobSecrets });
           totals.accepted += out.accepted;
           totals.duplicates += out.duplicates;
           totals.quarantined += out.rejected.length;

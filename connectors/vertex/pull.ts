@@ -8,6 +8,7 @@ import type { VertexConfig } from './config.js';
 import { parseMessageData } from './envelope.js';
 import type { Transport } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 
 export const PULL_CHANNEL = 'vertex.pubsub_pull';
 
@@ -52,7 +53,7 @@ export async function handlePullMessage(msg: PullMessage, deps: ConnectorDeps<Ve
         config: deps.config,
         meta: { transport },
       };
-      await deps.ingest.durably(() => normalizeAndIngest(deps.ingest, (r) => normalizeVertex(r, ctx), [parsed.entry], channel, { message_id: msg.id, subscription }));
+      await deps.ingest.durably(() => normalizeAndIngest(deps.ingest, (r) => normalizeVertex(r, ctx), [parsed.entry], channel, { message_id: msg.id, subscription }, { redactRejected: redactJobSecrets }));
     }
   } catch (err) {
     deps.logger.warn({ err, code: (err as { code?: string }).code ?? 'MLTRAIL_ERR_INTERNAL', message_id: msg.id }, 'pulled message not committed; nacked for redelivery');

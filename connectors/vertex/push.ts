@@ -10,6 +10,7 @@ import { isPubsubEnvelope } from './envelope.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, type Transport } from './logentry.js';
 import { normalizeVertex } from './normalize.js';
 import { KeySourceError, TokenError, createOidcVerifier, type OidcVerifier } from './oidc.js';
+import { redactJobSecrets } from '../../core/secrets.js';
 
 export const PUSH_ROUTE = '/v1/ingest/vertex/pubsub';
 export const PUSH_CHANNEL = 'vertex.pubsub_push';
@@ -108,7 +109,7 @@ export function mountPushRoute(app: Hono, deps: ConnectorDeps<VertexConfig>, opt
         meta: wrapped ? undefined : { transport: headerTransport(c) },
       };
       const messageId = wrapped ? (record as { message: Record<string, unknown> }).message.messageId : c.req.header('x-goog-pubsub-message-id');
-      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeVertex(r, ctx), [record], channel, { route: PUSH_ROUTE, message_id: messageId });
+      const out = await normalizeAndIngest(deps.ingest, (r) => normalizeVertex(r, ctx), [record], channel, { route: PUSH_ROUTE, message_id: messageId }, { redactRejected: redactJobSecrets });
       return c.json({ accepted: out.accepted, duplicates: out.duplicates, quarantined: out.rejected.length }, 200);
     } catch (err) {
       if (!(err instanceof MltrailError)) deps.logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL', route: PUSH_ROUTE }, 'push request failed');

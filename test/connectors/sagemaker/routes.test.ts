@@ -130,6 +130,19 @@ describe('POST /v1/ingest/sagemaker/eventbridge', () => {
     expect(q.map((e) => e.body.toString())).toEqual(expect.arrayContaining(['{"hello":"world"}']));
   });
 
+  it('a quarantined record keeps no job secret (a rejected CloudTrail envelope holding an environment)', async () => {
+    h = await startRoutes({ eventbridge: { api_keys: [KEY] } });
+    // Not a CloudTrail record (no eventSource, eventName, eventTime): rejected whole, the envelope kept in quarantine.
+    const envelope = { 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sagemaker', detail: { requestParameters: { environment: { HF_TOKEN: 'hf_quarantineleak', MODEL_ID: 'bert' } } } };
+    const r = await post(EB, JSON.stringify(envelope), { 'x-api-key': KEY });
+    expect(r.status).toBe(400);
+    const q = h.spool.listQuarantine({ channel: 'sagemaker.eventbridge' });
+    expect(q).toHaveLength(1);
+    const body = q[0]!.body.toString();
+    expect(body).not.toContain('hf_quarantineleak');
+    expect(JSON.parse(body).detail.requestParameters.environment).toEqual({ HF_TOKEN: '[redacted]', MODEL_ID: 'bert' });
+  });
+
   it('answers 503 with Retry-After when the spool is full (EventBridge retries 5xx)', async () => {
     h = await startRoutes({ eventbridge: { api_keys: [KEY] } }, { maxBytes: 1 });
     await post(EB, JSON.stringify(fx('eventbridge-sagemaker-endpoint-state-change.awsdocs.json')), { 'x-api-key': KEY });
