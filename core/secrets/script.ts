@@ -15,9 +15,10 @@ import { redactDockerAuths } from './docker.js';
  * redactYamlValuesUnder's). Not `==`. A Python annotation is read with the separator (`api_key: str = "x"`,
  * `token: Optional[str] = "x"`: a settings class). A YAML anchor or tag after ':' (`password: &pw x`) is read with the separator; a
  * value already `[redacted]` is matched whole, so that it is no anchor's value. A single-quoted value goes on over `''`
- * (YAML's quote inside it; Python's adjacent literals).
+ * (YAML's quote inside it; Python's adjacent literals). An annotation's bracket is read for 200 characters at most: unbounded,
+ * every name on a long line without ']' scanned to its end (quadratic).
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]{0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or

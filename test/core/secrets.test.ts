@@ -423,4 +423,11 @@ describe('core/secrets', () => {
   it("hides a single-quoted value whole over its doubled quotes (YAML 'it''s', Python adjacent literals); other quoted values stay", () => {
     expect(redactScriptText("token: 'sq-it''s-1'\npassword = 'sq-2''sq-3'\nnote: 'it''s'\n")).toBe("token: '[redacted]'\npassword = '[redacted]'\nnote: 'it''s'\n");
   });
+  it("reads a Python annotation's bracketed type in bounded time: an unclosed '[' on a long line is no type (256 KiB of 'def f(password: Optional[' took seconds)", () => {
+    const line = 'def f(password: Optional['.repeat(Math.ceil(256 * 1024 / 25));
+    const start = performance.now();
+    redactScriptText(line);
+    expect(performance.now() - start).toBeLessThan(250);
+    expect(redactScriptText('class S:\n    api_key: Optional[str] = "ann-9"\n')).toBe('class S:\n    api_key: Optional[str] = "[redacted]"\n');
+  });
 });
