@@ -72,11 +72,12 @@ function isReferenceListAt(text: string, at: number): boolean {
 }
 /**
  * A secret-named key or assignment given a list on one line (`tokens: [a, b]`, `api_keys = ["a", "b"]`, `"tokens":
- * ["a"]`, escaped in JSON too): hidden whole, as the one-value rules hid its first item only and left the rest.
+ * ["a"]`, escaped in JSON too, also first in a JSON string: `"tokens: [a, b]\n"`): hidden whole, as the one-value
+ * rules hid its first item only and left the rest.
  */
 /** Cheap test for FLOW_LIST: a list after ':' or '='. */
 const FLOW_LIST_HINT = /[:=][ \t]*\[/;
-const FLOW_LIST = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([^[\]\n]*)\]/g;
+const FLOW_LIST = /(^|[\s;,({["]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([^[\]\n]*)\]/g;
 /**
  * A PEM private key block (`-----BEGIN RSA PRIVATE KEY-----` … its END line, or the text's end when it was cut): a key
  * pasted into a ConfigMap file, a script or an argument is named by no secret's name, only by its armour.

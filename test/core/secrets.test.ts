@@ -430,4 +430,13 @@ describe('core/secrets', () => {
     expect(performance.now() - start).toBeLessThan(250);
     expect(redactScriptText('class S:\n    api_key: Optional[str] = "ann-9"\n')).toBe('class S:\n    api_key: Optional[str] = "[redacted]"\n');
   });
+  it("hides a secret-named key's one-line list that opens a string of JSON (a YAML file's first line in a ConfigMap JSON), its items quoted or not, at any depth", () => {
+    for (const yaml of ['tokens: [fl-1, fl-2]\nx: 1\n', 'api_keys: ["fl-3", "fl-4"]\n'])
+      for (const text of [JSON.stringify({ f: yaml }), JSON.stringify(JSON.stringify({ f: yaml }))]) {
+        const out = [redactScriptText(text), redactSecretText(text)];
+        for (const o of out) expect(o).not.toMatch(/fl-\d/);
+        expect(out[0]).toContain('[redacted]');
+      }
+    expect(redactScriptText(JSON.stringify({ f: 'tokens: [fl-5, fl-6]\n' }))).toBe(JSON.stringify({ f: 'tokens: [redacted]\n' }));
+  });
 });
