@@ -1,6 +1,6 @@
 /** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
 import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
-import { ESCAPED_QUOTE, redactSecretText } from './text.js';
+import { ESCAPED_QUOTE, redactSecretText, REFERENCE_LIST } from './text.js';
 import { AUTH_HEADER_NAME, ENV_NAME, NAME_THEN_VALUE_ARGS, PY_TYPE_ONLY } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
@@ -30,7 +30,7 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*
 export function redactScriptText(s: string): string {
   const text = redactDockerAuths(redactSecretText(s));
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
-  const blocks = redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)));
+  const blocks = redactMultiLineLists(redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text))));
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
     ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
   const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
@@ -50,6 +50,17 @@ function redactMultiLineStrings(text: string): string {
   if (!yaml.includes('"""') && !yaml.includes("'''")) return yaml;
   return yaml.replace(PY_TRIPLE_QUOTED, (all, pre: string, name: string, sep: string, quote: string, value: string) =>
     value !== REDACTED && value !== '' && holdsSecret(name, value) ? `${pre}${name}${sep}${quote}${REDACTED}${quote}` : all);
+}
+/**
+ * A list opened at its line's end under a secret's name and closed on a later line (`API_KEYS = [` then one item a
+ * line, pretty-printed JSON's `"tokens": [` …): the one-line rules read it a line at a time and left every item.
+ */
+const MULTI_LINE_LIST = /(^|[\s;,({"])(["']|)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)\[([ \t]*\r?\n[^[\]]*)\]/g;
+/** Text with a MULTI_LINE_LIST under a secret's name hidden whole (`api_keys = [redacted]`); object references stay. */
+function redactMultiLineLists(text: string): string {
+  if (!/[:=][ \t]*\[[ \t]*\r?\n/.test(text)) return text;
+  return text.replace(MULTI_LINE_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
+    items.trim() !== '' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
 }
 /** `"""[redacted]"""`: a triple-quoted value redactMultiLineStrings hid (SCRIPT_ASSIGNMENT reads its quotes apart). */
 const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;

@@ -64,7 +64,7 @@ const EXPORT = /^export[ \t]+/;
  * mappings of ObjectReference fields only, which name Secrets, as a block list of them does and stays.
  */
 const REFERENCE_ITEM = String.raw`\{\s*(?:\\*["']?(?:name|namespace|kind|apiVersion|uid|resourceVersion|fieldPath)\\*["']?\s*:\s*[^\s,{}:]+\s*,?\s*)+\}`;
-const REFERENCE_LIST = new RegExp(String.raw`^\s*${REFERENCE_ITEM}(?:\s*,\s*${REFERENCE_ITEM})*\s*,?\s*$`);
+export const REFERENCE_LIST = new RegExp(String.raw`^\s*${REFERENCE_ITEM}(?:\s*,\s*${REFERENCE_ITEM})*\s*,?\s*$`);
 /** Whether a list of object references (REFERENCE_LIST) opens at `at` in the text. */
 function isReferenceListAt(text: string, at: number): boolean {
   const list = /^\[([^[\]\n]*)\]/.exec(text.slice(at, at + 2000));

@@ -439,4 +439,10 @@ describe('core/secrets', () => {
       }
     expect(redactScriptText(JSON.stringify({ f: 'tokens: [fl-5, fl-6]\n' }))).toBe(JSON.stringify({ f: 'tokens: [redacted]\n' }));
   });
+  it("hides a secret-named key's list written one item a line (Python's API_KEYS = [, pretty-printed JSON's \"tokens\": [) whole; a list of object references and other lists stay", () => {
+    expect(redactScriptText('API_KEYS = [\n    "ml-1",\n    "ml-2",\n]\nPORTS = [\n    80,\n]\n')).toBe('API_KEYS = [redacted]\nPORTS = [\n    80,\n]\n');
+    expect(redactScriptText(JSON.stringify({ api_keys: ['ml-3', 'ml-4'], port: 1 }, null, 2))).toBe('{\n  "api_keys": [redacted],\n  "port": 1\n}');
+    const refs = JSON.stringify({ secrets: [{ name: 'db-creds' }, { name: 'hf-token' }], imagePullSecrets: [{ name: 'regcred' }] }, null, 2);
+    expect(redactScriptText(refs)).toBe(refs);
+  });
 });
