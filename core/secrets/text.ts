@@ -12,8 +12,11 @@ import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"']|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'{,]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$)))(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
+// A flow mapping or template opening the value (`credentials: {secretName: x}`, `{ user: a, password: b}`, Helm's
+// `{{ .Values.token }}`) is no value: not matched, so its keys are read one by one (a key after '{' or ',').
+const FLOW_MAPPING_OPEN = /\{[^{}\n]*$/;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 /** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
 const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
@@ -35,12 +38,17 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   if (FLOW_LIST_HINT.test(url) && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
     items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
   if (url.includes(':')) {
-    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, whole: string, at: number, text: string) => {
+    url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, matched: string, at: number, text: string) => {
       if (!isCredentialHeader(name)) return all;
+      // A key inside a flow mapping (a '{' open before it on its line): its value ends at the next ',' or '}'.
+      const end = pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at)) ? matched.search(/[,}]/) : -1;
+      if (end === 0) return all;
+      const whole = end > 0 ? matched.slice(0, end) : matched;
+      const after = end > 0 ? matched.slice(end) : '';
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}` : all;
+      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;

@@ -445,4 +445,13 @@ describe('core/secrets', () => {
     const refs = JSON.stringify({ secrets: [{ name: 'db-creds' }, { name: 'hf-token' }], imagePullSecrets: [{ name: 'regcred' }] }, null, 2);
     expect(redactScriptText(refs)).toBe(refs);
   });
+  it("reads a flow mapping under any key key by key in one-line text: a secret-named key inside it is hidden, a reference or template in it stays whole", () => {
+    for (const f of [redactSecretText, redactScriptText]) {
+      expect(f('auth: {token: fm-1}')).toBe('auth: {token: [redacted]}');
+      expect(f('credentials: {user: a, password: fm-2}')).toBe('credentials: {user: a, password: [redacted]}');
+      expect(f('credentials: {secretName: db-creds}')).toBe('credentials: {secretName: db-creds}');
+      expect(f('token: {{ .Values.token }}')).toBe('token: {{ .Values.token }}');
+      expect(f('password: {fm-3}')).toBe('password: [redacted]');
+    }
+  });
 });
