@@ -49,11 +49,12 @@ export const SECRET_NAME = /password|passwd|secret|token|credential|private_key|
 export const REDACTED = '[redacted]';
 
 /**
- * A secret's name that says its value is where the secret is (`GITHUB_TOKEN_FILE`, `--password-path`, `TOKEN_DIR`)
+ * A secret's name that says its value is where the secret is (`GITHUB_TOKEN_FILE`, `--password-path`, `TOKEN_DIR`,
+ * `secret_arn`: an AWS Secrets Manager secret's ARN, which CloudTrail names too)
  * given a value that is no place (`ghp_…`, `hunter2`): the name is no proof, the value is then the secret itself.
  */
 export function isSecretAtNoPlace(name: string, value: string): boolean {
-  return /(?:file|path|dir)$/i.test(name) && isSecretName(name.replace(/-/g, '_')) && !namesAPlace(value);
+  return /(?:file|path|dir|arn)$/i.test(name) && isSecretName(name.replace(/-/g, '_')) && !namesAPlace(value);
 }
 /**
  * Whether `value`, given under key or assignment `name`, is a secret: a secret's name that names no reference
@@ -72,8 +73,8 @@ export function holdsSecret(name: string, value: string): boolean {
  * was left behind the placeholder (`[redacted]'HF_TOKEN']`). With a default (`os.getenv("X", "hf_…")`) it is hidden whole.
  */
 const ENV_LOOKUP = /^os\.(?:environ\[\s*(["'])[A-Za-z_]\w*\1\s*\]|(?:environ\.get|getenv)\(\s*(["'])[A-Za-z_]\w*\2\s*\))$/;
-/** A path (`/run/x`, `./x`, `~/x`, `C:\x`, `dir/x`, `token.txt`), a variable (`$X`, `${X}`, `$(cat x)`), or nothing. */
-const PLACE_VALUE = /^(?:$|[.~$\/\\]|[A-Za-z]:[\\/]|\S*[\/\\]|[\w-]+\.[A-Za-z0-9]{1,5}$)/;
+/** A path (`/run/x`, `./x`, `~/x`, `C:\x`, `dir/x`, `token.txt`), an ARN (`arn:aws:…`), a variable (`$X`, `${X}`, `$(cat x)`), or nothing. */
+const PLACE_VALUE = /^(?:$|arn:[\w-]+:|[.~$\/\\]|[A-Za-z]:[\\/]|\S*[\/\\]|[\w-]+\.[A-Za-z0-9]{1,5}$)/;
 function namesAPlace(value: string): boolean {
   const v = value.replace(/^["'`]|["'`]$/g, '');
   return v === REDACTED || PLACE_VALUE.test(v);
@@ -83,7 +84,7 @@ function namesAPlace(value: string): boolean {
  * Names of a secret that name where or which one it is, not its value: a Secret object's name (`secretName:
  * db-creds` in a volume, `SECRET_NAME=db`), a reference; their values are what an analyst needs to follow.
  */
-const NAMES_A_REFERENCE = /(?:name|ref|file|path|dir)$/i;
+const NAMES_A_REFERENCE = /(?:name|ref|file|path|dir|arn)$/i;
 /**
  * A key or assignment whose value is a secret: a secret's name (isSecretName) that does not name a reference to one.
  *

@@ -454,4 +454,12 @@ describe('core/secrets', () => {
       expect(f('password: {fm-3}')).toBe('password: [redacted]');
     }
   });
+  it("keeps a secret-named key ending in arn whose value is an ARN (secret_arn, SecretArn: which Secrets Manager secret); any other value under it is hidden", () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
+    for (const text of [`secret_arn: ${arn}\n`, `SECRET_ARN=${arn}`, JSON.stringify({ SecretArn: arn }), `--secret-arn ${arn}`])
+      expect([redactScriptText(text), redactSecretText(text)]).toEqual([text, text]);
+    expect(redactScriptText('secret_arn: arn-1-hunter\n')).toBe('secret_arn: [redacted]\n');
+    expect(redactSecretText('run --secret-arn arn-2-hunter')).toBe('run --secret-arn [redacted]');
+    expect(redactArgv(['--secret-arn', arn, '--secret-arn', 'arn-3-hunter']).argv).toEqual(['--secret-arn', arn, '--secret-arn', '[redacted]']);
+  });
 });
