@@ -8,6 +8,7 @@ import { modelRefOf } from '../../core/rules/facts.js';
 import { resolvesAtLoad } from '../../core/rules/kinds/shared.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { HOUR, T0, actors, at, ev } from './events.js';
+import { renamedByAuditor } from './mlflow-rename.js';
 
 /**
  * A live KServe deployment of `models:/fraud@<alias>` loads the version holding the alias whenever its predictor starts
@@ -31,15 +32,7 @@ const tagged = (h: number, v: string, value: string) => webhook(h, 'model_versio
 /** model_version_alias.created: the alias set on (moved to) version `v` (fixtures/mlflow/model_version_alias.created.json). */
 const aliased = (h: number, v: string, alias: string, name = 'fraud') => webhook(h, 'model_version_alias', 'created', { name, alias, version: v });
 
-/** The registry auditor's report of model `from` renamed to `to` between two polls. */
-function renamed(h: number, from: string, to: string): NormalizedEvent {
-  const t = T0 + h * HOUR;
-  const model = (name: string) => ({ name, description: '', tags: {}, aliases: {}, creation_timestamp: T0 - 2 * HOUR, last_updated_timestamp: t, prompt: false });
-  const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
-  const out = differ.diffModels(new Map([[from, model(from)]]), new Map([[to, model(to)]]), t + 60_000);
-  expect(out.map((e) => e.action)).toEqual(['registered_model.rename']);
-  return out[0]!;
-}
+const renamed = renamedByAuditor;
 
 /** The registry auditor's report of `alias` moved from version `was` to `now` between two polls (diffModels). */
 function auditedMove(h: number, alias: string, was: string, now: string): NormalizedEvent {

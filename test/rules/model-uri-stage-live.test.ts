@@ -8,6 +8,7 @@ import { createRuleEngine, RulesConfig } from '../../core/rules/engine.js';
 import { MemoryStateStore } from '../../core/state/index.js';
 import { fromServer, type Alert, type NormalizedEvent } from '../../core/schema/index.js';
 import { HOUR, T0, actors, at, ev } from './events.js';
+import { renamedByAuditor } from './mlflow-rename.js';
 
 /**
  * A live KServe deployment of `models:/fraud/<stage>` or `models:/fraud/latest` loads the highest version in that stage
@@ -136,15 +137,7 @@ function tagged(h: number, v: string, key: string, value: string): NormalizedEve
   return e!;
 }
 
-/** The registry auditor's report of model `from` renamed to `to` between two polls (webhooks send no rename). */
-function renamed(h: number, from: string, to: string): NormalizedEvent {
-  const t = T0 + h * HOUR;
-  const model = (name: string) => ({ name, description: '', tags: {}, aliases: {}, creation_timestamp: T0 - 2 * HOUR, last_updated_timestamp: t, prompt: false });
-  const differ = registryDiffer({ approval: ApprovalConfig.parse({}), ownDigestTag: () => undefined, receivedTime: at(t + 60_000) });
-  const out = differ.diffModels(new Map([[from, model(from)]]), new Map([[to, model(to)]]), t + 60_000);
-  expect(out.map((e) => e.action)).toEqual(['registered_model.rename']);
-  return out[0]!;
-}
+const renamed = renamedByAuditor;
 
 describe('a rejection of the version a live stage deployment serves', () => {
   it('judges the deployment again, once per deployment and version: reason rejected, the rejection as changed_by', () => {
