@@ -256,7 +256,9 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   /** The images that failed: the alert names (and suppresses by) them, not a pinned first image. */
   const offenders: string[] = [];
   const j = ev.ml?.job;
-  if (j?.image && !preprocessing && (isJobSubmission(ev) || ev.action === 'pipeline_step.start')) {
+  // Judged when the job is submitted (or a pipeline step starts), not on its later state changes.
+  const submitted = isJobSubmission(ev) || ev.action === 'pipeline_step.start';
+  if (j?.image && !preprocessing && submitted) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
     // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
@@ -276,9 +278,9 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   // Packages pip or uv fetch from an index or a URL the allow list does not name (PIP_INDEX_URL, a KFP component's
   // pip_index_urls, a `git+https://` requirement): code that runs in the job, from outside the image judged above.
   const sources = Array.isArray(j?.package_sources) ? j.package_sources.filter((s): s is string => typeof s === 'string') : [];
-  const foreignSources = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? sources.filter((s) => !isAllowedPackageSource(setting<string[]>(ctx, 'allowed_package_sources'), s)) : [];
+  const foreignSources = submitted ? sources.filter((s) => !isAllowedPackageSource(setting<string[]>(ctx, 'allowed_package_sources'), s)) : [];
   for (const s of foreignSources) reasons.push(`packages from ${s}, not an allowed package source`);
-  const foreignCode = isJobSubmission(ev) || ev.action === 'pipeline_step.start' ? untrustedCode(Array.isArray(j?.code_uris) ? j.code_uris.filter((u): u is string => typeof u === 'string') : [], ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations')) : [];
+  const foreignCode = submitted ? untrustedCode(Array.isArray(j?.code_uris) ? j.code_uris.filter((u): u is string => typeof u === 'string') : [], ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations')) : [];
   for (const c of foreignCode) reasons.push(c.reason);
   if (preprocessing && !reasons.length) return;
   const check = ev.details?.dependency_check;
