@@ -12,6 +12,12 @@ const VALUE_MAPS = new Set(['environment', 'Environment', 'hyperParameters', 'Hy
 const ARGV_LISTS = new Set(['containerArguments', 'ContainerArguments', 'containerEntrypoint', 'ContainerEntrypoint', 'args', 'command']);
 /** A Vertex (Kubernetes-style) container env: `[{name, value}]`. */
 const ENV_LIST = 'env';
+/**
+ * Request fields that are a credential by their API's definition, whatever their value looks like: Vertex AI Model
+ * Garden's Hugging Face token (`DeployRequest.modelConfig.huggingFaceAccessToken`, DeployPublisherModel's
+ * `huggingFaceAccessToken`, `huggingFaceToken`), sent to deploy a gated or private Hugging Face model by id.
+ */
+const CREDENTIAL_FIELDS = new Set(['huggingFaceAccessToken', 'hugging_face_access_token', 'huggingFaceToken', 'hugging_face_token']);
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
 const MAX_DEPTH = 16;
 
@@ -63,7 +69,7 @@ function redactEnvList(list: readonly unknown[]): readonly unknown[] {
  * `record` with the secrets a job or model request logs in clear hidden, at any depth: the values of secret-named
  * keys in `environment` / `hyperParameters` / `staticHyperParameters` maps and in `env: [{name, value}]` lists, the
  * values of secret-named flags in `containerArguments` / `containerEntrypoint` / `args` / `command` lists
- * (redactArgv), and URL user-info in all of those. Copy-on-write: the record itself (which the normalizer reads) is
+ * (redactArgv), URL user-info in all of those, and the string of a credential field (CREDENTIAL_FIELDS). Copy-on-write: the record itself (which the normalizer reads) is
  * never changed, and comes back as is (===) when nothing was hidden — most records, which hold none of those keys.
  *
  * @example
@@ -87,6 +93,10 @@ function walk(v: unknown, depth: number): unknown {
   let out: Record<string, unknown> | undefined;
   for (const k in o) {
     const val = o[k];
+    if (typeof val === 'string' && val !== '' && CREDENTIAL_FIELDS.has(k)) {
+      (out ??= { ...o })[k] = REDACTED;
+      continue;
+    }
     if (val === null || typeof val !== 'object') continue;
     let r: unknown;
     if (VALUE_MAPS.has(k) && !Array.isArray(val)) r = redactValueMap(val);

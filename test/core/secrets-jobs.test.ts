@@ -24,4 +24,15 @@ describe('core/secrets: job and model requests (redactJobSecrets)', () => {
   it('redactValueMap hides URL user-info in non-secret values', () => {
     expect(redactValueMap({ DATA_URL: 'https://u:p@x.example/d' })).toEqual({ DATA_URL: 'https://[redacted]@x.example/d' });
   });
+
+  it('hides a Hugging Face token field (Vertex Model Garden) at any depth, leaves the rest and an empty one as is', () => {
+    const rec = { protoPayload: { request: { huggingFaceModelId: 'meta-llama/Llama-3.1-8B-Instruct', modelConfig: { acceptEula: true, huggingFaceAccessToken: 'hf_abc123' } } } };
+    const out = redactJobSecrets(rec);
+    expect(out.protoPayload.request.modelConfig).toEqual({ acceptEula: true, huggingFaceAccessToken: '[redacted]' });
+    expect(out.protoPayload.request.huggingFaceModelId).toBe('meta-llama/Llama-3.1-8B-Instruct');
+    expect(rec.protoPayload.request.modelConfig.huggingFaceAccessToken).toBe('hf_abc123');
+    expect(redactJobSecrets({ request: { huggingFaceToken: 'hf_x' } })).toEqual({ request: { huggingFaceToken: '[redacted]' } });
+    const empty = { request: { huggingFaceAccessToken: '' } };
+    expect(redactJobSecrets(empty)).toBe(empty);
+  });
 });
