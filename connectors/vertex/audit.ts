@@ -7,7 +7,7 @@ import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseMo
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { agentDeploy } from './agent.js';
 import { gardenDeploy } from './garden.js';
-import { tunedModelOf } from './tuning.js';
+import { tunedModelOf, tuningRequestOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
 import { auditConfigDeltasOf, auditConfigNarrowing } from './auditconfig.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
@@ -406,6 +406,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (tuned?.default_checkpoint && tuned.model && ml.model && outcome !== 'failure') ml.model = { ...ml.model, default_checkpoint_id: ml.model.default_checkpoint_id ?? tuned.default_checkpoint };
   // The tuned model's endpoint serves it from the job's completion on: known to the rules as a deployment the service made.
   if (tuned?.endpoint && outcome !== 'failure') ml.deployment = { ...ml.deployment, endpoint: tuned.endpoint, model_uri: tuned.model, auto_deployed: true };
+  // A tuning run's name (every run of one tuning shares its tunedModelDisplayName; the job's own name is a number) and
+  // the model it tunes: the rules learn a family's data and base models by that name.
+  const tuning = vertex ? tuningRequestOf(splitMethod(methodName).service, rpc, req, pp.response, canon) : undefined;
+  if (tuning) ml.job = { ...ml.job, type: ml.job?.type ?? resourceType, name: tuning.name ?? ml.job?.name, base_model: tuning.base_model, base_checkpoint_id: tuning.base_checkpoint_id };
   // An Agent Engine deploys code (a pickle and its dependencies, source, or an image): the engine is the endpoint,
   // the pickle what it serves (registry.unapproved_deployment judges it), the image a serving image.
   // A split entry (`split`, an oversized entry's parts) may carry part of a request string: no digest of an archive.

@@ -51,3 +51,37 @@ export function tunedModelOf(service: string | undefined, req: Json, resp: unkno
   const default_checkpoint = byEndpoint.length === 1 ? byEndpoint[0]!.checkpoint_id : undefined;
   return { model: canon(str(tuned?.model)), endpoint, checkpoints, inputs, ...(default_checkpoint ? { default_checkpoint } : {}) };
 }
+
+/** What a tuning job is asked to tune (CreateTuningJob / RebaseTunedModel's `tuningJob`). */
+export interface TuningRequest {
+  /** `tunedModelDisplayName`: the name a team gives every run of one tuning (the job's own name is a number). */
+  name?: string;
+  /** The model tuned: `baseModel` (`gemini-2.0-flash-001`, `meta/llama3_1@llama-3.1-8b`), or for continuous tuning the tuned model `preTunedModel.tunedModelName`. */
+  base_model?: string;
+  /** Which of `preTunedModel`'s checkpoints the tuning starts from. */
+  base_checkpoint_id?: string;
+}
+
+const TUNING_REQUEST = /^(CreateTuningJob|RebaseTunedModel)$/;
+
+/**
+ * The run's name and its base model from a tuning request (the TuningJob in `tuningJob`, else the TuningJob the call
+ * answered with). The base model is the model whose weights the tuned model starts from: swapping it (another
+ * project's model, another open model) changes what the tuned model is as much as its data does.
+ *
+ * @example
+ * tuningRequestOf('GenAiTuningService', 'CreateTuningJob', { tuningJob: { baseModel: 'gemini-2.0-flash-001', tunedModelDisplayName: 'support-bot' } }, undefined, (n) => n)
+ * // { name: 'support-bot', base_model: 'gemini-2.0-flash-001' }
+ */
+export function tuningRequestOf(service: string | undefined, rpc: string, req: Json, resp: unknown, canon: Canon): TuningRequest | undefined {
+  if (service !== 'GenAiTuningService' || !TUNING_REQUEST.test(rpc)) return undefined;
+  const job = isObj(req.tuningJob) ? req.tuningJob : isObj(resp) ? resp : {};
+  const pre = isObj(job.preTunedModel) ? job.preTunedModel : undefined;
+  const out: TuningRequest = {
+    name: str(job.tunedModelDisplayName),
+    base_model: canon(str(pre?.tunedModelName)) ?? str(job.baseModel),
+    base_checkpoint_id: str(pre?.checkpointId),
+  };
+  const kept = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as TuningRequest;
+  return Object.keys(kept).length ? kept : undefined;
+}

@@ -91,6 +91,13 @@ export const MlJob = z.looseObject({
    * a Vertex `pythonPackageSpec.packageUris`.
    */
   code_uris: z.array(str).optional(),
+  /**
+   * The model a fine-tuning job starts from: a Vertex AI tuning job's `baseModel` (or the tuned model it continues,
+   * `preTunedModel.tunedModelName`), the S3 location of a SageMaker (JumpStart) training job's `model` input channel.
+   */
+  base_model: str.optional(),
+  /** The checkpoint of `base_model` the tuning starts from (Vertex `preTunedModel.checkpointId`). */
+  base_checkpoint_id: str.optional(),
 });
 
 export const MlData = z.looseObject({

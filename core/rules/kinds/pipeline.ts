@@ -144,7 +144,11 @@ const JOB_CREATE = new Set(['training_job.create', 'processing_job.create', 'tun
 export const networkEgress: KindImpl = (ev, ctx) => {
   const j = ev.ml?.job;
   const isVertexPipeline = ev.platform === 'vertex' && ev.action === 'pipeline_run.create';
-  if ((JOB_CREATE.has(ev.action) || isVertexPipeline) && ev.outcome !== 'failure' && (ev.stage === 'training' || ev.stage === 'preprocessing')) {
+  // A Vertex AI GenAI tuning job (GenAiTuningService, resource `tuning_job`; not a HyperparameterTuningJob) runs no
+  // code of the caller's on machines of the caller's: its TuningJob has no network or VPC field to set, so every one
+  // would read "not isolated" and the alert could never be made to go away.
+  const managedTuning = ev.platform === 'vertex' && ev.resource?.type === 'tuning_job';
+  if ((JOB_CREATE.has(ev.action) || isVertexPipeline) && !managedTuning && ev.outcome !== 'failure' && (ev.stage === 'training' || ev.stage === 'preprocessing')) {
     const known = j?.network_isolation !== undefined || j?.vpc !== undefined;
     // The create request is the whole truth on SageMaker and Vertex: a field left out means "not isolated".
     if (known || ev.platform === 'sagemaker' || ev.platform === 'vertex') {

@@ -264,20 +264,28 @@ export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
   const lineage = lineageOf(ev);
   // Once each: a run's datasets are both its data inputs and its provenance inputs.
   const inputs = [...new Set(inputsOf(ev).filter((u) => /^[a-z0-9+.-]+:\/\//i.test(u)))];
-  if (!lineage || !inputs.length) return;
+  // A fine-tuning job's base model named as a model (a Vertex tuning job's `baseModel`), not a location: a source of
+  // its own, `model:<name>`, whole (another model is other weights). One given as a location (a SageMaker `model`
+  // channel) is among the inputs already, judged by its bucket.
+  const baseModel = ev.ml?.job?.base_model;
+  const base = baseModel && !/^[a-z0-9+.-]+:\/\//i.test(baseModel) ? baseModel : undefined;
+  if (!lineage || (!inputs.length && !base)) return;
   const { entity, family, job } = lineage;
   const k = `sources|${family}`;
   const learned = ctx.get<FamilySources>(k) ?? { runs: 0, sources: [], event: ev.id };
-  const stores = [...new Set(inputs.map(storeOf))];
+  const baseSource = base ? `model:${base}` : undefined;
+  const stores = [...new Set([...inputs.map(storeOf), ...(baseSource ? [baseSource] : [])])];
   const fresh = stores.filter((s) => !learned.sources.includes(s));
   const allowed = setting<string[]>(ctx, 'allowed_sources');
-  const unexpected = fresh.filter((s) => !inputs.filter((u) => storeOf(u) === s).every((u) => anyGlob(allowed, u)));
+  const unexpected = fresh.filter((s) => (s === baseSource ? !anyGlob(allowed, base!) : !inputs.filter((u) => storeOf(u) === s).every((u) => anyGlob(allowed, u))));
   if (unexpected.length && learned.runs >= setting<number>(ctx, 'min_runs')) {
     const newInputs = inputs.filter((u) => unexpected.includes(storeOf(u)));
+    const newBase = baseSource && unexpected.includes(baseSource) ? base : undefined;
+    const read = [...newInputs.slice(0, 3), ...(newBase ? [`base model ${newBase}`] : [])];
     ctx.detect({
       entity, key: unexpected.join(','), evidence: [learned.event, ev.id], title: 'Training job reads data from a location its family never read',
-      summary: `${job} reads ${newInputs.slice(0, 3).join(', ')}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${entity.name ?? entity.id}`} read only ${learned.sources.slice(0, 5).join(', ')}`,
-      details: { job, submitted_by: identityOf(ev.actor, ctx.cfg), inputs: newInputs.slice(0, 20), known_sources: learned.sources.slice(0, 20) },
+      summary: `${job} ${newInputs.length ? 'reads ' : 'tunes '}${read.join(', ')}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${entity.name ?? entity.id}`} read only ${learned.sources.slice(0, 5).join(', ')}`,
+      details: { job, submitted_by: identityOf(ev.actor, ctx.cfg), inputs: newInputs.length ? newInputs.slice(0, 20) : undefined, base_model: newBase, known_sources: learned.sources.slice(0, 20) },
     });
   }
   learned.runs++;
