@@ -439,6 +439,11 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       definitions: def.definitions,
     };
     Object.assign(ml.job, pipelineLink(params, ml.job.name));
+    // A fine-tuning job's base model: the input channel JumpStart (and the SDK's fine-tuning recipes) name `model`,
+    // whose weights the job starts from (its `modelAccessConfig.acceptEula` says a gated model's licence was accepted).
+    const baseModel = arr(params.inputDataConfig).filter(isObj).find((c) => str(c.channelName) === 'model');
+    const baseUri = str(get(baseModel, 'dataSource.s3DataSource.s3Uri'));
+    if (baseUri) ml.job.base_model = baseUri;
     if (!(ml.job.entrypoint as string[]).length) delete ml.job.entrypoint;
     if (!(ml.job.arguments as string[]).length) delete ml.job.arguments;
     // A transform job runs a SageMaker Model (CreateModel) over a batch: named where an inference component names
@@ -532,6 +537,9 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       role: str(params.executionRoleArn),
       network_isolation: bool(params.enableNetworkIsolation),
       model: str(get(params, 'specification.modelName')) ?? str(params.modelName),
+      // An adapter inference component (a LoRA adapter at `specification.container.artifactUrl`) runs inside the base
+      // component it names: the model it changes.
+      base_inference_component: str(get(params, 'specification.baseInferenceComponentName')),
       status: str(params.endpointStatus),
       deployment_config: isObj(params.deploymentConfig) ? Object.keys(params.deploymentConfig) : undefined,
     };

@@ -139,6 +139,8 @@ export const MlDeployment = z.looseObject({
    * `details.mlflow_registry_unwatched: true`.
    */
   mlflow_registry_uri: str.optional(),
+  /** The base inference component a SageMaker adapter component (`BaseInferenceComponentName`) is loaded into. */
+  base_inference_component: str.optional(),
 });
 
 /** Provenance links: which run/step produced what from what. */
