@@ -7,7 +7,7 @@ import { KIND_DEFAULTS } from './defaults.js';
 import { ChangeEchoes, changeKeyOf } from './echo.js';
 import { assumedRoleArnOf, eventScope, identityOf, serverScopeOf, summaryWithServer } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
-import type { DetectionInput, RuleContext } from './kinds/context.js';
+import { MAX_ALERT_EVIDENCE, type DetectionInput, type RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
 import { STATS_NS, isStatsDayBefore, statsCutoffDay } from './stats-retention.js';
 
@@ -131,7 +131,7 @@ interface Streak {
 }
 
 /** Bound on the ids an alert carries besides its own detection's (streak and suppressed repeats). */
-const MAX_EVIDENCE = 20;
+const MAX_EVIDENCE = MAX_ALERT_EVIDENCE;
 const tail = (ids: string[]): string[] => [...new Set(ids.filter(Boolean))].slice(-MAX_EVIDENCE);
 
 /**

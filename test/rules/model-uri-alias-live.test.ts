@@ -45,10 +45,10 @@ function auditedMove(h: number, alias: string, was: string, now: string): Normal
 }
 
 /** KServe serving the MLflow model by registry URI (the Kubeflow connector's InferenceService patch). */
-function deploy(h: number, modelUri: string): NormalizedEvent {
+function deploy(h: number, modelUri: string, ep = EP): NormalizedEvent {
   return ev({
     time: at(T0 + h * HOUR), platform: 'kubeflow', stage: 'serving', action: 'endpoint.update', operation: 'patch inferenceservices', actor: actors.mallory,
-    resource: { type: 'inferenceservices', name: 'fraud', namespace: 'kubeflow-user-alice' }, ml: { deployment: { endpoint: EP, model_uri: modelUri } },
+    resource: { type: 'inferenceservices', name: ep.split('/')[1]!, namespace: ep.split('/')[0]! }, ml: { deployment: { endpoint: ep, model_uri: modelUri } },
   });
 }
 
@@ -163,5 +163,69 @@ describe('the version a live stage or alias deployment serves follows the regist
     const gone = { ...v8, id: 'v8-deleted', action: 'model_version.delete', operation: 'model-versions/delete', time: at(T0 + 8 * HOUR) } as NormalizedEvent;
     const back = alertsOf(ROLLBACK, [...approved(), created(4, '7'), deploy(5, 'models:/fraud/latest'), v8, gone]);
     expect(back.map((a) => a.details)).toMatchObject([{ from_version: '8', to_version: '7', via: 'version_deleted', resolved_via: 'stage', resolved_from: 'latest' }]);
+  });
+});
+
+describe('one registry event under many live deployments of one alias or stage', () => {
+  /** `n` InferenceServices of `uri`, in their own namespaces, deployed 3 h after T0. */
+  const fleet = (n: number, uri: string) => Array.from({ length: n }, (_, i) => deploy(3, uri, `team-${String(i).padStart(3, '0')}/fraud`));
+
+  it('500 deployments of models:/fraud@canary, the alias moved onto a version never approved: one alert of the move, naming them', () => {
+    const deps = fleet(500, 'models:/fraud@canary');
+    const move = aliased(5, '7', 'canary');
+    const alerts = alertsOf(DEPLOY, [...approved(), aliased(2, '5', 'canary'), ...deps, created(4, '7'), move]);
+    expect(alerts).toHaveLength(1);
+    const [a] = alerts;
+    expect(a!.entity).toMatchObject({ type: 'model_alias', id: 'fraud@canary', platform: 'mlflow' });
+    // The fields a single deployment's alert has (its first deployment's), and the deployments it stands for.
+    expect(a!.details).toMatchObject({ reason: 'never_approved', known_versions: ['mlflow|fraud|7'], deployment_event: deps[0]!.id, changed_by: move.id, deployments_count: 500 });
+    expect(a!.details.deployments).toHaveLength(100);
+    expect((a!.details.deployments as string[]).slice(0, 2)).toEqual(['team-000/fraud', 'team-001/fraud']);
+    // Each deployment's event up to the cap, the move last.
+    expect(a!.evidence).toEqual([...deps.slice(0, 19).map((d) => d.id), move.id]);
+    expect(a!.time).toBe(move.time);
+    expect(a!.summary).toContain('and so do 499 other live deployments of models:/fraud@canary (team-001/fraud, team-002/fraud');
+    // Set on it again: no second alert (each deployment judged that version once).
+    expect(alertsOf(DEPLOY, [...approved(), aliased(2, '5', 'canary'), ...deps, created(4, '7'), move, aliased(6, '5', 'canary'), aliased(7, '7', 'canary')])).toHaveLength(1);
+  });
+
+  it('a rejection of the version the alias names: one alert for the deployments serving it', () => {
+    const deps = fleet(3, 'models:/fraud@canary');
+    const reject = tagged(4, '5', 'rejected');
+    const alerts = alertsOf(DEPLOY, [...approved(), aliased(2, '5', 'canary'), ...deps, reject]);
+    expect(alerts.map((a) => [a.entity.id, a.details.reason, a.details.deployments_count])).toEqual([['fraud@canary', 'rejected', 3]]);
+    // The rejection is the registry event that changed them all: last.
+    expect(alerts[0]!.evidence).toEqual([...deps.map((d) => d.id), reject.id]);
+  });
+
+  it('moved back: one registry.version_rollback (via alias_moved) listing the deployments rolled back', () => {
+    const deps = fleet(3, 'models:/fraud@canary');
+    const back = aliased(4, '3', 'canary');
+    const alerts = alertsOf(ROLLBACK, [...approved(), aliased(2, '5', 'canary'), ...deps, back]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.entity).toMatchObject({ type: 'model_alias', id: 'fraud@canary' });
+    expect(alerts[0]!.details).toMatchObject({ model: 'fraud', from_version: '5', to_version: '3', via: 'alias_moved', changed_by: back.id, deployment_event: deps[0]!.id, deployments_count: 3 });
+    expect(alerts[0]!.details.deployments).toEqual(deps.map((d) => d.ml!.deployment!.endpoint));
+    expect(alerts[0]!.evidence).toEqual([...deps.map((d) => d.id), back.id]);
+  });
+
+  it('a new version under models:/fraud/latest deployments: one alert on the stage; renamed away: one model_renamed alert', () => {
+    const deps = fleet(4, 'models:/fraud/latest');
+    const v9 = created(5, '9');
+    const alerts = alertsOf(DEPLOY, [...approved(), ...deps, v9]);
+    expect(alerts.map((a) => [a.entity.type, a.entity.id, a.details.reason, a.details.deployments_count])).toEqual([['model_stage', 'fraud/latest', 'never_approved', 4]]);
+    const away = renamed(6, 'fraud', 'fraud-v2');
+    const gone = alertsOf(DEPLOY, [...approved(), ...deps, away]);
+    expect(gone.map((a) => [a.entity.id, a.details.reason, a.details.renamed_to, a.details.deployments_count])).toEqual([['fraud/latest', 'model_renamed', 'fraud-v2', 4]]);
+  });
+
+  it('deployments following another alias of the model are their own alert', () => {
+    const canary = fleet(2, 'models:/fraud@canary');
+    const shadow = [deploy(3, 'models:/fraud@shadow', 'other/a'), deploy(3, 'models:/fraud@shadow', 'other/b')];
+    const events = [...approved(), aliased(2, '5', 'canary'), aliased(2, '5', 'shadow'), ...canary, ...shadow, created(4, '7'), aliased(5, '7', 'canary'), aliased(5.5, '7', 'shadow')];
+    expect(alertsOf(DEPLOY, events).map((a) => [a.entity.id, a.details.deployments])).toEqual([
+      ['fraud@canary', canary.map((d) => d.ml!.deployment!.endpoint)],
+      ['fraud@shadow', ['other/a', 'other/b']],
+    ]);
   });
 });

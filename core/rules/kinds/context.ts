@@ -5,6 +5,9 @@ import { anyGlob, endpointKey, endpointOf, fieldAt, globMatch, identityOf, model
 import type { Registry, VersionRec } from '../registry.js';
 import { KIND_DEFAULTS } from '../defaults.js';
 
+/** Event ids an alert carries at most (its own detection's and those it groups: streak, suppressed repeats). */
+export const MAX_ALERT_EVIDENCE = 20;
+
 export interface DetectionInput {
   entity: Entity;
   /** Separates detections on one entity that are different findings (suppression key). */

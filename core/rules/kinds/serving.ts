@@ -7,6 +7,7 @@ import { isAgentDeployment, judgeAgentDeployment } from './agent.js';
 import { approvalVerdict, servedParts } from './served.js';
 import { CREATES, deployedDetails, dropWaiting, loadTimeUri, movesAlias, renameOf, resolvedFrom, resolvesAtLoad, sameRegistry, stageWatchId, SWEEP_EVERY_MS } from './shared.js';
 import { followStageDeployment } from './stage-rollback.js';
+import { FollowerFindings } from './followers.js';
 import { runtimeSourceDetails } from './serving-runtime.js';
 
 /**
@@ -265,6 +266,8 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
   const ref = renamed ? undefined : modelRefOf(ev, ctx.cfg);
   const rejected = rejecting ? ref?.version : undefined;
   const names = renamed ? [renamed.from, renamed.to] : [ref?.name ?? ev.resource?.name];
+  // One registry event moves every deployment following the alias or stage: its findings are said once per finding.
+  const found = new FollowerFindings(ctx, ev);
   for (const id of open) {
     let w = ctx.get<StageWatch>(`stagewait|${id}`);
     if (!w?.ref.name || !names.includes(w.ref.name)) continue;
@@ -278,7 +281,7 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
       const held = w.judged.at(-1);
       w = { ...w, judged: [], revoked: undefined };
       ctx.set(`stagewait|${id}`, w satisfies StageWatch);
-      if (renamed && renamed.from === w.ref.name && emptied) reportRenamedAway(ev, ctx, w, renamed.to, held);
+      if (renamed && renamed.from === w.ref.name && emptied) reportRenamedAway(ev, found.judging(w.ref), w, renamed.to, held);
       if (!takenOver) continue;
     }
     // Every version it may load now, as the deployment itself was judged (servedParts): an alias held in another case
@@ -291,9 +294,10 @@ function judgeStageWatches(ev: NormalizedEvent, ctx: RuleContext): void {
       // Approved: nothing new; the deployment's own findings (its env, artifact endpoints) were said when it was judged.
       if (approvalVerdict(ctx, { ...w.ref, version: v.version }, [], w.event.platform, scopeOf(w.event)).approved.length) continue;
       // An alias is resolved here, not by resolveModelUri (which leaves it to the registry's lookup): judged as the version it names now.
-      judgeDeployment(w.event as NormalizedEvent, ctx, w.ep, w.ref.alias ? { ...w.ref, version: v.version } : w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
+      judgeDeployment(w.event as NormalizedEvent, found.judging(w.ref), w.ep, w.ref.alias ? { ...w.ref, version: v.version } : w.ref, [], { event: ev.id, time: ev.time, action: ev.action });
     }
   }
+  found.flush();
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { callerText, compareVersions, currentStageOf, endpointOf, identityOf, isCarriedOut, isDeployment, modelRefOf, type ModelRef } from '../facts.js';
 import { endpointEntity, type RuleContext } from './context.js';
+import { FollowerFindings } from './followers.js';
 import { dropWaiting, loadTimeUri, movesAlias, renameOf, resolvedFrom, resolvesAtLoad, sameRegistry, stageWatchId } from './shared.js';
 
 /**
@@ -81,6 +82,8 @@ export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void
   const aliasMove = !modelGone && movesAlias(ev);
   if (!modelGone && !deleted && !aliasMove && !currentStageOf(ev) && !/^model_version\.create$/.test(ev.action)) return;
   const names = renamed ? [renamed.from, renamed.to] : [modelRefOf(ev, ctx.cfg)?.name ?? ev.resource?.name];
+  // One registry event rolls back every deployment following the alias or stage: said once per finding (followers.ts).
+  const found = new FollowerFindings(ctx, ev);
   for (const id of open) {
     const w = ctx.get<StageServing>(`stageserve|${id}`);
     if (!w?.ref.name || !names.includes(w.ref.name)) continue;
@@ -102,7 +105,7 @@ export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void
     const dep = w.event;
     const uri = loadTimeUri(w.ref);
     const via = deleted ? 'version_deleted' : w.ref.alias ? 'alias_moved' : 'stage_transition';
-    ctx.detect({
+    found.judging(w.ref).detect({
       entity: endpointEntity(dep, w.ep), key: `${w.ref.name}|${now}`, evidence: [...new Set([dep.id, ...(w.since && w.since !== dep.id ? [w.since] : []), ev.id])], time: ev.time,
       title: w.ref.alias ? 'Endpoint rolled back to an older model version by an alias move' : 'Endpoint rolled back to an older model version by a stage change',
       summary: `${w.ep} loads ${uri}: since ${ev.action} ${ev.id} (by ${callerText(ev.actor, ctx.cfg)}) that is ${w.ref.name} v${now}, older than v${w.version} it served, loaded at its predictor's next start`,
@@ -112,4 +115,5 @@ export function judgeStageRollbacks(ev: NormalizedEvent, ctx: RuleContext): void
       },
     });
   }
+  found.flush();
 }
