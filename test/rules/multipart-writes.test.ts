@@ -310,3 +310,63 @@ describe('the multipart hold: a completion arriving after its upload was reporte
     expect(replayed([approve('2026-11-10T05:00:00Z'), tp1, later, tdone], DUTIES).map((a) => a.evidence.slice(1))).toEqual([[id(tp1), id(tdone)]]);
   });
 });
+
+describe('the multipart hold: uploads pushed out of it, fairly per caller', () => {
+  const p1 = onArtifact('UploadPart', '2026-11-20T12:00:01Z', { partNumber: '1' });
+  const done = onArtifact('CompleteMultipartUpload', '2026-11-21T12:00:09Z', {});
+  /** A part of upload `upload` over the approved artifact by `who`, never completed. */
+  const started = (who: Record<string, unknown>, upload: string, minute: number) =>
+    s3('UploadPart', `2026-11-20T13:${String(minute).padStart(2, '0')}:00Z`, who, { uploadId: upload, partNumber: '1' }, ARTIFACT_KEY, 'ml-models');
+
+  it('one identity starting 25 uploads it never completes pushes out its own oldest, not the pipeline\'s waiting for its completion', () => {
+    const flood = Array.from({ length: 25 }, (_, i) => started(bob, `f${i}`, i));
+    const fired = arriving([...approvedPackage(), p1, ...flood, done], MODIFIED, { [MODIFIED]: { suppress: '0s' } });
+    // 26 uploads to one object, 20 kept: bob's 6 oldest leave, each judged as unjudged (pushed_out); etl's completion judges its part.
+    const unjudged = fired.filter((a) => a.details.change === 'artifact_upload_unjudged');
+    expect(unjudged.map((a) => [a.details.unjudged, a.details.upload_id, a.evidence.slice(1)])).toEqual(flood.slice(0, 6).map((r, i) => ['pushed_out', `f${i}`, [id(r)]]));
+    expect(judged(fired.filter((a) => a.details.change !== 'artifact_upload_unjudged'))).toEqual([['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+  });
+
+  it('21 identities, one upload each: the oldest is pushed out, judged unjudged pushed_out, and its later completion names that report', () => {
+    const others = Array.from({ length: 20 }, (_, i) => started(user(`u${i}`), `g${i}`, i));
+    const fired = arriving([...approvedPackage(), p1, ...others, done], MODIFIED, { [MODIFIED]: { suppress: '0s' } });
+    expect(judged(fired)).toEqual([['artifact_upload_unjudged', 'pushed_out', [id(p1)]], ['artifact_overwritten', undefined, [id(p1), id(done)]]]);
+    expect(fired[1]!.details.completes_unjudged).toEqual({ upload_id: 'u1', unjudged: 'pushed_out', event: id(p1) });
+  });
+
+  it('ingestion.unfamiliar_writer: a stranger\'s upload pushed out by 20 others is judged then, details.unjudged pushed_out', () => {
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, etl, {}, `churn/part-${i}.parquet`));
+    const a1 = part(1, '2026-11-10T03:00:01Z', alice, 'up-a');
+    // 20 other identities' uploads of the same object, one each: alice's, the oldest, leaves.
+    const busy = Array.from({ length: 20 }, (_, i) => part(1, `2026-11-10T03:${String(10 + i).padStart(2, '0')}:00Z`, user(`w${i}`), `e${i}`));
+    const fired = arriving([...history, a1, ...busy], 'ingestion.unfamiliar_writer');
+    expect(fired.map((a) => [a.details.identity, a.details.unjudged, a.details.upload_id, a.evidence])).toEqual([['alice', 'pushed_out', 'up-a', [id(a1)]]]);
+    // Her own flood pushes out her own uploads: etl's single upload stays held.
+    const e1 = part(1, '2026-11-10T03:00:01Z', etl, 'up-e');
+    const hers = Array.from({ length: 20 }, (_, i) => part(1, `2026-11-10T03:${String(10 + i).padStart(2, '0')}:00Z`, alice, `a${i}`));
+    const own = arriving([...history, e1, ...hers], 'ingestion.unfamiliar_writer');
+    expect(own.map((a) => [a.details.identity, a.details.unjudged, a.details.upload_id])).toEqual([['alice', 'pushed_out', 'a0']]);
+  });
+});
+
+describe('the multipart hold: a retried completion delivered before its original', () => {
+  const p1 = onArtifact('UploadPart', '2026-11-20T12:00:01Z', { partNumber: '1' });
+  const done = onArtifact('CompleteMultipartUpload', '2026-11-20T12:00:09Z', {});
+  const retried = onArtifact('CompleteMultipartUpload', '2026-11-20T12:01:10Z', {});
+  const weekLater = s3('PutObject', '2026-11-29T12:00:00Z', etl, {}, 'scratch/x.bin', 'ml-models');
+  const unsuppressed = { [MODIFIED]: { suppress: '0s' }, [DUTIES]: { suppress: '0s' }, 'ingestion.unfamiliar_writer': { suppress: '0s' } };
+
+  it('is one write of the upload, judged when the first of the two arrives (its part cited beside it), never a second', () => {
+    for (const order of [[p1, retried, done], [retried, p1, done], [retried, done, p1]]) {
+      const fired = arriving([...approvedPackage(), ...order, weekLater], MODIFIED, unsuppressed);
+      expect(judged(fired)).toEqual([['artifact_overwritten', undefined, order[0] === p1 ? [id(p1), id(retried)] : [id(retried)]]]);
+    }
+    // separation_of_duties and unfamiliar_writer: one write, alice's.
+    const tp1 = part(1, '2026-11-10T06:00:01Z');
+    const tdone = end('CompleteMultipartUpload', '2026-11-10T06:00:09Z');
+    const tretry = end('CompleteMultipartUpload', '2026-11-10T06:01:09Z');
+    expect(arriving([approve('2026-11-10T05:00:00Z'), tp1, tretry, tdone], DUTIES, unsuppressed).map((a) => a.evidence.slice(1))).toEqual([[id(tp1), id(tretry)]]);
+    const history = Array.from({ length: 9 }, (_, i) => s3('PutObject', `2026-11-0${i + 1}T02:00:00Z`, etl, {}, `churn/part-${i}.parquet`));
+    expect(arriving([...history, tp1, tretry, tdone], 'ingestion.unfamiliar_writer', unsuppressed).map((a) => a.evidence)).toEqual([[id(tp1), id(tretry)]]);
+  });
+});

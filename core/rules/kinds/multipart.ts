@@ -17,7 +17,8 @@ import { SWEEP_EVERY_MS } from './shared.js';
  * completion or abort delivered again (the same event id: CloudTrail ids are stable) is judged once, and so is a
  * completion retried by its client (another event id, the same upload id).
  * Each rule holds and remembers only uploads to objects it judges (its `judged` test). The hold is bounded, so an
- * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all), or held past a week. Someone
+ * upload can leave it unfinished: pushed out by newer ones (20 per object, 200 in all; beyond either, the oldest of the
+ * caller holding the most leaves, so one identity's flood pushes out its own first), or held past a week. Someone
  * able to write judged objects could start uploads that never complete to push a real one out, whose completion
  * would then read as a plain write; so an upload leaving the hold is never dropped silently: the rule is handed its
  * part, to judge as a write started in parts whose completion can no longer be judged, once: the upload is remembered
@@ -191,10 +192,13 @@ function hold(ctx: RuleContext, held: Record<string, HeldUpload>, key: string, h
     else entries.push([k, x]);
   }
   const uri = h.part.resource?.uri;
+  // Beyond either bound, the oldest upload of the caller holding the most leaves (fairShare): one identity starting
+  // uploads it never completes pushes out its own first, not another's upload still waiting for its completion.
+  const heldBy = (x: HeldUpload) => callerOf(x.part).caller ?? '';
   const same = entries.filter(([, x]) => x.part.resource?.uri === uri);
-  const out = new Set(same.slice(0, Math.max(0, same.length - (MAX_HELD_PER_OBJECT - 1))).map(([k]) => k));
+  const out = new Set(fairShare([...same, [key, h]], same.length + 1 - MAX_HELD_PER_OBJECT, heldBy, key));
   const rest = entries.filter(([k]) => !out.has(k));
-  for (const [k] of rest.slice(0, Math.max(0, rest.length - (MAX_HELD - 1)))) out.add(k);
+  for (const k of fairShare([...rest, [key, h]], rest.length + 1 - MAX_HELD, heldBy, key)) out.add(k);
   for (const [k, x] of entries) if (out.has(k)) lose(ctx, k, x, 'pushed_out', lost, writerOf);
   ctx.set(HELD, Object.fromEntries([...entries.filter(([k]) => !out.has(k)), [key, h]]));
 }
@@ -209,21 +213,35 @@ function remember(ctx: RuleContext, ended: Record<string, EndedUpload>, key: str
   const kind = all.filter(([, x]) => x.operation === e.operation);
   const excess = Math.max(0, kind.length - MAX_ENDED);
   const out = new Set(kind.filter(([k, x]) => x.settled && k !== key).map(([k]) => k).slice(0, excess));
-  if (out.size < excess) {
-    // Oldest first within each caller's entries (the order remembered); entries kept before callers were: one caller, ''.
-    const byCaller = new Map<string, string[]>();
-    for (const [k, x] of kind) {
-      if (out.has(k)) continue;
-      const ks = byCaller.get(x.caller ?? '');
-      if (ks) ks.push(k);
-      else byCaller.set(x.caller ?? '', [k]);
-    }
-    while (out.size < excess) {
-      const most = [...byCaller.values()].reduce((a, b) => (b.length > a.length ? b : a));
-      out.add(most.shift()!);
-    }
-  }
+  // Entries kept before callers were: one caller, ''.
+  if (out.size < excess) for (const k of fairShare(kind.filter(([k]) => !out.has(k)), excess - out.size, (x) => x.caller ?? '')) out.add(k);
   ctx.set(ENDED, Object.fromEntries(all.filter(([k]) => !out.has(k))));
+}
+
+/**
+ * The `excess` keys of `entries` (oldest first) to leave a bounded memory, fairly: each from the caller with the most
+ * entries (ties: the one first in `entries`, whose oldest is oldest), its oldest, so a flood by one caller evicts its
+ * own first. `keep` (the entry being added) is counted for its caller but never chosen.
+ */
+function fairShare<T>(entries: Array<[string, T]>, excess: number, callerOf: (x: T) => string, keep?: string): string[] {
+  if (excess <= 0) return [];
+  const byCaller = new Map<string, { n: number; keys: string[] }>();
+  for (const [k, x] of entries) {
+    const c = callerOf(x);
+    let g = byCaller.get(c);
+    if (!g) byCaller.set(c, (g = { n: 0, keys: [] }));
+    g.n++;
+    if (k !== keep) g.keys.push(k);
+  }
+  const out: string[] = [];
+  while (out.length < excess) {
+    let most: { n: number; keys: string[] } | undefined;
+    for (const g of byCaller.values()) if (g.keys.length && (!most || g.n > most.n)) most = g;
+    if (!most) break;
+    out.push(most.keys.shift()!);
+    most.n--;
+  }
+  return out;
 }
 
 /** Who made a call, for the fair share of the bounded memory: a role's sessions are one caller (its issuer), so a flood cannot escape by new session names. */
