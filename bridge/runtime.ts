@@ -298,8 +298,14 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     const fields: Record<string, unknown> = {};
     if (expired.quarantine) Object.assign(fields, { quarantine_expired: expired.quarantine, quarantine_retention_days: cfg.spool.quarantine_retention_days });
     if (expired.deadLetters) {
-      const oldest = spool.oldestDeadLetterAt();
-      Object.assign(fields, { dead_letters_expired: expired.deadLetters, dead_letter_retention_days: cfg.spool.dead_letter_retention_days, dead_letters_oldest_kept: oldest === undefined ? null : new Date(oldest).toISOString() });
+      // By last refusal, as expiry goes (a dead letter added long ago and refused again by a `dlq retry` is kept by
+      // that refusal): read by when it was added, the figure looked older than the retention allows.
+      const oldest = spool.oldestDeadLetterRefusalAt();
+      const added = spool.oldestDeadLetterAt();
+      Object.assign(fields, {
+        dead_letters_expired: expired.deadLetters, dead_letter_retention_days: cfg.spool.dead_letter_retention_days,
+        dead_letters_oldest_kept: oldest === undefined ? null : new Date(oldest).toISOString(), dead_letters_oldest_added: added === undefined ? null : new Date(added).toISOString(),
+      });
     }
     if (expired.ruleStats) Object.assign(fields, { rule_stats_expired: expired.ruleStats, stats_retention_days: cfg.rules.stats_retention_days });
     log.info(fields, 'housekeeping deleted what is past its retention (spool.quarantine_retention_days, spool.dead_letter_retention_days, rules.stats_retention_days)');

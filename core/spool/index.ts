@@ -214,6 +214,8 @@ export class Spool extends EventEmitter {
       // Dead letters refused for good before the cutoff, oldest refusal first (index dead_letters_expiry).
       deadLettersExpire: db.prepare("DELETE FROM dead_letters WHERE dlq_id IN (SELECT dlq_id FROM dead_letters WHERE status = 'dead' AND updated < ? ORDER BY updated LIMIT ?) RETURNING LENGTH(CAST(body AS BLOB)) AS n"),
       deadLetterOldest: db.prepare('SELECT MIN(added) FROM dead_letters').pluck(),
+      // As expiry reads them (the dead_letters_expiry index): the dead ones, by their last refusal.
+      deadLetterOldestRefusal: db.prepare("SELECT MIN(updated) FROM dead_letters WHERE status = 'dead'").pluck(),
       alertLog: db.prepare('INSERT OR IGNORE INTO alert_log (id, time, rule_id, mode, body) VALUES (?, ?, ?, ?, ?)'),
       pruneAlertLog: db.prepare('DELETE FROM alert_log WHERE n <= (SELECT MAX(n) FROM alert_log) - ?'),
     };
@@ -643,6 +645,15 @@ export class Spool extends EventEmitter {
   /** When the oldest dead letter still kept was added (ms), undefined when there is none. */
   oldestDeadLetterAt(): number | undefined {
     return (this.stmt.deadLetterOldest.get() as number | null) ?? undefined;
+  }
+
+  /**
+   * The oldest last refusal (ms) of the dead letters `spool.dead_letter_retention_days` may delete (status `dead`),
+   * undefined when there is none: what expiry goes by, so the next one to expire is refused at that time plus the
+   * retention. A dead letter `dlq retry` re-sent and the sink refused again is counted from its new refusal.
+   */
+  oldestDeadLetterRefusalAt(): number | undefined {
+    return (this.stmt.deadLetterOldestRefusal.get() as number | null) ?? undefined;
   }
 
   /**

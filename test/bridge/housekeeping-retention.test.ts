@@ -37,4 +37,32 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
     expect(b.spool.listDeadLetters().map((d) => d.record_id)).toEqual(['recent']);
     expect(b.spool.state.list(STATS_NS)).toHaveLength(400);
   });
+
+  it('dead_letters_oldest_kept goes by last refusal, as expiry does; dead_letters_oldest_added by when the oldest kept was added', async () => {
+    const dataDir = tmpDir();
+    const now = Date.now();
+    // One dead letter refused 200 days ago (expires), one added 150 days ago that `dlq retry` re-sent 10 days ago and the sink refused again (kept).
+    let clock = now - 200 * DAY;
+    const before = Spool.open({ dir: dataDir, synchronous: 'NORMAL', now: () => clock });
+    before.deadLetter('file', { kind: 'event', id: 'old', body: '{"id":"old"}' }, 'refused');
+    clock = now - 150 * DAY;
+    before.deadLetter('file', { kind: 'event', id: 'retried', body: '{"id":"retried"}' }, 'refused');
+    clock = now - 10 * DAY;
+    const retried = before.listDeadLetters().find((d) => d.record_id === 'retried')!;
+    expect(before.markDeadLettersForRetry({ ids: [retried.dlq_id] })).toBe(1);
+    before.settleDeadLetter(retried.dlq_id, false, 'refused again');
+    before.close();
+
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, spool: { dead_letter_retention_days: 90 } } });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    const line = await waitFor(() => logged.find((l) => l.dead_letters_expired !== undefined), 10_000);
+    expect(line).toMatchObject({ dead_letters_expired: 1, dead_letter_retention_days: 90 });
+    // Read by when it was added (150 days ago), the figure looked past the 90 days' retention: it is kept by its refusal 10 days ago.
+    expect(Date.parse(String(line.dead_letters_oldest_kept))).toBeCloseTo(now - 10 * DAY, -4);
+    expect(Date.parse(String(line.dead_letters_oldest_added))).toBeCloseTo(now - 150 * DAY, -4);
+    expect(b.spool.listDeadLetters().map((d) => d.record_id)).toEqual(['retried']);
+  });
 });
