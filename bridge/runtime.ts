@@ -14,6 +14,7 @@ import { createMetrics, type Metrics } from '../core/metrics.js';
 import { RULES_CONSUMER } from '../core/rules/processor.js';
 import { startRules, type RulesRunner } from '../core/rules/thread.js';
 import { expireRuleStats, statsCutoffDay } from '../core/rules/stats-retention.js';
+import { expireRuleState, type StateExpiryCursor } from '../core/rules/state-retention.js';
 import { Spool } from '../core/spool/index.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -266,11 +267,16 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   };
   /** Rows one pruning slice deletes at most (per table): one event-loop turn's worth. */
   const PRUNE_SLICE_ROWS = 256;
+  /** Rule-state keys one slice looks at (an index range scan; most are kept). */
+  const STATE_SLICE_KEYS = 2000;
   // What a housekeeping run deleted past its retention (quarantined input, dead letters, rule statistics), told in
   // one info line per run: nothing kept is deleted silently.
-  const expired = { quarantine: 0, deadLetters: 0, ruleStats: 0 };
+  const expired = { quarantine: 0, deadLetters: 0, ruleStats: 0, ruleState: 0 };
   // Rule statistics expire by the day: looked at once a day (and at start), until a run finds no more.
   let statsDoneFor: string | undefined;
+  // Rule state unused past rules.state_retention_days: one pass over its keys a day (and at start), in slices.
+  let stateDoneFor: string | undefined;
+  let stateAt: StateExpiryCursor | undefined;
   const pruneSlices = () => {
     if (spool.isClosed || shuttingDown) return void (pruning = false);
     try {
@@ -286,7 +292,16 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
         statsMore = n >= PRUNE_SLICE_ROWS;
         if (!statsMore) statsDoneFor = statsDay;
       }
-      if (step.more || statsMore) return void setImmediate(pruneSlices);
+      const today = new Date(now).toISOString().slice(0, 10);
+      let stateMore = false;
+      if (stateDoneFor !== today && cfg.rules.state_retention_days > 0) {
+        const r = expireRuleState(spool.state, now, cfg.rules.state_retention_days, stateAt ?? { ns: 0, after: '' }, STATE_SLICE_KEYS);
+        expired.ruleState += r.deleted;
+        stateAt = r.next;
+        stateMore = !!r.next;
+        if (!stateMore) stateDoneFor = today;
+      }
+      if (step.more || statsMore || stateMore) return void setImmediate(pruneSlices);
       pruning = false;
       logExpired();
     } catch (err) {
@@ -294,7 +309,7 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
     }
   };
   const logExpired = () => {
-    if (!expired.quarantine && !expired.deadLetters && !expired.ruleStats) return;
+    if (!expired.quarantine && !expired.deadLetters && !expired.ruleStats && !expired.ruleState) return;
     const fields: Record<string, unknown> = {};
     if (expired.quarantine) Object.assign(fields, { quarantine_expired: expired.quarantine, quarantine_retention_days: cfg.spool.quarantine_retention_days });
     if (expired.deadLetters) {
@@ -308,8 +323,9 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
       });
     }
     if (expired.ruleStats) Object.assign(fields, { rule_stats_expired: expired.ruleStats, stats_retention_days: cfg.rules.stats_retention_days });
-    log.info(fields, 'housekeeping deleted what is past its retention (spool.quarantine_retention_days, spool.dead_letter_retention_days, rules.stats_retention_days)');
-    expired.quarantine = expired.deadLetters = expired.ruleStats = 0;
+    if (expired.ruleState) Object.assign(fields, { rule_state_expired: expired.ruleState, state_retention_days: cfg.rules.state_retention_days });
+    log.info(fields, 'housekeeping deleted what is past its retention (spool.quarantine_retention_days, spool.dead_letter_retention_days, rules.stats_retention_days, rules.state_retention_days)');
+    expired.quarantine = expired.deadLetters = expired.ruleStats = expired.ruleState = 0;
   };
   const housekeeping = setInterval(() => {
     if (!pruning) {

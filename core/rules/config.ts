@@ -365,6 +365,11 @@ export const RulesConfigSchema = z
     // At most 100 years: a cutoff further back is no date (statsCutoffDay threw), and housekeeping then stopped
     // after its first slice every second, the spool pruned 256 rows a second.
     stats_retention_days: z.number().int().nonnegative().max(36_500).default(400),
+    /**
+     * Days a key of the rules' learned state (`rules.registry`, `rules.kind`) is kept after the rules last wrote or
+     * read it; 0 keeps it for good. The default is above a year, so nothing used within a year changes a verdict.
+     */
+    state_retention_days: z.number().int().nonnegative().max(36_500).default(400),
     /** Who is who across platforms: person → other names (user ids, role session names, emails). */
     identities: z.strictObject({ aliases: z.record(z.string(), z.array(z.string())).default({}) }).prefault({}),
     /** What counts as an approval, beyond `model_version.approve` and ml.model.approval. */

@@ -4,6 +4,7 @@ import type { Alert, NormalizedEvent } from '../schema/index.js';
 import type { Spool, SpoolRecord } from '../spool/index.js';
 import type { WriteBackStateStore } from '../state/write-back.js';
 import { WriteBackStateStore as CachedState } from '../state/write-back.js';
+import { AGED_STATE_NS } from './state-retention.js';
 import { createRuleEngine, type EngineOptions, type RuleEngine, type RulesConfig } from './engine.js';
 
 export const RULES_CONSUMER = 'rules';
@@ -47,7 +48,10 @@ export class RuleProcessor {
    * const rules = RuleProcessor.forConfig(spool, cfg.rules, log, metrics); rules.start();
    */
   static forConfig(spool: Spool, config: RulesConfig, log: Logger, metrics?: Metrics, onAlerts?: (alerts: Alert[]) => void, engine: EngineOptions = {}): RuleProcessor {
-    const state = new CachedState(spool.state);
+    // Rule state ages out by when it was last used (state-retention.ts): reads move its `touched` too. Not in replay
+    // (receipts off), whose spool no housekeeping ages: writing reads back would only slow it.
+    const aging = config.state_retention_days > 0 && engine.receipts !== false;
+    const state = new CachedState(spool.state, undefined, undefined, aging ? { touchOnRead: AGED_STATE_NS } : {});
     const onRuleError = (ruleId: string, err: unknown, ev: NormalizedEvent) =>
       log.error({ err, rule_id: ruleId, event_id: ev.id, code: 'MLTRAIL_ERR_INTERNAL' }, 'a rule failed on this event; the other rules evaluated it');
     return new RuleProcessor(spool, createRuleEngine(config, state, onRuleError, engine), log, metrics, onAlerts, state);

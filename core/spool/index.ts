@@ -105,7 +105,7 @@ export class Spool extends EventEmitter {
       this.stmt.heldInit.run();
       this.held = this.readHeldCount();
     }
-    this.state = new SqliteStateStore(db);
+    this.state = new SqliteStateStore(db, () => this.now());
     this.setMaxListeners(100);
   }
 

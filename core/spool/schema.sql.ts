@@ -6,7 +6,10 @@
 export const USER_VERSION = 2;
 
 /** Columns added after a table's first release, for spools created before them (nullable: older code ignores them). */
-export const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [{ table: 'records', column: 'raw_at', type: 'INTEGER' }];
+export const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [
+  { table: 'records', column: 'raw_at', type: 'INTEGER' },
+  { table: 'state', column: 'touched', type: 'INTEGER' },
+];
 
 export const DDL = `
 CREATE TABLE IF NOT EXISTS records (
@@ -63,6 +66,7 @@ CREATE TABLE IF NOT EXISTS state (
   ns    TEXT NOT NULL,
   key   TEXT NOT NULL,
   value TEXT NOT NULL,
+  touched INTEGER,               -- epoch ms when last written (rows written before it was kept: NULL)
   PRIMARY KEY (ns, key)
 ) WITHOUT ROWID;
 `;

@@ -37,18 +37,32 @@ export class WriteBackStateStore implements StateStore {
   /** `ns SEP key` → value for LRU namespaces (Map order: oldest first). */
   private readonly lru = new Map<string, Slot>();
   private readonly dirty = new Set<string>();
+  /** Keys of `touchOnRead` namespaces read (and so written back) on the UTC day `touchDay`, by namespace. */
+  private readonly touched = new Map<string, Set<string>>();
+  private touchDay = -1;
 
+  /**
+   * `touchOnRead`: namespaces whose keys age out by when they were last used (core/rules/state-retention): a key
+   * read there is written back at the next flush, at most once a UTC day, so the store's `touched` says when it was
+   * last read or written. `now`: the clock of those days (tests).
+   */
   constructor(
     private readonly backing: StateStore,
     private readonly maxWholeEntries = 200_000,
     private readonly maxLruEntries = 100_000,
-  ) {}
+    private readonly opts: { touchOnRead?: readonly string[]; now?: () => number } = {},
+  ) {
+    for (const ns of opts.touchOnRead ?? []) this.touched.set(ns, new Set());
+    this.startTouchDay();
+  }
 
   get<T = unknown>(ns: string, key: string): T | undefined {
     const space = this.space(ns);
     if (space) {
       const v = space.get(key);
-      return v === DELETED ? undefined : (v as T | undefined);
+      if (v === DELETED || v === undefined) return undefined;
+      if (this.touched.size) this.touch(ns, key);
+      return v as T;
     }
     const k = ns + SEP + key;
     let v = this.lru.get(k);
@@ -60,7 +74,28 @@ export class WriteBackStateStore implements StateStore {
       this.lru.delete(k);
       this.lru.set(k, v);
     }
-    return v === DELETED || v === ABSENT ? undefined : (v as T);
+    if (v === DELETED || v === ABSENT) return undefined;
+    if (this.touched.size) this.touch(ns, key);
+    return v as T;
+  }
+
+  /** A key of a touchOnRead namespace read: written back at the next flush, once a day (its `touched` moves). */
+  private touch(ns: string, key: string): void {
+    const today = this.touched.get(ns);
+    if (!today || today.has(key)) return;
+    // Bounded: past it the day starts over (a key may then be written back twice that day, never missed).
+    if (today.size >= this.maxLruEntries) today.clear();
+    today.add(key);
+    this.dirty.add(ns + SEP + key);
+  }
+
+  /** A new UTC day (looked at each write, not per read): the keys read start being written back again. */
+  private startTouchDay(): void {
+    if (!this.touched.size) return;
+    const day = Math.floor((this.opts.now ?? Date.now)() / 86_400_000);
+    if (day === this.touchDay) return;
+    this.touchDay = day;
+    for (const keys of this.touched.values()) keys.clear();
   }
 
   set(ns: string, key: string, value: unknown): void {
@@ -124,6 +159,7 @@ export class WriteBackStateStore implements StateStore {
       this.dirty.delete(k);
     }
     if (this.lru.size > this.maxLruEntries) this.evict();
+    this.startTouchDay();
   }
 
   /**
@@ -143,6 +179,8 @@ export class WriteBackStateStore implements StateStore {
 
   /** Forget everything cached (after a rolled-back transaction). */
   discard(): void {
+    // The keys read today were written back with the changes discarded: read again, they are again.
+    for (const keys of this.touched.values()) keys.clear();
     this.whole.clear();
     this.lruSpaces.clear();
     this.lru.clear();

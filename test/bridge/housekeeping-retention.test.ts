@@ -38,6 +38,28 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
     expect(b.spool.state.list(STATS_NS)).toHaveLength(400);
   });
 
+  it('rule state unused for rules.state_retention_days is deleted and counted in the same line (rule_state_expired)', async () => {
+    const dataDir = tmpDir();
+    const now = Date.now();
+    let clock = now - 500 * DAY;
+    const before = Spool.open({ dir: dataDir, synchronous: 'NORMAL', now: () => clock });
+    before.state.set('rules.registry', 'v|mlflow|gone|1', { approvedEver: true });
+    before.state.set('rules.kind', 'ingestion.unfamiliar_writer|writers|s3://old/', { writers: {} });
+    clock = now - 10 * DAY;
+    before.state.set('rules.registry', 'v|mlflow|fraud|3', { approvedEver: true });
+    before.close();
+
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    const line = await waitFor(() => logged.find((l) => l.rule_state_expired !== undefined), 10_000);
+    expect(line).toMatchObject({ level: 30, rule_state_expired: 2, state_retention_days: 400 });
+    expect(b.spool.state.list('rules.registry').map((r) => r.key)).toEqual(['v|mlflow|fraud|3']);
+    expect(b.spool.state.list('rules.kind')).toEqual([]);
+  });
+
   it('dead_letters_oldest_kept goes by last refusal, as expiry does; dead_letters_oldest_added by when the oldest kept was added', async () => {
     const dataDir = tmpDir();
     const now = Date.now();
