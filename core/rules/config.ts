@@ -367,9 +367,10 @@ export const RulesConfigSchema = z
     stats_retention_days: z.number().int().nonnegative().max(36_500).default(400),
     /**
      * Days a key of the rules' learned state (`rules.registry`, `rules.kind`) is kept after the rules last wrote or
-     * read it; 0 keeps it for good. The default is above a year, so nothing used within a year changes a verdict.
+     * read it; 0 (the default) keeps it for good: an approved version deployed and untouched for years is still
+     * what an overwrite of its artifact is judged against, so ageing is the operator's choice (opt-in).
      */
-    state_retention_days: z.number().int().nonnegative().max(36_500).default(400),
+    state_retention_days: z.number().int().nonnegative().max(36_500).default(0),
     /** Who is who across platforms: person → other names (user ids, role session names, emails). */
     identities: z.strictObject({ aliases: z.record(z.string(), z.array(z.string())).default({}) }).prefault({}),
     /** What counts as an approval, beyond `model_version.approve` and ml.model.approval. */

@@ -51,13 +51,32 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
 
     const logged: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
-    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, rules: { state_retention_days: 400 } } });
     const b = await startBridge(cfg, { logger, env: {} });
     running.push(b);
     const line = await waitFor(() => logged.find((l) => l.rule_state_expired !== undefined), 10_000);
     expect(line).toMatchObject({ level: 30, rule_state_expired: 2, state_retention_days: 400 });
     expect(b.spool.state.list('rules.registry').map((r) => r.key)).toEqual(['v|mlflow|fraud|3']);
     expect(b.spool.state.list('rules.kind')).toEqual([]);
+  });
+
+  it('by default (rules.state_retention_days 0) rule state is kept for good: a 500-day-old approval still stands', async () => {
+    const dataDir = tmpDir();
+    const now = Date.now();
+    const clock = now - 500 * DAY;
+    const before = Spool.open({ dir: dataDir, synchronous: 'NORMAL', now: () => clock });
+    before.state.set('rules.registry', 'v|mlflow|fraud|1', { approvedEver: true });
+    before.close();
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } });
+    expect(cfg.rules.state_retention_days).toBe(0);
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    // The housekeeping pass at start has run once its summary line (or the quiet pass) is done: wait for the first tick.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(logged.some((l) => l.rule_state_expired !== undefined)).toBe(false);
+    expect(b.spool.state.list('rules.registry').map((r) => r.key)).toEqual(['v|mlflow|fraud|1']);
   });
 
   it('dead_letters_oldest_kept goes by last refusal, as expiry does; dead_letters_oldest_added by when the oldest kept was added', async () => {

@@ -85,8 +85,9 @@ describe('rules.state_retention_days: learned rule state unused past it ages out
     spool.close();
   });
 
-  it('the default (400 days) and a documented 0 are accepted; replay is unaffected', () => {
-    expect(RulesConfig.parse({}).state_retention_days).toBe(400);
+  it('the default keeps state for good (0, opt-in ageing) and a documented 400 is accepted; replay is unaffected', () => {
+    expect(RulesConfig.parse({}).state_retention_days).toBe(0);
+    expect(RulesConfig.parse({ state_retention_days: 400 }).state_retention_days).toBe(400);
     expect(RulesConfig.parse({ state_retention_days: 0 }).state_retention_days).toBe(0);
     expect(() => RulesConfig.parse({ state_retention_days: -1 })).toThrow();
     expect(replayEvents([], { rules: RulesConfig.parse({ state_retention_days: 30 }) }).alerts).toEqual([]);
