@@ -78,9 +78,33 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
     user_agent: str(r.userAgent),
     mfa,
     session_issuer: issuerArn,
-    chain: issuerArn && arn && issuerArn !== arn ? [arn, issuerArn] : undefined,
+    chain: actorChain(sourceIdentityOf(ui), arn, issuerArn),
   };
   return Object.values(actor).some((v) => v !== undefined && v !== 'unknown') ? actor : undefined;
+}
+
+/**
+ * The source identity of a role session (`sessionContext.sourceIdentity`, IAM user guide "Monitor and control actions
+ * taken with assumed roles"): set once by whoever first assumed a role — a person through their IdP, a CI job —, it
+ * stays on every session chained from it and cannot be changed, so it names who is behind a shared pipeline role
+ * whatever the session is called. Only a value of the shape STS accepts (2–64 of `[\w+=,.@-]`) is read.
+ *
+ * @example
+ * sourceIdentityOf({ sessionContext: { sourceIdentity: 'alice@corp.example' } }) // 'alice@corp.example'
+ */
+export function sourceIdentityOf(ui: Obj): string | undefined {
+  const v = str(get(ui, 'sessionContext.sourceIdentity'));
+  return v && /^[\w+=,.@-]{2,64}$/.test(v) ? v : undefined;
+}
+
+/**
+ * The delegation chain, outermost first: the source identity (the person or job behind the session), the session's
+ * ARN, the role it is a session of.
+ */
+function actorChain(sourceIdentity: string | undefined, arn: string | undefined, issuerArn: string | undefined): string[] | undefined {
+  const role = issuerArn && arn && issuerArn !== arn ? [arn, issuerArn] : undefined;
+  if (!sourceIdentity) return role;
+  return [sourceIdentity, ...(role ?? (arn ? [arn] : issuerArn ? [issuerArn] : []))];
 }
 
 /**

@@ -81,9 +81,13 @@ const EMAIL = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
  * Session names that are tool or SDK defaults, not people (botocore-session-…, i-0abc…, numeric; GitHubActions is
  * aws-actions/configure-aws-credentials' default): each role's session of that name is someone else, so the role
  * stays part of the identity — read as a person, every CI role's `GitHubActions` session was one identity, which
- * trained, approved and deployed everything (self-approval and separation-of-duties alerts on pipelines).
+ * trained, approved and deployed everything (self-approval and separation-of-duties alerts on pipelines). AWS
+ * services name the sessions of the roles they assume alike: CloudFormation's stack roles are all
+ * `AWSCloudFormation` (every stack of every team, CDK's `cfn-exec-role` too), Glue jobs' `GlueJobRunnerSession`.
  */
-const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|aws-sdk-(js|java)-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker|GitHubActions)$/i;
+const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|aws-sdk-(js|java)-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker|GitHubActions|AWSCloudFormation|GlueJobRunnerSession)$/i;
+
+const K8S_SERVICE_ACCOUNT = /^system:serviceaccount:[^:\s]+:[^:\s]+$/;
 
 /**
  * The person (or service) behind an actor, the same across roles and
@@ -102,11 +106,19 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
   let id: string | undefined;
   const chain0 = actor.chain?.[0];
   if (chain0 && EMAIL.test(chain0)) id = chain0;
+  // An AWS role session's source identity (the SageMaker connector puts it first in the chain, before the ARNs):
+  // who is behind the session, kept across role chaining and not changeable, so a pipeline role's sessions are
+  // told apart by the person or job that started them whatever their (per-run) session names.
+  else if (chain0 && actor.session_issuer && !chain0.startsWith('arn:')) id = chain0;
   else if (actor.email) id = actor.email;
   else {
     const arn = [chain0, actor.id, actor.name].find((x) => x && ASSUMED_ROLE.test(x));
     const m = arn ? ASSUMED_ROLE.exec(arn) : null;
     if (m) id = MACHINE_SESSION.test(m[2]!) ? `role:${m[1]}/${m[2]}` : m[2];
+    // A Kubernetes service account is its namespace's: `default-editor` and `pipeline-runner` are in every
+    // Kubeflow profile, `default` in every namespace — read by name alone, every team's (and an attacker's own
+    // namespace's) were one identity, a known writer of every dataset any of them wrote.
+    else if (actor.id && K8S_SERVICE_ACCOUNT.test(actor.id)) id = actor.id;
     else id = actor.name ?? actor.id;
   }
   if (!id) return undefined;

@@ -50,6 +50,25 @@ describe('facts the rules share', () => {
     expect(identityOf(undefined, cfg)).toBeUndefined();
   });
 
+  it('automation: AWS services\' fixed session names keep their role, a source identity names who is behind a session, a Kubernetes service account keeps its namespace', () => {
+    // CloudFormation names every stack role's session AWSCloudFormation, Glue every job role's GlueJobRunnerSession.
+    const cfn = (role: string) => identityOf({ id: `arn:aws:sts::111122223333:assumed-role/${role}/AWSCloudFormation`, type: 'service' }, cfg);
+    expect([cfn('DataStackRole'), cfn('cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1')]).toEqual(['role:datastackrole/awscloudformation', 'role:cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1/awscloudformation']);
+    expect(identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/etl-glue/GlueJobRunnerSession', type: 'unknown' }, cfg)).toBe('role:etl-glue/gluejobrunnersession');
+    // sessionContext.sourceIdentity, first in the chain the SageMaker connector makes: an email or any other name.
+    const arn = 'arn:aws:sts::111122223333:assumed-role/mlops-cicd/run-7f3a9c';
+    const role = 'arn:aws:iam::111122223333:role/mlops-cicd';
+    expect(identityOf({ id: arn, session_issuer: role, chain: ['Alice@corp.example', arn, role], type: 'unknown' }, cfg)).toBe('alice@corp.example');
+    expect(identityOf({ id: arn, session_issuer: role, chain: ['bob', arn, role], type: 'unknown' }, cfg)).toBe('bob');
+    expect(identityOf({ id: arn, session_issuer: role, chain: ['AIDAALICE', arn, role], type: 'unknown' }, cfg)).toBe('alice@corp.example');
+    expect(identityOf({ id: arn, session_issuer: role, chain: [arn, role], type: 'unknown' }, cfg)).toBe('run-7f3a9c');
+    // A Kubernetes chain (user, impersonated user) is no source identity: the caller's name as before.
+    expect(identityOf({ id: 'alice', name: 'alice', chain: ['alice', 'system:serviceaccount:team-a:deployer'], type: 'user' }, cfg)).toBe('alice@corp.example');
+    // Service accounts of one name in two namespaces (Kubeflow's default-editor is in every profile) are two identities.
+    const sa = (ns: string) => identityOf({ id: `system:serviceaccount:${ns}:default-editor`, name: 'default-editor', type: 'service' }, cfg);
+    expect([sa('team-a'), sa('mallory')]).toEqual(['system:serviceaccount:team-a:default-editor', 'system:serviceaccount:mallory:default-editor']);
+  });
+
   it('approvals are recognised on every platform, and only on actions that set them', () => {
     const base = { time: at(T0), stage: 'registry' as const };
     expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.approve' }), cfg)).toBe('approved');
