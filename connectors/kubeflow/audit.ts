@@ -168,6 +168,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     service_account_namespace: sa?.namespace,
     actor_pod: ev.user?.extra?.['authentication.kubernetes.io/pod-name']?.[0],
     actor_node: ev.user?.extra?.['authentication.kubernetes.io/node-name']?.[0],
+    // The bound token's id (`JTI=<uuid>`, Kubernetes 1.29+): which token of the account made the call, so one token
+    // used from a pod and from elsewhere can be told apart. It names the token, it is not the token.
+    actor_credential_id: ev.user?.extra?.['authentication.kubernetes.io/credential-id']?.[0],
     impersonated_user: ev.impersonatedUser ? { username: ev.impersonatedUser.username, groups: ev.impersonatedUser.groups } : undefined,
     authorization: decision || ann['authorization.k8s.io/reason'] ? { decision, reason: ann['authorization.k8s.io/reason'] } : undefined,
     pod_security: podSecurityOf(ann),
