@@ -14,13 +14,31 @@ export function isAccessPoint(name: string | undefined): boolean {
   return !!name && (ACCESS_POINT_ARN.test(name) || /-s3alias$/.test(name));
 }
 
-/** The buckets a record's `resources[]` name (`arn:aws:s3:::bucket`), in order. */
+/**
+ * The buckets a record's `resources[]` name, in order: an `AWS::S3::Bucket` (`arn:aws:s3:::bucket`), or the bucket
+ * of an `AWS::S3::Object` (`arn:aws:s3:::bucket/key`) where a record lists the object alone.
+ */
 function resourceBuckets(r: Obj): string[] {
   return arr(r.resources)
     .filter(isObj)
-    .filter((x) => x.type === 'AWS::S3::Bucket')
-    .map((x) => /^arn:aws[a-z-]*:s3:::([^/]+)$/.exec(str(x.ARN) ?? str(x.arn) ?? '')?.[1])
+    .map((x) =>
+      x.type === 'AWS::S3::Bucket' ? /^arn:aws[a-z-]*:s3:::([^/]+)$/.exec(str(x.ARN) ?? str(x.arn) ?? '')?.[1]
+      : x.type === 'AWS::S3::Object' ? /^arn:aws[a-z-]*:s3:::([^/]+)\//.exec(str(x.ARN) ?? str(x.arn) ?? '')?.[1]
+      : undefined)
     .filter((b): b is string => !!b);
+}
+
+/**
+ * The object a request through an access point names, in the form the rules name an artifact reached that way
+ * (core/rules/facts.ts asS3Uri): its object ARN for an access point ARN, `s3://<alias>/<key>` for an alias.
+ *
+ * @example
+ * accessPointObject('arn:aws:s3:us-east-1:111122223333:accesspoint/ap', 'm/model.tar.gz') // 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap/object/m/model.tar.gz'
+ */
+export function accessPointObject(name: string | undefined, key: string | undefined): string | undefined {
+  if (!name || !key || !isAccessPoint(name)) return undefined;
+  const arn = ACCESS_POINT_ARN.exec(name)?.[0];
+  return arn ? `${arn.replace(/:accesspoint:/, ':accesspoint/')}/object/${key}` : `s3://${name}/${key}`;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
-import { accessPointCall, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
+import { accessPointCall, accessPointObject, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { versionRollbackOf } from './versions.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
@@ -320,7 +320,10 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else if (/^(DeleteObject|DeleteObjects|DeleteObjectTagging)$/.test(eventName)) action = 'data_object.delete';
   else if (/^(PutBucketPolicy|DeleteBucketPolicy|PutBucketAcl|PutObjectAcl|PutBucketPublicAccessBlock|DeletePublicAccessBlock|DeleteBucketPublicAccessBlock|PutBucketOwnershipControls|PutAccessPointPolicy|DeleteAccessPointPolicy)$/.test(eventName)) action = 'permission.change';
   else action = genericAction(eventName);
-  const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : undefined;
+  // Through an access point, the object as an artifact named through it is (asS3Uri): the bucket's object when the
+  // record tells the bucket, else the access point's object alone (compared with artifacts named the same way).
+  const apObject = accessPointObject(named, key);
+  const uri = bucket ? `s3://${bucket}${key ? `/${key}` : ''}` : apObject;
   // DeleteObjects names its keys in the request (`delete.Object[].Key`) or as object resources, not in `key`.
   const deleted = eventName === 'DeleteObjects' && bucket ? deletedObjects(r, params, bucket) : undefined;
   const recipient = str(r.recipientAccountId);
@@ -344,6 +347,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
     },
     details: {
       bucket, key, copy_source: str(params['x-amz-copy-source']), access_point: apCall?.arn ?? accessPoint, other_accounts: foreign.length ? foreign : undefined,
+      access_point_object: bucket && apObject ? apObject : undefined,
       // A multipart upload's parts and its completion name the same upload (the `uploadId` query parameter): the
       // rules carry what a part copy put back to the CompleteMultipartUpload that makes it the object.
       upload_id: /MultipartUpload$|^UploadPart/.test(eventName) ? str(params.uploadId) : undefined,

@@ -196,18 +196,61 @@ const S3_VIRTUAL_HOST = new RegExp(`^([a-z0-9][a-z0-9.-]*)\\.(?:${S3_HOST}|s3-ac
 const S3_PATH_HOST = new RegExp(`^(?:${S3_HOST})$`);
 
 /**
+ * The partition a region code is in (the AWS SDK's `partitions.json` region patterns): `cn-*` aws-cn, `us-gov-*`
+ * aws-us-gov, `us-iso-*` aws-iso, `us-isob-*` aws-iso-b, `eu-isoe-*` aws-iso-e, `us-isof-*` aws-iso-f, `eusc-*`
+ * aws-eusc, anything else (and no region) `aws`. Bucket names are unique in a partition, not across them.
+ *
+ * @example
+ * partitionOfRegion('cn-north-1') // 'aws-cn'
+ * partitionOfRegion(undefined) // 'aws'
+ */
+export function partitionOfRegion(region: string | undefined): string {
+  const r = region?.toLowerCase() ?? '';
+  if (r.startsWith('cn-')) return 'aws-cn';
+  if (r.startsWith('us-gov-')) return 'aws-us-gov';
+  if (r.startsWith('us-isob-')) return 'aws-iso-b';
+  if (r.startsWith('us-isof-')) return 'aws-iso-f';
+  if (r.startsWith('us-iso-')) return 'aws-iso';
+  if (r.startsWith('eu-isoe-')) return 'aws-iso-e';
+  if (r.startsWith('eusc-')) return 'aws-eusc';
+  return 'aws';
+}
+
+/**
+ * An access point's object ARN (`arn:<partition>:s3:<region>:<account>:accesspoint/<name>/object/<key>`, also with
+ * `accesspoint:<name>`, and as the AWS CLI takes it, `s3://arn:…:accesspoint/<name>/<key>`): its parts, else undefined.
+ */
+const AP_OBJECT_ARN = /^(?:s3:\/\/)?arn:(aws[a-z-]*):s3:([a-z0-9-]+):(\d{12}):accesspoint[/:]([a-z0-9-]{3,50})\/(object\/)?(.+)$/;
+/**
+ * An access point's `https://` host: `<name>-<account>.s3-accesspoint[-fips][.dualstack].<region>.amazonaws.com[.cn]`.
+ * Multi-Region Access Points (`<alias>.mrap.accesspoint.s3-global.amazonaws.com`: no account, and one of several
+ * buckets answers) and Object Lambda access points (`s3-object-lambda`: a function's output, not an object) are not.
+ */
+const AP_HOST = new RegExp(`^([a-z0-9-]{3,50})-(\\d{12})\\.s3-accesspoint(?:-fips)?(?:\\.dualstack)?\\.(${AWS_REGION})\\.amazonaws\\.com(\\.cn)?$`);
+
+/** The canonical name of an object reached through an access point: its object ARN, the key literal. */
+const apObject = (partition: string, region: string, account: string, name: string, key: string) => `arn:${partition}:s3:${region}:${account}:accesspoint/${name}/object/${key}`;
+
+/**
  * An `https://` S3 object URL as the `s3://bucket/key` it names (SageMaker accepts both where it takes an S3 location,
  * e.g. `S3OutputLocation`, `^(https|s3)://`); any other URI as it is. The key is the path percent-decoded, as S3 reads
  * it, and never dot-resolved (S3 keys are literal); a URL with a query, a port or a path that does not decode, or an
- * access point or S3 Express host, is left as it is (compared as written, so it vouches for nothing it might not name).
+ * S3 Express, Object Lambda or Multi-Region Access Point host, is left as it is (compared as written, so it vouches for
+ * nothing it might not name). An object named through an access point (its `https://` host, its object ARN, the CLI's
+ * `s3://<access point ARN>/<key>`) is named by its object ARN, one form for all three: which bucket the access point
+ * fronts is not in the name (an S3 write record through it names both, see the connector's `access_point_object`).
  *
  * @example
  * asS3Uri('https://models.s3.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
  * asS3Uri('https://s3.eu-west-1.amazonaws.com/models/fraud/v3') // 's3://models/fraud/v3'
  * asS3Uri('https://models.s3-fips.dualstack.us-east-1.amazonaws.com/fraud/v3') // 's3://models/fraud/v3'
  * asS3Uri('https://models.s3.us-iso-east-1.c2s.ic.gov/fraud/v3') // 's3://models/fraud/v3'
+ * asS3Uri('https://ap-111122223333.s3-accesspoint.us-east-1.amazonaws.com/fraud/v3') // 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap/object/fraud/v3'
  */
 export function asS3Uri(uri: string): string {
+  const arn = AP_OBJECT_ARN.exec(uri);
+  // The object ARN names its key after `/object/`; the CLI's s3:// form right after the name.
+  if (arn && (arn[5] || uri.startsWith('s3://'))) return apObject(arn[1]!, arn[2]!, arn[3]!, arn[4]!, arn[6]!);
   const m = /^https:\/\/([a-z0-9.-]+)(\/[^?#]*)?$/i.exec(uri);
   if (!m) return uri;
   const host = m[1]!.toLowerCase();
@@ -217,6 +260,8 @@ export function asS3Uri(uri: string): string {
   } catch {
     return uri;
   }
+  const ap = AP_HOST.exec(host);
+  if (ap) return path ? apObject(ap[4] ? 'aws-cn' : partitionOfRegion(ap[3]), ap[3]!, ap[2]!, ap[1]!, path) : uri;
   const virtual = S3_VIRTUAL_HOST.exec(host);
   if (virtual) return `s3://${virtual[1]}${path ? `/${path}` : ''}`;
   if (S3_PATH_HOST.test(host) && path && !path.startsWith('/')) return `s3://${path}`;

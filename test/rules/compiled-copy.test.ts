@@ -269,10 +269,12 @@ describe('registering a Neo-compiled copy of an approved version', () => {
     // The compiled copy registered by a FIPS URL is the same object as the job's s3:// output.
     expect(modified([register(), approve(), compile(), add('https://models.s3-fips.us-east-1.amazonaws.com/fraud/v3/neo/model-ml_c5.tar.gz')])).toEqual([]);
     expect(asS3Uri('https://models.s3-accelerate.dualstack.amazonaws.com/x')).toBe('s3://models/x');
-    // Hosts that are not a bucket's endpoint stay as written: an access point (FIPS too), S3 Express, Object Lambda, a
-    // Multi-Region Access Point, a website endpoint, a look-alike domain.
+    // An access point's host (FIPS too) names the object by its access point (test/rules/access-point-artifacts.test.ts).
+    expect(asS3Uri('https://ml-ap-111122223333.s3-accesspoint-fips.us-east-1.amazonaws.com/x')).toBe('arn:aws:s3:us-east-1:111122223333:accesspoint/ml-ap/object/x');
+    // Hosts that are not a bucket's endpoint stay as written: S3 Express, Object Lambda, a Multi-Region Access Point,
+    // a website endpoint, a look-alike domain.
     for (const kept of [
-      'https://ap-111122223333.s3-accesspoint-fips.us-east-1.amazonaws.com/x', 'https://models--use1-az4--x-s3.s3express-use1-az4.us-east-1.amazonaws.com/x',
+      'https://models--use1-az4--x-s3.s3express-use1-az4.us-east-1.amazonaws.com/x',
       'https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/x', 'https://mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com/x',
       'https://models.s3-website-us-east-1.amazonaws.com/x', 'https://models.s3-website.us-east-1.amazonaws.com/x', 'https://models.s3-fips.us-east-1.amazonaws.com.evil.example/x',
     ]) expect(asS3Uri(kept)).toBe(kept);

@@ -61,11 +61,11 @@ function aliasAddressed(ev: NormalizedEvent): string | undefined {
 const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
 
 /** The approved versions whose artifact holds the object at `uri` (what a write there changes). */
-const approvedAt = (platform: NormalizedEvent['platform'], ctx: RuleContext, uri: string): VersionRec[] =>
-  ctx.reg.resolve({ platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact);
+const approvedAt = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ctx: RuleContext, uri: string): VersionRec[] =>
+  ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact);
 
 /** Whether the rule judges writes to the object at `uri`: an approved version's artifact holds it. */
-const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) => approvedAt(ev.platform, ctx, uri).length > 0;
+const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) => approvedAt(ev, ctx, uri).length > 0;
 
 /**
  * A write, copy or delete of an object inside an approved version's artifact (an S3 PutObject over its
@@ -78,14 +78,17 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   if (carried === 'skip' || !OBJECT_WRITE.test(ev.action)) return;
   const data = ev.ml?.data;
   const written = ev.action === 'data_object.copy' ? (data?.outputs ?? data?.uris ?? []) : (data?.uris ?? []);
+  // Written through an access point whose bucket the record names: the object as an artifact named through the
+  // access point is too (its object ARN), judged beside the bucket's.
+  const viaAccessPoint = typeof ev.details?.access_point_object === 'string' && written.length === 1 ? [ev.details.access_point_object] : [];
   const seen = new Set<string>();
-  for (const uri of written) {
+  for (const uri of [...written, ...viaAccessPoint]) {
     // A write in a compilation job's output location, kept for when a copy there is registered.
     noteOutputWrite(ev, ctx, uri);
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
     const operation = carried?.operation ?? ev.operation;
-    for (const v of approvedAt(ev.platform, ctx, uri)) {
+    for (const v of approvedAt(ev, ctx, uri)) {
       if (seen.has(v.key) || !v.approval) continue;
       seen.add(v.key);
       const copy = compiledCopyAt(ctx, v, normUri(uri, ctx.cfg));
@@ -113,7 +116,7 @@ function judgeLostUpload(lost: LostUpload, ctx: RuleContext): void {
   const uri = part.resource?.uri;
   if (!uri) return;
   const what = rollback ? versionRollbackText(rollback) : 'new bytes';
-  for (const v of approvedAt(part.platform, ctx, uri)) {
+  for (const v of approvedAt(part, ctx, uri)) {
     if (!v.approval) continue;
     ctx.detect({
       entity: versionEntity(v), key: `artifact_upload_unjudged|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, part.id], time: part.time, title: 'Upload in parts over an approved model artifact could not be judged',
