@@ -268,6 +268,51 @@ export function asS3Uri(uri: string): string {
   return uri;
 }
 
+/** The DNS suffixes of the partitions that have one of their own (see SOVEREIGN_S3), longest first. */
+const PARTITION_SUFFIXES: Array<[string, string]> = [
+  ['.amazonaws.com.cn', 'aws-cn'], ['.sc2s.sgov.gov', 'aws-iso-b'], ['.csp.hci.ic.gov', 'aws-iso-f'], ['.c2s.ic.gov', 'aws-iso'], ['.cloud.adc-e.uk', 'aws-iso-e'], ['.amazonaws.eu', 'aws-eusc'],
+];
+
+/**
+ * The partition an S3 object's name tells, if it tells one: an ARN's (`arn:aws-cn:s3:…`), an `https://` S3 or access
+ * point URL's (its DNS suffix, else its region: `s3.us-gov-west-1.amazonaws.com`; the global `s3.amazonaws.com` is
+ * `aws`). An `s3://` URI names a bucket in no partition: undefined (the record naming it tells, see partitionOfVersion).
+ *
+ * @example
+ * partitionOfUri('https://models.s3.cn-north-1.amazonaws.com.cn/m') // 'aws-cn'
+ * partitionOfUri('s3://models/m') // undefined
+ */
+export function partitionOfUri(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  const arn = /^(?:s3:\/\/)?arn:(aws[a-z-]*):s3:/.exec(uri);
+  if (arn) return arn[1];
+  if (!uri.startsWith('https://') || asS3Uri(uri) === uri) return undefined;
+  const host = /^https:\/\/([^/?#]+)/.exec(uri)![1]!.toLowerCase();
+  const suffix = PARTITION_SUFFIXES.find(([s]) => host.endsWith(s));
+  if (suffix) return suffix[1];
+  // A region of a partition of its own anywhere in the host (`s3.us-gov-west-1.`, the legacy `s3-fips-us-gov-west-1.`).
+  return partitionOfRegion(/(?:^|[.-])((?:us-gov|cn|us-isob|us-isof|us-iso|eu-isoe|eusc)-[a-z]+(?:-[a-z]+)*-\d+)\./.exec(host)?.[1]);
+}
+
+/**
+ * The partition a version's artifact is in: what its URI tells (partitionOfUri), else the region of the SageMaker
+ * account it is registered in (scope `<account>:<region>`), else `aws` (MLflow, Vertex, Kubeflow records say none).
+ */
+export function partitionOfVersion(v: { platform: string; scope?: string; artifact?: string }): string {
+  const told = partitionOfUri(v.artifact);
+  if (told) return told;
+  return partitionOfRegion(v.platform === 'sagemaker' ? v.scope?.split(':')[1] : undefined);
+}
+
+/** The partition an AWS record happened in (`cloud.region`, CloudTrail's `awsRegion`); `aws` when it says none. */
+export const partitionOfEvent = (ev: Pick<NormalizedEvent, 'cloud'>): string => partitionOfRegion(ev.cloud?.region);
+
+/**
+ * Whether an object named `uri` by an event in `partition` may be the same object as one named in `other`: S3
+ * bucket names (and access point objects) are unique in a partition only. Other stores' URIs always may.
+ */
+export const samePartition = (uri: string, partition: string, other: string): boolean => partition === other || !/^(?:s3[an]?:\/\/|arn:)/i.test(uri);
+
 /** An artifact URI: `s3://…`, `gs://…`, and MLflow's single-slash `mlflow-artifacts:/…`, `runs:/…`, `dbfs:/…`. */
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\//i;
 

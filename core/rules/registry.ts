@@ -3,7 +3,7 @@ import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import { isAwsDlcImage } from './aws-images.js';
 import {
-  approvalOf, asS3Uri, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, asS3Uri, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, partitionOfVersion, samePartition, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -170,7 +170,11 @@ export interface CompilationRec {
 }
 
 /** A rejection kept by the artifact it judged (`rja|<uri>`, an https:// S3 URL as the s3:// object it names): the version it was made on, when, by whom. */
-export interface RejectedArtifact { key: string; name: string; version: string; time: string; event: string; identity?: string }
+export interface RejectedArtifact {
+  key: string; name: string; version: string; time: string; event: string; identity?: string;
+  /** The partition of the rejected version's artifact (partitionOfVersion), when not `aws`: a bucket of another partition is other weights. */
+  partition?: string;
+}
 
 export interface EndpointRec {
   endpoint: string;
@@ -884,8 +888,13 @@ export class Registry {
         // again as another version and approved there reverse it as well (rejectedArtifact); an approval of them
         // settles it. Not by the other containers' artifacts: a preprocessing model shared by versions is not what was rejected.
         // Keyed by the object an https:// S3 URL names (asS3Uri), as the artifact index is: either form finds it.
-        if (!older && v.artifact && approval === 'rejected') this.set(`rja|${asS3Uri(v.artifact)}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity } satisfies RejectedArtifact);
-        if (!older && v.artifact && approval === 'approved') for (const k of rejectionKeys(v.artifact)) this.delete(k);
+        // With its partition: a bucket of the same name in another partition holds other weights, neither rejected
+        // by this nor settled by an approval there.
+        if (!older && v.artifact && approval === 'rejected') {
+          const partition = partitionOfVersion(v);
+          this.set(`rja|${asS3Uri(v.artifact)}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity, ...(partition !== 'aws' ? { partition } : {}) } satisfies RejectedArtifact);
+        }
+        if (!older && v.artifact && approval === 'approved' && this.rejectedArtifact(v.artifact, partitionOfVersion(v))) for (const k of rejectionKeys(v.artifact)) this.delete(k);
         // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
         if (!older && approval === 'approved') v.approvedCheckpoint = v.defaultCheckpoint;
         // Approved once, whatever came after: a later rejection is then a revocation.
@@ -1018,11 +1027,12 @@ export class Registry {
    * same number before its model was deleted and created again), so approving it approves the weights that
    * rejection was about.
    */
-  rejectedArtifact(artifact: string | undefined): RejectedArtifact | undefined {
+  rejectedArtifact(artifact: string | undefined, partition = 'aws'): RejectedArtifact | undefined {
     if (!artifact) return undefined;
     for (const k of rejectionKeys(artifact)) {
       const found = this.get<RejectedArtifact>(k);
-      if (found) return found;
+      // In `partition` (the approved version's, partitionOfVersion): a rejection kept without one was in `aws`.
+      if (found && samePartition(asS3Uri(artifact), partition, found.partition ?? 'aws')) return found;
     }
     return undefined;
   }

@@ -383,6 +383,21 @@ describe("writes over a compiled copy's object before its registration", () => {
   }), { model_buckets: ['models'] });
   const overwritten = (events: NormalizedEvent[]) => alerts(events, 'registry.approved_model_modified').filter((a) => a.details.change === 'artifact_overwritten');
 
+  it('a write on a bucket of the same name in another partition (its record in cn-north-1) is not a write of the copy', () => {
+    const cn = () => normOne(ctRecord('PutObject', { bucketName: 'models', key: KEY }, {
+      eventID: `neo-${++n}`, eventTime: `2026-11-25T1${Math.floor(n / 60)}:${String(n % 60).padStart(2, '0')}:00Z`, awsRegion: 'cn-north-1', eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
+      resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws-cn:s3:::models/${KEY}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws-cn:s3:::models' }],
+    }), { model_buckets: ['models'] });
+    expect(overwritten([register(), approve(), compile(), s3('PutObject', {}, 'Neo'), cn(), addCopy()])).toEqual([]);
+    // Read before the job's record (held for it, then taken in), the same; in the own partition, the finding.
+    const [r, a, job, w] = [register(), approve(), compile(), cn()];
+    expect(overwritten([r!, a!, w!, job!, addCopy()])).toEqual([]);
+    const [r2, a2, job2, w2] = [register(), approve(), compile(), s3('PutObject')];
+    expect(overwritten([r2!, a2!, w2!, job2!, addCopy()])).toHaveLength(1);
+    // In the package's own partition it is the finding.
+    expect(overwritten([register(), approve(), compile(), s3('PutObject', {}, 'Neo'), s3('PutObject'), addCopy()])).toHaveLength(1);
+  });
+
   it("the job's own write, then someone else's PutObject, then the registration: the finding names that write", () => {
     const [r, a, job, own, evil, update] = [register(), approve(), compile(), s3('PutObject', {}, 'Neo'), s3('PutObject'), addCopy()];
     const out = overwritten([r!, a!, job!, own!, evil!, update!]);

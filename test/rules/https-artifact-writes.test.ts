@@ -20,8 +20,8 @@ const api = (name: string, params: Record<string, unknown>, response: Record<str
 const register = (modelDataUrl: string) => api('CreateModelPackage', { modelPackageGroupName: 'fraud', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: IMAGE, modelDataUrl }] } });
 const approve = () => api('UpdateModelPackage', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' });
 /** An S3 data event on `models/<key>`, as CloudTrail records it. */
-const s3 = (eventName: string, key = KEY, params: Record<string, unknown> = {}) => normOne(ctRecord(eventName, { bucketName: 'models', key, ...params }, {
-  eventID: `https-${++n}`, eventTime: time(), eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
+const s3 = (eventName: string, key = KEY, params: Record<string, unknown> = {}, awsRegion = 'us-east-1') => normOne(ctRecord(eventName, { bucketName: 'models', key, ...params }, {
+  eventID: `https-${++n}`, eventTime: time(), awsRegion, eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
   resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::models/${key}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::models' }],
 }), { model_buckets: ['models'] });
 const changes = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts
@@ -43,9 +43,11 @@ describe('writes to an approved artifact registered as an https:// S3 URL', () =
     expect(changes([register(url), approve(), s3('DeleteObject')])).toEqual([['artifact_deleted', uri]]);
   });
 
-  it("an artifact registered by a sovereign partition's S3 URL (ISO, ISO-B, European Sovereign Cloud): a write on its s3:// object is the finding", () => {
-    for (const url of [`https://models.s3.us-iso-east-1.c2s.ic.gov/${KEY}`, `https://s3.us-isob-east-1.sc2s.sgov.gov/models/${KEY}`, `https://models.s3.eusc-de-east-1.amazonaws.eu/${KEY}`, `https://models.s3.cn-north-1.amazonaws.com.cn/${KEY}`]) {
-      expect([url, changes([register(url), approve(), s3('PutObject')])]).toEqual([url, [['artifact_overwritten', `s3://models/${KEY}`]]]);
+  it("an artifact registered by a sovereign partition's S3 URL (ISO, ISO-B, European Sovereign Cloud): a write on its s3:// object in that partition is the finding", () => {
+    for (const [url, region] of [[`https://models.s3.us-iso-east-1.c2s.ic.gov/${KEY}`, 'us-iso-east-1'], [`https://s3.us-isob-east-1.sc2s.sgov.gov/models/${KEY}`, 'us-isob-east-1'], [`https://models.s3.eusc-de-east-1.amazonaws.eu/${KEY}`, 'eusc-de-east-1'], [`https://models.s3.cn-north-1.amazonaws.com.cn/${KEY}`, 'cn-north-1']] as const) {
+      expect([url, changes([register(url), approve(), s3('PutObject', KEY, {}, region)])]).toEqual([url, [['artifact_overwritten', `s3://models/${KEY}`]]]);
+      // The same bucket name in the commercial partition is another bucket (test/rules/s3-partitions.test.ts).
+      expect([url, changes([register(url), approve(), s3('PutObject')])]).toEqual([url, []]);
     }
   });
 

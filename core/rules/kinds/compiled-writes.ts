@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { asS3Uri, callerText, identityOf, normUri, packageRef, versionRollbackOf } from '../facts.js';
+import { asS3Uri, callerText, identityOf, normUri, packageRef, partitionOfEvent, partitionOfRegion, partitionOfVersion, samePartition, versionRollbackOf } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
 import { writes as jobWrites, type CompiledCopy } from './compiled-copy.js';
 import { versionEntity, waited, waitStart, type RuleContext } from './context.js';
@@ -28,6 +28,8 @@ interface OutputWrite {
   actor?: string;
   caller: string;
   rollback?: boolean;
+  /** The partition the write happened in (its record's region), when not `aws`: only a job of that partition wrote that bucket. */
+  partition?: string;
 }
 
 /**
@@ -68,6 +70,10 @@ function compiledVersion(j: CompilationRec, ctx: RuleContext): VersionRec | unde
   return p ? ctx.reg.ownVersion('sagemaker', p.name, p.version, p.scope) : undefined;
 }
 
+/** The compilation jobs writing `object` created before write `w`, in its partition (a bucket of that name elsewhere is another). */
+const jobsBefore = (object: string, w: OutputWrite, ctx: RuleContext) =>
+  ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(w) && samePartition(object, w.partition ?? 'aws', partitionOfRegion(j.scope?.split(':')[1])));
+
 /** The ring `object` is kept in for jobs `jobs` (created before the write), or undefined: no job writes it. */
 function ringOf(object: string, jobs: CompilationRec[], ctx: RuleContext): Ring | undefined {
   let ring: Ring | undefined;
@@ -91,7 +97,9 @@ export function noteOutputWrite(ev: NormalizedEvent, ctx: RuleContext, uri: stri
     event: ev.id, time: ev.time, operation: ev.operation, ...(issuer ? { issuer } : {}), ...(service ? { service } : {}),
     actor: identityOf(ev.actor, ctx.cfg), caller: callerText(ev.actor, ctx.cfg), ...(rollback ? { rollback } : {}),
   };
-  const jobs = ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(ev));
+  const partition = partitionOfEvent(ev);
+  if (partition !== 'aws') w.partition = partition;
+  const jobs = jobsBefore(object, w, ctx);
   const ring = jobs.length ? ringOf(object, jobs, ctx) : undefined;
   if (ring) return keep(ctx, object, w, ring);
   // No job seen writing it (yet): an archive is held for the job's record read late.
@@ -152,7 +160,7 @@ export function adoptHeldWrites(ctx: RuleContext): void {
     const id = entry[0];
     const h = ctx.get<HeldWrite>(`cjhold|${id}`);
     if (!h) continue;
-    const jobs = ctx.reg.compilationsWriting(h.object).filter((j) => at(j) <= at(h.write));
+    const jobs = jobsBefore(h.object, h.write, ctx);
     const ring = jobs.length ? ringOf(h.object, jobs, ctx) : undefined;
     if (ring) {
       keep(ctx, h.object, h.write, ring);
@@ -182,10 +190,12 @@ export function jobsOwnWrite(ev: NormalizedEvent, copy: CompiledCopy | undefined
 export function judgeOutputWrites(update: Pick<NormalizedEvent, 'id' | 'time'>, ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
   const approval = v.approval;
   if (!approval) return;
+  const partition = partitionOfVersion(v);
   for (const c of copies) {
     if (!c.job_time) continue;
     const object = asS3Uri(c.artifact);
-    const writes = (ctx.get<KeptWrites>(`cjwrite|${object}`)?.writes ?? []).filter((w) => at(w) > Date.parse(c.job_time!) && at(w) <= at(update));
+    // Writes in the version's partition: one on a bucket of the same name in another partition is not of this copy.
+    const writes = (ctx.get<KeptWrites>(`cjwrite|${object}`)?.writes ?? []).filter((w) => at(w) > Date.parse(c.job_time!) && at(w) <= at(update) && samePartition(object, w.partition ?? 'aws', partition));
     // CloudTrail times writes to the second: of writes in the last write's second, which came last cannot be told,
     // so one not the job's there is the finding (an overwrite raced right after the job's write would else pass
     // whenever its event id sorted first).

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, endpointOf, identityOf, type ModelRef, modelRefOf, normUri, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
+import { anyGlob, approvalOf, callerText, endpointOf, identityOf, type ModelRef, modelRefOf, normUri, partitionOfEvent, partitionOfVersion, samePartition, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
@@ -61,8 +61,12 @@ function aliasAddressed(ev: NormalizedEvent): string | undefined {
 const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
 
 /** The approved versions whose artifact holds the object at `uri` (what a write there changes). */
-const approvedAt = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ctx: RuleContext, uri: string): VersionRec[] =>
-  ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact);
+// An S3 write is in the partition its record happened in: an approved artifact in another partition is another
+// bucket of the same name (bucket names are unique per partition), not what was written.
+const approvedAt = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ctx: RuleContext, uri: string): VersionRec[] => {
+  const partition = partitionOfEvent(ev);
+  return ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact && samePartition(uri, partition, partitionOfVersion(v)));
+};
 
 /** Whether the rule judges writes to the object at `uri`: an approved version's artifact holds it. */
 const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) => approvedAt(ev, ctx, uri).length > 0;

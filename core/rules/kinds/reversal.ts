@@ -1,4 +1,4 @@
-import { approvalOf, callerText, identityOf, modelRefOf } from '../facts.js';
+import { approvalOf, callerText, identityOf, modelRefOf, partitionOfVersion } from '../facts.js';
 import { versionEntity, type KindImpl } from './context.js';
 import { deploysByAlias } from './alias.js';
 import { versionsOf } from './shared.js';
@@ -22,7 +22,7 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // Else the same weights rejected as another version (deleted since, or registered again from the same source).
   // Not on the MLflow auditor's first look (baseline, dated when seen): both decisions predate mltrail, order unknown.
   const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
-  const other = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact);
+  const other = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact, partitionOfVersion(v));
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
   if (!rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;
