@@ -195,6 +195,8 @@ class Engine implements RuleEngine {
     this.rules = resolveRules(cfg).filter((r) => r.enabled);
     this.windowed = this.rules.filter((r) => STATISTICAL_KINDS.has(r.kind) || MIXED_KINDS.has(r.kind));
     this.reg = new Registry(state, cfg);
+    // State kept by an older build in a shape since changed: rewritten once, before the first event is judged.
+    this.reg.migrate();
     this.baselines = new Baselines(state);
     this.echoes = new ChangeEchoes(state, ENGINE_NS);
     this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => Math.max(r.suppressMs, r.stat.suppressMs)));

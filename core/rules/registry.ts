@@ -3,7 +3,7 @@ import type { StateStore } from '../state/index.js';
 import type { RulesConfigParsed } from './config.js';
 import { isAwsDlcImage } from './aws-images.js';
 import {
-  approvalOf, asS3Uri, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, partitionOfVersion, samePartition, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
+  approvalOf, asS3Uri, compareVersions, deployedModelNames, currentStageOf, deploymentConfigOf, endpointOf, identityOf, inputsOf, imageDigestsOf, imagesOf, inferenceArtifactsOf, isAutoDeployment, isDeployment, modelRefOf, extraArtifactsOf, normUri, outputsOf, packageRef, partitionOfUri, partitionOfVersion, samePartition, readingsDiffer, endpointKey, sagemakerScopeOf, scopeOf, scopedName, serverScopeOf, uriAncestors, uriOverlap, versionKey, type ModelRef,
 } from './facts.js';
 
 /**
@@ -218,6 +218,35 @@ export class Registry {
     private readonly state: StateStore,
     private readonly cfg: RulesConfigParsed,
   ) {}
+
+  /**
+   * One-time rewrites of registry state written in an older shape, each recorded by name under `migrations` when
+   * done (run again, a finished one reads one key; one cut short redoes what is left, each step idempotent).
+   * `rja-object-keys`: rejections kept by an artifact were keyed by its URI as written before they were keyed by
+   * the object it names (asS3Uri); one kept under an `https://` S3 URL (or the CLI's `s3://<access point ARN>/…`)
+   * was not found from the `s3://` form, so it moves to that key, with the partition the URL tells. Where both keys
+   * hold one, the later decision stays. Returns how many keys were moved.
+   */
+  migrate(): number {
+    const done = this.get<string[]>('migrations') ?? [];
+    if (done.includes('rja-object-keys')) return 0;
+    let moved = 0;
+    for (const prefix of ['rja|https://', 'rja|s3://arn:']) {
+      for (const { key, value } of this.state.list<RejectedArtifact>(REGISTRY_NS, prefix)) {
+        const written = key.slice('rja|'.length);
+        const object = asS3Uri(written);
+        if (object === written) continue;
+        const partition = value.partition ?? partitionOfUri(written);
+        const rec: RejectedArtifact = { ...value, ...(partition && partition !== 'aws' ? { partition } : {}) };
+        const there = this.get<RejectedArtifact>(`rja|${object}`);
+        if (!there || Date.parse(there.time) < Date.parse(rec.time)) this.set(`rja|${object}`, rec);
+        this.delete(key);
+        moved++;
+      }
+    }
+    this.set('migrations', [...done, 'rja-object-keys']);
+    return moved;
+  }
 
   private get<T>(key: string): T | undefined {
     return this.state.get<T>(REGISTRY_NS, key);
