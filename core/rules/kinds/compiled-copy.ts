@@ -333,7 +333,7 @@ export const judgeWaitingCopies: KindImpl = (ev, ctx) => {
   if (ev.resource?.type === 'compilation_job' && ev.operation === 'StopCompilationJob' && ev.outcome !== 'failure') return noteStop(ev, ctx);
   if (ev.resource?.type !== 'compilation_job' || ev.action !== 'resource.create' || ev.outcome === 'failure') return;
   // Writes of its output read before it first: an addition waiting for it is judged with them.
-  adoptHeldWrites(ctx);
+  adoptHeldWrites(ctx, ev);
   for (const id of ctx.get<string[]>('copywait-index') ?? []) settle(ctx, id, false);
 };
 

@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { asS3Uri, callerText, identityOf, normUri, packageRef, partitionOfEvent, partitionOfRegion, partitionOfVersion, samePartition, versionRollbackOf } from '../facts.js';
 import type { CompilationRec, VersionRec } from '../registry.js';
 import { writes as jobWrites, type CompiledCopy } from './compiled-copy.js';
-import { versionEntity, waited, waitStart, type RuleContext } from './context.js';
+import { identityEntity, versionEntity, waited, waitStart, type RuleContext } from './context.js';
 
 /**
  * A compiled copy is vouched for by its object's name: the object a compilation job writes. Whoever can write the
@@ -71,7 +71,7 @@ function compiledVersion(j: CompilationRec, ctx: RuleContext): VersionRec | unde
 }
 
 /** The compilation jobs writing `object` created before write `w`, in its partition (a bucket of that name elsewhere is another). */
-const jobsBefore = (object: string, w: OutputWrite, ctx: RuleContext) =>
+const jobsBefore = (object: string, w: Pick<OutputWrite, 'time' | 'partition'>, ctx: RuleContext) =>
   ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(w) && samePartition(object, w.partition ?? 'aws', partitionOfRegion(j.scope?.split(':')[1])));
 
 /** The ring `object` is kept in for jobs `jobs` (created before the write), or undefined: no job writes it. */
@@ -124,7 +124,39 @@ function keep(ctx: RuleContext, object: string, w: OutputWrite, ring: Ring): voi
   ctx.set(key, { slot, ...(ring === 'exact' ? { ring } : {}), writes } satisfies KeptWrites);
 }
 
-/** Hold a write until its job's record comes: HOLD_MS at most, MAX_HELD in all (the oldest of the caller with the most leaves). */
+/**
+ * Writes one caller may have held at once. Its next ones are not held but noted (notePushedOut): a caller flooding
+ * the hold with archives after its own overwrite keeps that overwrite held (its flood is what is not), and cannot
+ * push out another caller's write. Beyond MAX_HELD in all (several callers near their share), the oldest of the
+ * caller with the most leaves, noted the same way.
+ */
+const MAX_HELD_PER_CALLER = 100;
+/** Locations (an object's parent: a job's output location) noted per caller whose writes were not held (beyond: `more`), and callers noted at once. */
+const MAX_PUSHED_LOCATIONS = 1000;
+const MAX_PUSHED_CALLERS = 50;
+
+/** A caller's writes that were not held (or pushed out of the hold), for the job records that come after (judgePushedOut). */
+interface PushedOut {
+  caller: string;
+  issuer?: string;
+  service?: boolean;
+  callerText: string;
+  partition?: string;
+  /**
+   * Where the writes were (each object's parent: a compilation job writes its output directly in its output location)
+   * and the last write time there, the first MAX_PUSHED_LOCATIONS; `more`: others too, not named.
+   */
+  locations: [string, string][];
+  more?: true;
+  count: number;
+  /** When the last was noted (the note lasts HOLD_MS from it, as a held write would). */
+  at: number;
+  rcv: number;
+  /** The hour (ISO, to the hour) last reported: one finding per caller and hour. */
+  reported?: string;
+}
+
+/** Hold a write until its job's record comes: HOLD_MS at most, MAX_HELD_PER_CALLER per caller and MAX_HELD in all. */
 function hold(ctx: RuleContext, h: HeldWrite): void {
   // Held ids in order of receipt, each with its caller (who floods is told without reading every entry).
   const open = (ctx.get<[string, string][]>('cjhold-index') ?? []).filter(([id]) => id !== h.write.event);
@@ -134,25 +166,101 @@ function hold(ctx: RuleContext, h: HeldWrite): void {
     if (first && !waited(ctx, first, HOLD_MS)) break;
     ctx.delete(`cjhold|${open.shift()![0]}`);
   }
-  open.push([h.write.event, h.write.actor ?? '']);
-  ctx.set(`cjhold|${h.write.event}`, h);
+  const caller = h.write.actor ?? '';
+  let mine = 0;
+  for (const [, c] of open) if (c === caller) mine++;
+  if (mine >= MAX_HELD_PER_CALLER) {
+    // Its newest is not held: its earlier writes (an overwrite before the flood) stay.
+    notePushedOut(ctx, h);
+  } else {
+    open.push([h.write.event, caller]);
+    ctx.set(`cjhold|${h.write.event}`, h);
+  }
   if (open.length > MAX_HELD) {
     // One caller writing many archives (a flood) pushes out its own, not another's write still waiting.
     const counts = new Map<string, number>();
-    for (const [, caller] of open) counts.set(caller, (counts.get(caller) ?? 0) + 1);
+    for (const [, c] of open) counts.set(c, (counts.get(c) ?? 0) + 1);
     const most = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-    const i = open.findIndex(([, caller]) => caller === most);
+    const i = open.findIndex(([, c]) => c === most);
+    const out = ctx.get<HeldWrite>(`cjhold|${open[i]![0]}`);
+    if (out) notePushedOut(ctx, out);
     ctx.delete(`cjhold|${open[i]![0]}`);
     open.splice(i, 1);
   }
   ctx.set('cjhold-index', open);
 }
 
+/** Note a write of `h`'s caller that the hold does not keep (a write by the SageMaker service is always its job's: not noted). */
+function notePushedOut(ctx: RuleContext, h: HeldWrite): void {
+  const w = h.write;
+  if (w.service) return;
+  const caller = w.actor ?? '';
+  const key = `cjpushed|${caller}`;
+  const rec = ctx.get<PushedOut>(key) ?? { caller, ...(w.issuer ? { issuer: w.issuer } : {}), callerText: w.caller, ...(w.partition ? { partition: w.partition } : {}), locations: [], count: 0, at: h.at, rcv: h.rcv };
+  const location = h.object.slice(0, h.object.lastIndexOf('/'));
+  const seen = rec.locations.find(([l]) => l === location);
+  if (seen) seen[1] = at(w) > Date.parse(seen[1]) ? w.time : seen[1];
+  else if (rec.locations.length < MAX_PUSHED_LOCATIONS) rec.locations.push([location, w.time]);
+  else rec.more = true;
+  rec.count++;
+  rec.at = Math.max(rec.at, h.at);
+  rec.rcv = h.rcv;
+  ctx.set(key, rec);
+  const index = (ctx.get<string[]>('cjpushed-index') ?? []).filter((c) => c !== caller);
+  index.push(caller);
+  for (const old of index.splice(0, Math.max(0, index.length - MAX_PUSHED_CALLERS))) ctx.delete(`cjpushed|${old}`);
+  ctx.set('cjpushed-index', index);
+}
+
 /**
- * After the registry took in a compilation job: the writes held for a job's record (read before it) that are its
- * output (written after its creation, an object it writes) are kept now, as if read after it.
+ * A compilation job's record came: a caller whose writes the hold did not keep (its flood) may have written this
+ * job's output before the record was read — an overwrite that can no longer be judged when the copy is registered.
+ * Said when one of those writes was in the job's output location after its creation, in its partition (or the
+ * caller wrote in too many locations to name), unless the caller is the job's role (its own output: never a finding):
+ * `details.finding: early_write_pushed_out`, entity the caller, once per caller and hour. A busy writer's writes
+ * elsewhere (a training pipeline's model.tar.gz) are never said.
  */
-export function adoptHeldWrites(ctx: RuleContext): void {
+function judgePushedOut(ctx: RuleContext, job: NormalizedEvent): void {
+  const index = ctx.get<string[]>('cjpushed-index');
+  if (!index?.length) return;
+  const j = job.ml?.job as { name?: unknown; role?: unknown; output_location?: unknown } | undefined;
+  const role = typeof j?.role === 'string' ? j.role : undefined;
+  if (typeof j?.output_location !== 'string') return;
+  const output = asS3Uri(normUri(j.output_location, ctx.cfg));
+  const partition = partitionOfEvent(job);
+  const left: string[] = [];
+  for (const caller of index) {
+    const key = `cjpushed|${caller}`;
+    const rec = ctx.get<PushedOut>(key);
+    if (!rec || waited(ctx, rec, HOLD_MS)) {
+      ctx.delete(key);
+      continue;
+    }
+    left.push(caller);
+    if (byRole(rec.issuer, role)) continue;
+    const hour = job.time.slice(0, 13);
+    if (rec.reported === hour) continue;
+    if (!samePartition(output, rec.partition ?? 'aws', partition)) continue;
+    const hit = rec.locations.some(([location, time]) => location === output && Date.parse(time) >= at(job));
+    if (!hit && !rec.more) continue;
+    ctx.set(key, { ...rec, reported: hour } satisfies PushedOut);
+    const jobName = typeof j?.name === 'string' ? j.name : (job.resource?.name ?? '');
+    ctx.detect({
+      entity: identityEntity(caller || 'unknown'), key: `early_write_pushed_out|${caller}|${hour}`, evidence: [job.id], time: job.time, title: 'Writes of a compilation output could not be held for their job',
+      summary: `${rec.callerText} wrote ${rec.count} *.tar.gz object(s) that were read before any compilation job writing them and could not be held for one (more than ${MAX_HELD_PER_CALLER} held of that caller at once)${hit ? `, some in the output location ${output} of compilation job ${jobName} after its creation` : `, in too many locations to name, before compilation job ${jobName} was read`}: an overwrite of a compiled copy among them can no longer be judged when the copy is registered`,
+      details: { finding: 'early_write_pushed_out', actor: caller || undefined, pushed_out: rec.count, job: jobName, output_location: output, ...(hit ? {} : { locations_unknown: true }) },
+    });
+  }
+  if (left.length !== index.length) ctx.set('cjpushed-index', left);
+}
+
+/**
+ * After the registry took in a compilation job (`job`, its record): the writes held for a job's record (read before
+ * it) that are its output (written after its creation, an object it writes) are kept now, as if read after it; those
+ * that could not be held are said (judgePushedOut).
+ */
+export function adoptHeldWrites(ctx: RuleContext, job?: NormalizedEvent): void {
+  if (job) judgePushedOut(ctx, job);
   const open = ctx.get<[string, string][]>('cjhold-index');
   if (!open?.length) return;
   const left: [string, string][] = [];
