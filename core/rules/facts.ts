@@ -296,12 +296,14 @@ export function partitionOfUri(uri: string | undefined): string | undefined {
 
 /**
  * The partition a version's artifact is in: what its URI tells (partitionOfUri), else the region of the SageMaker
- * account it is registered in (scope `<account>:<region>`), else `aws` (MLflow, Vertex, Kubeflow records say none).
+ * account it is registered in (scope `<account>:<region>`), else unknown (undefined): an MLflow, Vertex or Kubeflow
+ * record's `s3://` artifact says no partition, and read as `aws` a GovCloud or China MLflow's approved artifacts were
+ * never matched by a write there (samePartition lets an unknown partition match any).
  */
-export function partitionOfVersion(v: { platform: string; scope?: string; artifact?: string }): string {
+export function partitionOfVersion(v: { platform: string; scope?: string; artifact?: string }): string | undefined {
   const told = partitionOfUri(v.artifact);
   if (told) return told;
-  return partitionOfRegion(v.platform === 'sagemaker' ? v.scope?.split(':')[1] : undefined);
+  return v.platform === 'sagemaker' ? partitionOfRegion(v.scope?.split(':')[1]) : undefined;
 }
 
 /** The partition an AWS record happened in (`cloud.region`, CloudTrail's `awsRegion`); `aws` when it says none. */
@@ -309,9 +311,11 @@ export const partitionOfEvent = (ev: Pick<NormalizedEvent, 'cloud'>): string => 
 
 /**
  * Whether an object named `uri` by an event in `partition` may be the same object as one named in `other`: S3
- * bucket names (and access point objects) are unique in a partition only. Other stores' URIs always may.
+ * bucket names (and access point objects) are unique in a partition only. Other stores' URIs always may, and so does
+ * a partition not known (undefined: a version whose record tells none).
  */
-export const samePartition = (uri: string, partition: string, other: string): boolean => partition === other || !/^(?:s3[an]?:\/\/|arn:)/i.test(uri);
+export const samePartition = (uri: string, partition: string | undefined, other: string | undefined): boolean =>
+  partition === undefined || other === undefined || partition === other || !/^(?:s3[an]?:\/\/|arn:)/i.test(uri);
 
 /** An artifact URI: `s3://…`, `gs://…`, and MLflow's single-slash `mlflow-artifacts:/…`, `runs:/…`, `dbfs:/…`. */
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\//i;

@@ -921,7 +921,7 @@ export class Registry {
         // by this nor settled by an approval there.
         if (!older && v.artifact && approval === 'rejected') {
           const partition = partitionOfVersion(v);
-          this.set(`rja|${asS3Uri(v.artifact)}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity, ...(partition !== 'aws' ? { partition } : {}) } satisfies RejectedArtifact);
+          this.set(`rja|${asS3Uri(v.artifact)}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity, ...(partition && partition !== 'aws' ? { partition } : {}) } satisfies RejectedArtifact);
         }
         if (!older && v.artifact && approval === 'approved' && this.rejectedArtifact(v.artifact, partitionOfVersion(v))) for (const k of rejectionKeys(v.artifact)) this.delete(k);
         // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
@@ -1056,11 +1056,12 @@ export class Registry {
    * same number before its model was deleted and created again), so approving it approves the weights that
    * rejection was about.
    */
-  rejectedArtifact(artifact: string | undefined, partition = 'aws'): RejectedArtifact | undefined {
+  rejectedArtifact(artifact: string | undefined, partition: string | undefined): RejectedArtifact | undefined {
     if (!artifact) return undefined;
     for (const k of rejectionKeys(artifact)) {
       const found = this.get<RejectedArtifact>(k);
-      // In `partition` (the approved version's, partitionOfVersion): a rejection kept without one was in `aws`.
+      // In `partition` (the approved version's, partitionOfVersion; undefined: not known, any): a rejection kept
+      // without one was in `aws` or in a partition not known.
       if (found && samePartition(asS3Uri(artifact), partition, found.partition ?? 'aws')) return found;
     }
     return undefined;

@@ -37,7 +37,8 @@ describe('S3 objects are told apart by partition', () => {
       'https://models.s3.amazonaws.com/x', 'https://models.s3.us-iso-east-1.c2s.ic.gov/x', 'arn:aws-cn:s3:cn-north-1:111122223333:accesspoint/ap/object/x', 's3://models/x', 'https://example.com/x', 'gs://b/x',
     ].map(partitionOfUri)).toEqual(['aws-cn', 'aws-cn', 'aws-us-gov', 'aws-us-gov', 'aws', 'aws-iso', 'aws-cn', undefined, undefined, undefined]);
     expect(partitionOfVersion({ platform: 'sagemaker', scope: '111122223333:cn-north-1', artifact: 's3://models/x' })).toBe('aws-cn');
-    expect(partitionOfVersion({ platform: 'mlflow', scope: 'cn-north-1', artifact: 's3://models/x' })).toBe('aws');
+    // An MLflow (Vertex, Kubeflow) version's s3:// artifact says no partition: not known, matched by any.
+    expect(partitionOfVersion({ platform: 'mlflow', scope: 'cn-north-1', artifact: 's3://models/x' })).toBeUndefined();
   });
 
   it('a write in another partition on a bucket of the same name is not a write to the approved artifact', () => {
@@ -65,5 +66,17 @@ describe('S3 objects are told apart by partition', () => {
     // An approval in another partition does not settle the rejection: approved again in its own, still reversed.
     expect(alerts([register('aws-cn'), decide('aws-cn', 'Rejected'), register('aws', `s3://models/${KEY}`, 4), decide('aws', 'Approved', 4), register('aws-cn', `s3://models/${KEY}`, 5), decide('aws-cn', 'Approved', 5)], RULE).map((a) => [a.entity.id, a.details.rejected_version]))
       .toEqual([['111122223333:cn-north-1:fraud/5', 'fraud/3']]);
+  });
+
+  it('an MLflow version\'s s3:// artifact (no partition told) is matched by a write in any partition: a GovCloud or China MLflow is watched', () => {
+    const mlflow = (id: string, t: string, d: Record<string, unknown>) =>
+      ({ schema_version: '1', id, time: t, received_time: t, channel: 'mlflow.webhook', outcome: 'success', platform: 'mlflow', stage: 'registry', actor: { id: 'bob', name: 'bob', type: 'user' }, ...d }) as unknown as NormalizedEvent;
+    const model = { name: 'fraud', version: '3', artifact_uri: `s3://models/${KEY}` };
+    const created = mlflow('mv3', '2026-11-25T09:00:00Z', { action: 'model_version.create', operation: 'model_version.created', resource: { type: 'model_version', name: 'fraud', version: '3' }, ml: { model } });
+    const approved = mlflow('al3', '2026-11-25T09:30:00Z', { action: 'model_version.alias_set', operation: 'model_version_alias.created', resource: { type: 'model_version', name: 'fraud', version: '3' }, ml: { model: { name: 'fraud', version: '3', aliases: ['champion'] } }, details: { alias: 'champion' } });
+    for (const p of ['aws', 'aws-cn']) {
+      n = 0;
+      expect(changes([created, approved, put(p)]).map(([, object]) => object)).toEqual([`s3://models/${KEY}`]);
+    }
   });
 });
