@@ -33,8 +33,8 @@ export const ServerTlsConfig = z.strictObject({
   reload_check_s: z.number().int().min(0).max(86_400).default(60),
   /**
    * How long (ms) a connection may take to complete its TLS handshake before it is closed (Node's `handshakeTimeout`;
-   * its default, 120 s, is the default here). Its first bytes are waited for at most 10 s, or this if shorter, before
-   * the handshake starts. Each connection held before its handshake holds a socket: peers that connect and stay
+   * its default, 120 s, is the default here), counted from the connect: the wait for first bytes that tell plain HTTP
+   * from TLS is part of it. Each connection held before its handshake holds a socket: peers that connect and stay
    * silent are let go sooner with a shorter one. At least 1 s (a slow client's handshake over a long path), at most 10 min.
    */
   handshake_timeout_ms: z.number().int().min(1000).max(600_000).default(120_000),

@@ -33,11 +33,6 @@ export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
 /** How many first bytes are looked at, at most: a method token longer than this is no HTTP client's. */
 const REQUEST_LINE_PEEK_BYTES = 64;
-/**
- * How long a connection's first bytes are waited for before it goes to the TLS layer as it is (which times it out),
- * unless server.tls.handshake_timeout_ms is shorter.
- */
-const REQUEST_LINE_WAIT_MS = 10_000;
 
 /**
  * Whether `head` (a connection's first bytes) starts an HTTP/1 request line: a method token, one space, the first
@@ -66,34 +61,42 @@ export function startsRequestLine(head: Buffer): boolean | undefined {
  * Hold each new connection of `server` until its first bytes say whether it starts an HTTP request line
  * (`startsRequestLine`), note those that do in `plainHttp`, then hand it to the TLS layer with those bytes put back
  * (Node's TLS socket reads what is buffered on the socket it wraps first), so the handshake sees exactly what
- * was sent. Returns a function that gives `server` its own listeners back and closes the connections still held or
- * in their handshake: no HTTP request is in flight on them, and left open (a silent peer, until handshake_timeout_ms
- * after its connect) they kept the process from exiting after its stop.
+ * was sent. Each connection has one deadline, `handshakeTimeoutMs` after its connect, held or in its handshake:
+ * silent until then, it is closed uncounted (a probe); otherwise it is closed as a timed-out handshake, noted in
+ * `timedOut` (its failure is counted). Returns a function that gives `server` its own listeners back and closes the
+ * connections still held or in their handshake: no HTTP request is in flight on them, and left open (a silent
+ * peer, until its deadline) they kept the process from exiting after its stop.
  */
-function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, handshakeTimeoutMs: number): () => void {
-  const waitMs = Math.min(REQUEST_LINE_WAIT_MS, handshakeTimeoutMs);
+function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, timedOut: WeakSet<Socket>, handshakeTimeoutMs: number): () => void {
   const tlsListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   const handOver = (raw: Socket) => {
     for (const l of tlsListeners) l.call(server, raw);
   };
-  // Raw sockets from their arrival until their handshake is done or they close.
-  const beforeHandshake = new Set<Socket>();
+  // Raw sockets from their arrival until their handshake is done or they close, each with its deadline.
+  const beforeHandshake = new Map<Socket, NodeJS.Timeout>();
+  const forget = (raw: Socket) => {
+    clearTimeout(beforeHandshake.get(raw));
+    beforeHandshake.delete(raw);
+  };
   const onSecure = (tlsSocket: TLSSocket) => {
     const raw = (tlsSocket as unknown as { _parent?: Socket })._parent;
-    if (raw) beforeHandshake.delete(raw);
+    if (raw) forget(raw);
   };
   const onConnection = (raw: Socket) => {
     // Read as the connection arrives: Node's TLS socket leaves the address of a peer that reset with its handle.
     void raw.remoteAddress;
-    beforeHandshake.add(raw);
-    raw.once('close', () => beforeHandshake.delete(raw));
+    raw.once('close', () => forget(raw));
     const chunks: Buffer[] = [];
-    const done = (looksLikeHttp: boolean | undefined) => {
-      clearTimeout(timer);
+    let held = true;
+    const release = () => {
+      held = false;
       raw.off('data', onData);
       raw.off('end', onEnd);
       raw.off('error', onGone);
       raw.off('close', onGone);
+    };
+    const done = (looksLikeHttp: boolean | undefined) => {
+      release();
       raw.pause();
       if (chunks.length) raw.unshift(Buffer.concat(chunks));
       if (looksLikeHttp) plainHttp.add(raw);
@@ -108,25 +111,23 @@ function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, handshakeT
     const onEnd = () => done(startsRequestLine(Buffer.concat(chunks)));
     // Reset or closed while held: nothing to hand over (a port probe is no handshake).
     const onGone = () => {
-      clearTimeout(timer);
-      raw.off('data', onData);
-      raw.off('end', onEnd);
-      raw.off('close', onGone);
+      release();
       raw.destroy();
     };
-    // A sender that stays silent goes to the TLS layer for what is left of handshake_timeout_ms, counted from its
-    // connect: the TLS layer's own timeout starts at the hand-over, so a silent peer was held the wait here and the
-    // whole timeout again (2x the setting below 10 s, 10 s more above). Silent for all of it: closed, a probe.
-    const timer = setTimeout(() => {
-      if (chunks.length) return done(false);
-      const left = handshakeTimeoutMs - waitMs;
-      if (left <= 0) return onGone();
-      done(false);
-      setTimeout(() => {
-        if (beforeHandshake.has(raw) && raw.bytesRead === 0) raw.destroy();
-      }, left).unref();
-    }, waitMs);
-    timer.unref();
+    // The one bound, counted from the connect. Held for its first bytes until then: bytes that never say whether a
+    // request line starts are all tchars, which no TLS record begins with, so handing them to the TLS layer sooner
+    // could not complete a handshake; it only started the TLS layer's own timeout (which runs from the hand-over)
+    // late: a peer that sent two letters and stopped was held 10 s plus the whole timeout.
+    const deadline = setTimeout(() => {
+      beforeHandshake.delete(raw);
+      if (held && !chunks.length) return onGone();
+      // What came goes to the TLS layer, whose failure (its 'socket hang up' when the socket closes) is counted.
+      if (held) done(false);
+      timedOut.add(raw);
+      raw.destroy();
+    }, handshakeTimeoutMs);
+    deadline.unref();
+    beforeHandshake.set(raw, deadline);
     raw.on('data', onData);
     raw.on('end', onEnd);
     raw.on('error', onGone);
@@ -139,7 +140,10 @@ function noteRequestLines(server: Server, plainHttp: WeakSet<Socket>, handshakeT
     server.off('connection', onConnection);
     server.off('secureConnection', onSecure);
     for (const l of tlsListeners) server.on('connection', l);
-    for (const raw of beforeHandshake) raw.destroy();
+    for (const [raw, deadline] of beforeHandshake) {
+      clearTimeout(deadline);
+      raw.destroy();
+    }
     beforeHandshake.clear();
   };
 }
@@ -188,11 +192,14 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
   };
   // Connections whose first bytes start an HTTP request line (the raw sockets the TLS sockets wrap).
   const plainHttp = new WeakSet<Socket>();
-  const restoreListeners = noteRequestLines(server, plainHttp, deps.handshakeTimeoutMs ?? 120_000); // Node's default handshakeTimeout
+  // Connections closed at their deadline (their TLS socket says only 'socket hang up').
+  const timedOut = new WeakSet<Socket>();
+  const restoreListeners = noteRequestLines(server, plainHttp, timedOut, deps.handshakeTimeoutMs ?? 120_000); // Node's default handshakeTimeout
   const onError = (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const raw = (socket as unknown as { _parent?: Socket })._parent;
     if (raw?.bytesRead === 0) return;
-    const reason = handshakeFailureReason(err.code);
+    const code = raw && timedOut.has(raw) ? 'ERR_TLS_HANDSHAKE_TIMEOUT' : err.code;
+    const reason = handshakeFailureReason(code);
     // Answered when the first bytes start a request line (any method: OpenSSL names only GET, POST, HEAD and PUT
     // HTTP_REQUEST, CONNECT HTTPS_PROXY_REQUEST and the rest WRONG_VERSION_NUMBER) and the TLS layer also found no
     // TLS there; a TLS record, or anything else, is never answered in plaintext. OpenSSL sends no alert for bytes
@@ -204,9 +211,9 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
     deps.metrics.tlsHandshakeFailures.inc({ reason });
     const ip = socket.remoteAddress ?? raw?.remoteAddress;
     const w = windows.get(reason);
-    if (w) Object.assign(w, { count: w.count + 1, ip, tlsError: err.code });
+    if (w) Object.assign(w, { count: w.count + 1, ip, tlsError: code });
     else {
-      say(reason, 1, ip, err.code);
+      say(reason, 1, ip, code);
       openWindow(reason);
     }
   };

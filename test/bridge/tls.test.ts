@@ -738,6 +738,38 @@ describe('server.tls.handshake_timeout_ms', () => {
     expect((await send(`${b.url}/healthz`)).status).toBe(200);
   }, 20_000);
 
+  it('bounds a peer that sends bytes too few to tell plain HTTP from TLS by the setting itself, from its connect (it was held 10 s, or the setting, and the setting again)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: tmpDir(), MLTRAIL_INGEST_TOKEN: TOKEN }, overrides: { server: { port: 0, tls: { ...TLS, handshake_timeout_ms: 1500 } } } });
+    const b = await startBridge(cfg, { logger, env: {} });
+    running.push(b);
+    // Two letters of a method ('GE'), and a whole method token with no space yet: neither says whether a request
+    // line starts, and neither peer sends more.
+    const [two, token] = await Promise.all([closedAfter(b.port, Buffer.from('GE')), closedAfter(b.port, Buffer.from('OPTIONS'))]);
+    for (const ms of [two, token]) {
+      expect(ms).toBeGreaterThanOrEqual(1400);
+      expect(ms).toBeLessThan(2600);
+    }
+    // They sent bytes: failed handshakes, counted and said as timed out (not as a peer's reset).
+    await waitFor(async () => (await failureCounts(b.url)).other === 2, 5000, 'the two timed-out connections counted');
+    const warned = lines.map((l) => JSON.parse(l) as { code?: string; reason?: string; tls_error?: string }).filter((l) => l.code === 'MLTRAIL_ERR_TLS_HANDSHAKE');
+    expect(warned).toEqual([expect.objectContaining({ reason: 'other', tls_error: 'ERR_TLS_HANDSHAKE_TIMEOUT' })]);
+    // A plain HTTP request whose request line comes slowly (after 1 s) is still told it reached the HTTPS port.
+    const slow = await new Promise<string>((resolve) => {
+      let got = '';
+      const s = netConnect({ host: '127.0.0.1', port: b.port }, () => {
+        s.write('PATC');
+        setTimeout(() => s.write('H /v1/events HTTP/1.1\r\nHost: x\r\n\r\n'), 1000);
+      });
+      s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(got));
+    });
+    expect(slow).toBe(PLAIN_HTTP_ANSWER);
+    expect((await send(`${b.url}/healthz`)).status).toBe(200);
+  }, 20_000);
+
   it('is bounded: below 1 s or past 10 min is refused, naming the key', () => {
     for (const v of [999, 600_001]) {
       expect(() => loadConfig({ env: {}, overrides: { server: { tls: { ...TLS, handshake_timeout_ms: v } } } })).toThrow(/server\.tls\.handshake_timeout_ms/);
