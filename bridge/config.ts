@@ -40,7 +40,7 @@ export const ServerTlsConfig = z.strictObject({
   handshake_timeout_ms: z.number().int().min(1000).max(600_000).default(120_000),
 }).superRefine((t, ctx) => {
   const pair = readKeyPair(t.cert_file, t.key_file);
-  if ('problem' in pair) ctx.addIssue({ code: 'custom', path: [pair.in === 'cert' ? 'cert_file' : 'key_file'], message: pair.problem });
+  if ('problems' in pair) for (const p of pair.problems) ctx.addIssue({ code: 'custom', path: [`${p.in}_file`], message: p.problem });
 }, {
   // Also when another key of the block is wrong (an unset variable, a misspelt min_version): one run names every problem.
   when: (payload) => { const v = payload.value as Record<string, unknown> | undefined; return typeof v?.cert_file === 'string' && !!v.cert_file && typeof v.key_file === 'string' && !!v.key_file; },

@@ -43,9 +43,10 @@ export function clientCaFiles(cfg: Config): string[] {
 /** The certificate and key of `tls`, checked as the config check does (they may have changed since). */
 function readCertAndKey(tls: TlsConfig): { cert: string; key: string; validTo: string } {
   const pair = readKeyPair(tls.cert_file, tls.key_file);
-  if ('problem' in pair) {
-    const key = `server.tls.${pair.in}_file`;
-    throw new MltrailError('CONFIG', `${key}: ${pair.problem}`, { path: key });
+  if ('problems' in pair) {
+    // Every file that is wrong, in one message; the first names the error's path.
+    const said = pair.problems.map((p) => `server.tls.${p.in}_file: ${p.problem}`);
+    throw new MltrailError('CONFIG', said.join('; '), { path: `server.tls.${pair.problems[0]!.in}_file` });
   }
   return { cert: pair.cert, key: pair.key, validTo: pair.leaf.validTo };
 }

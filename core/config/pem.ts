@@ -121,40 +121,54 @@ export function readClientCaCertificates(file: string): { certs: X509Certificate
   return { problem: `${file}: certificate ${i + 1} (${subject}) is not a CA certificate (basicConstraints CA:TRUE): give the CA that issues the client certificates, not a client certificate` };
 }
 
+/** A file of a server's certificate and key pair that cannot serve (`in`: `cert` or `key`) and why. */
+export interface KeyPairProblem {
+  in: 'cert' | 'key';
+  problem: string;
+}
+
 /**
  * A server's certificate chain (`certFile`, leaf first) and its private key (`keyFile`, unencrypted PEM), each read
- * and parsed, the key checked against the leaf: else which file is wrong and why (`in`: `cert` or `key`).
+ * and parsed, the key checked against the leaf: else every file that is wrong and why, the certificate's first. Both
+ * files are read whatever the other's problem: a run that named only the certificate when both were missing left
+ * the key's problem to the next run.
  *
  * @example
- * readKeyPair('/etc/mltrail/tls.crt', '/etc/mltrail/tls.key') // { cert, key, leaf } or { in: 'key', problem: '… does not match …' }
+ * readKeyPair('/etc/mltrail/tls.crt', '/etc/mltrail/tls.key') // { cert, key, leaf } or { problems: [{ in: 'key', problem: '… does not match …' }] }
  */
-export function readKeyPair(certFile: string, keyFile: string): { cert: string; key: string; leaf: X509Certificate } | { in: 'cert' | 'key'; problem: string } {
+export function readKeyPair(certFile: string, keyFile: string): { cert: string; key: string; leaf: X509Certificate } | { problems: KeyPairProblem[] } {
   const certText = readPemFile(certFile, 'certificate(s)');
-  if ('problem' in certText) return { in: 'cert', problem: certText.problem };
-  const certs = parseCertificates(certText.text, certFile);
-  if ('problem' in certs) return { in: 'cert', problem: certs.problem };
+  const certs = 'problem' in certText ? certText : parseCertificates(certText.text, certFile);
+  const key = readPrivateKey(keyFile);
+  const problems: KeyPairProblem[] = [];
+  if ('problem' in certs) problems.push({ in: 'cert', problem: certs.problem });
+  if ('problem' in key) problems.push({ in: 'key', problem: key.problem });
+  if ('problem' in certs || 'problem' in key || 'problem' in certText) return { problems };
+  const leaf = certs.certs[0]!;
+  if (!leaf.checkPrivateKey(key.key)) {
+    // A chain written CA first (a bundle concatenated the other way round): the key is right, the order is not.
+    const later = certs.certs.findIndex((c, i) => i > 0 && c.checkPrivateKey(key.key));
+    if (later > 0) {
+      return { problems: [{ in: 'cert', problem: `${certFile}: the key in ${keyFile} is for certificate ${later + 1} (${certs.certs[later]!.subject.replaceAll('\n', ', ')}), not the first (${leaf.subject.replaceAll('\n', ', ')}): put the server's certificate first, then its intermediates` }] };
+    }
+    return { problems: [{ in: 'key', problem: `${keyFile} does not match the certificate in ${certFile} (${leaf.subject.replaceAll('\n', ', ')}): give the key that certificate was made for` }] };
+  }
+  return { cert: certText.text, key: key.text, leaf };
+}
+
+/** The unencrypted PEM private key of `keyFile` (its text and the key), or why it cannot serve. */
+function readPrivateKey(keyFile: string): { text: string; key: KeyObject } | { problem: string } {
   const read = readPemFile(keyFile, 'private key');
-  if ('problem' in read) return { in: 'key', problem: read.problem };
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(read.text)) return { in: 'key', problem: `${keyFile} holds no PEM private key (-----BEGIN PRIVATE KEY-----)` };
+  if ('problem' in read) return read;
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(read.text)) return { problem: `${keyFile} holds no PEM private key (-----BEGIN PRIVATE KEY-----)` };
   // The server starts unattended: nobody is there to type a passphrase. (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a
   // traditional key's `Proc-Type: 4,ENCRYPTED` header; OpenSSL's own error for them says only "interrupted".)
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(read.text)) {
-    return { in: 'key', problem: `${keyFile} is encrypted: give an unencrypted key (no passphrase is asked for)` };
+    return { problem: `${keyFile} is encrypted: give an unencrypted key (no passphrase is asked for)` };
   }
-  let key: KeyObject;
   try {
-    key = createPrivateKey(read.text);
+    return { text: read.text, key: createPrivateKey(read.text) };
   } catch (err) {
-    return { in: 'key', problem: `${keyFile}: the private key does not parse: ${(err as Error).message}` };
+    return { problem: `${keyFile}: the private key does not parse: ${(err as Error).message}` };
   }
-  const leaf = certs.certs[0]!;
-  if (!leaf.checkPrivateKey(key)) {
-    // A chain written CA first (a bundle concatenated the other way round): the key is right, the order is not.
-    const later = certs.certs.findIndex((c, i) => i > 0 && c.checkPrivateKey(key));
-    if (later > 0) {
-      return { in: 'cert', problem: `${certFile}: the key in ${keyFile} is for certificate ${later + 1} (${certs.certs[later]!.subject.replaceAll('\n', ', ')}), not the first (${leaf.subject.replaceAll('\n', ', ')}): put the server's certificate first, then its intermediates` };
-    }
-    return { in: 'key', problem: `${keyFile} does not match the certificate in ${certFile} (${leaf.subject.replaceAll('\n', ', ')}): give the key that certificate was made for` };
-  }
-  return { cert: certText.text, key: read.text, leaf };
 }

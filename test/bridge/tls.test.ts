@@ -607,6 +607,26 @@ describe('server.tls: check-config names what is wrong with the files', () => {
     expect(await check({ cert_file: at('srv-with-key.pem'), key_file: at('srv-with-key.pem') })).toMatchObject({ code: 0, err: '' });
   });
 
+  it('both files wrong: each is named by its key path in one run (only cert_file was)', async () => {
+    const notPem = join(tmpDir(), 'notes.txt');
+    writeFileSync(notPem, 'hello\n');
+    const cases: Array<[Record<string, unknown>, RegExp[]]> = [
+      [{ cert_file: '/nonexist/tls.crt', key_file: '/nonexist/tls.key' }, [/server\.tls\.cert_file: cannot read \/nonexist\/tls\.crt: ENOENT/, /server\.tls\.key_file: cannot read \/nonexist\/tls\.key: ENOENT/]],
+      [{ cert_file: notPem, key_file: pki.dir }, [/server\.tls\.cert_file: \S*notes\.txt holds no PEM certificate/, /server\.tls\.key_file: \S* is not a file/]],
+      [{ cert_file: '/nonexist/tls.crt', key_file: notPem }, [/server\.tls\.cert_file: cannot read/, /server\.tls\.key_file: \S*notes\.txt holds no PEM private key/]],
+    ];
+    for (const [tls, expected] of cases) {
+      const r = await check(tls);
+      expect(r.code, JSON.stringify(tls)).toBe(1);
+      expect(r.err).toMatch(/2 problems/);
+      for (const e of expected) expect(r.err).toMatch(e);
+    }
+    // A certificate that cannot be read beside a good key names the certificate only.
+    const one = await check({ ...TLS, cert_file: '/nonexist/tls.crt' });
+    expect(one.err).toMatch(/1 problem\b/);
+    expect(one.err).not.toMatch(/server\.tls\.key_file/);
+  });
+
   it('the files are named in the same run as another key of the block that is wrong (an unset variable, a misspelt value)', async () => {
     writeFileSync(at('ca-with-key.pem'), readFileSync(at('kube-ca.pem'), 'utf8') + readFileSync(at('kube-ca.key'), 'utf8'));
     const caWithKey = /server\.tls\.client_ca_files\.0: \S*ca-with-key\.pem holds a private key/;
