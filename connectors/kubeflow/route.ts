@@ -10,7 +10,7 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
-import { keepPatchBasesIn, savePatchBases } from './audit/patch-base.js';
+import { beginPatchBaseBatch, keepPatchBasesIn } from './audit/patch-base.js';
 import { redactAuditInput } from './audit/redact.js';
 import { redactAuditBody } from './audit/redact-body.js';
 import { certIdentities, clientCaPinsSource, type ClientCaPins } from './cert-identity.js';
@@ -127,7 +127,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   const cfg = deps.config;
   if (!cfg.audit.enabled) return;
   // The last object of each endpoint, ServiceAccount and Secret, which Request-level patches apply to: kept across restarts.
-  // Their writes of one batch are saved in one transaction (savePatchBases below), not one commit and fsync each.
+  // Their writes of one batch are saved in one transaction once its events are committed (PatchBaseBatch below), not
+  // one commit and fsync each.
   keepPatchBasesIn(cfg, deps.spool.state, { transaction: (fn) => deps.spool.transaction(fn) });
   const watched = namespaceMatcher(cfg.namespaces);
   if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
@@ -187,10 +188,12 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
         throw err;
       }
       const receivedTime = new Date().toISOString();
+      // The kept objects this request changes: saved once its events are committed, taken back if they are not.
+      const bases = beginPatchBaseBatch(cfg);
       const filtered: Record<string, number> = {};
       let filteredTotal = 0;
       let recognised = 0;
-      const normalize = (rec: unknown): NormalizeOutput => {
+      const normalize = (rec: unknown): NormalizeOutput => bases.run(() => {
         const out: NormalizeOutput = { events: [], rejected: [], skipped: [] };
         const items = auditItems(rec);
         if (!items) {
@@ -224,15 +227,26 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
             if (r.event.details?.artifact_env && !artifactEndpointsOf(cfg, cluster)) warnUncheckedArtifactEnv(r.event, cluster);
           } else out.rejected.push(r.rejection);
         }
-        // Before the batch's events are committed, as when each was written at once.
-        savePatchBases(cfg);
         return out;
-      };
-      const res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE }, {
-        quarantineBudget: quarantineBudget(sentBytes(c, body)),
-        // Rejected items are kept redacted as `raw` is: quarantine is listed and shown (`mltrail quarantine list --body`).
-        redactRejected: redactAuditInput,
       });
+      let res;
+      try {
+        res = await normalizeAndIngest(deps.ingest, normalize, records, AUDIT_CHANNEL, { route: AUDIT_ROUTE }, {
+          quarantineBudget: quarantineBudget(sentBytes(c, body)),
+          // Rejected items are kept redacted as `raw` is: quarantine is listed and shown (`mltrail quarantine list --body`).
+          redactRejected: redactAuditInput,
+        });
+      } catch (err) {
+        // Not committed: the apiserver sends the batch again, whose patches apply to the objects they applied to now.
+        bases.abandon();
+        throw err;
+      }
+      try {
+        bases.save();
+      } catch (err) {
+        // The events are in: the answer stays 200 (a retry would only bring duplicates); the writes wait for the next batch.
+        deps.logger.error({ err, code: 'MLTRAIL_ERR_INTERNAL', route: AUDIT_ROUTE }, 'could not save the objects audit patches apply to; retried with the next batch');
+      }
       for (const [why, n] of Object.entries(filtered)) counter?.inc({ reason: why }, n);
       if (recognised === 0) {
         throw new MltrailError('BAD_REQUEST', 'body is not an audit.k8s.io EventList (nor Event); it was quarantined', { rejected: res.rejected.length });

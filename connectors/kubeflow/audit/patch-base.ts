@@ -49,14 +49,17 @@ type StoredObject = KeptObject & { seq: number };
  * The last whole object of each endpoint seen, oldest dropped first (a Map keeps insertion order). With a state store
  * (the serving bridge's spool state, keepPatchBasesIn) every change is written through to it and the objects are read
  * back at first use, so a restart between an object's write and its patch still applies the patch to it; the bound
- * holds on disk as in memory.
+ * holds on disk as in memory. Changes made within a batch (PatchBaseBatch.run) are the batch's: written by its
+ * `save`, or taken back by its `abandon`.
  */
 class ObjectMemory {
-  private readonly objects = new Map<string, KeptObject>();
+  readonly objects = new Map<string, KeptObject>();
   private seq = 0;
-  private store?: { state: StateStore; ns: string; loaded: boolean; deferred: boolean };
-  /** Writes not yet in the store (deferred: written by `save`), key → value, `null` for a deletion. */
-  private readonly pending = new Map<string, StoredObject | null>();
+  store?: { state: StateStore; ns: string; loaded: boolean; deferred: boolean };
+  /** Writes not yet in the store and of no open batch, key → value, `null` for a deletion (see `save`). */
+  readonly pending = new Map<string, StoredObject | null>();
+  /** The batch whose record is being normalized (PatchBaseBatch.run): its changes are noted there. */
+  batch?: PatchBaseBatch;
   /**
    * Persist in namespace `ns` of `state` (entries already there are read back at first use). `deferred`: changes
    * wait for `save`, which the caller runs in one transaction for a whole batch.
@@ -69,10 +72,7 @@ class ObjectMemory {
   save(): void {
     const st = this.store;
     if (!st) return;
-    for (const [key, value] of this.pending) {
-      if (value === null) st.state.delete(st.ns, key);
-      else st.state.set(st.ns, key, value);
-    }
+    for (const [key, value] of this.pending) this.writeNow(key, value);
   }
   /** Forget the deferred changes once `save` committed. */
   saved(): void {
@@ -81,10 +81,9 @@ class ObjectMemory {
   get pendingWrites(): number {
     return this.pending.size;
   }
-  private write(key: string, value: StoredObject | null): void {
+  writeNow(key: string, value: StoredObject | null): void {
     const st = this.store!;
-    if (st.deferred) this.pending.set(key, value);
-    else if (value === null) st.state.delete(st.ns, key);
+    if (value === null) st.state.delete(st.ns, key);
     else st.state.set(st.ns, key, value);
   }
   private load(): void {
@@ -105,33 +104,46 @@ class ObjectMemory {
     this.load();
     return this.objects.get(key);
   }
+  /**
+   * Make `next` the object of `key` (undefined: none), last in the eviction order, and note the change: in the open
+   * batch, else in the store (now, or deferred to `save`).
+   */
+  private put(key: string, next: KeptObject | undefined): void {
+    const before = this.objects.get(key);
+    if (before === undefined && next === undefined) return;
+    this.objects.delete(key);
+    if (next) this.objects.set(key, next);
+    // On disk without secret values (the spool is no place for them): a base read back after a restart lacks them.
+    const write = this.store ? (next ? this.storedForm(key, next) : null) : undefined;
+    if (this.batch) this.batch.noted(this, key, before, next, write);
+    else if (write === undefined) return;
+    else if (this.store!.deferred) this.pending.set(key, write);
+    else this.writeNow(key, write);
+  }
+  /** `kept` as written to the store. */
+  storedForm(key: string, kept: KeptObject): StoredObject {
+    const resource = keyResource(key);
+    const patched = kept.patched && { auditId: kept.patched.auditId, base: { object: withoutSecrets(kept.patched.base.object, resource), eventId: kept.patched.base.eventId } };
+    return { object: withoutSecrets(kept.object, resource), eventId: kept.eventId, ...(patched ? { patched } : {}), seq: ++this.seq } satisfies StoredObject;
+  }
   set(key: string, kept: KeptObject): void {
     this.load();
-    this.objects.delete(key);
-    this.objects.set(key, kept);
-    // On disk without secret values (the spool is no place for them): a base read back after a restart lacks them.
-    if (this.store) {
-      const resource = keyResource(key);
-      const patched = kept.patched && { auditId: kept.patched.auditId, base: { object: withoutSecrets(kept.patched.base.object, resource), eventId: kept.patched.base.eventId } };
-      this.write(key, { object: withoutSecrets(kept.object, resource), eventId: kept.eventId, ...(patched ? { patched } : {}), seq: ++this.seq } satisfies StoredObject);
-    }
+    this.put(key, kept);
     this.trim();
   }
   delete(key: string): void {
     this.load();
-    this.objects.delete(key);
-    if (this.store) this.write(key, null);
+    this.put(key, undefined);
   }
   /** Forget every object whose key starts with `prefix` (a deletecollection: one resource type in a namespace). */
   deleteUnder(prefix: string): void {
     this.load();
     for (const key of [...this.objects.keys()]) if (key.startsWith(prefix)) this.delete(key);
   }
-  private trim(): void {
+  trim(): void {
     for (const old of this.objects.keys()) {
       if (this.objects.size <= MAX_OBJECTS) break;
-      this.objects.delete(old);
-      if (this.store) this.write(old, null);
+      this.put(old, undefined);
     }
   }
 }
@@ -139,14 +151,16 @@ class ObjectMemory {
 interface Memories {
   endpoints: ObjectMemory;
   credentials: ObjectMemory;
+  /** Batches begun and neither saved nor abandoned. */
+  open: Set<PatchBaseBatch>;
 }
 const memories = new WeakMap<object, Memories>();
-const shared: Memories = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() };
+const shared: Memories = { endpoints: new ObjectMemory(), credentials: new ObjectMemory(), open: new Set() };
 
 /** The memories of a connector config: endpoints and credential objects apart, so many of one never push out the other. */
 function memoriesOf(config: unknown): Memories {
   let m = isObject(config) ? memories.get(config) : shared;
-  if (!m) memories.set(config as object, (m = { endpoints: new ObjectMemory(), credentials: new ObjectMemory() }));
+  if (!m) memories.set(config as object, (m = { endpoints: new ObjectMemory(), credentials: new ObjectMemory(), open: new Set() }));
   return m;
 }
 function memoryFor(config: unknown, credentials: boolean): ObjectMemory {
@@ -173,9 +187,8 @@ export function keepPatchBasesIn(config: object, state: StateStore, opts: { tran
 const transactions = new WeakMap<Memories, (<T>(fn: () => T) => T) | undefined>();
 
 /**
- * Write the kept objects' changes since the last call in one transaction (keepPatchBasesIn with `transaction`): the
- * route calls it once per audit batch, whose InferenceService, ServiceAccount and Secret writes were one commit
- * (and one fsync) each. Nothing to write: no transaction at all. A failed commit leaves them to the next call.
+ * Write the kept objects' changes since the last call that belong to no batch in one transaction (keepPatchBasesIn
+ * with `transaction`). Nothing to write: no transaction at all. A failed commit leaves them to the next call.
  */
 export function savePatchBases(config: object): void {
   const m = memoriesOf(config);
@@ -187,6 +200,104 @@ export function savePatchBases(config: object): void {
   });
   m.endpoints.saved();
   m.credentials.saved();
+}
+
+/** A change a batch made to one kept object: the object before its first change, the one it left, what to write. */
+interface BatchChange {
+  before?: KeptObject;
+  after?: KeptObject;
+  /** The stored form of `after` (null: a deletion); undefined without a store. */
+  write?: StoredObject | null;
+}
+
+/**
+ * The changes one audit batch (one request) makes to the kept objects, held apart until its events are known to be
+ * committed: `save` then writes them (one transaction, with any left from before); `abandon`, when the commit failed,
+ * takes them back in memory and writes none, so the sender's retry applies its patches to the objects they were
+ * applied to the first time. (Saved before the commit, a failed commit left bases that already included the batch:
+ * its retry, or a restart then the retry, applied each patch a second time, to its own result.)
+ */
+export class PatchBaseBatch {
+  private readonly changes = new Map<ObjectMemory, Map<string, BatchChange>>();
+  private done = false;
+  constructor(private readonly m: Memories) {
+    m.open.add(this);
+  }
+  /** Run `fn` (normalizing one record) with the kept objects' changes noted in this batch. */
+  run<T>(fn: () => T): T {
+    const outer = [this.m.endpoints.batch, this.m.credentials.batch];
+    this.m.endpoints.batch = this.m.credentials.batch = this.done ? undefined : this;
+    try {
+      return fn();
+    } finally {
+      [this.m.endpoints.batch, this.m.credentials.batch] = outer;
+    }
+  }
+  /** Note a change of `memory`'s `key` from `before` to `after` (ObjectMemory.put). */
+  noted(memory: ObjectMemory, key: string, before: KeptObject | undefined, after: KeptObject | undefined, write: StoredObject | null | undefined): void {
+    let changes = this.changes.get(memory);
+    if (!changes) this.changes.set(memory, (changes = new Map()));
+    const first = changes.get(key);
+    changes.set(key, { before: first ? first.before : before, after, write });
+  }
+  /** Whether this batch changed `memory`'s `key`. */
+  touches(memory: ObjectMemory, key: string): boolean {
+    return this.changes.get(memory)?.has(key) === true;
+  }
+  /**
+   * The batch's events are committed: write its changes (and any left by an earlier failed save) in one transaction.
+   * Throws if that fails; the writes are then left to the next save (the objects in memory are right: the events are in).
+   */
+  save(): void {
+    if (this.done) return;
+    this.done = true;
+    this.m.open.delete(this);
+    for (const [memory, changes] of this.changes) {
+      if (!memory.store) continue;
+      // An object a later batch changed since is that batch's to write (or to put back, and write, if it fails).
+      for (const [key, c] of changes) if (c.write !== undefined && memory.objects.get(key) === c.after) memory.pending.set(key, c.write);
+    }
+    this.changes.clear();
+    const tx = transactions.get(this.m);
+    const memories = [this.m.endpoints, this.m.credentials].filter((mem) => mem.store && mem.pendingWrites > 0);
+    if (!memories.length) return;
+    const write = () => {
+      for (const mem of memories) mem.save();
+    };
+    if (tx) tx(write);
+    else write();
+    for (const mem of memories) mem.saved();
+  }
+  /**
+   * The batch's events were not committed (the sender retries it): each object it changed is the one before again,
+   * in memory and, where no other open batch changed it too (that one writes it when saved), on disk, which may
+   * lack it (a batch saved meanwhile leaves an object changed since to this one). An object another open batch
+   * changed since is forgotten instead, on disk too: the object that batch holds was built on this one's.
+   */
+  abandon(): void {
+    if (this.done) return;
+    this.done = true;
+    this.m.open.delete(this);
+    for (const [memory, changes] of this.changes) {
+      for (const [key, c] of changes) {
+        const unchanged = memory.objects.get(key) === c.after;
+        memory.objects.delete(key);
+        if (unchanged && c.before) memory.objects.set(key, c.before);
+        if (!memory.store || (unchanged && [...this.m.open].some((other) => other.touches(memory, key)))) continue;
+        memory.pending.set(key, unchanged && c.before ? memory.storedForm(key, c.before) : null);
+      }
+      memory.trim();
+    }
+    this.changes.clear();
+  }
+}
+
+/**
+ * Begin a batch of kept-object changes for connector config `config` (see PatchBaseBatch): the audit route begins
+ * one per request, normalizes each record within `run`, and saves it once the events are committed, or abandons it.
+ */
+export function beginPatchBaseBatch(config: object): PatchBaseBatch {
+  return new PatchBaseBatch(memoriesOf(config));
 }
 
 /** What a Request-level patch was judged as (`details`). */

@@ -119,7 +119,7 @@ export async function startAuditRoute(kubeflow: Record<string, unknown>, opts: {
     const res = await fetch(`${srv.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
   };
-  return { h, send, close: async () => (await srv.close(), h.close()) };
+  return { h, send, url: srv.url, close: async () => (await srv.close(), h.close()) };
 }
 
 export { Hono };

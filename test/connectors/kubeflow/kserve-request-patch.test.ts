@@ -13,6 +13,7 @@ import { normalizeMlflow } from '../../../connectors/mlflow/normalize.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { fromServer, type NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
+import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
 import { startAuditRoute } from './helpers.js';
 
 /**
@@ -461,6 +462,82 @@ describe('the objects patches apply to, across a restart', () => {
     await route.send(TOKEN, { ...structuredClone(AUDIT), auditID: 'pod-only', verb: 'get', objectRef: { resource: 'pods', namespace: 'prod', name: 'p', apiVersion: 'v1' } });
     expect(writes).toHaveLength(1000);
     expect(txs - before).toBeLessThanOrEqual(1);
+  });
+
+  describe('a batch whose events fail to commit (the apiserver sends it again)', () => {
+    /** The route on `dir`'s spool, with the commit of the next request's events made to fail once (SQLITE_IOERR, rolled back). */
+    const failingRoute = async (dir: string) => {
+      const route = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team' }, { ingestToken: TOKEN, mlflow: MLFLOW, spoolDir: dir });
+      cleanup.push(route.close);
+      const { spool } = route.h;
+      let failNext = false;
+      const append = spool.append.bind(spool);
+      // The events' commit is the first transaction after their append (the group commit, a turn later).
+      spool.append = (items) => ((failNext ||= items.some((i) => i.kind === 'event') && armed), append(items));
+      let armed = false;
+      const transaction = spool.transaction.bind(spool);
+      spool.transaction = <T>(fn: () => T): T => {
+        if (!failNext) return transaction(fn);
+        failNext = armed = false;
+        return transaction(() => {
+          fn();
+          throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+        });
+      };
+      const post = (...items: Record<string, unknown>[]) =>
+        fetch(`${route.url}${AUDIT_ROUTE}`, { method: 'POST', body: JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
+      return { ...route, post, failOnce: () => (armed = true) };
+    };
+    // A client that moves the model only if it is still v3 (a JSON patch's test), then the registry, in one batch.
+    const batch = () => [
+      record('patch', 'fraud', '2026-11-20T11:00:00Z', [{ op: 'test', path: '/spec/predictor/model/storageUri', value: 'models:/fraud/3' }, { op: 'replace', path: '/spec/predictor/model/storageUri', value: 'models:/fraud/9' }]),
+      record('patch', 'fraud', '2026-11-20T11:00:01Z', [{ op: 'replace', path: '/spec/predictor/model/env/0/value', value: 'http://evil:5000' }]),
+    ];
+    const judgedAsFirst = (events: NormalizedEvent[], createId: string) => {
+      const [move, registry] = events.slice(-2);
+      expect(move!.details).toMatchObject({ patch_type: 'json', patch_base_event_id: createId });
+      expect(move!.details?.patch_not_applied).toBeUndefined();
+      expect(move!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/9' });
+      expect(registry!.ml?.deployment).toMatchObject({ model_uri: 'models:/fraud/9', mlflow_registry_uri: 'http://evil:5000' });
+    };
+
+    it('leaves the kept objects on disk as they were: the retry after a restart applies each patch to the object it applied to (its test passed again)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-commit-fail-'));
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const first = await failingRoute(dir);
+      await first.send(TOKEN, created('fraud', '2026-11-20T10:00:00Z'));
+      const [create] = first.h.events();
+      const storedUri = () => JSON.stringify(first.h.spool.state.list(PATCH_BASE_NS.endpoints).map((e) => (e.value as Obj).object.spec.predictor.model.storageUri));
+      first.failOnce();
+      const failed = await first.post(...batch());
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(first.h.events()).toHaveLength(1);
+      // The object the batch made is not on disk: the create's still is.
+      expect(storedUri()).toBe('["models:/fraud/3"]');
+      await first.close();
+      // The bridge restarted (another config object, the same spool), then the apiserver sends the batch again.
+      const second = await startAuditRoute({ namespaces: ['prod'], mlflow_server: 'team' }, { ingestToken: TOKEN, mlflow: MLFLOW, spoolDir: dir });
+      cleanup.push(second.close);
+      await second.send(TOKEN, ...batch().map((r, i) => ({ ...r, auditID: `${AUDIT.auditID}-retry-${i}` })));
+      judgedAsFirst(second.h.events(), create!.id);
+      expect(JSON.stringify(second.h.spool.state.list(PATCH_BASE_NS.endpoints).map((e) => (e.value as Obj).object.spec.predictor.model))).toContain('http://evil:5000');
+    });
+
+    it('takes the batch back in memory too: the same records sent again are applied to the objects they applied to, and saved then', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mltrail-kf-commit-fail-mem-'));
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const route = await failingRoute(dir);
+      await route.send(TOKEN, created('fraud', '2026-11-20T10:00:00Z'));
+      const [create] = route.h.events();
+      const records = batch();
+      route.failOnce();
+      expect((await route.post(...records)).status).toBeGreaterThanOrEqual(500);
+      // The very records again (same auditIDs), as the apiserver retries.
+      expect((await route.post(...records)).status).toBe(200);
+      judgedAsFirst(route.h.events(), create!.id);
+      const stored = route.h.spool.state.list(PATCH_BASE_NS.endpoints).map((e) => (e.value as Obj).object.spec.predictor.model);
+      expect(stored).toEqual([expect.objectContaining({ storageUri: 'models:/fraud/9', env: [{ name: 'MLFLOW_TRACKING_URI', value: 'http://evil:5000' }] })]);
+    });
   });
 
   it('the kept objects stay bounded in the state store (2000 endpoints: the oldest written first out), also when read back', () => {
