@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
-import { connectorByName } from '../../../connectors/index.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
-import { readFixture } from '../../helpers/fixtures.js';
 import { LOC, V1, auditEntry, normOne } from '../../connectors/vertex/samples.js';
+import { CT_ACCOUNT, cloudTrailRecord, normalizeSageMaker } from './cloudtrail.js';
 
 /**
  * serving.unapproved_batch_inference: a SageMaker transform job or a Vertex batch prediction job running a model
@@ -18,23 +17,11 @@ import { LOC, V1, auditEntry, normOne } from '../../connectors/vertex/samples.js
 
 const RULE = 'serving.unapproved_batch_inference';
 const MIN = 60_000;
-const ACCOUNT = '123456789012';
+const ACCOUNT = CT_ACCOUNT;
 const PKG = (v: string) => `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud/${v}`;
 
-const CT = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json').toString()) as Record<string, unknown>;
-let n = 0;
-function ct(eventName: string, time: string, req: Record<string, unknown>, resp: Record<string, unknown> = {}, user = 'alice'): Record<string, unknown> {
-  return {
-    ...structuredClone(CT), eventName, eventTime: time, requestParameters: req, responseElements: resp, eventID: `batch-${eventName}-${n++}`,
-    recipientAccountId: ACCOUNT, awsRegion: 'us-east-1',
-    userIdentity: { type: 'IAMUser', principalId: `AIDA${user}`, arn: `arn:aws:iam::${ACCOUNT}:user/${user}`, accountId: ACCOUNT, userName: user },
-  };
-}
-function sagemaker(records: unknown[]): NormalizedEvent[] {
-  const plugin = connectorByName('sagemaker')!;
-  const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({}) } as never;
-  return records.flatMap((r) => plugin.normalize!(r, ctx).events);
-}
+const ct = (eventName: string, time: string, req: Record<string, unknown>, resp: Record<string, unknown> = {}, user = 'alice') => cloudTrailRecord(eventName, time, req, { resp, user });
+const sagemaker = normalizeSageMaker;
 
 const pkg = (time: string, version: string, status: string) =>
   ct('CreateModelPackage', time, {
@@ -134,6 +121,8 @@ describe('SageMaker CreateTransformJob', () => {
 });
 
 describe('Vertex CreateBatchPredictionJob', () => {
+  /** Operation and job numbers, one each. */
+  let n = 0;
   const MODEL = `${LOC}/models/4242`;
   const at = (h: number, m = 0) => `2026-11-20T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00Z`;
   const upload = (time: string, parent?: boolean) =>

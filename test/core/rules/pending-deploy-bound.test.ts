@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { connectorByName } from '../../../connectors/index.js';
 import { KIND_NS, RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
-import type { NormalizedEvent } from '../../../core/schema/index.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import { WriteBackStateStore } from '../../../core/state/write-back.js';
-import { readFixture } from '../../helpers/fixtures.js';
+import { cloudTrailRecord, normalizeSageMaker as normalize } from './cloudtrail.js';
 
 const RULE = 'registry.unapproved_deployment';
-const CT_BASE = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json').toString()) as Record<string, unknown>;
-let n = 0;
-/** A CloudTrail record of the fixture's shape with another call in it. */
-function ct(eventName: string, time: number, req: Record<string, unknown>): Record<string, unknown> {
-  return {
-    ...structuredClone(CT_BASE),
-    eventName, eventTime: new Date(time).toISOString().replace('.000', ''), requestParameters: req, responseElements: {}, eventID: `evt-${n++}`, requestID: `req-${n}`,
-    recipientAccountId: '123456789012', awsRegion: 'us-east-1',
-    userIdentity: { type: 'IAMUser', principalId: 'AIDAalice', arn: 'arn:aws:iam::123456789012:user/alice', accountId: '123456789012', userName: 'alice' },
-  };
-}
-function normalize(records: unknown[]): NormalizedEvent[] {
-  const plugin = connectorByName('sagemaker')!;
-  const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({}) } as never;
-  return records.flatMap((r) => plugin.normalize!(r, ctx).events);
-}
+/** A CloudTrail record with another call in it, at epoch ms `time` (the shared builder). */
+const ct = (eventName: string, time: number, req: Record<string, unknown>) => cloudTrailRecord(eventName, time, req);
 
 describe('registry.unapproved_deployment: more deployments waiting for their endpoint config than the bound (1000)', () => {
   it('a deployment pushed out of the wait leaves no row in rule state; one whose config had come is judged then', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { connectorByName } from '../../../connectors/index.js';
 import { silentLogger } from '../../../core/log.js';
 import { RulesConfig, createRuleEngine } from '../../../core/rules/engine.js';
 import { RuleProcessor } from '../../../core/rules/processor.js';
@@ -7,7 +6,7 @@ import type { Alert, NormalizedEvent } from '../../../core/schema/index.js';
 import { Spool } from '../../../core/spool/index.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import { tmpDir } from '../../helpers/bridge.js';
-import { readFixture } from '../../helpers/fixtures.js';
+import { CT_ACCOUNT, cloudTrailRecord, normalizeSageMaker as normalize } from './cloudtrail.js';
 import { diurnal, hourly, ingestionEvent } from './generate.js';
 
 /**
@@ -18,21 +17,8 @@ import { diurnal, hourly, ingestionEvent } from './generate.js';
 
 const MIN = 60_000;
 /** Where ct() records happen: SageMaker alert entities are named in their account and region. */
-const AT = '123456789012:us-east-1:';
-const CT = JSON.parse(readFixture('sagemaker', 'cloudtrail-sagemaker-createendpoint.awsdocs.json').toString()) as Record<string, unknown>;
-let n = 0;
-function ct(eventName: string, time: string, req: Record<string, unknown>): Record<string, unknown> {
-  return {
-    ...structuredClone(CT), eventName, eventTime: time, requestParameters: req, responseElements: {}, eventID: `tick-${eventName}-${n++}`,
-    recipientAccountId: '123456789012', awsRegion: 'us-east-1',
-    userIdentity: { type: 'IAMUser', principalId: 'AIDAalice', arn: 'arn:aws:iam::123456789012:user/alice', accountId: '123456789012', userName: 'alice' },
-  };
-}
-function normalize(records: unknown[]): NormalizedEvent[] {
-  const plugin = connectorByName('sagemaker')!;
-  const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({}) } as never;
-  return records.flatMap((r) => plugin.normalize!(r, ctx).events);
-}
+const AT = `${CT_ACCOUNT}:us-east-1:`;
+const ct = (eventName: string, time: string, req: Record<string, unknown>) => cloudTrailRecord(eventName, time, req);
 
 // alice points an endpoint at a model created before mltrail watched (never seen), at night, then nothing else
 // happens. CloudTrail delivers the endpoint before its config (out of order), so the model's absence is only
