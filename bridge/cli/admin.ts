@@ -21,6 +21,11 @@ line (as serve says them). Exit 0 valid, 1 invalid, 2 bad arguments.`;
 export async function checkConfigCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, common);
   if (values.help) return (io.stdout.write(`${checkConfigUsage}\n`), 0);
+  // One file a run: the others (\`check-config *.yaml\`) were not read, and the first's "ok" read as all of them valid.
+  if (positionals.length > 1) throw new MltrailError('USAGE', `check-config checks one file, got ${positionals.length} (${positionals.join(', ')}): run it once per file`);
+  if (positionals[0] !== undefined && values.config !== undefined && positionals[0] !== values.config) {
+    throw new MltrailError('USAGE', `two files named (${positionals[0]} and --config ${values.config}): give one, as FILE or --config FILE`);
+  }
   // MLTRAIL_CONFIG is the file loadConfig reads when none is named: the messages name it too (an empty value names none).
   const file = positionals[0] ?? values.config ?? (io.env.MLTRAIL_CONFIG || undefined);
   try {

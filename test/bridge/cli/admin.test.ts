@@ -162,6 +162,25 @@ describe('mltrail check-config / quarantine (in process)', () => {
     expect((await runCli(['check-config', file], { BRIDGE_PORT: '8443' })).code).toBe(0);
   });
 
+  it('check-config checks one file a run: several (a shell glob), or FILE and another --config, are a usage error, not the first one\'s "ok"', async () => {
+    const dir = tmpDir();
+    const good = join(dir, 'good.yaml');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(good, 'server:\n  port: 8443\n');
+    writeFileSync(bad, 'server:\n  port: 99999\n');
+    const both = await runCli(['check-config', good, bad]);
+    expect(both.code).toBe(2);
+    expect(both.out).toBe('');
+    expect(both.err).toContain(`MLTRAIL_ERR_USAGE: check-config checks one file, got 2 (${good}, ${bad}): run it once per file`);
+    const named = await runCli(['check-config', good, '--config', bad]);
+    expect(named.code).toBe(2);
+    expect(named.err).toContain(`two files named (${good} and --config ${bad})`);
+    // One file, named either way (or both ways alike), is checked as before.
+    expect((await runCli(['check-config', bad])).code).toBe(1);
+    expect((await runCli(['check-config', '--config', good])).code).toBe(0);
+    expect((await runCli(['check-config', good, '--config', good])).code).toBe(0);
+  });
+
   it('check-config reads MLTRAIL_CONFIG when no file is named, and names that file in what it prints', async () => {
     const file = join(tmpDir(), 'from-env.yaml');
     writeFileSync(file, 'log:\n  level: loud\n');
