@@ -1,5 +1,5 @@
 /** Cloud job and model requests as audit logs keep them (SageMaker CloudTrail, Vertex AI audit): env, hyperparameters, argv. */
-import { holdsSecret, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlSecrets } from './urls.js';
 import { redactArgv } from './argv.js';
 
@@ -50,7 +50,7 @@ function hiddenValue(name: string, v: unknown): unknown {
   const secretName = SECRET_NAME.test(key);
   if (typeof v === 'string') return v !== '' && secretName && holdsSecret(key, v) ? REDACTED : redactUrlSecrets(v);
   // A number or object under a secret's name is still the secret (a JSON-typed hyperparameter).
-  return v !== null && v !== undefined && secretName && holdsSecret(key, '') ? REDACTED : v;
+  return v !== null && v !== undefined && secretName && isSecretKey(key) ? REDACTED : v;
 }
 
 /** A `[{name, value}]` env list with secret-named entries' values hidden; the same list (===) when none. */

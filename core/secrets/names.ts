@@ -65,8 +65,21 @@ export function isSecretAtNoPlace(name: string, value: string): boolean {
  * holdsSecret('token_file', '/run/secrets/t') // false
  */
 export function holdsSecret(name: string, value: string): boolean {
-  return (isSecretKey(name) || isSecretAtNoPlace(name, value)) && !ENV_LOOKUP.test(value);
+  return (isSecretKey(name) || isSecretAtNoPlace(name, value)) && !ENV_LOOKUP.test(value) && !isUnsetValue(value);
 }
+/**
+ * A value that says a secret is unset: an empty string (`""`, `''`, `r""`, `\"\"` in escaped JSON) or a null (Python's
+ * `None`, JSON's and YAML's `null` / `~`). It is evidence (the secret is not set, or set empty), holds no secret, and
+ * stays as written. Nothing (`''`) is no such value: callers judging a key alone pass it.
+ *
+ * @example
+ * isUnsetValue('None') // true
+ * isUnsetValue('"x"') // false
+ */
+export function isUnsetValue(value: string): boolean {
+  return value !== '' && UNSET_VALUE.test(value);
+}
+const UNSET_VALUE = /^(?:[rRbBuU]{0,2}(?:""|'')|(\\+)"\1"|(\\+)'\2'|None|null|Null|NULL|~)$/;
 /**
  * A Python lookup of an environment variable (`os.environ['HF_TOKEN']`, `os.getenv("HF_TOKEN")`): it says where the
  * secret is, not what, and stays whole. The assignment patterns read it as one value: cut at its bracket, the rest of it

@@ -4,15 +4,16 @@ import { REDACTED } from './names.js';
 /**
  * A Python keyword argument with blanks around its '=' (`Client(api_key = "x")`, one argument a line too): the
  * assignment patterns read a line's first `x = Client(api_key` as one assignment and went on after it, so the
- * keyword's literal was never read. String literals only (a name or an f-string names no value).
+ * keyword's literal was never read. String literals only (a name or an f-string names no value). The literal may
+ * follow on the next line (`dict(password=\n    "x")`: black wraps a long argument so).
  */
-export const KEYWORD_ARGUMENT = /([(,]\s*)([A-Za-z_]\w*)([ \t]*=(?!=)[ \t]*)([rRbBuU]{0,2})("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/g;
+export const KEYWORD_ARGUMENT = /([(,]\s*)([A-Za-z_]\w*)([ \t]*=(?!=)\s*)([rRbBuU]{0,2})("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/g;
 /**
  * A secret's name as a string literal handed a string literal next (`os.environ.setdefault("HF_TOKEN", "x")`,
  * `os.putenv('API_TOKEN', 'x')`, `headers={"Authorization": "Bearer x"}` is SCRIPT_ASSIGNMENT's): the second is its value, unless it is a key (JSON's
- * `{"name":"HF_TOKEN","value":…}`, whose value the key rules judge).
+ * `{"name":"HF_TOKEN","value":…}`, whose value the key rules judge). The arguments may be written one a line.
  */
-export const NAME_THEN_VALUE_ARGS = /(["'])([A-Za-z_][\w.-]*)\1([ \t]*,[ \t]*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?![ \t]*:)/g;
+export const NAME_THEN_VALUE_ARGS = /(["'])([A-Za-z_][\w.-]*)\1(\s*,\s*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?!\s*:)/g;
 /** An environment variable's name as written (`HF_TOKEN`): a lower-case `"token"` there is a message's word. */
 export const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 /** A credential header's name, as a key of a script's headers (`"Authorization": "Bearer x"`). */
@@ -65,4 +66,105 @@ export function redactCredentialCalls(text: string): string {
     if (literal.slice(open + 1, -1) === REDACTED || literal.length - open <= 2) return all;
     return `${head}${literal.slice(0, open)}${q}${REDACTED}${q}`;
   });
+}
+
+/**
+ * A lower-case secret name as a string literal paired with a literal value: a two-item tuple (`("password", "x")`,
+ * one item a line too, in a list of settings) or the arguments of a setter (`cfg.set("token", "x")`, `setdefault`,
+ * `putenv`). Group 1 is what precedes the name (kept), 2 its quote, 3 the name, 4 the separator, 5 the value. A tuple
+ * is told from a call by what precedes its '(' (no name: `print("token", "x")` is a message's words) and by its ')'.
+ */
+export const LITERAL_PAIR = /((?:^|[^\w\s.)\]'"])\s*\(\s*|\b(?:set|setdefault|putenv|setenv)\(\s*)(["'])([A-Za-z_][\w.-]*)\2(\s*,\s*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?=\s*\))/gm;
+
+/** A type in an annotation, its brackets nested three deep (`Dict[str, List[Tuple[str, str]]]`), read for 200 characters at most. */
+const PY_ANNOTATION_TYPE = String.raw`[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?`;
+/** A Python annotation with its '=' (`str =`, `Dict[str, str] =`, `Optional[str] | None =`), at a value's start. */
+export const PY_ANNOTATION = new RegExp(String.raw`^${PY_ANNOTATION_TYPE}(?:[ \t]*\|[ \t]*${PY_ANNOTATION_TYPE})*[ \t]*=(?!=)`);
+/**
+ * A secret-named name given a Python container (`token: Dict[str, str] = {`, `API_KEYS: List[str] = [`, `creds =
+ * dict(`, `password = (`), annotated or not. Group 1 what precedes the name, 2 the name, 3 up to the container's opening.
+ */
+const PY_CONTAINER_ASSIGNMENT = new RegExp(String.raw`(^|[\s;,(])([A-Za-z_][\w.]*)((?:[ \t]*:[ \t]*${PY_ANNOTATION_TYPE}(?:[ \t]*\|[ \t]*${PY_ANNOTATION_TYPE})*)?[ \t]*=(?!=)[ \t]*(?:dict\(|[{([]))`, 'g');
+/** A string literal's start, an f-string's too (its prefix is group 1, its quote 2), a comment, or a bracket. */
+const PY_TOKEN = /([rRbBuUfF]{0,2})("""|'''|"|')|#[^\n]*|[()[\]{}]/g;
+/** Keys whose value names where or who, not a secret (`{"user": "svc", "host": "db", "password": "x"}`): kept. */
+const NOT_SECRET_KEY = /^(?:user(?:name)?|login|host(?:name)?|port|url|uri|endpoint|region|database|db|schema|namespace|kind|name|type)$|(?:name|ref|file|path|dir|arn)$/i;
+/** How far a container is read for its end: a longer one is read to there (its literals hidden as far as read). */
+const CONTAINER_LIMIT = 64 * 1024;
+
+/**
+ * Text with the string literals inside a container given to a secret's name (PY_CONTAINER_ASSIGNMENT) hidden, quotes
+ * kept, over lines up to the container's end: the one-value rules read no dict, tuple or call. Dict keys, f-strings
+ * (a variable's name), the name an environment lookup reads (`os.environ["X"]`, `os.getenv("X")`), empty literals
+ * and the values of keys naming where or who (NOT_SECRET_KEY) stay. `isSecret` judges the name.
+ *
+ * @example
+ * redactPythonContainers('token: Dict[str, str] = {"hf": "x"}', isSecretKey) // 'token: Dict[str, str] = {"hf": "[redacted]"}'
+ */
+export function redactPythonContainers(text: string, isSecret: (name: string) => boolean): string {
+  if (!CONTAINER_HINT.test(text)) return text;
+  let out = '';
+  let done = 0;
+  for (const m of text.matchAll(PY_CONTAINER_ASSIGNMENT)) {
+    const open = m.index + m[0].length;
+    // A list without an annotation is hidden whole by the list rules (FLOW_LIST, MULTI_LINE_LIST).
+    if (m.index < done || (text[open - 1] === '[' && !m[3]!.includes(':')) || !isSecret(m[2]!)) continue;
+    const hidden = hideContainerLiterals(text, open);
+    if (hidden === undefined) continue;
+    out += text.slice(done, open) + hidden.text;
+    done = hidden.end;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+/** Cheap test for PY_CONTAINER_ASSIGNMENT. */
+const CONTAINER_HINT = /=[ \t]*(?:dict\(|[{([])/;
+/** The container opened just before `open` with its value literals hidden, and where it ends; undefined when none was. */
+function hideContainerLiterals(text: string, open: number): { text: string; end: number } | undefined {
+  const limit = Math.min(text.length, open + CONTAINER_LIMIT);
+  const token = new RegExp(PY_TOKEN.source, 'g');
+  token.lastIndex = open;
+  let depth = 1;
+  let out = '';
+  let from = open;
+  let changed = false;
+  let closed = -1;
+  for (let t = token.exec(text); t && t.index < limit; t = token.exec(text)) {
+    if (t[2] === undefined) {
+      const c = t[0];
+      if (c === '(' || c === '[' || c === '{') depth++;
+      else if ((c === ')' || c === ']' || c === '}') && --depth === 0) {
+        closed = t.index + 1;
+        break;
+      }
+      continue;
+    }
+    // A string literal: up to its closing quote (a one-quote string ends at its line's end if unclosed).
+    const q = t[2];
+    const start = t.index + t[0].length;
+    let end = start;
+    if (q.length === 3) {
+      end = text.indexOf(q, start);
+      if (end < 0) end = text.length;
+    } else {
+      while (end < text.length && text[end] !== q && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+      end = Math.min(end, text.length);
+    }
+    const close = text.startsWith(q, end) ? q : '';
+    token.lastIndex = end + close.length;
+    const body = text.slice(start, end);
+    if (body === '' || body === REDACTED || /[fF]/.test(t[1]!) || !mayBeSecretAt(text, t.index, end + close.length)) continue;
+    out += `${text.slice(from, start)}${REDACTED}`;
+    from = end;
+    changed = true;
+  }
+  const end = closed < 0 ? Math.max(limit, from) : closed;
+  return changed ? { text: out + text.slice(from, end), end } : undefined;
+}
+/** Whether the literal at [at, end) is a value that may be a secret: no dict key, no environment lookup's name, no NOT_SECRET_KEY's value. */
+function mayBeSecretAt(text: string, at: number, end: number): boolean {
+  if (/^\s*:(?!=)/.test(text.slice(end, end + 40))) return false;
+  const before = text.slice(Math.max(0, at - 120), at);
+  if (/(?:environ\[|getenv\(|environ\.get\()\s*$/.test(before)) return false;
+  const key = /(?:(["'])([A-Za-z_][\w.-]*)\1\s*:|\b([A-Za-z_]\w*)\s*=)\s*$/.exec(before);
+  return !(key && NOT_SECRET_KEY.test(key[2] ?? key[3]!));
 }

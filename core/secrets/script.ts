@@ -1,7 +1,7 @@
 /** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
-import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
 import { ESCAPED_QUOTE, redactSecretText, REFERENCE_LIST } from './text.js';
-import { AUTH_HEADER_NAME, ENV_NAME, NAME_THEN_VALUE_ARGS, PY_TYPE_ONLY } from './python.js';
+import { AUTH_HEADER_NAME, ENV_NAME, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
 import { redactYamlValuesUnder } from './yaml.js';
@@ -18,7 +18,7 @@ import { redactDockerAuths } from './docker.js';
  * (YAML's quote inside it; Python's adjacent literals). An annotation's bracket is read for 200 characters at most: unbounded,
  * every name on a long line without ']' scanned to its end (quadratic).
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n=]{0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
@@ -30,9 +30,12 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*
 export function redactScriptText(s: string): string {
   const text = redactDockerAuths(redactSecretText(s));
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
-  const blocks = redactMultiLineLists(redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text))));
+  const blocks = redactPythonContainers(redactMultiLineLists(redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)))), isSecretKey);
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>
-    ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
+    ENV_NAME.test(name) && isSecretKey(name) && value.slice(1, -1) !== REDACTED && !ENV_NAME.test(value.slice(1, -1)) ? `${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all)
+    // A lower-case name's pair: a tuple or a setter's arguments only, its value one word (`("token", "is set")` is words).
+    .replace(LITERAL_PAIR, (all, pre: string, q: string, name: string, sep: string, value: string) =>
+      isSecretKey(name) && value.slice(1, -1) !== REDACTED && !/\s/.test(value) && !isUnsetValue(value) ? `${pre}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
   const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
   return out === s ? s : out;
 }
@@ -73,6 +76,8 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
     if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
     if (TRIPLE_REDACTED.test(text.slice(at + all.length - value.length, at + all.length - value.length + 18))) return all;
   }
+  // A parenthesized value opened by a literal (`password = ("a"\n "b")`): its literals are redactPythonContainers'.
+  if (secret && sep.includes('=') && PAREN_LITERAL.test(value)) return all;
   if (!secret || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
     // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
     // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)
@@ -82,10 +87,13 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   }
   // A parameter's type (`def f(password: str, …)`): no value is given.
   if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
+  // A Python annotation (`token: Dict[str, str] = {…}`): its type is no value (the container is redactPythonContainers').
+  if (!sep.includes('=') && PY_ANNOTATION.test(text.slice(at + all.length - value.length, at + all.length - value.length + 1000))) return all;
   // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
   const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
   if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
   return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
 }
+const PAREN_LITERAL = /^\((?:[ \t]*$|[ \t]*[rRbBuU]{0,2}["'])/;
 /** The next line is a value redactYamlValuesUnder hid. */
 const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;

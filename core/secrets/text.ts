@@ -1,19 +1,25 @@
 /** One-line text (messages, sh -c strings, args): headers, flags, assignments, one-line lists, PEM keys. */
-import { holdsSecret, isSecretAtNoPlace, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretAtNoPlace, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
-import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_TYPE_ONLY, redactCredentialCalls } from './python.js';
+import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 
 /**
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
- * `PRIVATE-TOKEN: x`): the header's name and an auth scheme stay. Its name is Authorization or a secret's. A YAML anchor
+ * `PRIVATE-TOKEN: x`), or a secret-named key given a quoted value in a message (`token: "x"`, `password: 'x'`: the
+ * quotes are the text's own when the closing one ends a word): the header's name, an auth scheme and the quotes stay. Its name is Authorization or a secret's. A YAML anchor
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'{,]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$)))(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'{,]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
+/** A secret-named key whose value is a word ending in ':' (`password: foo: bar`), which HEADER_IN_TEXT reads as a key. */
+const KEY_CHAIN = /(^|[\s"'{,])([A-Za-z][\w-]*)([ \t]*:[ \t]+)([A-Za-z][\w-]*:)(?=[ \t])/g;
+const KEY_CHAIN_HINT = /:[ \t]+[A-Za-z][\w-]*:[ \t]/;
+/** A value quoted in the text itself (`token: "x"` in a message), its closing quote in the match. */
+const QUOTED = /^(["'])[^]*\1$/;
 // A flow mapping or template opening the value (`credentials: {secretName: x}`, `{ user: a, password: b}`, Helm's
 // `{{ .Values.token }}`) is no value: not matched, so its keys are read one by one (a key after '{' or ',').
 const FLOW_MAPPING_OPEN = /\{[^{}\n]*$/;
@@ -41,15 +47,18 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, matched: string, at: number, text: string) => {
       if (!isCredentialHeader(name)) return all;
       // A key inside a flow mapping (a '{' open before it on its line): its value ends at the next ',' or '}'.
-      const end = pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at)) ? matched.search(/[,}]/) : -1;
+      const end = !QUOTED.test(matched) && (pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at))) ? matched.search(/[,}]/) : -1;
       if (end === 0) return all;
       const whole = end > 0 ? matched.slice(0, end) : matched;
       const after = end > 0 ? matched.slice(end) : '';
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
+      return value !== REDACTED && !isUnsetValue(value) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
+    // A key given what reads as a key (`password: foo: bar`): no key of HEADER_IN_TEXT's, which reads keys in a chain
+    // (`log: token: "x"`), but a secret-named key's value all the same.
+    if (KEY_CHAIN_HINT.test(url)) url = url.replace(KEY_CHAIN, (all, pre: string, name: string, sep: string, word: string) => (isCredentialHeader(name) && !isCredentialHeader(word.slice(0, -1)) ? `${pre}${name}${sep}${REDACTED}:` : all));
     url = url.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => {
       const hidden = USER_PASSWORD_FLAGS.has(flag) ? hideUserPassword(value) : undefined;
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
@@ -58,9 +67,11 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   url = redactCredentialCalls(redactCommandFlags(url, command));
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url)) return url === s ? s : url;
+  // A container given to a secret's name in one line of Python (`python -c 'token = {"hf": "x"}'`).
+  url = redactPythonContainers(url, isSecretKey);
   const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
     literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
-  const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
   const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
@@ -100,6 +111,7 @@ function redactPemPrivateKeys(s: string): string {
 export const ESCAPED_QUOTE = /^\\+["']/;
 /** `[redacted]` for a value, in the escaped quotes it had (`\\"x\\"`: a quoted value in a JSON string), the closing one if it was there. */
 function hideKeepingEscapedQuotes(value: string): string {
+  if (QUOTED.test(value) && value.length >= 2) return `${value[0]}${REDACTED}${value[0]}`;
   const q = ESCAPED_QUOTE.exec(value)?.[0];
   if (q === undefined) return REDACTED;
   return `${q}${REDACTED}${value.length > q.length && value.endsWith(q) ? q : ''}`;

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { redactScriptText, redactSecretText } from '../../core/secrets.js';
+
+/** Redaction leftovers: unset values, Python annotations and containers, pairs over lines, quoted values in messages. */
+describe('core/secrets leftovers', () => {
+  it('shows an unset secret as it is (None, null, ~, "", \'\'): evidence the secret is not set; a set one stays hidden', () => {
+    for (const f of [redactSecretText, redactScriptText]) {
+      for (const keep of ['password = None', 'token = ""', "api_key = ''", 'password: null', 'password: ~', 'password: ""', 'export TOKEN=""', 'DB_PASSWORD=\'\'', '--password ""', 'token = None  # unset', 'password: Optional[str] = None', 'login(password="")'])
+        expect(f(keep)).toBe(keep);
+      expect(f('password="unset-1"')).not.toContain('unset-1');
+      expect(f('password: nullish-2')).toBe('password: [redacted]');
+      expect(f('--password "unset-3"')).not.toContain('unset-3');
+    }
+    expect(redactScriptText('{"password": null, "token": "", "api_key": "unset-4"}')).toBe('{"password": null, "token": "", "api_key": "[redacted]"}');
+    // In escaped JSON (a YAML or JSON file in a string): an empty escaped string stays too.
+    expect(redactScriptText(JSON.stringify({ f: '{"token": "", "password": "unset-5"}' }))).toBe(JSON.stringify({ f: '{"token": "", "password": "[redacted]"}' }));
+  });
+
+  it('hides the literal values of a Python annotated assignment whose type has blanks or nested brackets (Dict[str, str], Dict[str, List[str]]), keys and environment lookups staying readable', () => {
+    expect(redactScriptText('token: Dict[str, str] = {"hf": "ann-d-1"}')).toBe('token: Dict[str, str] = {"hf": "[redacted]"}');
+    expect(redactSecretText('token: Dict[str, str] = {"hf": "ann-d-2"}')).toBe('token: Dict[str, str] = {"hf": "[redacted]"}');
+    const src = 'class S:\n    tokens: Dict[str, List[str]] = {\n        "hf": ["ann-d-3", "ann-d-4"],\n        "gh": os.environ["GH_TOKEN"],\n        "user": "svc-bot",\n        "note": f"from {src}",\n    }\n    api_key: str = "ann-d-5"\n    password: Optional[str] = os.environ["DB_PASSWORD"]\n    secret: Optional[str] = os.getenv("APP_SECRET")\n    api_keys: List[str] = ["ann-d-6", \'ann-d-7\']\n    timeout: int = 30\n';
+    expect(redactScriptText(src)).toBe('class S:\n    tokens: Dict[str, List[str]] = {\n        "hf": ["[redacted]", "[redacted]"],\n        "gh": os.environ["GH_TOKEN"],\n        "user": "svc-bot",\n        "note": f"from {src}",\n    }\n    api_key: str = "[redacted]"\n    password: Optional[str] = os.environ["DB_PASSWORD"]\n    secret: Optional[str] = os.getenv("APP_SECRET")\n    api_keys: List[str] = ["[redacted]", \'[redacted]\']\n    timeout: int = 30\n');
+    // A default in the lookup is a literal value: hidden.
+    expect(redactScriptText('password: str = os.getenv("PW", "ann-d-8")')).not.toContain('ann-d-8');
+    // Other names' containers stay.
+    const other = 'headers: Dict[str, str] = {"Accept": "application/json"}\nlabels = {"team": "ml"}\n';
+    expect(redactScriptText(other)).toBe(other);
+  });
+
+  it('hides a secret name\'s value split over lines: a tuple ("password", "x") one item a line, a keyword argument whose literal is on the next line, a parenthesized literal; messages and other pairs stay', () => {
+    const src = 'settings = [\n    ("user", "svc"),\n    ("password",\n     "ml-tup-1"),\n]\ncfg.set("token", "ml-tup-2")\nc = dict(password=\n    "ml-tup-3")\nconnect(host="db",\n        api_key=\n            "ml-tup-4")\nsecret = (\n    "ml-tup-5"\n    "ml-tup-6"\n)\nos.environ.setdefault(\n    "HF_TOKEN",\n    "ml-tup-7")\nprint("token", "is set")\nlog("password", x)\n';
+    expect(redactScriptText(src)).toBe('settings = [\n    ("user", "svc"),\n    ("password",\n     "[redacted]"),\n]\ncfg.set("token", "[redacted]")\nc = dict(password=\n    "[redacted]")\nconnect(host="db",\n        api_key=\n            "[redacted]")\nsecret = (\n    "[redacted]"\n    "[redacted]"\n)\nos.environ.setdefault(\n    "HF_TOKEN",\n    "[redacted]")\nprint("token", "is set")\nlog("password", x)\n');
+    expect(redactScriptText('x = ("password", "ml-tup-8")')).toBe('x = ("password", "[redacted]")');
+  });
+
+  it('hides a double- or single-quoted value of a secret-named key in one line of text (a log message, a notebook output): `token: "x"`; the quotes, other keys and string concatenations stay', () => {
+    for (const f of [redactSecretText, redactScriptText]) {
+      expect(f('INFO loaded config token: "msg-q-1" from env')).toBe('INFO loaded config token: "[redacted]" from env');
+      expect(f("WARN password: 'msg-q-2', retrying")).toBe("WARN password: '[redacted]', retrying");
+      expect(f('auth failed: token: "msg q 3"')).toBe('auth failed: token: "[redacted]"');
+      expect(f('{token: "msg-q-4,5", user: bob}')).toBe('{token: "[redacted]", user: bob}');
+      expect(f('token: "a\\"msg-q-6" next')).toBe('token: "[redacted]" next');
+      expect(f('password: msg-q-7: wrong')).toBe('password: [redacted]: wrong');
+      for (const keep of ['print("token: " + tok + "x")', 'status: "running"', 'a: b: c', 'password: "" (unset)'])
+        expect(f(keep)).toBe(keep);
+    }
+  });
+});
