@@ -22,38 +22,59 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * text could be hidden, and re-encoding a partly hidden file would pass off an edited file as the one sent. Binary
  * data, text without secrets and values that are no base64 are returned as they are (===). `cut`: the value is the
  * start of one (a quarantined line ends in it), whose last character may be split. The text is UTF-8 or else Latin-1
- * (a file saved on Windows), and may itself be base64 (encoded twice: read once more).
+ * (a file saved on Windows), and may itself be base64 (encoded twice: read once more). A gzip-compressed text longer
+ * than GZIP_TEXT_LIMIT inflated, whose first part holds none, comes back as `[unscanned: N bytes]` (N: the compressed
+ * size): the rest was never read. Callers replace the value by what comes back whenever it differs.
  *
  * @example
  * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
  */
 export function redactBase64Text(value: string, cut = false): string {
-  return value.length >= 8 && base64HoldsSecret(value, cut, 2) ? REDACTED : value;
+  if (value.length < 8) return value;
+  const verdict = base64Verdict(value, cut, 2);
+  return verdict === 'secret' ? REDACTED : typeof verdict === 'number' ? unscanned(verdict) : value;
 }
-function base64HoldsSecret(value: string, cut: boolean, depth: number): boolean {
+/**
+ * What stands for a gzip-compressed value whose inflated text is longer than GZIP_TEXT_LIMIT and holds no secret in
+ * the part read: the rest was never read, so it is not passed on as if it had been. `bytes`: the compressed stream's size.
+ */
+function unscanned(bytes: number): string {
+  return `[unscanned: ${bytes} bytes]`;
+}
+/** 'secret' when the decoded text holds one, the gzip stream's size when its text was read only in part, else 'clean'. */
+function base64Verdict(value: string, cut: boolean, depth: number): 'secret' | 'clean' | number {
   const word = BLANKS.test(value) ? value.replace(BLANKS_ALL, '') : value;
   // No base64 leaves one character over a group of four.
-  if (!BASE64_LOOSE.test(word) || word.replace(/=+$/, '').length % 4 === 1) return false;
-  const text = bytesAsText(Buffer.from(word, 'base64'), cut, true);
-  if (text === undefined) return false;
-  if (redactUrlSecrets(redactScriptText(text)) !== text) return true;
+  if (!BASE64_LOOSE.test(word) || word.replace(/=+$/, '').length % 4 === 1) return 'clean';
+  const bytes = Buffer.from(word, 'base64');
+  const read = { partly: false };
+  const text = bytesAsText(bytes, cut, true, read);
+  if (text === undefined) return 'clean';
+  if (redactUrlSecrets(redactScriptText(text)) !== text) return 'secret';
   const inner = text.trim();
-  return depth > 1 && inner.length >= 8 && base64HoldsSecret(inner, false, depth - 1);
+  const nested = depth > 1 && inner.length >= 8 ? base64Verdict(inner, false, depth - 1) : 'clean';
+  return nested !== 'clean' ? nested : read.partly ? bytes.length : 'clean';
 }
 /** Blanks and line breaks splitting base64 (`base64` wraps at 76, `-w 64`, groups pasted with spaces): removed first. */
 const BLANKS = /\s/;
 const BLANKS_ALL = /\s+/g;
-/** The most a gzip-compressed value is inflated to: its text is judged by that much (a ConfigMap holds 1 MiB at most). */
+/**
+ * The most a gzip-compressed value is inflated to (a ConfigMap holds 1 MiB at most; a gzip bomb inflates a thousandfold):
+ * a text holding more is judged by that much, and is passed on only when that part holds a secret (hidden whole) —
+ * else it is replaced by `[unscanned: N bytes]`, as the rest was never read.
+ */
 const GZIP_TEXT_LIMIT = 256 * 1024;
 /**
  * The bytes as text a file would hold, undefined when they are binary: gzip-compressed (`H4sI…`: inflated, at most
  * GZIP_TEXT_LIMIT bytes, once), UTF-16 (a BOM, or ASCII text's zero byte in every pair: Windows tools write it), UTF-8,
  * else Latin-1. `cut`: the bytes are a value's start, so a split last character is dropped.
  */
-function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean): string | undefined {
+function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean, read?: { partly: boolean }): string | undefined {
   if (gzip && bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8) {
     const inflated = gunzipBounded(bytes);
-    return inflated === undefined ? undefined : bytesAsText(inflated.bytes, cut || inflated.cut, false);
+    if (inflated === undefined) return undefined;
+    if (read && inflated.overLimit) read.partly = true;
+    return bytesAsText(inflated.bytes, cut || inflated.cut, false);
   }
   const utf16 = utf16Text(bytes, cut);
   if (utf16 !== undefined) return CONTROL_CHAR.test(utf16) ? undefined : utf16;
@@ -66,11 +87,11 @@ function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean): string | undef
  * A gzip stream inflated to at most GZIP_TEXT_LIMIT bytes (`cut` when it held more, or was itself cut: a sync flush
  * takes a stream's start); undefined when it is no gzip. Larger streams are read from a shorter start, never whole.
  */
-function gunzipBounded(bytes: Buffer): { bytes: Buffer; cut: boolean } | undefined {
+function gunzipBounded(bytes: Buffer): { bytes: Buffer; cut: boolean; overLimit: boolean } | undefined {
   for (let n = bytes.length; n > 0; n = Math.floor(n / 8)) {
     try {
       const out = gunzipSync(bytes.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: GZIP_TEXT_LIMIT });
-      return { bytes: out, cut: n < bytes.length };
+      return { bytes: out, cut: n < bytes.length, overLimit: n < bytes.length };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') return undefined;
     }

@@ -1,7 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { redactScriptText, redactSecretText } from '../../core/secrets.js';
+import { redactBase64Text, redactScriptText, redactSecretText } from '../../core/secrets.js';
 
-/** Redaction leftovers: unset values, Python annotations and containers, pairs over lines, quoted values in messages. */
+/** Redaction leftovers: unset values, Python annotations and containers, pairs over lines, quoted values in messages, long gzip. */
 describe('core/secrets leftovers', () => {
   it('shows an unset secret as it is (None, null, ~, "", \'\'): evidence the secret is not set; a set one stays hidden', () => {
     for (const f of [redactSecretText, redactScriptText]) {
@@ -45,5 +46,21 @@ describe('core/secrets leftovers', () => {
       for (const keep of ['print("token: " + tok + "x")', 'status: "running"', 'a: b: c', 'password: "" (unset)'])
         expect(f(keep)).toBe(keep);
     }
+  });
+
+  it('a gzip-compressed base64 value whose text is longer than is inflated (256 KiB) and holds no secret in its first part is replaced by [unscanned: N bytes], not passed on unread; shorter texts are read whole', () => {
+    const late = gzipSync(`${'x=1\n'.repeat(100_000)}DB_PASSWORD=gz-late-1\n`);
+    expect(redactBase64Text(late.toString('base64'))).toBe(`[unscanned: ${late.length} bytes]`);
+    // A secret in the part read hides the value whole, as before; a short harmless text and a gzip of binary stay.
+    expect(redactBase64Text(gzipSync(`DB_PASSWORD=gz-early-2\n${'x=1\n'.repeat(100_000)}`).toString('base64'))).toBe('[redacted]');
+    const short = gzipSync(`${'x=1\n'.repeat(1000)}DB_PASSWORD=gz-short-3\n`).toString('base64');
+    expect(redactBase64Text(short)).toBe('[redacted]');
+    const harmless = gzipSync('x=1\n'.repeat(1000)).toString('base64');
+    expect(redactBase64Text(harmless)).toBe(harmless);
+    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024)).toString('base64');
+    expect(redactBase64Text(bomb)).toBe(bomb);
+    // Encoded twice: the inner long gzip is reported as well.
+    const twice = Buffer.from(late.toString('base64')).toString('base64');
+    expect(redactBase64Text(twice)).toBe(`[unscanned: ${late.length} bytes]`);
   });
 });

@@ -69,7 +69,10 @@ function redactDataObjectsText(text: string): string {
     out += text.slice(from, at);
     for (let m = (pair.lastIndex = at, pair.exec(text)); m && m[0] !== ''; m = (pair.lastIndex = at, pair.exec(text))) {
       const v = m[2]!;
-      const hidden = v === '' ? '' : !binary ? REDACTED : redactBase64Text(m[3] === '' ? v.slice(0, v.length - (v.length % 4)) : v, m[3] === '') === REDACTED ? REDACTED : v;
+      const whole = m[3] === '' ? v.slice(0, v.length - (v.length % 4)) : v;
+      // Hidden (`[redacted]`), or `[unscanned: N bytes]` for a gzip text longer than is ever read: either replaces it.
+      const judged = v === '' || !binary ? undefined : redactBase64Text(whole, m[3] === '');
+      const hidden = v === '' ? '' : !binary ? REDACTED : judged !== whole ? judged! : v;
       out += `${m[1]}${hidden}${m[3]}`;
       at = pair.lastIndex;
       if (m[3] === '') break;

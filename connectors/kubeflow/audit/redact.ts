@@ -248,7 +248,10 @@ function redactConfigMapData(v: unknown, keys: Array<string | number>, walk: Wal
   if (typeof v === 'string') {
     if (v === '' || v === REDACTED) return v;
     // A value that is base64 (every `binaryData` value, a file stored encoded under `data`) is judged by its text.
-    const r = key !== undefined && holdsSecret(key, v) ? REDACTED : redactBase64Text(v) === REDACTED ? REDACTED : redactUrlSecrets(redactScriptText(v));
+    // A base64 value is replaced by what redactBase64Text gives when that differs (`[redacted]`, or `[unscanned: N
+    // bytes]` for a gzip text longer than is ever read).
+    const b64 = key !== undefined && holdsSecret(key, v) ? REDACTED : redactBase64Text(v);
+    const r = b64 !== v ? b64 : redactUrlSecrets(redactScriptText(v));
     if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }
