@@ -1,6 +1,7 @@
 import type { NormalizeContext, NormalizeOutput } from '../../../core/connector.js';
 import { canonicalJson, makeEvent, stableId, toRfc3339, type NormalizedEvent } from '../../../core/schema/index.js';
 import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../../core/integrity/packages.js';
+import { redactJobSecrets, redactSecretText, redactValueMap } from '../../../core/secrets.js';
 
 /** KFP v2beta1 objects as the API server renders them (proto field names, int64 as strings). */
 type Obj = Record<string, any>;
@@ -116,10 +117,32 @@ function jobOf(o: Obj, type: string, images: string[], packageSources: string[])
     type,
     role: o.service_account || undefined,
     status: o.state ?? o.status ?? undefined,
-    params: o.runtime_config?.parameters && Object.keys(o.runtime_config.parameters).length ? o.runtime_config.parameters : undefined,
+    params: o.runtime_config?.parameters && Object.keys(o.runtime_config.parameters).length ? redactValueMap(o.runtime_config.parameters) : undefined,
     ...imageFacts(images),
     package_sources: packageSources.length ? packageSources : undefined,
   };
+}
+
+/**
+ * A KFP item as `raw` keeps it: the secrets a run, recurring run or pipeline version carries in clear hidden — its
+ * pipeline spec's executor containers (`env` values, secret flags in `args` / `command`, an inline component's code:
+ * redactJobSecrets), the values of secret-named run parameters (`runtime_config.parameters`), and an error message
+ * echoing one (redactSecretText). Copy-on-write: the item itself (which the normalizer reads) is never changed, and
+ * comes back as is (===) when nothing was hidden.
+ */
+export function redactKfpItem(item: Obj): Obj {
+  let out = redactJobSecrets(item);
+  const rc = out.runtime_config;
+  if (rc && typeof rc === 'object' && rc.parameters && typeof rc.parameters === 'object') {
+    const parameters = redactValueMap(rc.parameters);
+    if (parameters !== rc.parameters) out = { ...out, runtime_config: { ...rc, parameters } };
+  }
+  const err = out.error;
+  if (err && typeof err === 'object' && typeof err.message === 'string') {
+    const message = redactSecretText(err.message);
+    if (message !== err.message) out = { ...out, error: { ...err, message } };
+  }
+  return out;
 }
 
 /**
@@ -158,11 +181,13 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
   }
   const ns = typeof ctx.meta?.namespace === 'string' ? ctx.meta.namespace : undefined;
   for (const { kind, item, path } of items) {
+    // What raw shows: the item with its secrets hidden (facts below are read from the item as sent).
+    const shown = kind === 'experiment' ? item : redactKfpItem(item);
     const emit = (draft: Omit<Parameters<typeof makeEvent>[0], 'platform' | 'channel' | 'received_time' | 'service'>) =>
       out.events.push(
         makeEvent(
           { ...draft, platform: 'kubeflow', channel: ctx.channel, received_time: ctx.receivedTime, service: 'ml-pipeline' },
-          { raw: item, keepRaw: ctx.keepRaw },
+          { raw: shown, keepRaw: ctx.keepRaw },
         ),
       );
     const namespace = kind === 'run' || kind === 'recurring_run' ? kfpRunNamespace(item, ctx.meta) : item.namespace || ns;
@@ -218,7 +243,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
             action: RUN_STATE_ACTION[state] ?? 'pipeline_run.status_change',
             operation: `run.${state.toLowerCase()}`,
             outcome: state === 'FAILED' ? 'failure' : 'success',
-            error: state === 'FAILED' && item.error ? { code: item.error.code !== undefined ? String(item.error.code) : undefined, message: item.error.message } : undefined,
+            error: state === 'FAILED' && item.error ? { code: item.error.code !== undefined ? String(item.error.code) : undefined, message: shown.error?.message } : undefined,
           });
         }
         if (item.storage_state === 'ARCHIVED') {
