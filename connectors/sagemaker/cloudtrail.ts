@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import { packageSourcesHeldSecrets, redactPackageSourceSecrets } from '../../core/integrity/packages.js';
-import { redactJobSecrets } from '../../core/secrets.js';
+import { redactJobSecrets, redactSecretText } from '../../core/secrets.js';
+
+/** An error message as the event shows it: a secret it echoes hidden, as in raw (redactJobSecrets). */
+const redactMessage = (m: string | undefined): string | undefined => (m === undefined ? m : redactSecretText(m));
 import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
@@ -536,7 +539,7 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
       operation: eventName,
       service: source,
       outcome: errorCode ? 'failure' : 'success',
-      error: errorCode ? { code: errorCode, message: str(r.errorMessage) } : undefined,
+      error: errorCode ? { code: errorCode, message: redactMessage(str(r.errorMessage)) } : undefined,
       actor: cloudTrailActor(r),
       resource: c.resource,
       cloud: { provider: 'aws', account, region: str(r.awsRegion) },

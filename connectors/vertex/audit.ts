@@ -1,6 +1,10 @@
 import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
+import { redactSecretText } from '../../core/secrets.js';
 import { bigqueryExport } from './bigquery.js';
+
+/** An error message as the event shows it: a secret it echoes hidden, as in raw (redactJobSecrets). */
+const redactMessage = (m: string | undefined): string | undefined => (m === undefined ? m : redactSecretText(m));
 import { crossProjectCopy } from './copies.js';
 import { bucketShareOf, publicShareOf, type BucketLists } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
@@ -37,7 +41,7 @@ export function auditOutcome(pp: Json): { outcome: Outcome; error?: { code?: str
   if (isObj(status)) {
     const code = Number(status.code ?? 0);
     if (!Number.isFinite(code) || code === 0) return { outcome: 'success' };
-    return { outcome: 'failure', error: { code: RPC_CODES[code] ?? String(code), message: str(status.message) } };
+    return { outcome: 'failure', error: { code: RPC_CODES[code] ?? String(code), message: redactMessage(str(status.message)) } };
   }
   const authz = Array.isArray(pp.authorizationInfo) ? pp.authorizationInfo.filter(isObj) : [];
   if (authz.some((a) => a.granted === false)) return { outcome: 'failure', error: { code: 'PERMISSION_DENIED', message: 'authorization not granted' } };

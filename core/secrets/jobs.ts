@@ -2,6 +2,7 @@
 import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlSecrets } from './urls.js';
 import { redactArgv } from './argv.js';
+import { redactSecretText } from './text.js';
 
 /**
  * `{NAME: value}` maps a job or model request carries in clear: a container's environment and a training job's
@@ -18,6 +19,11 @@ const ENV_LIST = 'env';
  * `huggingFaceAccessToken`, `huggingFaceToken`), sent to deploy a gated or private Hugging Face model by id.
  */
 const CREDENTIAL_FIELDS = new Set(['huggingFaceAccessToken', 'hugging_face_access_token', 'huggingFaceToken', 'hugging_face_token']);
+/**
+ * Messages an audit log keeps about a request (CloudTrail's `errorMessage`, a Cloud Audit `status.message`, a job's
+ * `FailureReason`): a service's validation error echoes what it was sent (`Invalid value: token: "x"`).
+ */
+const MESSAGE_KEYS = new Set(['message', 'errorMessage', 'statusMessage', 'failureReason', 'FailureReason']);
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
 const MAX_DEPTH = 16;
 
@@ -69,7 +75,9 @@ function redactEnvList(list: readonly unknown[]): readonly unknown[] {
  * `record` with the secrets a job or model request logs in clear hidden, at any depth: the values of secret-named
  * keys in `environment` / `hyperParameters` / `staticHyperParameters` maps and in `env: [{name, value}]` lists, the
  * values of secret-named flags in `containerArguments` / `containerEntrypoint` / `args` / `command` lists
- * (redactArgv), URL user-info in all of those, and the string of a credential field (CREDENTIAL_FIELDS). Copy-on-write: the record itself (which the normalizer reads) is
+ * (redactArgv), URL user-info in all of those, and the string of a credential field (CREDENTIAL_FIELDS); in `message` /
+ * `errorMessage` / `statusMessage` / `failureReason` strings, what redactSecretText hides (`token: "x"`, `--api-key x`,
+ * `NAME=x`). Copy-on-write: the record itself (which the normalizer reads) is
  * never changed, and comes back as is (===) when nothing was hidden — most records, which hold none of those keys.
  *
  * @example
@@ -95,6 +103,11 @@ function walk(v: unknown, depth: number): unknown {
     const val = o[k];
     if (typeof val === 'string' && val !== '' && CREDENTIAL_FIELDS.has(k)) {
       (out ??= { ...o })[k] = REDACTED;
+      continue;
+    }
+    if (typeof val === 'string' && MESSAGE_KEYS.has(k)) {
+      const m = redactSecretText(val);
+      if (m !== val) (out ??= { ...o })[k] = m;
       continue;
     }
     if (val === null || typeof val !== 'object') continue;

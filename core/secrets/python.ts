@@ -84,7 +84,7 @@ export const PY_ANNOTATION = new RegExp(String.raw`^${PY_ANNOTATION_TYPE}(?:[ \t
  * A secret-named name given a Python container (`token: Dict[str, str] = {`, `API_KEYS: List[str] = [`, `creds =
  * dict(`, `password = (`), annotated or not. Group 1 what precedes the name, 2 the name, 3 up to the container's opening.
  */
-const PY_CONTAINER_ASSIGNMENT = new RegExp(String.raw`(^|[\s;,(])([A-Za-z_][\w.]*)((?:[ \t]*:[ \t]*${PY_ANNOTATION_TYPE}(?:[ \t]*\|[ \t]*${PY_ANNOTATION_TYPE})*)?[ \t]*=(?!=)[ \t]*(?:dict\(|[{([]))`, 'g');
+const PY_CONTAINER_ASSIGNMENT = new RegExp(String.raw`(^|[\s;,("'])([A-Za-z_][\w.]*)((?:[ \t]*:[ \t]*${PY_ANNOTATION_TYPE}(?:[ \t]*\|[ \t]*${PY_ANNOTATION_TYPE})*)?[ \t]*=(?!=)[ \t]*(?:dict\(|[{([]))`, 'g');
 /** A string literal's start, an f-string's too (its prefix is group 1, its quote 2), a comment, or a bracket. */
 const PY_TOKEN = /([rRbBuUfF]{0,2})("""|'''|"|')|#[^\n]*|[()[\]{}]/g;
 /** Keys whose value names where or who, not a secret (`{"user": "svc", "host": "db", "password": "x"}`): kept. */

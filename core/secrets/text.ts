@@ -66,7 +66,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   }
   url = redactCredentialCalls(redactCommandFlags(url, command));
   // Cheap test first: nothing more to hide without a secret's name in it.
-  if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url)) return url === s ? s : url;
+  if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url) && !DASHED_SECRET_NAME.test(url)) return url === s ? s : url;
   // A container given to a secret's name in one line of Python (`python -c 'token = {"hf": "x"}'`).
   url = redactPythonContainers(url, isSecretKey);
   const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
@@ -78,6 +78,12 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
 }
 
 const EXPORT = /^export[ \t]+/;
+/**
+ * SECRET_NAME's names written with '-' for their '_' (`--api-key`, `--access-key`, `--private-key`): flags read dashes
+ * as underscores (isSecretFlag), so the cheap test must let them through too, or `--api-key x` in a message or a
+ * `sh -c` string was never read.
+ */
+const DASHED_SECRET_NAME = /(?:api|access|private|routing|account)-key|connection-string/i;
 /**
  * A list of object references (a ServiceAccount's `secrets: [{name: db-creds}]`, `{"name": "x", "namespace": "y"}`):
  * mappings of ObjectReference fields only, which name Secrets, as a block list of them does and stays.

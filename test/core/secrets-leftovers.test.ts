@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { redactBase64Text, redactScriptText, redactSecretText } from '../../core/secrets.js';
+import { redactBase64Text, redactJobSecrets, redactScriptText, redactSecretText } from '../../core/secrets.js';
 
 /** Redaction leftovers: unset values, Python annotations and containers, pairs over lines, quoted values in messages, long gzip. */
 describe('core/secrets leftovers', () => {
@@ -62,5 +62,17 @@ describe('core/secrets leftovers', () => {
     // Encoded twice: the inner long gzip is reported as well.
     const twice = Buffer.from(late.toString('base64')).toString('base64');
     expect(redactBase64Text(twice)).toBe(`[unscanned: ${late.length} bytes]`);
+  });
+  it('hides a secret an audit record\'s message echoes (errorMessage, status.message, failureReason) in a job record; other strings and messages without one stay (===)', () => {
+    const rec = { errorMessage: 'Invalid value: token: "job-msg-1"', protoPayload: { status: { code: 3, message: 'bad flag --api-key job-msg-2' } }, detail: { FailureReason: 'AlgorithmError: export HF_TOKEN=job-msg-3 failed' }, note: 'token: "kept-not-a-message"' };
+    expect(redactJobSecrets(rec)).toEqual({ errorMessage: 'Invalid value: token: "[redacted]"', protoPayload: { status: { code: 3, message: 'bad flag --api-key [redacted]' } }, detail: { FailureReason: 'AlgorithmError: export HF_TOKEN=[redacted] failed' }, note: 'token: "kept-not-a-message"' });
+    const clean = { errorMessage: 'ResourceLimitExceeded', status: { message: 'ok' } };
+    expect(redactJobSecrets(clean)).toBe(clean);
+    expect(redactSecretText('python -c "token = {\'hf\': \'argv-c-1\'}"')).toBe('python -c "token = {\'hf\': \'[redacted]\'}"');
+  });
+  it('reads a dashed secret flag in text (--api-key, --access-key, --private-key): the cheap test wanted the underscore name, so `python train.py --api-key x` was returned as it came', () => {
+    expect(redactSecretText('python train.py --api-key dash-1 --epochs 3')).toBe('python train.py --api-key [redacted] --epochs 3');
+    expect(redactSecretText('train --access-key dash-2 --private-key=dash-3 --x 1')).toBe('train --access-key [redacted] --private-key=[redacted] --x 1');
+    for (const keep of ['--api-key-file /run/k', 'python train.py --epochs 3']) expect(redactSecretText(keep)).toBe(keep);
   });
 });
