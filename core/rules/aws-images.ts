@@ -61,7 +61,8 @@ const VISION_TEXT = ['blazingtext', 'image-classification', 'object-detection', 
  * SageMaker's built-in algorithm images, which its SDK (`image_uris.retrieve('xgboost', …)`) and console run by tag:
  * region → publishing account → its algorithm repositories, from the SDK's image URI tables (`xgboost.json`,
  * `linear-learner.json`, `blazingtext.json`, `kmeans.json`, `forecasting-deepar.json`, `lda.json`…). Only these
- * repositories: the same accounts publish other images (683313688378 scikit-learn and Spark too), judged as anyone's.
+ * repositories: the same accounts publish other images (683313688378 scikit-learn, SparkML Serving and Spark
+ * processing too): the scikit-learn and SparkML Serving ones are added below (BUILT_IN_REPOSITORIES), the rest judged as anyone's.
  */
 const ALGORITHM_REPOSITORIES: Record<string, Record<string, string[]>> = {
   'af-south-1': { '455444449433': [...TABULAR, ...VISION_TEXT, 'forecasting-deepar'], '510948584623': ['sagemaker-xgboost'] },
@@ -104,11 +105,49 @@ const ALGORITHM_REPOSITORIES: Record<string, Record<string, string[]>> = {
 };
 
 /**
- * `registry/repository` globs of SageMaker's built-in algorithm images, one per region, account and repository (no
+ * The account publishing SageMaker's scikit-learn framework images (`sagemaker-scikit-learn`, training and serving: the
+ * SDK's `SKLearn` estimator and `SKLearnModel` run them by tag) in each region, from the SDK's `sklearn.json`; the
+ * same accounts as `sagemaker-xgboost`'s.
+ */
+const SKLEARN_ACCOUNTS: Record<string, string> = {
+  'af-south-1': '510948584623', 'ap-east-1': '651117190479', 'ap-northeast-1': '354813040037', 'ap-northeast-2': '366743142698',
+  'ap-northeast-3': '867004704886', 'ap-south-1': '720646828776', 'ap-south-2': '628508329040', 'ap-southeast-1': '121021644041',
+  'ap-southeast-2': '783357654285', 'ap-southeast-3': '951798379941', 'ap-southeast-4': '106583098589', 'ca-central-1': '341280168497',
+  'ca-west-1': '190319476487', 'cn-north-1': '450853457545', 'cn-northwest-1': '451049120500', 'eu-central-1': '492215442770',
+  'eu-central-2': '680994064768', 'eu-north-1': '662702820516', 'eu-south-1': '978288397137', 'eu-south-2': '104374241257',
+  'eu-west-1': '141502667606', 'eu-west-2': '764974769150', 'eu-west-3': '659782779980', 'il-central-1': '898809789911',
+  'me-central-1': '272398656194', 'me-south-1': '801668240914', 'sa-east-1': '737474898029', 'us-east-1': '683313688378',
+  'us-east-2': '257758044811', 'us-gov-east-1': '237065988967', 'us-gov-west-1': '414596584902', 'us-iso-east-1': '833128469047',
+  'us-isob-east-1': '281123927165', 'us-isof-east-1': '108575199400', 'us-isof-south-1': '124985052026', 'us-west-1': '746614075791',
+  'us-west-2': '246618743249',
+};
+
+/**
+ * The regions of SageMaker's SparkML Serving image (`sagemaker-sparkml-serving`: the SDK's `SparkMLModel`, an inference
+ * pipeline's MLeap stage), published from the region's scikit-learn account (the SDK's `sparkml-serving.json`).
+ */
+const SPARKML_SERVING_REGIONS = [
+  'af-south-1', 'ap-east-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2',
+  'ap-southeast-3', 'ca-central-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-north-1', 'eu-south-1', 'eu-west-1', 'eu-west-2',
+  'eu-west-3', 'me-south-1', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-gov-west-1', 'us-iso-east-1', 'us-isob-east-1', 'us-west-1', 'us-west-2',
+];
+
+/** ALGORITHM_REPOSITORIES with the framework images AWS's algorithm accounts publish beside them (scikit-learn, SparkML Serving). */
+const BUILT_IN_REPOSITORIES: Record<string, Record<string, string[]>> = (() => {
+  const out: Record<string, Record<string, string[]>> = Object.fromEntries(Object.entries(ALGORITHM_REPOSITORIES).map(([region, accounts]) => [region, Object.fromEntries(Object.entries(accounts).map(([a, repos]) => [a, [...repos]]))]));
+  const add = (region: string, account: string, repository: string) => ((out[region] ??= {})[account] ??= []).push(repository);
+  for (const [region, account] of Object.entries(SKLEARN_ACCOUNTS)) add(region, account, 'sagemaker-scikit-learn');
+  for (const region of SPARKML_SERVING_REGIONS) add(region, SKLEARN_ACCOUNTS[region]!, 'sagemaker-sparkml-serving');
+  return out;
+})();
+
+/**
+ * `registry/repository` globs of SageMaker's built-in algorithm images and the scikit-learn and SparkML Serving images
+ * their accounts publish, one per region, account and repository (no
  * wildcard: another repository of the account, or the account's in another partition, is not one):
  * `382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner`, `390948362332.dkr.ecr.cn-north-1.amazonaws.com.cn/kmeans`.
  */
-export const AWS_ALGORITHM_IMAGES: readonly string[] = Object.entries(ALGORITHM_REPOSITORIES).flatMap(([region, accounts]) =>
+export const AWS_ALGORITHM_IMAGES: readonly string[] = Object.entries(BUILT_IN_REPOSITORIES).flatMap(([region, accounts]) =>
   Object.entries(accounts).flatMap(([account, repos]) => repos.map((repo) => `${account}.dkr.ecr.${region}.${REGION_DOMAINS[region] ?? 'amazonaws.com'}/${repo}`)),
 );
 

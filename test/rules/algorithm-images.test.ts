@@ -44,11 +44,26 @@ describe('SageMaker built-in algorithm images by tag', () => {
       '111122223333.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1', // anyone's account
       '683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1', // the account is us-east-1's, eu-west-1 has its own
       '390948362332.dkr.ecr.cn-north-1.amazonaws.com/linear-learner:1', // the China account's number in the aws partition
-      '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3', // not an algorithm image
+      '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing:3.3-cpu-py39-v1.0', // not in the SDK's sklearn / sparkml-serving tables
+      '382416733822.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3', // scikit-learn in the Linear Learner account
+      '628508329040.dkr.ecr.ap-south-2.amazonaws.com/sagemaker-sparkml-serving:3.3', // the region's scikit-learn account; no SparkML Serving there
     ];
     for (const image of lookalikes) {
       expect(alertsOf('training.unverified_dependency', [training(image)]).map((a) => a.details?.image), image).toEqual([image]);
       expect(alertsOf('serving.unverified_image', [model(image)]).map((a) => a.details?.images), image).toEqual([[image]]);
+    }
+  });
+
+  it('the scikit-learn (training and serving) and SparkML Serving images of the algorithm accounts pass, as the SDK\'s sklearn.json and sparkml-serving.json name them', () => {
+    for (const image of [
+      '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3',
+      '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3',
+      '450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-scikit-learn:1.0-1-cpu-py3',
+      '246618743249.dkr.ecr.us-west-2.amazonaws.com/sagemaker-sparkml-serving:3.3',
+      '414596584902.dkr.ecr.us-gov-west-1.amazonaws.com/sagemaker-sparkml-serving:2.4',
+    ]) {
+      expect(alertsOf('training.unverified_dependency', [training(image)]), image).toEqual([]);
+      expect(alertsOf('serving.unverified_image', [model(image)]), image).toEqual([]);
     }
   });
 
