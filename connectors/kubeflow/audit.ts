@@ -227,7 +227,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   }
 
   const packageSources = (workload?.package_sources as string[] | undefined) ?? [];
-  const job = images.length || packageSources.length ? jobImages(images, workload?.service_account as string | undefined, packageSources) : undefined;
+  const hiddenSources = (workload?.package_sources_unverifiable as string[] | undefined) ?? [];
+  const job = images.length || packageSources.length || hiddenSources.length ? jobImages(images, workload?.service_account as string | undefined, packageSources, hiddenSources) : undefined;
   const statusOnly = kind.family === 'endpoint' && isEndpointStatusWrite(ev);
   // Every event naming a KServe endpoint carries its namespace-qualified id, so that rules never
   // fall back to the bare `resource.name` (the same name in another profile is another endpoint).

@@ -1,4 +1,4 @@
-import { packageSourcesOfEnv } from '../../core/integrity/packages.js';
+import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import type { Ml } from '../../core/schema/index.js';
 import { redactArgv, redactValueMap } from '../../core/secrets.js';
 import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './util.js';
@@ -406,7 +406,12 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     const vpc = ownVpc !== undefined ? vpcFacts(ownVpc) : { vpc: def.vpc, vpc_config: def.vpc_config };
     const envKeys = uniq([params, ...defs].flatMap((o) => (isObj(o.environment) ? Object.keys(o.environment) : [])));
     // The values of the few variables that point pip at an index: the rest of the environment stays out (names only).
-    const packageSources = uniq([params, ...defs].flatMap((o) => packageSourcesOfEnv(o.environment)));
+    // The job's own env with its container entrypoint and arguments (a processing job's `sh -c "pip install …"`), so
+    // `-i $IDX` resolves from the env; a tuning job's definitions carry env alone.
+    const command = [...arr(get(params, 'algorithmSpecification.containerEntrypoint') ?? get(params, 'appSpecification.containerEntrypoint')), ...arr(get(params, 'algorithmSpecification.containerArguments') ?? get(params, 'appSpecification.containerArguments'))];
+    const packageFacts = [packageSourceFactsOf({ env: params.environment, command }), ...defs.map((d) => packageSourceFactsOf({ env: d.environment }))];
+    const packageSources = uniq(packageFacts.flatMap((f) => f.sources));
+    const hiddenSources = uniq(packageFacts.flatMap((f) => f.unverifiable));
     const codeUris = uniq([...[params.hyperParameters, ...defs.map((d) => d.staticHyperParameters)].map(submitDirectory), ...processingCode(params)]);
     const hyper = isObj(params.hyperParameters) ? params.hyperParameters : defs.length === 1 && isObj(defs[0]!.staticHyperParameters) ? defs[0]!.staticHyperParameters : undefined;
     const digest = imageDigest(image) ?? str(params.trainingImageDigest);
@@ -435,6 +440,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       params: redactValueMap(hyper) as Record<string, unknown> | undefined,
       env_keys: envKeys.length ? envKeys.sort() : undefined,
       package_sources: packageSources.length ? packageSources : undefined,
+      package_sources_unverifiable: hiddenSources.length ? hiddenSources : undefined,
       code_uris: codeUris.length ? codeUris : undefined,
       definitions: def.definitions,
     };

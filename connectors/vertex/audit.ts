@@ -205,7 +205,7 @@ function mlFacts(
   // over all of them, and a pinned sidecar must not stand for a `:latest` miner in another worker pool).
   const image = images.find((i) => !isPinned(i)) ?? images[0];
   const job =
-    images.length || f.serviceAccounts.length || f.networks.length || f.kmsKeys.length || f.privateServiceConnect || f.webAccess || f.packageSources.length || f.codeUris.length
+    images.length || f.serviceAccounts.length || f.networks.length || f.kmsKeys.length || f.privateServiceConnect || f.webAccess || f.packageSources.length || f.hiddenPackageSources.length || f.codeUris.length
       ? {
           type: ['training', 'preprocessing'].includes(stage) ? resourceType : undefined,
           name: f.displayNames[0],
@@ -218,6 +218,7 @@ function mlFacts(
           kms_key: f.kmsKeys[0],
           web_access: f.webAccess || undefined,
           package_sources: f.packageSources.length ? f.packageSources : undefined,
+          package_sources_unverifiable: f.hiddenPackageSources.length ? f.hiddenPackageSources : undefined,
           code_uris: f.codeUris.length ? f.codeUris : undefined,
         }
       : undefined;

@@ -1,5 +1,5 @@
 import { imageDigestOf } from '../../core/integrity/image.js';
-import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../core/integrity/packages.js';
+import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import { isObj, str, type Json } from './logentry.js';
 
 /** Security-relevant facts found in an audit entry's request/response bodies. */
@@ -21,6 +21,8 @@ export interface SecurityFacts {
   containerLoggingDisabled: boolean;
   /** Package indexes and URL requirements of the containers' `env` and pip commands (a pipeline executor's, a worker pool's). */
   packageSources: string[];
+  /** Package sources the containers name but do not show (`--index-url $IDX` of a variable the request does not set). */
+  hiddenPackageSources: string[];
   /** Python packages a worker pool downloads and runs (`pythonPackageSpec.packageUris`). */
   codeUris: string[];
 }
@@ -50,7 +52,7 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
   const f: SecurityFacts = {
     images: [], serviceAccounts: [], networks: [], privateServiceConnect: false, kmsKeys: [], modelArtifactUris: [],
     inputUris: [], outputUris: [], models: [], deployedModelIds: [], displayNames: [], versionAliases: [],
-    webAccess: false, containerLoggingDisabled: false, packageSources: [], codeUris: [],
+    webAccess: false, containerLoggingDisabled: false, packageSources: [], hiddenPackageSources: [], codeUris: [],
   };
   let nodes = 0;
   const add = (list: string[], v: unknown) => {
@@ -70,9 +72,13 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
         const v = node[k];
         // A container's env (`[{name, value}]`) and its command / args (a compiled KFP component's pip install).
         // Command and args are read as one list: an exec-form `pip` in command takes its `-i URL` from args.
-        if (Array.isArray(v) && (k === 'env' || k === 'command' || (k === 'args' && !Array.isArray(node.command)))) {
+        // The env is read with them (`pip install -i $IDX` resolves IDX from it), alone when the node runs no command.
+        const runs = Array.isArray(node.command) || Array.isArray(node.args);
+        if (Array.isArray(v) && ((k === 'env' && !runs) || k === 'command' || (k === 'args' && !Array.isArray(node.command)))) {
           const argv = k === 'command' && Array.isArray(node.args) ? [...v, ...node.args] : v;
-          for (const src of k === 'env' ? packageSourcesOfEnv(v) : packageSourcesOfCommand(argv)) add(f.packageSources, src);
+          const facts = k === 'env' ? packageSourceFactsOf({ env: v }) : packageSourceFactsOf({ env: node.env, command: argv });
+          for (const src of facts.sources) add(f.packageSources, src);
+          for (const hidden of facts.unverifiable) add(f.hiddenPackageSources, hidden);
         }
         if (k === 'trafficSplit' && isObj(v)) {
           const split: Record<string, number> = {};

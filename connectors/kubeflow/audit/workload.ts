@@ -4,7 +4,7 @@
  * found in Pods, controllers, notebooks, Argo/KFP workflows and training jobs.
  */
 
-import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../../core/integrity/packages.js';
+import { packageSourceFactsOf } from '../../../core/integrity/packages.js';
 import { definedOnly, isObject, listOf } from './objects.js';
 
 interface Container {
@@ -78,9 +78,12 @@ function isPinned(image: string): boolean {
  * checks each), pinned only when all are, and `image` the first unpinned one
  * so an alert names the offender rather than the main container.
  */
-export function jobImages(images: string[], role?: string, packageSources: string[] = []): Record<string, unknown> {
+export function jobImages(images: string[], role?: string, packageSources: string[] = [], hiddenSources: string[] = []): Record<string, unknown> {
   const image = images.find((i) => !isPinned(i)) ?? images[0];
-  return definedOnly({ image, image_pinned: images.length ? images.every(isPinned) : undefined, images: images.length ? images : undefined, role, package_sources: packageSources.length ? packageSources : undefined });
+  return definedOnly({
+    image, image_pinned: images.length ? images.every(isPinned) : undefined, images: images.length ? images : undefined, role,
+    package_sources: packageSources.length ? packageSources : undefined, package_sources_unverifiable: hiddenSources.length ? hiddenSources : undefined,
+  });
 }
 
 /** Security facts of the pod specs in an object (privileged containers, host namespaces, images). */
@@ -95,12 +98,15 @@ export function workloadFacts(obj: unknown): Record<string, unknown> | undefined
   let hostPID = false, hostNetwork = false, hostIPC = false;
   const serviceAccounts = new Set<string>();
   const packageSources = new Set<string>();
+  const hiddenSources = new Set<string>();
   for (const s of specs) {
     for (const c of [...listOf(s.containers), ...listOf(s.initContainers), ...listOf(s.ephemeralContainers)]) {
       if (c === null || typeof c !== 'object') continue;
       if (typeof c.image === 'string') images.add(c.image);
       // What its pip installs fetch (an index in env or flags, a git+https requirement): code beside the image.
-      for (const src of [...packageSourcesOfEnv(c.env), ...packageSourcesOfCommand([...listOf(c.command), ...listOf(c.args), c.source])]) packageSources.add(src);
+      const facts = packageSourceFactsOf({ env: c.env, command: [...listOf(c.command), ...listOf(c.args), c.source] });
+      for (const src of facts.sources) packageSources.add(src);
+      for (const hidden of facts.unverifiable) hiddenSources.add(hidden);
       if (c.securityContext?.privileged === true) privileged.push(c.name ?? c.image ?? '?');
       if (c.securityContext?.allowPrivilegeEscalation === true) escalation.push(c.name ?? '?');
       for (const cap of c.securityContext?.capabilities?.add ?? []) capabilities.add(cap);
@@ -123,5 +129,6 @@ export function workloadFacts(obj: unknown): Record<string, unknown> | undefined
     host_path_volumes: hostPaths.size ? [...hostPaths] : undefined,
     service_account: serviceAccounts.size ? [...serviceAccounts].join(',') : undefined,
     package_sources: packageSources.size ? [...packageSources] : undefined,
+    package_sources_unverifiable: hiddenSources.size ? [...hiddenSources] : undefined,
   };
 }

@@ -1,6 +1,6 @@
 import type { NormalizeContext, NormalizeOutput } from '../../../core/connector.js';
 import { canonicalJson, makeEvent, stableId, toRfc3339, type NormalizedEvent } from '../../../core/schema/index.js';
-import { packageSourcesOfCommand, packageSourcesOfEnv } from '../../../core/integrity/packages.js';
+import { packageSourceFactsOf, type PackageSourceFacts } from '../../../core/integrity/packages.js';
 import { redactJobSecrets, redactSecretText, redactValueMap } from '../../../core/secrets.js';
 
 /** KFP v2beta1 objects as the API server renders them (proto field names, int64 as strings). */
@@ -58,26 +58,39 @@ export function specImages(spec: unknown): string[] {
 
 /**
  * Package sources of a compiled pipeline spec: the indexes and URL requirements of its executors' pip installs (a
- * component's `pip_index_urls` and `packages_to_install` compile into `container.command`) and env.
+ * component's `pip_index_urls` and `packages_to_install` compile into `container.command`) and env, and the ones
+ * they name but do not show (`--index-url $IDX`, an env `valueFrom`).
  */
-export function specPackageSources(spec: unknown): string[] {
+export function specPackageSourceFacts(spec: unknown): PackageSourceFacts {
   const executors = (spec as Obj | undefined)?.deploymentSpec?.executors;
-  if (!executors || typeof executors !== 'object') return [];
-  const out = new Set<string>();
+  if (!executors || typeof executors !== 'object') return { sources: [], unverifiable: [] };
+  const sources = new Set<string>();
+  const unverifiable = new Set<string>();
   for (const ex of Object.values(executors as Obj)) {
     const c = ex?.container;
     if (!c || typeof c !== 'object') continue;
-    for (const src of [...packageSourcesOfCommand([...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])]), ...packageSourcesOfEnv(c.env)]) out.add(src);
+    const facts = packageSourceFactsOf({ env: c.env, command: [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])] });
+    for (const src of facts.sources) sources.add(src);
+    for (const hidden of facts.unverifiable) unverifiable.add(hidden);
   }
-  return [...out];
+  return { sources: [...sources], unverifiable: [...unverifiable] };
+}
+
+/** The package sources a compiled pipeline spec shows (specPackageSourceFacts). */
+export const specPackageSources = (spec: unknown): string[] => specPackageSourceFacts(spec).sources;
+
+/** The package source facts of a run: its own spec's, else its pipeline version's as the poller listed them. */
+function runPackageSources(ctx: NormalizeContext, spec: unknown, versionId: unknown): PackageSourceFacts {
+  return spec ? specPackageSourceFacts(spec) : { sources: versionImagesOf(ctx, versionId, 'version_package_sources'), unverifiable: versionImagesOf(ctx, versionId, 'version_package_sources_unverifiable') };
 }
 
 /**
  * Images of a pipeline version, from `ctx.meta.version_images` (version id →
  * images) that the poller fills from the versions it listed; its package
- * sources likewise from `ctx.meta.version_package_sources`.
+ * sources likewise from `ctx.meta.version_package_sources` (and the hidden ones
+ * from `version_package_sources_unverifiable`).
  */
-function versionImagesOf(ctx: NormalizeContext, versionId: unknown, meta: 'version_images' | 'version_package_sources' = 'version_images'): string[] {
+function versionImagesOf(ctx: NormalizeContext, versionId: unknown, meta: 'version_images' | 'version_package_sources' | 'version_package_sources_unverifiable' = 'version_images'): string[] {
   const known = ctx.meta?.[meta];
   if (typeof versionId !== 'string' || !(known instanceof Map)) return [];
   const images = known.get(versionId);
@@ -111,7 +124,7 @@ function actorOf(sa: unknown, namespace: string | undefined): NormalizedEvent['a
   return { type: 'service', name: sa, id: namespace ? `system:serviceaccount:${namespace}:${sa}` : sa };
 }
 
-function jobOf(o: Obj, type: string, images: string[], packageSources: string[]): NonNullable<NormalizedEvent['ml']>['job'] {
+function jobOf(o: Obj, type: string, images: string[], packageSources: PackageSourceFacts): NonNullable<NormalizedEvent['ml']>['job'] {
   return {
     name: o.display_name || undefined,
     type,
@@ -119,7 +132,8 @@ function jobOf(o: Obj, type: string, images: string[], packageSources: string[])
     status: o.state ?? o.status ?? undefined,
     params: o.runtime_config?.parameters && Object.keys(o.runtime_config.parameters).length ? redactValueMap(o.runtime_config.parameters) : undefined,
     ...imageFacts(images),
-    package_sources: packageSources.length ? packageSources : undefined,
+    package_sources: packageSources.sources.length ? packageSources.sources : undefined,
+    package_sources_unverifiable: packageSources.unverifiable.length ? packageSources.unverifiable : undefined,
   };
 }
 
@@ -202,7 +216,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
         const versionId = ref.pipeline_version_id || item.pipeline_version_id || undefined;
         // A run of a registered version carries no spec: its images are the version's (the poller lists them).
         const images = item.pipeline_spec ? specImages(item.pipeline_spec) : versionImagesOf(ctx, versionId);
-        const packageSources = item.pipeline_spec ? specPackageSources(item.pipeline_spec) : versionImagesOf(ctx, versionId, 'version_package_sources');
+        const packageSources = runPackageSources(ctx, item.pipeline_spec, versionId);
         const common = {
           stage: 'training' as const,
           actor: actorOf(item.service_account, namespace),
@@ -254,7 +268,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
       case 'recurring_run': {
         const ref = item.pipeline_version_reference ?? {};
         const images = item.pipeline_spec ? specImages(item.pipeline_spec) : versionImagesOf(ctx, ref.pipeline_version_id || item.pipeline_version_id);
-        const packageSources = item.pipeline_spec ? specPackageSources(item.pipeline_spec) : versionImagesOf(ctx, ref.pipeline_version_id || item.pipeline_version_id, 'version_package_sources');
+        const packageSources = runPackageSources(ctx, item.pipeline_spec, ref.pipeline_version_id || item.pipeline_version_id);
         const trigger = item.trigger ?? {};
         const schedule = trigger.cron_schedule ? { cron: trigger.cron_schedule.cron, start_time: trigger.cron_schedule.start_time, end_time: trigger.cron_schedule.end_time }
           : trigger.periodic_schedule ? { interval_second: trigger.periodic_schedule.interval_second, start_time: trigger.periodic_schedule.start_time, end_time: trigger.periodic_schedule.end_time }
@@ -310,7 +324,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
         break;
       case 'pipeline_version': {
         const images = specImages(item.pipeline_spec);
-        const packageSources = specPackageSources(item.pipeline_spec);
+        const packageSources = specPackageSourceFacts(item.pipeline_spec);
         emit({
           id: stableId('kubeflow', 'kfp', 'pipeline_version', item.pipeline_version_id, 'create'),
           time: created!,
@@ -320,7 +334,9 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
           outcome: 'success',
           resource: { type: 'pipeline_version', id: item.pipeline_version_id, name: item.name || item.display_name || undefined, namespace },
           ml: {
-            job: images.length || packageSources.length ? { ...imageFacts(images), package_sources: packageSources.length ? packageSources : undefined } : undefined,
+            job: images.length || packageSources.sources.length || packageSources.unverifiable.length
+              ? { ...imageFacts(images), package_sources: packageSources.sources.length ? packageSources.sources : undefined, package_sources_unverifiable: packageSources.unverifiable.length ? packageSources.unverifiable : undefined }
+              : undefined,
             code: item.code_source_url ? { source: item.code_source_url } : undefined,
             provenance: { pipeline: item.pipeline_id, pipeline_version: item.pipeline_version_id },
           },

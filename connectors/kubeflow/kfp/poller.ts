@@ -5,7 +5,7 @@ import type { KubeflowConfig } from '../config.js';
 import { KFP_RUNS_STATE_NS } from '../mlmd/poller.js';
 import { IntervalPoller } from '../source.js';
 import { KfpApi, MAX_PAGES, runInfoOf, type Obj } from './client.js';
-import { kfpRunNamespace, normalizeKfp, specImages, specPackageSources, type KfpKind } from './normalize.js';
+import { kfpRunNamespace, normalizeKfp, specImages, specPackageSourceFacts, type KfpKind } from './normalize.js';
 
 export const KFP_CHANNEL = 'kubeflow.kfp';
 export const KFP_STATE_NS = 'kubeflow.kfp';
@@ -64,6 +64,8 @@ export class KfpPoller extends IntervalPoller {
   private readonly versionImages = new Map<string, string[]>();
   /** Pipeline version id → its package sources (indexes, URL requirements of its pip installs), as for its images. */
   private readonly versionPackageSources = new Map<string, string[]>();
+  /** Pipeline version id → the package sources its pip installs name but do not show (`-i $IDX`, an env `valueFrom`). */
+  private readonly versionHiddenSources = new Map<string, string[]>();
   /** Experiment id → its namespace, from this poll's listings: a run executes in its experiment's namespace. */
   private readonly experimentNamespaces = new Map<string, string>();
 
@@ -95,6 +97,7 @@ export class KfpPoller extends IntervalPoller {
       namespace,
       version_images: this.versionImages,
       version_package_sources: this.versionPackageSources,
+      version_package_sources_unverifiable: this.versionHiddenSources,
       experiment_namespaces: this.experimentNamespaces,
       install_namespace: cfg.namespaces.length ? undefined : cfg.install_namespace,
     };
@@ -176,7 +179,9 @@ export class KfpPoller extends IntervalPoller {
           if (typeof v.pipeline_version_id !== 'string') continue;
           listedVersions.add(v.pipeline_version_id);
           this.versionImages.set(v.pipeline_version_id, specImages(v.pipeline_spec));
-          this.versionPackageSources.set(v.pipeline_version_id, specPackageSources(v.pipeline_spec));
+          const facts = specPackageSourceFacts(v.pipeline_spec);
+          this.versionPackageSources.set(v.pipeline_version_id, facts.sources);
+          this.versionHiddenSources.set(v.pipeline_version_id, facts.unverifiable);
         }
         events += await this.ingest('pipeline_version', versions, p.namespace || namespace, seen);
       }
@@ -194,6 +199,7 @@ export class KfpPoller extends IntervalPoller {
       this.forget(seen, stored.map((s) => s.key));
       for (const id of [...this.versionImages.keys()]) if (!listedVersions.has(id)) this.versionImages.delete(id);
       for (const id of [...this.versionPackageSources.keys()]) if (!listedVersions.has(id)) this.versionPackageSources.delete(id);
+      for (const id of [...this.versionHiddenSources.keys()]) if (!listedVersions.has(id)) this.versionHiddenSources.delete(id);
     }
     this.deps.spool.state.set(this.ns.poll, `last_poll:${this.base}`, started);
     if (this.polls % 60 === 0) {

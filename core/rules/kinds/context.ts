@@ -21,6 +21,11 @@ export interface DetectionInput {
    * judged once its endpoint config arrived): the alert's `time`, as in replay. Default: this event's.
    */
   time?: string;
+  /**
+   * The most this detection is: the alert takes the rule's severity, or this when it is lower (a finding the rule
+   * cannot confirm, such as a package index the request hides, is weaker than one it sees).
+   */
+  severity_cap?: 'low' | 'medium' | 'high' | 'critical';
 }
 
 /** What a rule kind gets for each event. */

@@ -4,7 +4,7 @@ import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubm
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
 import { untrustedCode } from './code-locations.js';
-import { isAllowedPackageSource } from './packages.js';
+import { isAllowedSource } from './packages.js';
 
 /**
  * Per-event kinds of the data and training stages: schema pinning, auth
@@ -282,8 +282,13 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   // Packages pip or uv fetch from an index or a URL the allow list does not name (PIP_INDEX_URL, a KFP component's
   // pip_index_urls, a `git+https://` requirement): code that runs in the job, from outside the image judged above.
   const sources = Array.isArray(j?.package_sources) ? j.package_sources.filter((s): s is string => typeof s === 'string') : [];
-  const foreignSources = submitted ? sources.filter((s) => !isAllowedPackageSource(setting<string[]>(ctx, 'allowed_package_sources'), s)) : [];
-  for (const s of foreignSources) reasons.push(`packages from ${s}, not an allowed package source`);
+  const foreignSources = submitted ? sources.filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels'))) : [];
+  for (const s of foreignSources) reasons.push(s.startsWith('conda:') ? `packages from conda channel ${s.slice(6)}, not in allowed_conda_channels` : `packages from ${s}, not an allowed package source`);
+  // An index the request names but does not show (`-i $IDX`, PIP_INDEX_URL from a Secret, PIP_CONFIG_FILE): cannot
+  // be judged, so it is a weaker finding of its own (medium at most) unless the operator trusts what it hides.
+  const hiddenSources = submitted && !setting<boolean>(ctx, 'trust_hidden_package_sources') && Array.isArray(j?.package_sources_unverifiable) ? j.package_sources_unverifiable.filter((s): s is string => typeof s === 'string') : [];
+  const seenReasons = reasons.length;
+  for (const s of hiddenSources) reasons.push(`packages from a source the request does not show (${s})`);
   const foreignCode = submitted ? untrustedCode(Array.isArray(j?.code_uris) ? j.code_uris.filter((u): u is string => typeof u === 'string') : [], ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations')) : [];
   for (const c of foreignCode) reasons.push(c.reason);
   if (preprocessing && !reasons.length) return;
@@ -296,10 +301,16 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const image = offenders[0] ?? j?.image;
   // By job family: each run of a recurring pipeline (churn-nightly-16, -17…) is the same finding, suppressed as a repeat.
   // The foreign package sources are in the key: another index is another finding, not a repeat of an image's.
-  const key = [...offenders, ...foreignSources, ...foreignCode.map((c) => c.uri)].join(',') || (j?.image ?? 'dependency');
+  const key = [...offenders, ...foreignSources, ...foreignCode.map((c) => c.uri), ...hiddenSources].join(',') || (j?.image ?? 'dependency');
+  // Only hidden sources found (no image, source, code or hash check failed that the request shows): medium at most.
+  const onlyHidden = hiddenSources.length > 0 && seenReasons === 0 && reasons.length === hiddenSources.length;
   ctx.detect({
     entity: jobEntity(ev, job), key, evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`,
-    details: { job, image, ...(offenders.length > 1 ? { images: offenders } : {}), ...(foreignSources.length ? { package_sources: foreignSources } : {}), ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), reasons },
+    details: {
+      job, image, ...(offenders.length > 1 ? { images: offenders } : {}), ...(foreignSources.length ? { package_sources: foreignSources } : {}),
+      ...(hiddenSources.length ? { package_sources_unverifiable: hiddenSources } : {}), ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), reasons,
+    },
+    ...(onlyHidden ? { severity_cap: 'medium' as const } : {}),
   });
 };
 
