@@ -1,4 +1,5 @@
 import { buildManifest, hashStream, type Manifest, type ManifestEntry } from '../../core/integrity/manifest.js';
+import { MAX_ENVIRONMENT_FILE_BYTES } from '../../core/integrity/packages.js';
 import type { MlflowClient, ModelVersion } from './client.js';
 import { safeUri } from './uri.js';
 
@@ -53,11 +54,36 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /**
+ * The files MLflow writes beside a model to restore its environment (`mlflow.pyfunc` with `env_manager` `virtualenv`
+ * / `conda`, `mlflow models serve`, `build-docker`): their index and channel lines say where the packages it installs
+ * come from. Read where MLflow writes them, at the model's root.
+ */
+const ENVIRONMENT_FILES = new Set(['requirements.txt', 'conda.yaml', 'python_env.yaml']);
+
+/** A manifest, and the text of the model's environment files (ENVIRONMENT_FILES) read while they were hashed. */
+export type ManifestWithEnvironment = Manifest & { environment?: Record<string, string> };
+
+/** `body` passed through, its first `max` bytes kept in `into` (for a file read while it is hashed). */
+async function* keeping(body: AsyncIterable<Uint8Array | string>, into: Buffer[], max: number): AsyncGenerator<Uint8Array | string> {
+  let kept = 0;
+  for await (const chunk of body) {
+    if (kept < max) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+      into.push(b.subarray(0, max - kept));
+      kept += b.length;
+    }
+    yield chunk;
+  }
+}
+
+/**
  * SHA-256 manifest of every file under a version's artifact location, each
  * file streamed through the hash (never buffered whole), `concurrency`
- * downloads at a time. Paths are relative to the version's root.
+ * downloads at a time. Paths are relative to the version's root. The model's
+ * environment files (`requirements.txt`, `conda.yaml`, `python_env.yaml` at
+ * its root) are kept as text too (their first 256 KiB), read in the same pass.
  */
-export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLocation, { kind: 'unreachable' }>, concurrency: number, signal: AbortSignal): Promise<Manifest> {
+export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLocation, { kind: 'unreachable' }>, concurrency: number, signal: AbortSignal): Promise<ManifestWithEnvironment> {
   const files: string[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH) throw new Error(`artifact tree deeper than ${MAX_DEPTH} levels at ${dir}`);
@@ -77,11 +103,15 @@ export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLoca
   };
   await walk(loc.root, 0);
   const prefix = loc.root ? `${loc.root}/` : '';
+  const environment: Record<string, string> = {};
   const entries = await mapLimit(files, concurrency, async (full): Promise<ManifestEntry> => {
     const target = loc.kind === 'proxied' ? { proxiedPath: full } : { runId: loc.runId, path: full };
-    const { sha256, size } = await client.download(target, (body) => hashStream(body), signal);
     const rel = full === loc.root ? (full.split('/').pop() ?? full) : full.startsWith(prefix) ? full.slice(prefix.length) : full;
+    const kept: Buffer[] | undefined = ENVIRONMENT_FILES.has(rel) ? [] : undefined;
+    const { sha256, size } = await client.download(target, (body) => hashStream(kept ? keeping(body, kept, MAX_ENVIRONMENT_FILE_BYTES) : body), signal);
+    if (kept) environment[rel] = Buffer.concat(kept).toString('utf8');
     return { path: rel, sha256, size };
   });
-  return buildManifest(entries);
+  const manifest = buildManifest(entries);
+  return Object.keys(environment).length ? { ...manifest, environment } : manifest;
 }

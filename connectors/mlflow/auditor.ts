@@ -5,6 +5,7 @@ import { fromServer, fromWorkspace, MLFLOW_DEFAULT_WORKSPACE, stableId, workspac
 import { confirmAbsent } from './absence.js';
 import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
+import { packageSourceFactsOfCondaYaml, packageSourceFactsOfRequirements } from '../../core/integrity/packages.js';
 import { MlflowApiError, MlflowClient, type ModelVersion } from './client.js';
 import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
@@ -26,6 +27,20 @@ export interface AuditorOptions {
   server?: string;
   /** The workspace audited (`poll.workspaces[]`, sent as `X-MLFLOW-WORKSPACE`); unset for the server's default one. */
   workspace?: string;
+}
+
+/**
+ * Where the packages of a model's own environment come from, read from its environment files as hashed
+ * (`requirements.txt`, `conda.yaml`, `python_env.yaml`): what `mlflow.pyfunc`'s env restore and `mlflow models serve`
+ * install before the model is served. `ml.model.package_sources` (and `_unverifiable`), for serving.unverified_image.
+ */
+function environmentSources(files: Record<string, string> | undefined): { package_sources?: string[]; package_sources_unverifiable?: string[] } {
+  if (!files) return {};
+  // By path, not by which download finished first: the same files give the same list.
+  const facts = Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, text]) => (path === 'requirements.txt' ? packageSourceFactsOfRequirements(text) : packageSourceFactsOfCondaYaml(text)));
+  const sources = [...new Set(facts.flatMap((f) => f.sources))];
+  const hidden = [...new Set(facts.flatMap((f) => f.unverifiable))];
+  return { package_sources: sources.length ? sources : undefined, package_sources_unverifiable: hidden.length ? hidden : undefined };
 }
 
 /**
@@ -168,7 +183,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         events.push(base({
           id: stableId('mlflow', 'audit', 'hash_registered', v.name, v.version, v.creation_timestamp, manifest.root), time: iso(undefined, now), stage: 'registry',
           action: 'model_version.hash_registered', operation: 'artifacts/manifest', resource: res,
-          ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: safeUri(loc.uri), run_id: v.run_id } },
+          ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: safeUri(loc.uri), run_id: v.run_id, ...environmentSources(manifest.environment) } },
           details: { files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest: manifest.files.slice(0, 200) },
         }));
         if (cfg.digest_tag) {

@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { redactUrlSecrets } from '../secrets.js';
 import { shellCommands } from './shell-words.js';
 
@@ -347,6 +348,63 @@ export function packageSourceFactsOf(container: { env?: unknown; command?: reado
     else if (e.valueFrom !== undefined && (INDEX_ENV.has(upper) || CONFIG_FILE_ENV.has(upper) || upper === CONDA_CHANNELS_ENV)) r.unverifiable.push(`${e.name}: from ${valueFromOf(e.valueFrom)}`);
   }
   if (container.command?.length) readCommand(container.command, r);
+  return { sources: [...new Set(r.sources.map(shown))], unverifiable: [...new Set(r.unverifiable.map(shown))] };
+}
+
+/** Bytes of a requirements or environment file read for its sources: an MLflow model's are a few hundred. */
+export const MAX_ENVIRONMENT_FILE_BYTES = 256 * 1024;
+
+/** Reads the lines of a pip requirements file into `r`: option lines and URL requirements (see packageSourceFactsOfRequirements). */
+function readRequirementLines(lines: readonly string[], r: Reading): void {
+  for (const raw of lines) {
+    // pip: a comment starts a line or follows whitespace; `\`-newline continuations were joined by the caller.
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (line) sourcesOfArgs(line.split(/\s+/), false, false, r);
+  }
+}
+
+/**
+ * The package sources of a pip requirements file (an MLflow model's `requirements.txt`, which its `pyfunc` env restore
+ * installs from): `--index-url` / `-i`, `--extra-index-url`, `--find-links` / `-f`, a `-r` / `-c` URL, URL requirements
+ * (`git+https://…`, `pkg @ https://…`). A `${VAR}` pip would expand from the environment is unverifiable.
+ *
+ * @example
+ * packageSourceFactsOfRequirements('--extra-index-url https://pypi.evil.example/simple\nmlflow==2.17.0\n') // { sources: ['https://pypi.evil.example/simple'], unverifiable: [] }
+ */
+export function packageSourceFactsOfRequirements(text: string): PackageSourceFacts {
+  const r = newReading();
+  readRequirementLines(text.slice(0, MAX_ENVIRONMENT_FILE_BYTES).replace(/\\\r?\n/g, ' ').split(/\r?\n/), r);
+  return { sources: [...new Set(r.sources.map(shown))], unverifiable: [...new Set(r.unverifiable.map(shown))] };
+}
+
+/**
+ * The package sources of a conda environment file (an MLflow model's `conda.yaml`) or MLflow's `python_env.yaml`:
+ * `channels:` (a URL, or a name as `conda:<name>`; `nodefaults` and `local` download nothing), the requirement lines of
+ * `dependencies:`' `pip:` section, and `python_env.yaml`'s `dependencies:` lines (read as requirements). A file
+ * that is no YAML mapping names nothing.
+ *
+ * @example
+ * packageSourceFactsOfCondaYaml('channels: [conda-forge, some-user]\ndependencies: [python=3.11, {pip: [mlflow]}]') // { sources: ['conda:conda-forge', 'conda:some-user'], unverifiable: [] }
+ */
+export function packageSourceFactsOfCondaYaml(text: string): PackageSourceFacts {
+  const r = newReading();
+  let doc: unknown;
+  try {
+    doc = parseYaml(text.slice(0, MAX_ENVIRONMENT_FILE_BYTES), { maxAliasCount: 20 });
+  } catch {
+    return { sources: [], unverifiable: [] };
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return { sources: [], unverifiable: [] };
+  const o = doc as Record<string, unknown>;
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  for (const channel of strings(o.channels)) if (channel !== 'nodefaults') readValue('channels:', channel, r, 'channel');
+  const deps = Array.isArray(o.dependencies) ? o.dependencies : [];
+  // conda.yaml: pip's lines under `- pip: [...]`; python_env.yaml: the dependencies are pip's lines themselves.
+  const pipLines = deps.flatMap((d) => (d && typeof d === 'object' && !Array.isArray(d) ? strings((d as Record<string, unknown>).pip) : []));
+  const plain = strings(deps).filter((d) => d.startsWith('-') || /:\/\//.test(d));
+  readRequirementLines([...pipLines, ...plain], r);
+  // A conda spec naming its channel (`some-user::helpers`).
+  for (const d of strings(deps)) if (/^[\w.-]+(?:\/[\w.-]+)*::/.test(d)) r.sources.push(`conda:${d.slice(0, d.indexOf('::'))}`);
   return { sources: [...new Set(r.sources.map(shown))], unverifiable: [...new Set(r.unverifiable.map(shown))] };
 }
 

@@ -62,6 +62,14 @@ export const MlModel = z.looseObject({
   tags: z.record(str, str).optional(),
   /** Code archives the serving containers download and run (SageMaker `Environment.SAGEMAKER_SUBMIT_DIRECTORY` naming a remote location). */
   code_uris: z.array(str).optional(),
+  /**
+   * Where the packages of the model's own environment come from (an MLflow model's `requirements.txt`, `conda.yaml`,
+   * `python_env.yaml`, which `pyfunc`'s env restore installs): index and requirement URLs, `conda:<name>` channels,
+   * as `ml.job.package_sources`.
+   */
+  package_sources: z.array(str).optional(),
+  /** Sources those files name but do not show (a `${VAR}` pip expands from the environment), as `ml.job.package_sources_unverifiable`. */
+  package_sources_unverifiable: z.array(str).optional(),
 });
 
 export const MlJob = z.looseObject({

@@ -1,9 +1,10 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
 import { endpointOf, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
-import { endpointEntity, setting, type KindImpl } from './context.js';
+import { endpointEntity, setting, versionEntity, type KindImpl } from './context.js';
 import { untrustedCode } from './code-locations.js';
 import { judgeImages } from './images.js';
+import { isAllowedSource } from './packages.js';
 
 /**
  * Provenance of the images a model is served with, judged where they are written: a SageMaker Model's
@@ -33,7 +34,36 @@ function servingCodeOf(ev: NormalizedEvent): string[] {
   return [...new Set([...list(m?.code_uris), ...list(m?.additional_code_uris)])];
 }
 
+/** Strings of a list field. */
+const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
+
+/**
+ * A registered model version whose own environment files (`ml.model.package_sources`: an MLflow model's
+ * `requirements.txt` / `conda.yaml` index and channel lines, as the registry auditor hashed them) point at a source
+ * outside `allowed_package_sources` / `allowed_conda_channels`: what `mlflow.pyfunc`'s env restore and
+ * `mlflow models serve` install wherever the version is served. Judged once, when its hash is registered.
+ */
+function judgeModelEnvironment(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
+  const m = ev.ml?.model;
+  const foreign = stringsOf(m?.package_sources).filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
+  const hidden = setting<boolean>(ctx, 'trust_hidden_package_sources') ? [] : stringsOf(m?.package_sources_unverifiable);
+  if (!foreign.length && !hidden.length) return;
+  const reasons = [
+    ...foreign.map((s) => (s.startsWith('conda:') ? `its environment installs packages from conda channel ${s.slice(6)}, not in allowed_conda_channels` : `its environment installs packages from ${s}, not an allowed package source`)),
+    ...hidden.map((s) => `its environment installs packages from a source its files do not show (${s})`),
+  ];
+  // The version is the subject: its files are what every deployment of it restores (a configured server's as `team:fraud/3`).
+  const entity = m?.name && m.version ? versionEntity({ name: m.name, version: m.version, platform: ev.platform, scope: scopeOf(ev) }) : subjectOf(ev);
+  ctx.detect({
+    entity, key: [...foreign, ...hidden].join(','), evidence: [ev.id], title: 'Unverified model environment',
+    summary: `${entity.id} (${ev.platform}): ${reasons.join('; ')}`,
+    details: { model: m?.name, version: m?.version, ...(foreign.length ? { package_sources: foreign } : {}), ...(hidden.length ? { package_sources_unverifiable: hidden } : {}), reasons, action: ev.action },
+    ...(foreign.length ? {} : { severity_cap: 'medium' as const }),
+  });
+}
+
 export const unverifiedServingImage: KindImpl = (ev, ctx) => {
+  if (ev.action === 'model_version.hash_registered' && ev.outcome !== 'failure') return judgeModelEnvironment(ev, ctx);
   if (!WRITES.test(ev.action) || !isCarriedOut(ev)) return;
   const images = servingImagesOf(ev);
   const code = servingCodeOf(ev);
