@@ -65,6 +65,8 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   if (key === 'kubeflow.org/profiles') return { keep: true, why: 'Kubeflow profile' };
   // Cluster-scoped: its containers (image, env) serve the models of every namespace that selects it.
   if (key === 'serving.kserve.io/clusterservingruntimes' && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe ClusterServingRuntime write' };
+  // Cluster-scoped too: its storage-initializer image downloads the models of every namespace whose storageUri it supports.
+  if (key === 'serving.kserve.io/clusterstoragecontainers' && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe ClusterStorageContainer write' };
   if (key === 'rbac.authorization.k8s.io/clusterrolebindings' || key === 'rbac.authorization.k8s.io/rolebindings') {
     const b = bindingOf(ev.responseObject) ?? bindingOf(ev.requestObject);
     if (b?.roleRef?.name?.startsWith('kubeflow-')) return { keep: true, why: 'binding to a Kubeflow role' };

@@ -103,6 +103,7 @@ const RESOURCE_KINDS: Record<string, ResourceKind> = {
   'serving.kserve.io/inferencegraphs': { family: 'endpoint', stage: 'serving' },
   'serving.kserve.io/servingruntimes': { family: 'resource', stage: 'serving' },
   'serving.kserve.io/clusterservingruntimes': { family: 'resource', stage: 'serving' },
+  'serving.kserve.io/clusterstoragecontainers': { family: 'resource', stage: 'serving' },
   'serving.kserve.io/trainedmodels': { family: 'resource', stage: 'serving' },
   'apps/deployments': { family: 'workload', stage: 'platform' },
   'apps/statefulsets': { family: 'workload', stage: 'platform' },

@@ -412,6 +412,8 @@ function kserveImagesOf(obj: unknown): string[] {
   }
   // A ServingRuntime's pod spec is the spec itself.
   podImages(spec, add);
+  // A ClusterStorageContainer's one container: the storage initializer that downloads the models of the URIs it supports.
+  if (isObject(spec.container)) add(spec.container.image);
   const prefill = isObject(spec.prefill) ? spec.prefill : {};
   for (const pod of [spec.template, spec.worker, prefill.template, prefill.worker]) podImages(pod, add);
   return out;
@@ -540,6 +542,12 @@ function patchEnvOnly(env: MlflowEnv | undefined, endpoint: string | undefined, 
 const MODEL_SERVERS = new Set(['inferenceservices', 'llminferenceservices']);
 /** KServe resources that name serving containers for the models that select them. */
 const RUNTIMES = new Set(['servingruntimes', 'clusterservingruntimes']);
+/**
+ * KServe's ClusterStorageContainer (serving.kserve.io/v1alpha1, KServe 0.11+): the storage-initializer container
+ * KServe injects to download the model of every InferenceService whose storageUri matches its `supportedUriFormats`.
+ * Its image runs before each of those servers, with their storage credentials: judged as a serving image.
+ */
+const STORAGE_CONTAINERS = new Set(['clusterstoragecontainers']);
 
 /** The value `doc` holds at `keys`, own properties only (a pointer may name `toString`). */
 function ownAt(doc: unknown, keys: string[]): unknown {
@@ -573,7 +581,7 @@ function ownAt(doc: unknown, keys: string[]): unknown {
  */
 export function deploymentOf(ev: AuditEvent, endpoint?: string, facts: DeploymentFacts = {}): Record<string, unknown> | undefined {
   const ref = ev.objectRef ?? {};
-  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !(MODEL_SERVERS.has(ref.resource ?? '') || RUNTIMES.has(ref.resource ?? '')) || ref.subresource) return undefined;
+  if (!KSERVE_GROUPS.has(ref.apiGroup ?? '') || !(MODEL_SERVERS.has(ref.resource ?? '') || RUNTIMES.has(ref.resource ?? '') || STORAGE_CONTAINERS.has(ref.resource ?? '')) || ref.subresource) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
   let uris: string[];
   let images: string[];

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { auditRelevance } from '../../../connectors/kubeflow/filter.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { auditEvent, ctx as kfCtx } from '../../connectors/kubeflow/helpers.js';
+
+/**
+ * serving.unverified_image: KServe's storage initializer. A ClusterStorageContainer (serving.kserve.io/v1alpha1,
+ * KServe 0.11+) names the container KServe injects to download the model of every InferenceService whose storageUri
+ * its supportedUriFormats match; its image runs before those servers with their storage credentials.
+ */
+const RULE = 'serving.unverified_image';
+const alertsOf = (events: NormalizedEvent[], rules: Record<string, unknown> = {}) => replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === RULE);
+
+/** The apiserver's record of a ClusterStorageContainer write (cluster-scoped) at RequestResponse. */
+function storageContainerWrite(verb: 'create' | 'patch', requestObject: unknown, responseObject?: unknown) {
+  return auditEvent({
+    level: 'RequestResponse', verb,
+    requestURI: `/apis/serving.kserve.io/v1alpha1/clusterstoragecontainers${verb === 'create' ? '' : '/hf-hub'}`,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'clusterstoragecontainers', name: 'hf-hub', apiGroup: 'serving.kserve.io', apiVersion: 'v1alpha1' },
+    responseStatus: { metadata: {}, code: verb === 'create' ? 201 : 200 },
+    requestObject, responseObject,
+  });
+}
+const normalize = (record: unknown) => {
+  const out = kubeflowConnector.normalize!(record, kfCtx());
+  expect(out.rejected).toEqual([]);
+  return NormalizedEvent.parse(out.events[0]);
+};
+/** As KServe's docs write one (the hf:// storage container), with `image`. */
+const csc = (image: string) => ({
+  apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ClusterStorageContainer', metadata: { name: 'hf-hub' },
+  spec: {
+    container: { name: 'storage-initializer', image, env: [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-secret', key: 'HF_TOKEN', optional: false } } }], resources: { requests: { memory: '100Mi', cpu: '100m' }, limits: { memory: '1Gi', cpu: '1' } } },
+    supportedUriFormats: [{ prefix: 'hf://' }],
+  },
+});
+
+describe('KServe ClusterStorageContainer', () => {
+  it('its storage-initializer image is a serving image: KServe\'s own by tag passes, another registry\'s alerts', () => {
+    const own = normalize(storageContainerWrite('create', csc('kserve/storage-initializer:v0.15.0')));
+    expect(own.stage).toBe('serving');
+    expect(own.ml?.deployment?.images).toEqual(['kserve/storage-initializer:v0.15.0']);
+    expect(alertsOf([own])).toEqual([]);
+    const evil = normalize(storageContainerWrite('create', csc('ghcr.io/attacker/storage-initializer:latest')));
+    const [alert, ...more] = alertsOf([evil]);
+    expect(more).toEqual([]);
+    expect(alert!.details?.images).toEqual(['ghcr.io/attacker/storage-initializer:latest']);
+    expect(alert!.entity.id).toContain('hf-hub');
+    expect(alertsOf([evil], { [RULE]: { trusted_images: ['ghcr.io/attacker/storage-initializer'] } })).toEqual([]);
+  });
+
+  it('a JSON patch replacing the image is judged; the audit filter keeps the cluster-scoped write', () => {
+    const patch = storageContainerWrite('patch', [{ op: 'replace', path: '/spec/container/image', value: 'quay.io/mallory/init:1' }], csc('quay.io/mallory/init:1'));
+    expect(auditRelevance(patch as never, (ns) => ns === 'kubeflow-user-alice')).toMatchObject({ keep: true, why: 'KServe ClusterStorageContainer write' });
+    expect(alertsOf([normalize(patch)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:1']]);
+  });
+});
