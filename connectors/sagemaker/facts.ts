@@ -1,3 +1,4 @@
+import { hubModelOfEnv, type HubModel } from '../../core/integrity/hub.js';
 import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import type { Ml } from '../../core/schema/index.js';
 import { redactArgv, redactValueMap } from '../../core/secrets.js';
@@ -104,7 +105,8 @@ function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
   return { inputs: uniq(inputs), outputs: uniq(outputs) };
 }
 
-function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[]; code: string[] } {
+function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[]; code: string[]; hub: HubModel[] } {
+  const hub: HubModel[] = [];
   const images: string[] = [];
   const artifacts: string[] = [];
   const digests: string[] = [];
@@ -130,8 +132,13 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
     // SAGEMAKER_SUBMIT_DIRECTORY); a local path (`/opt/ml/model/code`) is inside the model data.
     const submit = str(get(c, 'environment.SAGEMAKER_SUBMIT_DIRECTORY'));
     if (submit && /^[a-z][a-z0-9+.-]*:\/\//i.test(submit)) code.push(submit);
+    // The Hugging Face Hub repository the LLM / TGI / TEI / DJL / inference-toolkit images download at start
+    // (HF_MODEL_ID…): the weights they serve, with no model data. DJL's `s3://` form is weights besides the model data.
+    const fromHub = hubModelOfEnv(c.environment);
+    if (fromHub.hub && !hub.some((h) => h.id === fromHub.hub!.id && h.revision === fromHub.hub!.revision)) hub.push(fromHub.hub);
+    if (fromHub.uri) extra.push(fromHub.uri);
   }
-  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra), code: uniq(code) };
+  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra), code: uniq(code), hub };
 }
 
 /**
@@ -142,7 +149,7 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
  * compiled or optimized copies (AWS: "Generally used with SageMaker Neo to store the compiled artifacts"): the
  * version's own weights for another target, with the further weights their containers load.
  */
-function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[]; additional_inference_artifact_uris?: string[]; additional_code_uris?: string[] } {
+function additionalImages(params: Obj): { additional_images?: string[]; additional_image_digests?: string[]; additional_inference_artifact_uris?: string[]; additional_code_uris?: string[]; additional_hub_models?: HubModel[] } {
   const specs = [...arr(params.additionalInferenceSpecifications), ...arr(params.additionalInferenceSpecificationsToAdd)];
   const c = containerFacts(specs.flatMap((sp) => arr(get(sp, 'containers'))));
   const artifacts = uniq([...c.artifacts, ...c.extra]);
@@ -151,6 +158,7 @@ function additionalImages(params: Obj): { additional_images?: string[]; addition
     ...(c.digests.length ? { additional_image_digests: c.digests } : {}),
     ...(artifacts.length ? { additional_inference_artifact_uris: artifacts } : {}),
     ...(c.code.length ? { additional_code_uris: c.code } : {}),
+    ...(c.hub.length ? { additional_hub_models: c.hub } : {}),
   };
 }
 
@@ -486,6 +494,10 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       image_digests: c.digests.length ? c.digests : undefined,
       // The script archive its containers download and run (Environment.SAGEMAKER_SUBMIT_DIRECTORY, remote): code beside the image.
       code_uris: c.code.length ? c.code : undefined,
+      // The Hugging Face Hub repository its containers load (HF_MODEL_ID / OPTION_MODEL_ID), and its revision.
+      hub_id: c.hub[0]?.id,
+      hub_revision: c.hub[0]?.revision,
+      hub_models: c.hub.length ? c.hub : undefined,
       image_pinned: c.images.length ? c.images.every((i) => !!imageDigest(i)) || c.digests.length >= c.images.length : undefined,
       role: str(params.executionRoleArn),
       network_isolation: bool(params.enableNetworkIsolation),

@@ -10,6 +10,7 @@ import { bucketShareOf, publicShareOf, type BucketLists } from './sharing.js';
 import { collectFacts, digestOf, evaluationMetrics, isPinned, maskPaths, parseModelRef, type SecurityFacts } from './facts.js';
 import { auditLogKind, isObj, locationOf, str, type Json, type LogEntry } from './logentry.js';
 import { agentDeploy } from './agent.js';
+import { hubModelOfEnv, type HubModel } from '../../core/integrity/hub.js';
 import { gardenDeploy } from './garden.js';
 import { tunedModelOf, tuningRequestOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
@@ -401,6 +402,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (scores?.metrics) ml.metrics = scores.metrics;
   // The container Model Garden serves the deployed model with (serving.unverified_image judges ml.model.image).
   if (garden?.image) ml.model = { ...ml.model, image: ml.model?.image ?? garden.image };
+  // The Hub repository a Hugging Face container downloads (serving.unverified_image judges its revision and name).
+  const hub = vertex ? servingHubModelOf(req) : undefined;
+  if (hub) ml.model = { ...ml.model, hub_id: hub.id, hub_revision: hub.revision, hub_models: [hub] };
   // A deployment of one checkpoint of a version (DeployedModel.checkpointId), and a version's default checkpoint set
   // (Model.defaultCheckpointId, what a deployment naming none serves): other weights than another checkpoint's.
   const checkpoint = vertex ? deployedCheckpointOf(req, pp.response) : undefined;
@@ -586,6 +590,16 @@ function storageAction(methodName: string): Action | undefined {
 function servingImageOf(req: Json): string | undefined {
   const model = isObj(req.model) ? req.model : undefined;
   return model && isObj(model.containerSpec) ? str(model.containerSpec.imageUri) : undefined;
+}
+
+/**
+ * The Hugging Face Hub model an UploadModel's container (`model.containerSpec.env`) or a Model Garden deploy's
+ * (`modelConfig.containerSpec.env`) downloads at start: Vertex's Hugging Face DLCs run TGI / TEI directly, so
+ * `MODEL_ID` / `REVISION` are read besides `HF_MODEL_ID`.
+ */
+function servingHubModelOf(req: Json): HubModel | undefined {
+  const spec = isObj(req.model) && isObj(req.model.containerSpec) ? req.model.containerSpec : isObj(req.modelConfig) && isObj(req.modelConfig.containerSpec) ? req.modelConfig.containerSpec : undefined;
+  return spec ? hubModelOfEnv(spec.env, { bare: true }).hub : undefined;
 }
 
 /** `request.model.labels` of an UploadModel / UpdateModel, as string tags. */

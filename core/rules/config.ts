@@ -164,7 +164,7 @@ export const KindSchemas = {
     exempt: globs.optional(),
   }).refine((r) => r.time_zone === undefined || r.utc_offset_hours === undefined, { message: 'set time_zone or utc_offset_hours, not both', path: ['time_zone'] }),
   unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_algorithms: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional(), trusted_code_locations: globs.optional() }),
-  unverified_image: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_code_locations: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional() }),
+  unverified_image: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_code_locations: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional(), require_hub_commit: z.boolean().optional(), allowed_hub_models: globs.optional() }),
   score_drop: z.strictObject({
     ...common,
     /** Metric name → which direction is better. */

@@ -70,6 +70,15 @@ export const MlModel = z.looseObject({
   package_sources: z.array(str).optional(),
   /** Sources those files name but do not show (a `${VAR}` pip expands from the environment), as `ml.job.package_sources_unverifiable`. */
   package_sources_unverifiable: z.array(str).optional(),
+  /**
+   * The Hugging Face Hub repository (`owner/name`) a serving container downloads at start instead of model data
+   * (SageMaker `Environment.HF_MODEL_ID` / DJL `OPTION_MODEL_ID`, a Vertex container's `MODEL_ID`); the first when several.
+   */
+  hub_id: str.optional(),
+  /** The Hub revision asked for with `hub_id` (`HF_MODEL_REVISION`…): a branch, tag or commit; unset: the default branch. */
+  hub_revision: str.optional(),
+  /** Every Hub model the containers load: `{id, revision?, task?, trust_remote_code?}`. */
+  hub_models: z.array(z.looseObject({ id: str, revision: str.optional(), task: str.optional(), trust_remote_code: z.boolean().optional() })).optional(),
 });
 
 export const MlJob = z.looseObject({

@@ -1,6 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
-import { endpointOf, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
+import { hubModelRef, isPinnedHubModel, type HubModel } from '../../integrity/hub.js';
+import { anyGlob, endpointOf, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
 import { endpointEntity, setting, versionEntity, type KindImpl } from './context.js';
 import { untrustedCode } from './code-locations.js';
 import { judgeImages } from './images.js';
@@ -62,12 +63,39 @@ function judgeModelEnvironment(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]
   });
 }
 
+/** The Hugging Face Hub models a model's containers download at start (`ml.model.hub_models`, `additional_hub_models`). */
+function servingHubModelsOf(ev: NormalizedEvent): HubModel[] {
+  const m = ev.ml?.model as Record<string, unknown> | undefined;
+  const list = (v: unknown): HubModel[] => (Array.isArray(v) ? v.filter((h): h is HubModel => !!h && typeof h === 'object' && typeof (h as HubModel).id === 'string') : []);
+  const out = [...list(m?.hub_models), ...list(m?.additional_hub_models)];
+  return out.filter((h, i) => out.findIndex((o) => hubModelRef(o) === hubModelRef(h)) === i);
+}
+
+/**
+ * A Hub model is judged as an image is: its revision a branch or tag (or none: the default branch) is an image by tag,
+ * whose content changes with the next push to the repository (`require_hub_commit`, default on); a repository outside
+ * `allowed_hub_models` (`owner/name` globs; unset or empty: repositories are not judged) is an image from another registry.
+ */
+function judgeHubModels(models: HubModel[], requireCommit: boolean, allowed: readonly string[]): Array<{ ref: string; reason: string }> {
+  const out: Array<{ ref: string; reason: string }> = [];
+  for (const m of models) {
+    const reasons: string[] = [];
+    if (requireCommit && !isPinnedHubModel(m)) reasons.push(`Hugging Face model ${m.id} ${m.revision ? `at revision ${m.revision}` : 'at no revision (the default branch)'} is not pinned to a commit`);
+    if (allowed.length && !anyGlob(allowed, m.id)) reasons.push(`Hugging Face model ${m.id} is not in allowed_hub_models`);
+    // Running the repository's own code makes a moving revision code, not only weights: said with the reason.
+    if (reasons.length && m.trust_remote_code) reasons[reasons.length - 1] += ' (its remote code trusted)';
+    out.push(...reasons.map((reason) => ({ ref: hubModelRef(m), reason })));
+  }
+  return out;
+}
+
 export const unverifiedServingImage: KindImpl = (ev, ctx) => {
   if (ev.action === 'model_version.hash_registered' && ev.outcome !== 'failure') return judgeModelEnvironment(ev, ctx);
   if (!WRITES.test(ev.action) || !isCarriedOut(ev)) return;
   const images = servingImagesOf(ev);
   const code = servingCodeOf(ev);
-  if (!images.length && !code.length) return;
+  const hub = servingHubModelsOf(ev);
+  if (!images.length && !code.length && !hub.length) return;
   const { reasons, offenders } = judgeImages(images, {
     allowed_registries: setting(ctx, 'allowed_registries'),
     require_digest: setting(ctx, 'require_digest'),
@@ -78,12 +106,16 @@ export const unverifiedServingImage: KindImpl = (ev, ctx) => {
   // a training job's code archive is.
   const foreignCode = untrustedCode(code, ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations'));
   reasons.push(...foreignCode.map((c) => c.reason));
+  // The Hub repository an HF / TGI / DJL image by tag downloads: what it serves, judged like an image.
+  const hubFindings = judgeHubModels(hub, setting<boolean>(ctx, 'require_hub_commit') !== false, setting<string[]>(ctx, 'allowed_hub_models') ?? []);
+  reasons.push(...hubFindings.map((h) => h.reason));
+  const hubOffenders = [...new Set(hubFindings.map((h) => h.ref))];
   if (!reasons.length) return;
   const entity = subjectOf(ev);
   const who = identityOf(ev.actor, ctx.cfg);
   ctx.detect({
-    entity, key: [...offenders, ...foreignCode.map((c) => c.uri)].join(','), evidence: [ev.id], title: 'Unverified serving image',
+    entity, key: [...offenders, ...foreignCode.map((c) => c.uri), ...hubOffenders.map((h) => `hf:${h}`)].join(','), evidence: [ev.id], title: 'Unverified serving image',
     summary: `${entity.id} (${ev.platform}) serves with ${reasons.join('; ')}${who ? ` (written by ${who})` : ''}`,
-    details: { images: offenders, ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), reasons, action: ev.action, deployer: who },
+    details: { images: offenders, ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), ...(hubOffenders.length ? { hub_models: hubOffenders } : {}), reasons, action: ev.action, deployer: who },
   });
 };
