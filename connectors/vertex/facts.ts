@@ -189,13 +189,18 @@ export function isPinned(image: string): boolean {
 /** The digest part of a pinned image reference. */
 export const digestOf = (image: string): string | undefined => imageDigestOf(image);
 
-/** `projects/p/locations/l/models/123@2` → { name: 'projects/p/locations/l/models/123', version: '2' } (alias when not numeric). */
+/**
+ * `projects/p/locations/l/models/123@2` → { name: 'projects/p/locations/l/models/123', version: '2' } (alias when not
+ * numeric). A publisher model's `@…` (`publishers/google/models/gemma3@gemma-3-4b-it`) is the publisher's version
+ * name, never an alias of your registry: read as one, a version named `production` would approve the deployment.
+ */
 export function parseModelRef(ref: string | undefined): { name?: string; version?: string; alias?: string } {
   if (!ref) return {};
   const m = /^(.*\/models\/[^/@]+)(?:@([^/]+))?/.exec(ref);
   if (!m) return {};
   const at = m[2];
   if (!at) return { name: m[1] };
+  if (/(^|\/)publishers\//.test(m[1]!)) return { name: m[1], version: at };
   return /^\d+$/.test(at) ? { name: m[1], version: at } : { name: m[1], alias: at };
 }
 

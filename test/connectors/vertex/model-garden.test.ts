@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
+import { parseModelRef } from '../../../connectors/vertex/facts.js';
 import { LOC, V1, auditEntry, normOne } from './samples.js';
 
 /**
@@ -42,6 +43,22 @@ describe('Model Garden deployments of custom weights', () => {
     // A publisher model is named as before (the `@version` is the publisher's, not a registry alias of yours).
     expect(garden('DeployPublisherModel', { model: 'publishers/google/models/gemma2@gemma-2-2b-it' }).ml?.model?.name).toBe('publishers/google/models/gemma2');
     for (const ev of [garden('DeployPublisherModel', { model: 'gs://scratch/llm' }), hf]) expect(unapproved([ev])).toHaveLength(1);
+  });
+
+  it('a publisher model\'s @version is ml.model.version, never an alias: a version named like an approval alias approves nothing', () => {
+    const gemma = garden('Deploy', { publisherModelName: 'publishers/google/models/gemma3@gemma-3-4b-it', endpointConfig: { endpointDisplayName: 'gemma' } });
+    expect(gemma.ml?.model).toMatchObject({ name: 'publishers/google/models/gemma3', version: 'gemma-3-4b-it' });
+    expect(gemma.ml?.model?.aliases).toBeUndefined();
+    // `production` is an approval alias (the default approval_aliases): as the publisher's version name it is none.
+    for (const name of ['production', 'approved']) {
+      const ev = garden('Deploy', { publisherModelName: `publishers/google/models/gemma3@${name}` }, 40);
+      expect(ev.ml?.model).toMatchObject({ name: 'publishers/google/models/gemma3', version: name });
+      expect(ev.ml?.model?.aliases).toBeUndefined();
+      expect(ev.ml?.model?.approval).toBeUndefined();
+    }
+    // Your own registry's `@alias` is still an alias, its `@2` a version.
+    expect(parseModelRef(`${MODEL}@production`)).toEqual({ name: MODEL, alias: 'production' });
+    expect(parseModelRef(`${MODEL}@2`)).toEqual({ name: MODEL, version: '2' });
   });
 
   it('custom weights uploaded to the registry and approved there are not an unapproved deployment when Model Garden deploys them', () => {
