@@ -383,7 +383,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   // Another service's request naming a model counts only when it names a Vertex model (`projects/P/locations/L/models/M`).
   facts.models = vertex ? facts.models.map(canon) : facts.models.filter((m) => /^projects\/[^/]+\/locations\/[^/]+\/models\/[^/]+/.test(m));
   // Model Garden deploys custom weights (a bucket, a URL, a Hugging Face id) with no upload of its own: named here, judged as deployed.
-  const garden = vertex ? gardenDeploy(splitMethod(methodName).service, rpc, req) : undefined;
+  const garden = vertex ? gardenDeploy(splitMethod(methodName).service, rpc, req, pp.response) : undefined;
   for (const m of garden?.models ?? []) if (!facts.models.includes(m)) facts.models.push(m);
   for (const a of garden?.artifacts ?? []) if (!facts.modelArtifactUris.includes(a)) facts.modelArtifactUris.push(a);
   // A tuning job's model, registered and deployed to an endpoint by the service itself (no DeployModel), and its data.
@@ -405,6 +405,12 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   // The Hub repository a Hugging Face container downloads (serving.unverified_image judges its revision and name).
   const hub = vertex ? servingHubModelOf(req) : undefined;
   if (hub) ml.model = { ...ml.model, hub_id: hub.id, hub_revision: hub.revision, hub_models: [hub] };
+  // A Model Garden deploy is logged on the region (`projects/P/locations/L`): its endpoint when the call names one, else
+  // the endpoint it creates is unnamed and the deploy is about the model it deploys (two deploys of two models in one
+  // region are two subjects, not one `us-central1` endpoint).
+  const gardenSubject = garden ? garden.endpoint ?? gardenModelSubject(facts.models[0] ?? facts.modelArtifactUris[0]) : undefined;
+  if (garden?.endpoint) ml.deployment = { ...ml.deployment, endpoint: canon(garden.endpoint) };
+  if (garden?.endpoint_display_name) ml.deployment = { ...ml.deployment, endpoint_display_name: garden.endpoint_display_name };
   // A deployment of one checkpoint of a version (DeployedModel.checkpointId), and a version's default checkpoint set
   // (Model.defaultCheckpointId, what a deployment naming none serves): other weights than another checkpoint's.
   const checkpoint = vertex ? deployedCheckpointOf(req, pp.response) : undefined;
@@ -550,6 +556,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     actor: auditActor(pp),
     resource: object
       ? { type: object.type, id: resourceName, name: object.name, uri: object.uri }
+      : gardenSubject && !garden?.endpoint
+      ? { type: 'endpoint', id: resourceName, name: gardenSubject }
+      : gardenSubject
+      ? { type: 'endpoint', id: canon(gardenSubject), name: canon(gardenSubject)!.split('/').pop() }
       : resourceName
       ? {
           type: resourceType,
@@ -562,6 +572,11 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     details,
     region: location,
   };
+}
+
+/** The name a Model Garden deploy to an endpoint it creates goes by: what it deploys (`model-garden:<model or weights>`). */
+function gardenModelSubject(model: string | undefined): string | undefined {
+  return model ? `model-garden:${model}` : undefined;
 }
 
 /**

@@ -15,6 +15,14 @@ export interface GardenDeploy {
   artifacts: string[];
   /** The serving container image, when the request sets one. */
   image?: string;
+  /**
+   * The endpoint deployed to, when the call names it: the done operation's `DeployResponse.endpoint` /
+   * `DeployPublisherModelResponse.endpoint`, else the id the caller chose (`endpointConfig.endpointUserId`) under the
+   * request's `destination`. Unset: Model Garden creates an endpoint the logged request does not name.
+   */
+  endpoint?: string;
+  /** The endpoint's display name the caller gave (`endpointConfig.endpointDisplayName`, DeployPublisherModel's `endpointDisplayName`). */
+  endpoint_display_name?: string;
 }
 
 const GARDEN_DEPLOY = /^(Deploy|DeployPublisherModel)$/;
@@ -23,7 +31,7 @@ const GARDEN_DEPLOY = /^(Deploy|DeployPublisherModel)$/;
  * @example
  * gardenDeploy('ModelGardenService', 'Deploy', { customModel: { gcsUri: 'gs://b/llm' } }) // { models: [], artifacts: ['gs://b/llm'] }
  */
-export function gardenDeploy(service: string | undefined, rpc: string, req: Json): GardenDeploy | undefined {
+export function gardenDeploy(service: string | undefined, rpc: string, req: Json, resp?: unknown): GardenDeploy | undefined {
   if (service !== 'ModelGardenService' || !GARDEN_DEPLOY.test(rpc)) return undefined;
   const models: string[] = [];
   const artifacts: string[] = [];
@@ -38,5 +46,15 @@ export function gardenDeploy(service: string | undefined, rpc: string, req: Json
   }
   const config = isObj(req.modelConfig) ? req.modelConfig : undefined;
   const image = config && isObj(config.containerSpec) ? str(config.containerSpec.imageUri) : undefined;
-  return { models, artifacts, image };
+  // The endpoint: only the done operation (or an id the caller picked) names it; the request's `destination` is the
+  // project and region, which every Garden deploy there shares, so it names no endpoint.
+  const op = isObj(resp) ? resp : {};
+  const done = isObj(op.response) ? op.response : op;
+  const endpointConfig = isObj(req.endpointConfig) ? req.endpointConfig : {};
+  const userId = str(endpointConfig.endpointUserId);
+  const destination = str(req.destination);
+  const endpoint = (str(done.endpoint) && /\/endpoints\/[^/]+$/.test(str(done.endpoint)!) ? str(done.endpoint) : undefined)
+    ?? (userId && destination && /^projects\/[^/]+\/locations\/[^/]+$/.test(destination) ? `${destination}/endpoints/${userId}` : undefined);
+  const endpoint_display_name = str(endpointConfig.endpointDisplayName) ?? str(req.endpointDisplayName);
+  return { models, artifacts, image, ...(endpoint ? { endpoint } : {}), ...(endpoint_display_name ? { endpoint_display_name } : {}) };
 }

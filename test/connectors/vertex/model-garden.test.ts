@@ -61,6 +61,35 @@ describe('Model Garden deployments of custom weights', () => {
     expect(parseModelRef(`${MODEL}@2`)).toEqual({ name: MODEL, version: '2' });
   });
 
+  it('a Garden deploy names its endpoint when the call does (the done operation, endpointConfig.endpointUserId), else the model it deploys, not the region', () => {
+    // No endpoint named: two deploys of two models in one region are two subjects.
+    const hf = garden('Deploy', { huggingFaceModelId: 'evilcorp/backdoored-llm', endpointConfig: { endpointDisplayName: 'llm' } });
+    const custom = garden('Deploy', { customModel: { gcsUri: 'gs://scratch/llm/' }, endpointConfig: { endpointDisplayName: 'llm' } }, 31);
+    expect(hf.resource).toMatchObject({ type: 'endpoint', id: LOC, name: 'model-garden:publishers/hf-evilcorp/models/backdoored-llm' });
+    expect(hf.ml?.deployment).toMatchObject({ endpoint_display_name: 'llm' });
+    expect(hf.ml?.deployment?.endpoint).toBeUndefined();
+    const alerts = unapproved([hf, custom]);
+    expect(alerts.map((a) => a.entity)).toEqual([
+      { type: 'endpoint', id: 'model-garden:publishers/hf-evilcorp/models/backdoored-llm', platform: 'vertex' },
+      { type: 'endpoint', id: 'model-garden:gs://scratch/llm/', platform: 'vertex' },
+    ]);
+    // The id the caller picked for the endpoint, under the request's destination.
+    const byId = garden('Deploy', { huggingFaceModelId: 'evilcorp/backdoored-llm', endpointConfig: { endpointDisplayName: 'llm', endpointUserId: 'llm-prod' } }, 32);
+    expect(byId.ml?.deployment?.endpoint).toBe(`${LOC}/endpoints/llm-prod`);
+    expect(unapproved([byId]).map((a) => a.entity.id)).toEqual([`${LOC}/endpoints/llm-prod`]);
+    // The done operation's DeployResponse names the endpoint it created.
+    const done = normOne(auditEntry({
+      method: `${V1B}ModelGardenService.Deploy`,
+      resourceName: LOC,
+      request: { '@type': `type.googleapis.com/${V1B}DeployRequest`, destination: LOC, publisherModelName: 'publishers/google/models/gemma3@gemma-3-4b-it' },
+      response: { name: `${LOC}/operations/32`, done: true, response: { '@type': `type.googleapis.com/${V1B}DeployResponse`, publisherModel: 'publishers/google/models/gemma3@gemma-3-4b-it', endpoint: `${LOC}/endpoints/5544`, model: `${LOC}/models/9911` } },
+      principal: 'mallory@example.com',
+      timestamp: at(33),
+    }));
+    expect(done.ml?.deployment?.endpoint).toBe(`${LOC}/endpoints/5544`);
+    expect(done.resource).toMatchObject({ type: 'endpoint', id: `${LOC}/endpoints/5544`, name: '5544' });
+  });
+
   it('custom weights uploaded to the registry and approved there are not an unapproved deployment when Model Garden deploys them', () => {
     const upload = normOne(auditEntry({
       method: `${V1}ModelService.UploadModel`,
