@@ -375,6 +375,18 @@ function optimizationFacts(params: Obj): { output_model?: string; source_model?:
   };
 }
 
+/** A hub content document (`HubContentDocument`, a JSON string; an object when already parsed), or undefined. */
+function hubContentDocument(v: unknown): Obj | undefined {
+  if (isObj(v)) return v;
+  if (typeof v !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return isObj(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What a Neo compilation job (CreateCompilationJob) reads and where it writes: `source_uri` (`InputConfig.S3Uri`) or
  * `source_package` (`ModelPackageVersionArn`, the package version whose model it compiles), `output_location`
@@ -515,6 +527,33 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.
       tags: tagMap(params.tags),
     };
+  }
+
+  // A private hub's model (ImportHubContent, UpdateHubContent): its document, a JSON string, says where its weights,
+  // inference script and image are; JumpStart copies them from there when the model is deployed or fine-tuned.
+  if (/HubContent$/.test(operation) && !/Reference$/.test(operation)) {
+    const doc = hubContentDocument(params.hubContentDocument);
+    if (doc || str(params.hubContentName)) {
+      const hostingArtifact = str(doc?.HostingArtifactUri) ?? str(doc?.HostingPrepackedArtifactUri);
+      const hostingScript = str(doc?.HostingScriptUri);
+      const trainingScript = str(doc?.TrainingScriptUri);
+      ml.model = {
+        ...ml.model,
+        name: str(params.hubContentName),
+        version: str(params.hubContentVersion),
+        hub: str(params.hubName),
+        hub_content_type: str(params.hubContentType),
+        artifact_uri: hostingArtifact,
+        image: str(doc?.HostingEcrUri),
+        code_uris: hostingScript ? [hostingScript] : undefined,
+        training_artifact_uri: str(doc?.TrainingArtifactUri),
+        training_image: str(doc?.TrainingEcrUri),
+        training_code_uris: trainingScript ? [trainingScript] : undefined,
+      };
+      const uris = uniq([hostingArtifact, hostingScript, str(doc?.TrainingArtifactUri), trainingScript]);
+      if (uris.length) ml.data = { uris, inputs: uris };
+      return ml;
+    }
   }
 
   // Endpoints and their configurations.

@@ -87,6 +87,8 @@ const NOUNS: Array<[string, Noun]> = (
     ['MonitoringAlertHistory', { stage: 'serving', family: 'monitor', type: 'monitoring_schedule', names: ['monitoringScheduleName'] }],
     // Registry
     ['ModelPackage', { stage: 'registry', family: 'model_version', type: 'model_package' }],
+    // A private hub's model (ImportHubContent…): named by the content's name, not its version (the ARN's last part).
+    ['HubContent', { stage: 'platform', family: 'resource', type: 'hub_content', names: ['hubContentName'] }],
     ['ModelPackageGroup', { stage: 'registry', family: 'model_package_group', type: 'model_package_group' }],
     ['ModelPackageGroupPolicy', { stage: 'registry', family: 'permission', type: 'model_package_group' }],
     ['ModelCard', { stage: 'registry', family: 'resource', type: 'model_card' }],
