@@ -556,6 +556,28 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     }
   }
 
+  // A HyperPod cluster (CreateCluster, UpdateCluster): every node of an instance group downloads its lifecycle
+  // configuration (`LifeCycleConfig.SourceS3Uri`) and runs its `OnCreate` script as root, so that prefix is code the
+  // cluster runs, judged as a job's code archive; the groups' execution roles and the cluster's VPC as a job's.
+  if (/^(Create|Update)Cluster$/.test(operation)) {
+    const groups = [...arr(params.instanceGroups), ...arr(params.restrictedInstanceGroups)].filter(isObj);
+    const code = uniq(groups.map((g) => str(get(g, 'lifeCycleConfig.sourceS3Uri'))));
+    const onCreate = uniq(groups.map((g) => str(get(g, 'lifeCycleConfig.onCreate'))));
+    const roles = uniq(groups.map((g) => str(g.executionRole)));
+    const types = uniq(groups.map((g) => str(g.instanceType)));
+    ml.job = {
+      ...ml.job,
+      name: str(params.clusterName),
+      type: 'cluster',
+      role: roles[0],
+      roles: roles.length > 1 ? roles : undefined,
+      ...(params.vpcConfig !== undefined ? vpcFacts(params.vpcConfig) : {}),
+      instance_type: types[0],
+      code_uris: code.length ? code : undefined,
+      lifecycle_on_create: onCreate.length ? onCreate : undefined,
+    };
+  }
+
   // Endpoints and their configurations.
   if (/Endpoint|InferenceComponent|InferenceExperiment/.test(operation)) {
     const experiment = /InferenceExperiment$/.test(operation) ? experimentVariants(params) : undefined;

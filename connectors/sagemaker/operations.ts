@@ -71,6 +71,9 @@ const NOUNS: Array<[string, Noun]> = (
     ['Trial', { stage: 'training', family: 'run', type: 'trial' }],
     ['TrialComponent', { stage: 'training', family: 'run', type: 'trial_component' }],
     ['TrainingPlan', { stage: 'training', family: 'resource', type: 'training_plan' }],
+    // A HyperPod cluster: training infrastructure whose nodes run its lifecycle scripts as root.
+    ['Cluster', { stage: 'training', family: 'resource', type: 'cluster', names: ['clusterName'] }],
+    ['ClusterSchedulerConfig', { stage: 'training', family: 'resource', type: 'cluster_scheduler_config', names: ['name'] }],
     ['ComputeQuota', { stage: 'training', family: 'resource', type: 'compute_quota' }],
     // Evaluation
     ['InferenceRecommendationsJob', { stage: 'evaluation', family: 'evaluation', type: 'inference_recommendations_job', names: ['jobName'] }],

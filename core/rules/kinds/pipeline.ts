@@ -261,7 +261,9 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const offenders: string[] = [];
   const j = ev.ml?.job;
   // Judged when the job is submitted (or a pipeline step starts), not on its later state changes.
-  const submitted = isJobSubmission(ev) || ev.action === 'pipeline_step.start';
+  // A HyperPod cluster written (created, or its instance groups changed): its nodes run the lifecycle scripts then.
+  const clusterWrite = ev.resource?.type === 'cluster' && /^resource\.(create|update)$/.test(ev.action) && ev.outcome !== 'failure';
+  const submitted = isJobSubmission(ev) || ev.action === 'pipeline_step.start' || clusterWrite;
   if (j?.image && !preprocessing && submitted) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
