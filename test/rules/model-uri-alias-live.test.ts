@@ -229,3 +229,18 @@ describe('one registry event under many live deployments of one alias or stage',
     ]);
   });
 });
+
+describe('two live deployments of one alias, one registry event', () => {
+  it('read as one alert naming the other deployment in the singular; a repeat of the move within suppression is held', () => {
+    const a = deploy(3, 'models:/fraud@canary', 'team-a/fraud');
+    const b = deploy(3, 'models:/fraud@canary', 'team-b/fraud');
+    const back = aliased(4, '3', 'canary');
+    const events = [...approved(), aliased(2, '5', 'canary'), a, b, back];
+    const alerts = alertsOf(ROLLBACK, events);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toMatch(/^team-a\/fraud loads models:\/fraud@canary: .* — and so does 1 other live deployment of models:\/fraud@canary \(team-b\/fraud\)$/);
+    expect(alerts[0]!.details).toMatchObject({ from_version: '5', to_version: '3', deployments: ['team-a/fraud', 'team-b/fraud'], deployments_count: 2 });
+    // Forward and back again an hour later: the same move of the same alias, suppressed as any repeat.
+    expect(alertsOf(ROLLBACK, [...events, aliased(4.5, '5', 'canary'), aliased(5, '3', 'canary')])).toHaveLength(1);
+  });
+});

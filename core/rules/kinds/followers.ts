@@ -58,7 +58,11 @@ export class FollowerFindings {
 
   /** Say what was collected: one detection per finding. */
   flush(): void {
-    for (const { ref, items } of this.groups.values()) this.ctx.detect(items.length === 1 ? items[0]!.d : this.merged(ref, items));
+    for (const { ref, items } of this.groups.values()) {
+      // One deployment's detections stay its own (entity the endpoint), as they were before any grouping.
+      if (new Set(items.map((i) => i.deployment)).size === 1) for (const i of items) this.ctx.detect(i.d);
+      else this.ctx.detect(this.merged(ref, items));
+    }
     this.groups.clear();
   }
 
@@ -79,7 +83,7 @@ export class FollowerFindings {
       ...first,
       entity: followedEntity(ref, this.ev.platform),
       evidence,
-      summary: `${first.summary} — and so do ${others.length} other live deployment${others.length > 1 ? 's' : ''} of ${uri} (${named}${more})`,
+      summary: `${first.summary} — and so ${others.length > 1 ? `do ${others.length} other live deployments` : 'does 1 other live deployment'} of ${uri} (${named}${more})`,
       details: { ...first.details, deployments: deployments.slice(0, MAX_LISTED_DEPLOYMENTS), deployments_count: deployments.length },
     };
   }
