@@ -69,6 +69,17 @@ describe('facts the rules share', () => {
     expect([sa('team-a'), sa('mallory')]).toEqual(['system:serviceaccount:team-a:default-editor', 'system:serviceaccount:mallory:default-editor']);
   });
 
+  it('a service account is matched in identities.aliases and exempt globs by its namespaced name, not by its name alone (README)', () => {
+    const runner = { id: 'system:serviceaccount:kubeflow-user-alice:pipeline-runner', name: 'pipeline-runner', type: 'service' as const };
+    const byName = RulesConfig.parse({ identities: { aliases: { pipelines: ['pipeline-runner'] } } });
+    expect(identityOf(runner, byName)).toBe('system:serviceaccount:kubeflow-user-alice:pipeline-runner');
+    const namespaced = RulesConfig.parse({ identities: { aliases: { pipelines: ['system:serviceaccount:kubeflow-user-alice:pipeline-runner'] } } });
+    expect(identityOf(runner, namespaced)).toBe('pipelines');
+    const who = identityOf(runner, cfg)!;
+    expect(globMatch('pipeline-runner', who)).toBe(false);
+    expect(globMatch('system:serviceaccount:kubeflow-user-*:pipeline-runner', who)).toBe(true);
+  });
+
   it('approvals are recognised on every platform, and only on actions that set them', () => {
     const base = { time: at(T0), stage: 'registry' as const };
     expect(approvalOf(ev({ ...base, platform: 'sagemaker', action: 'model_version.approve' }), cfg)).toBe('approved');
