@@ -413,6 +413,18 @@ describe('identity: a role session name is the caller\'s to choose', () => {
   it('near miss: bob assuming it himself is bob', () => {
     expect(selfApprovals(bob)).toEqual([]);
   });
+  it('alice setting the source identity "bob@corp.example" too (sts:SetSourceIdentity) still approves as alice: the AssumeRole record decides', () => {
+    const plugin = connectorByName('sagemaker')!;
+    const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover'] }) } as never;
+    const [train, pkg, assume, approve] = records(alice);
+    const claimed = { ...assume!, requestParameters: { ...(assume!.requestParameters as object), sourceIdentity: 'bob@corp.example' } };
+    const ui = approve!.userIdentity as { sessionContext: Record<string, unknown> };
+    const approveAsBob = { ...approve!, userIdentity: { ...ui, sessionContext: { ...ui.sessionContext, sourceIdentity: 'bob@corp.example' } } };
+    const identities = (recs: Array<Record<string, unknown>>) => fired(recs.flatMap((r) => plugin.normalize!(r, ctx).events)).filter((a) => a.rule_id === 'evaluation.self_approval').map((a) => a.details?.identity);
+    expect(identities([train!, pkg!, claimed, approveAsBob])).toEqual(['alice']);
+    // Without the AssumeRole record the claimed source identity stands in, as a session name does (README: not proof).
+    expect(identities([train!, pkg!, approveAsBob])).toEqual([]);
+  });
   it('one role and session name assumed by two people: the access key of the call says whose session it is', () => {
     const plugin = connectorByName('sagemaker')!;
     const ctx = { channel: 'test.sagemaker', receivedTime: '2026-03-10T00:00:00.000Z', keepRaw: false, config: plugin.configSchema.parse({ role_arns: ['arn:aws:iam::123456789012:role/MLApprover'] }) } as never;
