@@ -39,6 +39,9 @@ export function looksLikeCloudTrailRecord(r: unknown): r is Obj {
   return typeof r.eventSource === 'string' && typeof r.eventName === 'string' && (typeof r.eventTime === 'string' || isObj(r.userIdentity));
 }
 
+/** A role session named by an email: a person's (IdP federation and the console name sessions so). */
+const PERSON_SESSION = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
+
 /**
  * Actor from `userIdentity`, `sourceIPAddress`, `userAgent` (spec §1.2).
  *
@@ -66,8 +69,14 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
   if (type === 'AWSService' || (!type && invokedBy)) actorType = 'service';
   else if (type && ['IAMUser', 'Root', 'FederatedUser', 'SAMLUser', 'WebIdentityUser', 'IdentityCenterUser', 'Directory'].includes(type)) actorType = 'user';
   else if (type === 'AssumedRole' || type === 'Role') {
-    if (invokedBy || /^AWSServiceRole/i.test(issuerName ?? '') || /aws-service-role\//.test(issuerArn ?? '') || /^i-[0-9a-f]+$/.test(sessionName ?? '')) actorType = 'service';
+    // invokedBy alone does not make the caller a service: CloudFormation without a stack role (and any service
+    // making forward-access calls) calls with the caller's own session, `assumed-role/DataScientist/alice@corp.example`
+    // + invokedBy — the person is the actor, invoked_by says through which service. Only a session the service
+    // itself holds (a service-linked role, an instance, a session name the service gives its role's sessions) is one.
+    if (/^AWSServiceRole/i.test(issuerName ?? '') || /aws-service-role\//.test(issuerArn ?? '') || /^i-[0-9a-f]+$/.test(sessionName ?? '')) actorType = 'service';
     else if (mfa || bool(r.sessionCredentialFromConsole) || /^AWSReservedSSO_/.test(issuerName ?? '')) actorType = 'user';
+    else if (invokedBy && !PERSON_SESSION.test(sessionName ?? '')) actorType = 'service';
+    else if (invokedBy) actorType = 'user';
   }
   const name =
     actorType === 'service' && (type === 'AWSService' || !type)

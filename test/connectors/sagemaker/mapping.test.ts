@@ -12,11 +12,19 @@ const one = normOne;
 const ACCOUNT = '111122223333';
 
 describe('actor type of assumed-role sessions', () => {
-  it('an assumed-role session a service invoked (userIdentity.invokedBy) is a service, even with MFA on the session', () => {
+  it("an assumed-role session a service invoked (userIdentity.invokedBy) is the person's when MFA is on it; a service's own session is a service", () => {
+    // A service assumes its roles without MFA: an MFA session is one a person made, which the service called with
+    // (CloudFormation without a stack role, forward access): the person is the actor, invoked_by says the service.
     const r = ctRecord('CreateTrainingJob', { trainingJobName: 'j' });
     (r.userIdentity as Record<string, unknown>).invokedBy = 'sagemaker.amazonaws.com';
     const ev = one(r);
-    expect(ev.actor?.type).toBe('service');
+    expect(ev.actor?.type).toBe('user');
+    expect(ev.details?.invoked_by).toBe('sagemaker.amazonaws.com');
+    const own = ctRecord('CreateTrainingJob', { trainingJobName: 'j' });
+    const ui = own.userIdentity as Record<string, any>;
+    ui.invokedBy = 'sagemaker.amazonaws.com';
+    ui.sessionContext.attributes.mfaAuthenticated = 'false';
+    expect(one(own).actor?.type).toBe('service');
     // The same session without invokedBy is the MFA user it was.
     expect(one(ctRecord('CreateTrainingJob', { trainingJobName: 'j' })).actor?.type).toBe('user');
   });
