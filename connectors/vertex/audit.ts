@@ -106,6 +106,16 @@ export function auditActor(pp: Json): Actor | undefined {
   return Object.values(actor).some((v) => v !== undefined && v !== 'unknown') ? actor : undefined;
 }
 
+/**
+ * Who started a delegation chain, as logged: the first serviceAccountDelegationInfo entry (Cloud Audit Logs sort them
+ * in the order the delegations happened) that is not a service account or service agent — a person, or a workload
+ * identity federation subject (`principal://…/subject/repo:corp/ml-deploy:ref:refs/heads/main`: which repository
+ * and branch of a CI system). A chain of service accounts only has none.
+ */
+function originalDelegator(pp: Json): string | undefined {
+  return auditActor(pp)?.chain?.find((x) => !/\.gserviceaccount\.com$/i.test(x));
+}
+
 interface AliasChange {
   added: string[];
   removed: string[];
@@ -508,6 +518,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     authority_selector: str(auth.authoritySelector),
     service_account_key_name: str(auth.serviceAccountKeyName),
     impersonated: Array.isArray(auth.serviceAccountDelegationInfo) && auth.serviceAccountDelegationInfo.length > 0 ? true : undefined,
+    original_principal: originalDelegator(pp),
     caller_ip_redacted: callerIp === 'private' || callerIp === 'gce-internal-ip' ? callerIp : undefined,
     caller_network: str(meta.callerNetwork),
     authorization: authz.length

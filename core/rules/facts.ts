@@ -86,6 +86,33 @@ const EMAIL = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
  * `AWSCloudFormation` (every stack of every team, CDK's `cfn-exec-role` too), Glue jobs' `GlueJobRunnerSession`.
  */
 const MACHINE_SESSION = /^(botocore-session-\d+|aws-go-sdk-\d+|aws-sdk-(js|java)-\d+|i-[0-9a-f]{8,}|\d+|[0-9a-f-]{32,}|AWSCLI-Session|SageMaker|GitHubActions|AWSCloudFormation|GlueJobRunnerSession)$/i;
+/**
+ * Session names an AWS service gives each run of one automation, the run's id in them: CodeBuild names its project
+ * role's sessions `AWSCodeBuild-<build uuid>` (one per build), CodePipeline its role's by a number (epoch
+ * milliseconds, one per action run). Each run is the same automation, so the id goes (`role:<role>/awscodebuild-*`,
+ * `role:<role>/*`), as `ingestion.unfamiliar_writer` names an orchestrator's runs: read per run, every build of a
+ * project was a new identity (its approvals never someone else's, its writes always a stranger's).
+ */
+const RUN_SESSION: ReadonlyArray<[RegExp, string]> = [
+  [/^AWSCodeBuild-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'awscodebuild-*'],
+  [/^\d+$/, '*'],
+];
+/** A GCP service account or Google-managed service agent (`…@<project>.iam.gserviceaccount.com`, `…@gcp-sa-…`). */
+const GCP_SERVICE_ACCOUNT = /\.gserviceaccount\.com$/i;
+/** A workload identity federation principal (`principal://iam.googleapis.com/…/subject/repo:corp/app:ref:…`). */
+const FEDERATED_PRINCIPAL = /^principal:\/\/\S+$/;
+
+/**
+ * The original principal of a delegation chain: the first entry (Cloud Audit Logs sort
+ * serviceAccountDelegationInfo in the order the delegations happened) that is a person or a federated workload,
+ * not a GCP service account — a service agent (`service-…@gcp-sa-cloudbuild…`) can come before the person who started
+ * the build. Undefined when the chain holds none (service accounts only, AWS ARNs).
+ */
+function originalPrincipal(chain: readonly string[] | undefined): string | undefined {
+  // Only GCP service accounts are passed over: a Kubernetes service account impersonating a person stays the caller.
+  const first = chain?.find((x) => !GCP_SERVICE_ACCOUNT.test(x));
+  return first && (EMAIL.test(first) || FEDERATED_PRINCIPAL.test(first)) ? first : undefined;
+}
 
 const K8S_SERVICE_ACCOUNT = /^system:serviceaccount:[^:\s]+:[^:\s]+$/;
 
@@ -105,7 +132,9 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
   if (typeof assumedBy === 'string' && assumedBy) return assumedBy;
   let id: string | undefined;
   const chain0 = actor.chain?.[0];
-  if (chain0 && EMAIL.test(chain0)) id = chain0;
+  const original = originalPrincipal(actor.chain);
+  if (original) id = original;
+  else if (chain0 && EMAIL.test(chain0)) id = chain0;
   // An AWS role session's source identity (the SageMaker connector puts it first in the chain, before the ARNs):
   // who is behind the session, kept across role chaining and not changeable, so a pipeline role's sessions are
   // told apart by the person or job that started them whatever their (per-run) session names.
@@ -114,7 +143,9 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
   else {
     const arn = [chain0, actor.id, actor.name].find((x) => x && ASSUMED_ROLE.test(x));
     const m = arn ? ASSUMED_ROLE.exec(arn) : null;
-    if (m) id = MACHINE_SESSION.test(m[2]!) ? `role:${m[1]}/${m[2]}` : m[2];
+    const run = m ? RUN_SESSION.find(([re]) => re.test(m[2]!)) : undefined;
+    if (m && run) id = `role:${m[1]}/${run[1]}`;
+    else if (m) id = MACHINE_SESSION.test(m[2]!) ? `role:${m[1]}/${m[2]}` : m[2];
     // A Kubernetes service account is its namespace's: `default-editor` and `pipeline-runner` are in every
     // Kubeflow profile, `default` in every namespace — read by name alone, every team's (and an attacker's own
     // namespace's) were one identity, a known writer of every dataset any of them wrote.
@@ -149,14 +180,21 @@ export function actorIdOf(actor: NormalizedEvent['actor']): string | undefined {
  * resolved, `alice@corp.example` for `arn:aws:sts::…:assumed-role/Deployer/alice@corp.example`, which no field of
  * the forwarded events holds as such).
  */
-export function eventScope(ev: Pick<NormalizedEvent, 'actor' | 'cloud' | 'resource'>): { cloud?: NormalizedEvent['cloud']; namespace?: string; actor_id?: string } {
-  const out: { cloud?: NormalizedEvent['cloud']; namespace?: string; actor_id?: string } = {};
+export function eventScope(ev: Pick<NormalizedEvent, 'actor' | 'cloud' | 'resource'> & { details?: NormalizedEvent['details'] }): EventScope {
+  const out: EventScope = {};
   if (ev.cloud && (ev.cloud.account || ev.cloud.project || ev.cloud.region)) out.cloud = ev.cloud;
   if (ev.resource?.namespace) out.namespace = ev.resource.namespace;
   const id = actorIdOf(ev.actor);
   if (id) out.actor_id = id;
+  // How the change came (the AWS service that made the call, the Argo CD Application that applied it): the rules
+  // that judge an event later, or keep their own details, say so too.
+  const invokedBy = ev.details?.invoked_by;
+  if (typeof invokedBy === 'string' && invokedBy) out.invoked_by = invokedBy;
+  const app = ev.details?.gitops_application;
+  if (typeof app === 'string' && app) out.gitops_application = app;
   return out;
 }
+type EventScope = { cloud?: NormalizedEvent['cloud']; namespace?: string; actor_id?: string; invoked_by?: string; gitops_application?: string };
 
 // ---------------------------------------------------------------- URIs
 
