@@ -11,6 +11,7 @@ import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidation
 import { jobImages, workloadFacts } from './audit/workload.js';
 import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
 import { patchedObjectOf } from './audit/patch-base.js';
+import { gitopsApplicationOf } from './audit/gitops.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
 
@@ -180,6 +181,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     dry_run: queryValues(ev.requestURI, 'dryRun').includes('All') || undefined,
     exec_command: command.length ? command : undefined,
     container,
+    // Which Argo CD Application applied the object: what an analyst looks up in Git.
+    gitops_application: gitopsApplicationOf(ev.requestObject, ev.user?.username) ?? gitopsApplicationOf(ev.responseObject, ev.user?.username),
   });
   if (workload) copyDefined(details, workload);
   copyDefined(details, {

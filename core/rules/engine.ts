@@ -180,7 +180,7 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; platform?: NormalizedEvent['platform']; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; invokedBy?: string; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
+  private readonly turn: { time: string; evId: string; platform?: NormalizedEvent['platform']; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; invokedBy?: string; gitopsApplication?: string; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
     time: '',
     observed: false,
     sweepMs: 0,
@@ -228,7 +228,8 @@ class Engine implements RuleEngine {
         // analyst needs no raw event to scope it or to search the SIEM's events; what the rule set itself is kept.
         // A call an AWS service made for the caller (CloudTrail `invokedBy`: CloudFormation deploying a stack with its
         // role or the caller's credentials) says so: the identity is the stack's role, the change came from a template.
-        const own = d.time === undefined ? { ...eventScope(turn), ...(turn.invokedBy ? { invoked_by: turn.invokedBy } : {}), ...d.details } : d.details;
+        // An object Argo CD applied names its Application (details.gitops_application): where in Git the change came from.
+        const own = d.time === undefined ? { ...eventScope(turn), ...(turn.invokedBy ? { invoked_by: turn.invokedBy } : {}), ...(turn.gitopsApplication ? { gitops_application: turn.gitopsApplication } : {}), ...d.details } : d.details;
         const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
         // A person is one across servers, so their entity is not scoped; the summary still says whose server's model it is about.
         const server = d.time === undefined && turn.platform ? serverScopeOf({ platform: turn.platform, cloud: turn.cloud }) : undefined;
@@ -286,6 +287,7 @@ class Engine implements RuleEngine {
     turn.cloud = ev.cloud;
     turn.resource = ev.resource;
     turn.invokedBy = typeof ev.details?.invoked_by === 'string' && ev.details.invoked_by ? ev.details.invoked_by : undefined;
+    turn.gitopsApplication = typeof ev.details?.gitops_application === 'string' && ev.details.gitops_application ? ev.details.gitops_application : undefined;
     // The second report of one change (another channel's: see echo.ts) is skipped by the rules that took the first.
     const changeKey = changeKeyOf(ev);
     const echo = changeKey ? this.echoes.echoOf(ev, changeKey) : undefined;
