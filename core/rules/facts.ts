@@ -344,8 +344,24 @@ export function partitionOfVersion(v: { platform: string; scope?: string; artifa
   return v.platform === 'sagemaker' ? partitionOfRegion(v.scope?.split(':')[1]) : undefined;
 }
 
-/** The partition an AWS record happened in (`cloud.region`, CloudTrail's `awsRegion`); `aws` when it says none. */
-export const partitionOfEvent = (ev: Pick<NormalizedEvent, 'cloud'>): string => partitionOfRegion(ev.cloud?.region);
+/**
+ * The partition an AWS record happened in: its region's (`cloud.region`, CloudTrail's `awsRegion`), else the one its
+ * caller's or resource's ARN names (`arn:aws-us-gov:…`), else not known (undefined, matched by any, see samePartition):
+ * read as `aws`, a region-less record's write on a GovCloud or China approved artifact was dropped unjudged.
+ *
+ * @example
+ * partitionOfEvent({ cloud: { provider: 'aws', region: 'us-gov-west-1' } }) // 'aws-us-gov'
+ * partitionOfEvent({ actor: { type: 'user', id: 'arn:aws-cn:iam::1:user/a' } }) // 'aws-cn'
+ * partitionOfEvent({}) // undefined
+ */
+export function partitionOfEvent(ev: { cloud?: { region?: string }; actor?: { id?: string }; resource?: { id?: string } }): string | undefined {
+  if (ev.cloud?.region) return partitionOfRegion(ev.cloud.region);
+  for (const id of [ev.actor?.id, ev.resource?.id]) {
+    const arn = id ? /^arn:(aws[a-z-]*):/.exec(id) : null;
+    if (arn) return arn[1];
+  }
+  return undefined;
+}
 
 /**
  * Whether an object named `uri` by an event in `partition` may be the same object as one named in `other`: S3

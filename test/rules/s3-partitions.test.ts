@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
-import { partitionOfRegion, partitionOfUri, partitionOfVersion } from '../../core/rules/facts.js';
+import { partitionOfEvent, partitionOfRegion, partitionOfUri, partitionOfVersion } from '../../core/rules/facts.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
 
@@ -25,6 +25,15 @@ const put = (p: string) => normOne(ctRecord('PutObject', { bucketName: 'models',
   eventID: `part-${++n}`, eventTime: time(), awsRegion: REGIONS[p], eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
   resources: [{ type: 'AWS::S3::Object', ARN: `arn:${p}:s3:::models/${KEY}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: `arn:${p}:s3:::models` }],
 }), { model_buckets: ['models'] });
+/** A PutObject whose record has no awsRegion (a shipper dropping it, a hand-made record); `arn`: its caller's ARN, or none. */
+const putRegionless = (arn: string | undefined) => {
+  const rec = ctRecord('PutObject', { bucketName: 'models', key: KEY }, { eventID: `part-${++n}`, eventTime: time(), eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null });
+  delete rec.awsRegion;
+  const who = rec.userIdentity as Record<string, unknown>;
+  if (arn) who.arn = arn;
+  else { delete who.arn; delete who.sessionContext; }
+  return normOne(rec, { model_buckets: ['models'] });
+};
 const alerts = (events: NormalizedEvent[], rule: string) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
 const changes = (events: NormalizedEvent[]) => alerts(events, 'registry.approved_model_modified').filter((a) => a.details.object).map((a) => [a.entity.id, a.details.object]);
 
@@ -78,5 +87,19 @@ describe('S3 objects are told apart by partition', () => {
       n = 0;
       expect(changes([created, approved, put(p)]).map(([, object]) => object)).toEqual([`s3://models/${KEY}`]);
     }
+  });
+
+  it('a write whose record names no region is in the partition its caller\'s ARN names, else in any: never dropped as aws', () => {
+    const CN_CALLER = 'arn:aws-cn:sts::111122223333:assumed-role/MLEngineer/alice';
+    expect(partitionOfEvent({ actor: { id: CN_CALLER } })).toBe('aws-cn');
+    expect(partitionOfEvent({ cloud: { region: 'us-gov-west-1' }, actor: { id: CN_CALLER } })).toBe('aws-us-gov');
+    expect(partitionOfEvent({})).toBeUndefined();
+    const cn = '111122223333:cn-north-1:fraud/3';
+    // Read as aws before: the China artifact's overwrite went unjudged.
+    expect(changes([register('aws-cn'), decide('aws-cn', 'Approved'), putRegionless(CN_CALLER)]).map(([e]) => e)).toEqual([cn]);
+    expect(changes([register('aws-cn'), decide('aws-cn', 'Approved'), putRegionless(undefined)]).map(([e]) => e)).toEqual([cn]);
+    expect(changes([register('aws'), decide('aws', 'Approved'), putRegionless(undefined)]).map(([e]) => e)).toEqual(['111122223333:us-east-1:fraud/3']);
+    // The caller's ARN still tells another partition's bucket apart.
+    expect(changes([register('aws'), decide('aws', 'Approved'), putRegionless(CN_CALLER)])).toEqual([]);
   });
 });

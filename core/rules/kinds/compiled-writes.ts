@@ -28,9 +28,18 @@ interface OutputWrite {
   actor?: string;
   caller: string;
   rollback?: boolean;
-  /** The partition the write happened in (its record's region), when not `aws`: only a job of that partition wrote that bucket. */
+  /**
+   * The partition the write happened in (its record's region), when not `aws`: only a job of that partition wrote
+   * that bucket. UNKNOWN_PARTITION when its record told none (kept writes without the field were in `aws`).
+   */
   partition?: string;
 }
+
+/** A kept write's partition when its record told none: matched by a job or version of any partition. */
+const UNKNOWN_PARTITION = 'unknown';
+
+/** The partition a kept write or note was in (undefined: not known, any), from its stored `partition`. */
+const keptPartition = (p: string | undefined): string | undefined => (p === UNKNOWN_PARTITION ? undefined : p ?? 'aws');
 
 /**
  * Objects whose writes are kept at once, per ring (the first seen forgotten first), and writes per object. Two rings:
@@ -72,7 +81,7 @@ function compiledVersion(j: CompilationRec, ctx: RuleContext): VersionRec | unde
 
 /** The compilation jobs writing `object` created before write `w`, in its partition (a bucket of that name elsewhere is another). */
 const jobsBefore = (object: string, w: Pick<OutputWrite, 'time' | 'partition'>, ctx: RuleContext) =>
-  ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(w) && samePartition(object, w.partition ?? 'aws', partitionOfRegion(j.scope?.split(':')[1])));
+  ctx.reg.compilationsWriting(object).filter((j) => at(j) <= at(w) && samePartition(object, keptPartition(w.partition), partitionOfRegion(j.scope?.split(':')[1])));
 
 /** The ring `object` is kept in for jobs `jobs` (created before the write), or undefined: no job writes it. */
 function ringOf(object: string, jobs: CompilationRec[], ctx: RuleContext): Ring | undefined {
@@ -97,7 +106,7 @@ export function noteOutputWrite(ev: NormalizedEvent, ctx: RuleContext, uri: stri
     event: ev.id, time: ev.time, operation: ev.operation, ...(issuer ? { issuer } : {}), ...(service ? { service } : {}),
     actor: identityOf(ev.actor, ctx.cfg), caller: callerText(ev.actor, ctx.cfg), ...(rollback ? { rollback } : {}),
   };
-  const partition = partitionOfEvent(ev);
+  const partition = partitionOfEvent(ev) ?? UNKNOWN_PARTITION;
   if (partition !== 'aws') w.partition = partition;
   const jobs = jobsBefore(object, w, ctx);
   const ring = jobs.length ? ringOf(object, jobs, ctx) : undefined;
@@ -240,7 +249,7 @@ function judgePushedOut(ctx: RuleContext, job: NormalizedEvent): void {
     if (byRole(rec.issuer, role)) continue;
     const hour = job.time.slice(0, 13);
     if (rec.reported === hour) continue;
-    if (!samePartition(output, rec.partition ?? 'aws', partition)) continue;
+    if (!samePartition(output, keptPartition(rec.partition), partition)) continue;
     const hit = rec.locations.some(([location, time]) => location === output && Date.parse(time) >= at(job));
     if (!hit && !rec.more) continue;
     ctx.set(key, { ...rec, reported: hour } satisfies PushedOut);
@@ -303,7 +312,7 @@ export function judgeOutputWrites(update: Pick<NormalizedEvent, 'id' | 'time'>, 
     if (!c.job_time) continue;
     const object = asS3Uri(c.artifact);
     // Writes in the version's partition: one on a bucket of the same name in another partition is not of this copy.
-    const writes = (ctx.get<KeptWrites>(`cjwrite|${object}`)?.writes ?? []).filter((w) => at(w) > Date.parse(c.job_time!) && at(w) <= at(update) && samePartition(object, w.partition ?? 'aws', partition));
+    const writes = (ctx.get<KeptWrites>(`cjwrite|${object}`)?.writes ?? []).filter((w) => at(w) > Date.parse(c.job_time!) && at(w) <= at(update) && samePartition(object, keptPartition(w.partition), partition));
     // CloudTrail times writes to the second: of writes in the last write's second, which came last cannot be told,
     // so one not the job's there is the finding (an overwrite raced right after the job's write would else pass
     // whenever its event id sorted first).
