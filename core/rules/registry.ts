@@ -1060,9 +1060,12 @@ export class Registry {
     if (!artifact) return undefined;
     for (const k of rejectionKeys(artifact)) {
       const found = this.get<RejectedArtifact>(k);
-      // In `partition` (the approved version's, partitionOfVersion; undefined: not known, any): a rejection kept
-      // without one was in `aws` or in a partition not known.
-      if (found && samePartition(asS3Uri(artifact), partition, found.partition ?? 'aws')) return found;
+      // In `partition` (the approved version's, partitionOfVersion; undefined: not known, any). A rejection kept
+      // without one is in its version's (an older build kept none, a GovCloud rejection read as `aws` was never
+      // found; an MLflow version's is not known), `aws` when that version is gone.
+      if (!found) continue;
+      const rejectedIn = found.partition ?? (this.version(found.key) ? partitionOfVersion(this.version(found.key)!) : 'aws');
+      if (samePartition(asS3Uri(artifact), partition, rejectedIn)) return found;
     }
     return undefined;
   }

@@ -66,4 +66,25 @@ describe('rejections kept under an https:// key are moved to the s3:// object ke
     expect(found.map((a) => [a.entity.id, a.details.rejected_version, a.details.rejected_at])).toEqual([['111122223333:us-east-1:churn/5', 'churn/4', '2026-11-24T09:00:00Z']]);
     spool.close();
   });
+
+  it('a rejection kept without its partition (by an older build) is in its version\'s: a China rejection is found by a China approval', () => {
+    const dir = tmpDir();
+    const spool = Spool.open({ dir });
+    const engine = createRuleEngine(RulesConfig.parse({}), spool.state);
+    const cn = (n: number) => `arn:aws-cn:sagemaker:cn-north-1:111122223333:model-package/churn/${n}`;
+    const spec = { containers: [{ image: IMAGE, modelDataUrl: 's3://models/churn/4/model.tar.gz' }] };
+    const at = (id: string, t: string) => ({ eventID: id, eventTime: t, awsRegion: 'cn-north-1' });
+    const create = (n: number, t: string) => normOne(ctRecord('CreateModelPackage', { modelPackageGroupName: 'churn', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: spec }, { ...at(`cn-c${n}`, t), responseElements: { modelPackageArn: cn(n) } }));
+    const decide = (n: number, status: string, t: string) => normOne(ctRecord('UpdateModelPackage', { modelPackageArn: cn(n), modelApprovalStatus: status }, { ...at(`cn-d${n}`, t), responseElements: { modelPackageArn: cn(n) } }));
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    for (const e of [create(4, '2026-11-25T08:00:00Z'), decide(4, 'Rejected', '2026-11-25T08:30:00Z')]) engine.process(e, now);
+    const kept = spool.state.get<RejectedArtifact>(REGISTRY_NS, 'rja|s3://models/churn/4/model.tar.gz')!;
+    expect(kept.partition).toBe('aws-cn');
+    // As an older build kept it: no partition.
+    delete kept.partition;
+    spool.state.set(REGISTRY_NS, 'rja|s3://models/churn/4/model.tar.gz', kept);
+    const found = [create(5, '2026-11-25T09:00:00Z'), decide(5, 'Approved', '2026-11-25T09:30:00Z')].flatMap((e) => engine.process(e, now)).filter((a) => a.rule_id === 'registry.rejection_reversed');
+    expect(found.map((a) => [a.entity.id, a.details.rejected_version])).toEqual([['111122223333:cn-north-1:churn/5', 'churn/4']]);
+    spool.close();
+  });
 });
