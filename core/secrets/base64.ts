@@ -23,8 +23,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * data, text without secrets and values that are no base64 are returned as they are (===). `cut`: the value is the
  * start of one (a quarantined line ends in it), whose last character may be split. The text is UTF-8 or else Latin-1
  * (a file saved on Windows), and may itself be base64 (encoded twice: read once more). A gzip-compressed text longer
- * than GZIP_TEXT_LIMIT inflated, whose first part holds none, comes back as `[unscanned: N bytes]` (N: the compressed
- * size): the rest was never read. Callers replace the value by what comes back whenever it differs.
+ * than GZIP_TEXT_LIMIT inflated, whose first part holds none (or is binary), comes back as `[unscanned: N bytes]` (N:
+ * the compressed size): the rest was never read. Callers replace the value by what comes back whenever it differs.
  *
  * @example
  * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
@@ -49,7 +49,9 @@ function base64Verdict(value: string, cut: boolean, depth: number): 'secret' | '
   const bytes = Buffer.from(word, 'base64');
   const read = { partly: false };
   const text = bytesAsText(bytes, cut, true, read);
-  if (text === undefined) return 'clean';
+  // Binary as far as read: a stream inflated in part (a tar.gz of config files, whose headers hold zero bytes) may
+  // hold a text file further on that was never read, so it is not passed on either.
+  if (text === undefined) return read.partly ? bytes.length : 'clean';
   if (redactUrlSecrets(redactScriptText(text)) !== text) return 'secret';
   const inner = text.trim();
   const nested = depth > 1 && inner.length >= 8 ? base64Verdict(inner, false, depth - 1) : 'clean';

@@ -51,14 +51,19 @@ describe('core/secrets leftovers', () => {
   it('a gzip-compressed base64 value whose text is longer than is inflated (256 KiB) and holds no secret in its first part is replaced by [unscanned: N bytes], not passed on unread; shorter texts are read whole', () => {
     const late = gzipSync(`${'x=1\n'.repeat(100_000)}DB_PASSWORD=gz-late-1\n`);
     expect(redactBase64Text(late.toString('base64'))).toBe(`[unscanned: ${late.length} bytes]`);
-    // A secret in the part read hides the value whole, as before; a short harmless text and a gzip of binary stay.
+    // A secret in the part read hides the value whole, as before; a short harmless text stays.
     expect(redactBase64Text(gzipSync(`DB_PASSWORD=gz-early-2\n${'x=1\n'.repeat(100_000)}`).toString('base64'))).toBe('[redacted]');
     const short = gzipSync(`${'x=1\n'.repeat(1000)}DB_PASSWORD=gz-short-3\n`).toString('base64');
     expect(redactBase64Text(short)).toBe('[redacted]');
     const harmless = gzipSync('x=1\n'.repeat(1000)).toString('base64');
     expect(redactBase64Text(harmless)).toBe(harmless);
-    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024)).toString('base64');
-    expect(redactBase64Text(bomb)).toBe(bomb);
+    // A gzip of binary read whole stays; one read in part is not passed on either (a bomb, a tar.gz whose later file holds a secret).
+    const smallBinary = gzipSync(Buffer.alloc(64 * 1024)).toString('base64');
+    expect(redactBase64Text(smallBinary)).toBe(smallBinary);
+    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024));
+    expect(redactBase64Text(bomb.toString('base64'))).toBe(`[unscanned: ${bomb.length} bytes]`);
+    const tarLike = gzipSync(Buffer.concat([Buffer.alloc(512), Buffer.from('x=1\n'.repeat(100_000)), Buffer.from('DB_PASSWORD=gz-tar-4\n')]));
+    expect(redactBase64Text(tarLike.toString('base64'))).toBe(`[unscanned: ${tarLike.length} bytes]`);
     // Encoded twice: the inner long gzip is reported as well.
     const twice = Buffer.from(late.toString('base64')).toString('base64');
     expect(redactBase64Text(twice)).toBe(`[unscanned: ${late.length} bytes]`);
