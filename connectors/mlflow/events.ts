@@ -1,4 +1,5 @@
 import { safeUri } from './uri.js';
+import { redactAuditEvent } from './redact.js';
 import { makeEvent, type Action, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 
 export const AUDIT_CHANNEL = 'mlflow.audit';
@@ -6,13 +7,14 @@ export const AUDIT_CHANNEL = 'mlflow.audit';
 export type AuditDraft = { id: string; time: string; stage: Stage; action: Action; operation: string; outcome?: 'success' | 'failure' } & Partial<NormalizedEvent>;
 
 /**
- * An auditor event: platform mlflow, channel `mlflow.audit`, no raw record.
+ * An auditor event: platform mlflow, channel `mlflow.audit`, no raw record; secrets in tags and descriptions hidden
+ * (redactAuditEvent).
  *
  * @example
  * auditEvent({ id, time, stage: 'registry', action: 'model_version.delete', operation: 'model-versions/delete' }, new Date().toISOString())
  */
 export function auditEvent(draft: AuditDraft, receivedTime: string): NormalizedEvent {
-  return makeEvent({ platform: 'mlflow', channel: AUDIT_CHANNEL, service: 'mlflow', outcome: 'success', ...draft }, { keepRaw: false, receivedTime });
+  return redactAuditEvent(makeEvent({ platform: 'mlflow', channel: AUDIT_CHANNEL, service: 'mlflow', outcome: 'success', ...draft }, { keepRaw: false, receivedTime }));
 }
 
 /** The resource of a model version (or prompt version); its source without credentials. */

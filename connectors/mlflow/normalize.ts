@@ -6,6 +6,8 @@ import { webhookChange } from './change.js';
 import type { MlflowConfig } from './config.js';
 import { PROMPT_TAG } from './snapshot.js';
 import { safeUri } from './uri.js';
+import { redactWebhookData } from './redact.js';
+import { redactTagList } from '../../core/secrets.js';
 
 /** The entities and actions MLflow 3.x webhooks emit (`mlflow/entities/webhook.py`). */
 export const MLFLOW_ENTITIES = [
@@ -161,6 +163,10 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   if (!time) return reject(record, `timestamp ${JSON.stringify(env.timestamp)} is not a valid RFC 3339 time (years 1970-9999, a date the calendar has)`, 'timestamp');
   const mapping = MAPPINGS[key];
   const d = env.data;
+  // What the event and raw show: secrets users put in a source, tags or a description hidden. `d` (as sent) still
+  // decides the action, the approval and the change key, which must match the auditor's report of the same change.
+  const shown = redactWebhookData(d);
+  const raw = shown === d ? record : { ...(record as Record<string, unknown>), data: shown };
   if (mapping) {
     const missing = mapping.required.find((f) => str(d[f]) === undefined);
     if (missing) return reject(record, `${key}: data.${missing} is missing or not a string`, `data.${missing}`);
@@ -177,6 +183,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   let marker: Record<string, string> | undefined;
   const approvalCfg = ctx.config.approval;
   const tags = tagRecord(d.tags);
+  const shownTags = shown === d ? tags : tagRecord(shown.tags);
   // MLflow 3.3 had no prompt events: creating a prompt sent registered_model.created (and a version
   // model_version.created) whose request tags carry mlflow.prompt.is_prompt — its own test for "is a prompt".
   const legacyPrompt = (key === 'registered_model.created' || key === 'model_version.created') && !!tags && Object.hasOwn(tags, PROMPT_TAG);
@@ -202,16 +209,16 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   const resourceType = legacyPrompt ? 'prompt' : (mapping?.resource ?? (env.entity.startsWith('prompt') ? 'prompt' : env.entity));
   const isModel = resourceType === 'registered_model' || resourceType === 'model_version';
   const alias = str(d.alias);
-  const source = safeUri(str(d.source)); // a signed URL or user-info must not reach the SIEM
+  const source = safeUri(str(shown.source)); // a signed URL or user-info must not reach the SIEM
   const detailsLiteral: Record<string, unknown> = {
     delivery_id: deliveryId,
     workspace: env.workspace,
-    description: d.description ?? undefined,
-    tag: str(d.key) !== undefined ? { key: str(d.key), value: str(d.value) } : undefined,
+    description: shown.description ?? undefined,
+    tag: str(d.key) !== undefined ? { key: str(d.key), value: str(shown.value) } : undefined,
     alias,
     template: key === 'prompt_version.created' ? d.template : legacyPrompt ? tags?.['mlflow.prompt.text'] : undefined,
     // Prompts have no ml.model: their tags (prompt.created, prompt_version.created) are kept here.
-    tags: resourceType === 'prompt' ? tags : undefined,
+    tags: resourceType === 'prompt' ? shownTags : undefined,
     approval_marker: marker,
     // The same change as the auditor's report of it (connectors/mlflow/change.ts): the rules count it once.
     change_key: webhookChange(key, d),
@@ -221,7 +228,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   const details = resourceType === 'budget_policy' ? detailsLiteral : definedOnly(detailsLiteral);
   if (key === 'model_version_tag.deleted' && approvalFromTag(approvalCfg, str(d.key)!, 'approved')) details.approval_marker_removed = { kind: 'tag', key: str(d.key) };
   if (key === 'model_version_alias.deleted' && isApprovalAlias(approvalCfg, alias)) details.approval_marker_removed = { kind: 'alias', alias };
-  if (resourceType === 'budget_policy') Object.assign(details, d);
+  if (resourceType === 'budget_policy') Object.assign(details, shown);
   if (!mapping) details.unmapped = `no specific mapping for ${key}`;
 
   const ev: NormalizedEvent = makeEvent(
@@ -255,13 +262,13 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
               aliases: alias && key !== 'model_version_alias.deleted' ? [alias] : undefined,
               artifact_uri: source,
               run_id: str(d.run_id),
-              tags,
+              tags: shownTags,
             }),
           }
         : undefined,
       details,
     }) as unknown as EventDraft,
-    { raw: record, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+    { raw, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
   );
   // A named workspace's names are its own (registered-model names are unique per workspace): scoped to it.
   return { events: [fromWorkspace(ev, env.workspace)], rejected: [], skipped: [] };
@@ -353,7 +360,10 @@ function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig
   }
   const { action, approval } = databricksAction(b, ctx.config);
   const version = str(b.version);
-  const tags = b.tags ? Object.fromEntries(b.tags.map((t) => [t.key, t.value ?? ''])) : undefined;
+  // Shown with secret-named tags' values and secrets in free text hidden (as the OSS webhook's, redactWebhookData).
+  const shownTags = b.tags ? redactTagList(b.tags) : undefined;
+  const tags = shownTags ? Object.fromEntries(shownTags.map((t) => [t.key, t.value ?? ''])) : undefined;
+  const shown = redactWebhookData(record as Record<string, unknown>);
   const toStage = b.to_stage ?? stageFromEvent(b.event);
   const ev = makeEvent(
     {
@@ -373,9 +383,9 @@ function normalizeDatabricks(record: unknown, ctx: NormalizeContext<MlflowConfig
         version,
       },
       ml: { model: { name: b.model_name, version, approval, stage: toStage, tags } },
-      details: { webhook_id: b.webhook_id, from_stage: b.from_stage, to_stage: toStage, comment: b.comment, text: b.text },
+      details: { webhook_id: b.webhook_id, from_stage: b.from_stage, to_stage: toStage, comment: str(shown.comment), text: str(shown.text) },
     },
-    { raw: record, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
+    { raw: shown, keepRaw: ctx.keepRaw, receivedTime: ctx.receivedTime },
   );
   return { events: [ev], rejected: [], skipped: [] };
 }

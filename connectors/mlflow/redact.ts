@@ -1,0 +1,62 @@
+/** What an MLflow registry record holds that users write freely (tags, descriptions, sources): its secrets hidden. */
+import { redactFreeText, redactTagList, redactTagMap, redactUrlSecrets } from '../../core/secrets.js';
+import { hideNamed } from '../../core/secrets/values.js';
+import type { NormalizedEvent } from '../../core/schema/index.js';
+
+const text = (v: unknown): unknown => (typeof v === 'string' ? redactFreeText(v) : v);
+/** A tag's value under its key: hidden whole under a secret's name (`hf_token`), else its free text redacted. */
+export const tagValue = (key: unknown, v: unknown): unknown => (typeof key === 'string' ? hideNamed(key, v) : undefined) ?? text(v);
+
+/**
+ * A webhook's `data` with the secrets users put in it hidden: `source`'s URL user-info and secret query values
+ * (`https://u:token@host/…`, `?sig=`, `X-Amz-Signature`), secret-named tags' values and free text in the other tags
+ * (`tags: {hf_token: x}`, `note: "password: x"`), `description`, a tag event's `value` under its `key`. The same
+ * object (===) when nothing was hidden (nearly every delivery).
+ *
+ * @example
+ * redactWebhookData({ name: 'm', source: 'https://u:t@h/m', tags: { hf_token: 'x' } }) // { name: 'm', source: 'https://[redacted]@h/m', tags: { hf_token: '[redacted]' } }
+ */
+export function redactWebhookData(d: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  const set = (k: string, r: unknown) => { if (r !== d[k]) (out ??= { ...d })[k] = r; };
+  if (typeof d.source === 'string') set('source', redactUrlSecrets(d.source));
+  if (d.tags !== undefined) set('tags', Array.isArray(d.tags) ? redactTagList(d.tags) : redactTagMap(d.tags));
+  for (const k of ['description', 'comment', 'text']) if (k in d) set(k, text(d[k]));
+  if ('value' in d) set('value', tagValue(d.key, d.value));
+  return out ?? d;
+}
+
+/**
+ * An auditor event with the secrets of the registry's free fields hidden, as the webhook's (redactWebhookData):
+ * `ml.model.tags`, `details.description`, a description change's `old` / `new`, a tag change's `old` / `value`, and
+ * the tags and description of a deleted version's `last_seen`. Ids and change keys are made before (hashes).
+ */
+export function redactAuditEvent(ev: NormalizedEvent): NormalizedEvent {
+  const e = ev as unknown as { ml?: { model?: Record<string, unknown> }; details?: Record<string, unknown> };
+  const model = e.ml?.model;
+  if (model && model.tags !== undefined) {
+    const tags = redactTagMap(model.tags);
+    if (tags !== model.tags) e.ml!.model = { ...model, tags };
+  }
+  const d = e.details;
+  if (!d) return ev;
+  let out: Record<string, unknown> | undefined;
+  const set = (k: string, r: unknown) => { if (r !== d[k]) (out ??= { ...d })[k] = r; };
+  if ('description' in d) set('description', text(d.description));
+  if (d.field === 'description') {
+    set('old', text(d.old));
+    set('new', text(d.new));
+  }
+  const tag = d.tag as Record<string, unknown> | undefined;
+  if (tag && typeof tag === 'object') {
+    const [old, value] = [tagValue(tag.key, tag.old), tagValue(tag.key, tag.value)];
+    if (old !== tag.old || value !== tag.value) set('tag', { ...tag, ...('old' in tag ? { old } : {}), ...('value' in tag ? { value } : {}) });
+  }
+  const last = d.last_seen as Record<string, unknown> | undefined;
+  if (last && typeof last === 'object') {
+    const hidden = redactWebhookData(last);
+    if (hidden !== last) set('last_seen', hidden);
+  }
+  if (out) e.details = out;
+  return ev;
+}

@@ -1,0 +1,126 @@
+/** Free values a user writes (tag values, descriptions, a hyperparameter holding JSON): text and JSON redaction. */
+import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { redactUrlSecrets } from './urls.js';
+import { redactSecretText } from './text.js';
+
+/**
+ * What must be in a value for redactSecretText to find anything in it: a secret's name, a dashed secret flag, a
+ * password flag, a credential header or call (`Authorization:`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`) or a
+ * PEM key. Most tag values and hyperparameters (`0.01`, `s3://bucket/x`, `resnet50`) hold none and skip the text rules.
+ */
+const TEXT_HINT = /password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_-]?key|_pass|_pwd|-pass|auth|login|(?:^|\s)-[uU]|--user/i;
+/** A JSON object or array as a string (a hyperparameter SageMaker passes as a string, a JSON tag value). */
+const JSON_LOOKING = /^\s*[[{][^]*[\]}]\s*$/;
+/** Largest JSON text parsed (a hyperparameter is at most 2,500 characters; tags 256): larger is read as text. */
+const MAX_JSON = 64 * 1024;
+/** How deep a parsed JSON value is read. */
+const MAX_DEPTH = 16;
+
+/**
+ * A free-text value (a description, a tag value, a comment) with what redactSecretText hides (`password: "x"`,
+ * `--token x`, `NAME=x`) and URL user-info / secret query values (redactUrlSecrets) hidden; a JSON object or array
+ * given as a string has its secret-named keys' values hidden (redactJsonText). The same string (===) when nothing was.
+ *
+ * @example
+ * redactFreeText('trained with password: "hunter2"') // 'trained with password: "[redacted]"'
+ * redactFreeText('{"token": "x", "lr": 0.1}') // '{"token":"[redacted]","lr":0.1}'
+ */
+export function redactFreeText(s: string): string {
+  if (s.length < 3) return s;
+  const json = redactJsonText(s);
+  if (json !== undefined) return json;
+  const text = TEXT_HINT.test(s) ? redactSecretText(s) : s;
+  return redactUrlSecrets(text);
+}
+
+/**
+ * A string that parses as a JSON object or array (at most MAX_JSON long) with secret-named keys' values hidden
+ * and free text in its strings redacted, written back compact; the same string (===) when nothing was hidden;
+ * undefined when it is no such JSON (the caller reads it as text). Cheap: a string with no secret's name, no '@'
+ * and no '?' is not parsed.
+ */
+export function redactJsonText(s: string): string | undefined {
+  if (s.length > MAX_JSON || !JSON_LOOKING.test(s)) return undefined;
+  if (!SECRET_NAME.test(s) && !TEXT_HINT.test(s) && !s.includes('@') && !s.includes('?')) return s;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+  const out = redactJsonValue(parsed, 0);
+  return out === parsed ? s : JSON.stringify(out);
+}
+
+function redactJsonValue(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redactFreeText(v);
+  if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    v.forEach((e, i) => {
+      const r = redactJsonValue(e, depth + 1);
+      if (r !== e) (out ??= [...v])[i] = r;
+    });
+    return out ?? v;
+  }
+  const o = v as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(o)) {
+    const val = o[k];
+    const r = hideNamed(k, val) ?? redactJsonValue(val, depth + 1);
+    if (r !== val) (out ??= { ...o })[k] = r;
+  }
+  return out ?? v;
+}
+
+/**
+ * `[redacted]` for a value given under a secret's name (a string that holds one, or any number or object), undefined
+ * when the name is no secret's. `-` in the name is read as `_` (`api-key`).
+ */
+export function hideNamed(name: string, v: unknown): string | undefined {
+  const key = name.includes('-') ? name.replace(/-/g, '_') : name;
+  if (!SECRET_NAME.test(key) || v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return v !== '' && holdsSecret(key, v) ? REDACTED : undefined;
+  return isSecretKey(key) ? REDACTED : undefined;
+}
+
+/**
+ * A tag map (`{key: value}`: MLflow tags) with the values of secret-named tags hidden and free text in the others
+ * redacted (redactFreeText); the same map (===) when nothing was hidden.
+ *
+ * @example
+ * redactTagMap({ hf_token: 'hf_x', team: 'fraud' }) // { hf_token: '[redacted]', team: 'fraud' }
+ */
+export function redactTagMap<T>(tags: T): T {
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) return tags;
+  const m = tags as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(m)) {
+    const v = m[k];
+    const r = hideNamed(k, v) ?? (typeof v === 'string' ? redactFreeText(v) : v);
+    if (r !== v) (out ??= { ...m })[k] = r;
+  }
+  return (out ?? tags) as T;
+}
+
+/**
+ * A tag list (`[{key, value}]` as CloudTrail logs SageMaker's Tags and Databricks sends its tags, `[{Key, Value}]` in
+ * the API's own casing) with secret-named tags' values hidden and free text in the others redacted; the same list
+ * (===) when nothing was hidden.
+ *
+ * @example
+ * redactTagList([{ Key: 'api_token', Value: 'x' }, { Key: 'team', Value: 'fraud' }]) // [{ Key: 'api_token', Value: '[redacted]' }, { Key: 'team', Value: 'fraud' }]
+ */
+export function redactTagList<T extends readonly unknown[]>(list: T): T {
+  let out: unknown[] | undefined;
+  list.forEach((e, i) => {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) return;
+    const t = e as Record<string, unknown>;
+    const [k, vk] = typeof t.key === 'string' ? ['key', 'value'] : typeof t.Key === 'string' ? ['Key', 'Value'] : [undefined, undefined];
+    if (k === undefined || !(vk in t)) return;
+    const v = t[vk];
+    const r = hideNamed(t[k] as string, v) ?? (typeof v === 'string' ? redactFreeText(v) : v);
+    if (r !== v) (out ??= [...list])[i] = { ...t, [vk]: r };
+  });
+  return (out ?? list) as T;
+}
