@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { packageSourcesHeldSecrets, redactPackageSourceSecrets } from '../../core/integrity/packages.js';
-import { redactJobSecrets, redactSecretText } from '../../core/secrets.js';
+import { redactJobSecrets, redactSecretText, redactTagList, redactTagMap } from '../../core/secrets.js';
 
 /** An error message as the event shows it: a secret it echoes hidden, as in raw (redactJobSecrets). */
 const redactMessage = (m: string | undefined): string | undefined => (m === undefined ? m : redactSecretText(m));
@@ -206,7 +206,8 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
     delete ml.model.approval;
     delete ml.model.approval_status;
   }
-  if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = params.tags ?? params.tagKeys;
+  // Secret-named tags' values hidden, as in raw (redactJobSecrets).
+  if (eventName === 'AddTags' || eventName === 'DeleteTags') details.tags = Array.isArray(params.tags) ? redactTagList(params.tags) : params.tags ?? params.tagKeys;
   if (named.length > 1) details.resource_names = named;
   // A presigned Studio URL opens one user's (or one shared space's) apps in the domain: who was opened, not just where.
   if (eventName === 'CreatePresignedDomainUrl') {
@@ -266,7 +267,7 @@ function registryTagging(eventName: string, type: string, pkg: { name?: string; 
   return {
     stage: 'registry',
     action: `${family}.${verb}` as Action,
-    model: type === 'model_package' && pkg.name ? { name: pkg.name, version: pkg.version, tags: verb === 'tag_set' ? tagMap(params.tags) : undefined } : undefined,
+    model: type === 'model_package' && pkg.name ? { name: pkg.name, version: pkg.version, tags: verb === 'tag_set' ? redactTagMap(tagMap(params.tags)) : undefined } : undefined,
     tagKeys: tagKeys?.length ? tagKeys : undefined,
   };
 }

@@ -1,7 +1,7 @@
 import { hubModelOfEnv, type HubModel } from '../../core/integrity/hub.js';
 import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import type { Ml } from '../../core/schema/index.js';
-import { redactArgv, redactValueMap } from '../../core/secrets.js';
+import { redactArgv, redactTagMap, redactValueMap } from '../../core/secrets.js';
 import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './util.js';
 
 /**
@@ -525,7 +525,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       // copy): approved to serve it too.
       ...additionalImages(params),
       // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.
-      tags: tagMap(params.tags),
+      tags: redactTagMap(tagMap(params.tags)),
     };
   }
 

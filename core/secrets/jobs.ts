@@ -1,8 +1,8 @@
 /** Cloud job and model requests as audit logs keep them (SageMaker CloudTrail, Vertex AI audit): env, hyperparameters, argv. */
 import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
-import { redactUrlSecrets } from './urls.js';
 import { redactArgv } from './argv.js';
 import { redactSecretText } from './text.js';
+import { redactFreeText, redactTagList } from './values.js';
 
 /**
  * `{NAME: value}` maps a job or model request carries in clear: a container's environment and a training job's
@@ -11,6 +11,8 @@ import { redactSecretText } from './text.js';
 const VALUE_MAPS = new Set(['environment', 'Environment', 'hyperParameters', 'HyperParameters', 'staticHyperParameters', 'StaticHyperParameters']);
 /** Argument lists: SageMaker's container entrypoint / arguments, a Vertex container's `command` / `args`. */
 const ARGV_LISTS = new Set(['containerArguments', 'ContainerArguments', 'containerEntrypoint', 'ContainerEntrypoint', 'args', 'command']);
+/** A request's resource tags as CloudTrail logs them (`tags: [{key, value}]`, `Tags: [{Key, Value}]`). */
+const TAG_LISTS = new Set(['tags', 'Tags']);
 /** A Vertex (Kubernetes-style) container env: `[{name, value}]`. */
 const ENV_LIST = 'env';
 /**
@@ -54,7 +56,8 @@ export function redactValueMap<T>(map: T): T {
 function hiddenValue(name: string, v: unknown): unknown {
   const key = name.includes('-') ? name.replace(/-/g, '_') : name;
   const secretName = SECRET_NAME.test(key);
-  if (typeof v === 'string') return v !== '' && secretName && holdsSecret(key, v) ? REDACTED : redactUrlSecrets(v);
+  // Not a secret's name: the value may still hold one (a JSON hyperparameter `config: '{"token": "x"}'`, `--token x`).
+  if (typeof v === 'string') return v !== '' && secretName && holdsSecret(key, v) ? REDACTED : redactFreeText(v);
   // A number or object under a secret's name is still the secret (a JSON-typed hyperparameter).
   return v !== null && v !== undefined && secretName && isSecretKey(key) ? REDACTED : v;
 }
@@ -75,7 +78,8 @@ function redactEnvList(list: readonly unknown[]): readonly unknown[] {
  * `record` with the secrets a job or model request logs in clear hidden, at any depth: the values of secret-named
  * keys in `environment` / `hyperParameters` / `staticHyperParameters` maps and in `env: [{name, value}]` lists, the
  * values of secret-named flags in `containerArguments` / `containerEntrypoint` / `args` / `command` lists
- * (redactArgv), URL user-info in all of those, and the string of a credential field (CREDENTIAL_FIELDS); in `message` /
+ * (redactArgv), the values of secret-named tags in `tags` / `Tags: [{key, value}]` lists, URL user-info and what
+ * redactFreeText hides (a JSON hyperparameter's secret-named keys, `--token x` in a value) in all of those, and the string of a credential field (CREDENTIAL_FIELDS); in `message` /
  * `errorMessage` / `statusMessage` / `failureReason` strings, what redactSecretText hides (`token: "x"`, `--api-key x`,
  * `NAME=x`). Copy-on-write: the record itself (which the normalizer reads) is
  * never changed, and comes back as is (===) when nothing was hidden — most records, which hold none of those keys.
@@ -115,6 +119,7 @@ function walk(v: unknown, depth: number): unknown {
     if (VALUE_MAPS.has(k) && !Array.isArray(val)) r = redactValueMap(val);
     else if (Array.isArray(val) && ARGV_LISTS.has(k)) r = redactArgv(val).argv;
     else if (Array.isArray(val) && k === ENV_LIST) r = redactEnvList(val);
+    else if (Array.isArray(val) && TAG_LISTS.has(k)) r = redactTagList(val);
     else r = walk(val, depth + 1);
     if (r !== val) (out ??= { ...o })[k] = r;
   }

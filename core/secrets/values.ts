@@ -29,8 +29,15 @@ export function redactFreeText(s: string): string {
   if (s.length < 3) return s;
   const json = redactJsonText(s);
   if (json !== undefined) return json;
-  const text = TEXT_HINT.test(s) ? redactSecretText(s) : s;
+  const text = TEXT_HINT.test(s) ? redactJsonPairs(redactSecretText(s)) : s;
   return redactUrlSecrets(text);
+}
+
+/** A JSON `"name": "value"` pair in text (JSON too long to parse, or cut at the value): text redaction reads no quoted key. */
+const JSON_PAIR = /"([A-Za-z_][\w.-]*)"(\s*:\s*)"((?:[^"\\\n]|\\.)*)("|$)/g;
+function redactJsonPairs(s: string): string {
+  if (!s.includes('"')) return s;
+  return s.replace(JSON_PAIR, (all, name: string, sep: string, value: string, end: string) => (hideNamed(name, value) === REDACTED ? `"${name}"${sep}"${REDACTED}${end}` : all));
 }
 
 /**
