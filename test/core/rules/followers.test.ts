@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DetectionInput, RuleContext } from '../../../core/rules/kinds/context.js';
 import { FollowerFindings } from '../../../core/rules/kinds/followers.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
+import type { ModelRef } from '../../../core/rules/facts.js';
 
 /** FollowerFindings over a context that only records what it is told to detect. */
 function collector() {
@@ -10,7 +11,7 @@ function collector() {
   const move = { id: 'move-1', platform: 'mlflow' } as NormalizedEvent;
   return { said, found: new FollowerFindings(ctx, move) };
 }
-const ref = { name: 'fraud', alias: 'canary' };
+const ref: ModelRef = { platform: 'mlflow', name: 'fraud', alias: 'canary' };
 const finding = (ep: string, evidence: string[]): DetectionInput => ({
   entity: { type: 'endpoint', id: ep, platform: 'kubeflow' }, key: 'fraud|3', evidence, title: 'Endpoint rolled back', summary: `${ep} rolled back`,
   details: { via: 'alias_moved', deployment_event: `dep-${ep}` },
