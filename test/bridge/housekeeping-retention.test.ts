@@ -13,6 +13,16 @@ afterEach(async () => {
   for (const b of running.splice(0)) await b.stop();
 });
 
+/** A bridge on `dataDir` (config `overrides` beside port 0) whose log lines are collected in `logged`. */
+async function serveLogged(dataDir: string, overrides: Record<string, unknown> = {}) {
+  const logged: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
+  const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, ...overrides } });
+  const b = await startBridge(cfg, { logger, env: {} });
+  running.push(b);
+  return { b, cfg, logged };
+}
+
 describe('serve housekeeping: dead letters and rule statistics past their retention', () => {
   it('are deleted and told in one info line (how many, the oldest dead letter kept); a dead letter inside the retention stays', async () => {
     const dataDir = tmpDir();
@@ -26,11 +36,7 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
     for (let d = 0; d < 730; d++) before.state.set(STATS_NS, `serving.error_spike|${new Date(now - d * DAY).toISOString().slice(0, 10)}`, { windows: 1 });
     before.close();
 
-    const logged: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
-    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, spool: { dead_letter_retention_days: 90 } } });
-    const b = await startBridge(cfg, { logger, env: {} });
-    running.push(b);
+    const { b, logged } = await serveLogged(dataDir, { spool: { dead_letter_retention_days: 90 } });
     const line = await waitFor(() => logged.find((l) => l.dead_letters_expired !== undefined), 10_000);
     expect(line).toMatchObject({ level: 30, dead_letters_expired: 1, dead_letter_retention_days: 90, rule_stats_expired: 330, stats_retention_days: 400 });
     expect(Date.parse(String(line.dead_letters_oldest_kept))).toBeCloseTo(now - DAY, -4);
@@ -49,11 +55,7 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
     before.state.set('rules.registry', 'v|mlflow|fraud|3', { approvedEver: true });
     before.close();
 
-    const logged: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
-    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, rules: { state_retention_days: 400 } } });
-    const b = await startBridge(cfg, { logger, env: {} });
-    running.push(b);
+    const { b, logged } = await serveLogged(dataDir, { rules: { state_retention_days: 400 } });
     const line = await waitFor(() => logged.find((l) => l.rule_state_expired !== undefined), 10_000);
     expect(line).toMatchObject({ level: 30, rule_state_expired: 2, state_retention_days: 400 });
     expect(b.spool.state.list('rules.registry').map((r) => r.key)).toEqual(['v|mlflow|fraud|3']);
@@ -67,12 +69,8 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
     const before = Spool.open({ dir: dataDir, synchronous: 'NORMAL', now: () => clock });
     before.state.set('rules.registry', 'v|mlflow|fraud|1', { approvedEver: true });
     before.close();
-    const logged: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
-    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 } } });
+    const { b, cfg, logged } = await serveLogged(dataDir);
     expect(cfg.rules.state_retention_days).toBe(0);
-    const b = await startBridge(cfg, { logger, env: {} });
-    running.push(b);
     // The housekeeping pass at start has run once its summary line (or the quiet pass) is done: wait for the first tick.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(logged.some((l) => l.rule_state_expired !== undefined)).toBe(false);
@@ -94,11 +92,7 @@ describe('serve housekeeping: dead letters and rule statistics past their retent
     before.settleDeadLetter(retried.dlq_id, false, 'refused again');
     before.close();
 
-    const logged: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) } });
-    const cfg = loadConfig({ env: { MLTRAIL_DATA_DIR: dataDir }, overrides: { server: { port: 0 }, spool: { dead_letter_retention_days: 90 } } });
-    const b = await startBridge(cfg, { logger, env: {} });
-    running.push(b);
+    const { b, logged } = await serveLogged(dataDir, { spool: { dead_letter_retention_days: 90 } });
     const line = await waitFor(() => logged.find((l) => l.dead_letters_expired !== undefined), 10_000);
     expect(line).toMatchObject({ dead_letters_expired: 1, dead_letter_retention_days: 90 });
     // Read by when it was added (150 days ago), the figure looked past the 90 days' retention: it is kept by its refusal 10 days ago.

@@ -76,3 +76,15 @@ export function cwlData(records: unknown[], messageType = 'DATA_MESSAGE'): strin
   };
   return gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64');
 }
+
+/**
+ * Asserts none of `secrets` appears anywhere in `ev` (raw, ml, details…) and returns its JSON for further checks.
+ *
+ * @example
+ * const json = expectNoSecrets(normOne(record), ['hf_Secr3t']);
+ */
+export function expectNoSecrets(ev: unknown, secrets: readonly string[]): string {
+  const json = JSON.stringify(ev);
+  for (const s of secrets) expect(json).not.toContain(s);
+  return json;
+}

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ctRecord, normOne } from './helpers.js';
+import { ctRecord, normOne, expectNoSecrets } from './helpers.js';
 import { redactFreeText, redactJobSecrets, redactTagList } from '../../../core/secrets.js';
 
 /** Secrets a request logs inside values no secret's name marks: a JSON hyperparameter, tags. */
 const SECRETS = ['jsonTok3nValue', 'nestedApiK3y', 'tagTok3nValue', 'TagPassw0rd', 'ConfigPa55'];
-const expectNoSecret = (ev: unknown) => {
-  const json = JSON.stringify(ev);
-  for (const s of SECRETS) expect(json).not.toContain(s);
-  return json;
-};
+const expectNoSecret = (ev: unknown): string => expectNoSecrets(ev, SECRETS);
 
 describe('SageMaker: secrets inside JSON hyperparameters and in secret-named tags', () => {
   it('CreateTrainingJob: a JSON string under a non-secret hyperparameter has its secret-named keys hidden in raw and ml.job.params', () => {

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ctRecord, fx, normOne } from './helpers.js';
+import { ctRecord, fx, normOne, expectNoSecrets } from './helpers.js';
 
 /** Secret values a job or model request logs in clear (CloudTrail: "NOT sensitive"). */
 const SECRETS = ['hf_Secr3tHubToken', 'wandb-S3cretKey', 'Sup3rPassw0rd', 'mlflow-Pa55word', 'userinfoPa55'];
 
-function expectNoSecret(ev: unknown): string {
-  const json = JSON.stringify(ev);
-  for (const s of SECRETS) expect(json).not.toContain(s);
-  return json;
-}
+const expectNoSecret = (ev: unknown): string => expectNoSecrets(ev, SECRETS);
 
 describe('SageMaker: secrets of env, hyperparameters and container arguments stay out of the event', () => {
   it('CreateTrainingJob: environment, hyperParameters and containerArguments are redacted in raw and ml.job', () => {
