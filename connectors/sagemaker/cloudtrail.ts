@@ -13,6 +13,7 @@ import { versionRollbackOf } from './versions.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
+import { classifyFeed } from './feeds.js';
 import { classifyTrail } from './trail.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
@@ -506,7 +507,9 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
   let c: Classified | { skip: string };
   if (source === 'sagemaker.amazonaws.com' || source === 'api.sagemaker.amazonaws.com' || source === 'runtime.sagemaker.amazonaws.com') c = classifySagemaker(r, eventName, params);
   else if (source === 's3.amazonaws.com') c = classifyS3(r, eventName, params, ctx.config);
-  else c = (source === 'cloudtrail.amazonaws.com' ? classifyTrail(eventName, params, isObj(r.responseElements) ? r.responseElements : {}, ctx.config) : undefined) ?? classifyOther(r, source, eventName, params, ctx.config);
+  else c = (source === 'cloudtrail.amazonaws.com' ? classifyTrail(eventName, params, isObj(r.responseElements) ? r.responseElements : {}, ctx.config) : undefined)
+    ?? classifyFeed(source, eventName, params, ctx.config.feed_names ?? ['*mltrail*'])
+    ?? classifyOther(r, source, eventName, params, ctx.config);
   if ('skip' in c) return c;
 
   const errorCode = str(r.errorCode);

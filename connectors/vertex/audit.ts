@@ -14,6 +14,7 @@ import { hubModelOfEnv, type HubModel } from '../../core/integrity/hub.js';
 import { gardenDeploy } from './garden.js';
 import { tunedModelOf, tuningRequestOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
+import { pubsubFeedChange } from './feeds.js';
 import { auditConfigDeltasOf, auditConfigNarrowing } from './auditconfig.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
@@ -470,6 +471,12 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     action = sink.action;
     resourceType = 'logging_sink';
   }
+  // mltrail's own Pub/Sub subscription deleted, detached or no longer pushing here (platform.audit_log_tampering).
+  const feed = vertex || outcome === 'failure' ? undefined : pubsubFeedChange(methodName, req, resourceName, buckets.feed_names ?? ['*mltrail*'], buckets.pull?.subscription);
+  if (feed) {
+    action = feed.action;
+    resourceType = 'pubsub_subscription';
+  }
   // Data Access logging of Vertex AI / Cloud Storage switched off or an identity exempted, in an IAM policy's auditConfigs.
   const auditConfig = vertex || outcome === 'failure' ? undefined : auditConfigNarrowing(methodName, pp);
   if (auditConfig) action = 'audit_log.update';
@@ -546,13 +553,15 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     share_of: share?.of,
     grantees: share?.grantees,
     tuned_checkpoints: tuned?.checkpoints.length ? tuned.checkpoints : undefined,
-    trail: sink?.sink ?? (auditConfig ? resourceName : undefined),
+    trail: sink?.sink ?? feed?.subscription ?? (auditConfig ? resourceName : undefined),
+    feed: feed?.details.feed,
+    feed_change: feed?.details.feed_change,
     audit_logs_off: auditConfig?.off.length ? auditConfig.off : undefined,
     audit_exemptions: auditConfig?.exempted.length ? auditConfig.exempted : undefined,
     // Every audit config change of the watched services, and where (the rule keeps what is known to log).
     audit_config_deltas: auditConfigDeltas.length ? auditConfigDeltas : undefined,
     audit_config_of: auditConfigDeltas.length ? resourceName : undefined,
-    log_destination: sink?.destination,
+    log_destination: sink?.destination ?? feed?.details.log_destination,
     log_exclusions: sink?.exclusions,
     agent_source_revision: agent?.git?.revision,
     agent_source_unverifiable: agent?.source_unverifiable,

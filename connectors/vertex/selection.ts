@@ -1,7 +1,8 @@
 /**
  * The Cloud Logging entries the Vertex connector judges, as one Logging query: Vertex AI's audit entries, Cloud
  * Storage bucket IAM changes (shares of `model_buckets` / `training_buckets`), sink and `_Default`-sink exclusion
- * changes and Resource Manager IAM policies (audit logs narrowed: platform.audit_log_tampering), and Model Monitoring
+ * changes, Resource Manager IAM policies and Pub/Sub subscription changes (audit logs narrowed, mltrail's feed cut:
+ * platform.audit_log_tampering), and Model Monitoring
  * anomalies. The README's Logging sink and `mltrail backfill vertex` read the same, so history is judged as live entries are.
  * Resource Manager names its method by API version (`SetIamPolicy`, `google.cloud.resourcemanager.v2.Folders.SetIamPolicy`):
  * hence `:` (has). OR binds tighter than AND in this language, hence the parentheses.
@@ -9,12 +10,17 @@
  * @example
  * vertexLogSelection('my-ml-project') // 'protoPayload.serviceName="aiplatform.googleapis.com" OR … OR logName="projects/my-ml-project/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"'
  */
+/** The Pub/Sub calls that stop or redirect a subscription (Admin Activity: always logged). */
+export const PUBSUB_FEED_METHODS = ['google.pubsub.v1.Subscriber.DeleteSubscription', 'google.pubsub.v1.Subscriber.ModifyPushConfig', 'google.pubsub.v1.Subscriber.UpdateSubscription', 'google.pubsub.v1.Publisher.DetachSubscription'];
+
 export function vertexLogSelection(project: string): string {
   return [
     'protoPayload.serviceName="aiplatform.googleapis.com"',
     'protoPayload.methodName="storage.setIamPermissions"',
     ...['DeleteSink', 'UpdateSink', 'CreateExclusion', 'UpdateExclusion'].map((rpc) => `protoPayload.methodName="google.logging.v2.ConfigServiceV2.${rpc}"`),
     '(protoPayload.serviceName="cloudresourcemanager.googleapis.com" AND protoPayload.methodName:"SetIamPolicy")',
+    // mltrail's own Pub/Sub subscription deleted, detached or re-pointed (platform.audit_log_tampering, feed_names).
+    ...PUBSUB_FEED_METHODS.map((m) => `protoPayload.methodName="${m}"`),
     `logName="projects/${project}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"`,
   ].join(' OR ');
 }

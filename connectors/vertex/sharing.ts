@@ -42,6 +42,9 @@ export interface BucketLists {
   model_buckets?: readonly string[];
   training_buckets?: readonly string[];
   allowed_domains?: readonly string[];
+  /** mltrail's feed subscriptions (VertexConfig.feed_names) and the configured pull subscription. */
+  feed_names?: readonly string[];
+  pull?: { subscription?: string };
 }
 
 /** Members a logged policy delta ADDs. */

@@ -25,6 +25,8 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
   // Kept from every audit config change (widening ones are no audit_log.* action): what still logs after this one.
   const configs = learnAuditConfigs(ev, ctx);
+  // An EventBridge feed rule's pattern as last seen (PutRule): what it delivered before this change.
+  const droppedSources = learnFeedSources(ev, ctx);
   if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
@@ -50,12 +52,16 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const logsOff = configs?.seen ? offInDelta.filter((c) => !stillLogged(configs.now, c)) : offInDelta;
   const exemptions = auditConfigEntries(d.audit_exemptions);
   if (logsOff.length) narrowed.push(`stopped audit logging of ${logsOff.map((c) => `${c.log_type} on ${c.service}`).join(', ')}`);
+  // One of mltrail's own feeds (EventBridge rule, API destination, connection, Firehose stream, Pub/Sub subscription).
+  const feedChange = typeof d.feed_change === 'string' ? d.feed_change : undefined;
+  if (feedChange && ev.action === 'audit_log.update') narrowed.push(feedChange);
+  if (droppedSources.length) narrowed.push(`stopped delivering events of ${droppedSources.join(', ')}`);
   if (exemptions.length) narrowed.push(`exempted ${exemptions.map((c) => `${c.member} from ${c.log_type} logging on ${c.service}`).join(', ')}`);
   if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
   const what =
-    ev.action === 'audit_log.disable' ? 'stopped logging'
-      : ev.action === 'audit_log.delete' ? `deleted the ${ev.resource?.type === 'logging_sink' ? 'log sink' : 'trail'}`
+    ev.action === 'audit_log.disable' ? (feedChange ?? 'stopped logging')
+      : ev.action === 'audit_log.delete' ? `deleted the ${DELETED[ev.resource?.type ?? ''] ?? 'trail'}`
         : [
           unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined,
           excluded.length ? `stopped logging object writes of ${excluded.join(', ')}` : undefined,
@@ -64,16 +70,44 @@ export const auditTampering: KindImpl = (ev, ctx) => {
           ...narrowed,
         ].filter(Boolean).join(' and ');
   ctx.detect({
-    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${sinkDestination ?? `${logBucket ?? ''}/${logPrefix ?? ''}`}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
+    entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${sinkDestination ?? `${logBucket ?? ''}/${logPrefix ?? ''}`}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}${feedChange && ev.action !== 'audit_log.update' ? `|${feedChange}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
     summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded${logsOff.length && !configs?.seen ? ` (no earlier audit config change of ${trail} seen: an allServices config set before may still log it)` : ''}`,
     details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined,
       excluded_objects: excluded.length ? excluded : undefined, log_bucket: logBucket, log_prefix: logPrefix,
       organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined,
       log_destination: sinkDestination, log_exclusions: sinkExclusions.length ? sinkExclusions : undefined,
       audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined,
-      audit_config_seen: logsOff.length ? !!configs?.seen : undefined },
+      audit_config_seen: logsOff.length ? !!configs?.seen : undefined,
+      feed: typeof d.feed === 'string' ? d.feed : undefined, feed_change: feedChange, feed_sources_dropped: droppedSources.length ? droppedSources : undefined },
   });
 };
+
+/** What a delete removed, by the event's resource type (default: a CloudTrail trail). */
+const DELETED: Record<string, string> = {
+  logging_sink: 'log sink',
+  eventbridge_rule: 'EventBridge rule delivering to mltrail',
+  eventbridge_api_destination: 'EventBridge API destination delivering to mltrail',
+  eventbridge_connection: "EventBridge connection of mltrail's API destination",
+  firehose_stream: 'Firehose stream delivering to mltrail',
+  pubsub_subscription: 'Pub/Sub subscription delivering to mltrail',
+};
+
+/**
+ * A feed rule's event pattern sources (`details.feed_sources`, PutRule) are kept per rule (account, region, name);
+ * returns the sources the previous pattern seen matched and this one no longer does (none seen before: nothing, a
+ * first pattern is not judged). A failed call changes nothing.
+ */
+function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
+  const now = ev.details?.feed_sources;
+  if (ev.outcome === 'failure' || !Array.isArray(now) || ev.resource?.type !== 'eventbridge_rule') return [];
+  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
+  if (!name) return [];
+  const key = `feedsrc|${scopedName(name, sagemakerScopeOf(ev))}`;
+  const before = ctx.get<string[]>(key);
+  const sources = now.filter((x): x is string => typeof x === 'string');
+  ctx.set(key, sources);
+  return before ? before.filter((x) => !sources.includes(x)) : [];
+}
 
 interface AuditConfigEntry { service: string; log_type: string; member?: string }
 

@@ -58,6 +58,18 @@ const bucketIam = {
 };
 
 describe('the README\'s Vertex AI Logging sink', () => {
+  it("forwards mltrail's own Pub/Sub subscription cut (deleted, detached, push config changed), which the connector makes audit_log events; other Pub/Sub calls not", () => {
+    const filter = readmeFilter();
+    const sub = `projects/${PROJECT}/subscriptions/mltrail-vertex-pull`;
+    for (const m of ['Subscriber.DeleteSubscription', 'Subscriber.ModifyPushConfig', 'Subscriber.UpdateSubscription', 'Publisher.DetachSubscription']) {
+      const entry = { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, serviceName: 'pubsub.googleapis.com', methodName: `google.pubsub.v1.${m}`, resourceName: sub, serviceData: undefined, request: { subscription: sub } }, resource: { type: 'pubsub_subscription', labels: { project_id: PROJECT } } };
+      expect(passes(filter, entry), m).toBe(true);
+    }
+    const deleted = { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, serviceName: 'pubsub.googleapis.com', methodName: 'google.pubsub.v1.Subscriber.DeleteSubscription', resourceName: sub, serviceData: undefined, request: { subscription: sub } }, resource: { type: 'pubsub_subscription', labels: { project_id: PROJECT } } };
+    expect(normOneConfigured(deleted, {}).action).toBe('audit_log.delete');
+    expect(passes(filter, { protoPayload: { serviceName: 'pubsub.googleapis.com', methodName: 'google.pubsub.v1.Publisher.Publish' } })).toBe(false);
+  });
+
   it('forwards Vertex AI audit entries and a listed bucket opened to everyone (connectors.vertex.model_buckets), which the connector marks as a share', () => {
     const filter = readmeFilter();
     expect(passes(filter, auditEntry({ method: 'google.cloud.aiplatform.v1.ModelService.UploadModel', resourceName: LOC }))).toBe(true);

@@ -1,0 +1,81 @@
+import type { Action } from '../../core/schema/actions.js';
+import { globMatch } from '../../core/rules/facts.js';
+import type { TrailClassified } from './trail.js';
+import { arr, get, isObj, str, type Obj } from './util.js';
+
+/**
+ * mltrail's own AWS feeds: the EventBridge rule, API destination and connection, and the Firehose stream that deliver
+ * CloudTrail records to the bridge. Disabling, deleting or redirecting one blinds mltrail as surely as StopLogging does
+ * (and leaves no trail change to see), so such calls are `audit_log.*` events judged by `platform.audit_log_tampering`.
+ * Only resources named by `feed_names` (globs; default `*mltrail*`: the README's setup names them `mltrail`, `sagemaker-to-mltrail`) are read: every
+ * other EventBridge rule or stream of the account is none of mltrail's business.
+ */
+
+const EVENTS: Record<string, { action: Action; type: string; change?: string }> = {
+  DisableRule: { action: 'audit_log.disable', type: 'eventbridge_rule', change: 'disabled the rule' },
+  DeleteRule: { action: 'audit_log.delete', type: 'eventbridge_rule' },
+  RemoveTargets: { action: 'audit_log.disable', type: 'eventbridge_rule', change: 'removed its targets' },
+  PutRule: { action: 'audit_log.update', type: 'eventbridge_rule' },
+  EnableRule: { action: 'audit_log.enable', type: 'eventbridge_rule' },
+  DeleteApiDestination: { action: 'audit_log.delete', type: 'eventbridge_api_destination' },
+  UpdateApiDestination: { action: 'audit_log.update', type: 'eventbridge_api_destination' },
+  DeleteConnection: { action: 'audit_log.delete', type: 'eventbridge_connection' },
+  DeauthorizeConnection: { action: 'audit_log.disable', type: 'eventbridge_connection', change: 'deauthorized the connection' },
+  UpdateConnection: { action: 'audit_log.update', type: 'eventbridge_connection' },
+};
+
+const FIREHOSE: Record<string, { action: Action; type: string; change?: string }> = {
+  DeleteDeliveryStream: { action: 'audit_log.delete', type: 'firehose_stream' },
+  UpdateDestination: { action: 'audit_log.update', type: 'firehose_stream' },
+};
+
+/** The `source` values of an EventBridge pattern (a JSON string in PutRule), or undefined when it names none. */
+export function patternSources(pattern: unknown): string[] | undefined {
+  if (typeof pattern !== 'string') return undefined;
+  try {
+    const p: unknown = JSON.parse(pattern);
+    const s = isObj(p) ? p.source : undefined;
+    return Array.isArray(s) ? s.filter((x): x is string => typeof x === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An `events.amazonaws.com` or `firehose.amazonaws.com` call on one of mltrail's feeds as an `audit_log.*` event
+ * (`details.trail` the feed's name, `details.feed` its kind), or undefined for any other call or resource.
+ *
+ * @example
+ * classifyFeed('events.amazonaws.com', 'DisableRule', { name: 'mltrail-sagemaker' }, ['*mltrail*'])?.action // 'audit_log.disable'
+ */
+export function classifyFeed(source: string, eventName: string, params: Obj, feedNames: readonly string[]): TrailClassified | undefined {
+  const m = source === 'events.amazonaws.com' ? EVENTS[eventName] : source === 'firehose.amazonaws.com' ? FIREHOSE[eventName] : undefined;
+  if (!m) return undefined;
+  const named = source === 'firehose.amazonaws.com' ? str(params.deliveryStreamName) : eventName === 'RemoveTargets' ? str(params.rule) : str(params.name);
+  const name = named?.split('/').pop();
+  if (!name || !feedNames.some((g) => globMatch(g, name))) return undefined;
+  const details: Record<string, unknown> = { trail: name, feed: m.type };
+  let action = m.action;
+  if (m.change) details.feed_change = m.change;
+  if (eventName === 'RemoveTargets') details.feed_targets_removed = arr(params.ids).filter((x) => typeof x === 'string');
+  if (eventName === 'PutRule') {
+    // A rule set to DISABLED through PutRule is DisableRule by another name; its pattern is kept so the rule can tell
+    // a narrowing (a source it delivered no longer matched) from a widening.
+    if (params.state === 'DISABLED') {
+      action = 'audit_log.disable';
+      details.feed_change = 'disabled the rule';
+    }
+    const sources = patternSources(params.eventPattern);
+    if (sources) details.feed_sources = sources;
+    if (typeof params.eventPattern === 'string') details.feed_pattern = params.eventPattern.slice(0, 2000);
+  }
+  // Deliveries sent elsewhere: the API destination's endpoint, the Firehose stream's HTTP endpoint.
+  const endpoint = str(params.invocationEndpoint) ?? str(get(params, 'httpEndpointDestinationUpdate.endpointConfiguration.url'));
+  if (endpoint) details.log_destination = endpoint;
+  if (eventName === 'UpdateConnection' && (isObj(params.authParameters) || str(params.authorizationType))) details.feed_change = "changed the connection's credentials (mltrail's sender check then refuses what it delivers)";
+  if (eventName === 'UpdateDestination' && !endpoint && isObj(params.httpEndpointDestinationUpdate)) {
+    const rc = get(params, 'httpEndpointDestinationUpdate.endpointConfiguration');
+    if (isObj(rc) && rc.accessKey !== undefined) details.feed_change = "changed the stream's access key (mltrail's sender check then refuses what it delivers)";
+  }
+  return { stage: 'platform', action, resource: { type: m.type, name }, details };
+}

@@ -1,0 +1,50 @@
+import type { Action } from '../../core/schema/actions.js';
+import { globMatch } from '../../core/rules/facts.js';
+import { maskPaths } from './facts.js';
+import { isObj, str, type Json } from './logentry.js';
+
+/**
+ * mltrail's own Google Cloud feed: the Pub/Sub subscription the log sink's topic delivers to the bridge through.
+ */
+
+/** A Pub/Sub subscription call that stops or redirects what reaches mltrail (`platform.audit_log_tampering`). */
+export interface FeedChange {
+  action: Action;
+  subscription: string;
+  details: Record<string, unknown>;
+}
+
+/** Whether a push config delivers anywhere: an empty one (`{}`) turns a push subscription into a pull one. */
+function pushEndpointOf(pc: unknown): string | undefined {
+  return isObj(pc) ? str(pc.pushEndpoint) : undefined;
+}
+
+/**
+ * A Pub/Sub subscription of mltrail's (its short name matches `feedNames`, or it is the configured pull
+ * subscription) deleted, detached from its topic, switched from push to pull, or pushing elsewhere. `ModifyPushConfig`
+ * and an `UpdateSubscription` whose mask names `push_config` set the push config: empty stops pushing (a push feed
+ * goes silent; for a pull feed it is no change, so only a config naming another endpoint is judged then).
+ *
+ * @example
+ * pubsubFeedChange('google.pubsub.v1.Subscriber.DeleteSubscription', {}, 'projects/p/subscriptions/mltrail-push', ['*mltrail*'])?.action // 'audit_log.delete'
+ */
+export function pubsubFeedChange(methodName: string, req: Json, resourceName: string | undefined, feedNames: readonly string[], pullSubscription?: string): FeedChange | undefined {
+  if (!methodName.startsWith('google.pubsub.v1.')) return undefined;
+  const rpc = methodName.split('.').pop() ?? '';
+  const subReq = isObj(req.subscription) ? req.subscription : undefined;
+  const full = resourceName ?? str(req.subscription) ?? str(subReq?.name);
+  const m = full ? /^projects\/[^/]+\/subscriptions\/([^/]+)$/.exec(full) : null;
+  if (!m || !full) return undefined;
+  const short = m[1]!;
+  if (!(full === pullSubscription || feedNames.some((g) => globMatch(g, short)))) return undefined;
+  const base = { trail: full, feed: 'pubsub_subscription' };
+  if (rpc === 'DeleteSubscription') return { action: 'audit_log.delete', subscription: full, details: base };
+  if (rpc === 'DetachSubscription') return { action: 'audit_log.disable', subscription: full, details: { ...base, feed_change: 'detached the subscription from its topic (it receives nothing more)' } };
+  const setsPush = rpc === 'ModifyPushConfig' || (rpc === 'UpdateSubscription' && maskPaths(req.updateMask).some((p) => p === 'push_config' || p === 'pushConfig' || p.startsWith('push_config.') || p.startsWith('pushConfig.')));
+  if (!setsPush) return undefined;
+  const endpoint = pushEndpointOf(rpc === 'ModifyPushConfig' ? req.pushConfig : subReq?.pushConfig);
+  if (endpoint) return { action: 'audit_log.update', subscription: full, details: { ...base, log_destination: endpoint } };
+  // Pull subscriptions have no push endpoint to lose: an empty push config there changes nothing.
+  if (full === pullSubscription) return undefined;
+  return { action: 'audit_log.disable', subscription: full, details: { ...base, feed_change: 'stopped pushing (push config emptied: the subscription is pull-only)' } };
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, norm, normOne } from '../connectors/sagemaker/helpers.js';
+import { PROJECT, auditEntry, normOneConfigured } from '../connectors/vertex/samples.js';
+
+/**
+ * mltrail's own feeds switched off (platform.audit_log_tampering): the EventBridge rule, API destination and
+ * connection and the Firehose stream delivering CloudTrail to the bridge, and the Pub/Sub subscription delivering
+ * Cloud Audit Logs. Before, their calls were skipped (`events.amazonaws.com is not ML-relevant`) or normalized as
+ * generic `resource.*` events, and nothing told the SOC mltrail had been blinded.
+ */
+
+let n = 0;
+function aws(eventSource: string, eventName: string, params: Record<string, unknown>, config: Record<string, unknown> = {}): NormalizedEvent {
+  return normOne(ctRecord(eventName, params, { eventSource, eventID: `feed-${++n}`, eventTime: `2026-11-27T10:${String(n % 60).padStart(2, '0')}:00Z` }), config);
+}
+const events = (eventName: string, params: Record<string, unknown>) => aws('events.amazonaws.com', eventName, params);
+const alerts = (evs: NormalizedEvent[]): Alert[] => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'platform.audit_log_tampering');
+
+describe('EventBridge and Firehose feeds', () => {
+  it('DisableRule, RemoveTargets, DeleteRule of the mltrail rule each alert, naming the feed and what was done', () => {
+    const dis = events('DisableRule', { name: 'sagemaker-to-mltrail', eventBusName: 'default' });
+    expect(dis).toMatchObject({ action: 'audit_log.disable', resource: { type: 'eventbridge_rule', name: 'sagemaker-to-mltrail' }, details: { trail: 'sagemaker-to-mltrail', feed: 'eventbridge_rule' } });
+    const rm = events('RemoveTargets', { rule: 'sagemaker-to-mltrail', ids: ['mltrail'], force: false });
+    const del = events('DeleteRule', { name: 'sagemaker-to-mltrail' });
+    const a = alerts([dis, rm, del]);
+    expect(a.map((x) => [x.entity.id, x.details.action, x.evidence])).toEqual([
+      ['111122223333:us-east-1:sagemaker-to-mltrail', 'audit_log.disable', [dis.id]],
+      ['111122223333:us-east-1:sagemaker-to-mltrail', 'audit_log.disable', [rm.id]],
+      ['111122223333:us-east-1:sagemaker-to-mltrail', 'audit_log.delete', [del.id]],
+    ]);
+    expect(a[1]!.summary).toContain('removed its targets');
+    expect(a[2]!.summary).toContain('deleted the EventBridge rule delivering to mltrail');
+  });
+
+  it("another team's rule is not mltrail's feed: skipped as before; feed_names names others", () => {
+    const out = norm(ctRecord('DisableRule', { name: 'nightly-batch' }, { eventSource: 'events.amazonaws.com' }));
+    expect(out.events).toEqual([]);
+    expect(out.skipped?.[0]?.reason ?? JSON.stringify(out.skipped)).toContain('not ML-relevant');
+    expect(aws('events.amazonaws.com', 'DisableRule', { name: 'siem-ml' }, { feed_names: ['siem-*'] }).action).toBe('audit_log.disable');
+  });
+
+  it('PutRule: a pattern that stops matching a source delivered before alerts; the first pattern seen, or a wider one, does not', () => {
+    const first = events('PutRule', { name: 'sagemaker-to-mltrail', eventPattern: JSON.stringify({ source: ['aws.sagemaker', 'aws.s3', 'aws.cloudtrail'] }), state: 'ENABLED' });
+    expect(first.details).toMatchObject({ feed_sources: ['aws.sagemaker', 'aws.s3', 'aws.cloudtrail'] });
+    const wider = events('PutRule', { name: 'sagemaker-to-mltrail', eventPattern: JSON.stringify({ source: ['aws.sagemaker', 'aws.s3', 'aws.cloudtrail', 'aws.ecr'] }), state: 'ENABLED' });
+    const narrow = events('PutRule', { name: 'sagemaker-to-mltrail', eventPattern: JSON.stringify({ source: ['aws.s3'] }), state: 'ENABLED' });
+    const a = alerts([first, wider, narrow]);
+    expect(a.map((x) => [x.details.feed_sources_dropped, x.evidence])).toEqual([[['aws.sagemaker', 'aws.cloudtrail', 'aws.ecr'], [narrow.id]]]);
+    // PutRule setting the rule DISABLED is a DisableRule.
+    expect(events('PutRule', { name: 'sagemaker-to-mltrail', state: 'DISABLED' }).action).toBe('audit_log.disable');
+  });
+
+  it('API destination and connection: deleted, pointed elsewhere, credentials changed', () => {
+    const a = alerts([
+      events('DeleteApiDestination', { name: 'mltrail' }),
+      events('UpdateApiDestination', { name: 'mltrail', invocationEndpoint: 'https://attacker.example/in' }),
+      events('UpdateConnection', { name: 'mltrail', authorizationType: 'API_KEY', authParameters: { apiKeyAuthParameters: { apiKeyName: 'x' } } }),
+    ]);
+    expect(a.map((x) => [x.details.action, x.details.log_destination ?? x.details.feed_change ?? null])).toEqual([
+      ['audit_log.delete', null],
+      ['audit_log.update', 'https://attacker.example/in'],
+      ['audit_log.update', "changed the connection's credentials (mltrail's sender check then refuses what it delivers)"],
+    ]);
+  });
+
+  it('Firehose: the stream deleted, or its HTTP endpoint moved, alerts', () => {
+    const fh = (name: string, p: Record<string, unknown>) => aws('firehose.amazonaws.com', name, p);
+    const a = alerts([
+      fh('DeleteDeliveryStream', { deliveryStreamName: 'cloudtrail-to-mltrail' }),
+      fh('UpdateDestination', { deliveryStreamName: 'cloudtrail-to-mltrail', currentDeliveryStreamVersionId: '3', destinationId: 'destinationId-000000000001', httpEndpointDestinationUpdate: { endpointConfiguration: { url: 'https://attacker.example/fh', name: 'x' } } }),
+      // Buffering changed only: not judged.
+      fh('UpdateDestination', { deliveryStreamName: 'cloudtrail-to-mltrail', currentDeliveryStreamVersionId: '4', destinationId: 'destinationId-000000000001', httpEndpointDestinationUpdate: { bufferingHints: { intervalInSeconds: 60 } } }),
+    ]);
+    expect(a.map((x) => [x.entity.id, x.details.action, x.details.log_destination ?? null])).toEqual([
+      ['111122223333:us-east-1:cloudtrail-to-mltrail', 'audit_log.delete', null],
+      ['111122223333:us-east-1:cloudtrail-to-mltrail', 'audit_log.update', 'https://attacker.example/fh'],
+    ]);
+  });
+});
+
+describe('Pub/Sub feed subscription', () => {
+  const SUB = `projects/${PROJECT}/subscriptions/mltrail-vertex-push`;
+  function pubsub(method: string, request: Record<string, unknown>, resourceName = SUB, config: Record<string, unknown> = {}): NormalizedEvent {
+    const e = auditEntry({ method: `google.pubsub.v1.${method}`, resourceName, request });
+    (e.protoPayload as Record<string, unknown>).serviceName = 'pubsub.googleapis.com';
+    e.resource = { type: 'pubsub_subscription', labels: { project_id: PROJECT, subscription_id: resourceName.split('/').pop() } };
+    return normOneConfigured(e, config);
+  }
+
+  it('deleted, detached, push emptied or pointed elsewhere: each alerts', () => {
+    const evs = [
+      pubsub('Subscriber.DeleteSubscription', { subscription: SUB }),
+      pubsub('Publisher.DetachSubscription', { subscription: SUB }),
+      pubsub('Subscriber.ModifyPushConfig', { subscription: SUB, pushConfig: {} }),
+      pubsub('Subscriber.UpdateSubscription', { subscription: { name: SUB, pushConfig: { pushEndpoint: 'https://attacker.example/push' } }, updateMask: 'push_config' }),
+    ];
+    expect(evs.map((e) => [e.action, e.resource?.type])).toEqual([
+      ['audit_log.delete', 'pubsub_subscription'], ['audit_log.disable', 'pubsub_subscription'], ['audit_log.disable', 'pubsub_subscription'], ['audit_log.update', 'pubsub_subscription'],
+    ]);
+    const a = alerts(evs);
+    expect(a.map((x) => [x.entity.name ?? x.entity.id, x.details.action])).toEqual([[SUB, 'audit_log.delete'], [SUB, 'audit_log.disable'], [SUB, 'audit_log.disable'], [SUB, 'audit_log.update']]);
+    expect(a[3]!.details.log_destination).toBe('https://attacker.example/push');
+  });
+
+  it("another subscription is not judged; the configured pull subscription's empty push config changes nothing", () => {
+    const other = `projects/${PROJECT}/subscriptions/billing`;
+    expect(pubsub('Subscriber.DeleteSubscription', { subscription: other }, other).action).toBe('resource.delete');
+    const pull = `projects/${PROJECT}/subscriptions/siem-pull`;
+    const cfg = { pull: { subscription: pull } };
+    expect(pubsub('Subscriber.DeleteSubscription', { subscription: pull }, pull, cfg).action).toBe('audit_log.delete');
+    expect(pubsub('Subscriber.ModifyPushConfig', { subscription: pull, pushConfig: {} }, pull, cfg).action).toBe('resource.update');
+  });
+});
