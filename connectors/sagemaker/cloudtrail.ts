@@ -14,6 +14,7 @@ import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { classifyFeed } from './feeds.js';
+import { monitoringDetails } from './monitoring.js';
 import { classifyTrail } from './trail.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
@@ -235,6 +236,8 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   // The variants a stopped shadow test promotes to production: the rules resolve them to the models its Create named.
   if (eventName === 'StopInferenceExperiment' && promotedVariants(params).length) details.promoted_variants = promotedVariants(params);
   if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
+  // What a monitoring schedule or job definition watches and runs (serving.monitoring_disabled).
+  Object.assign(details, monitoringDetails(eventName, params));
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
   for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];
   // Tag operations act on another resource: name it by its ARN's type.

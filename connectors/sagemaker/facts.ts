@@ -610,7 +610,14 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
         : undefined,
       shadow_variants: shadows.length || undefined,
       data_capture: isObj(params.dataCaptureConfig)
-        ? { enabled: bool(params.dataCaptureConfig.enableCapture), destination: str(params.dataCaptureConfig.destinationS3Uri), kms_key: str(params.dataCaptureConfig.kmsKeyId) }
+        ? {
+            // EnableCapture is optional and defaults to true (the API reference): a config that leaves it out captures.
+            enabled: bool(params.dataCaptureConfig.enableCapture) ?? true,
+            destination: str(params.dataCaptureConfig.destinationS3Uri),
+            kms_key: str(params.dataCaptureConfig.kmsKeyId),
+            sampling_percentage: num(params.dataCaptureConfig.initialSamplingPercentage),
+            capture_modes: arr(params.dataCaptureConfig.captureOptions).filter(isObj).map((o) => str(o.captureMode)).filter((x): x is string => !!x),
+          }
         : undefined,
       kms_key: str(params.kmsKeyId),
       role: str(params.executionRoleArn),

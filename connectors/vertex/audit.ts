@@ -14,7 +14,7 @@ import { hubModelOfEnv, type HubModel } from '../../core/integrity/hub.js';
 import { gardenDeploy } from './garden.js';
 import { tunedModelOf, tuningRequestOf } from './tuning.js';
 import { sinkChange } from './logsink.js';
-import { pubsubFeedChange } from './feeds.js';
+import { monitoredEndpointOf, pubsubFeedChange, requestLoggingOf } from './feeds.js';
 import { auditConfigDeltasOf, auditConfigNarrowing } from './auditconfig.js';
 import { isVertexMethod, mapOtherMethod, mapVertexMethod, splitMethod } from './methods.js';
 import { canonicalNames, type Canon } from './names.js';
@@ -477,6 +477,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     action = feed.action;
     resourceType = 'pubsub_subscription';
   }
+  // What an endpoint's request-response logging and a monitoring job are now (serving.monitoring_disabled).
+  const requestLogging = vertex && outcome !== 'failure' ? requestLoggingOf(rpc, req) : undefined;
+  const monitoredEndpoint = vertex ? monitoredEndpointOf(req) : undefined;
   // Data Access logging of Vertex AI / Cloud Storage switched off or an identity exempted, in an IAM policy's auditConfigs.
   const auditConfig = vertex || outcome === 'failure' ? undefined : auditConfigNarrowing(methodName, pp);
   if (auditConfig) action = 'audit_log.update';
@@ -556,6 +559,8 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     trail: sink?.sink ?? feed?.subscription ?? (auditConfig ? resourceName : undefined),
     feed: feed?.details.feed,
     feed_change: feed?.details.feed_change,
+    request_logging: requestLogging,
+    monitored_endpoint: monitoredEndpoint ? canon(monitoredEndpoint) : undefined,
     audit_logs_off: auditConfig?.off.length ? auditConfig.off : undefined,
     audit_exemptions: auditConfig?.exempted.length ? auditConfig.exempted : undefined,
     // Every audit config change of the watched services, and where (the rule keeps what is known to log).

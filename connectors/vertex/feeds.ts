@@ -4,7 +4,8 @@ import { maskPaths } from './facts.js';
 import { isObj, str, type Json } from './logentry.js';
 
 /**
- * mltrail's own Google Cloud feed: the Pub/Sub subscription the log sink's topic delivers to the bridge through.
+ * mltrail's own Google Cloud feed (the Pub/Sub subscription the log sink's topic delivers to the bridge through) and
+ * what an endpoint or monitoring job request says about the monitoring of a served model.
  */
 
 /** A Pub/Sub subscription call that stops or redirects what reaches mltrail (`platform.audit_log_tampering`). */
@@ -47,4 +48,26 @@ export function pubsubFeedChange(methodName: string, req: Json, resourceName: st
   // Pull subscriptions have no push endpoint to lose: an empty push config there changes nothing.
   if (full === pullSubscription) return undefined;
   return { action: 'audit_log.disable', subscription: full, details: { ...base, feed_change: 'stopped pushing (push config emptied: the subscription is pull-only)' } };
+}
+
+/**
+ * An endpoint's request-response logging as a Create/UpdateEndpoint request sets it (`predictRequestResponseLoggingConfig`:
+ * `enabled`, `samplingRate` a fraction in (0, 1], `bigqueryDestination.outputUri`). An update whose mask names the
+ * config but whose body leaves it out switches it off. Undefined when the request does not touch it.
+ */
+export function requestLoggingOf(rpc: string, req: Json): { enabled: boolean; sampling_rate?: number; destination?: string } | undefined {
+  if (!/^(CreateEndpoint|UpdateEndpoint|UpdateEndpointLongRunning)$/.test(rpc)) return undefined;
+  const ep = isObj(req.endpoint) ? req.endpoint : {};
+  const cfg = ep.predictRequestResponseLoggingConfig ?? ep.predict_request_response_logging_config;
+  const masked = maskPaths(req.updateMask).some((p) => p.replace(/_/g, '').toLowerCase().startsWith('predictrequestresponseloggingconfig'));
+  if (!isObj(cfg)) return rpc !== 'CreateEndpoint' && masked ? { enabled: false } : undefined;
+  const rate = typeof cfg.samplingRate === 'number' ? cfg.samplingRate : typeof cfg.sampling_rate === 'number' ? cfg.sampling_rate : undefined;
+  const bq = isObj(cfg.bigqueryDestination) ? cfg.bigqueryDestination : isObj(cfg.bigquery_destination) ? cfg.bigquery_destination : undefined;
+  return { enabled: cfg.enabled === true, sampling_rate: rate, destination: bq ? str(bq.outputUri) ?? str(bq.output_uri) : undefined };
+}
+
+/** The endpoint a model deployment monitoring job watches (Create/UpdateModelDeploymentMonitoringJob `endpoint`). */
+export function monitoredEndpointOf(req: Json): string | undefined {
+  const job = isObj(req.modelDeploymentMonitoringJob) ? req.modelDeploymentMonitoringJob : undefined;
+  return job ? str(job.endpoint) : undefined;
 }

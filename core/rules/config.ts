@@ -260,6 +260,8 @@ export const KindSchemas = {
   unfamiliar_data_source: z.strictObject({ ...common, min_runs: z.number().int().min(1).optional(), allowed_sources: globs.optional() }),
   /** The audit log switched off, deleted, or narrowed so it no longer logs listed buckets' writes or management events. */
   audit_tampering: z.strictObject({ ...common, actions: actionGlobs.optional(), exempt: globs.optional() }),
+  /** Model monitoring, endpoint data capture or request logging switched off, reduced or pointed elsewhere. */
+  monitoring_disabled: z.strictObject({ ...common, grace: Duration.optional(), ignore_endpoints: globs.optional(), exempt: globs.optional() }),
   /** URI globs (`gs://corp-ml-exports/*`) and account/project globs a model or dataset may be exported to. */
   artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional() }),
   /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
@@ -335,6 +337,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'serving.error_spike', kind: 'error_spike', stage: 'serving', severity: 'medium', description: 'a serving error rate is more than k·σ above baseline' },
   { id: 'serving.unverified_image', kind: 'unverified_image', stage: 'serving', severity: 'high', description: 'a serving image (model container, KServe predictor/transformer/explainer or runtime) is not pinned by digest or comes from a registry not on the allow list, and is not a trusted prebuilt container, or the environment files of a registered model version (MLflow requirements.txt, conda.yaml) install packages from a source not on the allow list' },
   { id: 'serving.runtime_model_source', kind: 'runtime_model_source', stage: 'serving', severity: 'high', description: "a KServe serving runtime's container env points the models that select it at an MLflow registry no configured server has, or at an artifact endpoint or proxy the cluster's artifact_endpoints does not list" },
+  { id: 'serving.monitoring_disabled', kind: 'monitoring_disabled', stage: 'serving', severity: 'medium', description: "an endpoint's model monitoring (SageMaker Model Monitor schedule, Vertex model monitoring job or monitor), data capture or request-response logging is stopped, deleted, reduced or pointed elsewhere, and not restarted or torn down with its endpoint" },
   { id: 'serving.model_source_unverifiable', kind: 'model_source_unverifiable', stage: 'serving', severity: 'medium', description: "a KServe models:/ deployment whose registry URI is literal, but whose artifact endpoint or proxy (where artifact_endpoints is set), or an MLflow name only an unprefixed envFrom Secret could set, comes from a source the audit log does not show" },
   { id: 'access.separation_of_duties', kind: 'separation_of_duties', stage: 'platform', severity: 'high', description: 'one identity both writes training data and approves or deploys to production within the lookback' },
   { id: 'platform.artifact_exported', kind: 'artifact_export', stage: 'platform', severity: 'medium', description: 'a model or dataset is exported or copied to a destination (URI or account) not on the allow list' },

@@ -121,6 +121,8 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   unfamiliar_writer: { data_write_actions: DATA_WRITE_ACTIONS, data_write_stages: DATA_WRITE_STAGES, training_data_uris: [], min_history: '7d', exempt: [] },
   unfamiliar_data_source: { min_runs: 3, allowed_sources: [] },
   audit_tampering: { actions: ['audit_log.disable', 'audit_log.delete', 'audit_log.update'], exempt: [] },
+  // 15 minutes: an automation redeploying a schedule (stop, update, start) or tearing an endpoint down is done by then.
+  monitoring_disabled: { grace: '15m', ignore_endpoints: [], exempt: [] },
   artifact_export: { allowed_destinations: [], allowed_accounts: [] },
   artifact_share: { allowed_accounts: [] },
   match: { entity: 'resource' },

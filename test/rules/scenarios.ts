@@ -32,6 +32,11 @@ function trailCall(time: number, operation: string, action: NormalizedEvent['act
   return ev({ time: at(time), platform: 'sagemaker', stage: 'platform', action, operation, actor: actors.aliceAwsData, resource: { type: 'cloudtrail_trail', id: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail', name: 'org-trail' }, details: { trail: 'org-trail', ...details } });
 }
 
+/** A SageMaker Model Monitor schedule call on `fraud-dq`. */
+function monitorCall(time: number, operation: string, action: NormalizedEvent['action']): NormalizedEvent {
+  return ev({ time: at(time), platform: 'sagemaker', stage: 'serving', action, operation, actor: actors.aliceAwsData, resource: { type: 'monitoring_schedule', id: 'arn:aws:sagemaker:us-east-1:111122223333:monitoring-schedule/fraud-dq', name: 'fraud-dq' } });
+}
+
 /** An S3 PutObject into a listed training bucket (CloudTrail data event, stage ingestion). */
 function dataWrite(time: number, uri: string, actor: NormalizedEvent['actor']): NormalizedEvent {
   return ev({ time: at(time), platform: 'sagemaker', stage: 'ingestion', action: 'data_object.write', operation: 'PutObject', actor, resource: { type: 's3_object', id: uri, uri }, ml: { data: { uris: [uri] } } });
@@ -211,6 +216,15 @@ const S: Record<string, Record<string, Builder>> = {
     },
     // Selectors that still log every listed bucket and the management events, and logging switched back on.
     'near-miss': () => ({ events: [trailCall(T0, 'PutEventSelectors', 'audit_log.update', {}), trailCall(T0 + HOUR, 'StartLogging', 'audit_log.enable', {})], expect: [] }),
+  },
+  'serving.monitoring_disabled': {
+    // A Model Monitor schedule stopped and left stopped past the grace period.
+    fire: () => {
+      const stop = monitorCall(T0, 'StopMonitoringSchedule', 'monitor.stop');
+      return { events: [stop], expect: [{ rule_id: 'serving.monitoring_disabled', entity: { type: 'monitor', id: '111122223333:us-east-1:fraud-dq' }, evidence: [stop.id] }] };
+    },
+    // Stopped and started again within minutes (an automation redeploying it): no finding.
+    'near-miss': () => ({ events: [monitorCall(T0, 'StopMonitoringSchedule', 'monitor.stop'), monitorCall(T0 + 5 * 60_000, 'StartMonitoringSchedule', 'monitor.start')], expect: [] }),
   },
   'training.unverified_dependency': {
     fire: () => {

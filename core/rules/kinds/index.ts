@@ -17,6 +17,7 @@ import { unknownBaseEnvPatch } from './serving-patch.js';
 import { judgeS3Endpoint, rememberS3Credentials } from './serving-s3.js';
 import { sweepHeldDataUploads, unfamiliarDataSource, unfamiliarWriter } from './provenance.js';
 import { auditTampering } from './audit.js';
+import { monitoringDisabled, settleHeldMonitors, sweepHeldMonitors } from './monitoring.js';
 import { heldUpload, isUnfinishedUploadStep } from './multipart.js';
 import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
@@ -85,6 +86,7 @@ export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
   unapproved_batch_inference: settleAllWaitingBatchJobs,
   adversarial_failure: settleAllPendingApprovals,
   approved_model_modified: settleAllWaitingCopies,
+  monitoring_disabled: settleHeldMonitors,
 };
 
 /**
@@ -98,6 +100,7 @@ export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
   approved_model_modified: sweepArtifactWaits,
   unfamiliar_writer: sweepHeldDataUploads,
   separation_of_duties: sweepHeldDutyWrites,
+  monitoring_disabled: sweepHeldMonitors,
 };
 
 export const KIND_IMPLS: Record<Kind, KindImpl> = {
@@ -150,6 +153,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   unfamiliar_writer: unfamiliarWriter,
   unfamiliar_data_source: unfamiliarDataSource,
   audit_tampering: auditTampering,
+  monitoring_disabled: monitoringDisabled,
   artifact_export: artifactExport,
   artifact_share: artifactShare,
   match: matchKind,

@@ -1,0 +1,256 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { durationMs } from '../config.js';
+import { anyGlob, callerText, deploymentConfigOf, endpointKey, endpointOf, identityOf, namedEntity, sagemakerHomeOf, scopeOf, scopedName } from '../facts.js';
+import { setting, waitStart, waited, type KindImpl, type RuleContext } from './context.js';
+
+/**
+ * `serving.monitoring_disabled`: what would notice a tampered model switched off first — a SageMaker Model Monitor
+ * schedule stopped, deleted or pointed at another job definition, baseline or schedule; an endpoint moved onto an
+ * endpoint config that captures no data, less of it, or into another bucket; a Vertex model monitoring job paused,
+ * deleted or changed, a v2 model monitor or monitoring job deleted; an endpoint's request-response logging switched
+ * off or sampled less. The details name what was switched off and, where mltrail saw it, what it was before.
+ *
+ * Not findings: a stop or delete followed within `grace` by a restart of the same monitor (an automation redeploying
+ * it), or by the deletion of the endpoint it watches (a teardown: no model is left to tamper with) — so a stop or
+ * delete waits `grace` before it is judged; a monitor deleted within `grace` after its endpoint; `ignore_endpoints`
+ * (test endpoints) and `exempt` identities.
+ */
+
+const MONITOR_TYPES = new Set(['monitoring_schedule', 'model_deployment_monitoring_job', 'model_monitor', 'model_monitoring_job']);
+/** Vertex update mask paths that change nothing a monitor judges by. */
+const HARMLESS_MASK = /^(display_?name|displayName|labels(\..*)?)$/;
+/** Held stops and deletes at most: beyond it the oldest is judged at once. */
+const MAX_HELD = 500;
+
+interface MonitorState { endpoint?: string; definition?: string; baseline?: string; schedule?: string; event: string; time: string }
+interface Capture { enabled: boolean; sampling?: number; destination?: string }
+interface Held { id: string; at: number; rcv: number; time: string; monitor: string; monitorName: string; endpoint?: string; epKey?: string; op: string; action: string; who?: string; platform: string; known?: MonitorState }
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+/** A monitor's state key: a SageMaker schedule by its account, region and name; a Vertex job or monitor by its resource name. */
+function monitorKey(ev: NormalizedEvent): { key: string; name: string } | undefined {
+  const name = ev.platform === 'sagemaker' ? ev.resource?.name ?? ev.resource?.id : ev.resource?.id ?? ev.resource?.name;
+  // A SageMaker schedule's home is its ARN's account and region where the event carries no cloud fields.
+  return name ? { key: `mon|${ev.platform}|${scopedName(name, sagemakerHomeOf(ev) ?? scopeOf(ev))}`, name } : undefined;
+}
+
+/** An endpoint's key (endpointKey) from its logged name; a Vertex endpoint by its resource name. */
+function epKeyOf(ev: NormalizedEvent, ep: string | undefined): string | undefined {
+  return ep ? `ep|${ev.platform}|${endpointKey(ev, ep)}` : undefined;
+}
+
+function captureText(c: Capture | undefined): string {
+  if (!c || !c.enabled) return 'off';
+  return `${c.sampling !== undefined ? `${c.sampling} %` : 'on'}${c.destination ? ` to ${c.destination}` : ''}`;
+}
+
+function loggingText(c: Capture | undefined): string {
+  if (!c || !c.enabled) return 'off';
+  return `${c.sampling !== undefined ? `${Math.round(c.sampling * 1000) / 10} % of requests` : 'on'}${c.destination ? ` to ${c.destination}` : ''}`;
+}
+
+/** What a change of capture or logging took away: off, less sampled, elsewhere; undefined when nothing. */
+function lessening(before: Capture | undefined, now: Capture | undefined): string | undefined {
+  if (!before?.enabled) return undefined;
+  if (!now?.enabled) return 'switched off';
+  if (before.sampling !== undefined && now.sampling !== undefined && now.sampling < before.sampling) return 'sampled less';
+  if (before.destination && now.destination && before.destination !== now.destination) return 'sent elsewhere';
+  return undefined;
+}
+
+function ignoredEndpoint(ctx: RuleContext, ep: string | undefined): boolean {
+  if (!ep) return false;
+  const short = ep.split('/').pop() ?? ep;
+  return anyGlob(setting<string[]>(ctx, 'ignore_endpoints'), ep) || anyGlob(setting<string[]>(ctx, 'ignore_endpoints'), short);
+}
+
+export const monitoringDisabled: KindImpl = (ev, ctx) => {
+  sweepHeldMonitors(ev, ctx);
+  if (ev.outcome === 'failure') return;
+  const d = ev.details ?? {};
+  const grace = durationMs(setting(ctx, 'grace'));
+  const who = identityOf(ev.actor, ctx.cfg);
+  const exempt = !!who && anyGlob(setting<string[]>(ctx, 'exempt'), who);
+
+  // SageMaker: an endpoint config's data capture, and the config an endpoint runs.
+  if (ev.platform === 'sagemaker' && ev.action === 'endpoint_config.create') {
+    const name = ev.resource?.name ?? deploymentConfigOf(ev);
+    const dc = ev.ml?.deployment?.data_capture as { enabled?: boolean; sampling_percentage?: number; destination?: string } | undefined;
+    if (name) ctx.set(`cap|${scopedName(name, scopeOf(ev))}`, { enabled: !!dc && dc.enabled !== false, sampling: dc?.sampling_percentage, destination: dc?.destination } satisfies Capture);
+    return;
+  }
+  if (ev.platform === 'sagemaker' && ev.action === 'endpoint.deploy' && (ev.operation === 'CreateEndpoint' || ev.operation === 'UpdateEndpoint')) {
+    const ep = endpointOf(ev);
+    const cfgName = deploymentConfigOf(ev);
+    const key = epKeyOf(ev, ep);
+    if (!ep || !cfgName || !key) return;
+    const now = ctx.get<Capture>(`cap|${scopedName(cfgName, scopeOf(ev))}`);
+    const before = ctx.get<{ config: string; capture?: Capture }>(`${key}|cfg`);
+    ctx.set(`${key}|cfg`, { config: cfgName, capture: now });
+    ctx.delete(`${key}|gone`);
+    // A config never seen says nothing of its capture: not judged (the capture of the one before is not known off).
+    if (ev.operation !== 'UpdateEndpoint' || !before || !now || exempt || ignoredEndpoint(ctx, ep)) return;
+    const lost = lessening(before.capture, now);
+    if (!lost) return;
+    ctx.detect({
+      entity: namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform), key: `data_capture|${lost}|${cfgName}`, evidence: [ev.id],
+      title: 'Endpoint data capture switched off or reduced',
+      summary: `${callerText(ev.actor, ctx.cfg)} moved endpoint ${ep} from config ${before.config} to ${cfgName}: data capture ${lost} (was ${captureText(before.capture)}, now ${captureText(now)}); Model Monitor has nothing to judge what it serves`,
+      details: { what: 'data_capture', change: lost, endpoint: ep, identity: who, operation: ev.operation, previous_config: before.config, config: cfgName, previous: before.capture, now },
+    });
+    return;
+  }
+
+  // Vertex: an endpoint's request-response logging as last set.
+  const rl = d.request_logging as { enabled?: boolean; sampling_rate?: number; destination?: string } | undefined;
+  if (ev.platform === 'vertex' && rl && typeof rl === 'object') {
+    const ep = ev.resource?.id ?? endpointOf(ev);
+    const key = epKeyOf(ev, ep);
+    if (!key || !ep) return;
+    const now: Capture = { enabled: rl.enabled === true, sampling: rl.sampling_rate, destination: rl.destination };
+    const before = ctx.get<Capture>(`${key}|log`);
+    ctx.set(`${key}|log`, now);
+    if (ev.action === 'endpoint.create' || exempt || ignoredEndpoint(ctx, ep)) return;
+    // Never seen before: an update naming the logging config and switching it off is still a deliberate step.
+    const lost = before ? lessening(before, now) : now.enabled ? undefined : 'switched off';
+    if (!lost) return;
+    ctx.detect({
+      entity: namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform), key: `request_logging|${lost}`, evidence: [ev.id],
+      title: 'Endpoint request-response logging switched off or reduced',
+      summary: `${callerText(ev.actor, ctx.cfg)} ${lost === 'switched off' ? 'switched off' : lost === 'sampled less' ? 'reduced' : 'redirected'} request-response logging of endpoint ${ep} (was ${before ? loggingText(before) : 'not seen'}, now ${loggingText(now)}); model monitoring has nothing to judge what it serves`,
+      details: { what: 'request_logging', change: lost, endpoint: ep, identity: who, operation: ev.operation, previous: before, now, previous_seen: !!before },
+    });
+    return;
+  }
+
+  // An endpoint deleted: its monitors' stops and deletes held or to come within `grace` are a teardown.
+  if ((ev.platform === 'sagemaker' && ev.action === 'endpoint.undeploy' && ev.operation === 'DeleteEndpoint') || ev.action === 'endpoint.delete') {
+    const ep = endpointOf(ev) ?? ev.resource?.id;
+    const key = epKeyOf(ev, ep);
+    if (!key) return;
+    ctx.set(`${key}|gone`, Date.parse(ev.time));
+    for (const id of ctx.get<string[]>('held-index') ?? []) {
+      const h = ctx.get<Held>(`held|${id}`);
+      if (h?.epKey !== key) continue;
+      dropHeld(ctx, id);
+      if (Date.parse(ev.time) - Date.parse(h.time) > grace) report(ctx, h);
+    }
+    return;
+  }
+
+  if (!ev.resource || !MONITOR_TYPES.has(ev.resource.type) || !/^monitor\.(create|update|start|stop|delete)$/.test(ev.action)) return;
+  const mk = monitorKey(ev);
+  if (!mk) return;
+  const known = ctx.get<MonitorState>(mk.key);
+  const ep = str(d.monitored_endpoint) ?? known?.endpoint;
+  if (ev.action === 'monitor.create' || ev.action === 'monitor.update') {
+    const next: MonitorState = {
+      endpoint: ep, definition: str(d.monitoring_job_definition) ?? known?.definition, baseline: str(d.baseline_constraints) ?? known?.baseline,
+      schedule: str(d.schedule_expression) ?? known?.schedule, event: ev.id, time: ev.time,
+    };
+    ctx.set(mk.key, next);
+    if (ev.action === 'monitor.create' || exempt || ignoredEndpoint(ctx, ep)) return;
+    const changes: string[] = [];
+    if (ev.platform === 'sagemaker') {
+      const def = str(d.monitoring_job_definition);
+      if (def && def !== known?.definition) changes.push(known?.definition ? `job definition ${known.definition} → ${def}` : `job definition → ${def}`);
+      const base = str(d.baseline_constraints);
+      if (base && base !== known?.baseline) changes.push(known?.baseline ? `baseline constraints ${known.baseline} → ${base}` : `baseline constraints → ${base}`);
+      const sched = str(d.schedule_expression);
+      if (sched && sched !== known?.schedule) changes.push(known?.schedule ? `schedule ${known.schedule} → ${sched}` : `schedule → ${sched}`);
+    } else {
+      const mask = Array.isArray(d.update_mask) ? d.update_mask.filter((p): p is string => typeof p === 'string') : [];
+      const judged = mask.filter((p) => !HARMLESS_MASK.test(p));
+      if (judged.length) changes.push(`changed ${judged.join(', ')}`);
+    }
+    if (!changes.length) return;
+    ctx.detect({
+      entity: monitorEntity(ev, mk.name, ep), key: `update|${mk.name}|${changes.join(',')}`, evidence: [ev.id], title: 'Model monitoring switched off or changed',
+      summary: `${callerText(ev.actor, ctx.cfg)} changed ${ev.resource.type.replace(/_/g, ' ')} ${mk.name}${ep ? ` of endpoint ${ep}` : ''} (${ev.operation}): ${changes.join('; ')}${known ? '' : ' (its earlier settings were not seen)'}`,
+      details: { what: ev.resource.type, change: 'changed', monitor: mk.name, endpoint: ep, identity: who, operation: ev.operation, changes, previous: known ? { job_definition: known.definition, baseline_constraints: known.baseline, schedule: known.schedule } : undefined, previous_seen: !!known },
+    });
+    return;
+  }
+  if (ev.action === 'monitor.start') {
+    // Restarted (by anyone) within `grace` of a held stop: monitoring is back, nothing to report.
+    // By event time: a restart logged after the grace (read late or not) left the monitor off for longer than that.
+    for (const id of ctx.get<string[]>('held-index') ?? []) {
+      const h = ctx.get<Held>(`held|${id}`);
+      if (h?.monitor !== mk.key) continue;
+      dropHeld(ctx, id);
+      if (Date.parse(ev.time) - Date.parse(h.time) > grace) report(ctx, h);
+    }
+    return;
+  }
+  // monitor.stop / monitor.delete
+  if (exempt || ignoredEndpoint(ctx, ep)) return;
+  const epKey = epKeyOf(ev, ep);
+  const gone = epKey ? ctx.get<number>(`${epKey}|gone`) : undefined;
+  if (gone !== undefined && Date.parse(ev.time) - gone <= grace) return;
+  if (ev.action === 'monitor.delete') ctx.delete(mk.key);
+  const w = waitStart(ev, ctx);
+  const held: Held = { id: ev.id, at: w.at, rcv: w.rcv, time: ev.time, monitor: mk.key, monitorName: mk.name, endpoint: ep, epKey, op: ev.operation, action: ev.action, who: callerText(ev.actor, ctx.cfg), platform: ev.platform, known };
+  const index = (ctx.get<string[]>('held-index') ?? []).filter((x) => x !== ev.id);
+  index.push(ev.id);
+  ctx.set(`held|${ev.id}`, { ...held, type: ev.resource.type, identity: who });
+  ctx.set('held-index', index);
+  while (index.length > MAX_HELD) {
+    const oldest = index[0]!;
+    const h = ctx.get<Held>(`held|${oldest}`);
+    dropHeld(ctx, oldest);
+    index.shift();
+    if (h) report(ctx, h);
+  }
+};
+
+function monitorEntity(ev: NormalizedEvent, name: string, ep: string | undefined) {
+  return ep ? namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform) : namedEntity('monitor', scopedName(name, sagemakerHomeOf(ev) ?? scopeOf(ev)), name, ev.platform);
+}
+
+function dropHeld(ctx: RuleContext, id: string): void {
+  ctx.delete(`held|${id}`);
+  const index = (ctx.get<string[]>('held-index') ?? []).filter((x) => x !== id);
+  if (index.length) ctx.set('held-index', index);
+  else ctx.delete('held-index');
+}
+
+/** A held stop or delete, no restart or endpoint teardown having come within `grace`: the finding, dated at it. */
+function report(ctx: RuleContext, h: Held & { type?: string; identity?: string }): void {
+  const type = (h.type ?? 'monitor').replace(/_/g, ' ');
+  const verb = h.action === 'monitor.stop' ? (h.platform === 'vertex' ? 'paused' : 'stopped') : 'deleted';
+  const was = h.known ? [h.known.definition ? `job definition ${h.known.definition}` : undefined, h.known.schedule ? `schedule ${h.known.schedule}` : undefined, h.known.baseline ? `baseline ${h.known.baseline}` : undefined].filter(Boolean).join(', ') : '';
+  // The entity keeps the key the event's scope gave (epKey / monitor key hold it): rebuilt from them.
+  const epId = h.epKey?.split('|').slice(2).join('|');
+  const monId = h.monitor.split('|').slice(2).join('|');
+  ctx.detect({
+    entity: h.endpoint && epId ? namedEntity('endpoint', epId, h.endpoint, h.platform) : namedEntity('monitor', monId, h.monitorName, h.platform),
+    key: `${h.action}|${h.monitorName}`, evidence: [h.id], time: h.time, title: 'Model monitoring switched off or changed',
+    summary: `${h.who} ${verb} ${type} ${h.monitorName}${h.endpoint ? ` of endpoint ${h.endpoint}` : ''} (${h.op}) and neither restarted it nor deleted the endpoint within the grace period${was ? ` (it ran ${was})` : ''}: drift, bias and quality of what the endpoint serves are no longer checked`,
+    details: { what: h.type, change: verb, monitor: h.monitorName, endpoint: h.endpoint, identity: h.identity, operation: h.op, previous: h.known ? { job_definition: h.known.definition, baseline_constraints: h.known.baseline, schedule: h.known.schedule } : undefined, previous_seen: !!h.known },
+  });
+}
+
+/** Held stops and deletes whose grace is over (by event time and by receipt) are reported. */
+export const sweepHeldMonitors: KindImpl = (_ev, ctx) => {
+  const grace = durationMs(setting(ctx, 'grace'));
+  for (const id of ctx.get<string[]>('held-index') ?? []) {
+    const h = ctx.get<Held>(`held|${id}`);
+    if (!h) dropHeld(ctx, id);
+    else if (waited(ctx, h, grace)) {
+      dropHeld(ctx, id);
+      report(ctx, h);
+    }
+  }
+};
+
+/** End of input (replay): every held stop or delete is reported, nothing more can undo it. */
+export const settleHeldMonitors: KindImpl = (_ev, ctx) => {
+  for (const id of ctx.get<string[]>('held-index') ?? []) {
+    const h = ctx.get<Held>(`held|${id}`);
+    dropHeld(ctx, id);
+    if (h) report(ctx, h);
+  }
+};
