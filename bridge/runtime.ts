@@ -354,9 +354,15 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
   housekeeping.unref();
 
   let last = { received: 0, sent: 0 };
+  // Per channel, the events seen up to the last summary: a channel that delivered before and nothing in this interval
+  // is named in `silent_channels` (its feed may have been switched off: an EventBridge rule disabled, a subscription
+  // deleted; or it is a quiet hour). Since the start of this process only: a feed already off at start is not seen.
+  let lastByChannel = new Map<string, number>();
   const summary = setInterval(async () => {
     const received = await counterTotal(metrics, 'mltrail_events_received_total');
     const sent = await counterTotal(metrics, 'mltrail_sink_sent_total');
+    const byChannel = await channelCounts(metrics);
+    const silent = [...lastByChannel].filter(([c, n]) => n > 0 && (byChannel.get(c) ?? 0) === n).map(([c]) => c).sort();
     log.info(
       {
         received: received - last.received,
@@ -364,10 +370,12 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
         spool_bytes: spool.bytes,
         backlog: Object.fromEntries(sinkEntries.map((s) => [s.name, spool.depth(sinkConsumer(s.name)).records])),
         interval_s: cfg.log.summary_interval_s,
+        ...(silent.length ? { silent_channels: silent } : {}),
       },
       'summary',
     );
     last = { received, sent };
+    lastByChannel = byChannel;
   }, cfg.log.summary_interval_s * 1000);
   summary.unref();
 
@@ -447,6 +455,19 @@ export async function startBridge(cfg: Config, opts: { logger?: Logger; env?: No
 async function counterTotal(metrics: Metrics, name: string): Promise<number> {
   const m = await metrics.registry.getSingleMetric(name)?.get();
   return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
+}
+
+/** Events that arrived per channel so far: accepted and duplicates (a duplicate still proves the feed delivers). */
+async function channelCounts(metrics: Metrics): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const name of ['mltrail_events_received_total', 'mltrail_events_duplicate_total']) {
+    const m = await metrics.registry.getSingleMetric(name)?.get();
+    for (const v of m?.values ?? []) {
+      const c = String(v.labels.channel ?? '');
+      out.set(c, (out.get(c) ?? 0) + v.value);
+    }
+  }
+  return out;
 }
 
 function sleep(ms: number): Promise<void> {

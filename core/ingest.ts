@@ -226,6 +226,8 @@ export class Ingestor {
   private counted(res: AppendResult, channel: string, rejected: IngestResult['rejected']): IngestResult {
     if (res.accepted.length) this.metrics?.eventsReceived.inc({ channel }, res.accepted.length);
     if (res.duplicates.length) this.metrics?.eventsDuplicate.inc({ channel }, res.duplicates.length);
+    // A duplicate proves the feed delivers as much as a new event does (a sender retrying, two paths of one record).
+    if (res.accepted.length || res.duplicates.length) this.metrics?.channelLastEvent.set({ channel }, Date.now() / 1000);
     return { ...res, rejected };
   }
 

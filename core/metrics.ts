@@ -15,6 +15,14 @@ export function createMetrics() {
       labelNames: ['channel'],
       registers: [registry],
     }),
+    // A feed that goes silent (its EventBridge rule disabled, its subscription deleted) shows here first:
+    // `time() - mltrail_channel_last_event_timestamp_seconds > 3600` on a channel that is steady otherwise.
+    channelLastEvent: new Gauge({
+      name: 'mltrail_channel_last_event_timestamp_seconds',
+      help: 'Unix time an event last arrived on the channel (accepted or a duplicate of one already taken)',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
     eventsDuplicate: new Counter({
       name: 'mltrail_events_duplicate_total',
       help: 'Events dropped as duplicates of an already accepted id, by channel',

@@ -48,6 +48,10 @@ describe('bridge /metrics', () => {
     }, 5000);
     expect(sample(text, 'mltrail_events_received_total{channel="core.api"}')).toBe(3);
     expect(sample(text, 'mltrail_events_duplicate_total{channel="core.api"}')).toBe(1);
+    // When the channel last delivered (unix seconds): a feed switched off shows as this growing old.
+    const lastEvent = sample(text, 'mltrail_channel_last_event_timestamp_seconds{channel="core.api"}')!;
+    expect(Math.abs(lastEvent - Date.now() / 1000)).toBeLessThan(60);
+    expect(sample(text, 'mltrail_channel_last_event_timestamp_seconds{channel="sagemaker.eventbridge"}')).toBeUndefined();
     expect(sample(text, 'mltrail_spool_depth{consumer="rules"}')).toBe(0);
     expect(sample(text, 'mltrail_spool_depth{consumer="sink:soc"}')).toBe(b.spool.depth('sink:soc').records);
     // In seconds: the held events were posted a moment ago.
@@ -79,7 +83,9 @@ describe('bridge /metrics', () => {
     await waitFor(() => (summaries().length >= 2 ? true : undefined), 4000);
     const [first, second] = summaries();
     expect(first).toMatchObject({ received: 2, interval_s: 1, backlog: { file: expect.any(Number) } });
-    expect(second).toMatchObject({ received: 0 });
+    // A channel that delivered before and nothing since the last summary is named: its feed may have been cut.
+    expect(first!.silent_channels).toBeUndefined();
+    expect(second).toMatchObject({ received: 0, silent_channels: ['core.api'] });
     expect(Number(first!.delivered) + Number(second!.delivered)).toBeGreaterThanOrEqual(2);
   });
 });
