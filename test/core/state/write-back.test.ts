@@ -105,4 +105,34 @@ describe('WriteBackStateStore', () => {
     expect([spool.state.get('whole', 'old2'), spool.state.get('big', 'old2')]).toEqual(['changed', 'changed']);
     spool.close();
   });
+  it('writes each changed key once per flush, kept apart by namespace (a key of the same name in two), also across a demotion to the LRU', () => {
+    const spool = Spool.open({ dir: ':memory:' });
+    const written: string[] = [];
+    const setJson = spool.state.setJson.bind(spool.state);
+    spool.state.setJson = (ns, key, json) => {
+      written.push(`${ns} ${key}`);
+      setJson(ns, key, json);
+    };
+    const cache = new WriteBackStateStore(spool.state, 3, 100);
+    cache.set('a', 'k|1', 1);
+    cache.set('b', 'k|1', 2);
+    cache.set('a', 'k|1', 3);
+    // 'grow' passes 3 keys with its changes pending: moved to the LRU, they are still written.
+    for (let i = 0; i < 5; i++) cache.set('grow', `g${i}`, i);
+    cache.delete('b', 'gone');
+    spool.transaction(() => cache.flush());
+    expect(written.sort()).toEqual(['a k|1', 'b k|1', 'grow g0', 'grow g1', 'grow g2', 'grow g3', 'grow g4']);
+    expect([spool.state.get('a', 'k|1'), spool.state.get('b', 'k|1')]).toEqual([3, 2]);
+    for (let i = 0; i < 5; i++) expect(spool.state.get('grow', `g${i}`)).toBe(i);
+    // Nothing changed since: nothing written.
+    written.length = 0;
+    expect(cache.get('grow', 'g1')).toBe(1);
+    spool.transaction(() => cache.flush());
+    expect(written).toEqual([]);
+    cache.set('grow', 'g1', 'again');
+    spool.transaction(() => cache.flush());
+    expect(written).toEqual(['grow g1']);
+    expect(spool.state.get('grow', 'g1')).toBe('again');
+    spool.close();
+  });
 });
