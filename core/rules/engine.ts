@@ -7,7 +7,7 @@ import { KIND_DEFAULTS } from './defaults.js';
 import { ChangeEchoes, changeKeyOf } from './echo.js';
 import { assumedRoleArnOf, eventScope, identityOf, serverScopeOf, summaryWithServer } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
-import { MAX_ALERT_EVIDENCE, type DetectionInput, type RuleContext } from './kinds/context.js';
+import { MAX_ALERT_EVIDENCE, type DetectionInput, type KindImpl, type RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
 import { STATS_NS, isStatsDayBefore, statsCutoffDay } from './stats-retention.js';
 
@@ -172,7 +172,11 @@ class Engine implements RuleEngine {
   private readonly reg: Registry;
   private readonly baselines: Baselines;
   private readonly echoes: ChangeEchoes;
-  private readonly started = new Set<string>();
+  /** By rule index: whether its start time is known written (see process); `unstarted` counts those not yet. */
+  private readonly started: boolean[];
+  private unstarted: number;
+  /** Each rule's kind implementation, looked up once (by rule index) rather than by kind name per event and rule. */
+  private readonly impls: KindImpl[];
   /** Whether resumeRules ran (see there). */
   private resumeChecked = false;
   private readonly keepMs: number;
@@ -208,6 +212,9 @@ class Engine implements RuleEngine {
     this.echoes = new ChangeEchoes(state, ENGINE_NS);
     this.keepMs = Math.max(KEEP_MS, ...this.rules.map((r) => Math.max(r.suppressMs, r.stat.suppressMs)));
     this.contexts = this.rules.map((rule) => this.contextFor(rule));
+    this.impls = this.rules.map((r) => KIND_IMPLS[r.kind]);
+    this.started = this.rules.map(() => false);
+    this.unstarted = this.rules.length;
     this.afterUpdate = this.rules.flatMap((r, i) => (KIND_AFTER_UPDATE[r.kind] ? [i] : []));
   }
 
@@ -296,16 +303,19 @@ class Engine implements RuleEngine {
       const rule = this.rules[i]!;
       // The start time is written once and never changes, so caching it keeps serve and replay identical.
       // (cached only once read back from the store, so a rolled-back transaction cannot leave the cache ahead of it).
-      if (!this.started.has(rule.id)) {
+      if (this.unstarted > 0 && !this.started[i]) {
         if (this.state.get<number>(ENGINE_NS, `start|${rule.id}`) === undefined) this.state.set(ENGINE_NS, `start|${rule.id}`, t);
-        else this.started.add(rule.id);
+        else {
+          this.started[i] = true;
+          this.unstarted--;
+        }
       }
       if (echo?.rules.includes(rule.id)) continue;
       const detections = turn.detections;
       detections.length = 0;
       turn.observed = false;
       try {
-        KIND_IMPLS[rule.kind](ev, this.contexts[i]!);
+        this.impls[i]!(ev, this.contexts[i]!);
       } catch (err) {
         // One rule that cannot handle this event must not silence the others for it.
         detections.length = 0;
@@ -313,7 +323,7 @@ class Engine implements RuleEngine {
         continue;
       }
       if (changeKey && (detections.length || turn.observed)) took.push(rule.id);
-      for (const d of detections) out.push(...this.onDetection(d));
+      for (let j = 0; j < detections.length; j++) out.push(...this.onDetection(detections[j]!));
     }
     this.reg.update(ev, !!echo);
     // Kinds that judge again what an earlier event left open, once this event's facts are in the registry
@@ -652,8 +662,16 @@ class Engine implements RuleEngine {
 
   /** The first day of statistics kept at `now` (see stats-retention), or undefined when every day is kept. */
   private statsCutoff(now: number): string | undefined {
-    return this.cfg.stats_retention_days > 0 && now > 0 ? statsCutoffDay(now, this.cfg.stats_retention_days) : undefined;
+    if (!(this.cfg.stats_retention_days > 0 && now > 0)) return undefined;
+    // Asked on every detection and window (saveDay): the cutoff moves only with now's UTC day, so it is made once a day.
+    const day = Math.floor(now / DAY_MS);
+    if (day !== this.cutoffFor.day) {
+      const cutoff = statsCutoffDay(now, this.cfg.stats_retention_days);
+      this.cutoffFor = { day, cutoff };
+    }
+    return this.cutoffFor.cutoff;
   }
+  private cutoffFor: { day: number; cutoff?: string } = { day: Number.NaN };
 
   private day(rule: string, time: string): DayStats {
     return this.state.get<DayStats>(STATS_NS, `${rule}|${time.slice(0, 10)}`) ?? emptyDay();

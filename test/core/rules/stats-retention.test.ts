@@ -66,4 +66,29 @@ describe('rules.stats_retention_days: per-rule daily statistics past it are dele
     for (let d = 0; d <= 4; d++) keepAll.process(ev({ id: `ka-${d}`, time: at(T0 + d * DAY), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.aliceMlflow, resource: { type: 'pipeline_run', name: `family${d}-x` }, ml: { job: { name: `family${d}-x`, image: 'docker.io/library/python:3.12' } } }), T0 + d * DAY);
     expect(all.get(STATS_NS, dayOf(0))).toMatchObject({ alerts: 1 });
   });
+  it('the engine\'s cutoff moves at each UTC day of its clock, to the millisecond, also after many events of one day', () => {
+    const backing = new MemoryStateStore();
+    const cache = new WriteBackStateStore(backing);
+    const engine = createRuleEngine(RulesConfig.parse({ stats_retention_days: 3 }), cache);
+    const RULE = 'training.unverified_dependency';
+    const job = (n: number, time: number, received = time) => {
+      engine.process(ev({ id: `sc-${n}`, time: at(time), received_time: at(received), platform: 'kubeflow', stage: 'training', action: 'training_job.create', actor: actors.aliceMlflow, resource: { type: 'pipeline_run', name: `cut${n}-x` }, ml: { job: { name: `cut${n}-x`, image: 'docker.io/library/python:3.12' } } }), received);
+      cache.flush();
+    };
+    const dayStart = Math.floor(T0 / DAY) * DAY;
+    const dayOf = (time: number) => `${RULE}|${at(time).slice(0, 10)}`;
+    // Many events through day 2: its cutoff (day 0) is asked for again and again.
+    for (let n = 0; n < 20; n++) job(n, dayStart + 2 * DAY + n * 60_000);
+    // Read at the last millisecond of day 2, a late event of day 0 is still kept.
+    job(100, dayStart + 1000, dayStart + 3 * DAY - 1);
+    expect(backing.get(STATS_NS, dayOf(dayStart + 1000))).toMatchObject({ alerts: 1 });
+    // The engine's clock enters day 3: day 0 is past the retention, a later event of it writes nothing.
+    job(101, dayStart + 3 * DAY);
+    backing.delete(STATS_NS, dayOf(dayStart));
+    job(102, dayStart + 2000, dayStart + 3 * DAY + 1);
+    expect(backing.get(STATS_NS, dayOf(dayStart))).toBeUndefined();
+    // Day 1 is still within it.
+    job(103, dayStart + DAY + 5000, dayStart + 3 * DAY + 2);
+    expect(backing.get(STATS_NS, dayOf(dayStart + DAY))).toMatchObject({ alerts: 1 });
+  });
 });
