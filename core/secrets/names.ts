@@ -1,6 +1,15 @@
 /** Names of secrets: which env vars, keys and assignments hold one, which only name or locate one; the placeholder. */
 
 /**
+ * Keys that are a credential by their first word, written `_` or run together (`AUTH_KEY`, Tailscale's `TS_AUTHKEY`,
+ * `signingKey`): an auth or signing key (`--signing-key`, `hmac_key`, `encryption_key`, `master_key`, Airflow's
+ * `FERNET_KEY`), a service's key (Datadog's `DD_APP_KEY`, New Relic's `NEW_RELIC_LICENSE_KEY`, an Azure
+ * `subscription_key`, `AZURE_STORAGE_KEY`, PagerDuty's `service_key` / `integration_key`), a deploy key. A TLS
+ * client's key is one as data only (kubeconfig's `client-key-data`): `--client-key` names its file. `key` must end the word (or be `keys`): `client_keystore`, `auth_keyring`
+ * name no key. Other keys (`key_name`, `--keyspace`, `sort_key`, `s3_key`, `cache_key`) name or locate something.
+ */
+export const KEY_KINDS = 'auth|signing|hmac|encryption|master|fernet|license|app|subscription|storage|service|integration|deploy';
+/**
  * A name (env var, config key, header) whose value is a secret (`routing_key`: PagerDuty's). Substrings, case-insensitive, so that
  * `AWS_SECRET_ACCESS_KEY`, `MLFLOW_TRACKING_PASSWORD`, `HF_TOKEN` and `AZURE_STORAGE_CONNECTION_STRING` all match.
  *
@@ -20,19 +29,20 @@ export function isSecretName(name: string): boolean {
  * secret query parameters still hidden by redactUrlSecrets), a rule or a measure (`password_policy`,
  * `password_min_length`, `token_ttl`, `token_type`, `token_expiry`, `token_audience`, `token_scopes`), where a secret
  * store listens (`secret_port`, `SECRET_PORT`), which version of a secret is read (`secret_version: 5`, a Secret
- * Manager version) or how many there are (`token_count`). Not `id`: Vault AppRole's `secret_id` is the credential itself.
+ * Manager version) or how many there are (`token_count`, a language model's `--token-limit 512`, `token_budget`). Not `id`: Vault AppRole's `secret_id` is the credential itself.
  */
-const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length|port|version|count)$/i;
+const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length|port|version|count|limit|budget)$/i;
 /** The same last words in camelCase (`tokenUrl`, `passwordPolicy`). */
-const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length|Port|Version|Count)$/;
+const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length|Port|Version|Count|Limit|Budget)$/;
 /** One name (`TOKEN_URL`, `tokenUri`), not a text holding names (a query string the suffix test would misread). */
 const IDENTIFIER = /^[\w.-]+$/;
 /**
  * An access key's id (`AWS_ACCESS_KEY_ID`, `aws_access_key_id`, Alibaba's `ACCESS_KEY_ID`) names which key, not its
  * secret part: CloudTrail shows it in every record (`userIdentity.accessKeyId`), and an analyst matches a pod's key id
- * against those. A name holding another secret's part stays one (`AWS_SECRET_ACCESS_KEY_ID`).
+ * against those; so does a signing or other key's id (`SIGNING_KEY_ID`, a JWT `kid`). A name holding another secret's part stays one
+ * (`AWS_SECRET_ACCESS_KEY_ID`).
  */
-const KEY_ID_ALL = /access[_.-]?key[_.-]?id/gi;
+const KEY_ID_ALL = new RegExp(String.raw`access[_.-]?key[_.-]?id|(?:${KEY_KINDS})[_.-]?key[_.-]?id(?![a-z])`, 'gi');
 /**
  * `token` in a name that is about a language model's tokens, not a credential: a tokenizer (`--tokenizer
  * meta-llama/…`: which model is served) and a token count (`max_new_tokens`, `--max-num-batched-tokens`, `maxTokens`).
@@ -43,7 +53,8 @@ const NOT_A_TOKEN = new RegExp(NOT_A_TOKEN_SOURCE, 'i');
 const NOT_A_TOKEN_ALL = new RegExp(NOT_A_TOKEN_SOURCE, 'gi');
 // `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
 // `AccountKey=` (named too, for the same text in a script or message); `_pass`, `_pwd`: DB_PASS, MYSQL_PWD.
-export const SECRET_NAME = /password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key|connection_?string|account_?key|_pass\b|_pwd\b/i;
+// KEY_KINDS: other keys that are a credential by their first word.
+export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key|connection_?string|account_?key|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data`, 'i');
 
 /** What every redaction puts in place of a hidden value (raw records, config checks, logs). */
 export const REDACTED = '[redacted]';

@@ -1,5 +1,5 @@
 /** One-line text (messages, sh -c strings, args): headers, flags, assignments, one-line lists, PEM keys. */
-import { holdsSecret, isSecretAtNoPlace, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretAtNoPlace, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
@@ -15,6 +15,8 @@ import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines
  */
 const HEADER_IN_TEXT = /(^|[\s"'{,]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
+/** A separator glued to a value (`token: null, user: x`): an unset value so is still unset. */
+const UNSET_THEN_SEPARATOR = /[,;]$/;
 /** A secret-named key whose value is a word ending in ':' (`password: foo: bar`), which HEADER_IN_TEXT reads as a key. */
 const KEY_CHAIN = /(^|[\s"'{,])([A-Za-z][\w-]*)([ \t]*:[ \t]+)([A-Za-z][\w-]*:)(?=[ \t])/g;
 const KEY_CHAIN_HINT = /:[ \t]+[A-Za-z][\w-]*:[ \t]/;
@@ -54,8 +56,10 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !isUnsetValue(value) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
+      return value !== REDACTED && !isUnsetValue(value) && !isUnsetValue(value.replace(UNSET_THEN_SEPARATOR, '')) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
+    // A quoted key (a dict or JSON object in a message: `{"password": "x"}`, `{'api_key': 'x'}`): HEADER_IN_TEXT reads no quoted key.
+    if (QUOTED_KEY_HINT.test(url)) url = url.replace(QUOTED_KEY_PAIR, hideQuotedKeyValue);
     // A key given what reads as a key (`password: foo: bar`): no key of HEADER_IN_TEXT's, which reads keys in a chain
     // (`log: token: "x"`), but a secret-named key's value all the same.
     if (KEY_CHAIN_HINT.test(url)) url = url.replace(KEY_CHAIN, (all, pre: string, name: string, sep: string, word: string) => (isCredentialHeader(name) && !isCredentialHeader(word.slice(0, -1)) ? `${pre}${name}${sep}${REDACTED}:` : all));
@@ -67,6 +71,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   url = redactCredentialCalls(redactCommandFlags(url, command));
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url) && !DASHED_SECRET_NAME.test(url)) return url === s ? s : url;
+  url = redactAfterKeptValue(url);
   // A container given to a secret's name in one line of Python (`python -c 'token = {"hf": "x"}'`).
   url = redactPythonContainers(url, isSecretKey);
   const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
@@ -79,11 +84,69 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
 
 const EXPORT = /^export[ \t]+/;
 /**
+ * A quoted key and its value, one literal or a number (`"password": "x"`, `'api_key': 'x'`, `"pin_password": 1234`):
+ * a dict or JSON object printed in a message or a `python -c` string. A container value is the list and container
+ * rules'; a name or a call (`"token": tok`, `os.environ[…]`) names no value.
+ */
+const QUOTED_KEY_PAIR = /(^|[\s{,[(])(["'])([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|-?\d[\d.]*(?=$|[\s,;)}\]]))/g;
+const QUOTED_KEY_HINT = /["'][ \t]*:/;
+/** One QUOTED_KEY_PAIR: its value hidden under a secret's name (a header's keeps its scheme: `"Authorization": "Bearer [redacted]"`), quotes kept. */
+function hideQuotedKeyValue(all: string, pre: string, q: string, name: string, sep: string, value: string): string {
+  const quoted = value[0] === '"' || value[0] === "'";
+  const inner = quoted ? value.slice(1, -1) : value;
+  if (inner === '' || inner === REDACTED) return all;
+  const key = name.replace(/-/g, '_');
+  if (/^(?:proxy-)?authorization$/i.test(name)) {
+    const scheme = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i.exec(inner)?.[0] ?? '';
+    return inner.length > scheme.length && inner.slice(scheme.length) !== REDACTED ? `${pre}${q}${name}${q}${sep}${value[0]}${scheme}${REDACTED}${value[0]}` : all;
+  }
+  if (!holdsSecret(key, value)) return all;
+  return quoted ? `${pre}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : `${pre}${q}${name}${q}${sep}${REDACTED}`;
+}
+
+/**
+ * A secret's name given a value the rules keep (an unset one, `None`, `null`, `~`, `""`, `''`; an environment lookup,
+ * `os.getenv("X")`) and more after it on its line: an expression going on (`None if x else "sk-…"`, `None or "x"`,
+ * `'' + 'abc'`, `null ?? "x"`, `os.getenv("K") or "x"`) or a comment (`api_key: null  # sk-…`). Group 1 what precedes
+ * the name, 2 its quote, 3 the name, 4 the separator, 5 the value kept, 6 the rest of the line.
+ */
+const KEPT_VALUE_THEN_MORE = /(^|[\s;,({"'])(["']?)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)([rRbBuU]{0,2}(?:""|'')|(?:None|null|Null|NULL|~)(?![\w.~])|os\.(?:environ\[[^\][\n]*\]|(?:environ\.get|getenv)\([^()\n]*\)))([ \t]*(?:#|\/\/|\b(?:if|else|or|and)\b|\+|\|\||\?\?|\?)[^\n\r]*)/g;
+/** Cheap test for KEPT_VALUE_THEN_MORE. */
+const KEPT_VALUE_HINT = /(?:""|''|None|null|Null|NULL|~|\))[ \t]*(?:#|\/\/|if\b|or\b|and\b|\+|\|\||\?)/;
+/** A string literal in what follows, or the comment ending the line. */
+const LITERAL_OR_COMMENT = /([rRbBuUfF]{0,2})("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(#|\/\/)([^\n\r]*)/g;
+/**
+ * A word that reads as a credential whatever names it: a known service's key or token format (OpenAI / Stripe `sk-`,
+ * `sk_live_`, GitHub `ghp_` / `github_pat_`, Hugging Face `hf_`, Slack `xox?-`, GitLab `glpat-`, AWS `AKIA…`, Google
+ * `AIza…` / `ya29.`, a JWT), or a long random-looking word (20 or more letters and digits, both in it).
+ */
+const CREDENTIAL_WORD = /(?<![\w\/.:-])(?:(?:sk|pk|rk)[-_][\w-]{6,}|gh[pousr]_\w{6,}|github_pat_\w+|hf_\w{6,}|xox[abposr]-[\w-]+|glpat-[\w-]+|A[KS]IA[0-9A-Z]{12,}|AIza[\w-]{20,}|ya29\.[\w.-]+|eyJ[\w-]+\.[\w-]+(?:\.[\w-]*)?|(?=[A-Za-z_+=-]*\d)(?=[\d_+=-]*[A-Za-z])[A-Za-z0-9_+=-]{20,})(?![\w\/.:-])/g;
+/**
+ * Text with what follows a secret's kept value on its line (KEPT_VALUE_THEN_MORE) read: the string literals of an
+ * expression going on are hidden (quotes kept; f-strings, a lookup's variable name, empty literals and a literal
+ * compared with `==` / `!=` stay), and in a comment the words reading as a credential (CREDENTIAL_WORD): a comment
+ * in words (`# unset`, `# set in CI`) stays. The unset value or lookup stays as written.
+ */
+function redactAfterKeptValue(text: string): string {
+  if (!KEPT_VALUE_HINT.test(text)) return text;
+  return text.replace(KEPT_VALUE_THEN_MORE, (all, pre: string, q: string, name: string, sep: string, value: string, rest: string) => {
+    if (!isSecretKey(name.replace(/-/g, '_'))) return all;
+    const hidden = rest.replace(LITERAL_OR_COMMENT, (lit: string, prefix: string | undefined, body: string | undefined, _c: string | undefined, comment: string | undefined, at: number) => {
+      if (comment !== undefined) return lit.replace(CREDENTIAL_WORD, REDACTED);
+      if (/[fF]/.test(prefix!) || body!.length <= 2 || body!.slice(1, -1) === REDACTED) return lit;
+      const before = rest.slice(Math.max(0, at - 40), at);
+      if (/(?:[=!]=|environ\[|getenv\(|environ\.get\()\s*$/.test(before) || /^\s*[=!]=/.test(rest.slice(at + lit.length, at + lit.length + 4))) return lit;
+      return `${prefix}${body![0]}${REDACTED}${body![0]}`;
+    });
+    return hidden === rest ? all : `${pre}${q}${name}${q}${sep}${value}${hidden}`;
+  });
+}
+/**
  * SECRET_NAME's names written with '-' for their '_' (`--api-key`, `--access-key`, `--private-key`): flags read dashes
  * as underscores (isSecretFlag), so the cheap test must let them through too, or `--api-key x` in a message or a
- * `sh -c` string was never read.
+ * `sh -c` string was never read (`--signing-key`, `--auth-key`: KEY_KINDS).
  */
-const DASHED_SECRET_NAME = /(?:api|access|private|routing|account)-key|connection-string/i;
+const DASHED_SECRET_NAME = new RegExp(String.raw`(?:api|access|private|routing|account)-key|connection-string|(?:${KEY_KINDS})-keys?(?![a-z])|client-key-data`, 'i');
 /**
  * A list of object references (a ServiceAccount's `secrets: [{name: db-creds}]`, `{"name": "x", "namespace": "y"}`):
  * mappings of ObjectReference fields only, which name Secrets, as a block list of them does and stays.

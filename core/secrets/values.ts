@@ -1,14 +1,14 @@
 /** Free values a user writes (tag values, descriptions, a hyperparameter holding JSON): text and JSON redaction. */
-import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretKey, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlSecrets } from './urls.js';
 import { redactSecretText } from './text.js';
 
 /**
  * What must be in a value for redactSecretText to find anything in it: a secret's name, a dashed secret flag, a
- * password flag, a credential header or call (`Authorization:`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`) or a
- * PEM key. Most tag values and hyperparameters (`0.01`, `s3://bucket/x`, `resnet50`) hold none and skip the text rules.
+ * password flag, a credential header or call (`Authorization:`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`), a
+ * PEM key or a key of KEY_KINDS (`signing_key`, `--app-key`). Most tag values and hyperparameters (`0.01`, `s3://bucket/x`, `resnet50`) hold none and skip the text rules.
  */
-const TEXT_HINT = /password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_-]?key|_pass|_pwd|-pass|auth|login|(?:^|\s)-[uU]|--user/i;
+const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_-]?key|_pass|_pwd|-pass|auth|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data`, 'i');
 /** A JSON object or array as a string (a hyperparameter SageMaker passes as a string, a JSON tag value). */
 const JSON_LOOKING = /^\s*[[{][^]*[\]}]\s*$/;
 /** Largest JSON text parsed (a hyperparameter is at most 2,500 characters; tags 256): larger is read as text. */
