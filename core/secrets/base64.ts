@@ -24,7 +24,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * start of one (a quarantined line ends in it), whose last character may be split. The text is UTF-8 or else Latin-1
  * (a file saved on Windows), and may itself be base64 (encoded twice: read once more). A gzip-compressed text longer
  * than GZIP_TEXT_LIMIT inflated, whose first part holds none (or is binary), comes back as `[unscanned: N bytes]` (N:
- * the compressed size): the rest was never read. Callers replace the value by what comes back whenever it differs.
+ * the compressed size): the rest was never read. A tar archive (a `.tar.gz` bundle, a plain `.tar`), binary by its
+ * headers, has its files judged one by one (tarHoldsSecret): one holding a secret hides the value whole; binary files
+ * pass as binary values do. Callers replace the value by what comes back whenever it differs.
  *
  * @example
  * redactBase64Text(Buffer.from('DB_PASSWORD=x\n').toString('base64')) // '[redacted]'
@@ -47,11 +49,17 @@ function base64Verdict(value: string, cut: boolean, depth: number): 'secret' | '
   // No base64 leaves one character over a group of four.
   if (!BASE64_LOOSE.test(word) || word.replace(/=+$/, '').length % 4 === 1) return 'clean';
   const bytes = Buffer.from(word, 'base64');
-  const read = { partly: false };
+  const read: TextRead = { partly: false };
   const text = bytesAsText(bytes, cut, true, read);
-  // Binary as far as read: a stream inflated in part (a tar.gz of config files, whose headers hold zero bytes) may
-  // hold a text file further on that was never read, so it is not passed on either.
-  if (text === undefined) return read.partly ? bytes.length : 'clean';
+  if (text === undefined) {
+    // A tar archive (a `.tar.gz` bundle of config files, or a plain `.tar`): its headers hold zero bytes, so it reads as
+    // binary; its files are judged one by one as a file stored alone is.
+    const archive = read.inflated ?? bytes;
+    if (isTarHeader(archive, 0) && tarHoldsSecret(archive, cut || read.cut === true)) return 'secret';
+    // Binary as far as read: a stream inflated in part may hold a text file further on that was never read, so it is
+    // not passed on either.
+    return read.partly ? bytes.length : 'clean';
+  }
   if (redactUrlSecrets(redactScriptText(text)) !== text) return 'secret';
   const inner = text.trim();
   const nested = depth > 1 && inner.length >= 8 ? base64Verdict(inner, false, depth - 1) : 'clean';
@@ -71,11 +79,12 @@ const GZIP_TEXT_LIMIT = 256 * 1024;
  * GZIP_TEXT_LIMIT bytes, once), UTF-16 (a BOM, or ASCII text's zero byte in every pair: Windows tools write it), UTF-8,
  * else Latin-1. `cut`: the bytes are a value's start, so a split last character is dropped.
  */
-function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean, read?: { partly: boolean }): string | undefined {
+function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean, read?: TextRead): string | undefined {
   if (gzip && bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8) {
     const inflated = gunzipBounded(bytes);
     if (inflated === undefined) return undefined;
     if (read && inflated.overLimit) read.partly = true;
+    if (read) [read.inflated, read.cut] = [inflated.bytes, inflated.cut];
     return bytesAsText(inflated.bytes, cut || inflated.cut, false);
   }
   const utf16 = utf16Text(bytes, cut);
@@ -85,6 +94,52 @@ function bytesAsText(bytes: Buffer, cut: boolean, gzip: boolean, read?: { partly
   const latin1 = bytes.toString('latin1');
   return LATIN1_CONTROL_CHAR.test(latin1) ? undefined : latin1;
 }
+/** What bytesAsText read: whether a gzip stream was inflated in part only, and the bytes it inflated (cut or not). */
+interface TextRead {
+  partly: boolean;
+  inflated?: Buffer;
+  cut?: boolean;
+}
+
+/** A tar header block (ustar, GNU or v7) at `at`: a name, and a checksum that sums its bytes (its own 8 read as blanks). */
+function isTarHeader(b: Buffer, at: number): boolean {
+  if (b.length < at + 512 || b[at] === 0) return false;
+  const sum = tarNumber(b, at + 148, 8);
+  if (sum === undefined) return false;
+  let total = 0;
+  for (let i = at; i < at + 512; i++) total += i >= at + 148 && i < at + 156 ? 0x20 : b[i]!;
+  return total === sum;
+}
+/** A tar header's octal number field (blanks and NULs around it), undefined when it is none (a GNU base-256 size). */
+function tarNumber(b: Buffer, at: number, len: number): number | undefined {
+  const field = b.toString('latin1', at, at + len).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  return /^[0-7]+$/.test(field) ? parseInt(field, 8) : undefined;
+}
+/** How many of a tar's members are read at most (a bundle of config files holds a few; each is a header and its data). */
+const TAR_MEMBERS_LIMIT = 1000;
+/**
+ * Whether a file in a tar archive holds what redactScriptText or redactUrlSecrets hides: each regular file's bytes
+ * (typeflag `0`, NUL, `7`) are judged as a base64 value's decoded bytes are (text — gzip-compressed too — or binary,
+ * which passes as a binary value does). `cut`: the archive is a stream's start, its last member read as far as it goes.
+ */
+function tarHoldsSecret(b: Buffer, cut: boolean): boolean {
+  let at = 0;
+  for (let n = 0; n < TAR_MEMBERS_LIMIT && isTarHeader(b, at); n++) {
+    const size = tarNumber(b, at + 124, 12);
+    if (size === undefined) return false;
+    const type = b[at + 156];
+    const start = at + 512;
+    const end = start + size;
+    if (type === 0x30 || type === 0 || type === 0x37) {
+      const data = b.subarray(start, Math.min(end, b.length));
+      const text = data.length === 0 ? undefined : bytesAsText(data, cut && end > b.length, true);
+      if (text !== undefined && redactUrlSecrets(redactScriptText(text)) !== text) return true;
+    }
+    at = start + Math.ceil(size / 512) * 512;
+  }
+  return false;
+}
+
 /**
  * A gzip stream inflated to at most GZIP_TEXT_LIMIT bytes (`cut` when it held more, or was itself cut: a sync flush
  * takes a stream's start); undefined when it is no gzip. Larger streams are read from a shorter start, never whole.
