@@ -1,5 +1,6 @@
 import { MAX_JSON_DEPTH } from '../../../core/input/depth.js';
 import { REDACTED, holdsSecret, isSecretName, redactArgv, redactBase64Text, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../../core/secrets.js';
+import { redactJsonText as redactJsonString } from '../../../core/secrets/values.js';
 import type { AuditEvent } from './envelope.js';
 
 /** How many redacted paths `details.raw_redacted` lists (a pod spec with hundreds of env entries stays bounded). */
@@ -251,7 +252,7 @@ function redactConfigMapData(v: unknown, keys: Array<string | number>, walk: Wal
     // A base64 value is replaced by what redactBase64Text gives when that differs (`[redacted]`, or `[unscanned: N
     // bytes]` for a gzip text longer than is ever read).
     const b64 = key !== undefined && holdsSecret(key, v) ? REDACTED : redactBase64Text(v);
-    const r = b64 !== v ? b64 : redactUrlSecrets(redactScriptText(v));
+    const r = b64 !== v ? b64 : redactUrlSecrets(redactScriptText(jsonHidden(v)));
     if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }
@@ -357,6 +358,18 @@ function redactJsonText(text: string, keys: Array<string | number>, walk: Walk):
   return r === doc ? text : `${JSON.stringify(r)}${text.endsWith('\n') ? '\n' : ''}`;
 }
 
+/**
+ * A string holding a JSON object or array (an annotation's value, an env value, a ConfigMap's `config.json`) with its
+ * secret-named keys' values hidden at any depth (a number's too: `{"pin_password": 1234}`) and free text in its strings
+ * redacted, written back compact when something was (core/secrets redactJsonText); any other string as it is. Only a
+ * string opening with `{` or `[` is parsed.
+ */
+function jsonHidden(v: string): string {
+  if (!JSON_OPEN.test(v)) return v;
+  return redactJsonString(v) ?? v;
+}
+const JSON_OPEN = /^\s*[[{]/;
+
 /** Whether text parses as a JSON object (an applied object as kubectl writes it). */
 function isJsonObjectText(text: string): boolean {
   try {
@@ -407,8 +420,9 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
   if (walk.whole && keys.length >= MAX_JSON_DEPTH && v !== null && typeof v === 'object') return `[nested deeper than ${MAX_JSON_DEPTH} levels]`;
   if (shape === 'argv') return redactArgvAt(typeof v === 'string' ? [v] : v, keys, walk, typeof v === 'string');
   if (typeof v === 'string') {
-    // Any string may be a URL: a storageUri or env value with credentials, a presigned URL's signature.
-    const r = redactUrlSecrets(v);
+    // Any string may be a URL: a storageUri or env value with credentials, a presigned URL's signature; one holding a
+    // JSON object or array (an annotation's or env value's JSON: `{"token": "x"}`) has its secret-named keys hidden.
+    const r = redactUrlSecrets(jsonHidden(v));
     if (r !== v) walk.paths.push(pathText(keys));
     return r;
   }
