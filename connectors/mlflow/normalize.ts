@@ -216,7 +216,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
     description: shown.description ?? undefined,
     tag: str(d.key) !== undefined ? { key: str(d.key), value: str(shown.value) } : undefined,
     alias,
-    template: key === 'prompt_version.created' ? d.template : legacyPrompt ? tags?.['mlflow.prompt.text'] : undefined,
+    template: key === 'prompt_version.created' ? shown.template : legacyPrompt ? shownTags?.['mlflow.prompt.text'] : undefined,
     // Prompts have no ml.model: their tags (prompt.created, prompt_version.created) are kept here.
     tags: resourceType === 'prompt' ? shownTags : undefined,
     approval_marker: marker,

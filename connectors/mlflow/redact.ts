@@ -1,5 +1,5 @@
 /** What an MLflow registry record holds that users write freely (tags, descriptions, sources): its secrets hidden. */
-import { redactFreeText, redactTagList, redactTagMap, redactUrlSecrets } from '../../core/secrets.js';
+import { redactFreeText, redactJsonText, redactTagList, redactTagMap, redactUrlSecrets } from '../../core/secrets.js';
 import { hideNamed } from '../../core/secrets/values.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 
@@ -10,7 +10,7 @@ export const tagValue = (key: unknown, v: unknown): unknown => (typeof key === '
 /**
  * A webhook's `data` with the secrets users put in it hidden: `source`'s URL user-info and secret query values
  * (`https://u:token@host/…`, `?sig=`, `X-Amz-Signature`), secret-named tags' values and free text in the other tags
- * (`tags: {hf_token: x}`, `note: "password: x"`), `description`, a tag event's `value` under its `key`. The same
+ * (`tags: {hf_token: x}`, `note: "password: x"`), `description`, a prompt version's `template`, a tag event's `value` under its `key`. The same
  * object (===) when nothing was hidden (nearly every delivery).
  *
  * @example
@@ -22,8 +22,22 @@ export function redactWebhookData(d: Record<string, unknown>): Record<string, un
   if (typeof d.source === 'string') set('source', redactUrlSecrets(d.source));
   if (d.tags !== undefined) set('tags', Array.isArray(d.tags) ? redactTagList(d.tags) : redactTagMap(d.tags));
   for (const k of ['description', 'comment', 'text']) if (k in d) set(k, text(d[k]));
+  if ('template' in d) set('template', promptTemplate(d.template));
   if ('value' in d) set('value', tagValue(d.key, d.value));
   return out ?? d;
+}
+
+/**
+ * A prompt version's template (MLflow `prompt_version.created`): a text template (`Use api_key: "x" to …`) read as free
+ * text, a chat template (a list of `{role, content}` messages, or that list as JSON text) read as JSON — secret-named
+ * keys' values and free text in its strings hidden. The same value (===) when nothing was hidden.
+ */
+export function promptTemplate(t: unknown): unknown {
+  if (typeof t === 'string') return redactFreeText(t);
+  if (t === null || typeof t !== 'object') return t;
+  const json = JSON.stringify(t);
+  const r = redactJsonText(json);
+  return r === undefined || r === json ? t : JSON.parse(r);
 }
 
 /**
