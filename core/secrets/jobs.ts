@@ -26,6 +26,41 @@ const CREDENTIAL_FIELDS = new Set(['huggingFaceAccessToken', 'hugging_face_acces
  * `FailureReason`): a service's validation error echoes what it was sent (`Invalid value: token: "x"`).
  */
 const MESSAGE_KEYS = new Set(['message', 'errorMessage', 'statusMessage', 'failureReason', 'FailureReason']);
+/**
+ * A Vertex AI prompt (prompt management saves one as a Dataset of the text prompt metadata schema,
+ * `…/schema/dataset/metadata/text_prompt_1.0.0.yaml`): its `metadata` holds the prompt a user wrote — `text`, `note`,
+ * `promptApiSchema.multimodalPrompt.promptMessage` (`contents[].parts[].text`, `systemInstruction`) and the variables'
+ * values (`executions[].arguments`) — as CreateDataset / UpdateDataset requests log it.
+ */
+const PROMPT_SCHEMA = /\/text_prompt_[\w.-]*\.yaml$/;
+function isPromptDataset(o: Record<string, unknown>, metadata: object): boolean {
+  if (Array.isArray(metadata)) return false;
+  return (typeof o.metadataSchemaUri === 'string' && PROMPT_SCHEMA.test(o.metadataSchemaUri)) || 'promptApiSchema' in metadata || 'promptType' in metadata;
+}
+/** Every string under `v` read as free text (redactFreeText), secret-named keys' values hidden; copy-on-write. */
+function redactTextAt(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redactFreeText(v);
+  if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const r = redactTextAt(v[i], depth + 1);
+      if (r !== v[i]) (out ??= [...v])[i] = r;
+    }
+    return out ?? v;
+  }
+  const o = v as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in o) {
+    const x = o[k];
+    // A secret's name hides its value whole; a string is read as free text (hiddenValue), an object walked.
+    const h = hiddenValue(k, x);
+    const val = h !== x || x === null || typeof x !== 'object' ? h : redactTextAt(x, depth + 1);
+    if (val !== x) (out ??= { ...o })[k] = val;
+  }
+  return out ?? v;
+}
+
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
 const MAX_DEPTH = 16;
 
@@ -79,7 +114,8 @@ function redactEnvList(list: readonly unknown[]): readonly unknown[] {
  * keys in `environment` / `hyperParameters` / `staticHyperParameters` maps and in `env: [{name, value}]` lists, the
  * values of secret-named flags in `containerArguments` / `containerEntrypoint` / `args` / `command` lists
  * (redactArgv), the values of secret-named tags in `tags` / `Tags: [{key, value}]` lists, URL user-info and what
- * redactFreeText hides (a JSON hyperparameter's secret-named keys, `--token x` in a value) in all of those, and the string of a credential field (CREDENTIAL_FIELDS); in `message` /
+ * redactFreeText hides (a JSON hyperparameter's secret-named keys, `--token x` in a value) in all of those and in every
+ * string of a Vertex AI prompt's `metadata` (isPromptDataset: its text, messages and variables), and the string of a credential field (CREDENTIAL_FIELDS); in `message` /
  * `errorMessage` / `statusMessage` / `failureReason` strings, what redactSecretText hides (`token: "x"`, `--api-key x`,
  * `NAME=x`). Copy-on-write: the record itself (which the normalizer reads) is
  * never changed, and comes back as is (===) when nothing was hidden — most records, which hold none of those keys.
@@ -116,7 +152,8 @@ function walk(v: unknown, depth: number): unknown {
     }
     if (val === null || typeof val !== 'object') continue;
     let r: unknown;
-    if (VALUE_MAPS.has(k) && !Array.isArray(val)) r = redactValueMap(val);
+    if (k === 'metadata' && isPromptDataset(o, val)) r = redactTextAt(val, depth + 1);
+    else if (VALUE_MAPS.has(k) && !Array.isArray(val)) r = redactValueMap(val);
     else if (Array.isArray(val) && ARGV_LISTS.has(k)) r = redactArgv(val).argv;
     else if (Array.isArray(val) && k === ENV_LIST) r = redactEnvList(val);
     else if (Array.isArray(val) && TAG_LISTS.has(k)) r = redactTagList(val);
