@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { redactUrlSecrets } from '../secrets.js';
 import { shellCommands } from './shell-words.js';
+import { mapElements, mapValues } from '../copy-on-write.js';
 
 /**
  * Where a job's Python packages come from, as its request says: the package indexes pip or uv is pointed at
@@ -441,25 +442,14 @@ const MAX_REDACT_DEPTH = 16;
 export function redactPackageSourceSecrets<T>(record: T): T {
   const walk = (v: unknown, depth: number): unknown => {
     if (depth > MAX_REDACT_DEPTH || v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) {
-      let out: unknown[] | undefined;
-      v.forEach((item, i) => {
-        const r = walk(item, depth + 1);
-        if (r !== item) (out ??= [...v])[i] = r;
-      });
-      return out ?? v;
-    }
+    if (Array.isArray(v)) return mapElements(v, (item) => walk(item, depth + 1));
     const o = v as Record<string, unknown>;
     const indexEntry = typeof o.name === 'string' && INDEX_ENV.has(o.name.toUpperCase());
-    let out: Record<string, unknown> | undefined;
-    for (const [k, val] of Object.entries(o)) {
-      let r: unknown;
-      if (typeof val === 'string') r = INDEX_ENV.has(k.toUpperCase()) || (indexEntry && k === 'value') ? shown(val) : val;
-      else if (Array.isArray(val) && COMMAND_KEYS.has(k)) r = val.map((s) => (typeof s === 'string' ? shown(s) : walk(s, depth + 1)));
-      else r = walk(val, depth + 1);
-      if (r !== val && !(Array.isArray(r) && Array.isArray(val) && r.every((x, i) => x === val[i]))) (out ??= { ...o })[k] = r;
-    }
-    return out ?? v;
+    return mapValues(o, (val, k) => {
+      if (typeof val === 'string') return INDEX_ENV.has(k.toUpperCase()) || (indexEntry && k === 'value') ? shown(val) : val;
+      if (Array.isArray(val) && COMMAND_KEYS.has(k)) return mapElements(val, (s) => (typeof s === 'string' ? shown(s) : walk(s, depth + 1)));
+      return walk(val, depth + 1);
+    });
   };
   return walk(record, 0) as T;
 }

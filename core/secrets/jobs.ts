@@ -3,6 +3,7 @@ import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
 import { redactArgv } from './argv.js';
 import { redactSecretText } from './text.js';
 import { redactFreeText, redactTagList } from './values.js';
+import { mapElements, mapValues } from '../copy-on-write.js';
 
 /**
  * `{NAME: value}` maps a job or model request carries in clear: a container's environment and a training job's
@@ -41,24 +42,12 @@ function isPromptDataset(o: Record<string, unknown>, metadata: object): boolean 
 function redactTextAt(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return redactFreeText(v);
   if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < v.length; i++) {
-      const r = redactTextAt(v[i], depth + 1);
-      if (r !== v[i]) (out ??= [...v])[i] = r;
-    }
-    return out ?? v;
-  }
-  const o = v as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k in o) {
-    const x = o[k];
+  if (Array.isArray(v)) return mapElements(v, (e) => redactTextAt(e, depth + 1));
+  return mapValues(v, (x, k) => {
     // A secret's name hides its value whole; a string is read as free text (hiddenValue), an object walked.
     const h = hiddenValue(k, x);
-    const val = h !== x || x === null || typeof x !== 'object' ? h : redactTextAt(x, depth + 1);
-    if (val !== x) (out ??= { ...o })[k] = val;
-  }
-  return out ?? v;
+    return h !== x || x === null || typeof x !== 'object' ? h : redactTextAt(x, depth + 1);
+  });
 }
 
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
@@ -73,14 +62,7 @@ const MAX_DEPTH = 16;
  */
 export function redactValueMap<T>(map: T): T {
   if (map === null || typeof map !== 'object' || Array.isArray(map)) return map;
-  const m = map as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k in m) {
-    const v = m[k];
-    const r = hiddenValue(k, v);
-    if (r !== v) (out ??= { ...(map as Record<string, unknown>) })[k] = r;
-  }
-  return (out ?? map) as T;
+  return mapValues(map, (v, k) => hiddenValue(k, v));
 }
 
 /**
@@ -99,14 +81,12 @@ function hiddenValue(name: string, v: unknown): unknown {
 
 /** A `[{name, value}]` env list with secret-named entries' values hidden; the same list (===) when none. */
 function redactEnvList(list: readonly unknown[]): readonly unknown[] {
-  let out: unknown[] | undefined;
-  list.forEach((e, i) => {
-    if (e === null || typeof e !== 'object' || typeof (e as Record<string, unknown>).name !== 'string' || !('value' in e)) return;
+  return mapElements(list, (e) => {
+    if (e === null || typeof e !== 'object' || typeof (e as Record<string, unknown>).name !== 'string' || !('value' in e)) return e;
     const entry = e as Record<string, unknown>;
     const value = hiddenValue(entry.name as string, entry.value);
-    if (value !== entry.value) (out ??= [...list])[i] = { ...entry, value };
+    return value === entry.value ? e : { ...entry, value };
   });
-  return out ?? list;
 }
 
 /**
@@ -129,36 +109,21 @@ export function redactJobSecrets<T>(record: T): T {
 
 function walk(v: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < v.length; i++) {
-      const r = walk(v[i], depth + 1);
-      if (r !== v[i]) (out ??= [...v])[i] = r;
-    }
-    return out ?? v;
-  }
+  if (Array.isArray(v)) return mapElements(v, (e) => walk(e, depth + 1));
   const o = v as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k in o) {
-    const val = o[k];
-    if (typeof val === 'string' && val !== '' && CREDENTIAL_FIELDS.has(k)) {
-      (out ??= { ...o })[k] = REDACTED;
-      continue;
-    }
-    if (typeof val === 'string' && MESSAGE_KEYS.has(k)) {
-      const m = redactSecretText(val);
-      if (m !== val) (out ??= { ...o })[k] = m;
-      continue;
-    }
-    if (val === null || typeof val !== 'object') continue;
-    let r: unknown;
-    if (k === 'metadata' && isPromptDataset(o, val)) r = redactTextAt(val, depth + 1);
-    else if (VALUE_MAPS.has(k) && !Array.isArray(val)) r = redactValueMap(val);
-    else if (Array.isArray(val) && ARGV_LISTS.has(k)) r = redactArgv(val).argv;
-    else if (Array.isArray(val) && k === ENV_LIST) r = redactEnvList(val);
-    else if (Array.isArray(val) && TAG_LISTS.has(k)) r = redactTagList(val);
-    else r = walk(val, depth + 1);
-    if (r !== val) (out ??= { ...o })[k] = r;
+  return mapValues(o, (val, k) => walkField(o, k, val, depth));
+}
+/** One field `k` of object `o` (at `depth`) as the walk leaves it. */
+function walkField(o: Record<string, unknown>, k: string, val: unknown, depth: number): unknown {
+  if (typeof val === 'string') {
+    if (val !== '' && CREDENTIAL_FIELDS.has(k)) return REDACTED;
+    return MESSAGE_KEYS.has(k) ? redactSecretText(val) : val;
   }
-  return out ?? v;
+  if (val === null || typeof val !== 'object') return val;
+  if (k === 'metadata' && isPromptDataset(o, val)) return redactTextAt(val, depth + 1);
+  if (VALUE_MAPS.has(k) && !Array.isArray(val)) return redactValueMap(val);
+  if (Array.isArray(val) && ARGV_LISTS.has(k)) return redactArgv(val).argv;
+  if (Array.isArray(val) && k === ENV_LIST) return redactEnvList(val);
+  if (Array.isArray(val) && TAG_LISTS.has(k)) return redactTagList(val);
+  return walk(val, depth + 1);
 }

@@ -2,6 +2,7 @@
 import { holdsSecret, isSecretKey, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlSecrets } from './urls.js';
 import { redactSecretText } from './text.js';
+import { mapElements, mapValues } from '../copy-on-write.js';
 
 /**
  * What must be in a value for redactSecretText to find anything in it: a secret's name, a dashed secret flag, a
@@ -62,22 +63,8 @@ export function redactJsonText(s: string): string | undefined {
 function redactJsonValue(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return redactFreeText(v);
   if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) {
-    let out: unknown[] | undefined;
-    v.forEach((e, i) => {
-      const r = redactJsonValue(e, depth + 1);
-      if (r !== e) (out ??= [...v])[i] = r;
-    });
-    return out ?? v;
-  }
-  const o = v as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(o)) {
-    const val = o[k];
-    const r = hideNamed(k, val) ?? redactJsonValue(val, depth + 1);
-    if (r !== val) (out ??= { ...o })[k] = r;
-  }
-  return out ?? v;
+  if (Array.isArray(v)) return mapElements(v, (e) => redactJsonValue(e, depth + 1));
+  return mapValues(v, (val, k) => hideNamed(k, val) ?? redactJsonValue(val, depth + 1));
 }
 
 /**
@@ -100,14 +87,7 @@ export function hideNamed(name: string, v: unknown): string | undefined {
  */
 export function redactTagMap<T>(tags: T): T {
   if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) return tags;
-  const m = tags as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(m)) {
-    const v = m[k];
-    const r = hideNamed(k, v) ?? (typeof v === 'string' ? redactFreeText(v) : v);
-    if (r !== v) (out ??= { ...m })[k] = r;
-  }
-  return (out ?? tags) as T;
+  return mapValues(tags, (v, k) => hideNamed(k, v) ?? (typeof v === 'string' ? redactFreeText(v) : v));
 }
 
 /**
@@ -119,15 +99,13 @@ export function redactTagMap<T>(tags: T): T {
  * redactTagList([{ Key: 'api_token', Value: 'x' }, { Key: 'team', Value: 'fraud' }]) // [{ Key: 'api_token', Value: '[redacted]' }, { Key: 'team', Value: 'fraud' }]
  */
 export function redactTagList<T extends readonly unknown[]>(list: T): T {
-  let out: unknown[] | undefined;
-  list.forEach((e, i) => {
-    if (e === null || typeof e !== 'object' || Array.isArray(e)) return;
+  return mapElements(list, (e) => {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) return e;
     const t = e as Record<string, unknown>;
     const [k, vk] = typeof t.key === 'string' ? ['key', 'value'] : typeof t.Key === 'string' ? ['Key', 'Value'] : [undefined, undefined];
-    if (k === undefined || !(vk in t)) return;
+    if (k === undefined || !(vk in t)) return e;
     const v = t[vk];
     const r = hideNamed(t[k] as string, v) ?? (typeof v === 'string' ? redactFreeText(v) : v);
-    if (r !== v) (out ??= [...list])[i] = { ...t, [vk]: r };
+    return r === v ? e : { ...t, [vk]: r };
   });
-  return (out ?? list) as T;
 }
