@@ -76,29 +76,55 @@ interface Reading {
   unverifiable: string[];
   vars: Map<string, string>;
   hiddenVars: Map<string, string>;
+  /** Variables set from a default of a variable the request does not set (`X=${IDX:-https://…}`): X → [IDX]. */
+  overridable: Map<string, string[]>;
   fetched: Map<string, string>;
 }
 
-const newReading = (): Reading => ({ sources: [], unverifiable: [], vars: new Map(), hiddenVars: new Map(), fetched: new Map() });
+const newReading = (): Reading => ({ sources: [], unverifiable: [], vars: new Map(), hiddenVars: new Map(), overridable: new Map(), fetched: new Map() });
 
-/** `$NAME`, `${NAME}` (a `${NAME:-default}` too) and Kubernetes' `$(NAME)` in command, args and env values. */
-const VAR_REF = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:[:]?[-=?+][^}]*)?\}|\(([A-Za-z_][A-Za-z0-9_]*)\)|([A-Za-z_][A-Za-z0-9_]*))/g;
+/**
+ * `$NAME`, `${NAME}`, `${NAME:-default}` (and the shell's other `${NAME<op>word}` forms) and Kubernetes' `$(NAME)` in
+ * command, args and env values: 1 the braced name, 2 its operator, 3 its word, 4 Kubernetes' name, 5 the bare name.
+ */
+const VAR_REF = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=?+])([^}]*))?\}|\(([A-Za-z_][A-Za-z0-9_]*)\)|([A-Za-z_][A-Za-z0-9_]*))/g;
 
 const COMMAND_OUTPUT = 'a command substitution';
 
-/** `value` with the variables the request sets literally replaced, and the names it leaves unresolved. */
-function expand(value: string, r: Reading): { text: string; unresolved: string[] } {
+/** How deep a default's own variables are expanded (`${A:-${B:-…}}` is rare; a loop of assignments must end). */
+const MAX_EXPAND_DEPTH = 4;
+
+/**
+ * `value` with the variables the request sets literally replaced, the names it leaves unresolved, and the names whose
+ * default it put in their place: `${IDX:-https://…}` (also `${IDX-…}`, `${IDX:=…}`) of a variable the request does not
+ * set is its default, which is what runs when the job's environment does not set it either (`defaulted`: the value
+ * may still be overridden there). `${NAME:+word}` and `${NAME:?}` of an unknown variable stay unresolved.
+ */
+function expand(value: string, r: Reading, depth = 0): { text: string; unresolved: string[]; defaulted: string[] } {
   const unresolved: string[] = [];
-  const text = value.replace(VAR_REF, (m, a?: string, b?: string, c?: string) => {
+  const defaulted: string[] = [];
+  const text = value.replace(VAR_REF, (m, a?: string, op?: string, word?: string, b?: string, c?: string) => {
     const name = (a ?? b ?? c)!;
     const v = r.vars.get(name);
-    if (v !== undefined && !v.includes('$')) return v;
+    const useDefault = op !== undefined && /[-=]$/.test(op);
+    if (v !== undefined && !v.includes('$')) {
+      // `${NAME:-word}` of a variable set empty is the word too.
+      if (useDefault && op.startsWith(':') && v === '') return word ?? '';
+      defaulted.push(...(r.overridable.get(name) ?? []));
+      return v;
+    }
+    if (useDefault && v === undefined && depth < MAX_EXPAND_DEPTH && !r.hiddenVars.has(name)) {
+      const inner = expand(word ?? '', r, depth + 1);
+      unresolved.push(...inner.unresolved);
+      defaulted.push(name, ...inner.defaulted);
+      return inner.text;
+    }
     unresolved.push(name);
     return m;
   });
   // What is left (`$(cat /run/secrets/idx)`, a backquoted command) is a value only the running job knows.
   if (/[$`]/.test(text) && !unresolved.length) unresolved.push(COMMAND_OUTPUT);
-  return { text, unresolved };
+  return { text, unresolved, defaulted };
 }
 
 /** Why a variable's value is unknown: where the env takes it from, else that the request does not set it. */
@@ -116,7 +142,7 @@ const hostIsLiteral = (url: string): boolean => !/[$`]/.test(packageSourceLocati
  * `-r URL`; a conda channel name becomes `conda:<name>`.
  */
 function readValue(what: string, raw: string, r: Reading, kind: 'index' | 'requirement' | 'channel' = 'index'): void {
-  const { text, unresolved } = /[$`]/.test(raw) ? expand(raw, r) : { text: raw, unresolved: [] };
+  const { text, unresolved, defaulted } = /[$`]/.test(raw) ? expand(raw, r) : { text: raw, unresolved: [], defaulted: [] };
   let hidden = false;
   for (const token of text.split(kind === 'channel' ? /[\s]+/ : /[\s,]+/)) {
     if (!token) continue;
@@ -133,6 +159,9 @@ function readValue(what: string, raw: string, r: Reading, kind: 'index' | 'requi
     }
   }
   if (hidden) r.unverifiable.push(`${what} ${raw}: ${whyHidden(unresolved.length ? unresolved : [COMMAND_OUTPUT], r)}`);
+  // Its default was judged above, as what runs when the job's environment does not set the variable; that it may
+  // set it (a value the request does not show) is said too.
+  else if (defaulted.length) r.unverifiable.push(`${what} ${raw}: ${whyHidden(defaulted, r)} (it may override the default, which is judged)`);
 }
 
 /** Where the installer's arguments start in a command's words (after `pip`, `python -m pip`, `python -mpip`, `uv`…), -1 when none runs. */
@@ -221,7 +250,10 @@ function sourcesOfAssignments(words: readonly string[], r: Reading): void {
     if (!m) return;
     readVariable(m[1]!, m[2]!, r);
     if (i >= setting) return;
-    r.vars.set(m[1]!, /[$`]/.test(m[2]!) ? expand(m[2]!, r).text : m[2]!);
+    const e = /[$`]/.test(m[2]!) ? expand(m[2]!, r) : undefined;
+    r.vars.set(m[1]!, e ? e.text : m[2]!);
+    if (e?.defaulted.length) r.overridable.set(m[1]!, [...new Set(e.defaulted)]);
+    else r.overridable.delete(m[1]!);
     r.hiddenVars.delete(m[1]!);
   });
 }

