@@ -5,6 +5,7 @@ import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, t
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
 import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js';
 import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
+import { isKserveConfigMap, storageInitializerImagesOf } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
@@ -140,7 +141,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const labels = objectLabels(body);
   const kfpRunId = labels?.['pipeline/runid'];
   // A pod created by a KFP run is a training step, not bare platform activity.
-  const stage: Stage = kind.family === 'pod' && (kfpRunId || labels?.['workflows.argoproj.io/workflow']) ? 'training' : kind.stage;
+  // KServe's controller ConfigMap configures the storage initializer of every InferenceService: a serving object.
+  const stage: Stage = kind.family === 'pod' && (kfpRunId || labels?.['workflows.argoproj.io/workflow']) ? 'training' : isKserveConfigMap(ref) ? 'serving' : kind.stage;
   const command = ref.subresource === 'exec' ? (redactArgv(queryValues(ev.requestURI, 'command')).argv as string[]) : [];
   const container = ref.subresource ? queryValues(ev.requestURI, 'container')[0] : undefined;
   const sa = serviceAccountOf(ev.user?.username);
@@ -243,7 +245,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (patched.facts) copyDefined(details, patched.facts as unknown as Record<string, unknown>);
   const written = patched.object ? { ...ev, responseObject: patched.object } : ev;
   if (patched.facts?.patch_base_unknown) deployFacts.patchBaseUnknown = true;
-  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : deploymentOf(ev, undefined, deployFacts);
+  // The storage-initializer image a write of KServe's `inferenceservice-config` sets runs before every model server.
+  const initializerImages = storageInitializerImagesOf(ev);
+  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts);
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).
   if (deployFacts.mlflowEnvHidden) details.mlflow_env_unverifiable = deployFacts.mlflowEnvHidden;

@@ -21,7 +21,7 @@ const KSERVE_CONTROLLER_SAS = new Set(['kserve-controller-manager', 'llmisvc-con
  * their own namespace: that one's writes are the user's, not reconciliation (as for KFP's `ml-pipeline`, see
  * identity.ts).
  */
-const KSERVE_CONTROLLER_NAMESPACES = new Set(['kserve', 'kubeflow', 'opendatahub', 'redhat-ods-applications']);
+export const KSERVE_CONTROLLER_NAMESPACES = new Set(['kserve', 'kubeflow', 'opendatahub', 'redhat-ods-applications']);
 
 /** True when the request was made by a KServe controller's own service account. */
 function isKserveController(username: string | undefined): boolean {

@@ -59,3 +59,53 @@ describe('KServe ClusterStorageContainer', () => {
     expect(alertsOf([normalize(patch)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:1']]);
   });
 });
+
+/** The apiserver's record of a write to KServe's controller ConfigMap (namespaced) at RequestResponse. */
+function kserveConfigWrite(verb: 'create' | 'update' | 'patch', requestObject: unknown, namespace = 'kserve', name = 'inferenceservice-config') {
+  return auditEvent({
+    level: 'RequestResponse', verb,
+    requestURI: `/api/v1/namespaces/${namespace}/configmaps${verb === 'create' ? '' : `/${name}`}`,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    objectRef: { resource: 'configmaps', namespace, name, apiVersion: 'v1' },
+    responseStatus: { metadata: {}, code: verb === 'create' ? 201 : 200 },
+    requestObject,
+  });
+}
+/** The `storageInitializer` key as KServe's config/configmap/inferenceservice.yaml writes it (JSON text), with `image`. */
+const initializerSetting = (image: string) => JSON.stringify({ image, memoryRequest: '100Mi', memoryLimit: '1Gi', cpuRequest: '100m', cpuLimit: '1', enableDirectPvcVolumeMount: true, enableModelcar: true }, null, 4);
+const kserveConfig = (image: string) => ({
+  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inferenceservice-config', namespace: 'kserve' },
+  data: { explainers: '{}', storageInitializer: initializerSetting(image), credentials: JSON.stringify({ s3: { s3AccessKeyIDName: 'AWS_ACCESS_KEY_ID', s3SecretAccessKeyName: 'AWS_SECRET_ACCESS_KEY' } }) },
+});
+
+describe('KServe inferenceservice-config storageInitializer', () => {
+  it('a write of its storageInitializer image is judged as a serving image: KServe\'s own by tag passes, another registry\'s alerts; the audit filter keeps it', () => {
+    const own = normalize(kserveConfigWrite('update', kserveConfig('kserve/storage-initializer:v0.15.0')));
+    expect(own.stage).toBe('serving');
+    expect(own.ml?.deployment?.images).toEqual(['kserve/storage-initializer:v0.15.0']);
+    expect(alertsOf([own])).toEqual([]);
+    const record = kserveConfigWrite('update', kserveConfig('ghcr.io/attacker/storage-initializer:latest'));
+    expect(auditRelevance(record as never, (ns) => ns === 'kubeflow-user-alice')).toMatchObject({ keep: true, why: 'KServe inferenceservice-config write' });
+    const [alert, ...more] = alertsOf([normalize(record)]);
+    expect(more).toEqual([]);
+    expect(alert!.details?.images).toEqual(['ghcr.io/attacker/storage-initializer:latest']);
+    expect(alert!.entity.id).toContain('kserve/inferenceservice-config');
+    // Kubeflow's manifests install KServe in `kubeflow`.
+    expect(alertsOf([normalize(kserveConfigWrite('create', kserveConfig('quay.io/mallory/init:1'), 'kubeflow'))]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:1']]);
+  });
+
+  it('merge and JSON patches of the key are read; a patch of another key, a ConfigMap of the name elsewhere or of another name are not', () => {
+    const merge = kserveConfigWrite('patch', { data: { storageInitializer: initializerSetting('quay.io/mallory/init:2') } });
+    expect(alertsOf([normalize(merge)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:2']]);
+    const json = kserveConfigWrite('patch', [{ op: 'replace', path: '/data/storageInitializer', value: initializerSetting('quay.io/mallory/init:3') }]);
+    expect(alertsOf([normalize(json)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:3']]);
+    const other = normalize(kserveConfigWrite('patch', { data: { ingress: '{"ingressGateway": "knative-serving/knative-ingress-gateway"}' } }));
+    expect(other.ml?.deployment).toBeUndefined();
+    const elsewhere = kserveConfigWrite('create', kserveConfig('quay.io/mallory/init:4'), 'team-a');
+    expect(normalize(elsewhere).ml?.deployment).toBeUndefined();
+    expect(auditRelevance(elsewhere as never, (ns) => ns === 'kubeflow-user-alice').keep).toBe(false);
+    expect(normalize(kserveConfigWrite('create', kserveConfig('quay.io/mallory/init:5'), 'kserve', 'my-config')).ml?.deployment).toBeUndefined();
+    // Not JSON: KServe's controller cannot read it either, no image is set.
+    expect(normalize(kserveConfigWrite('patch', { data: { storageInitializer: 'image: quay.io/x' } })).ml?.deployment).toBeUndefined();
+  });
+});
