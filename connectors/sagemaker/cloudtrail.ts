@@ -92,7 +92,9 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
     user_agent: str(r.userAgent),
     mfa,
     session_issuer: issuerArn,
-    chain: actorChain(sourceIdentityOf(ui), arn, issuerArn),
+    // A role session made for an Identity Center user (an identity-enhanced session: SageMaker Studio and Q in an
+    // Identity Center domain call with the execution role, session `SageMaker`): that user goes in the chain too.
+    chain: actorChain(sourceIdentityOf(ui), arn, issuerArn, idcUser ? undefined : identityCenterUser(ui)?.id),
   };
   return Object.values(actor).some((v) => v !== undefined && v !== 'unknown') ? actor : undefined;
 }
@@ -112,13 +114,14 @@ export function sourceIdentityOf(ui: Obj): string | undefined {
 }
 
 /**
- * The delegation chain, outermost first: the source identity (the person or job behind the session), the session's
- * ARN, the role it is a session of.
+ * The delegation chain, outermost first: the source identity (the person or job behind the session), the Identity
+ * Center user the session was made for (`<identityStoreArn>/<userId>`), the session's ARN, the role it is a session of.
  */
-function actorChain(sourceIdentity: string | undefined, arn: string | undefined, issuerArn: string | undefined): string[] | undefined {
+function actorChain(sourceIdentity: string | undefined, arn: string | undefined, issuerArn: string | undefined, identityCenter?: string): string[] | undefined {
   const role = issuerArn && arn && issuerArn !== arn ? [arn, issuerArn] : undefined;
-  if (!sourceIdentity) return role;
-  return [sourceIdentity, ...(role ?? (arn ? [arn] : issuerArn ? [issuerArn] : []))];
+  const people = [sourceIdentity, identityCenter].filter((x): x is string => !!x);
+  if (!people.length) return role;
+  return [...people, ...(role ?? (arn ? [arn] : issuerArn ? [issuerArn] : []))];
 }
 
 /**

@@ -115,11 +115,14 @@ function originalPrincipal(chain: readonly string[] | undefined): string | undef
 }
 
 const K8S_SERVICE_ACCOUNT = /^system:serviceaccount:[^:\s]+:[^:\s]+$/;
+/** An IAM Identity Center user as the SageMaker connector names it: `<identityStoreArn>/<userId>` (CloudTrail `onBehalfOf`). */
+const IDENTITY_CENTER_USER = /^arn:aws[a-z-]*:identitystore::\d*:identitystore\/[^/\s]+\/\S+$/i;
 
 /**
  * The person (or service) behind an actor, the same across roles and
  * platforms where the platform tells: an email, the outermost principal of a
- * delegation chain, an AWS assumed-role session name; then configured aliases.
+ * delegation chain, an AWS assumed-role session name (when that is a machine's name, the Identity Center user the
+ * session was made for, `<identityStoreArn>/<userId>`, where the chain has one); then configured aliases.
  *
  * @example
  * identityOf({ id: 'arn:aws:sts::111122223333:assumed-role/Deployer/alice@corp.example' }, cfg) // 'alice@corp.example'
@@ -144,7 +147,11 @@ export function identityOf(actor: NormalizedEvent['actor'], cfg: Pick<RulesConfi
     const arn = [chain0, actor.id, actor.name].find((x) => x && ASSUMED_ROLE.test(x));
     const m = arn ? ASSUMED_ROLE.exec(arn) : null;
     const run = m ? RUN_SESSION.find(([re]) => re.test(m[2]!)) : undefined;
-    if (m && run) id = `role:${m[1]}/${run[1]}`;
+    // A machine-named session made for an Identity Center user (`onBehalfOf`: SageMaker Studio's `SageMaker` session
+    // in an Identity Center domain) is that user's: every user of the domain shares the role and the session name.
+    const identityCenter = m && (run || MACHINE_SESSION.test(m[2]!)) ? actor.chain?.find((x) => IDENTITY_CENTER_USER.test(x)) : undefined;
+    if (identityCenter) id = identityCenter;
+    else if (m && run) id = `role:${m[1]}/${run[1]}`;
     else if (m) id = MACHINE_SESSION.test(m[2]!) ? `role:${m[1]}/${m[2]}` : m[2];
     // A Kubernetes service account is its namespace's: `default-editor` and `pipeline-runner` are in every
     // Kubeflow profile, `default` in every namespace — read by name alone, every team's (and an attacker's own

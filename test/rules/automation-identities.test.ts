@@ -14,12 +14,13 @@ import { auditEvent, ctx } from '../connectors/kubeflow/helpers.js';
  */
 
 const ACCOUNT = '111122223333';
+const IDENTITY_STORE = `arn:aws:identitystore::${ACCOUNT}:identitystore/d-9067642ac7`;
 const REGION = 'us-east-1';
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
 let n = 0;
 
 /** A role session as CloudTrail logs it; `invokedBy` when a service made the call, `sourceIdentity` when one was set. */
-function session(role: string, name: string, opts: { invokedBy?: string; sourceIdentity?: string } = {}) {
+function session(role: string, name: string, opts: { invokedBy?: string; sourceIdentity?: string; onBehalfOf?: string } = {}) {
   return {
     userIdentity: {
       type: 'AssumedRole', principalId: `AROA${role.length}EXAMPLE:${name}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${name}`, accountId: ACCOUNT, accessKeyId: `ASIA${++n}EXAMPLE`,
@@ -29,6 +30,8 @@ function session(role: string, name: string, opts: { invokedBy?: string; sourceI
         ...(opts.sourceIdentity ? { sourceIdentity: opts.sourceIdentity } : {}),
       },
       ...(opts.invokedBy ? { invokedBy: opts.invokedBy } : {}),
+      // An identity-enhanced session (CloudTrail userIdentity element: onBehalfOf {userId, identityStoreArn}).
+      ...(opts.onBehalfOf ? { onBehalfOf: { userId: opts.onBehalfOf, identityStoreArn: IDENTITY_STORE } } : {}),
     },
     sourceIPAddress: opts.invokedBy ?? '203.0.113.7', userAgent: opts.invokedBy ?? 'aws-cli/2.15.0',
   };
@@ -120,6 +123,36 @@ describe('deployments made by automation', () => {
     const bob = deploy('2026-11-03T10:00:00Z', session('mlops-deploy', 'run-8b4d1e', { sourceIdentity: 'bob' }), 'e2');
     expect(alerts([write, ...approved, ...bob], SOD, 'access.separation_of_duties')).toEqual([]);
     expect(alerts([write, ...approved, ...bob], SOD, 'registry.unapproved_deployment')).toEqual([]);
+  });
+});
+
+describe('IAM Identity Center users behind a machine-named role session', () => {
+  // SageMaker Studio in an Identity Center domain: every user's calls are the execution role's session `SageMaker`,
+  // each made for its Identity Center user (onBehalfOf).
+  const studio = (user: string) => session('AmazonSageMaker-ExecutionRole', 'SageMaker', { onBehalfOf: user });
+  const ALICE = '544894e8-80c1-707f-60e3-3ba6510dfac1';
+  const CAROL = '94d00cd8-e9e6-4810-b177-b08e84775435';
+
+  it('is the identity, `<identityStoreArn>/<userId>`: two users of one Studio role are two people; an alias names one', () => {
+    const write = put('2026-11-02T10:00:00Z', studio(ALICE), 'churn/poison.csv');
+    expect(write.actor!.chain).toEqual([`${IDENTITY_STORE}/${ALICE}`, `arn:aws:sts::${ACCOUNT}:assumed-role/AmazonSageMaker-ExecutionRole/SageMaker`, `arn:aws:iam::${ACCOUNT}:role/AmazonSageMaker-ExecutionRole`]);
+    const cfg = RulesConfig.parse({});
+    expect(identityOf(write.actor, cfg)).toBe(`${IDENTITY_STORE}/${ALICE}`);
+    expect(identityOf(write.actor, RulesConfig.parse({ identities: { aliases: { 'alice@corp.example': [`${IDENTITY_STORE}/${ALICE}`] } } }))).toBe('alice@corp.example');
+    const approved = [register('2026-11-02T11:00:00Z', session('AmazonSageMaker-ExecutionRole', 'SageMaker', { invokedBy: 'sagemaker.amazonaws.com' })), approve('2026-11-02T12:00:00Z', BOB)];
+    // The same user deploying (from Studio): a finding naming that user, not `role:…/sagemaker`.
+    const release = deploy('2026-11-03T10:00:00Z', studio(ALICE), 'f1');
+    const fired = alerts([write, ...approved, ...release], SOD, 'access.separation_of_duties');
+    expect(fired.map((a) => a.details.identity)).toEqual([`${IDENTITY_STORE}/${ALICE}`]);
+    // Another user of the same role and session name: not one person who wrote the data and deployed.
+    expect(alerts([write, ...approved, ...deploy('2026-11-03T10:00:00Z', studio(CAROL), 'f2')], SOD, 'access.separation_of_duties')).toEqual([]);
+  });
+
+  it('a session named for a person keeps its name, a source identity comes first; a session without onBehalfOf is the role\'s as before', () => {
+    const cfg = RulesConfig.parse({});
+    expect(identityOf(put('2026-11-02T10:00:00Z', session('MLEngineer', 'alice@corp.example', { onBehalfOf: ALICE }), 'a.csv').actor, cfg)).toBe('alice@corp.example');
+    expect(identityOf(put('2026-11-02T10:00:00Z', session('mlops-cicd', 'SageMaker', { sourceIdentity: 'bob', onBehalfOf: ALICE }), 'b.csv').actor, cfg)).toBe('bob');
+    expect(identityOf(put('2026-11-02T10:00:00Z', session('AmazonSageMaker-ExecutionRole', 'SageMaker'), 'c.csv').actor, cfg)).toBe('role:amazonsagemaker-executionrole/sagemaker');
   });
 });
 
