@@ -8,7 +8,8 @@ import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
  * A write of a `*.tar.gz` read before the CreateCompilationJob whose output it is waits for that record (CloudTrail
  * delivers out of order). One caller may have 100 held at once: its flood after an overwrite cannot push the
  * overwrite out; its flood before one, or a flood in the job's output location, is said when the job's record comes
- * (`details.finding: early_write_pushed_out`). The job's own role writing many outputs is never said.
+ * (`details.finding: early_write_pushed_out`, one per job whose output it wrote in, bounded). The job's own role writing many
+ * outputs is never said.
  */
 const PKG = 'arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/3';
 const IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost-inference:1.7-1-cpu-py3';
@@ -64,6 +65,21 @@ describe('the hold of compilation-output writes read before their job', () => {
     // Written in more than 1,000 places: which is unknown, said of the next job.
     const wide = findings([r!, a!, ...flood(200, 1200), job!]);
     expect(pushedOut(wide)).toEqual([['mallory', 1100, true]]);
+  });
+
+  it('a flood before overwrites of two jobs\' outputs in one hour: each job is its own finding; a flood over many jobs\' outputs is bounded', () => {
+    const [r, a] = [register(), approve()];
+    const jobs = [compile(120, 'fraud-v3-c5'), compile(130, 'fraud-v3-g4', 's3://models/fraud/v3/neo-g4/')];
+    const evil = [put(900, 'fraud/v3/neo/model-ml_c5.tar.gz'), put(910, 'fraud/v3/neo-g4/model-ml_g4dn.tar.gz')];
+    const out = findings([r!, a!, ...flood(200, 600), ...evil, ...jobs]);
+    expect(pushedOut(out)).toEqual([['mallory', 502, false], ['mallory', 502, false]]);
+    expect(out.filter((x) => x.details.finding === 'early_write_pushed_out').map((x) => [x.details.job, x.details.output_location])).toEqual([['fraud-v3-c5', 's3://models/fraud/v3/neo'], ['fraud-v3-g4', 's3://models/fraud/v3/neo-g4']]);
+    // The same job's record read again (a duplicate delivery) is not said twice.
+    expect(pushedOut(findings([r!, a!, ...flood(200, 600), ...evil, ...jobs, jobs[0]!]))).toHaveLength(2);
+    // 30 jobs' outputs overwritten within the hour: 20 findings of that caller, not 30.
+    const many = Array.from({ length: 30 }, (_, i) => compile(120, `c-${i}`, `s3://models/fraud/v3/neo-${i}/`));
+    const overwrites = Array.from({ length: 30 }, (_, i) => put(900 + i, `fraud/v3/neo-${i}/model-ml_c5.tar.gz`));
+    expect(pushedOut(findings([r!, a!, ...flood(200, 600), ...overwrites, ...many]))).toHaveLength(20);
   });
 
   it('a busy compilation pipeline (the jobs\' role writing 300 outputs read before their 300 jobs) and a busy training pipeline are never said', () => {

@@ -143,6 +143,11 @@ const MAX_HELD_PER_CALLER = 100;
 /** Locations (an object's parent: a job's output location) noted per caller whose writes were not held (beyond: `more`), and callers noted at once. */
 const MAX_PUSHED_LOCATIONS = 1000;
 const MAX_PUSHED_CALLERS = 50;
+/**
+ * Findings of one caller's pushed-out writes in the output locations of distinct jobs, per hour: each job it hit is
+ * its own finding (its copy is another to check), but a flood over thousands of jobs' outputs is not thousands.
+ */
+const MAX_JOB_FINDINGS_PER_HOUR = 20;
 
 /** A caller's writes that were not held (or pushed out of the hold), for the job records that come after (judgePushedOut). */
 interface PushedOut {
@@ -161,8 +166,10 @@ interface PushedOut {
   /** When the last was noted (the note lasts HOLD_MS from it, as a held write would). */
   at: number;
   rcv: number;
-  /** The hour (ISO, to the hour) last reported: one finding per caller and hour. */
+  /** The hour (ISO, to the hour) a finding of writes in too many locations to name was last said: one per caller and hour. */
   reported?: string;
+  /** The compilation jobs whose output location it wrote in that were said, in one hour: one finding each, MAX_JOB_FINDINGS_PER_HOUR at most. */
+  reported_jobs?: { hour: string; jobs: string[] };
 }
 
 /** Hold a write until its job's record comes: HOLD_MS at most, MAX_HELD_PER_CALLER per caller and MAX_HELD in all. */
@@ -226,8 +233,9 @@ function notePushedOut(ctx: RuleContext, h: HeldWrite): void {
  * job's output before the record was read — an overwrite that can no longer be judged when the copy is registered.
  * Said when one of those writes was in the job's output location after its creation, in its partition (or the
  * caller wrote in too many locations to name), unless the caller is the job's role (its own output: never a finding):
- * `details.finding: early_write_pushed_out`, entity the caller, once per caller and hour. A busy writer's writes
- * elsewhere (a training pipeline's model.tar.gz) are never said.
+ * `details.finding: early_write_pushed_out`, entity the caller: once per job whose output location it wrote in
+ * (MAX_JOB_FINDINGS_PER_HOUR per caller and hour at most), once per caller and hour when it wrote in too many locations
+ * to name. A busy writer's writes elsewhere (a training pipeline's model.tar.gz) are never said.
  */
 function judgePushedOut(ctx: RuleContext, job: NormalizedEvent): void {
   const index = ctx.get<string[]>('cjpushed-index');
@@ -248,14 +256,17 @@ function judgePushedOut(ctx: RuleContext, job: NormalizedEvent): void {
     left.push(caller);
     if (byRole(rec.issuer, role)) continue;
     const hour = job.time.slice(0, 13);
-    if (rec.reported === hour) continue;
     if (!samePartition(output, keptPartition(rec.partition), partition)) continue;
     const hit = rec.locations.some(([location, time]) => location === output && Date.parse(time) >= at(job));
     if (!hit && !rec.more) continue;
-    ctx.set(key, { ...rec, reported: hour } satisfies PushedOut);
     const jobName = typeof j?.name === 'string' ? j.name : (job.resource?.name ?? '');
+    // A write in this job's output location: this job's finding (another job's said earlier is another copy). Writes
+    // in too many locations to name: said once per caller and hour, of the first job read.
+    const said = rec.reported_jobs?.hour === hour ? rec.reported_jobs.jobs : [];
+    if (hit ? said.includes(jobName) || said.length >= MAX_JOB_FINDINGS_PER_HOUR : rec.reported === hour) continue;
+    ctx.set(key, (hit ? { ...rec, reported_jobs: { hour, jobs: [...said, jobName] } } : { ...rec, reported: hour }) satisfies PushedOut);
     ctx.detect({
-      entity: identityEntity(caller || 'unknown'), key: `early_write_pushed_out|${caller}|${hour}`, evidence: [job.id], time: job.time, title: 'Writes of a compilation output could not be held for their job',
+      entity: identityEntity(caller || 'unknown'), key: hit ? `early_write_pushed_out|${caller}|${hour}|${jobName}` : `early_write_pushed_out|${caller}|${hour}`, evidence: [job.id], time: job.time, title: 'Writes of a compilation output could not be held for their job',
       summary: `${rec.callerText} wrote ${rec.count} *.tar.gz object(s) that were read before any compilation job writing them and could not be held for one (more than ${MAX_HELD_PER_CALLER} held of that caller at once)${hit ? `, some in the output location ${output} of compilation job ${jobName} after its creation` : `, in too many locations to name, before compilation job ${jobName} was read`}: an overwrite of a compiled copy among them can no longer be judged when the copy is registered`,
       details: { finding: 'early_write_pushed_out', actor: caller || undefined, pushed_out: rec.count, job: jobName, output_location: output, ...(hit ? {} : { locations_unknown: true }) },
     });
