@@ -281,10 +281,19 @@ export const unfamiliarDataSource: KindImpl = (ev, ctx) => {
   if (unexpected.length && learned.runs >= setting<number>(ctx, 'min_runs')) {
     const newInputs = inputs.filter((u) => unexpected.includes(storeOf(u)));
     const newBase = baseSource && unexpected.includes(baseSource) ? base : undefined;
-    const read = [...newInputs.slice(0, 3), ...(newBase ? [`base model ${newBase}`] : [])];
+    // A new base model is said as one (a run that tunes unfamiliar weights), not as data it reads.
+    const did = [newInputs.length ? `reads ${newInputs.slice(0, 3).join(', ')}` : '', newBase ? `tunes base model ${newBase}` : ''].filter(Boolean).join(' and ');
+    const earlierModels = learned.sources.filter((s) => s.startsWith('model:')).map((s) => s.slice('model:'.length));
+    const earlierData = learned.sources.filter((s) => !s.startsWith('model:'));
+    const earlier = newBase
+      ? [earlierData.length ? `read only ${earlierData.slice(0, 5).join(', ')}` : '', earlierModels.length ? `tuned only ${earlierModels.slice(0, 5).join(', ')}` : 'tuned no base model'].filter(Boolean).join(' and ')
+      : `read only ${learned.sources.slice(0, 5).join(', ')}`;
+    const title = newBase
+      ? newInputs.length ? 'Training job reads data from a location its family never read and tunes a base model it never tuned' : 'Training job tunes a base model its family never tuned'
+      : 'Training job reads data from a location its family never read';
     ctx.detect({
-      entity, key: unexpected.join(','), evidence: [learned.event, ev.id], title: 'Training job reads data from a location its family never read',
-      summary: `${job} ${newInputs.length ? 'reads ' : 'tunes '}${read.join(', ')}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${entity.name ?? entity.id}`} read only ${learned.sources.slice(0, 5).join(', ')}`,
+      entity, key: unexpected.join(','), evidence: [learned.event, ev.id], title,
+      summary: `${job} ${did}; the ${learned.runs} earlier runs ${entity.type === 'model' ? `behind versions of model ${entity.id}` : `of ${entity.name ?? entity.id}`} ${earlier}`,
       details: { job, submitted_by: identityOf(ev.actor, ctx.cfg), inputs: newInputs.length ? newInputs.slice(0, 20) : undefined, base_model: newBase, known_sources: learned.sources.slice(0, 20) },
     });
   }

@@ -66,7 +66,9 @@ describe('Vertex AI GenAI tuning jobs', () => {
     expect(found.map((a) => [a.entity.id, a.details.base_model, a.details.inputs, a.details.submitted_by])).toEqual([
       ['support-bot', 'projects/attacker-proj-9/locations/us-central1/models/777@1', undefined, 'mallory@example.com'],
     ]);
-    expect(found[0]!.summary).toMatch(/support-bot tunes base model projects\/attacker-proj-9\/.*read only gs:\/\/corp-tune, model:gemini-2\.0-flash-001/);
+    // Said as an unfamiliar base model it tunes, not as data it reads.
+    expect(found[0]!.title).toBe('training.unfamiliar_data_source: Training job tunes a base model its family never tuned');
+    expect(found[0]!.summary).toBe('support-bot tunes base model projects/attacker-proj-9/locations/us-central1/models/777@1; the 3 earlier runs of support-bot read only gs://corp-tune and tuned only gemini-2.0-flash-001');
     expect(found[0]!.evidence).toContain(swapped.id);
   });
 
@@ -74,6 +76,12 @@ describe('Vertex AI GenAI tuning jobs', () => {
     const poisoned = tune({ day: 4, tuningJob: { baseModel: 'gemini-2.0-flash-001', supervisedTuningSpec: { trainingDatasetUri: 'gs://mallory-scratch/support/train.jsonl' } } });
     const found = alerts([gemini(1), gemini(2), gemini(3), poisoned]).filter((a) => a.rule_id === 'training.unfamiliar_data_source');
     expect(found.map((a) => [a.entity.id, a.details.inputs, a.details.base_model])).toEqual([['support-bot', ['gs://mallory-scratch/support/train.jsonl'], undefined]]);
+    expect(found[0]!.title).toBe('training.unfamiliar_data_source: Training job reads data from a location its family never read');
+    // Both new: both said.
+    const both = tune({ day: 4, tuningJob: { baseModel: 'gemini-2.5-flash', supervisedTuningSpec: { trainingDatasetUri: 'gs://mallory-scratch/support/train.jsonl' } } });
+    const [alert] = alerts([gemini(1), gemini(2), gemini(3), both]).filter((a) => a.rule_id === 'training.unfamiliar_data_source');
+    expect(alert!.title).toBe('training.unfamiliar_data_source: Training job reads data from a location its family never read and tunes a base model it never tuned');
+    expect(alert!.summary).toBe('support-bot reads gs://mallory-scratch/support/train.jsonl and tunes base model gemini-2.5-flash; the 3 earlier runs of support-bot read only gs://corp-tune and tuned only gemini-2.0-flash-001');
   });
 
   it('a base model matching allowed_sources passes; a routine first run of a family is learned, not judged', () => {
