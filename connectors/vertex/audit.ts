@@ -430,6 +430,10 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   if (defaultCheckpoint && ml.model) ml.model = { ...ml.model, default_checkpoint_id: defaultCheckpoint };
   // A done tuning job names the tuned version's default checkpoint: the one on the endpoint it deployed the version to.
   if (tuned?.default_checkpoint && tuned.model && ml.model && outcome !== 'failure') ml.model = { ...ml.model, default_checkpoint_id: ml.model.default_checkpoint_id ?? tuned.default_checkpoint };
+  // The tuned version is that tuning job's output: named as its producer (the rules' run record of the job, who
+  // submitted it and what it read), as SageMaker's MetadataProperties.GeneratedBy names a package's.
+  const tuningJobName = /\/tuningJobs\/[^/@]+$/.test(resourceName ?? '') ? resourceName : canon(str(isObj(pp.response) ? (isObj(pp.response.response) ? pp.response.response.name : pp.response.name) : undefined));
+  if (tuned?.model && ml.model && outcome !== 'failure' && tuningJobName && /\/tuningJobs\/[^/@]+$/.test(tuningJobName)) ml.model = { ...ml.model, generated_by: tuningJobName };
   // The tuned model's endpoint serves it from the job's completion on: known to the rules as a deployment the service made.
   if (tuned?.endpoint && outcome !== 'failure') ml.deployment = { ...ml.deployment, endpoint: tuned.endpoint, model_uri: tuned.model, auto_deployed: true };
   // A tuning run's name (every run of one tuning shares its tunedModelDisplayName; the job's own name is a number) and

@@ -111,6 +111,9 @@ interface PendingUpload {
   artifact?: string;
 }
 
+/** A Vertex job's resource name (`projects/P/locations/L/customJobs/123`, `…/tuningJobs/456`): unique, unlike its display name. */
+const VERTEX_JOB = /^projects\/[^/]+\/locations\/[^/]+\/(?:customJobs|tuningJobs|hyperparameterTuningJobs|nasJobs|trainingPipelines|pipelineJobs)\/[^/@]+$/;
+
 /** Uploads without a version number waiting for theirs, per model (the oldest first). */
 const MAX_PENDING_UPLOADS = 20;
 
@@ -736,7 +739,10 @@ export class Registry {
       const inputs = inputsOf(ev).map((u) => ({ uri: normUri(u, this.cfg), event: ev.id }));
       // A SageMaker job's name is unique only in its account and region, a Kubernetes one in its cluster (a pipeline execution's ARN is unique).
       const jobName = ev.ml?.job?.name;
-      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? (jobName && scopedName(jobName, scope));
+      // A Vertex job is one run by its resource name: its display name (a CustomJob's displayName, a tuning job's
+      // tunedModelDisplayName) is every run's of a family, whose trainers and inputs are not one run's.
+      const vertexJob = ev.platform === 'vertex' && VERTEX_JOB.test(ev.resource?.id ?? '') ? ev.resource!.id : undefined;
+      const runId = ev.ml?.provenance?.run_id ?? ev.ml?.model?.run_id ?? vertexJob ?? (jobName && scopedName(jobName, scope));
       const job = (prev?: JobRec): JobRec => {
         const j = prev ?? { trainers: [], inputs: [] };
         if (submit) pushParty(j.trainers, who);
