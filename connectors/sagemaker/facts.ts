@@ -556,6 +556,28 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     }
   }
 
+  // A private hub's reference to a public JumpStart model (Create/Update/DeleteHubContentReference): no document of
+  // its own, the model is the public hub's (`SageMakerPublicHubContentArn`, `…:aws:hub-content/SageMakerPublicHub/Model/<id>`),
+  // offered to the private hub's users from `MinVersion` on. Named by `HubContentName`, else by the public model's id
+  // (what SageMaker names the reference when the request gives no name).
+  if (/HubContentReference$/.test(operation)) {
+    const publicArn = str(params.sageMakerPublicHubContentArn);
+    const publicId = publicArn ? /:hub-content\/[^/]+\/Model\/([^/]+)/.exec(publicArn)?.[1] : undefined;
+    const name = str(params.hubContentName) ?? publicId;
+    if (name || publicArn) {
+      ml.model = {
+        ...ml.model,
+        name,
+        hub: str(params.hubName),
+        hub_content_type: str(params.hubContentType) ?? 'ModelReference',
+        public_hub_content_arn: publicArn,
+        jumpstart_model_id: publicId,
+        min_version: str(params.minVersion),
+      };
+      return ml;
+    }
+  }
+
   // A HyperPod cluster (CreateCluster, UpdateCluster): every node of an instance group downloads its lifecycle
   // configuration (`LifeCycleConfig.SourceS3Uri`) and runs its `OnCreate` script as root, so that prefix is code the
   // cluster runs, judged as a job's code archive; the groups' execution roles and the cluster's VPC as a job's.

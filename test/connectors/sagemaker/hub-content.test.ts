@@ -51,3 +51,31 @@ describe('ImportHubContent', () => {
     expect(ev.ml?.model?.artifact_uri).toBeUndefined();
   });
 });
+
+describe('CreateHubContentReference (a private hub referencing a public JumpStart model)', () => {
+  const PUBLIC = 'arn:aws:sagemaker:us-east-1:aws:hub-content/SageMakerPublicHub/Model/meta-textgeneration-llama-3-1-8b-instruct';
+  const reference = (name: string, params: Record<string, unknown>, response: Record<string, unknown> | null, id: string) =>
+    NormalizedEvent.parse(normOne(ctRecord(name, { hubName: 'corp-genai-hub', ...params }, { eventID: id, responseElements: response })));
+  const response = (content: string) => ({ hubArn: 'arn:aws:sagemaker:us-east-1:111122223333:hub/corp-genai-hub', hubContentArn: `arn:aws:sagemaker:us-east-1:111122223333:hub-content/corp-genai-hub/ModelReference/${content}` });
+
+  it('names the referenced public model in ml.model as ImportHubContent names its content, by HubContentName', () => {
+    const ev = reference('CreateHubContentReference', { sageMakerPublicHubContentArn: PUBLIC, hubContentName: 'llama31', minVersion: '2.0.0' }, response('llama31'), 'ref-1');
+    expect(ev).toMatchObject({ stage: 'platform', action: 'resource.create', resource: { type: 'hub_content', name: 'llama31' } });
+    expect(ev.ml?.model).toEqual({
+      name: 'llama31', hub: 'corp-genai-hub', hub_content_type: 'ModelReference',
+      public_hub_content_arn: PUBLIC, jumpstart_model_id: 'meta-textgeneration-llama-3-1-8b-instruct', min_version: '2.0.0',
+    });
+  });
+
+  it('without HubContentName, the reference is named by the public model\'s id; update and delete name the reference too', () => {
+    const unnamed = reference('CreateHubContentReference', { sageMakerPublicHubContentArn: PUBLIC }, response('meta-textgeneration-llama-3-1-8b-instruct'), 'ref-2');
+    expect(unnamed.ml?.model).toMatchObject({ name: 'meta-textgeneration-llama-3-1-8b-instruct', jumpstart_model_id: 'meta-textgeneration-llama-3-1-8b-instruct' });
+    expect(unnamed.resource?.name).toBe('meta-textgeneration-llama-3-1-8b-instruct');
+    const update = reference('UpdateHubContentReference', { hubContentName: 'llama31', hubContentType: 'ModelReference', minVersion: '3.0.0' }, response('llama31'), 'ref-3');
+    expect(update.action).toBe('resource.update');
+    expect(update.ml?.model).toEqual({ name: 'llama31', hub: 'corp-genai-hub', hub_content_type: 'ModelReference', min_version: '3.0.0' });
+    const del = reference('DeleteHubContentReference', { hubContentName: 'llama31', hubContentType: 'ModelReference' }, null, 'ref-4');
+    expect(del.action).toBe('resource.delete');
+    expect(del.ml?.model).toMatchObject({ name: 'llama31', hub: 'corp-genai-hub' });
+  });
+});
