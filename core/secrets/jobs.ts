@@ -4,6 +4,8 @@ import { redactArgv } from './argv.js';
 import { redactSecretText } from './text.js';
 import { redactFreeText, redactTagList } from './values.js';
 import { mapElements, mapValues } from '../copy-on-write.js';
+import { redactBase64Text } from './base64.js';
+import { redactUrlSecrets } from './urls.js';
 
 /**
  * `{NAME: value}` maps a job or model request carries in clear: a container's environment and a training job's
@@ -50,6 +52,19 @@ function redactTextAt(v: unknown, depth: number): unknown {
   });
 }
 
+/**
+ * Base64 shell scripts a request carries: a SageMaker notebook instance lifecycle configuration's hooks
+ * (`onCreate` / `onStart: [{content}]`) and a Studio lifecycle configuration's `studioLifecycleConfigContent`, run
+ * at every start (as root on a notebook instance), where a team's credentials are often exported.
+ */
+const SCRIPT_HOOK_LISTS = new Set(['onCreate', 'OnCreate', 'onStart', 'OnStart']);
+const BASE64_SCRIPT_FIELDS = new Set(['studioLifecycleConfigContent', 'StudioLifecycleConfigContent']);
+/**
+ * Presigned login URLs a response returns (`authorizedUrl` of CreatePresignedNotebookInstanceUrl /
+ * CreatePresignedDomainUrl / CreatePresignedMlflowTrackingServerUrl): their `authToken` opens the notebook to
+ * whoever holds the URL until it expires.
+ */
+const LOGIN_URL_FIELDS = new Set(['authorizedUrl', 'AuthorizedUrl']);
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
 const MAX_DEPTH = 16;
 
@@ -79,6 +94,18 @@ function hiddenValue(name: string, v: unknown): unknown {
   return v !== null && v !== undefined && secretName && isSecretKey(key) ? REDACTED : v;
 }
 
+/** Lifecycle hooks `[{content}]` with each base64 script holding a credential replaced whole (redactBase64Text); the same list (===) when none. */
+function redactScriptHooks(list: readonly unknown[]): readonly unknown[] {
+  return mapElements(list, (h) => {
+    if (h === null || typeof h !== 'object') return h;
+    const hook = h as Record<string, unknown>;
+    const key = typeof hook.content === 'string' ? 'content' : typeof hook.Content === 'string' ? 'Content' : undefined;
+    if (!key) return h;
+    const r = redactBase64Text(hook[key] as string);
+    return r === hook[key] ? h : { ...hook, [key]: r };
+  });
+}
+
 /** A `[{name, value}]` env list with secret-named entries' values hidden; the same list (===) when none. */
 function redactEnvList(list: readonly unknown[]): readonly unknown[] {
   return mapElements(list, (e) => {
@@ -97,7 +124,9 @@ function redactEnvList(list: readonly unknown[]): readonly unknown[] {
  * redactFreeText hides (a JSON hyperparameter's secret-named keys, `--token x` in a value) in all of those and in every
  * string of a Vertex AI prompt's `metadata` (isPromptDataset: its text, messages and variables), and the string of a credential field (CREDENTIAL_FIELDS); in `message` /
  * `errorMessage` / `statusMessage` / `failureReason` strings, what redactSecretText hides (`token: "x"`, `--api-key x`,
- * `NAME=x`). Copy-on-write: the record itself (which the normalizer reads) is
+ * `NAME=x`); a lifecycle configuration's base64 scripts (`onCreate` / `onStart: [{content}]`,
+ * `studioLifecycleConfigContent`) holding a credential, whole (redactBase64Text), and a presigned login URL's token
+ * (`authorizedUrl`). Copy-on-write: the record itself (which the normalizer reads) is
  * never changed, and comes back as is (===) when nothing was hidden — most records, which hold none of those keys.
  *
  * @example
@@ -117,6 +146,8 @@ function walk(v: unknown, depth: number): unknown {
 function walkField(o: Record<string, unknown>, k: string, val: unknown, depth: number): unknown {
   if (typeof val === 'string') {
     if (val !== '' && CREDENTIAL_FIELDS.has(k)) return REDACTED;
+    if (BASE64_SCRIPT_FIELDS.has(k)) return redactBase64Text(val);
+    if (LOGIN_URL_FIELDS.has(k)) return redactUrlSecrets(val);
     return MESSAGE_KEYS.has(k) ? redactSecretText(val) : val;
   }
   if (val === null || typeof val !== 'object') return val;
@@ -125,5 +156,6 @@ function walkField(o: Record<string, unknown>, k: string, val: unknown, depth: n
   if (Array.isArray(val) && ARGV_LISTS.has(k)) return redactArgv(val).argv;
   if (Array.isArray(val) && k === ENV_LIST) return redactEnvList(val);
   if (Array.isArray(val) && TAG_LISTS.has(k)) return redactTagList(val);
+  if (Array.isArray(val) && SCRIPT_HOOK_LISTS.has(k)) return redactScriptHooks(val);
   return walk(val, depth + 1);
 }

@@ -35,4 +35,22 @@ describe('core/secrets: job and model requests (redactJobSecrets)', () => {
     const empty = { request: { huggingFaceAccessToken: '' } };
     expect(redactJobSecrets(empty)).toBe(empty);
   });
+
+  it('hides a lifecycle script holding a credential whole, keeps a clean one, and hides a presigned login token', () => {
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    const dirty = b64('#!/bin/bash\nexport WANDB_API_KEY=0123456789abcdef\nnohup python /home/ec2-user/agent.py &\n');
+    const clean = b64('#!/bin/bash\nsudo -u ec2-user -i pip install pandas\n');
+    const rec = {
+      requestParameters: { notebookInstanceLifecycleConfigName: 'lc', onCreate: [{ content: clean }], onStart: [{ content: dirty }], studioLifecycleConfigContent: dirty },
+      responseElements: { authorizedUrl: 'https://d-abc123.studio.us-east-1.sagemaker.aws/auth?token=eyJraWQiOiJ4In0.abc' },
+    };
+    expect(redactJobSecrets(rec)).toEqual({
+      requestParameters: { notebookInstanceLifecycleConfigName: 'lc', onCreate: [{ content: clean }], onStart: [{ content: '[redacted]' }], studioLifecycleConfigContent: '[redacted]' },
+      responseElements: { authorizedUrl: 'https://d-abc123.studio.us-east-1.sagemaker.aws/auth?token=[redacted]' },
+    });
+    // The EventBridge / CloudFormation casing too; nothing hidden: the record itself.
+    expect(redactJobSecrets({ OnStart: [{ Content: dirty }] })).toEqual({ OnStart: [{ Content: '[redacted]' }] });
+    const plain = { requestParameters: { onStart: [{ content: clean }] } };
+    expect(redactJobSecrets(plain)).toBe(plain);
+  });
 });
