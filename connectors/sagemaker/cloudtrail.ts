@@ -16,6 +16,7 @@ import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { classifyFeed } from './feeds.js';
 import { monitoringDetails } from './monitoring.js';
 import { classifyTrail } from './trail.js';
+import { notebookDetails } from './notebooks.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
 /** One normalized CloudTrail record, or why it was skipped / rejected. */
@@ -241,6 +242,9 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   if (/LifecycleConfig$/.test(eventName)) details.lifecycle_scripts = true;
   // What a monitoring schedule or job definition watches and runs (serving.monitoring_disabled).
   Object.assign(details, monitoringDetails(eventName, params));
+  // What a lifecycle script fetches and runs, and how a notebook instance is exposed: read from the request here, as
+  // raw keeps the scripts only when they hold no credential (redactJobSecrets).
+  if (/NotebookInstance|LifecycleConfig$/.test(eventName)) Object.assign(details, notebookDetails(eventName, params));
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
   for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];
   // Tag operations act on another resource: name it by its ARN's type.
