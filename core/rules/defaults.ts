@@ -125,6 +125,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   monitoring_disabled: { grace: '15m', ignore_endpoints: [], exempt: [] },
   artifact_export: { allowed_destinations: [], allowed_accounts: [] },
   artifact_share: { allowed_accounts: [] },
+  notebook_exposure: { trusted_code_locations: [], allowed_package_sources: PACKAGE_INDEXES, allowed_conda_channels: CONDA_CHANNELS, exempt: [], exempt_notebooks: [] },
   match: { entity: 'resource' },
   statistical: { entity: 'resource', measure: 'count' },
 };

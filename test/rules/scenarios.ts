@@ -481,6 +481,27 @@ const S: Record<string, Record<string, Builder>> = {
       expect: [],
     }),
   },
+  'platform.notebook_exposure': {
+    // A notebook instance lifecycle configuration whose OnStart pipes a download into bash (run as root at every start).
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'sagemaker', stage: 'platform', action: 'resource.create', operation: 'CreateNotebookInstanceLifecycleConfig', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333', region: 'us-east-1' },
+        resource: { type: 'notebook_instance_lifecycle_config', id: 'arn:aws:sagemaker:us-east-1:111122223333:notebook-instance-lifecycle-config/lc-tools', name: 'lc-tools' },
+        details: { lifecycle_scripts: true, script_hooks: ['on_start'], script_code_uris: ['https://paste.example.net/raw/x.sh'], script_piped_to_shell: ['https://paste.example.net/raw/x.sh'] },
+      });
+      return { events: [e], expect: [{ rule_id: 'platform.notebook_exposure', entity: { type: 'notebook_instance_lifecycle_config', id: 'arn:aws:sagemaker:us-east-1:111122223333:notebook-instance-lifecycle-config/lc-tools' }, evidence: [e.id] }] };
+    },
+    // A script fetching from the team's trusted bucket, a notebook instance in a VPC subnet, and a user opening their own Studio.
+    'near-miss': () => ({
+      config: { 'platform.notebook_exposure': { trusted_code_locations: ['s3://ml-platform-code/*'] } },
+      events: [
+        ev({ time: at(T0), platform: 'sagemaker', stage: 'platform', action: 'resource.create', operation: 'CreateNotebookInstanceLifecycleConfig', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333', region: 'us-east-1' }, resource: { type: 'notebook_instance_lifecycle_config', name: 'lc-team' }, details: { lifecycle_scripts: true, script_hooks: ['on_start'], script_code_uris: ['s3://ml-platform-code/lifecycle/autostop.py'], script_package_sources: ['https://pypi.org/simple'] } }),
+        ev({ time: at(T0 + HOUR), platform: 'sagemaker', stage: 'platform', action: 'notebook.create', operation: 'CreateNotebookInstance', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333', region: 'us-east-1' }, resource: { type: 'notebook_instance', name: 'nb-alice' }, details: { subnet_id: 'subnet-0abc', root_access: 'Enabled', direct_internet_access: 'Disabled' } }),
+        ev({ time: at(T0 + 2 * HOUR), platform: 'sagemaker', stage: 'platform', action: 'notebook.open', operation: 'CreatePresignedDomainUrl', actor: actors.aliceAws, cloud: { provider: 'aws', account: '111122223333', region: 'us-east-1' }, resource: { type: 'domain', name: 'd-abc123' }, details: { domain_id: 'd-abc123', user_profile_name: 'alice' } }),
+      ],
+      expect: [],
+    }),
+  },
   'serving.unverified_image': {
     fire: () => {
       const e = kserveIsvc(T0, 'ghcr.io/mallory/predictor:latest');

@@ -8,6 +8,7 @@ import {
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
 import { artifactExport, artifactShare } from './exfiltration.js';
+import { notebookExposure } from './notebook.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
@@ -156,6 +157,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   monitoring_disabled: monitoringDisabled,
   artifact_export: artifactExport,
   artifact_share: artifactShare,
+  notebook_exposure: notebookExposure,
   match: matchKind,
   statistical: statisticalKind,
 };

