@@ -2,6 +2,7 @@ import type { Action } from '../../core/schema/actions.js';
 import type { Actor, NormalizedEventInput, Outcome, Stage } from '../../core/schema/index.js';
 import { redactSecretText } from '../../core/secrets.js';
 import { bigqueryExport } from './bigquery.js';
+import { workbenchScriptDetails } from './workbench.js';
 
 /** An error message as the event shows it: a secret it echoes hidden, as in raw (redactJobSecrets). */
 const redactMessage = (m: string | undefined): string | undefined => (m === undefined ? m : redactSecretText(m));
@@ -575,6 +576,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     agent_source_revision: agent?.git?.revision,
     agent_source_unverifiable: agent?.source_unverifiable,
   };
+  // A Workbench instance's post-startup script (run as root after every boot): judged as a lifecycle script is.
+  const workbench = vertex ? undefined : workbenchScriptDetails(serviceName, rpc, req);
+  if (workbench) Object.assign(details, workbench);
   return {
     stage,
     action,

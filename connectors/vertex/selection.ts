@@ -2,8 +2,8 @@
  * The Cloud Logging entries the Vertex connector judges, as one Logging query: Vertex AI's audit entries, Cloud
  * Storage bucket IAM changes (shares of `model_buckets` / `training_buckets`), sink and `_Default`-sink exclusion
  * changes, Resource Manager IAM policies and Pub/Sub subscription changes (audit logs narrowed, mltrail's feed cut:
- * platform.audit_log_tampering), and Model Monitoring
- * anomalies. The README's Logging sink and `mltrail backfill vertex` read the same, so history is judged as live entries are.
+ * platform.audit_log_tampering), Vertex AI Workbench instance writes (post-startup scripts: platform.notebook_exposure),
+ * and Model Monitoring anomalies. The README's Logging sink and `mltrail backfill vertex` read the same, so history is judged as live entries are.
  * Resource Manager names its method by API version (`SetIamPolicy`, `google.cloud.resourcemanager.v2.Folders.SetIamPolicy`):
  * hence `:` (has). OR binds tighter than AND in this language, hence the parentheses.
  *
@@ -21,6 +21,8 @@ export function vertexLogSelection(project: string): string {
     '(protoPayload.serviceName="cloudresourcemanager.googleapis.com" AND protoPayload.methodName:"SetIamPolicy")',
     // mltrail's own Pub/Sub subscription deleted, detached or re-pointed (platform.audit_log_tampering, feed_names).
     ...PUBSUB_FEED_METHODS.map((m) => `protoPayload.methodName="${m}"`),
+    // Vertex AI Workbench instances: their post-startup scripts (platform.notebook_exposure).
+    'protoPayload.serviceName="notebooks.googleapis.com"',
     `logName="projects/${project}/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"`,
   ].join(' OR ');
 }

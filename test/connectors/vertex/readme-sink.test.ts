@@ -79,6 +79,8 @@ describe('the README\'s Vertex AI Logging sink', () => {
     expect(passes(filter, { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, methodName: 'storage.objects.get' } })).toBe(false);
     // Another sink deleted or disabled (platform.audit_log_tampering).
     for (const rpc of ['DeleteSink', 'UpdateSink']) expect(passes(filter, { protoPayload: { serviceName: 'logging.googleapis.com', methodName: `google.logging.v2.ConfigServiceV2.${rpc}` } })).toBe(true);
+    // A Vertex AI Workbench instance's post-startup script (platform.notebook_exposure).
+    expect(passes(filter, { protoPayload: { serviceName: 'notebooks.googleapis.com', methodName: 'google.cloud.notebooks.v2.NotebookService.CreateInstance' } })).toBe(true);
   });
 
   it('forwards the other ways audit entries stop being kept that the connector judges: _Default-sink exclusions and Data Access logging switched off in an IAM policy', () => {
