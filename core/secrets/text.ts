@@ -1,5 +1,6 @@
 /** One-line text (messages, sh -c strings, args): headers, flags, assignments, one-line lists, PEM keys. */
 import { holdsSecret, isSecretAtNoPlace, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
+import { redactConfigSetters } from './setters.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
@@ -68,7 +69,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
     });
   }
-  url = redactCredentialCalls(redactCommandFlags(url, command));
+  url = redactConfigSetters(redactCredentialCalls(redactCommandFlags(url, command)));
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url) && !DASHED_SECRET_NAME.test(url)) return url === s ? s : url;
   url = redactAfterKeptValue(url);
