@@ -62,9 +62,10 @@ const BASE64_SCRIPT_FIELDS = new Set(['studioLifecycleConfigContent', 'StudioLif
 /**
  * Presigned login URLs a response returns (`authorizedUrl` of CreatePresignedNotebookInstanceUrl /
  * CreatePresignedDomainUrl / CreatePresignedMlflowTrackingServerUrl): their `authToken` opens the notebook to
- * whoever holds the URL until it expires.
+ * whoever holds the URL until it expires. A Vertex AI Workbench instance's post-startup script URL
+ * (`gceSetup.metadata["post-startup-script"]`, v1 `postStartupScript`) may carry a token to fetch it.
  */
-const LOGIN_URL_FIELDS = new Set(['authorizedUrl', 'AuthorizedUrl']);
+const LOGIN_URL_FIELDS = new Set(['authorizedUrl', 'AuthorizedUrl', 'post-startup-script', 'postStartupScript']);
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
 const MAX_DEPTH = 16;
 

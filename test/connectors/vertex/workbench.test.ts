@@ -27,6 +27,8 @@ describe('Vertex AI Workbench post-startup scripts', () => {
   it('are read from a v2 and a v1 request; one from the internet is run unread and alerts by default', () => {
     const web = v2('https://paste.example.net/raw/wb.sh?token=abc123');
     expect(web.details).toMatchObject({ lifecycle_scripts: true, script_hooks: ['post_startup_script'], script_code_uris: ['https://paste.example.net/raw/wb.sh?token=[redacted]'], script_piped_to_shell: ['https://paste.example.net/raw/wb.sh?token=[redacted]'] });
+    // The URL's token is hidden in raw too.
+    expect(JSON.stringify(web.raw)).not.toContain('abc123');
     const [a, ...more] = alertsOf([web]);
     expect(more).toEqual([]);
     expect(a!.entity.id).toBe(NAME);
