@@ -7,6 +7,7 @@ import { safeUri } from './uri.js';
 export type ArtifactLocation =
   | { kind: 'proxied'; uri: string; root: string }
   | { kind: 'run'; uri: string; runId: string; root: string }
+  | { kind: 'logged_model'; uri: string; modelId: string; root: string }
   | { kind: 'unreachable'; uri: string; reason: string };
 
 const MAX_FILES = 100_000;
@@ -19,9 +20,25 @@ export function proxiedPathOf(uri: string): string | undefined {
 }
 
 /**
+ * The logged model a `models:/<model_id>` source names (MLflow 3: `log_model` registers `models:/m-<hex>`), read as
+ * MLflow's `_parse_model_uri` does: one path segment without `@`. Undefined for `models:/<name>/<version>`, an alias,
+ * another scheme or a URI with an authority.
+ *
+ * @example
+ * loggedModelIdOf('models:/m-0a1b2c') // 'm-0a1b2c'
+ * loggedModelIdOf('models:/fraud/3') // undefined
+ */
+export function loggedModelIdOf(source: string | undefined): string | undefined {
+  const m = /^models:\/([^/?#@]+)\/?$/.exec(source ?? '');
+  return m ? m[1] : undefined;
+}
+
+/**
  * Resolve a model version's artifact location: the proxied artifact store
  * (`mlflow-artifacts`) when the server serves artifacts, else the run's
- * artifact routes for a `runs:/` source.
+ * artifact routes for a `runs:/` source, or the logged model's for an MLflow 3
+ * `models:/<model_id>` source (its version's files are the logged model's,
+ * `storage_location` = the logged model's `artifact_location`).
  *
  * @example
  * await resolveArtifactLocation(client, mv, signal) // { kind: 'proxied', root: '1/abc/artifacts/model', … }
@@ -32,10 +49,12 @@ export async function resolveArtifactLocation(client: MlflowClient, mv: ModelVer
   if (proxied !== undefined) return { kind: 'proxied', uri, root: proxied };
   const runs = /^runs:\/([^/]+)\/?(.*)$/.exec(mv.source ?? '');
   if (runs) return { kind: 'run', uri, runId: runs[1]!, root: runs[2]!.replace(/\/+$/, '') };
+  const modelId = loggedModelIdOf(mv.source);
+  if (modelId) return { kind: 'logged_model', uri, modelId, root: '' };
   return {
     kind: 'unreachable',
     uri,
-    reason: `artifacts at ${safeUri(uri)} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ source); run the server with --serve-artifacts to audit them`,
+    reason: `artifacts at ${safeUri(uri)} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ or models:/<model_id> source); run the server with --serve-artifacts to audit them`,
   };
 }
 
@@ -87,14 +106,17 @@ export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLoca
   const files: string[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH) throw new Error(`artifact tree deeper than ${MAX_DEPTH} levels at ${dir}`);
-    const entries = loc.kind === 'proxied' ? await client.listProxied(dir, signal) : await client.listRunArtifacts(loc.runId, dir, signal);
+    const entries =
+      loc.kind === 'proxied' ? await client.listProxied(dir, signal)
+        : loc.kind === 'run' ? await client.listRunArtifacts(loc.runId, dir, signal)
+          : await client.listLoggedModelArtifacts(loc.modelId, dir, signal);
     if (depth === 0 && entries.length === 0 && loc.kind === 'run' && dir) {
       // A runs:/ source may name a single file rather than a directory.
       files.push(dir);
       return;
     }
     for (const e of entries) {
-      // The proxy lists basenames; the run listing gives paths from the run root.
+      // The proxy lists basenames; the run and logged-model listings give paths from their root.
       const full = loc.kind === 'proxied' ? (dir ? `${dir}/${e.path}` : e.path) : e.path;
       if (e.is_dir) await walk(full, depth + 1);
       else files.push(full);
@@ -105,7 +127,7 @@ export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLoca
   const prefix = loc.root ? `${loc.root}/` : '';
   const environment: Record<string, string> = {};
   const entries = await mapLimit(files, concurrency, async (full): Promise<ManifestEntry> => {
-    const target = loc.kind === 'proxied' ? { proxiedPath: full } : { runId: loc.runId, path: full };
+    const target = loc.kind === 'proxied' ? { proxiedPath: full } : loc.kind === 'run' ? { runId: loc.runId, path: full } : { loggedModelId: loc.modelId, path: full };
     const rel = full === loc.root ? (full.split('/').pop() ?? full) : full.startsWith(prefix) ? full.slice(prefix.length) : full;
     const kept: Buffer[] | undefined = ENVIRONMENT_FILES.has(rel) ? [] : undefined;
     const { sha256, size } = await client.download(target, (body) => hashStream(kept ? keeping(body, kept, MAX_ENVIRONMENT_FILE_BYTES) : body), signal);

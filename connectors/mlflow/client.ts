@@ -263,19 +263,32 @@ export class MlflowClient {
   }
 
   /**
+   * Files of one directory of an MLflow 3 logged model's artifacts (`ListLoggedModelArtifacts`,
+   * `GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/directories`); paths are relative to the model's
+   * artifact root. The server reads its artifact store itself, proxied or not (`_list_logged_model_artifacts_impl`).
+   */
+  listLoggedModelArtifacts(modelId: string, dir: string, signal: AbortSignal): Promise<FileInfo[]> {
+    return this.all(`/api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}/artifacts/directories`, 'files', FileInfo, signal, dir ? [['artifact_directory_path', dir]] : []);
+  }
+
+  /**
    * Stream one file. `consume` gets the body stream and must read it fully;
    * the whole download (connect and body) is retried as one operation.
    * `requestTimeoutMs` bounds the wait for the response headers and each
    * silence between body chunks, not the whole transfer: a multi-GB model
    * file takes as long as it takes while bytes keep arriving.
    */
-  download<T>(target: { proxiedPath: string } | { runId: string; path: string }, consume: (body: Readable) => Promise<T>, signal: AbortSignal): Promise<T> {
+  download<T>(target: { proxiedPath: string } | { runId: string; path: string } | { loggedModelId: string; path: string }, consume: (body: Readable) => Promise<T>, signal: AbortSignal): Promise<T> {
     const idle = { headersTimeout: this.opts.retry.requestTimeoutMs, bodyTimeout: this.opts.retry.requestTimeoutMs };
     return retryOperation(async (s) => {
       const res =
         'proxiedPath' in target
           ? await this.send('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(target.proxiedPath)}`, s, undefined, undefined, idle)
-          : await this.send('GET', '/get-artifact', s, [['path', target.path], ['run_id', target.runId]], undefined, idle);
+          : 'loggedModelId' in target
+            // A logged model's file: MLflow serves it only under /ajax-api (mlflow/server/__init__.py
+            // serve_get_logged_model_artifact), read from its artifact store whether proxied or not.
+            ? await this.send('GET', `/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(target.loggedModelId)}/artifacts/files`, s, [['artifact_file_path', target.path]], undefined, idle)
+            : await this.send('GET', '/get-artifact', s, [['path', target.path], ['run_id', target.runId]], undefined, idle);
       try {
         return await consume(res.body);
       } catch (err) {

@@ -21,6 +21,18 @@ export interface FakeVersion {
   run_id?: string;
   status: string;
   tags: Record<string, string>;
+  /** MLflow 3: the logged model the version was registered from (`source` `models:/<model_id>`). */
+  model_id?: string;
+}
+
+/** An MLflow 3 logged model (`LoggedModel`): its files live at `artifact_location`. */
+export interface FakeLoggedModel {
+  model_id: string;
+  experiment_id: string;
+  source_run_id?: string;
+  artifact_location: string;
+  /** Files of a location the server reads itself (`s3://…`, not proxied): path under the root → bytes. */
+  files: Map<string, Buffer>;
 }
 
 export interface FakeModel {
@@ -38,6 +50,8 @@ export class FakeMlflow {
   models = new Map<string, FakeModel>();
   versions: FakeVersion[] = [];
   runs = new Map<string, unknown>();
+  /** MLflow 3 logged models by id. */
+  loggedModels = new Map<string, FakeLoggedModel>();
   /** Proxied artifact store: path (no leading slash) → bytes. */
   artifacts = new Map<string, Buffer>();
   /** Faults served (one each) to the next matching requests. */
@@ -92,6 +106,45 @@ export class FakeMlflow {
     this.versions.push(v);
     for (const [p, data] of Object.entries(files)) this.artifacts.set(`1/${runId}/artifacts/model/${p}`, Buffer.isBuffer(data) ? data : Buffer.from(data));
     return v;
+  }
+
+  /**
+   * MLflow 3's `log_model(..., registered_model_name=…)`: a logged model `m-<hex>` whose files live in the proxied store
+   * (`mlflow-artifacts:/1/models/<id>/artifacts`) or, with `store: 's3'`, in a bucket only the server reads
+   * (`--no-serve-artifacts`, `--default-artifact-root s3://…`); the version's `source` is `models:/<id>` and its
+   * `model_id` the id, as MLflow 3 registers it.
+   */
+  addLoggedModelVersion(name: string, version: string, t: number, files: Record<string, string | Buffer>, opts: { store?: 'proxied' | 's3'; modelId?: string } & Partial<FakeVersion> = {}): FakeVersion {
+    const { store = 'proxied', modelId: id0, ...extra } = opts;
+    const modelId = id0 ?? `m-${Buffer.from(`${name}${version}`).toString('hex').padEnd(32, '0').slice(0, 32)}`;
+    const runId = extra.run_id ?? `run${name.replace(/\W/g, '')}${version}`;
+    const root = `1/models/${modelId}/artifacts`;
+    const lm: FakeLoggedModel = { model_id: modelId, experiment_id: '1', source_run_id: runId, artifact_location: store === 's3' ? `s3://mlflow-bucket/${root}` : `mlflow-artifacts:/${root}`, files: new Map() };
+    this.loggedModels.set(modelId, lm);
+    for (const [p, data] of Object.entries(files)) this.setLoggedModelFile(modelId, p, data);
+    const v: FakeVersion = {
+      name, version, creation_timestamp: t, last_updated_timestamp: t, user_id: 'alice@example.com', current_stage: 'None',
+      source: `models:/${modelId}`, run_id: runId, status: 'READY', tags: {}, model_id: modelId, ...extra,
+    };
+    this.versions.push(v);
+    return v;
+  }
+
+  /** Write (or overwrite) one file of a logged model, where its artifact location keeps it. */
+  setLoggedModelFile(modelId: string, path: string, data: string | Buffer): void {
+    const lm = this.loggedModels.get(modelId)!;
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const proxied = /^mlflow-artifacts:\/(.*)$/.exec(lm.artifact_location);
+    if (proxied) this.artifacts.set(`${proxied[1]}/${path}`, bytes);
+    else lm.files.set(path, bytes);
+  }
+
+  /** A logged model's files (path under its root → bytes), wherever they are kept. */
+  private loggedModelFiles(lm: FakeLoggedModel): Map<string, Buffer> {
+    const proxied = /^mlflow-artifacts:\/(.*)$/.exec(lm.artifact_location);
+    if (!proxied) return lm.files;
+    const prefix = `${proxied[1]}/`;
+    return new Map([...this.artifacts].filter(([p]) => p.startsWith(prefix)).map(([p, b]) => [p.slice(prefix.length), b]));
   }
 
   /** Delete a registered model as MLflow does: with its versions. */
@@ -186,6 +239,7 @@ export class FakeMlflow {
       name: v.name, version: v.version, creation_timestamp: v.creation_timestamp, last_updated_timestamp: v.last_updated_timestamp,
       ...(v.user_id ? { user_id: v.user_id } : {}), current_stage: v.current_stage, ...(v.description ? { description: v.description } : {}),
       source: v.source, ...(v.run_id ? { run_id: v.run_id } : {}), status: v.status, ...(tags.length ? { tags } : {}), ...(aliases.length ? { aliases } : {}),
+      ...(v.model_id ? { model_id: v.model_id } : {}),
     };
   }
 
@@ -267,7 +321,38 @@ export class FakeMlflow {
       const v = reg.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
       if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${q.get('name')}, version=${q.get('version')}) not found`);
       const m = /^runs:\/([^/]+)\/(.*)$/.exec(v.source);
-      return this.json(res, { artifact_uri: m ? `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}` : v.source });
+      // MLflow 3: a `models:/<model_id>` source is stored at the logged model's artifact_location (storage_location).
+      const lm = /^models:\/([^/@]+)$/.exec(v.source) ? reg.loggedModels.get(v.source.slice('models:/'.length)) : undefined;
+      return this.json(res, { artifact_uri: m ? `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}` : lm ? lm.artifact_location : v.source });
+    }
+    const lmRoute = /^\/(api|ajax-api)\/2\.0\/mlflow\/logged-models\/([^/]+)\/artifacts\/(directories|files)$/.exec(p);
+    // ListLoggedModelArtifacts under /api and /ajax-api; the file download only under /ajax-api (as MLflow routes them).
+    if (req.method === 'GET' && lmRoute && (lmRoute[3] === 'directories' || lmRoute[1] === 'ajax-api')) {
+      const lm = reg.loggedModels.get(decodeURIComponent(lmRoute[2]!));
+      if (!lm) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${lmRoute[2]}' not found.`);
+      const files = reg.loggedModelFiles(lm);
+      if (lmRoute[3] === 'directories') {
+        const dir = (q.get('artifact_directory_path') ?? '').replace(/\/+$/, '');
+        if (dir.split('/').includes('..')) return this.error(res, 400, 'INVALID_PARAMETER_VALUE', 'Invalid path');
+        const prefix = dir ? `${dir}/` : '';
+        const children = new Map<string, { is_dir: boolean; size?: number }>();
+        for (const [path, data] of files) {
+          if (!path.startsWith(prefix)) continue;
+          const rest = path.slice(prefix.length).split('/');
+          // Paths from the logged model's root (list_artifacts of its repository), not basenames.
+          if (rest.length > 1) children.set(`${prefix}${rest[0]}`, { is_dir: true });
+          else children.set(`${prefix}${rest[0]}`, { is_dir: false, size: data.length });
+        }
+        const list = [...children].sort().map(([path, f]) => ({ path, is_dir: f.is_dir, ...(f.size !== undefined ? { file_size: f.size } : {}) }));
+        return this.json(res, { root_uri: lm.artifact_location, ...(list.length ? { files: list } : {}) });
+      }
+      const file = q.get('artifact_file_path');
+      if (!file) return this.error(res, 400, 'BAD_REQUEST', 'Request must include the "artifact_file_path" query parameter.');
+      const data = files.get(file);
+      if (!data) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `File ${file} not found`);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(data);
+      return;
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow-artifacts/artifacts') {
       const dir = (q.get('path') ?? '').replace(/\/+$/, '');

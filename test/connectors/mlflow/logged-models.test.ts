@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { loggedModelIdOf } from '../../../connectors/mlflow/artifacts.js';
+import { MlflowConfig } from '../../../connectors/mlflow/config.js';
+import { createMlflowConnector } from '../../../connectors/mlflow/index.js';
+import type { ConnectorDeps } from '../../../core/connector.js';
+import { Ingestor } from '../../../core/ingest.js';
+import { silentLogger } from '../../../core/log.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { Spool } from '../../../core/spool/index.js';
+import { FakeMlflow } from './fake-mlflow.js';
+
+/**
+ * MLflow 3 registers `models:/m-<hex>` (a LoggedModel) as a version's source; its files are the logged model's, at
+ * the logged model's artifact_location. With a bucket the server reads itself (no `mlflow-artifacts` proxy) they are
+ * read through the logged-model artifact routes, hashed, and an approved version re-verified like any other.
+ */
+const T0 = 1755680000000;
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+let fake: FakeMlflow;
+let dir: string;
+let spool: Spool | undefined;
+const clock = { now: T0 + 3_600_000 };
+
+beforeEach(async () => {
+  fake = new FakeMlflow();
+  await fake.start();
+  dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-lm-'));
+  clock.now = T0 + 3_600_000;
+});
+afterEach(async () => {
+  spool?.close();
+  spool = undefined;
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function auditor(): { runOnce(): Promise<boolean> } {
+  spool?.close();
+  spool = Spool.open({ dir });
+  const config = MlflowConfig.parse({ poll: { tracking_uri: fake.url, page_size: 50, max_attempts: 2, retry_initial_ms: 5, retry_max_ms: 10, request_timeout_ms: 3000, verify_interval_s: 600 } });
+  const deps: ConnectorDeps<MlflowConfig> = { config, ingest: new Ingestor(spool, silentLogger()), spool, logger: silentLogger(), server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
+  return createMlflowConnector({ now: () => clock.now }).pollers!(deps)[0] as unknown as { runOnce(): Promise<boolean> };
+}
+const all = () => spool!.read('test', 100_000, 0).map((r) => NormalizedEvent.parse(JSON.parse(r.body)));
+
+/** What MLflow 3's `mlflow.sklearn.log_model` writes at a logged model's root (a subdirectory too: MLmodel's metadata). */
+const files = {
+  MLmodel: 'artifact_path: null\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\nmodel_id: m-x\nmlflow_version: 3.3.2\n',
+  'model.pkl': 'weights-v1',
+  'requirements.txt': 'mlflow==3.3.2\nscikit-learn==1.5.2\n',
+  'metadata/MLmodel': 'artifact_path: null\n',
+};
+
+describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
+  it('loggedModelIdOf reads a models:/ URI as MLflow does: one segment without @ is a logged model id', () => {
+    expect(loggedModelIdOf('models:/m-0a1b2c3d')).toBe('m-0a1b2c3d');
+    expect(loggedModelIdOf('models:/fraud/3')).toBeUndefined();
+    expect(loggedModelIdOf('models:/fraud@champion')).toBeUndefined();
+    expect(loggedModelIdOf('runs:/abc/model')).toBeUndefined();
+    expect(loggedModelIdOf(undefined)).toBeUndefined();
+  });
+
+  it('a version registered from a logged model in a bucket the server reads itself is hashed through the logged-model artifact routes', async () => {
+    fake.addModel('fraud', T0);
+    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
+    fake.addRun(v.run_id!, { user: 'alice' });
+    expect(await auditor().runOnce()).toBe(true);
+    const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
+    expect(hash.outcome).toBe('success');
+    expect(hash.ml?.model?.artifact_uri).toBe(`s3://mlflow-bucket/1/models/${v.model_id}/artifacts`);
+    expect((hash.details?.manifest as Array<{ path: string; sha256: string }>).map((f) => [f.path, f.sha256])).toEqual([
+      ['MLmodel', sha(files.MLmodel)], ['metadata/MLmodel', sha(files['metadata/MLmodel'])], ['model.pkl', sha('weights-v1')], ['requirements.txt', sha(files['requirements.txt'])],
+    ]);
+    // Read where MLflow serves a logged model's files: the listing under /api, each file under /ajax-api.
+    const lm = fake.requests.filter((r) => r.path.includes('/logged-models/'));
+    expect(lm.map((r) => r.path)).toContain(`/api/2.0/mlflow/logged-models/${v.model_id}/artifacts/directories`);
+    expect(lm.filter((r) => r.path.endsWith('/artifacts/files')).map((r) => [r.path, r.query.get('artifact_file_path')]).sort()).toEqual(
+      ['MLmodel', 'metadata/MLmodel', 'model.pkl', 'requirements.txt'].map((p) => [`/ajax-api/2.0/mlflow/logged-models/${v.model_id}/artifacts/files`, p]),
+    );
+  });
+
+  it('an approved logged-model version whose files are overwritten afterwards is a hash_mismatch (serving.hash_mismatch)', async () => {
+    fake.addModel('fraud', T0, { aliases: { champion: '1' } });
+    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
+    fake.addRun(v.run_id!, { user: 'alice' });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    // The logged model's weights are replaced in the bucket (MLflow records nothing: no version field changes).
+    fake.setLoggedModelFile(v.model_id!, 'model.pkl', 'weights-v1-backdoored');
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    const evs = all();
+    const mm = evs.find((e) => e.action === 'model_version.hash_mismatch')!;
+    expect(mm).toBeDefined();
+    expect(mm.resource?.id).toBe('fraud/1');
+    expect(mm.details?.files).toEqual([{ path: 'model.pkl', expected_sha256: sha('weights-v1'), observed_sha256: sha('weights-v1-backdoored') }]);
+    const alerts = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'serving.hash_mismatch');
+    expect(alerts.map((x) => x.entity.id)).toEqual(['fraud/1']);
+  });
+
+  it('a logged model in the proxied store is still read through the proxy', async () => {
+    fake.addModel('fraud', T0);
+    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    fake.addRun(v.run_id!, { user: 'alice' });
+    expect(await auditor().runOnce()).toBe(true);
+    const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
+    expect(hash.outcome).toBe('success');
+    expect(hash.ml?.model?.artifact_uri).toBe(`mlflow-artifacts:/1/models/${v.model_id}/artifacts`);
+    expect(fake.requests.some((r) => r.path.includes('/logged-models/'))).toBe(false);
+  });
+});
