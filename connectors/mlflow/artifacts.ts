@@ -1,5 +1,6 @@
 import { buildManifest, hashStream, type Manifest, type ManifestEntry } from '../../core/integrity/manifest.js';
 import { MAX_ENVIRONMENT_FILE_BYTES } from '../../core/integrity/packages.js';
+import { MAX_MLMODEL_BYTES } from './mlmodel.js';
 import type { MlflowClient, ModelVersion } from './client.js';
 import { safeUri } from './uri.js';
 
@@ -79,8 +80,8 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  */
 const ENVIRONMENT_FILES = new Set(['requirements.txt', 'conda.yaml', 'python_env.yaml']);
 
-/** A manifest, and the text of the model's environment files (ENVIRONMENT_FILES) read while they were hashed. */
-export type ManifestWithEnvironment = Manifest & { environment?: Record<string, string> };
+/** A manifest, and the text of the model's environment files (ENVIRONMENT_FILES) and `MLmodel` read while they were hashed. */
+export type ManifestWithEnvironment = Manifest & { environment?: Record<string, string>; mlmodel?: string };
 
 /** `body` passed through, its first `max` bytes kept in `into` (for a file read while it is hashed). */
 async function* keeping(body: AsyncIterable<Uint8Array | string>, into: Buffer[], max: number): AsyncGenerator<Uint8Array | string> {
@@ -126,14 +127,17 @@ export async function manifestOf(client: MlflowClient, loc: Exclude<ArtifactLoca
   await walk(loc.root, 0);
   const prefix = loc.root ? `${loc.root}/` : '';
   const environment: Record<string, string> = {};
+  let mlmodel: string | undefined;
   const entries = await mapLimit(files, concurrency, async (full): Promise<ManifestEntry> => {
     const target = loc.kind === 'proxied' ? { proxiedPath: full } : loc.kind === 'run' ? { runId: loc.runId, path: full } : { loggedModelId: loc.modelId, path: full };
     const rel = full === loc.root ? (full.split('/').pop() ?? full) : full.startsWith(prefix) ? full.slice(prefix.length) : full;
-    const kept: Buffer[] | undefined = ENVIRONMENT_FILES.has(rel) ? [] : undefined;
-    const { sha256, size } = await client.download(target, (body) => hashStream(kept ? keeping(body, kept, MAX_ENVIRONMENT_FILE_BYTES) : body), signal);
-    if (kept) environment[rel] = Buffer.concat(kept).toString('utf8');
+    // The model's metadata (`MLmodel`, at its root) is kept too: what its flavor loads from elsewhere (mlmodel.ts).
+    const kept: Buffer[] | undefined = ENVIRONMENT_FILES.has(rel) || rel === 'MLmodel' ? [] : undefined;
+    const { sha256, size } = await client.download(target, (body) => hashStream(kept ? keeping(body, kept, rel === 'MLmodel' ? MAX_MLMODEL_BYTES : MAX_ENVIRONMENT_FILE_BYTES) : body), signal);
+    if (kept && rel === 'MLmodel') mlmodel = Buffer.concat(kept).toString('utf8');
+    else if (kept) environment[rel] = Buffer.concat(kept).toString('utf8');
     return { path: rel, sha256, size };
   });
   const manifest = buildManifest(entries);
-  return Object.keys(environment).length ? { ...manifest, environment } : manifest;
+  return { ...manifest, ...(Object.keys(environment).length ? { environment } : {}), ...(mlmodel !== undefined ? { mlmodel } : {}) };
 }

@@ -11,6 +11,8 @@ import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
 import { runEvents } from './provenance.js';
+import { hubModelsOfMlmodel } from './mlmodel.js';
+import type { HubModel } from '../../core/integrity/hub.js';
 import { safeUri } from './uri.js';
 import {
   NS as DEFAULT_NS, PENDING_MAX_CYCLES, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
@@ -41,6 +43,16 @@ function environmentSources(files: Record<string, string> | undefined): { packag
   const sources = [...new Set(facts.flatMap((f) => f.sources))];
   const hidden = [...new Set(facts.flatMap((f) => f.unverifiable))];
   return { package_sources: sources.length ? sources : undefined, package_sources_unverifiable: hidden.length ? hidden : undefined };
+}
+
+/**
+ * The Hugging Face Hub repositories a `transformers` model saved without its weights loads (its `MLmodel`, as hashed):
+ * `ml.model.hub_models`, the first as `hub_id` / `hub_revision`, as a SageMaker container's `HF_MODEL_ID` is, for
+ * serving.unverified_image (`require_hub_commit`, `allowed_hub_models`).
+ */
+function hubFacts(mlmodel: string | undefined): { hub_models?: HubModel[]; hub_id?: string; hub_revision?: string } {
+  const hub = hubModelsOfMlmodel(mlmodel);
+  return hub.length ? { hub_id: hub[0]!.id, ...(hub[0]!.revision ? { hub_revision: hub[0]!.revision } : {}), hub_models: hub } : {};
 }
 
 /**
@@ -183,7 +195,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         events.push(base({
           id: stableId('mlflow', 'audit', 'hash_registered', v.name, v.version, v.creation_timestamp, manifest.root), time: iso(undefined, now), stage: 'registry',
           action: 'model_version.hash_registered', operation: 'artifacts/manifest', resource: res,
-          ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: safeUri(loc.uri), run_id: v.run_id, ...environmentSources(manifest.environment) } },
+          ml: { model: { name: v.name, version: v.version, sha256: manifest.root, artifact_uri: safeUri(loc.uri), run_id: v.run_id, ...environmentSources(manifest.environment), ...hubFacts(manifest.mlmodel) } },
           details: { files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest: manifest.files.slice(0, 200) },
         }));
         if (cfg.digest_tag) {

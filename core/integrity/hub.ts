@@ -25,6 +25,17 @@ export type HubModel = {
 
 /** A Hub repository id: one or two path segments of the Hub's name characters (no scheme, no leading slash). */
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+/**
+ * True for a Hub repository id (`owner/name`, or a legacy `gpt2`): not a URI, not a local path.
+ *
+ * @example
+ * isHubId('openai-community/gpt2') // true
+ * isHubId('/tmp/checkpoint') // false
+ */
+export function isHubId(s: string): boolean {
+  return HUB_ID.test(s);
+}
+
 /** A full commit hash: the one revision form that names fixed content. */
 const COMMIT = /^[0-9a-f]{40}$/;
 

@@ -42,24 +42,31 @@ const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s 
  * A registered model version whose own environment files (`ml.model.package_sources`: an MLflow model's
  * `requirements.txt` / `conda.yaml` index and channel lines, as the registry auditor hashed them) point at a source
  * outside `allowed_package_sources` / `allowed_conda_channels`: what `mlflow.pyfunc`'s env restore and
- * `mlflow models serve` install wherever the version is served. Judged once, when its hash is registered.
+ * `mlflow models serve` install wherever the version is served; or whose flavor loads its weights from a Hugging Face
+ * Hub repository (`ml.model.hub_models`) not pinned to a commit or outside `allowed_hub_models`. Judged once, when its
+ * hash is registered.
  */
 function judgeModelEnvironment(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
   const m = ev.ml?.model;
   const foreign = stringsOf(m?.package_sources).filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
   const hidden = setting<boolean>(ctx, 'trust_hidden_package_sources') ? [] : stringsOf(m?.package_sources_unverifiable);
-  if (!foreign.length && !hidden.length) return;
+  // The Hub repositories its flavor loads its weights from when loaded (an MLflow transformers model saved without
+  // them): judged as a serving container's HF_MODEL_ID is, since the hashed files do not hold those weights.
+  const hub = judgeHubModels(servingHubModelsOf(ev), setting<boolean>(ctx, 'require_hub_commit') !== false, setting<string[]>(ctx, 'allowed_hub_models') ?? []);
+  if (!foreign.length && !hidden.length && !hub.length) return;
   const reasons = [
     ...foreign.map((s) => (s.startsWith('conda:') ? `its environment installs packages from conda channel ${s.slice(6)}, not in allowed_conda_channels` : `its environment installs packages from ${s}, not an allowed package source`)),
     ...hidden.map((s) => `its environment installs packages from a source its files do not show (${s})`),
+    ...hub.map((h) => `it loads its weights from the Hugging Face Hub when loaded: ${h.reason}`),
   ];
+  const hubRefs = [...new Set(hub.map((h) => h.ref))];
   // The version is the subject: its files are what every deployment of it restores (a configured server's as `team:fraud/3`).
   const entity = m?.name && m.version ? versionEntity({ name: m.name, version: m.version, platform: ev.platform, scope: scopeOf(ev) }) : subjectOf(ev);
   ctx.detect({
-    entity, key: [...foreign, ...hidden].join(','), evidence: [ev.id], title: 'Unverified model environment',
+    entity, key: [...foreign, ...hidden, ...hubRefs.map((h) => `hf:${h}`)].join(','), evidence: [ev.id], title: 'Unverified model environment',
     summary: `${entity.id} (${ev.platform}): ${reasons.join('; ')}`,
-    details: { model: m?.name, version: m?.version, ...(foreign.length ? { package_sources: foreign } : {}), ...(hidden.length ? { package_sources_unverifiable: hidden } : {}), reasons, action: ev.action },
-    ...(foreign.length ? {} : { severity_cap: 'medium' as const }),
+    details: { model: m?.name, version: m?.version, ...(foreign.length ? { package_sources: foreign } : {}), ...(hidden.length ? { package_sources_unverifiable: hidden } : {}), ...(hubRefs.length ? { hub_models: hubRefs } : {}), reasons, action: ev.action },
+    ...(foreign.length || hub.length ? {} : { severity_cap: 'medium' as const }),
   });
 }
 

@@ -12,6 +12,7 @@ import { silentLogger } from '../../../core/log.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
 import { Spool } from '../../../core/spool/index.js';
+import { hubModelsOfMlmodel } from '../../../connectors/mlflow/mlmodel.js';
 import { FakeMlflow } from './fake-mlflow.js';
 
 /**
@@ -106,5 +107,71 @@ describe('the parsers', () => {
     expect(packageSourceFactsOfCondaYaml('python: 3.11\ndependencies:\n- -r requirements.txt\n- --extra-index-url https://e.example/s\n').sources).toEqual(['https://e.example/s']);
     expect(packageSourceFactsOfCondaYaml(': bad: [yaml')).toEqual({ sources: [], unverifiable: [] });
     expect(packageSourceFactsOfCondaYaml('- a list')).toEqual({ sources: [], unverifiable: [] });
+  });
+});
+
+/** The MLmodel `mlflow.transformers.log_model` writes (MLflow 2.17 / 3.x); `save_pretrained=False` leaves the weights on the Hub. */
+const GPT2_SHA = '607a30d783dfa663caf39e06633721c8d4cfcd7e';
+const transformersMlmodel = (opts: { savePretrained?: boolean; repo?: string; revision?: string } = {}) => {
+  const repo = opts.repo ?? 'openai-community/gpt2';
+  const rev = opts.revision ?? GPT2_SHA;
+  return [
+    'artifact_path: model', 'flavors:', '  python_function:', '    env:', '      conda: conda.yaml', '      virtualenv: python_env.yaml',
+    '    loader_module: mlflow.transformers', '    python_version: 3.11.9', '  transformers:', '    code: null', '    components:', '    - tokenizer',
+    '    framework: pt', '    instance_type: TextGenerationPipeline',
+    ...(opts.savePretrained ? ['    model_binary: model'] : []),
+    '    pipeline_model_type: GPT2LMHeadModel', `    source_model_name: ${repo}`,
+    ...(opts.savePretrained ? [] : [`    source_model_revision: ${rev}`]),
+    '    task: text-generation',
+    ...(opts.savePretrained ? [] : [`    tokenizer_name: ${repo}`, `    tokenizer_revision: ${rev}`]),
+    '    tokenizer_type: GPT2TokenizerFast', '    transformers_version: 4.44.2', 'mlflow_version: 2.17.0', '',
+  ].join('\n');
+};
+const transformersModel = (mlmodel: string) => ({ ...sklearnModel('mlflow==2.17.0\ntransformers==4.44.2\ntorch==2.4.1\n'), MLmodel: mlmodel });
+
+describe('MLflow transformers models that load their weights from the Hugging Face Hub', () => {
+  it('a model logged with save_pretrained=False names its Hub repository and commit (ml.model.hub_id / hub_revision / hub_models); pinned, no alert', async () => {
+    fake.addModel('gpt', T0);
+    fake.addVersion('gpt', '1', T0 + 10, transformersModel(transformersMlmodel()));
+    const evs = await audit();
+    const m = hashOf(evs, 'gpt').ml?.model;
+    expect([m?.hub_id, m?.hub_revision, m?.hub_models]).toEqual(['openai-community/gpt2', GPT2_SHA, [{ id: 'openai-community/gpt2', revision: GPT2_SHA, task: 'text-generation' }]]);
+    expect(alertsOf(evs)).toEqual([]);
+    // allowed_hub_models judges the repository as allowed_repositories judges an image's.
+    const outside = alertsOf(evs, { [RULE]: { allowed_hub_models: ['meta-llama/*'] } });
+    expect(outside.map((a) => [a.entity.id, a.severity, a.details?.hub_models])).toEqual([['gpt/1', 'high', [`openai-community/gpt2@${GPT2_SHA}`]]]);
+    expect(outside[0]!.summary).toContain('it loads its weights from the Hugging Face Hub when loaded: Hugging Face model openai-community/gpt2 is not in allowed_hub_models');
+  });
+
+  it('a revision that is a branch (an MLmodel written by hand: MLflow records the commit) alerts on require_hub_commit; off, it does not', async () => {
+    fake.addModel('gpt', T0);
+    fake.addVersion('gpt', '1', T0 + 10, transformersModel(transformersMlmodel({ repo: 'someuser/gpt2-finetuned', revision: 'main' })));
+    const evs = await audit();
+    const alerts = alertsOf(evs);
+    expect(alerts.map((a) => [a.entity.id, a.severity, a.details?.hub_models])).toEqual([['gpt/1', 'high', ['someuser/gpt2-finetuned@main']]]);
+    expect(alerts[0]!.summary).toContain('Hugging Face model someuser/gpt2-finetuned at revision main is not pinned to a commit');
+    expect(alertsOf(evs, { [RULE]: { require_hub_commit: false } })).toEqual([]);
+  });
+
+  it('a model saved with its weights (the default: model_binary) loads nothing from the Hub: its source_model_name is no hub_id', async () => {
+    fake.addModel('gpt', T0);
+    fake.addVersion('gpt', '1', T0 + 10, transformersModel(transformersMlmodel({ savePretrained: true, repo: 'someuser/gpt2-finetuned' })));
+    const evs = await audit();
+    const m = hashOf(evs, 'gpt').ml?.model;
+    expect([m?.hub_id, m?.hub_models]).toEqual([undefined, undefined]);
+    expect(alertsOf(evs, { [RULE]: { allowed_hub_models: ['meta-llama/*'] } })).toEqual([]);
+  });
+});
+
+describe('hubModelsOfMlmodel', () => {
+  it('reads the model and its components; a local path, another flavor, or YAML that does not parse name none', () => {
+    expect(hubModelsOfMlmodel(transformersMlmodel({ repo: 'a/b', revision: 'v1' }))).toEqual([{ id: 'a/b', revision: 'v1', task: 'text-generation' }]);
+    expect(hubModelsOfMlmodel('flavors:\n  transformers:\n    source_model_name: a/b\n    source_model_revision: ' + GPT2_SHA + '\n    components: [tokenizer]\n    tokenizer_name: c/tok\n    tokenizer_revision: main\n    processor_type: X\n    processor_name: d/proc\n')).toEqual([
+      { id: 'a/b', revision: GPT2_SHA }, { id: 'c/tok', revision: 'main' }, { id: 'd/proc' },
+    ]);
+    expect(hubModelsOfMlmodel('flavors:\n  transformers:\n    source_model_name: /tmp/checkpoint\n    source_model_revision: abc\n')).toEqual([]);
+    expect(hubModelsOfMlmodel('flavors:\n  sklearn:\n    source_model_name: a/b\n    source_model_revision: abc\n')).toEqual([]);
+    expect(hubModelsOfMlmodel(': bad: [yaml')).toEqual([]);
+    expect(hubModelsOfMlmodel(undefined)).toEqual([]);
   });
 });
