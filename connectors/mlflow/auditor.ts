@@ -10,7 +10,8 @@ import { MlflowApiError, MlflowClient, type ModelVersion } from './client.js';
 import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
-import { runEvents } from './provenance.js';
+import { loggedModelEvaluations, runEvents } from './provenance.js';
+import { loggedModelIdOf } from './artifacts.js';
 import { hubModelsOfMlmodel } from './mlmodel.js';
 import type { HubModel } from '../../core/integrity/hub.js';
 import { safeUri } from './uri.js';
@@ -128,6 +129,25 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     });
   }
 
+  /**
+   * The evaluation metrics other runs logged for the version's MLflow 3 logged model (loggedModelEvaluations), or
+   * none: a version of no logged model, or one MLflow will not show (deleted, no READ, a backend without logged
+   * models, failing after retries): logged, not a finding — the rules already say when an approval has no evaluation
+   * on record. Never thrown: the approval it precedes, or the version's run, must not wait on it (a cycle that failed
+   * on it would diff the same approval again, forever, while the endpoint fails).
+   */
+  async function loggedModelMetrics(v: VersionSnap, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
+    const modelId = v.model_id ?? loggedModelIdOf(v.source);
+    if (!modelId || !cfg.run_provenance) return [];
+    try {
+      return loggedModelEvaluations(v, await client.getLoggedModel(modelId, signal), now, receivedTime());
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, model_id: modelId, reason: describeError(err) }, 'could not read the logged model of a version (its evaluation metrics)');
+      return [];
+    }
+  }
+
   /** A failed `run.provenance`: the version is still hashed; the reason says why its run could not be read. */
   function provenanceUnavailable(v: VersionSnap, err: unknown, now: number): NormalizedEvent {
     const e = err instanceof MlflowApiError ? err : undefined;
@@ -172,7 +192,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         if (transient && (pend.attempts ?? 0) + 1 < PENDING_MAX_CYCLES) deferred = err;
         events = deferred ? [] : [provenanceUnavailable(v, err, now)];
       }
-      if (!deferred) await commit(events, { provenance_done: true });
+      // MLflow 3: evaluations of its logged model run in runs of their own (loggedModelEvaluations).
+      if (!deferred) await commit([...events, ...(await loggedModelMetrics(v, signal, now))], { provenance_done: true });
     }
     // After the run's metrics, so the rules judge the approval with its evaluation evidence on record;
     // not held back by a run still unreadable (later diffs would overtake it).
@@ -387,6 +408,15 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           for (const { key, value } of leftover) state.set(NS, key, { ...value, approvals_done: true });
         });
       }
+      // An approval of a version of an MLflow 3 logged model goes after the model's evaluations as they are now
+      // (often logged after registration, in runs of their own): read again for each version approved this cycle.
+      const approvedNow = [...new Set(events.filter((e) => e.action === 'model_version.approve' && e.ml?.model?.name && e.ml.model.version).map((e) => versionKey(e.ml!.model!.name!, e.ml!.model!.version!)))];
+      const evaluations: NormalizedEvent[] = [];
+      for (const key of approvedNow) {
+        const v = curVersions.get(key);
+        if (v && !prompts.has(v.name)) evaluations.push(...(await loggedModelMetrics(v, signal, now)));
+      }
+      events = [...evaluations, ...events];
       if (events.length) await commitAudit(events);
       emitted += events.length;
       // Persist the snapshot only after its events are committed (a crash in between re-emits; stable ids collapse them).

@@ -81,6 +81,26 @@ export const Run = z.looseObject({
 });
 export type Run = z.infer<typeof Run>;
 
+/**
+ * An MLflow 3 logged model (`GetLoggedModel` → `model {info, data}`): only what the auditor reads. `data.metrics` are
+ * the model's metrics from every run that logged one for it (`mlflow.evaluate` / `mlflow.genai.evaluate` of
+ * `models:/m-…` run in their own run), each naming its run and dataset.
+ */
+export const LoggedModel = z.looseObject({
+  info: z.looseObject({ model_id: z.string(), experiment_id: z.string().optional(), source_run_id: z.string().optional(), artifact_uri: z.string().optional() }),
+  data: z
+    .looseObject({
+      metrics: z
+        .array(z.looseObject({
+          key: z.string(), value: z.union([z.number(), z.string()]).transform(Number), step: int64.optional(), timestamp: int64.optional(),
+          run_id: z.string().optional(), dataset_name: z.string().optional(), dataset_digest: z.string().optional(),
+        }))
+        .optional(),
+    })
+    .optional(),
+});
+export type LoggedModel = z.infer<typeof LoggedModel>;
+
 export const FileInfo = z.looseObject({ path: z.string(), is_dir: z.boolean().optional(), file_size: int64.optional() });
 export type FileInfo = z.infer<typeof FileInfo>;
 
@@ -245,6 +265,11 @@ export class MlflowClient {
 
   async getRun(runId: string, signal: AbortSignal): Promise<Run> {
     return (await this.json('GET', '/api/2.0/mlflow/runs/get', z.looseObject({ run: Run }), signal, [['run_id', runId]])).run;
+  }
+
+  /** One MLflow 3 logged model (`GET /api/2.0/mlflow/logged-models/{model_id}`), with its metrics. */
+  async getLoggedModel(modelId: string, signal: AbortSignal): Promise<LoggedModel> {
+    return (await this.json('GET', `/api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}`, z.looseObject({ model: LoggedModel }), signal)).model;
   }
 
   /** The storage URI a version's files live at (resolves `runs:/` and `models:/` sources). */

@@ -1,5 +1,6 @@
 import { stableId, type NormalizedEvent } from '../../core/schema/index.js';
-import type { Run } from './client.js';
+import { createHash } from 'node:crypto';
+import type { LoggedModel, Run } from './client.js';
 import { auditEvent, versionResource, type AuditDraft } from './events.js';
 import { iso, kv, type VersionSnap } from './snapshot.js';
 import { safeUri } from './uri.js';
@@ -51,6 +52,51 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
       actor: user ? { id: user, name: user, type: 'user' } : undefined, ml: { model, metrics, provenance: { run_id: runId } },
       details: { metric_steps: Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.step])) },
     }));
+  }
+  return out;
+}
+
+/**
+ * Evaluation metrics of an MLflow 3 logged model that runs other than the version's own logged for it (stage
+ * evaluation): `mlflow.evaluate` / `mlflow.genai.evaluate` of `models:/m-…` (or with `model_id`) record their metrics
+ * in an evaluation run of their own, linked to the model by `model_id`, where the version's run (`runs/get`) does not
+ * show them. One `evaluation.metrics` per run, as for the version's run; its id is the metrics' own, so reading the
+ * same metrics again adds nothing.
+ *
+ * @example
+ * loggedModelEvaluations(versionSnap(mv), await client.getLoggedModel(mv.model_id, signal), Date.now(), new Date().toISOString())
+ */
+export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: number, receivedTime: string): NormalizedEvent[] {
+  const byRun = new Map<string, NonNullable<NonNullable<LoggedModel['data']>['metrics']>>();
+  for (const m of lm.data?.metrics ?? []) {
+    // The version's own run is read whole by runEvents.
+    if (!Number.isFinite(m.value) || (m.run_id && m.run_id === v.run_id)) continue;
+    const run = m.run_id ?? '';
+    byRun.set(run, [...(byRun.get(run) ?? []), m]);
+  }
+  const out: NormalizedEvent[] = [];
+  for (const [runId, list] of [...byRun].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // The latest value of each key (metrics are logged per step and dataset), as a run's metrics are.
+    const latest = new Map<string, (typeof list)[number]>();
+    for (const m of list) {
+      const k = m.key;
+      const had = latest.get(k);
+      if (!had || (m.timestamp ?? 0) > (had.timestamp ?? 0) || ((m.timestamp ?? 0) === (had.timestamp ?? 0) && (m.step ?? 0) >= (had.step ?? 0))) latest.set(k, m);
+    }
+    const metrics = Object.fromEntries([...latest].map(([k, m]) => [k, m.value]));
+    const datasets = [...new Map(list.filter((m) => m.dataset_name).map((m) => [`${m.dataset_name}@${m.dataset_digest ?? ''}`, { name: m.dataset_name, digest: m.dataset_digest }])).values()];
+    const last = Math.max(...list.map((m) => m.timestamp ?? 0));
+    const digest = createHash('sha256').update(JSON.stringify([...latest].map(([k, m]) => [k, m.value, m.step, m.timestamp]).sort())).digest('hex');
+    out.push(auditEvent({
+      id: stableId('mlflow', 'audit', 'logged_model_evaluation', v.name, v.version, v.creation_timestamp, lm.info.model_id, runId, digest),
+      time: iso(last > 0 ? last : undefined, now, 'timestamp'), stage: 'evaluation', action: 'evaluation.metrics', operation: 'logged-models/get',
+      resource: versionResource(v, false),
+      ml: { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: safeUri(v.source) }, metrics, provenance: { run_id: runId || undefined } },
+      details: {
+        model_id: lm.info.model_id, evaluation_run_id: runId || undefined, datasets: datasets.length ? datasets : undefined,
+        metric_steps: Object.fromEntries([...latest].map(([k, m]) => [k, m.step])),
+      },
+    }, receivedTime));
   }
   return out;
 }

@@ -29,6 +29,8 @@ export interface VersionSnap {
   user_id?: string;
   source?: string;
   run_id?: string;
+  /** MLflow 3: the logged model the version was registered from (`m-<hex>`). */
+  model_id?: string;
   description: string;
   tags: Record<string, string>;
   aliases: string[];
@@ -143,6 +145,7 @@ export function versionSnap(v: ModelVersion): VersionSnap {
     user_id: v.user_id || undefined,
     source: v.source,
     run_id: v.run_id || undefined,
+    ...(v.model_id ? { model_id: v.model_id } : {}),
     description: v.description ?? '',
     tags: kv(v.tags),
     aliases: [...(v.aliases ?? [])].sort(),

@@ -33,6 +33,8 @@ export interface FakeLoggedModel {
   artifact_location: string;
   /** Files of a location the server reads itself (`s3://…`, not proxied): path under the root → bytes. */
   files: Map<string, Buffer>;
+  /** `data.metrics`: what runs logged for the model (an evaluation run's, with its dataset). */
+  metrics: Array<{ key: string; value: number; timestamp: number; step: number; run_id?: string; dataset_name?: string; dataset_digest?: string }>;
 }
 
 export interface FakeModel {
@@ -119,7 +121,7 @@ export class FakeMlflow {
     const modelId = id0 ?? `m-${Buffer.from(`${name}${version}`).toString('hex').padEnd(32, '0').slice(0, 32)}`;
     const runId = extra.run_id ?? `run${name.replace(/\W/g, '')}${version}`;
     const root = `1/models/${modelId}/artifacts`;
-    const lm: FakeLoggedModel = { model_id: modelId, experiment_id: '1', source_run_id: runId, artifact_location: store === 's3' ? `s3://mlflow-bucket/${root}` : `mlflow-artifacts:/${root}`, files: new Map() };
+    const lm: FakeLoggedModel = { model_id: modelId, experiment_id: '1', source_run_id: runId, artifact_location: store === 's3' ? `s3://mlflow-bucket/${root}` : `mlflow-artifacts:/${root}`, files: new Map(), metrics: [] };
     this.loggedModels.set(modelId, lm);
     for (const [p, data] of Object.entries(files)) this.setLoggedModelFile(modelId, p, data);
     const v: FakeVersion = {
@@ -324,6 +326,18 @@ export class FakeMlflow {
       // MLflow 3: a `models:/<model_id>` source is stored at the logged model's artifact_location (storage_location).
       const lm = /^models:\/([^/@]+)$/.exec(v.source) ? reg.loggedModels.get(v.source.slice('models:/'.length)) : undefined;
       return this.json(res, { artifact_uri: m ? `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}` : lm ? lm.artifact_location : v.source });
+    }
+    const lmGet = /^\/api\/2\.0\/mlflow\/logged-models\/([^/]+)$/.exec(p);
+    if (req.method === 'GET' && lmGet) {
+      const lm = reg.loggedModels.get(decodeURIComponent(lmGet[1]!));
+      if (!lm) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${lmGet[1]}' not found.`);
+      const metrics = lm.metrics.map((m) => ({ ...m, model_id: lm.model_id }));
+      return this.json(res, {
+        model: {
+          info: { model_id: lm.model_id, experiment_id: lm.experiment_id, name: 'model', artifact_uri: lm.artifact_location, status: 'LOGGED_MODEL_READY', creation_timestamp_ms: 1755680000000, last_updated_timestamp_ms: 1755680000000, ...(lm.source_run_id ? { source_run_id: lm.source_run_id } : {}) },
+          data: metrics.length ? { metrics } : {},
+        },
+      });
     }
     const lmRoute = /^\/(api|ajax-api)\/2\.0\/mlflow\/logged-models\/([^/]+)\/artifacts\/(directories|files)$/.exec(p);
     // ListLoggedModelArtifacts under /api and /ajax-api; the file download only under /ajax-api (as MLflow routes them).

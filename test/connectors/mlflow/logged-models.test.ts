@@ -112,6 +112,88 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
     const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
     expect(hash.outcome).toBe('success');
     expect(hash.ml?.model?.artifact_uri).toBe(`mlflow-artifacts:/1/models/${v.model_id}/artifacts`);
-    expect(fake.requests.some((r) => r.path.includes('/logged-models/'))).toBe(false);
+    expect(fake.requests.some((r) => /\/logged-models\/.*\/artifacts\//.test(r.path))).toBe(false);
+  });
+});
+
+describe('MLflow 3 logged models: evaluations in runs of their own', () => {
+  /** The version is registered at T0+10 (first cycle), evaluated in its own run, then given the champion alias. */
+  async function scenario(evaluate: boolean): Promise<NormalizedEvent[]> {
+    const m = fake.addModel('fraud', T0);
+    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    fake.addRun(v.run_id!, { user: 'alice', metrics: { train_loss: 0.1 } });
+    const lm = fake.loggedModels.get(v.model_id!)!;
+    // The training run's own metric is the model's too (MLflow links it by model_id): reported once, by runs/get.
+    lm.metrics.push({ key: 'train_loss', value: 0.1, timestamp: T0 + 5, step: 0, run_id: v.run_id });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    if (evaluate) {
+      // mlflow.evaluate(model_id=…) in an evaluation run of its own, after registration.
+      lm.metrics.push(
+        { key: 'adversarial_accuracy', value: 0.7, timestamp: T0 + 3_000_000, step: 0, run_id: 'evalrun1', dataset_name: 'adv_eval', dataset_digest: 'd1' },
+        { key: 'adversarial_accuracy', value: 0.91, timestamp: T0 + 3_100_000, step: 1, run_id: 'evalrun1', dataset_name: 'adv_eval', dataset_digest: 'd1' },
+      );
+    }
+    m.aliases = { champion: '1' };
+    m.last_updated_timestamp = T0 + 3_200_000;
+    clock.now += 60_000;
+    expect(await a.runOnce()).toBe(true);
+    return all();
+  }
+
+  it("an evaluation logged for the logged model after registration is on record before its approval: no 'approved without adversarial evaluation'", async () => {
+    const evs = await scenario(true);
+    const evals = evs.filter((e) => e.action === 'evaluation.metrics');
+    expect(evals.map((e) => [e.operation, e.ml?.metrics, e.ml?.provenance?.run_id])).toEqual([
+      ['runs/get', { train_loss: 0.1 }, v1Run()],
+      ['logged-models/get', { adversarial_accuracy: 0.91 }, 'evalrun1'],
+    ]);
+    const lmEval = evals[1]!;
+    expect(lmEval.resource?.id).toBe('fraud/1');
+    expect(lmEval.details).toMatchObject({ model_id: expect.stringMatching(/^m-/), evaluation_run_id: 'evalrun1', datasets: [{ name: 'adv_eval', digest: 'd1' }] });
+    // Committed before the approval it backs.
+    const order = evs.map((e) => e.action);
+    expect(order.indexOf('model_version.approve')).toBeGreaterThan(order.lastIndexOf('evaluation.metrics'));
+    const alerts = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure');
+    expect(alerts).toEqual([]);
+  });
+
+  it('without that evaluation the approval is still judged as having none', async () => {
+    const evs = await scenario(false);
+    expect(evs.filter((e) => e.operation === 'logged-models/get')).toEqual([]);
+    const alerts = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure');
+    expect(alerts.map((x) => x.entity.id)).toEqual(['fraud/1']);
+  });
+});
+const v1Run = () => 'runfraud1';
+
+describe('MLflow 3 logged models: a new version', () => {
+  it('evaluated before it was registered: its logged model metrics come with its run; a logged model the auditor may not read (403) is skipped, the version still hashed', async () => {
+    fake.addModel('fraud', T0);
+    fake.addModel('churn', T0);
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true); // baseline: empty registry
+    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    fake.addRun(v.run_id!, { user: 'alice' });
+    fake.loggedModels.get(v.model_id!)!.metrics.push({ key: 'adversarial_accuracy', value: 0.88, timestamp: T0 + 5, step: 0, run_id: 'evalrun1' });
+    fake.models.get('fraud')!.aliases = { champion: '1' };
+    const w = fake.addLoggedModelVersion('churn', '1', T0 + 20, files);
+    fake.addRun(w.run_id!, { user: 'bob' });
+    fake.faults.push({ match: new RegExp(`/logged-models/${w.model_id}$`), fault: { status: 403, body: 'Permission denied', contentType: 'text/plain' } });
+    // A backend failing on logged models (500 on every attempt) holds up neither the version nor the cycle.
+    const x = fake.addLoggedModelVersion('churn', '2', T0 + 30, files);
+    fake.addRun(x.run_id!, { user: 'bob' });
+    for (let i = 0; i < 2; i++) fake.faults.push({ match: new RegExp(`/logged-models/${x.model_id}$`), fault: { status: 500 } });
+    clock.now += 60_000;
+    expect(await a.runOnce()).toBe(true);
+    expect(fake.faults).toEqual([]); // the 403 was served
+    const evs = all();
+    expect(evs.filter((e) => e.operation === 'logged-models/get').map((e) => [e.resource?.id, e.ml?.metrics])).toEqual([['fraud/1', { adversarial_accuracy: 0.88 }]]);
+    expect(evs.filter((e) => e.action === 'model_version.hash_registered').map((e) => [e.resource?.id, e.outcome]).sort()).toEqual([['churn/1', 'success'], ['churn/2', 'success'], ['fraud/1', 'success']]);
+    expect(evs.filter((e) => e.action === 'run.provenance').map((e) => e.ml?.model?.version && `${e.ml.model.name}/${e.ml.model.version}`).sort()).toEqual(['churn/1', 'churn/2', 'fraud/1']);
+    expect(evs.some((e) => e.action === 'source.unavailable')).toBe(false);
+    const order = evs.map((e) => `${e.action} ${e.resource?.id}`);
+    expect(order.indexOf('model_version.approve fraud/1')).toBeGreaterThan(order.indexOf('evaluation.metrics fraud/1'));
+    expect(replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
   });
 });
