@@ -16,11 +16,14 @@ import { hubModelsOfMlmodel } from './mlmodel.js';
 import type { HubModel } from '../../core/integrity/hub.js';
 import { safeUri } from './uri.js';
 import {
-  NS as DEFAULT_NS, PENDING_MAX_CYCLES, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
+  NS as DEFAULT_NS, PENDING_MAX_CYCLES, PROMPT_TAG, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
   type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
 } from './snapshot.js';
 
 export { AUDIT_CHANNEL };
+
+/** The search filter that lists MLflow 3 prompts (and prompt versions), as MLflow's own prompt APIs ask for them. */
+export const PROMPT_FILTER = `tag.\`${PROMPT_TAG}\` = 'true'`;
 
 export interface AuditorOptions {
   now: () => number;
@@ -145,6 +148,25 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       if (signal.aborted) throw err;
       log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, model_id: modelId, reason: describeError(err) }, 'could not read the logged model of a version (its evaluation metrics)');
       return [];
+    }
+  }
+
+  let promptFilterRefused = false;
+  /**
+   * The prompt registry's prompts and their versions (MLflow 3 leaves them out of an unfiltered search:
+   * `_update_query_to_exclude_prompts`, unless the filter asks for `mlflow.prompt.is_prompt = 'true'`); what webhooks
+   * never report of them (deletes, renames, alias moves on 3.3-era servers, descriptions) is seen only so. A server
+   * that refuses the filter (400: older, which lists prompts unfiltered anyway) gives none, said once in the log.
+   */
+  async function promptListing(signal: AbortSignal): Promise<{ models: Awaited<ReturnType<MlflowClient['searchRegisteredModels']>>; versions: ModelVersion[] }> {
+    try {
+      const [models, versions] = await Promise.all([client.searchRegisteredModels(signal, cfg.page_size, PROMPT_FILTER), client.searchModelVersions(signal, cfg.page_size, PROMPT_FILTER)]);
+      return { models, versions };
+    } catch (err) {
+      if (signal.aborted || !(err instanceof MlflowApiError) || err.status !== 400) throw err;
+      if (!promptFilterRefused) log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', reason: describeError(err) }, 'MLflow refused the prompt filter; prompts are audited as far as the unfiltered listing shows them');
+      promptFilterRefused = true;
+      return { models: [], versions: [] };
     }
   }
 
@@ -322,7 +344,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     const now = opts.now();
     let emitted = 0;
     try {
-      const [models, versions] = await Promise.all([client.searchRegisteredModels(signal, cfg.page_size), client.searchModelVersions(signal, cfg.page_size)]);
+      const [listedModels, listedVersions, prompts0] = await Promise.all([client.searchRegisteredModels(signal, cfg.page_size), client.searchModelVersions(signal, cfg.page_size), promptListing(signal)]);
+      // MLflow 3 lists prompts only when asked (an older server lists them in both: each item once).
+      const models = [...new Map([...listedModels, ...prompts0.models].map((m) => [m.name, m])).values()];
+      const versions = [...new Map([...listedVersions, ...prompts0.versions].map((v) => [versionKey(v.name, v.version), v])).values()];
       const meta = state.get<Meta>(NS, 'meta') ?? { initialized: false };
       const curModels = new Map(models.map((m) => [m.name, modelSnap(m)]));
       const curVersions = new Map(versions.map((v) => [versionKey(v.name, v.version), versionSnap(v)]));

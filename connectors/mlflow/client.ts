@@ -236,9 +236,14 @@ export class MlflowClient {
     return out;
   }
 
-  /** Every registered model (prompts included: they are registered models tagged `mlflow.prompt.is_prompt`). */
-  searchRegisteredModels(signal: AbortSignal, pageSize = 500): Promise<RegisteredModel[]> {
-    return this.all('/api/2.0/mlflow/registered-models/search', 'registered_models', RegisteredModel, signal, [['max_results', String(pageSize)]]);
+  /**
+   * Every registered model (optionally filtered). MLflow 3 leaves prompts (registered models tagged
+   * `mlflow.prompt.is_prompt`) out of an unfiltered search; they are listed by asking for that tag.
+   */
+  searchRegisteredModels(signal: AbortSignal, pageSize = 500, filter?: string): Promise<RegisteredModel[]> {
+    const q: Array<[string, string]> = [['max_results', String(pageSize)]];
+    if (filter) q.push(['filter', filter]);
+    return this.all('/api/2.0/mlflow/registered-models/search', 'registered_models', RegisteredModel, signal, q);
   }
 
   /** Every model version (optionally filtered, e.g. `name='fraud'`). */

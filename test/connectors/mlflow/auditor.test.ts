@@ -74,7 +74,7 @@ function seed(): void {
   fake.addVersion('fraud', '1', T0 + 10, { MLmodel: 'flavors: {}', 'model.pkl': 'weights-v1', 'data/vocab.txt': 'a\nb' });
   fake.addVersion('fraud', '2', T0 + 20, { MLmodel: 'flavors: {}', 'model.pkl': 'weights-v2' });
   fake.addVersion('churn', '1', T0 + 30, { MLmodel: 'x', 'model.pkl': 'churn' }, { user_id: 'bob@example.com' });
-  fake.addVersion('support-prompt', '1', T0 + 40, {}, { source: 'dummy-source', run_id: undefined, tags: { 'mlflow.prompt.text': 'Hi {{name}}' } });
+  fake.addVersion('support-prompt', '1', T0 + 40, {}, { source: 'dummy-source', run_id: undefined, tags: { 'mlflow.prompt.is_prompt': 'true', 'mlflow.prompt.text': 'Hi {{name}}' } });
   fake.addRun('runfraud1', { user: 'alice', commit: 'abc123', params: { lr: '0.1' }, metrics: { auc: 0.91, adv_robust_acc: 0.7 }, datasets: [
     { name: 'tx', digest: 'd1', source: '{"uri": "s3://data/tx.parquet"}' }, // as MLflow stores it: the source's to_json()
     { name: 'labels', digest: 'd2', source: '{"url": "https://data.example.com/labels.csv"}', source_type: 'http' },
@@ -89,10 +89,13 @@ describe('registry auditor: first run (baseline)', () => {
     seed();
     const a = auditor();
     expect(await a.runOnce()).toBe(true);
+    // MLflow 3 lists prompts only when asked: one search for the models, one for the prompts.
     const searches = fake.requests.filter((r) => r.path.endsWith('/registered-models/search'));
-    expect(searches.length).toBe(2); // 3 models, page size 2
-    expect(searches[1]!.query.get('page_token')).toBeTruthy();
-    expect(fake.requests.filter((r) => r.path.endsWith('/model-versions/search')).length).toBe(2);
+    expect(searches.map((r) => r.query.get('filter'))).toEqual([null, "tag.`mlflow.prompt.is_prompt` = 'true'"]); // 2 models, page size 2; 1 prompt
+    const versionSearches = fake.requests.filter((r) => r.path.endsWith('/model-versions/search') && !r.query.has('filter'));
+    expect(versionSearches.length).toBe(2); // 3 versions, page size 2
+    expect(versionSearches[1]!.query.get('page_token')).toBeTruthy();
+    expect(fake.requests.filter((r) => r.path.endsWith('/model-versions/search') && r.query.has('filter')).length).toBe(1);
     expect(fake.requests.every((r) => r.auth === `Basic ${Buffer.from('auditor:s3cret').toString('base64')}`)).toBe(true);
 
     const evs = newEvents();
@@ -382,9 +385,9 @@ describe('registry auditor: MLflow down', () => {
   it('500s are retried, then one source.unavailable event; recovery emits source.recovered', async () => {
     seed();
     const a = auditor();
-    for (let i = 0; i < 6; i++) fake.faults.push({ match: /registered-models\/search/, fault: { status: 500 } });
+    for (let i = 0; i < 12; i++) fake.faults.push({ match: /registered-models\/search/, fault: { status: 500 } }); // models' and prompts' searches
     expect(await a.runOnce()).toBe(false);
-    expect(fake.requests.filter((r) => r.path.endsWith('registered-models/search')).length).toBe(3); // max_attempts
+    expect(fake.requests.filter((r) => r.path.endsWith('registered-models/search') && !r.query.has('filter')).length).toBe(3); // max_attempts
     let evs = newEvents();
     expect(evs.map((e) => e.action)).toEqual(['source.unavailable']);
     expect(evs[0]!.error?.message).toMatch(/HTTP 500 INTERNAL_ERROR: simulated failure/);
@@ -421,7 +424,7 @@ describe('registry auditor: MLflow down', () => {
 
   it('a hanging server times out, then source.unavailable', async () => {
     seed();
-    for (let i = 0; i < 3; i++) fake.faults.push({ match: /registered-models\/search/, fault: { hang: true } });
+    for (let i = 0; i < 6; i++) fake.faults.push({ match: /registered-models\/search/, fault: { hang: true } }); // models' and prompts' searches
     const a = auditor({ request_timeout_ms: 150 });
     expect(await a.runOnce()).toBe(false);
     expect(newEvents().map((e) => e.action)).toEqual(['source.unavailable']);
@@ -435,7 +438,7 @@ describe('registry auditor: MLflow down', () => {
     const evs = newEvents();
     expect(evs.map((e) => e.action)).toEqual(['source.auth_failure']);
     expect(evs[0]!.details?.http_status).toBe(401);
-    expect(fake.requests.filter((r) => r.path.endsWith('registered-models/search')).length).toBe(1);
+    expect(fake.requests.filter((r) => r.path.endsWith('registered-models/search') && !r.query.has('filter')).length).toBe(1);
     expect(JSON.stringify(evs)).not.toContain('s3cret');
   });
 

@@ -64,6 +64,15 @@ export class FakeMlflow {
   forbiddenRuns = new Set<string>();
   /** Runs answered 401 (e.g. a per-experiment auth proxy rejecting the auditor for them only). */
   unauthorizedRuns = new Set<string>();
+  /**
+   * MLflow 3 leaves prompts out of an unfiltered registered-model or model-version search (the SQL store's
+   * `_update_query_to_exclude_prompts`) and lists only them for the filter ``tag.`mlflow.prompt.is_prompt` = 'true'``;
+   * other filters are refused (400) as this fake does not implement them. `false`: an older server that lists
+   * prompts with everything else (and applies the tag filter as any tag filter).
+   */
+  excludesPrompts = true;
+  /** A server refusing the prompt tag filter (400 INVALID_PARAMETER_VALUE), as one that does not take tag filters would. */
+  refusesPromptFilter = false;
   /** When true every request is answered 503 (the server went down). */
   down = false;
   /**
@@ -280,8 +289,20 @@ export class FakeMlflow {
     const p = url.pathname;
     const reg = header === undefined || header === 'default' ? this : this.workspaces.get(header);
     if (!reg) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Workspace '${header}' not found`);
+    const PROMPT_FILTER = "tag.`mlflow.prompt.is_prompt` = 'true'";
+    const isPrompt = (tags: Record<string, string>) => (tags['mlflow.prompt.is_prompt'] ?? '').toLowerCase() === 'true';
+    /** Which items a search returns: all (older server, no filter), prompts only, or no prompts; undefined: refused. */
+    const promptView = (): 'all' | 'prompts' | 'models' | undefined => {
+      const f = q.get('filter');
+      if (!f) return this.excludesPrompts ? 'models' : 'all';
+      return f === PROMPT_FILTER && !this.refusesPromptFilter ? 'prompts' : undefined;
+    };
+    if (req.method === 'GET' && (p === '/api/2.0/mlflow/registered-models/search' || p === '/api/2.0/mlflow/model-versions/search') && !promptView()) {
+      return this.error(res, 400, 'INVALID_PARAMETER_VALUE', `fake MLflow: unsupported filter ${q.get('filter')}`);
+    }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/registered-models/search') {
-      const all = [...reg.models.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      const view = promptView();
+      const all = [...reg.models.values()].filter((m) => view === 'all' || isPrompt(m.tags) === (view === 'prompts')).sort((a, b) => (a.name < b.name ? -1 : 1));
       const pg = this.page(all, q, 1000, 100);
       if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
       return this.json(res, {
@@ -290,7 +311,9 @@ export class FakeMlflow {
       });
     }
     if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/search') {
-      const pg = this.page(reg.versions, q, 200_000, 200_000);
+      const view = promptView();
+      // A version is a prompt's by its own tags (MLflow's query joins the version tags).
+      const pg = this.page(reg.versions.filter((v) => view === 'all' || isPrompt(v.tags) === (view === 'prompts')), q, 200_000, 200_000);
       if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
       return this.json(res, { ...(pg.items.length ? { model_versions: pg.items.map((v) => reg.versionJson(v)) } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
     }
