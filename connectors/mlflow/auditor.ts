@@ -6,7 +6,7 @@ import { confirmAbsent } from './absence.js';
 import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
 import { packageSourceFactsOfCondaYaml, packageSourceFactsOfRequirements } from '../../core/integrity/packages.js';
-import { MlflowApiError, MlflowClient, type ModelVersion } from './client.js';
+import { MlflowApiError, MlflowClient, type ModelVersion, type RegisteredModel } from './client.js';
 import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
@@ -158,7 +158,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
    * never report of them (deletes, renames, alias moves on 3.3-era servers, descriptions) is seen only so. A server
    * that refuses the filter (400: older, which lists prompts unfiltered anyway) gives none, said once in the log.
    */
-  async function promptListing(signal: AbortSignal): Promise<{ models: Awaited<ReturnType<MlflowClient['searchRegisteredModels']>>; versions: ModelVersion[] }> {
+  async function promptListing(signal: AbortSignal): Promise<{ models: RegisteredModel[]; versions: ModelVersion[] }> {
     try {
       const [models, versions] = await Promise.all([client.searchRegisteredModels(signal, cfg.page_size, PROMPT_FILTER), client.searchModelVersions(signal, cfg.page_size, PROMPT_FILTER)]);
       return { models, versions };
@@ -344,10 +344,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     const now = opts.now();
     let emitted = 0;
     try {
-      const [listedModels, listedVersions, prompts0] = await Promise.all([client.searchRegisteredModels(signal, cfg.page_size), client.searchModelVersions(signal, cfg.page_size), promptListing(signal)]);
+      const [listedModels, listedVersions, promptList] = await Promise.all([client.searchRegisteredModels(signal, cfg.page_size), client.searchModelVersions(signal, cfg.page_size), promptListing(signal)]);
       // MLflow 3 lists prompts only when asked (an older server lists them in both: each item once).
-      const models = [...new Map([...listedModels, ...prompts0.models].map((m) => [m.name, m])).values()];
-      const versions = [...new Map([...listedVersions, ...prompts0.versions].map((v) => [versionKey(v.name, v.version), v])).values()];
+      const models = [...new Map([...listedModels, ...promptList.models].map((m) => [m.name, m])).values()];
+      const versions = [...new Map([...listedVersions, ...promptList.versions].map((v) => [versionKey(v.name, v.version), v])).values()];
       const meta = state.get<Meta>(NS, 'meta') ?? { initialized: false };
       const curModels = new Map(models.map((m) => [m.name, modelSnap(m)]));
       const curVersions = new Map(versions.map((v) => [versionKey(v.name, v.version), versionSnap(v)]));
