@@ -39,7 +39,8 @@ export function loggedModelIdOf(source: string | undefined): string | undefined 
  * (`mlflow-artifacts`) when the server serves artifacts, else the run's
  * artifact routes for a `runs:/` source, or the logged model's for an MLflow 3
  * `models:/<model_id>` source (its version's files are the logged model's,
- * `storage_location` = the logged model's `artifact_location`).
+ * `storage_location` = the logged model's `artifact_location`), or those of
+ * the version a `models:/<name>/<version>` source was copied from.
  *
  * @example
  * await resolveArtifactLocation(client, mv, signal) // { kind: 'proxied', root: '1/abc/artifacts/model', … }
@@ -48,15 +49,41 @@ export async function resolveArtifactLocation(client: MlflowClient, mv: ModelVer
   const uri = await client.getDownloadUri(mv.name, mv.version, signal);
   const proxied = proxiedPathOf(uri);
   if (proxied !== undefined) return { kind: 'proxied', uri, root: proxied };
-  const runs = /^runs:\/([^/]+)\/?(.*)$/.exec(mv.source ?? '');
-  if (runs) return { kind: 'run', uri, runId: runs[1]!, root: runs[2]!.replace(/\/+$/, '') };
-  const modelId = loggedModelIdOf(mv.source);
-  if (modelId) return { kind: 'logged_model', uri, modelId, root: '' };
+  const route = await routeOf(client, mv.source, signal, 0);
+  if (route && 'runId' in route) return { kind: 'run', uri, ...route };
+  if (route && 'modelId' in route) return { kind: 'logged_model', uri, ...route };
   return {
     kind: 'unreachable',
     uri,
-    reason: `artifacts at ${safeUri(uri)} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ or models:/<model_id> source); run the server with --serve-artifacts to audit them`,
+    reason: route?.reason ?? `artifacts at ${safeUri(uri)} are not served by the MLflow server (no mlflow-artifacts proxy, not a runs:/ or models:/<model_id> source); run the server with --serve-artifacts to audit them`,
   };
+}
+
+/** Sources followed from one version to the version it was copied from (`models:/<name>/<version>`), at most. */
+const MAX_COPY_HOPS = 5;
+
+/**
+ * Through which MLflow routes a source's files can be read outside the proxy: a run's (`runs:/<run>/<path>`), a logged
+ * model's (`models:/<model_id>`), or, for a version copied from another (`models:/<name>/<version>`:
+ * `copy_model_version`, a promotion across registered models; MLflow stored that version's download URI as its
+ * storage), the one the source version's own source names.
+ */
+async function routeOf(client: MlflowClient, source: string | undefined, signal: AbortSignal, hops: number): Promise<{ runId: string; root: string } | { modelId: string; root: string } | { reason: string } | undefined> {
+  const runs = /^runs:\/([^/]+)\/?(.*)$/.exec(source ?? '');
+  if (runs) return { runId: runs[1]!, root: runs[2]!.replace(/\/+$/, '') };
+  const modelId = loggedModelIdOf(source);
+  if (modelId) return { modelId, root: '' };
+  const copy = /^models:\/([^/?#@]+)\/(\d+)\/?$/.exec(source ?? '');
+  if (!copy || hops >= MAX_COPY_HOPS) return undefined;
+  let from: ModelVersion;
+  try {
+    from = await client.getModelVersion(copy[1]!, copy[2]!, signal);
+  } catch (err) {
+    // The version copied from was deleted: its files may be left, but no route names them any more.
+    if ((err as { status?: number }).status === 404) return { reason: `copied from ${copy[1]} version ${copy[2]}, which no longer exists: its files are not served by the MLflow server without the mlflow-artifacts proxy` };
+    throw err;
+  }
+  return routeOf(client, from.source, signal, hops + 1);
 }
 
 /** Run `fn` over `items` with at most `limit` in flight. */

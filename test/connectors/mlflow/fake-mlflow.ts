@@ -150,6 +150,21 @@ export class FakeMlflow {
     else lm.files.set(path, bytes);
   }
 
+  /**
+   * Where a version's files are stored (MLflow's storage_location, what get-download-uri answers): a run's proxied
+   * artifacts, a logged model's artifact_location (MLflow 3 `models:/<model_id>`), the download URI of the version a
+   * `models:/<name>/<version>` source was copied from, else the source itself.
+   */
+  downloadUriOf(source: string): string {
+    const m = /^runs:\/([^/]+)\/(.*)$/.exec(source);
+    if (m) return `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}`;
+    const lm = /^models:\/([^/@]+)$/.exec(source) ? this.loggedModels.get(source.slice('models:/'.length)) : undefined;
+    if (lm) return lm.artifact_location;
+    const copy = /^models:\/([^/]+)\/(\d+)$/.exec(source);
+    const from = copy ? this.versions.find((x) => x.name === copy[1] && x.version === copy[2]) : undefined;
+    return from ? this.downloadUriOf(from.source) : source;
+  }
+
   /** A logged model's files (path under its root → bytes), wherever they are kept. */
   private loggedModelFiles(lm: FakeLoggedModel): Map<string, Buffer> {
     const proxied = /^mlflow-artifacts:\/(.*)$/.exec(lm.artifact_location);
@@ -345,10 +360,7 @@ export class FakeMlflow {
     if (req.method === 'GET' && p === '/api/2.0/mlflow/model-versions/get-download-uri') {
       const v = reg.versions.find((x) => x.name === q.get('name') && x.version === q.get('version'));
       if (!v) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${q.get('name')}, version=${q.get('version')}) not found`);
-      const m = /^runs:\/([^/]+)\/(.*)$/.exec(v.source);
-      // MLflow 3: a `models:/<model_id>` source is stored at the logged model's artifact_location (storage_location).
-      const lm = /^models:\/([^/@]+)$/.exec(v.source) ? reg.loggedModels.get(v.source.slice('models:/'.length)) : undefined;
-      return this.json(res, { artifact_uri: m ? `mlflow-artifacts:/1/${m[1]}/artifacts/${m[2]}` : lm ? lm.artifact_location : v.source });
+      return this.json(res, { artifact_uri: reg.downloadUriOf(v.source) });
     }
     const lmGet = /^\/api\/2\.0\/mlflow\/logged-models\/([^/]+)$/.exec(p);
     if (req.method === 'GET' && lmGet) {

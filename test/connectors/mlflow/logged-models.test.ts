@@ -197,3 +197,36 @@ describe('MLflow 3 logged models: a new version', () => {
     expect(replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure')).toEqual([]);
   });
 });
+
+describe('a version copied from another (source models:/<name>/<version>)', () => {
+  it('outside the proxy is read where the version it was copied from is (here its logged model)', async () => {
+    fake.addModel('fraud-staging', T0);
+    fake.addModel('fraud-prod', T0, { aliases: { champion: '1' } });
+    const src = fake.addLoggedModelVersion('fraud-staging', '1', T0 + 10, files, { store: 's3' });
+    fake.addRun(src.run_id!, { user: 'alice' });
+    // MlflowClient.copy_model_version: source models:/<src>/<version>, the same run and logged model.
+    fake.versions.push({ ...src, name: 'fraud-prod', version: '1', creation_timestamp: T0 + 20, last_updated_timestamp: T0 + 20, source: 'models:/fraud-staging/1', tags: {} });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    const hashes = all().filter((e) => e.action === 'model_version.hash_registered');
+    expect(hashes.map((e) => [e.resource?.id, e.outcome, e.ml?.model?.artifact_uri]).sort()).toEqual([
+      ['fraud-prod/1', 'success', `s3://mlflow-bucket/1/models/${src.model_id}/artifacts`],
+      ['fraud-staging/1', 'success', `s3://mlflow-bucket/1/models/${src.model_id}/artifacts`],
+    ]);
+    expect(new Set(hashes.map((e) => e.ml?.model?.sha256)).size).toBe(1);
+    // The copy's files overwritten in the bucket: the approved copy is a mismatch.
+    fake.setLoggedModelFile(src.model_id!, 'model.pkl', 'weights-v1-backdoored');
+    clock.now += 601_000;
+    expect(await a.runOnce()).toBe(true);
+    expect(all().filter((e) => e.action === 'model_version.hash_mismatch').map((e) => e.resource?.id)).toEqual(['fraud-prod/1']);
+  });
+
+  it('copied from a version since deleted: a failed hash_registered saying so', async () => {
+    fake.addModel('fraud-prod', T0);
+    fake.addRun('r1', { user: 'alice' });
+    fake.versions.push({ name: 'fraud-prod', version: '1', creation_timestamp: T0 + 20, last_updated_timestamp: T0 + 20, user_id: 'alice', current_stage: 'None', source: 'models:/fraud-staging/1', run_id: 'r1', status: 'READY', tags: {} });
+    expect(await auditor().runOnce()).toBe(true);
+    const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
+    expect([hash.outcome, hash.error?.message]).toEqual(['failure', expect.stringContaining('copied from fraud-staging version 1, which no longer exists')]);
+  });
+});
