@@ -1,4 +1,4 @@
-import { arr, field, isObj, str, type Obj } from './util.js';
+import { arr, field, isObj, str, uniq, type Obj } from './util.js';
 
 /**
  * S3 requests made through an access point name it where a bucket name goes: by ARN
@@ -80,24 +80,61 @@ export function copySourceOf(header: string | undefined): { bucket: string; key:
 
 
 /**
- * An S3 Control call on an access point (`CreateAccessPoint`, `PutAccessPointPolicy`): the access point's ARN (the
- * record's region, the `x-amz-account-id` it was made for), the bucket it fronts (CreateAccessPoint's
- * `CreateAccessPointRequest.Bucket`) and the policy set (`PutAccessPointPolicyRequest.Policy`, JSON text). The
- * policy names no bucket: which one an access point fronts is known from its creation (see platform.artifact_shared).
+ * An S3 Control call on an access point (`CreateAccessPoint`, `PutAccessPointPolicy`, `DeleteAccessPoint`): the access
+ * point's ARN (the record's region, the `x-amz-account-id` it was made for), the bucket it fronts (CreateAccessPoint's
+ * `CreateAccessPointRequest.Bucket`), its alias (CreateAccessPoint's response `Alias`, where the record carries the
+ * response) and the policy set (`PutAccessPointPolicyRequest.Policy`, JSON text). The policy names no bucket: which
+ * one an access point fronts is known from its creation (see platform.artifact_shared).
  *
  * @example
  * accessPointCall({ awsRegion: 'us-east-1' }, 'CreateAccessPoint', { name: 'ap', 'x-amz-account-id': '111122223333', CreateAccessPointRequest: { Bucket: 'models' } })
- * // { arn: 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap', bucket: 'models', policy: undefined }
+ * // { arn: 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap', bucket: 'models', policy: undefined, alias: undefined }
  */
-export function accessPointCall(r: Obj, eventName: string, params: Obj): { arn: string; bucket?: string; policy?: unknown } | undefined {
-  if (eventName !== 'CreateAccessPoint' && eventName !== 'PutAccessPointPolicy') return undefined;
+export function accessPointCall(r: Obj, eventName: string, params: Obj): { arn: string; bucket?: string; policy?: unknown; alias?: string } | undefined {
+  if (eventName !== 'CreateAccessPoint' && eventName !== 'PutAccessPointPolicy' && eventName !== 'DeleteAccessPoint') return undefined;
   const name = str(field(params, 'Name'));
   const account = str(params['x-amz-account-id']) ?? str(r.recipientAccountId);
   const region = str(r.awsRegion);
   if (!name) return undefined;
-  const arn = ACCESS_POINT_ARN.test(name) ? name : account && region ? `arn:aws:s3:${region}:${account}:accesspoint/${name}` : undefined;
+  const arn = ACCESS_POINT_ARN.test(name) ? accessPointArn(name) : account && region ? `arn:aws:s3:${region}:${account}:accesspoint/${name}` : undefined;
   if (!arn) return undefined;
   const body = field(params, `${eventName}Request`);
   const req = isObj(body) ? body : params;
-  return { arn, bucket: str(field(req, 'Bucket')), policy: field(req, 'Policy') };
+  return { arn, bucket: str(field(req, 'Bucket')), policy: field(req, 'Policy'), alias: eventName === 'CreateAccessPoint' ? responseAlias(r.responseElements) : undefined };
+}
+
+/** An access point ARN in its slash form (`accesspoint/<name>`; S3 also takes `accesspoint:<name>`), else undefined. */
+export function accessPointArn(name: string | undefined): string | undefined {
+  const arn = name ? ACCESS_POINT_ARN.exec(name)?.[0] : undefined;
+  return arn?.replace(/:accesspoint:/, ':accesspoint/');
+}
+
+/**
+ * The alias a CreateAccessPoint response names (`CreateAccessPointResult.Alias`, `<name>-<suffix>-s3alias`), read
+ * wherever a sender puts it: under the XML result element, or at the top of `responseElements`.
+ */
+function responseAlias(response: unknown): string | undefined {
+  if (!isObj(response)) return undefined;
+  const result = field(response, 'CreateAccessPointResult');
+  const alias = str(field(isObj(result) ? result : response, 'Alias'));
+  return alias && /-s3alias$/.test(alias) ? alias : undefined;
+}
+
+/**
+ * Which bucket an access point fronts, as a record tells it: a request made through the access point (its ARN, or its
+ * alias where the bucket goes) whose `resources[]` name the bucket behind it — and, for an alias, the access point's
+ * ARN (`AWS::S3::AccessPoint`), when the record lists one — or a CreateAccessPoint. The rules keep it to judge an
+ * object reached one way against an artifact named the other way (core/rules/kinds/access-point-map.ts).
+ *
+ * @example
+ * accessPointBucket({ resources: [{ type: 'AWS::S3::AccessPoint', ARN: 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap' }] }, 'ap-abc-s3alias', 'models')
+ * // { arn: 'arn:aws:s3:us-east-1:111122223333:accesspoint/ap', alias: 'ap-abc-s3alias', bucket: 'models' }
+ */
+export function accessPointBucket(r: Obj, named: string | undefined, bucket: string | undefined): { arn?: string; alias?: string; bucket: string } | undefined {
+  if (!bucket || isAccessPoint(bucket) || !isAccessPoint(named)) return undefined;
+  const arn = accessPointArn(named);
+  if (arn) return { arn, bucket };
+  // An alias: the ARN is the record's one access point resource (two would be a copy between access points).
+  const listed = uniq(arr(r.resources).filter(isObj).filter((x) => x.type === 'AWS::S3::AccessPoint').map((x) => accessPointArn(str(x.ARN) ?? str(x.arn))));
+  return { arn: listed.length === 1 ? listed[0] : undefined, alias: named, bucket };
 }

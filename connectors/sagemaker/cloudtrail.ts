@@ -8,7 +8,7 @@ import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
 import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
-import { accessPointCall, accessPointObject, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
+import { accessPointBucket, accessPointCall, accessPointObject, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { versionRollbackOf } from './versions.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
@@ -332,7 +332,9 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
   else if (inList(cfg.model_buckets)) stage = 'registry';
   else if (listed(sourceBucket, cfg.training_buckets) || listed(sourceBucket, cfg.model_buckets)) {
     // Kept, as `platform` (it writes nothing a model is trained on): `ml.data.inputs` names what left.
-  } else if (!apGrantees.length) {
+  } else if (!apGrantees.length && !(apCall && eventName !== 'PutAccessPointPolicy') && !(isAccessPoint(named) && !bucket)) {
+    // Kept whatever the lists say: an access point's creation or deletion (which bucket it fronts, which the rules
+    // learn), and a request through one whose record names no bucket (the rules may know it from the creation).
     const anyListed = cfg.training_buckets.length + cfg.model_buckets.length > 0;
     const mode = cfg.s3_unlisted_buckets === 'auto' ? (anyListed ? 'skip' : 'normalize') : cfg.s3_unlisted_buckets;
     if (mode === 'skip') return { skip: `S3 ${eventName} on bucket ${bucket ?? '(none)'} is not a listed training/model bucket` };
@@ -377,6 +379,9 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
       upload_id: /MultipartUpload$|^UploadPart/.test(eventName) ? str(params.uploadId) : undefined,
       // An access point made on a model or training bucket: what a later policy on it shares (platform.artifact_shared).
       access_point_of: eventName === 'CreateAccessPoint' && apCall ? artifact(bucket) : undefined,
+      // Which bucket an access point fronts, as this record tells it (its creation, or a request through it whose
+      // resources[] name the bucket): the rules judge an object reached one way against an artifact named the other.
+      access_point_bucket: eventName === 'CreateAccessPoint' && apCall?.bucket ? { arn: apCall.arn, alias: apCall.alias, bucket: apCall.bucket } : apCall ? undefined : accessPointBucket(r, named, bucket),
       export_of: exported?.of, destination_account: exported?.account, version_rollback: rollback,
       // A DeleteObjects whose record names no object: every object under `ml.data.uris` may be gone.
       objects_not_named: deleted?.scope ? true : undefined,
