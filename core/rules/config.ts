@@ -349,6 +349,20 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
 
 const builtinShape = Object.fromEntries(BUILTIN_RULES.map((r) => [r.id, KindSchemas[r.kind].optional()])) as Record<string, z.ZodOptional<z.ZodType>>;
 
+/**
+ * An access point (its ARN `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`, its alias `<name>-<suffix>-s3alias`,
+ * or both) and the bucket it fronts (`models` or `s3://models`). Multi-Region Access Points (no region in the ARN, one of
+ * several buckets answers) and Object Lambda access points (`s3-object-lambda`: a function's output) are not accepted.
+ */
+const AccessPointEntry = z
+  .strictObject({
+    arn: z.string().regex(/^arn:aws[a-z-]*:s3:[a-z0-9-]+:\d{12}:accesspoint[/:][a-z0-9-]{3,50}$/, 'expected an access point ARN like arn:aws:s3:us-east-1:111122223333:accesspoint/ml-ap').optional(),
+    alias: z.string().regex(/^[a-z0-9-]{3,63}-s3alias$/, 'expected an access point alias like ml-ap-abcdefghijklmnopqrstuvwxyz0123-s3alias').optional(),
+    bucket: z.string().regex(/^(?:s3:\/\/)?[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/, 'expected a bucket name like models').transform((b) => b.replace(/^s3:\/\//, '').replace(/\/$/, '')),
+  })
+  .refine((v) => v.arn || v.alias, { message: 'name the access point by arn or alias (or both)' })
+  .transform((v) => ({ ...v, arn: v.arn?.replace(/:accesspoint:/, ':accesspoint/') }));
+
 /** A user rule of a built-in kind (no code): `custom: [{ id, kind, stage, ...settings }]`. */
 const CustomRule = z
   .looseObject({ id: z.string().regex(/^[a-z0-9_]+\.[a-z0-9_.-]+$/, 'expected an id like stage.name'), kind: z.enum(KINDS as [Kind, ...Kind[]]), stage: Stage, description: z.string().optional() })
@@ -388,6 +402,11 @@ export const RulesConfigSchema = z
       .prefault({}),
     /** The same artifacts under another URI (cross-cloud copies), so versions link across platforms. */
     artifact_mirrors: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).default([]),
+    /**
+     * S3 access points and the bucket each fronts, for those whose creation mltrail did not see (made before it ran):
+     * an object reached through one is the bucket's object (registry.approved_model_modified). `arn` and/or `alias`.
+     */
+    access_points: z.array(AccessPointEntry).default([]),
     defaults: z
       .strictObject({
         statistical: z.strictObject({ ...statistical, n: common.n, learning: common.learning, mode: common.mode, suppress: common.suppress }).prefault({}),

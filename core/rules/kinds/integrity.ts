@@ -8,6 +8,7 @@ import { listVersionState, noteVersionState, renameOf, renameVersionState, versi
 import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
 import { addsOnlyCopies, compiledCopyAt, judgeCopies, reportUnvouched, sweepWaitingCopies } from './compiled-copy.js';
 import { jobsOwnWrite, noteOutputWrite } from './compiled-writes.js';
+import { learnAccessPoint, otherNames, type ObjectName } from './access-point-map.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -68,8 +69,48 @@ const approvedAt = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ctx: RuleCo
   return ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact && samePartition(uri, partition, partitionOfVersion(v)));
 };
 
-/** Whether the rule judges writes to the object at `uri`: an approved version's artifact holds it. */
-const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) => approvedAt(ev, ctx, uri).length > 0;
+/** Whether the rule judges writes to the object at `uri`: an approved version's artifact holds it, by this name or another (access points). */
+const judgedObject = (ev: NormalizedEvent, ctx: RuleContext) => (uri: string) => namesOfWrite(ev, ctx, [uri]).some((n) => approvedOf(ev, ctx, n).length > 0);
+
+/** A name of the object a write changed: as the record names it, or through the access point map (`other`). */
+interface WrittenName {
+  uri: string;
+  other?: ObjectName;
+  /** The name the record gave, that `other` maps from. */
+  written?: string;
+}
+
+/**
+ * The names of the objects a write changed: those the record names, then the same objects named through the access
+ * points the rule knows of (a bucket's object through each of its access points, an access point's object in its
+ * bucket and through the bucket's other access points): an approved artifact is judged by whichever name registered it.
+ */
+function namesOfWrite(ev: NormalizedEvent, ctx: RuleContext, uris: string[]): WrittenName[] {
+  const out: WrittenName[] = uris.map((uri) => ({ uri }));
+  for (const w of uris) for (const o of otherNames(ev, ctx, w)) if (!out.some((n) => n.uri === o.uri)) out.push({ uri: o.uri, other: o, written: w });
+  return out;
+}
+
+/** The approved versions a write at this name changed: through a deleted access point, only those approved before the deletion. */
+const approvedOf = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ctx: RuleContext, n: WrittenName): VersionRec[] => {
+  const before = n.other?.approved_before;
+  return approvedAt(ev, ctx, n.uri).filter((v) => !before || (!!v.approval && Date.parse(v.approval.time) < Date.parse(before)));
+};
+
+/** What an alert says of a name reached through the access point map: the name written, the access point, the bucket. */
+function mappingDetails(n: WrittenName): Record<string, unknown> | undefined {
+  if (!n.other || !n.written) return undefined;
+  const m = n.other.via;
+  return { written: n.written, access_point: m.arn ?? m.alias, ...(m.arn && m.alias ? { alias: m.alias } : {}), bucket: m.bucket, learned_from: m.source, event: m.event, deleted_at: m.deleted_at };
+}
+
+/** ` (written as s3://models/k: access point … fronts bucket models, from its CreateAccessPoint)`. */
+function mappingText(n: WrittenName): string {
+  if (!n.other || !n.written) return '';
+  const m = n.other.via;
+  const from = m.source === 'config' ? 'rules.access_points' : m.source === 'create' ? `its CreateAccessPoint ${m.event}` : `a request through it, ${m.event}`;
+  return ` (written as ${n.written}: access point ${m.arn ?? m.alias} ${m.deleted_at ? `fronted bucket ${m.bucket} until it was deleted at ${m.deleted_at}` : `fronts bucket ${m.bucket}`}, from ${from})`;
+}
 
 /**
  * A write, copy or delete of an object inside an approved version's artifact (an S3 PutObject over its
@@ -85,14 +126,18 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
   // Written through an access point whose bucket the record names: the object as an artifact named through the
   // access point is too (its object ARN), judged beside the bucket's.
   const viaAccessPoint = typeof ev.details?.access_point_object === 'string' && written.length === 1 ? [ev.details.access_point_object] : [];
+  // And the same objects named through the other access points of the bucket (or in the bucket), as the map knows them.
+  const names = namesOfWrite(ev, ctx, written);
+  for (const uri of viaAccessPoint) if (!names.some((n) => n.uri === uri)) names.push({ uri });
   const seen = new Set<string>();
-  for (const uri of [...written, ...viaAccessPoint]) {
+  for (const name of names) {
+    const { uri } = name;
     // A write in a compilation job's output location, kept for when a copy there is registered.
     noteOutputWrite(ev, ctx, uri);
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
     const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
     const operation = carried?.operation ?? ev.operation;
-    for (const v of approvedAt(ev, ctx, uri)) {
+    for (const v of approvedOf(ev, ctx, name)) {
       if (seen.has(v.key) || !v.approval) continue;
       seen.add(v.key);
       const copy = compiledCopyAt(ctx, v, normUri(uri, ctx.cfg));
@@ -102,9 +147,9 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
       const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'artifact_deleted' ? 'deleted' : 'written';
       ctx.detect({
         entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, ...(carried?.evidence ?? [ev.id])], title: 'Approved model version changed after approval',
-        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}${carried?.completes ? completedReportText(carried.completes) : ''}`,
+        summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its artifact ${uri} was ${how} (${operation}) by ${callerText(ev.actor, ctx.cfg)}${mappingText(name)}${carried?.completes ? completedReportText(carried.completes) : ''}`,
         // A compiled copy recorded as vouched for: the job that wrote the bytes now replaced.
-        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: copy, ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
+        details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: copy, access_point_mapping: mappingDetails(name), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
       });
     }
   }
@@ -120,12 +165,14 @@ function judgeLostUpload(lost: LostUpload, ctx: RuleContext): void {
   const uri = part.resource?.uri;
   if (!uri) return;
   const what = rollback ? versionRollbackText(rollback) : 'new bytes';
-  for (const v of approvedAt(part, ctx, uri)) {
-    if (!v.approval) continue;
+  const seen = new Set<string>();
+  for (const name of namesOfWrite(part, ctx, [uri])) for (const v of approvedOf(part, ctx, name)) {
+    if (!v.approval || seen.has(v.key)) continue;
+    seen.add(v.key);
     ctx.detect({
       entity: versionEntity(v), key: `artifact_upload_unjudged|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, part.id], time: part.time, title: 'Upload in parts over an approved model artifact could not be judged',
-      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then an upload in parts over its artifact ${uri} was started (${part.operation}: ${what}) by ${callerText(part.actor, ctx.cfg)}; whether it was completed can no longer be judged: ${unjudgedText(unjudged)}`,
-      details: { change: 'artifact_upload_unjudged', object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, upload_id: lost.upload_id, unjudged, operation: part.operation, actor: identityOf(part.actor, ctx.cfg) },
+      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then an upload in parts over its artifact ${name.uri} was started (${part.operation}: ${what}) by ${callerText(part.actor, ctx.cfg)}${mappingText(name)}; whether it was completed can no longer be judged: ${unjudgedText(unjudged)}`,
+      details: { change: 'artifact_upload_unjudged', object: name.uri, access_point_mapping: mappingDetails(name), artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, upload_id: lost.upload_id, unjudged, operation: part.operation, actor: identityOf(part.actor, ctx.cfg) },
     });
   }
 }
@@ -173,6 +220,9 @@ export const sweepArtifactWaits: KindImpl = (ev, ctx) => {
 export const approvedModelModified: KindImpl = (ev, ctx) => {
   sweepArtifactWaits(ev, ctx);
   if (ev.outcome === 'failure') return;
+  // Which bucket an access point fronts (its creation, a request through it), or its deletion: before judging this
+  // very write, which may be what tells it.
+  learnAccessPoint(ev, ctx);
   // The evidence tags taken per version follow a rename of their model (the registry's records do).
   const renamed = renameOf(ev);
   if (renamed) return renameVersionState(ctx, 'advtag', ev.platform, renamed.from, renamed.to, serverScopeOf(ev));

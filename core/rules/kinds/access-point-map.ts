@@ -1,0 +1,210 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { partitionOfEvent, partitionOfUri } from '../facts.js';
+import type { RuleContext } from './context.js';
+
+/**
+ * Which bucket each S3 access point fronts, so that an object reached one way is judged against an artifact named the
+ * other way: an artifact registered through an access point (its object ARN, or `s3://<alias>/<key>`) written straight
+ * to its bucket (`s3://<bucket>/<key>`, the record naming no access point), an artifact registered by its bucket
+ * written through an access point whose record names no bucket, or one access point's name against another's of the
+ * same bucket (its ARN against its alias). Names carry no bucket (an alias is `<name>-<suffix>-s3alias`), so the map
+ * is learned: from CreateAccessPoint (the bucket in its request, the alias in its response where the record has it),
+ * from requests made through an access point whose `resources[]` name the bucket behind it (and, through an alias,
+ * the access point's ARN), and from `rules.access_points` for those made before mltrail ran. The connector says what
+ * a record tells (`details.access_point_bucket`); DeleteAccessPoint (`details.access_point` on a `resource.delete`)
+ * forgets the name, as a new access point may take it over another bucket — but an artifact approved while it
+ * fronted the bucket stays that bucket's object: the deleted mapping is kept for writes to the bucket, and judges
+ * only versions approved before the deletion.
+ *
+ * Kept in rule state, bounded: at most MAX_MAPPINGS access points (live and deleted; the first learned leaves first),
+ * MAX_PER_BUCKET per bucket (deleted ones leave first). A record telling what is known already writes nothing.
+ */
+
+/** One access point: its names, the bucket, where the map learned it. */
+export interface AccessPointMapping {
+  arn?: string;
+  alias?: string;
+  bucket: string;
+  /** The partition the bucket is in (the ARN's, else the record's), where known: bucket names are unique per partition. */
+  partition?: string;
+  /** `create` (CreateAccessPoint), `request` (a request through it naming the bucket), `config` (rules.access_points). */
+  source: 'create' | 'request' | 'config';
+  /** The event it was learned from (not for `config`). */
+  event?: string;
+  /** When it was deleted (DeleteAccessPoint): kept for writes to the bucket, judging versions approved before then. */
+  deleted_at?: string;
+}
+
+/** Another name of an object: through an access point of its bucket, or the bucket's own. */
+export interface ObjectName {
+  uri: string;
+  /** The access point that maps the written name onto this one, as kept. */
+  via: AccessPointMapping;
+  /** Only versions approved before this time (the access point was deleted then). */
+  approved_before?: string;
+}
+
+export const MAX_MAPPINGS = 1000;
+export const MAX_PER_BUCKET = 50;
+
+const ORDER = 'apmap|order';
+const byBucket = (bucket: string) => `apmap|b|${bucket}`;
+const byName = (name: string) => `apmap|n|${name}`;
+
+/** An access point object ARN's parts: the access point ARN and the key. */
+const AP_OBJECT = /^(arn:(aws[a-z-]*):s3:[a-z0-9-]+:\d{12}:accesspoint\/[a-z0-9-]{3,50})\/object\/(.+)$/;
+/** `s3://<bucket or alias>/<key>`. */
+const S3_OBJECT = /^s3:\/\/([^/]+)\/(.+)$/;
+
+const sameIn = (a: string | undefined, b: string | undefined) => a === undefined || b === undefined || a === b;
+const namesOf = (m: Pick<AccessPointMapping, 'arn' | 'alias'>) => [m.arn, m.alias].filter((n): n is string => !!n);
+
+/** The configured access points, as mappings. */
+function configured(ctx: RuleContext): AccessPointMapping[] {
+  return ctx.cfg.access_points.map((a) => ({ arn: a.arn, alias: a.alias, bucket: a.bucket, partition: partitionOfUri(a.arn), source: 'config' as const }));
+}
+
+/** Where a kept name points: the bucket and partition of its (live) mapping. */
+interface NameRef {
+  bucket: string;
+  partition?: string;
+}
+
+/**
+ * Learn what an event tells of access points: the bucket one fronts (`details.access_point_bucket`), or its deletion
+ * (DeleteAccessPoint's `details.access_point`). Call it for successful events only.
+ */
+export function learnAccessPoint(ev: NormalizedEvent, ctx: RuleContext): void {
+  const told = ev.details?.access_point_bucket as { arn?: unknown; alias?: unknown; bucket?: unknown } | undefined;
+  if (told && typeof told.bucket === 'string') {
+    const arn = typeof told.arn === 'string' ? told.arn : undefined;
+    const alias = typeof told.alias === 'string' ? told.alias : undefined;
+    if (arn || alias) keep(ctx, { arn, alias, bucket: told.bucket, partition: partitionOfUri(arn) ?? partitionOfEvent(ev), source: ev.operation === 'CreateAccessPoint' ? 'create' : 'request', event: ev.id });
+    return;
+  }
+  if (ev.operation === 'DeleteAccessPoint' && ev.action === 'resource.delete' && typeof ev.details?.access_point === 'string') forget(ctx, ev.details.access_point, ev.time);
+}
+
+/** Keep a mapping: merged into the live one of its bucket that shares a name, else added. */
+function keep(ctx: RuleContext, m: AccessPointMapping): void {
+  const names = namesOf(m);
+  // A name kept for another bucket (an access point deleted and made again over another bucket, its deletion unseen):
+  // the newer record wins, the old mapping leaves.
+  for (const n of names) {
+    const ref = ctx.get<NameRef>(byName(n));
+    if (ref && ref.bucket !== m.bucket) dropName(ctx, n, ref.bucket);
+  }
+  const list = ctx.get<AccessPointMapping[]>(byBucket(m.bucket)) ?? [];
+  const i = list.findIndex((x) => !x.deleted_at && namesOf(x).some((n) => names.includes(n)));
+  if (i >= 0) {
+    const had = list[i]!;
+    // Already known (the common case: every request through the access point tells it again): nothing written.
+    if (names.every((n) => namesOf(had).includes(n))) return;
+    list[i] = { ...had, arn: had.arn ?? m.arn, alias: had.alias ?? m.alias };
+  } else list.push(m);
+  setBucket(ctx, m.bucket, list);
+  for (const n of names) ctx.set(byName(n), { bucket: m.bucket, ...(m.partition ? { partition: m.partition } : {}) } satisfies NameRef);
+  if (i < 0) order(ctx, m.bucket);
+}
+
+/** A bucket's list, bounded: beyond MAX_PER_BUCKET the deleted ones leave first, then the first kept. */
+function setBucket(ctx: RuleContext, bucket: string, list: AccessPointMapping[]): void {
+  while (list.length > MAX_PER_BUCKET) {
+    const deleted = list.findIndex((x) => x.deleted_at);
+    const [gone] = list.splice(deleted >= 0 ? deleted : 0, 1);
+    for (const n of gone!.deleted_at ? [] : namesOf(gone!)) ctx.delete(byName(n));
+  }
+  if (list.length) ctx.set(byBucket(bucket), list);
+  else ctx.delete(byBucket(bucket));
+}
+
+/** Note a mapping added to `bucket`; beyond MAX_MAPPINGS the first added leaves (its bucket's first). */
+function order(ctx: RuleContext, bucket: string): void {
+  const seen = [...(ctx.get<string[]>(ORDER) ?? []), bucket];
+  while (seen.length > MAX_MAPPINGS) {
+    const oldest = seen.shift()!;
+    const list = ctx.get<AccessPointMapping[]>(byBucket(oldest)) ?? [];
+    const [gone] = list.splice(0, 1);
+    if (gone && !gone.deleted_at) for (const n of namesOf(gone)) if (ctx.get<NameRef>(byName(n))?.bucket === oldest) ctx.delete(byName(n));
+    setBucket(ctx, oldest, list);
+  }
+  ctx.set(ORDER, seen);
+}
+
+/** Drop a name from the live mapping of `bucket` that holds it (the mapping leaves once it has no name). */
+function dropName(ctx: RuleContext, name: string, bucket: string): void {
+  ctx.delete(byName(name));
+  const list = ctx.get<AccessPointMapping[]>(byBucket(bucket)) ?? [];
+  const next = list.flatMap((x) => {
+    if (x.deleted_at || !namesOf(x).includes(name)) return [x];
+    const rest = { ...x, arn: x.arn === name ? undefined : x.arn, alias: x.alias === name ? undefined : x.alias };
+    return namesOf(rest).length ? [rest] : [];
+  });
+  setBucket(ctx, bucket, next);
+}
+
+/** DeleteAccessPoint: the name no longer maps to the bucket; the mapping stays, deleted, for writes to the bucket. */
+function forget(ctx: RuleContext, arn: string, time: string): void {
+  const ref = ctx.get<NameRef>(byName(arn));
+  if (!ref) return;
+  const list = ctx.get<AccessPointMapping[]>(byBucket(ref.bucket)) ?? [];
+  for (const [i, x] of list.entries()) {
+    if (x.deleted_at || x.arn !== arn) continue;
+    list[i] = { ...x, deleted_at: time };
+    for (const n of namesOf(x)) ctx.delete(byName(n));
+  }
+  setBucket(ctx, ref.bucket, list);
+}
+
+/** The bucket an access point name (ARN or alias) fronts now: configured, else kept. */
+function bucketOf(ctx: RuleContext, name: string): { bucket: string; via: AccessPointMapping } | undefined {
+  const conf = configured(ctx).find((m) => m.arn === name || m.alias === name);
+  if (conf) return { bucket: conf.bucket, via: conf };
+  const ref = ctx.get<NameRef>(byName(name));
+  if (!ref) return undefined;
+  const via = ctx.get<AccessPointMapping[]>(byBucket(ref.bucket))?.find((x) => !x.deleted_at && namesOf(x).includes(name));
+  return via ? { bucket: ref.bucket, via } : undefined;
+}
+
+/** The access points of a bucket, in a partition: configured, kept, and deleted ones. */
+function accessPointsOf(ctx: RuleContext, bucket: string, partition: string | undefined): AccessPointMapping[] {
+  const kept = ctx.get<AccessPointMapping[]>(byBucket(bucket)) ?? [];
+  return [...configured(ctx).filter((m) => m.bucket === bucket), ...kept].filter((m) => sameIn(m.partition, partition));
+}
+
+/**
+ * The other names of the object an event wrote at `uri`: for `s3://<bucket>/<key>`, the key through each access
+ * point of the bucket (its object ARN, `s3://<alias>/<key>`); for an object reached through an access point (its
+ * object ARN, or `s3://<alias>/<key>`), the bucket's object and the key through the bucket's other access points.
+ * Empty when the map knows no access point of the bucket (or the bucket of the access point).
+ *
+ * @example
+ * // arn:aws:s3:us-east-1:111122223333:accesspoint/ml-ap fronts models:
+ * otherNames(ev, ctx, 's3://models/fraud/model.tar.gz') // [{ uri: 'arn:aws:s3:us-east-1:111122223333:accesspoint/ml-ap/object/fraud/model.tar.gz', via }]
+ */
+export function otherNames(ev: NormalizedEvent, ctx: RuleContext, uri: string): ObjectName[] {
+  const partition = partitionOfEvent(ev);
+  const ap = AP_OBJECT.exec(uri);
+  const s3 = ap ? null : S3_OBJECT.exec(uri);
+  if (!ap && !s3) return [];
+  const key = ap ? ap[3]! : s3![2]!;
+  const named = ap ? ap[1]! : s3![1]!;
+  const out: ObjectName[] = [];
+  let bucket = named;
+  if (ap || named.endsWith('-s3alias')) {
+    const found = bucketOf(ctx, named);
+    if (!found || !sameIn(found.via.partition, partition)) return [];
+    bucket = found.bucket;
+    out.push({ uri: `s3://${bucket}/${key}`, via: found.via });
+  }
+  for (const m of accessPointsOf(ctx, bucket, partition)) {
+    for (const n of namesOf(m)) {
+      if (n === named) continue;
+      // A deleted access point's name still names the objects approved through it before the deletion.
+      const name = n.startsWith('arn:') ? `${n}/object/${key}` : `s3://${n}/${key}`;
+      if (name === uri || out.some((o) => o.uri === name)) continue;
+      out.push({ uri: name, via: m, ...(m.deleted_at ? { approved_before: m.deleted_at } : {}) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { learnAccessPoint, MAX_MAPPINGS, otherNames } from '../../../core/rules/kinds/access-point-map.js';
+import type { RuleContext } from '../../../core/rules/kinds/context.js';
+import type { NormalizedEvent } from '../../../core/schema/index.js';
+
+/** The access point map's state alone: a rule context over a Map (only what the map uses). */
+function mapCtx() {
+  const state = new Map<string, unknown>();
+  const ctx = {
+    cfg: RulesConfig.parse({}),
+    get: (k: string) => structuredClone(state.get(k)),
+    set: (k: string, v: unknown) => void state.set(k, structuredClone(v)),
+    delete: (k: string) => void state.delete(k),
+  } as unknown as RuleContext;
+  return { ctx, state };
+}
+let n = 0;
+const ap = (name: string) => `arn:aws:s3:us-east-1:111122223333:accesspoint/${name}`;
+const event = (operation: string, details: Record<string, unknown>, action = 'resource.create') =>
+  ({ id: `e${++n}`, time: new Date(Date.parse('2026-11-25T10:00:00Z') + n * 1000).toISOString(), platform: 'sagemaker', operation, action, cloud: { provider: 'aws', region: 'us-east-1' }, details }) as unknown as NormalizedEvent;
+const created = (name: string, bucket: string) => event('CreateAccessPoint', { access_point: ap(name), access_point_bucket: { arn: ap(name), bucket } });
+const write = event('PutObject', {}, 'data_object.write');
+const uris = (ctx: RuleContext, uri: string) => otherNames(write, ctx, uri).map((o) => o.uri);
+
+describe('the access point map, in rule state', () => {
+  it('is bounded: beyond MAX_MAPPINGS access points the first learned leaves, its keys with it', () => {
+    const { ctx, state } = mapCtx();
+    learnAccessPoint(created('first-ap', 'models'), ctx);
+    expect(uris(ctx, 's3://models/k')).toEqual([`${ap('first-ap')}/object/k`]);
+    for (let i = 1; i < MAX_MAPPINGS; i++) learnAccessPoint(created(`ap-${i}`, `bucket-${i}`), ctx);
+    expect(uris(ctx, 's3://models/k')).toEqual([`${ap('first-ap')}/object/k`]);
+    learnAccessPoint(created('one-more-ap', 'bucket-x'), ctx);
+    expect(uris(ctx, 's3://models/k')).toEqual([]);
+    expect(uris(ctx, `${ap('first-ap')}/object/k`)).toEqual([]);
+    expect(uris(ctx, `${ap('ap-1')}/object/k`)).toEqual(['s3://bucket-1/k']);
+    // One key per bucket list and per name, and the order: no more than the bound allows.
+    expect(state.size).toBeLessThanOrEqual(2 * MAX_MAPPINGS + 1);
+  });
+
+  it('a record telling what is known already writes nothing; the alias joins the ARN it belongs to', () => {
+    const { ctx, state } = mapCtx();
+    learnAccessPoint(created('ml-ap', 'models'), ctx);
+    const before = JSON.stringify([...state]);
+    learnAccessPoint(event('GetObject', { access_point_bucket: { arn: ap('ml-ap'), bucket: 'models' } }, 'data_object.read'), ctx);
+    expect(JSON.stringify([...state])).toBe(before);
+    learnAccessPoint(event('GetObject', { access_point_bucket: { arn: ap('ml-ap'), alias: 'ml-ap-abc-s3alias', bucket: 'models' } }, 'data_object.read'), ctx);
+    expect(uris(ctx, 's3://models/k')).toEqual([`${ap('ml-ap')}/object/k`, 's3://ml-ap-abc-s3alias/k']);
+    expect(uris(ctx, 's3://ml-ap-abc-s3alias/k')).toEqual(['s3://models/k', `${ap('ml-ap')}/object/k`]);
+    // Deleted: the names no longer map to the bucket; the bucket's writes still reach them, for versions approved before.
+    learnAccessPoint(event('DeleteAccessPoint', { access_point: ap('ml-ap') }, 'resource.delete'), ctx);
+    expect(uris(ctx, 's3://ml-ap-abc-s3alias/k')).toEqual([]);
+    expect(otherNames(write, ctx, 's3://models/k').map((o) => [o.uri, typeof o.approved_before])).toEqual([[`${ap('ml-ap')}/object/k`, 'string'], ['s3://ml-ap-abc-s3alias/k', 'string']]);
+  });
+
+  it('an access point made again over another bucket (its deletion unseen) moves: the newer record wins', () => {
+    const { ctx } = mapCtx();
+    learnAccessPoint(created('ml-ap', 'models'), ctx);
+    learnAccessPoint(created('ml-ap', 'other'), ctx);
+    expect(uris(ctx, 's3://models/k')).toEqual([]);
+    expect(uris(ctx, `${ap('ml-ap')}/object/k`)).toEqual(['s3://other/k']);
+  });
+});
