@@ -149,11 +149,14 @@ describe('registry.approved_model_modified: an approved artifact overwritten und
     expect(out[0]!.summary).toContain('made current by CompleteMultipartUpload');
   });
 
-  it('the map is bounded per bucket: beyond 50 access points of one bucket the first learned leaves', () => {
-    const many = (count: number) => Array.from({ length: count }, (_, i) => createAp('models', `ap-${String(i).padStart(3, '0')}`));
-    // Records made in order (replay sorts by time): ml-ap first, then the others.
-    const seq = (count: number) => [createAp('models'), register(AP_OBJECT), approve(), ...many(count), putBucket()];
-    expect(changes(seq(49))).toEqual([['artifact_overwritten', AP_OBJECT]]);
-    expect(changes(seq(50))).toEqual([]);
+  it('the map is bounded per bucket: 50 access points; a new one beyond is not kept (making access points cannot push out the known), a deleted one makes room', () => {
+    const many = (count: number, from = 0) => Array.from({ length: count }, (_, i) => createAp('models', `ap-${String(from + i).padStart(3, '0')}`));
+    // Records made in order (replay sorts by time).
+    expect(changes([createAp('models'), register(AP_OBJECT), approve(), ...many(60), putBucket()])).toEqual([['artifact_overwritten', AP_OBJECT]]);
+    // The bucket full, the 51st access point is not mapped: an artifact approved through it is not told from the bucket's writes.
+    const late = 'arn:aws:s3:us-east-1:111122223333:accesspoint/late-ap';
+    expect(changes([createAp('models'), ...many(49), createAp('models', 'late-ap'), register(`${late}/object/${KEY}`), approve(), putBucket()])).toEqual([]);
+    // One deleted makes room for it.
+    expect(changes([createAp('models'), ...many(49), deleteAp('ap-000'), createAp('models', 'late-ap'), register(`${late}/object/${KEY}`), approve(), putBucket()])).toEqual([['artifact_overwritten', `${late}/object/${KEY}`]]);
   });
 });

@@ -16,8 +16,10 @@ import type { RuleContext } from './context.js';
  * fronted the bucket stays that bucket's object: the deleted mapping is kept for writes to the bucket, and judges
  * only versions approved before the deletion.
  *
- * Kept in rule state, bounded: at most MAX_MAPPINGS access points (live and deleted; the first learned leaves first),
- * MAX_PER_BUCKET per bucket (deleted ones leave first). A record telling what is known already writes nothing.
+ * Kept in rule state, bounded: at most MAX_PER_BUCKET access points per bucket (a deleted one leaves for a new one; with
+ * none deleted, a new one is not kept: making access points on a bucket cannot push out those known) and MAX_MAPPINGS
+ * in all (a deleted one leaves first, else the first kept of the bucket holding the most). A record telling what is
+ * known already writes nothing.
  */
 
 /** One access point: its names, the bucket, where the map learned it. */
@@ -47,7 +49,7 @@ export interface ObjectName {
 export const MAX_MAPPINGS = 1000;
 export const MAX_PER_BUCKET = 50;
 
-const ORDER = 'apmap|order';
+const COUNTS = 'apmap|counts';
 const byBucket = (bucket: string) => `apmap|b|${bucket}`;
 const byName = (name: string) => `apmap|n|${name}`;
 
@@ -85,7 +87,7 @@ export function learnAccessPoint(ev: NormalizedEvent, ctx: RuleContext): void {
   if (ev.operation === 'DeleteAccessPoint' && ev.action === 'resource.delete' && typeof ev.details?.access_point === 'string') forget(ctx, ev.details.access_point, ev.time);
 }
 
-/** Keep a mapping: merged into the live one of its bucket that shares a name, else added. */
+/** Keep a mapping: merged into the live one of its bucket that shares a name, else added (if the bucket has room). */
 function keep(ctx: RuleContext, m: AccessPointMapping): void {
   const names = namesOf(m);
   // A name kept for another bucket (an access point deleted and made again over another bucket, its deletion unseen):
@@ -101,34 +103,50 @@ function keep(ctx: RuleContext, m: AccessPointMapping): void {
     // Already known (the common case: every request through the access point tells it again): nothing written.
     if (names.every((n) => namesOf(had).includes(n))) return;
     list[i] = { ...had, arn: had.arn ?? m.arn, alias: had.alias ?? m.alias };
-  } else list.push(m);
-  setBucket(ctx, m.bucket, list);
+  } else {
+    // A bucket full of access points: a deleted one leaves; with none, the new one is not kept — someone making
+    // access points on the bucket cannot push out the ones known (an artifact approved through one stays judged).
+    if (list.length >= MAX_PER_BUCKET) {
+      const deleted = list.findIndex((x) => x.deleted_at);
+      if (deleted < 0) return;
+      list.splice(deleted, 1);
+    }
+    list.push(m);
+  }
   for (const n of names) ctx.set(byName(n), { bucket: m.bucket, ...(m.partition ? { partition: m.partition } : {}) } satisfies NameRef);
-  if (i < 0) order(ctx, m.bucket);
+  setBucket(ctx, m.bucket, list);
 }
 
-/** A bucket's list, bounded: beyond MAX_PER_BUCKET the deleted ones leave first, then the first kept. */
+/** How many mappings each bucket holds, live and deleted, in the order buckets were first kept. */
+type Counts = Array<[bucket: string, live: number, deleted: number]>;
+
+/**
+ * Store a bucket's list and keep the map within MAX_MAPPINGS: beyond it, a deleted mapping leaves first (of the bucket
+ * holding the most deleted), else the first kept of the bucket holding the most — so a flood of access points made on
+ * a few buckets pushes out its own, not the one access point of a model bucket.
+ */
 function setBucket(ctx: RuleContext, bucket: string, list: AccessPointMapping[]): void {
-  while (list.length > MAX_PER_BUCKET) {
-    const deleted = list.findIndex((x) => x.deleted_at);
-    const [gone] = list.splice(deleted >= 0 ? deleted : 0, 1);
-    for (const n of gone!.deleted_at ? [] : namesOf(gone!)) ctx.delete(byName(n));
-  }
   if (list.length) ctx.set(byBucket(bucket), list);
   else ctx.delete(byBucket(bucket));
-}
-
-/** Note a mapping added to `bucket`; beyond MAX_MAPPINGS the first added leaves (its bucket's first). */
-function order(ctx: RuleContext, bucket: string): void {
-  const seen = [...(ctx.get<string[]>(ORDER) ?? []), bucket];
-  while (seen.length > MAX_MAPPINGS) {
-    const oldest = seen.shift()!;
-    const list = ctx.get<AccessPointMapping[]>(byBucket(oldest)) ?? [];
-    const [gone] = list.splice(0, 1);
-    if (gone && !gone.deleted_at) for (const n of namesOf(gone)) if (ctx.get<NameRef>(byName(n))?.bucket === oldest) ctx.delete(byName(n));
-    setBucket(ctx, oldest, list);
+  const counts = (ctx.get<Counts>(COUNTS) ?? []).filter(([b]) => b !== bucket);
+  const live = list.filter((x) => !x.deleted_at).length;
+  if (list.length) counts.push([bucket, live, list.length - live]);
+  let total = counts.reduce((sum, [, l, d]) => sum + l + d, 0);
+  while (total > MAX_MAPPINGS) {
+    const most = (k: 1 | 2) => counts.reduce<number>((best, c, j) => (c[k] > (best < 0 ? 0 : counts[best]![k]) ? j : best), -1);
+    const j = most(2) >= 0 ? most(2) : most(1);
+    const [victim, l, d] = counts[j]!;
+    const kept = victim === bucket ? list : ctx.get<AccessPointMapping[]>(byBucket(victim)) ?? [];
+    const at = d > 0 ? kept.findIndex((x) => x.deleted_at) : 0;
+    const [gone] = kept.splice(at, 1);
+    if (gone && !gone.deleted_at) for (const n of namesOf(gone)) if (ctx.get<NameRef>(byName(n))?.bucket === victim) ctx.delete(byName(n));
+    if (kept.length) ctx.set(byBucket(victim), kept);
+    else ctx.delete(byBucket(victim));
+    counts[j] = d > 0 ? [victim, l, d - 1] : [victim, l - 1, d];
+    if (counts[j]![1] + counts[j]![2] === 0) counts.splice(j, 1);
+    total--;
   }
-  ctx.set(ORDER, seen);
+  ctx.set(COUNTS, counts);
 }
 
 /** Drop a name from the live mapping of `bucket` that holds it (the mapping leaves once it has no name). */

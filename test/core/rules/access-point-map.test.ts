@@ -24,7 +24,7 @@ const write = event('PutObject', {}, 'data_object.write');
 const uris = (ctx: RuleContext, uri: string) => otherNames(write, ctx, uri).map((o) => o.uri);
 
 describe('the access point map, in rule state', () => {
-  it('is bounded: beyond MAX_MAPPINGS access points the first learned leaves, its keys with it', () => {
+  it('is bounded: beyond MAX_MAPPINGS access points one leaves (all buckets holding one: the first kept), its keys with it', () => {
     const { ctx, state } = mapCtx();
     learnAccessPoint(created('first-ap', 'models'), ctx);
     expect(uris(ctx, 's3://models/k')).toEqual([`${ap('first-ap')}/object/k`]);
@@ -36,6 +36,14 @@ describe('the access point map, in rule state', () => {
     expect(uris(ctx, `${ap('ap-1')}/object/k`)).toEqual(['s3://bucket-1/k']);
     // One key per bucket list and per name, and the order: no more than the bound allows.
     expect(state.size).toBeLessThanOrEqual(2 * MAX_MAPPINGS + 1);
+  });
+
+  it('a flood of access points on a few buckets pushes out its own, not the one access point of another bucket', () => {
+    const { ctx } = mapCtx();
+    learnAccessPoint(created('ml-ap', 'models'), ctx);
+    for (let i = 0; i < MAX_MAPPINGS + 200; i++) learnAccessPoint(created(`flood-${i}`, `drop-${i % 25}`), ctx);
+    expect(uris(ctx, 's3://models/k')).toEqual([`${ap('ml-ap')}/object/k`]);
+    expect(uris(ctx, `${ap('ml-ap')}/object/k`)).toEqual(['s3://models/k']);
   });
 
   it('a record telling what is known already writes nothing; the alias joins the ARN it belongs to', () => {
