@@ -149,6 +149,13 @@ describe('registry.approved_model_modified: an approved artifact overwritten und
     expect(out[0]!.summary).toContain('made current by CompleteMultipartUpload');
   });
 
+  it('a version deleted straight from the bucket (DeleteObjects naming it) over an artifact approved through the access point: the rollback, read for the object as written', () => {
+    const before = [createAp('models'), register(AP_OBJECT), approve()];
+    const del = s3('DeleteObjects', 'models', [{ type: 'AWS::S3::Object', ARNPrefix: 'arn:aws:s3:::models/' }, res.bucket('models')], KEY, SM, 'us-east-1', { delete: { Object: [{ Key: KEY, VersionId: '3HL4kqtJlcpXroDTDmJ' }] } });
+    const out = findings([...before, del]);
+    expect(out.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toEqual([['artifact_deleted', AP_OBJECT, { removed_version: '3HL4kqtJlcpXroDTDmJ' }]]);
+  });
+
   it('the map is bounded per bucket: 50 access points; a new one beyond is not kept (making access points cannot push out the known), a deleted one makes room', () => {
     const many = (count: number, from = 0) => Array.from({ length: count }, (_, i) => createAp('models', `ap-${String(from + i).padStart(3, '0')}`));
     // Records made in order (replay sorts by time).

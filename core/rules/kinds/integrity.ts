@@ -135,7 +135,8 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
     // A write in a compilation job's output location, kept for when a copy there is registered.
     noteOutputWrite(ev, ctx, uri);
     // An earlier version put back (no new bytes uploaded): a rollback, its own finding beside an overwrite of the same object.
-    const rollback = carried?.rollback ?? versionRollbackOf(ev, uri);
+    // (A name through the access point map: the rollback is read for the object as the record names it.)
+    const rollback = carried?.rollback ?? versionRollbackOf(ev, name.written ?? uri);
     const operation = carried?.operation ?? ev.operation;
     for (const v of approvedOf(ev, ctx, name)) {
       if (seen.has(v.key) || !v.approval) continue;
