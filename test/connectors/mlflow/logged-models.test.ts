@@ -1,19 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '../../../core/schema/index.js';
+import { useAuditorHarness } from './auditor-harness.js';
 import { replayEvents } from '../../../bridge/replay.js';
 import { loggedModelIdOf } from '../../../connectors/mlflow/artifacts.js';
-import { MlflowConfig } from '../../../connectors/mlflow/config.js';
-import { createMlflowConnector } from '../../../connectors/mlflow/index.js';
-import type { ConnectorDeps } from '../../../core/connector.js';
-import { Ingestor } from '../../../core/ingest.js';
-import { silentLogger } from '../../../core/log.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
-import { Spool } from '../../../core/spool/index.js';
-import { FakeMlflow } from './fake-mlflow.js';
 
 /**
  * MLflow 3 registers `models:/m-<hex>` (a LoggedModel) as a version's source; its files are the logged model's, at
@@ -22,32 +13,9 @@ import { FakeMlflow } from './fake-mlflow.js';
  */
 const T0 = 1755680000000;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-let fake: FakeMlflow;
-let dir: string;
-let spool: Spool | undefined;
-const clock = { now: T0 + 3_600_000 };
-
-beforeEach(async () => {
-  fake = new FakeMlflow();
-  await fake.start();
-  dir = mkdtempSync(join(tmpdir(), 'mltrail-mlflow-lm-'));
-  clock.now = T0 + 3_600_000;
-});
-afterEach(async () => {
-  spool?.close();
-  spool = undefined;
-  await fake.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function auditor(): { runOnce(): Promise<boolean> } {
-  spool?.close();
-  spool = Spool.open({ dir });
-  const config = MlflowConfig.parse({ poll: { tracking_uri: fake.url, page_size: 50, max_attempts: 2, retry_initial_ms: 5, retry_max_ms: 10, request_timeout_ms: 3000, verify_interval_s: 600 } });
-  const deps: ConnectorDeps<MlflowConfig> = { config, ingest: new Ingestor(spool, silentLogger()), spool, logger: silentLogger(), server: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20 }, dataDir: dir, keepRaw: true, env: {} };
-  return createMlflowConnector({ now: () => clock.now }).pollers!(deps)[0] as unknown as { runOnce(): Promise<boolean> };
-}
-const all = () => spool!.read('test', 100_000, 0).map((r) => NormalizedEvent.parse(JSON.parse(r.body)));
+const h = useAuditorHarness('mltrail-mlflow-lm-', T0);
+const auditor = () => h.auditor({ verify_interval_s: 600 });
+const all = h.events;
 
 /** What MLflow 3's `mlflow.sklearn.log_model` writes at a logged model's root (a subdirectory too: MLmodel's metadata). */
 const files = {
@@ -67,9 +35,9 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
   });
 
   it('a version registered from a logged model in a bucket the server reads itself is hashed through the logged-model artifact routes', async () => {
-    fake.addModel('fraud', T0);
-    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
-    fake.addRun(v.run_id!, { user: 'alice' });
+    h.fake.addModel('fraud', T0);
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
+    h.fake.addRun(v.run_id!, { user: 'alice' });
     expect(await auditor().runOnce()).toBe(true);
     const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
     expect(hash.outcome).toBe('success');
@@ -78,7 +46,7 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
       ['MLmodel', sha(files.MLmodel)], ['metadata/MLmodel', sha(files['metadata/MLmodel'])], ['model.pkl', sha('weights-v1')], ['requirements.txt', sha(files['requirements.txt'])],
     ]);
     // Read where MLflow serves a logged model's files: the listing under /api, each file under /ajax-api.
-    const lm = fake.requests.filter((r) => r.path.includes('/logged-models/'));
+    const lm = h.fake.requests.filter((r) => r.path.includes('/logged-models/'));
     expect(lm.map((r) => r.path)).toContain(`/api/2.0/mlflow/logged-models/${v.model_id}/artifacts/directories`);
     expect(lm.filter((r) => r.path.endsWith('/artifacts/files')).map((r) => [r.path, r.query.get('artifact_file_path')]).sort()).toEqual(
       ['MLmodel', 'metadata/MLmodel', 'model.pkl', 'requirements.txt'].map((p) => [`/ajax-api/2.0/mlflow/logged-models/${v.model_id}/artifacts/files`, p]),
@@ -86,14 +54,14 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
   });
 
   it('an approved logged-model version whose files are overwritten afterwards is a hash_mismatch (serving.hash_mismatch)', async () => {
-    fake.addModel('fraud', T0, { aliases: { champion: '1' } });
-    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
-    fake.addRun(v.run_id!, { user: 'alice' });
+    h.fake.addModel('fraud', T0, { aliases: { champion: '1' } });
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
+    h.fake.addRun(v.run_id!, { user: 'alice' });
     const a = auditor();
     expect(await a.runOnce()).toBe(true);
     // The logged model's weights are replaced in the bucket (MLflow records nothing: no version field changes).
-    fake.setLoggedModelFile(v.model_id!, 'model.pkl', 'weights-v1-backdoored');
-    clock.now += 601_000;
+    h.fake.setLoggedModelFile(v.model_id!, 'model.pkl', 'weights-v1-backdoored');
+    h.clock.now += 601_000;
     expect(await a.runOnce()).toBe(true);
     const evs = all();
     const mm = evs.find((e) => e.action === 'model_version.hash_mismatch')!;
@@ -105,24 +73,24 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
   });
 
   it('a logged model in the proxied store is still read through the proxy', async () => {
-    fake.addModel('fraud', T0);
-    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
-    fake.addRun(v.run_id!, { user: 'alice' });
+    h.fake.addModel('fraud', T0);
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    h.fake.addRun(v.run_id!, { user: 'alice' });
     expect(await auditor().runOnce()).toBe(true);
     const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
     expect(hash.outcome).toBe('success');
     expect(hash.ml?.model?.artifact_uri).toBe(`mlflow-artifacts:/1/models/${v.model_id}/artifacts`);
-    expect(fake.requests.some((r) => /\/logged-models\/.*\/artifacts\//.test(r.path))).toBe(false);
+    expect(h.fake.requests.some((r) => /\/logged-models\/.*\/artifacts\//.test(r.path))).toBe(false);
   });
 });
 
 describe('MLflow 3 logged models: evaluations in runs of their own', () => {
   /** The version is registered at T0+10 (first cycle), evaluated in its own run, then given the champion alias. */
   async function scenario(evaluate: boolean): Promise<NormalizedEvent[]> {
-    const m = fake.addModel('fraud', T0);
-    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
-    fake.addRun(v.run_id!, { user: 'alice', metrics: { train_loss: 0.1 } });
-    const lm = fake.loggedModels.get(v.model_id!)!;
+    const m = h.fake.addModel('fraud', T0);
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    h.fake.addRun(v.run_id!, { user: 'alice', metrics: { train_loss: 0.1 } });
+    const lm = h.fake.loggedModels.get(v.model_id!)!;
     // The training run's own metric is the model's too (MLflow links it by model_id): reported once, by runs/get.
     lm.metrics.push({ key: 'train_loss', value: 0.1, timestamp: T0 + 5, step: 0, run_id: v.run_id });
     const a = auditor();
@@ -136,7 +104,7 @@ describe('MLflow 3 logged models: evaluations in runs of their own', () => {
     }
     m.aliases = { champion: '1' };
     m.last_updated_timestamp = T0 + 3_200_000;
-    clock.now += 60_000;
+    h.clock.now += 60_000;
     expect(await a.runOnce()).toBe(true);
     return all();
   }
@@ -169,24 +137,24 @@ const v1Run = () => 'runfraud1';
 
 describe('MLflow 3 logged models: a new version', () => {
   it('evaluated before it was registered: its logged model metrics come with its run; a logged model the auditor may not read (403) is skipped, the version still hashed', async () => {
-    fake.addModel('fraud', T0);
-    fake.addModel('churn', T0);
+    h.fake.addModel('fraud', T0);
+    h.fake.addModel('churn', T0);
     const a = auditor();
     expect(await a.runOnce()).toBe(true); // baseline: empty registry
-    const v = fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
-    fake.addRun(v.run_id!, { user: 'alice' });
-    fake.loggedModels.get(v.model_id!)!.metrics.push({ key: 'adversarial_accuracy', value: 0.88, timestamp: T0 + 5, step: 0, run_id: 'evalrun1' });
-    fake.models.get('fraud')!.aliases = { champion: '1' };
-    const w = fake.addLoggedModelVersion('churn', '1', T0 + 20, files);
-    fake.addRun(w.run_id!, { user: 'bob' });
-    fake.faults.push({ match: new RegExp(`/logged-models/${w.model_id}$`), fault: { status: 403, body: 'Permission denied', contentType: 'text/plain' } });
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    h.fake.addRun(v.run_id!, { user: 'alice' });
+    h.fake.loggedModels.get(v.model_id!)!.metrics.push({ key: 'adversarial_accuracy', value: 0.88, timestamp: T0 + 5, step: 0, run_id: 'evalrun1' });
+    h.fake.models.get('fraud')!.aliases = { champion: '1' };
+    const w = h.fake.addLoggedModelVersion('churn', '1', T0 + 20, files);
+    h.fake.addRun(w.run_id!, { user: 'bob' });
+    h.fake.faults.push({ match: new RegExp(`/logged-models/${w.model_id}$`), fault: { status: 403, body: 'Permission denied', contentType: 'text/plain' } });
     // A backend failing on logged models (500 on every attempt) holds up neither the version nor the cycle.
-    const x = fake.addLoggedModelVersion('churn', '2', T0 + 30, files);
-    fake.addRun(x.run_id!, { user: 'bob' });
-    for (let i = 0; i < 2; i++) fake.faults.push({ match: new RegExp(`/logged-models/${x.model_id}$`), fault: { status: 500 } });
-    clock.now += 60_000;
+    const x = h.fake.addLoggedModelVersion('churn', '2', T0 + 30, files);
+    h.fake.addRun(x.run_id!, { user: 'bob' });
+    for (let i = 0; i < 2; i++) h.fake.faults.push({ match: new RegExp(`/logged-models/${x.model_id}$`), fault: { status: 500 } });
+    h.clock.now += 60_000;
     expect(await a.runOnce()).toBe(true);
-    expect(fake.faults).toEqual([]); // the 403 was served
+    expect(h.fake.faults).toEqual([]); // the 403 was served
     const evs = all();
     expect(evs.filter((e) => e.operation === 'logged-models/get').map((e) => [e.resource?.id, e.ml?.metrics])).toEqual([['fraud/1', { adversarial_accuracy: 0.88 }]]);
     expect(evs.filter((e) => e.action === 'model_version.hash_registered').map((e) => [e.resource?.id, e.outcome]).sort()).toEqual([['churn/1', 'success'], ['churn/2', 'success'], ['fraud/1', 'success']]);
@@ -200,12 +168,12 @@ describe('MLflow 3 logged models: a new version', () => {
 
 describe('a version copied from another (source models:/<name>/<version>)', () => {
   it('outside the proxy is read where the version it was copied from is (here its logged model)', async () => {
-    fake.addModel('fraud-staging', T0);
-    fake.addModel('fraud-prod', T0, { aliases: { champion: '1' } });
-    const src = fake.addLoggedModelVersion('fraud-staging', '1', T0 + 10, files, { store: 's3' });
-    fake.addRun(src.run_id!, { user: 'alice' });
+    h.fake.addModel('fraud-staging', T0);
+    h.fake.addModel('fraud-prod', T0, { aliases: { champion: '1' } });
+    const src = h.fake.addLoggedModelVersion('fraud-staging', '1', T0 + 10, files, { store: 's3' });
+    h.fake.addRun(src.run_id!, { user: 'alice' });
     // MlflowClient.copy_model_version: source models:/<src>/<version>, the same run and logged model.
-    fake.versions.push({ ...src, name: 'fraud-prod', version: '1', creation_timestamp: T0 + 20, last_updated_timestamp: T0 + 20, source: 'models:/fraud-staging/1', tags: {} });
+    h.fake.versions.push({ ...src, name: 'fraud-prod', version: '1', creation_timestamp: T0 + 20, last_updated_timestamp: T0 + 20, source: 'models:/fraud-staging/1', tags: {} });
     const a = auditor();
     expect(await a.runOnce()).toBe(true);
     const hashes = all().filter((e) => e.action === 'model_version.hash_registered');
@@ -215,16 +183,16 @@ describe('a version copied from another (source models:/<name>/<version>)', () =
     ]);
     expect(new Set(hashes.map((e) => e.ml?.model?.sha256)).size).toBe(1);
     // The copy's files overwritten in the bucket: the approved copy is a mismatch.
-    fake.setLoggedModelFile(src.model_id!, 'model.pkl', 'weights-v1-backdoored');
-    clock.now += 601_000;
+    h.fake.setLoggedModelFile(src.model_id!, 'model.pkl', 'weights-v1-backdoored');
+    h.clock.now += 601_000;
     expect(await a.runOnce()).toBe(true);
     expect(all().filter((e) => e.action === 'model_version.hash_mismatch').map((e) => e.resource?.id)).toEqual(['fraud-prod/1']);
   });
 
   it('copied from a version since deleted: a failed hash_registered saying so', async () => {
-    fake.addModel('fraud-prod', T0);
-    fake.addRun('r1', { user: 'alice' });
-    fake.versions.push({ name: 'fraud-prod', version: '1', creation_timestamp: T0 + 20, last_updated_timestamp: T0 + 20, user_id: 'alice', current_stage: 'None', source: 'models:/fraud-staging/1', run_id: 'r1', status: 'READY', tags: {} });
+    h.fake.addModel('fraud-prod', T0);
+    h.fake.addRun('r1', { user: 'alice' });
+    h.fake.versions.push({ name: 'fraud-prod', version: '1', creation_timestamp: T0 + 20, last_updated_timestamp: T0 + 20, user_id: 'alice', current_stage: 'None', source: 'models:/fraud-staging/1', run_id: 'r1', status: 'READY', tags: {} });
     expect(await auditor().runOnce()).toBe(true);
     const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
     expect([hash.outcome, hash.error?.message]).toEqual(['failure', expect.stringContaining('copied from fraud-staging version 1, which no longer exists')]);
