@@ -21,6 +21,9 @@ const MONITOR_TYPES = new Set(['monitoring_schedule', 'model_deployment_monitori
 const HARMLESS_MASK = /^(display_?name|displayName|labels(\..*)?)$/;
 /** Held stops and deletes at most: beyond it the oldest is judged at once. */
 const MAX_HELD = 500;
+/** Deleted endpoints remembered (`gone`): for this long after their deletion, and this many at most (oldest dropped). */
+const GONE_KEEP_MS = 35 * 86_400_000;
+const MAX_GONE = 2000;
 
 interface MonitorState { endpoint?: string; definition?: string; baseline?: string; schedule?: string; event: string; time: string }
 interface Capture { enabled: boolean; sampling?: number; destination?: string }
@@ -82,6 +85,23 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     if (name) ctx.set(`cap|${scopedName(name, scopeOf(ev))}`, { enabled: !!dc && dc.enabled !== false, sampling: dc?.sampling_percentage, destination: dc?.destination } satisfies Capture);
     return;
   }
+  // A config deleted cannot be deployed again: what it captured is no longer needed (the state would grow per config).
+  if (ev.platform === 'sagemaker' && ev.action === 'endpoint_config.delete') {
+    const name = ev.resource?.name ?? deploymentConfigOf(ev);
+    if (name) ctx.delete(`cap|${scopedName(name, scopeOf(ev))}`);
+    return;
+  }
+  // A job definition names the endpoint its schedules watch (a schedule naming a definition carries none itself):
+  // kept so that a schedule deleted with its endpoint (a stack teardown) is known as such.
+  if (ev.platform === 'sagemaker' && ev.resource?.type === 'monitoring_job_definition' && /^monitor\.(create|delete)$/.test(ev.action)) {
+    const name = str(d.monitoring_job_definition) ?? ev.resource.name;
+    if (!name) return;
+    const key = `def|${scopedName(name, sagemakerHomeOf(ev) ?? scopeOf(ev))}`;
+    const ep = str(d.monitored_endpoint);
+    if (ev.action === 'monitor.delete') ctx.delete(key);
+    else if (ep) ctx.set(key, ep);
+    return;
+  }
   if (ev.platform === 'sagemaker' && ev.action === 'endpoint.deploy' && (ev.operation === 'CreateEndpoint' || ev.operation === 'UpdateEndpoint')) {
     const ep = endpointOf(ev);
     const cfgName = deploymentConfigOf(ev);
@@ -90,7 +110,7 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     const now = ctx.get<Capture>(`cap|${scopedName(cfgName, scopeOf(ev))}`);
     const before = ctx.get<{ config: string; capture?: Capture }>(`${key}|cfg`);
     ctx.set(`${key}|cfg`, { config: cfgName, capture: now });
-    ctx.delete(`${key}|gone`);
+    setGone(ctx, key, undefined, Date.parse(ev.time));
     // A config never seen says nothing of its capture: not judged (the capture of the one before is not known off).
     if (ev.operation !== 'UpdateEndpoint' || !before || !now || exempt || ignoredEndpoint(ctx, ep)) return;
     const lost = lessening(before.capture, now);
@@ -131,7 +151,10 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     const ep = endpointOf(ev) ?? ev.resource?.id;
     const key = epKeyOf(ev, ep);
     if (!key) return;
-    ctx.set(`${key}|gone`, Date.parse(ev.time));
+    setGone(ctx, key, Date.parse(ev.time), Date.parse(ev.time));
+    // What it captured or logged is no longer needed (re-created, it starts over): the state would grow per endpoint.
+    ctx.delete(`${key}|cfg`);
+    ctx.delete(`${key}|log`);
     for (const id of ctx.get<string[]>('held-index') ?? []) {
       const h = ctx.get<Held>(`held|${id}`);
       if (h?.epKey !== key) continue;
@@ -145,7 +168,8 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
   const mk = monitorKey(ev);
   if (!mk) return;
   const known = ctx.get<MonitorState>(mk.key);
-  const ep = str(d.monitored_endpoint) ?? known?.endpoint;
+  const def = str(d.monitoring_job_definition);
+  const ep = str(d.monitored_endpoint) ?? (def ? ctx.get<string>(`def|${scopedName(def, sagemakerHomeOf(ev) ?? scopeOf(ev))}`) : undefined) ?? known?.endpoint;
   if (ev.action === 'monitor.create' || ev.action === 'monitor.update') {
     const next: MonitorState = {
       endpoint: ep, definition: str(d.monitoring_job_definition) ?? known?.definition, baseline: str(d.baseline_constraints) ?? known?.baseline,
@@ -188,8 +212,10 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
   // monitor.stop / monitor.delete
   if (exempt || ignoredEndpoint(ctx, ep)) return;
   const epKey = epKeyOf(ev, ep);
-  const gone = epKey ? ctx.get<number>(`${epKey}|gone`) : undefined;
-  if (gone !== undefined && Date.parse(ev.time) - gone <= grace) return;
+  const gone = epKey ? ctx.get<Record<string, number>>('gone')?.[epKey] : undefined;
+  // Its endpoint deleted (and not made again) before, or at most `grace` after, this stop: a teardown or the clean-up
+  // of a monitor left watching nothing. A stop longer before the deletion (read late, out of order) left it unwatched.
+  if (gone !== undefined && Date.parse(ev.time) >= gone - grace) return;
   if (ev.action === 'monitor.delete') ctx.delete(mk.key);
   const w = waitStart(ev, ctx);
   const held: Held = { id: ev.id, at: w.at, rcv: w.rcv, time: ev.time, monitor: mk.key, monitorName: mk.name, endpoint: ep, epKey, op: ev.operation, action: ev.action, who: callerText(ev.actor, ctx.cfg), platform: ev.platform, known };
@@ -205,6 +231,21 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     if (h) report(ctx, h);
   }
 };
+
+/**
+ * Remember (`at`) or forget (undefined: made again) an endpoint's deletion, in one bounded map: deletions older than
+ * GONE_KEEP_MS (by `now`) and past MAX_GONE (oldest first) are dropped, so it does not grow with every endpoint ever made.
+ */
+function setGone(ctx: RuleContext, epKey: string, at: number | undefined, now: number): void {
+  const had = ctx.get<Record<string, number>>('gone');
+  if (at === undefined && !had?.[epKey]) return;
+  const entries = Object.entries(had ?? {}).filter(([k, t]) => k !== epKey && !(now - t > GONE_KEEP_MS));
+  if (at !== undefined && !Number.isNaN(at)) entries.push([epKey, at]);
+  entries.sort((a, b) => a[1] - b[1]);
+  const kept = entries.slice(Math.max(0, entries.length - MAX_GONE));
+  if (kept.length) ctx.set('gone', Object.fromEntries(kept));
+  else ctx.delete('gone');
+}
 
 function monitorEntity(ev: NormalizedEvent, name: string, ep: string | undefined) {
   return ep ? namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform) : namedEntity('monitor', scopedName(name, sagemakerHomeOf(ev) ?? scopeOf(ev)), name, ev.platform);
