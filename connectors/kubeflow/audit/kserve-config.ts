@@ -22,17 +22,23 @@ export function isKserveConfigMap(ref: AuditEvent['objectRef']): boolean {
   return !!ref && !ref.apiGroup && ref.resource === 'configmaps' && ref.name === KSERVE_CONFIG_MAP && !ref.subresource && KSERVE_CONTROLLER_NAMESPACES.has(ref.namespace ?? '');
 }
 
-/** The `image` of a `storageInitializer` value (a JSON text), when it names one. */
-function imageOfSetting(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
+/**
+ * The images a `storageInitializer` value (a JSON text) may name. KServe reads it with Go's encoding/json, which
+ * matches keys case-insensitively, the last one in the text winning: `{"image": "kserve/…", "IMAGE": "evil/…"}`
+ * runs `evil/…`. JSON.parse keeps both keys and no order among repeats, so every `image` spelling's value is named.
+ */
+function imagesOfSetting(value: unknown): string[] {
+  if (typeof value !== 'string') return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
     // KServe's controller fails on it too (it unmarshals the key at start and per pod): no image is set.
-    return undefined;
+    return [];
   }
-  return isObject(parsed) && typeof parsed.image === 'string' && parsed.image.trim() ? parsed.image.trim() : undefined;
+  if (!isObject(parsed)) return [];
+  const images = Object.entries(parsed).flatMap(([k, v]) => (k.toLowerCase() === 'image' && typeof v === 'string' && v.trim() ? [v.trim()] : []));
+  return [...new Set(images)];
 }
 
 /**
@@ -59,6 +65,6 @@ export function storageInitializerImagesOf(ev: AuditEvent): string[] | undefined
       value = op.path === '/data' ? (isObject(written) ? written[STORAGE_INITIALIZER_KEY] : undefined) : written;
     }
   } else if (isObject(req) && isObject(req.data)) value = req.data[STORAGE_INITIALIZER_KEY];
-  const image = imageOfSetting(value);
-  return image ? [image] : undefined;
+  const images = imagesOfSetting(value);
+  return images.length ? images : undefined;
 }

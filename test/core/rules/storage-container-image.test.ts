@@ -105,6 +105,11 @@ describe('KServe inferenceservice-config storageInitializer', () => {
     expect(normalize(elsewhere).ml?.deployment).toBeUndefined();
     expect(auditRelevance(elsewhere as never, (ns) => ns === 'kubeflow-user-alice').keep).toBe(false);
     expect(normalize(kserveConfigWrite('create', kserveConfig('quay.io/mallory/init:5'), 'kserve', 'my-config')).ml?.deployment).toBeUndefined();
+    // KServe's Go encoding/json matches `image` in any case (the last spelling wins): every spelling's image is judged.
+    const cased = (setting: string) => normalize(kserveConfigWrite('patch', { data: { storageInitializer: setting } }));
+    expect(alertsOf([cased('{"IMAGE": "quay.io/mallory/init:6"}')]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:6']]);
+    expect(cased('{"image": "kserve/storage-initializer:v0.15.0", "Image": "quay.io/mallory/init:7"}').ml?.deployment?.images).toEqual(['kserve/storage-initializer:v0.15.0', 'quay.io/mallory/init:7']);
+    expect(alertsOf([cased('{"image": "kserve/storage-initializer:v0.15.0", "Image": "quay.io/mallory/init:7"}')]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:7']]);
     // Not JSON: KServe's controller cannot read it either, no image is set.
     expect(normalize(kserveConfigWrite('patch', { data: { storageInitializer: 'image: quay.io/x' } })).ml?.deployment).toBeUndefined();
   });
