@@ -75,3 +75,23 @@ describe('serving.monitoring_disabled: state stays bounded', () => {
     expect(Object.keys(gone)[0]).toContain('ep-24');
   });
 });
+
+describe('serving.monitoring_disabled: capture of requests or responses only', () => {
+  const cfg = (name: string, min: number, modes: string[]) =>
+    sm('CreateEndpointConfig', { endpointConfigName: name, productionVariants: [{ variantName: 'A', modelName: 'm' }], dataCaptureConfig: { enableCapture: true, initialSamplingPercentage: 100, destinationS3Uri: 's3://cap/x', captureOptions: modes.map((captureMode) => ({ captureMode })) } }, min);
+  const deploy = (op: string, config: string, min: number) => sm(op, { endpointName: 'fraud-ep', endpointConfigName: config }, min);
+
+  it('an UpdateEndpoint onto a config capturing Input only (Output was captured) alerts; the same modes in another order do not', () => {
+    const a = fired([cfg('v1', 0, ['Input', 'Output']), deploy('CreateEndpoint', 'v1', 1), cfg('v2', 2, ['Input']), deploy('UpdateEndpoint', 'v2', 3)]);
+    expect(a.map((x) => x.details.change)).toEqual(['captures less']);
+    expect(a[0]!.summary).toContain('was 100 % to s3://cap/x of Input and Output, now 100 % to s3://cap/x of Input');
+    expect(fired([cfg('v1', 0, ['Input', 'Output']), deploy('CreateEndpoint', 'v1', 1), cfg('v2', 2, ['Output', 'Input']), deploy('UpdateEndpoint', 'v2', 3)])).toEqual([]);
+  });
+
+  it('a monitor deleted in a teardown leaves no settings behind', () => {
+    const state = new MemoryStateStore();
+    const engine = createRuleEngine(RulesConfig.parse({}), state);
+    for (const e of [inlineSchedule(0), delEndpoint(10), delSchedule(11)]) engine.process(e, Date.parse(e.time));
+    expect(state.list(KIND_NS).map((k) => k.key).filter((k) => k.startsWith(`${RULE}|mon|`))).toEqual([]);
+  });
+});

@@ -26,7 +26,7 @@ const GONE_KEEP_MS = 35 * 86_400_000;
 const MAX_GONE = 2000;
 
 interface MonitorState { endpoint?: string; definition?: string; baseline?: string; schedule?: string; event: string; time: string }
-interface Capture { enabled: boolean; sampling?: number; destination?: string }
+interface Capture { enabled: boolean; sampling?: number; destination?: string; modes?: string[] }
 interface Held { id: string; at: number; rcv: number; time: string; monitor: string; monitorName: string; endpoint?: string; epKey?: string; op: string; action: string; who?: string; platform: string; known?: MonitorState }
 
 function str(v: unknown): string | undefined {
@@ -61,6 +61,8 @@ function lessening(before: Capture | undefined, now: Capture | undefined): strin
   if (!now?.enabled) return 'switched off';
   if (before.sampling !== undefined && now.sampling !== undefined && now.sampling < before.sampling) return 'sampled less';
   if (before.destination && now.destination && before.destination !== now.destination) return 'sent elsewhere';
+  // Input and Output captured before, one of them now (CaptureOptions): a model-quality or bias monitor needs both.
+  if (before.modes && now.modes && before.modes.some((m) => !now.modes!.includes(m))) return 'captures less';
   return undefined;
 }
 
@@ -81,8 +83,9 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
   // SageMaker: an endpoint config's data capture, and the config an endpoint runs.
   if (ev.platform === 'sagemaker' && ev.action === 'endpoint_config.create') {
     const name = ev.resource?.name ?? deploymentConfigOf(ev);
-    const dc = ev.ml?.deployment?.data_capture as { enabled?: boolean; sampling_percentage?: number; destination?: string } | undefined;
-    if (name) ctx.set(`cap|${scopedName(name, scopeOf(ev))}`, { enabled: !!dc && dc.enabled !== false, sampling: dc?.sampling_percentage, destination: dc?.destination } satisfies Capture);
+    const dc = ev.ml?.deployment?.data_capture as { enabled?: boolean; sampling_percentage?: number; destination?: string; capture_modes?: string[] } | undefined;
+    const modes = Array.isArray(dc?.capture_modes) && dc.capture_modes.length ? [...dc.capture_modes].sort() : undefined;
+    if (name) ctx.set(`cap|${scopedName(name, scopeOf(ev))}`, { enabled: !!dc && dc.enabled !== false, sampling: dc?.sampling_percentage, destination: dc?.destination, ...(modes ? { modes } : {}) } satisfies Capture);
     return;
   }
   // A config deleted cannot be deployed again: what it captured is no longer needed (the state would grow per config).
@@ -118,7 +121,7 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     ctx.detect({
       entity: namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform), key: `data_capture|${lost}|${cfgName}`, evidence: [ev.id],
       title: 'Endpoint data capture switched off or reduced',
-      summary: `${callerText(ev.actor, ctx.cfg)} moved endpoint ${ep} from config ${before.config} to ${cfgName}: data capture ${lost} (was ${captureText(before.capture)}, now ${captureText(now)}); Model Monitor has nothing to judge what it serves`,
+      summary: `${callerText(ev.actor, ctx.cfg)} moved endpoint ${ep} from config ${before.config} to ${cfgName}: data capture ${lost} (was ${captureText(before.capture)}${lost === 'captures less' ? ` of ${before.capture?.modes?.join(' and ')}` : ''}, now ${captureText(now)}${lost === 'captures less' ? ` of ${now.modes?.join(' and ')}` : ''}); Model Monitor has nothing to judge what it serves`,
       details: { what: 'data_capture', change: lost, endpoint: ep, identity: who, operation: ev.operation, previous_config: before.config, config: cfgName, previous: before.capture, now },
     });
     return;
@@ -209,14 +212,15 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     }
     return;
   }
-  // monitor.stop / monitor.delete
+  // monitor.stop / monitor.delete. A deleted monitor's settings go whatever is judged of it (a teardown, an exempt
+  // caller): kept, every monitor ever torn down would stay in the state.
+  if (ev.action === 'monitor.delete') ctx.delete(mk.key);
   if (exempt || ignoredEndpoint(ctx, ep)) return;
   const epKey = epKeyOf(ev, ep);
   const gone = epKey ? ctx.get<Record<string, number>>('gone')?.[epKey] : undefined;
   // Its endpoint deleted (and not made again) before, or at most `grace` after, this stop: a teardown or the clean-up
   // of a monitor left watching nothing. A stop longer before the deletion (read late, out of order) left it unwatched.
   if (gone !== undefined && Date.parse(ev.time) >= gone - grace) return;
-  if (ev.action === 'monitor.delete') ctx.delete(mk.key);
   const w = waitStart(ev, ctx);
   const held: Held = { id: ev.id, at: w.at, rcv: w.rcv, time: ev.time, monitor: mk.key, monitorName: mk.name, endpoint: ep, epKey, op: ev.operation, action: ev.action, who: callerText(ev.actor, ctx.cfg), platform: ev.platform, known };
   const index = (ctx.get<string[]>('held-index') ?? []).filter((x) => x !== ev.id);
