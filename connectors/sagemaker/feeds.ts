@@ -16,6 +16,8 @@ const EVENTS: Record<string, { action: Action; type: string; change?: string }> 
   DeleteRule: { action: 'audit_log.delete', type: 'eventbridge_rule' },
   RemoveTargets: { action: 'audit_log.disable', type: 'eventbridge_rule', change: 'removed its targets' },
   PutRule: { action: 'audit_log.update', type: 'eventbridge_rule' },
+  // A target of the rule given another ARN (same id): deliveries sent elsewhere (judged against the target seen before).
+  PutTargets: { action: 'audit_log.update', type: 'eventbridge_rule' },
   EnableRule: { action: 'audit_log.enable', type: 'eventbridge_rule' },
   DeleteApiDestination: { action: 'audit_log.delete', type: 'eventbridge_api_destination' },
   UpdateApiDestination: { action: 'audit_log.update', type: 'eventbridge_api_destination' },
@@ -51,13 +53,14 @@ export function patternSources(pattern: unknown): string[] | undefined {
 export function classifyFeed(source: string, eventName: string, params: Obj, feedNames: readonly string[]): TrailClassified | undefined {
   const m = source === 'events.amazonaws.com' ? EVENTS[eventName] : source === 'firehose.amazonaws.com' ? FIREHOSE[eventName] : undefined;
   if (!m) return undefined;
-  const named = source === 'firehose.amazonaws.com' ? str(params.deliveryStreamName) : eventName === 'RemoveTargets' ? str(params.rule) : str(params.name);
+  const named = source === 'firehose.amazonaws.com' ? str(params.deliveryStreamName) : eventName === 'RemoveTargets' || eventName === 'PutTargets' ? str(params.rule) : str(params.name);
   const name = named?.split('/').pop();
   if (!name || !feedNames.some((g) => globMatch(g, name))) return undefined;
   const details: Record<string, unknown> = { trail: name, feed: m.type };
   let action = m.action;
   if (m.change) details.feed_change = m.change;
   if (eventName === 'RemoveTargets') details.feed_targets_removed = arr(params.ids).filter((x) => typeof x === 'string');
+  if (eventName === 'PutTargets') details.feed_targets = arr(params.targets).filter(isObj).flatMap((t) => (str(t.id) && str(t.arn) ? [{ id: str(t.id), arn: str(t.arn) }] : []));
   if (eventName === 'PutRule') {
     // A rule set to DISABLED through PutRule is DisableRule by another name; its pattern is kept so the rule can tell
     // a narrowing (a source it delivered no longer matched) from a widening.

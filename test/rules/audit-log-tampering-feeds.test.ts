@@ -114,3 +114,35 @@ describe('Pub/Sub feed subscription', () => {
     expect(pubsub('Subscriber.ModifyPushConfig', { subscription: pull, pushConfig: {} }, pull, cfg).action).toBe('resource.update');
   });
 });
+
+describe('EventBridge feed rule: narrowed besides its sources, or re-pointed (verify25a)', () => {
+  const rule = 'sagemaker-to-mltrail';
+  const put = (pattern: Record<string, unknown>) => events('PutRule', { name: rule, eventPattern: JSON.stringify(pattern), state: 'ENABLED' });
+  const BASE = { source: ['aws.sagemaker', 'aws.s3'], 'detail-type': ['AWS API Call via CloudTrail'] };
+
+  it('a pattern keeping its sources but matching another detail-type or only some event names alerts; a wider one does not', () => {
+    // Built in order: each event is dated a minute after the one before.
+    const base = put(BASE);
+    const none = put({ ...BASE, 'detail-type': ['Nothing Ever Sent'] });
+    const a = alerts([base, none]);
+    expect(a.map((x) => [x.details.feed_pattern_narrowed, x.evidence])).toEqual([['detail-type lost values', [none.id]]]);
+    expect(a[0]!.summary).toContain('narrowed what its event pattern matches besides its sources');
+    const base2 = put(BASE);
+    const names = put({ ...BASE, detail: { eventName: ['ListModels'] } });
+    expect(alerts([base2, names]).map((x) => x.details.feed_pattern_narrowed)).toEqual(['detail added']);
+    // Wider: another detail-type allowed, another source; a detail filter dropped.
+    expect(alerts([put({ ...BASE, detail: { eventSource: ['sagemaker.amazonaws.com'] } }), put({ ...BASE, 'detail-type': ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'], source: ['aws.sagemaker', 'aws.s3', 'aws.ecr'] })])).toEqual([]);
+  });
+
+  it('PutTargets giving a target seen before another ARN alerts; adding a target, or putting the same one again, does not', () => {
+    const own = 'arn:aws:events:us-east-1:111122223333:api-destination/mltrail/abc';
+    const target = (id: string, arn: string) => events('PutTargets', { rule, targets: [{ id, arn, roleArn: 'arn:aws:iam::111122223333:role/eb' }] });
+    const before = [target('mltrail', own), target('mltrail', own), target('archive', 'arn:aws:s3:::x')];
+    const moved = target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x');
+    const a = alerts([...before, moved]);
+    expect(a.map((x) => [x.details.feed_targets_repointed, x.evidence])).toEqual([[[`target mltrail at arn:aws:events:us-east-1:444455556666:api-destination/collector/x (was ${own})`], [moved.id]]]);
+    // Removed and put again elsewhere: the RemoveTargets alerted already; the put is a new target.
+    const again = [target('mltrail', own), events('RemoveTargets', { rule, ids: ['mltrail'] }), target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x')];
+    expect(alerts(again).map((x) => x.details.action)).toEqual(['audit_log.disable']);
+  });
+});

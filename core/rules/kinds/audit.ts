@@ -27,6 +27,10 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const configs = learnAuditConfigs(ev, ctx);
   // An EventBridge feed rule's pattern as last seen (PutRule): what it delivered before this change.
   const droppedSources = learnFeedSources(ev, ctx);
+  // And the rest of that pattern (detail-type, detail.eventSource / eventName…): one the earlier one did not allow.
+  const narrowedPattern = learnFeedPattern(ev, ctx);
+  // Its targets as last put (PutTargets, RemoveTargets): one given another ARN sends mltrail's deliveries elsewhere.
+  const retargeted = learnFeedTargets(ev, ctx);
   if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
@@ -56,6 +60,8 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const feedChange = typeof d.feed_change === 'string' ? d.feed_change : undefined;
   if (feedChange && ev.action === 'audit_log.update') narrowed.push(feedChange);
   if (droppedSources.length) narrowed.push(`stopped delivering events of ${droppedSources.join(', ')}`);
+  if (retargeted.length) narrowed.push(`pointed ${retargeted.join(', ')}`);
+  if (narrowedPattern) narrowed.push(`narrowed what its event pattern matches besides its sources (${narrowedPattern})`);
   if (exemptions.length) narrowed.push(`exempted ${exemptions.map((c) => `${c.member} from ${c.log_type} logging on ${c.service}`).join(', ')}`);
   if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
@@ -78,7 +84,8 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       log_destination: sinkDestination, log_exclusions: sinkExclusions.length ? sinkExclusions : undefined,
       audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined,
       audit_config_seen: logsOff.length ? !!configs?.seen : undefined,
-      feed: typeof d.feed === 'string' ? d.feed : undefined, feed_change: feedChange, feed_sources_dropped: droppedSources.length ? droppedSources : undefined },
+      feed: typeof d.feed === 'string' ? d.feed : undefined, feed_change: feedChange, feed_sources_dropped: droppedSources.length ? droppedSources : undefined,
+      feed_targets_repointed: retargeted.length ? retargeted : undefined, feed_pattern_narrowed: narrowedPattern },
   });
 };
 
@@ -107,6 +114,81 @@ function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
   const sources = now.filter((x): x is string => typeof x === 'string');
   ctx.set(key, sources);
   return before ? before.filter((x) => !sources.includes(x)) : [];
+}
+
+/**
+ * A feed rule's targets (`feedtgt|<rule>`: id → ARN) as PutTargets and RemoveTargets left them; what a PutTargets
+ * re-pointed: `target <id> at <arn> (was <arn>)`. A target never seen before (added, or put before mltrail read the
+ * log) is not one: the rule's other targets still deliver.
+ */
+function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): string[] {
+  if (ev.outcome === 'failure' || ev.resource?.type !== 'eventbridge_rule') return [];
+  const put = ev.details?.feed_targets;
+  const removed = ev.details?.feed_targets_removed;
+  if (!Array.isArray(put) && !Array.isArray(removed)) return [];
+  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
+  if (!name) return [];
+  const key = `feedtgt|${scopedName(name, sagemakerScopeOf(ev))}`;
+  const known = { ...(ctx.get<Record<string, string>>(key) ?? {}) };
+  const out: string[] = [];
+  for (const t of Array.isArray(put) ? put : []) {
+    const { id, arn } = (t ?? {}) as { id?: unknown; arn?: unknown };
+    if (typeof id !== 'string' || typeof arn !== 'string') continue;
+    if (known[id] !== undefined && known[id] !== arn) out.push(`target ${id} at ${arn} (was ${known[id]})`);
+    known[id] = arn;
+  }
+  for (const id of Array.isArray(removed) ? removed : []) if (typeof id === 'string') delete known[id];
+  if (Object.keys(known).length) ctx.set(key, known);
+  else ctx.delete(key);
+  return out;
+}
+
+/**
+ * A PutRule of a feed rule whose pattern, leaving its `source` aside, may match less than the one seen before it
+ * (`{"source": ["aws.sagemaker"], "detail-type": ["None"]}` keeps the source and delivers nothing): the fields it
+ * added or narrowed, undefined when it only widened or kept them (or no earlier pattern, or an unreadable one, was seen).
+ */
+function learnFeedPattern(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+  const text = ev.details?.feed_pattern;
+  if (ev.outcome === 'failure' || typeof text !== 'string' || ev.resource?.type !== 'eventbridge_rule') return undefined;
+  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
+  if (!name) return undefined;
+  const key = `feedpat|${scopedName(name, sagemakerScopeOf(ev))}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Cut at 2000 characters or not JSON: nothing to compare with, this change or the next.
+    ctx.delete(key);
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const { source: _source, ...rest } = parsed as Record<string, unknown>;
+  const before = ctx.get<Record<string, unknown>>(key);
+  ctx.set(key, rest);
+  if (!before) return undefined;
+  const narrower = narrowedFields(before, rest, '');
+  return narrower.length ? narrower.join(', ') : undefined;
+}
+
+/**
+ * The fields of EventBridge pattern `after` that may match less than `before`: one `before` did not filter on, a list
+ * of values losing one of `before`'s, any other change of a value. Empty when `after` matches all `before` did.
+ */
+function narrowedFields(before: Record<string, unknown>, after: Record<string, unknown>, at: string): string[] {
+  const out: string[] = [];
+  for (const [k, a] of Object.entries(after)) {
+    const path = `${at}${k}`;
+    const b = before[k];
+    if (b === undefined) out.push(`${path} added`);
+    else if (Array.isArray(a) && Array.isArray(b)) {
+      const have = new Set(a.map((x) => JSON.stringify(x)));
+      if (b.some((x) => !have.has(JSON.stringify(x)))) out.push(`${path} lost values`);
+    } else if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+      out.push(...narrowedFields(b as Record<string, unknown>, a as Record<string, unknown>, `${path}.`));
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${path} changed`);
+  }
+  return out;
 }
 
 interface AuditConfigEntry { service: string; log_type: string; member?: string }
