@@ -1,5 +1,7 @@
-import { approvalOf, callerText, identityOf, modelRefOf, partitionOfVersion } from '../facts.js';
-import { versionEntity, type KindImpl } from './context.js';
+import { approvalOf, asS3Uri, callerText, identityOf, modelRefOf, partitionOfVersion } from '../facts.js';
+import type { RejectedArtifact } from '../registry.js';
+import { learnAccessPoint, otherNames, type ObjectName } from './access-point-map.js';
+import { versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { deploysByAlias } from './alias.js';
 import { versionsOf } from './shared.js';
 
@@ -12,6 +14,9 @@ import { versionsOf } from './shared.js';
  * rejected version is `registry.unapproved_deployment`'s (it deploys it), not this rule's.
  */
 export const rejectionReversed: KindImpl = (ev, ctx) => {
+  // Which bucket an access point fronts (its creation, a request through it), or its deletion: this rule's own copy of
+  // the access point map, as rule state is per rule.
+  if (ev.outcome !== 'failure') learnAccessPoint(ev, ctx);
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
   if (deploysByAlias(ev, ctx)) return;
   const known = versionsOf(ev, ctx).named;
@@ -22,17 +27,48 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // Else the same weights rejected as another version (deleted since, or registered again from the same source).
   // Not on the MLflow auditor's first look (baseline, dated when seen): both decisions predate mltrail, order unknown.
   const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
-  const other = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact, partitionOfVersion(v));
+  const byName = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact, partitionOfVersion(v));
+  // Or rejected under the object's other name: through an access point of its bucket, or by the bucket's own name.
+  const mapped = v.rejected || baseline || byName ? undefined : rejectedUnderOtherName(ev, ctx, v.artifact, partitionOfVersion(v));
+  const other = byName ?? mapped?.rejected;
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
   if (!rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;
   const reopened = !other && v.approval?.state === 'pending';
   const approver = identityOf(ev.actor, ctx.cfg);
-  const as = !other ? '' : other.name === v.name && other.version === v.version ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`;
+  const as = (!other ? '' : other.name === v.name && other.version === v.version ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`) + (mapped ? mappingText(mapped.name) : '');
   ctx.detect({
     entity: versionEntity(v), key: `reversed|${rejected.event}`, evidence: [rejected.event, ev.id],
     title: 'Rejected model version approved',
     summary: `${v.name} v${v.version} was rejected${as} at ${rejected.time}${rejected.identity ? ` by ${rejected.identity}` : ''}${reopened ? ', set back to pending since,' : ''} and approved at ${ev.time} by ${callerText(ev.actor, ctx.cfg)}: the same weights the rejection was about`,
-    details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, rejected_version: other ? `${other.name}/${other.version}` : undefined, review_requested: reopened || undefined, approver, approval_operation: ev.operation },
+    details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, rejected_version: other ? `${other.name}/${other.version}` : undefined, review_requested: reopened || undefined, approver, approval_operation: ev.operation, access_point_mapping: mapped ? mappingDetails(mapped.name) : undefined },
   });
 };
+
+/**
+ * A rejection kept by the artifact's other name, as the access point map knows it (registry.approved_model_modified's
+ * map, learned the same way): rejected as an access point's object (its object ARN, `s3://<alias>/<key>`) and
+ * registered again by its bucket, or the reverse. A name through an access point deleted since counts for a rejection
+ * made before the deletion (while it fronted the bucket).
+ */
+function rejectedUnderOtherName(ev: Parameters<KindImpl>[0], ctx: RuleContext, artifact: string | undefined, partition: string | undefined): { rejected: RejectedArtifact; name: ObjectName } | undefined {
+  if (!artifact) return undefined;
+  for (const name of otherNames(ev, ctx, asS3Uri(artifact))) {
+    const rejected = ctx.reg.rejectedArtifact(name.uri, partition);
+    if (rejected && (!name.approved_before || Date.parse(rejected.time) < Date.parse(name.approved_before))) return { rejected, name };
+  }
+  return undefined;
+}
+
+/** What the finding says of the access point that maps the rejected name onto the approved one. */
+function mappingDetails(n: ObjectName): Record<string, unknown> {
+  const m = n.via;
+  return { rejected_as: n.uri, access_point: m.arn ?? m.alias, ...(m.arn && m.alias ? { alias: m.alias } : {}), bucket: m.bucket, learned_from: m.source, event: m.event, deleted_at: m.deleted_at };
+}
+
+/** ` (rejected as <uri>: access point … fronts bucket models, from its CreateAccessPoint <event>)`. */
+function mappingText(n: ObjectName): string {
+  const m = n.via;
+  const from = m.source === 'config' ? 'rules.access_points' : m.source === 'create' ? `its CreateAccessPoint ${m.event}` : `a request through it, ${m.event}`;
+  return ` (rejected as ${n.uri}: access point ${m.arn ?? m.alias} ${m.deleted_at ? `fronted bucket ${m.bucket} until it was deleted at ${m.deleted_at}` : `fronts bucket ${m.bucket}`}, from ${from})`;
+}
