@@ -404,7 +404,8 @@ export const RulesConfigSchema = z
     artifact_mirrors: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).default([]),
     /**
      * S3 access points and the bucket each fronts, for those whose creation mltrail did not see (made before it ran):
-     * an object reached through one is the bucket's object (registry.approved_model_modified). `arn` and/or `alias`.
+     * an object reached through one is the bucket's object (registry.approved_model_modified, registry.rejection_reversed),
+   * and a policy on one (by `arn`) shares the bucket (platform.artifact_shared). `arn` and/or `alias`.
      */
     access_points: z.array(AccessPointEntry).default([]),
     defaults: z

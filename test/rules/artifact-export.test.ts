@@ -198,6 +198,35 @@ describe('SageMaker (CloudTrail): access point policies', () => {
     const scratch = smNorm(s3('CreateAccessPoint', { name: 'scratch-ap', 'x-amz-account-id': '111122223333', CreateAccessPointRequest: { Bucket: 'scratch' } }, { eventID: 'ap-create-2' }), SM).events;
     expect(alerts([...scratch, control('PutAccessPointPolicy', policy('*', 'scratch-ap'), 'ap-policy-2', 'scratch-ap')])).toEqual([]);
   });
+
+  it('a policy on an access point whose creation was not seen, mapped by rules.access_points: shares the bucket it fronts (a training bucket as told by another access point\'s creation; an unlisted one, nothing)', () => {
+    const OLD = 'arn:aws:s3:us-east-1:111122223333:accesspoint/old-ap';
+    const mapped = (bucket: string) => ({ access_points: [{ arn: OLD, bucket }] });
+    const shared = control('PutAccessPointPolicy', policy({ AWS: 'arn:aws:iam::999988887777:root' }, 'old-ap'), 'ap-policy-old', 'old-ap');
+    // Before: nothing tells the rule which bucket old-ap fronts.
+    expect(alerts([shared])).toEqual([]);
+    const out = alerts([shared], mapped('models'));
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      rule_id: 'platform.artifact_shared', entity: { type: 'model', id: 's3://models' },
+      details: { grantees: ['arn:aws:iam::999988887777:root'], operation: 'PutAccessPointPolicy', access_point: OLD, access_point_bucket_from: 'config' },
+    });
+    expect(out[0]!.summary).toContain(`on access point ${OLD}, which fronts it as rules.access_points says`);
+    expect(alerts([shared], { ...mapped('models'), 'platform.artifact_shared': { allowed_accounts: ['999988887777'] } })).toEqual([]);
+    expect(alerts([control('PutAccessPointPolicy', policy({ AWS: 'arn:aws:iam::111122223333:role/Reader' }, 'old-ap'), 'ap-policy-old-own', 'old-ap')], mapped('models'))).toEqual([]);
+    // Another access point made on train-data (marked a training bucket): old-ap's policy shares a dataset store.
+    const train = control('CreateAccessPoint', { Bucket: 'train-data' }, 'ap-create-train', 'train-ap');
+    expect(alerts([train, control('PutAccessPointPolicy', policy('*', 'old-ap'), 'ap-policy-old-2', 'old-ap')], mapped('train-data'))[0]).toMatchObject({
+      entity: { type: 'dataset', id: 's3://train-data' }, details: { public: true }, title: expect.stringContaining('opened to everyone'),
+    });
+    // One made on scratch, in neither list: old-ap fronting scratch shares nothing.
+    const scratch = smNorm(s3('CreateAccessPoint', { name: 'scratch-ap', 'x-amz-account-id': '111122223333', CreateAccessPointRequest: { Bucket: 'scratch' } }, { eventID: 'ap-create-3' }), SM).events;
+    expect(scratch[0]!.details).toMatchObject({ access_point_bucket: { bucket: 'scratch' } });
+    expect(scratch[0]!.details?.access_point_of).toBeUndefined();
+    expect(alerts([...scratch, control('PutAccessPointPolicy', policy('*', 'old-ap'), 'ap-policy-old-3', 'old-ap')], mapped('scratch'))).toEqual([]);
+    // Nothing told of scratch: the map is kept for model artifacts, so the bucket is taken as a model store.
+    expect(alerts([control('PutAccessPointPolicy', policy('*', 'old-ap'), 'ap-policy-old-4', 'old-ap')], mapped('scratch'))[0]).toMatchObject({ entity: { type: 'model', id: 's3://scratch' } });
+  });
 });
 
 describe('SageMaker (CloudTrail): replication of a model or training bucket', () => {

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
 import { anyGlob, callerText } from '../facts.js';
-import { setting, type KindImpl } from './context.js';
+import { setting, type KindImpl, type RuleContext } from './context.js';
 
 /**
  * Exfiltration of ML artifacts (MITRE ATLAS): a model or dataset copied to a destination the operator has not
@@ -95,18 +95,52 @@ export const artifactExport: KindImpl = (ev, ctx) => {
   }
 };
 
+/** What a bucket holds, as the connector's marks told it (`unlisted`: an access point made on it was not marked). */
+type BucketKind = Artifact | 'unlisted';
+
+/**
+ * What the rule learns of buckets from the connector's marks (it has not the connector's bucket lists): an access
+ * point made on a bucket (`details.access_point_bucket` of a CreateAccessPoint) says by `details.access_point_of`
+ * whether the bucket is a model or training one, or neither; a bucket policy or ACL shared (`details.share_of`) that
+ * it is one. Written only when it changes.
+ */
+function learnBucketKind(ev: NormalizedEvent, ctx: RuleContext): void {
+  const made = ev.operation === 'CreateAccessPoint' ? (ev.details?.access_point_bucket as { bucket?: unknown } | undefined) : undefined;
+  const bucket = text(made?.bucket) ?? (artifactOf(ev.details?.share_of, '') ? text(ev.details?.bucket) : undefined);
+  if (!bucket) return;
+  const kind: BucketKind = artifactOf(ev.details?.access_point_of, '') ?? artifactOf(ev.details?.share_of, '') ?? 'unlisted';
+  if (ctx.get<BucketKind>(`apb|${bucket}`) !== kind) ctx.set(`apb|${bucket}`, kind);
+}
+
+/**
+ * An access point whose creation the rule did not see (made before mltrail ran), mapped to its bucket by
+ * `rules.access_points` (by its ARN, as a policy call names it): what its bucket holds as the connector's marks told
+ * it, else a model store (the map is kept for approved model artifacts); a bucket whose access point creation came
+ * unmarked (neither list) is shared by nothing.
+ */
+function configuredAccessPoint(ctx: RuleContext, arn: string): { of: Artifact; uri: string; bucket: string } | undefined {
+  const m = ctx.cfg.access_points.find((a) => a.arn === arn);
+  if (!m) return undefined;
+  const kind = ctx.get<BucketKind>(`apb|${m.bucket}`);
+  return kind === 'unlisted' ? undefined : { of: kind ?? 'model', uri: `s3://${m.bucket}`, bucket: m.bucket };
+}
+
 /**
  * A grantee is foreign unless it is the event's own account, or matches `allowed_accounts` (by itself or its account).
  * An S3 access point policy names no bucket: the connector marks the access point's creation on a model or training
- * bucket (`details.access_point_of`), kept here, and a policy on that access point (`details.access_point`) shares it.
+ * bucket (`details.access_point_of`), kept here, and a policy on that access point (`details.access_point`) shares it;
+ * an access point whose creation was not seen shares the bucket `rules.access_points` maps it to (configuredAccessPoint).
  */
 export const artifactShare: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
   const accessPoint = text(ev.details?.access_point);
   const fronts = artifactOf(ev.details?.access_point_of, '');
   if (accessPoint && fronts) ctx.set(`ap|${accessPoint}`, { of: fronts, uri: ev.resource?.uri });
+  learnBucketKind(ev, ctx);
   if (ev.action !== 'permission.change') return;
-  const viaAccessPoint = !ev.details?.share_of && accessPoint ? ctx.get<{ of: Artifact; uri?: string }>(`ap|${accessPoint}`) : undefined;
+  const seen = !ev.details?.share_of && accessPoint ? ctx.get<{ of: Artifact; uri?: string }>(`ap|${accessPoint}`) : undefined;
+  const configured = !ev.details?.share_of && accessPoint && !seen ? configuredAccessPoint(ctx, accessPoint) : undefined;
+  const viaAccessPoint = seen ?? configured;
   const what = artifactOf(ev.details?.share_of, '') ?? viaAccessPoint?.of;
   const grantees = Array.isArray(ev.details?.grantees) ? (ev.details.grantees as unknown[]).filter((g): g is string => typeof g === 'string' && !!g) : [];
   if (!what || !grantees.length) return;
@@ -126,7 +160,7 @@ export const artifactShare: KindImpl = (ev, ctx) => {
     key: [...foreign].sort().join(','),
     evidence: [ev.id],
     title: everyone ? `${what === 'model' ? 'Model' : 'Dataset'} store opened to everyone` : `${what === 'model' ? 'Model' : 'Dataset'} store shared with another account`,
-    summary: `${entity.id} was opened to ${foreign.join(', ')} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
-    details: { shared: what, resource: entity.id, grantees: foreign, public: everyone || undefined, owner_account: own, operation: ev.operation },
+    summary: `${entity.id} was opened to ${foreign.join(', ')} (${ev.operation}${configured ? ` on access point ${accessPoint}, which fronts it as rules.access_points says` : ''}) by ${callerText(ev.actor, ctx.cfg)}`,
+    details: { shared: what, resource: entity.id, grantees: foreign, public: everyone || undefined, owner_account: own, operation: ev.operation, ...(configured ? { access_point: accessPoint, access_point_bucket_from: 'config' } : {}) },
   });
 };
