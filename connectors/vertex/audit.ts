@@ -484,7 +484,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   }
   // What an endpoint's request-response logging and a monitoring job are now (serving.monitoring_disabled).
   const requestLogging = vertex && outcome !== 'failure' ? requestLoggingOf(rpc, req) : undefined;
-  const monitoredEndpoint = vertex ? monitoredEndpointOf(req) : undefined;
+  const monitoredEndpoint = vertex ? monitoredEndpointOf(req, pp.response) : undefined;
   // Data Access logging of Vertex AI / Cloud Storage switched off or an identity exempted, in an IAM policy's auditConfigs.
   const auditConfig = vertex || outcome === 'failure' ? undefined : auditConfigNarrowing(methodName, pp);
   if (auditConfig) action = 'audit_log.update';

@@ -66,8 +66,15 @@ export function requestLoggingOf(rpc: string, req: Json): { enabled: boolean; sa
   return { enabled: cfg.enabled === true, sampling_rate: rate, destination: bq ? str(bq.outputUri) ?? str(bq.output_uri) : undefined };
 }
 
-/** The endpoint a model deployment monitoring job watches (Create/UpdateModelDeploymentMonitoringJob `endpoint`). */
-export function monitoredEndpointOf(req: Json): string | undefined {
+/**
+ * The endpoint a model deployment monitoring job watches: the request's `modelDeploymentMonitoringJob.endpoint`
+ * (Create/UpdateModelDeploymentMonitoringJob), else the created job's `endpoint` in the response (the create is not
+ * long-running: its response is the job itself, named with the project number), when the request was not logged whole.
+ */
+export function monitoredEndpointOf(req: Json, resp?: unknown): string | undefined {
   const job = isObj(req.modelDeploymentMonitoringJob) ? req.modelDeploymentMonitoringJob : undefined;
-  return job ? str(job.endpoint) : undefined;
+  const fromReq = job ? str(job.endpoint) : undefined;
+  if (fromReq) return fromReq;
+  // Only a job's own response: an update's long-running Operation carries no endpoint of its own.
+  return isObj(resp) && /\/modelDeploymentMonitoringJobs\/[^/]+$/.test(str(resp.name) ?? '') ? str(resp.endpoint) : undefined;
 }

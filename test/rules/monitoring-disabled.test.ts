@@ -158,6 +158,34 @@ describe('Vertex AI monitoring and request-response logging (serving.monitoring_
     expect(fired([vertexOne(auditEntry({ method: `${V1B}ModelMonitoringService.DeleteModelMonitor`, resourceName: monitor, request: { name: monitor }, timestamp: at(0) }))]).map((a) => a.details.what)).toEqual(['model_monitor']);
   });
 
+  it("a job created for an endpoint, then deleted with that endpoint, is a teardown: the create's response names the job, its request the endpoint", () => {
+    // CreateModelDeploymentMonitoringJob is not long-running: the audit entry logs the parent as resourceName, the
+    // request's modelDeploymentMonitoringJob.endpoint, and the created job (name with the project number) as response.
+    const NUM = 'projects/987654321012/locations/us-central1';
+    const create = vertexOne(auditEntry({
+      method: `${V1}JobService.CreateModelDeploymentMonitoringJob`, resourceName: LOC, timestamp: at(0),
+      request: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.CreateModelDeploymentMonitoringJobRequest', parent: LOC, modelDeploymentMonitoringJob: { displayName: 'fraud-mon', endpoint: EP } },
+      response: { '@type': 'type.googleapis.com/google.cloud.aiplatform.v1.ModelDeploymentMonitoringJob', name: `${NUM}/modelDeploymentMonitoringJobs/123`, displayName: 'fraud-mon', endpoint: `${NUM}/endpoints/456`, state: 'JOB_STATE_PENDING' },
+    }));
+    expect([create.resource?.id, create.details?.monitored_endpoint]).toEqual([JOB, EP]);
+    const del = job('DeleteModelDeploymentMonitoringJob', 10);
+    // Either order within the grace: no finding.
+    expect(fired([create, del, endpoint('DeleteEndpoint', 12, { name: EP })])).toEqual([]);
+    expect(fired([create, endpoint('DeleteEndpoint', 8, { name: EP }), del])).toEqual([]);
+    // The job deleted and its endpoint kept: reported, naming the endpoint learnt from the create.
+    expect(fired([create, del]).map((a) => [a.details.change, a.details.endpoint])).toEqual([['deleted', EP]]);
+  });
+
+  it("the endpoint is read from the create's response when its request was not logged", () => {
+    const NUM = 'projects/987654321012/locations/us-central1';
+    const create = vertexOne(auditEntry({
+      method: `${V1}JobService.CreateModelDeploymentMonitoringJob`, resourceName: LOC, timestamp: at(0), request: { parent: LOC },
+      response: { name: `${NUM}/modelDeploymentMonitoringJobs/123`, endpoint: `${NUM}/endpoints/456` },
+    }));
+    expect(create.details?.monitored_endpoint).toBe(EP);
+    expect(fired([create, job('DeleteModelDeploymentMonitoringJob', 10), endpoint('DeleteEndpoint', 12, { name: EP })])).toEqual([]);
+  });
+
   it('an update changing what is monitored alerts; a display-name or label update does not', () => {
     const upd = (mask: string) => job('UpdateModelDeploymentMonitoringJob', 0, { modelDeploymentMonitoringJob: { name: JOB }, updateMask: mask });
     expect(fired([upd('model_deployment_monitoring_objective_configs')]).map((a) => a.details.changes)).toEqual([['changed model_deployment_monitoring_objective_configs']]);
