@@ -74,8 +74,9 @@ export const SagemakerConfig = z.strictObject({
   /** Further CloudTrail eventSources to normalize (stage platform), e.g. `kms.amazonaws.com`. */
   extra_event_sources: z.array(z.string().min(1)).default([]),
   /**
-   * Names (globs) of mltrail's own feeds: the EventBridge rules, API destinations and connections and the Firehose
-   * streams that deliver to the bridge. Their EventBridge / Firehose calls (disable, delete, redirect) are
+   * Names (globs) of mltrail's own feeds: the EventBridge rules, custom event buses, API destinations and connections
+   * and the Firehose streams that deliver to the bridge (a PutTargets target's id and ARN are matched too: a target
+   * moved off them is a cut). Their EventBridge / Firehose calls (disable, delete, redirect) are
    * `audit_log.*` events for `platform.audit_log_tampering`, whatever `extra_event_sources` says.
    */
   feed_names: z.array(z.string().min(1)).default(['*mltrail*']),

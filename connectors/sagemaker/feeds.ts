@@ -4,7 +4,7 @@ import type { TrailClassified } from './trail.js';
 import { arr, get, isObj, str, type Obj } from './util.js';
 
 /**
- * mltrail's own AWS feeds: the EventBridge rule, API destination and connection, and the Firehose stream that deliver
+ * mltrail's own AWS feeds: the EventBridge rule (and its custom bus), API destination and connection, and the Firehose stream that deliver
  * CloudTrail records to the bridge. Disabling, deleting or redirecting one blinds mltrail as surely as StopLogging does
  * (and leaves no trail change to see), so such calls are `audit_log.*` events judged by `platform.audit_log_tampering`.
  * Only resources named by `feed_names` (globs; default `*mltrail*`: the README's setup names them `mltrail`, `sagemaker-to-mltrail`) are read: every
@@ -16,9 +16,11 @@ const EVENTS: Record<string, { action: Action; type: string; change?: string }> 
   DeleteRule: { action: 'audit_log.delete', type: 'eventbridge_rule' },
   RemoveTargets: { action: 'audit_log.disable', type: 'eventbridge_rule', change: 'removed its targets' },
   PutRule: { action: 'audit_log.update', type: 'eventbridge_rule' },
-  // A target of the rule given another ARN (same id): deliveries sent elsewhere (judged against the target seen before).
-  PutTargets: { action: 'audit_log.update', type: 'eventbridge_rule' },
   EnableRule: { action: 'audit_log.enable', type: 'eventbridge_rule' },
+  // Targets added or re-pointed: judged by the rule against the targets it saw before (details.feed_targets).
+  PutTargets: { action: 'audit_log.update', type: 'eventbridge_rule' },
+  // A custom bus deleted takes its rules with it (the default bus cannot be deleted).
+  DeleteEventBus: { action: 'audit_log.delete', type: 'eventbridge_bus' },
   DeleteApiDestination: { action: 'audit_log.delete', type: 'eventbridge_api_destination' },
   UpdateApiDestination: { action: 'audit_log.update', type: 'eventbridge_api_destination' },
   DeleteConnection: { action: 'audit_log.delete', type: 'eventbridge_connection' },
@@ -30,6 +32,37 @@ const FIREHOSE: Record<string, { action: Action; type: string; change?: string }
   DeleteDeliveryStream: { action: 'audit_log.delete', type: 'firehose_stream' },
   UpdateDestination: { action: 'audit_log.update', type: 'firehose_stream' },
 };
+
+/**
+ * The resource name in an ARN: `mltrail` of `arn:aws:events:us-east-1:111122223333:api-destination/mltrail/<uuid>`,
+ * `cloudtrail-to-mltrail` of `arn:aws:firehose:…:deliverystream/cloudtrail-to-mltrail`, `f` of `…:function:f`.
+ */
+export function arnResourceName(arn: string): string | undefined {
+  const res = arn.split(':').slice(5).join(':');
+  if (!res) return undefined;
+  const parts = res.split(/[/:]/);
+  return parts.length > 1 ? parts[1] : parts[0];
+}
+
+/**
+ * A PutTargets target as judged: its id, ARN, whether the ARN names one of mltrail's feeds (`to_feed`) and whether
+ * the id itself does (`id_named`: the README's setup gives the target the id `mltrail`), both by `feedNames`.
+ */
+export interface FeedTarget { id: string; arn: string; to_feed: boolean; id_named: boolean }
+
+/** PutTargets' `targets` (`{id, arn, roleArn, …}` as CloudTrail logs the API's Targets) as FeedTargets. */
+function feedTargets(targets: unknown, feedNames: readonly string[]): FeedTarget[] {
+  const out: FeedTarget[] = [];
+  for (const t of arr(targets)) {
+    if (!isObj(t)) continue;
+    const id = str(t.id);
+    const arn = str(t.arn);
+    if (!id || !arn) continue;
+    const name = arnResourceName(arn);
+    out.push({ id, arn, to_feed: !!name && feedNames.some((g) => globMatch(g, name)), id_named: feedNames.some((g) => globMatch(g, id)) });
+  }
+  return out.slice(0, 20);
+}
 
 /** The `source` values of an EventBridge pattern (a JSON string in PutRule), or undefined when it names none. */
 export function patternSources(pattern: unknown): string[] | undefined {
@@ -60,7 +93,7 @@ export function classifyFeed(source: string, eventName: string, params: Obj, fee
   let action = m.action;
   if (m.change) details.feed_change = m.change;
   if (eventName === 'RemoveTargets') details.feed_targets_removed = arr(params.ids).filter((x) => typeof x === 'string');
-  if (eventName === 'PutTargets') details.feed_targets = arr(params.targets).filter(isObj).flatMap((t) => (str(t.id) && str(t.arn) ? [{ id: str(t.id), arn: str(t.arn) }] : []));
+  if (eventName === 'PutTargets') details.feed_targets = feedTargets(params.targets, feedNames);
   if (eventName === 'PutRule') {
     // A rule set to DISABLED through PutRule is DisableRule by another name; its pattern is kept so the rule can tell
     // a narrowing (a source it delivered no longer matched) from a widening.

@@ -480,7 +480,7 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   const feed = vertex || outcome === 'failure' ? undefined : pubsubFeedChange(methodName, req, resourceName, buckets.feed_names ?? ['*mltrail*'], buckets.pull?.subscription);
   if (feed) {
     action = feed.action;
-    resourceType = 'pubsub_subscription';
+    resourceType = feed.details.feed === 'pubsub_topic' ? 'pubsub_topic' : 'pubsub_subscription';
   }
   // What an endpoint's request-response logging and a monitoring job are now (serving.monitoring_disabled).
   const requestLogging = vertex && outcome !== 'failure' ? requestLoggingOf(rpc, req) : undefined;

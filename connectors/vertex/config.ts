@@ -32,8 +32,9 @@ export const VertexConfig = z.strictObject({
    */
   allowed_domains: z.array(z.string().regex(/^@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'expected an email domain such as corp.example')).default([]),
   /**
-   * Short names (globs) of mltrail's own Pub/Sub subscriptions (the configured pull subscription is always one): one
-   * deleted, detached, or no longer pushing to the bridge is an `audit_log.*` event for `platform.audit_log_tampering`.
+   * Short names (globs) of mltrail's own Pub/Sub subscriptions (the configured pull subscription is always one) and
+   * of the Logging sink's topic: a subscription deleted, detached, or no longer pushing to the bridge, or the topic
+   * deleted, is an `audit_log.*` event for `platform.audit_log_tampering`.
    */
   feed_names: z.array(z.string().min(1)).default(['*mltrail*']),
   push: z

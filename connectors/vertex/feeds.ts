@@ -8,9 +8,10 @@ import { isObj, str, type Json } from './logentry.js';
  * what an endpoint or monitoring job request says about the monitoring of a served model.
  */
 
-/** A Pub/Sub subscription call that stops or redirects what reaches mltrail (`platform.audit_log_tampering`). */
+/** A Pub/Sub subscription (or topic) call that stops or redirects what reaches mltrail (`platform.audit_log_tampering`). */
 export interface FeedChange {
   action: Action;
+  /** The subscription's (a deleted topic's) resource name. */
   subscription: string;
   details: Record<string, unknown>;
 }
@@ -32,6 +33,15 @@ function pushEndpointOf(pc: unknown): string | undefined {
 export function pubsubFeedChange(methodName: string, req: Json, resourceName: string | undefined, feedNames: readonly string[], pullSubscription?: string): FeedChange | undefined {
   if (!methodName.startsWith('google.pubsub.v1.')) return undefined;
   const rpc = methodName.split('.').pop() ?? '';
+  // The Logging sink's topic deleted: the sink's publishes fail and its subscriptions are detached ("_deleted-topic_").
+  // UpdateTopic is not judged: message storage regions, retention, labels and KMS key leave delivery on; a schema set
+  // on the topic could make the sink's publishes fail, but that shows as the feed going silent (silent_channels).
+  if (rpc === 'DeleteTopic') {
+    const topic = resourceName ?? str(req.topic);
+    const t = topic ? /^projects\/[^/]+\/topics\/([^/]+)$/.exec(topic) : null;
+    if (!t || !topic || !feedNames.some((g) => globMatch(g, t[1]!))) return undefined;
+    return { action: 'audit_log.delete', subscription: topic, details: { trail: topic, feed: 'pubsub_topic' } };
+  }
   const subReq = isObj(req.subscription) ? req.subscription : undefined;
   const full = resourceName ?? str(req.subscription) ?? str(subReq?.name);
   const m = full ? /^projects\/[^/]+\/subscriptions\/([^/]+)$/.exec(full) : null;

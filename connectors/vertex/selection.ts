@@ -10,8 +10,8 @@
  * @example
  * vertexLogSelection('my-ml-project') // 'protoPayload.serviceName="aiplatform.googleapis.com" OR … OR logName="projects/my-ml-project/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"'
  */
-/** The Pub/Sub calls that stop or redirect a subscription (Admin Activity: always logged). */
-export const PUBSUB_FEED_METHODS = ['google.pubsub.v1.Subscriber.DeleteSubscription', 'google.pubsub.v1.Subscriber.ModifyPushConfig', 'google.pubsub.v1.Subscriber.UpdateSubscription', 'google.pubsub.v1.Publisher.DetachSubscription'];
+/** The Pub/Sub calls that stop or redirect a subscription, or delete the sink's topic (Admin Activity: always logged). */
+export const PUBSUB_FEED_METHODS = ['google.pubsub.v1.Subscriber.DeleteSubscription', 'google.pubsub.v1.Subscriber.ModifyPushConfig', 'google.pubsub.v1.Subscriber.UpdateSubscription', 'google.pubsub.v1.Publisher.DetachSubscription', 'google.pubsub.v1.Publisher.DeleteTopic'];
 
 export function vertexLogSelection(project: string): string {
   return [

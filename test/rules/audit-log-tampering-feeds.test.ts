@@ -53,6 +53,48 @@ describe('EventBridge and Firehose feeds', () => {
     expect(events('PutRule', { name: 'sagemaker-to-mltrail', state: 'DISABLED' }).action).toBe('audit_log.disable');
   });
 
+  const APIDEST = 'arn:aws:events:us-east-1:111122223333:api-destination/mltrail/8b1e1f9c-3c52-4a59-9e0f-0f3b2c7e1a11';
+  const ROLE = 'arn:aws:iam::111122223333:role/mltrail-eventbridge';
+  const putTargets = (targets: Array<Record<string, unknown>>) => events('PutTargets', { rule: 'sagemaker-to-mltrail', eventBusName: 'default', targets });
+
+  it("PutTargets re-pointing the rule's mltrail target elsewhere alerts, naming the ARN before; a target added beside it does not", () => {
+    const setup = putTargets([{ id: 'mltrail', arn: APIDEST, roleArn: ROLE, deadLetterConfig: { arn: 'arn:aws:sqs:us-east-1:111122223333:mltrail-dlq' } }]);
+    expect(setup).toMatchObject({ action: 'audit_log.update', resource: { type: 'eventbridge_rule', name: 'sagemaker-to-mltrail' }, details: { feed: 'eventbridge_rule', feed_targets: [{ id: 'mltrail', arn: APIDEST, to_feed: true, id_named: true }] } });
+    const logs = putTargets([{ id: 'audit-copy', arn: 'arn:aws:logs:us-east-1:111122223333:log-group:/aws/events/ml' }]);
+    const away = putTargets([{ id: 'mltrail', arn: 'arn:aws:lambda:us-east-1:444455556666:function:sink', roleArn: ROLE }]);
+    const a = alerts([setup, logs, away]);
+    expect(a.map((x) => [x.details.action, x.details.feed_targets_repointed, x.evidence])).toEqual([
+      ['audit_log.update', [{ id: 'mltrail', arn: 'arn:aws:lambda:us-east-1:444455556666:function:sink', was: APIDEST }], [away.id]],
+    ]);
+    expect(a[0]!.summary).toContain(`pointed target mltrail at arn:aws:lambda:us-east-1:444455556666:function:sink, not ${APIDEST}`);
+    // Back onto another of mltrail's feeds (a Firehose stream): no cut.
+    const fh = putTargets([{ id: 'mltrail', arn: 'arn:aws:firehose:us-east-1:111122223333:deliverystream/cloudtrail-to-mltrail', roleArn: ROLE }]);
+    expect(alerts([setup, fh])).toEqual([]);
+  });
+
+  it('PutTargets on a rule whose targets were never seen: the mltrail-named target pointed elsewhere alerts, another id does not; a removed target is forgotten', () => {
+    const away = putTargets([{ id: 'mltrail', arn: 'arn:aws:sqs:us-east-1:444455556666:drop' }]);
+    expect(alerts([away]).map((x) => x.details.feed_targets_repointed)).toEqual([[{ id: 'mltrail', arn: 'arn:aws:sqs:us-east-1:444455556666:drop' }]]);
+    expect(alerts([putTargets([{ id: 'Target1', arn: 'arn:aws:sqs:us-east-1:111122223333:copy' }])])).toEqual([]);
+    // A target id removed, then reused for something else: judged as never seen (Target1 is no mltrail name).
+    const t1 = putTargets([{ id: 'Target1', arn: APIDEST }]);
+    const rm = events('RemoveTargets', { rule: 'sagemaker-to-mltrail', ids: ['Target1'] });
+    const reuse = putTargets([{ id: 'Target1', arn: 'arn:aws:sqs:us-east-1:111122223333:copy' }]);
+    expect(alerts([t1, rm, reuse]).map((x) => x.evidence)).toEqual([[rm.id]]);
+    // A failed PutTargets changes nothing.
+    const failed = normOne(ctRecord('PutTargets', { rule: 'sagemaker-to-mltrail', targets: [{ id: 'mltrail', arn: 'arn:aws:sqs:us-east-1:444455556666:drop' }] }, { eventSource: 'events.amazonaws.com', eventID: 'feed-failed', errorCode: 'AccessDeniedException', errorMessage: 'x' }));
+    expect(alerts([failed])).toEqual([]);
+  });
+
+  it("DeleteEventBus of a bus feed_names names alerts (the bus's rules go with it); another bus is skipped", () => {
+    const del = aws('events.amazonaws.com', 'DeleteEventBus', { name: 'mltrail-bus' });
+    expect(del).toMatchObject({ action: 'audit_log.delete', resource: { type: 'eventbridge_bus', name: 'mltrail-bus' } });
+    const a = alerts([del]);
+    expect(a.map((x) => [x.entity.id, x.details.action])).toEqual([['111122223333:us-east-1:mltrail-bus', 'audit_log.delete']]);
+    expect(a[0]!.summary).toContain("deleted the EventBridge event bus of mltrail's rule");
+    expect(norm(ctRecord('DeleteEventBus', { name: 'orders' }, { eventSource: 'events.amazonaws.com' })).events).toEqual([]);
+  });
+
   it('API destination and connection: deleted, pointed elsewhere, credentials changed', () => {
     const a = alerts([
       events('DeleteApiDestination', { name: 'mltrail' }),
@@ -105,6 +147,26 @@ describe('Pub/Sub feed subscription', () => {
     expect(a[3]!.details.log_destination).toBe('https://attacker.example/push');
   });
 
+  it("the log sink's topic deleted alerts; another topic is not judged", () => {
+    const TOPIC = `projects/${PROJECT}/topics/mltrail-vertex`;
+    const e = auditEntry({ method: 'google.pubsub.v1.Publisher.DeleteTopic', resourceName: TOPIC, request: { '@type': 'type.googleapis.com/google.pubsub.v1.DeleteTopicRequest', topic: TOPIC } });
+    (e.protoPayload as Record<string, unknown>).serviceName = 'pubsub.googleapis.com';
+    e.resource = { type: 'pubsub_topic', labels: { project_id: PROJECT, topic_id: 'mltrail-vertex' } };
+    const ev = normOneConfigured(e, {});
+    expect(ev).toMatchObject({ action: 'audit_log.delete', resource: { type: 'pubsub_topic' }, details: { trail: TOPIC, feed: 'pubsub_topic' } });
+    const a = alerts([ev]);
+    expect(a.map((x) => [x.entity.name ?? x.entity.id, x.details.action])).toEqual([[TOPIC, 'audit_log.delete']]);
+    expect(a[0]!.summary).toContain("deleted the Pub/Sub topic of mltrail's log sink");
+    const other = `projects/${PROJECT}/topics/orders`;
+    const o = auditEntry({ method: 'google.pubsub.v1.Publisher.DeleteTopic', resourceName: other, request: { topic: other } });
+    (o.protoPayload as Record<string, unknown>).serviceName = 'pubsub.googleapis.com';
+    expect(normOneConfigured(o, {}).action).toBe('resource.delete');
+    // UpdateTopic (message storage regions, retention, schema) is no cut: not an audit_log event.
+    const upd = auditEntry({ method: 'google.pubsub.v1.Publisher.UpdateTopic', resourceName: TOPIC, request: { topic: { name: TOPIC, messageStoragePolicy: { allowedPersistenceRegions: ['europe-west1'] } }, updateMask: 'message_storage_policy' } });
+    (upd.protoPayload as Record<string, unknown>).serviceName = 'pubsub.googleapis.com';
+    expect(normOneConfigured(upd, {}).action).not.toMatch(/^audit_log\./);
+  });
+
   it("another subscription is not judged; the configured pull subscription's empty push config changes nothing", () => {
     const other = `projects/${PROJECT}/subscriptions/billing`;
     expect(pubsub('Subscriber.DeleteSubscription', { subscription: other }, other).action).toBe('resource.delete');
@@ -140,7 +202,7 @@ describe('EventBridge feed rule: narrowed besides its sources, or re-pointed (ve
     const before = [target('mltrail', own), target('mltrail', own), target('archive', 'arn:aws:s3:::x')];
     const moved = target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x');
     const a = alerts([...before, moved]);
-    expect(a.map((x) => [x.details.feed_targets_repointed, x.evidence])).toEqual([[[`target mltrail at arn:aws:events:us-east-1:444455556666:api-destination/collector/x (was ${own})`], [moved.id]]]);
+    expect(a.map((x) => [x.details.feed_targets_repointed, x.evidence])).toEqual([[[{ id: 'mltrail', arn: 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x', was: own }], [moved.id]]]);
     // Removed and put again elsewhere: the RemoveTargets alerted already; the put is a new target.
     const again = [target('mltrail', own), events('RemoveTargets', { rule, ids: ['mltrail'] }), target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x')];
     expect(alerts(again).map((x) => x.details.action)).toEqual(['audit_log.disable']);

@@ -29,8 +29,8 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const droppedSources = learnFeedSources(ev, ctx);
   // And the rest of that pattern (detail-type, detail.eventSource / eventName…): one the earlier one did not allow.
   const narrowedPattern = learnFeedPattern(ev, ctx);
-  // Its targets as last put (PutTargets, RemoveTargets): one given another ARN sends mltrail's deliveries elsewhere.
-  const retargeted = learnFeedTargets(ev, ctx);
+  // An EventBridge feed rule's targets as last seen (PutTargets, RemoveTargets): a target re-pointed away from mltrail.
+  const repointed = learnFeedTargets(ev, ctx);
   if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
@@ -60,7 +60,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const feedChange = typeof d.feed_change === 'string' ? d.feed_change : undefined;
   if (feedChange && ev.action === 'audit_log.update') narrowed.push(feedChange);
   if (droppedSources.length) narrowed.push(`stopped delivering events of ${droppedSources.join(', ')}`);
-  if (retargeted.length) narrowed.push(`pointed ${retargeted.join(', ')}`);
+  for (const t of repointed) narrowed.push(`pointed target ${t.id} at ${t.arn}${t.was ? `, not ${t.was}` : ", not one of mltrail's feeds"}`);
   if (narrowedPattern) narrowed.push(`narrowed what its event pattern matches besides its sources (${narrowedPattern})`);
   if (exemptions.length) narrowed.push(`exempted ${exemptions.map((c) => `${c.member} from ${c.log_type} logging on ${c.service}`).join(', ')}`);
   if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
@@ -85,7 +85,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined,
       audit_config_seen: logsOff.length ? !!configs?.seen : undefined,
       feed: typeof d.feed === 'string' ? d.feed : undefined, feed_change: feedChange, feed_sources_dropped: droppedSources.length ? droppedSources : undefined,
-      feed_targets_repointed: retargeted.length ? retargeted : undefined, feed_pattern_narrowed: narrowedPattern },
+      feed_targets_repointed: repointed.length ? repointed : undefined, feed_pattern_narrowed: narrowedPattern },
   });
 };
 
@@ -95,8 +95,10 @@ const DELETED: Record<string, string> = {
   eventbridge_rule: 'EventBridge rule delivering to mltrail',
   eventbridge_api_destination: 'EventBridge API destination delivering to mltrail',
   eventbridge_connection: "EventBridge connection of mltrail's API destination",
+  eventbridge_bus: "EventBridge event bus of mltrail's rule",
   firehose_stream: 'Firehose stream delivering to mltrail',
   pubsub_subscription: 'Pub/Sub subscription delivering to mltrail',
+  pubsub_topic: "Pub/Sub topic of mltrail's log sink",
 };
 
 /**
@@ -116,30 +118,50 @@ function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
   return before ? before.filter((x) => !sources.includes(x)) : [];
 }
 
+interface LearnedTarget { arn: string; to_feed: boolean }
+/** A target moved off mltrail: its id, the ARN it delivers to now, the feed ARN it delivered to (when seen). */
+interface Repointed { id: string; arn: string; was?: string }
+
 /**
- * A feed rule's targets (`feedtgt|<rule>`: id → ARN) as PutTargets and RemoveTargets left them; what a PutTargets
- * re-pointed: `target <id> at <arn> (was <arn>)`. A target never seen before (added, or put before mltrail read the
- * log) is not one: the rule's other targets still deliver.
+ * A feed rule's targets (`details.feed_targets` of PutTargets, by id: PutTargets adds or replaces by id) kept per rule
+ * (account, region, name); RemoveTargets forgets the ids it removes, DeleteRule the rule. Returns the targets this
+ * PutTargets moved off mltrail: an id last seen delivering to one of mltrail's feeds now delivering elsewhere, or,
+ * never seen, an id named as mltrail's (`id_named`, the README's `mltrail`) delivering elsewhere. A target added
+ * beside mltrail's (a dead-letter queue, a log group) cuts nothing: not returned.
  */
-function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): string[] {
+function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): Repointed[] {
   if (ev.outcome === 'failure' || ev.resource?.type !== 'eventbridge_rule') return [];
-  const put = ev.details?.feed_targets;
-  const removed = ev.details?.feed_targets_removed;
-  if (!Array.isArray(put) && !Array.isArray(removed)) return [];
-  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
+  const d = ev.details ?? {};
+  const name = typeof d.trail === 'string' ? d.trail : ev.resource?.name;
   if (!name) return [];
   const key = `feedtgt|${scopedName(name, sagemakerScopeOf(ev))}`;
-  const known = { ...(ctx.get<Record<string, string>>(key) ?? {}) };
-  const out: string[] = [];
-  for (const t of Array.isArray(put) ? put : []) {
-    const { id, arn } = (t ?? {}) as { id?: unknown; arn?: unknown };
-    if (typeof id !== 'string' || typeof arn !== 'string') continue;
-    if (known[id] !== undefined && known[id] !== arn) out.push(`target ${id} at ${arn} (was ${known[id]})`);
-    known[id] = arn;
+  if (ev.action === 'audit_log.delete') {
+    ctx.delete(key);
+    return [];
   }
-  for (const id of Array.isArray(removed) ? removed : []) if (typeof id === 'string') delete known[id];
-  if (Object.keys(known).length) ctx.set(key, known);
-  else ctx.delete(key);
+  const before = ctx.get<Record<string, LearnedTarget>>(key);
+  if (Array.isArray(d.feed_targets_removed) && before) {
+    const next = { ...before };
+    for (const id of d.feed_targets_removed) if (typeof id === 'string') delete next[id];
+    if (Object.keys(next).length) ctx.set(key, next);
+    else ctx.delete(key);
+    return [];
+  }
+  if (!Array.isArray(d.feed_targets)) return [];
+  const next: Record<string, LearnedTarget> = { ...before };
+  const out: Repointed[] = [];
+  for (const t of d.feed_targets) {
+    if (!t || typeof t !== 'object') continue;
+    const { id, arn, to_feed: toFeed, id_named: idNamed } = t as { id?: unknown; arn?: unknown; to_feed?: unknown; id_named?: unknown };
+    if (typeof id !== 'string' || typeof arn !== 'string') continue;
+    const was = before?.[id];
+    if (toFeed !== true && (was ? was.to_feed : idNamed === true)) out.push({ id, arn, was: was?.arn });
+    next[id] = { arn, to_feed: toFeed === true };
+  }
+  // EventBridge allows 5 targets a rule: a bound against a malformed stream, not a limit met in practice.
+  const ids = Object.keys(next);
+  for (const id of ids.slice(0, Math.max(0, ids.length - 20))) delete next[id];
+  ctx.set(key, next);
   return out;
 }
 

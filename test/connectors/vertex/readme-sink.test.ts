@@ -61,7 +61,7 @@ describe('the README\'s Vertex AI Logging sink', () => {
   it("forwards mltrail's own Pub/Sub subscription cut (deleted, detached, push config changed), which the connector makes audit_log events; other Pub/Sub calls not", () => {
     const filter = readmeFilter();
     const sub = `projects/${PROJECT}/subscriptions/mltrail-vertex-pull`;
-    for (const m of ['Subscriber.DeleteSubscription', 'Subscriber.ModifyPushConfig', 'Subscriber.UpdateSubscription', 'Publisher.DetachSubscription']) {
+    for (const m of ['Subscriber.DeleteSubscription', 'Subscriber.ModifyPushConfig', 'Subscriber.UpdateSubscription', 'Publisher.DetachSubscription', 'Publisher.DeleteTopic']) {
       const entry = { ...bucketIam, protoPayload: { ...bucketIam.protoPayload, serviceName: 'pubsub.googleapis.com', methodName: `google.pubsub.v1.${m}`, resourceName: sub, serviceData: undefined, request: { subscription: sub } }, resource: { type: 'pubsub_subscription', labels: { project_id: PROJECT } } };
       expect(passes(filter, entry), m).toBe(true);
     }
