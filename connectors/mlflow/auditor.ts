@@ -15,6 +15,7 @@ import { loggedModelIdOf } from './artifacts.js';
 import { hubModelsOfMlmodel } from './mlmodel.js';
 import type { HubModel } from '../../core/integrity/hub.js';
 import { safeUri } from './uri.js';
+import { ownSnapshot, webhookCuts, webhookSnap, type WebhookSnap } from './webhooks.js';
 import {
   NS as DEFAULT_NS, PENDING_MAX_CYCLES, PROMPT_TAG, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
   type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
@@ -338,6 +339,51 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     })], AUDIT_CHANNEL);
   }
 
+  /** Set once the server answered that it has no webhooks API (MLflow before 3.3): not asked again. */
+  let webhooksUnsupported = false;
+
+  /**
+   * mltrail's own webhooks (`poll.webhooks`) compared with the last listing: deleted, disabled, re-pointed or
+   * narrowed ones are committed as `audit_log.*` events. A webhook missing from the listing is deleted only once
+   * MLflow answers 404 for it. A failure here is logged and leaves the snapshot as it was: the registry audit goes on.
+   */
+  async function watchWebhooks(signal: AbortSignal, now: number): Promise<number> {
+    const wcfg = cfg.webhooks;
+    if (!wcfg.enabled || webhooksUnsupported) return 0;
+    const own = { ids: wcfg.ids, urls: wcfg.urls };
+    let listed;
+    try {
+      listed = await client.listWebhooks(signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (err instanceof MlflowApiError && (err.status === 404 || err.status === 501)) {
+        webhooksUnsupported = true;
+        log.info({ reason: describeError(err) }, 'MLflow server has no registry webhooks API (before 3.3): webhooks of mltrail not watched');
+      } else {
+        log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', reason: describeError(err) }, "could not list MLflow webhooks: changes to mltrail's webhooks not checked this cycle");
+      }
+      return 0;
+    }
+    const cur = new Map<string, WebhookSnap & { updated?: number }>(listed.map((w) => [w.webhook_id, { ...webhookSnap(w), updated: w.last_updated_timestamp }]));
+    const before = state.get<{ hooks: Record<string, WebhookSnap> }>(NS, 'webhooks');
+    const prev = new Map(Object.entries(before?.hooks ?? {}));
+    for (const p of prev.values()) {
+      if (cur.has(p.id)) continue;
+      try {
+        const w = await client.getWebhook(p.id, signal);
+        cur.set(p.id, { ...webhookSnap(w), updated: w.last_updated_timestamp });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        // Not confirmed gone (an error other than 404): judged next cycle, as it was.
+        if (!(err instanceof MlflowApiError && err.status === 404)) cur.set(p.id, p);
+      }
+    }
+    const cuts = before ? webhookCuts(prev, cur, own, now).map(base) : [];
+    if (cuts.length) await commitAudit(cuts);
+    state.set(NS, 'webhooks', { hooks: ownSnapshot(cur.values(), own) });
+    return cuts.length;
+  }
+
   /** One poll: snapshot, diff, persist, process new versions, verify when due. Never throws. */
   async function runOnce(): Promise<boolean> {
     const signal = controller.signal;
@@ -481,6 +527,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         state.set(NS, 'meta', { ...meta, initialized: true, last_verify_ms: meta.last_verify_ms ?? now });
       });
       await sourceRecovered(now);
+      emitted += await watchWebhooks(signal, now);
 
       renamedFrom = new Map();
 

@@ -40,6 +40,22 @@ export const ModelVersion = z.looseObject({
 });
 export type ModelVersion = z.infer<typeof ModelVersion>;
 
+/**
+ * A registry webhook (MLflow 3.3+, `mlflow/protos/webhooks.proto` `Webhook`): `events` as `{entity, action}` enum
+ * names (`MODEL_VERSION`, `CREATED`), `status` `ACTIVE` or `DISABLED`; the secret is never returned.
+ */
+export const RegistryWebhook = z.looseObject({
+  webhook_id: z.string(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  url: z.string().optional(),
+  events: z.array(z.looseObject({ entity: z.string(), action: z.string() })).optional(),
+  status: z.string().optional(),
+  creation_timestamp: int64.optional(),
+  last_updated_timestamp: int64.optional(),
+});
+export type RegistryWebhook = z.infer<typeof RegistryWebhook>;
+
 export const RegisteredModel = z.looseObject({
   name: z.string(),
   creation_timestamp: int64.optional(),
@@ -266,6 +282,16 @@ export class MlflowClient {
   /** One small registry read: tells a failure of one version's requests from the server failing. */
   async probe(signal: AbortSignal): Promise<void> {
     await this.json('GET', '/api/2.0/mlflow/registered-models/search', page('registered_models', z.unknown()), signal, [['max_results', '1']]);
+  }
+
+  /** Every registry webhook (`GET /api/2.0/mlflow/webhooks`; MLflow before 3.3 answers 404). */
+  listWebhooks(signal: AbortSignal, pageSize = 100): Promise<RegistryWebhook[]> {
+    return this.all('/api/2.0/mlflow/webhooks', 'webhooks', RegistryWebhook, signal, [['max_results', String(pageSize)]]);
+  }
+
+  /** One webhook; a deleted one answers 404 `RESOURCE_DOES_NOT_EXIST`. */
+  async getWebhook(id: string, signal: AbortSignal): Promise<RegistryWebhook> {
+    return (await this.json('GET', `/api/2.0/mlflow/webhooks/${encodeURIComponent(id)}`, z.looseObject({ webhook: RegistryWebhook }), signal)).webhook;
   }
 
   async getRun(runId: string, signal: AbortSignal): Promise<Run> {

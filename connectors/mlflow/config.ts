@@ -64,6 +64,17 @@ export const PollConfig = z.strictObject({
    */
   workspaces: z.array(z.string().regex(MLFLOW_WORKSPACE, `each workspace: ${MLFLOW_WORKSPACE_MESSAGE}`)).default([])
     .refine((ws) => new Set(ws).size === ws.length, 'a workspace is listed twice'),
+  /**
+   * mltrail's own registry webhooks (MLflow 3.3+), listed each cycle: one deleted, disabled, pointed at another URL or
+   * subscribed to fewer events is an `audit_log.*` event for `platform.audit_log_tampering`. A webhook is mltrail's
+   * when its id is in `ids` or its URL matches a glob of `urls` (default: the bridge's MLflow route). A server
+   * without the webhooks API (before 3.3) is skipped.
+   */
+  webhooks: z.strictObject({
+    enabled: z.boolean().default(true),
+    ids: z.array(z.string().min(1)).default([]),
+    urls: z.array(z.string().min(1)).default(['*/v1/ingest/mlflow*']),
+  }).prefault({}),
 });
 export type PollConfig = z.infer<typeof PollConfig>;
 

@@ -99,6 +99,7 @@ const DELETED: Record<string, string> = {
   firehose_stream: 'Firehose stream delivering to mltrail',
   pubsub_subscription: 'Pub/Sub subscription delivering to mltrail',
   pubsub_topic: "Pub/Sub topic of mltrail's log sink",
+  mlflow_webhook: 'MLflow webhook delivering to mltrail',
 };
 
 /**

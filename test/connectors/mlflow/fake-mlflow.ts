@@ -46,6 +46,18 @@ export interface FakeModel {
   aliases: Record<string, string>;
 }
 
+/** A registry webhook as MLflow 3.3+ stores it (`mlflow/protos/webhooks.proto` `Webhook`; the secret is never listed). */
+export interface FakeWebhook {
+  webhook_id: string;
+  name: string;
+  description?: string;
+  url: string;
+  events: Array<{ entity: string; action: string }>;
+  status: 'ACTIVE' | 'DISABLED';
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+}
+
 export type Fault = { status: number; body?: string; contentType?: string; retryAfter?: string } | { hang: true };
 
 export class FakeMlflow {
@@ -73,6 +85,11 @@ export class FakeMlflow {
   excludesPrompts = true;
   /** A server refusing the prompt tag filter (400 INVALID_PARAMETER_VALUE), as one that does not take tag filters would. */
   refusesPromptFilter = false;
+  /**
+   * Registry webhooks (MLflow 3.3+ `GET /api/2.0/mlflow/webhooks`, `GET /api/2.0/mlflow/webhooks/{id}`). Unset: a
+   * server before 3.3, whose routes do not exist (404).
+   */
+  webhooks?: Map<string, FakeWebhook>;
   /** When true every request is answered 503 (the server went down). */
   down = false;
   /**
@@ -429,6 +446,18 @@ export class FakeMlflow {
       }
       res.end();
       return;
+    }
+    if (req.method === 'GET' && p === '/api/2.0/mlflow/webhooks' && reg.webhooks) {
+      const all = [...reg.webhooks.values()].sort((a, b) => b.creation_timestamp - a.creation_timestamp);
+      const pg = this.page(all, q, 1000, 100);
+      if (typeof pg === 'string') return this.error(res, 400, 'INVALID_PARAMETER_VALUE', pg);
+      return this.json(res, { ...(pg.items.length ? { webhooks: pg.items } : {}), ...(pg.next ? { next_page_token: pg.next } : {}) });
+    }
+    const hook = /^\/api\/2\.0\/mlflow\/webhooks\/([^/]+)$/.exec(p);
+    if (req.method === 'GET' && hook && reg.webhooks) {
+      const w = reg.webhooks.get(decodeURIComponent(hook[1]!));
+      if (!w) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Webhook with ID ${hook[1]} not found`);
+      return this.json(res, { webhook: w });
     }
     if (req.method === 'POST' && p === '/api/2.0/mlflow/model-versions/set-tag') {
       if (req.headers['content-type'] !== 'application/json') return this.error(res, 400, 'BAD_REQUEST', 'Content-Type must be application/json');
