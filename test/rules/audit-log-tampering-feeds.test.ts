@@ -203,8 +203,9 @@ describe('EventBridge feed rule: narrowed besides its sources, or re-pointed (ve
     const moved = target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x');
     const a = alerts([...before, moved]);
     expect(a.map((x) => [x.details.feed_targets_repointed, x.evidence])).toEqual([[[{ id: 'mltrail', arn: 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x', was: own }], [moved.id]]]);
-    // Removed and put again elsewhere: the RemoveTargets alerted already; the put is a new target.
-    const again = [target('mltrail', own), events('RemoveTargets', { rule, ids: ['mltrail'] }), target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x')];
-    expect(alerts(again).map((x) => x.details.action)).toEqual(['audit_log.disable']);
+    // Removed and put again elsewhere: the RemoveTargets alerts, and so does the put (a target whose id feed_names
+    // names, `mltrail`, delivering elsewhere); a target of another id added beside it does not.
+    const again = [target('mltrail', own), events('RemoveTargets', { rule, ids: ['mltrail'] }), target('mltrail', 'arn:aws:events:us-east-1:444455556666:api-destination/collector/x'), target('archive', 'arn:aws:s3:::y')];
+    expect(alerts(again).map((x) => x.details.action)).toEqual(['audit_log.disable', 'audit_log.update']);
   });
 });
