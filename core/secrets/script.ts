@@ -89,11 +89,20 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
   // A Python annotation (`token: Dict[str, str] = {…}`): its type is no value (the container is redactPythonContainers').
   if (!sep.includes('=') && PY_ANNOTATION.test(text.slice(at + all.length - value.length, at + all.length - value.length + 1000))) return all;
+  // A credential header's value (`"Authorization": "Bearer x"`) keeps its auth scheme, as the text rules keep it.
+  if (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value)) {
+    const inner = value.slice(1, value.length > 1 && value.endsWith(value[0]!) ? -1 : undefined);
+    const scheme = AUTH_SCHEME.exec(inner)?.[0] ?? '';
+    if (inner.slice(scheme.length) === REDACTED) return all;
+    return `${pre}${q}${name}${q}${sep}${value[0]}${scheme}${REDACTED}${inner.length < value.length - 1 ? value[0] : ''}`;
+  }
   // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
   const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
   if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
   return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
 }
+/** An auth scheme opening a credential header's value (`Bearer`, `Basic`): which kind of credential, not what. */
+const AUTH_SCHEME = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i;
 const PAREN_LITERAL = /^\((?:[ \t]*$|[ \t]*[rRbBuU]{0,2}["'])/;
 /** The next line is a value redactYamlValuesUnder hid. */
 const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;

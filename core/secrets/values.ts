@@ -1,15 +1,15 @@
 /** Free values a user writes (tag values, descriptions, a hyperparameter holding JSON): text and JSON redaction. */
-import { holdsSecret, isSecretKey, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlSecrets } from './urls.js';
 import { redactSecretText } from './text.js';
 import { mapElements, mapValues } from '../copy-on-write.js';
 
 /**
  * What must be in a value for redactSecretText to find anything in it: a secret's name, a dashed secret flag, a
- * password flag, a credential header or call (`Authorization:`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`), a
+ * password flag, a credential header or call (`Authorization:`, `Cookie`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`), a
  * PEM key or a key of KEY_KINDS (`signing_key`, `--app-key`). Most tag values and hyperparameters (`0.01`, `s3://bucket/x`, `resnet50`) hold none and skip the text rules.
  */
-const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_-]?key|_pass|_pwd|-pass|auth|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data`, 'i');
+const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_-]?key|_pass|_pwd|-pass|auth|cookie|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data`, 'i');
 /** A JSON object or array as a string (a hyperparameter SageMaker passes as a string, a JSON tag value). */
 const JSON_LOOKING = /^\s*[[{][^]*[\]}]\s*$/;
 /** Largest JSON text parsed (a hyperparameter is at most 2,500 characters; tags 256): larger is read as text. */
@@ -38,7 +38,10 @@ export function redactFreeText(s: string): string {
 const JSON_PAIR = /"([A-Za-z_][\w.-]*)"(\s*:\s*)"((?:[^"\\\n]|\\.)*)("|$)/g;
 function redactJsonPairs(s: string): string {
   if (!s.includes('"')) return s;
-  return s.replace(JSON_PAIR, (all, name: string, sep: string, value: string, end: string) => (hideNamed(name, value) === REDACTED ? `"${name}"${sep}"${REDACTED}${end}` : all));
+  return s.replace(JSON_PAIR, (all, name: string, sep: string, value: string, end: string) => {
+    const hidden = hideNamed(name, value);
+    return hidden === undefined ? all : `"${name}"${sep}"${hidden}${end}`;
+  });
 }
 
 /**
@@ -67,15 +70,37 @@ function redactJsonValue(v: unknown, depth: number): unknown {
   return mapValues(v, (val, k) => hideNamed(k, val) ?? redactJsonValue(val, depth + 1));
 }
 
+/** A credential header's name as a key (a JSON header map, a tag): `Authorization`, `Proxy-Authorization`. */
+const AUTH_HEADER_KEY = /^(?:proxy-)?authorization$/i;
+/** A cookie header's name as a key: a session cookie is a bearer credential, hidden whole (`Cookie`, `Set-Cookie`). */
+const COOKIE_HEADER_KEY = /^(?:set-)?cookie$/i;
+/** An auth scheme opening a credential header's value: it says which kind of credential, not what, and stays (as the text rules keep it). */
+const AUTH_SCHEME = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i;
+
 /**
  * `[redacted]` for a value given under a secret's name (a string that holds one, or any number or object), undefined
- * when the name is no secret's. `-` in the name is read as `_` (`api-key`).
+ * when the name is no secret's. `-` in the name is read as `_` (`api-key`). Under a credential header's name
+ * (`Authorization`, `Proxy-Authorization`) the value's auth scheme stays (`Bearer [redacted]`); a cookie header's
+ * value (`Cookie`, `Set-Cookie`) is hidden whole. An empty or unset value (`""`, `null`) stays.
+ *
+ * @example
+ * hideNamed('Authorization', 'Bearer x') // 'Bearer [redacted]'
  */
 export function hideNamed(name: string, v: unknown): string | undefined {
+  if (AUTH_HEADER_KEY.test(name) || COOKIE_HEADER_KEY.test(name)) return hideHeaderValue(name, v);
   const key = name.includes('-') ? name.replace(/-/g, '_') : name;
   if (!SECRET_NAME.test(key) || v === null || v === undefined) return undefined;
   if (typeof v === 'string') return v !== '' && holdsSecret(key, v) ? REDACTED : undefined;
   return isSecretKey(key) ? REDACTED : undefined;
+}
+/** hideNamed under a credential or cookie header's name: the scheme kept; undefined when nothing is left to hide. */
+function hideHeaderValue(name: string, v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== 'string') return REDACTED;
+  if (v === '' || v === REDACTED || isUnsetValue(v)) return undefined;
+  const scheme = AUTH_HEADER_KEY.test(name) ? (AUTH_SCHEME.exec(v)?.[0] ?? '') : '';
+  const rest = v.slice(scheme.length);
+  return rest === '' || rest === REDACTED ? undefined : `${scheme}${REDACTED}`;
 }
 
 /**

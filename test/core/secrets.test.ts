@@ -168,7 +168,7 @@ describe('core/secrets', () => {
 
   it('hides, in a script, a secret env name handed its value as the next string (os.environ.setdefault, os.putenv) and an Authorization header written as a dict key; messages and variables stay', () => {
     const script = 'os.environ.setdefault("HF_TOKEN", "hf_py1")\nos.putenv(\'API_TOKEN\', \'py2\')\nheaders = {"Authorization": "Bearer py3"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n';
-    expect(redactScriptText(script)).toBe('os.environ.setdefault("HF_TOKEN", "[redacted]")\nos.putenv(\'API_TOKEN\', \'[redacted]\')\nheaders = {"Authorization": "[redacted]"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n');
+    expect(redactScriptText(script)).toBe('os.environ.setdefault("HF_TOKEN", "[redacted]")\nos.putenv(\'API_TOKEN\', \'[redacted]\')\nheaders = {"Authorization": "Bearer [redacted]"}\nauth = {\'Authorization\': f\'Bearer {tok}\'}\nprint("token", "is set")\ntok = os.environ.get("HF_TOKEN", "")\nnames = ["HF_TOKEN", "LOG_LEVEL"]\n');
   });
 
   it('hides a command substitution given as a secret value whole (password=$(cat /x), --token $(…), mysql -p$(…)), not its first word only; other substitutions stay', () => {

@@ -613,7 +613,7 @@ describe('Kubernetes audit raw redaction: ConfigMaps, scripts and tool flags', (
     const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'pull' }, spec: { templates: [{ name: 'kfp', container: { image: 'python:3.11', command: ['sh', '-ec', 'python3 -m kfp.dsl.executor_main', src] } }] } };
     const [out] = normalizeAudit(created('workflows', 'argoproj.io', wf), ctx({ keepRaw: true })).events;
     expect(JSON.stringify(out)).not.toMatch(/kfp-env-1|kfp-hdr-2/);
-    expect((out!.raw as Obj).requestObject.spec.templates[0].container.command[3]).toBe('def pull():\n    os.environ.setdefault("HF_TOKEN", "[redacted]")\n    requests.get(u, headers={"Authorization": "[redacted]"})\n');
+    expect((out!.raw as Obj).requestObject.spec.templates[0].container.command[3]).toBe('def pull():\n    os.environ.setdefault("HF_TOKEN", "[redacted]")\n    requests.get(u, headers={"Authorization": "Bearer [redacted]"})\n');
   });
 
   it('an Argo script template and a KFP inline component: secret assignments and URL passwords in the script text are hidden, the rest of the code stays', () => {
