@@ -14,6 +14,22 @@ export const KEYWORD_ARGUMENT = /([(,]\s*)([A-Za-z_]\w*)([ \t]*=(?!=)\s*)([rRbBu
  * `{"name":"HF_TOKEN","value":…}`, whose value the key rules judge). The arguments may be written one a line.
  */
 export const NAME_THEN_VALUE_ARGS = /(["'])([A-Za-z_][\w.-]*)\1(\s*,\s*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?!\s*:)/g;
+/**
+ * A Python f-string literal (`f"x{a}"`, `rf'x'`): the assignment rules read it whole, prefix and quotes, or its
+ * prefix was read as a word and the rest of it left after the placeholder (`[redacted]}"`).
+ */
+export const PY_FSTRING = String.raw`(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')`;
+/**
+ * An f-string of replacement fields only (`f"{tok}"`, `f"{a}{b!r}"`, `f""`): it names variables, holds no literal,
+ * so no secret, and stays as written. One with literal text (`f"sk-{x}"`, `f"{{x}}"`) is a literal's.
+ */
+export const PY_FSTRING_OF_NAMES_SOURCE = String.raw`(?:[rR]?[fF]|[fF][rR])(?:"(?:\{[^{}"\n]*\})*"|'(?:\{[^{}'\n]*\})*')`;
+export const PY_FSTRING_OF_NAMES = new RegExp(`^${PY_FSTRING_OF_NAMES_SOURCE}$`);
+/**
+ * A Python name as a value (`tok`, `self.token`, `cfg.api_key`): a variable, no literal. A quoted key given one in a
+ * dict (`{"token": tok}`) names where the secret is, not what.
+ */
+export const PY_NAME_VALUE = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
 /** An environment variable's name as written (`HF_TOKEN`): a lower-case `"token"` there is a message's word. */
 export const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 /** A credential header's name, as a key of a script's headers (`"Authorization": "Bearer x"`). */

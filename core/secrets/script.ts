@@ -1,7 +1,7 @@
 /** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
 import { holdsSecret, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
-import { ESCAPED_QUOTE, redactSecretText, REFERENCE_LIST } from './text.js';
-import { AUTH_HEADER_NAME, ENV_NAME, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
+import { ESCAPED_QUOTE, isCredentialWord, redactSecretText, REFERENCE_LIST } from './text.js';
+import { AUTH_HEADER_NAME, ENV_NAME, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_NAME_VALUE, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
 import { redactYamlValuesUnder } from './yaml.js';
@@ -18,7 +18,7 @@ import { redactDockerAuths } from './docker.js';
  * (YAML's quote inside it; Python's adjacent literals). An annotation's bracket is read for 200 characters at most: unbounded,
  * every name on a long line without ']' scanned to its end (quadratic).
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
@@ -70,7 +70,8 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
-  const secret = holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value));
+  const secret = (holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value)))
+    && !PY_FSTRING_OF_NAMES.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)));
   if (secret) {
     // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
     if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;
@@ -81,9 +82,12 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   if (!secret || value === REDACTED || value.slice(1, -1) === REDACTED || YAML_BLOCK_INDICATOR.test(value)) {
     // A JSON string holding YAML or JSON (`"f": "creds: {password: x}"`) was matched whole: its own pairs are read
     // too. (A global replace collects every match before calling back, so using the pattern again here is safe.)
-    if (value.length < 3 || (value[0] !== '"' && value[0] !== "'") || !SECRET_NAME.test(value)) return all;
-    const inner = value.slice(1, -1).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
-    return inner === value.slice(1, -1) ? all : `${pre}${q}${name}${q}${sep}${value[0]}${inner}${value[0]}`;
+    // An f-string's literal text is read so too (its prefix kept).
+    const fp = F_PREFIX.exec(value)?.[0].slice(0, -1) ?? '';
+    const lit = value.slice(fp.length);
+    if (lit.length < 3 || (lit[0] !== '"' && lit[0] !== "'") || !SECRET_NAME.test(lit)) return all;
+    const inner = lit.slice(1, -1).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
+    return inner === lit.slice(1, -1) ? all : `${pre}${q}${name}${q}${sep}${fp}${lit[0]}${inner}${lit[0]}`;
   }
   // A parameter's type (`def f(password: str, …)`): no value is given.
   if (!sep.includes('=') && PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80))) return all;
@@ -96,6 +100,9 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
     if (inner.slice(scheme.length) === REDACTED) return all;
     return `${pre}${q}${name}${q}${sep}${value[0]}${scheme}${REDACTED}${inner.length < value.length - 1 ? value[0] : ''}`;
   }
+  // An f-string with literal text keeps its prefix and quotes (`f"[redacted]"`).
+  const fq = F_PREFIX.exec(value)?.[0];
+  if (fq !== undefined) return `${pre}${q}${name}${q}${sep}${fq}${REDACTED}${fq.slice(-1)}`;
   // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
   const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
   if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
@@ -103,6 +110,18 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
 }
 /** An auth scheme opening a credential header's value (`Bearer`, `Basic`): which kind of credential, not what. */
 const AUTH_SCHEME = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i;
+/** An f-string's prefix and opening quote. */
+const F_PREFIX = /^(?:[rR]?[fF]|[fF][rR])["']/;
+/** What follows a dict's value: the next item or the container's end, on its line or the next. */
+const CONTAINER_GOES_ON = /^[ \t]*(?:[,})\]]|\r?\n\s*[})\]])/;
+/**
+ * A quoted key's value that is a Python name in a dict (`{"token": tok}`, `"token": self.tok,`): a variable, which
+ * names where the secret is, not what. Only with the dict going on after it (`,`, `}`), so that a YAML line's plain
+ * value under a quoted key (`"password": hunter2`) stays a value; a word that reads as a credential (`hf_…`) stays hidden.
+ */
+function isVariableInContainer(value: string, after: string): boolean {
+  return PY_NAME_VALUE.test(value) && !isCredentialWord(value) && CONTAINER_GOES_ON.test(after);
+}
 const PAREN_LITERAL = /^\((?:[ \t]*$|[ \t]*[rRbBuU]{0,2}["'])/;
 /** The next line is a value redactYamlValuesUnder hid. */
 const VALUE_HIDDEN_UNDER = /^\r?\n[ \t]*(?:- )?\[redacted\]/;

@@ -4,7 +4,7 @@ import { redactConfigSetters } from './setters.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
-import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
+import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 
 /**
@@ -27,8 +27,11 @@ const QUOTED = /^(["'])[^]*\1$/;
 // `{{ .Values.token }}`) is no value: not matched, so its keys are read one by one (a key after '{' or ',').
 const FLOW_MAPPING_OPEN = /\{[^{}\n]*$/;
 const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
-/** `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument). */
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuU]{0,2}"[^"]*"|[rRbBuU]{0,2}'[^']*'|[^\s"';&|)]+)/g;
+/**
+ * `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument), an f-string's
+ * too (`token=f"{tok}"` names a variable and stays; read as a word, its prefix alone was hidden and the rest shown).
+ */
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
@@ -79,7 +82,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
     literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
   const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) ? `${pre}${name}=${REDACTED}` : all));
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
@@ -107,13 +110,13 @@ function hideQuotedKeyValue(all: string, pre: string, q: string, name: string, s
 
 /**
  * A secret's name given a value the rules keep (an unset one, `None`, `null`, `~`, `""`, `''`; an environment lookup,
- * `os.getenv("X")`) and more after it on its line: an expression going on (`None if x else "sk-…"`, `None or "x"`,
+ * `os.getenv("X")`; an f-string of variables only, `f"{tok}"`, `f""`) and more after it on its line: an expression going on (`None if x else "sk-…"`, `None or "x"`,
  * `'' + 'abc'`, `null ?? "x"`, `os.getenv("K") or "x"`) or a comment (`api_key: null  # sk-…`). Group 1 what precedes
  * the name, 2 its quote, 3 the name, 4 the separator, 5 the value kept, 6 the rest of the line.
  */
-const KEPT_VALUE_THEN_MORE = /(^|[\s;,({"'])(["']?)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)([rRbBuU]{0,2}(?:""|'')|(?:None|null|Null|NULL|~)(?![\w.~])|os\.(?:environ\[[^\][\n]*\]|(?:environ\.get|getenv)\([^()\n]*\)))([ \t]*(?:#|\/\/|\b(?:if|else|or|and)\b|\+|\|\||\?\?|\?)[^\n\r]*)/g;
+const KEPT_VALUE_THEN_MORE = /(^|[\s;,({"'])(["']?)([A-Za-z_][\w.-]*)\2([ \t]*(?::|=(?!=))[ \t]*)([rRbBuU]{0,2}(?:""|'')|(?:[rR]?[fF]|[fF][rR])(?:"(?:\{[^{}"\n]*\})*"|'(?:\{[^{}'\n]*\})*')|(?:None|null|Null|NULL|~)(?![\w.~])|os\.(?:environ\[[^\][\n]*\]|(?:environ\.get|getenv)\([^()\n]*\)))([ \t]*(?:#|\/\/|\b(?:if|else|or|and)\b|\+|\|\||\?\?|\?)[^\n\r]*)/g;
 /** Cheap test for KEPT_VALUE_THEN_MORE. */
-const KEPT_VALUE_HINT = /(?:""|''|None|null|Null|NULL|~|\))[ \t]*(?:#|\/\/|if\b|or\b|and\b|\+|\|\||\?)/;
+const KEPT_VALUE_HINT = /(?:""|''|\}["']|None|null|Null|NULL|~|\))[ \t]*(?:#|\/\/|if\b|or\b|and\b|\+|\|\||\?)/;
 /** A string literal in what follows, or the comment ending the line. */
 const LITERAL_OR_COMMENT = /([rRbBuUfF]{0,2})("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(#|\/\/)([^\n\r]*)/g;
 /**
@@ -122,6 +125,10 @@ const LITERAL_OR_COMMENT = /([rRbBuUfF]{0,2})("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\
  * `AIza…` / `ya29.`, a JWT), or a long random-looking word (20 or more letters and digits, both in it).
  */
 const CREDENTIAL_WORD = /(?<![\w\/.:-])(?:(?:sk|pk|rk)[-_][\w-]{6,}|gh[pousr]_\w{6,}|github_pat_\w+|hf_\w{6,}|xox[abposr]-[\w-]+|glpat-[\w-]+|A[KS]IA[0-9A-Z]{12,}|AIza[\w-]{20,}|ya29\.[\w.-]+|eyJ[\w-]+\.[\w-]+(?:\.[\w-]*)?|(?=[A-Za-z_+=-]*\d)(?=[\d_+=-]*[A-Za-z])[A-Za-z0-9_+=-]{20,})(?![\w\/.:-])/g;
+/** Whether a word reads as a credential whatever names it (CREDENTIAL_WORD). */
+export function isCredentialWord(word: string): boolean {
+  return word.replace(CREDENTIAL_WORD, '') !== word;
+}
 /**
  * Text with what follows a secret's kept value on its line (KEPT_VALUE_THEN_MORE) read: the string literals of an
  * expression going on are hidden (quotes kept; f-strings, a lookup's variable name, empty literals and a literal
