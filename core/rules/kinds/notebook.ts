@@ -106,12 +106,16 @@ function plainName(s: string): string {
   return s.toLowerCase().replace(/@.*$/, '').replace(/[^a-z0-9]/g, '');
 }
 
-/** The caller's own names: the identity, its role session name, its IAM user name. */
+/**
+ * The caller's own names: the identity (a role session name only where identityOf reads it as the person: not when
+ * the AssumeRole record named who took the session, `--role-session-name` being the assumer's free choice), its
+ * e-mail, and the IAM user name of an IAM user's ARN. A role's name with its session (`actor.name`, `Role/session`)
+ * is no one's name.
+ */
 function callerNames(ev: NormalizedEvent, who: string | undefined): string[] {
   const a = ev.actor;
-  const session = [a?.id, a?.name].map((x) => (x ? /assumed-role\/[^/]+\/(.+)$/.exec(x)?.[1] : undefined));
-  const user = [a?.id, a?.name].map((x) => (x ? /:user\/(?:.*\/)?([^/]+)$/.exec(x)?.[1] : undefined));
-  return [who, a?.email, a?.name, ...session, ...user].filter((x): x is string => !!x).map(plainName).filter((x) => x.length >= 3);
+  const user = [a?.id].map((x) => (x ? /^arn:aws[a-z-]*:iam::\d*:user\/(?:.*\/)?([^/]+)$/.exec(x)?.[1] : undefined));
+  return [who, a?.email, ...user].filter((x): x is string => !!x).map(plainName).filter((x) => x.length > 0);
 }
 
 /**
@@ -131,7 +135,9 @@ function judgeLogin(ev: NormalizedEvent, ctx: RuleContext, who: string | undefin
   if (openers.includes(who)) return;
   // Learned either way: the user's own opens make the profile known, so another's first open of it is judged.
   ctx.set(key, [...openers, who].slice(-MAX_OPENERS));
-  if (callerNames(ev, who).some((n) => n === own || (own.length >= 3 && (n.startsWith(own) || own.startsWith(n))))) return;
+  // The same name, not a prefix: `bob` is not `bobby`'s user (nor `ml` every `ml-…` profile's). A user whose profile
+  // is named otherwise (`alice` for alice.smith@…) is learned as its opener after one alert, or named in identities.aliases.
+  if (callerNames(ev, who).includes(own)) return;
   if (!openers.length) return;
   ctx.detect({
     entity: { type: 'user_profile', id: text(d.user_profile_arn) ?? `${text(d.domain_id)}/${profile}`, platform: ev.platform },

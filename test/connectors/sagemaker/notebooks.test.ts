@@ -141,6 +141,32 @@ describe('presigned login URLs', () => {
     expect(alertsOf(evs, { [RULE]: { exempt: [`arn:aws:iam::${ACCOUNT}:role/Admin`] } })).toEqual([]);
     expect(alertsOf(evs, { [RULE]: { exempt: [`arn:aws:iam::${ACCOUNT}:role/Other`] } })).toHaveLength(1);
   });
+  it("a session named after the profile's user, taken by someone else (the AssumeRole record says who), is that someone: alerts", () => {
+    // mallory (an IAM user) runs `aws sts assume-role --role-session-name bob`: the session name is hers to choose.
+    const mallory = { type: 'IAMUser', principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, accountId: ACCOUNT, userName: 'mallory' };
+    const assume = NormalizedEvent.parse(normOne(ctRecord('AssumeRole', { roleArn: `arn:aws:iam::${ACCOUNT}:role/DataScientist`, roleSessionName: 'bob', durationSeconds: 3600 }, {
+      eventID: 'nb-assume', eventTime: '2026-11-25T10:59:00Z', eventSource: 'sts.amazonaws.com', userIdentity: mallory,
+      responseElements: { assumedRoleUser: { assumedRoleId: 'AROAEXAMPLE:bob', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/DataScientist/bob` } },
+    }), { role_arns: [`arn:aws:iam::${ACCOUNT}:role/DataScientist`] }));
+    const bobDays = [studio(who('DataScientist', 'bob'), 'bob')];
+    const asBob = rec('CreatePresignedDomainUrl', { domainId: 'd-abc123', userProfileName: 'bob' }, { ...who('DataScientist', 'bob'), sourceIPAddress: '203.0.113.66', eventTime: '2026-11-25T11:00:00Z' });
+    const [a, ...more] = alertsOf([...bobDays, assume, asBob]);
+    expect(more).toEqual([]);
+    expect(a!.details).toMatchObject({ finding: 'opened_for_another_user', identity: 'mallory', user_profile: 'bob' });
+    // Near miss: without an AssumeRole record naming someone else, the session `bob` is bob (as identityOf reads it).
+    expect(alertsOf([...bobDays, asBob])).toEqual([]);
+  });
+  it("a name that only prefixes the profile's is not its user: bob opening bobby's Studio alerts; alice.smith opening alice-smith does not", () => {
+    const [a, ...more] = alertsOf([studio(who('DataScientist', 'bobby'), 'bobby'), studio(who('DataScientist', 'bob'), 'bobby')]);
+    expect(more).toEqual([]);
+    expect(a!.details).toMatchObject({ identity: 'bob', user_profile: 'bobby' });
+    expect(alertsOf([studio(who('DataScientist', 'bob'), 'bob'), studio(who('DataScientist', 'bobby'), 'bob')])).toHaveLength(1);
+    // Three letters prefixed every profile of a team's naming scheme.
+    expect(alertsOf([studio(who('DataScientist', 'ml-alice'), 'ml-alice'), studio(who('Admin', 'ml'), 'ml-alice')])).toHaveLength(1);
+    expect(alertsOf([studio(who('Launcher', 'portal'), 'alice-smith'), studio(who('DataScientist', 'alice.smith@corp.example'), 'alice-smith')])).toEqual([]);
+    // The role's name joined to the session (actor.name `Role/session`) is no one's: role `ml` session `alice` is not profile `mlalice`'s user.
+    expect(alertsOf([studio(who('DataScientist', 'carol'), 'mlalice'), studio(who('ml', 'alice'), 'mlalice')])).toHaveLength(1);
+  });
   it("the login URL's token is hidden in raw", () => {
     const ev = rec('CreatePresignedNotebookInstanceUrl', { notebookInstanceName: 'nb-team', sessionExpirationDurationInSeconds: 1800 }, {
       responseElements: { authorizedUrl: 'https://nb-team.notebook.us-east-1.sagemaker.aws?authToken=eyJhbGciOiJIUzI1NiJ9.c2VjcmV0' },
