@@ -14,6 +14,17 @@ describe('core/secrets: config setters, .netrc and login commands', () => {
     }
   });
 
+  it('keeps settings named like secrets that hold none (credential_process, credential_source, user.signingKey): a script using them stays readable', () => {
+    for (const kept of [
+      'aws configure set credential_process "/usr/local/bin/get-creds --role ml"', 'aws configure set credential_source Ec2InstanceMetadata --profile nb',
+      'git config --global user.signingkey 3AA5C34371567BD2', 'git config user.signingKey ~/.ssh/id_ed25519.pub',
+      'pip config set global.index-url https://pypi.corp.example/simple', 'git config --global user.email alice@corp.example', 'aws configure set sso_session corp',
+    ]) expect(redactSecretText(kept)).toBe(kept);
+    const script = '#!/bin/bash\nsudo -u ec2-user -i <<EOF\naws configure set credential_source Ec2InstanceMetadata --profile nb\ngit config --global user.signingkey 3AA5C34371567BD2\npip config set global.index-url https://pypi.corp.example/simple\nEOF\n';
+    const b = Buffer.from(script).toString('base64');
+    expect(redactBase64Text(b)).toBe(b);
+  });
+
   it('hides a .netrc password and a login command\'s key argument', () => {
     expect(redactSecretText("echo 'machine github.com login alice password s3cretpw' > ~/.netrc")).toBe("echo 'machine github.com login alice password [redacted]' > ~/.netrc");
     expect(redactSecretText('wandb login 0123456789abcdef0123456789abcdef01234567')).toBe('wandb login [redacted]');
