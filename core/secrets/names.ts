@@ -106,9 +106,11 @@ function namesAPlace(value: string): boolean {
 
 /**
  * Names of a secret that name where or which one it is, not its value: a Secret object's name (`secretName:
- * db-creds` in a volume, `SECRET_NAME=db`), a reference; their values are what an analyst needs to follow.
+ * db-creds` in a volume, `SECRET_NAME=db`), a reference; their values are what an analyst needs to follow. The AWS
+ * CLI's `credential_source` (`Ec2InstanceMetadata`) and `credential_process` (a command) in ~/.aws/config say where
+ * credentials come from: AWS's cross-account CodeCommit lifecycle sample writes one, and was hidden whole.
  */
-const NAMES_A_REFERENCE = /(?:name|ref|file|path|dir|arn)$/i;
+const NAMES_A_REFERENCE = /(?:name|ref|file|path|dir|arn)$|^credential_(?:source|process)$/i;
 /**
  * A key or assignment whose value is a secret: a secret's name (isSecretName) that does not name a reference to one.
  *

@@ -17,11 +17,10 @@ const POETRY_BASIC = /(\bpoetry\s+config\s+(?:--\S+\s+)*http-basic\.[\w.-]+[ \t]
 const HINT = /\bconfig(?:ure)?\b|\bmachine\b|\blogin\b/;
 
 /**
- * Settings whose names read as secrets and whose values are not: the AWS CLI's `credential_process` (the command
- * that prints credentials) and `credential_source` (`Ec2InstanceMetadata`, `Environment`, `EcsContainer`), git's
- * `user.signingKey` (a GPG key id or an SSH public key's path). Hidden, a script's way of getting credentials was unreadable.
+ * Settings whose names read as secrets and whose values are not: git's `user.signingKey` (a GPG key id or an SSH
+ * public key's path). (`credential_source` / `credential_process` are references for isSecretKey already.)
  */
-const NOT_SECRET_SETTING = /^(?:credential_process|credential_source|signingkey)$/i;
+const NOT_SECRET_SETTING = /^signingkey$/i;
 
 /** Whether a setting's name names a secret: its last part (`http-basic.pypi.password`, `aws_secret_access_key`), `-` read as `_`. */
 function secretSetting(name: string): boolean {

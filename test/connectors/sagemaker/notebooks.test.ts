@@ -65,6 +65,24 @@ describe('notebook lifecycle scripts', () => {
     expect(team.details?.script_secret_in).toBeUndefined();
   });
 
+  it("the shapes of AWS's lifecycle samples (a cross-account CodeCommit profile, an autostop download, a private pip index, git identity) stay readable and raise nothing", () => {
+    // Written after aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples (set-codecommit-cross-account-access,
+    // auto-stop-idle, add-pypi-repository, set-git-config on-start.sh): a profile naming its credential_source, not a credential.
+    const samples = {
+      cross: '#!/bin/bash\nset -e\nROLE_ARN=arn:aws:iam::222233334444:role/RepoContributor\nsudo -u ec2-user -i <<EOF\ncat >>/home/ec2-user/.aws/config <<-END_CAT\n\t[profile Cross]\n\trole_arn = $ROLE_ARN\n\tcredential_source = Ec2InstanceMetadata\nEND_CAT\ngit config --global credential.helper \'!aws --profile Cross codecommit credential-helper $@\'\nEOF\n',
+      autostop: '#!/bin/bash\nset -ex\nwget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples/master/scripts/auto-stop-idle/autostop.py\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time 3600 >> /var/log/jupyter.log") | crontab -\n',
+      pypi: '#!/bin/bash\nset -e\nmkdir -p ~ec2-user/.pip\ncat > ~ec2-user/.pip/pip.conf <<END\n[global]\nextra-index-url = https://pypi.org/simple\ntrusted-host = pypi.org\nEND\n',
+      git: "#!/bin/bash\nsudo -u ec2-user -i <<'EOF'\ngit config --global user.name alice\ngit config --global user.email alice@corp.example\naws configure set credential_process /opt/bin/creds --profile nb\nEOF\n",
+    };
+    for (const [name, script] of Object.entries(samples)) {
+      const ev = lifecycle(`lc-${name}`, script);
+      expect((ev.raw as { requestParameters: { onStart: Array<{ content: string }> } }).requestParameters.onStart[0]!.content).toBe(b64(script));
+      expect(ev.details?.script_secret_in).toBeUndefined();
+      expect(ev.details?.script_piped_to_shell).toBeUndefined();
+      expect(alertsOf([ev])).toEqual([]);
+    }
+  });
+
   it('a Studio lifecycle configuration likewise (studioLifecycleConfigContent)', () => {
     const ev = rec('CreateStudioLifecycleConfig', { studioLifecycleConfigName: 'jl-setup', studioLifecycleConfigContent: b64(ATTACK), studioLifecycleConfigAppType: 'JupyterLab' }, {
       responseElements: { studioLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/jl-setup` },
