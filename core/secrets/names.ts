@@ -76,7 +76,39 @@ export function isSecretAtNoPlace(name: string, value: string): boolean {
  * holdsSecret('token_file', '/run/secrets/t') // false
  */
 export function holdsSecret(name: string, value: string): boolean {
-  return (isSecretKey(name) || isSecretAtNoPlace(name, value)) && !ENV_LOOKUP.test(value) && !isUnsetValue(value);
+  return ((isSecretKey(name) && !locatesKey(name, value)) || isSecretAtNoPlace(name, value)) && !ENV_LOOKUP.test(value) && !isUnsetValue(value);
+}
+
+const KEY_KIND_ALL = new RegExp(String.raw`(?:${KEY_KINDS})_?keys?(?![a-z])`, 'gi');
+/**
+ * A name that is a secret's only by a key kind (`storage_key`, `AZURE_STORAGE_KEY`, `app_key`, `service_key`,
+ * `master_key`, `--signing-key`): no password, token or secret word besides. In MLOps configs such a name often
+ * holds an object key or an id (`storage_key: models/x.pkl`, `master_key: alias/ml`), judged by its value (isKeyPlace).
+ */
+function isKeyKindOnly(name: string): boolean {
+  const n = name.replace(/-/g, '_');
+  return n.replace(KEY_KIND_ALL, ' ') !== n && !isSecretName(n.replace(KEY_KIND_ALL, ' '));
+}
+/**
+ * A value that locates a key or an object rather than being one: a storage URI (`s3://…`, `gs://…`, `abfss://…`,
+ * `models:/…`), an ARN, a KMS alias, a shell variable (`$SIGNING_KEY`), or a path or file name with an extension
+ * (`models/x.pkl`, `/etc/keys/sign.pem`), a home path (`~/.ssh/deploy`). No key's text is such: base64 has no `.`, hex no `/`, and an https URL
+ * (a webhook's key in its path) is not taken.
+ */
+const KEY_PLACE = /^(?:(?:s3a?|gs|gcs|az|abfss?|wasbs?|hdfs|dbfs|file|runs|models|mlflow-artifacts):\/{1,2}\S+|arn:[\w-]+:\S+|alias\/[\w/-]+|\$\{?[A-Za-z_]\w*\}?|~\/\S+|(?:~|\.{1,2})?\/?(?:[\w.-]+\/)*[\w-][\w.-]*\.[A-Za-z][A-Za-z0-9]{0,10})$/;
+function isKeyPlace(value: string): boolean {
+  return KEY_PLACE.test(value.trim().replace(/^(["'])(.*)\1$/, '$2'));
+}
+/**
+ * Whether `value`, under a name that is a secret's only by its key kind, locates an object or a key instead of being
+ * one (`storage_key: models/x.pkl`, `--signing-key /etc/keys/sign.pem`, `master_key: alias/ml`): kept.
+ *
+ * @example
+ * locatesKey('storage_key', 's3://ml/models/x.pkl') // true
+ * locatesKey('storage_key', 'Zm9vYmFy/YmF6cXV4+abc==') // false
+ */
+export function locatesKey(name: string, value: string): boolean {
+  return isKeyKindOnly(name.replace(/^-+/, '')) && isKeyPlace(value);
 }
 /**
  * A value that says a secret is unset: an empty string (`""`, `''`, `r""`, `\"\"` in escaped JSON) or a null (Python's

@@ -1,5 +1,5 @@
 /** One-line text (messages, sh -c strings, args): headers, flags, assignments, one-line lists, PEM keys. */
-import { holdsSecret, isSecretAtNoPlace, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isSecretAtNoPlace, locatesKey, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
 import { redactConfigSetters } from './setters.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
@@ -60,7 +60,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
-      return value !== REDACTED && !isUnsetValue(value) && !isUnsetValue(value.replace(UNSET_THEN_SEPARATOR, '')) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
+      return value !== REDACTED && !isUnsetValue(value) && !locatesKey(name, value) && !isUnsetValue(value.replace(UNSET_THEN_SEPARATOR, '')) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
     // A quoted key (a dict or JSON object in a message: `{"password": "x"}`, `{'api_key': 'x'}`): HEADER_IN_TEXT reads no quoted key.
     if (QUOTED_KEY_HINT.test(url)) url = url.replace(QUOTED_KEY_PAIR, hideQuotedKeyValue);
@@ -80,7 +80,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   url = redactPythonContainers(url, isSecretKey);
   const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
     literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
-  const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && (isSecretFlag(flag) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && ((isSecretFlag(flag) && !locatesKey(flag, value)) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
   const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
