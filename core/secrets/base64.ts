@@ -55,10 +55,11 @@ function base64Verdict(value: string, cut: boolean, depth: number): 'secret' | '
     // A tar archive (a `.tar.gz` bundle of config files, or a plain `.tar`): its headers hold zero bytes, so it reads as
     // binary; its files are judged one by one as a file stored alone is.
     const archive = read.inflated ?? bytes;
-    if (isTarHeader(archive, 0) && tarHoldsSecret(archive, cut || read.cut === true)) return 'secret';
-    // Binary as far as read: a stream inflated in part may hold a text file further on that was never read, so it is
-    // not passed on either.
-    return read.partly ? bytes.length : 'clean';
+    const tar = isTarHeader(archive, 0) ? tarVerdict(archive, cut || read.cut === true) : 'clean';
+    if (tar === 'secret') return 'secret';
+    // Binary as far as read: a stream inflated in part (or a tar whose members were not all read) may hold a text file
+    // further on that was never read, so it is not passed on either.
+    return read.partly || tar === 'partly' ? bytes.length : 'clean';
   }
   if (redactUrlSecrets(redactScriptText(text)) !== text) return 'secret';
   const inner = text.trim();
@@ -118,26 +119,39 @@ function tarNumber(b: Buffer, at: number, len: number): number | undefined {
 /** How many of a tar's members are read at most (a bundle of config files holds a few; each is a header and its data). */
 const TAR_MEMBERS_LIMIT = 1000;
 /**
+ * The most text a tar's members are read as, together (a member gzip-compressed itself is inflated up to
+ * GZIP_TEXT_LIMIT: 300 small gzip bombs in one 800 KB value took seconds to read, a value at a time).
+ */
+const TAR_TEXT_BUDGET = 1024 * 1024;
+/**
  * Whether a file in a tar archive holds what redactScriptText or redactUrlSecrets hides: each regular file's bytes
  * (typeflag `0`, NUL, `7`) are judged as a base64 value's decoded bytes are (text — gzip-compressed too — or binary,
  * which passes as a binary value does). `cut`: the archive is a stream's start, its last member read as far as it goes.
+ * 'partly' when members were left unread (past TAR_MEMBERS_LIMIT or TAR_TEXT_BUDGET, a size tar numbers otherwise,
+ * a member's gzip inflated in part): a secret there was never looked for.
  */
-function tarHoldsSecret(b: Buffer, cut: boolean): boolean {
+function tarVerdict(b: Buffer, cut: boolean): 'secret' | 'clean' | 'partly' {
   let at = 0;
-  for (let n = 0; n < TAR_MEMBERS_LIMIT && isTarHeader(b, at); n++) {
+  let read = 0;
+  let partly = false;
+  for (let n = 0; isTarHeader(b, at); n++) {
+    if (n >= TAR_MEMBERS_LIMIT || read >= TAR_TEXT_BUDGET) return 'partly';
     const size = tarNumber(b, at + 124, 12);
-    if (size === undefined) return false;
+    if (size === undefined) return 'partly';
     const type = b[at + 156];
     const start = at + 512;
     const end = start + size;
     if (type === 0x30 || type === 0 || type === 0x37) {
       const data = b.subarray(start, Math.min(end, b.length));
-      const text = data.length === 0 ? undefined : bytesAsText(data, cut && end > b.length, true);
-      if (text !== undefined && redactUrlSecrets(redactScriptText(text)) !== text) return true;
+      const member: TextRead = { partly: false };
+      const text = data.length === 0 ? undefined : bytesAsText(data, cut && end > b.length, true, member);
+      read += member.inflated?.length ?? data.length;
+      partly ||= member.partly;
+      if (text !== undefined && redactUrlSecrets(redactScriptText(text)) !== text) return 'secret';
     }
     at = start + Math.ceil(size / 512) * 512;
   }
-  return false;
+  return partly ? 'partly' : 'clean';
 }
 
 /**

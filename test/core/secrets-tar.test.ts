@@ -41,4 +41,23 @@ describe('core/secrets: tar archives in base64', () => {
     const bin = gzipSync(BINARY).toString('base64');
     expect(redactBase64Text(bin)).toBe(bin);
   });
+
+  it('a tar whose members are not all read (past 1000, or past 1 MiB of text) is not passed on as read; gzip-bomb members are read in bounded time', () => {
+    // A secret in the 1001st member was passed on as sent.
+    const many = tar(...Array.from({ length: 1000 }, (_, i) => tarMember(`cfg/f${i}.yaml`, 'epochs: 3\n')), tarMember('cfg/z.env', 'DB_PASSWORD=r9-tar-5\n'));
+    const out = redactBase64Text(many.toString('base64'));
+    expect(out).toMatch(/^\[unscanned: \d+ bytes\]$/);
+    expect(redactBase64Text(gzipSync(many).toString('base64'))).toMatch(/^\[unscanned: \d+ bytes\]$/);
+    // 1000 members exactly, all read: as sent.
+    const full = tar(...Array.from({ length: 1000 }, (_, i) => tarMember(`cfg/f${i}.yaml`, 'epochs: 3\n'))).toString('base64');
+    expect(redactBase64Text(full)).toBe(full);
+    // 300 members each a gzip inflating to 1 MiB (800 KB of base64): each was inflated to 256 KiB and read, seconds a value.
+    const bomb = gzipSync(Buffer.alloc(1024 * 1024, 'a'));
+    const bombs = tar(...Array.from({ length: 300 }, (_, i) => tarMember(`m${i}.txt.gz`, bomb)), tarMember('z.env', 'HF_TOKEN=r9-tar-6\n')).toString('base64');
+    const start = performance.now();
+    expect(redactBase64Text(bombs)).toMatch(/^\[unscanned: \d+ bytes\]$/);
+    expect(performance.now() - start).toBeLessThan(1500);
+    // A secret in a member read before the budget is spent is still hidden.
+    expect(redactBase64Text(tar(tarMember('a.env', 'HF_TOKEN=r9-tar-7\n'), ...Array.from({ length: 20 }, (_, i) => tarMember(`m${i}.txt.gz`, bomb))).toString('base64'))).toBe('[redacted]');
+  });
 });
