@@ -361,13 +361,16 @@ function valueAt(doc: unknown, pointer: string): unknown {
 
 /**
  * Whether a kept value is (or holds) one withoutSecrets hid: `[redacted]` anywhere in it (a whole value, URL
- * user-info), or an Azure connection string kept as the blob endpoint it names.
+ * user-info, a JSON string's key), a base64 value kept as `[unscanned: N bytes]`, or an Azure connection string kept
+ * as the blob endpoint it names.
  */
 function holdsHiddenValue(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes(REDACTED) || AZURE_KEPT.test(v);
+  if (typeof v === 'string') return v.includes(REDACTED) || AZURE_KEPT.test(v) || UNSCANNED.test(v);
   if (Array.isArray(v)) return v.some(holdsHiddenValue);
   return isObject(v) && Object.values(v).some(holdsHiddenValue);
 }
+/** A base64 value kept as what stands for one never read whole (core/secrets redactBase64Text: a large gzip text or tar). */
+const UNSCANNED = /^\[unscanned: \d+ bytes\]$/;
 /** An Azure connection string as keepAzureBlobEndpoints keeps it (its AccountKey dropped). */
 const AZURE_KEPT = /^BlobEndpoint=[^;]*$/;
 

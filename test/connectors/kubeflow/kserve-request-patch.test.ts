@@ -580,4 +580,12 @@ describe('patch appliers', () => {
     expect(doc.spec.env).toHaveLength(1);
     expect(applyMergePatch(doc, { spec: { uri: null, env: [{ name: 'C' }] } })).toEqual({ spec: { env: [{ name: 'C' }] } });
   });
+  it('a test op on a value kept hidden (a JSON annotation compacted with [redacted], a base64 bundle kept as [unscanned: N bytes]) is unverifiable, not a failed patch', () => {
+    const kept = { metadata: { annotations: { 'ml.corp/cfg': '{"a":1,"token":"[redacted]"}', 'ml.corp/bundle': '[unscanned: 4096 bytes]' } } };
+    const ops = (path: string, was: string) => [{ op: 'test', path, value: was }, { op: 'replace', path, value: 'new' }];
+    expect(applyJsonPatch(kept, ops('/metadata/annotations/ml.corp~1cfg', '{"a": 1, "token": "t0k"}'), true)).toMatchObject({ unverifiedTests: ['/metadata/annotations/ml.corp~1cfg'] });
+    expect(applyJsonPatch(kept, ops('/metadata/annotations/ml.corp~1bundle', 'H4sIAAAAAAAAA0tMTgYA'), true)).toMatchObject({ unverifiedTests: ['/metadata/annotations/ml.corp~1bundle'], result: { metadata: { annotations: { 'ml.corp/bundle': 'new' } } } });
+    // A value kept as sent: a failed test fails the patch still.
+    expect(applyJsonPatch({ metadata: { annotations: { x: 'kept' } } }, ops('/metadata/annotations/x', 'other'), true)).toHaveProperty('error');
+  });
 });
