@@ -17,13 +17,13 @@ export interface TestAuditor { runOnce(): Promise<boolean>; health(): { state: s
 /**
  * A strict fake MLflow server, a data dir and a clock, fresh for each test (registered with beforeEach/afterEach);
  * `auditor(poll)` starts an auditor over a spool reopened in that dir (a restart keeps only what was persisted),
- * `events()` reads back what it ingested.
+ * `events()` reads back what it ingested; `setup` prepares each fake server before it starts (credentials).
  *
  * @example
  * const h = useAuditorHarness('mltrail-mlflow-lm-', T0);
  * it('…', async () => { h.fake.addModel('m', T0); await h.auditor().runOnce(); expect(h.events()).toHaveLength(1); });
  */
-export function useAuditorHarness(prefix: string, t0: number) {
+export function useAuditorHarness(prefix: string, t0: number, setup: (fake: FakeMlflow) => void = () => {}) {
   const h = {
     fake: undefined as unknown as FakeMlflow,
     dir: '',
@@ -40,6 +40,7 @@ export function useAuditorHarness(prefix: string, t0: number) {
   };
   beforeEach(async () => {
     h.fake = new FakeMlflow();
+    setup(h.fake);
     await h.fake.start();
     h.dir = mkdtempSync(join(tmpdir(), prefix));
     h.clock.now = t0 + 3_600_000;
