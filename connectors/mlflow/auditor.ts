@@ -6,11 +6,11 @@ import { confirmAbsent } from './absence.js';
 import { approvalOfVersion } from './approval.js';
 import { manifestOf, resolveArtifactLocation } from './artifacts.js';
 import { packageSourceFactsOfCondaYaml, packageSourceFactsOfRequirements } from '../../core/integrity/packages.js';
-import { MlflowApiError, MlflowClient, type ModelVersion, type RegisteredModel } from './client.js';
+import { MlflowApiError, MlflowClient, type LoggedModel, type ModelVersion, type RegisteredModel } from './client.js';
 import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
-import { loggedModelEvaluations, runEvents } from './provenance.js';
+import { loggedModelEvaluations, runEvents, type EvaluationRun } from './provenance.js';
 import { loggedModelIdOf } from './artifacts.js';
 import { hubModelsOfMlmodel } from './mlmodel.js';
 import type { HubModel } from '../../core/integrity/hub.js';
@@ -24,6 +24,8 @@ import {
 export { AUDIT_CHANNEL };
 
 /** The search filter that lists MLflow 3 prompts (and prompt versions), as MLflow's own prompt APIs ask for them. */
+/** Evaluation runs of one logged model read for their author per read (the latest logged first). */
+const MAX_EVALUATION_RUNS = 20;
 export const PROMPT_FILTER = `tag.\`${PROMPT_TAG}\` = 'true'`;
 
 export interface AuditorOptions {
@@ -140,16 +142,42 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
    * on record. Never thrown: the approval it precedes, or the version's run, must not wait on it (a cycle that failed
    * on it would diff the same approval again, forever, while the endpoint fails).
    */
-  async function loggedModelMetrics(v: VersionSnap, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
+  async function loggedModelMetrics(v: VersionSnap, signal: AbortSignal, now: number, approvedBefore = false): Promise<NormalizedEvent[]> {
     const modelId = v.model_id ?? loggedModelIdOf(v.source);
     if (!modelId || !cfg.run_provenance) return [];
     try {
-      return loggedModelEvaluations(v, await client.getLoggedModel(modelId, signal), now, receivedTime());
+      const lm = await client.getLoggedModel(modelId, signal);
+      const evs = loggedModelEvaluations(v, lm, now, receivedTime(), await evaluationRuns(v, lm, signal));
+      // Read again for another approval marker of a version approved in an earlier poll: metrics first seen now were
+      // logged after that approval was seen (those read before are the same events, ids by their values, kept as first
+      // read), whatever timestamps their client gave them. The rules do not count them for that approval.
+      return approvedBefore ? evs.map((e) => ({ ...e, details: { ...e.details, read_after_approval: new Date(now).toISOString() } })) : evs;
     } catch (err) {
       if (signal.aborted) throw err;
       log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, model_id: modelId, reason: describeError(err) }, 'could not read the logged model of a version (its evaluation metrics)');
       return [];
     }
+  }
+
+  /**
+   * The runs that logged a logged model's metrics (other than the version's own, read by runEvents): who they name is
+   * the evaluation's author. At most MAX_EVALUATION_RUNS, the latest logged first; a run that cannot be read is said
+   * so on its event (no author), never thrown: the approval the metrics precede must not wait on it.
+   */
+  async function evaluationRuns(v: VersionSnap, lm: LoggedModel, signal: AbortSignal): Promise<Map<string, EvaluationRun>> {
+    const last = new Map<string, number>();
+    for (const m of lm.data?.metrics ?? []) if (m.run_id && m.run_id !== v.run_id) last.set(m.run_id, Math.max(last.get(m.run_id) ?? 0, m.timestamp ?? 0));
+    const ids = [...last].sort((a, b) => b[1] - a[1]).slice(0, MAX_EVALUATION_RUNS).map(([id]) => id);
+    const out = new Map<string, EvaluationRun>();
+    for (const id of ids) {
+      try {
+        out.set(id, { run: await client.getRun(id, signal) });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        out.set(id, { error: describeError(err) });
+      }
+    }
+    return out;
   }
 
   let promptFilterRefused = false;
@@ -485,7 +513,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       const evaluations: NormalizedEvent[] = [];
       for (const key of approvedNow) {
         const v = curVersions.get(key);
-        if (v && !prompts.has(v.name)) evaluations.push(...(await loggedModelMetrics(v, signal, now)));
+        const prev = prevVersions.get(key);
+        if (v && !prompts.has(v.name)) evaluations.push(...(await loggedModelMetrics(v, signal, now, !!prev && approvalOfVersion(approvalCfg, prev) === 'approved')));
       }
       events = [...evaluations, ...events];
       if (events.length) await commitAudit(events);

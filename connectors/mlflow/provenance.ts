@@ -66,7 +66,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
  * @example
  * loggedModelEvaluations(versionSnap(mv), await client.getLoggedModel(mv.model_id, signal), Date.now(), new Date().toISOString())
  */
-export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: number, receivedTime: string): NormalizedEvent[] {
+export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: number, receivedTime: string, runs: ReadonlyMap<string, EvaluationRun> = new Map()): NormalizedEvent[] {
   const byRun = new Map<string, NonNullable<NonNullable<LoggedModel['data']>['metrics']>>();
   for (const m of lm.data?.metrics ?? []) {
     // The version's own run is read whole by runEvents.
@@ -87,18 +87,44 @@ export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: num
     const datasets = [...new Map(list.filter((m) => m.dataset_name).map((m) => [`${m.dataset_name}@${m.dataset_digest ?? ''}`, { name: m.dataset_name, digest: m.dataset_digest }])).values()];
     const last = Math.max(...list.map((m) => m.timestamp ?? 0));
     const digest = createHash('sha256').update(JSON.stringify([...latest].map(([k, m]) => [k, m.value, m.step, m.timestamp]).sort())).digest('hex');
+    const author = evaluationAuthor(runs.get(runId), runId);
     out.push(auditEvent({
       id: stableId('mlflow', 'audit', 'logged_model_evaluation', v.name, v.version, v.creation_timestamp, lm.info.model_id, runId, digest),
       time: iso(last > 0 ? last : undefined, now, 'timestamp'), stage: 'evaluation', action: 'evaluation.metrics', operation: 'logged-models/get',
       resource: versionResource(v, false),
+      ...(author.user ? { actor: { id: author.user, name: author.user, type: 'user' as const } } : {}),
       ml: { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: safeUri(v.source) }, metrics, provenance: { run_id: runId || undefined } },
       details: {
         model_id: lm.info.model_id, evaluation_run_id: runId || undefined, datasets: datasets.length ? datasets : undefined,
         metric_steps: Object.fromEntries([...latest].map(([k, m]) => [k, m.step])),
+        ...author.details,
       },
     }, receivedTime));
   }
   return out;
+}
+
+/** An evaluation run of a logged model as the auditor read it (`runs/get`), or why it could not. */
+export type EvaluationRun = { run: Run } | { error: string };
+
+/**
+ * Who logged an evaluation run's metrics, as far as MLflow tells: the run's `info.user_id`, which the client sends
+ * with CreateRun and MLflow stores as sent (`_create_run` takes the request's `user_id`, not the login) and which no
+ * later call changes, else its `mlflow.user` tag (also the client's, and any editor of the run may set it again).
+ * MLflow records no author per metric: whoever may log to the run may add metrics to it, under any timestamp. So this names the run's author, claimed by its client, never proven; a run the auditor
+ * could not read (deleted, no READ on its experiment) or one naming no user gives no author (`evaluation_author_unknown`).
+ */
+function evaluationAuthor(read: EvaluationRun | undefined, runId: string): { user?: string; details: Record<string, unknown> } {
+  if (!runId) return { details: { evaluation_author_unknown: 'the metrics name no run' } };
+  if (!read) return { details: { evaluation_author_unknown: 'the evaluation run was not read' } };
+  if ('error' in read) return { details: { evaluation_author_unknown: `the evaluation run could not be read: ${read.error}` } };
+  const info = read.run.info;
+  const tag = kv(read.run.data?.tags)['mlflow.user'];
+  const user = info.user_id || tag || undefined;
+  const run = { experiment_id: info.experiment_id, status: info.status, user_id: info.user_id || undefined, mlflow_user: tag || undefined, start_time: info.start_time, end_time: info.end_time };
+  if (!user) return { details: { evaluation_author_unknown: 'the evaluation run names no user (user_id, mlflow.user)', evaluation_run: run } };
+  // Claimed by the logging client (see above): the rules count such evidence only with an author, as a SOC needs one.
+  return { user, details: { actor_source: info.user_id ? 'evaluation run info user_id (client-asserted at CreateRun)' : 'evaluation run tag mlflow.user (client-asserted)', evaluation_run: run } };
 }
 
 /** Keys of a dataset source's JSON that name where the data is (file/S3 `uri`, HTTP `url`, HF/Delta/Spark `path`, tables). */

@@ -13,6 +13,45 @@ interface AdvEvidence {
   key: string;
   value: unknown;
   event: string;
+  /** Evidence that counts only with an author, and only for approvals it came before (see loggedModelEvidence). */
+  checked?: CheckedEvidence;
+}
+
+/** What an approval is judged against when the evidence is checked: its author, when it was logged and read. */
+interface CheckedEvidence {
+  /** Who logged it (the evaluation run's user), when known. */
+  author?: string;
+  /** Why no author is known (the connector's `details.evaluation_author_unknown`). */
+  unknown?: string;
+  /** When it was logged (event time: the latest metric's timestamp, the client's), ms. */
+  at: number;
+  /** The auditor first read it in a poll after one that had seen the version approved (`details.read_after_approval`), ms. */
+  readAfterApproval?: number;
+}
+
+/**
+ * Metrics other runs logged for an MLflow 3 logged model (the auditor's `logged-models/get` evaluations): anyone who
+ * may log to any run can log a metric under the model's id, so they count as adversarial evidence only when the
+ * evaluation run names its author, and only for an approval they were logged before: by their timestamps (the
+ * client's), and by when the auditor first read them — it reads them again just before each approval it reports, so
+ * metrics it first reads in a later poll (`details.read_after_approval`) were logged after the approval was seen,
+ * whatever their timestamps say.
+ */
+const loggedModelEvidence = (ev: NormalizedEvent) => ev.channel === 'mlflow.audit' && ev.operation === 'logged-models/get';
+
+/** An approval the checked evidence is measured against: its time. */
+interface ApprovalAt {
+  time: number;
+}
+
+/** Why a piece of evidence does not count for an approval, or undefined when it does. */
+function notCounted(e: AdvEvidence, a: ApprovalAt | undefined): string | undefined {
+  const c = e.checked;
+  if (!c) return undefined;
+  if (!c.author) return `no author known (${c.unknown ?? 'the evaluation run names none'})`;
+  if (a && c.at > a.time) return `logged after the approval (${new Date(c.at).toISOString()})`;
+  if (a && c.readAfterApproval !== undefined && a.time < c.readAfterApproval) return `first read by the auditor at ${new Date(c.readAfterApproval).toISOString()}, after the version was approved`;
+  return undefined;
 }
 
 /** Words an evaluation's verdict is written in; anything else that is not a number is no verdict. */
@@ -56,9 +95,18 @@ function scoreOf(text: string): number | undefined {
 }
 
 function adversarialOf(ev: NormalizedEvent, prefixes: string[], scale: AdvScale): AdvEvidence[] {
+  const after = typeof ev.details?.read_after_approval === 'string' ? Date.parse(ev.details.read_after_approval) : NaN;
+  const checked: CheckedEvidence | undefined = loggedModelEvidence(ev)
+    ? {
+        ...(ev.actor?.id ? { author: ev.actor.id } : {}),
+        ...(typeof ev.details?.evaluation_author_unknown === 'string' ? { unknown: ev.details.evaluation_author_unknown } : {}),
+        at: Date.parse(ev.time),
+        ...(Number.isFinite(after) ? { readAfterApproval: after } : {}),
+      }
+    : undefined;
   return evidenceValues(ev)
     .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
-    .map(([key, value]) => ({ key, value, event: ev.id }))
+    .map(([key, value]) => ({ key, value, event: ev.id, ...(checked ? { checked } : {}) }))
     .filter((f) => advVerdict(f, scale) !== undefined);
 }
 
@@ -111,7 +159,23 @@ const MAX_PENDING_APPROVALS = 1000;
 function evidenceKeys(all: VersionRec[], subject: PendingApproval['subject']): string[] {
   return [...all.flatMap((v) => [v.key, ...(v.adopted ?? []), ...(v.runId ? [`run:${v.runId}`] : []), ...(v.producerRuns ?? []).map((r) => `run:${r}`)]), versionKey(subject.platform, subject.name, subject.version, subject.scope)];
 }
-const hasEvidence = (ctx: RuleContext, keys: string[]) => keys.some((k) => (ctx.get<AdvEvidence[]>(`adv|${k}`)?.length ?? 0) > 0);
+/** The evidence kept under keys: what counts for the approval `a`, and what does not (with why). */
+function evidenceFor(ctx: RuleContext, keys: string[], a: ApprovalAt | undefined): { counted: AdvEvidence[]; not: Array<AdvEvidence & { why: string }> } {
+  const counted: AdvEvidence[] = [];
+  const not: Array<AdvEvidence & { why: string }> = [];
+  for (const k of new Set(keys)) {
+    for (const e of ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []) {
+      const why = notCounted(e, a);
+      if (why === undefined) counted.push(e);
+      else if (!not.some((n) => n.event === e.event && n.key === e.key)) not.push({ ...e, why });
+    }
+  }
+  return { counted, not };
+}
+const hasEvidence = (ctx: RuleContext, keys: string[], a: ApprovalAt | undefined) => evidenceFor(ctx, keys, a).counted.length > 0;
+const approvalAt = (p: Pick<PendingApproval, 'time'>): ApprovalAt => ({ time: Date.parse(p.time) });
+/** Evidence not counted, as an alert shows it. */
+const notCountedShown = (not: Array<AdvEvidence & { why: string }>) => not.slice(0, 10).map((n) => ({ key: n.key, value: n.value, event: n.event, ...(n.checked?.author ? { author: n.checked.author } : {}), why: n.why }));
 
 /** Judge a waiting approval with the evidence known now (also under keys learnt since), and forget it. */
 function settleApproval(ctx: RuleContext, id: string, p: PendingApproval, pushedOut = false): void {
@@ -119,12 +183,13 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval, pushed
   const { linked, named } = ctx.reg.resolve({ platform: p.subject.platform, name: p.subject.name, version: p.subject.version, ...(p.subject.scope ? { scope: p.subject.scope } : {}) });
   // Approved at an upload without a number: the version that upload became, once seen (Registry.claimUpload).
   const became = p.subject.version === 'new' ? ctx.reg.versionsOf(p.subject.platform, p.subject.name, p.subject.scope).filter((v) => v.adopted?.includes(uploadKey(p.event))) : [];
-  if (hasEvidence(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked, ...became], p.subject)])) return;
+  const { counted, not } = evidenceFor(ctx, [...p.keys, ...evidenceKeys([...(named ? [named] : []), ...linked, ...became], p.subject)], approvalAt(p));
+  if (counted.length) return;
   const prefixes = setting<string[]>(ctx, 'prefixes');
   ctx.detect({
-    entity: versionEntity(p.subject), key: 'missing', evidence: [p.event], time: p.time, title: 'Approved without adversarial evaluation',
-    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${howText(p.how)}${p.approver ? ` by ${p.approver}` : ''} at ${p.time} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)${pushedOut ? `; judged before its hour was up: more than ${MAX_PENDING_APPROVALS} approvals were waiting` : ''}`,
-    details: { prefixes, approver: p.approver, approved_at: p.time, approval: p.how, ...p.scope, ...(pushedOut ? { pushed_out: true } : {}) },
+    entity: versionEntity(p.subject), key: 'missing', evidence: [p.event, ...new Set(not.slice(0, 10).map((n) => n.event))], time: p.time, title: 'Approved without adversarial evaluation',
+    summary: `${p.subject.version === 'new' ? `A new version of ${p.subject.name}` : `${p.subject.name} v${p.subject.version}`} was approved${howText(p.how)}${p.approver ? ` by ${p.approver}` : ''} at ${p.time} with no adversarial evaluation on record (keys ${prefixes.join(', ')}*)${not.length ? `; not counted: ${not.slice(0, 3).map((n) => `${n.key}=${String(n.value)}, ${n.why}`).join('; ')}` : ''}${pushedOut ? `; judged before its hour was up: more than ${MAX_PENDING_APPROVALS} approvals were waiting` : ''}`,
+    details: { prefixes, approver: p.approver, approved_at: p.time, approval: p.how, ...p.scope, ...(pushedOut ? { pushed_out: true } : {}), ...(not.length ? { evidence_not_counted: notCountedShown(not) } : {}) },
   });
 }
 
@@ -172,7 +237,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
     for (const k of keys) ctx.set(`adv|${k}`, [...(ctx.get<AdvEvidence[]>(`adv|${k}`) ?? []), ...found].slice(-50));
     if (target) noteVersionState(ctx, 'adv', target);
     if (ref?.name && ref.version) noteVersionState(ctx, 'adv', { key: versionKey(ref.platform, ref.name, ref.version, ref.scope), platform: ref.platform, name: ref.name, version: ref.version, scope: ref.scope });
-    clearPendingApprovals(ctx, keys);
+    clearPendingApprovals(ctx, keys, found);
     const failed = found.filter((f) => advVerdict(f, scale) === 'fail');
     if (failed.length) {
       const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform, scope: ref.scope }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
@@ -200,7 +265,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       ...(runId ? [`run:${runId}`] : []),
       ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
     ];
-    if (!hasEvidence(ctx, keys) && !found.length) {
+    const at: ApprovalAt = { time: Date.parse(ev.time) };
+    if (!hasEvidence(ctx, keys, at) && !found.some((f) => notCounted(f, at) === undefined)) {
       // Wait for evidence that may still come (see PendingApproval).
       const id = `${versionKey(subject.platform, subject.name, subject.version, subject.scope)}${atUpload ? `:${ev.id}` : ''}`;
       if (!ctx.get<PendingApproval>(`advwait|${id}`)) {
@@ -219,13 +285,15 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   }
 };
 
-/** Evidence that arrived for versions whose approval waits for it: nothing to judge any more. */
-function clearPendingApprovals(ctx: RuleContext, keys: string[]): void {
+/** Evidence that arrived for versions whose approval waits for it: nothing to judge any more (if it counts for that approval). */
+function clearPendingApprovals(ctx: RuleContext, keys: string[], found: AdvEvidence[]): void {
   const open = ctx.get<string[]>('advwait-index');
   if (!open?.length) return;
   const settled = open.filter((id) => {
     const p = ctx.get<PendingApproval>(`advwait|${id}`);
-    return !p || p.keys.some((k) => keys.includes(k)) || keys.includes(id);
+    if (!p) return true;
+    if (!(p.keys.some((k) => keys.includes(k)) || keys.includes(id))) return false;
+    return found.some((f) => notCounted(f, approvalAt(p)) === undefined);
   });
   if (!settled.length) return;
   for (const id of settled) ctx.delete(`advwait|${id}`);

@@ -86,10 +86,12 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
 
 describe('MLflow 3 logged models: evaluations in runs of their own', () => {
   /** The version is registered at T0+10 (first cycle), evaluated in its own run, then given the champion alias. */
-  async function scenario(evaluate: boolean): Promise<NormalizedEvent[]> {
+  async function scenario(evaluate: boolean, evaluator: string | null = 'carol'): Promise<NormalizedEvent[]> {
     const m = h.fake.addModel('fraud', T0);
     const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
     h.fake.addRun(v.run_id!, { user: 'alice', metrics: { train_loss: 0.1 } });
+    // The evaluation run as MLflow stores it: user_id is what the client sent at CreateRun (mlflow.evaluate sends the OS user).
+    if (evaluator !== null) h.fake.addRun('evalrun1', { info: { user_id: evaluator, experiment_id: '7' } });
     const lm = h.fake.loggedModels.get(v.model_id!)!;
     // The training run's own metric is the model's too (MLflow links it by model_id): reported once, by runs/get.
     lm.metrics.push({ key: 'train_loss', value: 0.1, timestamp: T0 + 5, step: 0, run_id: v.run_id });
@@ -119,11 +121,61 @@ describe('MLflow 3 logged models: evaluations in runs of their own', () => {
     const lmEval = evals[1]!;
     expect(lmEval.resource?.id).toBe('fraud/1');
     expect(lmEval.details).toMatchObject({ model_id: expect.stringMatching(/^m-/), evaluation_run_id: 'evalrun1', datasets: [{ name: 'adv_eval', digest: 'd1' }] });
+    // Its author: the evaluation run's user_id (the client's claim at CreateRun: MLflow records none per metric).
+    expect(lmEval.actor).toMatchObject({ id: 'carol', type: 'user' });
+    expect(lmEval.details).toMatchObject({ actor_source: expect.stringMatching(/user_id/), evaluation_run: { experiment_id: '7', user_id: 'carol' } });
+    expect(h.fake.requests.some((r) => r.path === '/api/2.0/mlflow/runs/get' && r.query.get('run_id') === 'evalrun1')).toBe(true);
     // Committed before the approval it backs.
     const order = evs.map((e) => e.action);
     expect(order.indexOf('model_version.approve')).toBeGreaterThan(order.lastIndexOf('evaluation.metrics'));
     const alerts = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure');
     expect(alerts).toEqual([]);
+  });
+
+  it('an evaluation run that names no author, or that the auditor cannot read, is no evidence: anyone may log a metric under the model id', async () => {
+    // The metrics as before, but their run is gone (404) or was never readable: who logged them cannot be told.
+    const evs = await scenario(true, null);
+    const lmEval = evs.find((e) => e.operation === 'logged-models/get')!;
+    expect(lmEval.actor).toBeUndefined();
+    expect(lmEval.details?.evaluation_author_unknown).toMatch(/could not be read/);
+    const alerts = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure');
+    expect(alerts.map((x) => x.entity.id)).toEqual(['fraud/1']);
+    expect(alerts[0]!.details?.evidence_not_counted).toEqual([{ key: 'adversarial_accuracy', value: 0.91, event: lmEval.id, why: expect.stringMatching(/^no author known \(the evaluation run could not be read/) }]);
+    expect(alerts[0]!.summary).toMatch(/not counted: adversarial_accuracy=0.91, no author known/);
+  });
+
+  it('a run naming no user (user_id and mlflow.user empty) is no evidence either', async () => {
+    const evs = await scenario(true, '');
+    expect(evs.find((e) => e.operation === 'logged-models/get')!.details?.evaluation_author_unknown).toMatch(/names no user/);
+    expect(replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure').map((x) => x.entity.id)).toEqual(['fraud/1']);
+  });
+
+  it('metrics logged for the logged model after the approval was seen do not count for it, whatever their timestamps', async () => {
+    const m = h.fake.addModel('fraud', T0);
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
+    h.fake.addRun(v.run_id!, { user: 'alice' });
+    h.fake.addRun('evalrun1', { info: { user_id: 'carol' } });
+    const a = auditor();
+    expect(await a.runOnce()).toBe(true);
+    // Approved with nothing on record.
+    m.aliases = { champion: '1' };
+    h.clock.now += 60_000;
+    expect(await a.runOnce()).toBe(true);
+    // Then someone logs a passing score under the model id, backdated to before the approval, and a second
+    // approval alias makes the auditor read the logged model again within the hour the rule waits.
+    h.fake.loggedModels.get(v.model_id!)!.metrics.push({ key: 'adversarial_accuracy', value: 0.95, timestamp: T0 + 1000, step: 0, run_id: 'evalrun1' });
+    m.aliases = { champion: '1', production: '1' };
+    h.clock.now += 60_000;
+    expect(await a.runOnce()).toBe(true);
+    const evs = all();
+    const lmEval = evs.find((e) => e.operation === 'logged-models/get')!;
+    expect(lmEval.actor?.id).toBe('carol');
+    const order = evs.map((e) => e.id);
+    const firstApproval = evs.find((e) => e.action === 'model_version.approve')!;
+    expect(order.indexOf(lmEval.id)).toBeGreaterThan(order.indexOf(firstApproval.id));
+    const alerts = replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((x) => x.rule_id === 'evaluation.adversarial_failure');
+    expect(alerts.map((x) => [x.entity.id, x.evidence[0]])).toEqual([['fraud/1', firstApproval.id]]);
+    expect(alerts[0]!.details?.evidence_not_counted).toEqual([{ key: 'adversarial_accuracy', value: 0.95, event: lmEval.id, author: 'carol', why: expect.stringMatching(/^first read by the auditor at .*, after the version was approved$/) }]);
   });
 
   it('without that evaluation the approval is still judged as having none', async () => {
@@ -144,6 +196,7 @@ describe('MLflow 3 logged models: a new version', () => {
     const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
     h.fake.addRun(v.run_id!, { user: 'alice' });
     h.fake.loggedModels.get(v.model_id!)!.metrics.push({ key: 'adversarial_accuracy', value: 0.88, timestamp: T0 + 5, step: 0, run_id: 'evalrun1' });
+    h.fake.addRun('evalrun1', { info: { user_id: 'carol' } });
     h.fake.models.get('fraud')!.aliases = { champion: '1' };
     const w = h.fake.addLoggedModelVersion('churn', '1', T0 + 20, files);
     h.fake.addRun(w.run_id!, { user: 'bob' });
