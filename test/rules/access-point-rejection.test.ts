@@ -72,4 +72,16 @@ describe('registry.rejection_reversed: rejected weights approved under the acces
     expect(out[0]!.details.access_point_mapping).toMatchObject({ deleted_at: expect.any(String) });
     expect(reversals([createAp(), deleteAp(), register(1, AP_OBJECT), decide(1, 'Rejected'), deletePkg(1), register(2, `s3://models/${KEY}`), decide(2, 'Approved')])).toEqual([]);
   });
+
+  it('one reversal per rejection: the same weights approved again (another version) after a mapped reversal are no second finding, as by the bucket\'s own name', () => {
+    // By the same name: the registry forgets a rejection its approval reversed.
+    const same = reversals([register(1, `s3://models/${KEY}`), decide(1, 'Rejected'), deletePkg(1), register(2, `s3://models/${KEY}`), decide(2, 'Approved'), register(3, `s3://models/${KEY}`), decide(3, 'Approved')]);
+    expect(same.map((a) => a.details.version)).toEqual(['2']);
+    // Through the access point map: the same, once.
+    const mapped = reversals([createAp(), register(1, AP_OBJECT), decide(1, 'Rejected'), deletePkg(1), register(2, `s3://models/${KEY}`), decide(2, 'Approved'), register(3, `s3://models/${KEY}`), decide(3, 'Approved')]);
+    expect(mapped.map((a) => [a.details.version, a.details.rejected_version])).toEqual([['2', 'fraud/1']]);
+    // A new rejection of those weights is a new decision: approving them again after it is a reversal again.
+    const again = reversals([createAp(), register(1, AP_OBJECT), decide(1, 'Rejected'), deletePkg(1), register(2, `s3://models/${KEY}`), decide(2, 'Approved'), register(4, AP_OBJECT), decide(4, 'Rejected'), deletePkg(4), register(5, `s3://models/${KEY}`), decide(5, 'Approved')]);
+    expect(again.map((a) => [a.details.version, a.details.rejected_version])).toEqual([['2', 'fraud/1'], ['5', 'fraud/4']]);
+  });
 });

@@ -13,6 +13,10 @@ import { versionsOf } from './shared.js';
  * again in between (`pending` after the rejection) is said, not excused. An approval alias or stage moved onto the
  * rejected version is `registry.unapproved_deployment`'s (it deploys it), not this rule's.
  */
+/** Rejections (their events) reported reversed through the access point map; the last MAX_REVERSED_MAPPED kept. */
+const REVERSED_MAPPED = 'reversed-mapped';
+const MAX_REVERSED_MAPPED = 1000;
+
 export const rejectionReversed: KindImpl = (ev, ctx) => {
   // Which bucket an access point fronts (its creation, a request through it), or its deletion: this rule's own copy of
   // the access point map, as rule state is per rule.
@@ -29,7 +33,11 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
   const byName = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact, partitionOfVersion(v));
   // Or rejected under the object's other name: through an access point of its bucket, or by the bucket's own name.
-  const mapped = v.rejected || baseline || byName ? undefined : rejectedUnderOtherName(ev, ctx, v.artifact, partitionOfVersion(v));
+  let mapped = v.rejected || baseline || byName ? undefined : rejectedUnderOtherName(ev, ctx, v.artifact, partitionOfVersion(v));
+  // A rejection reversed already under its other name: no second finding. The registry forgets a rejection its
+  // approval reversed where both name the weights alike; one kept under the other name (an access point's) stays
+  // there, so the rule remembers which it reported (a new rejection is a new event: reversed again, it is found).
+  if (mapped && (ctx.get<string[]>(REVERSED_MAPPED) ?? []).includes(mapped.rejected.event)) mapped = undefined;
   const other = byName ?? mapped?.rejected;
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
@@ -43,6 +51,7 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
     summary: `${v.name} v${v.version} was rejected${as} at ${rejected.time}${rejected.identity ? ` by ${rejected.identity}` : ''}${reopened ? ', set back to pending since,' : ''} and approved at ${ev.time} by ${callerText(ev.actor, ctx.cfg)}: the same weights the rejection was about`,
     details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, rejected_version: other ? `${other.name}/${other.version}` : undefined, review_requested: reopened || undefined, approver, approval_operation: ev.operation, access_point_mapping: mapped ? mappingDetails(mapped.name) : undefined },
   });
+  if (mapped) ctx.set(REVERSED_MAPPED, [...(ctx.get<string[]>(REVERSED_MAPPED) ?? []), mapped.rejected.event].slice(-MAX_REVERSED_MAPPED));
 };
 
 /**
