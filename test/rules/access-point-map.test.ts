@@ -156,14 +156,26 @@ describe('registry.approved_model_modified: an approved artifact overwritten und
     expect(out.map((a) => [a.details.change, a.details.object, a.details.version_rollback])).toEqual([['artifact_deleted', AP_OBJECT, { removed_version: '3HL4kqtJlcpXroDTDmJ' }]]);
   });
 
-  it('the map is bounded per bucket: 50 access points; a new one beyond is not kept (making access points cannot push out the known), a deleted one makes room', () => {
+  it('the map is bounded per bucket: 50 access points; a new one beyond takes the place of one not approved through (making access points cannot push out that one), a deleted one makes room first', () => {
     const many = (count: number, from = 0) => Array.from({ length: count }, (_, i) => createAp('models', `ap-${String(from + i).padStart(3, '0')}`));
     // Records made in order (replay sorts by time).
     expect(changes([createAp('models'), register(AP_OBJECT), approve(), ...many(60), putBucket()])).toEqual([['artifact_overwritten', AP_OBJECT]]);
-    // The bucket full, the 51st access point is not mapped: an artifact approved through it is not told from the bucket's writes.
+    // The bucket full, the 51st access point is mapped all the same (the least recently seen not pinned leaves): an
+    // artifact approved through it is told from the bucket's writes.
     const late = 'arn:aws:s3:us-east-1:111122223333:accesspoint/late-ap';
-    expect(changes([createAp('models'), ...many(49), createAp('models', 'late-ap'), register(`${late}/object/${KEY}`), approve(), putBucket()])).toEqual([]);
+    expect(changes([createAp('models'), ...many(49), createAp('models', 'late-ap'), register(`${late}/object/${KEY}`), approve(), putBucket()])).toEqual([['artifact_overwritten', `${late}/object/${KEY}`]]);
     // One deleted makes room for it.
     expect(changes([createAp('models'), ...many(49), deleteAp('ap-000'), createAp('models', 'late-ap'), register(`${late}/object/${KEY}`), approve(), putBucket()])).toEqual([['artifact_overwritten', `${late}/object/${KEY}`]]);
   });
+
+  it('a bucket with more than 50 access points: a new one is mapped, the least recently seen leaves; the one an artifact was approved through stays', () => {
+    // 50 access points on the bucket (a data lake's teams), then ml-ap: the 51st, through which the package is approved.
+    const flood = (from: number, count: number) => Array.from({ length: count }, (_, i) => createAp('models', `team-${from + i}`));
+    const approvedThrough51st = [...flood(0, 50), createAp('models'), register(AP_OBJECT), approve(), putBucket()];
+    expect(changes(approvedThrough51st)).toEqual([['artifact_overwritten', AP_OBJECT]]);
+    // Then 100 more access points made on the bucket: the one an artifact was approved through is kept.
+    const floodedAfter = [createAp('models'), register(AP_OBJECT), approve(), ...flood(100, 100), putBucket()];
+    expect(changes(floodedAfter)).toEqual([['artifact_overwritten', AP_OBJECT]]);
+  });
 });
+

@@ -84,4 +84,11 @@ describe('registry.rejection_reversed: rejected weights approved under the acces
     const again = reversals([createAp(), register(1, AP_OBJECT), decide(1, 'Rejected'), deletePkg(1), register(2, `s3://models/${KEY}`), decide(2, 'Approved'), register(4, AP_OBJECT), decide(4, 'Rejected'), deletePkg(4), register(5, `s3://models/${KEY}`), decide(5, 'Approved')]);
     expect(again.map((a) => [a.details.version, a.details.rejected_version])).toEqual([['2', 'fraud/1'], ['5', 'fraud/4']]);
   });
+
+  it('weights rejected through an access point pin it: 60 access points made on the bucket afterwards do not push it out of the map', () => {
+    const flood = Array.from({ length: 60 }, (_, i) => control('CreateAccessPoint', `team-${i}`, { Bucket: 'models' }));
+    const out = reversals([createAp(), register(1, AP_OBJECT), decide(1, 'Rejected'), deletePkg(1), ...flood, register(2, `s3://models/${KEY}`), decide(2, 'Approved')]);
+    expect(out.map((a) => a.details.rejected_version)).toEqual(['fraud/1']);
+  });
 });
+

@@ -16,10 +16,16 @@ import type { RuleContext } from './context.js';
  * fronted the bucket stays that bucket's object: the deleted mapping is kept for writes to the bucket, and judges
  * only versions approved before the deletion.
  *
- * Kept in rule state, bounded: at most MAX_PER_BUCKET access points per bucket (a deleted one leaves for a new one; with
- * none deleted, a new one is not kept: making access points on a bucket cannot push out those known) and MAX_MAPPINGS
- * in all (a deleted one leaves first, else the first kept of the bucket holding the most). A record telling what is
- * known already writes nothing.
+ * A write judged before the record that teaches its mapping (CloudTrail delivers log files out of order) is not judged
+ * again when the mapping comes: which bucket an unknown access point fronts cannot be told beforehand, so that would
+ * mean keeping every recent write to every bucket; replay (event-time order) sees CreateAccessPoint first.
+ *
+ * Kept in rule state, bounded: at most MAX_PER_BUCKET access points per bucket (a deleted one leaves for a new one,
+ * else the least recently seen one no artifact was approved or rejected through — `pinned` —; with all pinned, a new
+ * one is not kept: making access points on a bucket cannot push out one an artifact was approved through) and
+ * MAX_MAPPINGS in all (a deleted one leaves first, else the first kept not pinned of the bucket holding the most). A
+ * record telling what is known already writes nothing, except once a day its `seen` time. Configured access points
+ * (`rules.access_points`) are not kept here: always mapped.
  */
 
 /** One access point: its names, the bucket, where the map learned it. */
@@ -35,6 +41,10 @@ export interface AccessPointMapping {
   event?: string;
   /** When it was deleted (DeleteAccessPoint): kept for writes to the bucket, judging versions approved before then. */
   deleted_at?: string;
+  /** When a record last told it (updated at most once a day): the least recently seen leaves a full bucket first. */
+  seen?: string;
+  /** An artifact was approved or rejected through it: never pushed out by another access point of its bucket. */
+  pinned?: true;
 }
 
 /** Another name of an object: through an access point of its bucket, or the bucket's own. */
@@ -55,6 +65,8 @@ const byName = (name: string) => `apmap|n|${name}`;
 
 /** An access point object ARN's parts: the access point ARN and the key. */
 const AP_OBJECT = /^(arn:(aws[a-z-]*):s3:[a-z0-9-]+:\d{12}:accesspoint\/[a-z0-9-]{3,50})\/object\/(.+)$/;
+/** The AWS CLI's `s3://arn:aws:s3:<region>:<account>:accesspoint/<name>/<key>`. */
+const AP_CLI_OBJECT = /^s3:\/\/(arn:(aws[a-z-]*):s3:[a-z0-9-]+:\d{12}:accesspoint\/[a-z0-9-]{3,50})\/(.+)$/;
 /** `s3://<bucket or alias>/<key>`. */
 const S3_OBJECT = /^s3:\/\/([^/]+)\/(.+)$/;
 
@@ -81,7 +93,7 @@ export function learnAccessPoint(ev: NormalizedEvent, ctx: RuleContext): void {
   if (told && typeof told.bucket === 'string') {
     const arn = typeof told.arn === 'string' ? told.arn : undefined;
     const alias = typeof told.alias === 'string' ? told.alias : undefined;
-    if (arn || alias) keep(ctx, { arn, alias, bucket: told.bucket, partition: partitionOfUri(arn) ?? partitionOfEvent(ev), source: ev.operation === 'CreateAccessPoint' ? 'create' : 'request', event: ev.id });
+    if (arn || alias) keep(ctx, { arn, alias, bucket: told.bucket, partition: partitionOfUri(arn) ?? partitionOfEvent(ev), source: ev.operation === 'CreateAccessPoint' ? 'create' : 'request', event: ev.id, seen: ev.time });
     return;
   }
   if (ev.operation === 'DeleteAccessPoint' && ev.action === 'resource.delete' && typeof ev.details?.access_point === 'string') forget(ctx, ev.details.access_point, ev.time);
@@ -100,21 +112,65 @@ function keep(ctx: RuleContext, m: AccessPointMapping): void {
   const i = list.findIndex((x) => !x.deleted_at && namesOf(x).some((n) => names.includes(n)));
   if (i >= 0) {
     const had = list[i]!;
-    // Already known (the common case: every request through the access point tells it again): nothing written.
-    if (names.every((n) => namesOf(had).includes(n))) return;
-    list[i] = { ...had, arn: had.arn ?? m.arn, alias: had.alias ?? m.alias };
+    // Already known (the common case: every request through the access point tells it again): nothing written, but
+    // its `seen` time once a day (which access point leaves a full bucket first).
+    const stale = !!m.seen && (!had.seen || Date.parse(m.seen) - Date.parse(had.seen) >= SEEN_EVERY_MS);
+    if (names.every((n) => namesOf(had).includes(n))) {
+      if (!stale) return;
+      list[i] = { ...had, seen: m.seen };
+      return setBucket(ctx, m.bucket, list);
+    }
+    list[i] = { ...had, arn: had.arn ?? m.arn, alias: had.alias ?? m.alias, ...(stale ? { seen: m.seen } : {}) };
   } else {
-    // A bucket full of access points: a deleted one leaves; with none, the new one is not kept — someone making
-    // access points on the bucket cannot push out the ones known (an artifact approved through one stays judged).
+    // A bucket full of access points: a deleted one leaves, else the least recently seen one not pinned (a bucket
+    // with many teams' access points still maps a new one); with all pinned, the new one is not kept — someone making
+    // access points on the bucket cannot push out one an artifact was approved or rejected through.
     if (list.length >= MAX_PER_BUCKET) {
-      const deleted = list.findIndex((x) => x.deleted_at);
-      if (deleted < 0) return;
-      list.splice(deleted, 1);
+      const at = leavingFirst(list);
+      if (at < 0) return;
+      const [gone] = list.splice(at, 1);
+      if (gone && !gone.deleted_at) for (const n of namesOf(gone)) if (ctx.get<NameRef>(byName(n))?.bucket === m.bucket) ctx.delete(byName(n));
     }
     list.push(m);
   }
   for (const n of names) ctx.set(byName(n), { bucket: m.bucket, ...(m.partition ? { partition: m.partition } : {}) } satisfies NameRef);
   setBucket(ctx, m.bucket, list);
+}
+
+/** `seen` is written back at most this often (a request through an access point is a common record). */
+const SEEN_EVERY_MS = 86_400_000;
+
+/** Which mapping of a full bucket leaves first: a deleted one, else the least recently seen not pinned; -1 if all are pinned. */
+function leavingFirst(list: AccessPointMapping[]): number {
+  const deleted = list.findIndex((x) => x.deleted_at);
+  if (deleted >= 0) return deleted;
+  let at = -1;
+  for (const [i, x] of list.entries()) {
+    if (x.pinned) continue;
+    if (at < 0 || seenMs(x) < seenMs(list[at]!)) at = i;
+  }
+  return at;
+}
+/** When a mapping was last told (its learning event's time if kept before `seen` was); unknown counts as oldest. */
+const seenMs = (x: AccessPointMapping) => (x.seen ? Date.parse(x.seen) : Number.NEGATIVE_INFINITY);
+
+/**
+ * An artifact approved or rejected through an access point (its object ARN, `s3://<ARN>/<key>` or `s3://<alias>/<key>`):
+ * its mapping is pinned, so no other access point of the bucket pushes it out of the map.
+ */
+export function pinAccessPoint(ctx: RuleContext, uri: string | undefined): void {
+  if (!uri) return;
+  const ap = AP_OBJECT.exec(uri) ?? AP_CLI_OBJECT.exec(uri);
+  const s3 = ap ? null : S3_OBJECT.exec(uri);
+  const name = ap ? ap[1]! : s3 && s3[1]!.endsWith('-s3alias') ? s3[1]! : undefined;
+  if (!name) return;
+  const ref = ctx.get<NameRef>(byName(name));
+  if (!ref) return;
+  const list = ctx.get<AccessPointMapping[]>(byBucket(ref.bucket)) ?? [];
+  const i = list.findIndex((x) => !x.deleted_at && namesOf(x).includes(name));
+  if (i < 0 || list[i]!.pinned) return;
+  list[i] = { ...list[i]!, pinned: true };
+  ctx.set(byBucket(ref.bucket), list);
 }
 
 /** How many mappings each bucket holds, live and deleted, in the order buckets were first kept. */
@@ -137,7 +193,8 @@ function setBucket(ctx: RuleContext, bucket: string, list: AccessPointMapping[])
     const j = most(2) >= 0 ? most(2) : most(1);
     const [victim, l, d] = counts[j]!;
     const kept = victim === bucket ? list : ctx.get<AccessPointMapping[]>(byBucket(victim)) ?? [];
-    const at = d > 0 ? kept.findIndex((x) => x.deleted_at) : 0;
+    // A deleted one first, else the first kept not pinned (all pinned: the first kept).
+    const at = d > 0 ? kept.findIndex((x) => x.deleted_at) : Math.max(0, kept.findIndex((x) => !x.pinned));
     const [gone] = kept.splice(at, 1);
     if (gone && !gone.deleted_at) for (const n of namesOf(gone)) if (ctx.get<NameRef>(byName(n))?.bucket === victim) ctx.delete(byName(n));
     if (kept.length) ctx.set(byBucket(victim), kept);

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, approvalOf, callerText, endpointOf, identityOf, type ModelRef, modelRefOf, normUri, partitionOfEvent, partitionOfVersion, samePartition, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
+import { anyGlob, approvalOf, asS3Uri, callerText, endpointOf, identityOf, type ModelRef, modelRefOf, normUri, partitionOfEvent, partitionOfVersion, samePartition, scopedName, serverScopeOf, tagsOf, uriOverlap, versionRollbackOf, versionRollbackText } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { KIND_DEFAULTS } from '../defaults.js';
@@ -8,7 +8,7 @@ import { listVersionState, noteVersionState, renameOf, renameVersionState, versi
 import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type LostUpload } from './multipart.js';
 import { addsOnlyCopies, compiledCopyAt, judgeCopies, reportUnvouched, sweepWaitingCopies } from './compiled-copy.js';
 import { jobsOwnWrite, noteOutputWrite } from './compiled-writes.js';
-import { learnAccessPoint, otherNames, type ObjectName } from './access-point-map.js';
+import { learnAccessPoint, otherNames, pinAccessPoint, type ObjectName } from './access-point-map.js';
 
 /**
  * Kinds that judge whether a model is still what was approved and registered: a change to an approved
@@ -56,6 +56,13 @@ function aliasAddressed(ev: NormalizedEvent): string | undefined {
   const r = ev.resource;
   if (!r?.version || !/model/.test(r.type) || /^\d+$/.test(r.version) || r.version === '-') return undefined;
   return r.id?.endsWith(`@${r.version}`) ? r.version : undefined;
+}
+
+/** Pin in the access point map the access points an approval or rejection names its version's artifacts through. */
+export function pinArtifactsOf(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ref = modelRefOf(ev, ctx.cfg);
+  const artifacts = [ref?.artifact, ...versionsOf(ev, ctx).all.map((v) => v.artifact)].filter((u): u is string => !!u);
+  for (const u of new Set([...artifacts, ...artifacts.map((a) => asS3Uri(a))])) pinAccessPoint(ctx, u);
 }
 
 /** Object-store writes: one landing on an approved version's artifact replaces what was approved. */
@@ -224,6 +231,8 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   // Which bucket an access point fronts (its creation, a request through it), or its deletion: before judging this
   // very write, which may be what tells it.
   learnAccessPoint(ev, ctx);
+  // An artifact approved or rejected through an access point pins it in the map (no flood of others pushes it out).
+  if (approvalOf(ev, ctx.cfg) === 'approved' || approvalOf(ev, ctx.cfg) === 'rejected') pinArtifactsOf(ev, ctx);
   // The evidence tags taken per version follow a rename of their model (the registry's records do).
   const renamed = renameOf(ev);
   if (renamed) return renameVersionState(ctx, 'advtag', ev.platform, renamed.from, renamed.to, serverScopeOf(ev));

@@ -3,6 +3,7 @@ import type { RejectedArtifact } from '../registry.js';
 import { learnAccessPoint, otherNames, type ObjectName } from './access-point-map.js';
 import { versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { deploysByAlias } from './alias.js';
+import { pinArtifactsOf } from './integrity.js';
 import { versionsOf } from './shared.js';
 
 /**
@@ -21,6 +22,8 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // Which bucket an access point fronts (its creation, a request through it), or its deletion: this rule's own copy of
   // the access point map, as rule state is per rule.
   if (ev.outcome !== 'failure') learnAccessPoint(ev, ctx);
+  // Weights rejected or approved through an access point pin it in this rule's map too.
+  if (ev.outcome !== 'failure' && ev.stage === 'registry' && (approvalOf(ev, ctx.cfg) === 'approved' || approvalOf(ev, ctx.cfg) === 'rejected')) pinArtifactsOf(ev, ctx);
   if (ev.stage !== 'registry' || ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
   if (deploysByAlias(ev, ctx)) return;
   const known = versionsOf(ev, ctx).named;

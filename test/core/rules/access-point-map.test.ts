@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { learnAccessPoint, MAX_MAPPINGS, otherNames } from '../../../core/rules/kinds/access-point-map.js';
+import { learnAccessPoint, MAX_MAPPINGS, MAX_PER_BUCKET, otherNames, pinAccessPoint } from '../../../core/rules/kinds/access-point-map.js';
 import type { RuleContext } from '../../../core/rules/kinds/context.js';
 import type { NormalizedEvent } from '../../../core/schema/index.js';
 
@@ -68,4 +68,37 @@ describe('the access point map, in rule state', () => {
     expect(uris(ctx, 's3://models/k')).toEqual([]);
     expect(uris(ctx, `${ap('ml-ap')}/object/k`)).toEqual(['s3://other/k']);
   });
+
+  it('a bucket full of access points (MAX_PER_BUCKET): a new one takes the place of the least recently seen one not pinned (approved through)', () => {
+    const { ctx } = mapCtx();
+    for (let i = 0; i < MAX_PER_BUCKET; i++) learnAccessPoint(created(`ap-${i}`, 'models'), ctx);
+    // ap-0 is pinned (an artifact was approved through it); ap-1 is told again a day later (a request through it).
+    pinAccessPoint(ctx, `${ap('ap-0')}/object/k`);
+    const day = new Date(Date.parse('2026-11-27T10:00:00Z')).toISOString();
+    learnAccessPoint({ ...created('ap-1', 'models'), operation: 'PutObject', time: day } as NormalizedEvent, ctx);
+    learnAccessPoint(created('new-1', 'models'), ctx);
+    learnAccessPoint(created('new-2', 'models'), ctx);
+    const names = uris(ctx, 's3://models/k');
+    expect(names).toHaveLength(MAX_PER_BUCKET);
+    expect(names).toContain(`${ap('new-1')}/object/k`);
+    expect(names).toContain(`${ap('new-2')}/object/k`);
+    expect(names).toContain(`${ap('ap-0')}/object/k`);
+    expect(names).toContain(`${ap('ap-1')}/object/k`);
+    // The least recently seen of those neither pinned nor told again left: ap-2 then ap-3.
+    expect(names).not.toContain(`${ap('ap-2')}/object/k`);
+    expect(names).not.toContain(`${ap('ap-3')}/object/k`);
+    expect(uris(ctx, `${ap('ap-2')}/object/k`)).toEqual([]);
+  });
+
+  it('a bucket whose access points are all pinned keeps them: a new one is not kept', () => {
+    const { ctx } = mapCtx();
+    for (let i = 0; i < MAX_PER_BUCKET; i++) {
+      learnAccessPoint(created(`ap-${i}`, 'models'), ctx);
+      pinAccessPoint(ctx, `${ap(`ap-${i}`)}/object/k`);
+    }
+    learnAccessPoint(created('new-1', 'models'), ctx);
+    expect(uris(ctx, 's3://models/k')).not.toContain(`${ap('new-1')}/object/k`);
+    expect(uris(ctx, 's3://models/k')).toHaveLength(MAX_PER_BUCKET);
+  });
 });
+
