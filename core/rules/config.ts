@@ -244,6 +244,11 @@ export const KindSchemas = {
     training_data_uris: globs.optional(),
     production_endpoints: globs.optional(),
     exempt: globs.optional(),
+    /**
+     * Opt-in (0: off): after an identity did both for the same data source and model or endpoint on this many UTC days
+     * (each alerted), those pairs are learned and quiet; another pair still alerts.
+     */
+    learn_days: z.number().int().min(0).max(365).refine((n) => n !== 1, 'at least 2 days (0 turns learning off)').optional(),
   }),
   /** A write into a data source by an identity not among the writers learned for it over `min_history`. */
   unfamiliar_writer: z.strictObject({

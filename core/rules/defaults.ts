@@ -116,6 +116,8 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
     training_data_uris: [],
     production_endpoints: ['*'],
     exempt: [],
+    // Off: whoever holds an identity could do both on purpose for a while to have it learned (see duties.ts).
+    learn_days: 0,
   },
   // A week of a source's writes learned before a new writer alerts: daily and weekly pipelines have all run by then.
   unfamiliar_writer: { data_write_actions: DATA_WRITE_ACTIONS, data_write_stages: DATA_WRITE_STAGES, training_data_uris: [], min_history: '7d', exempt: [] },

@@ -5,6 +5,7 @@ import type { Party, VersionRec } from '../registry.js';
 import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext } from './context.js';
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
 import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type CompletedReport, type LostUpload, type Unjudged } from './multipart.js';
+import { datasetRoot } from './provenance.js';
 
 /**
  * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
@@ -112,6 +113,8 @@ interface Duty {
   completes_unjudged?: CompletedReport;
   /** The events that made the write when more than `event` (its part and completion); not shown in `details`. */
   evidence?: string[];
+  /** What it was about, for `learn_days`: the dataset written (folder or bucket), the model approved, the endpoint. */
+  target?: string;
 }
 
 /** Whether a data write lands where this rule judges writes: in `data_write_stages`, or under `training_data_uris`. */
@@ -126,6 +129,8 @@ function writesTrainingData(ev: NormalizedEvent, trainingData: string[]): boolea
 }
 
 const wrote = (ev: NormalizedEvent) => ev.ml?.data?.uris?.[0] ?? ev.ml?.data?.outputs?.[0] ?? ev.resource?.name ?? ev.action;
+/** The data source a write is about, as `ingestion.unfamiliar_writer` names it (a dataset folder, else the bucket). */
+const writtenSource = (ev: NormalizedEvent) => datasetRoot(wrote(ev)) ?? wrote(ev);
 /** Who wrote, as this rule tells identities apart: also who wrote a part of an upload in parts (multipart.ts `writerOf`). */
 const judgedIdentity = (ev: NormalizedEvent, ctx: RuleContext): string | undefined => {
   const who = identityOf(ev.actor, ctx.cfg);
@@ -146,7 +151,7 @@ export const sweepHeldDutyWrites: KindImpl = (_ev, ctx) => sweepHeldUploads(ctx,
 function judgeLostWrite(lost: LostUpload, ctx: RuleContext): void {
   for (const part of [lost.part, ...(lost.others ?? [])]) {
     const who = judgedIdentity(part, ctx);
-    if (who) judgeDuty(ctx, who, 'write', { time: part.time, event: part.id, what: `started writing ${wrote(part)} in parts`, operation: part.operation, unjudged: lost.unjudged, upload_id: lost.upload_id }, true);
+    if (who) judgeDuty(ctx, who, 'write', { time: part.time, event: part.id, what: `started writing ${wrote(part)} in parts`, operation: part.operation, unjudged: lost.unjudged, upload_id: lost.upload_id, target: writtenSource(part) }, true);
   }
 }
 
@@ -165,20 +170,25 @@ export const separationOfDuties: KindImpl = (ev, ctx) => {
   if (carried === 'skip') return;
   for (const part of carried?.otherWriters ?? []) {
     const by = judgedIdentity(part, ctx);
-    if (by) judgeDuty(ctx, by, 'write', { time: ev.time, event: part.id, what: `wrote ${wrote(part)}`, operation: carried!.operation, evidence: [part.id, ev.id] });
+    if (by) judgeDuty(ctx, by, 'write', { time: ev.time, event: part.id, what: `wrote ${wrote(part)}`, operation: carried!.operation, evidence: [part.id, ev.id], target: writtenSource(part) });
   }
   const who = judgedIdentity(ev, ctx);
   if (!who) return;
   let release: string | undefined;
+  let target: string | undefined;
   if (approvalOf(ev, ctx.cfg) === 'approved') {
     const r = modelRefOf(ev, ctx.cfg);
     release = `approved ${r?.name ?? ''}${r?.version ? ` v${r.version}` : ''}`;
+    target = `model ${r?.name ?? ''}`;
   } else if (isDeployment(ev)) {
     const ep = endpointOf(ev);
-    if (ep && anyGlob(setting(ctx, 'production_endpoints'), ep)) release = `deployed to ${ep}`;
+    if (ep && anyGlob(setting(ctx, 'production_endpoints'), ep)) {
+      release = `deployed to ${ep}`;
+      target = `endpoint ${ep}`;
+    }
   }
-  if (isWrite) judgeDuty(ctx, who, 'write', { time: ev.time, event: ev.id, what: `wrote ${wrote(ev)}`, ...(carried ? { operation: carried.operation, evidence: carried.evidence } : {}), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) });
-  else if (release) judgeDuty(ctx, who, 'release', { time: ev.time, event: ev.id, what: release });
+  if (isWrite) judgeDuty(ctx, who, 'write', { time: ev.time, event: ev.id, what: `wrote ${wrote(ev)}`, target: writtenSource(ev), ...(carried ? { operation: carried.operation, evidence: carried.evidence } : {}), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) });
+  else if (release) judgeDuty(ctx, who, 'release', { time: ev.time, event: ev.id, what: release, target });
 };
 
 /**
@@ -194,13 +204,61 @@ function judgeDuty(ctx: RuleContext, who: string, duty: 'write' | 'release', min
   if (!prev || !dated || Date.parse(prev.time) <= t) ctx.set(`${duty}|${who}`, mine);
   if (!other || t - Date.parse(other.time) > lookback) return;
   const [write, rel] = duty === 'write' ? [mine, other] : [other, mine];
-  const shown = ({ evidence: _evidence, ...d }: Duty) => d;
+  const shown = ({ evidence: _evidence, target: _target, ...d }: Duty) => d;
   // In the order judged; a duty judged late (dated) in event-time order.
   const [first, last] = dated && Date.parse(mine.time) < Date.parse(other.time) ? [mine, other] : [other, mine];
+  const learned = learnPattern(ctx, who, write, rel, Date.parse(write.time) >= Date.parse(rel.time) ? write.time : rel.time);
+  if (learned?.quiet) return;
   ctx.detect({
-    entity: identityEntity(who), key: 'write+release', evidence: [...new Set([first, last].flatMap((d) => d.evidence ?? [d.event]))], title: 'One identity writes training data and releases models',
+    entity: identityEntity(who), key: learned?.key ?? 'write+release', evidence: [...new Set([first, last].flatMap((d) => d.evidence ?? [d.event]))], title: 'One identity writes training data and releases models',
     ...(dated ? { time: Date.parse(write.time) >= Date.parse(rel.time) ? write.time : rel.time } : {}),
-    summary: `${who} ${write.what} (${write.time}${write.operation ? `, ${write.operation}` : ''}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days${write.unjudged ? `; whether the upload was completed can no longer be judged: ${unjudgedText(write.unjudged)}` : ''}${write.completes_unjudged ? completedReportText(write.completes_unjudged) : ''}`,
-    details: { identity: who, data_write: shown(write), release: shown(rel) },
+    summary: `${who} ${write.what} (${write.time}${write.operation ? `, ${write.operation}` : ''}) and ${rel.what} (${rel.time}) within ${Math.round(lookback / 86_400_000)} days${write.unjudged ? `; whether the upload was completed can no longer be judged: ${unjudgedText(write.unjudged)}` : ''}${write.completes_unjudged ? completedReportText(write.completes_unjudged) : ''}${learned?.text ?? ''}`,
+    details: { identity: who, data_write: shown(write), release: shown(rel), ...(learned?.details ?? {}) },
   });
+}
+
+/**
+ * What `learn_days` (opt-in) learned of an identity that writes training data and releases models: the pairs (data
+ * source → model or endpoint) it did both for, on distinct UTC days. Each finding still alerts while learning; on the
+ * `learn_days`-th day the finding says the pattern is learned from then on (its own alert, key `pattern_learned`:
+ * never silent), and afterwards the same pairs are quiet while a new one — another dataset written, another model or
+ * endpoint released — alerts (key `outside_pattern`) and is not learned: an identity used for something else than it
+ * did every day still stands out. Opt-in because whoever holds the identity could do both on purpose for those days to
+ * have it learned; the learning alerts say so.
+ */
+interface LearnedPattern {
+  /** Distinct UTC days a pair was seen on while learning (at most learn_days). */
+  days: string[];
+  /** `source → target` pairs seen while learning (at most MAX_LEARNED_PAIRS). */
+  pairs: string[];
+  /** When the pattern was learned (the learn_days-th day's finding). */
+  learned_at?: string;
+}
+const MAX_LEARNED_PAIRS = 20;
+
+function learnPattern(ctx: RuleContext, who: string, write: Duty, rel: Duty, time: string): { quiet?: true; key?: string; text?: string; details?: Record<string, unknown> } | undefined {
+  const days = setting<number>(ctx, 'learn_days');
+  if (!days || !write.target || !rel.target) return undefined;
+  const pair = `${write.target} → ${rel.target}`;
+  const k = `sodpattern|${who}`;
+  const p = ctx.get<LearnedPattern>(k) ?? { days: [], pairs: [] };
+  if (p.learned_at) {
+    if (p.pairs.includes(pair)) return { quiet: true };
+    return {
+      key: 'outside_pattern', text: `; outside the pattern learned for it on ${p.learned_at} (${p.pairs.join(', ')})`,
+      details: { pattern: { learned_at: p.learned_at, pairs: p.pairs, pair, outside: true } },
+    };
+  }
+  const day = time.slice(0, 10);
+  const next: LearnedPattern = { days: p.days.includes(day) ? p.days : [...p.days, day].slice(-days), pairs: p.pairs.includes(pair) ? p.pairs : [...p.pairs, pair].slice(-MAX_LEARNED_PAIRS) };
+  if (next.days.length >= days) {
+    next.learned_at = time;
+    ctx.set(k, next);
+    return {
+      key: 'pattern_learned', text: `; seen on ${days} days: from now on, ${next.pairs.join(', ')} by ${who} is not alerted (learn_days), anything else it writes or releases still is`,
+      details: { pattern: { learned_at: time, pairs: next.pairs, days: next.days, pair } },
+    };
+  }
+  if (next.days.length !== p.days.length || next.pairs.length !== p.pairs.length) ctx.set(k, next);
+  return { details: { pattern: { learning: true, days: next.days.length, of: days, pair } } };
 }

@@ -22,7 +22,7 @@ const PARTITION = /^(\d{4}-?\d{2}-?\d{2}.*|[a-z_]+=.*)$/i;
  * Object-store URI → `scheme://bucket/first-folder/` (the dataset a pipeline feeds), or the bucket for a key at its
  * root or under a date / partition folder (else each day's folder would be a new source, never judged).
  */
-function datasetRoot(uri: string): string | undefined {
+export function datasetRoot(uri: string): string | undefined {
   const m = /^([a-z0-9+.-]+:\/\/[^/]+)(?:\/([^/]+)\/)?/i.exec(uri);
   if (!m) return undefined;
   return m[2] && !PARTITION.test(m[2]) ? `${m[1]}/${m[2]}/` : m[1];
