@@ -232,7 +232,8 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   // very write, which may be what tells it.
   learnAccessPoint(ev, ctx);
   // An artifact approved or rejected through an access point pins it in the map (no flood of others pushes it out).
-  if (approvalOf(ev, ctx.cfg) === 'approved' || approvalOf(ev, ctx.cfg) === 'rejected') pinArtifactsOf(ev, ctx);
+  const decision = approvalOf(ev, ctx.cfg);
+  if (decision === 'approved' || decision === 'rejected') pinArtifactsOf(ev, ctx);
   // The evidence tags taken per version follow a rename of their model (the registry's records do).
   const renamed = renameOf(ev);
   if (renamed) return renameVersionState(ctx, 'advtag', ev.platform, renamed.from, renamed.to, serverScopeOf(ev));

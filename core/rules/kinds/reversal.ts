@@ -23,8 +23,10 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // the access point map, as rule state is per rule.
   if (ev.outcome !== 'failure') learnAccessPoint(ev, ctx);
   // Weights rejected or approved through an access point pin it in this rule's map too.
-  if (ev.outcome !== 'failure' && ev.stage === 'registry' && (approvalOf(ev, ctx.cfg) === 'approved' || approvalOf(ev, ctx.cfg) === 'rejected')) pinArtifactsOf(ev, ctx);
-  if (ev.stage !== 'registry' || ev.outcome === 'failure' || approvalOf(ev, ctx.cfg) !== 'approved') return;
+  if (ev.stage !== 'registry' || ev.outcome === 'failure') return;
+  const decision = approvalOf(ev, ctx.cfg);
+  if (decision === 'approved' || decision === 'rejected') pinArtifactsOf(ev, ctx);
+  if (decision !== 'approved') return;
   if (deploysByAlias(ev, ctx)) return;
   const known = versionsOf(ev, ctx).named;
   // A version created approved (CreateModelPackage with `Approved`) is not on record yet: the event names it.
