@@ -28,6 +28,13 @@ const MAX_GONE = 2000;
 interface MonitorState { endpoint?: string; definition?: string; baseline?: string; schedule?: string; event: string; time: string }
 interface Capture { enabled: boolean; sampling?: number; destination?: string; modes?: string[] }
 interface Held { id: string; at: number; rcv: number; time: string; monitor: string; monitorName: string; endpoint?: string; epKey?: string; op: string; action: string; who?: string; platform: string; known?: MonitorState }
+/**
+ * A held stop as the index (`held-index`) keeps it: its id, when its wait started (`at` by event time, `rcv` by
+ * receipt: `null` where JSON could not keep it) and the monitor and endpoint keys a restart or teardown looks for. The
+ * index alone tells which stops are due, so a sweep on every event reads one key, and a held stop's own record is
+ * read only when it is judged. An index an earlier mltrail wrote holds bare ids: read once, it is rewritten as these.
+ */
+interface HeldRef { id: string; at: number; rcv: number | null; mon: string; ep?: string }
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
@@ -158,11 +165,13 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
     // What it captured or logged is no longer needed (re-created, it starts over): the state would grow per endpoint.
     ctx.delete(`${key}|cfg`);
     ctx.delete(`${key}|log`);
-    for (const id of ctx.get<string[]>('held-index') ?? []) {
-      const h = ctx.get<Held>(`held|${id}`);
-      if (h?.epKey !== key) continue;
-      dropHeld(ctx, id);
-      if (Date.parse(ev.time) - Date.parse(h.time) > grace) report(ctx, h);
+    const index = heldIndex(ctx);
+    const torn = index.filter((r) => r.ep === key);
+    if (!torn.length) return;
+    writeIndex(ctx, index.filter((r) => r.ep !== key));
+    for (const r of torn) {
+      const h = takeHeld(ctx, r.id);
+      if (h && Date.parse(ev.time) - Date.parse(h.time) > grace) report(ctx, h);
     }
     return;
   }
@@ -204,11 +213,13 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
   if (ev.action === 'monitor.start') {
     // Restarted (by anyone) within `grace` of a held stop: monitoring is back, nothing to report.
     // By event time: a restart logged after the grace (read late or not) left the monitor off for longer than that.
-    for (const id of ctx.get<string[]>('held-index') ?? []) {
-      const h = ctx.get<Held>(`held|${id}`);
-      if (h?.monitor !== mk.key) continue;
-      dropHeld(ctx, id);
-      if (Date.parse(ev.time) - Date.parse(h.time) > grace) report(ctx, h);
+    const index = heldIndex(ctx);
+    const restarted = index.filter((r) => r.mon === mk.key);
+    if (!restarted.length) return;
+    writeIndex(ctx, index.filter((r) => r.mon !== mk.key));
+    for (const r of restarted) {
+      const h = takeHeld(ctx, r.id);
+      if (h && Date.parse(ev.time) - Date.parse(h.time) > grace) report(ctx, h);
     }
     return;
   }
@@ -223,15 +234,13 @@ export const monitoringDisabled: KindImpl = (ev, ctx) => {
   if (gone !== undefined && Date.parse(ev.time) >= gone - grace) return;
   const w = waitStart(ev, ctx);
   const held: Held = { id: ev.id, at: w.at, rcv: w.rcv, time: ev.time, monitor: mk.key, monitorName: mk.name, endpoint: ep, epKey, op: ev.operation, action: ev.action, who: callerText(ev.actor, ctx.cfg), platform: ev.platform, known };
-  const index = (ctx.get<string[]>('held-index') ?? []).filter((x) => x !== ev.id);
-  index.push(ev.id);
+  const index = heldIndex(ctx).filter((r) => r.id !== ev.id);
+  index.push({ id: ev.id, at: w.at, rcv: Number.isFinite(w.rcv) ? w.rcv : null, mon: mk.key, ...(epKey ? { ep: epKey } : {}) });
   ctx.set(`held|${ev.id}`, { ...held, type: ev.resource.type, identity: who });
-  ctx.set('held-index', index);
-  while (index.length > MAX_HELD) {
-    const oldest = index[0]!;
-    const h = ctx.get<Held>(`held|${oldest}`);
-    dropHeld(ctx, oldest);
-    index.shift();
+  const over = index.splice(0, Math.max(0, index.length - MAX_HELD));
+  writeIndex(ctx, index);
+  for (const r of over) {
+    const h = takeHeld(ctx, r.id);
     if (h) report(ctx, h);
   }
 };
@@ -255,11 +264,42 @@ function monitorEntity(ev: NormalizedEvent, name: string, ep: string | undefined
   return ep ? namedEntity('endpoint', endpointKey(ev, ep), ep, ev.platform) : namedEntity('monitor', scopedName(name, sagemakerHomeOf(ev) ?? scopeOf(ev)), name, ev.platform);
 }
 
-function dropHeld(ctx: RuleContext, id: string): void {
-  ctx.delete(`held|${id}`);
-  const index = (ctx.get<string[]>('held-index') ?? []).filter((x) => x !== id);
+/**
+ * The held stops' index, oldest first. Bare ids (an index an earlier mltrail wrote) are looked up once and the index
+ * rewritten with their wait starts and keys; an id whose record is gone is dropped.
+ */
+function heldIndex(ctx: RuleContext): HeldRef[] {
+  const raw = ctx.get<Array<HeldRef | string>>('held-index');
+  if (!raw?.length) return [];
+  if (!raw.some((r) => typeof r === 'string')) return raw as HeldRef[];
+  const out: HeldRef[] = [];
+  for (const r of raw) {
+    if (typeof r !== 'string') {
+      out.push(r);
+      continue;
+    }
+    const h = ctx.get<Held>(`held|${r}`);
+    if (h) out.push({ id: r, at: h.at, rcv: typeof h.rcv === 'number' ? h.rcv : null, mon: h.monitor, ...(h.epKey ? { ep: h.epKey } : {}) });
+  }
+  writeIndex(ctx, out);
+  return out;
+}
+
+function writeIndex(ctx: RuleContext, index: HeldRef[]): void {
   if (index.length) ctx.set('held-index', index);
   else ctx.delete('held-index');
+}
+
+/** A held stop's record, removed from the state (its index entry is the caller's to remove). */
+function takeHeld(ctx: RuleContext, id: string): (Held & { type?: string; identity?: string }) | undefined {
+  const h = ctx.get<Held & { type?: string; identity?: string }>(`held|${id}`);
+  ctx.delete(`held|${id}`);
+  return h;
+}
+
+/** Whether a held stop's grace is over, by event time and by receipt (a `null` receipt: none kept, as before). */
+function due(ctx: RuleContext, r: HeldRef, grace: number): boolean {
+  return waited(ctx, { at: r.at, rcv: r.rcv ?? undefined }, grace);
 }
 
 /** A held stop or delete, no restart or endpoint teardown having come within `grace`: the finding, dated at it. */
@@ -280,22 +320,25 @@ function report(ctx: RuleContext, h: Held & { type?: string; identity?: string }
 
 /** Held stops and deletes whose grace is over (by event time and by receipt) are reported. */
 export const sweepHeldMonitors: KindImpl = (_ev, ctx) => {
+  const index = heldIndex(ctx);
+  if (!index.length) return;
   const grace = durationMs(setting(ctx, 'grace'));
-  for (const id of ctx.get<string[]>('held-index') ?? []) {
-    const h = ctx.get<Held>(`held|${id}`);
-    if (!h) dropHeld(ctx, id);
-    else if (waited(ctx, h, grace)) {
-      dropHeld(ctx, id);
-      report(ctx, h);
-    }
+  // One read of the index on every event; a held stop's record is read only once it is due.
+  const ripe = index.filter((r) => due(ctx, r, grace));
+  if (!ripe.length) return;
+  writeIndex(ctx, index.filter((r) => !ripe.includes(r)));
+  for (const r of ripe) {
+    const h = takeHeld(ctx, r.id);
+    if (h) report(ctx, h);
   }
 };
 
 /** End of input (replay): every held stop or delete is reported, nothing more can undo it. */
 export const settleHeldMonitors: KindImpl = (_ev, ctx) => {
-  for (const id of ctx.get<string[]>('held-index') ?? []) {
-    const h = ctx.get<Held>(`held|${id}`);
-    dropHeld(ctx, id);
+  const index = heldIndex(ctx);
+  writeIndex(ctx, []);
+  for (const r of index) {
+    const h = takeHeld(ctx, r.id);
     if (h) report(ctx, h);
   }
 };
