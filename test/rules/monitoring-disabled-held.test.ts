@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
 import { KIND_NS, RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { MemoryStateStore } from '../../core/state/index.js';
@@ -84,5 +85,28 @@ describe('serving.monitoring_disabled: held stops are swept from the index', () 
     const sched = (name: string, ep: string) => sm('CreateMonitoringSchedule', { monitoringScheduleName: name, monitoringScheduleConfig: { monitoringType: 'DataQuality', monitoringJobDefinition: { monitoringInputs: [{ endpointInput: { endpointName: ep, localPath: '/opt/ml/processing/input' } }] } } }, 0);
     const a = run(state, [sched('fraud-dq', 'fraud-ep'), sched('churn-dq', 'churn-ep'), stop('fraud-dq', 1), stop('churn-dq', 1), sm('DeleteEndpoint', { endpointName: 'fraud-ep' }, 3), other(30)]);
     expect(a.map((x) => x.details.monitor)).toEqual(['churn-dq']);
+  });
+});
+
+describe('serving.monitoring_disabled: held stops at the end of a replay', () => {
+  // Records replayed after they were made (as an export is): received when made.
+  const replayed = (events: NormalizedEvent[]) => replayEvents(events.map((e) => ({ ...e, received_time: e.time })), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === RULE);
+
+  it('a stop whose grace had not run out by the last event is reported marked pending, at low severity; one past its grace is the finding as before', () => {
+    const a = replayed([stop('fraud-dq', 0), other(7)]);
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ severity: 'low', time: new Date(T0).toISOString(), details: { change: 'stopped', monitor: 'fraud-dq', grace_elapsed: false, input_ended: new Date(T0 + 7 * MIN).toISOString() } });
+    expect(a[0]!.summary).toContain('the input ended 7m later, within the grace period');
+    expect(a[0]!.summary).toContain(`replay input reaching past ${new Date(T0 + 15 * MIN).toISOString()} would tell`);
+
+    const done = replayed([stop('fraud-dq', 0), other(16)]);
+    expect(done).toHaveLength(1);
+    expect(done[0]!.severity).toBe('medium');
+    expect(done[0]!.details.grace_elapsed).toBeUndefined();
+    expect(done[0]!.summary).toContain('neither restarted it nor deleted the endpoint within the grace period');
+  });
+
+  it('a stop restarted before the end of input is still no finding', () => {
+    expect(replayed([stop('fraud-dq', 0), start('fraud-dq', 3), other(5)])).toEqual([]);
   });
 });

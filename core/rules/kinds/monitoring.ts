@@ -302,19 +302,31 @@ function due(ctx: RuleContext, r: HeldRef, grace: number): boolean {
   return waited(ctx, { at: r.at, rcv: r.rcv ?? undefined }, grace);
 }
 
-/** A held stop or delete, no restart or endpoint teardown having come within `grace`: the finding, dated at it. */
-function report(ctx: RuleContext, h: Held & { type?: string; identity?: string }): void {
+/**
+ * A held stop or delete, no restart or endpoint teardown having come within `grace`: the finding, dated at it.
+ * `endedAt`: the input ended (replay) before its grace ran out, at that time (ms): reported all the same, marked.
+ */
+function report(ctx: RuleContext, h: Held & { type?: string; identity?: string }, endedAt?: number): void {
   const type = (h.type ?? 'monitor').replace(/_/g, ' ');
   const verb = h.action === 'monitor.stop' ? (h.platform === 'vertex' ? 'paused' : 'stopped') : 'deleted';
   const was = h.known ? [h.known.definition ? `job definition ${h.known.definition}` : undefined, h.known.schedule ? `schedule ${h.known.schedule}` : undefined, h.known.baseline ? `baseline ${h.known.baseline}` : undefined].filter(Boolean).join(', ') : '';
   // The entity keeps the key the event's scope gave (epKey / monitor key hold it): rebuilt from them.
   const epId = h.epKey?.split('|').slice(2).join('|');
   const monId = h.monitor.split('|').slice(2).join('|');
+  const grace = durationMs(setting(ctx, 'grace'));
+  const pending = endedAt !== undefined && Number.isFinite(endedAt);
   ctx.detect({
     entity: h.endpoint && epId ? namedEntity('endpoint', epId, h.endpoint, h.platform) : namedEntity('monitor', monId, h.monitorName, h.platform),
     key: `${h.action}|${h.monitorName}`, evidence: [h.id], time: h.time, title: 'Model monitoring switched off or changed',
-    summary: `${h.who} ${verb} ${type} ${h.monitorName}${h.endpoint ? ` of endpoint ${h.endpoint}` : ''} (${h.op}) and neither restarted it nor deleted the endpoint within the grace period${was ? ` (it ran ${was})` : ''}: drift, bias and quality of what the endpoint serves are no longer checked`,
-    details: { what: h.type, change: verb, monitor: h.monitorName, endpoint: h.endpoint, identity: h.identity, operation: h.op, previous: h.known ? { job_definition: h.known.definition, baseline_constraints: h.known.baseline, schedule: h.known.schedule } : undefined, previous_seen: !!h.known },
+    summary: pending
+      ? `${h.who} ${verb} ${type} ${h.monitorName}${h.endpoint ? ` of endpoint ${h.endpoint}` : ''} (${h.op})${was ? ` (it ran ${was})` : ''}, and the input ended ${spanText(endedAt - Date.parse(h.time))} later, within the grace period: a restart or endpoint deletion after the end of input cannot be seen — replay input reaching past ${new Date(Date.parse(h.time) + grace).toISOString()} would tell`
+      : `${h.who} ${verb} ${type} ${h.monitorName}${h.endpoint ? ` of endpoint ${h.endpoint}` : ''} (${h.op}) and neither restarted it nor deleted the endpoint within the grace period${was ? ` (it ran ${was})` : ''}: drift, bias and quality of what the endpoint serves are no longer checked`,
+    details: {
+      what: h.type, change: verb, monitor: h.monitorName, endpoint: h.endpoint, identity: h.identity, operation: h.op, previous: h.known ? { job_definition: h.known.definition, baseline_constraints: h.known.baseline, schedule: h.known.schedule } : undefined, previous_seen: !!h.known,
+      ...(pending ? { grace_elapsed: false, input_ended: new Date(endedAt).toISOString() } : {}),
+    },
+    // Not known to have lasted: the weaker finding (a redeploy finishing after the export's last record looks the same).
+    ...(pending ? { severity_cap: 'low' as const } : {}),
   });
 }
 
@@ -333,12 +345,26 @@ export const sweepHeldMonitors: KindImpl = (_ev, ctx) => {
   }
 };
 
-/** End of input (replay): every held stop or delete is reported, nothing more can undo it. */
+/**
+ * End of input (replay): every held stop or delete is reported, nothing later can undo it. One whose grace had not run
+ * out by the last event's time is marked so (`details.grace_elapsed: false`, `input_ended`, severity at most low):
+ * the input ended before a restart or teardown could have come, so whether it lasted is not known. Left out, a stop
+ * made in the last minutes of an export would be seen by no run at all.
+ */
 export const settleHeldMonitors: KindImpl = (_ev, ctx) => {
   const index = heldIndex(ctx);
   writeIndex(ctx, []);
+  const grace = durationMs(setting(ctx, 'grace'));
   for (const r of index) {
     const h = takeHeld(ctx, r.id);
-    if (h) report(ctx, h);
+    // ctx.clock() is the last event's time here (receipts are not waited for at the end of input).
+    if (h) report(ctx, h, due(ctx, r, grace) ? undefined : ctx.clock());
   }
 };
+
+/** A span as `7m`, `1h 5m`, `30s`. */
+function spanText(ms: number): string {
+  if (!(ms >= 60_000)) return `${Math.max(0, Math.round(ms / 1000))}s`;
+  const m = Math.round(ms / 60_000);
+  return m >= 60 ? `${Math.floor(m / 60)}h${m % 60 ? ` ${m % 60}m` : ''}` : `${m}m`;
+}
