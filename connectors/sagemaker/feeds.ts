@@ -22,6 +22,8 @@ const EVENTS: Record<string, { action: Action; type: string; change?: string }> 
   // A custom bus deleted takes its rules with it (the default bus cannot be deleted).
   DeleteEventBus: { action: 'audit_log.delete', type: 'eventbridge_bus' },
   DeleteApiDestination: { action: 'audit_log.delete', type: 'eventbridge_api_destination' },
+  // Read for what it sends to (details.feed_api_destination): an update is judged against it.
+  CreateApiDestination: { action: 'audit_log.create', type: 'eventbridge_api_destination' },
   UpdateApiDestination: { action: 'audit_log.update', type: 'eventbridge_api_destination' },
   DeleteConnection: { action: 'audit_log.delete', type: 'eventbridge_connection' },
   DeauthorizeConnection: { action: 'audit_log.disable', type: 'eventbridge_connection', change: 'deauthorized the connection' },
@@ -107,7 +109,14 @@ export function classifyFeed(source: string, eventName: string, params: Obj, fee
   }
   // Deliveries sent elsewhere: the API destination's endpoint, the Firehose stream's HTTP endpoint.
   const endpoint = str(params.invocationEndpoint) ?? str(get(params, 'httpEndpointDestinationUpdate.endpointConfiguration.url'));
-  if (endpoint) details.log_destination = endpoint;
+  if (endpoint && eventName !== 'CreateApiDestination') details.log_destination = endpoint;
+  if (eventName === 'CreateApiDestination' || eventName === 'UpdateApiDestination') {
+    // What the destination delivers through, as the request sets it (an update sets only what it names): the rule
+    // compares an update with what it learned, so one changing the rate limit or description only is no cut.
+    const api = { invocation_endpoint: str(params.invocationEndpoint), connection_arn: str(params.connectionArn), http_method: str(params.httpMethod) };
+    const set = Object.fromEntries(Object.entries(api).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length) details.feed_api_destination = set;
+  }
   if (eventName === 'UpdateConnection' && (isObj(params.authParameters) || str(params.authorizationType))) details.feed_change = "changed the connection's credentials (mltrail's sender check then refuses what it delivers)";
   if (eventName === 'UpdateDestination' && !endpoint && isObj(params.httpEndpointDestinationUpdate)) {
     const rc = get(params, 'httpEndpointDestinationUpdate.endpointConfiguration');

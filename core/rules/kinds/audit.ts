@@ -31,6 +31,8 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const narrowedPattern = learnFeedPattern(ev, ctx);
   // An EventBridge feed rule's targets as last seen (PutTargets, RemoveTargets): a target re-pointed away from mltrail.
   const repointed = learnFeedTargets(ev, ctx);
+  // mltrail's API destination as last set (CreateApiDestination, UpdateApiDestination): what an update changed.
+  const apiDest = learnApiDestination(ev, ctx);
   if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
@@ -42,8 +44,10 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const logBucket = typeof d.log_bucket === 'string' ? d.log_bucket : undefined;
   const logPrefix = typeof d.log_prefix === 'string' ? d.log_prefix : undefined;
   const narrowed = [d.organization_trail === false ? "stopped logging the organization's member accounts" : undefined, d.multi_region === false ? 'stopped logging other regions' : undefined].filter((x): x is string => !!x);
-  // A Cloud Logging sink's UpdateSink: entries exported elsewhere, or left out by exclusion filters.
-  const sinkDestination = typeof d.log_destination === 'string' ? d.log_destination : undefined;
+  // A Cloud Logging sink's UpdateSink: entries exported elsewhere, or left out by exclusion filters. An API
+  // destination's endpoint counts only when the update changed it (or what it was is not known).
+  const apiEndpointKept = ev.resource?.type === 'eventbridge_api_destination' && !!apiDest && !apiDest.changes.some((c) => c.field === 'invocation_endpoint');
+  const sinkDestination = typeof d.log_destination === 'string' && !apiEndpointKept ? d.log_destination : undefined;
   const sinkExclusions = Array.isArray(d.log_exclusions) ? d.log_exclusions.filter((f): f is string => typeof f === 'string') : [];
   const redirected = logBucket !== undefined || logPrefix !== undefined ? `sent its log files to ${logBucket !== undefined ? `bucket ${logBucket}` : 'the same bucket'}${logPrefix !== undefined ? ` under prefix '${logPrefix}'` : ''}`
     : sinkDestination !== undefined ? `sent its entries to ${sinkDestination}` : undefined;
@@ -59,6 +63,11 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   // One of mltrail's own feeds (EventBridge rule, API destination, connection, Firehose stream, Pub/Sub subscription).
   const feedChange = typeof d.feed_change === 'string' ? d.feed_change : undefined;
   if (feedChange && ev.action === 'audit_log.update') narrowed.push(feedChange);
+  for (const c of apiDest?.changes ?? []) {
+    if (c.field === 'invocation_endpoint') continue;
+    const what = c.field === 'connection_arn' ? 'connection' : 'HTTP method';
+    narrowed.push(c.was !== undefined ? `changed its ${what} to ${c.now} (was ${c.was})` : `set its ${what} to ${c.now} (what it was is not known)`);
+  }
   if (droppedSources.length) narrowed.push(`stopped delivering events of ${droppedSources.join(', ')}`);
   for (const t of repointed) narrowed.push(`pointed target ${t.id} at ${t.arn}${t.was ? `, not ${t.was}` : ", not one of mltrail's feeds"}`);
   if (narrowedPattern) narrowed.push(`narrowed what its event pattern matches besides its sources (${narrowedPattern})`);
@@ -85,7 +94,9 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       audit_logs_off: logsOff.length ? logsOff : undefined, audit_exemptions: exemptions.length ? exemptions : undefined,
       audit_config_seen: logsOff.length ? !!configs?.seen : undefined,
       feed: typeof d.feed === 'string' ? d.feed : undefined, feed_change: feedChange, feed_sources_dropped: droppedSources.length ? droppedSources : undefined,
-      feed_targets_repointed: repointed.length ? repointed : undefined, feed_pattern_narrowed: narrowedPattern },
+      feed_targets_repointed: repointed.length ? repointed : undefined, feed_pattern_narrowed: narrowedPattern,
+      feed_api_destination_changes: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.changes : undefined,
+      feed_previous_seen: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.seen : undefined },
   });
 };
 
@@ -164,6 +175,46 @@ function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): Repointed[] {
   for (const id of ids.slice(0, Math.max(0, ids.length - 20))) delete next[id];
   ctx.set(key, next);
   return out;
+}
+
+type ApiDestination = Partial<Record<'invocation_endpoint' | 'connection_arn' | 'http_method', string>>;
+/** A field of mltrail's API destination an update changed: its value before (absent: not known) and now. */
+interface ApiChange { field: keyof ApiDestination; was?: string; now: string }
+
+/**
+ * mltrail's API destination as last set (`details.feed_api_destination` of CreateApiDestination and
+ * UpdateApiDestination: endpoint, connection, HTTP method), kept per destination (account, region, name);
+ * DeleteApiDestination forgets it. For an update: the fields it set to another value than the one known (`seen`),
+ * or, nothing known, every one it names (`seen: false`: an update only changing the rate limit or description names
+ * none). Undefined for other events.
+ */
+function learnApiDestination(ev: NormalizedEvent, ctx: RuleContext): { changes: ApiChange[]; seen: boolean } | undefined {
+  if (ev.outcome === 'failure' || ev.resource?.type !== 'eventbridge_api_destination') return undefined;
+  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
+  if (!name) return undefined;
+  const key = `feedapi|${scopedName(name, sagemakerScopeOf(ev))}`;
+  if (ev.action === 'audit_log.delete') {
+    ctx.delete(key);
+    return undefined;
+  }
+  const raw = ev.details?.feed_api_destination;
+  const set: ApiDestination = {};
+  if (raw && typeof raw === 'object') {
+    for (const f of ['invocation_endpoint', 'connection_arn', 'http_method'] as const) {
+      const v = (raw as Record<string, unknown>)[f];
+      if (typeof v === 'string' && v) set[f] = v;
+    }
+  }
+  const before = ctx.get<ApiDestination>(key);
+  if (Object.keys(set).length) ctx.set(key, { ...before, ...set });
+  if (ev.action === 'audit_log.create') return { changes: [], seen: !!before };
+  const changes: ApiChange[] = [];
+  for (const [f, now] of Object.entries(set) as Array<[keyof ApiDestination, string]>) {
+    const was = before?.[f];
+    // The method as AWS keeps it (upper case); endpoints and ARNs as written.
+    if (was === undefined || (f === 'http_method' ? was.toUpperCase() !== now.toUpperCase() : was !== now)) changes.push({ field: f, ...(was !== undefined ? { was } : {}), now });
+  }
+  return { changes, seen: !!before };
 }
 
 /**

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
+
+/**
+ * platform.audit_log_tampering on mltrail's EventBridge feed, judged against what was learned of it:
+ * - an UpdateApiDestination alerted whenever it named the endpoint, also when it only re-sent the same one beside a
+ *   new rate limit (the console sends every field); it now alerts when the endpoint, connection or method changes;
+ * - a RemoveTargets alerted for any target id of a feed rule, a dead-letter copy's too; it now alerts when a target
+ *   last seen delivering to mltrail, or one never seen added, is removed;
+ * - a custom bus holding the mltrail rule under another name (PutRule's EventBusName) was not learned, so its
+ *   DeleteEventBus went unseen; it now alerts.
+ * Request fields as CloudTrail logs the EventBridge API's (lower camel case of the API reference's names).
+ */
+
+let n = 0;
+function events(eventName: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}): NormalizedEvent {
+  n++;
+  return normOne(ctRecord(eventName, params, { eventSource: 'events.amazonaws.com', eventID: `fc-${n}`, eventTime: new Date(Date.parse('2026-11-27T11:00:00Z') + n * 60_000).toISOString().replace('.000Z', 'Z'), ...extra }));
+}
+const alerts = (evs: NormalizedEvent[]): Alert[] => replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'platform.audit_log_tampering');
+
+const ENDPOINT = 'https://mltrail.example.com/v1/ingest/sagemaker/eventbridge';
+const CONN = 'arn:aws:events:us-east-1:111122223333:connection/mltrail/3f1c2b9a-7d4e-4a1b-9c0d-5e6f7a8b9c0d';
+const CONN2 = 'arn:aws:events:us-east-1:111122223333:connection/mltrail-rotated/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const APIDEST = 'arn:aws:events:us-east-1:111122223333:api-destination/mltrail/8b1e1f9c-3c52-4a59-9e0f-0f3b2c7e1a11';
+
+describe('UpdateApiDestination: judged against the destination as last set', () => {
+  const create = () => events('CreateApiDestination', { name: 'mltrail', connectionArn: CONN, invocationEndpoint: ENDPOINT, httpMethod: 'POST', invocationRateLimitPerSecond: 300 }, {
+    responseElements: { apiDestinationArn: APIDEST, apiDestinationState: 'ACTIVE', creationTime: 'Nov 27, 2026 11:00:00 AM', lastModifiedTime: 'Nov 27, 2026 11:00:00 AM' },
+  });
+  const update = (p: Record<string, unknown>) => events('UpdateApiDestination', { name: 'mltrail', ...p });
+
+  it('the create is read (audit_log.create, not judged); an update re-sending the same endpoint, connection and method, or only a rate limit, does not alert', () => {
+    const c = create();
+    expect(c).toMatchObject({ action: 'audit_log.create', resource: { type: 'eventbridge_api_destination', name: 'mltrail' }, details: { feed_api_destination: { invocation_endpoint: ENDPOINT, connection_arn: CONN, http_method: 'POST' } } });
+    expect(alerts([c, update({ connectionArn: CONN, invocationEndpoint: ENDPOINT, httpMethod: 'POST', invocationRateLimitPerSecond: 10 }), update({ invocationRateLimitPerSecond: 50, description: 'throttled' })])).toEqual([]);
+  });
+
+  it('the endpoint, connection or method changed alerts, naming what it was', () => {
+    const c = create();
+    const moved = update({ connectionArn: CONN, invocationEndpoint: 'https://attacker.example/in', httpMethod: 'POST', invocationRateLimitPerSecond: 300 });
+    const conn = update({ connectionArn: CONN2 });
+    const get = update({ httpMethod: 'GET' });
+    const a = alerts([c, moved, conn, get]);
+    expect(a.map((x) => [x.evidence, x.details.feed_api_destination_changes, x.details.feed_previous_seen])).toEqual([
+      [[moved.id], [{ field: 'invocation_endpoint', was: ENDPOINT, now: 'https://attacker.example/in' }], true],
+      [[conn.id], [{ field: 'connection_arn', was: CONN, now: CONN2 }], true],
+      [[get.id], [{ field: 'http_method', was: 'POST', now: 'GET' }], true],
+    ]);
+    expect(a[0]!.details.log_destination).toBe('https://attacker.example/in');
+    expect(a[1]!.summary).toContain(`changed its connection to ${CONN2} (was ${CONN})`);
+    expect(a[2]!.summary).toContain('changed its HTTP method to GET (was POST)');
+    // Back to the endpoint it had: a change too (from the attacker's), judged against the last one set.
+    expect(alerts([c, moved, update({ invocationEndpoint: ENDPOINT })]).map((x) => x.details.log_destination)).toEqual(['https://attacker.example/in', ENDPOINT]);
+  });
+
+  it('nothing learned (created before mltrail read the trail): an update naming the endpoint, connection or method alerts, saying its earlier settings were not seen; one naming none does not', () => {
+    const a = alerts([update({ invocationEndpoint: ENDPOINT, invocationRateLimitPerSecond: 20 })]);
+    expect(a.map((x) => [x.details.log_destination, x.details.feed_previous_seen])).toEqual([[ENDPOINT, false]]);
+    expect(alerts([update({ invocationRateLimitPerSecond: 20 })])).toEqual([]);
+    expect(alerts([update({ connectionArn: CONN2 })])[0]!.summary).toContain(`set its connection to ${CONN2} (what it was is not known)`);
+    // Learned by that first update: the next one re-sending it is none.
+    expect(alerts([update({ invocationEndpoint: ENDPOINT }), update({ invocationEndpoint: ENDPOINT, invocationRateLimitPerSecond: 5 })])).toHaveLength(1);
+  });
+
+  it('a failed create teaches nothing; a deleted destination is forgotten', () => {
+    const failed = events('CreateApiDestination', { name: 'mltrail', connectionArn: CONN, invocationEndpoint: 'https://attacker.example/in', httpMethod: 'POST' }, { errorCode: 'ResourceAlreadyExistsException', errorMessage: 'x' });
+    expect(alerts([create(), failed, update({ invocationEndpoint: ENDPOINT })])).toEqual([]);
+    // Made in order (the replay orders by event time).
+    const again = create();
+    const del = events('DeleteApiDestination', { name: 'mltrail' });
+    expect(alerts([again, del, update({ invocationEndpoint: ENDPOINT })]).map((x) => [x.details.action, x.details.feed_previous_seen ?? null])).toEqual([['audit_log.delete', null], ['audit_log.update', false]]);
+  });
+});
