@@ -75,3 +75,30 @@ describe('UpdateApiDestination: judged against the destination as last set', () 
     expect(alerts([again, del, update({ invocationEndpoint: ENDPOINT })]).map((x) => [x.details.action, x.details.feed_previous_seen ?? null])).toEqual([['audit_log.delete', null], ['audit_log.update', false]]);
   });
 });
+
+describe('RemoveTargets: only a target delivering to mltrail (or never seen) removed alerts', () => {
+  const put = (targets: Array<Record<string, unknown>>) => events('PutTargets', { rule: 'sagemaker-to-mltrail', eventBusName: 'default', targets });
+  const remove = (ids: string[]) => events('RemoveTargets', { rule: 'sagemaker-to-mltrail', eventBusName: 'default', ids, force: false });
+  const LOGS = 'arn:aws:logs:us-east-1:111122223333:log-group:/aws/events/ml';
+
+  it("removing a copy beside mltrail's target does not alert; removing mltrail's target does, naming where it delivered", () => {
+    const setup = put([{ id: 'mltrail', arn: APIDEST, roleArn: 'arn:aws:iam::111122223333:role/mltrail-eventbridge' }, { id: 'audit-copy', arn: LOGS }]);
+    const copy = remove(['audit-copy']);
+    const cut = remove(['mltrail']);
+    const a = alerts([setup, copy, cut]);
+    expect(a.map((x) => [x.evidence, x.details.action, x.details.feed_targets_cut, x.details.feed_targets_unknown ?? null])).toEqual([[[cut.id], 'audit_log.disable', [{ id: 'mltrail', arn: APIDEST }], null]]);
+    expect(a[0]!.summary).toContain(`removed its target mltrail (delivering to ${APIDEST})`);
+  });
+
+  it('a target delivering to mltrail under another id (the learned Firehose stream) is judged by what it delivered to, not its id', () => {
+    const fh = 'arn:aws:firehose:us-east-1:111122223333:deliverystream/cloudtrail-to-mltrail';
+    expect(alerts([put([{ id: 'Target0', arn: fh }]), remove(['Target0'])]).map((x) => x.details.feed_targets_cut)).toEqual([[{ id: 'Target0', arn: fh }]]);
+  });
+
+  it('an id never seen added is reported as unknown; beside a known copy, only it is named', () => {
+    const a = alerts([put([{ id: 'audit-copy', arn: LOGS }]), remove(['audit-copy', 'Target9'])]);
+    expect(a.map((x) => [x.details.feed_targets_cut ?? null, x.details.feed_targets_unknown])).toEqual([[null, ['Target9']]]);
+    expect(a[0]!.summary).toContain('removed its target Target9 (never seen added: whether it delivered to mltrail is not known)');
+    expect(a[0]!.summary).not.toContain('audit-copy');
+  });
+});

@@ -31,7 +31,9 @@ describe('EventBridge and Firehose feeds', () => {
       ['111122223333:us-east-1:sagemaker-to-mltrail', 'audit_log.disable', [rm.id]],
       ['111122223333:us-east-1:sagemaker-to-mltrail', 'audit_log.delete', [del.id]],
     ]);
-    expect(a[1]!.summary).toContain('removed its targets');
+    // Its targets never seen added: what it removed is not known, so it is still reported, saying so.
+    expect(a[1]!.summary).toContain('removed its target mltrail (never seen added: whether it delivered to mltrail is not known)');
+    expect(a[1]!.details).toMatchObject({ feed_change: 'removed its targets', feed_targets_unknown: ['mltrail'] });
     expect(a[2]!.summary).toContain('deleted the EventBridge rule delivering to mltrail');
   });
 

@@ -29,11 +29,14 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const droppedSources = learnFeedSources(ev, ctx);
   // And the rest of that pattern (detail-type, detail.eventSource / eventName…): one the earlier one did not allow.
   const narrowedPattern = learnFeedPattern(ev, ctx);
-  // An EventBridge feed rule's targets as last seen (PutTargets, RemoveTargets): a target re-pointed away from mltrail.
-  const repointed = learnFeedTargets(ev, ctx);
+  // An EventBridge feed rule's targets as last seen (PutTargets, RemoveTargets): a target re-pointed away from mltrail,
+  // or removed while it delivered to mltrail (or never seen added).
+  const { repointed, removed } = learnFeedTargets(ev, ctx);
   // mltrail's API destination as last set (CreateApiDestination, UpdateApiDestination): what an update changed.
   const apiDest = learnApiDestination(ev, ctx);
   if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
+  // RemoveTargets of targets known to deliver elsewhere (a dead-letter copy, a log group): mltrail's target stays.
+  if (removed && !removed.cut.length && !removed.unknown.length) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const d = ev.details ?? {};
@@ -74,8 +77,12 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   if (exemptions.length) narrowed.push(`exempted ${exemptions.map((c) => `${c.member} from ${c.log_type} logging on ${c.service}`).join(', ')}`);
   if (ev.action === 'audit_log.update' && !unlogged.length && !excluded.length && !noManagement && !redirected && !narrowed.length) return;
   const trail = typeof d.trail === 'string' ? d.trail : (ev.resource?.name ?? ev.resource?.id ?? 'unknown');
+  const removedText = removed ? [
+    ...removed.cut.map((t) => `removed its target ${t.id} (delivering to ${t.arn})`),
+    ...removed.unknown.map((id) => `removed its target ${id} (never seen added: whether it delivered to mltrail is not known)`),
+  ].join(' and ') : undefined;
   const what =
-    ev.action === 'audit_log.disable' ? (feedChange ?? 'stopped logging')
+    ev.action === 'audit_log.disable' ? (removedText ?? feedChange ?? 'stopped logging')
       : ev.action === 'audit_log.delete' ? `deleted the ${DELETED[ev.resource?.type ?? ''] ?? 'trail'}`
         : [
           unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined,
@@ -95,6 +102,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       audit_config_seen: logsOff.length ? !!configs?.seen : undefined,
       feed: typeof d.feed === 'string' ? d.feed : undefined, feed_change: feedChange, feed_sources_dropped: droppedSources.length ? droppedSources : undefined,
       feed_targets_repointed: repointed.length ? repointed : undefined, feed_pattern_narrowed: narrowedPattern,
+      feed_targets_cut: removed?.cut.length ? removed.cut : undefined, feed_targets_unknown: removed?.unknown.length ? removed.unknown : undefined,
       feed_api_destination_changes: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.changes : undefined,
       feed_previous_seen: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.seen : undefined },
   });
@@ -133,33 +141,47 @@ function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
 interface LearnedTarget { arn: string; to_feed: boolean }
 /** A target moved off mltrail: its id, the ARN it delivers to now, the feed ARN it delivered to (when seen). */
 interface Repointed { id: string; arn: string; was?: string }
+/** A RemoveTargets as judged: targets last seen delivering to mltrail (`cut`), ids never seen added (`unknown`). */
+interface Removed { cut: Array<{ id: string; arn: string }>; unknown: string[] }
 
 /**
  * A feed rule's targets (`details.feed_targets` of PutTargets, by id: PutTargets adds or replaces by id) kept per rule
  * (account, region, name); RemoveTargets forgets the ids it removes, DeleteRule the rule. Returns the targets this
  * PutTargets moved off mltrail: an id last seen delivering to one of mltrail's feeds now delivering elsewhere, or,
  * never seen, an id named as mltrail's (`id_named`, the README's `mltrail`) delivering elsewhere. A target added
- * beside mltrail's (a dead-letter queue, a log group) cuts nothing: not returned.
+ * beside mltrail's (a dead-letter queue, a log group) cuts nothing: not returned. For a RemoveTargets, `removed`: the
+ * ids last seen delivering to one of mltrail's feeds, and those never seen added (PutTargets made before mltrail read
+ * the trail: what they delivered to is not known, so their removal is still reported); an id last seen delivering
+ * elsewhere is in neither.
  */
-function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): Repointed[] {
-  if (ev.outcome === 'failure' || ev.resource?.type !== 'eventbridge_rule') return [];
+function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): { repointed: Repointed[]; removed?: Removed } {
+  if (ev.outcome === 'failure' || ev.resource?.type !== 'eventbridge_rule') return { repointed: [] };
   const d = ev.details ?? {};
   const name = typeof d.trail === 'string' ? d.trail : ev.resource?.name;
-  if (!name) return [];
+  if (!name) return { repointed: [] };
   const key = `feedtgt|${scopedName(name, sagemakerScopeOf(ev))}`;
   if (ev.action === 'audit_log.delete') {
     ctx.delete(key);
-    return [];
+    return { repointed: [] };
   }
   const before = ctx.get<Record<string, LearnedTarget>>(key);
-  if (Array.isArray(d.feed_targets_removed) && before) {
+  if (Array.isArray(d.feed_targets_removed)) {
+    const removed: Removed = { cut: [], unknown: [] };
     const next = { ...before };
-    for (const id of d.feed_targets_removed) if (typeof id === 'string') delete next[id];
-    if (Object.keys(next).length) ctx.set(key, next);
-    else ctx.delete(key);
-    return [];
+    for (const id of d.feed_targets_removed) {
+      if (typeof id !== 'string') continue;
+      const was = before?.[id];
+      if (!was) removed.unknown.push(id);
+      else if (was.to_feed) removed.cut.push({ id, arn: was.arn });
+      delete next[id];
+    }
+    if (before) {
+      if (Object.keys(next).length) ctx.set(key, next);
+      else ctx.delete(key);
+    }
+    return { repointed: [], removed };
   }
-  if (!Array.isArray(d.feed_targets)) return [];
+  if (!Array.isArray(d.feed_targets)) return { repointed: [] };
   const next: Record<string, LearnedTarget> = { ...before };
   const out: Repointed[] = [];
   for (const t of d.feed_targets) {
@@ -174,7 +196,7 @@ function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): Repointed[] {
   const ids = Object.keys(next);
   for (const id of ids.slice(0, Math.max(0, ids.length - 20))) delete next[id];
   ctx.set(key, next);
-  return out;
+  return { repointed: out };
 }
 
 type ApiDestination = Partial<Record<'invocation_endpoint' | 'connection_arn' | 'http_method', string>>;
