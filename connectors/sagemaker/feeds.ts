@@ -66,6 +66,13 @@ function feedTargets(targets: unknown, feedNames: readonly string[]): FeedTarget
   return out.slice(0, 20);
 }
 
+/** An EventBridge bus named by name or ARN (`arn:…:event-bus/<name>`), undefined for the default bus or none. */
+function busName(v: unknown): string | undefined {
+  const s = str(v);
+  const name = s?.startsWith('arn:') ? arnResourceName(s) : s;
+  return name && name !== 'default' ? name : undefined;
+}
+
 /** The `source` values of an EventBridge pattern (a JSON string in PutRule), or undefined when it names none. */
 export function patternSources(pattern: unknown): string[] | undefined {
   if (typeof pattern !== 'string') return undefined;
@@ -90,8 +97,16 @@ export function classifyFeed(source: string, eventName: string, params: Obj, fee
   if (!m) return undefined;
   const named = source === 'firehose.amazonaws.com' ? str(params.deliveryStreamName) : eventName === 'RemoveTargets' || eventName === 'PutTargets' ? str(params.rule) : str(params.name);
   const name = named?.split('/').pop();
-  if (!name || !feedNames.some((g) => globMatch(g, name))) return undefined;
+  if (!name) return undefined;
+  const feedNamed = feedNames.some((g) => globMatch(g, name));
+  // Any custom bus deleted is read: mltrail's rule may sit on a bus under another name (PutRule's EventBusName),
+  // which the rule learns; a bus feed_names does not name is judged by what was learned of it (`feed_named: false`).
+  if (!feedNamed && eventName !== 'DeleteEventBus') return undefined;
   const details: Record<string, unknown> = { trail: name, feed: m.type };
+  if (!feedNamed) details.feed_named = false;
+  // The bus a rule is on (name or ARN in the request; absent: the default bus, which cannot be deleted).
+  const bus = /^(PutRule|PutTargets|RemoveTargets|DeleteRule|DisableRule|EnableRule)$/.test(eventName) ? busName(params.eventBusName) : undefined;
+  if (bus) details.event_bus = bus;
   let action = m.action;
   if (m.change) details.feed_change = m.change;
   if (eventName === 'RemoveTargets') details.feed_targets_removed = arr(params.ids).filter((x) => typeof x === 'string');

@@ -102,3 +102,31 @@ describe('RemoveTargets: only a target delivering to mltrail (or never seen) rem
     expect(a[0]!.summary).not.toContain('audit-copy');
   });
 });
+
+describe("DeleteEventBus of a custom bus holding mltrail's rule under another name", () => {
+  const putRule = (bus: string, extra: Record<string, unknown> = {}) =>
+    events('PutRule', { name: 'sagemaker-to-mltrail', eventPattern: JSON.stringify({ source: ['aws.sagemaker', 'aws.events'] }), state: 'ENABLED', eventBusName: bus }, extra);
+  const delBus = (name: string, extra: Record<string, unknown> = {}) => events('DeleteEventBus', { name }, extra);
+
+  it('learned from PutRule (bus by name or ARN): the bus deleted alerts, naming the rule it held', () => {
+    const rule = putRule('ml-events');
+    expect(rule.details).toMatchObject({ event_bus: 'ml-events' });
+    const del = delBus('ml-events');
+    const a = alerts([rule, del]);
+    expect(a.map((x) => [x.entity.id, x.details.action, x.details.feed, x.details.feed_rules, x.evidence])).toEqual([['111122223333:us-east-1:ml-events', 'audit_log.delete', 'eventbridge_bus', ['sagemaker-to-mltrail'], [del.id]]]);
+    expect(a[0]!.summary).toContain("deleted the EventBridge event bus of mltrail's rule (it held sagemaker-to-mltrail)");
+    expect(alerts([putRule('arn:aws:events:us-east-1:111122223333:event-bus/ml-events'), delBus('ml-events')])).toHaveLength(1);
+    // Learned from PutTargets on that bus too.
+    expect(alerts([events('PutTargets', { rule: 'sagemaker-to-mltrail', eventBusName: 'ml-events', targets: [{ id: 'mltrail', arn: APIDEST }] }), delBus('ml-events')])).toHaveLength(1);
+  });
+
+  it('no alert for a bus no feed rule was seen on, the default bus, a bus of another region, or after the rule was deleted from it', () => {
+    expect(alerts([putRule('default'), delBus('orders')])).toEqual([]);
+    expect(putRule('default').details?.event_bus).toBeUndefined();
+    expect(alerts([putRule('ml-events'), delBus('ml-events', { awsRegion: 'eu-west-1' })])).toEqual([]);
+    const rule = putRule('ml-events');
+    const delRule = events('DeleteRule', { name: 'sagemaker-to-mltrail', eventBusName: 'ml-events' });
+    // The rule's own deletion alerts; the bus emptied of it is then none of mltrail's.
+    expect(alerts([rule, delRule, delBus('ml-events')]).map((x) => x.evidence)).toEqual([[delRule.id]]);
+  });
+});

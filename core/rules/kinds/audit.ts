@@ -34,9 +34,13 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const { repointed, removed } = learnFeedTargets(ev, ctx);
   // mltrail's API destination as last set (CreateApiDestination, UpdateApiDestination): what an update changed.
   const apiDest = learnApiDestination(ev, ctx);
+  // The custom buses feed rules were seen on: a bus deleted takes them with it, whatever its name.
+  const busRules = learnFeedBuses(ev, ctx);
   if (!anyGlob(setting(ctx, 'actions'), ev.action)) return;
   // RemoveTargets of targets known to deliver elsewhere (a dead-letter copy, a log group): mltrail's target stays.
   if (removed && !removed.cut.length && !removed.unknown.length) return;
+  // A bus feed_names does not name: mltrail's only when a feed rule was seen on it.
+  if (ev.resource?.type === 'eventbridge_bus' && ev.details?.feed_named === false && !busRules?.length) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const d = ev.details ?? {};
@@ -83,7 +87,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   ].join(' and ') : undefined;
   const what =
     ev.action === 'audit_log.disable' ? (removedText ?? feedChange ?? 'stopped logging')
-      : ev.action === 'audit_log.delete' ? `deleted the ${DELETED[ev.resource?.type ?? ''] ?? 'trail'}`
+      : ev.action === 'audit_log.delete' ? `deleted the ${DELETED[ev.resource?.type ?? ''] ?? 'trail'}${busRules?.length ? ` (it held ${busRules.join(', ')})` : ''}`
         : [
           unlogged.length ? `stopped logging object writes of ${unlogged.join(', ')}` : undefined,
           excluded.length ? `stopped logging object writes of ${excluded.join(', ')}` : undefined,
@@ -104,7 +108,8 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       feed_targets_repointed: repointed.length ? repointed : undefined, feed_pattern_narrowed: narrowedPattern,
       feed_targets_cut: removed?.cut.length ? removed.cut : undefined, feed_targets_unknown: removed?.unknown.length ? removed.unknown : undefined,
       feed_api_destination_changes: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.changes : undefined,
-      feed_previous_seen: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.seen : undefined },
+      feed_previous_seen: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.seen : undefined,
+      feed_rules: busRules?.length ? busRules : undefined },
   });
 };
 
@@ -237,6 +242,39 @@ function learnApiDestination(ev: NormalizedEvent, ctx: RuleContext): { changes: 
     if (was === undefined || (f === 'http_method' ? was.toUpperCase() !== now.toUpperCase() : was !== now)) changes.push({ field: f, ...(was !== undefined ? { was } : {}), now });
   }
   return { changes, seen: !!before };
+}
+
+/**
+ * The custom buses feed rules were seen on (`details.event_bus` of a feed rule's PutRule, PutTargets, …), kept per bus
+ * (account, region, name) as the rules' names (at most 20 a bus); DeleteRule on the bus forgets its rule. For a
+ * DeleteEventBus: the feed rules seen on that bus (forgotten with it), undefined for other events.
+ */
+function learnFeedBuses(ev: NormalizedEvent, ctx: RuleContext): string[] | undefined {
+  const type = ev.resource?.type;
+  if (ev.outcome === 'failure' || (type !== 'eventbridge_bus' && type !== 'eventbridge_rule')) return undefined;
+  const d = ev.details ?? {};
+  const scope = sagemakerScopeOf(ev);
+  if (ev.resource?.type === 'eventbridge_bus' && ev.action === 'audit_log.delete') {
+    const bus = typeof d.trail === 'string' ? d.trail : ev.resource.name;
+    if (!bus) return undefined;
+    const key = `feedbus|${scopedName(bus, scope)}`;
+    const rules = ctx.get<string[]>(key);
+    ctx.delete(key);
+    return rules;
+  }
+  if (ev.resource?.type !== 'eventbridge_rule' || typeof d.event_bus !== 'string') return undefined;
+  const rule = typeof d.trail === 'string' ? d.trail : ev.resource.name;
+  if (!rule) return undefined;
+  const key = `feedbus|${scopedName(d.event_bus, scope)}`;
+  const before = ctx.get<string[]>(key) ?? [];
+  if (ev.action === 'audit_log.delete') {
+    const next = before.filter((r) => r !== rule);
+    if (next.length !== before.length) {
+      if (next.length) ctx.set(key, next);
+      else ctx.delete(key);
+    }
+  } else if (!before.includes(rule)) ctx.set(key, [...before, rule].slice(-20));
+  return undefined;
 }
 
 /**
