@@ -205,11 +205,18 @@ export const KindSchemas = {
     agent_sources: globs.optional(),
     /** Also judge deployments a platform makes by itself (a Vertex tuning job's tuned model on its endpoint). */
     auto_deployments: z.boolean().optional(),
+    /**
+     * Let an approved MLflow version named by a SageMaker Model's `model_uri` tag (mlflow.sagemaker's deploy) vouch for
+     * the re-packed copy the Model serves. Off: the tag is the deployer's claim, the bytes are not the approved artifact.
+     */
+    trust_mlflow_model_uri_tag: z.boolean().optional(),
   }),
   unapproved_batch_inference: z.strictObject({
     ...common,
     /** Which unapproved models alert besides rejected and revoked versions (always): no approval at all, a version awaiting review. */
     judge: z.array(z.enum(['never_approved', 'pending'])).optional(),
+    /** As for registry.unapproved_deployment: an approved MLflow version a Model's `model_uri` tag names vouches for the job. */
+    trust_mlflow_model_uri_tag: z.boolean().optional(),
     /** Output URI globs of evaluation jobs: a job writing only there may score a candidate (still not a rejected version). */
     evaluation_outputs: globs.optional(),
     /** Model names (globs) never judged: foundation models no registry of yours approves. */

@@ -148,6 +148,12 @@ interface ModelResource {
    * `OutputConfig.SageMakerModel`): `ref` and the rest are its source's, as the job named it (a Model's, or an S3 URI).
    */
   optimization?: { job: string; event: string; source: string };
+  /**
+   * The MLflow model a SageMaker Model says it was made from: the `model_uri` tag `mlflow.sagemaker`'s deploy (and
+   * `mlflow deployments create -t sagemaker`) puts on the Model it creates (`models:/fraud/3`, `runs:/<run>/model`, an
+   * `s3://` URI), whose ModelDataUrl is a re-packed copy in its own bucket. A claim of the caller, not a link the bytes prove.
+   */
+  mlflowModelUri?: string;
 }
 
 /**
@@ -783,7 +789,10 @@ export class Registry {
       // Not over an optimization job's output Model made after this call (read first): the name was free again by then.
       const made = resName ? this.get<ModelResource>(`mr|${ev.platform}|${scopedName(resName, scope)}`) : undefined;
       const superseded = !!made?.optimization && !!made.time && Date.parse(made.time) > Date.parse(ev.time);
-      if (resName && !superseded) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, time: ev.time, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}), ...(packages.length ? { packages } : {}) } satisfies ModelResource);
+      // The MLflow model mlflow.sagemaker's deploy tagged the Model with (its ModelDataUrl is a re-packed copy).
+      const claimed = ev.platform === 'sagemaker' && a === 'model.create' ? ev.ml?.model?.tags?.model_uri : undefined;
+      const mlflowModelUri = typeof claimed === 'string' && claimed.trim() ? claimed.trim() : undefined;
+      if (resName && !superseded) this.set(`mr|${ev.platform}|${scopedName(resName, scope)}`, { ref: resRef, event: ev.id, time: ev.time, ...(more.length ? { artifacts: more.map((u) => normUri(u, this.cfg)) } : {}), ...(images.length ? { images } : {}), ...(packages.length ? { packages } : {}), ...(mlflowModelUri ? { mlflowModelUri } : {}) } satisfies ModelResource);
       if (ref.name && ref.version) this.set(`mr|${ev.platform}|${scopedName(`${ref.name}@${ref.version}`, ref.scope)}`, { ref, event: ev.id } satisfies ModelResource);
     }
     if (ev.resource?.type === 'optimization_job' && a === 'resource.create' && ev.outcome !== 'failure') this.optimizationOutput(ev, scope);
@@ -1109,6 +1118,14 @@ export class Registry {
   /** The images a model resource's containers run, when it named them. */
   imagesOfModel(platform: string, name: string, scope?: string): string[] {
     return this.named<ModelResource>('mr', platform, name, scope)?.images ?? [];
+  }
+  /**
+   * The MLflow model URI a SageMaker Model's `model_uri` tag names (mlflow.sagemaker's deploy sets it), with the
+   * CreateModel that said so; undefined for a Model without one or not seen.
+   */
+  mlflowClaimOf(platform: string, name: string, scope?: string): { uri: string; event: string } | undefined {
+    const res = this.named<ModelResource>('mr', platform, name, scope);
+    return res?.mlflowModelUri ? { uri: res.mlflowModelUri, event: res.event } : undefined;
   }
 
   /** The artifacts a model resource serves besides its first (a SageMaker model of several containers). */

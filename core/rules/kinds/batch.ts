@@ -136,7 +136,7 @@ function judgeBatchJob(ev: NormalizedEvent, ctx: RuleContext): void {
     // A `models:/<name>/<stage>` or `/latest` job runs the version it resolves to now, as a deployment of it does.
     const { ref: partRef, details: resolution } = ctx.reg.resolveModelUri(served.ref);
     const part = { ...served, ref: partRef };
-    const v = approvalVerdict(ctx, part.ref, part.models, ev.platform, scopeOf(ev));
+    const v = approvalVerdict(ctx, part.ref, part.models, ev.platform, scopeOf(ev), setting<boolean>(ctx, 'trust_mlflow_model_uri_tag') === true);
     const reason = reasonOf(v);
     const by = reason ? JUDGED_BY[reason] : undefined;
     if (!reason || (by && (evaluation || !judge.includes(by)))) continue;

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { normUri, scopeOf, type ModelRef } from '../facts.js';
+import { normUri, parseMlflowModelUri, scopeOf, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
 import type { RuleContext } from './context.js';
 
@@ -58,21 +58,61 @@ export interface ApprovalVerdict {
   scopes: string[];
   /** How the part is named in an alert: `name vN`, else its artifact, else its model resources. */
   what: string;
+  /**
+   * What the `model_uri` tag of a SageMaker Model served names (mlflow.sagemaker's deploy): the URI, the CreateModel
+   * that tagged it, the MLflow versions it resolves to (`name/version`), and whether one of them is approved. Its
+   * versions are candidates (a rejected one is a rejected deployment), approved ones count only when trusted.
+   */
+  claim?: { uri: string; event: string; model: string; versions: string[]; approved: boolean; trusted: boolean };
 }
 
 /** `scope`: where the event runs `models` (SageMaker Models are looked up in its account and region). */
-export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, models: string[], platform: string, scope?: string): ApprovalVerdict {
+export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, models: string[], platform: string, scope?: string, trustClaims = false): ApprovalVerdict {
   const { named, linked, refs } = ctx.reg.resolve(ref, models, platform, true, scope);
   const candidates = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
+  // A Model mlflow.sagemaker made names the MLflow version it copied only in its `model_uri` tag: its versions are
+  // candidates, so a rejected or unapproved one is said as such; an approved one vouches only when trusted, since the
+  // served bytes are a re-packed copy in another bucket that no approval names.
+  const claim = claimOf(ctx, models, platform, scope);
+  const claimedOnly = new Set<string>();
+  for (const v of claim?.found ?? []) {
+    if (candidates.some((c) => c.key === v.key)) continue;
+    candidates.push(v);
+    claimedOnly.add(v.key);
+  }
+  const vouches = (v: VersionRec) => trustClaims || !claimedOnly.has(v.key);
   // A SageMaker package version lives in one account and region: an approval made elsewhere (the same
   // group and version in another account, shared in) does not vouch for it.
   const scopes = [...new Set(refs.flatMap((r) => (r.scope && r.version ? [r.scope] : [])))];
   const approvedHere = (v: VersionRec) => !scopes.length || !v.approvedScopes || scopes.every((sc) => v.approvedScopes!.includes(sc));
-  const approved = candidates.filter((v) => v.approvedEver && !revoked(v) && approvedHere(v));
-  const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && !revoked(v));
+  const approved = candidates.filter((v) => v.approvedEver && !revoked(v) && approvedHere(v) && vouches(v));
+  const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && !revoked(v) && !claimedOnly.has(v.key));
   // A version reached by a case variant of the alias served is named with it (`fraud@champion v5`).
   const what = ref?.name ? `${ref.name}${ref.version ? `${ref.alias ? `@${ref.alias}` : ''} v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
-  return { named, candidates, approved, rejected: candidates.find((v) => v.approval?.state === 'rejected'), withdrawn: candidates.find(withdrawn), elsewhere, scopes, what };
+  const claimed = claim && { uri: claim.uri, event: claim.event, model: claim.model, versions: claim.found.map((v) => `${v.name}/${v.version}`), approved: claim.found.some((v) => v.approvedEver && !revoked(v)), trusted: trustClaims };
+  return { named, candidates, approved, rejected: candidates.find((v) => v.approval?.state === 'rejected'), withdrawn: candidates.find(withdrawn), elsewhere, scopes, what, ...(claimed ? { claim: claimed } : {}) };
+}
+
+/**
+ * The MLflow versions the `model_uri` tag of a served SageMaker Model names (the first Model that has one): a
+ * `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` resolved in the MLflow registry as it stands at
+ * the deployment (mlflow.sagemaker downloaded it then), a `runs:/` or storage URI by artifact. A URI MLflow refuses
+ * names nothing.
+ */
+function claimOf(ctx: RuleContext, models: string[], platform: string, scope?: string): { uri: string; event: string; model: string; found: VersionRec[] } | undefined {
+  for (const model of models) {
+    const c = ctx.reg.mlflowClaimOf(platform, model, scope);
+    if (!c) continue;
+    const parsed = parseMlflowModelUri(c.uri);
+    let ref: ModelRef | undefined;
+    if (parsed && 'name' in parsed) ref = { platform: 'mlflow', name: parsed.name, ...(parsed.version ? { version: parsed.version } : parsed.stage ? { stage: parsed.stage } : { alias: parsed.alias }) };
+    else if (!parsed && /^[a-z][a-z0-9+.-]*:\//i.test(c.uri)) ref = { platform: 'mlflow', artifact: normUri(c.uri, ctx.cfg) };
+    const resolved = ref ? ctx.reg.resolveModelUri(ref).ref : undefined;
+    const { named, linked } = resolved && (resolved.version || resolved.alias || resolved.artifact) ? ctx.reg.resolve(resolved, [], 'mlflow', true) : { named: undefined, linked: [] };
+    const found = [...(named ? [named] : []), ...linked.filter((l) => l.key !== named?.key)];
+    return { uri: c.uri, event: c.event, model, found };
+  }
+  return undefined;
 }
 
 /**

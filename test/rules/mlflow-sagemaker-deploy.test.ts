@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { MlflowConfig } from '../../connectors/mlflow/config.js';
+import { normalizeMlflow } from '../../connectors/mlflow/normalize.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
+
+/**
+ * A model approved (or rejected) in MLflow and deployed to SageMaker. Two ways seen in the wild:
+ * - CreateModel whose ModelDataUrl points into the MLflow artifact store (linked by artifact: already judged);
+ * - `mlflow deployments create -t sagemaker` / `mlflow.sagemaker.deploy` (mlflow/sagemaker/__init__.py): it downloads
+ *   the model, re-packs it as `s3://mlflow-sagemaker-<region>-<account>/<app>-model-<id>/model.tar.gz` and calls
+ *   CreateModel with `Tags: [{Key: 'model_uri', Value: <the MLflow URI deployed>}]` and the flavor env. The tag is the
+ *   only link to the MLflow version.
+ * MLflow records arrive as its webhooks deliver them (fixtures/mlflow envelopes), SageMaker ones as CloudTrail logs them.
+ */
+
+const ACCOUNT = '111122223333';
+const ART3 = 's3://ml-mlflow/mlartifacts/1/aaaa1111/artifacts/model';
+const ART4 = 's3://ml-mlflow/mlartifacts/1/bbbb2222/artifacts/model';
+const IMAGE = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc@sha256:${'a'.repeat(64)}`;
+let seq = 0;
+
+function webhook(time: string, entity: string, action: string, data: Record<string, unknown>): NormalizedEvent {
+  const timestamp = time.replace('Z', '.000000+00:00');
+  const [e] = normalizeMlflow({ entity, action, timestamp, data }, { channel: 'mlflow.webhook', receivedTime: timestamp, keepRaw: false, config: MlflowConfig.parse({}), meta: { delivery_id: `d-${++seq}` } }).events;
+  return e!;
+}
+
+/** fraud v3 approved by tag, v4 rejected by tag (model_version.created / model_version_tag.set webhooks). */
+const registry = (): NormalizedEvent[] => [
+  webhook('2026-11-20T09:00:00Z', 'model_version', 'created', { name: 'fraud', version: '3', source: ART3, run_id: 'aaaa1111', tags: {}, description: '' }),
+  webhook('2026-11-20T09:30:00Z', 'model_version_tag', 'set', { name: 'fraud', version: '3', key: 'approval_status', value: 'approved' }),
+  webhook('2026-11-20T10:00:00Z', 'model_version', 'created', { name: 'fraud', version: '4', source: ART4, run_id: 'bbbb2222', tags: {}, description: '' }),
+  webhook('2026-11-20T10:30:00Z', 'model_version_tag', 'set', { name: 'fraud', version: '4', key: 'approval_status', value: 'rejected' }),
+];
+
+const call = (name: string, time: string, params: Record<string, unknown>) => normOne(ctRecord(name, params, {
+  eventID: `ct-${++seq}`, eventTime: time, awsRegion: 'us-east-1', recipientAccountId: ACCOUNT, responseElements: null,
+  userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/MLDeployer/alice`, accountId: ACCOUNT, principalId: 'AROA:alice', sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${ACCOUNT}:role/MLDeployer`, userName: 'MLDeployer' } } },
+}));
+
+/** CreateModel (as mlflow.sagemaker makes it when `modelUri` is given) → CreateEndpointConfig → CreateEndpoint. */
+function deploy(endpoint: string, modelDataUrl: string, modelUri?: string): NormalizedEvent[] {
+  const model = `${endpoint}-model-abc123def456`;
+  return [
+    call('CreateModel', '2026-11-20T11:00:00Z', {
+      modelName: model, executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/SageMakerExec`,
+      primaryContainer: { image: IMAGE, modelDataUrl, environment: { MLFLOW_DEPLOYMENT_FLAVOR_NAME: 'python_function', SERVING_ENVIRONMENT: 'SageMaker' } },
+      ...(modelUri ? { tags: [{ key: 'model_uri', value: modelUri }] } : {}),
+    }),
+    call('CreateEndpointConfig', '2026-11-20T11:00:10Z', { endpointConfigName: `${endpoint}-cfg`, productionVariants: [{ variantName: 'v', modelName: model, initialInstanceCount: 1, instanceType: 'ml.m5.large' }] }),
+    call('CreateEndpoint', '2026-11-20T11:00:20Z', { endpointName: endpoint, endpointConfigName: `${endpoint}-cfg` }),
+  ];
+}
+const copyUrl = (endpoint: string) => `s3://mlflow-sagemaker-us-east-1-${ACCOUNT}/${endpoint}-model-abc123def456/model.tar.gz`;
+
+const alerts = (events: NormalizedEvent[], rules: Record<string, unknown> = {}, rule = 'registry.unapproved_deployment') =>
+  replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === rule);
+
+describe('MLflow-approved models deployed to SageMaker', () => {
+  it('by ModelDataUrl into the MLflow artifact store: the approved version passes, the rejected one alerts as rejected', () => {
+    expect(alerts([...registry(), ...deploy('fraud-a', `${ART3}/model.tar.gz`)])).toEqual([]);
+    const fired = alerts([...registry(), ...deploy('fraud-b', `${ART4}/model.tar.gz`)]);
+    expect(fired.map((a) => [a.entity.name, a.details.reason, a.details.model_versions])).toEqual([['fraud-b', 'rejected', ['fraud/4']]]);
+  });
+
+  it('mlflow.sagemaker deploy of a rejected version (models:/fraud/4 in the model_uri tag) is a rejected deployment, not "never approved"', () => {
+    const events = [...registry(), ...deploy('fraud-d', copyUrl('fraud-d'), 'models:/fraud/4')];
+    expect(events.at(-3)!.ml?.model?.tags).toEqual({ model_uri: 'models:/fraud/4' });
+    const [a, ...more] = alerts(events);
+    expect(more).toEqual([]);
+    expect(a!.title).toMatch(/rejected model version/);
+    expect(a!.details).toMatchObject({ reason: 'rejected', model_versions: ['fraud/4'], mlflow_model_uri: { uri: 'models:/fraud/4', versions: ['fraud/4'], approved: false } });
+    // The rejection (the MLflow tag) and the CreateModel that named the version are evidence beside the deployment.
+    expect(a!.evidence).toEqual(expect.arrayContaining([events[3]!.id, events.at(-3)!.id, events.at(-1)!.id]));
+    expect(a!.summary).toMatch(/model_uri tag names models:\/fraud\/4 \(MLflow fraud v4\)/);
+    // The same trusting the tag: a rejection is never vouched for.
+    expect(alerts(events, { 'registry.unapproved_deployment': { trust_mlflow_model_uri_tag: true } }).map((x) => x.details.reason)).toEqual(['rejected']);
+  });
+
+  it('a copy of an approved version alerts as an unverified copy by default, and passes when the tag is trusted', () => {
+    const events = [...registry(), ...deploy('fraud-c', copyUrl('fraud-c'), 'models:/fraud/3')];
+    const fired = alerts(events);
+    expect(fired.map((a) => [a.details.reason, a.details.mlflow_model_uri])).toEqual([
+      ['unverified_mlflow_copy', { uri: 'models:/fraud/3', model: 'fraud-c-model-abc123def456', versions: ['fraud/3'], approved: true, event: events.at(-3)!.id }],
+    ]);
+    expect(fired[0]!.title).toMatch(/copy of an approved MLflow model/);
+    expect(alerts(events, { 'registry.unapproved_deployment': { trust_mlflow_model_uri_tag: true } })).toEqual([]);
+  });
+
+  it('the tag is resolved as MLflow resolves it at deploy time: an alias, and a runs:/ URI by its run\'s artifact', () => {
+    const champion = webhook('2026-11-20T10:40:00Z', 'model_version_alias', 'created', { name: 'fraud', alias: 'champion', version: '3' });
+    const trust = { 'registry.unapproved_deployment': { trust_mlflow_model_uri_tag: true } };
+    expect(alerts([...registry(), champion, ...deploy('fraud-e', copyUrl('fraud-e'), 'models:/fraud@champion')], trust)).toEqual([]);
+    expect(alerts([...registry(), ...deploy('fraud-f', copyUrl('fraud-f'), 'runs:/aaaa1111/model')], trust)).toEqual([]);
+    expect(alerts([...registry(), ...deploy('fraud-g', copyUrl('fraud-g'), 'runs:/bbbb2222/model')], trust).map((a) => a.details.reason)).toEqual(['rejected']);
+  });
+
+  it('a model_uri naming no known version, or no tag at all, is still never approved', () => {
+    const unknown = alerts([...registry(), ...deploy('fraud-h', copyUrl('fraud-h'), 'models:/fraud/9')], { 'registry.unapproved_deployment': { trust_mlflow_model_uri_tag: true } });
+    expect(unknown.map((a) => [a.details.reason, (a.details.mlflow_model_uri as { versions: string[] }).versions])).toEqual([['never_approved', []]]);
+    const untagged = alerts([...registry(), ...deploy('fraud-i', copyUrl('fraud-i'))]);
+    expect(untagged.map((a) => [a.details.reason, a.details.mlflow_model_uri])).toEqual([['never_approved', undefined]]);
+  });
+
+  it('a transform job on a Model made from a rejected MLflow version is a rejected batch job', () => {
+    const [model] = deploy('fraud-j', copyUrl('fraud-j'), 'models:/fraud/4');
+    const job = call('CreateTransformJob', '2026-11-20T12:00:00Z', {
+      transformJobName: 'fraud-score-2026-11-20', modelName: 'fraud-j-model-abc123def456',
+      transformInput: { dataSource: { s3DataSource: { s3DataType: 'S3Prefix', s3Uri: 's3://scoring/in/' } } }, transformOutput: { s3OutputPath: 's3://scoring/out/' },
+      transformResources: { instanceType: 'ml.m5.large', instanceCount: 1 },
+    });
+    const fired = alerts([...registry(), model!, job], {}, 'serving.unapproved_batch_inference');
+    expect(fired.map((a) => a.details.reason)).toEqual(['rejected']);
+  });
+});
