@@ -1085,6 +1085,23 @@ export class Registry {
     return undefined;
   }
 
+  /**
+   * A rejection of a version whose artifact is a folder holding `artifact` (an MLflow model directory, `…/artifacts/model`,
+   * holding the `model.tar.gz` a SageMaker package names): the rejected weights' files. The nearest folder first; never a
+   * bucket root (a version registered from a whole bucket would make every object in it rejected) nor an archive, which
+   * holds no other object. The folder is given with the rejection.
+   */
+  rejectedEnclosing(artifact: string | undefined, partition: string | undefined): { rejected: RejectedArtifact; folder: string } | undefined {
+    if (!artifact) return undefined;
+    for (const folder of uriAncestors(asS3Uri(artifact)).slice(1)) {
+      const scheme = folder.indexOf('://');
+      if (scheme >= 0 && !folder.slice(scheme + 3).includes('/')) continue;
+      const rejected = this.rejectedArtifact(folder, partition);
+      if (rejected) return { rejected, folder };
+    }
+    return undefined;
+  }
+
   /** The optimization job a model resource is the output of, and its source, if it is one (see optimizationOutput). */
   optimizationOf(platform: string, name: string, scope?: string): { job: string; event: string; source: string } | undefined {
     return this.named<ModelResource>('mr', platform, name, scope)?.optimization;

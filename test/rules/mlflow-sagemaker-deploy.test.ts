@@ -36,8 +36,8 @@ const registry = (): NormalizedEvent[] => [
   webhook('2026-11-20T10:30:00Z', 'model_version_tag', 'set', { name: 'fraud', version: '4', key: 'approval_status', value: 'rejected' }),
 ];
 
-const call = (name: string, time: string, params: Record<string, unknown>) => normOne(ctRecord(name, params, {
-  eventID: `ct-${++seq}`, eventTime: time, awsRegion: 'us-east-1', recipientAccountId: ACCOUNT, responseElements: null,
+const call = (name: string, time: string, params: Record<string, unknown>, response: Record<string, unknown> | null = null) => normOne(ctRecord(name, params, {
+  eventID: `ct-${++seq}`, eventTime: time, awsRegion: 'us-east-1', recipientAccountId: ACCOUNT, responseElements: response,
   userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/MLDeployer/alice`, accountId: ACCOUNT, principalId: 'AROA:alice', sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${ACCOUNT}:role/MLDeployer`, userName: 'MLDeployer' } } },
 }));
 
@@ -114,5 +114,34 @@ describe('MLflow-approved models deployed to SageMaker', () => {
     });
     const fired = alerts([...registry(), model!, job], {}, 'serving.unapproved_batch_inference');
     expect(fired.map((a) => a.details.reason)).toEqual(['rejected']);
+  });
+});
+
+describe('weights rejected in MLflow approved in the SageMaker Model Registry', () => {
+  const PKG = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:model-package/fraud-1a2b3c/1`;
+  /** A package (as SageMaker's MLflow model registration names its group, `<model>-<suffix>`) registered from `modelDataUrl`, then approved there. */
+  const registerAndApprove = (modelDataUrl: string) => [
+    call('CreateModelPackage', '2026-11-20T12:00:00Z', { modelPackageGroupName: 'fraud-1a2b3c', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: IMAGE, modelDataUrl }], supportedContentTypes: ['application/json'], supportedResponseMIMETypes: ['application/json'] } }, { modelPackageArn: PKG }),
+    call('UpdateModelPackage', '2026-11-20T12:10:00Z', { modelPackageArn: PKG, modelApprovalStatus: 'Approved' }, { modelPackageArn: PKG }),
+  ];
+  const reversed = (events: NormalizedEvent[]) => alerts(events, {}, 'registry.rejection_reversed');
+
+  it('an archive inside the rejected MLflow model directory is the rejection reversed, named with the folder', () => {
+    const fired = reversed([...registry(), ...registerAndApprove(`${ART4}/model.tar.gz`)]);
+    expect(fired.map((a) => [a.entity.id, a.details.rejected_version, a.details.rejected_artifact])).toEqual([[`${ACCOUNT}:us-east-1:fraud-1a2b3c/1`, 'fraud/4', ART4]]);
+    expect(fired[0]!.summary).toMatch(/lies inside that version's, s3:\/\/ml-mlflow\/mlartifacts\/1\/bbbb2222\/artifacts\/model/);
+  });
+
+  it('the same archive under an approved version, beside the rejected one, or in a subfolder layout is no reversal', () => {
+    expect(reversed([...registry(), ...registerAndApprove(`${ART3}/model.tar.gz`)])).toEqual([]);
+    expect(reversed([...registry(), ...registerAndApprove('s3://ml-mlflow/mlartifacts/1/bbbb2222/artifacts/model2/model.tar.gz')])).toEqual([]);
+    // A folder inside a rejected folder is not its weights (versions kept in subfolders of one prefix).
+    const vertexLike = [
+      webhook('2026-11-20T09:00:00Z', 'model_version', 'created', { name: 'churn', version: '1', source: 's3://models/churn', run_id: 'c1', tags: {}, description: '' }),
+      webhook('2026-11-20T09:30:00Z', 'model_version_tag', 'set', { name: 'churn', version: '1', key: 'approval_status', value: 'rejected' }),
+      webhook('2026-11-20T10:00:00Z', 'model_version', 'created', { name: 'churn', version: '2', source: 's3://models/churn/v2', run_id: 'c2', tags: {}, description: '' }),
+      webhook('2026-11-20T10:30:00Z', 'model_version_tag', 'set', { name: 'churn', version: '2', key: 'approval_status', value: 'approved' }),
+    ];
+    expect(reversed(vertexLike)).toEqual([]);
   });
 });

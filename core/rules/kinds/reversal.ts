@@ -1,4 +1,4 @@
-import { approvalOf, asS3Uri, callerText, identityOf, modelRefOf, partitionOfVersion } from '../facts.js';
+import { approvalOf, asS3Uri, callerText, identityOf, isArchiveObject, modelRefOf, partitionOfVersion } from '../facts.js';
 import type { RejectedArtifact } from '../registry.js';
 import { learnAccessPoint, otherNames, type ObjectName } from './access-point-map.js';
 import { versionEntity, type KindImpl, type RuleContext } from './context.js';
@@ -43,18 +43,23 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // approval reversed where both name the weights alike; one kept under the other name (an access point's) stays
   // there, so the rule remembers which it reported (a new rejection is a new event: reversed again, it is found).
   if (mapped && (ctx.get<string[]>(REVERSED_MAPPED) ?? []).includes(mapped.rejected.event)) mapped = undefined;
-  const other = byName ?? mapped?.rejected;
+  // Or rejected as a folder holding this version's artifact, when that is an archive (a SageMaker package's
+  // `model.tar.gz`) inside a rejected MLflow model's directory (`…/artifacts/model/model.tar.gz`): the rejected weights'
+  // files packed. Not a folder inside a rejected folder (`gs://b/churn/v2/` under a rejected `gs://b/churn/`): a layout
+  // of versions in subfolders, not the same weights.
+  const enclosing = v.rejected || baseline || byName || mapped || !v.artifact || !isArchiveObject(asS3Uri(v.artifact)) ? undefined : ctx.reg.rejectedEnclosing(v.artifact, partitionOfVersion(v));
+  const other = byName ?? mapped?.rejected ?? enclosing?.rejected;
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
   if (!rejected || Date.parse(rejected.time) > Date.parse(ev.time)) return;
   const reopened = !other && v.approval?.state === 'pending';
   const approver = identityOf(ev.actor, ctx.cfg);
-  const as = (!other ? '' : other.name === v.name && other.version === v.version ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`) + (mapped ? mappingText(mapped.name) : '');
+  const as = (!other ? '' : other.name === v.name && other.version === v.version ? ' as an earlier registration of that number' : ` as v${other.version}${other.name !== v.name ? ` of ${other.name}` : ''}`) + (mapped ? mappingText(mapped.name) : '') + (enclosing ? ` (its artifact ${v.artifact} lies inside that version's, ${enclosing.folder})` : '');
   ctx.detect({
     entity: versionEntity(v), key: `reversed|${rejected.event}`, evidence: [rejected.event, ev.id],
     title: 'Rejected model version approved',
     summary: `${v.name} v${v.version} was rejected${as} at ${rejected.time}${rejected.identity ? ` by ${rejected.identity}` : ''}${reopened ? ', set back to pending since,' : ''} and approved at ${ev.time} by ${callerText(ev.actor, ctx.cfg)}: the same weights the rejection was about`,
-    details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, rejected_version: other ? `${other.name}/${other.version}` : undefined, review_requested: reopened || undefined, approver, approval_operation: ev.operation, access_point_mapping: mapped ? mappingDetails(mapped.name) : undefined },
+    details: { model: v.name, version: v.version, rejected_at: rejected.time, rejected_by: rejected.identity, rejected_version: other ? `${other.name}/${other.version}` : undefined, review_requested: reopened || undefined, approver, approval_operation: ev.operation, access_point_mapping: mapped ? mappingDetails(mapped.name) : undefined, rejected_artifact: enclosing?.folder },
   });
   if (mapped) ctx.set(REVERSED_MAPPED, [...(ctx.get<string[]>(REVERSED_MAPPED) ?? []), mapped.rejected.event].slice(-MAX_REVERSED_MAPPED));
 };
