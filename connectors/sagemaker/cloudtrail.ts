@@ -169,7 +169,8 @@ function paramValues(params: Obj, key: string): string[] {
 function findArn(r: Obj, params: Obj, want: string): string | undefined {
   const pick = (o: unknown): string | undefined => {
     if (!isObj(o)) return undefined;
-    const arns = Object.entries(o).filter(([k, v]) => /Arn$/.test(k) && typeof v === 'string' && v.includes(':sagemaker:')).map(([, v]) => v as string);
+    // `…Arn` keys, and a bare `arn` (MLflow Apps are named by it in requests and responses).
+    const arns = Object.entries(o).filter(([k, v]) => /(?:^a|A)rn$/.test(k) && typeof v === 'string' && v.includes(':sagemaker:')).map(([, v]) => v as string);
     return arns.find((a) => a.includes(`:${want}/`)) ?? arns[0];
   };
   const fromResources = arr(r.resources).filter(isObj).map((x) => str(x.ARN) ?? str(x.arn)).find((a) => a?.includes(':sagemaker:'));
@@ -223,6 +224,9 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
     details.user_profile_arn = sagemakerArn(r, 'user-profile', str(params.userProfileName), str(params.domainId));
     details.expires_in_seconds = params.expiresInSeconds;
   }
+  // SageMaker managed MLflow (tracking servers, MLflow Apps): where its runs' artifacts and registered models' weights
+  // go, and whether its registered models are copied into the SageMaker Model Registry as packages.
+  if (/^(?:Create|Update)Mlflow(?:TrackingServer|App)$/.test(eventName)) Object.assign(details, mlflowServerDetails(params));
   // Create/UpdateModelPackage customerMetadataProperties: where evaluation evidence (adversarial_*) is recorded.
   if (op.resourceType === 'model_package') details.metadata = packageMetadata(params);
   // What an UpdateModelPackage changes besides its approval status: a call that approves and swaps the
@@ -587,4 +591,29 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
 function rawRecord(r: Obj, ml: Ml | undefined): Obj {
   const raw = redactJobSecrets(r);
   return packageSourcesHeldSecrets(ml?.job?.package_sources) ? redactPackageSourceSecrets(raw) : raw;
+}
+
+/**
+ * What a Create/UpdateMlflowTrackingServer or Create/UpdateMlflowApp request sets: `artifact_store_uri` (the S3
+ * location its runs' artifacts and registered models' weights are written to), `model_registration` (`enabled` /
+ * `disabled`: whether MLflow registered models are synced into the SageMaker Model Registry, from a tracking server's
+ * `automaticModelRegistration` or an App's `modelRegistrationMode`), the server's `mlflow_version` and `role_arn`.
+ * Only what the request names: an update leaves the rest as it was.
+ *
+ * @example
+ * mlflowServerDetails({ artifactStoreUri: 's3://b/x', automaticModelRegistration: false }) // { artifact_store_uri: 's3://b/x', model_registration: 'disabled' }
+ */
+export function mlflowServerDetails(params: Obj): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const store = str(params.artifactStoreUri);
+  if (store) out.artifact_store_uri = store;
+  const auto = params.automaticModelRegistration;
+  const mode = str(params.modelRegistrationMode);
+  if (typeof auto === 'boolean') out.model_registration = auto ? 'enabled' : 'disabled';
+  else if (mode === 'AutoModelRegistrationEnabled' || mode === 'AutoModelRegistrationDisabled') out.model_registration = mode === 'AutoModelRegistrationEnabled' ? 'enabled' : 'disabled';
+  const version = str(params.mlflowVersion);
+  if (version) out.mlflow_version = version;
+  const role = str(params.roleArn);
+  if (role) out.role_arn = role;
+  return out;
 }

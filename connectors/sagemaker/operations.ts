@@ -127,6 +127,9 @@ const NOUNS: Array<[string, Noun]> = (
     ['ImageVersion', { stage: 'platform', family: 'resource', type: 'image_version' }],
     ['Tags', { stage: 'platform', family: 'resource', type: 'tags' }],
     ['MlflowTrackingServer', { stage: 'platform', family: 'resource', type: 'mlflow_tracking_server', names: ['trackingServerName'] }],
+    // SageMaker's serverless MLflow Apps (CreateMlflowApp…): named by ARN (`…:mlflow-app/<id>`) after their creation.
+    ['MlflowApp', { stage: 'platform', family: 'resource', type: 'mlflow_app', names: ['arn', 'name'] }],
+    ['PresignedMlflowAppUrl', { stage: 'platform', family: 'notebook', type: 'mlflow_app', names: ['arn'] }],
   ] as Array<[string, Noun]>
 ).sort((a, b) => b[0].length - a[0].length);
 
@@ -270,6 +273,7 @@ function specialCases(eventName: string, params: Record<string, unknown>): Pick<
     case 'CreatePresignedNotebookInstanceUrl':
     case 'CreatePresignedDomainUrl':
     case 'CreatePresignedMlflowTrackingServerUrl':
+    case 'CreatePresignedMlflowAppUrl':
       return { stage: 'platform', action: 'notebook.open' };
     case 'AddTags':
       return { stage: 'platform', action: 'resource.tag_set' };
