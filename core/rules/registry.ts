@@ -87,6 +87,12 @@ export interface VersionRec {
    * compilation job's output location does not (anyone who can write there could put other weights in it).
    */
   inferenceArtifacts?: string[];
+  /**
+   * MLflow: where the files of a version registered from a logged model (`models:/m-…`, MLflow 3's `log_model`) or a run
+   * (`runs:/<run>/<path>`) are, as the registry answers for it (the MLflow auditor's download URI, `s3://…/models/m-…/artifacts`):
+   * its source names them only through MLflow, so an object-store write or a deployment naming them is judged by this.
+   */
+  storage?: string;
   /** The checkpoint a deployment naming none serves (Vertex Model.defaultCheckpointId), as last set. */
   defaultCheckpoint?: string;
   /** The default checkpoint when the version was last approved, if known: the weights the approval vouches for. */
@@ -884,6 +890,14 @@ export class Registry {
         for (const art of v.moreArtifacts ?? []) this.indexArtifact(art, v.key);
         for (const j of this.producersOfArtifact(ref.artifact)) this.link(v, j);
       }
+      // The MLflow auditor's record of where a version's files are (its hash record, also one that could not read them:
+      // the location is the registry's answer, the failure the download's) for a source that names them only through
+      // MLflow: indexed as its artifact too.
+      if (a === 'model_version.hash_registered' && ev.platform === 'mlflow' && ref.artifact && v.artifact && ref.artifact !== v.artifact && INDIRECT_SOURCE.test(v.artifact) && !INDIRECT_SOURCE.test(ref.artifact) && v.storage !== ref.artifact) {
+        if (v.storage) this.unindexArtifact(v.storage, v.key);
+        v.storage = ref.artifact;
+        this.indexArtifact(ref.artifact, v.key);
+      }
       if (ref.runId) {
         v.runId ??= ref.runId;
         this.addToIndex(`rv|${ref.runId}`, v.key);
@@ -1241,5 +1255,8 @@ function rejectionKeys(artifact: string): string[] {
 
 /** Every artifact a version record holds: its own, its other containers', its additional inference specifications'. */
 function artifactsOfVersion(v: VersionRec): string[] {
-  return [...(v.artifact ? [v.artifact] : []), ...(v.moreArtifacts ?? []), ...(v.inferenceArtifacts ?? [])];
+  return [...(v.artifact ? [v.artifact] : []), ...(v.storage ? [v.storage] : []), ...(v.moreArtifacts ?? []), ...(v.inferenceArtifacts ?? [])];
 }
+
+/** An MLflow source naming a version's files only through MLflow: a logged model (`models:/m-…`) or a run (`runs:/…`). */
+const INDIRECT_SOURCE = /^(?:models|runs):/i;

@@ -145,3 +145,48 @@ describe('weights rejected in MLflow approved in the SageMaker Model Registry', 
     expect(reversed(vertexLike)).toEqual([]);
   });
 });
+
+describe('an MLflow 3 version registered from a logged model (source models:/m-…)', () => {
+  const LM = 's3://ml-mlflow/mlartifacts/1/models/m-0a1b2c3d4e/artifacts';
+  const versions = () => [
+    webhook('2026-11-20T09:00:00Z', 'model_version', 'created', { name: 'fraud', version: '7', source: 'models:/m-0a1b2c3d4e', run_id: 'eeee5555', tags: {}, description: '' }),
+    webhook('2026-11-20T09:30:00Z', 'model_version_tag', 'set', { name: 'fraud', version: '7', key: 'approval_status', value: 'approved' }),
+    webhook('2026-11-20T10:00:00Z', 'model_version', 'created', { name: 'fraud', version: '8', source: 'models:/m-9f8e7d6c5b', run_id: 'ffff6666', tags: {}, description: '' }),
+    webhook('2026-11-20T10:30:00Z', 'model_version_tag', 'set', { name: 'fraud', version: '8', key: 'approval_status', value: 'rejected' }),
+  ];
+  /**
+   * The MLflow auditor's hash record of a version (auditor.ts, operation artifacts/manifest): `artifact_uri` is the
+   * registry's download URI for it, the logged model's artifact location; a server that does not serve artifacts gives
+   * the same location in a failed record (hash_unreachable).
+   */
+  const hashRecord = (version: string, uri: string, time: string, readable = true): NormalizedEvent => ({
+    schema_version: '1', id: `audit-${version}-${readable}`, received_time: time, time, platform: 'mlflow', channel: 'mlflow.audit', stage: 'registry',
+    action: 'model_version.hash_registered', operation: 'artifacts/manifest', outcome: readable ? 'success' : 'failure',
+    ...(readable ? {} : { error: { message: `artifacts at ${uri} are not served by the MLflow server` } }),
+    actor: { name: 'mltrail-auditor', type: 'service' }, resource: { type: 'model_version', id: `fraud/${version}`, name: 'fraud', version },
+    ml: { model: { name: 'fraud', version, artifact_uri: uri, ...(readable ? { sha256: '1'.repeat(64) } : {}) } },
+  } as NormalizedEvent);
+  const put = (key: string) => normOne(ctRecord('PutObject', { bucketName: 'ml-mlflow', key }, {
+    eventID: `put-${++seq}`, eventTime: '2026-11-21T08:00:00Z', eventSource: 's3.amazonaws.com', eventCategory: 'Data', responseElements: null,
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::ml-mlflow/${key}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::ml-mlflow' }],
+  }));
+  const modified = (events: NormalizedEvent[]) => alerts(events, {}, 'registry.approved_model_modified').filter((a) => a.details.change === 'artifact_overwritten');
+
+  it('an overwrite of its files in S3 is judged once the auditor has said where they are (read or not), not before', () => {
+    const write = put('mlartifacts/1/models/m-0a1b2c3d4e/artifacts/model.pkl');
+    expect(modified([...versions(), write])).toEqual([]);
+    for (const readable of [true, false]) {
+      const fired = modified([...versions(), hashRecord('7', LM, '2026-11-20T09:40:00Z', readable), write]);
+      expect(fired.map((a) => [a.entity.id, a.details.object])).toEqual([['fraud/7', `${LM}/model.pkl`]]);
+    }
+    // The auditor's record is no change of the approved version by itself.
+    expect(alerts([...versions(), hashRecord('7', LM, '2026-11-20T09:40:00Z')], {}, 'registry.approved_model_modified')).toEqual([]);
+  });
+
+  it('a SageMaker deployment of the files of the rejected one is a rejected deployment; of the approved one, none', () => {
+    const known = [...versions(), hashRecord('7', LM, '2026-11-20T09:40:00Z'), hashRecord('8', 's3://ml-mlflow/mlartifacts/1/models/m-9f8e7d6c5b/artifacts', '2026-11-20T10:40:00Z')];
+    expect(alerts([...known, ...deploy('fraud-k', `${LM}/model.tar.gz`)])).toEqual([]);
+    const fired = alerts([...known, ...deploy('fraud-l', 's3://ml-mlflow/mlartifacts/1/models/m-9f8e7d6c5b/artifacts/model.tar.gz')]);
+    expect(fired.map((a) => [a.details.reason, a.details.model_versions])).toEqual([['rejected', ['fraud/8']]]);
+  });
+});
