@@ -190,3 +190,15 @@ describe('an MLflow 3 version registered from a logged model (source models:/m-â
     expect(fired.map((a) => [a.details.reason, a.details.model_versions])).toEqual([['rejected', ['fraud/8']]]);
   });
 });
+
+describe('a trusted model_uri tag vouches only for a copy', () => {
+  it('a Model tagged with the approved version but serving the rejected version\'s artifact is judged by that artifact', () => {
+    const trust = { 'registry.unapproved_deployment': { trust_mlflow_model_uri_tag: true } };
+    const fired = alerts([...registry(), ...deploy('fraud-m', `${ART4}/model.tar.gz`, 'models:/fraud/3')], trust);
+    expect(fired.map((a) => [a.details.reason, a.details.model_versions])).toEqual([['rejected', ['fraud/4', 'fraud/3']]]);
+    // Serving a registered version's files still awaiting review, tagged with an approved one: not vouched for either.
+    const pending = webhook('2026-11-20T10:45:00Z', 'model_version', 'created', { name: 'fraud', version: '5', source: 's3://ml-mlflow/mlartifacts/1/cccc3333/artifacts/model', run_id: 'cccc3333', tags: {}, description: '' });
+    const unreviewed = alerts([...registry(), pending, ...deploy('fraud-n', 's3://ml-mlflow/mlartifacts/1/cccc3333/artifacts/model/model.tar.gz', 'models:/fraud/3')], trust);
+    expect(unreviewed.map((a) => [a.details.reason, a.details.model_versions, (a.details.mlflow_model_uri as { approved: boolean }).approved])).toEqual([['never_approved', ['fraud/5', 'fraud/3'], true]]);
+  });
+});

@@ -60,10 +60,11 @@ export interface ApprovalVerdict {
   what: string;
   /**
    * What the `model_uri` tag of a SageMaker Model served names (mlflow.sagemaker's deploy): the URI, the CreateModel
-   * that tagged it, the MLflow versions it resolves to (`name/version`), and whether one of them is approved. Its
-   * versions are candidates (a rejected one is a rejected deployment), approved ones count only when trusted.
+   * that tagged it, the MLflow versions it resolves to (`name/version`), whether one of them is approved, and whether
+   * the Model's data is itself a registered version's (`linked`). Its versions are candidates (a rejected one is a
+   * rejected deployment); approved ones count only when trusted, and only for data no registered version holds.
    */
-  claim?: { uri: string; event: string; model: string; versions: string[]; approved: boolean; trusted: boolean };
+  claim?: { uri: string; event: string; model: string; versions: string[]; approved: boolean; trusted: boolean; linked: boolean };
 }
 
 /** `scope`: where the event runs `models` (SageMaker Models are looked up in its account and region). */
@@ -74,13 +75,16 @@ export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, mod
   // candidates, so a rejected or unapproved one is said as such; an approved one vouches only when trusted, since the
   // served bytes are a re-packed copy in another bucket that no approval names.
   const claim = claimOf(ctx, models, platform, scope);
+  // Trusted, the tag vouches only for a copy no registered version's artifact holds (mlflow.sagemaker's re-packed
+  // `model.tar.gz` in its own bucket): a Model whose data is another version's (a rejected one's) is judged by that one.
+  const linkedOtherwise = candidates.length > 0;
   const claimedOnly = new Set<string>();
   for (const v of claim?.found ?? []) {
     if (candidates.some((c) => c.key === v.key)) continue;
     candidates.push(v);
     claimedOnly.add(v.key);
   }
-  const vouches = (v: VersionRec) => trustClaims || !claimedOnly.has(v.key);
+  const vouches = (v: VersionRec) => !claimedOnly.has(v.key) || (trustClaims && !linkedOtherwise);
   // A SageMaker package version lives in one account and region: an approval made elsewhere (the same
   // group and version in another account, shared in) does not vouch for it.
   const scopes = [...new Set(refs.flatMap((r) => (r.scope && r.version ? [r.scope] : [])))];
@@ -89,7 +93,7 @@ export function approvalVerdict(ctx: RuleContext, ref: ModelRef | undefined, mod
   const elsewhere = !approved.length && candidates.some((v) => v.approvedEver && !revoked(v) && !claimedOnly.has(v.key));
   // A version reached by a case variant of the alias served is named with it (`fraud@champion v5`).
   const what = ref?.name ? `${ref.name}${ref.version ? `${ref.alias ? `@${ref.alias}` : ''} v${ref.version}` : ''}` : (ref?.artifact ?? models.join(', '));
-  const claimed = claim && { uri: claim.uri, event: claim.event, model: claim.model, versions: claim.found.map((v) => `${v.name}/${v.version}`), approved: claim.found.some((v) => v.approvedEver && !revoked(v)), trusted: trustClaims };
+  const claimed = claim && { uri: claim.uri, event: claim.event, model: claim.model, versions: claim.found.map((v) => `${v.name}/${v.version}`), approved: claim.found.some((v) => v.approvedEver && !revoked(v)), trusted: trustClaims && !linkedOtherwise, linked: linkedOtherwise };
   return { named, candidates, approved, rejected: candidates.find((v) => v.approval?.state === 'rejected'), withdrawn: candidates.find(withdrawn), elsewhere, scopes, what, ...(claimed ? { claim: claimed } : {}) };
 }
 

@@ -371,7 +371,7 @@ function judgeDeployment(ev: NormalizedEvent, ctx: RuleContext, ep: string, uriR
     const unwatched = doubt?.reason === 'unwatched_registry';
     // A Model mlflow.sagemaker made from an approved MLflow version (its `model_uri` tag): the approval names the
     // registry's artifact, not the copy the Model serves, unless the operator trusts the tag.
-    const copyOfApproved = !unwatched && !rejected && !withdrawn && !elsewhere && !!claim?.approved && !claim.trusted;
+    const copyOfApproved = !unwatched && !rejected && !withdrawn && !elsewhere && !!claim?.approved && !claim.trusted && !claim.linked;
     const title = unwatched ? 'Deployment of a model from an MLflow registry mltrail does not watch' : rejected ? 'Deployment of a rejected model version' : withdrawn ? 'Deployment of a model version whose approval was withdrawn' : elsewhere ? 'Deployment of a model version approved only in another account or region' : copyOfApproved ? 'Deployment of a copy of an approved MLflow model that no approval vouches for' : 'Deployment of a model version that was never approved';
     const claimText = claim ? `; its Model's model_uri tag names ${claim.uri} (${claim.versions.length ? `MLflow ${claim.versions.map((k) => k.replace('/', ' v')).join(', ')}` : 'no MLflow version mltrail knows'})` : '';
     const revokedBy = rejected ?? withdrawn;
