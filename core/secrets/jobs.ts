@@ -1,5 +1,5 @@
 /** Cloud job and model requests as audit logs keep them (SageMaker CloudTrail, Vertex AI audit): env, hyperparameters, argv. */
-import { holdsSecret, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isCountOf, isSecretKey, REDACTED, SECRET_NAME } from './names.js';
 import { redactArgv } from './argv.js';
 import { redactSecretText } from './text.js';
 import { redactFreeText, redactTagList } from './values.js';
@@ -92,7 +92,7 @@ function hiddenValue(name: string, v: unknown): unknown {
   // Not a secret's name: the value may still hold one (a JSON hyperparameter `config: '{"token": "x"}'`, `--token x`).
   if (typeof v === 'string') return v !== '' && secretName && holdsSecret(key, v) ? REDACTED : redactFreeText(v);
   // A number or object under a secret's name is still the secret (a JSON-typed hyperparameter).
-  return v !== null && v !== undefined && secretName && isSecretKey(key) ? REDACTED : v;
+  return v !== null && v !== undefined && secretName && isSecretKey(key) && !isCountOf(key, v) ? REDACTED : v;
 }
 
 /** Lifecycle hooks `[{content}]` with each base64 script holding a credential replaced whole (redactBase64Text); the same list (===) when none. */

@@ -29,11 +29,13 @@ export function isSecretName(name: string): boolean {
  * secret query parameters still hidden by redactUrlSecrets), a rule or a measure (`password_policy`,
  * `password_min_length`, `token_ttl`, `token_type`, `token_expiry`, `token_audience`, `token_scopes`), where a secret
  * store listens (`secret_port`, `SECRET_PORT`), which version of a secret is read (`secret_version: 5`, a Secret
- * Manager version) or how many there are (`token_count`, a language model's `--token-limit 512`, `token_budget`). Not `id`: Vault AppRole's `secret_id` is the credential itself.
+ * Manager version) or how many there are (`token_count`, a language model's `--token-limit 512`, `token_budget`), a key's
+ * fingerprint or thumbprint (`deploy_key_fingerprint: SHA256:…`: a hash of its public half, which an analyst matches
+ * against GitHub's deploy keys). Not `id`: Vault AppRole's `secret_id` is the credential itself.
  */
-const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length|port|version|count|limit|budget)$/i;
+const NAMES_NO_SECRET_VALUE = /[_.-](?:url|uri|endpoint|policy|type|ttl|expiry|lifetime|audience|scopes?|length|port|version|count|limit|budget|fingerprint|thumbprint)$/i;
 /** The same last words in camelCase (`tokenUrl`, `passwordPolicy`). */
-const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length|Port|Version|Count|Limit|Budget)$/;
+const NAMES_NO_SECRET_VALUE_CAMEL = /[a-z](?:Url|Uri|URL|URI|Endpoint|Policy|Type|Ttl|TTL|Expiry|Lifetime|Audience|Scopes?|Length|Port|Version|Count|Limit|Budget|Fingerprint|Thumbprint)$/;
 /** One name (`TOKEN_URL`, `tokenUri`), not a text holding names (a query string the suffix test would misread). */
 const IDENTIFIER = /^[\w.-]+$/;
 /**
@@ -100,16 +102,67 @@ function isKeyPlace(value: string): boolean {
   return KEY_PLACE.test(value.trim().replace(/^(["'])(.*)\1$/, '$2'));
 }
 /**
- * Whether `value`, under a name that is a secret's only by its key kind, locates an object or a key instead of being
- * one (`storage_key: models/x.pkl`, `--signing-key /etc/keys/sign.pem`, `master_key: alias/ml`): kept.
+ * Whether `value` is by its shape no secret under `name`, kept: under a name that is a secret's only by its key kind,
+ * a value that locates an object or a key instead of being one (`storage_key: models/x.pkl`, `--signing-key
+ * /etc/keys/sign.pem`, `master_key: alias/ml`), names a service (`service_key: inference-svc`) or is a key's
+ * fingerprint (`deploy_key: SHA256:…`); under `routing_key` a broker's topic (`model.deployed`) or a name; under a
+ * plural a count (`tokens: 100`, isCountOf). A password's, token's or secret's value is never judged by its shape:
+ * `password: correct-horse-battery` is a passphrase.
  *
  * @example
  * locatesKey('storage_key', 's3://ml/models/x.pkl') // true
  * locatesKey('storage_key', 'Zm9vYmFy/YmF6cXV4+abc==') // false
  */
 export function locatesKey(name: string, value: string): boolean {
-  return isKeyKindOnly(name.replace(/^-+/, '')) && isKeyPlace(value);
+  const n = name.replace(/^-+/, '');
+  const v = value.trim().replace(/^(["'])(.*)\1$/, '$2');
+  if (isCountOf(n, v)) return true;
+  if (isRoutingKeyOnly(n)) return ROUTING_TOPIC.test(v) || isServiceName(v);
+  return isKeyKindOnly(n) && (isKeyPlace(v) || isServiceName(v) || KEY_FINGERPRINT.test(v));
 }
+
+/**
+ * A name of things counted (`tokens`, `prompt_tokens`, `completionTokens`, `tokens_per_second`, `api_keys`,
+ * `secrets`): a plural. A plural given one number counts them (a language model's `tokens: 100`, a usage record's
+ * `total_tokens: 150`); a list of credentials is a list, never a number. A singular name (`token: 100`, `api_key:
+ * 12345678901234567890`) holds one secret, and some are numbers (an MFA code, a PIN, a numeric API key): hidden.
+ */
+const PLURAL_SECRET_WORD = /(?:[Tt]okens|[Kk]eys|[Ss]ecrets|[Pp]asswords|[Cc]redentials)(?![a-z])|TOKENS|KEYS|SECRETS|PASSWORDS|CREDENTIALS/;
+/** A count or a measure: a number of at most 10 digits, a decimal too (`35.2` tokens a second). */
+const COUNT_VALUE = /^\d{1,10}(?:\.\d{1,6})?$/;
+/**
+ * Whether `value` (a string, or a number as JSON gives it) under `name` is a count of the things the name's plural
+ * names (PLURAL_SECRET_WORD): kept.
+ *
+ * @example
+ * isCountOf('prompt_tokens', 100) // true
+ * isCountOf('token', '100') // false
+ */
+export function isCountOf(name: string, value: unknown): boolean {
+  const v = typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? String(value) : '') : typeof value === 'string' ? value : '';
+  return PLURAL_SECRET_WORD.test(name) && COUNT_VALUE.test(v);
+}
+/**
+ * `routing_key` alone: PagerDuty's Events API key (32 characters, no dots), but also a message broker's routing key
+ * (AMQP, RabbitMQ, Kafka Connect's RabbitMQ sink: `model.deployed`, `audit.*.ml`), a topic of dotted words.
+ */
+function isRoutingKeyOnly(name: string): boolean {
+  const n = name.replace(/-/g, '_');
+  return /routing_?keys?/i.test(n) && !isSecretName(n.replace(/routing_?keys?/gi, ' '));
+}
+/** A broker's routing key: words (AMQP wildcards `*`, `#` too) joined by dots, two or more. */
+const ROUTING_TOPIC = /^[A-Za-z*#][\w*#-]{0,63}(?:\.[A-Za-z0-9*#][\w*#-]{0,63}){1,15}$/;
+/**
+ * A service's or object's name (`inference-svc`, `fraud-scorer`, `model.v3`): lower-case words of letters (a number
+ * may end one) joined by `-` or `.`, two or more, with a letter past `f` (a hex key's groups have none). A key is
+ * random: its groups mix letters and digits (`k3j9-x8w2`) or are hex (`a1b2-c3d4`), and do not pass.
+ */
+const SERVICE_NAME = /^[a-z]{2,24}\d{0,4}(?:[-.][a-z]{1,24}\d{0,4}){1,7}$/;
+function isServiceName(value: string): boolean {
+  return value.length <= 63 && SERVICE_NAME.test(value) && /[g-z]/.test(value);
+}
+/** A key's fingerprint as SSH and GitHub show it (`SHA256:…`, `MD5:aa:bb:…`): a hash of its public half. */
+const KEY_FINGERPRINT = /^(?:SHA256|SHA1|MD5):[A-Za-z0-9+/=:]{16,}$/;
 /**
  * A value that says a secret is unset: an empty string (`""`, `''`, `r""`, `\"\"` in escaped JSON) or a null (Python's
  * `None`, JSON's and YAML's `null` / `~`). It is evidence (the secret is not set, or set empty), holds no secret, and

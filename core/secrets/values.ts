@@ -1,5 +1,5 @@
 /** Free values a user writes (tag values, descriptions, a hyperparameter holding JSON): text and JSON redaction. */
-import { holdsSecret, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
+import { holdsSecret, isCountOf, isSecretKey, isUnsetValue, KEY_KINDS, REDACTED, SECRET_NAME } from './names.js';
 import { redactUrlSecrets } from './urls.js';
 import { redactSecretText } from './text.js';
 import { mapElements, mapValues } from '../copy-on-write.js';
@@ -91,7 +91,7 @@ export function hideNamed(name: string, v: unknown): string | undefined {
   const key = name.includes('-') ? name.replace(/-/g, '_') : name;
   if (!SECRET_NAME.test(key) || v === null || v === undefined) return undefined;
   if (typeof v === 'string') return v !== '' && holdsSecret(key, v) ? REDACTED : undefined;
-  return isSecretKey(key) ? REDACTED : undefined;
+  return isSecretKey(key) && !isCountOf(key, v) ? REDACTED : undefined;
 }
 /** hideNamed under a credential or cookie header's name: the scheme kept; undefined when nothing is left to hide. */
 function hideHeaderValue(name: string, v: unknown): string | undefined {

@@ -29,7 +29,8 @@ describe('core/secrets: a key-kind name given a place, not a key', () => {
     expect(redactSecretText('service_key: https://events.example.net/integration/0123456789abcdef/enqueue')).toBe('service_key: [redacted]');
     expect(redactSecretText('storage_password: models/x.pkl')).toBe('storage_password: [redacted]');
     expect(redactSecretText('secret_storage_key=models/x.pkl')).toBe('secret_storage_key=[redacted]');
-    expect(redactValueMap({ storage_key: AZURE, app_key: 'fraud-scorer' })).toEqual({ storage_key: '[redacted]', app_key: '[redacted]' });
+    // A Datadog application key is 40 hex characters; `fraud-scorer` names a service and stays (redact11).
+    expect(redactValueMap({ storage_key: AZURE, app_key: '0123456789abcdef0123456789abcdef01234567', service_key: 'fraud-scorer' })).toEqual({ storage_key: '[redacted]', app_key: '[redacted]', service_key: 'fraud-scorer' });
     const job = redactJobSecrets({ Environment: { AZURE_STORAGE_KEY: AZURE, STORAGE_KEY: 'datasets/train.csv' } });
     expect(job).toEqual({ Environment: { AZURE_STORAGE_KEY: '[redacted]', STORAGE_KEY: 'datasets/train.csv' } });
   });
