@@ -1,11 +1,12 @@
 /** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
 import { holdsSecret, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
-import { ESCAPED_QUOTE, isCredentialWord, redactSecretText, REFERENCE_LIST } from './text.js';
+import { ESCAPED_QUOTE, isCredentialWord, isKeywordVariable, redactSecretText, REFERENCE_LIST } from './text.js';
 import { AUTH_HEADER_NAME, ENV_NAME, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_NAME_VALUE, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
 import { redactYamlValuesUnder } from './yaml.js';
 import { redactDockerAuths } from './docker.js';
+import { callEnd, inYamlFlowMapping, redactCallLiterals } from './code.js';
 
 /**
  * In a script or config file (an Argo `script.source`, a KFP inline component, a ConfigMap's file): an assignment or
@@ -36,7 +37,7 @@ export function redactScriptText(s: string): string {
     // A lower-case name's pair: a tuple or a setter's arguments only, its value one word (`("token", "is set")` is words).
     .replace(LITERAL_PAIR, (all, pre: string, q: string, name: string, sep: string, value: string) =>
       isSecretKey(name) && value.slice(1, -1) !== REDACTED && !/\s/.test(value) && !isUnsetValue(value) ? `${pre}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
-  const out = args.replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
+  const out = redactCallLiterals(args, isSecretKey, isCredentialWord).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
   return out === s ? s : out;
 }
 /**
@@ -70,8 +71,15 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
+  const valueAt = at + all.length - value.length;
   const secret = (holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value)))
-    && !PY_FSTRING_OF_NAMES.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)));
+    && !PY_FSTRING_OF_NAMES.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
+  // A call expression (`{"token": get_tok()}`, `password = dbutils.secrets.get(scope="s", key="k")`) says where the
+  // secret comes from, not what it is: kept whole (cut at its '(' it was hidden as `[redacted])`); its credential and
+  // fallback literals were hidden before (redactCallLiterals).
+  if (secret && !/^["'\\]|^os\.(?:environ|getenv)\b/.test(value) && callEnd(text, valueAt) >= 0) return all;
+  // A keyword argument given a variable (`dict(token=tok)`, `Client(api_key=self.api_key, …)`), as in text.
+  if (secret && q === '' && /^[ \t]*=/.test(sep) && isKeywordVariable(text, at + pre.length, value)) return all;
   if (secret) {
     // A YAML anchor or tag alone on its key's line: the value under it was hidden (redactYamlValuesUnder).
     if (YAML_PROPERTY.test(value) && VALUE_HIDDEN_UNDER.test(text.slice(at + all.length, at + all.length + 200))) return all;

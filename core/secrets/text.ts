@@ -6,6 +6,7 @@ import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_
 import { redactCommandFlags } from './commands.js';
 import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
+import { callEnd, inYamlFlowMapping } from './code.js';
 
 /**
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
@@ -60,10 +61,12 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
+      // A call given to the name (`{token: getToken()}` in JavaScript, `token: get_tok()`): where the secret comes from.
+      if (isCallValue(text, at + all.length - matched.length, value)) return all;
       return value !== REDACTED && !isUnsetValue(value) && !locatesKey(name, value) && !isUnsetValue(value.replace(UNSET_THEN_SEPARATOR, '')) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
     // A quoted key (a dict or JSON object in a message: `{"password": "x"}`, `{'api_key': 'x'}`): HEADER_IN_TEXT reads no quoted key.
-    if (QUOTED_KEY_HINT.test(url)) url = url.replace(QUOTED_KEY_PAIR, hideQuotedKeyValue);
+    if (QUOTED_KEY_HINT.test(url)) url = url.replace(QUOTED_KEY_PAIR, hideQuotedKeyValue).replace(QUOTED_KEY_WORD, hideQuotedKeyWord);
     // A key given what reads as a key (`password: foo: bar`): no key of HEADER_IN_TEXT's, which reads keys in a chain
     // (`log: token: "x"`), but a secret-named key's value all the same.
     if (KEY_CHAIN_HINT.test(url)) url = url.replace(KEY_CHAIN, (all, pre: string, name: string, sep: string, word: string) => (isCredentialHeader(name) && !isCredentialHeader(word.slice(0, -1)) ? `${pre}${name}${sep}${REDACTED}:` : all));
@@ -82,11 +85,48 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
     literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
   const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && ((isSecretFlag(flag) && !locatesKey(flag, value)) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string) => (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) ? `${pre}${name}=${REDACTED}` : all));
+  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
+    (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) && !isCallValue(text, at + all.length - value.length, value) && !isKeywordVariable(text, at + pre.length, value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
 const EXPORT = /^export[ \t]+/;
+/** A call expression opening a value at `at` (callEnd), not an environment lookup (a default there is hidden whole). */
+function isCallValue(text: string, at: number, value: string): boolean {
+  return !/^os\.(?:environ|getenv)\b/.test(value) && callEnd(text, at) >= 0;
+}
+/** A Python name (`tok`, `self.api_key`), maybe followed by the next argument (`tok,` : the assignment value reads on over ','). */
+const KEYWORD_VARIABLE = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:,|$)/;
+/**
+ * A keyword argument given a variable (`dict(token=tok)`, `Client(api_key=self.api_key, …)`): after '(' or ',' inside
+ * a call's parentheses (`Hi, DB_PASSWORD=x` is prose), a Python name, which says where the secret is; a literal (`dict(token="x")`) is KEYWORD_ARGUMENT's, a word that reads
+ * as a credential (`token=hf_…`) is hidden. A shell assignment (`TOKEN=abc ./run`) has no '(' or ',' before it.
+ */
+export function isKeywordVariable(text: string, nameAt: number, value: string): boolean {
+  const before = text.slice(Math.max(0, nameAt - 1000), nameAt).trimEnd();
+  const name = KEYWORD_VARIABLE.exec(value)?.[1];
+  return (before.endsWith('(') || before.endsWith(',')) && name !== undefined && !isCredentialWord(name) && !isUnsetValue(name) && insideCall(before);
+}
+/** Whether a '(' is left open at the end of `before` (a call's arguments go on): prose's commas are no call's. */
+function insideCall(before: string): boolean {
+  let depth = 0;
+  for (let i = before.length - 1; i >= 0; i--) {
+    const c = before[i];
+    if (c === ')') depth++;
+    else if (c === '(' && --depth < 0) return true;
+  }
+  return false;
+}
+/**
+ * A quoted key given a plain word in a flow mapping (`creds: {"password": hunter2}`, `- {"token": x, "user": y}`): YAML's
+ * value, up to the next ',' or '}'. In a Python or JavaScript dict (`d = {"token": tok}`) the word is a variable and
+ * stays (inYamlFlowMapping tells them apart by what opens the mapping); a word reading as a credential is hidden in both.
+ */
+const QUOTED_KEY_WORD = /(^|[\s{,])(["'])([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*)([^\s"',{}[\]#&*!|>\\][^,{}[\]\n"'\\]*?)(?=[ \t]*[,}])/g;
+function hideQuotedKeyWord(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
+  if (value === REDACTED || !holdsSecret(name.replace(/-/g, '_'), value)) return all;
+  return inYamlFlowMapping(text, at + pre.length) || isCredentialWord(value) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all;
+}
 /**
  * A quoted key and its value, one literal or a number (`"password": "x"`, `'api_key': 'x'`, `"pin_password": 1234`):
  * a dict or JSON object printed in a message or a `python -c` string. A container value is the list and container

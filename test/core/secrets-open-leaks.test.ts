@@ -41,8 +41,10 @@ describe('core/secrets: open leaks (redact9)', () => {
     expect(redactFreeText("print({'api_key': 'r9-dict-5'})")).toBe("print({'api_key': '[redacted]'})");
     for (const keep of ['{"user": "bob", "token_count": 12}', '{"secretName": "db-creds"}', '{"password_policy": "strict"}', '{"token": ""}', "{'token': None}", '{"token_url": "https://auth.example.com/token"}'])
       for (const f of TEXT_RULES) expect(f(keep)).toBe(keep);
-    // A variable names no value (a script's rules judge names alike in every assignment, and hide it there).
-    expect(redactSecretText('{"token": tok}')).toBe('{"token": tok}');
+    // A variable names no value in a dict (`d = {"token": tok}`); a mapping opening its line is YAML's flow mapping,
+    // whose plain word is the value (redact11).
+    expect(redactSecretText('d = {"token": tok}')).toBe('d = {"token": tok}');
+    expect(redactSecretText('{"token": tok}')).toBe('{"token": [redacted]}');
   });
 
   it('dashed key flags and names that are a credential by their first word (--auth-key, --signing-key, DD_APP_KEY, FERNET_KEY…) are hidden in text, argv and keys; names of key names, keyspaces, token limits and Secret objects stay', () => {
