@@ -1,5 +1,5 @@
 /** What an MLflow registry record holds that users write freely (tags, descriptions, sources): its secrets hidden. */
-import { redactFreeText, redactJsonText, redactTagList, redactTagMap, redactUrlSecrets } from '../../core/secrets.js';
+import { redactFreeText, redactJsonText, redactTagList, redactTagMap, redactUrlSecrets, redactValueMap } from '../../core/secrets.js';
 import { hideNamed } from '../../core/secrets/values.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 
@@ -42,15 +42,22 @@ export function promptTemplate(t: unknown): unknown {
 
 /**
  * An auditor event with the secrets of the registry's free fields hidden, as the webhook's (redactWebhookData):
- * `ml.model.tags`, `details.description`, a description change's `old` / `new`, a tag change's `old` / `value`, and
+ * `ml.model.tags`, a run's `ml.job.params` (as a SageMaker job's hyperparameters: secret-named values, URL user-info), `details.description`, a description change's `old` / `new`, a tag change's `old` / `value`, and
  * the tags and description of a deleted version's `last_seen`. Ids and change keys are made before (hashes).
  */
 export function redactAuditEvent(ev: NormalizedEvent): NormalizedEvent {
-  const e = ev as unknown as { ml?: { model?: Record<string, unknown> }; details?: Record<string, unknown> };
+  const e = ev as unknown as { ml?: { model?: Record<string, unknown>; job?: Record<string, unknown> }; details?: Record<string, unknown> };
   const model = e.ml?.model;
   if (model && model.tags !== undefined) {
     const tags = redactTagMap(model.tags);
     if (tags !== model.tags) e.ml!.model = { ...model, tags };
+  }
+  // A run's params (`ml.job.params` of a provenance event) are what `mlflow.log_param` / autologging were given:
+  // a training script's `hf_token`, `db_password` or `--api-key` argument lands there as a param.
+  const job = e.ml?.job;
+  if (job && job.params !== undefined) {
+    const params = redactValueMap(job.params);
+    if (params !== job.params) e.ml!.job = { ...job, params };
   }
   const d = e.details;
   if (!d) return ev;

@@ -28,10 +28,11 @@ export function commandName(word: string): string | undefined {
 }
 /**
  * Whether `-p` of this command takes a password: glued after a MySQL client, glued or as the next word after sshpass
- * and the MySQL tools that take it so.
+ * and the MySQL tools that take it so, and after a container registry login (`docker login -u u -p x`, podman, nerdctl,
+ * buildah, skopeo, oras, crane, `helm registry login`), glued or not.
  */
 export function dashPIsPassword(command: string | undefined, glued: boolean): boolean {
-  return command === 'sshpass' || command === 'mysql-tool' || (command === 'mysql' && glued);
+  return command === 'sshpass' || command === 'registry-login' || command === 'mysql-tool' || (command === 'mysql' && glued);
 }
 /** KNOWN_COMMAND's words as a JSON string of an argument list (`"mydumper"`, escaped `\"curl\"`) or an image's name (`"mydumper/mydumper:v0.16"`). */
 const COMMAND_IN_JSON = /(?<=")(?:[\w.-]+\/)*(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=\\*"|[:@])/g;
@@ -56,7 +57,7 @@ export function hideFlagArgument(flag: string, value: string, command: string | 
  * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
  * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
  */
-const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])(curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])((?:docker|podman|nerdctl|buildah|skopeo|oras|crane|finch)[ \t]+login|helm[ \t]+registry[ \t]+login|curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
 const JSON_LIST_SEPARATOR = /^"\s*,\s*"$/;
 /** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
 const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[A-Za-z]+[uU])/;
@@ -67,7 +68,8 @@ export function redactCommandFlags(s: string, after: string | undefined): string
   let command = after;
   return s.replace(COMMAND_TEXT, (all, word: string | undefined, flag: string | undefined, sep: string, value: string) => {
     if (word !== undefined) {
-      command = commandName(word);
+      // A registry login's `-p` is its password (`docker login -u AWS -p eyJ…`); `docker run -p 8080:80` is a port.
+      command = /login$/.test(word) ? 'registry-login' : commandName(word);
       return all;
     }
     if (flag === undefined) {

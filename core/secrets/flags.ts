@@ -3,9 +3,10 @@ import { isSecretName, REDACTED } from './names.js';
 
 /**
  * Flags that name where a secret is, not the secret: a file's path (`--token-file`), a header's name, a Secret
- * object's name or a reference to one (`--secret-name db-creds`: what an analyst follows).
+ * object's name or a reference to one (`--secret-name db-creds`: what an analyst follows). `--password-stdin`
+ * (`docker login`, `helm registry login`) takes no value: the secret is read from stdin, the next word is the registry.
  */
-const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header|name|ref|arn)$/i;
+const FLAG_NAMES_A_PLACE = /[_-](file|path|dir|header|name|ref|arn|stdin)$/i;
 
 /**
  * A command-line flag (`--aws-secret-access-key`, `-password`, `--api-key`) whose value is a secret: its name, dashes

@@ -41,10 +41,11 @@ const IDENTIFIER = /^[\w.-]+$/;
 /**
  * An access key's id (`AWS_ACCESS_KEY_ID`, `aws_access_key_id`, Alibaba's `ACCESS_KEY_ID`) names which key, not its
  * secret part: CloudTrail shows it in every record (`userIdentity.accessKeyId`), and an analyst matches a pod's key id
- * against those; so does a signing or other key's id (`SIGNING_KEY_ID`, a JWT `kid`). A name holding another secret's part stays one
+ * against those; so does a signing or other key's id (`SIGNING_KEY_ID`, a JWT `kid`), and a Google service account key's
+ * `private_key_id` (the key's id IAM lists, beside the `private_key` it names). A name holding another secret's part stays one
  * (`AWS_SECRET_ACCESS_KEY_ID`).
  */
-const KEY_ID_ALL = new RegExp(String.raw`access[_.-]?key[_.-]?id|(?:${KEY_KINDS})[_.-]?key[_.-]?id(?![a-z])`, 'gi');
+const KEY_ID_ALL = new RegExp(String.raw`(?:access|private)[_.-]?key[_.-]?id|(?:${KEY_KINDS})[_.-]?key[_.-]?id(?![a-z])`, 'gi');
 /**
  * `token` in a name that is about a language model's tokens, not a credential: a tokenizer (`--tokenizer
  * meta-llama/…`: which model is served) and a token count (`max_new_tokens`, `--max-num-batched-tokens`, `maxTokens`).
@@ -55,8 +56,11 @@ const NOT_A_TOKEN = new RegExp(NOT_A_TOKEN_SOURCE, 'i');
 const NOT_A_TOKEN_ALL = new RegExp(NOT_A_TOKEN_SOURCE, 'gi');
 // `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
 // `AccountKey=` (named too, for the same text in a script or message); `_pass`, `_pwd`: DB_PASS, MYSQL_PWD.
-// KEY_KINDS: other keys that are a credential by their first word.
-export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private_key|api_key|access_key|routing_key|connection_?string|account_?key|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data`, 'i');
+// KEY_KINDS: other keys that are a credential by their first word. Dotted too, as Hadoop and Spark settings are
+// written (`fs.azure.account.key.<account>.dfs.core.windows.net`, `fs.gs.auth.service.account.private.key`,
+// `fs.azure.sas.<container>.<account>…`); Azure connection strings' `SharedAccessKey=` (Service Bus, Event Hubs) and
+// `SharedAccessSignature=` (a SAS), not `SharedAccessKeyName` (a name).
+export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private[_.]?key|api_key|access_key|routing_key|connection_?string|account[_.]?key|shared_?access_?(?:key|signature)|azure\.sas\.|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data`, 'i');
 
 /** What every redaction puts in place of a hidden value (raw records, config checks, logs). */
 export const REDACTED = '[redacted]';
@@ -82,6 +86,8 @@ export function holdsSecret(name: string, value: string): boolean {
 }
 
 const KEY_KIND_ALL = new RegExp(String.raw`(?:${KEY_KINDS})_?keys?(?![a-z])`, 'gi');
+/** KEY_KIND_ALL's test, `-` read as `_` (`--signing-key`). */
+const KEY_KIND_ANY = new RegExp(String.raw`(?:${KEY_KINDS})[_-]?keys?(?![a-z])`, 'i');
 /**
  * A name that is a secret's only by a key kind (`storage_key`, `AZURE_STORAGE_KEY`, `app_key`, `service_key`,
  * `master_key`, `--signing-key`): no password, token or secret word besides. In MLOps configs such a name often
@@ -115,10 +121,15 @@ function isKeyPlace(value: string): boolean {
  */
 export function locatesKey(name: string, value: string): boolean {
   const n = name.replace(/^-+/, '');
+  // Names first (cheap): most secret names (`password`, `HF_TOKEN`) are none of these and their value is not read.
+  const plural = PLURAL_SECRET_WORD.test(n);
+  const routing = ROUTING_KEY.test(n);
+  const kind = KEY_KIND_ANY.test(n);
+  if (!plural && !routing && !kind) return false;
   const v = value.trim().replace(/^(["'])(.*)\1$/, '$2');
-  if (isCountOf(n, v)) return true;
-  if (isRoutingKeyOnly(n)) return ROUTING_TOPIC.test(v) || isServiceName(v);
-  return isKeyKindOnly(n) && (isKeyPlace(v) || isServiceName(v) || KEY_FINGERPRINT.test(v));
+  if (plural && isCountOf(n, v)) return true;
+  if (routing && isRoutingKeyOnly(n)) return ROUTING_TOPIC.test(v) || isServiceName(v);
+  return kind && isKeyKindOnly(n) && (isKeyPlace(v) || isServiceName(v) || KEY_FINGERPRINT.test(v));
 }
 
 /**
@@ -146,9 +157,10 @@ export function isCountOf(name: string, value: unknown): boolean {
  * `routing_key` alone: PagerDuty's Events API key (32 characters, no dots), but also a message broker's routing key
  * (AMQP, RabbitMQ, Kafka Connect's RabbitMQ sink: `model.deployed`, `audit.*.ml`), a topic of dotted words.
  */
+const ROUTING_KEY = /routing[_-]?keys?/i;
 function isRoutingKeyOnly(name: string): boolean {
   const n = name.replace(/-/g, '_');
-  return /routing_?keys?/i.test(n) && !isSecretName(n.replace(/routing_?keys?/gi, ' '));
+  return ROUTING_KEY.test(n) && !isSecretName(n.replace(/routing_?keys?/gi, ' '));
 }
 /** A broker's routing key: words (AMQP wildcards `*`, `#` too) joined by dots, two or more. */
 const ROUTING_TOPIC = /^[A-Za-z*#][\w*#-]{0,63}(?:\.[A-Za-z0-9*#][\w*#-]{0,63}){1,15}$/;

@@ -56,7 +56,7 @@ const PY_SEP = String.raw`\s*,\s*`;
  * Calls handing a password or token as a positional string literal, where the position is the credential by the
  * library's signature: `auth=("user", "pw")` (requests, httpx), `HTTPBasicAuth("u", "pw")` / `HTTPDigestAuth`,
  * `HTTPProxyAuth`, aiohttp's `BasicAuth`, `login(user, "pw")` (smtplib, imaplib, ftplib, poplib-like clients) and a
- * lone `login("hf_…")` (huggingface_hub), the third argument of DB-API `connect` of MySQL / MSSQL drivers
+ * lone `login("hf_…")` (huggingface_hub), the `key=` of W&B's `wandb.login(key="…")`, the third argument of DB-API `connect` of MySQL / MSSQL drivers
  * (`pymysql.connect(host, user, "pw")`, MySQLdb, mysql.connector, pymssql, mariadb) and of `ftplib.FTP(host, user,
  * "pw")`. Group 1 is what precedes the literal (kept), group 2 the literal. A URL's user-info, DSN `password=` and
  * keywords (`aws_secret_access_key="x"`) are the assignment and URL rules'.
@@ -66,6 +66,8 @@ const CREDENTIAL_CALL = new RegExp(
     String.raw`\bauth[ \t]*=[ \t]*\(\s*${PY_ARG}${PY_SEP}`,
     String.raw`\b(?:HTTPBasicAuth|HTTPDigestAuth|HTTPProxyAuth|BasicAuth)\(\s*${PY_ARG}${PY_SEP}`,
     String.raw`\blogin\(\s*(?:${PY_ARG}${PY_SEP})?(?=${PY_STR}\s*[,)])`,
+    // W&B's `wandb.login(key="…")` (and `relogin=True, key=…`): its `key` is the API key.
+    String.raw`\blogin\((?:[^()\n]*?,\s*)?key[ \t]*=[ \t]*`,
     String.raw`\b(?:pymysql|MySQLdb|mysql\.connector|pymssql|mariadb)\.connect\(\s*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
     String.raw`\bFTP(?:_TLS)?\(\s*${PY_ARG}${PY_SEP}${PY_ARG}${PY_SEP}`,
   ].join('|')})(${PY_STR})`,
@@ -87,10 +89,11 @@ export function redactCredentialCalls(text: string): string {
 /**
  * A lower-case secret name as a string literal paired with a literal value: a two-item tuple (`("password", "x")`,
  * one item a line too, in a list of settings) or the arguments of a setter (`cfg.set("token", "x")`, `setdefault`,
- * `putenv`). Group 1 is what precedes the name (kept), 2 its quote, 3 the name, 4 the separator, 5 the value. A tuple
+ * `putenv`; MLflow's `mlflow.log_param("hf_token", "x")`, `set_tag`, a client's `set_tag(run_id, "api_key", "x")`, up to three
+ * arguments before the pair: a run's params and tags are kept by the tracking server and shown to whoever reads the run). Group 1 is what precedes the name (kept), 2 its quote, 3 the name, 4 the separator, 5 the value. A tuple
  * is told from a call by what precedes its '(' (no name: `print("token", "x")` is a message's words) and by its ')'.
  */
-export const LITERAL_PAIR = /((?:^|[^\w\s.)\]'"])\s*\(\s*|\b(?:set|setdefault|putenv|setenv)\(\s*)(["'])([A-Za-z_][\w.-]*)\2(\s*,\s*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?=\s*\))/gm;
+export const LITERAL_PAIR = /((?:^|[^\w\s.)\]'"])\s*\(\s*|\b(?:set|setdefault|putenv|setenv)\(\s*|\b(?:log_param|set_tag|set_experiment_tag|set_registered_model_tag|set_model_version_tag|set_logged_model_tags?|logParam|setTag)\(\s*(?:[^()\n,]+,\s*){0,3})(["'])([A-Za-z_][\w.-]*)\2(\s*,\s*)("(?:[^"\\\n]|\\.)+"|'(?:[^'\\\n]|\\.)+')(?=\s*\))/gm;
 
 /** A type in an annotation, its brackets nested three deep (`Dict[str, List[Tuple[str, str]]]`), read for 200 characters at most. */
 const PY_ANNOTATION_TYPE = String.raw`[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?`;

@@ -15,7 +15,7 @@ import { callEnd, inYamlFlowMapping } from './code.js';
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'{,]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'{,=]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
 /** A separator glued to a value (`token: null, user: x`): an unset value so is still unset. */
 const UNSET_THEN_SEPARATOR = /[,;]$/;
@@ -65,6 +65,8 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
       if (isCallValue(text, at + all.length - matched.length, value)) return all;
       return value !== REDACTED && !isUnsetValue(value) && !locatesKey(name, value) && !isUnsetValue(value.replace(UNSET_THEN_SEPARATOR, '')) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
+    // A cookie header (`curl -H "Cookie: session=x; csrf=y"`): its value is the session, up to the quote or the line's end.
+    if (COOKIE_HINT.test(url)) url = url.replace(COOKIE_IN_TEXT, (all, pre: string, name: string, sep: string, value: string) => (value.trim() === '' || value === REDACTED ? all : `${pre}${name}${sep}${REDACTED}`));
     // A quoted key (a dict or JSON object in a message: `{"password": "x"}`, `{'api_key': 'x'}`): HEADER_IN_TEXT reads no quoted key.
     if (QUOTED_KEY_HINT.test(url)) url = url.replace(QUOTED_KEY_PAIR, hideQuotedKeyValue).replace(QUOTED_KEY_WORD, hideQuotedKeyWord);
     // A key given what reads as a key (`password: foo: bar`): no key of HEADER_IN_TEXT's, which reads keys in a chain
@@ -84,13 +86,20 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
     literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
   const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && ((isSecretFlag(flag) && !locatesKey(flag, value)) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));
+  // An Azure SAS in a connection string (`…;SharedAccessSignature=sv=…&sig=…`): its '&' would end an assignment's value.
+  const sas = /SharedAccessSignature=/i.test(flags) ? flags.replace(SAS_IN_TEXT, (all, head: string, value: string) => (value === REDACTED ? all : `${head}${REDACTED}`)) : flags;
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
-  const out = flags.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
+  const out = sas.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
     (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) && !isCallValue(text, at + all.length - value.length, value) && !isKeywordVariable(text, at + pre.length, value) ? `${pre}${name}=${REDACTED}` : all));
   return out === s ? s : out;
 }
 
 const EXPORT = /^export[ \t]+/;
+/** A cookie header's name and value in text (after a quote, blank, `=` of `--header=`, or at a line's start). */
+const COOKIE_IN_TEXT = /(^|[\s"'=])((?:set-)?cookie)([ \t]*:[ \t]*)([^"'\n\\]+)/gim;
+const COOKIE_HINT = /cookie[ \t]*:/i;
+/** An Azure connection string's SAS, up to the next ';', blank or quote. */
+const SAS_IN_TEXT = /(\bSharedAccessSignature=)([^;"'\s]+)/gi;
 /** A call expression opening a value at `at` (callEnd), not an environment lookup (a default there is hidden whole). */
 function isCallValue(text: string, at: number, value: string): boolean {
   return !/^os\.(?:environ|getenv)\b/.test(value) && callEnd(text, at) >= 0;

@@ -9,7 +9,7 @@ import { mapElements, mapValues } from '../copy-on-write.js';
  * password flag, a credential header or call (`Authorization:`, `Cookie`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`), a
  * PEM key or a key of KEY_KINDS (`signing_key`, `--app-key`). Most tag values and hyperparameters (`0.01`, `s3://bucket/x`, `resnet50`) hold none and skip the text rules.
  */
-const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_-]?key|_pass|_pwd|-pass|auth|cookie|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data`, 'i');
+const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_.-]?key|sharedaccess|azure\.sas\.|_pass|_pwd|-pass|auth|cookie|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data`, 'i');
 /** A JSON object or array as a string (a hyperparameter SageMaker passes as a string, a JSON tag value). */
 const JSON_LOOKING = /^\s*[[{][^]*[\]}]\s*$/;
 /** Largest JSON text parsed (a hyperparameter is at most 2,500 characters; tags 256): larger is read as text. */
