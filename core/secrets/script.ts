@@ -1,6 +1,6 @@
 /** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
 import { holdsSecret, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
-import { ESCAPED_QUOTE, isCredentialWord, isKeywordVariable, redactSecretText, REFERENCE_LIST } from './text.js';
+import { ESCAPED_QUOTE, isCredentialWord, isKeywordVariable, redactSecretTextAfter, REFERENCE_LIST } from './text.js';
 import { AUTH_HEADER_NAME, ENV_NAME, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_NAME_VALUE, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
@@ -29,7 +29,7 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*
  * redactScriptText('import os\npassword = "pw"\nsecretName: db') // 'import os\npassword = "[redacted]"\nsecretName: db'
  */
 export function redactScriptText(s: string): string {
-  const text = redactDockerAuths(redactSecretText(s));
+  const text = redactDockerAuths(redactSecretTextAfter(s, undefined, true));
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
   const blocks = redactPythonContainers(redactMultiLineLists(redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)))), isSecretKey);
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>

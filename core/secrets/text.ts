@@ -45,8 +45,12 @@ const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)
 export function redactSecretText(s: string): string {
   return redactSecretTextAfter(s, undefined);
 }
-/** redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. */
-export function redactSecretTextAfter(s: string, command: string | undefined): string {
+/**
+ * redactSecretText of text that follows `command` (an argument of a command line): its flags are judged by it. `code`:
+ * the text is a script's (redactScriptText), where a keyword argument's bare name is a variable (`dict(token=tok)`); in
+ * a message it may be a value printed by a JVM `toString` (Lombok's, Kotlin's `Config(user=bob, password=hunter2)`).
+ */
+export function redactSecretTextAfter(s: string, command: string | undefined, code = false): string {
   let url = redactUrlUserinfo(redactPemPrivateKeys(s));
   if (FLOW_LIST_HINT.test(url) && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
     items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
@@ -90,11 +94,13 @@ export function redactSecretTextAfter(s: string, command: string | undefined): s
   const sas = /SharedAccessSignature=/i.test(flags) ? flags.replace(SAS_IN_TEXT, (all, head: string, value: string) => (value === REDACTED ? all : `${head}${REDACTED}`)) : flags;
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
   const out = sas.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
-    (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) && !isCallValue(text, at + all.length - value.length, value) && !isKeywordVariable(text, at + pre.length, value) ? `${pre}${name}=${REDACTED}` : all));
+    (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) && !isCallValue(text, at + all.length - value.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}` : all));
   return out === s ? s : out;
 }
 
 const EXPORT = /^export[ \t]+/;
+/** A value read on over the ',' that ends it (`f(password=x, user=y)`): the ',' is kept after the placeholder. */
+const ARGUMENT_SEPARATOR = /[^,],$/;
 /** A cookie header's name and value in text (after a quote, blank, `=` of `--header=`, or at a line's start). */
 const COOKIE_IN_TEXT = /(^|[\s"'=])((?:set-)?cookie)([ \t]*:[ \t]*)([^"'\n\\]+)/gim;
 const COOKIE_HINT = /cookie[ \t]*:/i;

@@ -66,6 +66,10 @@ describe('core/secrets: code and value shapes under secret names (redact11)', ()
   it('the same in one line of text and in JavaScript: a call is kept whole, a cut call is hidden', () => {
     for (const keep of ['f(token=get_tok())', '{token: getToken()}', "const h = {'api_key': getKey('x')};", 'const token = getToken();', 'd = {"token": auth.get_token(scope="a")}'])
       for (const f of TEXT_RULES) expect(f(keep)).toBe(keep);
+    // A bare name after '=' in a message may be a printed value (a Lombok or Kotlin toString): hidden there, kept in scripts.
+    expect(redactSecretText('Failed: DataSource(user=bob, password=r11jvm1, url=jdbc:x)')).toBe('Failed: DataSource(user=bob, password=[redacted], url=jdbc:x)');
+    expect(redactFreeText('Config(password=r11jvm2)')).toBe('Config(password=[redacted])');
+    expect(redactScriptText('c = dict(token=tok)\n')).toBe('c = dict(token=tok)\n');
     // Cut before its ')': what follows is unknown, so the value is hidden as before.
     expect(redactScriptText('token = get_tok(')).toBe('token = [redacted]');
     expect(redactSecretText('password=$(cat /run/pw) next')).toBe('password=[redacted] next');
