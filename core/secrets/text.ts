@@ -101,8 +101,11 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
 const EXPORT = /^export[ \t]+/;
 /** A value read on over the ',' that ends it (`f(password=x, user=y)`): the ',' is kept after the placeholder. */
 const ARGUMENT_SEPARATOR = /[^,],$/;
-/** A cookie header's name and value in text (after a quote, blank, `=` of `--header=`, or at a line's start). */
-const COOKIE_IN_TEXT = /(^|[\s"'=])((?:set-)?cookie)([ \t]*:[ \t]*)([^"'\n\\]+)/gim;
+/**
+ * A cookie header's name and value in text (after a quote, blank, `=` of `--header=`, or at a line's start). A YAML
+ * mapping, list, block scalar, anchor or tag opening the value (`cookie: {name: sid, secure: true}`) is settings.
+ */
+const COOKIE_IN_TEXT = /(^|[\s"'=])((?:set-)?cookie)([ \t]*:(?![ \t]*[{[|>&!])[ \t]*)([^\s"'\\][^"'\n\\]*)/gim;
 const COOKIE_HINT = /cookie[ \t]*:/i;
 /** An Azure connection string's SAS, up to the next ';', blank or quote. */
 const SAS_IN_TEXT = /(\bSharedAccessSignature=)([^;"'\s]+)/gi;

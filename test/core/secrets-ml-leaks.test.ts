@@ -95,7 +95,7 @@ describe('core/secrets: ML script and config leaks (redact11)', () => {
   });
 
   it('what these rules keep: names, non-secret tags and params, a port, a registry, a cookie\'s name key', () => {
-    for (const keep of ['mlflow.log_param("lr", "0.1")', 'docker run -p 8080:80 img', 'docker login --password-stdin -u AWS reg.example.com', 'cookie_name: sid', 'SharedAccessKeyName=RootManageSharedAccessKey'])
+    for (const keep of ['mlflow.log_param("lr", "0.1")', 'docker run -p 8080:80 img', 'docker login --password-stdin -u AWS reg.example.com', 'cookie_name: sid', 'cookie: {name: sid, secure: true}', 'SharedAccessKeyName=RootManageSharedAccessKey'])
       for (const f of TEXT_RULES) expect(f(keep)).toBe(keep);
     expect(redactArgv(['login', '--password-stdin', 'reg.example.com']).argv).toEqual(['login', '--password-stdin', 'reg.example.com']);
   });
