@@ -5,6 +5,7 @@
  */
 import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import { redactScriptText, redactUrlSecrets } from '../../core/secrets.js';
+import { fetchedAndRun } from './script-runs.js';
 import { arr, isObj, str, type Obj } from './util.js';
 
 /** A base64 script longer than this (decoded) is not read: the API allows 16 384 characters per script. */
@@ -46,7 +47,11 @@ function decodeScript(content: string): string | undefined {
 export interface ScriptFacts {
   /** Every location a script downloads from (`curl`/`wget` URLs, the source of `aws s3 cp|sync`, `gsutil cp`, `gcloud storage cp`, `git clone`). */
   code_uris: string[];
-  /** The downloads piped straight into a shell or interpreter (`curl … | bash`, `bash <(curl …)`, `sh -c "$(wget -O- …)"`): run sight unseen. */
+  /**
+   * The downloads run sight unseen: piped straight into a shell or interpreter (`curl … | bash`, `bash <(curl …)`,
+   * `sh -c "$(wget -O- …)"`), or saved and run later by the same script (`curl -o f URL && bash f`, `aws s3 cp s3://… f;
+   * sh f`, `git clone URL d && cd d && ./install.sh`, `pip install` of a fetched file).
+   */
   piped_to_shell: string[];
   /** Package indexes and requirement URLs pip / uv / conda install from (as `ml.job.package_sources`). */
   package_sources: string[];
@@ -93,7 +98,10 @@ export function scriptFactsOf(scripts: readonly LifecycleScript[]): ScriptFacts 
     if (text === undefined) continue;
     if (redactScriptText(text) !== text) secretIn.add(s.hook);
     for (const src of packageSourceFactsOf({ command: ['bash', '-c', text] }).sources) sources.add(src);
-    for (const line of logicalLines(text)) {
+    const lines = logicalLines(text);
+    // Fetched to disk and run later: as good as piped (script-runs.ts). A fetched file only read is not run.
+    for (const u of fetchedAndRun(lines)) piped.add(shownUrl(u));
+    for (const line of lines) {
       const urls = line.match(URL_RE) ?? [];
       if (FETCHER.test(line)) {
         for (const u of urls) code.add(shownUrl(u));

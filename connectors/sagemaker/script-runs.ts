@@ -1,0 +1,260 @@
+/**
+ * Download-then-run in a lifecycle script: a file fetched to disk (`curl -o`, `wget -O`, `aws s3 cp`, `gsutil cp`,
+ * `gcloud storage cp`, `git clone`, `aws s3 sync`) and later run by the same script (`bash f`, `sh f`, `source f`,
+ * `python f`, `./f`, `pip install f`) is run sight unseen, as a download piped into a shell is. A fetched file only
+ * read (a config file handed to a program, `cat`, `cp`) is not run.
+ *
+ * Written by hand: no shell parser on npm reads bash with the leniency a lifecycle script needs (heredocs, `\`
+ * continuations already joined by the caller) in a few lines; this reads commands only as far as the words above.
+ */
+
+/** A command word list and whether the pipe feeds it (`… | bash`). */
+interface Command {
+  words: string[];
+}
+
+/** Shell operators separating commands. */
+const OPERATORS = ['&&', '||', ';;', ';', '|', '&', '(', ')'];
+
+/**
+ * The commands of one logical shell line: words with quotes removed (a quoted `&` or `;` stays in its word), split at
+ * `&&`, `||`, `;`, `|`, `&` and parentheses. Variable references stay as written.
+ */
+export function commandsOf(line: string): Command[] {
+  const out: Command[] = [];
+  let words: string[] = [];
+  let word = '';
+  let inWord = false;
+  const endWord = () => {
+    if (inWord) words.push(word);
+    word = '';
+    inWord = false;
+  };
+  const endCommand = () => {
+    endWord();
+    if (words.length) out.push({ words });
+    words = [];
+  };
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'" || c === '"') {
+      const close = line.indexOf(c, i + 1);
+      const end = close < 0 ? line.length : close;
+      word += line.slice(i + 1, end);
+      inWord = true;
+      i = end;
+      continue;
+    }
+    if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      endWord();
+      continue;
+    }
+    // `$(` and `<(` open a substitution: its inside is another command (the caller reads substitutions as pipes).
+    const op = OPERATORS.find((o) => line.startsWith(o, i));
+    if (op && !(op === '(' && (word.endsWith('$') || word.endsWith('<')))) {
+      if (op === '(' && inWord) word = word.slice(0, -1);
+      endCommand();
+      i += op.length - 1;
+      continue;
+    }
+    word += c;
+    inWord = true;
+  }
+  endCommand();
+  return out;
+}
+
+/** Words that only prefix the command that follows: `sudo -u ec2-user`, `env A=b`, `nohup`, `exec`, `then`… */
+function commandWords(words: string[]): string[] {
+  let i = 0;
+  while (i < words.length) {
+    const w = words[i]!;
+    if (/^(?:then|do|else|elif|if|while|until|!|time|nohup|exec|command|builtin|setsid|nice|stdbuf)$/.test(w) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) {
+      i++;
+    } else if (w === 'sudo' || w === 'env' || w === 'timeout') {
+      i++;
+      // Their options, with the argument of those that take one (`sudo -u user`, `timeout 60`).
+      while (i < words.length && (words[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || (w === 'timeout' && /^\d/.test(words[i]!)))) {
+        if (w === 'sudo' && /^-[ugpCDhrt]$/.test(words[i]!)) i++;
+        i++;
+      }
+    } else break;
+  }
+  return words.slice(i);
+}
+
+/** A path as compared: `./` and trailing `/` off, `//` collapsed. */
+function normPath(p: string): string {
+  return p.replace(/\/{2,}/g, '/').replace(/^(?:\.\/)+/, '').replace(/(.)\/$/, '$1');
+}
+
+const basename = (u: string) => normPath(u.replace(/[?#].*$/, '')).split('/').pop() ?? '';
+const isUrl = (w: string) => /^(?:https?|s3|gs):\/\/\S+$/i.test(w);
+
+/** Where a fetch wrote: a file, or a directory (a clone, a sync) whose files it wrote. */
+interface Fetched {
+  path: string;
+  dir: boolean;
+  url: string;
+}
+
+/** curl's output file for its URL: `-o f`, `--output f`, `-fsSLo f`, `-O` (the URL's last segment). */
+function curlOutputs(args: string[]): Fetched[] {
+  const urls = args.filter(isUrl);
+  if (!urls.length) return [];
+  let out: string | undefined;
+  let remote = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--output' || a === '-o') out = args[i + 1];
+    else if (a.startsWith('--output=')) out = a.slice(9);
+    else if (a === '--remote-name' || a === '--remote-name-all') remote = true;
+    else if (/^-[A-Za-z]+$/.test(a) && !a.startsWith('--')) {
+      const at = a.indexOf('o');
+      if (at > 0) out = at === a.length - 1 ? args[i + 1] : a.slice(at + 1);
+      if (a.includes('O')) remote = true;
+    } else if (/^-o\S/.test(a)) out = a.slice(2);
+  }
+  if (out && out !== '-') return [{ path: out, dir: false, url: urls[0]! }];
+  return remote ? urls.map((u) => ({ path: basename(u), dir: false, url: u })) : [];
+}
+
+/** wget's output: `-O f` / `--output-document=f`, else the URL's last segment under `-P dir` (or here). */
+function wgetOutputs(args: string[]): Fetched[] {
+  const urls = args.filter(isUrl);
+  let out: string | undefined;
+  let dir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-O' || a === '--output-document') out = args[i + 1];
+    else if (a.startsWith('--output-document=')) out = a.slice(18);
+    else if (/^-[A-Za-z]*O\S/.test(a)) out = a.slice(a.indexOf('O') + 1);
+    else if (a === '-P' || a === '--directory-prefix') dir = args[i + 1];
+    else if (a.startsWith('--directory-prefix=')) dir = a.slice(19);
+  }
+  if (out === '-') return [];
+  if (out) return urls.length ? [{ path: out, dir: false, url: urls[0]! }] : [];
+  return urls.map((u) => ({ path: dir ? `${dir}/${basename(u)}` : basename(u), dir: false, url: u }));
+}
+
+/** A copy's destination (`aws s3 cp SRC DST`, `gsutil cp SRC… DST`): the file, or the directory it went into. */
+function copyOutputs(args: string[], sync: boolean): Fetched[] {
+  const plain = args.filter((a) => !a.startsWith('-'));
+  if (plain.length < 2) return [];
+  const dest = plain[plain.length - 1]!;
+  if (isUrl(dest)) return [];
+  return plain.slice(0, -1).filter(isUrl).flatMap((src): Fetched[] =>
+    sync || /\/$/.test(src)
+      ? [{ path: dest, dir: true, url: src }]
+      : // A file copied to `dest`, or into it when it is a directory (`.`, `/tmp/`): both are the file.
+        [{ path: dest, dir: false, url: src }, { path: `${dest}/${basename(src)}`, dir: false, url: src }],
+  );
+}
+
+/** The files a command fetches, if it is a fetch. */
+function fetchesOf(words: string[]): Fetched[] {
+  const [cmd, ...args] = words;
+  const name = cmd?.split('/').pop();
+  if (name === 'curl') return curlOutputs(args);
+  if (name === 'wget') return wgetOutputs(args);
+  if (name === 'aws' && args[0] === 's3' && (args[1] === 'cp' || args[1] === 'sync')) return copyOutputs(args.slice(2), args[1] === 'sync');
+  if (name === 'gsutil') {
+    const rest = args[0] === '-m' ? args.slice(1) : args;
+    if (rest[0] === 'cp' || rest[0] === 'rsync') return copyOutputs(rest.slice(1), rest[0] === 'rsync' || rest.includes('-r') || rest.includes('-R'));
+  }
+  if (name === 'gcloud' && args[0] === 'storage' && (args[1] === 'cp' || args[1] === 'rsync')) return copyOutputs(args.slice(2), args[1] === 'rsync' || args.includes('-r') || args.includes('--recursive'));
+  if (name === 'git' && args[0] === 'clone') {
+    const plain = args.slice(1).filter((a) => !a.startsWith('-'));
+    const url = plain.find((a) => /^(?:https?:\/\/|git@|ssh:\/\/|git:\/\/)/.test(a));
+    if (!url) return [];
+    const dir = plain[plain.indexOf(url) + 1] ?? basename(url).replace(/\.git$/, '');
+    return [{ path: dir, dir: true, url }];
+  }
+  return [];
+}
+
+/** Interpreters whose first non-option argument is a script they run. */
+const INTERPRETER = /^(?:(?:ba|z|da|k)?sh|source|\.|python[\d.]*|perl|ruby|node|Rscript)$/;
+
+/** A file run, or a directory whose files are (`pip install --find-links d`, `pip install d/*`). */
+interface Run {
+  path: string;
+  dir: boolean;
+}
+
+/** The files a command runs: an interpreter's script, the command itself when it is a path, `pip install <file>`. */
+function runsOf(words: string[]): Run[] {
+  const [cmd, ...args] = words;
+  if (!cmd) return [];
+  const name = cmd.split('/').pop()!;
+  if (INTERPRETER.test(name)) {
+    // `python -m mod`, `bash -c '…'` run no file; other options precede the script.
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === '-c' || a === '-m' || a === '-') return [];
+      if (a.startsWith('-')) continue;
+      return [{ path: a, dir: false }];
+    }
+    return [];
+  }
+  if (/^pip[\d.]*$/.test(name) || (/^python[\d.]*$/.test(name) && args[0] === '-m')) {
+    const pipArgs = name.startsWith('pip') ? args : args.slice(2);
+    if (pipArgs[0] !== 'install') return [];
+    // `pip install ./dir/pkg.whl`, `pip install /tmp/w/*`, `--find-links /tmp/w`: the fetched files are installed.
+    const out: Run[] = [];
+    for (let i = 1; i < pipArgs.length; i++) {
+      const a = pipArgs[i]!;
+      if (a === '-f' || a === '--find-links') {
+        if (pipArgs[i + 1]) out.push({ path: pipArgs[++i]!, dir: true });
+      } else if (a.startsWith('--find-links=')) out.push({ path: a.slice(13), dir: true });
+      else if (a === '-r' || a === '--requirement' || a === '-e' || a === '--editable') {
+        if (pipArgs[i + 1]) out.push({ path: pipArgs[++i]!, dir: false });
+      } else if (!a.startsWith('-') && /[/.]/.test(a) && !isUrl(a)) out.push(/\/\*[^/]*$/.test(a) ? { path: a.replace(/\/\*[^/]*$/, ''), dir: true } : { path: a, dir: false });
+    }
+    return out;
+  }
+  // A path run as a command (after `chmod +x`): `./x.sh`, `/tmp/x.sh`, `$HOME/x.sh`.
+  return cmd.includes('/') ? [{ path: cmd, dir: false }] : [];
+}
+
+/**
+ * The URLs of the files a script fetches and later runs (download-then-run), in script order. `lines` are the script's
+ * logical lines (continuations joined, comments dropped). `cd` into a fetched directory is followed, so a clone's
+ * `cd repo && ./install.sh` is a run of what it cloned.
+ *
+ * @example
+ * fetchedAndRun(['curl -fsSL -o /tmp/i.sh https://x.example/i.sh', 'bash /tmp/i.sh']) // ['https://x.example/i.sh']
+ */
+export function fetchedAndRun(lines: readonly string[]): string[] {
+  const fetched: Fetched[] = [];
+  const ran = new Set<string>();
+  let cwd = '';
+  const resolve = (p: string) => normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
+  for (const line of lines) {
+    for (const { words: all } of commandsOf(line)) {
+      const words = commandWords(all);
+      if (words[0] === 'cd') {
+        const to = words[1];
+        cwd = !to || to === '~' ? '' : to === '-' ? cwd : normPath(to.startsWith('/') || !cwd ? to : `${cwd}/${to}`);
+        continue;
+      }
+      for (const f of fetchesOf(words)) fetched.push({ ...f, path: resolve(f.path) });
+      for (const run of runsOf(words)) {
+        const path = resolve(run.path);
+        const dirOf = (p: string) => (p.includes('/') ? p.replace(/\/[^/]*$/, '') : '');
+        for (const f of fetched) {
+          // A file run is the file fetched, or one in a fetched directory; a directory run (its files installed)
+          // holds a fetched file, or is the fetched directory.
+          const hit = run.dir ? (f.dir ? f.path === path : dirOf(f.path) === path) : f.dir ? path.startsWith(`${f.path}/`) : f.path === path;
+          if (hit) ran.add(f.url);
+        }
+      }
+    }
+  }
+  return [...ran];
+}
