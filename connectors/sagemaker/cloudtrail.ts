@@ -16,7 +16,7 @@ import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { classifyFeed } from './feeds.js';
 import { monitoringDetails } from './monitoring.js';
 import { classifyTrail } from './trail.js';
-import { notebookDetails } from './notebooks.js';
+import { notebookDetails, studioLifecycleArnsOf } from './notebooks.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
 /** One normalized CloudTrail record, or why it was skipped / rejected. */
@@ -249,6 +249,9 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   // What a lifecycle script fetches and runs, and how a notebook instance is exposed: read from the request here, as
   // raw keeps the scripts only when they hold no credential (redactJobSecrets).
   if (/NotebookInstance|LifecycleConfig$/.test(eventName)) Object.assign(details, notebookDetails(eventName, params));
+  // The Studio lifecycle configurations a domain's defaults, a user profile or a space attach: run at every start of its apps.
+  const studioLcs = studioLifecycleArnsOf(eventName, params);
+  if (studioLcs.length) details.studio_lifecycle_config_arns = studioLcs;
   const ifEnabled = (k: string) => (params[k] !== undefined ? params[k] : undefined);
   for (const k of ['directInternetAccess', 'rootAccess', 'appNetworkAccessType', 'sessionExpirationDurationInSeconds']) if (ifEnabled(k) !== undefined) details[snake(k)] = params[k];
   // Tag operations act on another resource: name it by its ARN's type.

