@@ -5,7 +5,7 @@ import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, t
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
 import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js';
 import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
-import { isKserveConfigMap, storageInitializerImagesOf } from './audit/kserve-config.js';
+import { isKserveConfigMap, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
@@ -115,6 +115,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (!time) return { rejection: { reason: 'audit event has no valid stageTimestamp', path, field: 'stageTimestamp', record: ev } };
   const ref = ev.objectRef ?? {};
   const kind = resourceKind(ref);
+  // KServe's controller ConfigMap is read in the configured namespaces and in the one its controller is seen acting from.
+  learnKserveNamespace(ev, ctx.config, cluster);
+  const kserveNamespaces = kserveNamespacesOf(ctx.config, cluster);
   const ann = ev.annotations ?? {};
   const decision = ann['authorization.k8s.io/decision'];
   const code = ev.responseStatus?.code;
@@ -142,7 +145,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const kfpRunId = labels?.['pipeline/runid'];
   // A pod created by a KFP run is a training step, not bare platform activity.
   // KServe's controller ConfigMap configures the storage initializer of every InferenceService: a serving object.
-  const stage: Stage = kind.family === 'pod' && (kfpRunId || labels?.['workflows.argoproj.io/workflow']) ? 'training' : isKserveConfigMap(ref) ? 'serving' : kind.stage;
+  const stage: Stage = kind.family === 'pod' && (kfpRunId || labels?.['workflows.argoproj.io/workflow']) ? 'training' : isKserveConfigMap(ref, kserveNamespaces) ? 'serving' : kind.stage;
   const command = ref.subresource === 'exec' ? (redactArgv(queryValues(ev.requestURI, 'command')).argv as string[]) : [];
   const container = ref.subresource ? queryValues(ev.requestURI, 'container')[0] : undefined;
   const sa = serviceAccountOf(ev.user?.username);
@@ -246,7 +249,10 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const written = patched.object ? { ...ev, responseObject: patched.object } : ev;
   if (patched.facts?.patch_base_unknown) deployFacts.patchBaseUnknown = true;
   // The storage-initializer image a write of KServe's `inferenceservice-config` sets runs before every model server.
-  const initializerImages = storageInitializerImagesOf(ev);
+  // So do its agent / logger, batcher, router and explainer images, beside every model server.
+  const kserveConfig = kserveConfigImagesOf(ev, kserveNamespaces);
+  const initializerImages = kserveConfig ? [...new Set(Object.values(kserveConfig).flat())] : undefined;
+  if (kserveConfig) details.kserve_config_keys = Object.keys(kserveConfig);
   const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts);
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).

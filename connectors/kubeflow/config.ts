@@ -202,6 +202,12 @@ export type ClusterConfig = z.infer<typeof ClusterConfig>;
 export const KubeflowConfig = z.strictObject({
   /** Namespace globs (`*` and `?`) whose audit events are kept. */
   namespaces: z.array(z.string().min(1)).default(DEFAULT_NAMESPACES),
+  /**
+   * Namespaces a KServe controller runs in, whose ConfigMap `inferenceservice-config` is its configuration (the images
+   * it adds to every model server are judged); one of that name elsewhere configures nothing. The namespace of a
+   * controller seen acting (`kserve-controller-manager`) is added as learned. E.g. a Helm install's `kserve-system`.
+   */
+  kserve_namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name (lower-case letters, digits and inner hyphens, at most 63)')).default(['kserve', 'kubeflow', 'opendatahub', 'redhat-ods-applications']),
   /** Default poll interval of the MLMD and KFP pollers. */
   poll_interval_s: z.number().positive().default(60),
   audit: AuditConfig.prefault({}),

@@ -1,5 +1,5 @@
 import { bindingOf, kfpAuthorizationOf, serviceAccountOf, type AuditEvent } from './audit.js';
-import { isKserveConfigMap } from './audit/kserve-config.js';
+import { isKserveConfigMapName } from './audit/kserve-config.js';
 
 /**
  * High-volume objects that say nothing about ML pipelines (leader-election
@@ -68,8 +68,9 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   if (key === 'serving.kserve.io/clusterservingruntimes' && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe ClusterServingRuntime write' };
   // Cluster-scoped too: its storage-initializer image downloads the models of every namespace whose storageUri it supports.
   if (key === 'serving.kserve.io/clusterstoragecontainers' && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe ClusterStorageContainer write' };
-  // KServe's controller ConfigMap (in the controller's namespace, seldom a watched one): its storage initializer downloads every model.
-  if (isKserveConfigMap(ref) && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe inferenceservice-config write' };
+  // KServe's controller ConfigMap (in the controller's namespace, seldom a watched one): its storage initializer downloads
+  // every model. Kept in any namespace: normalizing tells the controller's (connectors.kubeflow.kserve_namespaces, learned).
+  if (isKserveConfigMapName(ref) && WRITE_VERBS.has(ev.verb ?? '')) return { keep: true, why: 'KServe inferenceservice-config write' };
   if (key === 'rbac.authorization.k8s.io/clusterrolebindings' || key === 'rbac.authorization.k8s.io/rolebindings') {
     const b = bindingOf(ev.responseObject) ?? bindingOf(ev.requestObject);
     if (b?.roleRef?.name?.startsWith('kubeflow-')) return { keep: true, why: 'binding to a Kubeflow role' };

@@ -1,33 +1,85 @@
 /**
  * KServe's controller configuration, the ConfigMap `inferenceservice-config` in the controller's namespace (kserve/kserve
- * `config/configmap/inferenceservice.yaml`): its `storageInitializer` key holds JSON whose `image` is the storage
- * initializer KServe injects into every InferenceService pod whose storageUri no ClusterStorageContainer claims, to
- * download the model with the server's storage credentials. A write of that key is judged as a serving image.
+ * `config/configmap/inferenceservice.yaml`, the Helm chart's release namespace): its keys hold JSON naming the images
+ * KServe runs beside every model server — `storageInitializer` (injected into every InferenceService pod whose
+ * storageUri no ClusterStorageContainer claims, to download the model with the server's storage credentials), `agent`
+ * and `logger` (the sidecar that sees every request and response), `batcher`, `router` (InferenceGraph), and the
+ * `explainers` (and KFServing's `predictors`) by name. A write of those keys is judged as a serving image.
  */
 
 import type { AuditEvent } from './envelope.js';
+import { serviceAccountOf } from './identity.js';
 import { KSERVE_CONTROLLER_NAMESPACES } from './kserve.js';
 import { isObject } from './objects.js';
 
 /** The ConfigMap's name, as KServe's controller reads it (`constants.InferenceServiceConfigMapName`). */
 export const KSERVE_CONFIG_MAP = 'inferenceservice-config';
-/** Its key holding the storage initializer's settings (JSON). */
-const STORAGE_INITIALIZER_KEY = 'storageInitializer';
+/** Its keys whose JSON names one image (`image`): the containers KServe adds to every model server's pod or graph. */
+const SINGLE_IMAGE_KEYS = ['storageInitializer', 'agent', 'logger', 'batcher', 'router'] as const;
+/** Its keys whose JSON names images by explainer / predictor name: `{"art": {"image": "kserve/art-explainer", "defaultImageVersion": "latest"}}`. */
+const NAMED_IMAGE_KEYS = ['explainers', 'predictors'] as const;
+const IMAGE_KEYS: readonly string[] = [...SINGLE_IMAGE_KEYS, ...NAMED_IMAGE_KEYS];
+
+/** The controller's service accounts whose namespace is learned as the controller's (kserve.ts KSERVE_CONTROLLER_SAS). */
+const CONTROLLER_SA = 'kserve-controller-manager';
+/** Namespaces learned per cluster at most: a namespace editor can name an account so in their own namespace. */
+const MAX_LEARNED = 4;
+/** Per connector config, per cluster (`''`: the default one): the controller namespaces learned from its requests. */
+const learned = new WeakMap<object, Map<string, string[]>>();
 
 /**
- * Whether an audit item is about KServe's controller ConfigMap: `inferenceservice-config` in a namespace a KServe
- * controller runs in (`kserve`, `kubeflow`, Open Data Hub's). One of that name elsewhere configures nothing.
+ * Learn the KServe controller's namespace from its own requests (`system:serviceaccount:<ns>:kserve-controller-manager`,
+ * a namespace the configuration does not list, e.g. a Helm release's `kserve-system`): its `inferenceservice-config`
+ * is then read there too. Kept in memory (lost on restart, learned again at the controller's next write). A profile
+ * editor can make an account of that name in their own namespace: then a ConfigMap of that name there is judged too —
+ * noise at worst, never a write read as the controller's (isKserveController does not use what is learned), and at
+ * most MAX_LEARNED namespaces a cluster.
  */
-export function isKserveConfigMap(ref: AuditEvent['objectRef']): boolean {
-  return !!ref && !ref.apiGroup && ref.resource === 'configmaps' && ref.name === KSERVE_CONFIG_MAP && !ref.subresource && KSERVE_CONTROLLER_NAMESPACES.has(ref.namespace ?? '');
+export function learnKserveNamespace(ev: AuditEvent, config: unknown, cluster = ''): void {
+  const sa = serviceAccountOf(ev.user?.username);
+  if (!sa || sa.name !== CONTROLLER_SA || !isObject(config)) return;
+  let byCluster = learned.get(config);
+  if (!byCluster) learned.set(config, (byCluster = new Map()));
+  const list = byCluster.get(cluster) ?? [];
+  if (list.includes(sa.namespace) || list.length >= MAX_LEARNED) return;
+  byCluster.set(cluster, [...list, sa.namespace]);
+}
+
+/** The namespaces `inferenceservice-config` is read in: `kserve_namespaces` (default the usual ones) and those learned. */
+export function kserveNamespacesOf(config: unknown, cluster = ''): Set<string> {
+  const configured = isObject(config) && Array.isArray(config.kserve_namespaces) ? (config.kserve_namespaces as string[]) : [...KSERVE_CONTROLLER_NAMESPACES];
+  const more = isObject(config) ? (learned.get(config)?.get(cluster) ?? []) : [];
+  return new Set([...configured, ...more]);
 }
 
 /**
- * The images a `storageInitializer` value (a JSON text) may name. KServe reads it with Go's encoding/json, which
- * matches keys case-insensitively, the last one in the text winning: `{"image": "kserve/…", "IMAGE": "evil/…"}`
- * runs `evil/…`. JSON.parse keeps both keys and no order among repeats, so every `image` spelling's value is named.
+ * Whether an audit item is about a ConfigMap named as KServe's controller's: `inferenceservice-config`, in any namespace
+ * (the audit filter keeps every write of it; whether it is the controller's is `namespaces`' to say).
  */
-function imagesOfSetting(value: unknown): string[] {
+export function isKserveConfigMapName(ref: AuditEvent['objectRef']): boolean {
+  return !!ref && !ref.apiGroup && ref.resource === 'configmaps' && ref.name === KSERVE_CONFIG_MAP && !ref.subresource;
+}
+
+/**
+ * Whether an audit item is about KServe's controller ConfigMap: `inferenceservice-config` in a namespace a KServe
+ * controller runs in (`namespaces`, default `kserve`, `kubeflow`, Open Data Hub's). One of that name elsewhere configures nothing.
+ */
+export function isKserveConfigMap(ref: AuditEvent['objectRef'], namespaces: ReadonlySet<string> = KSERVE_CONTROLLER_NAMESPACES): boolean {
+  return isKserveConfigMapName(ref) && namespaces.has(ref?.namespace ?? '');
+}
+
+/** Every value of key `image` in any case (Go's encoding/json matches keys so, the last one in the text winning). */
+function imageValues(o: Record<string, unknown>): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (k.toLowerCase() === 'image' && typeof v === 'string' && v.trim() ? [v.trim()] : []));
+}
+
+/**
+ * The images a key's value (a JSON text) may name. KServe reads it with Go's encoding/json, which matches keys
+ * case-insensitively, the last one in the text winning: `{"image": "kserve/…", "IMAGE": "evil/…"}` runs `evil/…`.
+ * JSON.parse keeps both keys and no order among repeats, so every `image` spelling's value is named. An explainer's
+ * (a predictor's) image without a tag runs with its `defaultImageVersion` (and `defaultGpuImageVersion`) as the tag.
+ */
+function imagesOfSetting(key: string, value: unknown): string[] {
   if (typeof value !== 'string') return [];
   let parsed: unknown;
   try {
@@ -37,34 +89,57 @@ function imagesOfSetting(value: unknown): string[] {
     return [];
   }
   if (!isObject(parsed)) return [];
-  const images = Object.entries(parsed).flatMap(([k, v]) => (k.toLowerCase() === 'image' && typeof v === 'string' && v.trim() ? [v.trim()] : []));
+  if (!(NAMED_IMAGE_KEYS as readonly string[]).includes(key)) return [...new Set(imageValues(parsed))];
+  const images: string[] = [];
+  for (const entry of Object.values(parsed)) {
+    if (!isObject(entry)) continue;
+    const versions = Object.entries(entry).flatMap(([k, v]) => (/^default(?:gpu)?imageversion$/.test(k.toLowerCase()) && typeof v === 'string' && v.trim() ? [v.trim()] : []));
+    for (const image of imageValues(entry)) {
+      // Tagged or pinned already (`repo:tag`, `repo@sha256:…`): as written; else with each default version.
+      const tagged = image.includes('@') || /:[^/]+$/.test(image);
+      images.push(...(tagged || !versions.length ? [image] : versions.map((v) => `${image}:${v}`)));
+    }
+  }
   return [...new Set(images)];
 }
 
 /**
- * The storage-initializer images a write of `inferenceservice-config` sets: the `storageInitializer` key of the
- * request's `data` (create, update, merge or strategic patch), or a JSON patch's `add` / `replace` of
- * `/data/storageInitializer` or of `/data` as a whole (the last one wins; a `copy` / `move` there is read from the
- * logged response). A write that leaves the key alone (another
- * key patched) sets none: the stored value was judged when written. Undefined when the write sets no image.
+ * The images a write of KServe's controller ConfigMap sets, by key (SINGLE_IMAGE_KEYS, NAMED_IMAGE_KEYS): the keys of
+ * the request's `data` (create, update, merge or strategic patch), or a JSON patch's `add` / `replace` of `/data/<key>`
+ * or of `/data` as a whole (the last one wins; a `copy` / `move` there is read from the logged response). A write that
+ * leaves a key alone (another key patched) sets none of it: the stored value was judged when written. Undefined when
+ * the write sets no image, or the ConfigMap is not in one of `namespaces`.
  *
  * @example
- * storageInitializerImagesOf({ verb: 'patch', objectRef: { resource: 'configmaps', namespace: 'kserve', name: 'inferenceservice-config' },
- *   requestObject: { data: { storageInitializer: '{"image": "ghcr.io/x/init:1"}' } } } as AuditEvent) // ['ghcr.io/x/init:1']
+ * kserveConfigImagesOf({ verb: 'patch', objectRef: { resource: 'configmaps', namespace: 'kserve', name: 'inferenceservice-config' },
+ *   requestObject: { data: { agent: '{"image": "ghcr.io/x/agent:1"}' } } } as AuditEvent) // { agent: ['ghcr.io/x/agent:1'] }
  */
-export function storageInitializerImagesOf(ev: AuditEvent): string[] | undefined {
-  if (!isKserveConfigMap(ev.objectRef) || (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch')) return undefined;
+export function kserveConfigImagesOf(ev: AuditEvent, namespaces: ReadonlySet<string> = KSERVE_CONTROLLER_NAMESPACES): Record<string, string[]> | undefined {
+  if (!isKserveConfigMap(ev.objectRef, namespaces) || (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch')) return undefined;
   const req = ev.requestObject;
-  let value: unknown;
+  const values = new Map<string, unknown>();
   if (Array.isArray(req)) {
+    // A copy or move from another key: its value is the stored object's, when the response is logged.
+    const stored = isObject(ev.responseObject) && isObject(ev.responseObject.data) ? ev.responseObject.data : {};
     for (const op of req) {
-      if (!isObject(op) || (op.path !== `/data/${STORAGE_INITIALIZER_KEY}` && op.path !== '/data')) continue;
-      // A copy or move from another key: its value is the stored object's, when the response is logged.
-      const stored = isObject(ev.responseObject) && isObject(ev.responseObject.data) ? ev.responseObject.data : {};
-      const written = op.op === 'add' || op.op === 'replace' ? op.value : op.op === 'copy' || op.op === 'move' ? (op.path === '/data' ? stored : stored[STORAGE_INITIALIZER_KEY]) : undefined;
-      value = op.path === '/data' ? (isObject(written) ? written[STORAGE_INITIALIZER_KEY] : undefined) : written;
+      if (!isObject(op) || typeof op.path !== 'string') continue;
+      const written = op.op === 'add' || op.op === 'replace' ? op.value : op.op === 'copy' || op.op === 'move' ? (op.path === '/data' ? stored : stored[op.path.slice(6)]) : undefined;
+      if (op.path === '/data') {
+        for (const key of IMAGE_KEYS) values.set(key, isObject(written) ? written[key] : undefined);
+      } else if (op.path.startsWith('/data/') && IMAGE_KEYS.includes(op.path.slice(6))) values.set(op.path.slice(6), written);
     }
-  } else if (isObject(req) && isObject(req.data)) value = req.data[STORAGE_INITIALIZER_KEY];
-  const images = imagesOfSetting(value);
-  return images.length ? images : undefined;
+  } else if (isObject(req) && isObject(req.data)) {
+    for (const key of IMAGE_KEYS) if (key in req.data) values.set(key, req.data[key]);
+  }
+  const out: Record<string, string[]> = {};
+  for (const [key, value] of values) {
+    const images = imagesOfSetting(key, value);
+    if (images.length) out[key] = images;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The storage-initializer images a write of `inferenceservice-config` sets (kserveConfigImagesOf's `storageInitializer`). */
+export function storageInitializerImagesOf(ev: AuditEvent, namespaces?: ReadonlySet<string>): string[] | undefined {
+  return kserveConfigImagesOf(ev, namespaces)?.storageInitializer;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { auditRelevance } from '../../../connectors/kubeflow/filter.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
 import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
@@ -103,7 +104,9 @@ describe('KServe inferenceservice-config storageInitializer', () => {
     expect(other.ml?.deployment).toBeUndefined();
     const elsewhere = kserveConfigWrite('create', kserveConfig('quay.io/mallory/init:4'), 'team-a');
     expect(normalize(elsewhere).ml?.deployment).toBeUndefined();
-    expect(auditRelevance(elsewhere as never, (ns) => ns === 'kubeflow-user-alice').keep).toBe(false);
+    // Kept by the audit filter in any namespace (normalizing tells the controller's, learned ones included), read only there.
+    expect(auditRelevance(elsewhere as never, (ns) => ns === 'kubeflow-user-alice').keep).toBe(true);
+    expect(normalize(elsewhere).stage).not.toBe('serving');
     expect(normalize(kserveConfigWrite('create', kserveConfig('quay.io/mallory/init:5'), 'kserve', 'my-config')).ml?.deployment).toBeUndefined();
     // KServe's Go encoding/json matches `image` in any case (the last spelling wins): every spelling's image is judged.
     const cased = (setting: string) => normalize(kserveConfigWrite('patch', { data: { storageInitializer: setting } }));
@@ -112,5 +115,68 @@ describe('KServe inferenceservice-config storageInitializer', () => {
     expect(alertsOf([cased('{"image": "kserve/storage-initializer:v0.15.0", "Image": "quay.io/mallory/init:7"}')]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/init:7']]);
     // Not JSON: KServe's controller cannot read it either, no image is set.
     expect(normalize(kserveConfigWrite('patch', { data: { storageInitializer: 'image: quay.io/x' } })).ml?.deployment).toBeUndefined();
+  });
+});
+
+/** KServe's config/configmap/inferenceservice.yaml keys naming the containers KServe adds beside every model server (JSON text). */
+const sidecarConfig = (images: { agent?: string; logger?: string; batcher?: string; router?: string; art?: string }) => ({
+  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inferenceservice-config', namespace: 'kserve' },
+  data: {
+    agent: JSON.stringify({ image: images.agent ?? 'kserve/agent:v0.15.0', memoryRequest: '100Mi', memoryLimit: '1Gi', cpuRequest: '100m', cpuLimit: '1' }, null, 4),
+    logger: JSON.stringify({ image: images.logger ?? 'kserve/agent:v0.15.0', memoryRequest: '100Mi', memoryLimit: '1Gi', cpuRequest: '100m', cpuLimit: '1', defaultUrl: 'http://default-broker' }, null, 4),
+    batcher: JSON.stringify({ image: images.batcher ?? 'kserve/agent:v0.15.0', memoryRequest: '1Gi', memoryLimit: '1Gi', cpuRequest: '1', cpuLimit: '1', maxBatchSize: '32', maxLatency: '5000' }, null, 4),
+    router: JSON.stringify({ image: images.router ?? 'kserve/router:v0.15.0', memoryRequest: '100Mi', memoryLimit: '1Gi', cpuRequest: '100m', cpuLimit: '1', imagePullPolicy: 'IfNotPresent' }, null, 4),
+    explainers: JSON.stringify({ art: { image: images.art ?? 'kserve/art-explainer', defaultImageVersion: 'v0.15.0' } }, null, 4),
+    storageInitializer: initializerSetting('kserve/storage-initializer:v0.15.0'),
+  },
+});
+
+describe('KServe inferenceservice-config agent, logger, batcher, router and explainer images', () => {
+  it("are judged as serving images: KServe's own pass, another registry's alert, naming the keys", () => {
+    const own = normalize(kserveConfigWrite('update', sidecarConfig({})));
+    expect(own.ml?.deployment?.images).toEqual(['kserve/storage-initializer:v0.15.0', 'kserve/agent:v0.15.0', 'kserve/router:v0.15.0', 'kserve/art-explainer:v0.15.0']);
+    expect(alertsOf([own])).toEqual([]);
+    const evil = normalize(kserveConfigWrite('update', sidecarConfig({ logger: 'ghcr.io/attacker/agent:1', art: 'quay.io/mallory/explainer' })));
+    expect(evil.details?.kserve_config_keys).toEqual(['storageInitializer', 'agent', 'logger', 'batcher', 'router', 'explainers']);
+    expect(alertsOf([evil]).map((a) => a.details?.images)).toEqual([['ghcr.io/attacker/agent:1', 'quay.io/mallory/explainer:v0.15.0']]);
+  });
+  it('merge and JSON patches of one key are read; a patch of a key naming no image sets none', () => {
+    const merge = kserveConfigWrite('patch', { data: { agent: '{"image": "quay.io/mallory/agent:2"}' } });
+    expect(alertsOf([normalize(merge)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/agent:2']]);
+    const json = kserveConfigWrite('patch', [{ op: 'replace', path: '/data/router', value: '{"Image": "quay.io/mallory/router:3"}' }]);
+    expect(alertsOf([normalize(json)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/router:3']]);
+    const batcher = kserveConfigWrite('patch', [{ op: 'add', path: '/data', value: { batcher: '{"image": "quay.io/mallory/batcher:4"}' } }]);
+    expect(alertsOf([normalize(batcher)]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/batcher:4']]);
+    expect(normalize(kserveConfigWrite('patch', { data: { deploy: '{"defaultDeploymentMode": "RawDeployment"}' } })).ml?.deployment).toBeUndefined();
+  });
+});
+
+describe('KServe inferenceservice-config namespaces', () => {
+  const sys = (verb: 'update' | 'patch', body: unknown) => kserveConfigWrite(verb, body, 'kserve-system');
+  const evil = { data: { agent: '{"image": "quay.io/mallory/agent:5"}' } };
+  it('a controller namespace not listed (a Helm release\'s kserve-system) is read once configured in connectors.kubeflow.kserve_namespaces', () => {
+    expect(normalize(sys('patch', evil)).ml?.deployment).toBeUndefined();
+    const config = KubeflowConfig.parse({ kserve_namespaces: ['kserve', 'kserve-system'] });
+    const out = kubeflowConnector.normalize!(sys('patch', evil), kfCtx({ config }));
+    expect(alertsOf([NormalizedEvent.parse(out.events[0])]).map((a) => a.details?.images)).toEqual([['quay.io/mallory/agent:5']]);
+    // Listing replaces the defaults: `kubeflow` is then not read.
+    expect(NormalizedEvent.parse(kubeflowConnector.normalize!(kserveConfigWrite('patch', evil, 'kubeflow'), kfCtx({ config })).events[0]).ml?.deployment).toBeUndefined();
+    expect(() => KubeflowConfig.parse({ kserve_namespaces: ['Kserve_System'] })).toThrow(/Kubernetes namespace name/);
+  });
+  it("is learned from the controller's own requests (kserve-controller-manager's namespace), per connector config", () => {
+    const config = KubeflowConfig.parse({});
+    const controllerWrite = auditEvent({
+      level: 'RequestResponse', verb: 'update',
+      requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/kubeflow-user-alice/inferenceservices/sklearn-iris/status',
+      user: { username: 'system:serviceaccount:kserve-system:kserve-controller-manager', groups: ['system:serviceaccounts', 'system:serviceaccounts:kserve-system', 'system:authenticated'] },
+      objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-alice', name: 'sklearn-iris', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1', subresource: 'status' },
+      responseStatus: { metadata: {}, code: 200 },
+    });
+    const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [controllerWrite, sys('patch', evil)] }, kfCtx({ config }));
+    expect(out.rejected).toEqual([]);
+    const events = out.events.map((e) => NormalizedEvent.parse(e));
+    expect(alertsOf(events).map((a) => a.details?.images)).toEqual([['quay.io/mallory/agent:5']]);
+    // Another config (another bridge) learned nothing.
+    expect(NormalizedEvent.parse(kubeflowConnector.normalize!(sys('patch', evil), kfCtx({ config: KubeflowConfig.parse({}) })).events[0]).ml?.deployment).toBeUndefined();
   });
 });
