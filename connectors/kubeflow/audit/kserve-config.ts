@@ -22,8 +22,12 @@ const IMAGE_KEYS: readonly string[] = [...SINGLE_IMAGE_KEYS, ...NAMED_IMAGE_KEYS
 
 /** The controller's service accounts whose namespace is learned as the controller's (kserve.ts KSERVE_CONTROLLER_SAS). */
 const CONTROLLER_SA = 'kserve-controller-manager';
-/** Namespaces learned per cluster at most: a namespace editor can name an account so in their own namespace. */
-const MAX_LEARNED = 4;
+/**
+ * Namespaces learned per cluster at most. A namespace editor can name an account so in their own namespace: a small
+ * bound would let a few such accounts fill it before the real controller is seen (its ConfigMap then unread), a
+ * large one only bounds memory.
+ */
+const MAX_LEARNED = 64;
 /** Per connector config, per cluster (`''`: the default one): the controller namespaces learned from its requests. */
 const learned = new WeakMap<object, Map<string, string[]>>();
 
