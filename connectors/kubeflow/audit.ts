@@ -5,6 +5,7 @@ import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, t
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
 import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js';
 import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
+import { trainedModelDeploymentOf } from './audit/trained-model.js';
 import { isKserveConfigMap, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
@@ -253,7 +254,10 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const kserveConfig = kserveConfigImagesOf(ev, kserveNamespaces);
   const initializerImages = kserveConfig ? [...new Set(Object.values(kserveConfig).flat())] : undefined;
   if (kserveConfig) details.kserve_config_keys = Object.keys(kserveConfig);
-  const deployment = endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts);
+  // A KServe TrainedModel loads its model into the InferenceService it names: a deployment onto that endpoint
+  // (not a controller's finalizer or status write).
+  const trained = isEndpointStatusWrite(ev) ? undefined : trainedModelDeploymentOf(ev);
+  const deployment = trained ?? (endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts));
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).
   if (deployFacts.mlflowEnvHidden) details.mlflow_env_unverifiable = deployFacts.mlflowEnvHidden;
@@ -286,7 +290,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
       platform: 'kubeflow',
       channel: ctx.channel,
       stage,
-      action: (statusOnly ? 'endpoint.status_change' : auditAction(ev)) as NormalizedEvent['action'],
+      action: (statusOnly ? 'endpoint.status_change' : trained?.model_uri ? 'endpoint.deploy' : auditAction(ev)) as NormalizedEvent['action'],
       operation: `${ev.verb ?? 'unknown'} ${resourceType}${ref.subresource ? `/${ref.subresource}` : ''}`,
       service: 'kube-apiserver',
       outcome,

@@ -711,7 +711,8 @@ export function modelRefOf(ev: NormalizedEvent, cfg: Pick<RulesConfigParsed, 'ar
   const r = ev.resource;
   let name = m?.name;
   let version = m?.version;
-  if (!name && r && /model/.test(r.type)) {
+  // A KServe TrainedModel's own name is no registered model's: the model is its storageUri (ml.deployment.model_uri).
+  if (!name && r && /model/.test(r.type) && r.type !== 'trainedmodels') {
     name = r.name ?? r.id;
     version ??= r.version;
   }
