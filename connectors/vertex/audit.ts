@@ -634,10 +634,22 @@ function storageAction(methodName: string): Action | undefined {
   return verb === 'get' ? 'data_object.read' : verb === 'delete' ? 'data_object.delete' : verb === 'copy' || verb === 'rewrite' ? 'data_object.copy' : 'data_object.write';
 }
 
-/** `request.model.containerSpec.imageUri` of an UploadModel: the image the model is served with. */
-function servingImageOf(req: Json): string | undefined {
+/**
+ * The container spec a model is served with: an UploadModel's `model.containerSpec`, or a batch prediction job's
+ * `batchPredictionJob.unmanagedContainerModel.containerSpec` (a model run with no import: no registry step ever saw
+ * the image).
+ */
+function servingContainerSpecOf(req: Json): Json | undefined {
   const model = isObj(req.model) ? req.model : undefined;
-  return model && isObj(model.containerSpec) ? str(model.containerSpec.imageUri) : undefined;
+  if (model && isObj(model.containerSpec)) return model.containerSpec;
+  const unmanaged = isObj(req.batchPredictionJob) && isObj(req.batchPredictionJob.unmanagedContainerModel) ? req.batchPredictionJob.unmanagedContainerModel : undefined;
+  return unmanaged && isObj(unmanaged.containerSpec) ? unmanaged.containerSpec : undefined;
+}
+
+/** `containerSpec.imageUri` of an UploadModel or an unmanaged batch model (servingContainerSpecOf): the image the model is served with. */
+function servingImageOf(req: Json): string | undefined {
+  const spec = servingContainerSpecOf(req);
+  return spec ? str(spec.imageUri) : undefined;
 }
 
 /**
@@ -646,7 +658,7 @@ function servingImageOf(req: Json): string | undefined {
  * `MODEL_ID` / `REVISION` are read besides `HF_MODEL_ID`.
  */
 function servingHubModelOf(req: Json): HubModel | undefined {
-  const spec = isObj(req.model) && isObj(req.model.containerSpec) ? req.model.containerSpec : isObj(req.modelConfig) && isObj(req.modelConfig.containerSpec) ? req.modelConfig.containerSpec : undefined;
+  const spec = servingContainerSpecOf(req) ?? (isObj(req.modelConfig) && isObj(req.modelConfig.containerSpec) ? req.modelConfig.containerSpec : undefined);
   return spec ? hubModelOfEnv(spec.env, { bare: true }).hub : undefined;
 }
 

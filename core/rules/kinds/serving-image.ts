@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
 import { hubModelRef, isPinnedHubModel, type HubModel } from '../../integrity/hub.js';
-import { anyGlob, endpointOf, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
+import { anyGlob, endpointOf, identityOf, isBatchInference, isCarriedOut, jobFamilyOf, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
 import { endpointEntity, setting, versionEntity, type KindImpl } from './context.js';
 import { untrustedCode } from './code-locations.js';
 import { judgeImages } from './images.js';
@@ -15,13 +15,20 @@ import { isAllowedSource } from './packages.js';
  * approved package names is another question (registry.unapproved_deployment, substitution).
  */
 
-/** Writes that set serving containers; reads and deletes name images that were judged when written. */
-const WRITES = /^(model|model_version|endpoint|resource)\.(create|update|upload|deploy)$/;
+/**
+ * Writes that set serving containers; reads and deletes name images that were judged when written. A batch job too
+ * (`transform_job.create`): a Vertex batch prediction job's `unmanagedContainerModel` names its serving image there
+ * and nowhere else (a SageMaker transform job names a Model, whose image was judged at CreateModel).
+ */
+const WRITES = /^(model|model_version|endpoint|resource)\.(create|update|upload|deploy)$|^transform_job\.create$/;
 
 /** Who is alerted about: the endpoint, else the model or runtime (namespace-qualified: names repeat across profiles). */
 function subjectOf(ev: NormalizedEvent): Entity {
   const ep = endpointOf(ev);
   if (ep) return endpointEntity(ev, ep);
+  // A batch job by its family, as serving.unapproved_batch_inference names it (a Vertex job's resource name is a number).
+  const job = isBatchInference(ev) ? ev.ml?.job?.name : undefined;
+  if (job) return namedEntity('batch_job', scopedName(jobFamilyOf(ev, job), scopeOf(ev)), jobFamilyOf(ev, job), ev.platform);
   const r = ev.resource;
   const name = r?.name ?? r?.id ?? ev.ml?.model?.name ?? 'unknown';
   // A SageMaker Model or package is named in its account and region (names repeat across accounts), a runtime in its cluster.

@@ -170,4 +170,20 @@ describe('Vertex CreateBatchPredictionJob', () => {
     // Only by exempt_models: without it, a model no registry of yours holds is judged.
     expect(replay(gemini, { [RULE]: { exempt_models: [] } }).map((a) => a.details.reason)).toEqual(['never_approved']);
   });
+
+  it('an unmanaged container model\'s image is judged by serving.unverified_image on the job (no upload ever named it); a registered model\'s job names none', () => {
+    const imageAlerts = (events: NormalizedEvent[]) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'serving.unverified_image');
+    const unmanaged = (imageUri: string, env?: unknown[]) => batch(at(12), undefined, undefined, { unmanagedContainerModel: { artifactUri: 'gs://scratch/mallory/fraud/', containerSpec: { imageUri, ...(env ? { env } : {}) } } });
+    const rogue = normOne(unmanaged('docker.io/mallory/serve:latest'));
+    expect(rogue.ml?.model?.image).toBe('docker.io/mallory/serve:latest');
+    const alerts = imageAlerts([rogue]);
+    expect(alerts.map((a) => [a.entity, a.details.images, a.details.deployer])).toEqual([[{ type: 'batch_job', id: 'fraud-nightly', platform: 'vertex' }, ['docker.io/mallory/serve:latest'], 'mallory@example.com']]);
+    // The Hub repository its container downloads is judged as an UploadModel's is.
+    const hub = imageAlerts([normOne(unmanaged('us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest', [{ name: 'MODEL_ID', value: 'someone/llm' }]))]);
+    expect(hub.map((a) => a.details.hub_models)).toEqual([['someone/llm']]);
+    // Near misses: Vertex's prebuilt prediction image by tag, a pinned image of the project's registry, a registered model.
+    expect(imageAlerts([normOne(unmanaged('us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest'))])).toEqual([]);
+    expect(imageAlerts([normOne(unmanaged(`us-central1-docker.pkg.dev/ml-prod-123/serving/fraud@sha256:${'c'.repeat(64)}`))])).toEqual([]);
+    expect(imageAlerts([...registry(), batch(at(12), `${MODEL}@1`, '1')].map(normOne))).toEqual([]);
+  });
 });
