@@ -105,8 +105,9 @@ function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
   return { inputs: uniq(inputs), outputs: uniq(outputs) };
 }
 
-function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[]; code: string[]; hub: HubModel[] } {
+function containerFacts(containers: unknown[]): { images: string[]; artifacts: string[]; digests: string[]; extra: string[]; code: string[]; hub: HubModel[]; multi: string[] } {
   const hub: HubModel[] = [];
+  const multi: string[] = [];
   const images: string[] = [];
   const artifacts: string[] = [];
   const digests: string[] = [];
@@ -120,6 +121,8 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
     if (d) digests.push(d);
     const art = str(c.modelDataUrl) ?? str(get(c, 'modelDataSource.s3DataSource.s3Uri')) ?? str(c.artifactUrl);
     if (art) artifacts.push(art);
+    // A multi-model container's model data is a prefix: each object under it is a model InvokeEndpoint's TargetModel loads.
+    if (art && c.mode === 'MultiModel') multi.push(art);
     // Weights the container loads besides its model data (CreateModel `additionalModelDataSources[]`, up to five: a
     // speculative-decoding draft model, adapters), and a package container's `additionalS3DataSource`.
     for (const src of arr(c.additionalModelDataSources)) {
@@ -138,7 +141,7 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
     if (fromHub.hub && !hub.some((h) => h.id === fromHub.hub!.id && h.revision === fromHub.hub!.revision)) hub.push(fromHub.hub);
     if (fromHub.uri) extra.push(fromHub.uri);
   }
-  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra), code: uniq(code), hub };
+  return { images: uniq(images), artifacts: uniq(artifacts), digests: uniq(digests), extra: uniq(extra), code: uniq(code), hub, multi: uniq(multi) };
 }
 
 /**
@@ -510,6 +513,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       hub_id: c.hub[0]?.id,
       hub_revision: c.hub[0]?.revision,
       hub_models: c.hub.length ? c.hub : undefined,
+      multi_model_prefixes: c.multi.length ? c.multi : undefined,
       image_pinned: c.images.length ? c.images.every((i) => !!imageDigest(i)) || c.digests.length >= c.images.length : undefined,
       role: str(params.executionRoleArn),
       network_isolation: bool(params.enableNetworkIsolation),

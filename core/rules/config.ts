@@ -210,6 +210,11 @@ export const KindSchemas = {
      * the re-packed copy the Model serves. Off: the tag is the deployer's claim, the bytes are not the approved artifact.
      */
     trust_mlflow_model_uri_tag: z.boolean().optional(),
+    /**
+     * Identity or principal ARN globs that may write under a SageMaker multi-model Model's S3 prefix (the deploy
+     * pipeline); empty: the principal that created the Model (its IAM role, any session).
+     */
+    mme_writers: globs.optional(),
   }),
   unapproved_batch_inference: z.strictObject({
     ...common,

@@ -79,6 +79,11 @@ export const MlModel = z.looseObject({
   hub_revision: str.optional(),
   /** Every Hub model the containers load: `{id, revision?, task?, trust_remote_code?}`. */
   hub_models: z.array(z.looseObject({ id: str, revision: str.optional(), task: str.optional(), trust_remote_code: z.boolean().optional() })).optional(),
+  /**
+   * The S3 prefixes a SageMaker multi-model container (`Mode: MultiModel`) loads its models from: every object under
+   * one is a model `InvokeEndpoint` can name (`TargetModel`), with no registry step.
+   */
+  multi_model_prefixes: z.array(str).optional(),
 });
 
 export const MlJob = z.looseObject({

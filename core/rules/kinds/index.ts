@@ -24,6 +24,7 @@ import { aliasOnRejected, aliasRollback } from './alias.js';
 import { nameTakeover } from './rename.js';
 import { judgeStageRollbacks } from './stage-rollback.js';
 import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
+import { multiModelWrite } from './multi-model.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -133,6 +134,8 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     rememberS3Credentials(ev, ctx);
     judgeS3Endpoint(ev, ctx);
     aliasOnRejected(ev, ctx);
+    // An object written under a SageMaker multi-model Model's prefix is a model its endpoint can load.
+    multiModelWrite(ev, ctx);
   },
   unapproved_batch_inference: unapprovedBatchInference,
   version_rollback: (ev, ctx) => {

@@ -1,0 +1,94 @@
+import type { NormalizedEvent } from '../../schema/index.js';
+import { anyGlob, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
+import { setting, type KindImpl, type RuleContext } from './context.js';
+import { approvalVerdict } from './served.js';
+
+/**
+ * A SageMaker multi-model endpoint (a Model whose container has `Mode: MultiModel`) serves every object under its
+ * `ModelDataUrl` prefix: `InvokeEndpoint` with `TargetModel: x.tar.gz` loads `<prefix>x.tar.gz` on first call. An S3
+ * write under the prefix is therefore a new deployable model that passed no registry step and no deploy call.
+ * The deploy pipeline writes there too (the approved versions it copies in), so a write is a finding only when it is
+ * not the pipeline's: a copy of an approved version's artifact passes, and so does a write by `mme_writers` (identity
+ * or principal ARN globs) or, with none listed, by the principal that created the Model (the same IAM role, any
+ * session; else the same identity).
+ */
+
+/** A multi-model Model's prefix, as its CreateModel said it. */
+interface MmePrefix {
+  prefix: string;
+  model: string;
+  /** `<account>:<region>` of the Model. */
+  scope?: string;
+  /** The principal that created it: its role (`session_issuer`) when an assumed role, else its identity. */
+  creator?: string;
+  creatorShown?: string;
+  event: string;
+}
+
+/** Prefixes kept at once (oldest forgotten beyond it). */
+const MAX_PREFIXES = 500;
+const KEY = 'mme-prefixes';
+
+/** Whose write it is: the IAM role behind an assumed-role session (all its sessions are one principal), else the identity. */
+function principalOf(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+  const issuer = (ev.actor as { session_issuer?: unknown } | undefined)?.session_issuer;
+  if (typeof issuer === 'string' && issuer) return issuer.toLowerCase();
+  return identityOf(ev.actor, ctx.cfg) ?? ev.actor?.id;
+}
+
+/** Remember the prefixes of a multi-model Model made (or forget them when it is deleted). */
+function remember(ev: NormalizedEvent, ctx: RuleContext): void {
+  const name = ev.ml?.model?.name ?? ev.resource?.name;
+  if (!name) return;
+  const scope = scopeOf(ev);
+  const list = ctx.get<MmePrefix[]>(KEY) ?? [];
+  const others = list.filter((p) => !(p.model === name && p.scope === scope));
+  if (ev.action === 'model.delete') {
+    if (others.length !== list.length) ctx.set(KEY, others);
+    return;
+  }
+  const prefixes = (ev.ml?.model as { multi_model_prefixes?: unknown } | undefined)?.multi_model_prefixes;
+  if (!Array.isArray(prefixes) || !prefixes.length) return;
+  const creator = principalOf(ev, ctx);
+  const added = prefixes.filter((p): p is string => typeof p === 'string' && p.startsWith('s3://')).map((prefix) => ({ prefix, model: name, scope, creator, creatorShown: identityOf(ev.actor, ctx.cfg), event: ev.id }));
+  ctx.set(KEY, [...others, ...added].slice(-MAX_PREFIXES));
+}
+
+/** The S3 objects a write event makes (its resource, else the data it names as output). */
+function writtenObjects(ev: NormalizedEvent): string[] {
+  const out = ev.ml?.data?.outputs ?? (ev.resource?.uri ? [ev.resource.uri] : ev.ml?.data?.uris ?? []);
+  return [...new Set(out.filter((u) => typeof u === 'string' && u.startsWith('s3://')))];
+}
+
+/**
+ * registry.unapproved_deployment, multi-model part: remembers multi-model Models' prefixes (`ml.model.multi_model_prefixes`,
+ * forgotten on DeleteModel) and judges S3 writes and copies (`data_object.write` / `data_object.copy`) landing under one.
+ */
+export const multiModelWrite: KindImpl = (ev, ctx) => {
+  if (!isCarriedOut(ev) || ev.platform !== 'sagemaker') return;
+  if (ev.action === 'model.create' || ev.action === 'model.delete') return remember(ev, ctx);
+  if (ev.action !== 'data_object.write' && ev.action !== 'data_object.copy') return;
+  const list = ctx.get<MmePrefix[]>(KEY);
+  if (!list?.length) return;
+  const objects = writtenObjects(ev);
+  const writer = principalOf(ev, ctx);
+  const shown = identityOf(ev.actor, ctx.cfg);
+  const allowed = setting<string[]>(ctx, 'mme_writers') ?? [];
+  const byListed = allowed.length > 0 && [shown, ev.actor?.id, writer].some((w) => !!w && anyGlob(allowed, w));
+  if (byListed) return;
+  // A copy of an approved version's artifact is the pipeline putting that version on the endpoint.
+  const source = ev.action === 'data_object.copy' ? ev.ml?.data?.inputs?.[0] : undefined;
+  if (source && approvalVerdict(ctx, { platform: ev.platform, artifact: source }, [], ev.platform).approved.length) return;
+  for (const object of objects) {
+    for (const p of list.filter((x) => object.startsWith(x.prefix) && object !== x.prefix)) {
+      // With no writers listed, the Model's creator (its role) is the deploy pipeline.
+      if (!allowed.length && p.creator && writer === p.creator) continue;
+      const entity = namedEntity('model', scopedName(p.model, p.scope), p.model, ev.platform);
+      ctx.detect({
+        entity, key: `mme|${object}`, evidence: [p.event, ev.id], title: 'Model written under a multi-model endpoint prefix',
+        summary: `${shown ?? UNIDENTIFIED} wrote ${object} (${ev.operation}) under ${p.prefix}, the model data prefix of multi-model Model ${p.model}: InvokeEndpoint can load it as a TargetModel with no registry approval${source ? ` (copied from ${source}, which no approved version has)` : ''}`,
+        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(source ? { copied_from: source } : {}) },
+      });
+    }
+  }
+};
