@@ -5,6 +5,7 @@ import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, t
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
 import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js';
 import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
+import { modelMeshDeploymentOf } from './audit/modelmesh.js';
 import { trainedModelDeploymentOf } from './audit/trained-model.js';
 import { isKserveConfigMap, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
@@ -257,7 +258,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // A KServe TrainedModel loads its model into the InferenceService it names: a deployment onto that endpoint
   // (not a controller's finalizer or status write).
   const trained = isEndpointStatusWrite(ev) ? undefined : trainedModelDeploymentOf(ev);
-  const deployment = trained ?? (endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts));
+  // A ModelMesh Predictor is its own endpoint: the model its storage spec names (not a status or controller write).
+  const mesh = endpoint && !statusOnly ? modelMeshDeploymentOf(ev, endpoint) : undefined;
+  const deployment = trained ?? mesh ?? (endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts));
   // The env vars naming its MLflow registry or workspace whose value the log does not show (withMlflowServer may
   // take them as the cluster's setting, trust_mlflow_env_refs).
   if (deployFacts.mlflowEnvHidden) details.mlflow_env_unverifiable = deployFacts.mlflowEnvHidden;

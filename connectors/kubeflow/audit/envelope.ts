@@ -105,6 +105,8 @@ const RESOURCE_KINDS: Record<string, ResourceKind> = {
   'serving.kserve.io/clusterservingruntimes': { family: 'resource', stage: 'serving' },
   'serving.kserve.io/clusterstoragecontainers': { family: 'resource', stage: 'serving' },
   'serving.kserve.io/trainedmodels': { family: 'resource', stage: 'serving' },
+  // ModelMesh (kserve/modelmesh-serving): a Predictor is a stable endpoint for the model its spec names.
+  'serving.kserve.io/predictors': { family: 'endpoint', stage: 'serving' },
   'apps/deployments': { family: 'workload', stage: 'platform' },
   'apps/statefulsets': { family: 'workload', stage: 'platform' },
   'apps/daemonsets': { family: 'workload', stage: 'platform' },

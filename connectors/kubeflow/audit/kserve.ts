@@ -360,7 +360,7 @@ const STORAGE_TYPE_SCHEME: Record<string, string> = { s3: 's3', gcs: 'gs' };
  * `rules.artifact_mirrors` maps it (`{from: "s3://mlpipeline/", to: "kserve-storage://localMinIO/"}`). When
  * `parameters` override the entry with a `type` and `bucket`, the plain URI (`s3://<bucket>/<path>`).
  */
-function storageSpecUri(storage: unknown): string | undefined {
+export function storageSpecUri(storage: unknown): string | undefined {
   if (!isObject(storage) || typeof storage.path !== 'string' || !storage.path) return undefined;
   const path = storage.path.replace(/^\/+/, '');
   const params = isObject(storage.parameters) ? storage.parameters : {};
