@@ -265,10 +265,16 @@ export class Baselines {
     for (const { key, value: stored } of this.state.list<StoredSeries>(BASELINE_NS, `${rule.id}|`)) {
       if (key === markKey) continue;
       const value = loadSeries(key, stored);
-      out.push(...this.closeUpTo(rule, value, boundary));
+      const { lastClosed, lastData } = value;
+      const open = value.open.length;
+      const judged = this.closeUpTo(rule, value, boundary);
+      out.push(...judged);
       // An entity silent for longer than the baseline history is retired (a new one starts learning afresh).
       if (!value.open.length && value.lastClosed !== undefined && boundary - value.lastClosed > RETIRE_AFTER_MS) this.state.delete(BASELINE_NS, key);
-      else this.state.set(BASELINE_NS, key, value);
+      // Written only when closing changed it: every change closing makes judges a window or moves lastClosed,
+      // lastData or the open windows (a series with nothing to close, already closed by its own last value, or a
+      // metric's without a value, was written again unchanged: a tenth of the baselines' writes in the bench).
+      else if (judged.length || value.lastClosed !== lastClosed || value.lastData !== lastData || value.open.length !== open) this.state.set(BASELINE_NS, key, value);
     }
     return out;
   }

@@ -132,4 +132,30 @@ describe('baseline series on disk', () => {
     const [w] = new Baselines(state).advance(rule, Date.parse('2026-03-02T02:00:00Z'));
     expect(w).toMatchObject({ label: 'rows|x', entity, value: 5 });
   });
+
+  it('closing windows writes only the series it changed', () => {
+    const rule = resolveRules(RulesConfig.parse({})).find((r) => r.id === 'ingestion.volume_anomaly')!;
+    const written: string[] = [];
+    const state = new (class extends MemoryStateStore {
+      override set(ns: string, key: string, value: unknown): void {
+        written.push(key);
+        super.set(ns, key, value);
+      }
+    })();
+    const b = new Baselines(state);
+    const H = 3_600_000;
+    const t0 = Date.parse('2026-03-02T00:00:00Z');
+    b.add(rule, 'rows', { type: 'data_source', id: 'metric' }, 'mean', '2026-03-02T00:10:00.000Z', 5, 'e-1', 0);
+    b.add(rule, 'events', { type: 'data_source', id: 'count' }, 'count', '2026-03-02T00:20:00.000Z', 1, 'e-2', 0);
+    written.length = 0;
+    expect(b.advance(rule, t0 + 2 * H).map((w) => [w.entity.id, w.value])).toEqual([['count', 1], ['count', 0], ['metric', 5]]);
+    expect(written.filter((k) => !k.endsWith('#closed')).sort()).toEqual(['ingestion.volume_anomaly|data_source|count|events', 'ingestion.volume_anomaly|data_source|metric|rows']);
+    written.length = 0;
+    // An hour later the count series learns its 0 (written); the metric series has no window to close (not written).
+    expect(b.advance(rule, t0 + 3 * H).map((w) => [w.entity.id, w.value])).toEqual([['count', 0]]);
+    expect(written.filter((k) => !k.endsWith('#closed'))).toEqual(['ingestion.volume_anomaly|data_source|count|events']);
+    // Its state is as it was: its next value is judged against the one window it had.
+    b.add(rule, 'rows', { type: 'data_source', id: 'metric' }, 'mean', '2026-03-02T03:10:00.000Z', 7, 'e-3', 0);
+    expect(b.advance(rule, t0 + 5 * H).filter((w) => w.entity.id === 'metric').map((w) => [w.windowStart, w.value])).toEqual([['2026-03-02T03:00:00.000Z', 7]]);
+  });
 });
