@@ -87,6 +87,12 @@ const NAMED_CALL = /(?<![\w.])()(["']?)([A-Za-z_][\w.-]*)\2[ \t]*(?::|=(?!=))[ \
 const DEFAULT_TAKING = /(?:^|\.)(?:get|getenv|pop|setdefault)$/;
 /** A secret store's read, all of whose arguments name the secret (Databricks' `dbutils.secrets.get("scope", "key")`). */
 const SECRET_STORE_READ = /(?:^|\.)secrets\.get$/;
+/**
+ * Callees that hold or convert the value given them, not look one up (pydantic's `SecretStr("…")`, `str("…")`,
+ * `bytes("…", "utf-8")`, `base64.b64decode("…")`, `decrypt("…")`, `Secret(value="…")`): under a secret's name their
+ * first argument (or `value=`) is the secret itself, whatever its shape, and is hidden.
+ */
+const WRAPS_VALUE = /(?:^|\.)(?:SecretStr|SecretBytes|Secret|SecretString|str|bytes|bytearray|String|from|b64decode|urlsafe_b64decode|standard_b64decode|a2b_base64|unhexlify|fromhex|decode|encode|decrypt|strip|trim)$/;
 /** A string literal, its optional prefix, quote and text. */
 const STRING_LITERAL = /([rRbBuU]{0,2})(["'])((?:(?!\2)[^\\\n]|\\.)*)\2/y;
 
@@ -111,13 +117,16 @@ export function redactCallLiterals(text: string, isSecret: (name: string) => boo
     spans.push([at + callee.length + 1, end - 1, SECRET_STORE_READ.test(name) ? '' : name]);
   }
   for (const [from, to, callee] of spans.reverse()) {
-    const args = hideArgumentLiterals(text.slice(from, to), DEFAULT_TAKING.test(callee), isCredential);
+    const args = hideArgumentLiterals(text.slice(from, to), DEFAULT_TAKING.test(callee), WRAPS_VALUE.test(callee), isCredential);
     if (args !== text.slice(from, to)) out = `${out.slice(0, from)}${args}${out.slice(to)}`;
   }
   return out;
 }
-/** A call's argument text with its credential literals (and, `defaults`, its fallback literals) hidden, quotes kept. */
-function hideArgumentLiterals(args: string, defaults: boolean, isCredential: (word: string) => boolean): string {
+/**
+ * A call's argument text with its credential literals (and, `defaults`, its fallback literals; `wraps`, its first or
+ * `value=` literal) hidden, quotes kept.
+ */
+function hideArgumentLiterals(args: string, defaults: boolean, wraps: boolean, isCredential: (word: string) => boolean): string {
   let out = '';
   let depth = 0;
   let index = 0;
@@ -127,7 +136,7 @@ function hideArgumentLiterals(args: string, defaults: boolean, isCredential: (wo
     STRING_LITERAL.lastIndex = i;
     const lit = c === '"' || c === "'" || /[rRbBuU]/.test(c) ? STRING_LITERAL.exec(args) : null;
     if (lit && (i === 0 || !/[\w$]/.test(args[i - 1]!))) {
-      const hide = lit[3] !== '' && lit[3] !== '[redacted]' && (isCredential(lit[3]!) || (defaults && depth === 0 && ((index > 0 && keyword === '') || keyword === 'default')));
+      const hide = lit[3] !== '' && lit[3] !== '[redacted]' && (isCredential(lit[3]!) || (defaults && depth === 0 && ((index > 0 && keyword === '') || keyword === 'default')) || (wraps && depth === 0 && ((index === 0 && keyword === '') || keyword === 'value')));
       out += hide ? `${lit[1]}${lit[2]}[redacted]${lit[2]}` : lit[0];
       i += lit[0].length - 1;
       continue;

@@ -129,8 +129,14 @@ export function locatesKey(name: string, value: string): boolean {
   const v = value.trim().replace(/^(["'])(.*)\1$/, '$2');
   if (plural && isCountOf(n, v)) return true;
   if (routing && isRoutingKeyOnly(n)) return ROUTING_TOPIC.test(v) || isServiceName(v);
-  return kind && isKeyKindOnly(n) && (isKeyPlace(v) || isServiceName(v) || KEY_FINGERPRINT.test(v));
+  return kind && isKeyKindOnly(n) && (isKeyPlace(v) || (isServiceName(v) && !CIPHER_KEY_KIND.test(n)) || KEY_FINGERPRINT.test(v));
 }
+/**
+ * A key kind that encrypts, signs or authenticates (`encryption_key`, `master_key`, `hmac_key`, `FERNET_KEY`,
+ * `signing_key`, `auth_key`): such a key is often a passphrase (`correct-horse-battery-staple`), which reads as a
+ * service's name; under these a name-shaped value is hidden. A service's, app's or license's key names a service.
+ */
+const CIPHER_KEY_KIND = /(?:auth|signing|hmac|encryption|master|fernet)[_-]?keys?(?![a-z])/i;
 
 /**
  * A name of things counted (`tokens`, `prompt_tokens`, `completionTokens`, `tokens_per_second`, `api_keys`,

@@ -146,3 +146,53 @@ describe('core/secrets: code and value shapes under secret names (redact11)', ()
       for (const f of TEXT_RULES) expect(f(keep)).toBe(keep);
   });
 });
+
+/** verify26c: secrets the redact11 shapes let through (each hidden before redact11), end to end to the sink's line. */
+describe('core/secrets: secrets passing as redact11 shapes (verify26c)', () => {
+  it("a passphrase under an encrypting or signing key kind is hidden (it reads as a service name); a service's key naming a service stays", async () => {
+    const yaml = [
+      'encryption_key: v26c-correct-horse-battery',
+      'master_key: purple-monkey-dishwasher',
+      'hmac_key: open-sesame',
+      'FERNET_KEY: fernet-passphrase-words',
+      'auth_key: letmein-please',
+      'service_key: inference-svc',
+      '',
+    ].join('\n');
+    const { text, data } = await configMapSinkData({ 'app.yaml': yaml });
+    expect(text).not.toMatch(/correct-horse|purple-monkey|open-sesame|fernet-passphrase|letmein/);
+    expect(data['app.yaml']).toBe([
+      'encryption_key: [redacted]',
+      'master_key: [redacted]',
+      'hmac_key: [redacted]',
+      'FERNET_KEY: [redacted]',
+      'auth_key: [redacted]',
+      'service_key: inference-svc',
+      '',
+    ].join('\n'));
+  });
+  it('a call that holds or converts the literal given a secret name (SecretStr, str, bytes, b64decode, decrypt, Secret(value=)) hides it; a lookup by name stays', async () => {
+    const script = [
+      'password = SecretStr("v26cHunter2Secret")',
+      'db_password = str("v26cPlainPass")',
+      'token = bytes("v26cBytesTok", "utf-8")',
+      'api_key = decrypt("v26cCipherText")',
+      'creds = {"password": str("v26cDictPass")}',
+      'secret = Secret(value="v26cValueKw")',
+      "creds2 = {'api_key': vault.read('ml/api-key')}",
+      '',
+    ].join('\n');
+    const { text, data } = await configMapSinkData({ 'train.py': script });
+    expect(text).not.toMatch(/v26c(?:Hunter2Secret|PlainPass|BytesTok|CipherText|DictPass|ValueKw)/);
+    expect(data['train.py']).toBe([
+      'password = SecretStr("[redacted]")',
+      'db_password = str("[redacted]")',
+      'token = bytes("[redacted]", "utf-8")',
+      'api_key = decrypt("[redacted]")',
+      'creds = {"password": str("[redacted]")}',
+      'secret = Secret(value="[redacted]")',
+      "creds2 = {'api_key': vault.read('ml/api-key')}",
+      '',
+    ].join('\n'));
+  });
+});
