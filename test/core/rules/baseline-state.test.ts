@@ -133,6 +133,19 @@ describe('baseline series on disk', () => {
     expect(w).toMatchObject({ label: 'rows|x', entity, value: 5 });
   });
 
+  it('a series whose entity id and label hold odd characters (unicode, newline, an empty label) is written compact and reads back the same (verify26c)', () => {
+    const rule = resolveRules(RulesConfig.parse({})).find((r) => r.id === 'ingestion.volume_anomaly')!;
+    for (const [id, label] of [['gs://données/é\n|x', ''], ['s3://b/k ✓\u0000', 'rows:é\n']] as const) {
+      const state = new MemoryStateStore();
+      const entity = { type: 'data_source', id, name: 'n' };
+      new Baselines(state).add(rule, label, entity, 'sum', '2026-03-02T00:10:00.000Z', 5, 'e-1', 0);
+      const [[, written]] = [...(state as unknown as { map: Map<string, Map<string, string>> }).map.get(BASELINE_NS)!];
+      expect(JSON.parse(written!)).not.toHaveProperty('rule');
+      const [w] = new Baselines(state).advance(rule, Date.parse('2026-03-02T02:00:00Z'));
+      expect(w).toMatchObject({ label, entity, value: 5 });
+    }
+  });
+
   it('closing windows writes only the series it changed', () => {
     const rule = resolveRules(RulesConfig.parse({})).find((r) => r.id === 'ingestion.volume_anomaly')!;
     const written: string[] = [];
