@@ -2,8 +2,11 @@
  * DDL of the spool database. Bump USER_VERSION and add a migration step when it changes.
  * 2: `records.raw_at`, the file sinks' commit marks and the spool's own counters in `state` (an older
  * build would ignore and then break them, so it refuses a spool of this version instead).
+ * 3: the rules' baseline series in `state` written compact (no rule, entity type and id, label, empty streak or
+ * open windows: core/rules/baseline.ts). A build of version 2 read them without error as series with no entity and
+ * raised alerts naming none (and missed others): it refuses the spool instead.
  */
-export const USER_VERSION = 2;
+export const USER_VERSION = 3;
 
 /** Columns added after a table's first release, for spools created before them (nullable: older code ignores them). */
 export const ADDED_COLUMNS: Array<{ table: string; column: string; type: string }> = [

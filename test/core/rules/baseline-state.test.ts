@@ -146,6 +146,15 @@ describe('baseline series on disk', () => {
     }
   });
 
+  it('a data dir holding compact series is marked schema 3, which a build before them (schema 2: it read them as series with no entity, raising alerts naming none) refuses (verify26c)', () => {
+    const dir = tmpDir();
+    serve(dir, month().slice(0, 200));
+    expect(seriesRows(dir).length).toBeGreaterThan(0);
+    const spool = Spool.open({ dir });
+    expect(spool.db.pragma('user_version', { simple: true })).toBe(3);
+    spool.close();
+  });
+
   it('closing windows writes only the series it changed', () => {
     const rule = resolveRules(RulesConfig.parse({})).find((r) => r.id === 'ingestion.volume_anomaly')!;
     const written: string[] = [];
