@@ -157,8 +157,13 @@ const COUNT_VALUE = /^\d{1,10}(?:\.\d{1,6})?$/;
  */
 export function isCountOf(name: string, value: unknown): boolean {
   const v = typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? String(value) : '') : typeof value === 'string' ? value : '';
-  return PLURAL_SECRET_WORD.test(name) && COUNT_VALUE.test(v);
+  return PLURAL_SECRET_WORD.test(name) && COUNT_VALUE.test(v) && !(PASSWORDS_WORD.test(name) && /^\d{4,}/.test(v));
 }
+/**
+ * Passwords are not counted in thousands, but a numeric one is a PIN's shape (`DB_PASSWORDS=123456`, `passwords:
+ * 1234`): under a passwords plural a number of four digits or more is hidden.
+ */
+const PASSWORDS_WORD = /[Pp]asswords|PASSWORDS/;
 /**
  * `routing_key` alone: PagerDuty's Events API key (32 characters, no dots), but also a message broker's routing key
  * (AMQP, RabbitMQ, Kafka Connect's RabbitMQ sink: `model.deployed`, `audit.*.ml`), a topic of dotted words.

@@ -171,6 +171,11 @@ describe('core/secrets: secrets passing as redact11 shapes (verify26c)', () => {
       '',
     ].join('\n'));
   });
+  it('a number of four digits or more under a passwords plural is a PIN, hidden; a small count of passwords and any count of tokens stay', async () => {
+    const { text, data } = await configMapSinkData({ 'app.yaml': 'db_passwords: 731942\nPASSWORDS: 8264\nmax_passwords: 5\ntokens: 4096\n' });
+    expect(text).not.toMatch(/731942|8264/);
+    expect(data['app.yaml']).toBe('db_passwords: [redacted]\nPASSWORDS: [redacted]\nmax_passwords: 5\ntokens: 4096\n');
+  });
   it('a call that holds or converts the literal given a secret name (SecretStr, str, bytes, b64decode, decrypt, Secret(value=)) hides it; a lookup by name stays', async () => {
     const script = [
       'password = SecretStr("v26cHunter2Secret")',
