@@ -66,8 +66,11 @@ const FETCHER = /(?:^|[\s;&|(`$])(?:curl|wget|git\s+clone)\b/;
 const CLOUD_COPY = /(?:^|[\s;&|(`$])(?:aws\s+s3\s+(?:cp|sync)|gsutil\s+(?:-m\s+)?(?:cp|rsync)|gcloud\s+storage\s+(?:cp|rsync))\s+((?:-\S+\s+)*)(\S+)/g;
 /** A pipe into a shell or interpreter: `| bash`, `| sudo -E sh`, `| python3 -`. */
 const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+(?:\S+=\S*\s+)*)?(?:\/(?:usr\/)?bin\/)?(?:ba|z|da|k)?sh\b|\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\/(?:usr\/)?bin\/)?(?:python[\d.]*|perl|ruby|node)\b/;
-/** A download substituted into a shell: `bash <(curl …)`, `sh -c "$(curl …)"`, `eval "$(wget -O- …)"`, `source <(…)`. */
-const SUBSTITUTED = /(?:(?:ba|z|da|k)?sh|source|\.|eval|python[\d.]*)\s+(?:-c\s+)?["']?[<$]\(\s*(?:curl|wget)\b/;
+/**
+ * A download substituted into a shell: `bash <(curl …)`, `sh -c "$(curl …)"`, `eval "$(wget -O- …)"`, `source <(…)`; or
+ * standing as a command, `$(curl …)` / `` `curl …` `` (the shell runs what it printed as a command line).
+ */
+const SUBSTITUTED = /(?:(?:ba|z|da|k)?sh|source|\.|eval|python[\d.]*)\s+(?:-c\s+)?["']?[<$]\(\s*(?:curl|wget)\b|(?:^|[;&|({]|\b(?:then|do|else)\s)\s*(?:\$\(|`)\s*(?:curl|wget)\b/;
 
 /** A shell line as bash reads it: `\`-newline joins lines. */
 function logicalLines(text: string): string[] {

