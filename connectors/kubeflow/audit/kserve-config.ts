@@ -34,14 +34,20 @@ const learned = new WeakMap<object, Map<string, string[]>>();
 /**
  * Learn the KServe controller's namespace from its own requests (`system:serviceaccount:<ns>:kserve-controller-manager`,
  * a namespace the configuration does not list, e.g. a Helm release's `kserve-system`): its `inferenceservice-config`
- * is then read there too. Kept in memory (lost on restart, learned again at the controller's next write). A profile
- * editor can make an account of that name in their own namespace: then a ConfigMap of that name there is judged too —
- * noise at worst, never a write read as the controller's (isKserveController does not use what is learned), and at
- * most MAX_LEARNED namespaces a cluster.
+ * is then read there too. Learned from a request allowed in another namespace only (the controller reconciles every
+ * model's namespace): a profile editor can make an account of that name in their own namespace, but it cannot act
+ * elsewhere (a denied request teaches nothing). Kept in memory (lost on restart, learned again at the controller's
+ * next write); never a write read as the controller's (isKserveController does not use what is learned), and at most
+ * MAX_LEARNED namespaces a cluster.
  */
 export function learnKserveNamespace(ev: AuditEvent, config: unknown, cluster = ''): void {
   const sa = serviceAccountOf(ev.user?.username);
   if (!sa || sa.name !== CONTROLLER_SA || !isObject(config)) return;
+  // Only a request the apiserver allowed in another namespace (the controller writes every model's namespace): an
+  // account of that name a namespace editor made acts in its own namespace only, its requests elsewhere denied.
+  const ns = ev.objectRef?.namespace;
+  const code = ev.responseStatus?.code;
+  if (!ns || ns === sa.namespace || code === undefined || code < 200 || code >= 300) return;
   let byCluster = learned.get(config);
   if (!byCluster) learned.set(config, (byCluster = new Map()));
   const list = byCluster.get(cluster) ?? [];

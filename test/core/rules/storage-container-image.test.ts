@@ -179,4 +179,21 @@ describe('KServe inferenceservice-config namespaces', () => {
     // Another config (another bridge) learned nothing.
     expect(NormalizedEvent.parse(kubeflowConnector.normalize!(sys('patch', evil), kfCtx({ config: KubeflowConfig.parse({}) })).events[0]).ml?.deployment).toBeUndefined();
   });
+  it("is not learned from a namespace editor's account of that name acting in its own namespace, nor denied elsewhere", () => {
+    const config = KubeflowConfig.parse({});
+    const ns = 'kubeflow-user-mallory';
+    const byLookAlike = (namespace: string, code: number) => auditEvent({
+      level: 'Metadata', verb: 'create',
+      requestURI: `/api/v1/namespaces/${namespace}/configmaps`,
+      user: { username: `system:serviceaccount:${ns}:kserve-controller-manager`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] },
+      objectRef: { resource: 'configmaps', namespace, name: 'probe', apiVersion: 'v1' },
+      responseStatus: { metadata: {}, code },
+    });
+    const planted = kserveConfigWrite('update', { data: { agent: '{"image": "quay.io/mallory/agent:6"}' } }, ns);
+    const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [byLookAlike(ns, 201), byLookAlike('kubeflow', 403), planted] }, kfCtx({ config }));
+    expect(out.rejected).toEqual([]);
+    const events = out.events.map((e) => NormalizedEvent.parse(e));
+    expect(events.some((e) => e.ml?.deployment)).toBe(false);
+    expect(alertsOf(events)).toEqual([]);
+  });
 });
