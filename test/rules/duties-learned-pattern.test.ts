@@ -60,6 +60,18 @@ describe('access.separation_of_duties: a CI role doing both every night', () => 
     expect(out[3]!.summary).toContain('outside the pattern learned for it on');
   });
 
+  it('days count per pair: a pair done beside the routine on the learning night, or pairs each done once, are not learned', () => {
+    // The routine pair for two nights, then on the third a pair of the role's choosing first, the routine after it.
+    const planted = [...days(2), ...night(3, 'fraud-labels/day-3.parquet', 'fraud'), ...night(3), ...night(5, 'fraud-labels/day-5.parquet', 'fraud')];
+    const out = alerts(planted, { learn_days: 3 });
+    expect(out.map((a) => [a.time.slice(0, 10), keyed(a)])).toEqual([['2026-11-01', 'pair'], ['2026-11-02', 'pair'], ['2026-11-03', 'pair'], ['2026-11-03', 'learned'], ['2026-11-05', 'outside']]);
+    expect((out[3]!.details.pattern as { pairs: string[] }).pairs).toEqual(['s3://ml-training-data/churn/ → model churn']);
+    expect(out[4]!.details.pattern).toMatchObject({ outside: true, pairs: ['s3://ml-training-data/churn/ → model churn'] });
+    // Three nights, three different pairs: nothing is routine, nothing learned.
+    const scattered = [...night(1), ...night(2, 'fraud-labels/day-2.parquet', 'fraud'), ...night(3, 'ads/day-3.parquet', 'ads'), ...night(4, 'fraud-labels/day-4.parquet', 'fraud')];
+    expect(alerts(scattered, { learn_days: 3 }).map(keyed)).toEqual(['pair', 'pair', 'pair', 'pair']);
+  });
+
   it('learn_days is checked: 1 is refused, 0 is off', () => {
     expect(() => RulesConfig.parse({ 'access.separation_of_duties': { learn_days: 1 } })).toThrow(/at least 2 days/);
     expect(alerts(days(4), { learn_days: 0 })).toHaveLength(4);

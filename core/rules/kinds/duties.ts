@@ -233,6 +233,8 @@ interface LearnedPattern {
   pairs: string[];
   /** When the pattern was learned (the learn_days-th day's finding). */
   learned_at?: string;
+  /** While learning: the distinct UTC days each pair was seen on (at most learn_days each, MAX_LEARNED_PAIRS pairs). */
+  pair_days?: Record<string, string[]>;
 }
 const MAX_LEARNED_PAIRS = 20;
 
@@ -250,15 +252,24 @@ function learnPattern(ctx: RuleContext, who: string, write: Duty, rel: Duty, tim
     };
   }
   const day = time.slice(0, 10);
-  const next: LearnedPattern = { days: p.days.includes(day) ? p.days : [...p.days, day].slice(-days), pairs: p.pairs.includes(pair) ? p.pairs : [...p.pairs, pair].slice(-MAX_LEARNED_PAIRS) };
-  if (next.days.length >= days) {
-    next.learned_at = time;
-    ctx.set(k, next);
+  // Days are counted per pair: a pair done once, on the day another reached learn_days, is no routine (an identity
+  // doing its nightly pair for N-1 days, then a pair of its choosing beside it on day N, had that one learned too).
+  const before = p.pair_days ?? {};
+  const seen = before[pair] ?? [];
+  const pairDays = seen.includes(day) ? seen : [...seen, day].slice(-days);
+  const rest = Object.entries(before).filter(([q]) => q !== pair);
+  const byPair = Object.fromEntries([...rest.slice(Math.max(0, rest.length - MAX_LEARNED_PAIRS + 1)), [pair, pairDays]]);
+  const next: LearnedPattern = { days: pairDays, pairs: Object.keys(byPair), pair_days: byPair };
+  if (pairDays.length >= days) {
+    // Learned: the pairs seen on learn_days days (this one; another too when it got there the same day).
+    const learnedPairs = Object.entries(byPair).filter(([, d]) => d.length >= days).map(([q]) => q);
+    const learned: LearnedPattern = { days: pairDays, pairs: learnedPairs, learned_at: time };
+    ctx.set(k, learned);
     return {
-      key: 'pattern_learned', text: `; seen on ${days} days: from now on, ${next.pairs.join(', ')} by ${who} is not alerted (learn_days), anything else it writes or releases still is`,
-      details: { pattern: { learned_at: time, pairs: next.pairs, days: next.days, pair } },
+      key: 'pattern_learned', text: `; seen on ${days} days: from now on, ${learnedPairs.join(', ')} by ${who} is not alerted (learn_days), anything else it writes or releases still is`,
+      details: { pattern: { learned_at: time, pairs: learnedPairs, days: pairDays, pair } },
     };
   }
-  if (next.days.length !== p.days.length || next.pairs.length !== p.pairs.length) ctx.set(k, next);
-  return { details: { pattern: { learning: true, days: next.days.length, of: days, pair } } };
+  if (pairDays.length !== seen.length || !(pair in before)) ctx.set(k, next);
+  return { details: { pattern: { learning: true, days: pairDays.length, of: days, pair } } };
 }
