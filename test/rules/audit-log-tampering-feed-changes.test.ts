@@ -95,6 +95,14 @@ describe('RemoveTargets: only a target delivering to mltrail (or never seen) rem
     expect(alerts([put([{ id: 'Target0', arn: fh }]), remove(['Target0'])]).map((x) => x.details.feed_targets_cut)).toEqual([[{ id: 'Target0', arn: fh }]]);
   });
 
+  it("an id first seen delivering elsewhere, then reused for mltrail's destination, is mltrail's when removed", () => {
+    const a = alerts([put([{ id: 'audit-copy', arn: LOGS }]), put([{ id: 'audit-copy', arn: APIDEST }]), remove(['audit-copy'])]);
+    expect(a.map((x) => x.details.feed_targets_cut ?? null)).toEqual([[{ id: 'audit-copy', arn: APIDEST }]]);
+    // And the reverse: mltrail's id re-pointed to a log group alerts there; its removal afterwards cuts nothing more.
+    const b = alerts([put([{ id: 'mltrail', arn: APIDEST }]), put([{ id: 'mltrail', arn: LOGS }]), remove(['mltrail'])]);
+    expect(b.map((x) => [x.details.action, x.details.feed_targets_cut ?? null])).toHaveLength(1);
+  });
+
   it('an id never seen added is reported as unknown; beside a known copy, only it is named', () => {
     const a = alerts([put([{ id: 'audit-copy', arn: LOGS }]), remove(['audit-copy', 'Target9'])]);
     expect(a.map((x) => [x.details.feed_targets_cut ?? null, x.details.feed_targets_unknown])).toEqual([[null, ['Target9']]]);
