@@ -114,6 +114,7 @@ function normPath(p: string): string {
   return p.replace(/\/{2,}/g, '/').replace(/^(?:\.\/)+/, '').replace(/(.)\/$/, '$1');
 }
 
+const dirOf = (p: string) => (p.includes('/') ? p.replace(/\/[^/]*$/, '') : '');
 const basename = (u: string) => normPath(u.replace(/[?#].*$/, '')).split('/').pop() ?? '';
 const isUrl = (w: string) => /^(?:https?|s3|gs):\/\/\S+$/i.test(w);
 
@@ -271,16 +272,49 @@ function runsOf(words: string[]): Run[] {
  * fetchedAndRun(['curl -fsSL -o /tmp/i.sh https://x.example/i.sh', 'bash /tmp/i.sh']) // ['https://x.example/i.sh']
  */
 export function fetchedAndRun(lines: readonly string[]): string[] {
-  const fetched: Fetched[] = [];
+  // Fetched files by path and by their directory, fetched directories in a list: a run is looked up, not compared with
+  // every fetch (a 64 KiB script of thousands of fetches and runs took a second).
+  const files = new Map<string, Set<string>>();
+  const filesIn = new Map<string, Set<string>>();
+  const dirs: Fetched[] = [];
+  const add = (m: Map<string, Set<string>>, k: string, url: string) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(url);
+  const fetched = {
+    push(...fs: Fetched[]) {
+      for (const f of fs) {
+        if (f.dir) dirs.push(f);
+        else {
+          add(files, f.path, f.url);
+          add(filesIn, dirOf(f.path), f.url);
+        }
+      }
+    },
+  };
   const ran = new Set<string>();
+  // Plain assignments (`U=https://…`, `export F=/tmp/x`): a URL or path named through a variable is the same fetch.
+  const vars = new Map<string, string>();
+  const expand = (w: string) => w.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, v: string) => vars.get(v) ?? m);
   let cwd = '';
   const resolve = (p: string) => normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
-  const dirOf = (p: string) => (p.includes('/') ? p.replace(/\/[^/]*$/, '') : '');
   const readLine = (line: string, depth: number) => {
     const commands = commandsOf(line);
     for (let c = 0; c < commands.length; c++) {
-      const { words: raw, stdout } = withoutRedirects(commands[c]!.words);
+      const redirected = withoutRedirects(commands[c]!.words.map(expand));
+      const raw = redirected.words;
+      const stdout = redirected.stdout;
+      const assigns = raw[0] === 'export' || raw[0] === 'readonly' || raw[0] === 'local' ? raw.slice(1) : raw;
+      if (assigns.length && assigns.length <= 8 && assigns.every((w) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) && vars.size < 256) {
+        for (const a of assigns) vars.set(a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
+        continue;
+      }
       const words = commandWords(raw);
+      // A fetched file moved or copied (`mv /tmp/x /tmp/y.sh`, `cp x /usr/local/bin/`): the new name is the fetch too.
+      if (words[0] === 'mv' || words[0] === 'cp' || words[0] === 'install') {
+        const plain = words.slice(1).filter((w) => !w.startsWith('-'));
+        const dest = plain.length >= 2 ? resolve(plain[plain.length - 1]!) : undefined;
+        for (const src of dest ? plain.slice(0, -1).map(resolve) : []) {
+          for (const url of files.get(src) ?? []) fetched.push({ path: dest!, dir: false, url }, { path: `${dest}/${basename(src)}`, dir: false, url });
+        }
+      }
       if (words[0] === 'cd') {
         const to = words[1];
         cwd = !to || to === '~' ? '' : to === '-' ? cwd : normPath(to.startsWith('/') || !cwd ? to : `${cwd}/${to}`);
@@ -301,12 +335,10 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
       }
       for (const run of runsOf(words)) {
         const path = resolve(run.path);
-        for (const f of fetched) {
-          // A file run is the file fetched, or one in a fetched directory; a directory run (its files installed)
-          // holds a fetched file, or is the fetched directory.
-          const hit = run.dir ? (f.dir ? f.path === path : dirOf(f.path) === path) : f.dir ? path.startsWith(`${f.path}/`) : f.path === path;
-          if (hit) ran.add(f.url);
-        }
+        // A file run is the file fetched, or one in a fetched directory; a directory run (its files installed)
+        // holds a fetched file, or is the fetched directory.
+        for (const url of (run.dir ? filesIn : files).get(path) ?? []) ran.add(url);
+        for (const f of dirs) if (run.dir ? f.path === path : path.startsWith(`${f.path}/`)) ran.add(f.url);
       }
     }
   };

@@ -144,6 +144,19 @@ describe('download-then-run in lifecycle scripts', () => {
     expect(piped('#!/bin/bash\nVERSION=$(curl -s https://config.example.net/version)\necho $(curl -s https://config.example.net/motd)')).toBeUndefined();
     expect(piped('#!/bin/bash\nif [ "$(curl -s https://config.example.net/ok)" = ok ]; then echo up; fi\nV=`curl -s https://config.example.net/v`')).toBeUndefined();
   });
+  it('a URL or path named through a variable, and a fetched file moved or copied before it runs, are the same fetch', () => {
+    expect(piped('#!/bin/bash\nURL=https://tools.example.net/x.sh\nexport DEST=/tmp/x.sh\ncurl -fsSL -o "$DEST" "$URL"\nbash ${DEST}')).toEqual(['https://tools.example.net/x.sh']);
+    expect(piped('#!/bin/bash\ncurl -o /tmp/x https://tools.example.net/x\nmv /tmp/x /usr/local/bin/helper && chmod +x /usr/local/bin/helper\n/usr/local/bin/helper')).toEqual(['https://tools.example.net/x']);
+    expect(piped('#!/bin/bash\nwget -q https://tools.example.net/run.py -O /tmp/run.py\ncp /tmp/run.py /opt/\npython3 /opt/run.py')).toEqual(['https://tools.example.net/run.py']);
+    // A config fetched through a variable and copied, then only read: not run.
+    expect(piped('#!/bin/bash\nCONF=https://config.example.net/conf.json\ncurl -o /tmp/c.json $CONF\ncp /tmp/c.json /etc/jupyter/\npython3 /opt/app.py --config /etc/jupyter/c.json')).toBeUndefined();
+  });
+  it('reads a 64 KiB script of thousands of fetches and runs in bounded time (each run was compared with every fetch)', () => {
+    const script = `#!/bin/bash\ncurl -s https://tools.example.net/x | tee ${Array.from({ length: 4000 }, (_, i) => `/tmp/f${i}`).join(' ')}\n${Array.from({ length: 3000 }, (_, i) => `bash /tmp/g${i}`).join('\n')}`.slice(0, 64 * 1024);
+    const start = performance.now();
+    expect(piped(script)).toBeUndefined();
+    expect(performance.now() - start).toBeLessThan(1500);
+  });
   it('a fetched file only read (a config handed to a program, cat) is not run; a pip download then install is judged by its index', () => {
     expect(piped('#!/bin/bash\ncurl -o /etc/jupyter/conf.json https://config.example.net/conf.json && python3 /opt/app.py --config /etc/jupyter/conf.json')).toBeUndefined();
     expect(piped('#!/bin/bash\naws s3 cp s3://ml-platform-code/env.sh /tmp/env.sh\ncat /tmp/env.sh\nbash /opt/other.sh')).toBeUndefined();
