@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { anyGlob, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
+import { anyGlob, deployedModelNames, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict } from './served.js';
 
@@ -23,6 +23,10 @@ interface MmePrefix {
   creator?: string;
   creatorShown?: string;
   event: string;
+  /** An endpoint config was seen naming the Model: an endpoint may serve the prefix, whatever becomes of the Model. */
+  served?: boolean;
+  /** When a DeleteModel was seen for a served Model: the endpoint keeps loading from the prefix (DeleteModel leaves it). */
+  deleted?: string;
 }
 
 /** Prefixes kept at once (oldest forgotten beyond it). */
@@ -36,22 +40,47 @@ function principalOf(ev: NormalizedEvent, ctx: RuleContext): string | undefined 
   return identityOf(ev.actor, ctx.cfg) ?? ev.actor?.id;
 }
 
-/** Remember the prefixes of a multi-model Model made (or forget them when it is deleted). */
+/**
+ * Keep at most MAX_PREFIXES: the oldest a no endpoint config was seen naming go first, so a flood of CreateModel calls
+ * (free, no endpoint needed) cannot push out the prefix a live endpoint loads from.
+ */
+function bounded(list: MmePrefix[]): MmePrefix[] {
+  const out = [...list];
+  while (out.length > MAX_PREFIXES) {
+    const i = out.findIndex((p) => !p.served);
+    out.splice(i >= 0 ? i : 0, 1);
+  }
+  return out;
+}
+
+/**
+ * Remember the prefixes of a multi-model Model made, mark those an endpoint config names as served, and forget them
+ * when the Model is deleted, unless served: DeleteModel removes only the Model's record, an endpoint already made
+ * from it goes on loading TargetModels from the prefix (so a delete would otherwise blind the rule).
+ */
 function remember(ev: NormalizedEvent, ctx: RuleContext): void {
-  const name = ev.ml?.model?.name ?? ev.resource?.name;
-  if (!name) return;
   const scope = scopeOf(ev);
   const list = ctx.get<MmePrefix[]>(KEY) ?? [];
-  const others = list.filter((p) => !(p.model === name && p.scope === scope));
+  if (ev.action === 'endpoint_config.create') {
+    const models = deployedModelNames(ev);
+    if (!list.some((p) => !p.served && p.scope === scope && models.includes(p.model))) return;
+    ctx.set(KEY, list.map((p) => (p.scope === scope && models.includes(p.model) ? { ...p, served: true } : p)));
+    return;
+  }
+  const name = ev.ml?.model?.name ?? ev.resource?.name;
+  if (!name) return;
+  const mine = (p: MmePrefix) => p.model === name && p.scope === scope;
+  const others = list.filter((p) => !mine(p));
   if (ev.action === 'model.delete') {
-    if (others.length !== list.length) ctx.set(KEY, others);
+    const kept = list.flatMap((p) => (!mine(p) ? [p] : p.served ? [{ ...p, deleted: p.deleted ?? ev.time }] : []));
+    if (kept.length !== list.length || kept.some((p, i) => p !== list[i])) ctx.set(KEY, kept);
     return;
   }
   const prefixes = (ev.ml?.model as { multi_model_prefixes?: unknown } | undefined)?.multi_model_prefixes;
   if (!Array.isArray(prefixes) || !prefixes.length) return;
   const creator = principalOf(ev, ctx);
   const added = prefixes.filter((p): p is string => typeof p === 'string' && p.startsWith('s3://')).map((prefix) => ({ prefix, model: name, scope, creator, creatorShown: identityOf(ev.actor, ctx.cfg), event: ev.id }));
-  ctx.set(KEY, [...others, ...added].slice(-MAX_PREFIXES));
+  ctx.set(KEY, bounded([...others, ...added]));
 }
 
 /** The S3 objects a write event makes (its resource, else the data it names as output). */
@@ -66,7 +95,7 @@ function writtenObjects(ev: NormalizedEvent): string[] {
  */
 export const multiModelWrite: KindImpl = (ev, ctx) => {
   if (!isCarriedOut(ev) || ev.platform !== 'sagemaker') return;
-  if (ev.action === 'model.create' || ev.action === 'model.delete') return remember(ev, ctx);
+  if (ev.action === 'model.create' || ev.action === 'model.delete' || ev.action === 'endpoint_config.create') return remember(ev, ctx);
   if (ev.action !== 'data_object.write' && ev.action !== 'data_object.copy') return;
   const list = ctx.get<MmePrefix[]>(KEY);
   if (!list?.length) return;
@@ -74,20 +103,23 @@ export const multiModelWrite: KindImpl = (ev, ctx) => {
   const writer = principalOf(ev, ctx);
   const shown = identityOf(ev.actor, ctx.cfg);
   const allowed = setting<string[]>(ctx, 'mme_writers') ?? [];
-  const byListed = allowed.length > 0 && [shown, ev.actor?.id, writer].some((w) => !!w && anyGlob(allowed, w));
-  if (byListed) return;
-  // A copy of an approved version's artifact is the pipeline putting that version on the endpoint.
+  // A copy of an approved version's artifact is the pipeline putting that version on the endpoint; a copy of a
+  // rejected one's is rejected weights made servable, whoever copies (the pipeline's role and mme_writers included).
   const source = ev.action === 'data_object.copy' ? ev.ml?.data?.inputs?.[0] : undefined;
-  if (source && approvalVerdict(ctx, { platform: ev.platform, artifact: source }, [], ev.platform).approved.length) return;
+  const verdict = source ? approvalVerdict(ctx, { platform: ev.platform, artifact: source }, [], ev.platform) : undefined;
+  if (verdict?.approved.length) return;
+  const rejected = verdict?.rejected;
+  const byListed = allowed.length > 0 && [shown, ev.actor?.id, writer].some((w) => !!w && anyGlob(allowed, w));
+  if (byListed && !rejected) return;
   for (const object of objects) {
     for (const p of list.filter((x) => object.startsWith(x.prefix) && object !== x.prefix)) {
       // With no writers listed, the Model's creator (its role) is the deploy pipeline.
-      if (!allowed.length && p.creator && writer === p.creator) continue;
+      if (!rejected && !allowed.length && p.creator && writer === p.creator) continue;
       const entity = namedEntity('model', scopedName(p.model, p.scope), p.model, ev.platform);
       ctx.detect({
         entity, key: `mme|${object}`, evidence: [p.event, ev.id], title: 'Model written under a multi-model endpoint prefix',
-        summary: `${shown ?? UNIDENTIFIED} wrote ${object} (${ev.operation}) under ${p.prefix}, the model data prefix of multi-model Model ${p.model}: InvokeEndpoint can load it as a TargetModel with no registry approval${source ? ` (copied from ${source}, which no approved version has)` : ''}`,
-        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(source ? { copied_from: source } : {}) },
+        summary: `${shown ?? UNIDENTIFIED} wrote ${object} (${ev.operation}) under ${p.prefix}, the model data prefix of multi-model Model ${p.model}: InvokeEndpoint can load it as a TargetModel with no registry approval${source ? ` (copied from ${source}, ${rejected ? `rejected ${rejected.name} v${rejected.version}'s artifact` : 'which no approved version has'})` : ''}${p.deleted ? ` (the Model was deleted at ${p.deleted}; an endpoint made from it still loads from the prefix)` : ''}`,
+        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(source ? { copied_from: source } : {}), ...(rejected ? { copied_from_rejected: `${rejected.name}/${rejected.version}` } : {}), ...(p.deleted ? { model_deleted: true } : {}) },
       });
     }
   }
