@@ -293,7 +293,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
       platform: 'kubeflow',
       channel: ctx.channel,
       stage,
-      action: (statusOnly ? 'endpoint.status_change' : trained?.model_uri ? 'endpoint.deploy' : auditAction(ev)) as NormalizedEvent['action'],
+      action: (statusOnly ? 'endpoint.status_change' : trained?.model_uri || trained?.model_uri_copied_from ? 'endpoint.deploy' : auditAction(ev)) as NormalizedEvent['action'],
       operation: `${ev.verb ?? 'unknown'} ${resourceType}${ref.subresource ? `/${ref.subresource}` : ''}`,
       service: 'kube-apiserver',
       outcome,

@@ -33,15 +33,33 @@ function patchWritesModel(req: unknown): boolean {
   return !!inferenceService || !!storageUri;
 }
 
-/** What a JSON patch's add / replace ops set (the last op wins), as a TrainedModel object holding them. */
-function jsonPatchSpec(ops: unknown[]): { inferenceService?: string; storageUri?: string } {
-  const out: { inferenceService?: string; storageUri?: string } = {};
+const MODEL_PATHS = ['', '/spec', '/spec/model', '/spec/model/storageUri'];
+
+/**
+ * What a JSON patch's ops set (the last op wins), as a TrainedModel object holding them. A `copy` / `move` into the
+ * model's location takes the value an earlier op of the same patch put at `from`; from anywhere else (a field of the
+ * stored object the log does not show) the location is unknown: `copiedFrom` names where it came from.
+ */
+function jsonPatchSpec(ops: unknown[]): { inferenceService?: string; storageUri?: string; copiedFrom?: string } {
+  const out: { inferenceService?: string; storageUri?: string; copiedFrom?: string } = {};
+  const setHere = new Map<string, unknown>();
   for (const op of ops) {
-    if (!isObject(op) || (op.op !== 'add' && op.op !== 'replace') || typeof op.path !== 'string') continue;
-    const nested: Record<string, unknown> = { '': op.value, '/spec': { spec: op.value }, '/spec/model': { spec: { model: op.value } }, '/spec/model/storageUri': { spec: { model: { storageUri: op.value } } }, '/spec/inferenceService': { spec: { inferenceService: op.value } } };
+    if (!isObject(op) || typeof op.path !== 'string') continue;
+    let value: unknown;
+    if (op.op === 'add' || op.op === 'replace') value = op.value;
+    else if ((op.op === 'copy' || op.op === 'move') && typeof op.from === 'string') {
+      if (!setHere.has(op.from)) {
+        // Not set by this patch: the stored object's, unknown here.
+        if (MODEL_PATHS.includes(op.path)) (out.copiedFrom = op.from), (out.storageUri = undefined);
+        continue;
+      }
+      value = setHere.get(op.from);
+    } else continue;
+    setHere.set(op.path, value);
+    const nested: Record<string, unknown> = { '': value, '/spec': { spec: value }, '/spec/model': { spec: { model: value } }, '/spec/model/storageUri': { spec: { model: { storageUri: value } } }, '/spec/inferenceService': { spec: { inferenceService: value } } };
     if (!Object.hasOwn(nested, op.path)) continue;
     const got = specOf(nested[op.path]);
-    if (op.path === '' || op.path === '/spec' || op.path === '/spec/model' || op.path === '/spec/model/storageUri') out.storageUri = got.storageUri;
+    if (MODEL_PATHS.includes(op.path)) (out.storageUri = got.storageUri), (out.copiedFrom = undefined);
     if (op.path === '' || op.path === '/spec' || op.path === '/spec/inferenceService') out.inferenceService = got.inferenceService;
   }
   return out;
@@ -61,16 +79,20 @@ export function trainedModelDeploymentOf(ev: AuditEvent): Record<string, unknown
   if (!isTrainedModel(ev)) return undefined;
   if (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch') return undefined;
   if (ev.verb === 'patch' && !patchWritesModel(ev.requestObject)) return undefined;
-  const written = Array.isArray(ev.requestObject) ? jsonPatchSpec(ev.requestObject) : specOf(ev.requestObject);
+  const written: { inferenceService?: string; storageUri?: string; copiedFrom?: string } = Array.isArray(ev.requestObject) ? jsonPatchSpec(ev.requestObject) : specOf(ev.requestObject);
   const stored = specOf(ev.responseObject);
   // The stored object is the whole spec after the write; a patch without it says only what it sets.
   const inferenceService = stored.inferenceService ?? written.inferenceService;
   const storageUri = stored.storageUri ?? written.storageUri;
-  if (!storageUri && !inferenceService) return undefined;
+  // A location copied from a field the log does not show is a model loaded from somewhere unknown, as for an
+  // InferenceService (`model_uri_copied_from`).
+  const copiedFrom = storageUri ? undefined : written.copiedFrom;
+  if (!storageUri && !inferenceService && !copiedFrom) return undefined;
   const ref = ev.objectRef ?? {};
   return definedOnly({
     endpoint: inferenceService ? endpointId(ref.namespace, inferenceService) : undefined,
     model_uri: storageUri ? redactUrlSecrets(storageUri) : undefined,
+    model_uri_copied_from: copiedFrom === undefined ? undefined : redactUrlSecrets(copiedFrom),
     variant: ref.name,
   });
 }

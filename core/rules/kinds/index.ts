@@ -25,6 +25,7 @@ import { nameTakeover } from './rename.js';
 import { judgeStageRollbacks } from './stage-rollback.js';
 import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
 import { multiModelWrite } from './multi-model.js';
+import { withTrainedModelParent } from './trained-model-parent.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -123,7 +124,9 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     approvedModelModified(ev, ctx);
     nameTakeover(ev, ctx);
   },
-  unapproved_deployment: (ev, ctx) => {
+  unapproved_deployment: (given, ctx) => {
+    // A TrainedModel patch logged without its stored object deploys onto the parent its earlier writes named.
+    const ev = withTrainedModelParent(given, ctx);
     // A KServe deployment is judged with the env of the serving runtime it names, seen before or read late.
     for (const late of rememberRuntimeWrite(ev, ctx)) unapprovedDeployment(late, ctx);
     unapprovedDeployment(withRuntimeSource(ev, ctx), ctx);
