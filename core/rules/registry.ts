@@ -1101,13 +1101,18 @@ export class Registry {
 
   /**
    * A rejection of a version whose artifact is a folder holding `artifact` (an MLflow model directory, `…/artifacts/model`,
-   * holding the `model.tar.gz` a SageMaker package names): the rejected weights' files. The nearest folder first; never a
+   * holding the `model.tar.gz` a SageMaker package names): the rejected weights' files. Only the folder the archive is
+   * directly in: one in a subfolder (`s3://models/churn/v2/model.tar.gz` under a rejected `s3://models/churn`) is a
+   * layout of versions under one prefix, not the rejected weights, as a folder inside a rejected folder is. Never a
    * bucket root (a version registered from a whole bucket would make every object in it rejected) nor an archive, which
    * holds no other object. The folder is given with the rejection.
    */
   rejectedEnclosing(artifact: string | undefined, partition: string | undefined): { rejected: RejectedArtifact; folder: string } | undefined {
     if (!artifact) return undefined;
-    for (const folder of uriAncestors(asS3Uri(artifact)).slice(1)) {
+    const uri = asS3Uri(artifact);
+    for (const folder of uriAncestors(uri).slice(1, 2)) {
+      // The literal parent only (uriAncestors leaves out one a `..` reading disagrees with: the next is no parent).
+      if (folder !== uri.slice(0, uri.lastIndexOf('/'))) continue;
       const scheme = folder.indexOf('://');
       if (scheme >= 0 && !folder.slice(scheme + 3).includes('/')) continue;
       const rejected = this.rejectedArtifact(folder, partition);

@@ -144,6 +144,16 @@ describe('weights rejected in MLflow approved in the SageMaker Model Registry', 
     ];
     expect(reversed(vertexLike)).toEqual([]);
   });
+
+  it('an archive in a subfolder of a rejected folder (a version layout under one prefix) is no reversal; one directly inside still is (verify26a)', () => {
+    const layout = (approvedSource: string) => [
+      webhook('2026-11-20T09:00:00Z', 'model_version', 'created', { name: 'churn', version: '1', source: 's3://models/churn', run_id: 'c1', tags: {}, description: '' }),
+      webhook('2026-11-20T09:30:00Z', 'model_version_tag', 'set', { name: 'churn', version: '1', key: 'approval_status', value: 'rejected' }),
+      ...registerAndApprove(approvedSource),
+    ];
+    expect(reversed(layout('s3://models/churn/v2/model.tar.gz'))).toEqual([]);
+    expect(reversed(layout('s3://models/churn/model.tar.gz')).map((a) => a.details.rejected_artifact)).toEqual(['s3://models/churn']);
+  });
 });
 
 describe('an MLflow 3 version registered from a logged model (source models:/m-…)', () => {
