@@ -408,6 +408,21 @@ function compilationFacts(params: Obj): { source_uri?: string; source_package?: 
 }
 
 /**
+ * Who and what labels a Ground Truth labeling job's data (CreateLabelingJob `humanTaskConfig`): the Lambda functions it
+ * runs over every data object before workers see it (`preHumanTaskLambdaArn`) and over the workers' answers to decide
+ * each label (`annotationConsolidationConfig.annotationConsolidationLambdaArn`) — code that writes the training labels —
+ * and the work team (`workteamArn`; `public-crowd` is Amazon Mechanical Turk, anyone who takes the task).
+ */
+function labelingFacts(params: Obj): { lambda_functions?: string[]; pre_annotation_lambda?: string; consolidation_lambda?: string; workteam?: string; public_workforce?: true } {
+  const pre = str(get(params, 'humanTaskConfig.preHumanTaskLambdaArn'));
+  const acs = str(get(params, 'humanTaskConfig.annotationConsolidationConfig.annotationConsolidationLambdaArn'));
+  const workteam = str(get(params, 'humanTaskConfig.workteamArn'));
+  const fns = uniq([pre, acs]);
+  const out = { lambda_functions: fns.length ? fns : undefined, pre_annotation_lambda: pre, consolidation_lambda: acs, workteam, public_workforce: workteam && /:workteam\/public-crowd\//.test(workteam) ? (true as const) : undefined };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+/**
  * The `ml` block for one SageMaker request or service-event detail.
  * `operation` is the eventName (or detail-type) it came from.
  *
@@ -480,6 +495,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     if (kind === 'transform' && str(params.modelName)) ml.deployment = { model: str(params.modelName) };
     if (/OptimizationJob$/.test(operation)) Object.assign(ml.job, optimizationFacts(params));
     if (/CompilationJob$/.test(operation)) Object.assign(ml.job, compilationFacts(params));
+    if (kind === 'labeling') Object.assign(ml.job, labelingFacts(params));
   }
 
   // Models (CreateModel) and model packages (registry).

@@ -62,7 +62,7 @@ describe('Vertex AI: pythonPackageSpec.packageUris', () => {
   });
 });
 
-describe('SageMaker processing jobs: their packages and code, not their images', () => {
+describe('SageMaker processing jobs: their packages, code and image registry', () => {
   const SKLEARN = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3';
   const processing = (extra: Record<string, unknown>, image = SKLEARN) =>
     NormalizedEvent.parse(smOne(ctRecord('CreateProcessingJob', {
@@ -74,7 +74,6 @@ describe('SageMaker processing jobs: their packages and code, not their images',
 
   it('a foreign index in its Environment, or its `code` input in another account\'s SDK bucket, alerts; AWS\'s processing image by tag does not', () => {
     expect(alertsOf([processing({})])).toEqual([]);
-    expect(alertsOf([processing({}, 'public.ecr.aws/attacker/proc:latest')])).toEqual([]);
     const pip = processing({ environment: { PIP_INDEX_URL: 'https://pypi.attacker.example/simple' } });
     expect(alertsOf([pip]).map((a) => a.details?.package_sources)).toEqual([['https://pypi.attacker.example/simple']]);
     const code = processing({ processingInputs: [input('input-1', 's3://ml-data/raw/', '/opt/ml/processing/input'), input('code', 's3://sagemaker-us-east-1-999988887777/prep/code/preprocess.py', '/opt/ml/processing/input/code')] });
@@ -82,5 +81,38 @@ describe('SageMaker processing jobs: their packages and code, not their images',
     expect(alertsOf([code]).map((a) => a.details?.code_uris)).toEqual([['s3://sagemaker-us-east-1-999988887777/prep/code/preprocess.py']]);
     const attacker = processing({ processingInputs: [input('code', 's3://attacker-bucket/preprocess.py', '/opt/ml/processing/input/code')] });
     expect(alertsOf([attacker], { [RULE]: { trusted_code_locations: ['s3://sagemaker-*-111122223333/*'] } })).toHaveLength(1);
+  });
+});
+
+describe('SageMaker processing jobs: an image from a registry off the allow list', () => {
+  const SPARK = '173754725891.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing:3.5-cpu-py312-v1.0';
+  // The real CloudTrail shape of CreateProcessingJob (requestParameters lowerCamel, spec §2.2).
+  const processing = (imageUri: string, name = 'prep-churn-2026-08-21') =>
+    NormalizedEvent.parse(smOne(ctRecord('CreateProcessingJob', {
+      processingJobName: name, appSpecification: { imageUri, containerEntrypoint: ['python3', '/opt/ml/processing/input/code/preprocess.py'], containerArguments: ['--train-split', '0.8'] },
+      processingInputs: [{ inputName: 'raw', s3Input: { s3Uri: 's3://ml-raw/churn/2026-08-21/', localPath: '/opt/ml/processing/input/raw', s3DataType: 'S3Prefix', s3InputMode: 'File' } }],
+      processingOutputConfig: { outputs: [{ outputName: 'train', s3Output: { s3Uri: 's3://training-data/churn/train/', localPath: '/opt/ml/processing/train', s3UploadMode: 'EndOfJob' } }] },
+      processingResources: { clusterConfig: { instanceCount: 1, instanceType: 'ml.m5.xlarge', volumeSizeInGB: 30 } }, roleArn: 'arn:aws:iam::111122223333:role/SageMakerExec',
+      networkConfig: { enableNetworkIsolation: true },
+    }, { responseElements: { processingJobArn: `arn:aws:sagemaker:us-east-1:111122223333:processing-job/${name}` } })));
+
+  it('Docker Hub or a public registry alerts (the container writes the training data); ECR by tag does not (AWS\'s Spark, scikit-learn, the own account\'s)', () => {
+    const [hub, ...more] = alertsOf([processing('docker.io/evil/preproc:latest')]);
+    expect(more).toEqual([]);
+    expect(hub!.details).toMatchObject({ job: 'prep-churn-2026-08-21', image: 'docker.io/evil/preproc:latest', reasons: ['registry docker.io is not on the allow list'] });
+    expect(hub!.entity.id).toContain('prep-churn');
+    expect(alertsOf([processing('public.ecr.aws/attacker/proc:latest')]).map((a) => a.details?.reasons)).toEqual([['registry public.ecr.aws is not on the allow list']]);
+    // Not pinned is no finding for a processing job: AWS's containers run by tag.
+    expect(alertsOf([processing(SPARK), processing('111122223333.dkr.ecr.us-east-1.amazonaws.com/prep:latest', 'prep-2')])).toEqual([]);
+    // A training job with the same tagged image still needs the digest.
+    expect(alertsOf([NormalizedEvent.parse(smOne(ctRecord('CreateTrainingJob', { trainingJobName: 't-1', algorithmSpecification: { trainingImage: '111122223333.dkr.ecr.us-east-1.amazonaws.com/prep:latest', trainingInputMode: 'File' }, roleArn: 'arn:aws:iam::111122223333:role/SageMakerExec', enableNetworkIsolation: true })))])).toHaveLength(1);
+  });
+
+  it('allowed_repositories and trusted_images apply as for training images', () => {
+    const rules = { [RULE]: { allowed_repositories: ['111122223333.dkr.ecr.*.amazonaws.com/*'] } };
+    expect(alertsOf([processing('999988887777.dkr.ecr.us-east-1.amazonaws.com/prep:1')], rules).map((a) => a.details?.reasons)).toEqual([['repository 999988887777.dkr.ecr.us-east-1.amazonaws.com/prep is not on allowed_repositories']]);
+    expect(alertsOf([processing(SPARK)], rules)).toHaveLength(1);
+    expect(alertsOf([processing(SPARK)], { [RULE]: { allowed_repositories: ['111122223333.dkr.ecr.*.amazonaws.com/*', '173754725891.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing'] } })).toEqual([]);
+    expect(alertsOf([processing('docker.io/corp/prep:2')], { [RULE]: { trusted_images: ['docker.io/corp/*'] } })).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { durationMs } from '../config.js';
 import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
-import { untrustedCode } from './code-locations.js';
+import { untrustedCode, untrustedFunctions } from './code-locations.js';
 import { isAllowedSource } from './packages.js';
 
 /**
@@ -252,10 +252,15 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
 export { registryOf } from './images.js';
 
 export const unverifiedDependency: KindImpl = (ev, ctx) => {
-  // A processing job's packages and code are judged too (it writes the data a model learns from); its images are not:
-  // AWS's processing containers (scikit-learn, Spark) run by tag from accounts the trusted list does not name.
+  // A processing job is judged too (it writes the data a model learns from): its packages and code, and where its
+  // image comes from — not whether it is pinned: AWS's processing containers (scikit-learn, Spark, Data Wrangler) run
+  // by tag from ECR accounts the trusted list does not name, and pass the registry allow list; an image from Docker Hub
+  // or another registry off the list (an attacker's preprocessing container) does not.
+  // A labeling job (SageMaker Ground Truth, stage ingestion) runs Lambda functions over every data object and its
+  // labels: judged on those (labelingFunctions).
   const preprocessing = ev.stage === 'preprocessing';
-  if (ev.stage !== 'training' && !preprocessing) return;
+  const labeling = ev.resource?.type === 'labeling_job' && ev.action === 'resource.create' && ev.outcome !== 'failure';
+  if (ev.stage !== 'training' && !preprocessing && !labeling) return;
   const reasons: string[] = [];
   /** The images that failed: the alert names (and suppresses by) them, not a pinned first image. */
   const offenders: string[] = [];
@@ -264,12 +269,12 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   // A HyperPod cluster written (created, or its instance groups changed): its nodes run the lifecycle scripts then.
   const clusterWrite = ev.resource?.type === 'cluster' && /^resource\.(create|update)$/.test(ev.action) && ev.outcome !== 'failure';
   const submitted = isJobSubmission(ev) || ev.action === 'pipeline_step.start' || clusterWrite;
-  if (j?.image && !preprocessing && submitted) {
+  if (j?.image && submitted) {
     // A job may run several images (a tuning job's definitions): each must pass.
     const images = j.images?.length ? j.images : [j.image];
     // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
     const pinned = (image: string) => (images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : isPinnedImage(image) || (image === j.image && !!j.image_digest));
-    const judged = judgeImages(images, { allowed_registries: setting(ctx, 'allowed_registries'), require_digest: setting(ctx, 'require_digest'), trusted_images: setting(ctx, 'trusted_images'), allowed_repositories: setting(ctx, 'allowed_repositories') }, pinned);
+    const judged = judgeImages(images, { allowed_registries: setting(ctx, 'allowed_registries'), require_digest: !preprocessing && setting<boolean>(ctx, 'require_digest'), trusted_images: setting(ctx, 'trusted_images'), allowed_repositories: setting(ctx, 'allowed_repositories') }, pinned);
     reasons.push(...judged.reasons);
     offenders.push(...judged.offenders);
   }
@@ -293,7 +298,9 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   for (const s of hiddenSources) reasons.push(`packages from a source the request does not show (${s})`);
   const foreignCode = submitted ? untrustedCode(Array.isArray(j?.code_uris) ? j.code_uris.filter((u): u is string => typeof u === 'string') : [], ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations')) : [];
   for (const c of foreignCode) reasons.push(c.reason);
-  if (preprocessing && !reasons.length) return;
+  const foreignFunctions = labeling ? untrustedFunctions(j, ev.cloud?.account, setting<string[]>(ctx, 'trusted_code_locations')) : [];
+  for (const f of foreignFunctions) reasons.push(f.reason);
+  if ((preprocessing || labeling) && !reasons.length) return;
   const check = ev.details?.dependency_check;
   if (check === 'failed' || (ev.outcome === 'failure' && /hash|digest|checksum|integrity/i.test(`${ev.error?.code ?? ''} ${ev.error?.message ?? ''}`))) {
     reasons.push(`dependency hash check failed: ${ev.error?.message ?? ev.error?.code ?? 'failed'}`);
@@ -303,14 +310,15 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   const image = offenders[0] ?? j?.image;
   // By job family: each run of a recurring pipeline (churn-nightly-16, -17…) is the same finding, suppressed as a repeat.
   // The foreign package sources are in the key: another index is another finding, not a repeat of an image's.
-  const key = [...offenders, ...foreignSources, ...foreignCode.map((c) => c.uri), ...hiddenSources].join(',') || (j?.image ?? 'dependency');
+  const key = [...offenders, ...foreignSources, ...foreignCode.map((c) => c.uri), ...foreignFunctions.map((f) => f.arn), ...hiddenSources].join(',') || (j?.image ?? 'dependency');
   // Only hidden sources found (no image, source, code or hash check failed that the request shows): medium at most.
   const onlyHidden = hiddenSources.length > 0 && seenReasons === 0 && reasons.length === hiddenSources.length;
   ctx.detect({
     entity: jobEntity(ev, job), key, evidence: [ev.id], title: 'Unverified training dependency', summary: `${job}: ${reasons.join('; ')}`,
     details: {
       job, image, ...(offenders.length > 1 ? { images: offenders } : {}), ...(foreignSources.length ? { package_sources: foreignSources } : {}),
-      ...(hiddenSources.length ? { package_sources_unverifiable: hiddenSources } : {}), ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}), reasons,
+      ...(hiddenSources.length ? { package_sources_unverifiable: hiddenSources } : {}), ...(foreignCode.length ? { code_uris: foreignCode.map((c) => c.uri) } : {}),
+      ...(foreignFunctions.length ? { lambda_functions: foreignFunctions.map((f) => f.arn) } : {}), reasons,
     },
     ...(onlyHidden ? { severity_cap: 'medium' as const } : {}),
   });
