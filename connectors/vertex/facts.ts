@@ -123,6 +123,15 @@ export function collectFacts(roots: unknown[]): SecurityFacts {
       case 'inputUris':
         add(f.inputUris, node);
         break;
+      // A BigQuery or Cloud Storage source named by `uri`: a tabular Dataset's `metadata.inputConfig.bigquerySource.uri`,
+      // a FeatureView's `bigQuerySource.uri` (the table its online store syncs from), an ImportDataConfig's.
+      case 'uri':
+        if (parent === 'bigquerySource' || parent === 'bigQuerySource' || parent === 'gcsSource') add(f.inputUris, node);
+        break;
+      // The Datasets a DataLabelingJob has labeled (`datasets: ["projects/…/datasets/123"]`).
+      case 'datasets':
+        if (/\/datasets\/[^/]+$/.test(node)) add(f.inputUris, node);
+        break;
       case 'outputUriPrefix':
       case 'outputUri':
       case 'gcsOutputDirectory':

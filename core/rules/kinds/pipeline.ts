@@ -148,7 +148,10 @@ export const networkEgress: KindImpl = (ev, ctx) => {
   // code of the caller's on machines of the caller's: its TuningJob has no network or VPC field to set, so every one
   // would read "not isolated" and the alert could never be made to go away.
   const managedTuning = ev.platform === 'vertex' && ev.resource?.type === 'tuning_job';
-  if ((JOB_CREATE.has(ev.action) || isVertexPipeline) && !managedTuning && ev.outcome !== 'failure' && (ev.stage === 'training' || ev.stage === 'preprocessing')) {
+  // Nor does a Vertex AI DataLabelingJob (read as processing_job.create): human labelers (specialist pools) label the
+  // dataset on Google's side; the job has no network, VPC or container of the caller's to isolate.
+  const humanLabeling = ev.platform === 'vertex' && ev.resource?.type === 'data_labeling_job';
+  if ((JOB_CREATE.has(ev.action) || isVertexPipeline) && !managedTuning && !humanLabeling && ev.outcome !== 'failure' && (ev.stage === 'training' || ev.stage === 'preprocessing')) {
     const known = j?.network_isolation !== undefined || j?.vpc !== undefined;
     // The create request is the whole truth on SageMaker and Vertex: a field left out means "not isolated".
     if (known || ev.platform === 'sagemaker' || ev.platform === 'vertex') {
