@@ -25,7 +25,8 @@ const MODIFY_ACTIONS = [
 ];
 
 /** What writes training data (separation of duties, unfamiliar writers): objects, datasets, feature records, pipeline artifacts. */
-const DATA_WRITE_ACTIONS = ['data_object.write', 'data_object.copy', 'data_object.delete', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_group.update', 'artifact.write'];
+// Deleting records (Feature Store DeleteRecord, HardDelete too; Vertex DeleteFeatureValues) changes what a model learns as much as writing them.
+const DATA_WRITE_ACTIONS = ['data_object.write', 'data_object.copy', 'data_object.delete', 'dataset.create', 'dataset.update', 'dataset.import', 'feature_record.write', 'feature_record.delete', 'feature_group.update', 'artifact.write'];
 const DATA_WRITE_STAGES = ['ingestion', 'preprocessing'];
 
 /** The clouds' own registries (ECR, Container Registry, Artifact Registry): the default allow list of image rules. */
