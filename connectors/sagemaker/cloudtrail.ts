@@ -319,6 +319,19 @@ function deletedObjects(r: Obj, params: Obj, bucket: string): { uris: string[]; 
 }
 
 /** S3 object and bucket operations (spec §2.1): stage from the configured bucket lists (a copy's source counts too). */
+/**
+ * The bytes of object data an S3 call moved (`ml.data.bytes`, what ingestion.volume_anomaly sums per source): CloudTrail's
+ * `additionalEventData.bytesTransferredIn` for an upload (`PutObject`, `UploadPart`: the request body is the data),
+ * `bytesTransferredOut` for a download (the response body). Other calls move no object data through the request — a
+ * copy is made inside S3, its response, like a completion's or a delete's, is a small XML document — so they carry none:
+ * read as data, a CopyObject's 224-byte `CopyObjectResult` counted as ingested volume while uploads counted nothing.
+ */
+function objectBytes(r: Obj, eventName: string): number | undefined {
+  const field = eventName === 'PutObject' || eventName === 'UploadPart' ? 'bytesTransferredIn' : eventName === 'GetObject' ? 'bytesTransferredOut' : undefined;
+  const n = field ? get(r, `additionalEventData.${field}`) : undefined;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig): Classified | { skip: string } {
   // CreateAccessPoint names the bucket in its body; PutAccessPointPolicy names none (kept when it grants anyone).
   const apCall = accessPointCall(r, eventName, params);
@@ -375,7 +388,7 @@ function classifyS3(r: Obj, eventName: string, params: Obj, cfg: SagemakerConfig
         uris: deleted?.uris.length ? deleted.uris : deleted?.scope ? [deleted.scope] : uri ? [uri] : undefined,
         inputs: copySource ? [copySource] : exported?.inputs,
         outputs: copySource && uri ? [uri] : exported?.outputs,
-        bytes: typeof get(r, 'additionalEventData.bytesTransferredOut') === 'number' ? (get(r, 'additionalEventData.bytesTransferredOut') as number) || undefined : undefined,
+        bytes: objectBytes(r, eventName),
       },
     },
     details: {
