@@ -108,10 +108,28 @@ function codeOf(ev: NormalizedEvent): { image?: string; commit?: string } {
   return { image: digest ?? j?.image, commit: ev.ml?.code?.commit };
 }
 
+/**
+ * Where a job's code archives come from, stable across runs: the bucket and the file's name (`s3://sagemaker-us-east-1-
+ * 111122223333/…/preprocess.py`). The SageMaker SDK uploads a processing script under the run's own job name
+ * (`s3://<bucket>/<job-name>/input/code/preprocess.py`), a pipeline under a content hash, so the whole URI is new every
+ * run; the bucket says whose code it is, and a script fetched from another bucket is other code.
+ */
+function codeLocations(ev: NormalizedEvent): string[] {
+  const uris = Array.isArray(ev.ml?.job?.code_uris) ? ev.ml.job.code_uris.filter((u): u is string => typeof u === 'string') : [];
+  return [...new Set(uris.map((u) => {
+    const m = /^([a-z0-9+.-]+:\/\/[^/]+)(\/.*)?$/i.exec(u);
+    if (!m) return u;
+    const file = (m[2] ?? '').replace(/\/+$/, '').split('/').pop();
+    return file ? `${m[1]}/…/${file}` : m[1]!;
+  }))].sort();
+}
+
 export const codeModified: KindImpl = (ev, ctx) => {
   if (ev.stage !== 'preprocessing' || !(isJobSubmission(ev) || ev.action === 'pipeline_step.start')) return;
   const { image, commit } = codeOf(ev);
-  if (!image && !commit) return;
+  // The script a processing job runs on a prebuilt image by tag (the SDK's ScriptProcessor `code` input) is its code too.
+  const locations = codeLocations(ev);
+  if (!image && !commit && !locations.length) return;
   const job = jobNameOf(ev) ?? 'unknown';
   const entity = jobEntity(ev, job);
   // Learned per family (in its account, on SageMaker): the entity's id.
@@ -121,19 +139,24 @@ export const codeModified: KindImpl = (ev, ctx) => {
   const reasons: string[] = [];
   if (approvedImages.length && image && !anyGlob(approvedImages, image) && !anyGlob(approvedImages, ev.ml?.job?.image)) reasons.push(`image ${image} is not on the approved list`);
   if (approvedCommits.length && commit && !anyGlob(approvedCommits, commit)) reasons.push(`commit ${commit} is not on the approved list`);
-  const known = ctx.get<{ images: string[]; commits: string[]; event: string }>(`code|${family}`);
+  // `locations`: learned since code locations were judged; a family learned before has none yet, and learns them now.
+  const known = ctx.get<{ images: string[]; commits: string[]; locations?: string[]; event: string }>(`code|${family}`);
+  const newLocations = known?.locations?.length ? locations.filter((l) => !known.locations!.includes(l)) : [];
   if (!known) {
-    ctx.set(`code|${family}`, { images: image ? [image] : [], commits: commit ? [commit] : [], event: ev.id });
+    ctx.set(`code|${family}`, { images: image ? [image] : [], commits: commit ? [commit] : [], locations, event: ev.id });
   } else if (!reasons.length) {
     if (!approvedImages.length && image && !known.images.includes(image)) reasons.push(`image changed to ${image} since the last approved run (${known.images.at(-1)})`);
     if (!approvedCommits.length && commit && !known.commits.includes(commit)) reasons.push(`commit changed to ${commit} since the last approved run (${known.commits.at(-1)})`);
+    if (newLocations.length) reasons.push(`code from ${newLocations.join(', ')} since the last approved run (${known.locations!.join(', ')})`);
   }
   if (reasons.length) {
-    ctx.detect({ entity, key: `${image ?? ''}|${commit ?? ''}`, evidence: known ? [known.event, ev.id] : [ev.id], title: 'Preprocessing code not approved', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, commit, reasons } });
+    const codeUris = newLocations.length ? { code_locations: newLocations, known_code_locations: known!.locations } : {};
+    ctx.detect({ entity, key: `${image ?? ''}|${commit ?? ''}${newLocations.length ? `|${newLocations.join(',')}` : ''}`, evidence: known ? [known.event, ev.id] : [ev.id], title: 'Preprocessing code not approved', summary: `${job}: ${reasons.join('; ')}`, details: { job, image, commit, reasons, ...codeUris } });
   }
   if (known && setting(ctx, 'learn')) {
     if (image && !known.images.includes(image)) known.images = [...known.images, image].slice(-20);
     if (commit && !known.commits.includes(commit)) known.commits = [...known.commits, commit].slice(-20);
+    for (const l of locations) if (!(known.locations ?? []).includes(l)) known.locations = [...(known.locations ?? []), l].slice(-20);
     known.event = ev.id;
     ctx.set(`code|${family}`, known);
   }
