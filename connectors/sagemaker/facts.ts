@@ -86,22 +86,32 @@ function vpcFacts(v: unknown): { vpc?: boolean; vpc_config?: Obj } {
 /** Keys under which an `s3://` URI is an output (written), not an input. */
 const OUTPUT_KEY = /output|checkpoint|destination|capture|debugHook|tensorBoard|failurePath/i;
 
+/**
+ * Keys whose whole content is what a job reads: a processing job's inputs. Under them a key that names an output is the
+ * place a dataset definition stages its query result for the job to read (`datasetDefinition.athenaDatasetDefinition.
+ * outputS3Uri`, `redshiftDatasetDefinition.outputS3Uri`), an input of the job.
+ */
+const INPUT_KEY = /^processingInputs$/;
+
 /** Every `s3://` URI under a request, split into inputs and outputs by where it sits. */
 function s3Uris(p: Obj): { inputs: string[]; outputs: string[] } {
   const inputs: string[] = [];
   const outputs: string[] = [];
-  const walk = (v: unknown, isOutput: boolean, key: string): void => {
+  const walk = (v: unknown, isOutput: boolean, key: string, input: boolean): void => {
     if (USER_MAPS.has(key)) return;
     if (typeof v === 'string') {
       if (/^s3:\/\//i.test(v)) (isOutput ? outputs : inputs).push(v);
       return;
     }
-    if (Array.isArray(v)) return v.forEach((x) => walk(x, isOutput, key));
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, isOutput, key, input));
     if (!isObj(v)) return;
     // Object.keys rather than Object.entries: no [key, value] pair per property.
-    for (const k of Object.keys(v)) walk(v[k], isOutput || OUTPUT_KEY.test(k), k);
+    for (const k of Object.keys(v)) {
+      const inInput = input || INPUT_KEY.test(k);
+      walk(v[k], !inInput && (isOutput || OUTPUT_KEY.test(k)), k, inInput);
+    }
   };
-  walk(p, false, '');
+  walk(p, false, '', false);
   return { inputs: uniq(inputs), outputs: uniq(outputs) };
 }
 
@@ -408,6 +418,24 @@ function compilationFacts(params: Obj): { source_uri?: string; source_package?: 
 }
 
 /**
+ * What a processing job reads and writes besides S3 locations: the feature groups it ingests into
+ * (`processingOutputConfig.outputs[].featureStoreOutput.featureGroupName`: a Data Wrangler flow's export writes the
+ * records the training data is read from) and the queries its dataset definitions run (`processingInputs[].
+ * datasetDefinition`: Athena catalog / database / work group, Redshift cluster / database; the query text stays in `raw`).
+ */
+function processingDataFacts(params: Obj): { feature_group_outputs?: string[]; dataset_definitions?: Obj[] } {
+  const groups = uniq(arr(get(params, 'processingOutputConfig.outputs')).map((o) => str(get(o, 'featureStoreOutput.featureGroupName'))));
+  const defs = arr(params.processingInputs).flatMap((input): Obj[] => {
+    const athena = get(input, 'datasetDefinition.athenaDatasetDefinition');
+    const redshift = get(input, 'datasetDefinition.redshiftDatasetDefinition');
+    if (isObj(athena)) return [Object.fromEntries(Object.entries({ type: 'athena', catalog: str(athena.catalog), database: str(athena.database), work_group: str(athena.workGroup), staged_at: str(athena.outputS3Uri) }).filter(([, v]) => v !== undefined))];
+    if (isObj(redshift)) return [Object.fromEntries(Object.entries({ type: 'redshift', cluster_id: str(redshift.clusterId), database: str(redshift.database), db_user: str(redshift.dbUser), staged_at: str(redshift.outputS3Uri) }).filter(([, v]) => v !== undefined))];
+    return [];
+  });
+  return { ...(groups.length ? { feature_group_outputs: groups } : {}), ...(defs.length ? { dataset_definitions: defs } : {}) };
+}
+
+/**
  * Who and what labels a Ground Truth labeling job's data (CreateLabelingJob `humanTaskConfig`): the Lambda functions it
  * runs over every data object before workers see it (`preHumanTaskLambdaArn`) and over the workers' answers to decide
  * each label (`annotationConsolidationConfig.annotationConsolidationLambdaArn`) — code that writes the training labels —
@@ -496,6 +524,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     if (/OptimizationJob$/.test(operation)) Object.assign(ml.job, optimizationFacts(params));
     if (/CompilationJob$/.test(operation)) Object.assign(ml.job, compilationFacts(params));
     if (kind === 'labeling') Object.assign(ml.job, labelingFacts(params));
+    if (kind === 'processing') Object.assign(ml.job, processingDataFacts(params));
   }
 
   // Models (CreateModel) and model packages (registry).
