@@ -12,6 +12,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
+import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf } from './audit/ml-workload.js';
 import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
 import { patchedObjectOf } from './audit/patch-base.js';
 import { gitopsApplicationOf } from './audit/gitops.js';
@@ -54,6 +55,8 @@ function queryValues(uri: string | undefined, key: string): string[] {
     return [];
   }
 }
+
+const WORKLOAD_WRITES = new Set(['create', 'update', 'patch']);
 
 function objectLabels(obj: unknown): Record<string, string> | undefined {
   return (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
@@ -192,6 +195,21 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     gitops_application: gitopsApplicationOf(ev.requestObject, ev.user?.username) ?? gitopsApplicationOf(ev.responseObject, ev.user?.username),
   });
   if (workload) copyDefined(details, workload);
+  // A KServe model server, KFP step or MLflow server pod (or its controller): entered or changed outside KServe/KFP.
+  const mlWorkload = mlWorkloadOf(ev);
+  if (mlWorkload) {
+    details.ml_workload = definedOnly({ ...mlWorkload });
+    if (!ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')) {
+      details.pod_spec_changed = changesPodSpec(ev);
+      if (isWorkloadController(ev.user?.username, kserveNamespaces)) details.by_workload_controller = true;
+    }
+  }
+  const debugContainers = ephemeralContainersOf(ev);
+  if (debugContainers) {
+    details.ephemeral_containers = debugContainers.map((c) => definedOnly(c));
+    const debugImages = debugContainers.map((c) => c.image).filter((i): i is string => !!i);
+    if (debugImages.length && !details.images) details.images = debugImages;
+  }
   copyDefined(details, {
     role_ref: binding?.roleRef,
     subjects: binding?.subjects.length ? binding.subjects : undefined,

@@ -283,6 +283,8 @@ export const KindSchemas = {
   artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional() }),
   /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
   artifact_share: z.strictObject({ ...common, allowed_accounts: globs.optional() }),
+  /** Exec, attach, port-forward or a debug container into a KServe / KFP / MLflow pod, or a model server's pods changed outside KServe. */
+  ml_workload_access: z.strictObject({ ...common, exempt: globs.optional(), pods: globs.optional() }),
   notebook_exposure: z.strictObject({ ...common, trusted_code_locations: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), exempt: globs.optional(), exempt_notebooks: globs.optional() }),
   /** Generic: every matching event is a detection. */
   match: z.strictObject({
@@ -362,6 +364,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'platform.audit_log_tampering', kind: 'audit_tampering', stage: 'platform', severity: 'high', description: "the platform's audit log is switched off, deleted, or narrowed so it no longer records a training/model bucket's writes or management events" },
   { id: 'platform.artifact_shared', kind: 'artifact_share', stage: 'platform', severity: 'high', description: 'a grant opens a model registry group or a model/training bucket to another account, or to everyone' },
   { id: 'platform.notebook_exposure', kind: 'notebook_exposure', stage: 'platform', severity: 'medium', description: "a notebook lifecycle script runs code or packages from an untrusted place, a notebook instance gets root access with no VPC (direct internet), or a Studio login URL is minted for another user's profile" },
+  { id: 'platform.ml_workload_access', kind: 'ml_workload_access', stage: 'platform', severity: 'high', description: "someone execs, attaches, port-forwards or adds a debug container into a KServe model server, KFP pipeline step or MLflow server pod, or changes a model server's Deployment or pods outside KServe" },
 ];
 
 const builtinShape = Object.fromEntries(BUILTIN_RULES.map((r) => [r.id, KindSchemas[r.kind].optional()])) as Record<string, z.ZodOptional<z.ZodType>>;

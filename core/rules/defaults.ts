@@ -129,6 +129,8 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   artifact_export: { allowed_destinations: [], allowed_accounts: [] },
   artifact_share: { allowed_accounts: [] },
   notebook_exposure: { trusted_code_locations: [], allowed_package_sources: PACKAGE_INDEXES, allowed_conda_channels: CONDA_CHANNELS, exempt: [], exempt_notebooks: [] },
+  // No break-glass identity by default: each cluster names its own.
+  ml_workload_access: { exempt: [], pods: [] },
   match: { entity: 'resource' },
   statistical: { entity: 'resource', measure: 'count' },
 };

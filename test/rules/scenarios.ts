@@ -502,6 +502,28 @@ const S: Record<string, Record<string, Builder>> = {
       expect: [],
     }),
   },
+  'platform.ml_workload_access': {
+    // `kubectl cp` into a KServe predictor's model directory (an exec of tar), as the Kubeflow connector reads it.
+    fire: () => {
+      const e = ev({
+        time: at(T0), platform: 'kubeflow', stage: 'platform', action: 'pod.exec', operation: 'create pods/exec', service: 'kube-apiserver', actor: { id: 'mallory@corp.example', name: 'mallory@corp.example', email: 'mallory@corp.example', type: 'user' },
+        resource: { type: 'pods', id: 'namespaces/kubeflow-user-alice/pods/fraud-predictor-00001-deployment-7d9f8c6b5-x2x9z', name: 'fraud-predictor-00001-deployment-7d9f8c6b5-x2x9z', namespace: 'kubeflow-user-alice' },
+        details: { subresource: 'exec', exec_command: ['tar', 'xmf', '-', '-C', '/mnt/models'], container: 'kserve-container', ml_workload: { kind: 'model_server', endpoint: 'kubeflow-user-alice/fraud', component: 'predictor', from: 'name' } },
+      });
+      return { events: [e], expect: [{ rule_id: 'platform.ml_workload_access', entity: { type: 'endpoint', id: 'kubeflow-user-alice/fraud' }, evidence: [e.id] }] };
+    },
+    // KServe's controller rewriting its own Deployment, a rollout restart, a refused exec, and a break-glass admin's exec.
+    'near-miss': () => ({
+      config: { 'platform.ml_workload_access': { exempt: ['sre-breakglass@corp.example'] } },
+      events: [
+        ev({ time: at(T0), platform: 'kubeflow', stage: 'platform', action: 'workload.update', operation: 'update deployments', actor: { id: 'system:serviceaccount:kserve:kserve-controller-manager', name: 'kserve-controller-manager', type: 'service' }, resource: { type: 'deployments', name: 'churn-predictor', namespace: 'kubeflow-user-alice' }, details: { ml_workload: { kind: 'model_server', endpoint: 'kubeflow-user-alice/churn', component: 'predictor', from: 'labels' }, pod_spec_changed: true, by_workload_controller: true } }),
+        ev({ time: at(T0 + HOUR), platform: 'kubeflow', stage: 'platform', action: 'workload.update', operation: 'patch deployments', actor: { id: 'alice@corp.example', name: 'alice@corp.example', email: 'alice@corp.example', type: 'user' }, resource: { type: 'deployments', name: 'churn-predictor', namespace: 'kubeflow-user-alice' }, details: { ml_workload: { kind: 'model_server', endpoint: 'kubeflow-user-alice/churn', component: 'predictor', from: 'name' }, pod_spec_changed: false } }),
+        ev({ time: at(T0 + 2 * HOUR), platform: 'kubeflow', stage: 'platform', action: 'pod.exec', operation: 'create pods/exec', outcome: 'failure', actor: { id: 'mallory@corp.example', name: 'mallory@corp.example', email: 'mallory@corp.example', type: 'user' }, resource: { type: 'pods', name: 'fraud-predictor-00001-deployment-7d9f8c6b5-x2x9z', namespace: 'kubeflow-user-alice' }, details: { subresource: 'exec', exec_command: ['sh'], ml_workload: { kind: 'model_server', endpoint: 'kubeflow-user-alice/fraud', from: 'name' } } }),
+        ev({ time: at(T0 + 3 * HOUR), platform: 'kubeflow', stage: 'platform', action: 'pod.exec', operation: 'create pods/exec', actor: { id: 'oidc:sre-breakglass@corp.example', name: 'sre-breakglass@corp.example', email: 'sre-breakglass@corp.example', type: 'user' }, resource: { type: 'pods', name: 'fraud-predictor-00001-deployment-7d9f8c6b5-x2x9z', namespace: 'kubeflow-user-alice' }, details: { subresource: 'exec', exec_command: ['sh'], ml_workload: { kind: 'model_server', endpoint: 'kubeflow-user-alice/fraud', from: 'name' } } }),
+      ],
+      expect: [],
+    }),
+  },
   'serving.unverified_image': {
     fire: () => {
       const e = kserveIsvc(T0, 'ghcr.io/mallory/predictor:latest');

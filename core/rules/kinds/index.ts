@@ -9,6 +9,7 @@ import {
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
 import { artifactExport, artifactShare } from './exfiltration.js';
 import { notebookExposure } from './notebook.js';
+import { mlWorkloadAccess } from './workload-access.js';
 import { errorSpike } from './serving.js';
 import { codeModified, distributionShift, networkEgress, offHoursJob, schemaMismatch, sourceAuthFailure, unverifiedDependency } from './pipeline.js';
 import { unverifiedServingImage } from './serving-image.js';
@@ -164,6 +165,7 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   artifact_export: artifactExport,
   artifact_share: artifactShare,
   notebook_exposure: notebookExposure,
+  ml_workload_access: mlWorkloadAccess,
   match: matchKind,
   statistical: statisticalKind,
 };

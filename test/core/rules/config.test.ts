@@ -29,7 +29,7 @@ describe('rules configuration', () => {
       'evaluation.score_drop:evaluation', 'evaluation.adversarial_failure:evaluation', 'evaluation.train_test_overlap:evaluation', 'evaluation.self_approval:evaluation',
       'registry.approved_model_modified:registry', 'registry.unapproved_deployment:registry', 'registry.rejection_reversed:registry', 'registry.version_rollback:registry', 'registry.modification_rate:registry',
       'serving.hash_mismatch:serving', 'serving.unapproved_batch_inference:serving', 'serving.behavioral_drift:serving', 'serving.error_spike:serving', 'serving.unverified_image:serving', 'serving.runtime_model_source:serving', 'serving.monitoring_disabled:serving', 'serving.model_source_unverifiable:serving', 'access.separation_of_duties:platform',
-      'platform.artifact_exported:platform', 'platform.audit_log_tampering:platform', 'platform.artifact_shared:platform', 'platform.notebook_exposure:platform',
+      'platform.artifact_exported:platform', 'platform.audit_log_tampering:platform', 'platform.artifact_shared:platform', 'platform.notebook_exposure:platform', 'platform.ml_workload_access:platform',
     ]);
   });
 

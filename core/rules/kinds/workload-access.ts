@@ -1,0 +1,93 @@
+import { anyGlob, callerText, identityOf, namedEntity, scopedName, scopeOf } from '../facts.js';
+import { endpointEntity, setting, type KindImpl } from './context.js';
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** What each interactive pod action is, in the finding. */
+const ENTRY: Record<string, string> = { 'pod.exec': 'exec', 'pod.attach': 'attach', 'pod.portforward': 'port-forward' };
+
+const WHAT: Record<string, string> = { model_server: 'model server', pipeline_step: 'pipeline step', mlflow_server: 'MLflow server', configured: 'ML workload' };
+
+/**
+ * `kubectl cp` is an exec of `tar`: `tar cf - <path>` copies out of the pod, `tar xf - -C <dir>` (kubectl's
+ * `tar xmf - -C <dir>`) into it. Returns the direction and path, else undefined.
+ */
+function copyOf(cmd: string[]): { direction: 'out' | 'in'; path?: string } | undefined {
+  if (cmd[0] !== 'tar' || cmd.length < 2) return undefined;
+  const mode = cmd[1] ?? '';
+  if (/^-?[a-z]*c[a-z]*f/.test(mode) || /^-?[a-z]*c/.test(mode)) return { direction: 'out', path: cmd.slice(2).find((a) => a !== '-' && !a.startsWith('-')) };
+  if (/^-?[a-z]*x/.test(mode)) {
+    const c = cmd.indexOf('-C');
+    return { direction: 'in', path: c >= 0 ? cmd[c + 1] : undefined };
+  }
+  return undefined;
+}
+
+/**
+ * `platform.ml_workload_access`: someone gets into, or changes, an ML workload outside the controller that runs it —
+ * an exec (`kubectl exec`, `kubectl cp`), attach, port-forward or ephemeral debug container (`kubectl debug`) into a
+ * KServe model server, a KFP pipeline step or an MLflow server pod (the connector's `details.ml_workload`, or a pod
+ * `pods` lists), or a model server's Deployment, ReplicaSet or pod spec written by anyone but KServe's, Knative's or
+ * Kubernetes' controllers (`kubectl set image`, an edited storage-initializer argument): the weights served, the run's
+ * data or the registry's store change with no deployment, run or registry record. Failed and dry-run requests are not
+ * judged; `exempt` identities (a break-glass role) are not judged.
+ */
+export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
+  if (ev.platform !== 'kubeflow' || ev.outcome === 'failure') return;
+  const d = ev.details ?? {};
+  if (d.dry_run === true) return;
+  const ns = ev.resource?.namespace;
+  const podName = ev.resource?.name;
+  const marked = d.ml_workload && typeof d.ml_workload === 'object' ? (d.ml_workload as Record<string, unknown>) : undefined;
+  const listed = !marked && ev.resource?.type === 'pods' && ns && podName && anyGlob(setting<string[]>(ctx, 'pods'), `${ns}/${podName}`);
+  const kind = text(marked?.kind) ?? (listed ? 'configured' : undefined);
+  if (!kind) return;
+  const debug = d.subresource === 'ephemeralcontainers';
+  let how: string | undefined = debug ? 'ephemeral container' : ENTRY[ev.action];
+  // A model server's pods changed outside KServe (a pipeline pod's own executor writes its pod; MLflow servers are upgraded by their admins).
+  if (!how && kind === 'model_server' && d.pod_spec_changed === true && d.by_workload_controller !== true) how = 'pod spec change';
+  if (!how) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const command = strings(d.exec_command);
+  const copy = ev.action === 'pod.exec' ? copyOf(command) : undefined;
+  const endpoint = text(marked?.endpoint);
+  const target = `${ev.resource?.type === 'pods' ? 'pod' : (ev.resource?.type ?? 'object').replace(/s$/, '')} ${ns ? `${ns}/` : ''}${podName ?? '?'}`;
+  const entity = endpoint ? endpointEntity(ev, endpoint) : namedEntity('pod', scopedName(`${ns ?? ''}/${podName ?? ''}`, scopeOf(ev)), `${ns ?? ''}/${podName ?? ''}`, ev.platform);
+  const debugContainers = Array.isArray(d.ephemeral_containers) ? d.ephemeral_containers : undefined;
+  const act =
+    copy ? `copied ${copy.path ?? 'files'} ${copy.direction === 'in' ? 'into' : 'out of'}`
+      : how === 'exec' ? `ran ${command.length ? `'${command.join(' ')}'` : 'a command'} in`
+        : how === 'ephemeral container' ? `added a debug container${debugContainers?.length ? ` (${debugContainers.map((c) => text((c as Record<string, unknown>).image) ?? '?').join(', ')})` : ''} to`
+          : how === 'pod spec change' ? 'changed the pods of'
+            : `${how === 'attach' ? 'attached to' : 'port-forwarded to'}`;
+  const whatText = `${WHAT[kind] ?? 'ML workload'}${endpoint ? ` ${endpoint}` : ''}`;
+  ctx.detect({
+    entity,
+    // One finding per caller, way in and object: an exec's ResponseStarted and ResponseComplete are one.
+    key: `${how}|${identity ?? ''}|${ns ?? ''}/${podName ?? ''}${copy ? `|cp-${copy.direction}` : ''}`,
+    evidence: [ev.id],
+    title: how === 'pod spec change' ? 'Model server changed outside KServe' : 'Interactive access into an ML workload',
+    summary: `${callerText(ev.actor, ctx.cfg)} ${act} ${target} (${whatText}${how === 'pod spec change' ? ', not through its InferenceService' : ''})`,
+    details: {
+      identity,
+      workload: kind,
+      access: copy ? `copy ${copy.direction}` : how,
+      endpoint,
+      component: text(marked?.component),
+      workflow: text(marked?.workflow),
+      workload_from: text(marked?.from) ?? (listed ? 'config' : undefined),
+      namespace: ns,
+      object: podName,
+      object_type: ev.resource?.type,
+      operation: ev.operation,
+      command: command.length ? command : undefined,
+      container: text(d.container),
+      copy_path: copy?.path,
+      ephemeral_containers: debugContainers,
+      images: !debug && how === 'pod spec change' && strings(d.images).length ? strings(d.images) : undefined,
+      impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
+    },
+  });
+};
