@@ -1,4 +1,5 @@
 import { bindingOf, kfpAuthorizationOf, serviceAccountOf, type AuditEvent } from './audit.js';
+import { grantsClusterAdmin } from './audit/rbac.js';
 import { isKserveConfigMapName } from './audit/kserve-config.js';
 
 /**
@@ -25,6 +26,12 @@ const WRITE_VERBS = new Set(['create', 'update', 'patch']);
 
 /** Groups that hold every watched service account (and more): a grant to them is a grant to the watched namespaces. */
 const EVERYONE_GROUPS = new Set(['system:serviceaccounts', 'system:authenticated', 'system:unauthenticated']);
+
+/**
+ * Kubernetes' user-facing ClusterRoles: bound cluster-wide (a ClusterRoleBinding) they give every namespace's pods/exec
+ * and Secrets (`admin`, `edit`) or everything (`cluster-admin`).
+ */
+const CLUSTER_WIDE_ROLES = new Set(['cluster-admin', 'admin', 'edit']);
 
 /** Why an audit item is kept, or why not. */
 export type Relevance = { keep: true; why: string } | { keep: false; why: string };
@@ -74,6 +81,10 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   if (key === 'rbac.authorization.k8s.io/clusterrolebindings' || key === 'rbac.authorization.k8s.io/rolebindings') {
     const b = bindingOf(ev.responseObject) ?? bindingOf(ev.requestObject);
     if (b?.roleRef?.name?.startsWith('kubeflow-')) return { keep: true, why: 'binding to a Kubeflow role' };
+    // Cluster-wide rights over every namespace, the watched ones included (pods/exec, secrets), whoever the subject is.
+    if (key === 'rbac.authorization.k8s.io/clusterrolebindings' && WRITE_VERBS.has(ev.verb ?? '') && (grantsClusterAdmin(ref, b) || CLUSTER_WIDE_ROLES.has(b?.roleRef?.name ?? ''))) {
+      return { keep: true, why: 'grants cluster-wide rights over every namespace' };
+    }
     // A binding write whose subjects the record does not show (a JSON patch touching other fields, a
     // Metadata-level policy) may grant a watched account rights: keep it rather than guess.
     if (WRITE_VERBS.has(ev.verb ?? '') && !b?.subjects.length) return { keep: true, why: 'binding change whose subjects the record does not show' };
@@ -88,6 +99,8 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
     }
   }
   if (key === 'rbac.authorization.k8s.io/clusterroles' && ref.name?.startsWith('kubeflow-')) return { keep: true, why: 'Kubeflow ClusterRole' };
+  // A mutating webhook can rewrite any pod or InferenceService the watched namespaces create (image, storageUri, env).
+  if (key === 'admissionregistration.k8s.io/mutatingwebhookconfigurations' && (WRITE_VERBS.has(ev.verb ?? '') || ev.verb === 'delete')) return { keep: true, why: 'mutating admission webhook write' };
   const actorSa = serviceAccountOf(ev.user?.username) ?? serviceAccountOf(ev.impersonatedUser?.username);
   if (actorSa && watched(actorSa.namespace) && (!READ_VERBS.has(ev.verb ?? '') || ref.resource === 'secrets')) {
     return { keep: true, why: 'watched service account acting outside its namespace' };

@@ -9,6 +9,7 @@ import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { AUDIT_ROUTE } from '../../../connectors/kubeflow/route.js';
 import { KubeflowConfig, kubeflowFromEnv } from '../../../connectors/kubeflow/config.js';
 import { auditEvent, harness, Hono, listen, type Harness } from './helpers.js';
+import { readFixtureJson } from '../../helpers/fixtures.js';
 
 const TOKEN = 'audit-token-3f9c1e7a5b';
 let cleanup: Array<() => unknown> = [];
@@ -181,17 +182,38 @@ describe('POST /v1/ingest/kubeflow/k8s-audit', () => {
   it('a cluster-admin grant to a group or user that holds every watched account is kept', async () => {
     const { h, url } = await start();
     const admin = { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name: 'oops' };
-    const grant = (id: string, subject: Record<string, string>) =>
-      auditEvent({ auditID: id, verb: 'create', user: { username: 'ops@example.com' }, objectRef: admin, requestObject: { roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [subject] } });
+    const grant = (id: string, subject: Record<string, string>, role = 'cluster-admin') =>
+      auditEvent({ auditID: id, verb: 'create', user: { username: 'ops@example.com' }, objectRef: admin, requestObject: { roleRef: { kind: 'ClusterRole', name: role }, subjects: [subject] } });
     const body = list([
       grant('all-sa', { kind: 'Group', name: 'system:serviceaccounts', apiGroup: 'rbac.authorization.k8s.io' }),
       grant('authn', { kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' }),
       grant('anon', { kind: 'User', name: 'system:anonymous', apiGroup: 'rbac.authorization.k8s.io' }),
-      grant('unrelated', { kind: 'User', name: 'bob@example.com', apiGroup: 'rbac.authorization.k8s.io' }),
+      grant('unrelated', { kind: 'User', name: 'bob@example.com', apiGroup: 'rbac.authorization.k8s.io' }, 'system:basic-user'),
     ]);
     expect(await (await post(url, body)).json()).toEqual({ accepted: 3, duplicates: 0, filtered: 1, rejected: 0 });
     expect(h.events().map((e) => e.details?.audit_id).sort()).toEqual(['all-sa', 'anon', 'authn']);
     expect(h.events().every((e) => e.details?.grants_cluster_admin === true)).toBe(true);
+  });
+
+  it('a cluster-wide cluster-admin, admin or edit grant to anyone is kept (it covers every watched namespace); the falco basic-user binding is not', async () => {
+    const { h, url } = await start();
+    const crb = (id: string, role: string) =>
+      auditEvent({ auditID: id, level: 'Request', verb: 'create', user: { username: 'mallory@corp.example' }, objectRef: { resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name: `mallory-${role}` }, requestObject: { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory@corp.example' }] } });
+    const benign = readFixtureJson<Record<string, unknown>>('kubeflow', 'k8s-audit', 'falco_create_clusterrolebinding.json');
+    const body = list([crb('ca', 'cluster-admin'), crb('adm', 'admin'), crb('ed', 'edit'), crb('vw', 'view'), benign]);
+    expect(await (await post(url, body)).json()).toEqual({ accepted: 3, duplicates: 0, filtered: 2, rejected: 0 });
+    expect(h.events().map((e) => [e.details?.audit_id, e.action, e.details?.grants_cluster_admin ?? false])).toEqual([['ca', 'role_binding.create', true], ['adm', 'role_binding.create', false], ['ed', 'role_binding.create', false]]);
+  });
+
+  it('a MutatingWebhookConfiguration write is kept: it can rewrite the pods and InferenceServices of every namespace', async () => {
+    const { h, url } = await start();
+    const ref = { resource: 'mutatingwebhookconfigurations', apiGroup: 'admissionregistration.k8s.io', apiVersion: 'v1', name: 'inference-image-rewriter' };
+    const body = list([
+      auditEvent({ auditID: 'mwc-create', verb: 'create', user: { username: 'mallory@corp.example' }, objectRef: ref, requestURI: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', responseStatus: { metadata: {}, code: 201 } }),
+      auditEvent({ auditID: 'mwc-get', verb: 'get', user: { username: 'mallory@corp.example' }, objectRef: ref, requestURI: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/inference-image-rewriter' }),
+    ]);
+    expect(await (await post(url, body)).json()).toEqual({ accepted: 1, duplicates: 0, filtered: 1, rejected: 0 });
+    expect(h.events()[0]).toMatchObject({ action: 'resource.create', resource: { type: 'mutatingwebhookconfigurations', name: 'inference-image-rewriter' } });
   });
 
   it('a JSON patch adding a subject to a binding is kept, with the subject it adds', async () => {
