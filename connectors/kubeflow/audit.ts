@@ -57,6 +57,8 @@ function queryValues(uri: string | undefined, key: string): string[] {
 }
 
 const WORKLOAD_WRITES = new Set(['create', 'update', 'patch']);
+/** KServe's storage spec secret (`DefaultStorageSpecSecret`): every storage key a namespace's model servers download with. */
+const MODEL_STORE_SECRET = 'storage-config';
 
 function objectLabels(obj: unknown): Record<string, string> | undefined {
   return (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
@@ -203,6 +205,11 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
       details.pod_spec_changed = changesPodSpec(ev);
       if (isWorkloadController(ev.user?.username, kserveNamespaces)) details.by_workload_controller = true;
     }
+  }
+  // The credentials KServe's storage initializer (and ModelMesh) loads models with, read; a token minted for an account.
+  if (kind.family === 'secret' && ref.name === MODEL_STORE_SECRET && !ref.subresource) details.model_store_secret = true;
+  if ((details.model_store_secret || (kind.family === 'service_account' && ref.subresource === 'token')) && isWorkloadController(ev.user?.username, kserveNamespaces)) {
+    details.by_workload_controller = true;
   }
   const debugContainers = ephemeralContainersOf(ev);
   if (debugContainers) {

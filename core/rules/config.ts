@@ -364,7 +364,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   { id: 'platform.audit_log_tampering', kind: 'audit_tampering', stage: 'platform', severity: 'high', description: "the platform's audit log is switched off, deleted, or narrowed so it no longer records a training/model bucket's writes or management events" },
   { id: 'platform.artifact_shared', kind: 'artifact_share', stage: 'platform', severity: 'high', description: 'a grant opens a model registry group or a model/training bucket to another account, or to everyone' },
   { id: 'platform.notebook_exposure', kind: 'notebook_exposure', stage: 'platform', severity: 'medium', description: "a notebook lifecycle script runs code or packages from an untrusted place, a notebook instance gets root access with no VPC (direct internet), or a Studio login URL is minted for another user's profile" },
-  { id: 'platform.ml_workload_access', kind: 'ml_workload_access', stage: 'platform', severity: 'high', description: "someone execs, attaches, port-forwards or adds a debug container into a KServe model server, KFP pipeline step or MLflow server pod, or changes a model server's Deployment or pods outside KServe" },
+  { id: 'platform.ml_workload_access', kind: 'ml_workload_access', stage: 'platform', severity: 'high', description: "someone execs, attaches, port-forwards or adds a debug container into a KServe model server, KFP pipeline step or MLflow server pod, or changes a model server's Deployment or pods outside KServe, mints a token for an ML namespace's service account, or reads KServe's model store credentials" },
 ];
 
 const builtinShape = Object.fromEntries(BUILTIN_RULES.map((r) => [r.id, KindSchemas[r.kind].optional()])) as Record<string, z.ZodOptional<z.ZodType>>;

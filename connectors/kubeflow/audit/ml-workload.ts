@@ -94,6 +94,7 @@ export function mlWorkloadOf(ev: AuditEvent): MlWorkload | undefined {
  * The controllers that write model-server pods and their controllers as a matter of course: KServe's (RawDeployment),
  * Knative Serving's (a revision's Deployment), and Kubernetes' own (the Deployment and ReplicaSet controllers, the
  * garbage collector), and the kubelet. Anyone else changing a model server's pod template does it outside KServe.
+ * The same controllers (and ModelMesh's) read the model store's credentials and kubelets mint pods' tokens.
  */
 export function isWorkloadController(username: string | undefined, kserveNamespaces: ReadonlySet<string>): boolean {
   if (!username) return false;
@@ -102,6 +103,8 @@ export function isWorkloadController(username: string | undefined, kserveNamespa
   if (!sa) return false;
   if (sa.namespace === 'kube-system') return true;
   if (sa.namespace === 'knative-serving') return true;
+  // ModelMesh's controller reads the storage-config secret of the namespaces it serves.
+  if (sa.name === 'modelmesh-controller') return sa.namespace === 'modelmesh-serving' || kserveNamespaces.has(sa.namespace);
   return (sa.name === 'kserve-controller-manager' || sa.name === 'llmisvc-controller-manager') && kserveNamespaces.has(sa.namespace);
 }
 

@@ -30,8 +30,9 @@ function copyOf(cmd: string[]): { direction: 'out' | 'in'; path?: string } | und
  * KServe model server, a KFP pipeline step or an MLflow server pod (the connector's `details.ml_workload`, or a pod
  * `pods` lists), or a model server's Deployment, ReplicaSet or pod spec written by anyone but KServe's, Knative's or
  * Kubernetes' controllers (`kubectl set image`, an edited storage-initializer argument): the weights served, the run's
- * data or the registry's store change with no deployment, run or registry record. Failed and dry-run requests are not
- * judged; `exempt` identities (a break-glass role) are not judged.
+ * data or the registry's store change with no deployment, run or registry record. Also a token minted for an ML namespace's
+ * ServiceAccount, or KServe's `storage-config` Secret read, outside the controllers (credentialTaken). Failed and dry-run
+ * requests are not judged; `exempt` identities (a break-glass role) are not judged.
  */
 export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   if (ev.platform !== 'kubeflow' || ev.outcome === 'failure') return;
@@ -39,6 +40,11 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   if (d.dry_run === true) return;
   const ns = ev.resource?.namespace;
   const podName = ev.resource?.name;
+  // The identity or the credentials of ML workloads, taken for use outside them.
+  if ((ev.action === 'service_account.token_create' || (ev.action === 'secret.read' && d.model_store_secret === true)) && d.by_workload_controller !== true) {
+    credentialTaken(ev, ctx);
+    return;
+  }
   const marked = d.ml_workload && typeof d.ml_workload === 'object' ? (d.ml_workload as Record<string, unknown>) : undefined;
   const listed = !marked && ev.resource?.type === 'pods' && ns && podName && anyGlob(setting<string[]>(ctx, 'pods'), `${ns}/${podName}`);
   const kind = text(marked?.kind) ?? (listed ? 'configured' : undefined);
@@ -89,5 +95,29 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
       images: !debug && how === 'pod spec change' && strings(d.images).length ? strings(d.images) : undefined,
       impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
     },
+  });
+};
+
+/**
+ * A token minted for a watched namespace's ServiceAccount (`kubectl create token pipeline-runner`: the pipeline's, a
+ * notebook's or a model server's identity, usable from anywhere until it expires), or KServe's `storage-config` Secret
+ * read (every model store key the namespace's model servers download with) by anyone but the controllers and kubelets.
+ */
+const credentialTaken: KindImpl = (ev, ctx) => {
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const ns = ev.resource?.namespace ?? '';
+  const name = ev.resource?.name ?? '?';
+  const token = ev.action === 'service_account.token_create';
+  const type = token ? 'service_account' : 'secret';
+  ctx.detect({
+    entity: namedEntity(type, scopedName(`${ns}/${name}`, scopeOf(ev)), `${ns}/${name}`, ev.platform),
+    key: `${token ? 'token' : 'credentials'}|${identity ?? ''}`,
+    evidence: [ev.id],
+    title: token ? "Token minted for an ML workload's service account" : "ML model store credentials read",
+    summary: token
+      ? `${callerText(ev.actor, ctx.cfg)} minted a token for service account ${ns}/${name}: it acts as that account outside its pods until the token expires`
+      : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
+    details: { identity, workload: type, access: token ? 'token request' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation },
   });
 };

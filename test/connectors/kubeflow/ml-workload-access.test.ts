@@ -165,4 +165,28 @@ describe('platform.ml_workload_access', () => {
     expect(got.map((a) => a.count ?? 1).reduce((x, y) => x + y, 0) >= 1).toBe(true);
     expect(new Set(got.map((a) => a.id)).size).toBe(1);
   });
+
+  it("a token minted for a watched service account, and KServe's storage-config secret read, by anyone but the controllers and kubelets", () => {
+    const token = (user: Obj, ns: string, account: string) => auditEvent({ verb: 'create', user, objectRef: { resource: 'serviceaccounts', namespace: ns, name: account, apiVersion: 'v1', subresource: 'token' }, requestURI: `/api/v1/namespaces/${ns}/serviceaccounts/${account}/token`, responseStatus: { metadata: {}, code: 201 } });
+    const secretGet = (user: Obj, name: string) => auditEvent({ verb: 'get', user, objectRef: { resource: 'secrets', namespace: NS, name, apiVersion: 'v1' }, requestURI: `/api/v1/namespaces/${NS}/secrets/${name}` });
+    const kubelet = { username: 'system:node:worker-3', groups: ['system:nodes', 'system:authenticated'] };
+    const got = alerts([
+      token(MALLORY, 'kubeflow', 'pipeline-runner'),
+      token(NOTEBOOK_SA, NS, 'sa-s3'),
+      secretGet(NOTEBOOK_SA, 'storage-config'),
+      token(kubelet, NS, 'default-editor'),
+      secretGet(sa('kserve', 'kserve-controller-manager'), 'storage-config'),
+      secretGet(sa('modelmesh-serving', 'modelmesh-controller'), 'storage-config'),
+      // KFP's launcher reads the artifact store secret with the pipeline's account: the run's own business.
+      secretGet(NOTEBOOK_SA, 'mlpipeline-minio-artifact'),
+    ]);
+    expect(got.map((a) => [a.entity.type, a.entity.id, a.details?.access, a.details?.identity])).toEqual([
+      ['service_account', 'kubeflow/pipeline-runner', 'token request', 'mallory@corp.example'],
+      ['service_account', `${NS}/sa-s3`, 'token request', `system:serviceaccount:${NS}:default-editor`],
+      ['secret', `${NS}/storage-config`, 'credentials read', `system:serviceaccount:${NS}:default-editor`],
+    ]);
+    expect(got[0]!.summary).toBe('mallory@corp.example minted a token for service account kubeflow/pipeline-runner: it acts as that account outside its pods until the token expires');
+    // A ModelMesh controller account made in a profile namespace is a user.
+    expect(alerts([secretGet(sa(NS, 'modelmesh-controller'), 'storage-config')])).toHaveLength(1);
+  });
 });
