@@ -12,7 +12,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
-import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf } from './audit/ml-workload.js';
+import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf, secretRefsOf } from './audit/ml-workload.js';
 import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
 import { patchedObjectOf } from './audit/patch-base.js';
 import { gitopsApplicationOf } from './audit/gitops.js';
@@ -208,6 +208,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   }
   // The credentials KServe's storage initializer (and ModelMesh) loads models with, read; a token minted for an account.
   if (kind.family === 'secret' && ref.name === MODEL_STORE_SECRET && !ref.subresource) details.model_store_secret = true;
+  // A pod (or pod template) written to mount it or take env from it: the credentials handed to whatever that pod runs.
+  if ((kind.family === 'pod' || kind.family === 'workload') && !ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')
+    && [ev.requestObject, ev.responseObject].some((o) => secretRefsOf(o).includes(MODEL_STORE_SECRET))) details.model_store_secret = true;
   if ((details.model_store_secret || (kind.family === 'service_account' && ref.subresource === 'token')) && isWorkloadController(ev.user?.username, kserveNamespaces)) {
     details.by_workload_controller = true;
   }

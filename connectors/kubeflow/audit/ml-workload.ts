@@ -147,3 +147,29 @@ export function ephemeralContainersOf(ev: AuditEvent): Array<{ name?: string; im
     }));
   return out.length ? out : undefined;
 }
+
+/**
+ * The Secrets a pod spec mounts or takes env from — `volumes[].secret.secretName`, a projected volume's `secret` sources,
+ * `env[].valueFrom.secretKeyRef.name`, `envFrom[].secretRef.name` of every container — in a Pod or a pod template.
+ */
+export function secretRefsOf(obj: unknown): string[] {
+  const spec = isObject(at(obj, ['spec', 'template', 'spec'])) ? at(obj, ['spec', 'template', 'spec']) : at(obj, ['spec']);
+  if (!isObject(spec)) return [];
+  const out = new Set<string>();
+  const add = (v: unknown) => { if (typeof v === 'string' && v) out.add(v); };
+  for (const vol of Array.isArray(spec.volumes) ? spec.volumes : []) {
+    add(at(vol, ['secret', 'secretName']));
+    const sources = at(vol, ['projected', 'sources']);
+    for (const src of Array.isArray(sources) ? sources : []) add(at(src, ['secret', 'name']));
+  }
+  for (const key of ['containers', 'initContainers', 'ephemeralContainers']) {
+    const list = spec[key];
+    for (const c of Array.isArray(list) ? list : []) {
+      const env = at(c, ['env']);
+      for (const e of Array.isArray(env) ? env : []) add(at(e, ['valueFrom', 'secretKeyRef', 'name']));
+      const envFrom = at(c, ['envFrom']);
+      for (const e of Array.isArray(envFrom) ? envFrom : []) add(at(e, ['secretRef', 'name']));
+    }
+  }
+  return [...out];
+}

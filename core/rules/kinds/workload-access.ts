@@ -41,7 +41,8 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   const ns = ev.resource?.namespace;
   const podName = ev.resource?.name;
   // The identity or the credentials of ML workloads, taken for use outside them.
-  if ((ev.action === 'service_account.token_create' || (ev.action === 'secret.read' && d.model_store_secret === true)) && d.by_workload_controller !== true) {
+  const mounts = d.model_store_secret === true && /^(pod|workload)\.(create|update)$/.test(ev.action);
+  if ((ev.action === 'service_account.token_create' || (d.model_store_secret === true && (ev.action === 'secret.read' || mounts))) && d.by_workload_controller !== true) {
     credentialTaken(ev, ctx);
     return;
   }
@@ -109,7 +110,8 @@ const credentialTaken: KindImpl = (ev, ctx) => {
   const ns = ev.resource?.namespace ?? '';
   const name = ev.resource?.name ?? '?';
   const token = ev.action === 'service_account.token_create';
-  const type = token ? 'service_account' : 'secret';
+  const mounted = !token && ev.action !== 'secret.read';
+  const type = token ? 'service_account' : mounted ? 'pod' : 'secret';
   ctx.detect({
     entity: namedEntity(type, scopedName(`${ns}/${name}`, scopeOf(ev)), `${ns}/${name}`, ev.platform),
     key: `${token ? 'token' : 'credentials'}|${identity ?? ''}`,
@@ -117,7 +119,9 @@ const credentialTaken: KindImpl = (ev, ctx) => {
     title: token ? "Token minted for an ML workload's service account" : "ML model store credentials read",
     summary: token
       ? `${callerText(ev.actor, ctx.cfg)} minted a token for service account ${ns}/${name}: it acts as that account outside its pods until the token expires`
-      : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
-    details: { identity, workload: type, access: token ? 'token request' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation },
+      : mounted
+        ? `${callerText(ev.actor, ctx.cfg)} wrote ${(ev.resource?.type ?? 'pod').replace(/s$/, '')} ${ns}/${name} to mount secret ${ns}/storage-config (the model store credentials KServe's storage initializer downloads models with)`
+        : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
+    details: { identity, workload: type, access: token ? 'token request' : mounted ? 'credentials mounted' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation },
   });
 };

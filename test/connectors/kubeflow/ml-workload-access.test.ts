@@ -189,4 +189,21 @@ describe('platform.ml_workload_access', () => {
     // A ModelMesh controller account made in a profile namespace is a user.
     expect(alerts([secretGet(sa(NS, 'modelmesh-controller'), 'storage-config')])).toHaveLength(1);
   });
+
+  it('a pod written to mount storage-config (volume, projected source, env or envFrom) by a user alerts; by the ReplicaSet controller not', () => {
+    const pod = (user: Obj, name: string, spec: Obj) => auditEvent({ level: 'Request', verb: 'create', user, objectRef: { resource: 'pods', namespace: NS, name, apiVersion: 'v1' }, requestURI: `/api/v1/namespaces/${NS}/pods`, responseStatus: { metadata: {}, code: 201 }, requestObject: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec } });
+    const c = (extra: Obj = {}) => ({ name: 'c', image: 'docker.io/library/alpine:3.20', ...extra });
+    const got = alerts([
+      pod(MALLORY, 'debug-shell', { containers: [c()], volumes: [{ name: 'creds', secret: { secretName: 'storage-config' } }] }),
+      pod(MALLORY, 'debug-proj', { containers: [c()], volumes: [{ name: 'p', projected: { sources: [{ secret: { name: 'storage-config' } }] } }] }),
+      pod(NOTEBOOK_SA, 'debug-env', { containers: [c({ env: [{ name: 'CFG', valueFrom: { secretKeyRef: { name: 'storage-config', key: 'localMinIO' } } }] })] }),
+      pod(NOTEBOOK_SA, 'debug-envfrom', { containers: [c({ envFrom: [{ secretRef: { name: 'storage-config' } }] })] }),
+      pod(sa('kube-system', 'replicaset-controller'), 'custom-model-7d9f8c6b5-x2x9z', { containers: [c({ envFrom: [{ secretRef: { name: 'storage-config' } }] })] }),
+      pod(MALLORY, 'other-secret', { containers: [c()], volumes: [{ name: 'creds', secret: { secretName: 'mlpipeline-minio-artifact' } }] }),
+    ]);
+    expect(got.map((a) => [a.entity.id, a.details?.access])).toEqual([
+      [`${NS}/debug-shell`, 'credentials mounted'], [`${NS}/debug-proj`, 'credentials mounted'], [`${NS}/debug-env`, 'credentials mounted'], [`${NS}/debug-envfrom`, 'credentials mounted'],
+    ]);
+    expect(got[0]!.summary).toBe(`mallory@corp.example wrote pod ${NS}/debug-shell to mount secret ${NS}/storage-config (the model store credentials KServe's storage initializer downloads models with)`);
+  });
 });
