@@ -10,7 +10,10 @@ import { approvalVerdict } from './served.js';
  * The deploy pipeline writes there too (the approved versions it copies in), so a write is a finding only when it is
  * not the pipeline's: a copy of an approved version's artifact passes, and so does a write by `mme_writers` (identity
  * or principal ARN globs) or, with none listed, by the principal that created the Model (the same IAM role, any
- * session; else the same identity).
+ * session; else the same identity). A role whose sessions are people (an Identity Center permission-set role
+ * `AWSReservedSSO_*`, a Studio execution role `AmazonSageMaker-ExecutionRole-*`, or a creating session that is a
+ * person's: a console or MFA session, an email as session name) is shared by every user of it: there only the creating
+ * person is trusted (see sharedByPeople).
  */
 
 /** A multi-model Model's prefix, as its CreateModel said it. */
@@ -22,6 +25,12 @@ interface MmePrefix {
   /** The principal that created it: its role (`session_issuer`) when an assumed role, else its identity. */
   creator?: string;
   creatorShown?: string;
+  /**
+   * The creator's role is shared by people (sharedByPeople): only writes of the same role by `creatorPerson` are the
+   * creator's; with no person known (a Studio `SageMaker` session with no source identity), none are.
+   */
+  creatorShared?: boolean;
+  creatorPerson?: string;
   event: string;
   /** An endpoint config was seen naming the Model: an endpoint may serve the prefix, whatever becomes of the Model. */
   served?: boolean;
@@ -38,6 +47,41 @@ function principalOf(ev: NormalizedEvent, ctx: RuleContext): string | undefined 
   const issuer = (ev.actor as { session_issuer?: unknown } | undefined)?.session_issuer;
   if (typeof issuer === 'string' && issuer) return issuer.toLowerCase();
   return identityOf(ev.actor, ctx.cfg) ?? ev.actor?.id;
+}
+
+const ROLE_NAME = /:role\/(?:.*\/)?([^/]+)$/;
+const SESSION_NAME = /:assumed-role\/[^/]+\/(.+)$/;
+/** Role names whose sessions are people: Identity Center permission sets, SageMaker Studio's default execution roles. */
+const PEOPLE_ROLE = /^(AWSReservedSSO_|AmazonSageMaker-ExecutionRole-)/i;
+const EMAIL = /^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$/;
+
+/**
+ * Whether the role behind a session is one people share, so that "any session of the creating role" would trust
+ * every user of it: an Identity Center permission-set role (`AWSReservedSSO_<set>_<id>`, under
+ * `aws-reserved/sso.amazonaws.com/`: one per permission set, every user assigned it), a SageMaker Studio execution
+ * role (`AmazonSageMaker-ExecutionRole-*`, the one Studio makes for a domain: every user profile's apps call as it),
+ * or a session that is itself a person's (a console or MFA-authenticated session, the connector's `user` type; an
+ * email as session name, as SAML federation names them). A role whose sessions are tool-made (`botocore-session-…`,
+ * `GitHubActions`, a CI build id) is a pipeline's and is not.
+ */
+function sharedByPeople(ev: NormalizedEvent): boolean {
+  const issuer = (ev.actor as { session_issuer?: unknown } | undefined)?.session_issuer;
+  if (typeof issuer !== 'string' || !issuer) return false;
+  const role = ROLE_NAME.exec(issuer)?.[1] ?? '';
+  if (PEOPLE_ROLE.test(role) || /:role\/aws-reserved\/sso\.amazonaws\.com\//i.test(issuer)) return true;
+  if (ev.actor?.type === 'user') return true;
+  const session = [ev.actor?.id, ev.actor?.name].map((x) => (x ? SESSION_NAME.exec(x)?.[1] : undefined)).find(Boolean);
+  return !!session && EMAIL.test(session);
+}
+
+/**
+ * The person behind a session of a role people share, as identityOf reads it (a source identity, the Identity Center
+ * user a Studio session was made for, a person's session name); undefined when it names only the role's machine
+ * session (`role:<role>/sagemaker`: every Studio user of a domain without source identities is that one session).
+ */
+function personOf(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+  const id = identityOf(ev.actor, ctx.cfg);
+  return id && !id.startsWith('role:') ? id : undefined;
 }
 
 /**
@@ -79,7 +123,8 @@ function remember(ev: NormalizedEvent, ctx: RuleContext): void {
   const prefixes = (ev.ml?.model as { multi_model_prefixes?: unknown } | undefined)?.multi_model_prefixes;
   if (!Array.isArray(prefixes) || !prefixes.length) return;
   const creator = principalOf(ev, ctx);
-  const added = prefixes.filter((p): p is string => typeof p === 'string' && p.startsWith('s3://')).map((prefix) => ({ prefix, model: name, scope, creator, creatorShown: identityOf(ev.actor, ctx.cfg), event: ev.id }));
+  const shared = sharedByPeople(ev) ? { creatorShared: true, creatorPerson: personOf(ev, ctx) } : {};
+  const added: MmePrefix[] = prefixes.filter((p): p is string => typeof p === 'string' && p.startsWith('s3://')).map((prefix) => ({ prefix, model: name, scope, creator, creatorShown: identityOf(ev.actor, ctx.cfg), ...shared, event: ev.id }));
   ctx.set(KEY, bounded([...others, ...added]));
 }
 
@@ -103,6 +148,7 @@ export const multiModelWrite: KindImpl = (ev, ctx) => {
   const writer = principalOf(ev, ctx);
   const shown = identityOf(ev.actor, ctx.cfg);
   const allowed = setting<string[]>(ctx, 'mme_writers') ?? [];
+  const person = personOf(ev, ctx);
   // A copy of an approved version's artifact is the pipeline putting that version on the endpoint; a copy of a
   // rejected one's is rejected weights made servable, whoever copies (the pipeline's role and mme_writers included).
   const source = ev.action === 'data_object.copy' ? ev.ml?.data?.inputs?.[0] : undefined;
@@ -113,13 +159,16 @@ export const multiModelWrite: KindImpl = (ev, ctx) => {
   if (byListed && !rejected) return;
   for (const object of objects) {
     for (const p of list.filter((x) => object.startsWith(x.prefix) && object !== x.prefix)) {
-      // With no writers listed, the Model's creator (its role) is the deploy pipeline.
-      if (!rejected && !allowed.length && p.creator && writer === p.creator) continue;
+      // With no writers listed, the Model's creator (its role) is the deploy pipeline; a role people share is the
+      // creating person's only (another user of the SSO or Studio role is someone else).
+      const sameRole = !!p.creator && writer === p.creator;
+      const creators = sameRole && (!p.creatorShared || (!!p.creatorPerson && person === p.creatorPerson));
+      if (!rejected && !allowed.length && creators) continue;
       const entity = namedEntity('model', scopedName(p.model, p.scope), p.model, ev.platform);
       ctx.detect({
         entity, key: `mme|${object}`, evidence: [p.event, ev.id], title: 'Model written under a multi-model endpoint prefix',
-        summary: `${shown ?? UNIDENTIFIED} wrote ${object} (${ev.operation}) under ${p.prefix}, the model data prefix of multi-model Model ${p.model}: InvokeEndpoint can load it as a TargetModel with no registry approval${source ? ` (copied from ${source}, ${rejected ? `rejected ${rejected.name} v${rejected.version}'s artifact` : 'which no approved version has'})` : ''}${p.deleted ? ` (the Model was deleted at ${p.deleted}; an endpoint made from it still loads from the prefix)` : ''}`,
-        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(source ? { copied_from: source } : {}), ...(rejected ? { copied_from_rejected: `${rejected.name}/${rejected.version}` } : {}), ...(p.deleted ? { model_deleted: true } : {}) },
+        summary: `${shown ?? UNIDENTIFIED} wrote ${object} (${ev.operation}) under ${p.prefix}, the model data prefix of multi-model Model ${p.model}: InvokeEndpoint can load it as a TargetModel with no registry approval${source ? ` (copied from ${source}, ${rejected ? `rejected ${rejected.name} v${rejected.version}'s artifact` : 'which no approved version has'})` : ''}${p.deleted ? ` (the Model was deleted at ${p.deleted}; an endpoint made from it still loads from the prefix)` : ''}${sameRole && p.creatorShared && !allowed.length ? ` (with the role that created the Model, ${p.creatorShown ?? UNIDENTIFIED}'s, which people share: only its creator is trusted)` : ''}`,
+        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(sameRole && p.creatorShared && !allowed.length ? { creator_role_shared: true } : {}), ...(source ? { copied_from: source } : {}), ...(rejected ? { copied_from_rejected: `${rejected.name}/${rejected.version}` } : {}), ...(p.deleted ? { model_deleted: true } : {}) },
       });
     }
   }
