@@ -7,6 +7,7 @@
  * `explainers` (and KFServing's `predictors`) by name. A write of those keys is judged as a serving image.
  */
 
+import type { StateStore } from '../../../core/state/index.js';
 import type { AuditEvent } from './envelope.js';
 import { serviceAccountOf } from './identity.js';
 import { KSERVE_CONTROLLER_NAMESPACES } from './kserve.js';
@@ -30,15 +31,49 @@ const CONTROLLER_SA = 'kserve-controller-manager';
 const MAX_LEARNED = 64;
 /** Per connector config, per cluster (`''`: the default one): the controller namespaces learned from its requests. */
 const learned = new WeakMap<object, Map<string, string[]>>();
+/** The spool state namespace the learned namespaces persist in (key `cluster:<cluster id>`, value the list). */
+export const KSERVE_NAMESPACES_NS = 'kubeflow.kserve_namespaces';
+/** Per connector config: the state store they persist in (keepKserveNamespacesIn), read back at first use. */
+const stores = new WeakMap<object, { state: StateStore; loaded: boolean }>();
+/** A Kubernetes namespace name (RFC 1123 label): what is read back from the state must look like one. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Keep the namespaces learned for connector config `config` in `state` (the serving bridge's spool state, as the
+ * patch bases are, keepPatchBasesIn): written when learned, read back at first use, so a restart does not forget the
+ * controller's namespace until its next write (a write of its `inferenceservice-config` in between was unjudged).
+ * Without it (`mltrail normalize`, `replay`) they are kept in memory only.
+ */
+export function keepKserveNamespacesIn(config: object, state: StateStore): void {
+  stores.set(config, { state, loaded: false });
+}
+
+/** The learned namespaces of `config` by cluster, read back from its store at first use. */
+function learnedOf(config: object): Map<string, string[]> {
+  let byCluster = learned.get(config);
+  if (!byCluster) learned.set(config, (byCluster = new Map()));
+  const st = stores.get(config);
+  if (st && !st.loaded) {
+    st.loaded = true;
+    for (const { key, value } of st.state.list<unknown>(KSERVE_NAMESPACES_NS, 'cluster:')) {
+      if (!Array.isArray(value)) continue;
+      const cluster = key.slice('cluster:'.length);
+      const list = byCluster.get(cluster) ?? [];
+      for (const ns of value) if (typeof ns === 'string' && NAMESPACE.test(ns) && !list.includes(ns) && list.length < MAX_LEARNED) list.push(ns);
+      byCluster.set(cluster, list);
+    }
+  }
+  return byCluster;
+}
 
 /**
  * Learn the KServe controller's namespace from its own requests (`system:serviceaccount:<ns>:kserve-controller-manager`,
  * a namespace the configuration does not list, e.g. a Helm release's `kserve-system`): its `inferenceservice-config`
  * is then read there too. Learned from a request allowed in another namespace only (the controller reconciles every
  * model's namespace): a profile editor can make an account of that name in their own namespace, but it cannot act
- * elsewhere (a denied request teaches nothing). Kept in memory (lost on restart, learned again at the controller's
- * next write); never a write read as the controller's (isKserveController does not use what is learned), and at most
- * MAX_LEARNED namespaces a cluster.
+ * elsewhere (a denied request teaches nothing). Kept in the bridge's spool state where keepKserveNamespacesIn gave
+ * one (else in memory, learned again at the controller's next write after a restart); never a write read as the
+ * controller's (isKserveController does not use what is learned), and at most MAX_LEARNED namespaces a cluster.
  */
 export function learnKserveNamespace(ev: AuditEvent, config: unknown, cluster = ''): void {
   const sa = serviceAccountOf(ev.user?.username);
@@ -48,17 +83,19 @@ export function learnKserveNamespace(ev: AuditEvent, config: unknown, cluster = 
   const ns = ev.objectRef?.namespace;
   const code = ev.responseStatus?.code;
   if (!ns || ns === sa.namespace || code === undefined || code < 200 || code >= 300) return;
-  let byCluster = learned.get(config);
-  if (!byCluster) learned.set(config, (byCluster = new Map()));
+  const byCluster = learnedOf(config);
   const list = byCluster.get(cluster) ?? [];
   if (list.includes(sa.namespace) || list.length >= MAX_LEARNED) return;
-  byCluster.set(cluster, [...list, sa.namespace]);
+  const next = [...list, sa.namespace];
+  byCluster.set(cluster, next);
+  // Written at once (a few times in a bridge's life): learning again what a failed batch taught is harmless.
+  stores.get(config)?.state.set(KSERVE_NAMESPACES_NS, `cluster:${cluster}`, next);
 }
 
 /** The namespaces `inferenceservice-config` is read in: `kserve_namespaces` (default the usual ones) and those learned. */
 export function kserveNamespacesOf(config: unknown, cluster = ''): Set<string> {
   const configured = isObject(config) && Array.isArray(config.kserve_namespaces) ? (config.kserve_namespaces as string[]) : [...KSERVE_CONTROLLER_NAMESPACES];
-  const more = isObject(config) ? (learned.get(config)?.get(cluster) ?? []) : [];
+  const more = isObject(config) ? (learnedOf(config).get(cluster) ?? []) : [];
   return new Set([...configured, ...more]);
 }
 
