@@ -95,6 +95,50 @@ export const artifactExport: KindImpl = (ev, ctx) => {
   }
 };
 
+/** A destination of predictions whose account the record shows (the SageMaker connector's `details.prediction_destinations`). */
+interface PredictionDestination {
+  field: string;
+  destination: string;
+  account: string;
+  includes_response?: boolean;
+}
+
+function predictionDestinationsOf(ev: NormalizedEvent): PredictionDestination[] {
+  const list = ev.details?.prediction_destinations;
+  if (!Array.isArray(list)) return [];
+  return list.filter((d): d is PredictionDestination => !!d && typeof d === 'object' && typeof (d as PredictionDestination).destination === 'string' && typeof (d as PredictionDestination).account === 'string');
+}
+
+/**
+ * Predictions sent to another account: a batch transform job's output, an async endpoint's output, failure path or
+ * SNS notifications (with `IncludeInferenceResponseIn`, the inference response itself), or captured requests and
+ * responses, written where the request shows another account than the event's owns the destination (an SNS topic
+ * ARN, an S3 access point ARN or endpoint; a bucket name shows no owner and is not judged). Predictions carry what
+ * the model learned and often the input rows (a transform job's `JoinSource: Input`), so this is data leaving the
+ * account: allowed by `allowed_accounts` (the destination's account) or `allowed_destinations` (its URI or ARN).
+ */
+export const predictionExport: KindImpl = (ev, ctx) => {
+  if (ev.outcome === 'failure') return;
+  const own = ev.cloud?.account;
+  const destinations = predictionDestinationsOf(ev);
+  if (!own || !destinations.length) return;
+  const allowedUris = setting<string[]>(ctx, 'allowed_destinations');
+  const allowedAccounts = setting<string[]>(ctx, 'allowed_accounts');
+  const foreign = destinations.filter((d) => d.account !== own && !anyGlob(allowedAccounts, d.account) && !anyGlob(allowedUris, d.destination));
+  if (!foreign.length) return;
+  const entity: Entity = { type: ev.resource?.type ?? 'resource', id: ev.resource?.id ?? ev.resource?.name ?? 'unknown', name: ev.resource?.name, platform: ev.platform };
+  const accounts = [...new Set(foreign.map((d) => d.account))];
+  const response = foreign.some((d) => d.includes_response);
+  ctx.detect({
+    entity,
+    key: `predictions|${foreign.map((d) => d.destination).sort().join(',')}`,
+    evidence: [ev.id],
+    title: 'Predictions sent to another account',
+    summary: `${ev.resource?.name ?? entity.id} sends its predictions${response ? ' (inference responses included)' : ''} to ${foreign.map((d) => `${d.destination} (${d.field})`).join(', ')}, owned by ${accounts.join(', ')}, not ${own} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
+    details: { exported: 'predictions', source: entity.id, destinations: foreign, destination_account: accounts[0], destination_accounts: accounts, owner_account: own, includes_response: response || undefined, operation: ev.operation },
+  });
+};
+
 /** What a bucket holds, as the connector's marks told it (`unlisted`: an access point made on it was not marked). */
 type BucketKind = Artifact | 'unlisted';
 

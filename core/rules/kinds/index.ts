@@ -7,7 +7,7 @@ import {
   judgePendingDeployments, settleAllPendingApprovals, settleAllPendingDeployments, sweepPendingApprovals, sweepPendingDeployments, unapprovedDeployment, versionRollback,
 } from './model.js';
 import { judgeWaitingBatchJobs, settleAllWaitingBatchJobs, sweepWaitingBatchJobs, unapprovedBatchInference } from './batch.js';
-import { artifactExport, artifactShare } from './exfiltration.js';
+import { artifactExport, artifactShare, predictionExport } from './exfiltration.js';
 import { notebookExposure } from './notebook.js';
 import { mlWorkloadAccess } from './workload-access.js';
 import { errorSpike } from './serving.js';
@@ -162,7 +162,11 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
   unfamiliar_data_source: unfamiliarDataSource,
   audit_tampering: auditTampering,
   monitoring_disabled: monitoringDisabled,
-  artifact_export: artifactExport,
+  artifact_export: (ev, ctx) => {
+    artifactExport(ev, ctx);
+    // Predictions written where the record shows another account owns the destination.
+    predictionExport(ev, ctx);
+  },
   artifact_share: artifactShare,
   notebook_exposure: notebookExposure,
   ml_workload_access: mlWorkloadAccess,
