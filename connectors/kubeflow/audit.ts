@@ -7,6 +7,7 @@ import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js
 import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
 import { modelMeshDeploymentOf } from './audit/modelmesh.js';
 import { trainedModelDeploymentOf } from './audit/trained-model.js';
+import { graphServiceUrlsOf } from './audit/inference-graph.js';
 import { isKserveConfigMap, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
@@ -286,6 +287,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // A KServe TrainedModel loads its model into the InferenceService it names: a deployment onto that endpoint
   // (not a controller's finalizer or status write).
   const trained = isEndpointStatusWrite(ev) ? undefined : trainedModelDeploymentOf(ev);
+  // An InferenceGraph step's serviceUrl: where the router sends the requests (judged by registry.unapproved_deployment).
+  const graphUrls = statusOnly || isEndpointStatusWrite(ev) ? undefined : graphServiceUrlsOf(ev, written);
+  if (graphUrls) details.graph_service_urls = graphUrls;
   // A ModelMesh Predictor is its own endpoint: the model its storage spec names (not a status or controller write).
   const mesh = endpoint && !statusOnly ? modelMeshDeploymentOf(ev, endpoint) : undefined;
   const deployment = trained ?? mesh ?? (endpoint ? ((statusOnly ? undefined : deploymentOf(written, endpoint, deployFacts)) ?? { endpoint }) : initializerImages ? { images: initializerImages } : deploymentOf(ev, undefined, deployFacts));

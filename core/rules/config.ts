@@ -215,6 +215,12 @@ export const KindSchemas = {
      * pipeline); empty: the principal that created the Model (its IAM role, any session).
      */
     mme_writers: globs.optional(),
+    /**
+     * Hosts (globs) outside the cluster a KServe InferenceGraph step's `serviceUrl` may send requests to; others
+     * alert (`reason: graph_external_service`). In-cluster hosts (`*.svc`, `*.svc.cluster.local`, a Service name,
+     * a known InferenceService's URL) are never judged.
+     */
+    graph_hosts: globs.optional(),
   }),
   unapproved_batch_inference: z.strictObject({
     ...common,

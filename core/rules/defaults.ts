@@ -95,7 +95,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   train_test_overlap: {},
   self_approval: { roles: ['trained', 'evaluated'], exempt: [] },
   approved_model_modified: { actions: MODIFY_ACTIONS, ignore_tags: [] },
-  unapproved_deployment: { check_substitution: true, endpoints: ['*'], agent_sources: [], auto_deployments: false, trust_mlflow_model_uri_tag: false, mme_writers: [] },
+  unapproved_deployment: { check_substitution: true, endpoints: ['*'], agent_sources: [], auto_deployments: false, trust_mlflow_model_uri_tag: false, mme_writers: [], graph_hosts: [] },
   // Pending versions are what evaluation pipelines batch-score: judged only when asked. Google's foundation models
   // (Gemini batch prediction) are in no registry of yours.
   unapproved_batch_inference: { judge: ['never_approved'], trust_mlflow_model_uri_tag: false, evaluation_outputs: [], exempt_models: ['publishers/google/models/*', 'projects/*/locations/*/publishers/google/models/*'] },

@@ -27,6 +27,7 @@ import { judgeStageRollbacks } from './stage-rollback.js';
 import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
 import { multiModelWrite } from './multi-model.js';
 import { withTrainedModelParent } from './trained-model-parent.js';
+import { inferenceGraphExternal } from './inference-graph.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -140,6 +141,8 @@ export const KIND_IMPLS: Record<Kind, KindImpl> = {
     aliasOnRejected(ev, ctx);
     // An object written under a SageMaker multi-model Model's prefix is a model its endpoint can load.
     multiModelWrite(ev, ctx);
+    // A KServe InferenceGraph step sending the requests to a service outside the cluster.
+    inferenceGraphExternal(ev, ctx);
   },
   unapproved_batch_inference: unapprovedBatchInference,
   version_rollback: (ev, ctx) => {
