@@ -170,8 +170,11 @@ const STUDIO_APPS = ['jupyterServerAppSettings', 'kernelGatewayAppSettings', 'ju
  * // ['arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/x']
  */
 export function studioLifecycleArnsOf(eventName: string, params: Obj): string[] {
+  // Every SageMaker record comes through here and six operations can attach one: the others return before any work.
+  // An own key only: `STUDIO_SETTINGS.constructor` (an eventName of `constructor`) is no list of settings keys.
+  if (!Object.hasOwn(STUDIO_SETTINGS, eventName)) return [];
   const out = new Set<string>();
-  for (const key of STUDIO_SETTINGS[eventName] ?? []) {
+  for (const key of STUDIO_SETTINGS[eventName]!) {
     const settings = params[key];
     if (!isObj(settings)) continue;
     for (const app of STUDIO_APPS) {

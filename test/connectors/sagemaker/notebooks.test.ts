@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { NormalizedEvent } from '../../../core/schema/index.js';
+import { studioLifecycleArnsOf } from '../../../connectors/sagemaker/notebooks.js';
 import { ctRecord, normOne } from './helpers.js';
 
 /**
@@ -286,6 +287,15 @@ describe('Studio defaults', () => {
     // Trusted once listed; a built-in configuration turned off (`None`) attaches nothing.
     expect(alertsOf([lc, created, profile, space], { [RULE]: { trusted_code_locations: ['https://paste.example.net/*'] } })).toEqual([]);
     expect(rec('UpdateUserProfile', { domainId: 'd-abc123', userProfileName: 'bob', userSettings: { jupyterLabAppSettings: { builtInLifecycleConfigArn: 'None' } } }).details?.studio_lifecycle_config_arns).toBeUndefined();
+  });
+  it('only the six domain, user profile and space writes are read: the same settings on another call, or an eventName that is an Object member, attach nothing', () => {
+    const settings = { jupyterLabAppSettings: { lifecycleConfigArns: [arn('jl-setup')] } };
+    expect(studioLifecycleArnsOf('UpdateSpace', { spaceSettings: settings })).toEqual([arn('jl-setup')]);
+    expect(studioLifecycleArnsOf('CreateApp', { spaceSettings: settings, userSettings: settings, defaultUserSettings: settings })).toEqual([]);
+    // `STUDIO_SETTINGS.constructor` is Object: read as a list of keys, it threw and the record was not normalized.
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(studioLifecycleArnsOf(name, { userSettings: settings })).toEqual([]);
+    const odd = normOne(ctRecord('constructor', { userSettings: settings }, { eventID: 'nb-proto' }));
+    expect(odd.details?.studio_lifecycle_config_arns).toBeUndefined();
   });
 });
 
