@@ -8,7 +8,7 @@ import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts }
 import { modelMeshDeploymentOf } from './audit/modelmesh.js';
 import { trainedModelDeploymentOf } from './audit/trained-model.js';
 import { graphServiceUrlsOf } from './audit/inference-graph.js';
-import { isKserveConfigMap, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
+import { isKserveConfigMap, isKserveConfigMapName, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
@@ -117,6 +117,9 @@ export function normalizeAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path 
   }
 }
 
+/** The controller namespaces of an audit item that is not KServe's ConfigMap: none is looked at. */
+const NO_NAMESPACES: ReadonlySet<string> = new Set();
+
 function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path: string, cluster?: string): { event: NormalizedEvent } | { rejection: Rejection } {
   if (!ev.auditID) return { rejection: { reason: 'audit event has no auditID', path, field: 'auditID', record: ev } };
   const time = toRfc3339(ev.stageTimestamp ?? ev.requestReceivedTimestamp ?? ev.timestamp ?? ev.metadata?.creationTimestamp);
@@ -125,7 +128,12 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const kind = resourceKind(ref);
   // KServe's controller ConfigMap is read in the configured namespaces and in the one its controller is seen acting from.
   learnKserveNamespace(ev, ctx.config, cluster);
-  const kserveNamespaces = kserveNamespacesOf(ctx.config, cluster);
+  // Only KServe's ConfigMap is judged by them (isKserveConfigMap, kserveConfigImagesOf): for every other item the set is
+  // not built (it was, a copy of the configured and learned lists per audit event).
+  const kserveNamespaces = isKserveConfigMapName(ev.objectRef) ? kserveNamespacesOf(ctx.config, cluster) : NO_NAMESPACES;
+  // The controllers' namespaces again, for the few items whose writer is judged (ML workload writes, model store secrets,
+  // tokens): built on demand, not per item.
+  const controllerNamespaces = () => kserveNamespacesOf(ctx.config, cluster);
   const ann = ev.annotations ?? {};
   const decision = ann['authorization.k8s.io/decision'];
   const code = ev.responseStatus?.code;
@@ -204,7 +212,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     details.ml_workload = definedOnly({ ...mlWorkload });
     if (!ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')) {
       details.pod_spec_changed = changesPodSpec(ev);
-      if (isWorkloadController(ev.user?.username, kserveNamespaces)) details.by_workload_controller = true;
+      if (isWorkloadController(ev.user?.username, controllerNamespaces())) details.by_workload_controller = true;
     }
   }
   // The credentials KServe's storage initializer (and ModelMesh) loads models with, read; a token minted for an account.
@@ -212,7 +220,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // A pod (or pod template) written to mount it or take env from it: the credentials handed to whatever that pod runs.
   if ((kind.family === 'pod' || kind.family === 'workload') && !ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')
     && [ev.requestObject, ev.responseObject].some((o) => secretRefsOf(o).includes(MODEL_STORE_SECRET))) details.model_store_secret = true;
-  if ((details.model_store_secret || (kind.family === 'service_account' && ref.subresource === 'token')) && isWorkloadController(ev.user?.username, kserveNamespaces)) {
+  if ((details.model_store_secret || (kind.family === 'service_account' && ref.subresource === 'token')) && isWorkloadController(ev.user?.username, controllerNamespaces())) {
     details.by_workload_controller = true;
   }
   const debugContainers = ephemeralContainersOf(ev);

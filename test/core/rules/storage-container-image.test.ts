@@ -179,6 +179,28 @@ describe('KServe inferenceservice-config namespaces', () => {
     // Another config (another bridge) learned nothing.
     expect(NormalizedEvent.parse(kubeflowConnector.normalize!(sys('patch', evil), kfCtx({ config: KubeflowConfig.parse({}) })).events[0]).ml?.deployment).toBeUndefined();
   });
+  it('is looked up only for the ConfigMap: items of that name of another resource, or other ConfigMaps, in a batch after the learning request are not serving writes', () => {
+    const config = KubeflowConfig.parse({});
+    const learn = auditEvent({
+      level: 'Metadata', verb: 'patch',
+      requestURI: '/apis/serving.kserve.io/v1beta1/namespaces/kubeflow-user-bob/inferenceservices/ranker/status',
+      user: { username: 'system:serviceaccount:kserve-system:kserve-controller-manager', groups: ['system:serviceaccounts', 'system:serviceaccounts:kserve-system', 'system:authenticated'] },
+      objectRef: { resource: 'inferenceservices', namespace: 'kubeflow-user-bob', name: 'ranker', apiGroup: 'serving.kserve.io', apiVersion: 'v1beta1', subresource: 'status' },
+      responseStatus: { metadata: {}, code: 200 },
+    });
+    const secretOfName = auditEvent({
+      level: 'RequestResponse', verb: 'update', requestURI: '/api/v1/namespaces/kserve-system/secrets/inferenceservice-config',
+      user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+      objectRef: { resource: 'secrets', namespace: 'kserve-system', name: 'inferenceservice-config', apiVersion: 'v1' },
+      responseStatus: { metadata: {}, code: 200 }, requestObject: evil,
+    });
+    const items = [learn, secretOfName, kserveConfigWrite('patch', evil, 'kserve-system', 'other-config'), sys('patch', evil), kserveConfigWrite('patch', evil, 'kubeflow-user-bob')];
+    const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items }, kfCtx({ config }));
+    expect(out.rejected).toEqual([]);
+    const events = out.events.map((e) => NormalizedEvent.parse(e));
+    expect(events.map((e) => !!e.details?.kserve_config_keys)).toEqual([false, false, false, true, false]);
+    expect(alertsOf(events).map((a) => [a.evidence, a.details?.images])).toEqual([[[events[3]!.id], ['quay.io/mallory/agent:5']]]);
+  });
   it("is not learned from a namespace editor's account of that name acting in its own namespace, nor denied elsewhere", () => {
     const config = KubeflowConfig.parse({});
     const ns = 'kubeflow-user-mallory';
