@@ -1,5 +1,5 @@
 /** Argument lists (a container's args / command, an exec): secret flag values, by command. */
-import { isSecretAtNoPlace, REDACTED } from './names.js';
+import { isSecretAtNoPlace, locatesKey, REDACTED } from './names.js';
 import { CURL_FLAG_CLUSTER, CURL_GLUED_CLUSTER, CURL_USER_FLAGS, FLAG_ALONE, FLAG_WITH_VALUE, GLUED_USER_FLAG, hideUserFlagValue, isSecretFlag, USER_PASSWORD_FLAGS } from './flags.js';
 import { commandName, dashPIsPassword } from './commands.js';
 import { redactSecretTextAfter } from './text.js';
@@ -36,7 +36,8 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
     const place = placeFlag;
     placeFlag = undefined;
     const userValue = userFlag === undefined ? undefined : hideUserFlagValue(userFlag, a, cmd);
-    if ((valueIsSecret || (place !== undefined && isSecretAtNoPlace(place, a))) && a !== '' && !a.startsWith('--')) {
+    // A key-kind or routing flag's value is judged by its shape as in text (`--routing-key model.deployed`: a topic).
+    if (((valueIsSecret && !locatesKey(place ?? '', a)) || (place !== undefined && isSecretAtNoPlace(place, a))) && a !== '' && !a.startsWith('--')) {
       r = REDACTED;
       valueIsSecret = false;
     } else if (userValue !== undefined) {

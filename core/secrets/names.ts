@@ -128,7 +128,7 @@ export function locatesKey(name: string, value: string): boolean {
   if (!plural && !routing && !kind) return false;
   const v = value.trim().replace(/^(["'])(.*)\1$/, '$2');
   if (plural && isCountOf(n, v)) return true;
-  if (routing && isRoutingKeyOnly(n)) return ROUTING_TOPIC.test(v) || isServiceName(v);
+  if (routing && isRoutingKeyOnly(n)) return isRoutingTopic(v) || isServiceName(v);
   return kind && isKeyKindOnly(n) && (isKeyPlace(v) || (isServiceName(v) && !CIPHER_KEY_KIND.test(n)) || KEY_FINGERPRINT.test(v));
 }
 /**
@@ -173,16 +173,42 @@ function isRoutingKeyOnly(name: string): boolean {
   const n = name.replace(/-/g, '_');
   return ROUTING_KEY.test(n) && !isSecretName(n.replace(/routing_?keys?/gi, ' '));
 }
-/** A broker's routing key: words (AMQP wildcards `*`, `#` too) joined by dots, two or more. */
-const ROUTING_TOPIC = /^[A-Za-z*#][\w*#-]{0,63}(?:\.[A-Za-z0-9*#][\w*#-]{0,63}){1,15}$/;
 /**
- * A service's or object's name (`inference-svc`, `fraud-scorer`, `model.v3`): lower-case words of letters (a number
- * may end one) joined by `-` or `.`, two or more, with a letter past `f` (a hex key's groups have none). A key is
- * random: its groups mix letters and digits (`k3j9-x8w2`) or are hex (`a1b2-c3d4`), and do not pass.
+ * A broker's routing key as AMQP topics are written: two or more words joined by dots, each short and lower-case
+ * (letters, digits, `_` / `-`, or a wildcard `*` / `#` alone: `model.deployed`, `audit.*.ml`, `ml.#`), 255 characters
+ * at most (AMQP's limit). A PagerDuty Events v2 routing key is 32 characters of mixed case and digits
+ * (`r3FPuDvNOTEDyQYCc7trBkymIFcy2NkE`): with a dot added or upper-case letters in it, it is no topic.
+ */
+const ROUTING_TOPIC = /^(?:[a-z][a-z0-9_-]{0,23}|[*#])(?:\.(?:[a-z0-9][a-z0-9_-]{0,23}|[*#])){1,15}$/;
+/** A topic's word that reads as a key (isRandomWord), e.g. a lower-case key split at a dot: no topic. */
+function isRoutingTopic(value: string): boolean {
+  return value.length <= 255 && ROUTING_TOPIC.test(value) && !value.split('.').some(isRandomWord);
+}
+/**
+ * A service's or object's name (`inference-svc`, `fraud-scorer`, `churn-model-v2`, `model.v3`): lower-case words of
+ * letters (a number may end one) joined by `-` or `.`, two or more, with a letter past `f` (a hex key's groups have
+ * none). A key is random: its groups mix letters and digits (`k3j9-x8w2`) or are hex (`a1b2-c3d4`), and do not pass;
+ * nor do groups cut to one length, three or more of four characters or more (`abcd-efgh-ijkl-mnop`: an Apple
+ * app-specific password's shape, license and integration keys printed in groups), nor a group that reads as random
+ * letters (isRandomWord: `qzxvbnmt`).
  */
 const SERVICE_NAME = /^[a-z]{2,24}\d{0,4}(?:[-.][a-z]{1,24}\d{0,4}){1,7}$/;
 function isServiceName(value: string): boolean {
-  return value.length <= 63 && SERVICE_NAME.test(value) && /[g-z]/.test(value);
+  if (value.length > 63 || !SERVICE_NAME.test(value) || !/[g-z]/.test(value)) return false;
+  const groups = value.split(/[-.]/);
+  if (groups.length >= 3 && groups[0]!.length >= 4 && groups.every((g) => g.length === groups[0]!.length)) return false;
+  return !groups.some(isRandomWord);
+}
+/**
+ * A word that reads as random letters, not a word or an abbreviation: five consonants in a row (`y` read as a vowel:
+ * `rhythm` passes; `mlflow`, `grpc`, `svc`, `xgb` have four or fewer), or six letters or more with no vowel. A word
+ * of letters and digits mixed, 12 characters or more (`abc123xyz456`), reads as a key too.
+ */
+function isRandomWord(word: string): boolean {
+  const letters = word.replace(/[^a-z]/gi, '');
+  if (/[bcdfghjklmnpqrstvwxz]{5}/i.test(letters)) return true;
+  if (letters.length >= 6 && !/[aeiouy]/i.test(letters)) return true;
+  return word.length >= 12 && /\d/.test(word) && /[a-z]/i.test(word) && !/^[a-z]+\d{1,4}$/i.test(word);
 }
 /** A key's fingerprint as SSH and GitHub show it (`SHA256:…`, `MD5:aa:bb:…`): a hash of its public half. */
 const KEY_FINGERPRINT = /^(?:SHA256|SHA1|MD5):[A-Za-z0-9+/=:]{16,}$/;

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeAudit } from '../../connectors/kubeflow/audit.js';
+import { redactAuditBody } from '../../connectors/kubeflow/audit/redact-body.js';
+import { holdsSecret, isSecretName, redactArgv, redactFreeText, redactScriptText, redactSecretText } from '../../core/secrets.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
+import { sinkBody } from '../helpers/sink-body.js';
+import { ctx as kfCtx } from '../connectors/kubeflow/helpers.js';
+
+type Obj = Record<string, any>;
+const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
+const EXEC = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_exec_pod.json');
+const TEXT_RULES = [redactSecretText, redactScriptText, redactFreeText] as const;
+
+/** The falco RequestResponse fixture made a ConfigMap create carrying `data`, and a pod whose container has `env`. */
+function configMapRecord(data: Record<string, string>): Obj {
+  const ev = structuredClone(AUDIT);
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trainer', namespace: 'ml' }, data };
+  return { ...ev, objectRef: { resource: 'configmaps', namespace: 'ml', name: 'trainer', apiVersion: 'v1' }, requestObject: cm, responseObject: undefined };
+}
+function podRecord(env: Array<{ name: string; value: string }>, command?: string[]): Obj {
+  const ev = structuredClone(AUDIT);
+  ev.requestObject.spec.containers[0].env = env;
+  if (command) ev.requestObject.spec.containers[0].command = command;
+  return ev;
+}
+/** What a sink gets for a record (normalize → spool → file sink line), and the record as kept in quarantine. */
+async function sinkAndQuarantine(record: Obj): Promise<{ text: string; raw: Obj; quarantine: string }> {
+  const out = normalizeAudit(record, kfCtx({ keepRaw: true }));
+  expect(out.rejected).toEqual([]);
+  const { text, docs } = await sinkBody(out.events);
+  // The same record in a body the route could not take whole (a cut line after it): kept redacted in quarantine.
+  const quarantine = redactAuditBody(Buffer.from(`${JSON.stringify(record)}\n{"kind":"Event","cut`)).toString();
+  return { text, raw: docs[0]!.raw, quarantine };
+}
+
+/** Session 25's open redaction leaks (redact12), each asserted where the secret goes: raw, quarantine, details. */
+describe('core/secrets: key shapes, expressions, Kaggle credentials and split curl headers (redact12)', () => {
+  it('a key printed in equal groups (abcd-efgh-ijkl-mnop) or of random letters is no service name: hidden under a key-kind name; service names stay', async () => {
+    for (const value of ['abcd-efgh-ijkl-mnop', 'wxyz-qrst-uvwx', 'abcde-fghij-klmno-pqrst', 'qzxvbnmt-svc', 'inference-bcdfghk'])
+      for (const name of ['service_key', 'SERVICE_KEY', 'app_key', 'license_key', 'integration_key']) expect(holdsSecret(name, value)).toBe(true);
+    for (const value of ['inference-svc', 'fraud-scorer', 'churn-model-v2', 'mlflow-tracking', 'model.v3', 'grpc-gateway', 'xgb-svc', 'web-api-dev'])
+      expect(holdsSecret('service_key', value)).toBe(false);
+    for (const f of TEXT_RULES) {
+      expect(f('service_key: abcd-efgh-ijkl-mnop')).toBe('service_key: [redacted]');
+      expect(f('export PAGERDUTY_SERVICE_KEY=abcd-efgh-ijkl-mnop')).toBe('export PAGERDUTY_SERVICE_KEY=[redacted]');
+      for (const keep of ['service_key: inference-svc', 'app_key: fraud-scorer', 'license_key: churn-model-v2']) expect(f(keep)).toBe(keep);
+    }
+    const { text, raw, quarantine } = await sinkAndQuarantine(podRecord([
+      { name: 'PAGERDUTY_SERVICE_KEY', value: 'abcd-efgh-ijkl-mnop' },
+      { name: 'OPSGENIE_INTEGRATION_KEY', value: 'wxyz-qrst-uvwx-bcdf' },
+      { name: 'DD_SERVICE_KEY', value: 'inference-svc' },
+    ]));
+    for (const t of [text, quarantine]) expect(t).not.toMatch(/abcd-efgh|wxyz-qrst/);
+    expect(raw.requestObject.spec.containers[0].env).toEqual([
+      { name: 'PAGERDUTY_SERVICE_KEY', value: '[redacted]' },
+      { name: 'OPSGENIE_INTEGRATION_KEY', value: '[redacted]' },
+      { name: 'DD_SERVICE_KEY', value: 'inference-svc' },
+    ]);
+    expect(quarantine).toContain('"value":"inference-svc"');
+  });
+
+  it('under routing_key only an AMQP topic stays (short lower-case words joined by dots, * and #); a PagerDuty key with a dot or mixed case is hidden', () => {
+    for (const value of ['R0ut1ngKey.abc123XYZdef456ghi789jk', 'r3FPuDvNOTEDyQYCc7trBkymIFcy2NkE', 'Model.Deployed', 'r0ut1ngkey4abc123.xyz', 'abcd.qzxvbnmtpl', `${'a'.repeat(30)}.x`])
+      expect(holdsSecret('routing_key', value)).toBe(true);
+    for (const value of ['model.deployed', 'audit.*.ml', 'ml.#', 'registry.model_version.created', 'kserve.isvc-ready.v1', 'stock.usd.nyse'])
+      expect(holdsSecret('routing_key', value)).toBe(false);
+    for (const f of TEXT_RULES) {
+      expect(f('routing_key: R0ut1ngKey.abc123XYZdef456ghi789jk')).toBe('routing_key: [redacted]');
+      expect(f('routing_key: audit.*.ml')).toBe('routing_key: audit.*.ml');
+    }
+    expect(redactArgv(['publish', '--routing-key', 'R0ut1ngKey.abc123XYZdef456ghi789jk', '--routing-key', 'model.deployed']).argv).toEqual(['publish', '--routing-key', '[redacted]', '--routing-key', 'model.deployed']);
+  });
+});
