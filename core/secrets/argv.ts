@@ -1,5 +1,5 @@
 /** Argument lists (a container's args / command, an exec): secret flag values, by command. */
-import { isSecretAtNoPlace, locatesKey, REDACTED } from './names.js';
+import { isSecretAtNoPlace, isSecretKey, locatesKey, REDACTED } from './names.js';
 import { CURL_FLAG_CLUSTER, CURL_GLUED_CLUSTER, CURL_USER_FLAGS, FLAG_ALONE, FLAG_WITH_VALUE, GLUED_USER_FLAG, hideUserFlagValue, isSecretFlag, USER_PASSWORD_FLAGS } from './flags.js';
 import { commandName, dashPIsPassword } from './commands.js';
 import { redactSecretTextAfter } from './text.js';
@@ -25,9 +25,31 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
   let placeFlag: string | undefined;
   let userFlag: string | undefined;
   let cmd = command === undefined ? undefined : commandName(command);
+  /** A credential header's name was the last word, its value split off by a shell (`-H Authorization:Bearer x` unquoted). */
+  let header: 'scheme' | 'value' | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (typeof a !== 'string') {
+      valueIsSecret = false;
+      userFlag = undefined;
+      header = undefined;
+      continue;
+    }
+    const pending = header;
+    header = undefined;
+    if (pending !== undefined && a !== '' && !a.startsWith('-') && !a.includes('://') && a !== REDACTED) {
+      // The scheme alone keeps the value pending (`Authorization:` `Bearer` `x`); the next word is the credential.
+      if (pending === 'scheme' && AUTH_SCHEME_WORD.test(a)) header = 'value';
+      else {
+        (copy ??= argv.slice())[i] = REDACTED;
+        changed.push(i);
+      }
+      continue;
+    }
+    const h = HEADER_NAME_ONLY.exec(a);
+    if (h && isCredentialHeaderName(h[1]!)) {
+      // Name and scheme stay, as in text (`Authorization: Bearer [redacted]`).
+      header = h[2] ? 'value' : 'scheme';
       valueIsSecret = false;
       userFlag = undefined;
       continue;
@@ -74,4 +96,15 @@ export function redactArgv(argv: readonly unknown[], command?: string): { argv: 
     }
   }
   return { argv: copy ?? argv, changed };
+}
+
+/**
+ * A credential header with no value in its word (`Authorization:Bearer`, `Authorization:`, `-HX-Api-Key:`, `--header=…`):
+ * what a shell leaves of `curl -H Authorization:Bearer x` written unquoted, the credential in the next word (an exec's
+ * command as kubectl sends it). Group 1 the name, 2 the scheme.
+ */
+const HEADER_NAME_ONLY = /^(?:-H|--header=)?([A-Za-z][\w-]*)[ \t]*:[ \t]*((?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]*)?$/i;
+const AUTH_SCHEME_WORD = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)$/i;
+function isCredentialHeaderName(name: string): boolean {
+  return /^(?:proxy-)?authorization$/i.test(name) || isSecretKey(name.replace(/-/g, '_'));
 }

@@ -57,10 +57,10 @@ export function hideFlagArgument(flag: string, value: string, command: string | 
  * In text: a separator of commands (the command read so far ends), a KNOWN_COMMAND word, or `-p` / `-u` / `-U` /
  * `--user` with its value (glued, after '=' or blanks), scanned in order so each flag is judged by the command before it.
  */
-const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])((?:docker|podman|nerdctl|buildah|skopeo|oras|crane|finch)[ \t]+login|helm[ \t]+registry[ \t]+login|curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[A-Za-z]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
+const COMMAND_TEXT = /[;&|\n(`]|(?<=^|[\s"'\/,])((?:docker|podman|nerdctl|buildah|skopeo|oras|crane|finch)[ \t]+login|helm[ \t]+registry[ \t]+login|curl|sshpass|docker|podman|nerdctl|kubectl|oc|crictl|sudo|su|runuser|setpriv|chroot|mysql\w*|mariadb[\w-]*|mycli|mydumper|myloader|pt-[a-z-]+)(?=$|[\s"',;&|)`])|(?<=^|[\s"',])(-p|-u|-U|--user|-[0-6aBfgGiIjJklLMnNOpqRsSvVZ]+[uU])(=|[ \t]+|)(\$\([^()]*\)|"[^"]*"|'[^']*'|[^\s"',;&|)]+)/g;
 const JSON_LIST_SEPARATOR = /^"\s*,\s*"$/;
 /** Cheap test for COMMAND_TEXT: a `-p`, `-u`, `-U` or `--user` flag. */
-const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[A-Za-z]+[uU])/;
+const COMMAND_FLAG = /(?:^|[\s"',])-(?:p|u|U|-user|[0-6aBfgGiIjJklLMnNOpqRsSvVZ]+[uU])/;
 
 /** Text with `-pPASS` of MySQL clients and sshpass and `-u user:pass` of curl hidden (COMMAND_TEXT). */
 export function redactCommandFlags(s: string, after: string | undefined): string {

@@ -46,10 +46,12 @@ export const USER_PASSWORD_FLAGS = new Set(['--proxy-user', '--auth']);
 export const CURL_USER_FLAGS = new Set(['-u', '--user', '-U']);
 /**
  * curl's short flags run together ending in `u` / `U` (`-sSfu user:pass`, `-fsSLubob:pw`): an option taking a value
- * takes the rest of its word, else the next word. Read so after curl only (other tools' clusters are not curl's).
+ * takes the rest of its word, else the next word. Read so after curl only (other tools' clusters are not curl's). The
+ * letters before it are curl's options that take no value (`-s`, `-S`, `-f`, `-L`, `-k`…): one that takes a value takes
+ * the rest of the word, so `-HAuthorization:Bearer x` is `-H` given a header, not `-HAu` given `thorization:…`.
  */
-export const CURL_FLAG_CLUSTER = /^-[A-Za-z]+[uU]$/;
-export const CURL_GLUED_CLUSTER = /^(-[A-Za-z]+?[uU])([^]+)$/;
+export const CURL_FLAG_CLUSTER = /^-[0-6aBfgGiIjJklLMnNOpqRsSvVZ]+[uU]$/;
+export const CURL_GLUED_CLUSTER = /^(-[0-6aBfgGiIjJklLMnNOpqRsSvVZ]+?[uU])([^]+)$/;
 const UID_GID = /^["']?\d+:\d+["']?$/;
 /** `user:password` of such a flag (quoted or not) with the password hidden; undefined when it holds no ':'. */
 export function hideUserPassword(value: string): string | undefined {

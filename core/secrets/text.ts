@@ -11,11 +11,13 @@ import { callEnd, inYamlFlowMapping } from './code.js';
 /**
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
  * `PRIVATE-TOKEN: x`), or a secret-named key given a quoted value in a message (`token: "x"`, `password: 'x'`: the
- * quotes are the text's own when the closing one ends a word): the header's name, an auth scheme and the quotes stay. Its name is Authorization or a secret's. A YAML anchor
+ * quotes are the text's own when the closing one ends a word): the header's name, an auth scheme and the quotes stay. Its name is Authorization or a secret's.
+ * A shell's escaped blank (`-H Authorization:Bearer\ x`, unquoted) separates as a blank does, and the header may be glued
+ * to curl's `-H` (`-HAuthorization:Bearer x`). A YAML anchor
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'{,=]|(?<=\\)[nrt])([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t)*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'{,=]|(?<=\\)[nrt]|(?<=(?:^|[\s"'])-H))([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t|\\[ \t])*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?:[ \t]|\\[ \t])+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
 /** A separator glued to a value (`token: null, user: x`): an unset value so is still unset. */
 const UNSET_THEN_SEPARATOR = /[,;]$/;

@@ -70,4 +70,34 @@ describe('core/secrets: key shapes, expressions, Kaggle credentials and split cu
     }
     expect(redactArgv(['publish', '--routing-key', 'R0ut1ngKey.abc123XYZdef456ghi789jk', '--routing-key', 'model.deployed']).argv).toEqual(['publish', '--routing-key', '[redacted]', '--routing-key', 'model.deployed']);
   });
+
+  it('curl -H Authorization:Bearer\\ x (escaped blank), glued to -H, or split by a shell into words: the credential is hidden, name and scheme stay', () => {
+    for (const f of TEXT_RULES) {
+      expect(f('curl -H Authorization:Bearer\\ r12-esc-1 https://mlflow')).toBe('curl -H Authorization:Bearer\\ [redacted] https://mlflow');
+      expect(f('curl -H Authorization:\\ Bearer\\ r12-esc-2 https://mlflow')).toBe('curl -H Authorization:\\ Bearer\\ [redacted] https://mlflow');
+      expect(f('curl -HAuthorization:Bearer\\ r12-glued-3 https://mlflow')).toBe('curl -HAuthorization:Bearer\\ [redacted] https://mlflow');
+      expect(f('curl -H Authorization:Bearer r12-split-4 https://mlflow')).toBe('curl -H Authorization:Bearer [redacted] https://mlflow');
+      expect(f('curl -H X-Api-Key:\\ r12-esc-5 https://mlflow')).toBe('curl -H X-Api-Key:\\ [redacted] https://mlflow');
+      for (const keep of ['curl -H Accept:\\ application/json https://mlflow', 'curl -sSfL -H Accept:text/plain https://mlflow']) expect(f(keep)).toBe(keep);
+    }
+    // curl's -H takes a value: `-HAu…` is no `-u` cluster (its "user" `thorization` was read for a password).
+    expect(redactSecretText('curl -HAuthorization:r12-glued-6 https://x')).toBe('curl -HAuthorization:[redacted] https://x');
+    expect(redactSecretText('curl -sSfu bob:r12-u-7 https://x')).toBe('curl -sSfu bob:[redacted] https://x');
+    expect(redactArgv(['curl', '-H', 'Authorization:Bearer', 'r12-w-8', 'https://x']).argv).toEqual(['curl', '-H', 'Authorization:Bearer', '[redacted]', 'https://x']);
+    expect(redactArgv(['curl', '-H', 'Authorization:', 'Bearer', 'r12-w-9']).argv).toEqual(['curl', '-H', 'Authorization:', 'Bearer', '[redacted]']);
+    expect(redactArgv(['curl', '-HX-Api-Key:', 'r12-w-10']).argv).toEqual(['curl', '-HX-Api-Key:', '[redacted]']);
+    for (const keep of [['curl', '-H', 'Authorization:Bearer', 'https://x'], ['curl', '-H', 'Accept:', 'text/plain', 'https://x']]) expect(redactArgv(keep).argv).toBe(keep);
+  });
+
+  it('an exec of curl with a split Authorization header: hidden in requestURI, details.exec_command and details.request_uri', () => {
+    const ev = structuredClone(EXEC);
+    const base = ev.requestURI.slice(0, ev.requestURI.indexOf('?'));
+    ev.requestURI = `${base}?command=curl&command=-H&command=Authorization%3ABearer&command=r12-exec-1&command=-H&command=Authorization%3ABearer%5C%20r12-exec-2&command=http%3A%2F%2Fmlflow%3A5000&container=nginx1`;
+    const [out] = normalizeAudit(ev, kfCtx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/r12-exec-[12]/);
+    expect(out!.details?.exec_command).toEqual(['curl', '-H', 'Authorization:Bearer', '[redacted]', '-H', 'Authorization:Bearer\\ [redacted]', 'http://mlflow:5000']);
+    expect(out!.details?.request_uri).toBe((out!.raw as Obj).requestURI);
+    const q = redactAuditBody(Buffer.from(JSON.stringify(ev))).toString();
+    expect(q).not.toMatch(/r12-exec-[12]/);
+  });
 });
