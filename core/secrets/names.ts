@@ -59,8 +59,9 @@ const NOT_A_TOKEN_ALL = new RegExp(NOT_A_TOKEN_SOURCE, 'gi');
 // KEY_KINDS: other keys that are a credential by their first word. Dotted too, as Hadoop and Spark settings are
 // written (`fs.azure.account.key.<account>.dfs.core.windows.net`, `fs.gs.auth.service.account.private.key`,
 // `fs.azure.sas.<container>.<account>…`); Azure connection strings' `SharedAccessKey=` (Service Bus, Event Hubs) and
-// `SharedAccessSignature=` (a SAS), not `SharedAccessKeyName` (a name).
-export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private[_.]?key|api_key|access_key|routing_key|connection_?string|account[_.]?key|shared_?access_?(?:key|signature)|azure\.sas\.|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data`, 'i');
+// `SharedAccessSignature=` (a SAS), not `SharedAccessKeyName` (a name). `KAGGLE_KEY`: the Kaggle API's key as its
+// clients read it from the environment (beside `KAGGLE_USERNAME`, which stays).
+export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private[_.]?key|api_key|access_key|routing_key|connection_?string|account[_.]?key|shared_?access_?(?:key|signature)|azure\.sas\.|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data|kaggle_?key(?![a-z])`, 'i');
 
 /** What every redaction puts in place of a hidden value (raw records, config checks, logs). */
 export const REDACTED = '[redacted]';

@@ -7,6 +7,7 @@ import { redactCommandFlags } from './commands.js';
 import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 import { callEnd, inYamlFlowMapping } from './code.js';
+import { redactKaggleCredentials } from './kaggle.js';
 
 /**
  * A credential header in a command line or message (`curl -H 'Authorization: Bearer x'`, `X-Api-Key: x`,
@@ -53,7 +54,7 @@ export function redactSecretText(s: string): string {
  * a message it may be a value printed by a JVM `toString` (Lombok's, Kotlin's `Config(user=bob, password=hunter2)`).
  */
 export function redactSecretTextAfter(s: string, command: string | undefined, code = false): string {
-  let url = redactUrlUserinfo(redactPemPrivateKeys(s));
+  let url = redactKaggleCredentials(redactUrlUserinfo(redactPemPrivateKeys(s)));
   if (FLOW_LIST_HINT.test(url) && SECRET_NAME.test(url)) url = url.replace(FLOW_LIST, (all, pre: string, q: string, name: string, sep: string, items: string) =>
     items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
   if (url.includes(':')) {
@@ -214,7 +215,7 @@ function redactAfterKeptValue(text: string): string {
  * as underscores (isSecretFlag), so the cheap test must let them through too, or `--api-key x` in a message or a
  * `sh -c` string was never read (`--signing-key`, `--auth-key`: KEY_KINDS).
  */
-const DASHED_SECRET_NAME = new RegExp(String.raw`(?:api|access|private|routing|account)-key|connection-string|(?:${KEY_KINDS})-keys?(?![a-z])|client-key-data`, 'i');
+const DASHED_SECRET_NAME = new RegExp(String.raw`(?:api|access|private|routing|account)-key|connection-string|(?:${KEY_KINDS})-keys?(?![a-z])|client-key-data|kaggle-key`, 'i');
 /**
  * A list of object references (a ServiceAccount's `secrets: [{name: db-creds}]`, `{"name": "x", "namespace": "y"}`):
  * mappings of ObjectReference fields only, which name Secrets, as a block list of them does and stays.

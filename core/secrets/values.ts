@@ -9,7 +9,7 @@ import { mapElements, mapValues } from '../copy-on-write.js';
  * password flag, a credential header or call (`Authorization:`, `Cookie`, `auth=(…)`, `.login(`), a user flag (`-u user:pw`), a
  * PEM key or a key of KEY_KINDS (`signing_key`, `--app-key`). Most tag values and hyperparameters (`0.01`, `s3://bucket/x`, `resnet50`) hold none and skip the text rules.
  */
-const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_.-]?key|sharedaccess|azure\.sas\.|_pass|_pwd|-pass|auth|cookie|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data`, 'i');
+const TEXT_HINT = new RegExp(String.raw`password|passwd|secret|token|credential|private|api[_-]?key|access[_-]?key|routing[_-]?key|connection|account[_.-]?key|sharedaccess|azure\.sas\.|_pass|_pwd|-pass|auth|cookie|login|(?:^|\s)-[uU]|--user|(?:${KEY_KINDS})[_-]?keys?(?![a-z])|client[_-]?key[_-]?data|kaggle|username`, 'i');
 /** A JSON object or array as a string (a hyperparameter SageMaker passes as a string, a JSON tag value). */
 const JSON_LOOKING = /^\s*[[{][^]*[\]}]\s*$/;
 /** Largest JSON text parsed (a hyperparameter is at most 2,500 characters; tags 256): larger is read as text. */
@@ -67,7 +67,15 @@ function redactJsonValue(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return redactFreeText(v);
   if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return mapElements(v, (e) => redactJsonValue(e, depth + 1));
-  return mapValues(v, (val, k) => hideNamed(k, val) ?? redactJsonValue(val, depth + 1));
+  const kaggle = isKaggleCredentials(v as Record<string, unknown>);
+  return mapValues(v, (val, k) => (kaggle && k === 'key' ? REDACTED : undefined) ?? hideNamed(k, val) ?? redactJsonValue(val, depth + 1));
+}
+/**
+ * A Kaggle API credentials object (`kaggle.json`: `{"username": "alice", "key": "…"}`, as Kaggle's CLI and kagglehub
+ * read it): `key` alone names no secret (an object key, a sort key), beside `username` in one object it is the API key.
+ */
+export function isKaggleCredentials(o: Record<string, unknown>): boolean {
+  return typeof o.username === 'string' && typeof o.key === 'string' && o.key !== '' && o.key !== REDACTED && !isUnsetValue(o.key);
 }
 
 /** A credential header's name as a key (a JSON header map, a tag): `Authorization`, `Proxy-Authorization`. */

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeAudit } from '../../connectors/kubeflow/audit.js';
 import { redactAuditBody } from '../../connectors/kubeflow/audit/redact-body.js';
 import { holdsSecret, isSecretName, redactArgv, redactFreeText, redactScriptText, redactSecretText } from '../../core/secrets.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
 import { sinkBody } from '../helpers/sink-body.js';
 import { ctx as kfCtx } from '../connectors/kubeflow/helpers.js';
+import { startRoutes, type Harness } from '../connectors/sagemaker/harness.js';
 
 type Obj = Record<string, any>;
 const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
@@ -71,6 +72,36 @@ describe('core/secrets: key shapes, expressions, Kaggle credentials and split cu
     expect(redactArgv(['publish', '--routing-key', 'R0ut1ngKey.abc123XYZdef456ghi789jk', '--routing-key', 'model.deployed']).argv).toEqual(['publish', '--routing-key', '[redacted]', '--routing-key', 'model.deployed']);
   });
 
+  it("Kaggle's kaggle.json ({username, key}) has its key hidden as JSON, written by a script, echoed, in a ConfigMap or env value; KAGGLE_KEY is a secret's name; key elsewhere stays", async () => {
+    const KEY = '0123abcd4567ef890123abcd4567ef89';
+    expect(redactFreeText(`{"username":"alice","key":"${KEY}"}`)).toBe('{"username":"alice","key":"[redacted]"}');
+    for (const f of TEXT_RULES) {
+      expect(f(`echo '{"username":"alice","key":"${KEY}"}' > ~/.kaggle/kaggle.json`)).toBe(`echo '{"username":"alice","key":"[redacted]"}' > ~/.kaggle/kaggle.json`);
+      expect(f(`json.dump({"username": "alice", "key": "${KEY}"}, f)`)).toBe('json.dump({"username": "alice", "key": "[redacted]"}, f)');
+      expect(f(`creds = dict(username="alice", key="${KEY}")`)).toBe('creds = dict(username="alice", key="[redacted]")');
+      expect(f(`export KAGGLE_USERNAME=alice KAGGLE_KEY=${KEY}`)).toBe('export KAGGLE_USERNAME=alice KAGGLE_KEY=[redacted]');
+      for (const keep of ['{"key": "models/x.pkl", "bucket": "ml"}', '{"username": "alice", "key": ""}', 'sort(key="name")', '{"username": "alice", "team": "fraud"}']) expect(f(keep)).toBe(keep);
+    }
+    expect(isSecretName('KAGGLE_KEY')).toBe(true);
+    expect(isSecretName('KAGGLE_USERNAME')).toBe(false);
+    const { text, raw, quarantine } = await sinkAndQuarantine(configMapRecord({
+      'kaggle.json': `{\n  "username": "alice",\n  "key": "${KEY}"\n}\n`,
+      'setup.py': `import json\nwith open("/root/.kaggle/kaggle.json", "w") as f:\n    f.write('{"username":"alice","key":"${KEY}"}')\n`,
+      'objects.json': '{"key": "models/churn/v2/model.pkl"}',
+    }));
+    for (const t of [text, quarantine]) expect(t).not.toContain(KEY);
+    expect(JSON.parse(raw.requestObject.data['kaggle.json'])).toEqual({ username: 'alice', key: '[redacted]' });
+    expect(raw.requestObject.data['setup.py']).toContain(`f.write('{"username":"alice","key":"[redacted]"}')`);
+    expect(raw.requestObject.data['objects.json']).toBe('{"key": "models/churn/v2/model.pkl"}');
+    const pod = await sinkAndQuarantine(podRecord([{ name: 'KAGGLE_CONFIG', value: `{"username":"alice","key":"${KEY}"}` }, { name: 'KAGGLE_KEY', value: KEY }, { name: 'KAGGLE_USERNAME', value: 'alice' }]));
+    for (const t of [pod.text, pod.quarantine]) expect(t).not.toContain(KEY);
+    expect(pod.raw.requestObject.spec.containers[0].env).toEqual([
+      { name: 'KAGGLE_CONFIG', value: '{"username":"alice","key":"[redacted]"}' },
+      { name: 'KAGGLE_KEY', value: '[redacted]' },
+      { name: 'KAGGLE_USERNAME', value: 'alice' },
+    ]);
+  });
+
   it('curl -H Authorization:Bearer\\ x (escaped blank), glued to -H, or split by a shell into words: the credential is hidden, name and scheme stay', () => {
     for (const f of TEXT_RULES) {
       expect(f('curl -H Authorization:Bearer\\ r12-esc-1 https://mlflow')).toBe('curl -H Authorization:Bearer\\ [redacted] https://mlflow');
@@ -99,5 +130,38 @@ describe('core/secrets: key shapes, expressions, Kaggle credentials and split cu
     expect(out!.details?.request_uri).toBe((out!.raw as Obj).requestURI);
     const q = redactAuditBody(Buffer.from(JSON.stringify(ev))).toString();
     expect(q).not.toMatch(/r12-exec-[12]/);
+  });
+});
+
+describe('SageMaker: a rejected record keeps these secrets out of quarantine (redact12)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('an EventBridge envelope the route rejects, holding a grouped service key, a dotted routing key, KAGGLE_KEY and a kaggle.json hyperparameter', async () => {
+    const KEY = 'eb-key-0123456789';
+    h = await startRoutes({ eventbridge: { api_keys: [KEY] } });
+    const envelope = {
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.sagemaker',
+      detail: {
+        requestParameters: {
+          environment: { SERVICE_KEY: 'abcd-efgh-ijkl-mnop', ROUTING_KEY: 'R0ut1ngKey.abc123XYZdef456ghi789jk', KAGGLE_KEY: 'r12-kaggle-env', EVENTS_ROUTING_KEY: 'model.deployed' },
+          hyperParameters: { kaggle: '{"username":"alice","key":"r12-kaggle-hp"}', lr: '0.01' },
+        },
+      },
+    };
+    const r = await fetch(`${h.url}/v1/ingest/sagemaker/eventbridge`, { method: 'POST', body: JSON.stringify(envelope), headers: { 'content-type': 'application/json', 'x-api-key': KEY } });
+    expect(r.status).toBe(400);
+    const q = h.spool.listQuarantine({ channel: 'sagemaker.eventbridge' });
+    expect(q).toHaveLength(1);
+    const body = q[0]!.body.toString();
+    expect(body).not.toMatch(/abcd-efgh|R0ut1ngKey|r12-kaggle-env|r12-kaggle-hp/);
+    const kept = JSON.parse(body).detail.requestParameters;
+    expect(kept.environment).toEqual({ SERVICE_KEY: '[redacted]', ROUTING_KEY: '[redacted]', KAGGLE_KEY: '[redacted]', EVENTS_ROUTING_KEY: 'model.deployed' });
+    expect(JSON.parse(kept.hyperParameters.kaggle)).toEqual({ username: 'alice', key: '[redacted]' });
+    expect(kept.hyperParameters.lr).toBe('0.01');
   });
 });
