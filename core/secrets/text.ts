@@ -7,6 +7,7 @@ import { redactCommandFlags } from './commands.js';
 import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 import { callEnd, inYamlFlowMapping } from './code.js';
+import { redactAssignedExpressions } from './expressions.js';
 import { redactKaggleCredentials } from './kaggle.js';
 
 /**
@@ -98,7 +99,9 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
   const out = sas.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
     (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) && !isCallValue(text, at + all.length - value.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}` : all));
-  return out === s ? s : out;
+  // The literals after the first in an expression given to a secret's name (`token = get() or "x"`, `"a" + "b"`).
+  const expr = redactAssignedExpressions(out, isCredentialWord);
+  return expr === s ? s : expr;
 }
 
 const EXPORT = /^export[ \t]+/;

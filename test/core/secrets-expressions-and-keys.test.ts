@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeAudit } from '../../connectors/kubeflow/audit.js';
 import { redactAuditBody } from '../../connectors/kubeflow/audit/redact-body.js';
 import { holdsSecret, isSecretName, redactArgv, redactFreeText, redactScriptText, redactSecretText } from '../../core/secrets.js';
+import { redactAssignedExpressions } from '../../core/secrets/expressions.js';
+import { isCredentialWord } from '../../core/secrets/text.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
 import { sinkBody } from '../helpers/sink-body.js';
 import { ctx as kfCtx } from '../connectors/kubeflow/helpers.js';
@@ -72,6 +74,56 @@ describe('core/secrets: key shapes, expressions, Kaggle credentials and split cu
     expect(redactArgv(['publish', '--routing-key', 'R0ut1ngKey.abc123XYZdef456ghi789jk', '--routing-key', 'model.deployed']).argv).toEqual(['publish', '--routing-key', '[redacted]', '--routing-key', 'model.deployed']);
   });
 
+  it('every literal of an expression given to a secret name is hidden (after a call, in a conditional, a concatenation, an unknown call); lookups, keys, comparisons and other names stay', () => {
+    const hidden: Array<[string, string]> = [
+      ['token = get_token() or "r12-or-1"', 'token = get_token() or "[redacted]"'],
+      ['secret = "r12" + "-concat-3"', 'secret = "[redacted]" + "[redacted]"'],
+      ['api_key = my_wrap("r12-wrap-4")', 'api_key = my_wrap("[redacted]")'],
+      ['self.api_key = cfg.get("api_key") or "r12-self-6"', 'self.api_key = cfg.get("api_key") or "[redacted]"'],
+      ['os.environ["HF_TOKEN"] = load_tok() or "r12-env-7"', 'os.environ["HF_TOKEN"] = load_tok() or "[redacted]"'],
+      ['password: str = read_pw() or "r12-ann-8"', 'password: str = read_pw() or "[redacted]"'],
+      ['token = (\n    get_token()\n    or "r12-multi-9"\n)', 'token = (\n    get_token()\n    or "[redacted]"\n)'],
+      ['client = Client(token=get_tok() or "r12-kw-10", url="https://hub")', 'client = Client(token=get_tok() or "[redacted]", url="https://hub")'],
+      ['token="r12a"+"r12b"', 'token=[redacted]+"[redacted]"'],
+      ['x = 1; token = get() or "r12-semi-11"; y = "keep-me"', 'x = 1; token = get() or "[redacted]"; y = "keep-me"'],
+      ["password = wrap(wrap('r12-deep-12'), sep='-')", "password = wrap(wrap('[redacted]'), sep='-')"],
+      ['token = """r12-tri""" + suffix', 'token = """[redacted]""" + suffix'],
+    ];
+    for (const [input, want] of hidden) for (const f of TEXT_RULES) expect(f(input)).toBe(want);
+    // The script rules also hide a first word (a YAML plain value's shape), the text rules keep it.
+    for (const f of TEXT_RULES) expect(f('const token = process.env.TOKEN || "r12-js-5";')).toMatch(/^const token = (?:process\.env\.TOKEN|\[redacted\]) \|\| "\[redacted\]";$/);
+    for (const f of TEXT_RULES) expect(f('token = x if use_env else "r12-cond-2"')).toMatch(/^token = (?:x|\[redacted\]) if use_env else "\[redacted\]"$/);
+    for (const keep of [
+      'token = os.getenv("HF_TOKEN")',
+      'token = get_token("hub")',
+      'password = dbutils.secrets.get(scope="ml", key="db-password")',
+      'token = get_token(user="svc-bot", host="vault")',
+      'token = f"{prefix}-{suffix}"',
+      'token = ""',
+      'token_url = base + "/oauth/token"',
+      'secret_name = "db-" + env',
+      'token = bytes(tok, "utf-8")',
+      'if token == "r12-cmp":\n    pass',
+      'model = load("resnet") or "r12-not-a-secret-name"',
+      // JSON text around an assignment (a quarantined line cut before it parsed): a quote glued to a word closes its string.
+      '{"requestURI":"/api/v1/pods?token=[redacted]","verb":"get","user":"bob"}',
+      '{"note":"token = get_token() or b","verb":"get"}',
+    ])
+      for (const f of [redactSecretText, redactFreeText]) expect(f(keep)).toBe(keep);
+    // A lookup's literal that reads as a credential, and a fallback, are hidden.
+    expect(redactSecretText('token = get_token("hf_r12AbCdEf123456") or cfg.get("token", "r12-fb")')).toBe('token = get_token("[redacted]") or cfg.get("token", "[redacted]")');
+  });
+
+  it('script literals after the first reach no sink nor quarantine (a KFP component, a ConfigMap script, a sh -c string)', async () => {
+    const script = ['import os', 'token = get_token() or "r12cm-or-1"', 'api_key = my_wrap("r12cm-wrap-2")', 'secret = "r12cm" + "-cat-3"', 'hf = os.getenv("HF_TOKEN")', ''].join('\n');
+    const { text, raw, quarantine } = await sinkAndQuarantine(configMapRecord({ 'train.py': script }));
+    for (const t of [text, quarantine]) expect(t).not.toMatch(/r12cm-or-1|r12cm-wrap-2|r12cm|-cat-3/);
+    expect(raw.requestObject.data['train.py']).toBe(['import os', 'token = get_token() or "[redacted]"', 'api_key = my_wrap("[redacted]")', 'secret = "[redacted]" + "[redacted]"', 'hf = os.getenv("HF_TOKEN")', ''].join('\n'));
+    const pod = await sinkAndQuarantine(podRecord([], ['sh', '-c', `python -c 'token = fetch() or "r12sh-4"; print(token)'`]));
+    for (const t of [pod.text, pod.quarantine]) expect(t).not.toContain('r12sh-4');
+    expect(pod.raw.requestObject.spec.containers[0].command[2]).toBe(`python -c 'token = fetch() or "[redacted]"; print(token)'`);
+  });
+
   it("Kaggle's kaggle.json ({username, key}) has its key hidden as JSON, written by a script, echoed, in a ConfigMap or env value; KAGGLE_KEY is a secret's name; key elsewhere stays", async () => {
     const KEY = '0123abcd4567ef890123abcd4567ef89';
     expect(redactFreeText(`{"username":"alice","key":"${KEY}"}`)).toBe('{"username":"alice","key":"[redacted]"}');
@@ -130,6 +182,50 @@ describe('core/secrets: key shapes, expressions, Kaggle credentials and split cu
     expect(out!.details?.request_uri).toBe((out!.raw as Obj).requestURI);
     const q = redactAuditBody(Buffer.from(JSON.stringify(ev))).toString();
     expect(q).not.toMatch(/r12-exec-[12]/);
+  });
+
+  it('an admission answer echoing a grouped key, a dotted PagerDuty key or an expression: hidden in raw, error.message and details.response_message', () => {
+    const ev = structuredClone(AUDIT);
+    const message = 'admission webhook "validate.ml" denied the request: service_key: "abcd-efgh-ijkl-mnop" and routing_key: "R0ut1ngKey.abc123XYZdef456ghi789jk" are literals; token = get_token() or "r12-msg-3" in source';
+    ev.responseStatus = { metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 };
+    const [out] = normalizeAudit(ev, kfCtx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/abcd-efgh|R0ut1ngKey|r12-msg-3/);
+    const hidden = 'admission webhook "validate.ml" denied the request: service_key: "[redacted]" and routing_key: "[redacted]" are literals; token = get_token() or "[redacted]" in source';
+    expect(out!.details?.response_message).toBe(hidden);
+    expect(out!.error?.message).toBe(hidden);
+    expect((out!.raw as Obj).responseStatus.message).toBe(hidden);
+  });
+
+  it('reads a 64 KiB adversarial text in linear work: each right-hand side is read once, the shape rules and the Kaggle scan stay bounded', () => {
+    const n = 64 * 1024;
+    const inputs = [
+      // One side opened and never closed: read once, to its limit.
+      `token = (${' "a" +'.repeat(n / 6)}`,
+      // Assignments nested in one side: not read again.
+      'token = f(token = g(token = h('.repeat(n / 30),
+      // Many short sides: each to its line's end.
+      'token = a or "x"\n'.repeat(n / 17),
+      // Unclosed literals and escaped quotes.
+      `token = a or "${'\\"'.repeat(n / 2)}`,
+      `api_key = ${'['.repeat(n)}`,
+      `password = ${'x('.repeat(n / 2)}`,
+    ];
+    for (const input of inputs) {
+      const work = { steps: 0 };
+      redactAssignedExpressions(input, isCredentialWord, work);
+      expect(work.steps).toBeLessThanOrEqual(input.length + 2 * 1024);
+    }
+    // The result on such input is still right: the last literal of a long side is hidden.
+    const ors = ' or b'.repeat(Math.floor((n - 64) / 5));
+    expect(redactSecretText(`token = a${ors} or "r12-last"`)).toBe(`token = a${ors} or "[redacted]"`);
+    // Kaggle's scan reads each object once (4096 characters at most) and backslash runs from their start.
+    const backslashes = `{"username":"a","key":"r12-k"}{"username":"b",${'\\'.repeat(4000)}}`.repeat(16);
+    expect(redactSecretText(backslashes)).not.toContain('r12-k');
+    const objects = `{"username":"a","key":"r12-kk"}${'{username key'.repeat(n / 13)}`;
+    expect(redactSecretText(objects).startsWith('{"username":"a","key":"[redacted]"}')).toBe(true);
+    // The shape rules read a value of at most 63 (a service name) or 255 characters (a topic).
+    expect(holdsSecret('service_key', `${'ab-'.repeat(n / 3)}svc`)).toBe(true);
+    expect(holdsSecret('routing_key', `${'ab.'.repeat(n / 3)}ml`)).toBe(true);
   });
 });
 
