@@ -5,67 +5,34 @@
  * read (a config file handed to a program, `cat`, `cp`) is not run.
  *
  * Written by hand: no shell parser on npm reads bash with the leniency a lifecycle script needs (heredocs, `\`
- * continuations already joined by the caller) in a few lines; this reads commands only as far as the words above.
+ * continuations already joined by the caller) in a few lines; this reads commands only as far as the words above,
+ * with the one shell word reader of core/integrity/shell-words.ts.
  */
+import { readShell } from '../../core/integrity/shell-words.js';
 
-/** A command's words, and whether its output is piped into the next command (`curl … | bash`). */
+/** A command's words, and the command its output is piped into, if it is (`curl … | bash`). */
 interface Command {
   words: string[];
-  piped?: boolean;
+  pipedInto?: string[];
 }
 
-/** Shell operators separating commands. */
-const OPERATORS = ['&&', '||', ';;', ';', '|', '&', '(', ')'];
-
 /**
- * The commands of one logical shell line: words with quotes removed (a quoted `&` or `;` stays in its word), split at
- * `&&`, `||`, `;`, `|`, `&` and parentheses. Variable references stay as written.
+ * The commands of one logical shell line (core/integrity/shell-words.ts: quotes removed, a quoted `&` or `;` stays
+ * in its word, a substitution is one word and its commands are commands too), each with the command its output is
+ * piped into: the next one at its depth (`curl $(cat u) | bash` pipes curl into bash, not into cat).
  */
-export function commandsOf(line: string): Command[] {
-  const out: Command[] = [];
-  let words: string[] = [];
-  let word = '';
-  let inWord = false;
-  const endWord = () => {
-    if (inWord) words.push(word);
-    word = '';
-    inWord = false;
-  };
-  const endCommand = (op?: string) => {
-    endWord();
-    if (words.length) out.push(op === '|' ? { words, piped: true } : { words });
-    words = [];
-  };
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (c === "'" || c === '"') {
-      const close = line.indexOf(c, i + 1);
-      const end = close < 0 ? line.length : close;
-      word += line.slice(i + 1, end);
-      inWord = true;
-      i = end;
-      continue;
-    }
-    if (c === '\\' && i + 1 < line.length) {
-      word += line[++i];
-      inWord = true;
-      continue;
-    }
-    if (/\s/.test(c)) {
-      endWord();
-      continue;
-    }
-    // `$(` and `<(` open a substitution: its inside is another command (the caller reads substitutions as pipes).
-    const op = OPERATORS.find((o) => line.startsWith(o, i));
-    if (op && !(op === '(' && (word.endsWith('$') || word.endsWith('<')))) {
-      endCommand(op);
-      i += op.length - 1;
-      continue;
-    }
-    word += c;
-    inWord = true;
+function commandsOf(line: string): Command[] {
+  const read = readShell(line);
+  const out: Command[] = read.map((c) => ({ words: c.words }));
+  const nextAt = new Map<number, number>();
+  for (let c = read.length - 1; c >= 0; c--) {
+    const { op, depth } = read[c]!;
+    const next = nextAt.get(depth);
+    if ((op === '|' || op === '|&') && next !== undefined) out[c]!.pipedInto = read[next]!.words;
+    nextAt.set(depth, c);
+    // A deeper command's successor is not past the end of its substitution.
+    for (const d of nextAt.keys()) if (d > depth) nextAt.delete(d);
   }
-  endCommand();
   return out;
 }
 
@@ -326,9 +293,10 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
       for (const f of fetchesOf(words)) fetched.push({ ...f, path: resolve(f.path) });
       const toStdout = fetchedToStdout(words);
       if (toStdout && stdout) fetched.push({ path: resolve(stdout), dir: false, url: toStdout });
-      if (toStdout && commands[c]!.piped) {
+      const into = commands[c]!.pipedInto;
+      if (toStdout && into) {
         // Into `tee f` (saved), or into a shell or interpreter reading its standard input (run).
-        const next = commandWords(withoutRedirects(commands[c + 1]?.words ?? []).words);
+        const next = commandWords(withoutRedirects(into).words);
         const name = next[0]?.split('/').pop() ?? '';
         if (name === 'tee') for (const f of next.slice(1).filter((a) => !a.startsWith('-'))) fetched.push({ path: resolve(f), dir: false, url: toStdout });
         else if (INTERPRETER.test(name) && !runsOf(next).length) ran.add(toStdout);

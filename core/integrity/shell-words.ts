@@ -1,62 +1,174 @@
 /**
- * The simple commands of a POSIX shell script as word lists, quotes removed, as `sh -c` would see them before
- * expansion: single and double quotes, backslash escapes and `\`-newline continuations are read, and a command ends
- * at an unquoted `;`, `&`, `|`, `&&`, `||`, `(`, `)` or newline. Enough to read what a container's script runs;
- * expansions (`$VAR`, `$(…)`) stay as written. Written by hand: no shell parser is a dependency, and a split on
- * the operators alone broke at a `;` inside quotes (a PEP 508 marker) and lost the flags after it.
+ * The one shell word reader: the simple commands of a POSIX shell script (a container's `sh -c` string, a lifecycle
+ * script) as word lists, quotes removed, as the shell sees them before expansion. Single and double quotes (in double
+ * quotes a backslash escapes only `$`, `` ` ``, `"`, `\` and newline), backslash escapes, `\`-newline continuations
+ * and `#` comments are read; a command ends at an unquoted `;`, `&`, `|`, `&&`, `||`, `;;`, `|&`, `(`, `)` or newline
+ * (a `&` of a redirection, `2>&1`, `&>f`, stays in its word). A command or process substitution (`$(…)`, `<(…)`,
+ * `>(…)`, also inside double quotes) is one word as written (`"$(cat /run/secrets/idx)"` is the word
+ * `$(cat /run/secrets/idx)`), and its commands are commands too, after the one holding it. Expansions (`$VAR`,
+ * backquotes) stay as written; here-document bodies are read as commands (a `sudo -i <<EOF` body is run as such).
+ *
+ * Written by hand: no shell parser is a dependency, and a split on the operators alone broke at a `;` inside quotes
+ * (a PEP 508 marker) and lost the flags after it. One pass over the text, linear in its length: substitutions deeper
+ * than MAX_DEPTH are kept as text of the word holding them (a script of 30 000 nested `$(` is read in one pass).
+ */
+
+/** One simple command, and the control operator that ended it. */
+export interface ShellCommand {
+  words: string[];
+  /**
+   * The operator after it: `|` or `|&` (its output piped into the next command at its depth), `&&`, `||`, `;`, `;;`,
+   * `;&`, `&`, `(`, `)`, or a newline `\n`; none at the end of the script or of a substitution.
+   */
+  op?: string;
+  /** Inside how many substitutions it is: 0 at the top. */
+  depth: number;
+}
+
+/** Substitutions nested deeper than this are text of the word holding them, not read for commands. */
+const MAX_DEPTH = 16;
+
+/** Control operators, longest first. */
+const OPERATORS = ['&&', '||', ';;&', ';;', ';&', '|&', ';', '|', '&', '\n'];
+
+/** A command's words being read: the script's top, or one substitution. */
+interface Frame {
+  words: string[];
+  word: string;
+  inWord: boolean;
+  /** Where its text starts (`$(`, `<(`), to keep it as the holding word; -1 at the top. */
+  start: number;
+  /** Opened inside double quotes: they resume when it closes. */
+  dq: boolean;
+  /** Plain `(` opened in it and not closed (`$( (a; b) )`, `$((1+2))`): a `)` closes them first. */
+  parens: number;
+  /** Where its current command's first word starts: commands are returned in script order. */
+  cmdStart: number;
+}
+
+/**
+ * The simple commands of a script, in the order they start (a substitution's commands after the one holding it),
+ * with the operator ending each and its substitution depth.
+ *
+ * @example
+ * readShell(`bash <(curl -s https://x.example/i.sh) && echo "ok; $(date)"`)
+ * // [{ words: ['bash', '<(curl -s https://x.example/i.sh)'], op: '&&', depth: 0 },
+ * //  { words: ['curl', '-s', 'https://x.example/i.sh'], depth: 1 },
+ * //  { words: ['echo', 'ok; $(date)'], depth: 0 }, { words: ['date'], depth: 1 }]
+ */
+export function readShell(script: string): ShellCommand[] {
+  const out: Array<ShellCommand & { at: number }> = [];
+  const frames: Frame[] = [];
+  const open = (start: number, dq: boolean): Frame => {
+    const f: Frame = { words: [], word: '', inWord: false, start, dq, parens: 0, cmdStart: -1 };
+    frames.push(f);
+    return f;
+  };
+  let f = open(-1, false);
+  let dq = false;
+  // `$(` opened past MAX_DEPTH: their `)` are text too.
+  let overflow = 0;
+  const add = (s: string, at: number) => {
+    if (f.cmdStart < 0) f.cmdStart = at;
+    f.word += s;
+    f.inWord = true;
+  };
+  const endWord = () => {
+    if (f.inWord) f.words.push(f.word);
+    f.word = '';
+    f.inWord = false;
+  };
+  const endCommand = (op?: string) => {
+    endWord();
+    if (f.words.length) out.push({ words: f.words, ...(op ? { op } : {}), depth: frames.length - 1, at: f.cmdStart });
+    f.words = [];
+    f.cmdStart = -1;
+  };
+  // A substitution closed at `end` (exclusive): its last command ends, its text is the holding word's.
+  const close = (end: number) => {
+    endCommand();
+    const inner = frames.pop()!;
+    f = frames[frames.length - 1]!;
+    add(script.slice(inner.start, end), inner.start);
+    dq = inner.dq;
+  };
+  const substitution = (i: number): boolean => {
+    const ch = script[i];
+    if (script[i + 1] !== '(' || !(ch === '$' || (!dq && (ch === '<' || ch === '>')))) return false;
+    if (frames.length > MAX_DEPTH || overflow) {
+      overflow++;
+      add(script.slice(i, i + 2), i);
+      return true;
+    }
+    // The holding word starts here (its command too).
+    if (f.cmdStart < 0) f.cmdStart = i;
+    f.inWord = true;
+    f = open(i, dq);
+    dq = false;
+    return true;
+  };
+  for (let i = 0; i < script.length; i++) {
+    const ch = script[i]!;
+    if (dq) {
+      if (ch === '"') dq = false;
+      else if (ch === '\\' && i + 1 < script.length && '$`"\\\n'.includes(script[i + 1]!)) {
+        i++;
+        if (script[i] !== '\n') add(script[i]!, i);
+      } else if (substitution(i)) i++;
+      else add(ch, i);
+      continue;
+    }
+    if (ch === '\\') {
+      const next = script[++i];
+      if (next === '\n' || next === undefined) continue; // a continuation joins the lines
+      add(next, i - 1);
+    } else if (ch === "'") {
+      const end = script.indexOf("'", i + 1);
+      const stop = end < 0 ? script.length : end;
+      add(script.slice(i + 1, stop), i);
+      i = stop;
+    } else if (ch === '"') {
+      add('', i);
+      dq = true;
+    } else if (ch === '#' && !f.inWord) {
+      const nl = script.indexOf('\n', i);
+      i = (nl < 0 ? script.length : nl) - 1;
+    } else if (substitution(i)) i++;
+    else if (ch === ')') {
+      if (overflow) {
+        overflow--;
+        add(ch, i);
+      } else if (f.start >= 0 && f.parens === 0) close(i + 1);
+      else {
+        if (f.parens) f.parens--;
+        endCommand(ch);
+      }
+    } else if (ch === '(') {
+      if (f.start >= 0) f.parens++;
+      endCommand(ch);
+    } else if (ch === '&' && (script[i + 1] === '>' || /[<>]$/.test(f.word))) add(ch, i); // `&>f`, `2>&1`, `<&3`
+    else if (';&|\n'.includes(ch)) {
+      const op = OPERATORS.find((o) => script.startsWith(o, i))!;
+      endCommand(op);
+      i += op.length - 1;
+    } else if (/\s/.test(ch)) endWord();
+    else add(ch, i);
+  }
+  // Unclosed substitutions end with the script.
+  while (frames.length > 1) close(script.length);
+  endCommand();
+  // Stable: commands starting at the same place keep the order they ended in.
+  return out.sort((a, b) => a.at - b.at).map(({ at: _at, ...c }) => c);
+}
+
+/**
+ * The simple commands of a POSIX shell script as word lists, quotes removed (readShell without the operators).
+ * Enough to read what a container's script runs.
  *
  * @example
  * shellCommands(`pip install 'x; python_version>"3"' \\\n --index-url=https://a/s && echo ok`)
  * // [['pip', 'install', 'x; python_version>"3"', '--index-url=https://a/s'], ['echo', 'ok']]
  */
 export function shellCommands(script: string): string[][] {
-  const commands: string[][] = [];
-  let words: string[] = [];
-  let word = '';
-  let inWord = false;
-  const endWord = () => {
-    if (inWord) words.push(word);
-    word = '';
-    inWord = false;
-  };
-  const endCommand = () => {
-    endWord();
-    if (words.length) commands.push(words);
-    words = [];
-  };
-  for (let i = 0; i < script.length; i++) {
-    const ch = script[i]!;
-    if (ch === '\\') {
-      const next = script[i + 1];
-      i++;
-      if (next === '\n' || next === undefined) continue; // a continuation joins the lines
-      word += next;
-      inWord = true;
-    } else if (ch === "'") {
-      const end = script.indexOf("'", i + 1);
-      const stop = end < 0 ? script.length : end;
-      word += script.slice(i + 1, stop);
-      inWord = true;
-      i = stop;
-    } else if (ch === '"') {
-      inWord = true;
-      for (i++; i < script.length && script[i] !== '"'; i++) {
-        // In double quotes a backslash escapes only $ ` " \ and newline.
-        if (script[i] === '\\' && i + 1 < script.length && '$`"\\\n'.includes(script[i + 1]!)) {
-          i++;
-          if (script[i] !== '\n') word += script[i];
-        } else word += script[i];
-      }
-    } else if (ch === '#' && !inWord) {
-      const nl = script.indexOf('\n', i);
-      i = (nl < 0 ? script.length : nl) - 1;
-    } else if (';&|()\n'.includes(ch)) endCommand();
-    else if (/\s/.test(ch)) endWord();
-    else {
-      word += ch;
-      inWord = true;
-    }
-  }
-  endCommand();
-  return commands;
+  return readShell(script).map((c) => c.words);
 }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { readShell, shellCommands } from '../../../core/integrity/shell-words.js';
+
+/** The one shell word reader (container commands for package sources, lifecycle scripts for download-then-run). */
+const words = (s: string) => readShell(s).map((c) => c.words);
+const ops = (s: string) => readShell(s).map((c) => c.op);
+
+describe('readShell', () => {
+  it('reads quotes: single literal, double with its four escapes, adjacent parts one word', () => {
+    expect(words(`echo 'a "b" \\n;c' "d \\"e\\" \\$HOME \\x" f'g'"h"`)).toEqual([['echo', 'a "b" \\n;c', 'd "e" $HOME \\x', 'fgh']]);
+    // An empty quoted word is a word.
+    expect(words(`set -- "" ''`)).toEqual([['set', '--', '', '']]);
+  });
+
+  it('reads backslash escapes and joins continuations; a comment runs to the end of its line, a # inside a word does not start one', () => {
+    expect(words('pip install a\\ b \\\n  --index-url=https://a/s # the index ; not a command\necho x#y')).toEqual([
+      ['pip', 'install', 'a b', '--index-url=https://a/s'],
+      ['echo', 'x#y'],
+    ]);
+    expect(words('curl https://x.example/a#frag')).toEqual([['curl', 'https://x.example/a#frag']]);
+  });
+
+  it('ends commands at the control operators and says which', () => {
+    const s = 'a && b || c; d | e |& f & g\nh;; i ( j ) k';
+    expect(words(s)).toEqual([['a'], ['b'], ['c'], ['d'], ['e'], ['f'], ['g'], ['h'], ['i'], ['j'], ['k']]);
+    expect(ops(s)).toEqual(['&&', '||', ';', '|', '|&', '&', '\n', ';;', '(', ')', undefined]);
+    // Quoted operators stay in their word; a redirection's & is no operator.
+    expect(words(`pip install 'x; python_version>"3"' && curl -s URL 2>&1 | bash &>/dev/null`)).toEqual([
+      ['pip', 'install', 'x; python_version>"3"'], ['curl', '-s', 'URL', '2>&1'], ['bash', '&>/dev/null'],
+    ]);
+  });
+
+  it('keeps a command or process substitution whole as a word, and reads its commands after the one holding it', () => {
+    expect(readShell('bash <(curl -fsSL https://x.example/i.sh) --y')).toEqual([
+      { words: ['bash', '<(curl -fsSL https://x.example/i.sh)', '--y'], depth: 0 },
+      { words: ['curl', '-fsSL', 'https://x.example/i.sh'], depth: 1 },
+    ]);
+    // Inside double quotes too, whose quotes inside the substitution are its own; nested substitutions and $((…)).
+    expect(readShell(`sh -c "$(wget -qO- "https://x.example/a b" | tr -d '\\r')" && n=$((1 + $(id -u)))`)).toEqual([
+      { words: ['sh', '-c', `$(wget -qO- "https://x.example/a b" | tr -d '\\r')`], op: '&&', depth: 0 },
+      { words: ['wget', '-qO-', 'https://x.example/a b'], op: '|', depth: 1 },
+      { words: ['tr', '-d', '\\r'], depth: 1 },
+      { words: ['n=$((1 + $(id -u)))'], depth: 0 },
+      { words: ['1', '+', '$(id -u)'], op: ')', depth: 1 },
+      { words: ['id', '-u'], depth: 2 },
+    ]);
+    // A substitution as an index value is one word (it was cut at its parenthesis).
+    expect(shellCommands('pip install -i $(cat /run/secrets/idx) helpers')).toEqual([['pip', 'install', '-i', '$(cat /run/secrets/idx)', 'helpers'], ['cat', '/run/secrets/idx']]);
+    // Backquotes stay as written.
+    expect(words('V=`curl -s https://x.example/v`; echo $V')).toEqual([['V=`curl', '-s', 'https://x.example/v`'], ['echo', '$V']]);
+  });
+
+  it('reads a here-document body as commands (a `sudo -i <<EOF` body is a script run as such)', () => {
+    expect(words('sudo -u ec2-user -i <<EOF\naws s3 cp s3://b/k /tmp/k\nEOF')).toEqual([['sudo', '-u', 'ec2-user', '-i', '<<EOF'], ['aws', 's3', 'cp', 's3://b/k', '/tmp/k'], ['EOF']]);
+  });
+
+  it('ends sanely on unbalanced input: an open quote or substitution runs to the end of the script', () => {
+    expect(words(`echo "a b; c`)).toEqual([['echo', 'a b; c']]);
+    expect(words(`echo 'a b; c`)).toEqual([['echo', 'a b; c']]);
+    expect(readShell('x $(curl -s URL | bash')).toEqual([
+      { words: ['x', '$(curl -s URL | bash'], depth: 0 },
+      { words: ['curl', '-s', 'URL'], op: '|', depth: 1 },
+      { words: ['bash'], depth: 1 },
+    ]);
+    expect(words('a ) b ) c')).toEqual([['a'], ['b'], ['c']]);
+    expect(words('trailing\\')).toEqual([['trailing']]);
+  });
+
+  it('reads adversarial 64 KiB scripts in one pass: deep nesting kept as text past 16 levels, every quote unbalanced', () => {
+    const n = 16 * 1024;
+    const deep = `${'$('.repeat(n)}curl x${')'.repeat(n)}`;
+    let start = performance.now();
+    const read = readShell(deep);
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(read[0]).toEqual({ words: [deep], depth: 0 });
+    expect(Math.max(...read.map((c) => c.depth))).toBe(16);
+    // Deep and unclosed, in and out of double quotes.
+    for (const s of ['$("'.repeat(n), `"${'$( "'.repeat(n)}`, `<(${'('.repeat(n)}`, "'\"".repeat(n), '\\'.repeat(4 * n + 1), '$(('.repeat(n), ')'.repeat(4 * n)]) {
+      start = performance.now();
+      const r = readShell(s);
+      expect(performance.now() - start).toBeLessThan(2000);
+      expect(r.length).toBeLessThanOrEqual(4 * n);
+      for (const c of r) expect(c.depth).toBeLessThanOrEqual(16);
+    }
+  });
+});
