@@ -5,7 +5,7 @@
  */
 import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import { redactScriptText, redactUrlSecrets } from '../../core/secrets.js';
-import { fetchedAndRun } from './script-runs.js';
+import { scriptRuns } from './script-runs.js';
 import { arr, isObj, str, type Obj } from './util.js';
 
 /** A base64 script longer than this (decoded) is not read: the API allows 16 384 characters per script. */
@@ -77,6 +77,14 @@ function logicalLines(text: string): string[] {
   return text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).filter((l) => !/^\s*#/.test(l));
 }
 
+/**
+ * The literal URLs of a line, not an assignment's value (`BASE=https://x; curl "$BASE/y"` downloads `https://x/y`,
+ * which the script reading resolves, not `https://x`), nor one holding a variable (judged as the reading resolves it).
+ */
+function literalUrls(line: string): string[] {
+  return [...line.matchAll(URL_RE)].filter((m) => !/[A-Za-z_][A-Za-z0-9_]*=["']?$/.test(line.slice(0, m.index)) && !m[0].includes('$')).map((m) => m[0]);
+}
+
 /** A URL as shown: trailing punctuation off, credentials hidden. */
 function shownUrl(u: string): string {
   return redactUrlSecrets(u.replace(/[.,]+$/, ''));
@@ -103,23 +111,26 @@ export function scriptFactsOf(scripts: readonly LifecycleScript[]): ScriptFacts 
     for (const src of packageSourceFactsOf({ command: ['bash', '-c', text] }).sources) sources.add(src);
     const lines = logicalLines(text);
     // Fetched to disk and run later: as good as piped (script-runs.ts). A fetched file only read is not run.
-    for (const u of fetchedAndRun(lines)) piped.add(shownUrl(u));
+    const runs = scriptRuns(lines);
+    for (const u of runs.ran) piped.add(shownUrl(u));
     for (const line of lines) {
-      const urls = line.match(URL_RE) ?? [];
+      const urls = literalUrls(line);
       if (FETCHER.test(line)) {
         for (const u of urls) code.add(shownUrl(u));
         if (PIPE_TO_SHELL.test(line) || SUBSTITUTED.test(line)) {
           // What feeds the pipe: the URLs before it (a `| bash` after `curl A -o f; curl B` still names both).
           const cut = line.search(/\|\s*(?:sudo\s|env\s|\/|(?:ba|z|da|k)?sh\b|python|perl|ruby|node)/);
           const before = SUBSTITUTED.test(line) ? line : line.slice(0, cut < 0 ? undefined : cut);
-          for (const u of before.match(URL_RE) ?? []) piped.add(shownUrl(u));
+          for (const u of literalUrls(before)) piped.add(shownUrl(u));
         }
       }
       for (const m of line.matchAll(CLOUD_COPY)) {
         const src = m[2] ?? '';
-        if (/^(?:s3|gs):\/\//.test(src)) code.add(shownUrl(src.replace(/^["']|["']$/g, '')));
+        if (/^(?:s3|gs):\/\//.test(src) && !src.includes('$')) code.add(shownUrl(src.replace(/^["']|["']$/g, '')));
       }
     }
+    // What the reading resolved through the script's assignments (`aws s3 cp "${BUCKET}/setup.sh" …`).
+    for (const u of runs.fetched) code.add(shownUrl(u));
   }
   return { code_uris: [...code], piped_to_shell: [...piped], package_sources: [...sources], secret_in: [...secretIn] };
 }

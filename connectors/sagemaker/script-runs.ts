@@ -84,6 +84,24 @@ function normPath(p: string): string {
 const dirOf = (p: string) => (p.includes('/') ? p.replace(/\/[^/]*$/, '') : '');
 const basename = (u: string) => normPath(u.replace(/[?#].*$/, '')).split('/').pop() ?? '';
 const isUrl = (w: string) => /^(?:https?|s3|gs):\/\/\S+$/i.test(w);
+/** A word left with a variable the script does not set, or a command's output (`$BASE/x.sh`, `$(…)/x`): only the running script knows it. */
+export const isHidden = (w: string) => /\$|`/.test(w);
+
+/** curl's and wget's options that take a value: the word after one is no URL (`curl -o "$F" "$U"`). */
+const VALUE_OPTIONS: Record<string, RegExp> = {
+  curl: /^(?:-[A-Za-z]*[oHduXAebcTwmxEKrCFPQtYyz]|--(?:output|header|data[a-z-]*|user|cookie(?:-jar)?|request|user-agent|referer|upload-file|write-out|max-time|proxy|cert|config|range|continue-at|form|retry(?:-delay|-max-time)?|connect-timeout|cacert|key|limit-rate|resolve|connect-to))$/,
+  wget: /^(?:-[A-Za-z]*[OPoaetTwUl]|--(?:output-document|directory-prefix|output-file|append-output|execute|tries|timeout|wait|user-agent|header|user|password|level))$/,
+};
+
+/**
+ * The URLs a curl or wget command names: its literal URLs, else its arguments whose value only the running script
+ * knows (`curl "${BASE}/${FILE}"` of a BASE the script does not set), not an option's value.
+ */
+function urlArgs(name: string, args: string[]): string[] {
+  const urls = args.filter(isUrl);
+  if (urls.length || !VALUE_OPTIONS[name]) return urls;
+  return args.filter((a, i) => isHidden(a) && !a.startsWith('-') && !(i > 0 && VALUE_OPTIONS[name]!.test(args[i - 1]!)));
+}
 
 /** Where a fetch wrote: a file, or a directory (a clone, a sync) whose files it wrote. */
 interface Fetched {
@@ -94,7 +112,7 @@ interface Fetched {
 
 /** curl's output file for its URL: `-o f`, `--output f`, `-fsSLo f`, `-O` (the URL's last segment). */
 function curlOutputs(args: string[]): Fetched[] {
-  const urls = args.filter(isUrl);
+  const urls = urlArgs('curl', args);
   if (!urls.length) return [];
   let out: string | undefined;
   let remote = false;
@@ -115,7 +133,7 @@ function curlOutputs(args: string[]): Fetched[] {
 
 /** wget's output: `-O f` / `--output-document=f`, else the URL's last segment under `-P dir` (or here). */
 function wgetOutputs(args: string[]): Fetched[] {
-  const urls = args.filter(isUrl);
+  const urls = urlArgs('wget', args);
   let out: string | undefined;
   let dir: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -137,7 +155,9 @@ function copyOutputs(args: string[], sync: boolean): Fetched[] {
   if (plain.length < 2) return [];
   const dest = plain[plain.length - 1]!;
   if (isUrl(dest)) return [];
-  return plain.slice(0, -1).filter(isUrl).flatMap((src): Fetched[] =>
+  // A source only the running script knows is a download when the destination is a local path (`aws s3 cp "$SRC"
+  // /tmp/x`); into a hidden destination it may be an upload.
+  return plain.slice(0, -1).filter((a) => isUrl(a) || (isHidden(a) && !isHidden(dest))).flatMap((src): Fetched[] =>
     sync || /\/$/.test(src)
       ? [{ path: dest, dir: true, url: src }]
       : // A file copied to `dest`, or into it when it is a directory (`.`, `/tmp/`): both are the file.
@@ -148,8 +168,10 @@ function copyOutputs(args: string[], sync: boolean): Fetched[] {
 /** The URL a command writes to its standard output, if it fetches one there: `curl URL`, `wget -O- URL`, `aws s3 cp URL -`, `gsutil cat URL`. */
 function fetchedToStdout(words: string[]): string | undefined {
   const [cmd, ...args] = words;
-  const name = cmd?.split('/').pop();
-  const url = args.find(isUrl);
+  const name = cmd?.split('/').pop() ?? '';
+  const plain = args.filter((a) => !a.startsWith('-'));
+  // A hidden source copied to standard output (`aws s3 cp "$SRC" -`) is a download too.
+  const url = name === 'curl' || name === 'wget' ? urlArgs(name, args)[0] : (args.find(isUrl) ?? (args.at(-1) === '-' ? plain.slice(0, -1).find(isHidden) : undefined));
   if (!url) return undefined;
   if (name === 'curl') return curlOutputs(args).length ? undefined : url;
   if (name === 'wget') return args.some((a, i) => (a === '-O' || a === '--output-document') && args[i + 1] === '-') || args.some((a) => /^-[A-Za-z]*O-$/.test(a) || a === '--output-document=-') ? url : undefined;
@@ -230,6 +252,80 @@ function runsOf(words: string[]): Run[] {
   return cmd.includes('/') ? [{ path: cmd, dir: false }] : [];
 }
 
+/** Where an archive extraction writes: `tar x…f A [-C d]`, `unzip A [-d d]`; the archive `-` for a tar reading its standard input. */
+function extractionOf(words: string[]): { archive: string; dir: string } | undefined {
+  const [cmd, ...args] = words;
+  const name = cmd?.split('/').pop() ?? '';
+  if (/^(?:bsd|gnu)?tar$/.test(name)) {
+    let extract = false;
+    let archive: string | undefined;
+    let dir = '';
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      // The first word may be an option bundle without its dash (`tar xzf a.tgz`); `f` takes the next word.
+      const bundle = /^-[A-Za-z]+$/.test(a) ? a.slice(1) : i === 0 && /^[A-Za-z]+$/.test(a) ? a : undefined;
+      if (bundle !== undefined) {
+        if (bundle.includes('x')) extract = true;
+        const f = bundle.indexOf('f');
+        if (f >= 0) archive = f === bundle.length - 1 ? args[++i] : bundle.slice(f + 1);
+        if (bundle === 'C') dir = args[++i] ?? '';
+      } else if (a === '--extract' || a === '--get') extract = true;
+      else if (a === '--file' || a === '--directory') {
+        if (a === '--file') archive = args[++i];
+        else dir = args[++i] ?? '';
+      } else if (a.startsWith('--file=')) archive = a.slice(7);
+      else if (a.startsWith('--directory=')) dir = a.slice(12);
+      else if (/^-C\S/.test(a)) dir = a.slice(2);
+    }
+    return extract ? { archive: archive ?? '-', dir } : undefined;
+  }
+  if (name === 'unzip') {
+    let archive: string | undefined;
+    let dir = '';
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === '-d') dir = args[++i] ?? '';
+      else if (!a.startsWith('-') && archive === undefined) archive = a;
+    }
+    return archive ? { archive, dir } : undefined;
+  }
+  return undefined;
+}
+
+/** A cron table line's command: after five time fields (and a user, in `/etc/crontab` and `/etc/cron.d`), or `@reboot`… */
+const CRON_FIELD = String.raw`(?:[\d*][\d*,/?LW#-]*|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)`;
+const CRON_LINE = new RegExp(String.raw`^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly)|(?:${CRON_FIELD}\s+){4}${CRON_FIELD})\s+(.+)$`);
+/** Files cron reads as system tables (a user field before the command), and a user's table. */
+const SYSTEM_CRONTAB = /^\/etc\/(?:crontab$|cron\.d\/)/;
+const USER_CRONTAB = /^\/var\/spool\/cron\//;
+
+/** The commands of the cron lines in a text an `echo` or `printf` writes (real or `\n` newlines). */
+function cronCommands(text: string, system: boolean): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n|\\n/)) {
+    const m = CRON_LINE.exec(line);
+    if (!m) continue;
+    out.push(system ? m[1]!.replace(/^\S+\s+/, '') : m[1]!);
+  }
+  return out;
+}
+
+/** The text an `echo` or `printf` command writes: echo's arguments, printf's (or its format, when it has no `%`). */
+function printed(words: string[]): string | undefined {
+  const [cmd, ...args] = words;
+  if (cmd === 'echo') return args.filter((a, i) => !(/^-[neE]+$/.test(a) && args.slice(0, i).every((b) => /^-[neE]+$/.test(b)))).join(' ');
+  if (cmd === 'printf' && args.length) return args[0]!.includes('%') ? args.slice(1).join('\n') : args[0]!;
+  return undefined;
+}
+
+/** What a script's reading found: every location downloaded (the URL its variables make), and those run unread. */
+export interface ScriptRuns {
+  /** The URLs fetched (to a file or to standard output), resolved through the script's own assignments; a bare variable (`curl -o f "$CONF_URL"`) is none. */
+  fetched: string[];
+  /** The downloads run unread, in script order: a URL only the running script knows is kept as written (`$BASE/x.sh`). */
+  ran: string[];
+}
+
 /**
  * The URLs of the files a script fetches and later runs (download-then-run), in script order. `lines` are the script's
  * logical lines (continuations joined, comments dropped). `cd` into a fetched directory is followed, so a clone's
@@ -239,6 +335,16 @@ function runsOf(words: string[]): Run[] {
  * fetchedAndRun(['curl -fsSL -o /tmp/i.sh https://x.example/i.sh', 'bash /tmp/i.sh']) // ['https://x.example/i.sh']
  */
 export function fetchedAndRun(lines: readonly string[]): string[] {
+  return scriptRuns(lines).ran;
+}
+
+/**
+ * What a script fetches, and what of it runs unread: saved and run by name (also moved or copied first), piped into
+ * a shell, an archive extracted and a file of it run (`tar xzf x.tgz && bash x/install.sh`, `curl URL | tar xz;
+ * ./setup.sh`), or written into a cron table (`echo "0 * * * * curl URL | bash" | crontab -`: cron runs it
+ * later). URLs built from the script's own assignments are resolved (`U=$HOST/$P; curl $U | sh`).
+ */
+export function scriptRuns(lines: readonly string[]): ScriptRuns {
   // Fetched files by path and by their directory, fetched directories in a list: a run is looked up, not compared with
   // every fetch (a 64 KiB script of thousands of fetches and runs took a second).
   const files = new Map<string, Set<string>>();
@@ -257,13 +363,24 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
     },
   };
   const ran = new Set<string>();
+  const downloads = new Set<string>();
+  // Texts echoed into a file, by path: a cron table if `crontab <file>` installs it later (bounded: a script of echoes).
+  const echoed = new Map<string, string>();
   // Plain assignments (`U=https://…`, `export F=/tmp/x`): a URL or path named through a variable is the same fetch.
   const vars = new Map<string, string>();
   const expand = (w: string) => w.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, v: string) => vars.get(v) ?? m);
   let cwd = '';
   const resolve = (p: string) => normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
-  const readLine = (line: string, depth: number) => {
+  // A directory extracted into here (`tar xzf a.tgz` with no `cd` seen) holds every relative path.
+  const inDir = (dir: string, path: string) => (dir === '' ? !/^[/$~]/.test(path) : path.startsWith(`${dir}/`));
+  const readCron = (text: string, system: boolean, depth: number) => {
+    if (depth < 3) for (const cmd of cronCommands(text, system)) readLine(cmd, depth + 1);
+  };
+  const readLine = (line: string, depth: number): void => {
     const commands = commandsOf(line);
+    // A line installing a cron table from its standard input (`echo … | crontab -`, `(crontab -l; echo …) | crontab -`):
+    // what it echoes are cron lines.
+    const crontabIn = commands.some((k) => k.words[0] === 'crontab' && !k.words.slice(1).some((w) => /^-[lre]$/.test(w)) && (k.words.length === 1 || k.words.includes('-')));
     for (let c = 0; c < commands.length; c++) {
       const redirected = withoutRedirects(commands[c]!.words.map(expand));
       const raw = redirected.words;
@@ -282,6 +399,21 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
           for (const url of files.get(src) ?? []) fetched.push({ path: dest!, dir: false, url }, { path: `${dest}/${basename(src)}`, dir: false, url });
         }
       }
+      // A cron line written runs later as a command of this script's (as root, on a notebook instance).
+      const text = printed(words);
+      if (text !== undefined) {
+        const to = stdout === undefined ? undefined : resolve(stdout);
+        if (to && (SYSTEM_CRONTAB.test(to) || USER_CRONTAB.test(to))) readCron(text, SYSTEM_CRONTAB.test(to), depth);
+        else if (to && echoed.size < 256) echoed.set(to, `${echoed.get(to) ?? ''}\n${text}`.slice(-16384));
+        else if (!to && crontabIn) readCron(text, false, depth);
+      }
+      if (words[0] === 'crontab') {
+        // Read once: a script installing the same file again adds no job (and is not read again, to stay linear).
+        for (const f of words.slice(1).filter((w) => !w.startsWith('-')).map(resolve)) {
+          readCron(echoed.get(f) ?? '', false, depth);
+          echoed.delete(f);
+        }
+      }
       if (words[0] === 'cd') {
         const to = words[1];
         cwd = !to || to === '~' ? '' : to === '-' ? cwd : normPath(to.startsWith('/') || !cwd ? to : `${cwd}/${to}`);
@@ -290,15 +422,26 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
       // `bash -c '…'`, `su ec2-user -c '…'`: the string is a script of its own.
       const dashC = words.indexOf('-c');
       if (depth < 3 && dashC > 0 && /^(?:(?:ba|z|da|k)?sh|su)$/.test(words[0]!.split('/').pop()!) && words[dashC + 1]) readLine(words[dashC + 1]!, depth + 1);
-      for (const f of fetchesOf(words)) fetched.push({ ...f, path: resolve(f.path) });
+      for (const f of fetchesOf(words)) {
+        fetched.push({ ...f, path: resolve(f.path) });
+        if (isUrl(f.url)) downloads.add(f.url);
+      }
       const toStdout = fetchedToStdout(words);
+      if (toStdout && isUrl(toStdout)) downloads.add(toStdout);
+      // An archive fetched earlier, extracted: its files are wherever it went.
+      const extraction = extractionOf(words);
+      if (extraction && extraction.archive !== '-') {
+        for (const url of files.get(resolve(extraction.archive)) ?? []) fetched.push({ path: resolve(extraction.dir), dir: true, url });
+      }
       if (toStdout && stdout) fetched.push({ path: resolve(stdout), dir: false, url: toStdout });
       const into = commands[c]!.pipedInto;
       if (toStdout && into) {
         // Into `tee f` (saved), or into a shell or interpreter reading its standard input (run).
         const next = commandWords(withoutRedirects(into).words);
         const name = next[0]?.split('/').pop() ?? '';
+        const piped = extractionOf(next);
         if (name === 'tee') for (const f of next.slice(1).filter((a) => !a.startsWith('-'))) fetched.push({ path: resolve(f), dir: false, url: toStdout });
+        else if (piped?.archive === '-') fetched.push({ path: resolve(piped.dir), dir: true, url: toStdout });
         else if (INTERPRETER.test(name) && !runsOf(next).length) ran.add(toStdout);
       }
       for (const run of runsOf(words)) {
@@ -306,10 +449,10 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
         // A file run is the file fetched, or one in a fetched directory; a directory run (its files installed)
         // holds a fetched file, or is the fetched directory.
         for (const url of (run.dir ? filesIn : files).get(path) ?? []) ran.add(url);
-        for (const f of dirs) if (run.dir ? f.path === path : path.startsWith(`${f.path}/`)) ran.add(f.url);
+        for (const f of dirs) if (run.dir ? f.path === path : inDir(f.path, path)) ran.add(f.url);
       }
     }
   };
   for (const line of lines) readLine(line, 0);
-  return [...ran];
+  return { fetched: [...downloads], ran: [...ran] };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { packageSourceFactsOf } from '../../../core/integrity/packages.js';
 import { readShell, shellCommands } from '../../../core/integrity/shell-words.js';
 
 /** The one shell word reader (container commands for package sources, lifecycle scripts for download-then-run). */
@@ -46,6 +47,10 @@ describe('readShell', () => {
     ]);
     // A substitution as an index value is one word (it was cut at its parenthesis).
     expect(shellCommands('pip install -i $(cat /run/secrets/idx) helpers')).toEqual([['pip', 'install', '-i', '$(cat /run/secrets/idx)', 'helpers'], ['cat', '/run/secrets/idx']]);
+    // So a package index given as a command's output is named whole, quoted or not.
+    for (const script of ['pip install -i $(cat /run/secrets/idx) helpers', 'pip install -i "$(cat /run/secrets/idx)" helpers']) {
+      expect(packageSourceFactsOf({ command: ['sh', '-c', script] }).unverifiable).toEqual(['-i $(cat /run/secrets/idx): the output of a command']);
+    }
     // Backquotes stay as written.
     expect(words('V=`curl -s https://x.example/v`; echo $V')).toEqual([['V=`curl', '-s', 'https://x.example/v`'], ['echo', '$V']]);
   });
