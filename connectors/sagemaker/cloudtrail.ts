@@ -225,6 +225,10 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
     details.user_profile_arn = sagemakerArn(r, 'user-profile', str(params.userProfileName), str(params.domainId));
     details.expires_in_seconds = params.expiresInSeconds;
   }
+  // A Studio app started: whose (a user profile's or a shared space's), and which, for the lifecycle configuration it runs.
+  if (eventName === 'CreateApp') {
+    for (const k of ['domainId', 'userProfileName', 'spaceName', 'appType', 'appName'] as const) if (str(params[k])) details[snake(k)] = str(params[k]);
+  }
   // SageMaker managed MLflow (tracking servers, MLflow Apps): where its runs' artifacts and registered models' weights
   // go, and whether its registered models are copied into the SageMaker Model Registry as packages.
   if (/^(?:Create|Update)Mlflow(?:TrackingServer|App)$/.test(eventName)) Object.assign(details, mlflowServerDetails(params));

@@ -166,6 +166,8 @@ const STUDIO_SETTINGS: Record<string, readonly string[]> = {
   UpdateUserProfile: ['userSettings'],
   CreateSpace: ['spaceSettings'],
   UpdateSpace: ['spaceSettings'],
+  // CreateApp names its configuration in its ResourceSpec (read above the loop), no settings.
+  CreateApp: [],
 };
 /** The app settings that attach lifecycle configurations (UserSettings / SpaceSettings members). */
 const STUDIO_APPS = ['jupyterServerAppSettings', 'kernelGatewayAppSettings', 'jupyterLabAppSettings', 'codeEditorAppSettings'] as const;
@@ -174,7 +176,8 @@ const STUDIO_APPS = ['jupyterServerAppSettings', 'kernelGatewayAppSettings', 'ju
  * The Studio lifecycle configurations a domain, user profile or space write attaches (CreateDomain / UpdateDomain
  * `defaultUserSettings` and `defaultSpaceSettings`, Create/UpdateUserProfile `userSettings`, Create/UpdateSpace
  * `spaceSettings`): each app's `lifecycleConfigArns` (offered to its users), `defaultResourceSpec.lifecycleConfigArn`
- * (run at every start of the app by default) and `builtInLifecycleConfigArn` (run before it). Empty for other calls.
+ * (run at every start of the app by default) and `builtInLifecycleConfigArn` (run before it); a CreateApp's
+ * `resourceSpec.lifecycleConfigArn` (run as that app starts). Empty for other calls.
  *
  * @example
  * studioLifecycleArnsOf('UpdateDomain', { defaultUserSettings: { jupyterLabAppSettings: { lifecycleConfigArns: ['arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/x'] } } })
@@ -185,6 +188,9 @@ export function studioLifecycleArnsOf(eventName: string, params: Obj): string[] 
   // An own key only: `STUDIO_SETTINGS.constructor` (an eventName of `constructor`) is no list of settings keys.
   if (!Object.hasOwn(STUDIO_SETTINGS, eventName)) return [];
   const out = new Set<string>();
+  // CreateApp starts one app with the configuration its ResourceSpec names (run at this start).
+  const started = eventName === 'CreateApp' && isObj(params.resourceSpec) ? str(params.resourceSpec.lifecycleConfigArn) : undefined;
+  if (started && started !== 'None') out.add(started);
   for (const key of STUDIO_SETTINGS[eventName]!) {
     const settings = params[key];
     if (!isObj(settings)) continue;

@@ -134,10 +134,15 @@ function judgeAttached(ev: NormalizedEvent, ctx: RuleContext, attached: Array<{ 
   });
 }
 
-/** What a Studio domain's defaults, a user profile or a space write attaches: Studio lifecycle configurations learned as untrusted. */
+/** What a Studio domain's defaults, a user profile or a space write attaches, or a Studio app is started with (CreateApp): Studio lifecycle configurations learned as untrusted. */
 function judgeStudioDefaults(ev: NormalizedEvent, ctx: RuleContext): void {
   const arns = strings(ev.details?.studio_lifecycle_config_arns);
-  const what = /Domain$/.test(ev.operation ?? '') ? `the defaults of every user and space of domain ${ev.resource?.name ?? ev.resource?.id ?? '?'}` : `${ev.resource?.type === 'space' ? 'space' : 'user profile'} ${ev.resource?.name ?? ev.resource?.id ?? '?'}`;
+  const d = ev.details ?? {};
+  // CreateApp: the app starts now with the configuration its ResourceSpec names (the attach, as a default's would be).
+  const app = ev.operation === 'CreateApp'
+    ? `${text(d.app_type) ?? 'Studio'} app ${text(d.app_name) ?? ev.resource?.name ?? '?'} of ${text(d.space_name) ? `space ${text(d.space_name)}` : `user profile ${text(d.user_profile_name) ?? '?'}`} (domain ${text(d.domain_id) ?? '?'})`
+    : undefined;
+  const what = app ?? (/Domain$/.test(ev.operation ?? '') ? `the defaults of every user and space of domain ${ev.resource?.name ?? ev.resource?.id ?? '?'}` : `${ev.resource?.type === 'space' ? 'space' : 'user profile'} ${ev.resource?.name ?? ev.resource?.id ?? '?'}`);
   judgeAttached(ev, ctx, arns.map((ref) => ({ ref, studio: true })), what);
 }
 

