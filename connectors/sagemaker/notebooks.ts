@@ -78,11 +78,15 @@ function logicalLines(text: string): string[] {
 }
 
 /**
- * The literal URLs of a line, not an assignment's value (`BASE=https://x; curl "$BASE/y"` downloads `https://x/y`,
- * which the script reading resolves, not `https://x`), nor one holding a variable (judged as the reading resolves it).
+ * The URLs written in a line, not an assignment's value (`BASE=https://x; curl "$BASE/y"` downloads `https://x/y`,
+ * which the script reading resolves, not `https://x`); one holding variables the script sets is the URL they make
+ * (`https://$H/i.sh`), else it is kept as written.
  */
-function literalUrls(line: string): string[] {
-  return [...line.matchAll(URL_RE)].filter((m) => !/[A-Za-z_][A-Za-z0-9_]*=["']?$/.test(line.slice(0, m.index)) && !m[0].includes('$')).map((m) => m[0]);
+function literalUrls(line: string, expand: (text: string) => string): string[] {
+  return [...line.matchAll(URL_RE)].filter((m) => !/[A-Za-z_][A-Za-z0-9_]*=["']?$/.test(line.slice(0, m.index))).map((m) => {
+    const resolved = m[0].includes('$') ? expand(m[0]) : m[0];
+    return resolved.includes('$') ? m[0] : resolved;
+  });
 }
 
 /** A URL as shown: trailing punctuation off, credentials hidden. */
@@ -114,14 +118,14 @@ export function scriptFactsOf(scripts: readonly LifecycleScript[]): ScriptFacts 
     const runs = scriptRuns(lines);
     for (const u of runs.ran) piped.add(shownUrl(u));
     for (const line of lines) {
-      const urls = literalUrls(line);
+      const urls = literalUrls(line, runs.expand);
       if (FETCHER.test(line)) {
         for (const u of urls) code.add(shownUrl(u));
         if (PIPE_TO_SHELL.test(line) || SUBSTITUTED.test(line)) {
           // What feeds the pipe: the URLs before it (a `| bash` after `curl A -o f; curl B` still names both).
           const cut = line.search(/\|\s*(?:sudo\s|env\s|\/|(?:ba|z|da|k)?sh\b|python|perl|ruby|node)/);
           const before = SUBSTITUTED.test(line) ? line : line.slice(0, cut < 0 ? undefined : cut);
-          for (const u of literalUrls(before)) piped.add(shownUrl(u));
+          for (const u of literalUrls(before, runs.expand)) piped.add(shownUrl(u));
         }
       }
       for (const m of line.matchAll(CLOUD_COPY)) {

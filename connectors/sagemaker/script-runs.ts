@@ -324,6 +324,8 @@ export interface ScriptRuns {
   fetched: string[];
   /** The downloads run unread, in script order: a URL only the running script knows is kept as written (`$BASE/x.sh`). */
   ran: string[];
+  /** A text with the variables the script sets replaced by their last values (`https://$H/i.sh` → `https://tools.corp.example/i.sh`). */
+  expand(text: string): string;
 }
 
 /**
@@ -454,5 +456,5 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
     }
   };
   for (const line of lines) readLine(line, 0);
-  return { fetched: [...downloads], ran: [...ran] };
+  return { fetched: [...downloads], ran: [...ran], expand };
 }

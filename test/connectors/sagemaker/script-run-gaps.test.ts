@@ -68,6 +68,12 @@ describe('a URL built from variables', () => {
     expect(saved.details?.script_code_uris).toBeUndefined();
     expect(alertsOf([saved], { [RULE]: { trusted_code_locations: ['s3://ml-platform-code/*'] } })).toEqual([]);
   });
+  it('a URL with a literal scheme holding variables, substituted into a shell: resolved when the script sets them, else as written', () => {
+    const set = lifecycle('lc-sub', '#!/bin/bash\nH=tools.corp.example\nbash <(curl -s https://$H/i.sh)');
+    expect(set.details).toMatchObject({ script_piped_to_shell: ['https://tools.corp.example/i.sh'], script_code_uris: ['https://tools.corp.example/i.sh'] });
+    expect(alertsOf([set], { [RULE]: { trusted_code_locations: ['https://tools.corp.example/*'] } })).toEqual([]);
+    expect(lifecycle('lc-sub2', '#!/bin/bash\nbash <(curl -s https://tools.example.net/$V)').details).toMatchObject({ script_piped_to_shell: ['https://tools.example.net/$V'], script_code_uris: ['https://tools.example.net/$V'] });
+  });
   it('an assignment on the line of a download is not a download of its base alone', () => {
     expect(codeUris('#!/bin/bash\nBASE=https://tools.corp.example; curl -o /tmp/c.json "$BASE/conf/c.json"')).toEqual(['https://tools.corp.example/conf/c.json']);
   });
