@@ -313,7 +313,12 @@ function cronCommands(text: string, system: boolean): string[] {
 /** The text an `echo` or `printf` command writes: echo's arguments, printf's (or its format, when it has no `%`). */
 function printed(words: string[]): string | undefined {
   const [cmd, ...args] = words;
-  if (cmd === 'echo') return args.filter((a, i) => !(/^-[neE]+$/.test(a) && args.slice(0, i).every((b) => /^-[neE]+$/.test(b)))).join(' ');
+  if (cmd === 'echo') {
+    // Its leading options only (`echo -e '…'`); a later `-n` is text.
+    let i = 0;
+    while (i < args.length && /^-[neE]+$/.test(args[i]!)) i++;
+    return args.slice(i).join(' ');
+  }
   if (cmd === 'printf' && args.length) return args[0]!.includes('%') ? args.slice(1).join('\n') : args[0]!;
   return undefined;
 }
@@ -347,16 +352,16 @@ export function fetchedAndRun(lines: readonly string[]): string[] {
  * later). URLs built from the script's own assignments are resolved (`U=$HOST/$P; curl $U | sh`).
  */
 export function scriptRuns(lines: readonly string[]): ScriptRuns {
-  // Fetched files by path and by their directory, fetched directories in a list: a run is looked up, not compared with
+  // Fetched files by path and by their directory, fetched directories by path: a run is looked up, not compared with
   // every fetch (a 64 KiB script of thousands of fetches and runs took a second).
   const files = new Map<string, Set<string>>();
   const filesIn = new Map<string, Set<string>>();
-  const dirs: Fetched[] = [];
+  const dirs = new Map<string, Set<string>>();
   const add = (m: Map<string, Set<string>>, k: string, url: string) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(url);
   const fetched = {
     push(...fs: Fetched[]) {
       for (const f of fs) {
-        if (f.dir) dirs.push(f);
+        if (f.dir) add(dirs, f.path, f.url);
         else {
           add(files, f.path, f.url);
           add(filesIn, dirOf(f.path), f.url);
@@ -373,8 +378,14 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
   const expand = (w: string) => w.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, v: string) => vars.get(v) ?? m);
   let cwd = '';
   const resolve = (p: string) => normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
-  // A directory extracted into here (`tar xzf a.tgz` with no `cd` seen) holds every relative path.
-  const inDir = (dir: string, path: string) => (dir === '' ? !/^[/$~]/.test(path) : path.startsWith(`${dir}/`));
+  // The directories a path is in, deepest first, at most 32: looked up among fetched directories. A directory
+  // extracted into here (`tar xzf a.tgz` with no `cd` seen, path '') holds every relative path.
+  const ancestors = (path: string): string[] => {
+    const out: string[] = [];
+    for (let i = path.lastIndexOf('/'); i > 0 && out.length < 32; i = path.lastIndexOf('/', i - 1)) out.push(path.slice(0, i));
+    if (!/^[/$~]/.test(path)) out.push('');
+    return out;
+  };
   const readCron = (text: string, system: boolean, depth: number) => {
     if (depth < 3) for (const cmd of cronCommands(text, system)) readLine(cmd, depth + 1);
   };
@@ -451,7 +462,7 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
         // A file run is the file fetched, or one in a fetched directory; a directory run (its files installed)
         // holds a fetched file, or is the fetched directory.
         for (const url of (run.dir ? filesIn : files).get(path) ?? []) ran.add(url);
-        for (const f of dirs) if (run.dir ? f.path === path : inDir(f.path, path)) ran.add(f.url);
+        for (const dir of run.dir ? [path] : ancestors(path)) for (const url of dirs.get(dir) ?? []) ran.add(url);
       }
     }
   };

