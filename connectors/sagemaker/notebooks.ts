@@ -188,7 +188,7 @@ const STUDIO_APPS = ['jupyterServerAppSettings', 'kernelGatewayAppSettings', 'ju
  * // ['arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/x']
  */
 export function studioLifecycleArnsOf(eventName: string, params: Obj): string[] {
-  // Every SageMaker record comes through here and six operations can attach one: the others return before any work.
+  // Every SageMaker record comes through here and seven operations can attach one: the others return before any work.
   // An own key only: `STUDIO_SETTINGS.constructor` (an eventName of `constructor`) is no list of settings keys.
   if (!Object.hasOwn(STUDIO_SETTINGS, eventName)) return [];
   const out = new Set<string>();
