@@ -551,7 +551,7 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
   if (source === 'sagemaker.amazonaws.com' || source === 'api.sagemaker.amazonaws.com' || source === 'runtime.sagemaker.amazonaws.com') c = classifySagemaker(r, eventName, params);
   else if (source === 's3.amazonaws.com') c = classifyS3(r, eventName, params, ctx.config);
   else c = (source === 'cloudtrail.amazonaws.com' ? classifyTrail(eventName, params, isObj(r.responseElements) ? r.responseElements : {}, ctx.config) : undefined)
-    ?? classifyFeed(source, eventName, params, ctx.config.feed_names ?? ['*mltrail*'])
+    ?? classifyFeed(source, eventName, params, ctx.config.feed_names ?? ['*mltrail*'], isObj(r.responseElements) ? r.responseElements : {})
     ?? classifyOther(r, source, eventName, params, ctx.config);
   if ('skip' in c) return c;
 

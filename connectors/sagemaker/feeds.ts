@@ -66,6 +66,28 @@ function feedTargets(targets: unknown, feedNames: readonly string[]): FeedTarget
   return out.slice(0, 20);
 }
 
+/** Rule calls read for a rule feed_names does not name, which may forward to mltrail's bus (see classifyFeed). */
+const FORWARDER_CALLS = new Set(['PutTargets', 'RemoveTargets', 'DeleteRule', 'DisableRule', 'PutRule']);
+
+/** A target PutTargets or RemoveTargets failed to add or remove, as the response names it. */
+export interface FailedTarget { id: string; error_code?: string }
+
+/**
+ * The targets a PutTargets / RemoveTargets response lists as failed (`failedEntries`, counted by `failedEntryCount`;
+ * the API's FailedEntries and FailedEntryCount), and whether more failed than it names (`unconfirmed`).
+ */
+function failedTargets(response: Obj): { entries: FailedTarget[]; unconfirmed: boolean } {
+  const entries: FailedTarget[] = [];
+  for (const f of arr(response.failedEntries ?? response.FailedEntries)) {
+    if (!isObj(f)) continue;
+    const id = str(f.targetId) ?? str(f.TargetId);
+    const code = str(f.errorCode) ?? str(f.ErrorCode);
+    if (id) entries.push({ id, ...(code ? { error_code: code } : {}) });
+  }
+  const count = Number(response.failedEntryCount ?? response.FailedEntryCount ?? 0);
+  return { entries: entries.slice(0, 20), unconfirmed: Number.isFinite(count) && count > entries.length };
+}
+
 /** An EventBridge bus named by name or ARN (`arn:…:event-bus/<name>`), undefined for the default bus or none. */
 function busName(v: unknown): string | undefined {
   const s = str(v);
@@ -92,7 +114,7 @@ export function patternSources(pattern: unknown): string[] | undefined {
  * @example
  * classifyFeed('events.amazonaws.com', 'DisableRule', { name: 'mltrail-sagemaker' }, ['*mltrail*'])?.action // 'audit_log.disable'
  */
-export function classifyFeed(source: string, eventName: string, params: Obj, feedNames: readonly string[]): TrailClassified | undefined {
+export function classifyFeed(source: string, eventName: string, params: Obj, feedNames: readonly string[], response: Obj = {}): TrailClassified | undefined {
   const m = source === 'events.amazonaws.com' ? EVENTS[eventName] : source === 'firehose.amazonaws.com' ? FIREHOSE[eventName] : undefined;
   if (!m) return undefined;
   const named = source === 'firehose.amazonaws.com' ? str(params.deliveryStreamName) : eventName === 'RemoveTargets' || eventName === 'PutTargets' ? str(params.rule) : str(params.name);
@@ -101,7 +123,11 @@ export function classifyFeed(source: string, eventName: string, params: Obj, fee
   const feedNamed = feedNames.some((g) => globMatch(g, name));
   // Any custom bus deleted is read: mltrail's rule may sit on a bus under another name (PutRule's EventBusName),
   // which the rule learns; a bus feed_names does not name is judged by what was learned of it (`feed_named: false`).
-  if (!feedNamed && eventName !== 'DeleteEventBus') return undefined;
+  // So is a rule of another name forwarding to mltrail's bus (a default-bus rule whose target is the bus mltrail's rule
+  // is on): learned from its PutTargets naming an event bus, its disabling, deletion, narrowing or target removal is
+  // then judged by the rule (a forwarder's target re-pointed off the bus too, so every PutTargets is read); EnableRule
+  // of other rules is still none of mltrail's.
+  if (!feedNamed && eventName !== 'DeleteEventBus' && !FORWARDER_CALLS.has(eventName)) return undefined;
   const details: Record<string, unknown> = { trail: name, feed: m.type };
   if (!feedNamed) details.feed_named = false;
   // The bus a rule is on (name or ARN in the request; absent: the default bus, which cannot be deleted).
@@ -109,8 +135,15 @@ export function classifyFeed(source: string, eventName: string, params: Obj, fee
   if (bus) details.event_bus = bus;
   let action = m.action;
   if (m.change) details.feed_change = m.change;
-  if (eventName === 'RemoveTargets') details.feed_targets_removed = arr(params.ids).filter((x) => typeof x === 'string');
-  if (eventName === 'PutTargets') details.feed_targets = feedTargets(params.targets, feedNames);
+  // PutTargets and RemoveTargets apply target by target: the ids the response lists as failed were not added or
+  // removed (`failedEntries`, `{targetId, errorCode, errorMessage}` as CloudTrail logs the API's FailedEntries).
+  const failed = eventName === 'PutTargets' || eventName === 'RemoveTargets' ? failedTargets(response) : undefined;
+  if (failed?.entries.length) details.feed_targets_failed = failed.entries;
+  // More failed than named (the response cut or left out): which targets applied is not known, so none is learned.
+  if (failed?.unconfirmed) details.feed_targets_unconfirmed = true;
+  const failedIds = new Set(failed?.entries.map((f) => f.id));
+  if (eventName === 'RemoveTargets') details.feed_targets_removed = arr(params.ids).filter((x): x is string => typeof x === 'string' && !failedIds.has(x));
+  if (eventName === 'PutTargets') details.feed_targets = feedTargets(params.targets, feedNames).filter((t) => !failedIds.has(t.id));
   if (eventName === 'PutRule') {
     // A rule set to DISABLED through PutRule is DisableRule by another name; its pattern is kept so the rule can tell
     // a narrowing (a source it delivered no longer matched) from a widening.

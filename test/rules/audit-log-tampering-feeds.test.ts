@@ -37,8 +37,11 @@ describe('EventBridge and Firehose feeds', () => {
     expect(a[2]!.summary).toContain('deleted the EventBridge rule delivering to mltrail');
   });
 
-  it("another team's rule is not mltrail's feed: skipped as before; feed_names names others", () => {
-    const out = norm(ctRecord('DisableRule', { name: 'nightly-batch' }, { eventSource: 'events.amazonaws.com' }));
+  it("another team's rule is not mltrail's feed: read as feed_named: false (it may forward to mltrail's bus) and judged as none; its EnableRule skipped as before; feed_names names others", () => {
+    const dis = events('DisableRule', { name: 'nightly-batch' });
+    expect(dis).toMatchObject({ action: 'audit_log.disable', details: { trail: 'nightly-batch', feed_named: false } });
+    expect(alerts([dis])).toEqual([]);
+    const out = norm(ctRecord('EnableRule', { name: 'nightly-batch' }, { eventSource: 'events.amazonaws.com' }));
     expect(out.events).toEqual([]);
     expect(out.skipped?.[0]?.reason ?? JSON.stringify(out.skipped)).toContain('not ML-relevant');
     expect(aws('events.amazonaws.com', 'DisableRule', { name: 'siem-ml' }, { feed_names: ['siem-*'] }).action).toBe('audit_log.disable');

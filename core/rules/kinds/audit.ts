@@ -25,13 +25,17 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
   // Kept from every audit config change (widening ones are no audit_log.* action): what still logs after this one.
   const configs = learnAuditConfigs(ev, ctx);
+  // A rule feed_names does not name is mltrail's feed only while it forwards to mltrail's bus (see forwarderOf):
+  // nothing of any other rule is learned or judged.
+  const forwardsTo = ev.resource?.type === 'eventbridge_rule' && ev.details?.feed_named === false ? forwarderOf(ev, ctx) : undefined;
+  if (ev.resource?.type === 'eventbridge_rule' && ev.details?.feed_named === false && !forwardsTo?.length) return;
   // An EventBridge feed rule's pattern as last seen (PutRule): what it delivered before this change.
   const droppedSources = learnFeedSources(ev, ctx);
   // And the rest of that pattern (detail-type, detail.eventSource / eventName…): one the earlier one did not allow.
   const narrowedPattern = learnFeedPattern(ev, ctx);
   // An EventBridge feed rule's targets as last seen (PutTargets, RemoveTargets): a target re-pointed away from mltrail,
   // or removed while it delivered to mltrail (or never seen added).
-  const { repointed, removed } = learnFeedTargets(ev, ctx);
+  const { repointed, removed, unconfirmed } = learnFeedTargets(ev, ctx);
   // mltrail's API destination as last set (CreateApiDestination, UpdateApiDestination): what an update changed.
   const apiDest = learnApiDestination(ev, ctx);
   // The custom buses feed rules were seen on: a bus deleted takes them with it, whatever its name.
@@ -97,7 +101,7 @@ export const auditTampering: KindImpl = (ev, ctx) => {
         ].filter(Boolean).join(' and ');
   ctx.detect({
     entity: { type: 'audit_log', id: scopedName(trail, trailScope(ev)), name: trail, platform: ev.platform }, key: `${ev.action}|${unlogged.join(',')}|${noManagement}${excluded.length ? `|${excluded.join(',')}` : ''}${redirected ? `|${sinkDestination ?? `${logBucket ?? ''}/${logPrefix ?? ''}`}` : ''}${narrowed.length ? `|${narrowed.join(',')}` : ''}${feedChange && ev.action !== 'audit_log.update' ? `|${feedChange}` : ''}`, evidence: [ev.id], title: 'Audit log switched off or narrowed',
-    summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail} (${ev.operation}): what follows is not recorded${logsOff.length && !configs?.seen ? ` (no earlier audit config change of ${trail} seen: an allServices config set before may still log it)` : ''}`,
+    summary: `${callerText(ev.actor, ctx.cfg)} ${what} on ${trail}${forwardsTo?.length ? ` (forwarding to mltrail's event bus ${forwardsTo.join(', ')})` : ''} (${ev.operation}): what follows is not recorded${logsOff.length && !configs?.seen ? ` (no earlier audit config change of ${trail} seen: an allServices config set before may still log it)` : ''}`,
     details: { identity, trail, operation: ev.operation, action: ev.action, unlogged_buckets: unlogged.length ? unlogged : undefined, management_events: noManagement ? false : undefined,
       excluded_objects: excluded.length ? excluded : undefined, log_bucket: logBucket, log_prefix: logPrefix,
       organization_trail: d.organization_trail === false ? false : undefined, multi_region: d.multi_region === false ? false : undefined,
@@ -109,7 +113,9 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       feed_targets_cut: removed?.cut.length ? removed.cut : undefined, feed_targets_unknown: removed?.unknown.length ? removed.unknown : undefined,
       feed_api_destination_changes: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.changes : undefined,
       feed_previous_seen: apiDest?.changes.length && ev.action === 'audit_log.update' ? apiDest.seen : undefined,
-      feed_rules: busRules?.length ? busRules : undefined },
+      feed_rules: busRules?.length ? busRules : undefined, feed_forwards_to: forwardsTo?.length ? forwardsTo : undefined,
+      feed_targets_failed: Array.isArray(d.feed_targets_failed) && d.feed_targets_failed.length ? d.feed_targets_failed : undefined,
+      feed_targets_unconfirmed: unconfirmed || undefined },
   });
 };
 
@@ -126,20 +132,93 @@ const DELETED: Record<string, string> = {
   mlflow_webhook: 'MLflow webhook delivering to mltrail',
 };
 
+/** An EventBridge event bus ARN (region, account, name), as a target of a rule forwarding to another bus. */
+const BUS_ARN = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
+
+/** One piece of a feed rule's learned state (targets, pattern sources, pattern), read and written through feedRuleSlot. */
+interface Slot<T> { get(): T | undefined; set(v: T): void; delete(): void }
+
 /**
- * A feed rule's event pattern sources (`details.feed_sources`, PutRule) are kept per rule (account, region, name);
+ * Where what is learned of an EventBridge rule is kept: per account, region, event bus and rule name (rule names are
+ * unique only on a bus: `sagemaker-to-mltrail` on the default bus and on `ml-events` are two rules). An older mltrail
+ * kept it by account, region and name alone (`<kind>|<account>:<region>:<name>`): that state is still read for the
+ * default bus, or for a custom bus the rule was seen on (`feedbus|…`, where it may have come from), while nothing is
+ * kept under the bus yet, and moves to the bus the first time it is read and written again (so the first of two
+ * same-named rules to change takes what the older key held; the other starts unlearned).
+ */
+function feedRuleSlot<T>(ev: NormalizedEvent, ctx: RuleContext, kind: 'feedtgt' | 'feedsrc' | 'feedpat'): Slot<T> | undefined {
+  const d = ev.details ?? {};
+  const name = typeof d.trail === 'string' ? d.trail : ev.resource?.name;
+  if (!name) return undefined;
+  const scope = sagemakerScopeOf(ev);
+  const bus = typeof d.event_bus === 'string' ? d.event_bus : 'default';
+  // Rule names have no `/` (bus names may: partner buses), so `<bus>/<name>` names one rule.
+  const key = `${kind}|${scopedName(`${bus}/${name}`, scope)}`;
+  const legacy = `${kind}|${scopedName(name, scope)}`;
+  const legacyMay = () => bus === 'default' || (ctx.get<string[]>(`feedbus|${scopedName(bus, scope)}`) ?? []).includes(name);
+  let took = false;
+  return {
+    get: () => {
+      const v = ctx.get<T>(key);
+      if (v !== undefined || !legacyMay()) return v;
+      const old = ctx.get<T>(legacy);
+      took = old !== undefined;
+      return old;
+    },
+    set: (v) => {
+      ctx.set(key, v);
+      if (took) ctx.delete(legacy);
+    },
+    delete: () => {
+      ctx.delete(key);
+      // Forgotten rather than left to another rule of the name: a target then unknown is still reported when removed.
+      if (took || legacyMay()) ctx.delete(legacy);
+    },
+  };
+}
+
+/**
+ * Whether a target ARN is an event bus mltrail's feed rules were seen on (`feedbus|…` of its account and region): a
+ * rule delivering there forwards to mltrail. A bus `feed_names` names is marked `to_feed` by the connector already.
+ */
+function feedBusTarget(arn: string, ctx: RuleContext): boolean {
+  const m = BUS_ARN.exec(arn);
+  return !!m && !!ctx.get<string[]>(`feedbus|${m[2]}:${m[1]}:${m[3]}`)?.length;
+}
+
+/**
+ * The event buses an EventBridge rule `feed_names` does not name forwards to, where they are mltrail's (a bus
+ * `feed_names` names, or one mltrail's feed rules were seen on): the rule is then part of mltrail's feed — a rule on the
+ * default bus sending to mltrail's custom bus, whose disabling, deletion, narrowing or target removal cuts the feed
+ * as surely as the feed rule's own. Learned from its PutTargets (targets as kept by learnFeedTargets); a PutTargets
+ * adding such a target makes it one. Empty for any other rule.
+ */
+function forwarderOf(ev: NormalizedEvent, ctx: RuleContext): string[] {
+  if (ev.outcome === 'failure') return [];
+  const known = feedRuleSlot<Record<string, LearnedTarget>>(ev, ctx, 'feedtgt')?.get() ?? {};
+  const out = new Set(Object.values(known).filter((t) => t.to_feed).map((t) => t.arn));
+  const now = ev.details?.feed_targets;
+  if (Array.isArray(now)) {
+    for (const t of now as Array<{ arn?: unknown; to_feed?: unknown }>) {
+      if (t && typeof t.arn === 'string' && BUS_ARN.test(t.arn) && (t.to_feed === true || feedBusTarget(t.arn, ctx))) out.add(t.arn);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * A feed rule's event pattern sources (`details.feed_sources`, PutRule) are kept per rule (account, region, bus, name);
  * returns the sources the previous pattern seen matched and this one no longer does (none seen before: nothing, a
  * first pattern is not judged). A failed call changes nothing.
  */
 function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
   const now = ev.details?.feed_sources;
   if (ev.outcome === 'failure' || !Array.isArray(now) || ev.resource?.type !== 'eventbridge_rule') return [];
-  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
-  if (!name) return [];
-  const key = `feedsrc|${scopedName(name, sagemakerScopeOf(ev))}`;
-  const before = ctx.get<string[]>(key);
+  const slot = feedRuleSlot<string[]>(ev, ctx, 'feedsrc');
+  if (!slot) return [];
+  const before = slot.get();
   const sources = now.filter((x): x is string => typeof x === 'string');
-  ctx.set(key, sources);
+  slot.set(sources);
   return before ? before.filter((x) => !sources.includes(x)) : [];
 }
 
@@ -150,8 +229,8 @@ interface Repointed { id: string; arn: string; was?: string }
 interface Removed { cut: Array<{ id: string; arn: string }>; unknown: string[] }
 
 /**
- * A feed rule's targets (`details.feed_targets` of PutTargets, by id: PutTargets adds or replaces by id) kept per rule
- * (account, region, name); RemoveTargets forgets the ids it removes, DeleteRule the rule. Returns the targets this
+ * A feed rule's targets (`details.feed_targets` of PutTargets, by id: PutTargets adds or replaces by id; those its
+ * response names failed are not in it) kept per rule (account, region, bus, name); RemoveTargets forgets the ids it removes, DeleteRule the rule. Returns the targets this
  * PutTargets moved off mltrail: an id last seen delivering to one of mltrail's feeds now delivering elsewhere, or,
  * never seen, an id named as mltrail's (`id_named`, the README's `mltrail`) delivering elsewhere. A target added
  * beside mltrail's (a dead-letter queue, a log group) cuts nothing: not returned. For a RemoveTargets, `removed`: the
@@ -159,17 +238,19 @@ interface Removed { cut: Array<{ id: string; arn: string }>; unknown: string[] }
  * the trail: what they delivered to is not known, so their removal is still reported); an id last seen delivering
  * elsewhere is in neither.
  */
-function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): { repointed: Repointed[]; removed?: Removed } {
+function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): { repointed: Repointed[]; removed?: Removed; unconfirmed?: boolean } {
   if (ev.outcome === 'failure' || ev.resource?.type !== 'eventbridge_rule') return { repointed: [] };
   const d = ev.details ?? {};
-  const name = typeof d.trail === 'string' ? d.trail : ev.resource?.name;
-  if (!name) return { repointed: [] };
-  const key = `feedtgt|${scopedName(name, sagemakerScopeOf(ev))}`;
+  const slot = feedRuleSlot<Record<string, LearnedTarget>>(ev, ctx, 'feedtgt');
+  if (!slot) return { repointed: [] };
   if (ev.action === 'audit_log.delete') {
-    ctx.delete(key);
+    slot.delete();
     return { repointed: [] };
   }
-  const before = ctx.get<Record<string, LearnedTarget>>(key);
+  const before = slot.get();
+  // Some targets failed and the response does not name them all: which applied is not known. The call is judged
+  // (a re-pointing that may have applied is reported), nothing of it is learned.
+  const unconfirmed = d.feed_targets_unconfirmed === true;
   if (Array.isArray(d.feed_targets_removed)) {
     const removed: Removed = { cut: [], unknown: [] };
     const next = { ...before };
@@ -180,11 +261,11 @@ function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): { repointed: R
       else if (was.to_feed) removed.cut.push({ id, arn: was.arn });
       delete next[id];
     }
-    if (before) {
-      if (Object.keys(next).length) ctx.set(key, next);
-      else ctx.delete(key);
+    if (before && !unconfirmed) {
+      if (Object.keys(next).length) slot.set(next);
+      else slot.delete();
     }
-    return { repointed: [], removed };
+    return { repointed: [], removed, unconfirmed };
   }
   if (!Array.isArray(d.feed_targets)) return { repointed: [] };
   const next: Record<string, LearnedTarget> = { ...before };
@@ -194,14 +275,16 @@ function learnFeedTargets(ev: NormalizedEvent, ctx: RuleContext): { repointed: R
     const { id, arn, to_feed: toFeed, id_named: idNamed } = t as { id?: unknown; arn?: unknown; to_feed?: unknown; id_named?: unknown };
     if (typeof id !== 'string' || typeof arn !== 'string') continue;
     const was = before?.[id];
-    if (toFeed !== true && (was ? was.to_feed : idNamed === true)) out.push({ id, arn, was: was?.arn });
-    next[id] = { arn, to_feed: toFeed === true };
+    // A bus whose rules deliver to mltrail (a rule forwarding to it) is one of mltrail's feeds, whatever its name.
+    const feed = toFeed === true || feedBusTarget(arn, ctx);
+    if (!feed && (was ? was.to_feed : idNamed === true)) out.push({ id, arn, was: was?.arn });
+    next[id] = { arn, to_feed: feed };
   }
   // EventBridge allows 5 targets a rule: a bound against a malformed stream, not a limit met in practice.
   const ids = Object.keys(next);
   for (const id of ids.slice(0, Math.max(0, ids.length - 20))) delete next[id];
-  ctx.set(key, next);
-  return { repointed: out };
+  if (!unconfirmed) slot.set(next);
+  return { repointed: out, unconfirmed };
 }
 
 type ApiDestination = Partial<Record<'invocation_endpoint' | 'connection_arn' | 'http_method', string>>;
@@ -285,21 +368,20 @@ function learnFeedBuses(ev: NormalizedEvent, ctx: RuleContext): string[] | undef
 function learnFeedPattern(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
   const text = ev.details?.feed_pattern;
   if (ev.outcome === 'failure' || typeof text !== 'string' || ev.resource?.type !== 'eventbridge_rule') return undefined;
-  const name = typeof ev.details?.trail === 'string' ? ev.details.trail : ev.resource?.name;
-  if (!name) return undefined;
-  const key = `feedpat|${scopedName(name, sagemakerScopeOf(ev))}`;
+  const slot = feedRuleSlot<Record<string, unknown>>(ev, ctx, 'feedpat');
+  if (!slot) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     // Cut at 2000 characters or not JSON: nothing to compare with, this change or the next.
-    ctx.delete(key);
+    slot.delete();
     return undefined;
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
   const { source: _source, ...rest } = parsed as Record<string, unknown>;
-  const before = ctx.get<Record<string, unknown>>(key);
-  ctx.set(key, rest);
+  const before = slot.get();
+  slot.set(rest);
   if (!before) return undefined;
   const narrower = narrowedFields(before, rest, '');
   return narrower.length ? narrower.join(', ') : undefined;
