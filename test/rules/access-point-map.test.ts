@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
+import { MAX_PINNED_PER_BUCKET, learnAccessPoint, pinAccessPoint } from '../../core/rules/kinds/access-point-map.js';
+import type { RuleContext } from '../../core/rules/kinds/context.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
 
@@ -168,6 +170,24 @@ describe('registry.approved_model_modified: an approved artifact overwritten und
     expect(changes([createAp('models'), ...many(49), deleteAp('ap-000'), createAp('models', 'late-ap'), register(`${late}/object/${KEY}`), approve(), putBucket()])).toEqual([['artifact_overwritten', `${late}/object/${KEY}`]]);
   });
 
+  it('all 50 places pinned (an artifact approved through each): a new access point is still mapped, and the pinned ones stay', () => {
+    // Each access point with a package of its own approved through it (pinning it).
+    const pinnedAp = (i: number) => {
+      const name = `team-${String(i).padStart(3, '0')}`;
+      const pkg = `arn:aws:sagemaker:us-east-1:111122223333:model-package/team${i}/1`;
+      const call = (op: string, params: Record<string, unknown>) => normOne(ctRecord(op, params, { eventID: `apm-${++n}`, eventTime: time(), responseElements: { modelPackageArn: pkg } }));
+      return [createAp('models', name),
+        call('CreateModelPackage', { modelPackageGroupName: `team${i}`, modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: IMAGE, modelDataUrl: `arn:aws:s3:us-east-1:111122223333:accesspoint/${name}/object/team${i}/model.tar.gz` }] } }),
+        call('UpdateModelPackage', { modelPackageArn: pkg, modelApprovalStatus: 'Approved' })];
+    };
+    const fifty = Array.from({ length: 50 }, (_, i) => pinnedAp(i)).flat();
+    // The 51st, ml-ap, through which the fraud package is approved: mapped (before, not kept: the overwrite passed).
+    expect(changes([...fifty, createAp('models'), register(AP_OBJECT), approve(), putBucket()])).toEqual([['artifact_overwritten', AP_OBJECT]]);
+    // And 60 unpinned access points made after it push out none of the pinned: team-000's artifact overwritten is found.
+    const flood = Array.from({ length: 60 }, (_, i) => createAp('models', `flood-${i}`));
+    expect(changes([...fifty, ...flood, putBucket('models', 'team0/model.tar.gz')])).toEqual([['artifact_overwritten', 'arn:aws:s3:us-east-1:111122223333:accesspoint/team-000/object/team0/model.tar.gz']]);
+  });
+
   it('a bucket with more than 50 access points: a new one is mapped, the least recently seen leaves; the one an artifact was approved through stays', () => {
     // 50 access points on the bucket (a data lake's teams), then ml-ap: the 51st, through which the package is approved.
     const flood = (from: number, count: number) => Array.from({ length: count }, (_, i) => createAp('models', `team-${from + i}`));
@@ -179,3 +199,20 @@ describe('registry.approved_model_modified: an approved artifact overwritten und
   });
 });
 
+
+describe('pinned access points of one bucket are bounded (MAX_PINNED_PER_BUCKET)', () => {
+  it('pinning one past the bound unpins the least recently seen; the one just pinned and the others stay pinned', () => {
+    const store = new Map<string, unknown>();
+    const ctx = { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, structuredClone(v)), delete: (k: string) => void store.delete(k), cfg: { access_points: [] } } as unknown as RuleContext;
+    const arn = (i: number) => `arn:aws:s3:us-east-1:111122223333:accesspoint/ap-${i}`;
+    const at = (i: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + i * 86_400_000).toISOString();
+    for (let i = 0; i <= MAX_PINNED_PER_BUCKET; i++) {
+      // ap-0 seen last of all (a later request through it), so ap-1 is the least recently seen.
+      learnAccessPoint({ id: `e${i}`, time: i === 0 ? at(400) : at(i), operation: 'CreateAccessPoint', details: { access_point_bucket: { arn: arn(i), bucket: 'models' } } } as unknown as NormalizedEvent, ctx);
+      pinAccessPoint(ctx, `${arn(i)}/object/k${i}/model.tar.gz`);
+    }
+    const list = store.get('apmap|b|models') as Array<{ arn: string; pinned?: true }>;
+    expect(list).toHaveLength(MAX_PINNED_PER_BUCKET + 1);
+    expect(list.filter((x) => !x.pinned).map((x) => x.arn)).toEqual([arn(1)]);
+  });
+});

@@ -20,10 +20,12 @@ import type { RuleContext } from './context.js';
  * again when the mapping comes: which bucket an unknown access point fronts cannot be told beforehand, so that would
  * mean keeping every recent write to every bucket; replay (event-time order) sees CreateAccessPoint first.
  *
- * Kept in rule state, bounded: at most MAX_PER_BUCKET access points per bucket (a deleted one leaves for a new one,
- * else the least recently seen one no artifact was approved or rejected through — `pinned` —; with all pinned, a new
- * one is not kept: making access points on a bucket cannot push out one an artifact was approved through) and
- * MAX_MAPPINGS in all (a deleted one leaves first, else the first kept not pinned of the bucket holding the most). A
+ * Kept in rule state, bounded: at most MAX_PER_BUCKET access points per bucket besides the `pinned` ones — those an
+ * artifact was approved or rejected through — (a deleted one leaves for a new one, else the least recently seen one not
+ * pinned: making access points on a bucket cannot push out one an artifact was approved through, and a new one is
+ * always kept, however many are pinned), at most MAX_PINNED_PER_BUCKET pinned (pinning one more unpins the least
+ * recently seen, which then leaves as any other: pinning needs an approval, so this bound is met only by a bucket
+ * serving that many approved artifacts through access points) and MAX_MAPPINGS in all (a deleted one leaves first, else the first kept not pinned of the bucket holding the most). A
  * record telling what is known already writes nothing, except once a day its `seen` time. Configured access points
  * (`rules.access_points`) are not kept here: always mapped.
  */
@@ -58,6 +60,8 @@ export interface ObjectName {
 
 export const MAX_MAPPINGS = 1000;
 export const MAX_PER_BUCKET = 50;
+/** Pinned mappings a bucket keeps beyond MAX_PER_BUCKET (the least recently seen is unpinned past it). */
+export const MAX_PINNED_PER_BUCKET = 200;
 
 const COUNTS = 'apmap|counts';
 const byBucket = (bucket: string) => `apmap|b|${bucket}`;
@@ -123,9 +127,11 @@ function keep(ctx: RuleContext, m: AccessPointMapping): void {
     list[i] = { ...had, arn: had.arn ?? m.arn, alias: had.alias ?? m.alias, ...(stale ? { seen: m.seen } : {}) };
   } else {
     // A bucket full of access points: a deleted one leaves, else the least recently seen one not pinned (a bucket
-    // with many teams' access points still maps a new one); with all pinned, the new one is not kept — someone making
-    // access points on the bucket cannot push out one an artifact was approved or rejected through.
-    if (list.length >= MAX_PER_BUCKET) {
+    // with many teams' access points still maps a new one). Pinned ones take none of the MAX_PER_BUCKET places:
+    // someone making access points on the bucket cannot push out one an artifact was approved or rejected through,
+    // and a bucket whose places are all pinned still maps a new one (it was not kept before: a write through it,
+    // the record naming no bucket, went unjudged).
+    if (list.filter((x) => x.deleted_at || !x.pinned).length >= MAX_PER_BUCKET) {
       const at = leavingFirst(list);
       if (at < 0) return;
       const [gone] = list.splice(at, 1);
@@ -170,6 +176,14 @@ export function pinAccessPoint(ctx: RuleContext, uri: string | undefined): void 
   const i = list.findIndex((x) => !x.deleted_at && namesOf(x).includes(name));
   if (i < 0 || list[i]!.pinned) return;
   list[i] = { ...list[i]!, pinned: true };
+  // Past the bound, the least recently seen pinned one (not this one) is an ordinary mapping again.
+  const pinned = list.filter((x) => x.pinned && !x.deleted_at);
+  if (pinned.length > MAX_PINNED_PER_BUCKET) {
+    const oldest = pinned.filter((x) => x !== list[i]).reduce((a, b) => (seenMs(b) < seenMs(a) ? b : a));
+    const j = list.indexOf(oldest);
+    const { pinned: _unpinned, ...rest } = oldest;
+    list[j] = rest;
+  }
   ctx.set(byBucket(ref.bucket), list);
 }
 
