@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sourceOf } from '../facts.js';
+import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sagemakerScopeOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
 import { untrustedCode, untrustedFunctions } from './code-locations.js';
@@ -251,20 +251,30 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   }
   // Hours are learned in the zone they are judged in: after a `time_zone` change the pattern is learned again
   // (hours counted in UTC read as New York hours would flag every usual job). UTC keeps its original key.
-  const patternKey = where === 'UTC' ? `pattern|${who}` : `pattern|${where}|${who}`;
+  const identityKey = where === 'UTC' ? `pattern|${who}` : `pattern|${where}|${who}`;
+  // A pipeline's jobs (and its runs) have the pipeline's own pattern: the pipelines of one execution role are not one
+  // schedule (a nightly pipeline must not make another pipeline of the role running at 02:00 usual).
+  const pipeline = pipelineOf(ev);
+  const patternKey = pipeline ? `${identityKey}|pipeline:${pipeline}` : identityKey;
   const p = ctx.get<Pattern>(patternKey) ?? { first: t, jobs: 0, hist: {} };
   // History starts at the earliest job seen: a first one dated far ahead (a bad clock) must not make it never long enough.
   if (t < p.first) p.first = t;
   const historyMs = durationMs(setting(ctx, 'min_history'));
-  if (t - p.first >= historyMs && p.jobs >= setting(ctx, 'min_jobs')) {
+  const learned = (x: Pattern) => t - x.first >= historyMs && x.jobs >= setting(ctx, 'min_jobs');
+  // A pipeline whose pattern is still learning is judged by its identity's pattern as before: what an older mltrail
+  // learned (all the role's jobs, pipelines' included) and the role's own jobs outside pipelines since.
+  const byIdentity = pipeline && !learned(p) ? ctx.get<Pattern>(identityKey) : undefined;
+  const judge = byIdentity && learned(byIdentity) ? byIdentity : learned(p) ? p : undefined;
+  if (judge) {
     const tol = setting(ctx, 'tolerance_hours');
     let support = 0;
-    for (let h = hour - tol; h <= hour + tol; h++) support += p.hist[`${dayType}-${(h + 24) % 24}`] ?? 0;
+    for (let h = hour - tol; h <= hour + tol; h++) support += judge.hist[`${dayType}-${(h + 24) % 24}`] ?? 0;
     if (support < setting(ctx, 'min_support')) {
+      const ofPipeline = pipeline && judge === p;
       ctx.detect({
-        entity, key: 'pattern', evidence: [ev.id], title: 'Job submitted outside the identity’s usual hours',
-        summary: `${who} submitted ${job} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx ${where}; ${p.jobs} earlier jobs since ${new Date(p.first).toISOString().slice(0, 10)}, ${support} near this hour`,
-        details: { job, day: DAYS[day], hour, time_zone: where, support, history_jobs: p.jobs, basis: 'learned_pattern' },
+        entity, key: pipeline ? `pattern|${pipeline}` : 'pattern', evidence: [ev.id], title: ofPipeline ? 'Pipeline job submitted outside the pipeline’s usual hours' : 'Job submitted outside the identity’s usual hours',
+        summary: `${who} submitted ${job}${pipeline ? ` (pipeline ${pipeline})` : ''} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx ${where}; ${judge.jobs} earlier jobs${ofPipeline ? ' of the pipeline' : pipeline ? ` of ${who} (the pipeline's own pattern is still learning)` : ''} since ${new Date(judge.first).toISOString().slice(0, 10)}, ${support} near this hour`,
+        details: { job, day: DAYS[day], hour, time_zone: where, support, history_jobs: judge.jobs, basis: 'learned_pattern', pipeline, pattern_of: pipeline ? (ofPipeline ? 'pipeline' : 'identity') : undefined },
       });
     }
   }
@@ -273,6 +283,26 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   p.jobs++;
   ctx.set(patternKey, p);
 };
+
+/**
+ * The SageMaker pipeline a job submission belongs to, as `<account>:<region>:<name>` (names as the ARNs write them,
+ * lower case): a step's job by its `sagemaker:pipeline-execution-arn` tag (`ml.job.pipeline_execution`, in the event's
+ * account and region, as jobFamilyOf reads it), a pipeline run by the pipeline it names (`ml.provenance.pipeline`, name
+ * or ARN). Another platform's run names its pipeline as its connector gives it. Undefined for a job of no pipeline.
+ */
+function pipelineOf(ev: NormalizedEvent): string | undefined {
+  const here = sagemakerScopeOf(ev);
+  const fromArn = (arn: string) => {
+    const m = /^arn:aws[a-z-]*:sagemaker:([^:]+):(\d{12}):pipeline\/([^/]+)/.exec(arn);
+    return m && (!here || here === `${m[2]}:${m[1]}`) ? `${m[2]}:${m[1]}:${m[3]!.toLowerCase()}` : undefined;
+  };
+  const exec = ev.ml?.job?.pipeline_execution;
+  if (typeof exec === 'string' && /\/execution\//.test(exec)) return fromArn(exec);
+  const named = ev.ml?.provenance?.pipeline;
+  if (!named) return undefined;
+  if (named.startsWith('arn:')) return fromArn(named);
+  return ev.platform === 'sagemaker' ? (here ? `${here}:${named.toLowerCase()}` : named.toLowerCase()) : `${ev.platform}:${named}`;
+}
 
 
 export { registryOf } from './images.js';
