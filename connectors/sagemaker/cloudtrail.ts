@@ -186,7 +186,7 @@ interface Classified {
   details?: Record<string, unknown>;
 }
 
-function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
+function classifySagemaker(r: Obj, eventName: string, params: Obj, cfg?: SagemakerConfig): Classified {
   const op = classifySagemakerOperation(eventName, params);
   const response = isObj(r.responseElements) ? r.responseElements : {};
   // Every resource the request names under its first present name key (several only for batch calls).
@@ -231,7 +231,14 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj): Classified {
   }
   // SageMaker managed MLflow (tracking servers, MLflow Apps): where its runs' artifacts and registered models' weights
   // go, and whether its registered models are copied into the SageMaker Model Registry as packages.
-  if (/^(?:Create|Update)Mlflow(?:TrackingServer|App)$/.test(eventName)) Object.assign(details, mlflowServerDetails(params));
+  if (/^(?:Create|Update)Mlflow(?:TrackingServer|App)$/.test(eventName)) {
+    Object.assign(details, mlflowServerDetails(params));
+    // A store in a bucket neither list names, once buckets are listed: the weights of the models registered from then
+    // on are written where the S3 events are not read (platform.audit_log_tampering judges the move).
+    const storeBucket = typeof details.artifact_store_uri === 'string' ? /^s3:\/\/([^/]+)/.exec(details.artifact_store_uri)?.[1] : undefined;
+    const lists = cfg ? [...cfg.model_buckets, ...cfg.training_buckets] : [];
+    if (storeBucket && lists.length && !lists.some((b) => b === storeBucket || b === `s3://${storeBucket}`)) details.artifact_store_unwatched = true;
+  }
   // Create/UpdateModelPackage customerMetadataProperties: where evaluation evidence (adversarial_*) is recorded.
   if (op.resourceType === 'model_package') details.metadata = packageMetadata(params);
   // What an UpdateModelPackage changes besides its approval status: a call that approves and swaps the
@@ -548,7 +555,7 @@ export function normalizeCloudTrailRecord(r: unknown, ctx: RecordContext): Recor
   const params = isObj(r.requestParameters) ? r.requestParameters : {};
 
   let c: Classified | { skip: string };
-  if (source === 'sagemaker.amazonaws.com' || source === 'api.sagemaker.amazonaws.com' || source === 'runtime.sagemaker.amazonaws.com') c = classifySagemaker(r, eventName, params);
+  if (source === 'sagemaker.amazonaws.com' || source === 'api.sagemaker.amazonaws.com' || source === 'runtime.sagemaker.amazonaws.com') c = classifySagemaker(r, eventName, params, ctx.config);
   else if (source === 's3.amazonaws.com') c = classifyS3(r, eventName, params, ctx.config);
   else c = (source === 'cloudtrail.amazonaws.com' ? classifyTrail(eventName, params, isObj(r.responseElements) ? r.responseElements : {}, ctx.config) : undefined)
     ?? classifyFeed(source, eventName, params, ctx.config.feed_names ?? ['*mltrail*'], isObj(r.responseElements) ? r.responseElements : {})

@@ -23,6 +23,9 @@ function trailScope(ev: NormalizedEvent): string | undefined {
  */
 export const auditTampering: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
+  // SageMaker managed MLflow: registered models no longer synced to the Model Registry, or their weights written to
+  // a bucket mltrail does not read (judged whatever `actions` says: these are resource.* events).
+  if (ev.resource?.type === 'mlflow_tracking_server' || ev.resource?.type === 'mlflow_app') return mlflowServerNarrowed(ev, ctx);
   // Kept from every audit config change (widening ones are no audit_log.* action): what still logs after this one.
   const configs = learnAuditConfigs(ev, ctx);
   // A rule feed_names does not name is mltrail's feed only while it forwards to mltrail's bus (see forwarderOf):
@@ -118,6 +121,59 @@ export const auditTampering: KindImpl = (ev, ctx) => {
       feed_targets_unconfirmed: unconfirmed || undefined },
   });
 };
+
+/** What is known of a SageMaker managed MLflow server (tracking server or App): its artifact store and registration. */
+interface MlflowServerSeen { store?: string; registration?: 'enabled' | 'disabled' }
+
+/**
+ * A SageMaker managed MLflow tracking server or App updated so that what it registers escapes what mltrail watches:
+ * automatic model registration turned off (`details.model_registration` `disabled`: models registered in MLflow no
+ * longer become Model Registry packages, whose approvals the registry rules and the SageMaker approval workflow
+ * judge), or its artifact store moved to a bucket neither `model_buckets` nor `training_buckets` lists (the
+ * connector's `details.artifact_store_unwatched`: the weights of models registered from then on are written where
+ * their S3 events are not read, so an overwrite of them is never seen — as a trail no longer logging a model bucket).
+ * Judged against what Create/Update calls set before (kept per server; a delete forgets it): turning off what was
+ * already off, or re-sending the same store, is none; nothing known, the update alone is judged
+ * (`details.previous_seen: false`). A creation sets, it does not narrow: learned, not judged.
+ */
+function mlflowServerNarrowed(ev: NormalizedEvent, ctx: RuleContext): void {
+  const d = ev.details ?? {};
+  const id = ev.resource?.id ?? ev.resource?.name;
+  if (!id) return;
+  const key = `mlflowsrv|${scopedName(id, id.startsWith('arn:') ? undefined : sagemakerScopeOf(ev))}`;
+  if (ev.action === 'resource.delete') {
+    ctx.delete(key);
+    return;
+  }
+  if (ev.action !== 'resource.create' && ev.action !== 'resource.update') return;
+  const store = typeof d.artifact_store_uri === 'string' ? d.artifact_store_uri : undefined;
+  const registration = d.model_registration === 'enabled' || d.model_registration === 'disabled' ? d.model_registration : undefined;
+  if (!store && !registration) return;
+  const before = ctx.get<MlflowServerSeen>(key);
+  ctx.set(key, { ...before, ...(store ? { store } : {}), ...(registration ? { registration } : {}) } satisfies MlflowServerSeen);
+  if (ev.action !== 'resource.update') return;
+  const registrationOff = registration === 'disabled' && before?.registration !== 'disabled';
+  const storeMoved = !!store && d.artifact_store_unwatched === true && before?.store !== store;
+  if (!registrationOff && !storeMoved) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const name = ev.resource?.name ?? id;
+  const what = [
+    registrationOff ? `turned off automatic model registration${before?.registration ? '' : ' (whether it was on is not known)'}: models registered in its MLflow no longer become SageMaker Model Registry packages` : undefined,
+    storeMoved ? `moved its artifact store to ${store}${before?.store ? ` (was ${before.store})` : ''}, a bucket neither model_buckets nor training_buckets lists: the weights of the models registered from now on are written where mltrail does not read` : undefined,
+  ].filter(Boolean).join(' and ');
+  ctx.detect({
+    entity: { type: 'audit_log', id: key.slice('mlflowsrv|'.length), name, platform: ev.platform },
+    key: `mlflow|${registrationOff ? 'registration' : ''}|${storeMoved ? store : ''}`, evidence: [ev.id], title: 'MLflow server no longer watched',
+    summary: `${callerText(ev.actor, ctx.cfg)} ${what} on MLflow ${ev.resource?.type === 'mlflow_app' ? 'App' : 'tracking server'} ${name} (${ev.operation})`,
+    details: {
+      identity, trail: name, operation: ev.operation, action: ev.action, mlflow_server: id,
+      model_registration: registrationOff ? { was: before?.registration, now: 'disabled' } : undefined,
+      artifact_store: storeMoved ? { was: before?.store, now: store } : undefined,
+      previous_seen: !!before,
+    },
+  });
+}
 
 /** What a delete removed, by the event's resource type (default: a CloudTrail trail). */
 const DELETED: Record<string, string> = {
