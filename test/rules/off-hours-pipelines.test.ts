@@ -3,6 +3,7 @@ import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
+import { actors, ev } from './events.js';
 
 /**
  * training.off_hours_job learned one weekly pattern per identity, so the SageMaker pipelines of one execution role
@@ -74,5 +75,15 @@ describe('training.off_hours_job: a pipeline has its own weekly pattern', () => 
     expect(a[0]!.summary).toContain("(the pipeline's own pattern is still learning)");
     // Jobs outside pipelines are judged by the identity's pattern, which the nightly pipeline no longer teaches.
     expect(offHours([...nightly(), ...adhoc, job(`${LATER}T02:00:00Z`)]).map((x) => [x.details.pipeline ?? null, x.details.pattern_of ?? null])).toEqual([[null, null]]);
+  });
+});
+
+describe('training.off_hours_job: a Kubeflow pipeline run by the pipeline its connector names', () => {
+  it('two pipelines run by one service account: the daytime one started at the nightly one\'s hour alerts', () => {
+    const kfRun = (id: string, time: string, pipeline: string) => ev({ id, time, platform: 'kubeflow', stage: 'training', action: 'pipeline_run.create', actor: actors.kfRunner, resource: { type: 'pipeline_run', name: id }, ml: { job: { name: id }, provenance: { pipeline } } });
+    const history = [...weekdays(30, 2).map((t, i) => kfRun(`etl-${i}`, t, 'etl-pipeline-id')), ...weekdays(30, 14).map((t, i) => kfRun(`train-${i}`, t, 'train-pipeline-id'))];
+    const odd = kfRun('train-odd', `${LATER}T02:00:00Z`, 'train-pipeline-id');
+    expect(offHours([...history, odd]).map((x) => [x.evidence, x.details.pipeline, x.details.pattern_of])).toEqual([[[odd.id], 'kubeflow:train-pipeline-id', 'pipeline']]);
+    expect(offHours([...history, kfRun('etl-late', `${LATER}T02:00:00Z`, 'etl-pipeline-id')])).toEqual([]);
   });
 });
