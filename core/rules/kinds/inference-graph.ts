@@ -36,9 +36,21 @@ function hostOf(url: string): string {
 function inCluster(host: string, ev: NormalizedEvent, ctx: RuleContext): boolean {
   if (!host.includes('.') && !host.includes(':') && /^[a-z0-9-]+$/.test(host)) return true;
   if (/\.svc$/.test(host) || /\.svc\.cluster\.local$/.test(host)) return true;
-  const [name, namespace] = host.split('.');
-  return !!name && !!namespace && ctx.get<boolean>(knownKey(ev, `${namespace}/${name}`)) === true;
+  const [label, namespace, ...domain] = host.split('.');
+  // Only KServe's default ingress domain is taken for the cluster's own: `<name>.<namespace>.<anything>` of a known
+  // InferenceService was in-cluster for any domain (`fraud.prod.attacker.example` is the attacker's DNS); a cluster's
+  // own ingress domain is listed in `graph_hosts` (`*.models.corp.example`).
+  if (domain.length && domain.join('.') !== DEFAULT_INGRESS_DOMAIN) return false;
+  // `<name>-predictor.<namespace>` (and transformer, explainer; `-default` before KServe 0.9): the InferenceService's
+  // component Services, as its router names them.
+  const name = (label ?? '').replace(COMPONENT_SUFFIX, '');
+  const known = (n: string) => !!n && !!namespace && ctx.get<boolean>(knownKey(ev, `${namespace}/${n}`)) === true;
+  return known(label ?? '') || (!domain.length && known(name));
 }
+
+/** KServe's default `ingressDomain` (inferenceservice-config `ingress`): an InferenceService's URL `<name>.<namespace>.example.com`. */
+const DEFAULT_INGRESS_DOMAIN = 'example.com';
+const COMPONENT_SUFFIX = /-(?:predictor|transformer|explainer)(?:-default)?$/;
 
 export const inferenceGraphExternal: KindImpl = (ev, ctx) => {
   if (ev.platform !== 'kubeflow') return;

@@ -63,3 +63,39 @@ describe('KServe InferenceGraph serviceUrl (registry.unapproved_deployment, grap
     expect(alerts([patch]).map((a) => a.details.hosts)).toEqual([['203.0.113.7']]);
   });
 });
+
+/** verify27b: a known InferenceService's name in front of anyone's domain, and KServe's component Service names. */
+describe('KServe InferenceGraph serviceUrl hosts (verify27b)', () => {
+  const graphOf = (...urls: string[]) => write('create', 'inferencegraphs', 'fraud-graph', graph([{ serviceName: 'fraud-post' }, ...urls.map((serviceUrl) => ({ serviceUrl }))]));
+
+  it('<known isvc>.<namespace>.<another domain> is outside (was in-cluster: the attacker owns that DNS)', () => {
+    const known = isvc('fraud-post');
+    const got = alerts([known, graphOf(`https://fraud-post.${NS}.attacker.example/v1/models/post:predict`)]);
+    expect(got.map((a) => a.details.hosts)).toEqual([[`fraud-post.${NS}.attacker.example`]]);
+    // The cluster's own ingress domain is listed in graph_hosts.
+    expect(alerts([known, graphOf(`https://fraud-post.${NS}.models.corp.example/v1/models/post:predict`)], { [RULE]: { graph_hosts: ['*.models.corp.example'] } })).toEqual([]);
+  });
+
+  it('in-cluster forms raise nothing: <name>.<ns>, <name>-predictor.<ns>, uppercase, trailing dot, default ingress domain over https', () => {
+    const known = isvc('fraud-post');
+    const inside = graphOf(
+      `http://fraud-post.${NS}/v1/models/post:predict`,
+      `http://fraud-post-predictor.${NS}/v1/models/post:predict`,
+      `http://fraud-post-predictor-default.${NS}/v1/models/post:predict`,
+      `http://FRAUD-POST.${NS.toUpperCase()}.SVC.CLUSTER.LOCAL./v1/models/post:predict`,
+      `https://fraud-post.${NS}.example.com/v1/models/post:predict`,
+    );
+    expect(alerts([known, inside])).toEqual([]);
+  });
+
+  it('evasions stay outside: userinfo naming an in-cluster host, an IP literal, a component suffix on an unknown service, uppercase or trailing dot', () => {
+    const known = isvc('fraud-post');
+    const got = alerts([known, graphOf(
+      `http://fraud-post.${NS}.svc.cluster.local@evil.example/p`,
+      'http://10.96.0.15/p',
+      `http://other-predictor.${NS}/p`,
+      'https://EVIL.example./p',
+    )]);
+    expect(got.map((a) => a.details.hosts)).toEqual([['10.96.0.15', 'evil.example', `other-predictor.${NS}`]]);
+  });
+});
