@@ -60,7 +60,8 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
     items.trim() !== '' && items !== 'redacted' && holdsSecret(name, items) && !REFERENCE_LIST.test(items) ? `${pre}${q}${name}${q}${sep}${REDACTED}` : all);
   if (url.includes(':')) {
     url = url.replace(HEADER_IN_TEXT, (all, pre: string, name: string, sep: string, scheme: string, matched: string, at: number, text: string) => {
-      if (!isCredentialHeader(name)) return all;
+      // Python's walrus (`password := "x"`) is an assignment, not a key: `=` is no value (the assignment rules read it).
+      if (!isCredentialHeader(name) || (sep.endsWith(':') && matched.startsWith('='))) return all;
       // A key inside a flow mapping (a '{' open before it on its line): its value ends at the next ',' or '}'.
       const end = !QUOTED.test(matched) && (pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at))) ? matched.search(/[,}]/) : -1;
       if (end === 0) return all;
