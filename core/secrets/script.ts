@@ -6,6 +6,7 @@ import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
 import { redactYamlValuesUnder } from './yaml.js';
 import { redactDockerAuths } from './docker.js';
+import { redactEnvListValues } from './env-lists.js';
 import { callEnd, inYamlFlowMapping, redactCallLiterals } from './code.js';
 
 /**
@@ -29,7 +30,8 @@ const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*
  * redactScriptText('import os\npassword = "pw"\nsecretName: db') // 'import os\npassword = "[redacted]"\nsecretName: db'
  */
 export function redactScriptText(s: string): string {
-  const text = redactDockerAuths(redactSecretTextAfter(s, undefined, true));
+  // A Kubernetes env list's `value:` beside a secret's `name:` (a manifest in a ConfigMap): no key of the rules below.
+  const text = redactEnvListValues(redactDockerAuths(redactSecretTextAfter(s, undefined, true)));
   if (!SECRET_NAME.test(text) && !/authorization/i.test(text)) return text === s ? s : text;
   const blocks = redactPythonContainers(redactMultiLineLists(redactMultiLineStrings(redactYamlPlainContinued(redactYamlValuesUnder(text)))), isSecretKey);
   const args = blocks.replace(NAME_THEN_VALUE_ARGS, (all, q: string, name: string, sep: string, value: string) =>

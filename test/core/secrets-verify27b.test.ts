@@ -3,6 +3,7 @@ import { normalizeAudit } from '../../connectors/kubeflow/audit.js';
 import { redactAuditBody } from '../../connectors/kubeflow/audit/redact-body.js';
 import { redactFreeText, redactScriptText, redactSecretText } from '../../core/secrets.js';
 import { redactAssignedExpressions } from '../../core/secrets/expressions.js';
+import { redactEnvListValues } from '../../core/secrets/env-lists.js';
 import { isCredentialWord } from '../../core/secrets/text.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
 import { sinkBody } from '../helpers/sink-body.js';
@@ -74,5 +75,15 @@ describe('core/secrets: verify27b leak and over-redaction checks', () => {
       redactAssignedExpressions(input, isCredentialWord, work);
       expect(work.steps).toBeLessThanOrEqual(input.length + 2 * 1024);
     }
+  });
+  it("a Kubernetes env list in a ConfigMap file hides the value beside a secret's name (was kept: `value` is no secret's name), in raw, quarantine and the sink; other values stay", async () => {
+    const manifest = 'env:\n- name: DB_PASSWORD\n  value: v27-hunter2\n- name: PAGERDUTY_SERVICE_KEY\n  value: "abcd-efgh-ijkl-mnop"  # pd\n- name: SERVICE_KEY\n  value: fraud-scorer-v2\n- name: ROUTING_KEY\n  value: ml.model.deployed\n- name: MODEL_NAME\n  value: fraud\n- {name: API_KEY, value: v27-flow}\n- {name: OTHER_SERVICE_KEY, value: churn-model-v2}\n';
+    const expected = 'env:\n- name: DB_PASSWORD\n  value: [redacted]\n- name: PAGERDUTY_SERVICE_KEY\n  value: "[redacted]"  # pd\n- name: SERVICE_KEY\n  value: fraud-scorer-v2\n- name: ROUTING_KEY\n  value: ml.model.deployed\n- name: MODEL_NAME\n  value: fraud\n- {name: API_KEY, value: [redacted]}\n- {name: OTHER_SERVICE_KEY, value: churn-model-v2}\n';
+    expect(redactScriptText(manifest)).toBe(expected);
+    // The same text inside a JSON string (a record body read as text): escaped breaks and quotes.
+    expect(redactEnvListValues(JSON.stringify(manifest))).toBe(JSON.stringify(expected));
+    const { text, raw, quarantine } = await sinkAndQuarantine(configMapRecord({ 'deploy.yaml': manifest }));
+    for (const t of [text, quarantine]) expect(t).not.toMatch(/v27-hunter2|abcd-efgh|v27-flow/);
+    expect(raw.requestObject.data['deploy.yaml']).toBe(expected);
   });
 });
