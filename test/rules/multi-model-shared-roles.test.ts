@@ -65,3 +65,15 @@ describe('multi_model_write: the creating role is trusted only as far as it is o
     expect(writeAlerts([...records, put(T1, `${PREFIX}x.tar.gz`, role('Other', 'ci-1'))]).map((a) => a.details.creator_role_shared)).toEqual([undefined]);
   });
 });
+
+/** verify27b: a CI/CD deploy role whose session names are build ids, also through CloudFormation (invokedBy). */
+describe('multi_model_write: CI/CD build-id sessions (verify27b)', () => {
+  it('a CI/CD role creating the Model in one build (through CloudFormation) and writing its prefix in later builds raises nothing', () => {
+    const build = (id: string): Obj => role('CodeBuildDeployRole', `AWSCodeBuild-${id}`);
+    const model = { ...by(mmeModel(T0), build('0f5c7c1e-7c55-4d4e-9b7e-2f0c3f6d1a11')), userIdentity: { ...build('0f5c7c1e-7c55-4d4e-9b7e-2f0c3f6d1a11'), invokedBy: 'cloudformation.amazonaws.com' } };
+    const records = [model, put(T1, `${PREFIX}v2.tar.gz`, build('6a1f2e3d-0b9c-4a8e-8d7f-1c2b3a4d5e6f')), put(T1, `${PREFIX}v3.tar.gz`, role('CodeBuildDeployRole', '1234567890'))];
+    expect(writeAlerts(records)).toEqual([]);
+    // Another role writing there still alerts.
+    expect(writeAlerts([...records, put(T1, `${PREFIX}x.tar.gz`, role('DataSci', 'mallory@corp.example'))]).map((a) => a.details.object)).toEqual([`${PREFIX}x.tar.gz`]);
+  });
+});
