@@ -61,6 +61,16 @@ const WORKLOAD_WRITES = new Set(['create', 'update', 'patch']);
 /** KServe's storage spec secret (`DefaultStorageSpecSecret`): every storage key a namespace's model servers download with. */
 const MODEL_STORE_SECRET = 'storage-config';
 
+/**
+ * Whether a list or watch may return the named object: no label selector (an object's labels are not in the record),
+ * and no field selector, or one naming it (`metadata.name=<name>`).
+ */
+function listMayReturn(uri: string | undefined, name: string): boolean {
+  if (queryValues(uri, 'labelSelector').some((v) => v.trim())) return false;
+  const fields = queryValues(uri, 'fieldSelector').join(',').split(',').map((f) => f.trim()).filter(Boolean);
+  return fields.every((f) => !/^metadata\.name\s*==?/.test(f) || f.replace(/^metadata\.name\s*==?\s*/, '') === name);
+}
+
 function objectLabels(obj: unknown): Record<string, string> | undefined {
   return (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
 }
@@ -217,6 +227,11 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   }
   // The credentials KServe's storage initializer (and ModelMesh) loads models with, read; a token minted for an account.
   if (kind.family === 'secret' && ref.name === MODEL_STORE_SECRET && !ref.subresource) details.model_store_secret = true;
+  // `kubectl get secrets -o yaml` (a list, or a watch, of the namespace's secrets) returns storage-config's keys too, with no
+  // name in the record; a label selector (Helm's release secrets) or a field selector naming another secret does not.
+  if (kind.family === 'secret' && !ref.name && ref.namespace && !ref.subresource && (ev.verb === 'list' || ev.verb === 'watch') && listMayReturn(ev.requestURI, MODEL_STORE_SECRET)) {
+    details.model_store_secret = true;
+  }
   // A pod (or pod template) written to mount it or take env from it: the credentials handed to whatever that pod runs.
   if ((kind.family === 'pod' || kind.family === 'workload') && !ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')
     && [ev.requestObject, ev.responseObject].some((o) => secretRefsOf(o).includes(MODEL_STORE_SECRET))) details.model_store_secret = true;

@@ -31,6 +31,8 @@ const EVERYONE_GROUPS = new Set(['system:serviceaccounts', 'system:authenticated
  * Kubernetes' user-facing ClusterRoles: bound cluster-wide (a ClusterRoleBinding) they give every namespace's pods/exec
  * and Secrets (`admin`, `edit`) or everything (`cluster-admin`).
  */
+/** The service accounts of KServe's, its LLM controller's and ModelMesh's controllers (their manifests' names). */
+const MODEL_SERVING_CONTROLLER_ACCOUNTS = new Set(['kserve-controller-manager', 'llmisvc-controller-manager', 'modelmesh-controller']);
 const CLUSTER_WIDE_ROLES = new Set(['cluster-admin', 'admin', 'edit']);
 
 /** Why an audit item is kept, or why not. */
@@ -99,6 +101,11 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
     }
   }
   if (key === 'rbac.authorization.k8s.io/clusterroles' && ref.name?.startsWith('kubeflow-')) return { keep: true, why: 'Kubeflow ClusterRole' };
+  // A token for KServe's (or ModelMesh's) controller account acts as it from anywhere: it reads every namespace's
+  // storage-config and writes every model server. Its namespace (kserve, opendatahub, …) is seldom a watched one.
+  if (key === '/serviceaccounts' && ref.subresource === 'token' && ev.verb === 'create' && MODEL_SERVING_CONTROLLER_ACCOUNTS.has(ref.name ?? '')) {
+    return { keep: true, why: "token for a model-serving controller's service account" };
+  }
   // A mutating webhook can rewrite any pod or InferenceService the watched namespaces create (image, storageUri, env).
   if (key === 'admissionregistration.k8s.io/mutatingwebhookconfigurations' && (WRITE_VERBS.has(ev.verb ?? '') || ev.verb === 'delete')) return { keep: true, why: 'mutating admission webhook write' };
   const actorSa = serviceAccountOf(ev.user?.username) ?? serviceAccountOf(ev.impersonatedUser?.username);

@@ -10,6 +10,16 @@ const ENTRY: Record<string, string> = { 'pod.exec': 'exec', 'pod.attach': 'attac
 const WHAT: Record<string, string> = { model_server: 'model server', pipeline_step: 'pipeline step', mlflow_server: 'MLflow server', configured: 'ML workload' };
 
 /**
+ * Argo's workflow-controller signals a step's containers (stop, terminate, an active deadline, a sidecar to end) by an
+ * exec of `/var/run/argo/argoexec kill <signal> 1`, or `/bin/sh -c "kill -<signal> 1"` where argoexec is not mounted
+ * (workflow/signal in argo-workflows): it reads nothing and runs nothing else.
+ */
+function isArgoSignal(cmd: string[]): boolean {
+  if (cmd.length === 4 && cmd[0] === '/var/run/argo/argoexec' && cmd[1] === 'kill' && /^\d{1,2}$/.test(cmd[2] ?? '') && cmd[3] === '1') return true;
+  return cmd.length === 3 && cmd[0] === '/bin/sh' && cmd[1] === '-c' && /^kill -\d{1,2} 1$/.test(cmd[2] ?? '');
+}
+
+/**
  * `kubectl cp` is an exec of `tar`: `tar cf - <path>` copies out of the pod, `tar xf - -C <dir>` (kubectl's
  * `tar xmf - -C <dir>`) into it. Returns the direction and path, else undefined.
  */
@@ -58,6 +68,8 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const command = strings(d.exec_command);
+  // A service account (Argo's controller: its name and namespace differ between installs) signalling a pipeline step.
+  if (ev.action === 'pod.exec' && kind === 'pipeline_step' && ev.actor?.type === 'service' && isArgoSignal(command)) return;
   const copy = ev.action === 'pod.exec' ? copyOf(command) : undefined;
   const endpoint = text(marked?.endpoint);
   const target = `${ev.resource?.type === 'pods' ? 'pod' : (ev.resource?.type ?? 'object').replace(/s$/, '')} ${ns ? `${ns}/` : ''}${podName ?? '?'}`;
@@ -121,7 +133,9 @@ const credentialTaken: KindImpl = (ev, ctx) => {
       ? `${callerText(ev.actor, ctx.cfg)} minted a token for service account ${ns}/${name}: it acts as that account outside its pods until the token expires`
       : mounted
         ? `${callerText(ev.actor, ctx.cfg)} wrote ${(ev.resource?.type ?? 'pod').replace(/s$/, '')} ${ns}/${name} to mount secret ${ns}/storage-config (the model store credentials KServe's storage initializer downloads models with)`
-        : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
+        : !ev.resource?.name
+          ? `${callerText(ev.actor, ctx.cfg)} listed the secrets of namespace ${ns}, storage-config among them (the`
+          : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
     details: { identity, workload: type, access: token ? 'token request' : mounted ? 'credentials mounted' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation },
   });
 };
