@@ -46,3 +46,20 @@ describe('preprocessing.code_modified: a processing job\'s script location', () 
     expect(alertsOf([...usual, run(4, 's3://attacker-bucket/preprocess.py'), run(5, 's3://attacker-bucket/preprocess.py')], { [RULE]: { learn: false } })).toHaveLength(2);
   });
 });
+
+describe('preprocessing.code_modified: a SageMaker Pipelines processing step\'s code (verify27a)', () => {
+  // A pipeline uploads a step's script under a hash of its content: s3://<bucket>/<pipeline>/code/<hash>/<file>.
+  const A = '0f3b8c2d9e1a4b5c6d7e8f9012345678';
+  const B = '9a8b7c6d5e4f30211203948576abcdef';
+  const step = (day: number, hash: string) => run(day, `${SDK}/churn-pipeline/code/${hash}/preprocess.py`);
+  it('an unchanged pipeline (same hash every run) is quiet', () => {
+    expect(alertsOf([step(1, A), step(2, A), step(3, A)])).toEqual([]);
+  });
+  it('a change of the pipeline\'s own script (new content hash, same file name) is a change', () => {
+    const changed = step(4, B);
+    const [alert, ...more] = alertsOf([step(1, A), step(2, A), step(3, A), changed]);
+    expect(more).toEqual([]);
+    expect(alert!.evidence).toContain(changed.id);
+    expect(alert!.details.code_locations).toEqual([`${SDK}/…/code/${B}/preprocess.py`]);
+  });
+});

@@ -119,7 +119,11 @@ function codeLocations(ev: NormalizedEvent): string[] {
   return [...new Set(uris.map((u) => {
     const m = /^([a-z0-9+.-]+:\/\/[^/]+)(\/.*)?$/i.exec(u);
     if (!m) return u;
-    const file = (m[2] ?? '').replace(/\/+$/, '').split('/').pop();
+    const path = (m[2] ?? '').replace(/\/+$/, '');
+    // A pipeline's folder is the hash of the script's content (`<pipeline>/code/<hash>/<file>`): a new hash is new code.
+    const hashed = /\/code\/([0-9a-f]{32,64}\/[^/]+)$/.exec(path);
+    if (hashed) return `${m[1]}/…/code/${hashed[1]}`;
+    const file = path.split('/').pop();
     return file ? `${m[1]}/…/${file}` : m[1]!;
   }))].sort();
 }
