@@ -249,7 +249,11 @@ function runsOf(words: string[]): Run[] {
     return out;
   }
   // A path run as a command (after `chmod +x`): `./x.sh`, `/tmp/x.sh`, `$HOME/x.sh`.
-  return cmd.includes('/') ? [{ path: cmd, dir: false }] : [];
+  const self: Run[] = cmd.includes('/') ? [{ path: cmd, dir: false }] : [];
+  // A command only the running script knows (`$PYTHON_DIR x.py`, `$(which python) x.py`: an interpreter found at run
+  // time) runs its first argument as an interpreter would.
+  const first = isHidden(cmd) ? args.find((a) => !a.startsWith('-')) : undefined;
+  return first ? [...self, { path: first, dir: false }] : self;
 }
 
 /** Where an archive extraction writes: `tar x…f A [-C d]`, `unzip A [-d d]`; the archive `-` for a tar reading its standard input. */
@@ -377,7 +381,11 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
   const vars = new Map<string, string>();
   const expand = (w: string) => w.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, v: string) => vars.get(v) ?? m);
   let cwd = '';
-  const resolve = (p: string) => normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
+  const resolve = (q: string) => {
+    // `$PWD/x` (`${PWD}`, as a cron line the script writes names a file it fetched here) is the directory it is in.
+    const p = q.replace(/^\$(?:PWD|\{PWD\})(?=\/|$)/, cwd || '.');
+    return normPath(p.startsWith('/') || p.startsWith('~') || p.startsWith('$') || !cwd ? p : `${cwd}/${p}`);
+  };
   // The directories a path is in, deepest first, at most 32: looked up among fetched directories. A directory
   // extracted into here (`tar xzf a.tgz` with no `cd` seen, path '') holds every relative path.
   const ancestors = (path: string): string[] => {
@@ -399,8 +407,13 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
       const raw = redirected.words;
       const stdout = redirected.stdout;
       const assigns = raw[0] === 'export' || raw[0] === 'readonly' || raw[0] === 'local' ? raw.slice(1) : raw;
-      if (assigns.length && assigns.length <= 8 && assigns.every((w) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) && vars.size < 256) {
-        for (const a of assigns) vars.set(a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
+      if (assigns.length && assigns.length <= 8 && assigns.every((w) => /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(w)) && vars.size < 256) {
+        for (const a of assigns) {
+          const eq = a.indexOf('=');
+          // `U+=/x.sh` appends (a URL built over lines): the value is the whole, not the part before (bounded).
+          if (a[eq - 1] === '+') vars.set(a.slice(0, eq - 1), `${vars.get(a.slice(0, eq - 1)) ?? ''}${a.slice(eq + 1)}`.slice(0, 4096));
+          else vars.set(a.slice(0, eq), a.slice(eq + 1));
+        }
         continue;
       }
       const words = commandWords(raw);
@@ -466,6 +479,20 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
       }
     }
   };
-  for (const line of lines) readLine(line, 0);
+  // A here-document installed as a cron table (`crontab - <<EOF`, `cat <<EOF | crontab -`, `cat > /etc/cron.d/x <<EOF`):
+  // its lines are cron lines, read up to the delimiter.
+  let cronDoc: { delim: string; system: boolean } | undefined;
+  for (const line of lines) {
+    if (cronDoc) {
+      if (line.replace(/^\t+/, '').trimEnd() === cronDoc.delim) cronDoc = undefined;
+      else readCron(line, cronDoc.system, 0);
+      continue;
+    }
+    readLine(line, 0);
+    const doc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(line);
+    if (!doc) continue;
+    const target = /(?:^|[\s;&|(])crontab(?:\s+-u\s+\S+)?(?:\s+-)?\s*(?:<<|$|[;&|)])/.test(line) ? 'user' : /(?:^|[\s;&|(])(?:cat|tee(?:\s+-a)?)\b[^|;&]*?(?:>>?\s*|\s)\/etc\/(?:crontab\b|cron\.d\/)/.test(line) ? 'system' : undefined;
+    if (target) cronDoc = { delim: doc[2]!, system: target === 'system' };
+  }
   return { fetched: [...downloads], ran: [...ran], expand };
 }

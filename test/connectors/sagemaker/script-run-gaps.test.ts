@@ -101,10 +101,11 @@ describe('a cron job the script writes', () => {
       expect(performance.now() - start).toBeLessThan(3000);
     }
   });
-  it("a cron line running a local script, an echo that is no cron line, and AWS's autostop sample raise nothing", () => {
+  it("a cron line running a local script, an echo that is no cron line, and AWS's autostop sample once its location is trusted raise nothing", () => {
     expect(piped('#!/bin/bash\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 /opt/team/autostop.py --time 3600") | crontab -')).toBeUndefined();
     expect(piped('#!/bin/bash\necho "curl -s https://paste.example.net/raw/x | bash" > /tmp/notes.txt')).toBeUndefined();
-    expect(alertsOf([lifecycle('lc-autostop', '#!/bin/bash\nset -ex\nwget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples/master/scripts/auto-stop-idle/autostop.py\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time 3600 >> /var/log/jupyter.log") | crontab -\n')])).toEqual([]);
+    // AWS's autostop sample runs the autostop.py it fetched ($PWD/autostop.py) from cron: alerts until trusted (verify27c).
+    expect(alertsOf([lifecycle('lc-autostop', '#!/bin/bash\nset -ex\nwget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples/master/scripts/auto-stop-idle/autostop.py\n(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time 3600 >> /var/log/jupyter.log") | crontab -\n')], { [RULE]: { trusted_code_locations: ['https://raw.githubusercontent.com/aws-samples/*'] } })).toEqual([]);
   });
 });
 
