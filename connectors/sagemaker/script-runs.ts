@@ -491,7 +491,8 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
     readLine(line, 0);
     const doc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(line);
     if (!doc) continue;
-    const target = /(?:^|[\s;&|(])crontab(?:\s+-u\s+\S+)?(?:\s+-)?\s*(?:<<|$|[;&|)])/.test(line) ? 'user' : /(?:^|[\s;&|(])(?:cat|tee(?:\s+-a)?)\b[^|;&]*?(?:>>?\s*|\s)\/etc\/(?:crontab\b|cron\.d\/)/.test(line) ? 'system' : undefined;
+    // Bounded between `cat` and the file: a line of thousands of `cat` words is read in linear time.
+    const target = /(?:^|[\s;&|(])crontab(?:\s+-u\s+\S+)?(?:\s+-)?\s*(?:<<|$|[;&|)])/.test(line) ? 'user' : /(?:^|[\s;&|(])(?:cat|tee(?:\s+-a)?)\b[^|;&]{0,256}?(?:>>?\s*|\s)\/etc\/(?:crontab\b|cron\.d\/)/.test(line) ? 'system' : undefined;
     if (target) cronDoc = { delim: doc[2]!, system: target === 'system' };
   }
   return { fetched: [...downloads], ran: [...ran], expand };
