@@ -87,3 +87,19 @@ describe('training.off_hours_job: a Kubeflow pipeline run by the pipeline its co
     expect(offHours([...history, kfRun('etl-late', `${LATER}T02:00:00Z`, 'etl-pipeline-id')])).toEqual([]);
   });
 });
+
+describe('verify27c: a nightly pipeline on a fresh install', () => {
+  it('its first nights raise at most one alert (a new pipeline learns, not an alert per night), and a job tagged with another account\'s pipeline is judged as the role\'s', () => {
+    const nights = weekdays(10, 2).map((t) => job(t, 'nightly-train'));
+    expect(offHours(nights).length).toBeLessThanOrEqual(1);
+    const foreign = normOne(ctRecord('CreateTrainingJob', {
+      trainingJobName: 'x-1', roleArn: ROLE,
+      algorithmSpecification: { trainingImage: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/train@sha256:${'a'.repeat(64)}`, trainingInputMode: 'File' },
+      resourceConfig: { instanceCount: 1, instanceType: 'ml.m5.xlarge', volumeSizeInGB: 30 }, enableNetworkIsolation: true,
+      tags: [{ key: 'sagemaker:pipeline-execution-arn', value: 'arn:aws:sagemaker:us-east-1:999988887777:pipeline/nightly-train/execution/zz1' }],
+    }, { eventID: 'oh-foreign', eventTime: `${LATER}T02:00:00Z`, recipientAccountId: ACCOUNT, userIdentity }));
+    const a = offHours([...nights, foreign]).filter((x) => x.evidence.includes(foreign.id));
+    // Not judged under this account's pipeline of the same name.
+    for (const x of a) expect(x.details.pipeline ?? null).not.toBe(`${ACCOUNT}:us-east-1:nightly-train`);
+  });
+});
