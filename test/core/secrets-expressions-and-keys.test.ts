@@ -5,35 +5,20 @@ import { holdsSecret, isSecretName, redactArgv, redactFreeText, redactScriptText
 import { redactAssignedExpressions } from '../../core/secrets/expressions.js';
 import { isCredentialWord } from '../../core/secrets/text.js';
 import { readFixtureJson } from '../helpers/fixtures.js';
-import { sinkBody } from '../helpers/sink-body.js';
 import { ctx as kfCtx } from '../connectors/kubeflow/helpers.js';
+import { AUDIT, configMapRecord, sinkAndQuarantine } from './secrets-audit-harness.js';
 import { startRoutes, type Harness } from '../connectors/sagemaker/harness.js';
 
 type Obj = Record<string, any>;
-const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
 const EXEC = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_exec_pod.json');
 const TEXT_RULES = [redactSecretText, redactScriptText, redactFreeText] as const;
 
-/** The falco RequestResponse fixture made a ConfigMap create carrying `data`, and a pod whose container has `env`. */
-function configMapRecord(data: Record<string, string>): Obj {
-  const ev = structuredClone(AUDIT);
-  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trainer', namespace: 'ml' }, data };
-  return { ...ev, objectRef: { resource: 'configmaps', namespace: 'ml', name: 'trainer', apiVersion: 'v1' }, requestObject: cm, responseObject: undefined };
-}
+/** The falco RequestResponse fixture made a pod whose container has `env`. */
 function podRecord(env: Array<{ name: string; value: string }>, command?: string[]): Obj {
   const ev = structuredClone(AUDIT);
   ev.requestObject.spec.containers[0].env = env;
   if (command) ev.requestObject.spec.containers[0].command = command;
   return ev;
-}
-/** What a sink gets for a record (normalize → spool → file sink line), and the record as kept in quarantine. */
-async function sinkAndQuarantine(record: Obj): Promise<{ text: string; raw: Obj; quarantine: string }> {
-  const out = normalizeAudit(record, kfCtx({ keepRaw: true }));
-  expect(out.rejected).toEqual([]);
-  const { text, docs } = await sinkBody(out.events);
-  // The same record in a body the route could not take whole (a cut line after it): kept redacted in quarantine.
-  const quarantine = redactAuditBody(Buffer.from(`${JSON.stringify(record)}\n{"kind":"Event","cut`)).toString();
-  return { text, raw: docs[0]!.raw, quarantine };
 }
 
 /** Session 25's open redaction leaks (redact12), each asserted where the secret goes: raw, quarantine, details. */

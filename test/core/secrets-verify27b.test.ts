@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAudit } from '../../connectors/kubeflow/audit.js';
-import { redactAuditBody } from '../../connectors/kubeflow/audit/redact-body.js';
 import { redactFreeText, redactScriptText, redactSecretText } from '../../core/secrets.js';
 import { redactAssignedExpressions } from '../../core/secrets/expressions.js';
 import { redactEnvListValues } from '../../core/secrets/env-lists.js';
 import { isCredentialWord } from '../../core/secrets/text.js';
-import { readFixtureJson } from '../helpers/fixtures.js';
-import { sinkBody } from '../helpers/sink-body.js';
-import { ctx as kfCtx } from '../connectors/kubeflow/helpers.js';
+import { configMapRecord, sinkAndQuarantine } from './secrets-audit-harness.js';
 
 /** verify27b: leaks and over-redaction tried against the redact12 expression and key-shape rules. */
-type Obj = Record<string, any>;
-const AUDIT = readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_nginx_pod_privileged.json');
 const TEXT_RULES = [redactSecretText, redactScriptText, redactFreeText] as const;
-
-/** The falco RequestResponse fixture made a ConfigMap create carrying `data`. */
-function configMapRecord(data: Record<string, string>): Obj {
-  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trainer', namespace: 'ml' }, data };
-  return { ...structuredClone(AUDIT), objectRef: { resource: 'configmaps', namespace: 'ml', name: 'trainer', apiVersion: 'v1' }, requestObject: cm, responseObject: undefined };
-}
-async function sinkAndQuarantine(record: Obj): Promise<{ text: string; raw: Obj; quarantine: string }> {
-  const out = normalizeAudit(record, kfCtx({ keepRaw: true }));
-  expect(out.rejected).toEqual([]);
-  const { text, docs } = await sinkBody(out.events);
-  const quarantine = redactAuditBody(Buffer.from(`${JSON.stringify(record)}\n{"kind":"Event","cut`)).toString();
-  return { text, raw: docs[0]!.raw, quarantine };
-}
 
 describe('core/secrets: verify27b leak and over-redaction checks', () => {
   it("Python's walrus to a secret's name hides the value (was: ':=' read as a key ':' with value '=', the secret kept)", () => {
