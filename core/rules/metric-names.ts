@@ -8,16 +8,49 @@
 export const looseName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
 /**
- * The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy).
- *
- * @example
- * metricOf('test_accuracy', { accuracy: 'higher' }) // { metric: 'accuracy', dir: 'higher' }
+ * Long names of catalogue metrics, as scikit-learn's functions and MLflow's built-in regressor evaluator
+ * (`mlflow.evaluate(model_type="regressor")`) log them: `root_mean_squared_error` is rmse. Loosely spelled.
  */
-export function metricOf(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
+const LONG_NAMES: ReadonlyArray<readonly [string, string]> = [
+  ['root_mean_squared_log_error', 'rootmeansquaredlogerror'],
+  ['root_mean_squared_error', 'rmse'],
+  ['mean_absolute_percentage_error', 'mape'],
+  ['mean_squared_error', 'mse'],
+  ['mean_absolute_error', 'mae'],
+];
+
+/** The catalogue metric a name is, exact or as a separated suffix (`test_accuracy` is accuracy). */
+function catalogued(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
   const n = name.toLowerCase();
   if (metrics[n]) return { metric: n, dir: metrics[n] };
   const hit = Object.keys(metrics)
     .sort((a, b) => b.length - a.length)
     .find((m) => n.endsWith(m.toLowerCase()) && /[^a-z0-9]/.test(n.charAt(n.length - m.length - 1)));
   return hit ? { metric: hit.toLowerCase(), dir: metrics[hit]! } : undefined;
+}
+
+/**
+ * The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy).
+ * Names scikit-learn and MLflow's built-in evaluators log count as the metric they score: a `_score` suffix is
+ * dropped (`accuracy_score`, `recall_score`, `r2_score`, `val_roc_auc_score`) and a long name is its short one
+ * (`mean_squared_error` is mse) — a name the catalogue holds as written (`f1_score`) stays itself. Without this,
+ * `mlflow.evaluate`'s own metrics (`accuracy_score`, `root_mean_squared_error`) were no metric at all.
+ *
+ * @example
+ * metricOf('test_accuracy', { accuracy: 'higher' }) // { metric: 'accuracy', dir: 'higher' }
+ * metricOf('accuracy_score', { accuracy: 'higher' }) // { metric: 'accuracy', dir: 'higher' }
+ */
+export function metricOf(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
+  const direct = catalogued(name, metrics);
+  if (direct) return direct;
+  let loose = looseName(name);
+  // `…_score`: the score of the metric before it (scikit-learn's `accuracy_score`), never a bare `score`.
+  if (/._score$/.test(loose)) loose = loose.slice(0, -'_score'.length);
+  for (const [long, short] of LONG_NAMES) {
+    if (loose === long || loose.endsWith(`_${long}`)) {
+      loose = loose.slice(0, loose.length - long.length) + short;
+      break;
+    }
+  }
+  return loose === looseName(name) ? undefined : catalogued(loose, metrics);
 }

@@ -237,6 +237,49 @@ describe('evaluation.score_drop on Vertex AI evaluation metric names', () => {
   });
 });
 
+describe('evaluation.score_drop on the metric names mlflow.evaluate and scikit-learn log', () => {
+  // MLflow's built-in classifier and regressor evaluators log `accuracy_score`, `recall_score`, `precision_score`,
+  // `f1_score`, `roc_auc`, `log_loss` and `mean_absolute_error`, `mean_squared_error`, `root_mean_squared_error`,
+  // `r2_score`, `mean_absolute_percentage_error` (beside `example_count`, `max_error`…): as the MLflow auditor's
+  // `runs/get` evaluation event carries them.
+  const evaluation = (id: string, version: string, metrics: Record<string, number>) =>
+    ev({ id, time: at(T0 + Number(version) * 3_600_000), platform: 'mlflow', channel: 'mlflow.audit', stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', outcome: 'success', actor: actors.bob, resource: { type: 'model_version', id: `fraud/${version}`, name: 'fraud' }, ml: { model: { name: 'fraud', version, run_id: `run${version}` }, metrics, provenance: { run_id: `run${version}` } } });
+  const drops = (first: Record<string, number>, second: Record<string, number>, cfg = rules) =>
+    replayEvents([evaluation('e1', '1', first), evaluation('e2', '2', second)], { rules: cfg }).alerts.filter((a) => a.rule_id === 'evaluation.score_drop');
+  const classifier = { example_count: 1000, accuracy_score: 0.95, recall_score: 0.9, precision_score: 0.91, f1_score: 0.9, roc_auc: 0.97, log_loss: 0.2 };
+  const regressor = { example_count: 500, mean_absolute_error: 1.0, mean_squared_error: 2.0, root_mean_squared_error: 1.41, r2_score: 0.9, max_error: 5, mean_absolute_percentage_error: 0.1 };
+
+  it('a classifier whose accuracy_score, recall_score and precision_score fell is a drop of each', () => {
+    const alerts = drops(classifier, { ...classifier, accuracy_score: 0.7, recall_score: 0.5, precision_score: 0.6 });
+    expect(alerts.map((a) => [a.entity.id, a.details.metric, a.details.baseline]).sort()).toEqual([['fraud/2', 'accuracy_score', 0.95], ['fraud/2', 'precision_score', 0.91], ['fraud/2', 'recall_score', 0.9]]);
+    expect(alerts.find((a) => a.details.metric === 'accuracy_score')!.summary).toBe('fraud v2 accuracy_score=0.7 is 26.3% worse than the previous version v1 (0.95)');
+  });
+
+  it("a regressor's long-named errors rising and r2_score falling are drops; max_error and example_count are no metric", () => {
+    const alerts = drops(regressor, { example_count: 10, mean_absolute_error: 3, mean_squared_error: 9, root_mean_squared_error: 3, r2_score: 0.5, max_error: 50, mean_absolute_percentage_error: 0.4 });
+    expect(alerts.map((a) => a.details.metric).sort()).toEqual(['mean_absolute_error', 'mean_absolute_percentage_error', 'mean_squared_error', 'r2_score', 'root_mean_squared_error']);
+  });
+
+  it('improvement and noise within the threshold raise nothing', () => {
+    expect(drops(classifier, { ...classifier, accuracy_score: 0.96, recall_score: 0.89, log_loss: 0.18 })).toEqual([]);
+    expect(drops(regressor, { ...regressor, mean_absolute_error: 0.9, root_mean_squared_error: 1.42, r2_score: 0.95, max_error: 9 })).toEqual([]);
+  });
+
+  it('switching from hand-logged names to the evaluator (accuracy → accuracy_score, rmse → root_mean_squared_error) does not hide a drop', () => {
+    expect(drops({ accuracy: 0.95 }, { accuracy_score: 0.8 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['accuracy_score', 'accuracy']]);
+    expect(drops({ val_rmse: 1.0 }, { val_root_mean_squared_error: 1.5 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['val_root_mean_squared_error', 'val_rmse']]);
+    // A `metric_prefix` of the evaluator keeps the split: training accuracy is still no baseline for held-out accuracy.
+    expect(drops({ train_accuracy_score: 0.99 }, { val_accuracy_score: 0.9 })).toEqual([]);
+  });
+
+  it('a threshold keyed by the long name applies, and a bare `score` names no metric', () => {
+    const own = RulesConfig.parse({ 'evaluation.score_drop': { thresholds: { root_mean_squared_error: 0.5 } } });
+    expect(drops(regressor, { ...regressor, root_mean_squared_error: 2.0 }, own).map((a) => a.details.metric)).toEqual([]);
+    expect(drops(regressor, { ...regressor, root_mean_squared_error: 2.2 }, own).map((a) => a.details.metric)).toEqual(['root_mean_squared_error']);
+    expect(drops({ score: 0.9, anomaly_score: 0.9 }, { score: 0.1, anomaly_score: 0.1 })).toEqual([]);
+  });
+});
+
 describe('MLflow auditor baseline: a version approved before mltrail watched', () => {
   const base = (id: string, min: number, d: Partial<Draft> & Pick<Draft, 'action'>) => ev({ id, time: at(T0 + min * 60_000), platform: 'mlflow', channel: 'mlflow.audit', stage: 'registry', ...d });
   const created = base('c4', 0, { action: 'model_version.create', operation: 'model-versions/search', actor: { name: 'alice@corp.example', type: 'user' }, resource: { type: 'model_version', name: 'credit', version: '4' }, ml: { model: { name: 'credit', version: '4', artifact_uri: 'mlflow-artifacts:/9/runC4/artifacts/model' } } });
