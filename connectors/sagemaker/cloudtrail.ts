@@ -7,7 +7,7 @@ const redactMessage = (m: string | undefined): string | undefined => (m === unde
 import type { Action } from '../../core/schema/actions.js';
 import { contentId, makeEvent, stableId, toRfc3339, type Actor, type EventDraft, type Ml, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import type { SagemakerConfig } from './config.js';
-import { modelPackageFromArn, packageGroupName, packageMetadata, sagemakerMl, tagMap } from './facts.js';
+import { modelPackageFromArn, packageGroupName, packageMetadata, packageModelMetrics, sagemakerMl, tagMap } from './facts.js';
 import { accessPointBucket, accessPointCall, accessPointObject, bucketBehind, copySourceOf, isAccessPoint } from './access-points.js';
 import { versionRollbackOf } from './versions.js';
 import { replicationDestinations, soleAccount } from './replication.js';
@@ -241,6 +241,12 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj, cfg?: Sagemak
   }
   // Create/UpdateModelPackage customerMetadataProperties: where evaluation evidence (adversarial_*) is recorded.
   if (op.resourceType === 'model_package') details.metadata = packageMetadata(params);
+  // The evaluation reports registered with the package (ModelMetrics): the link an auditor needs between the version
+  // and its evaluation, and objects a later write would rewrite (registry.approved_model_modified). A refused create registered none.
+  if (eventName === 'CreateModelPackage' && !str(r.errorCode)) {
+    const reports = packageModelMetrics(params);
+    if (reports.length) details.model_metrics = reports;
+  }
   // What an UpdateModelPackage changes besides its approval status: a call that approves and swaps the
   // artifact (inferenceSpecification), sourceUri or metadata in one go is still a change of the version.
   if (eventName === 'UpdateModelPackage') {

@@ -326,6 +326,46 @@ export function packageMetadata(params: Obj): Record<string, unknown> | undefine
   return isObj(m) && Object.keys(m).length ? m : undefined;
 }
 
+/** One report of a package's `ModelMetrics`: which (`model_quality.statistics`, `bias.post_training_report`…) and where. */
+export interface PackageMetricsReport {
+  report: string;
+  uri: string;
+  content_digest?: string;
+  content_type?: string;
+}
+
+/**
+ * The evaluation reports CreateModelPackage registers with a package (`modelMetrics`: ModelQuality and
+ * ModelDataQuality `statistics` / `constraints`, Bias `report` / `preTrainingReport` / `postTrainingReport`,
+ * Explainability `report`; each a MetricsSource of `s3Uri`, optional `contentDigest` and `contentType`). The
+ * package holds only their location and the digest its client claimed, never their numbers: what an auditor can
+ * link the approved version to, and what a later write there would change. ModelMetrics cannot be updated (a
+ * new package replaces it), so only the create names them.
+ *
+ * @example
+ * packageModelMetrics({ modelMetrics: { modelQuality: { statistics: { s3Uri: 's3://b/evaluation.json' } } } })
+ * // [{ report: 'model_quality.statistics', uri: 's3://b/evaluation.json' }]
+ */
+export function packageModelMetrics(params: Obj): PackageMetricsReport[] {
+  const out: PackageMetricsReport[] = [];
+  const metrics = params.modelMetrics;
+  if (!isObj(metrics)) return out;
+  for (const [group, sources] of Object.entries(metrics)) {
+    if (!isObj(sources)) continue;
+    for (const [which, src] of Object.entries(sources)) {
+      const uri = isObj(src) ? str(src.s3Uri) : undefined;
+      if (!uri) continue;
+      const digest = str((src as Obj).contentDigest);
+      const type = str((src as Obj).contentType);
+      out.push({ report: `${snakeKey(group)}.${snakeKey(which)}`, uri, ...(digest ? { content_digest: digest } : {}), ...(type ? { content_type: type } : {}) });
+    }
+  }
+  return out;
+}
+
+/** `preTrainingReport` → `pre_training_report`. */
+const snakeKey = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
 /**
  * The model variants an inference experiment puts on its endpoint, in the shape of endpoint config variants:
  * Create/UpdateInferenceExperiment's `modelVariants` (those `shadowModeConfig.shadowModelVariants` names are

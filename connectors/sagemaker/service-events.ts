@@ -2,7 +2,7 @@ import { ACTIONS, type Action } from '../../core/schema/actions.js';
 import { makeEvent, stableId, toRfc3339, type Stage } from '../../core/schema/index.js';
 import { redactJobSecrets } from '../../core/secrets.js';
 import type { RecordContext, RecordResult } from './cloudtrail.js';
-import { lowerCamelKeys, modelPackageFromArn, packageMetadata, sagemakerMl } from './facts.js';
+import { lowerCamelKeys, modelPackageFromArn, packageMetadata, packageModelMetrics, sagemakerMl } from './facts.js';
 import { arr, isObj, str, type Obj } from './util.js';
 
 /**
@@ -132,10 +132,16 @@ export function normalizeServiceEvent(env: Obj, ctx: RecordContext): RecordResul
       resource: { type: kind.type, id: arn, name, version },
       cloud: { provider: 'aws', account: str(env.account), region: str(env.region) },
       ml,
-      details: { event_bridge_id: str(env.id), status, secondary_status: str(detail.secondaryStatus), failure_reason: str(detail.failureReason), metadata: kind.type === 'model_package' ? packageMetadata(detail) : undefined },
+      details: { event_bridge_id: str(env.id), status, secondary_status: str(detail.secondaryStatus), failure_reason: str(detail.failureReason), metadata: kind.type === 'model_package' ? packageMetadata(detail) : undefined, model_metrics: kind.type === 'model_package' ? reportsOf(detail) : undefined },
     },
     // The detail's env and hyperparameters (a training job's state change) as sent: their secrets hidden.
     { raw: ctx.keepRaw === false ? undefined : redactJobSecrets(env), keepRaw: ctx.keepRaw },
   );
   return { event };
+}
+
+/** The package's evaluation reports (its `ModelMetrics`, as DescribeModelPackage shows them), or undefined. */
+function reportsOf(detail: Obj) {
+  const reports = packageModelMetrics(detail);
+  return reports.length ? reports : undefined;
 }

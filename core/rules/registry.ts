@@ -93,6 +93,13 @@ export interface VersionRec {
    * its source names them only through MLflow, so an object-store write or a deployment naming them is judged by this.
    */
   storage?: string;
+  /**
+   * SageMaker: the evaluation reports registered with the package (its ModelMetrics: `model_quality.statistics`, the
+   * `evaluation.json` a pipeline's evaluation step wrote; bias and explainability reports), by the object each names.
+   * Not its artifacts (nothing serves them), but what its approval was judged on: a write to one after the approval
+   * rewrites the evidence (registry.approved_model_modified `evaluation_report_overwritten`).
+   */
+  evaluationReports?: Array<{ report: string; uri: string; content_digest?: string; event: string; time: string }>;
   /** The checkpoint a deployment naming none serves (Vertex Model.defaultCheckpointId), as last set. */
   defaultCheckpoint?: string;
   /** The default checkpoint when the version was last approved, if known: the weights the approval vouches for. */
@@ -280,6 +287,11 @@ export class Registry {
     this.set(key, list);
   }
 
+  /** The versions whose registered evaluation reports (ModelMetrics) include the object at `uri` (an `s3://` URI). */
+  versionsWithReport(uri: string): VersionRec[] {
+    return (this.get<string[]>(`er|${asS3Uri(uri)}`) ?? []).map((k) => this.version(k)).filter((v): v is VersionRec => !!v);
+  }
+
   version(key: string): VersionRec | undefined {
     return this.get<VersionRec>(`v|${key}`);
   }
@@ -414,6 +426,7 @@ export class Registry {
     this.removeFromIndex(`mv|${v.platform}|${scopedName(v.name, v.scope)}`, v.key);
     this.removeFromIndex(`n|${v.name}|${v.version}`, v.key);
     for (const art of artifactsOfVersion(v)) this.unindexArtifact(art, v.key);
+    for (const r of v.evaluationReports ?? []) this.removeFromIndex(`er|${asS3Uri(r.uri)}`, v.key);
     for (const r of new Set([...(v.producerRuns ?? []), ...(v.runId ? [v.runId] : [])])) this.removeFromIndex(`rv|${r}`, v.key);
   }
 
@@ -876,6 +889,14 @@ export class Registry {
         v.inferenceArtifacts = [...new Set([...(v.inferenceArtifacts ?? []), ...copies])].slice(-MAX_LIST);
         for (const art of copies) this.indexArtifact(art, v.key);
       }
+      // The package's evaluation reports, as its create (or the service's state change event) names them.
+      const reports = ev.outcome !== 'failure' ? reportsOfEvent(ev) : [];
+      for (const r of reports) {
+        const uri = normUri(r.uri, this.cfg);
+        if ((v.evaluationReports ?? []).some((x) => x.uri === uri)) continue;
+        v.evaluationReports = [...(v.evaluationReports ?? []), { report: r.report, uri, ...(r.content_digest ? { content_digest: r.content_digest } : {}), event: ev.id, time: ev.time }].slice(-MAX_LIST);
+        this.addToIndex(`er|${asS3Uri(uri)}`, v.key);
+      }
       if (isCreate) {
         v.created ??= who;
         if (who) pushParty(v.registrants, who);
@@ -1265,3 +1286,13 @@ function artifactsOfVersion(v: VersionRec): string[] {
 
 /** An MLflow source naming a version's files only through MLflow: a logged model (`models:/m-…`) or a run (`runs:/…`). */
 const INDIRECT_SOURCE = /^(?:models|runs):/i;
+
+/** The evaluation reports an event registers with a version (`details.model_metrics`: SageMaker's ModelMetrics). */
+function reportsOfEvent(ev: NormalizedEvent): Array<{ report: string; uri: string; content_digest?: string }> {
+  const list = ev.details?.model_metrics;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((r) => {
+    const o = r as Record<string, unknown>;
+    return typeof o?.uri === 'string' && typeof o.report === 'string' ? [{ report: o.report, uri: o.uri, ...(typeof o.content_digest === 'string' ? { content_digest: o.content_digest } : {}) }] : [];
+  });
+}

@@ -160,7 +160,80 @@ function judgeArtifactWrite(ev: NormalizedEvent, ctx: RuleContext): void {
         details: { change, object: uri, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, compiled_copy: copy, access_point_mapping: mappingDetails(name), ...(carried?.completes ? { completes_unjudged: carried.completes } : {}) },
       });
     }
+    if (!carried) judgeReportWrite(ev, ctx, name, rollback);
   }
+}
+
+/**
+ * A write, copy or delete of an evaluation report registered with an approved version (SageMaker ModelMetrics: the
+ * `evaluation.json` a pipeline's evaluation step wrote, a Clarify bias or explainability report): what the approval
+ * was judged on, and what an auditor later reads as its evidence, is replaced under the same name. The package keeps
+ * only the report's location (and a digest its client claimed), so the rewrite is seen only here.
+ */
+function judgeReportWrite(ev: NormalizedEvent, ctx: RuleContext, name: WrittenName, rollback: ReturnType<typeof versionRollbackOf>): void {
+  const partition = partitionOfEvent(ev);
+  const uri = normUri(name.uri, ctx.cfg);
+  for (const v of ctx.reg.versionsWithReport(uri)) {
+    const report = v.evaluationReports?.find((r) => asS3Uri(r.uri) === asS3Uri(uri));
+    if (!report || !samePartition(uri, partition, partitionOfVersion(v))) continue;
+    // Rewritten after its registration and before any approval: the approver will read what was written since, not
+    // what the evaluation step produced. Kept until the version is approved, judged then (judgeReportRewrittenBeforeApproval).
+    if (v.approval?.state !== 'approved') {
+      if (Date.parse(ev.time) > Date.parse(report.time)) noteReportRewrite(ctx, v, { event: ev.id, time: ev.time, operation: ev.operation, actor: identityOf(ev.actor, ctx.cfg), caller: callerText(ev.actor, ctx.cfg), object: uri, report: report.report, deleted: ev.action === 'data_object.delete' });
+      continue;
+    }
+    // A rewrite before the approval was judged at the approval; one after it changes what was approved on.
+    if (Date.parse(ev.time) < Date.parse(v.approval.time)) continue;
+    const change = ev.action === 'data_object.delete' ? 'evaluation_report_deleted' : 'evaluation_report_overwritten';
+    const how = rollback ? `rolled back: ${versionRollbackText(rollback)}` : change === 'evaluation_report_deleted' ? 'deleted' : 'written';
+    ctx.detect({
+      entity: versionEntity(v), key: `${change}|${uri}${rollback ? '|rollback' : ''}`, evidence: [v.approval.event, report.event, ev.id], title: 'Evaluation report of an approved model version changed after approval',
+      summary: `${v.name} v${v.version} was approved at ${v.approval.time} and then its evaluation report ${uri} (${report.report}) was ${how} (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}${mappingText(name)}`,
+      details: { change, object: uri, report: report.report, registered_digest: report.content_digest, artifact: v.artifact, approved_at: v.approval.time, version_rollback: rollback, access_point_mapping: mappingDetails(name) },
+    });
+  }
+}
+
+/** A write of a version's evaluation report seen before its approval. */
+interface ReportRewrite {
+  event: string;
+  time: string;
+  operation?: string;
+  actor?: string;
+  caller: string;
+  object: string;
+  report: string;
+  deleted: boolean;
+}
+
+/** Report rewrites kept per version until its approval: the last few (the evidence), per version, at most this many. */
+const MAX_REPORT_REWRITES = 10;
+const reportRewriteKey = (v: Pick<VersionRec, 'key'>) => `evrw|${v.key}`;
+
+function noteReportRewrite(ctx: RuleContext, v: VersionRec, w: ReportRewrite): void {
+  const kept = ctx.get<ReportRewrite[]>(reportRewriteKey(v)) ?? [];
+  if (kept.some((k) => k.event === w.event)) return;
+  ctx.set(reportRewriteKey(v), [...kept, w].slice(-MAX_REPORT_REWRITES));
+}
+
+/**
+ * A version approved after one of its registered evaluation reports was rewritten (or deleted) since its
+ * registration: the approver judged numbers someone wrote after the evaluation step — an evaluation.json edited
+ * between RegisterModel and the review. One finding at the approval, the rewrites in its evidence.
+ */
+function judgeReportRewrittenBeforeApproval(ev: NormalizedEvent, ctx: RuleContext, v: VersionRec): void {
+  const kept = ctx.get<ReportRewrite[]>(reportRewriteKey(v));
+  if (!kept?.length) return;
+  ctx.delete(reportRewriteKey(v));
+  const before = kept.filter((w) => Date.parse(w.time) <= Date.parse(ev.time));
+  if (!before.length) return;
+  const first = before[0]!;
+  const objects = [...new Set(before.map((w) => w.object))];
+  ctx.detect({
+    entity: versionEntity(v), key: `evaluation_report_rewritten_before_approval|${objects.join(',')}`, evidence: [...new Set([...before.map((w) => w.event), ev.id])], title: 'Model version approved after its evaluation report was rewritten',
+    summary: `${v.name} v${v.version} was approved at ${ev.time} after its evaluation report ${first.object} (${first.report}) was ${first.deleted ? 'deleted' : 'written'} (${first.operation ?? 'write'}) by ${first.caller} at ${first.time}, after the version was registered${before.length > 1 ? ` (${before.length} writes)` : ''}`,
+    details: { change: 'evaluation_report_rewritten_before_approval', objects, writes: before.map(({ caller: _c, ...w }) => w), approved_at: ev.time, approver: identityOf(ev.actor, ctx.cfg) },
+  });
 }
 
 /**
@@ -252,6 +325,8 @@ export const approvedModelModified: KindImpl = (ev, ctx) => {
   const v = ctx.reg.ownVersion(ref.platform, ref.name, ref.version, ref.scope);
   // An approving call judges a version approved at any time (revoked, then approved again with a swap);
   // other changes only one approved now.
+  // Judged before the registry takes this approval in: the version's evaluation reports rewritten since its registration.
+  if (v && approving) judgeReportRewrittenBeforeApproval(ev, ctx, v);
   if (!v || !v.approval || (approving ? !v.approvedEver : v.approval.state !== 'approved')) return;
   const tagKeys = tagKeysOf(ev);
   // mltrail's own digest tags and the approval markers are not silent changes.
