@@ -39,8 +39,18 @@ function catalogued(name: string, metrics: Record<string, 'higher' | 'lower'>): 
  * @example
  * metricOf('test_accuracy', { accuracy: 'higher' }) // { metric: 'accuracy', dir: 'higher' }
  * metricOf('accuracy_score', { accuracy: 'higher' }) // { metric: 'accuracy', dir: 'higher' }
+ * metricOf('neg_mean_squared_error', { mse: 'lower' }) // { metric: 'mse', dir: 'higher' }
  */
 export function metricOf(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
+  const kind = catalogueKind(name, metrics);
+  // scikit-learn's `neg_*` scorers (`neg_mean_squared_error`, `neg_log_loss`) negate a loss so that higher is better.
+  return kind && isNegated(name) ? { metric: kind.metric, dir: kind.dir === 'higher' ? 'lower' : 'higher' } : kind;
+}
+
+/** A negated score (`neg_mean_squared_error`, `cv_neg_rmse`): its sign is the opposite of the metric's, never paired with it. */
+export const isNegated = (name: string) => /(?:^|_)neg_/.test(looseName(name));
+
+function catalogueKind(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
   const direct = catalogued(name, metrics);
   if (direct) return direct;
   let loose = looseName(name);

@@ -1,5 +1,5 @@
 import { compareVersions, inputsOf, modelRefOf, normUri, uriMayOverlap } from '../facts.js';
-import { looseName, metricOf } from '../metric-names.js';
+import { isNegated, looseName, metricOf } from '../metric-names.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl } from './context.js';
 import { versionsOf } from './shared.js';
@@ -29,7 +29,7 @@ function baselineMetric(
   // A metric logged under the same name on both sides is its own pair (`val_accuracy` kept beside a renamed one).
   const paired = (k: string, other: string[]) => other.some((o) => looseName(o) === looseName(k));
   const sameKind = (names: string[], other: string[]) =>
-    names.filter((k) => metricOf(k, dirs)?.metric === metric && sameSplit(k, name) && !isAdversarialName(k) && !paired(k, other));
+    names.filter((k) => metricOf(k, dirs)?.metric === metric && sameSplit(k, name) && isNegated(k) === isNegated(name) && !isAdversarialName(k) && !paired(k, other));
   const theirs = sameKind(Object.keys(base), Object.keys(ours));
   if (theirs.length === 1 && sameKind(Object.keys(ours), Object.keys(base)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
   return undefined;

@@ -272,6 +272,14 @@ describe('evaluation.score_drop on the metric names mlflow.evaluate and scikit-l
     expect(drops({ train_accuracy_score: 0.99 }, { val_accuracy_score: 0.9 })).toEqual([]);
   });
 
+  it("scikit-learn's negated scorers (neg_mean_squared_error, neg_log_loss) are higher-is-better and never paired with the loss they negate", () => {
+    // From -2.0 to -1.0 is an improvement; to -3.0 a drop.
+    expect(drops({ neg_mean_squared_error: -2.0, neg_log_loss: -0.3 }, { neg_mean_squared_error: -1.0, neg_log_loss: -0.2 })).toEqual([]);
+    expect(drops({ neg_mean_squared_error: -2.0, neg_log_loss: -0.3 }, { neg_mean_squared_error: -3.0, neg_log_loss: -0.5 }).map((a) => a.details.metric).sort()).toEqual(['neg_log_loss', 'neg_mean_squared_error']);
+    expect(drops({ mse: 2.0 }, { neg_mean_squared_error: -2.5 })).toEqual([]);
+    expect(drops({ cv_neg_rmse: -1.2 }, { cv_neg_rmse: -1.1 })).toEqual([]);
+  });
+
   it('a threshold keyed by the long name applies, and a bare `score` names no metric', () => {
     const own = RulesConfig.parse({ 'evaluation.score_drop': { thresholds: { root_mean_squared_error: 0.5 } } });
     expect(drops(regressor, { ...regressor, root_mean_squared_error: 2.0 }, own).map((a) => a.details.metric)).toEqual([]);
