@@ -9,4 +9,4 @@ export { redactScriptText } from './secrets/script.js';
 export { redactBase64Text } from './secrets/base64.js';
 export { redactArgv } from './secrets/argv.js';
 export { redactJobSecrets, redactValueMap } from './secrets/jobs.js';
-export { redactFreeText, redactJsonText, redactTagMap, redactTagList } from './secrets/values.js';
+export { redactFreeText, redactJsonText, redactJsonTree, redactTagMap, redactTagList } from './secrets/values.js';

@@ -1,5 +1,6 @@
 /** What an MLflow registry record holds that users write freely (tags, descriptions, sources): its secrets hidden. */
-import { redactFreeText, redactJsonText, redactTagList, redactTagMap, redactUrlSecrets, redactValueMap } from '../../core/secrets.js';
+import { createHash } from 'node:crypto';
+import { redactFreeText, redactJsonText, redactJsonTree, redactTagList, redactTagMap, redactUrlSecrets, redactValueMap } from '../../core/secrets.js';
 import { hideNamed } from '../../core/secrets/values.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 
@@ -80,4 +81,58 @@ export function redactAuditEvent(ev: NormalizedEvent): NormalizedEvent {
   }
   if (out) e.details = out;
   return ev;
+}
+
+/**
+ * A rejected webhook record (an OSS envelope, a Databricks flat body, or whatever JSON was signed) as quarantine keeps
+ * it: `data` (or the flat body) redacted as an event's raw is (redactWebhookData), then every secret-named key's value
+ * and free text anywhere else (a malformed envelope puts tags where redactWebhookData does not look). The same value
+ * (===) when nothing was hidden.
+ *
+ * @example
+ * redactRejectedRecord({ entity: 'model_version', data: { version: '1', tags: { hf_token: 'x' } } }) // …tags: { hf_token: '[redacted]' }
+ */
+export function redactRejectedRecord(record: unknown): unknown {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return redactJsonTree(record);
+  const r = record as Record<string, unknown>;
+  let out = r;
+  if (r.data !== null && typeof r.data === 'object' && !Array.isArray(r.data)) {
+    const data = redactWebhookData(r.data as Record<string, unknown>);
+    if (data !== r.data) out = { ...r, data };
+  } else if (!('data' in r)) out = redactWebhookData(r);
+  return redactJsonTree(out);
+}
+
+/** A signed body as quarantine keeps it, and what its meta says about that. */
+export interface KeptBody {
+  body: Buffer | string;
+  /** `{redacted: true, body_bytes, body_sha256}` (of the bytes as signed) when something was hidden; else empty. */
+  meta: Record<string, unknown>;
+}
+
+/**
+ * What quarantine keeps of a signed webhook body it rejects: the bytes as signed when they hold no secret (they still
+ * verify against the delivery's signature, the usual case), else the body with the secrets users put in it hidden as
+ * in `raw` — `parsed` (the body's JSON, when it parsed within the depth limit) through redactRejectedRecord, other
+ * text through redactFreeText — with the signed bytes' length and SHA-256, so the delivery can still be matched
+ * against the sender's copy. A signature proves who sent the secrets, not that they may be kept: a secret-bearing
+ * delivery refused for an unrelated field (a bad timestamp) must not leave its `hf_token` on disk.
+ *
+ * @example
+ * keptBody(Buffer.from('{"data":{"tags":{"hf_token":"x"}}}'), { data: { tags: { hf_token: 'x' } } }).meta // { redacted: true, body_bytes: 35, body_sha256: '…' }
+ */
+export function keptBody(body: Buffer, parsed?: unknown): KeptBody {
+  const text = body.toString('utf8');
+  let shown: string;
+  try {
+    if (parsed !== undefined) {
+      const r = redactRejectedRecord(parsed);
+      shown = r === parsed ? text : JSON.stringify(r);
+    } else shown = redactFreeText(text);
+  } catch (err) {
+    // A body too deep to read back (a stack overflow): kept unredacted it could hold the very secrets hidden elsewhere.
+    shown = `[not kept: could not be redacted: ${(err as Error).message.slice(0, 200)}]`;
+  }
+  if (shown === text) return { body, meta: {} };
+  return { body: shown, meta: { redacted: true, body_bytes: body.length, body_sha256: createHash('sha256').update(body).digest('hex') } };
 }

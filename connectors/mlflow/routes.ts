@@ -6,6 +6,7 @@ import { normalizeAndIngest } from '../../core/ingest.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, parseJsonText } from '../../core/input/depth.js';
 import type { MlflowConfig } from './config.js';
 import { normalizeMlflow } from './normalize.js';
+import { keptBody, redactRejectedRecord } from './redact.js';
 import { fromServer } from '../../core/schema/index.js';
 import { signedBy, verifyDatabricksSignature, verifyMlflowSignature, type WebhookSender } from './signature.js';
 
@@ -92,6 +93,12 @@ async function readSignedBody(c: Context, deps: ConnectorDeps<MlflowConfig>, cha
   return readRawBody(c, deps.config.body_limit_bytes, channel, lease);
 }
 
+/** The headers that authenticated a delivery of `channel`, named in its quarantine records (their values are not kept). */
+const SIGNATURE_HEADERS: Record<string, string[]> = {
+  [WEBHOOK_CHANNEL]: ['X-MLflow-Signature', 'X-MLflow-Delivery-Id', 'X-MLflow-Timestamp'],
+  [DATABRICKS_CHANNEL]: ['X-Databricks-Signature'],
+};
+
 async function ingestVerified(
   c: Context,
   deps: ConnectorDeps<MlflowConfig>,
@@ -101,16 +108,23 @@ async function ingestVerified(
   receivedTime: string,
   server: string | undefined,
 ): Promise<Response> {
+  // Quarantine keeps the signed bytes (evidence) unless they hold a secret a user put in a tag or description: then
+  // the body redacted as raw is, with the signed bytes' length and SHA-256 (keptBody).
+  const keep = (reason: string, parsed: unknown, extra: Record<string, unknown> = {}) => {
+    const kept = keptBody(body, parsed);
+    const size = typeof kept.body === 'string' ? Buffer.byteLength(kept.body) : kept.body.length;
+    deps.ingest.quarantine(channel, reason, kept.body, { ...meta, ...extra, signature_headers: SIGNATURE_HEADERS[channel], ...kept.meta }, { whole: size });
+  };
   let record: unknown;
   try {
     record = parseJsonText(body.toString('utf8'));
   } catch (err) {
-    deps.ingest.quarantine(channel, `signed body is not JSON: ${(err as Error).message}`, body, meta, { whole: body.length });
+    keep(`signed body is not JSON: ${(err as Error).message}`, undefined);
     throw new MltrailError('INVALID_JSON', `body is not JSON: ${(err as Error).message}`, { quarantined: true });
   }
   if (nestedTooDeep(record)) {
     const reason = `signed body nests JSON deeper than ${MAX_JSON_DEPTH} levels`;
-    deps.ingest.quarantine(channel, reason, body, meta, { whole: body.length });
+    keep(reason, undefined);
     throw new MltrailError('INVALID_JSON', reason, { quarantined: true });
   }
   const ctx: NormalizeContext<MlflowConfig> = { channel, receivedTime, keepRaw: deps.keepRaw, config: deps.config, meta };
@@ -118,12 +132,12 @@ async function ingestVerified(
   // A configured server's events say which it is (the secret that verified the delivery told).
   if (server !== undefined) normalized.events = normalized.events.map((ev) => fromServer(ev, server));
   if (normalized.events.length === 0 && normalized.rejected.length > 0) {
-    // Quarantine the signed bytes themselves (evidence), not a re-serialization.
     const rej = normalized.rejected[0]!;
-    deps.ingest.quarantine(channel, rej.reason, body, { ...meta, field: rej.field }, { whole: body.length });
+    keep(rej.reason, record, { field: rej.field });
     throw new MltrailError('VALIDATION', rej.reason, { quarantined: true, field: rej.field, ...meta });
   }
-  const out = await normalizeAndIngest(deps.ingest, () => normalized, [record], channel, meta);
+  // An event the schema refuses is kept as its record, redacted as above.
+  const out = await normalizeAndIngest(deps.ingest, () => normalized, [record], channel, meta, { redactRejected: redactRejectedRecord });
   if (out.accepted === 0 && out.duplicates === 0 && out.rejected.length > 0) {
     throw new MltrailError('VALIDATION', out.rejected[0]!.reason, { quarantined: true, ...meta });
   }

@@ -63,6 +63,18 @@ export function redactJsonText(s: string): string | undefined {
   return out === parsed ? s : JSON.stringify(out);
 }
 
+/**
+ * A parsed JSON value (an object, array or string) with secret-named keys' values hidden and free text in its strings
+ * redacted, as redactJsonText does for JSON text, read at most MAX_DEPTH levels deep; the same value (===) when nothing
+ * was hidden. For a value already parsed (a rejected webhook body), whatever its size.
+ *
+ * @example
+ * redactJsonTree({ data: { token: 'x', lr: 0.1 } }) // { data: { token: '[redacted]', lr: 0.1 } }
+ */
+export function redactJsonTree<T>(v: T): T {
+  return redactJsonValue(v, 0) as T;
+}
+
 function redactJsonValue(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return redactFreeText(v);
   if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return v;
