@@ -375,6 +375,9 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
 
 const builtinShape = Object.fromEntries(BUILTIN_RULES.map((r) => [r.id, KindSchemas[r.kind].optional()])) as Record<string, z.ZodOptional<z.ZodType>>;
 
+/** The AWS partitions (the AWS SDK's `partitions.json`): what partitionOfRegion answers. */
+export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'] as const;
+
 /**
  * An access point (its ARN `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`, its alias `<name>-<suffix>-s3alias`,
  * or both) and the bucket it fronts (`models` or `s3://models`). Multi-Region Access Points (no region in the ARN, one of
@@ -426,6 +429,13 @@ export const RulesConfigSchema = z
         stages: z.array(z.string()).default(['Production']),
       })
       .prefault({}),
+    /**
+     * The AWS partition a registry's `s3://` artifacts are in, where its records do not say (an MLflow, Kubeflow or
+     * Vertex version's `s3://` URI names a bucket in no partition), keyed `<platform>` (every server of it) or
+     * `mlflow:<server id>` (a configured MLflow server, over `mlflow`). Set, a write to the bucket is judged only in that
+     * partition (bucket names are unique per partition); unset, a write in any partition matches.
+     */
+    artifact_partitions: z.record(z.string().regex(/^(?:mlflow|kubeflow|vertex)(?::[^:\s]+)?$/, 'expected mlflow, kubeflow, vertex or mlflow:<server id>'), z.enum(AWS_PARTITIONS)).default({}),
     /** The same artifacts under another URI (cross-cloud copies), so versions link across platforms. */
     artifact_mirrors: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).default([]),
     /**

@@ -341,14 +341,24 @@ export function partitionOfUri(uri: string | undefined): string | undefined {
 
 /**
  * The partition a version's artifact is in: what its URI tells (partitionOfUri), else the region of the SageMaker
- * account it is registered in (scope `<account>:<region>`), else unknown (undefined): an MLflow, Vertex or Kubeflow
- * record's `s3://` artifact says no partition, and read as `aws` a GovCloud or China MLflow's approved artifacts were
- * never matched by a write there (samePartition lets an unknown partition match any).
+ * account it is registered in (scope `<account>:<region>`), else the one `rules.artifact_partitions` configures for
+ * its platform (`mlflow:<server id>` for a configured MLflow server — the scope's server part —, else `mlflow`), else
+ * unknown (undefined): an MLflow, Vertex or Kubeflow record's `s3://` artifact says no partition, and read as `aws` a
+ * GovCloud or China MLflow's approved artifacts were never matched by a write there (samePartition lets an unknown
+ * partition match any).
+ *
+ * @example
+ * partitionOfVersion({ platform: 'mlflow', scope: 'gov/team-a', artifact: 's3://m/x' }, { artifact_partitions: { 'mlflow:gov': 'aws-us-gov' } }) // 'aws-us-gov'
  */
-export function partitionOfVersion(v: { platform: string; scope?: string; artifact?: string }): string | undefined {
+export function partitionOfVersion(v: { platform: string; scope?: string; artifact?: string }, cfg?: { artifact_partitions?: Record<string, string> }): string | undefined {
   const told = partitionOfUri(v.artifact);
   if (told) return told;
-  return v.platform === 'sagemaker' ? partitionOfRegion(v.scope?.split(':')[1]) : undefined;
+  if (v.platform === 'sagemaker') return partitionOfRegion(v.scope?.split(':')[1]);
+  const configured = cfg?.artifact_partitions;
+  if (!configured) return undefined;
+  // An MLflow scope is `<server>`, `<server>/<workspace>` or `/<workspace>` (the default server's).
+  const server = v.platform === 'mlflow' ? v.scope?.split('/')[0] : undefined;
+  return (server ? configured[`${v.platform}:${server}`] : undefined) ?? configured[v.platform];
 }
 
 /**

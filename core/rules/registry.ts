@@ -970,10 +970,10 @@ export class Registry {
         // With its partition: a bucket of the same name in another partition holds other weights, neither rejected
         // by this nor settled by an approval there.
         if (!older && v.artifact && approval === 'rejected') {
-          const partition = partitionOfVersion(v);
+          const partition = partitionOfVersion(v, this.cfg);
           this.set(`rja|${asS3Uri(v.artifact)}`, { key: v.key, name: v.name, version: v.version, time: ev.time, event: ev.id, identity: who?.identity, ...(partition && partition !== 'aws' ? { partition } : {}) } satisfies RejectedArtifact);
         }
-        if (!older && v.artifact && approval === 'approved' && this.rejectedArtifact(v.artifact, partitionOfVersion(v))) for (const k of rejectionKeys(v.artifact)) this.delete(k);
+        if (!older && v.artifact && approval === 'approved' && this.rejectedArtifact(v.artifact, partitionOfVersion(v, this.cfg))) for (const k of rejectionKeys(v.artifact)) this.delete(k);
         // What the approval saw: the checkpoint a deployment then served (a default set later is not approved by it).
         if (!older && approval === 'approved') v.approvedCheckpoint = v.defaultCheckpoint;
         // Approved once, whatever came after: a later rejection is then a revocation.
@@ -1114,7 +1114,7 @@ export class Registry {
       // without one is in its version's (an older build kept none, a GovCloud rejection read as `aws` was never
       // found; an MLflow version's is not known), `aws` when that version is gone.
       if (!found) continue;
-      const rejectedIn = found.partition ?? (this.version(found.key) ? partitionOfVersion(this.version(found.key)!) : 'aws');
+      const rejectedIn = found.partition ?? (this.version(found.key) ? partitionOfVersion(this.version(found.key)!, this.cfg) : 'aws');
       if (samePartition(asS3Uri(artifact), partition, rejectedIn)) return found;
     }
     return undefined;

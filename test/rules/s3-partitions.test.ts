@@ -12,7 +12,7 @@ import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
  */
 const KEY = 'fraud/v3/model.tar.gz';
 const IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost-inference:1.7-1-cpu-py3';
-const REGIONS: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-north-1' };
+const REGIONS: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' };
 const pkg = (p: string, n = 3) => `arn:${p}:sagemaker:${REGIONS[p]}:111122223333:model-package/fraud/${n}`;
 let n = 0;
 const time = () => `2026-11-25T1${Math.floor(n / 60)}:${String(n % 60).padStart(2, '0')}:00Z`;
@@ -34,8 +34,8 @@ const putRegionless = (arn: string | undefined) => {
   else { delete who.arn; delete who.sessionContext; }
   return normOne(rec, { model_buckets: ['models'] });
 };
-const alerts = (events: NormalizedEvent[], rule: string) => replayEvents(events, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === rule);
-const changes = (events: NormalizedEvent[]) => alerts(events, 'registry.approved_model_modified').filter((a) => a.details.object).map((a) => [a.entity.id, a.details.object]);
+const alerts = (events: NormalizedEvent[], rule: string, rules: Record<string, unknown> = {}) => replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === rule);
+const changes = (events: NormalizedEvent[], rules: Record<string, unknown> = {}) => alerts(events, 'registry.approved_model_modified', rules).filter((a) => a.details.object).map((a) => [a.entity.id, a.details.object]);
 
 describe('S3 objects are told apart by partition', () => {
   it('partitions of regions, URLs and versions', () => {
@@ -87,6 +87,51 @@ describe('S3 objects are told apart by partition', () => {
       n = 0;
       expect(changes([created, approved, put(p)]).map(([, object]) => object)).toEqual([`s3://models/${KEY}`]);
     }
+  });
+
+  it('rules.artifact_partitions says which partition an MLflow server\'s s3:// artifacts are in: only a write there matches', () => {
+    const mlflow = (id: string, t: string, d: Record<string, unknown>, server?: string) =>
+      ({ schema_version: '1', id, time: t, received_time: t, channel: 'mlflow.webhook', outcome: 'success', platform: 'mlflow', stage: 'registry', actor: { id: 'bob', name: 'bob', type: 'user' }, ...d, ...(server ? { cloud: { provider: 'other', account: server } } : {}) }) as unknown as NormalizedEvent;
+    const created = (server?: string) => mlflow(`mv3${server ?? ''}`, '2026-11-25T09:00:00Z', { action: 'model_version.create', operation: 'model_version.created', resource: { type: 'model_version', name: 'fraud', version: '3' }, ml: { model: { name: 'fraud', version: '3', artifact_uri: `s3://models/${KEY}` } } }, server);
+    const approved = (server?: string) => mlflow(`al3${server ?? ''}`, '2026-11-25T09:30:00Z', { action: 'model_version.alias_set', operation: 'model_version_alias.created', resource: { type: 'model_version', name: 'fraud', version: '3' }, ml: { model: { name: 'fraud', version: '3', aliases: ['champion'] } }, details: { alias: 'champion' } }, server);
+    const objects = (events: NormalizedEvent[], rules: Record<string, unknown>) => changes(events, rules).map(([, object]) => object);
+    const commercial = { artifact_partitions: { mlflow: 'aws' } };
+    // A commercial-partition MLflow: China and GovCloud writes to a bucket of the same name are other buckets.
+    for (const p of ['aws-cn', 'aws-us-gov']) {
+      n = 0;
+      expect(objects([created(), approved(), put(p)], commercial)).toEqual([]);
+    }
+    n = 0;
+    expect(objects([created(), approved(), put('aws')], commercial)).toEqual([`s3://models/${KEY}`]);
+    // …and the other way round: a GovCloud MLflow is not changed by a commercial or China write.
+    const gov = { artifact_partitions: { mlflow: 'aws-us-gov' } };
+    for (const p of ['aws', 'aws-cn']) {
+      n = 0;
+      expect(objects([created(), approved(), put(p)], gov)).toEqual([]);
+    }
+    n = 0;
+    expect(objects([created(), approved(), put('aws-us-gov')], gov)).toEqual([`s3://models/${KEY}`]);
+    // A configured server (its events scoped by fromServer) in GovCloud beside a commercial default server.
+    const both = { artifact_partitions: { mlflow: 'aws', 'mlflow:gov': 'aws-us-gov' } };
+    n = 0;
+    expect(changes([created('gov'), approved('gov'), put('aws')], both)).toEqual([]);
+    n = 0;
+    expect(changes([created('gov'), approved('gov'), put('aws-us-gov')], both).map(([e]) => e)).toEqual(['gov:fraud/3']);
+  });
+
+  it('rules.artifact_partitions: an `mlflow:<server>` entry is that configured server\'s, over `mlflow`; a bad key or partition is refused', () => {
+    const cfg = { artifact_partitions: { mlflow: 'aws', 'mlflow:gov': 'aws-us-gov' } };
+    expect(partitionOfVersion({ platform: 'mlflow', scope: 'gov', artifact: 's3://models/x' }, cfg)).toBe('aws-us-gov');
+    expect(partitionOfVersion({ platform: 'mlflow', scope: 'gov/team-a', artifact: 's3://models/x' }, cfg)).toBe('aws-us-gov');
+    expect(partitionOfVersion({ platform: 'mlflow', scope: '/team-a', artifact: 's3://models/x' }, cfg)).toBe('aws');
+    expect(partitionOfVersion({ platform: 'mlflow', scope: 'team', artifact: 's3://models/x' }, cfg)).toBe('aws');
+    expect(partitionOfVersion({ platform: 'mlflow', artifact: 's3://models/x' }, cfg)).toBe('aws');
+    // What the URI itself tells wins; another platform's unset entry leaves it unknown.
+    expect(partitionOfVersion({ platform: 'mlflow', scope: 'gov', artifact: 'https://models.s3.cn-north-1.amazonaws.com.cn/x' }, cfg)).toBe('aws-cn');
+    expect(partitionOfVersion({ platform: 'kubeflow', artifact: 's3://models/x' }, cfg)).toBeUndefined();
+    expect(RulesConfig.parse({ artifact_partitions: { 'mlflow:gov': 'aws-us-gov', vertex: 'aws' } }).artifact_partitions).toEqual({ 'mlflow:gov': 'aws-us-gov', vertex: 'aws' });
+    expect(() => RulesConfig.parse({ artifact_partitions: { mlflow: 'aws-gov' } })).toThrow();
+    expect(() => RulesConfig.parse({ artifact_partitions: { sagemaker: 'aws' } })).toThrow();
   });
 
   it('a write whose record names no region is in the partition its caller\'s ARN names, else in any: never dropped as aws', () => {

@@ -318,7 +318,7 @@ export function jobsOwnWrite(ev: NormalizedEvent, copy: CompiledCopy | undefined
 export function judgeOutputWrites(update: Pick<NormalizedEvent, 'id' | 'time'>, ctx: RuleContext, v: VersionRec, copies: CompiledCopy[]): void {
   const approval = v.approval;
   if (!approval) return;
-  const partition = partitionOfVersion(v);
+  const partition = partitionOfVersion(v, ctx.cfg);
   for (const c of copies) {
     if (!c.job_time) continue;
     const object = asS3Uri(c.artifact);

@@ -73,7 +73,7 @@ const OBJECT_WRITE = /^data_object\.(write|copy|delete)$/;
 // bucket of the same name (bucket names are unique per partition), not what was written.
 const approvedAt = (ev: Pick<NormalizedEvent, 'platform' | 'cloud'>, ctx: RuleContext, uri: string): VersionRec[] => {
   const partition = partitionOfEvent(ev);
-  return ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact && samePartition(uri, partition, partitionOfVersion(v)));
+  return ctx.reg.resolve({ platform: ev.platform, artifact: normUri(uri, ctx.cfg) }).linked.filter((v) => v.approval?.state === 'approved' && v.artifact && samePartition(uri, partition, partitionOfVersion(v, ctx.cfg)));
 };
 
 /** Whether the rule judges writes to the object at `uri`: an approved version's artifact holds it, by this name or another (access points). */

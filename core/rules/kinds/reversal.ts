@@ -36,9 +36,9 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // Else the same weights rejected as another version (deleted since, or registered again from the same source).
   // Not on the MLflow auditor's first look (baseline, dated when seen): both decisions predate mltrail, order unknown.
   const baseline = ev.channel === 'mlflow.audit' && ev.details?.baseline === true;
-  const byName = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact, partitionOfVersion(v));
+  const byName = v.rejected || baseline ? undefined : ctx.reg.rejectedArtifact(v.artifact, partitionOfVersion(v, ctx.cfg));
   // Or rejected under the object's other name: through an access point of its bucket, or by the bucket's own name.
-  let mapped = v.rejected || baseline || byName ? undefined : rejectedUnderOtherName(ev, ctx, v.artifact, partitionOfVersion(v));
+  let mapped = v.rejected || baseline || byName ? undefined : rejectedUnderOtherName(ev, ctx, v.artifact, partitionOfVersion(v, ctx.cfg));
   // A rejection reversed already under its other name: no second finding. The registry forgets a rejection its
   // approval reversed where both name the weights alike; one kept under the other name (an access point's) stays
   // there, so the rule remembers which it reported (a new rejection is a new event: reversed again, it is found).
@@ -47,7 +47,7 @@ export const rejectionReversed: KindImpl = (ev, ctx) => {
   // `model.tar.gz`) inside a rejected MLflow model's directory (`…/artifacts/model/model.tar.gz`): the rejected weights'
   // files packed. Not a folder inside a rejected folder (`gs://b/churn/v2/` under a rejected `gs://b/churn/`): a layout
   // of versions in subfolders, not the same weights.
-  const enclosing = v.rejected || baseline || byName || mapped || !v.artifact || !isArchiveObject(asS3Uri(v.artifact)) ? undefined : ctx.reg.rejectedEnclosing(v.artifact, partitionOfVersion(v));
+  const enclosing = v.rejected || baseline || byName || mapped || !v.artifact || !isArchiveObject(asS3Uri(v.artifact)) ? undefined : ctx.reg.rejectedEnclosing(v.artifact, partitionOfVersion(v, ctx.cfg));
   const other = byName ?? mapped?.rejected ?? enclosing?.rejected;
   const rejected = v.rejected ?? other;
   // A rejection logged after this approval, read first (CloudTrail out of order), is not one this approval reverses.
