@@ -147,7 +147,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     if (!modelId || !cfg.run_provenance) return [];
     try {
       const lm = await client.getLoggedModel(modelId, signal);
-      const evs = loggedModelEvaluations(v, lm, now, receivedTime(), await evaluationRuns(v, lm, signal));
+      const evs = loggedModelEvaluations(v, lm, now, receivedTime(), await evaluationRuns(v, lm, signal), { authenticatedUserTag: cfg.authenticated_user_tag });
       // Read again for another approval marker of a version approved in an earlier poll: metrics first seen now were
       // logged after that approval was seen (those read before are the same events, ids by their values, kept as first
       // read), whatever timestamps their client gave them. The rules do not count them for that approval.
@@ -233,7 +233,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     if (cfg.run_provenance && v.run_id && !pend.provenance_done) {
       let events: NormalizedEvent[];
       try {
-        events = runEvents(v, await client.getRun(v.run_id, signal), now, receivedTime());
+        events = runEvents(v, await client.getRun(v.run_id, signal), now, receivedTime(), { authenticatedUserTag: cfg.authenticated_user_tag });
       } catch (err) {
         if (signal.aborted) throw err;
         // An unreadable run (403: no READ on its experiment; deleted) must not stop the artifacts

@@ -57,6 +57,13 @@ export const PollConfig = z.strictObject({
   /** Emit training/evaluation events from each new version's run. */
   run_provenance: z.boolean().default(true),
   /**
+   * A run tag the operator's deployment sets from the authenticated login, which clients cannot set or change (an
+   * authenticating proxy in front of MLflow that writes it into CreateRun and refuses it in SetTag/LogBatch): where a
+   * run carries it, it is the actor of the run's events, and the client's `user_id` / `mlflow.user` only
+   * `details.claimed_user`. Unset: the claimed user is the actor, as MLflow records no other.
+   */
+  authenticated_user_tag: z.string().min(1).optional(),
+  /**
    * Workspaces to audit on a server run with MLFLOW_ENABLE_WORKSPACES, each with its own snapshot (requests carry
    * `X-MLFLOW-WORKSPACE`); events of a named one are scoped to it as its webhooks' are. Empty: the server's default
    * workspace only (no header), as on a server without workspaces. Listed, not discovered: MLflow lists only the

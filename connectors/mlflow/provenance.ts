@@ -12,7 +12,7 @@ import { safeUri } from './uri.js';
  * @example
  * runEvents(versionSnap(mv), await client.getRun(mv.run_id, signal), Date.now(), new Date().toISOString())
  */
-export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: string): NormalizedEvent[] {
+export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: string, opts: RunIdentityOptions = {}): NormalizedEvent[] {
   const base = (d: AuditDraft) => auditEvent(d, receivedTime);
   const tags = kv(run.data?.tags);
   const params = kv(run.data?.params);
@@ -21,7 +21,9 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
   const datasets = (run.inputs?.dataset_inputs ?? []).map((d) => d.dataset).filter((d) => !!d);
   const inputs = datasets.map((d) => safeUri(datasetLocation(d!.source)) ?? (d!.name ? `${d!.name}${d!.digest ? `@${d!.digest}` : ''}` : undefined)).filter((s): s is string => !!s);
   const runId = run.info.run_id ?? run.info.run_uuid ?? v.run_id!;
-  const user = tags['mlflow.user'] ?? run.info.user_id;
+  const claimed = tags['mlflow.user'] || run.info.user_id || undefined;
+  const who = runIdentity(tags, claimed, claimed ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id (client-asserted at CreateRun)') : undefined, opts);
+  const user = who.user;
   const modelRef = `models:/${v.name}/${v.version}`;
   const model = { name: v.name, version: v.version, run_id: runId, artifact_uri: safeUri(v.source) };
   const out: NormalizedEvent[] = [
@@ -38,8 +40,8 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
         provenance: { run_id: runId, parent_run_id: tags['mlflow.parentRunId'], inputs: inputs.length ? inputs : undefined, outputs: [modelRef] },
       },
       details: {
-        // mlflow.* run tags are written by the logging client: who/what they name is asserted, not verified.
-        actor_source: user ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id') : undefined,
+        // mlflow.* run tags and user_id are written by the logging client: who they name is asserted, not verified.
+        ...who.details,
         git_branch: tags['mlflow.source.git.branch'], datasets: datasets.length ? datasets.map((d) => ({ ...d, source: safeDatasetSource(d!.source) })) : undefined, artifact_uri: safeUri(run.info.artifact_uri),
         experiment_id: run.info.experiment_id, start_time: iso(run.info.start_time, now, 'start_time'),
       },
@@ -50,7 +52,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
       id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now, run.info.end_time !== undefined ? 'end_time' : 'start_time'),
       stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', resource: versionResource(v, false),
       actor: user ? { id: user, name: user, type: 'user' } : undefined, ml: { model, metrics, provenance: { run_id: runId } },
-      details: { metric_steps: Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.step])) },
+      details: { metric_steps: Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.step])), ...who.details },
     }));
   }
   return out;
@@ -66,7 +68,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
  * @example
  * loggedModelEvaluations(versionSnap(mv), await client.getLoggedModel(mv.model_id, signal), Date.now(), new Date().toISOString())
  */
-export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: number, receivedTime: string, runs: ReadonlyMap<string, EvaluationRun> = new Map()): NormalizedEvent[] {
+export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: number, receivedTime: string, runs: ReadonlyMap<string, EvaluationRun> = new Map(), opts: RunIdentityOptions = {}): NormalizedEvent[] {
   const byRun = new Map<string, NonNullable<NonNullable<LoggedModel['data']>['metrics']>>();
   for (const m of lm.data?.metrics ?? []) {
     // The version's own run is read whole by runEvents.
@@ -87,7 +89,7 @@ export function loggedModelEvaluations(v: VersionSnap, lm: LoggedModel, now: num
     const datasets = [...new Map(list.filter((m) => m.dataset_name).map((m) => [`${m.dataset_name}@${m.dataset_digest ?? ''}`, { name: m.dataset_name, digest: m.dataset_digest }])).values()];
     const last = Math.max(...list.map((m) => m.timestamp ?? 0));
     const digest = createHash('sha256').update(JSON.stringify([...latest].map(([k, m]) => [k, m.value, m.step, m.timestamp]).sort())).digest('hex');
-    const author = evaluationAuthor(runs.get(runId), runId);
+    const author = evaluationAuthor(runs.get(runId), runId, opts);
     out.push(auditEvent({
       id: stableId('mlflow', 'audit', 'logged_model_evaluation', v.name, v.version, v.creation_timestamp, lm.info.model_id, runId, digest),
       time: iso(last > 0 ? last : undefined, now, 'timestamp'), stage: 'evaluation', action: 'evaluation.metrics', operation: 'logged-models/get',
@@ -114,17 +116,54 @@ export type EvaluationRun = { run: Run } | { error: string };
  * MLflow records no author per metric: whoever may log to the run may add metrics to it, under any timestamp. So this names the run's author, claimed by its client, never proven; a run the auditor
  * could not read (deleted, no READ on its experiment) or one naming no user gives no author (`evaluation_author_unknown`).
  */
-function evaluationAuthor(read: EvaluationRun | undefined, runId: string): { user?: string; details: Record<string, unknown> } {
+function evaluationAuthor(read: EvaluationRun | undefined, runId: string, opts: RunIdentityOptions): { user?: string; details: Record<string, unknown> } {
   if (!runId) return { details: { evaluation_author_unknown: 'the metrics name no run' } };
   if (!read) return { details: { evaluation_author_unknown: 'the evaluation run was not read' } };
   if ('error' in read) return { details: { evaluation_author_unknown: `the evaluation run could not be read: ${read.error}` } };
   const info = read.run.info;
   const tag = kv(read.run.data?.tags)['mlflow.user'];
-  const user = info.user_id || tag || undefined;
+  const claimed = info.user_id || tag || undefined;
   const run = { experiment_id: info.experiment_id, status: info.status, user_id: info.user_id || undefined, mlflow_user: tag || undefined, start_time: info.start_time, end_time: info.end_time };
-  if (!user) return { details: { evaluation_author_unknown: 'the evaluation run names no user (user_id, mlflow.user)', evaluation_run: run } };
-  // Claimed by the logging client (see above): the rules count such evidence only with an author, as a SOC needs one.
-  return { user, details: { actor_source: info.user_id ? 'evaluation run info user_id (client-asserted at CreateRun)' : 'evaluation run tag mlflow.user (client-asserted)', evaluation_run: run } };
+  const who = runIdentity(kv(read.run.data?.tags), claimed, claimed ? (info.user_id ? 'evaluation run info user_id (client-asserted at CreateRun)' : 'evaluation run tag mlflow.user (client-asserted)') : undefined, opts);
+  if (!who.user) return { details: { evaluation_author_unknown: 'the evaluation run names no user (user_id, mlflow.user)', evaluation_run: run, ...who.details } };
+  // Claimed by the logging client unless the operator's tag says who logged in: the rules count such evidence only with an author.
+  return { user: who.user, details: { ...who.details, evaluation_run: run } };
+}
+
+/** How the auditor tells who made a run (`poll.authenticated_user_tag`). */
+export interface RunIdentityOptions {
+  /** A run tag the operator's deployment sets from the authenticated login, clients unable to set it. */
+  authenticatedUserTag?: string;
+}
+
+/**
+ * Who a run's events name, and on what ground. MLflow stores a run's `user_id` as the client sent it (`_create_run`
+ * takes the request's field, not the login; the basic-auth app checks the login's permission on the experiment and
+ * leaves `user_id` alone) and `mlflow.user` is a tag any editor of the run may set: both are claims. Where the operator
+ * names a tag their deployment writes from the login (`authenticatedUserTag`) and the run carries it, that login is the
+ * actor — what the rules judge (separation of duties, evaluation authorship) — and a claim naming someone else is kept
+ * as `details.claimed_user` with `claimed_user_differs: true`, never judged. Otherwise the claim is the actor, said so by
+ * `actor_source` and `claimed_user` (and `authenticated_user_missing` when the tag is configured but absent: a run
+ * made around the proxy).
+ *
+ * @example
+ * runIdentity({ 'mltrail.login': 'alice' }, 'bob', 'run info user_id (client-asserted at CreateRun)', { authenticatedUserTag: 'mltrail.login' })
+ * // { user: 'alice', details: { actor_source: 'run tag mltrail.login (authenticated login, set by the operator\'s deployment)', authenticated_user: 'alice', claimed_user: 'bob', claimed_user_differs: true } }
+ */
+export function runIdentity(tags: Record<string, string>, claimed: string | undefined, claimedSource: string | undefined, opts: RunIdentityOptions): { user?: string; details: Record<string, unknown> } {
+  const tag = opts.authenticatedUserTag;
+  const login = tag ? tags[tag]?.trim() || undefined : undefined;
+  if (tag && login) {
+    return {
+      user: login,
+      details: {
+        actor_source: `run tag ${tag} (authenticated login, set by the operator's deployment)`, authenticated_user: login,
+        ...(claimed && claimed !== login ? { claimed_user: claimed, claimed_user_differs: true } : {}),
+      },
+    };
+  }
+  if (!claimed) return { details: tag ? { authenticated_user_missing: `run tag ${tag} is not set` } : {} };
+  return { user: claimed, details: { actor_source: claimedSource, claimed_user: claimed, ...(tag ? { authenticated_user_missing: `run tag ${tag} is not set` } : {}) } };
 }
 
 /** Keys of a dataset source's JSON that name where the data is (file/S3 `uri`, HTTP `url`, HF/Delta/Spark `path`, tables). */
