@@ -22,6 +22,11 @@ export interface AuthFailure {
   user_agent?: string;
   /** Principal the sender claimed (token email, key id), never the secret; unverified, so kept apart from `actor`. */
   claimed?: string;
+  /**
+   * What the refused credential said beyond the principal (a token's `aud`, `iss`, `kid`, `exp`), unverified and never
+   * the secret: `details.unverified_claims`, so an operator can tell a misconfigured sender (another audience) from an attack.
+   */
+  claims?: Record<string, unknown>;
 }
 
 /**
@@ -332,7 +337,7 @@ export class Ingestor {
       // Collapsed: the first address of the spray is shown; `details.many_sources` says there were more.
       actor: { type: 'unknown', ip: f.ip, user_agent: f.user_agent },
       resource: { type: 'ingest_route', id: f.channel },
-      details: f.claimed === undefined && !collapsed ? undefined : { ...(f.claimed === undefined ? {} : { claimed_principal: f.claimed }), ...(collapsed ? { many_sources: true } : {}) },
+      details: f.claimed === undefined && !collapsed && !f.claims ? undefined : { ...(f.claimed === undefined ? {} : { claimed_principal: f.claimed }), ...(f.claims ? { unverified_claims: f.claims } : {}), ...(collapsed ? { many_sources: true } : {}) },
     });
     this.spool.append([{ kind: 'event', id: ev.id, body: JSON.stringify(ev) }]).catch((err: unknown) => {
       if (!(err instanceof MltrailError)) this.log.error({ err, code: 'MLTRAIL_ERR_INTERNAL' }, 'could not record auth failure');

@@ -40,6 +40,26 @@ export class TokenError extends Error {
     super(message);
     this.name = 'TokenError';
   }
+  /** What the refused token's header and payload say (tokenHints), unverified; unset when it did not parse. */
+  hints?: Record<string, unknown>;
+}
+
+/**
+ * The parts of a refused token an operator needs to tell why it was refused — `alg`, `kid`, `iss`, `aud` (the
+ * audience a misconfigured push subscription sends), `exp`, `iat` — unverified, strings cut to 200 characters and at
+ * most 5 audiences. Never the token or its signature: a token refused for its audience may be valid for another
+ * service, and kept it would be that service's credential.
+ *
+ * @example
+ * tokenHints({ alg: 'RS256', kid: 'k1' }, { aud: 'https://other/push', iss: 'https://accounts.google.com', exp: 1 }) // { alg: 'RS256', kid: 'k1', iss: '…', aud: 'https://other/push', exp: 1 }
+ */
+export function tokenHints(header: Record<string, unknown>, payload: Record<string, unknown>): Record<string, unknown> {
+  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : undefined);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const aud = Array.isArray(payload.aud) ? payload.aud.slice(0, 5).map(str).filter((a) => a !== undefined) : str(payload.aud);
+  const out: Record<string, unknown> = { alg: str(header.alg), kid: str(header.kid), iss: str(payload.iss), aud, exp: num(payload.exp), iat: num(payload.iat) };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out;
 }
 
 /** The verification keys could not be fetched: a fault on our side or Google's, not the sender's (→ 502, redelivered). */
@@ -197,39 +217,48 @@ export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; go
       const header = b64urlJson(parts[0]!, 'header');
       const payload = b64urlJson(parts[1]!, 'payload');
       const claimed = typeof payload.email === 'string' ? payload.email : undefined;
-      if (header.alg !== 'RS256') throw new TokenError(401, `token algorithm ${JSON.stringify(header.alg)} is not accepted (RS256 only)`, claimed);
-      if (typeof header.kid !== 'string' || !header.kid) throw new TokenError(401, 'token header has no kid', claimed);
-      // RFC 7515 §4.1.11: a token naming critical extensions the verifier does not implement is refused.
-      if (header.crit !== undefined) throw new TokenError(401, 'token header lists critical extensions (crit), which are not supported', claimed);
-      if (!parts[2]) throw new TokenError(401, 'token has no signature', claimed);
-      if (keys) {
-        let key: KeyObject | undefined;
-        try {
-          key = await keys.get(header.kid);
-        } catch (err) {
-          throw new KeySourceError(`cannot load verification keys from MLTRAIL_GOOGLE_JWKS: ${(err as Error).message}`);
-        }
-        if (!key) throw new TokenError(401, `token kid ${JSON.stringify(header.kid)} is not in the configured JWKS`, claimed);
-        const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'));
-        if (!ok) throw new TokenError(401, 'token signature is invalid', claimed);
-      } else {
-        // A failed certificate fetch answers for 30 s: unauthenticated requests must not make us fetch on each one.
-        if (googleFailure && Date.now() - googleFailure.at < 30_000) throw new KeySourceError(googleFailure.message);
-        try {
-          await google!.getFederatedSignonCertsAsync();
-          googleFailure = undefined;
-        } catch (err) {
-          googleFailure = { at: Date.now(), message: `cannot fetch Google's token signing certificates: ${(err as Error).message.slice(0, 200)}` };
-          throw new KeySourceError(googleFailure.message);
-        }
-        try {
-          // Google checks signature, iss, exp/iat (certificates now cached); the audience is passed so it is checked twice.
-          await google!.verifyIdToken({ idToken: token, audience: policy.audience });
-        } catch (err) {
-          throw new TokenError(401, `token rejected: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, claimed);
-        }
+      try {
+        return await verifyParsed(token, parts, header, payload, claimed);
+      } catch (err) {
+        // The refusal says what the token claimed (for the auth-failure event), never the token.
+        if (err instanceof TokenError) err.hints ??= tokenHints(header, payload);
+        throw err;
       }
-      return checkClaims(payload, policy);
     },
   };
+  async function verifyParsed(token: string, parts: string[], header: Record<string, unknown>, payload: Record<string, unknown>, claimed: string | undefined): Promise<TokenClaims> {
+    if (header.alg !== 'RS256') throw new TokenError(401, `token algorithm ${JSON.stringify(header.alg)} is not accepted (RS256 only)`, claimed);
+    if (typeof header.kid !== 'string' || !header.kid) throw new TokenError(401, 'token header has no kid', claimed);
+    // RFC 7515 §4.1.11: a token naming critical extensions the verifier does not implement is refused.
+    if (header.crit !== undefined) throw new TokenError(401, 'token header lists critical extensions (crit), which are not supported', claimed);
+    if (!parts[2]) throw new TokenError(401, 'token has no signature', claimed);
+    if (keys) {
+      let key: KeyObject | undefined;
+      try {
+        key = await keys.get(header.kid);
+      } catch (err) {
+        throw new KeySourceError(`cannot load verification keys from MLTRAIL_GOOGLE_JWKS: ${(err as Error).message}`);
+      }
+      if (!key) throw new TokenError(401, `token kid ${JSON.stringify(header.kid)} is not in the configured JWKS`, claimed);
+      const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'));
+      if (!ok) throw new TokenError(401, 'token signature is invalid', claimed);
+    } else {
+      // A failed certificate fetch answers for 30 s: unauthenticated requests must not make us fetch on each one.
+      if (googleFailure && Date.now() - googleFailure.at < 30_000) throw new KeySourceError(googleFailure.message);
+      try {
+        await google!.getFederatedSignonCertsAsync();
+        googleFailure = undefined;
+      } catch (err) {
+        googleFailure = { at: Date.now(), message: `cannot fetch Google's token signing certificates: ${(err as Error).message.slice(0, 200)}` };
+        throw new KeySourceError(googleFailure.message);
+      }
+      try {
+        // Google checks signature, iss, exp/iat (certificates now cached); the audience is passed so it is checked twice.
+        await google!.verifyIdToken({ idToken: token, audience: policy.audience });
+      } catch (err) {
+        throw new TokenError(401, `token rejected: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`, claimed);
+      }
+    }
+    return checkClaims(payload, policy);
+  }
 }

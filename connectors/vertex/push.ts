@@ -71,7 +71,7 @@ export function mountPushRoute(app: Hono, deps: ConnectorDeps<VertexConfig>, opt
       } catch (err) {
         if (err instanceof KeySourceError) throw new MltrailError('UPSTREAM', err.message);
         if (!(err instanceof TokenError)) throw err;
-        deps.ingest.authFailure({ platform: 'vertex', channel, reason: err.message, code: err.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed: err.claimed });
+        deps.ingest.authFailure({ platform: 'vertex', channel, reason: err.message, code: err.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', ip: clientIp(c), user_agent: c.req.header('user-agent'), claimed: err.claimed, claims: err.hints });
         if (err.status === 401) c.header('WWW-Authenticate', 'Bearer realm="mltrail", error="invalid_token"');
         throw new MltrailError(err.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', err.message);
       }
