@@ -228,6 +228,7 @@ export function normalizeMlflow(record: unknown, ctx: NormalizeContext<MlflowCon
   const details = resourceType === 'budget_policy' ? detailsLiteral : definedOnly(detailsLiteral);
   if (key === 'model_version_tag.deleted' && approvalFromTag(approvalCfg, str(d.key)!, 'approved')) details.approval_marker_removed = { kind: 'tag', key: str(d.key) };
   if (key === 'model_version_alias.deleted' && isApprovalAlias(approvalCfg, alias)) details.approval_marker_removed = { kind: 'alias', alias };
+  if (key === 'model_version.created' && !legacyPrompt) Object.assign(details, loggedModelOf(str(d.source), str(d.model_id)));
   if (resourceType === 'budget_policy') Object.assign(details, shown);
   if (!mapping) details.unmapped = `no specific mapping for ${key}`;
 
@@ -280,6 +281,34 @@ function fallbackAction(entity: string, verb: string): Action {
   return isAction(candidate) && ['registered_model', 'model_version', 'prompt', 'prompt_version', 'budget_policy'].includes(entity)
     ? candidate
     : 'resource.other';
+}
+
+/** A logged model's id (`m-` and 32 hex digits in MLflow 3; read loosely: `m-` and letters, digits, `-` or `_`). */
+const LOGGED_MODEL_ID = String.raw`m-[A-Za-z0-9_-]+`;
+const LOGGED_MODEL_URI = new RegExp(`^models:/(${LOGGED_MODEL_ID})/?$`);
+/** A logged model's artifact location as MLflow 3 lays it out: `<experiment artifact root>/models/<model_id>/artifacts`. */
+const LOGGED_MODEL_FILES = new RegExp(`/models/(${LOGGED_MODEL_ID})/artifacts(?:/|$)`);
+
+/**
+ * What a `model_version.created` delivery says of an MLflow 3 logged model (`log_model(..., registered_model_name=…)`):
+ * its id (`details.logged_model_id`) from a `models:/m-…` source, a source that is the logged model's artifact location
+ * (`…/models/m-…/artifacts`, then `ml.model.artifact_uri` is where its files are) or a `model_id` field. MLflow's payload
+ * (name, version, source, run_id, tags, description) never gives the location of a `models:/m-…` source's files: that is
+ * `details.artifact_location_unknown`, answered only by the registry auditor's REST read (its hash record), so with
+ * webhooks alone no object-store write or deployment naming the files is judged by this version.
+ *
+ * @example
+ * loggedModelOf('models:/m-0a1b', undefined) // { logged_model_id: 'm-0a1b', artifact_location_unknown: '…' }
+ */
+export function loggedModelOf(source: string | undefined, modelId: string | undefined): Record<string, unknown> {
+  const byUri = source ? LOGGED_MODEL_URI.exec(source)?.[1] : undefined;
+  const byFiles = source && !byUri ? LOGGED_MODEL_FILES.exec(source)?.[1] : undefined;
+  const id = byUri ?? byFiles ?? (modelId && new RegExp(`^${LOGGED_MODEL_ID}$`).test(modelId) ? modelId : undefined);
+  if (!id) return {};
+  return {
+    logged_model_id: id,
+    ...(byUri ? { artifact_location_unknown: `the source names logged model ${id} only through MLflow; the webhook does not say where its files are (the registry auditor reads it: logged-models/get)` } : {}),
+  };
 }
 
 function reject(record: unknown, reason: string, field?: string): NormalizeOutput {
