@@ -424,6 +424,19 @@ describe('object-generation rollback on Cloud Storage', () => {
       ['artifact_deleted', 'gs://fraud-models/fraud/v1/model.joblib'],
     ]);
   });
+
+  it('a noncurrent generation rewritten or copied back (storage.objects.rewrite / copy with sourceGeneration, which the entry does not show) is the same tampering finding, its source read aside', () => {
+    for (const method of ['storage.objects.rewrite', 'storage.objects.copy']) {
+      // The read of the old generation (DATA_READ) and the write of the live object, as Cloud Storage logs a copy.
+      const read = storage('storage.objects.get', 'fraud/v1/model.joblib', '2026-11-20T11:59:59Z');
+      const back = storage(method, 'fraud/v1/model.joblib', '2026-11-20T12:00:00Z');
+      expect(back.action).toBe('data_object.copy');
+      const fired = alerts([upload, read, back]).filter((a) => a.rule_id === 'registry.approved_model_modified');
+      expect(fired.map((a) => [a.details.change, a.details.object])).toEqual([['artifact_overwritten', 'gs://fraud-models/fraud/v1/model.joblib']]);
+      // Nothing says which generation came back: the finding does not claim a rollback.
+      expect(fired[0]!.details.version_rollback).toBeUndefined();
+    }
+  });
 });
 
 describe('S3 DeleteObjects (multi-object delete)', () => {
