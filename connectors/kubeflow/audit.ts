@@ -11,6 +11,9 @@ import { graphServiceUrlsOf } from './audit/inference-graph.js';
 import { isKserveConfigMap, isKserveConfigMapName, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
+import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
+import { watchedBy } from './namespaces.js';
+import { DEFAULT_NAMESPACES } from './config.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
 import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf, secretRefsOf } from './audit/ml-workload.js';
@@ -249,6 +252,15 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     subjects: binding?.subjects.length ? binding.subjects : undefined,
     grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
   });
+  if (kind.family === 'role_binding') {
+    // Rights to exec into, read the Secrets of and rewrite an ML namespace's workloads (platform.ml_workload_access).
+    const grant = roleGrantOf(ev, binding, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES));
+    if (grant) details.role_grant = grant;
+    if (ev.user?.username === PROFILE_CONTROLLER) details.by_profile_controller = true;
+    // KFAM's contributor add: who was added, as which dashboard role (the person who asked is not in the record).
+    const contributor = kfamContributorOf(ev);
+    if (contributor) details.kfam_contributor = definedOnly(contributor);
+  }
 
   // `raw` goes to the SIEMs: secrets in pod / InferenceService env and URL credentials are hidden in a copy
   // (the normalizer above read the original), and the event says where, so raw is known not byte-exact.

@@ -2,19 +2,14 @@ import type { ConnectorPlugin, NormalizeContext, NormalizeOutput, Poller } from 
 import { auditFieldError, auditItems, isAuditEvent, normalizeAudit } from './audit.js';
 import { KfpConfig, KubeflowConfig, kubeflowFromEnv, MlmdConfig, withMlflowRegistryUrls } from './config.js';
 import { relevanceOrKeep } from './filter.js';
-import { namespaceMatcher } from './namespaces.js';
+import { watchedBy as watchedByGlobs } from './namespaces.js';
 import { kfpItems, normalizeKfp } from './kfp/normalize.js';
 import { KfpPoller } from './kfp/poller.js';
 import { MlmdPoller } from './mlmd/poller.js';
 import { mountAuditRoute } from './route.js';
 
 /** The watched-namespace test of a configuration, built once per configuration (a replay calls it per record). */
-const matchers = new WeakMap<readonly string[], (ns: string | undefined) => boolean>();
-function watchedBy(cfg: KubeflowConfig): (ns: string | undefined) => boolean {
-  let m = matchers.get(cfg.namespaces);
-  if (!m) matchers.set(cfg.namespaces, (m = namespaceMatcher(cfg.namespaces)));
-  return m;
-}
+const watchedBy = (cfg: KubeflowConfig) => watchedByGlobs(cfg.namespaces);
 
 /**
  * Normalize one Kubeflow record: a Kubernetes audit EventList/Event (webhook

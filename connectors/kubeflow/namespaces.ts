@@ -13,3 +13,11 @@ export function namespaceMatcher(globs: readonly string[]): (ns: string | undefi
   );
   return (ns) => !!ns && res.some((r) => r.test(ns));
 }
+
+/** The watched-namespace test of a `namespaces` list, built once per list (a replay calls it per record). */
+const matchers = new WeakMap<readonly string[], (ns: string | undefined) => boolean>();
+export function watchedBy(globs: readonly string[]): (ns: string | undefined) => boolean {
+  let m = matchers.get(globs);
+  if (!m) matchers.set(globs, (m = namespaceMatcher(globs)));
+  return m;
+}

@@ -53,6 +53,11 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   if (d.dry_run === true) return;
   const ns = ev.resource?.namespace;
   const podName = ev.resource?.name;
+  // Rights over an ML namespace's workloads handed out outside Kubeflow's profile controller / KFAM.
+  if (/^role_binding\.(create|update)$/.test(ev.action) && d.role_grant && typeof d.role_grant === 'object' && d.by_profile_controller !== true) {
+    roleGranted(ev, ctx);
+    return;
+  }
   // The identity or the credentials of ML workloads, taken for use outside them.
   const mounts = d.model_store_secret === true && /^(pod|workload)\.(create|update)$/.test(ev.action);
   if ((ev.action === 'service_account.token_create' || (d.model_store_secret === true && (ev.action === 'secret.read' || mounts))) && d.by_workload_controller !== true) {
@@ -144,5 +149,53 @@ const credentialTaken: KindImpl = (ev, ctx) => {
           ? `${callerText(ev.actor, ctx.cfg)} listed the secrets of namespace ${ns}, storage-config among them (the`
           : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
     details: { identity, workload: type, access: token ? 'token request' : mounted ? 'credentials mounted' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation },
+  });
+};
+
+/**
+ * The apiserver itself: at start it reconciles its bootstrap bindings (`cluster-admin` to `system:masters`); and the
+ * addon manager, which re-applies the platform's shipped manifests.
+ */
+const RBAC_BOOTSTRAP = new Set(['system:apiserver', 'system:addon-manager']);
+
+/**
+ * A (Cluster)RoleBinding giving a subject `kubeflow-admin`, `kubeflow-edit`, `admin` or `edit` in a watched namespace, or
+ * any of them or `cluster-admin` cluster-wide (the connector's `details.role_grant`): exec into its model servers and
+ * pipeline steps, its Secrets (storage-config), its Deployments — made by someone other than the profile controller /
+ * KFAM (which Kubeflow's own contributor flow goes through) or the apiserver's bootstrap.
+ */
+const roleGranted: KindImpl = (ev, ctx) => {
+  const d = ev.details ?? {};
+  if (RBAC_BOOTSTRAP.has(ev.actor?.id ?? '')) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const grant = d.role_grant as Record<string, unknown>;
+  const role = text(grant.role) ?? '?';
+  const cluster = grant.scope === 'cluster';
+  const ns = ev.resource?.namespace ?? '';
+  const name = ev.resource?.name ?? '?';
+  const subjects = Array.isArray(d.subjects) ? (d.subjects as Array<Record<string, unknown>>) : [];
+  const who = subjects.map((s) => `${text(s.kind) ?? '?'} ${text(s.namespace) ? `${text(s.namespace)}/` : ''}${text(s.name) ?? '?'}`).join(', ') || 'a subject';
+  const object = cluster ? name : `${ns}/${name}`;
+  ctx.detect({
+    entity: namedEntity('role_binding', scopedName(object, scopeOf(ev)), object, ev.platform),
+    key: `role grant|${identity ?? ''}|${object}`,
+    evidence: [ev.id],
+    title: cluster ? 'Cluster-wide rights over ML namespaces granted' : 'Rights over an ML namespace granted',
+    summary: `${callerText(ev.actor, ctx.cfg)} bound ${role} to ${who} ${cluster ? 'cluster-wide (every ML namespace: exec into model servers and pipeline steps, model store secrets)' : `in namespace ${ns} (exec into its model servers and pipeline steps, its model store secrets)`}, outside Kubeflow's profile controller`,
+    details: {
+      identity,
+      workload: 'role_binding',
+      access: 'role grant',
+      role,
+      role_from: text(grant.role_from),
+      scope: cluster ? 'cluster' : 'namespace',
+      namespace: cluster ? undefined : ns || undefined,
+      object: name,
+      object_type: ev.resource?.type,
+      operation: ev.operation,
+      subjects,
+      impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
+    },
   });
 };

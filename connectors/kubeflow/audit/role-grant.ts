@@ -1,0 +1,77 @@
+/**
+ * A (Cluster)RoleBinding write that hands a subject the rights to get into ML workloads: Kubeflow's `kubeflow-admin` /
+ * `kubeflow-edit` or Kubernetes' `admin` / `edit` (pods/exec, port-forward, Secrets, Deployments) in a watched
+ * namespace, or any of them — and `cluster-admin` — cluster-wide. Kubeflow's profile controller (which is also KFAM,
+ * the contributor API: one pod, one service account) makes these bindings as a matter of course.
+ */
+
+import type { AuditEvent } from './envelope.js';
+import { at, isObject } from './objects.js';
+import type { bindingOf } from './rbac.js';
+
+/** ClusterRoles whose holders can exec into, read the Secrets of, and rewrite the workloads of a namespace. */
+const ML_ACCESS_ROLES = new Set(['cluster-admin', 'admin', 'edit', 'kubeflow-admin', 'kubeflow-edit']);
+
+/**
+ * The profile controller's and KFAM's account as Kubeflow's manifests install it (`profiles-deployment` in namespace
+ * `kubeflow`). A profile editor can make an account of that name in their own namespace: only this one is the controller.
+ */
+export const PROFILE_CONTROLLER = 'system:serviceaccount:kubeflow:profiles-controller-service-account';
+
+/**
+ * The role a binding of a known name binds, for a patch that names subjects but not the (immutable) roleRef: the
+ * profile controller's `namespaceAdmin` (kubeflow-admin) and `default-editor` (kubeflow-edit), and KFAM's contributor
+ * bindings `<kind>-<user>-clusterrole-<admin|edit>` (kfam getBindingName: user kind, user, roleRef kind, KFAM role).
+ */
+function roleOfName(resource: string | undefined, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  if (resource === 'clusterrolebindings' && name === 'cluster-admin') return 'cluster-admin';
+  if (resource !== 'rolebindings') return undefined;
+  if (name === 'namespaceAdmin') return 'kubeflow-admin';
+  if (name === 'default-editor') return 'kubeflow-edit';
+  const kfam = /^(?:user|group|serviceaccount)-.+-clusterrole-(admin|edit)$/.exec(name);
+  return kfam ? `kubeflow-${kfam[1]}` : undefined;
+}
+
+export interface RoleGrant {
+  /** The ClusterRole bound. */
+  role: string;
+  /** `cluster` for a ClusterRoleBinding (every namespace), else `namespace`. */
+  scope: 'cluster' | 'namespace';
+  /** `name` when the role is known from the binding's name (a patch does not repeat the roleRef). */
+  role_from?: 'name';
+}
+
+/**
+ * The grant a binding write makes, when it gives ML access: a create, update or patch naming subjects, binding one of
+ * the roles above (a `ClusterRole`; a namespace `Role` that happens to be named `admin` is not Kubernetes' `admin`),
+ * in a watched namespace (`watched`) or cluster-wide. Undefined otherwise (a removal, `view`, a Metadata-level write
+ * whose body the record does not show).
+ */
+export function roleGrantOf(ev: AuditEvent, binding: ReturnType<typeof bindingOf>, watched: (ns: string | undefined) => boolean): RoleGrant | undefined {
+  const ref = ev.objectRef ?? {};
+  if (ref.subresource || !binding?.subjects.length || !['create', 'update', 'patch'].includes(ev.verb ?? '')) return undefined;
+  const cluster = ref.resource === 'clusterrolebindings';
+  if (!cluster && (ref.resource !== 'rolebindings' || !watched(ref.namespace))) return undefined;
+  if (binding.roleRef?.kind && binding.roleRef.kind !== 'ClusterRole') return undefined;
+  const named = binding.roleRef?.name ? undefined : roleOfName(ref.resource, ref.name);
+  const role = binding.roleRef?.name ?? named;
+  if (!role || !ML_ACCESS_ROLES.has(role)) return undefined;
+  return { role, scope: cluster ? 'cluster' : 'namespace', ...(named ? { role_from: 'name' as const } : {}) };
+}
+
+/**
+ * KFAM's contributor binding: the `user` and `role` annotations KFAM (kubeflow/dashboard `kfam/bindings.go`) writes on
+ * every RoleBinding it makes are the contributor it adds (the binding's subject) and the role as the dashboard names
+ * it (`edit`, `view`, `admin`). The person who asked (a profile owner or a KFAM cluster admin: KFAM checks
+ * `isOwnerOrAdmin` on the `kubeflow-userid` header) is in no annotation and not in the audit record.
+ */
+export function kfamContributorOf(ev: AuditEvent): { user: string; role?: string } | undefined {
+  if (ev.user?.username !== PROFILE_CONTROLLER || ev.objectRef?.resource !== 'rolebindings') return undefined;
+  for (const obj of [ev.responseObject, ev.requestObject]) {
+    const ann = at(obj, ['metadata', 'annotations']);
+    if (!isObject(ann) || typeof ann.user !== 'string' || !ann.user) continue;
+    return { user: ann.user, role: typeof ann.role === 'string' && ann.role ? ann.role : undefined };
+  }
+  return undefined;
+}
