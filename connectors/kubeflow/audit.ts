@@ -1,5 +1,5 @@
 import type { NormalizeContext, NormalizeOutput, Rejection } from '../../core/connector.js';
-import { redactArgv } from '../../core/secrets.js';
+import { redactArgv, redactUrlSecrets } from '../../core/secrets.js';
 import { makeEvent, stableId, toRfc3339, type EventDraft, type NormalizedEvent, type Stage } from '../../core/schema/index.js';
 import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, type AuditEvent } from './audit/envelope.js';
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
@@ -16,7 +16,7 @@ import { watchedBy } from './namespaces.js';
 import { DEFAULT_NAMESPACES } from './config.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
-import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf, secretRefsOf } from './audit/ml-workload.js';
+import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf, secretRefsOf, storageInitializerUrisOf } from './audit/ml-workload.js';
 import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
 import { patchedObjectOf } from './audit/patch-base.js';
 import { gitopsApplicationOf } from './audit/gitops.js';
@@ -221,11 +221,21 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   if (workload) copyDefined(details, workload);
   // A KServe model server, KFP step or MLflow server pod (or its controller): entered or changed outside KServe/KFP.
   const mlWorkload = mlWorkloadOf(ev);
+  let modelLocation: string | undefined;
   if (mlWorkload) {
     details.ml_workload = definedOnly({ ...mlWorkload });
     if (!ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')) {
       details.pod_spec_changed = changesPodSpec(ev);
       if (isWorkloadController(ev.user?.username, controllerNamespaces())) details.by_workload_controller = true;
+      // The model a model server's pods download (storage-initializer argument or KServe's source-URI annotation):
+      // the model location, as an InferenceService's storageUri is (credentials hidden).
+      if (mlWorkload.kind === 'model_server') {
+        const uris = [...new Set([...storageInitializerUrisOf(ref, ev.requestObject), ...storageInitializerUrisOf(ref, ev.responseObject)])].map(redactUrlSecrets);
+        if (uris.length) {
+          modelLocation = uris[0];
+          details.storage_initializer_uris = uris;
+        }
+      }
     }
   }
   // The credentials KServe's storage initializer (and ModelMesh) loads models with, read; a token minted for an account.
@@ -372,7 +382,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
         name,
         namespace: ref.namespace,
       }),
-      ml: job || kfpRunId || deployment ? definedOnly({ job, deployment, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
+      ml: job || kfpRunId || deployment || modelLocation ? definedOnly({ job, deployment, model: modelLocation ? { artifact_uri: modelLocation } : undefined, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
       details,
     }) as unknown as EventDraft,
     { raw, keepRaw: ctx.keepRaw },

@@ -129,11 +129,55 @@ export function changesPodSpec(ev: AuditEvent): boolean {
   const specPath = ref.resource === 'pods' ? ['spec'] : ['spec', 'template', 'spec'];
   if (Array.isArray(req)) {
     const prefix = `/${specPath.join('/')}`;
-    return req.some((op) => isObject(op) && typeof op.path === 'string' && (op.path === prefix || op.path.startsWith(`${prefix}/`) || prefix.startsWith(`${op.path}/`)));
+    return req.some((op) => isObject(op) && typeof op.path === 'string' && (op.path === prefix || op.path.startsWith(`${prefix}/`) || prefix.startsWith(`${op.path}/`)))
+      || storageInitializerUrisOf(ref, req).length > 0;
   }
   // A patch body the record does not show (Metadata level): it may change anything.
   if (req === undefined) return true;
-  return at(req, specPath) !== undefined;
+  // The pod template's storage-initializer annotation is what KServe's pod mutator downloads the model from (a running
+  // pod's annotation is read by nobody: for pods only the init container counts).
+  return at(req, specPath) !== undefined || storageInitializerUrisOf(ev.objectRef, req).length > 0;
+}
+
+/** KServe's pod annotation naming the model its pod mutator injects the storage initializer for (`constants.StorageInitializerSourceUriInternalAnnotationKey`). */
+export const STORAGE_INITIALIZER_ANNOTATION = 'internal.serving.kserve.io/storage-initializer-sourceuri';
+/** KServe's storage-initializer init container (`constants.StorageInitializerContainerName`): `args` [model URI, `/mnt/models`]. */
+const STORAGE_INITIALIZER = 'storage-initializer';
+
+/**
+ * Where a model server's pods download the model from, as a write of a Pod, a Deployment / ReplicaSet / StatefulSet
+ * (its template) sets it: a template's `internal.serving.kserve.io/storage-initializer-sourceuri` annotation (KServe's pod
+ * mutator injects the storage initializer with it when it creates a pod) and the first argument of a `storage-initializer` init container;
+ * from a whole object, a merge patch, or JSON-patch ops on those paths. Unredacted: the caller hides credentials.
+ */
+export function storageInitializerUrisOf(ref: { resource?: string } | undefined, obj: unknown): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown) => { if (typeof v === 'string' && v) out.add(v); };
+  const base = ref?.resource === 'pods' ? [] : ['spec', 'template'];
+  const annPointer = `/${[...base, 'metadata', 'annotations'].join('/')}`;
+  const initPointer = `/${[...base, 'spec', 'initContainers'].join('/')}`;
+  if (Array.isArray(obj)) {
+    for (const op of obj) {
+      if (!isObject(op) || (op.op !== 'add' && op.op !== 'replace') || typeof op.path !== 'string') continue;
+      const path = op.path;
+      // A pod's annotation is read by KServe's mutator when the pod is created, never after: only a template's counts.
+      if (ref?.resource === 'pods' && path.startsWith(annPointer)) continue;
+      if (path === `${annPointer}/${STORAGE_INITIALIZER_ANNOTATION.replace('/', '~1')}`) add(op.value);
+      else if (path === annPointer && isObject(op.value)) add(op.value[STORAGE_INITIALIZER_ANNOTATION]);
+      // `…/initContainers/0/args/0`, `…/initContainers/0/args`: the storage initializer is the one init container KServe adds.
+      else if (path.startsWith(`${initPointer}/`) && /\/args\/0$/.test(path)) add(op.value);
+      else if (path.startsWith(`${initPointer}/`) && /\/args$/.test(path) && Array.isArray(op.value)) add(op.value[0]);
+      else if (path.startsWith(initPointer) && (isObject(op.value) || Array.isArray(op.value))) {
+        for (const c of Array.isArray(op.value) ? op.value : [op.value]) if (isObject(c) && c.name === STORAGE_INITIALIZER && Array.isArray(c.args)) add(c.args[0]);
+      }
+    }
+    return [...out];
+  }
+  const ann = ref?.resource === 'pods' ? undefined : at(obj, [...base, 'metadata', 'annotations']);
+  if (isObject(ann)) add(ann[STORAGE_INITIALIZER_ANNOTATION]);
+  const inits = at(obj, [...base, 'spec', 'initContainers']);
+  for (const c of Array.isArray(inits) ? inits : []) if (isObject(c) && c.name === STORAGE_INITIALIZER && Array.isArray(c.args)) add(c.args[0]);
+  return [...out];
 }
 
 /**

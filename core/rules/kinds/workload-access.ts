@@ -94,13 +94,15 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
             : how === 'proxy' ? `sent a ${verbOf(ev.operation) || 'proxied'} request through the API server's proxy to`
               : `${how === 'attach' ? 'attached to' : 'port-forwarded to'}`;
   const whatText = `${WHAT[kind] ?? 'ML workload'}${endpoint ? ` ${endpoint}` : ''}`;
+  // The model location the write gives the storage initializer (the connector's ml.model.artifact_uri).
+  const modelUri = how === 'pod spec change' ? text(ev.ml?.model?.artifact_uri) : undefined;
   ctx.detect({
     entity,
     // One finding per caller, way in and object: an exec's ResponseStarted and ResponseComplete are one.
     key: `${how}|${identity ?? ''}|${ns ?? ''}/${podName ?? ''}${copy ? `|cp-${copy.direction}` : ''}`,
     evidence: [ev.id],
     title: how === 'pod spec change' ? 'Model server changed outside KServe' : 'Interactive access into an ML workload',
-    summary: `${callerText(ev.actor, ctx.cfg)} ${act} ${target} (${whatText}${how === 'pod spec change' ? ', not through its InferenceService' : ''})`,
+    summary: `${callerText(ev.actor, ctx.cfg)} ${act} ${target} (${whatText}${how === 'pod spec change' ? ', not through its InferenceService' : ''})${modelUri ? `: its pods download the model from ${modelUri}` : ''}`,
     details: {
       identity,
       workload: kind,
@@ -118,6 +120,7 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
       copy_path: copy?.path,
       ephemeral_containers: debugContainers,
       images: !debug && how === 'pod spec change' && strings(d.images).length ? strings(d.images) : undefined,
+      model_uri: modelUri,
       impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
     },
   });

@@ -135,7 +135,7 @@ describe('platform.ml_workload_access', () => {
       [`system:serviceaccount:${NS}:default-editor`, 'churn-predictor', 'pod spec change'],
       ['mallory@corp.example', 'fraud-predictor-00001-deployment-7d9f8c6b5', 'pod spec change'],
     ]);
-    expect(got[0]!.summary).toBe(`mallory@corp.example changed the pods of deployment ${NS}/churn-predictor (model server ${NS}/churn, not through its InferenceService)`);
+    expect(got[0]!.summary).toBe(`mallory@corp.example changed the pods of deployment ${NS}/churn-predictor (model server ${NS}/churn, not through its InferenceService): its pods download the model from s3://scratch/evil-model`);
   });
 
   it('an account named kserve-controller-manager in a profile namespace is a user', () => {
