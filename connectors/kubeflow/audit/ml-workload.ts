@@ -13,7 +13,7 @@ export interface MlWorkload {
   kind: 'model_server' | 'pipeline_step' | 'mlflow_server';
   /** KServe: `<namespace>/<InferenceService>`. */
   endpoint?: string;
-  /** KServe: predictor, transformer or explainer. */
+  /** KServe: predictor, transformer or explainer; `modelmesh` for a ModelMesh runtime pod (it serves every Predictor of its namespace). */
   component?: string;
   /** KFP: the Argo workflow (run) the pod belongs to, when its labels or name say. */
   workflow?: string;
@@ -37,6 +37,22 @@ const KFP_POD_NAME = /^(.+)-(?:retry-)?system-(?:container-impl|container-driver
 const MLFLOW_NAME = /^mlflow(?:-|$)/;
 
 const POD_WORKLOADS = new Set(['/pods', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets']);
+
+/**
+ * ModelMesh's runtime pods: the Deployment `modelmesh-serving-<runtime>` (its ReplicaSets and pods add hashes), labelled
+ * `modelmesh-service: <service>` (kserve/modelmesh-serving; the service is `modelmesh-serving` unless configured).
+ * Every ModelMesh Predictor of the namespace is loaded into them.
+ */
+const MODELMESH_NAME = /^modelmesh-serving-[a-z0-9]/;
+const MODELMESH_LABEL = 'modelmesh-service';
+
+/**
+ * The Services in front of model servers that `services/<name>:<port>/proxy` reaches: KServe's component Service
+ * `<isvc>-predictor` (`-transformer`, `-explainer`; `-default` before 0.9; a Knative revision's `-00001`, `-00001-private`)
+ * and ModelMesh's `modelmesh-serving`.
+ */
+const KSERVE_SERVICE = /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-(predictor|transformer|explainer)(?:-default)?(?:-\d{5}(?:-private)?)?$/;
+const MODELMESH_SERVICE = 'modelmesh-serving';
 
 function labelsOf(obj: unknown): Record<string, unknown> | undefined {
   const own = at(obj, ['metadata', 'labels']);
@@ -73,6 +89,14 @@ function containerParam(uri: string | undefined): string | undefined {
  */
 export function mlWorkloadOf(ev: AuditEvent): MlWorkload | undefined {
   const ref = ev.objectRef ?? {};
+  // A request through the API server's service proxy reaches the pods behind the Service (only the proxy: a Service
+  // object's own writes change no model server).
+  if (ref.resource === 'services' && !ref.apiGroup && ref.subresource === 'proxy') {
+    const svc = proxiedName(ref.name ?? '');
+    const k = KSERVE_SERVICE.exec(svc);
+    if (k) return { kind: 'model_server', endpoint: ref.namespace ? `${ref.namespace}/${k[1]}` : k[1], component: k[2], from: 'name' };
+    return svc === MODELMESH_SERVICE ? { kind: 'model_server', component: 'modelmesh', from: 'name' } : undefined;
+  }
   if (!POD_WORKLOADS.has(`${ref.apiGroup ?? ''}/${ref.resource ?? ''}`)) return undefined;
   const ns = ref.namespace;
   for (const obj of [ev.responseObject, ev.requestObject]) {
@@ -82,6 +106,7 @@ export function mlWorkloadOf(ev: AuditEvent): MlWorkload | undefined {
     if (typeof isvc === 'string' && isvc) {
       return { kind: 'model_server', endpoint: ns ? `${ns}/${isvc}` : isvc, component: typeof l.component === 'string' ? l.component : undefined, from: 'labels' };
     }
+    if (typeof l[MODELMESH_LABEL] === 'string' && l[MODELMESH_LABEL]) return { kind: 'model_server', component: 'modelmesh', from: 'labels' };
     const wf = l['workflows.argoproj.io/workflow'];
     if (typeof l['pipeline/runid'] === 'string' || typeof wf === 'string') return { kind: 'pipeline_step', workflow: typeof wf === 'string' ? wf : undefined, from: 'labels' };
   }
@@ -89,6 +114,7 @@ export function mlWorkloadOf(ev: AuditEvent): MlWorkload | undefined {
   const name = ref.subresource === 'proxy' ? proxiedName(ref.name ?? '') : (ref.name ?? '');
   const k = KSERVE_NAME.exec(name);
   if (k) return { kind: 'model_server', endpoint: ns ? `${ns}/${k[1]}` : k[1], component: k[2], from: 'name' };
+  if (MODELMESH_NAME.test(name)) return { kind: 'model_server', component: 'modelmesh', from: 'name' };
   const p = KFP_POD_NAME.exec(name);
   if (p && ref.resource === 'pods') return { kind: 'pipeline_step', workflow: p[1], from: 'name' };
   if (MLFLOW_NAME.test(name)) return { kind: 'mlflow_server', from: 'name' };

@@ -72,7 +72,8 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   let how: string | undefined = debug ? 'ephemeral container' : ENTRY[ev.action];
   // A request sent through the API server's pod proxy (`/pods/<pod>:8081/proxy/models?url=…`: TorchServe's management API
   // registers a model from a URL) reaches the model server's own API past its InferenceService; reads (metrics) are not judged.
-  if (!how && d.subresource === 'proxy' && ev.resource?.type === 'pods' && kind === 'model_server' && !/^(get|list|watch)$/.test(verbOf(ev.operation))) how = 'proxy';
+  // So does one through the service proxy (`/services/<isvc>-predictor:80/proxy/…`, `/services/modelmesh-serving:8008/proxy/…`).
+  if (!how && d.subresource === 'proxy' && (ev.resource?.type === 'pods' || ev.resource?.type === 'services') && kind === 'model_server' && !/^(get|list|watch)$/.test(verbOf(ev.operation))) how = 'proxy';
   // A model server's pods changed outside KServe (a pipeline pod's own executor writes its pod; MLflow servers are upgraded by their admins).
   if (!how && kind === 'model_server' && d.pod_spec_changed === true && d.by_workload_controller !== true) how = 'pod spec change';
   if (!how) return;
@@ -84,6 +85,7 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
   const copy = ev.action === 'pod.exec' ? copyOf(command) : undefined;
   const endpoint = text(marked?.endpoint);
   const target = `${ev.resource?.type === 'pods' ? 'pod' : (ev.resource?.type ?? 'object').replace(/s$/, '')} ${ns ? `${ns}/` : ''}${podName ?? '?'}`;
+  const modelMesh = text(marked?.component) === 'modelmesh';
   const entity = endpoint ? endpointEntity(ev, endpoint) : namedEntity('pod', scopedName(`${ns ?? ''}/${podName ?? ''}`, scopeOf(ev)), `${ns ?? ''}/${podName ?? ''}`, ev.platform);
   const debugContainers = Array.isArray(d.ephemeral_containers) ? d.ephemeral_containers : undefined;
   const act =
@@ -93,7 +95,7 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
           : how === 'pod spec change' ? 'changed the pods of'
             : how === 'proxy' ? `sent a ${verbOf(ev.operation) || 'proxied'} request through the API server's proxy to`
               : `${how === 'attach' ? 'attached to' : 'port-forwarded to'}`;
-  const whatText = `${WHAT[kind] ?? 'ML workload'}${endpoint ? ` ${endpoint}` : ''}`;
+  const whatText = `${modelMesh ? 'ModelMesh model server' : (WHAT[kind] ?? 'ML workload')}${endpoint ? ` ${endpoint}` : ''}`;
   // The model location the write gives the storage initializer (the connector's ml.model.artifact_uri).
   const modelUri = how === 'pod spec change' ? text(ev.ml?.model?.artifact_uri) : undefined;
   ctx.detect({
