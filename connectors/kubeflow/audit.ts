@@ -13,6 +13,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
 import { watchedBy } from './namespaces.js';
+import { mutatingWebhookOf } from './audit/webhook.js';
 import { DEFAULT_NAMESPACES } from './config.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
@@ -262,6 +263,13 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     subjects: binding?.subjects.length ? binding.subjects : undefined,
     grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
   });
+  // A mutating webhook rewrites the pods / InferenceServices its rules match (platform.ml_workload_access).
+  const webhook = mutatingWebhookOf(ev);
+  if (webhook) {
+    // Pinned to namespaces by name: the watched ones among them (none watched: it rewrites no ML workload).
+    const pinned = Array.isArray(webhook.namespaces) ? webhook.namespaces.filter(watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES)) : undefined;
+    details.mutating_webhook = definedOnly({ ...webhook, watched_namespaces: pinned });
+  }
   if (kind.family === 'role_binding') {
     // Rights to exec into, read the Secrets of and rewrite an ML namespace's workloads (platform.ml_workload_access).
     const grant = roleGrantOf(ev, binding, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES));

@@ -58,6 +58,11 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
     roleGranted(ev, ctx);
     return;
   }
+  // A mutating webhook that can rewrite ML workloads, installed or changed outside the known installers.
+  if (/^resource\.(create|update)$/.test(ev.action) && d.mutating_webhook && typeof d.mutating_webhook === 'object') {
+    webhookWritten(ev, ctx);
+    return;
+  }
   // The identity or the credentials of ML workloads, taken for use outside them.
   const mounts = d.model_store_secret === true && /^(pod|workload)\.(create|update)$/.test(ev.action);
   if ((ev.action === 'service_account.token_create' || (d.model_store_secret === true && (ev.action === 'secret.read' || mounts))) && d.by_workload_controller !== true) {
@@ -200,6 +205,65 @@ const roleGranted: KindImpl = (ev, ctx) => {
       object_type: ev.resource?.type,
       operation: ev.operation,
       subjects,
+      impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
+    },
+  });
+};
+
+/**
+ * The CA injectors that rewrite webhook configurations' `caBundle` as certificates rotate: cert-manager's cainjector
+ * and istiod (its webhook patcher). An update by them sends the whole object, with no old one in the record to compare:
+ * it is taken as the rotation it always is; their patches are read (anything beyond `caBundle` is judged).
+ */
+const CA_INJECTORS = new Set(['system:serviceaccount:cert-manager:cert-manager-cainjector', 'system:serviceaccount:istio-system:istiod']);
+
+/**
+ * A MutatingWebhookConfiguration created or changed (the connector's `details.mutating_webhook`) whose webhooks match
+ * pods or KServe objects — in every namespace, in namespaces picked by labels, or in a watched one — outside the
+ * controllers that keep their own webhook: a webhook server can then rewrite the image, env, command or storageUri of
+ * every model server and pipeline step at admission, with no record on the workload itself.
+ */
+const webhookWritten: KindImpl = (ev, ctx) => {
+  const d = ev.details ?? {};
+  const w = d.mutating_webhook as Record<string, unknown>;
+  if (w.ca_bundle_only === true) return;
+  const unknown = w.body_unknown === true;
+  const namespaces = w.namespaces;
+  if (!unknown && w.matches_ml !== true) return;
+  const watchedList = Array.isArray(namespaces) ? strings(namespaces) : undefined;
+  // Pinned to namespaces none of which is watched (the connector names the watched ones in `watched_namespaces`).
+  if (watchedList && !strings(w.watched_namespaces).length) return;
+  const actor = ev.actor?.id ?? '';
+  const update = ev.action === 'resource.update';
+  // Their patches are read when the record shows them; a Metadata-level record shows nothing to compare.
+  if (update && CA_INJECTORS.has(actor) && (d.audit_level === 'Metadata' || ev.operation?.startsWith('update '))) return;
+  // Kubernetes' and Knative's own controllers (Knative's webhook keeps its configuration's rules and caBundle).
+  const sa = /^system:serviceaccount:([^:]+):/.exec(actor)?.[1];
+  if (update && (sa === 'kube-system' || sa === 'knative-serving')) return;
+  // A controller keeping its own webhook (Kyverno, Gatekeeper, istiod's revision tags): every service it calls is in its namespace.
+  const services = strings(w.services);
+  if (update && sa && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const name = ev.resource?.name ?? '?';
+  const where = unknown ? 'pods or InferenceServices (the record does not show its rules)' : namespaces === 'all' ? 'the pods or InferenceServices of every namespace' : namespaces === 'selected' ? 'pods or InferenceServices in namespaces selected by label' : `pods or InferenceServices in ${strings(w.watched_namespaces).join(', ')}`;
+  ctx.detect({
+    entity: namedEntity('webhook', scopedName(name, scopeOf(ev)), name, ev.platform),
+    key: `webhook|${identity ?? ''}|${name}`,
+    evidence: [ev.id],
+    title: 'Mutating webhook over ML workloads changed',
+    summary: `${callerText(ev.actor, ctx.cfg)} ${ev.action === 'resource.create' ? 'created' : 'changed'} mutating webhook configuration ${name}, which can rewrite ${where} at admission`,
+    details: {
+      identity,
+      workload: 'mutating_webhook',
+      access: 'mutating webhook',
+      object: name,
+      object_type: ev.resource?.type,
+      operation: ev.operation,
+      webhooks: strings(w.webhooks).length ? strings(w.webhooks) : undefined,
+      namespaces: unknown ? undefined : namespaces,
+      services: services.length ? services : undefined,
+      body_unknown: unknown || undefined,
       impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
     },
   });

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { auditEvent, ctx } from './helpers.js';
+
+type Obj = Record<string, unknown>;
+const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
+const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
+const CA = 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t';
+
+const norm = (records: Obj[]) => {
+  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
+  expect(out.rejected).toEqual([]);
+  return out.events.map((e) => NormalizedEvent.parse(e));
+};
+const alerts = (records: Obj[]) => replayEvents(norm(records), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
+
+/** An admissionregistration.k8s.io/v1 MutatingWebhookConfiguration with one webhook. */
+const config = (name: string, hook: Obj) => ({
+  apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name },
+  webhooks: [{ name: `${name}.example.com`, admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { service: { namespace: 'webhooks', name: 'mutator', path: '/mutate' }, caBundle: CA }, ...hook }],
+});
+const podRules = [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: '*' }];
+const write = (verb: string, user: Obj, name: string, body?: unknown, level = 'RequestResponse', response?: unknown) =>
+  auditEvent({
+    level, verb, user,
+    objectRef: { resource: 'mutatingwebhookconfigurations', name, apiGroup: 'admissionregistration.k8s.io', apiVersion: 'v1' },
+    requestURI: `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations${verb === 'create' ? '' : `/${name}`}`,
+    ...(body === undefined ? {} : { requestObject: body }), ...(response === undefined ? {} : { responseObject: response }),
+    responseStatus: { metadata: {}, code: verb === 'create' ? 201 : 200 },
+  });
+
+describe('platform.ml_workload_access: mutating webhooks over ML workloads', () => {
+  it('a webhook on pods of every namespace, created by a user, alerts; one pinned to an unwatched namespace or on ConfigMaps does not', () => {
+    const [a, ...rest] = alerts([write('create', MALLORY, 'pod-mutator', config('pod-mutator', { rules: podRules }))]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ details: { access: 'mutating webhook', workload: 'mutating_webhook', namespaces: 'all', services: ['webhooks/mutator'], webhooks: ['pod-mutator.example.com'] } });
+    expect(a!.summary).toContain('every namespace');
+    expect(alerts([
+      write('create', MALLORY, 'team-b', config('team-b', { rules: podRules, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'team-b' } } })),
+      write('create', MALLORY, 'cm', config('cm', { rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] })),
+    ])).toEqual([]);
+    // Pinned to a profile namespace: judged, naming it.
+    const [pinned] = alerts([write('create', MALLORY, 'alice', config('alice', { rules: [{ apiGroups: ['serving.kserve.io'], apiVersions: ['v1beta1'], operations: ['CREATE', 'UPDATE'], resources: ['inferenceservices'] }], namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['kubeflow-user-alice', 'team-b'] }] } }))]);
+    expect(pinned!.summary).toContain('kubeflow-user-alice');
+  });
+
+  it("cert-manager's cainjector and istiod rotating caBundle stay quiet (patch compared; update and Metadata taken as rotation); a patch by them changing the service does not", () => {
+    const caPatch = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'kserve-webhook-server.pod-mutator' }, webhooks: [{ name: 'inferenceservice.kserve-webhook-server.pod-mutator', clientConfig: { caBundle: CA } }] };
+    const istioUpdate = config('istio-sidecar-injector', { rules: podRules, namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } } });
+    expect(alerts([
+      write('patch', sa('cert-manager', 'cert-manager-cainjector'), 'kserve-webhook-server.pod-mutator', caPatch),
+      write('patch', sa('cert-manager', 'cert-manager-cainjector'), 'x', [{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: CA }]),
+      write('update', sa('istio-system', 'istiod'), 'istio-sidecar-injector', istioUpdate),
+      write('update', sa('istio-system', 'istiod'), 'istio-sidecar-injector', undefined, 'Metadata'),
+      // Anyone's patch that only rotates the CA bundle.
+      write('patch', MALLORY, 'x', [{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: CA }]),
+    ])).toEqual([]);
+    const evil = write('patch', sa('cert-manager', 'cert-manager-cainjector'), 'kserve-webhook-server.pod-mutator', { webhooks: [{ name: 'inferenceservice.kserve-webhook-server.pod-mutator', clientConfig: { service: { namespace: 'evil', name: 'mutator' } } }] }, 'Request');
+    expect(alerts([evil])).toMatchObject([{ details: { body_unknown: true } }]);
+  });
+
+  it('a Metadata-level create by a user alerts (rules unknown); a controller updating its own webhook, Knative, and a delete do not', () => {
+    expect(alerts([write('create', MALLORY, 'm', undefined, 'Metadata')])).toMatchObject([{ details: { body_unknown: true } }]);
+    const kyverno = config('kyverno-resource-mutating-webhook-cfg', { rules: podRules, clientConfig: { service: { namespace: 'kyverno', name: 'kyverno-svc', path: '/mutate' }, caBundle: CA } });
+    expect(alerts([
+      write('update', sa('kyverno', 'kyverno-admission-controller'), 'kyverno-resource-mutating-webhook-cfg', kyverno),
+      write('update', sa('knative-serving', 'controller'), 'webhook.serving.knative.dev', undefined, 'Metadata'),
+      write('delete', MALLORY, 'pod-mutator', undefined, 'Metadata'),
+    ])).toEqual([]);
+    // The same Kyverno configuration created by a person is an install: judged.
+    expect(alerts([write('create', MALLORY, 'kyverno-resource-mutating-webhook-cfg', kyverno)])).toHaveLength(1);
+  });
+});
