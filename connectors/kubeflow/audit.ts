@@ -4,7 +4,7 @@ import { makeEvent, stableId, toRfc3339, type EventDraft, type NormalizedEvent, 
 import { auditAction, auditFieldError, auditItems, isAuditEvent, resourceKind, type AuditEvent } from './audit/envelope.js';
 import { actorOf, identityOf, KFP_API_SERVER, serviceAccountOf } from './audit/identity.js';
 import { kfpAuthorizationAction, kfpAuthorizationOf } from './audit/kfp-authz.js';
-import { deploymentOf, endpointId, isEndpointStatusWrite, type DeploymentFacts } from './audit/kserve.js';
+import { deploymentOf, endpointId, isEndpointStatusWrite, predictorServiceAccountOf, type DeploymentFacts } from './audit/kserve.js';
 import { modelMeshDeploymentOf } from './audit/modelmesh.js';
 import { trainedModelDeploymentOf } from './audit/trained-model.js';
 import { graphServiceUrlsOf } from './audit/inference-graph.js';
@@ -19,7 +19,7 @@ import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidation
 import { jobImages, workloadFacts } from './audit/workload.js';
 import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf, secretRefsOf, storageInitializerUrisOf } from './audit/ml-workload.js';
 import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
-import { patchedObjectOf } from './audit/patch-base.js';
+import { modelStoreSecretOf, patchedObjectOf } from './audit/patch-base.js';
 import { gitopsApplicationOf } from './audit/gitops.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
@@ -249,6 +249,15 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   // A pod (or pod template) written to mount it or take env from it: the credentials handed to whatever that pod runs.
   if ((kind.family === 'pod' || kind.family === 'workload') && !ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')
     && [ev.requestObject, ev.responseObject].some((o) => secretRefsOf(o).includes(MODEL_STORE_SECRET))) details.model_store_secret = true;
+  // Other model store credentials: a Secret KServe's S3 annotations mark, or one a KServe ServiceAccount lists (the
+  // objects kept in patch-base), read by name.
+  if (kind.family === 'secret' && ref.name && ref.name !== MODEL_STORE_SECRET && ref.namespace && !ref.subresource && ev.verb === 'get') {
+    const store = modelStoreSecretOf(ctx.config, cluster, ref.namespace, ref.name, predictorServiceAccountOf);
+    if (store) {
+      details.model_store_secret = true;
+      details.model_store_secret_from = definedOnly({ ...store });
+    }
+  }
   if ((details.model_store_secret || (kind.family === 'service_account' && ref.subresource === 'token')) && isWorkloadController(ev.user?.username, controllerNamespaces())) {
     details.by_workload_controller = true;
   }

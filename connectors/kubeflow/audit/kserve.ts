@@ -504,7 +504,7 @@ export interface DeploymentFacts {
  * as KServe takes it): its S3 credential annotations and Secrets decide where an `s3://` storageUri is fetched from.
  * Undefined when the object is not in the record.
  */
-function predictorServiceAccountOf(obj: unknown): string | undefined {
+export function predictorServiceAccountOf(obj: unknown): string | undefined {
   const predictor = (obj as { spec?: { predictor?: unknown } } | undefined)?.spec?.predictor;
   if (!isObject(predictor)) return undefined;
   return typeof predictor.serviceAccountName === 'string' && predictor.serviceAccountName ? predictor.serviceAccountName : 'default';

@@ -104,6 +104,11 @@ class ObjectMemory {
     this.load();
     return this.objects.get(key);
   }
+  /** Every kept object whose key starts with `prefix`. */
+  *under(prefix: string): Generator<[string, KeptObject]> {
+    this.load();
+    for (const entry of this.objects) if (entry[0].startsWith(prefix)) yield entry;
+  }
   /**
    * Make `next` the object of `key` (undefined: none), last in the eviction order, and note the change: in the open
    * batch, else in the store (now, or deferred to `save`).
@@ -565,4 +570,54 @@ function partialOf(req: unknown): Record<string, unknown> | undefined {
   const empty = { metadata: { annotations: {} } };
   const out = Array.isArray(req) ? applyJsonPatch(empty, req) : { result: applyMergePatch(empty, req) };
   return 'error' in out || !isObject(out.result) ? undefined : out.result;
+}
+
+/** Whether an object's annotations name KServe S3 settings (`serving.kserve.io/s3-*`, `serving.kubeflow.org/s3-*`). */
+function hasKserveS3Annotation(obj: unknown): boolean {
+  const ann = isObject(obj) && isObject(obj.metadata) && isObject(obj.metadata.annotations) ? obj.metadata.annotations : undefined;
+  return !!ann && Object.keys(ann).some((k) => /^serving\.(kserve\.io|kubeflow\.org)\/s3-/.test(k));
+}
+
+/** What makes a Secret a model store credential (modelStoreSecretOf). */
+export interface ModelStoreSecret {
+  /** `annotation`: the Secret carries KServe's S3 annotations; `service_account`: a ServiceAccount KServe downloads with lists it. */
+  from: 'annotation' | 'service_account';
+  service_account?: string;
+  /** Why that account is KServe's: its own S3 annotations, or the InferenceService (`<namespace>/<name>`) that runs under it. */
+  account_of?: string;
+}
+
+/**
+ * Whether the Secret `namespace/name` is credentials KServe's storage initializer downloads models with, from the
+ * objects kept here (the last 2000 ServiceAccounts and Secrets, the last 2000 InferenceServices): the Secret's own
+ * `serving.kserve.io/s3-*` annotations (a Secret body is seldom logged), else a ServiceAccount of its namespace listing
+ * it under `secrets` that is KServe's — annotated `serving.kserve.io/s3-*`, or the `serviceAccountName` (`default`
+ * when unset) of an InferenceService kept in that namespace (KServe's credential builder reads that account's Secrets).
+ */
+export function modelStoreSecretOf(config: unknown, cluster: string | undefined, namespace: string, name: string, accountOf: (isvc: unknown) => string | undefined): ModelStoreSecret | undefined {
+  const creds = memoryFor(config, true);
+  const prefix = `${cluster ?? ''}|`;
+  if (hasKserveS3Annotation(creds.get(`${prefix}secrets|${namespace}/${name}`)?.object)) return { from: 'annotation' };
+  let isvcAccounts: Map<string, string> | undefined;
+  const saPrefix = `${prefix}serviceaccounts|${namespace}/`;
+  for (const [key, kept] of creds.under(saPrefix)) {
+    const listed = Array.isArray(kept.object.secrets) && kept.object.secrets.some((s) => isObject(s) && s.name === name);
+    if (!listed) continue;
+    const account = key.slice(saPrefix.length);
+    if (hasKserveS3Annotation(kept.object)) return { from: 'service_account', service_account: account, account_of: 'annotation' };
+    if (!isvcAccounts) {
+      isvcAccounts = new Map();
+      const eps = memoryFor(config, false);
+      for (const resource of ['inferenceservices', 'llminferenceservices']) {
+        const epPrefix = `${prefix}${resource}|${namespace}/`;
+        for (const [k, e] of eps.under(epPrefix)) {
+          const sa = accountOf(e.object);
+          if (sa && !isvcAccounts.has(sa)) isvcAccounts.set(sa, `${namespace}/${k.slice(epPrefix.length)}`);
+        }
+      }
+    }
+    const isvc = isvcAccounts.get(account);
+    if (isvc) return { from: 'service_account', service_account: account, account_of: isvc };
+  }
+  return undefined;
 }

@@ -158,7 +158,11 @@ const credentialTaken: KindImpl = (ev, ctx) => {
         : !ev.resource?.name
           ? `${callerText(ev.actor, ctx.cfg)} listed the secrets of namespace ${ns}, storage-config among them (the`
           : `${callerText(ev.actor, ctx.cfg)} read secret ${ns}/${name} (the model store credentials KServe's storage initializer downloads models with)`,
-    details: { identity, workload: type, access: token ? 'token request' : mounted ? 'credentials mounted' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation },
+    details: {
+      identity, workload: type, access: token ? 'token request' : mounted ? 'credentials mounted' : 'credentials read', namespace: ns || undefined, object: name, object_type: ev.resource?.type, operation: ev.operation,
+      // Not storage-config: why the Secret is a model store credential (KServe S3 annotations, or the KServe account listing it).
+      model_store_secret_from: ev.details?.model_store_secret_from,
+    },
   });
 };
 
