@@ -604,6 +604,9 @@ export function modelStoreSecretOf(config: unknown, cluster: string | undefined,
     const listed = Array.isArray(kept.object.secrets) && kept.object.secrets.some((s) => isObject(s) && s.name === name);
     if (!listed) continue;
     const account = key.slice(saPrefix.length);
+    // The account's own token (`<account>-token-xxxxx`, listed by Kubernetes before 1.24) and OpenShift's pull secret
+    // (`<account>-dockercfg-xxxxx`) are no model store credentials.
+    if (name.startsWith(`${account}-token-`) || name.startsWith(`${account}-dockercfg-`)) continue;
     if (hasKserveS3Annotation(kept.object)) return { from: 'service_account', service_account: account, account_of: 'annotation' };
     if (!isvcAccounts) {
       isvcAccounts = new Map();

@@ -42,10 +42,12 @@ describe("platform.ml_workload_access: a KServe ServiceAccount's model store sec
   it("an account annotated serving.kserve.io/s3-endpoint lists it; the default account of an InferenceService naming none too; kubelet and KServe's controller are not judged", () => {
     const records = [
       account('annotated', ['minio-creds'], { 'serving.kserve.io/s3-endpoint': 'minio.kubeflow:9000', 'serving.kserve.io/s3-usehttps': '0' }),
-      account('default', ['gcs-creds']),
+      account('default', ['default-token-x7k2p', 'gcs-creds']),
       isvc('churn'),
       read(MALLORY, 'minio-creds'),
       read(MALLORY, 'gcs-creds'),
+      // The account's legacy token secret is not a model store credential.
+      read(MALLORY, 'default-token-x7k2p'),
       read({ username: 'system:node:worker-1', groups: ['system:nodes'] }, 'minio-creds'),
       read(sa('kserve', 'kserve-controller-manager'), 'gcs-creds'),
     ];
