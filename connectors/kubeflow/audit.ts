@@ -14,6 +14,7 @@ import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
 import { watchedBy } from './namespaces.js';
 import { mutatingWebhookOf } from './audit/webhook.js';
+import { namespaceGuardsOff } from './audit/namespace-guards.js';
 import { DEFAULT_NAMESPACES } from './config.js';
 import { redactAuditRaw, redactRequestUri, redactStatusMessage, redactValidationFailure, VALIDATION_FAILURE } from './audit/redact.js';
 import { jobImages, workloadFacts } from './audit/workload.js';
@@ -272,6 +273,11 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     subjects: binding?.subjects.length ? binding.subjects : undefined,
     grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
   });
+  // Pod Security or Istio injection switched off on a watched namespace: recorded for the SIEM (no rule judges it).
+  if (kind.family === 'namespace' && ref.resource === 'namespaces' && watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES)(ref.name ?? objectName(ev))) {
+    const off = namespaceGuardsOff(ev);
+    if (off) details.namespace_protection_off = off;
+  }
   // A mutating webhook rewrites the pods / InferenceServices its rules match (platform.ml_workload_access).
   const webhook = mutatingWebhookOf(ev);
   if (webhook) {
