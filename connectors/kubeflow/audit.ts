@@ -273,6 +273,12 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     subjects: binding?.subjects.length ? binding.subjects : undefined,
     grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
   });
+  // An ExternalName Service: a name in the namespace that resolves elsewhere (an InferenceGraph step naming it leaves the cluster).
+  if (ref.resource === 'services' && !ref.apiGroup && !ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')) {
+    const spec = (ev.responseObject as { spec?: { type?: unknown; externalName?: unknown } } | undefined)?.spec ?? (ev.requestObject as { spec?: { type?: unknown; externalName?: unknown } } | undefined)?.spec;
+    if (spec?.type === 'ExternalName' && typeof spec.externalName === 'string' && spec.externalName) details.external_name = spec.externalName.toLowerCase().replace(/\.$/, '');
+    else if (spec?.type !== undefined && spec.type !== 'ExternalName') details.external_name_cleared = true;
+  }
   // Pod Security or Istio injection switched off on a watched namespace: recorded for the SIEM (no rule judges it).
   if (kind.family === 'namespace' && ref.resource === 'namespaces' && watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES)(ref.name ?? objectName(ev))) {
     const off = namespaceGuardsOff(ev);

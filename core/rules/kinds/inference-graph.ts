@@ -15,12 +15,50 @@ import { setting, type KindImpl, type RuleContext } from './context.js';
 /** Known InferenceServices: `kisvc|<scope>|<namespace>/<name>`, set by a successful write or read, removed at delete. */
 const knownKey = (ev: NormalizedEvent, endpoint: string) => `kisvc|${scopeOf(ev) ?? ''}|${endpoint}`;
 
+/** The endpoints a graph step may name by KServe's URL: InferenceServices, LLMInferenceServices and ModelMesh Predictors. */
+const GRAPH_TARGETS = new Set(['inferenceservices', 'llminferenceservices', 'predictors']);
+/** ModelMesh serves every Predictor of a namespace behind one Service (`modelmesh-serving`, kserve/modelmesh-serving). */
+const MODELMESH_SERVICE = 'modelmesh-serving';
+
 function rememberInferenceService(ev: NormalizedEvent, ctx: RuleContext): void {
+  rememberExternalName(ev, ctx);
   const ep = ev.ml?.deployment?.endpoint;
-  if (ev.resource?.type !== 'inferenceservices' || typeof ep !== 'string' || !ep || ev.outcome === 'failure') return;
+  if (!GRAPH_TARGETS.has(ev.resource?.type ?? '') || typeof ep !== 'string' || !ep || ev.outcome === 'failure') return;
   const key = knownKey(ev, ep);
   if (ev.action === 'endpoint.delete' || ev.action === 'resource.delete') ctx.delete(key);
   else if (!ctx.get<boolean>(key)) ctx.set(key, true);
+  // A Predictor's URL is ModelMesh's Service of its namespace (`modelmesh-serving.<namespace>:8008`): known as long as one was seen.
+  const ns = ep.split('/')[0];
+  if (ev.resource?.type === 'predictors' && ns && ev.action !== 'endpoint.delete' && ev.action !== 'resource.delete') {
+    const mm = knownKey(ev, `${ns}/${MODELMESH_SERVICE}`);
+    if (!ctx.get<boolean>(mm)) ctx.set(mm, true);
+  }
+}
+
+/** ExternalName Services: `kext|<scope>|<namespace>/<name>` → the host they resolve to (the connector's `details.external_name`). */
+const externalKey = (ev: NormalizedEvent, ns: string, name: string) => `kext|${scopeOf(ev) ?? ''}|${ns}/${name}`;
+
+function rememberExternalName(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ns = ev.resource?.namespace;
+  const name = ev.resource?.name;
+  if (ev.resource?.type !== 'services' || !ns || !name || ev.outcome === 'failure' || ev.details?.dry_run === true) return;
+  const key = externalKey(ev, ns, name);
+  const target = ev.details?.external_name;
+  if (typeof target === 'string' && target) ctx.set(key, target);
+  else if (ev.action === 'resource.delete' || ev.details?.external_name_cleared === true) ctx.delete(key);
+}
+
+/**
+ * The ExternalName target a graph host names, if it is a Service of the graph's namespace (`<svc>`) or of a namespace
+ * (`<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`) the rules saw written as one.
+ */
+function externalTargetOf(host: string, ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+  const graphNs = ev.resource?.namespace ?? (ev.ml?.deployment?.endpoint ?? '').split('/')[0] ?? '';
+  const parts = host.split('.');
+  const rest = parts.slice(2).join('.');
+  const [svc, ns] = parts.length === 1 ? [parts[0], graphNs] : parts.length >= 2 && (rest === '' || rest === 'svc' || rest === 'svc.cluster.local') ? [parts[0], parts[1]] : [undefined, undefined];
+  if (!svc || !ns) return undefined;
+  return ctx.get<string>(externalKey(ev, ns, svc));
 }
 
 /** The host of a URL as written (lower case, no port), else the text itself (an unparseable URL is judged as written). */
@@ -33,7 +71,10 @@ function hostOf(url: string): string {
 }
 
 /** Whether `host` is inside the cluster as the graph's router resolves it (see above). */
-function inCluster(host: string, ev: NormalizedEvent, ctx: RuleContext): boolean {
+function inCluster(host: string, ev: NormalizedEvent, ctx: RuleContext, seen = 0): boolean {
+  // An ExternalName Service is a DNS alias: the router reaches whatever its target is (followed a few hops).
+  const alias = externalTargetOf(host, ev, ctx);
+  if (alias !== undefined) return seen < 4 && alias !== host && inCluster(alias, ev, ctx, seen + 1);
   if (!host.includes('.') && !host.includes(':') && /^[a-z0-9-]+$/.test(host)) return true;
   if (/\.svc$/.test(host) || /\.svc\.cluster\.local$/.test(host)) return true;
   const [label, namespace, ...domain] = host.split('.');
