@@ -215,11 +215,13 @@ const roleGranted: KindImpl = (ev, ctx) => {
 };
 
 /**
- * The CA injectors that rewrite webhook configurations' `caBundle` as certificates rotate: cert-manager's cainjector
- * and istiod (its webhook patcher). An update by them sends the whole object, with no old one in the record to compare:
+ * The CA injectors that rewrite webhook configurations' `caBundle` as certificates rotate: cert-manager's cainjector,
+ * OpenShift's service CA operator (Open Data Hub, OpenShift AI) and istiod (its webhook patcher). An update by them sends the whole object, with no old one in the record to compare:
  * it is taken as the rotation it always is; their patches are read (anything beyond `caBundle` is judged).
  */
-const CA_INJECTORS = new Set(['system:serviceaccount:cert-manager:cert-manager-cainjector', 'system:serviceaccount:istio-system:istiod']);
+const CA_INJECTORS = new Set(['system:serviceaccount:cert-manager:cert-manager-cainjector', 'system:serviceaccount:openshift-service-ca:service-ca']);
+/** istiod's account, also per revision (`istiod-1-22-0`, Helm's revisioned installs). */
+const ISTIOD = /^system:serviceaccount:istio-system:istiod(?:-[a-z0-9-]+)?$/;
 
 /**
  * A MutatingWebhookConfiguration created or changed (the connector's `details.mutating_webhook`) whose webhooks match
@@ -240,7 +242,7 @@ const webhookWritten: KindImpl = (ev, ctx) => {
   const actor = ev.actor?.id ?? '';
   const update = ev.action === 'resource.update';
   // Their patches are read when the record shows them; a Metadata-level record shows nothing to compare.
-  if (update && CA_INJECTORS.has(actor) && (d.audit_level === 'Metadata' || ev.operation?.startsWith('update '))) return;
+  if (update && (CA_INJECTORS.has(actor) || ISTIOD.test(actor)) && (d.audit_level === 'Metadata' || ev.operation?.startsWith('update '))) return;
   // Kubernetes' and Knative's own controllers (Knative's webhook keeps its configuration's rules and caBundle).
   const sa = /^system:serviceaccount:([^:]+):/.exec(actor)?.[1];
   if (update && (sa === 'kube-system' || sa === 'knative-serving')) return;

@@ -55,6 +55,8 @@ describe('platform.ml_workload_access: mutating webhooks over ML workloads', () 
       write('patch', sa('cert-manager', 'cert-manager-cainjector'), 'x', [{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: CA }]),
       write('update', sa('istio-system', 'istiod'), 'istio-sidecar-injector', istioUpdate),
       write('update', sa('istio-system', 'istiod'), 'istio-sidecar-injector', undefined, 'Metadata'),
+      write('update', sa('istio-system', 'istiod-1-22-0'), 'istio-revision-tag-default', istioUpdate),
+      write('update', sa('openshift-service-ca', 'service-ca'), 'odh-model-controller', undefined, 'Metadata'),
       // Anyone's patch that only rotates the CA bundle.
       write('patch', MALLORY, 'x', [{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: CA }]),
     ])).toEqual([]);
