@@ -10,9 +10,10 @@
  */
 import { readShell } from '../../core/integrity/shell-words.js';
 
-/** A command's words, and the command its output is piped into, if it is (`curl … | bash`). */
+/** A command's words, its substitution depth, and the command its output is piped into, if it is (`curl … | bash`). */
 interface Command {
   words: string[];
+  depth: number;
   pipedInto?: string[];
 }
 
@@ -23,7 +24,7 @@ interface Command {
  */
 function commandsOf(line: string): Command[] {
   const read = readShell(line);
-  const out: Command[] = read.map((c) => ({ words: c.words }));
+  const out: Command[] = read.map((c) => ({ words: c.words, depth: c.depth }));
   const nextAt = new Map<number, number>();
   for (let c = read.length - 1; c >= 0; c--) {
     const { op, depth } = read[c]!;
@@ -34,6 +35,33 @@ function commandsOf(line: string): Command[] {
     for (const d of nextAt.keys()) if (d > depth) nextAt.delete(d);
   }
   return out;
+}
+
+/** A command or process substitution as a word (`$(…)`, `` `…` ``, `<(…)`; not arithmetic, `$((…))`). */
+const isSubstitution = (w: string) => /^(?:\$\((?!\()|`|<\()/.test(w);
+
+/**
+ * Which commands' output a shell runs as a command line or script: those in a substitution standing as a command
+ * (`$(curl …)`, `` `curl …` ``), evaluated (`eval "$(…)"`, `` eval `…` ``), given to a shell's `-c`, or a process
+ * substitution given to a shell or interpreter as its script (`bash <(curl …)`, `source <(…)`). Read from the words,
+ * so that a backquoted command and a `case` inside `$(…)` are found as `$(curl …)` is. Each command is looked at once
+ * per substitution level holding it (at most 16): linear.
+ */
+function outputRun(commands: readonly Command[]): boolean[] {
+  const run = commands.map(() => false);
+  for (let c = 0; c < commands.length; c++) {
+    const words = commandWords(withoutRedirects(commands[c]!.words).words);
+    const name = words[0]?.split('/').pop() ?? '';
+    const dashC = words.indexOf('-c');
+    const holds = (words[0] !== undefined && isSubstitution(words[0]) && !words[0].startsWith('<('))
+      || (name === 'eval' && words.slice(1).some(isSubstitution))
+      || (/^(?:(?:ba|z|da|k)?sh|su)$/.test(name) && dashC > 0 && isSubstitution(words[dashC + 1] ?? ''))
+      || (INTERPRETER.test(name) && words.slice(1).some((w) => w.startsWith('<(')));
+    if (!holds) continue;
+    const depth = commands[c]!.depth;
+    for (let j = c + 1; j < commands.length && commands[j]!.depth > depth; j++) if (commands[j]!.depth === depth + 1) run[j] = true;
+  }
+  return run;
 }
 
 /** Words that only prefix the command that follows: `sudo -u ec2-user`, `env A=b`, `nohup`, `exec`, `then`… */
@@ -199,14 +227,25 @@ function fetchesOf(words: string[]): Fetched[] {
   }
   if (name === 'gcloud' && args[0] === 'storage' && (args[1] === 'cp' || args[1] === 'rsync')) return copyOutputs(args.slice(2), args[1] === 'rsync' || args.includes('-r') || args.includes('--recursive'));
   if (name === 'git' && args[0] === 'clone') {
-    const plain = args.slice(1).filter((a) => !a.startsWith('-'));
-    const url = plain.find((a) => /^(?:https?:\/\/|git@|ssh:\/\/|git:\/\/)/.test(a));
+    // Its operands: the repository, then the directory (an option's value, `-b "$BRANCH"`, is neither).
+    const plain: string[] = [];
+    for (let i = 1; i < args.length; i++) {
+      const a = args[i]!;
+      if (GIT_CLONE_VALUE_OPTION.test(a)) i++;
+      else if (!a.startsWith('-')) plain.push(a);
+    }
+    // A repository only the running script knows (`git clone "$REPO"` of a variable it does not set, `$(…)`): cloned
+    // from an unknown place, so run as a download whose URL cannot be shown trusted; one it sets is resolved before.
+    const url = plain.find((a) => /^(?:https?:\/\/|git@|ssh:\/\/|git:\/\/)/.test(a)) ?? (plain[0] !== undefined && isHidden(plain[0]) ? plain[0] : undefined);
     if (!url) return [];
     const dir = plain[plain.indexOf(url) + 1] ?? basename(url).replace(/\.git$/, '');
     return [{ path: dir, dir: true, url }];
   }
   return [];
 }
+
+/** git clone's options that take the next word as their value (`-b main`, `--depth 1`). */
+const GIT_CLONE_VALUE_OPTION = /^(?:-[bocuj]|--(?:branch|origin|config|upload-pack|jobs|depth|reference(?:-if-able)?|template|separate-git-dir|filter|shallow-since|shallow-exclude|server-option|bundle-uri|ref-format))$/;
 
 /** Interpreters whose first non-option argument is a script they run. */
 const INTERPRETER = /^(?:(?:ba|z|da|k)?sh|source|\.|python[\d.]*|perl|ruby|node|Rscript)$/;
@@ -399,6 +438,7 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
   };
   const readLine = (line: string, depth: number): void => {
     const commands = commandsOf(line);
+    const runsOutput = outputRun(commands);
     // A line installing a cron table from its standard input (`echo … | crontab -`, `(crontab -l; echo …) | crontab -`):
     // what it echoes are cron lines.
     const crontabIn = commands.some((k) => k.words[0] === 'crontab' && !k.words.slice(1).some((w) => /^-[lre]$/.test(w)) && (k.words.length === 1 || k.words.includes('-')));
@@ -460,6 +500,8 @@ export function scriptRuns(lines: readonly string[]): ScriptRuns {
         for (const url of files.get(resolve(extraction.archive)) ?? []) fetched.push({ path: resolve(extraction.dir), dir: true, url });
       }
       if (toStdout && stdout) fetched.push({ path: resolve(stdout), dir: false, url: toStdout });
+      // Its output run as the command line or script a substitution makes (`` eval `curl …` ``).
+      else if (toStdout && runsOutput[c]) ran.add(toStdout);
       const into = commands[c]!.pipedInto;
       if (toStdout && into) {
         // Into `tee f` (saved), or into a shell or interpreter reading its standard input (run).

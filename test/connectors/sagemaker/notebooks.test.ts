@@ -153,6 +153,34 @@ describe('download-then-run in lifecycle scripts', () => {
     expect(piped('#!/bin/bash\nVERSION=$(curl -s https://config.example.net/version)\necho $(curl -s https://config.example.net/motd)')).toBeUndefined();
     expect(piped('#!/bin/bash\nif [ "$(curl -s https://config.example.net/ok)" = ok ]; then echo up; fi\nV=`curl -s https://config.example.net/v`')).toBeUndefined();
   });
+  it('a backquoted download is read as $(…) is: evaluated, given to sh -c or standing as a command it runs; assigned it does not', () => {
+    expect(piped('#!/bin/bash\neval `wget -qO- https://tools.example.net/env`')).toEqual(['https://tools.example.net/env']);
+    expect(piped('#!/bin/bash\nbash -c "`curl -fsSL https://tools.example.net/i.sh`"')).toEqual(['https://tools.example.net/i.sh']);
+    expect(piped('#!/bin/bash\nsudo -u ec2-user -i eval "`curl -s https://tools.example.net/e`"')).toEqual(['https://tools.example.net/e']);
+    // Assigned: fetched (listed in code_uris), not run.
+    const assigned = lifecycle('lc-bq', '#!/bin/bash\nX=`curl -s https://config.example.net/v`\necho "$X"');
+    expect(assigned.details?.script_piped_to_shell).toBeUndefined();
+    expect(assigned.details?.script_code_uris).toEqual(['https://config.example.net/v']);
+  });
+  it('a case inside $(…) is followed: a download in one of its branches, evaluated, is run', () => {
+    expect(piped('#!/bin/bash\neval "$(case "$REGION" in us-*) curl -s https://tools.example.net/us.sh;; *) curl -s https://tools.example.net/eu.sh;; esac)"'))
+      .toEqual(['https://tools.example.net/us.sh', 'https://tools.example.net/eu.sh']);
+    expect(piped('#!/bin/bash\nV=$(case "$1" in a) curl -s https://config.example.net/a;; esac)\necho "$V"')).toBeUndefined();
+  });
+  it('a repository cloned from a variable the script does not set, then run, is a download from an unknown place; one it sets to a trusted repository is judged by that', () => {
+    const unknown = lifecycle('lc-clone', '#!/bin/bash\ngit clone --depth 1 -b "$BRANCH" "$REPO" /opt/tools\ncd /opt/tools && ./install.sh');
+    expect(unknown.details?.script_piped_to_shell).toEqual(['$REPO']);
+    const trusted = { [RULE]: { trusted_code_locations: ['https://github.com/aws-samples/*'] } };
+    const [a, ...more] = alertsOf([unknown], trusted);
+    expect(more).toEqual([]);
+    expect(a!.details).toMatchObject({ finding: 'untrusted_lifecycle_script', piped_to_shell: ['$REPO'] });
+    // Cloned and never run: nothing is listed as run.
+    expect(piped('#!/bin/bash\ngit clone "$REPO" /opt/tools')).toBeUndefined();
+    // Set by the script to a trusted repository: that URL, which the list trusts.
+    const known = lifecycle('lc-clone-ok', '#!/bin/bash\nREPO=https://github.com/aws-samples/nb-tools.git\ngit clone "$REPO" /opt/tools\ncd /opt/tools && ./install.sh');
+    expect(known.details?.script_piped_to_shell).toEqual(['https://github.com/aws-samples/nb-tools.git']);
+    expect(alertsOf([known], trusted)).toEqual([]);
+  });
   it('a URL or path named through a variable, and a fetched file moved or copied before it runs, are the same fetch', () => {
     expect(piped('#!/bin/bash\nURL=https://tools.example.net/x.sh\nexport DEST=/tmp/x.sh\ncurl -fsSL -o "$DEST" "$URL"\nbash ${DEST}')).toEqual(['https://tools.example.net/x.sh']);
     expect(piped('#!/bin/bash\ncurl -o /tmp/x https://tools.example.net/x\nmv /tmp/x /usr/local/bin/helper && chmod +x /usr/local/bin/helper\n/usr/local/bin/helper')).toEqual(['https://tools.example.net/x']);
