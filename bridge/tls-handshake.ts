@@ -158,6 +158,13 @@ const HINTS: Record<HandshakeFailureReason, string> = {
   other: 'the handshake ended before completing (connection reset, timeout, malformed hello)',
 };
 
+/** A timer that does not keep the process alive; returns its cancel. */
+function unrefTimer(fn: () => void, ms: number): () => void {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
+}
+
 /**
  * Count and log the TLS handshakes `server` fails (its `tlsClientError` event): every one in
  * `mltrail_tls_handshake_failures_total{reason}`, and at most one warn line per reason per `windowMs` (a minute)
@@ -166,19 +173,25 @@ const HINTS: Record<HandshakeFailureReason, string> = {
  * (a TCP health check, a port probe) is no handshake and is not counted. A plain HTTP request, whatever its
  * method, is answered with PLAIN_HTTP_ANSWER (still counted as `not_tls`). Returns a stop function (clears the
  * timers, gives the server its connection listener back, closes the connections not through their handshake).
+ * `setTimer` runs a window's end after `windowMs` (default: an unref'd `setTimeout`); a test gives its own to end
+ * windows when it says, not when a loaded machine gets there.
  */
-export function watchHandshakeFailures(server: Server, deps: { log: Logger; metrics: Metrics; windowMs?: number; handshakeTimeoutMs?: number }): () => void {
+export function watchHandshakeFailures(
+  server: Server,
+  deps: { log: Logger; metrics: Metrics; windowMs?: number; handshakeTimeoutMs?: number; setTimer?: (fn: () => void, ms: number) => () => void },
+): () => void {
   const windowMs = deps.windowMs ?? 60_000;
+  const setTimer = deps.setTimer ?? unrefTimer;
   for (const reason of HANDSHAKE_FAILURE_REASONS) deps.metrics.tlsHandshakeFailures.inc({ reason }, 0);
-  /** Per reason: failures since its last line, and the timer closing its window. */
-  const windows = new Map<HandshakeFailureReason, { count: number; ip?: string; tlsError?: string; timer: NodeJS.Timeout }>();
+  /** Per reason: failures since its last line, and the cancel of the timer closing its window. */
+  const windows = new Map<HandshakeFailureReason, { count: number; ip?: string; tlsError?: string; cancel: () => void }>();
   const say = (reason: HandshakeFailureReason, count: number, ip: string | undefined, tlsError: string | undefined) =>
     deps.log.warn(
       { reason, count, window_s: windowMs / 1000, ...(ip ? { peer_ip: ip } : {}), tls_error: tlsError, code: 'MLTRAIL_ERR_TLS_HANDSHAKE' },
       `TLS handshake failed (${reason}): ${count} since the last line${ip ? `, the last from ${ip}` : ''} (${tlsError}); ${HINTS[reason]}`,
     );
   const openWindow = (reason: HandshakeFailureReason) => {
-    const timer = setTimeout(() => {
+    const cancel = setTimer(() => {
       const w = windows.get(reason)!;
       windows.delete(reason);
       // Failures during the window are said at its end, which opens the next; a quiet window closes.
@@ -187,8 +200,7 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
         openWindow(reason);
       }
     }, windowMs);
-    timer.unref();
-    windows.set(reason, { count: 0, timer });
+    windows.set(reason, { count: 0, cancel });
   };
   // Connections whose first bytes start an HTTP request line (the raw sockets the TLS sockets wrap).
   const plainHttp = new WeakSet<Socket>();
@@ -221,7 +233,7 @@ export function watchHandshakeFailures(server: Server, deps: { log: Logger; metr
   return () => {
     restoreListeners();
     server.off('tlsClientError', onError);
-    for (const w of windows.values()) clearTimeout(w.timer);
+    for (const w of windows.values()) w.cancel();
     windows.clear();
   };
 }
