@@ -4,6 +4,7 @@
  * `my_wrap("x")`).
  */
 import { holdsSecret, REDACTED, SECRET_NAME } from './names.js';
+import { isTemplateOfNames } from './python.js';
 
 /**
  * An assignment's target and its `=`: a name, dotted or subscripted by a literal (`token`, `self.api_key`,
@@ -27,8 +28,6 @@ const SECRET_STORE_READ = /(?:^|\.)secrets\.get$/;
 const NOT_SECRET_KEY = /^(?:user(?:name)?|login|host(?:name)?|port|url|uri|endpoint|region|database|db|schema|namespace|kind|name|type|scope|encoding|errors|mode|method|timeout|prompt|sep|format)$|(?:name|ref|file|path|dir|arn)$/i;
 /** Literals that name no secret whatever their place: an auth scheme (`"Bearer " + tok`), a text encoding (`"utf-8"`). */
 const HARMLESS_LITERAL = /^(?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]*|utf-?8|utf-?16(?:-?[lb]e)?|ascii|latin-?1|iso-8859-1|base64|hex)$/i;
-/** An f-string's or a template literal's body of replacement fields only (`{tok}`, `${tok}`): names, no text. */
-const FIELDS_ONLY = /^(?:\$?\{[^{}]*\})*$/;
 /** Words before '(' that open no call (`x if (a) else b`). */
 const NOT_CALLEE = /^(?:if|else|elif|or|and|not|in|is|return|await|lambda|yield|for|while|typeof|new)$/;
 
@@ -211,8 +210,16 @@ function openFrame(text: string, at: number, from: number): Frame {
 /** Whether a literal of the right-hand side stays (see redactAssignedExpressions). */
 function keepLiteral(text: string, at: number, end: number, prefix: string, body: string, stack: Frame[], name: string, isCredential: (word: string) => boolean): boolean {
   if (body === '' || body === REDACTED) return true;
-  // An f-string names variables (a literal text in it is a prefix or a format, as the kept-value rules read it).
-  if (/[fF]/.test(prefix) || (text[at + prefix.length] === '`' && FIELDS_ONLY.test(body))) return true;
+  // A template literal of interpolations and an auth scheme names variables (isTemplateOfNames); one with literal text
+  // (`` `Bearer abc…` ``) is judged as a literal is. An f-string with a replacement field names variables too, its text
+  // a prefix or a format, unless a word of it reads as a credential (`f"Bearer ghp_…{x}"`); one without a field
+  // (`f"Bearer abc…"`) is a literal with a prefix.
+  const quote = text[at + prefix.length]!;
+  if (quote === '`' && isTemplateOfNames(`\`${body}\``)) return true;
+  if (/[fF]/.test(prefix)) {
+    const words = body.replace(/\{\{|\}\}/g, ' ').split(/\{[^{}]*\}/);
+    if (isTemplateOfNames(`f${quote}${body}${quote}`) || (words.length > 1 && !words.some((w) => w.split(/[\s:=,;]+/).some(isCredential)))) return true;
+  }
   if (HARMLESS_LITERAL.test(body)) return true;
   const after = text.slice(end, end + 20);
   const top = stack[stack.length - 1];

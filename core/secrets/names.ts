@@ -54,14 +54,14 @@ const KEY_ID_ALL = new RegExp(String.raw`(?:access|private)[_.-]?key[_.-]?id|(?:
 const NOT_A_TOKEN_SOURCE = String.raw`tokeniz[a-z]*|(?:max|min|num)(?:[_.-]?[a-z]+)*?[_.-]?tokens(?![a-z])`;
 const NOT_A_TOKEN = new RegExp(NOT_A_TOKEN_SOURCE, 'i');
 const NOT_A_TOKEN_ALL = new RegExp(NOT_A_TOKEN_SOURCE, 'gi');
-// `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
+// `api_?key`: `API_KEY`, and `apiKey` / `APIKEY` as JavaScript and many SDKs write it. `connection_string`: an Azure Storage connection string (MLflow's AZURE_STORAGE_CONNECTION_STRING) holds
 // `AccountKey=` (named too, for the same text in a script or message); `_pass`, `_pwd`: DB_PASS, MYSQL_PWD.
 // KEY_KINDS: other keys that are a credential by their first word. Dotted too, as Hadoop and Spark settings are
 // written (`fs.azure.account.key.<account>.dfs.core.windows.net`, `fs.gs.auth.service.account.private.key`,
 // `fs.azure.sas.<container>.<account>…`); Azure connection strings' `SharedAccessKey=` (Service Bus, Event Hubs) and
 // `SharedAccessSignature=` (a SAS), not `SharedAccessKeyName` (a name). `KAGGLE_KEY`: the Kaggle API's key as its
 // clients read it from the environment (beside `KAGGLE_USERNAME`, which stays).
-export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private[_.]?key|api_key|access_key|routing_key|connection_?string|account[_.]?key|shared_?access_?(?:key|signature)|azure\.sas\.|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data|kaggle_?key(?![a-z])`, 'i');
+export const SECRET_NAME = new RegExp(String.raw`password|passwd|secret|token|credential|private[_.]?key|api_?key|access_key|routing_key|connection_?string|account[_.]?key|shared_?access_?(?:key|signature)|azure\.sas\.|_pass\b|_pwd\b|(?:${KEY_KINDS})_?keys?(?![a-z])|client_?key_?data|kaggle_?key(?![a-z])`, 'i');
 
 /** What every redaction puts in place of a hidden value (raw records, config checks, logs). */
 export const REDACTED = '[redacted]';

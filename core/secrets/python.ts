@@ -25,6 +25,31 @@ export const PY_FSTRING = String.raw`(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*
  */
 export const PY_FSTRING_OF_NAMES_SOURCE = String.raw`(?:[rR]?[fF]|[fF][rR])(?:"(?:\{[^{}"\n]*\})*"|'(?:\{[^{}'\n]*\})*')`;
 export const PY_FSTRING_OF_NAMES = new RegExp(`^${PY_FSTRING_OF_NAMES_SOURCE}$`);
+/** A JavaScript template literal on one line (`` `Bearer ${t}` ``): read whole, or its backquote was read as a word's. */
+export const JS_TEMPLATE = String.raw`\`(?:[^\`\\\n]|\\.)*\``;
+/** An auth scheme opening a template's text (`Bearer `): which kind of credential, not what. */
+const TEMPLATE_SCHEME = /^[ \t]*(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?=[ \t]|$)/i;
+/**
+ * A template whose only variable part is its interpolations and whose text is at most an auth scheme and punctuation:
+ * a JavaScript template literal (`` `${t}` ``, `` `Bearer ${t}` ``, `` `${user}:${pass}` ``) or a Python f-string
+ * (`f"{tok}"`, `f"Bearer {tok}"`). It names variables and holds no literal, so no secret, and stays as written; one
+ * with literal text (`` `Bearer abc123…` ``, `f"sk-{x}"`, `f"{{x}}"`: braces doubled are text) is a literal's. An
+ * interpolation holding braces (`${f({a})}`) is not read apart: the template is a literal's then.
+ *
+ * @example
+ * isTemplateOfNames('`Bearer ${t}`') // true
+ * isTemplateOfNames('f"Bearer abc123"') // false
+ */
+export function isTemplateOfNames(value: string): boolean {
+  let body: string;
+  if (value.length >= 2 && value[0] === '`' && value.endsWith('`')) body = value.slice(1, -1).replace(/\$\{[^{}`]*\}/g, '');
+  else {
+    const m = /^(?:[rR]?[fF]|[fF][rR])(["'])([^]*)\1$/.exec(value);
+    if (!m) return false;
+    body = m[2]!.replace(/\{\{|\}\}/g, 'x').replace(/\{[^{}]*\}/g, '');
+  }
+  return !/[A-Za-z0-9]/.test(body.replace(TEMPLATE_SCHEME, ''));
+}
 /**
  * A Python name as a value (`tok`, `self.token`, `cfg.api_key`): a variable, no literal. A quoted key given one in a
  * dict (`{"token": tok}`) names where the secret is, not what.

@@ -1,7 +1,7 @@
 /** Script and config files (redactScriptText): key and assignment rules over whole files, multi-line strings. */
 import { holdsSecret, isSecretKey, isUnsetValue, REDACTED, SECRET_NAME } from './names.js';
 import { ESCAPED_QUOTE, isCredentialWord, isKeywordVariable, redactSecretTextAfter, REFERENCE_LIST } from './text.js';
-import { AUTH_HEADER_NAME, ENV_NAME, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_NAME_VALUE, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
+import { AUTH_HEADER_NAME, ENV_NAME, isTemplateOfNames, LITERAL_PAIR, NAME_THEN_VALUE_ARGS, PY_ANNOTATION, PY_NAME_VALUE, PY_TYPE_ONLY, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_PROPERTY } from './yaml-lines.js';
 import { redactYamlPlainContinued } from './yaml-spans.js';
 import { redactYamlValuesUnder } from './yaml.js';
@@ -20,7 +20,7 @@ import { callEnd, inYamlFlowMapping, redactCallLiterals } from './code.js';
  * (YAML's quote inside it; Python's adjacent literals). An annotation's bracket is read for 200 characters at most: unbounded,
  * every name on a long line without ']' scanned to its end (quadratic).
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|`(?:[^`\\\n]|\\.)*`|[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|\d+)[ \t]*\])+(?![\w$.(\[])|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
@@ -74,8 +74,8 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 /** One SCRIPT_ASSIGNMENT match: a secret's value hidden; a quoted value that is no secret is read for pairs inside it. */
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
   const valueAt = at + all.length - value.length;
-  const secret = (holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value)))
-    && !PY_FSTRING_OF_NAMES.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
+  const secret = (holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^(?:[rR]?[fF]|[fF][rR])?["'`]/.test(value)))
+    && !isTemplateOfNames(value) && !SUBSCRIPT_LOOKUP.test(value) && !JS_ENV_LOOKUP.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
   // A call expression (`{"token": get_tok()}`, `password = dbutils.secrets.get(scope="s", key="k")`) says where the
   // secret comes from, not what it is: kept whole (cut at its '(' it was hidden as `[redacted])`); its credential and
   // fallback literals were hidden before (redactCallLiterals).
@@ -104,20 +104,30 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   // A Python annotation (`token: Dict[str, str] = {…}`): its type is no value (the container is redactPythonContainers').
   if (!sep.includes('=') && PY_ANNOTATION.test(text.slice(at + all.length - value.length, at + all.length - value.length + 1000))) return all;
   // A credential header's value (`"Authorization": "Bearer x"`) keeps its auth scheme, as the text rules keep it.
-  if (q !== '' && AUTH_HEADER_NAME.test(name) && /^["']/.test(value)) {
-    const inner = value.slice(1, value.length > 1 && value.endsWith(value[0]!) ? -1 : undefined);
+  // An f-string's or template's too (`f"Bearer [redacted]"`, `` `Bearer [redacted]` ``).
+  if (q !== '' && AUTH_HEADER_NAME.test(name) && /^(?:[rR]?[fF]|[fF][rR])?["'`]/.test(value)) {
+    const fp = F_PREFIX.exec(value)?.[0].slice(0, -1) ?? '';
+    const lit = value.slice(fp.length);
+    const inner = lit.slice(1, lit.length > 1 && lit.endsWith(lit[0]!) ? -1 : undefined);
     const scheme = AUTH_SCHEME.exec(inner)?.[0] ?? '';
     if (inner.slice(scheme.length) === REDACTED) return all;
-    return `${pre}${q}${name}${q}${sep}${value[0]}${scheme}${REDACTED}${inner.length < value.length - 1 ? value[0] : ''}`;
+    return `${pre}${q}${name}${q}${sep}${fp}${lit[0]}${scheme}${REDACTED}${inner.length < lit.length - 1 ? lit[0] : ''}`;
   }
   // An f-string with literal text keeps its prefix and quotes (`f"[redacted]"`).
   const fq = F_PREFIX.exec(value)?.[0];
   if (fq !== undefined) return `${pre}${q}${name}${q}${sep}${fq}${REDACTED}${fq.slice(-1)}`;
   // A value quoted in escaped JSON (`\"x\"`) keeps its quotes, the closing one only if the line did not cut it.
-  const vq = value[0] === '"' || value[0] === "'" ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
+  const vq = value[0] === '"' || value[0] === "'" || value[0] === '`' ? value[0] : (ESCAPED_QUOTE.exec(value)?.[0] ?? '');
   if (vq.length > 1 && value.slice(vq.length, value.endsWith(vq) ? -vq.length : undefined) === REDACTED) return all;
   return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
 }
+/**
+ * A name subscripted by literal keys (`cfg["token"]`, `secrets['hf']`, `cfg["db"]["password"]`, `argv[1]`): a lookup,
+ * which names where the secret is, not what (read as a word it was hidden up to its first `]`, `[redacted]]`).
+ */
+const SUBSCRIPT_LOOKUP = /^[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|\d+)[ \t]*\])+$/;
+/** A JavaScript environment lookup (`process.env.DB_PASSWORD`, `import.meta.env.VITE_TOKEN`): where, as `os.environ[…]`. */
+const JS_ENV_LOOKUP = /^(?:process|import\.meta)\.env\.[A-Za-z_$][\w$]*$/;
 /** An auth scheme opening a credential header's value (`Bearer`, `Basic`): which kind of credential, not what. */
 const AUTH_SCHEME = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i;
 /** An f-string's prefix and opening quote. */

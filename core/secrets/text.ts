@@ -4,7 +4,7 @@ import { redactConfigSetters } from './setters.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
-import { ANNOTATION_END, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_FSTRING_OF_NAMES, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
+import { ANNOTATION_END, isTemplateOfNames, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 import { callEnd, inYamlFlowMapping } from './code.js';
 import { redactAssignedExpressions } from './expressions.js';
@@ -19,7 +19,7 @@ import { redactKaggleCredentials } from './kaggle.js';
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'{,=]|(?<=\\)[nrt]|(?<=(?:^|[\s"'])-H))([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t|\\[ \t])*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?:[ \t]|\\[ \t])+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'{,=]|(?<=\\)[nrt]|(?<=(?:^|[\s"'])-H))([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t|\\[ \t])*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?:[ \t]|\\[ \t])+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|`(?:[^`\\\n]|\\.)*`(?=$|[\s,;)}\].'"])|\$\([^()\n]*\)(?=$|[\s,;)}\]'"])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
 /** A separator glued to a value (`token: null, user: x`): an unset value so is still unset. */
 const UNSET_THEN_SEPARATOR = /[,;]$/;
@@ -36,7 +36,7 @@ const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(
  * `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument), an f-string's
  * too (`token=f"{tok}"` names a variable and stays; read as a word, its prefix alone was hidden and the rest shown).
  */
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|`[^`\n]*`|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
@@ -63,7 +63,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
       // Python's walrus (`password := "x"`) is an assignment, not a key: `=` is no value (the assignment rules read it).
       if (!isCredentialHeader(name) || (sep.endsWith(':') && matched.startsWith('='))) return all;
       // A key inside a flow mapping (a '{' open before it on its line): its value ends at the next ',' or '}'.
-      const end = !QUOTED.test(matched) && (pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at))) ? matched.search(/[,}]/) : -1;
+      const end = !QUOTED.test(matched) && !/^`[^]*`$/.test(matched) && (pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at))) ? matched.search(/[,}]/) : -1;
       if (end === 0) return all;
       const whole = end > 0 ? matched.slice(0, end) : matched;
       const after = end > 0 ? matched.slice(end) : '';
@@ -72,6 +72,14 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
       const value = whole.slice(0, whole.length - slashes.length);
       // A call given to the name (`{token: getToken()}` in JavaScript, `token: get_tok()`): where the secret comes from.
       if (isCallValue(text, at + all.length - matched.length, value)) return all;
+      // A template literal (`` Authorization: `Bearer ${t}` ``): kept when it holds no literal text, else hidden inside
+      // its backquotes, a scheme kept (it was read as a word, `[redacted] ${t}\``).
+      if (value.length > 1 && value[0] === '`' && value.endsWith('`')) {
+        if (isTemplateOfNames(value)) return all;
+        const inner = value.slice(1, -1);
+        const head = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i.exec(inner)?.[0] ?? '';
+        return inner.slice(head.length) === REDACTED || isUnsetValue(value) ? all : `${pre}${name}${sep}${scheme}\`${head}${REDACTED}\`${slashes}${after}`;
+      }
       return value !== REDACTED && !isUnsetValue(value) && !locatesKey(name, value) && !isUnsetValue(value.replace(UNSET_THEN_SEPARATOR, '')) && !YAML_BLOCK_INDICATOR.test(value) && !(YAML_PROPERTY.test(value) && YAML_LINE_END.test(text.slice(at + all.length, at + all.length + 2))) && !ANNOTATION_END.test(text.slice(at + all.length, at + all.length + 40)) && !PY_ANNOTATION.test(text.slice(at + all.length - matched.length, at + all.length - matched.length + 1000)) && !PY_TYPE_ONLY.test(value + text.slice(at + all.length, at + all.length + 80)) && !(value.startsWith('[{') && isReferenceListAt(text, at + all.length - value.length)) ? `${pre}${name}${sep}${scheme}${hideKeepingEscapedQuotes(value)}${slashes}${after}` : all;
     });
     // A cookie header (`curl -H "Cookie: session=x; csrf=y"`): its value is the session, up to the quote or the line's end.
@@ -99,7 +107,7 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
   const sas = /SharedAccessSignature=/i.test(flags) ? flags.replace(SAS_IN_TEXT, (all, head: string, value: string) => (value === REDACTED ? all : `${head}${REDACTED}`)) : flags;
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
   const out = sas.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
-    (holdsSecret(name.replace(EXPORT, ''), value) && !PY_FSTRING_OF_NAMES.test(value) && !isCallValue(text, at + all.length - value.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}` : all));
+    (holdsSecret(name.replace(EXPORT, ''), value) && !isTemplateOfNames(value) && !isCallValue(text, at + all.length - value.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}` : all));
   // The literals after the first in an expression given to a secret's name (`token = get() or "x"`, `"a" + "b"`).
   const expr = redactAssignedExpressions(out, isCredentialWord);
   return expr === s ? s : expr;
@@ -157,20 +165,24 @@ function hideQuotedKeyWord(all: string, pre: string, q: string, name: string, se
  * a dict or JSON object printed in a message or a `python -c` string. A container value is the list and container
  * rules'; a name or a call (`"token": tok`, `os.environ[…]`) names no value.
  */
-const QUOTED_KEY_PAIR = /(^|[\s{,[(])(["'])([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|-?\d[\d.]*(?=$|[\s,;)}\]]))/g;
+const QUOTED_KEY_PAIR = /(^|[\s{,[(])(["'])([A-Za-z_][\w.-]*)\2([ \t]*:[ \t]*)((?:[rR]?[fF]|[fF][rR])?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|`(?:[^`\\\n]|\\.)*`|-?\d[\d.]*(?=$|[\s,;)}\]]))/g;
 const QUOTED_KEY_HINT = /["'][ \t]*:/;
 /** One QUOTED_KEY_PAIR: its value hidden under a secret's name (a header's keeps its scheme: `"Authorization": "Bearer [redacted]"`), quotes kept. */
 function hideQuotedKeyValue(all: string, pre: string, q: string, name: string, sep: string, value: string): string {
-  const quoted = value[0] === '"' || value[0] === "'";
-  const inner = quoted ? value.slice(1, -1) : value;
-  if (inner === '' || inner === REDACTED) return all;
+  // An f-string or a template literal (`f"Bearer {tok}"`, `` `Bearer ${t}` ``): kept when it holds no literal text
+  // (isTemplateOfNames), else hidden as a literal is, its prefix and quotes kept.
+  const fp = /^(?:[rR]?[fF]|[fF][rR])(?=["'])/.exec(value)?.[0] ?? '';
+  const lit = value.slice(fp.length);
+  const quoted = lit[0] === '"' || lit[0] === "'" || lit[0] === '`';
+  const inner = quoted ? lit.slice(1, -1) : lit;
+  if (inner === '' || inner === REDACTED || isTemplateOfNames(value)) return all;
   const key = name.replace(/-/g, '_');
   if (/^(?:proxy-)?authorization$/i.test(name)) {
     const scheme = /^(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+/i.exec(inner)?.[0] ?? '';
-    return inner.length > scheme.length && inner.slice(scheme.length) !== REDACTED ? `${pre}${q}${name}${q}${sep}${value[0]}${scheme}${REDACTED}${value[0]}` : all;
+    return inner.length > scheme.length && inner.slice(scheme.length) !== REDACTED ? `${pre}${q}${name}${q}${sep}${fp}${lit[0]}${scheme}${REDACTED}${lit[0]}` : all;
   }
-  if (!holdsSecret(key, value)) return all;
-  return quoted ? `${pre}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : `${pre}${q}${name}${q}${sep}${REDACTED}`;
+  if (!holdsSecret(key, fp || lit[0] === '`' ? inner : value)) return all;
+  return quoted ? `${pre}${q}${name}${q}${sep}${fp}${lit[0]}${REDACTED}${lit[0]}` : `${pre}${q}${name}${q}${sep}${REDACTED}`;
 }
 
 /**
