@@ -75,7 +75,7 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
   const valueAt = at + all.length - value.length;
   const secret = (holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^(?:[rR]?[fF]|[fF][rR])?["'`]/.test(value)))
-    && !isTemplateOfNames(value) && !SUBSCRIPT_LOOKUP.test(value) && !JS_ENV_LOOKUP.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
+    && !isTemplateOfNames(value) && !SUBSCRIPT_LOOKUP.test(value) && !JS_ENV_LOOKUP.test(value) && !SCHEME_ONLY.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
   // A call expression (`{"token": get_tok()}`, `password = dbutils.secrets.get(scope="s", key="k")`) says where the
   // secret comes from, not what it is: kept whole (cut at its '(' it was hidden as `[redacted])`); its credential and
   // fallback literals were hidden before (redactCallLiterals).
@@ -110,7 +110,7 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
     const lit = value.slice(fp.length);
     const inner = lit.slice(1, lit.length > 1 && lit.endsWith(lit[0]!) ? -1 : undefined);
     const scheme = AUTH_SCHEME.exec(inner)?.[0] ?? '';
-    if (inner.slice(scheme.length) === REDACTED) return all;
+    if (inner.slice(scheme.length) === REDACTED || inner === '') return all;
     return `${pre}${q}${name}${q}${sep}${fp}${lit[0]}${scheme}${REDACTED}${inner.length < lit.length - 1 ? lit[0] : ''}`;
   }
   // An f-string with literal text keeps its prefix and quotes (`f"[redacted]"`).
@@ -126,6 +126,8 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
  * which names where the secret is, not what (read as a word it was hidden up to its first `]`, `[redacted]]`).
  */
 const SUBSCRIPT_LOOKUP = /^[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|\d+)[ \t]*\])+$/;
+/** A literal of an auth scheme alone (`token = "Bearer " + t`): which kind of credential, as the expression rules keep it. */
+const SCHEME_ONLY = /^(["'`])(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]*\1$/i;
 /** A JavaScript environment lookup (`process.env.DB_PASSWORD`, `import.meta.env.VITE_TOKEN`): where, as `os.environ[…]`. */
 const JS_ENV_LOOKUP = /^(?:process|import\.meta)\.env\.[A-Za-z_$][\w$]*$/;
 /** An auth scheme opening a credential header's value (`Bearer`, `Basic`): which kind of credential, not what. */

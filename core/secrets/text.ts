@@ -94,6 +94,10 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
       return hidden === undefined ? all : `${pre}${flag}${sep}${hidden}`;
     });
   }
+  // A credential header set by assignment (`headers["Authorization"] = "Bearer x"`, `headers.Authorization = `…``):
+  // no key of HEADER_IN_TEXT's; the scheme and quotes stay, a template of interpolations stays whole.
+  if (AUTH_ASSIGNED_HINT.test(url)) url = url.replace(AUTH_ASSIGNED, (all, head: string, _keyQuote: string | undefined, q: string, scheme: string | undefined, value: string) =>
+    value === '' || value === REDACTED || isTemplateOfNames(`${q}${scheme ?? ''}${value}${q}`) ? all : `${head}${q}${scheme ?? ''}${REDACTED}${q}`);
   url = redactConfigSetters(redactCredentialCalls(redactCommandFlags(url, command)));
   // Cheap test first: nothing more to hide without a secret's name in it.
   if (!SECRET_NAME.test(url) && !PASS_FLAG.test(url) && !DASHED_SECRET_NAME.test(url)) return url === s ? s : url;
@@ -122,6 +126,9 @@ const ARGUMENT_SEPARATOR = /[^,],$/;
  */
 const COOKIE_IN_TEXT = /(^|[\s"'=])((?:set-)?cookie)([ \t]*:(?![ \t]*[{[|>&!])[ \t]*)([^\s"'\\][^"'\n\\]*)/gim;
 const COOKIE_HINT = /cookie[ \t]*:/i;
+/** A credential header assigned as a subscript or property (`h["Authorization"] = "Bearer x"`, `h.Authorization = 'x'`), its value one literal. */
+const AUTH_ASSIGNED = /((?:\[[ \t]*(["'])(?:proxy-)?authorization\2[ \t]*\]|\.(?:proxy)?authorization\b)[ \t]*=(?!=)[ \t]*)(["'`])((?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]+)?([^"'`\n\\]*)\3/gi;
+const AUTH_ASSIGNED_HINT = /authorization["'\]]*[ \t]*=/i;
 /** An Azure connection string's SAS, up to the next ';', blank or quote. */
 const SAS_IN_TEXT = /(\bSharedAccessSignature=)([^;"'\s]+)/gi;
 /** A call expression opening a value at `at` (callEnd), not an environment lookup (a default there is hidden whole). */

@@ -39,6 +39,8 @@ describe('core/secrets: templates, backquotes and lookups', () => {
     expect(both('const token = `${prefix}abc123def456`')).toEqual(Array(2).fill('const token = `[redacted]`'));
     // An f-string without a replacement field is a literal with a prefix (it was left whole in one-line text).
     expect(both('token = f"Bearer abc123def456"')).toEqual(Array(2).fill('token = f"[redacted]"'));
+    // An auth scheme alone is no secret in a script either (it was `"[redacted]" + t` there, kept in one-line text).
+    for (const s of ['const token = "Bearer " + t;', 'const token = `Bearer ` + t;', "token = 'Token ' + tok"]) expect(both(s)).toEqual([s, s]);
     // Braces doubled are text: `{{literal}}` is no field.
     expect(redactScriptText('token = f"Bearer {{literal}}"')).toBe('token = f"[redacted]"');
   });
@@ -51,6 +53,11 @@ describe('core/secrets: templates, backquotes and lookups', () => {
     expect(both('fetch(u, { headers: { "Authorization": `Bearer abc123xyz` } })')).toEqual(Array(2).fill('fetch(u, { headers: { "Authorization": `Bearer [redacted]` } })'));
     expect(both('headers = {"Authorization": f"Bearer abc123def"}')).toEqual(Array(2).fill('headers = {"Authorization": f"Bearer [redacted]"}'));
     expect(redactScriptText('headers["Authorization"] = `Bearer secret123`')).toBe('headers["Authorization"] = `Bearer [redacted]`');
+    // Set by assignment, a subscript or a property, in one-line text too (a `python -c` string, a message): it was left whole there.
+    expect(both('headers["Authorization"] = "Bearer secret123"')).toEqual(Array(2).fill('headers["Authorization"] = "Bearer [redacted]"'));
+    expect(both("h.Authorization = 'abc'; h['Proxy-Authorization'] = \"Basic dXNlcjpwdw==\"")).toEqual(Array(2).fill("h.Authorization = '[redacted]'; h['Proxy-Authorization'] = \"Basic [redacted]\""));
+    // Unset, compared, or a template of interpolations: kept (an empty one was `"[redacted]"` in a script).
+    for (const s of ['h["Authorization"] = ""', 'if h["Authorization"] == "Bearer x": pass', 'headers.Authorization = `Bearer ${t}`']) expect(both(s)).toEqual([s, s]);
   });
 
   it('reads apiKey (camelCase, as JavaScript and SDKs write it) as api_key; apiKeyName names a key and stays', () => {
