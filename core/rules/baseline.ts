@@ -108,6 +108,29 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** True when every sample is 0 (the baseline of a series silent in that hour): its median and MAD are 0, no sort needed. */
+function allZero(xs: number[]): boolean {
+  for (let i = 0; i < xs.length; i++) if (xs[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Window bounds as ISO strings, remembered: each hour every series of a rule judges the same window (the silent
+ * ones a 0), and their start, end and first-seen times are a few hundred distinct instants. Profiled: building
+ * these strings was most of a zero window's judgement on a multi-week workload. Strings are immutable, so one
+ * string serves every result.
+ */
+const isoCache = new Map<number, string>();
+function iso(ms: number): string {
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    // Bounded: past it the cache starts over.
+    if (isoCache.size >= 4096) isoCache.clear();
+    isoCache.set(ms, (s = new Date(ms).toISOString()));
+  }
+  return s;
+}
+
 function seasonKey(startMs: number, seasonality: ResolvedRule['stat']['seasonality'], windowMs: number): string {
   if (seasonality === 'none' || windowMs >= 86_400_000) return 'all';
   const d = new Date(startMs);
@@ -321,7 +344,7 @@ export class Baselines {
     for (; next + w <= until; next += w) {
       if (next >= quietFrom) {
         const samples = s.buckets[seasonKey(next, rule.stat.seasonality, w)];
-        if (samples?.length && median(samples) > 0) {
+        if (samples?.length && !allZero(samples) && median(samples) > 0) {
           s.lastClosed = next;
           s.streak = 0;
           s.streakEvidence = [];
@@ -340,16 +363,19 @@ export class Baselines {
     const samples = s.buckets[bucketKey] ?? [];
     const res: WindowResult = {
       rule: rule.id, entity: s.entity, label: s.label,
-      windowStart: new Date(start).toISOString(), windowEnd: new Date(start + st.windowMs).toISOString(),
+      windowStart: iso(start), windowEnd: iso(start + st.windowMs),
       time: lastTime, value, anomalous: false, streak: 0, evidence,
-      learning: start < s.first + st.learningMs, firstSeen: new Date(s.first).toISOString(),
-      ...(ratio ? { ratio } : {}),
+      learning: start < s.first + st.learningMs, firstSeen: iso(s.first),
     };
+    if (ratio) res.ratio = ratio;
     if (samples.length >= st.minSamples) {
-      const med = median(samples);
-      const mad = median(samples.map((x) => Math.abs(x - med)));
+      // An all-0 baseline (a silent hour's) has median, MAD and standard deviation 0: what the sorts below find.
+      const zero = allZero(samples);
+      const med = zero ? 0 : median(samples);
+      const mad = zero ? 0 : median(samples.map((x) => Math.abs(x - med)));
       let sigma = 1.4826 * mad;
-      if (sigma === 0) {
+      if (zero) sigma = 0;
+      else if (sigma === 0) {
         // Discrete or near-constant data: MAD collapses to 0, fall back to the standard deviation.
         const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
         sigma = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length);
