@@ -120,22 +120,40 @@ function allZero(xs: number[]): boolean {
  * these strings was most of a zero window's judgement on a multi-week workload. Strings are immutable, so one
  * string serves every result.
  */
-const isoCache = new Map<number, string>();
+const ISO_SLOTS = 4096;
+const isoMs = new Float64Array(ISO_SLOTS).fill(Number.NaN);
+const isoStr: string[] = new Array<string>(ISO_SLOTS).fill('');
 function iso(ms: number): string {
-  let s = isoCache.get(ms);
-  if (s === undefined) {
-    // Bounded: past it the cache starts over.
-    if (isoCache.size >= 4096) isoCache.clear();
-    isoCache.set(ms, (s = new Date(ms).toISOString()));
-  }
+  // Direct-mapped by minute (a Map keyed by these non-small integers was itself a tenth of a zero window's cost).
+  const i = Math.floor(ms / 60_000) & (ISO_SLOTS - 1);
+  if (isoMs[i] === ms) return isoStr[i]!;
+  const s = new Date(ms).toISOString();
+  isoMs[i] = ms;
+  isoStr[i] = s;
   return s;
 }
 
+/** The seasonal bucket keys by UTC weekday (0 = Sunday) and hour, built once (seasonKey runs for every window judged). */
+const HOUR_OF_WEEK = Array.from({ length: 7 }, (_, day) => Array.from({ length: 24 }, (_, hour) => `${day}-${hour}`));
+const WEEKDAY_HOUR = Array.from({ length: 7 }, (_, day) => Array.from({ length: 24 }, (_, hour) => `${day === 0 || day === 6 ? 'we' : 'wd'}-${hour}`));
+
 function seasonKey(startMs: number, seasonality: ResolvedRule['stat']['seasonality'], windowMs: number): string {
   if (seasonality === 'none' || windowMs >= 86_400_000) return 'all';
-  const d = new Date(startMs);
-  const day = d.getUTCDay();
-  const hour = d.getUTCHours();
+  let day: number;
+  let hour: number;
+  if (startMs >= 0 && startMs <= 8.64e15) {
+    // The UTC weekday and hour by arithmetic (1970-01-01 was a Thursday): what getUTCDay/getUTCHours say, without a Date.
+    const days = Math.floor(startMs / 86_400_000);
+    day = (days + 4) % 7;
+    hour = Math.floor((startMs - days * 86_400_000) / 3_600_000);
+  } else {
+    const d = new Date(startMs);
+    day = d.getUTCDay();
+    hour = d.getUTCHours();
+  }
+  const table = (seasonality === 'hour_of_week' ? HOUR_OF_WEEK : WEEKDAY_HOUR)[day]?.[hour];
+  if (table !== undefined) return table;
+  // Not a valid time (NaN): as the keys were always built.
   if (seasonality === 'hour_of_week') return `${day}-${hour}`;
   return `${day === 0 || day === 6 ? 'we' : 'wd'}-${hour}`;
 }
@@ -250,7 +268,8 @@ export class Baselines {
     c.evidence.push(evidence);
     if (c.evidence.length > MAX_EVIDENCE) c.evidence.shift();
     if (time > c.lastTime) c.lastTime = time;
-    const out = this.closeUpTo(rule, s, closeBefore);
+    const out: WindowResult[] = [];
+    this.closeUpTo(rule, s, closeBefore, out);
     this.state.set(BASELINE_NS, k, s);
     return out;
   }
@@ -290,47 +309,46 @@ export class Baselines {
       const value = loadSeries(key, stored);
       const { lastClosed, lastData } = value;
       const open = value.open.length;
-      const judged = this.closeUpTo(rule, value, boundary);
-      out.push(...judged);
+      const before = out.length;
+      this.closeUpTo(rule, value, boundary, out);
+      const judged = out.length - before;
       // An entity silent for longer than the baseline history is retired (a new one starts learning afresh).
       if (!value.open.length && value.lastClosed !== undefined && boundary - value.lastClosed > RETIRE_AFTER_MS) this.state.delete(BASELINE_NS, key);
       // Written only when closing changed it: every change closing makes judges a window or moves lastClosed,
       // lastData or the open windows (a series with nothing to close, already closed by its own last value, or a
       // metric's without a value, was written again unchanged: a tenth of the baselines' writes in the bench).
-      else if (judged.length || value.lastClosed !== lastClosed || value.lastData !== lastData || value.open.length !== open) this.state.set(BASELINE_NS, key, value);
+      else if (judged || value.lastClosed !== lastClosed || value.lastData !== lastData || value.open.length !== open) this.state.set(BASELINE_NS, key, value);
     }
     return out;
   }
 
-  private closeUpTo(rule: ResolvedRule, s: Series, upToMs: number): WindowResult[] {
+  /** Close the series' windows ended by `upToMs`, appending their results to `out` (in order). */
+  private closeUpTo(rule: ResolvedRule, s: Series, upToMs: number, out: WindowResult[]): void {
     const w = rule.stat.windowMs;
     const boundary = Math.floor(upToMs / w) * w;
-    const out: WindowResult[] = [];
     const fills = s.agg === 'count' || s.agg === 'sum';
     while (s.open.length && s.open[0]!.start + w <= boundary) {
       const c = s.open.shift()!;
-      if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, c.start));
+      if (fills && s.lastClosed !== undefined) this.fillZeros(rule, s, c.start, out);
       // A ratio without requests has no value (not 0): skipped like a metric window without one.
       if (s.agg !== 'ratio') out.push(this.judge(rule, s, c.start, c.value, c.evidence, c.lastTime, c.n));
       else if (c.per) out.push(this.judge(rule, s, c.start, c.value / c.per, c.evidence, c.lastTime, c.n, { numerator: c.value, denominator: c.per }));
       s.lastClosed = c.start;
       s.lastData = c.start;
     }
-    if (fills && s.lastClosed !== undefined) out.push(...this.fillZeros(rule, s, Math.min(boundary, s.open[0]?.start ?? boundary)));
-    return out;
+    if (fills && s.lastClosed !== undefined) this.fillZeros(rule, s, Math.min(boundary, s.open[0]?.start ?? boundary), out);
   }
 
-  /** Judge empty windows (value 0) between the last closed window and `until`. */
-  private fillZeros(rule: ResolvedRule, s: Series, until: number): WindowResult[] {
+  /** Judge empty windows (value 0) between the last closed window and `until`, appending their results to `out`. */
+  private fillZeros(rule: ResolvedRule, s: Series, until: number, out: WindowResult[]): void {
     const w = rule.stat.windowMs;
-    const out: WindowResult[] = [];
     let next = s.lastClosed! + w;
     if ((until - next) / w > MAX_FILL_WINDOWS) {
       // A long silence (outage, retired source): skip it rather than learn or flag a week of zeros.
       s.lastClosed = until - w;
       s.streak = 0;
       s.streakEvidence = [];
-      return out;
+      return;
     }
     // Series kept before `lastData` existed count their silence from here.
     s.lastData ??= s.lastClosed!;
@@ -351,10 +369,9 @@ export class Baselines {
           continue;
         }
       }
-      out.push(this.judge(rule, s, next, 0, [], new Date(next + w).toISOString(), 0));
+      out.push(this.judge(rule, s, next, 0, [], iso(next + w), 0));
       s.lastClosed = next;
     }
-    return out;
   }
 
   private judge(rule: ResolvedRule, s: Series, start: number, value: number, evidence: string[], lastTime: string, events: number, ratio?: WindowResult['ratio']): WindowResult {

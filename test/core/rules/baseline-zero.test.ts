@@ -74,3 +74,30 @@ describe('an empty window judged against a baseline of zeros', () => {
     }
   });
 });
+
+describe('seasonal buckets (the UTC weekday and hour, by arithmetic)', () => {
+  it('a window is learned in the bucket of its UTC weekday and hour, before and after 1970, both seasonalities', () => {
+    const times = [Date.parse('1969-12-31T23:00:00Z'), Date.parse('1960-02-29T05:00:00Z'), 0, 3 * H, Date.parse('2026-03-01T23:00:00Z'), Date.parse('2026-03-02T00:00:00Z'), Date.parse('2028-02-29T13:00:00Z')];
+    // And 300 hours drawn over 1970-2100 (a fixed sequence: the same every run).
+    let x = 12345;
+    for (let i = 0; i < 300; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      times.push(Math.floor((x / 2 ** 31) * 1_140_000) * H);
+    }
+    for (const seasonality of ['hour_of_week', 'weekday_hour'] as const) {
+      const rule = resolveRules(RulesConfig.parse({ 'ingestion.volume_anomaly': { learning: '0s', seasonality } })).find((r) => r.id === 'ingestion.volume_anomaly')!;
+      for (const t of times) {
+        const state = new MemoryStateStore();
+        const b = new Baselines(state);
+        b.add(rule, 'events', { type: 'data_source', id: 'd' }, 'count', new Date(t + 60_000).toISOString(), 1, 'e', t);
+        // Closed by the series' own next value (the engine's clock, which advance() keeps, starts at 1970).
+        b.add(rule, 'events', { type: 'data_source', id: 'd' }, 'count', new Date(t + H + 60_000).toISOString(), 1, 'e2', t + H);
+        const d = new Date(t);
+        const day = d.getUTCDay();
+        const want = seasonality === 'hour_of_week' ? `${day}-${d.getUTCHours()}` : `${day === 0 || day === 6 ? 'we' : 'wd'}-${d.getUTCHours()}`;
+        const stored = state.get<{ buckets: Record<string, number[]> }>(BASELINE_NS, 'ingestion.volume_anomaly|data_source|d|events')!;
+        expect(Object.keys(stored.buckets), `${seasonality} ${d.toISOString()}`).toEqual([want]);
+      }
+    }
+  });
+});
