@@ -176,8 +176,9 @@ export class WriteBackStateStore implements StateStore {
     for (const c of changes) {
       if (c.json === undefined) {
         const space = this.whole.get(c.ns);
-        if (space?.delete(c.key)) this.sortedKeys.delete(c.ns);
-        else this.lru.set(c.ns + SEP + c.key, ABSENT);
+        if (space) {
+          if (space.delete(c.key)) this.sortedKeys.delete(c.ns);
+        } else this.lru.set(c.ns + SEP + c.key, ABSENT);
       }
       this.dirty.get(c.ns)?.delete(c.key);
     }
