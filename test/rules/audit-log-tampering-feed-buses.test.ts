@@ -115,6 +115,29 @@ describe('a rule forwarding to mltrail\'s event bus is part of the feed', () => 
     expect(alerts([forward(), putRule(FWD, ['aws.sagemaker', 'aws.s3']), putRule(FWD, ['aws.sagemaker'])]).map((x) => x.details.feed_sources_dropped)).toEqual([['aws.s3']]);
   });
 
+  it("its first PutRule since it forwards is judged against what mltrail reads there, not learned blindly (a narrowing in that very call passed)", () => {
+    const pat = (p: Record<string, unknown>) => events('PutRule', { name: FWD, eventPattern: JSON.stringify(p), state: 'ENABLED' });
+    // The usual setup: PutRule (a plain rule then: nothing kept), PutTargets to the bus, then the rule re-put narrowed.
+    const setup = [pat({ source: ['aws.sagemaker', 'aws.s3'] }), forward()];
+    const none = alerts([...setup, pat({ source: ['aws.ec2'] })]);
+    expect(none.map((x) => [x.details.feed_sources_dropped, x.details.feed_forwards_to])).toEqual([[['aws.sagemaker', 'aws.s3', 'aws.cloudtrail', 'aws.events', 'aws.firehose'], [BUS]]]);
+    expect(alerts([...setup, pat({ source: ['aws.sagemaker'], 'detail-type': ['Nothing'] })]).map((x) => x.details.feed_pattern_narrowed)).toEqual(['detail-type matches nothing mltrail reads']);
+    // A first pattern delivering some of what mltrail reads is learned, not judged; the next narrowing is.
+    expect(alerts([...setup, pat({ source: ['aws.sagemaker'] })])).toEqual([]);
+    expect(alerts([...setup, pat({ source: ['aws.sagemaker'], 'detail-type': ['AWS API Call via CloudTrail', 'SageMaker Training Job State Change'] })])).toEqual([]);
+    expect(alerts([...setup, pat({ source: [{ prefix: 'aws.' }] })])).toEqual([]);
+    expect(alerts([...setup, pat({ source: ['aws.sagemaker'] }), pat({ source: ['aws.sagemaker'], 'detail-type': ['AWS API Call via CloudTrail'] })]).map((x) => x.details.feed_pattern_narrowed)).toEqual(['detail-type added']);
+    // mltrail's own feed rule's first pattern is still how it was set up: learned, not judged.
+    expect(alerts([putRule(RULE, ['aws.ec2'])])).toEqual([]);
+  });
+
+  it("a forwarder's first pattern is judged against the sources of the feed rules seen on the bus it forwards to", () => {
+    const onBus = putRule(RULE, ['aws.sagemaker'], 'ml-events');
+    const fwd = (sources: string[]) => alerts([onBus, forward(ML_EVENTS), events('PutRule', { name: FWD, eventPattern: JSON.stringify({ source: sources }), state: 'ENABLED' })]);
+    expect(fwd(['aws.s3']).map((x) => x.details.feed_sources_dropped)).toEqual([['aws.sagemaker']]);
+    expect(fwd(['aws.sagemaker', 'aws.ec2'])).toEqual([]);
+  });
+
   it('to a custom bus of another name that a feed rule was seen on: learned through that bus', () => {
     const onBus = putRule(RULE, ['aws.sagemaker'], 'ml-events');
     const f = forward(ML_EVENTS);

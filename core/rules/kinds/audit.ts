@@ -33,9 +33,9 @@ export const auditTampering: KindImpl = (ev, ctx) => {
   const forwardsTo = ev.resource?.type === 'eventbridge_rule' && ev.details?.feed_named === false ? forwarderOf(ev, ctx) : undefined;
   if (ev.resource?.type === 'eventbridge_rule' && ev.details?.feed_named === false && !forwardsTo?.length) return;
   // An EventBridge feed rule's pattern as last seen (PutRule): what it delivered before this change.
-  const droppedSources = learnFeedSources(ev, ctx);
+  const droppedSources = learnFeedSources(ev, ctx, forwardsTo);
   // And the rest of that pattern (detail-type, detail.eventSource / eventName…): one the earlier one did not allow.
-  const narrowedPattern = learnFeedPattern(ev, ctx);
+  const narrowedPattern = learnFeedPattern(ev, ctx, forwardsTo);
   // An EventBridge feed rule's targets as last seen (PutTargets, RemoveTargets): a target re-pointed away from mltrail,
   // or removed while it delivered to mltrail (or never seen added).
   const { repointed, removed, unconfirmed } = learnFeedTargets(ev, ctx);
@@ -263,11 +263,60 @@ function forwarderOf(ev: NormalizedEvent, ctx: RuleContext): string[] {
 }
 
 /**
- * A feed rule's event pattern sources (`details.feed_sources`, PutRule) are kept per rule (account, region, bus, name);
- * returns the sources the previous pattern seen matched and this one no longer does (none seen before: nothing, a
- * first pattern is not judged). A failed call changes nothing.
+ * The sources mltrail's connector reads when nothing else tells what a bus should carry: those of the pattern the
+ * README's EventBridge setup gives mltrail's rule.
  */
-function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
+const FEED_SOURCES = ['aws.sagemaker', 'aws.s3', 'aws.cloudtrail', 'aws.events', 'aws.firehose'];
+
+/**
+ * Whether an EventBridge detail-type is one mltrail's connector reads: CloudTrail records (`AWS API Call via
+ * CloudTrail`, `AWS Service Event via CloudTrail`…), SageMaker's own state-change events, S3's `Object Created`.
+ */
+function feedDetailType(t: string): boolean {
+  return /via CloudTrail$/.test(t) || /^SageMaker .+ (State|Status) Change$/.test(t) || t === 'Object Created';
+}
+
+/**
+ * What a forwarding rule's first pattern is judged against (nothing learned of the rule since it began to forward:
+ * as a plain rule nothing of it is kept): the sources the feed rules seen on the buses it forwards to match (their
+ * learned patterns), else the sources mltrail's connector reads (FEED_SOURCES).
+ */
+function expectedSources(forwardsTo: readonly string[], ctx: RuleContext): string[] {
+  const out = new Set<string>();
+  for (const arn of forwardsTo) {
+    const m = BUS_ARN.exec(arn);
+    if (!m) continue;
+    const scope = `${m[2]}:${m[1]}`;
+    for (const rule of ctx.get<string[]>(`feedbus|${scope}:${m[3]}`) ?? []) {
+      for (const s of ctx.get<string[]>(`feedsrc|${scope}:${m[3]}/${rule}`) ?? []) out.add(s);
+    }
+  }
+  return out.size ? [...out] : FEED_SOURCES;
+}
+
+/** An event pattern's `source` matchers, or undefined when it has none; a matcher that is no plain string (prefix, anything-but…) may match any source. */
+function patternSourceList(text: unknown): { names: string[]; open: boolean } | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const p: unknown = JSON.parse(text);
+    const s = p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>).source : undefined;
+    if (!Array.isArray(s)) return undefined;
+    return { names: s.filter((x): x is string => typeof x === 'string'), open: s.some((x) => typeof x !== 'string') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A feed rule's event pattern sources (`details.feed_sources`, PutRule) are kept per rule (account, region, bus, name);
+ * returns the sources the previous pattern seen matched and this one no longer does. None seen before: a feed rule's
+ * first pattern is not judged (it is how mltrail was set up); a forwarding rule's (`forwardsTo`, the buses it forwards
+ * to: it became part of the feed by a PutTargets, and this PutRule is the first seen since) is judged against what
+ * those buses' feed rules read (else the connector's sources): a pattern matching none of them delivers nothing mltrail
+ * reads, and those are returned. One matching some of them is not judged: another rule may forward the rest. A failed
+ * call changes nothing.
+ */
+function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext, forwardsTo?: readonly string[]): string[] {
   const now = ev.details?.feed_sources;
   if (ev.outcome === 'failure' || !Array.isArray(now) || ev.resource?.type !== 'eventbridge_rule') return [];
   const slot = feedRuleSlot<string[]>(ev, ctx, 'feedsrc');
@@ -275,7 +324,12 @@ function learnFeedSources(ev: NormalizedEvent, ctx: RuleContext): string[] {
   const before = slot.get();
   const sources = now.filter((x): x is string => typeof x === 'string');
   slot.set(sources);
-  return before ? before.filter((x) => !sources.includes(x)) : [];
+  if (before) return before.filter((x) => !sources.includes(x));
+  if (!forwardsTo?.length) return [];
+  const list = patternSourceList(ev.details?.feed_pattern);
+  if (!list || list.open) return [];
+  const expected = expectedSources(forwardsTo, ctx);
+  return expected.some((x) => list.names.includes(x)) ? [] : expected;
 }
 
 interface LearnedTarget { arn: string; to_feed: boolean }
@@ -420,8 +474,10 @@ function learnFeedBuses(ev: NormalizedEvent, ctx: RuleContext): string[] | undef
  * A PutRule of a feed rule whose pattern, leaving its `source` aside, may match less than the one seen before it
  * (`{"source": ["aws.sagemaker"], "detail-type": ["None"]}` keeps the source and delivers nothing): the fields it
  * added or narrowed, undefined when it only widened or kept them (or no earlier pattern, or an unreadable one, was seen).
+ * A forwarding rule's first pattern seen (`forwardsTo`) is judged on its `detail-type` alone: a list naming no
+ * detail-type mltrail reads (feedDetailType; a matcher that is no plain string may match one) delivers nothing.
  */
-function learnFeedPattern(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+function learnFeedPattern(ev: NormalizedEvent, ctx: RuleContext, forwardsTo?: readonly string[]): string | undefined {
   const text = ev.details?.feed_pattern;
   if (ev.outcome === 'failure' || typeof text !== 'string' || ev.resource?.type !== 'eventbridge_rule') return undefined;
   const slot = feedRuleSlot<Record<string, unknown>>(ev, ctx, 'feedpat');
@@ -438,7 +494,11 @@ function learnFeedPattern(ev: NormalizedEvent, ctx: RuleContext): string | undef
   const { source: _source, ...rest } = parsed as Record<string, unknown>;
   const before = slot.get();
   slot.set(rest);
-  if (!before) return undefined;
+  if (!before) {
+    const types = rest['detail-type'];
+    if (!forwardsTo?.length || !Array.isArray(types) || types.some((t) => typeof t !== 'string' || feedDetailType(t))) return undefined;
+    return 'detail-type matches nothing mltrail reads';
+  }
   const narrower = narrowedFields(before, rest, '');
   return narrower.length ? narrower.join(', ') : undefined;
 }
