@@ -103,3 +103,40 @@ describe('verify27c: a nightly pipeline on a fresh install', () => {
     for (const x of a) expect(x.details.pipeline ?? null).not.toBe(`${ACCOUNT}:us-east-1:nightly-train`);
   });
 });
+
+describe("training.off_hours_job: a caller's own sagemaker:pipeline-execution-arn tag borrows no pipeline's pattern", () => {
+  // AWS reserves only the `aws:` tag prefix: CreateTrainingJob accepts `sagemaker:pipeline-execution-arn` from any
+  // caller. A Studio notebook running as the same execution role (its session is named `SageMaker` too, but the
+  // kernel's calls carry no invokedBy) tagging a hand-made job.
+  const byHand = { ...userIdentity } as Record<string, unknown>;
+  delete byHand.invokedBy;
+  const tagged = (time: string, exec: string, who: Record<string, unknown> = byHand) => {
+    n++;
+    return normOne(ctRecord('CreateTrainingJob', {
+      trainingJobName: `borrow-${n}`, roleArn: ROLE,
+      algorithmSpecification: { trainingImage: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/train@sha256:${'a'.repeat(64)}`, trainingInputMode: 'File' },
+      resourceConfig: { instanceCount: 1, instanceType: 'ml.m5.xlarge', volumeSizeInGB: 30 },
+      tags: [{ key: 'sagemaker:pipeline-execution-arn', value: exec }, { key: 'sagemaker:pipeline-step-name', value: 'Train' }],
+    }, { eventID: `oh-${n}`, eventTime: time, recipientAccountId: ACCOUNT, userIdentity: who }));
+  };
+  const nightly = () => weekdays(30, 2).map((t) => job(t, 'nightly-etl'));
+  const adhoc = () => weekdays(30, 14).map((t) => job(t));
+
+  it("a job the caller tagged with the nightly pipeline's execution, at 02:00, is judged by the identity's pattern", () => {
+    const borrowed = tagged(`${LATER}T02:00:00Z`, execArn('nightly-etl', 'fake00000001'));
+    expect(borrowed.ml?.job?.pipeline_execution).toBe(execArn('nightly-etl', 'fake00000001'));
+    const a = offHours([...nightly(), ...adhoc(), borrowed]);
+    expect(a.map((x) => [x.evidence, x.details.pipeline ?? null, x.details.pipeline_tag_untrusted])).toEqual([[[borrowed.id], null, execArn('nightly-etl', 'fake00000001')]]);
+    expect(a[0]!.summary).toContain('was not written by SageMaker Pipelines');
+  });
+
+  it('the same tag written by SageMaker (invokedBy), or naming an execution whose StartPipelineExecution was seen, is the pipeline\'s', () => {
+    expect(offHours([...nightly(), ...adhoc(), tagged(`${LATER}T02:00:00Z`, execArn('nightly-etl', 'real00000001'), userIdentity)])).toEqual([]);
+    // A run started by hand (its execution ARN in the response), its step job logged without invokedBy.
+    const run = start(`${LATER}T01:59:00Z`, 'nightly-etl');
+    const exec = (run.ml?.provenance?.run_id as string);
+    expect(offHours([...nightly(), ...adhoc(), run, tagged(`${LATER}T02:00:00Z`, exec)]).filter((x) => x.evidence[0] !== run.id)).toEqual([]);
+    // Another execution of that pipeline, never started as far as mltrail saw: not trusted.
+    expect(offHours([...nightly(), ...adhoc(), run, tagged(`${LATER}T02:00:00Z`, execArn('nightly-etl', 'other0000001'))]).filter((x) => x.evidence[0] !== run.id).map((x) => x.details.pipeline_tag_untrusted)).toEqual([execArn('nightly-etl', 'other0000001')]);
+  });
+});

@@ -231,8 +231,30 @@ function zonedDayHour(ms: number, zone: string): { day: number; hour: number } {
   return { day, hour };
 }
 
+/** Executions kept a pipeline (its StartPipelineExecution responses), for trusting its step jobs' tags. */
+const PIPELINE_EXECUTIONS_KEPT = 50;
+
+/**
+ * Whether a job's `sagemaker:pipeline-execution-arn` tag is SageMaker Pipelines' own: AWS reserves only the `aws:` tag
+ * prefix, so any caller allowed CreateTrainingJob may write `sagemaker:`-prefixed tags and borrow a pipeline's weekly
+ * pattern. Trusted when SageMaker made the call (`invokedBy: sagemaker.amazonaws.com`: Pipelines starting a step as the
+ * pipeline's execution role), or when a StartPipelineExecution returning that execution ARN was seen.
+ */
+function pipelineTagTrusted(ev: NormalizedEvent, ctx: RuleContext, pipeline: string, exec: string): boolean {
+  if (ev.details?.invoked_by === 'sagemaker.amazonaws.com') return true;
+  return (ctx.get<string[]>(`pipeexecs|${pipeline}`) ?? []).includes(exec.toLowerCase());
+}
+
 export const offHoursJob: KindImpl = (ev, ctx) => {
   if (!isJobSubmission(ev)) return;
+  // A pipeline run started: its execution ARN (the response's) is kept, so a step job tagged with it is the pipeline's.
+  const runArn = ev.ml?.provenance?.run_id;
+  const started = ev.outcome !== 'failure' && typeof runArn === 'string' && /\/execution\//.test(runArn) && !ev.ml?.job?.pipeline_execution ? pipelineOf(ev) : undefined;
+  if (started) {
+    const key = `pipeexecs|${started}`;
+    const seen = ctx.get<string[]>(key) ?? [];
+    if (!seen.includes(runArn!.toLowerCase())) ctx.set(key, [...seen, runArn!.toLowerCase()].slice(-PIPELINE_EXECUTIONS_KEPT));
+  }
   const who = identityOf(ev.actor, ctx.cfg);
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
   const t = Date.parse(ev.time);
@@ -258,7 +280,12 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
   const identityKey = where === 'UTC' ? `pattern|${who}` : `pattern|${where}|${who}`;
   // A pipeline's jobs (and its runs) have the pipeline's own pattern: the pipelines of one execution role are not one
   // schedule (a nightly pipeline must not make another pipeline of the role running at 02:00 usual).
-  const pipeline = pipelineOf(ev);
+  let pipeline = pipelineOf(ev);
+  // A step job's tag is trusted only as SageMaker's own (pipelineTagTrusted): a caller tagging its own job is judged,
+  // and learned, by its identity's pattern, the tag it wrote in details.pipeline_tag_untrusted.
+  const tagged = ev.ml?.job?.pipeline_execution;
+  const untrustedTag = pipeline && typeof tagged === 'string' && /\/execution\//.test(tagged) && !pipelineTagTrusted(ev, ctx, pipeline, tagged) ? tagged : undefined;
+  if (untrustedTag) pipeline = undefined;
   const patternKey = pipeline ? `${identityKey}|pipeline:${pipeline}` : identityKey;
   const p = ctx.get<Pattern>(patternKey) ?? { first: t, jobs: 0, hist: {} };
   // History starts at the earliest job seen: a first one dated far ahead (a bad clock) must not make it never long enough.
@@ -277,8 +304,8 @@ export const offHoursJob: KindImpl = (ev, ctx) => {
       const ofPipeline = pipeline && judge === p;
       ctx.detect({
         entity, key: pipeline ? `pattern|${pipeline}` : 'pattern', evidence: [ev.id], title: ofPipeline ? 'Pipeline job submitted outside the pipeline’s usual hours' : 'Job submitted outside the identity’s usual hours',
-        summary: `${who} submitted ${job}${pipeline ? ` (pipeline ${pipeline})` : ''} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx ${where}; ${judge.jobs} earlier jobs${ofPipeline ? ' of the pipeline' : pipeline ? ` of ${who} (the pipeline's own pattern is still learning)` : ''} since ${new Date(judge.first).toISOString().slice(0, 10)}, ${support} near this hour`,
-        details: { job, day: DAYS[day], hour, time_zone: where, support, history_jobs: judge.jobs, basis: 'learned_pattern', pipeline, pattern_of: pipeline ? (ofPipeline ? 'pipeline' : 'identity') : undefined },
+        summary: `${who} submitted ${job}${pipeline ? ` (pipeline ${pipeline})` : ''} on a ${dayType === 'we' ? 'weekend' : 'weekday'} at ${String(hour).padStart(2, '0')}:xx ${where}; ${judge.jobs} earlier jobs${ofPipeline ? ' of the pipeline' : pipeline ? ` of ${who} (the pipeline's own pattern is still learning)` : ''} since ${new Date(judge.first).toISOString().slice(0, 10)}, ${support} near this hour${untrustedTag ? `; its sagemaker:pipeline-execution-arn tag (${untrustedTag}) was not written by SageMaker Pipelines (the caller set it, no run of that execution seen): judged by the identity's pattern` : ''}`,
+        details: { job, day: DAYS[day], hour, time_zone: where, support, history_jobs: judge.jobs, basis: 'learned_pattern', pipeline, pattern_of: pipeline ? (ofPipeline ? 'pipeline' : 'identity') : undefined, pipeline_tag_untrusted: untrustedTag },
       });
     }
   }
