@@ -225,6 +225,10 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj, cfg?: Sagemak
     details.user_profile_arn = sagemakerArn(r, 'user-profile', str(params.userProfileName), str(params.domainId));
     details.expires_in_seconds = params.expiresInSeconds;
   }
+  // Which Studio execution role a domain gives every user and space by default, or a user profile as its own: a role
+  // one user profile alone has is that person's, though every Studio session of it is named `SageMaker`.
+  const studioRoles = studioExecutionRoles(eventName, params, response);
+  if (studioRoles) details.studio_execution_roles = studioRoles;
   // A Studio app started: whose (a user profile's or a shared space's), and which, for the lifecycle configuration it runs.
   if (eventName === 'CreateApp') {
     for (const k of ['domainId', 'userProfileName', 'spaceName', 'appType', 'appName'] as const) if (str(params[k])) details[snake(k)] = str(params[k]);
@@ -653,4 +657,24 @@ export function mlflowServerDetails(params: Obj): Record<string, unknown> {
   const role = str(params.roleArn);
   if (role) out.role_arn = role;
   return out;
+}
+
+/**
+ * The Studio execution roles a domain or user profile write sets (CreateDomain / UpdateDomain
+ * `defaultUserSettings.executionRole` and `defaultSpaceSettings.executionRole`, Create/UpdateUserProfile
+ * `userSettings.executionRole`), with the domain id (the request's, else CreateDomain's response `domainArn`) and the
+ * profile name. Undefined when the call sets none.
+ *
+ * @example
+ * studioExecutionRoles('CreateUserProfile', { domainId: 'd-abc', userProfileName: 'alice', userSettings: { executionRole: 'arn:aws:iam::111122223333:role/A' } }, {})
+ * // { domain_id: 'd-abc', user_profile: 'alice', user_profile_role: 'arn:aws:iam::111122223333:role/A' }
+ */
+export function studioExecutionRoles(eventName: string, params: Obj, response: Obj): Record<string, string> | undefined {
+  if (!/^(Create|Update)(Domain|UserProfile)$/.test(eventName)) return undefined;
+  const domain = str(params.domainId) ?? /:domain\/([^/]+)$/.exec(str(response.domainArn) ?? '')?.[1];
+  const roles: Record<string, string | undefined> = /Domain$/.test(eventName)
+    ? { default_user_role: str(get(params, 'defaultUserSettings.executionRole')), default_space_role: str(get(params, 'defaultSpaceSettings.executionRole')) }
+    : { user_profile: str(params.userProfileName), user_profile_role: str(get(params, 'userSettings.executionRole')) };
+  if (!domain || (!roles.default_user_role && !roles.default_space_role && !roles.user_profile_role)) return undefined;
+  return Object.fromEntries(Object.entries({ domain_id: domain, ...roles }).filter(([, v]) => v !== undefined)) as Record<string, string>;
 }

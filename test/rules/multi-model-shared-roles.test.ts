@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CT_ACCOUNT } from '../core/rules/cloudtrail.js';
+import { CT_ACCOUNT, cloudTrailRecord } from '../core/rules/cloudtrail.js';
 import { DEPLOYER, mmeModel, type Obj, PREFIX, put, role, writeAlerts } from './multi-model-records.js';
 
 /**
@@ -44,6 +44,28 @@ describe('multi_model_write: the creating role is trusted only as far as it is o
     expect(anonymous.map((a) => [a.details.object, a.details.creator_role_shared])).toEqual([[`${PREFIX}c.tar.gz`, true]]);
     // mme_writers still names whom to trust.
     expect(writeAlerts([by(mmeModel(T0), studio()), put(T1, `${PREFIX}c.tar.gz`, studio())], { 'registry.unapproved_deployment': { mme_writers: [`arn:aws:sts::${CT_ACCOUNT}:assumed-role/${STUDIO_ROLE}/*`] } })).toEqual([]);
+  });
+
+  it("a Studio role that one user profile alone has (its domain's defaults seen naming another) is that profile's: its `SageMaker` sessions are trusted; shared, a domain default, or its domain unseen, nobody is", () => {
+    // CreateDomain / CreateUserProfile / UpdateUserProfile as CloudTrail logs them (lower camel case; CreateDomain's
+    // response carries the domain ARN).
+    const ADMIN = role('Admin', 'ops@corp.example');
+    const roleArn = (name: string) => `arn:aws:iam::${CT_ACCOUNT}:role/${name}`;
+    const domain = (defaultRole: string, t = '2026-03-01T00:00:00Z') => by(cloudTrailRecord('CreateDomain', t, { domainName: 'ds', authMode: 'IAM', defaultUserSettings: { executionRole: roleArn(defaultRole) }, subnetIds: ['subnet-1'], vpcId: 'vpc-1' }, { resp: { domainArn: `arn:aws:sagemaker:us-east-1:${CT_ACCOUNT}:domain/d-abc123def456`, url: 'https://d-abc123def456.studio.us-east-1.sagemaker.aws' } }), ADMIN);
+    const profile = (name: string, execRole: string, op = 'CreateUserProfile', t = '2026-03-01T00:10:00Z') => by(cloudTrailRecord(op, t, { domainId: 'd-abc123def456', userProfileName: name, userSettings: { executionRole: roleArn(execRole) } }, { resp: op === 'CreateUserProfile' ? { userProfileArn: `arn:aws:sagemaker:us-east-1:${CT_ACCOUNT}:user-profile/d-abc123def456/${name}` } : {} }), ADMIN);
+    const ALICE_ROLE = 'AmazonSageMaker-ExecutionRole-alice';
+    const alice = (): Obj => role(ALICE_ROLE, 'SageMaker');
+    const model = by(mmeModel(T0), alice());
+    const write = put(T1, `${PREFIX}a.tar.gz`, alice());
+    expect(writeAlerts([domain(STUDIO_ROLE), profile('alice', ALICE_ROLE), profile('bob', STUDIO_ROLE), model, write])).toEqual([]);
+    // Bob given alice's role too: the role is two people's, nobody is trusted.
+    const shared = writeAlerts([domain(STUDIO_ROLE), profile('alice', ALICE_ROLE), model, profile('bob', ALICE_ROLE, 'UpdateUserProfile', '2026-03-02T01:30:00Z'), write]);
+    expect(shared.map((a) => [a.details.object, a.details.creator_role_shared])).toEqual([[`${PREFIX}a.tar.gz`, true]]);
+    // The domain's default role (every user and space of it), or a domain whose defaults were never seen.
+    expect(writeAlerts([domain(ALICE_ROLE), profile('alice', ALICE_ROLE), model, write]).map((a) => a.details.object)).toEqual([`${PREFIX}a.tar.gz`]);
+    expect(writeAlerts([profile('alice', ALICE_ROLE), model, write]).map((a) => a.details.object)).toEqual([`${PREFIX}a.tar.gz`]);
+    // Another session of the role than Studio's (someone assuming it by hand) is not the profile's apps.
+    expect(writeAlerts([domain(STUDIO_ROLE), profile('alice', ALICE_ROLE), model, put(T1, `${PREFIX}b.tar.gz`, role(ALICE_ROLE, 'botocore-session-1772412345'))]).map((a) => a.details.object)).toEqual([`${PREFIX}b.tar.gz`]);
   });
 
   it('a generic role whose creating session is a person (an email as session name) trusts that person only', () => {

@@ -31,6 +31,12 @@ interface MmePrefix {
    */
   creatorShared?: boolean;
   creatorPerson?: string;
+  /**
+   * A Studio role's creating `SageMaker` session with no person in it, the role being one user profile's own
+   * (studioRoleOwner, `<account>:<region>:<domain>/<profile>`): the same role's Studio sessions are that profile's
+   * while it still is.
+   */
+  creatorProfile?: string;
   event: string;
   /** An endpoint config was seen naming the Model: an endpoint may serve the prefix, whatever becomes of the Model. */
   served?: boolean;
@@ -84,6 +90,59 @@ function personOf(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
   return id && !id.startsWith('role:') ? id : undefined;
 }
 
+/** What is known of Studio execution roles: each user profile's own role, each domain's default roles (lower case). */
+interface StudioRoles { profiles: Record<string, string>; domains: Record<string, string[]> }
+const STUDIO_KEY = 'studio-roles';
+/** User profiles kept (the oldest forgotten beyond it: a forgotten profile's role is then no one's own). */
+const MAX_PROFILES = 2000;
+
+/**
+ * Learns the Studio execution roles a domain write gives its users and spaces by default and a user profile write gives
+ * the profile (`details.studio_execution_roles`), per domain (`<account>:<region>:<domain>`).
+ */
+function learnStudioRoles(ev: NormalizedEvent, ctx: RuleContext): void {
+  const r = ev.details?.studio_execution_roles as Record<string, unknown> | undefined;
+  const domainId = typeof r?.domain_id === 'string' ? r.domain_id : undefined;
+  if (!r || !domainId) return;
+  const domain = scopedName(domainId, scopeOf(ev));
+  const known = ctx.get<StudioRoles>(STUDIO_KEY) ?? { profiles: {}, domains: {} };
+  const lower = (x: unknown) => (typeof x === 'string' && x ? x.toLowerCase() : undefined);
+  const defaults = [lower(r.default_user_role), lower(r.default_space_role)].filter((x): x is string => !!x);
+  // An UpdateDomain naming one default leaves the other as it was.
+  if (defaults.length) known.domains[domain] = [...new Set([...(known.domains[domain] ?? []), ...defaults])].slice(-10);
+  const profileRole = lower(r.user_profile_role);
+  if (profileRole && typeof r.user_profile === 'string') {
+    const key = `${domain}/${r.user_profile}`;
+    delete known.profiles[key];
+    known.profiles[key] = profileRole;
+    const keys = Object.keys(known.profiles);
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_PROFILES))) delete known.profiles[k];
+  }
+  ctx.set(STUDIO_KEY, known);
+}
+
+/**
+ * The user profile a Studio execution role is the own role of (`<account>:<region>:<domain>/<profile>`), so that its
+ * `SageMaker` sessions, which name no person, are that profile's: exactly one profile seen having it, its domain's
+ * defaults seen (CreateDomain / UpdateDomain: a domain whose default user or space role is unknown may give it to
+ * everyone) and naming it for no domain. Undefined otherwise: the role may be anyone's of the domain.
+ */
+function studioRoleOwner(role: string, ctx: RuleContext): string | undefined {
+  const known = ctx.get<StudioRoles>(STUDIO_KEY);
+  if (!known) return undefined;
+  const r = role.toLowerCase();
+  if (Object.values(known.domains).some((d) => d.includes(r))) return undefined;
+  const owners = Object.entries(known.profiles).filter(([, x]) => x === r).map(([p]) => p);
+  if (owners.length !== 1) return undefined;
+  const domain = owners[0]!.slice(0, owners[0]!.lastIndexOf('/'));
+  return known.domains[domain] ? owners[0] : undefined;
+}
+
+/** Whether a session is a SageMaker Studio app's (`…:assumed-role/<role>/SageMaker`, no person in it). */
+function studioSession(ev: NormalizedEvent, ctx: RuleContext): boolean {
+  return !personOf(ev, ctx) && [ev.actor?.id, ev.actor?.name].some((x) => !!x && SESSION_NAME.exec(x)?.[1] === 'SageMaker');
+}
+
 /**
  * Keep at most MAX_PREFIXES: the oldest a no endpoint config was seen naming go first, so a flood of CreateModel calls
  * (free, no endpoint needed) cannot push out the prefix a live endpoint loads from.
@@ -123,7 +182,9 @@ function remember(ev: NormalizedEvent, ctx: RuleContext): void {
   const prefixes = (ev.ml?.model as { multi_model_prefixes?: unknown } | undefined)?.multi_model_prefixes;
   if (!Array.isArray(prefixes) || !prefixes.length) return;
   const creator = principalOf(ev, ctx);
-  const shared = sharedByPeople(ev) ? { creatorShared: true, creatorPerson: personOf(ev, ctx) } : {};
+  const person = sharedByPeople(ev) ? personOf(ev, ctx) : undefined;
+  const profile = sharedByPeople(ev) && !person && creator && studioSession(ev, ctx) ? studioRoleOwner(creator, ctx) : undefined;
+  const shared = sharedByPeople(ev) ? { creatorShared: true, creatorPerson: person, ...(profile ? { creatorProfile: profile } : {}) } : {};
   const added: MmePrefix[] = prefixes.filter((p): p is string => typeof p === 'string' && p.startsWith('s3://')).map((prefix) => ({ prefix, model: name, scope, creator, creatorShown: identityOf(ev.actor, ctx.cfg), ...shared, event: ev.id }));
   ctx.set(KEY, bounded([...others, ...added]));
 }
@@ -141,6 +202,7 @@ function writtenObjects(ev: NormalizedEvent): string[] {
 export const multiModelWrite: KindImpl = (ev, ctx) => {
   if (!isCarriedOut(ev) || ev.platform !== 'sagemaker') return;
   if (ev.action === 'model.create' || ev.action === 'model.delete' || ev.action === 'endpoint_config.create') return remember(ev, ctx);
+  if ((ev.action === 'resource.create' || ev.action === 'resource.update') && ev.details?.studio_execution_roles) return learnStudioRoles(ev, ctx);
   if (ev.action !== 'data_object.write' && ev.action !== 'data_object.copy') return;
   const list = ctx.get<MmePrefix[]>(KEY);
   if (!list?.length) return;
@@ -162,7 +224,9 @@ export const multiModelWrite: KindImpl = (ev, ctx) => {
       // With no writers listed, the Model's creator (its role) is the deploy pipeline; a role people share is the
       // creating person's only (another user of the SSO or Studio role is someone else).
       const sameRole = !!p.creator && writer === p.creator;
-      const creators = sameRole && (!p.creatorShared || (!!p.creatorPerson && person === p.creatorPerson));
+      // A Studio role one user profile has as its own: its `SageMaker` sessions are that profile's while it still is.
+      const ownProfile = sameRole && !!p.creatorProfile && !p.creatorPerson && studioSession(ev, ctx) && studioRoleOwner(writer!, ctx) === p.creatorProfile;
+      const creators = sameRole && (!p.creatorShared || (!!p.creatorPerson && person === p.creatorPerson) || ownProfile);
       if (!rejected && !allowed.length && creators) continue;
       const entity = namedEntity('model', scopedName(p.model, p.scope), p.model, ev.platform);
       ctx.detect({
