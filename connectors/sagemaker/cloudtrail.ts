@@ -17,7 +17,7 @@ import { classifyFeed } from './feeds.js';
 import { monitoringDetails } from './monitoring.js';
 import { classifyTrail } from './trail.js';
 import { notebookDetails, studioLifecycleArnsOf } from './notebooks.js';
-import { predictionDestinations } from './prediction-destinations.js';
+import { namedBucketDestinations, predictionDestinations } from './prediction-destinations.js';
 import { arr, bool, get, isObj, mergeDefined, str, uniq, type Obj } from './util.js';
 
 /** One normalized CloudTrail record, or why it was skipped / rejected. */
@@ -271,6 +271,9 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj, cfg?: Sagemak
   // Where predictions go, where the request shows the destination's account (platform.artifact_exported: another account's).
   const predictions = predictionDestinations(eventName, params);
   if (predictions.length) details.prediction_destinations = predictions;
+  // And those named by bucket alone (owner not in the record): judged only against a configured prediction_buckets.
+  const byName = namedBucketDestinations(eventName, params);
+  if (byName.length) details.prediction_buckets = byName;
   // What a lifecycle script fetches and runs, and how a notebook instance is exposed: read from the request here, as
   // raw keeps the scripts only when they hold no credential (redactJobSecrets).
   if (/NotebookInstance|LifecycleConfig$/.test(eventName)) Object.assign(details, notebookDetails(eventName, params));

@@ -58,3 +58,30 @@ export function predictionDestinations(eventName: string, params: Obj): Predicti
   }
   return out;
 }
+
+/** An S3 destination of predictions named by bucket alone: its owner is not in the request. */
+export interface NamedBucketDestination { field: string; destination: string; bucket: string }
+
+/**
+ * The S3 destinations of a CreateTransformJob's or CreateEndpointConfig's outputs named by bucket name only
+ * (`s3://partner-results/out/`): neither API takes an ExpectedBucketOwner, so whose bucket it is is not in the record.
+ * `platform.artifact_exported` judges them against `prediction_buckets` when that is set.
+ *
+ * @example
+ * namedBucketDestinations('CreateTransformJob', { transformOutput: { s3OutputPath: 's3://partner-results/out/' } })
+ * // [{ field: 'TransformOutput.S3OutputPath', destination: 's3://partner-results/out/', bucket: 'partner-results' }]
+ */
+export function namedBucketDestinations(eventName: string, params: Obj): NamedBucketDestination[] {
+  const fields: Array<[string, string]> = eventName === 'CreateTransformJob'
+    ? [['transformOutput.s3OutputPath', 'TransformOutput.S3OutputPath'], ['dataCaptureConfig.destinationS3Uri', 'DataCaptureConfig.DestinationS3Uri']]
+    : eventName === 'CreateEndpointConfig'
+      ? [['asyncInferenceConfig.outputConfig.s3OutputPath', 'AsyncInferenceConfig.OutputConfig.S3OutputPath'], ['asyncInferenceConfig.outputConfig.s3FailurePath', 'AsyncInferenceConfig.OutputConfig.S3FailurePath'], ['dataCaptureConfig.destinationS3Uri', 'DataCaptureConfig.DestinationS3Uri']]
+      : [];
+  const out: NamedBucketDestination[] = [];
+  for (const [path, field] of fields) {
+    const value = str(get(params, path));
+    const bucket = value && !destinationAccount(value) ? /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/|$)/.exec(value)?.[1] : undefined;
+    if (value && bucket) out.push({ field, destination: value, bucket });
+  }
+  return out;
+}

@@ -286,7 +286,7 @@ export const KindSchemas = {
   /** Model monitoring, endpoint data capture or request logging switched off, reduced or pointed elsewhere. */
   monitoring_disabled: z.strictObject({ ...common, grace: Duration.optional(), ignore_endpoints: globs.optional(), exempt: globs.optional() }),
   /** URI globs (`gs://corp-ml-exports/*`) and account/project globs a model or dataset may be exported to. */
-  artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional() }),
+  artifact_export: z.strictObject({ ...common, allowed_destinations: globs.optional(), allowed_accounts: globs.optional(), prediction_buckets: globs.optional() }),
   /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
   artifact_share: z.strictObject({ ...common, allowed_accounts: globs.optional() }),
   /** Exec, attach, port-forward or a debug container into a KServe / KFP / MLflow pod, or a model server's pods changed outside KServe. */

@@ -70,3 +70,25 @@ describe('predictions sent to another account (platform.artifact_exported)', () 
     expect(alerts([foreign]).map((a) => a.details.includes_response)).toEqual([undefined]);
   });
 });
+
+describe('predictions to a bucket named by name alone: judged against prediction_buckets when set', () => {
+  const listed = { [RULE]: { prediction_buckets: ['own-results', 'ml-*'] } };
+  it('a transform job writing to a bucket prediction_buckets does not list alerts, not claiming an owner', () => {
+    const ev = normalizeSageMaker([transformJob('s3://partner-results/out/')])[0]!;
+    expect(ev.details?.prediction_buckets).toEqual([{ field: 'TransformOutput.S3OutputPath', destination: 's3://partner-results/out/', bucket: 'partner-results' }]);
+    const got = alerts([transformJob('s3://partner-results/out/')], listed);
+    expect(got.map((a) => [a.title, a.details.destination_owner_unknown, a.details.destination_account, (a.details.destinations as Obj[]).map((d) => d.destination)])).toEqual([
+      ['platform.artifact_exported: Predictions sent to a bucket prediction_buckets does not list', true, undefined, ['s3://partner-results/out/']],
+    ]);
+    // An async endpoint's failure path and a capture destination are read too.
+    expect(alerts([asyncConfig({ s3OutputPath: 's3://ml-async/out/', s3FailurePath: 's3://drop-box/fail/' })], listed).map((a) => (a.details.destinations as Obj[]).map((d) => d.field))).toEqual([['AsyncInferenceConfig.OutputConfig.S3FailurePath']]);
+  });
+
+  it('listed buckets, an allowed destination, or no prediction_buckets (the default) stay quiet', () => {
+    expect(alerts([transformJob('s3://own-results/out/', 's3://ml-capture/x/')], listed)).toEqual([]);
+    expect(alerts([transformJob('s3://partner-results/out/')], { [RULE]: { prediction_buckets: ['own-results'], allowed_destinations: ['s3://partner-results/*'] } })).toEqual([]);
+    expect(alerts([transformJob('s3://partner-results/out/')])).toEqual([]);
+    // An access point ARN is judged by its account as before, not as a bucket name.
+    expect(normalizeSageMaker([transformJob(`s3://arn:aws:s3:us-east-1:${PARTNER}:accesspoint/drop/out/`)])[0]!.details?.prediction_buckets).toBeUndefined();
+  });
+});

@@ -119,6 +119,7 @@ function predictionDestinationsOf(ev: NormalizedEvent): PredictionDestination[] 
  */
 export const predictionExport: KindImpl = (ev, ctx) => {
   if (ev.outcome === 'failure') return;
+  unlistedPredictionBuckets(ev, ctx);
   const own = ev.cloud?.account;
   const destinations = predictionDestinationsOf(ev);
   if (!own || !destinations.length) return;
@@ -138,6 +139,32 @@ export const predictionExport: KindImpl = (ev, ctx) => {
     details: { exported: 'predictions', source: entity.id, destinations: foreign, destination_account: accounts[0], destination_accounts: accounts, owner_account: own, includes_response: response || undefined, operation: ev.operation },
   });
 };
+
+/**
+ * Predictions written to a bucket named by name alone (the connector's `details.prediction_buckets`: whose bucket it is
+ * is not in the record, and neither CreateTransformJob nor CreateEndpointConfig takes an ExpectedBucketOwner), judged
+ * only when `prediction_buckets` (bucket-name globs: the buckets predictions may go to) is set: a bucket it does not
+ * match, nor `allowed_destinations` the URI, is a finding that does not claim another account owns it
+ * (`destination_owner_unknown: true`). Unset (the default), such destinations are not judged.
+ */
+function unlistedPredictionBuckets(ev: NormalizedEvent, ctx: RuleContext): void {
+  const listed = setting<string[] | undefined>(ctx, 'prediction_buckets');
+  const named = ev.details?.prediction_buckets;
+  if (!listed?.length || !Array.isArray(named)) return;
+  const allowedUris = setting<string[]>(ctx, 'allowed_destinations');
+  const off = (named as Array<{ field?: unknown; destination?: unknown; bucket?: unknown }>).filter((d): d is { field: string; destination: string; bucket: string } =>
+    !!d && typeof d.destination === 'string' && typeof d.bucket === 'string' && typeof d.field === 'string' && !anyGlob(listed, d.bucket) && !anyGlob(allowedUris, d.destination));
+  if (!off.length) return;
+  const entity: Entity = { type: ev.resource?.type ?? 'resource', id: ev.resource?.id ?? ev.resource?.name ?? 'unknown', name: ev.resource?.name, platform: ev.platform };
+  ctx.detect({
+    entity,
+    key: `predictions-unlisted|${off.map((d) => d.destination).sort().join(',')}`,
+    evidence: [ev.id],
+    title: 'Predictions sent to a bucket prediction_buckets does not list',
+    summary: `${ev.resource?.name ?? entity.id} sends its predictions to ${off.map((d) => `${d.destination} (${d.field})`).join(', ')}, a bucket prediction_buckets does not list (whose it is the record does not say) (${ev.operation}) by ${callerText(ev.actor, ctx.cfg)}`,
+    details: { exported: 'predictions', source: entity.id, destinations: off, destination_owner_unknown: true, owner_account: ev.cloud?.account, operation: ev.operation },
+  });
+}
 
 /** What a bucket holds, as the connector's marks told it (`unlisted`: an access point made on it was not marked). */
 type BucketKind = Artifact | 'unlisted';
