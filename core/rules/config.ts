@@ -195,7 +195,7 @@ export const KindSchemas = {
     require_for: globs.optional(),
   }),
   train_test_overlap: z.strictObject({ ...common }),
-  self_approval: z.strictObject({ ...common, roles: z.array(z.enum(['trained', 'evaluated', 'registered'])).optional(), exempt: globs.optional() }),
+  self_approval: z.strictObject({ ...common, roles: z.array(z.enum(['trained', 'evaluated', 'registered'])).optional(), exempt: globs.optional(), notebook_approvals: z.boolean().optional(), notebook_roles: globs.optional() }),
   approved_model_modified: z.strictObject({ ...common, actions: globs.optional(), ignore_tags: globs.optional() }),
   unapproved_deployment: z.strictObject({
     ...common,

@@ -93,7 +93,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
     require_for: ['*'],
   },
   train_test_overlap: {},
-  self_approval: { roles: ['trained', 'evaluated'], exempt: [] },
+  self_approval: { roles: ['trained', 'evaluated'], exempt: [], notebook_approvals: true, notebook_roles: [] },
   approved_model_modified: { actions: MODIFY_ACTIONS, ignore_tags: [] },
   unapproved_deployment: { check_substitution: true, endpoints: ['*'], agent_sources: [], auto_deployments: false, trust_mlflow_model_uri_tag: false, mme_writers: [], graph_hosts: [] },
   // Pending versions are what evaluation pipelines batch-score: judged only when asked. Google's foundation models

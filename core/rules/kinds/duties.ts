@@ -27,9 +27,82 @@ const MAX_SESSION_APPROVALS = 20;
 /** Sessions whose approvals wait at once: the oldest beyond it are forgotten (session names are often per call). */
 const MAX_WAITING_SESSIONS = 1000;
 
+/** Notebook execution roles learned (lower-case role ARN → what made it one), at most this many. */
+const NOTEBOOK_ROLES_KEY = 'notebook-roles';
+const MAX_NOTEBOOK_ROLES = 500;
+/** The execution role SageMaker's console and Studio domain setup create: its sessions are Studio's and notebooks'. */
+const STUDIO_ROLE_NAME = /:role\/(?:.*\/)?AmazonSageMaker-ExecutionRole-[^/]+$/i;
+
+/**
+ * Learns the roles people's notebooks run as: a notebook instance's `RoleArn` (Create/UpdateNotebookInstance,
+ * `details.role_arn`) and the Studio execution roles a domain or user profile sets (`details.studio_execution_roles`).
+ */
+function learnNotebookRoles(ev: NormalizedEvent, ctx: RuleContext): void {
+  if (ev.outcome === 'failure') return;
+  const d = ev.details ?? {};
+  const found: Array<[string, string]> = [];
+  if (ev.resource?.type === 'notebook_instance' && typeof d.role_arn === 'string') found.push([d.role_arn, `notebook instance ${ev.resource.name ?? ''}`.trim()]);
+  const studio = d.studio_execution_roles as Record<string, unknown> | undefined;
+  if (studio && typeof studio === 'object') {
+    for (const k of ['default_user_role', 'default_space_role', 'user_profile_role']) {
+      const r = studio[k];
+      if (typeof r === 'string' && r) found.push([r, k === 'user_profile_role' ? `Studio user profile ${String(studio.user_profile ?? '')}` : `Studio domain ${String(studio.domain_id ?? '')} default`]);
+    }
+  }
+  if (!found.length) return;
+  const known = ctx.get<Record<string, string>>(NOTEBOOK_ROLES_KEY) ?? {};
+  let changed = false;
+  for (const [arn, why] of found) if (!known[arn.toLowerCase()]) (known[arn.toLowerCase()] = why), (changed = true);
+  if (!changed) return;
+  const keys = Object.keys(known);
+  for (const k of keys.slice(0, Math.max(0, keys.length - MAX_NOTEBOOK_ROLES))) delete known[k];
+  ctx.set(NOTEBOOK_ROLES_KEY, known);
+}
+
+/**
+ * The notebook execution role an approval was made in, and why it is one: a role a notebook instance or Studio was
+ * seen given, one named like the execution role SageMaker creates for Studio (`AmazonSageMaker-ExecutionRole-*`), or one
+ * `notebook_roles` lists (ARN or name globs). A call a service made for the role (`invokedBy`: a pipeline step
+ * registering its model Approved) is the service's, not the notebook's: undefined.
+ */
+function notebookRoleOf(ev: NormalizedEvent, ctx: RuleContext): { role: string; why: string } | undefined {
+  const role = ev.actor?.session_issuer;
+  if (typeof role !== 'string' || !role || typeof ev.details?.invoked_by === 'string') return undefined;
+  const learned = ctx.get<Record<string, string>>(NOTEBOOK_ROLES_KEY)?.[role.toLowerCase()];
+  if (learned) return { role, why: learned };
+  if (STUDIO_ROLE_NAME.test(role)) return { role, why: "named as SageMaker's Studio execution role" };
+  const name = /:role\/(?:.*\/)?([^/]+)$/.exec(role)?.[1];
+  if (anyGlob(setting<string[]>(ctx, 'notebook_roles'), role) || (name && anyGlob(setting<string[]>(ctx, 'notebook_roles'), name))) return { role, why: 'listed in notebook_roles' };
+  return undefined;
+}
+
+/**
+ * A model version approved in a notebook's execution role: every cell of every notebook run as that role (and any
+ * package a cell installed) can approve, and a Studio role's sessions name no person, so the approval is nobody's review.
+ * One finding per version and role; `notebook_approvals: false` turns it off.
+ */
+function judgeNotebookApproval(ev: NormalizedEvent, ctx: RuleContext): void {
+  if (!setting<boolean>(ctx, 'notebook_approvals')) return;
+  const nb = notebookRoleOf(ev, ctx);
+  if (!nb) return;
+  const who = identityOf(ev.actor, ctx.cfg);
+  if (who && anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
+  const { named, all } = versionsOf(ev, ctx);
+  const ref = modelRefOf(ev, ctx.cfg);
+  const target = named ?? (ref?.name && ref.version ? { name: ref.name, version: ref.version, platform: ref.platform, scope: ref.scope } : all[0]);
+  if (!target) return;
+  ctx.detect({
+    entity: versionEntity(target), key: `notebook|${nb.role.toLowerCase()}`, evidence: [ev.id], title: 'Model version approved from a notebook execution role', time: ev.time,
+    summary: `${who ?? nb.role} approved ${target.name} v${target.version} (${ev.operation}) as ${nb.role}, a notebook execution role (${nb.why}): any notebook run as it could have, no approver is accountable`,
+    details: { identity: who, roles: ['notebook'], approved_on: ev.platform, approver_role: nb.role, notebook_role: nb.why, ...eventScope(ev) },
+  });
+}
+
 export const selfApproval: KindImpl = (ev, ctx) => {
   if (ev.action === 'role.assume') return judgeSessionApprovals(ev, ctx);
+  learnNotebookRoles(ev, ctx);
   if (approvalOf(ev, ctx.cfg) !== 'approved') return;
+  judgeNotebookApproval(ev, ctx);
   const session = assumedRoleArnOf(ev.actor);
   if (session && !(ev.actor as { assumed_by?: unknown } | undefined)?.assumed_by) {
     const k = `sessapp|${session}`;

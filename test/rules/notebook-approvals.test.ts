@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../bridge/replay.js';
+import { RulesConfig } from '../../core/rules/engine.js';
+import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
+import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
+
+/**
+ * evaluation.self_approval: a SageMaker model package approved (UpdateModelPackage `ModelApprovalStatus: Approved`) in
+ * a notebook's execution role — a notebook instance's `RoleArn`, a Studio domain's or user profile's execution role, a
+ * role named as SageMaker's Studio execution role — is nobody's review: any notebook cell run as the role could approve.
+ * A CI approval role, and a pipeline step registering Approved for the role (invokedBy), stay quiet. Records as
+ * CloudTrail logs them (lower camel case request fields; an assumed-role session's userIdentity).
+ */
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
+const RULE = 'evaluation.self_approval';
+let n = 0;
+function session(role: string, name: string, invokedBy?: string) {
+  return {
+    userIdentity: {
+      type: 'AssumedRole', principalId: `AROAEXAMPLE${role.length}:${name}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${name}`, accountId: ACCOUNT, accessKeyId: `ASIA${++n}EXAMPLE`,
+      sessionContext: { sessionIssuer: { type: 'Role', principalId: `AROAEXAMPLE${role.length}`, arn: `arn:aws:iam::${ACCOUNT}:role/${role}`, accountId: ACCOUNT, userName: role }, attributes: { creationDate: '2026-11-02T00:00:00Z', mfaAuthenticated: 'false' } },
+      ...(invokedBy ? { invokedBy } : {}),
+    },
+    sourceIPAddress: invokedBy ?? '10.0.3.17', userAgent: invokedBy ?? 'Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#5.10 lang/python#3.10.14',
+  };
+}
+const PKG = (v: number) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/churn/${v}`;
+function call(eventName: string, time: string, who: object, params: Record<string, unknown>, response: Record<string, unknown> | null = null): NormalizedEvent {
+  return normOne(ctRecord(eventName, params, { ...who, eventTime: time, awsRegion: REGION, recipientAccountId: ACCOUNT, eventID: `nb-${++n}`, responseElements: response }));
+}
+const CI = session('ModelApprovalCI', 'GitHubActions');
+const register = (time: string, v = 3) => call('CreateModelPackage', time, session('MLPipeline', 'botocore-session-1762000000'), { modelPackageGroupName: 'churn', modelApprovalStatus: 'PendingManualApproval', inferenceSpecification: { containers: [{ image: IMAGE, modelDataUrl: `s3://ml-models/churn/v${v}/model.tar.gz` }] } }, { modelPackageArn: PKG(v) });
+const approve = (time: string, who: object, v = 3) => call('UpdateModelPackage', time, who, { modelPackageArn: PKG(v), modelApprovalStatus: 'Approved', approvalDescription: 'looks good' }, { modelPackageArn: PKG(v) });
+const notebook = (time: string, role: string) => call('CreateNotebookInstance', time, session('Admin', 'ops@corp.example'), { notebookInstanceName: 'ds-alice', instanceType: 'ml.t3.medium', roleArn: `arn:aws:iam::${ACCOUNT}:role/${role}` }, { notebookInstanceArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:notebook-instance/ds-alice` });
+const alerts = (events: NormalizedEvent[], rules: Record<string, unknown> = {}): Alert[] => replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === RULE);
+
+describe('evaluation.self_approval: a model package approved from a notebook execution role', () => {
+  it("a notebook instance's role approving alerts, naming the role and why it is a notebook's", () => {
+    const ok = approve('2026-11-03T10:00:00Z', session('DataSciNotebook', 'SageMaker'));
+    const a = alerts([register('2026-11-03T09:00:00Z'), notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), ok]);
+    expect(a.map((x) => [x.evidence, x.entity.id, x.details.roles, x.details.approver_role, x.details.notebook_role])).toEqual([
+      [[ok.id], `${ACCOUNT}:${REGION}:churn/3`, ['notebook'], `arn:aws:iam::${ACCOUNT}:role/DataSciNotebook`, 'notebook instance ds-alice'],
+    ]);
+    expect(a[0]!.title).toContain('approved from a notebook execution role');
+  });
+
+  it("SageMaker's Studio execution role (by its name, no notebook seen) and a notebook_roles entry alert too", () => {
+    expect(alerts([register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', session('AmazonSageMaker-ExecutionRole-20260301T000000', 'SageMaker'))]).map((x) => x.details.notebook_role)).toEqual(["named as SageMaker's Studio execution role"]);
+    expect(alerts([register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', session('ds-workbench', 'alice'))], { [RULE]: { notebook_roles: ['ds-*'] } }).map((x) => x.details.notebook_role)).toEqual(['listed in notebook_roles']);
+  });
+
+  it('a CI approval role, a pipeline step registering Approved for the Studio role (invokedBy), notebook_approvals: false, or an exempt identity stay quiet', () => {
+    expect(alerts([register('2026-11-03T09:00:00Z'), notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), approve('2026-11-03T10:00:00Z', CI)])).toEqual([]);
+    const byPipeline = call('CreateModelPackage', '2026-11-03T10:00:00Z', session('AmazonSageMaker-ExecutionRole-20260301T000000', 'SageMaker', 'sagemaker.amazonaws.com'), { modelPackageGroupName: 'churn', modelApprovalStatus: 'Approved', inferenceSpecification: { containers: [{ image: IMAGE, modelDataUrl: 's3://ml-models/churn/v4/model.tar.gz' }] } }, { modelPackageArn: PKG(4) });
+    expect(alerts([byPipeline])).toEqual([]);
+    const nbApprove = [register('2026-11-03T09:00:00Z'), notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), approve('2026-11-03T10:00:00Z', session('DataSciNotebook', 'SageMaker'))];
+    expect(alerts(nbApprove, { [RULE]: { notebook_approvals: false } })).toEqual([]);
+    expect(alerts(nbApprove, { [RULE]: { exempt: ['role:datascinotebook/*'] } })).toEqual([]);
+  });
+});
