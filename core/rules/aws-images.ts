@@ -151,6 +151,77 @@ export const AWS_ALGORITHM_IMAGES: readonly string[] = Object.entries(BUILT_IN_R
   Object.entries(accounts).flatMap(([account, repos]) => repos.map((repo) => `${account}.dkr.ecr.${region}.${REGION_DOMAINS[region] ?? 'amazonaws.com'}/${repo}`)),
 );
 
+/**
+ * The images AWS runs a processing job with by tag (the SageMaker Python SDK's `PySparkProcessor` / `SparkJarProcessor`,
+ * Data Wrangler's export jobs, `SageMakerClarifyProcessor`, Model Monitor's `DefaultModelMonitor` baselining and
+ * monitoring jobs): repository → region → the account(s) publishing it there (space-separated), from the SDK's
+ * `spark.json`, `data-wrangler.json`, `clarify.json` and `model-monitor.json` (and the SageMaker developer guide's
+ * "Docker registry paths and example code" pages, which list the same accounts). Data Wrangler's ap-northeast-3 image
+ * moved account between SDK releases: both are listed.
+ */
+const PROCESSING_ACCOUNTS: Record<string, Record<string, string>> = {
+  'sagemaker-spark-processing': {
+    'af-south-1': '309385258863', 'ap-east-1': '732049463269', 'ap-east-2': '533267296287',
+    'ap-northeast-1': '411782140378', 'ap-northeast-2': '860869212795', 'ap-northeast-3': '102471314380',
+    'ap-south-1': '105495057255', 'ap-south-2': '873151114052', 'ap-southeast-1': '759080221371',
+    'ap-southeast-2': '440695851116', 'ap-southeast-3': '800295151634', 'ap-southeast-4': '819679513684',
+    'ap-southeast-5': '841784149062', 'ap-southeast-7': '471112967968', 'ca-central-1': '446299261295',
+    'ca-west-1': '000907499111', 'cn-north-1': '671472414489', 'cn-northwest-1': '844356804704',
+    'eu-central-1': '906073651304', 'eu-central-2': '142351485170', 'eu-north-1': '330188676905',
+    'eu-south-1': '753923664805', 'eu-south-2': '833944533722', 'eu-west-1': '571004829621',
+    'eu-west-2': '836651553127', 'eu-west-3': '136845547031', 'il-central-1': '408426139102',
+    'me-central-1': '395420993607', 'me-south-1': '750251592176', 'mx-central-1': '211125459255',
+    'sa-east-1': '737130764395', 'us-east-1': '173754725891', 'us-east-2': '314815235551',
+    'us-gov-east-1': '260923028637', 'us-gov-west-1': '271483468897', 'us-west-1': '667973535471',
+    'us-west-2': '153931337802',
+  },
+  'sagemaker-data-wrangler-container': {
+    'af-south-1': '143210264188', 'ap-east-1': '707077482487', 'ap-northeast-1': '649008135260',
+    'ap-northeast-2': '131546521161', 'ap-northeast-3': '364406365360 913387583493', 'ap-south-1': '089933028263',
+    'ap-southeast-1': '119527597002', 'ap-southeast-2': '422173101802', 'ca-central-1': '557239378090',
+    'cn-north-1': '245909111842', 'cn-northwest-1': '249157047649', 'eu-central-1': '024640144536',
+    'eu-north-1': '054986407534', 'eu-south-1': '488287956546', 'eu-west-1': '245179582081',
+    'eu-west-2': '894491911112', 'eu-west-3': '807237891255', 'il-central-1': '406833011540',
+    'me-south-1': '376037874950', 'sa-east-1': '424196993095', 'us-east-1': '663277389841', 'us-east-2': '415577184552',
+    'us-west-1': '926135532090', 'us-west-2': '174368400705',
+  },
+  'sagemaker-clarify-processing': {
+    'af-south-1': '811711786498', 'ap-east-1': '098760798382', 'ap-northeast-1': '377024640650',
+    'ap-northeast-2': '263625296855', 'ap-northeast-3': '912233562940', 'ap-south-1': '452307495513',
+    'ap-southeast-1': '834264404009', 'ap-southeast-2': '007051062584', 'ap-southeast-3': '705930551576',
+    'ca-central-1': '675030665977', 'cn-north-1': '122526803553', 'cn-northwest-1': '122578899357',
+    'eu-central-1': '017069133835', 'eu-central-2': '730335477804', 'eu-north-1': '763603941244',
+    'eu-south-1': '638885417683', 'eu-west-1': '131013547314', 'eu-west-2': '440796970383', 'eu-west-3': '341593696636',
+    'me-south-1': '835444307964', 'sa-east-1': '520018980103', 'us-east-1': '205585389593', 'us-east-2': '211330385671',
+    'us-gov-west-1': '598674086554', 'us-isof-east-1': '579539705040', 'us-isof-south-1': '411392592546',
+    'us-west-1': '740489534195', 'us-west-2': '306415355426',
+  },
+  'sagemaker-model-monitor-analyzer': {
+    'af-south-1': '875698925577', 'ap-east-1': '001633400207', 'ap-northeast-1': '574779866223',
+    'ap-northeast-2': '709848358524', 'ap-northeast-3': '990339680094', 'ap-south-1': '126357580389',
+    'ap-southeast-1': '245545462676', 'ap-southeast-2': '563025443158', 'ap-southeast-3': '669540362728',
+    'ca-central-1': '536280801234', 'cn-north-1': '453000072557', 'cn-northwest-1': '453252182341',
+    'eu-central-1': '048819808253', 'eu-central-2': '590183933784', 'eu-north-1': '895015795356',
+    'eu-south-1': '933208885752', 'eu-south-2': '437450045455', 'eu-west-1': '468650794304',
+    'eu-west-2': '749857270468', 'eu-west-3': '680080141114', 'il-central-1': '843974653677',
+    'me-central-1': '588750061953', 'me-south-1': '607024016150', 'sa-east-1': '539772159869',
+    'us-east-1': '156813124566', 'us-east-2': '777275614652', 'us-isof-east-1': '853188333426',
+    'us-isof-south-1': '467912361380', 'us-west-1': '890145073186', 'us-west-2': '159807026194',
+  },
+};
+
+/**
+ * `registry/repository` globs of AWS's processing images (Spark, Data Wrangler, Clarify, Model Monitor), one per
+ * region, account and repository, as AWS_ALGORITHM_IMAGES: another repository of the account, or the same repository
+ * name in any other account, is not one.
+ *
+ * @example
+ * AWS_PROCESSING_IMAGES.includes('173754725891.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing') // true
+ */
+export const AWS_PROCESSING_IMAGES: readonly string[] = Object.entries(PROCESSING_ACCOUNTS).flatMap(([repo, regions]) =>
+  Object.entries(regions).flatMap(([region, accounts]) => accounts.split(' ').map((account) => `${account}.dkr.ecr.${region}.${REGION_DOMAINS[region] ?? 'amazonaws.com'}/${repo}`)),
+);
+
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+)\/([^:@]+)/;
 
 /** An ECR image's account, region and repository, when its host is ECR's in that region's domain. */

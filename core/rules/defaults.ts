@@ -1,4 +1,4 @@
-import { AWS_ALGORITHM_IMAGES } from './aws-images.js';
+import { AWS_ALGORITHM_IMAGES, AWS_PROCESSING_IMAGES } from './aws-images.js';
 import type { Kind } from './config.js';
 
 /**
@@ -52,9 +52,11 @@ const PREBUILT_SERVING_IMAGES = [
 /**
  * Training containers the clouds publish and reference by tag: AWS Deep Learning Containers (the SageMaker
  * Python SDK's framework estimators run them by tag), SageMaker's built-in algorithm images (XGBoost, Linear
- * Learner, BlazingText…, from per-region accounts) and Vertex AI's prebuilt training containers.
+ * Learner, BlazingText…, from per-region accounts), AWS's processing images (Spark, Data Wrangler, Clarify, Model
+ * Monitor: a processing job is judged by this rule too, and with `allowed_repositories` set these had to be listed by
+ * hand) and Vertex AI's prebuilt training containers.
  */
-const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_ALGORITHM_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
+const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_ALGORITHM_IMAGES, ...AWS_PROCESSING_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
 
 /**
  * Package indexes a job may install from (`host` or `host/path` globs): PyPI and its file host, PyTorch's wheel index

@@ -111,7 +111,10 @@ describe('SageMaker processing jobs: an image from a registry off the allow list
   it('allowed_repositories and trusted_images apply as for training images', () => {
     const rules = { [RULE]: { allowed_repositories: ['111122223333.dkr.ecr.*.amazonaws.com/*'] } };
     expect(alertsOf([processing('999988887777.dkr.ecr.us-east-1.amazonaws.com/prep:1')], rules).map((a) => a.details?.reasons)).toEqual([['repository 999988887777.dkr.ecr.us-east-1.amazonaws.com/prep is not on allowed_repositories']]);
-    expect(alertsOf([processing(SPARK)], rules)).toHaveLength(1);
+    // AWS's Spark processing image passes by the default trusted_images (the SDK's per-region table); a trusted_images
+    // list of the operator's own replaces those defaults, and then allowed_repositories judges it.
+    expect(alertsOf([processing(SPARK)], rules)).toEqual([]);
+    expect(alertsOf([processing(SPARK)], { [RULE]: { ...rules[RULE], trusted_images: ['docker.io/corp/*'] } })).toHaveLength(1);
     expect(alertsOf([processing(SPARK)], { [RULE]: { allowed_repositories: ['111122223333.dkr.ecr.*.amazonaws.com/*', '173754725891.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing'] } })).toEqual([]);
     expect(alertsOf([processing('docker.io/corp/prep:2')], { [RULE]: { trusted_images: ['docker.io/corp/*'] } })).toEqual([]);
   });
