@@ -481,12 +481,19 @@ function processingDataFacts(params: Obj): { feature_group_outputs?: string[]; d
  * each label (`annotationConsolidationConfig.annotationConsolidationLambdaArn`) — code that writes the training labels —
  * and the work team (`workteamArn`; `public-crowd` is Amazon Mechanical Turk, anyone who takes the task).
  */
-function labelingFacts(params: Obj): { lambda_functions?: string[]; pre_annotation_lambda?: string; consolidation_lambda?: string; workteam?: string; public_workforce?: true } {
+function labelingFacts(params: Obj): { lambda_functions?: string[]; pre_annotation_lambda?: string; consolidation_lambda?: string; workteam?: string; public_workforce?: true; automated_labeling?: true; labeling_algorithm?: string } {
   const pre = str(get(params, 'humanTaskConfig.preHumanTaskLambdaArn'));
   const acs = str(get(params, 'humanTaskConfig.annotationConsolidationConfig.annotationConsolidationLambdaArn'));
   const workteam = str(get(params, 'humanTaskConfig.workteamArn'));
   const fns = uniq([pre, acs]);
-  const out = { lambda_functions: fns.length ? fns : undefined, pre_annotation_lambda: pre, consolidation_lambda: acs, workteam, public_workforce: workteam && /:workteam\/public-crowd\//.test(workteam) ? (true as const) : undefined };
+  // Automated data labeling (`labelingJobAlgorithmsConfig`): Ground Truth trains and runs a model over the data on
+  // instances of the job (`labelingJobResourceConfig.vpcConfig` is their network); without it, human workers and the
+  // Lambda functions label it, nothing of the caller's runs on an instance to isolate.
+  const algorithms = get(params, 'labelingJobAlgorithmsConfig');
+  const out = {
+    lambda_functions: fns.length ? fns : undefined, pre_annotation_lambda: pre, consolidation_lambda: acs, workteam, public_workforce: workteam && /:workteam\/public-crowd\//.test(workteam) ? (true as const) : undefined,
+    automated_labeling: isObj(algorithms) ? (true as const) : undefined, labeling_algorithm: str(get(params, 'labelingJobAlgorithmsConfig.labelingJobAlgorithmSpecificationArn')),
+  };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 

@@ -982,8 +982,16 @@ const JOB_SUBMIT = new Set([
   'training_job.create', 'processing_job.create', 'tuning_job.create', 'transform_job.create',
   'pipeline_run.create', 'pipeline_run.start', 'pipeline_run.retry', 'recurring_run.create',
 ]);
-/** A job or pipeline submission (what off-hours and network policy look at). */
-export const isJobSubmission = (ev: NormalizedEvent) => JOB_SUBMIT.has(ev.action) && ev.outcome !== 'failure';
+/**
+ * A job or pipeline submission (what off-hours and network policy look at). A SageMaker Ground Truth labeling job
+ * (`CreateLabelingJob`, read as `resource.create` on a `labeling_job`) is one too: it is submitted as a job is, by a
+ * role or a pipeline on its schedule, runs code over the data (its Lambda functions, automated labeling's training
+ * and inference jobs) and writes the labels a model learns from.
+ */
+export const isJobSubmission = (ev: NormalizedEvent) => (JOB_SUBMIT.has(ev.action) || isLabelingJobSubmission(ev)) && ev.outcome !== 'failure';
+
+/** A SageMaker Ground Truth labeling job created (`CreateLabelingJob`; its later state changes are not). */
+export const isLabelingJobSubmission = (ev: NormalizedEvent) => ev.resource?.type === 'labeling_job' && ev.action === 'resource.create';
 
 /**
  * SageMaker Pipelines names a step's job `pipelines-<execution id>-<StepName>-<random>` (the execution id is the last

@@ -53,7 +53,12 @@ export function untrustedFunctions(job: Record<string, unknown> | undefined, acc
   for (const arn of arns) {
     if (anyGlob(trusted, arn) || isGroundTruthBuiltIn(arn)) continue;
     const owner = LAMBDA_ARN.exec(arn)?.[2];
-    if (owner && account && owner !== account) out.push({ arn, reason: `labeling Lambda ${arn} of account ${owner} runs over the data and its labels` });
+    const m = LAMBDA_ARN.exec(arn);
+    // Named like a built-in (PRE-/ACS-) in a region the API reference lists no Ground Truth account for: Ground Truth is
+    // offered in those 12 regions only, so whose account this is cannot be told; it alerts, saying so (a name is free
+    // to take in any account; a new region's built-ins are listed in trusted_code_locations until added here).
+    const unknownRegion = m && /^(PRE|ACS)-/.test(m[3]!) && !GROUND_TRUTH_ACCOUNTS[m[1]!] ? ` (named like a Ground Truth built-in, but no built-in account is known for ${m[1]})` : '';
+    if (owner && account && owner !== account) out.push({ arn, reason: `labeling Lambda ${arn} of account ${owner} runs over the data and its labels${unknownRegion}` });
     else if (judgesLambdas) out.push({ arn, reason: `labeling Lambda ${arn}, not in trusted_code_locations` });
   }
   return out;

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
-import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, jobEntity, jobNameOf, sagemakerScopeOf, sourceOf } from '../facts.js';
+import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, isLabelingJobSubmission, jobEntity, jobNameOf, sagemakerScopeOf, sourceOf } from '../facts.js';
 import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
 import { untrustedCode, untrustedFunctions } from './code-locations.js';
@@ -178,7 +178,11 @@ export const networkEgress: KindImpl = (ev, ctx) => {
   // Nor does a Vertex AI DataLabelingJob (read as processing_job.create): human labelers (specialist pools) label the
   // dataset on Google's side; the job has no network, VPC or container of the caller's to isolate.
   const humanLabeling = ev.platform === 'vertex' && ev.resource?.type === 'data_labeling_job';
-  if ((JOB_CREATE.has(ev.action) || isVertexPipeline) && !managedTuning && !humanLabeling && ev.outcome !== 'failure' && (ev.stage === 'training' || ev.stage === 'preprocessing')) {
+  // A SageMaker Ground Truth labeling job runs instances of the caller's only with automated data labeling (its
+  // `labelingJobResourceConfig.vpcConfig` is their network): judged then, at stage ingestion; a labeling job of human
+  // workers and Lambda functions alone has nothing to isolate, as Vertex's above.
+  const automatedLabeling = ev.platform === 'sagemaker' && isLabelingJobSubmission(ev) && j?.automated_labeling === true;
+  if ((((JOB_CREATE.has(ev.action) || isVertexPipeline) && (ev.stage === 'training' || ev.stage === 'preprocessing')) || automatedLabeling) && !managedTuning && !humanLabeling && ev.outcome !== 'failure') {
     const known = j?.network_isolation !== undefined || j?.vpc !== undefined;
     // The create request is the whole truth on SageMaker and Vertex: a field left out means "not isolated".
     if (known || ev.platform === 'sagemaker' || ev.platform === 'vertex') {
