@@ -90,7 +90,7 @@ export const Run = z.looseObject({
   inputs: z
     .looseObject({
       dataset_inputs: z
-        .array(z.looseObject({ dataset: z.looseObject({ name: z.string().optional(), digest: z.string().optional(), source_type: z.string().optional(), source: z.string().optional() }).optional(), tags: z.array(KeyValue).optional() }))
+        .array(z.looseObject({ dataset: z.looseObject({ name: z.string().optional(), digest: z.string().optional(), source_type: z.string().optional(), source: z.string().optional(), schema: z.string().optional(), profile: z.string().optional() }).optional(), tags: z.array(KeyValue).optional() }))
         .optional(),
     })
     .optional(),

@@ -47,6 +47,7 @@ export function runEvents(v: VersionSnap, run: Run, now: number, receivedTime: s
       },
     }),
   ];
+  out.push(...datasetInputEvents(run, runId, user, model, now, receivedTime));
   if (Object.keys(metrics).length) {
     out.push(base({
       id: stableId('mlflow', 'audit', 'evaluation', v.name, v.version, v.creation_timestamp, runId), time: iso(run.info.end_time ?? run.info.start_time, now, run.info.end_time !== undefined ? 'end_time' : 'start_time'),
@@ -164,6 +165,57 @@ export function runIdentity(tags: Record<string, string>, claimed: string | unde
   }
   if (!claimed) return { details: tag ? { authenticated_user_missing: `run tag ${tag} is not set` } : {} };
   return { user: claimed, details: { actor_source: claimedSource, claimed_user: claimed, ...(tag ? { authenticated_user_missing: `run tag ${tag} is not set` } : {}) } };
+}
+
+/**
+ * One `dataset.read` (stage ingestion) per dataset the run logged with `mlflow.log_input` (`inputs.dataset_inputs`),
+ * what MLflow tells of it: the data source is the dataset's name within the run's experiment
+ * (`dataset:experiments/<experiment id>/datasets/<name>`: the runs of one experiment logging a dataset of one name are
+ * its runs), `ml.data.uris` its location, `ml.data.schema_hash` the sha256 of the schema MLflow stored with it (its
+ * `mlflow_colspec` JSON, as logged: ingestion.schema_mismatch learns it per source), `ml.data.rows` its profile's
+ * `num_rows`, `details.dataset_digest` the digest MLflow computed over its content (the rule compares it with the
+ * previous run's where `digest_sources` asks). Its id is the run's, dataset's and digest's: two versions of one run
+ * are one read.
+ */
+function datasetInputEvents(run: Run, runId: string, user: string | undefined, model: NonNullable<NormalizedEvent['ml']>['model'], now: number, receivedTime: string): NormalizedEvent[] {
+  const out: NormalizedEvent[] = [];
+  for (const input of run.inputs?.dataset_inputs ?? []) {
+    const d = input.dataset;
+    if (!d?.name) continue;
+    const location = safeUri(datasetLocation(d.source));
+    const schemaHash = d.schema ? `sha256:${createHash('sha256').update(d.schema).digest('hex')}` : undefined;
+    const rows = profileRows(d.profile);
+    const context = kv(input.tags)['mlflow.data.context'];
+    const experiment = run.info.experiment_id ?? '';
+    out.push(auditEvent({
+      id: stableId('mlflow', 'audit', 'dataset_input', runId, d.name, d.digest ?? '', d.source ?? ''), time: iso(run.info.start_time, now, 'start_time'),
+      stage: 'ingestion', action: 'dataset.read', operation: 'runs/get',
+      actor: user ? { id: user, name: user, type: 'user' } : undefined,
+      resource: { type: 'dataset', id: `experiments/${experiment}/datasets/${d.name}`, namespace: run.info.experiment_id },
+      ml: {
+        model,
+        data: { ...(location ? { uris: [location] } : {}), ...(schemaHash ? { schema_hash: schemaHash } : {}), ...(rows !== undefined ? { rows } : {}) },
+        provenance: { run_id: runId },
+      },
+      details: {
+        dataset_name: d.name, dataset_digest: d.digest, dataset_source_type: d.source_type, dataset_source: safeDatasetSource(d.source), dataset_context: context,
+        experiment_id: run.info.experiment_id, run_name: run.info.run_name,
+        actor_source: user ? 'run tag mlflow.user or info user_id (client-asserted)' : undefined,
+      },
+    }, receivedTime));
+  }
+  return out;
+}
+
+/** A dataset profile's row count (`{"num_rows": 1000, "num_elements": 9000}`, a pandas dataset's), if it tells one. */
+function profileRows(profile: string | undefined): number | undefined {
+  if (!profile) return undefined;
+  try {
+    const n = (JSON.parse(profile) as Record<string, unknown>).num_rows;
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined; // a profile of another shape: MLflow stores what the dataset class wrote
+  }
 }
 
 /** Keys of a dataset source's JSON that name where the data is (file/S3 `uri`, HTTP `url`, HF/Delta/Spark `path`, tables). */

@@ -117,7 +117,7 @@ export type Where = z.infer<typeof where>;
 
 export const KindSchemas = {
   volume_anomaly: z.strictObject({ ...common, ...statistical, ...sigmaFloor, measures: z.array(z.enum(['events', 'rows', 'bytes'])).optional(), where: where.optional() }),
-  schema_mismatch: z.strictObject({ ...common, pinned: z.record(z.string(), z.string()).optional(), accept_after_alert: z.boolean().optional() }),
+  schema_mismatch: z.strictObject({ ...common, pinned: z.record(z.string(), z.string()).optional(), accept_after_alert: z.boolean().optional(), digest_sources: z.array(z.string()).optional() }),
   source_auth_failure: z.strictObject({
     ...common,
     actions: globs.optional(),

@@ -74,7 +74,7 @@ const CONDA_CHANNELS = ['defaults', 'conda-forge', 'pytorch', 'nvidia'];
 
 export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unknown>> } = {
   volume_anomaly: { measures: ['events', 'rows', 'bytes'] },
-  schema_mismatch: { pinned: {}, accept_after_alert: true },
+  schema_mismatch: { pinned: {}, accept_after_alert: true, digest_sources: [] },
   source_auth_failure: { actions: ['ingest.auth_failure', 'source.auth_failure', 'auth.failure'], error_pattern: AUTH_ERROR },
   distribution_shift: { metrics: ['*'], monitor_pattern: SKEW_PATTERN },
   code_modified: { approved_images: [], approved_commits: [], learn: true },

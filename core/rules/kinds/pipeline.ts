@@ -15,8 +15,10 @@ import { isAllowedSource } from './packages.js';
 const DATA_STAGES = new Set(['ingestion', 'preprocessing']);
 
 export const schemaMismatch: KindImpl = (ev, ctx) => {
+  if (!DATA_STAGES.has(ev.stage) || ev.outcome === 'failure') return;
+  contentDigestChange(ev, ctx);
   const hash = ev.ml?.data?.schema_hash;
-  if (!hash || !DATA_STAGES.has(ev.stage) || ev.outcome === 'failure') return;
+  if (!hash) return;
   const source = sourceOf(ev);
   const entity = { type: 'data_source', id: source, platform: ev.platform };
   const pinned = Object.entries(setting<Record<string, string>>(ctx, 'pinned')).find(([g]) => globMatch(g, source))?.[1];
@@ -36,6 +38,32 @@ export const schemaMismatch: KindImpl = (ev, ctx) => {
   if (setting(ctx, 'accept_after_alert')) ctx.set(`schema|${source}`, { hash, event: ev.id });
 };
 
+
+/**
+ * A dataset's content changed under the same name: the digest its platform computed over the data
+ * (`details.dataset_digest`: MLflow's `log_input`, per experiment and dataset name) differs from the previous run's,
+ * for the sources `digest_sources` names (globs; default none: a pipeline retraining on each day's extract under one
+ * name changes it every run, so only datasets meant to stay fixed — a released training set — are listed). One finding
+ * per source and digest, the new digest then learned; a later run reading the old content again is a change back.
+ */
+function contentDigestChange(ev: NormalizedEvent, ctx: RuleContext): void {
+  const digest = ev.details?.dataset_digest;
+  if (typeof digest !== 'string' || !digest) return;
+  const source = sourceOf(ev);
+  if (!anyGlob(setting<string[]>(ctx, 'digest_sources'), source)) return;
+  const k = `digest|${source}`;
+  const learned = ctx.get<{ digest: string; event: string; run?: string }>(k);
+  const run = ev.ml?.provenance?.run_id;
+  ctx.set(k, { digest, event: ev.id, run });
+  if (!learned || learned.digest === digest) return;
+  const name = typeof ev.details?.dataset_name === 'string' ? ev.details.dataset_name : source;
+  ctx.detect({
+    entity: { type: 'data_source', id: source, platform: ev.platform }, key: `digest:${digest}`, evidence: [learned.event, ev.id],
+    title: 'Dataset content changed under the same name',
+    summary: `${name}: run ${run ?? '?'} read content digest ${digest}; the previous run${learned.run ? ` ${learned.run}` : ''} read ${learned.digest}`,
+    details: { finding: 'content_digest_changed', dataset_digest: digest, previous_digest: learned.digest, run_id: run, previous_run_id: learned.run, uris: ev.ml?.data?.uris, basis: 'previous_run' },
+  });
+}
 
 export const sourceAuthFailure: KindImpl = (ev, ctx) => {
   const actions = setting(ctx, 'actions');
