@@ -525,8 +525,18 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   const metadata = isObj(pp.metadata) ? pp.metadata : undefined;
   const policy = isObj(pp.policyViolationInfo) && isObj(pp.policyViolationInfo.orgPolicyViolationInfo) ? pp.policyViolationInfo.orgPolicyViolationInfo : undefined;
   const statusDetails = isObj(pp.status) && Array.isArray(pp.status.details) ? pp.status.details.filter(isObj) : [];
+  // A Dataset or FeatureView (any ingestion or preprocessing call) filled from a BigQuery table of another project
+  // than the one the entry is logged in (`bq://other-project.dataset.table`): data from outside the projects mltrail
+  // watches, whose writers it cannot see. No rule judges where ingested data comes from by project, so this is said
+  // in the event (`details.data_from_other_projects`) for the SOC and searches. The project is the entry's
+  // `resource.labels.project_id` (a project id, as `bq://` names one; a resource name may carry the number instead).
+  const ownProject = str(entry.resource?.labels?.project_id);
+  const otherProjects = ownProject && (stage === 'ingestion' || stage === 'preprocessing')
+    ? facts.inputUris.filter((u) => { const p = bigQueryTableProject(u); return !!p && p !== ownProject; })
+    : [];
   const details: Record<string, unknown> = {
     audit_log: auditLogKind(entry.logName),
+    data_from_other_projects: otherProjects.length ? otherProjects : undefined,
     method_name: methodName || undefined,
     mapping: vertex ? undefined : 'generic',
     principal_subject: str(auth.principalSubject),
@@ -605,6 +615,19 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
     details,
     region: location,
   };
+}
+
+/**
+ * The project of a BigQuery table URI, `bq://project.dataset.table` (dataset and table ids have no dots; a
+ * domain-scoped project id, `example.com:proj`, has one).
+ *
+ * @example
+ * bigQueryTableProject('bq://example.com:proj.sales.orders') // 'example.com:proj'
+ */
+function bigQueryTableProject(uri: string): string | undefined {
+  if (!uri.startsWith('bq://')) return undefined;
+  const parts = uri.slice(5).split('/')[0]!.split('.');
+  return parts.length >= 3 ? parts.slice(0, -2).join('.') : undefined;
 }
 
 /** The name a Model Garden deploy to an endpoint it creates goes by: what it deploys (`model-garden:<model or weights>`). */
