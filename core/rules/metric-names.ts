@@ -64,3 +64,16 @@ function catalogueKind(name: string, metrics: Record<string, 'higher' | 'lower'>
   }
   return loose === looseName(name) ? undefined : catalogued(loose, metrics);
 }
+
+/**
+ * The metric a catalogue entry pairs with across versions: an entry kept as written with a `_score` suffix
+ * (`f1_score`, as mlflow.evaluate logs it) is the same measurement as its short form (`f1`) when the catalogue
+ * holds both, so a version renaming `eval_f1` to `test_f1_score` is still compared with its predecessor.
+ *
+ * @example
+ * pairingKind('f1_score', { f1: 'higher', f1_score: 'higher' }) // 'f1'
+ */
+export function pairingKind(metric: string, metrics: Record<string, 'higher' | 'lower'>): string {
+  const short = metric.endsWith('_score') ? metric.slice(0, -'_score'.length) : undefined;
+  return short && Object.keys(metrics).some((m) => m.toLowerCase() === short) ? short : metric;
+}

@@ -1,5 +1,5 @@
 import { compareVersions, inputsOf, modelRefOf, normUri, uriMayOverlap } from '../facts.js';
-import { isNegated, looseName, metricOf } from '../metric-names.js';
+import { isNegated, looseName, metricOf, pairingKind } from '../metric-names.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl } from './context.js';
 import { versionsOf } from './shared.js';
@@ -28,8 +28,13 @@ function baselineMetric(
   // beside the renamed one (`train_accuracy`, `adv_robust_accuracy`) must not make the pairing ambiguous.
   // A metric logged under the same name on both sides is its own pair (`val_accuracy` kept beside a renamed one).
   const paired = (k: string, other: string[]) => other.some((o) => looseName(o) === looseName(k));
+  // `f1_score` and `f1` are one measurement spelled two ways (pairingKind).
+  const kind = pairingKind(metric, dirs);
   const sameKind = (names: string[], other: string[]) =>
-    names.filter((k) => metricOf(k, dirs)?.metric === metric && sameSplit(k, name) && isNegated(k) === isNegated(name) && !isAdversarialName(k) && !paired(k, other));
+    names.filter((k) => {
+      const m = metricOf(k, dirs)?.metric;
+      return m !== undefined && pairingKind(m, dirs) === kind && sameSplit(k, name) && isNegated(k) === isNegated(name) && !isAdversarialName(k) && !paired(k, other);
+    });
   const theirs = sameKind(Object.keys(base), Object.keys(ours));
   if (theirs.length === 1 && sameKind(Object.keys(ours), Object.keys(base)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
   return undefined;

@@ -286,6 +286,15 @@ describe('evaluation.score_drop on the metric names mlflow.evaluate and scikit-l
     expect(drops(regressor, { ...regressor, root_mean_squared_error: 2.2 }, own).map((a) => a.details.metric)).toEqual(['root_mean_squared_error']);
     expect(drops({ score: 0.9, anomaly_score: 0.9 }, { score: 0.1, anomaly_score: 0.1 })).toEqual([]);
   });
+
+  it('f1 renamed to the evaluator\'s f1_score (eval_f1 → test_f1_score) is still compared: one metric, two spellings', () => {
+    expect(drops({ eval_f1: 0.9 }, { test_f1_score: 0.6 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['test_f1_score', 'eval_f1']]);
+    expect(drops({ f1_score: 0.9 }, { val_f1: 0.6 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['val_f1', 'f1_score']]);
+    // Improving runs and the other prefixes the brief names stay quiet / compared as before.
+    expect(drops({ eval_f1: 0.8 }, { test_f1_score: 0.85 })).toEqual([]);
+    expect(drops({ eval_accuracy: 0.95 }, { 'val/accuracy': 0.7 }).map((a) => a.details.metric)).toEqual(['val/accuracy']);
+    expect(drops({ log_loss: 0.2 }, { neg_log_loss: -0.5 })).toEqual([]);
+  });
 });
 
 describe('MLflow auditor baseline: a version approved before mltrail watched', () => {
