@@ -171,7 +171,10 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
 
   const body = ev.responseObject ?? ev.requestObject;
   const workload = workloadFacts(ev.requestObject) ?? workloadFacts(ev.responseObject);
-  const binding = kind.family === 'role_binding' ? bindingOf(ev.requestObject) ?? bindingOf(ev.responseObject) : undefined;
+  const sent = kind.family === 'role_binding' ? bindingOf(ev.requestObject) : undefined;
+  const stored = kind.family === 'role_binding' ? bindingOf(ev.responseObject) : undefined;
+  // A patch names the subjects it adds, not the (immutable) roleRef: a RequestResponse record's answer says which role they get.
+  const binding = sent ? (sent.roleRef?.name || !stored?.roleRef?.name ? sent : { ...sent, roleRef: stored.roleRef }) : stored;
   const labels = objectLabels(body);
   const kfpRunId = labels?.['pipeline/runid'];
   // A pod created by a KFP run is a training step, not bare platform activity.

@@ -93,6 +93,23 @@ describe('platform.ml_workload_access: rights over ML namespaces granted outside
     expect(alerts([{ ...patch, requestObject: [{ op: 'remove', path: '/subjects/1' }] }])).toEqual([]);
   });
 
+  it('a patch adding a subject to a binding of another name is judged by the roleRef the RequestResponse record answers with', () => {
+    const answer = { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'team-admins', namespace: NS }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [alice, mallory] };
+    const patch = (requestObject: unknown) => auditEvent({
+      level: 'RequestResponse', verb: 'patch', user: MALLORY, objectRef: rbacRef('rolebindings', 'team-admins', NS),
+      requestURI: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings/team-admins`, requestObject, responseObject: answer,
+    });
+    // kubectl patch --type=json, and a merge patch repeating the subjects list.
+    for (const body of [[{ op: 'add', path: '/subjects/-', value: mallory }], { subjects: [alice, mallory] }]) {
+      const [a, ...rest] = alerts([patch(body)]);
+      expect(rest).toEqual([]);
+      expect(a).toMatchObject({ details: { role: 'admin', scope: 'namespace', namespace: NS } });
+    }
+    // A group of every ServiceAccount of a namespace, bound to cluster-admin by a RoleBinding in a watched namespace.
+    const group = { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:serviceaccounts:team-b' };
+    expect(alerts([roleBinding(MALLORY, NS, 'ci', 'cluster-admin', [group])]).map((x) => [x.details.role, x.details.scope])).toEqual([['cluster-admin', 'namespace']]);
+  });
+
   it("normalize: KFAM's contributor binding names the contributor added and the dashboard role; the actor stays KFAM", () => {
     const kfam = roleBinding(PROFILES, NS, 'user-bob-corp-example-clusterrole-edit', 'kubeflow-edit', [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bob@corp.example' }]);
     ((kfam.requestObject as Obj).metadata as Obj).annotations = { user: 'bob@corp.example', role: 'edit' };
