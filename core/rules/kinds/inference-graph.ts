@@ -53,12 +53,88 @@ function rememberExternalName(ev: NormalizedEvent, ctx: RuleContext): void {
  * (`<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`) the rules saw written as one.
  */
 function externalTargetOf(host: string, ev: NormalizedEvent, ctx: RuleContext): string | undefined {
+  const svc = serviceOf(host, ev);
+  return svc ? ctx.get<string>(externalKey(ev, svc.ns, svc.name)) : undefined;
+}
+
+/** The Service of the graph's namespace (`<svc>`) or of another (`<svc>.<ns>[.svc[.cluster.local]]`) a graph host may name. */
+function serviceOf(host: string, ev: NormalizedEvent): { ns: string; name: string } | undefined {
   const graphNs = ev.resource?.namespace ?? (ev.ml?.deployment?.endpoint ?? '').split('/')[0] ?? '';
   const parts = host.split('.');
   const rest = parts.slice(2).join('.');
-  const [svc, ns] = parts.length === 1 ? [parts[0], graphNs] : parts.length >= 2 && (rest === '' || rest === 'svc' || rest === 'svc.cluster.local') ? [parts[0], parts[1]] : [undefined, undefined];
-  if (!svc || !ns) return undefined;
-  return ctx.get<string>(externalKey(ev, ns, svc));
+  const [name, ns] = parts.length === 1 ? [parts[0], graphNs] : parts.length >= 2 && (rest === '' || rest === 'svc' || rest === 'svc.cluster.local') ? [parts[0], parts[1]] : [undefined, undefined];
+  return name && ns ? { ns, name } : undefined;
+}
+
+/**
+ * The graphs judged that name a Service by a step's host: `kgsvc|<scope>|<namespace>/<svc>` → the graphs
+ * (`<namespace>/<name>`), and `kgraph|<scope>|<namespace>/<name>` → the graph's endpoint, steps and event. A Service
+ * turned into an ExternalName after the graph was judged (or made after it) re-routes the graph with no graph write:
+ * judged at that Service write.
+ */
+const graphsOfServiceKey = (ev: NormalizedEvent, ns: string, svc: string) => `kgsvc|${scopeOf(ev) ?? ''}|${ns}/${svc}`;
+const graphKey = (ev: NormalizedEvent, ns: string, name: string) => `kgraph|${scopeOf(ev) ?? ''}|${ns}/${name}`;
+/** Graphs kept per Service name: a bound on what one Service write re-judges. */
+const MAX_GRAPHS_PER_SERVICE = 50;
+interface GraphRec {
+  ep: string;
+  ns: string;
+  name?: string;
+  event: string;
+  urls: Array<{ node?: unknown; url: string }>;
+}
+
+function rememberGraph(ev: NormalizedEvent, ctx: RuleContext, ep: string, urls: Array<{ node?: unknown; url?: unknown }>): void {
+  const ns = ev.resource?.namespace ?? ep.split('/')[0] ?? '';
+  const name = ev.resource?.name ?? ep.split('/')[1] ?? '';
+  if (!ns || !name) return;
+  const steps = urls.filter((u): u is { node?: unknown; url: string } => typeof u?.url === 'string');
+  ctx.set(graphKey(ev, ns, name), { ep, ns, name: ev.resource?.name, event: ev.id, urls: steps } satisfies GraphRec);
+  for (const u of steps) {
+    const svc = serviceOf(hostOf(u.url), ev);
+    if (!svc) continue;
+    const key = graphsOfServiceKey(ev, svc.ns, svc.name);
+    const list = ctx.get<string[]>(key) ?? [];
+    if (!list.includes(`${ns}/${name}`)) ctx.set(key, [...list, `${ns}/${name}`].slice(-MAX_GRAPHS_PER_SERVICE));
+  }
+}
+
+/** A Service made or turned into an ExternalName: the graphs judged before that name it are judged again with its target. */
+function rejudgeGraphs(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ns = ev.resource?.namespace;
+  const svc = ev.resource?.name;
+  const target = ev.details?.external_name;
+  if (ev.resource?.type !== 'services' || !ns || !svc || typeof target !== 'string' || ev.outcome === 'failure' || ev.details?.dry_run === true) return;
+  const allowed = setting<string[]>(ctx, 'graph_hosts') ?? [];
+  for (const g of ctx.get<string[]>(graphsOfServiceKey(ev, ns, svc)) ?? []) {
+    const [gns, gname] = [g.slice(0, g.indexOf('/')), g.slice(g.indexOf('/') + 1)];
+    const rec = ctx.get<GraphRec>(graphKey(ev, gns, gname));
+    if (!rec || !anyGlob(setting(ctx, 'endpoints'), rec.ep)) continue;
+    // Resolved as the graph's router does, from the graph's namespace.
+    const asGraph = { ...ev, resource: { type: 'inferencegraphs', namespace: rec.ns, name: rec.name } } as NormalizedEvent;
+    const outside = rec.urls.filter((u) => {
+      const host = hostOf(u.url);
+      const named = serviceOf(host, asGraph);
+      return named?.ns === ns && named.name === svc && !inCluster(host, asGraph, ctx) && !anyGlob(allowed, host);
+    });
+    if (!outside.length) continue;
+    const hosts = [...new Set(outside.map((u) => hostOf(u.url)))].sort();
+    ctx.detect({
+      entity: { type: 'endpoint', id: rec.ep, name: rec.name, platform: ev.platform },
+      key: `graph|${rec.ep}|${hosts.join(',')}`,
+      evidence: [rec.event, ev.id],
+      title: 'Inference graph routes requests to a service outside the cluster',
+      summary: `${callerText(ev.actor, ctx.cfg)} made Service ${ns}/${svc} an ExternalName of ${target} (${ev.operation}): InferenceGraph ${rec.ep} sends its requests to ${outside.map((u) => `${u.url}${typeof u.node === 'string' ? ` (node ${u.node})` : ''}`).join(', ')}, so that service sees every request and its answers are served as predictions, with no registry approval`,
+      details: { reason: 'graph_external_service', graph: rec.ep, hosts, service_urls: outside, service: `${ns}/${svc}`, external_name: target, deployer: callerText(ev.actor, ctx.cfg) },
+    });
+  }
+}
+
+/** A graph deleted: forgotten (its Services' later writes re-route nothing). */
+function forgetGraph(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ns = ev.resource?.namespace;
+  const name = ev.resource?.name;
+  if (ev.resource?.type === 'inferencegraphs' && ns && name && ev.outcome !== 'failure' && (ev.action === 'resource.delete' || ev.action === 'endpoint.delete')) ctx.delete(graphKey(ev, ns, name));
 }
 
 /** The host of a URL as written (lower case, no port), else the text itself (an unparseable URL is judged as written). */
@@ -96,10 +172,14 @@ const COMPONENT_SUFFIX = /-(?:predictor|transformer|explainer)(?:-default)?$/;
 export const inferenceGraphExternal: KindImpl = (ev, ctx) => {
   if (ev.platform !== 'kubeflow') return;
   rememberInferenceService(ev, ctx);
+  rejudgeGraphs(ev, ctx);
+  forgetGraph(ev, ctx);
   const urls = ev.details?.graph_service_urls;
   if (!Array.isArray(urls) || !urls.length || ev.outcome === 'failure' || ev.resource?.type !== 'inferencegraphs') return;
   const ep = ev.ml?.deployment?.endpoint;
-  if (typeof ep !== 'string' || !ep || !anyGlob(setting(ctx, 'endpoints'), ep)) return;
+  if (typeof ep !== 'string' || !ep) return;
+  if (ev.details?.dry_run !== true) rememberGraph(ev, ctx, ep, urls as Array<{ node?: unknown; url?: unknown }>);
+  if (!anyGlob(setting(ctx, 'endpoints'), ep)) return;
   const allowed = setting<string[]>(ctx, 'graph_hosts') ?? [];
   const outside = (urls as Array<{ node?: unknown; url?: unknown }>).filter((u) => typeof u?.url === 'string').filter((u) => {
     const host = hostOf(u.url as string);

@@ -42,6 +42,19 @@ describe('InferenceGraph targets: ExternalName Services, LLMInferenceServices, M
     expect(alerts([ext, write('delete', 'services', '', 'v1', 'scorer'), igWrite([{ serviceUrl: 'http://scorer/predict' }])])).toEqual([]);
   });
 
+  it('a Service a judged graph names, turned into an ExternalName outside the cluster afterwards, alerts on the graph then', () => {
+    const g = igWrite([{ serviceUrl: 'http://scorer/v1/models/fraud:predict' }]);
+    const inside = service('scorer', { type: 'ClusterIP', ports: [{ port: 80 }] });
+    const later = alerts([inside, g, service('scorer', { type: 'ExternalName', externalName: 'api.scoring.example.net' }, 'update')]);
+    expect(later.map((a) => [a.entity.id, a.details.hosts, a.details.service, a.details.external_name])).toEqual([[`${NS}/fraud-graph`, ['scorer'], `${NS}/scorer`, 'api.scoring.example.net']]);
+    // Made after the graph (a dotless name no Service held yet), and by `<svc>.<ns>.svc.cluster.local`, the same.
+    expect(alerts([igWrite([{ serviceUrl: `http://scorer.${NS}.svc.cluster.local/predict` }]), service('scorer', { type: 'ExternalName', externalName: 'api.scoring.example.net' })])).toHaveLength(1);
+    // Near misses: an ExternalName to another cluster Service, a Service no graph names, a graph deleted before.
+    expect(alerts([g, service('scorer', { type: 'ExternalName', externalName: 'fraud-main.team-b.svc.cluster.local' }, 'update')])).toEqual([]);
+    expect(alerts([g, service('other', { type: 'ExternalName', externalName: 'api.scoring.example.net' })])).toEqual([]);
+    expect(alerts([g, write('delete', 'inferencegraphs', 'serving.kserve.io', 'v1alpha1', 'fraud-graph'), service('scorer', { type: 'ExternalName', externalName: 'api.scoring.example.net' })])).toEqual([]);
+  });
+
   it("an LLMInferenceService's and a ModelMesh Predictor's URLs are known targets once seen", () => {
     const llm = write('create', 'llminferenceservices', 'serving.kserve.io', 'v1alpha1', 'chat', { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'LLMInferenceService', metadata: { name: 'chat', namespace: NS }, spec: { model: { uri: 'hf://meta-llama/Llama-3.1-8B-Instruct' } } });
     const pred = write('create', 'predictors', 'serving.kserve.io', 'v1alpha1', 'mnist', { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'Predictor', metadata: { name: 'mnist', namespace: NS }, spec: { modelType: { name: 'sklearn' }, path: 'sklearn/mnist-svm.joblib', storage: { s3: { secretKey: 'localMinIO' } } } });
