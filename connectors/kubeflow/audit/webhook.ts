@@ -7,9 +7,19 @@
 import type { AuditEvent } from './envelope.js';
 import { at, isObject } from './objects.js';
 
-/** The objects whose rewrite changes what an ML workload runs or loads: pods, and KServe's serving objects. */
-const ML_RESOURCES = new Set(['pods', 'inferenceservices', 'trainedmodels', 'servingruntimes', 'inferencegraphs', 'llminferenceservices', 'predictors']);
-const ML_GROUPS = new Set(['', 'serving.kserve.io', '*']);
+/**
+ * The objects whose rewrite changes what an ML workload runs or loads, by API group: pods; KServe's serving objects;
+ * the Deployments / ReplicaSets / StatefulSets whose pod template a model server (KServe RawDeployment, ModelMesh) or
+ * an MLflow server runs from; Knative's Services, Configurations and Revisions (KServe Serverless); Argo's Workflows
+ * (each KFP pipeline step). A group's resource is matched in that group only: core `services` are no workload.
+ */
+const ML_TARGETS: Readonly<Record<string, ReadonlySet<string>>> = {
+  '': new Set(['pods']),
+  'serving.kserve.io': new Set(['inferenceservices', 'trainedmodels', 'servingruntimes', 'clusterservingruntimes', 'inferencegraphs', 'llminferenceservices', 'predictors']),
+  apps: new Set(['deployments', 'replicasets', 'statefulsets']),
+  'serving.knative.dev': new Set(['services', 'configurations', 'revisions']),
+  'argoproj.io': new Set(['workflows']),
+};
 
 export interface MutatingWebhookFacts {
   /** The webhooks the write names. */
@@ -32,11 +42,12 @@ function matchesMl(rule: unknown): boolean {
   if (!isObject(rule)) return false;
   const ops = strings(rule.operations);
   if (ops.length && !ops.some((o) => o === '*' || o === 'CREATE' || o === 'UPDATE')) return false;
-  const groups = strings(rule.apiGroups);
-  if (groups.length && !groups.some((g) => ML_GROUPS.has(g))) return false;
+  const listed = strings(rule.apiGroups);
+  // No groups listed (the apiserver refuses it; read as the core group) or `*` (every group).
+  const groups = listed.includes('*') ? Object.keys(ML_TARGETS) : listed.length ? listed : [''];
   return strings(rule.resources).some((r) => {
     const base = r.split('/')[0] ?? '';
-    return base === '*' || ML_RESOURCES.has(base);
+    return groups.some((g) => ML_TARGETS[g] !== undefined && (base === '*' || ML_TARGETS[g]!.has(base)));
   });
 }
 

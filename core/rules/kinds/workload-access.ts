@@ -248,7 +248,9 @@ const webhookWritten: KindImpl = (ev, ctx) => {
   if (update && (sa === 'kube-system' || sa === 'knative-serving')) return;
   // A controller keeping its own webhook (Kyverno, Gatekeeper, istiod's revision tags): every service it calls is in its namespace.
   const services = strings(w.services);
-  if (update && sa && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
+  // Not a Kubeflow profile's workload accounts (every profile namespace has them; no controller runs as them).
+  const profileWorkload = /:(default-editor|default-viewer)$/.test(actor);
+  if (update && sa && !profileWorkload && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const name = ev.resource?.name ?? '?';

@@ -75,4 +75,26 @@ describe('platform.ml_workload_access: mutating webhooks over ML workloads', () 
     // The same Kyverno configuration created by a person is an install: judged.
     expect(alerts([write('create', MALLORY, 'kyverno-resource-mutating-webhook-cfg', kyverno)])).toHaveLength(1);
   });
+
+  it('selectors that pick every namespace, a rule added by JSON patch after the create, and a KServe webhook re-pointed by a profile namespace account alert', () => {
+    expect(alerts([write('create', MALLORY, 'a', config('a', { rules: podRules, namespaceSelector: {} }))])).toMatchObject([{ details: { namespaces: 'all' } }]);
+    expect(alerts([write('create', MALLORY, 'b', config('b', { rules: podRules, objectSelector: { matchLabels: { 'serving.kserve.io/inferenceservice': 'fraud' } } }))])).toMatchObject([{ details: { namespaces: 'all' } }]);
+    // Created harmless (ConfigMaps), then a pods rule added by `kubectl patch --type=json` (Request level: the rules are not shown).
+    const harmless = config('c', { rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] });
+    expect(alerts([write('create', MALLORY, 'c', harmless), write('patch', MALLORY, 'c', [{ op: 'add', path: '/webhooks/0/rules/-', value: podRules[0] }], 'Request')])).toMatchObject([{ details: { body_unknown: true } }]);
+    // A pipeline step's account of a profile namespace (which someone granted webhook rights) pointing KServe's webhook at its own Service.
+    const kserve = config('inferenceservice.serving.kserve.io', { rules: podRules, clientConfig: { service: { namespace: 'kubeflow-user-alice', name: 'mutator', path: '/mutate' }, caBundle: CA } });
+    expect(alerts([write('update', sa('kubeflow-user-alice', 'default-editor'), 'inferenceservice.serving.kserve.io', kserve)])).toHaveLength(1);
+  });
+
+  it('a webhook on the Deployments, Knative Services or Argo Workflows that run model servers and pipeline steps alerts; one on Ingresses does not', () => {
+    const on = (apiGroups: string[], resources: string[]) => alerts([write('create', MALLORY, 'w', config('w', { rules: [{ apiGroups, apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources }] }))]);
+    expect(on(['apps'], ['deployments'])).toHaveLength(1);
+    expect(on(['apps'], ['*'])).toHaveLength(1);
+    expect(on(['serving.knative.dev'], ['services'])).toHaveLength(1);
+    expect(on(['argoproj.io'], ['workflows'])).toHaveLength(1);
+    expect(on(['networking.k8s.io'], ['ingresses'])).toEqual([]);
+    // Core Services are no workload: only Knative's are.
+    expect(on([''], ['services'])).toEqual([]);
+  });
 });
