@@ -53,6 +53,30 @@ describe('docker/kubeflow example', () => {
     expect(first.level).toBe('Metadata');
   });
 
+  it('the audit policy is an audit.k8s.io/v1 Policy whose first matching rule logs the bodies the connector reads', () => {
+    const policy = parse(read('audit-policy.yaml'));
+    const LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'];
+    const RULE_KEYS = ['level', 'users', 'userGroups', 'verbs', 'resources', 'namespaces', 'nonResourceURLs', 'omitStages', 'omitManagedFields'];
+    for (const r of policy.rules) {
+      expect(LEVELS).toContain(r.level);
+      for (const k of Object.keys(r)) expect(RULE_KEYS).toContain(k);
+      for (const g of r.resources ?? []) for (const k of Object.keys(g)) expect(['group', 'resources', 'resourceNames']).toContain(k);
+    }
+    // The level the apiserver picks: the first rule matching user, verb and resource (sufficient for these rules).
+    const levelOf = (user: string, verb: string, group: string, resource: string) =>
+      policy.rules.find((r: any) => (!r.users || r.users.includes(user)) && !r.userGroups && !r.nonResourceURLs && (!r.verbs || r.verbs.includes(verb)) && (!r.resources || r.resources.some((g: any) => g.group === group && g.resources.includes(resource))))?.level;
+    // TrainedModel storageUri and ModelMesh Predictor storage: read from the body (trained-model.ts, graph targets).
+    expect(levelOf('mallory', 'create', 'serving.kserve.io', 'trainedmodels')).toBe('Request');
+    expect(levelOf('mallory', 'patch', 'serving.kserve.io', 'predictors')).toBe('Request');
+    // A binding patch names its subjects, not its roleRef: the answer says which role they get.
+    expect(levelOf('mallory', 'patch', 'rbac.authorization.k8s.io', 'rolebindings')).toBe('RequestResponse');
+    expect(levelOf('mallory', 'patch', 'rbac.authorization.k8s.io', 'clusterrolebindings')).toBe('RequestResponse');
+    expect(levelOf('mallory', 'get', 'rbac.authorization.k8s.io', 'rolebindings')).toBe('Metadata');
+    expect(levelOf('mallory', 'patch', 'admissionregistration.k8s.io', 'mutatingwebhookconfigurations')).toBe('Request');
+    expect(levelOf('mallory', 'update', '', 'services')).toBe('Request');
+    expect(levelOf('mallory', 'create', '', 'services/proxy')).toBe('Metadata');
+  });
+
   it('the Deployment env is understood by the connector', () => {
     const docs = parseAllDocuments(read('bridge.yaml')).map((d) => d.toJS());
     const dep = docs.find((d) => d.kind === 'Deployment');
