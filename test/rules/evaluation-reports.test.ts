@@ -27,9 +27,9 @@ const approve = (min: number, who = 'bob') => normOne(ctRecord('UpdateModelPacka
   userIdentity: { type: 'AssumedRole', principalId: `AROAEXAMPLE:${who}`, arn: `arn:aws:sts::111122223333:assumed-role/Reviewer/${who}`, accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/Reviewer', accountId: '111122223333', userName: 'Reviewer' } } },
 }));
 /** An S3 data event on `s3://ml-eval/<key>`, as CloudTrail records it, by mallory. */
-const s3 = (eventName: string, min: number, uri = EVAL) => {
+const s3 = (eventName: string, min: number, uri = EVAL, extra: Record<string, unknown> = {}) => {
   const key = uri.replace('s3://ml-eval/', '');
-  return normOne(ctRecord(eventName, { bucketName: 'ml-eval', key }, {
+  return normOne(ctRecord(eventName, { bucketName: 'ml-eval', key, ...extra }, {
     eventID: `rep-${++n}`, eventTime: time(min), eventSource: 's3.amazonaws.com', eventCategory: 'Data', managementEvent: false, responseElements: null,
     userIdentity: { type: 'AssumedRole', principalId: 'AROAEXAMPLE:mallory', arn: 'arn:aws:sts::111122223333:assumed-role/MLEngineer/mallory', accountId: '111122223333', sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/MLEngineer', accountId: '111122223333', userName: 'MLEngineer' } } },
     resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::ml-eval/${key}` }, { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::ml-eval' }],
@@ -77,5 +77,22 @@ describe('registry.approved_model_modified on evaluation reports', () => {
     expect(findings([register(0), approve(30), s3('PutObject', 45, 's3://ml-eval/fraud/exec-8a1c/evaluation/evaluation.json')])).toEqual([]);
     expect(findings([register(0, null), s3('PutObject', 10), approve(30), s3('PutObject', 45)])).toEqual([]);
     expect(findings([register(0), s3('PutObject', 10)])).toEqual([]);
+  });
+
+  it('a report replaced by CopyObject or a multipart upload after the approval is a finding; one before it, at the approval', () => {
+    const copied = findings([register(0), approve(30), s3('CopyObject', 45, EVAL, { 'x-amz-copy-source': 'scratch/good-numbers.json' })]);
+    expect(copied.map((a) => [a.details.change, a.details.object])).toEqual([['evaluation_report_overwritten', EVAL]]);
+    const parts = [s3('CreateMultipartUpload', 44, EVAL, { uploads: '' }), s3('UploadPart', 44, EVAL, { uploadId: 'u-1', partNumber: 1 }), s3('CompleteMultipartUpload', 45, EVAL, { uploadId: 'u-1' })];
+    expect(findings([register(0), approve(30), ...parts]).map((a) => a.details.change)).toEqual(['evaluation_report_overwritten']);
+    expect(findings([register(0), s3('CopyObject', 10, EVAL, { 'x-amz-copy-source': 'scratch/good-numbers.json' }), approve(30)]).map((a) => a.details.change)).toEqual(['evaluation_report_rewritten_before_approval']);
+  });
+
+  it('the next pipeline execution writing its own evaluation.json (a per-execution path) and a retried evaluation step before registration stay quiet', () => {
+    expect(findings([s3('PutObject', 0), s3('PutObject', 2), register(5), approve(30), s3('PutObject', 60, 's3://ml-eval/fraud/exec-9b2d/evaluation/evaluation.json')])).toEqual([]);
+  });
+
+  it('an upload in parts that was aborted changed no report', () => {
+    const aborted = [s3('CreateMultipartUpload', 44, EVAL, { uploads: '' }), s3('UploadPart', 44, EVAL, { uploadId: 'u-1', partNumber: 1 }), s3('AbortMultipartUpload', 45, EVAL, { uploadId: 'u-1' })];
+    expect(findings([register(0), approve(30), ...aborted])).toEqual([]);
   });
 });
