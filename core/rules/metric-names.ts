@@ -47,7 +47,7 @@ export function metricOf(name: string, metrics: Record<string, 'higher' | 'lower
   return kind && isNegated(name) ? { metric: kind.metric, dir: kind.dir === 'higher' ? 'lower' : 'higher' } : kind;
 }
 
-/** A negated score (`neg_mean_squared_error`, `cv_neg_rmse`): its sign is the opposite of the metric's, never paired with it. */
+/** A negated score (`neg_mean_squared_error`, `cv_neg_rmse`): its sign is the opposite of the metric's (paired with it only with the sign flipped). */
 export const isNegated = (name: string) => /(?:^|_)neg_/.test(looseName(name));
 
 function catalogueKind(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {

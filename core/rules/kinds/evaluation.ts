@@ -21,7 +21,7 @@ function baselineMetric(
   metric: string,
   ours: Record<string, unknown>,
   dirs: Record<string, 'higher' | 'lower'>,
-): { name: string; value: number; event: string } | undefined {
+): { name: string; value: number; event: string; negated?: true } | undefined {
   const loose = looseName(name);
   for (const [k, m] of Object.entries(base)) if (looseName(k) === loose) return { name: k, ...m };
   // Only metrics of the same kind measured the same way count: a training-split or adversarial metric logged
@@ -30,13 +30,20 @@ function baselineMetric(
   const paired = (k: string, other: string[]) => other.some((o) => looseName(o) === looseName(k));
   // `f1_score` and `f1` are one measurement spelled two ways (pairingKind).
   const kind = pairingKind(metric, dirs);
-  const sameKind = (names: string[], other: string[]) =>
+  const sameKind = (names: string[], other: string[], negated?: boolean) =>
     names.filter((k) => {
       const m = metricOf(k, dirs)?.metric;
-      return m !== undefined && pairingKind(m, dirs) === kind && sameSplit(k, name) && isNegated(k) === isNegated(name) && !isAdversarialName(k) && !paired(k, other);
+      return m !== undefined && pairingKind(m, dirs) === kind && sameSplit(k, name) && (negated === undefined || isNegated(k) === negated) && !isAdversarialName(k) && !paired(k, other);
     });
-  const theirs = sameKind(Object.keys(base), Object.keys(ours));
-  if (theirs.length === 1 && sameKind(Object.keys(ours), Object.keys(base)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
+  const theirs = sameKind(Object.keys(base), Object.keys(ours), isNegated(name));
+  if (theirs.length === 1 && sameKind(Object.keys(ours), Object.keys(base), isNegated(name)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
+  // A loss logged as scikit-learn's negated scorer on one side only (`log_loss` then `neg_log_loss`): the same
+  // measurement with its sign flipped, compared as such — only when each side logs that one metric of the kind.
+  const flipped = sameKind(Object.keys(base), Object.keys(ours), !isNegated(name));
+  if (!theirs.length && flipped.length === 1 && sameKind(Object.keys(ours), Object.keys(base)).length === 1) {
+    const m = base[flipped[0]!]!;
+    return { name: flipped[0]!, value: -m.value, event: m.event, negated: true };
+  }
   return undefined;
 }
 
@@ -91,7 +98,7 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
       if (!kind) continue;
       const { metric, dir } = kind;
       const limit = perMetric.get(looseName(name)) ?? perMetric.get(looseName(metric)) ?? threshold;
-      const baselines: Array<{ role: string; v: VersionRec; b: { name: string; value: number; event: string } }> = [];
+      const baselines: Array<{ role: string; v: VersionRec; b: { name: string; value: number; event: string; negated?: true } }> = [];
       const withMetric = (v: VersionRec) => {
         const b = baselineMetric(v.metrics, name, metric, metrics, dirs);
         return b ? { v, b } : undefined;
@@ -116,8 +123,8 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
             // Named as a version of the registry's model when only evaluated elsewhere (same alert whichever platform registers it).
             entity: versionEntity(home ? { ...target, platform: home } : target), key: `${looseName(name)}|${role}`,
             evidence: [...new Set([b.event, event, ev.id])], title: 'Evaluation score dropped',
-            summary: `${target.name} v${target.version} ${name}=${value} is ${by} the ${role} version v${v.version} (${b.name === name ? '' : `${b.name}=`}${base})`,
-            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), compared_with: role, worse_by: worse, comparison, threshold: limit },
+            summary: `${target.name} v${target.version} ${name}=${value} is ${by} the ${role} version v${v.version} (${b.negated ? `${b.name}=${-base}, negated ${base}` : `${b.name === name ? '' : `${b.name}=`}${base}`})`,
+            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), ...(b.negated ? { baseline_negated: true } : {}), compared_with: role, worse_by: worse, comparison, threshold: limit },
           });
           break;
         }

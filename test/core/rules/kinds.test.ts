@@ -272,11 +272,13 @@ describe('evaluation.score_drop on the metric names mlflow.evaluate and scikit-l
     expect(drops({ train_accuracy_score: 0.99 }, { val_accuracy_score: 0.9 })).toEqual([]);
   });
 
-  it("scikit-learn's negated scorers (neg_mean_squared_error, neg_log_loss) are higher-is-better and never paired with the loss they negate", () => {
+  it("scikit-learn's negated scorers (neg_mean_squared_error, neg_log_loss) are higher-is-better and paired with the loss they negate only with its sign flipped", () => {
     // From -2.0 to -1.0 is an improvement; to -3.0 a drop.
     expect(drops({ neg_mean_squared_error: -2.0, neg_log_loss: -0.3 }, { neg_mean_squared_error: -1.0, neg_log_loss: -0.2 })).toEqual([]);
     expect(drops({ neg_mean_squared_error: -2.0, neg_log_loss: -0.3 }, { neg_mean_squared_error: -3.0, neg_log_loss: -0.5 }).map((a) => a.details.metric).sort()).toEqual(['neg_log_loss', 'neg_mean_squared_error']);
-    expect(drops({ mse: 2.0 }, { neg_mean_squared_error: -2.5 })).toEqual([]);
+    // Paired with the loss they negate only with the sign flipped: mse 2.0 then neg_mean_squared_error -2.5 is a loss of 2.5, 25% worse.
+    expect(drops({ mse: 2.0 }, { neg_mean_squared_error: -2.5 }).map((a) => [a.details.metric, a.details.baseline, a.details.worse_by])).toEqual([['neg_mean_squared_error', -2, 0.25]]);
+    expect(drops({ mse: 2.0 }, { neg_mean_squared_error: -1.9 })).toEqual([]);
     expect(drops({ cv_neg_rmse: -1.2 }, { cv_neg_rmse: -1.1 })).toEqual([]);
   });
 
@@ -287,13 +289,21 @@ describe('evaluation.score_drop on the metric names mlflow.evaluate and scikit-l
     expect(drops({ score: 0.9, anomaly_score: 0.9 }, { score: 0.1, anomaly_score: 0.1 })).toEqual([]);
   });
 
-  it('f1 renamed to the evaluator\'s f1_score (eval_f1 → test_f1_score) is still compared: one metric, two spellings', () => {
+  it('f1 renamed to the evaluator\'s f1_score (eval_f1 → test_f1_score), and a loss renamed to its neg_ scorer, are still compared', () => {
     expect(drops({ eval_f1: 0.9 }, { test_f1_score: 0.6 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['test_f1_score', 'eval_f1']]);
     expect(drops({ f1_score: 0.9 }, { val_f1: 0.6 }).map((a) => [a.details.metric, a.details.baseline_metric])).toEqual([['val_f1', 'f1_score']]);
     // Improving runs and the other prefixes the brief names stay quiet / compared as before.
     expect(drops({ eval_f1: 0.8 }, { test_f1_score: 0.85 })).toEqual([]);
     expect(drops({ eval_accuracy: 0.95 }, { 'val/accuracy': 0.7 }).map((a) => a.details.metric)).toEqual(['val/accuracy']);
-    expect(drops({ log_loss: 0.2 }, { neg_log_loss: -0.5 })).toEqual([]);
+    // A loss switched to scikit-learn's negated scorer (`log_loss` 0.2 → `neg_log_loss` -0.5 is a loss of 0.5) is compared with its sign flipped.
+    const [neg, ...more] = drops({ log_loss: 0.2 }, { neg_log_loss: -0.5 });
+    expect(more).toEqual([]);
+    expect(neg).toMatchObject({ details: { metric: 'neg_log_loss', baseline_metric: 'log_loss', baseline: -0.2, baseline_negated: true } });
+    expect(neg!.summary).toBe('fraud v2 neg_log_loss=-0.5 is 150.0% worse than the previous version v1 (log_loss=0.2, negated -0.2)');
+    expect(drops({ neg_mean_squared_error: -2.0 }, { mean_squared_error: 3.0 }).map((a) => a.details.metric)).toEqual(['mean_squared_error']);
+    // Improving across the switch, and both spellings logged on one side (no guess), stay quiet.
+    expect(drops({ log_loss: 0.2 }, { neg_log_loss: -0.15 })).toEqual([]);
+    expect(drops({ log_loss: 0.2, neg_log_loss: -0.2 }, { neg_log_loss: -0.15 })).toEqual([]);
   });
 });
 
