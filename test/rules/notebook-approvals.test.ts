@@ -60,3 +60,40 @@ describe('evaluation.self_approval: a model package approved from a notebook exe
     expect(alerts(nbApprove, { [RULE]: { exempt: ['role:datascinotebook/*'] } })).toEqual([]);
   });
 });
+
+/**
+ * verify28b: Studio's Model Registry UI approves as the user profile's execution role (session `SageMaker`). When the
+ * domain propagates source identity (ExecutionRoleIdentityConfig USER_PROFILE_NAME) CloudTrail's
+ * `sessionContext.sourceIdentity` names the profile, and an Identity Center domain's record names its user
+ * (`onBehalfOf`): the approval is a named person's, so it stays quiet (the trained/evaluated check still judges that
+ * person). A notebook role's session assuming an approver role and approving there is still the notebook's.
+ */
+describe('evaluation.self_approval (notebook): accountable Studio approvals and role chaining', () => {
+  const STUDIO = 'AmazonSageMaker-ExecutionRole-20260301T000000';
+  const withSourceIdentity = (s: ReturnType<typeof session>, si: string) => ({ ...s, userIdentity: { ...s.userIdentity, sessionContext: { ...s.userIdentity.sessionContext, sourceIdentity: si } } });
+
+  it("a Studio UI approval whose session carries the user profile's source identity, or an Identity Center user, stays quiet; without either it alerts", () => {
+    expect(alerts([register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', withSourceIdentity(session(STUDIO, 'SageMaker'), 'mlops-approver'))])).toEqual([]);
+    const idc = session(STUDIO, 'SageMaker');
+    const onBehalf = { ...idc, userIdentity: { ...idc.userIdentity, onBehalfOf: { userId: 'u-1234', identityStoreArn: 'arn:aws:identitystore::111122223333:identitystore/d-1234567890' } } };
+    expect(alerts([register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', onBehalf)])).toEqual([]);
+    expect(alerts([register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', session(STUDIO, 'SageMaker'))])).toHaveLength(1);
+  });
+
+  it('a notebook role session assuming an approver role and approving as it alerts, naming the chain; a CI role assuming it does not', () => {
+    // The connector keeps an AssumeRole of a role it is told is SageMaker's (role_arns).
+    const assume = (time: string, who: object, key: string) =>
+      normOne(
+        ctRecord('AssumeRole', { roleArn: `arn:aws:iam::${ACCOUNT}:role/ModelApprover`, roleSessionName: 'approve' }, { ...who, eventSource: 'sts.amazonaws.com', eventTime: time, awsRegion: REGION, recipientAccountId: ACCOUNT, eventID: `nb-${++n}`, responseElements: { assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ModelApprover/approve`, assumedRoleId: 'AROAAPPROVER:approve' }, credentials: { accessKeyId: key, expiration: 'Nov 3, 2026, 11:00:00 AM', sessionToken: 'x' } } }),
+        { role_arns: [`arn:aws:iam::${ACCOUNT}:role/ModelApprover`] },
+      );
+    const asApprover = (key: string) => {
+      const s = session('ModelApprover', 'approve');
+      return { ...s, userIdentity: { ...s.userIdentity, accessKeyId: key } };
+    };
+    const fromNotebook = [notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), assume('2026-11-03T09:59:00Z', session('DataSciNotebook', 'SageMaker'), 'ASIACHAIN1'), approve('2026-11-03T10:00:00Z', asApprover('ASIACHAIN1'))];
+    expect(alerts(fromNotebook).map((x) => [x.details.approver_role, x.details.notebook_role])).toEqual([[`arn:aws:iam::${ACCOUNT}:role/ModelApprover`, 'assumed from notebook role datascinotebook (notebook instance ds-alice)']]);
+    const fromCi = [notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), assume('2026-11-03T09:59:00Z', CI, 'ASIACHAIN2'), approve('2026-11-03T10:00:00Z', asApprover('ASIACHAIN2'))];
+    expect(alerts(fromCi)).toEqual([]);
+  });
+});

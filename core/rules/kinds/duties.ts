@@ -30,8 +30,6 @@ const MAX_WAITING_SESSIONS = 1000;
 /** Notebook execution roles learned (lower-case role ARN → what made it one), at most this many. */
 const NOTEBOOK_ROLES_KEY = 'notebook-roles';
 const MAX_NOTEBOOK_ROLES = 500;
-/** The execution role SageMaker's console and Studio domain setup create: its sessions are Studio's and notebooks'. */
-const STUDIO_ROLE_NAME = /:role\/(?:.*\/)?AmazonSageMaker-ExecutionRole-[^/]+$/i;
 
 /**
  * Learns the roles people's notebooks run as: a notebook instance's `RoleArn` (Create/UpdateNotebookInstance,
@@ -68,11 +66,29 @@ function learnNotebookRoles(ev: NormalizedEvent, ctx: RuleContext): void {
 function notebookRoleOf(ev: NormalizedEvent, ctx: RuleContext): { role: string; why: string } | undefined {
   const role = ev.actor?.session_issuer;
   if (typeof role !== 'string' || !role || typeof ev.details?.invoked_by === 'string') return undefined;
-  const learned = ctx.get<Record<string, string>>(NOTEBOOK_ROLES_KEY)?.[role.toLowerCase()];
-  if (learned) return { role, why: learned };
-  if (STUDIO_ROLE_NAME.test(role)) return { role, why: "named as SageMaker's Studio execution role" };
-  const name = /:role\/(?:.*\/)?([^/]+)$/.exec(role)?.[1];
-  if (anyGlob(setting<string[]>(ctx, 'notebook_roles'), role) || (name && anyGlob(setting<string[]>(ctx, 'notebook_roles'), name))) return { role, why: 'listed in notebook_roles' };
+  // Role chaining: a session of another role that a notebook role's machine-named session (`role:<name>/SageMaker`, as
+  // the engine names who assumed it) assumed is still the notebook's: any cell could assume the approver role too.
+  const by = (ev.actor as { assumed_by?: unknown } | undefined)?.assumed_by;
+  const from = typeof by === 'string' ? /^role:([^/]+)\//.exec(by)?.[1] : undefined;
+  const chained = from ? notebookRoleNamed(from, ctx) : undefined;
+  if (chained) return { role, why: `assumed from notebook role ${from} (${chained})` };
+  // A session that names its person — a source identity (Studio's source-identity propagation names the user profile;
+  // STS keeps it across role chaining, unchangeable) or the Identity Center user it was made for — is that person's
+  // approval: Studio's Model Registry UI approving as the profile's role is then an accountable review, not a finding.
+  const d = ev.details ?? {};
+  if ((typeof d.source_identity === 'string' && d.source_identity) || (typeof d.on_behalf_of === 'string' && d.on_behalf_of)) return undefined;
+  const direct = notebookRoleNamed(role, ctx);
+  return direct ? { role, why: direct } : undefined;
+}
+
+/** Why a role (ARN, or a bare role name from a session's caller) is a notebook's execution role, if it is one. */
+function notebookRoleNamed(role: string, ctx: RuleContext): string | undefined {
+  const known = ctx.get<Record<string, string>>(NOTEBOOK_ROLES_KEY) ?? {};
+  const name = role.startsWith('arn:') ? /:role\/(?:.*\/)?([^/]+)$/.exec(role)?.[1] : role;
+  const learned = role.startsWith('arn:') ? known[role.toLowerCase()] : Object.entries(known).find(([arn]) => arn.endsWith(`/${role.toLowerCase()}`))?.[1];
+  if (learned) return learned;
+  if (name && /^AmazonSageMaker-ExecutionRole-/i.test(name)) return "named as SageMaker's Studio execution role";
+  if (anyGlob(setting<string[]>(ctx, 'notebook_roles'), role) || (name && anyGlob(setting<string[]>(ctx, 'notebook_roles'), name))) return 'listed in notebook_roles';
   return undefined;
 }
 
