@@ -222,6 +222,16 @@ export const AWS_PROCESSING_IMAGES: readonly string[] = Object.entries(PROCESSIN
   Object.entries(regions).flatMap(([region, accounts]) => accounts.split(' ').map((account) => `${account}.dkr.ecr.${region}.${REGION_DOMAINS[region] ?? 'amazonaws.com'}/${repo}`)),
 );
 
+/**
+ * `registry/*` globs of the Deep Learning Containers of the regions that have their own DLC account (opt-in regions,
+ * China, GovCloud, ISO, the European Sovereign Cloud), each in its region's domain only: the SDK's framework estimators
+ * run these by tag there, as 763104351884's elsewhere.
+ *
+ * @example
+ * AWS_REGIONAL_DLC_IMAGES.includes('727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/*') // true
+ */
+export const AWS_REGIONAL_DLC_IMAGES: readonly string[] = Object.entries(DLC_REGIONAL_ACCOUNTS).map(([region, account]) => `${account}.dkr.ecr.${region}.${REGION_DOMAINS[region] ?? 'amazonaws.com'}/*`);
+
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+)\/([^:@]+)/;
 
 /** An ECR image's account, region and repository, when its host is ECR's in that region's domain. */

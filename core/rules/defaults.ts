@@ -1,4 +1,4 @@
-import { AWS_ALGORITHM_IMAGES, AWS_PROCESSING_IMAGES } from './aws-images.js';
+import { AWS_ALGORITHM_IMAGES, AWS_PROCESSING_IMAGES, AWS_REGIONAL_DLC_IMAGES } from './aws-images.js';
 import type { Kind } from './config.js';
 
 /**
@@ -51,12 +51,13 @@ const PREBUILT_SERVING_IMAGES = [
 
 /**
  * Training containers the clouds publish and reference by tag: AWS Deep Learning Containers (the SageMaker
- * Python SDK's framework estimators run them by tag), SageMaker's built-in algorithm images (XGBoost, Linear
+ * Python SDK's framework estimators run them by tag; the regions with their own DLC account — China, GovCloud, opt-in
+ * regions — from that account), SageMaker's built-in algorithm images (XGBoost, Linear
  * Learner, BlazingText…, from per-region accounts), AWS's processing images (Spark, Data Wrangler, Clarify, Model
  * Monitor: a processing job is judged by this rule too, and with `allowed_repositories` set these had to be listed by
  * hand) and Vertex AI's prebuilt training containers.
  */
-const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_ALGORITHM_IMAGES, ...AWS_PROCESSING_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
+const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_REGIONAL_DLC_IMAGES, ...AWS_ALGORITHM_IMAGES, ...AWS_PROCESSING_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
 
 /**
  * Package indexes a job may install from (`host` or `host/path` globs): PyPI and its file host, PyTorch's wheel index

@@ -56,3 +56,27 @@ describe('AWS processing images with allowed_repositories set', () => {
     expect(new Set(AWS_PROCESSING_IMAGES.map((g) => g.split('/')[1]))).toEqual(new Set(['sagemaker-spark-processing', 'sagemaker-data-wrangler-container', 'sagemaker-clarify-processing', 'sagemaker-model-monitor-analyzer']));
   });
 });
+
+/**
+ * verify28b: with allowed_repositories set, a Deep Learning Container of a region with its own DLC account (the
+ * SDK's framework estimators there run it by tag) passes — China (amazonaws.com.cn), GovCloud, opt-in regions — and
+ * only in its region's domain; an attacker's host shaped like ECR's, or another region's account, still alerts.
+ */
+describe('regional Deep Learning Containers with allowed_repositories set', () => {
+  it("ap-southeast-3, il-central-1, cn-north-1 and us-gov-west-1's DLC accounts pass in their regions", () => {
+    expect(alertsOf([
+      processing('907027046896.dkr.ecr.ap-southeast-3.amazonaws.com/pytorch-training:2.1-cpu-py310', 'ap-southeast-3'),
+      processing('780543022126.dkr.ecr.il-central-1.amazonaws.com/pytorch-training:2.1-cpu-py310', 'il-central-1'),
+      processing('727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/pytorch-training:2.1-cpu-py310', 'cn-north-1'),
+      processing('442386744353.dkr.ecr.us-gov-west-1.amazonaws.com/pytorch-training:2.1-cpu-py310', 'us-gov-west-1'),
+      processing('800295151634.dkr.ecr.ap-southeast-3.amazonaws.com/sagemaker-spark-processing:3.5-cpu-py39-v1.0', 'ap-southeast-3'),
+    ])).toEqual([]);
+  });
+
+  it("an ECR-shaped host of another domain, a DLC account in another region, or a repository under a trusted one's path alerts", () => {
+    const shaped = '763104351884.dkr.ecr.attacker.io/a.amazonaws.com/evil:1';
+    const otherRegion = '727897471807.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1-cpu-py310';
+    const nested = '173754725891.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing/evil:1';
+    expect(alertsOf([processing(shaped), processing(otherRegion), processing(nested)]).map((a) => a.details.image)).toEqual([shaped, otherRegion, nested]);
+  });
+});
