@@ -184,6 +184,10 @@ function datasetInputEvents(run: Run, runId: string, user: string | undefined, m
     if (!d?.name) continue;
     const location = safeUri(datasetLocation(d.source));
     const schemaHash = d.schema ? `sha256:${createHash('sha256').update(d.schema).digest('hex')}` : undefined;
+    // MLflow names a dataset logged without one `dataset` (mlflow.data's Dataset.name): every unnamed frame of the
+    // experiment — a notebook's features, another's labels — would share one source and alternate schemas, so its
+    // schema is kept in details only, not learned as the source's.
+    const unnamed = d.name === DEFAULT_DATASET_NAME;
     const rows = profileRows(d.profile);
     const context = kv(input.tags)['mlflow.data.context'];
     const experiment = run.info.experiment_id ?? '';
@@ -194,18 +198,22 @@ function datasetInputEvents(run: Run, runId: string, user: string | undefined, m
       resource: { type: 'dataset', id: `experiments/${experiment}/datasets/${d.name}`, namespace: run.info.experiment_id },
       ml: {
         model,
-        data: { ...(location ? { uris: [location] } : {}), ...(schemaHash ? { schema_hash: schemaHash } : {}), ...(rows !== undefined ? { rows } : {}) },
+        data: { ...(location ? { uris: [location] } : {}), ...(schemaHash && !unnamed ? { schema_hash: schemaHash } : {}), ...(rows !== undefined ? { rows } : {}) },
         provenance: { run_id: runId },
       },
       details: {
         dataset_name: d.name, dataset_digest: d.digest, dataset_source_type: d.source_type, dataset_source: safeDatasetSource(d.source), dataset_context: context,
         experiment_id: run.info.experiment_id, run_name: run.info.run_name,
+        ...(unnamed && schemaHash ? { dataset_schema_hash: schemaHash, schema_not_learned: 'dataset logged without a name (MLflow calls it "dataset")' } : {}),
         actor_source: user ? 'run tag mlflow.user or info user_id (client-asserted)' : undefined,
       },
     }, receivedTime));
   }
   return out;
 }
+
+/** The name MLflow gives a dataset logged without one (`mlflow.data.dataset.Dataset.name`). */
+const DEFAULT_DATASET_NAME = 'dataset';
 
 /** A dataset profile's row count (`{"num_rows": 1000, "num_elements": 9000}`, a pandas dataset's), if it tells one. */
 function profileRows(profile: string | undefined): number | undefined {

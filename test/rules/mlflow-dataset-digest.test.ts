@@ -74,3 +74,13 @@ describe('MLflow log_input datasets', () => {
     expect(alertsOf(evs, DIGESTS)).toEqual([]);
   });
 });
+
+describe('MLflow log_input datasets logged without a name (verify28b)', () => {
+  it('unnamed datasets (MLflow names them "dataset") of different notebooks alternating schemas are no schema_mismatch storm; the schema stays in details', () => {
+    const evs = [1, 2, 3, 4].flatMap((v) => version(v, `d${v}`, { name: 'dataset', schema: v % 2 ? SCHEMA_A : SCHEMA_B }));
+    expect(alertsOf(evs)).toEqual([]);
+    const read = evs.find((e) => e.action === 'dataset.read')!;
+    expect(read.ml?.data?.schema_hash).toBeUndefined();
+    expect(read.details).toMatchObject({ dataset_name: 'dataset', dataset_schema_hash: expect.stringMatching(/^sha256:/), schema_not_learned: expect.any(String) });
+  });
+});
