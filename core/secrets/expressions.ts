@@ -4,7 +4,7 @@
  * `my_wrap("x")`).
  */
 import { holdsSecret, REDACTED, SECRET_NAME } from './names.js';
-import { isTemplateOfNames } from './python.js';
+import { isTemplateOfNames, namesOnly } from './python.js';
 
 /**
  * An assignment's target and its `=`: a name, dotted or subscripted by a literal (`token`, `self.api_key`,
@@ -217,8 +217,10 @@ function keepLiteral(text: string, at: number, end: number, prefix: string, body
   const quote = text[at + prefix.length]!;
   if (quote === '`' && isTemplateOfNames(`\`${body}\``)) return true;
   if (/[fF]/.test(prefix)) {
+    const fields = body.replace(/\{\{|\}\}/g, ' ').match(/\{[^{}]*\}/g) ?? [];
     const words = body.replace(/\{\{|\}\}/g, ' ').split(/\{[^{}]*\}/);
-    if (isTemplateOfNames(`f${quote}${body}${quote}`) || (words.length > 1 && !words.some((w) => w.split(/[\s:=,;]+/).some(isCredential)))) return true;
+    // A field holding a literal (`f"{'sk-…'}"`) is text, not a variable's name.
+    if (isTemplateOfNames(`f${quote}${body}${quote}`) || (words.length > 1 && fields.every((f) => namesOnly(f.slice(1, -1))) && !words.some((w) => w.split(/[\s:=,;]+/).some(isCredential)))) return true;
   }
   if (HARMLESS_LITERAL.test(body)) return true;
   const after = text.slice(end, end + 20);

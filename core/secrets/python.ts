@@ -42,13 +42,21 @@ const TEMPLATE_SCHEME = /^[ \t]*(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?
  */
 export function isTemplateOfNames(value: string): boolean {
   let body: string;
-  if (value.length >= 2 && value[0] === '`' && value.endsWith('`')) body = value.slice(1, -1).replace(/\$\{[^{}`]*\}/g, '');
+  if (value.length >= 2 && value[0] === '`' && value.endsWith('`')) body = value.slice(1, -1).replace(/\$\{([^{}`]*)\}/g, (all, e: string) => (namesOnly(e) ? '' : all));
   else {
     const m = /^(?:[rR]?[fF]|[fF][rR])(["'])([^]*)\1$/.exec(value);
     if (!m) return false;
-    body = m[2]!.replace(/\{\{|\}\}/g, 'x').replace(/\{[^{}]*\}/g, '');
+    body = m[2]!.replace(/\{\{|\}\}/g, 'x').replace(/\{([^{}]*)\}/g, (all, e: string) => (namesOnly(e) ? '' : all));
   }
   return !/[A-Za-z0-9]/.test(body.replace(TEMPLATE_SCHEME, ''));
+}
+/**
+ * Whether an interpolation's expression names values only: a string literal in it is a literal's text
+ * (`` `${"s3cr3t"}` ``, `f"{'sk-…'}"`, `${t || "x"}`) unless it is a lookup's key or a call's argument
+ * (`f"{cfg['token']}"`, `${env("TOKEN")}`), which name where the secret is.
+ */
+export function namesOnly(expr: string): boolean {
+  return !/["'`]/.test(expr.replace(/[[(][ \t]*(?:"[^"\\\n]*"|'[^'\\\n]*')[ \t]*[\])]/g, ''));
 }
 /**
  * A Python name as a value (`tok`, `self.token`, `cfg.api_key`): a variable, no literal. A quoted key given one in a

@@ -36,7 +36,7 @@ const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(
  * `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument), an f-string's
  * too (`token=f"{tok}"` names a variable and stays; read as a word, its prefix alone was hidden and the rest shown).
  */
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|`[^`\n]*`|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|`(?:[^`\\\n]|\\.)*`|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments

@@ -93,3 +93,21 @@ describe('core/secrets: templates, backquotes and lookups', () => {
     }
   });
 });
+
+describe('core/secrets: a literal inside an interpolation or a nested backquote (verify28c)', () => {
+  it('hides a template or f-string whose interpolation is a string literal: it names no variable', () => {
+    // They were kept whole as "interpolation-only" templates, the secret shown.
+    expect(both('token = `${"s3cr3t"}`')).toEqual(Array(2).fill('token = `[redacted]`'));
+    expect(both('token = `Bearer ${"hunter2"}`')).toEqual(Array(2).fill('token = `[redacted]`'));
+    expect(both("token = f\"{'sk-abc123secretvalue'}\"")).toEqual(Array(2).fill('token = f"[redacted]"'));
+    expect(both("token = f\"sk-{'abc'}xyz123\"")).toEqual(Array(2).fill('token = f"[redacted]"'));
+    expect(both('const token = `${t || "s3cr3t"}`')).toEqual(Array(2).fill('const token = `[redacted]`'));
+    // A lookup's key or a call's argument inside the interpolation names where the secret is: kept.
+    for (const s of ["token = f\"{cfg['token']}\"", 'const token = `Bearer ${env("TOKEN")}`', 'const token = `${process.env["TOKEN"]}`']) expect(both(s)).toEqual([s, s]);
+  });
+
+  it('hides a backquoted command holding escaped backquotes whole (its inner command was shown)', () => {
+    expect(both('password=`echo \\`printf hunter2\\``')).toEqual(Array(2).fill('password=[redacted]'));
+    expect(both('TOKEN=`printf %s \\`echo hunter2xyz\\``; run')).toEqual(Array(2).fill('TOKEN=[redacted]; run'));
+  });
+});
