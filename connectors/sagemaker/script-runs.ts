@@ -226,10 +226,18 @@ function fetchesOf(words: string[]): Fetched[] {
     if (rest[0] === 'cp' || rest[0] === 'rsync') return copyOutputs(rest.slice(1), rest[0] === 'rsync' || rest.includes('-r') || rest.includes('-R'));
   }
   if (name === 'gcloud' && args[0] === 'storage' && (args[1] === 'cp' || args[1] === 'rsync')) return copyOutputs(args.slice(2), args[1] === 'rsync' || args.includes('-r') || args.includes('--recursive'));
-  if (name === 'git' && args[0] === 'clone') {
+  // git's own options before the subcommand (`git -C /opt clone …`, `git -c http.sslVerify=false clone …`): skipped,
+  // or the clone went unseen; `-C dir` is where a relative directory is.
+  let g = 0;
+  let base = '';
+  while (name === 'git' && g < args.length && args[g]!.startsWith('-')) {
+    if (args[g] === '-C') base = args[g + 1] ?? '';
+    g += GIT_VALUE_OPTION.test(args[g]!) ? 2 : 1;
+  }
+  if (name === 'git' && args[g] === 'clone') {
     // Its operands: the repository, then the directory (an option's value, `-b "$BRANCH"`, is neither).
     const plain: string[] = [];
-    for (let i = 1; i < args.length; i++) {
+    for (let i = g + 1; i < args.length; i++) {
       const a = args[i]!;
       if (GIT_CLONE_VALUE_OPTION.test(a)) i++;
       else if (!a.startsWith('-')) plain.push(a);
@@ -239,11 +247,13 @@ function fetchesOf(words: string[]): Fetched[] {
     const url = plain.find((a) => /^(?:https?:\/\/|git@|ssh:\/\/|git:\/\/)/.test(a)) ?? (plain[0] !== undefined && isHidden(plain[0]) ? plain[0] : undefined);
     if (!url) return [];
     const dir = plain[plain.indexOf(url) + 1] ?? basename(url).replace(/\.git$/, '');
-    return [{ path: dir, dir: true, url }];
+    return [{ path: base && !/^[/$~]/.test(dir) ? `${base.replace(/\/+$/, '')}/${dir}` : dir, dir: true, url }];
   }
   return [];
 }
 
+/** git's options before its subcommand that take the next word as their value (`-C dir`, `-c name=value`). */
+const GIT_VALUE_OPTION = /^(?:-[Cc]|--(?:git-dir|work-tree|namespace|exec-path|config-env))$/;
 /** git clone's options that take the next word as their value (`-b main`, `--depth 1`). */
 const GIT_CLONE_VALUE_OPTION = /^(?:-[bocuj]|--(?:branch|origin|config|upload-pack|jobs|depth|reference(?:-if-able)?|template|separate-git-dir|filter|shallow-since|shallow-exclude|server-option|bundle-uri|ref-format))$/;
 

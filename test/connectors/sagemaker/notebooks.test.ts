@@ -167,6 +167,13 @@ describe('download-then-run in lifecycle scripts', () => {
       .toEqual(['https://tools.example.net/us.sh', 'https://tools.example.net/eu.sh']);
     expect(piped('#!/bin/bash\nV=$(case "$1" in a) curl -s https://config.example.net/a;; esac)\necho "$V"')).toBeUndefined();
   });
+  it('git clone behind git options (-C dir, -c name=value) is the clone it is; -C is where its directory is (verify28c)', () => {
+    // It went unseen: `git -C /tmp clone …` read as no clone, its install script run unlisted.
+    expect(piped('#!/bin/bash\ngit -C /tmp clone https://tools.example.net/x.git && bash /tmp/x/i.sh')).toEqual(['https://tools.example.net/x.git']);
+    expect(piped('#!/bin/bash\ngit -c http.sslVerify=false clone https://tools.example.net/x.git /opt/x\n/opt/x/run.sh')).toEqual(['https://tools.example.net/x.git']);
+    // AWS's git-clone sample: cloned, never run.
+    expect(piped('#!/bin/bash\ngit -C /root clone https://github.com/aws-samples/y.git || git -C /root pull')).toBeUndefined();
+  });
   it('a repository cloned from a variable the script does not set, then run, is a download from an unknown place; one it sets to a trusted repository is judged by that', () => {
     const unknown = lifecycle('lc-clone', '#!/bin/bash\ngit clone --depth 1 -b "$BRANCH" "$REPO" /opt/tools\ncd /opt/tools && ./install.sh');
     expect(unknown.details?.script_piped_to_shell).toEqual(['$REPO']);
