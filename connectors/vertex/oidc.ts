@@ -29,16 +29,30 @@ export interface TokenClaims {
   [k: string]: unknown;
 }
 
-/** A rejected token: 401 (not a valid token for us) or 403 (valid, but not an allowed sender). */
+/** Bounds of what a refused token puts in its auth-failure event: its reason (which may quote a kid, alg or email) and its email (RFC 5321's 320). */
+const MAX_REASON = 500;
+const MAX_CLAIMED = 320;
+/** A token's value quoted in a reason, cut to 200 characters (the reason's end, which says why, kept). */
+const shown = (v: unknown) => {
+  const j = JSON.stringify(v) ?? String(v);
+  return j.length > 200 ? `${j.slice(0, 200)}…` : j;
+};
+
+/**
+ * A rejected token: 401 (not a valid token for us) or 403 (valid, but not an allowed sender). Its message and claimed
+ * email are cut (MAX_REASON, MAX_CLAIMED): both come from the sender's unverified token and go into a stored event.
+ */
 export class TokenError extends Error {
+  /** The email the token claimed, for the auth-failure event (never the token). */
+  readonly claimed?: string;
   constructor(
     readonly status: 401 | 403,
     message: string,
-    /** The email the token claimed, for the auth-failure event (never the token). */
-    readonly claimed?: string,
+    claimed?: string,
   ) {
-    super(message);
+    super(message.length > MAX_REASON ? `${message.slice(0, MAX_REASON)}…` : message);
     this.name = 'TokenError';
+    if (claimed !== undefined) this.claimed = claimed.length > MAX_CLAIMED ? `${claimed.slice(0, MAX_CLAIMED)}…` : claimed;
   }
   /** What the refused token's header and payload say (tokenHints), unverified; unset when it did not parse. */
   hints?: Record<string, unknown>;
@@ -227,7 +241,7 @@ export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; go
     },
   };
   async function verifyParsed(token: string, parts: string[], header: Record<string, unknown>, payload: Record<string, unknown>, claimed: string | undefined): Promise<TokenClaims> {
-    if (header.alg !== 'RS256') throw new TokenError(401, `token algorithm ${JSON.stringify(header.alg)} is not accepted (RS256 only)`, claimed);
+    if (header.alg !== 'RS256') throw new TokenError(401, `token algorithm ${shown(header.alg)} is not accepted (RS256 only)`, claimed);
     if (typeof header.kid !== 'string' || !header.kid) throw new TokenError(401, 'token header has no kid', claimed);
     // RFC 7515 §4.1.11: a token naming critical extensions the verifier does not implement is refused.
     if (header.crit !== undefined) throw new TokenError(401, 'token header lists critical extensions (crit), which are not supported', claimed);
@@ -239,7 +253,7 @@ export function createOidcVerifier(policy: OidcPolicy, opts: { jwks?: string; go
       } catch (err) {
         throw new KeySourceError(`cannot load verification keys from MLTRAIL_GOOGLE_JWKS: ${(err as Error).message}`);
       }
-      if (!key) throw new TokenError(401, `token kid ${JSON.stringify(header.kid)} is not in the configured JWKS`, claimed);
+      if (!key) throw new TokenError(401, `token kid ${shown(header.kid)} is not in the configured JWKS`, claimed);
       const ok = verifySignature('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], 'base64url'));
       if (!ok) throw new TokenError(401, 'token signature is invalid', claimed);
     } else {

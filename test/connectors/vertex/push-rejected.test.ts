@@ -65,6 +65,21 @@ describe('a refused Vertex push leaves an inspectable auth-failure record, the J
     expect(failure!.details?.unverified_claims).toBeUndefined();
   });
 
+  it('a refused token with huge strings (kid, email) leaves a bounded event: reason and claimed principal cut (verify28c)', async () => {
+    const big = 'k'.repeat(4000);
+    const email = `${'e'.repeat(4000)}@evil.example`;
+    const r = await post(app.url, key.mint({ email }, { kid: big }));
+    expect(r.status).toBe(401);
+    await sleep(20);
+    const failure = app.events().find((e) => e.action === 'ingest.auth_failure' && /not in the configured JWKS/.test(e.error.message));
+    expect(failure).toBeDefined();
+    // They were 4 KB each, copied whole (the reason quotes the kid): a sender filled events at will.
+    expect(failure!.error.message.length).toBeLessThanOrEqual(501);
+    expect(failure!.details.claimed_principal.length).toBeLessThanOrEqual(321);
+    expect(failure!.details.claimed_principal.startsWith('eee')).toBe(true);
+    expect(failure!.details.unverified_claims.kid).toHaveLength(200);
+  });
+
   it('tokenHints keeps the diagnostic claims only, bounded', () => {
     const hints = tokenHints({ alg: 'RS256', kid: 'k', typ: 'JWT' }, { aud: Array.from({ length: 9 }, (_, i) => `https://a${i}.example/${'x'.repeat(300)}`), iss: 'https://accounts.google.com', exp: 10, iat: 5, email: PUSH_SA, sub: '1049', nbf: 'x' });
     expect(Object.keys(hints).sort()).toEqual(['alg', 'aud', 'exp', 'iat', 'iss', 'kid']);
