@@ -1,5 +1,4 @@
 /** What an MLflow registry record holds that users write freely (tags, descriptions, sources): its secrets hidden. */
-import { createHash } from 'node:crypto';
 import { redactFreeText, redactJsonText, redactJsonTree, redactTagList, redactTagMap, redactUrlSecrets, redactValueMap } from '../../core/secrets.js';
 import { hideNamed } from '../../core/secrets/values.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
@@ -106,7 +105,7 @@ export function redactRejectedRecord(record: unknown): unknown {
 /** A signed body as quarantine keeps it, and what its meta says about that. */
 export interface KeptBody {
   body: Buffer | string;
-  /** `{redacted: true, body_bytes, body_sha256}` (of the bytes as signed) when something was hidden; else empty. */
+  /** `{redacted: true, body_bytes}` (of the bytes as signed) when something was hidden; else empty. */
   meta: Record<string, unknown>;
 }
 
@@ -114,12 +113,13 @@ export interface KeptBody {
  * What quarantine keeps of a signed webhook body it rejects: the bytes as signed when they hold no secret (they still
  * verify against the delivery's signature, the usual case), else the body with the secrets users put in it hidden as
  * in `raw` — `parsed` (the body's JSON, when it parsed within the depth limit) through redactRejectedRecord, other
- * text through redactFreeText — with the signed bytes' length and SHA-256, so the delivery can still be matched
- * against the sender's copy. A signature proves who sent the secrets, not that they may be kept: a secret-bearing
+ * text through redactFreeText — with the signed bytes' length. No digest of the signed bytes: they hold the secret, and
+ * an unkeyed hash of them lets whoever reads quarantine test guesses of a short password offline (the delivery id
+ * matches the record to the sender's copy). A signature proves who sent the secrets, not that they may be kept: a secret-bearing
  * delivery refused for an unrelated field (a bad timestamp) must not leave its `hf_token` on disk.
  *
  * @example
- * keptBody(Buffer.from('{"data":{"tags":{"hf_token":"x"}}}'), { data: { tags: { hf_token: 'x' } } }).meta // { redacted: true, body_bytes: 35, body_sha256: '…' }
+ * keptBody(Buffer.from('{"data":{"tags":{"hf_token":"x"}}}'), { data: { tags: { hf_token: 'x' } } }).meta // { redacted: true, body_bytes: 35 }
  */
 export function keptBody(body: Buffer, parsed?: unknown): KeptBody {
   const text = body.toString('utf8');
@@ -134,5 +134,5 @@ export function keptBody(body: Buffer, parsed?: unknown): KeptBody {
     shown = `[not kept: could not be redacted: ${(err as Error).message.slice(0, 200)}]`;
   }
   if (shown === text) return { body, meta: {} };
-  return { body: shown, meta: { redacted: true, body_bytes: body.length, body_sha256: createHash('sha256').update(body).digest('hex') } };
+  return { body: shown, meta: { redacted: true, body_bytes: body.length } };
 }
