@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import { WriteBackStateStore } from '../../../core/state/write-back.js';
+// The bench's mulberry32: a small deterministic generator, the same runs every time.
+import { prng as rng } from '../../bench/workload.js';
 
 /**
  * `list(ns, prefix)` of a namespace held whole answers from a sorted index of its keys (perf28), kept across value
@@ -8,16 +10,6 @@ import { WriteBackStateStore } from '../../../core/state/write-back.js';
  * prefixes that are a rule id, a key, a key's extension, or sort between keys, after random sets, deletes, flushes,
  * forgets, discards and restarts.
  */
-
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['a|x|1|n', 'a|x|10|n', 'a|x|2|n', 'a|#closed', 'ab|x|1|n', 'a.b|y|1|n', 'b|x|1|n', 'b|#closed', 'a', 'ä|x|1|n', 'a|x|1|n|', ''];
 const PREFIXES = ['', 'a', 'a|', 'a|x|1', 'a|x|1|n', 'ab|', 'b|', 'c|', 'a|x|1|n|', 'ä', '|'];

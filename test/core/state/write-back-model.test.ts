@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import { WriteBackStateStore } from '../../../core/state/write-back.js';
+// The bench's mulberry32: a small deterministic generator, the same runs every time.
+import { prng as rng } from '../../bench/workload.js';
 
 /**
  * The write-back cache against a plain model of what it promises (reads and lists see the writes not yet flushed; flush
@@ -8,17 +10,6 @@ import { WriteBackStateStore } from '../../../core/state/write-back.js';
  * random runs with namespaces small enough to be demoted and an LRU small enough to evict: the per-namespace changed
  * keys (perf25) must keep every one of these.
  */
-
-/** A small deterministic generator (mulberry32): the same runs every time. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('WriteBackStateStore against its model', () => {
   it('flush, discard, restart, list, demotion and eviction over random runs', () => {
