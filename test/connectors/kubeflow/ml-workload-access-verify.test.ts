@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { replayEvents } from '../../../bridge/replay.js';
 import { auditRelevance } from '../../../connectors/kubeflow/filter.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
-import { auditEvent, ctx } from './helpers.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
@@ -12,12 +9,6 @@ const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticat
 const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
 const watched = (ns: string | undefined) => !!ns && (ns === 'kubeflow' || ns.startsWith('kubeflow-'));
 
-const norm = (records: Obj[]) => {
-  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
-  expect(out.rejected).toEqual([]);
-  return out.events.map((e) => NormalizedEvent.parse(e));
-};
-const alerts = (records: Obj[], rules: Obj = {}) => replayEvents(norm(records), { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
 const exec = (user: Obj, namespace: string, pod: string, query: string) =>
   auditEvent({ verb: 'create', user, objectRef: { resource: 'pods', namespace, name: pod, apiVersion: 'v1', subresource: 'exec' }, requestURI: `/api/v1/namespaces/${namespace}/pods/${pod}/exec?${query}`, responseStatus: { metadata: {}, code: 101 } });
 

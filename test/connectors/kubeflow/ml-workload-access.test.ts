@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../../bridge/replay.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { auditEvent, ctx } from './helpers.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
@@ -13,12 +12,6 @@ const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticat
 const NOTEBOOK_SA = { username: `system:serviceaccount:${NS}:default-editor`, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'] };
 const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
 
-const norm = (records: Obj[]) => {
-  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
-  expect(out.rejected).toEqual([]);
-  return out.events.map((e) => NormalizedEvent.parse(e));
-};
-const alerts = (records: Obj[], rules: Obj = {}) => replayEvents(norm(records), { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
 
 /** The falco capture of a `kubectl exec` (log backend, ResponseStarted, code 101), pointed at another pod. */
 function falcoExec(namespace: string, pod: string, query: string): Obj {

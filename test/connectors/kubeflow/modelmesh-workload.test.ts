@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { replayEvents } from '../../../bridge/replay.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { auditEvent, ctx } from './helpers.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
 const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 const MM_POD = 'modelmesh-serving-triton-2.x-6d8b9c7f5-q2w3e';
 
-const norm = (records: Obj[]) => {
-  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
-  expect(out.rejected).toEqual([]);
-  return out.events.map((e) => NormalizedEvent.parse(e));
-};
-const alerts = (records: Obj[]) => replayEvents(norm(records), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
 
 /** The falco exec capture, pointed at another pod. */
 function falcoExec(pod: string, query: string): Obj {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { replayEvents } from '../../../bridge/replay.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
-import { auditEvent, ctx } from './helpers.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
 const CA = 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t';
 
-const norm = (records: Obj[]) => {
-  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
-  expect(out.rejected).toEqual([]);
-  return out.events.map((e) => NormalizedEvent.parse(e));
-};
-const alerts = (records: Obj[]) => replayEvents(norm(records), { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
 
 /** An admissionregistration.k8s.io/v1 MutatingWebhookConfiguration with one webhook. */
 const config = (name: string, hook: Obj) => ({

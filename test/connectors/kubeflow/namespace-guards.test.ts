@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
-import { auditEvent, ctx } from './helpers.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 
-const norm = (records: Obj[]) => {
-  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
-  expect(out.rejected).toEqual([]);
-  return out.events.map((e) => NormalizedEvent.parse(e));
-};
 /** `kubectl label ns …` as the shipped policy logs it (Request level: the merge patch). */
 const nsPatch = (name: string, body: unknown, verb = 'patch') => auditEvent({
   level: 'Request', verb, user: MALLORY, objectRef: { resource: 'namespaces', name, apiVersion: 'v1' },

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { replayEvents } from '../../../bridge/replay.js';
-import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
-import { RulesConfig } from '../../../core/rules/engine.js';
-import { NormalizedEvent } from '../../../core/schema/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { auditEvent, ctx } from './helpers.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
@@ -12,12 +9,6 @@ const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticat
 const PROFILES = { username: 'system:serviceaccount:kubeflow:profiles-controller-service-account', groups: ['system:serviceaccounts', 'system:serviceaccounts:kubeflow', 'system:authenticated'] };
 const rbacRef = (resource: string, name: string, namespace?: string) => ({ resource, name, apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', ...(namespace ? { namespace } : {}) });
 
-const norm = (records: Obj[]) => {
-  const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx());
-  expect(out.rejected).toEqual([]);
-  return out.events.map((e) => NormalizedEvent.parse(e));
-};
-const alerts = (records: Obj[], rules: Obj = {}) => replayEvents(norm(records), { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
 
 /** falco's ClusterRoleBinding create (RequestResponse), binding another role to another subject. */
 function falcoBinding(role: string, subject: Obj, user: Obj = MALLORY): Obj {
