@@ -123,7 +123,7 @@ function hideRhsLiterals(text: string, from: number, mode: 'argument' | 'line' |
     if (lit === 'stop') break;
     if (lit !== undefined) {
       const body = text.slice(lit.bodyFrom, lit.bodyTo);
-      if (!stack[0]?.skip && !keepLiteral(text, i, lit.end, lit.prefix, body, stack, name, isCredential)) {
+      if (!stack[0]?.skip && !keepLiteral(text, i, lit.end, lit.prefix, body, stack, name, isCredential, i === start)) {
         out += text.slice(copied, lit.bodyFrom) + REDACTED;
         copied = lit.bodyTo;
         changed = true;
@@ -207,8 +207,11 @@ function openFrame(text: string, at: number, from: number): Frame {
   return callee === '' || NOT_CALLEE.test(callee) ? { kind: 'group', callee: '', index: 0, keyword: '' } : { kind: 'call', callee, index: 0, keyword: '' };
 }
 
-/** Whether a literal of the right-hand side stays (see redactAssignedExpressions). */
-function keepLiteral(text: string, at: number, end: number, prefix: string, body: string, stack: Frame[], name: string, isCredential: (word: string) => boolean): boolean {
+/**
+ * Whether a literal of the right-hand side stays (see redactAssignedExpressions). `first`: it opens the side
+ * (`token = f"…"`), where it is the value given, judged as the script rules judge it.
+ */
+function keepLiteral(text: string, at: number, end: number, prefix: string, body: string, stack: Frame[], name: string, isCredential: (word: string) => boolean, first: boolean): boolean {
   if (body === '' || body === REDACTED) return true;
   // A template literal of interpolations and an auth scheme names variables (isTemplateOfNames); one with literal text
   // (`` `Bearer abc…` ``) is judged as a literal is. An f-string with a replacement field names variables too, its text
@@ -217,6 +220,9 @@ function keepLiteral(text: string, at: number, end: number, prefix: string, body
   const quote = text[at + prefix.length]!;
   if (quote === '`' && isTemplateOfNames(`\`${body}\``)) return true;
   if (/[fF]/.test(prefix)) {
+    // The value itself (`token = f"{x}hunter2"`): kept only with no literal text beside its fields (an auth scheme,
+    // punctuation), as the script rules keep it; its text was shown in one line of text while a script hid it.
+    if (first) return isTemplateOfNames(`f${quote}${body}${quote}`);
     const fields = body.replace(/\{\{|\}\}/g, ' ').match(/\{[^{}]*\}/g) ?? [];
     const words = body.replace(/\{\{|\}\}/g, ' ').split(/\{[^{}]*\}/);
     // A field holding a literal (`f"{'sk-…'}"`) is text, not a variable's name.

@@ -20,7 +20,7 @@ import { callEnd, inYamlFlowMapping, redactCallLiterals } from './code.js';
  * (YAML's quote inside it; Python's adjacent literals). An annotation's bracket is read for 200 characters at most: unbounded,
  * every name on a long line without ']' scanned to its end (quadratic).
  */
-const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|`(?:[^`\\\n]|\\.)*`|[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|\d+)[ \t]*\])+(?![\w$.(\[])|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
+const SCRIPT_ASSIGNMENT = /(^|[\s;,({[]|(?<=\\)[nrt])(\\*["']|)([A-Za-z_][\w.-]*)\2(\]?[ \t]*(?::[ \t]*[A-Za-z_][\w.]*(?:\[(?:[^[\]\n=]|\[(?:[^[\]\n=]|\[[^[\]\n=]*\])*\]){0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*(?:\[[^[\]\n=]{0,200}\])?)*[ \t]*=(?!=)|:(?:[ \t]+[&!][^\s,;)}\]#{[=\\]*(?=[ \t]+[^\s#]))*|=(?!=))(?:[ \t]|\\+t)*)(\[redacted\]|\\+["']\[redacted\](?:\\+["'])?|os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|(?:[rR]?[fF]|[fF][rR])(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|`(?:[^`\\\n]|\\.)*`|[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|`[^`\\\n\]]*`|\d+)[ \t]*\])+(?![\w$.(\[])|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.|'')*'|(?:[^\s"',;)}\]#{[=\\]|\\(?!\\*n))(?:[^\s,;)}\]#\\]|\\(?!\\*n))*)/g;
 
 /**
  * Script or config text (redactSecretText, and SCRIPT_ASSIGNMENT): secret-named assignments and keys, also quoted or
@@ -75,7 +75,7 @@ const TRIPLE_REDACTED = /^[rRbBuU]{0,2}("""|''')\[redacted\]\1/;
 function redactScriptAssignment(all: string, pre: string, q: string, name: string, sep: string, value: string, at: number, text: string): string {
   const valueAt = at + all.length - value.length;
   const secret = (holdsSecret(name, value) || (q !== '' && AUTH_HEADER_NAME.test(name) && /^(?:[rR]?[fF]|[fF][rR])?["'`]/.test(value)))
-    && !isTemplateOfNames(value) && !SUBSCRIPT_LOOKUP.test(value) && !JS_ENV_LOOKUP.test(value) && !SCHEME_ONLY.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
+    && !isTemplateOfNames(value) && !SUBSCRIPT_LOOKUP.test(value) && !JS_ENV_LOOKUP.test(value) && !isAttributeLookup(value, q, sep) && !SCHEME_ONLY.test(value) && !(q.length === 1 && isVariableInContainer(value, text.slice(at + all.length, at + all.length + 200)) && !inYamlFlowMapping(text, at + pre.length));
   // A call expression (`{"token": get_tok()}`, `password = dbutils.secrets.get(scope="s", key="k")`) says where the
   // secret comes from, not what it is: kept whole (cut at its '(' it was hidden as `[redacted])`); its credential and
   // fallback literals were hidden before (redactCallLiterals).
@@ -122,10 +122,27 @@ function redactScriptAssignment(all: string, pre: string, q: string, name: strin
   return `${pre}${q}${name}${q}${sep}${vq}${REDACTED}${vq.length > 1 && !(value.length > vq.length && value.endsWith(vq)) ? '' : vq}`;
 }
 /**
- * A name subscripted by literal keys (`cfg["token"]`, `secrets['hf']`, `cfg["db"]["password"]`, `argv[1]`): a lookup,
+ * A name subscripted by literal keys (`cfg["token"]`, `secrets['hf']`, `cfg["db"]["password"]`, `argv[1]`, JavaScript's
+ * backquoted `` cfg[`token`] ``): a lookup,
  * which names where the secret is, not what (read as a word it was hidden up to its first `]`, `[redacted]]`).
  */
-const SUBSCRIPT_LOOKUP = /^[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|\d+)[ \t]*\])+$/;
+const SUBSCRIPT_LOOKUP = /^[A-Za-z_$][\w$.]*(?:\[[ \t]*(?:"[^"\\\n\]]*"|'[^'\\\n\]]*'|`[^`\\\n\]]*`|\d+)[ \t]*\])+$/;
+/** A dotted name (`cfg.password`, `self.api_key`, `settings.db.password`): an attribute read, no literal. */
+const ATTRIBUTE_CHAIN = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
+/** Objects a script reads its settings from, by their usual names (`cfg.pw`, `args.hf`, `this.key`). */
+const SETTINGS_OBJECT = /^(?:self|cls|this|cfg|conf|config|configs|settings|args|opts|options|params|env|environ|secrets|creds|credentials|ctx|context|props|os)$/i;
+/**
+ * An attribute read given to a secret's name by a code statement (`password = cfg.password`, `token = self.api_token`,
+ * `const pw = config.db.password;`): where the secret is, as a subscript lookup is. Only with blanks before the '='
+ * (a shell word `PASSWORD=a.b` or a YAML value `password: a.b` is the value itself), its last name a secret's or its
+ * first a settings object's (a dotted passphrase `password = Summer2024.Fall` stays hidden), and no word reading as a credential.
+ */
+function isAttributeLookup(value: string, q: string, sep: string): boolean {
+  if (q !== '' || !/^[ \t]+=[ \t]/.test(sep) || !ATTRIBUTE_CHAIN.test(value)) return false;
+  const parts = value.split('.');
+  if (parts.some(isCredentialWord)) return false;
+  return isSecretKey(parts[parts.length - 1]!) || SETTINGS_OBJECT.test(parts[0]!);
+}
 /** A literal of an auth scheme alone (`token = "Bearer " + t`): which kind of credential, as the expression rules keep it. */
 const SCHEME_ONLY = /^(["'`])(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)[ \t]*\1$/i;
 /** A JavaScript environment lookup (`process.env.DB_PASSWORD`, `import.meta.env.VITE_TOKEN`): where, as `os.environ[…]`. */

@@ -4,7 +4,7 @@ import { redactConfigSetters } from './setters.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
-import { ANNOTATION_END, isTemplateOfNames, KEYWORD_ARGUMENT, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
+import { ANNOTATION_END, isTemplateOfNames, KEYWORD_ARGUMENT, namesOnly, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 import { callEnd, inYamlFlowMapping } from './code.js';
 import { redactAssignedExpressions } from './expressions.js';
@@ -19,7 +19,7 @@ import { redactKaggleCredentials } from './kaggle.js';
  * or tag before the value (`password: &pw x`, `token: !!str x`) stays as a scheme does; alone at a line's end it is
  * YAML's, whose value is on the lines under it (redactYamlValuesUnder).
  */
-const HEADER_IN_TEXT = /(^|[\s"'{,=]|(?<=\\)[nrt]|(?<=(?:^|[\s"'])-H))([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t|\\[ \t])*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?:[ \t]|\\[ \t])+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].])|`(?:[^`\\\n]|\\.)*`(?=$|[\s,;)}\].'"])|\$\([^()\n]*\)(?=$|[\s,;)}\]'"])|'[^'\n]*'(?=$|[\s,;)}\].])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
+const HEADER_IN_TEXT = /(^|[\s"'`{,=]|(?<=\\)[nrt]|(?<=(?:^|[\s"'])-H))([A-Za-z][\w-]*)([ \t]*:(?:[ \t]|\\+t|\\[ \t])*)((?:(?:Bearer|Basic|Token|Digest|Negotiate|ApiKey)(?:[ \t]|\\[ \t])+|[&!][^\s"'\\]*[ \t]+(?=[^\s#]))?)(?!\{(?:\{|[\w.-]*:?(?:[ \t]|$))|[A-Za-z][\w-]*:[ \t])(\\+["'](?:[^"'\\\n]|\\(?!\\*["'n]))*(?:\\+["'])?|"(?:[^"\\\n]|\\[^\n])*"(?=$|[\s,;)}\].`])|`(?:[^`\\\n]|\\.)*`(?=$|[\s,;)}\].'"])|\$\([^()\n]*\)(?=$|[\s,;)}\]'"])|\$\{[^{}`\n]*\}(?=$|[\s,;)}\]'"`])|'[^'\n]*'(?=$|[\s,;)}\].`])|(?:[^\s"'\\#]|\\(?!\\*[n"']))(?:[^\s"'\\]|\\(?!\\*n))*)/gi;
 const TRAILING_BACKSLASHES = /\\+$/;
 /** A separator glued to a value (`token: null, user: x`): an unset value so is still unset. */
 const UNSET_THEN_SEPARATOR = /[,;]$/;
@@ -36,7 +36,7 @@ const isCredentialHeader = (name: string) => /^(?:proxy-)?authorization$/i.test(
  * `NAME=value`; a quoted value may carry a Python string prefix (`password=r"x"`: a keyword argument), an f-string's
  * too (`token=f"{tok}"` names a variable and stays; read as a word, its prefix alone was hidden and the rest shown).
  */
-const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|`(?:[^`\\\n]|\\.)*`|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
+const ASSIGNMENT_IN_TEXT = /(^|[\s;&|(=,?"'`])((?:export[ \t]+)?[A-Za-z_][\w.-]*)=(os\.environ\[[^\][\n]*\]|os\.(?:environ\.get|getenv)\([^()\n]*\)|\$\([^()]*\)|`(?:[^`\\\n]|\\.)*`|[rRbBuUfF]{0,2}"[^"]*"|[rRbBuUfF]{0,2}'[^']*'|[^\s"';&|)]+)/g;
 
 /**
  * The string with the values of secret-named flags (`--password=x`, `--token x`) and shell assignments
@@ -65,8 +65,19 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
       // A key inside a flow mapping (a '{' open before it on its line): its value ends at the next ',' or '}'.
       const end = !QUOTED.test(matched) && !/^`[^]*`$/.test(matched) && (pre === '{' || FLOW_MAPPING_OPEN.test(text.slice(Math.max(0, at - 200), at))) ? matched.search(/[,}]/) : -1;
       if (end === 0) return all;
-      const whole = end > 0 ? matched.slice(0, end) : matched;
-      const after = end > 0 ? matched.slice(end) : '';
+      let whole = end > 0 ? matched.slice(0, end) : matched;
+      let after = end > 0 ? matched.slice(end) : '';
+      // Inside a template literal (``log.info(`token: abc123`)``): its closing backquote ends the value, and an
+      // interpolation alone (`` `token: ${tok}` ``) names a variable.
+      if (whole[0] !== '`' && inTemplateLiteral(text, at + pre.length)) {
+        const bq = whole.indexOf('`');
+        if (bq === 0) return all;
+        if (bq > 0) {
+          after = whole.slice(bq) + after;
+          whole = whole.slice(0, bq);
+        }
+        if (isInterpolation(whole)) return all;
+      }
       // The backslashes of a deeper string's closing quote (`password: x\\"}` in escaped JSON) are no part of the value.
       const slashes = /[^\\]\\+$/.test(whole) && /^["']/.test(text.slice(at + all.length, at + all.length + 1)) ? TRAILING_BACKSLASHES.exec(whole)![0] : '';
       const value = whole.slice(0, whole.length - slashes.length);
@@ -110,14 +121,40 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
   // An Azure SAS in a connection string (`…;SharedAccessSignature=sv=…&sig=…`): its '&' would end an assignment's value.
   const sas = /SharedAccessSignature=/i.test(flags) ? flags.replace(SAS_IN_TEXT, (all, head: string, value: string) => (value === REDACTED ? all : `${head}${REDACTED}`)) : flags;
   // The name without `export ` (one name: `export SECRET_PORT=5432` is judged as `SECRET_PORT`).
-  const out = sas.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, value: string, at: number, text: string) =>
-    (holdsSecret(name.replace(EXPORT, ''), value) && !isTemplateOfNames(value) && !isCallValue(text, at + all.length - value.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}` : all));
+  const out = sas.replace(ASSIGNMENT_IN_TEXT, (all, pre: string, name: string, matched: string, at: number, text: string) => {
+    // Inside a template literal (`` `token=abc123` ``) its closing backquote ends the value; an interpolation alone
+    // (`` `token=${tok}` ``) names a variable.
+    let value = matched;
+    let rest = '';
+    if (value[0] !== '`' && (value.includes('`') || value.startsWith('${')) && inTemplateLiteral(text, at + pre.length)) {
+      const bq = value.indexOf('`');
+      if (bq >= 0) {
+        rest = value.slice(bq);
+        value = value.slice(0, bq);
+      }
+      if (value === '' || isInterpolation(value)) return all;
+    }
+    return holdsSecret(name.replace(EXPORT, ''), value) && !isTemplateOfNames(value) && !isCallValue(text, at + all.length - matched.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}${rest}` : all;
+  });
   // The literals after the first in an expression given to a secret's name (`token = get() or "x"`, `"a" + "b"`).
   const expr = redactAssignedExpressions(out, isCredentialWord);
   return expr === s ? s : expr;
 }
 
 const EXPORT = /^export[ \t]+/;
+/**
+ * Whether `at` is inside a JavaScript template literal (or a shell's backquoted command) opened on its line: an odd
+ * number of unescaped backquotes before it there, looked for 1000 characters back at most (a long line is read in
+ * linear time).
+ */
+function inTemplateLiteral(text: string, at: number): boolean {
+  const from = Math.max(0, at - 1000, text.lastIndexOf('\n', at - 1) + 1);
+  let n = 0;
+  for (let i = from; i < at; i++) if (text[i] === '`' && text[i - 1] !== '\\') n++;
+  return n % 2 === 1;
+}
+/** A template literal's interpolation alone (`${tok}`, `${cfg.token}`): a variable's value, no literal text. */
+const isInterpolation = (value: string) => /^\$\{[^{}`]*\}$/.test(value) && namesOnly(value.slice(2, -1));
 /** A value read on over the ',' that ends it (`f(password=x, user=y)`): the ',' is kept after the placeholder. */
 const ARGUMENT_SEPARATOR = /[^,],$/;
 /**
