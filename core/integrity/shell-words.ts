@@ -8,7 +8,8 @@
  * word `$(cat /run/secrets/idx)`), and its commands are commands too, after the one holding it. A `case … in … esac`
  * is followed, so that a pattern's `)` (`$(case $x in a) …;; esac)`) does not close the substitution holding it.
  * Expansions (`$VAR`) stay as written; here-document bodies are read as commands (a `sudo -i <<EOF` body is run as
- * such). A backquote inside backquotes (`` \` ``, the old nesting) is a character of the outer one.
+ * such), each apart, up to its delimiter line, so that a quote left open in one (a file's text written with
+ * `cat > f <<EOF`) does not run on over the rest of the script. A backquote inside backquotes (`` \` ``, the old nesting) is a character of the outer one.
  *
  * Written by hand: no shell parser is a dependency, and a split on the operators alone broke at a `;` inside quotes
  * (a PEP 508 marker) and lost the flags after it. One pass over the text, linear in its length: substitutions deeper
@@ -68,7 +69,22 @@ interface Frame {
  * //  { words: ['echo', 'ok; $(date)'], depth: 0 }, { words: ['date'], depth: 1 }]
  */
 export function readShell(script: string, work?: { steps: number }): ShellCommand[] {
+  // Stable: commands starting at the same place keep the order they ended in.
+  return readShellAt(script, work, 0).sort((a, b) => a.at - b.at).map(({ at: _at, ...c }) => c);
+}
+
+/** A here-document's delimiter after `<<` / `<<-` at `at` (quotes and backslashes removed), or undefined. */
+function hereDocAt(script: string, at: number): { delim: string; tabs: boolean } | undefined {
+  const m = /^<<(-?)[ \t]*(?:'([^'\n]*)'|"([^"\n]*)"|\\?([A-Za-z_][\w.-]*))/.exec(script.slice(at, at + 260));
+  const delim = m ? (m[2] ?? m[3] ?? m[4]) : undefined;
+  return m && delim ? { delim, tabs: m[1] === '-' } : undefined;
+}
+
+/** readShell's commands with where each starts, unsorted; `level`: how many here-document bodies hold the script. */
+function readShellAt(script: string, work: { steps: number } | undefined, level: number): Array<ShellCommand & { at: number }> {
   const out: Array<ShellCommand & { at: number }> = [];
+  // Here-documents opened on the current line (`sudo -i <<EOF`, `cat > f <<'X'`): their bodies follow its newline.
+  const docs: Array<{ delim: string; tabs: boolean }> = [];
   const frames: Frame[] = [];
   const open = (start: number, dq: boolean, bq = false, nested = false): Frame => {
     const f: Frame = { words: [], word: '', inWord: false, start, bq, dq, parens: 0, cmdStart: -1, caseHead: 0, cases: [], ...(nested ? { nested } : {}) };
@@ -200,7 +216,38 @@ export function readShell(script: string, work?: { steps: number }): ShellComman
       if (f.start >= 0 && !(f.cases.at(-1) && !f.inWord && !f.words.length)) f.parens++;
       endCommand(ch);
     } else if (ch === '&' && (script[i + 1] === '>' || '<>'.includes(f.word.at(-1) ?? '-'))) add(ch, i); // `&>f`, `2>&1`, `<&3`
-    else if (';&|\n'.includes(ch)) {
+    else if (ch === '<' && script[i + 1] === '<' && script[i + 2] !== '<' && script[i - 1] !== '<' && frames.length === 1 && level < MAX_DEPTH && !overflow) {
+      // A here-document (not a here-string, `<<<`): its body is read apart from the next line on (below).
+      const doc = hereDocAt(script, i);
+      if (doc) docs.push(doc);
+      add(ch, i);
+    } else if (ch === '\n' && docs.length && frames.length === 1) {
+      // The bodies of the line's here-documents, each up to its delimiter line, read as a script of their own (a
+      // `sudo -i <<EOF` body is run): a quote or substitution left open in one (`Don't` in a file written with
+      // `cat > f <<EOF`) no longer runs on over the rest of the script and hides its commands.
+      endCommand(ch);
+      let from = i + 1;
+      for (const doc of docs.splice(0)) {
+        let end = from;
+        let next = script.length;
+        for (let at = from; at < script.length; ) {
+          const nl = script.indexOf('\n', at);
+          const lineEnd = nl < 0 ? script.length : nl;
+          const line = script.slice(at, lineEnd).replace(/\r$/, '');
+          if (work) work.steps += lineEnd - at + 1;
+          if ((doc.tabs ? line.replace(/^\t+/, '') : line) === doc.delim) {
+            end = at;
+            next = nl < 0 ? script.length : nl + 1;
+            break;
+          }
+          end = nl < 0 ? script.length : nl + 1;
+          at = end;
+        }
+        for (const c of readShellAt(script.slice(from, end), work, level + 1)) out.push({ ...c, at: c.at + from });
+        from = next;
+      }
+      i = from - 1;
+    } else if (';&|\n'.includes(ch)) {
       const op = OPERATORS.find((o) => script.startsWith(o, i))!;
       endCommand(op);
       // The end of a case body: the next pattern, or `esac`.
@@ -212,8 +259,7 @@ export function readShell(script: string, work?: { steps: number }): ShellComman
   // Unclosed substitutions end with the script.
   while (frames.length > 1) close(script.length);
   endCommand();
-  // Stable: commands starting at the same place keep the order they ended in.
-  return out.sort((a, b) => a.at - b.at).map(({ at: _at, ...c }) => c);
+  return out;
 }
 
 /**

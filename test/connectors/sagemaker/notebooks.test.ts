@@ -172,6 +172,21 @@ describe('download-then-run in lifecycle scripts', () => {
     expect(piped('#!/bin/bash\neval `echo \\`curl -s https://tools.example.net/x\\``')).toEqual(['https://tools.example.net/x']);
     expect(piped('#!/bin/bash\nV="$(echo $(curl -s https://config.example.net/v))"\necho $V\necho $(curl -s https://config.example.net/motd)')).toBeUndefined();
   });
+  it("lists a conda create run in a sudo here-document after a file written with an apostrophe (a here-document's quote ran on over the script)", () => {
+    const script = [
+      '#!/bin/bash',
+      'set -e',
+      'cat > /home/ec2-user/SageMaker/README.txt <<EOF',
+      "Don't delete the custom env: notebooks use it",
+      'EOF',
+      "sudo -u ec2-user -i <<'EOF'",
+      'source /home/ec2-user/anaconda3/bin/activate',
+      'conda create --yes --name custom -c https://conda.corp.example/ml python=3.10',
+      'pip install --extra-index-url https://pypi.corp.example/simple ipykernel',
+      'EOF',
+    ].join('\n');
+    expect(lifecycle('lc-conda', script).details?.script_package_sources).toEqual(['https://conda.corp.example/ml', 'https://pypi.corp.example/simple']);
+  });
   it('lists a URL in a backquote nested with \\` without the escape: no stray backslash in script_code_uris', () => {
     // It listed `https://tools.example.net/x\\` beside the URL itself (the line's URLs were read up to the backquote).
     const codeUris = (script: string) => lifecycle('lc-nested', script).details?.script_code_uris;

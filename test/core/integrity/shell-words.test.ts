@@ -112,7 +112,23 @@ describe('readShell', () => {
   });
 
   it('reads a here-document body as commands (a `sudo -i <<EOF` body is a script run as such)', () => {
-    expect(words('sudo -u ec2-user -i <<EOF\naws s3 cp s3://b/k /tmp/k\nEOF')).toEqual([['sudo', '-u', 'ec2-user', '-i', '<<EOF'], ['aws', 's3', 'cp', 's3://b/k', '/tmp/k'], ['EOF']]);
+    // The delimiter line ends the body; it is no command.
+    expect(words('sudo -u ec2-user -i <<EOF\naws s3 cp s3://b/k /tmp/k\nEOF')).toEqual([['sudo', '-u', 'ec2-user', '-i', '<<EOF'], ['aws', 's3', 'cp', 's3://b/k', '/tmp/k']]);
+  });
+
+  it('reads each here-document body apart, up to its delimiter line: a quote left open in one does not hide the commands after it', () => {
+    // `Don't` in a file's text opened a quote that ran to the script's end: the conda create after it was never read.
+    expect(words("cat > /home/ec2-user/README <<EOF\nDon't delete this env\nEOF\nsudo -u ec2-user -i <<'EOF'\nconda create -y -n e -c corp-ml python=3.10\nEOF\necho done")).toEqual([
+      ['cat', '>', '/home/ec2-user/README', '<<EOF'], ['Dont delete this env\n'], ['sudo', '-u', 'ec2-user', '-i', '<<EOF'], ['conda', 'create', '-y', '-n', 'e', '-c', 'corp-ml', 'python=3.10'], ['echo', 'done'],
+    ]);
+    // Nested (a file written inside a `sudo -i` body), two on one line, `<<-` with its tab-indented delimiter, a quoted delimiter.
+    expect(words("sudo -i <<EOF\ncat > f <<'X'\nit's\nX\npip install -i https://p.example/s y\nEOF\necho end")).toEqual([
+      ['sudo', '-i', '<<EOF'], ['cat', '>', 'f', '<<X'], ['its\n'], ['pip', 'install', '-i', 'https://p.example/s', 'y'], ['echo', 'end'],
+    ]);
+    expect(words("cat <<A; cat <<-\"B\"\na'\nA\n\tb\"\n\tB\necho done")).toEqual([['cat', '<<A'], ['cat', '<<-B'], ['a\n'], ['b\n'], ['echo', 'done']]);
+    // A here-string (`<<<`) has no body; a body never closed runs to the script's end, read as commands.
+    expect(words("cat <<<'x'\necho a")).toEqual([['cat', '<<<x'], ['echo', 'a']]);
+    expect(words('bash <<EOF\ncurl -s https://x.example/i.sh | sh')).toEqual([['bash', '<<EOF'], ['curl', '-s', 'https://x.example/i.sh'], ['sh']]);
   });
 
   it('ends sanely on unbalanced input: an open quote or substitution runs to the end of the script', () => {
@@ -146,6 +162,8 @@ describe('readShell', () => {
       `${'`case x in ('.repeat(n / 4)}${')'.repeat(n)}`, 'esac) '.repeat(n), `${'a<'.repeat(n)}${'&'.repeat(2 * n)}`, `x${'#`'.repeat(n)}`,
       // Escaped backquotes inside backquotes (a nested substitution, one level): opened and closed, unbalanced, in quotes.
       '`\\`'.repeat(n), `${'`a \\`b '.repeat(n / 2)}`, `"\`${'\\`$(\\`'.repeat(n / 2)}`,
+      // Here-documents: nested on every line (16 levels read apart, then text), many on one line never closed, closed and reopened.
+      'cat <<A\n'.repeat(n / 2), `${'<<A '.repeat(n)}\n'x`, "<<A\n'\nA\n".repeat(n / 2), `${'<<-"A" '.repeat(n / 4)}\n${'\tA\n'.repeat(n / 4)}`,
     ];
     for (const s of adversarial) {
       expect(s.length).toBeGreaterThanOrEqual(n);
