@@ -304,12 +304,31 @@ const MAY_INSTALL = /pip|uv|poetry|conda|mamba|index|find[-_]links/i;
 function readCommand(parts: readonly unknown[], r: Reading): void {
   const strings = parts.filter((p): p is string => typeof p === 'string');
   if (strings.some((s) => MAY_INSTALL.test(s))) sourcesOfWords(strings, r);
-  for (const part of strings) {
-    // Most commands install nothing: the shell reading is skipped for a string naming no installer nor index.
-    if (!MAY_INSTALL.test(part)) continue;
-    for (const words of shellCommands(part)) sourcesOfWords(words, r);
-    for (const m of part.matchAll(CONFIG_INDEX_KEY)) r.sources.push(m[1]!);
+  for (const part of strings) readScript(part, r, 0);
+}
+
+/** A shell, or `su`, whose `-c` (`-lc`, `-ec`…; su's `--command`) takes a script. */
+const SHELL = /^(?:.*\/)?(?:(?:ba|z|da|k)?sh|su)$/;
+/** How deep a script given to a shell's `-c` inside a script is read (`sudo su - u -c "bash -c '…'"`). */
+const MAX_SCRIPT_DEPTH = 4;
+
+/**
+ * Reads one string as a shell script into `r`: its commands, a pip config file it writes, and the script a command of
+ * it hands a shell (`sudo -u ec2-user bash -c 'conda create -c corp …'`, `su - u -c "pip install -i …"`), which was
+ * one word of its command and went unread.
+ */
+function readScript(part: string, r: Reading, depth: number): void {
+  // Most commands install nothing: the shell reading is skipped for a string naming no installer nor index.
+  if (!MAY_INSTALL.test(part)) return;
+  for (const words of shellCommands(part)) {
+    sourcesOfWords(words, r);
+    const shell = words.findIndex((w) => SHELL.test(w));
+    if (shell < 0 || depth >= MAX_SCRIPT_DEPTH) continue;
+    const flag = words.findIndex((w, i) => i > shell && (/^-[A-Za-z]*c$/.test(w) || w === '--command'));
+    const script = flag < 0 ? undefined : words[flag + 1];
+    if (script !== undefined) readScript(script, r, depth + 1);
   }
+  for (const m of part.matchAll(CONFIG_INDEX_KEY)) r.sources.push(m[1]!);
 }
 
 /**

@@ -44,6 +44,13 @@ describe('conda channels by name', () => {
     expect(packageSourceFactsOf({ env: [{ name: 'CONDA_CHANNELS', valueFrom: { configMapKeyRef: { name: 'conda', key: 'channels' } } }] }).unverifiable).toEqual(['CONDA_CHANNELS: from configMapKeyRef conda/channels']);
   });
 
+  it("reads the script a command hands a shell's -c (sudo … bash -c '…', su - u -c \"…\"), nested too: it was one word, its installs unread", () => {
+    expect(packageSourcesOfCommand(['bash', '-c', "sudo -u ec2-user -- bash -c 'conda create -y -n e -c corp-ml python=3.10'"])).toEqual(['conda:corp-ml']);
+    expect(packageSourcesOfCommand(['sh', '-c', 'sudo su - ec2-user -c "pip install --index-url https://pypi.corp.example/simple x"'])).toEqual(['https://pypi.corp.example/simple']);
+    expect(packageSourcesOfCommand(['sh', '-c', "bash -lc 'sh -c \"mamba install -c deep-ch y\"'"])).toEqual(['conda:deep-ch']);
+    // A -c of another command, or a shell's script naming no installer, reads nothing more.
+    expect(packageSourcesOfCommand(['sh', '-c', "bash -c 'echo -c corp-ml' && grep -c conda /tmp/x"])).toEqual([]);
+  });
   it('a channel outside allowed_conda_channels alerts (a labelled channel is its owner\'s; pkgs/main is defaults\'); the list replaces the defaults', () => {
     const own = workflow('conda install -y -c conda-forge -c defaults -c pytorch -c nvidia pytorch-cuda=12.1 && python prep.py');
     expect(own.ml?.job?.package_sources).toEqual(['conda:conda-forge', 'conda:defaults', 'conda:pytorch', 'conda:nvidia']);
