@@ -39,8 +39,27 @@ export function redactScriptText(s: string): string {
     // A lower-case name's pair: a tuple or a setter's arguments only, its value one word (`("token", "is set")` is words).
     .replace(LITERAL_PAIR, (all, pre: string, q: string, name: string, sep: string, value: string) =>
       isSecretKey(name) && value.slice(1, -1) !== REDACTED && !/\s/.test(value) && !isUnsetValue(value) ? `${pre}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
-  const out = redactCallLiterals(args, isSecretKey, isCredentialWord).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment);
+  const out = redactHclVariableDefaults(redactCallLiterals(args, isSecretKey, isCredentialWord).replace(SCRIPT_ASSIGNMENT, redactScriptAssignment));
   return out === s ? s : out;
+}
+/** A Terraform / HCL input variable's block (`variable "db_password" { … }`), one level of blocks nested in it. */
+const HCL_VARIABLE = /(\bvariable[ \t]+"([A-Za-z_][\w-]*)"[ \t]*\{)((?:[^{}]|\{[^{}]*\})*)\}/g;
+/** Its `default = …`: a quoted string or a word. */
+const HCL_DEFAULT = /(\bdefault[ \t]*=[ \t]*)("(?:[^"\\\n]|\\.)*"|[^\s#,}]+)/g;
+/**
+ * The `default` of a Terraform input variable named as a secret's (`variable "db_password" { default = "x" }`): the
+ * variable's name is a string, no key of the assignment rules, so its default value was shown. A `null` default stays.
+ */
+function redactHclVariableDefaults(text: string): string {
+  if (!text.includes('variable')) return text;
+  return text.replace(HCL_VARIABLE, (all, head: string, name: string, body: string) => {
+    if (!isSecretKey(name)) return all;
+    const hidden = body.replace(HCL_DEFAULT, (d, sep: string, value: string) => {
+      const inner = value.startsWith('"') ? value.slice(1, -1) : value;
+      return inner === REDACTED || isUnsetValue(value) || inner === '' || !holdsSecret(name, inner) ? d : `${sep}${value.startsWith('"') ? `"${REDACTED}"` : REDACTED}`;
+    });
+    return hidden === body ? all : `${head}${hidden}}`;
+  });
 }
 /**
  * A quoted value that spans lines, which SCRIPT_ASSIGNMENT (one line) does not read: a YAML double- or single-quoted

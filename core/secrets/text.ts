@@ -137,11 +137,39 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
     return holdsSecret(name.replace(EXPORT, ''), value) && !isTemplateOfNames(value) && !isCallValue(text, at + all.length - matched.length, value) && !(code && isKeywordVariable(text, at + pre.length, value)) ? `${pre}${name}=${REDACTED}${ARGUMENT_SEPARATOR.test(value) ? ',' : ''}${rest}` : all;
   });
   // The literals after the first in an expression given to a secret's name (`token = get() or "x"`, `"a" + "b"`).
-  const expr = redactAssignedExpressions(out, isCredentialWord);
+  const expr = redactAssignedExpressions(redactDockerEnvLegacy(redactEchoedIniLines(out)), isCredentialWord);
   return expr === s ? s : expr;
 }
 
 const EXPORT = /^export[ \t]+/;
+/** A Dockerfile's `ENV key value` (its legacy form, no '='): the value is the rest of the line. */
+const DOCKER_ENV_LEGACY = /(^|\n)([ \t]*ENV[ \t]+)([A-Za-z_][\w.-]*)([ \t]+)([^\s=\\][^\r\n]*?)(?=[ \t]*\\?\r?(?:\n|$))/g;
+/**
+ * A Dockerfile's `ENV HF_TOKEN hf_…` (legacy form) has its value hidden by the name, as `ENV HF_TOKEN=hf_…` is: the
+ * value after a blank was read as no assignment's and shown.
+ */
+function redactDockerEnvLegacy(text: string): string {
+  if (!text.includes('ENV')) return text;
+  return text.replace(DOCKER_ENV_LEGACY, (all, pre: string, head: string, name: string, sep: string, value: string) =>
+    value === REDACTED || value.startsWith('$') || isUnsetValue(value) || !holdsSecret(name, value) ? all : `${pre}${head}${name}${sep}${REDACTED}`);
+}
+/** A quoted string echo or printf writes (`echo "…" >> ~/.aws/credentials`, `printf '[default]\\n…'`): a file's text. */
+const ECHOED_STRING = /(\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+)(["'])((?:(?!\2)[^\\\n]|\\.)*)\2/g;
+/** An INI or properties line in it, `name = value` with blanks around '=', up to its (escaped) line end. */
+const INI_LINE = /(^|\\n)([ \t]*)([A-Za-z_][\w.-]*)([ \t]+=[ \t]*|[ \t]*=[ \t]+)([^\\\s][^\\]*?)(?=[ \t]*(?:\\n|$))/g;
+/**
+ * The INI lines of the strings echo and printf write hidden by name (`echo "aws_secret_access_key = x" >>
+ * ~/.aws/credentials`, `printf '[db]\\npassword = x\\n' > app.ini`): with blanks around its '=' the line was read as
+ * code, its word a variable's name, and shown. A `$VAR` the shell expands names a variable and stays.
+ */
+function redactEchoedIniLines(text: string): string {
+  if (!/\b(?:echo|printf)\b/.test(text) || !/[ \t]=|=[ \t]/.test(text)) return text;
+  return text.replace(ECHOED_STRING, (all, head: string, q: string, body: string) => {
+    const hidden = body.replace(INI_LINE, (line, pre: string, lead: string, name: string, sep: string, value: string) =>
+      value === REDACTED || value.startsWith('$') || isUnsetValue(value) || !holdsSecret(name, value) ? line : `${pre}${lead}${name}${sep}${REDACTED}`);
+    return hidden === body ? all : `${head}${q}${hidden}${q}`;
+  });
+}
 /**
  * Whether `at` is inside a JavaScript template literal (or a shell's backquoted command) opened on its line: an odd
  * number of unescaped backquotes before it there, looked for 1000 characters back at most (a long line is read in
