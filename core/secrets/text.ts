@@ -4,7 +4,7 @@ import { redactConfigSetters } from './setters.js';
 import { redactUrlUserinfo } from './urls.js';
 import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_FLAGS } from './flags.js';
 import { redactCommandFlags } from './commands.js';
-import { ANNOTATION_END, isTemplateOfNames, KEYWORD_ARGUMENT, namesOnly, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
+import { ANNOTATION_END, isTemplateOfNames, KEYWORD_ARGUMENT, LITERAL_PAIR, namesOnly, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
 import { callEnd, inYamlFlowMapping } from './code.js';
 import { redactAssignedExpressions } from './expressions.js';
@@ -115,6 +115,9 @@ export function redactSecretTextAfter(s: string, command: string | undefined, co
   url = redactAfterKeptValue(url);
   // A container given to a secret's name in one line of Python (`python -c 'token = {"hf": "x"}'`).
   url = redactPythonContainers(url, isSecretKey);
+  // A setter's or a tuple's pair in one line (`python -c 'spark.conf.set("fs.s3a.secret.key", "x")'`), as in a script.
+  if (url.includes('(')) url = url.replace(LITERAL_PAIR, (all, pre: string, q: string, name: string, sep: string, value: string) =>
+    isSecretKey(name) && value.slice(1, -1) !== REDACTED && !/\s/.test(value) && !isUnsetValue(value) ? `${pre}${q}${name}${q}${sep}${value[0]}${REDACTED}${value[0]}` : all);
   const kwargs = url.includes('=') ? url.replace(KEYWORD_ARGUMENT, (all, pre: string, name: string, sep: string, prefix: string, literal: string) =>
     literal.slice(1, -1) !== REDACTED && literal.length > 2 && holdsSecret(name, literal) ? `${pre}${name}${sep}${prefix}${literal[0]}${REDACTED}${literal[0]}` : all) : url;
   const flags = kwargs.replace(FLAG_IN_TEXT, (all, pre: string, flag: string, sep: string, value: string) => (!isUnsetValue(value) && ((isSecretFlag(flag) && !locatesKey(flag, value)) || isSecretAtNoPlace(flag.replace(/^-+/, ''), value)) ? `${pre}${flag}${sep}${REDACTED}` : all));

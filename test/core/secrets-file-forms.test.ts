@@ -51,6 +51,13 @@ describe('core/secrets: credentials in echoed INI lines, Dockerfile ENV and Terr
     expect(redactScriptText(tf)).toBe(tf.replace('S3cretPw-tf', '[redacted]').replace('k-abc-tf', '[redacted]'));
   });
 
+  it("hides a setter's secret-named pair in one line of text (python -c, a message), as a script does", () => {
+    // Only a script read them: `spark.conf.set("…secret.key", "x")` in a `python -c` string or an argument was shown.
+    expect(redactSecretText('spark.conf.set("spark.hadoop.fs.s3a.secret.key", "wJalrXUtnFEMI/K7MDENG")')).toBe('spark.conf.set("spark.hadoop.fs.s3a.secret.key", "[redacted]")');
+    expect(redactSecretText("python -c 'import mlflow; mlflow.log_param(\"hf_token\", \"hf_AbCdEfGhIjKl\")'")).toBe("python -c 'import mlflow; mlflow.log_param(\"hf_token\", \"[redacted]\")'");
+    for (const keep of ['print("token", "is set")', 'mlflow.set_tag("team", "fraud")', 'spark.conf.set("spark.hadoop.fs.s3a.access.key", "AKIAIOSFODNN7EXAMPLE")']) expect(redactSecretText(keep)).toBe(keep);
+  });
+
   it("in a ConfigMap's Dockerfile and Terraform file, raw, the sink's line and quarantine hide them", async () => {
     const { text, raw, quarantine } = await sinkAndQuarantine(configMapRecord({
       Dockerfile: 'FROM python:3.11\nENV HF_TOKEN hf_CmDockerLegacy12345\n',
