@@ -174,10 +174,17 @@ export const KindSchemas = {
     /** Metric (a logged name, or a metric of `metrics`) → its own relative threshold; the others keep `threshold`. */
     thresholds: z.record(z.string(), z.number().positive()).optional(),
     compare: z.enum(['previous', 'champion', 'both']).optional(),
+    /** The smallest absolute worsening that fires, in the metric's own units (0: any beyond `threshold`). */
+    min_difference: z.number().min(0).optional(),
+    /** Metric (a logged name, or a metric of `metrics`) → its own `min_difference`; replaces the default map when given. */
+    min_differences: z.record(z.string(), z.number().min(0)).optional(),
   }).superRefine((r, ctx) => {
     // A key no metric matches would never apply; above 1 a higher-is-better metric could never fire (it would
     // have to fall below 0). A lower-is-better one can: 1 is twice the previous loss.
     const dirs = r.metrics ?? (KIND_DEFAULTS.score_drop.metrics as Record<string, 'higher' | 'lower'>);
+    for (const key of Object.keys(r.min_differences ?? {})) {
+      if (!metricOf(key, dirs)) ctx.addIssue({ code: 'custom', path: ['min_differences', key], message: `"${key}" is no metric of this rule's metrics (log_loss, rmse, val_loss…): it would never apply` });
+    }
     for (const [key, t] of Object.entries(r.thresholds ?? {})) {
       const kind = metricOf(key, dirs);
       if (!kind) ctx.addIssue({ code: 'custom', path: ['thresholds', key], message: `"${key}" is no metric of this rule's metrics (accuracy, rmse, test_accuracy…): it would never apply` });

@@ -33,7 +33,8 @@ function catalogued(name: string, metrics: Record<string, 'higher' | 'lower'>): 
  * The catalogue metric a logged name is (exact, else a `_`/`-`/`.`-separated suffix: `test_accuracy` is accuracy).
  * Names scikit-learn and MLflow's built-in evaluators log count as the metric they score: a `_score` suffix is
  * dropped (`accuracy_score`, `recall_score`, `r2_score`, `val_roc_auc_score`) and a long name is its short one
- * (`mean_squared_error` is mse) — a name the catalogue holds as written (`f1_score`) stays itself. Without this,
+ * (`mean_squared_error` is mse) — a name the catalogue holds as written (`f1_score`) stays itself. Trailing words naming
+ * the data split or the averaging are read past (`accuracy_val`, `f1_macro`, `loss_test`). Without this,
  * `mlflow.evaluate`'s own metrics (`accuracy_score`, `root_mean_squared_error`) were no metric at all.
  *
  * @example
@@ -50,10 +51,41 @@ export function metricOf(name: string, metrics: Record<string, 'higher' | 'lower
 /** A negated score (`neg_mean_squared_error`, `cv_neg_rmse`): its sign is the opposite of the metric's (paired with it only with the sign flipped). */
 export const isNegated = (name: string) => /(?:^|_)neg_/.test(looseName(name));
 
+/**
+ * Words a metric name may end with that say on what data or how it was averaged, not what it measures: Keras-style
+ * and hand-written `accuracy_val`, `loss_test`, scikit-learn's averaging `f1_macro`, `precision_weighted`.
+ */
+const SPLIT_WORDS = ['train', 'training', 'val', 'valid', 'validation', 'test', 'eval', 'evaluation', 'holdout'];
+const AVERAGING_WORDS = ['macro', 'micro', 'weighted', 'samples', 'binary'];
+
+/** A name without its trailing split / averaging words (`f1_macro_val` → `f1`); never emptied (`val` stays `val`). */
+function withoutQualifiers(loose: string): string {
+  let words = loose.split('_');
+  while (words.length > 1 && [...SPLIT_WORDS, ...AVERAGING_WORDS].includes(words[words.length - 1]!)) words = words.slice(0, -1);
+  return words.join('_');
+}
+
+/**
+ * How a metric was averaged over classes, as its name says (`f1_macro`, `weighted_f1`): `macro` and `weighted` F1 are
+ * two measurements, so a version renaming one to the other is not compared as a drop.
+ *
+ * @example
+ * averagingOf('f1_macro') // 'macro'
+ * averagingOf('val_f1') // undefined
+ */
+export function averagingOf(name: string): string | undefined {
+  return looseName(name).split('_').find((w) => AVERAGING_WORDS.includes(w));
+}
+
 function catalogueKind(name: string, metrics: Record<string, 'higher' | 'lower'>): { metric: string; dir: 'higher' | 'lower' } | undefined {
   const direct = catalogued(name, metrics);
   if (direct) return direct;
-  let loose = looseName(name);
+  const stripped = withoutQualifiers(looseName(name));
+  if (stripped !== looseName(name)) {
+    const bare = catalogued(stripped, metrics);
+    if (bare) return bare;
+  }
+  let loose = stripped;
   // `…_score`: the score of the metric before it (scikit-learn's `accuracy_score`), never a bare `score`.
   if (/._score$/.test(loose)) loose = loose.slice(0, -'_score'.length);
   for (const [long, short] of LONG_NAMES) {

@@ -1,5 +1,5 @@
 import { compareVersions, inputsOf, modelRefOf, normUri, uriMayOverlap } from '../facts.js';
-import { isNegated, looseName, metricOf, pairingKind } from '../metric-names.js';
+import { averagingOf, isNegated, looseName, metricOf, pairingKind } from '../metric-names.js';
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl } from './context.js';
 import { versionsOf } from './shared.js';
@@ -28,12 +28,12 @@ function baselineMetric(
   // beside the renamed one (`train_accuracy`, `adv_robust_accuracy`) must not make the pairing ambiguous.
   // A metric logged under the same name on both sides is its own pair (`val_accuracy` kept beside a renamed one).
   const paired = (k: string, other: string[]) => other.some((o) => looseName(o) === looseName(k));
-  // `f1_score` and `f1` are one measurement spelled two ways (pairingKind).
+  // `f1_score` and `f1` are one measurement spelled two ways (pairingKind); `f1_macro` and `f1_weighted` are two.
   const kind = pairingKind(metric, dirs);
   const sameKind = (names: string[], other: string[], negated?: boolean) =>
     names.filter((k) => {
       const m = metricOf(k, dirs)?.metric;
-      return m !== undefined && pairingKind(m, dirs) === kind && sameSplit(k, name) && (negated === undefined || isNegated(k) === negated) && !isAdversarialName(k) && !paired(k, other);
+      return m !== undefined && pairingKind(m, dirs) === kind && sameSplit(k, name) && averagingOf(k) === averagingOf(name) && (negated === undefined || isNegated(k) === negated) && !isAdversarialName(k) && !paired(k, other);
     });
   const theirs = sameKind(Object.keys(base), Object.keys(ours), isNegated(name));
   if (theirs.length === 1 && sameKind(Object.keys(ours), Object.keys(base), isNegated(name)).length === 1) return { name: theirs[0]!, ...base[theirs[0]!]! };
@@ -89,15 +89,23 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
   // Per-metric thresholds, by the logged name (loosely spelled) or the catalogue metric it is; else `threshold`.
   const perMetric = new Map(Object.entries(setting<Record<string, number>>(ctx, 'thresholds')).map(([k, t]) => [looseName(k), t]));
   const compare = setting<'previous' | 'champion' | 'both'>(ctx, 'compare');
+  // The smallest absolute worsening that counts, by metric, else `min_difference`: a log loss from 0.050 to 0.052 is 4 %
+  // relative, and noise.
+  const floors = new Map(Object.entries(setting<Record<string, number>>(ctx, 'min_differences')).map(([k, t]) => [looseName(k), t]));
+  const minDifference = setting<number>(ctx, 'min_difference');
+  // A version rejected and never approved is no baseline: its scores are what the reviewers turned down, not a bar
+  // the next version must clear. One approved before (and rejected when superseded) still is.
+  const baselineOk = (v: VersionRec) => !(v.rejected && !v.approvedEver);
   for (const target of targets) {
     // A version evaluated where the model is not registered: also compare with the registry's versions of it.
     const home = ctx.reg.homePlatform(target.platform, target.name);
-    const others = [...ctx.reg.versionsOf(target.platform, target.name, target.scope), ...(home ? ctx.reg.versionsOf(home, target.name) : [])].filter((v) => v.version !== target.version);
+    const others = [...ctx.reg.versionsOf(target.platform, target.name, target.scope), ...(home ? ctx.reg.versionsOf(home, target.name) : [])].filter((v) => v.version !== target.version && baselineOk(v));
     for (const [name, { value, event }] of Object.entries(metrics)) {
       const kind = metricOf(name, dirs);
       if (!kind) continue;
       const { metric, dir } = kind;
       const limit = perMetric.get(looseName(name)) ?? perMetric.get(looseName(metric)) ?? threshold;
+      const floor = floors.get(looseName(name)) ?? floors.get(looseName(metric)) ?? minDifference;
       const baselines: Array<{ role: string; v: VersionRec; b: { name: string; value: number; event: string; negated?: true } }> = [];
       const withMetric = (v: VersionRec) => {
         const b = baselineMetric(v.metrics, name, metric, metrics, dirs);
@@ -117,14 +125,14 @@ export const scoreDrop: KindImpl = (ev, ctx) => {
         const comparison = base === 0 ? 'absolute' : 'relative';
         const diff = dir === 'higher' ? base - value : value - base;
         const worse = base === 0 ? diff : diff / Math.abs(base);
-        if (worse > limit) {
+        if (worse > limit && diff > floor) {
           const by = comparison === 'relative' ? `${(worse * 100).toFixed(1)}% worse than` : `worse by ${Number(worse.toPrecision(6))} than`;
           ctx.detect({
             // Named as a version of the registry's model when only evaluated elsewhere (same alert whichever platform registers it).
             entity: versionEntity(home ? { ...target, platform: home } : target), key: `${looseName(name)}|${role}`,
             evidence: [...new Set([b.event, event, ev.id])], title: 'Evaluation score dropped',
             summary: `${target.name} v${target.version} ${name}=${value} is ${by} the ${role} version v${v.version} (${b.negated ? `${b.name}=${-base}, negated ${base}` : `${b.name === name ? '' : `${b.name}=`}${base}`})`,
-            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), ...(b.negated ? { baseline_negated: true } : {}), compared_with: role, worse_by: worse, comparison, threshold: limit },
+            details: { metric: name, value, baseline: base, baseline_version: v.version, ...(b.name === name ? {} : { baseline_metric: b.name }), ...(b.negated ? { baseline_negated: true } : {}), compared_with: role, worse_by: worse, comparison, threshold: limit, ...(floor > 0 ? { min_difference: floor } : {}) },
           });
           break;
         }
