@@ -10,15 +10,15 @@ import { MlflowApiError, MlflowClient, type LoggedModel, type ModelVersion, type
 import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
-import { loggedModelEvaluations, runEvents, type EvaluationRun } from './provenance.js';
+import { loggedModelEvaluations, metricsRewrittenEvent, runEvents, runMetricsOf, type EvaluationRun } from './provenance.js';
 import { loggedModelIdOf } from './artifacts.js';
 import { hubModelsOfMlmodel } from './mlmodel.js';
 import type { HubModel } from '../../core/integrity/hub.js';
 import { safeUri } from './uri.js';
 import { ownSnapshot, webhookCuts, webhookSnap, type WebhookSnap } from './webhooks.js';
 import {
-  NS as DEFAULT_NS, PENDING_MAX_CYCLES, PROMPT_TAG, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, versionKey, versionSnap,
-  type HashRecord, type Meta, type ModelSnap, type PendingVersion, type VersionSnap,
+  NS as DEFAULT_NS, PENDING_MAX_CYCLES, PROMPT_TAG, badTime, hashKey, iso, modelKey, modelSnap, pendingKey, recreated, runMetricsKey, versionKey, versionSnap,
+  type HashRecord, type Meta, type ModelSnap, type PendingVersion, type RunMetricsRecord, type VersionSnap,
 } from './snapshot.js';
 
 export { AUDIT_CHANNEL };
@@ -180,6 +180,26 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     return out;
   }
 
+  /**
+   * The version's run read again at its approval, compared with the read at registration (metricsRewrittenEvent): its
+   * metrics as they are now, and those logged or overwritten since, or nothing. A version whose run was not read at
+   * registration (registered before this was kept, or unreadable then) has nothing to compare with. Never thrown: the
+   * approval must not wait on its run (an unreadable run is logged).
+   */
+  async function metricsAtApproval(v: VersionSnap, approvedAt: string, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
+    if (!cfg.run_provenance || !v.run_id) return [];
+    const registered = state.get<RunMetricsRecord>(NS, runMetricsKey(v.name, v.version));
+    if (!registered || registered.run_id !== v.run_id) return [];
+    try {
+      const ev = metricsRewrittenEvent(v, await client.getRun(v.run_id, signal), registered, approvedAt, now, receivedTime(), { authenticatedUserTag: cfg.authenticated_user_tag });
+      return ev ? [ev] : [];
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, run_id: v.run_id, reason: describeError(err) }, 'could not read the run of an approved version again (its metrics since registration)');
+      return [];
+    }
+  }
+
   let promptFilterRefused = false;
   /**
    * The prompt registry's prompts and their versions (MLflow 3 leaves them out of an unfiltered search:
@@ -233,7 +253,10 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     if (cfg.run_provenance && v.run_id && !pend.provenance_done) {
       let events: NormalizedEvent[];
       try {
-        events = runEvents(v, await client.getRun(v.run_id, signal), now, receivedTime(), { authenticatedUserTag: cfg.authenticated_user_tag });
+        const run = await client.getRun(v.run_id, signal);
+        events = runEvents(v, run, now, receivedTime(), { authenticatedUserTag: cfg.authenticated_user_tag });
+        // What the run shows now, to compare with at the version's approval (metricsAtApproval).
+        state.set(NS, runMetricsKey(v.name, v.version), { run_id: v.run_id, read_at: new Date(now).toISOString(), run_status: run.info.status, metrics: runMetricsOf(run) });
       } catch (err) {
         if (signal.aborted) throw err;
         // An unreadable run (403: no READ on its experiment; deleted) must not stop the artifacts
@@ -514,7 +537,11 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
       for (const key of approvedNow) {
         const v = curVersions.get(key);
         const prev = prevVersions.get(key);
-        if (v && !prompts.has(v.name)) evaluations.push(...(await loggedModelMetrics(v, signal, now, !!prev && approvalOfVersion(approvalCfg, prev) === 'approved')));
+        if (v && !prompts.has(v.name)) {
+          evaluations.push(...(await loggedModelMetrics(v, signal, now, !!prev && approvalOfVersion(approvalCfg, prev) === 'approved')));
+          const approval = events.find((e) => e.action === 'model_version.approve' && e.ml?.model?.name === v.name && e.ml?.model?.version === v.version);
+          evaluations.push(...(await metricsAtApproval(v, approval?.time ?? new Date(now).toISOString(), signal, now)));
+        }
       }
       events = [...evaluations, ...events];
       if (events.length) await commitAudit(events);
@@ -526,12 +553,12 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         // work) follow the new name, or re-verification would silently stop for every approved
         // version. All moves are read before any record is written or deleted: in a swap one
         // move's target is another's source.
-        const moves: Array<{ name: string; version: string; rec?: HashRecord; pend?: PendingVersion }> = [];
+        const moves: Array<{ name: string; version: string; rec?: HashRecord; pend?: PendingVersion; metrics?: RunMetricsRecord }> = [];
         for (const p of prevVersions.values()) {
           const to = renamed.get(p.name);
           const cur = to ? curVersions.get(versionKey(to, p.version)) : undefined;
           if (to && cur && !recreated(p, cur)) {
-            moves.push({ name: to, version: p.version, rec: state.get<HashRecord>(NS, hashKey(p.name, p.version)), pend: state.get<PendingVersion>(NS, pendingKey(p.name, p.version)) });
+            moves.push({ name: to, version: p.version, rec: state.get<HashRecord>(NS, hashKey(p.name, p.version)), pend: state.get<PendingVersion>(NS, pendingKey(p.name, p.version)), metrics: state.get<RunMetricsRecord>(NS, runMetricsKey(p.name, p.version)) });
           }
         }
         for (const [key, p] of prevVersions) {
@@ -540,12 +567,14 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           if (renamed.has(p.name) || !cur || recreated(p, cur)) {
             state.delete(NS, hashKey(p.name, p.version));
             state.delete(NS, pendingKey(p.name, p.version));
+            state.delete(NS, runMetricsKey(p.name, p.version));
           }
           if (!cur) state.delete(NS, key);
         }
         for (const m of moves) {
           if (m.rec) state.set(NS, hashKey(m.name, m.version), m.rec);
           if (m.pend) state.set(NS, pendingKey(m.name, m.version), { ...m.pend, name: m.name });
+          if (m.metrics) state.set(NS, runMetricsKey(m.name, m.version), m.metrics);
         }
         for (const m of curModels.values()) state.set(NS, modelKey(m.name), m);
         for (const [key, v] of curVersions) state.set(NS, key, v);

@@ -2,7 +2,7 @@ import { stableId, type NormalizedEvent } from '../../core/schema/index.js';
 import { createHash } from 'node:crypto';
 import type { LoggedModel, Run } from './client.js';
 import { auditEvent, versionResource, type AuditDraft } from './events.js';
-import { iso, kv, type VersionSnap } from './snapshot.js';
+import { iso, kv, type RunMetricsRecord, type VersionSnap } from './snapshot.js';
 import { safeUri } from './uri.js';
 
 /**
@@ -266,4 +266,77 @@ export function datasetLocation(source: string | undefined): string | undefined 
     return source;
   }
   return undefined; // a source without a location (e.g. code): fall back to name@digest
+}
+
+/** At most this many metric keys of a run are kept to compare at approval (a run logging thousands keeps its first). */
+const MAX_KEPT_METRICS = 500;
+
+/**
+ * Each metric key's latest value of a run as `runs/get` shows it (MLflow's latest: the highest `step`, then timestamp),
+ * with its step and the timestamp its client gave it: what the auditor keeps at registration (RunMetricsRecord).
+ */
+export function runMetricsOf(run: Run): RunMetricsRecord['metrics'] {
+  const out: RunMetricsRecord['metrics'] = {};
+  for (const m of run.data?.metrics ?? []) {
+    if (!Number.isFinite(m.value) || Object.keys(out).length >= MAX_KEPT_METRICS) continue;
+    out[m.key] = { value: m.value, ...(m.step !== undefined ? { step: m.step } : {}), ...(m.timestamp !== undefined ? { timestamp: m.timestamp } : {}) };
+  }
+  return out;
+}
+
+/** A metric of a version's run whose value at approval is not the one read at registration. */
+export interface RewrittenMetric {
+  key: string;
+  value: number;
+  step?: number;
+  timestamp?: number;
+  /** Unset: the key was first logged after the registration read. */
+  registered_value?: number;
+  registered_step?: number;
+  registered_timestamp?: number;
+  /** The new value's client timestamp is before the registration read although the auditor did not see it then: backdated. */
+  backdated?: true;
+}
+
+/**
+ * The version's run read again at an approval (an approval alias, stage or tag the auditor saw this cycle), compared
+ * with what it read at registration: one `evaluation.metrics` event (stage evaluation) carrying the run's metrics as
+ * they are now — so the rules judge the approval on them, not on the registration-time values — and
+ * `details.metrics_changed_after_registration` naming each value logged or overwritten since, or none when nothing
+ * changed. MLflow keeps a metric's whole history but shows its value of the highest step, and a client may log any
+ * step and timestamp: only the comparison with the earlier read, not the timestamps, tells what was written after it.
+ * Its id is the changed values', so the same rewrite read at a second approval adds nothing.
+ *
+ * @example
+ * metricsRewrittenEvent(v, run, state.get(NS, runMetricsKey(v.name, v.version)), approvedAt, Date.now(), new Date().toISOString())
+ */
+export function metricsRewrittenEvent(v: VersionSnap, run: Run, registered: RunMetricsRecord, approvedAt: string, now: number, receivedTime: string, opts: RunIdentityOptions = {}): NormalizedEvent | undefined {
+  const current = runMetricsOf(run);
+  const readAt = Date.parse(registered.read_at);
+  const changed: RewrittenMetric[] = [];
+  for (const [key, m] of Object.entries(current)) {
+    const was = registered.metrics[key];
+    if (was && was.value === m.value && was.step === m.step && was.timestamp === m.timestamp) continue;
+    changed.push({
+      key, value: m.value, step: m.step, timestamp: m.timestamp,
+      ...(was ? { registered_value: was.value, registered_step: was.step, registered_timestamp: was.timestamp } : {}),
+      ...(m.timestamp !== undefined && Number.isFinite(readAt) && m.timestamp <= readAt ? { backdated: true as const } : {}),
+    });
+  }
+  if (!changed.length) return undefined;
+  const tags = kv(run.data?.tags);
+  const runId = run.info.run_id ?? run.info.run_uuid ?? registered.run_id;
+  const claimed = tags['mlflow.user'] || run.info.user_id || undefined;
+  const who = runIdentity(tags, claimed, claimed ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id (client-asserted at CreateRun)') : undefined, opts);
+  const digest = createHash('sha256').update(JSON.stringify(changed.map((c) => [c.key, c.value, c.step, c.timestamp]))).digest('hex');
+  return auditEvent({
+    id: stableId('mlflow', 'audit', 'evaluation_rewritten', v.name, v.version, v.creation_timestamp, runId, digest), time: iso(undefined, now),
+    stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/get', resource: versionResource(v, false),
+    actor: who.user ? { id: who.user, name: who.user, type: 'user' } : undefined,
+    ml: { model: { name: v.name, version: v.version, run_id: runId, artifact_uri: safeUri(v.source) }, metrics: Object.fromEntries(Object.entries(current).map(([k, m]) => [k, m.value])), provenance: { run_id: runId } },
+    details: {
+      metrics_changed_after_registration: changed, registered_read_at: registered.read_at, registered_run_status: registered.run_status, approved_at: approvedAt,
+      metric_steps: Object.fromEntries(Object.entries(current).map(([k, m]) => [k, m.step])), ...who.details,
+    },
+  }, receivedTime);
 }

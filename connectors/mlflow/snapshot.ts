@@ -59,6 +59,19 @@ export interface PendingVersion {
   approvals_done?: boolean;
 }
 
+/**
+ * The metrics of a version's run as the auditor read them when it first saw the version (each key's latest value, as
+ * `runs/get` shows it), kept to compare with the run read again at the version's approval: a value logged or
+ * overwritten since (a higher `step`, whatever timestamp its client gave it) is evidence rewritten after registration.
+ */
+export interface RunMetricsRecord {
+  run_id: string;
+  read_at: string;
+  /** The run's status then (`FINISHED`; a `RUNNING` run still logs its own metrics). */
+  run_status?: string;
+  metrics: Record<string, { value: number; step?: number; timestamp?: number }>;
+}
+
 /** The registered hash of a version: the manifest taken when the auditor first saw it. */
 export interface HashRecord {
   root: string;
@@ -77,6 +90,7 @@ export const modelKey = (name: string) => `model:${name}`;
 export const versionKey = (name: string, version: string) => `version:${JSON.stringify([name, version])}`;
 export const hashKey = (name: string, version: string) => `hash:${JSON.stringify([name, version])}`;
 export const pendingKey = (name: string, version: string) => `pending:${JSON.stringify([name, version])}`;
+export const runMetricsKey = (name: string, version: string) => `runmetrics:${JSON.stringify([name, version])}`;
 export const kv = (list?: Array<{ key: string; value: string }>) => Object.fromEntries((list ?? []).map((t) => [t.key, t.value]));
 /** 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (and the event schema) can write. */
 const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

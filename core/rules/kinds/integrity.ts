@@ -236,6 +236,43 @@ function judgeReportRewrittenBeforeApproval(ev: NormalizedEvent, ctx: RuleContex
   });
 }
 
+/** A run metric the MLflow auditor found changed at an approval since it read the run at registration. */
+interface RewrittenMetric {
+  key: string;
+  value: number;
+  registered_value?: number;
+  backdated?: boolean;
+}
+
+/** Run statuses of a run done logging: one still `RUNNING` at registration logs its own metrics on. */
+const ENDED_RUN = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+/**
+ * A version approved after its run's metrics were overwritten since registration (the MLflow auditor's run read again
+ * at the approval, `details.metrics_changed_after_registration`): the approver judged values someone logged after
+ * the evaluation — a higher `step` makes any value the one MLflow shows, under any timestamp. A value overwritten,
+ * or one backdated (its timestamp before the registration read that did not see it), is the finding; a key first
+ * logged since with a current timestamp (an evaluation logged to the run after registering) is evidence, not a
+ * rewrite, and a run still running at registration was logging its own metrics.
+ */
+function judgeMetricsRewrittenBeforeApproval(ev: NormalizedEvent, ctx: RuleContext): void {
+  const list = ev.details?.metrics_changed_after_registration;
+  if (!Array.isArray(list) || !ENDED_RUN.has(String(ev.details?.registered_run_status))) return;
+  const rewritten = (list as RewrittenMetric[]).filter((m) => m && typeof m.key === 'string' && (m.registered_value !== undefined || m.backdated));
+  if (!rewritten.length) return;
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!ref?.name || !ref.version) return;
+  const v = ctx.reg.ownVersion(ref.platform, ref.name, ref.version, ref.scope) ?? { name: ref.name, version: ref.version, platform: ref.platform, scope: ref.scope };
+  const keys = rewritten.map((m) => m.key).sort();
+  const first = rewritten[0]!;
+  const how = (m: RewrittenMetric) => (m.registered_value !== undefined ? `${m.key} ${m.registered_value} → ${m.value}` : `${m.key} = ${m.value} (first logged, backdated)`);
+  ctx.detect({
+    entity: versionEntity(v), key: `evaluation_metrics_rewritten_before_approval|${keys.join(',')}`, evidence: [ev.id], title: 'Model version approved after its run metrics were rewritten',
+    summary: `${ref.name} v${ref.version} was approved at ${String(ev.details?.approved_at ?? ev.time)} after its run's metrics changed since registration (${how(first)}${rewritten.length > 1 ? `, and ${rewritten.length - 1} more` : ''})${first.backdated ? ', logged under a timestamp from before the registration read' : ''}`,
+    details: { change: 'evaluation_metrics_rewritten_before_approval', metrics: rewritten, registered_read_at: ev.details?.registered_read_at, approved_at: ev.details?.approved_at },
+  });
+}
+
 /**
  * An upload in parts over an approved artifact that left the hold unfinished (pushed out by newer uploads, or no
  * completion seen in a week): if it was completed, its completion can no longer be judged, so it is a finding now,
@@ -301,6 +338,7 @@ export const sweepArtifactWaits: KindImpl = (ev, ctx) => {
 export const approvedModelModified: KindImpl = (ev, ctx) => {
   sweepArtifactWaits(ev, ctx);
   if (ev.outcome === 'failure') return;
+  if (ev.action === 'evaluation.metrics') return judgeMetricsRewrittenBeforeApproval(ev, ctx);
   // Which bucket an access point fronts (its creation, a request through it), or its deletion: before judging this
   // very write, which may be what tells it.
   learnAccessPoint(ev, ctx);
