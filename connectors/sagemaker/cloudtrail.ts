@@ -12,6 +12,7 @@ import { accessPointBucket, accessPointCall, accessPointObject, bucketBehind, co
 import { versionRollbackOf } from './versions.js';
 import { replicationDestinations, soleAccount } from './replication.js';
 import { classifySagemakerOperation, promotedVariants, snake, splitOperation } from './operations.js';
+import { evaluationStepOf } from './evaluation-step.js';
 import { aclGrantees, bucketOwner, policyGrantees } from './sharing.js';
 import { classifyFeed } from './feeds.js';
 import { monitoringDetails } from './monitoring.js';
@@ -206,6 +207,9 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj, cfg?: Sagemak
     sagemakerArn(r, op.arnType, nameParam ?? groupArn, op.arnScope ? str(params[op.arnScope]) : undefined);
   const ml = sagemakerMl(eventName, params, response);
   const details: Record<string, unknown> = {};
+  // An evaluation step stays judged as the processing job it is (its code, packages, network): the rules read this.
+  const evaluationStep = eventName === 'CreateProcessingJob' ? evaluationStepOf(params) : undefined;
+  if (evaluationStep) details.evaluation_step = evaluationStep;
   // A failed call changed nothing: the approval status it asked for is not the version's state
   // (rules read ml.model.approval as what the version now is), so it is kept only as the request.
   if (str(r.errorCode) && ml.model?.approval_status) {

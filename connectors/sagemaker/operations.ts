@@ -1,6 +1,7 @@
 import { isAction, type Action } from '../../core/schema/actions.js';
 import type { Stage } from '../../core/schema/index.js';
 import { arr } from './util.js';
+import { evaluationStepOf } from './evaluation-step.js';
 
 /**
  * SageMaker API operation → pipeline stage and normalized action.
@@ -283,6 +284,8 @@ function specialCases(eventName: string, params: Record<string, unknown>): Pick<
       // Model Monitor baselines and Clarify bias/explainability analyses run as processing jobs.
       const image = (params.appSpecification as { imageUri?: unknown } | undefined)?.imageUri;
       if (typeof image === 'string' && ANALYZER_IMAGE.test(image)) return { stage: 'evaluation', action: 'processing_job.create' };
+      // A pipeline's evaluation step (its `evaluation` output, a step named for it): the job that scores the model.
+      if (evaluationStepOf(params)) return { stage: 'evaluation', action: 'processing_job.create' };
       return undefined;
     }
     default:

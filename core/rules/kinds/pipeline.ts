@@ -14,6 +14,14 @@ import { isAllowedSource } from './packages.js';
 
 const DATA_STAGES = new Set(['ingestion', 'preprocessing']);
 
+/**
+ * A job judged as a preprocessing job runs: one at stage preprocessing, or a processing job the connector classified
+ * as a model evaluation step (`details.evaluation_step`: its `evaluation` output, a step named for it) — it still runs
+ * the pipeline's own code on the pipeline's data, and naming an output `evaluation` must not take a job out of the
+ * code, package and network checks.
+ */
+const runsAsProcessing = (ev: NormalizedEvent) => ev.stage === 'preprocessing' || (ev.stage === 'evaluation' && typeof ev.details?.evaluation_step === 'string');
+
 export const schemaMismatch: KindImpl = (ev, ctx) => {
   if (!DATA_STAGES.has(ev.stage) || ev.outcome === 'failure') return;
   contentDigestChange(ev, ctx);
@@ -157,7 +165,7 @@ function codeLocations(ev: NormalizedEvent): string[] {
 }
 
 export const codeModified: KindImpl = (ev, ctx) => {
-  if (ev.stage !== 'preprocessing' || !(isJobSubmission(ev) || ev.action === 'pipeline_step.start')) return;
+  if (!runsAsProcessing(ev) || !(isJobSubmission(ev) || ev.action === 'pipeline_step.start')) return;
   const { image, commit } = codeOf(ev);
   // The script a processing job runs on a prebuilt image by tag (the SDK's ScriptProcessor `code` input) is its code too.
   const locations = codeLocations(ev);
@@ -210,7 +218,7 @@ export const networkEgress: KindImpl = (ev, ctx) => {
   // `labelingJobResourceConfig.vpcConfig` is their network): judged then, at stage ingestion; a labeling job of human
   // workers and Lambda functions alone has nothing to isolate, as Vertex's above.
   const automatedLabeling = ev.platform === 'sagemaker' && isLabelingJobSubmission(ev) && j?.automated_labeling === true;
-  if ((((JOB_CREATE.has(ev.action) || isVertexPipeline) && (ev.stage === 'training' || ev.stage === 'preprocessing')) || automatedLabeling) && !managedTuning && !humanLabeling && ev.outcome !== 'failure') {
+  if ((((JOB_CREATE.has(ev.action) || isVertexPipeline) && (ev.stage === 'training' || runsAsProcessing(ev))) || automatedLabeling) && !managedTuning && !humanLabeling && ev.outcome !== 'failure') {
     const known = j?.network_isolation !== undefined || j?.vpc !== undefined;
     // The create request is the whole truth on SageMaker and Vertex: a field left out means "not isolated".
     if (known || ev.platform === 'sagemaker' || ev.platform === 'vertex') {
@@ -377,7 +385,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   // or another registry off the list (an attacker's preprocessing container) does not.
   // A labeling job (SageMaker Ground Truth, stage ingestion) runs Lambda functions over every data object and its
   // labels: judged on those (labelingFunctions).
-  const preprocessing = ev.stage === 'preprocessing';
+  const preprocessing = runsAsProcessing(ev);
   const labeling = ev.resource?.type === 'labeling_job' && ev.action === 'resource.create' && ev.outcome !== 'failure';
   if (ev.stage !== 'training' && !preprocessing && !labeling) return;
   const reasons: string[] = [];
