@@ -15,6 +15,11 @@ interface AdvEvidence {
   event: string;
   /** Evidence that counts only with an author, and only for approvals it came before (see loggedModelEvidence). */
   checked?: CheckedEvidence;
+  /**
+   * Who wrote it into the registry (a version tag, SageMaker metadata: stage registry), when the record names them:
+   * a verdict anyone who may tag can set (`adv_robustness: passed`) counts for no approval by the same identity.
+   */
+  setBy?: string;
 }
 
 /** What an approval is judged against when the evidence is checked: its author, when it was logged and read. */
@@ -39,13 +44,16 @@ interface CheckedEvidence {
  */
 const loggedModelEvidence = (ev: NormalizedEvent) => ev.channel === 'mlflow.audit' && ev.operation === 'logged-models/get';
 
-/** An approval the checked evidence is measured against: its time. */
+/** An approval the checked evidence is measured against: its time, and who approved (when the record names them). */
 interface ApprovalAt {
   time: number;
+  approver?: string;
 }
 
 /** Why a piece of evidence does not count for an approval, or undefined when it does. */
 function notCounted(e: AdvEvidence, a: ApprovalAt | undefined): string | undefined {
+  // The approver vouching for their own approval: a tag or metadata verdict they set themself is no evaluation.
+  if (e.setBy && a?.approver && e.setBy === a.approver) return `set by the approver (${e.setBy}) in the registry`;
   const c = e.checked;
   if (!c) return undefined;
   if (!c.author) return `no author known (${c.unknown ?? 'the evaluation run names none'})`;
@@ -94,7 +102,7 @@ function scoreOf(text: string): number | undefined {
   return Number.isFinite(n) ? (m[2] ? n / 100 : n) : undefined;
 }
 
-function adversarialOf(ev: NormalizedEvent, prefixes: string[], scale: AdvScale): AdvEvidence[] {
+function adversarialOf(ev: NormalizedEvent, prefixes: string[], scale: AdvScale, setter?: string): AdvEvidence[] {
   const after = typeof ev.details?.read_after_approval === 'string' ? Date.parse(ev.details.read_after_approval) : NaN;
   const checked: CheckedEvidence | undefined = loggedModelEvidence(ev)
     ? {
@@ -106,7 +114,7 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[], scale: AdvScale)
     : undefined;
   return evidenceValues(ev)
     .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
-    .map(([key, value]) => ({ key, value, event: ev.id, ...(checked ? { checked } : {}) }))
+    .map(([key, value]) => ({ key, value, event: ev.id, ...(checked ? { checked } : {}), ...(setter ? { setBy: setter } : {}) }))
     .filter((f) => advVerdict(f, scale) !== undefined);
 }
 
@@ -173,7 +181,7 @@ function evidenceFor(ctx: RuleContext, keys: string[], a: ApprovalAt | undefined
   return { counted, not };
 }
 const hasEvidence = (ctx: RuleContext, keys: string[], a: ApprovalAt | undefined) => evidenceFor(ctx, keys, a).counted.length > 0;
-const approvalAt = (p: Pick<PendingApproval, 'time'>): ApprovalAt => ({ time: Date.parse(p.time) });
+const approvalAt = (p: Pick<PendingApproval, 'time' | 'approver'>): ApprovalAt => ({ time: Date.parse(p.time), ...(p.approver ? { approver: p.approver } : {}) });
 /** Evidence not counted, as an alert shows it. */
 const notCountedShown = (not: Array<AdvEvidence & { why: string }>) => not.slice(0, 10).map((n) => ({ key: n.key, value: n.value, event: n.event, ...(n.checked?.author ? { author: n.checked.author } : {}), why: n.why }));
 
@@ -221,7 +229,9 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
   const minScore = setting<number>(ctx, 'min_score');
   const scale: AdvScale = { minScore, lowerBetter: setting<string[]>(ctx, 'lower_is_better'), parameters: setting<string[]>(ctx, 'parameters') };
-  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, scale);
+  // Evidence written into the registry (a tag, metadata) names its setter: the approver's own counts for no approval of theirs.
+  const setter = ev.stage === 'registry' ? identityOf(ev.actor, ctx.cfg) : undefined;
+  const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, scale, setter);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
   // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
   if (!found.length && !approved) return;
@@ -265,7 +275,8 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       ...(runId ? [`run:${runId}`] : []),
       ...ctx.reg.producers(ref).flatMap((j) => (j.runIds ?? []).map((r) => `run:${r}`)),
     ];
-    const at: ApprovalAt = { time: Date.parse(ev.time) };
+    const approver = identityOf(ev.actor, ctx.cfg);
+    const at: ApprovalAt = { time: Date.parse(ev.time), ...(approver ? { approver } : {}) };
     if (!hasEvidence(ctx, keys, at) && !found.some((f) => notCounted(f, at) === undefined)) {
       // Wait for evidence that may still come (see PendingApproval).
       const id = `${versionKey(subject.platform, subject.name, subject.version, subject.scope)}${atUpload ? `:${ev.id}` : ''}`;
