@@ -178,6 +178,8 @@ export const KindSchemas = {
     min_difference: z.number().min(0).optional(),
     /** Metric (a logged name, or a metric of `metrics`) → its own `min_difference`; replaces the default map when given. */
     min_differences: z.record(z.string(), z.number().min(0)).optional(),
+    /** Opt-in: a version approved with no quality metric (or model_quality report) on record an hour later is a finding. */
+    require_at_approval: z.boolean().optional(),
   }).superRefine((r, ctx) => {
     // A key no metric matches would never apply; above 1 a higher-is-better metric could never fire (it would
     // have to fall below 0). A lower-is-better one can: 1 is twice the previous loss.

@@ -83,7 +83,7 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   off_hours_job: { min_history: '28d', min_jobs: 10, tolerance_hours: 1, min_support: 2, utc_offset_hours: 0, exempt: [] },
   unverified_dependency: { allowed_registries: CLOUD_REGISTRIES, require_digest: true, trusted_images: PREBUILT_TRAINING_IMAGES, allowed_repositories: [], trusted_algorithms: [], allowed_package_sources: PACKAGE_INDEXES, allowed_conda_channels: CONDA_CHANNELS, trust_hidden_package_sources: false, trusted_code_locations: [] },
   unverified_image: { allowed_registries: CLOUD_REGISTRIES, require_digest: true, trusted_images: PREBUILT_SERVING_IMAGES, allowed_repositories: [], trusted_code_locations: [], allowed_package_sources: PACKAGE_INDEXES, allowed_conda_channels: CONDA_CHANNELS, trust_hidden_package_sources: false, require_hub_commit: true, allowed_hub_models: [] },
-  score_drop: { metrics: Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]), threshold: 0.02, thresholds: {}, compare: 'both', min_difference: 0, min_differences: { log_loss: 0.005, logloss: 0.005, loss: 0.005 } },
+  score_drop: { metrics: Object.fromEntries([...HIGHER.map((m) => [m, 'higher']), ...LOWER.map((m) => [m, 'lower'])]), threshold: 0.02, thresholds: {}, compare: 'both', min_difference: 0, min_differences: { log_loss: 0.005, logloss: 0.005, loss: 0.005 }, require_at_approval: false },
   adversarial_failure: {
     prefixes: ['adversarial', 'adv_'],
     min_score: 0.5,

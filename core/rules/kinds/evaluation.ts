@@ -3,6 +3,7 @@ import { averagingOf, isNegated, looseName, metricOf, pairingKind } from '../met
 import type { VersionRec } from '../registry.js';
 import { setting, versionEntity, type KindImpl } from './context.js';
 import { versionsOf } from './shared.js';
+import { noteApprovalForQuality } from './evaluation-required.js';
 
 /**
  * Kinds that judge what an evaluation shows: a score worse than the previous or champion version's, and
@@ -66,6 +67,8 @@ function sameSplit(a: string, b: string): boolean {
 }
 
 export const scoreDrop: KindImpl = (ev, ctx) => {
+  // `require_at_approval`: an approval waits an hour for a quality metric on record (evaluation-required.ts).
+  noteApprovalForQuality(ev, ctx);
   const isCreate = ev.action === 'model_version.create' || ev.action === 'model.upload';
   if (ev.outcome === 'failure' || !(ev.stage === 'evaluation' || ev.action.startsWith('evaluation.') || isCreate)) return;
   const ref = modelRefOf(ev, ctx.cfg);

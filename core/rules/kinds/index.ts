@@ -28,6 +28,7 @@ import { judgeWaitingCopies, settleAllWaitingCopies } from './compiled-copy.js';
 import { multiModelWrite } from './multi-model.js';
 import { withTrainedModelParent } from './trained-model-parent.js';
 import { inferenceGraphExternal } from './inference-graph.js';
+import { settleAllQualityWaits, sweepQualityWaits } from './evaluation-required.js';
 
 const AUTH_ACTIONS = new Set(['ingest.auth_failure', 'source.auth_failure', 'source.unavailable', 'source.recovered', 'auth.failure', 'auth.login']);
 
@@ -90,6 +91,7 @@ export const KIND_AT_END: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: settleAllPendingDeployments,
   unapproved_batch_inference: settleAllWaitingBatchJobs,
   adversarial_failure: settleAllPendingApprovals,
+  score_drop: settleAllQualityWaits,
   approved_model_modified: settleAllWaitingCopies,
   monitoring_disabled: settleHeldMonitors,
 };
@@ -102,6 +104,7 @@ export const KIND_ON_TICK: Partial<Record<Kind, KindImpl>> = {
   unapproved_deployment: sweepPendingDeployments,
   unapproved_batch_inference: sweepWaitingBatchJobs,
   adversarial_failure: sweepPendingApprovals,
+  score_drop: sweepQualityWaits,
   approved_model_modified: sweepArtifactWaits,
   unfamiliar_writer: sweepHeldDataUploads,
   separation_of_duties: sweepHeldDutyWrites,

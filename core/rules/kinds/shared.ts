@@ -73,7 +73,7 @@ export const movesAlias = (ev: NormalizedEvent): boolean =>
 export const SWEEP_EVERY_MS = 600_000;
 
 /** Forget a waiting entry (`<ns>|<id>`: a deployment, a live deployment of a stage URI (judged, or followed for rollbacks), an approval, a session's approvals, a batch job, a compiled copy) and its place in `<ns>-index`. */
-export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'stageserve' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait', id: string): void {
+export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'stageserve' | 'advwait' | 'sessapp' | 'batchwait' | 'copywait' | 'qualwait', id: string): void {
   ctx.delete(`${ns}|${id}`);
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));
