@@ -114,7 +114,8 @@ function adversarialOf(ev: NormalizedEvent, prefixes: string[], scale: AdvScale,
     : undefined;
   return evidenceValues(ev)
     .filter(([k]) => prefixes.some((p) => k.toLowerCase().startsWith(p.toLowerCase())))
-    .map(([key, value]) => ({ key, value, event: ev.id, ...(checked ? { checked } : {}), ...(setter ? { setBy: setter } : {}) }))
+    // A metric is measured; a tag or metadata value is only written: the writer is what vouches for it.
+    .map(([key, value]) => ({ key, value, event: ev.id, ...(checked ? { checked } : {}), ...(setter && !(key in (ev.ml?.metrics ?? {})) ? { setBy: setter } : {}) }))
     .filter((f) => advVerdict(f, scale) !== undefined);
 }
 
@@ -229,8 +230,10 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Removing a tag is not evidence (its key would otherwise read as an `adv_*` value).
   const minScore = setting<number>(ctx, 'min_score');
   const scale: AdvScale = { minScore, lowerBetter: setting<string[]>(ctx, 'lower_is_better'), parameters: setting<string[]>(ctx, 'parameters') };
-  // Evidence written into the registry (a tag, metadata) names its setter: the approver's own counts for no approval of theirs.
-  const setter = ev.stage === 'registry' ? identityOf(ev.actor, ctx.cfg) : undefined;
+  // Evidence written into a registered version (a tag, metadata) names its setter: the approver's own counts for no
+  // approval of theirs. A registration carrying its evaluation (a pipeline registering its package with the scores
+  // its evaluation step wrote) is the evaluation, not a verdict stamped on afterwards.
+  const setter = ev.stage === 'registry' && !CREATES.test(ev.action) ? identityOf(ev.actor, ctx.cfg) : undefined;
   const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, scale, setter);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
   // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
@@ -253,7 +256,7 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
       const entity = target ? versionEntity(target) : ref?.name ? versionEntity({ name: ref.name, version: ref.version ?? '', platform: ev.platform, scope: ref.scope }) : { type: 'run', id: ref?.runId ?? ev.id, platform: ev.platform };
       ctx.detect({
         entity, key: failed.map((f) => f.key).join(','), evidence: [ev.id], title: 'Adversarial evaluation failed',
-        summary: `${entity.id}: ${failed.map((f) => `${f.key}=${String(f.value)}`).join(', ')} (minimum ${minScore})`, details: { failed, min_score: minScore },
+        summary: `${entity.id}: ${failed.map((f) => `${f.key}=${String(f.value)}`).join(', ')} (minimum ${minScore})`, details: { failed: failed.map(({ setBy: _s, ...f }) => f), min_score: minScore },
       });
     }
   }
