@@ -10,7 +10,7 @@ import { MlflowApiError, MlflowClient, type LoggedModel, type ModelVersion, type
 import type { MlflowConfig } from './config.js';
 import { baselineState, registryDiffer } from './diff.js';
 import { AUDIT_CHANNEL, auditEvent, versionResource, type AuditDraft } from './events.js';
-import { loggedModelEvaluations, metricsRewrittenEvent, runEvents, runMetricsOf, type EvaluationRun } from './provenance.js';
+import { evaluationRunEvents, evaluationRunFilter, loggedModelEvaluations, metricsRewrittenEvent, modelUuidOf, runEvents, runMetricsOf, type EvaluationRun } from './provenance.js';
 import { loggedModelIdOf } from './artifacts.js';
 import { hubModelsOfMlmodel } from './mlmodel.js';
 import type { HubModel } from '../../core/integrity/hub.js';
@@ -200,6 +200,26 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
     }
   }
 
+  /**
+   * MLflow 2 evaluation runs of the version (`mlflow.evaluate` of `models:/<name>/<version>`), read at its approval: the
+   * runs of its run's experiment whose `mlflow.datasets` tag names its MLmodel `model_uuid` (evaluationRunEvents), at
+   * most MAX_EVALUATION_RUNS, the latest first. Needs the uuid (hashed artifacts) and the run's experiment (its run
+   * read); an evaluation logged to another experiment is not searched for. Never thrown: the approval must not wait.
+   */
+  async function evaluationRunsAtApproval(v: VersionSnap, signal: AbortSignal, now: number): Promise<NormalizedEvent[]> {
+    const uuid = state.get<HashRecord>(NS, hashKey(v.name, v.version))?.model_uuid;
+    const experiment = state.get<RunMetricsRecord>(NS, runMetricsKey(v.name, v.version))?.experiment_id;
+    if (!cfg.run_provenance || !uuid || !experiment) return [];
+    try {
+      const runs = await client.searchRuns([experiment], evaluationRunFilter(uuid), MAX_EVALUATION_RUNS, signal);
+      return evaluationRunEvents(v, uuid, runs, now, receivedTime(), { authenticatedUserTag: cfg.authenticated_user_tag });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ code: 'MLTRAIL_ERR_UPSTREAM', model: v.name, version: v.version, reason: describeError(err) }, 'could not search the evaluation runs of an approved version');
+      return [];
+    }
+  }
+
   let promptFilterRefused = false;
   /**
    * The prompt registry's prompts and their versions (MLflow 3 leaves them out of an unfiltered search:
@@ -256,7 +276,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         const run = await client.getRun(v.run_id, signal);
         events = runEvents(v, run, now, receivedTime(), { authenticatedUserTag: cfg.authenticated_user_tag });
         // What the run shows now, to compare with at the version's approval (metricsAtApproval).
-        state.set(NS, runMetricsKey(v.name, v.version), { run_id: v.run_id, read_at: new Date(now).toISOString(), run_status: run.info.status, metrics: runMetricsOf(run) });
+        state.set(NS, runMetricsKey(v.name, v.version), { run_id: v.run_id, read_at: new Date(now).toISOString(), run_status: run.info.status, experiment_id: run.info.experiment_id, metrics: runMetricsOf(run) });
       } catch (err) {
         if (signal.aborted) throw err;
         // An unreadable run (403: no READ on its experiment; deleted) must not stop the artifacts
@@ -285,7 +305,8 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
         }));
       } else {
         const manifest = await manifestOf(client, loc, cfg.download_concurrency, signal);
-        const rec: HashRecord = { root: manifest.root, files: manifest.files, location: loc.uri, registered_at: new Date(now).toISOString() };
+        const uuid = modelUuidOf(manifest.mlmodel);
+        const rec: HashRecord = { root: manifest.root, ...(uuid ? { model_uuid: uuid } : {}), files: manifest.files, location: loc.uri, registered_at: new Date(now).toISOString() };
         state.set(NS, hashKey(v.name, v.version), rec);
         events.push(base({
           id: stableId('mlflow', 'audit', 'hash_registered', v.name, v.version, v.creation_timestamp, manifest.root), time: iso(undefined, now), stage: 'registry',
@@ -541,6 +562,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
           evaluations.push(...(await loggedModelMetrics(v, signal, now, !!prev && approvalOfVersion(approvalCfg, prev) === 'approved')));
           const approval = events.find((e) => e.action === 'model_version.approve' && e.ml?.model?.name === v.name && e.ml?.model?.version === v.version);
           evaluations.push(...(await metricsAtApproval(v, approval?.time ?? new Date(now).toISOString(), signal, now)));
+          evaluations.push(...(await evaluationRunsAtApproval(v, signal, now)));
         }
       }
       events = [...evaluations, ...events];

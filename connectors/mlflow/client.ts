@@ -298,6 +298,12 @@ export class MlflowClient {
     return (await this.json('GET', '/api/2.0/mlflow/runs/get', z.looseObject({ run: Run }), signal, [['run_id', runId]])).run;
   }
 
+  /** Runs of experiments matching a search filter (`POST /api/2.0/mlflow/runs/search`), the first page only (`maxResults`). */
+  async searchRuns(experimentIds: string[], filter: string, maxResults: number, signal: AbortSignal): Promise<Run[]> {
+    const res = await this.json('POST', '/api/2.0/mlflow/runs/search', z.looseObject({ runs: z.array(Run).optional() }), signal, undefined, { experiment_ids: experimentIds, filter, max_results: maxResults, order_by: ['attributes.start_time DESC'] });
+    return res.runs ?? [];
+  }
+
   /** One MLflow 3 logged model (`GET /api/2.0/mlflow/logged-models/{model_id}`), with its metrics. */
   async getLoggedModel(modelId: string, signal: AbortSignal): Promise<LoggedModel> {
     return (await this.json('GET', `/api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}`, z.looseObject({ model: LoggedModel }), signal)).model;

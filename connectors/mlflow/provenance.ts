@@ -340,3 +340,58 @@ export function metricsRewrittenEvent(v: VersionSnap, run: Run, registered: RunM
     },
   }, receivedTime);
 }
+
+/** The `model_uuid` an MLmodel file names (`model_uuid: 1e5c…`), as `mlflow.evaluate` names the model it evaluated. */
+export function modelUuidOf(mlmodel: string | undefined): string | undefined {
+  const m = mlmodel ? /^model_uuid:\s*['"]?([0-9a-fA-F-]{32,36})['"]?\s*$/m.exec(mlmodel) : undefined;
+  return m?.[1]?.toLowerCase();
+}
+
+/** The search filter that finds runs whose `mlflow.datasets` tag names a model_uuid. */
+export const evaluationRunFilter = (modelUuid: string) => `tags.\`mlflow.datasets\` LIKE '%"model":"${modelUuid}"%'`;
+
+/**
+ * Evaluation runs of MLflow 2's `mlflow.evaluate(model="models:/fraud/2", …)`: it logs its metrics in a run of its own
+ * and names the model it evaluated only by its MLmodel `model_uuid`, in the run's `mlflow.datasets` tag
+ * (`[{"name":…,"hash":…,"model":"<model_uuid>"}]`): one `evaluation.metrics` (operation `runs/search`) per run that
+ * names this version's model_uuid there — the version's own run aside, read by runEvents — with the run's metrics and
+ * its author, so the rules compare and judge them as the version's. Its id is the metrics', so reading them again adds
+ * nothing. A run whose tag only mentions the uuid elsewhere (the LIKE filter is loose) is not one.
+ *
+ * @example
+ * evaluationRunEvents(v, modelUuid, await client.searchRuns([experiment], evaluationRunFilter(modelUuid), 20, signal), Date.now(), receivedTime)
+ */
+export function evaluationRunEvents(v: VersionSnap, modelUuid: string, runs: Run[], now: number, receivedTime: string, opts: RunIdentityOptions = {}): NormalizedEvent[] {
+  const out: NormalizedEvent[] = [];
+  for (const run of runs) {
+    const runId = run.info.run_id ?? run.info.run_uuid;
+    if (!runId || runId === v.run_id) continue;
+    const tags = kv(run.data?.tags);
+    let named: Array<{ name?: unknown; hash?: unknown; model?: unknown }> = [];
+    try {
+      const parsed = JSON.parse(tags['mlflow.datasets'] ?? '[]') as unknown;
+      if (Array.isArray(parsed)) named = parsed.filter((d): d is { model?: unknown } => !!d && typeof d === 'object');
+    } catch {
+      continue; // not the tag mlflow.evaluate writes
+    }
+    const evaluated = named.filter((d) => typeof d.model === 'string' && d.model.toLowerCase() === modelUuid);
+    if (!evaluated.length) continue;
+    const metrics = runMetricsOf(run);
+    if (!Object.keys(metrics).length) continue;
+    const claimed = tags['mlflow.user'] || run.info.user_id || undefined;
+    const who = runIdentity(tags, claimed, claimed ? (tags['mlflow.user'] ? 'run tag mlflow.user (client-asserted)' : 'run info user_id (client-asserted at CreateRun)') : undefined, opts);
+    const digest = createHash('sha256').update(JSON.stringify(Object.entries(metrics).map(([k, m]) => [k, m.value, m.step, m.timestamp]).sort())).digest('hex');
+    out.push(auditEvent({
+      id: stableId('mlflow', 'audit', 'evaluation_run', v.name, v.version, v.creation_timestamp, runId, digest), time: iso(run.info.end_time ?? run.info.start_time, now, run.info.end_time !== undefined ? 'end_time' : 'start_time'),
+      stage: 'evaluation', action: 'evaluation.metrics', operation: 'runs/search', resource: versionResource(v, false),
+      actor: who.user ? { id: who.user, name: who.user, type: 'user' } : undefined,
+      ml: { model: { name: v.name, version: v.version, run_id: v.run_id, artifact_uri: safeUri(v.source) }, metrics: Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.value])), provenance: { run_id: runId } },
+      details: {
+        evaluation_run_id: runId, linked_by: 'mlflow.datasets model_uuid', model_uuid: modelUuid,
+        datasets: evaluated.map((d) => ({ name: d.name, hash: d.hash })), experiment_id: run.info.experiment_id,
+        metric_steps: Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.step])), ...who.details,
+      },
+    }, receivedTime));
+  }
+  return out;
+}

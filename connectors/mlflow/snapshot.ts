@@ -69,12 +69,16 @@ export interface RunMetricsRecord {
   read_at: string;
   /** The run's status then (`FINISHED`; a `RUNNING` run still logs its own metrics). */
   run_status?: string;
+  /** The run's experiment: where MLflow 2 evaluation runs of the version are searched for. */
+  experiment_id?: string;
   metrics: Record<string, { value: number; step?: number; timestamp?: number }>;
 }
 
 /** The registered hash of a version: the manifest taken when the auditor first saw it. */
 export interface HashRecord {
   root: string;
+  /** The `model_uuid` of the version's MLmodel: what MLflow 2's `mlflow.evaluate` names the model by (`mlflow.datasets`). */
+  model_uuid?: string;
   files: Manifest['files'];
   location: string;
   registered_at: string;

@@ -204,8 +204,9 @@ export class FakeMlflow {
   }
 
   /** `datasets[].source` is stored as MLflow does: the dataset source's `to_json()` string. */
-  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string; source_type?: string }>; info?: Record<string, unknown> } = {}): void {
+  addRun(runId: string, run: { user?: string; commit?: string; params?: Record<string, string>; metrics?: Record<string, number>; datasets?: Array<{ name: string; digest: string; source: string; source_type?: string }>; info?: Record<string, unknown>; tags?: Record<string, string> } = {}): void {
     const tags = [
+      ...Object.entries(run.tags ?? {}).map(([key, value]) => ({ key, value })),
       ...(run.user ? [{ key: 'mlflow.user', value: run.user }] : []),
       ...(run.commit ? [{ key: 'mlflow.source.git.commit', value: run.commit }] : []),
       { key: 'mlflow.source.name', value: 'train.py' },
@@ -458,6 +459,16 @@ export class FakeMlflow {
       const w = reg.webhooks.get(decodeURIComponent(hook[1]!));
       if (!w) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Webhook with ID ${hook[1]} not found`);
       return this.json(res, { webhook: w });
+    }
+    if (req.method === 'POST' && p === '/api/2.0/mlflow/runs/search') {
+      // As MLflow's search: runs of the experiments named; the one filter the auditor sends, a LIKE on a tag.
+      const b = body as unknown as { experiment_ids?: string[]; filter?: string; max_results?: number } | undefined;
+      if (!b?.experiment_ids?.length) return this.error(res, 400, 'INVALID_PARAMETER_VALUE', 'experiment_ids must be given');
+      const like = b.filter ? /^tags\.`([^`]+)` LIKE '%(.*)%'$/.exec(b.filter) : null;
+      if (b.filter && !like) return this.error(res, 400, 'INVALID_PARAMETER_VALUE', `unsupported filter ${b.filter}`);
+      type R = { info: { experiment_id: string }; data: { tags?: Array<{ key: string; value: string }> } };
+      const runs = [...reg.runs.values()].map((r) => r as R).filter((r) => b.experiment_ids!.includes(r.info.experiment_id) && (!like || (r.data.tags ?? []).some((t) => t.key === like[1] && t.value.includes(like[2]!))));
+      return this.json(res, runs.length ? { runs: runs.slice(0, b.max_results ?? 1000) } : {});
     }
     if (req.method === 'POST' && p === '/api/2.0/mlflow/model-versions/set-tag') {
       if (req.headers['content-type'] !== 'application/json') return this.error(res, 400, 'BAD_REQUEST', 'Content-Type must be application/json');
