@@ -12,6 +12,7 @@ import { isKserveConfigMap, isKserveConfigMapName, kserveConfigImagesOf, kserveN
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
+import { bindingRoleSeen } from './audit/binding-roles.js';
 import { watchedBy } from './namespaces.js';
 import { mutatingWebhookOf } from './audit/webhook.js';
 import { namespaceGuardsOff } from './audit/namespace-guards.js';
@@ -21,7 +22,7 @@ import { jobImages, workloadFacts } from './audit/workload.js';
 import { changesPodSpec, ephemeralContainersOf, isWorkloadController, mlWorkloadOf, secretRefsOf, storageInitializerUrisOf } from './audit/ml-workload.js';
 import { kserveS3Of, removesS3Endpoint } from './audit/s3-credentials.js';
 import { modelStoreSecretOf, patchedObjectOf } from './audit/patch-base.js';
-import { gitopsApplicationOf } from './audit/gitops.js';
+import { gitopsApplicationOf, helmReleaseOf } from './audit/gitops.js';
 import type { KubeflowConfig } from './config.js';
 import { withClusterMlflow } from './mlflowserver.js';
 
@@ -175,6 +176,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const stored = kind.family === 'role_binding' ? bindingOf(ev.responseObject) : undefined;
   // A patch names the subjects it adds, not the (immutable) roleRef: a RequestResponse record's answer says which role they get.
   const binding = sent ? (sent.roleRef?.name || !stored?.roleRef?.name ? sent : { ...sent, roleRef: stored.roleRef }) : stored;
+  // The roleRef an earlier record of the binding showed, for a Request-level patch that repeats none (it is immutable).
+  const earlierRole = kind.family === 'role_binding' ? bindingRoleSeen(ev, binding?.roleRef, ctx.config, cluster) : undefined;
   const labels = objectLabels(body);
   const kfpRunId = labels?.['pipeline/runid'];
   // A pod created by a KFP run is a training step, not bare platform activity.
@@ -222,6 +225,8 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     container,
     // Which Argo CD Application applied the object: what an analyst looks up in Git.
     gitops_application: gitopsApplicationOf(ev.requestObject, ev.user?.username) ?? gitopsApplicationOf(ev.responseObject, ev.user?.username),
+    // Which Helm release the object says it belongs to (anyone can write it: recorded, not trusted).
+    helm_release: Array.isArray(ev.requestObject) ? helmReleaseOf(ev.responseObject) : (helmReleaseOf(ev.requestObject) ?? helmReleaseOf(ev.responseObject)),
   });
   if (workload) copyDefined(details, workload);
   // A KServe model server, KFP step or MLflow server pod (or its controller): entered or changed outside KServe/KFP.
@@ -274,7 +279,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   copyDefined(details, {
     role_ref: binding?.roleRef,
     subjects: binding?.subjects.length ? binding.subjects : undefined,
-    grants_cluster_admin: grantsClusterAdmin(ref, binding) || undefined,
+    grants_cluster_admin: grantsClusterAdmin(ref, earlierRole && binding && !binding.roleRef?.name ? { ...binding, roleRef: earlierRole } : binding) || undefined,
   });
   // An ExternalName Service: a name in the namespace that resolves elsewhere (an InferenceGraph step naming it leaves the cluster).
   if (ref.resource === 'services' && !ref.apiGroup && !ref.subresource && WORKLOAD_WRITES.has(ev.verb ?? '')) {
@@ -296,7 +301,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   }
   if (kind.family === 'role_binding') {
     // Rights to exec into, read the Secrets of and rewrite an ML namespace's workloads (platform.ml_workload_access).
-    const grant = roleGrantOf(ev, binding, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES));
+    const grant = roleGrantOf(ev, binding, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES), earlierRole);
     if (grant) details.role_grant = grant;
     if (ev.user?.username === PROFILE_CONTROLLER) details.by_profile_controller = true;
     // KFAM's contributor add: who was added, as which dashboard role (the person who asked is not in the record).

@@ -299,7 +299,7 @@ export const KindSchemas = {
   /** Accounts (ids, principal ARNs, `o-…` organizations; globs) a model or data store may be shared with. */
   artifact_share: z.strictObject({ ...common, allowed_accounts: globs.optional() }),
   /** Exec, attach, port-forward or a debug container into a KServe / KFP / MLflow pod, or a model server's pods changed outside KServe. */
-  ml_workload_access: z.strictObject({ ...common, exempt: globs.optional(), pods: globs.optional() }),
+  ml_workload_access: z.strictObject({ ...common, exempt: globs.optional(), pods: globs.optional(), trusted_installers: globs.optional() }),
   notebook_exposure: z.strictObject({ ...common, trusted_code_locations: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), exempt: globs.optional(), exempt_notebooks: globs.optional() }),
   /** Generic: every matching event is a detection. */
   match: z.strictObject({

@@ -133,7 +133,17 @@ export const KIND_DEFAULTS: { readonly [K in Kind]: Readonly<Record<string, unkn
   artifact_share: { allowed_accounts: [] },
   notebook_exposure: { trusted_code_locations: [], allowed_package_sources: PACKAGE_INDEXES, allowed_conda_channels: CONDA_CHANNELS, exempt: [], exempt_notebooks: [] },
   // No break-glass identity by default: each cluster names its own.
-  ml_workload_access: { exempt: [], pods: [] },
+  // Trusted installers: the GitOps controllers that apply a reviewed repository (Argo CD, OpenShift GitOps, Flux), as
+  // their manifests name them. A person running helm or kubectl is not one.
+  ml_workload_access: {
+    exempt: [], pods: [],
+    trusted_installers: [
+      'system:serviceaccount:argocd:argocd-application-controller',
+      'system:serviceaccount:openshift-gitops:openshift-gitops-argocd-application-controller',
+      'system:serviceaccount:flux-system:kustomize-controller',
+      'system:serviceaccount:flux-system:helm-controller',
+    ],
+  },
   match: { entity: 'resource' },
   statistical: { entity: 'resource', measure: 'count' },
 };

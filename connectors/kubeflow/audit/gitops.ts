@@ -44,3 +44,25 @@ export function gitopsApplicationOf(obj: unknown, username: string | undefined):
   if (username && ARGOCD_CONTROLLER.test(username)) return appName(meta?.labels?.[INSTANCE_LABEL]);
   return undefined;
 }
+
+const HELM_RELEASE_NAME = 'meta.helm.sh/release-name';
+const HELM_RELEASE_NAMESPACE = 'meta.helm.sh/release-namespace';
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+
+/**
+ * The Helm release an object says it belongs to: Helm 3 annotates what it installs with `meta.helm.sh/release-name` and
+ * `meta.helm.sh/release-namespace` (its ownership check on upgrade), and charts label it `app.kubernetes.io/managed-by:
+ * Helm`. Anyone can write these: they say which chart the object came from, never who ran it (Helm runs with its
+ * user's own rights), so they are recorded, not trusted.
+ *
+ * @example
+ * helmReleaseOf({ metadata: { annotations: { 'meta.helm.sh/release-name': 'kyverno', 'meta.helm.sh/release-namespace': 'kyverno' } } }) // { name: 'kyverno', namespace: 'kyverno' }
+ */
+export function helmReleaseOf(obj: unknown): { name?: string; namespace?: string } | undefined {
+  const meta = (obj as Meta | undefined)?.metadata;
+  const name = meta?.annotations?.[HELM_RELEASE_NAME];
+  const namespace = meta?.annotations?.[HELM_RELEASE_NAMESPACE];
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 253) : undefined);
+  if (text(name)) return { name: text(name), ...(text(namespace) ? { namespace: text(namespace) } : {}) };
+  return meta?.labels?.[MANAGED_BY] === 'Helm' ? {} : undefined;
+}

@@ -34,30 +34,48 @@ function roleOfName(resource: string | undefined, name: string | undefined): str
 }
 
 export interface RoleGrant {
-  /** The ClusterRole bound. */
-  role: string;
+  /** The ClusterRole bound; absent when `role_unknown`. */
+  role?: string;
   /** `cluster` for a ClusterRoleBinding (every namespace), else `namespace`. */
   scope: 'cluster' | 'namespace';
-  /** `name` when the role is known from the binding's name (a patch does not repeat the roleRef). */
-  role_from?: 'name';
+  /**
+   * Where the role is known from when the record does not name it (a patch does not repeat the roleRef): `earlier_record`
+   * (a create, update or logged response of the same binding seen before, binding-roles.ts), `name` (the binding's name).
+   */
+  role_from?: 'name' | 'earlier_record';
+  /** A patch adding subjects to a binding whose role no record showed: they get a role the record does not name. */
+  role_unknown?: true;
 }
 
 /**
  * The grant a binding write makes, when it gives ML access: a create, update or patch naming subjects, binding one of
  * the roles above (a `ClusterRole`; a namespace `Role` that happens to be named `admin` is not Kubernetes' `admin`),
- * in a watched namespace (`watched`) or cluster-wide. Undefined otherwise (a removal, `view`, a Metadata-level write
- * whose body the record does not show).
+ * in a watched namespace (`watched`) or cluster-wide. A patch, which repeats no roleRef, is read by the roleRef of the
+ * response, else `earlier` (what an earlier record of the binding showed), else the binding's name; with none of them,
+ * a patch naming subjects is `role_unknown`. Undefined otherwise (a removal, `view`, a Metadata-level write whose body
+ * the record does not show).
  */
-export function roleGrantOf(ev: AuditEvent, binding: ReturnType<typeof bindingOf>, watched: (ns: string | undefined) => boolean): RoleGrant | undefined {
+export function roleGrantOf(
+  ev: AuditEvent,
+  binding: ReturnType<typeof bindingOf>,
+  watched: (ns: string | undefined) => boolean,
+  earlier?: { kind?: string; name: string },
+): RoleGrant | undefined {
   const ref = ev.objectRef ?? {};
   if (ref.subresource || !binding?.subjects.length || !['create', 'update', 'patch'].includes(ev.verb ?? '')) return undefined;
   const cluster = ref.resource === 'clusterrolebindings';
   if (!cluster && (ref.resource !== 'rolebindings' || !watched(ref.namespace))) return undefined;
-  if (binding.roleRef?.kind && binding.roleRef.kind !== 'ClusterRole') return undefined;
-  const named = binding.roleRef?.name ? undefined : roleOfName(ref.resource, ref.name);
-  const role = binding.roleRef?.name ?? named;
-  if (!role || !ML_ACCESS_ROLES.has(role)) return undefined;
-  return { role, scope: cluster ? 'cluster' : 'namespace', ...(named ? { role_from: 'name' as const } : {}) };
+  const scope = cluster ? 'cluster' : 'namespace';
+  // What the record says, else what an earlier record of the binding said (a fact), else what its name says (a convention).
+  const seen = binding.roleRef?.name ? undefined : earlier;
+  const roleRef = binding.roleRef?.name ? binding.roleRef : seen;
+  if (roleRef?.kind && roleRef.kind !== 'ClusterRole') return undefined;
+  const named = roleRef?.name ? undefined : roleOfName(ref.resource, ref.name);
+  const role = roleRef?.name ?? named;
+  // A patch naming subjects of a binding no record showed: the role they get is not known, and may be any.
+  if (!role) return ev.verb === 'patch' ? { scope, role_unknown: true } : undefined;
+  if (!ML_ACCESS_ROLES.has(role)) return undefined;
+  return { role, scope, ...(seen ? { role_from: 'earlier_record' as const } : named ? { role_from: 'name' as const } : {}) };
 }
 
 /**

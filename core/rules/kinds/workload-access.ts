@@ -173,6 +173,29 @@ const credentialTaken: KindImpl = (ev, ctx) => {
 const RBAC_BOOTSTRAP = new Set(['system:apiserver', 'system:addon-manager']);
 
 /**
+ * Whether the caller is a trusted installer (`trusted_installers`: by default Argo CD's application controller and
+ * Flux's kustomize / helm controllers, which apply what a reviewed Git repository holds). Matched on the account that
+ * sent the request: a person impersonating it (`kubectl --as`) is that person. Helm's labels and annotations and Argo
+ * CD's tracking marks on the object are anyone's to write, so they decide nothing: a person running `helm install`
+ * acts with their own rights and is judged.
+ */
+function byTrustedInstaller(ev: Parameters<KindImpl>[0], ctx: Parameters<KindImpl>[1]): boolean {
+  return anyGlob(setting<string[]>(ctx, 'trusted_installers'), ev.actor?.id);
+}
+
+/** What the alert says of the Helm release / Argo CD Application the object names (connector details), for the analyst. */
+function installMarks(ev: Parameters<KindImpl>[0]): { helm_release?: unknown; gitops_application?: string; text: string } {
+  const d = ev.details ?? {};
+  const helm = d.helm_release && typeof d.helm_release === 'object' ? (d.helm_release as Record<string, unknown>) : undefined;
+  const app = text(d.gitops_application);
+  const parts = [
+    helm ? `Helm release ${text(helm.name) ?? '(unnamed)'}: Helm ran with the caller's own rights` : undefined,
+    app ? `Argo CD Application ${app}, applied by the caller, not Argo CD's controller` : undefined,
+  ].filter(Boolean);
+  return { helm_release: helm, gitops_application: app, text: parts.length ? ` (${parts.join('; ')})` : '' };
+}
+
+/**
  * A (Cluster)RoleBinding giving a subject `kubeflow-admin`, `kubeflow-edit`, `admin` or `edit` in a watched namespace, or
  * any of them or `cluster-admin` cluster-wide (the connector's `details.role_grant`): exec into its model servers and
  * pipeline steps, its Secrets (storage-config), its Deployments — made by someone other than the profile controller /
@@ -180,11 +203,13 @@ const RBAC_BOOTSTRAP = new Set(['system:apiserver', 'system:addon-manager']);
  */
 const roleGranted: KindImpl = (ev, ctx) => {
   const d = ev.details ?? {};
-  if (RBAC_BOOTSTRAP.has(ev.actor?.id ?? '')) return;
+  if (RBAC_BOOTSTRAP.has(ev.actor?.id ?? '') || byTrustedInstaller(ev, ctx)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
   const grant = d.role_grant as Record<string, unknown>;
+  const roleUnknown = grant.role_unknown === true;
   const role = text(grant.role) ?? '?';
+  const marks = installMarks(ev);
   const cluster = grant.scope === 'cluster';
   const ns = ev.resource?.namespace ?? '';
   const name = ev.resource?.name ?? '?';
@@ -196,13 +221,18 @@ const roleGranted: KindImpl = (ev, ctx) => {
     key: `role grant|${identity ?? ''}|${object}`,
     evidence: [ev.id],
     title: cluster ? 'Cluster-wide rights over ML namespaces granted' : 'Rights over an ML namespace granted',
-    summary: `${callerText(ev.actor, ctx.cfg)} bound ${role} to ${who} ${cluster ? 'cluster-wide (every ML namespace: exec into model servers and pipeline steps, model store secrets)' : `in namespace ${ns} (exec into its model servers and pipeline steps, its model store secrets)`}, outside Kubeflow's profile controller`,
+    summary: roleUnknown
+      ? `${callerText(ev.actor, ctx.cfg)} added ${who} to ${cluster ? 'cluster role binding' : 'role binding'} ${object}, whose role the audit record does not name (a patch repeats no roleRef, and no earlier record of the binding was seen)${cluster ? '' : ` in ML namespace ${ns}`}, outside Kubeflow's profile controller${marks.text}`
+      : `${callerText(ev.actor, ctx.cfg)} bound ${role} to ${who} ${cluster ? 'cluster-wide (every ML namespace: exec into model servers and pipeline steps, model store secrets)' : `in namespace ${ns} (exec into its model servers and pipeline steps, its model store secrets)`}, outside Kubeflow's profile controller${marks.text}`,
     details: {
       identity,
       workload: 'role_binding',
       access: 'role grant',
-      role,
+      role: roleUnknown ? undefined : role,
+      role_unknown: roleUnknown || undefined,
       role_from: text(grant.role_from),
+      helm_release: marks.helm_release,
+      gitops_application: marks.gitops_application,
       scope: cluster ? 'cluster' : 'namespace',
       namespace: cluster ? undefined : ns || undefined,
       object: name,

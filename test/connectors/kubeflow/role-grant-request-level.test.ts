@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { readFixtureJson } from '../../helpers/fixtures.js';
+import { auditEvent } from './helpers.js';
+import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+
+type Obj = Record<string, unknown>;
+const NS = 'kubeflow-user-alice';
+const RBAC = 'rbac.authorization.k8s.io';
+const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
+const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
+const ARGOCD = sa('argocd', 'argocd-application-controller');
+const mallory = { kind: 'User', apiGroup: RBAC, name: 'mallory@corp.example' };
+const ref = (resource: string, name: string, namespace?: string) => ({ resource, name, apiGroup: RBAC, apiVersion: 'v1', ...(namespace ? { namespace } : {}) });
+
+/** The falco capture of a ClusterRoleBinding create (RequestResponse), binding `role` under `name`, by `user`. */
+function falcoBinding(name: string, role: string, user: Obj): Obj {
+  const ev = structuredClone(readFixtureJson<Obj>('kubeflow', 'k8s-audit', 'falco_create_clusterrolebinding.json'));
+  (ev.objectRef as Obj).name = name;
+  for (const k of ['requestObject', 'responseObject']) {
+    const o = ev[k] as Obj;
+    (o.metadata as Obj).name = name;
+    o.roleRef = { apiGroup: RBAC, kind: 'ClusterRole', name: role };
+  }
+  ev.user = user;
+  return ev;
+}
+
+/** A subject added by `kubectl patch … --type=json`, logged at Request level (a customer's own audit policy). */
+const subjectPatch = (resource: string, name: string, namespace: string | undefined, user: Obj = MALLORY) =>
+  auditEvent({
+    level: 'Request', verb: 'patch', user, objectRef: ref(resource, name, namespace),
+    requestURI: `/apis/${RBAC}/v1/${namespace ? `namespaces/${namespace}/` : ''}${resource}/${name}`,
+    requestObject: [{ op: 'add', path: '/subjects/-', value: mallory }],
+    responseStatus: { metadata: {}, code: 200 },
+  });
+
+describe('platform.ml_workload_access: a binding patch that names no role (Request level)', () => {
+  it('is judged by the roleRef an earlier record of the binding showed (falco capture): cluster-admin alerts, a view role does not', () => {
+    const [a, ...rest] = alerts([falcoBinding('ops-admins', 'cluster-admin', { username: 'system:apiserver' }), subjectPatch('clusterrolebindings', 'ops-admins', undefined)]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ details: { access: 'role grant', role: 'cluster-admin', role_from: 'earlier_record', scope: 'cluster', subjects: [mallory], identity: 'mallory@corp.example' } });
+    expect(a!.summary).toContain('bound cluster-admin');
+    expect(alerts([falcoBinding('readers', 'view', { username: 'system:apiserver' }), subjectPatch('clusterrolebindings', 'readers', undefined)])).toEqual([]);
+    const [ev] = norm([falcoBinding('ops-admins', 'cluster-admin', { username: 'system:apiserver' }), subjectPatch('clusterrolebindings', 'ops-admins', undefined)]).slice(1);
+    expect(ev!.details).toMatchObject({ grants_cluster_admin: true, role_grant: { role: 'cluster-admin', role_from: 'earlier_record' } });
+  });
+
+  it('with no earlier record, a subject patch in a watched namespace or cluster-wide alerts with role_unknown; one in an unwatched namespace does not', () => {
+    const [a, ...rest] = alerts([subjectPatch('rolebindings', 'team-admins', NS)]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ details: { access: 'role grant', role_unknown: true, scope: 'namespace', namespace: NS, object: 'team-admins', subjects: [mallory] } });
+    expect(a!.details.role).toBeUndefined();
+    expect(a!.summary).toContain('does not name');
+    expect(alerts([subjectPatch('clusterrolebindings', 'ops', undefined)])).toMatchObject([{ details: { role_unknown: true, scope: 'cluster' } }]);
+    expect(alerts([subjectPatch('rolebindings', 'team-admins', 'team-b')])).toEqual([]);
+    // A deleted binding is forgotten: a patch of one made again is not judged by the old roleRef.
+    const del = auditEvent({ level: 'Metadata', verb: 'delete', user: MALLORY, objectRef: ref('clusterrolebindings', 'readers'), responseStatus: { metadata: {}, code: 200 } });
+    expect(alerts([falcoBinding('readers', 'view', { username: 'system:apiserver' }), del, subjectPatch('clusterrolebindings', 'readers', undefined)])).toMatchObject([{ details: { role_unknown: true } }]);
+  });
+
+  it("the profile controller's and a trusted installer's patches stay quiet", () => {
+    expect(alerts([
+      subjectPatch('rolebindings', 'team-admins', NS, sa('kubeflow', 'profiles-controller-service-account')),
+      subjectPatch('clusterrolebindings', 'ops', undefined, ARGOCD),
+    ])).toEqual([]);
+  });
+});
+
+describe('platform.ml_workload_access: Helm and Argo CD installs', () => {
+  const helmMeta = { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'ops-tools', 'meta.helm.sh/release-namespace': 'ops' } };
+  const crb = (user: Obj, meta: Obj) => auditEvent({
+    level: 'Request', verb: 'create', user, objectRef: ref('clusterrolebindings', 'ops-tools'),
+    requestURI: `/apis/${RBAC}/v1/clusterrolebindings`,
+    requestObject: { kind: 'ClusterRoleBinding', apiVersion: `${RBAC}/v1`, metadata: { name: 'ops-tools', ...meta }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'ops-tools', namespace: 'ops' }] },
+    responseStatus: { metadata: {}, code: 201 },
+  });
+
+  it('a person running helm (release labels and annotations) binding cluster-admin alerts, naming the release; Argo CD\'s application controller applying it does not', () => {
+    const [a, ...rest] = alerts([crb(MALLORY, helmMeta)]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ details: { role: 'cluster-admin', helm_release: { name: 'ops-tools', namespace: 'ops' } } });
+    expect(a!.summary).toContain('Helm release ops-tools');
+    const tracked = { annotations: { 'argocd.argoproj.io/tracking-id': 'ops-tools:rbac.authorization.k8s.io/ClusterRoleBinding:/ops-tools' } };
+    expect(alerts([crb(ARGOCD, tracked), crb(sa('flux-system', 'helm-controller'), helmMeta)])).toEqual([]);
+    // Argo CD's tracking annotation written by a person (or Argo CD impersonated by one) is that person's write.
+    const [byHand] = alerts([crb(MALLORY, tracked)]);
+    expect(byHand).toMatchObject({ details: { gitops_application: 'ops-tools' } });
+    expect(alerts([{ ...crb(ARGOCD, tracked), user: MALLORY, impersonatedUser: { username: ARGOCD.username } }])).toHaveLength(1);
+    // An Argo CD installed elsewhere is listed in trusted_installers (listing replaces the defaults).
+    const own = sa('gitops', 'argocd-application-controller');
+    expect(alerts([crb(own, tracked)])).toHaveLength(1);
+    expect(alerts([crb(own, tracked)], { 'platform.ml_workload_access': { trusted_installers: [own.username] } })).toEqual([]);
+  });
+});
