@@ -252,6 +252,13 @@ const roleGranted: KindImpl = (ev, ctx) => {
 const CA_INJECTORS = new Set(['system:serviceaccount:cert-manager:cert-manager-cainjector', 'system:serviceaccount:openshift-service-ca:service-ca']);
 /** istiod's account, also per revision (`istiod-1-22-0`, Helm's revisioned installs). */
 const ISTIOD = /^system:serviceaccount:istio-system:istiod(?:-[a-z0-9-]+)?$/;
+/**
+ * The accounts of controllers that keep their own webhook configuration up to date, as their manifests name them:
+ * Kyverno's admission controller (`kyverno-admission-controller`; `kyverno` before 1.10), which rewrites its webhooks'
+ * rules as policies change, and Gatekeeper's (`gatekeeper-admin`, its certificate rotator). Trusted for updates of
+ * configurations whose every service is in the account's namespace; others go in `trusted_installers`.
+ */
+const WEBHOOK_CONTROLLERS = new Set(['kyverno-admission-controller', 'kyverno', 'gatekeeper-admin']);
 
 /**
  * A MutatingWebhookConfiguration created or changed (the connector's `details.mutating_webhook`) whose webhooks match
@@ -276,13 +283,16 @@ const webhookWritten: KindImpl = (ev, ctx) => {
   // Kubernetes' and Knative's own controllers (Knative's webhook keeps its configuration's rules and caBundle).
   const sa = /^system:serviceaccount:([^:]+):/.exec(actor)?.[1];
   if (update && (sa === 'kube-system' || sa === 'knative-serving')) return;
-  // A controller keeping its own webhook (Kyverno, Gatekeeper, istiod's revision tags): every service it calls is in its namespace.
+  // A controller keeping its own webhook (Kyverno rewrites its rules as policies change; Gatekeeper's cert rotator): its
+  // own account, named as its manifests name it, and every service the configuration calls in that account's namespace.
+  // Any other account of that namespace (a sidecar, a job, a compromised pod of the same install) is judged.
   const services = strings(w.services);
-  // Not a Kubeflow profile's workload accounts (every profile namespace has them; no controller runs as them).
-  const profileWorkload = /:(default-editor|default-viewer)$/.test(actor);
-  if (update && sa && !profileWorkload && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
+  const own = /^system:serviceaccount:[^:]+:([^:]+)$/.exec(actor)?.[1];
+  if (update && sa && own && WEBHOOK_CONTROLLERS.has(own) && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
+  if (byTrustedInstaller(ev, ctx)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const marks = installMarks(ev);
   const name = ev.resource?.name ?? '?';
   const where = unknown ? 'pods or InferenceServices (the record does not show its rules)' : namespaces === 'all' ? 'the pods or InferenceServices of every namespace' : namespaces === 'selected' ? 'pods or InferenceServices in namespaces selected by label' : `pods or InferenceServices in ${strings(w.watched_namespaces).join(', ')}`;
   ctx.detect({
@@ -290,7 +300,7 @@ const webhookWritten: KindImpl = (ev, ctx) => {
     key: `webhook|${identity ?? ''}|${name}`,
     evidence: [ev.id],
     title: 'Mutating webhook over ML workloads changed',
-    summary: `${callerText(ev.actor, ctx.cfg)} ${ev.action === 'resource.create' ? 'created' : 'changed'} mutating webhook configuration ${name}, which can rewrite ${where} at admission`,
+    summary: `${callerText(ev.actor, ctx.cfg)} ${ev.action === 'resource.create' ? 'created' : 'changed'} mutating webhook configuration ${name}, which can rewrite ${where} at admission${marks.text}`,
     details: {
       identity,
       workload: 'mutating_webhook',
@@ -302,6 +312,8 @@ const webhookWritten: KindImpl = (ev, ctx) => {
       namespaces: unknown ? undefined : namespaces,
       services: services.length ? services : undefined,
       body_unknown: unknown || undefined,
+      helm_release: marks.helm_release,
+      gitops_application: marks.gitops_application,
       impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
     },
   });

@@ -88,4 +88,35 @@ describe('platform.ml_workload_access: mutating webhooks over ML workloads', () 
     // Core Services are no workload: only Knative's are.
     expect(on([''], ['services'])).toEqual([]);
   });
+
+  it("only the webhook's own controller account keeps it: another account of the service's namespace updating it alerts; cert-manager / istiod CA rotation stays quiet", () => {
+    const kyverno = config('kyverno-resource-mutating-webhook-cfg', { rules: podRules, clientConfig: { service: { namespace: 'kyverno', name: 'kyverno-svc', path: '/mutate' }, caBundle: CA } });
+    const gatekeeper = config('gatekeeper-mutating-webhook-configuration', { rules: podRules, clientConfig: { service: { namespace: 'gatekeeper-system', name: 'gatekeeper-webhook-service', path: '/v1/mutate' }, caBundle: CA } });
+    expect(alerts([
+      write('update', sa('kyverno', 'kyverno'), 'kyverno-resource-mutating-webhook-cfg', kyverno),
+      write('update', sa('gatekeeper-system', 'gatekeeper-admin'), 'gatekeeper-mutating-webhook-configuration', gatekeeper),
+      write('patch', sa('cert-manager', 'cert-manager-cainjector'), 'kyverno-resource-mutating-webhook-cfg', [{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: CA }]),
+      write('update', sa('istio-system', 'istiod'), 'istio-sidecar-injector', config('istio-sidecar-injector', { rules: podRules, clientConfig: { service: { namespace: 'istio-system', name: 'istiod', path: '/inject' }, caBundle: CA } })),
+    ])).toEqual([]);
+    // The reports controller, a default account, a job of the same namespace: not the webhook's controller.
+    for (const other of [sa('kyverno', 'kyverno-reports-controller'), sa('kyverno', 'default'), sa('gatekeeper-system', 'default')]) {
+      const body = other.username.includes('gatekeeper') ? gatekeeper : kyverno;
+      expect(alerts([write('update', other, String((body.metadata as Obj).name), body)])).toHaveLength(1);
+    }
+    // Gatekeeper's account keeping a configuration whose service is elsewhere is judged.
+    expect(alerts([write('update', sa('gatekeeper-system', 'gatekeeper-admin'), 'x', config('x', { rules: podRules }))])).toHaveLength(1);
+  });
+
+  it('a controller that installs its own webhook (Datadog) is listed in trusted_installers; Argo CD applying a webhook stays quiet, a person running helm does not', () => {
+    const dd = sa('datadog', 'datadog-cluster-agent');
+    const body = config('datadog-webhook', { rules: podRules, clientConfig: { service: { namespace: 'datadog', name: 'datadog-cluster-agent-admission-controller' }, caBundle: CA } });
+    expect(alerts([write('create', dd, 'datadog-webhook', body)])).toHaveLength(1);
+    const trusted = { 'platform.ml_workload_access': { trusted_installers: [dd.username, 'system:serviceaccount:argocd:argocd-application-controller'] } };
+    expect(alerts([write('create', dd, 'datadog-webhook', body)], trusted)).toEqual([]);
+    const helm = { ...body, metadata: { name: 'datadog-webhook', labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'datadog', 'meta.helm.sh/release-namespace': 'datadog' } } };
+    expect(alerts([write('create', sa('argocd', 'argocd-application-controller'), 'datadog-webhook', helm)])).toEqual([]);
+    const [byHand] = alerts([write('create', MALLORY, 'datadog-webhook', helm)]);
+    expect(byHand).toMatchObject({ details: { helm_release: { name: 'datadog', namespace: 'datadog' } } });
+    expect(byHand!.summary).toContain('Helm release datadog');
+  });
 });
