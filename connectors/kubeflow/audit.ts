@@ -13,6 +13,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
 import { bindingRoleSeen } from './audit/binding-roles.js';
+import { roleRulesOf } from './audit/role-rules.js';
 import { watchedBy } from './namespaces.js';
 import { mutatingWebhookOf } from './audit/webhook.js';
 import { namespaceGuardsOff } from './audit/namespace-guards.js';
@@ -298,6 +299,12 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
     // Pinned to namespaces by name: the watched ones among them (none watched: it rewrites no ML workload).
     const pinned = Array.isArray(webhook.namespaces) ? webhook.namespaces.filter(watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES)) : undefined;
     details.mutating_webhook = definedOnly({ ...webhook, watched_namespaces: pinned });
+  }
+  // A Role / ClusterRole whose rules get into ML workloads (platform.ml_workload_access).
+  if (kind.family === 'role') {
+    const rules = roleRulesOf(ev, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES));
+    if (rules) details.role_rules = rules;
+    if (rules && isWorkloadController(ev.user?.username, controllerNamespaces())) details.by_workload_controller = true;
   }
   if (kind.family === 'role_binding') {
     // Rights to exec into, read the Secrets of and rewrite an ML namespace's workloads (platform.ml_workload_access).

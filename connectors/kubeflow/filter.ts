@@ -35,6 +35,12 @@ const EVERYONE_GROUPS = new Set(['system:serviceaccounts', 'system:authenticated
 const MODEL_SERVING_CONTROLLER_ACCOUNTS = new Set(['kserve-controller-manager', 'llmisvc-controller-manager', 'modelmesh-controller']);
 const CLUSTER_WIDE_ROLES = new Set(['cluster-admin', 'admin', 'edit']);
 
+/** Whether a ClusterRole write's body (or JSON patch) names a label aggregating it into `admin`, `edit` or Kubeflow's roles. */
+function aggregatesIntoBoundRoles(ev: AuditEvent): boolean {
+  const text = JSON.stringify([ev.requestObject ?? null, ev.responseObject ?? null]);
+  return /rbac\.authorization\.k8s\.io\/aggregate-to-(admin|edit)|rbac\.authorization\.kubeflow\.org\/aggregate-to-kubeflow|rbac\.authorization\.k8s\.io~1aggregate-to-(admin|edit)|rbac\.authorization\.kubeflow\.org~1aggregate-to-kubeflow/.test(text);
+}
+
 /** Why an audit item is kept, or why not. */
 export type Relevance = { keep: true; why: string } | { keep: false; why: string };
 
@@ -101,6 +107,11 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
     }
   }
   if (key === 'rbac.authorization.k8s.io/clusterroles' && ref.name?.startsWith('kubeflow-')) return { keep: true, why: 'Kubeflow ClusterRole' };
+  // Kubernetes' `admin` / `edit` (bound in every profile namespace), and a ClusterRole whose rules flow into them or into
+  // Kubeflow's roles by an aggregation label (role-rules.ts judges what they hand out).
+  if (key === 'rbac.authorization.k8s.io/clusterroles' && WRITE_VERBS.has(ev.verb ?? '') && (ref.name === 'admin' || ref.name === 'edit' || aggregatesIntoBoundRoles(ev))) {
+    return { keep: true, why: 'ClusterRole aggregated into the roles ML namespaces bind' };
+  }
   // A token for KServe's (or ModelMesh's) controller account acts as it from anywhere: it reads every namespace's
   // storage-config and writes every model server. Its namespace (kserve, opendatahub, …) is seldom a watched one.
   if (key === '/serviceaccounts' && ref.subresource === 'token' && ev.verb === 'create' && MODEL_SERVING_CONTROLLER_ACCOUNTS.has(ref.name ?? '')) {

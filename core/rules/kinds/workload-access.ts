@@ -58,6 +58,11 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
     roleGranted(ev, ctx);
     return;
   }
+  // A Role / ClusterRole handing out rights that get into ML workloads (`*`, Secrets, pods/exec, escalate/bind/impersonate).
+  if (/^role\.(create|update)$/.test(ev.action) && d.role_rules && typeof d.role_rules === 'object' && d.by_workload_controller !== true) {
+    roleRulesWritten(ev, ctx);
+    return;
+  }
   // A mutating webhook that can rewrite ML workloads, installed or changed outside the known installers.
   if (/^resource\.(create|update)$/.test(ev.action) && d.mutating_webhook && typeof d.mutating_webhook === 'object') {
     webhookWritten(ev, ctx);
@@ -312,6 +317,55 @@ const webhookWritten: KindImpl = (ev, ctx) => {
       namespaces: unknown ? undefined : namespaces,
       services: services.length ? services : undefined,
       body_unknown: unknown || undefined,
+      helm_release: marks.helm_release,
+      gitops_application: marks.gitops_application,
+      impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
+    },
+  });
+};
+
+/**
+ * A Role in a watched namespace, or a ClusterRole ML namespaces' users hold (`admin`, `edit`, `kubeflow-admin`,
+ * `kubeflow-edit`, Kubeflow's per-application roles, or any aggregated into them by label), written with rules that get
+ * into ML workloads (the connector's `details.role_rules`): `*`, Secrets read, pods/exec / attach / portforward,
+ * serviceaccounts/token, escalate / bind / impersonate — outside the apiserver's bootstrap, Kubernetes' and KServe's
+ * controllers (the aggregation controller fills `admin`, `edit` and Kubeflow's roles all day) and trusted installers.
+ */
+const roleRulesWritten: KindImpl = (ev, ctx) => {
+  const d = ev.details ?? {};
+  const actor = ev.actor?.id ?? '';
+  if (RBAC_BOOTSTRAP.has(actor) || actor === 'system:kube-controller-manager' || /^system:serviceaccount:kube-system:/.test(actor) || byTrustedInstaller(ev, ctx)) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const r = d.role_rules as Record<string, unknown>;
+  const cluster = r.scope === 'cluster';
+  const ns = ev.resource?.namespace ?? '';
+  const name = text(r.role) ?? ev.resource?.name ?? '?';
+  const object = cluster ? name : `${ns}/${name}`;
+  const rights = strings(r.rights);
+  const aggregated = strings(r.aggregated_by);
+  const marks = installMarks(ev);
+  const what = r.rules_unknown === true ? 'rules the record does not show' : rights.join('; ');
+  ctx.detect({
+    entity: namedEntity(cluster ? 'cluster_role' : 'role', scopedName(object, scopeOf(ev)), object, ev.platform),
+    key: `role rules|${identity ?? ''}|${object}`,
+    evidence: [ev.id],
+    title: cluster ? 'Rights over ML namespaces added to a cluster role' : 'Role with rights over ML workloads written',
+    summary: `${callerText(ev.actor, ctx.cfg)} ${ev.action === 'role.create' ? 'created' : 'changed'} ${cluster ? 'cluster role' : 'role'} ${object} with ${what}${aggregated.length ? ` — aggregated into every binding of ${aggregated.map((l) => l.replace(/^.*aggregate-to-/, '')).join(', ')}` : cluster ? ', a role bound in ML namespaces' : ''}${marks.text}`,
+    details: {
+      identity,
+      workload: cluster ? 'cluster_role' : 'role',
+      access: 'role rules',
+      role: name,
+      scope: cluster ? 'cluster' : 'namespace',
+      rights: rights.length ? rights : undefined,
+      aggregated_by: aggregated.length ? aggregated : undefined,
+      rules_partial: r.rules_partial === true || undefined,
+      rules_unknown: r.rules_unknown === true || undefined,
+      namespace: cluster ? undefined : ns || undefined,
+      object: name,
+      object_type: ev.resource?.type,
+      operation: ev.operation,
       helm_release: marks.helm_release,
       gitops_application: marks.gitops_application,
       impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
