@@ -8,7 +8,7 @@ import { deploymentOf, endpointId, isEndpointStatusWrite, predictorServiceAccoun
 import { modelMeshDeploymentOf } from './audit/modelmesh.js';
 import { trainedModelDeploymentOf } from './audit/trained-model.js';
 import { graphServiceUrlsOf } from './audit/inference-graph.js';
-import { isKserveConfigMap, isKserveConfigMapName, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
+import { isKserveConfigMap, isKserveConfigMapName, kserveConfigChangeOf, kserveConfigImagesOf, kserveNamespacesOf, learnKserveNamespace } from './audit/kserve-config.js';
 import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
@@ -373,6 +373,9 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   const kserveConfig = kserveConfigImagesOf(ev, kserveNamespaces);
   const initializerImages = kserveConfig ? [...new Set(Object.values(kserveConfig).flat())] : undefined;
   if (kserveConfig) details.kserve_config_keys = Object.keys(kserveConfig);
+  // Which of its keys the write changed (any key: credentials, ingress, the images): judged by platform.ml_workload_access.
+  const kserveChange = kserveConfigChangeOf(ev, kserveNamespaces, ctx.config, cluster);
+  if (kserveChange) details.kserve_config_change = kserveChange;
   // A KServe TrainedModel loads its model into the InferenceService it names: a deployment onto that endpoint
   // (not a controller's finalizer or status write).
   const trained = isEndpointStatusWrite(ev) ? undefined : trainedModelDeploymentOf(ev);

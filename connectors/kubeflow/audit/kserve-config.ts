@@ -190,3 +190,70 @@ export function kserveConfigImagesOf(ev: AuditEvent, namespaces: ReadonlySet<str
 export function storageInitializerImagesOf(ev: AuditEvent, namespaces?: ReadonlySet<string>): string[] | undefined {
   return kserveConfigImagesOf(ev, namespaces)?.storageInitializer;
 }
+
+/** What a write of KServe's controller ConfigMap changed (kserveConfigChangeOf). */
+export interface KserveConfigChange {
+  /** The `data` keys written (`storageInitializer`, `agent`, `logger`, `credentials`, `ingress`, …), at most 50. */
+  keys?: string[];
+  /** A create or update whose earlier `data` no record showed: `keys` are every key it sends, changed or not. */
+  previous_unknown?: true;
+  /** A Metadata-level record (no body): which keys it changed is not known. */
+  body_unknown?: true;
+}
+
+/** Keys listed at most (the shipped ConfigMap has about 15). */
+const MAX_KEYS = 50;
+/** Per connector config: `<cluster>|<namespace>` → the `data` of KServe's ConfigMap as last shown. */
+const lastData = new WeakMap<object, Map<string, Record<string, unknown>>>();
+const NO_CONFIG = {};
+
+/**
+ * Which keys of KServe's controller ConfigMap a create, update or patch writes: a merge (or strategic) patch's `data`
+ * keys (`null` removes one), a JSON patch's `/data/<key>` paths (`/data` as a whole: every key of its value), an update's
+ * keys whose value differs from the ConfigMap as last shown (its create, update or a logged response; never shown: every
+ * key it sends, `previous_unknown`). `body_unknown` for a Metadata-level record: a write of it changes every model
+ * server's storage initializer, agent, logger, credentials and ingress, and the record does not say which.
+ * Undefined when it is not KServe's ConfigMap, or a write touching no `data` key (labels, annotations).
+ *
+ * @example
+ * kserveConfigChangeOf(patchOfStorageInitializer, namespaces, config) // { keys: ['storageInitializer'] }
+ */
+export function kserveConfigChangeOf(ev: AuditEvent, namespaces: ReadonlySet<string>, config: unknown, cluster = ''): KserveConfigChange | undefined {
+  if (!isKserveConfigMap(ev.objectRef, namespaces) || (ev.verb !== 'create' && ev.verb !== 'update' && ev.verb !== 'patch' && ev.verb !== 'delete')) return undefined;
+  const owner = isObject(config) ? config : NO_CONFIG;
+  let memory = lastData.get(owner);
+  if (!memory) lastData.set(owner, (memory = new Map()));
+  const key = `${cluster}|${ev.objectRef?.namespace ?? ''}`;
+  const code = ev.responseStatus?.code;
+  const done = typeof code === 'number' && code < 400 && !/[?&]dryRun=All(&|$)/.test(ev.requestURI ?? '');
+  if (ev.verb === 'delete') {
+    if (done) memory.delete(key);
+    return undefined;
+  }
+  const req = ev.requestObject;
+  const before = memory.get(key);
+  const shown = isObject(ev.responseObject) && isObject(ev.responseObject.data) ? ev.responseObject.data : (ev.verb !== 'patch' && isObject(req) && isObject(req.data) ? req.data : undefined);
+  if (done && shown) memory.set(key, { ...shown });
+  else if (done && ev.verb === 'patch') memory.delete(key);
+  if (req === undefined) return { body_unknown: true };
+  let keys: string[] = [];
+  let previousUnknown = false;
+  if (Array.isArray(req)) {
+    for (const op of req) {
+      if (!isObject(op) || typeof op.path !== 'string') continue;
+      if (op.path === '/data') keys.push(...(isObject(op.value) ? Object.keys(op.value) : Object.keys(before ?? {})));
+      else if (op.path.startsWith('/data/')) keys.push(op.path.slice(6).replace(/~1/g, '/').replace(/~0/g, '~'));
+    }
+  } else if (isObject(req) && isObject(req.data)) {
+    const sent = req.data;
+    if (ev.verb === 'patch') keys = Object.keys(sent);
+    else if (before) keys = [...new Set([...Object.keys(sent), ...Object.keys(before)])].filter((k) => sent[k] !== before[k]);
+    else {
+      keys = Object.keys(sent);
+      previousUnknown = ev.verb === 'update';
+    }
+  }
+  keys = [...new Set(keys)].slice(0, MAX_KEYS);
+  if (!keys.length) return undefined;
+  return { keys, ...(previousUnknown ? { previous_unknown: true as const } : {}) };
+}

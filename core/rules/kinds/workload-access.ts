@@ -63,6 +63,11 @@ export const mlWorkloadAccess: KindImpl = (ev, ctx) => {
     roleRulesWritten(ev, ctx);
     return;
   }
+  // KServe's controller configuration (the images run beside every model server, the credentials they use) edited.
+  if (/^resource\.(create|update)$/.test(ev.action) && d.kserve_config_change && typeof d.kserve_config_change === 'object') {
+    kserveConfigWritten(ev, ctx);
+    return;
+  }
   // A mutating webhook that can rewrite ML workloads, installed or changed outside the known installers.
   if (/^resource\.(create|update)$/.test(ev.action) && d.mutating_webhook && typeof d.mutating_webhook === 'object') {
     webhookWritten(ev, ctx);
@@ -366,6 +371,48 @@ const roleRulesWritten: KindImpl = (ev, ctx) => {
       object: name,
       object_type: ev.resource?.type,
       operation: ev.operation,
+      helm_release: marks.helm_release,
+      gitops_application: marks.gitops_application,
+      impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
+    },
+  });
+};
+
+/**
+ * KServe's controller ConfigMap `inferenceservice-config` written (the connector's `details.kserve_config_change`): its
+ * keys name the storage initializer that downloads every model with the namespace's credentials, the agent / logger
+ * sidecar that sees every request, the credentials configuration and the ingress of every model server. Anyone but a
+ * trusted installer (or `exempt`) editing it changes every model server at its next start, with no InferenceService write.
+ */
+const kserveConfigWritten: KindImpl = (ev, ctx) => {
+  if (byTrustedInstaller(ev, ctx)) return;
+  const identity = identityOf(ev.actor, ctx.cfg);
+  if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;
+  const c = ev.details?.kserve_config_change as Record<string, unknown>;
+  const keys = strings(c.keys);
+  const ns = ev.resource?.namespace ?? '';
+  const name = ev.resource?.name ?? 'inferenceservice-config';
+  const object = `${ns}/${name}`;
+  const marks = installMarks(ev);
+  const images = strings(ev.ml?.deployment?.images);
+  ctx.detect({
+    entity: namedEntity('config_map', scopedName(object, scopeOf(ev)), object, ev.platform),
+    key: `kserve config|${identity ?? ''}|${object}`,
+    evidence: [ev.id],
+    title: "KServe's controller configuration changed",
+    summary: `${callerText(ev.actor, ctx.cfg)} ${ev.action === 'resource.create' ? 'created' : 'changed'} ${object}${c.body_unknown === true ? ' (the record does not show which keys)' : keys.length ? ` (${keys.join(', ')})` : ''}, KServe's configuration of every model server: the storage initializer that downloads models, the agent and logger that see every request, the credentials they use${marks.text}`,
+    details: {
+      identity,
+      workload: 'kserve_config',
+      access: 'kserve config',
+      namespace: ns || undefined,
+      object: name,
+      object_type: ev.resource?.type,
+      operation: ev.operation,
+      keys: keys.length ? keys : undefined,
+      images: images.length ? images : undefined,
+      previous_unknown: c.previous_unknown === true || undefined,
+      body_unknown: c.body_unknown === true || undefined,
       helm_release: marks.helm_release,
       gitops_application: marks.gitops_application,
       impersonated: Array.isArray(ev.actor?.chain) && ev.actor.chain.length > 1 ? ev.actor.chain[ev.actor.chain.length - 1] : undefined,
