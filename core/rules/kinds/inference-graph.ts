@@ -6,7 +6,9 @@ import { setting, type KindImpl, type RuleContext } from './context.js';
  * registry.unapproved_deployment, KServe InferenceGraph part: a step's `serviceUrl` (the connector's
  * `details.graph_service_urls`) to a host outside the cluster makes the graph send every request it receives to that
  * service and serve its answers as predictions — a model no registry approved, and the requests (often personal
- * data) leaving the cluster. Inside the cluster: a host without a dot (a Service of the graph's namespace), one ending
+ * data) leaving the cluster. Inside the cluster: a host without a dot that names a Service of the graph's namespace the
+ * rules saw written (or an InferenceService, its component Service, ModelMesh's Service there) — any other dotless name
+ * resolves through the cluster's DNS search path and then the node's search domains (`scorer.corp.example`) —, one ending
  * `.svc` or `.svc.cluster.local`, or `<name>.<namespace>[.<ingress domain>]` of an InferenceService the rules saw
  * written (KServe's own URL of it); and any host `graph_hosts` lists (host globs). Judged on the endpoints
  * `endpoints` selects, once per graph and host set.
@@ -22,6 +24,7 @@ const MODELMESH_SERVICE = 'modelmesh-serving';
 
 function rememberInferenceService(ev: NormalizedEvent, ctx: RuleContext): void {
   rememberExternalName(ev, ctx);
+  rememberService(ev, ctx);
   const ep = ev.ml?.deployment?.endpoint;
   if (!GRAPH_TARGETS.has(ev.resource?.type ?? '') || typeof ep !== 'string' || !ep || ev.outcome === 'failure') return;
   const key = knownKey(ev, ep);
@@ -46,6 +49,34 @@ function rememberExternalName(ev: NormalizedEvent, ctx: RuleContext): void {
   const target = ev.details?.external_name;
   if (typeof target === 'string' && target) ctx.set(key, target);
   else if (ev.action === 'resource.delete' || ev.details?.external_name_cleared === true) ctx.delete(key);
+}
+
+/** Services seen written: `ksvc|<scope>|<namespace>/<name>` (core Services, and Knative's, which make a Service of their name). */
+const serviceKey = (ev: NormalizedEvent, ns: string, name: string) => `ksvc|${scopeOf(ev) ?? ''}|${ns}/${name}`;
+
+function rememberService(ev: NormalizedEvent, ctx: RuleContext): void {
+  const ns = ev.resource?.namespace;
+  const name = ev.resource?.name;
+  if (ev.resource?.type !== 'services' || !ns || !name || ev.outcome === 'failure' || ev.details?.dry_run === true) return;
+  if (typeof ev.details?.subresource === 'string') return;
+  const key = serviceKey(ev, ns, name);
+  if (ev.action === 'resource.delete') ctx.delete(key);
+  else if ((ev.action === 'resource.create' || ev.action === 'resource.update') && !ctx.get<boolean>(key)) ctx.set(key, true);
+}
+
+/**
+ * Whether a dotless host names something of the graph's namespace the rules know: a Service seen written, an
+ * InferenceService / LLMInferenceService / Predictor (KServe makes Services of its name and `<name>-predictor`), or
+ * ModelMesh's Service. A name none of these hold is looked up through the pod's DNS search path: past
+ * `<ns>.svc.cluster.local`, `svc.cluster.local` and `cluster.local` come the node's own search domains, so
+ * `http://scorer` reaches `scorer.<node domain>` outside the cluster.
+ */
+function knownServiceName(host: string, ev: NormalizedEvent, ctx: RuleContext): boolean {
+  const ns = ev.resource?.namespace ?? (ev.ml?.deployment?.endpoint ?? '').split('/')[0] ?? '';
+  if (!ns) return false;
+  if (ctx.get<boolean>(serviceKey(ev, ns, host)) === true) return true;
+  const known = (n: string) => !!n && ctx.get<boolean>(knownKey(ev, `${ns}/${n}`)) === true;
+  return known(host) || known(host.replace(COMPONENT_SUFFIX, ''));
 }
 
 /**
@@ -151,7 +182,7 @@ function inCluster(host: string, ev: NormalizedEvent, ctx: RuleContext, seen = 0
   // An ExternalName Service is a DNS alias: the router reaches whatever its target is (followed a few hops).
   const alias = externalTargetOf(host, ev, ctx);
   if (alias !== undefined) return seen < 4 && alias !== host && inCluster(alias, ev, ctx, seen + 1);
-  if (!host.includes('.') && !host.includes(':') && /^[a-z0-9-]+$/.test(host)) return true;
+  if (!host.includes('.') && !host.includes(':') && /^[a-z0-9-]+$/.test(host)) return knownServiceName(host, ev, ctx);
   if (/\.svc$/.test(host) || /\.svc\.cluster\.local$/.test(host)) return true;
   const [label, namespace, ...domain] = host.split('.');
   // Only KServe's default ingress domain is taken for the cluster's own: `<name>.<namespace>.<anything>` of a known
@@ -187,12 +218,14 @@ export const inferenceGraphExternal: KindImpl = (ev, ctx) => {
   });
   if (!outside.length) return;
   const hosts = [...new Set(outside.map((u) => hostOf(u.url as string)))].sort();
+  // Dotless names of no Service seen: resolved through the DNS search domains, maybe outside.
+  const unknownServices = hosts.filter((h) => /^[a-z0-9-]+$/.test(h));
   ctx.detect({
     entity: { type: 'endpoint', id: ep, name: ev.resource?.name, platform: ev.platform },
     key: `graph|${ep}|${hosts.join(',')}`,
     evidence: [ev.id],
     title: 'Inference graph routes requests to a service outside the cluster',
-    summary: `${callerText(ev.actor, ctx.cfg)} set InferenceGraph ${ep} to send its requests to ${outside.map((u) => `${u.url as string}${typeof u.node === 'string' ? ` (node ${u.node})` : ''}`).join(', ')} (${ev.operation}): that service sees every request and its answers are served as predictions, with no registry approval`,
-    details: { reason: 'graph_external_service', graph: ep, hosts, service_urls: outside, deployer: callerText(ev.actor, ctx.cfg) },
+    summary: `${callerText(ev.actor, ctx.cfg)} set InferenceGraph ${ep} to send its requests to ${outside.map((u) => `${u.url as string}${typeof u.node === 'string' ? ` (node ${u.node})` : ''}`).join(', ')} (${ev.operation}): that service sees every request and its answers are served as predictions, with no registry approval${unknownServices.length ? ` (${unknownServices.join(', ')}: no Service of that name was seen in ${ev.resource?.namespace ?? 'the namespace'}, so the name resolves through the DNS search domains, the node's own included)` : ''}`,
+    details: { reason: 'graph_external_service', graph: ep, hosts, service_urls: outside, unknown_services: unknownServices.length ? unknownServices : undefined, deployer: callerText(ev.actor, ctx.cfg) },
   });
 };

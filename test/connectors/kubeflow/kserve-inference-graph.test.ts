@@ -42,16 +42,16 @@ describe('KServe InferenceGraph serviceUrl (registry.unapproved_deployment, grap
     expect(JSON.stringify(got)).not.toContain('s3cret');
   });
 
-  it('in-cluster targets do not: a Service name, *.svc, *.svc.cluster.local, a known InferenceService by its ingress URL; graph_hosts allows a host', () => {
+  it('in-cluster targets do not: a known InferenceService by its name, *.svc, *.svc.cluster.local, a known InferenceService by its ingress URL; graph_hosts allows a host', () => {
     const inside = graph([
       { serviceUrl: 'http://fraud-pre/v1/models/pre:predict' },
       { serviceUrl: 'http://fraud-pre.kubeflow-user-alice.svc/v1/models/pre:predict' },
       { serviceUrl: `http://fraud-main.${NS}.svc.cluster.local/v1/models/main:predict` },
       { serviceUrl: `http://fraud-post.${NS}.example.com/v1/models/post:predict` },
     ]);
-    expect(alerts([isvc('fraud-post'), write('create', 'inferencegraphs', 'fraud-graph', inside)])).toEqual([]);
-    // The same ingress-style URL of an InferenceService never seen is not shown to be one.
-    expect(alerts([write('create', 'inferencegraphs', 'fraud-graph', inside)]).map((a) => a.details.hosts)).toEqual([[`fraud-post.${NS}.example.com`]]);
+    expect(alerts([isvc('fraud-pre'), isvc('fraud-post'), write('create', 'inferencegraphs', 'fraud-graph', inside)])).toEqual([]);
+    // The same ingress-style URL of an InferenceService never seen is not shown to be one, nor is a dotless name no Service was seen to have.
+    expect(alerts([write('create', 'inferencegraphs', 'fraud-graph', inside)]).map((a) => a.details.hosts)).toEqual([[`fraud-post.${NS}.example.com`, 'fraud-pre']]);
     const partner = write('create', 'inferencegraphs', 'fraud-graph', graph([{ serviceUrl: 'https://scoring.partner.example/predict' }]));
     expect(alerts([partner], { [RULE]: { graph_hosts: ['*.partner.example'] } })).toEqual([]);
     expect(alerts([partner], { [RULE]: { endpoints: ['other/*'] } })).toEqual([]);
