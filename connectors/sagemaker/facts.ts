@@ -410,6 +410,19 @@ function pipelineLink(params: Obj, jobName: string | undefined): { pipeline_exec
 }
 
 /**
+ * The pipeline execution that registered a model package: `MetadataProperties.GeneratedBy` when it is an execution's
+ * ARN, else the `sagemaker:pipeline-execution-arn` tag. Undefined for a package registered by hand.
+ *
+ * @example
+ * packagePipelineRun('arn:aws:sagemaker:us-east-2:123456789012:pipeline/p/execution/4r83jejmhorv', undefined) // that ARN
+ */
+export function packagePipelineRun(generatedBy: string | undefined, tags: unknown): string | undefined {
+  if (generatedBy && PIPELINE_EXECUTION_ARN.test(generatedBy)) return generatedBy;
+  const tagged = tagMap(tags)?.[PIPELINE_EXECUTION_TAG];
+  return tagged && PIPELINE_EXECUTION_ARN.test(tagged) ? tagged : undefined;
+}
+
+/**
  * What an inference-optimization job (CreateOptimizationJob) makes from what: the SageMaker Model the service creates
  * from its output (`OutputConfig.SageMakerModel.ModelName`: no CreateModel of it is logged), and its source — the
  * `ModelSource.S3.S3Uri` weights or the existing `ModelSource.SageMakerModel` — so the registry can judge the output
@@ -558,6 +571,9 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       definitions: def.definitions,
     };
     Object.assign(ml.job, pipelineLink(params, ml.job.name));
+    // The pipeline execution a step job ran in, under the name every stage's event gives it (the execution's own
+    // events, the model package it registered), so one search follows the run from data to registry.
+    if (typeof ml.job.pipeline_execution === 'string') ml.provenance = { ...ml.provenance, pipeline_run: ml.job.pipeline_execution };
     // A fine-tuning job's base model: the input channel JumpStart (and the SDK's fine-tuning recipes) name `model`,
     // whose weights the job starts from (its `modelAccessConfig.acceptEula` says a gated model's licence was accepted).
     const baseModel = arr(params.inputDataConfig).filter(isObj).find((c) => str(c.channelName) === 'model');
@@ -623,6 +639,10 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
       // Tags given at registration (CreateModelPackage, the state-change event): evidence and approval markers.
       tags: redactTagMap(tagMap(params.tags)),
     };
+    // A package a pipeline registered (its RegisterModel step sets `MetadataProperties.GeneratedBy` to the execution's
+    // ARN and tags it with it): the run its training ran in, as the step jobs' and the execution's events name it.
+    const run = packagePipelineRun(ml.model.generated_by as string | undefined, params.tags);
+    if (run) ml.provenance = { ...ml.provenance, pipeline_run: run };
   }
 
   // A private hub's model (ImportHubContent, UpdateHubContent): its document, a JSON string, says where its weights,
@@ -769,6 +789,7 @@ export function sagemakerMl(operation: string, params: Obj, response: Obj = {}):
     ml.provenance = {
       pipeline: str(params.pipelineName) ?? str(params.pipelineArn) ?? (execArn ? execArn.replace(/\/execution\/.*$/, '') : undefined),
       run_id: execArn,
+      pipeline_run: execArn,
       pipeline_version: str(params.pipelineVersionId) ?? str(response.pipelineVersionId),
       step: str(params.stepName),
     };

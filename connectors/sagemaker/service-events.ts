@@ -109,6 +109,7 @@ export function normalizeServiceEvent(env: Obj, ctx: RecordContext): RecordResul
       ...(ml.provenance ?? {}),
       pipeline: str(detail.pipelineArn),
       run_id: str(detail.pipelineExecutionArn),
+      pipeline_run: str(detail.pipelineExecutionArn),
       step: str(detail.stepName),
       status,
       previous_status: str(detail.previousPipelineExecutionStatus) ?? str(detail.previousStepStatus),

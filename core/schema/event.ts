@@ -180,6 +180,12 @@ export const MlProvenance = z.looseObject({
   parent_run_id: str.optional(),
   inputs: z.array(str).optional(),
   outputs: z.array(str).optional(),
+  /**
+   * The pipeline run the event belongs to or whose output it names, the same value on every stage's event so one
+   * search pivots across them: a KFP run id, a SageMaker pipeline execution ARN, a Vertex AI pipeline job's resource
+   * name. Unlike `run_id` (the run or job the event is about, as each platform names it), no rule reads it.
+   */
+  pipeline_run: str.optional(),
 });
 
 export const Ml = z.looseObject({

@@ -85,7 +85,7 @@ export function ecsMappings(): Record<string, unknown> {
             endpoint: kw, variant: kw, model_uri: kw, traffic: { type: 'object', enabled: false },
             variants: obj({ name: kw, model: kw, weight: { type: 'double' }, instance_count: { type: 'long' } }),
           }),
-          provenance: obj({ run_id: kw, pipeline: kw, pipeline_version: kw, step: kw, parent_run_id: kw, inputs: kw, outputs: kw }),
+          provenance: obj({ run_id: kw, pipeline: kw, pipeline_version: kw, step: kw, parent_run_id: kw, inputs: kw, outputs: kw, pipeline_run: kw }),
           // Metric and feature names carry dots (`skew.age`) and share prefixes (`loss`, `loss.val`):
           // without subobjects ES would need `skew` / `loss` as objects and refuse the document (ES >= 8.3).
           metrics: { type: 'object', subobjects: false },
