@@ -353,6 +353,24 @@ function targetName(pp: Json, canon: Canon): string | undefined {
   return resourceName;
 }
 
+const PIPELINE_JOB = /^projects\/[^/]+\/locations\/[^/]+\/pipelineJobs\/[^/@]+/;
+
+/**
+ * The Vertex AI pipeline run (a PipelineJob's resource name, project as the entry's other names give it) an entry
+ * belongs to: the PipelineJob it is about (CreatePipelineJob, CancelPipelineJob…), or the one that produced the Model
+ * it uploads or updates (`Model.pipelineJob`, "populated if the model is produced by a pipeline job").
+ *
+ * @example
+ * pipelineRunOf('projects/p/locations/l/pipelineJobs/train-1', {}, (n) => n) // 'projects/p/locations/l/pipelineJobs/train-1'
+ */
+export function pipelineRunOf(resourceName: string | undefined, req: Json, canon: Canon): string | undefined {
+  const own = PIPELINE_JOB.exec(resourceName ?? '')?.[0];
+  if (own) return own;
+  const produced = isObj(req.model) ? str(req.model.pipelineJob) : undefined;
+  const name = produced ? canon(produced) : undefined;
+  return name ? PIPELINE_JOB.exec(name)?.[0] : undefined;
+}
+
 /** A Git commit SHA (abbreviated or full SHA-1, or SHA-256), as opposed to a branch or tag name. */
 const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
 
@@ -412,6 +430,9 @@ export function auditFields(entry: LogEntry, approvalAliases: readonly string[],
   const evaluation = vertex && rpc === 'ImportModelEvaluation' && isObj(req.modelEvaluation) ? req.modelEvaluation : undefined;
   const scores = evaluation && outcome !== 'failure' ? evaluationMetrics(evaluation.metrics) : undefined;
   if (scores?.metrics) ml.metrics = scores.metrics;
+  // The pipeline run the entry is about, or that produced the model it uploads, named as every stage's event names it.
+  const pipelineRun = vertex ? pipelineRunOf(resourceName, req, canon) : undefined;
+  if (pipelineRun) ml.provenance = { ...ml.provenance, pipeline_run: pipelineRun };
   // The container Model Garden serves the deployed model with (serving.unverified_image judges ml.model.image).
   if (garden?.image) ml.model = { ...ml.model, image: ml.model?.image ?? garden.image };
   // The Hub repository a Hugging Face container downloads (serving.unverified_image judges its revision and name).
