@@ -429,7 +429,7 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
         name,
         namespace: ref.namespace,
       }),
-      ml: job || kfpRunId || deployment || modelLocation ? definedOnly({ job, deployment, model: modelLocation ? { artifact_uri: modelLocation } : undefined, provenance: kfpRunId ? { run_id: kfpRunId } : undefined }) : undefined,
+      ml: job || kfpRunId || deployment || modelLocation ? definedOnly({ job, deployment, model: modelLocation ? { artifact_uri: modelLocation } : undefined, provenance: kfpRunId ? { run_id: kfpRunId, pipeline_run: kfpRunId } : undefined }) : undefined,
       details,
     }) as unknown as EventDraft,
     { raw, keepRaw: ctx.keepRaw },

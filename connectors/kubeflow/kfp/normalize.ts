@@ -223,7 +223,7 @@ export function normalizeKfp(record: unknown, ctx: NormalizeContext): NormalizeO
           resource: { type: 'pipeline_run', id: item.run_id, name: item.display_name || undefined, namespace },
           ml: {
             job: jobOf(item, 'kfp.run', images, packageSources),
-            provenance: { run_id: item.run_id, pipeline: ref.pipeline_id || undefined, pipeline_version: versionId, parent_run_id: item.recurring_run_id || undefined },
+            provenance: { run_id: item.run_id, pipeline: ref.pipeline_id || undefined, pipeline_version: versionId, parent_run_id: item.recurring_run_id || undefined, pipeline_run: item.run_id },
           },
           details: {
             experiment_id: item.experiment_id || undefined,

@@ -240,6 +240,7 @@ describe('KFP REST normalization', () => {
       pipeline: '9b187b86-7c0a-42ae-a0bc-2a746b6eb7a3',
       pipeline_version: 'e15dc3ec-b45e-4cc7-bb07-e76b5dbce99a',
       parent_run_id: 'recurring-schedule-001',
+      pipeline_run: 'completed-run-123',
     });
     expect(create!.ml?.job?.params).toEqual({ batch_size: 1000, learning_rate: 'foo' });
     expect(create!.details?.pipeline_source).toBe('pipeline_version');
