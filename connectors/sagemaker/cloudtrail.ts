@@ -95,6 +95,9 @@ export function cloudTrailActor(r: Obj): Actor | undefined {
     user_agent: str(r.userAgent),
     mfa,
     session_issuer: issuerArn,
+    // The access key the call was signed with, where a Vertex AI event names its service-account key: one field for
+    // the credential across platforms (also `details.access_key_id`, as before). An id, never a secret.
+    key_id: str(ui.accessKeyId),
     // A role session made for an Identity Center user (an identity-enhanced session: SageMaker Studio and Q in an
     // Identity Center domain call with the execution role, session `SageMaker`): that user goes in the chain too.
     chain: actorChain(sourceIdentityOf(ui), arn, issuerArn, idcUser ? undefined : identityCenterUser(ui)?.id),

@@ -79,3 +79,13 @@ describe('SageMaker: the pipeline execution on every stage', () => {
   });
 });
 
+
+describe('SageMaker: the caller\'s credential in actor.key_id', () => {
+  it('is the access key CloudTrail logged (userIdentity.accessKeyId), where a Vertex AI event names its service-account key', () => {
+    const ev = sagemakerOne(fx('cloudtrail-sagemaker-createendpoint.awsdocs.json'));
+    expect(ev.actor?.key_id).toBe('ASXIAGXEXAMPLEQULKNXV');
+    expect(ev.details?.access_key_id).toBe('ASXIAGXEXAMPLEQULKNXV');
+    // A service's own call (EventBridge state change) has none.
+    expect(sagemakerOne(fx('eventbridge-sagemaker-endpoint-state-change.awsdocs.json')).actor?.key_id).toBeUndefined();
+  });
+});
