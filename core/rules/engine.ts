@@ -5,7 +5,7 @@ import { Baselines, type Entity, type WindowResult } from './baseline.js';
 import { MAX_CLOCK_SKEW_MS, MIXED_KINDS, RulesConfigSchema, STATISTICAL_KINDS, resolveRules, type ResolvedRule } from './config.js';
 import { KIND_DEFAULTS } from './defaults.js';
 import { ChangeEchoes, changeKeyOf } from './echo.js';
-import { assumedRoleArnOf, eventScope, identityOf, serverScopeOf, summaryWithServer } from './facts.js';
+import { assumedRoleArnOf, eventScope, identityOf, lineageOf, registryLineage, serverScopeOf, summaryWithServer, versionKeyOfEntity } from './facts.js';
 import { KIND_AFTER_UPDATE, KIND_AT_END, KIND_IMPLS, KIND_ON_TICK } from './kinds/index.js';
 import { MAX_ALERT_EVIDENCE, type DetectionInput, type KindImpl, type RuleContext } from './kinds/context.js';
 import { Registry } from './registry.js';
@@ -184,7 +184,7 @@ class Engine implements RuleEngine {
   private readonly contexts: RuleContext[];
   /** Indexes of the rules whose kind also looks at an event after the registry took it in. */
   private readonly afterUpdate: number[];
-  private readonly turn: { time: string; evId: string; platform?: NormalizedEvent['platform']; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; invokedBy?: string; gitopsApplication?: string; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
+  private readonly turn: { time: string; evId: string; platform?: NormalizedEvent['platform']; actor?: NormalizedEvent['actor']; cloud?: NormalizedEvent['cloud']; resource?: NormalizedEvent['resource']; ml?: NormalizedEvent['ml']; lineageFrom?: string; invokedBy?: string; gitopsApplication?: string; obsTime: string; obsMs: number; sweepMs: number; receiptMs: number; now: number; out: Alert[]; detections: Detection[]; observed: boolean } = {
     time: '',
     observed: false,
     sweepMs: 0,
@@ -237,7 +237,11 @@ class Engine implements RuleEngine {
         // role or the caller's credentials) says so: the identity is the stack's role, the change came from a template.
         // An object Argo CD applied names its Application (details.gitops_application): where in Git the change came from.
         const own = d.time === undefined ? { ...eventScope(turn), ...(turn.invokedBy ? { invoked_by: turn.invokedBy } : {}), ...(turn.gitopsApplication ? { gitops_application: turn.gitopsApplication } : {}), ...d.details } : d.details;
-        const details = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
+        const withActor = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
+        // The chain-of-custody ids of the event the detection ends with, when that is the event being judged (a
+        // detection dated at an earlier event, judged late, has only its evidence ids): see lineageOf.
+        const lineage = turn.lineageFrom && (d.time === undefined || d.evidence.at(-1) === turn.lineageFrom) && withActor?.lineage === undefined ? lineageOf(turn) : undefined;
+        const details = lineage ? { ...withActor, lineage } : withActor;
         // A person is one across servers, so their entity is not scoped; the summary still says whose server's model it is about.
         const server = d.time === undefined && turn.platform ? serverScopeOf({ platform: turn.platform, cloud: turn.cloud }) : undefined;
         turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time), ...(server ? { server: { id: server, platform: turn.platform! } } : {}) });
@@ -293,6 +297,8 @@ class Engine implements RuleEngine {
     turn.actor = ev.actor;
     turn.cloud = ev.cloud;
     turn.resource = ev.resource;
+    turn.ml = ev.ml;
+    turn.lineageFrom = ev.id;
     turn.invokedBy = typeof ev.details?.invoked_by === 'string' && ev.details.invoked_by ? ev.details.invoked_by : undefined;
     turn.gitopsApplication = typeof ev.details?.gitops_application === 'string' && ev.details.gitops_application ? ev.details.gitops_application : undefined;
     // The second report of one change (another channel's: see echo.ts) is skipped by the rules that took the first.
@@ -412,6 +418,8 @@ class Engine implements RuleEngine {
     turn.actor = undefined;
     turn.cloud = undefined;
     turn.resource = undefined;
+    turn.ml = undefined;
+    turn.lineageFrom = undefined;
     const beat = { time: turn.time } as NormalizedEvent;
     for (let i = 0; i < this.rules.length; i++) {
       const onTick = KIND_ON_TICK[this.rules[i]!.kind];
@@ -442,6 +450,9 @@ class Engine implements RuleEngine {
     // …and what kinds keep waiting for (a deployment's unseen models) is judged with what is known.
     const turn = this.turn;
     turn.platform = undefined;
+    // What the kinds judge at the end is no event's: no event's lineage is theirs.
+    turn.lineageFrom = undefined;
+    turn.ml = undefined;
     turn.time = Number.isFinite(t) ? new Date(t).toISOString() : time;
     turn.obsMs = t;
     turn.sweepMs = t;
@@ -617,6 +628,10 @@ class Engine implements RuleEngine {
     else day.alerts++;
     this.saveDay(rule.id, d.time, day);
     const discriminator = d.window ? d.window.windowStart : (d.evidence.at(-1) ?? d.time);
+    // A model version's chain of custody as the registry state holds it (artifact, digest, producing runs, who trained,
+    // evaluated, registered and approved it): one state read per alert sent, none for the repeats suppressed above.
+    const registry = d.entity.type === 'model_version' && d.entity.platform ? registryLineage(this.reg.version(versionKeyOfEntity(d.entity.platform, d.entity.id))) : undefined;
+    const lineage = registry ? { ...((d.details?.lineage as Record<string, unknown> | undefined) ?? {}), registry } : undefined;
     return [
       {
         schema_version: SCHEMA_VERSION,
@@ -635,6 +650,7 @@ class Engine implements RuleEngine {
           ...(mode === 'observe' ? { observe_reason: ruleMode === 'observe' ? 'rule in observe mode' : 'learning period' } : {}),
           ...(d.window ? {} : { consecutive: streak }),
           ...stripUndefined(d.details ?? {}),
+          ...(lineage ? stripUndefined({ lineage }) : {}),
         },
         count,
         first_seen: firstSeen,

@@ -1,6 +1,7 @@
 import { imageDigestOf } from '../integrity/image.js';
 import { MLFLOW_DEFAULT_WORKSPACE, workspaceScope, type NormalizedEvent } from '../schema/index.js';
 import type { RulesConfigParsed } from './config.js';
+import type { Party, VersionRec } from './registry.js';
 
 /**
  * Platform-independent facts the rules need, read from normalized events:
@@ -202,6 +203,100 @@ export function eventScope(ev: Pick<NormalizedEvent, 'actor' | 'cloud' | 'resour
   return out;
 }
 type EventScope = { cloud?: NormalizedEvent['cloud']; namespace?: string; actor_id?: string; invoked_by?: string; gitops_application?: string };
+
+/**
+ * The registry key of a `model_version` entity (`<scope>:<name>/<version>`, see versionEntity): the version is after
+ * the last `/` (a Vertex model's name has slashes of its own).
+ *
+ * @example
+ * versionKeyOfEntity('sagemaker', '111122223333:us-east-1:fraud/3') // 'sagemaker|111122223333:us-east-1:fraud|3'
+ */
+export function versionKeyOfEntity(platform: string, id: string): string {
+  const i = id.lastIndexOf('/');
+  return `${platform}|${id.slice(0, i)}|${id.slice(i + 1)}`;
+}
+
+/** How many identities or runs of each kind `details.lineage.registry` names (the latest). */
+const LINEAGE_LIST = 5;
+
+/**
+ * What the registry state knows of a model version's chain of custody, for an alert about it
+ * (`details.lineage.registry`): its artifact and digest, the run it was logged from and the runs that produced its
+ * artifact, and who created, trained, evaluated, registered and approved (or rejected) it, with the event ids.
+ *
+ * @example
+ * registryLineage(reg.version('mlflow|fraud|3'))?.trained_by // ['alice@example.com']
+ */
+export function registryLineage(v: VersionRec | undefined): Record<string, unknown> | undefined {
+  if (!v) return undefined;
+  const who = (parties: Party[] | undefined) => {
+    const ids = [...new Set((parties ?? []).map((p) => p.identity))].slice(-LINEAGE_LIST);
+    return ids.length ? ids : undefined;
+  };
+  const out: Record<string, unknown> = {
+    artifact_uri: v.artifact,
+    sha256: v.sha256,
+    run_id: v.runId,
+    producer_runs: v.producerRuns?.length ? v.producerRuns.slice(-LINEAGE_LIST) : undefined,
+    created_by: v.created?.identity,
+    trained_by: who(v.trainers),
+    evaluated_by: who(v.evaluators),
+    registered_by: who(v.registrants),
+    approval: v.approval ? { state: v.approval.state, identity: v.approval.identity, time: v.approval.time, event: v.approval.event } : undefined,
+  };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The join keys an alert copies from the event that raised it (`details.lineage`). */
+export interface Lineage {
+  resource?: { type: string; id: string };
+  model?: { name?: string; version?: string; run_id?: string; artifact_uri?: string; sha256?: string };
+  run_id?: string;
+  pipeline_run?: string;
+  job?: string;
+  endpoint?: string;
+  model_uri?: string;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+/**
+ * The ids an alert needs to pivot back along the model's chain of custody, as the event that raised it holds them
+ * (its resource, the model version with the run that produced it and its artifact and digest, the run and pipeline
+ * run, the job, the endpoint and model URI deployed), under the events' own values: `resource.id` is what the
+ * platform's records name (an ARN, `…/models/fraud@2`), where the alert's `entity.id` is mltrail's scoped key.
+ * Read from the event in hand, no state: a few property reads per detection. Undefined when the event names none.
+ *
+ * @example
+ * lineageOf({ resource: { type: 'model_version', id: 'fraud/3' }, ml: { model: { name: 'fraud', version: '3', run_id: 'r1' } } })
+ * // { resource: { type: 'model_version', id: 'fraud/3' }, model: { name: 'fraud', version: '3', run_id: 'r1' } }
+ */
+export function lineageOf(ev: Pick<NormalizedEvent, 'resource' | 'ml'>): Lineage | undefined {
+  const out: Lineage = {};
+  const r = ev.resource;
+  if (r?.id) out.resource = { type: r.type, id: r.id };
+  const m = ev.ml?.model;
+  if (m) {
+    const model: NonNullable<Lineage['model']> = {};
+    for (const k of ['name', 'version', 'run_id', 'artifact_uri', 'sha256'] as const) {
+      const v = text(m[k]);
+      if (v) model[k] = v;
+    }
+    if (Object.keys(model).length) out.model = model;
+  }
+  const run = text(ev.ml?.provenance?.run_id);
+  if (run) out.run_id = run;
+  const pipelineRun = text(ev.ml?.provenance?.pipeline_run);
+  if (pipelineRun) out.pipeline_run = pipelineRun;
+  const job = text(ev.ml?.job?.name);
+  if (job) out.job = job;
+  const endpoint = text(ev.ml?.deployment?.endpoint);
+  if (endpoint) out.endpoint = endpoint;
+  const modelUri = text(ev.ml?.deployment?.model_uri);
+  if (modelUri) out.model_uri = modelUri;
+  return Object.keys(out).length ? out : undefined;
+}
 
 // ---------------------------------------------------------------- URIs
 
