@@ -91,7 +91,7 @@ export function createRegistryAuditor(deps: ConnectorDeps<MlflowConfig>, opts: A
   const ingest = (events: NormalizedEvent[], channel: string) => deps.ingest.ingest(where === undefined ? events : events.map(own), channel);
   const log = deps.logger;
   const retry: RetryPolicy = { initialMs: cfg.retry_initial_ms, maxMs: cfg.retry_max_ms, requestTimeoutMs: cfg.request_timeout_ms, maxAttempts: cfg.max_attempts };
-  const client = new MlflowClient({ trackingUri: cfg.tracking_uri!, username: cfg.username, password: cfg.password, token: cfg.token, retry, workspace });
+  const client = new MlflowClient({ trackingUri: cfg.tracking_uri!, username: cfg.username, password: cfg.password, token: cfg.token, retry, workspace, staticPrefix: cfg.static_prefix });
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;

@@ -149,6 +149,11 @@ export interface MlflowClientOptions {
   token?: string;
   retry: RetryPolicy;
   dispatcher?: Dispatcher;
+  /**
+   * `mlflow server --static-prefix` (`/mlflow`): MLflow serves its UI routes (`/ajax-api/…`, `/get-artifact`) under it
+   * and its REST API (`/api/…`) without it, so only the former get it.
+   */
+  staticPrefix?: string;
   /** The workspace every request is made in (`X-MLFLOW-WORKSPACE`, servers with MLFLOW_ENABLE_WORKSPACES); the server's default when unset. */
   workspace?: string;
 }
@@ -172,6 +177,11 @@ export class MlflowClient {
     if (opts.username) this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     else if (opts.token) this.auth = `Bearer ${opts.token}`;
     else if (user) this.auth = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  }
+
+  /** What MLflow's UI routes are under: the server's `--static-prefix`, without a trailing `/` (none: ''). */
+  private get uiPrefix(): string {
+    return (this.opts.staticPrefix ?? '').replace(/\/+$/, '');
   }
 
   /** Where requests go, safe for logs and events (no user-info, no credential-like query values). */
@@ -349,8 +359,8 @@ export class MlflowClient {
           : 'loggedModelId' in target
             // A logged model's file: MLflow serves it only under /ajax-api (mlflow/server/__init__.py
             // serve_get_logged_model_artifact), read from its artifact store whether proxied or not.
-            ? await this.send('GET', `/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(target.loggedModelId)}/artifacts/files`, s, [['artifact_file_path', target.path]], undefined, idle)
-            : await this.send('GET', '/get-artifact', s, [['path', target.path], ['run_id', target.runId]], undefined, idle);
+            ? await this.send('GET', `${this.uiPrefix}/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(target.loggedModelId)}/artifacts/files`, s, [['artifact_file_path', target.path]], undefined, idle)
+            : await this.send('GET', `${this.uiPrefix}/get-artifact`, s, [['path', target.path], ['run_id', target.runId]], undefined, idle);
       try {
         return await consume(res.body);
       } catch (err) {

@@ -31,6 +31,13 @@ export const PollConfig = z.strictObject({
   enabled: z.boolean().default(true),
   /** MLflow tracking server base URL (MLFLOW_TRACKING_URI), e.g. https://mlflow.internal:5000 */
   tracking_uri: z.url({ protocol: /^https?$/, error: 'must be the http(s):// URL of an MLflow tracking server (databricks, file: and database URIs cannot be audited over REST)' }).optional(),
+  /**
+   * The server's `mlflow server --static-prefix` (e.g. `/mlflow`). MLflow puts it before its UI routes only
+   * (`/ajax-api/…`, `/get-artifact`; handlers.py `_get_ajax_path` and `_add_static_prefix`), never before `/api/2.0/…`,
+   * so the REST calls go to `tracking_uri` as is and the file downloads that exist only as UI routes (a logged
+   * model's files, a run's artifacts outside the proxy) to `tracking_uri` + prefix. Unset: no prefix.
+   */
+  static_prefix: z.string().regex(/^\/[^?#\s]*[^/?#\s]$/, 'must be the path given to mlflow server --static-prefix: starting with /, not ending with /, e.g. /mlflow').optional(),
   /** Basic auth (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD). */
   username: z.string().min(1).optional(),
   password: z.string().optional(),

@@ -60,6 +60,26 @@ describe('MlflowClient', () => {
     expect(calls).toBe(1);
   });
 
+  it('with a static prefix, run artifacts are fetched from <tracking_uri><prefix>/get-artifact, REST calls from <tracking_uri>/api', async () => {
+    const seen: string[] = [];
+    // A server behind a path (https://gw/team → the server's root) run with --static-prefix /mlflow.
+    const url = await serve((path, q) => {
+      seen.push(path);
+      if (path === '/team/mlflow/get-artifact' && q.get('run_id') === 'r1' && q.get('path') === 'model/model.pkl') return { body: 'weights', type: 'application/octet-stream' };
+      if (path === '/team/api/2.0/mlflow/runs/get') return { body: JSON.stringify({ run: { info: { run_id: 'r1' } } }) };
+      return { status: 404, body: '<h1>Not Found</h1>', type: 'text/html' };
+    });
+    const c = new MlflowClient({ trackingUri: `${url}/team/`, retry, staticPrefix: '/mlflow' });
+    const text = await c.download({ runId: 'r1', path: 'model/model.pkl' }, async (body) => {
+      let s = '';
+      for await (const chunk of body) s += String(chunk);
+      return s;
+    }, signal);
+    expect(text).toBe('weights');
+    expect((await c.getRun('r1', signal)).info?.run_id).toBe('r1');
+    expect(seen).toEqual(['/team/mlflow/get-artifact', '/team/api/2.0/mlflow/runs/get']);
+  });
+
   it('connection refused is a retryable network error', async () => {
     const url = await serve(() => ({ body: '{}' }));
     server!.close();

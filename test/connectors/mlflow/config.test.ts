@@ -80,4 +80,12 @@ describe('connectors.mlflow: a tracking URI the auditor cannot use', () => {
   it('a non-HTTP tracking_uri written in the config is a config error that says why', () => {
     expect(() => MlflowConfig.parse({ poll: { tracking_uri: 'databricks' } })).toThrow(/http\(s\):\/\/ URL of an MLflow tracking server/);
   });
+
+  it('poll.static_prefix is a path as mlflow server --static-prefix takes it: starting with /, not ending with /', () => {
+    expect(MlflowConfig.parse({ poll: { tracking_uri: 'https://h', static_prefix: '/mlflow' } }).poll.static_prefix).toBe('/mlflow');
+    expect(MlflowConfig.parse({ servers: [{ id: 'team', poll: { tracking_uri: 'https://t', static_prefix: '/a/b' } }] }).servers[0]!.poll!.static_prefix).toBe('/a/b');
+    for (const bad of ['mlflow', '/mlflow/', '/', '/m?x=1']) {
+      expect(() => MlflowConfig.parse({ poll: { tracking_uri: 'https://h', static_prefix: bad } }), bad).toThrow(/--static-prefix/);
+    }
+  });
 });

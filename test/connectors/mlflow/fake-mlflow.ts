@@ -93,6 +93,11 @@ export class FakeMlflow {
   /** When true every request is answered 503 (the server went down). */
   down = false;
   /**
+   * `mlflow server --static-prefix` (`/mlflow`): as MLflow routes it, the UI routes (`/ajax-api/…`, `/get-artifact`)
+   * answer only under the prefix and the REST API (`/api/…`) only without it; anything else is Flask's HTML 404.
+   */
+  staticPrefix?: string;
+  /**
    * Called with each request's path and query before it is answered. Changing the registry from
    * here between two pages of a search shifts the offset the next page token points at, as in
    * MLflow's SQL store: deleting an item already listed makes the next page skip one.
@@ -319,7 +324,17 @@ export class FakeMlflow {
       return;
     }
     const q = url.searchParams;
-    const p = url.pathname;
+    let p = url.pathname;
+    const ui = (path: string) => path.startsWith('/ajax-api/') || path === '/get-artifact';
+    if (this.staticPrefix !== undefined) {
+      const under = p.startsWith(`${this.staticPrefix}/`) ? p.slice(this.staticPrefix.length) : undefined;
+      if (under !== undefined && ui(under)) p = under;
+      else if (ui(p) || under !== undefined) {
+        res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>404 Not Found</title><h1>Not Found</h1>');
+        return;
+      }
+    }
     const reg = header === undefined || header === 'default' ? this : this.workspaces.get(header);
     if (!reg) return this.error(res, 404, 'RESOURCE_DOES_NOT_EXIST', `Workspace '${header}' not found`);
     const PROMPT_FILTER = "tag.`mlflow.prompt.is_prompt` = 'true'";

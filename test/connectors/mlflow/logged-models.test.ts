@@ -72,6 +72,31 @@ describe('MLflow 3 logged models (models:/<model_id> sources)', () => {
     expect(alerts.map((x) => x.entity.id)).toEqual(['fraud/1']);
   });
 
+  it('a server run with --static-prefix serves the file download under the prefix and the REST API without it: both are found (poll.static_prefix)', async () => {
+    h.fake.staticPrefix = '/mlflow';
+    h.fake.addModel('fraud', T0);
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
+    h.fake.addRun(v.run_id!, { user: 'alice' });
+    expect(await h.auditor({ verify_interval_s: 600, static_prefix: '/mlflow' }).runOnce()).toBe(true);
+    const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
+    expect(hash.outcome).toBe('success');
+    expect((hash.details?.manifest as Array<{ path: string }>).map((f) => f.path)).toEqual(['MLmodel', 'metadata/MLmodel', 'model.pkl', 'requirements.txt']);
+    const lm = h.fake.requests.filter((r) => r.path.includes('/logged-models/'));
+    expect(lm.map((r) => r.path)).toContain(`/api/2.0/mlflow/logged-models/${v.model_id}/artifacts/directories`);
+    expect([...new Set(lm.filter((r) => r.path.endsWith('/artifacts/files')).map((r) => r.path))]).toEqual([`/mlflow/ajax-api/2.0/mlflow/logged-models/${v.model_id}/artifacts/files`]);
+  });
+
+  it('without poll.static_prefix, such a server does not serve the files at /ajax-api: a failed hash_registered, not a hash', async () => {
+    h.fake.staticPrefix = '/mlflow';
+    h.fake.addModel('fraud', T0);
+    const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files, { store: 's3' });
+    h.fake.addRun(v.run_id!, { user: 'alice' });
+    await auditor().runOnce();
+    const hash = all().find((e) => e.action === 'model_version.hash_registered')!;
+    expect(hash.outcome).toBe('failure');
+    expect(hash.ml?.model?.sha256).toBeUndefined();
+  });
+
   it('a logged model in the proxied store is still read through the proxy', async () => {
     h.fake.addModel('fraud', T0);
     const v = h.fake.addLoggedModelVersion('fraud', '1', T0 + 10, files);
