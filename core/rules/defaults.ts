@@ -55,9 +55,14 @@ const PREBUILT_SERVING_IMAGES = [
  * regions — from that account), SageMaker's built-in algorithm images (XGBoost, Linear
  * Learner, BlazingText…, from per-region accounts), AWS's processing images (Spark, Data Wrangler, Clarify, Model
  * Monitor: a processing job is judged by this rule too, and with `allowed_repositories` set these had to be listed by
- * hand) and Vertex AI's prebuilt training containers.
+ * hand), Vertex AI's prebuilt training containers, and Kubeflow Pipelines v2's driver and launcher (every step of a v2
+ * run's Argo Workflow runs them; the KFP backend names them by tag, `V2_DRIVER_IMAGE` / `V2_LAUNCHER_IMAGE`, today on
+ * ghcr.io, in older releases on gcr.io/ml-pipeline).
  */
-const PREBUILT_TRAINING_IMAGES = ['763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_REGIONAL_DLC_IMAGES, ...AWS_ALGORITHM_IMAGES, ...AWS_PROCESSING_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*'];
+const PREBUILT_TRAINING_IMAGES = [
+  '763104351884.dkr.ecr.*.amazonaws.com/*', ...AWS_REGIONAL_DLC_IMAGES, ...AWS_ALGORITHM_IMAGES, ...AWS_PROCESSING_IMAGES, '*-docker.pkg.dev/vertex-ai/training/*', 'gcr.io/cloud-aiplatform/training/*',
+  'ghcr.io/kubeflow/kfp-driver', 'ghcr.io/kubeflow/kfp-launcher', 'gcr.io/ml-pipeline/kfp-driver', 'gcr.io/ml-pipeline/kfp-launcher',
+];
 
 /**
  * Package indexes a job may install from (`host` or `host/path` globs): PyPI and its file host, PyTorch's wheel index

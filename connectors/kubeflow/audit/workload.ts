@@ -62,11 +62,73 @@ function podSpecsOf(obj: unknown, depth = 0): PodSpec[] {
     // Argo: each template runs as its own pod; PSA never evaluates the Workflow itself.
     for (const t of wf.templates as Array<Record<string, any>>) {
       if (t === null || typeof t !== 'object') continue;
-      const containers = [t.container, t.script, ...listOf(t.containerSet?.containers), ...listOf(t.sidecars)].filter(Boolean);
+      const patched = typeof t.podSpecPatch === 'string';
+      // KFP v2's executor template names a placeholder image its pod-spec patch always replaces: nothing runs it.
+      const main = patched && t.container?.image === KFP_PLACEHOLDER_IMAGE ? { ...t.container, image: undefined } : t.container;
+      const containers = [main, t.script, ...listOf(t.containerSet?.containers), ...listOf(t.sidecars), ...(patched ? literalPatchContainers(t.podSpecPatch) : [])].filter(Boolean);
       if (containers.length || t.initContainers) out.push({ containers, initContainers: t.initContainers, hostNetwork: t.hostNetwork, volumes: wf.volumes });
     }
+    const steps = kfpV2Containers(wf);
+    if (steps.length) out.push({ containers: steps });
   }
   return out;
+}
+
+/** The image KFP v2's compiler gives `system-container-impl`, replaced at run time through its `podSpecPatch`. */
+const KFP_PLACEHOLDER_IMAGE = 'gcr.io/ml-pipeline/should-be-overridden-during-runtime';
+/** KFP v2's driver template: its `container` input is a step's container spec, what the step's pod will run. */
+const KFP_CONTAINER_DRIVER = 'system-container-driver';
+
+/** A JSON object in a string, or undefined. */
+function jsonObject(v: unknown): Record<string, any> | undefined {
+  if (typeof v !== 'string' || !v.trimStart().startsWith('{')) return undefined;
+  try {
+    const o = JSON.parse(v) as unknown;
+    return isObject(o) ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The containers of a template's `podSpecPatch` when it is written out (Argo merges it into the pod: its images run
+ * instead of the template's). One filled in at run time (`{{inputs.parameters.pod-spec-patch}}`, KFP v2's) is not.
+ */
+function literalPatchContainers(patch: string): Container[] {
+  if (patch.includes('{{')) return [];
+  const o = jsonObject(patch);
+  return o ? [...listOf(o.containers as Container[]), ...listOf(o.initContainers as Container[])].filter(isObject) : [];
+}
+
+/**
+ * The steps' own containers of a KFP v2 Workflow (compiled by the KFP backend's argocompiler). Its templates run KFP's
+ * driver, launcher and a placeholder; each step's image, command, args and env are a PipelineContainerSpec in JSON that
+ * the driver turns into the executor pod's spec patch: a workflow parameter `implementations-<hash>` the driver task
+ * passes as `{{workflow.parameters.implementations-<hash>}}` (KFP 2.1+), or written into the driver task's `container`
+ * argument (KFP 2.0). Read only when the Workflow has the driver template.
+ */
+function kfpV2Containers(wf: Record<string, any>): Container[] {
+  const templates = listOf(wf.templates as Array<Record<string, any>>).filter((t): t is Record<string, any> => isObject(t));
+  if (!templates.some((t) => t.name === KFP_CONTAINER_DRIVER)) return [];
+  const params = new Map<string, unknown>();
+  for (const p of listOf(wf.arguments?.parameters as Array<Record<string, unknown>>)) if (isObject(p) && typeof p.name === 'string') params.set(p.name, p.value);
+  const specs = new Map<string, Record<string, any>>();
+  const add = (name: string, value: unknown) => {
+    const c = jsonObject(value);
+    if (c && typeof c.image === 'string' && !specs.has(name)) specs.set(name, c);
+  };
+  for (const [name, value] of params) if (name.startsWith('implementations-')) add(name, value);
+  for (const t of templates) {
+    const tasks = [...listOf(t.dag?.tasks as unknown[]), ...listOf(t.steps as unknown[]).flat()];
+    for (const task of tasks as Array<Record<string, any>>) {
+      if (task === null || typeof task !== 'object' || task.template !== KFP_CONTAINER_DRIVER) continue;
+      const arg = listOf(task.arguments?.parameters as Array<Record<string, unknown>>).find((p) => isObject(p) && p.name === 'container');
+      const ref = typeof arg?.value === 'string' ? /^\{\{\s*workflow\.parameters\.([^}\s]+)\s*\}\}$/.exec(arg.value) : null;
+      if (ref) add(ref[1]!, params.get(ref[1]!));
+      else if (arg) add(`${String(task.name)}.container`, arg.value);
+    }
+  }
+  return [...specs].map(([name, c]) => ({ name, image: c.image, command: listOf(c.command), args: listOf(c.args), env: listOf(c.env) }));
 }
 
 function isPinned(image: string): boolean {

