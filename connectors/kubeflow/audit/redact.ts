@@ -369,6 +369,8 @@ function jsonHidden(v: string): string {
   return redactJsonString(v) ?? v;
 }
 const JSON_OPEN = /^\s*[[{]/;
+/** JSON text that may hold a container spec: its env entries and args need reading as a container's. */
+const CONTAINER_JSON = /"(?:env|args|command)"\s*:/;
 
 /** Whether text parses as a JSON object (an applied object as kubectl writes it). */
 function isJsonObjectText(text: string): boolean {
@@ -468,6 +470,12 @@ function redactValue(v: unknown, keys: Array<string | number>, shape: Shape, wal
     if (((secretEntry !== undefined && (k === 'value' || k === 'default') && typeof child === 'string' && holdsSecret(secretEntry, child)) || (secretOpValue && k === 'value')) && typeof child === 'string' && child !== '') {
       r = REDACTED;
       walk.paths.push(pathText(keys));
+    } else if (secretEntry !== undefined && (k === 'value' || k === 'default') && typeof child === 'string' && JSON_OPEN.test(child) && CONTAINER_JSON.test(child)) {
+      // A container spec as JSON text in a parameter (a KFP v2 Workflow's `implementations-<hash>`, its driver task's
+      // `container` argument): its env entries and args are read as a container's, then as any JSON string's.
+      const text = redactJsonText(child, keys, { ...walk, patched: undefined });
+      r = redactUrlSecrets(jsonHidden(text));
+      if (r !== text) walk.paths.push(pathText(keys));
     } else if ((secretObject && SECRET_DATA.has(k)) || (secretDataOp && k === 'value')) {
       r = redactSecretData(child, keys, walk);
     } else if (((k === 'data' || k === 'binaryData') && !secretObject && (walk.configMapData === true || o.kind === 'ConfigMap')) || (configMapOp && k === 'value')) {

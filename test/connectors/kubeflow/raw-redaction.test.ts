@@ -246,6 +246,32 @@ describe('Kubernetes audit raw redaction: Argo / KFP workflow parameters', () =>
     expect(spec.arguments.parameters).toEqual([{ name: 'db_password', value: '[redacted]' }, { name: 'epochs', value: '3' }]);
     expect(spec.templates[0].inputs.parameters).toEqual([{ name: 'hf_token', default: '[redacted]' }, { name: 'lr', default: '0.01' }]);
   });
+
+  it("a KFP v2 step's container spec held as JSON in a parameter (implementations-<hash>, a driver task's container argument): its secret env values and flag values are hidden, the rest stays", () => {
+    const ev = structuredClone(AUDIT);
+    const spec = (secret: string, flag: string) => JSON.stringify({
+      args: ['--executor_input', '{{$}}', '--api-key', flag], command: ['sh', '-c', 'python3 -m kfp.dsl.executor_main "$@"', '--'], image: 'python:3.11',
+      env: [{ name: 'HF_TOKEN', value: secret }, { name: 'EPOCHS', value: '3' }],
+    });
+    const wf = {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: 'train-', namespace: 'prod' },
+      spec: {
+        arguments: { parameters: [{ name: 'implementations-abc', value: spec('kfp-impl-env-1', 'kfp-impl-flag-2') }] },
+        templates: [
+          { name: 'system-container-driver', container: { image: 'ghcr.io/kubeflow/kfp-driver:2.5.0', command: ['driver'] }, inputs: { parameters: [{ name: 'container' }] } },
+          { name: 'root', dag: { tasks: [{ name: 'train-driver', template: 'system-container-driver', arguments: { parameters: [{ name: 'container', value: spec('kfp-arg-env-3', 'kfp-arg-flag-4') }] } }] } },
+        ],
+      },
+    };
+    const created = { ...ev, auditID: `${ev.auditID}-kfp2`, requestURI: '/apis/argoproj.io/v1alpha1/namespaces/prod/workflows', objectRef: { resource: 'workflows', namespace: 'prod', apiGroup: 'argoproj.io', apiVersion: 'v1alpha1' }, requestObject: wf, responseObject: undefined };
+    const [out] = normalizeAudit(created, ctx({ keepRaw: true })).events;
+    expect(JSON.stringify(out)).not.toMatch(/kfp-(impl|arg)-(env|flag)-\d/);
+    const held = JSON.parse((out!.raw as Obj).requestObject.spec.arguments.parameters[0].value) as Obj;
+    expect(held.env).toEqual([{ name: 'HF_TOKEN', value: '[redacted]' }, { name: 'EPOCHS', value: '3' }]);
+    expect(held.args).toEqual(['--executor_input', '{{$}}', '--api-key', '[redacted]']);
+    expect(held.image).toBe('python:3.11');
+    expect(out!.ml?.job?.images).toContain('python:3.11');
+  });
 });
 
 describe('Kubernetes audit redaction: secrets in the query of a URL', () => {
