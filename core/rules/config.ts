@@ -43,6 +43,15 @@ const Pattern = z.string().superRefine((s, ctx) => {
 const globs = z.array(z.string().min(1));
 /** `registry/repository` globs: the host part alone is matched against the registry, so each needs a `/`. */
 const repositoryGlobs = z.array(z.string().regex(/^[^/]+\/.+$/, 'expected registry/repository, e.g. docker.io/kserve/* or *-docker.pkg.dev/vertex-ai/prediction/*'));
+/**
+ * Image and package source lists for one GCP project or AWS account (the event's `cloud.project`, else
+ * `cloud.account`): each list given replaces the rule's own for that project's or account's events, e.g. its own
+ * Artifact Registry repositories or CodeArtifact domain only, where the default trusts every project's and account's.
+ */
+const perProject = z.record(
+  z.string().min(1),
+  z.strictObject({ allowed_registries: globs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_images: repositoryGlobs.optional(), allowed_package_sources: globs.optional() }),
+);
 
 /** Settings every rule has. */
 const common = {
@@ -163,8 +172,8 @@ export const KindSchemas = {
       .optional(),
     exempt: globs.optional(),
   }).refine((r) => r.time_zone === undefined || r.utc_offset_hours === undefined, { message: 'set time_zone or utc_offset_hours, not both', path: ['time_zone'] }),
-  unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_algorithms: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional(), trusted_code_locations: globs.optional() }),
-  unverified_image: z.strictObject({ ...common, allowed_registries: globs.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_code_locations: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional(), require_hub_commit: z.boolean().optional(), allowed_hub_models: globs.optional() }),
+  unverified_dependency: z.strictObject({ ...common, allowed_registries: globs.optional(), per_project: perProject.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_algorithms: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional(), trusted_code_locations: globs.optional() }),
+  unverified_image: z.strictObject({ ...common, allowed_registries: globs.optional(), per_project: perProject.optional(), require_digest: z.boolean().optional(), trusted_images: repositoryGlobs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_code_locations: globs.optional(), allowed_package_sources: globs.optional(), allowed_conda_channels: globs.optional(), trust_hidden_package_sources: z.boolean().optional(), require_hub_commit: z.boolean().optional(), allowed_hub_models: globs.optional() }),
   score_drop: z.strictObject({
     ...common,
     /** Metric name → which direction is better. */

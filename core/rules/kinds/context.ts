@@ -61,6 +61,22 @@ export function setting<T = any>(ctx: RuleContext, key: string): T {
 }
 
 /**
+ * A rule setting for one event: the list its GCP project or AWS account has under `per_project` (keyed by the event's
+ * `cloud.project`, else `cloud.account`), else the rule's own (setting).
+ *
+ * @example
+ * // per_project: { ml-prod: { allowed_repositories: ['us-docker.pkg.dev/ml-prod/*'] } }
+ * projectSetting(ctx, { cloud: { provider: 'gcp', project: 'ml-prod' } }, 'allowed_repositories') // ['us-docker.pkg.dev/ml-prod/*']
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as setting: the kind's zod schema typed the value.
+export function projectSetting<T = any>(ctx: RuleContext, ev: Pick<NormalizedEvent, 'cloud'>, key: string): T {
+  const scopes = ctx.rule.settings.per_project as Record<string, Record<string, unknown> | undefined> | undefined;
+  const scope = ev.cloud?.project ?? ev.cloud?.account;
+  const own = scopes && scope !== undefined && Object.hasOwn(scopes, scope) ? scopes[scope]?.[key] : undefined;
+  return own === undefined ? setting<T>(ctx, key) : (own as T);
+}
+
+/**
  * A model version as alerts name it: `name/version`, a SageMaker package's prefixed with the `<account>:<region>` it
  * lives in when known, a configured MLflow server's version with the server's id (`team:fraud/3`) (the same group and version in two accounts are two packages: their alerts stay apart).
  */

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { durationMs } from '../config.js';
 import { anyGlob, endpointOf, exceededFeatures, globMatch, identityOf, isJobSubmission, isLabelingJobSubmission, jobEntity, jobNameOf, sagemakerScopeOf, sourceOf } from '../facts.js';
-import { endpointEntity, identityEntity, setting, type KindImpl, type RuleContext } from './context.js';
+import { endpointEntity, identityEntity, projectSetting, setting, type KindImpl, type RuleContext } from './context.js';
 import { isPinnedImage, judgeImages } from './images.js';
 import { untrustedCode, untrustedFunctions } from './code-locations.js';
 import { isAllowedSource } from './packages.js';
@@ -401,7 +401,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
     const images = j.images?.length ? j.images : [j.image];
     // `image_pinned` is the connector's verdict over the whole job: it speaks for one image only when there is one.
     const pinned = (image: string) => (images.length === 1 && j.image_pinned !== undefined ? j.image_pinned : isPinnedImage(image) || (image === j.image && !!j.image_digest));
-    const judged = judgeImages(images, { allowed_registries: setting(ctx, 'allowed_registries'), require_digest: !preprocessing && setting<boolean>(ctx, 'require_digest'), trusted_images: setting(ctx, 'trusted_images'), allowed_repositories: setting(ctx, 'allowed_repositories') }, pinned);
+    const judged = judgeImages(images, { allowed_registries: projectSetting(ctx, ev, 'allowed_registries'), require_digest: !preprocessing && setting<boolean>(ctx, 'require_digest'), trusted_images: projectSetting(ctx, ev, 'trusted_images'), allowed_repositories: projectSetting(ctx, ev, 'allowed_repositories') }, pinned);
     reasons.push(...judged.reasons);
     offenders.push(...judged.offenders);
   }
@@ -416,7 +416,7 @@ export const unverifiedDependency: KindImpl = (ev, ctx) => {
   // Packages pip or uv fetch from an index or a URL the allow list does not name (PIP_INDEX_URL, a KFP component's
   // pip_index_urls, a `git+https://` requirement): code that runs in the job, from outside the image judged above.
   const sources = Array.isArray(j?.package_sources) ? j.package_sources.filter((s): s is string => typeof s === 'string') : [];
-  const foreignSources = submitted ? sources.filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels'))) : [];
+  const foreignSources = submitted ? sources.filter((s) => !isAllowedSource(s, projectSetting<string[]>(ctx, ev, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels'))) : [];
   for (const s of foreignSources) reasons.push(s.startsWith('conda:') ? `packages from conda channel ${s.slice(6)}, not in allowed_conda_channels` : `packages from ${s}, not an allowed package source`);
   // An index the request names but does not show (`-i $IDX`, PIP_INDEX_URL from a Secret, PIP_CONFIG_FILE): cannot
   // be judged, so it is a weaker finding of its own (medium at most) unless the operator trusts what it hides.

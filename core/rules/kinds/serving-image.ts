@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import type { Entity } from '../baseline.js';
 import { hubModelRef, isPinnedHubModel, type HubModel } from '../../integrity/hub.js';
 import { anyGlob, endpointOf, identityOf, isBatchInference, isCarriedOut, jobFamilyOf, namedEntity, scopeOf, scopedName, servingImagesOf } from '../facts.js';
-import { endpointEntity, setting, versionEntity, type KindImpl } from './context.js';
+import { endpointEntity, projectSetting, setting, versionEntity, type KindImpl } from './context.js';
 import { untrustedCode } from './code-locations.js';
 import { judgeImages } from './images.js';
 import { isAllowedSource } from './packages.js';
@@ -55,7 +55,7 @@ const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s 
  */
 function judgeModelEnvironment(ev: NormalizedEvent, ctx: Parameters<KindImpl>[1]): void {
   const m = ev.ml?.model;
-  const foreign = stringsOf(m?.package_sources).filter((s) => !isAllowedSource(s, setting<string[]>(ctx, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
+  const foreign = stringsOf(m?.package_sources).filter((s) => !isAllowedSource(s, projectSetting<string[]>(ctx, ev, 'allowed_package_sources'), setting<string[]>(ctx, 'allowed_conda_channels')));
   const hidden = setting<boolean>(ctx, 'trust_hidden_package_sources') ? [] : stringsOf(m?.package_sources_unverifiable);
   // The Hub repositories its flavor loads its weights from when loaded (an MLflow transformers model saved without
   // them): judged as a serving container's HF_MODEL_ID is, since the hashed files do not hold those weights.
@@ -111,10 +111,10 @@ export const unverifiedServingImage: KindImpl = (ev, ctx) => {
   const hub = servingHubModelsOf(ev);
   if (!images.length && !code.length && !hub.length) return;
   const { reasons, offenders } = judgeImages(images, {
-    allowed_registries: setting(ctx, 'allowed_registries'),
+    allowed_registries: projectSetting(ctx, ev, 'allowed_registries'),
     require_digest: setting(ctx, 'require_digest'),
-    trusted_images: setting(ctx, 'trusted_images'),
-    allowed_repositories: setting(ctx, 'allowed_repositories'),
+    trusted_images: projectSetting(ctx, ev, 'trusted_images'),
+    allowed_repositories: projectSetting(ctx, ev, 'allowed_repositories'),
   });
   // A trusted framework image by tag runs whatever script archive it is handed (SAGEMAKER_SUBMIT_DIRECTORY): judged as
   // a training job's code archive is.
