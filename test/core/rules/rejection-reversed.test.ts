@@ -5,6 +5,7 @@ import { REGISTRY_NS } from '../../../core/rules/registry.js';
 import { ApprovalConfig } from '../../../connectors/mlflow/config.js';
 import { baselineState } from '../../../connectors/mlflow/diff.js';
 import { ctRecord, normOne } from '../../connectors/sagemaker/helpers.js';
+import { LOC, V1, auditEntry, normOne as vertexOne } from '../../connectors/vertex/samples.js';
 import { alertsOf, champion, releases, tag, version, webhookEvents } from './mlflow-deliveries.js';
 
 const RULE = 'registry.rejection_reversed';
@@ -152,6 +153,16 @@ describe('registry.rejection_reversed: a version approved after its last decisio
     const snap = (v: string, status: string) => ({ name: 'fraud', version: v, source: 'models:/m-300aa', run_id: 'run3', description: '', tags: { approval_status: status }, aliases: [], creation_timestamp: Date.parse('2026-11-01T00:00:00Z') + Number(v) });
     const evs = [baselineState(approval, snap('3', 'rejected'), now, '2026-11-25T08:00:00Z')!, baselineState(approval, snap('4', 'approved'), now, '2026-11-25T08:00:00Z')!];
     expect(evs.map((e) => e.action)).toEqual(['model_version.reject', 'model_version.approve']);
+    expect(alertsOf(evs, RULE)).toEqual([]);
+  });
+
+  it('Vertex AI: an approval alias removed from a version (MergeVersionAliases -champion) is no rejection; the version aliased again is no reversal', () => {
+    const MODEL = `${LOC}/models/55`;
+    const aliases = (time: string, versionAliases: string[]) =>
+      vertexOne(auditEntry({ method: `${V1}ModelService.MergeVersionAliases`, resourceName: `${MODEL}@4`, request: { name: `${MODEL}@4`, versionAliases }, principal: 'reviewer@corp.example', timestamp: time }));
+    const evs = [aliases('2026-11-24T09:00:00Z', ['champion']), aliases('2026-11-24T12:00:00Z', ['-champion']), aliases('2026-11-25T09:00:00Z', ['champion'])];
+    // Vertex AI has no rejection state: a removal is a demotion (a rollback removes and restores an alias), not a decision.
+    expect(evs.map((e) => e.action)).toEqual(['model_version.approve', 'model_version.alias_delete', 'model_version.approve']);
     expect(alertsOf(evs, RULE)).toEqual([]);
   });
 });
