@@ -293,6 +293,26 @@ describe('Google Cloud audit logs narrowed outside a sink (platform.audit_log_ta
     expect(fired[1]!.details.audit_exemptions).toEqual([{ service: 'allServices', log_type: 'DATA_WRITE', member: 'serviceAccount:etl@my-ml-project.iam.gserviceaccount.com' }]);
   });
 
+  it('a folder or organization policy as Resource Manager logs it there (resource type folder / organization, no project; v2 / v3 method names) that stops Data Access logging alerts on that folder or organization', () => {
+    const inherited = (method: string, resourceName: string, type: string, labels: Record<string, string>) => {
+      const e = auditEntry({ method, resourceName, principal: 'mallory@corp.example',
+        request: { '@type': 'type.googleapis.com/google.iam.v1.SetIamPolicyRequest', resource: resourceName, policy: { etag: 'BwXhqDSPRxA=' }, updateMask: 'auditConfigs,etag' } });
+      const pp = e.protoPayload as Record<string, unknown>;
+      pp.serviceName = 'cloudresourcemanager.googleapis.com';
+      pp.serviceData = { '@type': 'type.googleapis.com/google.iam.v1.logging.AuditData', policyDelta: { auditConfigDeltas: [{ action: 'REMOVE', service: 'allServices', logType: 'DATA_READ' }] } };
+      e.resource = { type, labels };
+      e.logName = `${resourceName}/logs/cloudaudit.googleapis.com%2Factivity`;
+      return vertexOne(e);
+    };
+    const v3 = inherited('google.cloud.resourcemanager.v3.Folders.SetIamPolicy', 'folders/987654321', 'folder', { folder_id: '987654321' });
+    const v2 = inherited('google.cloud.resourcemanager.v2.Folders.SetIamPolicy', 'folders/123123123', 'folder', { folder_id: '123123123' });
+    const org = inherited('SetIamPolicy', 'organizations/123456789012', 'organization', { organization_id: '123456789012' });
+    for (const e of [v3, v2, org]) expect(e).toMatchObject({ action: 'audit_log.update', details: { audit_logs_off: [{ service: 'allServices', log_type: 'DATA_READ' }] } });
+    expect(alerts([v3, v2, org]).map((a) => [a.entity.id, a.evidence])).toEqual([
+      ['folders/987654321', [v3.id]], ['folders/123123123', [v2.id]], ['organizations/123456789012', [org.id]],
+    ]);
+  });
+
   it('Data Access logging REMOVEd from Vertex AI while allServices, set by an earlier change, still logs that type is no alert; with nothing else logging it, or nothing known, it alerts', () => {
     /** The policy delta of a SetIamPolicy on the project at `time` (ordered: the rule keeps what earlier changes set). */
     const change = (time: string, auditConfigDeltas: unknown[]) => {
