@@ -7,7 +7,8 @@ import { approvalVerdict } from './served.js';
  * An agent runtime deployment (Vertex AI Agent Engine): code — a pickle, its requirements and dependency archive, or
  * source — that a managed runtime loads and serves. It is no model version a registry approves, so teams deploy
  * agents without one; judged instead by where the code comes from:
- * - code under an approved model version's artifact (an agent registered and approved as a model) is vouched for;
+ * - code under an approved model version's artifact (an agent registered and approved as a model) is vouched for,
+ *   location by location (an approved pickle's requirements or dependency archive elsewhere are still judged);
  * - with `agent_sources` set (URI globs of release locations), code from anywhere else is a finding;
  * - without it, an engine's code moving to a location it was not deployed from before (an update re-pointing a
  *   running agent at another bucket or repository: the swap that turns a trusted agent into someone else's code),
@@ -67,18 +68,21 @@ export function isAgentDeployment(ev: NormalizedEvent): boolean {
 }
 
 export function judgeAgentDeployment(ev: NormalizedEvent, ctx: RuleContext, engine: string): void {
-  const code = (ev.ml!.deployment!.code_uris as unknown[]).filter((c): c is string => typeof c === 'string');
-  if (!code.length) return;
-  const pickle = ev.ml?.model?.artifact_uri;
-  if (pickle && approvalVerdict(ctx, { platform: ev.platform, artifact: normUri(pickle, ctx.cfg) }, [], ev.platform).approved.length) return;
+  const all = (ev.ml!.deployment!.code_uris as unknown[]).filter((c): c is string => typeof c === 'string');
+  if (!all.length) return;
+  // Code under an approved model version's artifact is vouched for by that approval, each location on its own: an
+  // approved pickle does not vouch for requirements or a dependency archive (code pip installs and the runtime
+  // imports) fetched from elsewhere.
+  const code = all.filter((c) => !approvalVerdict(ctx, { platform: ev.platform, artifact: normUri(c, ctx.cfg) }, [], ev.platform).approved.length);
   const allowed = setting<string[]>(ctx, 'agent_sources');
   const key = `agent|${ev.platform}|${engine}`;
   const known = ctx.get<string[]>(key);
   const project = projectOf(engine);
   const projectKey = project ? `agent-project|${ev.platform}|${project}` : undefined;
   const projectKnown = projectKey ? ctx.get<string[]>(projectKey) : undefined;
-  const locations = [...new Set(code.map(locationOf))];
-  const projectLocations = [...new Set(code.map(projectLocationOf))];
+  // Every location deployed from is learned, vouched ones too: a later swap away from them is judged.
+  const locations = [...new Set(all.map(locationOf))];
+  const projectLocations = [...new Set(all.map(projectLocationOf))];
   // An inline archive the log does not carry: nothing says which code it is (details.agent_source_unverifiable).
   const unverifiable = ev.details?.agent_source_unverifiable === true ? true : undefined;
   let offenders: string[];
@@ -103,7 +107,7 @@ export function judgeAgentDeployment(ev: NormalizedEvent, ctx: RuleContext, engi
     title: allowed.length ? 'Agent deployed from code outside the allowed sources' : known ? 'Agent redeployed from code in another location' : 'Agent deployed from code in a location new to its project',
     summary: `${deployer ?? UNIDENTIFIED} deployed agent ${engine} (${ev.platform}) from ${offenders.join(', ')}; ${before}, and no approved model version covers ${allowed.length ? 'it' : 'the new code'}${unverifiable && offenders.includes('inline') ? ' (its inline source archive is not in the audit log: which code it is cannot be told)' : ''}`,
     details: {
-      deployed_code: code, offending_code: offenders, known_locations: allowed.length ? undefined : compared, reason, deployer,
+      deployed_code: all, offending_code: offenders, known_locations: allowed.length ? undefined : compared, reason, deployer,
       revision: typeof ev.details?.agent_source_revision === 'string' ? ev.details.agent_source_revision : undefined,
       agent_source_unverifiable: unverifiable && offenders.includes('inline') ? true : undefined,
       ...eventScope(ev),

@@ -112,6 +112,24 @@ describe('Agent Engine deployments', () => {
     expect(agentAlerts([upload, create({ packageSpec: pkg('gs://scratch-bucket/agent_engine') })], { agent_sources: ['gs://corp-agents/*'] })).toEqual([]);
   });
 
+  it('an approved pickle does not vouch for requirements or a dependency archive fetched from elsewhere: those are judged', () => {
+    const upload = normOne(auditEntry({
+      method: `${V1}ModelService.UploadModel`,
+      request: { parent: LOC, model: { displayName: 'support-agent', artifactUri: 'gs://corp-agents/agent_engine/', versionAliases: ['production'] } },
+      response: { name: `${LOC}/models/31/operations/1` },
+      timestamp: at(8),
+    }));
+    const mixed = { packageSpec: { ...pkg('gs://corp-agents/agent_engine'), dependencyFilesGcsUri: 'gs://mallory-scratch/dependencies.tar.gz' } };
+    const allowed = agentAlerts([upload, create(mixed)], { agent_sources: ['gs://corp-agents/*'] });
+    expect(allowed.map((a) => [a.details.reason, a.details.offending_code])).toEqual([['agent_source_not_allowed', ['gs://mallory-scratch/dependencies.tar.gz']]]);
+    // Learned locations: the engine deployed from its bucket, then its dependency archive swapped for another bucket's.
+    const first = create({ packageSpec: pkg('gs://corp-agents/agent_engine') });
+    const swap = update(mixed, 'spec.package_spec.dependency_files_gcs_uri', 11);
+    expect(agentAlerts([upload, first, swap]).map((a) => [a.details.reason, a.details.offending_code])).toEqual([['agent_source_changed', ['gs://mallory-scratch/dependencies.tar.gz']]]);
+    // All of it under the approved artifact: nothing to judge.
+    expect(agentAlerts([upload, first, update({ packageSpec: pkg('gs://corp-agents/agent_engine') }, 'spec', 12)], { agent_sources: ['gs://elsewhere/*'] })).toEqual([]);
+  });
+
   it('the agent\'s container image (spec.containerSpec) is judged as a serving image', () => {
     const ev = create({ containerSpec: { imageUri: 'docker.io/evilcorp/agent:latest' } });
     expect(ev.ml?.model?.image).toBe('docker.io/evilcorp/agent:latest');
