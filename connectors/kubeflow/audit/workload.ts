@@ -4,6 +4,7 @@
  * found in Pods, controllers, notebooks, Argo/KFP workflows and training jobs.
  */
 
+import { parse as parseYaml } from 'yaml';
 import { packageSourceFactsOf } from '../../../core/integrity/packages.js';
 import { definedOnly, isObject, listOf } from './objects.js';
 
@@ -96,8 +97,14 @@ function jsonObject(v: unknown): Record<string, any> | undefined {
  */
 function literalPatchContainers(patch: string): Container[] {
   if (patch.includes('{{')) return [];
-  const o = jsonObject(patch);
-  return o ? [...listOf(o.containers as Container[]), ...listOf(o.initContainers as Container[])].filter(isObject) : [];
+  let o: unknown;
+  try {
+    // Argo takes the patch as JSON or YAML (a superset of JSON).
+    o = parseYaml(patch, { maxAliasCount: 0 });
+  } catch {
+    return [];
+  }
+  return isObject(o) ? [...listOf(o.containers as Container[]), ...listOf(o.initContainers as Container[])].filter(isObject) : [];
 }
 
 /**

@@ -171,6 +171,8 @@ describe('KFP v2 Argo Workflows: the steps\' container specs the driver is given
     expect(plain.ml?.job?.images).toEqual([PINNED]);
     const patched = one(write('workflows', 'argoproj.io', 'create', { spec: { templates: [{ name: 't', podSpecPatch: JSON.stringify({ containers: [{ name: 'main', image: 'docker.io/evil/x:1' }] }), container: { image: 'gcr.io/ml-pipeline/should-be-overridden-during-runtime' } }] } }));
     expect(patched.ml?.job?.images).toEqual(['docker.io/evil/x:1']);
+    const yamlPatch = one(write('workflows', 'argoproj.io', 'create', { spec: { templates: [{ name: 't', podSpecPatch: 'containers:\n  - name: main\n    image: docker.io/evil/y:2\n', container: { image: PINNED } }] } }));
+    expect(yamlPatch.ml?.job?.images).toEqual([PINNED, 'docker.io/evil/y:2']);
     // Outside a patched template the same name is an image like any other.
     const unpatched = one(write('workflows', 'argoproj.io', 'create', { spec: { templates: [{ name: 't', container: { image: 'gcr.io/ml-pipeline/should-be-overridden-during-runtime' } }] } }));
     expect(unpatched.ml?.job?.images).toEqual(['gcr.io/ml-pipeline/should-be-overridden-during-runtime']);
