@@ -236,15 +236,29 @@ class Engine implements RuleEngine {
         // A call an AWS service made for the caller (CloudTrail `invokedBy`: CloudFormation deploying a stack with its
         // role or the caller's credentials) says so: the identity is the stack's role, the change came from a template.
         // An object Argo CD applied names its Application (details.gitops_application): where in Git the change came from.
-        const own = d.time === undefined ? { ...eventScope(turn), ...(turn.invokedBy ? { invoked_by: turn.invokedBy } : {}), ...(turn.gitopsApplication ? { gitops_application: turn.gitopsApplication } : {}), ...d.details } : d.details;
-        const withActor = d.time === undefined && !PERSON_KEYS.some((k) => d.details?.[k] !== undefined) ? { ...own, actor: identityOf(turn.actor, this.cfg) } : own;
+        // Built in one fresh object (eventScope's own), not through a spread copy per part: the same keys in the same
+        // order (an assigned key that is already there keeps its place, as in a spread), one allocation per detection.
+        let details = d.details;
+        if (d.time === undefined) {
+          const own: Record<string, unknown> = eventScope(turn);
+          if (turn.invokedBy) own.invoked_by = turn.invokedBy;
+          if (turn.gitopsApplication) own.gitops_application = turn.gitopsApplication;
+          // Spread, not Object.assign: a `__proto__` key in details stays a key.
+          const all: Record<string, unknown> = d.details ? { ...own, ...d.details } : own;
+          if (!PERSON_KEYS.some((k) => d.details?.[k] !== undefined)) all.actor = identityOf(turn.actor, this.cfg);
+          details = all;
+        }
         // The chain-of-custody ids of the event the detection ends with, when that is the event being judged (a
         // detection dated at an earlier event, judged late, has only its evidence ids): see lineageOf.
-        const lineage = turn.lineageFrom && (d.time === undefined || d.evidence.at(-1) === turn.lineageFrom) && withActor?.lineage === undefined ? lineageOf(turn) : undefined;
-        const details = lineage ? { ...withActor, lineage } : withActor;
+        if (turn.lineageFrom && (d.time === undefined || d.evidence.at(-1) === turn.lineageFrom) && details?.lineage === undefined) {
+          const lineage = lineageOf(turn);
+          if (lineage) details = d.time === undefined ? Object.assign(details ?? {}, { lineage }) : { ...details, lineage };
+        }
         // A person is one across servers, so their entity is not scoped; the summary still says whose server's model it is about.
         const server = d.time === undefined && turn.platform ? serverScopeOf({ platform: turn.platform, cloud: turn.cloud }) : undefined;
-        turn.detections.push({ ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time), ...(server ? { server: { id: server, platform: turn.platform! } } : {}) });
+        const det: Detection = { ...d, details, rule, time: d.time === undefined ? turn.time : canonicalTime(d.time) };
+        if (server) det.server = { id: server, platform: turn.platform! };
+        turn.detections.push(det);
       },
       clock: () => turn.sweepMs,
       receipt: () => turn.receiptMs,
@@ -253,7 +267,7 @@ class Engine implements RuleEngine {
         // The series' own clock closes its windows: one source lagging behind another (CloudTrail via SQS
         // catching up, a backfill) is not judged by the faster one's time (see advance below).
         for (const w of this.baselines.add(rule, label, entity, agg, turn.obsTime, value, turn.evId, turn.obsMs - rule.stat.graceMs, per)) {
-          turn.out.push(...this.onWindow(rule, w));
+          for (const a of this.onWindow(rule, w)) turn.out.push(a);
         }
       },
     };
@@ -318,7 +332,8 @@ class Engine implements RuleEngine {
       }
       if (echo?.rules.includes(rule.id)) continue;
       const detections = turn.detections;
-      detections.length = 0;
+      // Truncating an array is a runtime call; most rules detect nothing on most events, leaving it empty.
+      if (detections.length) detections.length = 0;
       turn.observed = false;
       try {
         this.impls[i]!(ev, this.contexts[i]!);
@@ -329,7 +344,7 @@ class Engine implements RuleEngine {
         continue;
       }
       if (changeKey && (detections.length || turn.observed)) took.push(rule.id);
-      for (let j = 0; j < detections.length; j++) out.push(...this.onDetection(detections[j]!));
+      for (let j = 0; j < detections.length; j++) for (const a of this.onDetection(detections[j]!)) out.push(a);
     }
     this.reg.update(ev, !!echo);
     // Kinds that judge again what an earlier event left open, once this event's facts are in the registry
@@ -338,7 +353,7 @@ class Engine implements RuleEngine {
       const rule = this.rules[i]!;
       if (echo?.rules.includes(rule.id)) continue;
       const detections = turn.detections;
-      detections.length = 0;
+      if (detections.length) detections.length = 0;
       try {
         KIND_AFTER_UPDATE[rule.kind]!(ev, this.contexts[i]!);
       } catch (err) {
@@ -382,7 +397,7 @@ class Engine implements RuleEngine {
       if (Number.isFinite(received)) this.state.set(ENGINE_NS, 'watermark_receipt', received);
       if (Math.floor(clock / DAY_MS) > Math.floor(wm / DAY_MS)) this.prune(clock);
       // Series that have gone quiet are judged by the engine's clock, quiet_grace later (a silent source still counts 0).
-      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs - r.stat.quietGraceMs)) out.push(...this.onWindow(r, w));
+      for (const r of this.windowed) for (const w of this.baselines.advance(r, clock - r.stat.graceMs - r.stat.quietGraceMs)) for (const a of this.onWindow(r, w)) out.push(a);
     }
     return wm;
   }
