@@ -228,8 +228,10 @@ export class WriteBackStateStore implements StateStore {
   private put(ns: string, key: string, value: Slot): void {
     const space = this.space(ns);
     if (space) {
-      if (!space.has(key)) this.sortedKeys.delete(ns);
+      // One lookup, not has() then set(): the size grows only for a new key (a deleted one is still a key here).
+      const size = space.size;
       space.set(key, value);
+      if (space.size !== size) this.sortedKeys.delete(ns);
       this.markDirty(ns, key);
       if (space.size > this.maxWholeEntries && !this.listed.has(ns)) this.demote(ns, space);
       return;
