@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentId, stableId } from '../../../core/schema/index.js';
 
@@ -28,6 +29,18 @@ describe('stableId', () => {
     const id = stableId('sagemaker', 'cloudtrail', 'e1');
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(stableId('sagemaker', 'cloudtrail', 'e1')).toBe(id);
+  });
+
+  it('keeps the ids of earlier builds (SHA-256 of the parts, each ended by NUL, as UTF-8; perf29 hashes them one-shot)', () => {
+    expect(stableId('sagemaker', 'cloudtrail', 'e1')).toBe('a15874b91f432ed9333dd8dde729b7b7');
+    expect(stableId('alert', 'registry.unapproved_deployment', 'endpoint', 'fraud-ep', '', 3)).toBe('c7400d49e9dcab10256493ef95430ae9');
+    // Non-ASCII and a lone surrogate (written as U+FFFD in UTF-8), an undefined and a null part (empty).
+    expect(stableId('mlflow', 'é€𝄞 \ud800', undefined, null)).toBe('817cfbca9f40d2f380b97089522183c9');
+    // Against createHash itself, over generated parts.
+    for (let i = 0; i < 200; i++) {
+      const parts = [`p${i}`, String.fromCharCode(...Array.from({ length: i % 17 }, (_, j) => (i * 7919 + j * 104729) % 0xffff)), i];
+      expect(stableId(...parts)).toBe(createHash('sha256').update(parts.map((p) => `${p}\u0000`).join('')).digest('hex').slice(0, 32));
+    }
   });
 
   it('keeps parts apart: moving a boundary or a platform changes the id', () => {
