@@ -236,6 +236,8 @@ function classifySagemaker(r: Obj, eventName: string, params: Obj, cfg?: Sagemak
   // one user profile alone has is that person's, though every Studio session of it is named `SageMaker`.
   const studioRoles = studioExecutionRoles(eventName, params, response);
   if (studioRoles) details.studio_execution_roles = studioRoles;
+  const studioGone = studioDeleted(eventName, params);
+  if (studioGone) details.studio_deleted = studioGone;
   // A Studio app started: whose (a user profile's or a shared space's), and which, for the lifecycle configuration it runs.
   if (eventName === 'CreateApp') {
     for (const k of ['domainId', 'userProfileName', 'spaceName', 'appType', 'appName'] as const) if (str(params[k])) details[snake(k)] = str(params[k]);
@@ -687,4 +689,21 @@ export function studioExecutionRoles(eventName: string, params: Obj, response: O
     : { user_profile: str(params.userProfileName), user_profile_role: str(get(params, 'userSettings.executionRole')) };
   if (!domain || (!roles.default_user_role && !roles.default_space_role && !roles.user_profile_role)) return undefined;
   return Object.fromEntries(Object.entries({ domain_id: domain, ...roles }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+}
+
+/**
+ * What a Studio deletion removes (DeleteDomain `DomainId`; DeleteUserProfile `DomainId` + `UserProfileName`;
+ * DeleteSpace `DomainId` + `SpaceName`), so the rules forget the execution roles they learned for it: a deleted
+ * profile's role is no longer that profile's own. Undefined for other calls or when the request names no domain.
+ *
+ * @example
+ * studioDeleted('DeleteUserProfile', { domainId: 'd-abc', userProfileName: 'alice' }) // { domain_id: 'd-abc', user_profile: 'alice' }
+ */
+export function studioDeleted(eventName: string, params: Obj): Record<string, string> | undefined {
+  if (!/^Delete(Domain|UserProfile|Space)$/.test(eventName)) return undefined;
+  const domain = str(params.domainId);
+  if (!domain) return undefined;
+  if (eventName === 'DeleteDomain') return { domain_id: domain };
+  const name = str(eventName === 'DeleteUserProfile' ? params.userProfileName : params.spaceName);
+  return name ? { domain_id: domain, [eventName === 'DeleteUserProfile' ? 'user_profile' : 'space']: name } : undefined;
 }

@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../../schema/index.js';
 import { anyGlob, deployedModelNames, identityOf, isCarriedOut, namedEntity, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
 import { setting, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict } from './served.js';
+import { learnStudioRoles, studioRoleOwnership } from './studio-roles.js';
 
 /**
  * A SageMaker multi-model endpoint (a Model whose container has `Mode: MultiModel`) serves every object under its
@@ -33,10 +34,12 @@ interface MmePrefix {
   creatorPerson?: string;
   /**
    * A Studio role's creating `SageMaker` session with no person in it, the role being one user profile's own
-   * (studioRoleOwner, `<account>:<region>:<domain>/<profile>`): the same role's Studio sessions are that profile's
+   * (studioRoleOwnership, `<account>:<region>:<domain>/<profile>`): the same role's Studio sessions are that profile's
    * while it still is.
    */
   creatorProfile?: string;
+  /** When the Model was created: a creator profile deleted after it no longer vouches for writes (studioRoleOwnership). */
+  creatorProfileAt?: string;
   event: string;
   /** An endpoint config was seen naming the Model: an endpoint may serve the prefix, whatever becomes of the Model. */
   served?: boolean;
@@ -90,54 +93,6 @@ function personOf(ev: NormalizedEvent, ctx: RuleContext): string | undefined {
   return id && !id.startsWith('role:') ? id : undefined;
 }
 
-/** What is known of Studio execution roles: each user profile's own role, each domain's default roles (lower case). */
-interface StudioRoles { profiles: Record<string, string>; domains: Record<string, string[]> }
-const STUDIO_KEY = 'studio-roles';
-/** User profiles kept (the oldest forgotten beyond it: a forgotten profile's role is then no one's own). */
-const MAX_PROFILES = 2000;
-
-/**
- * Learns the Studio execution roles a domain write gives its users and spaces by default and a user profile write gives
- * the profile (`details.studio_execution_roles`), per domain (`<account>:<region>:<domain>`).
- */
-function learnStudioRoles(ev: NormalizedEvent, ctx: RuleContext): void {
-  const r = ev.details?.studio_execution_roles as Record<string, unknown> | undefined;
-  const domainId = typeof r?.domain_id === 'string' ? r.domain_id : undefined;
-  if (!r || !domainId) return;
-  const domain = scopedName(domainId, scopeOf(ev));
-  const known = ctx.get<StudioRoles>(STUDIO_KEY) ?? { profiles: {}, domains: {} };
-  const lower = (x: unknown) => (typeof x === 'string' && x ? x.toLowerCase() : undefined);
-  const defaults = [lower(r.default_user_role), lower(r.default_space_role)].filter((x): x is string => !!x);
-  // An UpdateDomain naming one default leaves the other as it was.
-  if (defaults.length) known.domains[domain] = [...new Set([...(known.domains[domain] ?? []), ...defaults])].slice(-10);
-  const profileRole = lower(r.user_profile_role);
-  if (profileRole && typeof r.user_profile === 'string') {
-    const key = `${domain}/${r.user_profile}`;
-    delete known.profiles[key];
-    known.profiles[key] = profileRole;
-    const keys = Object.keys(known.profiles);
-    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_PROFILES))) delete known.profiles[k];
-  }
-  ctx.set(STUDIO_KEY, known);
-}
-
-/**
- * The user profile a Studio execution role is the own role of (`<account>:<region>:<domain>/<profile>`), so that its
- * `SageMaker` sessions, which name no person, are that profile's: exactly one profile seen having it, its domain's
- * defaults seen (CreateDomain / UpdateDomain: a domain whose default user or space role is unknown may give it to
- * everyone) and naming it for no domain. Undefined otherwise: the role may be anyone's of the domain.
- */
-function studioRoleOwner(role: string, ctx: RuleContext): string | undefined {
-  const known = ctx.get<StudioRoles>(STUDIO_KEY);
-  if (!known) return undefined;
-  const r = role.toLowerCase();
-  if (Object.values(known.domains).some((d) => d.includes(r))) return undefined;
-  const owners = Object.entries(known.profiles).filter(([, x]) => x === r).map(([p]) => p);
-  if (owners.length !== 1) return undefined;
-  const domain = owners[0]!.slice(0, owners[0]!.lastIndexOf('/'));
-  return known.domains[domain] ? owners[0] : undefined;
-}
-
 /** Whether a session is a SageMaker Studio app's (`…:assumed-role/<role>/SageMaker`, no person in it). */
 function studioSession(ev: NormalizedEvent, ctx: RuleContext): boolean {
   return !personOf(ev, ctx) && [ev.actor?.id, ev.actor?.name].some((x) => !!x && SESSION_NAME.exec(x)?.[1] === 'SageMaker');
@@ -183,8 +138,8 @@ function remember(ev: NormalizedEvent, ctx: RuleContext): void {
   if (!Array.isArray(prefixes) || !prefixes.length) return;
   const creator = principalOf(ev, ctx);
   const person = sharedByPeople(ev) ? personOf(ev, ctx) : undefined;
-  const profile = sharedByPeople(ev) && !person && creator && studioSession(ev, ctx) ? studioRoleOwner(creator, ctx) : undefined;
-  const shared = sharedByPeople(ev) ? { creatorShared: true, creatorPerson: person, ...(profile ? { creatorProfile: profile } : {}) } : {};
+  const profile = sharedByPeople(ev) && !person && creator && studioSession(ev, ctx) ? studioRoleOwnership(creator, ctx).owner : undefined;
+  const shared = sharedByPeople(ev) ? { creatorShared: true, creatorPerson: person, ...(profile ? { creatorProfile: profile, creatorProfileAt: ev.time } : {}) } : {};
   const added: MmePrefix[] = prefixes.filter((p): p is string => typeof p === 'string' && p.startsWith('s3://')).map((prefix) => ({ prefix, model: name, scope, creator, creatorShown: identityOf(ev.actor, ctx.cfg), ...shared, event: ev.id }));
   ctx.set(KEY, bounded([...others, ...added]));
 }
@@ -202,7 +157,7 @@ function writtenObjects(ev: NormalizedEvent): string[] {
 export const multiModelWrite: KindImpl = (ev, ctx) => {
   if (!isCarriedOut(ev) || ev.platform !== 'sagemaker') return;
   if (ev.action === 'model.create' || ev.action === 'model.delete' || ev.action === 'endpoint_config.create') return remember(ev, ctx);
-  if ((ev.action === 'resource.create' || ev.action === 'resource.update') && ev.details?.studio_execution_roles) return learnStudioRoles(ev, ctx);
+  if (learnStudioRoles(ev, ctx)) return;
   if (ev.action !== 'data_object.write' && ev.action !== 'data_object.copy') return;
   const list = ctx.get<MmePrefix[]>(KEY);
   if (!list?.length) return;
@@ -225,14 +180,16 @@ export const multiModelWrite: KindImpl = (ev, ctx) => {
       // creating person's only (another user of the SSO or Studio role is someone else).
       const sameRole = !!p.creator && writer === p.creator;
       // A Studio role one user profile has as its own: its `SageMaker` sessions are that profile's while it still is.
-      const ownProfile = sameRole && !!p.creatorProfile && !p.creatorPerson && studioSession(ev, ctx) && studioRoleOwner(writer!, ctx) === p.creatorProfile;
+      const studioWrite = sameRole && !p.creatorPerson && studioSession(ev, ctx);
+      const ownership = studioWrite && p.creatorShared ? studioRoleOwnership(writer!, ctx, p.creatorProfileAt) : undefined;
+      const ownProfile = studioWrite && !!p.creatorProfile && ownership?.owner === p.creatorProfile;
       const creators = sameRole && (!p.creatorShared || (!!p.creatorPerson && person === p.creatorPerson) || ownProfile);
       if (!rejected && !allowed.length && creators) continue;
       const entity = namedEntity('model', scopedName(p.model, p.scope), p.model, ev.platform);
       ctx.detect({
         entity, key: `mme|${object}`, evidence: [p.event, ev.id], title: 'Model written under a multi-model endpoint prefix',
         summary: `${shown ?? UNIDENTIFIED} wrote ${object} (${ev.operation}) under ${p.prefix}, the model data prefix of multi-model Model ${p.model}: InvokeEndpoint can load it as a TargetModel with no registry approval${source ? ` (copied from ${source}, ${rejected ? `rejected ${rejected.name} v${rejected.version}'s artifact` : 'which no approved version has'})` : ''}${p.deleted ? ` (the Model was deleted at ${p.deleted}; an endpoint made from it still loads from the prefix)` : ''}${sameRole && p.creatorShared && !allowed.length ? ` (with the role that created the Model, ${p.creatorShown ?? UNIDENTIFIED}'s, which people share: only its creator is trusted)` : ''}`,
-        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(sameRole && p.creatorShared && !allowed.length ? { creator_role_shared: true } : {}), ...(source ? { copied_from: source } : {}), ...(rejected ? { copied_from_rejected: `${rejected.name}/${rejected.version}` } : {}), ...(p.deleted ? { model_deleted: true } : {}) },
+        details: { reason: 'multi_model_write', model: p.model, prefix: p.prefix, object, operation: ev.operation, writer: shown, writer_principal: writer, model_created_by: p.creatorShown, ...(sameRole && p.creatorShared && !allowed.length ? { creator_role_shared: true } : {}), ...(ownership?.why && !allowed.length ? { studio_role_owner_unknown: ownership.why } : {}), ...(source ? { copied_from: source } : {}), ...(rejected ? { copied_from_rejected: `${rejected.name}/${rejected.version}` } : {}), ...(p.deleted ? { model_deleted: true } : {}) },
       });
     }
   }
