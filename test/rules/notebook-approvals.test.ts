@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayEvents } from '../../bridge/replay.js';
-import { RulesConfig } from '../../core/rules/engine.js';
+import { RulesConfig, createRuleEngine } from '../../core/rules/engine.js';
+import { MemoryStateStore } from '../../core/state/index.js';
 import type { Alert, NormalizedEvent } from '../../core/schema/index.js';
 import { ctRecord, normOne } from '../connectors/sagemaker/helpers.js';
 
@@ -95,5 +96,77 @@ describe('evaluation.self_approval (notebook): accountable Studio approvals and 
     expect(alerts(fromNotebook).map((x) => [x.details.approver_role, x.details.notebook_role])).toEqual([[`arn:aws:iam::${ACCOUNT}:role/ModelApprover`, 'assumed from notebook role datascinotebook (notebook instance ds-alice)']]);
     const fromCi = [notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), assume('2026-11-03T09:59:00Z', CI, 'ASIACHAIN2'), approve('2026-11-03T10:00:00Z', asApprover('ASIACHAIN2'))];
     expect(alerts(fromCi)).toEqual([]);
+  });
+});
+
+/**
+ * leftaws2: a dedicated approver Studio profile (its own role, no other profile's, no domain default, no notebook
+ * instance's; the role never seen making a job, Model or version) approving without source identity is that profile's
+ * user's review: quiet. Its role seen training, the profile deleted, or the role shared, and it alerts as before. An
+ * AssumeRole read after the approval it made possible still ties the approval to the notebook role that assumed.
+ */
+describe('evaluation.self_approval (notebook): approver-only Studio profiles and late AssumeRole records', () => {
+  const DOMAIN = 'd-abc123def456';
+  const APPROVER_ROLE = 'AmazonSageMaker-ExecutionRole-approver';
+  const ADMIN = session('Admin', 'ops@corp.example');
+  const arn = (r: string) => `arn:aws:iam::${ACCOUNT}:role/${r}`;
+  const domain = (time: string) => call('CreateDomain', time, ADMIN, { domainName: 'ds', authMode: 'IAM', defaultUserSettings: { executionRole: arn('AmazonSageMaker-ExecutionRole-default') }, subnetIds: ['subnet-1'], vpcId: 'vpc-1' }, { domainArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:domain/${DOMAIN}` });
+  const profile = (time: string, name: string, r: string) => call('CreateUserProfile', time, ADMIN, { domainId: DOMAIN, userProfileName: name, userSettings: { executionRole: arn(r) } }, { userProfileArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:user-profile/${DOMAIN}/${name}` });
+  const train = (time: string, who: object) => call('CreateTrainingJob', time, who, { trainingJobName: 'churn-xgb-1', roleArn: arn('MLPipeline'), algorithmSpecification: { trainingImage: IMAGE, trainingInputMode: 'File' }, inputDataConfig: [{ channelName: 'train', dataSource: { s3DataSource: { s3DataType: 'S3Prefix', s3Uri: 's3://ml-data/churn/train/' } } }], outputDataConfig: { s3OutputPath: 's3://ml-models/churn/' }, resourceConfig: { instanceType: 'ml.m5.xlarge', instanceCount: 1, volumeSizeInGB: 10 }, stoppingCondition: { maxRuntimeInSeconds: 3600 } }, { trainingJobArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:training-job/churn-xgb-1` });
+  const studioApproval = (time: string) => approve(time, session(APPROVER_ROLE, 'SageMaker'));
+  const setup = [domain('2026-11-01T08:00:00Z'), profile('2026-11-01T08:10:00Z', 'approver', APPROVER_ROLE), register('2026-11-03T09:00:00Z')];
+
+  it("an approver-only profile's role approving is quiet; seen training, it alerts", () => {
+    expect(alerts([...setup, studioApproval('2026-11-03T10:00:00Z')])).toEqual([]);
+    const trained = alerts([...setup, train('2026-11-02T09:00:00Z', session(APPROVER_ROLE, 'SageMaker')), studioApproval('2026-11-03T10:00:00Z')]);
+    // The notebook finding, beside the trained one (the same role session trained the version's producer).
+    expect(trained.filter((x) => (x.details.roles as string[]).includes('notebook')).map((x) => [x.details.approver_role, x.details.notebook_role])).toEqual([[arn(APPROVER_ROLE), 'Studio user profile approver']]);
+  });
+
+  it('shared with another profile, or with a notebook instance, or the profile deleted: the role is no one profile\'s and alerts', () => {
+    expect(alerts([...setup, profile('2026-11-01T08:20:00Z', 'bob', APPROVER_ROLE), studioApproval('2026-11-03T10:00:00Z')])).toHaveLength(1);
+    expect(alerts([...setup, notebook('2026-11-01T08:30:00Z', APPROVER_ROLE), studioApproval('2026-11-03T10:00:00Z')])).toHaveLength(1);
+    const deleted = call('DeleteUserProfile', '2026-11-02T08:00:00Z', ADMIN, { domainId: DOMAIN, userProfileName: 'approver' });
+    expect(alerts([...setup, deleted, studioApproval('2026-11-03T10:00:00Z')])).toHaveLength(1);
+    // Its domain never seen: a default of it may be the role.
+    expect(alerts([profile('2026-11-01T08:10:00Z', 'approver', APPROVER_ROLE), register('2026-11-03T09:00:00Z'), studioApproval('2026-11-03T10:00:00Z')])).toHaveLength(1);
+  });
+
+  const assume = (time: string, who: object, key: string) =>
+    normOne(
+      ctRecord('AssumeRole', { roleArn: `arn:aws:iam::${ACCOUNT}:role/ModelApprover`, roleSessionName: 'approve' }, { ...who, eventSource: 'sts.amazonaws.com', eventTime: time, awsRegion: REGION, recipientAccountId: ACCOUNT, eventID: `nb-${++n}`, responseElements: { assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ModelApprover/approve`, assumedRoleId: 'AROAAPPROVER:approve' }, credentials: { accessKeyId: key, expiration: 'Nov 3, 2026, 11:00:00 AM', sessionToken: 'x' } } }),
+      { role_arns: [`arn:aws:iam::${ACCOUNT}:role/ModelApprover`] },
+    );
+  const asApprover = (key: string) => {
+    const s = session('ModelApprover', 'approve');
+    return { ...s, userIdentity: { ...s.userIdentity, accessKeyId: key } };
+  };
+
+  /** The alerts of `events` processed in the order given (arrival order), each received an hour after it happened. */
+  const arriving = (events: NormalizedEvent[]): Alert[] => {
+    const engine = createRuleEngine(RulesConfig.parse({}), new MemoryStateStore());
+    return events.flatMap((e) => engine.process(e, Date.parse(e.time) + 3_600_000)).filter((a) => a.rule_id === RULE);
+  };
+
+  it("an AssumeRole from a notebook role read after the approval it made possible (STS records in a later file) alerts as the chain; a CI role's does not", () => {
+    const late = [notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', asApprover('ASIALATE1')), assume('2026-11-03T09:59:00Z', session('DataSciNotebook', 'SageMaker'), 'ASIALATE1')];
+    const a = arriving(late);
+    expect(a.map((x) => [x.details.approver_role, x.details.notebook_role, x.time])).toEqual([[`arn:aws:iam::${ACCOUNT}:role/ModelApprover`, 'assumed from notebook role datascinotebook (notebook instance ds-alice)', '2026-11-03T10:00:00.000Z']]);
+    expect(arriving([notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', asApprover('ASIALATE2')), assume('2026-11-03T09:59:00Z', CI, 'ASIALATE2')])).toEqual([]);
+    // More than a day after the approval: not tied to it.
+    expect(arriving([notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', asApprover('ASIALATE3')), assume('2026-11-04T10:30:00Z', session('DataSciNotebook', 'SageMaker'), 'ASIALATE3')])).toEqual([]);
+  });
+
+  it('a self-approval judged in a role session whose AssumeRole was not seen says the chain is unknown; with it seen, it does not', () => {
+    const records = (withAssume: boolean) => [
+      train('2026-11-02T09:00:00Z', asApprover('ASIAKNOWN1')),
+      ...(withAssume ? [assume('2026-11-02T08:59:00Z', CI, 'ASIAKNOWN1')] : []),
+      register('2026-11-03T09:00:00Z'),
+      approve('2026-11-03T10:00:00Z', asApprover('ASIAKNOWN1')),
+    ];
+    const unknown = alerts(records(false)).filter((x) => x.title.includes('own trainer'));
+    expect(unknown.map((x) => x.details.role_chain_unknown)).toEqual([true]);
+    const known = alerts(records(true)).filter((x) => x.title.includes('own trainer'));
+    expect(known.map((x) => x.details.role_chain_unknown)).toEqual([undefined]);
   });
 });

@@ -6,6 +6,7 @@ import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
 import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type CompletedReport, type LostUpload, type Unjudged } from './multipart.js';
 import { datasetRoot } from './provenance.js';
+import { learnStudioRoles, studioRoleOwnership } from './studio-roles.js';
 
 /**
  * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
@@ -57,6 +58,27 @@ function learnNotebookRoles(ev: NormalizedEvent, ctx: RuleContext): void {
   ctx.set(NOTEBOOK_ROLES_KEY, known);
 }
 
+/** Roles seen making models (lower-case role ARN → when first seen): a job, a Model or a registered version. */
+const PRODUCER_ROLES_KEY = 'producer-roles';
+const MAX_PRODUCER_ROLES = 2000;
+
+/**
+ * Learns the roles that make models: a successful create of a job (training, processing, tuning, compilation…), a
+ * Model, or a model version (a package registered), by a role session (`session_issuer`). A Studio profile's role never
+ * seen doing any of these is an approver's (see notebookRoleOf).
+ */
+function learnProducerRole(ev: NormalizedEvent, ctx: RuleContext): void {
+  const role = ev.actor?.session_issuer;
+  if (typeof role !== 'string' || !role || ev.outcome === 'failure') return;
+  if (!/\.(create|upload)$/.test(ev.action) || !(ev.ml?.job || ev.ml?.model)) return;
+  const known = ctx.get<Record<string, string>>(PRODUCER_ROLES_KEY) ?? {};
+  if (known[role.toLowerCase()]) return;
+  known[role.toLowerCase()] = ev.time;
+  const keys = Object.keys(known);
+  for (const k of keys.slice(0, Math.max(0, keys.length - MAX_PRODUCER_ROLES))) delete known[k];
+  ctx.set(PRODUCER_ROLES_KEY, known);
+}
+
 /**
  * The notebook execution role an approval was made in, and why it is one: a role a notebook instance or Studio was
  * seen given, one named like the execution role SageMaker creates for Studio (`AmazonSageMaker-ExecutionRole-*`), or one
@@ -78,7 +100,12 @@ function notebookRoleOf(ev: NormalizedEvent, ctx: RuleContext): { role: string; 
   const d = ev.details ?? {};
   if ((typeof d.source_identity === 'string' && d.source_identity) || (typeof d.on_behalf_of === 'string' && d.on_behalf_of)) return undefined;
   const direct = notebookRoleNamed(role, ctx);
-  return direct ? { role, why: direct } : undefined;
+  if (!direct) return undefined;
+  // A dedicated approver profile: the role is one Studio user profile's own (studioRoleOwnership: no other profile, no
+  // domain default, no notebook instance) and was never seen making a job, Model or version. Its approvals are that
+  // profile's user's, as a source identity would have said: quiet. A role seen making models is a workbench's.
+  if (studioRoleOwnership(role, ctx).owner && !ctx.get<Record<string, string>>(PRODUCER_ROLES_KEY)?.[role.toLowerCase()]) return undefined;
+  return { role, why: direct };
 }
 
 /** Why a role (ARN, or a bare role name from a session's caller) is a notebook's execution role, if it is one. */
@@ -117,6 +144,8 @@ function judgeNotebookApproval(ev: NormalizedEvent, ctx: RuleContext): void {
 export const selfApproval: KindImpl = (ev, ctx) => {
   if (ev.action === 'role.assume') return judgeSessionApprovals(ev, ctx);
   learnNotebookRoles(ev, ctx);
+  learnStudioRoles(ev, ctx);
+  learnProducerRole(ev, ctx);
   if (approvalOf(ev, ctx.cfg) !== 'approved') return;
   judgeNotebookApproval(ev, ctx);
   const session = assumedRoleArnOf(ev.actor);
@@ -147,7 +176,10 @@ function judgeSessionApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   else dropWaiting(ctx, 'sessapp', arn.toLowerCase());
   for (const w of mine) {
     if (Math.abs(Date.parse(ev.time) - Date.parse(w.event.time)) > SESSION_WAIT_MS) continue;
-    judgeSelfApproval({ ...w.event, actor: { ...w.event.actor, assumed_by: caller } as NormalizedEvent['actor'] }, ctx);
+    const judged = { ...w.event, actor: { ...w.event.actor, assumed_by: caller } as NormalizedEvent['actor'] };
+    // A notebook role's session that assumed the approver role, its AssumeRole read after the approval: the chain is known now.
+    judgeNotebookApproval(judged, ctx);
+    judgeSelfApproval(judged, ctx);
   }
 }
 
@@ -185,7 +217,9 @@ function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
     entity: versionEntity(target), key: who, evidence: [...new Set([...hits.map((h) => h.p.event), ev.id])], title: 'Model version approved by its own trainer / evaluator', time: ev.time,
     summary: `${who} approved ${target.version === 'new' ? `a new version of ${target.name}` : `${target.name} v${target.version}`} (${ev.platform}) after having ${[...new Set(hits.map((h) => `${h.role} it on ${h.p.platform}`))].join(' and ')}`,
     // Dated at the approval, which may be judged again when its session's AssumeRole comes: where and by whom from it.
-    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))], ...eventScope(ev) },
+    // In a role session no AssumeRole was seen for (yet): `who` is the session's name, whoever took it (judged again as
+    // the caller's if its AssumeRole comes within a day).
+    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))], ...(assumedRoleArnOf(ev.actor) && !(ev.actor as { assumed_by?: unknown } | undefined)?.assumed_by ? { role_chain_unknown: true } : {}), ...eventScope(ev) },
   });
 };
 
