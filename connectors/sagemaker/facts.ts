@@ -426,10 +426,14 @@ export function packagePipelineRun(generatedBy: string | undefined, tags: unknow
  * What an inference-optimization job (CreateOptimizationJob) makes from what: the SageMaker Model the service creates
  * from its output (`OutputConfig.SageMakerModel.ModelName`: no CreateModel of it is logged), and its source — the
  * `ModelSource.S3.S3Uri` weights or the existing `ModelSource.SageMakerModel` — so the registry can judge the output
- * by the source's approval. Empty when the request names no output Model.
+ * by the source's approval; `output_location` and `deployment_instance_type` (what the weights are made for).
  */
-function optimizationFacts(params: Obj): { output_model?: string; source_model?: string; source_uri?: string; optimization_images?: string[] } {
+function optimizationFacts(params: Obj): { output_model?: string; source_model?: string; source_uri?: string; optimization_images?: string[]; output_location?: string; deployment_instance_type?: string } {
   const output = str(get(params, 'outputConfig.sageMakerModel.modelName'));
+  // Where the optimized weights are uploaded (`OutputConfig.S3OutputLocation`) and the instance type they are made
+  // for (`DeploymentInstanceType`): the optimization job's target, as a compilation job's device is.
+  const location = str(get(params, 'outputConfig.s3OutputLocation'));
+  const instance = str(params.deploymentInstanceType);
   const sourceModel = str(get(params, 'modelSource.sageMakerModel.modelName'));
   const sourceUri = str(get(params, 'modelSource.s3.s3Uri'));
   // A container the caller names for a step (`OptimizationConfigs[].ModelQuantizationConfig.Image`, compilation,
@@ -438,6 +442,7 @@ function optimizationFacts(params: Obj): { output_model?: string; source_model?:
   return {
     ...(output ? { output_model: output } : {}), ...(sourceModel ? { source_model: sourceModel } : {}), ...(sourceUri ? { source_uri: sourceUri } : {}),
     ...(images.length ? { optimization_images: images } : {}),
+    ...(location ? { output_location: location } : {}), ...(instance ? { deployment_instance_type: instance } : {}),
   };
 }
 

@@ -52,6 +52,8 @@ describe('the Model an optimization job has the service create (OutputConfig.Sag
   it('the request names the job, its output Model and its source', () => {
     expect(optimize({ s3: { s3Uri: WEIGHTS, modelAccessConfig: { acceptEula: true } } }).ml?.job).toMatchObject({ name: 'llm-v3-awq-job', type: 'compilation', output_model: 'llm-v3-awq', source_uri: WEIGHTS });
     expect(optimize({ sageMakerModel: { modelName: 'llm-v3' } }).ml?.job).toMatchObject({ output_model: 'llm-v3-awq', source_model: 'llm-v3' });
+    // Where the optimized weights go and what they are made for, as a compilation job's output location and device.
+    expect(optimize({ s3: { s3Uri: WEIGHTS } }).ml?.job).toMatchObject({ output_location: 's3://models/llm/v3-awq/', deployment_instance_type: 'ml.g5.12xlarge' });
   });
 
   it('optimized from the approved version\'s S3 weights: its deployment is vouched for', () => {
