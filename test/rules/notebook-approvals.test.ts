@@ -118,6 +118,8 @@ describe('evaluation.self_approval (notebook): approver-only Studio profiles and
 
   it("an approver-only profile's role approving is quiet; seen training, it alerts", () => {
     expect(alerts([...setup, studioApproval('2026-11-03T10:00:00Z')])).toEqual([]);
+    // Listed in notebook_roles, it is a notebook's whatever was seen of it.
+    expect(alerts([...setup, studioApproval('2026-11-03T10:00:00Z')], { [RULE]: { notebook_roles: ['AmazonSageMaker-ExecutionRole-approver'] } }).map((x) => x.details.notebook_role)).toEqual(['Studio user profile approver']);
     const trained = alerts([...setup, train('2026-11-02T09:00:00Z', session(APPROVER_ROLE, 'SageMaker')), studioApproval('2026-11-03T10:00:00Z')]);
     // The notebook finding, beside the trained one (the same role session trained the version's producer).
     expect(trained.filter((x) => (x.details.roles as string[]).includes('notebook')).map((x) => [x.details.approver_role, x.details.notebook_role])).toEqual([[arn(APPROVER_ROLE), 'Studio user profile approver']]);
@@ -168,5 +170,12 @@ describe('evaluation.self_approval (notebook): approver-only Studio profiles and
     expect(unknown.map((x) => x.details.role_chain_unknown)).toEqual([true]);
     const known = alerts(records(true)).filter((x) => x.title.includes('own trainer'));
     expect(known.map((x) => x.details.role_chain_unknown)).toEqual([undefined]);
+    // A session naming its person (a source identity) has no unknown chain.
+    const named = (key: string) => {
+      const s = asApprover(key);
+      return { ...s, userIdentity: { ...s.userIdentity, sessionContext: { ...s.userIdentity.sessionContext, sourceIdentity: 'carol' } } };
+    };
+    const bySourceIdentity = alerts([train('2026-11-02T09:00:00Z', named('ASIAKNOWN2')), register('2026-11-03T09:00:00Z'), approve('2026-11-03T10:00:00Z', named('ASIAKNOWN2'))]).filter((x) => x.title.includes('own trainer'));
+    expect(bySourceIdentity.map((x) => [x.details.identity, x.details.role_chain_unknown])).toEqual([['carol', undefined]]);
   });
 });

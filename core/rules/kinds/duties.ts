@@ -104,7 +104,9 @@ function notebookRoleOf(ev: NormalizedEvent, ctx: RuleContext): { role: string; 
   // A dedicated approver profile: the role is one Studio user profile's own (studioRoleOwnership: no other profile, no
   // domain default, no notebook instance) and was never seen making a job, Model or version. Its approvals are that
   // profile's user's, as a source identity would have said: quiet. A role seen making models is a workbench's.
-  if (studioRoleOwnership(role, ctx).owner && !ctx.get<Record<string, string>>(PRODUCER_ROLES_KEY)?.[role.toLowerCase()]) return undefined;
+  // A role `notebook_roles` lists is a notebook's whatever was seen of it.
+  const listed = anyGlob(setting<string[]>(ctx, 'notebook_roles'), role) || anyGlob(setting<string[]>(ctx, 'notebook_roles'), /:role\/(?:.*\/)?([^/]+)$/.exec(role)?.[1] ?? role);
+  if (!listed && studioRoleOwnership(role, ctx).owner && !ctx.get<Record<string, string>>(PRODUCER_ROLES_KEY)?.[role.toLowerCase()]) return undefined;
   return { role, why: direct };
 }
 
@@ -183,6 +185,16 @@ function judgeSessionApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
   }
 }
 
+/**
+ * Whether an approval was made in a role session whose taker is not known: no AssumeRole seen for it, and no person
+ * named in it (a source identity, an Identity Center user): its identity is then only the session's name.
+ */
+function chainUnknown(ev: NormalizedEvent): boolean {
+  const d = ev.details ?? {};
+  if ((typeof d.source_identity === 'string' && d.source_identity) || (typeof d.on_behalf_of === 'string' && d.on_behalf_of)) return false;
+  return !!assumedRoleArnOf(ev.actor) && !(ev.actor as { assumed_by?: unknown } | undefined)?.assumed_by;
+}
+
 function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
   const who = identityOf(ev.actor, ctx.cfg);
   if (!who || anyGlob(setting<string[]>(ctx, 'exempt'), who)) return;
@@ -219,7 +231,7 @@ function judgeSelfApproval(ev: NormalizedEvent, ctx: RuleContext): void {
     // Dated at the approval, which may be judged again when its session's AssumeRole comes: where and by whom from it.
     // In a role session no AssumeRole was seen for (yet): `who` is the session's name, whoever took it (judged again as
     // the caller's if its AssumeRole comes within a day).
-    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))], ...(assumedRoleArnOf(ev.actor) && !(ev.actor as { assumed_by?: unknown } | undefined)?.assumed_by ? { role_chain_unknown: true } : {}), ...eventScope(ev) },
+    details: { identity: who, roles: [...new Set(hits.map((h) => h.role))], approved_on: ev.platform, linked_versions: [...new Set(hits.map((h) => h.v.key))], ...(chainUnknown(ev) ? { role_chain_unknown: true } : {}), ...eventScope(ev) },
   });
 };
 
