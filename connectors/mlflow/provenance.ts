@@ -284,6 +284,12 @@ export function runMetricsOf(run: Run): RunMetricsRecord['metrics'] {
   return out;
 }
 
+/**
+ * How far a metric's client timestamp may be before the registration read and still be no backdated value: the client
+ * that logs an evaluation after registration (a laptop, a CI runner) keeps its own clock, minutes off the auditor's.
+ */
+const BACKDATE_SKEW_MS = 5 * 60_000;
+
 /** A metric of a version's run whose value at approval is not the one read at registration. */
 export interface RewrittenMetric {
   key: string;
@@ -316,11 +322,12 @@ export function metricsRewrittenEvent(v: VersionSnap, run: Run, registered: RunM
   const changed: RewrittenMetric[] = [];
   for (const [key, m] of Object.entries(current)) {
     const was = registered.metrics[key];
-    if (was && was.value === m.value && was.step === m.step && was.timestamp === m.timestamp) continue;
+    // MLflow leaves out a step of 0 in some versions' answers: the same step either way.
+    if (was && was.value === m.value && (was.step ?? 0) === (m.step ?? 0) && was.timestamp === m.timestamp) continue;
     changed.push({
       key, value: m.value, step: m.step, timestamp: m.timestamp,
       ...(was ? { registered_value: was.value, registered_step: was.step, registered_timestamp: was.timestamp } : {}),
-      ...(m.timestamp !== undefined && Number.isFinite(readAt) && m.timestamp <= readAt ? { backdated: true as const } : {}),
+      ...(m.timestamp !== undefined && Number.isFinite(readAt) && m.timestamp <= readAt - BACKDATE_SKEW_MS ? { backdated: true as const } : {}),
     });
   }
   if (!changed.length) return undefined;

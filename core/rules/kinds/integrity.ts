@@ -258,7 +258,9 @@ const ENDED_RUN = new Set(['FINISHED', 'FAILED', 'KILLED']);
 function judgeMetricsRewrittenBeforeApproval(ev: NormalizedEvent, ctx: RuleContext): void {
   const list = ev.details?.metrics_changed_after_registration;
   if (!Array.isArray(list) || !ENDED_RUN.has(String(ev.details?.registered_run_status))) return;
-  const rewritten = (list as RewrittenMetric[]).filter((m) => m && typeof m.key === 'string' && (m.registered_value !== undefined || m.backdated));
+  // A value logged again unchanged (autologging's end-of-run callback, a higher step of the same number) is what was
+  // evaluated: only a different value, or a first value backdated, is a rewrite.
+  const rewritten = (list as RewrittenMetric[]).filter((m) => m && typeof m.key === 'string' && (m.registered_value !== undefined ? m.registered_value !== m.value : m.backdated));
   if (!rewritten.length) return;
   const ref = modelRefOf(ev, ctx.cfg);
   if (!ref?.name || !ref.version) return;
