@@ -9,7 +9,8 @@ export const looseName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]
 
 /**
  * Long names of catalogue metrics, as scikit-learn's functions and MLflow's built-in regressor evaluator
- * (`mlflow.evaluate(model_type="regressor")`) log them: `root_mean_squared_error` is rmse. Loosely spelled.
+ * (`mlflow.evaluate(model_type="regressor")`) log them: `root_mean_squared_error` is rmse; and Keras's short `acc`.
+ * Loosely spelled.
  */
 const LONG_NAMES: ReadonlyArray<readonly [string, string]> = [
   ['root_mean_squared_log_error', 'rootmeansquaredlogerror'],
@@ -17,6 +18,8 @@ const LONG_NAMES: ReadonlyArray<readonly [string, string]> = [
   ['mean_absolute_percentage_error', 'mape'],
   ['mean_squared_error', 'mse'],
   ['mean_absolute_error', 'mae'],
+  // Keras (`metrics=["acc"]`: `acc`, `val_acc`) and PyTorch Lightning / torchmetrics logs (`val/acc`) shorten accuracy.
+  ['acc', 'accuracy'],
 ];
 
 /** The catalogue metric a name is, exact or as a separated suffix (`test_accuracy` is accuracy). */
