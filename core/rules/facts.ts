@@ -1,4 +1,5 @@
 import { imageDigestOf } from '../integrity/image.js';
+import { redactUrlSecrets } from '../secrets.js';
 import { MLFLOW_DEFAULT_WORKSPACE, workspaceScope, type NormalizedEvent } from '../schema/index.js';
 import type { RulesConfigParsed } from './config.js';
 import type { Party, VersionRec } from './registry.js';
@@ -234,7 +235,7 @@ export function registryLineage(v: VersionRec | undefined): Record<string, unkno
     return ids.length ? ids : undefined;
   };
   const out: Record<string, unknown> = {
-    artifact_uri: v.artifact,
+    artifact_uri: shownUri(v.artifact),
     sha256: v.sha256,
     run_id: v.runId,
     producer_runs: v.producerRuns?.length ? v.producerRuns.slice(-LINEAGE_LIST) : undefined,
@@ -260,6 +261,12 @@ export interface Lineage {
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+/**
+ * A URI as an alert may show it: user-info, secret query values and signed-URL signatures hidden (`https://[redacted]@…`,
+ * `X-Amz-Signature=[redacted]`). Connectors hide them in most fields, not all (a SageMaker package's `ModelDataUrl` may
+ * be `https://…` and is kept as logged in the event), and lineage copies them into every sink.
+ */
+const shownUri = (v: string | undefined): string | undefined => (v === undefined ? v : redactUrlSecrets(v));
 
 /**
  * The ids an alert needs to pivot back along the model's chain of custody, as the event that raised it holds them
@@ -275,13 +282,13 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v
 export function lineageOf(ev: Pick<NormalizedEvent, 'resource' | 'ml'>): Lineage | undefined {
   const out: Lineage = {};
   const r = ev.resource;
-  if (r?.id) out.resource = { type: r.type, id: r.id };
+  if (r?.id) out.resource = { type: r.type, id: shownUri(r.id)! };
   const m = ev.ml?.model;
   if (m) {
     const model: NonNullable<Lineage['model']> = {};
     for (const k of ['name', 'version', 'run_id', 'artifact_uri', 'sha256'] as const) {
       const v = text(m[k]);
-      if (v) model[k] = v;
+      if (v) model[k] = k === 'artifact_uri' ? shownUri(v) : v;
     }
     if (Object.keys(model).length) out.model = model;
   }
@@ -294,7 +301,7 @@ export function lineageOf(ev: Pick<NormalizedEvent, 'resource' | 'ml'>): Lineage
   const endpoint = text(ev.ml?.deployment?.endpoint);
   if (endpoint) out.endpoint = endpoint;
   const modelUri = text(ev.ml?.deployment?.model_uri);
-  if (modelUri) out.model_uri = modelUri;
+  if (modelUri) out.model_uri = shownUri(modelUri);
   return Object.keys(out).length ? out : undefined;
 }
 
