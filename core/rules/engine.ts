@@ -645,7 +645,11 @@ class Engine implements RuleEngine {
     const discriminator = d.window ? d.window.windowStart : (d.evidence.at(-1) ?? d.time);
     // A model version's chain of custody as the registry state holds it (artifact, digest, producing runs, who trained,
     // evaluated, registered and approved it): one state read per alert sent, none for the repeats suppressed above.
-    const registry = d.entity.type === 'model_version' && d.entity.platform ? registryLineage(this.reg.version(versionKeyOfEntity(d.entity.platform, d.entity.id))) : undefined;
+    // A record created after the detection's time is another version under the same name and number (a package group
+    // deleted and re-created, an MLflow model deleted or renamed away and a new one registered under its name, judged
+    // at the end of its wait or of a replay): its artifact, runs and people are not this alert's.
+    const rec = d.entity.type === 'model_version' && d.entity.platform ? this.reg.version(versionKeyOfEntity(d.entity.platform, d.entity.id)) : undefined;
+    const registry = rec && !(rec.created && Date.parse(rec.created.time) > Date.parse(d.time)) ? registryLineage(rec) : undefined;
     const lineage = registry ? { ...((d.details?.lineage as Record<string, unknown> | undefined) ?? {}), registry } : undefined;
     return [
       {

@@ -55,3 +55,29 @@ describe('details.lineage: what it must not show', () => {
     });
   });
 });
+
+describe('details.lineage.registry: only this version\'s', () => {
+  it('a package group deleted and re-created: the old approval judged late carries none of the new package\'s custody', () => {
+    n = 0;
+    const carol = session('Admin', 'carol@example.com');
+    const mallory = session('MLEngineer', 'mallory@example.com');
+    const events = [
+      pkg('s3://fraud-models/old/model.tar.gz'), approve(),
+      record('DeleteModelPackage', carol, { modelPackageName: PKG }, {}),
+      record('DeleteModelPackageGroup', carol, { modelPackageGroupName: 'fraud-models' }, {}),
+      record('CreateModelPackageGroup', mallory, { modelPackageGroupName: 'fraud-models' }, { modelPackageGroupArn: `arn:aws:sagemaker:us-east-1:${ACC}:model-package-group/fraud-models` }),
+      record('CreateModelPackage', mallory, {
+        modelPackageGroupName: 'fraud-models', modelApprovalStatus: 'PendingManualApproval',
+        inferenceSpecification: { containers: [{ image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1', modelDataUrl: 's3://fraud-models/new/model.tar.gz' }], supportedContentTypes: ['text/csv'], supportedResponseMIMETypes: ['text/csv'] },
+      }, { modelPackageArn: PKG }),
+    ];
+    const alerts = alertsOf(events);
+    const adv = alerts.find((a) => a.rule_id === 'evaluation.adversarial_failure');
+    // bob's approval of the old package, judged at the end of input, after the new package 1 was registered.
+    expect(adv?.evidence[0]).toBe(events[1]!.id);
+    expect(JSON.stringify(adv?.details.lineage ?? {})).not.toMatch(/new\/model|mallory/);
+    // The delete of the approved package, judged as it happened, still names the old package's custody.
+    const del = alerts.find((a) => a.rule_id === 'registry.approved_model_modified');
+    expect((del?.details.lineage as { registry?: Record<string, unknown> }).registry).toMatchObject({ artifact_uri: 's3://fraud-models/old/model.tar.gz', approval: { state: 'approved', identity: 'bob@example.com' } });
+  });
+});
