@@ -1,7 +1,7 @@
 import { hubModelOfEnv, type HubModel } from '../../core/integrity/hub.js';
 import { packageSourceFactsOf } from '../../core/integrity/packages.js';
 import type { Ml } from '../../core/schema/index.js';
-import { redactArgv, redactTagMap, redactValueMap } from '../../core/secrets.js';
+import { redactArgv, redactTagMap, redactUrlSecrets, redactValueMap } from '../../core/secrets.js';
 import { arr, bool, get, imageDigest, isObj, num, str, uniq, type Obj } from './util.js';
 
 /**
@@ -129,7 +129,9 @@ function containerFacts(containers: unknown[]): { images: string[]; artifacts: s
     if (image) images.push(image);
     const d = str(c.imageDigest) ?? imageDigest(image);
     if (d) digests.push(d);
-    const art = str(c.modelDataUrl) ?? str(get(c, 'modelDataSource.s3DataSource.s3Uri')) ?? str(c.artifactUrl);
+    // ModelDataUrl may be an https:// URL (presigned, or with user-info): shown with its secrets hidden, as in raw.
+    const url = str(c.modelDataUrl);
+    const art = (url === undefined ? undefined : redactUrlSecrets(url)) ?? str(get(c, 'modelDataSource.s3DataSource.s3Uri')) ?? str(c.artifactUrl);
     if (art) artifacts.push(art);
     // A multi-model container's model data is a prefix: each object under it is a model InvokeEndpoint's TargetModel loads.
     if (art && c.mode === 'MultiModel') multi.push(art);

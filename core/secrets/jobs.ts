@@ -66,6 +66,11 @@ const BASE64_SCRIPT_FIELDS = new Set(['studioLifecycleConfigContent', 'StudioLif
  * (`gceSetup.metadata["post-startup-script"]`, v1 `postStartupScript`) may carry a token to fetch it.
  */
 const LOGIN_URL_FIELDS = new Set(['authorizedUrl', 'AuthorizedUrl', 'post-startup-script', 'postStartupScript']);
+/**
+ * A SageMaker container's model data URL (CreateModel / CreateModelPackage `ModelDataUrl`): `s3://` or `https://`, and
+ * an `https://` one may be presigned (`X-Amz-Signature`, `X-Amz-Security-Token`) or carry user-info.
+ */
+const MODEL_DATA_URL_FIELDS = new Set(['modelDataUrl', 'ModelDataUrl']);
 /** How deep the walk looks (a tuning job's container env sits 5-6 levels below the record). */
 const MAX_DEPTH = 16;
 
@@ -148,7 +153,7 @@ function walkField(o: Record<string, unknown>, k: string, val: unknown, depth: n
   if (typeof val === 'string') {
     if (val !== '' && CREDENTIAL_FIELDS.has(k)) return REDACTED;
     if (BASE64_SCRIPT_FIELDS.has(k)) return redactBase64Text(val);
-    if (LOGIN_URL_FIELDS.has(k)) return redactUrlSecrets(val);
+    if (LOGIN_URL_FIELDS.has(k) || MODEL_DATA_URL_FIELDS.has(k)) return redactUrlSecrets(val);
     return MESSAGE_KEYS.has(k) ? redactSecretText(val) : val;
   }
   if (val === null || typeof val !== 'object') return val;

@@ -81,3 +81,15 @@ describe('details.lineage.registry: only this version\'s', () => {
     expect((del?.details.lineage as { registry?: Record<string, unknown> }).registry).toMatchObject({ artifact_uri: 's3://fraud-models/old/model.tar.gz', approval: { state: 'approved', identity: 'bob@example.com' } });
   });
 });
+
+describe('SageMaker ModelDataUrl in the event', () => {
+  it('an https:// model data URL is kept with its user-info and signature hidden, in ml.model and raw', () => {
+    n = 0;
+    const ev = pkg('https://deploy:hunter2@fraud-models.s3.us-east-1.amazonaws.com/model.tar.gz?X-Amz-Security-Token=IQoTOKEN&X-Amz-Signature=abcdef0123456789');
+    expect(ev.ml?.model?.artifact_uri).toBe('https://[redacted]@fraud-models.s3.us-east-1.amazonaws.com/model.tar.gz?X-Amz-Security-Token=[redacted]&X-Amz-Signature=[redacted]');
+    const text = JSON.stringify(ev);
+    expect(text).not.toMatch(/hunter2|IQoTOKEN|abcdef0123456789/);
+    // an s3:// one is as logged
+    expect(pkg('s3://fraud-models/model.tar.gz').ml?.model?.artifact_uri).toBe('s3://fraud-models/model.tar.gz');
+  });
+});
