@@ -233,7 +233,9 @@ export const adversarialFailure: KindImpl = (ev, ctx) => {
   // Evidence written into a registered version (a tag, metadata) names its setter: the approver's own counts for no
   // approval of theirs. A registration carrying its evaluation (a pipeline registering its package with the scores
   // its evaluation step wrote) is the evaluation, not a verdict stamped on afterwards.
-  const setter = ev.stage === 'registry' && !CREATES.test(ev.action) ? identityOf(ev.actor, ctx.cfg) : undefined;
+  // A service reporting a version's state (SageMaker's "Model Package State Change": actor sagemaker.amazonaws.com, the
+  // package's metadata and tags as they are) wrote none of it: it sets nothing, and is nobody's own evidence.
+  const setter = ev.stage === 'registry' && !CREATES.test(ev.action) && ev.actor?.type !== 'service' ? identityOf(ev.actor, ctx.cfg) : undefined;
   const found = ev.outcome === 'failure' || ev.action.endsWith('.tag_delete') ? [] : adversarialOf(ev, prefixes, scale, setter);
   const approved = approvalOf(ev, ctx.cfg) === 'approved';
   // Most events carry no adversarial evidence and approve nothing: skip the registry lookups below.
