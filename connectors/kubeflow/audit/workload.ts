@@ -61,13 +61,25 @@ function podSpecsOf(obj: unknown, depth = 0): PodSpec[] {
   const wf = spec.workflow?.spec ?? spec.workflowSpec ?? spec;
   if (Array.isArray(wf.templates)) {
     // Argo: each template runs as its own pod; PSA never evaluates the Workflow itself.
+    const params = workflowParams(wf);
+    const kfp = (wf.templates as unknown[]).some((t) => isObject(t) && t.name === KFP_CONTAINER_DRIVER);
     for (const t of wf.templates as Array<Record<string, any>>) {
       if (t === null || typeof t !== 'object') continue;
-      const patched = typeof t.podSpecPatch === 'string';
-      // KFP v2's executor template names a placeholder image its pod-spec patch always replaces: nothing runs it.
-      const main = patched && t.container?.image === KFP_PLACEHOLDER_IMAGE ? { ...t.container, image: undefined } : t.container;
-      const containers = [main, t.script, ...listOf(t.containerSet?.containers), ...listOf(t.sidecars), ...(patched ? literalPatchContainers(t.podSpecPatch) : [])].filter(Boolean);
+      // A patch may be written out or come from a workflow parameter (`{{workflow.parameters.p}}`): both are known here.
+      const patch = typeof t.podSpecPatch === 'string' ? withWorkflowParams(t.podSpecPatch, params) : undefined;
+      const patchContainers = patch !== undefined ? literalPatchContainers(patch) : [];
+      // KFP's placeholder image is always replaced by a patch: left out where the patch is known (its containers are
+      // listed instead) or is KFP v2's driver's (its steps are read below). A patch of any other input keeps it, so a
+      // hand-written Workflow naming it over a patch mltrail cannot read is still judged.
+      const replaced = patchContainers.length > 0 || (kfp && patch !== undefined && KFP_EXECUTOR_PATCH.test(patch));
+      const main = replaced && t.container?.image === KFP_PLACEHOLDER_IMAGE ? { ...t.container, image: undefined } : t.container;
+      const containers = [main, t.script, ...listOf(t.containerSet?.containers), ...listOf(t.sidecars), ...patchContainers].filter(Boolean);
       if (containers.length || t.initContainers) out.push({ containers, initContainers: t.initContainers, hostNetwork: t.hostNetwork, volumes: wf.volumes });
+    }
+    // Argo's workflow-level podSpecPatch is merged into every pod of the run.
+    if (typeof wf.podSpecPatch === 'string') {
+      const containers = literalPatchContainers(withWorkflowParams(wf.podSpecPatch, params));
+      if (containers.length) out.push({ containers });
     }
     const steps = kfpV2Containers(wf);
     if (steps.length) out.push({ containers: steps });
@@ -79,6 +91,25 @@ function podSpecsOf(obj: unknown, depth = 0): PodSpec[] {
 const KFP_PLACEHOLDER_IMAGE = 'gcr.io/ml-pipeline/should-be-overridden-during-runtime';
 /** KFP v2's driver template: its `container` input is a step's container spec, what the step's pod will run. */
 const KFP_CONTAINER_DRIVER = 'system-container-driver';
+
+/** KFP v2's executor template's patch: the pod-spec patch its driver task wrote, passed in as an input. */
+const KFP_EXECUTOR_PATCH = /^\s*\{\{\s*inputs\.parameters\.pod-spec-patch\s*\}\}\s*$/;
+
+/** A Workflow's `arguments.parameters` by name (their literal values). */
+function workflowParams(wf: Record<string, any>): Map<string, unknown> {
+  const params = new Map<string, unknown>();
+  for (const p of listOf(wf.arguments?.parameters as Array<Record<string, unknown>>)) if (isObject(p) && typeof p.name === 'string') params.set(p.name, p.value);
+  return params;
+}
+
+/** Text with its `{{workflow.parameters.<name>}}` references replaced by the parameters' literal values (others left). */
+function withWorkflowParams(text: string, params: Map<string, unknown>): string {
+  if (!text.includes('{{')) return text;
+  return text.replace(/\{\{\s*workflow\.parameters\.([^}\s]+)\s*\}\}/g, (ref, name: string) => {
+    const v = params.get(name);
+    return typeof v === 'string' ? v : ref;
+  });
+}
 
 /** A JSON object in a string, or undefined. */
 function jsonObject(v: unknown): Record<string, any> | undefined {
@@ -117,8 +148,7 @@ function literalPatchContainers(patch: string): Container[] {
 function kfpV2Containers(wf: Record<string, any>): Container[] {
   const templates = listOf(wf.templates as Array<Record<string, any>>).filter((t): t is Record<string, any> => isObject(t));
   if (!templates.some((t) => t.name === KFP_CONTAINER_DRIVER)) return [];
-  const params = new Map<string, unknown>();
-  for (const p of listOf(wf.arguments?.parameters as Array<Record<string, unknown>>)) if (isObject(p) && typeof p.name === 'string') params.set(p.name, p.value);
+  const params = workflowParams(wf);
   const specs = new Map<string, Record<string, any>>();
   const add = (name: string, value: unknown) => {
     const c = jsonObject(value);

