@@ -51,7 +51,14 @@ const repositoryGlobs = z.array(z.string().regex(/^[^/]+\/.+$/, 'expected regist
 const perProject = z.record(
   z.string().min(1),
   z.strictObject({ allowed_registries: globs.optional(), allowed_repositories: repositoryGlobs.optional(), trusted_images: repositoryGlobs.optional(), allowed_package_sources: globs.optional() }),
-);
+).superRefine((scopes, ctx) => {
+  // A GCP project id starts with a letter, so a key of digits only is an AWS account id, which has 12. YAML reads an
+  // unquoted 012345678901 as the number 12345678901: the key would never match the account and its lists would
+  // silently not apply (the rule's broader ones would).
+  for (const key of Object.keys(scopes)) {
+    if (/^\d+$/.test(key) && key.length !== 12) ctx.addIssue({ code: 'custom', path: [key], message: `an AWS account id has 12 digits, ${key} has ${key.length}: quote an account id starting with 0 ("012345678901"), which YAML otherwise reads as a number` });
+  }
+});
 
 /** Settings every rule has. */
 const common = {

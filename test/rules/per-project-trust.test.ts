@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../bridge/config.js';
 import { replayEvents } from '../../bridge/replay.js';
 import { RulesConfig } from '../../core/rules/engine.js';
 import { NormalizedEvent } from '../../core/schema/index.js';
@@ -90,5 +94,37 @@ describe('per_project image and package source lists', () => {
     expect(() => RulesConfig.parse({ 'training.unverified_dependency': { per_project: { p: { require_digest: false } } } })).toThrow();
     expect(() => RulesConfig.parse({ 'training.unverified_dependency': { per_project: { p: { allowed_repositories: ['my-project'] } } } })).toThrow();
     expect(() => RulesConfig.parse({ 'serving.unverified_image': { per_project: { p: { trusted_images: ['docker.io/me/*'], allowed_registries: ['docker.io'] } } } })).not.toThrow();
+  });
+
+  it('an entry that leaves a list out keeps the rule\'s own for it (not the default)', () => {
+    const rules = { 'training.unverified_dependency': { allowed_repositories: ['us-docker.pkg.dev/corp/*'], per_project: { [PROD]: { allowed_package_sources: ['pypi.org', 'files.pythonhosted.org'] } } } };
+    const ev = vertexJob(PROD, `us-docker.pkg.dev/attacker-proj/trainers/churn${DIGEST}`, 'https://pypi.org/simple');
+    const fired = alertsOf('training.unverified_dependency', [ev], rules);
+    expect(fired).toHaveLength(1);
+    expect(fired[0]!.summary).toContain('not on allowed_repositories');
+    expect(alertsOf('training.unverified_dependency', [vertexJob(PROD, `us-docker.pkg.dev/corp/trainers/churn${DIGEST}`, 'https://pypi.org/simple')], rules)).toEqual([]);
+  });
+
+  it('validation errors name the rule, the project and the field', () => {
+    const issues = (r: unknown) => RulesConfig.safeParse(r).error?.issues.map((i) => i.path.join('.')) ?? [];
+    expect(issues({ 'training.unverified_dependency': { per_project: { [PROD]: { allowed_repositories: ['no-slash'] } } } })).toEqual([`training.unverified_dependency.per_project.${PROD}.allowed_repositories.0`]);
+    expect(issues({ 'serving.unverified_image': { per_project: { [PROD]: { allowed_repository: ['a/b'] } } } })).toEqual([`serving.unverified_image.per_project.${PROD}`]);
+  });
+
+  it('an AWS account id YAML read as a number (unquoted, leading 0) is refused, naming the key, not silently never matched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mltrail-pp-'));
+    try {
+      const file = join(dir, 'mltrail.yaml');
+      const yaml = (key: string) => `rules:\n  training.unverified_dependency:\n    per_project:\n      ${key}:\n        allowed_repositories: ["012345678901.dkr.ecr.*.amazonaws.com/*"]\n`;
+      writeFileSync(file, yaml('012345678901'));
+      expect(() => loadConfig({ file, env: {} })).toThrow(/per_project\.12345678901: an AWS account id has 12 digits/);
+      writeFileSync(file, yaml('"012345678901"'));
+      const cfg = loadConfig({ file, env: {} }) as unknown as { rules: Record<string, { per_project: Record<string, unknown> }> };
+      expect(Object.keys(cfg.rules['training.unverified_dependency']!.per_project)).toEqual(['012345678901']);
+      // A 12-digit account and a GCP project id (which starts with a letter) are keys as written.
+      expect(RulesConfig.safeParse({ 'training.unverified_dependency': { per_project: { '111122223333': {}, 'ml-prod-2': {} } } }).success).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
