@@ -10,6 +10,7 @@ import { normalizeAndIngest, quarantineBudget } from '../../core/ingest.js';
 import type { NormalizedEvent } from '../../core/schema/index.js';
 import { lazyRequire } from '../../core/lazy-require.js';
 import { auditFieldError, auditItems, isAuditEvent, normalizeAuditEvent } from './audit.js';
+import { keepBindingRolesIn } from './audit/binding-roles.js';
 import { keepKserveNamespacesIn } from './audit/kserve-config.js';
 import { beginPatchBaseBatch, keepPatchBasesIn } from './audit/patch-base.js';
 import { redactAuditInput } from './audit/redact.js';
@@ -133,6 +134,8 @@ export function mountAuditRoute(app: Hono, deps: ConnectorDeps<KubeflowConfig>):
   keepPatchBasesIn(cfg, deps.spool.state, { transaction: (fn) => deps.spool.transaction(fn) });
   // The KServe controller namespaces learned from its requests: kept across restarts too.
   keepKserveNamespacesIn(cfg, deps.spool.state);
+  // The roleRef of each binding seen, which Request-level subject patches are judged by: kept across restarts too.
+  keepBindingRolesIn(cfg, deps.spool.state);
   const watched = namespaceMatcher(cfg.namespaces);
   if (deps.server.ingestToken && cfg.clusters.some((cl) => cl.token === deps.server.ingestToken)) {
     deps.logger.warn({ code: 'MLTRAIL_ERR_CONFIG', config_key: 'connectors.kubeflow.clusters' }, 'a cluster token equals MLTRAIL_INGEST_TOKEN: its batches are read as that cluster\'s; give the default cluster and each configured cluster a token of its own');

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { replayEvents } from '../../../bridge/replay.js';
+import { BINDING_ROLES_NS, keepBindingRolesIn } from '../../../connectors/kubeflow/audit/binding-roles.js';
+import { KubeflowConfig } from '../../../connectors/kubeflow/config.js';
+import { kubeflowConnector } from '../../../connectors/kubeflow/index.js';
+import { RulesConfig } from '../../../core/rules/engine.js';
+import { NormalizedEvent } from '../../../core/schema/index.js';
+import { MemoryStateStore } from '../../../core/state/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
-import { auditEvent } from './helpers.js';
+import { auditEvent, ctx } from './helpers.js';
 import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
@@ -92,3 +99,32 @@ describe('platform.ml_workload_access: Helm and Argo CD installs', () => {
     expect(alerts([crb(own, tracked)], { 'platform.ml_workload_access': { trusted_installers: [own.username] } })).toEqual([]);
   });
 });
+
+describe('platform.ml_workload_access: the roleRefs seen survive a bridge restart (spool state)', () => {
+  /** One bridge run: a fresh connector config (as a restarted bridge parses its file again) on the same spool state. */
+  const run = (state: MemoryStateStore, records: Obj[]) => {
+    const config = KubeflowConfig.parse({});
+    keepBindingRolesIn(config, state);
+    const out = kubeflowConnector.normalize!({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: records }, ctx({ config }));
+    expect(out.rejected).toEqual([]);
+    const evs = out.events.map((e) => NormalizedEvent.parse(e));
+    return replayEvents(evs, { rules: RulesConfig.parse({}) }).alerts.filter((a) => a.rule_id === 'platform.ml_workload_access');
+  };
+
+  it("a subject patch after a restart is judged by the role created before it: a view binding stays quiet, cluster-admin alerts by name (was: role_unknown for both)", () => {
+    const state = new MemoryStateStore();
+    expect(run(state, [falcoBinding('readers', 'view', { username: 'system:apiserver' }), falcoBinding('ops-admins', 'cluster-admin', { username: 'system:apiserver' })])).toEqual([]);
+    expect(state.list(BINDING_ROLES_NS).map((r) => r.key).sort()).toEqual(['|clusterrolebindings|/ops-admins', '|clusterrolebindings|/readers']);
+    // The bridge restarts: a new config, the same spool state.
+    expect(run(state, [subjectPatch('clusterrolebindings', 'readers', undefined)])).toEqual([]);
+    const [a, ...rest] = run(state, [subjectPatch('clusterrolebindings', 'ops-admins', undefined)]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ details: { role: 'cluster-admin', role_from: 'earlier_record' } });
+    // A delete is forgotten on disk too: after another restart the binding's patch has no role to go by.
+    const del = auditEvent({ level: 'Metadata', verb: 'delete', user: MALLORY, objectRef: ref('clusterrolebindings', 'readers'), responseStatus: { metadata: {}, code: 200 } });
+    run(state, [del]);
+    expect(state.list(BINDING_ROLES_NS).map((r) => r.key)).toEqual(['|clusterrolebindings|/ops-admins']);
+    expect(run(state, [subjectPatch('clusterrolebindings', 'readers', undefined)])).toMatchObject([{ details: { role_unknown: true } }]);
+  });
+});
+
