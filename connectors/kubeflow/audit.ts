@@ -13,7 +13,7 @@ import { copyDefined, definedOnly } from './audit/objects.js';
 import { bindingOf, grantsClusterAdmin } from './audit/rbac.js';
 import { kfamContributorOf, PROFILE_CONTROLLER, roleGrantOf } from './audit/role-grant.js';
 import { bindingRoleSeen } from './audit/binding-roles.js';
-import { roleRulesOf } from './audit/role-rules.js';
+import { clusterRoleRightsSeen, rememberClusterRole, roleRulesOf } from './audit/role-rules.js';
 import { watchedBy } from './namespaces.js';
 import { mutatingWebhookOf } from './audit/webhook.js';
 import { namespaceGuardsOff } from './audit/namespace-guards.js';
@@ -302,13 +302,14 @@ function normalizeCheckedAuditEvent(ev: AuditEvent, ctx: NormalizeContext, path:
   }
   // A Role / ClusterRole whose rules get into ML workloads (platform.ml_workload_access).
   if (kind.family === 'role') {
+    rememberClusterRole(ev, ctx.config, cluster);
     const rules = roleRulesOf(ev, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES));
     if (rules) details.role_rules = rules;
     if (rules && isWorkloadController(ev.user?.username, controllerNamespaces())) details.by_workload_controller = true;
   }
   if (kind.family === 'role_binding') {
     // Rights to exec into, read the Secrets of and rewrite an ML namespace's workloads (platform.ml_workload_access).
-    const grant = roleGrantOf(ev, binding, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES), earlierRole);
+    const grant = roleGrantOf(ev, binding, watchedBy((ctx.config as KubeflowConfig | undefined)?.namespaces ?? DEFAULT_NAMESPACES), earlierRole, (role) => clusterRoleRightsSeen(role, ctx.config, cluster));
     if (grant) details.role_grant = grant;
     if (ev.user?.username === PROFILE_CONTROLLER) details.by_profile_controller = true;
     // KFAM's contributor add: who was added, as which dashboard role (the person who asked is not in the record).

@@ -1,6 +1,7 @@
 import { bindingOf, kfpAuthorizationOf, serviceAccountOf, type AuditEvent } from './audit.js';
 import { grantsClusterAdmin } from './audit/rbac.js';
 import { isKserveConfigMapName } from './audit/kserve-config.js';
+import { clusterRoleRightsOf } from './audit/role-rules.js';
 
 /**
  * High-volume objects that say nothing about ML pipelines (leader-election
@@ -111,6 +112,11 @@ export function auditRelevance(ev: AuditEvent, watched: (ns: string | undefined)
   // Kubeflow's roles by an aggregation label (role-rules.ts judges what they hand out).
   if (key === 'rbac.authorization.k8s.io/clusterroles' && WRITE_VERBS.has(ev.verb ?? '') && (ref.name === 'admin' || ref.name === 'edit' || aggregatesIntoBoundRoles(ev))) {
     return { keep: true, why: 'ClusterRole aggregated into the roles ML namespaces bind' };
+  }
+  // Any ClusterRole whose rules get into workloads (a RoleBinding in a watched namespace may bind it later: its rules
+  // are remembered for that), and a delete, which forgets them.
+  if (key === 'rbac.authorization.k8s.io/clusterroles' && ((WRITE_VERBS.has(ev.verb ?? '') && clusterRoleRightsOf(ev)?.length) || ev.verb === 'delete')) {
+    return { keep: true, why: 'ClusterRole with rights over workloads' };
   }
   // A token for KServe's (or ModelMesh's) controller account acts as it from anywhere: it reads every namespace's
   // storage-config and writes every model server. Its namespace (kserve, opendatahub, …) is seldom a watched one.

@@ -53,7 +53,7 @@ function memoryOf(owner: object): Map<string, { kind?: string; name: string }> {
 }
 
 /** Whether the apiserver carried the write out (answered below 400, not a dry run). */
-function carriedOut(ev: AuditEvent): boolean {
+export function carriedOut(ev: AuditEvent): boolean {
   const code = ev.responseStatus?.code;
   return typeof code === 'number' && code < 400 && ev.annotations?.['authorization.k8s.io/decision'] !== 'forbid' && !/[?&]dryRun=All(&|$)/.test(ev.requestURI ?? '');
 }

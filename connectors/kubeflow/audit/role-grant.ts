@@ -45,6 +45,8 @@ export interface RoleGrant {
   role_from?: 'name' | 'earlier_record';
   /** A patch adding subjects to a binding whose role no record showed: they get a role the record does not name. */
   role_unknown?: true;
+  /** A ClusterRole of another name bound in a watched namespace: the rights its last seen write showed (role-rules.ts). */
+  role_rights?: string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export function roleGrantOf(
   binding: ReturnType<typeof bindingOf>,
   watched: (ns: string | undefined) => boolean,
   earlier?: { kind?: string; name: string },
+  rightsOfRole?: (name: string) => string[] | undefined,
 ): RoleGrant | undefined {
   const ref = ev.objectRef ?? {};
   if (ref.subresource || !binding?.subjects.length || !['create', 'update', 'patch'].includes(ev.verb ?? '')) return undefined;
@@ -74,8 +77,11 @@ export function roleGrantOf(
   const role = roleRef?.name ?? named;
   // A patch naming subjects of a binding no record showed: the role they get is not known, and may be any.
   if (!role) return ev.verb === 'patch' ? { scope, role_unknown: true } : undefined;
-  if (!ML_ACCESS_ROLES.has(role)) return undefined;
-  return { role, scope, ...(seen ? { role_from: 'earlier_record' as const } : named ? { role_from: 'name' as const } : {}) };
+  const from = seen ? { role_from: 'earlier_record' as const } : named ? { role_from: 'name' as const } : {};
+  if (ML_ACCESS_ROLES.has(role)) return { role, scope, ...from };
+  // Any other ClusterRole bound in a watched namespace hands out what its rules hold there.
+  const rights = cluster ? undefined : rightsOfRole?.(role);
+  return rights?.length ? { role, scope, ...from, role_rights: rights } : undefined;
 }
 
 /**

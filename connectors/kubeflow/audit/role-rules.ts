@@ -9,6 +9,7 @@
  * `escalate` / `bind` / `impersonate` (grant oneself anything, act as anyone).
  */
 
+import { carriedOut } from './binding-roles.js';
 import type { AuditEvent } from './envelope.js';
 import { isObject } from './objects.js';
 
@@ -122,4 +123,57 @@ export function roleRulesOf(ev: AuditEvent, watched: (ns: string | undefined) =>
     role: name, scope: cluster ? 'cluster' : 'namespace', rights: [...rights],
     ...(aggregatedBy.length ? { aggregated_by: aggregatedBy } : {}), ...(partial ? { rules_partial: true as const } : {}), ...(rulesUnknown ? { rules_unknown: true as const } : {}),
   };
+}
+
+/** ClusterRoles remembered per connector config: at most this many (oldest forgotten first). */
+const MAX_CLUSTER_ROLES = 2000;
+/** Per connector config: `<cluster>|<name>` → the rights its last write showed (only ClusterRoles that hold some). */
+const clusterRoleRights = new WeakMap<object, Map<string, string[]>>();
+const NO_CONFIG = {};
+
+/**
+ * The rights that get into workloads a ClusterRole write's whole rules show (the logged response, else a create or
+ * update body, else a merge patch's `rules`), `[]` for rules that hold none, undefined when the record shows no rules.
+ * Read for any ClusterRole, bound or aggregated or not: a RoleBinding in an ML namespace can bind any of them.
+ */
+export function clusterRoleRightsOf(ev: AuditEvent): string[] | undefined {
+  const ref = ev.objectRef ?? {};
+  if (ref.apiGroup !== RBAC || ref.resource !== 'clusterroles' || ref.subresource || !['create', 'update', 'patch'].includes(ev.verb ?? '')) return undefined;
+  const response = isObject(ev.responseObject) && Array.isArray(ev.responseObject.rules) ? ev.responseObject : undefined;
+  const req = isObject(ev.requestObject) && Array.isArray(ev.requestObject.rules) ? ev.requestObject : undefined;
+  const body = response ?? req;
+  if (!body) return undefined;
+  const rights = new Set<string>();
+  for (const rule of (body.rules as unknown[]).filter(isObject).slice(0, MAX_RULES)) rightsOf(rule, rights);
+  return [...rights];
+}
+
+/**
+ * Remember what a ClusterRole write shows it hands out (clusterRoleRightsOf; a delete forgets it; a refused or dry-run
+ * write teaches nothing), so that a RoleBinding of it in an ML namespace is judged by those rights (roleGrantOf): a
+ * ClusterRole `pwn` with `*` made first, unbound and unaggregated, then bound in `kubeflow-user-alice`, is a grant.
+ * Kept in memory (bounded): after a restart a binding of a role written before it is not judged by its rules.
+ */
+export function rememberClusterRole(ev: AuditEvent, config: unknown, cluster = ''): void {
+  const ref = ev.objectRef ?? {};
+  if (ref.apiGroup !== RBAC || ref.resource !== 'clusterroles' || !ref.name || ref.subresource || !carriedOut(ev)) return;
+  const owner = isObject(config) ? config : NO_CONFIG;
+  let memory = clusterRoleRights.get(owner);
+  if (!memory) clusterRoleRights.set(owner, (memory = new Map()));
+  const key = `${cluster}|${ref.name}`;
+  if (ev.verb === 'delete') {
+    memory.delete(key);
+    return;
+  }
+  const rights = clusterRoleRightsOf(ev);
+  if (rights === undefined) return;
+  memory.delete(key);
+  if (!rights.length) return;
+  memory.set(key, rights);
+  if (memory.size > MAX_CLUSTER_ROLES) memory.delete(memory.keys().next().value as string);
+}
+
+/** The rights a ClusterRole's last seen write showed (rememberClusterRole), if it holds any. */
+export function clusterRoleRightsSeen(name: string, config: unknown, cluster = ''): string[] | undefined {
+  return clusterRoleRights.get(isObject(config) ? config : NO_CONFIG)?.get(`${cluster}|${name}`);
 }

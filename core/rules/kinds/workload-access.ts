@@ -226,6 +226,8 @@ const roleGranted: KindImpl = (ev, ctx) => {
   const subjects = Array.isArray(d.subjects) ? (d.subjects as Array<Record<string, unknown>>) : [];
   const who = subjects.map((s) => `${text(s.kind) ?? '?'} ${text(s.namespace) ? `${text(s.namespace)}/` : ''}${text(s.name) ?? '?'}`).join(', ') || 'a subject';
   const object = cluster ? name : `${ns}/${name}`;
+  const roleRights = strings(grant.role_rights);
+  const bound = roleRights.length ? `${role} (${roleRights.join('; ')})` : role;
   ctx.detect({
     entity: namedEntity('role_binding', scopedName(object, scopeOf(ev)), object, ev.platform),
     key: `role grant|${identity ?? ''}|${object}`,
@@ -233,7 +235,7 @@ const roleGranted: KindImpl = (ev, ctx) => {
     title: cluster ? 'Cluster-wide rights over ML namespaces granted' : 'Rights over an ML namespace granted',
     summary: roleUnknown
       ? `${callerText(ev.actor, ctx.cfg)} added ${who} to ${cluster ? 'cluster role binding' : 'role binding'} ${object}, whose role the audit record does not name (a patch repeats no roleRef, and no earlier record of the binding was seen)${cluster ? '' : ` in ML namespace ${ns}`}, outside Kubeflow's profile controller${marks.text}`
-      : `${callerText(ev.actor, ctx.cfg)} bound ${role} to ${who} ${cluster ? 'cluster-wide (every ML namespace: exec into model servers and pipeline steps, model store secrets)' : `in namespace ${ns} (exec into its model servers and pipeline steps, its model store secrets)`}, outside Kubeflow's profile controller${marks.text}`,
+      : `${callerText(ev.actor, ctx.cfg)} bound ${bound} to ${who} ${cluster ? 'cluster-wide (every ML namespace: exec into model servers and pipeline steps, model store secrets)' : `in namespace ${ns} (exec into its model servers and pipeline steps, its model store secrets)`}, outside Kubeflow's profile controller${marks.text}`,
     details: {
       identity,
       workload: 'role_binding',
@@ -241,6 +243,7 @@ const roleGranted: KindImpl = (ev, ctx) => {
       role: roleUnknown ? undefined : role,
       role_unknown: roleUnknown || undefined,
       role_from: text(grant.role_from),
+      role_rights: roleRights.length ? roleRights : undefined,
       helm_release: marks.helm_release,
       gitops_application: marks.gitops_application,
       scope: cluster ? 'cluster' : 'namespace',

@@ -78,6 +78,40 @@ describe('platform.ml_workload_access: roles with rights over ML workloads', () 
     expect(keep(roleWrite('create', 'clusterroles', 'ml-extras', role('ClusterRole', 'ml-extras', [all], { 'rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit': 'true' })))).toBe(true);
     expect(keep(roleWrite('patch', 'clusterroles', 'x', [{ op: 'add', path: '/metadata/labels/rbac.authorization.k8s.io~1aggregate-to-admin', value: 'true' }]))).toBe(true);
     expect(keep(roleWrite('patch', 'clusterroles', 'edit', { rules: [all] }))).toBe(true);
-    expect(keep(roleWrite('create', 'clusterroles', 'mine', role('ClusterRole', 'mine', [all])))).toBe(false);
+    // An unaggregated ClusterRole is kept only when its rules get into workloads (a RoleBinding may bind it later).
+    expect(keep(roleWrite('create', 'clusterroles', 'mine', role('ClusterRole', 'mine', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }])))).toBe(false);
+    expect(keep(roleWrite('create', 'clusterroles', 'mine', role('ClusterRole', 'mine', [all])))).toBe(true);
   });
 });
+
+describe('platform.ml_workload_access: a custom ClusterRole bound in an ML namespace (verify29b)', () => {
+  const all = { apiGroups: ['*'], resources: ['*'], verbs: ['*'] };
+  const binding = (roleName: string, user: Obj = MALLORY) => auditEvent({
+    level: 'Request', verb: 'create', user, objectRef: { resource: 'rolebindings', name: 'rb', namespace: NS, apiGroup: RBAC, apiVersion: 'v1' },
+    requestURI: `/apis/${RBAC}/v1/namespaces/${NS}/rolebindings`,
+    requestObject: { kind: 'RoleBinding', metadata: { name: 'rb', namespace: NS }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: roleName }, subjects: [{ kind: 'User', name: 'mallory@corp.example', apiGroup: RBAC }] },
+    responseStatus: { metadata: {}, code: 201 },
+  });
+
+  it('made first with `*`, unbound and unaggregated (no alert), then bound in a watched namespace: the binding alerts naming its rights (was: neither alerted)', () => {
+    const made = roleWrite('create', 'clusterroles', 'pwn', role('ClusterRole', 'pwn', [all]));
+    expect(alerts([made])).toEqual([]);
+    const [a, ...rest] = alerts([made, binding('pwn')]);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ details: { access: 'role grant', role: 'pwn', role_rights: ['* *'], scope: 'namespace', namespace: NS } });
+    expect(a!.summary).toContain('bound pwn (* *)');
+    // The route keeps such a ClusterRole write, which it dropped before, so its rules are seen.
+    expect(auditRelevance(made, namespaceMatcher([NS])).keep).toBe(true);
+  });
+
+  it('a ClusterRole with harmless rules, one deleted, or one never seen bound there stays quiet', () => {
+    const reader = roleWrite('create', 'clusterroles', 'reader', role('ClusterRole', 'reader', [{ apiGroups: [''], resources: ['pods', 'configmaps'], verbs: ['get', 'list'] }]));
+    expect(alerts([reader, binding('reader')])).toEqual([]);
+    const del = auditEvent({ level: 'Metadata', verb: 'delete', user: MALLORY, objectRef: ref('clusterroles', 'pwn'), responseStatus: { metadata: {}, code: 200 } });
+    expect(alerts([roleWrite('create', 'clusterroles', 'pwn', role('ClusterRole', 'pwn', [all])), del, binding('pwn')])).toEqual([]);
+    expect(alerts([binding('view')])).toEqual([]);
+    // Rewritten without the rights: forgotten.
+    expect(alerts([roleWrite('create', 'clusterroles', 'pwn', role('ClusterRole', 'pwn', [all])), roleWrite('update', 'clusterroles', 'pwn', role('ClusterRole', 'pwn', [])), binding('pwn')])).toEqual([]);
+  });
+});
+
