@@ -271,7 +271,10 @@ const ISTIOD = /^system:serviceaccount:istio-system:istiod(?:-[a-z0-9-]+)?$/;
  * rules as policies change, and Gatekeeper's (`gatekeeper-admin`, its certificate rotator). Trusted for updates of
  * configurations whose every service is in the account's namespace; others go in `trusted_installers`.
  */
-const WEBHOOK_CONTROLLERS = new Set(['kyverno-admission-controller', 'kyverno', 'gatekeeper-admin']);
+const WEBHOOK_CONTROLLERS = new Map([['kyverno-admission-controller', 'kyverno-'], ['kyverno', 'kyverno-'], ['gatekeeper-admin', 'gatekeeper-']]);
+// Each keeps only configurations its product names so (`kyverno-resource-mutating-webhook-cfg`, `kyverno-policy-…`,
+// `gatekeeper-mutating-webhook-configuration`): an account given one of these names in a namespace of one's own
+// (`kubectl create sa kyverno -n team-x`) keeps no configuration of another name calling a service there.
 
 /**
  * A MutatingWebhookConfiguration created or changed (the connector's `details.mutating_webhook`) whose webhooks match
@@ -301,7 +304,8 @@ const webhookWritten: KindImpl = (ev, ctx) => {
   // Any other account of that namespace (a sidecar, a job, a compromised pod of the same install) is judged.
   const services = strings(w.services);
   const own = /^system:serviceaccount:[^:]+:([^:]+)$/.exec(actor)?.[1];
-  if (update && sa && own && WEBHOOK_CONTROLLERS.has(own) && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
+  const prefix = own ? WEBHOOK_CONTROLLERS.get(own) : undefined;
+  if (update && sa && prefix && (ev.resource?.name ?? '').startsWith(prefix) && services.length && services.every((s) => s.startsWith(`${sa}/`))) return;
   if (byTrustedInstaller(ev, ctx)) return;
   const identity = identityOf(ev.actor, ctx.cfg);
   if (identity && anyGlob(setting<string[]>(ctx, 'exempt'), identity)) return;

@@ -105,6 +105,11 @@ describe('platform.ml_workload_access: mutating webhooks over ML workloads', () 
     }
     // Gatekeeper's account keeping a configuration whose service is elsewhere is judged.
     expect(alerts([write('update', sa('gatekeeper-system', 'gatekeeper-admin'), 'x', config('x', { rules: podRules }))])).toHaveLength(1);
+    // An account named like Kyverno's in a namespace of one's own, updating a configuration of another name that calls
+    // a service there (created harmless first, then pointed at pods): judged (verify29b; was exempt).
+    const own = config('ml-helper', { rules: podRules, clientConfig: { service: { namespace: 'team-x', name: 'helper', path: '/mutate' }, caBundle: CA } });
+    expect(alerts([write('update', sa('team-x', 'kyverno'), 'ml-helper', own)])).toHaveLength(1);
+    expect(alerts([write('update', sa('team-x', 'gatekeeper-admin'), 'ml-helper', own)])).toHaveLength(1);
   });
 
   it('a controller that installs its own webhook (Datadog) is listed in trusted_installers; Argo CD applying a webhook stays quiet, a person running helm does not', () => {
