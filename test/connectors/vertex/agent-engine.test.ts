@@ -130,6 +130,17 @@ describe('Agent Engine deployments', () => {
     expect(agentAlerts([upload, first, update({ packageSpec: pkg('gs://corp-agents/agent_engine') }, 'spec', 12)], { agent_sources: ['gs://elsewhere/*'] })).toEqual([]);
   });
 
+  it('an approved artifact vouches for code under it only, not in a sibling prefix sharing its name (verify29b)', () => {
+    const upload = normOne(auditEntry({
+      method: `${V1}ModelService.UploadModel`,
+      request: { parent: LOC, model: { displayName: 'support-agent', artifactUri: 'gs://corp-agents/agent_engine/', versionAliases: ['production'] } },
+      response: { name: `${LOC}/models/31/operations/1` },
+      timestamp: at(8),
+    }));
+    const sibling = { packageSpec: { ...pkg('gs://corp-agents/agent_engine'), requirementsGcsUri: 'gs://corp-agents/agent_engine-evil/requirements.txt' } };
+    expect(agentAlerts([upload, create(sibling)], { agent_sources: ['gs://elsewhere/*'] }).map((a) => a.details.offending_code)).toEqual([['gs://corp-agents/agent_engine-evil/requirements.txt']]);
+  });
+
   it('the agent\'s container image (spec.containerSpec) is judged as a serving image', () => {
     const ev = create({ containerSpec: { imageUri: 'docker.io/evilcorp/agent:latest' } });
     expect(ev.ml?.model?.image).toBe('docker.io/evilcorp/agent:latest');
