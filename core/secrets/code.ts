@@ -55,6 +55,16 @@ const PY_COLON_KEYWORD = /^(?:lambda|else|try|finally)$/;
 const YAML_KEY_BEFORE = /(?:^|[\s-])([A-Za-z_][\w.-]*)[ \t]*:$/;
 
 /**
+ * Where the line holding `at` starts, looked for `max` characters back at most (then `at - max`). Read backwards from
+ * `at`, not with lastIndexOf('\n'): on one long line that reads back to the text's start for every key, quadratic.
+ */
+export function lineStartWithin(text: string, at: number, max: number): number {
+  const stop = Math.max(0, at - max);
+  for (let i = at - 1; i >= stop; i--) if (text.charCodeAt(i) === 10) return i + 1;
+  return stop;
+}
+
+/**
  * Whether the key at `keyAt` sits in a YAML flow mapping (`creds: {"password": hunter2}`, `- {"token": x}`, a line
  * that is `{"password": x}`), not in a Python or JavaScript dict (`d = {"token": tok}`, `post(u, json={"token": tok})`):
  * told by what precedes the outermost `{` open on the key's line — a YAML key and ':', a list item's '-', nothing.
@@ -62,8 +72,7 @@ const YAML_KEY_BEFORE = /(?:^|[\s-])([A-Za-z_][\w.-]*)[ \t]*:$/;
  * and a variable is assumed, as before).
  */
 export function inYamlFlowMapping(text: string, keyAt: number): boolean {
-  const lineStart = text.lastIndexOf('\n', keyAt - 1) + 1;
-  const line = text.slice(Math.max(lineStart, keyAt - 1000), keyAt);
+  const line = text.slice(lineStartWithin(text, keyAt, 1000), keyAt);
   const opens: number[] = [];
   for (let i = 0; i < line.length; i++) {
     const c = line[i];

@@ -6,7 +6,7 @@ import { FLAG_IN_TEXT, hideUserPassword, isSecretFlag, PASS_FLAG, USER_PASSWORD_
 import { redactCommandFlags } from './commands.js';
 import { ANNOTATION_END, isTemplateOfNames, KEYWORD_ARGUMENT, LITERAL_PAIR, namesOnly, PY_ANNOTATION, PY_TYPE_ONLY, redactCredentialCalls, redactPythonContainers } from './python.js';
 import { YAML_BLOCK_INDICATOR, YAML_LINE_END, YAML_PROPERTY } from './yaml-lines.js';
-import { callEnd, inYamlFlowMapping } from './code.js';
+import { callEnd, inYamlFlowMapping, lineStartWithin } from './code.js';
 import { redactAssignedExpressions } from './expressions.js';
 import { redactKaggleCredentials } from './kaggle.js';
 
@@ -179,7 +179,7 @@ function redactEchoedIniLines(text: string): string {
  * linear time).
  */
 function inTemplateLiteral(text: string, at: number): boolean {
-  const from = Math.max(0, at - 1000, text.lastIndexOf('\n', at - 1) + 1);
+  const from = lineStartWithin(text, at, 1000);
   let n = 0;
   for (let i = from; i < at; i++) if (text[i] === '`' && text[i - 1] !== '\\') n++;
   return n % 2 === 1;
