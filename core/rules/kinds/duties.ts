@@ -6,7 +6,7 @@ import { identityEntity, setting, versionEntity, type KindImpl, type RuleContext
 import { CREATES, dropWaiting, versionsOf } from './shared.js';
 import { completedReportText, heldUpload, sweepHeldUploads, unjudgedText, type CompletedReport, type LostUpload, type Unjudged } from './multipart.js';
 import { datasetRoot } from './provenance.js';
-import { learnStudioRoles, studioRoleOwnership } from './studio-roles.js';
+import { learnStudioRoles, studioProfileMaker, studioRoleOwnership } from './studio-roles.js';
 
 /**
  * Kinds that judge who did what: an approver who trained, evaluated or registered the version, and one
@@ -106,8 +106,27 @@ function notebookRoleOf(ev: NormalizedEvent, ctx: RuleContext): { role: string; 
   // profile's user's, as a source identity would have said: quiet. A role seen making models is a workbench's.
   // A role `notebook_roles` lists is a notebook's whatever was seen of it.
   const listed = anyGlob(setting<string[]>(ctx, 'notebook_roles'), role) || anyGlob(setting<string[]>(ctx, 'notebook_roles'), /:role\/(?:.*\/)?([^/]+)$/.exec(role)?.[1] ?? role);
-  if (!listed && studioRoleOwnership(role, ctx).owner && !ctx.get<Record<string, string>>(PRODUCER_ROLES_KEY)?.[role.toLowerCase()]) return undefined;
+  const owner = listed ? undefined : studioRoleOwnership(role, ctx).owner;
+  if (owner && !ctx.get<Record<string, string>>(PRODUCER_ROLES_KEY)?.[role.toLowerCase()]) {
+    // Unless the profile was made (or re-pointed at the role) by someone who trained, evaluated or registered the
+    // version: a trainer making themself a fresh profile to approve from is no other person's review, and the role's
+    // sessions name no person the trained/evaluated check could compare.
+    const maker = studioProfileMaker(owner, ctx);
+    const did = maker ? partOf(ev, ctx, maker) : undefined;
+    if (!did) return undefined;
+    return { role, why: `${direct}, made by ${maker}, who ${did} the version` };
+  }
   return { role, why: direct };
+}
+
+/** Whether `identity` trained, evaluated or registered (the rule's `roles`) the version `ev` approves: the first of these. */
+function partOf(ev: NormalizedEvent, ctx: RuleContext, identity: string): string | undefined {
+  const roles = setting(ctx, 'roles');
+  const { all } = versionsOf(ev, ctx);
+  const parties: Array<[string, Party[]]> = all.flatMap((v) => [['trained', v.trainers], ['evaluated', v.evaluators], ['registered', v.registrants]] as Array<[string, Party[]]>);
+  const ref = modelRefOf(ev, ctx.cfg);
+  if (!all.length && ref?.name) for (const j of ctx.reg.producers(ref)) parties.push(['trained', j.trainers], ['evaluated', j.evaluators ?? []]);
+  return parties.find(([r, ps]) => roles.includes(r as never) && ps.some((p) => p.identity === identity))?.[0];
 }
 
 /** Why a role (ARN, or a bare role name from a session's caller) is a notebook's execution role, if it is one. */

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../schema/index.js';
-import { scopeOf, scopedName } from '../facts.js';
+import { identityOf, scopeOf, scopedName } from '../facts.js';
 import type { RuleContext } from './context.js';
 
 /**
@@ -24,6 +24,11 @@ export interface StudioRoles {
    * its, even if a profile of that name is made again (maybe for someone else).
    */
   deleted?: Record<string, { at: string; role?: string }>;
+  /**
+   * `<account>:<region>:<domain>/<profile>` → who gave the profile its role (the Create/UpdateUserProfile caller): a
+   * profile its own user made is no one else's review of what that user trained.
+   */
+  makers?: Record<string, string>;
 }
 
 export const STUDIO_KEY = 'studio-roles';
@@ -82,6 +87,12 @@ export function learnStudioRoles(ev: NormalizedEvent, ctx: RuleContext): boolean
       delete known.profiles[key];
       known.profiles[key] = profileRole;
       bound(known.profiles);
+      const makers = { ...(known.makers ?? {}) };
+      delete makers[key];
+      const maker = identityOf(ev.actor, ctx.cfg);
+      if (maker) makers[key] = maker;
+      bound(makers);
+      known.makers = makers;
     }
   }
   if (gone && typeof gone.domain_id === 'string') {
@@ -91,6 +102,7 @@ export function learnStudioRoles(ev: NormalizedEvent, ctx: RuleContext): boolean
       const key = `${domain}/${gone.user_profile}`;
       const role = known.profiles[key];
       delete known.profiles[key];
+      if (known.makers) delete known.makers[key];
       delete deleted[key];
       deleted[key] = { at: ev.time, ...(role ? { role } : {}) };
     } else if (!gone.space) {
@@ -98,6 +110,7 @@ export function learnStudioRoles(ev: NormalizedEvent, ctx: RuleContext): boolean
       for (const key of Object.keys(known.profiles).filter((k) => k.startsWith(`${domain}/`))) {
         const role = known.profiles[key];
         delete known.profiles[key];
+        if (known.makers) delete known.makers[key];
         delete deleted[key];
         deleted[key] = { at: ev.time, ...(role ? { role } : {}) };
       }
@@ -140,4 +153,9 @@ export function studioRoleOwnership(role: string, ctx: RuleContext, since?: stri
   const deletedAt = known.deleted?.[owner]?.at;
   if (since && deletedAt && Date.parse(deletedAt) >= Date.parse(since)) return { why: 'profile_deleted' };
   return { owner };
+}
+
+/** Who gave a user profile (`<account>:<region>:<domain>/<profile>`) its role, if seen. */
+export function studioProfileMaker(owner: string, ctx: RuleContext): string | undefined {
+  return ctx.get<StudioRoles>(STUDIO_KEY)?.makers?.[owner];
 }
