@@ -30,8 +30,25 @@ export function redactFreeText(s: string): string {
   if (s.length < 3) return s;
   const json = redactJsonText(s);
   if (json !== undefined) return json;
-  const text = TEXT_HINT.test(s) ? redactJsonPairs(redactSecretText(s)) : s;
+  const text = TEXT_HINT.test(s) ? redactIniLines(redactJsonPairs(redactSecretText(s))) : s;
   return redactUrlSecrets(text);
+}
+
+/** A line that is a config file's `name = value` alone, blanks around '=', its value one word (INI, .env, properties). */
+const INI_LINE = /^([ \t]*)([A-Za-z_][\w.-]*)([ \t]+=[ \t]*|[ \t]*=[ \t]+)([^\s"'`()[\]{}]+)(?=[ \t]*\r?$)/gm;
+/** A code line's attribute read (`password = cfg.password`): a lookup, as code redaction keeps it. */
+const ATTRIBUTE_READ = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+/**
+ * The secret-named lines of a config file quoted in free text (a description holding a heredoc that writes
+ * `~/.aws/credentials`, `WANDB_API_KEY = …` in `.env`): text redaction reads `NAME=x` and `name: x`, and reads a spaced
+ * '=' only as code (scripts, echo'd strings) — in free text it was shown. A whole line only, its value one word with no quote,
+ * bracket or call (code's forms, read by the code rules), so prose (`the token = expired last week`) stays; a `$VAR`
+ * and an attribute read (`cfg.password`) name where the secret is and stay.
+ */
+function redactIniLines(s: string): string {
+  if (!/[ \t]=|=[ \t]/.test(s)) return s;
+  return s.replace(INI_LINE, (line, lead: string, name: string, sep: string, value: string) =>
+    value === REDACTED || value.startsWith('$') || ATTRIBUTE_READ.test(value) || isUnsetValue(value) || !holdsSecret(name, value) ? line : `${lead}${name}${sep}${REDACTED}`);
 }
 
 /** A JSON `"name": "value"` pair in text (JSON too long to parse, or cut at the value): text redaction reads no quoted key. */
