@@ -58,6 +58,13 @@ describe('evaluation.self_approval: approver-only Studio profiles against evasio
     expect(alerts([...setup, profile('2026-11-01T08:20:00Z', ADMIN, 'alice', 'AmazonSageMaker-ExecutionRole-alice'), profile('2026-11-03T09:30:00Z', ALICE, 'alice', APPROVER_ROLE, 'UpdateUserProfile'), approveAs('2026-11-03T10:00:00Z', APPROVER_ROLE)])).toHaveLength(1);
   });
 
+  it('deleting and re-making the profile does not wash a role seen training: the role, not the profile, is judged', () => {
+    const trainedAsRole = [domain('2026-11-01T08:00:00Z'), profile('2026-11-01T08:10:00Z', ADMIN, 'approver', APPROVER_ROLE), train('2026-11-02T09:00:00Z', session(APPROVER_ROLE, 'SageMaker')), register('2026-11-03T09:00:00Z')];
+    const remade = [call('DeleteUserProfile', '2026-11-03T09:10:00Z', ADMIN, { domainId: DOMAIN, userProfileName: 'approver' }), profile('2026-11-03T09:20:00Z', ADMIN, 'approver', APPROVER_ROLE)];
+    const a = alerts([...trainedAsRole, ...remade, approveAs('2026-11-03T10:00:00Z', APPROVER_ROLE)]);
+    expect(a.filter((x) => (x.details.roles as string[]).includes('notebook')).map((x) => x.details.notebook_role)).toEqual(['Studio user profile approver']);
+  });
+
   it("no false alarm from the approver's Studio apps: CreateApp under the profile teaches nothing against it", () => {
     const app = call('CreateApp', '2026-11-03T09:40:00Z', session(APPROVER_ROLE, 'SageMaker'), { domainId: DOMAIN, userProfileName: 'approver', appType: 'JupyterLab', appName: 'default', resourceSpec: { instanceType: 'ml.t3.medium' } }, { appArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:app/${DOMAIN}/approver/jupyterlab/default` });
     expect(alerts([domain('2026-11-01T08:00:00Z'), profile('2026-11-01T08:10:00Z', ADMIN, 'approver', APPROVER_ROLE), train('2026-11-02T09:00:00Z', ALICE), register('2026-11-03T09:00:00Z'), app, approveAs('2026-11-03T10:00:00Z', APPROVER_ROLE)])).toEqual([]);
