@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { redactFreeText, redactScriptText, redactSecretText } from '../../core/secrets.js';
+import { cpuMs } from '../helpers/cpu.js';
 
 /**
  * verify29c: the checks that look back along a key's line (a template literal open before it, a YAML flow mapping's
@@ -8,16 +9,6 @@ import { redactFreeText, redactScriptText, redactSecretText } from '../../core/s
  * Measured as the other bounded-time checks are: CPU time, four calls on 64 KiB against one on 256 KiB (the same
  * characters: about 1x when linear, up to 4x when quadratic).
  */
-const cpuMs = (f: () => void): number => {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const start = process.cpuUsage();
-    f();
-    const used = process.cpuUsage(start);
-    best = Math.min(best, (used.user + used.system) / 1000);
-  }
-  return best;
-};
 function ratio(redact: (s: string) => string, unit: string): { longMs: number; ratio: number } {
   const line = (kib: number) => unit.repeat(Math.ceil((kib * 1024) / unit.length));
   const short = line(64);

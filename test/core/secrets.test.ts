@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isSecretFlag, isSecretName, redactArgv, redactBase64Text, redactScriptText, redactSecretText, redactUrlSecrets, redactUrlUserinfo } from '../../core/secrets.js';
+import { cpuMs } from '../helpers/cpu.js';
 
 describe('core/secrets', () => {
   it('names a secret by the usual parts of env var and config key names, in any case', () => {
@@ -431,16 +432,6 @@ describe('core/secrets', () => {
     const line = (kib: number) => 'def f(password: Optional['.repeat(Math.ceil((kib * 1024) / 25));
     const short = line(64);
     const long = line(256);
-    const cpuMs = (f: () => void): number => {
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) {
-        const start = process.cpuUsage();
-        f();
-        const used = process.cpuUsage(start);
-        best = Math.min(best, (used.user + used.system) / 1000);
-      }
-      return best;
-    };
     // Warm (regex compilation, JIT): a first call is slower whatever the input.
     redactScriptText(short);
     const shortMs = cpuMs(() => {

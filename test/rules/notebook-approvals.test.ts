@@ -36,6 +36,16 @@ const register = (time: string, v = 3) => call('CreateModelPackage', time, sessi
 const approve = (time: string, who: object, v = 3) => call('UpdateModelPackage', time, who, { modelPackageArn: PKG(v), modelApprovalStatus: 'Approved', approvalDescription: 'looks good' }, { modelPackageArn: PKG(v) });
 const notebook = (time: string, role: string) => call('CreateNotebookInstance', time, session('Admin', 'ops@corp.example'), { notebookInstanceName: 'ds-alice', instanceType: 'ml.t3.medium', roleArn: `arn:aws:iam::${ACCOUNT}:role/${role}` }, { notebookInstanceArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:notebook-instance/ds-alice` });
 const alerts = (events: NormalizedEvent[], rules: Record<string, unknown> = {}): Alert[] => replayEvents(events, { rules: RulesConfig.parse(rules) }).alerts.filter((a) => a.rule_id === RULE);
+/** An AssumeRole of the approver role (the connector keeps those of roles it is told are SageMaker's: role_arns), and a session of it with that key. */
+const assume = (time: string, who: object, key: string) =>
+  normOne(
+    ctRecord('AssumeRole', { roleArn: `arn:aws:iam::${ACCOUNT}:role/ModelApprover`, roleSessionName: 'approve' }, { ...who, eventSource: 'sts.amazonaws.com', eventTime: time, awsRegion: REGION, recipientAccountId: ACCOUNT, eventID: `nb-${++n}`, responseElements: { assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ModelApprover/approve`, assumedRoleId: 'AROAAPPROVER:approve' }, credentials: { accessKeyId: key, expiration: 'Nov 3, 2026, 11:00:00 AM', sessionToken: 'x' } } }),
+    { role_arns: [`arn:aws:iam::${ACCOUNT}:role/ModelApprover`] },
+  );
+const asApprover = (key: string) => {
+  const s = session('ModelApprover', 'approve');
+  return { ...s, userIdentity: { ...s.userIdentity, accessKeyId: key } };
+};
 
 describe('evaluation.self_approval: a model package approved from a notebook execution role', () => {
   it("a notebook instance's role approving alerts, naming the role and why it is a notebook's", () => {
@@ -82,16 +92,6 @@ describe('evaluation.self_approval (notebook): accountable Studio approvals and 
   });
 
   it('a notebook role session assuming an approver role and approving as it alerts, naming the chain; a CI role assuming it does not', () => {
-    // The connector keeps an AssumeRole of a role it is told is SageMaker's (role_arns).
-    const assume = (time: string, who: object, key: string) =>
-      normOne(
-        ctRecord('AssumeRole', { roleArn: `arn:aws:iam::${ACCOUNT}:role/ModelApprover`, roleSessionName: 'approve' }, { ...who, eventSource: 'sts.amazonaws.com', eventTime: time, awsRegion: REGION, recipientAccountId: ACCOUNT, eventID: `nb-${++n}`, responseElements: { assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ModelApprover/approve`, assumedRoleId: 'AROAAPPROVER:approve' }, credentials: { accessKeyId: key, expiration: 'Nov 3, 2026, 11:00:00 AM', sessionToken: 'x' } } }),
-        { role_arns: [`arn:aws:iam::${ACCOUNT}:role/ModelApprover`] },
-      );
-    const asApprover = (key: string) => {
-      const s = session('ModelApprover', 'approve');
-      return { ...s, userIdentity: { ...s.userIdentity, accessKeyId: key } };
-    };
     const fromNotebook = [notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), assume('2026-11-03T09:59:00Z', session('DataSciNotebook', 'SageMaker'), 'ASIACHAIN1'), approve('2026-11-03T10:00:00Z', asApprover('ASIACHAIN1'))];
     expect(alerts(fromNotebook).map((x) => [x.details.approver_role, x.details.notebook_role])).toEqual([[`arn:aws:iam::${ACCOUNT}:role/ModelApprover`, 'assumed from notebook role datascinotebook (notebook instance ds-alice)']]);
     const fromCi = [notebook('2026-11-01T09:00:00Z', 'DataSciNotebook'), register('2026-11-03T09:00:00Z'), assume('2026-11-03T09:59:00Z', CI, 'ASIACHAIN2'), approve('2026-11-03T10:00:00Z', asApprover('ASIACHAIN2'))];
@@ -134,15 +134,6 @@ describe('evaluation.self_approval (notebook): approver-only Studio profiles and
     expect(alerts([profile('2026-11-01T08:10:00Z', 'approver', APPROVER_ROLE), register('2026-11-03T09:00:00Z'), studioApproval('2026-11-03T10:00:00Z')])).toHaveLength(1);
   });
 
-  const assume = (time: string, who: object, key: string) =>
-    normOne(
-      ctRecord('AssumeRole', { roleArn: `arn:aws:iam::${ACCOUNT}:role/ModelApprover`, roleSessionName: 'approve' }, { ...who, eventSource: 'sts.amazonaws.com', eventTime: time, awsRegion: REGION, recipientAccountId: ACCOUNT, eventID: `nb-${++n}`, responseElements: { assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ModelApprover/approve`, assumedRoleId: 'AROAAPPROVER:approve' }, credentials: { accessKeyId: key, expiration: 'Nov 3, 2026, 11:00:00 AM', sessionToken: 'x' } } }),
-      { role_arns: [`arn:aws:iam::${ACCOUNT}:role/ModelApprover`] },
-    );
-  const asApprover = (key: string) => {
-    const s = session('ModelApprover', 'approve');
-    return { ...s, userIdentity: { ...s.userIdentity, accessKeyId: key } };
-  };
 
   /** The alerts of `events` processed in the order given (arrival order), each received an hour after it happened. */
   const arriving = (events: NormalizedEvent[]): Alert[] => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, saUser as sa } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const ALICE = { username: 'alice@corp.example', groups: ['system:authenticated'] };
-const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
 
 /** A write of KServe's controller ConfigMap as the apiserver records it. */
 const write = (verb: string, user: Obj, requestObject?: unknown, level = 'Request', namespace = 'kserve', response?: unknown) =>

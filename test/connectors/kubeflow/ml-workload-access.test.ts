@@ -3,14 +3,12 @@ import { replayEvents } from '../../../bridge/replay.js';
 import { RulesConfig } from '../../../core/rules/engine.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, MALLORY, saUser as sa } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
 const POD = 'fraud-predictor-00001-deployment-7d9f8c6b5-x2x9z';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 const NOTEBOOK_SA = { username: `system:serviceaccount:${NS}:default-editor`, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'] };
-const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
 
 
 /** The falco capture of a `kubectl exec` (log backend, ResponseStarted, code 101), pointed at another pod. */

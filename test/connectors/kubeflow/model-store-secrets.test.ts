@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, MALLORY, saUser as sa } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
-const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
 
 
 /** A ServiceAccount create as the shipped policy logs it (Request level: the body). */

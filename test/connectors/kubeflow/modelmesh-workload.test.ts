@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, MALLORY } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 const MM_POD = 'modelmesh-serving-triton-2.x-6d8b9c7f5-q2w3e';
 
 

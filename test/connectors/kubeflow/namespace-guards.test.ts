@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm } from './audit-harness.js';
+import { normAudit as norm, MALLORY } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 
 /** `kubectl label ns …` as the shipped policy logs it (Request level: the merge patch). */
 const nsPatch = (name: string, body: unknown, verb = 'patch') => auditEvent({

@@ -8,16 +8,11 @@ import { NormalizedEvent } from '../../../core/schema/index.js';
 import { MemoryStateStore } from '../../../core/state/index.js';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { auditEvent, ctx } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, RBAC, MALLORY, saUser as sa, ARGOCD, rbacRef as ref } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
-const RBAC = 'rbac.authorization.k8s.io';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
-const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
-const ARGOCD = sa('argocd', 'argocd-application-controller');
 const mallory = { kind: 'User', apiGroup: RBAC, name: 'mallory@corp.example' };
-const ref = (resource: string, name: string, namespace?: string) => ({ resource, name, apiGroup: RBAC, apiVersion: 'v1', ...(namespace ? { namespace } : {}) });
 
 /** The falco capture of a ClusterRoleBinding create (RequestResponse), binding `role` under `name`, by `user`. */
 function falcoBinding(name: string, role: string, user: Obj): Obj {

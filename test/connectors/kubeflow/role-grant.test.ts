@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFixtureJson } from '../../helpers/fixtures.js';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, MALLORY } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 const PROFILES = { username: 'system:serviceaccount:kubeflow:profiles-controller-service-account', groups: ['system:serviceaccounts', 'system:serviceaccounts:kubeflow', 'system:authenticated'] };
 const rbacRef = (resource: string, name: string, namespace?: string) => ({ resource, name, apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', ...(namespace ? { namespace } : {}) });
 

@@ -2,15 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { auditRelevance } from '../../../connectors/kubeflow/filter.js';
 import { namespaceMatcher } from '../../../connectors/kubeflow/namespaces.js';
 import { auditEvent } from './helpers.js';
-import { workloadAccessAlerts as alerts } from './audit-harness.js';
+import { workloadAccessAlerts as alerts, RBAC, MALLORY, saUser as sa, ARGOCD, rbacRef as ref } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
-const RBAC = 'rbac.authorization.k8s.io';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
-const sa = (ns: string, name: string) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
-const ARGOCD = sa('argocd', 'argocd-application-controller');
-const ref = (resource: string, name: string, namespace?: string) => ({ resource, name, apiGroup: RBAC, apiVersion: 'v1', ...(namespace ? { namespace } : {}) });
 
 /** A Role / ClusterRole write as `kubectl apply` / `create role` sends it (Request level). */
 const roleWrite = (verb: string, resource: 'roles' | 'clusterroles', name: string, body: unknown, user: Obj = MALLORY, namespace?: string, level = 'Request') =>

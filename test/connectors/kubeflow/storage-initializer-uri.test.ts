@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { auditEvent } from './helpers.js';
-import { normAudit as norm, workloadAccessAlerts as alerts } from './audit-harness.js';
+import { normAudit as norm, workloadAccessAlerts as alerts, MALLORY } from './audit-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'kubeflow-user-alice';
-const MALLORY = { username: 'mallory@corp.example', groups: ['system:authenticated'] };
 const ANN = 'internal.serving.kserve.io/storage-initializer-sourceuri';
 
 const patch = (name: string, body: unknown, resource = 'deployments', user: Obj = MALLORY) =>
