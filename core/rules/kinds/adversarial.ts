@@ -1,8 +1,8 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { anyGlob, approvalOf, eventScope, evidenceValues, identityOf, modelRefOf, serverScopeOf, versionKey } from '../facts.js';
 import { uploadKey, type VersionRec } from '../registry.js';
-import { setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
-import { CREATES, dropWaiting, noteVersionState, renameOf, renameVersionState, SWEEP_EVERY_MS, versionsOf } from './shared.js';
+import { setting, versionEntity, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { CREATES, dropWaiting, noteVersionState, renameOf, renameVersionState, sweepWaiting, versionsOf } from './shared.js';
 
 /**
  * The adversarial-evaluation kind: a failed adversarial evaluation, and an approval with none on record.
@@ -203,15 +203,8 @@ function settleApproval(ctx: RuleContext, id: string, p: PendingApproval, pushed
 }
 
 /** Every SWEEP_EVERY_MS of event time: approvals that waited ADV_GRACE_MS are judged (also on an idle bridge's tick). */
-export function sweepPendingApprovals(ev: NormalizedEvent, ctx: RuleContext): void {
-  const t = ctx.clock();
-  if (!(t - (ctx.get<number>('advwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
-  ctx.set('advwait-swept', t);
-  for (const id of ctx.get<string[]>('advwait-index') ?? []) {
-    const p = ctx.get<PendingApproval>(`advwait|${id}`);
-    if (!p) dropWaiting(ctx, 'advwait', id);
-    else if (waited(ctx, p, ADV_GRACE_MS)) settleApproval(ctx, id, p);
-  }
+export function sweepPendingApprovals(_ev: NormalizedEvent, ctx: RuleContext): void {
+  sweepWaiting<PendingApproval>(ctx, 'advwait', ADV_GRACE_MS, (id, p) => settleApproval(ctx, id, p));
 }
 
 /** End of input (replay): every waiting approval is judged with what is known. */

@@ -1,8 +1,8 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { anyGlob, eventScope, identityOf, inputsOf, isBatchInference, jobFamilyOf, jobNameOf, modelRefOf, namedEntity, outputsOf, scopeOf, scopedName, UNIDENTIFIED } from '../facts.js';
-import { setting, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { setting, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { approvalVerdict, servedParts, type ApprovalVerdict } from './served.js';
-import { deployedDetails, dropWaiting, SWEEP_EVERY_MS } from './shared.js';
+import { deployedDetails, dropWaiting, sweepWaiting } from './shared.js';
 
 /**
  * Batch inference (a SageMaker transform job, a Vertex batch prediction job) judged against the registry as a
@@ -71,14 +71,7 @@ export const judgeWaitingBatchJobs: KindImpl = (ev, ctx) => {
 
 /** Every SWEEP_EVERY_MS of event time (and on a quiet bridge's tick): a job whose Model never came is judged without it. */
 export function sweepWaitingBatchJobs(_ev: NormalizedEvent, ctx: RuleContext): void {
-  const t = ctx.clock();
-  if (!(t - (ctx.get<number>('batchwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
-  ctx.set('batchwait-swept', t);
-  for (const id of ctx.get<string[]>('batchwait-index') ?? []) {
-    const w = ctx.get<WaitingJob>(`batchwait|${id}`);
-    if (!w) dropWaiting(ctx, 'batchwait', id);
-    else if (waited(ctx, w, WAIT_FOR_MODEL_MS)) settle(ctx, id, w);
-  }
+  sweepWaiting<WaitingJob>(ctx, 'batchwait', WAIT_FOR_MODEL_MS, (id, w) => settle(ctx, id, w));
 }
 
 /** End of input: every waiting job is judged with what is known. */

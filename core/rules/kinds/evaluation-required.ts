@@ -1,9 +1,9 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { approvalOf, eventScope, identityOf, modelRefOf, versionKey } from '../facts.js';
 import { metricOf } from '../metric-names.js';
-import { setting, versionEntity, waited, waitStart, type KindImpl, type RuleContext } from './context.js';
+import { setting, versionEntity, waitStart, type KindImpl, type RuleContext } from './context.js';
 import { ADV_GRACE_MS } from './adversarial.js';
-import { dropWaiting, SWEEP_EVERY_MS, versionsOf } from './shared.js';
+import { dropWaiting, sweepWaiting, versionsOf } from './shared.js';
 
 /**
  * `evaluation.score_drop`'s `require_at_approval` (opt-in): a version approved (an approval status, alias, tag or
@@ -53,14 +53,7 @@ function settle(ctx: RuleContext, id: string, w: QualityWait, pushedOut = false)
 /** Every SWEEP_EVERY_MS of event time (and on an idle bridge's tick): approvals that waited their hour are judged. */
 export const sweepQualityWaits: KindImpl = (_ev, ctx) => {
   if (!setting<boolean>(ctx, 'require_at_approval')) return;
-  const t = ctx.clock();
-  if (!(t - (ctx.get<number>('qualwait-swept') ?? 0) >= SWEEP_EVERY_MS)) return;
-  ctx.set('qualwait-swept', t);
-  for (const id of ctx.get<string[]>('qualwait-index') ?? []) {
-    const w = ctx.get<QualityWait>(`qualwait|${id}`);
-    if (!w) dropWaiting(ctx, 'qualwait', id);
-    else if (waited(ctx, w, ADV_GRACE_MS)) settle(ctx, id, w);
-  }
+  sweepWaiting<QualityWait>(ctx, 'qualwait', ADV_GRACE_MS, (id, w) => settle(ctx, id, w));
 };
 
 /** End of input (replay): every waiting approval is judged with what is known. */

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '../../schema/index.js';
 import { endpointKey, modelRefOf, parseMlflowModelUri, scopedName, serverScopeOf, versionKey, type ModelRef } from '../facts.js';
 import type { VersionRec } from '../registry.js';
-import type { RuleContext } from './context.js';
+import { waited, type RuleContext } from './context.js';
 
 /**
  * Helpers the model kinds share across their modules: which actions create a version and which versions an
@@ -77,6 +77,24 @@ export function dropWaiting(ctx: RuleContext, ns: 'pending' | 'stagewait' | 'sta
   ctx.delete(`${ns}|${id}`);
   const open = ctx.get<string[]>(`${ns}-index`);
   if (open?.includes(id)) ctx.set(`${ns}-index`, open.filter((x) => x !== id));
+}
+
+/**
+ * Every SWEEP_EVERY_MS of the rule's clock (and on a quiet bridge's tick): each entry of the `ns` waiting list that has
+ * waited `waitMs` (event time and receipt time both) is settled; an index entry whose record is gone is dropped.
+ *
+ * @example
+ * sweepWaiting<PendingApproval>(ctx, 'advwait', ADV_GRACE_MS, (id, p) => settleApproval(ctx, id, p));
+ */
+export function sweepWaiting<T extends { at: number; rcv?: number }>(ctx: RuleContext, ns: 'advwait' | 'batchwait' | 'qualwait', waitMs: number, settle: (id: string, w: T) => void): void {
+  const t = ctx.clock();
+  if (!(t - (ctx.get<number>(`${ns}-swept`) ?? 0) >= SWEEP_EVERY_MS)) return;
+  ctx.set(`${ns}-swept`, t);
+  for (const id of ctx.get<string[]>(`${ns}-index`) ?? []) {
+    const w = ctx.get<T>(`${ns}|${id}`);
+    if (!w) dropWaiting(ctx, ns, id);
+    else if (waited(ctx, w, waitMs)) settle(id, w);
+  }
 }
 
 /** Whether a registry event (a rename, a model deleted) is of the registry a watched `models:/…` reference loads from. */
